@@ -1,0 +1,17 @@
+"""gesturemap: real-time gesture-to-sound mapping.
+
+Record demonstrations of gestures, train GMM/GMR and hierarchical HMM/HMR models (IRCAM XMM's
+family) in a fraction of a second, and follow a gesture frame by frame: which gesture, how far
+into it, and the sound parameters it maps to.
+"""
+
+from __future__ import annotations
+
+from .data import Dataset, Recording
+from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
+from .models import GMM, HHMM, Result, load, load_xmm
+
+__version__ = "0.1.0"
+
+__all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
+           "Recording", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]

@@ -1,0 +1,15 @@
+"""gesturemap's models: GMM/GMR and hierarchical HMM/HMR (XMM's family), behind one API.
+
+``model.fit(dataset)``, ``model.stream().step(frame)``, ``model.log_likelihood(seq)``,
+``model.predict(seqs)``, ``model.save(path)`` / :func:`load`.
+"""
+
+from __future__ import annotations
+
+from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load
+from .gmm import GMM, GMMStream
+from .hhmm import HHMM, HHMMStream
+from .xmm_import import load_xmm
+
+__all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
+           "Result", "load", "load_xmm"]

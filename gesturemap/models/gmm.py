@@ -1,0 +1,362 @@
+"""Gaussian mixture models per class: recognition (GMM) and regression (GMR).
+
+One GMM is trained per class, as in XMM. Fitted on a bimodal dataset (each take has input and
+output frames), every Gaussian is joint over input and output and the model regresses the
+output from the input (Gaussian mixture regression).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError, TrainingCancelled
+from . import _filter, _kernels
+from ._gaussian import fully_observed_covariances, gaussian_terms, pad_stack
+from .base import (
+    BaseModel,
+    Cancel,
+    ClassData,
+    ProgressCallback,
+    Result,
+    StreamBase,
+    _frozen,
+    check_choice,
+    check_float,
+    check_int,
+    register_model,
+    regularization,
+    split_dataset,
+)
+
+COVARIANCE_MODES = ("full", "diagonal")
+MULTICLASS_REGRESSION = ("likeliest", "mixture")
+
+
+def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
+            absolute: float, diagonal: bool, em: tuple[int, int, float], cancel: Cancel,
+            label: Any = None) -> dict[str, Any]:
+    """XMM's GMM training on one class's frames ``x`` (T, D) (phrases split by ``offsets``).
+
+    K-means (centres started on the first phrase) gives the means, chunks of every phrase the
+    covariances, then EM runs until XMM's stopping rule.
+    """
+    t_total, d = x.shape
+    if t_total < gaussians:
+        raise GesturemapError(
+            f"class {label!r} has {t_total} frame(s), fewer than gaussians={gaussians}: record "
+            "a longer take or lower gaussians."
+        )
+    reg = regularization(x, relative, absolute)
+    x32 = np.ascontiguousarray(x, dtype=np.float32)
+    first = int(offsets[1] - offsets[0])
+    if first < gaussians:
+        first = t_total  # the first take is too short to seed every centre: seed on all
+    centers = _kernels.kmeans_first_phrase(x32, first, gaussians, 50)
+    means = centers.astype(np.float64)
+    covs = fully_observed_covariances(x, offsets, gaussians, diagonal)
+    covs[:, np.arange(d), np.arange(d)] += reg
+    weights = np.full(gaussians, 1.0 / gaussians)
+    it, ll, status = _kernels.gmm_em(x, weights, means, covs, reg, diagonal, em[0], em[1],
+                                     em[2], cancel.flag)
+    if status == 1:
+        raise TrainingCancelled("training was cancelled")
+    if status == 2:
+        raise GesturemapError(
+            f"class {label!r}: a covariance stopped being positive definite during training; "
+            "increase absolute_regularization or relative_regularization."
+        )
+    return {"weights": weights, "means": means, "covariances": covs, "iterations": int(it),
+            "log_likelihood": float(ll)}
+
+
+def train_classes(model: BaseModel, classes: list[ClassData], fit_one: Any,
+                  cancel: Cancel | None, progress: ProgressCallback | None,
+                  n_jobs: int | None) -> list[dict[str, Any]]:
+    """Train every class (on several threads when there are several cores: the kernels
+    release the GIL), reporting progress as classes finish."""
+    cancel = cancel or Cancel()
+    jobs = n_jobs if n_jobs is not None else min(len(classes), os.cpu_count() or 1)
+    done = [0]
+    lock = threading.Lock()
+
+    def one(cd: ClassData) -> dict[str, Any]:
+        if cancel.is_set():
+            raise TrainingCancelled("training was cancelled")
+        out = fit_one(cd, cancel)
+        with lock:
+            done[0] += 1
+            if progress is not None:
+                progress(done[0] / len(classes), f"class {cd.label!r} trained")
+        return out
+
+    if jobs <= 1 or len(classes) <= 1:
+        return [one(cd) for cd in classes]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(one, cd) for cd in classes]
+        try:
+            return [f.result() for f in futures]
+        except BaseException:
+            cancel.set()
+            raise
+
+
+class _ModelCommon(BaseModel):
+    """Checks shared by GMM and HHMM."""
+
+    def _check_common(self) -> None:
+        check_float("relative_regularization", self.relative_regularization)
+        check_float("absolute_regularization", self.absolute_regularization)
+        if self.relative_regularization == 0 and self.absolute_regularization == 0:
+            raise GesturemapError(
+                "relative_regularization and absolute_regularization are both 0: a constant "
+                "input channel would make a covariance singular. Set absolute_regularization "
+                "> 0 (XMM's default is 0.001)."
+            )
+        check_choice("covariance", self.covariance, COVARIANCE_MODES)
+        check_int("em_min_iterations", self.em_min_iterations, 0)
+        check_int("em_max_iterations", self.em_max_iterations, 0)
+        check_float("em_percent_change", self.em_percent_change)
+        if self.n_jobs is not None:
+            check_int("n_jobs", self.n_jobs, 1)
+
+    def _check_runtime_params(self) -> None:
+        check_int("likelihood_window", self.likelihood_window, 1)
+        check_choice("multiclass_regression", self.multiclass_regression, MULTICLASS_REGRESSION)
+
+    def _em(self) -> tuple[int, int, float]:
+        return (int(self.em_min_iterations), int(self.em_max_iterations),
+                float(self.em_percent_change))
+
+    def _begin_fit(self, dataset: Any) -> list[ClassData]:
+        self._check_common()
+        self._check_runtime_params()
+        classes, d_in, d_out = split_dataset(dataset)
+        self._check_class_params([c.label for c in classes])
+        self._pending_dims = (d_in, d_out)
+        return classes
+
+    def _finish_fit(self, classes: list[ClassData], fitted: list[dict[str, Any]],
+                    seconds: float) -> None:
+        self.labels_ = [c.label for c in classes]
+        self.input_dim_, self.output_dim_ = self._pending_dims
+        self.classes_ = fitted
+        self.training_info_ = {
+            "seconds": seconds,
+            "classes": {str(c.label): {"iterations": f["iterations"],
+                                       "log_likelihood": f["log_likelihood"]}
+                        for c, f in zip(classes, fitted, strict=True)},
+        }
+        self._bank_cache = None
+
+    @property
+    def is_bimodal_(self) -> bool:
+        self._check_fitted()
+        return self.output_dim_ > 0
+
+
+@register_model
+class GMM(_ModelCommon):
+    """Gaussian mixture model per class; Gaussian mixture regression on bimodal data.
+
+    Parameters (XMM's names and defaults)
+    ----------
+    gaussians : Gaussians per class.
+    relative_regularization : added to each covariance diagonal, times the standard deviation
+        of that dimension in the class's data ...
+    absolute_regularization : ... or at least this much.
+    covariance : ``"full"`` or ``"diagonal"``.
+    likelihood_window : frames over which log-likelihoods are averaged (run-time).
+    multiclass_regression : ``"likeliest"`` (the likeliest class's output) or ``"mixture"``
+        (outputs weighted by the classes' normalised likelihoods) (run-time).
+    em_min_iterations, em_max_iterations, em_percent_change : EM stopping rules (XMM's: at
+        least 10 iterations, then stop when the log-likelihood changes by at most 0.01 %;
+        ``em_max_iterations > 0`` runs exactly that many when it is >= the minimum).
+    class_params : per-class overrides, e.g. ``{"circle": {"gaussians": 5}}``.
+    n_jobs : threads used to train classes in parallel (default: one per core).
+    """
+
+    kind = "gmm"
+    runtime_params = ("likelihood_window", "multiclass_regression")
+    class_overridable = ("gaussians", "relative_regularization", "absolute_regularization",
+                         "covariance")
+
+    def __init__(self, gaussians: int = 1, *, relative_regularization: float = 0.01,
+                 absolute_regularization: float = 0.001, covariance: str = "full",
+                 likelihood_window: int = 5, multiclass_regression: str = "likeliest",
+                 em_min_iterations: int = 10, em_max_iterations: int = 0,
+                 em_percent_change: float = 0.01, class_params: dict | None = None,
+                 n_jobs: int | None = None) -> None:
+        self.gaussians = gaussians
+        self.relative_regularization = relative_regularization
+        self.absolute_regularization = absolute_regularization
+        self.covariance = covariance
+        self.likelihood_window = likelihood_window
+        self.multiclass_regression = multiclass_regression
+        self.em_min_iterations = em_min_iterations
+        self.em_max_iterations = em_max_iterations
+        self.em_percent_change = em_percent_change
+        self.class_params = class_params
+        self.n_jobs = n_jobs
+
+    def _check_common(self) -> None:
+        check_int("gaussians", self.gaussians, 1)
+        super()._check_common()
+
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> GMM:
+        """Train one GMM per class of ``dataset`` (a :class:`gesturemap.Dataset`).
+
+        Returns ``self``; ``labels_`` holds the sorted labels.
+        """
+        start = time.perf_counter()
+        classes = self._begin_fit(dataset)
+        em = self._em()
+
+        def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
+            k = check_int("gaussians", self.class_param(cd.label, "gaussians"), 1)
+            cov = check_choice("covariance", self.class_param(cd.label, "covariance"),
+                               COVARIANCE_MODES)
+            out = fit_gmm(cd.joint, cd.offsets, k,
+                          check_float("relative_regularization",
+                                      self.class_param(cd.label, "relative_regularization")),
+                          check_float("absolute_regularization",
+                                      self.class_param(cd.label, "absolute_regularization")),
+                          cov == "diagonal", em, cancel, cd.label)
+            out["covariance"] = cov
+            return out
+
+        fitted = train_classes(self, classes, fit_one, cancel, progress, self.n_jobs)
+        self._finish_fit(classes, fitted, time.perf_counter() - start)
+        return self
+
+    # -- inference -------------------------------------------------------------------------
+    def _bank(self) -> dict[str, np.ndarray]:
+        bank = getattr(self, "_bank_cache", None)
+        if bank is not None:
+            return bank
+        self._check_fitted()
+        kmax = max(len(c["weights"]) for c in self.classes_)
+        d_in = self.input_dim_
+        terms = [gaussian_terms(c["means"], c["covariances"], d_in, lb)
+                 for c, lb in zip(self.classes_, self.labels_, strict=True)]
+        d_out = self.output_dim_
+        bank = {
+            "n_comp": np.array([len(c["weights"]) for c in self.classes_], dtype=np.int64),
+            "weights": pad_stack([c["weights"] for c in self.classes_], (kmax,)),
+            "mean_in": pad_stack([t.mean_in for t in terms], (kmax, d_in)),
+            "linv_in": pad_stack([t.linv_in for t in terms], (kmax, d_in, d_in)),
+            "lognorm_in": pad_stack([t.lognorm_in for t in terms], (kmax,)),
+            "mean_out": pad_stack([t.mean_out for t in terms], (kmax, d_out)),
+            "reg_a": pad_stack([t.reg_a for t in terms], (kmax, d_out, d_in)),
+            "condcov": pad_stack([t.condcov for t in terms], (kmax, d_out, d_out)),
+        }
+        self._bank_cache = bank
+        return bank
+
+    def stream(self) -> GMMStream:
+        """A new run-time stream (its own likelihood buffers) over this trained model."""
+        self._check_fitted()
+        return GMMStream(self)
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        b = self._bank()
+        out = np.zeros(len(self.labels_))
+        _kernels.gmm_sequence_loglik(x, b["n_comp"], b["weights"], b["mean_in"], b["linv_in"],
+                                     b["lognorm_in"], out)
+        return out
+
+    # -- saving ----------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {}
+        for i, c in enumerate(self.classes_):
+            arrays[f"c{i}_weights"] = c["weights"]
+            arrays[f"c{i}_means"] = c["means"]
+            arrays[f"c{i}_covariances"] = c["covariances"]
+        return arrays
+
+    def _state_meta(self) -> dict[str, Any]:
+        return {"class_covariance": [c["covariance"] for c in self.classes_]}
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        classes = []
+        d = self.input_dim_ + self.output_dim_
+        for i in range(len(self.labels_)):
+            w = np.asarray(arrays[f"c{i}_weights"], dtype=np.float64)
+            m = np.asarray(arrays[f"c{i}_means"], dtype=np.float64)
+            c = np.asarray(arrays[f"c{i}_covariances"], dtype=np.float64)
+            k = w.shape[0]
+            if w.ndim != 1 or m.shape != (k, d) or c.shape != (k, d, d):
+                raise ValueError(f"class {i} arrays have shapes {w.shape}, {m.shape}, {c.shape}")
+            if not (np.isfinite(w).all() and np.isfinite(m).all() and np.isfinite(c).all()):
+                raise ValueError(f"class {i} has non-finite parameters")
+            classes.append({"weights": w, "means": m, "covariances": c,
+                            "covariance": meta["class_covariance"][i],
+                            "iterations": 0, "log_likelihood": 0.0})
+        self.classes_ = classes
+        self._bank_cache = None
+        self._bank()  # fail now, not at the first frame, if a covariance is unusable
+
+
+class GMMStream(StreamBase):
+    """Run-time state of a :class:`GMM`: likelihood buffers and preallocated outputs."""
+
+    def __init__(self, model: GMM) -> None:
+        self.model = model
+        self._b = model._bank()
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        kmax = self._b["weights"].shape[1]
+        d_out = model.output_dim_
+        self._din = model.input_dim_
+        self._bimodal = d_out > 0
+        self._mixture = model.multiclass_regression == "mixture"
+        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        self._counts = np.zeros(c, dtype=np.int64)
+        self._pos = np.zeros(c, dtype=np.int64)
+        self._inst = np.zeros(c)
+        self._beta = np.zeros((c, kmax))
+        self._slog = np.zeros(c)
+        self._inorm = np.zeros(c)
+        self._snorm = np.zeros(c)
+        self._cout = np.zeros((c, d_out))
+        self._ccov = np.zeros((c, d_out, d_out))
+        self._out = np.zeros(d_out)
+        self._cov = np.zeros((d_out, d_out))
+
+    def reset(self) -> None:
+        """Forget the frames seen so far (empties the likelihood buffers)."""
+        self._counts[:] = 0
+        self._pos[:] = 0
+
+    def step(self, frame: Any) -> Result:
+        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
+        x = self._check_frame(frame)
+        b = self._b
+        best = _filter.gmm_step(
+            x, b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
+            b["mean_out"], b["reg_a"], b["condcov"], self._bimodal, self._mixture,
+            self._logbuf, self._counts, self._pos,
+            self._inst, self._beta, self._slog, self._inorm, self._snorm,
+            self._cout, self._ccov, self._out, self._cov)
+        bi = self._bimodal
+        return Result(
+            label=self.labels[best], label_index=int(best),
+            likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
+            instant_likelihoods=_frozen(self._inst),
+            instant_normalized_likelihoods=_frozen(self._inorm),
+            output=_frozen(self._out) if bi else None,
+            output_covariance=_frozen(self._cov) if bi else None,
+            class_outputs=_frozen(self._cout) if bi else None,
+            class_output_covariances=_frozen(self._ccov) if bi else None,
+        )
+
+    @property
+    def beta(self) -> np.ndarray:
+        """(C, K) posterior of each Gaussian given the last frame."""
+        return self._beta.copy()

@@ -1,0 +1,381 @@
+"""Hierarchical hidden Markov models: recognition and following (HHMM), regression (HMR).
+
+One HMM per class (a "primitive"), each with ``states`` states of ``gaussians`` Gaussians,
+trained with Baum-Welch as in XMM. At run time the classes are joined by a top level (prior,
+class-to-class transitions, exit probabilities) into XMM's two-level hierarchical HMM, so that
+the forward pass can leave one gesture and enter the next; ``hierarchical=False`` runs every
+class's HMM on its own instead. The forward pass gives each class's likelihood and the time
+progression within its gesture; on a bimodal dataset the states regress the output (HMR).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError, TrainingCancelled
+from . import _filter, _kernels
+from ._gaussian import gaussian_terms, pad_stack
+from .base import (
+    Cancel,
+    ClassData,
+    ProgressCallback,
+    Result,
+    StreamBase,
+    _frozen,
+    check_choice,
+    check_float,
+    check_int,
+    register_model,
+    regularization,
+)
+from .gmm import COVARIANCE_MODES, _ModelCommon, fit_gmm, train_classes
+
+TRANSITIONS = ("left-right", "ergodic")
+REGRESSION_ESTIMATORS = ("full", "windowed", "likeliest")
+#: XMM's defaults for the top level and the exit of the last state.
+DEFAULT_EXIT_PROBABILITY_LAST_STATE = 0.1
+DEFAULT_EXIT_TRANSITION = 0.1
+#: XMM adds this cyclic transition (last state -> first) when running classes on their own.
+CYCLIC_TRANSITION = 0.05
+
+
+def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolute: float,
+            diagonal: bool, left_right: bool, em: tuple[int, int, float],
+            cancel: Cancel) -> dict[str, Any]:
+    """XMM's HMM training for one class: states seeded by a GMM on each state's share of every
+    phrase, then Baum-Welch until XMM's stopping rule."""
+    x = cd.joint
+    d = x.shape[1]
+    lengths = np.diff(cd.offsets)
+    if lengths.max() < states:
+        raise GesturemapError(
+            f"class {cd.label!r}: its longest take has {int(lengths.max())} frame(s), fewer "
+            f"than states={states}; record a longer take or lower states."
+        )
+    reg = regularization(x, relative, absolute)
+    means = np.zeros((states, gaussians, d))
+    covs = np.zeros((states, gaussians, d, d))
+    weights = np.full((states, gaussians), 1.0 / gaussians)
+    for n in range(states):
+        segs = []
+        for p in range(len(lengths)):
+            step = int(lengths[p]) // states
+            if step:
+                start = int(cd.offsets[p]) + n * step
+                segs.append(x[start:start + step])
+        seg = np.vstack(segs)
+        seg_offsets = np.concatenate([[0], np.cumsum([len(s) for s in segs])]).astype(np.int64)
+        if gaussians == 1:
+            # one Gaussian: XMM's EM reaches its fixed point (the segment's mean and biased
+            # covariance plus the segment's regularisation) at the first iteration
+            seg_reg = regularization(seg, relative, absolute)
+            m = seg.mean(axis=0)
+            diff = seg - m
+            c = diff.T @ diff / len(seg)
+            if diagonal:
+                c = np.diag(np.diag(c))
+            c[np.arange(d), np.arange(d)] += seg_reg
+            means[n, 0] = m
+            covs[n, 0] = c
+        else:
+            g = fit_gmm(seg, seg_offsets, gaussians, relative, absolute, diagonal, em, cancel,
+                        cd.label)
+            means[n] = g["means"]
+            covs[n] = g["covariances"]
+    trans = np.zeros((states, states))
+    prior = np.zeros(states)
+    if left_right:
+        for i in range(states - 1):
+            trans[i, i] = 0.5
+            trans[i, i + 1] = 0.5
+        trans[states - 1, states - 1] = 1.0
+        prior[0] = 1.0
+    else:
+        trans[:] = 1.0 / states
+        prior[:] = 1.0 / states
+    it, ll, status = _kernels.hmm_baum_welch(
+        x, cd.offsets, prior, trans, weights, means, covs, reg, diagonal, left_right,
+        em[0], em[1], em[2], cancel.flag)
+    if status == 1:
+        raise TrainingCancelled("training was cancelled")
+    if status == 2:
+        raise GesturemapError(
+            f"class {cd.label!r}: a covariance stopped being positive definite during "
+            "training; increase absolute_regularization or relative_regularization."
+        )
+    exit_p = np.zeros(states)
+    exit_p[-1] = DEFAULT_EXIT_PROBABILITY_LAST_STATE
+    return {"prior": prior, "transition": trans, "weights": weights, "means": means,
+            "covariances": covs, "exit_probabilities": exit_p, "iterations": int(it),
+            "log_likelihood": float(ll)}
+
+
+@register_model
+class HHMM(_ModelCommon):
+    """Hierarchical HMM per class (HMR when fitted on bimodal data).
+
+    Parameters (XMM's names and defaults)
+    ----------
+    states : states per class.
+    gaussians : Gaussians per state.
+    relative_regularization, absolute_regularization, covariance : as for :class:`GMM`.
+    transition : ``"left-right"`` (gestures unfold in order) or ``"ergodic"``.
+    hierarchical : join the classes with a top level (run-time).
+    regression_estimator : ``"full"`` (every state), ``"windowed"`` (states around the
+        likeliest) or ``"likeliest"`` (the likeliest state only) (run-time).
+    multiclass_regression, likelihood_window, em_* , class_params, n_jobs : as for GMM.
+    """
+
+    kind = "hhmm"
+    runtime_params = ("likelihood_window", "multiclass_regression", "hierarchical",
+                      "regression_estimator")
+    class_overridable = ("states", "gaussians", "relative_regularization",
+                         "absolute_regularization", "covariance", "transition")
+
+    def __init__(self, states: int = 10, gaussians: int = 1, *,
+                 relative_regularization: float = 0.01, absolute_regularization: float = 0.001,
+                 covariance: str = "full", transition: str = "left-right",
+                 hierarchical: bool = True, regression_estimator: str = "full",
+                 likelihood_window: int = 5, multiclass_regression: str = "likeliest",
+                 em_min_iterations: int = 10, em_max_iterations: int = 0,
+                 em_percent_change: float = 0.01, class_params: dict | None = None,
+                 n_jobs: int | None = None) -> None:
+        self.states = states
+        self.gaussians = gaussians
+        self.relative_regularization = relative_regularization
+        self.absolute_regularization = absolute_regularization
+        self.covariance = covariance
+        self.transition = transition
+        self.hierarchical = hierarchical
+        self.regression_estimator = regression_estimator
+        self.likelihood_window = likelihood_window
+        self.multiclass_regression = multiclass_regression
+        self.em_min_iterations = em_min_iterations
+        self.em_max_iterations = em_max_iterations
+        self.em_percent_change = em_percent_change
+        self.class_params = class_params
+        self.n_jobs = n_jobs
+
+    def _check_common(self) -> None:
+        check_int("states", self.states, 1)
+        check_int("gaussians", self.gaussians, 1)
+        check_choice("transition", self.transition, TRANSITIONS)
+        super()._check_common()
+
+    def _check_runtime_params(self) -> None:
+        super()._check_runtime_params()
+        if not isinstance(self.hierarchical, (bool, np.bool_)):
+            raise GesturemapError(f"hierarchical={self.hierarchical!r}: expected True or False.")
+        check_choice("regression_estimator", self.regression_estimator, REGRESSION_ESTIMATORS)
+
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> HHMM:
+        """Train one HMM per class of ``dataset``; returns ``self``."""
+        start = time.perf_counter()
+        classes = self._begin_fit(dataset)
+        em = self._em()
+
+        def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
+            p = {k: self.class_param(cd.label, k) for k in self.class_overridable}
+            cov = check_choice("covariance", p["covariance"], COVARIANCE_MODES)
+            tr = check_choice("transition", p["transition"], TRANSITIONS)
+            out = fit_hmm(cd, check_int("states", p["states"], 1),
+                          check_int("gaussians", p["gaussians"], 1),
+                          check_float("relative_regularization", p["relative_regularization"]),
+                          check_float("absolute_regularization", p["absolute_regularization"]),
+                          cov == "diagonal", tr == "left-right", em, cancel)
+            out["covariance"] = cov
+            out["transition_mode"] = tr
+            return out
+
+        fitted = train_classes(self, classes, fit_one, cancel, progress, self.n_jobs)
+        self._finish_fit(classes, fitted, time.perf_counter() - start)
+        c = len(classes)
+        self.top_prior_ = np.full(c, 1.0 / c)
+        self.top_transition_ = np.full((c, c), 1.0 / c)
+        self.top_exit_transition_ = np.full(c, DEFAULT_EXIT_TRANSITION)
+        return self
+
+    # -- inference -------------------------------------------------------------------------
+    def _bank(self) -> dict[str, np.ndarray]:
+        bank = getattr(self, "_bank_cache", None)
+        if bank is not None:
+            return bank
+        self._check_fitted()
+        cls = self.classes_
+        nmax = max(len(c["prior"]) for c in cls)
+        kmax = max(c["weights"].shape[1] for c in cls)
+        d_in, d_out = self.input_dim_, self.output_dim_
+        terms = [gaussian_terms(c["means"], c["covariances"], d_in, lb)
+                 for c, lb in zip(cls, self.labels_, strict=True)]
+        bank = {
+            "n_states": np.array([len(c["prior"]) for c in cls], dtype=np.int64),
+            "n_comp": np.array([c["weights"].shape[1] for c in cls], dtype=np.int64),
+            "left_right": np.array([c["transition_mode"] == "left-right" for c in cls]),
+            "weights": pad_stack([c["weights"] for c in cls], (nmax, kmax)),
+            "mean_in": pad_stack([t.mean_in for t in terms], (nmax, kmax, d_in)),
+            "linv_in": pad_stack([t.linv_in for t in terms], (nmax, kmax, d_in, d_in)),
+            "lognorm_in": pad_stack([t.lognorm_in for t in terms], (nmax, kmax)),
+            "mean_out": pad_stack([t.mean_out for t in terms], (nmax, kmax, d_out)),
+            "reg_a": pad_stack([t.reg_a for t in terms], (nmax, kmax, d_out, d_in)),
+            "condcov": pad_stack([t.condcov for t in terms], (nmax, kmax, d_out, d_out)),
+            "trans": pad_stack([c["transition"] for c in cls], (nmax, nmax)),
+            "prior": pad_stack([c["prior"] for c in cls], (nmax,)),
+            "exit_p": pad_stack([c["exit_probabilities"] for c in cls], (nmax,)),
+            "top_prior": np.ascontiguousarray(self.top_prior_, dtype=np.float64),
+            "top_trans": np.ascontiguousarray(self.top_transition_, dtype=np.float64),
+            "top_exit": np.ascontiguousarray(self.top_exit_transition_, dtype=np.float64),
+        }
+        # XMM adds a cyclic transition (last state -> first) when classes run on their own
+        cyc = bank["trans"].copy()
+        for i, n in enumerate(bank["n_states"]):
+            if n > 1:
+                cyc[i, n - 1, 0] = CYCLIC_TRANSITION
+        bank["trans_cyclic"] = cyc
+        self._bank_cache = bank
+        return bank
+
+    def stream(self) -> HHMMStream:
+        """A new run-time stream (its own forward variables) over this trained model.
+
+        The run-time parameters (``hierarchical``, ``regression_estimator``,
+        ``multiclass_regression``, ``likelihood_window``) are read now.
+        """
+        self._check_fitted()
+        return HHMMStream(self)
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        b = self._bank()
+        out = np.zeros(len(self.labels_))
+        _kernels.hmm_sequence_loglik(x, b["n_states"], b["n_comp"], b["left_right"], b["prior"],
+                                     b["trans"], b["weights"], b["mean_in"], b["linv_in"],
+                                     b["lognorm_in"], out)
+        return out
+
+    # -- saving ----------------------------------------------------------------------------
+    _ARRAYS = ("prior", "transition", "weights", "means", "covariances", "exit_probabilities")
+
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        arrays = {"top_prior": self.top_prior_, "top_transition": self.top_transition_,
+                  "top_exit_transition": self.top_exit_transition_}
+        for i, c in enumerate(self.classes_):
+            for key in self._ARRAYS:
+                arrays[f"c{i}_{key}"] = c[key]
+        return arrays
+
+    def _state_meta(self) -> dict[str, Any]:
+        return {"class_covariance": [c["covariance"] for c in self.classes_],
+                "class_transition": [c["transition_mode"] for c in self.classes_]}
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        c = len(self.labels_)
+        d = self.input_dim_ + self.output_dim_
+        classes = []
+        for i in range(c):
+            a = {k: np.asarray(arrays[f"c{i}_{k}"], dtype=np.float64) for k in self._ARRAYS}
+            n, k = a["weights"].shape
+            shapes = {"prior": (n,), "transition": (n, n), "means": (n, k, d),
+                      "covariances": (n, k, d, d), "exit_probabilities": (n,)}
+            for key, shape in shapes.items():
+                if a[key].shape != shape:
+                    raise ValueError(f"class {i} {key} has shape {a[key].shape}, not {shape}")
+            if not all(np.isfinite(v).all() for v in a.values()):
+                raise ValueError(f"class {i} has non-finite parameters")
+            a["covariance"] = meta["class_covariance"][i]
+            a["transition_mode"] = check_choice("transition", meta["class_transition"][i],
+                                                TRANSITIONS)
+            a["iterations"] = 0
+            a["log_likelihood"] = 0.0
+            classes.append(a)
+        self.classes_ = classes
+        self.top_prior_ = np.asarray(arrays["top_prior"], dtype=np.float64).reshape(c)
+        self.top_transition_ = np.asarray(arrays["top_transition"], dtype=np.float64).reshape(c, c)
+        self.top_exit_transition_ = np.asarray(arrays["top_exit_transition"],
+                                               dtype=np.float64).reshape(c)
+        self._bank_cache = None
+        self._bank()
+
+
+class HHMMStream(StreamBase):
+    """Run-time state of an :class:`HHMM`: forward variables, buffers, preallocated outputs."""
+
+    def __init__(self, model: HHMM) -> None:
+        self.model = model
+        b = self._b = model._bank()
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        nmax, kmax = b["weights"].shape[1:3]
+        d_out = model.output_dim_
+        self._din = model.input_dim_
+        self._bimodal = d_out > 0
+        self._hier = bool(model.hierarchical)
+        self._trans = b["trans"] if self._hier else b["trans_cyclic"]
+        self._estimator = REGRESSION_ESTIMATORS.index(model.regression_estimator)
+        self._mixture = model.multiclass_regression == "mixture"
+        self._started = np.zeros(1, dtype=np.int64)
+        self._alpha = np.zeros((c, 3, nmax))
+        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        self._counts = np.zeros(c, dtype=np.int64)
+        self._pos = np.zeros(c, dtype=np.int64)
+        self._emis = np.zeros((c, nmax))
+        self._compb = np.zeros((c, nmax, kmax))
+        self._front = np.zeros(nmax)
+        self._v1 = np.zeros(c)
+        self._v2 = np.zeros(c)
+        self._sout = np.zeros(d_out)
+        self._scov = np.zeros((d_out, d_out))
+        self._inst = np.zeros(c)
+        self._exit = np.zeros(c)
+        self._exit_ratio = np.zeros(c)
+        self._slog = np.zeros(c)
+        self._inorm = np.zeros(c)
+        self._snorm = np.zeros(c)
+        self._progress = np.zeros(c)
+        self._lstate = np.zeros(c, dtype=np.int64)
+        self._cout = np.zeros((c, d_out))
+        self._ccov = np.zeros((c, d_out, d_out))
+        self._out = np.zeros(d_out)
+        self._cov = np.zeros((d_out, d_out))
+
+    def reset(self) -> None:
+        """Forget the frames seen so far: the next frame starts a new forward pass."""
+        self._started[0] = 0
+        self._counts[:] = 0
+        self._pos[:] = 0
+        self._progress[:] = 0.0
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """(C, 3, N) forward variables (in-gesture, exit to any class, exit to the top)."""
+        return self._alpha.copy()
+
+    def step(self, frame: Any) -> Result:
+        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
+        x = self._check_frame(frame)
+        b = self._b
+        best = _filter.hhmm_step(
+            x, self._started, self._hier, self._estimator, self._mixture, self._bimodal,
+            b["n_states"], b["n_comp"], b["left_right"], b["weights"], b["mean_in"],
+            b["linv_in"], b["lognorm_in"], self._trans, b["prior"], b["exit_p"],
+            b["top_prior"], b["top_trans"], b["top_exit"], b["mean_out"], b["reg_a"],
+            b["condcov"], self._alpha, self._logbuf, self._counts, self._pos,
+            self._emis, self._compb, self._front, self._v1, self._v2, self._sout, self._scov,
+            self._inst, self._exit, self._exit_ratio, self._slog, self._inorm, self._snorm,
+            self._progress, self._lstate, self._cout, self._ccov, self._out, self._cov)
+        bi = self._bimodal
+        return Result(
+            label=self.labels[best], label_index=int(best),
+            likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
+            instant_likelihoods=_frozen(self._inst),
+            instant_normalized_likelihoods=_frozen(self._inorm),
+            progress=_frozen(self._progress), likeliest_state=_frozen(self._lstate),
+            exit_likelihoods=_frozen(self._exit) if self._hier else None,
+            exit_ratios=_frozen(self._exit_ratio) if self._hier else None,
+            output=_frozen(self._out) if bi else None,
+            output_covariance=_frozen(self._cov) if bi else None,
+            class_outputs=_frozen(self._cout) if bi else None,
+            class_output_covariances=_frozen(self._ccov) if bi else None,
+        )
