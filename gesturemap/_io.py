@@ -1,0 +1,694 @@
+"""Safe saving, loading and validation helpers shared by every part of gesturemap.
+
+Every file gesturemap writes goes through :func:`atomic_write_bytes`: a temporary file in the
+same folder is written, flushed and fsynced, then renamed over the target, and the folder is
+fsynced. A crash or a full disk therefore leaves either the old file or the new one, never a
+half-written mix. Metadata is JSON with a format name and a version (:func:`write_json`,
+:func:`read_json`); arrays are ``.npz`` files written and read without pickle
+(:func:`save_npz`, :func:`load_npz`), so a shared project or preset cannot run code on the
+machine that opens it.
+
+Validation errors all have the same shape (:func:`validation_error`): the parameter, the value
+received, what was expected and what to try next.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import os
+import reprlib
+import secrets
+import zipfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import FormatError, GesturemapError
+
+__all__ = [
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "Described",
+    "check_choice",
+    "check_finite",
+    "check_number",
+    "load_npz",
+    "presets_dir",
+    "read_json",
+    "read_json_file",
+    "save_npz",
+    "sensors_dir",
+    "validation_error",
+    "write_json",
+]
+
+PathLike = str | os.PathLike[str]
+
+_repr = reprlib.Repr()
+_repr.maxstring = 60
+_repr.maxother = 60
+
+
+# -------------------------------------------------------------------------------------------------
+# Validation
+# -------------------------------------------------------------------------------------------------
+
+
+def _describe(value: Any) -> str:
+    """Short text for a received value: arrays by shape and dtype, long values shortened."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    return _repr.repr(value)
+
+
+def validation_error(
+    name: str, value: Any, expected: str, hint: str | None = None
+) -> GesturemapError:
+    """Build the error raised when a value given to gesturemap is not acceptable.
+
+    Every validation error names the parameter, the value received, what was expected and,
+    where there is one, what to try next, in that order.
+
+    Parameters
+    ----------
+    name : str
+        What was checked, as the user knows it (``"gaussians"``, ``"inputs of recording 3"``).
+    value : object
+        The value received. Arrays are described by shape and dtype, other values by a
+        shortened ``repr``; wrap a ready description in :class:`Described` to insert it as is.
+    expected : str
+        What would have been accepted (``"an integer >= 1"``).
+    hint : str, optional
+        What to try next.
+
+    Returns
+    -------
+    GesturemapError
+        The error, for the caller to ``raise``.
+    """
+    received = value.text if isinstance(value, Described) else _describe(value)
+    message = f"{name}: got {received}; expected {expected}."
+    if hint:
+        message += f" {hint}"
+    return GesturemapError(message)
+
+
+class Described:
+    """A received value already put into words, for :func:`validation_error`.
+
+    Parameters
+    ----------
+    text : str
+        The description, inserted as is after "got".
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def check_finite(
+    name: str,
+    array: Any,
+    *,
+    index_names: tuple[str, ...] | None = None,
+    hint: str | None = None,
+) -> np.ndarray:
+    """Check that an array holds only finite real numbers.
+
+    Parameters
+    ----------
+    name : str
+        What the array is, as the user knows it.
+    array : array_like, any shape
+        The values to check.
+    index_names : tuple of str, optional
+        One word per axis to report the first bad value's position with, e.g.
+        ``("frame", "column")``; by default the position is a plain index tuple.
+    hint : str, optional
+        What to try next; a generic suggestion is given by default.
+
+    Returns
+    -------
+    numpy.ndarray, same shape as ``array``
+        ``np.asarray(array)`` (no copy when ``array`` is already an ndarray).
+
+    Raises
+    ------
+    GesturemapError
+        If the values are not real numbers, or any is NaN or infinite.
+    """
+    values = np.asarray(array)
+    if values.dtype.kind not in "biuf":
+        raise validation_error(
+            name,
+            values,
+            "real numbers",
+            "Convert the values to floats (numbers stored as text or objects are refused).",
+        )
+    if values.dtype.kind == "f" and not np.isfinite(values).all():
+        position = tuple(int(i) for i in np.argwhere(~np.isfinite(values))[0])
+        if index_names is not None and len(index_names) == len(position):
+            where = ", ".join(f"{word} {i}" for word, i in zip(index_names, position, strict=True))
+        else:
+            where = f"index {position}"
+        bad = float(values[position])
+        raise validation_error(
+            name,
+            Described(f"{bad} at {where}"),
+            "finite numbers (no NaN or infinity)",
+            hint
+            or "Remove or interpolate the missing values, or check the sensor that produced them.",
+        )
+    return values
+
+
+def check_number(
+    name: str,
+    value: Any,
+    *,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    integer: bool = False,
+    hint: str | None = None,
+) -> int | float:
+    """Check a scalar setting and return it as a Python ``int`` or ``float``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    value : int or float
+        The value received. ``bool`` is refused (``True`` is not a count).
+    minimum, maximum : float, optional
+        Inclusive bounds.
+    integer : bool, default False
+        Whether only whole numbers (``int`` or a numpy integer) are accepted.
+    hint : str, optional
+        What to try next.
+
+    Returns
+    -------
+    int or float
+        ``int`` for integer input, else ``float``.
+
+    Raises
+    ------
+    GesturemapError
+        If the value is not a finite number of the right kind within the bounds.
+    """
+    kinds: tuple[type, ...] = (
+        (int, np.integer) if integer else (int, float, np.integer, np.floating)
+    )
+    expected = "an integer" if integer else "a finite number"
+    if minimum is not None:
+        expected += f" >= {minimum}"
+    if maximum is not None:
+        expected += f"{' and' if minimum is not None else ''} <= {maximum}"
+    if isinstance(value, bool | np.bool_) or not isinstance(value, kinds):
+        raise validation_error(name, value, expected, hint)
+    number = int(value) if isinstance(value, int | np.integer) else float(value)
+    if (
+        not math.isfinite(number)
+        or (minimum is not None and number < minimum)
+        or (maximum is not None and number > maximum)
+    ):
+        raise validation_error(name, value, expected, hint)
+    return number
+
+
+def _same_choice(value: Any, option: Any) -> bool:
+    # True == 1 in Python; a flag must not pass for a number, nor the reverse.
+    if isinstance(value, bool) or isinstance(option, bool):
+        return value is option
+    return bool(value == option)
+
+
+def check_choice(name: str, value: Any, choices: Iterable[Any], hint: str | None = None) -> Any:
+    """Check that a setting is one of a fixed set of values.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name.
+    value : object
+        The value received.
+    choices : iterable
+        The accepted values.
+    hint : str, optional
+        What to try next.
+
+    Returns
+    -------
+    object
+        ``value`` unchanged.
+
+    Raises
+    ------
+    GesturemapError
+        If ``value`` is not among ``choices``.
+    """
+    options = list(choices)
+    if isinstance(value, np.ndarray) or not any(_same_choice(value, o) for o in options):
+        listed = ", ".join(repr(option) for option in options)
+        raise validation_error(name, value, f"one of {listed}", hint)
+    return value
+
+
+# -------------------------------------------------------------------------------------------------
+# Atomic writes
+# -------------------------------------------------------------------------------------------------
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename inside ``directory`` durable (a no-op where folders cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves either the old file or the new one.
+
+    The bytes go to a temporary file in the same folder, which is flushed, fsynced and renamed
+    over ``path``; then the folder is fsynced so the rename survives a power cut. The temporary
+    file is removed if anything fails. The new file gets the usual permissions (``0o666`` less
+    the umask), like a file created by ``open``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write; its folder must exist.
+    data : bytes
+        The whole content.
+
+    Raises
+    ------
+    OSError
+        If the folder does not exist or cannot be written to.
+    """
+    target = Path(path)
+    folder = target.parent
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            # 0o666 here lets the umask decide, as open() does; mkstemp would force 0o600.
+            fd = os.open(temporary, flags, 0o666)
+        except FileExistsError:
+            continue
+        break
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _fsync_directory(folder)
+
+
+def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_write_bytes`).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    text : str
+        The whole content; written as is (no newline translation).
+    encoding : str, default "utf-8"
+    """
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+# -------------------------------------------------------------------------------------------------
+# JSON with a format name and a version
+# -------------------------------------------------------------------------------------------------
+
+
+def _json_default(value: Any) -> Any:
+    """Turn numpy scalars and arrays into JSON values (NaN checks still apply after this)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("object arrays cannot be saved as JSON")
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} values cannot be saved as JSON")
+
+
+def _first_non_finite(value: Any, where: str) -> str | None:
+    """Where the first NaN or infinity in a JSON-bound object is, as ``a.b[3]``, or None."""
+    if isinstance(value, float | np.floating):
+        return None if math.isfinite(value) else where
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        if np.isfinite(value).all():
+            return None
+        index = tuple(int(i) for i in np.argwhere(~np.isfinite(value))[0])
+        return where + "".join(f"[{i}]" for i in index)
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            found = _first_non_finite(item, f"{where}.{key}" if where else str(key))
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            found = _first_non_finite(item, f"{where}[{i}]")
+            if found is not None:
+                return found
+    return None
+
+
+def write_json(path: PathLike, obj: Mapping[str, Any], *, format: str, version: int) -> None:
+    """Write ``{"format": format, "version": version, **obj}`` as JSON, atomically.
+
+    Numpy scalars and arrays are written as JSON numbers and lists. NaN and infinity are
+    refused: they are not JSON, and other programs could not read the file. Encode them
+    yourself (e.g. as ``None``) or keep such arrays in an ``.npz`` file.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write.
+    obj : mapping of str to JSON-compatible values
+        The content; must not use the keys ``"format"`` and ``"version"``.
+    format : str
+        The format name, e.g. ``"gesturemap.dataset"``.
+    version : int
+        The format version (>= 1).
+
+    Raises
+    ------
+    GesturemapError
+        If ``obj`` holds NaN, infinity, reserved keys or values JSON cannot represent.
+    """
+    if not isinstance(obj, Mapping):
+        raise validation_error("obj", obj, "a mapping of str to JSON values")
+    reserved = {"format", "version"} & set(obj)
+    if reserved:
+        raise validation_error(
+            "obj",
+            Described(f"the reserved key(s) {sorted(reserved)}"),
+            "keys other than 'format' and 'version'",
+            "Pass the format name and version with format= and version=.",
+        )
+    check_number("version", version, minimum=1, integer=True)
+    document = {"format": format, "version": int(version), **obj}
+    try:
+        text = json.dumps(document, indent=2, allow_nan=False, default=_json_default)
+    except ValueError as error:
+        where = _first_non_finite(obj, "")
+        raise GesturemapError(
+            f"cannot save {os.fspath(path)}: the value at {where or 'some key'} is NaN or "
+            "infinite, which JSON cannot hold; encode it (e.g. as None) or store the array "
+            "in an .npz file."
+        ) from error
+    except TypeError as error:
+        raise GesturemapError(f"cannot save {os.fspath(path)}: {error}.") from error
+    atomic_write_text(path, text + "\n")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json(path: PathLike, *, format: str, max_version: int) -> dict[str, Any]:
+    """Read a JSON file written by :func:`write_json` and check its format and version.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    format : str
+        The format name the file must carry.
+    max_version : int
+        The newest format version this code can read.
+
+    Returns
+    -------
+    dict
+        The whole top-level object, ``"format"`` and ``"version"`` included, so the caller
+        can upgrade older versions.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing or unreadable, is not valid JSON (damaged or truncated), is not a
+        JSON object, has another or no format name, or has a missing, invalid or newer version.
+    """
+    document = read_json_file(path, allow_nan=False)
+    where = os.fspath(path)
+    if not isinstance(document, dict):
+        raise FormatError(
+            f"{where} is not a {format} file: its top level is a JSON "
+            f"{type(document).__name__}, not an object."
+        )
+    found = document.get("format")
+    if found != format:
+        described = "has no format name" if found is None else f"has format {found!r}"
+        raise FormatError(f"{where} is not a {format} file: it {described}.")
+    version = document.get("version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise FormatError(
+            f"{where}: the format version is {version!r}; expected an integer >= 1. "
+            "The file is damaged or was edited by hand."
+        )
+    if version > max_version:
+        raise FormatError(
+            f"{where} was written by a newer gesturemap (format {format} version {version}; "
+            f"this one reads up to version {max_version}); upgrade gesturemap to open it."
+        )
+    return document
+
+
+def read_json_file(path: PathLike, *, allow_nan: bool = True) -> Any:
+    """Parse a JSON file of any kind (no format name or version), e.g. one written by XMM.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    allow_nan : bool, default True
+        Whether the non-standard tokens ``NaN``, ``Infinity`` and ``-Infinity`` are accepted
+        (some writers produce them); when False they make the file invalid.
+
+    Returns
+    -------
+    object
+        The parsed JSON value.
+
+    Raises
+    ------
+    FormatError
+        If the file is missing or unreadable, is not UTF-8, or is not valid JSON.
+    """
+    where = os.fspath(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{where} does not exist.") from None
+    except OSError as error:
+        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise FormatError(
+            f"{where} is damaged or not a JSON file (it is not UTF-8 text)."
+        ) from None
+    options: dict[str, Any] = {} if allow_nan else {"parse_constant": _refuse_constant}
+    try:
+        return json.loads(text, **options)
+    except json.JSONDecodeError as error:
+        raise FormatError(
+            f"{where} is damaged or truncated: invalid JSON at line {error.lineno}, "
+            f"column {error.colno} ({error.msg})."
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise FormatError(f"{where} is damaged: {error}.") from None
+
+
+# -------------------------------------------------------------------------------------------------
+# .npz arrays, never pickled
+# -------------------------------------------------------------------------------------------------
+
+
+def save_npz(path: PathLike, /, **arrays: Any) -> str:
+    """Write arrays to an ``.npz`` file atomically, refusing anything that would need pickle.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to write, exactly as named (no ``.npz`` is appended).
+    **arrays : array_like
+        The arrays, by name.
+
+    Returns
+    -------
+    str
+        The SHA-256 of the bytes written (hex). Store it beside the file (e.g. in the JSON
+        that refers to it) and give it to :func:`load_npz` to detect a mismatched pair.
+
+    Raises
+    ------
+    GesturemapError
+        If an array has dtype ``object`` (it could only be saved with pickle).
+    """
+    converted = {}
+    for name, value in arrays.items():
+        array = np.asarray(value)
+        if array.dtype.hasobject:
+            raise validation_error(
+                f"array {name!r}",
+                array,
+                "numbers, booleans or fixed-width strings",
+                "Object arrays would need pickle, which gesturemap never writes: convert the "
+                "values to a numeric or string dtype first.",
+            )
+        converted[name] = array
+    buffer = io.BytesIO()
+    np.savez(buffer, **converted)
+    data = buffer.getvalue()
+    atomic_write_bytes(path, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def load_npz(
+    path: PathLike,
+    expected: Mapping[str, tuple[int | None, ...]] | None = None,
+    *,
+    sha256: str | None = None,
+) -> dict[str, np.ndarray]:
+    """Read every array of an ``.npz`` file, without pickle.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The file to read.
+    expected : mapping of str to tuple, optional
+        Arrays that must be present, each with its expected shape: one entry per axis, an
+        ``int`` for a fixed size or ``None`` for any size (``{"means": (None, 6)}``).
+    sha256 : str, optional
+        The checksum :func:`save_npz` returned; the file must match it.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        All arrays in the file, fully read (the file is closed).
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, damaged, not an ``.npz`` file, holds pickled objects, does not
+        match ``sha256``, or lacks an expected array or has one of another shape.
+    """
+    where = os.fspath(path)
+    try:
+        raw = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise FormatError(f"{where} does not exist.") from None
+    except OSError as error:
+        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
+        raise FormatError(
+            f"{where} does not match the file that refers to it (checksum differs): it was "
+            "replaced or damaged, or a save was interrupted between the two files."
+        )
+    if not zipfile.is_zipfile(io.BytesIO(raw)):
+        raise FormatError(f"{where} is damaged or not an .npz file.")
+    try:
+        with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except Exception as error:
+        # Pickled object arrays raise ValueError here; a damaged member raises BadZipFile,
+        # EOFError or ValueError; all of them mean the same thing to the user.
+        raise FormatError(f"{where} is damaged or not an .npz file ({error}).") from None
+    for name, shape in (expected or {}).items():
+        if name not in arrays:
+            raise FormatError(
+                f"{where} lacks the array {name!r} (it has {sorted(arrays)}); the file is "
+                "damaged or of another kind."
+            )
+        found = arrays[name].shape
+        if len(found) != len(shape) or any(
+            size is not None and size != got for size, got in zip(shape, found, strict=True)
+        ):
+            wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+            raise FormatError(
+                f"{where}: the array {name!r} has shape {found}; expected {wanted}. The file "
+                "is damaged or of another kind."
+            )
+    return arrays
+
+
+# -------------------------------------------------------------------------------------------------
+# Data folders shipped with the package
+# -------------------------------------------------------------------------------------------------
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _data_dir(name: str) -> Path:
+    """Find a data folder: inside the installed package, else at the source checkout's root."""
+    installed = _PACKAGE_DIR / name
+    if installed.is_dir():
+        return installed
+    checkout = _PACKAGE_DIR.parent / name
+    if checkout.is_dir() and (checkout.parent / "pyproject.toml").is_file():
+        return checkout
+    raise FileNotFoundError(
+        f"gesturemap's {name}/ folder is missing: looked in {installed} (installed package) "
+        f"and {checkout} (source checkout). Reinstall gesturemap."
+    )
+
+
+def sensors_dir() -> Path:
+    """The folder of sensor profiles shipped with gesturemap.
+
+    Returns
+    -------
+    pathlib.Path
+        ``gesturemap/sensors`` inside the installed package, or ``sensors/`` at the root of the
+        source checkout when running from one (editable installs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither exists (a broken installation).
+    """
+    return _data_dir("sensors")
+
+
+def presets_dir() -> Path:
+    """The folder of ready projects shipped with gesturemap.
+
+    Returns
+    -------
+    pathlib.Path
+        ``gesturemap/presets`` inside the installed package, or ``presets/`` at the root of the
+        source checkout when running from one (editable installs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither exists (a broken installation).
+    """
+    return _data_dir("presets")

@@ -1,0 +1,53 @@
+"""Shared test setup.
+
+Set before anything imports Qt or gesturemap:
+- ``QT_QPA_PLATFORM=offscreen``: GUI tests run without a display.
+- ``GESTUREMAP_RAISE=1``: the real-time code re-raises errors it would otherwise count, log at a
+  limited rate and skip, so a test sees them.
+
+The reference data lives beside the repository in ``../shared`` (XMM's outputs, recorded
+datasets). Tests that need it fail with a clear message when it is missing; they never skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+os.environ["GESTUREMAP_RAISE"] = "1"
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+SHARED_DIR = REPO_DIR.parent / "shared"
+
+
+def _shared_folder(*parts: str) -> Path:
+    folder = SHARED_DIR.joinpath(*parts)
+    if not folder.is_dir():
+        pytest.fail(
+            f"the shared data folder {folder} is missing: the tests expect the project's shared/ "
+            f"folder beside the repository ({REPO_DIR}), as the developers' and CI's machines "
+            "have it.",
+            pytrace=False,
+        )
+    return folder
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    """The repository root (where pyproject.toml is)."""
+    return REPO_DIR
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """``../shared/reference/xmm``: IRCAM XMM's outputs on known data (see its README.md)."""
+    return _shared_folder("reference", "xmm")
+
+
+@pytest.fixture(scope="session")
+def datasets_dir() -> Path:
+    """``../shared/datasets``: real recorded datasets as ``.npz`` files (see their README.md)."""
+    return _shared_folder("datasets")

@@ -1,0 +1,131 @@
+"""Packaging: an installed gesturemap carries the root sensors/ and presets/ folders.
+
+The build runs on a copy of the sources in a temporary folder, so it neither writes build/ or
+*.egg-info into the checkout nor races another test run using the same checkout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "gesturemap", "sensors", "presets")
+PROBE = "probe-device/profile.json"  # a nested file, as real profiles with firmware will be
+
+
+def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=240, check=False
+    )
+    assert done.returncode == 0, f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}"
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def source_copy(repo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("src")
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info", "build", "dist")
+    for name in SOURCES:
+        source = repo_dir / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=ignore)
+        else:
+            shutil.copy2(source, root / name)
+    probe = root / "sensors" / PROBE
+    probe.parent.mkdir(parents=True)
+    probe.write_text('{"name": "probe"}\n')
+    return root
+
+
+def _wheel_names(wheel_dir: Path) -> list[str]:
+    (wheel,) = wheel_dir.glob("gesturemap-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return archive.namelist()
+
+
+def _build_wheel(source: Path | str, out: Path, cwd: Path) -> list[str]:
+    _run(
+        sys.executable,
+        *("-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out)),
+        str(source),
+        cwd=cwd,
+    )
+    return _wheel_names(out)
+
+
+@pytest.fixture(scope="module")
+def wheel_dir(source_copy: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    _build_wheel(".", out, cwd=source_copy)
+    return out
+
+
+def test_wheel_contains_data_folders(wheel_dir: Path, repo_dir: Path) -> None:
+    names = _wheel_names(wheel_dir)
+    assert "gesturemap/sensors/README.md" in names
+    assert "gesturemap/presets/README.md" in names
+    assert f"gesturemap/sensors/{PROBE}" in names
+    assert "gesturemap/_io.py" in names and "gesturemap/py.typed" in names
+    # Every file of the checkout's data folders is shipped.
+    for folder in ("sensors", "presets"):
+        for path in (repo_dir / folder).rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                assert f"gesturemap/{path.relative_to(repo_dir).as_posix()}" in names
+
+
+def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    (wheel,) = wheel_dir.glob("gesturemap-*.whl")
+    _run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+         str(wheel), cwd=tmp_path)  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    script = (
+        "from gesturemap import _io\n"
+        "print(_io.__file__)\n"
+        "print(_io.sensors_dir())\n"
+        "print(_io.presets_dir())\n"
+        "print((_io.sensors_dir() / 'probe-device' / 'profile.json').read_text().strip())\n"
+    )
+    # Run from an empty folder so the checkout cannot be imported instead of the install.
+    lines = _run(sys.executable, "-c", script, cwd=tmp_path, env=env).splitlines()
+    package = site / "gesturemap"
+    assert Path(lines[0]).parent == package
+    assert Path(lines[1]) == package / "sensors"
+    assert Path(lines[2]) == package / "presets"
+    assert lines[3] == '{"name": "probe"}'
+
+
+def test_wheel_built_from_sdist_keeps_data(source_copy: Path, tmp_path: Path) -> None:
+    sdist_dir = tmp_path / "sdist"
+    _run(
+        sys.executable,
+        "-c",
+        f"from setuptools import build_meta; build_meta.build_sdist({str(sdist_dir)!r})",
+        cwd=source_copy,
+    )
+    (sdist,) = sdist_dir.glob("gesturemap-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        members = archive.getnames()
+    assert any(m.endswith(f"/sensors/{PROBE}") for m in members)
+    names = _build_wheel(sdist, tmp_path / "wheel", cwd=tmp_path)
+    assert f"gesturemap/sensors/{PROBE}" in names
+    assert "gesturemap/presets/README.md" in names
+
+
+def test_ci_runs_the_readme_test_command(repo_dir: Path) -> None:
+    readme = (repo_dir / "README.md").read_text()
+    section = readme.split("## Run the tests", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    test_command = block.strip().splitlines()[-1]
+    assert "pytest" in test_command
+    ci_lines = [line.strip() for line in (repo_dir / ".ci" / "run").read_text().splitlines()]
+    assert any(line.startswith(test_command) for line in ci_lines), (
+        f".ci/run must run README's test command {test_command!r}"
+    )
