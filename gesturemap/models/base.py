@@ -292,7 +292,10 @@ class BaseModel:
         raise NotImplementedError
 
     def _check_sequence(self, seq: Any) -> np.ndarray:
-        x = np.asarray(seq, dtype=np.float64)
+        try:
+            x = np.asarray(seq, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError("sequence is not a numeric (T, D) array.") from None
         if x.ndim == 1 and self.input_dim_ == 1:
             x = x[:, None]
         if x.ndim != 2 or x.shape[1] != self.input_dim_ or x.shape[0] == 0:
@@ -407,7 +410,12 @@ class StreamBase:
     _lock: threading.Lock
 
     def _check_frame(self, frame: Any) -> np.ndarray:
-        x = np.asarray(frame, dtype=np.float64)
+        try:
+            x = np.asarray(frame, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError(
+                f"frame {frame!r:.60} is not numeric: the model expects ({self._din},) numbers."
+            ) from None
         if x.shape != (self._din,):
             raise GesturemapError(
                 f"frame has shape {np.shape(frame)}: the model expects ({self._din},) values."

@@ -1,0 +1,195 @@
+"""The same behavioural checks for every model (river-style common checks)."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+
+from .conftest import small_dataset
+
+FACTORIES = {
+    "gmm": lambda: gm.GMM(2, likelihood_window=4),
+    "gmr": lambda: gm.GMM(2, likelihood_window=4),
+    "hhmm": lambda: gm.HHMM(5, 1),
+    "hhmm-ergodic-diag": lambda: gm.HHMM(4, 2, transition="ergodic", covariance="diagonal"),
+    "hmr": lambda: gm.HHMM(5, 2, regression_estimator="windowed"),
+}
+BIMODAL = {"gmr", "hmr"}
+
+
+@pytest.fixture(params=list(FACTORIES))
+def case(request, ref):
+    name = request.param
+    ds = small_dataset(ref, name in BIMODAL)
+    return name, FACTORIES[name], ds, ref.x_test[100:260]
+
+
+def _arrays(model):
+    return model._state_arrays()
+
+
+def test_fit_returns_self_and_sorted_labels(case):
+    _, factory, ds, _ = case
+    model = factory()
+    assert model.fit(ds) is model
+    assert model.labels_ == sorted(ds.labels)
+    assert model.input_dim_ == ds.input_dim
+    assert model.output_dim_ == ds.output_dim
+
+
+def test_fit_twice_equals_fit_once(case):
+    _, factory, ds, _ = case
+    once = factory().fit(ds)
+    twice = factory().fit(ds).fit(ds)
+    a, b = _arrays(once), _arrays(twice)
+    assert a.keys() == b.keys()
+    for key in a:
+        np.testing.assert_array_equal(a[key], b[key])
+
+
+def test_input_untouched(case):
+    _, factory, ds, xs = case
+    before = [(r.inputs.copy(), None if r.outputs is None else r.outputs.copy()) for r in ds]
+    xs_before = xs.copy()
+    model = factory().fit(ds)
+    model.stream().run(xs)
+    model.log_likelihood(xs)
+    for r, (x, y) in zip(ds, before, strict=True):
+        np.testing.assert_array_equal(r.inputs, x)
+        if y is not None:
+            np.testing.assert_array_equal(r.outputs, y)
+    np.testing.assert_array_equal(xs, xs_before)
+
+
+def test_step_by_step_equals_run_and_reset_restarts(case):
+    _, factory, ds, xs = case
+    model = factory().fit(ds)
+    s = model.stream()
+    stepped = [s.step(f) for f in xs]
+    s.reset()
+    again = s.run(xs)
+    for a, b in zip(stepped, again, strict=True):
+        np.testing.assert_array_equal(a.likelihoods, b.likelihoods)
+        np.testing.assert_array_equal(a.instant_likelihoods, b.instant_likelihoods)
+        if a.output is not None:
+            np.testing.assert_array_equal(a.output, b.output)
+        if a.progress is not None:
+            np.testing.assert_array_equal(a.progress, b.progress)
+
+
+def test_streams_sharing_a_model_are_independent(case):
+    _, factory, ds, xs = case
+    model = factory().fit(ds)
+    alone = model.stream().run(xs)
+    s1, s2 = model.stream(), model.stream()
+    for i, f in enumerate(xs):
+        r1 = s1.step(f)
+        s2.step(xs[-1 - i])  # another performer, other frames
+        np.testing.assert_array_equal(r1.likelihoods, alone[i].likelihoods)
+
+
+def test_step_matches_batch_computation(case):
+    """For a GMM the smoothed log-likelihood is the mean of batch per-frame log-densities."""
+    name, factory, ds, xs = case
+    model = factory().fit(ds)
+    res = model.stream().run(xs)
+    if name in ("gmm", "gmr"):
+        per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
+        w = model.likelihood_window
+        for t in range(len(xs)):
+            expected = per_frame[max(0, t - w + 1):t + 1].mean(axis=0)
+            np.testing.assert_allclose(res[t].log_likelihoods, expected, rtol=1e-10)
+        np.testing.assert_allclose(model.log_likelihood(xs), per_frame.sum(axis=0), rtol=1e-10)
+    else:
+        # the first frame of a non-hierarchical HMM is the batch log-likelihood of one frame
+        model.set_params(hierarchical=False)
+        first = model.stream().step(xs[0])
+        np.testing.assert_allclose(np.log(first.instant_likelihoods),
+                                   model.log_likelihood(xs[:1]), rtol=1e-10)
+        assert len(model.predict([xs])) == 1
+
+
+def test_save_load_round_trip_is_exact(case, tmp_path):
+    _, factory, ds, xs = case
+    model = factory().fit(ds)
+    path = model.save(tmp_path / "model")
+    loaded = gm.load(path)
+    assert type(loaded) is type(model)
+    assert loaded.get_params() == model.get_params()
+    assert loaded.labels_ == model.labels_
+    for a, b in zip(model.stream().run(xs), loaded.stream().run(xs), strict=True):
+        np.testing.assert_array_equal(a.likelihoods, b.likelihoods)
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+        if a.output is not None:
+            np.testing.assert_array_equal(a.output, b.output)
+            np.testing.assert_array_equal(a.output_covariance, b.output_covariance)
+    assert not any(p.suffix == ".pkl" for p in tmp_path.iterdir())
+    with np.load(path.with_suffix(".npz"), allow_pickle=False) as z:
+        assert all(z[k].dtype != object for k in z.files)
+
+
+def test_results_are_frozen(case):
+    _, factory, ds, xs = case
+    r = factory().fit(ds).stream().step(xs[0])
+    with pytest.raises(ValueError):
+        r.likelihoods[0] = 1.0
+    with pytest.raises(AttributeError):
+        r.label = "other"  # type: ignore[misc]
+    assert r.likelihoods.sum() == pytest.approx(1.0)
+    assert r.label == r.likelihoods.argmax() or r.label in ds.labels
+
+
+def test_runtime_parameters_apply_to_new_streams(ref):
+    ds = small_dataset(ref, True)
+    model = gm.HHMM(5, 1).fit(ds)
+    xs = ref.x_test[100:140]
+    full = model.stream().run(xs)
+    model.set_params(regression_estimator="likeliest", likelihood_window=3)
+    changed = model.stream().run(xs)
+    assert not np.allclose([r.output for r in full], [r.output for r in changed])
+    model.set_params(regression_estimator="full", likelihood_window=5)
+    back = model.stream().run(xs)
+    np.testing.assert_array_equal([r.output for r in full], [r.output for r in back])
+
+
+def test_class_params_override_one_class(ref):
+    ds = small_dataset(ref, False)
+    label = ds.labels[0]
+    model = gm.HHMM(6, 1, class_params={label: {"states": 3, "covariance": "diagonal"}}).fit(ds)
+    assert len(model.classes_[0]["prior"]) == 3
+    assert len(model.classes_[1]["prior"]) == 6
+    cov = model.classes_[0]["covariances"][0, 0]
+    assert np.count_nonzero(cov - np.diag(np.diag(cov))) == 0
+    alone = gm.Dataset()
+    for r in ds.by_label(label):
+        alone.add(r.inputs, label=label)
+    single = gm.HHMM(3, 1, covariance="diagonal").fit(alone)
+    np.testing.assert_allclose(model.classes_[0]["means"], single.classes_[0]["means"])
+    res = model.stream().run(ref.x_test[:50])
+    assert np.isfinite([r.likelihoods for r in res]).all()
+
+
+def test_parallel_and_serial_training_agree(ref):
+    ds = small_dataset(ref, False)
+    a = gm.HHMM(5, n_jobs=1).fit(ds)
+    b = gm.HHMM(5, n_jobs=2).fit(ds)
+    for key, value in a._state_arrays().items():
+        np.testing.assert_array_equal(value, b._state_arrays()[key])
+
+
+def test_predict_recognises_whole_test_gestures(ref, trained):
+    bounds = np.load(ref.dir / "data" / "test_segment_bounds.npy")
+    segments = [ref.x_test[bounds[i]:bounds[i + 1]] for i in range(len(bounds) - 1)]
+    truth = [f"g{ref.test_class[bounds[i]]}" for i in range(len(bounds) - 1)]
+    for kind in ("gmm", "hhmm"):
+        assert trained(kind).predict(segments) == truth
+
+
+def test_model_copy_is_independent(ref, trained):
+    model = copy.deepcopy(trained("gmm"))
+    model.set_params(likelihood_window=2)
+    assert trained("gmm").likelihood_window == 10
