@@ -6,10 +6,10 @@
 
 from __future__ import annotations
 
-from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load
+from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load, restore
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
-           "Result", "load", "load_xmm"]
+           "Result", "load", "load_xmm", "restore"]

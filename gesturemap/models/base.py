@@ -327,20 +327,9 @@ class BaseModel:
     def _state_meta(self) -> dict[str, Any]:
         return {}
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Save to ``path`` (JSON) and ``path`` with suffix ``.npz`` (arrays); never pickle.
-
-        Both files are written atomically. Returns the JSON path.
-        """
-        from .. import _io
-
+    def dump(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The model as JSON-able metadata and a dict of arrays (what ``save`` writes)."""
         self._check_fitted()
-        path = Path(path)
-        if path.suffix != ".json":
-            path = path.with_name(path.name + ".json")
-        arrays = self._state_arrays()
-        npz_path = path.with_suffix(".npz")
-        _io.save_npz(npz_path, **arrays)
         labels = [lb.item() if isinstance(lb, np.generic) else lb for lb in self.labels_]
         meta = {
             "model": self.kind,
@@ -348,10 +337,26 @@ class BaseModel:
             "labels": labels,
             "input_dim": int(self.input_dim_),
             "output_dim": int(self.output_dim_),
-            "arrays": npz_path.name,
             "training": self.training_info_,
             **self._state_meta(),
         }
+        return meta, self._state_arrays()
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save to ``path`` (JSON) and ``path`` with suffix ``.npz`` (arrays); never pickle.
+
+        Both files are written atomically; the JSON holds the checksum of the arrays, so a
+        mismatched pair is refused on load. Returns the JSON path.
+        """
+        from .. import _io
+
+        path = Path(path)
+        if path.suffix != ".json":
+            path = path.with_name(path.name + ".json")
+        meta, arrays = self.dump()
+        npz_path = path.with_suffix(".npz")
+        meta["arrays"] = npz_path.name
+        meta["arrays_sha256"] = _io.save_npz(npz_path, **arrays)
         _io.write_json(path, meta, format=MODEL_FORMAT, version=MODEL_VERSION)
         return path
 
@@ -365,6 +370,36 @@ def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
+    """Rebuild a model from :meth:`BaseModel.dump`'s output; the model class comes from the
+    explicit registry. Raises :class:`FormatError` when anything is inconsistent."""
+    kind = meta.get("model")
+    cls = MODEL_REGISTRY.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise FormatError(
+            f"unknown model type {kind!r}; known: {', '.join(sorted(MODEL_REGISTRY))}."
+        )
+    try:
+        params = dict(meta["params"])
+        if params.get("class_params"):
+            params["class_params"] = {k: v for k, v in params["class_params"]}
+        model = cls(**params)
+        model._check_runtime_params()
+        labels = meta["labels"]
+        if not isinstance(labels, list) or not labels:
+            raise ValueError("labels")
+        model.labels_ = list(labels)
+        model.input_dim_ = int(meta["input_dim"])
+        model.output_dim_ = int(meta["output_dim"])
+        model.training_info_ = meta.get("training", {})
+        model._set_state_arrays(meta, arrays)
+    except FormatError:
+        raise
+    except (KeyError, TypeError, ValueError, IndexError, GesturemapError) as exc:
+        raise FormatError(f"the saved model is damaged or inconsistent ({exc})") from exc
+    return model
+
+
 def load(path: str | os.PathLike[str]) -> BaseModel:
     """Load a model saved with ``model.save(path)``.
 
@@ -376,32 +411,15 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     if not path.exists() and path.with_name(path.name + ".json").exists():
         path = path.with_name(path.name + ".json")
     meta = _io.read_json(path, format=MODEL_FORMAT, max_version=MODEL_VERSION)
-    kind = meta.get("model")
-    cls = MODEL_REGISTRY.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        raise FormatError(
-            f"{path}: unknown model type {kind!r}; known: {', '.join(sorted(MODEL_REGISTRY))}."
-        )
+    name = meta.get("arrays")
+    if not isinstance(name, str) or Path(name).name != name or not name.endswith(".npz"):
+        raise FormatError(f"{path}: 'arrays' must name an .npz file beside it, not {name!r}.")
+    sha = meta.get("arrays_sha256")
+    arrays = _io.load_npz(path.with_name(name), sha256=sha if isinstance(sha, str) else None)
     try:
-        params = dict(meta["params"])
-        if params.get("class_params"):
-            params["class_params"] = {k: v for k, v in params["class_params"]}
-        model = cls(**params)
-        model._check_runtime_params()
-        labels = meta["labels"]
-        if not isinstance(labels, list) or not labels:
-            raise ValueError("labels")
-        arrays = _io.load_npz(path.with_name(str(meta["arrays"])))
-        model.labels_ = list(labels)
-        model.input_dim_ = int(meta["input_dim"])
-        model.output_dim_ = int(meta["output_dim"])
-        model.training_info_ = meta.get("training", {})
-        model._set_state_arrays(meta, arrays)
-    except FormatError:
-        raise
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
-        raise FormatError(f"{path}: the saved model is damaged or inconsistent ({exc!r}).") from exc
-    return model
+        return restore(meta, arrays)
+    except FormatError as exc:
+        raise FormatError(f"{path}: {exc}") from exc
 
 
 class StreamBase:

@@ -1,0 +1,331 @@
+"""Training off the caller's thread: progress, cancellation, and a warm worker process.
+
+Two ways, one interface (:class:`TrainingJob`):
+
+- ``Trainer("thread")`` fits a fresh copy of the model on a background thread. The numeric
+  kernels release the GIL, so the caller keeps running; the Python glue around them still takes
+  the GIL for short moments.
+- ``Trainer("process")`` keeps one warm worker process (numba kernels already loaded) and sends
+  it datasets. Nothing the worker does can delay the caller's real-time thread: this is the
+  choice for the engine and the window (see DESIGN.md, "Data flow and threads").
+
+Data crosses the process boundary as JSON and ``.npz`` bytes, the same forms a saved model
+takes, never as pickles. The model being trained is never the one in use: a job returns a new,
+fitted model that the caller swaps in when it likes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import multiprocessing as mp
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError, TrainingCancelled
+from .base import BaseModel, Cancel, restore
+
+
+class TrainingJob:
+    """One training run. ``progress`` goes from 0 to 1; ``result()`` waits for the model."""
+
+    def __init__(self, on_progress: Callable[[float, str], None] | None = None,
+                 on_done: Callable[[TrainingJob], None] | None = None) -> None:
+        self.progress = 0.0
+        self.message = "queued"
+        self.seconds: float | None = None
+        self._on_progress = on_progress
+        self._on_done = on_done
+        self._event = threading.Event()
+        self._model: BaseModel | None = None
+        self._error: BaseException | None = None
+        self._cancel_hook: Callable[[], None] | None = None
+        self.started = time.perf_counter()
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress = fraction
+        self.message = message
+        if self._on_progress is not None:
+            try:
+                self._on_progress(fraction, message)
+            except Exception:  # a broken callback must not kill training
+                pass
+
+    def _finish(self, model: BaseModel | None, error: BaseException | None) -> None:
+        self._model, self._error = model, error
+        self.seconds = time.perf_counter() - self.started
+        if model is not None:
+            self._report(1.0, "done")
+        self._event.set()
+        if self._on_done is not None:
+            try:
+                self._on_done(self)
+            except Exception:
+                pass
+
+    def cancel(self) -> None:
+        """Ask training to stop; ``result()`` then raises :class:`TrainingCancelled`."""
+        if self._cancel_hook is not None and not self._event.is_set():
+            self._cancel_hook()
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return isinstance(self._error, TrainingCancelled)
+
+    def result(self, timeout: float | None = None) -> BaseModel:
+        """The trained model; re-raises the training error (or TimeoutError)."""
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"training did not finish within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        assert self._model is not None
+        return self._model
+
+
+def _fresh(model: BaseModel) -> BaseModel:
+    return type(model)(**model.get_params())
+
+
+# -- (de)serialisation without pickle ---------------------------------------------------------
+def _arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    return buf.getvalue()
+
+
+def _arrays_from_bytes(data: bytes) -> dict[str, np.ndarray]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return {k: z[k] for k in z.files}
+
+
+def _dataset_to_message(dataset: Any) -> tuple[str, bytes]:
+    recs = list(dataset)
+    labels = [r.label.item() if isinstance(r.label, np.generic) else r.label for r in recs]
+    arrays = {f"x{i}": np.asarray(r.inputs) for i, r in enumerate(recs)}
+    arrays.update({f"y{i}": np.asarray(r.outputs) for i, r in enumerate(recs)
+                   if r.outputs is not None})
+    return json.dumps({"labels": labels}), _arrays_to_bytes(arrays)
+
+
+def _dataset_from_message(meta: str, data: bytes) -> Any:
+    from ..data import Dataset
+
+    labels = json.loads(meta)["labels"]
+    arrays = _arrays_from_bytes(data)
+    ds = Dataset()
+    for i, label in enumerate(labels):
+        ds.add(arrays[f"x{i}"], label=label, outputs=arrays.get(f"y{i}"))
+    return ds
+
+
+def _params_json(model: BaseModel) -> str:
+    from .base import _jsonable_params
+
+    return json.dumps({"model": model.kind, "params": _jsonable_params(model.get_params())})
+
+
+def _worker_main(conn: Any) -> None:
+    """The worker process: receive jobs, train, send back JSON + npz bytes."""
+    from .base import MODEL_REGISTRY
+
+    cancels: dict[int, Cancel] = {}
+    jobs: list[tuple[int, str, str, bytes]] = []
+    cond = threading.Condition()
+    alive = [True]
+
+    def listen() -> None:
+        while True:
+            try:
+                msg = conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            head, _, rest = msg.partition(b"\n")
+            cmd = json.loads(head)
+            if cmd["op"] == "cancel":
+                c = cancels.get(cmd["job"])
+                if c is not None:
+                    c.set()
+            elif cmd["op"] == "train":
+                meta_len = cmd["meta_len"]
+                with cond:
+                    jobs.append((cmd["job"], cmd["model"], rest[:meta_len].decode(),
+                                 rest[meta_len:]))
+                    cancels[cmd["job"]] = Cancel()
+                    cond.notify()
+            elif cmd["op"] == "stop":
+                break
+        with cond:
+            alive[0] = False
+            cond.notify()
+
+    threading.Thread(target=listen, daemon=True).start()
+    send_lock = threading.Lock()
+
+    def send(obj: dict[str, Any], payload: bytes = b"") -> None:
+        with send_lock:
+            conn.send_bytes(json.dumps(obj).encode() + b"\n" + payload)
+
+    while True:
+        with cond:
+            while not jobs and alive[0]:
+                cond.wait()
+            if not jobs:
+                return
+            job_id, model_json, ds_meta, ds_bytes = jobs.pop(0)
+        cancel = cancels[job_id]
+        try:
+            spec = json.loads(model_json)
+            params = dict(spec["params"])
+            if params.get("class_params"):
+                params["class_params"] = {k: v for k, v in params["class_params"]}
+            model = MODEL_REGISTRY[spec["model"]](**params)
+            ds = _dataset_from_message(ds_meta, ds_bytes)
+            model.fit(ds, cancel=cancel,
+                      progress=lambda f, m: send({"job": job_id, "op": "progress",
+                                                  "fraction": f, "message": m}))
+            meta, arrays = model.dump()
+            send({"job": job_id, "op": "done", "meta": meta}, _arrays_to_bytes(arrays))
+        except TrainingCancelled:
+            send({"job": job_id, "op": "cancelled"})
+        except Exception as exc:  # report every training failure to the caller
+            send({"job": job_id, "op": "error", "type": type(exc).__name__,
+                  "message": str(exc)})
+        finally:
+            cancels.pop(job_id, None)
+
+
+class Trainer:
+    """Runs training jobs in the background (``"thread"`` or a warm ``"process"``)."""
+
+    def __init__(self, mode: str = "process") -> None:
+        if mode not in ("thread", "process"):
+            raise GesturemapError(f"mode={mode!r}: expected 'thread' or 'process'.")
+        self.mode = mode
+        self._jobs: dict[int, TrainingJob] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._proc: Any = None
+        self._conn: Any = None
+        self._reader: threading.Thread | None = None
+
+    # -- process plumbing --------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
+        parent, child = ctx.Pipe(duplex=True)
+        self._proc = ctx.Process(target=_worker_main, args=(child,), daemon=True,
+                                 name="gesturemap-trainer")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self._reader = threading.Thread(target=self._read, daemon=True,
+                                        name="gesturemap-trainer-reader")
+        self._reader.start()
+
+    def _read(self) -> None:
+        conn = self._conn
+        while True:
+            try:
+                msg = conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            head, _, payload = msg.partition(b"\n")
+            info = json.loads(head)
+            job = self._jobs.get(info["job"])
+            if job is None:
+                continue
+            op = info["op"]
+            if op == "progress":
+                job._report(info["fraction"], info["message"])
+                continue
+            self._jobs.pop(info["job"], None)
+            if op == "done":
+                try:
+                    job._finish(restore(info["meta"], _arrays_from_bytes(payload)), None)
+                except Exception as exc:
+                    job._finish(None, exc)
+            elif op == "cancelled":
+                job._finish(None, TrainingCancelled("training was cancelled"))
+            else:
+                job._finish(None, GesturemapError(f"{info['type']}: {info['message']}"))
+        # the worker died: fail what was pending
+        for job_id in list(self._jobs):
+            self._jobs.pop(job_id)._finish(None, GesturemapError("the training process ended"))
+
+    def start_worker(self) -> None:
+        """Start the worker process now (it takes a second or two to load the kernels)."""
+        if self.mode == "process":
+            with self._lock:
+                self._ensure_worker()
+
+    # -- public ----------------------------------------------------------------------------
+    def train(self, model: BaseModel, dataset: Any, *,
+              on_progress: Callable[[float, str], None] | None = None,
+              on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Start training a fresh copy of ``model`` (same parameters) on ``dataset``."""
+        job = TrainingJob(on_progress, on_done)
+        if self.mode == "thread":
+            cancel = Cancel()
+            job._cancel_hook = cancel.set
+            fresh = _fresh(model)
+            snapshot = _dataset_from_message(*_dataset_to_message(dataset))
+
+            def run() -> None:
+                try:
+                    fresh.fit(snapshot, progress=job._report, cancel=cancel)
+                    job._finish(fresh, None)
+                except BaseException as exc:
+                    job._finish(None, exc)
+
+            threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
+            return job
+        ds_meta, ds_bytes = _dataset_to_message(dataset)
+        with self._lock:
+            self._ensure_worker()
+            job_id = self._next
+            self._next += 1
+            self._jobs[job_id] = job
+            conn = self._conn
+
+            def cancel_job() -> None:
+                with self._lock:
+                    try:
+                        conn.send_bytes(json.dumps({"op": "cancel", "job": job_id}).encode()
+                                        + b"\n")
+                    except OSError:
+                        pass
+
+            job._cancel_hook = cancel_job
+            meta = ds_meta.encode()
+            head = json.dumps({"op": "train", "job": job_id, "model": _params_json(model),
+                               "meta_len": len(meta)}).encode()
+            conn.send_bytes(head + b"\n" + meta + ds_bytes)
+        return job
+
+    def close(self) -> None:
+        """Stop the worker process (pending jobs fail)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send_bytes(json.dumps({"op": "stop"}).encode() + b"\n")
+                except OSError:
+                    pass
+            if self._proc is not None:
+                self._proc.join(timeout=5)
+                if self._proc.is_alive():
+                    self._proc.terminate()
+            self._proc = None
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

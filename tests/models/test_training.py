@@ -1,0 +1,81 @@
+"""Background training: progress, cancellation, a warm worker process, the caller unblocked."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import TrainingCancelled
+from gesturemap.models.training import Trainer
+
+
+@pytest.fixture(scope="module")
+def process_trainer():
+    trainer = Trainer("process")
+    trainer.start_worker()
+    yield trainer
+    trainer.close()
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_background_training_gives_the_same_model(ref, mode, process_trainer):
+    trainer = process_trainer if mode == "process" else Trainer("thread")
+    model = gm.HHMM(10, likelihood_window=10)
+    seen = []
+    job = trainer.train(model, ref.unimodal, on_progress=lambda f, m: seen.append(f))
+    trained = job.result(timeout=120)
+    assert job.done() and job.seconds is not None
+    assert trained is not model and getattr(model, "labels_", None) is None
+    direct = gm.HHMM(10, likelihood_window=10).fit(ref.unimodal)
+    for key, value in direct._state_arrays().items():
+        np.testing.assert_array_equal(trained._state_arrays()[key], value)
+    assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_cancel_stops_training(ref, mode, process_trainer):
+    trainer = process_trainer if mode == "process" else Trainer("thread")
+    # many EM iterations, so that the job is still running when it is cancelled
+    model = gm.HHMM(20, 3, em_min_iterations=400, em_max_iterations=400)
+    job = trainer.train(model, ref.unimodal)
+    time.sleep(0.3)
+    job.cancel()
+    with pytest.raises(TrainingCancelled):
+        job.result(timeout=60)
+    assert job.cancelled
+    # the trainer is still usable after a cancellation
+    ok = trainer.train(gm.GMM(2), ref.unimodal).result(timeout=60)
+    assert ok.labels_ == ref.unimodal.labels
+
+
+def test_process_training_leaves_the_caller_free(ref, process_trainer):
+    """While the worker trains, a loop in this process keeps its pace."""
+    model = gm.HHMM(20, 2, em_min_iterations=60, em_max_iterations=60)
+    job = process_trainer.train(model, ref.unimodal)
+    gaps = []
+    last = time.perf_counter()
+    while not job.done():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        gaps.append(now - last)
+        last = now
+    job.result()
+    assert len(gaps) > 20
+    assert max(gaps) < 0.1, f"the caller was held up for {max(gaps) * 1000:.1f} ms"
+
+
+def test_training_errors_reach_the_caller(process_trainer):
+    ds = gm.Dataset()
+    ds.add(np.zeros((3, 2)), label="a")
+    job = process_trainer.train(gm.HHMM(10), ds)
+    with pytest.raises(gm.GesturemapError, match="states=10"):
+        job.result(timeout=60)
+    done = threading.Event()
+    job2 = Trainer("thread").train(gm.HHMM(10), ds, on_done=lambda j: done.set())
+    assert done.wait(30) and job2.done()
+    with pytest.raises(gm.GesturemapError):
+        job2.result()
