@@ -188,8 +188,8 @@ def _worker_main(conn: Any) -> None:
             model = MODEL_REGISTRY[spec["model"]](**params)
             ds = _dataset_from_message(ds_meta, ds_bytes)
             model.fit(ds, cancel=cancel,
-                      progress=lambda f, m: send({"job": job_id, "op": "progress",
-                                                  "fraction": f, "message": m}))
+                      progress=lambda f, m, j=job_id: send({"job": j, "op": "progress",
+                                                            "fraction": f, "message": m}))
             meta, arrays = model.dump()
             send({"job": job_id, "op": "done", "meta": meta}, _arrays_to_bytes(arrays))
         except TrainingCancelled:
