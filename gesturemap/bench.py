@@ -1,0 +1,128 @@
+"""``gesturemap bench``: the performance figures kept in BENCHMARKS.md.
+
+Models: full retrain time (median of several runs) on XMM's reference workload beside XMM's own
+time (one thread, from ``reference/xmm/README.md``), and ``step()`` time p50 / p99.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: XMM's full retrain and per-frame times on this workload (C++, one thread, 2-core machine).
+XMM_TIMES_MS = {"gmm": 93.0, "hhmm": 235.0, "gmr": 126.0, "hmr": 289.0}
+XMM_STEP_US = {"gmm": 1.1, "hhmm": 3.9, "gmr": 2.4, "hmr": 14.0}
+#: The budgets of DESIGN.md: step p50 (and HHMM p99) in microseconds.
+STEP_BUDGET_US = {"gmm": (15.0, None), "gmr": (15.0, None), "hhmm": (25.0, 60.0),
+                  "hmr": (40.0, None)}
+
+
+def find_reference(path: str | None = None) -> Path:
+    """The XMM reference folder: ``path``, ``$GESTUREMAP_REFERENCE``, or ``../shared/...``."""
+    candidates = [path, os.environ.get("GESTUREMAP_REFERENCE")]
+    here = Path(__file__).resolve()
+    candidates += [str(p / "shared" / "reference" / "xmm") for p in
+                   (Path.cwd().parent, Path.cwd(), here.parents[2])]
+    for c in candidates:
+        if c and (Path(c) / "data" / "trainingset_unimodal.xmm.json").is_file():
+            return Path(c)
+    raise SystemExit(
+        "gesturemap bench: XMM's reference data was not found. Pass --reference "
+        "PATH/TO/shared/reference/xmm (or set GESTUREMAP_REFERENCE)."
+    )
+
+
+def _model(kind: str, n_jobs: int | None) -> Any:
+    import gesturemap as gm
+
+    common = dict(relative_regularization=0.01, absolute_regularization=0.001,
+                  covariance="full", likelihood_window=10, em_min_iterations=10,
+                  em_max_iterations=0, em_percent_change=0.01, n_jobs=n_jobs)
+    if kind in ("gmm", "gmr"):
+        return gm.GMM(3, **common)
+    return gm.HHMM(10, 1, transition="left-right", hierarchical=True,
+                   regression_estimator="full", **common)
+
+
+def bench_models(reference: Path, repeats: int = 7, frames: int = 5000) -> dict[str, Any]:
+    """Retrain and step timings of GMM, GMR, HHMM and HMR with XMM's reference settings."""
+    import gesturemap as gm
+
+    data = reference / "data"
+    uni = gm.Dataset.from_xmm(data / "trainingset_unimodal.xmm.json")
+    bi = gm.Dataset.from_xmm(data / "trainingset_bimodal.xmm.json")
+    x_test = np.load(data / "X_test.npy").astype(np.float64)
+    out: dict[str, Any] = {}
+    for kind in ("gmm", "gmr", "hhmm", "hmr"):
+        ds = bi if kind in ("gmr", "hmr") else uni
+        _model(kind, None).fit(ds)  # warm-up (kernels compiled or loaded from cache)
+        row: dict[str, Any] = {}
+        for label, jobs in (("parallel", None), ("one_thread", 1)):
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                model = _model(kind, jobs).fit(ds)
+                times.append((time.perf_counter() - t0) * 1e3)
+            row[f"fit_ms_{label}"] = statistics.median(times)
+        row["fit_ratio_vs_xmm"] = row["fit_ms_parallel"] / XMM_TIMES_MS[kind]
+        row["fit_ratio_vs_xmm_one_thread"] = row["fit_ms_one_thread"] / XMM_TIMES_MS[kind]
+        stream = model.stream()
+        for f in x_test[:50]:
+            stream.step(f)
+        stream.reset()
+        samples = np.empty(frames)
+        n = len(x_test)
+        for i in range(frames):
+            f = x_test[i % n]
+            t0 = time.perf_counter_ns()
+            stream.step(f)
+            samples[i] = (time.perf_counter_ns() - t0) / 1e3
+        row["step_us_p50"] = float(np.percentile(samples, 50))
+        row["step_us_p99"] = float(np.percentile(samples, 99))
+        row["xmm_fit_ms"] = XMM_TIMES_MS[kind]
+        row["xmm_step_us"] = XMM_STEP_US[kind]
+        p50_budget, p99_budget = STEP_BUDGET_US[kind]
+        row["step_budget_us_p50"] = p50_budget
+        row["step_budget_us_p99"] = p99_budget
+        out[kind] = row
+    return out
+
+
+def machine() -> dict[str, Any]:
+    return {"python": platform.python_version(), "machine": platform.machine(),
+            "cpus": os.cpu_count(), "system": platform.system()}
+
+
+def format_models(rows: dict[str, Any]) -> str:
+    lines = ["| model | retrain (ms, median) | one thread (ms) | XMM (ms) | ratio | "
+             "ratio, one thread | step p50 (µs) | step p99 (µs) | budget p50 (µs) |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for kind, r in rows.items():
+        lines.append(
+            f"| {kind.upper()} | {r['fit_ms_parallel']:.1f} | {r['fit_ms_one_thread']:.1f} | "
+            f"{r['xmm_fit_ms']:.0f} | {r['fit_ratio_vs_xmm']:.2f} | "
+            f"{r['fit_ratio_vs_xmm_one_thread']:.2f} | {r['step_us_p50']:.1f} | "
+            f"{r['step_us_p99']:.1f} | {r['step_budget_us_p50']:.0f} |")
+    return "\n".join(lines)
+
+
+def main(args: Any) -> int:
+    reference = find_reference(args.reference)
+    print(f"gesturemap bench — reference workload: {reference}")
+    print(f"machine: {machine()}")
+    rows = bench_models(reference, repeats=args.repeats)
+    print()
+    print(format_models(rows))
+    if args.json:
+        from ._io import write_json
+
+        write_json(Path(args.json), {"machine": machine(), "models": rows},
+                   format="gesturemap.bench", version=1)
+        print(f"\nwrote {args.json}")
+    return 0

@@ -1,0 +1,68 @@
+"""The ``gesturemap`` command: the default demo and ``bench``, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+import gesturemap as gm
+from gesturemap import bench, demo
+
+
+def test_default_command_runs_the_demo(repo_dir):
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli"], capture_output=True,
+                         text=True, timeout=300, cwd=repo_dir)
+    assert out.returncode == 0, out.stderr
+    assert "trained a hierarchical HMM" in out.stdout
+    # the demo follows each performed gesture: the last line of each block names it
+    blocks = out.stdout.split("performing a new '")[1:]
+    assert len(blocks) == 2
+    for block in blocks:
+        label = block.split("'")[0]
+        last = [ln for ln in block.splitlines() if "frame 100" in ln][0]
+        assert f"-> {label}" in last
+
+
+def test_builtin_data_is_learnable():
+    ds = demo.builtin_dataset()
+    assert ds.labels == sorted(demo.LABELS) and len(ds) == 15
+    model = gm.HHMM(8).fit(ds)
+    rng = np.random.default_rng(5)
+    takes = [(lb, demo.gesture(lb, rng)) for lb in demo.LABELS for _ in range(3)]
+    assert model.predict([t for _, t in takes]) == [lb for lb, _ in takes]
+
+
+def test_bench_reports_every_model(reference_dir, tmp_path):
+    rows = bench.bench_models(reference_dir, repeats=1, frames=200)
+    assert set(rows) == {"gmm", "gmr", "hhmm", "hmr"}
+    for row in rows.values():
+        assert row["fit_ms_parallel"] > 0 and row["step_us_p99"] >= row["step_us_p50"] > 0
+        assert row["fit_ratio_vs_xmm"] == row["fit_ms_parallel"] / row["xmm_fit_ms"]
+    table = bench.format_models(rows)
+    assert table.count("\n") == 5 and "HHMM" in table
+
+
+def test_bench_command_writes_json(reference_dir, tmp_path):
+    out_json = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, "-m", "gesturemap.cli", "bench", "--repeats", "1",
+                           "--reference", str(reference_dir), "--json", str(out_json)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(out_json.read_text())
+    assert data["format"] == "gesturemap.bench" and set(data["models"]) == {
+        "gmm", "gmr", "hhmm", "hmr"}
+
+
+def test_bench_without_reference_says_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GESTUREMAP_REFERENCE", raising=False)
+    monkeypatch.setattr(bench, "__file__", str(tmp_path / "x" / "y" / "bench.py"))
+    try:
+        bench.find_reference(str(tmp_path / "nowhere"))
+    except SystemExit as exc:
+        assert "--reference" in str(exc)
+    else:  # pragma: no cover
+        raise AssertionError("expected a clear exit")
