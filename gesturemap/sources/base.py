@@ -1,0 +1,541 @@
+"""What every sensor source shares: frames, the bounded frame queue, health counters, the thread.
+
+A source owns one thread. The thread only reads, parses, validates and enqueues: it never
+touches the pipeline or the model (the engine owns them, see DESIGN.md, "Data flow and
+threads"). Whatever goes wrong inside the thread is counted, logged at most once a second per
+kind, and the thread carries on; nothing escapes it. With the environment variable
+``GESTUREMAP_RAISE=1`` (tests set it) an unexpected exception instead ends the thread, is kept in
+:attr:`Source.exception` and is raised again by :meth:`Source.stop`, so a bug cannot hide.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ..errors import GesturemapError
+
+__all__ = [
+    "MAX_ABS_VALUE",
+    "Frame",
+    "FrameQueue",
+    "RateLimitedLog",
+    "Source",
+    "SourceStats",
+]
+
+#: Values whose magnitude exceeds this are refused as corrupt (no sensor reads 1e12 of anything).
+MAX_ABS_VALUE = 1e12
+
+
+class Frame(NamedTuple):
+    """One sensor frame, as a source hands it to the engine.
+
+    A named tuple: created in about a quarter of a microsecond and immutable. The array is not
+    copied again by anyone downstream; do not write into it.
+
+    Attributes
+    ----------
+    t : float
+        When the frame arrived, in seconds of :func:`time.perf_counter`; or the sensor's own
+        timestamp in seconds when its profile declares one (:attr:`Source.sensor_clock`).
+    values : numpy.ndarray, shape (D,), float64
+        The channel values, in the order of :attr:`Source.channel_names`.
+    source : str
+        The name of the source that produced the frame.
+    """
+
+    t: float
+    values: np.ndarray
+    source: str
+
+
+class FrameQueue:
+    """A bounded, thread-safe queue of frames whose ``put`` never blocks.
+
+    Sources put, the engine gets. When the queue is full, ``put`` drops the *oldest* frame (a
+    real-time consumer wants the newest data) and counts it in :attr:`dropped`.
+
+    Parameters
+    ----------
+    maxlen : int, default 4096
+        How many frames the queue holds (4 s of a 1 kHz sensor).
+
+    Notes
+    -----
+    One lock guards the deque and the counters; the condition built on it wakes a waiting
+    ``get``. ``put`` only notifies when a consumer is actually waiting, so the common case costs
+    a lock round trip and a deque append (see ``benchmarks/bench_sources.py``).
+    """
+
+    __slots__ = ("_cond", "_frames", "_maxlen", "_waiting", "dropped", "put_count")
+
+    def __init__(self, maxlen: int = 4096) -> None:
+        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
+            raise GesturemapError(f"maxlen: got {maxlen!r}; expected an integer >= 1.")
+        self._maxlen = maxlen
+        self._frames: deque[Frame] = deque(maxlen=maxlen)
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting = 0
+        self.dropped = 0
+        self.put_count = 0
+
+    @property
+    def maxlen(self) -> int:
+        """How many frames the queue holds before it drops the oldest."""
+        return self._maxlen
+
+    def __len__(self) -> int:
+        return len(self._frames)
+
+    def put(self, frame: Frame) -> bool:
+        """Append a frame without ever blocking.
+
+        Parameters
+        ----------
+        frame : Frame
+
+        Returns
+        -------
+        bool
+            True if the queue was full and its oldest frame was dropped to make room.
+        """
+        with self._cond:
+            full = len(self._frames) == self._maxlen
+            # A deque with maxlen discards from the left by itself when full.
+            self._frames.append(frame)
+            self.put_count += 1
+            if full:
+                self.dropped += 1
+            if self._waiting:
+                self._cond.notify()
+        return full
+
+    def get(self, timeout: float | None = None) -> Frame | None:
+        """Take the oldest frame, waiting for one if the queue is empty.
+
+        Parameters
+        ----------
+        timeout : float or None, default None
+            Seconds to wait at most; ``None`` waits for ever, ``0`` does not wait.
+
+        Returns
+        -------
+        Frame or None
+            None when no frame came within ``timeout``.
+        """
+        with self._cond:
+            if not self._frames:
+                if timeout is not None and timeout <= 0:
+                    return None
+                deadline = None if timeout is None else time.monotonic() + timeout
+                self._waiting += 1
+                try:
+                    while not self._frames:
+                        remaining = None if deadline is None else deadline - time.monotonic()
+                        if remaining is not None and remaining <= 0:
+                            return None
+                        self._cond.wait(remaining)
+                finally:
+                    self._waiting -= 1
+            return self._frames.popleft()
+
+    def drain(self) -> list[Frame]:
+        """Take every frame in the queue at once, oldest first (empty list if none)."""
+        with self._cond:
+            frames = list(self._frames)
+            self._frames.clear()
+        return frames
+
+
+class SourceStats:
+    """Health counters of one source, written by its thread and read by anyone.
+
+    Attributes
+    ----------
+    packets_in : int
+        What was read, valid or not: OSC datagrams, serial text lines, binary frames.
+    frames_in : int
+        Valid frames enqueued.
+    bad_packets : int
+        Packets, lines or binary frames refused (malformed, wrong size or type, NaN, infinite,
+        too large, bad checksum, garbage between binary frames).
+    dropped_frames : int
+        Frames this source put into a full queue (each pushed out the queue's oldest frame).
+    ignored : int
+        Well-formed messages the profile does not use (other OSC addresses, other line labels).
+    control_messages : int
+        Wekinator control messages handed to the control callback.
+    errors : int
+        Unexpected exceptions caught in the thread (a bug, or a failing control callback).
+    reconnects : int
+        Times the device was opened again after it went away.
+    last_frame_t : float or None
+        :func:`time.perf_counter` when the last valid frame arrived.
+    connected : bool
+        True while the socket is bound or the serial port is open.
+
+    Notes
+    -----
+    Only the source's thread writes; each field is a single int, float or bool whose assignment
+    is atomic, so :meth:`snapshot` from another thread needs no lock. It may mix counters from
+    two consecutive frames, never a half-written value.
+    """
+
+    __slots__ = (
+        "bad_packets",
+        "connected",
+        "control_messages",
+        "dropped_frames",
+        "errors",
+        "frames_in",
+        "ignored",
+        "last_frame_t",
+        "packets_in",
+        "reconnects",
+        "_rate_hz",
+        "_window_count",
+        "_window_start",
+    )
+
+    #: Length of the window over which the frame rate is counted, in seconds.
+    RATE_WINDOW_S = 0.5
+    #: Weight of the newest window in the rate's exponential moving average.
+    RATE_SMOOTHING = 0.5
+
+    def __init__(self) -> None:
+        self.packets_in = 0
+        self.frames_in = 0
+        self.bad_packets = 0
+        self.dropped_frames = 0
+        self.ignored = 0
+        self.control_messages = 0
+        self.errors = 0
+        self.reconnects = 0
+        self.last_frame_t: float | None = None
+        self.connected = False
+        self._rate_hz = 0.0
+        self._window_count = 0
+        self._window_start: float | None = None
+
+    def count_frame(self, t: float) -> None:
+        """Record one valid frame received at ``t`` (:func:`time.perf_counter` seconds)."""
+        self.frames_in += 1
+        self.last_frame_t = t
+        # Frames are counted over windows of RATE_WINDOW_S rather than from single intervals:
+        # serial chunks and OSC bursts deliver several frames with the same receipt time.
+        if self._window_start is None:
+            self._window_start = t
+            return
+        self._window_count += 1
+        elapsed = t - self._window_start
+        if elapsed >= self.RATE_WINDOW_S:
+            rate = self._window_count / elapsed
+            if self._rate_hz and elapsed < 4 * self.RATE_WINDOW_S:
+                rate = self._rate_hz + self.RATE_SMOOTHING * (rate - self._rate_hz)
+            self._rate_hz = rate
+            self._window_count = 0
+            self._window_start = t
+
+    @property
+    def rate_hz(self) -> float:
+        """Measured frame rate (0 when no frame came for the last two seconds)."""
+        last = self.last_frame_t
+        if last is None or time.perf_counter() - last > 2.0:
+            return 0.0
+        return self._rate_hz
+
+    def snapshot(self) -> dict[str, Any]:
+        """The counters as a plain dict, safe to call from any thread.
+
+        Returns
+        -------
+        dict
+            ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``, ``ignored``,
+            ``control_messages``, ``errors``, ``reconnects``, ``last_frame_t``, ``connected``,
+            ``rate_hz``.
+        """
+        return {
+            "packets_in": self.packets_in,
+            "frames_in": self.frames_in,
+            "bad_packets": self.bad_packets,
+            "dropped_frames": self.dropped_frames,
+            "ignored": self.ignored,
+            "control_messages": self.control_messages,
+            "errors": self.errors,
+            "reconnects": self.reconnects,
+            "last_frame_t": self.last_frame_t,
+            "connected": self.connected,
+            "rate_hz": self.rate_hz,
+        }
+
+
+class RateLimitedLog:
+    """Log at most one message per second for each kind of trouble.
+
+    A sensor sending garbage at 1 kHz must not write a thousand lines a second; the message
+    that does get through says how many like it were held back.
+
+    Parameters
+    ----------
+    logger : logging.Logger
+    interval_s : float, default 1.0
+        The shortest time between two messages of the same kind.
+    """
+
+    __slots__ = ("_held", "_last", "interval_s", "logger")
+
+    def __init__(self, logger: logging.Logger, interval_s: float = 1.0) -> None:
+        self.logger = logger
+        self.interval_s = interval_s
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def __call__(
+        self,
+        kind: str,
+        message: str,
+        *args: Any,
+        level: int = logging.WARNING,
+        exc_info: Any = None,
+    ) -> bool:
+        """Log ``message % args`` unless a message of this ``kind`` went out less than a second ago.
+
+        Returns
+        -------
+        bool
+            Whether the message was logged.
+        """
+        now = time.monotonic()
+        last = self._last.get(kind)
+        if last is not None and now - last < self.interval_s:
+            self._held[kind] = self._held.get(kind, 0) + 1
+            return False
+        self._last[kind] = now
+        held = self._held.pop(kind, 0)
+        if held:
+            message += " (and %d more like this since the last message)"
+            args = (*args, held)
+        self.logger.log(level, message, *args, exc_info=exc_info)
+        return True
+
+
+def raise_mode() -> bool:
+    """Whether ``GESTUREMAP_RAISE=1``: unexpected errors end the thread instead of being skipped."""
+    return os.environ.get("GESTUREMAP_RAISE", "") == "1"
+
+
+class Source:
+    """Base of the sensor sources: one thread that parses, validates and enqueues frames.
+
+    Subclasses implement :meth:`_open` (in the caller's thread, so that a port already in use
+    fails at ``start()``), :meth:`_step` (one read, called in a loop by the thread until
+    :meth:`stop`; it must return within a fraction of a second) and :meth:`_close`.
+
+    Parameters
+    ----------
+    queue : FrameQueue
+        Where frames go; owned by the engine.
+    name : str
+        The source's name, written into every frame.
+    channel_names : sequence of str, optional
+        One name per value of a frame. Empty means "any size": the size of the first valid
+        frame is then kept, and channels are named ``in1``, ``in2``, ...
+
+    Attributes
+    ----------
+    stats : SourceStats
+    exception : BaseException or None
+        The last unexpected exception caught in the thread (see the module docstring).
+    sensor_clock : bool
+        True when :attr:`Frame.t` is the sensor's own timestamp rather than the receipt time.
+    """
+
+    sensor_clock = False
+
+    def __init__(self, queue: FrameQueue, *, name: str, channel_names: Sequence[str] = ()) -> None:
+        if not isinstance(queue, FrameQueue):
+            raise GesturemapError(
+                f"queue: got {type(queue).__name__}; expected a FrameQueue "
+                "(gesturemap.sources.FrameQueue), which the engine owns."
+            )
+        self.queue = queue
+        self.name = str(name)
+        self._channel_names = tuple(str(c) for c in channel_names)
+        self._arity: int | None = len(self._channel_names) or None
+        self.stats = SourceStats()
+        self.exception: BaseException | None = None
+        self._log = RateLimitedLog(logging.getLogger(f"gesturemap.sources.{self.name}"))
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lifecycle = threading.Lock()
+
+    # -- public -------------------------------------------------------------------------------
+
+    @property
+    def channel_names(self) -> tuple[str, ...]:
+        """The name of each value of a frame (empty until the size is known, see above)."""
+        return self._channel_names
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> Source:
+        """Open the input and start the thread (a no-op if already started).
+
+        Returns
+        -------
+        Source
+            ``self``, so that ``source = OSCSource(q).start()`` reads naturally.
+        """
+        with self._lifecycle:
+            if self._thread is not None:
+                return self
+            self._stopping.clear()
+            self._open()
+            self._thread = threading.Thread(
+                target=self._main, name=f"gesturemap-source-{self.name}", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the thread, wait for it, and close the socket or port. Safe to call twice.
+
+        Parameters
+        ----------
+        timeout : float, default 5.0
+            Seconds to wait for the thread to end.
+
+        Raises
+        ------
+        BaseException
+            Only with ``GESTUREMAP_RAISE=1``: the exception that ended the thread, if any.
+        """
+        with self._lifecycle:
+            thread, self._thread = self._thread, None
+            self._stopping.set()
+            if thread is not None and thread is not threading.current_thread():
+                thread.join(timeout)
+            try:
+                self._close()
+            finally:
+                self.stats.connected = False
+        if self.exception is not None and raise_mode():
+            exception, self.exception = self.exception, None
+            raise exception
+
+    def __enter__(self) -> Source:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"<{type(self).__name__} {self.name!r} {state}>"
+
+    # -- for subclasses -----------------------------------------------------------------------
+
+    def _open(self) -> None:
+        """Open the input in the caller's thread (default: nothing)."""
+
+    def _step(self) -> None:
+        """Read once and enqueue what was read; return within a fraction of a second."""
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        """Release the socket or port (called after the thread ended; must be idempotent)."""
+
+    def _emit(self, t: float, values: Sequence[float]) -> bool:
+        """Validate one frame's values and enqueue them.
+
+        Parameters
+        ----------
+        t : float
+            The frame's time (see :class:`Frame`).
+        values : sequence of int or float
+            The values (bools count as 0/1).
+
+        Returns
+        -------
+        bool
+            False if the frame was refused (wrong size, NaN, infinite or beyond
+            :data:`MAX_ABS_VALUE`) and counted as a bad packet.
+        """
+        if len(values) != self._arity and not self._lock_arity(len(values)):
+            return False
+        if not self._plausible(values):
+            return False
+        self._enqueue(t, np.array(values, dtype=np.float64))
+        return True
+
+    def _plausible(self, values: Sequence[float]) -> bool:
+        """Whether every value is finite and within :data:`MAX_ABS_VALUE`; else count it bad."""
+        for x in values:
+            # One chained comparison rejects NaN (every comparison with it is False), +-inf
+            # and implausible magnitudes; cheaper than numpy reductions for a few values.
+            if not -MAX_ABS_VALUE <= x <= MAX_ABS_VALUE:
+                self._bad("value", "%s: refused a frame holding %r (NaN, infinite or > 1e12)", x)
+                return False
+        return True
+
+    def _enqueue(self, t: float, values: np.ndarray) -> None:
+        """Put an already validated frame (a float64 array nobody else holds) into the queue."""
+        stats = self.stats
+        if self.queue.put(Frame(t, values, self.name)):
+            stats.dropped_frames += 1
+        stats.count_frame(time.perf_counter() if self.sensor_clock else t)
+
+    def _lock_arity(self, n: int) -> bool:
+        """Accept the first frame size when none was declared; refuse other sizes."""
+        if self._arity is None and n > 0:
+            self._arity = n
+            self._channel_names = tuple(f"in{i + 1}" for i in range(n))
+            return True
+        self._bad(
+            "arity",
+            "%s: refused a frame of %d values; expected %s",
+            n,
+            self._arity if self._arity is not None else "at least one",
+        )
+        return False
+
+    def _bad(self, kind: str, message: str, *args: Any) -> None:
+        """Count one bad packet and log it at a limited rate (``message`` after the name)."""
+        self.stats.bad_packets += 1
+        self._log(kind, message, self.name, *args)
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def _main(self) -> None:
+        step = self._step
+        stopping = self._stopping
+        while not stopping.is_set():
+            try:
+                step()
+            except Exception as exc:  # noqa: BLE001 - nothing may escape a source thread
+                self.stats.errors += 1
+                self.exception = exc
+                self._log(
+                    f"error:{type(exc).__name__}",
+                    "%s: unexpected %s in the source thread; skipped",
+                    self.name,
+                    type(exc).__name__,
+                    level=logging.ERROR,
+                    exc_info=exc,
+                )
+                if raise_mode():
+                    self.stats.connected = False
+                    raise
+                # A persistent error must not spin a core at 100 %.
+                stopping.wait(0.01)

@@ -1,0 +1,365 @@
+"""Serial input (an Arduino, a microcontroller with an IMU): text lines or checksummed binary frames.
+
+The thread reads whatever has arrived (``read(in_waiting or 1)`` with a short timeout: four times
+faster than ``readline()``), cuts it into lines or frames itself, and survives the device going
+away: the port is closed, ``stats.connected`` turns False, and the same device path is opened
+again with a growing pause (0.2 s, 0.4 s, ... up to 2 s) until the device is back.
+
+Text lines
+    Numbers separated by commas, tabs or spaces (detected on each line, or fixed), ended by
+    ``\\n`` (a ``\\r`` before it is ignored). Optionally a leading column holds a label (lines
+    with another label are ignored) or a timestamp. Empty lines and lines starting with ``#``
+    are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
+
+Binary frames (see ``sensors/README.md`` and ``sensors/firmware/imu_serial/imu_serial.ino``)
+    ======  ==========  ==============================================================
+    offset  size        field
+    ======  ==========  ==============================================================
+    0       2           sync bytes ``0xA5 0x5A``
+    2       1           ``n``, the number of values, 1 to 64
+    3       4 n         the values, IEEE 754 float32, little-endian
+    3 + 4n  2           CRC-16/CCITT-FALSE of bytes 2 to 2 + 4n (``n`` and the values),
+                        little-endian: polynomial 0x1021, initial value 0xFFFF, no
+                        reflection, no final XOR (``binascii.crc_hqx(data, 0xFFFF)``)
+    ======  ==========  ==============================================================
+
+    A frame whose checksum fails, or bytes between frames, count as one bad packet; the reader
+    then looks for the next sync bytes, starting one byte after the failed frame's start.
+"""
+
+from __future__ import annotations
+
+import binascii
+import os
+import struct
+import time
+from collections.abc import Sequence
+
+import serial
+
+from .._io import Described, check_choice, check_number, validation_error
+from .base import FrameQueue, Source
+
+__all__ = [
+    "MAX_BINARY_VALUES",
+    "SYNC",
+    "SerialSource",
+    "check_serial_settings",
+    "encode_frame",
+]
+
+#: The two bytes that start every binary frame.
+SYNC = b"\xa5\x5a"
+#: The largest number of values a binary frame may carry.
+MAX_BINARY_VALUES = 64
+
+_LINE_LIMIT = 4096  # a "line" longer than this is garbage (no newline in sight)
+_FLOATS = [struct.Struct(f"<{n}f") for n in range(MAX_BINARY_VALUES + 1)]
+_UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
+_SEPARATORS = {None: None, "auto": None, ",": ",", "\t": "\t", " ": " "}
+
+
+def check_serial_settings(
+    *,
+    baud: int,
+    framing: str,
+    separator: str | None,
+    leading: str | None,
+    label: str | None,
+    timestamp_unit: str,
+) -> None:
+    """Refuse serial settings :class:`SerialSource` cannot use (also used by profile loading).
+
+    Raises
+    ------
+    GesturemapError
+        Naming the setting, the value received and what is accepted.
+    """
+    check_number(
+        "baud",
+        baud,
+        minimum=1,
+        maximum=20_000_000,
+        integer=True,
+        hint="E.g. 115200: the rate the device's firmware opens its port with.",
+    )
+    check_choice("framing", framing, ("text", "binary"))
+    check_choice("separator", separator, tuple(_SEPARATORS))
+    check_choice("leading", leading, (None, "label", "timestamp"))
+    check_choice("timestamp_unit", timestamp_unit, tuple(_UNITS_S))
+    if framing == "binary" and (leading is not None or _SEPARATORS[separator] is not None):
+        raise validation_error(
+            "leading/separator",
+            (leading, separator),
+            "neither with binary framing",
+            "Binary frames carry values only; leave both unset.",
+        )
+    if label is not None and (leading != "label" or not isinstance(label, str)):
+        raise validation_error(
+            "label", label, "a string, together with leading='label'", "Or leave it unset."
+        )
+
+
+def encode_frame(values: Sequence[float]) -> bytes:
+    """Encode values as one binary frame (what the example firmware sends).
+
+    Parameters
+    ----------
+    values : sequence of float, length 1 to 64
+
+    Returns
+    -------
+    bytes
+        Sync bytes, count, float32 values and CRC-16, as described in the module docstring.
+    """
+    n = len(values)
+    if not 1 <= n <= MAX_BINARY_VALUES:
+        raise validation_error(
+            "values", Described(f"{n} values"), f"1 to {MAX_BINARY_VALUES} values"
+        )
+    body = bytes([n]) + _FLOATS[n].pack(*values)
+    return SYNC + body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "little")
+
+
+class SerialSource(Source):
+    """Frames from a serial port.
+
+    Parameters
+    ----------
+    queue : FrameQueue
+        Where frames go.
+    device : str
+        The port's path (``/dev/ttyACM0``, ``/dev/tty.usbmodem1101``, ``COM3``). The same path is
+        opened again when the device comes back.
+    baud : int, default 115200
+    framing : {"text", "binary"}, default "text"
+    separator : {None, "auto", ",", "\\t", " "}, default None
+        Text only: the separator between values; None or ``"auto"`` detects it on each line
+        (comma if the line has one, else tab, else runs of spaces).
+    leading : {None, "label", "timestamp"}, default None
+        Text only: what the first column holds, if it is not a value.
+    label : str, optional
+        With ``leading="label"``: keep only lines with this label (others are counted as
+        ignored). Without it, any label is accepted.
+    timestamp_unit : {"s", "ms", "us"}, default "ms"
+        With ``leading="timestamp"``: the unit of the timestamps. Frames then carry the sensor's
+        time in seconds (:attr:`Source.sensor_clock` is True).
+    channel_names : sequence of str, optional
+        One per value; if empty, the first valid frame fixes the size.
+    name : str, default "serial"
+    read_timeout_s : float, default 0.05
+        How long one read waits for a first byte; bounds how long :meth:`stop` takes.
+    reopen_backoff_s : tuple of float, default (0.2, 2.0)
+        First and longest pause between two attempts to open the port.
+    """
+
+    def __init__(
+        self,
+        queue: FrameQueue,
+        device: str,
+        *,
+        baud: int = 115200,
+        framing: str = "text",
+        separator: str | None = None,
+        leading: str | None = None,
+        label: str | None = None,
+        timestamp_unit: str = "ms",
+        channel_names: Sequence[str] = (),
+        name: str = "serial",
+        read_timeout_s: float = 0.05,
+        reopen_backoff_s: tuple[float, float] = (0.2, 2.0),
+    ) -> None:
+        if not isinstance(device, str | os.PathLike) or not os.fspath(device):
+            raise validation_error("device", device, "the serial port's path, e.g. /dev/ttyACM0")
+        check_serial_settings(
+            baud=baud,
+            framing=framing,
+            separator=separator,
+            leading=leading,
+            label=label,
+            timestamp_unit=timestamp_unit,
+        )
+        super().__init__(queue, name=name, channel_names=channel_names)
+        self.device = os.fspath(device)
+        self.baud = baud
+        self.framing = framing
+        self.separator = _SEPARATORS[separator]
+        self.leading = leading
+        self.label = label
+        self.sensor_clock = leading == "timestamp"
+        self._time_scale = _UNITS_S[timestamp_unit]
+        self.read_timeout_s = float(read_timeout_s)
+        self.reopen_backoff_s = (float(reopen_backoff_s[0]), float(reopen_backoff_s[1]))
+        self._feed = self._feed_binary if framing == "binary" else self._feed_text
+        self._port: serial.Serial | None = None
+        self._backoff = self.reopen_backoff_s[0]
+        self._opened_before = False
+        self._checked_path = 0.0
+        self._pending = b""
+        self._fresh = True  # the first line after opening may be the tail of an older one
+        self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
+
+    # -- Source hooks -------------------------------------------------------------------------
+
+    def _close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close()
+            except OSError:
+                pass  # the device is gone already; nothing left to release
+
+    def _step(self) -> None:
+        port = self._port
+        if port is None:
+            self._reopen()
+            return
+        try:
+            data = port.read(port.in_waiting or 1)
+        except OSError as exc:  # serial.SerialException is an OSError
+            self._lost(str(exc))
+            return
+        if data:
+            self._feed(data, time.perf_counter())
+            return
+        # Some drivers just read nothing once the device is unplugged: check the path now and
+        # then (cheap, and only while the line is silent).
+        now = time.monotonic()
+        if now - self._checked_path > 0.5:
+            self._checked_path = now
+            if not os.path.exists(self.device):
+                self._lost("the device path disappeared")
+
+    # -- connection ---------------------------------------------------------------------------
+
+    def _reopen(self) -> None:
+        try:
+            port = serial.Serial(self.device, self.baud, timeout=self.read_timeout_s)
+        except (OSError, ValueError) as exc:
+            self._log(
+                "open",
+                "%s: cannot open %s (%s); trying again in %.1f s",
+                self.name,
+                self.device,
+                exc,
+                self._backoff,
+            )
+            self._stopping.wait(self._backoff)
+            self._backoff = min(2 * self._backoff, self.reopen_backoff_s[1])
+            return
+        try:
+            # What the OS buffered while nobody was reading is stale for a real-time stream.
+            port.reset_input_buffer()
+        except OSError:
+            pass
+        self._port = port
+        self._backoff = self.reopen_backoff_s[0]
+        self._pending = b""
+        self._fresh = True
+        self._resyncing = True
+        self._checked_path = time.monotonic()
+        if self._opened_before:
+            self.stats.reconnects += 1
+            self._log("reopened", "%s: %s is back; reading again", self.name, self.device)
+        self._opened_before = True
+        self.stats.connected = True
+
+    def _lost(self, why: str) -> None:
+        self._close()
+        self.stats.connected = False
+        self._log("lost", "%s: lost %s (%s); reopening it", self.name, self.device, why)
+
+    # -- text lines ---------------------------------------------------------------------------
+
+    def _feed_text(self, data: bytes, t: float) -> None:
+        if b"\n" not in data:
+            self._pending += data
+            if len(self._pending) > _LINE_LIMIT:
+                self._pending = b""
+                self._bad("line", "%s: dropped %d bytes without a newline", _LINE_LIMIT)
+            return
+        lines = (self._pending + data).split(b"\n")
+        self._pending = lines.pop()
+        for line in lines:
+            self._line(line, t)
+
+    def _line(self, raw: bytes, t: float) -> None:
+        text = raw.decode("utf-8", "replace").strip()
+        if not text or text[0] == "#":
+            return
+        self.stats.packets_in += 1
+        fresh, self._fresh = self._fresh, False
+        separator = self.separator
+        if separator is None:
+            separator = "," if "," in text else "\t" if "\t" in text else None
+        elif separator == " ":
+            separator = None
+        parts = text.split(separator)
+        if self.leading == "label":
+            if self.label is not None and parts[0].strip() != self.label:
+                self.stats.ignored += 1
+                return
+            del parts[0]
+        try:
+            values = [float(part) for part in parts]
+        except ValueError:
+            if not fresh:
+                self._bad("line", "%s: refused a line that is not all numbers: %.60r", text)
+            return
+        if self.leading == "timestamp":
+            if not values or not self._plausible(values[:1]):
+                return
+            t = values.pop(0) * self._time_scale
+        if fresh and len(values) != self._arity and self._arity is not None:
+            return  # the tail of a line sent before the port was opened
+        self._emit(t, values)
+
+    # -- binary frames ------------------------------------------------------------------------
+
+    def _feed_binary(self, data: bytes, t: float) -> None:
+        buffer = self._pending + data if self._pending else data
+        size = len(buffer)
+        index = 0
+        while True:
+            start = buffer.find(SYNC, index)
+            if start < 0:
+                # Keep a last unread 0xA5: it may be the first half of the next sync.
+                keep = size - 1 if index < size and buffer[-1] == SYNC[0] else size
+                self._skipped(keep - index)
+                index = keep
+                break
+            self._skipped(start - index)
+            index = start
+            if start + 3 > size:
+                break
+            n = buffer[start + 2]
+            self.stats.packets_in += 1
+            if not 1 <= n <= MAX_BINARY_VALUES or (self._arity is not None and n != self._arity):
+                # Refused at once, not after waiting for 4n more bytes: a sync pattern inside
+                # garbage must not hold back the valid frames that follow it.
+                self._bad_frame("framing", "%s: binary frame announces %d values", n)
+                index = start + 1
+                continue
+            end = start + 5 + 4 * n
+            if end > size:
+                break
+            checksum = buffer[end - 2] | buffer[end - 1] << 8
+            if binascii.crc_hqx(buffer[start + 2 : end - 2], 0xFFFF) != checksum:
+                self._bad_frame("checksum", "%s: binary frame with a bad checksum (%d values)", n)
+                index = start + 1
+                continue
+            self._resyncing = False
+            self._emit(t, _FLOATS[n].unpack_from(buffer, start + 3))
+            index = end
+        self._pending = buffer[index:]
+
+    def _skipped(self, count: int) -> None:
+        """Bytes outside any frame: one bad packet per run, unless already counted or stale."""
+        if count > 0 and not self._resyncing:
+            self._resyncing = True
+            self._bad("garbage", "%s: skipped %d bytes between binary frames", count)
+
+    def _bad_frame(self, kind: str, message: str, n: int) -> None:
+        # After a failed frame, the bytes up to the next sync belong to it: count it once.
+        self._resyncing = True
+        self._bad(kind, message, n)

@@ -1,0 +1,284 @@
+"""SerialSource over real pseudo-terminals: in-process pty pairs and socat (for unplugging)."""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from gesturemap.errors import GesturemapError
+from gesturemap.sources import SerialSource, encode_frame
+from gesturemap.sources.serial import SYNC
+
+from .source_helpers import accounted, wait_until
+
+
+def write_at_rate(fd: int, chunks: list[bytes], rate_hz: float) -> None:
+    """Write one chunk per period, as a device streaming at ``rate_hz`` does."""
+    start = time.perf_counter()
+    for i, chunk in enumerate(chunks):
+        while time.perf_counter() < start + i / rate_hz:
+            time.sleep(0.0002)
+        os.write(fd, chunk)
+
+
+def connected(source: SerialSource) -> Callable[[], bool]:
+    return lambda: source.stats.connected
+
+
+def test_text_lines_at_1khz_for_2s_lose_nothing(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["i", "a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    n = 2000
+    separators = [",", ", ", "\t", " ", "  "]
+    lines = [
+        (
+            separators[i % 5].join([str(i), f"{i / 7:.6f}", str(-i)]) + ("\r\n" if i % 2 else "\n")
+        ).encode()
+        for i in range(n)
+    ]
+    write_at_rate(master, lines, 1000)
+    wait_until(lambda: source.stats.frames_in == n, what=f"{n} frames")
+    frames = queue.drain()
+    assert [f.values.tolist() for f in frames] == [
+        [float(i), float(f"{i / 7:.6f}"), float(-i)] for i in range(n)
+    ]
+    assert all(f.source == "serial" for f in frames)
+    assert source.stats.bad_packets == 0 and 800 < source.stats.rate_hz < 1200
+
+
+def test_binary_frames_at_1khz_for_2s_lose_nothing(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, framing="binary", channel_names=list("iabcde")))
+    wait_until(connected(source), what="the port to open")
+    n = 2000
+    values = [[float(i), 0.5, -0.25, 1e6, -3.0, i / 8] for i in range(n)]
+    write_at_rate(master, [encode_frame(v) for v in values], 1000)
+    wait_until(lambda: source.stats.frames_in == n, what=f"{n} frames")
+    assert [f.values.tolist() for f in queue.drain()] == values
+    assert source.stats.bad_packets == 0
+
+
+def test_binary_garbage_and_bad_checksums_are_counted_and_skipped(queue, pty_pair, started):
+    rng = random.Random(3)
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, framing="binary", channel_names=["a", "b", "c"]))
+    wait_until(connected(source), what="the port to open")
+    # Each bad stretch is followed by a valid frame; bytes after a failed frame up to the next
+    # sync belong to it, so each stretch counts once.
+    stream = bytearray(encode_frame([-1.0, 2.0, 3.0]))
+    expected = [[-1.0, 2.0, 3.0]]
+    n_bad = 0
+    for i in range(1500):
+        frame = encode_frame([float(i), 2.0, 3.0])
+        kind = rng.randrange(4)
+        if kind == 1:  # a run of garbage (no 0xA5: no false sync in it)
+            stream += bytes(rng.choice([b for b in range(256) if b != 0xA5]) for _ in range(30))
+            n_bad += 1
+        elif kind == 2:  # a corrupted frame: one flipped bit in the values
+            corrupt = bytearray(encode_frame([7.0, 8.0, 9.0]))
+            corrupt[3 + rng.randrange(12)] ^= 1 << rng.randrange(8)
+            stream += corrupt
+            n_bad += 1
+        elif kind == 3:  # a frame of the wrong size
+            stream += encode_frame([1.0, 2.0])
+            n_bad += 1
+        stream += frame
+        expected.append([float(i), 2.0, 3.0])
+    for start in range(0, len(stream), 997):  # chunks that cut frames anywhere
+        os.write(master, bytes(stream[start : start + 997]))
+        time.sleep(0.0005)
+    wait_until(lambda: source.stats.frames_in == len(expected), what="every valid frame")
+    assert [f.values.tolist() for f in queue.drain()] == expected
+    assert source.stats.bad_packets == n_bad and source.running
+
+
+def test_random_bytes_with_false_syncs_never_hide_valid_frames(queue, pty_pair, started):
+    rng = random.Random(4)
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, framing="binary", channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    stream = b""
+    for i in range(500):
+        noise = bytearray(rng.randbytes(rng.randrange(1, 40)))
+        if i % 3 == 0:  # a sync pattern inside the noise, sometimes announcing the right size
+            noise[0:3] = SYNC + bytes([rng.choice([2, 7, 0, 200])])
+        stream += bytes(noise) + encode_frame([float(i), -1.0])
+    os.write(master, stream)
+    wait_until(lambda: source.stats.frames_in >= 500, what="the valid frames")
+    assert [f.values[0] for f in queue.drain()] == list(range(500))
+    assert source.stats.bad_packets >= 500  # at least one per noise run
+
+
+def test_text_garbage_is_counted_and_valid_lines_between_it_arrive(queue, pty_pair, started):
+    rng = random.Random(5)
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    lines: list[bytes] = []
+    expected = []
+    for i in range(1000):
+        if i % 2 == 0:  # valid first: a bad first line could be the tail of an older one
+            lines.append(f"{i},{i * 2}\n".encode())
+            expected.append([float(i), float(i * 2)])
+        else:
+            bad = rng.choice(
+                [
+                    b"\xff\xfe\x80,1\n",  # undecodable bytes: replaced, then refused
+                    b"1,2,3\n",
+                    b"7\n",
+                    b"1,nan\n",
+                    b"inf,1\n",
+                    b"3e12,1\n",
+                    b"abc,def\n",
+                    b"1,,2\n",
+                    rng.randbytes(20).replace(b"\n", b"x").replace(b"#", b"x") + b"!\n",
+                ]
+            )
+            lines.append(bad)
+    lines.append(b"\n# a comment line\n\r\n")  # skipped, not counted
+    os.write(master, b"".join(lines))
+    wait_until(lambda: accounted(source) >= 1000, what="every line")
+    assert [f.values.tolist() for f in queue.drain()] == expected
+    assert source.stats.bad_packets == 500 and source.running
+
+
+def test_a_line_without_end_is_dropped_once_too_long(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1" * 5000)
+    wait_until(lambda: source.stats.bad_packets == 1, what="the long line to be refused")
+    os.write(master, b"\n2\n")
+    wait_until(lambda: source.stats.frames_in == 1)
+    assert queue.get(timeout=1).values.tolist() == [2.0]
+
+
+def test_label_column_filters_lines(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(
+        SerialSource(queue, device, leading="label", label="IMU", channel_names=["x", "y"])
+    )
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"IMU,1,2\nDBG,9,9\nIMU 3 4\nIMU\t5\t6\n")
+    wait_until(lambda: accounted(source) == 4)
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2], [3, 4], [5, 6]]
+    assert source.stats.ignored == 1
+
+
+def test_timestamp_column_gives_the_sensor_clock(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(
+        SerialSource(queue, device, leading="timestamp", timestamp_unit="ms", channel_names=["a"])
+    )
+    assert source.sensor_clock
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1000,0.5\n1010,0.25\nnan,1\n")
+    wait_until(lambda: accounted(source) == 3)
+    frames = queue.drain()
+    assert [(f.t, f.values.tolist()) for f in frames] == [(1.0, [0.5]), (1.01, [0.25])]
+    assert source.stats.bad_packets == 1
+    assert source.stats.last_frame_t == pytest.approx(time.perf_counter(), abs=5)
+
+
+def test_fixed_separator(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, separator="\t", channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1\t2\n1,2\n")
+    wait_until(lambda: accounted(source) == 2)
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2]]
+    assert source.stats.bad_packets == 1
+
+
+def test_unplug_and_replug_resumes_reading(queue, started, socat_link):
+    source = started(
+        SerialSource(
+            queue, str(socat_link.device), channel_names=["n"], reopen_backoff_s=(0.05, 0.2)
+        )
+    )
+    time.sleep(0.2)  # the device is not there yet: the source keeps trying
+    assert not source.stats.connected and source.running
+
+    for round_ in range(2):
+        socat_link.start()
+        wait_until(connected(source), what="the source to open the device")
+        total = (round_ + 1) * 100
+        with open(socat_link.peer, "wb", buffering=0) as peer:
+            for i in range(total - 100, total):
+                peer.write(f"{i}\n".encode())
+            wait_until(lambda: source.stats.frames_in == total, what="the lines")  # noqa: B023
+        socat_link.stop()  # unplugged: both paths disappear
+        wait_until(lambda: not source.stats.connected, what="the source to notice")
+        assert source.running
+
+    assert [int(f.values[0]) for f in queue.drain()] == list(range(200))
+    assert source.stats.reconnects == 1 and source.stats.bad_packets == 0
+
+
+def test_stop_is_prompt_and_idempotent_even_without_a_device(queue, tmp_path):
+    source = SerialSource(queue, str(tmp_path / "missing"), reopen_backoff_s=(2.0, 2.0))
+    source.start()
+    time.sleep(0.05)
+    t0 = time.perf_counter()
+    source.stop()
+    source.stop()
+    assert time.perf_counter() - t0 < 1.0 and not source.running
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"device": ""}, "device"),
+        ({"baud": 0}, "baud"),
+        ({"framing": "slip"}, "framing"),
+        ({"separator": ";"}, "separator"),
+        ({"leading": "index"}, "leading"),
+        ({"timestamp_unit": "min"}, "timestamp_unit"),
+        ({"framing": "binary", "leading": "label"}, "neither with binary framing"),
+    ],
+)
+def test_bad_settings_are_refused(queue, kwargs, match):
+    arguments = {"device": "/dev/ttyACM0", **kwargs}
+    with pytest.raises(GesturemapError, match=match):
+        SerialSource(queue, **arguments)
+
+
+def test_encode_frame_layout():
+    frame = encode_frame([1.0])
+    assert frame[:3] == b"\xa5\x5a\x01" and frame[3:7] == b"\x00\x00\x80\x3f"
+    assert len(frame) == 9
+    with pytest.raises(GesturemapError):
+        encode_frame([])
+    with pytest.raises(GesturemapError):
+        encode_frame([0.0] * 65)
+
+
+def test_a_burst_as_fast_as_the_pty_goes(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, framing="binary", channel_names=["a"]))
+    wait_until(connected(source), what="the port to open")
+    blob = b"".join(encode_frame([float(i)]) for i in range(20_000))
+    writer = threading.Thread(target=os.write, args=(master, blob))
+    writer.start()
+    writer.join(10)
+    assert not writer.is_alive()
+    wait_until(lambda: source.stats.frames_in == 20_000, what="20000 frames")
+    assert source.stats.bad_packets == 0
+
+
+def test_the_first_line_after_opening_may_be_a_tail_and_is_dropped_quietly(
+    queue, pty_pair, started
+):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b".5\n1.5\n1,2\n")  # ".5": the end of a line sent before the port opened
+    wait_until(lambda: accounted(source) == 3)
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2]]
+    assert source.stats.bad_packets == 1  # "1.5" counts: it came after a whole line
