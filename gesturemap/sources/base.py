@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..errors import GesturemapError
+from .._io import Described, check_number, validation_error
 
 __all__ = [
     "MAX_ABS_VALUE",
@@ -78,8 +78,7 @@ class FrameQueue:
     __slots__ = ("_cond", "_frames", "_maxlen", "_waiting", "dropped", "put_count")
 
     def __init__(self, maxlen: int = 4096) -> None:
-        if isinstance(maxlen, bool) or not isinstance(maxlen, int) or maxlen < 1:
-            raise GesturemapError(f"maxlen: got {maxlen!r}; expected an integer >= 1.")
+        check_number("maxlen", maxlen, minimum=1, integer=True)
         self._maxlen = maxlen
         self._frames: deque[Frame] = deque(maxlen=maxlen)
         self._cond = threading.Condition(threading.Lock())
@@ -362,9 +361,10 @@ class Source:
 
     def __init__(self, queue: FrameQueue, *, name: str, channel_names: Sequence[str] = ()) -> None:
         if not isinstance(queue, FrameQueue):
-            raise GesturemapError(
-                f"queue: got {type(queue).__name__}; expected a FrameQueue "
-                "(gesturemap.sources.FrameQueue), which the engine owns."
+            raise validation_error(
+                "queue",
+                Described(f"a {type(queue).__name__}"),
+                "a gesturemap.sources.FrameQueue (the engine owns it)",
             )
         self.queue = queue
         self.name = str(name)
