@@ -119,10 +119,17 @@ def main(args: Any) -> int:
     rows = bench_models(reference, repeats=args.repeats)
     print()
     print(format_models(rows))
+    result: dict[str, Any] = {"machine": machine(), "models": rows}
+    if getattr(args, "latency", False):
+        from . import bench_latency
+
+        print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
+        lat = bench_latency.run(reference)
+        print(bench_latency.format_rows(lat))
+        result["latency"] = lat
     if args.json:
         from ._io import write_json
 
-        write_json(Path(args.json), {"machine": machine(), "models": rows},
-                   format="gesturemap.bench", version=1)
+        write_json(Path(args.json), result, format="gesturemap.bench", version=1)
         print(f"\nwrote {args.json}")
     return 0

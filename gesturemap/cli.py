@@ -19,7 +19,127 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--reference", help="path to shared/reference/xmm (XMM's workload)")
     bench.add_argument("--repeats", type=int, default=7, help="retrains per model (median)")
     bench.add_argument("--json", help="also write the figures to this JSON file")
+    bench.add_argument("--latency", action="store_true",
+                       help="also measure OSC in -> OSC out latency at 200 frames/s")
+
+    new = sub.add_parser("new", help="create a project folder")
+    new.add_argument("dir")
+    new.add_argument("--model", default="hhmm", help="model kind (default hhmm)")
+    new.add_argument("--inputs", type=int, help="input size (default: from the first frame)")
+    new.add_argument("--outputs", type=int, default=0,
+                     help="number of continuous outputs (a regression project); 0: classes")
+
+    run = sub.add_parser("run", help="stage mode: run a project without a window")
+    run.add_argument("dir")
+    run.add_argument("--osc-in", default="127.0.0.1:6448", metavar="HOST:PORT")
+    run.add_argument("--osc-out", metavar="HOST:PORT", help="default: the project's setting")
+    run.add_argument("--serial", metavar="DEVICE", help="also read a serial sensor")
+    run.add_argument("--profile", help="sensor profile for --serial (see sensors/)")
+    run.add_argument("--no-audio", action="store_true", help="no built-in synth")
+    run.add_argument("--log", metavar="DIR", help="log every stream of the session there")
+    run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
+    run.add_argument("--trainer", choices=("process", "thread"), default="process")
+
+    train = sub.add_parser("train", help="retrain a project from its takes")
+    train.add_argument("dir")
+
+    replay = sub.add_parser("replay", help="run a logged session through a project")
+    replay.add_argument("log")
+    replay.add_argument("--project", required=True, help="the project folder")
+    replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
     return p
+
+
+def _host_port(text: str, what: str) -> tuple[str, int]:
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise SystemExit(f"gesturemap: {what} {text!r}: expected HOST:PORT, e.g. "
+                         "127.0.0.1:6448")
+    return host or "127.0.0.1", int(port)
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    from .models import MODEL_REGISTRY
+    from .project import Project
+
+    if args.model not in MODEL_REGISTRY:
+        raise SystemExit(f"gesturemap new: --model {args.model!r}: expected one of "
+                         f"{', '.join(sorted(MODEL_REGISTRY))}")
+    names = [f"out{i + 1}" for i in range(args.outputs)] if args.outputs else None
+    project = Project.new(args.dir, model=args.model, inputs=args.inputs, output_names=names)
+    print(f"created {args.dir}: {project.model['kind']} model, "
+          f"{args.inputs or 'input size from the first frame'} inputs, "
+          f"{args.outputs or 'classes'} {'outputs' if args.outputs else ''}".rstrip())
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from .engine import Engine
+    from .project import Project
+
+    project = Project.load(args.dir)
+    osc_in = _host_port(args.osc_in, "--osc-in")
+    osc_out = _host_port(args.osc_out, "--osc-out") if args.osc_out else None
+    factories = []
+    if args.serial:
+        from .sources.profiles import build_source, load_profile
+
+        profile = load_profile(args.profile or "arduino-imu-text")
+
+        def serial_factory(queue, on_control):  # noqa: ANN001, ANN202
+            return build_source(profile, queue, device=args.serial)
+
+        factories.append(serial_factory)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
+                    sources=factories, log_dir=args.log, stats_file=args.stats,
+                    trainer=args.trainer)
+    engine.start()
+    print(f"gesturemap run: listening on {osc_in[0]}:{engine.osc_port}, sending to "
+          f"{engine.output.settings.host}:{engine.output.settings.port}"
+          f"{', running ' + str(len(engine.model.labels_)) + ' classes' if engine.model else ''}"
+          " (Ctrl-C stops)", flush=True)
+    try:
+        while not stop.wait(0.2):
+            pass
+    finally:
+        engine.stop()
+    s = engine.stats()
+    print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
+          f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped", flush=True)
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    import time
+
+    from .project import Project
+
+    project = Project.load(args.dir)
+    if not project.takes:
+        raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
+    t0 = time.perf_counter()
+    project.fit_pipeline()
+    model = project.new_model().fit(project.dataset())
+    project.trained = model
+    project.save(args.dir)
+    print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
+          f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
+    return 0
+
+
+def _cmd_replay(args: argparse.Namespace) -> int:
+    from .replay import replay_log
+
+    rows = replay_log(args.log, args.project, out=args.out)
+    print(f"replayed {rows} frames of {args.log} through {args.project}"
+          + (f" -> {args.out}" if args.out else ""))
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +152,13 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench
 
         return bench.main(args)
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    from .errors import GesturemapError
+
+    handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay}
+    try:
+        return handlers[args.command](args)
+    except GesturemapError as exc:
+        raise SystemExit(f"gesturemap {args.command}: {exc}") from None  # pragma: no cover - argparse rejects unknown commands
 
 
 if __name__ == "__main__":  # pragma: no cover

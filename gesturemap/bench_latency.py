@@ -1,0 +1,166 @@
+"""OSC in -> OSC out latency of ``gesturemap run`` on loopback, beside a bare python-osc floor.
+
+A sender in this process sends ``/wek/inputs`` frames (6 floats of XMM's reference test data)
+at a fixed rate to a ``gesturemap run`` process serving an HHMM project trained on XMM's
+reference workload, and times each ``/wek/outputs`` answer on its own receiving socket (UDP on
+loopback keeps order, so the n-th answer belongs to the n-th frame). The same is done against a
+minimal python-osc script that runs the same model step and nothing else: the floor for Python.
+A second run sends Wekinator's ``train`` command every ``retrain_every_s`` seconds, so that the
+figures include a retrain running at the same time.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FLOOR_SCRIPT = textwrap.dedent("""
+    import sys
+    import gesturemap as gm
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import BlockingOSCUDPServer
+    from pythonosc.udp_client import SimpleUDPClient
+    model = gm.load(sys.argv[1])
+    stream = model.stream()
+    client = SimpleUDPClient("127.0.0.1", int(sys.argv[3]))
+    def on_inputs(address, *args):
+        r = stream.step(args)
+        client.send_message("/wek/outputs", float(r.label_index + 1))
+    d = Dispatcher()
+    d.map("/wek/inputs", on_inputs)
+    server = BlockingOSCUDPServer(("127.0.0.1", int(sys.argv[2])), d)
+    print("ready", flush=True)
+    server.serve_forever()
+""")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _message(address: str, values: np.ndarray) -> bytes:
+    from .outputs.osc import MessageEncoder
+
+    return MessageEncoder().floats(address, values)
+
+
+def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float,
+             seconds: float, retrain_every_s: float | None) -> dict[str, Any]:
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    period = 1.0 / rate_hz
+    n = int(seconds * rate_hz)
+    sent = np.zeros(n)
+    lat = []
+    packets = [_message("/wek/inputs", frames[i % len(frames)]) for i in range(n)]
+    train = _message("/wekinator/control/train", np.zeros(0))
+    rx.setblocking(False)
+    next_t = time.perf_counter()
+    last_train = next_t
+    answered = 0
+    for i in range(n):
+        while True:  # wait for the slot, reading answers meanwhile
+            now = time.perf_counter()
+            try:
+                data = rx.recv(65536)
+                if data.startswith(b"/wek/outputs"):
+                    lat.append((now - sent[answered]) * 1e6)
+                    answered += 1
+                continue
+            except BlockingIOError:
+                pass
+            if now >= next_t:
+                break
+        if retrain_every_s and now - last_train >= retrain_every_s:
+            tx.sendto(train, ("127.0.0.1", in_port))
+            last_train = now
+        sent[i] = time.perf_counter()
+        tx.sendto(packets[i], ("127.0.0.1", in_port))
+        next_t += period
+    end = time.perf_counter() + 0.5
+    while time.perf_counter() < end and answered < n:
+        try:
+            data = rx.recv(65536)
+            if data.startswith(b"/wek/outputs"):
+                lat.append((time.perf_counter() - sent[answered]) * 1e6)
+                answered += 1
+        except BlockingIOError:
+            time.sleep(0.0002)
+    tx.close()
+    a = np.array(lat[int(rate_hz):])  # the first second warms caches up
+    return {"frames": n, "answered": answered, "latency_us_p50": float(np.median(a)),
+            "latency_us_p99": float(np.percentile(a, 99)),
+            "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
+
+
+def _project(folder: Path, reference: Path) -> Path:
+    import gesturemap as gm
+
+    from .project import Project
+
+    ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("latency", model={"kind": "hhmm", "params": {"states": 10}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.trained = project.new_model().fit(project.dataset())
+    project.save(folder)
+    return folder
+
+
+def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
+        retrain_every_s: float = 1.0) -> dict[str, Any]:
+    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = _project(Path(tmp) / "proj", reference)
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.bind(("127.0.0.1", 0))
+        rx_port = rx.getsockname()[1]
+        # the floor: python-osc + the same model step, nothing else
+        port = _free_port()
+        floor = subprocess.Popen([sys.executable, "-c", FLOOR_SCRIPT,
+                                  str(folder / "model.json"), str(port), str(rx_port)],
+                                 stdout=subprocess.PIPE, text=True)
+        try:
+            floor.stdout.readline()
+            out["python_osc_floor"] = _measure(port, rx, frames, rate_hz, seconds, None)
+        finally:
+            floor.kill()
+            floor.wait()
+        for label, retrain in (("gesturemap_run", None), ("gesturemap_run_retraining",
+                                                          retrain_every_s)):
+            port = _free_port()
+            proc = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run",
+                                     str(folder), "--osc-in", f"127.0.0.1:{port}", "--osc-out",
+                                     f"127.0.0.1:{rx_port}", "--no-audio"],
+                                    stdout=subprocess.PIPE, text=True)
+            try:
+                proc.stdout.readline()
+                time.sleep(1.0)  # the training worker finishes loading
+                out[label] = _measure(port, rx, frames, rate_hz, seconds, retrain)
+            finally:
+                proc.terminate()
+                proc.wait(timeout=30)
+        rx.close()
+    return out
+
+
+def format_rows(res: dict[str, Any]) -> str:
+    lines = ["| setup | latency p50 (µs) | p99 (µs) | p99 − p50 (µs) | answered |",
+             "|---|---|---|---|---|"]
+    for key, name in (("python_osc_floor", "bare python-osc + same HHMM step"),
+                      ("gesturemap_run", "gesturemap run (HHMM)"),
+                      ("gesturemap_run_retraining", "gesturemap run, retraining every 1 s")):
+        r = res[key]
+        lines.append(f"| {name} | {r['latency_us_p50']:.0f} | {r['latency_us_p99']:.0f} | "
+                     f"{r['jitter_us_p99_minus_p50']:.0f} | {r['answered']}/{r['frames']} |")
+    return "\n".join(lines)

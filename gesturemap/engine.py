@@ -1,0 +1,498 @@
+"""The real-time engine: the one owner of the feature pipeline and the model stream.
+
+Threads (DESIGN.md, "Data flow and threads"):
+
+- source threads parse and enqueue :class:`~gesturemap.sources.Frame` s into a bounded queue;
+- the **engine thread** (here) takes frames one by one: features -> model step -> outputs, and
+  between two frames applies commands (record, train, run, swap in a trained model…);
+- an **I/O thread** saves takes and models and prepares training data, so that no file write
+  or data preparation ever runs on the frame path;
+- training runs in a warm worker **process** (:class:`~gesturemap.models.training.Trainer`);
+  the finished model comes back as a command and is swapped in between two frames;
+- a **stats thread** writes the health counters to a JSON file every second.
+
+The frame path never raises: a bad frame is counted and skipped, an unexpected error is
+counted and logged at most once a second (with ``GESTUREMAP_RAISE=1``, as in the tests, it is
+kept and re-raised by :meth:`Engine.stop`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue as queue_mod
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import GesturemapError
+from .outputs.osc import OSCOutput
+from .sources.base import FrameQueue, RateLimitedLog
+
+log = logging.getLogger("gesturemap.engine")
+
+#: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
+WEKINATOR_CONTROL = {
+    "startRecording": "start_recording", "stopRecording": "stop_recording",
+    "train": "train", "cancelTrain": "cancel_train", "startRunning": "start_running",
+    "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
+    "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
+    "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
+    "startDtwRecording": "start_recording", "stopDtwRecording": "stop_recording",
+}
+
+
+class Percentiles:
+    """A ring of the last ``n`` samples; percentiles are computed off the real-time path."""
+
+    def __init__(self, n: int = 8192) -> None:
+        self._buf = np.zeros(n)
+        self._i = 0
+        self._count = 0
+
+    def add(self, value: float) -> None:
+        self._buf[self._i] = value
+        self._i = (self._i + 1) % len(self._buf)
+        if self._count < len(self._buf):
+            self._count += 1
+
+    def get(self, q: float) -> float | None:
+        if not self._count:
+            return None
+        return float(np.percentile(self._buf[: self._count], q))
+
+
+class Engine:
+    """Runs a project live: sources in, features, model, OSC out; records takes; trains.
+
+    Parameters
+    ----------
+    project : gesturemap.project.Project
+    project_dir : path, optional
+        Where the project lives: takes are saved there as soon as they end (autosave), and the
+        trained model after every training.
+    osc_in : (host, port) or None
+        Listen for ``/wek/inputs`` frames and Wekinator's control messages there (port 0: a
+        free port, read back from :attr:`osc_port`). ``None``: no OSC input.
+    osc_out : (host, port) or None
+        Where results go (default: the project's setting, Wekinator's 127.0.0.1:12000).
+    sources : list of callables ``factory(queue, on_control) -> Source``, optional
+        More sources (serial, replay…), built on the engine's queue.
+    log_dir : path, optional
+        Log every stream of the session there (:class:`gesturemap.log.SessionLog`).
+    stats_file : path, optional
+        Health counters as JSON, rewritten every second and at stop.
+    trainer : "process" or "thread"
+        Where training runs (a process keeps it off this process's GIL).
+    """
+
+    def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
+                 osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
+                 osc_out: tuple[str, int] | None = None,
+                 sources: list[Callable[..., Any]] | None = None,
+                 log_dir: str | os.PathLike[str] | None = None,
+                 stats_file: str | os.PathLike[str] | None = None,
+                 trainer: str = "process", queue_size: int = 4096) -> None:
+        self.project = project
+        self.project_dir = Path(project_dir) if project_dir else None
+        self.queue = FrameQueue(queue_size)
+        self._osc_in = osc_in
+        self._source_factories = list(sources or [])
+        self.sources: list[Any] = []
+        out_settings = dict(getattr(project, "outputs", None) or {})
+        if osc_out is not None:
+            out_settings["host"], out_settings["port"] = osc_out[0], int(osc_out[1])
+        self.output = OSCOutput(out_settings)
+        self._log_dir = Path(log_dir) if log_dir else None
+        self.session_log: Any = None
+        self._stats_file = Path(stats_file) if stats_file else None
+        self._trainer_mode = trainer
+        self.trainer: Any = None
+        self._commands: deque[tuple[str, tuple[Any, ...]]] = deque()
+        self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._errlog = RateLimitedLog(log)
+        self.exception: BaseException | None = None
+        # engine-thread state
+        self.model = getattr(project, "trained", None)
+        self.stream = self.model.stream() if self.model is not None else None
+        self._pipe_state: Any = None
+        self.running = self.model is not None
+        self.recording = False
+        self._take_inputs: list[np.ndarray] = []
+        self._take_times: list[float] = []
+        self._take_outputs: list[np.ndarray] = []
+        self._take_label: Any = None
+        self._take_t0 = 0.0
+        self._train_job: Any = None
+        self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
+        self.current_label: Any = None
+        # health
+        self.frames_in = 0
+        self.frames_out = 0
+        self.bad_frames = 0
+        self.errors = 0
+        self.trainings = 0
+        self.last_train_ms: float | None = None
+        self._step_us = Percentiles()
+        self._latency_us = Percentiles()
+        self.last_result: Any = None
+        self.done_training = threading.Event()
+        self.osc_port: int | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Engine:
+        """Open the sources and start every thread. Raises if a port cannot be opened."""
+        from .sources.osc import OSCSource
+
+        if self._osc_in is not None:
+            src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
+                            channel_names=self._input_names() or None,
+                            on_control=self._on_control)
+            self.sources.append(src)
+        for factory in self._source_factories:
+            self.sources.append(factory(self.queue, self._on_control))
+        if self._log_dir is not None:
+            self._open_log()
+        if self.project.input_dim is not None:
+            self._start_pipeline(self.project.input_dim)
+        from .models.training import Trainer
+
+        self.trainer = Trainer(self._trainer_mode)
+        self.trainer.start_worker()
+        for target, name in ((self._run, "engine"), (self._io_loop, "io"),
+                             (self._stats_loop, "stats")):
+            t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        try:
+            for src in self.sources:
+                src.start()
+        except Exception:
+            self.stop()
+            raise
+        if self._osc_in is not None:
+            self.osc_port = self.sources[0].port
+        return self
+
+    def stop(self) -> None:
+        """Stop sources and threads; finish a take being recorded; write the last stats."""
+        for src in self.sources:
+            try:
+                src.stop()
+            except Exception as exc:  # keep stopping the rest
+                self.exception = self.exception or exc
+        self.command("stop_recording")
+        self._stop.set()
+        for t in self._threads:
+            if t.name == "gesturemap-engine":
+                t.join(timeout=5)
+        self._io.put(None)
+        for t in self._threads:
+            t.join(timeout=10)
+        if self.trainer is not None:
+            self.trainer.close()
+        if self.session_log is not None:
+            self.session_log.close()
+        self._write_stats()
+        self.output.close()
+        if self.exception is not None and os.environ.get("GESTUREMAP_RAISE") == "1":
+            raise self.exception
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- commands -----------------------------------------------------------------------------
+    def command(self, name: str, *args: Any) -> None:
+        """Queue a command for the engine thread (thread-safe, never blocks)."""
+        self._commands.append((name, args))
+
+    def _on_control(self, address: str, args: list[Any]) -> None:
+        verb = address.rsplit("/", 1)[-1]
+        name = WEKINATOR_CONTROL.get(verb)
+        if name is None:
+            self._errlog("control", "unknown Wekinator control message %s", address)
+            return
+        self.command(name, *args)
+
+    def _apply_commands(self) -> None:
+        while self._commands:
+            name, args = self._commands.popleft()
+            try:
+                getattr(self, "_cmd_" + name)(*args)
+            except Exception as exc:
+                self._count_error(exc, f"command {name}")
+
+    def _cmd_set_outputs(self, *values: Any) -> None:
+        vals = np.asarray([float(v) for v in values], dtype=np.float64)
+        if not np.isfinite(vals).all():
+            raise GesturemapError(f"outputs {values!r} are not finite")
+        if self._is_regression():
+            self.current_outputs = vals
+        else:
+            self.current_label = int(round(vals[0]))
+
+    def _cmd_set_label(self, label: Any) -> None:
+        self.current_label = label
+
+    def _cmd_start_recording(self, *args: Any) -> None:
+        if args:
+            self.current_label = args[0]
+        if not self._is_regression() and self.current_label is None:
+            raise GesturemapError("startRecording before any class was set: send "
+                                  "/wekinator/control/outputs with a class number first")
+        self.recording = True
+        self._take_inputs, self._take_times, self._take_outputs = [], [], []
+        self._take_label = self.current_label if not self._is_regression() else "take"
+        self._take_t0 = time.perf_counter()
+
+    def _cmd_stop_recording(self) -> None:
+        if not self.recording:
+            return
+        self.recording = False
+        if not self._take_inputs:
+            return
+        inputs = np.array(self._take_inputs)
+        times = np.array(self._take_times)
+        outputs = np.array(self._take_outputs) if self._is_regression() else None
+        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
+        self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+
+    def _cmd_train(self) -> None:
+        if not self.project.takes:
+            raise GesturemapError("train: no takes recorded yet")
+        if self._train_job is not None and not self._train_job.done():
+            self._train_job.cancel()
+        started = time.perf_counter()
+
+        def prepare() -> None:
+            try:
+                self.project.fit_pipeline()
+                dataset = self.project.dataset()
+                job = self.trainer.train(self.project.new_model(), dataset,
+                                         on_done=lambda j: self.command("_trained", j, started))
+                self._train_job = job
+            except Exception as exc:
+                self._count_error(exc, "train")
+                self.command("_trained", None, started)
+
+        self._io.put(prepare)
+
+    def _cmd_cancel_train(self) -> None:
+        if self._train_job is not None:
+            self._train_job.cancel()
+
+    def _cmd__trained(self, job: Any, started: float) -> None:
+        if job is None or job.cancelled:
+            return
+        try:
+            model = job.result(timeout=0)
+        except Exception as exc:
+            self._count_error(exc, "training")
+            return
+        self.model = model
+        self.stream = model.stream()
+        self.project.trained = model
+        self._start_pipeline(self.project.input_dim)
+        self.trainings += 1
+        self.last_train_ms = (time.perf_counter() - started) * 1e3
+        self._log_event("trained", ms=self.last_train_ms)
+        self.output.send_status("status")
+        self.done_training.set()
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save(folder))
+
+    def _cmd_swap_model(self, model: Any) -> None:
+        """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
+        self.model = model
+        self.stream = model.stream()
+        self.project.trained = model
+
+    def _cmd_start_running(self) -> None:
+        self.running = True
+        if self.stream is not None:
+            self.stream.reset()
+
+    def _cmd_stop_running(self) -> None:
+        self.running = False
+
+    def _cmd_delete_all(self) -> None:
+        for take in list(self.project.takes):
+            self.project.remove_take(take.id)
+        self._autosave()
+
+    def _cmd_delete_for_output(self, index: Any = 1) -> None:
+        # one model per project here: every output shares the takes (issue 6 splits them)
+        self._cmd_delete_all()
+
+    def _cmd_set_input_names(self, *names: Any) -> None:
+        self.project.input_names = [str(n) for n in names]
+
+    def _cmd_set_output_names(self, *names: Any) -> None:
+        self.project.output_names = [str(n) for n in names]
+
+    def _cmd_stop(self) -> None:
+        self._stop.set()
+
+    def _autosave(self) -> None:
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save(folder))
+
+    # -- the frame path -----------------------------------------------------------------------
+    def _is_regression(self) -> bool:
+        return bool(getattr(self.project, "output_names", None))
+
+    def _input_names(self) -> list[str]:
+        return list(getattr(self.project, "input_names", None) or [])
+
+    def _start_pipeline(self, input_dim: int) -> None:
+        names = self._input_names() or None
+        if names is not None and len(names) != input_dim:
+            names = None
+        self._pipe_state = self.project.pipeline.start(input_dim, names)
+
+    def _run(self) -> None:
+        q = self.queue
+        while not self._stop.is_set():
+            frame = q.get(timeout=0.05)
+            if self._commands:
+                self._apply_commands()
+            if frame is None:
+                continue
+            try:
+                self._frame(frame)
+            except Exception as exc:  # never let the engine thread die
+                self._count_error(exc, "frame")
+        self._apply_commands()
+
+    def _frame(self, frame: Any) -> None:
+        t_in = frame.t
+        self.frames_in += 1
+        values = frame.values
+        if self._pipe_state is None:
+            # a new project learns its input size from its first frame
+            if self.project.input_dim is None:
+                self.project.input_dim = len(values)
+            self._start_pipeline(self.project.input_dim)
+        if len(values) != self.project.input_dim:
+            self.bad_frames += 1
+            return
+        t0 = time.perf_counter()
+        try:
+            feats = self._pipe_state.push(values, t_in)
+        except GesturemapError:
+            self.bad_frames += 1
+            return
+        if self.recording:
+            self._take_inputs.append(values)
+            self._take_times.append(t_in - self._take_t0)
+            if self._is_regression():
+                self._take_outputs.append(self.current_outputs.copy())
+        slog = self.session_log
+        if slog is not None:
+            slog.write("input", t_in, values)
+        if self.running and self.stream is not None:
+            labels = self.model.labels_
+            for f in feats:
+                r = self.stream.step(f)
+                label = r.label
+                number = float(label) if isinstance(label, (int, np.integer)) else float(
+                    r.label_index + 1)
+                self.output.send(r, number)
+                self.frames_out += 1
+                self.last_result = r
+                if slog is not None:
+                    slog.write("likelihoods", t_in, r.likelihoods)
+                    if r.output is not None:
+                        slog.write("output", t_in, r.output)
+                    slog.label(t_in, str(labels[r.label_index]))
+            now = time.perf_counter()
+            self._step_us.add((now - t0) * 1e6)
+            self._latency_us.add((now - t_in) * 1e6)
+
+    def _count_error(self, exc: BaseException, where: str) -> None:
+        self.errors += 1
+        self._errlog(where, "%s: %s", where, exc)
+        if os.environ.get("GESTUREMAP_RAISE") == "1" and not isinstance(exc, GesturemapError):
+            self.exception = exc
+
+    # -- I/O, logs, stats ---------------------------------------------------------------------
+    def _io_loop(self) -> None:
+        while True:
+            job = self._io.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception as exc:
+                self._count_error(exc, "io")
+
+    def _open_log(self) -> None:
+        from .log import SessionLog
+
+        in_names = self._input_names() or [f"in{i + 1}" for i in range(
+            self.project.input_dim or 0)]
+        labels = list(getattr(self.model, "labels_", None) or self.project.classes or [])
+        streams = {"input": in_names, "likelihoods": [str(lb) for lb in labels]}
+        if self._is_regression():
+            streams["output"] = list(self.project.output_names)
+        self.session_log = SessionLog(self._log_dir, streams)
+
+    def _log_event(self, kind: str, **data: Any) -> None:
+        if self.session_log is not None:
+            self.session_log.event(time.perf_counter(), kind, **data)
+
+    def stats(self) -> dict[str, Any]:
+        """The health counters (safe to call from any thread)."""
+        sources = [s.stats.snapshot() for s in self.sources]
+        out = {
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
+            "bad_frames": self.bad_frames,
+            "dropped_frames": self.queue.dropped,
+            "errors": self.errors,
+            "step_us_p50": self._step_us.get(50),
+            "step_us_p99": self._step_us.get(99),
+            "latency_us_p50": self._latency_us.get(50),
+            "latency_us_p99": self._latency_us.get(99),
+            "trainings": self.trainings,
+            "last_train_ms": self.last_train_ms,
+            "takes": len(self.project.takes),
+            "running": self.running,
+            "recording": self.recording,
+            "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
+            "output_send_errors": self.output.send_errors,
+            "time": time.time(),
+        }
+        return out
+
+    def _write_stats(self) -> None:
+        if self._stats_file is None:
+            return
+        import json
+
+        from ._io import atomic_write_text
+
+        try:
+            atomic_write_text(self._stats_file, json.dumps(self.stats(), indent=1))
+        except Exception as exc:
+            self._count_error(exc, "stats")
+
+    def _stats_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self._write_stats()

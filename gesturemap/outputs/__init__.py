@@ -1,0 +1,1 @@
+"""Where a model's results go: OSC messages, and the built-in synth (later)."""

@@ -1,0 +1,182 @@
+"""OSC output: Wekinator's ``/wek/outputs`` plus gesturemap's richer messages.
+
+The socket never blocks: a datagram the kernel cannot take at once is counted and dropped (the
+next frame brings fresh values anyway). Messages are encoded by hand, with the address and
+type tags cached, because python-osc's builder costs tens of microseconds per message.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._io import check_number, validation_error
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 12000
+
+#: Default addresses. Every one can be changed (``None`` turns a message off).
+DEFAULT_ADDRESSES = {
+    "outputs": "/wek/outputs",
+    "label": "/gesturemap/label",
+    "likelihoods": "/gesturemap/likelihoods",
+    "progress": "/gesturemap/progress",
+    "regression": "/gesturemap/regression",
+    "variance": "/gesturemap/variance",
+    "status": "/wekinator/status/done-training",
+}
+
+
+def _pad(b: bytes) -> bytes:
+    return b + b"\0" * (4 - len(b) % 4)
+
+
+class MessageEncoder:
+    """Encodes OSC messages of floats (and one leading string) with cached headers."""
+
+    def __init__(self) -> None:
+        self._cache: dict[tuple[str, int, bool], tuple[bytes, struct.Struct]] = {}
+
+    def floats(self, address: str, values: Any, text: str | None = None) -> bytes:
+        vals = values.tolist() if isinstance(values, np.ndarray) else list(values)
+        key = (address, len(vals), text is not None)
+        hit = self._cache.get(key)
+        if hit is None:
+            tags = "," + ("s" if text is not None else "") + "f" * len(vals)
+            hit = (_pad(address.encode()) + _pad(tags.encode()), struct.Struct(f">{len(vals)}f"))
+            self._cache[key] = hit
+        head, packer = hit
+        try:
+            body = packer.pack(*vals)
+        except (OverflowError, struct.error):  # beyond float32: clip (NaN never gets here)
+            body = packer.pack(*np.clip(np.asarray(vals, dtype=np.float64), -3.4e38, 3.4e38))
+        if text is not None:
+            return head + _pad(text.encode()) + body
+        return head + body
+
+
+@dataclass
+class OutputScale:
+    """Per-output smoothing and scaling: ``out_min + (v - in_min) / (in_max - in_min) *
+    (out_max - out_min)``, clipped to the output range when ``clip``; then a one-pole
+    smoothing with coefficient ``smoothing`` (0 = none, 0.9 = heavy)."""
+
+    in_min: float = 0.0
+    in_max: float = 1.0
+    out_min: float = 0.0
+    out_max: float = 1.0
+    clip: bool = True
+    smoothing: float = 0.0
+
+    def __post_init__(self) -> None:
+        for name in ("in_min", "in_max", "out_min", "out_max"):
+            check_number(f"OutputScale.{name}", getattr(self, name))
+        if self.in_max == self.in_min:
+            raise validation_error("OutputScale.in_max", self.in_max, "different from in_min")
+        check_number("OutputScale.smoothing", self.smoothing, minimum=0.0, maximum=0.999)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class OSCOutputSettings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    addresses: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_ADDRESSES))
+    scales: list[dict[str, Any]] = field(default_factory=list)  # one OutputScale per output
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
+        d = dict(d or {})
+        known = {"host", "port", "addresses", "scales"}
+        unknown = set(d) - known - {"task"}
+        if unknown:
+            raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
+        addresses = dict(DEFAULT_ADDRESSES)
+        addresses.update(d.get("addresses") or {})
+        for k, v in addresses.items():
+            if v is not None and (not isinstance(v, str) or not v.startswith("/")):
+                raise validation_error(f"outputs.addresses.{k}", v, "an OSC address like /a/b")
+        port = check_number("outputs.port", d.get("port", DEFAULT_PORT), minimum=1,
+                            maximum=65535, integer=True)
+        return cls(str(d.get("host", DEFAULT_HOST)), int(port), addresses,
+                   list(d.get("scales") or []))
+
+
+class OSCOutput:
+    """Sends a model's results over UDP; the engine calls :meth:`send` once per frame."""
+
+    def __init__(self, settings: OSCOutputSettings | dict[str, Any] | None = None) -> None:
+        if not isinstance(settings, OSCOutputSettings):
+            settings = OSCOutputSettings.from_dict(settings)
+        self.settings = settings
+        self.addresses = settings.addresses
+        self._target = (settings.host, settings.port)
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self._sock.setblocking(False)
+        self._enc = MessageEncoder()
+        self._scales = [OutputScale(**s) for s in settings.scales]
+        self._smoothed: np.ndarray | None = None
+        self.sent = 0
+        self.send_errors = 0
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self._sock.sendto(data, self._target)
+            self.sent += 1
+        except OSError:  # full buffer, unreachable port: drop, count, go on
+            self.send_errors += 1
+
+    def _shape(self, values: np.ndarray) -> np.ndarray:
+        if not self._scales:
+            return values
+        out = values.copy()
+        if self._smoothed is None or self._smoothed.shape != out.shape:
+            self._smoothed = None
+        for i, sc in enumerate(self._scales[: len(out)]):
+            v = sc.out_min + (out[i] - sc.in_min) / (sc.in_max - sc.in_min) * (
+                sc.out_max - sc.out_min)
+            if sc.clip:
+                lo, hi = sorted((sc.out_min, sc.out_max))
+                v = min(max(v, lo), hi)
+            if self._smoothed is not None and sc.smoothing:
+                v = sc.smoothing * self._smoothed[i] + (1 - sc.smoothing) * v
+            out[i] = v
+        self._smoothed = out.copy()
+        return out
+
+    def send(self, result: Any, class_number: float | None) -> None:
+        """Send one frame's result. ``class_number`` is Wekinator's 1-based class (or None for
+        a regression, whose outputs go to ``/wek/outputs``)."""
+        a = self.addresses
+        if result.output is not None:
+            values = self._shape(np.asarray(result.output, dtype=np.float64))
+        else:
+            values = np.array([class_number if class_number is not None else 0.0])
+        if a.get("outputs"):
+            self._send(self._enc.floats(a["outputs"], values))
+        if a.get("label"):
+            self._send(self._enc.floats(a["label"], [result.label_index + 1], text=str(
+                result.label)))
+        if a.get("likelihoods"):
+            self._send(self._enc.floats(a["likelihoods"], result.likelihoods))
+        if a.get("progress") and result.progress is not None:
+            self._send(self._enc.floats(a["progress"], result.progress))
+        if result.output is not None:
+            if a.get("regression"):
+                self._send(self._enc.floats(a["regression"], values))
+            if a.get("variance") and result.output_covariance is not None:
+                self._send(self._enc.floats(a["variance"], np.diag(result.output_covariance)))
+
+    def send_status(self, address_key: str = "status", *values: float) -> None:
+        address = self.addresses.get(address_key)
+        if address:
+            self._send(self._enc.floats(address, list(values)))
