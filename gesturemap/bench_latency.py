@@ -24,11 +24,11 @@ import numpy as np
 
 FLOOR_SCRIPT = textwrap.dedent("""
     import sys
-    import gesturemap as gm
+    from gesturemap.project import Project
     from pythonosc.dispatcher import Dispatcher
     from pythonosc.osc_server import BlockingOSCUDPServer
     from pythonosc.udp_client import SimpleUDPClient
-    model = gm.load(sys.argv[1])
+    model = Project.load(sys.argv[1]).trained
     stream = model.stream()
     client = SimpleUDPClient("127.0.0.1", int(sys.argv[3]))
     def on_inputs(address, *args):
@@ -97,6 +97,8 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
             time.sleep(0.0002)
     tx.close()
     a = np.array(lat[int(rate_hz):])  # the first second warms caches up
+    if not len(a):
+        raise RuntimeError(f"no answers came back ({answered} of {n})")
     return {"frames": n, "answered": answered, "latency_us_p50": float(np.median(a)),
             "latency_us_p99": float(np.percentile(a, 99)),
             "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
@@ -128,7 +130,7 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
         # the floor: python-osc + the same model step, nothing else
         port = _free_port()
         floor = subprocess.Popen([sys.executable, "-c", FLOOR_SCRIPT,
-                                  str(folder / "model.json"), str(port), str(rx_port)],
+                                  str(folder), str(port), str(rx_port)],
                                  stdout=subprocess.PIPE, text=True)
         try:
             floor.stdout.readline()

@@ -133,7 +133,14 @@ def _params_json(model: BaseModel) -> str:
 
 def _worker_main(conn: Any) -> None:
     """The worker process: receive jobs, train, send back JSON + npz bytes."""
+    import os
+
     from .base import MODEL_REGISTRY
+
+    try:  # training yields the CPU to the real-time path (engine, audio) when both want it
+        os.nice(10)
+    except OSError:
+        pass
 
     cancels: dict[int, Cancel] = {}
     jobs: list[tuple[int, str, str, bytes]] = []
