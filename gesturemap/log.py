@@ -1,0 +1,607 @@
+"""Session logs: every stream of a session, time-stamped, in CSV files that load anywhere.
+
+A session log is a folder::
+
+    session-2026-05-01/
+        session.json        format "gesturemap.session": start (ISO and epoch), end, streams
+                            and their columns, files, counters
+        input.csv           one file per stream: header "t,<col1>,<col2>,...", one row a frame
+        features.csv        ...
+        labels.csv          t,label (an empty label ends a labelled stretch)
+        events.csv          t,kind,data (data: a JSON object)
+
+Times are seconds since the session started (``t - t0``, ``t0`` being ``time.perf_counter()``
+when the log was created unless given). Floats are written with ``repr``, the shortest text that
+reads back as the very same float64, so a logged session replays bit for bit. The CSV files
+open with ``numpy.loadtxt(path, delimiter=",", skiprows=1)`` or ``pandas.read_csv(path)``
+without gesturemap.
+
+:meth:`SessionLog.write` is called from the real-time engine thread: it only appends to a
+bounded in-memory queue (counting what it drops when the queue is full) and never blocks or
+raises. A writer thread of its own formats the rows and appends them to the files, flushing and
+fsyncing at least every ``flush_interval_s`` (0.5 s), so a session killed at any moment keeps
+all but its last half second; a line cut short by the kill is skipped by :func:`read_log`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from ._io import check_number, read_json, validation_error, write_json
+from .errors import FormatError
+from .sources.base import RateLimitedLog, raise_mode
+
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "Event",
+    "SessionLog",
+    "Stream",
+    "read_events",
+    "read_labels",
+    "read_log",
+]
+
+FORMAT = "gesturemap.session"
+VERSION = 1
+
+SESSION_FILE = "session.json"
+EVENTS = "events"
+LABELS = "labels"
+
+_STREAM_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_RESERVED = {EVENTS, LABELS, "session"}
+# What one pass of the writer thread formats before it lets other threads run: the engine
+# must not wait for the GIL behind a long formatting loop (see _Writer.run).
+_BATCH_ROWS = 64
+
+_logger = logging.getLogger("gesturemap.log")
+
+
+class Stream(NamedTuple):
+    """One numeric stream read back by :func:`read_log`.
+
+    Attributes
+    ----------
+    times : numpy.ndarray, shape (N,)
+        Seconds since the session's start.
+    values : numpy.ndarray, shape (N, D)
+    columns : tuple of str, length D
+    """
+
+    times: np.ndarray
+    values: np.ndarray
+    columns: tuple[str, ...]
+
+
+class Event(NamedTuple):
+    """One logged event: time (seconds since the start), kind, and its data."""
+
+    t: float
+    kind: str
+    data: dict[str, Any]
+
+
+def _check_columns(stream: str, columns: Any) -> tuple[str, ...]:
+    name = f"columns of stream {stream!r}"
+    if isinstance(columns, str) or not isinstance(columns, Sequence):
+        raise validation_error(name, columns, "a list of column names")
+    names = tuple(columns)
+    ok = all(
+        isinstance(c, str) and c and c == c.strip() and not set(c) & set(',"\r\n') for c in names
+    )
+    if not names or not ok or len(set(names)) != len(names) or "t" in names:
+        raise validation_error(
+            name,
+            list(names),
+            "at least one distinct, non-empty name without commas, quotes, line breaks or "
+            "surrounding spaces, other than 't'",
+        )
+    return names
+
+
+def _check_streams(streams: Any) -> dict[str, tuple[str, ...]]:
+    if not isinstance(streams, Mapping) or not streams:
+        raise validation_error(
+            "streams", streams, 'a dict {stream name: [column names]}, e.g. {"input": ["ax"]}'
+        )
+    checked = {}
+    for stream, columns in streams.items():
+        if (
+            not isinstance(stream, str)
+            or not _STREAM_NAME.fullmatch(stream)
+            or (stream in _RESERVED)
+        ):
+            raise validation_error(
+                "stream name",
+                stream,
+                "letters, digits, '_', '-' or '.', usable as a file name, other than "
+                + ", ".join(sorted(_RESERVED)),
+            )
+        checked[stream] = _check_columns(stream, columns)
+    return checked
+
+
+def _count_drop(dropped: dict[str, int], stream: Any) -> None:
+    """Count one dropped row of ``stream`` (any object: a bad name is counted by its repr)."""
+    key = stream if isinstance(stream, str) else repr(stream)
+    dropped[key] = dropped.get(key, 0) + 1
+
+
+def _iso(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch).astimezone().isoformat(timespec="microseconds")
+
+
+class SessionLog:
+    """Log the streams of a session into a folder of CSV files, from a real-time thread.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        Created if needed; it must not already hold a session log.
+    streams : dict of str to list of str
+        The numeric streams and their column names, e.g. ``{"input": ["ax", "ay", "az"],
+        "outputs": ["pitch", "gain"]}``. ``labels`` and ``events`` are always there.
+    t0 : float, optional
+        The time that is 0 in the files, on the clock of the times given to :meth:`write`;
+        default ``time.perf_counter()`` now (the clock of :class:`gesturemap.sources.Frame`).
+    max_queued : int, default 100_000
+        Rows held in memory waiting for the writer; beyond that new rows are dropped and
+        counted (:attr:`dropped`).
+    flush_interval_s : float, default 0.5
+        The longest a written row waits before it is flushed and fsynced (at most 1 s).
+    meta : dict, optional
+        JSON-compatible information stored in ``session.json`` (project, sensor, ...).
+
+    Attributes
+    ----------
+    folder : pathlib.Path
+    t0 : float
+    start_epoch : float
+        ``time.time()`` when the log was created: with the default ``t0``, the wall-clock
+        time of ``t = 0``.
+    dropped : dict of str to int
+        Rows dropped per stream because the queue was full, the log closed, or the row did not
+        fit its stream (wrong width, unknown stream).
+
+    Examples
+    --------
+    >>> log = SessionLog(folder, {"input": ["x", "y"]})        # doctest: +SKIP
+    >>> log.write("input", time.perf_counter(), frame.values)  # doctest: +SKIP
+    >>> log.event(time.perf_counter(), "train", takes=12)      # doctest: +SKIP
+    >>> log.close()                                            # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        folder: str | os.PathLike[str],
+        streams: Mapping[str, Sequence[str]],
+        *,
+        t0: float | None = None,
+        max_queued: int = 100_000,
+        flush_interval_s: float = 0.5,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.streams = _check_streams(streams)
+        check_number("max_queued", max_queued, minimum=1, integer=True)
+        check_number("flush_interval_s", flush_interval_s, minimum=0.001, maximum=1.0)
+        self.folder = Path(folder)
+        if (self.folder / SESSION_FILE).exists():
+            raise validation_error(
+                "folder",
+                str(self.folder),
+                "a new or empty folder",
+                "It already holds a session log: choose another folder, e.g. with the date.",
+            )
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.start_epoch = time.time()
+        self.t0 = time.perf_counter() if t0 is None else float(t0)
+        self._meta = dict(meta or {})
+        try:
+            json.dumps(self._meta, allow_nan=False)
+        except (TypeError, ValueError):
+            raise validation_error("meta", meta, "a JSON-compatible dict") from None
+        self._files = {name: f"{name}.csv" for name in (*self.streams, LABELS, EVENTS)}
+        self.dropped: dict[str, int] = dict.fromkeys(self._files, 0)
+        self._queue: deque[tuple[str, float, Any]] = deque()
+        self._max_queued = int(max_queued)
+        self._closed = False
+        self._end_epoch: float | None = None
+        try:
+            self._writer = _Writer(self, float(flush_interval_s))
+        except FileExistsError as error:
+            raise validation_error(
+                "folder",
+                str(self.folder),
+                "a folder without session log files",
+                f"It already holds {Path(error.filename).name}: choose another folder.",
+            ) from None
+        self._write_session()
+        self._writer.start()
+
+    def _write_session(self) -> None:
+        document = {
+            "start": _iso(self.start_epoch),
+            "start_epoch": self.start_epoch,
+            "end": None if self._end_epoch is None else _iso(self._end_epoch),
+            "end_epoch": self._end_epoch,
+            "time_unit": "seconds since start",
+            "streams": {name: list(columns) for name, columns in self.streams.items()},
+            "files": dict(self._files),
+            "meta": self._meta,
+        }
+        if self._end_epoch is not None:
+            document["rows"] = dict(self._writer.rows)
+            document["dropped"] = dict(self.dropped)
+            document["write_errors"] = self._writer.errors
+        write_json(self.folder / SESSION_FILE, document, format=FORMAT, version=VERSION)
+
+    # ---- the real-time side: never blocks, never raises -----------------------------------------
+
+    def _put(self, stream: str, t: Any, item: Any) -> bool:
+        if self._closed or len(self._queue) >= self._max_queued:
+            _count_drop(self.dropped, stream)
+            return False
+        # deque.append is atomic under the GIL: no lock between this thread and the writer.
+        self._queue.append((stream, t, item))
+        return True
+
+    def write(self, stream: str, t: float, values: Any) -> bool:
+        """Queue one row of a numeric stream; never blocks, never raises.
+
+        Parameters
+        ----------
+        stream : str
+            One of the streams given at creation.
+        t : float
+            The row's time, on the clock of :attr:`t0`.
+        values : array_like, shape (D,), or float
+            One value per column; copied at once (the caller may reuse its buffer).
+
+        Returns
+        -------
+        bool
+            False if the row was dropped (queue full, or the log closed) and counted.
+            A row that does not fit its stream (unknown stream, wrong width) is found and
+            counted by the writer thread.
+        """
+        try:
+            if type(values) is np.ndarray:
+                item: Any = values.copy()
+            elif isinstance(values, int | float | np.generic):
+                item = (values,)
+            else:
+                item = tuple(values)
+            return self._put(stream, t, item)
+        except Exception:  # noqa: BLE001 - the engine's thread must never see an error here
+            _count_drop(self.dropped, stream)
+            return False
+
+    def label(self, t: float, label: str | int | None) -> bool:
+        """Log the label in force from time ``t`` on (None: no label); never raises."""
+        return self._put(LABELS, t, label)
+
+    def event(self, t: float, kind: str, **data: Any) -> bool:
+        """Log an event (``kind`` and JSON-compatible ``data``); never raises.
+
+        Data that JSON cannot hold is written as its ``repr``.
+        """
+        return self._put(EVENTS, t, (kind, data))
+
+    # ---- the rest --------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
+    @property
+    def queued(self) -> int:
+        """Rows waiting for the writer thread."""
+        return len(self._queue)
+
+    def stats(self) -> dict[str, Any]:
+        """Counters: rows written and dropped per stream, rows queued, write errors."""
+        return {
+            "rows": dict(self._writer.rows),
+            "dropped": dict(self.dropped),
+            "queued": len(self._queue),
+            "write_errors": self._writer.errors,
+        }
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until every row queued so far is written, flushed and fsynced."""
+        self._writer.flush(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write what is queued, flush and close the files, and record the end in session.json.
+
+        Safe to call twice. Rows given after ``close`` are dropped and counted.
+
+        Raises
+        ------
+        OSError
+            Only with ``GESTUREMAP_RAISE=1``: the writer's last write error, if any.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        self._writer.stop(timeout)
+        self._end_epoch = time.time()
+        self._write_session()
+        error, self._writer.exception = self._writer.exception, None
+        if error is not None and raise_mode():
+            raise error
+
+    def __enter__(self) -> SessionLog:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<SessionLog {str(self.folder)!r} {sorted(self.streams)} {state}>"
+
+
+class _Writer(threading.Thread):
+    """The thread that turns queued rows into CSV lines and appends them to the files."""
+
+    def __init__(self, log: SessionLog, flush_interval_s: float) -> None:
+        super().__init__(name="gesturemap-session-log", daemon=True)
+        self.log = log
+        self.flush_interval_s = flush_interval_s
+        self.rows: dict[str, int] = dict.fromkeys(log._files, 0)
+        self.errors = 0
+        self.exception: BaseException | None = None
+        self._stopping = threading.Event()
+        self._wake = threading.Event()
+        self._flushed = threading.Condition()
+        self._flush_count = 0
+        self._report = RateLimitedLog(_logger)
+        self._handles: dict[str, io.TextIOWrapper] = {}
+        self._dirty: set[str] = set()
+        self._open_files()
+
+    def _open_files(self) -> None:
+        log = self.log
+        headers = {name: "t," + ",".join(columns) for name, columns in log.streams.items()}
+        headers[LABELS] = "t,label"
+        headers[EVENTS] = "t,kind,data"
+        for name, file_name in log._files.items():
+            # Line buffering off, newline="" so "\n" is written as is on every platform.
+            handle = open(log.folder / file_name, "x", encoding="utf-8", newline="")
+            handle.write(headers[name] + "\n")
+            self._handles[name] = handle
+            self._dirty.add(name)
+        self._sync()
+
+    def run(self) -> None:
+        last_sync = time.monotonic()
+        poll_s = min(0.05, self.flush_interval_s / 2)
+        while True:
+            stopping = self._stopping.is_set()
+            self._drain()
+            now = time.monotonic()
+            flush_asked = self._wake.is_set()
+            if stopping or flush_asked or now - last_sync >= self.flush_interval_s:
+                self._wake.clear()
+                self._sync()
+                last_sync = now
+                with self._flushed:
+                    self._flush_count += 1
+                    self._flushed.notify_all()
+            if stopping and not self.log._queue:
+                break
+            self._wake.wait(poll_s)
+        for handle in self._handles.values():
+            try:
+                handle.close()
+            except OSError as error:
+                self._failed(error)
+
+    def _drain(self) -> None:
+        queue = self.log._queue
+        while queue:
+            for _ in range(min(_BATCH_ROWS, len(queue))):
+                stream, t, item = queue.popleft()
+                try:
+                    self._write_row(stream, t, item)
+                except OSError as error:
+                    self._failed(error)
+                except Exception as error:  # noqa: BLE001 - a bad row must not stop the log
+                    _count_drop(self.log.dropped, stream)
+                    self._report("row", "session log: a %r row was not written (%s)", stream, error)
+            # Let the engine's thread have the GIL between batches.
+            time.sleep(0)
+
+    def _write_row(self, stream: str, t: Any, item: Any) -> None:
+        log = self.log
+        t_rel = repr(float(t) - log.t0)
+        if stream == LABELS:
+            text = "" if item is None else str(item)
+            line = f"{t_rel},{_csv_field(text)}\n"
+        elif stream == EVENTS:
+            kind, data = item
+            payload = json.dumps(data, default=repr, allow_nan=True, separators=(",", ":"))
+            line = f"{t_rel},{_csv_field(str(kind))},{_csv_field(payload)}\n"
+        else:
+            columns = log.streams.get(stream) if isinstance(stream, str) else None
+            values = item.tolist() if isinstance(item, np.ndarray) else item
+            if columns is None or len(values) != len(columns):
+                _count_drop(log.dropped, stream)
+                self._report(
+                    f"shape:{stream}",
+                    "session log: a row of %d values for stream %r was dropped (expected %s)",
+                    len(values),
+                    stream,
+                    "a known stream" if columns is None else f"{len(columns)} values",
+                )
+                return
+            line = t_rel + "," + ",".join(map(repr, map(float, values))) + "\n"
+        self._handles[stream].write(line)
+        self.rows[stream] += 1
+        self._dirty.add(stream)
+
+    def _sync(self) -> None:
+        for name in self._dirty:
+            handle = self._handles[name]
+            try:
+                handle.flush()
+                os.fsync(handle.fileno())
+            except OSError as error:
+                self._failed(error)
+        self._dirty.clear()
+
+    def _failed(self, error: OSError) -> None:
+        self.errors += 1
+        self.exception = error
+        self._report("io", "session log: cannot write to %s: %s", self.log.folder, error)
+
+    def flush(self, timeout: float) -> None:
+        with self._flushed:
+            target = self._flush_count + 1
+            self._wake.set()
+            self._flushed.wait_for(
+                lambda: self._flush_count >= target or not self.is_alive(), timeout
+            )
+
+    def stop(self, timeout: float) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout)
+
+
+def _csv_field(text: str) -> str:
+    """A CSV field: quoted (with doubled quotes) when it holds a comma, quote or line break."""
+    if any(c in text for c in ',"\r\n') or text != text.strip():
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
+# ---- reading -------------------------------------------------------------------------------------
+
+
+def _read_session(folder: Path) -> dict[str, Any]:
+    if not folder.is_dir():
+        raise FormatError(f"{folder} is not a folder: a session log is a folder of files.")
+    path = folder / SESSION_FILE
+    document = read_json(path, format=FORMAT, max_version=VERSION)
+    streams = document.get("streams")
+    files = document.get("files")
+    if not isinstance(streams, dict) or not isinstance(files, dict):
+        raise FormatError(f"{path} is damaged: 'streams' or 'files' is missing.")
+    for name in (*streams, LABELS, EVENTS):
+        file_name = files.get(name)
+        if not isinstance(file_name, str) or Path(file_name).name != file_name:
+            raise FormatError(f"{path} is damaged: no plain file name for stream {name!r}.")
+    return document
+
+
+def _complete_lines(path: Path) -> list[str]:
+    """The file's lines that end with a line break (a line cut short by a crash is skipped)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise FormatError(f"{path} is missing.") from None
+    lines = text.split("\n")
+    return lines[:-1]  # the piece after the last "\n": empty, or a line the crash cut short
+
+
+def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
+    """Read the numeric streams of a session log (numpy only).
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A folder written by :class:`SessionLog`, closed or not (a session killed mid-way reads
+        up to its last complete line).
+
+    Returns
+    -------
+    dict of str to Stream
+        ``(times (N,), values (N, D), columns)`` for each numeric stream; labels and events are
+        read by :func:`read_labels` and :func:`read_events`.
+
+    Raises
+    ------
+    FormatError
+        If ``session.json`` or a stream's file is missing or damaged.
+    """
+    folder = Path(folder)
+    document = _read_session(folder)
+    result = {}
+    for name, columns in document["streams"].items():
+        path = folder / document["files"][name]
+        lines = _complete_lines(path)
+        header = "t," + ",".join(columns)
+        if not lines or lines[0] != header:
+            raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
+        width = len(columns) + 1
+        body = "\n".join(lines[1:])
+        table = np.empty((0, width))
+        if body.strip():
+            try:
+                table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2, dtype=np.float64)
+            except ValueError as error:
+                raise FormatError(f"{path} is damaged (after its header line): {error}") from None
+        if table.shape[1] != width:
+            raise FormatError(f"{path} is damaged: rows of {table.shape[1]} values, not {width}.")
+        result[name] = Stream(table[:, 0].copy(), table[:, 1:].copy(), tuple(columns))
+    return result
+
+
+def _read_rows(folder: Path, name: str, header: str) -> list[list[str]]:
+    document = _read_session(folder)
+    path = folder / document["files"][name]
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        raise FormatError(f"{path} is missing.") from None
+    # A crash may cut the last line; quoted fields may hold line breaks, so keep whole records.
+    cut = text.rfind("\n")
+    text = text[: cut + 1]
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    if not rows or ",".join(rows[0]) != header:
+        raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
+    return rows[1:]
+
+
+def read_labels(folder: str | os.PathLike[str]) -> tuple[np.ndarray, list[str | None]]:
+    """Read a session's labels: times (N,) and the label from each time on (None: no label).
+
+    Labels come back as text, as written (an int label 3 reads ``"3"``).
+    """
+    rows = _read_rows(Path(folder), LABELS, "t,label")
+    try:
+        times = np.array([float(row[0]) for row in rows], dtype=np.float64)
+    except (ValueError, IndexError):
+        raise FormatError(f"{folder}: {LABELS}.csv is damaged.") from None
+    labels = [(row[1] if len(row) > 1 and row[1] != "" else None) for row in rows]
+    return times, labels
+
+
+def read_events(folder: str | os.PathLike[str]) -> list[Event]:
+    """Read a session's events, in order."""
+    events = []
+    for row in _read_rows(Path(folder), EVENTS, "t,kind,data"):
+        try:
+            data = json.loads(row[2])
+            events.append(Event(float(row[0]), row[1], data if isinstance(data, dict) else {}))
+        except (ValueError, IndexError):
+            raise FormatError(f"{folder}: {EVENTS}.csv is damaged at {row!r:.80}.") from None
+    return events

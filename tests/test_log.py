@@ -1,0 +1,269 @@
+"""Tests of gesturemap.log: session logs written from a real-time thread, read anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.log import SessionLog, read_events, read_labels, read_log
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+
+
+def _awkward_floats(rows: int, columns: int, seed: int = 0) -> np.ndarray:
+    """Floats over the whole float64 range, with the values text formats get wrong."""
+    rng = np.random.default_rng(seed)
+    values = rng.normal(size=(rows, columns)) * 10.0 ** rng.integers(-300, 300, (rows, columns))
+    special = [5e-324, 2.2250738585072014e-308, 1.7976931348623157e308, -0.0, 0.1, 1 / 3, 1e23]
+    flat = values.reshape(-1)
+    flat[: len(special)] = special
+    return values
+
+
+def test_floats_and_times_round_trip_exactly(tmp_path: Path) -> None:
+    values = _awkward_floats(500, 4)
+    times = np.cumsum(np.random.default_rng(1).random(500)) + 1e5  # perf_counter-like times
+    with SessionLog(tmp_path / "s", {"input": ["a", "b", "c", "d"]}, t0=1e5) as log:
+        for t, row in zip(times, values, strict=True):
+            assert log.write("input", t, row)
+    stream = read_log(tmp_path / "s")["input"]
+    assert stream.columns == ("a", "b", "c", "d")
+    assert stream.values.view(np.int64).tolist() == values.view(np.int64).tolist()  # -0.0 too
+    assert np.array_equal(stream.times, times - 1e5)
+
+
+def test_write_copies_the_callers_buffer_and_takes_scalars_and_lists(tmp_path: Path) -> None:
+    log = SessionLog(tmp_path / "s", {"x": ["v"], "xy": ["x", "y"]}, t0=0.0)
+    buffer = np.zeros(2)
+    for i in range(5):
+        buffer[:] = (i, -i)  # the engine reuses its buffers
+        log.write("xy", float(i), buffer)
+        log.write("x", float(i), np.float64(i) if i % 2 else i)
+    log.write("xy", 5.0, [5, -5])
+    log.close()
+    streams = read_log(tmp_path / "s")
+    assert streams["xy"].values.tolist() == [[i, -i] for i in range(6)]
+    assert streams["x"].values[:, 0].tolist() == list(range(5))
+    assert streams["xy"].times.tolist() == list(range(6))
+
+
+def _small_log(folder: Path) -> np.ndarray:
+    values = _awkward_floats(50, 3, seed=2)
+    log = SessionLog(folder, {"features": ["f1", "f2", "f3"]}, t0=0.0)
+    for i, row in enumerate(values):
+        log.write("features", i / 100, row)
+    log.label(0.0, "circle")
+    log.event(0.5, "train", takes=3)
+    log.close()
+    return values
+
+
+def test_csv_files_open_with_numpy_loadtxt(tmp_path: Path) -> None:
+    values = _small_log(tmp_path / "s")
+    table = np.loadtxt(tmp_path / "s" / "features.csv", delimiter=",", skiprows=1)
+    assert np.array_equal(table[:, 1:], values) and np.array_equal(table[:, 0], np.arange(50) / 100)
+
+
+def test_csv_files_open_with_pandas(tmp_path: Path) -> None:
+    pandas = pytest.importorskip("pandas")  # a test extra; gesturemap itself needs only numpy
+    values = _small_log(tmp_path / "s")
+    frame = pandas.read_csv(tmp_path / "s" / "features.csv")
+    assert list(frame.columns) == ["t", "f1", "f2", "f3"]
+    assert np.array_equal(frame[["f1", "f2", "f3"]].to_numpy(), values)
+    events = pandas.read_csv(tmp_path / "s" / "events.csv")
+    assert events["kind"].tolist() == ["train"] and json.loads(events["data"][0]) == {"takes": 3}
+    assert pandas.read_csv(tmp_path / "s" / "labels.csv")["label"].tolist() == ["circle"]
+
+
+def test_session_json_records_streams_files_start_and_end(tmp_path: Path) -> None:
+    before = time.time()
+    log = SessionLog(tmp_path / "s", {"input": ["x"]}, meta={"project": "theremin"})
+    document = json.loads((tmp_path / "s" / "session.json").read_text())
+    assert document["format"] == "gesturemap.session" and document["version"] == 1
+    assert before <= document["start_epoch"] <= time.time() and document["end"] is None
+    assert document["streams"] == {"input": ["x"]} and document["meta"] == {"project": "theremin"}
+    assert document["files"] == {
+        "input": "input.csv",
+        "labels": "labels.csv",
+        "events": "events.csv",
+    }
+    log.write("input", log.t0 + 0.25, [1.0])
+    log.close()
+    log.close()  # twice is fine
+    assert not log.write("input", log.t0 + 0.5, [2.0])  # after close: dropped, counted
+    document = json.loads((tmp_path / "s" / "session.json").read_text())
+    assert document["start_epoch"] <= document["end_epoch"] <= time.time()
+    assert document["end"].startswith(document["start"][:4])
+    assert document["rows"]["input"] == 1 and document["dropped"]["input"] == 0
+    assert log.dropped["input"] == 1
+    assert read_log(tmp_path / "s")["input"].times.tolist() == [0.25]
+
+
+def test_labels_and_events(tmp_path: Path) -> None:
+    log = SessionLog(tmp_path / "s", {"input": ["x"]}, t0=0.0)
+    log.label(1.0, "circle, big")
+    log.label(2.0, None)
+    log.label(3.0, 7)
+    log.event(0.5, "record", take="take-000001", note='a "quoted",\nline')
+    log.event(4.0, "odd data", value=float("nan"), thing=object)
+    log.close()
+    times, labels = read_labels(tmp_path / "s")
+    assert times.tolist() == [1.0, 2.0, 3.0] and labels == ["circle, big", None, "7"]
+    events = read_events(tmp_path / "s")
+    assert [(e.t, e.kind) for e in events] == [(0.5, "record"), (4.0, "odd data")]
+    assert events[0].data == {"take": "take-000001", "note": 'a "quoted",\nline'}
+    assert np.isnan(events[1].data["value"]) and "object" in events[1].data["thing"]
+
+
+def test_write_never_raises_on_bad_rows(tmp_path: Path) -> None:
+    log = SessionLog(tmp_path / "s", {"input": ["x", "y"]}, t0=0.0)
+    assert log.write("input", 0.0, [1.0, 2.0])
+    log.write("input", 1.0, [1.0])  # wrong width: dropped by the writer
+    log.write("nowhere", 2.0, [1.0, 2.0])  # unknown stream
+    log.write("input", 3.0, object())  # not numbers at all
+    log.write("input", 4.0, ["a", "b"])
+    log.write("input", 5.0, [3.0, 4.0])
+    log.close()
+    assert read_log(tmp_path / "s")["input"].values.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    assert log.dropped["input"] == 3 and log.dropped["nowhere"] == 1
+    assert log.stats()["rows"]["input"] == 2
+
+
+def test_write_never_blocks_and_drops_when_the_queue_is_full(tmp_path: Path) -> None:
+    log = SessionLog(tmp_path / "s", {"input": ["x", "y", "z"]}, max_queued=1000, t0=0.0)
+    frame = np.arange(3.0)
+    finished = threading.Event()
+    accepted = []
+
+    def engine() -> None:
+        accepted.append(sum(log.write("input", i * 1e-3, frame) for i in range(100_000)))
+        finished.set()
+
+    thread = threading.Thread(target=engine)
+    thread.start()
+    # A generous bound: 100k writes take well under a second; this only checks they return.
+    assert finished.wait(30), "write() blocked"
+    thread.join()
+    log.close()
+    written = log.stats()["rows"]["input"]
+    assert written == accepted[0] and written + log.dropped["input"] == 100_000
+    assert log.dropped["input"] > 0  # 1000 rows of room cannot hold 100k writes in 0.1 s
+    assert len(read_log(tmp_path / "s")["input"].times) == written
+    assert np.all(np.diff(read_log(tmp_path / "s")["input"].times) > 0)  # in order
+
+
+def test_flush_makes_rows_readable_while_the_log_is_open(tmp_path: Path) -> None:
+    log = SessionLog(tmp_path / "s", {"input": ["x"]}, t0=0.0, flush_interval_s=1.0)
+    for i in range(10):
+        log.write("input", i, [i])
+    log.flush()
+    assert read_log(tmp_path / "s")["input"].values[:, 0].tolist() == list(range(10))
+    log.close()
+
+
+def test_reader_skips_a_line_cut_short(tmp_path: Path) -> None:
+    with SessionLog(tmp_path / "s", {"input": ["x", "y"]}, t0=0.0) as log:
+        log.write("input", 0.0, [1.0, 2.0])
+        log.event(0.0, "start")
+    with open(tmp_path / "s" / "input.csv", "a") as handle:
+        handle.write("0.01,3.5")  # the kill came in the middle of a line
+    with open(tmp_path / "s" / "events.csv", "a") as handle:
+        handle.write('0.2,stop,"{""a')
+    assert read_log(tmp_path / "s")["input"].values.tolist() == [[1.0, 2.0]]
+    assert [e.kind for e in read_events(tmp_path / "s")] == ["start"]
+
+
+def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="not a folder"):
+        read_log(tmp_path / "none")
+    with SessionLog(tmp_path / "s", {"input": ["x"]}, t0=0.0) as log:
+        log.write("input", 0.0, [1.0])
+    with pytest.raises(GesturemapError, match="already holds a session log"):
+        SessionLog(tmp_path / "s", {"input": ["x"]})
+    path = tmp_path / "s" / "input.csv"
+    path.write_text("t,x\n0.0,1.0\n0.1,oops\n")
+    with pytest.raises(FormatError, match="input.csv is damaged"):
+        read_log(tmp_path / "s")
+    path.write_text("t,y\n")
+    with pytest.raises(FormatError, match="first line"):
+        read_log(tmp_path / "s")
+    path.unlink()
+    with pytest.raises(FormatError, match="missing"):
+        read_log(tmp_path / "s")
+    (tmp_path / "s" / "session.json").write_text('{"format": "gesturemap.session", "version": 2}')
+    with pytest.raises(FormatError, match="newer"):
+        read_log(tmp_path / "s")
+
+
+@pytest.mark.parametrize(
+    ("streams", "message"),
+    [
+        ({}, "streams"),
+        ({"events": ["x"]}, "stream name"),
+        ({"../up": ["x"]}, "stream name"),
+        ({"input": []}, "columns"),
+        ({"input": ["t"]}, "columns"),
+        ({"input": ["a,b"]}, "columns"),
+        ({"input": ["a", "a"]}, "columns"),
+        ({"input": "abc"}, "columns"),
+    ],
+)
+def test_bad_streams_are_refused(tmp_path: Path, streams: dict, message: str) -> None:
+    with pytest.raises(GesturemapError, match=message):
+        SessionLog(tmp_path / "s", streams)
+    assert not (tmp_path / "s" / "session.json").exists()
+
+
+_LOGGER = textwrap.dedent(
+    """
+    import sys, time
+    from gesturemap.log import SessionLog
+
+    log = SessionLog(sys.argv[1], {"input": ["i", "sin"]})
+    print("started", flush=True)
+    i = 0
+    start = time.perf_counter()
+    while True:
+        due = start + i / 200.0
+        while time.perf_counter() < due:
+            time.sleep(0.0005)
+        t = time.perf_counter()
+        log.write("input", t, [float(i), float(i) ** 0.5])
+        i += 1
+    """
+)
+
+
+def test_sigkill_at_200_hz_keeps_all_but_the_last_second(tmp_path: Path) -> None:
+    folder = tmp_path / "killed"
+    env = dict(os.environ, PYTHONPATH=str(REPO_DIR))
+    process = subprocess.Popen(
+        [sys.executable, "-c", _LOGGER, str(folder)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "started"
+        time.sleep(1.6)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    start = json.loads((folder / "session.json").read_text())["start_epoch"]
+    stream = read_log(folder)["input"]
+    assert stream.times[-1] >= (killed_at - start) - 1.0, "more than the last second is lost"
+    count = len(stream.times)
+    assert count >= 100  # 200 Hz for over a second
+    assert stream.values[:, 0].tolist() == list(range(count))  # nothing lost before the end
+    assert np.array_equal(stream.values[:, 1], np.arange(count, dtype=float) ** 0.5)
