@@ -101,21 +101,24 @@ def _check_columns(stream: str, columns: Any) -> tuple[str, ...]:
     if isinstance(columns, str) or not isinstance(columns, Sequence):
         raise validation_error(name, columns, "a list of column names")
     names = tuple(columns)
-    ok = all(
-        isinstance(c, str) and c and c == c.strip() and not set(c) & set(',"\r\n') for c in names
-    )
+    ok = all(isinstance(c, str) and c and not set(c) & set("\r\n") for c in names)
     if not names or not ok or len(set(names)) != len(names) or "t" in names:
         raise validation_error(
             name,
             list(names),
-            "at least one distinct, non-empty name without commas, quotes, line breaks or "
-            "surrounding spaces, other than 't'",
+            "at least one name; names distinct, non-empty, on one line, other than 't'",
+            "A stream whose size is not known yet cannot be logged: open the log once it is.",
         )
     return names
 
 
+def _header(columns: Sequence[str]) -> str:
+    """A stream file's first line (names with commas or quotes are quoted, as CSV does)."""
+    return ",".join(["t", *(_csv_field(c) for c in columns)])
+
+
 def _check_streams(streams: Any) -> dict[str, tuple[str, ...]]:
-    if not isinstance(streams, Mapping) or not streams:
+    if not isinstance(streams, Mapping):
         raise validation_error(
             "streams", streams, 'a dict {stream name: [column names]}, e.g. {"input": ["ax"]}'
         )
@@ -155,7 +158,8 @@ class SessionLog:
         Created if needed; it must not already hold a session log.
     streams : dict of str to list of str
         The numeric streams and their column names, e.g. ``{"input": ["ax", "ay", "az"],
-        "outputs": ["pitch", "gain"]}``. ``labels`` and ``events`` are always there.
+        "outputs": ["pitch", "gain"]}`` (may be empty). ``labels`` and ``events`` are always
+        there.
     t0 : float, optional
         The time that is 0 in the files, on the clock of the times given to :meth:`write`;
         default ``time.perf_counter()`` now (the clock of :class:`gesturemap.sources.Frame`).
@@ -379,7 +383,7 @@ class _Writer(threading.Thread):
 
     def _open_files(self) -> None:
         log = self.log
-        headers = {name: "t," + ",".join(columns) for name, columns in log.streams.items()}
+        headers = {name: _header(columns) for name, columns in log.streams.items()}
         headers[LABELS] = "t,label"
         headers[EVENTS] = "t,kind,data"
         for name, file_name in log._files.items():
@@ -548,7 +552,7 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
     for name, columns in document["streams"].items():
         path = folder / document["files"][name]
         lines = _complete_lines(path)
-        header = "t," + ",".join(columns)
+        header = _header(columns)
         if not lines or lines[0] != header:
             raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
         width = len(columns) + 1

@@ -60,7 +60,7 @@ def test_write_copies_the_callers_buffer_and_takes_scalars_and_lists(tmp_path: P
 
 def _small_log(folder: Path) -> np.ndarray:
     values = _awkward_floats(50, 3, seed=2)
-    log = SessionLog(folder, {"features": ["f1", "f2", "f3"]}, t0=0.0)
+    log = SessionLog(folder, {"features": ["f1", "f2", 'f3 "z", y']}, t0=0.0)
     for i, row in enumerate(values):
         log.write("features", i / 100, row)
     log.label(0.0, "circle")
@@ -79,8 +79,8 @@ def test_csv_files_open_with_pandas(tmp_path: Path) -> None:
     pandas = pytest.importorskip("pandas")  # a test extra; gesturemap itself needs only numpy
     values = _small_log(tmp_path / "s")
     frame = pandas.read_csv(tmp_path / "s" / "features.csv")
-    assert list(frame.columns) == ["t", "f1", "f2", "f3"]
-    assert np.array_equal(frame[["f1", "f2", "f3"]].to_numpy(), values)
+    assert list(frame.columns) == ["t", "f1", "f2", 'f3 "z", y']
+    assert np.array_equal(frame.to_numpy()[:, 1:], values)
     events = pandas.read_csv(tmp_path / "s" / "events.csv")
     assert events["kind"].tolist() == ["train"] and json.loads(events["data"][0]) == {"takes": 3}
     assert pandas.read_csv(tmp_path / "s" / "labels.csv")["label"].tolist() == ["circle"]
@@ -124,6 +124,19 @@ def test_labels_and_events(tmp_path: Path) -> None:
     assert [(e.t, e.kind) for e in events] == [(0.5, "record"), (4.0, "odd data")]
     assert events[0].data == {"take": "take-000001", "note": 'a "quoted",\nline'}
     assert np.isnan(events[1].data["value"]) and "object" in events[1].data["thing"]
+
+
+def test_any_column_names_and_no_numeric_stream_at_all(tmp_path: Path) -> None:
+    names = ["up, fast", 'the "big" one', " spaced "]
+    with SessionLog(tmp_path / "s", {"likelihoods": names}, t0=0.0) as log:
+        log.write("likelihoods", 0.0, [0.5, 0.25, 0.25])
+    stream = read_log(tmp_path / "s")["likelihoods"]
+    assert stream.columns == tuple(names) and stream.values.tolist() == [[0.5, 0.25, 0.25]]
+    table = np.loadtxt(tmp_path / "s" / "likelihoods.csv", delimiter=",", skiprows=1, ndmin=2)
+    assert table.tolist() == [[0.0, 0.5, 0.25, 0.25]]
+    with SessionLog(tmp_path / "e", {}, t0=0.0) as log:  # labels and events only
+        log.label(1.0, "a")
+    assert read_log(tmp_path / "e") == {} and read_labels(tmp_path / "e")[1] == ["a"]
 
 
 def test_write_never_raises_on_bad_rows(tmp_path: Path) -> None:
@@ -209,12 +222,12 @@ def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("streams", "message"),
     [
-        ({}, "streams"),
+        ([("input", ["x"])], "streams"),
         ({"events": ["x"]}, "stream name"),
         ({"../up": ["x"]}, "stream name"),
         ({"input": []}, "columns"),
         ({"input": ["t"]}, "columns"),
-        ({"input": ["a,b"]}, "columns"),
+        ({"input": ["a\nb"]}, "columns"),
         ({"input": ["a", "a"]}, "columns"),
         ({"input": "abc"}, "columns"),
     ],
