@@ -10,8 +10,9 @@ from __future__ import annotations
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from .models import GMM, HHMM, Result, load, load_xmm
+from .project import Project, Take
 
 __version__ = "0.1.0"
 
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
-           "Recording", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]
+           "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]

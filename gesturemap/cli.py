@@ -134,7 +134,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .replay import replay_log
+    from .offline import replay_log
 
     rows = replay_log(args.log, args.project, out=args.out)
     print(f"replayed {rows} frames of {args.log} through {args.project}"

@@ -159,7 +159,7 @@ class Engine:
             self.sources.append(src)
         for factory in self._source_factories:
             self.sources.append(factory(self.queue, self._on_control))
-        if self._log_dir is not None:
+        if self._log_dir is not None and self.project.input_dim is not None:
             self._open_log()
         if self.project.input_dim is not None:
             self._start_pipeline(self.project.input_dim)
@@ -417,6 +417,8 @@ class Engine:
             # a new project learns its input size from its first frame
             if self.project.input_dim is None:
                 self.project.input_dim = len(values)
+                if self._log_dir is not None:  # now the log knows its columns
+                    self._io.put(self._open_log)
             self._start_pipeline(self.project.input_dim)
         if len(values) != self.project.input_dim:
             self.bad_frames += 1
@@ -480,7 +482,9 @@ class Engine:
             streams["likelihoods"] = [str(lb) for lb in labels]
         if self._is_regression():
             streams["output"] = list(self.project.output_names)
-        self.session_log = SessionLog(self._log_dir, streams)
+        # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
+        # same times
+        self.session_log = SessionLog(self._log_dir, streams, t0=0.0)
         self._logged_labels = [str(lb) for lb in labels]
         self._log_likelihoods = self._labels == self._logged_labels
 

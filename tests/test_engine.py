@@ -1,0 +1,127 @@
+"""The engine in-process: replay gives identical outputs, bad input never stops it, swaps are
+between frames."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+import gesturemap as gm
+from gesturemap.engine import Engine
+from gesturemap.features import OneEuro, Pipeline
+from gesturemap.log import read_log
+from gesturemap.offline import replay_log
+from gesturemap.project import Project
+
+
+def _msg(address, *values, tag=None):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v, tag)
+    return b.build().dgram
+
+
+@pytest.fixture(scope="module")
+def trained_project(reference_dir, tmp_path_factory):
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("engine-test", model={"kind": "hhmm", "params": {"states": 8}},
+                      pipeline=Pipeline([OneEuro(min_cutoff=2.0, beta=0.1)], rate_hz=100.0))
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    folder = tmp_path_factory.mktemp("proj")
+    project.save(folder)
+    return folder
+
+
+def _engine(folder, tmp_path, **kw):
+    project = Project.load(folder)
+    return Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                  trainer="thread", **kw)
+
+
+def test_logged_session_replays_to_identical_outputs(trained_project, reference_dir, tmp_path):
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)[:300]
+    logdir = tmp_path / "log"
+    engine = _engine(trained_project, tmp_path, log_dir=logdir).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for frame in x:
+            tx.sendto(_msg("/wek/inputs", *map(float, frame)), ("127.0.0.1", engine.osc_port))
+            time.sleep(0.001)
+        deadline = time.monotonic() + 10
+        while engine.frames_out < len(x) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        engine.stop()
+        tx.close()
+    assert engine.frames_out == len(x)
+    logged = read_log(logdir)
+    t_in, inputs, _ = logged["input"]
+    np.testing.assert_array_equal(inputs, x.astype(np.float32).astype(np.float64))
+    _, lik, columns = logged["likelihoods"]
+    out = tmp_path / "replayed.csv"
+    assert replay_log(logdir, trained_project, out=out) == len(x)
+    replayed = np.loadtxt(out, delimiter=",", skiprows=1, usecols=range(2, 2 + len(columns)))
+    np.testing.assert_array_equal(replayed, lik)
+
+
+def test_bad_packets_never_stop_the_engine(trained_project, reference_dir, tmp_path):
+    rng = np.random.default_rng(3)
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    engine = _engine(trained_project, tmp_path).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    bad = [b"", b"\x00", b"/wek/inputs\x00", _msg("/wek/inputs", 1.0, 2.0),
+           _msg("/wek/inputs", *(["x"] * 6)), _msg("/wek/inputs", *([float("nan")] * 6)),
+           _msg("/wek/inputs", *([float("inf")] * 6)), _msg("/wek/inputs", *([1e300] * 6), tag="d"),
+           b"#bundle\x00" + b"\x00" * 8 + b"\x00\x00\x00\xff"]
+    good = 0
+    try:
+        for i in range(3000):
+            if i % 10 == 0:
+                tx.sendto(_msg("/wek/inputs", *map(float, x[good % len(x)])),
+                          ("127.0.0.1", engine.osc_port))
+                good += 1
+            elif i % 10 == 5:
+                tx.sendto(rng.bytes(int(rng.integers(1, 200))), ("127.0.0.1", engine.osc_port))
+            else:
+                tx.sendto(bad[i % len(bad)], ("127.0.0.1", engine.osc_port))
+            if i % 50 == 0:
+                time.sleep(0.002)
+        deadline = time.monotonic() + 10
+        while engine.frames_out < good and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stats = engine.stats()
+    finally:
+        engine.stop()
+        tx.close()
+    assert stats["frames_out"] == good == 300
+    assert stats["bad_packets"] >= 2400
+    assert stats["errors"] == 0
+    assert all(t.name != "gesturemap-engine" or not t.is_alive() for t in engine._threads)
+
+
+def test_swap_happens_between_frames(trained_project, reference_dir, tmp_path):
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    engine = _engine(trained_project, tmp_path).start()
+    other = gm.GMM(2).fit(gm.Dataset.from_xmm(reference_dir / "data" /
+                                              "trainingset_unimodal.xmm.json"))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for i, frame in enumerate(x[:200]):
+            if i == 100:
+                engine.command("swap_model", other)
+            tx.sendto(_msg("/wek/inputs", *map(float, frame)), ("127.0.0.1", engine.osc_port))
+            time.sleep(0.001)
+        deadline = time.monotonic() + 10
+        while engine.frames_out < 200 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        engine.stop()
+        tx.close()
+    assert engine.frames_out == 200 and engine.errors == 0
+    assert engine.model is other and engine.last_result.progress is None
