@@ -56,6 +56,12 @@ def _message(address: str, values: np.ndarray) -> bytes:
 
 def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float,
              seconds: float, retrain_every_s: float | None) -> dict[str, Any]:
+    """Send frames at ``rate_hz``; time each answer. After each send the client polls its
+    socket for up to 2 ms (so that its own wake-up delay is not measured), then waits in
+    ``select`` until the next send: a few percent of a core, not a spinning one that would
+    take CPU away from what it measures (a retrain, say)."""
+    import select
+
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     period = 1.0 / rate_hz
     n = int(seconds * rate_hz)
@@ -64,37 +70,42 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
     packets = [_message("/wek/inputs", frames[i % len(frames)]) for i in range(n)]
     train = _message("/wekinator/control/train", np.zeros(0))
     rx.setblocking(False)
-    next_t = time.perf_counter()
-    last_train = next_t
     answered = 0
-    for i in range(n):
-        while True:  # wait for the slot, reading answers meanwhile
-            now = time.perf_counter()
+
+    def read_all() -> None:
+        nonlocal answered
+        while True:
             try:
                 data = rx.recv(65536)
-                if data.startswith(b"/wek/outputs"):
-                    lat.append((now - sent[answered]) * 1e6)
-                    answered += 1
-                continue
             except BlockingIOError:
-                pass
-            if now >= next_t:
+                return
+            now = time.perf_counter()
+            if data.startswith(b"/wek/outputs") and answered < n:
+                lat.append((now - sent[answered]) * 1e6)
+                answered += 1
+
+    next_t = time.perf_counter()
+    last_train = next_t
+    for i in range(n):
+        while True:
+            wait = next_t - time.perf_counter()
+            if wait <= 0:
                 break
-        if retrain_every_s and now - last_train >= retrain_every_s:
+            if select.select([rx], [], [], wait)[0]:
+                read_all()
+        if retrain_every_s and next_t - last_train >= retrain_every_s:
             tx.sendto(train, ("127.0.0.1", in_port))
-            last_train = now
+            last_train = next_t
         sent[i] = time.perf_counter()
         tx.sendto(packets[i], ("127.0.0.1", in_port))
+        poll_end = sent[i] + 0.002
+        while answered <= i and time.perf_counter() < poll_end:
+            read_all()
         next_t += period
     end = time.perf_counter() + 0.5
     while time.perf_counter() < end and answered < n:
-        try:
-            data = rx.recv(65536)
-            if data.startswith(b"/wek/outputs"):
-                lat.append((time.perf_counter() - sent[answered]) * 1e6)
-                answered += 1
-        except BlockingIOError:
-            time.sleep(0.0002)
+        if select.select([rx], [], [], 0.05)[0]:
+            read_all()
     tx.close()
     a = np.array(lat[int(rate_hz):])  # the first second warms caches up
     if not len(a):

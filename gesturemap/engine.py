@@ -165,7 +165,8 @@ class Engine:
             self._start_pipeline(self.project.input_dim)
         from .models.training import Trainer
 
-        self.trainer = Trainer(self._trainer_mode)
+        # leave a core to the real-time path: training never uses them all
+        self.trainer = Trainer(self._trainer_mode, n_jobs=max(1, (os.cpu_count() or 1) - 1))
         self.trainer.start_worker()
         for target, name in ((self._run, "engine"), (self._io_loop, "io"),
                              (self._stats_loop, "stats")):
