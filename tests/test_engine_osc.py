@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 import pytest
+from pythonosc.osc_bundle import OscBundle
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
@@ -53,9 +54,13 @@ class Receiver:
         end = time.monotonic() + seconds
         while time.monotonic() < end:
             try:
-                out.append(OscMessage(self.sock.recv(65536)))
+                data = self.sock.recv(65536)
             except TimeoutError:
-                pass
+                continue
+            if data.startswith(b"#bundle"):  # gesturemap's richer messages come bundled
+                out += [m for m in OscBundle(data) if isinstance(m, OscMessage)]
+            else:
+                out.append(OscMessage(data))
         return out
 
     def wait_for(self, address: str, timeout: float) -> list[OscMessage]:

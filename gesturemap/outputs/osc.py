@@ -31,6 +31,11 @@ DEFAULT_ADDRESSES = {
 }
 
 
+#: "#bundle", then the time tag 1 ("immediately").
+_BUNDLE_HEAD = b"#bundle\0" + struct.pack(">Q", 1)
+_SIZE = struct.Struct(">i")
+
+
 def _pad(b: bytes) -> bytes:
     return b + b"\0" * (4 - len(b) % 4)
 
@@ -155,26 +160,34 @@ class OSCOutput:
 
     def send(self, result: Any, class_number: float | None) -> None:
         """Send one frame's result. ``class_number`` is Wekinator's 1-based class (or None for
-        a regression, whose outputs go to ``/wek/outputs``)."""
+        a regression, whose outputs go to ``/wek/outputs``).
+
+        ``/wek/outputs`` leaves first, in a datagram of its own (what a Wekinator patch waits
+        for); gesturemap's richer messages follow together in one OSC bundle: two system calls
+        per frame instead of six.
+        """
         a = self.addresses
+        enc = self._enc
         if result.output is not None:
             values = self._shape(np.asarray(result.output, dtype=np.float64))
         else:
             values = np.array([class_number if class_number is not None else 0.0])
         if a.get("outputs"):
-            self._send(self._enc.floats(a["outputs"], values))
+            self._send(enc.floats(a["outputs"], values))
+        parts = []
         if a.get("label"):
-            self._send(self._enc.floats(a["label"], [result.label_index + 1], text=str(
-                result.label)))
+            parts.append(enc.floats(a["label"], [result.label_index + 1], text=str(result.label)))
         if a.get("likelihoods"):
-            self._send(self._enc.floats(a["likelihoods"], result.likelihoods))
+            parts.append(enc.floats(a["likelihoods"], result.likelihoods))
         if a.get("progress") and result.progress is not None:
-            self._send(self._enc.floats(a["progress"], result.progress))
+            parts.append(enc.floats(a["progress"], result.progress))
         if result.output is not None:
             if a.get("regression"):
-                self._send(self._enc.floats(a["regression"], values))
+                parts.append(enc.floats(a["regression"], values))
             if a.get("variance") and result.output_covariance is not None:
-                self._send(self._enc.floats(a["variance"], np.diag(result.output_covariance)))
+                parts.append(enc.floats(a["variance"], np.diag(result.output_covariance)))
+        if parts:
+            self._send(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)
