@@ -358,7 +358,10 @@ class Engine:
         self.project.input_names = [str(n) for n in names]
 
     def _cmd_set_output_names(self, *names: Any) -> None:
-        self.project.output_names = [str(n) for n in names]
+        # a classifier's single output keeps its meaning (the class number): only a
+        # regression project's outputs are renamed
+        if self._is_regression():
+            self.project.output_names = [str(n) for n in names]
 
     def _cmd_stop(self) -> None:
         self._stop.set()
