@@ -125,3 +125,38 @@ def test_swap_happens_between_frames(trained_project, reference_dir, tmp_path):
         tx.close()
     assert engine.frames_out == 200 and engine.errors == 0
     assert engine.model is other and engine.last_result.progress is None
+
+
+def test_regression_mapping_by_demonstration(tmp_path):
+    """Wekinator's way: hold target values while moving, train, then the outputs follow."""
+    from gesturemap.sources.base import Frame
+
+    project = Project("regression", model={"kind": "gmm", "params": {"gaussians": 2}},
+                      output_names=["pitch", "brightness"])
+    engine = Engine(project, osc_in=None, trainer="thread").start()
+    rng = np.random.default_rng(0)
+    t = [0.0]
+
+    def feed(center, n=80):
+        for _ in range(n):
+            t[0] += 0.005
+            engine.queue.put(Frame(t[0], center + rng.normal(0, 0.05, 2), "test"))
+        time.sleep(0.2)
+
+    try:
+        for center, targets in (((0.0, 0.0), (0.2, 0.9)), ((1.0, 1.0), (0.8, 0.1))):
+            engine.command("set_outputs", *targets)
+            engine.command("start_recording")
+            feed(np.array(center))
+            engine.command("stop_recording")
+        engine.done_training.clear()
+        engine.command("train")
+        assert engine.done_training.wait(30)
+        engine.command("start_running")
+        feed(np.array([1.0, 1.0]), 20)
+        r = engine.last_result
+    finally:
+        engine.stop()
+    assert [tk.outputs.shape for tk in project.takes] == [(80, 2), (80, 2)]
+    assert r is not None and r.output is not None
+    np.testing.assert_allclose(r.output, [0.8, 0.1], atol=0.05)
