@@ -66,3 +66,38 @@ def test_bench_without_reference_says_what_to_do(tmp_path, monkeypatch):
         assert "--reference" in str(exc)
     else:  # pragma: no cover
         raise AssertionError("expected a clear exit")
+
+
+def test_new_train_and_replay_commands(reference_dir, tmp_path):
+    """`gesturemap new`, takes added, `gesturemap train`, then `gesturemap replay` of a log."""
+    from gesturemap.log import SessionLog
+    from gesturemap.project import Project
+
+    folder = tmp_path / "proj"
+    run = lambda *a: subprocess.run([sys.executable, "-m", "gesturemap.cli", *a],  # noqa: E731
+                                    capture_output=True, text=True, timeout=300)
+    out = run("new", str(folder), "--model", "gmm", "--inputs", "6")
+    assert out.returncode == 0, out.stderr
+    again = run("new", str(folder))
+    assert again.returncode != 0 and "gesturemap new" in again.stderr
+    project = Project.load(folder)
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.save(folder)
+    out = run("train", str(folder))
+    assert out.returncode == 0, out.stderr
+    assert "trained GMM on 25 takes" in out.stdout
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)[:200]
+    logdir = tmp_path / "log"
+    with SessionLog(logdir, {"input": [f"x{i}" for i in range(6)]}, t0=0.0) as log:
+        for i, frame in enumerate(x):
+            log.write("input", i * 0.01, frame)
+    out = run("replay", str(logdir), "--project", str(folder), "--out", str(tmp_path / "r.csv"))
+    assert out.returncode == 0, out.stderr
+    rows = np.loadtxt(tmp_path / "r.csv", delimiter=",", skiprows=1, usecols=range(2, 7))
+    model = Project.load(folder).trained
+    expected = model.stream().run(x)
+    np.testing.assert_array_equal(rows, [r.likelihoods for r in expected])
+    missing = run("train", str(tmp_path / "nowhere"))
+    assert missing.returncode != 0 and "gesturemap train" in missing.stderr
