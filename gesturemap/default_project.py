@@ -1,0 +1,48 @@
+"""The built-in default project: the mouse as sensor, a few gestures ready to record.
+
+``gesturemap`` with no arguments opens the window on this project, so that someone with no
+hardware can record and play at once: the window's pad turns the mouse or trackpad into a
+4-channel sensor (``sensors/mouse.json``: position ``x, y`` in 0..1 and velocity ``vx, vy``
+in units per second), and a hierarchical HMM follows the gestures as they unfold.
+"""
+
+from __future__ import annotations
+
+from .project import Project
+
+__all__ = ["DEFAULT_CLASSES", "DEFAULT_MODEL", "MOUSE_CHANNELS", "default_project"]
+
+#: The mouse pad's channels, in frame order (``sensors/mouse.json``).
+MOUSE_CHANNELS = ("x", "y", "vx", "vy")
+
+#: Example gestures, ready to record.
+DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
+
+#: A hierarchical HMM, by XMM's parameter names. Eight states per gesture follow a
+#: one-second mouse gesture closely; the likelihood window smooths over 50 ms at 100 Hz.
+DEFAULT_MODEL = {
+    "kind": "hhmm",
+    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5},
+}
+
+
+def default_project(name: str = "untitled") -> Project:
+    """A new project with the mouse pad as sensor, three example classes and an HHMM.
+
+    Parameters
+    ----------
+    name : str, default "untitled"
+
+    Returns
+    -------
+    Project
+        Not saved anywhere yet; no takes, no trained model.
+    """
+    return Project(
+        name,
+        model=DEFAULT_MODEL,
+        sensor={"transport": "mouse", "profile": "mouse", "rate_hz": 100},
+        outputs={"host": "127.0.0.1", "port": 12000},
+        input_names=list(MOUSE_CHANNELS),
+        classes=list(DEFAULT_CLASSES),
+    )

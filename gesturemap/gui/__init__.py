@@ -1,0 +1,70 @@
+"""The window: record demonstrations, retrain at once, monitor likelihoods; and a stage view.
+
+``gesturemap`` opens :class:`MainWindow` on the built-in default project
+(:func:`gesturemap.default_project.default_project`); ``gesturemap open DIR`` on a project
+folder. See :func:`main`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import sys
+from pathlib import Path
+
+__all__ = ["MainWindow", "autosave_folder", "main"]
+
+
+def autosave_folder() -> Path:
+    """A new folder for an untitled project's autosave, under the user's data folder."""
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = base / "gesturemap" / "autosave" / f"untitled-{stamp}"
+    n = 1
+    while folder.exists():
+        n += 1
+        folder = folder.with_name(f"untitled-{stamp}-{n}")
+    return folder
+
+
+def main(
+    folder: str | os.PathLike[str] | None = None,
+    *,
+    osc_in: tuple[str, int] | None = None,
+    trainer: str = "process",
+) -> int:
+    """Open the window and run Qt's event loop until it closes; returns the exit code.
+
+    Parameters
+    ----------
+    folder : path, optional
+        A project folder to open; None opens the built-in default project (untitled, saved
+        as it goes into :func:`autosave_folder`).
+    osc_in : (host, port), optional
+        Also take OSC frames and Wekinator control messages there.
+    trainer : "process" or "thread"
+    """
+    from PySide6 import QtWidgets
+
+    from ..default_project import default_project
+    from ..project import Project
+    from .window import MainWindow
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    app.setApplicationName("gesturemap")
+    if folder is not None:
+        window = MainWindow(Project.load(folder), folder, osc_in=osc_in, trainer=trainer)
+    else:
+        window = MainWindow(
+            default_project(), autosave_dir=autosave_folder(), osc_in=osc_in, trainer=trainer
+        )
+    window.show()
+    return int(app.exec())
+
+
+def __getattr__(name: str) -> object:
+    if name == "MainWindow":  # imported on demand: `import gesturemap.gui` needs no Qt
+        from .window import MainWindow
+
+        return MainWindow
+    raise AttributeError(name)

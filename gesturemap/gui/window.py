@@ -1,0 +1,634 @@
+"""The main window: sensor pad and live plot, classes, recording, training, monitor.
+
+The window never runs in the frame path (DESIGN.md, "Data flow and threads"): the pad puts
+frames into the engine's queue, a 30 Hz timer reads the engine's latest state (input ring,
+last result, counters) and redraws, and every change to the project is an engine command.
+With a project folder the engine saves each take as it ends and each edit at once (autosave);
+"unsaved changes" are those made since the last Save or Save As, or an untitled project whose
+takes live only in its autosave folder.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..project import Project
+from .dataset import DatasetBrowser
+from .monitor import Monitor
+from .pad import MousePad
+from .panels import ModelPanel, OutputsPanel
+from .plots import SignalPlot, class_colour
+from .session import WindowEngine
+from .stage import StageView
+
+__all__ = ["MainWindow"]
+
+#: Seconds without a frame after which the sensor counts as disconnected.
+SENSOR_TIMEOUT_S = 0.5
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """The gesturemap window on one project.
+
+    Parameters
+    ----------
+    project : Project
+    folder : path, optional
+        Where the project lives (opened from, or saved to). None: an untitled project.
+    autosave_dir : path, optional
+        Where an untitled project's takes and edits are saved as they happen (a new, empty
+        folder); ignored when ``folder`` is given.
+    osc_in : (host, port) or None, default None
+        Also listen for OSC frames and Wekinator's control messages there.
+    trainer : "process" or "thread", default "process"
+    """
+
+    def __init__(
+        self,
+        project: Project,
+        folder: str | Path | None = None,
+        *,
+        autosave_dir: str | Path | None = None,
+        osc_in: tuple[str, int] | None = None,
+        trainer: str = "process",
+    ) -> None:
+        super().__init__()
+        self.folder = Path(folder) if folder else None
+        self.autosave_dir = None if self.folder else (Path(autosave_dir) if autosave_dir else None)
+        self._osc_in = osc_in
+        self._trainer = trainer
+        self.engine: WindowEngine = None  # type: ignore[assignment]
+        self._engine_started = False
+        self.undo_stack = QtGui.QUndoStack(self)
+        self._saved_edits = 0
+        self._count_in_left = 0
+        self._record_started: float | None = None
+        self._train_sent: float | None = None
+        self._train_count = 0
+        self._errors_at_train = 0
+        self.last_train_ms: float | None = None
+        self.last_stop_to_running_ms: float | None = None
+        self._stop_sent: float | None = None
+        self._rate_hz = 0.0
+        self._rate_mark = (time.perf_counter(), 0)
+        self._labels: list[str] = []
+        self.stage: StageView | None = None
+        self._build()
+        self._open_engine(project)
+        self.timer = QtCore.QTimer(self)
+        self.timer.setInterval(33)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start()
+        self._retrain_timer = QtCore.QTimer(self, singleShot=True, interval=150)
+        self._retrain_timer.timeout.connect(self._auto_retrain)
+        self.resize(1280, 780)
+
+    # -- building -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.setStyleSheet(
+            "QMainWindow, QWidget { background: #171c24; color: #e2e8f0; }"
+            "QPushButton { background: #2d3748; border: 1px solid #4a5568;"
+            " padding: 5px 10px; border-radius: 3px; }"
+            "QPushButton:checked { background: #c53030; }"
+            "QListWidget, QTreeWidget, QLineEdit, QSpinBox, QDoubleSpinBox,"
+            " QComboBox { background: #1f2633; border: 1px solid #2d3748; }"
+            "QTabBar::tab { background: #2d3748; padding: 5px 12px; }"
+            "QTabBar::tab:selected { background: #4a5568; }"
+        )
+        # left: classes and recording
+        self.classes = QtWidgets.QListWidget()
+        self.classes.setToolTip("The class to record: pick it here (double-click renames)")
+        self.classes.currentRowChanged.connect(self._class_picked)
+        self.classes.itemDoubleClicked.connect(lambda _: self.rename_class())
+        add = QtWidgets.QPushButton("Add")
+        add.clicked.connect(lambda: self.add_class())
+        rename = QtWidgets.QPushButton("Rename")
+        rename.clicked.connect(lambda: self.rename_class())
+        delete = QtWidgets.QPushButton("Delete")
+        delete.clicked.connect(lambda: self.delete_class())
+        class_buttons = QtWidgets.QHBoxLayout()
+        for b in (add, rename, delete):
+            class_buttons.addWidget(b)
+        self.record_button = QtWidgets.QPushButton("● Record  (space)")
+        self.record_button.setCheckable(True)
+        self.record_button.setMinimumHeight(48)
+        self.record_button.clicked.connect(lambda checked: self.toggle_recording())
+        self.count_in = QtWidgets.QSpinBox(suffix=" s count-in")
+        self.count_in.setRange(0, 5)
+        self.take_length = QtWidgets.QDoubleSpinBox(suffix=" s takes")
+        self.take_length.setRange(0.0, 30.0)
+        self.take_length.setSpecialValueText("takes: until stopped")
+        self.auto_train = QtWidgets.QCheckBox("retrain after each take")
+        self.auto_train.setChecked(True)
+        self.train_button = QtWidgets.QPushButton("Train now")
+        self.train_button.clicked.connect(self.train)
+        self.run_button = QtWidgets.QPushButton("Run")
+        self.run_button.setCheckable(True)
+        self.run_button.clicked.connect(self._run_clicked)
+        self.train_status = QtWidgets.QLabel("not trained")
+        self.train_status.setWordWrap(True)
+        self.sensor_status = QtWidgets.QLabel("")
+        self.sensor_status.setWordWrap(True)
+        left = QtWidgets.QWidget()
+        lv = QtWidgets.QVBoxLayout(left)
+        lv.addWidget(QtWidgets.QLabel("<b>Classes</b>"))
+        lv.addWidget(self.classes, 1)
+        lv.addLayout(class_buttons)
+        lv.addSpacing(8)
+        lv.addWidget(self.record_button)
+        lv.addWidget(self.count_in)
+        lv.addWidget(self.take_length)
+        lv.addWidget(self.auto_train)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.train_button)
+        row.addWidget(self.run_button)
+        lv.addLayout(row)
+        lv.addWidget(self.train_status)
+        lv.addSpacing(8)
+        lv.addWidget(QtWidgets.QLabel("<b>Sensor</b>"))
+        lv.addWidget(self.sensor_status)
+        left.setMinimumWidth(230)
+        left.setMaximumWidth(300)
+        # centre: tabs
+        self.pad = MousePad(lambda frame: self.engine.queue.put(frame))
+        self.plot = SignalPlot()
+        live = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
+        live.addWidget(self.pad)
+        live.addWidget(self.plot)
+        live.setSizes([420, 260])
+        self.dataset = DatasetBrowser(self.engine_command, self.undo_stack, self._takes_edited)
+        self.model_panel = ModelPanel(self.set_model_settings)
+        self.outputs_panel = OutputsPanel(self.set_output_settings)
+        self.tabs = QtWidgets.QTabWidget()
+        self.tabs.addTab(live, "Live")
+        self.tabs.addTab(self.dataset, "Dataset")
+        self.tabs.addTab(self.model_panel, "Model")
+        self.tabs.addTab(self.outputs_panel, "Outputs")
+        # right: monitor
+        self.monitor = Monitor()
+        self.monitor.setMinimumWidth(340)
+        splitter = QtWidgets.QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(self.tabs)
+        splitter.addWidget(self.monitor)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+        self._menus()
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.recent_menu = QtWidgets.QMenu("Open &recent", self)
+        for text, key, slot in (
+            ("&Open…", QtGui.QKeySequence.StandardKey.Open, self.open_dialog),
+            ("&Save", QtGui.QKeySequence.StandardKey.Save, self.save),
+            ("Save &as…", QtGui.QKeySequence.StandardKey.SaveAs, self.save_as_dialog),
+            ("&Quit", QtGui.QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = file.addAction(text)
+            action.setShortcut(key)
+            action.triggered.connect(slot)
+            if text == "&Open…":
+                file.addMenu(self.recent_menu)
+        edit = bar.addMenu("&Edit")
+        undo = self.undo_stack.createUndoAction(self, "&Undo")
+        undo.setShortcut(QtGui.QKeySequence.StandardKey.Undo)
+        redo = self.undo_stack.createRedoAction(self, "&Redo")
+        redo.setShortcut(QtGui.QKeySequence.StandardKey.Redo)
+        edit.addAction(undo)
+        edit.addAction(redo)
+        view = bar.addMenu("&View")
+        stage = view.addAction("&Stage view")
+        stage.setShortcut(QtGui.QKeySequence("F11"))
+        stage.triggered.connect(self.show_stage)
+        # space records from anywhere in the window: hands stay on the sensor
+        self.record_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Space"), self)
+        self.record_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        self.record_shortcut.activated.connect(self.toggle_recording)
+        self._fill_recent()
+
+    # -- the engine -----------------------------------------------------------------------------
+    def _open_engine(self, project: Project) -> None:
+        folder = self.folder or self.autosave_dir
+        self.engine = WindowEngine(
+            project, project_dir=folder, osc_in=self._osc_in, trainer=self._trainer
+        )
+        self.engine.start()
+        self._engine_started = True
+        if folder is not None and not (folder / "project.json").exists():
+            self.engine.command("save", folder)
+        self._saved_edits = 0
+        self.undo_stack.clear()
+        self.plot.set_channels(
+            project.input_names or [f"in{i + 1}" for i in range(project.input_dim or 0)]
+        )
+        self.model_panel.show_settings(project.model)
+        self.outputs_panel.show_settings(project.outputs)
+        self._train_count = 0
+        self._refresh_classes()
+        self.run_button.setChecked(self.engine.running)
+        if self.engine.model is not None:
+            self.train_status.setText("trained model loaded")
+        self._update_title()
+        self.pad.start()
+        if self.folder is not None:
+            self._remember_recent(self.folder)
+
+    def engine_command(self, name: str, *args: Any) -> None:
+        """Send a command to the engine (never blocks)."""
+        self.engine.command(name, *args)
+
+    @property
+    def project(self) -> Project:
+        return self.engine.project
+
+    @property
+    def modified(self) -> bool:
+        """Changes since the last save (or an untitled project with takes or edits)."""
+        if self.folder is None:
+            return bool(self.project.takes) or self.engine.edits > 0
+        return self.engine.edits != self._saved_edits
+
+    # -- classes --------------------------------------------------------------------------------
+    def _refresh_classes(self) -> None:
+        classes = [str(c) for c in self.project.classes]
+        current = self.current_class()
+        if [self.classes.item(i).text() for i in range(self.classes.count())] != classes:
+            self.classes.blockSignals(True)
+            self.classes.clear()
+            for i, name in enumerate(classes):
+                item = QtWidgets.QListWidgetItem(name)
+                item.setForeground(class_colour(i))
+                self.classes.addItem(item)
+            self.classes.blockSignals(False)
+            row = classes.index(current) if current in classes else (0 if classes else -1)
+            self.classes.setCurrentRow(row)
+        self._class_picked(self.classes.currentRow())
+
+    def current_class(self) -> str | None:
+        item = self.classes.currentItem()
+        return item.text() if item is not None else None
+
+    def _label(self, text: str) -> Any:
+        """The label as the project stores it (an int in a project of numbered classes)."""
+        for c in self.project.classes:
+            if str(c) == text:
+                return c
+        if self.project.classes and isinstance(self.project.classes[0], int):
+            return int(text)
+        return text
+
+    def _class_picked(self, row: int) -> None:
+        text = self.current_class()
+        if text is not None:
+            self.engine_command("set_label", self._label(text))
+
+    def add_class(self, name: str | None = None) -> None:
+        """Add a class (asks for its name unless given) and pick it for recording."""
+        if name is None:
+            name, ok = QtWidgets.QInputDialog.getText(self, "Add a class", "name:")
+            if not ok:
+                return
+        name = name.strip()
+        if not name or name in [str(c) for c in self.project.classes]:
+            return
+        self.engine_command("add_class", self._label(name))
+        self._pending_pick = name
+
+    def rename_class(self, old: str | None = None, new: str | None = None) -> None:
+        old = old or self.current_class()
+        if old is None:
+            return
+        if new is None:
+            new, ok = QtWidgets.QInputDialog.getText(self, "Rename the class", "name:", text=old)
+            if not ok:
+                return
+        new = new.strip()
+        if new and new != old:
+            self.engine_command("rename_class", self._label(old), self._label(new))
+            self._pending_pick = new
+            self._takes_edited()
+
+    def delete_class(self, name: str | None = None, confirm: bool = True) -> None:
+        name = name or self.current_class()
+        if name is None:
+            return
+        n = sum(1 for t in self.project.takes if str(t.label) == name)
+        if (
+            confirm
+            and n
+            and QtWidgets.QMessageBox.question(
+                self, "Delete the class", f"Delete {name!r} and its {n} takes?"
+            )
+            != QtWidgets.QMessageBox.StandardButton.Yes
+        ):
+            return
+        self.engine_command("remove_class", self._label(name))
+        self._takes_edited()
+
+    # -- recording ------------------------------------------------------------------------------
+    def toggle_recording(self) -> None:
+        """Start a take (after the count-in) or stop the one going on."""
+        if self.engine.recording or self._count_in_left:
+            self.stop_recording()
+        else:
+            self.start_recording()
+
+    def start_recording(self) -> None:
+        label = self.current_class()
+        if label is None:
+            self.train_status.setText("add a class first")
+            self.record_button.setChecked(False)
+            return
+        self.record_button.setChecked(True)
+        if self.count_in.value() > 0:
+            self._count_in_left = self.count_in.value()
+            self._count_in_tick()
+        else:
+            self._begin_take()
+
+    def _count_in_tick(self) -> None:
+        if not self._count_in_left:
+            return
+        self.monitor.big.setText(str(self._count_in_left))
+        self._count_in_left -= 1
+        if self._count_in_left:
+            QtCore.QTimer.singleShot(1000, self._count_in_tick)
+        else:
+            QtCore.QTimer.singleShot(1000, self._begin_take)
+
+    def _begin_take(self) -> None:
+        if not self.record_button.isChecked():
+            return  # cancelled during the count-in
+        self.engine_command("start_recording", self._label(self.current_class() or ""))
+        self._record_started = time.perf_counter()
+        self.pad.recording = True
+        if self.take_length.value() > 0:
+            QtCore.QTimer.singleShot(int(self.take_length.value() * 1000), self._fixed_length_end)
+
+    def _fixed_length_end(self) -> None:
+        if self._record_started is not None and self.engine.recording:
+            self.stop_recording()
+
+    def stop_recording(self) -> None:
+        self._count_in_left = 0
+        self.record_button.setChecked(False)
+        self.pad.recording = False
+        if self._record_started is None:
+            return
+        self._record_started = None
+        self._stop_sent = time.perf_counter()
+        self.engine_command("stop_recording")
+        if self.auto_train.isChecked():
+            self.train()
+
+    # -- training and running -------------------------------------------------------------------
+    def train(self) -> None:
+        """Retrain now (off the real-time path); running goes on with the old model."""
+        self._train_sent = time.perf_counter()
+        self._train_count = self.engine.trainings
+        self._errors_at_train = self.engine.errors
+        self.engine_command("train")
+        self.train_status.setText("training…")
+
+    def _takes_edited(self) -> None:
+        if self.auto_train.isChecked():
+            self._retrain_timer.start()  # one retrain after a burst of edits
+
+    def _auto_retrain(self) -> None:
+        if self.project.takes:
+            self.train()
+
+    def _run_clicked(self, checked: bool) -> None:
+        self.engine_command("start_running" if checked else "stop_running")
+
+    def set_model_settings(self, settings: dict[str, Any]) -> None:
+        self.engine_command("set_model_settings", settings)
+        if self.project.takes:
+            self.train()
+
+    def set_output_settings(self, settings: dict[str, Any]) -> None:
+        self.engine_command("set_output_settings", settings)
+        self.outputs_panel.status.setText(f"sending to {settings['host']}:{settings['port']}")
+
+    # -- the timer ------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the engine's latest state and redraw (30 times a second)."""
+        engine = self.engine
+        now = time.perf_counter()
+        pick = getattr(self, "_pending_pick", None)
+        self._refresh_classes()
+        if pick is not None and pick in [str(c) for c in self.project.classes]:
+            self.classes.setCurrentRow([str(c) for c in self.project.classes].index(pick))
+            self._pending_pick = None
+        times, values = engine.ring.latest(int(self.plot.seconds * 200))
+        if len(times):
+            self.plot.show_frames(times, values, now, self._record_started)
+        self._check_training(now)
+        model = engine.model
+        self._labels = [str(lb) for lb in getattr(model, "labels_", None) or []]
+        result = engine.last_result if engine.running else None
+        self.monitor.show_result(result, self._labels)
+        if not engine.running:
+            self.monitor.caption.setText("not running" if model is None else "stopped: press Run")
+        if engine.recording:
+            self.monitor.caption.setText(
+                f"recording {self.current_class()} — {now - (self._record_started or now):.1f} s"
+            )
+        self.dataset.refresh(self.project)
+        if now - self._rate_mark[0] >= 0.5:
+            self._update_rate(now)
+        if self.stage is not None and self.stage.isVisible():
+            self.stage.monitor.show_result(result, self._labels)
+            self._update_lights(now)
+        self._update_title()
+
+    def _check_training(self, now: float) -> None:
+        engine = self.engine
+        if self._train_sent is None:
+            return
+        if engine.trainings > self._train_count:
+            self._train_sent = None
+            self.last_train_ms = engine.last_train_ms
+            text = f"trained in {self.last_train_ms:.0f} ms"
+            if self._stop_sent is not None:
+                # the first frame after the swap runs the new model: this is what a performer
+                # waits for between the end of a take and the new model answering
+                self.last_stop_to_running_ms = (now - self._stop_sent) * 1e3
+                text += f" · take → new model {self.last_stop_to_running_ms:.0f} ms"
+                self._stop_sent = None
+            self.train_status.setText(text)
+            self.model_panel.cost.setText(f"retrain time: {self.last_train_ms:.0f} ms")
+            if not engine.running:
+                engine.command("start_running")
+            self.run_button.setChecked(True)
+        elif engine.errors > self._errors_at_train and now - self._train_sent > 0.2:
+            self._train_sent = None
+            self.train_status.setText("training failed (see the log); the old model runs on")
+        else:
+            self.train_status.setText(f"training… {(now - self._train_sent) * 1e3:.0f} ms")
+
+    def _update_rate(self, now: float) -> None:
+        t0, n0 = self._rate_mark
+        frames = self.engine.frames_in
+        self._rate_hz = (frames - n0) / (now - t0)
+        self._rate_mark = (now, frames)
+        s = self.engine.stats()
+        self.sensor_status.setText(
+            f"{'mouse pad' if self.pad.active else 'no pad'}"
+            f"{' + OSC :' + str(self.engine.osc_port) if self.engine.osc_port else ''}\n"
+            f"{self._rate_hz:.0f} frames/s · dropped {s['dropped_frames']} · "
+            f"bad {s['bad_packets']}\n"
+            f"step p50 {s['step_us_p50'] or 0:.0f} µs · latency p99 "
+            f"{(s['latency_us_p99'] or 0) / 1e3:.2f} ms"
+        )
+
+    def _update_lights(self, now: float) -> None:
+        assert self.stage is not None
+        ring = self.engine.ring
+        last = ring.times[(ring.count - 1) % ring.capacity] if ring.count else None
+        if last is not None and now - last < SENSOR_TIMEOUT_S:
+            self.stage.sensor.set_state("ok", f"{self._rate_hz:.0f} Hz")
+        else:
+            self.stage.sensor.set_state("bad", "no frames")
+        if self.engine.running and self.engine.model is not None:
+            self.stage.model.set_state("ok", f"{len(self._labels)} classes")
+        else:
+            self.stage.model.set_state("warn" if self.engine.model else "off", "not running")
+        out = self.engine.output
+        errors = getattr(out, "send_errors", 0)
+        self.stage.audio.set_state(
+            "ok" if not errors else "warn",
+            f"OSC {out.settings.host}:{out.settings.port}"
+            + (f" · {errors} errors" if errors else ""),
+        )
+
+    def _update_title(self) -> None:
+        where = str(self.folder) if self.folder else "untitled"
+        self.setWindowTitle(
+            f"gesturemap — {self.project.name} ({where})" + (" *" if self.modified else "")
+        )
+
+    # -- stage view -----------------------------------------------------------------------------
+    def show_stage(self, full_screen: bool = True) -> StageView:
+        if self.stage is None:
+            self.stage = StageView()
+        if full_screen:
+            self.stage.showFullScreen()
+        else:
+            self.stage.show()
+        self._update_lights(time.perf_counter())
+        return self.stage
+
+    # -- files ----------------------------------------------------------------------------------
+    def save(self) -> bool:
+        """Save into the project's folder (Save As for an untitled project)."""
+        if self.folder is None:
+            return self.save_as_dialog()
+        return self.save_to(self.folder)
+
+    def save_to(self, folder: str | Path, timeout_s: float = 10.0) -> bool:
+        """Save the project into ``folder`` and work there from now on."""
+        folder = Path(folder)
+        done, errors = threading.Event(), []
+        self.engine_command("save", folder, done, errors)
+        if not done.wait(timeout_s) or errors:
+            QtWidgets.QMessageBox.warning(
+                self, "Not saved", f"{folder}: {errors[0] if errors else 'timed out'}"
+            )
+            return False
+        old_autosave = self.autosave_dir
+        self.folder, self.autosave_dir = folder, None
+        self._saved_edits = self.engine.edits
+        self.undo_stack.setClean()
+        if old_autosave is not None and old_autosave != folder:
+            shutil.rmtree(old_autosave, ignore_errors=True)
+        self._remember_recent(folder)
+        self._update_title()
+        return True
+
+    def save_as_dialog(self) -> bool:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(
+            self, "Save the project into an empty folder"
+        )
+        return bool(folder) and self.save_to(folder)
+
+    def open_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a project folder")
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str | Path) -> bool:
+        """Open another project in this window (asks first if this one has unsaved changes)."""
+        if not self._maybe_save():
+            return False
+        try:
+            project = Project.load(folder)
+        except Exception as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
+            return False
+        self._close_engine()
+        self.folder, self.autosave_dir = Path(folder), None
+        self._open_engine(project)
+        return True
+
+    def _ask_save(self) -> str:
+        """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.project.name}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+        )
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def _maybe_save(self) -> bool:
+        if not self.modified:
+            return True
+        answer = self._ask_save()
+        if answer == "save":
+            return self.save()
+        if answer == "discard" and self.autosave_dir is not None:
+            self._close_engine()
+            shutil.rmtree(self.autosave_dir, ignore_errors=True)
+        return answer == "discard"
+
+    def _close_engine(self) -> None:
+        if self._engine_started:
+            self.pad.stop()
+            self._engine_started = False
+            self.engine.stop()
+
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self._maybe_save():
+            event.ignore()
+            return
+        self.timer.stop()
+        self._close_engine()
+        if self.stage is not None:
+            self.stage.close()
+        super().closeEvent(event)
+
+    def _settings(self) -> QtCore.QSettings:
+        return QtCore.QSettings("gesturemap", "gesturemap")
+
+    def _remember_recent(self, folder: Path) -> None:
+        settings = self._settings()
+        recent = [str(folder.resolve())] + [
+            f for f in (settings.value("recent") or []) if f != str(folder.resolve())
+        ]
+        settings.setValue("recent", recent[:8])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self._settings().value("recent") or []:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))

@@ -1,0 +1,162 @@
+"""A whole session in the window, driven as a person would (pytest-qt, offscreen).
+
+Start on the default project, add a class, record takes by moving over the mouse pad with
+space to start and stop, retrain after each take, run, watch the monitor follow the input,
+delete a take and undo it, save, close, reopen, and find it all there.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from gesturemap.default_project import DEFAULT_CLASSES, MOUSE_CHANNELS, default_project
+from gesturemap.gui.window import MainWindow
+from gesturemap.project import Project
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def path(kind: str, n: int = 60) -> np.ndarray:
+    """A gesture on the pad, (n, 2) positions in 0..1."""
+    s = np.linspace(0.0, 1.0, n)
+    if kind == "circle":
+        return np.c_[0.5 + 0.3 * np.cos(2 * np.pi * s), 0.5 + 0.3 * np.sin(2 * np.pi * s)]
+    if kind == "swipe":
+        return np.c_[0.1 + 0.8 * s, 0.9 - 0.8 * s]
+    return np.c_[0.5 + 0.3 * np.sin(6 * np.pi * s), 0.5 + 0.0 * s]  # a shake
+
+
+def perform(qtbot, window: MainWindow, kind: str) -> None:
+    """Move over the pad along a gesture, a point every 10 ms (the pad samples at 100 Hz)."""
+    for x, y in path(kind):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+
+
+def press_space(qtbot, window: MainWindow) -> None:
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+
+
+def record(qtbot, window: MainWindow, label: str, kind: str) -> None:
+    names = [window.classes.item(i).text() for i in range(window.classes.count())]
+    window.classes.setCurrentRow(names.index(label))
+    takes = len(window.project.takes)
+    window.pad.move_to(*path(kind)[0])
+    qtbot.wait(30)
+    press_space(qtbot, window)
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=2000)
+    perform(qtbot, window, kind)
+    press_space(qtbot, window)
+    qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=2000)
+
+
+def wait_trained(qtbot, window: MainWindow, labels: set[str]) -> None:
+    qtbot.waitUntil(
+        lambda: (
+            window.engine.model is not None
+            and set(map(str, window.engine.model.labels_)) == labels
+            and window._train_sent is None
+        ),
+        timeout=20000,
+    )
+
+
+def likeliest_during(qtbot, window: MainWindow, kind: str) -> list[str]:
+    """The monitor's big label after each of the gesture's last frames."""
+    seen = []
+    for i, (x, y) in enumerate(path(kind)):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+        if i > 40:
+            seen.append(window.monitor.big.text())
+    return seen
+
+
+def test_a_whole_session(qtbot, tmp_path):
+    autosave = tmp_path / "autosave"
+    window = MainWindow(default_project(), autosave_dir=autosave, osc_in=None, trainer="thread")
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    assert [window.classes.item(i).text() for i in range(3)] == list(DEFAULT_CLASSES)
+
+    # the pad is the sensor: frames arrive, and the plot shows x, y, vx, vy
+    qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=3000)
+    assert [c.name() for c in window.plot.curves] == list(MOUSE_CHANNELS)
+
+    window.add_class("shake")
+    qtbot.waitUntil(lambda: "shake" in window.project.classes, timeout=2000)
+    qtbot.waitUntil(lambda: window.current_class() == "shake", timeout=2000)
+
+    for label, kind in (("circle", "circle"), ("swipe", "swipe"), ("shake", "shake")):
+        for _ in range(2):
+            record(qtbot, window, label, kind)
+    assert len(window.project.takes) == 6
+    assert all(t.inputs.shape[1] == 4 and t.length > 20 for t in window.project.takes)
+    # autosave: every take is on disk already
+    qtbot.waitUntil(lambda: len(list((autosave / "takes").glob("*.npz"))) == 6, timeout=3000)
+
+    # retrained after the takes, running at once, timing shown
+    wait_trained(qtbot, window, {"circle", "swipe", "shake"})
+    assert window.engine.running and window.run_button.isChecked()
+    assert "trained in" in window.train_status.text()
+    assert window.last_train_ms is not None
+
+    # the monitor follows the input
+    circle = likeliest_during(qtbot, window, "circle")
+    lik_circle = window.monitor.smoothed.copy()
+    swipe = likeliest_during(qtbot, window, "swipe")
+    lik_swipe = window.monitor.smoothed.copy()
+    assert circle.count("circle") > len(circle) // 2, circle
+    assert swipe.count("swipe") > len(swipe) // 2, swipe
+    assert not np.allclose(lik_circle, lik_swipe)
+    assert len(window.monitor.bars.labels) == 3
+
+    # delete a take in the dataset browser, then undo and redo
+    window.tabs.setCurrentWidget(window.dataset)
+    qtbot.waitUntil(lambda: window.dataset.tree.topLevelItemCount() == 4, timeout=2000)
+    victim = window.project.takes[2]
+    window.dataset.select_take(victim.id)
+    assert window.dataset.selected_takes() == [victim]
+    qtbot.mouseClick(window.dataset.delete_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(window.project.takes) == 5, timeout=2000)
+    assert victim.id not in [t.id for t in window.project.takes]
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == 6, timeout=2000)
+    back = window.project.takes[-1]
+    assert back.label == victim.label and np.array_equal(back.inputs, victim.inputs)
+    window.undo_stack.redo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == 5, timeout=2000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == 6, timeout=2000)
+    wait_trained(qtbot, window, {"circle", "swipe", "shake"})
+
+    # save as, then close: nothing left unsaved, so no question asked
+    saved = tmp_path / "my-gestures"
+    assert window.modified
+    assert window.save_to(saved)
+    assert not window.modified and not autosave.exists()
+
+    def never(*_):
+        raise AssertionError("asked to save although everything was saved")
+
+    window._ask_save = never
+    takes = [(t.label, t.inputs.copy()) for t in window.project.takes]
+    window.close()
+
+    # reopen: the classes, the takes and the trained model are all there
+    project = Project.load(saved)
+    assert project.classes == [*DEFAULT_CLASSES, "shake"]
+    assert [(t.label, t.length) for t in project.takes] == [(lb, len(x)) for lb, x in takes]
+    assert all(np.array_equal(t.inputs, x) for t, (_, x) in zip(project.takes, takes, strict=True))
+    assert project.trained is not None
+    again = MainWindow(project, saved, osc_in=None, trainer="thread")
+    qtbot.addWidget(again)
+    again.show()
+    assert again.engine.running
+    swipe = likeliest_during(qtbot, again, "swipe")
+    assert swipe.count("swipe") > len(swipe) // 2, swipe
+    again._ask_save = never
+    again.close()
