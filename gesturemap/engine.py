@@ -181,13 +181,20 @@ class Engine:
             raise
         if self._osc_in is not None:
             self.osc_port = self.sources[0].port
-        for src in self.sources:  # the receiving threads are on the real-time path too
-            native = getattr(getattr(src, "_thread", None), "native_id", None)
-            if native:
-                try:
-                    os.sched_setscheduler(native, os.SCHED_FIFO, os.sched_param(20))
-                except (AttributeError, OSError):
-                    pass
+        # The receiving threads are on the real-time path too. They share one core with the
+        # engine thread: a frame handed over then wakes a thread on a core that is already
+        # awake, instead of waking an idle core (costly on virtual machines).
+        engine_thread = next(t for t in self._threads if t.name == "gesturemap-engine")
+        rt_ids = [engine_thread.native_id] + [
+            getattr(getattr(src, "_thread", None), "native_id", None) for src in self.sources]
+        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        for native in filter(None, rt_ids):
+            try:
+                os.sched_setscheduler(native, os.SCHED_FIFO, os.sched_param(20))
+                if len(cpus) > 1 and os.environ.get("GESTUREMAP_PIN", "1") != "0":
+                    os.sched_setaffinity(native, {cpus[-1]})
+            except (AttributeError, OSError):
+                pass
         return self
 
     def stop(self) -> None:
