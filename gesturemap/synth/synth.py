@@ -37,6 +37,8 @@ log = logging.getLogger("gesturemap.synth")
 #: Classes a model may have for one-shot onsets (more are ignored by the one-shots).
 MAX_CLASSES = 256
 N_GRAIN_SLOTS = 8
+#: Callbacks (about 85 ms at 128 frames, 48 kHz) whose underruns count as the stream's start-up.
+STARTUP_CALLBACKS = 32
 N_VOICES = 8
 GRAIN_MS = 60.0
 GRAIN_OVERLAP = 4
@@ -187,6 +189,7 @@ class Synth:
         self._cb_ns = _Ring()
         self.audio_callbacks = 0
         self.audio_underruns = 0
+        self.audio_startup_underruns = 0
         self.callback_errors = 0
         # engine-thread state
         self._triggers = np.zeros(MAX_CLASSES, dtype=np.int64)
@@ -360,7 +363,12 @@ class Synth:
         t0 = time.perf_counter_ns()
         try:
             if status.output_underflow:
-                self.audio_underruns += 1
+                # JACK reports one xrun while PortAudio connects the new client's ports: the
+                # first blocks' underruns are counted apart, as start-up
+                if self.audio_callbacks < STARTUP_CALLBACKS:
+                    self.audio_startup_underruns += 1
+                else:
+                    self.audio_underruns += 1
             self._render_into(outdata)
         except BaseException as exc:  # one escaped exception would silence PortAudio for good
             outdata.fill(0)
@@ -465,6 +473,7 @@ class Synth:
             "audio_underruns": self.audio_underruns,
             "callback_us_p50": self._cb_ns.percentile(50),
             "callback_us_p99": self._cb_ns.percentile(99),
+            "audio_startup_underruns": self.audio_startup_underruns,
             "audio_callback_errors": self.callback_errors,
             "audio_bad_parameter_blocks": int(c[K.C_BAD_PARAMS]),
             "audio_bad_output_blocks": int(c[K.C_BAD_OUTPUT]),
