@@ -78,6 +78,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import threading
 
     from .engine import Engine
+    from .errors import GesturemapError
     from .project import Project
 
     project = Project.load(args.dir)
@@ -96,10 +97,26 @@ def _cmd_run(args: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    synth = None
+    if not args.no_audio:
+        from .synth import Synth
+
+        synth = Synth((project.outputs or {}).get("synth"), base_dir=args.dir)
     engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
                     sources=factories, log_dir=args.log, stats_file=args.stats,
-                    trainer=args.trainer)
-    engine.start()
+                    trainer=args.trainer, synth=synth)
+    try:
+        engine.start()
+    except GesturemapError as exc:
+        if synth is None or "audio" not in str(exc).lower():
+            raise
+        # no sound card: say so once, and run the mapping over OSC anyway
+        print(f"gesturemap run: no audio ({exc}); running without the synth.", file=sys.stderr,
+              flush=True)
+        engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
+                        sources=factories, log_dir=args.log, stats_file=args.stats,
+                        trainer=args.trainer)
+        engine.start()
     print(f"gesturemap run: listening on {osc_in[0]}:{engine.osc_port}, sending to "
           f"{engine.output.settings.host}:{engine.output.settings.port}"
           f"{', running ' + str(len(engine.model.labels_)) + ' classes' if engine.model else ''}"

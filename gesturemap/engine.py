@@ -97,7 +97,8 @@ class Engine:
                  sources: list[Callable[..., Any]] | None = None,
                  log_dir: str | os.PathLike[str] | None = None,
                  stats_file: str | os.PathLike[str] | None = None,
-                 trainer: str = "process", queue_size: int = 4096) -> None:
+                 trainer: str = "process", queue_size: int = 4096,
+                 synth: Any = None) -> None:
         self.project = project
         self.project_dir = Path(project_dir) if project_dir else None
         self.queue = FrameQueue(queue_size)
@@ -108,6 +109,8 @@ class Engine:
         if osc_out is not None:
             out_settings["host"], out_settings["port"] = osc_out[0], int(osc_out[1])
         self.output = OSCOutput(out_settings)
+        #: the built-in synth (gesturemap.synth.Synth) or None; fed once per frame
+        self.synth = synth
         self._log_dir = Path(log_dir) if log_dir else None
         self.session_log: Any = None
         self._stats_file = Path(stats_file) if stats_file else None
@@ -149,8 +152,13 @@ class Engine:
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
-        """Open the sources and start every thread. Raises if a port cannot be opened."""
+        """Open the sources and start every thread. Raises if a port cannot be opened, or
+        :class:`~gesturemap.synth.NoAudioDeviceError` (saying what to do) if the synth has no
+        audio device — before anything else was opened."""
         from .sources.osc import OSCSource
+
+        if self.synth is not None:
+            self.synth.start()
 
         if self._osc_in is not None:
             src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
@@ -214,6 +222,11 @@ class Engine:
             t.join(timeout=10)
         if self.trainer is not None:
             self.trainer.close()
+        if self.synth is not None:
+            try:
+                self.synth.stop()
+            except Exception as exc:
+                self.exception = self.exception or exc
         if self.session_log is not None:
             self.session_log.close()
         self._write_stats()
@@ -338,6 +351,7 @@ class Engine:
         self.stream = model.stream() if model is not None else None
         self.project.trained = model
         labels = list(getattr(model, "labels_", None) or [])
+        self._model_labels = labels  # one list object per model: the synth rebinds on change
         self._labels = [str(lb) for lb in labels]
         # Wekinator's class number: an integer label itself, else the 1-based class index
         self._class_numbers = [float(lb) if isinstance(lb, (int, np.integer)) else float(i + 1)
@@ -450,9 +464,12 @@ class Engine:
             slog.write("input", t_in, values)
         if self.running and self.stream is not None:
             labels = self._labels
+            synth = self.synth
             for f in feats:
                 r = self.stream.step(f)
                 self.output.send(r, self._class_numbers[r.label_index])
+                if synth is not None:
+                    synth.update(r, self._model_labels)
                 self.frames_out += 1
                 self.last_result = r
                 if slog is not None:
@@ -525,6 +542,7 @@ class Engine:
             "recording": self.recording,
             "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
             "output_send_errors": self.output.send_errors,
+            **(self.synth.stats() if self.synth is not None else {}),
             "time": time.time(),
         }
         return out

@@ -152,9 +152,13 @@ def _warm_up() -> None:
 def _worker_main(conn: Any) -> None:
     """The worker process: receive jobs, train, send back JSON + npz bytes."""
     import os
+    import signal
 
     from .base import MODEL_REGISTRY
 
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
+    # worker stops (it closes the pipe), so the worker ignores it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
         os.nice(5)
     except OSError:
