@@ -65,6 +65,9 @@ class SignalPlot(pg.PlotWidget):
         item.setMouseEnabled(x=False, y=True)
         self.legend = item.addLegend(offset=(5, 5), labelTextSize="8pt")
         self.setXRange(-seconds, 0, padding=0)
+        # a flat signal (a resting hand) must not auto-range to a zero-height view: the grid
+        # would then draw without end
+        item.getViewBox().setLimits(minYRange=0.5)
         self.record_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(229, 62, 62, 40))
         self.record_region.setVisible(False)
         item.addItem(self.record_region)

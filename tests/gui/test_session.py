@@ -12,20 +12,16 @@ import pytest
 from PySide6 import QtCore
 
 from gesturemap.default_project import DEFAULT_CLASSES, MOUSE_CHANNELS, default_project
+from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
 
 pytestmark = pytest.mark.timeout(180)
 
 
-def path(kind: str, n: int = 60) -> np.ndarray:
-    """A gesture on the pad, (n, 2) positions in 0..1."""
-    s = np.linspace(0.0, 1.0, n)
-    if kind == "circle":
-        return np.c_[0.5 + 0.3 * np.cos(2 * np.pi * s), 0.5 + 0.3 * np.sin(2 * np.pi * s)]
-    if kind == "swipe":
-        return np.c_[0.1 + 0.8 * s, 0.9 - 0.8 * s]
-    return np.c_[0.5 + 0.3 * np.sin(6 * np.pi * s), 0.5 + 0.0 * s]  # a shake
+def path(kind: str) -> np.ndarray:
+    """A gesture on the pad, (n, 2) positions in 0..1 ("shake": the zigzag)."""
+    return gesture_path("zigzag" if kind == "shake" else kind, 60)
 
 
 def perform(qtbot, window: MainWindow, kind: str) -> None:
