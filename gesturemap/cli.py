@@ -9,10 +9,14 @@ import sys
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gesturemap",
-        description="Real-time gesture-to-sound mapping. With no command: a short demo on "
-                    "built-in data (train, then follow a gesture frame by frame).")
+        description="Real-time gesture-to-sound mapping. With no command: the window on the "
+                    "built-in default project (the mouse as sensor).")
     sub = p.add_subparsers(dest="command")
-    demo = sub.add_parser("demo", help="the console demo on built-in data (the default)")
+    open_ = sub.add_parser("open", help="open a project in the window")
+    open_.add_argument("dir")
+    open_.add_argument("--osc-in", metavar="HOST:PORT", help="also take OSC frames there")
+    open_.add_argument("--trainer", choices=("process", "thread"), default="process")
+    demo = sub.add_parser("demo", help="a console demo on built-in data, no window needed")
     demo.add_argument("--delay", type=float, default=0.0,
                       help="seconds to wait between frames, to watch it unfold")
     bench = sub.add_parser("bench", help="performance figures (kept in BENCHMARKS.md)")
@@ -161,10 +165,19 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command in (None, "demo"):
+    if args.command is None:
+        from .gui import main as gui_main
+
+        return gui_main()
+    if args.command == "demo":
         from . import demo
 
-        return demo.run(delay_s=getattr(args, "delay", 0.0))
+        return demo.run(delay_s=args.delay)
+    if args.command == "open":
+        from .gui import main as gui_main
+
+        osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
+        return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer)
     if args.command == "bench":
         from . import bench
 

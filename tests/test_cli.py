@@ -12,8 +12,8 @@ import gesturemap as gm
 from gesturemap import bench, demo
 
 
-def test_default_command_runs_the_demo(repo_dir):
-    out = subprocess.run([sys.executable, "-m", "gesturemap.cli"], capture_output=True,
+def test_demo_command(repo_dir):
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "demo"], capture_output=True,
                          text=True, timeout=300, cwd=repo_dir)
     assert out.returncode == 0, out.stderr
     assert "trained a hierarchical HMM" in out.stdout
@@ -101,3 +101,23 @@ def test_new_train_and_replay_commands(reference_dir, tmp_path):
     np.testing.assert_array_equal(rows, [r.likelihoods for r in expected])
     missing = run("train", str(tmp_path / "nowhere"))
     assert missing.returncode != 0 and "gesturemap train" in missing.stderr
+
+
+def test_no_arguments_opens_the_window(tmp_path):
+    """`gesturemap` alone starts the window on the built-in default project and keeps running."""
+    import os
+    import time
+
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path),
+           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    proc = subprocess.Popen([sys.executable, "-m", "gesturemap.cli"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(6)
+        assert proc.poll() is None, proc.communicate()[1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
