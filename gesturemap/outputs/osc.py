@@ -99,7 +99,7 @@ class OSCOutputSettings:
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
         known = {"host", "port", "addresses", "scales"}
-        unknown = set(d) - known - {"task"}
+        unknown = set(d) - known - {"task", "synth"}  # the synth's mapping lives beside
         if unknown:
             raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
         addresses = dict(DEFAULT_ADDRESSES)
