@@ -51,3 +51,37 @@ def reference_dir() -> Path:
 def datasets_dir() -> Path:
     """``../shared/datasets``: real recorded datasets as ``.npz`` files (see their README.md)."""
     return _shared_folder("datasets")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_kernels():
+    """Compile (or load from numba's disk cache) every numeric kernel once, before any test.
+
+    On a fresh checkout nothing is cached yet: the first model fit or step would spend seconds
+    compiling inside whichever test comes first, and a test that waits on the window or on
+    real time (the GUI session, audio) would see that delay as a failure.
+    """
+    import numpy as np
+
+    from gesturemap.features import (
+        Derivative,
+        LowPass,
+        Magnitude,
+        MovingAverage,
+        OneEuro,
+        Pipeline,
+        Resample,
+        Standardize,
+        WindowStats,
+    )
+    from gesturemap.models.training import _warm_up
+
+    _warm_up()
+    pipe = Pipeline([Standardize(), MovingAverage(3), LowPass(alpha=0.5), OneEuro(),
+                     Derivative(), Magnitude([0, 1]), WindowStats(4)], rate_hz=100.0)
+    x = np.random.default_rng(0).normal(size=(40, 3))
+    pipe.fit([x]).transform_sequence(x)
+    Pipeline([Resample(50.0)], rate_hz=100.0).transform_sequence(x)
+    from gesturemap.synth import Synth
+
+    Synth().render(512)
