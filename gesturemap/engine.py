@@ -384,9 +384,6 @@ class Engine:
         if self._is_regression():
             self.project.output_names = [str(n) for n in names]
 
-    def _cmd_stop(self) -> None:
-        self._stop.set()
-
     def _autosave(self) -> None:
         if self.project_dir is not None:
             folder = self.project_dir

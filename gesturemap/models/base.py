@@ -12,7 +12,6 @@ import copy
 import inspect
 import math
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -424,8 +423,6 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
 
 class StreamBase:
     """Run-time state of one performer's stream through a trained model."""
-
-    _lock: threading.Lock
 
     def _check_frame(self, frame: Any) -> np.ndarray:
         try:

@@ -75,7 +75,7 @@ def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
             "log_likelihood": float(ll)}
 
 
-def train_classes(model: BaseModel, classes: list[ClassData], fit_one: Any,
+def train_classes(classes: list[ClassData], fit_one: Any,
                   cancel: Cancel | None, progress: ProgressCallback | None,
                   n_jobs: int | None) -> list[dict[str, Any]]:
     """Train every class (on several threads when there are several cores: the kernels
@@ -233,7 +233,7 @@ class GMM(_ModelCommon):
             out["covariance"] = cov
             return out
 
-        fitted = train_classes(self, classes, fit_one, cancel, progress, self.n_jobs)
+        fitted = train_classes(classes, fit_one, cancel, progress, self.n_jobs)
         self._finish_fit(classes, fitted, time.perf_counter() - start)
         return self
 
