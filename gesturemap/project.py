@@ -108,6 +108,33 @@ def _settings(name: str, value: Mapping[str, Any] | None) -> dict[str, Any] | No
     return _check_jsonable(name, dict(value))
 
 
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def _display_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Check the window's display settings: ``class_colors`` ({class name: "#rrggbb"}) and
+    ``rejection_threshold`` (0..1); other keys are kept as they are (JSON-compatible)."""
+    settings = _settings("display", value)
+    if settings is None:
+        return None
+    colours = settings.get("class_colors")
+    if colours is not None and not (
+        isinstance(colours, dict)
+        and all(isinstance(c, str) and _COLOUR.fullmatch(c) for c in colours.values())
+    ):
+        raise validation_error(
+            "display.class_colors", colours, 'a dict {class name: "#rrggbb"}', "e.g. #4299e1"
+        )
+    threshold = settings.get("rejection_threshold")
+    if threshold is not None and not (
+        isinstance(threshold, (int, float))
+        and not isinstance(threshold, bool)
+        and 0.0 <= threshold <= 1.0
+    ):
+        raise validation_error("display.rejection_threshold", threshold, "a number in 0..1")
+    return settings
+
+
 def _model_settings(model: Any) -> dict[str, Any]:
     """Normalise model settings to ``{"kind": str, "params": dict}``; check the kind exists."""
     if model is None:
@@ -220,6 +247,10 @@ class Project:
         "port": 6448, "profile": "wekinator"}``.
     outputs : dict, optional
         JSON-compatible output settings (OSC host, port, addresses, synth mapping).
+    display : dict, optional
+        How the window and the stage view show the project: ``class_colors`` ({class name:
+        "#rrggbb"}) and ``rejection_threshold`` (0..1: below it, the likeliest class is shown
+        as unknown). Only for display; the engine's outputs do not change.
     input_names : sequence of str, optional
         Names of the raw input channels; they fix the input size.
     output_names : sequence of str, optional
@@ -234,7 +265,7 @@ class Project:
     model : dict
         The model settings (see above).
     pipeline : Pipeline
-    sensor, outputs : dict or None
+    sensor, outputs, display : dict or None
     trained : BaseModel or None
         The trained model, set by whoever trains (see :meth:`train`); saved with the project.
     folder : pathlib.Path or None
@@ -259,6 +290,7 @@ class Project:
         input_names: Sequence[str] | None = None,
         output_names: Sequence[str] | None = None,
         classes: Sequence[Label] | None = None,
+        display: Mapping[str, Any] | None = None,
     ) -> None:
         if not isinstance(name, str) or not name:
             raise validation_error("name", name, "a non-empty str")
@@ -267,6 +299,7 @@ class Project:
         self.pipeline = Pipeline() if pipeline is None else pipeline
         self.sensor = sensor  # type: ignore[assignment]
         self.outputs = outputs  # type: ignore[assignment]
+        self.display = display  # type: ignore[assignment]
         self.trained: BaseModel | None = None
         self.folder: Path | None = None
         self._input_names = _check_names("input_names", input_names)
@@ -328,6 +361,15 @@ class Project:
     @outputs.setter
     def outputs(self, value: Mapping[str, Any] | None) -> None:
         self._outputs = _settings("outputs", value)
+
+    @property
+    def display(self) -> dict[str, Any] | None:
+        """Display settings (``class_colors``, ``rejection_threshold``) or None."""
+        return self._display
+
+    @display.setter
+    def display(self, value: Mapping[str, Any] | None) -> None:
+        self._display = _display_settings(value)
 
     # ---- description ----------------------------------------------------------------------------
 
@@ -703,6 +745,7 @@ class Project:
             "pipeline": self.pipeline.to_dict(),
             "sensor": self.sensor,
             "outputs": self.outputs,
+            "display": self.display,
             "input_dim": self._input_dim,
             "input_names": None if self._input_names is None else list(self._input_names),
             "output_names": None if self._output_names is None else list(self._output_names),
@@ -1015,6 +1058,7 @@ def _project_from_document(path: Path, document: Mapping[str, Any]) -> Project:
             pipeline=pipeline,
             sensor=document.get("sensor"),
             outputs=document.get("outputs"),
+            display=document.get("display"),  # absent from files written before it existed
             input_names=document.get("input_names"),
             output_names=document.get("output_names"),
             classes=classes,
