@@ -4,21 +4,32 @@ The engine is the one owner of the project (DESIGN.md, "Data flow and threads"):
 never changes it from the GUI thread. :class:`WindowEngine` adds the edits the window needs
 (classes, takes, model settings, save) as ordinary engine commands, run on the engine thread
 between two frames, and keeps the last few seconds of input in a ring that the window's timer
-reads to plot. Nothing here blocks the frame path: the ring write is one row copy, and files
-are written by the engine's I/O thread.
+reads to plot (and the features the pipeline makes of it, in a second ring). Nothing here
+blocks the frame path: the ring write is one row copy, and files are written, sources opened
+and closed by the engine's I/O thread.
+
+Every command the window sends takes JSON-compatible arguments only (str, numbers, lists,
+dicts), so the engine can live in a process of its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..engine import Engine
+from ..errors import GesturemapError
+from ..sources.base import Frame
 
-__all__ = ["InputRing", "TakeRef", "WindowEngine"]
+__all__ = ["InputRing", "TakeRef", "WindowEngine", "build_sensor_source"]
+
+#: The source name of a take played back (:meth:`WindowEngine._cmd_play_take`).
+PLAYBACK_SOURCE = "take-playback"
 
 
 class TakeRef:
@@ -47,6 +58,8 @@ class InputRing:
 
     def __init__(self, capacity: int = 1000) -> None:
         self.capacity = capacity
+        #: The channels' names, when the writer knows them (the feature ring: the pipeline's).
+        self.names: tuple[str, ...] = ()
         self.values: np.ndarray | None = None  # (capacity, D), allocated at the first frame
         self.times = np.zeros(capacity)
         self.count = 0  # frames written since the start (the next row is count % capacity)
@@ -71,6 +84,89 @@ class InputRing:
         return self.times[idx].copy(), values[idx].copy()
 
 
+class _TappedPipeline:
+    """A pipeline state that also copies each feature frame it makes into a ring.
+
+    Stands in for the engine's :class:`~gesturemap.features.pipeline.PipelineState` (the engine
+    only calls ``push``); the copy is one row per feature frame, on the engine thread.
+    """
+
+    def __init__(self, state: Any, ring: InputRing) -> None:
+        self.state = state
+        self.ring = ring
+        ring.names = tuple(state.output_names)
+
+    def push(self, values: Any, t: float | None = None) -> np.ndarray:
+        feats = self.state.push(values, t)
+        for f in feats:
+            self.ring.push(t if t is not None else 0.0, f)
+        return feats
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.state, name)
+
+
+def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = None) -> Any:
+    """The (not started) source that sensor ``settings`` describe, or None for the mouse pad.
+
+    Parameters
+    ----------
+    settings : dict
+        ``transport`` ("mouse", "osc" or "serial"), ``profile`` (a name from ``sensors/``;
+        default "wekinator" for OSC, "arduino-imu-text" for serial), and for OSC ``host``,
+        ``port`` and ``address`` (overriding the profile's), for serial ``device`` and
+        ``framing`` ("text" or "binary").
+    queue : FrameQueue
+    on_control : callable, optional
+        Receives Wekinator's control messages (OSC).
+
+    Raises
+    ------
+    GesturemapError, FormatError
+        For an unknown profile, a transport the profile does not use, or bad settings.
+    """
+    from ..sources.profiles import build_source, load_profile
+
+    transport = settings.get("transport")
+    name = settings.get("profile") or {"osc": "wekinator", "serial": "arduino-imu-text"}.get(
+        str(transport), "mouse"
+    )
+    profile = load_profile(name)
+    transport = transport or profile.transport
+    if transport == "mouse":
+        return None
+    if profile.transport != transport:
+        raise GesturemapError(
+            f"sensor: profile {name!r} is a {profile.transport} sensor, not {transport}; pick a "
+            f"{transport} profile or the {profile.transport} transport."
+        )
+    if transport == "osc":
+        assert profile.osc is not None
+        address = settings.get("address")
+        if address:
+            own = profile.osc.addresses
+            arity = own[0][1] if len(own) == 1 else None
+            osc = dataclasses.replace(profile.osc, addresses=((str(address), arity),))
+            profile = dataclasses.replace(
+                profile, osc=osc, channels=profile.channels if arity is not None else ()
+            )
+        port = settings.get("port")
+        return build_source(
+            profile,
+            queue,
+            host=str(settings.get("host") or "127.0.0.1"),
+            port=None if port is None else int(port),
+            on_control=on_control,
+        )
+    assert profile.serial is not None
+    framing = settings.get("framing")
+    if framing:
+        profile = dataclasses.replace(
+            profile, serial=dataclasses.replace(profile.serial, framing=str(framing))
+        )
+    return build_source(profile, queue, device=settings.get("device") or None)
+
+
 class WindowEngine(Engine):
     """:class:`~gesturemap.engine.Engine` plus the window's project edits as commands.
 
@@ -83,18 +179,57 @@ class WindowEngine(Engine):
     project, **kwargs
         As for :class:`~gesturemap.engine.Engine`.
     ring_frames : int, default 1000
-        Input frames kept for the window's plot.
+        Input frames kept for the window's plot (and as many feature frames).
+
+    Attributes
+    ----------
+    ring, feature_ring : InputRing
+        The latest raw input frames, and the latest feature frames (the pipeline's output;
+        ``feature_ring.names`` holds their names).
     """
 
     def __init__(self, project: Any, *, ring_frames: int = 1000, **kwargs: Any) -> None:
         super().__init__(project, **kwargs)
         self.ring = InputRing(ring_frames)
+        self.feature_ring = InputRing(ring_frames)
         #: Incremented after every project edit the engine applied (takes, classes, labels).
         self.edits = 0
+        # the sources built from the project's sensor settings (touched by the I/O thread only)
+        self._sensor_sources: list[Any] = []
+        self._sensor_error: str | None = None
+        # the take being played back: its id, and the event that stops its thread
+        self._playing: str | None = None
+        self._play_stop = threading.Event()
+
+    def start(self) -> WindowEngine:
+        """Start as :meth:`Engine.start`, then open the project's sensor (OSC, serial) if any."""
+        super().start()
+        sensor = self.project.sensor
+        if sensor and sensor.get("transport", "mouse") != "mouse":
+            self._io.put(lambda: self._open_sensor(dict(sensor)))
+        return self
+
+    def stop(self) -> None:
+        self._play_stop.set()
+        super().stop()
 
     def _frame(self, frame: Any) -> None:
+        if self._playing is not None and frame.source != PLAYBACK_SOURCE:
+            return  # while a take plays back, the live sensor is muted
         self.ring.push(frame.t, frame.values)
         super()._frame(frame)
+
+    def _start_pipeline(self, input_dim: int) -> None:
+        super()._start_pipeline(input_dim)
+        self._pipe_state = _TappedPipeline(self._pipe_state, self.feature_ring)
+
+    def stats(self) -> dict[str, Any]:
+        """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None)
+        and ``playing`` (the id of the take being played back, or None)."""
+        out = super().stats()
+        out["sensor_error"] = self._sensor_error
+        out["playing"] = self._playing
+        return out
 
     def _edited(self) -> None:
         self.edits += 1
@@ -125,6 +260,10 @@ class WindowEngine(Engine):
         self.project._classes = order  # only the order changes
         if self.current_label == old:
             self.current_label = new
+        colours = dict((self.project.display or {}).get("class_colors") or {})
+        if str(old) in colours:  # the colour goes with the class
+            colours[str(new)] = colours.pop(str(old))
+            self.project.display = {**(self.project.display or {}), "class_colors": colours}
         self._edited()
 
     def _cmd_remove_class(self, label: Any) -> None:
@@ -151,6 +290,85 @@ class WindowEngine(Engine):
         self.project.relabel_take(ref.id, label)
         self._edited()
 
+    def _cmd_set_display(self, settings: dict[str, Any]) -> None:
+        """Change display settings (``class_colors``, ``rejection_threshold``): the keys given
+        replace the project's, the others stay."""
+        self.project.display = {**(self.project.display or {}), **settings}
+        self._edited()
+
+    def _cmd_set_sensor(self, settings: dict[str, Any]) -> None:
+        """Use sensor ``settings`` (see :func:`build_sensor_source`): saved in the project; the
+        sources built from the previous settings close and the new one opens, on the I/O
+        thread. Why it failed, if it did, is in ``stats()["sensor_error"]``."""
+        self.project.sensor = settings
+        self._sensor_error = None
+        self._edited()
+        self._io.put(lambda: self._open_sensor(dict(settings)))
+
+    def _open_sensor(self, settings: dict[str, Any]) -> None:
+        # on the I/O thread: closing a source joins its thread, opening one binds a port
+        old = self._sensor_sources
+        for src in old:
+            src.stop()
+        new: list[Any] = []
+        try:
+            src = build_sensor_source(settings, self.queue, self._on_control)
+            if src is not None:
+                src.start()
+                new.append(src)
+            self._sensor_error = None
+        except Exception as exc:  # a busy port, a missing device: say so, keep running
+            self._sensor_error = str(exc)
+        self._sensor_sources = new
+        # one rebinding: stats() on another thread sees the old list or the new one
+        self.sources = [s for s in self.sources if s not in old] + new
+
+    def _cmd_play_take(self, take_id: str, speed: float = 1.0) -> None:
+        """Play take ``take_id`` back through the frame path at its recorded timing (times
+        ``speed``), from a short-lived thread, as if the sensor sent it again: the model's
+        answers reach the outputs and the window's monitor. Running starts (the stream is
+        reset first); the live sensor is muted until the take ends or :meth:`_cmd_stop_play`.
+        """
+        if self.recording:
+            raise GesturemapError("play_take: stop recording first")
+        take = self.project.take(take_id)
+        self._cmd_stop_play()
+        inputs = np.asarray(take.inputs, dtype=np.float64)
+        if take.times is not None:
+            offsets = np.asarray(take.times, dtype=np.float64) - float(take.times[0])
+        else:
+            rate = self.project.pipeline.rate_hz or (self.project.sensor or {}).get("rate_hz", 100)
+            offsets = np.arange(len(inputs)) / float(rate)
+        offsets = offsets / max(float(speed), 1e-3)
+        stop = threading.Event()
+        self._play_stop = stop
+        self._playing = take_id
+        self._cmd_start_running()
+        put = self.queue.put
+
+        def play() -> None:
+            t0 = time.perf_counter()
+            for values, offset in zip(inputs, offsets, strict=True):
+                wait = t0 + offset - time.perf_counter()
+                if wait > 0 and stop.wait(wait):
+                    return
+                if stop.is_set():
+                    return
+                put(Frame(time.perf_counter(), values, PLAYBACK_SOURCE))
+            # the engine thread resumes the live sensor once it has taken the last frame
+            self.command("_played", take_id)
+
+        threading.Thread(target=play, name="gesturemap-playback", daemon=True).start()
+
+    def _cmd__played(self, take_id: str) -> None:
+        if self._playing == take_id:
+            self._playing = None
+
+    def _cmd_stop_play(self) -> None:
+        """Stop a take being played back; the live sensor comes back."""
+        self._play_stop.set()
+        self._playing = None
+
     def _cmd_set_model_settings(self, settings: dict[str, Any]) -> None:
         self.project.model = settings
         self._edited()
@@ -162,6 +380,17 @@ class WindowEngine(Engine):
         old, self.output = self.output, OSCOutput(settings)
         old.close()
         self._edited()
+
+    def _cmd__snapshot_project(
+        self, sent: set[str], box: list[Any], done: threading.Event
+    ) -> None:
+        """The project as a message for a window in another process (see ``remote.py``)."""
+        from .remote import _project_message
+
+        try:
+            box.append(_project_message(self.project, sent))
+        finally:
+            done.set()
 
     def _cmd_save(
         self,
