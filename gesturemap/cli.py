@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.add_argument("--latency", action="store_true",
                        help="also measure OSC in -> OSC out latency at 200 frames/s")
+    bench.add_argument("--window", action="store_true",
+                       help="with --latency: also with the window open, busy and retraining")
 
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")
@@ -51,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("log")
     replay.add_argument("--project", required=True, help="the project folder")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
+
+    from .evaluation.cli import add_eval_parser
+
+    add_eval_parser(sub)
     return p
 
 
@@ -182,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench
 
         return bench.main(args)
+    if args.command == "eval":
+        from .evaluation.cli import main_eval
+
+        return main_eval(args)
     from .errors import GesturemapError
 
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay}

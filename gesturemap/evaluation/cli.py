@@ -1,0 +1,188 @@
+"""``gesturemap eval``: evaluate a model kind on dataset files or on a project.
+
+    gesturemap eval --train A.npz --test B.npz --model MODEL [--param k=v ...]
+    gesturemap eval --train A.npz (--folds K | --leave-one-out | --group-by KEY) --model MODEL
+    gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
+    ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|none]
+
+Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
+and one line on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+__all__ = ["add_eval_parser", "main_eval"]
+
+
+def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add the ``eval`` command to ``gesturemap``'s subparsers."""
+    p = subparsers.add_parser(
+        "eval",
+        help="cross-validation / held-out evaluation, report and plots",
+        description="Evaluate a model: a held-out test set (--train + --test), cross-validation "
+        "on one dataset file (--train + --folds / --leave-one-out / --group-by), or "
+        "cross-validation of a project's takes (--project). Dataset files are .npz "
+        "with X_concat, lengths, y (and optionally Y_concat for regression).",
+    )
+    source = p.add_argument_group("data")
+    source.add_argument("--train", metavar="A.npz", help="training (or cross-validation) data")
+    source.add_argument("--test", metavar="B.npz", help="held-out test data")
+    source.add_argument("--project", metavar="DIR", help="cross-validate a project's takes")
+    how = p.add_argument_group("protocol")
+    how.add_argument("--folds", type=int, metavar="K", help="stratified K-fold cross-validation")
+    how.add_argument(
+        "--leave-one-take-out",
+        action="store_true",
+        help="one fold per take (a project; the default there)",
+    )
+    how.add_argument(
+        "--leave-one-out", action="store_true", help="one fold per recording of --train"
+    )
+    how.add_argument(
+        "--group-by",
+        metavar="KEY",
+        help="one fold per value of the per-recording array KEY of --train (e.g. subject)",
+    )
+    how.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
+    how.add_argument(
+        "--standardize",
+        action="store_true",
+        help="scale inputs by the training part's per-channel mean and std",
+    )
+    how.add_argument(
+        "--early",
+        choices=("stream", "prefix", "none"),
+        default="stream",
+        help="early-recognition curve: stream frame by frame (default), predict "
+        "on prefixes, or skip",
+    )
+    how.add_argument(
+        "--jobs", type=int, default=1, metavar="N", help="folds trained in parallel (default 1)"
+    )
+    model = p.add_argument_group("model")
+    model.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="model kind (gmm, hhmm, dtw, knn, svm, tree, adaboost, naive_bayes, "
+        "mlp, ...); a project's own by default",
+    )
+    model.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help='model parameter (V read as JSON if it can be: 3, 0.1, true, "x"); repeatable',
+    )
+    out = p.add_argument_group("output")
+    out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
+    out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
+    out.add_argument("--plots", metavar="DIR", help="write PNG plots into DIR")
+    out.add_argument("--quiet", action="store_true", help="no progress bar")
+    return p
+
+
+def parse_params(items: list[str]) -> dict[str, Any]:
+    """``["states=5", "transition=ergodic"]`` -> ``{"states": 5, "transition": "ergodic"}``."""
+    from .._io import validation_error
+
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise validation_error("--param", item, "KEY=VALUE, e.g. states=10")
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = text
+        params[key.strip()] = value
+    return params
+
+
+def _fail(message: str) -> int:
+    sys.stderr.write(f"gesturemap eval: {' '.join(message.split())}\n")
+    return 2
+
+
+def _report(args: argparse.Namespace) -> Any:
+    from ..errors import GesturemapError
+    from .run import cross_validate, evaluate_project, holdout, load_npz_dataset
+
+    params = parse_params(args.param)
+    progress = not args.quiet
+    common = dict(params=params, early=args.early, progress=progress)
+    if args.project:
+        if args.train or args.test:
+            raise GesturemapError("give either --project or --train/--test, not both")
+        if args.leave_one_out or args.group_by:
+            raise GesturemapError(
+                "a project is split by takes: use --folds K or --leave-one-take-out"
+            )
+        from ..project import Project
+
+        project = Project.load(args.project)
+        folds = None if args.leave_one_take_out else args.folds
+        return evaluate_project(
+            project, model=args.model, folds=folds, seed=args.seed, n_jobs=args.jobs, **common
+        )
+    if not args.train:
+        raise GesturemapError(
+            "give --train A.npz (with --test B.npz or a cross-validation protocol) or --project DIR"
+        )
+    if not args.model:
+        raise GesturemapError("--model is required with --train (e.g. --model hhmm)")
+    from .run import model_spec
+
+    model_spec(args.model, params)  # an unknown model fails before any file is read
+    train, extra = load_npz_dataset(args.train)
+    if args.test:
+        if args.folds or args.leave_one_out or args.group_by or args.leave_one_take_out:
+            raise GesturemapError(
+                "--test is a held-out evaluation: drop the cross-validation options, or drop --test"
+            )
+        test, _ = load_npz_dataset(args.test)
+        return holdout(args.model, train, test, standardize=args.standardize, **common)
+    groups = None
+    if args.group_by:
+        if args.group_by not in extra:
+            raise GesturemapError(
+                f"--group-by {args.group_by!r}: {args.train} has no per-recording array of "
+                f"that name; it has {sorted(extra) or 'none'}"
+            )
+        groups = [v.item() if hasattr(v, "item") else v for v in extra[args.group_by]]
+    elif args.leave_one_out or args.leave_one_take_out:
+        groups = list(range(len(train)))
+    return cross_validate(
+        args.model,
+        train,
+        folds=args.folds or 5,
+        groups=groups,
+        seed=args.seed,
+        standardize=args.standardize,
+        n_jobs=args.jobs,
+        **common,
+    )
+
+
+def main_eval(args: argparse.Namespace) -> int:
+    """Run ``gesturemap eval``; returns the exit code (2 for bad input)."""
+    from ..errors import GesturemapError
+
+    try:
+        report = _report(args)
+        if args.json:
+            report.to_json(args.json)
+        if args.csv:
+            report.to_csv(args.csv)
+        if args.plots:
+            report.save_plots(args.plots)
+    except GesturemapError as error:
+        return _fail(str(error))
+    except OSError as error:
+        return _fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
+    print(report.summary())
+    return 0

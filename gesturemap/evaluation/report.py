@@ -1,0 +1,278 @@
+"""The result of an evaluation: metrics, per-fold figures, predictions; JSON, CSV and plots."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_text
+from .metrics import classification_metrics, early_accuracy, regression_metrics
+
+__all__ = ["Report"]
+
+FORMAT = "gesturemap.evaluation"
+VERSION = 1
+
+
+def _plain(value: Any) -> Any:
+    """JSON-able copy: numpy scalars and arrays to Python, NaN to None."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _plain(value.tolist())
+    if isinstance(value, np.generic):
+        return _plain(value.item())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@dataclass
+class Report:
+    """Everything an evaluation measured.
+
+    Attributes
+    ----------
+    task : {"classification", "regression"}
+    model : str
+        The model kind; ``params`` its parameters.
+    protocol : dict
+        ``name`` (holdout, stratified k-fold, leave-one-group-out, leave-one-take-out),
+        ``folds`` and the settings of the protocol.
+    labels : list
+        The classes, in the confusion matrix's order.
+    accuracy : float or None
+        Share of test recordings whose predicted label is right (classification).
+    confusion : ndarray (C, C) or None
+        Rows: true class; columns: predicted class.
+    per_class : list of dict
+        label, precision, recall, f1, support.
+    macro_f1 : float or None
+    early : dict or None
+        ``method``, ``fractions`` and ``accuracy`` (one per fraction).
+    regression : dict or None
+        ``outputs`` (names), ``rmse`` and ``mae`` (one per output).
+    folds : list of dict
+        Per fold: n_train, n_test, accuracy, fit_s, predict_s, stream_s.
+    predictions : list of dict
+        Per test recording: recording (its group / take id), fold, label, predicted.
+    seconds : float
+        Wall time of the whole evaluation.
+    """
+
+    task: str
+    model: str
+    params: dict[str, Any]
+    protocol: dict[str, Any]
+    labels: list[Any]
+    accuracy: float | None = None
+    confusion: np.ndarray | None = None
+    per_class: list[dict[str, Any]] = field(default_factory=list)
+    macro_f1: float | None = None
+    early: dict[str, Any] | None = None
+    regression: dict[str, Any] | None = None
+    folds: list[dict[str, Any]] = field(default_factory=list)
+    predictions: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @classmethod
+    def from_folds(
+        cls,
+        spec: tuple[str, dict[str, Any]],
+        results: list[Any],
+        *,
+        protocol: dict[str, Any],
+        groups: list[Any],
+        early: str,
+        fractions: list[float],
+        seconds: float,
+        output_names: list[str] | None = None,
+    ) -> Report:
+        """Pool the test predictions of every fold (each recording is tested once)."""
+        regression = results[0].predicted is None
+        labels: list[Any] = sorted(
+            {lb for r in results for lb in (*r.labels, *r.truth)},
+            key=lambda v: (isinstance(v, str), v),
+        )
+        report = cls(
+            "regression" if regression else "classification",
+            spec[0],
+            dict(spec[1]),
+            dict(protocol),
+            labels,
+            seconds=seconds,
+        )
+        for k, r in enumerate(results):
+            fold: dict[str, Any] = {
+                "fold": k,
+                "n_train": r.n_train,
+                "n_test": len(r.truth),
+                "fit_s": r.fit_s,
+                "predict_s": r.predict_s,
+                "stream_s": r.stream_s,
+            }
+            if not regression:
+                fold["accuracy"] = float(
+                    np.mean([p == t for p, t in zip(r.predicted, r.truth, strict=True)])
+                )
+                for i, index in enumerate(r.test_index):
+                    report.predictions.append(
+                        {
+                            "recording": groups[int(index)],
+                            "fold": k,
+                            "label": r.truth[i],
+                            "predicted": r.predicted[i],
+                        }
+                    )
+            report.folds.append(fold)
+        if regression:
+            truth = np.vstack([r.output_truth for r in results])
+            estimate = np.vstack([r.output_estimate for r in results])
+            names = list(output_names or [f"y{i}" for i in range(truth.shape[1])])
+            report.regression = {"outputs": names, **regression_metrics(truth, estimate)}
+            return report
+        truth = [p["label"] for p in report.predictions]
+        predicted = [p["predicted"] for p in report.predictions]
+        scores = classification_metrics(labels, truth, predicted)
+        report.accuracy = scores["accuracy"]
+        report.confusion = scores["confusion"]
+        report.per_class = scores["per_class"]
+        report.macro_f1 = scores["macro_f1"]
+        if early != "none":
+            rows = [row for r in results for row in r.early]
+            true = [t for r in results for t in r.truth]
+            report.early = {
+                "method": early,
+                "fractions": fractions,
+                "accuracy": early_accuracy(true, rows),
+            }
+        return report
+
+    # ---- output ---------------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-able data; a classification report's ``accuracy`` is top level."""
+        out: dict[str, Any] = {"format": FORMAT, "version": VERSION, "task": self.task}
+        if self.task == "classification":
+            out["accuracy"] = self.accuracy
+            out["macro_f1"] = self.macro_f1
+        else:
+            out["regression"] = self.regression
+        out.update(
+            {
+                "model": self.model,
+                "params": self.params,
+                "protocol": self.protocol,
+                "n_recordings": sum(f["n_test"] for f in self.folds),
+                "labels": self.labels,
+            }
+        )
+        if self.task == "classification":
+            out.update(
+                {
+                    "confusion": self.confusion,
+                    "per_class": self.per_class,
+                    "early_recognition": self.early,
+                }
+            )
+        fold_acc = [f["accuracy"] for f in self.folds if "accuracy" in f]
+        if len(fold_acc) > 1:
+            out["fold_accuracy_mean"] = float(np.mean(fold_acc))
+            out["fold_accuracy_std"] = float(np.std(fold_acc))
+        out.update({"folds": self.folds, "predictions": self.predictions, "seconds": self.seconds})
+        return _plain(out)
+
+    def to_json(self, path: str | os.PathLike[str] | None = None) -> str:
+        """The report as JSON text; written atomically to ``path`` when given."""
+        text = json.dumps(self.to_dict(), indent=1) + "\n"
+        if path is not None:
+            atomic_write_text(Path(path), text)
+        return text
+
+    def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
+        """A table: one row per class (precision, recall, f1, support) and an ``accuracy``
+        row, or one row per output (rmse, mae) for regression. Written atomically to ``path``."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        if self.task == "classification":
+            writer.writerow(["label", "precision", "recall", "f1", "support"])
+            for row in self.per_class:
+                writer.writerow(
+                    [
+                        row["label"],
+                        f"{row['precision']:.6g}",
+                        f"{row['recall']:.6g}",
+                        f"{row['f1']:.6g}",
+                        row["support"],
+                    ]
+                )
+            n = sum(row["support"] for row in self.per_class)
+            writer.writerow(["accuracy", "", "", f"{self.accuracy:.6g}", n])
+            if self.early:
+                writer.writerow([])
+                writer.writerow(["fraction_seen", "early_accuracy"])
+                for f, a in zip(self.early["fractions"], self.early["accuracy"], strict=True):
+                    writer.writerow([f"{f:g}", f"{a:.6g}"])
+        else:
+            assert self.regression is not None
+            writer.writerow(["output", "rmse", "mae"])
+            for name, rmse, mae in zip(
+                self.regression["outputs"],
+                self.regression["rmse"],
+                self.regression["mae"],
+                strict=True,
+            ):
+                writer.writerow([name, f"{rmse:.6g}", f"{mae:.6g}"])
+        text = buffer.getvalue()
+        if path is not None:
+            atomic_write_text(Path(path), text)
+        return text
+
+    def save_plots(self, folder: str | os.PathLike[str], prefix: str = "") -> list[Path]:
+        """Write the report's PNGs into ``folder`` (created if needed); returns their paths.
+
+        Classification: ``confusion.png``, ``early.png`` (if measured), ``f1.png``;
+        regression: ``regression.png``.
+        """
+        from . import plots
+
+        return plots.save_report_plots(self, Path(folder), prefix)
+
+    def summary(self) -> str:
+        """A few lines for a terminal."""
+        head = f"{self.model} · {self.protocol.get('name')} ({self.protocol.get('folds')} fold(s))"
+        if self.task == "regression":
+            assert self.regression is not None
+            parts = [
+                f"{n}: RMSE {r:.4g}, MAE {m:.4g}"
+                for n, r, m in zip(
+                    self.regression["outputs"],
+                    self.regression["rmse"],
+                    self.regression["mae"],
+                    strict=True,
+                )
+            ]
+            return head + "\n  " + "\n  ".join(parts) + f"\n  {self.seconds:.1f} s"
+        lines = [
+            head,
+            f"  accuracy {self.accuracy:.4f} on {len(self.predictions)} recordings, "
+            f"macro F1 {self.macro_f1:.4f}",
+        ]
+        if self.early:
+            curve = " ".join(
+                f"{f:.0%}:{a:.2f}"
+                for f, a in zip(self.early["fractions"], self.early["accuracy"], strict=True)
+            )
+            lines.append(f"  early recognition ({self.early['method']}): {curve}")
+        lines.append(f"  {self.seconds:.1f} s")
+        return "\n".join(lines)

@@ -1,0 +1,574 @@
+"""Running an evaluation: build folds, train a fresh model on each, test it, gather a Report.
+
+Every fold trains a new model from the same settings (kind + parameters) on its training
+recordings only; whatever learns from data (standardisation, the project's feature pipeline)
+is fitted on those recordings too, so nothing of a test recording leaks into its model.
+
+Classification measures, per test recording:
+
+- the **predicted label**: ``model.predict([whole recording])`` (the batch decision; for the
+  probabilistic models the argmax of the sequence log-likelihood). ``accuracy``, the
+  confusion matrix and per-class precision / recall / F1 come from it.
+- the **early-recognition labels** (``early="stream"``, the default): the recording is played
+  frame by frame through ``model.stream().step()`` (reset before each recording), and the
+  label the stream shows is read after 10 %, 20 % … 100 % of its frames — what a performer
+  would get at that moment. ``early="prefix"`` instead calls ``model.predict`` on the first
+  10 %, 20 % … of the frames (the batch decision on a truncated gesture; for a model whose
+  stream only looks at a short window this is the fairer question "is the gesture
+  recognisable from its beginning"); ``early="none"`` skips the curve.
+
+Regression (bimodal data) streams every test recording and compares ``Result.output`` at each
+frame with the recorded outputs: RMSE and MAE per output column over all test frames.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._io import Described, load_npz, validation_error
+from ..data import Dataset
+from ..errors import GesturemapError
+from .metrics import FRACTIONS, checkpoints
+from .report import Report
+from .splits import leave_one_group_out, stratified_kfold
+
+__all__ = [
+    "EARLY_METHODS",
+    "Progress",
+    "cross_validate",
+    "evaluate_project",
+    "holdout",
+    "load_npz_dataset",
+    "model_spec",
+    "standardized",
+]
+
+EARLY_METHODS = ("stream", "prefix", "none")
+
+ModelSpec = tuple[str, dict[str, Any]]
+#: Builds (train, test) datasets for the recordings at these indices.
+Preparer = Callable[[np.ndarray, np.ndarray], tuple[Dataset, Dataset]]
+
+
+# ---- models -------------------------------------------------------------------------------------
+
+
+def model_spec(model: Any, params: Mapping[str, Any] | None = None) -> ModelSpec:
+    """``(kind, params)`` from a kind name (a key of MODEL_REGISTRY) or an unfitted model.
+
+    The model is built once here so that unknown kinds and parameters fail before any fold.
+    """
+    from ..models import MODEL_REGISTRY
+
+    if isinstance(model, str):
+        if model not in MODEL_REGISTRY:
+            raise validation_error("model", model, "one of " + ", ".join(sorted(MODEL_REGISTRY)))
+        kind, merged = model, dict(params or {})
+    elif hasattr(model, "get_params") and getattr(model, "kind", None) in MODEL_REGISTRY:
+        kind, merged = model.kind, {**model.get_params(), **(params or {})}
+    else:
+        raise validation_error("model", model, "a model kind (str) or a gesturemap model")
+    # every parameter, defaults included, so that a report says exactly what ran
+    return kind, build(kind, merged).get_params()
+
+
+def build(kind: str, params: Mapping[str, Any]) -> Any:
+    """A new, unfitted model of this kind; a wrong parameter name is a GesturemapError."""
+    from ..models import MODEL_REGISTRY
+
+    cls = MODEL_REGISTRY[kind]
+    try:
+        return cls(**params)
+    except TypeError as error:
+        known = [p for p in cls._param_names()]  # noqa: SLF001 - the model API's own helper
+        raise validation_error(
+            f"{kind} parameters", dict(params), "parameters among " + ", ".join(known), str(error)
+        ) from None
+
+
+# ---- data ---------------------------------------------------------------------------------------
+
+
+def load_npz_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, dict[str, np.ndarray]]:
+    """A dataset file in the format of ``../shared/datasets`` and its per-recording arrays.
+
+    The file holds ``X_concat`` (N, D), ``lengths`` (n,) and ``y`` (n,) (see
+    :meth:`gesturemap.Dataset.from_npz`); an optional ``Y_concat`` (N, D_out) makes it bimodal
+    (regression). Any other array with one value per recording (e.g. ``subject``) is returned
+    too, to group folds by it.
+    """
+    dataset = Dataset.from_npz(path)
+    arrays = load_npz(path)
+    outputs = arrays.get("Y_concat")
+    if outputs is not None:
+        if outputs.ndim == 1:
+            outputs = outputs[:, None]
+        if outputs.ndim != 2 or len(outputs) != dataset.n_frames:
+            raise validation_error(
+                f"{os.fspath(path)}: Y_concat",
+                outputs,
+                f"a ({dataset.n_frames}, D_out) array, one row per frame",
+            )
+        bimodal = Dataset(dataset.input_names)
+        bounds = np.cumsum([r.length for r in dataset])[:-1]
+        for recording, part in zip(dataset, np.split(outputs, bounds), strict=True):
+            bimodal.add(recording.inputs, recording.label, part)
+        dataset = bimodal
+    extra = {
+        k: v
+        for k, v in arrays.items()
+        if k not in ("X_concat", "Y_concat", "lengths", "y") and v.shape == (len(dataset),)
+    }
+    return dataset, extra
+
+
+def standardized(train: Dataset, *others: Dataset) -> list[Dataset]:
+    """Every dataset standardised per input channel with the mean and std of ``train``'s frames.
+
+    Uses the feature pipeline's :class:`~gesturemap.features.stages.Standardize` (a constant
+    channel keeps std 1); outputs are left as they are.
+    """
+    from ..features.stages import Standardize
+
+    stage = Standardize().fit([r.inputs for r in train])
+    mean, std = np.asarray(stage.mean), np.asarray(stage.std)
+    out = []
+    for dataset in (train, *others):
+        new = Dataset(dataset.input_names, dataset.output_names if dataset.is_bimodal else None)
+        for r in dataset:
+            new.add((r.inputs - mean) / std, r.label, r.outputs)
+        out.append(new)
+    return out
+
+
+def _subset(dataset: Dataset, index: np.ndarray) -> Dataset:
+    new = Dataset(dataset.input_names, dataset.output_names if dataset.is_bimodal else None)
+    recordings = list(dataset)
+    for i in index:
+        r = recordings[int(i)]
+        new.add(r.inputs, r.label, r.outputs)
+    return new
+
+
+def _dataset_preparer(dataset: Dataset, standardize: bool) -> Preparer:
+    def prepare(train_index: np.ndarray, test_index: np.ndarray) -> tuple[Dataset, Dataset]:
+        train, test = _subset(dataset, train_index), _subset(dataset, test_index)
+        if standardize:
+            train, test = standardized(train, test)
+        return train, test
+
+    return prepare
+
+
+def _project_preparer(project: Any) -> Preparer:
+    """Folds of a project's takes, each through a copy of its pipeline fitted on the fold's
+    training takes (the same code that trains the project: ``Project.dataset``)."""
+    from ..features import Pipeline
+    from ..project import Project
+
+    takes = list(project.takes)
+    names = dict(input_names=project.input_names, output_names=project.output_names)
+
+    def part(pipeline: Any, index: np.ndarray) -> Any:
+        sub = Project(pipeline=pipeline, **names)
+        for i in index:
+            take = takes[int(i)]
+            sub.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+        return sub
+
+    def prepare(train_index: np.ndarray, test_index: np.ndarray) -> tuple[Dataset, Dataset]:
+        pipeline = Pipeline.from_dict(project.pipeline.to_dict())
+        train = part(pipeline, train_index)
+        train.fit_pipeline()
+        return train.dataset(), part(train.pipeline, test_index).dataset()
+
+    return prepare
+
+
+# ---- one fold -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FoldResult:
+    """What one fold's model said about its test recordings (plain data: it crosses processes)."""
+
+    test_index: np.ndarray
+    labels: list[Any]
+    truth: list[Any]
+    predicted: list[Any] | None
+    early: list[list[Any]] | None
+    output_truth: np.ndarray | None
+    output_estimate: np.ndarray | None
+    n_train: int
+    fit_s: float
+    predict_s: float
+    stream_s: float
+
+
+def _stream_all(
+    model: Any, test: Dataset, fractions: Sequence[float], regression: bool
+) -> tuple[list[list[Any]], list[np.ndarray]]:
+    """Labels at the checkpoints, and every frame's regression output, of each recording."""
+    stream = model.stream()
+    early, outputs = [], []
+    for recording in test:
+        stream.reset()
+        marks = set(checkpoints(recording.length, fractions))
+        at: dict[int, Any] = {}
+        frames = []
+        for t, frame in enumerate(recording.inputs):
+            result = stream.step(frame)
+            if t in marks:
+                at[t] = result.label
+            if regression:
+                frames.append(result.output)
+        early.append([at[m] for m in checkpoints(recording.length, fractions)])
+        if regression:
+            outputs.append(np.asarray(frames, dtype=np.float64).reshape(recording.length, -1))
+    return early, outputs
+
+
+def run_fold(
+    spec: ModelSpec,
+    train: Dataset,
+    test: Dataset,
+    test_index: np.ndarray,
+    fractions: Sequence[float] = FRACTIONS,
+    early: str = "stream",
+) -> FoldResult:
+    """Train a new model on ``train``; test it on every recording of ``test``."""
+    regression = train.is_bimodal
+    model = build(*spec)
+    start = time.perf_counter()
+    model.fit(train)
+    fit_s = time.perf_counter() - start
+    truth = [r.label for r in test]
+    sequences = [r.inputs for r in test]
+    predicted = early_labels = output_truth = output_estimate = None
+    predict_s = stream_s = 0.0
+    if not regression:
+        start = time.perf_counter()
+        predicted = list(model.predict(sequences))
+        predict_s = time.perf_counter() - start
+    start = time.perf_counter()
+    if regression:
+        _, outputs = _stream_all(model, test, fractions, regression=True)
+        output_estimate = np.vstack(outputs)
+        output_truth = np.vstack([r.outputs for r in test])
+    elif early == "stream":
+        early_labels, _ = _stream_all(model, test, fractions, regression=False)
+    elif early == "prefix":
+        early_labels = []
+        for x in sequences:
+            early_labels.append(
+                list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
+            )
+    stream_s = time.perf_counter() - start
+    return FoldResult(
+        np.asarray(test_index),
+        list(model.labels_),
+        truth,
+        predicted,
+        early_labels,
+        output_truth,
+        output_estimate,
+        len(train),
+        fit_s,
+        predict_s,
+        stream_s,
+    )
+
+
+# ---- progress -----------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress report on stderr (rewritten in place on a terminal).
+
+    Parameters
+    ----------
+    total : int
+        Number of steps (folds).
+    enabled : bool
+        False makes every call a no-op (the API's default; the CLI turns it on).
+    """
+
+    def __init__(self, total: int, label: str = "eval", enabled: bool = True) -> None:
+        self.total, self.label, self.enabled = total, label, enabled
+        self.done = 0
+        self._start = time.perf_counter()
+        self._tty = enabled and sys.stderr.isatty()
+
+    def _write(self, text: str, final: bool = False) -> None:
+        if not self.enabled:
+            return
+        if self._tty:
+            sys.stderr.write("\r" + text.ljust(78)[:78] + ("\n" if final else ""))
+        else:
+            sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+
+    def advance(self, note: str = "") -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self._start
+        eta = elapsed / self.done * (self.total - self.done)
+        width = 20
+        filled = int(width * self.done / max(self.total, 1))
+        bar = "#" * filled + "." * (width - filled)
+        self._write(
+            f"{self.label} [{bar}] {self.done}/{self.total} {elapsed:.0f} s"
+            f"{f', ~{eta:.0f} s left' if self.done < self.total else ''}"
+            f"{' · ' + note if note else ''}",
+            final=self.done >= self.total,
+        )
+
+
+# ---- the protocols ------------------------------------------------------------------------------
+
+
+def _check_early(early: str) -> str:
+    if early not in EARLY_METHODS:
+        raise validation_error("early", early, "one of " + ", ".join(EARLY_METHODS))
+    return early
+
+
+def _run(
+    spec: ModelSpec,
+    prepare: Preparer,
+    folds: list[np.ndarray],
+    n: int,
+    *,
+    protocol: dict[str, Any],
+    groups: Sequence[Any],
+    early: str,
+    n_jobs: int,
+    progress: bool,
+    fractions: Sequence[float] = FRACTIONS,
+    names: Sequence[str] = (),
+) -> Report:
+    early = _check_early(early)
+    everything = np.arange(n)
+    tasks = [(np.setdiff1d(everything, test), test) for test in folds]
+    bar = Progress(len(tasks), label=f"eval {spec[0]}", enabled=progress)
+    start = time.perf_counter()
+
+    def one(train_index: np.ndarray, test_index: np.ndarray) -> FoldResult:
+        train, test = prepare(train_index, test_index)
+        return run_fold(spec, train, test, test_index, fractions, early)
+
+    results: list[FoldResult] = []
+    if n_jobs == 1 or len(tasks) == 1:
+        for train_index, test_index in tasks:
+            results.append(one(train_index, test_index))
+            bar.advance(f"fold accuracy {_fold_note(results[-1])}")
+    else:
+        from joblib import Parallel, delayed
+
+        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+        for result in parallel(delayed(one)(a, b) for a, b in tasks):
+            results.append(result)
+            bar.advance(f"fold accuracy {_fold_note(result)}")
+    return Report.from_folds(
+        spec,
+        results,
+        protocol=protocol,
+        groups=list(groups),
+        early=early,
+        fractions=list(fractions),
+        seconds=time.perf_counter() - start,
+        output_names=list(names),
+    )
+
+
+def _fold_note(result: FoldResult) -> str:
+    if result.predicted is None:
+        return "n/a (regression)"
+    hits = sum(p == t for p, t in zip(result.predicted, result.truth, strict=True))
+    return f"{hits}/{len(result.truth)}"
+
+
+def holdout(
+    model: Any,
+    train: Dataset,
+    test: Dataset,
+    *,
+    params: Mapping[str, Any] | None = None,
+    standardize: bool = False,
+    early: str = "stream",
+    progress: bool = False,
+) -> Report:
+    """Train on ``train``, test on ``test`` (a held-out test set).
+
+    Parameters
+    ----------
+    model : str or model
+        A kind of :data:`gesturemap.models.MODEL_REGISTRY` (``"hhmm"``, ``"knn"``…) or an
+        unfitted model whose kind and parameters are used.
+    train, test : Dataset
+        Same input size; both bimodal (regression) or neither.
+    params : dict, optional
+        Model parameters (override the model's own).
+    standardize : bool
+        Scale inputs per channel by the training set's mean and std.
+    early : {"stream", "prefix", "none"}
+        How the early-recognition curve is measured (see the module docstring).
+    progress : bool
+        Report progress on stderr.
+
+    Returns
+    -------
+    Report
+    """
+    spec = model_spec(model, params)
+    if train.input_dim != test.input_dim or train.is_bimodal != test.is_bimodal:
+        raise validation_error(
+            "test",
+            Described(repr(test)),
+            f"a dataset like the training set ({train.input_dim} inputs, "
+            f"{'with' if train.is_bimodal else 'without'} outputs)",
+        )
+    combined = Dataset(train.input_names, train.output_names if train.is_bimodal else None)
+    for r in (*train, *test):
+        combined.add(r.inputs, r.label, r.outputs)
+    n_train = len(train)
+    test_index = np.arange(n_train, n_train + len(test))
+    protocol = {
+        "name": "holdout",
+        "folds": 1,
+        "standardize": standardize,
+        "n_train": n_train,
+        "n_test": len(test),
+    }
+
+    def prepare(_: np.ndarray, __: np.ndarray) -> tuple[Dataset, Dataset]:
+        return standardized(train, test) if standardize else (train, test)
+
+    return _run(
+        spec,
+        prepare,
+        [test_index],
+        len(combined),
+        protocol=protocol,
+        groups=[*(f"train-{i}" for i in range(n_train)), *(f"test-{i}" for i in range(len(test)))],
+        early=early,
+        n_jobs=1,
+        progress=progress,
+        names=train.output_names,
+    )
+
+
+def cross_validate(
+    model: Any,
+    dataset: Dataset,
+    *,
+    folds: int | None = 5,
+    groups: Sequence[Any] | None = None,
+    params: Mapping[str, Any] | None = None,
+    seed: int = 0,
+    standardize: bool = False,
+    early: str = "stream",
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> Report:
+    """Cross-validate on one dataset: stratified k-fold, or leave-one-group-out.
+
+    Parameters
+    ----------
+    model, params, standardize, early, progress
+        As in :func:`holdout`; standardisation is refitted on each fold's training part.
+    folds : int, default 5
+        Number of stratified folds (shuffled with ``seed``); ignored when ``groups`` is given.
+    groups : sequence, optional
+        One group per recording (a take id, a subject): leave-one-group-out. One group per
+        recording (``range(len(dataset))``) is leave-one-out.
+    n_jobs : int, default 1
+        Folds trained at once (joblib processes). 1 suits a 2-core machine: the HHMM
+        already trains its classes in parallel threads.
+
+    Returns
+    -------
+    Report
+        Metrics over the pooled test predictions of every fold, and each fold's accuracy.
+    """
+    spec = model_spec(model, params)
+    n = len(dataset)
+    if groups is not None:
+        if len(groups) != n:
+            raise validation_error(
+                "groups", Described(f"{len(groups)} groups"), f"one group per recording ({n})"
+            )
+        split = leave_one_group_out(groups)
+        protocol = {"name": "leave-one-group-out", "folds": len(split)}
+    else:
+        split = stratified_kfold([r.label for r in dataset], folds, seed)  # type: ignore[arg-type]
+        protocol = {"name": "stratified k-fold", "folds": len(split), "seed": seed}
+        groups = list(range(n))
+    protocol["standardize"] = standardize
+    return _run(
+        spec,
+        _dataset_preparer(dataset, standardize),
+        split,
+        n,
+        protocol=protocol,
+        groups=groups,
+        early=early,
+        n_jobs=n_jobs,
+        progress=progress,
+        names=dataset.output_names,
+    )
+
+
+def evaluate_project(
+    project: Any,
+    *,
+    model: Any = None,
+    params: Mapping[str, Any] | None = None,
+    folds: int | None = None,
+    seed: int = 0,
+    early: str = "stream",
+    n_jobs: int = 1,
+    progress: bool = False,
+) -> Report:
+    """Cross-validate a project's takes with its feature pipeline and model settings.
+
+    Each fold fits a copy of the project's pipeline on its training takes, exactly as
+    training the project does. ``folds=None`` is leave-one-take-out; an int is stratified
+    k-fold over the takes. ``model`` / ``params`` override the project's model settings.
+    """
+    takes = list(project.takes)
+    if len(takes) < 2:
+        raise GesturemapError(
+            f"the project has {len(takes)} take(s): cross-validation needs at least two; "
+            "record more takes."
+        )
+    if model is None:
+        model = project.model["kind"]
+        params = {**project.model["params"], **(params or {})}
+    spec = model_spec(model, params)
+    ids = [take.id for take in takes]
+    if folds is None:
+        split = leave_one_group_out(ids)
+        protocol: dict[str, Any] = {"name": "leave-one-take-out", "folds": len(split)}
+    else:
+        split = stratified_kfold([take.label for take in takes], folds, seed)
+        protocol = {"name": "stratified k-fold over takes", "folds": len(split), "seed": seed}
+    protocol["pipeline"] = project.pipeline.to_dict()
+    return _run(
+        spec,
+        _project_preparer(project),
+        split,
+        len(takes),
+        protocol=protocol,
+        groups=ids,
+        early=early,
+        n_jobs=n_jobs,
+        progress=progress,
+        names=list(project.output_names or ()),
+    )
