@@ -9,10 +9,25 @@ from __future__ import annotations
 
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
-from .models import GMM, HHMM, Result, load, load_xmm
+from .models import (
+    GMM,
+    HHMM,
+    KNN,
+    MLP,
+    SVM,
+    AdaBoost,
+    DecisionTree,
+    Linear,
+    NaiveBayes,
+    Polynomial,
+    Result,
+    load,
+    load_xmm,
+)
 from .project import Project, Take
 
 __version__ = "0.1.0"
 
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
            "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]
+__all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]

@@ -7,9 +7,23 @@
 from __future__ import annotations
 
 from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load, restore
+from .classic import (
+    KNN,
+    MLP,
+    SVM,
+    AdaBoost,
+    ClassicModel,
+    ClassicStream,
+    DecisionTree,
+    Linear,
+    NaiveBayes,
+    Polynomial,
+)
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
            "Result", "load", "load_xmm", "restore"]
+__all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", "Linear", "MLP",
+            "NaiveBayes", "Polynomial", "SVM"]

@@ -19,6 +19,24 @@ FACTORIES = {
     "hmr": lambda: gm.HHMM(5, 2, regression_estimator="windowed"),
 }
 BIMODAL = {"gmr", "hmr"}
+# Wekinator's classic models: classifiers, and regressors on the bimodal dataset
+CLASSIC = {
+    "knn": lambda: gm.KNN(3),
+    "svm": lambda: gm.SVM(),
+    "tree": lambda: gm.DecisionTree(),
+    "adaboost": lambda: gm.AdaBoost(10),
+    "naive_bayes": lambda: gm.NaiveBayes(),
+    "mlp": lambda: gm.MLP(8, max_iter=40),
+}
+CLASSIC_REGRESSORS = {
+    "knn-regressor": lambda: gm.KNN(3),
+    "mlp-regressor": lambda: gm.MLP(8, max_iter=40),
+    "linear": lambda: gm.Linear(),
+    "polynomial": lambda: gm.Polynomial(2),
+}
+FACTORIES.update(CLASSIC)
+FACTORIES.update(CLASSIC_REGRESSORS)
+BIMODAL |= set(CLASSIC_REGRESSORS)
 
 
 @pytest.fixture(params=list(FACTORIES))
@@ -97,7 +115,9 @@ def test_step_matches_batch_computation(case):
     name, factory, ds, xs = case
     model = factory().fit(ds)
     res = model.stream().run(xs)
-    if name in ("gmm", "gmr"):
+    if name in CLASSIC_REGRESSORS:
+        np.testing.assert_array_equal([r.output for r in res], model.predict_outputs(xs))
+    elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
         w = model.likelihood_window
         for t in range(len(xs)):

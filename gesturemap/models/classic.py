@@ -1,0 +1,856 @@
+"""Wekinator's classic models behind gesturemap's model API: kNN, SVM, decision tree, AdaBoost,
+naive Bayes and MLP classifiers; MLP, kNN, linear and polynomial regressors.
+
+As in Wekinator, every frame of every take is one training example. One class per kind: fitted
+on a labelled dataset it is a classifier, fitted on a bimodal dataset (every take has
+``outputs``) it is a regressor of the outputs from the inputs (the GMM/GMR convention).
+
+scikit-learn trains them. Its fitted arrays are copied into the model (``arrays_``), saved as
+``.npz`` (never a pickle), and read at run time by the numba kernels of
+:mod:`gesturemap.models._classic_kernels`, which reproduce scikit-learn's predictions.
+
+What a classifier's :class:`~gesturemap.models.Result` holds: ``instant_likelihoods`` are the
+class probabilities of the frame (scikit-learn's ``predict_proba``); ``log_likelihoods`` their
+logs averaged over the last ``likelihood_window`` frames (XMM's smoothing), each probability
+taken as at least :data:`MIN_PROBABILITY` so that one odd frame cannot veto a class;
+``likelihoods`` their normalised exponentials; ``label`` the likeliest class. ``progress`` is
+None (these models have no notion of time). ``log_likelihood(sequence)`` sums the same per-frame
+log-probabilities over a sequence, so ``predict`` classifies whole gestures. A regressor gives
+``output``; it does not recognise classes, so its class fields are uniform and ``predict``
+refuses (use :meth:`ClassicModel.predict_outputs`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from ..errors import GesturemapError
+from . import _classic_kernels as _k
+from .base import (
+    BaseModel,
+    Cancel,
+    ProgressCallback,
+    Result,
+    StreamBase,
+    _frozen,
+    bad_param,
+    check_choice,
+    check_float,
+    check_int,
+    register_model,
+    split_dataset,
+)
+
+#: Per-frame class probabilities count as at least this much in log-likelihoods.
+MIN_PROBABILITY = 1e-4
+#: Random seed of every scikit-learn estimator: training is deterministic.
+RANDOM_STATE = 0
+
+Evaluator = Callable[[np.ndarray, np.ndarray], None]
+
+
+def _subsample(y: np.ndarray, max_frames: int) -> np.ndarray:
+    """Indices of at most about ``max_frames`` frames, evenly spaced within each class (every
+    class keeps at least one frame). ``max_frames=0`` keeps all."""
+    n = len(y)
+    if max_frames <= 0 or n <= max_frames:
+        return np.arange(n)
+    keep = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        m = max(1, int(round(max_frames * len(idx) / n)))
+        keep.append(idx[np.unique(np.linspace(0, len(idx) - 1, m).round().astype(np.int64))])
+    return np.sort(np.concatenate(keep))
+
+
+def _get(arrays: dict[str, np.ndarray], name: str, shape: tuple[int | None, ...],
+         integer: bool = False) -> np.ndarray:
+    """A saved array with the expected number of dimensions and sizes (None: any size)."""
+    a = np.asarray(arrays[name])
+    if a.ndim != len(shape) or any(s is not None and s != n for s, n in
+                                   zip(shape, a.shape, strict=True)):
+        raise ValueError(f"array {name!r} has shape {a.shape}, expected {shape}")
+    if integer:
+        if a.dtype.kind not in "iu":
+            raise ValueError(f"array {name!r} must hold integers")
+        return np.ascontiguousarray(a, dtype=np.int64)
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError(f"array {name!r} has non-finite values")
+    return a
+
+
+class ClassicModel(BaseModel):
+    """What the classic models share: frame-wise training, standardisation, streams, saving.
+
+    Subclasses define ``_fit_classifier`` / ``_fit_regressor`` (scikit-learn to arrays),
+    ``_evaluator`` (arrays to a per-frame function) and ``_check_arrays`` (on load).
+    """
+
+    kind: ClassVar[str] = "classic"
+    runtime_params = ("likelihood_window",)
+    can_classify: ClassVar[bool] = True
+    can_regress: ClassVar[bool] = False
+
+    # -- parameters ------------------------------------------------------------------------
+    def _check_runtime_params(self) -> None:
+        check_int("likelihood_window", self.likelihood_window, 1)
+
+    def _check_params(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def _check_common(self) -> None:
+        self._check_runtime_params()
+        check_int("max_frames", self.max_frames, 0)
+        if not isinstance(self.standardize, bool):
+            raise bad_param("standardize", self.standardize, "True or False")
+        self._check_params()
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> ClassicModel:
+        """Train on every frame of every take of ``dataset`` (a :class:`gesturemap.Dataset`).
+
+        A classifier of the labels; a regressor of the outputs when the takes have outputs.
+        Returns ``self``; ``labels_`` holds the sorted labels.
+        """
+        start = time.perf_counter()
+        self._check_common()
+        classes, d_in, d_out = split_dataset(dataset)
+        if d_out and not self.can_regress:
+            raise GesturemapError(
+                f"{type(self).__name__} ({self.kind!r}) is a classifier, but the takes have "
+                "outputs (a regression dataset): use a regressor (mlp, knn, linear, "
+                "polynomial), or record the takes without outputs."
+            )
+        if not d_out and not self.can_classify:
+            raise GesturemapError(
+                f"{type(self).__name__} ({self.kind!r}) is a regression model: give every "
+                "take outputs (dataset.add(inputs, label=..., outputs=targets)), or choose a "
+                "classifier (knn, svm, tree, adaboost, naive_bayes, mlp)."
+            )
+        x = np.vstack([c.inputs for c in classes])
+        y = np.concatenate([np.full(len(c.inputs), i, dtype=np.int64)
+                            for i, c in enumerate(classes)])
+        keep = _subsample(y, int(self.max_frames))
+        x, y = x[keep], y[keep]
+        mean = np.zeros(d_in)
+        scale = np.ones(d_in)
+        if self.standardize:
+            mean = x.mean(axis=0)
+            std = x.std(axis=0)
+            # a constant channel keeps scale 1, as scikit-learn's StandardScaler does
+            scale = np.where(std < 10 * np.finfo(np.float64).eps * np.maximum(1, abs(mean)),
+                             1.0, std)
+        z = np.ascontiguousarray((x - mean) / scale)
+        if cancel is not None and cancel.is_set():
+            from ..errors import TrainingCancelled
+
+            raise TrainingCancelled("training was cancelled")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            if d_out:
+                outputs = np.vstack([c.outputs for c in classes])[keep]
+                arrays = self._fit_regressor(z, np.ascontiguousarray(outputs))
+            elif len(classes) == 1:
+                arrays = {}  # one class: its probability is 1 whatever the frame
+            else:
+                arrays = self._fit_classifier(z, y, len(classes))
+        if progress is not None:
+            progress(1.0, "trained")
+        self.labels_ = [c.label for c in classes]
+        self.input_dim_, self.output_dim_ = d_in, d_out
+        self.arrays_ = {"mean": mean, "scale": scale, **arrays}
+        self.training_info_ = {
+            "seconds": time.perf_counter() - start,
+            "frames": int(len(z)),
+            # e.g. an MLP that did not converge (scikit-learn's deprecation notices are not
+            # the user's concern)
+            "warnings": sorted({str(w.message).split("\n")[0][:200] for w in caught
+                                if not issubclass(w.category, (FutureWarning,
+                                                               DeprecationWarning))}),
+        }
+        return self
+
+    def _fit_classifier(self, z: np.ndarray, y: np.ndarray,
+                        n_classes: int) -> dict[str, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _fit_regressor(self, z: np.ndarray,
+                       outputs: np.ndarray) -> dict[str, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- inference -------------------------------------------------------------------------
+    @property
+    def is_bimodal_(self) -> bool:
+        self._check_fitted()
+        return self.output_dim_ > 0
+
+    def _evaluator(self) -> Evaluator:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _new_evaluator(self) -> Evaluator:
+        """A per-frame function ``f(z, out)`` with its own scratch buffers (one per stream:
+        streams may run on different threads). ``z`` is a standardised frame; ``out`` receives
+        class probabilities (C,) or outputs (O,)."""
+        if not self.output_dim_ and len(self.labels_) == 1:
+            return lambda z, out: out.fill(1.0)
+        return self._evaluator()
+
+    def _standardized(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((x - self.arrays_["mean"]) / self.arrays_["scale"])
+
+    def _batch(self, x: np.ndarray) -> np.ndarray:
+        """(T, C) probabilities or (T, O) outputs of every frame of a checked sequence."""
+        z = self._standardized(x)
+        out = np.zeros((len(z), self.output_dim_ or len(self.labels_)))
+        f = self._new_evaluator()
+        for t in range(len(z)):
+            f(z[t], out[t])
+        return out
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        if self.output_dim_:
+            return np.zeros(len(self.labels_))
+        return np.log(np.maximum(self._batch(x), MIN_PROBABILITY)).sum(axis=0)
+
+    def predict_proba(self, sequence: Any) -> np.ndarray:
+        """(T, C) class probabilities of each frame of a (T, D_in) sequence (a classifier's)."""
+        self._check_fitted()
+        if self.output_dim_:
+            raise GesturemapError(f"this {type(self).__name__} is a regressor: it has no "
+                                  "class probabilities; use predict_outputs(sequence).")
+        return self._batch(self._check_sequence(sequence))
+
+    def predict_outputs(self, sequence: Any) -> np.ndarray:
+        """(T, O) regression outputs of each frame of a (T, D_in) sequence (a regressor's)."""
+        self._check_fitted()
+        if not self.output_dim_:
+            raise GesturemapError(f"this {type(self).__name__} is a classifier (trained "
+                                  "without outputs): use predict or predict_proba.")
+        return self._batch(self._check_sequence(sequence))
+
+    def predict(self, sequences: Any) -> list[Any]:
+        """The likeliest label of each whole (T, D_in) sequence (sum of per-frame
+        log-probabilities)."""
+        self._check_fitted()
+        if self.output_dim_:
+            raise GesturemapError(f"this {type(self).__name__} is a regressor: it does not "
+                                  "recognise classes; use predict_outputs(sequence).")
+        return super().predict(sequences)
+
+    def stream(self) -> ClassicStream:
+        """A new run-time stream (its own buffers) over this trained model."""
+        self._check_fitted()
+        return ClassicStream(self)
+
+    # -- saving ----------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return dict(self.arrays_)
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        d = self.input_dim_
+        loaded = {"mean": _get(arrays, "mean", (d,)), "scale": _get(arrays, "scale", (d,))}
+        if not (loaded["scale"] > 0).all():
+            raise ValueError("array 'scale' must be positive")
+        self._check_common()
+        if self.output_dim_ or len(self.labels_) > 1:
+            loaded.update(self._check_arrays(arrays))
+        self.arrays_ = loaded
+
+    def _check_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError  # pragma: no cover
+
+
+class ClassicStream(StreamBase):
+    """Run-time state of a classic model: its likelihood window and scratch buffers."""
+
+    def __init__(self, model: ClassicModel) -> None:
+        self.model = model
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        self._din = model.input_dim_
+        self._mean = model.arrays_["mean"]
+        self._scale = model.arrays_["scale"]
+        self._eval = model._new_evaluator()
+        self._z = np.zeros(self._din)
+        self._regressor = model.output_dim_ > 0
+        self._out = np.zeros(model.output_dim_)
+        self._proba = np.zeros(c)
+        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        self._counts = np.zeros(c, dtype=np.int64)
+        self._pos = np.zeros(c, dtype=np.int64)
+        self._slog = np.zeros(c)
+        self._inorm = np.zeros(c)
+        self._snorm = np.zeros(c)
+        # a regressor's class fields never change: uniform, frozen once
+        self._uniform = _frozen(np.full(c, 1.0 / c))
+        self._uniform_log = _frozen(np.full(c, -np.log(c)))
+
+    def reset(self) -> None:
+        """Forget the frames seen so far (empties the likelihood window)."""
+        self._counts[:] = 0
+        self._pos[:] = 0
+
+    def step(self, frame: Any) -> Result:
+        """One (D_in,) frame; returns a frozen :class:`Result`."""
+        x = self._check_frame(frame)
+        np.subtract(x, self._mean, out=self._z)
+        np.divide(self._z, self._scale, out=self._z)
+        if self._regressor:
+            self._eval(self._z, self._out)
+            u = self._uniform
+            return Result(label=self.labels[0], label_index=0, likelihoods=u,
+                          log_likelihoods=self._uniform_log, instant_likelihoods=u,
+                          instant_normalized_likelihoods=u, output=_frozen(self._out))
+        self._eval(self._z, self._proba)
+        best = _k.smooth(self._proba, MIN_PROBABILITY, self._logbuf, self._counts, self._pos,
+                         self._slog, self._inorm, self._snorm)
+        return Result(
+            label=self.labels[best], label_index=int(best),
+            likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
+            instant_likelihoods=_frozen(self._proba),
+            instant_normalized_likelihoods=_frozen(self._inorm),
+        )
+
+
+# ============================================================================================
+# The models
+# ============================================================================================
+@register_model
+class KNN(ClassicModel):
+    """k nearest neighbours (Wekinator's kNN): classifier, or regressor on bimodal data.
+
+    Parameters
+    ----------
+    k : neighbours (a class's probability is its share of the ``k`` nearest training frames;
+        a regressor outputs their mean output).
+    standardize : scale every input to zero mean and unit variance (training statistics)
+        first, so that no sensor dominates the distance.
+    max_frames : keep at most about this many training frames, evenly spaced in each class
+        (0 = all): a step compares the frame with every kept frame.
+    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    """
+
+    kind = "knn"
+    can_regress = True
+
+    def __init__(self, k: int = 5, *, standardize: bool = True, max_frames: int = 20000,
+                 likelihood_window: int = 5) -> None:
+        self.k = k
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_int("k", self.k, 1)
+
+    def _fit_classifier(self, z, y, n_classes):
+        return {"train": z, "target": y}
+
+    def _fit_regressor(self, z, outputs):
+        return {"train": z, "outputs": outputs}
+
+    def _evaluator(self) -> Evaluator:
+        a = self.arrays_
+        k = min(int(self.k), len(a["train"]))
+        best_d, best_i = np.zeros(k), np.zeros(k, dtype=np.int64)
+        train = a["train"]
+        if self.output_dim_:
+            outputs = a["outputs"]
+            return lambda z, out: _k.knn_regress(z, train, outputs, k, best_d, best_i, out)
+        target = a["target"]
+        return lambda z, out: _k.knn_proba(z, train, target, k, best_d, best_i, out)
+
+    def _check_arrays(self, arrays):
+        train = _get(arrays, "train", (None, self.input_dim_))
+        if len(train) == 0:
+            raise ValueError("no training frames")
+        if self.output_dim_:
+            return {"train": train,
+                    "outputs": _get(arrays, "outputs", (len(train), self.output_dim_))}
+        target = _get(arrays, "target", (len(train),), integer=True)
+        if target.min() < 0 or target.max() >= len(self.labels_):
+            raise ValueError("array 'target' holds unknown class indices")
+        return {"train": train, "target": target}
+
+
+@register_model
+class SVM(ClassicModel):
+    """Support vector machine classifier (Wekinator's SVM; scikit-learn's SVC with libsvm's
+    probability estimates).
+
+    Parameters
+    ----------
+    kernel : ``"rbf"``, ``"linear"``, ``"poly"`` or ``"sigmoid"``.
+    c : the soft-margin cost ``C`` (larger fits the training frames more closely).
+    gamma : kernel coefficient (rbf, poly, sigmoid); 0 = scikit-learn's ``"scale"``,
+        1 / (inputs * variance of the training inputs).
+    degree, coef0 : of the polynomial kernel (coef0 also of the sigmoid kernel).
+    standardize : scale inputs to zero mean and unit variance (training statistics) first.
+    max_frames : train on at most about this many frames, evenly spaced in each class (0 = all;
+        SVM training grows with the square of the number of frames).
+    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    """
+
+    kind = "svm"
+
+    def __init__(self, kernel: str = "rbf", *, c: float = 1.0, gamma: float = 0.0,
+                 degree: int = 3, coef0: float = 0.0, standardize: bool = True,
+                 max_frames: int = 5000, likelihood_window: int = 5) -> None:
+        self.kernel = kernel
+        self.c = c
+        self.gamma = gamma
+        self.degree = degree
+        self.coef0 = coef0
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_choice("kernel", self.kernel, _k.SVM_KERNELS)
+        check_float("c", self.c, 0.0, strict=True)
+        check_float("gamma", self.gamma)
+        check_int("degree", self.degree, 1)
+        check_float("coef0", self.coef0, -np.inf)
+
+    def _fit_classifier(self, z, y, n_classes):
+        from sklearn.svm import SVC
+
+        svc = SVC(C=float(self.c), kernel=self.kernel, degree=int(self.degree),
+                  gamma=float(self.gamma) if self.gamma > 0 else "scale",
+                  coef0=float(self.coef0), probability=True, random_state=RANDOM_STATE)
+        svc.fit(z, y)
+        if len(svc.classes_) != n_classes:  # pragma: no cover - every class has frames
+            raise GesturemapError("a class has no training frame left: raise max_frames.")
+        start = np.concatenate([[0], np.cumsum(svc.n_support_)]).astype(np.int64)
+        return {"support_vectors": np.ascontiguousarray(svc.support_vectors_, dtype=np.float64),
+                "start": start, "dual": np.ascontiguousarray(svc._dual_coef_),
+                "intercept": np.ascontiguousarray(svc._intercept_),
+                "prob_a": np.ascontiguousarray(svc.probA_),
+                "prob_b": np.ascontiguousarray(svc.probB_),
+                "gamma": np.array([float(svc._gamma)])}
+
+    def _evaluator(self) -> Evaluator:
+        a = self.arrays_
+        c = len(self.labels_)
+        kvals = np.zeros(len(a["support_vectors"]))
+        pairwise, q, qp = np.zeros((c, c)), np.zeros((c, c)), np.zeros(c)
+        kernel = _k.SVM_KERNELS.index(self.kernel)
+        sv, start, dual, icpt = a["support_vectors"], a["start"], a["dual"], a["intercept"]
+        pa, pb, gamma = a["prob_a"], a["prob_b"], float(a["gamma"][0])
+        degree, coef0 = float(self.degree), float(self.coef0)
+        return lambda z, out: _k.svm_proba(z, sv, start, dual, icpt, pa, pb, kernel, gamma,
+                                           degree, coef0, kvals, pairwise, q, qp, out)
+
+    def _check_arrays(self, arrays):
+        c = len(self.labels_)
+        pairs = c * (c - 1) // 2
+        sv = _get(arrays, "support_vectors", (None, self.input_dim_))
+        start = _get(arrays, "start", (c + 1,), integer=True)
+        if start[0] != 0 or start[-1] != len(sv) or (np.diff(start) < 0).any():
+            raise ValueError("array 'start' does not split the support vectors by class")
+        return {"support_vectors": sv, "start": start,
+                "dual": _get(arrays, "dual", (c - 1, len(sv))),
+                "intercept": _get(arrays, "intercept", (pairs,)),
+                "prob_a": _get(arrays, "prob_a", (pairs,)),
+                "prob_b": _get(arrays, "prob_b", (pairs,)),
+                "gamma": _get(arrays, "gamma", (1,))}
+
+
+def _tree_arrays(trees: list[Any], values: list[np.ndarray]) -> dict[str, np.ndarray]:
+    """scikit-learn trees stored back to back (child indices shifted to the joint arrays)."""
+    left, right, feature, threshold, roots = [], [], [], [], []
+    offset = 0
+    for tree in trees:
+        t = tree.tree_
+        roots.append(offset)
+        left.append(np.where(t.children_left >= 0, t.children_left + offset, -1))
+        right.append(np.where(t.children_right >= 0, t.children_right + offset, -1))
+        feature.append(np.where(t.children_left >= 0, t.feature, 0))
+        threshold.append(t.threshold)
+        offset += t.node_count
+    return {"roots": np.array(roots, dtype=np.int64),
+            "left": np.concatenate(left).astype(np.int64),
+            "right": np.concatenate(right).astype(np.int64),
+            "feature": np.concatenate(feature).astype(np.int64),
+            "threshold": np.concatenate(threshold).astype(np.float64),
+            "value": np.ascontiguousarray(np.vstack(values), dtype=np.float64)}
+
+
+def _tree_evaluator(arrays: dict[str, np.ndarray], kernel: Any) -> Evaluator:
+    a = arrays
+    z32 = np.zeros(len(a["mean"]), dtype=np.float32)
+    zr = np.zeros(len(a["mean"]))
+    roots, left, right = a["roots"], a["left"], a["right"]
+    feature, threshold, value = a["feature"], a["threshold"], a["value"]
+
+    def run(z: np.ndarray, out: np.ndarray) -> None:
+        z32[:] = z  # scikit-learn's trees see float32 inputs
+        zr[:] = z32
+        kernel(zr, roots, left, right, feature, threshold, value, out)
+
+    return run
+
+
+def _check_tree_arrays(arrays: dict[str, np.ndarray], d: int, c: int) -> dict[str, np.ndarray]:
+    left = _get(arrays, "left", (None,), integer=True)
+    n = len(left)
+    right = _get(arrays, "right", (n,), integer=True)
+    feature = _get(arrays, "feature", (n,), integer=True)
+    roots = _get(arrays, "roots", (None,), integer=True)
+    idx = np.arange(n)
+    leaf = left < 0
+    # a child always comes after its parent (as scikit-learn builds trees): every walk ends
+    if n == 0 or len(roots) == 0 or (roots < 0).any() or (roots >= n).any():
+        raise ValueError("tree roots out of range")
+    if ((~leaf) & ((left <= idx) | (left >= n) | (right <= idx) | (right >= n))).any():
+        raise ValueError("tree children out of range")
+    if ((~leaf) & ((feature < 0) | (feature >= d))).any():
+        raise ValueError("tree features out of range")
+    return {"roots": roots, "left": left, "right": right, "feature": feature,
+            "threshold": _get(arrays, "threshold", (n,)), "value": _get(arrays, "value", (n, c))}
+
+
+@register_model
+class DecisionTree(ClassicModel):
+    """Decision tree classifier (Wekinator's J48 counterpart; scikit-learn's CART).
+
+    Parameters
+    ----------
+    max_depth : deepest level of the tree (0 = grow until the leaves are pure).
+    min_samples_leaf : fewest training frames in a leaf (larger: smoother probabilities).
+    standardize : scale inputs first (a tree does not need it: off by default).
+    max_frames : train on at most about this many frames per the whole set (0 = all).
+    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    """
+
+    kind = "tree"
+
+    def __init__(self, max_depth: int = 0, *, min_samples_leaf: int = 1,
+                 standardize: bool = False, max_frames: int = 0,
+                 likelihood_window: int = 5) -> None:
+        self.max_depth = max_depth
+        self.min_samples_leaf = min_samples_leaf
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_int("max_depth", self.max_depth, 0)
+        check_int("min_samples_leaf", self.min_samples_leaf, 1)
+
+    def _fit_classifier(self, z, y, n_classes):
+        from sklearn.tree import DecisionTreeClassifier
+
+        tree = DecisionTreeClassifier(max_depth=int(self.max_depth) or None,
+                                      min_samples_leaf=int(self.min_samples_leaf),
+                                      random_state=RANDOM_STATE).fit(z, y)
+        value = tree.tree_.value[:, 0, :]
+        return _tree_arrays([tree], [value / value.sum(axis=1, keepdims=True)])
+
+    def _evaluator(self) -> Evaluator:
+        return _tree_evaluator(self.arrays_, _k.tree_proba)
+
+    def _check_arrays(self, arrays):
+        return _check_tree_arrays(arrays, self.input_dim_, len(self.labels_))
+
+
+@register_model
+class AdaBoost(ClassicModel):
+    """AdaBoost classifier (SAMME) over small decision trees (Wekinator's AdaBoost.M1 over
+    decision stumps).
+
+    Parameters
+    ----------
+    rounds : boosting rounds (trees).
+    max_depth : depth of each tree (1 = decision stumps).
+    learning_rate : shrinks each tree's weight.
+    standardize, max_frames, likelihood_window : as for :class:`DecisionTree`.
+    """
+
+    kind = "adaboost"
+
+    def __init__(self, rounds: int = 50, *, max_depth: int = 1, learning_rate: float = 1.0,
+                 standardize: bool = False, max_frames: int = 0,
+                 likelihood_window: int = 5) -> None:
+        self.rounds = rounds
+        self.max_depth = max_depth
+        self.learning_rate = learning_rate
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_int("rounds", self.rounds, 1)
+        check_int("max_depth", self.max_depth, 1)
+        check_float("learning_rate", self.learning_rate, 0.0, strict=True)
+
+    def _fit_classifier(self, z, y, n_classes):
+        from sklearn.ensemble import AdaBoostClassifier
+        from sklearn.tree import DecisionTreeClassifier
+
+        boost = AdaBoostClassifier(DecisionTreeClassifier(max_depth=int(self.max_depth)),
+                                   n_estimators=int(self.rounds),
+                                   learning_rate=float(self.learning_rate),
+                                   random_state=RANDOM_STATE).fit(z, y)
+        trees = list(boost.estimators_)
+        weights = boost.estimator_weights_
+        total = weights.sum()
+        values = []
+        for tree, w in zip(trees, weights, strict=False):
+            # each tree votes w for its class and -w / (C - 1) for the others (SAMME)
+            vote = tree.tree_.value[:, 0, :].argmax(axis=1)
+            onehot = np.eye(n_classes)[tree.classes_.astype(np.int64)[vote]]
+            values.append(np.where(onehot > 0, w, -w / (n_classes - 1)) / total)
+        return _tree_arrays(trees, values)
+
+    def _evaluator(self) -> Evaluator:
+        return _tree_evaluator(self.arrays_, _k.adaboost_proba)
+
+    def _check_arrays(self, arrays):
+        return _check_tree_arrays(arrays, self.input_dim_, len(self.labels_))
+
+
+@register_model
+class NaiveBayes(ClassicModel):
+    """Gaussian naive Bayes classifier (Wekinator's naive Bayes; scikit-learn's GaussianNB).
+
+    Parameters
+    ----------
+    var_smoothing : added to every variance, times the largest input variance.
+    standardize, max_frames, likelihood_window : as for :class:`DecisionTree`.
+    """
+
+    kind = "naive_bayes"
+
+    def __init__(self, var_smoothing: float = 1e-9, *, standardize: bool = False,
+                 max_frames: int = 0, likelihood_window: int = 5) -> None:
+        self.var_smoothing = var_smoothing
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_float("var_smoothing", self.var_smoothing)
+
+    def _fit_classifier(self, z, y, n_classes):
+        from sklearn.naive_bayes import GaussianNB
+
+        nb = GaussianNB(var_smoothing=float(self.var_smoothing)).fit(z, y)
+        if not (nb.var_ > 0).all():
+            raise GesturemapError(
+                "an input is constant within a class: naive Bayes needs var_smoothing > 0 "
+                f"(got {self.var_smoothing!r}); try 1e-9."
+            )
+        return {"theta": nb.theta_, "var": nb.var_, "log_prior": np.log(nb.class_prior_)}
+
+    def _evaluator(self) -> Evaluator:
+        a = self.arrays_
+        theta, var, log_prior = a["theta"], a["var"], a["log_prior"]
+        return lambda z, out: _k.naive_bayes_proba(z, theta, var, log_prior, out)
+
+    def _check_arrays(self, arrays):
+        shape = (len(self.labels_), self.input_dim_)
+        var = _get(arrays, "var", shape)
+        if not (var > 0).all():
+            raise ValueError("array 'var' must be positive")
+        return {"theta": _get(arrays, "theta", shape), "var": var,
+                "log_prior": _get(arrays, "log_prior", (len(self.labels_),))}
+
+
+@register_model
+class MLP(ClassicModel):
+    """Multi-layer perceptron (Wekinator's neural network): classifier, or regressor on
+    bimodal data (scikit-learn's MLPClassifier / MLPRegressor, Adam).
+
+    Parameters
+    ----------
+    hidden : units in each hidden layer.
+    layers : hidden layers.
+    activation : of the hidden units: ``"relu"``, ``"tanh"``, ``"logistic"`` or
+        ``"identity"``.
+    alpha : L2 penalty.
+    learning_rate : Adam's initial step size.
+    max_iter : training epochs at most.
+    standardize : scale inputs (and a regressor's outputs) to zero mean and unit variance
+        first; a network trains badly on raw sensor ranges.
+    max_frames, likelihood_window : as for :class:`KNN`.
+    """
+
+    kind = "mlp"
+    can_regress = True
+
+    def __init__(self, hidden: int = 16, *, layers: int = 1, activation: str = "relu",
+                 alpha: float = 1e-4, learning_rate: float = 1e-3, max_iter: int = 200,
+                 standardize: bool = True, max_frames: int = 20000,
+                 likelihood_window: int = 5) -> None:
+        self.hidden = hidden
+        self.layers = layers
+        self.activation = activation
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_int("hidden", self.hidden, 1)
+        check_int("layers", self.layers, 1)
+        check_choice("activation", self.activation, _k.ACTIVATIONS)
+        check_float("alpha", self.alpha)
+        check_float("learning_rate", self.learning_rate, 0.0, strict=True)
+        check_int("max_iter", self.max_iter, 1)
+
+    def _options(self) -> dict[str, Any]:
+        return {"hidden_layer_sizes": (int(self.hidden),) * int(self.layers),
+                "activation": self.activation, "alpha": float(self.alpha),
+                "learning_rate_init": float(self.learning_rate),
+                "max_iter": int(self.max_iter), "random_state": RANDOM_STATE}
+
+    @staticmethod
+    def _network(net: Any) -> dict[str, np.ndarray]:
+        sizes = [net.coefs_[0].shape[0]] + [w.shape[1] for w in net.coefs_]
+        return {"sizes": np.array(sizes, dtype=np.int64),
+                "weights": np.concatenate([w.ravel() for w in net.coefs_]),
+                "biases": np.concatenate(net.intercepts_)}
+
+    def _fit_classifier(self, z, y, n_classes):
+        from sklearn.neural_network import MLPClassifier
+
+        return self._network(MLPClassifier(**self._options()).fit(z, y))
+
+    def _fit_regressor(self, z, outputs):
+        from sklearn.neural_network import MLPRegressor
+
+        mean, scale = outputs.mean(axis=0), outputs.std(axis=0)
+        if not self.standardize:
+            mean, scale = np.zeros_like(mean), np.ones_like(scale)
+        scale = np.where(scale > 0, scale, 1.0)
+        net = MLPRegressor(**self._options()).fit(z, (outputs - mean) / scale)
+        return {**self._network(net), "out_mean": mean, "out_scale": scale}
+
+    def _evaluator(self) -> Evaluator:
+        a = self.arrays_
+        sizes, weights, biases = a["sizes"], a["weights"], a["biases"]
+        hidden = _k.ACTIVATIONS.index(self.activation)
+        buf_a, buf_b = np.zeros(sizes.max()), np.zeros(sizes.max())
+        if self.output_dim_:
+            mean, scale = a["out_mean"], a["out_scale"]
+
+            def regress(z: np.ndarray, out: np.ndarray) -> None:
+                _k.mlp_forward(z, sizes, weights, biases, hidden, _k.OUT_IDENTITY, buf_a,
+                               buf_b, out)
+                out *= scale
+                out += mean
+
+            return regress
+        act = _k.OUT_LOGISTIC if len(self.labels_) == 2 else _k.OUT_SOFTMAX
+        return lambda z, out: _k.mlp_forward(z, sizes, weights, biases, hidden, act, buf_a,
+                                             buf_b, out)
+
+    def _check_arrays(self, arrays):
+        sizes = _get(arrays, "sizes", (int(self.layers) + 2,), integer=True)
+        n_out = self.output_dim_ or (1 if len(self.labels_) == 2 else len(self.labels_))
+        if sizes[0] != self.input_dim_ or sizes[-1] != n_out or (sizes < 1).any():
+            raise ValueError(f"network sizes {sizes.tolist()} do not match the model")
+        out = {"sizes": sizes,
+               "weights": _get(arrays, "weights", (int((sizes[:-1] * sizes[1:]).sum()),)),
+               "biases": _get(arrays, "biases", (int(sizes[1:].sum()),))}
+        if self.output_dim_:
+            out["out_mean"] = _get(arrays, "out_mean", (self.output_dim_,))
+            out["out_scale"] = _get(arrays, "out_scale", (self.output_dim_,))
+        return out
+
+
+@register_model
+class Polynomial(ClassicModel):
+    """Polynomial regression (Wekinator's polynomial regression): least squares (ridge when
+    ``alpha > 0``) on every product of inputs up to ``degree``. Regression only.
+
+    Parameters
+    ----------
+    degree : highest power (1 = linear regression).
+    alpha : ridge penalty (0 = ordinary least squares).
+    standardize : scale inputs first (keeps high powers well conditioned).
+    max_frames, likelihood_window : as for :class:`KNN`.
+    """
+
+    kind = "polynomial"
+    can_classify = False
+    can_regress = True
+    #: More features than this is almost surely a mistake (and slow at every frame).
+    MAX_FEATURES = 5000
+
+    def __init__(self, degree: int = 2, *, alpha: float = 0.0, standardize: bool = True,
+                 max_frames: int = 0, likelihood_window: int = 5) -> None:
+        self.degree = degree
+        self.alpha = alpha
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    def _check_params(self) -> None:
+        check_int("degree", self.degree, 1)
+        check_float("alpha", self.alpha)
+
+    def _fit_regressor(self, z, outputs):
+        from sklearn.linear_model import LinearRegression, Ridge
+        from sklearn.preprocessing import PolynomialFeatures
+
+        poly = PolynomialFeatures(int(self.degree), include_bias=False).fit(z[:1])
+        if poly.n_output_features_ > self.MAX_FEATURES:
+            raise bad_param("degree", self.degree,
+                            f"at most {self.MAX_FEATURES} products of the {z.shape[1]} inputs",
+                            "Lower the degree or select fewer inputs.")
+        feats = poly.transform(z)
+        reg = Ridge(alpha=float(self.alpha)) if self.alpha > 0 else LinearRegression()
+        reg.fit(feats, outputs)
+        return {"powers": poly.powers_.astype(np.int64),
+                "coef": np.ascontiguousarray(reg.coef_, dtype=np.float64),
+                "intercept": np.ascontiguousarray(reg.intercept_, dtype=np.float64)}
+
+    def _evaluator(self) -> Evaluator:
+        a = self.arrays_
+        powers, coef, icpt = a["powers"], a["coef"], a["intercept"]
+        feats = np.zeros(len(powers))
+        return lambda z, out: _k.polynomial_regress(z, powers, coef, icpt, feats, out)
+
+    def _check_arrays(self, arrays):
+        powers = _get(arrays, "powers", (None, self.input_dim_), integer=True)
+        if (powers < 0).any() or (powers.sum(axis=1) > int(self.degree)).any():
+            raise ValueError("array 'powers' does not match the degree")
+        return {"powers": powers,
+                "coef": _get(arrays, "coef", (self.output_dim_, len(powers))),
+                "intercept": _get(arrays, "intercept", (self.output_dim_,))}
+
+
+@register_model
+class Linear(Polynomial):
+    """Linear regression (Wekinator's linear regression): least squares, ridge when
+    ``alpha > 0``. Regression only.
+
+    Parameters
+    ----------
+    alpha : ridge penalty (0 = ordinary least squares).
+    standardize, max_frames, likelihood_window : as for :class:`Polynomial` (the fit does
+        not depend on standardisation; off by default).
+    """
+
+    kind = "linear"
+
+    def __init__(self, *, alpha: float = 0.0, standardize: bool = False, max_frames: int = 0,
+                 likelihood_window: int = 5) -> None:
+        self.alpha = alpha
+        self.standardize = standardize
+        self.max_frames = max_frames
+        self.likelihood_window = likelihood_window
+
+    #: A class attribute, not a parameter: linear regression is degree 1.
+    degree = 1
