@@ -65,7 +65,8 @@ class Report:
     folds : list of dict
         Per fold: n_train, n_test, accuracy, fit_s, predict_s, stream_s.
     predictions : list of dict
-        Per test recording: recording (its group / take id), fold, label, predicted.
+        Per test recording: recording (its index in the data, or its take id), fold, group
+        (leave-one-group-out), label, predicted.
     seconds : float
         Wall time of the whole evaluation.
     """
@@ -92,13 +93,17 @@ class Report:
         results: list[Any],
         *,
         protocol: dict[str, Any],
-        groups: list[Any],
+        ids: list[Any],
+        groups: list[Any] | None = None,
         early: str,
         fractions: list[float],
         seconds: float,
         output_names: list[str] | None = None,
     ) -> Report:
-        """Pool the test predictions of every fold (each recording is tested once)."""
+        """Pool the test predictions of every fold (each recording is tested once).
+
+        ``ids[i]`` names recording ``i`` in the predictions; ``groups[i]`` is its group.
+        """
         regression = results[0].predicted is None
         labels: list[Any] = sorted(
             {lb for r in results for lb in (*r.labels, *r.truth)},
@@ -126,14 +131,11 @@ class Report:
                     np.mean([p == t for p, t in zip(r.predicted, r.truth, strict=True)])
                 )
                 for i, index in enumerate(r.test_index):
-                    report.predictions.append(
-                        {
-                            "recording": groups[int(index)],
-                            "fold": k,
-                            "label": r.truth[i],
-                            "predicted": r.predicted[i],
-                        }
-                    )
+                    row = {"recording": ids[int(index)], "fold": k}
+                    if groups is not None:
+                        row["group"] = groups[int(index)]
+                    row.update({"label": r.truth[i], "predicted": r.predicted[i]})
+                    report.predictions.append(row)
             report.folds.append(fold)
         if regression:
             truth = np.vstack([r.output_truth for r in results])

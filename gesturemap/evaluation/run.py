@@ -346,7 +346,8 @@ def _run(
     n: int,
     *,
     protocol: dict[str, Any],
-    groups: Sequence[Any],
+    ids: Sequence[Any],
+    groups: Sequence[Any] | None = None,
     early: str,
     n_jobs: int,
     progress: bool,
@@ -379,7 +380,8 @@ def _run(
         spec,
         results,
         protocol=protocol,
-        groups=list(groups),
+        ids=list(ids),
+        groups=None if groups is None else list(groups),
         early=early,
         fractions=list(fractions),
         seconds=time.perf_counter() - start,
@@ -456,7 +458,7 @@ def holdout(
         [test_index],
         len(combined),
         protocol=protocol,
-        groups=[*(f"train-{i}" for i in range(n_train)), *(f"test-{i}" for i in range(len(test)))],
+        ids=[*(None for _ in range(n_train)), *range(len(test))],
         early=early,
         n_jobs=1,
         progress=progress,
@@ -509,7 +511,6 @@ def cross_validate(
     else:
         split = stratified_kfold([r.label for r in dataset], folds, seed)  # type: ignore[arg-type]
         protocol = {"name": "stratified k-fold", "folds": len(split), "seed": seed}
-        groups = list(range(n))
     protocol["standardize"] = standardize
     return _run(
         spec,
@@ -517,6 +518,7 @@ def cross_validate(
         split,
         n,
         protocol=protocol,
+        ids=list(range(n)),
         groups=groups,
         early=early,
         n_jobs=n_jobs,
@@ -566,7 +568,7 @@ def evaluate_project(
         split,
         len(takes),
         protocol=protocol,
-        groups=ids,
+        ids=ids,
         early=early,
         n_jobs=n_jobs,
         progress=progress,

@@ -1,0 +1,403 @@
+"""Evaluation: folds, metrics, reports, plots, and ``gesturemap eval`` as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap import evaluation as ev
+from gesturemap.features import Pipeline
+from gesturemap.features.stages import Standardize
+
+LABELS = ("circle", "swipe", "zigzag")
+GMM = {"gaussians": 1}
+
+
+def gesture(label: str, rng: np.random.Generator, length: int | None = None) -> np.ndarray:
+    """A 2-D take: each class has its own centre and its own drift over the take."""
+    c = LABELS.index(label)
+    n = int(length or rng.integers(15, 30))
+    t = np.linspace(0.0, 1.0, n)[:, None]
+    centre = np.array([3.0 * c, -2.0 * c])
+    drift = np.array([np.cos(c), np.sin(c)])
+    return centre + t * drift + 0.4 * rng.normal(size=(n, 2))
+
+
+def dataset(per_class: int, seed: int, confusing: bool = False) -> gm.Dataset:
+    rng = np.random.default_rng(seed)
+    ds = gm.Dataset()
+    for i in range(per_class):
+        for label in LABELS:
+            x = gesture(label, rng)
+            if confusing and label == "zigzag" and i % 2 == 0:
+                x = gesture("swipe", rng)  # a mislabelled take: not every answer is right
+            ds.add(x, label=label)
+    return ds
+
+
+def share_right(predicted, truth) -> float:
+    return float(np.mean([p == t for p, t in zip(predicted, truth, strict=True)]))
+
+
+def write_npz(path, ds: gm.Dataset, **extra) -> None:
+    stacked = ds.concatenated()
+    arrays = {"X_concat": stacked.inputs, "lengths": stacked.lengths, "y": np.array(stacked.labels)}
+    if stacked.outputs is not None:
+        arrays["Y_concat"] = stacked.outputs
+    np.savez(path, **arrays, **extra)
+
+
+# ---- folds --------------------------------------------------------------------------------------
+
+
+def test_stratified_kfold_partitions_and_stratifies():
+    labels = ["a"] * 10 + ["b"] * 5 + ["c"] * 7
+    folds = ev.stratified_kfold(labels, 5, seed=3)
+    assert len(folds) == 5
+    everything = np.concatenate(folds)
+    assert sorted(everything.tolist()) == list(range(len(labels)))  # each item tested once
+    for test in folds:
+        counts = Counter(labels[i] for i in test)
+        assert counts["a"] == 2 and counts["b"] == 1 and counts["c"] in (1, 2)
+    again = ev.stratified_kfold(labels, 5, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(folds, again, strict=True))
+    other = ev.stratified_kfold(labels, 5, seed=4)
+    assert any(not np.array_equal(a, b) for a, b in zip(folds, other, strict=True))
+    with pytest.raises(gm.GesturemapError, match="folds"):
+        ev.stratified_kfold(labels, 1)
+    with pytest.raises(gm.GesturemapError, match="folds"):
+        ev.stratified_kfold(labels[:3], 4)
+
+
+def test_leave_one_group_out_leaves_each_group_out_once():
+    groups = ["s1", "s2", "s1", "s3", "s2", "s3", "s3"]
+    folds = ev.leave_one_group_out(groups)
+    assert [sorted({groups[i] for i in f}) for f in folds] == [["s1"], ["s2"], ["s3"]]
+    assert sorted(np.concatenate(folds).tolist()) == list(range(len(groups)))
+    with pytest.raises(gm.GesturemapError, match="two groups"):
+        ev.leave_one_group_out(["only"] * 3)
+
+
+def test_checkpoints_read_the_label_at_each_share_of_the_gesture():
+    assert ev.checkpoints(10) == list(range(10))
+    assert ev.checkpoints(7, (0.1, 0.5, 1.0)) == [0, 3, 6]
+    assert ev.checkpoints(100, (0.25, 1.0)) == [24, 99]
+
+
+# ---- metrics ------------------------------------------------------------------------------------
+
+
+def test_classification_metrics_by_hand():
+    truth = ["a", "a", "a", "b", "b", "c"]
+    predicted = ["a", "a", "b", "b", "c", "c"]
+    m = ev.classification_metrics(["a", "b", "c"], truth, predicted)
+    assert m["accuracy"] == pytest.approx(4 / 6)
+    assert m["confusion"].tolist() == [[2, 1, 0], [0, 1, 1], [0, 0, 1]]
+    a, b, c = m["per_class"]
+    assert (a["precision"], a["recall"], a["support"]) == (1.0, pytest.approx(2 / 3), 3)
+    assert b["precision"] == 0.5 and b["recall"] == 0.5 and b["f1"] == 0.5
+    assert c["f1"] == pytest.approx(2 * 0.5 * 1 / 1.5)
+    assert m["macro_f1"] == pytest.approx(np.mean([0.8, 0.5, 2 / 3]))
+
+
+def test_regression_metrics_by_hand():
+    truth = np.array([[0.0, 1.0], [0.0, 1.0]])
+    estimate = np.array([[1.0, 1.0], [-3.0, 1.0]])
+    m = ev.regression_metrics(truth, estimate)
+    assert m["rmse"] == pytest.approx([np.sqrt(5.0), 0.0])
+    assert m["mae"] == pytest.approx([2.0, 0.0])
+
+
+# ---- protocols ----------------------------------------------------------------------------------
+
+
+def test_holdout_matches_an_independent_computation(tmp_path):
+    train, test = dataset(4, seed=1), dataset(3, seed=2, confusing=True)
+    report = ev.holdout("gmm", train, test, params=GMM)
+    model = gm.GMM(**GMM).fit(train)
+    truth = [r.label for r in test]
+    predicted = model.predict([r.inputs for r in test])
+    assert report.accuracy == pytest.approx(share_right(predicted, truth))
+    assert report.accuracy < 1.0  # the mislabelled takes are counted wrong
+    assert [p["predicted"] for p in report.predictions] == predicted
+    assert report.confusion.sum() == len(test)
+    assert report.params["gaussians"] == 1 and "relative_regularization" in report.params
+    # the early curve streams each recording: at 100 % it is the stream's label at the last frame
+    stream = model.stream()
+    last = []
+    for r in test:
+        stream.reset()
+        last.append([stream.step(f) for f in r.inputs][-1].label)
+    assert report.early["method"] == "stream" and len(report.early["accuracy"]) == 10
+    assert report.early["accuracy"][-1] == pytest.approx(share_right(last, truth))
+    prefix = ev.holdout("gmm", train, test, params=GMM, early="prefix")
+    first = [model.predict([r.inputs[: ev.checkpoints(r.length)[0] + 1]])[0] for r in test]
+    assert prefix.early["accuracy"][0] == pytest.approx(share_right(first, truth))
+    assert prefix.early["accuracy"][-1] == pytest.approx(report.accuracy)
+
+
+def test_holdout_standardizes_with_training_statistics_only():
+    train, test = dataset(3, seed=5), dataset(2, seed=6)
+    scaled_train, scaled_test = ev.standardized(train, test)
+    frames = train.concatenated().inputs
+    mean, std = frames.mean(axis=0), frames.std(axis=0)
+    assert np.allclose(scaled_test[0].inputs, (test[0].inputs - mean) / std)
+    assert np.allclose(scaled_train.concatenated().inputs.mean(axis=0), 0.0)
+    report = ev.holdout("gmm", train, test, params=GMM, standardize=True, early="none")
+    expected = gm.GMM(**GMM).fit(scaled_train).predict([r.inputs for r in scaled_test])
+    assert [p["predicted"] for p in report.predictions] == expected
+    assert report.early is None
+
+
+def test_cross_validation_tests_every_recording_once():
+    ds = dataset(5, seed=7, confusing=True)
+    report = ev.cross_validate("gmm", ds, folds=5, params=GMM, seed=1)
+    assert len(report.folds) == 5
+    assert sorted(p["recording"] for p in report.predictions) == list(range(len(ds)))
+    assert sum(f["n_test"] for f in report.folds) == len(ds)
+    assert all(f["n_train"] + f["n_test"] == len(ds) for f in report.folds)
+    # pooled accuracy = hits over all recordings, recomputed from the per-recording list
+    hits = [p["label"] == p["predicted"] for p in report.predictions]
+    assert report.accuracy == pytest.approx(np.mean(hits))
+    assert [p["label"] for p in sorted(report.predictions, key=lambda p: p["recording"])] == [
+        r.label for r in ds
+    ]
+    again = ev.cross_validate("gmm", ds, folds=5, params=GMM, seed=1)
+    assert again.predictions == report.predictions
+
+
+def test_leave_one_group_out_and_parallel_folds_agree():
+    ds = dataset(4, seed=8, confusing=True)
+    groups = [i % 4 for i in range(len(ds))]
+    serial = ev.cross_validate("gmm", ds, groups=groups, params=GMM, early="none")
+    assert len(serial.folds) == 4 and serial.protocol["name"] == "leave-one-group-out"
+    for k, fold in enumerate(serial.folds):
+        tested = [p for p in serial.predictions if p["fold"] == k]
+        # one group per fold, all of it
+        assert [p["recording"] for p in tested] == [i for i, g in enumerate(groups) if g == k]
+        assert {p["group"] for p in tested} == {k} and len(tested) == fold["n_test"]
+    parallel = ev.cross_validate("gmm", ds, groups=groups, params=GMM, early="none", n_jobs=2)
+    assert parallel.predictions == serial.predictions
+
+
+def test_project_leave_one_take_out_fits_the_pipeline_per_fold():
+    rng = np.random.default_rng(9)
+    project = gm.Project(model={"kind": "gmm", "params": GMM}, pipeline=Pipeline([Standardize()]))
+    for _ in range(3):
+        for label in LABELS:
+            project.add_take(100.0 + 10.0 * gesture(label, rng), label)  # raw units: scaled
+    report = ev.evaluate_project(project, early="none")
+    ids = [t.id for t in project.takes]
+    assert report.protocol["name"] == "leave-one-take-out" and len(report.folds) == len(ids)
+    # every take is left out exactly once, alone
+    assert [p["recording"] for p in report.predictions] == ids
+    assert all(f["n_test"] == 1 and f["n_train"] == len(ids) - 1 for f in report.folds)
+    assert not project.pipeline.fitted  # the project's own pipeline is untouched
+    # fold 0 by hand: fit the pipeline on the other takes, train, predict the first take
+    rest = Pipeline([Standardize()]).fit([t.inputs for t in project.takes[1:]])
+    train = gm.Dataset()
+    for t in project.takes[1:]:
+        train.add(rest.transform_sequence(t.inputs), t.label)
+    first = rest.transform_sequence(project.takes[0].inputs)
+    assert report.predictions[0]["predicted"] == gm.GMM(**GMM).fit(train).predict([first])[0]
+    kfold = ev.evaluate_project(project, folds=3, early="none")
+    assert len(kfold.folds) == 3 and sorted(p["recording"] for p in kfold.predictions) == sorted(
+        ids
+    )
+
+
+def test_regression_report_compares_streamed_outputs():
+    rng = np.random.default_rng(10)
+    train, test = gm.Dataset(output_names=["pitch"]), gm.Dataset(output_names=["pitch"])
+    for ds, n in ((train, 4), (test, 2)):
+        for _ in range(n):
+            x = rng.uniform(-1, 1, size=(40, 1))
+            ds.add(x, label="take", outputs=2.0 * x + 0.05 * rng.normal(size=(40, 1)))
+    report = ev.holdout("gmm", train, test, params={"gaussians": 2})
+    assert report.task == "regression" and report.accuracy is None
+    model = gm.GMM(gaussians=2).fit(train)
+    estimate, truth = [], []
+    for r in test:
+        stream = model.stream()
+        estimate += [stream.step(f).output for f in r.inputs]
+        truth.append(r.outputs)
+    error = np.vstack(estimate) - np.vstack(truth)
+    assert report.regression["outputs"] == ["pitch"]
+    assert report.regression["rmse"] == pytest.approx([np.sqrt(np.mean(error**2))])
+    assert report.regression["mae"] == pytest.approx([np.mean(np.abs(error))])
+    assert report.regression["rmse"][0] < 0.5  # it did learn y = 2x
+    assert "rmse" in report.to_csv() and "regression" in report.to_dict()
+
+
+def test_report_files(tmp_path):
+    report = ev.holdout("gmm", dataset(3, seed=11), dataset(2, seed=12, confusing=True), params=GMM)
+    report.to_json(tmp_path / "r.json")
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["accuracy"] == pytest.approx(report.accuracy)
+    assert saved["confusion"] == report.confusion.tolist()
+    assert saved["labels"] == list(LABELS)
+    rows = report.to_csv(tmp_path / "r.csv").splitlines()
+    assert rows[0] == "label,precision,recall,f1,support" and rows[1].startswith("circle,")
+    assert rows[4].startswith("accuracy,") and float(rows[4].split(",")[3]) == pytest.approx(
+        report.accuracy, abs=1e-5
+    )
+    paths = report.save_plots(tmp_path / "plots")
+    assert sorted(p.name for p in paths) == ["confusion.png", "early.png", "f1.png"]
+    for p in paths:
+        assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 2000
+
+
+def test_bad_model_and_parameters_fail_before_any_fold():
+    ds = dataset(2, seed=13)
+    with pytest.raises(gm.GesturemapError, match="nope"):
+        ev.holdout("nope", ds, ds)
+    with pytest.raises(gm.GesturemapError, match="gaussianz"):
+        ev.holdout("gmm", ds, ds, params={"gaussianz": 2})
+    with pytest.raises(gm.GesturemapError, match="early"):
+        ev.holdout("gmm", ds, ds, early="sometimes")
+
+
+# ---- the command line ---------------------------------------------------------------------------
+
+
+def run_cli(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "gesturemap.cli", "eval", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_cli_holdout_writes_reports_with_top_level_accuracy(tmp_path):
+    train, test = dataset(4, seed=14), dataset(3, seed=15, confusing=True)
+    write_npz(tmp_path / "A.npz", train)
+    write_npz(tmp_path / "B.npz", test)
+    out = run_cli(
+        "--train",
+        tmp_path / "A.npz",
+        "--test",
+        tmp_path / "B.npz",
+        "--model",
+        "gmm",
+        "--param",
+        "gaussians=1",
+        "--json",
+        tmp_path / "r.json",
+        "--csv",
+        tmp_path / "r.csv",
+        "--plots",
+        tmp_path / "plots",
+        "--quiet",
+    )
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((tmp_path / "r.json").read_text())
+    expected = (
+        gm.GMM(gaussians=1)
+        .fit(gm.Dataset.from_npz(tmp_path / "A.npz"))
+        .predict([r.inputs for r in gm.Dataset.from_npz(tmp_path / "B.npz")])
+    )
+    truth = [r.label for r in test]
+    assert saved["accuracy"] == pytest.approx(share_right(expected, truth))
+    assert 0 < saved["accuracy"] < 1
+    assert f"accuracy {saved['accuracy']:.4f}" in out.stdout
+    assert (tmp_path / "r.csv").read_text().startswith("label,")
+    assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == [
+        "confusion.png",
+        "early.png",
+        "f1.png",
+    ]
+
+
+def test_cli_cross_validation_on_one_file(tmp_path):
+    ds = dataset(4, seed=16, confusing=True)
+    write_npz(tmp_path / "A.npz", ds, subject=np.arange(len(ds)) % 3)
+    out = run_cli(
+        "--train",
+        tmp_path / "A.npz",
+        "--folds",
+        4,
+        "--model",
+        "gmm",
+        "--param",
+        "gaussians=1",
+        "--json",
+        tmp_path / "k.json",
+        "--early",
+        "none",
+    )
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((tmp_path / "k.json").read_text())
+    assert saved["protocol"]["folds"] == 4 and len(saved["folds"]) == 4
+    assert sorted(p["recording"] for p in saved["predictions"]) == list(range(len(ds)))
+    assert "eval gmm [" in out.stderr  # the progress bar
+    out = run_cli(
+        "--train",
+        tmp_path / "A.npz",
+        "--group-by",
+        "subject",
+        "--model",
+        "gmm",
+        "--json",
+        tmp_path / "g.json",
+        "--quiet",
+        "--early",
+        "none",
+    )
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((tmp_path / "g.json").read_text())
+    assert len(saved["folds"]) == 3 and out.stderr == ""
+
+
+def test_cli_project_leave_one_take_out(tmp_path):
+    rng = np.random.default_rng(17)
+    project = gm.Project.new(tmp_path / "proj", model={"kind": "gmm", "params": GMM})
+    for _ in range(2):
+        for label in LABELS:
+            project.add_take(gesture(label, rng), label)
+    project.save(tmp_path / "proj")
+    out = run_cli(
+        "--project",
+        tmp_path / "proj",
+        "--leave-one-take-out",
+        "--json",
+        tmp_path / "p.json",
+        "--quiet",
+        "--early",
+        "none",
+    )
+    assert out.returncode == 0, out.stderr
+    saved = json.loads((tmp_path / "p.json").read_text())
+    assert [p["recording"] for p in saved["predictions"]] == [t.id for t in project.takes]
+    assert saved["model"] == "gmm" and saved["protocol"]["name"] == "leave-one-take-out"
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--model", "no_such_model"], "no_such_model"),
+        (["--model", "gmm", "--param", "gaussianz=2"], "gaussianz"),
+        (["--model", "gmm", "--train", "MISSING.npz", "--folds", "2"], "MISSING.npz"),
+        (["--model", "gmm", "--train", "BAD.npz", "--folds", "2"], "BAD.npz"),
+        (["--model", "gmm", "--project", "."], "project"),
+    ],
+)
+def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, message):
+    (tmp_path / "BAD.npz").write_bytes(b"not a zip file")
+    write_npz(tmp_path / "A.npz", dataset(2, seed=18))
+    full = (
+        args
+        if "--train" in args or "--project" in args
+        else ["--train", "A.npz", "--test", "A.npz", *args]
+    )
+    out = run_cli(*full, cwd=tmp_path)
+    assert out.returncode == 2
+    assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in out.stderr and out.stderr.startswith("gesturemap eval: ")
