@@ -54,9 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--project", required=True, help="the project folder")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
 
+    from .arff import add_import_parser
     from .evaluation.cli import add_eval_parser
 
     add_eval_parser(sub)
+    add_import_parser(sub)
     return p
 
 
@@ -192,6 +194,10 @@ def main(argv: list[str] | None = None) -> int:
         from .evaluation.cli import main_eval
 
         return main_eval(args)
+    if args.command == "import":
+        from .arff import main_import
+
+        return main_import(args)
     from .errors import GesturemapError
 
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay}

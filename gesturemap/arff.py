@@ -1,0 +1,548 @@
+"""Import Wekinator training data (Weka ARFF files) into a gesturemap project.
+
+What Wekinator writes (its source, ``wekimini/DataManager.java``, Wekinator 2.x): the data set
+is a Weka ``Instances`` saved with Weka's ``ArffSaver`` — by "save data" in the examples
+viewer and into a saved project's data folder::
+
+    @relation dataset
+
+    @attribute ID numeric
+    @attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'
+    @attribute 'Training round' numeric
+    @attribute inputs-1 numeric                      one per input, Wekinator's input names
+    @attribute inputs-2 numeric
+    @attribute outputs-1 {0,1,2,3}                    a classifier output: class numbers
+    @attribute outputs-2 numeric                      a continuous (regression) output
+
+    @data
+    1,'2016/03/01 14:02:11:123',1,0.52,0.12,1,0.25
+    2,'2016/03/01 14:02:11:133',1,0.53,0.11,1,?
+
+The three metadata columns come first (an example's ID, when it was recorded, and its
+recording round: every example recorded between one start and stop of recording shares a
+round). A classifier output is nominal with the values ``0`` to ``N`` (0 means "no class"); a
+missing value ``?`` means the example was not recorded for that output. Per-output exports
+(one model's data) have the same metadata, the inputs that output uses, and one output last.
+Plain ARFF files (no metadata columns, the output last) load too.
+
+How examples become takes: consecutive examples of one recording round with the same class
+form a take (classification); consecutive examples of one round form a take (regression).
+Without a round column, a new take starts whenever the class (or the output values) change.
+The Time column gives each take's frame times. Class numbers become ``int`` labels (the class
+numbers Wekinator sends); other nominal values stay ``str``.
+
+``scipy.io.arff`` is not used: it cannot parse Wekinator's date format (milliseconds after a
+colon, ``HH:mm:ss:SSS``), and the importer needs each row's raw metadata anyway.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import FormatError, GesturemapError
+
+__all__ = [
+    "Arff",
+    "Attribute",
+    "ImportSummary",
+    "add_import_parser",
+    "import_arff",
+    "main_import",
+    "read_arff",
+    "takes_from_arff",
+]
+
+#: Wekinator's metadata columns (DataManager: ID, Time, "Training round").
+ID_COLUMN, TIME_COLUMN, ROUND_COLUMN = "ID", "Time", "Training round"
+META_COLUMNS = (ID_COLUMN, TIME_COLUMN, ROUND_COLUMN)
+
+
+# ---- parsing ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One ARFF column: ``kind`` is numeric, nominal, date or string."""
+
+    name: str
+    kind: str
+    values: tuple[str, ...] = ()
+    date_format: str | None = None
+
+
+@dataclass
+class Arff:
+    """A parsed ARFF file: its columns and its rows (str values; None where missing)."""
+
+    relation: str
+    attributes: list[Attribute]
+    rows: list[list[str | None]]
+    lines: list[int] = field(default_factory=list)  # source line of each row, for errors
+
+    def index(self, name: str) -> int | None:
+        for i, a in enumerate(self.attributes):
+            if a.name == name:
+                return i
+        return None
+
+
+_WORD = re.compile(r"""\s*('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|[^\s{},]+)""")
+
+
+def _unquote(token: str) -> str:
+    if len(token) >= 2 and token[0] == token[-1] and token[0] in "'\"":
+        return re.sub(r"\\(.)", r"\1", token[1:-1])
+    return token
+
+
+def _split_values(text: str, where: str) -> list[str]:
+    """Split a comma-separated ARFF row (quotes with ' or ", backslash escapes)."""
+    values, current, quote, i = [], [], "", 0
+    while i < len(text):
+        c = text[i]
+        if quote:
+            if c == "\\" and i + 1 < len(text):
+                current.append(text[i + 1])
+                i += 1
+            elif c == quote:
+                quote = ""
+            else:
+                current.append(c)
+        elif c in "'\"" and not "".join(current).strip():
+            quote, current = c, []
+        elif c == ",":
+            values.append("".join(current).strip())
+            current = []
+        else:
+            current.append(c)
+        i += 1
+    if quote:
+        raise FormatError(f"{where}: a quote is not closed.")
+    values.append("".join(current).strip())
+    return values
+
+
+def _attribute(line: str, where: str) -> Attribute:
+    rest = line[len("@attribute") :].strip()
+    match = _WORD.match(rest)
+    if not match:
+        raise FormatError(f"{where}: an @attribute line without a name.")
+    name = _unquote(match.group(1))
+    kind_text = rest[match.end() :].strip()
+    lower = kind_text.lower()
+    if lower.startswith("{"):
+        if not kind_text.endswith("}"):
+            raise FormatError(f"{where}: nominal values of {name!r} must end with '}}'.")
+        values = tuple(_unquote(v) for v in _split_values(kind_text[1:-1], where))
+        return Attribute(name, "nominal", values)
+    if lower in ("numeric", "real", "integer"):
+        return Attribute(name, "numeric")
+    if lower == "string":
+        return Attribute(name, "string")
+    if lower.startswith("date"):
+        fmt = kind_text[4:].strip()
+        return Attribute(
+            name, "date", date_format=_unquote(fmt) if fmt else "yyyy-MM-dd'T'HH:mm:ss"
+        )
+    raise FormatError(
+        f"{where}: attribute {name!r} has type {kind_text!r}; gesturemap reads numeric, "
+        "nominal {…}, date and string attributes (not relational ones)."
+    )
+
+
+def read_arff(path: str | os.PathLike[str]) -> Arff:
+    """Parse an ARFF file (dense or sparse rows, % comments, quoted names and values).
+
+    Raises
+    ------
+    FormatError
+        If the file is missing or is not ARFF; the message names the line.
+    """
+    where = os.fspath(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError as error:
+        raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
+    relation, attributes, rows, lines = "", [], [], []
+    in_data = False
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("%"):
+            continue
+        here = f"{where}, line {number}"
+        if not in_data:
+            lower = line.lower()
+            if lower.startswith("@relation"):
+                relation = _unquote(line[len("@relation") :].strip())
+            elif lower.startswith("@attribute"):
+                attributes.append(_attribute(line, here))
+            elif lower.startswith("@data"):
+                in_data = True
+            else:
+                raise FormatError(
+                    f"{here}: expected @relation, @attribute or @data, got {line[:40]!r}; is "
+                    "this an ARFF file?"
+                )
+            continue
+        if line.startswith("{"):  # sparse row: {index value, ...}; absent values are 0
+            if not line.endswith("}"):
+                raise FormatError(f"{here}: a sparse row must end with '}}'.")
+            values: list[str | None] = ["0"] * len(attributes)
+            for item in _split_values(line[1:-1], here):
+                if not item:
+                    continue
+                index_text, _, value = item.partition(" ")
+                try:
+                    values[int(index_text)] = _unquote(value.strip())
+                except (ValueError, IndexError):
+                    raise FormatError(f"{here}: bad sparse entry {item!r}.") from None
+        else:
+            tokens = _split_values(line, here)
+            if len(tokens) != len(attributes):
+                raise FormatError(f"{here}: {len(tokens)} values for {len(attributes)} attributes.")
+            values = [None if t == "?" else t for t in tokens]
+        rows.append(values)
+        lines.append(number)
+    if not attributes or not in_data:
+        raise FormatError(f"{where} is not an ARFF file: it has no @attribute lines or no @data.")
+    return Arff(relation, attributes, rows, lines)
+
+
+_JAVA_DATE = [
+    ("yyyy", "%Y"),
+    ("MM", "%m"),
+    ("dd", "%d"),
+    ("HH", "%H"),
+    ("mm", "%M"),
+    ("ss", "%S"),
+    ("SSS", "%f"),
+]
+
+
+def _python_date_format(java: str) -> str:
+    """Java SimpleDateFormat pattern -> strptime pattern (the fields Weka files use)."""
+    out, i = [], 0
+    while i < len(java):
+        if java[i] == "'":  # a quoted literal, e.g. 'T'
+            end = java.index("'", i + 1) if "'" in java[i + 1 :] else len(java)
+            out.append(java[i + 1 : end].replace("%", "%%"))
+            i = end + 1
+            continue
+        for pattern, code in _JAVA_DATE:
+            if java.startswith(pattern, i):
+                out.append(code)
+                i += len(pattern)
+                break
+        else:
+            out.append("%%" if java[i] == "%" else java[i])
+            i += 1
+    return "".join(out)
+
+
+def _moment(value: str | None, fmt: str) -> _dt.datetime | None:
+    if value is None:
+        return None
+    try:
+        return _dt.datetime.strptime(value, fmt)
+    except ValueError:
+        return None
+
+
+# ---- from rows to takes -------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedTake:
+    """One take: inputs (T, D), its label, frame times (T,) or None, outputs (T, D_out) or None."""
+
+    label: Any
+    inputs: np.ndarray
+    times: np.ndarray | None
+    outputs: np.ndarray | None
+
+
+@dataclass
+class ImportSummary:
+    """What :func:`takes_from_arff` found and did."""
+
+    task: str
+    inputs: list[str]
+    outputs: list[str]
+    takes: list[ImportedTake]
+    examples: int
+    skipped: int
+    metadata: list[str]
+
+    def describe(self) -> str:
+        labels = sorted({t.label for t in self.takes}, key=str)
+        what = (
+            f"{len(labels)} classes ({', '.join(map(str, labels))})"
+            if self.task == "classification"
+            else f"outputs {', '.join(self.outputs)}"
+        )
+        skipped = f", {self.skipped} skipped (missing values)" if self.skipped else ""
+        return (
+            f"{len(self.takes)} takes, {self.examples} examples{skipped}; {what}; "
+            f"inputs {', '.join(self.inputs)}"
+        )
+
+
+def _output_columns(data: Arff, candidates: list[int], outputs: int | None) -> list[int]:
+    """The output block: the last ``outputs`` columns, else the trailing nominal columns (class
+    outputs), else the last column (a per-output export)."""
+    if outputs is not None:
+        if isinstance(outputs, bool) or not 1 <= outputs < len(candidates):
+            raise GesturemapError(
+                f"outputs={outputs}: expected 1 to {len(candidates) - 1} (the file has "
+                f"{len(candidates)} columns besides Wekinator's metadata)."
+            )
+        return candidates[-outputs:]
+    tail: list[int] = []
+    for i in reversed(candidates):
+        if data.attributes[i].kind != "nominal":
+            break
+        tail.insert(0, i)
+    return tail or candidates[-1:]
+
+
+def takes_from_arff(
+    data: Arff,
+    *,
+    outputs: int | None = None,
+    output: str | None = None,
+    where: str = "the ARFF file",
+) -> ImportSummary:
+    """Cut an ARFF file's examples into takes (see the module docstring).
+
+    Parameters
+    ----------
+    data : Arff
+        From :func:`read_arff`.
+    outputs : int, optional
+        How many trailing columns are outputs. Default: the trailing nominal columns
+        (classifier outputs), else the last column (a per-output export).
+    output : str, optional
+        Import only this output column (a full export with several outputs); the other
+        trailing outputs (``outputs``, or the default) are left out.
+    """
+    meta = {name: data.index(name) for name in META_COLUMNS}
+    meta_index = {i for i in meta.values() if i is not None}
+    candidates = [i for i in range(len(data.attributes)) if i not in meta_index]
+    if len(candidates) < 2:
+        raise GesturemapError(f"{where}: it needs at least one input and one output column.")
+    out_cols = _output_columns(data, candidates, outputs)
+    in_cols = [i for i in candidates if i not in out_cols]
+    if output is not None:
+        names = [data.attributes[i].name for i in candidates]
+        if output not in names:
+            raise GesturemapError(
+                f"{where}: output={output!r}: no such column; the columns are {', '.join(names)}."
+            )
+        pos = names.index(output)
+        # Wekinator writes every output after the inputs: the other outputs are not inputs
+        block = out_cols if candidates[pos] in out_cols else candidates[pos:]
+        in_cols = [i for i in candidates if i not in block]
+        out_cols = [candidates[pos]]
+    for i in in_cols:
+        a = data.attributes[i]
+        if a.kind != "numeric":
+            raise GesturemapError(
+                f"{where}: input column {a.name!r} is {a.kind}, not numeric. If it is an output, "
+                "say how many trailing columns are outputs (--outputs N) or pick one (--output "
+                "NAME)."
+            )
+    kinds = {data.attributes[i].kind for i in out_cols}
+    if kinds - {"nominal", "numeric"} or len(kinds) > 1:
+        names = ", ".join(data.attributes[i].name for i in out_cols)
+        raise GesturemapError(
+            f"{where}: outputs {names} mix classes and continuous values; a project holds one "
+            "kind: import one of them with --output NAME."
+        )
+    classification = kinds == {"nominal"}
+    if classification and len(out_cols) > 1:
+        names = ", ".join(data.attributes[i].name for i in out_cols)
+        raise GesturemapError(
+            f"{where}: {len(out_cols)} classifier outputs ({names}); a gesturemap project has "
+            "one class per take: import one with --output NAME."
+        )
+    time_col, round_col = meta[TIME_COLUMN], meta[ROUND_COLUMN]
+    date_format = None
+    if time_col is not None and data.attributes[time_col].kind == "date":
+        date_format = _python_date_format(data.attributes[time_col].date_format or "")
+
+    labels_raw: list[Any] = []
+    rows_in, rows_out, rounds, times = [], [], [], []
+    skipped = 0
+    for values, line in zip(data.rows, data.lines, strict=True):
+        x, y = [values[i] for i in in_cols], [values[i] for i in out_cols]
+        if any(v is None for v in x) or any(v is None for v in y):
+            skipped += 1  # not recorded for this output (Wekinator's "?"), or masked inputs
+            continue
+        try:
+            rows_in.append([float(v) for v in x])  # type: ignore[arg-type]
+            if not classification:
+                rows_out.append([float(v) for v in y])  # type: ignore[arg-type]
+        except ValueError:
+            raise GesturemapError(
+                f"{where}, line {line}: a value is not a number: {x + y}."
+            ) from None
+        if classification:
+            attribute = data.attributes[out_cols[0]]
+            if y[0] not in attribute.values:
+                raise GesturemapError(
+                    f"{where}, line {line}: class {y[0]!r} is not one of {attribute.name}'s "
+                    f"values {{{','.join(attribute.values)}}}."
+                )
+            labels_raw.append(y[0])
+        rounds.append(values[round_col] if round_col is not None else None)
+        times.append(
+            _moment(values[time_col], date_format)
+            if date_format is not None and time_col is not None
+            else None
+        )
+    if not rows_in:
+        raise GesturemapError(f"{where}: no example has every input and output value.")
+    if classification:
+        as_int = all(re.fullmatch(r"[+-]?\d+", v) for v in labels_raw)
+        labels: list[Any] = [int(v) if as_int else v for v in labels_raw]
+    else:
+        labels = ["take"] * len(rows_in)  # what the engine names a regression take
+    x_all = np.array(rows_in, dtype=np.float64)
+    y_all = None if classification else np.array(rows_out, dtype=np.float64)
+
+    def key(i: int) -> Any:
+        if round_col is not None:
+            return (rounds[i], labels[i])
+        return labels[i] if classification else tuple(y_all[i])  # type: ignore[index]
+
+    takes, start = [], 0
+    for i in range(1, len(rows_in) + 1):
+        if i < len(rows_in) and key(i) == key(start):
+            continue
+        t = times[start:i]
+        frame_times = None
+        if all(v is not None for v in t):
+            rel = np.array([(v - t[0]).total_seconds() for v in t])  # type: ignore[operator]
+            frame_times = rel if np.all(np.diff(rel) >= 0) else None
+        takes.append(
+            ImportedTake(
+                labels[start],
+                x_all[start:i],
+                frame_times,
+                None if y_all is None else y_all[start:i],
+            )
+        )
+        start = i
+    return ImportSummary(
+        "classification" if classification else "regression",
+        [data.attributes[i].name for i in in_cols],
+        [data.attributes[i].name for i in out_cols],
+        takes,
+        len(rows_in),
+        skipped,
+        [name for name, i in meta.items() if i is not None],
+    )
+
+
+def import_arff(
+    path: str | os.PathLike[str],
+    project: str | os.PathLike[str],
+    *,
+    outputs: int | None = None,
+    output: str | None = None,
+    model: str | None = None,
+) -> tuple[Any, ImportSummary]:
+    """Import a Wekinator ARFF file into a project folder (created, or appended to).
+
+    A new project gets the file's input names (and output names, for regression) and the
+    model kind ``model`` (default ``knn`` when registered — Wekinator's default classifier —
+    else ``gmm``). An existing project must have the same number of inputs; its takes are
+    kept and the imported ones added after them. The project is saved (atomically) before
+    returning.
+
+    Returns
+    -------
+    (Project, ImportSummary)
+    """
+    from .models import MODEL_REGISTRY
+    from .project import PROJECT_FILE, Project
+
+    summary = takes_from_arff(
+        read_arff(path), outputs=outputs, output=output, where=os.fspath(path)
+    )
+    folder = Path(project)
+    if (folder / PROJECT_FILE).exists():
+        proj = Project.load(folder)
+        if proj.input_dim is not None and proj.input_dim != len(summary.inputs):
+            raise GesturemapError(
+                f"{folder} has {proj.input_dim} inputs; {os.fspath(path)} has "
+                f"{len(summary.inputs)} ({', '.join(summary.inputs)}). Import into a new project."
+            )
+        if model is not None:
+            proj.model = model
+    else:
+        kind = model or ("knn" if "knn" in MODEL_REGISTRY else "gmm")
+        if kind not in MODEL_REGISTRY:
+            raise GesturemapError(
+                f"model {kind!r} is not known; expected one of {', '.join(sorted(MODEL_REGISTRY))}."
+            )
+        proj = Project(
+            folder.name or "imported",
+            model=kind,
+            input_names=summary.inputs,
+            output_names=summary.outputs if summary.task == "regression" else None,
+        )
+    for take in summary.takes:
+        proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+    proj.save(folder)
+    return proj, summary
+
+
+# ---- command line -------------------------------------------------------------------------------
+
+
+def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``gesturemap import`` to ``gesturemap``'s subparsers."""
+    p = subparsers.add_parser(
+        "import",
+        help="import Wekinator training data (ARFF) into a project",
+        description="Import a Wekinator training-data export (.arff) into a project folder: "
+        "created if it does not exist, else the examples are added as new takes.",
+    )
+    p.add_argument("file", metavar="FILE.arff")
+    p.add_argument("--project", required=True, metavar="DIR")
+    p.add_argument(
+        "--outputs",
+        type=int,
+        metavar="N",
+        help="the last N columns are outputs (default: the trailing class columns, "
+        "else the last column)",
+    )
+    p.add_argument("--output", metavar="NAME", help="import only this output column")
+    p.add_argument("--model", metavar="KIND", help="model kind of a new project (default knn)")
+    return p
+
+
+def main_import(args: argparse.Namespace) -> int:
+    """Run ``gesturemap import``; exit code 2 with one line on stderr for bad input."""
+    try:
+        _, summary = import_arff(
+            args.file, args.project, outputs=args.outputs, output=args.output, model=args.model
+        )
+    except GesturemapError as error:
+        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
+        return 2
+    except OSError as error:
+        sys.stderr.write(f"gesturemap import: {error}\n")
+        return 2
+    print(f"imported {args.file} into {args.project}: {summary.describe()}")
+    return 0
