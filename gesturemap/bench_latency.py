@@ -41,6 +41,39 @@ FLOOR_SCRIPT = textwrap.dedent("""
     server.serve_forever()
 """)
 
+# The window on the same project, listening for OSC, busy: besides its own 30 Hz redraw, a
+# timer redraws a 200,000-point curve every 50 ms (a huge plot) on the window's thread.
+WINDOW_SCRIPT = textwrap.dedent("""
+    import os, sys
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    import numpy as np
+    import pyqtgraph as pg
+    from PySide6 import QtCore, QtWidgets
+    from gesturemap.project import Project
+    from gesturemap.gui.window import MainWindow
+    folder, port, out_port, mode = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+    project = Project.load(folder)
+    project.outputs = {"host": "127.0.0.1", "port": out_port}
+    project.sensor = {"transport": "osc", "profile": "wekinator", "port": port}
+    project.save(folder)
+    app = QtWidgets.QApplication([])
+    window = MainWindow(Project.load(folder), folder, engine=mode)
+    window.show()
+    huge = pg.PlotWidget()
+    window.tabs.addTab(huge, "huge")
+    window.tabs.setCurrentWidget(huge)
+    curve = huge.plot()
+    rng = np.random.default_rng(0)
+    def busy():
+        curve.setData(np.cumsum(rng.standard_normal(200_000)))
+        huge.repaint()
+    timer = QtCore.QTimer()
+    timer.timeout.connect(busy)
+    timer.start(50)
+    QtCore.QTimer.singleShot(0, lambda: print("ready", flush=True))
+    app.exec()
+""")
+
 
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
@@ -130,7 +163,9 @@ def _project(folder: Path, reference: Path) -> Path:
 
 
 def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
-        retrain_every_s: float = 1.0) -> dict[str, Any]:
+        retrain_every_s: float = 1.0, window: bool = False) -> dict[str, Any]:
+    """Latency figures; with ``window``, also with the window open, busy and retraining (its
+    engine in a process of its own, as by default, and on a thread of the window's process)."""
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
     out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds}
     with tempfile.TemporaryDirectory() as tmp:
@@ -149,13 +184,20 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
         finally:
             floor.kill()
             floor.wait()
-        for label, retrain in (("gesturemap_run", None), ("gesturemap_run_retraining",
-                                                          retrain_every_s)):
+        setups = [("gesturemap_run", None, None), ("gesturemap_run_retraining",
+                                                   retrain_every_s, None)]
+        if window:
+            setups += [("window_busy_retraining", retrain_every_s, "process"),
+                       ("window_busy_retraining_engine_thread", retrain_every_s, "thread")]
+        for label, retrain, window_mode in setups:
             port = _free_port()
-            proc = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run",
-                                     str(folder), "--osc-in", f"127.0.0.1:{port}", "--osc-out",
-                                     f"127.0.0.1:{rx_port}", "--no-audio"],
-                                    stdout=subprocess.PIPE, text=True)
+            if window_mode is None:
+                cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--osc-in",
+                       f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx_port}", "--no-audio"]
+            else:
+                cmd = [sys.executable, "-c", WINDOW_SCRIPT, str(folder), str(port),
+                       str(rx_port), window_mode]
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
             try:
                 proc.stdout.readline()
                 time.sleep(1.0)  # the training worker finishes loading
@@ -172,7 +214,13 @@ def format_rows(res: dict[str, Any]) -> str:
              "|---|---|---|---|---|"]
     for key, name in (("python_osc_floor", "bare python-osc + same HHMM step"),
                       ("gesturemap_run", "gesturemap run (HHMM)"),
-                      ("gesturemap_run_retraining", "gesturemap run, retraining every 1 s")):
+                      ("gesturemap_run_retraining", "gesturemap run, retraining every 1 s"),
+                      ("window_busy_retraining",
+                       "window open, busy plotting, retraining every 1 s"),
+                      ("window_busy_retraining_engine_thread",
+                       "the same, engine on a thread of the window's process")):
+        if key not in res:
+            continue
         r = res[key]
         lines.append(f"| {name} | {r['latency_us_p50']:.0f} | {r['latency_us_p99']:.0f} | "
                      f"{r['jitter_us_p99_minus_p50']:.0f} | {r['answered']}/{r['frames']} |")

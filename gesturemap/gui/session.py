@@ -381,17 +381,6 @@ class WindowEngine(Engine):
         old.close()
         self._edited()
 
-    def _cmd__snapshot_project(
-        self, sent: set[str], box: list[Any], done: threading.Event
-    ) -> None:
-        """The project as a message for a window in another process (see ``remote.py``)."""
-        from .remote import _project_message
-
-        try:
-            box.append(_project_message(self.project, sent))
-        finally:
-            done.set()
-
     def _cmd_save(
         self,
         folder: str | Path,

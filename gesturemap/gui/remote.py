@@ -1,0 +1,594 @@
+"""The window's engine in a process of its own.
+
+Painting and plotting are Python work on the window's GIL; an engine thread in the same process
+waits behind them, and its OSC outputs came up to ~20 ms late while the window redrew (see
+BENCHMARKS.md). So the window runs its engine — sources, pipeline, model, OSC out, synth,
+training — in a child process (DESIGN.md: "the window talks to the engine only through
+commands and snapshots, so the engine can live in a process of its own").
+
+- :class:`EngineProcess` is what the window holds. It has the attributes the window reads
+  (``project``, ``model``, ``last_result``, ``ring``, ``running``, ``recording``, counters,
+  ``stats()``) and :meth:`EngineProcess.command`, like an in-process
+  :class:`~gesturemap.gui.session.WindowEngine`.
+- The child runs a :class:`~gesturemap.gui.session.WindowEngine` on the project folder, applies
+  the window's commands between two frames, and sends a snapshot about 30 times a second: the
+  new input frames, the last result, the counters, and — when it changed — the project (its
+  settings and takes; the arrays of each take cross once).
+- Messages are JSON plus raw array bytes (:func:`encode` / :func:`decode`): nothing is pickled.
+- The child watches its pipe: when the window process dies, even killed, the child sees the
+  pipe close, stops the engine (finishing its saves) and exits. Takes are saved by the child as
+  they end, so killing the window never loses a completed take.
+
+This module imports no Qt: the child process never loads it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import dataclasses
+import itertools
+import json
+import multiprocessing
+import os
+import struct
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from .session import InputRing, TakeRef, WindowEngine
+
+__all__ = ["EngineProcess", "decode", "encode"]
+
+_ARRAY = "__ndarray__"
+_KINDS = set("biuf")  # numeric dtypes only: no object arrays can cross
+_FRAME = b"F"
+_JSON = b"J"
+
+
+# -- the wire format ---------------------------------------------------------------------------
+def encode(message: Any) -> bytes:
+    """``message`` (JSON types, numpy arrays and scalars, nested) as bytes: a JSON header where
+    each array is replaced by its dtype and shape, then the arrays' raw bytes."""
+    buffers: list[bytes] = []
+
+    def enc(o: Any) -> Any:
+        if isinstance(o, np.ndarray):
+            a = np.ascontiguousarray(o)
+            if a.dtype.kind not in _KINDS:
+                raise TypeError(f"cannot send an array of dtype {a.dtype}")
+            buffers.append(a.tobytes())
+            return {_ARRAY: len(buffers) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
+        if isinstance(o, dict):
+            return {str(k): enc(v) for k, v in o.items()}
+        if isinstance(o, (list, tuple)):
+            return [enc(v) for v in o]
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, Path):
+            return str(o)
+        return o
+
+    header = json.dumps(enc(message), separators=(",", ":")).encode()
+    parts = [_JSON, struct.pack("<II", len(header), len(buffers)), header]
+    for b in buffers:
+        parts += [struct.pack("<Q", len(b)), b]
+    return b"".join(parts)
+
+
+def decode(data: bytes) -> Any:
+    """The inverse of :func:`encode` (arrays come back read-only)."""
+    if data[:1] != _JSON:
+        raise ValueError("not an encoded message")
+    n_header, n_buffers = struct.unpack_from("<II", data, 1)
+    pos = 9
+    header = json.loads(data[pos : pos + n_header])
+    pos += n_header
+    buffers = []
+    for _ in range(n_buffers):
+        (n,) = struct.unpack_from("<Q", data, pos)
+        pos += 8
+        buffers.append(data[pos : pos + n])
+        pos += n
+
+    def dec(o: Any) -> Any:
+        if isinstance(o, dict):
+            if _ARRAY in o:
+                dtype = np.dtype(o["dtype"])
+                if dtype.kind not in _KINDS:
+                    raise ValueError(f"refusing an array of dtype {dtype}")
+                return np.frombuffer(buffers[o[_ARRAY]], dtype=dtype).reshape(o["shape"])
+            return {k: dec(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [dec(v) for v in o]
+        return o
+
+    return dec(header)
+
+
+def _frame_bytes(t: float, values: np.ndarray) -> bytes:
+    return _FRAME + struct.pack("<d", t) + np.ascontiguousarray(values, dtype=np.float64).tobytes()
+
+
+# -- what crosses: results and projects ----------------------------------------------------------
+def _result_dict(r: Any) -> dict[str, Any]:
+    return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+
+
+def _result(d: dict[str, Any]) -> Any:
+    from ..models.base import Result
+
+    known = {f.name for f in dataclasses.fields(Result)}
+    return Result(**{k: v for k, v in d.items() if k in known})
+
+
+def _take_dict(take: Any) -> dict[str, Any]:
+    return {"id": take.id, "label": take.label, "inputs": take.inputs, "times": take.times,
+            "outputs": take.outputs, "created": take.created}
+
+
+def _project_message(project: Any, sent: set[str]) -> dict[str, Any]:
+    """The project's document, and the arrays of the takes not yet sent (engine thread)."""
+    takes = list(project.takes)
+    doc = project._document(None, takes, list(project._removed))
+    new = [_take_dict(t) for t in takes if t.id not in sent]
+    sent.update(t.id for t in takes)
+    return {"document": doc, "new_takes": new}
+
+
+def _mirror(message: dict[str, Any], cache: dict[str, Any]) -> Any:
+    """A Project rebuilt from :func:`_project_message`; ``cache`` keeps takes by id."""
+    from ..project import Take, _project_from_document
+
+    for d in message["new_takes"]:
+        cache[d["id"]] = Take(d["id"], d["label"], d["inputs"], d["times"], d["outputs"],
+                              d["created"])
+    doc = message["document"]
+    project = _project_from_document(Path("<engine>"), doc)
+    for entry in doc["takes"]:
+        take = cache[entry["id"]]
+        project._add_loaded(dataclasses.replace(take, label=entry["label"]))
+    return project
+
+
+# -- the child process ---------------------------------------------------------------------------
+def _engine_main(commands: Any, states: Any, config: str) -> None:
+    """The child process: run a WindowEngine on the project folder until told to stop or until
+    the window's end of the pipe closes."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the window's to handle
+    cfg = json.loads(config)
+    send_lock = threading.Lock()
+
+    def send(message: dict[str, Any]) -> None:
+        data = encode(message)
+        with send_lock:
+            states.send_bytes(data)
+
+    try:
+        engine = _child_engine(cfg)
+        engine.start()
+    except BaseException as exc:  # say why, then exit
+        send({"kind": "failed", "error": f"{type(exc).__name__}: {exc}"})
+        return
+    send({"kind": "started", "osc_port": engine.osc_port})
+    sender = _Snapshots(engine, send, float(cfg.get("snapshot_hz", 30.0)))
+    thread = threading.Thread(target=sender.loop, name="gesturemap-snapshots", daemon=True)
+    thread.start()
+    refs: dict[int, Any] = {}
+    try:
+        while True:
+            try:
+                data = commands.recv_bytes()
+            except (EOFError, OSError):
+                break  # the window is gone
+            if data[:1] == _FRAME:
+                from ..sources.base import Frame
+
+                (t,) = struct.unpack_from("<d", data, 1)
+                engine.queue.put(Frame(t, np.frombuffer(data, np.float64, offset=9), "pad"))
+                continue
+            message = decode(data)
+            if message["kind"] == "stop":
+                break
+            _child_command(engine, message, refs, send)
+    finally:
+        sender.stop.set()
+        thread.join(timeout=2)
+        error = None
+        try:
+            engine.stop()
+        except BaseException as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        try:
+            sender.send_state(final=True)
+            send({"kind": "stopped", "error": error})
+        except (OSError, ValueError):
+            pass
+
+
+class _ChildEngine(WindowEngine):
+    """The window's engine, plus the project snapshot command of the child process."""
+
+    def _cmd__snapshot_project(self, sent: set[str], box: list[Any],
+                               done: threading.Event) -> None:
+        try:
+            box.append(_project_message(self.project, sent))
+        finally:
+            done.set()
+
+
+def _child_engine(cfg: dict[str, Any]) -> Any:
+    from ..project import Project
+
+    folder = Path(cfg["project_dir"])
+    project = Project.load(folder)
+    synth = None
+    if cfg.get("audio"):
+        from ..synth import Synth
+
+        synth = Synth((project.outputs or {}).get("synth"), base_dir=folder)
+    osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
+    return _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
+                        ring_frames=int(cfg.get("ring_frames", 1000)), synth=synth)
+
+
+def _child_command(engine: Any, message: dict[str, Any], refs: dict[int, Any],
+                   send: Any) -> None:
+    name, args = message["name"], list(message.get("args", []))
+    if name in ("remove_take", "restore_take", "relabel_take"):
+        key, take_id = args[0]["ref"], args[0]["id"]
+        args[0] = refs.setdefault(key, TakeRef(take_id))
+    if name == "save":
+        done, errors = threading.Event(), []
+        token = message["token"]
+
+        def reply() -> None:
+            done.wait(60)
+            send({"kind": "reply", "token": token, "done": done.is_set(), "edits": engine.edits,
+                  "errors": [f"{type(e).__name__}: {e}" for e in errors]})
+
+        engine.command("save", args[0], done, errors)
+        threading.Thread(target=reply, daemon=True).start()
+        return
+    engine.command(name, *args)
+
+
+class _Snapshots:
+    """Sends the engine's state to the window ~30 times a second (child process)."""
+
+    def __init__(self, engine: Any, send: Any, rate_hz: float) -> None:
+        self.engine = engine
+        self.send = send
+        self.period = 1.0 / rate_hz
+        self.stop = threading.Event()
+        self._ring_sent = 0
+        self._features_sent = 0
+        self._result: Any = None
+        self._stats_at = 0.0
+        self._labels: Any = None
+        self._signature: Any = None
+        self._project_sent: set[str] = set()
+
+    def loop(self) -> None:
+        while not self.stop.wait(self.period):
+            try:
+                self.send_state()
+            except (OSError, ValueError):
+                return  # the window is gone
+
+    def _new_frames(self, ring: Any, sent: int) -> tuple[int, Any]:
+        count = ring.count
+        new = min(count - sent, ring.capacity)
+        if new <= 0:
+            return count, None
+        t, v = ring.latest(new)
+        return count, {"t": t, "v": v}
+
+    def _project_signature(self) -> Any:
+        e = self.engine
+        p = e.project
+        takes = p.takes
+        return (getattr(e, "edits", 0), len(takes), takes[-1].id if takes else None,
+                tuple(p.classes), p.input_dim, p.input_names, p.output_names,
+                e.trainings)
+
+    def send_state(self, final: bool = False) -> None:
+        e = self.engine
+        msg: dict[str, Any] = {
+            "kind": "state", "running": e.running, "recording": e.recording,
+            "current_label": e.current_label, "frames_in": e.frames_in,
+            "trainings": e.trainings, "last_train_ms": getattr(e, "last_train_ms", None),
+            "errors": e.errors, "edits": getattr(e, "edits", 0),
+            "output": {"host": e.output.settings.host, "port": e.output.settings.port,
+                       "send_errors": getattr(e.output, "send_errors", 0)},
+        }
+        self._ring_sent, msg["ring"] = self._new_frames(e.ring, self._ring_sent)
+        features = getattr(e, "feature_ring", None)
+        if features is not None:
+            self._features_sent, msg["feature_ring"] = self._new_frames(
+                features, self._features_sent)
+        r = e.last_result
+        if r is not self._result:
+            self._result = r
+            msg["result"] = None if r is None else _result_dict(r)
+        model = e.model
+        labels = None if model is None else list(model.labels_)
+        if labels != self._labels:
+            self._labels = labels
+            msg["labels"] = labels
+        now = time.perf_counter()
+        if final or now - self._stats_at >= 0.5:
+            self._stats_at = now
+            msg["stats"] = e.stats()
+        signature = self._project_signature()
+        if signature != self._signature:
+            if final:  # the engine thread has stopped: nothing changes the project now
+                msg["project"] = _project_message(e.project, self._project_sent)
+            else:
+                # built on the engine thread, between two frames: a consistent project
+                done = threading.Event()
+                box: list[Any] = []
+                e.command("_snapshot_project", self._project_sent, box, done)
+                if done.wait(2.0) and box:
+                    msg["project"] = box[0]
+            if "project" in msg:
+                self._signature = signature
+        self.send(msg)
+
+
+# -- the window's side ---------------------------------------------------------------------------
+class _ModelInfo:
+    """What the window knows of the engine's model: its labels."""
+
+    def __init__(self, labels: list[Any]) -> None:
+        self.labels_ = labels
+
+
+class _OutputInfo:
+    def __init__(self, host: str, port: int, send_errors: int = 0) -> None:
+        self.settings = type("OutputSettings", (), {"host": host, "port": port})()
+        self.send_errors = send_errors
+
+
+class _PadQueue:
+    """``put(frame)`` for the mouse pad: frames go down the pipe to the engine process."""
+
+    def __init__(self, owner: EngineProcess) -> None:
+        self._owner = owner
+
+    def put(self, frame: Any) -> bool:
+        self._owner._send_bytes(_frame_bytes(frame.t, frame.values))
+        return False
+
+
+class EngineProcess:
+    """A :class:`~gesturemap.gui.session.WindowEngine` running in a child process.
+
+    Parameters
+    ----------
+    project : Project
+        The project as the window opens it. It must live in ``project_dir``; if that folder
+        has no project yet, the project is saved there first.
+    project_dir : path
+        The project's folder (or an untitled project's autosave folder): the engine process
+        loads the project from it and saves every take and edit there.
+    osc_in : (host, port) or None
+    trainer : "process" or "thread"
+    audio : bool, default False
+        Play the project's synth mapping on the built-in synth (in the engine process).
+    ring_frames : int, default 1000
+        Input frames kept for the window's plot.
+    snapshot_hz : float, default 30
+    """
+
+    def __init__(self, project: Any, *, project_dir: str | os.PathLike[str],
+                 osc_in: tuple[str, int] | None = None, trainer: str = "process",
+                 audio: bool = False, ring_frames: int = 1000,
+                 snapshot_hz: float = 30.0) -> None:
+        self.project_dir = Path(project_dir)
+        if not (self.project_dir / "project.json").exists():
+            project.save(self.project_dir)
+        self.project = project
+        trained = getattr(project, "trained", None)
+        self.model: Any = None if trained is None else _ModelInfo(list(trained.labels_))
+        self.running = trained is not None
+        self.recording = False
+        self.current_label: Any = None
+        self.last_result: Any = None
+        self.ring = InputRing(ring_frames)
+        self.feature_ring = InputRing(ring_frames)
+        self.frames_in = 0
+        self.trainings = 0
+        self.last_train_ms: float | None = None
+        self.errors = 0
+        self.edits = 0
+        self.osc_port: int | None = None
+        out = dict(getattr(project, "outputs", None) or {})
+        self.output = _OutputInfo(out.get("host", "127.0.0.1"), int(out.get("port", 12000)))
+        self.queue = _PadQueue(self)
+        self.exception: str | None = None
+        self._stats: dict[str, Any] = {}
+        self._config = json.dumps({
+            "project_dir": str(self.project_dir), "osc_in": list(osc_in) if osc_in else None,
+            "trainer": trainer, "audio": bool(audio), "ring_frames": ring_frames,
+            "snapshot_hz": snapshot_hz})
+        self._send_lock = threading.Lock()
+        self._replies: dict[int, tuple[threading.Event, list[Any]]] = {}
+        self._tokens = itertools.count(1)
+        self._ref_keys = itertools.count(1)
+        self._takes: dict[str, Any] = {}
+        self._started = threading.Event()
+        self._stopped = threading.Event()
+        self._process: Any = None
+        self._commands: Any = None
+        self._states: Any = None
+        self._receiver: threading.Thread | None = None
+        #: the last state message's arrival (time.perf_counter())
+        self.last_snapshot = 0.0
+        #: snapshots that could not be applied (should stay 0)
+        self.snapshot_errors = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self, timeout_s: float = 60.0) -> EngineProcess:
+        """Start the engine process and wait until its engine runs (raises if it cannot)."""
+        ctx = multiprocessing.get_context("spawn")
+        cmd_read, cmd_write = ctx.Pipe(duplex=False)
+        state_read, state_write = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_engine_main, args=(cmd_read, state_write,
+                                                              self._config),
+                                    name="gesturemap-engine", daemon=False)
+        # not a daemon: it starts a training worker of its own. It ends when told to stop or
+        # when its pipe closes — at the latest when this process exits, even killed.
+        self._process.start()
+        atexit.register(self._close_pipe)
+        cmd_read.close()
+        state_write.close()
+        self._commands, self._states = cmd_write, state_read
+        self._receiver = threading.Thread(target=self._receive, name="gesturemap-engine-rx",
+                                          daemon=True)
+        self._receiver.start()
+        if not self._started.wait(timeout_s) or self.exception is not None:
+            self._kill()
+            raise GesturemapError(
+                f"the engine process did not start: {self.exception or 'timed out'}")
+        return self
+
+    def stop(self, timeout_s: float = 20.0) -> None:
+        """Stop the engine (it finishes its saves) and wait for its process to end."""
+        if self._process is None:
+            return
+        try:
+            self._send_bytes(encode({"kind": "stop"}))
+        except (OSError, ValueError):
+            pass
+        self._stopped.wait(timeout_s)
+        self._process.join(timeout=5)
+        self._kill()
+        if self._receiver is not None:
+            self._receiver.join(timeout=2)
+        if self.exception and os.environ.get("GESTUREMAP_RAISE") == "1":
+            raise GesturemapError(f"the engine process failed: {self.exception}")
+
+    def _close_pipe(self) -> None:
+        """Close the command pipe: the engine process sees it and stops by itself."""
+        try:
+            self._commands.close()
+        except (OSError, AttributeError):
+            pass
+
+    def _kill(self) -> None:
+        proc = self._process
+        if proc is not None and proc.is_alive():
+            proc.kill()
+            proc.join(timeout=5)
+        self._close_pipe()
+        atexit.unregister(self._close_pipe)
+
+    @property
+    def pid(self) -> int | None:
+        """The engine process's id."""
+        return None if self._process is None else self._process.pid
+
+    # -- commands ----------------------------------------------------------------------------
+    def _send_bytes(self, data: bytes) -> None:
+        with self._send_lock:
+            self._commands.send_bytes(data)
+
+    def command(self, name: str, *args: Any) -> None:
+        """Send a command to the engine (never waits for it to run).
+
+        Arguments cross as JSON and arrays. ``save`` takes ``(folder, done, errors)`` as on
+        :class:`~gesturemap.gui.session.WindowEngine`: ``done`` (a threading.Event) is set and
+        ``errors`` filled when the engine process has saved. Take edits take a
+        :class:`~gesturemap.gui.session.TakeRef`.
+        """
+        message: dict[str, Any] = {"kind": "command", "name": name}
+        if name == "save":
+            folder, done, errors = args
+            token = next(self._tokens)
+            self._replies[token] = (done, errors)
+            message["token"] = token
+            args = (str(folder),)
+        elif name in ("remove_take", "restore_take", "relabel_take"):
+            ref = args[0]
+            if getattr(ref, "key", None) is None:
+                ref.key = next(self._ref_keys)
+            if name == "remove_take" and ref.take is None:
+                ref.take = next((t for t in self.project.takes if t.id == ref.id), None)
+            args = ({"ref": ref.key, "id": ref.id}, *args[1:])
+        message["args"] = list(args)
+        try:
+            self._send_bytes(encode(message))
+        except (OSError, ValueError) as exc:
+            self.exception = self.exception or f"engine process gone ({exc})"
+
+    def stats(self) -> dict[str, Any]:
+        """The engine's health counters (as of the last snapshot)."""
+        return dict(self._stats) or {"dropped_frames": 0, "bad_packets": 0,
+                                     "step_us_p50": None, "latency_us_p99": None}
+
+    # -- snapshots ---------------------------------------------------------------------------
+    def _receive(self) -> None:
+        while True:
+            try:
+                message = decode(self._states.recv_bytes())
+            except (EOFError, OSError):
+                break
+            kind = message["kind"]
+            if kind == "state":
+                try:
+                    self._apply_state(message)
+                except Exception as exc:  # keep receiving; the window shows the last state
+                    self.snapshot_errors += 1
+                    self.exception = self.exception or f"snapshot: {type(exc).__name__}: {exc}"
+            elif kind == "started":
+                self.osc_port = message["osc_port"]
+                self._started.set()
+            elif kind == "reply":
+                done, errors = self._replies.pop(message["token"], (None, None))
+                if done is not None:
+                    self.edits = max(self.edits, message["edits"])
+                    errors.extend(GesturemapError(e) for e in message["errors"])
+                    if message["done"]:
+                        done.set()
+            elif kind == "failed":
+                self.exception = message["error"]
+                self._started.set()
+            elif kind == "stopped":
+                if message.get("error"):
+                    self.exception = message["error"]
+                self._stopped.set()
+        self._stopped.set()
+        self._started.set()
+
+    def _apply_state(self, m: dict[str, Any]) -> None:
+        if "project" in m:
+            self.project = _mirror(m["project"], self._takes)
+        for key in ("ring", "feature_ring"):
+            new = m.get(key)
+            if new is not None:
+                ring = getattr(self, key)
+                for t, v in zip(new["t"], new["v"], strict=True):
+                    ring.push(float(t), v)
+        if "labels" in m:
+            self.model = None if m["labels"] is None else _ModelInfo(m["labels"])
+        if "result" in m:
+            self.last_result = None if m["result"] is None else _result(m["result"])
+        if "stats" in m:
+            self._stats = m["stats"]
+        out = m["output"]
+        self.output = _OutputInfo(out["host"], out["port"], out["send_errors"])
+        self.current_label = m["current_label"]
+        self.frames_in = m["frames_in"]
+        self.last_train_ms = m["last_train_ms"]
+        self.errors = m["errors"]
+        # counters last: a window waiting on them then finds the project and model in place
+        self.edits = m["edits"]
+        self.running, self.recording = m["running"], m["recording"]
+        self.trainings = m["trainings"]
+        self.last_snapshot = time.perf_counter()

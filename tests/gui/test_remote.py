@@ -1,0 +1,290 @@
+"""The window's engine in its own process (gesturemap.gui.remote).
+
+Real parts: a spawned engine process, loopback UDP for OSC in and out, a real window in a
+child process that is killed with SIGKILL, and a window thread that holds the GIL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+from gesturemap.bench import find_reference
+from gesturemap.bench_latency import _project
+from gesturemap.gui.remote import EngineProcess, decode, encode
+from gesturemap.gui.session import TakeRef
+from gesturemap.project import Project
+from gesturemap.sources.base import Frame
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _msg(address, *values):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v)
+    return b.build().dgram
+
+
+def _udp_rx():
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(5)
+    return rx
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(condition, timeout=10.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return find_reference(None)
+
+
+@pytest.fixture
+def trained(tmp_path, reference):
+    """An HHMM project trained on XMM's reference workload; outputs go to a test socket."""
+    folder = _project(tmp_path / "proj", reference)
+    rx = _udp_rx()
+    project = Project.load(folder)
+    project.outputs = {"host": "127.0.0.1", "port": rx.getsockname()[1]}
+    project.sensor = {"transport": "osc", "profile": "wekinator", "port": _free_port()}
+    project.save(folder)
+    yield folder, rx
+    rx.close()
+
+
+def test_wire_format_round_trip_and_refuses_objects():
+    msg = {"a": [1, 2.5, None, "x", True], "arr": np.arange(6.0).reshape(2, 3),
+           "nested": {"i": np.int32(7), "b": np.array([True, False]),
+                      "u": np.arange(3, dtype=np.uint8)}, "nan": float("nan")}
+    back = decode(encode(msg))
+    np.testing.assert_array_equal(back["arr"], msg["arr"])
+    assert back["arr"].dtype == np.float64 and back["arr"].shape == (2, 3)
+    assert back["nested"]["i"] == 7 and back["nested"]["b"].dtype == bool
+    np.testing.assert_array_equal(back["nested"]["u"], [0, 1, 2])
+    assert back["a"] == [1, 2.5, None, "x", True] and np.isnan(back["nan"])
+    with pytest.raises(TypeError):
+        encode({"o": np.array([object()])})
+    with pytest.raises(ValueError):
+        decode(b"\x80\x04pickle")
+
+
+def test_engine_process_runs_records_edits_and_saves(trained, reference, tmp_path):
+    folder, rx = trained
+    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    engine = EngineProcess(Project.load(folder), project_dir=folder,
+                           osc_in=("127.0.0.1", 0), trainer="thread").start()
+    try:
+        assert engine.pid != os.getpid() and engine.osc_port
+        assert engine.running and engine.model.labels_ == sorted(engine.model.labels_)
+        # OSC in -> the engine process -> OSC out, and the snapshot follows
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for x in frames[:50]:
+            tx.sendto(_msg("/wek/inputs", *map(float, x)), ("127.0.0.1", engine.osc_port))
+            data, _ = rx.recvfrom(65536)
+            while not data.startswith(b"/wek/outputs"):
+                data, _ = rx.recvfrom(65536)
+        assert _wait(lambda: engine.frames_in == 50)
+        assert engine.last_result is not None
+        assert engine.last_result.likelihoods.shape == (len(engine.model.labels_),)
+        _, values = engine.ring.latest(50)
+        np.testing.assert_array_equal(values, frames[:50])
+        assert engine.stats()["frames_in"] >= 49  # refreshed twice a second
+
+        # a take recorded from frames put by the window (the mouse pad's path)
+        takes = len(engine.project.takes)
+        engine.command("add_class", "new")
+        engine.command("start_recording", "new")
+        assert _wait(lambda: engine.recording)
+        for i, x in enumerate(frames[100:140]):
+            engine.queue.put(Frame(time.perf_counter(), x, "pad"))
+            time.sleep(0.002 if i % 4 else 0.0)
+        engine.command("stop_recording")
+        assert _wait(lambda: len(engine.project.takes) == takes + 1)
+        take = engine.project.takes[-1]
+        assert take.label == "new" and "new" in engine.project.classes
+        np.testing.assert_array_equal(take.inputs, frames[100:140])
+        assert _wait(lambda: (folder / "takes" / f"{take.id}.npz").exists())
+
+        # delete, undo (the data comes back from the engine process), relabel the restored take
+        ref = TakeRef(take.id)
+        engine.command("remove_take", ref)
+        assert _wait(lambda: len(engine.project.takes) == takes)
+        engine.command("restore_take", ref)
+        assert _wait(lambda: len(engine.project.takes) == takes + 1)
+        back = engine.project.takes[-1]
+        assert back.id != take.id and np.array_equal(back.inputs, take.inputs)
+        engine.command("relabel_take", ref, engine.project.classes[0])
+        assert _wait(lambda: engine.project.takes[-1].label == engine.project.classes[0])
+
+        # retrain in the engine process: the new labels reach the window
+        trainings = engine.trainings
+        engine.command("train")
+        assert _wait(lambda: engine.trainings == trainings + 1, timeout=60)
+        assert engine.last_train_ms > 0
+
+        # save as: the window learns when it is done
+        done, errors = threading.Event(), []
+        engine.command("save", tmp_path / "copy", done, errors)
+        assert done.wait(20) and not errors
+        copy = Project.load(tmp_path / "copy")
+        assert [t.id for t in copy.takes] == [t.id for t in engine.project.takes]
+        assert engine.edits > 0
+    finally:
+        engine.stop()
+    assert engine.exception is None and engine.snapshot_errors == 0
+    assert not engine._process.is_alive() and engine._process.exitcode == 0
+
+
+WINDOW = textwrap.dedent("""
+    import os, sys
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6 import QtCore, QtWidgets
+    from gesturemap.project import Project
+    from gesturemap.gui.window import MainWindow
+    folder = sys.argv[1]
+    app = QtWidgets.QApplication([])
+    window = MainWindow(Project.load(folder), folder, trainer="thread")
+    window.show()
+    print("ready", window.engine.pid, flush=True)
+    app.exec()
+""")
+
+
+def test_killing_the_window_keeps_every_completed_take(tmp_path):
+    folder = tmp_path / "proj"
+    port = _free_port()
+    # an OSC sensor (Wekinator's /wek/inputs): the mouse pad stays quiet
+    Project("kill", model="hhmm", classes=["wave", "tap"],
+            sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
+    env = dict(os.environ, GESTUREMAP_RAISE="0")
+    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), str(port)],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = window.stdout.readline().split()
+        assert line[0] == "ready", line
+        engine_pid = int(line[1])
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rng = np.random.default_rng(3)
+        sent = []
+        # a foot pedal's startRecording / stopRecording around a sensor's frames, twice
+        for _ in range(2):
+            tx.sendto(_msg("/wekinator/control/startRecording"), ("127.0.0.1", port))
+            time.sleep(0.2)
+            frames = rng.standard_normal((60, 3))
+            for x in frames:
+                tx.sendto(_msg("/wek/inputs", *map(float, x)), ("127.0.0.1", port))
+                time.sleep(0.005)
+            time.sleep(0.1)
+            tx.sendto(_msg("/wekinator/control/stopRecording"), ("127.0.0.1", port))
+            sent.append(frames)
+            time.sleep(0.3)
+        assert _wait(lambda: len(list((folder / "takes").glob("*.npz"))) == 2)
+        os.kill(window.pid, signal.SIGKILL)
+        window.wait(10)
+    finally:
+        if window.poll() is None:
+            window.kill()
+    # the engine process sees its window gone and ends by itself
+    assert _wait(lambda: not Path(f"/proc/{engine_pid}").exists()
+                 or "zombie" in Path(f"/proc/{engine_pid}/status").read_text().lower(),
+                 timeout=20)
+    project = Project.load(folder)
+    assert [t.label for t in project.takes] == ["wave", "wave"]
+    for take, frames in zip(project.takes, sent, strict=True):
+        # OSC floats are 32-bit: the take holds exactly what was sent
+        np.testing.assert_array_equal(take.inputs, frames.astype(np.float32))
+
+
+SENDER = textwrap.dedent("""
+    import json, socket, sys, time
+    from pythonosc.osc_message_builder import OscMessageBuilder
+    port, seconds = int(sys.argv[1]), float(sys.argv[2])
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", int(sys.argv[3])))
+    rx.settimeout(0.001)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    b = OscMessageBuilder("/wek/inputs")
+    for v in (0.1, 0.2, 0.3, 0.1, 0.2, 0.3):
+        b.add_arg(v)
+    packet = b.build().dgram
+    print("go", flush=True)
+    arrivals, sent, t0 = [], 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        tx.sendto(packet, ("127.0.0.1", port))
+        sent += 1
+        next_t = t0 + sent * 0.005
+        while time.perf_counter() < next_t:
+            try:
+                if rx.recv(65536).startswith(b"/wek/outputs"):
+                    arrivals.append(time.perf_counter())
+            except socket.timeout:
+                pass
+    print(json.dumps({"sent": sent, "arrivals": arrivals}), flush=True)
+""")
+
+
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, mode):
+    """The window's thread holds the GIL for about a second (one long C-level call, as a
+    huge redraw can); a sensor in another process keeps sending at 200 frames/s. With the
+    engine in its own process every frame is answered at once; on a thread of the window's
+    process the answers wait for the window (the reason for the process)."""
+    from gesturemap.gui.window import MainWindow
+
+    folder, rx = trained
+    out_port = rx.getsockname()[1]
+    rx.close()  # the sender process listens there
+    project = Project.load(folder)
+    port = project.sensor["port"]
+    window = MainWindow(project, folder, trainer="thread", engine=mode)
+    qtbot.addWidget(window)
+    window.show()
+    sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "3", str(out_port)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert sender.stdout.readline().strip() == "go"
+        time.sleep(0.8)
+        started = time.perf_counter()
+        sum(range(25_000_000))  # holds the GIL throughout: no bytecode runs inside
+        held = time.perf_counter() - started
+        result = json.loads(sender.stdout.readline())
+    finally:
+        sender.kill()
+        sender.wait()
+        window._ask_save = lambda: "discard"
+        window.close()
+    arrivals = np.array(result["arrivals"])
+    longest_silence = np.diff(arrivals).max()
+    assert held > 0.4 and len(arrivals) > 0.9 * result["sent"]
+    if mode == "process":
+        # answers kept coming every 5 ms or so while the window was stuck
+        assert longest_silence < 0.1, longest_silence
+    else:
+        # no answer at all while the window held the GIL
+        assert longest_silence > 0.5 * held, longest_silence
