@@ -160,6 +160,27 @@ class Report:
             }
         return report
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Report:
+        """A report back from :meth:`to_dict` (or its JSON), e.g. to redraw its plots."""
+        confusion = data.get("confusion")
+        return cls(
+            task=data["task"],
+            model=data["model"],
+            params=dict(data.get("params") or {}),
+            protocol=dict(data.get("protocol") or {}),
+            labels=list(data.get("labels") or []),
+            accuracy=data.get("accuracy"),
+            confusion=None if confusion is None else np.asarray(confusion, dtype=np.int64),
+            per_class=list(data.get("per_class") or []),
+            macro_f1=data.get("macro_f1"),
+            early=data.get("early_recognition"),
+            regression=data.get("regression"),
+            folds=list(data.get("folds") or []),
+            predictions=list(data.get("predictions") or []),
+            seconds=float(data.get("seconds") or 0.0),
+        )
+
     # ---- output ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
