@@ -240,6 +240,7 @@ def test_report_files(tmp_path):
     report.to_json(tmp_path / "r.json")
     saved = json.loads((tmp_path / "r.json").read_text())
     assert saved["accuracy"] == pytest.approx(report.accuracy)
+    assert ev.Report.from_dict(saved).to_dict() == report.to_dict()  # a saved report reloads
     assert saved["confusion"] == report.confusion.tolist()
     assert saved["labels"] == list(LABELS)
     rows = report.to_csv(tmp_path / "r.csv").splitlines()
