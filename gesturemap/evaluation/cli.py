@@ -118,6 +118,11 @@ def _report(args: argparse.Namespace) -> Any:
     if args.project:
         if args.train or args.test:
             raise GesturemapError("give either --project or --train/--test, not both")
+        if args.standardize:
+            raise GesturemapError(
+                "--standardize is for dataset files: a project scales its inputs with its own "
+                "feature pipeline (add a standardize stage to it)"
+            )
         if args.leave_one_out or args.group_by:
             raise GesturemapError(
                 "a project is split by takes: use --folds K or --leave-one-take-out"

@@ -213,12 +213,17 @@ class FoldResult:
 
 
 def _stream_all(
-    model: Any, test: Dataset, fractions: Sequence[float], regression: bool
+    model: Any,
+    test: Dataset,
+    fractions: Sequence[float],
+    regression: bool,
+    note: Callable[[str], None],
 ) -> tuple[list[list[Any]], list[np.ndarray]]:
     """Labels at the checkpoints, and every frame's regression output, of each recording."""
     stream = model.stream()
     early, outputs = [], []
-    for recording in test:
+    for i, recording in enumerate(test):
+        note(f"streaming {i}/{len(test)}")
         stream.reset()
         marks = set(checkpoints(recording.length, fractions))
         at: dict[int, Any] = {}
@@ -242,31 +247,44 @@ def run_fold(
     test_index: np.ndarray,
     fractions: Sequence[float] = FRACTIONS,
     early: str = "stream",
+    tick: Callable[[str], None] | None = None,
 ) -> FoldResult:
-    """Train a new model on ``train``; test it on every recording of ``test``."""
+    """Train a new model on ``train``; test it on every recording of ``test``.
+
+    ``tick(note)``, when given, is called as the fold goes (fitting, testing k/n) for a
+    progress report.
+    """
+    note = tick or (lambda _: None)
     regression = train.is_bimodal
     model = build(*spec)
+    note(f"fitting on {len(train)} recordings")
     start = time.perf_counter()
     model.fit(train)
     fit_s = time.perf_counter() - start
     truth = [r.label for r in test]
     sequences = [r.inputs for r in test]
+    n = len(sequences)
     predicted = early_labels = output_truth = output_estimate = None
     predict_s = stream_s = 0.0
     if not regression:
         start = time.perf_counter()
-        predicted = list(model.predict(sequences))
+        predicted = []
+        step = max(1, n // 10)  # chunks: a model may compare the sequences in parallel
+        for i in range(0, n, step):
+            note(f"predicting {i}/{n}")
+            predicted += list(model.predict(sequences[i : i + step]))
         predict_s = time.perf_counter() - start
     start = time.perf_counter()
     if regression:
-        _, outputs = _stream_all(model, test, fractions, regression=True)
+        _, outputs = _stream_all(model, test, fractions, True, note)
         output_estimate = np.vstack(outputs)
         output_truth = np.vstack([r.outputs for r in test])
     elif early == "stream":
-        early_labels, _ = _stream_all(model, test, fractions, regression=False)
+        early_labels, _ = _stream_all(model, test, fractions, False, note)
     elif early == "prefix":
         early_labels = []
-        for x in sequences:
+        for i, x in enumerate(sequences):
+            note(f"early recognition {i}/{n}")
             early_labels.append(
                 list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
             )
@@ -305,6 +323,7 @@ class Progress:
         self.done = 0
         self._start = time.perf_counter()
         self._tty = enabled and sys.stderr.isatty()
+        self._last = time.perf_counter()
 
     def _write(self, text: str, final: bool = False) -> None:
         if not self.enabled:
@@ -314,6 +333,19 @@ class Progress:
         else:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
+
+    def note(self, text: str) -> None:
+        """Say what the current step is doing: in place on a terminal; elsewhere (a log) at
+        most one line every 10 s."""
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not self._tty and now - self._last < 10.0:
+            return
+        self._last = now
+        self._write(
+            f"{self.label} {self.done}/{self.total} done, {now - self._start:.0f} s · {text}"
+        )
 
     def advance(self, note: str = "") -> None:
         self.done += 1
@@ -360,14 +392,14 @@ def _run(
     bar = Progress(len(tasks), label=f"eval {spec[0]}", enabled=progress)
     start = time.perf_counter()
 
-    def one(train_index: np.ndarray, test_index: np.ndarray) -> FoldResult:
+    def one(train_index: np.ndarray, test_index: np.ndarray, tick: Any = None) -> FoldResult:
         train, test = prepare(train_index, test_index)
-        return run_fold(spec, train, test, test_index, fractions, early)
+        return run_fold(spec, train, test, test_index, fractions, early, tick)
 
     results: list[FoldResult] = []
     if n_jobs == 1 or len(tasks) == 1:
         for train_index, test_index in tasks:
-            results.append(one(train_index, test_index))
+            results.append(one(train_index, test_index, bar.note))
             bar.advance(f"fold accuracy {_fold_note(results[-1])}")
     else:
         from joblib import Parallel, delayed
