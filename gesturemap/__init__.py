@@ -10,6 +10,7 @@ from __future__ import annotations
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from .models import (
+    DTW,
     GMM,
     HHMM,
     KNN,
@@ -31,3 +32,4 @@ __version__ = "0.1.0"
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
            "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
+__all__ += ["DTW"]

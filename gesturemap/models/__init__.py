@@ -19,6 +19,7 @@ from .classic import (
     NaiveBayes,
     Polynomial,
 )
+from .dtw import DTW, DTWStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
 from .xmm_import import load_xmm
@@ -27,3 +28,4 @@ __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MOD
            "Result", "load", "load_xmm", "restore"]
 __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", "Linear", "MLP",
             "NaiveBayes", "Polynomial", "SVM"]
+__all__ += ["DTW", "DTWStream"]

@@ -59,6 +59,9 @@ class Result:
     output : (D_out,) regression output (bimodal models), else None.
     output_covariance : (D_out, D_out) its covariance, else None.
     class_outputs, class_output_covariances : each class's regression output, else None.
+    distances : (C,) each class's distance to this moment of the stream (DTW: the least cost
+        of a match of one of its templates ending now), else None.
+    match : the label whose distance is under the model's threshold now (DTW), else None.
     """
 
     label: Any
@@ -75,6 +78,8 @@ class Result:
     output_covariance: np.ndarray | None = None
     class_outputs: np.ndarray | None = None
     class_output_covariances: np.ndarray | None = None
+    distances: np.ndarray | None = None
+    match: Any = None
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:

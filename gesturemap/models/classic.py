@@ -31,12 +31,12 @@ import numpy as np
 
 from ..errors import GesturemapError
 from . import _classic_kernels as _k
+from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,
     Cancel,
     ProgressCallback,
     Result,
-    StreamBase,
     _frozen,
     bad_param,
     check_choice,
@@ -139,14 +139,7 @@ class ClassicModel(BaseModel):
                             for i, c in enumerate(classes)])
         keep = _subsample(y, int(self.max_frames))
         x, y = x[keep], y[keep]
-        mean = np.zeros(d_in)
-        scale = np.ones(d_in)
-        if self.standardize:
-            mean = x.mean(axis=0)
-            std = x.std(axis=0)
-            # a constant channel keeps scale 1, as scikit-learn's StandardScaler does
-            scale = np.where(std < 10 * np.finfo(np.float64).eps * np.maximum(1, abs(mean)),
-                             1.0, std)
+        mean, scale = fit_standardization(x, self.standardize)
         z = np.ascontiguousarray((x - mean) / scale)
         if cancel is not None and cancel.is_set():
             from ..errors import TrainingCancelled
@@ -267,18 +260,15 @@ class ClassicModel(BaseModel):
         raise NotImplementedError  # pragma: no cover
 
 
-class ClassicStream(StreamBase):
+class ClassicStream(StandardizingStream):
     """Run-time state of a classic model: its likelihood window and scratch buffers."""
 
     def __init__(self, model: ClassicModel) -> None:
         self.model = model
         self.labels = list(model.labels_)
         c = len(self.labels)
-        self._din = model.input_dim_
-        self._mean = model.arrays_["mean"]
-        self._scale = model.arrays_["scale"]
+        self._init_standardization(model.arrays_["mean"], model.arrays_["scale"])
         self._eval = model._new_evaluator()
-        self._z = np.zeros(self._din)
         self._regressor = model.output_dim_ > 0
         self._out = np.zeros(model.output_dim_)
         self._proba = np.zeros(c)
@@ -299,16 +289,14 @@ class ClassicStream(StreamBase):
 
     def step(self, frame: Any) -> Result:
         """One (D_in,) frame; returns a frozen :class:`Result`."""
-        x = self._check_frame(frame)
-        np.subtract(x, self._mean, out=self._z)
-        np.divide(self._z, self._scale, out=self._z)
+        z = self._standardize(frame)
         if self._regressor:
-            self._eval(self._z, self._out)
+            self._eval(z, self._out)
             u = self._uniform
             return Result(label=self.labels[0], label_index=0, likelihoods=u,
                           log_likelihoods=self._uniform_log, instant_likelihoods=u,
                           instant_normalized_likelihoods=u, output=_frozen(self._out))
-        self._eval(self._z, self._proba)
+        self._eval(z, self._proba)
         best = _k.smooth(self._proba, MIN_PROBABILITY, self._logbuf, self._counts, self._pos,
                          self._slog, self._inorm, self._snorm)
         return Result(

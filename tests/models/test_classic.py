@@ -3,6 +3,8 @@ models give identical outputs, and wrong uses fail clearly."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from sklearn.ensemble import AdaBoostClassifier
@@ -18,6 +20,17 @@ import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError
 
 from .conftest import small_dataset
+
+
+def rewrite_arrays(path, change):
+    """Change a saved model's arrays in place (``change(arrays)``), as a hand-edited file would;
+    its checksum is dropped so that only the arrays' own checks can refuse it."""
+    arrays = dict(np.load(path.with_suffix(".npz")))
+    change(arrays)
+    np.savez(path.with_suffix(".npz"), **arrays)
+    meta = json.loads(path.read_text())
+    meta.pop("arrays_sha256", None)
+    path.write_text(json.dumps(meta))
 
 
 def _frames(model, ds):
@@ -131,14 +144,7 @@ def test_saved_models_give_identical_outputs(ref, tmp_path):
 def test_tampered_tree_is_refused(ref, tmp_path):
     """A saved tree whose child points backwards would loop forever: load refuses it."""
     path = gm.DecisionTree().fit(small_dataset(ref, False)).save(tmp_path / "tree")
-    arrays = dict(np.load(path.with_suffix(".npz")))
-    arrays["left"][0] = 0
-    np.savez(path.with_suffix(".npz"), **arrays)
-    import json
-
-    meta = json.loads(path.read_text())
-    meta.pop("arrays_sha256", None)
-    path.write_text(json.dumps(meta))
+    rewrite_arrays(path, lambda a: a["left"].__setitem__(0, 0))
     with pytest.raises(FormatError, match="children"):
         gm.load(path)
 

@@ -35,6 +35,7 @@ CLASSIC_REGRESSORS = {
     "polynomial": lambda: gm.Polynomial(2),
 }
 FACTORIES.update(CLASSIC)
+FACTORIES["dtw"] = lambda: gm.DTW()
 FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 
@@ -117,6 +118,13 @@ def test_step_matches_batch_computation(case):
     res = model.stream().run(xs)
     if name in CLASSIC_REGRESSORS:
         np.testing.assert_array_equal([r.output for r in res], model.predict_outputs(xs))
+    elif name == "dtw":
+        # a stream's distance is the best match ending now, over every start: at most the
+        # whole-sequence distance (unbanded), which starts at the first frame
+        model.set_params(band=1.0)
+        assert (res[-1].distances <= model.distances(xs) * (1 + 1e-12)).all()
+        np.testing.assert_allclose(model.log_likelihood(xs),
+                                   -model.distances(xs) / model.temperature_)
     elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
         w = model.likelihood_window

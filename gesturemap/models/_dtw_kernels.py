@@ -1,0 +1,154 @@
+"""Dynamic time warping kernels, compiled with numba: whole-sequence DTW (with a Sakoe-Chiba
+band and early abandoning) and the streaming, open-begin DTW of SPRING (Sakurai, Faloutsos and
+Yamamuro, "Stream monitoring under the time warping distance", ICDE 2007).
+
+Both use the squared Euclidean distance between frames (all channels together, "dependent"
+DTW) and the symmetric step: a cell adds its frame distance to the least of its three
+predecessors (diagonal, horizontal, vertical), unweighted. Templates are stored back to back in
+one (sum of lengths, D) array; template ``k`` owns rows ``offsets[k]`` to ``offsets[k + 1]``.
+
+Every kernel is ``nogil`` (whole sequences can be matched on several threads) and
+``cache=True``; the streaming step allocates nothing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+_JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+
+@njit(**_JIT)
+def _sqdist(a, i, b, j):
+    s = 0.0
+    for d in range(a.shape[1]):
+        u = a[i, d] - b[j, d]
+        s += u * u
+    return s
+
+
+@njit(**_JIT)
+def dtw(a, b, band, cutoff):
+    """DTW distance between sequences ``a`` (n, D) and ``b`` (m, D).
+
+    ``band`` in (0, 1]: cell (i, j) is allowed when ``j`` lies within ``band * max(n, m)``
+    frames of the diagonal ``i * m / n`` (1 = no band; the radius never drops below
+    ``|n - m|`` nor 1, so a path always exists). Returns ``inf`` as soon as a whole row costs
+    more than ``cutoff``, and whenever the distance is more than ``cutoff`` (early
+    abandoning: that pair cannot beat a distance already found).
+    """
+    n, m = a.shape[0], b.shape[0]
+    radius = max(band * max(n, m), abs(n - m), 1.0)
+    # prev[j + 1] = D(i - 1, j), cur[j + 1] = D(i, j); index 0 is the column before the first
+    prev = np.full(m + 1, np.inf)
+    cur = np.full(m + 1, np.inf)
+    prev[0] = 0.0  # the corner: every path starts at (0, 0)
+    prev_lo, prev_hi = 0, 0  # the cells each buffer holds (the rest is inf)
+    cur_lo, cur_hi = 1, 0
+    for i in range(n):
+        centre = (i + 0.5) * m / n - 0.5
+        lo = max(0, int(math.floor(centre - radius)))
+        hi = min(m - 1, int(math.ceil(centre + radius)))
+        for j in range(cur_lo, cur_hi + 1):  # clear what this buffer held two rows ago
+            cur[j] = np.inf
+        row_min = np.inf
+        for j in range(lo, hi + 1):
+            best = prev[j]
+            if prev[j + 1] < best:
+                best = prev[j + 1]
+            if cur[j] < best:
+                best = cur[j]
+            v = _sqdist(a, i, b, j) + best
+            cur[j + 1] = v
+            if v < row_min:
+                row_min = v
+        if row_min > cutoff:
+            return np.inf
+        prev, cur = cur, prev
+        cur_lo, cur_hi = prev_lo, prev_hi
+        prev_lo, prev_hi = lo + 1, hi + 1
+    return prev[m] if prev[m] <= cutoff else np.inf
+
+
+@njit(**_JIT)
+def class_distances(query, templates, offsets, template_class, band, normalize, per_class,
+                    out):
+    """The least DTW distance from ``query`` to each class's templates, into ``out`` (C,).
+
+    ``normalize``: divide each distance by its template's length. ``per_class``: every class
+    gets its exact least distance; otherwise only the overall nearest template is exact (the
+    others abandon as soon as they cannot beat it: 1-nearest-neighbour search). Returns the
+    index of the nearest template.
+    """
+    out[:] = np.inf
+    best_k = 0
+    best = np.inf
+    for k in range(offsets.shape[0] - 1):
+        c = template_class[k]
+        m = offsets[k + 1] - offsets[k]
+        scale = float(m) if normalize else 1.0
+        limit = out[c] if per_class else best
+        d = dtw(query, templates[offsets[k]:offsets[k + 1]], band, limit * scale) / scale
+        if d < out[c]:
+            out[c] = d
+        if d < best:
+            best = d
+            best_k = k
+    return best_k
+
+
+@njit(**_JIT)
+def spring_step(x, templates, offsets, template_class, normalize, credit, col, distances,
+                positions, best_template):
+    """One frame of open-begin (subsequence) DTW against every template at once.
+
+    ``col`` (sum of lengths,) holds, for every template frame ``i``, the least cost of a
+    warping path that ends at the current frame on template frame ``i`` and starts at any
+    earlier frame (SPRING's column); ``inf`` before the first frame. After the update,
+    ``distances[c]`` is the least cost of a whole-template match ending now over class ``c``'s
+    templates (divided by the template length when ``normalize``), ``best_template[c]`` that
+    template, and ``positions[c]`` the progress 0..1 within it: the template frame ``i`` where
+    ``i * credit - cost`` is largest, i.e. how far into the template the stream has been matched
+    for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
+    a path that reached further cost more than the threshold allows). O(total frames * D).
+    """
+    distances[:] = np.inf
+    for k in range(offsets.shape[0] - 1):
+        start, stop = offsets[k], offsets[k + 1]
+        old_prev = 0.0  # the column's cell 0 is 0 at every frame: a match may start anywhere
+        new_prev = 0.0
+        for r in range(start, stop):
+            old = col[r]
+            best = old_prev
+            if old < best:
+                best = old
+            if new_prev < best:
+                best = new_prev
+            s = 0.0
+            for d in range(x.shape[0]):
+                u = x[d] - templates[r, d]
+                s += u * u
+            v = s + best
+            col[r] = v
+            old_prev = old
+            new_prev = v
+        c = template_class[k]
+        dist = new_prev / (stop - start) if normalize else new_prev
+        if dist < distances[c]:
+            distances[c] = dist
+            best_template[c] = k
+    for c in range(distances.shape[0]):
+        k = best_template[c]
+        start, stop = offsets[k], offsets[k + 1]
+        per_frame = credit if normalize else credit / (stop - start)
+        best_i = 0
+        best_v = -np.inf
+        for r in range(start, stop):
+            v = (r - start + 1) * per_frame - col[r]
+            if v > best_v:
+                best_v = v
+                best_i = r - start + 1
+        positions[c] = best_i / (stop - start)

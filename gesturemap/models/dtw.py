@@ -1,0 +1,297 @@
+"""Dynamic time warping against the recorded takes (Wekinator's DTW), continuously.
+
+Every take is a template (takes may have any lengths). A stream matches each incoming frame
+against every template at once with open-begin DTW (SPRING): a match may start at any earlier
+frame, and each step costs one column update per template, O(total template frames * D), with
+no window to fill. At every frame it reports each class's distance (its best template's),
+likelihoods from the distances, the position reached within the best template (``progress``)
+and, when the best distance is under ``threshold``, the match.
+
+``progress`` is how far into that template the stream has been matched for at most the
+threshold per template frame.
+
+Whole sequences (``predict``, ``log_likelihood``) are compared with full DTW (a Sakoe-Chiba
+``band`` optional): ``predict`` is the 1-nearest-neighbour classifier.
+
+Distances and likelihoods: the frame distance is the squared Euclidean distance over all
+inputs (standardised with the training statistics when ``standardize``). With ``normalize``
+a DTW distance is divided by the template's length: the cost per template frame, comparable
+between short and long templates. ``log_likelihoods = -distances / temperature`` and
+``likelihoods`` are their softmax, so a class as far as a typical good match (``temperature``,
+by default learned from the takes) is ``e`` times less likely than a perfect one.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from . import _dtw_kernels as _k
+from ._standardize import StandardizingStream, fit_standardization
+from .base import (
+    BaseModel,
+    Cancel,
+    ProgressCallback,
+    Result,
+    _frozen,
+    bad_param,
+    check_float,
+    check_int,
+    register_model,
+    split_dataset,
+)
+
+#: Band used to learn the default threshold and temperature from the takes (cheap, and takes
+#: of one gesture rarely need more warping).
+CALIBRATION_BAND = 0.1
+#: ... from each take's distance to at most this many other takes (training stays fast when
+#: there are many long takes).
+CALIBRATION_NEIGHBOURS = 5
+
+
+@register_model
+class DTW(BaseModel):
+    """Dynamic time warping: recognition against the recorded takes, while they are performed.
+
+    Parameters
+    ----------
+    threshold : a class matches (``Result.match``) while its distance is under this; 0 =
+        learned from the takes: twice the typical distance between a take and the nearest
+        other take of its class.
+    temperature : scale of the likelihoods (``log_likelihoods = -distances / temperature``);
+        0 = learned: that typical distance.
+    normalize : divide distances by the template length (cost per template frame).
+    band : Sakoe-Chiba band of whole-sequence DTW (``predict``, ``log_likelihood``), as a
+        fraction of the longer sequence; 1 = unconstrained.
+    standardize : scale every input to zero mean and unit variance (statistics of all the
+        training frames) first.
+    n_jobs : threads that compare whole sequences in ``predict`` (default: one per core).
+    """
+
+    kind = "dtw"
+    runtime_params = ("threshold", "temperature", "band", "n_jobs")
+
+    def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
+                 normalize: bool = True, band: float = 0.1, standardize: bool = True,
+                 n_jobs: int | None = None) -> None:
+        self.threshold = threshold
+        self.temperature = temperature
+        self.normalize = normalize
+        self.band = band
+        self.standardize = standardize
+        self.n_jobs = n_jobs
+
+    def _check_runtime_params(self) -> None:
+        check_float("threshold", self.threshold)
+        check_float("temperature", self.temperature)
+        band = check_float("band", self.band, 0.0, strict=True)
+        if band > 1.0:
+            raise bad_param("band", self.band, "a fraction in (0, 1]", "1 means no band.")
+        if self.n_jobs is not None:
+            check_int("n_jobs", self.n_jobs, 1)
+
+    def _check_params(self) -> None:
+        self._check_runtime_params()
+        for name in ("normalize", "standardize"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad_param(name, getattr(self, name), "True or False")
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> DTW:
+        """Keep every take of ``dataset`` as a template; learn the default threshold and
+        temperature. Returns ``self``; ``labels_`` holds the sorted labels."""
+        start = time.perf_counter()
+        self._check_params()
+        classes, d_in, d_out = split_dataset(dataset)
+        x = np.vstack([c.inputs for c in classes])
+        mean, scale = fit_standardization(x, self.standardize)
+        lengths, template_class = [], []
+        for i, c in enumerate(classes):
+            lengths.extend(np.diff(c.offsets).tolist())
+            template_class.extend([i] * (len(c.offsets) - 1))
+        self.labels_ = [c.label for c in classes]
+        self.input_dim_, self.output_dim_ = d_in, 0
+        self.mean_, self.scale_ = mean, scale
+        self.templates_ = np.ascontiguousarray((x - mean) / scale)
+        self.offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        self.template_class_ = np.array(template_class, dtype=np.int64)
+        self.typical_distance_ = self._typical_distance(cancel)
+        if progress is not None:
+            progress(1.0, "templates stored")
+        self.training_info_ = {"seconds": time.perf_counter() - start,
+                               "templates": len(lengths),
+                               "typical_distance": self.typical_distance_}
+        return self
+
+    def _template(self, k: int) -> np.ndarray:
+        return self.templates_[self.offsets_[k]:self.offsets_[k + 1]]
+
+    def _typical_distance(self, cancel: Cancel | None) -> float:
+        """The median distance between a take and the nearest other take of its class (of any
+        class when no class has two takes; the number of inputs when there is one take)."""
+        n = len(self.template_class_)
+        nearest = []
+        for same in (True, False):
+            for k in range(n):
+                if cancel is not None and cancel.is_set():
+                    from ..errors import TrainingCancelled
+
+                    raise TrainingCancelled("training was cancelled")
+                best = np.inf
+                others = [j for j in range(n) if j != k and
+                          (self.template_class_[j] == self.template_class_[k]) == same]
+                for j in others[:CALIBRATION_NEIGHBOURS]:
+                    scale = len(self._template(k)) if self.normalize else 1.0
+                    d = _k.dtw(self._template(j), self._template(k), CALIBRATION_BAND,
+                               best * scale) / scale
+                    best = min(best, d)
+                if np.isfinite(best):
+                    nearest.append(best)
+            if nearest:
+                return max(float(np.median(nearest)), 1e-12)
+        return float(self.input_dim_)
+
+    # -- inference -------------------------------------------------------------------------
+    @property
+    def threshold_(self) -> float:
+        """The threshold in use (``threshold``, or twice the typical distance)."""
+        self._check_fitted()
+        return float(self.threshold) if self.threshold > 0 else 2.0 * self.typical_distance_
+
+    @property
+    def temperature_(self) -> float:
+        """The temperature in use (``temperature``, or the typical distance)."""
+        self._check_fitted()
+        return float(self.temperature) if self.temperature > 0 else self.typical_distance_
+
+    def _standardized(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray((x - self.mean_) / self.scale_)
+
+    def _distances(self, x: np.ndarray, per_class: bool) -> tuple[np.ndarray, int]:
+        out = np.zeros(len(self.labels_))
+        k = _k.class_distances(self._standardized(x), self.templates_, self.offsets_,
+                               self.template_class_, float(self.band), bool(self.normalize),
+                               per_class, out)
+        return out, int(k)
+
+    def distances(self, sequence: Any) -> np.ndarray:
+        """(C,) DTW distance of a whole (T, D_in) sequence to each class's nearest template."""
+        self._check_fitted()
+        return self._distances(self._check_sequence(sequence), True)[0]
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        return -self._distances(x, True)[0] / self.temperature_
+
+    def predict(self, sequences: Any) -> list[Any]:
+        """The label of the nearest template (1-NN, whole-sequence DTW) of each sequence."""
+        self._check_fitted()
+        checked = [self._check_sequence(s) for s in sequences]
+
+        def one(x: np.ndarray) -> Any:
+            k = self._distances(x, False)[1]
+            return self.labels_[int(self.template_class_[k])]
+
+        jobs = self.n_jobs if self.n_jobs is not None else (os.cpu_count() or 1)
+        if jobs <= 1 or len(checked) <= 1:
+            return [one(x) for x in checked]
+        # the kernel releases the GIL: sequences are compared in parallel
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            return list(pool.map(one, checked))
+
+    def stream(self) -> DTWStream:
+        """A new run-time stream (its own DTW columns) over this trained model."""
+        self._check_fitted()
+        return DTWStream(self)
+
+    # -- saving ----------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean_, "scale": self.scale_, "templates": self.templates_,
+                "offsets": self.offsets_, "template_class": self.template_class_}
+
+    def _state_meta(self) -> dict[str, Any]:
+        return {"typical_distance": self.typical_distance_}
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self._check_params()
+        d = self.input_dim_
+        mean = np.asarray(arrays["mean"], dtype=np.float64)
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        templates = np.ascontiguousarray(arrays["templates"], dtype=np.float64)
+        offsets = np.asarray(arrays["offsets"])
+        tclass = np.asarray(arrays["template_class"])
+        if mean.shape != (d,) or scale.shape != (d,) or not (scale > 0).all():
+            raise ValueError("standardisation arrays do not match the inputs")
+        if templates.ndim != 2 or templates.shape[1] != d or not np.isfinite(templates).all():
+            raise ValueError(f"templates have shape {templates.shape}, expected (T, {d})")
+        if (offsets.dtype.kind not in "iu" or tclass.dtype.kind not in "iu"
+                or offsets.ndim != 1 or len(offsets) < 2 or offsets[0] != 0
+                or offsets[-1] != len(templates) or (np.diff(offsets) < 1).any()
+                or tclass.shape != (len(offsets) - 1,) or tclass.min() < 0
+                or tclass.max() >= len(self.labels_)):
+            raise ValueError("template offsets or classes are inconsistent")
+        typical = float(meta["typical_distance"])
+        if not (np.isfinite(typical) and typical > 0):
+            raise ValueError("typical_distance must be a positive number")
+        self.mean_, self.scale_, self.templates_ = mean, scale, templates
+        self.offsets_ = offsets.astype(np.int64)
+        self.template_class_ = tclass.astype(np.int64)
+        self.typical_distance_ = typical
+
+
+class DTWStream(StandardizingStream):
+    """Run-time state of a :class:`DTW`: one open-begin DTW column per template."""
+
+    def __init__(self, model: DTW) -> None:
+        self.model = model
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        self._init_standardization(model.mean_, model.scale_)
+        self._templates, self._offsets = model.templates_, model.offsets_
+        self._tclass = model.template_class_
+        self._normalize = bool(model.normalize)
+        self._threshold = model.threshold_
+        self._inv_temp = 1.0 / model.temperature_
+        self._col = np.full(len(model.templates_), np.inf)
+        self._dist = np.zeros(c)
+        self._progress = np.zeros(c)
+        self._best_template = np.zeros(c, dtype=np.int64)
+        self._log = np.zeros(c)
+        self._inst = np.zeros(c)
+        self._norm = np.zeros(c)
+
+    def reset(self) -> None:
+        """Forget the frames seen so far: the next frame may only start matches."""
+        self._col[:] = np.inf
+
+    @property
+    def best_templates(self) -> np.ndarray:
+        """(C,) index (into the training takes, in label order) of each class's best template
+        at the last frame."""
+        return self._best_template.copy()
+
+    def step(self, frame: Any) -> Result:
+        """Match one (D_in,) frame; returns a frozen :class:`Result`."""
+        z = self._standardize(frame)
+        _k.spring_step(z, self._templates, self._offsets, self._tclass, self._normalize,
+                       self._threshold, self._col, self._dist, self._progress, self._best_template)
+        np.multiply(self._dist, -self._inv_temp, out=self._log)
+        best = int(np.argmax(self._log))
+        np.exp(self._log, out=self._inst)
+        np.subtract(self._log, self._log[best], out=self._norm)
+        np.exp(self._norm, out=self._norm)
+        self._norm /= self._norm.sum()
+        label = self.labels[best]
+        return Result(
+            label=label, label_index=best,
+            likelihoods=_frozen(self._norm), log_likelihoods=_frozen(self._log),
+            instant_likelihoods=_frozen(self._inst),
+            instant_normalized_likelihoods=_frozen(self._norm),
+            progress=_frozen(self._progress), distances=_frozen(self._dist),
+            match=label if self._dist[best] < self._threshold else None,
+        )
+

@@ -1,0 +1,155 @@
+"""DTW: distances against a plain numpy DTW, streaming detection of a template in noise,
+takes of different lengths, 1-NN accuracy on real data, saving, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.models import _dtw_kernels
+
+from .test_classic import rewrite_arrays
+
+
+def numpy_dtw(a: np.ndarray, b: np.ndarray) -> float:
+    """Textbook DTW (squared Euclidean frame distance, symmetric unweighted steps)."""
+    n, m = len(a), len(b)
+    acc = np.full((n + 1, m + 1), np.inf)
+    acc[0, 0] = 0.0
+    for i in range(n):
+        for j in range(m):
+            acc[i + 1, j + 1] = ((a[i] - b[j]) ** 2).sum() + min(acc[i, j], acc[i, j + 1],
+                                                                  acc[i + 1, j])
+    return float(acc[n, m])
+
+
+def shape(kind: int, n: int) -> np.ndarray:
+    """A 2-D gesture of ``n`` frames: a circle, a figure of eight or a zigzag."""
+    t = np.linspace(0, 1, n)
+    if kind == 0:
+        return np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
+    if kind == 1:
+        return np.c_[np.sin(2 * np.pi * t), np.sin(4 * np.pi * t)]
+    return np.c_[2 * t - 1, np.abs((4 * t) % 2 - 1) * 2 - 1]
+
+
+@pytest.fixture(scope="module")
+def gestures() -> gm.Dataset:
+    """Three classes, two takes each, every take of another length."""
+    rng = np.random.default_rng(3)
+    ds = gm.Dataset()
+    for kind, label in enumerate(("circle", "eight", "zigzag")):
+        for n in (30 + 10 * kind, 55 - 5 * kind):
+            ds.add(shape(kind, n) + rng.normal(0, 0.03, (n, 2)), label=label)
+    return ds
+
+
+def test_kernel_matches_numpy_dtw_on_unequal_lengths():
+    rng = np.random.default_rng(0)
+    for n, m in [(1, 1), (1, 7), (9, 4), (23, 23), (17, 31)]:
+        a, b = rng.normal(size=(n, 3)), rng.normal(size=(m, 3))
+        assert _dtw_kernels.dtw(a, b, 1.0, np.inf) == pytest.approx(numpy_dtw(a, b), rel=1e-12)
+        # a band can only make the distance larger; abandoning below it gives inf
+        assert _dtw_kernels.dtw(a, b, 0.05, np.inf) >= numpy_dtw(a, b) - 1e-9
+        assert _dtw_kernels.dtw(a, b, 1.0, numpy_dtw(a, b) * 0.99) == np.inf
+
+
+def test_whole_sequence_distances_and_predict(gestures):
+    model = gm.DTW(band=1.0, standardize=False).fit(gestures)
+    query = shape(1, 47)
+    expected = []
+    for label in model.labels_:
+        expected.append(min(numpy_dtw(query, r.inputs) / len(r.inputs)
+                            for r in gestures.by_label(label)))
+    np.testing.assert_allclose(model.distances(query), expected, rtol=1e-12)
+    np.testing.assert_allclose(model.log_likelihood(query),
+                               -np.array(expected) / model.temperature_, rtol=1e-12)
+    queries = [shape(k, n) for k, n in ((0, 70), (2, 25), (1, 33), (0, 12))]
+    assert model.predict(queries) == ["circle", "zigzag", "eight", "circle"]
+    assert gm.DTW(n_jobs=1).fit(gestures).predict(queries) == model.predict(queries)
+
+
+def test_stream_distance_is_the_best_subsequence_match(gestures):
+    """At every frame, each class's distance is the least DTW distance from any stretch of the
+    stream ending now to one of its templates (brute force over every start)."""
+    model = gm.DTW(standardize=False).fit(gestures)
+    rng = np.random.default_rng(1)
+    xs = np.vstack([rng.normal(0, 0.5, (6, 2)), shape(2, 20), rng.normal(0, 0.5, (4, 2))])
+    res = model.stream().run(xs)
+    for t in (0, 5, 17, 25, len(xs) - 1):
+        for c, label in enumerate(model.labels_):
+            best = min(numpy_dtw(xs[s:t + 1], r.inputs) / len(r.inputs)
+                       for s in range(t + 1) for r in gestures.by_label(label))
+            assert res[t].distances[c] == pytest.approx(best, rel=1e-12)
+
+
+def test_stream_detects_a_warped_gesture_in_noise(gestures):
+    model = gm.DTW().fit(gestures)
+    rng = np.random.default_rng(2)
+    gesture = shape(1, 64) + rng.normal(0, 0.03, (64, 2))  # slower than both "eight" takes
+    noise = rng.normal(0, 0.4, (80, 2)) + [0.0, 1.5]
+    xs = np.vstack([noise[:50], gesture, noise[50:]])
+    res = model.stream().run(xs)
+    matches = [t for t, r in enumerate(res) if r.match is not None]
+    assert matches, "the gesture was never matched"
+    assert {res[t].match for t in matches} == {"eight"}
+    end = 50 + 64 - 1
+    assert min(matches) >= 50 + 40  # not before most of the gesture was seen
+    assert abs(int(np.argmin([r.distances[1] for r in res])) - end) <= 3
+    assert res[end].label == "eight" and res[end].likelihoods[1] > 0.9
+    assert res[end].progress[1] > 0.9
+    assert 0.3 < res[50 + 32].progress[1] < 0.7  # half-way through
+    assert all(r.match is None for r in res[:50])
+
+
+def test_reset_and_threshold(gestures):
+    model = gm.DTW().fit(gestures)
+    assert model.threshold_ == pytest.approx(2 * model.typical_distance_)
+    s = model.stream()
+    first = s.step(shape(0, 30)[0])
+    s.run(shape(0, 30))
+    s.reset()
+    again = s.step(shape(0, 30)[0])
+    np.testing.assert_array_equal(first.distances, again.distances)
+    never = gm.DTW(threshold=1e-9).fit(gestures).stream().run(shape(0, 40))
+    assert all(r.match is None for r in never)
+
+
+def test_japanese_vowels_at_least_the_1nn_dtw_baseline(datasets_dir):
+    """README baseline, 1-NN DTW on globally standardised data: 0.959."""
+    folder = datasets_dir / "JapaneseVowels"
+    train, test = (np.load(folder / f"JapaneseVowels_{s}.npz") for s in ("train", "test"))
+    ds = gm.Dataset()
+    for x, y in zip(np.split(train["X_concat"], np.cumsum(train["lengths"])[:-1]),
+                    train["y"], strict=True):
+        ds.add(x, label=str(y))
+    xs = np.split(test["X_concat"], np.cumsum(test["lengths"])[:-1])
+    predicted = gm.DTW().fit(ds).predict(xs)
+    assert np.mean(np.array(predicted) == test["y"]) >= 0.959
+
+
+def test_save_load_identical(gestures, tmp_path):
+    model = gm.DTW(threshold=0.5).fit(gestures)
+    loaded = gm.load(model.save(tmp_path / "dtw"))
+    xs = np.vstack([shape(2, 30), shape(0, 50)])
+    for a, b in zip(model.stream().run(xs), loaded.stream().run(xs), strict=True):
+        np.testing.assert_array_equal(a.distances, b.distances)
+        np.testing.assert_array_equal(a.progress, b.progress)
+        assert a.match == b.match
+    assert loaded.typical_distance_ == model.typical_distance_
+    assert loaded.predict([xs]) == model.predict([xs])
+
+
+def test_bad_parameters_and_files(gestures, tmp_path):
+    for kwargs, name in [({"band": 0}, "band="), ({"band": 1.5}, "band="),
+                         ({"threshold": -1}, "threshold="), ({"normalize": 1}, "normalize="),
+                         ({"temperature": float("nan")}, "temperature=")]:
+        with pytest.raises(GesturemapError, match=name):
+            gm.DTW(**kwargs).fit(gestures)
+    path = gm.DTW().fit(gestures).save(tmp_path / "dtw")
+    # a template running past the stored frames
+    rewrite_arrays(path, lambda a: a["offsets"].__setitem__(-1, a["offsets"][-1] + 5))
+    with pytest.raises(FormatError, match="offsets"):
+        gm.load(path)
