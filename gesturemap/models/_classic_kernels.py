@@ -114,7 +114,9 @@ def knn_regress(z, train, outputs, k, best_d, best_i, out):
 
 
 # --------------------------------------------------------------------------------------------
-# SVM (libsvm's one-against-one decision values, Platt scaling and pairwise coupling)
+# SVM: libsvm's one-against-one decision values, turned into one-vs-rest scores and calibrated
+# by a sigmoid per class (scikit-learn's CalibratedClassifierCV(SVC(), method="sigmoid",
+# ensemble=False))
 # --------------------------------------------------------------------------------------------
 @njit(**_JIT)
 def _svm_kernel(kernel, z, sv, gamma, degree, coef0):
@@ -134,58 +136,22 @@ def _svm_kernel(kernel, z, sv, gamma, degree, coef0):
 
 
 @njit(**_JIT)
-def _sigmoid_predict(dec, a, b):
-    f = dec * a + b
-    if f >= 0.0:
-        return math.exp(-f) / (1.0 + math.exp(-f))
-    return 1.0 / (1.0 + math.exp(f))
+def _expit(v):
+    if v >= 0.0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
 
 
 @njit(**_JIT)
-def _multiclass_probability(r, p, q, qp):
-    """libsvm's ``multiclass_probability`` (Wu, Lin and Weng 2004, method 2)."""
-    k = p.shape[0]
-    max_iter = max(100, k)
-    eps = 0.005 / k
-    for t in range(k):
-        p[t] = 1.0 / k
-        q[t, t] = 0.0
-        for j in range(t):
-            q[t, t] += r[j, t] * r[j, t]
-            q[t, j] = q[j, t]
-        for j in range(t + 1, k):
-            q[t, t] += r[j, t] * r[j, t]
-            q[t, j] = -r[j, t] * r[t, j]
-    for _ in range(max_iter):
-        pqp = 0.0
-        for t in range(k):
-            qp[t] = 0.0
-            for j in range(k):
-                qp[t] += q[t, j] * p[j]
-            pqp += p[t] * qp[t]
-        max_error = 0.0
-        for t in range(k):
-            max_error = max(max_error, abs(qp[t] - pqp))
-        if max_error < eps:
-            break
-        for t in range(k):
-            diff = (-qp[t] + pqp) / q[t, t]
-            p[t] += diff
-            pqp = (pqp + diff * (diff * q[t, t] + 2.0 * qp[t])) / (1.0 + diff) / (1.0 + diff)
-            for j in range(k):
-                qp[j] = (qp[j] + diff * q[t, j]) / (1.0 + diff)
-                p[j] /= 1.0 + diff
-
-
-@njit(**_JIT)
-def svm_proba(z, sv, start, dual, intercept, prob_a, prob_b, kernel, gamma, degree, coef0,
-              kvals, pairwise, q, qp, proba):
-    """libsvm's ``svm_predict_probability`` for a C-SVC with ``C`` classes.
+def svm_proba(z, sv, start, dual, intercept, kernel, gamma, degree, coef0, calib_a, calib_b,
+              kvals, dec, votes, proba):
+    """Calibrated probabilities of a C-SVC with ``C`` classes.
 
     ``sv`` (N, D) support vectors grouped by class (class ``c`` owns rows ``start[c]`` to
     ``start[c + 1]``), ``dual`` (C - 1, N) and ``intercept`` (C (C - 1) / 2,) as scikit-learn
-    keeps them for libsvm (``_dual_coef_``, ``_intercept_``), ``prob_a``/``prob_b`` the Platt
-    parameters of each pair.
+    keeps them for libsvm (``_dual_coef_``, ``_intercept_``); ``calib_a``, ``calib_b`` the
+    sigmoid of each class (one for two classes).
     """
     n_classes = proba.shape[0]
     for j in range(sv.shape[0]):
@@ -198,16 +164,34 @@ def svm_proba(z, sv, start, dual, intercept, prob_a, prob_b, kernel, gamma, degr
                 s += dual[j - 1, m] * kvals[m]
             for m in range(start[j], start[j + 1]):
                 s += dual[i, m] * kvals[m]
-            s += intercept[p]
-            v = min(max(_sigmoid_predict(s, prob_a[p], prob_b[p]), 1e-7), 1.0 - 1e-7)
-            pairwise[i, j] = v
-            pairwise[j, i] = 1.0 - v
+            dec[p] = s + intercept[p]  # > 0: a vote for class i
             p += 1
-    if n_classes == 2:
-        proba[0] = pairwise[0, 1]
-        proba[1] = pairwise[1, 0]
-    else:
-        _multiclass_probability(pairwise, proba, q, qp)
+    if n_classes == 2:  # scikit-learn's decision function is -dec, for the second class
+        proba[1] = _expit(-(calib_a[0] * -dec[0] + calib_b[0]))
+        proba[0] = 1.0 - proba[1]
+        return
+    # scikit-learn's _ovr_decision_function: votes plus confidences squashed below 1/3
+    votes[:] = 0.0
+    proba[:] = 0.0  # the summed confidences, for now
+    p = 0
+    for i in range(n_classes):
+        for j in range(i + 1, n_classes):
+            proba[i] += dec[p]
+            proba[j] -= dec[p]
+            if dec[p] < 0.0:
+                votes[j] += 1.0
+            else:
+                votes[i] += 1.0
+            p += 1
+    total = 0.0
+    for c in range(n_classes):
+        f = votes[c] + proba[c] / (3.0 * (abs(proba[c]) + 1.0))
+        proba[c] = _expit(-(calib_a[c] * f + calib_b[c]))
+        total += proba[c]
+    for c in range(n_classes):
+        proba[c] = proba[c] / total if total != 0.0 else 1.0 / n_classes
+        if 1.0 < proba[c] <= 1.0 + 1e-5:
+            proba[c] = 1.0
 
 
 # --------------------------------------------------------------------------------------------

@@ -370,8 +370,8 @@ class KNN(ClassicModel):
 
 @register_model
 class SVM(ClassicModel):
-    """Support vector machine classifier (Wekinator's SVM; scikit-learn's SVC with libsvm's
-    probability estimates).
+    """Support vector machine classifier (Wekinator's SVM; scikit-learn's SVC, its
+    probabilities calibrated by a sigmoid per class on cross-validated decision values).
 
     Parameters
     ----------
@@ -408,37 +408,49 @@ class SVM(ClassicModel):
         check_float("coef0", self.coef0, -np.inf)
 
     def _fit_classifier(self, z, y, n_classes):
+        from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import SVC
 
+        smallest = int(np.bincount(y).min())
+        if smallest < 2:
+            raise GesturemapError(
+                f"a class has {smallest} training frame: the SVM calibrates its probabilities "
+                "by cross-validation and needs at least 2 frames per class; record longer "
+                "takes (or raise max_frames)."
+            )
         svc = SVC(C=float(self.c), kernel=self.kernel, degree=int(self.degree),
                   gamma=float(self.gamma) if self.gamma > 0 else "scale",
-                  coef0=float(self.coef0), probability=True, random_state=RANDOM_STATE)
-        svc.fit(z, y)
-        if len(svc.classes_) != n_classes:  # pragma: no cover - every class has frames
-            raise GesturemapError("a class has no training frame left: raise max_frames.")
+                  coef0=float(self.coef0))
+        # the probabilities: a sigmoid per class, fitted on held-out decision values (what
+        # scikit-learn now recommends instead of libsvm's probability=True)
+        cal = CalibratedClassifierCV(svc, method="sigmoid", cv=min(5, smallest),
+                                     ensemble=False).fit(z, y)
+        fitted = cal.calibrated_classifiers_[0]
+        svc = fitted.estimator
         start = np.concatenate([[0], np.cumsum(svc.n_support_)]).astype(np.int64)
         return {"support_vectors": np.ascontiguousarray(svc.support_vectors_, dtype=np.float64),
                 "start": start, "dual": np.ascontiguousarray(svc._dual_coef_),
                 "intercept": np.ascontiguousarray(svc._intercept_),
-                "prob_a": np.ascontiguousarray(svc.probA_),
-                "prob_b": np.ascontiguousarray(svc.probB_),
-                "gamma": np.array([float(svc._gamma)])}
+                "gamma": np.array([float(svc._gamma)]),
+                "calib_a": np.array([float(c.a_) for c in fitted.calibrators]),
+                "calib_b": np.array([float(c.b_) for c in fitted.calibrators])}
 
     def _evaluator(self) -> Evaluator:
         a = self.arrays_
         c = len(self.labels_)
         kvals = np.zeros(len(a["support_vectors"]))
-        pairwise, q, qp = np.zeros((c, c)), np.zeros((c, c)), np.zeros(c)
+        dec, votes = np.zeros(c * (c - 1) // 2), np.zeros(c)
         kernel = _k.SVM_KERNELS.index(self.kernel)
         sv, start, dual, icpt = a["support_vectors"], a["start"], a["dual"], a["intercept"]
-        pa, pb, gamma = a["prob_a"], a["prob_b"], float(a["gamma"][0])
+        ca, cb, gamma = a["calib_a"], a["calib_b"], float(a["gamma"][0])
         degree, coef0 = float(self.degree), float(self.coef0)
-        return lambda z, out: _k.svm_proba(z, sv, start, dual, icpt, pa, pb, kernel, gamma,
-                                           degree, coef0, kvals, pairwise, q, qp, out)
+        return lambda z, out: _k.svm_proba(z, sv, start, dual, icpt, kernel, gamma, degree,
+                                           coef0, ca, cb, kvals, dec, votes, out)
 
     def _check_arrays(self, arrays):
         c = len(self.labels_)
         pairs = c * (c - 1) // 2
+        n_calib = 1 if c == 2 else c
         sv = _get(arrays, "support_vectors", (None, self.input_dim_))
         start = _get(arrays, "start", (c + 1,), integer=True)
         if start[0] != 0 or start[-1] != len(sv) or (np.diff(start) < 0).any():
@@ -446,9 +458,9 @@ class SVM(ClassicModel):
         return {"support_vectors": sv, "start": start,
                 "dual": _get(arrays, "dual", (c - 1, len(sv))),
                 "intercept": _get(arrays, "intercept", (pairs,)),
-                "prob_a": _get(arrays, "prob_a", (pairs,)),
-                "prob_b": _get(arrays, "prob_b", (pairs,)),
-                "gamma": _get(arrays, "gamma", (1,))}
+                "gamma": _get(arrays, "gamma", (1,)),
+                "calib_a": _get(arrays, "calib_a", (n_calib,)),
+                "calib_b": _get(arrays, "calib_b", (n_calib,))}
 
 
 def _tree_arrays(trees: list[Any], values: list[np.ndarray]) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import AdaBoostClassifier
 from sklearn.linear_model import LinearRegression, Ridge
 from sklearn.naive_bayes import GaussianNB
@@ -49,10 +50,10 @@ def _z(model, x):
 CLASSIFIERS = {
     "knn": (lambda: gm.KNN(4), lambda: KNeighborsClassifier(4, algorithm="brute")),
     "svm": (lambda: gm.SVM(c=2.0),
-            lambda: SVC(C=2.0, probability=True, random_state=0)),
+            lambda: CalibratedClassifierCV(SVC(C=2.0), ensemble=False)),
     "svm-poly": (lambda: gm.SVM("poly", degree=2, coef0=1.0),
-                 lambda: SVC(kernel="poly", degree=2, coef0=1.0, probability=True,
-                             random_state=0)),
+                 lambda: CalibratedClassifierCV(SVC(kernel="poly", degree=2, coef0=1.0),
+                                                ensemble=False)),
     "tree": (lambda: gm.DecisionTree(max_depth=8),
              lambda: DecisionTreeClassifier(max_depth=8, random_state=0)),
     "adaboost": (lambda: gm.AdaBoost(20),
@@ -64,7 +65,6 @@ CLASSIFIERS = {
 }
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("name", list(CLASSIFIERS))
 def test_classifier_probabilities_match_scikit_learn(ref, name):
@@ -82,6 +82,23 @@ def test_classifier_probabilities_match_scikit_learn(ref, name):
     res = model.stream().run(x[:40])
     np.testing.assert_allclose([r.instant_likelihoods for r in res], expected[:40],
                                rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+@pytest.mark.parametrize("name", ["svm", "mlp", "adaboost"])
+def test_two_class_probabilities_match_scikit_learn(ref, name):
+    """Two classes take other paths (one sigmoid, one logistic output unit)."""
+    ours, theirs = CLASSIFIERS[name]
+    src = small_dataset(ref, False)
+    ds = gm.Dataset()
+    for r in src:
+        if r.label in src.labels[:2]:
+            ds.add(r.inputs, label=r.label)
+    model = ours().fit(ds)
+    z, y = _frames(model, ds)
+    expected = theirs().fit(z, y).predict_proba(_z(model, ref.x_test[::9]))
+    np.testing.assert_allclose(model.predict_proba(ref.x_test[::9]), expected, rtol=1e-6,
+                               atol=1e-9)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -113,7 +130,6 @@ def test_regressor_outputs_match_scikit_learn(ref, name):
     assert res[0].progress is None
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 @pytest.mark.parametrize("factory", [lambda: gm.KNN(3), lambda: gm.SVM(), gm.DecisionTree,
                                      gm.AdaBoost, gm.NaiveBayes, lambda: gm.MLP(max_iter=30)])
 def test_classifiers_recognise_whole_gestures(ref, factory):
@@ -126,7 +142,6 @@ def test_classifiers_recognise_whole_gestures(ref, factory):
     assert np.mean([p == t for p, t in zip(predicted, truth, strict=True)]) >= 0.8
 
 
-@pytest.mark.filterwarnings("ignore::FutureWarning", "ignore::UserWarning")
 def test_saved_models_give_identical_outputs(ref, tmp_path):
     ds, bi = small_dataset(ref, False), small_dataset(ref, True)
     x = ref.x_test[:80]
