@@ -101,8 +101,8 @@ def class_distances(query, templates, offsets, template_class, band, normalize, 
 
 
 @njit(**_JIT)
-def spring_step(x, templates, offsets, template_class, normalize, credit, col, distances,
-                positions, best_template):
+def spring_step(x, templates, offsets, template_class, normalize, credit, inv_temperature,
+                col, distances, positions, best_template, log_lik, lik, norm_lik):
     """One frame of open-begin (subsequence) DTW against every template at once.
 
     ``col`` (sum of lengths,) holds, for every template frame ``i``, the least cost of a
@@ -114,6 +114,9 @@ def spring_step(x, templates, offsets, template_class, normalize, credit, col, d
     ``i * credit - cost`` is largest, i.e. how far into the template the stream has been matched
     for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
     a path that reached further cost more than the threshold allows). O(total frames * D).
+
+    Likelihoods: ``log_lik = -distances * inv_temperature``, ``lik = exp(log_lik)`` and
+    ``norm_lik`` its normalisation (a softmax). Returns the index of the likeliest class.
     """
     distances[:] = np.inf
     for k in range(offsets.shape[0] - 1):
@@ -152,3 +155,16 @@ def spring_step(x, templates, offsets, template_class, normalize, credit, col, d
                 best_v = v
                 best_i = r - start + 1
         positions[c] = best_i / (stop - start)
+    best = 0
+    for c in range(distances.shape[0]):
+        log_lik[c] = -distances[c] * inv_temperature
+        lik[c] = math.exp(log_lik[c])
+        if log_lik[c] > log_lik[best]:
+            best = c
+    total = 0.0
+    for c in range(distances.shape[0]):
+        norm_lik[c] = math.exp(log_lik[c] - log_lik[best])
+        total += norm_lik[c]
+    for c in range(distances.shape[0]):
+        norm_lik[c] /= total
+    return best

@@ -277,14 +277,10 @@ class DTWStream(StandardizingStream):
     def step(self, frame: Any) -> Result:
         """Match one (D_in,) frame; returns a frozen :class:`Result`."""
         z = self._standardize(frame)
-        _k.spring_step(z, self._templates, self._offsets, self._tclass, self._normalize,
-                       self._threshold, self._col, self._dist, self._progress, self._best_template)
-        np.multiply(self._dist, -self._inv_temp, out=self._log)
-        best = int(np.argmax(self._log))
-        np.exp(self._log, out=self._inst)
-        np.subtract(self._log, self._log[best], out=self._norm)
-        np.exp(self._norm, out=self._norm)
-        self._norm /= self._norm.sum()
+        best = _k.spring_step(z, self._templates, self._offsets, self._tclass,
+                              self._normalize, self._threshold, self._inv_temp, self._col,
+                              self._dist, self._progress, self._best_template, self._log,
+                              self._inst, self._norm)
         label = self.labels[best]
         return Result(
             label=label, label_index=best,
