@@ -4,7 +4,10 @@ Threads (DESIGN.md, "Data flow and threads"):
 
 - source threads parse and enqueue :class:`~gesturemap.sources.Frame` s into a bounded queue;
 - the **engine thread** (here) takes frames one by one: features -> model step -> outputs, and
-  between two frames applies commands (record, train, run, swap in a trained model…);
+  between two frames applies commands (record, train, run, swap in a trained model…). When it
+  is idle, a source thread runs the same frame path itself for the frame it just received
+  (:meth:`Engine._direct`): one thread hop less. A lock keeps one frame path at a time, and the
+  frames in order;
 - an **I/O thread** saves takes and models and prepares training data, so that no file write
   or data preparation ever runs on the frame path;
 - training runs in a warm worker **process** (:class:`~gesturemap.models.training.Trainer`);
@@ -119,6 +122,9 @@ class Engine:
         self._commands: deque[tuple[str, tuple[Any, ...]]] = deque()
         self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
         self._stop = threading.Event()
+        #: held by whichever thread runs the frame path: the engine thread, or a source
+        #: thread handling its own frame while the engine is idle (see _direct)
+        self._frame_lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self._errlog = RateLimitedLog(log)
         self.exception: BaseException | None = None
@@ -181,6 +187,8 @@ class Engine:
             t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
             t.start()
             self._threads.append(t)
+        if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
+            self.queue.set_direct(self._direct)
         try:
             for src in self.sources:
                 src.start()
@@ -306,18 +314,17 @@ class Engine:
             self._train_job.cancel()
         started = time.perf_counter()
 
-        def prepare() -> None:
+        # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
+        # running every take through it (Python per frame) happen there, off this GIL.
+        def send() -> None:
             try:
-                self.project.fit_pipeline()
-                dataset = self.project.dataset()
-                job = self.trainer.train(self.project.new_model(), dataset,
-                                         on_done=lambda j: self.command("_trained", j, started))
-                self._train_job = job
+                self._train_job = self.trainer.train_project(
+                    self.project, on_done=lambda j: self.command("_trained", j, started))
             except Exception as exc:
                 self._count_error(exc, "train")
                 self.command("_trained", None, started)
 
-        self._io.put(prepare)
+        self._io.put(send)
 
     def _cmd_cancel_train(self) -> None:
         if self._train_job is not None:
@@ -331,6 +338,8 @@ class Engine:
         except Exception as exc:
             self._count_error(exc, "training")
             return
+        if job.pipeline is not None:  # fitted with the model, swapped in with it
+            self.project.pipeline = job.pipeline
         self._set_model(model)
         self._start_pipeline(self.project.input_dim)
         self.trainings += 1
@@ -419,17 +428,45 @@ class Engine:
     def _run(self) -> None:
         self._realtime_priority()
         q = self.queue
+        lock = self._frame_lock
         while not self._stop.is_set():
-            frame = q.get(timeout=0.05)
-            if self._commands:
-                self._apply_commands()
-            if frame is None:
-                continue
-            try:
-                self._frame(frame)
-            except Exception as exc:  # never let the engine thread die
-                self._count_error(exc, "frame")
-        self._apply_commands()
+            q.wait(0.05)
+            with lock:
+                self._pending()
+        with lock:
+            self._apply_commands()
+
+    def _pending(self) -> None:
+        """Apply the waiting commands and handle the queued frames, oldest first (with the
+        frame lock held)."""
+        if self._commands:
+            self._apply_commands()
+        q = self.queue
+        while len(q):
+            for frame in q.drain():
+                if self._commands:
+                    self._apply_commands()
+                self._handle(frame)
+
+    def _handle(self, frame: Any) -> None:
+        try:
+            self._frame(frame)
+        except Exception as exc:  # never let the frame path raise
+            self._count_error(exc, "frame")
+
+    def _direct(self, frame: Any) -> bool:
+        """A source thread's frame, handled on that thread when the engine is idle: one thread
+        hop less between the packet and the answer. The frame lock keeps one frame path at a
+        time and the order (queued frames first); busy, the frame goes to the queue."""
+        lock = self._frame_lock
+        if self._stop.is_set() or not lock.acquire(blocking=False):
+            return False
+        try:
+            self._pending()
+            self._handle(frame)
+        finally:
+            lock.release()
+        return True
 
     def _frame(self, frame: Any) -> None:
         t_in = frame.t

@@ -45,6 +45,8 @@ class TrainingJob:
         self._error: BaseException | None = None
         self._cancel_hook: Callable[[], None] | None = None
         self.started = time.perf_counter()
+        #: the fitted feature pipeline, for a job that trained a whole project
+        self.pipeline: Any = None
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress = fraction
@@ -128,6 +130,51 @@ def _dataset_from_message(meta: str, data: bytes) -> Any:
     return ds
 
 
+def _project_to_message(project: Any) -> tuple[str, bytes]:
+    """What training a project needs: its settings and raw takes (the pipeline runs in the
+    trainer, not on the caller's process)."""
+    takes = list(project.takes)
+    meta = {
+        "name": project.name, "model": project.model, "pipeline": project.pipeline.to_dict(),
+        "input_names": None if project.input_names is None else list(project.input_names),
+        "output_names": None if project.output_names is None else list(project.output_names),
+        "classes": list(project.classes), "input_dim": project.input_dim,
+        "labels": [t.label for t in takes],
+    }
+    arrays = {f"x{i}": t.inputs for i, t in enumerate(takes)}
+    arrays.update({f"t{i}": t.times for i, t in enumerate(takes) if t.times is not None})
+    arrays.update({f"y{i}": t.outputs for i, t in enumerate(takes) if t.outputs is not None})
+    return json.dumps(meta), _arrays_to_bytes(arrays)
+
+
+def _project_from_message(meta_json: str, data: bytes) -> Any:
+    from ..features import Pipeline
+    from ..project import Project
+
+    meta = json.loads(meta_json)
+    arrays = _arrays_from_bytes(data)
+    project = Project(meta["name"], model=meta["model"],
+                      pipeline=Pipeline.from_dict(meta["pipeline"]),
+                      input_names=meta["input_names"], output_names=meta["output_names"],
+                      classes=meta["classes"])
+    if meta["input_dim"] is not None:
+        project.input_dim = meta["input_dim"]
+    for i, label in enumerate(meta["labels"]):
+        project.add_take(arrays[f"x{i}"], label, times=arrays.get(f"t{i}"),
+                         outputs=arrays.get(f"y{i}"))
+    return project
+
+
+def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
+                 progress: Callable[[float, str], None]) -> tuple[BaseModel, dict[str, Any]]:
+    """Fit the project's pipeline, then a new model on its dataset: (model, fitted pipeline)."""
+    project.fit_pipeline()
+    dataset = project.dataset()
+    model = _fresh(project.new_model(), n_jobs)
+    model.fit(dataset, cancel=cancel, progress=progress)
+    return model, project.pipeline.to_dict()
+
+
 def _params_json(model: BaseModel) -> str:
     from .base import _jsonable_params
 
@@ -166,7 +213,7 @@ def _worker_main(conn: Any) -> None:
     _warm_up()
 
     cancels: dict[int, Cancel] = {}
-    jobs: list[tuple[int, str, str, bytes]] = []
+    jobs: list[tuple[int, str | None, str, bytes, int | None]] = []
     cond = threading.Condition()
     alive = [True]
 
@@ -182,11 +229,11 @@ def _worker_main(conn: Any) -> None:
                 c = cancels.get(cmd["job"])
                 if c is not None:
                     c.set()
-            elif cmd["op"] == "train":
+            elif cmd["op"] in ("train", "train_project"):
                 meta_len = cmd["meta_len"]
                 with cond:
-                    jobs.append((cmd["job"], cmd["model"], rest[:meta_len].decode(),
-                                 rest[meta_len:]))
+                    jobs.append((cmd["job"], cmd.get("model"), rest[:meta_len].decode(),
+                                 rest[meta_len:], cmd.get("n_jobs")))
                     cancels[cmd["job"]] = Cancel()
                     cond.notify()
             elif cmd["op"] == "stop":
@@ -208,20 +255,28 @@ def _worker_main(conn: Any) -> None:
                 cond.wait()
             if not jobs:
                 return
-            job_id, model_json, ds_meta, ds_bytes = jobs.pop(0)
+            job_id, model_json, ds_meta, ds_bytes, n_jobs = jobs.pop(0)
         cancel = cancels[job_id]
+
+        def progress(f: float, m: str, j: int = job_id) -> None:
+            send({"job": j, "op": "progress", "fraction": f, "message": m})
+
         try:
-            spec = json.loads(model_json)
-            params = dict(spec["params"])
-            if params.get("class_params"):
-                params["class_params"] = {k: v for k, v in params["class_params"]}
-            model = MODEL_REGISTRY[spec["model"]](**params)
-            ds = _dataset_from_message(ds_meta, ds_bytes)
-            model.fit(ds, cancel=cancel,
-                      progress=lambda f, m, j=job_id: send({"job": j, "op": "progress",
-                                                            "fraction": f, "message": m}))
+            pipeline = None
+            if model_json is None:  # a whole project: pipeline, dataset and model here
+                project = _project_from_message(ds_meta, ds_bytes)
+                model, pipeline = _fit_project(project, n_jobs, cancel, progress)
+            else:
+                spec = json.loads(model_json)
+                params = dict(spec["params"])
+                if params.get("class_params"):
+                    params["class_params"] = {k: v for k, v in params["class_params"]}
+                model = MODEL_REGISTRY[spec["model"]](**params)
+                ds = _dataset_from_message(ds_meta, ds_bytes)
+                model.fit(ds, cancel=cancel, progress=progress)
             meta, arrays = model.dump()
-            send({"job": job_id, "op": "done", "meta": meta}, _arrays_to_bytes(arrays))
+            send({"job": job_id, "op": "done", "meta": meta, "pipeline": pipeline},
+                 _arrays_to_bytes(arrays))
         except TrainingCancelled:
             send({"job": job_id, "op": "cancelled"})
         except Exception as exc:  # report every training failure to the caller
@@ -282,6 +337,10 @@ class Trainer:
             self._jobs.pop(info["job"], None)
             if op == "done":
                 try:
+                    if info.get("pipeline") is not None:
+                        from ..features import Pipeline
+
+                        job.pipeline = Pipeline.from_dict(info["pipeline"])
                     job._finish(restore(info["meta"], _arrays_from_bytes(payload)), None)
                 except Exception as exc:
                     job._finish(None, exc)
@@ -321,6 +380,41 @@ class Trainer:
             threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
             return job
         ds_meta, ds_bytes = _dataset_to_message(dataset)
+        self._send_job(job, "train", _params_json(_fresh(model, self.n_jobs)), ds_meta.encode(),
+                       ds_bytes)
+        return job
+
+    def train_project(self, project: Any, *,
+                      on_progress: Callable[[float, str], None] | None = None,
+                      on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Train a project from its raw takes: fit its feature pipeline, run every take
+        through it and fit a new model of its settings — all in the trainer (with a worker
+        process, none of it holds the caller's GIL). ``job.result()`` is the model and
+        ``job.pipeline`` the fitted pipeline; the project itself is not changed."""
+        job = TrainingJob(on_progress, on_done)
+        meta, data = _project_to_message(project)
+        if self.mode == "thread":
+            cancel = Cancel()
+            job._cancel_hook = cancel.set
+            snapshot = _project_from_message(meta, data)
+
+            def run() -> None:
+                try:
+                    model, pipeline = _fit_project(snapshot, self.n_jobs, cancel, job._report)
+                    from ..features import Pipeline
+
+                    job.pipeline = Pipeline.from_dict(pipeline)
+                    job._finish(model, None)
+                except BaseException as exc:
+                    job._finish(None, exc)
+
+            threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
+            return job
+        self._send_job(job, "train_project", None, meta.encode(), data)
+        return job
+
+    def _send_job(self, job: TrainingJob, op: str, model_json: str | None, meta: bytes,
+                  data: bytes) -> None:
         with self._lock:
             self._ensure_worker()
             job_id = self._next
@@ -337,12 +431,9 @@ class Trainer:
                         pass
 
             job._cancel_hook = cancel_job
-            meta = ds_meta.encode()
-            head = json.dumps({"op": "train", "job": job_id,
-                               "model": _params_json(_fresh(model, self.n_jobs)),
-                               "meta_len": len(meta)}).encode()
-            conn.send_bytes(head + b"\n" + meta + ds_bytes)
-        return job
+            head = json.dumps({"op": op, "job": job_id, "model": model_json,
+                               "n_jobs": self.n_jobs, "meta_len": len(meta)}).encode()
+            conn.send_bytes(head + b"\n" + meta + data)
 
     def close(self) -> None:
         """Stop the worker process (pending jobs fail)."""

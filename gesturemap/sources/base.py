@@ -15,7 +15,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,7 +75,7 @@ class FrameQueue:
     a lock round trip and a deque append (see ``benchmarks/bench_sources.py``).
     """
 
-    __slots__ = ("_cond", "_frames", "_maxlen", "_waiting", "dropped", "put_count")
+    __slots__ = ("_cond", "_direct", "_frames", "_maxlen", "_waiting", "dropped", "put_count")
 
     def __init__(self, maxlen: int = 4096) -> None:
         check_number("maxlen", maxlen, minimum=1, integer=True)
@@ -83,6 +83,7 @@ class FrameQueue:
         self._frames: deque[Frame] = deque(maxlen=maxlen)
         self._cond = threading.Condition(threading.Lock())
         self._waiting = 0
+        self._direct: Callable[[Frame], bool] | None = None
         self.dropped = 0
         self.put_count = 0
 
@@ -106,6 +107,10 @@ class FrameQueue:
         bool
             True if the queue was full and its oldest frame was dropped to make room.
         """
+        direct = self._direct
+        if direct is not None and direct(frame):
+            self.put_count += 1
+            return False
         with self._cond:
             full = len(self._frames) == self._maxlen
             # A deque with maxlen discards from the left by itself when full.
@@ -145,6 +150,25 @@ class FrameQueue:
                 finally:
                     self._waiting -= 1
             return self._frames.popleft()
+
+    def set_direct(self, handler: Callable[[Frame], bool] | None) -> None:
+        """Offer each frame to ``handler`` first, on the putting thread; the frame is queued
+        only when the handler returns False (busy). The consumer uses this to handle a frame
+        where it arrives, saving a thread hop, when it is idle; it must then keep the order
+        (handle the queued frames first) and never block."""
+        self._direct = handler
+
+    def wait(self, timeout: float) -> bool:
+        """Wait until the queue holds a frame (True) or ``timeout`` seconds pass (False)."""
+        with self._cond:
+            if self._frames:
+                return True
+            self._waiting += 1
+            try:
+                self._cond.wait(timeout)
+            finally:
+                self._waiting -= 1
+            return bool(self._frames)
 
     def drain(self) -> list[Frame]:
         """Take every frame in the queue at once, oldest first (empty list if none)."""

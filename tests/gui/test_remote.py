@@ -265,13 +265,13 @@ def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, 
     window = MainWindow(project, folder, trainer="thread", engine=mode)
     qtbot.addWidget(window)
     window.show()
-    sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "3", str(out_port)],
+    sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "4", str(out_port)],
                               stdout=subprocess.PIPE, text=True)
     try:
         assert sender.stdout.readline().strip() == "go"
         time.sleep(0.8)
         started = time.perf_counter()
-        sum(range(25_000_000))  # holds the GIL throughout: no bytecode runs inside
+        sum(range(60_000_000))  # holds the GIL throughout: no bytecode runs inside
         held = time.perf_counter() - started
         result = json.loads(sender.stdout.readline())
     finally:
