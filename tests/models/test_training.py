@@ -79,3 +79,26 @@ def test_training_errors_reach_the_caller(process_trainer):
     assert done.wait(30) and job2.done()
     with pytest.raises(gm.GesturemapError):
         job2.result()
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_training_a_project_fits_its_pipeline_in_the_trainer(ref, mode, process_trainer):
+    """train_project takes raw takes: the trainer fits the pipeline (here a Standardize that
+    must learn the takes' statistics), builds the dataset and fits the model — the same as
+    Project.train in the caller, and the caller's project is left as it was."""
+    from gesturemap.features import Derivative, Pipeline, Standardize
+    from gesturemap.project import Project
+
+    trainer = process_trainer if mode == "process" else Trainer("thread")
+    project = Project("p", model={"kind": "hhmm", "params": {"states": 4}},
+                      pipeline=Pipeline([Derivative(append=True), Standardize()], rate_hz=100.0))
+    for rec in list(ref.unimodal)[:10]:
+        project.add_take(rec.inputs, rec.label)
+    before = project.pipeline.to_dict()
+    job = trainer.train_project(project)
+    model = job.result(timeout=120)
+    assert project.pipeline.to_dict() == before  # untouched: the engine swaps it in later
+    expected = project.train()
+    assert job.pipeline.to_dict() == project.pipeline.to_dict() != before
+    for key, value in expected._state_arrays().items():
+        np.testing.assert_array_equal(model._state_arrays()[key], value)
