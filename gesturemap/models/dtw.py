@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GesturemapError
 from . import _dtw_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -108,6 +109,12 @@ class DTW(BaseModel):
         start = time.perf_counter()
         self._check_params()
         classes, d_in, d_out = split_dataset(dataset)
+        if d_out:
+            raise GesturemapError(
+                "DTW recognises gestures and does not regress outputs, but the takes have "
+                "outputs: record the takes without outputs, or choose a regressor (gmm, hhmm, "
+                "mlp, knn, linear, polynomial)."
+            )
         x = np.vstack([c.inputs for c in classes])
         mean, scale = fit_standardization(x, self.standardize)
         lengths, template_class = [], []

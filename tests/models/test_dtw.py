@@ -142,6 +142,19 @@ def test_save_load_identical(gestures, tmp_path):
     assert loaded.predict([xs]) == model.predict([xs])
 
 
+def test_one_take_and_regression_data():
+    one = gm.Dataset()
+    one.add(shape(0, 40), label="circle")
+    model = gm.DTW().fit(one)
+    assert model.typical_distance_ == 2.0  # no other take: the number of inputs
+    r = model.stream().run(shape(0, 40))[-1]
+    assert r.label == "circle" and r.match == "circle" and r.likelihoods.tolist() == [1.0]
+    bimodal = gm.Dataset()
+    bimodal.add(shape(0, 40), label="circle", outputs=np.zeros((40, 1)))
+    with pytest.raises(GesturemapError, match="does not regress.*choose a regressor"):
+        gm.DTW().fit(bimodal)
+
+
 def test_bad_parameters_and_files(gestures, tmp_path):
     for kwargs, name in [({"band": 0}, "band="), ({"band": 1.5}, "band="),
                          ({"threshold": -1}, "threshold="), ({"normalize": 1}, "normalize="),
