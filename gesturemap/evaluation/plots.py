@@ -91,7 +91,10 @@ def draw_early(
     ax.grid(True, alpha=0.3)
     if title:
         ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, loc="lower right")
+    if len(curves) > 4:  # many curves: the legend goes beside the plot, not over the lines
+        ax.legend(fontsize=7, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    else:
+        ax.legend(fontsize=7, loc="lower right")
 
 
 def draw_f1(ax: Any, report: Any, title: str | None = None) -> None:
