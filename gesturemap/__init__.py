@@ -20,6 +20,7 @@ from .models import (
     DecisionTree,
     Linear,
     NaiveBayes,
+    PerOutput,
     Polynomial,
     Result,
     load,
@@ -33,3 +34,4 @@ __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFitte
            "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
+__all__ += ["PerOutput"]

@@ -22,6 +22,7 @@ from .classic import (
 from .dtw import DTW, DTWStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
+from .per_output import PerOutput, PerOutputStream
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
@@ -29,3 +30,4 @@ __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MOD
 __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", "Linear", "MLP",
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]
+__all__ += ["PerOutput", "PerOutputStream"]

@@ -38,6 +38,13 @@ FACTORIES.update(CLASSIC)
 FACTORIES["dtw"] = lambda: gm.DTW()
 FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
+# one model per output, each on its own inputs (Wekinator's mapping)
+FACTORIES["per_output"] = lambda: gm.PerOutput([
+    {"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 4}, "inputs": [0, 1, 2]},
+    {"kind": "linear", "inputs": [3, 4, 5], "target": 0},
+    {"kind": "knn", "params": {"k": 3}, "target": 1},
+])
+BIMODAL.add("per_output")
 
 
 @pytest.fixture(params=list(FACTORIES))
@@ -57,7 +64,9 @@ def test_fit_returns_self_and_sorted_labels(case):
     assert model.fit(ds) is model
     assert model.labels_ == sorted(ds.labels)
     assert model.input_dim_ == ds.input_dim
-    assert model.output_dim_ == ds.output_dim
+    # a per-output model has as many outputs as it declares
+    outputs = len(model.outputs) if isinstance(model, gm.PerOutput) else ds.output_dim
+    assert model.output_dim_ == outputs
 
 
 def test_fit_twice_equals_fit_once(case):
@@ -116,7 +125,15 @@ def test_step_matches_batch_computation(case):
     name, factory, ds, xs = case
     model = factory().fit(ds)
     res = model.stream().run(xs)
-    if name in CLASSIC_REGRESSORS:
+    if name == "per_output":
+        # its class fields are its classifier's, on that output's inputs
+        cols = model.columns_[model.primary_]
+        primary = model.models_[model.primary_]
+        alone = primary.stream().run(xs[:, cols])
+        for r, a in zip(res, alone, strict=True):
+            np.testing.assert_array_equal(r.log_likelihoods, a.log_likelihoods)
+        np.testing.assert_array_equal(model.log_likelihood(xs), primary.log_likelihood(xs[:, cols]))
+    elif name in CLASSIC_REGRESSORS:
         np.testing.assert_array_equal([r.output for r in res], model.predict_outputs(xs))
     elif name == "dtw":
         # a stream's distance is the best match ending now, over every start: at most the
