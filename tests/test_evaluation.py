@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
+from gesturemap import cli
 from gesturemap import evaluation as ev
 from gesturemap.features import Pipeline
 from gesturemap.features.stages import Standardize
@@ -267,14 +268,11 @@ def test_bad_model_and_parameters_fail_before_any_fold():
 # ---- the command line ---------------------------------------------------------------------------
 
 
-def run_cli(*args, cwd=None):
-    return subprocess.run(
-        [sys.executable, "-m", "gesturemap.cli", "eval", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=cwd,
-    )
+def run_cli(args: str | list[str], cwd):
+    """``gesturemap eval ARGS`` in a new process, in folder ``cwd``."""
+    argv = args.split() if isinstance(args, str) else args
+    command = [sys.executable, "-m", "gesturemap.cli", "eval", *argv]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=cwd)
 
 
 def test_cli_holdout_writes_reports_with_top_level_accuracy(tmp_path):
@@ -282,21 +280,9 @@ def test_cli_holdout_writes_reports_with_top_level_accuracy(tmp_path):
     write_npz(tmp_path / "A.npz", train)
     write_npz(tmp_path / "B.npz", test)
     out = run_cli(
-        "--train",
-        tmp_path / "A.npz",
-        "--test",
-        tmp_path / "B.npz",
-        "--model",
-        "gmm",
-        "--param",
-        "gaussians=1",
-        "--json",
-        tmp_path / "r.json",
-        "--csv",
-        tmp_path / "r.csv",
-        "--plots",
-        tmp_path / "plots",
-        "--quiet",
+        "--train A.npz --test B.npz --model gmm --param gaussians=1 --json r.json --csv r.csv "
+        "--plots plots --quiet",
+        tmp_path,
     )
     assert out.returncode == 0, out.stderr
     saved = json.loads((tmp_path / "r.json").read_text())
@@ -317,44 +303,25 @@ def test_cli_holdout_writes_reports_with_top_level_accuracy(tmp_path):
     ]
 
 
-def test_cli_cross_validation_on_one_file(tmp_path):
+def test_cli_cross_validation_on_one_file(tmp_path, capsys):
     ds = dataset(4, seed=16, confusing=True)
     write_npz(tmp_path / "A.npz", ds, subject=np.arange(len(ds)) % 3)
     out = run_cli(
-        "--train",
-        tmp_path / "A.npz",
-        "--folds",
-        4,
-        "--model",
-        "gmm",
-        "--param",
-        "gaussians=1",
-        "--json",
-        tmp_path / "k.json",
-        "--early",
-        "none",
+        "--train A.npz --folds 4 --model gmm --param gaussians=1 --json k.json --early none",
+        tmp_path,
     )
     assert out.returncode == 0, out.stderr
     saved = json.loads((tmp_path / "k.json").read_text())
     assert saved["protocol"]["folds"] == 4 and len(saved["folds"]) == 4
     assert sorted(p["recording"] for p in saved["predictions"]) == list(range(len(ds)))
     assert "eval gmm [" in out.stderr  # the progress bar
-    out = run_cli(
-        "--train",
-        tmp_path / "A.npz",
-        "--group-by",
-        "subject",
-        "--model",
-        "gmm",
-        "--json",
-        tmp_path / "g.json",
-        "--quiet",
-        "--early",
-        "none",
-    )
-    assert out.returncode == 0, out.stderr
-    saved = json.loads((tmp_path / "g.json").read_text())
-    assert len(saved["folds"]) == 3 and out.stderr == ""
+    # in this process: the code path of the command, without starting Python again
+    json_path = tmp_path / "g.json"
+    argv = f"eval --train {tmp_path / 'A.npz'} --group-by subject --model gmm --json {json_path}"
+    assert cli.main([*argv.split(), "--quiet", "--early", "none"]) == 0
+    saved = json.loads(json_path.read_text())
+    assert len(saved["folds"]) == 3 and capsys.readouterr().err == ""
+    assert {p["group"] for p in saved["predictions"] if p["fold"] == 1} == {1}
 
 
 def test_cli_project_leave_one_take_out(tmp_path):
@@ -365,14 +332,7 @@ def test_cli_project_leave_one_take_out(tmp_path):
             project.add_take(gesture(label, rng), label)
     project.save(tmp_path / "proj")
     out = run_cli(
-        "--project",
-        tmp_path / "proj",
-        "--leave-one-take-out",
-        "--json",
-        tmp_path / "p.json",
-        "--quiet",
-        "--early",
-        "none",
+        "--project proj --leave-one-take-out --json p.json --quiet --early none", tmp_path
     )
     assert out.returncode == 0, out.stderr
     saved = json.loads((tmp_path / "p.json").read_text())
@@ -398,7 +358,7 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, message):
         if "--train" in args or "--project" in args
         else ["--train", "A.npz", "--test", "A.npz", *args]
     )
-    out = run_cli(*full, cwd=tmp_path)
+    out = run_cli(full, tmp_path)
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "Traceback" not in out.stderr and out.stderr.startswith("gesturemap eval: ")
