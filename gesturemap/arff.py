@@ -31,6 +31,13 @@ Without a round column, a new take starts whenever the class (or the output valu
 The Time column gives each take's frame times. Class numbers become ``int`` labels (the class
 numbers Wekinator sends); other nominal values stay ``str``.
 
+Which columns are outputs: the trailing nominal (classifier) columns, else the last column;
+``outputs=N`` says the last N. One classifier output makes a classification project; numeric
+outputs a regression project (takes with outputs); several outputs with a classifier among
+them a project whose takes hold every output value (class numbers included) and whose model
+is ``per_output``: one model per output, kNN for a classifier and MLP for a regressor
+(Wekinator's defaults). ``output=NAME`` imports one output alone.
+
 ``scipy.io.arff`` is not used: it cannot parse Wekinator's date format (milliseconds after a
 colon, ``HH:mm:ss:SSS``), and the importer needs each row's raw metadata anyway.
 """
@@ -281,14 +288,17 @@ class ImportSummary:
     examples: int
     skipped: int
     metadata: list[str]
+    #: per output: "classifier" (class numbers) or "regressor"
+    output_types: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         labels = sorted({t.label for t in self.takes}, key=str)
-        what = (
-            f"{len(labels)} classes ({', '.join(map(str, labels))})"
-            if self.task == "classification"
-            else f"outputs {', '.join(self.outputs)}"
-        )
+        if self.task == "classification":
+            what = f"{len(labels)} classes ({', '.join(map(str, labels))})"
+        else:
+            what = "outputs " + ", ".join(
+                f"{n} ({t})" for n, t in zip(self.outputs, self.output_types, strict=True)
+            )
         skipped = f", {self.skipped} skipped (missing values)" if self.skipped else ""
         return (
             f"{len(self.takes)} takes, {self.examples} examples{skipped}; {what}; "
@@ -361,19 +371,20 @@ def takes_from_arff(
                 "NAME)."
             )
     kinds = {data.attributes[i].kind for i in out_cols}
-    if kinds - {"nominal", "numeric"} or len(kinds) > 1:
-        names = ", ".join(data.attributes[i].name for i in out_cols)
-        raise GesturemapError(
-            f"{where}: outputs {names} mix classes and continuous values; a project holds one "
-            "kind: import one of them with --output NAME."
-        )
-    classification = kinds == {"nominal"}
-    if classification and len(out_cols) > 1:
-        names = ", ".join(data.attributes[i].name for i in out_cols)
-        raise GesturemapError(
-            f"{where}: {len(out_cols)} classifier outputs ({names}); a gesturemap project has "
-            "one class per take: import one with --output NAME."
-        )
+    if kinds - {"nominal", "numeric"}:
+        raise GesturemapError(f"{where}: an output column is a {kinds - {'nominal', 'numeric'}}.")
+    # several outputs with classifiers among them: every column becomes an output value, class
+    # numbers included (a per-output project, one model per output, as in Wekinator)
+    several = len(out_cols) > 1 and "nominal" in kinds
+    if several:
+        for i in out_cols:
+            a = data.attributes[i]
+            if a.kind == "nominal" and not all(re.fullmatch(r"[+-]?\d+", v) for v in a.values):
+                raise GesturemapError(
+                    f"{where}: classifier output {a.name!r} has values {{{','.join(a.values)}}}, "
+                    "not class numbers: import it alone with --output NAME."
+                )
+    classification = kinds == {"nominal"} and not several
     time_col, round_col = meta[TIME_COLUMN], meta[ROUND_COLUMN]
     date_format = None
     if time_col is not None and data.attributes[time_col].kind == "date":
@@ -415,7 +426,7 @@ def takes_from_arff(
         as_int = all(re.fullmatch(r"[+-]?\d+", v) for v in labels_raw)
         labels: list[Any] = [int(v) if as_int else v for v in labels_raw]
     else:
-        labels = ["take"] * len(rows_in)  # what the engine names a regression take
+        labels = ["take"] * len(rows_in)  # what the engine names a take with output values
     x_all = np.array(rows_in, dtype=np.float64)
     y_all = None if classification else np.array(rows_out, dtype=np.float64)
 
@@ -443,14 +454,43 @@ def takes_from_arff(
         )
         start = i
     return ImportSummary(
-        "classification" if classification else "regression",
+        "classification" if classification else ("outputs" if several else "regression"),
         [data.attributes[i].name for i in in_cols],
         [data.attributes[i].name for i in out_cols],
         takes,
         len(rows_in),
         skipped,
         [name for name, i in meta.items() if i is not None],
+        ["classifier" if data.attributes[i].kind == "nominal" else "regressor" for i in out_cols],
     )
+
+
+def _new_model(summary: ImportSummary, model: str | None) -> dict[str, Any]:
+    """A new project's model: ``model``, else Wekinator's defaults — kNN for classes, and for
+    several outputs one model per output (kNN for classifiers, MLP for regressors)."""
+    from .models import MODEL_REGISTRY
+
+    def known(kind: str) -> str:
+        if kind not in MODEL_REGISTRY:
+            raise GesturemapError(
+                f"model {kind!r} is not known; expected one of {', '.join(sorted(MODEL_REGISTRY))}."
+            )
+        return kind
+
+    fallback = "knn" if "knn" in MODEL_REGISTRY else "gmm"
+    if summary.task != "outputs":
+        return {"kind": known(model or fallback), "params": {}}
+    if "per_output" not in MODEL_REGISTRY:
+        raise GesturemapError(
+            f"{len(summary.outputs)} outputs ({', '.join(summary.outputs)}) with classes among "
+            "them: import one with --output NAME."
+        )
+    defaults = {"classifier": fallback, "regressor": "mlp" if "mlp" in MODEL_REGISTRY else fallback}
+    outputs = [
+        {"kind": known(model or defaults[kind]), "target": name, "type": kind}
+        for name, kind in zip(summary.outputs, summary.output_types, strict=True)
+    ]
+    return {"kind": "per_output", "params": {"outputs": outputs}}
 
 
 def import_arff(
@@ -463,9 +503,9 @@ def import_arff(
 ) -> tuple[Any, ImportSummary]:
     """Import a Wekinator ARFF file into a project folder (created, or appended to).
 
-    A new project gets the file's input names (and output names, for regression) and the
+    A new project gets the file's input names (and output names, for outputs) and the
     model kind ``model`` (default ``knn`` when registered — Wekinator's default classifier —
-    else ``gmm``). An existing project must have the same number of inputs; its takes are
+    else ``gmm``; several outputs: ``per_output``, see the module docstring). An existing project must have the same number of inputs; its takes are
     kept and the imported ones added after them. The project is saved (atomically) before
     returning.
 
@@ -473,7 +513,6 @@ def import_arff(
     -------
     (Project, ImportSummary)
     """
-    from .models import MODEL_REGISTRY
     from .project import PROJECT_FILE, Project
 
     summary = takes_from_arff(
@@ -490,16 +529,11 @@ def import_arff(
         if model is not None:
             proj.model = model
     else:
-        kind = model or ("knn" if "knn" in MODEL_REGISTRY else "gmm")
-        if kind not in MODEL_REGISTRY:
-            raise GesturemapError(
-                f"model {kind!r} is not known; expected one of {', '.join(sorted(MODEL_REGISTRY))}."
-            )
         proj = Project(
             folder.name or "imported",
-            model=kind,
+            model=_new_model(summary, model),
             input_names=summary.inputs,
-            output_names=summary.outputs if summary.task == "regression" else None,
+            output_names=None if summary.task == "classification" else summary.outputs,
         )
     for take in summary.takes:
         proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)

@@ -148,16 +148,46 @@ def test_plain_arff_without_wekinator_metadata(tmp_path):
     assert all(t.times is None for t in summary.takes)
 
 
-def test_several_classifier_outputs_need_a_choice(tmp_path):
+def test_several_outputs_become_one_model_per_output(tmp_path):
+    """A Wekinator project with a classifier output and a continuous one."""
     rng = np.random.default_rng(2)
-    rows = [(1, 10 * i, rng.normal(size=2), [1 + i // 3, 2]) for i in range(6)]
+    rows = []
+    for rnd, (drum, level) in enumerate(((1, 0.2), (2, 0.8), (1, 0.5), (2, 0.1)), start=1):
+        for k in range(8):
+            x = rng.normal(size=2) + [3.0 * drum, 0.0]
+            rows.append((rnd, 4000 * rnd + 10 * k, [x[0], x[1] + level], [drum, level]))
     path = wekinator_file(
-        tmp_path / "two.arff", ["a", "b"], [("kick", "{0,1,2}"), ("snare", "{0,1,2}")], rows
+        tmp_path / "two.arff", ["a", "b"], [("drum", "{0,1,2}"), ("level", "numeric")], rows
     )
-    with pytest.raises(gm.GesturemapError, match="--output NAME"):
-        arff.takes_from_arff(arff.read_arff(path))
-    summary = arff.takes_from_arff(arff.read_arff(path), output="kick")
-    assert summary.inputs == ["a", "b"] and [t.label for t in summary.takes] == [1, 2]
+    with pytest.raises(gm.GesturemapError, match="'drum' is nominal"):
+        arff.takes_from_arff(arff.read_arff(path))  # by default only the last column is out
+    summary = arff.takes_from_arff(arff.read_arff(path), outputs=2)
+    assert summary.task == "outputs" and summary.output_types == ["classifier", "regressor"]
+    assert [t.outputs[0].tolist() for t in summary.takes] == [
+        [1, 0.2],
+        [2, 0.8],
+        [1, 0.5],
+        [2, 0.1],
+    ]
+    project, _ = arff.import_arff(path, tmp_path / "proj", outputs=2, model="knn")
+    loaded = gm.Project.load(tmp_path / "proj")
+    assert loaded.output_names == ("drum", "level")
+    assert loaded.model == {
+        "kind": "per_output",
+        "params": {
+            "outputs": [
+                {"kind": "knn", "target": "drum", "type": "classifier"},
+                {"kind": "knn", "target": "level", "type": "regressor"},
+            ]
+        },
+    }
+    model = loaded.train()
+    result = model.stream().step(summary.takes[1].inputs[0])
+    assert result.output.shape == (2,) and result.output[0] == 2  # drum class 2
+    # or only one of them, as a plain classification project
+    one = arff.takes_from_arff(arff.read_arff(path), outputs=2, output="drum")
+    assert one.task == "classification" and one.inputs == ["a", "b"]
+    assert [t.label for t in one.takes] == [1, 2, 1, 2]
 
 
 def test_bad_files(tmp_path):
