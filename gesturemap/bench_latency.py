@@ -209,6 +209,72 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
     return out
 
 
+def take_to_model(reference: Path, repeats: int = 5, rate_hz: float = 200.0) -> dict[str, Any]:
+    """From "stop recording" to the first frame answered by the model trained with that take,
+    on the reference workload: an HHMM project holding 24 of its 25 takes, whose last take is
+    recorded live (frames at ``rate_hz``), then stopped and trained as the window does after a
+    take. The engine and its training process run as in ``gesturemap run`` and the window."""
+    import threading
+
+    import gesturemap as gm
+
+    from .engine import Engine
+    from .project import Project
+    from .sources.base import Frame
+
+    ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
+    recs = list(ds)
+    project = Project("take-to-model", model={"kind": "hhmm", "params": {"states": 10}})
+    for rec in recs[:-1]:
+        project.add_take(rec.inputs, rec.label)
+    project.trained = project.new_model().fit(project.dataset())
+    live = recs[-1]
+    engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), trainer="process").start()
+    stop = threading.Event()
+    feed = {"take": False}
+
+    def feeder() -> None:
+        i = 0
+        period = 1.0 / rate_hz
+        next_t = time.perf_counter()
+        while not stop.is_set():
+            x = live.inputs[i % len(live.inputs)] if feed["take"] else recs[i % 24].inputs[0]
+            engine.queue.put(Frame(time.perf_counter(), np.array(x, dtype=np.float64), "bench"))
+            i += 1
+            next_t += period
+            time.sleep(max(0.0, next_t - time.perf_counter()))
+
+    thread = threading.Thread(target=feeder, daemon=True)
+    thread.start()
+    times, trains = [], []
+    try:
+        time.sleep(2.0)  # the training process is warm
+        for _ in range(repeats):
+            engine.last_take_to_model_ms = None
+            engine.command("start_recording", live.label)
+            feed["take"] = True
+            time.sleep(len(live.inputs) / rate_hz)
+            feed["take"] = False
+            engine.command("stop_recording")
+            engine.command("train")
+            deadline = time.perf_counter() + 30
+            while engine.last_take_to_model_ms is None and time.perf_counter() < deadline:
+                time.sleep(0.005)
+            if engine.last_take_to_model_ms is None:
+                raise RuntimeError("the new model never answered")
+            times.append(engine.last_take_to_model_ms)
+            trains.append(engine.last_train_ms)
+    finally:
+        stop.set()
+        thread.join()
+        engine.stop()
+    return {"repeats": repeats, "takes": f"{len(recs) - 1} + 1 live",
+            "frames": int(sum(len(r.inputs) for r in recs)),
+            "take_to_model_ms_median": float(np.median(times)),
+            "take_to_model_ms_max": float(np.max(times)),
+            "train_ms_median": float(np.median(trains)), "all_ms": times}
+
+
 def format_rows(res: dict[str, Any]) -> str:
     lines = ["| setup | latency p50 (µs) | p99 (µs) | p99 − p50 (µs) | answered |",
              "|---|---|---|---|---|"]

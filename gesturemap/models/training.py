@@ -182,18 +182,32 @@ def _params_json(model: BaseModel) -> str:
 
 
 def _warm_up() -> None:
-    """Load every compiled kernel now (from numba's disk cache), not at the first real job."""
+    """Load every model's compiled kernels now (from numba's disk cache), not at the first real
+    job: each registered kind is fitted and stepped once on a tiny dataset of each kind it
+    takes (labelled, and with outputs)."""
     from ..data import Dataset
-    from .gmm import GMM
-    from .hhmm import HHMM
+    from .base import MODEL_REGISTRY
 
     rng = np.random.default_rng(0)
-    ds = Dataset()
+    labelled, bimodal = Dataset(), Dataset()
     for label in ("a", "b"):
-        ds.add(rng.normal(size=(30, 2)), label=label, outputs=rng.normal(size=(30, 1)))
-    for model in (GMM(2, n_jobs=1), HHMM(3, 2, n_jobs=1)):
-        model.fit(ds).stream().step(np.zeros(2))
-        model.log_likelihood(np.zeros((2, 2)))
+        x = rng.normal(size=(30, 2))
+        labelled.add(x, label=label)
+        bimodal.add(x, label=label, outputs=rng.normal(size=(30, 1)))
+    small = {"gmm": {"gaussians": 2}, "hhmm": {"states": 3, "gaussians": 2}}
+    for kind, cls in MODEL_REGISTRY.items():
+        if kind == "per_output":  # made of the others
+            continue
+        for ds in (labelled, bimodal):
+            model = cls(**small.get(kind, {}))
+            if hasattr(model, "n_jobs"):
+                model.n_jobs = 1
+            try:
+                model.fit(ds)
+            except GesturemapError:  # this kind does not learn this kind of data
+                continue
+            model.stream().step(np.zeros(2))
+            model.log_likelihood(np.zeros((2, 2)))
 
 
 def _worker_main(conn: Any) -> None:
