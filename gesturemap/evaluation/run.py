@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -53,8 +54,9 @@ __all__ = [
 EARLY_METHODS = ("stream", "prefix", "none")
 
 ModelSpec = tuple[str, dict[str, Any]]
-#: Builds (train, test) datasets for the recordings at these indices.
-Preparer = Callable[[np.ndarray, np.ndarray], tuple[Dataset, Dataset]]
+#: Builds (train, test) datasets for the recordings at these indices, and the indices of the
+#: test recordings it kept (a project's take may give no frame after its pipeline).
+Preparer = Callable[[np.ndarray, np.ndarray], tuple[Dataset, Dataset, np.ndarray]]
 
 
 # ---- models -------------------------------------------------------------------------------------
@@ -158,11 +160,13 @@ def _subset(dataset: Dataset, index: np.ndarray) -> Dataset:
 
 
 def _dataset_preparer(dataset: Dataset, standardize: bool) -> Preparer:
-    def prepare(train_index: np.ndarray, test_index: np.ndarray) -> tuple[Dataset, Dataset]:
+    def prepare(
+        train_index: np.ndarray, test_index: np.ndarray
+    ) -> tuple[Dataset, Dataset, np.ndarray]:
         train, test = _subset(dataset, train_index), _subset(dataset, test_index)
         if standardize:
             train, test = standardized(train, test)
-        return train, test
+        return train, test, test_index
 
     return prepare
 
@@ -183,11 +187,23 @@ def _project_preparer(project: Any) -> Preparer:
             sub.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
         return sub
 
-    def prepare(train_index: np.ndarray, test_index: np.ndarray) -> tuple[Dataset, Dataset]:
+    def prepare(
+        train_index: np.ndarray, test_index: np.ndarray
+    ) -> tuple[Dataset, Dataset, np.ndarray]:
         pipeline = Pipeline.from_dict(project.pipeline.to_dict())
         train = part(pipeline, train_index)
         train.fit_pipeline()
-        return train.dataset(), part(train.pipeline, test_index).dataset()
+        test, kept = None, []
+        for i in test_index:  # one by one: a take too short for the pipeline is not tested
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                one = part(train.pipeline, [i]).dataset()
+            if test is None:
+                test = Dataset(one.input_names, one.output_names if one.is_bimodal else None)
+            for r in one:
+                test.add(r.inputs, r.label, r.outputs)
+                kept.append(int(i))
+        return train.dataset(), test, np.asarray(kept, dtype=np.int64)
 
     return prepare
 
@@ -392,22 +408,28 @@ def _run(
     bar = Progress(len(tasks), label=f"eval {spec[0]}", enabled=progress)
     start = time.perf_counter()
 
-    def one(train_index: np.ndarray, test_index: np.ndarray, tick: Any = None) -> FoldResult:
-        train, test = prepare(train_index, test_index)
-        return run_fold(spec, train, test, test_index, fractions, early, tick)
+    def one(train_index: np.ndarray, test_index: np.ndarray, tick: Any = None) -> FoldResult | None:
+        train, test, kept = prepare(train_index, test_index)
+        if len(kept) == 0:
+            return None  # nothing left to test in this fold
+        return run_fold(spec, train, test, kept, fractions, early, tick)
 
-    results: list[FoldResult] = []
     if n_jobs == 1 or len(tasks) == 1:
-        for train_index, test_index in tasks:
-            results.append(one(train_index, test_index, bar.note))
-            bar.advance(f"fold accuracy {_fold_note(results[-1])}")
+        done = (one(train_index, test_index, bar.note) for train_index, test_index in tasks)
     else:
         from joblib import Parallel, delayed
 
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-        for result in parallel(delayed(one)(a, b) for a, b in tasks):
+        done = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(one)(a, b) for a, b in tasks)
+    results: list[FoldResult] = []
+    for result in done:
+        if result is not None:
             results.append(result)
-            bar.advance(f"fold accuracy {_fold_note(result)}")
+        bar.advance(f"fold accuracy {_fold_note(result)}")
+    if not results:
+        raise GesturemapError(
+            "no recording was left to test: every test take is shorter than one frame of the "
+            "pipeline's resampling."
+        )
     return Report.from_folds(
         spec,
         results,
@@ -421,7 +443,9 @@ def _run(
     )
 
 
-def _fold_note(result: FoldResult) -> str:
+def _fold_note(result: FoldResult | None) -> str:
+    if result is None:
+        return "nothing to test"
     if result.predicted is None:
         return "n/a (regression)"
     hits = sum(p == t for p, t in zip(result.predicted, result.truth, strict=True))
@@ -481,8 +505,9 @@ def holdout(
         "n_test": len(test),
     }
 
-    def prepare(_: np.ndarray, __: np.ndarray) -> tuple[Dataset, Dataset]:
-        return standardized(train, test) if standardize else (train, test)
+    def prepare(_: np.ndarray, __: np.ndarray) -> tuple[Dataset, Dataset, np.ndarray]:
+        fitted, tested = standardized(train, test) if standardize else (train, test)
+        return fitted, tested, test_index
 
     return _run(
         spec,
