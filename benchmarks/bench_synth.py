@@ -1,6 +1,6 @@
 """Synth callback time: p50/p99 for 128-frame blocks at 48 kHz with every voice active.
 
-Runs the callback's own code path (mailbox read + compiled render kernel) offline, on blocks
+Runs the callback's own compiled code (control table read + render kernel) offline, on blocks
 the size PortAudio hands over, while the FM voice, the sample follower and 8 one-shot voices
 all play. Usage: ``python benchmarks/bench_synth.py [blocks]``.
 """

@@ -50,6 +50,18 @@ WEKINATOR_CONTROL = {
 }
 
 
+def _realtime_allowed() -> bool:
+    """Whether this process may ask for real-time scheduling (root, or an rtprio limit)."""
+    if not hasattr(os, "sched_setscheduler"):
+        return False
+    try:
+        import resource
+
+        return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] > 0
+    except (ImportError, OSError, AttributeError):
+        return False
+
+
 class Percentiles:
     """A ring of the last ``n`` samples; percentiles are computed off the real-time path."""
 
@@ -149,6 +161,11 @@ class Engine:
         self.errors = 0
         self.trainings = 0
         self.last_train_ms: float | None = None
+        #: from the end of the last take to the first frame the model trained with it answered
+        #: (the performer's wait), in ms; None until that happened once
+        self.last_take_to_model_ms: float | None = None
+        self._take_ended_at: float | None = None
+        self._first_frame_pending = False
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
         self.last_result: Any = None
@@ -160,11 +177,8 @@ class Engine:
     def start(self) -> Engine:
         """Open the sources and start every thread. Raises if a port cannot be opened, or
         :class:`~gesturemap.synth.NoAudioDeviceError` (saying what to do) if the synth has no
-        audio device — before anything else was opened."""
+        audio device — after closing everything it had opened."""
         from .sources.osc import OSCSource
-
-        if self.synth is not None:
-            self.synth.start()
 
         if self._osc_in is not None:
             src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
@@ -179,8 +193,11 @@ class Engine:
             self._start_pipeline(self.project.input_dim)
         from .models.training import Trainer
 
-        # leave a core to the real-time path: training never uses them all
-        self.trainer = Trainer(self._trainer_mode, n_jobs=max(1, (os.cpu_count() or 1) - 1))
+        # With real-time scheduling the frame path preempts training wherever it runs, so
+        # training may use every core; without it, one core stays free for the frame path.
+        cores = os.cpu_count() or 1
+        self.trainer = Trainer(self._trainer_mode,
+                               n_jobs=cores if _realtime_allowed() else max(1, cores - 1))
         self.trainer.start_worker()
         for target, name in ((self._run, "engine"), (self._io_loop, "io"),
                              (self._stats_loop, "stats")):
@@ -211,6 +228,16 @@ class Engine:
                     os.sched_setaffinity(native, {cpus[-1]})
             except (AttributeError, OSError):
                 pass
+        if self.synth is not None:
+            # The audio stream starts last: starting the training process forks this one, and
+            # while fork() copies the address space every page fault of the process waits,
+            # the audio callback's included (measured: start-up underruns when the stream ran
+            # first). Nothing forks once the stream is running.
+            try:
+                self.synth.start()
+            except Exception:
+                self.stop()
+                raise
         return self
 
     def stop(self) -> None:
@@ -302,6 +329,7 @@ class Engine:
         times = np.array(self._take_times)
         outputs = np.array(self._take_outputs) if self._is_regression() else None
         take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
+        self._take_ended_at = time.perf_counter()
         self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
         if self.project_dir is not None:
             folder = self.project_dir
@@ -344,6 +372,7 @@ class Engine:
         self._start_pipeline(self.project.input_dim)
         self.trainings += 1
         self.last_train_ms = (time.perf_counter() - started) * 1e3
+        self._first_frame_pending = self._take_ended_at is not None
         self._log_event("trained", ms=self.last_train_ms)
         self.output.send_status("status")
         self.done_training.set()
@@ -515,6 +544,10 @@ class Engine:
             now = time.perf_counter()
             self._step_us.add((now - t0) * 1e6)
             self._latency_us.add((now - t_in) * 1e6)
+            if self._first_frame_pending:
+                self._first_frame_pending = False
+                self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
+                self._take_ended_at = None
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1
@@ -570,6 +603,7 @@ class Engine:
             "latency_us_p99": self._latency_us.get(99),
             "trainings": self.trainings,
             "last_train_ms": self.last_train_ms,
+            "take_to_model_ms": self.last_take_to_model_ms,
             "takes": len(self.project.takes),
             "running": self.running,
             "realtime_priority": self.realtime,

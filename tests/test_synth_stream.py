@@ -1,20 +1,38 @@
-"""A real PortAudio stream: JACK with the dummy driver (no sound card), 48 kHz, 128 frames."""
+"""A real PortAudio stream: JACK with the dummy driver (no sound card), 48 kHz, 128 frames.
+
+The must-show of issue 5: the engine runs a project at 200 frames/s from a replayed sensor,
+feeds the built-in synth, retrains in the middle, and not one block is lost in 30 s.
+
+The JACK server runs with real-time priority 70 (its clients, PortAudio's callback thread among
+them, get 65): the audio chain must rank above the engine's own real-time threads
+(SCHED_FIFO 20). Debian's jackd default, 10, puts the engine above the audio server.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import threading
 import time
 
 import numpy as np
 import pytest
 
 import gesturemap as gm
+from gesturemap.engine import Engine
+from gesturemap.project import Project
+from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
 
-SECONDS = 12.0
+SECONDS = 30.0
+RATE_HZ = 200.0
+JACK_PRIORITY = "70"
+
+
+def _steal_ticks() -> int:
+    """Time the hypervisor gave this machine's CPUs to others (/proc/stat), in 10 ms ticks."""
+    with open("/proc/stat") as f:
+        return int(f.readline().split()[8])
 
 
 @pytest.fixture()
@@ -24,23 +42,26 @@ def jack_server():
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
     name = f"gm-synth-{os.getpid()}"
     server = subprocess.Popen(
-        [jackd, "-R", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        [jackd, "-R", "-P", JACK_PRIORITY, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
+        text=True,
     )
     old = os.environ.get("JACK_DEFAULT_SERVER")
     os.environ["JACK_DEFAULT_SERVER"] = name
     import sounddevice as sd
 
+    log: list[str] = []
     try:
         subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
         sd._terminate()  # rescan the host APIs now that the server is up
         sd._initialize()
-        yield sd
+        yield sd, log
     finally:
         sd._terminate()  # before the server goes, or the process aborts
         server.terminate()
-        server.wait(timeout=10)
+        out, _ = server.communicate(timeout=10)
+        log.extend(line for line in out.splitlines() if "xrun" in line.lower())
         if old is None:
             os.environ.pop("JACK_DEFAULT_SERVER", None)
         else:
@@ -48,61 +69,64 @@ def jack_server():
         sd._initialize()
 
 
-def test_real_stream_counts_callbacks_no_underruns_through_a_retrain(jack_server, reference_dir):
-    sd = jack_server
+@pytest.fixture()
+def trained_project(reference_dir):
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("stream-test", model={"kind": "hhmm", "params": {"states": 8}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    return project
+
+
+def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
+    jack_server, trained_project, reference_dir, tmp_path
+):
+    sd, jack_log = jack_server
     jack = [
         i
         for i, d in enumerate(sd.query_devices())
         if d["max_output_channels"] > 0 and "JACK" in sd.query_hostapis(d["hostapi"])["name"]
     ]
     assert jack, f"PortAudio sees no JACK output: {sd.query_devices()}"
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    model = gm.HHMM(states=8).fit(ds)
+    # the sensor: XMM's test recording, replayed at 200 frames/s, looped
     x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
-    names = [str(lb) for lb in model.labels_]
-    mapping = SynthMapping.default()
+    replay = tmp_path / "sensor.npz"
+    np.savez(replay, X_concat=x, lengths=np.array([len(x)]), y=np.array(["test"]))
+    names = [str(lb) for lb in trained_project.trained.labels_]
+    mapping = SynthMapping.default()  # FM voice, follower and one-shots all sound
     mapping.oneshots.update({names[0]: "wood", names[1]: "bell"})
     synth = Synth(mapping, audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
-    stop = threading.Event()
-    frames = [0]
 
-    def engine() -> None:  # the engine thread's part: one step and one update per frame
-        stream = model.stream()
-        period = 1 / 200
-        t_next = time.perf_counter()
-        while not stop.is_set():
-            r = stream.step(x[frames[0] % len(x)])
-            synth.update(r, names)
-            frames[0] += 1
-            t_next += period
-            time.sleep(max(0.0, t_next - time.perf_counter()))
+    def sensor(queue, on_control):  # noqa: ANN001, ANN202
+        return ReplaySource(queue, replay, rate_hz=RATE_HZ, loop=True)
 
-    from gesturemap.models.training import Trainer
-
-    with Trainer("process") as trainer:
-        trainer.start_worker()
-        synth.start()
-        t0 = time.perf_counter()
-        worker = threading.Thread(target=engine, daemon=True)
-        worker.start()
-        try:
-            time.sleep(SECONDS / 2)
-            job = trainer.train(gm.HHMM(states=10), ds)  # a retrain in the middle
-            job.result(timeout=30)
-            time.sleep(max(0.0, SECONDS - (time.perf_counter() - t0)))
-        finally:
-            stop.set()
-            worker.join(5)
-            elapsed = time.perf_counter() - t0
-            stats = synth.stats()
-            synth.stop()
-    expected = elapsed * 48000 / 128
-    assert stats["audio_callbacks"] == pytest.approx(expected, rel=0.05), stats
-    # the target is 0 (DESIGN.md); on the shared 2-core CI machine, with other test runs
-    # competing for the cores, a few xruns in 4500 blocks happen: allow 0.2 %, report the rest
-    assert stats["audio_underruns"] <= 0.002 * stats["audio_callbacks"], repr(stats)
-    assert stats["audio_startup_underruns"] <= 1, repr(stats)  # JACK connecting the ports
-    assert stats["audio_callback_errors"] == 0
+    engine = Engine(
+        trained_project, osc_in=None, osc_out=("127.0.0.1", 9), sources=[sensor], synth=synth
+    )
+    steal0 = _steal_ticks()
+    engine.start()
+    t0 = time.perf_counter()
+    try:
+        time.sleep(SECONDS / 2)
+        engine.command("train")  # a retrain in the middle, in the training process
+        assert engine.done_training.wait(30), "the retrain did not finish"
+        time.sleep(max(0.0, SECONDS - (time.perf_counter() - t0)))
+    finally:
+        engine.stop()
+    elapsed = time.perf_counter() - t0
+    stats = engine.stats()
+    steal = _steal_ticks() - steal0
+    assert engine.trainings == 1
+    assert stats["frames_out"] >= 0.95 * RATE_HZ * SECONDS, stats
+    assert stats["audio_callbacks"] == pytest.approx(elapsed * 48000 / 128, rel=0.02), stats
+    assert stats["oneshots_played"] > 0, stats  # every voice took part
     assert stats["synth_update_errors"] == 0
-    assert frames[0] >= 0.9 * 200 * SECONDS
-    assert stats["callback_us_p99"] < 2666, stats  # within one 128-frame block
+    assert stats["audio_bad_output_blocks"] == 0
+    # DESIGN.md's budget, from the stream's first block: not one underrun
+    assert stats["audio_underruns"] == 0, (
+        f"{stats['audio_underruns']} underruns (first at callback "
+        f"{stats['audio_first_underrun_callback']}); JACK said {jack_log}; the hypervisor "
+        f"took {steal * 10} ms of CPU time from this machine meanwhile"
+    )
+    assert stats["callback_us_p99"] < 128 / 48000 * 1e6, stats

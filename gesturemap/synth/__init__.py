@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .mapping import PARAMETERS, Route, SynthMapping
 from .sounds import builtin_sounds, load_sound
-from .synth import AudioSettings, NoAudioDeviceError, Synth, SynthParams
+from .synth import AudioSettings, NoAudioDeviceError, Synth
 
 __all__ = [
     "PARAMETERS",
@@ -19,7 +19,6 @@ __all__ = [
     "Route",
     "Synth",
     "SynthMapping",
-    "SynthParams",
     "builtin_sounds",
     "load_sound",
 ]

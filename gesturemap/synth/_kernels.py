@@ -22,7 +22,7 @@ from numba import types
 
 TWO_PI = 2.0 * math.pi
 
-# -- parameter slots (the order of ``SynthParams.targets``) -----------------------------------
+# -- parameter slots (the order of the targets array) ------------------------------------------
 PITCH_HZ = 0
 LOUDNESS = 1
 BRIGHTNESS = 2

@@ -3,22 +3,24 @@
 Threads (DESIGN.md, "Data flow and threads"):
 
 - the **engine thread** calls :meth:`Synth.update` once per frame. It maps the model's result to
-  parameter targets (one numba call), detects recognition onsets, and publishes ONE immutable
-  :class:`SynthParams` by rebinding ``self._mailbox``. Rebinding an attribute is atomic under
-  the GIL, so the audio thread sees either the old object or the new one, never half of one;
-  there is no lock, so neither side ever waits for the other.
-- the **audio callback** (PortAudio's thread) reads the mailbox once, renders the block with
-  :func:`gesturemap.synth._kernels.render` (compiled before the stream starts, allocates
-  nothing, releases the GIL) straight into PortAudio's buffer, and records its own duration.
-  It never raises: an error gives a silent block, counted (and kept for :meth:`Synth.stop` to
-  re-raise when ``GESTUREMAP_RAISE=1``).
+  parameter targets (one numba call) and copies them into the array the audio callback reads,
+  and counts recognition onsets into another (one aligned 64-bit store each). Nothing waits.
+- the **audio callback** is compiled C (:func:`gesturemap.synth._callback.callback`, a numba
+  ``cfunc`` that PortAudio calls directly): it never takes Python's GIL, so no Python thread —
+  however busy, however descheduled by the OS while holding the GIL — can make it late. It reads
+  the targets, the trigger counts and the current config row through one control table,
+  renders with :func:`gesturemap.synth._kernels.render` straight into PortAudio's buffer, and
+  counts callbacks, underruns and its own duration. It allocates nothing and cannot raise.
+- what changes with the mapping or the model's classes (sounds, smoothing, class -> sound) is
+  published as a new config row (see :mod:`gesturemap.synth._callback` for why that is safe
+  without a lock on the audio side); publishers (engine thread, window) share a Python lock.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import sys
+import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ import numpy as np
 
 from .._io import check_choice, check_number, validation_error
 from ..errors import GesturemapError
+from . import _callback as C
 from . import _kernels as K
 from .mapping import PARAMETERS, SynthMapping, limits
 from .sounds import load_sound
@@ -37,14 +40,13 @@ log = logging.getLogger("gesturemap.synth")
 #: Classes a model may have for one-shot onsets (more are ignored by the one-shots).
 MAX_CLASSES = 256
 N_GRAIN_SLOTS = 8
-#: Callbacks (about 85 ms at 128 frames, 48 kHz) whose underruns count as the stream's start-up.
-STARTUP_CALLBACKS = 32
 N_VOICES = 8
 GRAIN_MS = 60.0
 GRAIN_OVERLAP = 4
 CEILING_DBFS = -1.0
 LIMITER_RELEASE_MS = 80.0
 _EMPTY = K.readonly(np.zeros(0))
+_EMPTY_F32 = np.zeros(1, dtype=np.float32)  # a valid address for an empty sound
 
 
 class NoAudioDeviceError(GesturemapError):
@@ -115,29 +117,6 @@ class SynthConfig:
     bank_names: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class SynthParams:
-    """The one object the engine thread hands to the audio callback (never mutated)."""
-
-    targets: np.ndarray  # (N_PARAMS,) float64
-    triggers: np.ndarray  # (MAX_CLASSES,) int64: onsets so far, per class
-    class_sound: np.ndarray  # (MAX_CLASSES,) int64: sound per class, -1 none
-    config: SynthConfig
-
-
-class _Ring:
-    """The last ``n`` callback durations (written by the callback, read off the audio path)."""
-
-    def __init__(self, n: int = 16384) -> None:
-        self.buf = np.zeros(n)
-        self.i = 0
-        self.count = 0
-
-    def percentile(self, q: float) -> float | None:
-        n = min(self.count, len(self.buf))
-        return float(np.percentile(self.buf[:n], q)) if n else None
-
-
 class Synth:
     """The built-in synth.
 
@@ -176,8 +155,11 @@ class Synth:
         self.base_dir = base_dir
         self.rate = float(audio.samplerate)
         self._stream: Any = None
-        self.exception: BaseException | None = None
-        # audio-thread state (written only by the callback, or before the stream starts)
+        # shared with the audio callback (see the module docstring): written by the engine
+        # thread, read by the callback
+        self._targets = np.zeros(K.N_PARAMS)
+        self._trig = np.zeros(MAX_CLASSES, dtype=np.int64)
+        # audio-thread state (written only by the callback, or offline by render())
         self._cur = np.zeros((2, K.N_PARAMS))
         self._st = np.zeros(K.N_STATE)
         self._seen = np.zeros(MAX_CLASSES, dtype=np.int64)
@@ -186,20 +168,39 @@ class Synth:
         self._v_pos = np.zeros(N_VOICES, dtype=np.int64)
         self._v_end = np.zeros(N_VOICES, dtype=np.int64)
         self.counters = np.zeros(K.N_COUNTERS, dtype=np.int64)
-        self._cb_ns = _Ring()
-        self.audio_callbacks = 0
-        self.audio_underruns = 0
-        self.audio_startup_underruns = 0
-        self.callback_errors = 0
+        self._ring = np.zeros(C.RING)
+        self._timespec = np.zeros(2, dtype=np.int64)
+        ctl = np.zeros(C.N_CTL, dtype=np.int64)
+        for slot, array in (
+            (C.P_TARGETS, self._targets), (C.P_TRIGGERS, self._trig), (C.P_CUR, self._cur),
+            (C.P_STATE, self._st), (C.P_SEEN, self._seen), (C.P_G_POS, self._g_pos),
+            (C.P_G_AGE, self._g_age), (C.P_V_POS, self._v_pos), (C.P_V_END, self._v_end),
+            (C.P_COUNTERS, self.counters), (C.P_RING, self._ring),
+            (C.P_TIMESPEC, self._timespec),
+        ):  # fmt: skip
+            ctl[slot] = array.ctypes.data
+        ctl[C.P_CLOCK] = C.clock_gettime_address()
+        ctl[C.N_CLASSES] = MAX_CLASSES
+        ctl[C.N_GRAINS] = N_GRAIN_SLOTS
+        ctl[C.N_VOICES] = N_VOICES
+        ctl[C.N_CHANNELS] = audio.channels
+        ctl[C.FIRST_UNDERRUN] = -1
+        self._ctl = ctl
+        # config rows: the arrays each row points to, and when it stopped being the newest
+        self._rows: list[Any] = [None] * C.N_CONFIG_SLOTS
+        self._retired = [-np.inf] * C.N_CONFIG_SLOTS
+        self._publish_lock = threading.Lock()
+        self.exception: BaseException | None = None
         # engine-thread state
-        self._triggers = np.zeros(MAX_CLASSES, dtype=np.int64)
-        self._triggers_ro = K.readonly(self._triggers.copy())
+        self._scratch = np.zeros(K.N_PARAMS)
         self._names: Any = None
         self._onset_class = -1
         self._last_onset = -1e9
         self.update_errors = 0
         self._last_error_log = 0.0
         self.set_mapping(mapping)
+        self._targets[:] = self._base
+        self._cur[1] = self._base
         K.reset(self._cur, self._st, self._g_age, self._v_pos, self._v_end)
 
     # -- configuration (any thread but the audio one) -------------------------------------------
@@ -207,7 +208,6 @@ class Synth:
         """Use a new mapping (and load its sounds) from the next block on; parameters glide."""
         if not isinstance(mapping, SynthMapping):
             mapping = SynthMapping.from_dict(mapping)
-        self.mapping = mapping
         fs = self.rate
         tau_s = mapping.smoothing_ms() / 1e3
         coef = np.where(tau_s > 0, np.exp(-1.0 / np.maximum(tau_s * fs, 1e-9)), 0.0)
@@ -229,8 +229,8 @@ class Synth:
         offsets = np.zeros(len(sounds) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(s) for s in sounds])
         bank = np.concatenate(sounds) if sounds else np.zeros(0, dtype=np.float32)
-        self._base = K.readonly(mapping.base_values())
-        self._config = SynthConfig(
+        base = K.readonly(mapping.base_values())
+        config = SynthConfig(
             K.readonly(coef),
             limits(),
             K.readonly(consts),
@@ -240,42 +240,83 @@ class Synth:
             K.readonly(offsets),
             tuple(names),
         )
-        self._names = None  # route table and one-shots are rebuilt for the current classes
-        self._bind_classes([])
-        self._publish(self._base)
+        with self._publish_lock:
+            self.mapping = mapping
+            self._base = base
+            self._config = config
+            self._bind_classes(self._names if self._names is not None else [])
+            self._publish(base)
 
     def _bind_classes(self, class_names: Sequence[Any]) -> None:
+        """Route table and class -> sound for these classes (a new config row)."""
         names = [str(c) for c in class_names]
-        self._table = self.mapping.route_table(names)
+        mapping, config = self.mapping, self._config
+        table = mapping.route_table(names)
         class_sound = np.full(MAX_CLASSES, -1, dtype=np.int64)
-        index = {n: i for i, n in enumerate(self._config.bank_names)}
+        index = {n: i for i, n in enumerate(config.bank_names)}
         for i, n in enumerate(names[:MAX_CLASSES]):
-            sound = self.mapping.oneshots.get(n)
+            sound = mapping.oneshots.get(n)
             if sound is not None:
                 class_sound[i] = index[sound]
-        self._class_sound = K.readonly(class_sound)
+        self._write_row(config, K.readonly(class_sound))
+        self._table = table
         self._names = class_names
         self._onset_class = -1
 
+    def _write_row(self, config: SynthConfig, class_sound: np.ndarray) -> None:
+        """Publish ``config`` with ``class_sound`` in a config row the callback is not reading."""
+        ctl = self._ctl
+        while True:
+            now = time.monotonic()
+            busy = {int(ctl[C.CURRENT]), int(ctl[C.PENDING])}
+            free = [
+                i
+                for i in range(C.N_CONFIG_SLOTS)
+                if i not in busy and now - self._retired[i] >= C.RETIRE_S
+            ]
+            if free:
+                break
+            time.sleep(0.01)  # more than N_CONFIG_SLOTS changes within RETIRE_S: wait
+        slot = free[0]
+        follower = config.follower if len(config.follower) else _EMPTY_F32
+        arrays = (config, class_sound, follower)
+        row = C.N_CTL_HEAD + slot * C.N_CFG
+        ctl[row + C.C_COEF] = config.coef.ctypes.data
+        ctl[row + C.C_LIMITS] = config.limits.ctypes.data
+        ctl[row + C.C_CONSTS] = config.consts.ctypes.data
+        ctl[row + C.C_FOLLOWER] = follower.ctypes.data
+        ctl[row + C.C_FOLLOWER_N] = len(config.follower)
+        ctl[row + C.C_WINDOW] = config.window.ctypes.data
+        ctl[row + C.C_WINDOW_N] = len(config.window)
+        bank = config.bank if len(config.bank) else _EMPTY_F32
+        ctl[row + C.C_BANK] = bank.ctypes.data
+        ctl[row + C.C_BANK_N] = len(config.bank)
+        ctl[row + C.C_BANK_OFF] = config.bank_offsets.ctypes.data
+        ctl[row + C.C_BANK_OFF_N] = len(config.bank_offsets)
+        ctl[row + C.C_CLASS_SOUND] = class_sound.ctypes.data
+        self._rows[slot] = arrays  # keeps the arrays alive while a row points to them
+        old = int(ctl[C.PENDING])
+        ctl[C.PENDING] = slot  # the callback moves to this row at its next block
+        self._retired[old] = now
+        self._retired[slot] = np.inf
+
     def _publish(self, targets: np.ndarray) -> None:
-        self._mailbox = SynthParams(targets, self._triggers_ro, self._class_sound, self._config)
+        self._targets[:] = targets
 
     def set_parameters(self, **values: float) -> None:
         """Set parameters directly (by name), e.g. to audition a sound or to record
         "mapping by demonstration". Routes take over again at the next :meth:`update`."""
-        targets = self._mailbox.targets.copy()
+        targets = self._targets.copy()
         for name, v in values.items():
             spec = PARAMETERS.get(name)
             if spec is None:
                 raise validation_error("synth parameter", name, "one of " + ", ".join(PARAMETERS))
             targets[spec.index] = float(v)  # NaN allowed: the render kernel answers with silence
-        self._publish(K.readonly(targets))
+        self._publish(targets)
 
     def trigger(self, class_index: int) -> None:
         """Start class ``class_index``'s one-shot sound now (as a recognition onset does)."""
-        self._triggers[class_index] += 1
-        self._triggers_ro = K.readonly(self._triggers.copy())
-        self._publish(self._mailbox.targets)
+        self._trig[class_index] += 1
 
     # -- the engine thread ----------------------------------------------------------------------
     def update(self, result: Any, class_names: Sequence[Any]) -> None:
@@ -290,14 +331,14 @@ class Synth:
         """
         try:
             if class_names is not self._names:
-                self._bind_classes(class_names)
+                with self._publish_lock:
+                    self._bind_classes(class_names)
             lik = result.likelihoods
             out = result.output if result.output is not None else _EMPTY
             prog = result.progress if result.progress is not None else _EMPTY
-            targets = np.empty(K.N_PARAMS)
+            targets = self._scratch
             li = int(result.label_index)
             K.map_routes(self._table, self._base, out, lik, prog, li, targets)
-            targets.flags.writeable = False
             # recognition onset: the likeliest class crosses the threshold (hysteresis + a
             # minimum interval, so a wavering likelihood does not retrigger)
             m = self.mapping
@@ -309,9 +350,9 @@ class Synth:
                 if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
                     self._onset_class = li
                     self._last_onset = now
-                    self._triggers[li] += 1
-                    self._triggers_ro = K.readonly(self._triggers.copy())
-            self._mailbox = SynthParams(targets, self._triggers_ro, self._class_sound, self._config)
+                    self._trig[li] += 1
+            # whole values, in one copy: a block sees this frame's targets or the last one's
+            self._targets[:] = targets
         except Exception as exc:  # the frame path never raises
             self.update_errors += 1
             now = time.monotonic()
@@ -323,32 +364,13 @@ class Synth:
 
     # -- rendering --------------------------------------------------------------------------------
     def _render_into(self, out: np.ndarray) -> None:
-        p = self._mailbox
-        c = p.config
-        K.render(
-            out,
-            p.targets,
-            p.triggers,
-            p.class_sound,
-            c.coef,
-            c.limits,
-            c.consts,
-            c.follower,
-            c.window,
-            c.bank,
-            c.bank_offsets,
-            self._cur,
-            self._st,
-            self._seen,
-            self._g_pos,
-            self._g_age,
-            self._v_pos,
-            self._v_end,
-            self.counters,
-        )
+        """Render one block into ``out`` (C-contiguous float32 (frames, channels)) with the
+        callback's own compiled code."""
+        C.render_block(self._ctl, out.ctypes.data, out.shape[0])
 
     def render(self, frames: int, blocksize: int = 128) -> np.ndarray:
-        """Render ``frames`` samples offline, block by block, as the callback would.
+        """Render ``frames`` samples offline, block by block, as the callback would (never
+        while the stream plays: both would advance the same voices).
 
         Returns
         -------
@@ -358,28 +380,6 @@ class Synth:
         for i in range(0, frames, blocksize):
             self._render_into(out[i : i + blocksize])
         return out
-
-    def _callback(self, outdata: np.ndarray, frames: int, time_info: Any, status: Any) -> None:
-        t0 = time.perf_counter_ns()
-        try:
-            if status.output_underflow:
-                # JACK reports one xrun while PortAudio connects the new client's ports: the
-                # first blocks' underruns are counted apart, as start-up
-                if self.audio_callbacks < STARTUP_CALLBACKS:
-                    self.audio_startup_underruns += 1
-                else:
-                    self.audio_underruns += 1
-            self._render_into(outdata)
-        except BaseException as exc:  # one escaped exception would silence PortAudio for good
-            outdata.fill(0)
-            self.callback_errors += 1
-            if self.exception is None:
-                self.exception = exc
-        self.audio_callbacks += 1
-        ring = self._cb_ns
-        ring.buf[ring.i] = (time.perf_counter_ns() - t0) * 1e-3
-        ring.i = (ring.i + 1) % len(ring.buf)
-        ring.count += 1
 
     @property
     def follower_position(self) -> float:
@@ -415,17 +415,18 @@ class Synth:
                 "no audio output device found: PortAudio sees none. Connect a sound card, start "
                 "a JACK server (e.g. jackd -d dummy), or run with --no-audio."
             )
-        # warm the kernels (compiled at import; this touches the cache-loaded code once)
-        self.render(a.blocksize or 128)
         try:
-            stream = sd.OutputStream(
+            # PortAudio calls the compiled callback itself: no Python wrapper, no GIL
+            stream = sd._StreamBase(
+                kind="output",
                 samplerate=a.samplerate,
                 blocksize=a.blocksize,
                 device=a.device,
                 channels=a.channels,
                 dtype="float32",
                 latency=a.latency,
-                callback=self._callback,
+                callback=C.callback.address,
+                userdata=sd._ffi.cast("void *", self._ctl.ctypes.data),
             )
             stream.start()
         except Exception as exc:
@@ -439,14 +440,12 @@ class Synth:
                 f"channels, block {a.blocksize}: {exc}. Output devices: {names}. Choose another "
                 "device, sample rate or block size, or run with --no-audio."
             ) from exc
-        # hand the GIL to the audio thread within 0.5 ms rather than 5 ms (as the engine does)
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
         self._stream = stream
         return self
 
     def stop(self) -> None:
         """Stop playing (fades nothing: call ``set_parameters(master_gain=0)`` first for a
-        graceful end) and re-raise a callback error when ``GESTUREMAP_RAISE=1``."""
+        graceful end) and re-raise an update error when ``GESTUREMAP_RAISE=1``."""
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.stop()
@@ -467,14 +466,16 @@ class Synth:
 
     def stats(self) -> dict[str, Any]:
         """Health counters (any thread): callbacks, underruns, callback time p50/p99 (µs)..."""
-        c = self.counters
+        c, ctl = self.counters, self._ctl
+        n = min(int(ctl[C.RING_POS]), C.RING)
+        ring = self._ring[:n]
+        first = int(ctl[C.FIRST_UNDERRUN])
         return {
-            "audio_callbacks": self.audio_callbacks,
-            "audio_underruns": self.audio_underruns,
-            "callback_us_p50": self._cb_ns.percentile(50),
-            "callback_us_p99": self._cb_ns.percentile(99),
-            "audio_startup_underruns": self.audio_startup_underruns,
-            "audio_callback_errors": self.callback_errors,
+            "audio_callbacks": int(ctl[C.CALLBACKS]),
+            "audio_underruns": int(ctl[C.UNDERRUNS]),
+            "callback_us_p50": float(np.percentile(ring, 50)) if n else None,
+            "callback_us_p99": float(np.percentile(ring, 99)) if n else None,
+            "audio_first_underrun_callback": first if first >= 0 else None,
             "audio_bad_parameter_blocks": int(c[K.C_BAD_PARAMS]),
             "audio_bad_output_blocks": int(c[K.C_BAD_OUTPUT]),
             "audio_limited_samples": int(c[K.C_LIMITED]),
