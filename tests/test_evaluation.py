@@ -236,6 +236,35 @@ def test_regression_report_compares_streamed_outputs():
     assert "rmse" in report.to_csv() and "regression" in report.to_dict()
 
 
+def test_one_model_per_output_is_compared_output_by_output():
+    """Outputs are matched by name; a column of class numbers also gets its frame accuracy."""
+    rng = np.random.default_rng(20)
+    train, test = (
+        gm.Dataset(["a", "c"], ["pitch", "part"]),
+        gm.Dataset(["a", "c"], ["pitch", "part"]),
+    )
+    for ds, takes in ((train, 4), (test, 2)):
+        for _ in range(takes):
+            a = rng.uniform(-1, 1, 40)
+            half = np.arange(40) < 20
+            c = np.where(half, -1.0, 1.0) + 0.8 * rng.standard_normal(40)  # overlapping parts
+            ds.add(np.c_[a, c], label="take", outputs=np.c_[2 * a + 1, np.where(half, 1, 2)])
+    specs = [
+        {"kind": "tree", "inputs": ["c"], "target": "part", "type": "classifier"},
+        {"kind": "linear", "inputs": ["a"], "target": "pitch"},
+    ]
+    report = ev.holdout("per_output", train, test, params={"outputs": specs})
+    assert report.regression["outputs"] == ["part", "pitch"]  # the model's order, by name
+    model = gm.PerOutput(specs).fit(train)
+    estimate = np.vstack([model.predict_outputs(r.inputs) for r in test])
+    truth = np.vstack([r.outputs for r in test])
+    right = np.mean(estimate[:, 0] == truth[:, 1])
+    assert report.regression["frame_accuracy"] == [pytest.approx(right), None]
+    assert 0.5 < right < 1.0
+    assert report.regression["rmse"][1] < 1e-9  # pitch = 2 a + 1 exactly
+    assert "right class in" in report.summary() and "frame_accuracy" in report.to_csv()
+
+
 def test_report_files(tmp_path):
     report = ev.holdout("gmm", dataset(3, seed=11), dataset(2, seed=12, confusing=True), params=GMM)
     report.to_json(tmp_path / "r.json")

@@ -84,15 +84,25 @@ def early_accuracy(truth: Sequence[Any], early: Sequence[Sequence[Any]]) -> list
     return [float(v) for v in hits.mean(axis=0)]
 
 
-def regression_metrics(truth: np.ndarray, estimate: np.ndarray) -> dict[str, list[float]]:
-    """Root-mean-square and mean absolute error of each output column over all frames.
+def regression_metrics(truth: np.ndarray, estimate: np.ndarray) -> dict[str, list[Any]]:
+    """Root-mean-square and mean absolute error of each output column over all frames, and
+    for a column of class numbers (integers in the recordings: a classifier output, as in
+    Wekinator) the share of frames whose rounded output is the right class (else None).
 
     Parameters
     ----------
     truth, estimate : ndarray, shape (N, D_out)
     """
-    error = np.asarray(estimate, dtype=np.float64) - np.asarray(truth, dtype=np.float64)
+    truth = np.asarray(truth, dtype=np.float64)
+    estimate = np.asarray(estimate, dtype=np.float64)
+    error = estimate - truth
+    classes = [bool(np.all(truth[:, j] == np.rint(truth[:, j]))) for j in range(truth.shape[1])]
+    accuracy = [
+        float(np.mean(np.rint(estimate[:, j]) == truth[:, j])) if is_class else None
+        for j, is_class in enumerate(classes)
+    ]
     return {
         "rmse": np.sqrt(np.mean(error**2, axis=0)).tolist(),
         "mae": np.mean(np.abs(error), axis=0).tolist(),
+        "frame_accuracy": accuracy,
     }

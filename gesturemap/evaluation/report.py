@@ -61,7 +61,8 @@ class Report:
     early : dict or None
         ``method``, ``fractions`` and ``accuracy`` (one per fraction).
     regression : dict or None
-        ``outputs`` (names), ``rmse`` and ``mae`` (one per output).
+        ``outputs`` (names), ``rmse``, ``mae`` and ``frame_accuracy`` (one per output;
+        the share of frames with the right class for an output of class numbers, else None).
     folds : list of dict
         Per fold: n_train, n_test, accuracy, fit_s, predict_s, stream_s.
     predictions : list of dict
@@ -140,7 +141,9 @@ class Report:
         if regression:
             truth = np.vstack([r.output_truth for r in results])
             estimate = np.vstack([r.output_estimate for r in results])
-            names = list(output_names or [f"y{i}" for i in range(truth.shape[1])])
+            names = list(
+                results[0].output_names or output_names or [f"y{i}" for i in range(truth.shape[1])]
+            )
             report.regression = {"outputs": names, **regression_metrics(truth, estimate)}
             return report
         truth = [p["label"] for p in report.predictions]
@@ -248,18 +251,22 @@ class Report:
                     writer.writerow([f"{f:g}", f"{a:.6g}"])
         else:
             assert self.regression is not None
-            writer.writerow(["output", "rmse", "mae"])
-            for name, rmse, mae in zip(
-                self.regression["outputs"],
-                self.regression["rmse"],
-                self.regression["mae"],
-                strict=True,
-            ):
-                writer.writerow([name, f"{rmse:.6g}", f"{mae:.6g}"])
+            writer.writerow(["output", "rmse", "mae", "frame_accuracy"])
+            for name, rmse, mae, acc in self._output_rows():
+                writer.writerow(
+                    [name, f"{rmse:.6g}", f"{mae:.6g}", "" if acc is None else f"{acc:.6g}"]
+                )
         text = buffer.getvalue()
         if path is not None:
             atomic_write_text(Path(path), text)
         return text
+
+    def _output_rows(self) -> list[tuple[str, float, float, float | None]]:
+        """(name, rmse, mae, frame accuracy or None) of each output of a regression report."""
+        assert self.regression is not None
+        r = self.regression
+        accuracy = r.get("frame_accuracy") or [None] * len(r["outputs"])
+        return list(zip(r["outputs"], r["rmse"], r["mae"], accuracy, strict=True))
 
     def save_plots(self, folder: str | os.PathLike[str], prefix: str = "") -> list[Path]:
         """Write the report's PNGs into ``folder`` (created if needed); returns their paths.
@@ -278,12 +285,8 @@ class Report:
             assert self.regression is not None
             parts = [
                 f"{n}: RMSE {r:.4g}, MAE {m:.4g}"
-                for n, r, m in zip(
-                    self.regression["outputs"],
-                    self.regression["rmse"],
-                    self.regression["mae"],
-                    strict=True,
-                )
+                + ("" if a is None else f", right class in {a:.1%} of frames")
+                for n, r, m, a in self._output_rows()
             ]
             return head + "\n  " + "\n  ".join(parts) + f"\n  {self.seconds:.1f} s"
         lines = [

@@ -222,6 +222,7 @@ class FoldResult:
     early: list[list[Any]] | None
     output_truth: np.ndarray | None
     output_estimate: np.ndarray | None
+    output_names: list[str] | None
     n_train: int
     fit_s: float
     predict_s: float
@@ -256,6 +257,32 @@ def _stream_all(
     return early, outputs
 
 
+def _aligned_outputs(
+    model: Any, test: Dataset, estimate: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The model's outputs and the recorded ones, column for column, and their names.
+
+    A model whose outputs are named (``output_names_``, e.g. one model per output) is compared
+    on the recorded outputs of the same names; any other model column for column.
+    """
+    truth = np.vstack([r.outputs for r in test])
+    names = list(test.output_names)
+    model_names = [str(n) for n in getattr(model, "output_names_", None) or []]
+    pairs = [(j, names.index(n)) for j, n in enumerate(model_names) if n in names]
+    if pairs:
+        return (
+            estimate[:, [j for j, _ in pairs]],
+            truth[:, [k for _, k in pairs]],
+            [names[k] for _, k in pairs],
+        )
+    if estimate.shape[1] != truth.shape[1]:
+        raise GesturemapError(
+            f"the model gives {estimate.shape[1]} outputs and the recordings have "
+            f"{truth.shape[1]} ({', '.join(names)}): nothing to compare them by."
+        )
+    return estimate, truth, names
+
+
 def run_fold(
     spec: ModelSpec,
     train: Dataset,
@@ -280,7 +307,7 @@ def run_fold(
     truth = [r.label for r in test]
     sequences = [r.inputs for r in test]
     n = len(sequences)
-    predicted = early_labels = output_truth = output_estimate = None
+    predicted = early_labels = output_truth = output_estimate = output_names = None
     predict_s = stream_s = 0.0
     if not regression:
         start = time.perf_counter()
@@ -293,8 +320,9 @@ def run_fold(
     start = time.perf_counter()
     if regression:
         _, outputs = _stream_all(model, test, fractions, True, note)
-        output_estimate = np.vstack(outputs)
-        output_truth = np.vstack([r.outputs for r in test])
+        output_estimate, output_truth, output_names = _aligned_outputs(
+            model, test, np.vstack(outputs)
+        )
     elif early == "stream":
         early_labels, _ = _stream_all(model, test, fractions, False, note)
     elif early == "prefix":
@@ -313,6 +341,7 @@ def run_fold(
         early_labels,
         output_truth,
         output_estimate,
+        output_names,
         len(train),
         fit_s,
         predict_s,
