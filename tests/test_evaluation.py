@@ -213,14 +213,17 @@ def test_project_leave_one_take_out_fits_the_pipeline_per_fold():
     )
 
 
-def test_regression_report_compares_streamed_outputs():
+def test_regression_report_compares_streamed_outputs(tmp_path):
     rng = np.random.default_rng(10)
     train, test = gm.Dataset(output_names=["pitch"]), gm.Dataset(output_names=["pitch"])
     for ds, n in ((train, 4), (test, 2)):
         for _ in range(n):
             x = rng.uniform(-1, 1, size=(40, 1))
             ds.add(x, label="take", outputs=2.0 * x + 0.05 * rng.normal(size=(40, 1)))
-    report = ev.holdout("gmm", train, test, params={"gaussians": 2})
+    write_npz(tmp_path / "train.npz", train)  # with Y_concat: a bimodal dataset file
+    loaded, _ = ev.load_npz_dataset(tmp_path / "train.npz")
+    assert loaded.is_bimodal and np.array_equal(loaded[3].outputs, train[3].outputs)
+    report = ev.holdout("gmm", loaded, test, params={"gaussians": 2})
     assert report.task == "regression" and report.accuracy is None
     model = gm.GMM(gaussians=2).fit(train)
     estimate, truth = [], []

@@ -17,8 +17,10 @@ Classification measures, per test recording:
   stream only looks at a short window this is the fairer question "is the gesture
   recognisable from its beginning"); ``early="none"`` skips the curve.
 
-Regression (bimodal data) streams every test recording and compares ``Result.output`` at each
-frame with the recorded outputs: RMSE and MAE per output column over all test frames.
+Output values (bimodal data: regression, or one model per output) stream every test
+recording and compare ``Result.output`` at each frame with the recorded outputs: RMSE and MAE
+per output over all test frames, and for an output of class numbers the share of frames with
+the right class. A model that names its outputs (``output_names_``) is compared by name.
 """
 
 from __future__ import annotations
@@ -89,9 +91,11 @@ def build(kind: str, params: Mapping[str, Any]) -> Any:
     try:
         return cls(**params)
     except TypeError as error:
-        known = [p for p in cls._param_names()]  # noqa: SLF001 - the model API's own helper
         raise validation_error(
-            f"{kind} parameters", dict(params), "parameters among " + ", ".join(known), str(error)
+            f"{kind} parameters",
+            dict(params),
+            "parameters among " + ", ".join(cls._param_names()),
+            str(error),
         ) from None
 
 
