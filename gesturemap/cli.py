@@ -42,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serial", metavar="DEVICE", help="also read a serial sensor")
     run.add_argument("--profile", help="sensor profile for --serial (see sensors/)")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
+    _add_audio_arguments(run)
     run.add_argument("--log", metavar="DIR", help="log every stream of the session there")
     run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
     run.add_argument("--trainer", choices=("process", "thread"), default="process")
@@ -60,6 +61,51 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_parser(sub)
     add_import_parser(sub)
     return p
+
+
+#: Exit code when the audio output asked for (--audio-device...) cannot be opened.
+EXIT_NO_AUDIO = 3
+
+
+def _add_audio_arguments(p: argparse.ArgumentParser) -> None:
+    """The built-in synth's audio options (default: the project's, else PortAudio's default)."""
+    g = p.add_argument_group(
+        "audio", "the built-in synth's output; when one is given and cannot be opened, "
+                 f"gesturemap exits with code {EXIT_NO_AUDIO}")
+    g.add_argument("--audio-device", metavar="NAME|INDEX",
+                   help="output device: its index, or a part of its name (PortAudio's list)")
+    g.add_argument("--sample-rate", type=int, metavar="HZ", help="e.g. 48000")
+    g.add_argument("--block-size", type=int, metavar="FRAMES", help="frames per callback, e.g. 128")
+    g.add_argument("--audio-latency", metavar="low|high|SECONDS",
+                   help="PortAudio's suggested output latency")
+
+
+def _audio_settings(args: argparse.Namespace, project_synth: dict | None, command: str) -> dict:
+    """The audio settings the options ask for, over the project's; exits on a bad value."""
+    from .errors import GesturemapError
+    from .synth import AudioSettings
+
+    asked: dict = {}
+    if args.audio_device is not None:
+        text = args.audio_device.strip()
+        asked["device"] = int(text) if text.isdigit() else text
+    if args.sample_rate is not None:
+        asked["samplerate"] = args.sample_rate
+    if args.block_size is not None:
+        asked["blocksize"] = args.block_size
+    if args.audio_latency is not None:
+        text = args.audio_latency.strip().lower()
+        try:
+            asked["latency"] = text if text in ("low", "high") else float(text)
+        except ValueError:
+            raise SystemExit(f"gesturemap {command}: --audio-latency {args.audio_latency!r}: "
+                             "expected low, high or a number of seconds") from None
+    settings = {**dict((project_synth or {}).get("audio") or {}), **asked}
+    try:
+        AudioSettings.from_dict(settings)
+    except GesturemapError as exc:
+        raise SystemExit(f"gesturemap {command}: {exc}") from None
+    return settings
 
 
 def _host_port(text: str, what: str) -> tuple[str, int]:
@@ -90,7 +136,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import threading
 
     from .engine import Engine
-    from .errors import GesturemapError
     from .project import Project
 
     project = Project.load(args.dir)
@@ -110,21 +155,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     synth = None
+    no_audio_error: tuple[type[BaseException], ...] = ()  # nothing to catch without a synth
+    asked_audio = any(v is not None for v in (args.audio_device, args.sample_rate,
+                                              args.block_size, args.audio_latency))
     if not args.no_audio:
-        from .synth import Synth
+        from .synth import NoAudioDeviceError, Synth
 
-        synth = Synth((project.outputs or {}).get("synth"), base_dir=args.dir)
+        no_audio_error = (NoAudioDeviceError,)
+        project_synth = (project.outputs or {}).get("synth")
+        audio = _audio_settings(args, project_synth, "run")
+        synth = Synth(project_synth, audio=audio, base_dir=args.dir)
     engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
                     sources=factories, log_dir=args.log, stats_file=args.stats,
                     trainer=args.trainer, synth=synth)
     try:
         engine.start()
-    except GesturemapError as exc:
-        if synth is None or "audio" not in str(exc).lower():
-            raise
-        # no sound card: say so once, and run the mapping over OSC anyway
-        print(f"gesturemap run: no audio ({exc}); running without the synth.", file=sys.stderr,
-              flush=True)
+    except no_audio_error as exc:
+        message = " ".join(str(exc).split())  # one line
+        if asked_audio:  # the output asked for is not there: say so and stop
+            print(f"gesturemap run: {message}", file=sys.stderr, flush=True)
+            return EXIT_NO_AUDIO
+        # no sound card and nothing asked: say so once, and run the mapping over OSC anyway
+        print(f"gesturemap run: no audio ({message}); running without the synth.",
+              file=sys.stderr, flush=True)
         engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
                         sources=factories, log_dir=args.log, stats_file=args.stats,
                         trainer=args.trainer)

@@ -1,0 +1,100 @@
+"""`gesturemap run`'s audio options, and what it says when there is no audio device.
+
+These run the real command in a subprocess on this machine, which has no sound card: with
+no JACK server PortAudio sees no output device at all (JACK_NO_START_SERVER keeps libjack from
+starting one).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from gesturemap.cli import EXIT_NO_AUDIO
+from gesturemap.project import Project
+
+
+@pytest.fixture()
+def project_dir(tmp_path):
+    folder = tmp_path / "project"
+    Project("audio-options", input_names=["x", "y"]).save(folder)
+    return folder
+
+
+def _env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "JACK_DEFAULT_SERVER"}
+    env["JACK_NO_START_SERVER"] = "1"
+    env["JACK_DEFAULT_SERVER"] = f"gm-absent-{os.getpid()}"  # a server nobody runs
+    return env
+
+
+def _run(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "gesturemap.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=_env(),
+    )
+
+
+def _stderr_lines(done: subprocess.CompletedProcess[str]) -> list[str]:
+    # libjack may complain on stderr that no server runs: those lines are not ours
+    return [line for line in done.stderr.splitlines() if line.startswith("gesturemap")]
+
+
+def test_an_audio_device_asked_for_and_missing_exits_with_one_line(project_dir):
+    done = _run("run", str(project_dir), "--osc-in", "127.0.0.1:0", "--audio-device", "Scarlett")
+    assert done.returncode == EXIT_NO_AUDIO, done.stderr
+    (line,) = _stderr_lines(done)
+    assert line.startswith("gesturemap run: no audio output device found"), line
+    assert "--no-audio" in line  # says what to do
+    assert "listening" not in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "expected"),
+    [
+        ("--audio-latency", "soon", "expected low, high or a number of seconds"),
+        ("--sample-rate", "5", "audio samplerate"),
+        ("--block-size", "100000", "audio blocksize"),
+    ],
+)
+def test_bad_audio_options_are_refused_before_anything_opens(project_dir, option, value, expected):
+    done = _run("run", str(project_dir), "--osc-in", "127.0.0.1:0", option, value)
+    assert done.returncode not in (0, EXIT_NO_AUDIO), done
+    (line,) = _stderr_lines(done)
+    assert line.startswith("gesturemap run: ") and expected in line, line
+
+
+def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(project_dir),
+         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        line = ""
+        while time.monotonic() < deadline and "listening" not in line:
+            line = proc.stdout.readline()
+            if not line and proc.poll() is not None:
+                break
+        assert "listening" in line, proc.stderr.read() if proc.poll() is not None else line
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    ours = [ln for ln in err.splitlines() if ln.startswith("gesturemap")]
+    assert len(ours) == 1 and "running without the synth" in ours[0], err
+    assert "stopped" in out
