@@ -72,6 +72,26 @@ DECISION = {
     "1e-4)",
 }
 DOCS = ROOT / "docs"
+#: The closing section: the same evaluation on a user's own data.
+OWN_DATA = [
+    "## Evaluate your own data",
+    "",
+    "```sh",
+    "gesturemap eval --project my-project                    # leave-one-take-out, the "
+    "project's model",
+    "gesturemap eval --project my-project --folds 5 --model knn --param k=3 --plots plots/",
+    "gesturemap eval --train A.npz --test B.npz --model hhmm --standardize --json report.json",
+    "gesturemap eval --train A.npz --group-by subject --model dtw   # leave-one-subject-out",
+    "gesturemap import wekinator-data.arff --project my-project      # Wekinator examples -> takes",
+    "```",
+    "",
+    "Each run prints accuracy and the early-recognition curve; `--json` writes the full report "
+    "(top-level `accuracy`), `--csv` per-class precision / recall / F1, `--plots` the confusion "
+    "matrix, the early-recognition curve and per-class F1 as PNGs. In Python: "
+    "`gesturemap.evaluation.holdout`, `cross_validate` and `evaluate_project` return a `Report` "
+    "with the same content. A project is evaluated through its own feature pipeline, refitted "
+    "on each fold's training takes.",
+]
 
 
 def datasets(root: Path, keys: Sequence[str]) -> dict[str, tuple[Any, Any]]:
@@ -406,6 +426,7 @@ def markdown(doc: dict[str, Any], pngs: dict[str, dict[str, str]]) -> str:
         params = {k: v for k, v in r["report"]["params"].items() if k not in ("class_params",)}
         text = ", ".join(f"`{k}={v}`" for k, v in params.items())
         lines.append(f"- **{NAMES.get(r['model'], r['model'])}**: {text}")
+    lines += ["", *OWN_DATA]
     return "\n".join(lines) + "\n"
 
 
