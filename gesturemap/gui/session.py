@@ -381,6 +381,19 @@ class WindowEngine(Engine):
         old.close()
         self._edited()
 
+    def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:
+        """Use the synth mapping ``settings`` (:meth:`SynthMapping.to_dict`): saved in the
+        project's ``outputs["synth"]`` and swapped into the running synth by the I/O thread,
+        which loads its sounds — never the frame path. Parameters glide to their new values."""
+        from ..synth import SynthMapping
+
+        mapping = SynthMapping.from_dict(settings)  # a bad mapping is refused here (counted)
+        self.project.outputs = {**(self.project.outputs or {}), "synth": dict(settings)}
+        synth = self.synth
+        if synth is not None:
+            self._io.put(lambda: synth.set_mapping(mapping))
+        self._edited()
+
     def _cmd_save(
         self,
         folder: str | Path,

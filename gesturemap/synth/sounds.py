@@ -36,6 +36,63 @@ def _fade(x: np.ndarray, rate: float, seconds: float = _FADE_S) -> np.ndarray:
     return x
 
 
+def _unreadable(text: str, path: Path, exc: BaseException) -> Exception:
+    return validation_error(
+        "sound",
+        text,
+        "a WAV, FLAC or OGG file libsndfile can read",
+        f"Reading {path} failed: {exc}",
+    )
+
+
+def check_sound(
+    name: str | os.PathLike[str], base_dir: str | os.PathLike[str] | None = None
+) -> tuple[Path, str]:
+    """Where sound ``name`` is, after checking that it exists and is not too long (reads the
+    file's header only: cheap enough for a window to check before it applies a mapping).
+
+    Returns
+    -------
+    path : pathlib.Path
+    text : str
+        ``name`` as given.
+
+    Raises
+    ------
+    GesturemapError
+        If the file is missing, unreadable or longer than :data:`MAX_SECONDS`.
+    """
+    import soundfile as sf
+
+    text = os.fspath(name)
+    key = text.removeprefix("builtin:")
+    if key in builtin_sounds():
+        path = SOUNDS_DIR / f"{key}.wav"
+    else:
+        path = Path(text).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+    if not path.is_file():
+        raise validation_error(
+            "sound",
+            text,
+            "a built-in sound (" + ", ".join(builtin_sounds()) + ") or an existing WAV/FLAC file",
+            f"No file at {path}.",
+        )
+    try:
+        info = sf.info(str(path))
+    except (RuntimeError, sf.LibsndfileError) as exc:
+        raise _unreadable(text, path, exc) from exc
+    if info.frames > MAX_SECONDS * info.samplerate:
+        raise validation_error(
+            "sound",
+            text,
+            f"at most {MAX_SECONDS:g} s",
+            f"It lasts {info.frames / info.samplerate:.1f} s: trim it.",
+        )
+    return path, text
+
+
 def load_sound(
     name: str | os.PathLike[str], samplerate: float, base_dir: str | os.PathLike[str] | None = None
 ) -> np.ndarray:
@@ -61,38 +118,11 @@ def load_sound(
     """
     import soundfile as sf
 
-    text = os.fspath(name)
-    key = text.removeprefix("builtin:")
-    if key in builtin_sounds():
-        path = SOUNDS_DIR / f"{key}.wav"
-    else:
-        path = Path(text).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
-    if not path.is_file():
-        raise validation_error(
-            "sound",
-            text,
-            "a built-in sound (" + ", ".join(builtin_sounds()) + ") or an existing WAV/FLAC file",
-            f"No file at {path}.",
-        )
+    path, text = check_sound(name, base_dir)
     try:
-        info = sf.info(str(path))
-        if info.frames > MAX_SECONDS * info.samplerate:
-            raise validation_error(
-                "sound",
-                text,
-                f"at most {MAX_SECONDS:g} s",
-                f"It lasts {info.frames / info.samplerate:.1f} s: trim it.",
-            )
         data, rate = sf.read(str(path), dtype="float64", always_2d=True)
     except (RuntimeError, sf.LibsndfileError) as exc:
-        raise validation_error(
-            "sound",
-            text,
-            "a WAV, FLAC or OGG file libsndfile can read",
-            f"Reading {path} failed: {exc}",
-        ) from exc
+        raise _unreadable(text, path, exc) from exc
     if len(data) < 2:
         raise validation_error("sound", text, "a sound with at least 2 samples")
     mono = data.mean(axis=1)

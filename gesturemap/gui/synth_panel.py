@@ -1,0 +1,415 @@
+"""The synth panel: which model output drives which synth parameter, the sounds, the audio light.
+
+The panel edits a project's synth mapping (:class:`gesturemap.synth.SynthMapping`, saved in the
+project's ``outputs["synth"]``): routes from a model output (regression output, a class's
+likelihood or time progression) to a synth parameter with its input and output ranges, curve
+and smoothing; the values of the parameters no route drives; the sample follower's sound (a
+built-in one or a WAV/FLAC file); a one-shot sound per class and the onset threshold. "Apply"
+checks the mapping and hands it to ``apply`` — the window sends it to the engine as the
+``set_synth_mapping`` command, which saves it in the project and swaps it into the running
+synth between two frames, sounds loaded off the real-time path.
+
+:func:`audio_light` turns the engine's health counters into the audio status light shown in
+the panel, the window's status bar and the stage view.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from ..errors import GesturemapError
+from ..synth import PARAMETERS, SynthMapping, builtin_sounds
+from ..synth.mapping import CURVES
+
+__all__ = ["SynthPanel", "audio_light"]
+
+NONE = "(none)"
+SOUND_FILES = "Sound files (*.wav *.flac *.WAV *.FLAC);;All files (*)"
+ROUTE_COLUMNS = ("source", "target", "in min", "in max", "out min", "out max", "curve", "smooth ms")
+
+
+def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tuple[str, str]:
+    """The audio status light: ``(state, detail)`` with state "ok", "warn", "bad" or "off".
+
+    Parameters
+    ----------
+    stats : dict or None
+        The engine's health counters (:meth:`gesturemap.engine.Engine.stats`).
+    error : str, optional
+        Why the synth could not start (e.g. no audio device).
+    """
+    if error:
+        return "bad", "no audio device" if "device" in error.lower() else "audio failed"
+    if not stats or stats.get("audio_callbacks") is None:
+        return "off", "no synth"
+    callbacks = int(stats["audio_callbacks"])
+    underruns = int(stats.get("audio_underruns") or 0)
+    if callbacks == 0:
+        return "warn", "starting"
+    if underruns:
+        return "warn", f"{underruns} underrun{'s' * (underruns != 1)}"
+    p99 = stats.get("callback_us_p99")
+    return "ok", "running" + (f" · p99 {p99:.0f} µs" if p99 is not None else "")
+
+
+def _spin(lo: float, hi: float, value: float, decimals: int = 3) -> QtWidgets.QDoubleSpinBox:
+    box = QtWidgets.QDoubleSpinBox()
+    box.setDecimals(decimals)
+    box.setRange(lo, hi)
+    box.setValue(value)
+    box.setSingleStep(max((hi - lo) / 100, 10.0**-decimals))
+    return box
+
+
+def _sound_combo(current: str | None, extra: Sequence[str] = ()) -> QtWidgets.QComboBox:
+    """An editable choice of sound: none, the built-in ones, files already chosen."""
+    box = QtWidgets.QComboBox()
+    box.setEditable(True)
+    box.addItems([NONE, *builtin_sounds(), *[e for e in extra if e not in builtin_sounds()]])
+    box.setCurrentText(current or NONE)
+    return box
+
+
+def _sound(box: QtWidgets.QComboBox) -> str | None:
+    text = box.currentText().strip()
+    return None if not text or text == NONE else text
+
+
+class SynthPanel(QtWidgets.QWidget):
+    """Edit the project's synth mapping; "Apply" sends it (live) to the running synth.
+
+    Parameters
+    ----------
+    apply : callable ``apply(settings)``
+        Receives the mapping as a JSON-compatible dict (:meth:`SynthMapping.to_dict`, with the
+        project's ``"audio"`` settings kept), already checked.
+    """
+
+    applied = QtCore.Signal(dict)
+
+    def __init__(
+        self, apply: Callable[[dict[str, Any]], None], parent: QtWidgets.QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._apply = apply
+        self._audio: dict[str, Any] | None = None
+        self._folder: Path | None = None
+        self._classes: list[str] = []
+        self._outputs = 0
+        self._files: list[str] = []
+        # routes
+        self.routes = QtWidgets.QTableWidget(0, len(ROUTE_COLUMNS))
+        self.routes.setHorizontalHeaderLabels(ROUTE_COLUMNS)
+        self.routes.verticalHeader().setVisible(False)
+        self.routes.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.routes.horizontalHeader().setSectionResizeMode(
+            QtWidgets.QHeaderView.ResizeMode.ResizeToContents
+        )
+        add = QtWidgets.QPushButton("Add route")
+        add.clicked.connect(lambda: self.add_route())
+        remove = QtWidgets.QPushButton("Remove route")
+        remove.clicked.connect(self.remove_route)
+        route_buttons = QtWidgets.QHBoxLayout()
+        route_buttons.addWidget(add)
+        route_buttons.addWidget(remove)
+        route_buttons.addStretch(1)
+        routes_box = QtWidgets.QGroupBox("routes: model output → synth parameter")
+        rv = QtWidgets.QVBoxLayout(routes_box)
+        rv.addWidget(self.routes)
+        rv.addLayout(route_buttons)
+        # parameters no route drives
+        self.parameters: dict[str, QtWidgets.QDoubleSpinBox] = {}
+        params_box = QtWidgets.QGroupBox("parameters (when no route drives them)")
+        pf = QtWidgets.QFormLayout(params_box)
+        for name, spec in PARAMETERS.items():
+            box = _spin(spec.minimum, spec.maximum, spec.default)
+            box.setObjectName(name)
+            box.setToolTip(spec.doc)
+            self.parameters[name] = box
+            pf.addRow(name, box)
+        # sounds
+        self.follower = _sound_combo(None)
+        self.follower.setObjectName("follower_sound")
+        choose = QtWidgets.QPushButton("Choose file…")
+        choose.clicked.connect(self.choose_follower_file)
+        follower_row = QtWidgets.QHBoxLayout()
+        follower_row.addWidget(self.follower, 1)
+        follower_row.addWidget(choose)
+        self.oneshots = QtWidgets.QTableWidget(0, 2)
+        self.oneshots.setHorizontalHeaderLabels(("class", "one-shot sound"))
+        self.oneshots.verticalHeader().setVisible(False)
+        self.oneshots.horizontalHeader().setStretchLastSection(True)
+        choose_shot = QtWidgets.QPushButton("Choose file for the selected class…")
+        choose_shot.clicked.connect(self.choose_oneshot_file)
+        self.onset_threshold = _spin(0.0, 1.0, 0.7)
+        self.onset_release = _spin(0.0, 1.0, 0.5)
+        self.onset_min_interval_ms = _spin(0.0, 10000.0, 150.0, decimals=0)
+        sounds_box = QtWidgets.QGroupBox("sounds")
+        sf = QtWidgets.QFormLayout(sounds_box)
+        sf.addRow("sample follower", follower_row)
+        sf.addRow(self.oneshots)
+        sf.addRow(choose_shot)
+        sf.addRow("onset threshold", self.onset_threshold)
+        sf.addRow("onset release", self.onset_release)
+        sf.addRow("onset min interval (ms)", self.onset_min_interval_ms)
+        # apply and status
+        apply_button = QtWidgets.QPushButton("Apply to the synth")
+        apply_button.setObjectName("apply")
+        apply_button.clicked.connect(self.apply)
+        self.status = QtWidgets.QLabel("")
+        self.status.setWordWrap(True)
+        self.audio_status = QtWidgets.QLabel("audio: —")
+        inner = QtWidgets.QWidget()
+        layout = QtWidgets.QVBoxLayout(inner)
+        layout.addWidget(routes_box, 2)
+        columns = QtWidgets.QHBoxLayout()
+        columns.addWidget(sounds_box, 1)
+        columns.addWidget(params_box, 1)
+        layout.addLayout(columns, 3)
+        layout.addWidget(apply_button)
+        layout.addWidget(self.status)
+        layout.addWidget(self.audio_status)
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    # -- showing a mapping ------------------------------------------------------------------
+    def show_mapping(
+        self,
+        settings: Mapping[str, Any] | None,
+        classes: Sequence[Any] = (),
+        outputs: int = 0,
+        folder: str | os.PathLike[str] | None = None,
+    ) -> None:
+        """Show a project's synth settings (``None``: the default mapping).
+
+        Parameters
+        ----------
+        settings : dict or None
+            The project's ``outputs["synth"]``.
+        classes : sequence
+            The project's classes (route sources and one-shot rows).
+        outputs : int
+            The number of regression outputs (route sources ``output:I``).
+        folder : path, optional
+            The project folder: files inside it are saved as relative paths.
+        """
+        self._classes = [str(c) for c in classes]
+        self._outputs = int(outputs)
+        self._folder = Path(folder) if folder else None
+        self._audio = dict(settings["audio"]) if settings and settings.get("audio") else None
+        mapping = SynthMapping.from_dict(settings)
+        self.routes.setRowCount(0)
+        for r in mapping.routes:
+            self.add_route(r.to_dict())
+        for name, box in self.parameters.items():
+            box.setValue(float(mapping.parameters.get(name, PARAMETERS[name].default)))
+        files = [mapping.follower_sound or "", *mapping.oneshots.values()]
+        self._files = [f for f in files if f and f not in builtin_sounds()]
+        self._reset_combo(self.follower, mapping.follower_sound)
+        self.oneshots.setRowCount(0)
+        for label in dict.fromkeys([*self._classes, *mapping.oneshots]):
+            self._add_oneshot_row(label, mapping.oneshots.get(label))
+        self.onset_threshold.setValue(mapping.onset_threshold)
+        self.onset_release.setValue(mapping.onset_release)
+        self.onset_min_interval_ms.setValue(mapping.onset_min_interval_ms)
+        self.status.setText("")
+
+    def _reset_combo(self, box: QtWidgets.QComboBox, current: str | None) -> None:
+        box.clear()
+        box.addItems([NONE, *builtin_sounds(), *self._files])
+        box.setCurrentText(current or NONE)
+
+    def _add_oneshot_row(self, label: str, sound: str | None) -> None:
+        row = self.oneshots.rowCount()
+        self.oneshots.insertRow(row)
+        item = QtWidgets.QTableWidgetItem(label)
+        item.setFlags(item.flags() & ~QtCore.Qt.ItemFlag.ItemIsEditable)
+        self.oneshots.setItem(row, 0, item)
+        self.oneshots.setCellWidget(row, 1, _sound_combo(sound, self._files))
+
+    def sources(self) -> list[str]:
+        """The route sources the current model offers."""
+        out = [f"output:{i}" for i in range(self._outputs)]
+        out += ["likelihood:*", "progress:*"]
+        out += [f"likelihood:{c}" for c in self._classes]
+        out += [f"progress:{c}" for c in self._classes]
+        return out
+
+    def add_route(self, route: Mapping[str, Any] | None = None) -> int:
+        """Add a row (a route dict, or a new route from the likeliest class's likelihood)."""
+        r = dict(route or {"source": "likelihood:*", "target": "loudness"})
+        spec = PARAMETERS.get(r.get("target", ""), PARAMETERS["loudness"])
+        row = self.routes.rowCount()
+        self.routes.insertRow(row)
+        source = QtWidgets.QComboBox()
+        source.setEditable(True)  # a source for a class the model does not know yet stays
+        source.addItems(self.sources())
+        source.setCurrentText(str(r.get("source", "likelihood:*")))
+        target = QtWidgets.QComboBox()
+        target.addItems(list(PARAMETERS))
+        target.setCurrentText(str(r.get("target", "loudness")))
+        curve = QtWidgets.QComboBox()
+        curve.addItems(list(CURVES))
+        curve.setCurrentText(str(r.get("curve", "lin")))
+        widgets: list[QtWidgets.QWidget] = [
+            source,
+            target,
+            _spin(-1e6, 1e6, float(r.get("in_min", 0.0))),
+            _spin(-1e6, 1e6, float(r.get("in_max", 1.0))),
+            _spin(-1e6, 1e6, float(r.get("out_min", spec.minimum))),
+            _spin(-1e6, 1e6, float(r.get("out_max", spec.maximum))),
+            curve,
+            _spin(0.0, 10000.0, float(r.get("smoothing_ms", spec.smoothing_ms)), decimals=1),
+        ]
+        for col, w in enumerate(widgets):
+            self.routes.setCellWidget(row, col, w)
+        target.currentTextChanged.connect(lambda name, row=row: self._target_changed(row, name))
+        return row
+
+    def _target_changed(self, row: int, name: str) -> None:
+        """A new target parameter: its full range and default smoothing."""
+        spec = PARAMETERS[name]
+        self._cell(row, 4).setValue(spec.minimum)
+        self._cell(row, 5).setValue(spec.maximum)
+        self._cell(row, 7).setValue(spec.smoothing_ms)
+
+    def _cell(self, row: int, col: int) -> Any:
+        return self.routes.cellWidget(row, col)
+
+    def remove_route(self) -> None:
+        rows = sorted({i.row() for i in self.routes.selectedIndexes()}, reverse=True)
+        for row in rows or [self.routes.rowCount() - 1]:
+            if row >= 0:
+                self.routes.removeRow(row)
+
+    # -- files ------------------------------------------------------------------------------
+    def _relative(self, path: str) -> str:
+        """``path`` relative to the project folder when it is inside it (a project that moves
+        keeps its sounds)."""
+        if self._folder is not None:
+            try:
+                return Path(path).resolve().relative_to(self._folder.resolve()).as_posix()
+            except ValueError:
+                pass
+        return path
+
+    def _choose(self) -> str | None:
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(
+            self, "A sound file", str(self._folder or Path.home()), SOUND_FILES
+        )
+        if not path:
+            return None
+        path = self._relative(path)
+        if path not in self._files:
+            self._files.append(path)
+        return path
+
+    def choose_follower_file(self) -> None:
+        """Ask for a WAV/FLAC file for the sample follower."""
+        path = self._choose()
+        if path:
+            self.follower.addItem(path)
+            self.follower.setCurrentText(path)
+
+    def choose_oneshot_file(self) -> None:
+        """Ask for a WAV/FLAC file for the selected class's one-shot."""
+        row = self.oneshots.currentRow()
+        if row < 0:
+            self.status.setText("select a class first")
+            return
+        path = self._choose()
+        if path:
+            box = self.oneshots.cellWidget(row, 1)
+            box.addItem(path)
+            box.setCurrentText(path)
+
+    # -- the mapping shown ------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """The mapping shown, as the project saves it.
+
+        Raises
+        ------
+        GesturemapError
+            If it is not a valid mapping (the message names the field and what to try).
+        """
+        routes = []
+        for row in range(self.routes.rowCount()):
+            target = self._cell(row, 1).currentText()
+            spec = PARAMETERS[target]
+            route = {
+                "source": self._cell(row, 0).currentText().strip(),
+                "target": target,
+                "in_min": self._cell(row, 2).value(),
+                "in_max": self._cell(row, 3).value(),
+                "curve": self._cell(row, 6).currentText(),
+            }
+            # the parameter's own range and smoothing stay implicit (as a hand-written one)
+            for key, col, default in (
+                ("out_min", 4, spec.minimum),
+                ("out_max", 5, spec.maximum),
+                ("smoothing_ms", 7, spec.smoothing_ms),
+            ):
+                if self._cell(row, col).value() != default:
+                    route[key] = self._cell(row, col).value()
+            routes.append(route)
+        parameters = {
+            name: box.value()
+            for name, box in self.parameters.items()
+            if box.value() != PARAMETERS[name].default
+        }
+        oneshots = {}
+        for row in range(self.oneshots.rowCount()):
+            sound = _sound(self.oneshots.cellWidget(row, 1))
+            if sound is not None:
+                oneshots[self.oneshots.item(row, 0).text()] = sound
+        mapping = SynthMapping(
+            routes=routes,
+            parameters=parameters,
+            follower_sound=_sound(self.follower),
+            oneshots=oneshots,
+            onset_threshold=self.onset_threshold.value(),
+            onset_release=self.onset_release.value(),
+            onset_min_interval_ms=self.onset_min_interval_ms.value(),
+        )
+        out = mapping.to_dict()
+        if self._audio:
+            out["audio"] = dict(self._audio)
+        return out
+
+    def apply(self) -> bool:
+        """Check the mapping shown and send it; say what is wrong instead when it is not valid
+        (a missing sound file too: the synth would refuse it)."""
+        from ..synth.sounds import check_sound
+
+        try:
+            settings = self.settings()
+            for sound in {settings["follower_sound"], *settings["oneshots"].values()} - {None}:
+                check_sound(sound, self._folder)
+        except (GesturemapError, ValueError, TypeError) as exc:
+            self.status.setText(f"not applied: {exc}")
+            return False
+        self._apply(settings)
+        self.status.setText(f"applied: {len(settings['routes'])} routes")
+        self.applied.emit(settings)
+        return True
+
+    def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None) -> None:
+        """Show the audio light's state and the synth's counters."""
+        state, detail = audio_light(stats, error)
+        extra = ""
+        if stats and stats.get("audio_callbacks") is not None:
+            extra = (
+                f" · {stats['audio_callbacks']} blocks · {stats.get('audio_underruns', 0)} "
+                f"underruns · {stats.get('oneshots_played', 0)} one-shots"
+            )
+        self.audio_status.setText(f"audio: {detail}{extra}")
+        self.audio_status.setProperty("state", state)

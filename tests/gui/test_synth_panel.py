@@ -1,0 +1,149 @@
+"""The synth panel, as a widget on a real engine: edit the mapping the way a person would,
+apply it live, find it in the running synth and in the saved project."""
+
+from __future__ import annotations
+
+import threading
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import soundfile as sf
+from PySide6 import QtCore, QtWidgets
+
+from gesturemap.default_project import default_project
+from gesturemap.gui.session import WindowEngine
+from gesturemap.gui.synth_panel import NONE, SynthPanel, audio_light
+from gesturemap.project import Project
+from gesturemap.synth import Synth, SynthMapping
+
+
+@pytest.fixture()
+def engine(tmp_path):
+    folder = tmp_path / "project"
+    project = default_project("synth-panel")
+    project.save(folder)
+    engine = WindowEngine(project, project_dir=folder, osc_in=None, trainer="thread").start()
+    # the real synth, fed by the engine, without a sound card: the test renders it offline
+    engine.synth = Synth(None, base_dir=folder)
+    yield engine
+    engine.stop()
+
+
+@pytest.fixture()
+def panel(qtbot, engine):
+    panel = SynthPanel(lambda settings: engine.command("set_synth_mapping", settings))
+    qtbot.addWidget(panel)
+    panel.show_mapping(
+        (engine.project.outputs or {}).get("synth"),
+        classes=engine.project.classes,
+        outputs=0,
+        folder=engine.project_dir,
+    )
+    panel.resize(1000, 800)
+    panel.show()
+    return panel
+
+
+def _wav(path, seconds=0.5, rate=44100, hz=330.0):
+    t = np.arange(int(seconds * rate)) / rate
+    sf.write(path, 0.5 * np.sin(2 * np.pi * hz * t), rate)
+    return path
+
+
+def test_default_mapping_shown_with_the_project_classes(panel):
+    default = SynthMapping.default()
+    assert panel.routes.rowCount() == len(default.routes)
+    assert panel.follower.currentText() == "pad"
+    assert [panel.oneshots.item(r, 0).text() for r in range(panel.oneshots.rowCount())] == [
+        "circle",
+        "swipe",
+        "zigzag",
+    ]
+    sources = panel.sources()
+    assert "likelihood:circle" in sources and "progress:zigzag" in sources
+    shown = SynthMapping.from_dict(panel.settings())
+    classes = ["circle", "swipe", "zigzag"]  # the same synth, whichever way it is written
+    np.testing.assert_array_equal(shown.route_table(classes), default.route_table(classes))
+    np.testing.assert_array_equal(shown.smoothing_ms(), default.smoothing_ms())
+    np.testing.assert_array_equal(shown.base_values(), default.base_values())
+    assert (shown.follower_sound, shown.oneshots) == (default.follower_sound, default.oneshots)
+
+
+def test_edit_apply_live_and_saved(qtbot, panel, engine, monkeypatch, tmp_path):
+    # a new route: the circle's likelihood drives the pitch, 200..800 Hz, exponential
+    row = panel.add_route()
+    panel.routes.cellWidget(row, 0).setCurrentText("likelihood:circle")
+    panel.routes.cellWidget(row, 1).setCurrentText("pitch_hz")
+    assert panel.routes.cellWidget(row, 5).value() == 8000.0  # the target's full range
+    panel.routes.cellWidget(row, 4).setValue(200.0)
+    panel.routes.cellWidget(row, 5).setValue(800.0)
+    panel.routes.cellWidget(row, 6).setCurrentText("exp")
+    panel.parameters["master_gain"].setValue(0.5)
+    # the follower plays a file the user picks (inside the project folder: saved relative)
+    wav = _wav(engine.project_dir / "breath.wav")
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName", lambda *a, **k: (str(wav), ""))
+    panel.choose_follower_file()
+    assert panel.follower.currentText() == "breath.wav"
+    # swipe plays the bell when it is recognised
+    panel.oneshots.cellWidget(1, 1).setCurrentText("bell")
+    apply_button = panel.findChild(QtWidgets.QPushButton, "apply")
+    qtbot.mouseClick(apply_button, QtCore.Qt.MouseButton.LeftButton)
+    assert panel.status.text().startswith("applied"), panel.status.text()
+
+    # the engine saved it in the project, and the running synth uses it
+    qtbot.waitUntil(lambda: engine.synth.mapping.follower_sound == "breath.wav", timeout=5000)
+    saved = engine.project.outputs["synth"]
+    assert saved["follower_sound"] == "breath.wav"
+    assert saved["oneshots"] == {"swipe": "bell"}
+    assert saved["parameters"] == {"follower_gain": 0.5, "mod_depth": 1.5, "master_gain": 0.5}
+    route = saved["routes"][-1]
+    assert (route["source"], route["target"], route["curve"]) == (
+        "likelihood:circle",
+        "pitch_hz",
+        "exp",
+    )
+    assert (route["out_min"], route["out_max"]) == (200.0, 800.0)
+    synth = engine.synth
+    assert len(synth._config.follower) == pytest.approx(0.5 * synth.rate, abs=2)  # resampled
+    assert synth._config.bank_names == ("bell",)
+    # what the synth plays: the likeliest class at full likelihood -> 800 Hz
+    result = SimpleNamespace(  # what update() reads of a model's Result
+        label_index=0, likelihoods=np.array([1.0, 0.0, 0.0]), output=None, progress=None
+    )
+    synth.update(result, ["circle", "swipe", "zigzag"])
+    assert synth._targets[0] == pytest.approx(800.0)
+    assert synth._targets[11] == pytest.approx(0.5)  # master gain
+
+    # saved in the project folder: a reopened project has the same mapping
+    done, errors = threading.Event(), []
+    engine.command("save", engine.project_dir, done, errors)
+    assert done.wait(10) and not errors
+    again = Project.load(engine.project_dir)
+    assert again.outputs["synth"] == saved
+
+
+def test_a_bad_mapping_is_not_sent(qtbot, panel, engine):
+    sent = []
+    panel._apply = sent.append
+    row = panel.add_route()
+    panel.routes.cellWidget(row, 3).setValue(0.0)  # in_max == in_min
+    assert not panel.apply()
+    assert "in_max" in panel.status.text()
+    panel.remove_route()
+    panel.follower.setCurrentText("no-such-file.wav")
+    assert not panel.apply()
+    assert "No file at" in panel.status.text()
+    panel.follower.setCurrentText(NONE)
+    assert panel.apply() and sent and sent[-1]["follower_sound"] is None
+
+
+def test_audio_light():
+    assert audio_light(None) == ("off", "no synth")
+    assert audio_light({}, "no audio output device found: ...")[0:2] == ("bad", "no audio device")
+    assert audio_light({"audio_callbacks": 0, "audio_underruns": 0})[0] == "warn"
+    state, detail = audio_light(
+        {"audio_callbacks": 900, "audio_underruns": 0, "callback_us_p99": 25.0}
+    )
+    assert state == "ok" and "25 µs" in detail
+    assert audio_light({"audio_callbacks": 900, "audio_underruns": 2}) == ("warn", "2 underruns")
