@@ -160,6 +160,8 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
     the window's end of the pipe closes."""
     import signal
 
+    from ..synth.synth import NoAudioDeviceError
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the window's to handle
     cfg = json.loads(config)
     send_lock = threading.Lock()
@@ -169,13 +171,19 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
         with send_lock:
             states.send_bytes(data)
 
+    audio_error = None
     try:
-        engine = _child_engine(cfg)
-        engine.start()
+        try:
+            engine = _child_engine(cfg)
+            engine.start()
+        except NoAudioDeviceError as exc:  # no sound card: run on without the synth, and say so
+            audio_error = " ".join(str(exc).split())
+            engine = _child_engine({**cfg, "audio": None})
+            engine.start()
     except BaseException as exc:  # say why, then exit
         send({"kind": "failed", "error": f"{type(exc).__name__}: {exc}"})
         return
-    send({"kind": "started", "osc_port": engine.osc_port})
+    send({"kind": "started", "osc_port": engine.osc_port, "audio_error": audio_error})
     sender = _Snapshots(engine, send, float(cfg.get("snapshot_hz", 30.0)))
     thread = threading.Thread(target=sender.loop, name="gesturemap-snapshots", daemon=True)
     thread.start()
@@ -228,10 +236,14 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
     folder = Path(cfg["project_dir"])
     project = Project.load(folder)
     synth = None
-    if cfg.get("audio"):
+    audio = cfg.get("audio")
+    if audio:
         from ..synth import Synth
+        from ..synth.synth import output_devices
 
-        synth = Synth((project.outputs or {}).get("synth"), base_dir=folder)
+        output_devices()  # no device: NoAudioDeviceError before anything starts
+        synth = Synth((project.outputs or {}).get("synth"),
+                      audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
     return _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
                         ring_frames=int(cfg.get("ring_frames", 1000)), synth=synth)
@@ -379,8 +391,10 @@ class EngineProcess:
         loads the project from it and saves every take and edit there.
     osc_in : (host, port) or None
     trainer : "process" or "thread"
-    audio : bool, default False
-        Play the project's synth mapping on the built-in synth (in the engine process).
+    audio : bool or dict, default False
+        Play the project's synth mapping on the built-in synth (in the engine process); a dict
+        of :class:`~gesturemap.synth.AudioSettings` fields overrides the project's. With no
+        audio device the engine runs without the synth and :attr:`audio_error` says why.
     ring_frames : int, default 1000
         Input frames kept for the window's plot.
     snapshot_hz : float, default 30
@@ -388,7 +402,7 @@ class EngineProcess:
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str],
                  osc_in: tuple[str, int] | None = None, trainer: str = "process",
-                 audio: bool = False, ring_frames: int = 1000,
+                 audio: bool | dict[str, Any] = False, ring_frames: int = 1000,
                  snapshot_hz: float = 30.0) -> None:
         self.project_dir = Path(project_dir)
         if not (self.project_dir / "project.json").exists():
@@ -412,10 +426,13 @@ class EngineProcess:
         self.output = _OutputInfo(out.get("host", "127.0.0.1"), int(out.get("port", 12000)))
         self.queue = _PadQueue(self)
         self.exception: str | None = None
+        #: why the synth could not start (no audio device...), or None
+        self.audio_error: str | None = None
         self._stats: dict[str, Any] = {}
         self._config = json.dumps({
             "project_dir": str(self.project_dir), "osc_in": list(osc_in) if osc_in else None,
-            "trainer": trainer, "audio": bool(audio), "ring_frames": ring_frames,
+            "trainer": trainer, "audio": audio if isinstance(audio, dict) else bool(audio),
+            "ring_frames": ring_frames,
             "snapshot_hz": snapshot_hz})
         self._send_lock = threading.Lock()
         self._replies: dict[int, tuple[threading.Event, list[Any]]] = {}
@@ -548,6 +565,7 @@ class EngineProcess:
                     self.exception = self.exception or f"snapshot: {type(exc).__name__}: {exc}"
             elif kind == "started":
                 self.osc_port = message["osc_port"]
+                self.audio_error = message.get("audio_error")
                 self._started.set()
             elif kind == "reply":
                 done, errors = self._replies.pop(message["token"], (None, None))

@@ -117,6 +117,35 @@ class SynthConfig:
     bank_names: tuple[str, ...]
 
 
+def output_devices() -> tuple[Any, list[dict[str, Any]]]:
+    """The sounddevice module and the output devices PortAudio sees (at least one).
+
+    Raises
+    ------
+    NoAudioDeviceError
+        If PortAudio is missing or sees no output device (saying what to do).
+    """
+    try:
+        import sounddevice as sd
+    except OSError as exc:
+        raise NoAudioDeviceError(
+            f"cannot load PortAudio ({exc}): install it (Debian/Ubuntu: apt-get install "
+            "libportaudio2), or run with --no-audio"
+        ) from exc
+    try:
+        outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
+    except Exception as exc:
+        raise NoAudioDeviceError(
+            f"PortAudio cannot list audio devices ({exc}); run with --no-audio"
+        ) from exc
+    if not outputs:
+        raise NoAudioDeviceError(
+            "no audio output device found: PortAudio sees none. Connect a sound card, start "
+            "a JACK server (e.g. jackd -d dummy), or run with --no-audio."
+        )
+    return sd, outputs
+
+
 class Synth:
     """The built-in synth.
 
@@ -396,25 +425,8 @@ class Synth:
         NoAudioDeviceError
             If PortAudio is missing, sees no output device, or cannot open the one asked for.
         """
-        try:
-            import sounddevice as sd
-        except OSError as exc:
-            raise NoAudioDeviceError(
-                f"cannot load PortAudio ({exc}): install it (Debian/Ubuntu: apt-get install "
-                "libportaudio2), or run with --no-audio"
-            ) from exc
+        sd = output_devices()[0]
         a = self.audio
-        try:
-            outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
-        except Exception as exc:
-            raise NoAudioDeviceError(
-                f"PortAudio cannot list audio devices ({exc}); run with --no-audio"
-            ) from exc
-        if not outputs:
-            raise NoAudioDeviceError(
-                "no audio output device found: PortAudio sees none. Connect a sound card, start "
-                "a JACK server (e.g. jackd -d dummy), or run with --no-audio."
-            )
         try:
             # PortAudio calls the compiled callback itself: no Python wrapper, no GIL
             stream = sd._StreamBase(

@@ -3,6 +3,7 @@ apply it live, find it in the running synth and in the saved project."""
 
 from __future__ import annotations
 
+import os
 import threading
 from types import SimpleNamespace
 
@@ -147,3 +148,46 @@ def test_audio_light():
     )
     assert state == "ok" and "25 µs" in detail
     assert audio_light({"audio_callbacks": 900, "audio_underruns": 2}) == ("warn", "2 underruns")
+
+
+def test_window_engine_process_without_audio_device_runs_on_and_says_why(qtbot, tmp_path):
+    """The window's engine process asks for the synth; this machine has no sound card (and no
+    JACK server for this test): the engine runs without it, the light says why, and a mapping
+    applied from the panel still reaches the project."""
+    from gesturemap.gui.remote import EngineProcess
+
+    folder = tmp_path / "project"
+    project = default_project("no-device")
+    project.save(folder)
+    old = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = f"gm-absent-{os.getpid()}"  # the child inherits it
+    os.environ["JACK_NO_START_SERVER"] = "1"
+    try:
+        engine = EngineProcess(project, project_dir=folder, trainer="thread", audio=True).start()
+    finally:
+        os.environ.pop("JACK_NO_START_SERVER")
+        if old is None:
+            os.environ.pop("JACK_DEFAULT_SERVER")
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = old
+    try:
+        assert engine.audio_error and "no audio output device" in engine.audio_error
+        panel = SynthPanel(lambda settings: engine.command("set_synth_mapping", settings))
+        qtbot.addWidget(panel)
+        panel.show_mapping(None, classes=project.classes, folder=folder)
+        panel.parameters["master_gain"].setValue(0.25)
+        assert panel.apply()
+        qtbot.waitUntil(
+            lambda: (
+                ((engine.project.outputs or {}).get("synth") or {})
+                .get("parameters", {})
+                .get("master_gain")
+                == 0.25
+            ),
+            timeout=10000,
+        )
+        panel.show_audio(engine.stats(), engine.audio_error)
+        assert panel.audio_status.property("state") == "bad"
+        assert "no audio device" in panel.audio_status.text()
+    finally:
+        engine.stop()
