@@ -141,6 +141,9 @@ def test_holdout_matches_an_independent_computation(tmp_path):
     first = [model.predict([r.inputs[: ev.checkpoints(r.length)[0] + 1]])[0] for r in test]
     assert prefix.early["accuracy"][0] == pytest.approx(share_right(first, truth))
     assert prefix.early["accuracy"][-1] == pytest.approx(report.accuracy)
+    both = ev.holdout("gmm", train, test, params=GMM, early="both")
+    assert both.early["accuracy"] == report.early["accuracy"]
+    assert both.early["prefix_accuracy"] == prefix.early["accuracy"]
 
 
 def test_holdout_standardizes_with_training_statistics_only():

@@ -3,7 +3,7 @@
     gesturemap eval --train A.npz --test B.npz --model MODEL [--param k=v ...]
     gesturemap eval --train A.npz (--folds K | --leave-one-out | --group-by KEY) --model MODEL
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
-    ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|none]
+    ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
 and one line on stderr.
@@ -56,10 +56,10 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     how.add_argument(
         "--early",
-        choices=("stream", "prefix", "none"),
+        choices=("stream", "prefix", "both", "none"),
         default="stream",
-        help="early-recognition curve: stream frame by frame (default), predict "
-        "on prefixes, or skip",
+        help="early-recognition curve: stream frame by frame (default), predict on "
+        "prefixes, both, or skip",
     )
     how.add_argument(
         "--jobs", type=int, default=1, metavar="N", help="folds trained in parallel (default 1)"

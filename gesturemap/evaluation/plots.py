@@ -71,17 +71,20 @@ def draw_confusion(ax: Any, report: Any, title: str | None = None, annotate: boo
 
 
 def draw_early(
-    ax: Any, curves: Sequence[tuple[str, Any]], title: str = "", chance: float | None = None
+    ax: Any, curves: Sequence[tuple[Any, ...]], title: str = "", chance: float | None = None
 ) -> None:
     """Early-recognition curves: accuracy against the share of the gesture seen.
 
-    ``curves`` is a list of (name, report) pairs; reports without a curve are skipped.
+    ``curves`` holds (name, report) or (name, report, key) tuples; ``key`` is ``"accuracy"``
+    (the default: the streamed curve, or the only one) or ``"prefix_accuracy"`` (the batch
+    decision on prefixes, when both were measured). Reports without that curve are skipped.
     """
-    for name, report in curves:
-        if report.early is None:
+    for name, report, *rest in curves:
+        key = rest[0] if rest else "accuracy"
+        if report.early is None or key not in report.early:
             continue
         fractions = 100 * np.asarray(report.early["fractions"])
-        ax.plot(fractions, report.early["accuracy"], marker="o", markersize=3, label=name)
+        ax.plot(fractions, report.early[key], marker="o", markersize=3, label=name)
     if chance is not None:
         ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label="chance")
     ax.set_xlim(0, 102)
@@ -137,10 +140,17 @@ def save_report_plots(report: Any, folder: Path, prefix: str = "") -> list[Path]
     paths.append(save_figure(fig, folder / f"{prefix}confusion.png"))
     if report.early is not None:
         fig = figure(5, 3.5)
+        ax = fig.add_subplot()
+        curves: list[tuple[Any, ...]] = [(report.early["method"], report)]
+        if "prefix_accuracy" in report.early:
+            curves = [
+                ("streamed label", report, "accuracy"),
+                ("predict on the prefix", report, "prefix_accuracy"),
+            ]
         draw_early(
-            fig.add_subplot(),
-            [(report.model, report)],
-            title=f"early recognition ({report.early['method']})",
+            ax,
+            curves,
+            title=f"{report.model}: early recognition",
             chance=1.0 / max(len(report.labels), 1),
         )
         paths.append(save_figure(fig, folder / f"{prefix}early.png"))

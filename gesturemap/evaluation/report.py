@@ -59,7 +59,8 @@ class Report:
         label, precision, recall, f1, support.
     macro_f1 : float or None
     early : dict or None
-        ``method``, ``fractions`` and ``accuracy`` (one per fraction).
+        ``method``, ``fractions`` and ``accuracy`` (one per fraction); with method "both",
+        ``accuracy`` is the streamed curve and ``prefix_accuracy`` the batch one on prefixes.
     regression : dict or None
         ``outputs`` (names), ``rmse``, ``mae`` and ``frame_accuracy`` (one per output;
         the share of frames with the right class for an output of class numbers, else None).
@@ -154,13 +155,15 @@ class Report:
         report.per_class = scores["per_class"]
         report.macro_f1 = scores["macro_f1"]
         if early != "none":
-            rows = [row for r in results for row in r.early]
             true = [t for r in results for t in r.truth]
             report.early = {
                 "method": early,
                 "fractions": fractions,
-                "accuracy": early_accuracy(true, rows),
+                "accuracy": early_accuracy(true, [row for r in results for row in r.early]),
             }
+            if early == "both":
+                rows = [row for r in results for row in r.early_prefix]
+                report.early["prefix_accuracy"] = early_accuracy(true, rows)
         return report
 
     @classmethod
@@ -246,9 +249,13 @@ class Report:
             writer.writerow(["accuracy", "", "", f"{self.accuracy:.6g}", n])
             if self.early:
                 writer.writerow([])
-                writer.writerow(["fraction_seen", "early_accuracy"])
-                for f, a in zip(self.early["fractions"], self.early["accuracy"], strict=True):
-                    writer.writerow([f"{f:g}", f"{a:.6g}"])
+                prefix = self.early.get("prefix_accuracy")
+                writer.writerow(
+                    ["fraction_seen", "early_accuracy", *(["prefix_accuracy"] if prefix else [])]
+                )
+                for k, f in enumerate(self.early["fractions"]):
+                    more = [f"{prefix[k]:.6g}"] if prefix else []
+                    writer.writerow([f"{f:g}", f"{self.early['accuracy'][k]:.6g}", *more])
         else:
             assert self.regression is not None
             writer.writerow(["output", "rmse", "mae", "frame_accuracy"])
@@ -295,10 +302,15 @@ class Report:
             f"macro F1 {self.macro_f1:.4f}",
         ]
         if self.early:
-            curve = " ".join(
-                f"{f:.0%}:{a:.2f}"
-                for f, a in zip(self.early["fractions"], self.early["accuracy"], strict=True)
-            )
-            lines.append(f"  early recognition ({self.early['method']}): {curve}")
+            method = self.early["method"]
+            curves = [("stream" if method == "both" else method, self.early["accuracy"])]
+            if "prefix_accuracy" in self.early:
+                curves.append(("prefix", self.early["prefix_accuracy"]))
+            for name, accuracy in curves:
+                curve = " ".join(
+                    f"{f:.0%}:{a:.2f}"
+                    for f, a in zip(self.early["fractions"], accuracy, strict=True)
+                )
+                lines.append(f"  early recognition ({name}): {curve}")
         lines.append(f"  {self.seconds:.1f} s")
         return "\n".join(lines)

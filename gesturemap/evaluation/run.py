@@ -15,7 +15,8 @@ Classification measures, per test recording:
   would get at that moment. ``early="prefix"`` instead calls ``model.predict`` on the first
   10 %, 20 % … of the frames (the batch decision on a truncated gesture; for a model whose
   stream only looks at a short window this is the fairer question "is the gesture
-  recognisable from its beginning"); ``early="none"`` skips the curve.
+  recognisable from its beginning"); ``early="both"`` measures both curves (the streamed one
+  is ``accuracy``, the other ``prefix_accuracy``); ``early="none"`` skips them.
 
 Output values (bimodal data: regression, or one model per output) stream every test
 recording and compare ``Result.output`` at each frame with the recorded outputs: RMSE and MAE
@@ -53,7 +54,7 @@ __all__ = [
     "standardized",
 ]
 
-EARLY_METHODS = ("stream", "prefix", "none")
+EARLY_METHODS = ("stream", "prefix", "both", "none")
 
 ModelSpec = tuple[str, dict[str, Any]]
 #: Builds (train, test) datasets for the recordings at these indices, and the indices of the
@@ -224,6 +225,7 @@ class FoldResult:
     truth: list[Any]
     predicted: list[Any] | None
     early: list[list[Any]] | None
+    early_prefix: list[list[Any]] | None
     output_truth: np.ndarray | None
     output_estimate: np.ndarray | None
     output_names: list[str] | None
@@ -311,7 +313,8 @@ def run_fold(
     truth = [r.label for r in test]
     sequences = [r.inputs for r in test]
     n = len(sequences)
-    predicted = early_labels = output_truth = output_estimate = output_names = None
+    predicted = early_labels = early_prefix = output_truth = output_estimate = None
+    output_names = None
     predict_s = stream_s = 0.0
     if not regression:
         start = time.perf_counter()
@@ -327,15 +330,18 @@ def run_fold(
         output_estimate, output_truth, output_names = _aligned_outputs(
             model, test, np.vstack(outputs)
         )
-    elif early == "stream":
-        early_labels, _ = _stream_all(model, test, fractions, False, note)
-    elif early == "prefix":
-        early_labels = []
-        for i, x in enumerate(sequences):
-            note(f"early recognition {i}/{n}")
-            early_labels.append(
-                list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
-            )
+    else:
+        if early in ("stream", "both"):
+            early_labels, _ = _stream_all(model, test, fractions, False, note)
+        if early in ("prefix", "both"):
+            early_prefix = []
+            for i, x in enumerate(sequences):
+                note(f"predicting prefixes {i}/{n}")
+                early_prefix.append(
+                    list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
+                )
+        if early == "prefix":
+            early_labels, early_prefix = early_prefix, None
     stream_s = time.perf_counter() - start
     return FoldResult(
         np.asarray(test_index),
@@ -343,6 +349,7 @@ def run_fold(
         truth,
         predicted,
         early_labels,
+        early_prefix,
         output_truth,
         output_estimate,
         output_names,
@@ -508,7 +515,7 @@ def holdout(
         Model parameters (override the model's own).
     standardize : bool
         Scale inputs per channel by the training set's mean and std.
-    early : {"stream", "prefix", "none"}
+    early : {"stream", "prefix", "both", "none"}
         How the early-recognition curve is measured (see the module docstring).
     progress : bool
         Report progress on stderr.
