@@ -65,7 +65,8 @@ class Report:
         ``outputs`` (names), ``rmse``, ``mae`` and ``frame_accuracy`` (one per output;
         the share of frames with the right class for an output of class numbers, else None).
     folds : list of dict
-        Per fold: n_train, n_test, accuracy, fit_s, predict_s, stream_s.
+        Per fold: n_train, n_test, accuracy, and seconds: fit_s, predict_s (whole recordings),
+        stream_s (streaming every frame), prefix_s (predict on prefixes).
     predictions : list of dict
         Per test recording: recording (its index in the data, or its take id), fold, group
         (leave-one-group-out), label, predicted.
@@ -127,6 +128,7 @@ class Report:
                 "fit_s": r.fit_s,
                 "predict_s": r.predict_s,
                 "stream_s": r.stream_s,
+                "prefix_s": r.prefix_s,
             }
             if not regression:
                 fold["accuracy"] = float(

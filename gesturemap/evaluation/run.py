@@ -233,6 +233,7 @@ class FoldResult:
     fit_s: float
     predict_s: float
     stream_s: float
+    prefix_s: float
 
 
 def _stream_all(
@@ -315,7 +316,7 @@ def run_fold(
     n = len(sequences)
     predicted = early_labels = early_prefix = output_truth = output_estimate = None
     output_names = None
-    predict_s = stream_s = 0.0
+    predict_s = stream_s = prefix_s = 0.0
     if not regression:
         start = time.perf_counter()
         predicted = []
@@ -330,19 +331,20 @@ def run_fold(
         output_estimate, output_truth, output_names = _aligned_outputs(
             model, test, np.vstack(outputs)
         )
-    else:
-        if early in ("stream", "both"):
-            early_labels, _ = _stream_all(model, test, fractions, False, note)
-        if early in ("prefix", "both"):
-            early_prefix = []
-            for i, x in enumerate(sequences):
-                note(f"predicting prefixes {i}/{n}")
-                early_prefix.append(
-                    list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
-                )
+    elif early in ("stream", "both"):
+        early_labels, _ = _stream_all(model, test, fractions, False, note)
+    stream_s = time.perf_counter() - start
+    if not regression and early in ("prefix", "both"):
+        start = time.perf_counter()
+        early_prefix = []
+        for i, x in enumerate(sequences):
+            note(f"predicting prefixes {i}/{n}")
+            early_prefix.append(
+                list(model.predict([x[: m + 1] for m in checkpoints(len(x), fractions)]))
+            )
+        prefix_s = time.perf_counter() - start
         if early == "prefix":
             early_labels, early_prefix = early_prefix, None
-    stream_s = time.perf_counter() - start
     return FoldResult(
         np.asarray(test_index),
         list(model.labels_),
@@ -357,6 +359,7 @@ def run_fold(
         fit_s,
         predict_s,
         stream_s,
+        prefix_s,
     )
 
 
