@@ -150,13 +150,18 @@ def test_regression_mapping_by_demonstration(tmp_path):
             feed(np.array(center))
             engine.command("stop_recording")
         engine.done_training.clear()
+        assert engine.stats()["take_to_model_ms"] is None
         engine.command("train")
         assert engine.done_training.wait(30)
         engine.command("start_running")
         feed(np.array([1.0, 1.0]), 20)
         r = engine.last_result
+        stats = engine.stats()
     finally:
         engine.stop()
+    # the performer's wait: from the end of the take to the new model's first answer, which
+    # includes the whole training
+    assert stats["take_to_model_ms"] >= stats["last_train_ms"] > 0
     assert [tk.outputs.shape for tk in project.takes] == [(80, 2), (80, 2)]
     assert r is not None and r.output is not None
     np.testing.assert_allclose(r.output, [0.8, 0.1], atol=0.05)
