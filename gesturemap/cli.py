@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")
     new.add_argument("--model", default="hhmm", help="model kind (default hhmm)")
+    new.add_argument("--preset", metavar="NAME",
+                     help="start from a ready project (presets/README.md), e.g. air-drums")
     new.add_argument("--inputs", type=int, help="input size (default: from the first frame)")
     new.add_argument("--outputs", type=int, default=0,
                      help="number of continuous outputs (a regression project); 0: classes")
@@ -120,6 +122,8 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from .models import MODEL_REGISTRY
     from .project import Project
 
+    if args.preset:
+        return _new_from_preset(args.dir, args.preset)
     if args.model not in MODEL_REGISTRY:
         raise SystemExit(f"gesturemap new: --model {args.model!r}: expected one of "
                          f"{', '.join(sorted(MODEL_REGISTRY))}")
@@ -128,6 +132,34 @@ def _cmd_new(args: argparse.Namespace) -> int:
     print(f"created {args.dir}: {project.model['kind']} model, "
           f"{args.inputs or 'input size from the first frame'} inputs, "
           f"{args.outputs or 'classes'} {'outputs' if args.outputs else ''}".rstrip())
+    return 0
+
+
+def _new_from_preset(folder: str, name: str) -> int:
+    """A new project in ``folder``: a copy of preset ``name`` (takes, model, mapping)."""
+    import secrets
+    import shutil
+    from pathlib import Path
+
+    from ._io import presets_dir
+    from .project import PROJECT_FILE, Project
+
+    root = presets_dir()
+    names = sorted(p.name for p in root.iterdir() if (p / PROJECT_FILE).is_file())
+    if name not in names:
+        raise SystemExit(f"gesturemap new: --preset {name!r}: expected one of {', '.join(names)}")
+    dest = Path(folder)
+    if dest.exists() and any(dest.iterdir()):
+        raise SystemExit(f"gesturemap new: {dest} is not empty: give a new folder")
+    project = Project.load(root / name)
+    project._uid = secrets.token_hex(8)  # a project of its own, not the preset
+    project.save(dest)
+    for extra in (root / name).iterdir():  # the data's licence travels with its takes
+        if extra.is_file() and extra.name.startswith("LICENSE"):
+            shutil.copy(extra, dest / extra.name)
+    print(f"created {dest} from preset {name}: {len(project.takes)} takes, classes "
+          f"{', '.join(map(str, project.classes))}, {project.model['kind']} model"
+          f"{' (trained)' if project.trained is not None else ''}")
     return 0
 
 
