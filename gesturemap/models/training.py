@@ -221,6 +221,9 @@ def _worker_main(conn: Any) -> None:
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
+        # (and never inherits a real-time policy from the process that started it)
+        if hasattr(os, "sched_setscheduler"):
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         os.nice(5)
     except OSError:
         pass
