@@ -16,6 +16,9 @@ def build_parser() -> argparse.ArgumentParser:
     open_.add_argument("dir")
     open_.add_argument("--osc-in", metavar="HOST:PORT", help="also take OSC frames there")
     open_.add_argument("--trainer", choices=("process", "thread"), default="process")
+    open_.add_argument("--no-audio", action="store_true", help="no built-in synth")
+    _add_audio_arguments(open_, "without an audio device the window runs without the synth "
+                                "and its audio light says why")
     demo = sub.add_parser("demo", help="a console demo on built-in data, no window needed")
     demo.add_argument("--delay", type=float, default=0.0,
                       help="seconds to wait between frames, to watch it unfold")
@@ -44,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serial", metavar="DEVICE", help="also read a serial sensor")
     run.add_argument("--profile", help="sensor profile for --serial (see sensors/)")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
-    _add_audio_arguments(run)
+    _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
+                              f"with code {EXIT_NO_AUDIO}")
     run.add_argument("--log", metavar="DIR", help="log every stream of the session there")
     run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
     run.add_argument("--trainer", choices=("process", "thread"), default="process")
@@ -69,11 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
 EXIT_NO_AUDIO = 3
 
 
-def _add_audio_arguments(p: argparse.ArgumentParser) -> None:
+def _add_audio_arguments(p: argparse.ArgumentParser, missing: str) -> None:
     """The built-in synth's audio options (default: the project's, else PortAudio's default)."""
-    g = p.add_argument_group(
-        "audio", "the built-in synth's output; when one is given and cannot be opened, "
-                 f"gesturemap exits with code {EXIT_NO_AUDIO}")
+    g = p.add_argument_group("audio", f"the built-in synth's output; {missing}")
     g.add_argument("--audio-device", metavar="NAME|INDEX",
                    help="output device: its index, or a part of its name (PortAudio's list)")
     g.add_argument("--sample-rate", type=int, metavar="HZ", help="e.g. 48000")
@@ -270,7 +272,9 @@ def main(argv: list[str] | None = None) -> int:
         from .gui import main as gui_main
 
         osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
-        return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer)
+        # the window falls back to no synth (and says so) when the output cannot be opened
+        audio = False if args.no_audio else (_audio_settings(args, None, "open") or True)
+        return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer, audio=audio)
     if args.command == "bench":
         from . import bench
 

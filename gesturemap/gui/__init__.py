@@ -32,6 +32,7 @@ def main(
     *,
     osc_in: tuple[str, int] | None = None,
     trainer: str = "process",
+    audio: bool | dict[str, object] = True,
 ) -> int:
     """Open the window and run Qt's event loop until it closes; returns the exit code.
 
@@ -43,6 +44,9 @@ def main(
     osc_in : (host, port), optional
         Also take OSC frames and Wekinator control messages there.
     trainer : "process" or "thread"
+    audio : bool or dict
+        Play the built-in synth (a dict: :class:`~gesturemap.synth.AudioSettings` fields over
+        the project's); False: no synth.
     """
     from PySide6 import QtWidgets
 
@@ -53,10 +57,16 @@ def main(
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("gesturemap")
     if folder is not None:
-        window = MainWindow(Project.load(folder), folder, osc_in=osc_in, trainer=trainer)
+        window = MainWindow(
+            Project.load(folder), folder, osc_in=osc_in, trainer=trainer, audio=audio
+        )
     else:
         window = MainWindow(
-            default_project(), autosave_dir=autosave_folder(), osc_in=osc_in, trainer=trainer
+            default_project(),
+            autosave_dir=autosave_folder(),
+            osc_in=osc_in,
+            trainer=trainer,
+            audio=audio,
         )
     window.show()
     return int(app.exec())

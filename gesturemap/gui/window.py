@@ -26,6 +26,7 @@ from .panels import ModelPanel, OutputsPanel
 from .plots import SignalPlot, class_colour
 from .session import WindowEngine
 from .stage import StageView
+from .synth_panel import SynthPanel, audio_light
 
 __all__ = ["MainWindow"]
 
@@ -57,12 +58,17 @@ class MainWindow(QtWidgets.QMainWindow):
         autosave_dir: str | Path | None = None,
         osc_in: tuple[str, int] | None = None,
         trainer: str = "process",
+        audio: bool | dict[str, Any] = True,
     ) -> None:
         super().__init__()
         self.folder = Path(folder) if folder else None
         self.autosave_dir = None if self.folder else (Path(autosave_dir) if autosave_dir else None)
         self._osc_in = osc_in
         self._trainer = trainer
+        #: play the project's synth mapping on the built-in synth (a dict: audio settings)
+        self._audio = audio
+        #: why the synth could not start (no audio device...), or None
+        self.audio_error: str | None = None
         self.engine: WindowEngine = None  # type: ignore[assignment]
         self._engine_started = False
         self.undo_stack = QtGui.QUndoStack(self)
@@ -170,6 +176,10 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.dataset, "Dataset")
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
+        self.synth_panel = SynthPanel(self.set_synth_mapping)
+        self.tabs.addTab(self.synth_panel, "Synth")
+        self.audio_light = QtWidgets.QLabel("audio: —")
+        self.statusBar().addPermanentWidget(self.audio_light)
         # right: monitor
         self.monitor = Monitor()
         self.monitor.setMinimumWidth(340)
@@ -230,6 +240,13 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.model_panel.show_settings(project.model)
         self.outputs_panel.show_settings(project.outputs)
+        self.audio_error = getattr(self.engine, "audio_error", None)
+        self.synth_panel.show_mapping(
+            (project.outputs or {}).get("synth"),
+            project.classes,
+            len(project.output_names or []),
+            folder,
+        )
         self._train_count = 0
         self._refresh_classes()
         self.run_button.setChecked(self.engine.running)
@@ -413,6 +430,22 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.project.takes:
             self.train()
 
+    def set_synth_mapping(self, settings: dict[str, Any]) -> None:
+        """Send the synth panel's mapping to the engine (saved, and played from now on)."""
+        self.engine_command("set_synth_mapping", settings)
+        # the OSC panel applies the outputs settings whole: keep its copy of the mapping fresh
+        self.outputs_panel._settings["synth"] = settings
+
+    def _update_audio(self) -> None:
+        stats = self.engine.stats()
+        self.synth_panel.show_audio(stats, self.audio_error)
+        state, detail = audio_light(stats, self.audio_error)
+        self.audio_light.setText(f"audio: {detail}")
+        self.audio_light.setProperty("state", state)
+        # the stage view's light, unless there is no synth (then it shows the OSC output)
+        has_synth = "audio_callbacks" in stats or self.audio_error
+        self._audio_state = (state, detail) if has_synth else None
+
     def set_output_settings(self, settings: dict[str, Any]) -> None:
         self.engine_command("set_output_settings", settings)
         self.outputs_panel.status.setText(f"sending to {settings['host']}:{settings['port']}")
@@ -444,6 +477,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.dataset.refresh(self.project)
         if now - self._rate_mark[0] >= 0.5:
             self._update_rate(now)
+            self._update_audio()
         if self.stage is not None and self.stage.isVisible():
             self.stage.monitor.show_result(result, self._labels)
             self._update_lights(now)
@@ -501,6 +535,9 @@ class MainWindow(QtWidgets.QMainWindow):
             self.stage.model.set_state("ok", f"{len(self._labels)} classes")
         else:
             self.stage.model.set_state("warn" if self.engine.model else "off", "not running")
+        if getattr(self, "_audio_state", None) is not None:  # the built-in synth
+            self.stage.audio.set_state(*self._audio_state)
+            return
         out = self.engine.output
         errors = getattr(out, "send_errors", 0)
         self.stage.audio.set_state(
