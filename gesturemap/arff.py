@@ -562,7 +562,12 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
         "else the last column)",
     )
     p.add_argument("--output", metavar="NAME", help="import only this output column")
-    p.add_argument("--model", metavar="KIND", help="model kind of a new project (default knn)")
+    p.add_argument(
+        "--model",
+        metavar="KIND",
+        help="model kind of a new project (default knn; with several outputs, one model per "
+        "output: knn for classes, mlp for continuous values, or KIND for all)",
+    )
     return p
 
 
