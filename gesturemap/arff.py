@@ -176,7 +176,7 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
     """
     where = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8", errors="replace")
+        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # a BOM is not data
     except OSError as error:
         raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
     relation, attributes, rows, lines = "", [], [], []

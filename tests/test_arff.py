@@ -137,7 +137,8 @@ def test_plain_arff_without_wekinator_metadata(tmp_path):
 0.7,0.8,2
 """
     path = tmp_path / "plain.arff"
-    path.write_text(text)
+    # saved by a Windows editor: a byte-order mark and CRLF line ends
+    path.write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
     data = arff.read_arff(path)
     assert [a.name for a in data.attributes] == ["feature0", "feature '1'", "output"]
     assert data.rows[2] == ["0.5", "0", "2"]  # sparse row: absent values are 0
