@@ -66,7 +66,8 @@ DECISION = {
     "gmm": "argmax over classes of the sequence log-likelihood (sum over frames)",
     "hhmm": "argmax of the sequence log-likelihood (forward algorithm)",
     "dtw": "1-nearest-neighbour: the class of the training take at the smallest whole-sequence "
-    "DTW distance",
+    "DTW distance (Sakoe-Chiba `band` and per-template-frame `normalize` as in the settings "
+    "below)",
     "frame-wise": "every frame is one example (as in Wekinator); a recording's class is the "
     "argmax of the sum over its frames of log class probabilities (each at least "
     "1e-4)",
