@@ -269,6 +269,9 @@ def test_one_model_per_output_is_compared_output_by_output():
     assert 0.5 < right < 1.0
     assert report.regression["rmse"][1] < 1e-9  # pitch = 2 a + 1 exactly
     assert "right class in" in report.summary() and "frame_accuracy" in report.to_csv()
+    only_label = {"outputs": [{"kind": "knn", "target": "label"}]}  # no recorded counterpart
+    with pytest.raises(gm.GesturemapError, match="nothing to compare"):
+        ev.holdout("per_output", train, test, params=only_label)
 
 
 def test_report_files(tmp_path):

@@ -282,6 +282,11 @@ def _aligned_outputs(
             truth[:, [k for _, k in pairs]],
             [names[k] for _, k in pairs],
         )
+    if model_names:
+        raise GesturemapError(
+            f"none of the model's outputs ({', '.join(model_names)}) is a recorded output "
+            f"({', '.join(names)}): nothing to compare them with."
+        )
     if estimate.shape[1] != truth.shape[1]:
         raise GesturemapError(
             f"the model gives {estimate.shape[1]} outputs and the recordings have "
