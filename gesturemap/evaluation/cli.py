@@ -187,6 +187,8 @@ def main_eval(args: argparse.Namespace) -> int:
             report.save_plots(args.plots)
     except GesturemapError as error:
         return _fail(str(error))
+    except ValueError as error:  # e.g. scikit-learn refusing a training set too small for it
+        return _fail(f"{type(error).__name__}: {error}")
     except OSError as error:
         return _fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
     print(report.summary())
