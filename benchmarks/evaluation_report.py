@@ -208,6 +208,13 @@ def _table(head: list[str], body: list[list[str]]) -> list[str]:
     ]
 
 
+def _early_line(curves: dict[str, list[float]], lead: str) -> str:
+    """``lead`` (naming the best family at 10 %) and every family's accuracy at 50 %."""
+    top = max(curves, key=lambda k: curves[k][0])
+    half = ", ".join(f"{name} {curve[4]:.2f}" for name, curve in curves.items())
+    return "  " + lead.format(top=top, value=curves[top][0]) + half + "."
+
+
 def findings(rows: list[dict], keys: list[str]) -> list[str]:
     """What the numbers say, written from them (so that a new run cannot contradict it)."""
     lines = ["What the table says:", ""]
@@ -231,12 +238,12 @@ def findings(rows: list[dict], keys: list[str]) -> list[str]:
         )
         early = {name: rep.early["accuracy"] for name, rep in reports if rep.early}
         if early:
-            first = max(early, key=lambda k: early[k][0])
             lines.append(
-                f"  After 10 % of a recording the best streamed label is {first}'s "
-                f"({early[first][0]:.2f}); at 50 %: "
-                + ", ".join(f"{name} {curve[4]:.2f}" for name, curve in early.items())
-                + "."
+                _early_line(
+                    early,
+                    "After 10 % of a recording the best streamed label is "
+                    "{top}'s ({value:.2f}); at 50 %: ",
+                )
             )
             prefix = {
                 name: rep.early["prefix_accuracy"]
@@ -244,12 +251,12 @@ def findings(rows: list[dict], keys: list[str]) -> list[str]:
                 if rep.early and "prefix_accuracy" in rep.early
             }
             if prefix:
-                top = max(prefix, key=lambda k: prefix[k][0])
                 lines.append(
-                    f"  `predict` on the first 10 % is right most often for {top} "
-                    f"({prefix[top][0]:.2f}); on the first half: "
-                    + ", ".join(f"{name} {curve[4]:.2f}" for name, curve in prefix.items())
-                    + "."
+                    _early_line(
+                        prefix,
+                        "`predict` on the first 10 % is right most often for "
+                        "{top} ({value:.2f}); on the first half: ",
+                    )
                 )
             gap = [
                 name
