@@ -121,3 +121,12 @@ def test_no_arguments_opens_the_window(tmp_path):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def test_python_dash_m_gesturemap_is_the_command():
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "gesturemap", "new", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "--model" in out.stdout
