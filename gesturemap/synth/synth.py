@@ -197,7 +197,11 @@ class Synth:
         self._v_pos = np.zeros(N_VOICES, dtype=np.int64)
         self._v_end = np.zeros(N_VOICES, dtype=np.int64)
         self.counters = np.zeros(K.N_COUNTERS, dtype=np.int64)
-        self._ring = np.zeros(C.RING)
+        # Written here, not only allocated: np.zeros of 128 KB is fresh zero pages, and the
+        # callback's first write to each would be a page fault in the audio thread, which waits
+        # while another thread maps or unmaps memory (measured: a 1.6 ms callback during a
+        # retrain). Every array the callback writes is small or filled like this one.
+        self._ring = np.full(C.RING, 0.0)
         self._timespec = np.zeros(2, dtype=np.int64)
         ctl = np.zeros(C.N_CTL, dtype=np.int64)
         for slot, array in (
@@ -487,6 +491,7 @@ class Synth:
             "audio_underruns": int(ctl[C.UNDERRUNS]),
             "callback_us_p50": float(np.percentile(ring, 50)) if n else None,
             "callback_us_p99": float(np.percentile(ring, 99)) if n else None,
+            "callback_us_max": float(ring.max()) if n else None,
             "audio_first_underrun_callback": first if first >= 0 else None,
             "audio_bad_parameter_blocks": int(c[K.C_BAD_PARAMS]),
             "audio_bad_output_blocks": int(c[K.C_BAD_OUTPUT]),
