@@ -18,6 +18,7 @@ Threads (DESIGN.md, "Data flow and threads"):
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -47,6 +48,19 @@ CEILING_DBFS = -1.0
 LIMITER_RELEASE_MS = 80.0
 _EMPTY = K.readonly(np.zeros(0))
 _EMPTY_F32 = np.zeros(1, dtype=np.float32)  # a valid address for an empty sound
+#: Synths whose stream is open. PortAudio's thread reads their arrays through raw pointers, so
+#: a playing synth must never be garbage-collected: it stays here until stop().
+_PLAYING: set[Any] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    """Stop every stream before the interpreter frees the arrays they read."""
+    for synth in list(_PLAYING):
+        try:
+            synth.stop()
+        except Exception:  # exiting anyway
+            pass
 
 
 class NoAudioDeviceError(GesturemapError):
@@ -457,6 +471,7 @@ class Synth:
                 "device, sample rate or block size, or run with --no-audio."
             ) from exc
         self._stream = stream
+        _PLAYING.add(self)
         return self
 
     def stop(self) -> None:
@@ -466,6 +481,7 @@ class Synth:
         if stream is not None:
             stream.stop()
             stream.close()
+        _PLAYING.discard(self)
         if self.exception is not None and os.environ.get("GESTUREMAP_RAISE") == "1":
             exc, self.exception = self.exception, None
             raise exc
