@@ -143,6 +143,7 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         "audio_first_underrun_callback": s["audio_first_underrun_callback"],
         "callback_us_p50": s["callback_us_p50"],
         "callback_us_p99": s["callback_us_p99"],
+        "callback_us_max": s["callback_us_max"],
         "frames_out": s["frames_out"],
         "trainings": s["trainings"],
         "oneshots_played": s["oneshots_played"],
