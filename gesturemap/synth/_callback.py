@@ -6,8 +6,11 @@ thread painting — and when the machine is busy the operating system may stop t
 a few milliseconds *while it holds the GIL* (it runs at ordinary priority; the audio thread's
 real-time priority does not pass to it). The audio thread then waits past its deadline and
 the block is lost. Measured on a 2-core machine with other work running (48 kHz, 128 frames,
-the engine at 200 frames/s): a Python callback lost 2-15 blocks at every retrain; this one
-loses none (BENCHMARKS.md, "Synth").
+the engine at 200 frames/s, 16 retrains): a Python callback lost 34 blocks, at the retrains;
+this one lost none there (BENCHMARKS.md, "Built-in synth").
+
+The writes a callback does go to memory touched beforehand (see ``Synth.__init__``): a page
+fault in the audio thread waits for any other thread that is mapping memory.
 
 So PortAudio calls :func:`callback` (a numba ``cfunc``) directly. It reads everything through
 raw pointers held in one ``int64`` control table (``userData``), renders with
