@@ -1,8 +1,11 @@
-"""The dataset browser: every take, by class, with a small plot; delete and relabel with undo.
+"""The dataset browser: every take, by class, with a small plot; delete and relabel with undo;
+select a take to overlay it on the live plot, play it back through the current model.
 
 Edits go to the engine as commands (:class:`~gesturemap.gui.session.WindowEngine`) through a
 :class:`QUndoStack`, so Ctrl+Z / Ctrl+Shift+Z undo and redo them. Undoing a deletion puts the
 take's data back under a new id (ids are never reused, see :class:`~gesturemap.project.Project`).
+"Play" sends ``play_take``: the engine replays the take's frames through its frame path at
+their recorded timing, so the monitor shows the model's answer as it would live.
 """
 
 from __future__ import annotations
@@ -12,7 +15,8 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from .plots import class_colour, take_pixmap
+from .colours import class_colours
+from .plots import take_pixmap
 from .session import TakeRef
 
 __all__ = ["DatasetBrowser", "DeleteTake", "RelabelTake"]
@@ -69,7 +73,14 @@ class DatasetBrowser(QtWidgets.QWidget):
     undo_stack : QUndoStack
     on_change : callable
         Called after every edit (the window retrains when it retrains automatically).
+
+    Signals
+    -------
+    take_selected(str)
+        The id of the take selected alone ("" when none or several are).
     """
+
+    take_selected = QtCore.Signal(str)
 
     def __init__(
         self,
@@ -84,6 +95,7 @@ class DatasetBrowser(QtWidgets.QWidget):
         self._on_change = on_change
         self._shown: tuple[Any, ...] = ()
         self._takes: dict[str, Any] = {}
+        self.colours: dict[str, QtGui.QColor] = {}
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setHeaderLabels(["take", "frames", "plot"])
         self.tree.setIconSize(_THUMB)
@@ -99,12 +111,27 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.relabel_button.clicked.connect(
             lambda: self.relabel_selected(self.relabel_box.currentText())
         )
+        self.play_button = QtWidgets.QPushButton("▶ Play")
+        self.play_button.setToolTip("Play the selected take back through the current model")
+        self.play_button.clicked.connect(self.play_selected)
+        self.stop_button = QtWidgets.QPushButton("■")
+        self.stop_button.setToolTip("Stop playing back")
+        self.stop_button.clicked.connect(lambda: self._send("stop_play"))
+        self.tree.itemSelectionChanged.connect(self._selection_changed)
         undo = QtWidgets.QToolButton()
         undo.setDefaultAction(undo_stack.createUndoAction(self, "Undo"))
         redo = QtWidgets.QToolButton()
         redo.setDefaultAction(undo_stack.createRedoAction(self, "Redo"))
         buttons = QtWidgets.QHBoxLayout()
-        for w in (self.delete_button, self.relabel_box, self.relabel_button, undo, redo):
+        for w in (
+            self.play_button,
+            self.stop_button,
+            self.delete_button,
+            self.relabel_box,
+            self.relabel_button,
+            undo,
+            redo,
+        ):
             buttons.addWidget(w)
         buttons.addStretch(1)
         self.summary = QtWidgets.QLabel()
@@ -117,30 +144,44 @@ class DatasetBrowser(QtWidgets.QWidget):
         """Show the project's takes; rebuilt only when they changed."""
         takes = project.takes
         classes = project.classes
-        key = (tuple((t.id, t.label) for t in takes), tuple(classes))
+        colours = class_colours(project)
+        key = (
+            tuple((t.id, t.label) for t in takes),
+            tuple(classes),
+            tuple(c.name() for c in colours.values()),
+        )
+        # the engine's project may hand out new take objects for the same takes: keep the
+        # current ones, even when nothing shown changes
+        self._takes = {t.id: t for t in takes}
         if key == self._shown:
             return
         self._shown = key
-        self._takes = {t.id: t for t in takes}
+        self.colours = colours
+        selected = [t.id for t in self.selected_takes()]
         expanded = {
             self.tree.topLevelItem(i).text(0)
             for i in range(self.tree.topLevelItemCount())
             if self.tree.topLevelItem(i).isExpanded()
         } or None
+        self.tree.blockSignals(True)
         self.tree.clear()
-        for index, label in enumerate(classes):
+        for label in classes:
+            colour = colours[str(label)]
             mine = [t for t in takes if t.label == label]
             top = QtWidgets.QTreeWidgetItem([str(label), str(len(mine)), ""])
-            top.setForeground(0, class_colour(index))
+            top.setForeground(0, colour)
             top.setData(0, QtCore.Qt.ItemDataRole.UserRole, None)
             self.tree.addTopLevelItem(top)
             for take in mine:
                 item = QtWidgets.QTreeWidgetItem([take.id, str(take.length), ""])
                 item.setData(0, QtCore.Qt.ItemDataRole.UserRole, take.id)
-                item.setIcon(2, QtGui.QIcon(take_pixmap(take.inputs, _THUMB, class_colour(index))))
+                item.setIcon(2, QtGui.QIcon(take_pixmap(take.inputs, _THUMB, colour)))
                 item.setSizeHint(2, _THUMB + QtCore.QSize(4, 4))
                 top.addChild(item)
+                item.setSelected(take.id in selected)
             top.setExpanded(expanded is None or str(label) in expanded)
+        self.tree.blockSignals(False)
+        self._selection_changed()
         self.tree.setColumnWidth(2, _THUMB.width() + 30)
         current = self.relabel_box.currentText()
         self.relabel_box.clear()
@@ -159,6 +200,23 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.tree.clearSelection()
         for item in items:
             item.setSelected(True)
+
+    def _selection_changed(self) -> None:
+        takes = self.selected_takes()
+        take_id = takes[0].id if len(takes) == 1 else ""
+        if take_id != getattr(self, "_selected_id", None):
+            self._selected_id = take_id
+            self.take_selected.emit(take_id)
+
+    def take(self, take_id: str) -> Any:
+        """The take shown with this id, or None."""
+        return self._takes.get(take_id)
+
+    def play_selected(self) -> None:
+        """Play the selected take back through the current model (the engine's ``play_take``)."""
+        takes = self.selected_takes()
+        if takes:
+            self._send("play_take", takes[0].id)
 
     def selected_takes(self) -> list[Any]:
         ids = [it.data(0, QtCore.Qt.ItemDataRole.UserRole) for it in self.tree.selectedItems()]

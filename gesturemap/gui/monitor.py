@@ -2,7 +2,10 @@
 class in a large font, exit probabilities and regression outputs.
 
 The window's timer hands it the engine's latest :class:`~gesturemap.models.Result`; the
-widget smooths the likelihoods for the eye (the model's own output is not changed).
+widget smooths the likelihoods for the eye (the model's own output is not changed). Below the
+rejection threshold (on the smoothed, normalised likelihood of the likeliest class) the
+monitor says "unknown" and greys the class name out; the threshold is the project's
+(``display["rejection_threshold"]``), so the stage view shows the same.
 """
 
 from __future__ import annotations
@@ -12,9 +15,13 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from .plots import class_colour
+from .colours import class_colour
+from .plots import OutputsPlot
 
 __all__ = ["ClassBars", "Monitor"]
+
+#: The likeliest class's colour when it is rejected (below the threshold).
+REJECTED_COLOUR = "#4a5568"
 
 
 class ClassBars(QtWidgets.QWidget):
@@ -29,6 +36,9 @@ class ClassBars(QtWidgets.QWidget):
         self.progress: np.ndarray | None = None
         self.exits: np.ndarray | None = None
         self.likeliest = -1
+        self.rejected = False
+        self.threshold = 0.0
+        self.colours: dict[str, QtGui.QColor] = {}
         self.row_height = row_height
         self.font_pt = font_pt
         self.setMinimumHeight(row_height)
@@ -60,7 +70,7 @@ class ClassBars(QtWidgets.QWidget):
         for i, label in enumerate(self.labels):
             top = i * self.row_height + 3
 
-            colour = class_colour(i)
+            colour = self.colours.get(label) or class_colour(i)
             p.setPen(QtGui.QColor("#e2e8f0" if i == self.likeliest else "#a0aec0"))
             p.drawText(
                 QtCore.QRectF(0, top, name_w - 6, self.row_height * 0.6),
@@ -71,9 +81,12 @@ class ClassBars(QtWidgets.QWidget):
             bar_h = self.row_height * 0.55
             p.fillRect(QtCore.QRectF(name_w, top, bar_w, bar_h), QtGui.QColor("#2d3748"))
             fill = QtGui.QColor(colour)
-            if i != self.likeliest:
+            if i != self.likeliest or self.rejected:
                 fill.setAlpha(150)
             p.fillRect(QtCore.QRectF(name_w, top, bar_w * min(max(value, 0.0), 1.0), bar_h), fill)
+            if self.threshold > 0:  # where the bar must reach to be recognised
+                x = name_w + bar_w * self.threshold
+                p.fillRect(QtCore.QRectF(x - 1, top - 2, 2, bar_h + 4), QtGui.QColor("#f7fafc"))
             p.setPen(QtGui.QColor("#e2e8f0"))
             p.drawText(
                 QtCore.QRectF(name_w + bar_w + 4, top, 56, bar_h),
@@ -104,7 +117,12 @@ class Monitor(QtWidgets.QWidget):
         Weight of the new value in the bars' exponential smoothing (1: none).
     big_pt : int, default 40
         Size of the likeliest class's name, in points.
+    threshold_control : bool, default False
+        Show a slider that sets the rejection threshold (it emits :attr:`threshold_changed`).
     """
+
+    #: The threshold set with the slider (0..1).
+    threshold_changed = QtCore.Signal(float)
 
     def __init__(
         self,
@@ -113,11 +131,17 @@ class Monitor(QtWidgets.QWidget):
         big_pt: int = 40,
         row_height: int = 38,
         bar_pt: int = 10,
+        threshold_control: bool = False,
     ) -> None:
         super().__init__(parent)
         self.smoothing = smoothing
         self.smoothed = np.zeros(0)
         self.result = None
+        #: Smoothed likelihood the likeliest class needs to be shown (0: always shown).
+        self.threshold = 0.0
+        #: True while the likeliest class is below the threshold ("unknown").
+        self.rejected = False
+        self.colours: dict[str, QtGui.QColor] = {}
         self.big = QtWidgets.QLabel("—")
         self.big.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         font = self.big.font()
@@ -131,12 +155,54 @@ class Monitor(QtWidgets.QWidget):
         self.bars = ClassBars(row_height=row_height, font_pt=bar_pt)
         self.outputs = QtWidgets.QLabel("")
         self.outputs.setVisible(False)
+        self.outputs_plot: OutputsPlot | None = None  # built at the first regression output
+        #: The regression outputs' names (the project's ``output_names``), for the plot.
+        self.output_names: list[str] = []
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.big)
         layout.addWidget(self.caption)
         layout.addWidget(self.bars)
+        self.threshold_slider: QtWidgets.QSlider | None = None
+        if threshold_control:
+            self.threshold_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
+            self.threshold_slider.setRange(0, 100)
+            self.threshold_slider.setToolTip(
+                "Rejection threshold: below it, the likeliest class shows as unknown"
+            )
+            self.threshold_label = QtWidgets.QLabel()
+            self.threshold_slider.valueChanged.connect(self._slider_moved)
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(QtWidgets.QLabel("reject below"))
+            row.addWidget(self.threshold_slider, 1)
+            row.addWidget(self.threshold_label)
+            layout.addLayout(row)
+            self._show_threshold()
+        self._layout = layout
         layout.addWidget(self.outputs)
         layout.addStretch(1)
+
+    def set_colours(self, colours: dict[str, QtGui.QColor]) -> None:
+        """The classes' colours, by name (:func:`~gesturemap.gui.colours.class_colours`)."""
+        self.colours = colours
+        self.bars.colours = colours
+
+    def set_threshold(self, threshold: float) -> None:
+        """Set the rejection threshold (0..1) without emitting :attr:`threshold_changed`."""
+        self.threshold = self.bars.threshold = float(threshold)
+        if self.threshold_slider is not None and not self.threshold_slider.isSliderDown():
+            self.threshold_slider.blockSignals(True)
+            self.threshold_slider.setValue(round(self.threshold * 100))
+            self.threshold_slider.blockSignals(False)
+            self._show_threshold()
+
+    def _slider_moved(self, value: int) -> None:
+        # the effect shows at the next refresh, before the project has the new value
+        self.threshold = self.bars.threshold = value / 100
+        self._show_threshold()
+        self.threshold_changed.emit(self.threshold)
+
+    def _show_threshold(self) -> None:
+        self.threshold_label.setText(f"{self.threshold:.2f}" if self.threshold else "off")
 
     def show_result(self, result: object, labels: Sequence[str]) -> None:
         """Show one :class:`~gesturemap.models.Result` (or None: nothing yet)."""
@@ -152,16 +218,25 @@ class Monitor(QtWidgets.QWidget):
         else:
             self.smoothed += self.smoothing * (lik - self.smoothed)
         k = int(result.label_index)
-        self.big.setText(str(labels[k]) if k < len(labels) else str(result.label))
-        self.big.setStyleSheet(f"color: {class_colour(k).name()}")
-        self.caption.setText(
-            f"likelihood {lik[k]:.2f}"
-            + (
-                f" · progress {min(float(result.progress[k]), 1.0):.0%}"
-                if result.progress is not None
-                else ""
-            )
+        name = str(labels[k]) if k < len(labels) else str(result.label)
+        self.rejected = bool(self.threshold > 0 and self.smoothed[k] < self.threshold)
+        self.bars.rejected = self.rejected
+        progress = (
+            f" · progress {min(float(result.progress[k]), 1.0):.0%}"
+            if result.progress is not None
+            else ""
         )
+        if self.rejected:
+            self.big.setText("— unknown")
+            self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
+            self.caption.setText(
+                f"{name}: likelihood {self.smoothed[k]:.2f} below {self.threshold:.2f}"
+            )
+        else:
+            colour = self.colours.get(name) or class_colour(k)
+            self.big.setText(name)
+            self.big.setStyleSheet(f"color: {colour.name()}")
+            self.caption.setText(f"likelihood {lik[k]:.2f}" + progress)
         self.bars.set_values(labels, self.smoothed, result.progress, result.exit_likelihoods, k)
         if result.output is not None:
             out = np.atleast_1d(result.output)
@@ -177,3 +252,9 @@ class Monitor(QtWidgets.QWidget):
                 )
             )
             self.outputs.setVisible(True)
+            if self.outputs_plot is None:
+                self.outputs_plot = OutputsPlot()
+                if len(self.output_names) == len(out):
+                    self.outputs_plot.set_outputs(self.output_names)
+                self._layout.insertWidget(self._layout.indexOf(self.outputs) + 1, self.outputs_plot)
+            self.outputs_plot.push(out, var if result.output_covariance is not None else None)

@@ -12,7 +12,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui
 
-__all__ = ["CHANNEL_COLOURS", "SignalPlot", "class_colour", "take_pixmap"]
+from .colours import class_colour
+
+__all__ = [
+    "CHANNEL_COLOURS",
+    "OutputsPlot",
+    "SignalPlot",
+    "class_colour",
+    "take_pixmap",
+]
 
 #: One colour per input channel.
 CHANNEL_COLOURS = (
@@ -25,22 +33,6 @@ CHANNEL_COLOURS = (
     "#4fd1c5",
     "#ed64a6",
 )
-
-_CLASS_COLOURS = (
-    "#4299e1",
-    "#ed8936",
-    "#48bb78",
-    "#e53e3e",
-    "#9f7aea",
-    "#d69e2e",
-    "#38b2ac",
-    "#d53f8c",
-)
-
-
-def class_colour(index: int) -> QtGui.QColor:
-    """The colour of the ``index``-th class (cycles after eight)."""
-    return QtGui.QColor(_CLASS_COLOURS[index % len(_CLASS_COLOURS)])
 
 
 class SignalPlot(pg.PlotWidget):
@@ -71,6 +63,9 @@ class SignalPlot(pg.PlotWidget):
         self.record_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(229, 62, 62, 40))
         self.record_region.setVisible(False)
         item.addItem(self.record_region)
+        # a take picked in the dataset browser, drawn dashed over the live signal
+        self.overlay_curves: list[pg.PlotDataItem] = []
+        self._overlay: tuple[np.ndarray, np.ndarray] | None = None
 
     def set_channels(self, names: Sequence[str]) -> None:
         """Build one curve per channel (once, or again when the channels change)."""
@@ -100,9 +95,109 @@ class SignalPlot(pg.PlotWidget):
         x = times - now
         for i, curve in enumerate(self.curves):
             curve.setData(x, values[:, i])
+        if self._overlay is not None:
+            # while recording, the take starts where the new take started (a guide to follow);
+            # otherwise it ends now, beside the gesture just made
+            t, v = self._overlay
+            shift = record_start - now if record_start is not None else -t[-1]
+            for i, curve in enumerate(self.overlay_curves):
+                curve.setData(t + shift, v[:, i])
         if record_start is not None:
             self.record_region.setRegion((max(record_start - now, -self.seconds), 0))
         self.record_region.setVisible(record_start is not None)
+
+    def set_overlay(
+        self, times: np.ndarray | None, values: np.ndarray | None, colour: QtGui.QColor
+    ) -> None:
+        """Draw a take (``values`` (T, D) at ``times`` (T,) seconds from its start) dashed
+        over the live signal, in its class's ``colour``; None removes it."""
+        item = self.getPlotItem()
+        for curve in self.overlay_curves:
+            item.removeItem(curve)
+        self.overlay_curves = []
+        self._overlay = None
+        if times is None or values is None or len(times) < 2:
+            return
+        t = np.asarray(times, dtype=np.float64)
+        self._overlay = (t - t[0], np.asarray(values, dtype=np.float64))
+        for i in range(values.shape[1]):
+            pen = pg.mkPen(
+                CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)],
+                width=2,
+                style=QtCore.Qt.PenStyle.DashLine,
+            )
+            curve = pg.PlotDataItem(pen=pen)
+            curve.setShadowPen(pg.mkPen(colour, width=5))
+            curve.setOpacity(0.6)
+            item.addItem(curve)
+            self.overlay_curves.append(curve)
+
+
+class OutputsPlot(pg.PlotWidget):
+    """Regression outputs over the last seconds, each with a band of ± one standard deviation.
+
+    The monitor pushes one value per refresh (:meth:`push`); the history lives here.
+
+    Parameters
+    ----------
+    points : int, default 150
+        Values kept (5 s at the window's 30 refreshes a second).
+    """
+
+    def __init__(self, points: int = 150, parent: object = None) -> None:
+        super().__init__(parent=parent, background="#11151c")
+        self.points = points
+        self.values = np.zeros((0, 0))
+        self.stds = np.zeros((0, 0))
+        self.curves: list[pg.PlotDataItem] = []
+        self.bands: list[pg.FillBetweenItem] = []
+        self._edges: list[tuple[pg.PlotDataItem, pg.PlotDataItem]] = []
+        item = self.getPlotItem()
+        item.showGrid(x=False, y=True, alpha=0.2)
+        item.hideAxis("bottom")
+        item.setMouseEnabled(x=False, y=False)
+        item.getViewBox().setLimits(minYRange=0.1)
+        self.legend = item.addLegend(offset=(5, 5), labelTextSize="8pt")
+        self.setMinimumHeight(110)
+
+    def set_outputs(self, names: Sequence[str]) -> None:
+        """One curve and band per output (built again when the number changes)."""
+        item = self.getPlotItem()
+        for curve in self.curves:
+            item.removeItem(curve)
+        for band in self.bands:
+            item.removeItem(band)
+        self.legend.clear()
+        self.curves, self.bands, self._edges = [], [], []
+        for i, name in enumerate(names):
+            colour = QtGui.QColor(CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)])
+            lo, hi = pg.PlotDataItem(), pg.PlotDataItem()
+            fill = QtGui.QColor(colour)
+            fill.setAlpha(60)
+            band = pg.FillBetweenItem(lo, hi, brush=pg.mkBrush(fill))
+            item.addItem(band)
+            curve = item.plot(pen=pg.mkPen(colour, width=2), name=name)
+            self.curves.append(curve)
+            self.bands.append(band)
+            self._edges.append((lo, hi))
+        self.values = np.zeros((0, len(names)))
+        self.stds = np.zeros((0, len(names)))
+
+    def push(self, output: np.ndarray, variance: np.ndarray | None) -> None:
+        """Add one output (D,) and its variance (D,) (None: no band) and redraw."""
+        out = np.atleast_1d(np.asarray(output, dtype=np.float64))
+        if len(self.curves) != len(out):
+            self.set_outputs([f"out{i + 1}" for i in range(len(out))])
+        std = np.sqrt(np.maximum(variance, 0.0)) if variance is not None else np.zeros_like(out)
+        self.values = np.vstack([self.values[-(self.points - 1) :], out])
+        self.stds = np.vstack([self.stds[-(self.points - 1) :], std])
+        x = np.arange(len(self.values)) - len(self.values) + 1.0
+        for i, curve in enumerate(self.curves):
+            v, s = self.values[:, i], self.stds[:, i]
+            lo, hi = self._edges[i]
+            lo.setData(x, v - s)
+            hi.setData(x, v + s)
+            curve.setData(x, v)
 
 
 def take_pixmap(inputs: np.ndarray, size: QtCore.QSize, colour: QtGui.QColor) -> QtGui.QPixmap:

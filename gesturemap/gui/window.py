@@ -19,14 +19,17 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..project import Project
+from .controls import WindowControls
 from .dataset import DatasetBrowser
 from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import SignalPlot, class_colour
+from .sensor_panel import SensorPanel
 from .session import WindowEngine
 from .stage import StageView
 from .synth_panel import SynthPanel, audio_light
+from .targets import TargetsPanel
 
 __all__ = ["MainWindow"]
 
@@ -34,7 +37,7 @@ __all__ = ["MainWindow"]
 SENSOR_TIMEOUT_S = 0.5
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(WindowControls, QtWidgets.QMainWindow):
     """The gesturemap window on one project.
 
     Parameters
@@ -119,7 +122,10 @@ class MainWindow(QtWidgets.QMainWindow):
         delete = QtWidgets.QPushButton("Delete")
         delete.clicked.connect(lambda: self.delete_class())
         class_buttons = QtWidgets.QHBoxLayout()
-        for b in (add, rename, delete):
+        colour = QtWidgets.QPushButton("Colour")
+        colour.setToolTip("Pick the class's colour (list, monitor, dataset, plots)")
+        colour.clicked.connect(lambda: self.recolour_class())
+        for b in (add, rename, colour, delete):
             class_buttons.addWidget(b)
         self.record_button = QtWidgets.QPushButton("● Record  (space)")
         self.record_button.setCheckable(True)
@@ -146,6 +152,8 @@ class MainWindow(QtWidgets.QMainWindow):
         lv.addWidget(QtWidgets.QLabel("<b>Classes</b>"))
         lv.addWidget(self.classes, 1)
         lv.addLayout(class_buttons)
+        self.targets = TargetsPanel(self.engine_command)  # regression: targets while recording
+        lv.addWidget(self.targets)
         lv.addSpacing(8)
         lv.addWidget(self.record_button)
         lv.addWidget(self.count_in)
@@ -159,6 +167,8 @@ class MainWindow(QtWidgets.QMainWindow):
         lv.addSpacing(8)
         lv.addWidget(QtWidgets.QLabel("<b>Sensor</b>"))
         lv.addWidget(self.sensor_status)
+        self.plot_features = QtWidgets.QCheckBox("plot the features (pipeline output)")
+        lv.addWidget(self.plot_features)
         left.setMinimumWidth(230)
         left.setMaximumWidth(300)
         # centre: tabs
@@ -169,6 +179,8 @@ class MainWindow(QtWidgets.QMainWindow):
         live.addWidget(self.plot)
         live.setSizes([420, 260])
         self.dataset = DatasetBrowser(self.engine_command, self.undo_stack, self._takes_edited)
+        self.dataset.take_selected.connect(self._overlay_take)
+        self.sensor_panel = SensorPanel(self.set_sensor_settings)
         self.model_panel = ModelPanel(self.set_model_settings)
         self.outputs_panel = OutputsPanel(self.set_output_settings)
         self.tabs = QtWidgets.QTabWidget()
@@ -176,12 +188,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tabs.addTab(self.dataset, "Dataset")
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
+        self.tabs.addTab(self.sensor_panel, "Sensor")
         self.synth_panel = SynthPanel(self.set_synth_mapping)
         self.tabs.addTab(self.synth_panel, "Synth")
         self.audio_light = QtWidgets.QLabel("audio: —")
         self.statusBar().addPermanentWidget(self.audio_light)
         # right: monitor
-        self.monitor = Monitor()
+        self.monitor = Monitor(threshold_control=True)
+        self.monitor.threshold_changed.connect(self.set_rejection_threshold)
         self.monitor.setMinimumWidth(340)
         splitter = QtWidgets.QSplitter()
         splitter.addWidget(left)
@@ -460,7 +474,7 @@ class MainWindow(QtWidgets.QMainWindow):
         if pick is not None and pick in [str(c) for c in self.project.classes]:
             self.classes.setCurrentRow([str(c) for c in self.project.classes].index(pick))
             self._pending_pick = None
-        times, values = engine.ring.latest(int(self.plot.seconds * 200))
+        times, values = self._plot_ring().latest(int(self.plot.seconds * 200))
         if len(times):
             self.plot.show_frames(times, values, now, self._record_started)
         self._check_training(now)
@@ -475,6 +489,7 @@ class MainWindow(QtWidgets.QMainWindow):
                 f"recording {self.current_class()} — {now - (self._record_started or now):.1f} s"
             )
         self.dataset.refresh(self.project)
+        self._refresh_controls(now)
         if now - self._rate_mark[0] >= 0.5:
             self._update_rate(now)
             self._update_audio()

@@ -1,0 +1,160 @@
+"""The main window's controls beyond recording and training, as a mixin of
+:class:`~gesturemap.gui.window.MainWindow`: class colours, regression targets, the rejection
+threshold, a take overlaid on the live plot, the features plot, and the sensor settings.
+
+Everything goes through the engine's commands with JSON arguments (``set_display``,
+``set_outputs``, ``set_sensor``, ``play_take``) and reads only ``engine.project``,
+``engine.ring`` / ``engine.feature_ring`` and ``engine.stats()``, so it works the same with the
+engine in a process of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from PySide6 import QtGui, QtWidgets
+
+from .colours import class_colours
+
+__all__ = ["WindowControls"]
+
+#: Seconds between two readings of the engine's stats for the sensor panel.
+_STATS_EVERY_S = 0.5
+
+
+class WindowControls:
+    """Methods of the main window for its controls (see the module's docstring).
+
+    The window builds the widgets (``targets``, ``sensor_panel``, ``plot_features``) in its
+    ``_build`` and calls :meth:`_refresh_controls` from its timer.
+    """
+
+    engine: Any
+    project: Any
+
+    # -- commands ---------------------------------------------------------------------------
+    def recolour_class(self, name: str | None = None, colour: str | None = None) -> None:
+        """Give class ``name`` (default: the one picked) a colour (default: ask with a colour
+        picker); saved in the project's display settings."""
+        name = name or self.current_class()  # type: ignore[attr-defined]
+        if name is None:
+            return
+        if colour is None:
+            current = class_colours(self.project).get(name, QtGui.QColor("#4299e1"))
+            picked = QtWidgets.QColorDialog.getColor(
+                current,
+                self,  # type: ignore[arg-type]
+                f"Colour of {name}",
+            )
+            if not picked.isValid():
+                return
+            colour = picked.name()
+        colours = dict((self.project.display or {}).get("class_colors") or {})
+        colours[name] = QtGui.QColor(colour).name()
+        self.engine.command("set_display", {"class_colors": colours})
+
+    def set_rejection_threshold(self, threshold: float) -> None:
+        """Save the monitor's rejection threshold (0..1) in the project's display settings."""
+        self.engine.command("set_display", {"rejection_threshold": round(float(threshold), 3)})
+
+    def set_sensor_settings(self, settings: dict[str, Any]) -> None:
+        """Send sensor settings to the engine, which reopens its source."""
+        self.engine.command("set_sensor", settings)
+        self.sensor_panel.status.setText("opening…")  # type: ignore[attr-defined]
+        self._controls_stats_t = 0.0  # read the outcome at the next refresh
+
+    # -- the plot ---------------------------------------------------------------------------
+    def _plot_ring(self) -> Any:
+        """The ring the input plot draws: raw inputs, or the pipeline's features."""
+        features = getattr(self.engine, "feature_ring", None)
+        if self.plot_features.isChecked() and features is not None:  # type: ignore[attr-defined]
+            return features
+        return self.engine.ring
+
+    def _overlay_take(self, take_id: str) -> None:
+        """Overlay the take selected in the dataset browser on the live plot (raw inputs)."""
+        plot = self.plot  # type: ignore[attr-defined]
+        take = self.dataset.take(take_id) if take_id else None  # type: ignore[attr-defined]
+        if take is None or self.plot_features.isChecked():  # type: ignore[attr-defined]
+            plot.set_overlay(None, None, QtGui.QColor())
+            return
+        times = take.times
+        if times is None:
+            rate = (self.project.sensor or {}).get("rate_hz") or 100.0
+            times = np.arange(take.length) / float(rate)
+        colour = class_colours(self.project).get(str(take.label), QtGui.QColor("#a0aec0"))
+        plot.set_overlay(np.asarray(times), np.asarray(take.inputs), colour)
+
+    # -- the timer --------------------------------------------------------------------------
+    def _refresh_controls(self, now: float) -> None:
+        """Bring the controls up to date with the engine's project (30 times a second)."""
+        engine, project = self.engine, self.project
+        if engine is not getattr(self, "_controls_engine", None):  # a project was opened
+            self._controls_engine = engine
+            self._controls_features = None
+            self.sensor_panel.show_settings(project.sensor)  # type: ignore[attr-defined]
+            self._overlay_take("")
+        display = project.display or {}
+        colours = class_colours(project)
+        self._apply_colours(colours)
+        threshold = float(display.get("rejection_threshold") or 0.0)
+        monitors = [self.monitor]  # type: ignore[attr-defined]
+        stage = getattr(self, "stage", None)
+        if stage is not None:
+            monitors.append(stage.monitor)
+        for monitor in monitors:
+            monitor.set_colours(colours)
+            slider = monitor.threshold_slider
+            if slider is None or not slider.isSliderDown():
+                monitor.set_threshold(threshold)
+            monitor.output_names = list(project.output_names or [])
+        self.targets.show_outputs(project.output_names)  # type: ignore[attr-defined]
+        self.model_panel.set_classes([str(c) for c in project.classes])  # type: ignore[attr-defined]
+        self._refresh_plot_mode()
+        self._refresh_pad(project.sensor)
+        if now - getattr(self, "_controls_stats_t", 0.0) >= _STATS_EVERY_S:
+            self._controls_stats_t = now
+            stats = engine.stats()
+            self.sensor_panel.show_status(stats)  # type: ignore[attr-defined]
+            playing = stats.get("playing")
+            self.dataset.play_button.setText(  # type: ignore[attr-defined]
+                f"▶ playing {playing}" if playing else "▶ Play"
+            )
+
+    def _apply_colours(self, colours: dict[str, QtGui.QColor]) -> None:
+        classes = self.classes  # type: ignore[attr-defined]
+        for i in range(classes.count()):
+            item = classes.item(i)
+            colour = colours.get(item.text())
+            if colour is not None and item.foreground().color() != colour:
+                item.setForeground(colour)
+
+    def _refresh_plot_mode(self) -> None:
+        features = bool(self.plot_features.isChecked())  # type: ignore[attr-defined]
+        ring = self._plot_ring()
+        if features:
+            names = tuple(getattr(ring, "names", ()) or ())
+        else:
+            project = self.project
+            names = tuple(
+                project.input_names or [f"in{i + 1}" for i in range(project.input_dim or 0)]
+            )
+        key = (features, names)
+        if key != getattr(self, "_controls_features", None):
+            self._controls_features = key
+            if names:
+                self.plot.set_channels(names)  # type: ignore[attr-defined]
+            selected = self.dataset.selected_takes()  # type: ignore[attr-defined]
+            self._overlay_take(selected[0].id if len(selected) == 1 else "")
+
+    def _refresh_pad(self, sensor: dict[str, Any] | None) -> None:
+        """The mouse pad feeds the engine only when it is the project's sensor."""
+        if not getattr(self, "_engine_started", False):
+            return
+        pad = self.pad  # type: ignore[attr-defined]
+        wanted = (sensor or {}).get("transport", "mouse") == "mouse"
+        if wanted and not pad.active:
+            pad.start()
+        elif not wanted and pad.active:
+            pad.stop()
