@@ -172,8 +172,8 @@ class ModelPanel(QtWidgets.QWidget):
         self.editors: dict[str, QtWidgets.QWidget] = {}
         self.overrides = ClassOverrides()
         self.cost = QtWidgets.QLabel("retrain time: —")
-        apply_button = QtWidgets.QPushButton("Apply and retrain")
-        apply_button.clicked.connect(lambda: self._apply(self.settings()))
+        self.apply_button = QtWidgets.QPushButton("Apply and retrain")
+        self.apply_button.clicked.connect(lambda: self._apply(self.settings()))
         layout = QtWidgets.QVBoxLayout(self)
         top = QtWidgets.QFormLayout()
         top.addRow("model", self.kind)
@@ -182,7 +182,7 @@ class ModelPanel(QtWidgets.QWidget):
         box.setLayout(self.form)
         layout.addWidget(box)
         layout.addWidget(self.overrides)
-        layout.addWidget(apply_button)
+        layout.addWidget(self.apply_button)
         layout.addWidget(self.cost)
         layout.addStretch(1)
 
