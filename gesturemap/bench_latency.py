@@ -11,6 +11,7 @@ figures include a retrain running at the same time.
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -162,12 +163,30 @@ def _project(folder: Path, reference: Path) -> Path:
     return folder
 
 
+def _ordinary() -> None:
+    """In a measured process, before it starts: ordinary scheduling, whatever the client has."""
+    if hasattr(os, "sched_setscheduler"):
+        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+
+
+def _measuring_client_first() -> None:
+    """Where permitted, the measuring client runs at real-time priority, so that its own wake-up
+    on a busy machine (the window painting beside it, say) is not counted as the server's
+    latency. The measured processes start with ordinary scheduling (:func:`_ordinary`) and set
+    their own priorities as they normally do."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+    except (AttributeError, OSError):
+        pass
+
+
 def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
         retrain_every_s: float = 1.0, window: bool = False) -> dict[str, Any]:
     """Latency figures; with ``window``, also with the window open, busy and retraining (its
     engine in a process of its own, as by default, and on a thread of the window's process)."""
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
     out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds}
+    _measuring_client_first()
     with tempfile.TemporaryDirectory() as tmp:
         folder = _project(Path(tmp) / "proj", reference)
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -177,7 +196,7 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
         port = _free_port()
         floor = subprocess.Popen([sys.executable, "-c", FLOOR_SCRIPT,
                                   str(folder), str(port), str(rx_port)],
-                                 stdout=subprocess.PIPE, text=True)
+                                 stdout=subprocess.PIPE, text=True, preexec_fn=_ordinary)
         try:
             floor.stdout.readline()
             out["python_osc_floor"] = _measure(port, rx, frames, rate_hz, seconds, None)
@@ -197,7 +216,8 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
             else:
                 cmd = [sys.executable, "-c", WINDOW_SCRIPT, str(folder), str(port),
                        str(rx_port), window_mode]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                                    preexec_fn=_ordinary)
             try:
                 proc.stdout.readline()
                 time.sleep(1.0)  # the training worker finishes loading

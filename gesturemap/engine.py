@@ -50,6 +50,11 @@ WEKINATOR_CONTROL = {
 }
 
 
+#: SCHED_FIFO priorities (where permitted): the frame path, and the engine's other threads.
+FRAME_PRIORITY = 20
+BACKGROUND_PRIORITY = 5
+
+
 def _realtime_allowed() -> bool:
     """Whether this process may ask for real-time scheduling (root, or an rtprio limit)."""
     if not hasattr(os, "sched_setscheduler"):
@@ -60,6 +65,22 @@ def _realtime_allowed() -> bool:
         return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] > 0
     except (ImportError, OSError, AttributeError):
         return False
+
+
+def _schedule(threads: list[Any], priority: int, pin: bool) -> None:
+    """SCHED_FIFO at ``priority`` for each started thread (and, with ``pin``, the last core),
+    where permitted; otherwise they stay as they are."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    for thread in threads:
+        native = getattr(thread, "native_id", None)
+        if not native:
+            continue
+        try:
+            os.sched_setscheduler(native, os.SCHED_FIFO, os.sched_param(priority))
+            if pin and len(cpus) > 1:
+                os.sched_setaffinity(native, {cpus[-1]})
+        except (AttributeError, OSError):
+            pass
 
 
 class Percentiles:
@@ -218,16 +239,9 @@ class Engine:
         # engine thread: a frame handed over then wakes a thread on a core that is already
         # awake, instead of waking an idle core (costly on virtual machines).
         engine_thread = next(t for t in self._threads if t.name == "gesturemap-engine")
-        rt_ids = [engine_thread.native_id] + [
-            getattr(getattr(src, "_thread", None), "native_id", None) for src in self.sources]
-        cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-        for native in filter(None, rt_ids):
-            try:
-                os.sched_setscheduler(native, os.SCHED_FIFO, os.sched_param(20))
-                if len(cpus) > 1 and os.environ.get("GESTUREMAP_PIN", "1") != "0":
-                    os.sched_setaffinity(native, {cpus[-1]})
-            except (AttributeError, OSError):
-                pass
+        self.realtime_threads([engine_thread, *(getattr(s, "_thread", None) for s in self.sources)])
+        self.background_threads([t for t in self._threads if t is not engine_thread]
+                                + [getattr(self.trainer, "_reader", None)])
         if self.synth is not None:
             # The audio stream starts last: starting the training process forks this one, and
             # while fork() copies the address space every page fault of the process waits,
@@ -239,6 +253,25 @@ class Engine:
                 self.stop()
                 raise
         return self
+
+    @staticmethod
+    def realtime_threads(threads: list[Any]) -> None:
+        """Give threads of the real-time path (the engine's, a source's receiving thread, which
+        may run the frame path itself) real-time scheduling and the same core, where
+        permitted. Call it for a source started after :meth:`start` too."""
+        pin = os.environ.get("GESTUREMAP_PIN", "1") != "0"
+        _schedule(threads, FRAME_PRIORITY, pin)
+
+    @staticmethod
+    def background_threads(threads: list[Any]) -> None:
+        """Real-time scheduling below the frame path's for this process's other Python threads
+        (I/O, stats, the trainer's reader, a window's snapshots), where permitted. They share
+        the GIL with the frame path: an ordinary thread preempted by another program while it
+        holds the GIL would keep the frame path waiting until the scheduler brings it back (a
+        priority inversion measured at several ms beside a busy window). At this priority
+        nothing ordinary preempts them, and they hand the GIL over within the switch interval.
+        """
+        _schedule(threads, BACKGROUND_PRIORITY, pin=False)
 
     def stop(self) -> None:
         """Stop sources and threads; finish a take being recorded; write the last stats."""
@@ -449,7 +482,7 @@ class Engine:
         sys.setswitchinterval(0.0005)  # hand the GIL over within 0.5 ms, not 5 ms
         gc.freeze()  # what exists now is never scanned again: shorter collector pauses
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(20))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(FRAME_PRIORITY))
             self.realtime = True
         except (AttributeError, OSError):
             self.realtime = False

@@ -187,6 +187,8 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
     sender = _Snapshots(engine, send, float(cfg.get("snapshot_hz", 30.0)))
     thread = threading.Thread(target=sender.loop, name="gesturemap-snapshots", daemon=True)
     thread.start()
+    # they share the GIL with the frame path: see Engine.background_threads
+    engine.background_threads([thread, threading.main_thread()])
     refs: dict[int, Any] = {}
     try:
         while True:

@@ -315,6 +315,7 @@ class WindowEngine(Engine):
             src = build_sensor_source(settings, self.queue, self._on_control)
             if src is not None:
                 src.start()
+                self.realtime_threads([getattr(src, "_thread", None)])
                 new.append(src)
             self._sensor_error = None
         except Exception as exc:  # a busy port, a missing device: say so, keep running

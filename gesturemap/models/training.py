@@ -91,6 +91,17 @@ class TrainingJob:
         return self._model
 
 
+def _ordinary_scheduling() -> None:
+    """Training runs at ordinary priority, whatever the thread or process that started it."""
+    import os
+
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+
+
 def _fresh(model: BaseModel, n_jobs: int | None = None) -> BaseModel:
     fresh = type(model)(**model.get_params())
     if n_jobs is not None:
@@ -220,10 +231,8 @@ def _worker_main(conn: Any) -> None:
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _ordinary_scheduling()  # never a real-time policy inherited from the parent
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
-        # (and never inherits a real-time policy from the process that started it)
-        if hasattr(os, "sched_setscheduler"):
-            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
         os.nice(5)
     except OSError:
         pass
@@ -388,6 +397,7 @@ class Trainer:
             snapshot = _dataset_from_message(*_dataset_to_message(dataset))
 
             def run() -> None:
+                _ordinary_scheduling()
                 try:
                     fresh.fit(snapshot, progress=job._report, cancel=cancel)
                     job._finish(fresh, None)
@@ -416,6 +426,7 @@ class Trainer:
             snapshot = _project_from_message(meta, data)
 
             def run() -> None:
+                _ordinary_scheduling()
                 try:
                     model, pipeline = _fit_project(snapshot, self.n_jobs, cancel, job._report)
                     from ..features import Pipeline
