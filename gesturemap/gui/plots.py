@@ -126,7 +126,7 @@ class SignalPlot(pg.PlotWidget):
                 width=2,
                 style=QtCore.Qt.PenStyle.DashLine,
             )
-            curve = pg.PlotDataItem(pen=pen)
+            curve = pg.PlotDataItem(t - t[-1], values[:, i], pen=pen)  # ends now
             curve.setShadowPen(pg.mkPen(colour, width=5))
             curve.setOpacity(0.6)
             item.addItem(curve)
