@@ -207,6 +207,7 @@ class Monitor(QtWidgets.QWidget):
     def show_result(self, result: object, labels: Sequence[str]) -> None:
         """Show one :class:`~gesturemap.models.Result` (or None: nothing yet)."""
         if result is None or not labels:
+            self.rejected = self.bars.rejected = False
             self.big.setText("—")
             self.big.setStyleSheet("")
             self.bars.set_values(labels, np.zeros(len(labels)), None, None, -1)

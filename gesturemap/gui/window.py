@@ -373,7 +373,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
 
     def start_recording(self) -> None:
         label = self.current_class()
-        if label is None:
+        if label is None and not self.project.output_names:  # a regression needs no class
             self.train_status.setText("add a class first")
             self.record_button.setChecked(False)
             return

@@ -1,0 +1,71 @@
+"""Mapping by demonstration in the window (Wekinator's way), offscreen: set the target sliders,
+record a take with the mouse pad, set other targets, record another; the takes hold the
+targets, the model trains, and the monitor draws its outputs with their variance band."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from gesturemap.default_project import MOUSE_CHANNELS
+from gesturemap.gui.screenshots import gesture_path
+from gesturemap.gui.window import MainWindow
+from gesturemap.project import Project
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_target_sliders_record_a_mapping_by_demonstration(qtbot, tmp_path):
+    project = Project(
+        "mapping",
+        model={"kind": "gmm", "params": {"gaussians": 1}},
+        sensor={"transport": "mouse", "profile": "mouse", "rate_hz": 100},
+        input_names=list(MOUSE_CHANNELS),
+        output_names=["pitch", "cutoff"],
+    )
+    folder = tmp_path / "mapping"
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"  # no modal question when the test ends
+    window.show()
+    qtbot.waitUntil(lambda: window.targets.names == ["pitch", "cutoff"], timeout=10000)
+    assert window.targets.isVisible() and window.classes.count() == 0
+    qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=10000)
+
+    def record(kind: str, targets: list[float]) -> None:
+        window.targets.sliders[0].setValue(round(targets[0] * 1000))
+        window.targets.boxes[1].setValue(targets[1])
+        takes = len(window.project.takes)
+        path = gesture_path(kind, 50)
+        window.pad.move_to(*path[0])
+        qtbot.wait(30)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: window.engine.recording, timeout=2000)
+        for x, y in path:
+            window.pad.move_to(x, y)
+            qtbot.wait(10)
+        qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=3000)
+
+    record("swipe", [0.2, 0.9])
+    record("circle", [0.8, 0.1])
+    low, high = window.project.takes
+    assert low.outputs.shape[1] == 2 and len(low.outputs) > 20
+    np.testing.assert_allclose(low.outputs, np.tile([0.2, 0.9], (len(low.outputs), 1)))
+    np.testing.assert_allclose(high.outputs, np.tile([0.8, 0.1], (len(high.outputs), 1)))
+
+    # trained after the takes; the monitor draws the outputs and their band while the pad moves
+    qtbot.waitUntil(
+        lambda: window.engine.model is not None and window.engine.running, timeout=20000
+    )
+    for x, y in gesture_path("swipe", 40):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: window.monitor.outputs_plot is not None, timeout=3000)
+    plot = window.monitor.outputs_plot
+    qtbot.waitUntil(lambda: len(plot.values) > 10, timeout=3000)
+    assert [c.name() for c in plot.curves] == ["pitch", "cutoff"]
+    assert (plot.stds >= 0).all() and np.isfinite(plot.values).all()
+    window.close()
