@@ -16,8 +16,9 @@ from PySide6 import QtCore
 from gesturemap.default_project import default_project
 from gesturemap.features import Pipeline, Select
 from gesturemap.gui.screenshots import gesture_path
-from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+
+from .windows import open_window
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,11 +36,7 @@ def test_the_windows_controls(qtbot, tmp_path):
             inputs, times = pad_take(kind, seed)
             project.add_take(inputs, kind, times=times)
     folder = tmp_path / "controls"
-    project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"  # no modal question when the test ends
-    window.show()
+    window = open_window(qtbot, project, folder)
     qtbot.waitUntil(lambda: window.classes.count() == 3, timeout=10000)
     assert not window.targets.isVisible()  # a classification project: no target sliders
 

@@ -10,8 +10,9 @@ from PySide6 import QtCore
 
 from gesturemap.default_project import MOUSE_CHANNELS
 from gesturemap.gui.screenshots import gesture_path
-from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+
+from .windows import open_window
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -25,11 +26,7 @@ def test_target_sliders_record_a_mapping_by_demonstration(qtbot, tmp_path):
         output_names=["pitch", "cutoff"],
     )
     folder = tmp_path / "mapping"
-    project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"  # no modal question when the test ends
-    window.show()
+    window = open_window(qtbot, project, folder)
     qtbot.waitUntil(lambda: window.targets.names == ["pitch", "cutoff"], timeout=10000)
     assert window.targets.isVisible() and window.classes.count() == 0
     qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=10000)
