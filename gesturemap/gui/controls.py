@@ -10,6 +10,7 @@ engine in a process of its own.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ __all__ = ["WindowControls"]
 
 #: Seconds between two readings of the engine's stats for the sensor panel.
 _STATS_EVERY_S = 0.5
+#: Seconds a value the window sent wins over the engine's project, which has not caught up.
+_ECHO_WAIT_S = 2.0
 
 
 class WindowControls:
@@ -56,7 +59,10 @@ class WindowControls:
 
     def set_rejection_threshold(self, threshold: float) -> None:
         """Save the monitor's rejection threshold (0..1) in the project's display settings."""
-        self.engine.command("set_display", {"rejection_threshold": round(float(threshold), 3)})
+        value = round(float(threshold), 3)
+        self.engine.command("set_display", {"rejection_threshold": value})
+        # until the engine's project has it, the monitors keep the value just set
+        self._threshold_sent = (value, time.perf_counter())
 
     def set_sensor_settings(self, settings: dict[str, Any]) -> None:
         """Send sensor settings to the engine, which reopens its source."""
@@ -99,6 +105,9 @@ class WindowControls:
         colours = class_colours(project)
         self._apply_colours(colours)
         threshold = float(display.get("rejection_threshold") or 0.0)
+        sent, sent_at = getattr(self, "_threshold_sent", (None, 0.0))
+        if sent is not None and sent != threshold and now - sent_at < _ECHO_WAIT_S:
+            threshold = sent
         monitors = [self.monitor]  # type: ignore[attr-defined]
         stage = getattr(self, "stage", None)
         if stage is not None:
@@ -110,7 +119,9 @@ class WindowControls:
                 monitor.set_threshold(threshold)
             monitor.output_names = list(project.output_names or [])
         self.targets.show_outputs(project.output_names)  # type: ignore[attr-defined]
-        self.model_panel.set_classes([str(c) for c in project.classes])  # type: ignore[attr-defined]
+        # per-class overrides are keyed by class name (JSON keys): named classes only
+        named = [c for c in project.classes if isinstance(c, str)]
+        self.model_panel.set_classes(named)  # type: ignore[attr-defined]
         self._refresh_plot_mode()
         self._refresh_pad(project.sensor)
         if now - getattr(self, "_controls_stats_t", 0.0) >= _STATS_EVERY_S:
