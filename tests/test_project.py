@@ -244,7 +244,7 @@ def test_model_settings_and_new_model() -> None:
     project.model = "hhmm"  # settings are checked whenever they are set
     assert project.model == {"kind": "hhmm", "params": {}} and isinstance(project.new_model(), HHMM)
     with pytest.raises(GesturemapError, match="model kind"):
-        project.model = {"kind": "svm"}
+        project.model = {"kind": "no-such-model"}
     with pytest.raises(GesturemapError, match="JSON"):
         project.sensor = {"port": {1, 2}}
     with pytest.raises(GesturemapError, match="Pipeline"):

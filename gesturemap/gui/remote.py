@@ -285,6 +285,7 @@ class _Snapshots:
         self._result: Any = None
         self._stats_at = 0.0
         self._labels: Any = None
+        self._feature_names: list[str] = []
         self._signature: Any = None
         self._project_sent: set[str] = set()
 
@@ -326,6 +327,9 @@ class _Snapshots:
         if features is not None:
             self._features_sent, msg["feature_ring"] = self._new_frames(
                 features, self._features_sent)
+            names = list(getattr(features, "names", ()) or ())
+            if names != self._feature_names:
+                self._feature_names = msg["feature_names"] = names
         r = e.last_result
         if r is not self._result:
             self._result = r
@@ -595,6 +599,8 @@ class EngineProcess:
                 ring = getattr(self, key)
                 for t, v in zip(new["t"], new["v"], strict=True):
                     ring.push(float(t), v)
+        if "feature_names" in m:
+            self.feature_ring.names = tuple(m["feature_names"])
         if "labels" in m:
             self.model = None if m["labels"] is None else _ModelInfo(m["labels"])
         if "result" in m:

@@ -11,6 +11,7 @@ takes live only in its autosave folder.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import SignalPlot, class_colour
+from .remote import EngineProcess
 from .sensor_panel import SensorPanel
 from .session import WindowEngine
 from .stage import StageView
@@ -51,6 +53,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
     osc_in : (host, port) or None, default None
         Also listen for OSC frames and Wekinator's control messages there.
     trainer : "process" or "thread", default "process"
+        Where training runs.
+    engine : "process" or "thread", default "process"
+        Where the engine runs: in a process of its own (:mod:`gesturemap.gui.remote`), so
+        that the window's painting never delays the frames, or on a thread of the window's
+        process (simpler to debug; outputs then wait behind the window's Python work).
     """
 
     def __init__(
@@ -62,8 +69,12 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         osc_in: tuple[str, int] | None = None,
         trainer: str = "process",
         audio: bool | dict[str, Any] = True,
+        engine: str = "process",
     ) -> None:
         super().__init__()
+        if engine not in ("process", "thread"):
+            raise ValueError(f"engine must be 'process' or 'thread', not {engine!r}")
+        self._engine_mode = engine
         self.folder = Path(folder) if folder else None
         self.autosave_dir = None if self.folder else (Path(autosave_dir) if autosave_dir else None)
         self._osc_in = osc_in
@@ -72,7 +83,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._audio = audio
         #: why the synth could not start (no audio device...), or None
         self.audio_error: str | None = None
-        self.engine: WindowEngine = None  # type: ignore[assignment]
+        self.engine: Any = None  # an EngineProcess or a WindowEngine
         self._engine_started = False
         self.undo_stack = QtGui.QUndoStack(self)
         self._saved_edits = 0
@@ -87,6 +98,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._rate_hz = 0.0
         self._rate_mark = (time.perf_counter(), 0)
         self._labels: list[str] = []
+        self._label_sent: str | None = None
         self.stage: StageView | None = None
         self._build()
         self._open_engine(project)
@@ -188,11 +200,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.tabs.addTab(self.dataset, "Dataset")
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
-        self.tabs.addTab(self.sensor_panel, "Sensor")
         self.synth_panel = SynthPanel(self.set_synth_mapping)
         self.tabs.addTab(self.synth_panel, "Synth")
         self.audio_light = QtWidgets.QLabel("audio: —")
         self.statusBar().addPermanentWidget(self.audio_light)
+        self.tabs.addTab(self.sensor_panel, "Sensor")
         # right: monitor
         self.monitor = Monitor(threshold_control=True)
         self.monitor.threshold_changed.connect(self.set_rejection_threshold)
@@ -239,13 +251,26 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
 
     # -- the engine -----------------------------------------------------------------------------
     def _open_engine(self, project: Project) -> None:
+        if self.folder is None and self.autosave_dir is None:
+            self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir
-        self.engine = WindowEngine(
-            project, project_dir=folder, osc_in=self._osc_in, trainer=self._trainer
-        )
+        if self._engine_mode == "process":
+            # painting never delays the real-time path: the engine has its own process
+            self.engine = EngineProcess(
+                project,
+                project_dir=folder,
+                osc_in=self._osc_in,
+                trainer=self._trainer,
+                audio=self._audio,
+            )
+        else:
+            self.engine = WindowEngine(
+                project, project_dir=folder, osc_in=self._osc_in, trainer=self._trainer
+            )
         self.engine.start()
         self._engine_started = True
-        if folder is not None and not (folder / "project.json").exists():
+        self._label_sent = None
+        if self._engine_mode != "process" and not (folder / "project.json").exists():
             self.engine.command("save", folder)
         self._saved_edits = 0
         self.undo_stack.clear()
@@ -267,7 +292,6 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         if self.engine.model is not None:
             self.train_status.setText("trained model loaded")
         self._update_title()
-        self.pad.start()
         if self.folder is not None:
             self._remember_recent(self.folder)
 
@@ -317,7 +341,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
 
     def _class_picked(self, row: int) -> None:
         text = self.current_class()
-        if text is not None:
+        # only a change is sent: a class set over OSC (Wekinator's outputs) is not overridden
+        if text is not None and text != self._label_sent:
+            self._label_sent = text
             self.engine_command("set_label", self._label(text))
 
     def add_class(self, name: str | None = None) -> None:
@@ -366,7 +392,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
     # -- recording ------------------------------------------------------------------------------
     def toggle_recording(self) -> None:
         """Start a take (after the count-in) or stop the one going on."""
-        if self.engine.recording or self._count_in_left:
+        if self.engine.recording or self._record_started is not None or self._count_in_left:
             self.stop_recording()
         else:
             self.start_recording()

@@ -114,6 +114,9 @@ def test_engine_process_runs_records_edits_and_saves(trained, reference, tmp_pat
         assert engine.last_result.likelihoods.shape == (len(engine.model.labels_),)
         _, values = engine.ring.latest(50)
         np.testing.assert_array_equal(values, frames[:50])
+        # the features plot gets the pipeline's output and its channel names
+        _, features = engine.feature_ring.latest(50)
+        assert features.shape == (50, len(engine.feature_ring.names)) and engine.feature_ring.names
         assert engine.stats()["frames_in"] >= 49  # refreshed twice a second
 
         # a take recorded from frames put by the window (the mouse pad's path)
