@@ -17,6 +17,7 @@ import numpy as np
 from PySide6 import QtGui, QtWidgets
 
 from .colours import class_colours
+from .model_forms import model_channels
 
 __all__ = ["WindowControls"]
 
@@ -122,6 +123,10 @@ class WindowControls:
         # per-class overrides are keyed by class name (JSON keys): named classes only
         named = [c for c in project.classes if isinstance(c, str)]
         self.model_panel.set_classes(named)  # type: ignore[attr-defined]
+        # the per-output editor offers the channels the model sees and the project's outputs
+        self.model_panel.set_channels(  # type: ignore[attr-defined]
+            model_channels(project), list(project.output_names or [])
+        )
         self._refresh_plot_mode()
         self._refresh_pad(project.sensor)
         if now - getattr(self, "_controls_stats_t", 0.0) >= _STATS_EVERY_S:

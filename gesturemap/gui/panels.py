@@ -6,56 +6,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..models import MODEL_REGISTRY
+from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were first
+    CHOICES,
+    HIDDEN,
+    OutputsEditor,
+    ParamsForm,
+    _editor,
+    _value,
+    check_kind_params,
+)
 
 __all__ = ["ClassOverrides", "ModelPanel", "OutputsPanel", "SettingsPanel"]
 
-#: Parameters with a fixed set of values (XMM's), shown as a choice.
-CHOICES = {
-    "covariance": ("full", "diagonal"),
-    "transition": ("left-right", "ergodic"),
-    "regression_estimator": ("full", "windowed", "likeliest"),
-    "multiclass_regression": ("likeliest", "mixture"),
-}
-#: Parameters the panel does not show among the model's (class_params has its own editor).
-HIDDEN = ("class_params", "n_jobs")
-
-
-def _editor(name: str, default: Any, value: Any) -> QtWidgets.QWidget | None:
-    """An editor for one parameter, showing ``value`` (None for a kind it cannot edit)."""
-    editor: QtWidgets.QWidget
-    if name in CHOICES:
-        editor = QtWidgets.QComboBox()
-        editor.addItems(CHOICES[name])
-        editor.setCurrentText(str(value))
-    elif isinstance(default, bool):
-        editor = QtWidgets.QCheckBox()
-        editor.setChecked(bool(value))
-    elif isinstance(default, int):
-        editor = QtWidgets.QSpinBox()
-        editor.setRange(0, 1000)
-        editor.setValue(int(value))
-    elif isinstance(default, float):
-        editor = QtWidgets.QDoubleSpinBox()
-        editor.setDecimals(4)
-        editor.setRange(0.0, 1000.0)
-        editor.setSingleStep(0.01)
-        editor.setValue(float(value))
-    else:
-        return None
-    editor.setObjectName(name)
-    return editor
-
-
-def _value(editor: QtWidgets.QWidget) -> Any:
-    if isinstance(editor, QtWidgets.QComboBox):
-        return editor.currentText()
-    if isinstance(editor, QtWidgets.QCheckBox):
-        return editor.isChecked()
-    return editor.value()  # type: ignore[attr-defined]
-
+_PER_OUTPUT = "per_output"
 
 class ClassOverrides(QtWidgets.QGroupBox):
     """XMM's per-class configuration: pick a class, override some of its parameters.
@@ -151,13 +117,18 @@ class ClassOverrides(QtWidgets.QGroupBox):
 
 
 class ModelPanel(QtWidgets.QWidget):
-    """Edit the project's model settings; "Apply" sends them and retrains.
+    """Edit the project's model settings; "Apply" checks them, sends them and retrains.
+
+    Every registered kind shows its parameters (:class:`~gesturemap.gui.model_forms.ParamsForm`);
+    ``per_output`` shows its outputs instead, each with its target, type, model and inputs
+    (:class:`~gesturemap.gui.model_forms.OutputsEditor`). Settings the model would refuse are
+    not sent: :attr:`message` says what to change.
 
     Parameters
     ----------
     apply : callable ``apply(settings)``
         Receives ``{"kind": ..., "params": {...}}`` with the parameters that differ from the
-        kind's defaults.
+        kind's defaults (and those the shown settings had).
     """
 
     def __init__(
@@ -165,26 +136,43 @@ class ModelPanel(QtWidgets.QWidget):
     ) -> None:
         super().__init__(parent)
         self._apply = apply
+        self._given: dict[str, Any] = {}
         self.kind = QtWidgets.QComboBox()
         self.kind.addItems(sorted(MODEL_REGISTRY))
+        self.kind.setItemData(
+            self.kind.findText(_PER_OUTPUT),
+            "One model per output, each on its own inputs (Wekinator's way)",
+            QtCore.Qt.ItemDataRole.ToolTipRole,
+        )
         self.kind.currentTextChanged.connect(lambda _: self._build({}))
-        self.form = QtWidgets.QFormLayout()
-        self.editors: dict[str, QtWidgets.QWidget] = {}
+        self.params_form = ParamsForm()
+        self.params_box = QtWidgets.QGroupBox("parameters (XMM names)")
+        QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
+        self.outputs_editor = OutputsEditor()
         self.overrides = ClassOverrides()
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c53030")
         self.cost = QtWidgets.QLabel("retrain time: —")
         self.apply_button = QtWidgets.QPushButton("Apply and retrain")
-        self.apply_button.clicked.connect(lambda: self._apply(self.settings()))
+        self.apply_button.clicked.connect(self.apply)
         layout = QtWidgets.QVBoxLayout(self)
         top = QtWidgets.QFormLayout()
         top.addRow("model", self.kind)
         layout.addLayout(top)
-        box = QtWidgets.QGroupBox("parameters (XMM names)")
-        box.setLayout(self.form)
-        layout.addWidget(box)
+        layout.addWidget(self.params_box)
+        layout.addWidget(self.outputs_editor)
         layout.addWidget(self.overrides)
+        layout.addWidget(self.message)
         layout.addWidget(self.apply_button)
         layout.addWidget(self.cost)
         layout.addStretch(1)
+        self._build({})
+
+    @property
+    def editors(self) -> dict[str, QtWidgets.QWidget]:
+        """The parameter editors of the kind shown, by parameter name."""
+        return self.params_form.editors
 
     def show_settings(self, settings: dict[str, Any]) -> None:
         """Show ``{"kind", "params"}`` (the project's model settings)."""
@@ -197,38 +185,64 @@ class ModelPanel(QtWidgets.QWidget):
         """The project's classes (for the per-class overrides)."""
         self.overrides.set_classes(classes)
 
+    def set_channels(self, inputs: list[str], outputs: list[str]) -> None:
+        """The channels a model sees (the pipeline's output names for the project's inputs)
+        and the project's output names, for the per-output editor; cheap when unchanged."""
+        self.outputs_editor.set_channels(inputs, outputs)
+
     def _build(self, params: dict[str, Any]) -> None:
-        while self.form.rowCount():
-            self.form.removeRow(0)
-        self.editors = {}
-        cls = MODEL_REGISTRY[self.kind.currentText()]
-        defaults = cls().get_params()
-        for name, default in defaults.items():
-            if name in HIDDEN:
-                continue
-            editor = _editor(name, default, params.get(name, default))
-            if editor is None:
-                continue
-            self.editors[name] = editor
-            self.form.addRow(name, editor)
-        shown = {n: _value(e) for n, e in self.editors.items()}
+        kind = self.kind.currentText()
+        self._given = dict(params)
+        self.message.setText("")
+        per_output = kind == _PER_OUTPUT
+        self.params_box.setVisible(not per_output)
+        self.outputs_editor.setVisible(per_output)
+        if per_output:
+            outputs = params.get("outputs")
+            self.outputs_editor.show_outputs(
+                outputs if outputs else self.outputs_editor.default_outputs()
+            )
+            self.overrides.set_model({}, (), None)
+            return
+        self.params_form.show_params(kind, params)
+        cls = MODEL_REGISTRY[kind]
         self.overrides.set_model(
-            {**defaults, **shown}, tuple(cls.class_overridable), params.get("class_params")
+            self.params_form.values(), tuple(cls.class_overridable), params.get("class_params")
         )
 
     def settings(self) -> dict[str, Any]:
         """The settings shown: the kind and the parameters that differ from its defaults."""
         kind = self.kind.currentText()
-        defaults = MODEL_REGISTRY[kind]().get_params()
-        params: dict[str, Any] = {}
-        for name, editor in self.editors.items():
-            value = _value(editor)
-            if value != defaults[name]:
-                params[name] = value
+        if kind == _PER_OUTPUT:
+            params = {k: v for k, v in self._given.items() if k != "outputs"}
+            params["outputs"] = self.outputs_editor.outputs()
+            return {"kind": kind, "params": params}
+        params = self.params_form.params()
         class_params = self.overrides.class_params()
         if class_params:
             params["class_params"] = class_params
+        else:
+            params.pop("class_params", None)
         return {"kind": kind, "params": params}
+
+    def problems(self) -> list[str]:
+        """What must change before the settings shown can be trained (empty: nothing)."""
+        settings = self.settings()
+        found = self.outputs_editor.problems() if settings["kind"] == _PER_OUTPUT else []
+        if not found:  # then the whole model's own check
+            wrong = check_kind_params(settings["kind"], settings["params"])
+            found = [wrong] if wrong else []
+        return found
+
+    def apply(self) -> bool:
+        """Send the settings shown, unless they are wrong (then :attr:`message` says why)."""
+        found = self.problems()
+        if found:
+            self.message.setText("Not applied: " + " ".join(found))
+            return False
+        self.message.setText("")
+        self._apply(self.settings())
+        return True
 
 
 class SettingsPanel(QtWidgets.QWidget):
