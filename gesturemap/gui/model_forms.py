@@ -45,8 +45,18 @@ CHOICES: dict[str, tuple[str, ...]] = {
 #: A value given for one is kept as it is.
 HIDDEN = ("class_params", "n_jobs")
 #: Integer parameters that start at 1 (the others start at 0).
-_FROM_ONE = {"k", "states", "gaussians", "degree", "rounds", "hidden", "layers", "max_iter",
-             "likelihood_window", "min_samples_leaf"}
+_FROM_ONE = {
+    "k",
+    "states",
+    "gaussians",
+    "degree",
+    "rounds",
+    "hidden",
+    "layers",
+    "max_iter",
+    "likelihood_window",
+    "min_samples_leaf",
+}
 #: Float parameters that may be negative.
 _SIGNED = {"coef0"}
 #: The model of a new output, and the kind the panel offers first.
@@ -203,8 +213,7 @@ class ParamsForm(QtWidgets.QWidget):
 
     def values(self) -> dict[str, Any]:
         """Every parameter as shown (defaults for those without an editor)."""
-        return {**self.defaults, **self._kept,
-                **{n: _value(e) for n, e in self.editors.items()}}
+        return {**self.defaults, **self._kept, **{n: _value(e) for n, e in self.editors.items()}}
 
     def params(self) -> dict[str, Any]:
         """The parameters that differ from the defaults, and those that were given."""
@@ -219,6 +228,10 @@ class ParamsForm(QtWidgets.QWidget):
         for name, value in self._kept.items():
             out.setdefault(name, value)
         return out
+
+
+def _new_output(target: str, type_: str) -> dict[str, Any]:
+    return {"kind": _DEFAULT_KIND, "params": {}, "inputs": None, "target": target, "type": type_}
 
 
 def _default_type(target: Any) -> str:
@@ -252,15 +265,19 @@ class OutputsEditor(QtWidgets.QGroupBox):
         self.name = QtWidgets.QLineEdit()
         self.name.setPlaceholderText("(the target's name)")
         self.target = QtWidgets.QComboBox()
-        self.target.setToolTip("What this output learns: the takes' labels, or one of the "
-                               "project's outputs (the values held while recording)")
+        self.target.setToolTip(
+            "What this output learns: the takes' labels, or one of the "
+            "project's outputs (the values held while recording)"
+        )
         self.type = QtWidgets.QComboBox()
         self.type.addItems(["classifier", "regressor"])
         self.kind = QtWidgets.QComboBox()
         self.params = ParamsForm()
         self.inputs = QtWidgets.QListWidget()
-        self.inputs.setToolTip("The channels this output's model sees (the pipeline's "
-                               "outputs); all checked: every channel, now and later")
+        self.inputs.setToolTip(
+            "The channels this output's model sees (the pipeline's "
+            "outputs); all checked: every channel, now and later"
+        )
         self.inputs.setMaximumHeight(120)
         self.name.textEdited.connect(lambda _: self._changed())
         self.target.currentTextChanged.connect(lambda _: self._target_changed())
@@ -310,16 +327,13 @@ class OutputsEditor(QtWidgets.QGroupBox):
     def default_outputs(self) -> list[dict[str, Any]]:
         """A start: a regressor of each of the project's outputs, else a label classifier."""
         if self.output_names:
-            return [{"kind": _DEFAULT_KIND, "params": {}, "inputs": None, "target": name,
-                     "type": "regressor"} for name in self.output_names]
-        return [{"kind": _DEFAULT_KIND, "params": {}, "inputs": None, "target": "label",
-                 "type": "classifier"}]
+            return [_new_output(name, "regressor") for name in self.output_names]
+        return [_new_output("label", "classifier")]
 
     def add_output(self, spec: dict[str, Any] | None = None) -> None:
         """A new output (default: a classifier of the label on every input), selected."""
         self._store()
-        spec = dict(spec or {"kind": _DEFAULT_KIND, "params": {}, "inputs": None,
-                             "target": "label", "type": "classifier"})
+        spec = dict(spec or _new_output("label", "classifier"))
         spec["params"] = dict(spec.get("params") or {})
         self._specs.append(spec)
         self._keys.append(set(spec) | {"kind", "params", "inputs", "target", "type"})
@@ -341,8 +355,13 @@ class OutputsEditor(QtWidgets.QGroupBox):
         self._store()
         out = []
         for spec, keys in zip(self._specs, self._keys, strict=True):
-            defaults = {"params": {}, "inputs": None, "target": "label",
-                        "type": _default_type(spec.get("target", "label")), "name": None}
+            defaults = {
+                "params": {},
+                "inputs": None,
+                "target": "label",
+                "type": _default_type(spec.get("target", "label")),
+                "name": None,
+            }
             item = {"kind": spec["kind"]}
             for key in ("params", "inputs", "target", "type", "name"):
                 value = spec.get(key, defaults[key])
@@ -360,24 +379,30 @@ class OutputsEditor(QtWidgets.QGroupBox):
             type_ = spec.get("type", _default_type(target))
             if target != "label":
                 if not self.output_names:
-                    found.append(f"{where} learns {target!r}, but the project has no outputs: "
-                                 "name them (File › project outputs / the targets), or learn "
-                                 "the label.")
+                    found.append(
+                        f"{where} learns {target!r}, but the project has no outputs: "
+                        "name them (File › project outputs / the targets), or learn "
+                        "the label."
+                    )
                 elif target not in self.output_names and not (
-                        isinstance(target, int) and 0 <= target < len(self.output_names)):
-                    found.append(f"{where} learns {target!r}, which is not one of the "
-                                 f"project's outputs ({', '.join(self.output_names)}).")
+                    isinstance(target, int) and 0 <= target < len(self.output_names)
+                ):
+                    found.append(
+                        f"{where} learns {target!r}, which is not one of the "
+                        f"project's outputs ({', '.join(self.output_names)})."
+                    )
             if spec["kind"] not in kinds_for(type_):
-                found.append(f"{where}: {spec['kind']} cannot be a {type_}; pick one of "
-                             f"{', '.join(kinds_for(type_))}.")
+                found.append(
+                    f"{where}: {spec['kind']} cannot be a {type_}; pick one of "
+                    f"{', '.join(kinds_for(type_))}."
+                )
             inputs = spec.get("inputs")
             if inputs is not None and not inputs:
                 found.append(f"{where} has no input: check at least one channel.")
             elif inputs is not None and self.channels:
                 missing = [c for c in inputs if isinstance(c, str) and c not in self.channels]
                 if missing:
-                    found.append(f"{where}: no channel named {', '.join(missing)} now; "
-                                 "uncheck it.")
+                    found.append(f"{where}: no channel named {', '.join(missing)} now; uncheck it.")
             wrong = check_kind_params(spec["kind"], spec.get("params") or {})
             if wrong:
                 found.append(f"{where}: {wrong}")
@@ -390,9 +415,15 @@ class OutputsEditor(QtWidgets.QGroupBox):
         if inputs is None:
             seen = "all inputs"
         else:
-            seen = ", ".join(
-                self.channels[c] if isinstance(c, int) and 0 <= c < len(self.channels)
-                else str(c) for c in inputs) or "no input"
+            seen = (
+                ", ".join(
+                    self.channels[c]
+                    if isinstance(c, int) and 0 <= c < len(self.channels)
+                    else str(c)
+                    for c in inputs
+                )
+                or "no input"
+            )
         name = spec.get("name") or str(target)
         type_ = spec.get("type", _default_type(target))
         return f"{i + 1}. {name}: {spec['kind']} {type_} of {target} on {seen}"
@@ -469,8 +500,9 @@ class OutputsEditor(QtWidgets.QGroupBox):
             item.setData(QtCore.Qt.ItemDataRole.UserRole, key)
             item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
             seen = inputs is None or key in chosen or missing
-            item.setCheckState(QtCore.Qt.CheckState.Checked if seen
-                               else QtCore.Qt.CheckState.Unchecked)
+            item.setCheckState(
+                QtCore.Qt.CheckState.Checked if seen else QtCore.Qt.CheckState.Unchecked
+            )
             self.inputs.addItem(item)
         self.inputs.blockSignals(False)
 
@@ -497,8 +529,11 @@ class OutputsEditor(QtWidgets.QGroupBox):
         spec["name"] = name or ("" if spec.get("name") == "" else None)
         shown_target = self.target.currentText()
         old_target = spec.get("target", "label")
-        if not (isinstance(old_target, int) and 0 <= old_target < len(self.output_names)
-                and self.output_names[old_target] == shown_target):
+        if not (
+            isinstance(old_target, int)
+            and 0 <= old_target < len(self.output_names)
+            and self.output_names[old_target] == shown_target
+        ):
             spec["target"] = shown_target
         spec["type"] = self.type.currentText()
         spec["kind"] = self.kind.currentText()
@@ -517,8 +552,9 @@ class OutputsEditor(QtWidgets.QGroupBox):
         """The same channels (indices read as the channels' names), in any order."""
 
         def key(c: Any) -> str:
-            return self.channels[c] if isinstance(c, int) and 0 <= c < len(self.channels) \
-                else str(c)
+            return (
+                self.channels[c] if isinstance(c, int) and 0 <= c < len(self.channels) else str(c)
+            )
 
         return len(old) == len(new) and sorted(map(key, old)) == sorted(map(key, new))
 
@@ -531,8 +567,10 @@ class OutputsEditor(QtWidgets.QGroupBox):
         if self._loading:
             return
         label = self.target.currentText() == "label"
-        was_label = 0 <= self._row < len(self._specs) and \
-            self._specs[self._row].get("target", "label") == "label"
+        was_label = (
+            0 <= self._row < len(self._specs)
+            and self._specs[self._row].get("target", "label") == "label"
+        )
         self._loading = True
         try:
             self.type.setEnabled(not label)

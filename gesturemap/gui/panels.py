@@ -23,6 +23,7 @@ __all__ = ["ClassOverrides", "ModelPanel", "OutputsPanel", "SettingsPanel"]
 
 _PER_OUTPUT = "per_output"
 
+
 class ClassOverrides(QtWidgets.QGroupBox):
     """XMM's per-class configuration: pick a class, override some of its parameters.
 
