@@ -1,0 +1,267 @@
+"""The model panel, on its own, driven as a person would, on a real engine.
+
+A person picks ``per_output`` and builds Wekinator's mapping: one output classifies the
+gesture from two of the three inputs, another regresses the pitch from the third. What the
+panel sends must be what the engine trains (the columns each output sees, one value per output
+at run time), a saved setting must show back exactly, and a setting the model would refuse
+must be refused in the panel with a message, nothing sent. Every registered kind's form must
+build and give settings its model accepts.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from gesturemap.gui.model_forms import CHOICES, FloatEdit, kinds_for, model_channels
+from gesturemap.gui.panels import ModelPanel
+from gesturemap.gui.session import WindowEngine
+from gesturemap.models import MODEL_REGISTRY, PerOutput
+from gesturemap.project import Project
+from gesturemap.sources.base import Frame
+
+pytestmark = pytest.mark.timeout(60)
+
+CHECKED, UNCHECKED = QtCore.Qt.CheckState.Checked, QtCore.Qt.CheckState.Unchecked
+
+
+def pitch_of(c: np.ndarray) -> np.ndarray:
+    return 2.0 * c + 0.5
+
+
+def mapping_project() -> Project:
+    """Inputs a, b, c; outputs pitch, cutoff. The gesture ("up"/"down") lives in a and b, the
+    pitch follows c, the cutoff is held still."""
+    project = Project(
+        "mapping",
+        model={"kind": "knn", "params": {}},
+        input_names=["a", "b", "c"],
+        output_names=["pitch", "cutoff"],
+    )
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        label = "up" if i % 2 == 0 else "down"
+        n = 40
+        sign = 1.0 if label == "up" else -1.0
+        ab = sign * np.c_[np.linspace(0, 1, n), np.linspace(0.2, 0.8, n)]
+        c = rng.uniform(0, 1, n)
+        inputs = np.c_[ab + rng.normal(0, 0.02, (n, 2)), c]
+        outputs = np.c_[pitch_of(c), np.full(n, 0.3)]
+        project.add_take(inputs, label, times=np.arange(n) / 100.0, outputs=outputs)
+    return project
+
+
+def shown(editor: QtWidgets.QWidget) -> object:
+    """The value a parameter editor shows."""
+    if isinstance(editor, QtWidgets.QCheckBox):
+        return editor.isChecked()
+    return editor.value()
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def check_only(editor, names: list[str]) -> None:
+    """Tick the inputs ``names`` of the output shown, untick the others (as a person clicks)."""
+    for i in range(editor.inputs.count()):
+        item = editor.inputs.item(i)
+        item.setCheckState(CHECKED if item.text() in names else UNCHECKED)
+
+
+def test_a_model_per_output_with_its_own_inputs_is_trained_and_run(qtbot):
+    project = mapping_project()
+    engine = WindowEngine(project, osc_in=None, trainer="thread").start()
+    try:
+        sent: list[dict] = []
+        panel = ModelPanel(lambda s: (sent.append(s), engine.command("set_model_settings", s)))
+        qtbot.addWidget(panel)
+        panel.show_settings(engine.project.model)
+        panel.set_channels(model_channels(engine.project), engine.project.output_names)
+        # the person picks a model per output: one row per project output to start with
+        panel.kind.setCurrentText("per_output")
+        editor = panel.outputs_editor
+        assert editor.isVisibleTo(panel) and not panel.params_box.isVisibleTo(panel)
+        assert editor.rows.count() == 2
+        # output 1: the gesture, from a and b (the label is always classified)
+        editor.rows.setCurrentRow(0)
+        assert [editor.target.itemText(i) for i in range(editor.target.count())] == [
+            "label",
+            "pitch",
+            "cutoff",
+        ]
+        editor.target.setCurrentText("label")
+        assert editor.type.currentText() == "classifier" and not editor.type.isEnabled()
+        kinds = [editor.kind.itemText(i) for i in range(editor.kind.count())]
+        assert kinds == kinds_for("classifier")
+        assert "linear" not in kinds and "per_output" not in kinds and "svm" in kinds
+        editor.kind.setCurrentText("knn")
+        editor.params.editors["k"].setValue(3)
+        check_only(editor, ["a", "b"])
+        # output 2: the pitch, regressed linearly from c
+        editor.rows.setCurrentRow(1)
+        editor.target.setCurrentText("pitch")
+        assert editor.type.currentText() == "regressor"
+        kinds = [editor.kind.itemText(i) for i in range(editor.kind.count())]
+        assert "linear" in kinds and "svm" not in kinds
+        editor.kind.setCurrentText("linear")
+        assert "alpha" in editor.params.editors  # the linear model's own form
+        editor.name.setText("note")
+        editor.name.textEdited.emit("note")
+        check_only(editor, ["c"])
+        click(qtbot, panel.apply_button)
+        assert panel.message.text() == ""
+        expected = {
+            "kind": "per_output",
+            "params": {
+                "outputs": [
+                    {
+                        "kind": "knn",
+                        "params": {"k": 3},
+                        "inputs": ["a", "b"],
+                        "target": "label",
+                        "type": "classifier",
+                    },
+                    {
+                        "kind": "linear",
+                        "params": {},
+                        "inputs": ["c"],
+                        "target": "pitch",
+                        "type": "regressor",
+                        "name": "note",
+                    },
+                ]
+            },
+        }
+        assert sent == [expected]
+        qtbot.waitUntil(lambda: engine.project.model == expected, timeout=2000)
+        # the engine trains it like any model
+        engine.command("train")
+        qtbot.waitUntil(lambda: engine.trainings >= 1, timeout=20000)
+        model = engine.model
+        assert isinstance(model, PerOutput)
+        assert [c.tolist() for c in model.columns_] == [[0, 1], [2]]
+        assert model.output_names_ == ["label", "note"]
+        # running: one value per output, the class number and the pitch of c
+        engine.command("start_running")
+        qtbot.waitUntil(lambda: engine.running, timeout=2000)
+        for i in range(10):
+            engine.queue.put(Frame(1.0 + i / 100, np.array([-0.5, -0.5, 0.25]), "test"))
+        qtbot.waitUntil(
+            lambda: engine.last_result is not None and engine.frames_in >= 10, timeout=5000
+        )
+        output = engine.last_result.output
+        assert output.shape == (2,)
+        assert output[0] == model.labels_.index("down") + 1  # Wekinator's class number
+        assert output[1] == pytest.approx(pitch_of(np.array(0.25)), abs=1e-6)
+        # the saved settings show back exactly, each output in its details
+        again = ModelPanel(lambda s: None)
+        qtbot.addWidget(again)
+        again.set_channels(["a", "b", "c"], ["pitch", "cutoff"])
+        again.show_settings(engine.project.model)
+        assert again.settings() == expected
+        shown = again.outputs_editor
+        shown.rows.setCurrentRow(1)
+        assert shown.kind.currentText() == "linear" and shown.name.text() == "note"
+        ticked = [
+            shown.inputs.item(i).text()
+            for i in range(shown.inputs.count())
+            if shown.inputs.item(i).checkState() == CHECKED
+        ]
+        assert ticked == ["c"]
+        assert again.settings() == expected  # looking at a row changes nothing
+
+        # a bad configuration is refused with a message, nothing sent
+        check_only(editor, [])  # output 2 (selected in the first panel) sees nothing
+        click(qtbot, panel.apply_button)
+        assert "output 2 (note) has no input" in panel.message.text()
+        assert len(sent) == 1
+        check_only(editor, ["c"])
+        panel.set_channels(["a", "b", "c"], [])  # the project's outputs are gone
+        click(qtbot, panel.apply_button)
+        assert "learns 'pitch', but the project has no outputs" in panel.message.text()
+        assert len(sent) == 1
+        panel.set_channels(["a", "b", "c"], ["pitch", "cutoff"])
+        editor.rows.setCurrentRow(0)
+        k = editor.params.editors["k"]
+        assert k.minimum() == 1  # k = 0 cannot be picked; a panel still refuses it
+        k.setMinimum(0)
+        k.setValue(0)
+        click(qtbot, panel.apply_button)
+        assert "k=0 is not valid" in panel.message.text()
+        assert len(sent) == 1
+        editor.params.editors["k"].setValue(3)
+        # adding and removing outputs
+        click(qtbot, editor.add_button)
+        assert editor.rows.count() == 3 and editor.rows.currentRow() == 2
+        click(qtbot, editor.remove_button)
+        assert editor.rows.count() == 2
+        click(qtbot, panel.apply_button)
+        assert panel.message.text() == "" and sent[-1] == expected
+    finally:
+        engine.stop()
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_REGISTRY))
+def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
+    panel = ModelPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.set_channels(["a", "b", "c"], ["pitch"])
+    panel.kind.setCurrentText(kind)
+    settings = panel.settings()
+    assert settings["kind"] == kind
+    assert panel.problems() == []
+    model = MODEL_REGISTRY[kind](**settings["params"])
+    if kind == "per_output":
+        assert panel.outputs_editor.isVisibleTo(panel)
+        assert model.outputs == [
+            {"kind": "knn", "params": {}, "inputs": None, "target": "pitch", "type": "regressor"}
+        ]
+        return
+    assert settings["params"] == {}  # the defaults, untouched by the editors
+    defaults = model.get_params()
+    assert panel.editors and set(panel.editors) <= set(defaults)
+    for name, editor in panel.editors.items():
+        if name in CHOICES:  # a string with fixed values: every value offered
+            assert [editor.itemText(i) for i in range(editor.count())] == list(CHOICES[name])
+        else:
+            assert shown(editor) == defaults[name]  # exactly: no rounding, no clamping
+    # a changed value reaches the settings, and the model accepts it
+    name, editor = next(iter(panel.editors.items()))
+    if isinstance(editor, FloatEdit):
+        editor.setValue(defaults[name] + 0.5)
+    elif name in CHOICES:
+        editor.setCurrentIndex((editor.currentIndex() + 1) % editor.count())
+    elif isinstance(editor, QtWidgets.QCheckBox):
+        editor.setChecked(not editor.isChecked())
+    else:
+        editor.setValue(defaults[name] + 1)
+    changed = panel.settings()["params"]
+    assert list(changed) == [name]
+    MODEL_REGISTRY[kind](**changed)
+    assert panel.problems() == []
+
+
+def test_choices_and_exact_numbers_of_the_classic_models(qtbot):
+    panel = ModelPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.show_settings({"kind": "svm", "params": {"kernel": "poly", "coef0": -1.5}})
+    assert panel.editors["kernel"].currentText() == "poly"
+    assert panel.settings() == {"kind": "svm", "params": {"kernel": "poly", "coef0": -1.5}}
+    panel.show_settings({"kind": "mlp", "params": {"activation": "tanh"}})
+    panel.editors["activation"].setCurrentText("logistic")
+    assert panel.settings()["params"] == {"activation": "logistic"}
+    # tiny and large numbers are neither rounded nor clamped
+    panel.show_settings({"kind": "naive_bayes", "params": {"var_smoothing": 1e-12}})
+    assert panel.settings()["params"] == {"var_smoothing": 1e-12}
+    panel.show_settings({"kind": "knn", "params": {}})
+    assert panel.editors["max_frames"].value() == 20000
+    # a value given equal to the default, or one without an editor, comes back as given
+    saved = {"kind": "dtw", "params": {"band": 0.1, "n_jobs": 2}}
+    panel.show_settings(saved)
+    assert panel.settings() == saved
+    # a number the model refuses is not sent
+    panel.editors["band"].setText("two")
+    assert panel.apply() is False
+    assert "band" in panel.message.text()
