@@ -21,6 +21,8 @@ from gesturemap.models import MODEL_REGISTRY, PerOutput
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
 
+from .windows import open_window
+
 pytestmark = pytest.mark.timeout(60)
 
 CHECKED, UNCHECKED = QtCore.Qt.CheckState.Checked, QtCore.Qt.CheckState.Unchecked
@@ -61,6 +63,12 @@ def shown(editor: QtWidgets.QWidget) -> object:
 
 def click(qtbot, button) -> None:
     qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def ticked(editor) -> list[str]:
+    """The inputs ticked for the output shown."""
+    items = [editor.inputs.item(i) for i in range(editor.inputs.count())]
+    return [item.text() for item in items if item.checkState() == CHECKED]
 
 
 def check_only(editor, names: list[str]) -> None:
@@ -164,12 +172,7 @@ def test_a_model_per_output_with_its_own_inputs_is_trained_and_run(qtbot):
         shown = again.outputs_editor
         shown.rows.setCurrentRow(1)
         assert shown.kind.currentText() == "linear" and shown.name.text() == "note"
-        ticked = [
-            shown.inputs.item(i).text()
-            for i in range(shown.inputs.count())
-            if shown.inputs.item(i).checkState() == CHECKED
-        ]
-        assert ticked == ["c"]
+        assert ticked(shown) == ["c"]
         assert again.settings() == expected  # looking at a row changes nothing
 
         # a bad configuration is refused with a message, nothing sent
@@ -265,3 +268,34 @@ def test_choices_and_exact_numbers_of_the_classic_models(qtbot):
     panel.editors["band"].setText("two")
     assert panel.apply() is False
     assert "band" in panel.message.text()
+
+
+def test_the_window_offers_its_channels_and_outputs_and_retrains_a_saved_per_output_model(
+    qtbot, tmp_path
+):
+    project = mapping_project()
+    saved_outputs = [
+        {"kind": "knn", "inputs": [0, 1], "target": "label"},
+        {"kind": "linear", "inputs": ["c"], "target": "pitch", "type": "regressor"},
+    ]
+    saved = {"kind": "per_output", "params": {"outputs": saved_outputs}}
+    project.model = saved
+    window = open_window(qtbot, project, tmp_path / "mapping")
+    panel = window.model_panel
+    editor = panel.outputs_editor
+    # the window's refresh gives the panel the channels the model sees and the outputs
+    qtbot.waitUntil(lambda: editor.channels == ["a", "b", "c"], timeout=10000)
+    assert editor.output_names == ["pitch", "cutoff"]
+    assert panel.kind.currentText() == "per_output" and panel.settings() == saved
+    editor.rows.setCurrentRow(0)
+    assert ticked(editor) == ["a", "b"]  # indices shown as the channels' names
+    # the person lets output 1 see every input, and applies: the engine retrains
+    check_only(editor, ["a", "b", "c"])
+    trainings = window.engine.trainings
+    click(qtbot, panel.apply_button)
+    first = {"kind": "knn", "inputs": None, "target": "label"}  # all inputs: None
+    expected = {"kind": "per_output", "params": {"outputs": [first, saved_outputs[1]]}}
+    qtbot.waitUntil(lambda: window.project.model == expected, timeout=10000)
+    qtbot.waitUntil(lambda: window.engine.trainings > trainings, timeout=20000)
+    qtbot.waitUntil(lambda: "trained in" in window.train_status.text(), timeout=5000)
+    assert panel.message.text() == ""
