@@ -127,6 +127,12 @@ def main(args: Any) -> int:
         lat = bench_latency.run(reference, window=getattr(args, "window", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
+        ttm = bench_latency.take_to_model(reference)
+        print("\nstop recording -> new model answering (reference workload, 24 takes + 1 live): "
+              f"first retrain {ttm['first_take_to_model_ms']:.0f} ms (every class), then median "
+              f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms "
+              "(the new take's class)")
+        result["take_to_model"] = ttm
     if args.json:
         from ._io import write_json
 

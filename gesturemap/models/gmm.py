@@ -7,9 +7,12 @@ output from the input (Gaussian mixture regression).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -75,20 +78,83 @@ def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
             "log_likelihood": float(ll)}
 
 
+class ClassCache:
+    """Trained classes kept by a fingerprint of everything their training reads (the class's
+    frames, its parameters): retraining after a new take of one class fits that class only.
+
+    Training is deterministic, so a class taken from here is exactly the class a new fit would
+    give. Off unless :attr:`enabled` (the training worker process turns it on); bounded.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.enabled = False
+        self.size = size
+        self.hits = 0
+        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            out = self._items.get(key)
+            if out is None:
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+        return _copy_fitted(out)
+
+    def put(self, key: str, fitted: dict[str, Any]) -> None:
+        with self._lock:
+            self._items[key] = _copy_fitted(fitted)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+def _copy_fitted(fitted: dict[str, Any]) -> dict[str, Any]:
+    return {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in fitted.items()}
+
+
+#: The process's cache of trained classes (see :class:`ClassCache`).
+CLASS_CACHE = ClassCache()
+
+
+def class_key(model: BaseModel, cd: ClassData) -> str:
+    """The fingerprint of one class's training: model kind, the parameters training reads
+    (the class's own overrides resolved; run-time ones and n_jobs left out), label, frames."""
+    params = {k: v for k, v in model.get_params().items()
+              if k not in model.runtime_params and k not in ("n_jobs", "class_params")}
+    params.update({k: model.class_param(cd.label, k) for k in model.class_overridable})
+    h = hashlib.sha256()
+    h.update(json.dumps([model.kind, repr(cd.label), params], sort_keys=True,
+                        default=repr).encode())
+    for a in (cd.inputs, cd.outputs, cd.offsets):
+        if a is not None:
+            h.update(str(a.shape).encode())
+            h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
 def train_classes(classes: list[ClassData], fit_one: Any,
                   cancel: Cancel | None, progress: ProgressCallback | None,
-                  n_jobs: int | None) -> list[dict[str, Any]]:
+                  n_jobs: int | None, model: BaseModel | None = None) -> list[dict[str, Any]]:
     """Train every class (on several threads when there are several cores: the kernels
-    release the GIL), reporting progress as classes finish."""
+    release the GIL), reporting progress as classes finish. With ``model`` and the
+    :data:`CLASS_CACHE` enabled, a class trained before on the same frames and parameters is
+    reused."""
     cancel = cancel or Cancel()
     jobs = n_jobs if n_jobs is not None else min(len(classes), os.cpu_count() or 1)
     done = [0]
     lock = threading.Lock()
+    cache = CLASS_CACHE if model is not None and CLASS_CACHE.enabled else None
 
     def one(cd: ClassData) -> dict[str, Any]:
         if cancel.is_set():
             raise TrainingCancelled("training was cancelled")
-        out = fit_one(cd, cancel)
+        key = class_key(model, cd) if cache is not None else None  # type: ignore[arg-type]
+        out = cache.get(key) if key is not None else None
+        if out is None:
+            out = fit_one(cd, cancel)
+            if key is not None:
+                cache.put(key, out)
         with lock:
             done[0] += 1
             if progress is not None:
@@ -233,7 +299,7 @@ class GMM(_ModelCommon):
             out["covariance"] = cov
             return out
 
-        fitted = train_classes(classes, fit_one, cancel, progress, self.n_jobs)
+        fitted = train_classes(classes, fit_one, cancel, progress, self.n_jobs, self)
         self._finish_fit(classes, fitted, time.perf_counter() - start)
         return self
 

@@ -193,7 +193,7 @@ class HHMM(_ModelCommon):
             out["transition_mode"] = tr
             return out
 
-        fitted = train_classes(classes, fit_one, cancel, progress, self.n_jobs)
+        fitted = train_classes(classes, fit_one, cancel, progress, self.n_jobs, self)
         self._finish_fit(classes, fitted, time.perf_counter() - start)
         c = len(classes)
         self.top_prior_ = np.full(c, 1.0 / c)

@@ -232,6 +232,10 @@ def _worker_main(conn: Any) -> None:
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _ordinary_scheduling()  # never a real-time policy inherited from the parent
+    from .gmm import CLASS_CACHE
+
+    # a retrain after a new take refits only the classes whose frames changed
+    CLASS_CACHE.enabled = True
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
         os.nice(5)
     except OSError:

@@ -102,3 +102,33 @@ def test_training_a_project_fits_its_pipeline_in_the_trainer(ref, mode, process_
     assert job.pipeline.to_dict() == project.pipeline.to_dict() != before
     for key, value in expected._state_arrays().items():
         np.testing.assert_array_equal(model._state_arrays()[key], value)
+
+
+@pytest.mark.parametrize("kind", ["gmm", "hhmm"])
+def test_a_retrain_after_one_new_take_refits_only_that_class(ref, kind):
+    """The worker's class cache: after a new take of one class, the other classes are reused
+    from the previous training, and the model is exactly the one a full fit gives."""
+    from gesturemap.models.gmm import CLASS_CACHE
+
+    make = (lambda: gm.GMM(2)) if kind == "gmm" else (lambda: gm.HHMM(5, 1))
+    recs = list(ref.unimodal)
+    first, new = gm.Dataset(), recs[-1]
+    for rec in recs[:-1]:
+        first.add(rec.inputs, label=rec.label)
+    second = first.copy()
+    second.add(new.inputs, label=new.label)
+    n_classes = len(set(second.labels))
+    CLASS_CACHE.enabled = True
+    try:
+        make().fit(first)
+        hits = CLASS_CACHE.hits
+        cached = make().fit(second)
+        assert CLASS_CACHE.hits - hits == n_classes - 1  # all but the new take's class
+        hits = CLASS_CACHE.hits
+        make().set_params(relative_regularization=0.2).fit(second)  # other settings: no reuse
+        assert CLASS_CACHE.hits == hits
+    finally:
+        CLASS_CACHE.enabled = False
+    full = make().fit(second)
+    for key, value in full._state_arrays().items():
+        np.testing.assert_array_equal(cached._state_arrays()[key], value)
