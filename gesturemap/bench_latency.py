@@ -216,8 +216,10 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
             else:
                 cmd = [sys.executable, "-c", WINDOW_SCRIPT, str(folder), str(port),
                        str(rx_port), window_mode]
-            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
-                                    preexec_fn=_ordinary)
+            # every retrain refits every class (no reuse of unchanged ones): the figures hold
+            # for a real retrain running beside the frames
+            proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=_ordinary,
+                                    env=dict(os.environ, GESTUREMAP_CLASS_CACHE="0"))
             try:
                 proc.stdout.readline()
                 time.sleep(1.0)  # the training worker finishes loading

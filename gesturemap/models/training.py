@@ -235,7 +235,7 @@ def _worker_main(conn: Any) -> None:
     from .gmm import CLASS_CACHE
 
     # a retrain after a new take refits only the classes whose frames changed
-    CLASS_CACHE.enabled = True
+    CLASS_CACHE.enabled = os.environ.get("GESTUREMAP_CLASS_CACHE", "1") != "0"
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
         os.nice(5)
     except OSError:
