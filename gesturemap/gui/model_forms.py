@@ -457,9 +457,7 @@ class OutputsEditor(QtWidgets.QGroupBox):
             self.name.setText(spec.get("name") or "")
             self.target.clear()
             self.target.addItems(["label", *self.output_names])
-            shown = str(target)
-            if isinstance(target, int) and 0 <= target < len(self.output_names):
-                shown = self.output_names[target]
+            shown = self._target_text(target)
             if self.target.findText(shown) < 0:
                 self.target.addItem(shown)  # kept; problems() says it is not there
             self.target.setCurrentText(shown)
@@ -471,6 +469,12 @@ class OutputsEditor(QtWidgets.QGroupBox):
             self._fill_inputs(spec.get("inputs"))
         finally:
             self._loading = False
+
+    def _target_text(self, target: Any) -> str:
+        """A target as the combo shows it: an index by its output's name."""
+        if isinstance(target, int) and 0 <= target < len(self.output_names):
+            return self.output_names[target]
+        return str(target)
 
     def _fill_kinds(self, type_: str, kind: str) -> None:
         self.kind.blockSignals(True)
@@ -528,13 +532,8 @@ class OutputsEditor(QtWidgets.QGroupBox):
         name = self.name.text().strip()
         spec["name"] = name or ("" if spec.get("name") == "" else None)
         shown_target = self.target.currentText()
-        old_target = spec.get("target", "label")
-        if not (
-            isinstance(old_target, int)
-            and 0 <= old_target < len(self.output_names)
-            and self.output_names[old_target] == shown_target
-        ):
-            spec["target"] = shown_target
+        if shown_target != self._target_text(spec.get("target", "label")):
+            spec["target"] = shown_target  # else kept as written (an index stays an index)
         spec["type"] = self.type.currentText()
         spec["kind"] = self.kind.currentText()
         spec["params"] = self.params.params()

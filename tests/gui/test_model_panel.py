@@ -299,3 +299,28 @@ def test_the_window_offers_its_channels_and_outputs_and_retrains_a_saved_per_out
     qtbot.waitUntil(lambda: window.engine.trainings > trainings, timeout=20000)
     qtbot.waitUntil(lambda: "trained in" in window.train_status.text(), timeout=5000)
     assert panel.message.text() == ""
+
+
+def test_outputs_written_by_hand_show_back_exactly(qtbot):
+    """Indices stay indices, absent keys stay absent, before and after the channels are known."""
+    written = {
+        "kind": "per_output",
+        "params": {
+            "outputs": [
+                {"kind": "svm", "params": {"kernel": "linear"}, "inputs": [2, 0]},
+                {"kind": "knn", "target": 1, "name": ""},
+                {"kind": "gmm", "target": 7, "type": "regressor"},  # no such output
+            ]
+        },
+    }
+    panel = ModelPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.show_settings(written)
+    assert panel.settings() == written
+    panel.set_channels(["a", "b", "c"], ["pitch", "cutoff"])
+    editor = panel.outputs_editor
+    for row in (2, 1, 0):
+        editor.rows.setCurrentRow(row)
+    assert ticked(editor) == ["a", "c"] and editor.kind.currentText() == "svm"
+    assert panel.settings() == written
+    assert any("7" in p and "not one of the project's outputs" in p for p in panel.problems())
