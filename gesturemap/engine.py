@@ -387,6 +387,14 @@ class Engine:
 
         self._io.put(send)
 
+    @property
+    def training_progress(self) -> tuple[float, str] | None:
+        """The training under way: (fraction done, message), or None when none is."""
+        job = self._train_job
+        if job is None or job.done():
+            return None
+        return job.progress, job.message
+
     def _cmd_cancel_train(self) -> None:
         if self._train_job is not None:
             self._train_job.cancel()

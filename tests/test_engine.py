@@ -165,3 +165,29 @@ def test_regression_mapping_by_demonstration(tmp_path):
     assert [tk.outputs.shape for tk in project.takes] == [(80, 2), (80, 2)]
     assert r is not None and r.output is not None
     np.testing.assert_allclose(r.output, [0.8, 0.1], atol=0.05)
+
+
+def test_training_progress_is_reported_while_training(reference_dir):
+    """The window shows how far a long training is: (fraction, message) while it runs."""
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("progress", model={"kind": "hhmm", "params": {
+        "states": 10, "em_min_iterations": 400, "em_max_iterations": 400}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    engine = Engine(project, osc_in=None, trainer="thread").start()
+    seen = []
+    try:
+        assert engine.training_progress is None
+        engine.command("train")
+        deadline = time.monotonic() + 120
+        while not engine.done_training.is_set() and time.monotonic() < deadline:
+            if engine.training_progress is not None:
+                seen.append(engine.training_progress)
+            time.sleep(0.005)
+        assert engine.done_training.is_set()
+    finally:
+        engine.stop()
+    fractions = [f for f, _ in seen]
+    assert any(0 < f < 1 for f in fractions) and fractions == sorted(fractions)
+    assert any("class" in m for _, m in seen)
+    assert engine.training_progress is None

@@ -318,6 +318,7 @@ class _Snapshots:
             "kind": "state", "running": e.running, "recording": e.recording,
             "current_label": e.current_label, "frames_in": e.frames_in,
             "trainings": e.trainings, "last_train_ms": getattr(e, "last_train_ms", None),
+            "training_progress": e.training_progress,
             "errors": e.errors, "edits": getattr(e, "edits", 0),
             "output": {"host": e.output.settings.host, "port": e.output.settings.port,
                        "send_errors": getattr(e.output, "send_errors", 0)},
@@ -425,6 +426,8 @@ class EngineProcess:
         self.frames_in = 0
         self.trainings = 0
         self.last_train_ms: float | None = None
+        #: the training under way: (fraction done, message), or None
+        self.training_progress: Any = None
         self.errors = 0
         self.edits = 0
         self.osc_port: int | None = None
@@ -612,6 +615,7 @@ class EngineProcess:
         self.current_label = m["current_label"]
         self.frames_in = m["frames_in"]
         self.last_train_ms = m["last_train_ms"]
+        self.training_progress = m.get("training_progress")
         self.errors = m["errors"]
         # counters last: a window waiting on them then finds the project and model in place
         self.edits = m["edits"]

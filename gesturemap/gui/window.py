@@ -547,7 +547,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             self._train_sent = None
             self.train_status.setText("training failed (see the log); the old model runs on")
         else:
-            self.train_status.setText(f"training… {(now - self._train_sent) * 1e3:.0f} ms")
+            progress = engine.training_progress
+            done = f"{progress[0]:.0%} ({progress[1]}) · " if progress else ""
+            self.train_status.setText(f"training… {done}{(now - self._train_sent) * 1e3:.0f} ms")
 
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark
