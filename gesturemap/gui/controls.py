@@ -120,6 +120,11 @@ class WindowControls:
                 monitor.set_threshold(threshold)
             monitor.output_names = list(project.output_names or [])
         self.targets.show_outputs(project.output_names)  # type: ignore[attr-defined]
+        result = engine.last_result
+        if engine.running and not engine.recording and result is not None:
+            output = getattr(result, "output", None)
+            if output is not None:
+                self.targets.follow(output)  # type: ignore[attr-defined]
         # per-class overrides are keyed by class name (JSON keys): named classes only
         named = [c for c in project.classes if isinstance(c, str)]
         self.model_panel.set_classes(named)  # type: ignore[attr-defined]

@@ -83,6 +83,18 @@ class TargetsPanel(QtWidgets.QGroupBox):
             self._set_row(i, float(v))
         self._emit()
 
+    def follow(self, values: Sequence[float]) -> None:
+        """Show the model's outputs while it runs (Wekinator's sliders do), without sending
+        them; a row the person is moving or typing in is left alone."""
+        for i, v in enumerate(list(values)[: len(self.boxes)]):
+            if not (self.sliders[i].isSliderDown() or self.boxes[i].hasFocus()):
+                self._set_row(i, float(v))
+
+    def send_current(self) -> None:
+        """Send the targets shown now (what the next take records)."""
+        if self.boxes:
+            self._emit()
+
     def _set_row(self, i: int, value: float) -> None:
         slider, box = self.sliders[i], self.boxes[i]
         slider.blockSignals(True)

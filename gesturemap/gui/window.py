@@ -423,6 +423,8 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
     def _begin_take(self) -> None:
         if not self.record_button.isChecked():
             return  # cancelled during the count-in
+        # the take records the targets shown (they may have followed the model's outputs)
+        self.targets.send_current()
         self.engine_command("start_recording", self._label(self.current_class() or ""))
         self._record_started = time.perf_counter()
         self.pad.recording = True

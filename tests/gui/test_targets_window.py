@@ -65,4 +65,24 @@ def test_target_sliders_record_a_mapping_by_demonstration(qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(plot.values) > 10, timeout=3000)
     assert [c.name() for c in plot.curves] == ["pitch", "cutoff"]
     assert (plot.stds >= 0).all() and np.isfinite(plot.values).all()
+    # while it runs, the sliders show the model's outputs (Wekinator's do), without sending
+    # them; the pad rests, so the outputs hold still
+    qtbot.waitUntil(
+        lambda: np.allclose(window.targets.values(), window.engine.last_result.output,
+                            atol=1e-3),
+        timeout=3000,
+    )
+    assert not np.allclose(window.targets.values(), [0.8, 0.1], atol=1e-3)
+    # a take started now records the targets shown, not the last ones sent
+    shown = window.targets.values()
+    takes = len(window.project.takes)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=2000)
+    for x, y in gesture_path("swipe", 30):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=3000)
+    recorded = window.project.takes[-1].outputs
+    np.testing.assert_allclose(recorded, np.tile(shown, (len(recorded), 1)))
     window.close()
