@@ -516,6 +516,11 @@ class EngineProcess:
         atexit.unregister(self._close_pipe)
 
     @property
+    def alive(self) -> bool:
+        """Whether the engine process is running (False once it stopped or died)."""
+        return self._process is not None and self._process.is_alive()
+
+    @property
     def pid(self) -> int | None:
         """The engine process's id."""
         return None if self._process is None else self._process.pid

@@ -37,6 +37,8 @@ __all__ = ["MainWindow"]
 
 #: Seconds without a frame after which the sensor counts as disconnected.
 SENSOR_TIMEOUT_S = 0.5
+#: Engine processes restarted within a minute before the window stops trying (a crash loop).
+MAX_RESTARTS_PER_MINUTE = 3
 
 
 class MainWindow(WindowControls, QtWidgets.QMainWindow):
@@ -99,6 +101,10 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._rate_mark = (time.perf_counter(), 0)
         self._labels: list[str] = []
         self._label_sent: str | None = None
+        #: how often the engine process died and was restarted (see _check_engine)
+        self.engine_restarts = 0
+        self._restarts: list[float] = []
+        self._gave_up = False
         self.stage: StageView | None = None
         self._build()
         self._open_engine(project)
@@ -495,8 +501,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
     # -- the timer ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the engine's latest state and redraw (30 times a second)."""
-        engine = self.engine
         now = time.perf_counter()
+        self._check_engine(now)
+        engine = self.engine
         pick = getattr(self, "_pending_pick", None)
         self._refresh_classes()
         if pick is not None and pick in [str(c) for c in self.project.classes]:
@@ -681,6 +688,40 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             self._close_engine()
             shutil.rmtree(self.autosave_dir, ignore_errors=True)
         return answer == "discard"
+
+    def _check_engine(self, now: float) -> None:
+        """Restart an engine process that died (a crash in a library, killed by the system):
+        it loads the project from its folder, where every completed take and edit was saved,
+        and the performance goes on. A crash loop stops after a few restarts a minute."""
+        if self._engine_mode != "process" or not self._engine_started or self.engine.alive:
+            return
+        recent = [t for t in self._restarts if now - t < 60.0]
+        if len(recent) >= MAX_RESTARTS_PER_MINUTE:
+            if not self._gave_up:
+                self._gave_up = True
+                self.train_status.setText(
+                    "the engine keeps stopping: not restarted again (see the log); the "
+                    "project's takes are saved in its folder"
+                )
+            return
+        folder = self.folder or self.autosave_dir
+        try:
+            project = Project.load(folder)
+            try:
+                self._close_engine()
+            except Exception:  # the dead process's last error: it is restarted anyway
+                pass
+            self._open_engine(project)
+        except Exception as exc:
+            self._restarts = [*recent, now]
+            self.train_status.setText(f"the engine stopped and could not be restarted: {exc}")
+            return
+        self._restarts = [*recent, now]
+        self.engine_restarts += 1
+        self.train_status.setText(
+            f"the engine stopped unexpectedly and was restarted ({self.engine_restarts}×); "
+            "every completed take is kept"
+        )
 
     def _close_engine(self) -> None:
         if self._engine_started:

@@ -291,3 +291,48 @@ def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, 
     else:
         # no answer at all while the window held the GIL
         assert longest_silence > 0.5 * held, longest_silence
+
+
+def test_a_dead_engine_process_is_restarted_with_every_take(qtbot, tmp_path):
+    """The engine process dies (SIGKILL, as a crash would): the window starts a new one on the
+    project folder, the sensor's port opens again, every completed take is there, and frames
+    flow through the new engine."""
+    from gesturemap.gui.window import MainWindow
+
+    folder = tmp_path / "proj"
+    port = _free_port()
+    Project("restart", model="hhmm", classes=["wave"],
+            sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
+    window = MainWindow(Project.load(folder), folder, trainer="thread")
+    qtbot.addWidget(window)
+    window.show()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    frames = np.random.default_rng(5).standard_normal((40, 3))
+
+    def send(rows):
+        for x in rows:
+            tx.sendto(_msg("/wek/inputs", *map(float, x)), ("127.0.0.1", port))
+            time.sleep(0.005)
+
+    qtbot.waitUntil(lambda: window.engine.stats().get("sensor_error", "") is None, timeout=10000)
+    tx.sendto(_msg("/wekinator/control/startRecording"), ("127.0.0.1", port))
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    send(frames)
+    tx.sendto(_msg("/wekinator/control/stopRecording"), ("127.0.0.1", port))
+    qtbot.waitUntil(lambda: len(window.project.takes) == 1, timeout=5000)
+    qtbot.waitUntil(lambda: (folder / "takes" / f"{window.project.takes[0].id}.npz").exists(),
+                    timeout=5000)
+    dead = window.engine.pid
+    os.kill(dead, signal.SIGKILL)
+    qtbot.waitUntil(lambda: window.engine_restarts == 1, timeout=15000)
+    assert window.engine.pid != dead and window.engine.alive
+    assert "restarted" in window.train_status.text()
+    assert len(window.project.takes) == 1
+    np.testing.assert_array_equal(window.project.takes[0].inputs, frames.astype(np.float32))
+    # the new engine listens on the sensor's port again
+    qtbot.waitUntil(lambda: window.engine.stats().get("sensor_error", "") is None, timeout=10000)
+    before = window.engine.frames_in
+    send(frames[:10])
+    qtbot.waitUntil(lambda: window.engine.frames_in >= before + 10, timeout=5000)
+    window._ask_save = lambda: "discard"
+    window.close()
