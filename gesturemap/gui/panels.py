@@ -279,10 +279,20 @@ class OutputsPanel(SettingsPanel):
         self.port = QtWidgets.QSpinBox()
         self.port.setRange(1, 65535)
         self.port.setValue(12000)
+        self.reject = QtWidgets.QDoubleSpinBox()
+        self.reject.setRange(0.0, 1.0)
+        self.reject.setSingleStep(0.05)
+        self.reject.setDecimals(2)
+        self.reject.setSpecialValueText("off")
+        self.reject.setToolTip(
+            "Below this likelihood of the likeliest class, /wek/outputs sends 0 (none of the "
+            "classes) and the label is empty; off: always the likeliest class, as Wekinator"
+        )
         self.status = QtWidgets.QLabel("")
         form = QtWidgets.QFormLayout()
         form.addRow("OSC host", self.host)
         form.addRow("OSC port", self.port)
+        form.addRow("send class 0 below", self.reject)
         layout = QtWidgets.QVBoxLayout(self)
         box = QtWidgets.QGroupBox("OSC out (Wekinator's /wek/outputs and gesturemap's own)")
         box.setLayout(form)
@@ -295,9 +305,12 @@ class OutputsPanel(SettingsPanel):
         self._settings = dict(settings or {})
         self.host.setText(str(self._settings.get("host", "127.0.0.1")))
         self.port.setValue(int(self._settings.get("port", 12000)))
+        self.reject.setValue(float(self._settings.get("reject_below", 0.0)))
 
     def settings(self) -> dict[str, Any]:
         out = dict(self._settings)
         out["host"] = self.host.text().strip() or "127.0.0.1"
         out["port"] = int(self.port.value())
+        if self.reject.value() > 0 or "reject_below" in out:
+            out["reject_below"] = float(self.reject.value())
         return out

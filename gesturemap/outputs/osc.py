@@ -94,11 +94,14 @@ class OSCOutputSettings:
     port: int = DEFAULT_PORT
     addresses: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_ADDRESSES))
     scales: list[dict[str, Any]] = field(default_factory=list)  # one OutputScale per output
+    #: a classifier whose likeliest class's (smoothed, normalised) likelihood is below this
+    #: sends class 0 ("none of them") on /wek/outputs and an empty label; 0 = never
+    reject_below: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
-        known = {"host", "port", "addresses", "scales"}
+        known = {"host", "port", "addresses", "scales", "reject_below"}
         unknown = set(d) - known - {"task", "synth"}  # the synth's mapping lives beside
         if unknown:
             raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
@@ -109,8 +112,10 @@ class OSCOutputSettings:
                 raise validation_error(f"outputs.addresses.{k}", v, "an OSC address like /a/b")
         port = check_number("outputs.port", d.get("port", DEFAULT_PORT), minimum=1,
                             maximum=65535, integer=True)
+        reject = check_number("outputs.reject_below", d.get("reject_below", 0.0), minimum=0.0,
+                              maximum=1.0)
         return cls(str(d.get("host", DEFAULT_HOST)), int(port), addresses,
-                   list(d.get("scales") or []))
+                   list(d.get("scales") or []), float(reject))
 
 
 class OSCOutput:
@@ -168,15 +173,24 @@ class OSCOutput:
         """
         a = self.addresses
         enc = self._enc
+        rejected = (result.output is None and self.settings.reject_below > 0.0
+                    and float(result.likelihoods[result.label_index])
+                    < self.settings.reject_below)
         if result.output is not None:
             values = self._shape(np.asarray(result.output, dtype=np.float64))
+        elif rejected:
+            values = np.zeros(1)  # Wekinator's classes count from 1: 0 is none of them
         else:
             values = np.array([class_number if class_number is not None else 0.0])
         if a.get("outputs"):
             self._send(enc.floats(a["outputs"], values))
         parts = []
         if a.get("label"):
-            parts.append(enc.floats(a["label"], [result.label_index + 1], text=str(result.label)))
+            if rejected:
+                parts.append(enc.floats(a["label"], [0], text=""))
+            else:
+                parts.append(enc.floats(a["label"], [result.label_index + 1],
+                                        text=str(result.label)))
         if a.get("likelihoods"):
             parts.append(enc.floats(a["likelihoods"], result.likelihoods))
         if a.get("progress") and result.progress is not None:

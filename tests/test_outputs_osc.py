@@ -1,0 +1,57 @@
+"""OSC outputs on a real loopback socket: Wekinator's /wek/outputs first, gesturemap's bundle
+after, and the optional rejection of a class no model is sure of."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import GesturemapError
+from gesturemap.models.base import Result
+from gesturemap.outputs.osc import OSCOutput
+from gesturemap.sources.osc import decode_message
+
+
+def _result(likelihoods, label_index):
+    lik = np.asarray(likelihoods, dtype=np.float64)
+    return Result(label=["a", "b", "c"][label_index], label_index=label_index, likelihoods=lik,
+                  log_likelihoods=np.log(lik), instant_likelihoods=lik,
+                  instant_normalized_likelihoods=lik)
+
+
+@pytest.fixture
+def rx():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(2)
+    yield sock
+    sock.close()
+
+
+def _wek_outputs(rx):
+    data = rx.recv(65536)
+    assert data.startswith(b"/wek/outputs")
+    rx.recv(65536)  # the bundle that follows
+    return decode_message(data)[1]
+
+
+def test_a_class_below_the_rejection_threshold_is_sent_as_none(rx):
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1], "reject_below": 0.6})
+    try:
+        out.send(_result([0.1, 0.8, 0.1], 1), 2.0)
+        assert _wek_outputs(rx) == (2.0,)  # sure enough: the class number
+        out.send(_result([0.35, 0.4, 0.25], 1), 2.0)
+        assert _wek_outputs(rx) == (0.0,)  # not sure: none of them
+    finally:
+        out.close()
+    # off by default: always the likeliest class, as Wekinator does
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    try:
+        out.send(_result([0.35, 0.4, 0.25], 1), 2.0)
+        assert _wek_outputs(rx) == (2.0,)
+    finally:
+        out.close()
+    with pytest.raises(GesturemapError):
+        OSCOutput({"reject_below": 1.5})
