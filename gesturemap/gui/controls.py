@@ -125,9 +125,8 @@ class WindowControls:
             output = getattr(result, "output", None)
             if output is not None:
                 self.targets.follow(output)  # type: ignore[attr-defined]
-        # per-class overrides are keyed by class name (JSON keys): named classes only
-        named = [c for c in project.classes if isinstance(c, str)]
-        self.model_panel.set_classes(named)  # type: ignore[attr-defined]
+        # per-class overrides are keyed by class name (JSON keys; a number as its text)
+        self.model_panel.set_classes([str(c) for c in project.classes])  # type: ignore[attr-defined]
         # the per-output editor offers the channels the model sees and the project's outputs
         self.model_panel.set_channels(  # type: ignore[attr-defined]
             model_channels(project), list(project.output_names or [])

@@ -255,9 +255,16 @@ class BaseModel:
         pass
 
     def class_param(self, label: Any, name: str) -> Any:
-        """The value of parameter ``name`` for class ``label`` (its override, or the default)."""
-        overrides = (self.class_params or {}).get(label, {})
-        return overrides.get(name, getattr(self, name))
+        """The value of parameter ``name`` for class ``label`` (its override, or the default).
+
+        A numbered class's overrides may be keyed by its number as text (``"2"``), as JSON
+        settings (a project's, the window's) can only key them."""
+        cp = self.class_params or {}
+        overrides = cp.get(label)
+        if overrides is None and isinstance(label, (int, np.integer)) and not isinstance(
+                label, bool):
+            overrides = cp.get(str(label))
+        return (overrides or {}).get(name, getattr(self, name))
 
     def _check_class_params(self, labels: Iterable[Any] | None = None) -> None:
         cp = self.class_params

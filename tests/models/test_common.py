@@ -238,3 +238,17 @@ def test_model_copy_is_independent(ref, trained):
     model = copy.deepcopy(trained("gmm"))
     model.set_params(likelihood_window=2)
     assert trained("gmm").likelihood_window == 10
+
+
+def test_a_numbered_class_is_overridden_by_its_number_as_text(ref, tmp_path):
+    """JSON settings (a project's, the window's) key overrides by text: "2" reaches class 2,
+    also after saving and loading the model."""
+    src = small_dataset(ref, False)
+    ds = gm.Dataset()
+    for r in src:
+        ds.add(r.inputs, label=src.labels.index(r.label) + 1)
+    model = gm.HHMM(6, 1, class_params={"2": {"states": 3}}).fit(ds)
+    assert model.labels_ == [1, 2, 3]
+    assert [len(c["prior"]) for c in model.classes_] == [6, 3, 6]
+    loaded = gm.load(model.save(tmp_path / "m"))
+    assert loaded.class_param(2, "states") == 3 and loaded.class_param(1, "states") == 6
