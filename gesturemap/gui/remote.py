@@ -196,16 +196,20 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
                 data = commands.recv_bytes()
             except (EOFError, OSError):
                 break  # the window is gone
-            if data[:1] == _FRAME:
-                from ..sources.base import Frame
+            try:
+                if data[:1] == _FRAME:
+                    from ..sources.base import Frame
 
-                (t,) = struct.unpack_from("<d", data, 1)
-                engine.queue.put(Frame(t, np.frombuffer(data, np.float64, offset=9), "pad"))
-                continue
-            message = decode(data)
-            if message["kind"] == "stop":
-                break
-            _child_command(engine, message, refs, send)
+                    (t,) = struct.unpack_from("<d", data, 1)
+                    values = np.frombuffer(data, np.float64, offset=9)
+                    engine.queue.put(Frame(t, values, "pad"))
+                    continue
+                message = decode(data)
+                if message["kind"] == "stop":
+                    break
+                _child_command(engine, message, refs, send)
+            except Exception as exc:  # a bad message is counted; the engine runs on
+                engine._count_error(exc, "window message")
     finally:
         sender.stop.set()
         thread.join(timeout=2)

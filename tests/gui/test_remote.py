@@ -336,3 +336,21 @@ def test_a_dead_engine_process_is_restarted_with_every_take(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.engine.frames_in >= before + 10, timeout=5000)
     window._ask_save = lambda: "discard"
     window.close()
+
+
+def test_a_bad_message_from_the_window_is_counted_and_the_engine_runs_on(trained, monkeypatch):
+    folder, _ = trained
+    monkeypatch.setenv("GESTUREMAP_RAISE", "0")  # counted, as on stage, not kept to re-raise
+    engine = EngineProcess(Project.load(folder), project_dir=folder, trainer="thread").start()
+    try:
+        engine._send_bytes(b"J\x00\x00")  # truncated
+        engine._send_bytes(b"Jnot a message at all")
+        engine._send_bytes(b"F" + b"\x00" * 12)  # a frame whose values are not float64s
+        engine.command("no_such_command")
+        assert _wait(lambda: engine.errors >= 4)
+        engine.queue.put(Frame(time.perf_counter(), np.zeros(6), "pad"))
+        assert _wait(lambda: engine.frames_in == 1)
+        assert engine.alive
+    finally:
+        engine.stop()
+    assert engine._process.exitcode == 0
