@@ -114,6 +114,10 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.play_button = QtWidgets.QPushButton("▶ Play")
         self.play_button.setToolTip("Play the selected take back through the current model")
         self.play_button.clicked.connect(self.play_selected)
+        self.speed = QtWidgets.QComboBox()
+        self.speed.addItems(["×0.25", "×0.5", "×1", "×2"])
+        self.speed.setCurrentText("×1")
+        self.speed.setToolTip("Playback speed: slower to watch the model follow the gesture")
         self.stop_button = QtWidgets.QPushButton("■")
         self.stop_button.setToolTip("Stop playing back")
         self.stop_button.clicked.connect(lambda: self._send("stop_play"))
@@ -125,6 +129,7 @@ class DatasetBrowser(QtWidgets.QWidget):
         buttons = QtWidgets.QHBoxLayout()
         for w in (
             self.play_button,
+            self.speed,
             self.stop_button,
             self.delete_button,
             self.relabel_box,
@@ -216,7 +221,7 @@ class DatasetBrowser(QtWidgets.QWidget):
         """Play the selected take back through the current model (the engine's ``play_take``)."""
         takes = self.selected_takes()
         if takes:
-            self._send("play_take", takes[0].id)
+            self._send("play_take", takes[0].id, float(self.speed.currentText().lstrip("×")))
 
     def selected_takes(self) -> list[Any]:
         ids = [it.data(0, QtCore.Qt.ItemDataRole.UserRole) for it in self.tree.selectedItems()]

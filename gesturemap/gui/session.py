@@ -224,11 +224,12 @@ class WindowEngine(Engine):
         self._pipe_state = _TappedPipeline(self._pipe_state, self.feature_ring)
 
     def stats(self) -> dict[str, Any]:
-        """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None)
-        and ``playing`` (the id of the take being played back, or None)."""
+        """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
+        ``playing`` (the id of the take being played back, or None) and ``playing_speed``."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["playing"] = self._playing
+        out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         return out
 
     def _edited(self) -> None:
@@ -344,6 +345,7 @@ class WindowEngine(Engine):
         stop = threading.Event()
         self._play_stop = stop
         self._playing = take_id
+        self._play_speed = float(speed)
         self._cmd_start_running()
         put = self.queue.put
 

@@ -229,10 +229,12 @@ def test_a_selected_take_overlays_the_plot_and_plays_back_through_the_model(qtbo
     assert engine.last_result is not None and engine.last_result.label == "swipe"
     _, played = engine.ring.latest(swipe.length)
     np.testing.assert_allclose(played, swipe.inputs)
-    # a second play (slowed down tenfold, so that it is still playing whatever the machine's
-    # load) can be stopped half-way; live frames are muted meanwhile
-    engine.command("play_take", swipe.id, 0.1)
+    # a second play, at a quarter of the speed (so that it is still playing whatever the
+    # machine's load), can be stopped half-way; live frames are muted meanwhile
+    browser.speed.setCurrentText("×0.25")
+    qtbot.mouseClick(browser.play_button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: engine.stats()["playing"] == swipe.id, timeout=2000)
+    assert engine.stats()["playing_speed"] == 0.25
     engine.queue.put(Frame(1e6, np.full(4, 9.0), "mouse"))
     qtbot.mouseClick(browser.stop_button, QtCore.Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: engine.stats()["playing"] is None, timeout=2000)
