@@ -117,7 +117,7 @@ def test_engine_process_runs_records_edits_and_saves(trained, reference, tmp_pat
         # the features plot gets the pipeline's output and its channel names
         _, features = engine.feature_ring.latest(50)
         assert features.shape == (50, len(engine.feature_ring.names)) and engine.feature_ring.names
-        assert engine.stats()["frames_in"] >= 49  # refreshed twice a second
+        assert _wait(lambda: engine.stats()["frames_in"] == 50)  # refreshed twice a second
 
         # a take recorded from frames put by the window (the mouse pad's path)
         takes = len(engine.project.takes)
@@ -284,9 +284,10 @@ def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, 
         window.close()
     arrivals = np.array(result["arrivals"])
     longest_silence = np.diff(arrivals).max()
-    assert held > 0.4 and len(arrivals) > 0.9 * result["sent"]
+    assert held > 0.4
     if mode == "process":
         # answers kept coming every 5 ms or so while the window was stuck
+        assert len(arrivals) > 0.9 * result["sent"]
         assert longest_silence < 0.1, longest_silence
     else:
         # no answer at all while the window held the GIL
