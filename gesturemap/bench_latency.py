@@ -23,6 +23,10 @@ from typing import Any
 
 import numpy as np
 
+# in a measured process, before it starts (preexec_fn): ordinary scheduling, whatever the
+# client has (imported here: nothing is imported between fork and exec)
+from .models.training import _ordinary_scheduling as _ordinary
+
 FLOOR_SCRIPT = textwrap.dedent("""
     import sys
     from gesturemap.project import Project
@@ -161,12 +165,6 @@ def _project(folder: Path, reference: Path) -> Path:
     project.trained = project.new_model().fit(project.dataset())
     project.save(folder)
     return folder
-
-
-def _ordinary() -> None:
-    """In a measured process, before it starts: ordinary scheduling, whatever the client has."""
-    if hasattr(os, "sched_setscheduler"):
-        os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
 
 
 def _measuring_client_first() -> None:

@@ -34,6 +34,7 @@ import struct
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -312,29 +313,25 @@ class _Snapshots:
         e = self.engine
         p = e.project
         takes = p.takes
-        return (getattr(e, "edits", 0), len(takes), takes[-1].id if takes else None,
-                tuple(p.classes), p.input_dim, p.input_names, p.output_names,
-                e.trainings)
+        return (e.edits, len(takes), takes[-1].id if takes else None, tuple(p.classes),
+                p.input_dim, p.input_names, p.output_names, e.trainings)
 
     def send_state(self, final: bool = False) -> None:
         e = self.engine
         msg: dict[str, Any] = {
             "kind": "state", "running": e.running, "recording": e.recording,
             "current_label": e.current_label, "frames_in": e.frames_in,
-            "trainings": e.trainings, "last_train_ms": getattr(e, "last_train_ms", None),
-            "training_progress": e.training_progress,
-            "errors": e.errors, "edits": getattr(e, "edits", 0),
+            "trainings": e.trainings, "last_train_ms": e.last_train_ms,
+            "training_progress": e.training_progress, "errors": e.errors, "edits": e.edits,
             "output": {"host": e.output.settings.host, "port": e.output.settings.port,
-                       "send_errors": getattr(e.output, "send_errors", 0)},
+                       "send_errors": e.output.send_errors},
         }
         self._ring_sent, msg["ring"] = self._new_frames(e.ring, self._ring_sent)
-        features = getattr(e, "feature_ring", None)
-        if features is not None:
-            self._features_sent, msg["feature_ring"] = self._new_frames(
-                features, self._features_sent)
-            names = list(getattr(features, "names", ()) or ())
-            if names != self._feature_names:
-                self._feature_names = msg["feature_names"] = names
+        self._features_sent, msg["feature_ring"] = self._new_frames(e.feature_ring,
+                                                                    self._features_sent)
+        names = list(e.feature_ring.names)
+        if names != self._feature_names:
+            self._feature_names = msg["feature_names"] = names
         r = e.last_result
         if r is not self._result:
             self._result = r
@@ -373,8 +370,10 @@ class _ModelInfo:
 
 
 class _OutputInfo:
+    """What the window knows of the engine's OSC output: where it sends, and its errors."""
+
     def __init__(self, host: str, port: int, send_errors: int = 0) -> None:
-        self.settings = type("OutputSettings", (), {"host": host, "port": port})()
+        self.settings = SimpleNamespace(host=host, port=port)
         self.send_errors = send_errors
 
 

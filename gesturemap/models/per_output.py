@@ -153,7 +153,7 @@ class PerOutput(BaseModel):
         out_names = tuple(getattr(dataset, "output_names", ()) or ())
         d_in = recordings[0].inputs.shape[1]
         d_out = 0 if recordings[0].outputs is None else recordings[0].outputs.shape[1]
-        models, columns, targets = [], [], []
+        models, columns = [], []
         n = len(self._specs)
         for i, spec in enumerate(self._specs):
             cols = list(range(d_in)) if spec["inputs"] is None else _resolve(
@@ -192,7 +192,6 @@ class PerOutput(BaseModel):
                 model.n_jobs = self.n_jobs
             models.append(model.fit(sub, cancel=cancel, progress=sub_progress))
             columns.append(cols)
-            targets.append(target)
         self._set_fitted(models, columns)
         self.input_dim_ = d_in
         self.training_info_ = {"outputs": [m.training_info_ for m in models]}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import json
 import multiprocessing as mp
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -93,8 +94,6 @@ class TrainingJob:
 
 def _ordinary_scheduling() -> None:
     """Training runs at ordinary priority, whatever the thread or process that started it."""
-    import os
-
     if hasattr(os, "sched_setscheduler"):
         try:
             os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
@@ -223,7 +222,6 @@ def _warm_up() -> None:
 
 def _worker_main(conn: Any) -> None:
     """The worker process: receive jobs, train, send back JSON + npz bytes."""
-    import os
     import signal
 
     from .base import MODEL_REGISTRY
