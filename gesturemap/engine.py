@@ -436,9 +436,27 @@ class Engine:
         self._class_numbers = [float(lb) if isinstance(lb, (int, np.integer)) else float(i + 1)
                                for i, lb in enumerate(labels)]
         self._log_likelihoods = self._labels == self._logged_labels
+        self._set_dtw_wire(model, labels)
+
+    def _set_dtw_wire(self, model: Any, labels: list[Any]) -> None:
+        """Wekinator's DTW on the wire: per-gesture distances on /wek/outputs, one value per
+        gesture of the project (``outputs.gesture_messages``; +inf for a gesture without
+        takes, as Wekinator's float of Double.MAX_VALUE), and the gesture's own message on a
+        match (default /output_N)."""
+        self._dtw_last = -1
+        if getattr(model, "kind", None) != "dtw":
+            self._dtw_values = None
+            return
+        messages = dict(self.output.settings.gesture_messages)
+        numbers = [int(n) for n in self._class_numbers]
+        count = max([len(messages), *numbers, 0])
+        self._dtw_values = np.full(count, np.inf)
+        self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
+        self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
 
     def _cmd_start_running(self) -> None:
         self.running = True
+        self._dtw_last = -1
         if self.stream is not None:
             self.stream.reset()
 
@@ -451,8 +469,14 @@ class Engine:
         self._autosave()
 
     def _cmd_delete_for_output(self, index: Any = 1) -> None:
-        # one model per project here: every output shares the takes (issue 6 splits them)
-        self._cmd_delete_all()
+        """Wekinator's deleteExamplesForOutput N (from 1): a DTW project deletes gesture N's
+        takes; a per-output project takes output N out of every take (a take left with no
+        output goes), as Wekinator sets that output to ``?`` in every example; a project with
+        one output deletes every take."""
+        from .wekinator import delete_examples_for_output
+
+        delete_examples_for_output(self.project, int(index))
+        self._autosave()
 
     def _cmd_set_input_names(self, *names: Any) -> None:
         self.project.input_names = [str(n) for n in names]
@@ -571,7 +595,10 @@ class Engine:
             synth = self.synth
             for f in feats:
                 r = self.stream.step(f)
-                self.output.send(r, self._class_numbers[r.label_index])
+                if self._dtw_values is not None:
+                    self._send_dtw(r)
+                else:
+                    self.output.send(r, self._class_numbers[r.label_index])
                 if synth is not None:
                     synth.update(r, self._model_labels)
                 self.frames_out += 1
@@ -589,6 +616,19 @@ class Engine:
                 self._first_frame_pending = False
                 self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
                 self._take_ended_at = None
+
+    def _send_dtw(self, r: Any) -> None:
+        """Wekinator's DTW messages for one frame: the match message first, edge-triggered
+        (sent when the matched gesture changes to another one, as Wekinator's DtwModel fires
+        its currentMatch property change), then the distances on /wek/outputs."""
+        match = r.label_index if r.match is not None else -1
+        if match != self._dtw_last:
+            self._dtw_last = match
+            if match >= 0:
+                self.output.send_message(self._dtw_addresses[match])
+        values = self._dtw_values
+        values[self._dtw_positions] = r.distances
+        self.output.send(r, self._class_numbers[r.label_index], values)
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1

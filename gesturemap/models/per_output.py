@@ -21,6 +21,10 @@ Each output is a dict:
     the model regresses the column.
 ``name``
     Optional; the output's name in reports (default: the target's name).
+``skip_labels``
+    Optional; labels of takes that do not train this output — Wekinator's per-output example
+    sets: a take recorded while this output was not recording (an imported Wekinator project
+    labels such takes ``"outputs 1,3"``, see :mod:`gesturemap.wekinator`).
 
 At run time ``Result.output`` holds one value per output, in order — a classifier's class
 number (an integer label itself, else its 1-based index), a regressor's value — which is what
@@ -52,7 +56,7 @@ from .base import (
 
 __all__ = ["PerOutput", "PerOutputStream"]
 
-_KEYS = {"kind", "params", "inputs", "target", "type", "name"}
+_KEYS = {"kind", "params", "inputs", "target", "type", "name", "skip_labels"}
 
 
 def _check_output(i: int, spec: Any) -> dict[str, Any]:
@@ -92,8 +96,14 @@ def _check_output(i: int, spec: Any) -> dict[str, Any]:
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
         raise bad_param(f"{where}.name", name, "a string")
+    skip = spec.get("skip_labels") or []
+    if not isinstance(skip, (list, tuple)) or not all(
+            isinstance(v, (str, int)) and not isinstance(v, bool) for v in skip):
+        raise bad_param(f"{where}.skip_labels", skip, "a list of take labels")
+    if target == "label" and skip:
+        raise bad_param(f"{where}.skip_labels", skip, "none for the target 'label'")
     return {"kind": kind, "params": params, "inputs": inputs, "target": target,
-            "type": kind_of, "name": name}
+            "type": kind_of, "name": name, "skip_labels": list(skip)}
 
 
 def _resolve(what: str, items: list[str | int], names: tuple[str, ...], size: int) -> list[int]:
@@ -171,7 +181,10 @@ class PerOutput(BaseModel):
                 sub = Dataset(sub.input_names or None,
                               None if spec["type"] == "classifier" or not out_names
                               else [out_names[target]])
+            skip = set(spec["skip_labels"])
             for rec in recordings:
+                if rec.label in skip:
+                    continue
                 x = rec.inputs[:, cols]
                 if target is None:
                     sub.add(x, label=rec.label)
@@ -187,6 +200,10 @@ class PerOutput(BaseModel):
                 if progress is not None:
                     progress((i + f) / n, f"output {i + 1}/{n}: {m}")
 
+            if not len(list(sub)):
+                raise GesturemapError(
+                    f"output {i + 1} ({spec['name'] or spec['target']}) has no examples: every "
+                    "take skips it. Record examples for it, or remove the output.")
             model = MODEL_REGISTRY[spec["kind"]](**copy.deepcopy(spec["params"]))
             if hasattr(self, "n_jobs") and hasattr(model, "n_jobs"):
                 model.n_jobs = self.n_jobs

@@ -76,6 +76,7 @@ class OutputScale:
     out_max: float = 1.0
     clip: bool = True
     smoothing: float = 0.0
+    integer: bool = False
 
     def __post_init__(self) -> None:
         for name in ("in_min", "in_max", "out_min", "out_max"):
@@ -97,11 +98,14 @@ class OSCOutputSettings:
     #: a classifier whose likeliest class's (smoothed, normalised) likelihood is below this
     #: sends class 0 ("none of them") on /wek/outputs and an empty label; 0 = never
     reject_below: float = 0.0
+    #: a DTW gesture's own OSC message, sent (without arguments) when it starts matching, by
+    #: class number as text (Wekinator's gestureOscMessages); default ``/output_N``
+    gesture_messages: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
-        known = {"host", "port", "addresses", "scales", "reject_below"}
+        known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages"}
         unknown = set(d) - known - {"task", "synth"}  # the synth's mapping lives beside
         if unknown:
             raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
@@ -114,8 +118,14 @@ class OSCOutputSettings:
                             maximum=65535, integer=True)
         reject = check_number("outputs.reject_below", d.get("reject_below", 0.0), minimum=0.0,
                               maximum=1.0)
+        gestures = d.get("gesture_messages") or {}
+        if not isinstance(gestures, dict) or not all(
+                isinstance(v, str) and v.startswith("/") for v in gestures.values()):
+            raise validation_error("outputs.gesture_messages", gestures,
+                                   "a dict {class number: OSC address like /output_1}")
         return cls(str(d.get("host", DEFAULT_HOST)), int(port), addresses,
-                   list(d.get("scales") or []), float(reject))
+                   list(d.get("scales") or []), float(reject),
+                   {str(k): v for k, v in gestures.items()})
 
 
 class OSCOutput:
@@ -161,9 +171,13 @@ class OSCOutput:
                 v = sc.smoothing * self._smoothed[i] + (1 - sc.smoothing) * v
             out[i] = v
         self._smoothed = out.copy()
+        for i, sc in enumerate(self._scales[: len(out)]):
+            if sc.integer:  # after smoothing: the smoothing state keeps the fractions
+                out[i] = round(out[i])
         return out
 
-    def send(self, result: Any, class_number: float | None) -> None:
+    def send(self, result: Any, class_number: float | None,
+             wek_values: np.ndarray | None = None) -> None:
         """Send one frame's result. ``class_number`` is Wekinator's 1-based class (or None for
         a regression, whose outputs go to ``/wek/outputs``).
 
@@ -183,7 +197,8 @@ class OSCOutput:
         else:
             values = np.array([class_number if class_number is not None else 0.0])
         if a.get("outputs"):
-            self._send(enc.floats(a["outputs"], values))
+            # wek_values: what Wekinator itself sends instead (a DTW model's distances)
+            self._send(enc.floats(a["outputs"], values if wek_values is None else wek_values))
         parts = []
         if a.get("label"):
             if rejected:
@@ -202,6 +217,10 @@ class OSCOutput:
                 parts.append(enc.floats(a["variance"], np.diag(result.output_covariance)))
         if parts:
             self._send(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
+
+    def send_message(self, address: str) -> None:
+        """An OSC message without arguments (a DTW gesture's match message)."""
+        self._send(self._enc.floats(address, []))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)

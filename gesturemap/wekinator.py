@@ -1,0 +1,760 @@
+"""Wekinator projects in, Wekinator training data out.
+
+A Wekinator 2 project folder (what "save project" writes, and what a ``.wekproj`` file sits in)::
+
+    MyProject/
+        MyProject.wekproj            <WekinatorFileData>: the project's name, its OSC port
+        inputConfig.xml              <OSCInputGroup>: numInputs, inputNames, the OSC message
+        outputConfig.xml             <OSCOutputGroup>: one element per output, in order:
+                                       wekimini.osc.OSCClassificationOutput  name, numClasses
+                                       wekimini.osc.OSCNumericOutput  name, min, max,
+                                           outputType REAL|INTEGER, limitType HARD|SOFT,
+                                           trainingDataLimitRestriction ...
+                                       wekimini.osc.OSCDtwOutput  name, gestureNames,
+                                           gestureOscMessages
+        current/currentData.arff     the examples (classifier and numeric outputs)
+        current/currentData.csv      the examples of a DTW project: one line per example:
+                                       dimensions, gesture number (from 1), then the frames
+        current/models/model1.xml    a DTW project's model (its settings; examples again)
+
+The ARFF's columns are ``ID``, ``Time``, ``'Training round'``, then the inputs, then the
+outputs, in the order of ``inputConfig.xml`` and ``outputConfig.xml``. They are matched by
+POSITION, not by name: names drift after a rename in Wekinator (a file may say ``Tilt`` where
+``outputConfig.xml`` says ``outputs-1``).
+
+Each output has its own example set in Wekinator: an example holds a value for the outputs that
+were recording when it was recorded, and ``?`` for the others; ``deleteExamplesForOutput N``
+sets output N to ``?`` in every example. Here:
+
+- one classifier output: a classification project; class numbers are the labels; examples
+  with ``?`` train nothing (as in Wekinator) and are counted as skipped;
+- one numeric output: a regression project (takes with the output values);
+- several outputs: a ``per_output`` project. Each take holds every output value (``?``
+  becomes 0, never used) and is labelled with the outputs it was recorded for: ``"take"`` for
+  all of them, else ``"outputs 1,3"`` (1-based). Each output's model skips the takes whose
+  label leaves it out (``skip_labels``), so it trains on exactly its own examples;
+- DTW: a DTW project; takes labelled with their gesture number (1, 2, ...), and the gestures'
+  OSC messages in the output settings (``outputs.gesture_messages``).
+
+Wekinator's defaults per output type: kNN with k = 1 for a classifier, a neural network (one
+hidden layer with as many units as inputs, logistic) for a numeric output, DTW for DTW. A
+numeric output's range becomes its output scale, clipped when its limit is HARD, rounded when
+its type is INTEGER; its training values are clipped to the range when the project enforces
+limits.
+
+XML is read with Python's expat parser; a file that declares a DTD or entities is refused.
+Nothing read from the files is executed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .arff import (
+    META_COLUMNS,
+    Arff,
+    ImportedTake,
+    ImportSummary,
+    _moment,
+    _python_date_format,
+    read_arff,
+)
+from .errors import FormatError, GesturemapError
+
+__all__ = [
+    "ALL_OUTPUTS",
+    "WekinatorOutput",
+    "WekinatorProject",
+    "export_arff",
+    "import_wekinator",
+    "mask_label",
+    "read_project",
+]
+
+#: The label of a take recorded for every output of a per-output project.
+ALL_OUTPUTS = "take"
+
+
+def mask_label(recorded: list[int], n_outputs: int) -> str:
+    """The take label of examples recorded for the 1-based outputs ``recorded``."""
+    recorded = sorted(set(recorded))
+    if recorded == list(range(1, n_outputs + 1)):
+        return ALL_OUTPUTS
+    return "outputs " + ",".join(map(str, recorded))
+
+
+def outputs_of_label(label: Any, n_outputs: int) -> list[int] | None:
+    """The 1-based outputs a take label stands for (every output for other labels); None if
+    it names none."""
+    if isinstance(label, str):
+        m = re.fullmatch(r"outputs ([0-9]+(?:,[0-9]+)*)", label)
+        if m:
+            return sorted({int(v) for v in m.group(1).split(",")})
+    return list(range(1, n_outputs + 1))
+
+
+# ---- reading the project's files ----------------------------------------------------------------
+
+
+def _read_xml(path: Path) -> ET.Element:
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise FormatError(f"{path}: cannot read it ({error.strerror or error}).") from None
+    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
+        raise FormatError(f"{path}: declares a DTD or entities, which Wekinator never writes; "
+                          "refused.")
+    try:
+        return ET.fromstring(raw)
+    except ET.ParseError as error:
+        raise FormatError(f"{path} is not a readable Wekinator XML file ({error}).") from None
+
+
+def _text(element: ET.Element | None, tag: str, default: str | None = None) -> str | None:
+    child = None if element is None else element.find(tag)
+    if child is None:
+        return default
+    return child.text or ""
+
+
+def _number(element: ET.Element, tag: str, default: float, where: str) -> float:
+    text = _text(element, tag)
+    if text is None:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise FormatError(f"{where}: <{tag}> is {text!r}, not a number.") from None
+    if not np.isfinite(value):
+        raise FormatError(f"{where}: <{tag}> is {text!r}, not a finite number.")
+    return value
+
+
+@dataclass
+class WekinatorOutput:
+    """One output of ``outputConfig.xml``: ``kind`` is classifier, numeric or dtw."""
+
+    name: str
+    kind: str
+    classes: int = 0
+    minimum: float = 0.0
+    maximum: float = 1.0
+    integer: bool = False
+    hard_limits: bool = False
+    enforce_limits: bool = False
+    gesture_names: list[str] = field(default_factory=list)
+    gesture_messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WekinatorProject:
+    """What a Wekinator project folder says (see the module docstring)."""
+
+    folder: Path
+    name: str
+    input_names: list[str]
+    outputs: list[WekinatorOutput]
+    osc_port: int = 6448
+    output_host: str = "localhost"
+    output_port: int = 12000
+    output_message: str = "/wek/outputs"
+    data: Arff | None = None
+    dtw_examples: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    dtw_settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_dtw(self) -> bool:
+        return any(o.kind == "dtw" for o in self.outputs)
+
+
+def _find_folder(path: Path) -> tuple[Path, Path | None]:
+    """(project folder, .wekproj file or None) for a folder, a .wekproj, or a file inside
+    ``current/``."""
+    if path.is_dir():
+        projects = sorted(path.glob("*.wekproj"))
+        return path, projects[0] if projects else None
+    if path.suffix == ".wekproj":
+        return path.parent, path
+    raise GesturemapError(f"{path}: not a Wekinator project folder or .wekproj file.")
+
+
+def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
+    holder = root.find("outputs")
+    if holder is None:
+        raise FormatError(f"{where}: no <outputs> element; is this Wekinator's outputConfig.xml?")
+    outputs = []
+    for i, el in enumerate(holder):
+        tag = el.tag.rsplit(".", 1)[-1]
+        name = _text(el, "name", "") or ""
+        here = f"{where}, output {i + 1} ({name!r})"
+        if tag == "OSCClassificationOutput":
+            classes = int(_number(el, "numClasses", 0, here))
+            if classes < 1:
+                raise FormatError(f"{here}: numClasses is {classes}; expected at least 1.")
+            outputs.append(WekinatorOutput(name, "classifier", classes=classes))
+        elif tag == "OSCNumericOutput":
+            low, high = _number(el, "min", 0.0, here), _number(el, "max", 1.0, here)
+            outputs.append(WekinatorOutput(
+                name, "numeric", minimum=low, maximum=high,
+                integer=(_text(el, "outputType", "REAL") or "").strip() == "INTEGER",
+                hard_limits=(_text(el, "limitType", "SOFT") or "").strip() == "HARD",
+                enforce_limits=(_text(el, "trainingDataLimitRestriction", "") or "").strip()
+                == "ENFORCE_LIMITS"))
+        elif tag == "OSCDtwOutput":
+            names = [s.text or "" for s in el.findall("gestureNames/string")]
+            messages = [s.text or "" for s in el.findall("gestureOscMessages/string")]
+            count = int(_number(el, "numGestures", len(names), here))
+            names += [f"{name}_{j + 1}" for j in range(len(names), count)]
+            messages += [f"/{name}_{j + 1}" for j in range(len(messages), count)]
+            outputs.append(WekinatorOutput(name, "dtw", classes=count,
+                                           gesture_names=names[:count],
+                                           gesture_messages=messages[:count]))
+        else:
+            raise FormatError(f"{here}: output type {el.tag!r} is not one Wekinator 2 writes "
+                              "(classification, numeric or DTW).")
+    if not outputs:
+        raise FormatError(f"{where}: the project has no outputs.")
+    return outputs
+
+
+def _read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, np.ndarray]]:
+    """Wekinator's DTW examples: ``dims,gesture,f1[0],f2[0],...`` per line ('#' comments)."""
+    examples = []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip().rstrip(",")
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}, line {number}"
+        try:
+            values = [float(v) for v in line.split(",")]
+        except ValueError:
+            raise FormatError(f"{where}: a value is not a number.") from None
+        if len(values) < 2 or values[0] != int(values[0]) or values[1] != int(values[1]):
+            raise FormatError(f"{where}: expected the dimensions and the gesture number first.")
+        dims, gesture = int(values[0]), int(values[1])
+        frames = np.asarray(values[2:])
+        if dims != n_inputs or frames.size == 0 or frames.size % dims:
+            raise FormatError(f"{where}: {frames.size} values of {dims} dimensions; the "
+                              f"project has {n_inputs} inputs.")
+        if not 1 <= gesture <= n_gestures:
+            raise FormatError(f"{where}: gesture {gesture}; the project has {n_gestures}.")
+        if not np.isfinite(frames).all():
+            raise FormatError(f"{where}: a value is not finite.")
+        examples.append((gesture, frames.reshape(-1, dims)))
+    return examples
+
+
+def _dtw_settings(path: Path) -> dict[str, Any]:
+    """The settings in a DTW model1.xml (match threshold, running type, ...), not its data."""
+    root = _read_xml(path)
+    out: dict[str, Any] = {}
+    threshold = _text(root, "matchThreshold")
+    if threshold:
+        try:
+            out["match_threshold"] = float(threshold)
+        except ValueError:
+            pass
+    settings = root.find("settings")
+    if settings is not None:
+        for child in settings:
+            out[child.tag] = (child.text or "").strip()
+    active = [b.text == "true" for b in root.findall("isGestureActive/boolean")]
+    if active:
+        out["gesture_active"] = active
+    return out
+
+
+def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
+    """Read a Wekinator project folder (or its ``.wekproj`` file).
+
+    Raises
+    ------
+    GesturemapError
+        If a file is missing, damaged, or does not agree with the others; the message names it.
+    """
+    folder, wekproj = _find_folder(Path(path))
+    name = folder.name
+    osc_port = 6448
+    if wekproj is not None:
+        root = _read_xml(wekproj)
+        name = _text(root, "projectName", name) or name
+        osc_port = int(_number(root, "oscReceivePort", 6448, str(wekproj)))
+    in_path, out_path = folder / "inputConfig.xml", folder / "outputConfig.xml"
+    for p in (in_path, out_path):
+        if not p.is_file():
+            raise GesturemapError(f"{folder} is not a Wekinator project: it has no {p.name}.")
+    inputs = _read_xml(in_path)
+    input_names = [s.text or "" for s in inputs.findall("inputNames/string")]
+    n_inputs = int(_number(inputs, "numInputs", len(input_names), str(in_path)))
+    if len(input_names) != n_inputs:
+        raise FormatError(f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input "
+                          "names are listed.")
+    root = _read_xml(out_path)
+    project = WekinatorProject(
+        folder, name, input_names, _outputs(root, str(out_path)), osc_port,
+        (_text(root, "hostName", "localhost") or "localhost").strip(),
+        int(_number(root, "outputPort", 12000, str(out_path))),
+        (_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip())
+    if project.is_dtw:
+        if len(project.outputs) != 1:
+            raise FormatError(f"{out_path}: a DTW project has one DTW output.")
+        csv = folder / "current" / "currentData.csv"
+        if csv.is_file():
+            project.dtw_examples = _read_dtw_csv(csv, n_inputs, project.outputs[0].classes)
+        model = folder / "current" / "models" / "model1.xml"
+        if model.is_file():
+            project.dtw_settings = _dtw_settings(model)
+    else:
+        data = folder / "current" / "currentData.arff"
+        if data.is_file():
+            project.data = read_arff(data)
+            _check_columns(project, data)
+    return project
+
+
+def _check_columns(project: WekinatorProject, where: Path) -> None:
+    data = project.data
+    assert data is not None
+    n_meta = _meta_count(data)
+    expected = n_meta + len(project.input_names) + len(project.outputs)
+    if len(data.attributes) != expected:
+        raise FormatError(
+            f"{where}: {len(data.attributes)} columns, but the project has "
+            f"{len(project.input_names)} inputs and {len(project.outputs)} outputs "
+            f"(+{n_meta} metadata columns): the ARFF does not belong to this project.")
+    for i, out in enumerate(project.outputs):
+        a = data.attributes[n_meta + len(project.input_names) + i]
+        if out.kind == "classifier" and a.kind not in ("nominal", "numeric"):
+            raise FormatError(f"{where}: output {i + 1} is a classifier but its column "
+                              f"{a.name!r} is {a.kind}.")
+        if out.kind == "numeric" and a.kind != "numeric":
+            raise FormatError(f"{where}: output {i + 1} ({out.name!r}) is numeric but its column "
+                              f"{a.name!r} is {a.kind}; has the project been edited?")
+
+
+def _meta_count(data: Arff) -> int:
+    names = [a.name for a in data.attributes[:3]]
+    return 3 if names == list(META_COLUMNS) else 0
+
+
+# ---- from the project to takes ------------------------------------------------------------------
+
+
+def _unique_names(names: list[str], prefix: str) -> tuple[list[str], list[str]]:
+    """Names a gesturemap project accepts (non-empty, all different): Wekinator's own default
+    (``inputs-N`` / ``outputs-N``) where a name is empty or repeated. Also the renamed ones."""
+    out, renamed, seen = [], [], set()
+    for i, n in enumerate(names):
+        fixed = n if n and n not in seen else f"{prefix}-{i + 1}"
+        while fixed in seen:
+            fixed += "'"
+        if fixed != n:
+            renamed.append(f"{n!r} -> {fixed!r}")
+        seen.add(fixed)
+        out.append(fixed)
+    return out, renamed
+
+
+@dataclass
+class WekinatorImport(ImportSummary):
+    """An :class:`ImportSummary` that also says what the project's outputs were."""
+
+    project_name: str = ""
+    wekinator_outputs: list[WekinatorOutput] = field(default_factory=list)
+    per_output_examples: list[int] = field(default_factory=list)
+    no_output: int = 0
+    renamed: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        outs = []
+        for o, n in zip(self.wekinator_outputs, self.per_output_examples or
+                        [None] * len(self.wekinator_outputs), strict=True):
+            if o.kind == "classifier":
+                what = f"classifier, {o.classes} class{'es' if o.classes != 1 else ''}"
+            elif o.kind == "numeric":
+                what = (f"numeric {o.minimum:g}..{o.maximum:g}"
+                        f"{' integer' if o.integer else ''}, {'hard' if o.hard_limits else 'soft'}"
+                        " limits")
+            else:
+                what = f"DTW, {o.classes} gesture{'s' if o.classes != 1 else ''}"
+            outs.append(f"{o.name!r} ({what}{'' if n is None else f'; {n} examples'})")
+        labels = sorted({t.label for t in self.takes}, key=_number_first)
+        classes = f"; classes {', '.join(map(str, labels))}" if self.task in (
+            "classification", "dtw") and labels else ""
+        skipped = (f", {self.no_output} recorded for no output (skipped, as in Wekinator)"
+                   if self.no_output else "")
+        renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
+        return (f"Wekinator project {self.project_name!r}: {len(self.inputs)} inputs, "
+                f"{len(self.wekinator_outputs)} output{'s' if len(self.wekinator_outputs) != 1 else ''}"
+                f" {', '.join(outs)}; {len(self.takes)} takes, {self.examples} examples"
+                f"{skipped}{classes}{renamed}")
+
+
+def _number_first(label: Any) -> tuple[int, float, str]:
+    """Sort key: numbers (and numeric strings) as numbers, before other text."""
+    try:
+        return (0, float(label), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
+
+
+def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
+    """Cut a Wekinator project's examples into takes (see the module docstring)."""
+    input_names, renamed = _unique_names(list(wp.input_names), "inputs")
+    out_names, renamed_out = _unique_names([o.name for o in wp.outputs], "outputs")
+    summary = WekinatorImport(
+        task="classification", inputs=input_names, outputs=out_names, takes=[], examples=0,
+        skipped=0, metadata=[], output_types=[o.kind for o in wp.outputs],
+        project_name=wp.name, wekinator_outputs=wp.outputs, renamed=renamed + renamed_out)
+    if wp.is_dtw:
+        summary.task = "dtw"
+        for gesture, frames in wp.dtw_examples:
+            summary.takes.append(ImportedTake(gesture, frames, None, None))
+        summary.examples = len(wp.dtw_examples)
+        counts = [0] * wp.outputs[0].classes
+        for gesture, _ in wp.dtw_examples:
+            counts[gesture - 1] += 1
+        summary.per_output_examples = [len(wp.dtw_examples)]
+        return summary
+    n_out = len(wp.outputs)
+    summary.task = ("classification" if n_out == 1 and wp.outputs[0].kind == "classifier"
+                    else "regression" if n_out == 1 else "outputs")
+    data = wp.data
+    summary.per_output_examples = [0] * n_out
+    if data is None or not data.rows:
+        return summary
+    n_meta, n_in = _meta_count(data), len(wp.input_names)
+    summary.metadata = [a.name for a in data.attributes[:n_meta]]
+    time_col = 1 if n_meta and data.attributes[1].kind == "date" else None
+    date_format = (_python_date_format(data.attributes[1].date_format or "")
+                   if time_col is not None else None)
+    rows_x, rows_y, keys, times = [], [], [], []
+    for values, line in zip(data.rows, data.lines, strict=True):
+        x = values[n_meta:n_meta + n_in]
+        y = values[n_meta + n_in:]
+        recorded = [j + 1 for j, v in enumerate(y) if v is not None]
+        if not recorded:
+            summary.no_output += 1
+            continue
+        if any(v is None for v in x):
+            summary.skipped += 1  # an input masked out: the example cannot train
+            continue
+        try:
+            xv = [float(v) for v in x]  # type: ignore[arg-type]
+            yv = [0.0 if v is None else float(v) for v in y]
+        except ValueError:
+            raise GesturemapError(f"{data_where(wp)}, line {line}: a value is not a number.") \
+                from None
+        if not (np.isfinite(xv).all() and np.isfinite(yv).all()):
+            raise GesturemapError(f"{data_where(wp)}, line {line}: a value is not finite.")
+        for j in recorded:
+            summary.per_output_examples[j - 1] += 1
+            o = wp.outputs[j - 1]
+            if o.kind == "numeric" and o.enforce_limits:
+                lo, hi = sorted((o.minimum, o.maximum))
+                yv[j - 1] = min(max(yv[j - 1], lo), hi)
+        rows_x.append(xv)
+        rows_y.append(yv)
+        rnd = values[2] if n_meta else None
+        if summary.task == "classification":
+            label: Any = int(round(yv[0]))
+        else:
+            label = mask_label(recorded, n_out)
+        keys.append((rnd, label))
+        times.append(_moment(values[1], date_format) if date_format is not None else None)
+    summary.examples = len(rows_x)
+    if not rows_x:
+        return summary
+    x_all = np.array(rows_x)
+    y_all = np.array(rows_y)
+    start = 0
+    for i in range(1, len(rows_x) + 1):
+        if i < len(rows_x) and keys[i] == keys[start]:
+            continue
+        t = times[start:i]
+        frame_times = None
+        if all(v is not None for v in t):
+            rel = np.array([(v - t[0]).total_seconds() for v in t])  # type: ignore[operator]
+            frame_times = rel if np.all(np.diff(rel) >= 0) else None
+        summary.takes.append(ImportedTake(
+            keys[start][1], x_all[start:i], frame_times,
+            None if summary.task == "classification" else y_all[start:i]))
+        start = i
+    return summary
+
+
+def data_where(wp: WekinatorProject) -> str:
+    return str(wp.folder / "current" / "currentData.arff")
+
+
+# ---- into a gesturemap project ------------------------------------------------------------------
+
+
+def default_model(summary: WekinatorImport, model: str | None = None) -> dict[str, Any]:
+    """Wekinator's own default per output type: kNN (k = 1, no smoothing) for a classifier, a
+    neural network (one hidden layer, as many units as inputs, logistic) for a numeric
+    output, DTW for DTW. ``model`` (a kind) replaces them all."""
+    from .models import MODEL_REGISTRY
+
+    if model is not None and model not in MODEL_REGISTRY:
+        raise GesturemapError(f"model {model!r} is not known; expected one of "
+                              f"{', '.join(sorted(MODEL_REGISTRY))}.")
+    n_in = len(summary.inputs)
+
+    def for_kind(kind: str) -> dict[str, Any]:
+        if model is not None:
+            return {"kind": model, "params": {}}
+        if kind == "classifier":
+            return {"kind": "knn", "params": {"k": 1, "likelihood_window": 1}}
+        if kind == "dtw":
+            return {"kind": "dtw", "params": {}}
+        return {"kind": "mlp", "params": {"hidden": max(1, n_in), "layers": 1,
+                                          "activation": "logistic", "likelihood_window": 1}}
+
+    outs = summary.wekinator_outputs
+    if len(outs) == 1:
+        return for_kind(outs[0].kind)
+    n = len(outs)
+    specs = []
+    for i, o in enumerate(outs):
+        spec = for_kind(o.kind)
+        spec.update(target=i, type="classifier" if o.kind == "classifier" else "regressor",
+                    name=summary.outputs[i])
+        others = sorted({t.label for t in summary.takes
+                         if i + 1 not in (outputs_of_label(t.label, n) or [])})
+        if others:
+            spec["skip_labels"] = others
+        specs.append(spec)
+    return {"kind": "per_output", "params": {"outputs": specs}}
+
+
+def output_settings(wp: WekinatorProject, summary: WekinatorImport) -> dict[str, Any]:
+    """The project's OSC output settings: Wekinator's host, port and message; each numeric
+    output's range (clipped when HARD, rounded when INTEGER); a DTW project's gesture
+    messages."""
+    host = "127.0.0.1" if wp.output_host in ("localhost", "") else wp.output_host
+    settings: dict[str, Any] = {"host": host, "port": wp.output_port,
+                                "addresses": {"outputs": wp.output_message or "/wek/outputs"}}
+    if wp.is_dtw:
+        dtw = wp.outputs[0]
+        settings["gesture_messages"] = {str(j + 1): m for j, m in
+                                        enumerate(dtw.gesture_messages)}
+        return settings
+    if any(o.kind == "numeric" for o in wp.outputs):
+        scales = []
+        for o in wp.outputs:
+            if o.kind == "numeric" and o.maximum != o.minimum:
+                scales.append({"in_min": o.minimum, "in_max": o.maximum, "out_min": o.minimum,
+                               "out_max": o.maximum, "clip": o.hard_limits,
+                               "integer": o.integer})
+            else:
+                scales.append({"clip": False})
+        settings["scales"] = scales
+    return settings
+
+
+def import_wekinator(
+    path: str | os.PathLike[str],
+    project: str | os.PathLike[str],
+    *,
+    model: str | None = None,
+) -> tuple[Any, WekinatorImport]:
+    """Import a Wekinator project folder (or ``.wekproj``) into a new gesturemap project folder.
+
+    Returns
+    -------
+    (Project, WekinatorImport)
+    """
+    from .project import PROJECT_FILE, Project
+
+    wp = read_project(path)
+    summary = takes_from_project(wp)
+    folder = Path(project)
+    if (folder / PROJECT_FILE).exists():
+        raise GesturemapError(f"{folder} already holds a project: import a Wekinator project "
+                              "into a new folder.")
+    if wp.is_dtw:
+        classes: list[Any] = list(range(1, wp.outputs[0].classes + 1))
+    elif summary.task == "classification":
+        classes = list(range(1, wp.outputs[0].classes + 1))
+    else:
+        classes = []
+    proj = Project(
+        wp.name or folder.name or "imported",
+        model=default_model(summary, model),
+        input_names=summary.inputs,
+        output_names=summary.outputs if summary.task in ("regression", "outputs") else None,
+        outputs=output_settings(wp, summary),
+        classes=classes or None,
+    )
+    for take in summary.takes:
+        proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+    proj.save(folder)
+    return proj, summary
+
+
+def delete_examples_for_output(project: Any, index: int) -> int:
+    """Wekinator's ``deleteExamplesForOutput index`` (1-based) on a gesturemap project; returns
+    the number of takes removed or changed.
+
+    - DTW model: the takes of gesture ``index`` go.
+    - ``per_output`` model: output ``index`` is taken out of every take's recorded outputs
+      (relabelled ``"outputs ..."``; removed when no output is left) and every output's
+      ``skip_labels`` follows, so the other outputs keep their examples.
+    - any other model (one output): every take goes.
+    """
+    model = dict(project.model)
+    kind = model.get("kind")
+    if kind == "dtw":
+        gone = [t.id for t in project.takes if t.label == index]
+        for take_id in gone:
+            project.remove_take(take_id)
+        return len(gone)
+    if kind != "per_output":
+        gone = [t.id for t in project.takes]
+        for take_id in gone:
+            project.remove_take(take_id)
+        return len(gone)
+    specs = [dict(s) for s in model["params"]["outputs"]]
+    n = len(specs)
+    if not 1 <= index <= n:
+        raise GesturemapError(f"deleteExamplesForOutput {index}: the project has {n} outputs "
+                              f"(1 to {n}).")
+    changed = 0
+    for take in list(project.takes):
+        recorded = outputs_of_label(take.label, n) or []
+        if take.label in specs[index - 1].get("skip_labels", []) or index not in recorded:
+            continue
+        left = [j for j in recorded if j != index]
+        changed += 1
+        if left:
+            project.relabel_take(take.id, mask_label(left, n))
+        else:
+            project.remove_take(take.id)
+    labels = {t.label for t in project.takes}
+    for i, spec in enumerate(specs):
+        skip = sorted(lb for lb in labels if i + 1 not in (outputs_of_label(lb, n) or []))
+        if skip:
+            spec["skip_labels"] = skip
+        else:
+            spec.pop("skip_labels", None)
+    model["params"] = {**model.get("params", {}), "outputs": specs}
+    project.model = model
+    return changed
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    if name and re.fullmatch(r"[A-Za-z0-9_.\-]+", name) and name[0] not in "{}%,'\"":
+        return name
+    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
+    """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
+    round'``, inputs, outputs); one training round per take. Returns the number of rows.
+
+    A classification project has one classifier output (class numbers: integer labels, else
+    the 1-based class index); a regression project one numeric column per output; a per-output
+    project's takes write ``?`` for the outputs their label leaves out.
+    """
+    import datetime as _dt
+
+    from ._io import atomic_write_text
+
+    takes = list(project.takes)
+    if not takes:
+        raise GesturemapError("the project has no takes to export.")
+    d_in = takes[0].inputs.shape[1]
+    in_names = list(project.input_names or [f"inputs-{i + 1}" for i in range(d_in)])
+    out_names = list(project.output_names or [])
+    lines = ["@relation dataset", "", "@attribute ID numeric",
+             "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
+             "@attribute 'Training round' numeric"]
+    lines += [f"@attribute {_quote(n)} numeric" for n in in_names]
+    classification = not out_names
+    numbers: dict[Any, int] = {}
+    if classification:
+        labels = list(project.classes)
+        numbers = {lb: (int(lb) if isinstance(lb, (int, np.integer)) else i + 1)
+                   for i, lb in enumerate(labels)}
+        top = max([0, *numbers.values()])
+        lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
+    else:
+        kinds = _output_kinds(project, len(out_names))
+        for name, kind in zip(out_names, kinds, strict=True):
+            if kind == "classifier":
+                top = int(max(np.max(t.outputs[:, out_names.index(name)]) for t in takes))
+                lines.append(f"@attribute {_quote(name)} {{{','.join(map(str, range(top + 1)))}}}")
+            else:
+                lines.append(f"@attribute {_quote(name)} numeric")
+    lines += ["", "@data"]
+    start = _dt.datetime(2000, 1, 1)
+    row = 0
+    for rnd, take in enumerate(takes, start=1):
+        times = take.times if take.times is not None else np.arange(take.length) * 0.01
+        recorded = (None if classification
+                    else outputs_of_label(take.label, len(out_names)) or [])
+        for f in range(take.length):
+            row += 1
+            stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)
+            text = stamp.strftime("%Y/%m/%d %H:%M:%S:") + f"{stamp.microsecond // 1000:03d}"
+            values = [str(row), f"'{text}'", str(rnd)]
+            values += [repr(float(v)) for v in take.inputs[f]]
+            if classification:
+                values.append(str(numbers[take.label]))
+            else:
+                for j, v in enumerate(take.outputs[f]):
+                    kind = _output_kinds(project, len(out_names))[j]
+                    if recorded is not None and j + 1 not in recorded:
+                        values.append("?")
+                    elif kind == "classifier":
+                        values.append(str(int(round(float(v)))))
+                    else:
+                        values.append(repr(float(v)))
+            lines.append(",".join(values))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return row
+
+
+def _output_kinds(project: Any, n: int) -> list[str]:
+    model = project.model
+    if model.get("kind") == "per_output":
+        specs = model.get("params", {}).get("outputs", [])
+        if len(specs) == n:
+            return [s.get("type", "regressor") for s in specs]
+    return ["regressor"] * n
+
+
+# ---- command line -------------------------------------------------------------------------------
+
+
+def looks_like_project(path: str | os.PathLike[str]) -> bool:
+    p = Path(path)
+    return p.suffix == ".wekproj" or (p.is_dir() and (p / "outputConfig.xml").is_file())
+
+
+def main_import_project(args: argparse.Namespace) -> int:
+    """``gesturemap import`` of a Wekinator project folder or .wekproj."""
+    try:
+        _, summary = import_wekinator(args.file, args.project, model=args.model)
+    except GesturemapError as error:
+        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
+        return 2
+    except OSError as error:
+        sys.stderr.write(f"gesturemap import: {error}\n")
+        return 2
+    print(f"imported {args.file} into {args.project}: {summary.describe()}")
+    return 0
