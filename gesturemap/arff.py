@@ -292,9 +292,10 @@ class ImportSummary:
     output_types: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
-        labels = sorted({t.label for t in self.takes}, key=str)
+        labels = sorted({t.label for t in self.takes}, key=_number_first)
         if self.task == "classification":
-            what = f"{len(labels)} classes ({', '.join(map(str, labels))})"
+            what = (f"{len(labels)} class{'es' if len(labels) != 1 else ''} "
+                    f"({', '.join(map(str, labels))})")
         else:
             what = "outputs " + ", ".join(
                 f"{n} ({t})" for n, t in zip(self.outputs, self.output_types, strict=True)
@@ -306,9 +307,39 @@ class ImportSummary:
         )
 
 
-def _output_columns(data: Arff, candidates: list[int], outputs: int | None) -> list[int]:
-    """The output block: the last ``outputs`` columns, else the trailing nominal columns (class
-    outputs), else the last column (a per-output export)."""
+def _number_first(label: Any) -> tuple[int, float, str]:
+    """Sort key: class numbers as numbers (1, 2, 10), then other labels as text."""
+    try:
+        return (0, float(label), "")
+    except (TypeError, ValueError):
+        return (1, 0.0, str(label))
+
+
+def _output_columns(data: Arff, candidates: list[int], outputs: int | None,
+                    where: str = "the ARFF file") -> list[int]:
+    """The output block: the last ``outputs`` columns; else, in a Wekinator export (its
+    metadata columns first), the columns named ``outputs-N`` (Wekinator's default names) or a
+    single trailing class column; else the trailing nominal columns (class outputs), else
+    the last column (a plain ARFF, Weka's convention). A Wekinator export whose outputs
+    cannot be told apart from its inputs is refused."""
+    if outputs is None and all(data.index(m) is not None for m in META_COLUMNS):
+        names = [data.attributes[i].name for i in candidates]
+        named = [i for i, n in zip(candidates, names, strict=True)
+                 if re.fullmatch(r"outputs-\d+", n)]
+        nominal = [i for i in candidates if data.attributes[i].kind == "nominal"]
+        if named and named == candidates[-len(named):]:
+            return named
+        if not named and nominal == candidates[-1:]:
+            return nominal
+        if len(candidates) == 2:  # one input, one output: nothing else it can be
+            return candidates[-1:]
+        if not named and not nominal and any(re.fullmatch(r"inputs-\d+", n) for n in names) \
+                and sum(bool(re.fullmatch(r"inputs-\d+", n)) for n in names) == len(names) - 1:
+            return candidates[-1:]
+        raise GesturemapError(
+            f"{where}: a Wekinator export whose outputs cannot be told from its inputs (columns "
+            f"{', '.join(names)}). Import the whole project folder (with its outputConfig.xml), "
+            "or say how many trailing columns are outputs (--outputs N).")
     if outputs is not None:
         if isinstance(outputs, bool) or not 1 <= outputs < len(candidates):
             raise GesturemapError(
@@ -349,7 +380,7 @@ def takes_from_arff(
     candidates = [i for i in range(len(data.attributes)) if i not in meta_index]
     if len(candidates) < 2:
         raise GesturemapError(f"{where}: it needs at least one input and one output column.")
-    out_cols = _output_columns(data, candidates, outputs)
+    out_cols = _output_columns(data, candidates, outputs, where)
     in_cols = [i for i in candidates if i not in out_cols]
     if output is not None:
         names = [data.attributes[i].name for i in candidates]
@@ -548,11 +579,14 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``gesturemap import`` to ``gesturemap``'s subparsers."""
     p = subparsers.add_parser(
         "import",
-        help="import Wekinator training data (ARFF) into a project",
-        description="Import a Wekinator training-data export (.arff) into a project folder: "
-        "created if it does not exist, else the examples are added as new takes.",
+        help="import a Wekinator project, Wekinator data (ARFF) or XMM / RAPID-MIX / CoMo "
+        "files into a project",
+        description="Import into a project folder: a Wekinator project (its folder or "
+        ".wekproj; outputs, per-output examples and DTW as Wekinator has them), a Wekinator "
+        "training-data export (.arff; the project is created if it does not exist, else the "
+        "examples are added as new takes), or an XMM / RAPID-MIX / CoMo training set (.json).",
     )
-    p.add_argument("file", metavar="FILE.arff")
+    p.add_argument("file", metavar="PATH", help="project folder, .wekproj, .arff or .json")
     p.add_argument("--project", required=True, metavar="DIR")
     p.add_argument(
         "--outputs",
@@ -573,6 +607,14 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def main_import(args: argparse.Namespace) -> int:
     """Run ``gesturemap import``; exit code 2 with one line on stderr for bad input."""
+    from .wekinator import looks_like_project, main_import_project
+
+    if looks_like_project(args.file):
+        return main_import_project(args)
+    if Path(args.file).suffix.lower() in (".json", ".json5"):
+        from .models.xmm_import import main_import_xmm
+
+        return main_import_xmm(args)
     try:
         _, summary = import_arff(
             args.file, args.project, outputs=args.outputs, output=args.output, model=args.model

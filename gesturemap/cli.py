@@ -218,7 +218,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         engine.start()
     print(f"gesturemap run: listening on {osc_in[0]}:{engine.osc_port}, sending to "
           f"{engine.output.settings.host}:{engine.output.settings.port}"
-          f"{', running ' + str(len(engine.model.labels_)) + ' classes' if engine.model else ''}"
+          f"{_running(engine.model) if engine.model else ''}"
           " (Ctrl-C stops)", flush=True)
     try:
         while not stop.wait(0.2):
@@ -229,6 +229,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
           f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped", flush=True)
     return 0
+
+
+def _running(model: object) -> str:
+    n = len(getattr(model, "labels_", []))
+    return f", running {n} class{'es' if n != 1 else ''}"
 
 
 def _cmd_train(args: argparse.Namespace) -> int:

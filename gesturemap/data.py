@@ -585,7 +585,8 @@ class Dataset:
 
     @classmethod
     def from_xmm(cls, path: str | os.PathLike[str]) -> Dataset:
-        """Import a training set saved by XMM (its JSON format).
+        """Import a training set saved by XMM (its JSON format), a RAPID-MIX training set
+        (``docType: rapid-mix:ml-training-set``) or CoMo's processed examples (JSON5).
 
         Phrases become recordings in XMM's index order, with XMM's labels; a bimodal XMM
         training set becomes a dataset with outputs, and XMM's column names become the input
@@ -602,8 +603,11 @@ class Dataset:
             If the file is missing, is not valid JSON, is not an XMM training set, or its data
             does not match its declared lengths and dimensions.
         """
+        from ._xmm_formats import read_document, to_xmm_training_set
+
         where = os.fspath(path)
-        document = read_json_file(path)
+        # XMM 1.x as it is; RAPID-MIX training sets and CoMo examples in XMM's layout
+        document = to_xmm_training_set(read_document(path), where)
         if not isinstance(document, dict) or not isinstance(document.get("phrases"), list):
             raise FormatError(f"{where} is not an XMM training set: it has no 'phrases' list.")
 

@@ -160,7 +160,7 @@ def test_several_outputs_become_one_model_per_output(tmp_path):
     path = wekinator_file(
         tmp_path / "two.arff", ["a", "b"], [("drum", "{0,1,2}"), ("level", "numeric")], rows
     )
-    with pytest.raises(gm.GesturemapError, match="'drum' is nominal"):
+    with pytest.raises(gm.GesturemapError, match="cannot be told from its inputs.*--outputs N"):
         arff.takes_from_arff(arff.read_arff(path))  # by default only the last column is out
     summary = arff.takes_from_arff(arff.read_arff(path), outputs=2)
     assert summary.task == "outputs" and summary.output_types == ["classifier", "regressor"]

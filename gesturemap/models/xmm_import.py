@@ -5,7 +5,6 @@ Only data is read: numbers and names from the JSON, validated, never code.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -59,13 +58,10 @@ def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
     along; a bimodal XMM model becomes a regression model whose first ``dimension_input``
     columns are the input.
     """
+    from .._xmm_formats import read_document, to_xmm_model
+
     path = Path(path)
-    try:
-        root = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not a readable XMM JSON file ({exc})") from exc
+    root = to_xmm_model(read_document(path), str(path))
     try:
         return _from_json(root)
     except FormatError as exc:
@@ -80,7 +76,8 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
     defaults = config.get("default_parameters", {})
     entries = root["models"]
     if not entries:
-        raise FormatError("the XMM model has no classes")
+        raise FormatError("the XMM model has no classes: it was saved before any training "
+                          "(record examples and train it in its own tool, then export again)")
     d = int(shared["dimension"])
     bimodal = bool(shared.get("bimodal", False))
     d_in = int(shared.get("dimension_input", 0)) if bimodal else d
@@ -172,3 +169,34 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
     model._bank_cache = None
     model._bank()
     return model
+
+
+def main_import_xmm(args: Any) -> int:
+    """``gesturemap import`` of an XMM / RAPID-MIX / CoMo training set into a new project."""
+    import sys
+
+    from ..data import Dataset
+    from ..errors import GesturemapError
+    from ..project import PROJECT_FILE, Project
+
+    try:
+        folder = Path(args.project)
+        if (folder / PROJECT_FILE).exists():
+            raise GesturemapError(f"{folder} already holds a project: import into a new folder.")
+        ds = Dataset.from_xmm(args.file)
+        recs = list(ds)
+        bimodal = bool(recs) and recs[0].outputs is not None
+        proj = Project(folder.name or "imported", model=args.model or "hhmm",
+                       input_names=ds.input_names,
+                       output_names=ds.output_names if bimodal else None)
+        for r in recs:
+            proj.add_take(r.inputs, r.label, outputs=r.outputs)
+        proj.save(folder)
+    except GesturemapError as error:
+        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
+        return 2
+    labels = sorted({r.label for r in recs}, key=str)
+    print(f"imported {args.file} into {args.project}: {len(recs)} takes, "
+          f"{len(labels)} class{'es' if len(labels) != 1 else ''} ({', '.join(map(str, labels))})"
+          f"{', with outputs' if bimodal else ''}")
+    return 0
