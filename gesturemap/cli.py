@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--project", required=True, help="the project folder")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
 
+    export = sub.add_parser("export", help="write a project's takes or model for Wekinator / XMM")
+    export.add_argument("dir")
+    export.add_argument("--arff", metavar="FILE", help="the takes as Wekinator's ARFF")
+    export.add_argument("--xmm-set", metavar="FILE", help="the takes as an XMM training set")
+    export.add_argument("--xmm-model", metavar="FILE",
+                        help="the trained GMM / HHMM as an XMM model")
+
     from .arff import add_import_parser
     from .evaluation.cli import add_eval_parser
 
@@ -254,6 +261,29 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .errors import GesturemapError
+    from .models.xmm_export import save_xmm_model, save_xmm_training_set
+    from .project import Project
+    from .wekinator import export_arff
+
+    if not (args.arff or args.xmm_set or args.xmm_model):
+        raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
+    project = Project.load(args.dir)
+    if args.arff:
+        rows = export_arff(project, args.arff)
+        print(f"wrote {rows} examples of {len(project.takes)} takes to {args.arff}")
+    if args.xmm_set:
+        save_xmm_training_set(project.raw_dataset(), args.xmm_set)
+        print(f"wrote {len(project.takes)} takes to {args.xmm_set}")
+    if args.xmm_model:
+        if project.trained is None:
+            raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")
+        save_xmm_model(project.trained, args.xmm_model)
+        print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
+    return 0
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .offline import replay_log
 
@@ -294,7 +324,8 @@ def main(argv: list[str] | None = None) -> int:
         return main_import(args)
     from .errors import GesturemapError
 
-    handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay}
+    handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
+                "export": _cmd_export}
     try:
         return handlers[args.command](args)
     except GesturemapError as exc:

@@ -367,6 +367,10 @@ class Engine:
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
+        if self._dtw_project():
+            # Wekinator's DTW runs on its examples as soon as they are recorded, with no
+            # train message: the templates are stored again at once (milliseconds)
+            self._cmd_train()
 
     def _cmd_train(self) -> None:
         if not self.project.takes:
@@ -457,6 +461,8 @@ class Engine:
     def _cmd_start_running(self) -> None:
         self.running = True
         self._dtw_last = -1
+        if self.model is None and self._dtw_project() and self.project.takes:
+            self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
         if self.stream is not None:
             self.stream.reset()
 
@@ -477,6 +483,11 @@ class Engine:
 
         delete_examples_for_output(self.project, int(index))
         self._autosave()
+        if self._dtw_project():  # DTW matches against the examples left, at once
+            if self.project.takes:
+                self._cmd_train()
+            else:
+                self._set_model(None)
 
     def _cmd_set_input_names(self, *names: Any) -> None:
         self.project.input_names = [str(n) for n in names]
@@ -616,6 +627,9 @@ class Engine:
                 self._first_frame_pending = False
                 self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
                 self._take_ended_at = None
+
+    def _dtw_project(self) -> bool:
+        return (self.project.model or {}).get("kind") == "dtw"
 
     def _send_dtw(self, r: Any) -> None:
         """Wekinator's DTW messages for one frame: the match message first, edge-triggered

@@ -1,0 +1,138 @@
+"""Export to XMM's own JSON: training sets (phrases) and trained GMM / HHMM models.
+
+The layouts are XMM 1.x's (``xmm::TrainingSet::toJson``, ``xmm::Model::toJson``), so XMM, its
+Max / Python bindings, xmm-node and soundworks read them, and :func:`gesturemap.load_xmm` and
+:meth:`gesturemap.Dataset.from_xmm` read them back. Only data is written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import numpy as np
+
+from .._io import atomic_write_text
+from ..errors import GesturemapError
+
+__all__ = ["model_to_xmm", "save_xmm_model", "save_xmm_training_set", "training_set_to_xmm"]
+
+_COVARIANCE = {"full": 0, "diagonal": 1}
+_TRANSITION = {"ergodic": 0, "left-right": 1}
+_ESTIMATOR = {"full": 0, "windowed": 1, "likeliest": 2}
+_MULTICLASS = {"likeliest": 0, "mixture": 1}
+
+
+def training_set_to_xmm(dataset: Any) -> dict[str, Any]:
+    """A Dataset (or anything iterable of recordings with ``inputs`` / ``outputs`` /
+    ``label``) as XMM's training-set JSON; takes with outputs make a bimodal set."""
+    recs = list(dataset)
+    if not recs:
+        raise GesturemapError("nothing to export: the dataset has no recordings.")
+    d_in = recs[0].inputs.shape[1]
+    d_out = 0 if recs[0].outputs is None else recs[0].outputs.shape[1]
+    bimodal = d_out > 0
+    names = list(getattr(dataset, "input_names", None) or [f"x{i}" for i in range(d_in)])
+    if bimodal:
+        names += list(getattr(dataset, "output_names", None) or
+                      [f"y{i}" for i in range(d_out)])
+    phrases = []
+    for i, r in enumerate(recs):
+        phrase: dict[str, Any] = {"bimodal": bimodal, "column_names": names,
+                                  "dimension": d_in + d_out,
+                                  "dimension_input": d_in if bimodal else 0, "index": i,
+                                  "label": r.label, "length": int(r.inputs.shape[0])}
+        if bimodal:
+            phrase["data_input"] = r.inputs.ravel().tolist()
+            phrase["data_output"] = r.outputs.ravel().tolist()
+        else:
+            phrase["data"] = r.inputs.ravel().tolist()
+        phrases.append(phrase)
+    return {"bimodal": bimodal, "column_names": names, "dimension": d_in + d_out,
+            "dimension_input": d_in if bimodal else 0, "phrases": phrases}
+
+
+def _components(c: dict[str, Any], k: slice | int | None = None) -> tuple[list, list]:
+    weights = np.asarray(c["weights"] if k is None else c["weights"][k])
+    means = np.asarray(c["means"] if k is None else c["means"][k])
+    covs = np.asarray(c["covariances"] if k is None else c["covariances"][k])
+    d = means.shape[-1]
+    comps = [{"bimodal": False, "covariance": covs[j].reshape(d * d).tolist(),
+              "covariance_mode": 0, "dimension": d, "dimension_input": 0,
+              "mean": means[j].tolist()} for j in range(len(weights))]
+    return weights.tolist(), comps
+
+
+def model_to_xmm(model: Any) -> dict[str, Any]:
+    """A trained :class:`~gesturemap.GMM` or :class:`~gesturemap.HHMM` as XMM's model JSON."""
+    kind = getattr(model, "kind", None)
+    if kind not in ("gmm", "hhmm"):
+        raise GesturemapError(f"XMM has GMM and HHMM models; a {kind!r} model cannot be "
+                              "written in XMM's format.")
+    model._check_fitted()
+    d_in, d_out = int(model.input_dim_), int(model.output_dim_)
+    bimodal = d_out > 0
+    defaults: dict[str, Any] = {
+        "absolute_regularization": float(model.absolute_regularization),
+        "covariance_mode": _COVARIANCE[model.covariance],
+        "gaussians": int(model.gaussians),
+        "relative_regularization": float(model.relative_regularization)}
+    shared = {"bimodal": bimodal, "dimension": d_in + d_out,
+              "dimension_input": d_in if bimodal else 0,
+              "em_algorithm_max_iterations": int(model.em_max_iterations),
+              "em_algorithm_min_iterations": int(model.em_min_iterations),
+              "em_algorithm_percent_chg": float(model.em_percent_change),
+              "likelihood_window": int(model.likelihood_window)}
+    models = []
+    for label, c in zip(model.labels_, model.classes_, strict=True):
+        params = {**defaults, "covariance_mode": _COVARIANCE[c.get("covariance",
+                                                                   model.covariance)]}
+        if kind == "gmm":
+            weights, comps = _components(c)
+            models.append({"components": comps, "label": str(label), "mixture_coeffs": weights,
+                           "parameters": params})
+            continue
+        n = len(c["prior"])
+        trans = np.asarray(c["transition"])
+        mode = c.get("transition_mode", model.transition)
+        if mode == "left-right":
+            raw = []
+            for i in range(n):
+                raw += [float(trans[i, i]),
+                        float(trans[i, i + 1] if i < n - 1 else (trans[i, 0] if n > 1 else 0.0))]
+        else:
+            raw = trans.ravel().tolist()
+        states = []
+        for s in range(n):
+            weights, comps = _components(c, s)
+            states.append({"components": comps, "mixture_coeffs": weights,
+                           "parameters": {k: v for k, v in params.items()}})
+        models.append({"exitProbabilities": np.asarray(c["exit_probabilities"]).tolist(),
+                       "label": str(label),
+                       "parameters": {**params, "states": n,
+                                      "transition_mode": _TRANSITION[mode]},
+                       "prior": np.asarray(c["prior"]).tolist(), "states": states,
+                       "transition": raw})
+    out: dict[str, Any] = {"configuration": {"default_parameters": defaults,
+                                             "multiClass_regression_estimator":
+                                                 _MULTICLASS[model.multiclass_regression]},
+                           "models": models, "shared_parameters": shared}
+    if kind == "hhmm":
+        defaults.update(states=int(model.states), transition_mode=_TRANSITION[model.transition],
+                        hierarchical=bool(model.hierarchical),
+                        regression_estimator=_ESTIMATOR[model.regression_estimator])
+        out["prior"] = np.asarray(model.top_prior_).tolist()
+        out["transition"] = np.asarray(model.top_transition_).tolist()
+        out["exit_transition"] = np.asarray(model.top_exit_transition_).tolist()
+    return out
+
+
+def save_xmm_model(model: Any, path: str | os.PathLike[str]) -> None:
+    """Write a trained GMM / HHMM as XMM's model JSON (atomically)."""
+    atomic_write_text(path, json.dumps(model_to_xmm(model), indent=1))
+
+
+def save_xmm_training_set(dataset: Any, path: str | os.PathLike[str]) -> None:
+    """Write a dataset as XMM's training-set JSON (atomically)."""
+    atomic_write_text(path, json.dumps(training_set_to_xmm(dataset), indent=1))
