@@ -53,15 +53,47 @@ def training_set_to_xmm(dataset: Any) -> dict[str, Any]:
             "dimension_input": d_in if bimodal else 0, "phrases": phrases}
 
 
-def _components(c: dict[str, Any], k: slice | int | None = None) -> tuple[list, list]:
+def _gaussian(mean: np.ndarray, cov: np.ndarray, d_in: int, bimodal: bool,
+              mode: int) -> dict[str, Any]:
+    """One Gaussian as XMM writes it. XMM's C++ reads the inverse covariances and the
+    determinants from the file instead of recomputing them, so they are written too."""
+    d = len(mean)
+    if mode == 1:  # diagonal: XMM keeps the d variances
+        var = np.diag(cov)
+        inv, det = (1.0 / var), float(np.prod(var))
+        out = {"covariance": var.tolist(), "inverse_covariance": inv.tolist()}
+    else:
+        inv, det = np.linalg.inv(cov), float(np.linalg.det(cov))
+        out = {"covariance": cov.reshape(d * d).tolist(),
+               "inverse_covariance": inv.reshape(d * d).tolist()}
+    out.update(bimodal=bimodal, covariance_determinant=det, covariance_mode=mode,
+               dimension=d, dimension_input=d_in if bimodal else 0, mean=mean.tolist())
+    if bimodal:
+        cii, cio = cov[:d_in, :d_in], cov[:d_in, d_in:]
+        coi, coo = cov[d_in:, :d_in], cov[d_in:, d_in:]
+        if mode == 1:
+            cii_inv = np.diag(1.0 / np.diag(cii))
+            out["inverse_covariance_input"] = np.diag(cii_inv).tolist()
+            out["covariance_determinant_input"] = float(np.prod(np.diag(cii)))
+            out["output_covariance"] = np.diag(coo).tolist()
+        else:
+            cii_inv = np.linalg.inv(cii)
+            out["inverse_covariance_input"] = cii_inv.reshape(-1).tolist()
+            out["covariance_determinant_input"] = float(np.linalg.det(cii))
+            out["output_covariance"] = (coo - coi @ cii_inv @ cio).reshape(-1).tolist()
+    else:
+        out.update(covariance_determinant_input=0.0, inverse_covariance_input=[],
+                   output_covariance=[])
+    return out
+
+
+def _components(c: dict[str, Any], k: int | None, d_in: int, bimodal: bool,
+                mode: int) -> tuple[list, list]:
     weights = np.asarray(c["weights"] if k is None else c["weights"][k])
     means = np.asarray(c["means"] if k is None else c["means"][k])
     covs = np.asarray(c["covariances"] if k is None else c["covariances"][k])
-    d = means.shape[-1]
-    comps = [{"bimodal": False, "covariance": covs[j].reshape(d * d).tolist(),
-              "covariance_mode": 0, "dimension": d, "dimension_input": 0,
-              "mean": means[j].tolist()} for j in range(len(weights))]
-    return weights.tolist(), comps
+    return weights.tolist(), [_gaussian(means[j], covs[j], d_in, bimodal, mode)
+                              for j in range(len(weights))]
 
 
 def model_to_xmm(model: Any) -> dict[str, Any]:
@@ -78,7 +110,9 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
         "covariance_mode": _COVARIANCE[model.covariance],
         "gaussians": int(model.gaussians),
         "relative_regularization": float(model.relative_regularization)}
-    shared = {"bimodal": bimodal, "dimension": d_in + d_out,
+    shared = {"bimodal": bimodal,
+              "column_names": [f"x{i}" for i in range(d_in)] + [f"y{i}" for i in range(d_out)],
+              "dimension": d_in + d_out,
               "dimension_input": d_in if bimodal else 0,
               "em_algorithm_max_iterations": int(model.em_max_iterations),
               "em_algorithm_min_iterations": int(model.em_min_iterations),
@@ -86,17 +120,17 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
               "likelihood_window": int(model.likelihood_window)}
     models = []
     for label, c in zip(model.labels_, model.classes_, strict=True):
-        params = {**defaults, "covariance_mode": _COVARIANCE[c.get("covariance",
-                                                                   model.covariance)]}
+        mode = _COVARIANCE[c.get("covariance", model.covariance)]
+        params = {**defaults, "covariance_mode": mode}
         if kind == "gmm":
-            weights, comps = _components(c)
+            weights, comps = _components(c, None, d_in, bimodal, mode)
             models.append({"components": comps, "label": str(label), "mixture_coeffs": weights,
                            "parameters": params})
             continue
         n = len(c["prior"])
         trans = np.asarray(c["transition"])
-        mode = c.get("transition_mode", model.transition)
-        if mode == "left-right":
+        tmode = c.get("transition_mode", model.transition)
+        if tmode == "left-right":
             raw = []
             for i in range(n):
                 raw += [float(trans[i, i]),
@@ -105,15 +139,16 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
             raw = trans.ravel().tolist()
         states = []
         for s in range(n):
-            weights, comps = _components(c, s)
-            states.append({"components": comps, "mixture_coeffs": weights,
+            weights, comps = _components(c, s, d_in, bimodal, params["covariance_mode"])
+            states.append({"components": comps, "label": str(label), "mixture_coeffs": weights,
                            "parameters": {k: v for k, v in params.items()}})
-        models.append({"exitProbabilities": np.asarray(c["exit_probabilities"]).tolist(),
-                       "label": str(label),
-                       "parameters": {**params, "states": n,
-                                      "transition_mode": _TRANSITION[mode]},
-                       "prior": np.asarray(c["prior"]).tolist(), "states": states,
-                       "transition": raw})
+        entry = {"exitProbabilities": np.asarray(c["exit_probabilities"]).tolist(),
+                 "label": str(label),
+                 "parameters": {**params, "states": n, "transition_mode": _TRANSITION[tmode]},
+                 "states": states, "transition": raw}
+        if tmode != "left-right":  # a left-right model always starts in its first state
+            entry["prior"] = np.asarray(c["prior"]).tolist()
+        models.append(entry)
     out: dict[str, Any] = {"configuration": {"default_parameters": defaults,
                                              "multiClass_regression_estimator":
                                                  _MULTICLASS[model.multiclass_regression]},
