@@ -272,9 +272,10 @@ def to_xmm_training_set(doc: Any, where: str) -> dict[str, Any]:
         d_out = len(first["output"][0]) if first.get("output") else 0
         return _phrases(rows, d_in, d_out, [], where)
     raise FormatError(
-        f"{where} is not a training set: it is {_kind(doc)}. gesturemap reads XMM training "
-        "sets (C++, xmm-node, soundworks), RAPID-MIX training sets and CoMo examples; for a "
-        "trained model use gm.load_xmm.")
+        f"{where} is not an XMM training set (nor a RAPID-MIX training set, nor CoMo "
+        f"examples): it is {_kind(doc)}. gesturemap reads XMM training sets (C++, xmm-node, "
+        "soundworks), RAPID-MIX training sets and CoMo examples; for a trained model use "
+        "gm.load_xmm.")
 
 
 def _phrases(data: list[Any], d_in: Any, d_out: Any, names: list[str],

@@ -379,15 +379,84 @@ def test_dtw_client_sequence_over_loopback(tmp_path):
             send("/wek/inputs", float(x), float(y))
         time.sleep(0.3)
         drain()
+        frames_out = engine.frames_out
+        send("/wekinator/control/deleteExamplesForOutput", 2)  # gesture 2's examples go
+        deadline = time.monotonic() + 20
+        while [t.label for t in engine.project.takes] != [1, 1]:
+            assert time.monotonic() < deadline, "deleteExamplesForOutput 2 did nothing"
+            time.sleep(0.05)
     finally:
         engine.stop()
         rx.close()
         tx.close()
+    assert frames_out == len(performance)
     matches = [a for a, _ in received if a.startswith("/output_")]
     assert matches == ["/output_1", "/output_2"]  # once each: edge-triggered
     distances = [p for a, p in received if a == "/wek/outputs"]
     assert len(distances) == len(performance)  # every frame
     assert all(len(p) == 9 for p in distances)  # one per gesture of the project
     assert all(np.isinf(p[2:]).all() for p in distances)  # gestures without examples
-    assert [t.label for t in engine.project.takes] == [1, 1, 2, 2]
     assert engine.project.input_names == ("mouseX", "mouseY")
+    assert [t.label for t in gm.Project.load(tmp_path / "gm").takes] == [1, 1]  # saved
+
+
+def test_dtw_project_sends_its_own_gesture_messages(tmp_path):
+    """mlproject-dtw names its gestures' messages /one, /two, /three: a recorded example of
+    gesture 2, played back into `gesturemap run`'s engine, brings /two."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+    from pythonosc.osc_packet import OscPacket
+
+    from gesturemap.engine import Engine
+
+    project, _ = wk.import_wekinator(unpack("mlproject-dtw", tmp_path), tmp_path / "gm")
+    take = next(t for t in project.takes if t.label == 2)
+    project.train()
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.01)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
+                    osc_out=("127.0.0.1", rx.getsockname()[1])).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    received = []
+    try:
+        for frame in take.inputs:
+            b = OscMessageBuilder("/wek/inputs")
+            for v in frame:
+                b.add_arg(float(v))
+            tx.sendto(b.build().dgram, ("127.0.0.1", engine.osc_port))
+            time.sleep(0.003)
+        time.sleep(0.3)
+        while True:
+            try:
+                data = rx.recv(65536)
+            except (socket.timeout, BlockingIOError):
+                break
+            received += [m.message.address for m in OscPacket(data).messages]
+    finally:
+        engine.stop()
+        rx.close()
+        tx.close()
+    assert "/two" in received
+    assert not any(a.startswith("/output_") for a in received)
+    assert received.count("/wek/outputs") == take.length
+
+
+def test_run_says_one_class(tmp_path):
+    """form-scoring-dtw has examples of one gesture only: `gesturemap run` says "1 class"."""
+    import os
+    import signal
+
+    project, _ = wk.import_wekinator(unpack("form-scoring-dtw", tmp_path), tmp_path / "gm")
+    project.train()
+    project.save(tmp_path / "gm")
+    proc = subprocess.Popen([sys.executable, "-m", "gesturemap", "run", str(tmp_path / "gm"),
+                             "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
+                             "--no-audio", "--trainer", "thread"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(Path(gm.__file__).parents[1])})
+    try:
+        line = proc.stdout.readline()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.communicate(timeout=60)
+    assert "running 1 class " in line, line
