@@ -66,7 +66,7 @@ def _json5_to_json(text: str) -> str:
             m = _NUMBER.match(text, i)
             if m is None or m.end() == i:
                 if text.startswith(("-Infinity", "+Infinity"), i):
-                    out.append(text[i:i + 9])
+                    out.append(text[i : i + 9])
                     i += 9
                     continue
                 raise ValueError(f"unexpected {c!r} at {i}")
@@ -74,8 +74,9 @@ def _json5_to_json(text: str) -> str:
             i = m.end()
         elif _IDENT.match(text, i):
             word = _IDENT.match(text, i).group(0)  # type: ignore[union-attr]
-            out.append(word if word in ("true", "false", "null", "NaN", "Infinity")
-                       else '"' + word + '"')
+            out.append(
+                word if word in ("true", "false", "null", "NaN", "Infinity") else '"' + word + '"'
+            )
             i += len(word)
         else:
             out.append(c)
@@ -121,8 +122,7 @@ def _unwrap(doc: Any, want: str, where: str) -> Any:
     if isinstance(doc, dict) and "docType" in doc:
         kind = doc.get("docType")
         if kind != want:
-            raise FormatError(f"{where} is a RAPID-MIX document of type {kind!r}, not "
-                              f"{want!r}.")
+            raise FormatError(f"{where} is a RAPID-MIX document of type {kind!r}, not {want!r}.")
         return doc.get("payload")
     return doc
 
@@ -144,7 +144,8 @@ def to_xmm_model(doc: Any, where: str) -> dict[str, Any]:
     raise FormatError(
         f"{where} is not an XMM model: it is {_kind(doc)}. gesturemap reads XMM 1.x and 0.x "
         "models (C++, xmm-node, soundworks), RAPID-MIX wrapped models and CoMo .ml-model.json "
-        "files; for a training set use Dataset.from_xmm.")
+        "files; for a training set use Dataset.from_xmm."
+    )
 
 
 def _component0(c: dict[str, Any]) -> dict[str, Any]:
@@ -167,39 +168,59 @@ def _from_xmm0(doc: dict[str, Any]) -> dict[str, Any]:
         if is_hmm:
             h = entry["HMM"]
             n = len(h["states"])
-            models.append({
-                "label": str(label),
-                # 0.x keeps the full n x n matrix: as an ergodic model with the prior it has,
-                # the same numbers, the same model
-                "parameters": {"transition_mode": 0},
-                "prior": h["prior"], "transition": h["transition"],
-                "exitProbabilities": h.get("exitprobabilities", [0.0] * (n - 1) + [0.1]),
-                "states": [{"mixture_coeffs": s["mixturecoefficients"],
-                            "components": [_component0(c) for c in s["components"]]}
-                           for s in h["states"]],
-            })
+            models.append(
+                {
+                    "label": str(label),
+                    # 0.x keeps the full n x n matrix: as an ergodic model with the prior it has,
+                    # the same numbers, the same model
+                    "parameters": {"transition_mode": 0},
+                    "prior": h["prior"],
+                    "transition": h["transition"],
+                    "exitProbabilities": h.get("exitprobabilities", [0.0] * (n - 1) + [0.1]),
+                    "states": [
+                        {
+                            "mixture_coeffs": s["mixturecoefficients"],
+                            "components": [_component0(c) for c in s["components"]],
+                        }
+                        for s in h["states"]
+                    ],
+                }
+            )
         else:
             g = entry["GMM"]
-            models.append({"label": str(label), "parameters": {},
-                           "mixture_coeffs": g["mixturecoefficients"],
-                           "components": [_component0(c) for c in g["components"]]})
+            models.append(
+                {
+                    "label": str(label),
+                    "parameters": {},
+                    "mixture_coeffs": g["mixturecoefficients"],
+                    "components": [_component0(c) for c in g["components"]],
+                }
+            )
     out: dict[str, Any] = {
         "shared_parameters": {
-            "bimodal": bool(doc.get("bimodal", False)), "dimension": doc["dimension"],
+            "bimodal": bool(doc.get("bimodal", False)),
+            "dimension": doc["dimension"],
             "dimension_input": doc.get("dimension_input", 0),
             "likelihood_window": doc.get("likelihoodwindow", 1),
             "em_algorithm_min_iterations": em.get("minsteps", 10),
             "em_algorithm_max_iterations": em.get("maxsteps", 0),
-            "em_algorithm_percent_chg": em.get("percentchg", 0.01)},
+            "em_algorithm_percent_chg": em.get("percentchg", 0.01),
+        },
         "configuration": {"default_parameters": params},
         "models": models,
     }
     if is_hmm:
-        params.update(states=doc["nbstates"], transition_mode=0,
-                      regression_estimator=doc.get("regression_estimator", 0),
-                      hierarchical=bool(doc.get("is_hierarchical", True)))
-        for key, new in (("prior", "prior"), ("transition", "transition"),
-                         ("exit", "exit_transition")):
+        params.update(
+            states=doc["nbstates"],
+            transition_mode=0,
+            regression_estimator=doc.get("regression_estimator", 0),
+            hierarchical=bool(doc.get("is_hierarchical", True)),
+        )
+        for key, new in (
+            ("prior", "prior"),
+            ("transition", "transition"),
+            ("exit", "exit_transition"),
+        ):
             if key in doc:
                 out[new] = doc[key]
     return out
@@ -212,36 +233,60 @@ _TRANSITION_NAMES = {"ergodic": 0, "leftright": 1, "left-right": 1}
 def _from_xmmjs(doc: dict[str, Any]) -> dict[str, Any]:
     reg = doc.get("regularization", {})
     cov = _COVARIANCE_NAMES.get(doc.get("covarianceMode", "full"), 0)
-    params: dict[str, Any] = {"gaussians": doc.get("gaussians", 1),
-                              "relative_regularization": reg.get("relative", 0.01),
-                              "absolute_regularization": reg.get("absolute", 0.001),
-                              "covariance_mode": cov}
+    params: dict[str, Any] = {
+        "gaussians": doc.get("gaussians", 1),
+        "relative_regularization": reg.get("relative", 0.01),
+        "absolute_regularization": reg.get("absolute", 0.001),
+        "covariance_mode": cov,
+    }
     models = []
     is_hmm = any("xStates" in c for c in doc["classes"].values())
     for label, c in doc["classes"].items():
         if is_hmm:
             mode = _TRANSITION_NAMES.get(c.get("transitionMode", "leftright"), 1)
-            entry = {"label": str(label), "parameters": {"transition_mode": mode},
-                     "prior": c.get("prior"), "transition": c["transition"],
-                     "states": [{"mixture_coeffs": s["mixtureCoeffs"],
-                                 "components": [_component0(k) for k in s["components"]]}
-                                for s in c["xStates"]]}
+            entry = {
+                "label": str(label),
+                "parameters": {"transition_mode": mode},
+                "prior": c.get("prior"),
+                "transition": c["transition"],
+                "states": [
+                    {
+                        "mixture_coeffs": s["mixtureCoeffs"],
+                        "components": [_component0(k) for k in s["components"]],
+                    }
+                    for s in c["xStates"]
+                ],
+            }
             if "exitProbabilities" in c:
                 entry["exitProbabilities"] = c["exitProbabilities"]
             models.append(entry)
         else:
-            models.append({"label": str(label), "parameters": {},
-                           "mixture_coeffs": c["mixtureCoeffs"],
-                           "components": [_component0(k) for k in c["components"]]})
+            models.append(
+                {
+                    "label": str(label),
+                    "parameters": {},
+                    "mixture_coeffs": c["mixtureCoeffs"],
+                    "components": [_component0(k) for k in c["components"]],
+                }
+            )
     if is_hmm:
-        params.update(states=doc.get("states", 10), transition_mode=1, hierarchical=True,
-                      regression_estimator=0)
+        params.update(
+            states=doc.get("states", 10),
+            transition_mode=1,
+            hierarchical=True,
+            regression_estimator=0,
+        )
     bimodal = bool(doc.get("bimodal", False))
-    return {"shared_parameters": {"bimodal": bimodal, "dimension": doc["dimension"],
-                                  "dimension_input": doc.get("inputDimension", 0) if bimodal
-                                  else 0,
-                                  "likelihood_window": doc.get("likelihoodWindow", 5)},
-            "configuration": {"default_parameters": params}, "models": models}
+    return {
+        "shared_parameters": {
+            "bimodal": bimodal,
+            "dimension": doc["dimension"],
+            "dimension_input": doc.get("inputDimension", 0) if bimodal else 0,
+            "likelihood_window": doc.get("likelihoodWindow", 5),
+        },
+        "configuration": {"default_parameters": params},
+        "models": models,
+    }
 
 
 # ---- training sets ------------------------------------------------------------------------------
@@ -254,19 +299,27 @@ def to_xmm_training_set(doc: Any, where: str) -> dict[str, Any]:
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), list):
             raise FormatError(f"{where}: a RAPID-MIX training set without payload.data.")
         names = payload.get("columnNames") or {}
-        return _phrases(payload["data"], payload.get("inputDimension"),
-                        payload.get("outputDimension", 0),
-                        (names.get("input") or []) + (names.get("output") or []), where)
+        return _phrases(
+            payload["data"],
+            payload.get("inputDimension"),
+            payload.get("outputDimension", 0),
+            (names.get("input") or []) + (names.get("output") or []),
+            where,
+        )
     if isinstance(doc, dict) and "phrases" in doc:
         return doc
-    if (isinstance(doc, dict) and doc and all(
-            isinstance(v, dict) and "label" in v and "input" in v for v in doc.values())):
+    if (
+        isinstance(doc, dict)
+        and doc
+        and all(isinstance(v, dict) and "label" in v and "input" in v for v in doc.values())
+    ):
         rows = list(doc.values())
         if rows and rows[0]["input"] and isinstance(rows[0]["input"][0], dict):
             raise FormatError(
                 f"{where} holds CoMo's raw sensor examples (each frame a dict of sensor "
                 "values): import the processed examples (.ml-processed-examples.debug.json) "
-                "instead, whose frames are the model's input vectors.")
+                "instead, whose frames are the model's input vectors."
+            )
         first = rows[0]
         d_in = len(first["input"][0]) if first["input"] else 0
         d_out = len(first["output"][0]) if first.get("output") else 0
@@ -275,11 +328,13 @@ def to_xmm_training_set(doc: Any, where: str) -> dict[str, Any]:
         f"{where} is not an XMM training set (nor a RAPID-MIX training set, nor CoMo "
         f"examples): it is {_kind(doc)}. gesturemap reads XMM training sets (C++, xmm-node, "
         "soundworks), RAPID-MIX training sets and CoMo examples; for a trained model use "
-        "gm.load_xmm.")
+        "gm.load_xmm."
+    )
 
 
-def _phrases(data: list[Any], d_in: Any, d_out: Any, names: list[str],
-             where: str) -> dict[str, Any]:
+def _phrases(
+    data: list[Any], d_in: Any, d_out: Any, names: list[str], where: str
+) -> dict[str, Any]:
     if not isinstance(d_in, int) or isinstance(d_in, bool) or d_in < 1:
         raise FormatError(f"{where}: input dimension {d_in!r}; expected a positive integer.")
     d_out = int(d_out or 0)
@@ -294,18 +349,23 @@ def _phrases(data: list[Any], d_in: Any, d_out: Any, names: list[str],
         try:
             if bimodal:
                 if len(outs) != len(frames):
-                    raise FormatError(f"{where}: example {i}: {len(frames)} input frames, "
-                                      f"{len(outs)} output frames.")
+                    raise FormatError(
+                        f"{where}: example {i}: {len(frames)} input frames, "
+                        f"{len(outs)} output frames."
+                    )
                 phrase["data_input"] = [float(v) for f in frames for v in f]
                 phrase["data_output"] = [float(v) for f in outs for v in f]
             else:
                 phrase["data"] = [float(v) for f in frames for v in f]
         except (TypeError, ValueError):
-            raise FormatError(f"{where}: example {i}: a frame is not a list of numbers.") \
-                from None
+            raise FormatError(f"{where}: example {i}: a frame is not a list of numbers.") from None
         phrases.append(phrase)
-    out: dict[str, Any] = {"bimodal": bimodal, "dimension": d_in + d_out,
-                           "dimension_input": d_in if bimodal else 0, "phrases": phrases}
+    out: dict[str, Any] = {
+        "bimodal": bimodal,
+        "dimension": d_in + d_out,
+        "dimension_input": d_in if bimodal else 0,
+        "phrases": phrases,
+    }
     if len(names) == d_in + d_out:
         out["column_names"] = list(names)
     return out

@@ -27,7 +27,6 @@ from ._io import (
     check_finite,
     load_npz,
     read_json,
-    read_json_file,
     save_npz,
     validation_error,
     write_json,

@@ -111,8 +111,9 @@ def _read_xml(path: Path) -> ET.Element:
     except OSError as error:
         raise FormatError(f"{path}: cannot read it ({error.strerror or error}).") from None
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise FormatError(f"{path}: declares a DTD or entities, which Wekinator never writes; "
-                          "refused.")
+        raise FormatError(
+            f"{path}: declares a DTD or entities, which Wekinator never writes; refused."
+        )
     try:
         return ET.fromstring(raw)
     except ET.ParseError as error:
@@ -203,24 +204,38 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
             outputs.append(WekinatorOutput(name, "classifier", classes=classes))
         elif tag == "OSCNumericOutput":
             low, high = _number(el, "min", 0.0, here), _number(el, "max", 1.0, here)
-            outputs.append(WekinatorOutput(
-                name, "numeric", minimum=low, maximum=high,
-                integer=(_text(el, "outputType", "REAL") or "").strip() == "INTEGER",
-                hard_limits=(_text(el, "limitType", "SOFT") or "").strip() == "HARD",
-                enforce_limits=(_text(el, "trainingDataLimitRestriction", "") or "").strip()
-                == "ENFORCE_LIMITS"))
+            outputs.append(
+                WekinatorOutput(
+                    name,
+                    "numeric",
+                    minimum=low,
+                    maximum=high,
+                    integer=(_text(el, "outputType", "REAL") or "").strip() == "INTEGER",
+                    hard_limits=(_text(el, "limitType", "SOFT") or "").strip() == "HARD",
+                    enforce_limits=(_text(el, "trainingDataLimitRestriction", "") or "").strip()
+                    == "ENFORCE_LIMITS",
+                )
+            )
         elif tag == "OSCDtwOutput":
             names = [s.text or "" for s in el.findall("gestureNames/string")]
             messages = [s.text or "" for s in el.findall("gestureOscMessages/string")]
             count = int(_number(el, "numGestures", len(names), here))
             names += [f"{name}_{j + 1}" for j in range(len(names), count)]
             messages += [f"/{name}_{j + 1}" for j in range(len(messages), count)]
-            outputs.append(WekinatorOutput(name, "dtw", classes=count,
-                                           gesture_names=names[:count],
-                                           gesture_messages=messages[:count]))
+            outputs.append(
+                WekinatorOutput(
+                    name,
+                    "dtw",
+                    classes=count,
+                    gesture_names=names[:count],
+                    gesture_messages=messages[:count],
+                )
+            )
         else:
-            raise FormatError(f"{here}: output type {el.tag!r} is not one Wekinator 2 writes "
-                              "(classification, numeric or DTW).")
+            raise FormatError(
+                f"{here}: output type {el.tag!r} is not one Wekinator 2 writes "
+                "(classification, numeric or DTW)."
+            )
     if not outputs:
         raise FormatError(f"{where}: the project has no outputs.")
     return outputs
@@ -244,8 +259,10 @@ def _read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int,
         dims, gesture = int(values[0]), int(values[1])
         frames = np.asarray(values[2:])
         if dims != n_inputs or frames.size == 0 or frames.size % dims:
-            raise FormatError(f"{where}: {frames.size} values of {dims} dimensions; the "
-                              f"project has {n_inputs} inputs.")
+            raise FormatError(
+                f"{where}: {frames.size} values of {dims} dimensions; the "
+                f"project has {n_inputs} inputs."
+            )
         if not 1 <= gesture <= n_gestures:
             raise FormatError(f"{where}: gesture {gesture}; the project has {n_gestures}.")
         if not np.isfinite(frames).all():
@@ -297,14 +314,20 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
     input_names = [s.text or "" for s in inputs.findall("inputNames/string")]
     n_inputs = int(_number(inputs, "numInputs", len(input_names), str(in_path)))
     if len(input_names) != n_inputs:
-        raise FormatError(f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input "
-                          "names are listed.")
+        raise FormatError(
+            f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input names are listed."
+        )
     root = _read_xml(out_path)
     project = WekinatorProject(
-        folder, name, input_names, _outputs(root, str(out_path)), osc_port,
+        folder,
+        name,
+        input_names,
+        _outputs(root, str(out_path)),
+        osc_port,
         (_text(root, "hostName", "localhost") or "localhost").strip(),
         int(_number(root, "outputPort", 12000, str(out_path))),
-        (_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip())
+        (_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip(),
+    )
     if project.is_dtw:
         if len(project.outputs) != 1:
             raise FormatError(f"{out_path}: a DTW project has one DTW output.")
@@ -331,15 +354,19 @@ def _check_columns(project: WekinatorProject, where: Path) -> None:
         raise FormatError(
             f"{where}: {len(data.attributes)} columns, but the project has "
             f"{len(project.input_names)} inputs and {len(project.outputs)} outputs "
-            f"(+{n_meta} metadata columns): the ARFF does not belong to this project.")
+            f"(+{n_meta} metadata columns): the ARFF does not belong to this project."
+        )
     for i, out in enumerate(project.outputs):
         a = data.attributes[n_meta + len(project.input_names) + i]
         if out.kind == "classifier" and a.kind not in ("nominal", "numeric"):
-            raise FormatError(f"{where}: output {i + 1} is a classifier but its column "
-                              f"{a.name!r} is {a.kind}.")
+            raise FormatError(
+                f"{where}: output {i + 1} is a classifier but its column {a.name!r} is {a.kind}."
+            )
         if out.kind == "numeric" and a.kind != "numeric":
-            raise FormatError(f"{where}: output {i + 1} ({out.name!r}) is numeric but its column "
-                              f"{a.name!r} is {a.kind}; has the project been edited?")
+            raise FormatError(
+                f"{where}: output {i + 1} ({out.name!r}) is numeric but its column "
+                f"{a.name!r} is {a.kind}; has the project been edited?"
+            )
 
 
 def _meta_count(data: Arff) -> int:
@@ -377,27 +404,40 @@ class WekinatorImport(ImportSummary):
 
     def describe(self) -> str:
         outs = []
-        for o, n in zip(self.wekinator_outputs, self.per_output_examples or
-                        [None] * len(self.wekinator_outputs), strict=True):
+        for o, n in zip(
+            self.wekinator_outputs,
+            self.per_output_examples or [None] * len(self.wekinator_outputs),
+            strict=True,
+        ):
             if o.kind == "classifier":
                 what = f"classifier, {o.classes} class{'es' if o.classes != 1 else ''}"
             elif o.kind == "numeric":
-                what = (f"numeric {o.minimum:g}..{o.maximum:g}"
-                        f"{' integer' if o.integer else ''}, {'hard' if o.hard_limits else 'soft'}"
-                        " limits")
+                what = (
+                    f"numeric {o.minimum:g}..{o.maximum:g}"
+                    f"{' integer' if o.integer else ''}, {'hard' if o.hard_limits else 'soft'}"
+                    " limits"
+                )
             else:
                 what = f"DTW, {o.classes} gesture{'s' if o.classes != 1 else ''}"
             outs.append(f"{o.name!r} ({what}{'' if n is None else f'; {n} examples'})")
         labels = sorted({t.label for t in self.takes}, key=_number_first)
-        classes = f"; classes {', '.join(map(str, labels))}" if self.task in (
-            "classification", "dtw") and labels else ""
-        skipped = (f", {self.no_output} recorded for no output (skipped, as in Wekinator)"
-                   if self.no_output else "")
+        classes = (
+            f"; classes {', '.join(map(str, labels))}"
+            if self.task in ("classification", "dtw") and labels
+            else ""
+        )
+        skipped = (
+            f", {self.no_output} recorded for no output (skipped, as in Wekinator)"
+            if self.no_output
+            else ""
+        )
         renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
-        return (f"Wekinator project {self.project_name!r}: {len(self.inputs)} inputs, "
-                f"{len(self.wekinator_outputs)} output{'s' if len(self.wekinator_outputs) != 1 else ''}"
-                f" {', '.join(outs)}; {len(self.takes)} takes, {self.examples} examples"
-                f"{skipped}{classes}{renamed}")
+        return (
+            f"Wekinator project {self.project_name!r}: {len(self.inputs)} inputs, "
+            f"{len(self.wekinator_outputs)} output{'s' if len(self.wekinator_outputs) != 1 else ''}"
+            f" {', '.join(outs)}; {len(self.takes)} takes, {self.examples} examples"
+            f"{skipped}{classes}{renamed}"
+        )
 
 
 def _number_first(label: Any) -> tuple[int, float, str]:
@@ -413,9 +453,18 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
     input_names, renamed = _unique_names(list(wp.input_names), "inputs")
     out_names, renamed_out = _unique_names([o.name for o in wp.outputs], "outputs")
     summary = WekinatorImport(
-        task="classification", inputs=input_names, outputs=out_names, takes=[], examples=0,
-        skipped=0, metadata=[], output_types=[o.kind for o in wp.outputs],
-        project_name=wp.name, wekinator_outputs=wp.outputs, renamed=renamed + renamed_out)
+        task="classification",
+        inputs=input_names,
+        outputs=out_names,
+        takes=[],
+        examples=0,
+        skipped=0,
+        metadata=[],
+        output_types=[o.kind for o in wp.outputs],
+        project_name=wp.name,
+        wekinator_outputs=wp.outputs,
+        renamed=renamed + renamed_out,
+    )
     if wp.is_dtw:
         summary.task = "dtw"
         for gesture, frames in wp.dtw_examples:
@@ -427,8 +476,13 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         summary.per_output_examples = [len(wp.dtw_examples)]
         return summary
     n_out = len(wp.outputs)
-    summary.task = ("classification" if n_out == 1 and wp.outputs[0].kind == "classifier"
-                    else "regression" if n_out == 1 else "outputs")
+    summary.task = (
+        "classification"
+        if n_out == 1 and wp.outputs[0].kind == "classifier"
+        else "regression"
+        if n_out == 1
+        else "outputs"
+    )
     data = wp.data
     summary.per_output_examples = [0] * n_out
     if data is None or not data.rows:
@@ -436,12 +490,13 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
     n_meta, n_in = _meta_count(data), len(wp.input_names)
     summary.metadata = [a.name for a in data.attributes[:n_meta]]
     time_col = 1 if n_meta and data.attributes[1].kind == "date" else None
-    date_format = (_python_date_format(data.attributes[1].date_format or "")
-                   if time_col is not None else None)
+    date_format = (
+        _python_date_format(data.attributes[1].date_format or "") if time_col is not None else None
+    )
     rows_x, rows_y, keys, times = [], [], [], []
     for values, line in zip(data.rows, data.lines, strict=True):
-        x = values[n_meta:n_meta + n_in]
-        y = values[n_meta + n_in:]
+        x = values[n_meta : n_meta + n_in]
+        y = values[n_meta + n_in :]
         recorded = [j + 1 for j, v in enumerate(y) if v is not None]
         if not recorded:
             summary.no_output += 1
@@ -453,8 +508,9 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
             xv = [float(v) for v in x]  # type: ignore[arg-type]
             yv = [0.0 if v is None else float(v) for v in y]
         except ValueError:
-            raise GesturemapError(f"{data_where(wp)}, line {line}: a value is not a number.") \
-                from None
+            raise GesturemapError(
+                f"{data_where(wp)}, line {line}: a value is not a number."
+            ) from None
         if not (np.isfinite(xv).all() and np.isfinite(yv).all()):
             raise GesturemapError(f"{data_where(wp)}, line {line}: a value is not finite.")
         for j in recorded:
@@ -486,9 +542,14 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         if all(v is not None for v in t):
             rel = np.array([(v - t[0]).total_seconds() for v in t])  # type: ignore[operator]
             frame_times = rel if np.all(np.diff(rel) >= 0) else None
-        summary.takes.append(ImportedTake(
-            keys[start][1], x_all[start:i], frame_times,
-            None if summary.task == "classification" else y_all[start:i]))
+        summary.takes.append(
+            ImportedTake(
+                keys[start][1],
+                x_all[start:i],
+                frame_times,
+                None if summary.task == "classification" else y_all[start:i],
+            )
+        )
         start = i
     return summary
 
@@ -507,8 +568,9 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
     from .models import MODEL_REGISTRY
 
     if model is not None and model not in MODEL_REGISTRY:
-        raise GesturemapError(f"model {model!r} is not known; expected one of "
-                              f"{', '.join(sorted(MODEL_REGISTRY))}.")
+        raise GesturemapError(
+            f"model {model!r} is not known; expected one of {', '.join(sorted(MODEL_REGISTRY))}."
+        )
     n_in = len(summary.inputs)
 
     def for_kind(kind: str) -> dict[str, Any]:
@@ -518,8 +580,15 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
             return {"kind": "knn", "params": {"k": 1, "likelihood_window": 1}}
         if kind == "dtw":
             return {"kind": "dtw", "params": {}}
-        return {"kind": "mlp", "params": {"hidden": max(1, n_in), "layers": 1,
-                                          "activation": "logistic", "likelihood_window": 1}}
+        return {
+            "kind": "mlp",
+            "params": {
+                "hidden": max(1, n_in),
+                "layers": 1,
+                "activation": "logistic",
+                "likelihood_window": 1,
+            },
+        }
 
     outs = summary.wekinator_outputs
     if len(outs) == 1:
@@ -528,10 +597,14 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
     specs = []
     for i, o in enumerate(outs):
         spec = for_kind(o.kind)
-        spec.update(target=i, type="classifier" if o.kind == "classifier" else "regressor",
-                    name=summary.outputs[i])
-        others = sorted({t.label for t in summary.takes
-                         if i + 1 not in (outputs_of_label(t.label, n) or [])})
+        spec.update(
+            target=i,
+            type="classifier" if o.kind == "classifier" else "regressor",
+            name=summary.outputs[i],
+        )
+        others = sorted(
+            {t.label for t in summary.takes if i + 1 not in (outputs_of_label(t.label, n) or [])}
+        )
         if others:
             spec["skip_labels"] = others
         specs.append(spec)
@@ -543,20 +616,29 @@ def output_settings(wp: WekinatorProject, summary: WekinatorImport) -> dict[str,
     output's range (clipped when HARD, rounded when INTEGER); a DTW project's gesture
     messages."""
     host = "127.0.0.1" if wp.output_host in ("localhost", "") else wp.output_host
-    settings: dict[str, Any] = {"host": host, "port": wp.output_port,
-                                "addresses": {"outputs": wp.output_message or "/wek/outputs"}}
+    settings: dict[str, Any] = {
+        "host": host,
+        "port": wp.output_port,
+        "addresses": {"outputs": wp.output_message or "/wek/outputs"},
+    }
     if wp.is_dtw:
         dtw = wp.outputs[0]
-        settings["gesture_messages"] = {str(j + 1): m for j, m in
-                                        enumerate(dtw.gesture_messages)}
+        settings["gesture_messages"] = {str(j + 1): m for j, m in enumerate(dtw.gesture_messages)}
         return settings
     if any(o.kind == "numeric" for o in wp.outputs):
         scales = []
         for o in wp.outputs:
             if o.kind == "numeric" and o.maximum != o.minimum:
-                scales.append({"in_min": o.minimum, "in_max": o.maximum, "out_min": o.minimum,
-                               "out_max": o.maximum, "clip": o.hard_limits,
-                               "integer": o.integer})
+                scales.append(
+                    {
+                        "in_min": o.minimum,
+                        "in_max": o.maximum,
+                        "out_min": o.minimum,
+                        "out_max": o.maximum,
+                        "clip": o.hard_limits,
+                        "integer": o.integer,
+                    }
+                )
             else:
                 scales.append({"clip": False})
         settings["scales"] = scales
@@ -581,8 +663,9 @@ def import_wekinator(
     summary = takes_from_project(wp)
     folder = Path(project)
     if (folder / PROJECT_FILE).exists():
-        raise GesturemapError(f"{folder} already holds a project: import a Wekinator project "
-                              "into a new folder.")
+        raise GesturemapError(
+            f"{folder} already holds a project: import a Wekinator project into a new folder."
+        )
     if wp.is_dtw:
         classes: list[Any] = list(range(1, wp.outputs[0].classes + 1))
     elif summary.task == "classification":
@@ -628,8 +711,9 @@ def delete_examples_for_output(project: Any, index: int) -> int:
     specs = [dict(s) for s in model["params"]["outputs"]]
     n = len(specs)
     if not 1 <= index <= n:
-        raise GesturemapError(f"deleteExamplesForOutput {index}: the project has {n} outputs "
-                              f"(1 to {n}).")
+        raise GesturemapError(
+            f"deleteExamplesForOutput {index}: the project has {n} outputs (1 to {n})."
+        )
     changed = 0
     for take in list(project.takes):
         recorded = outputs_of_label(take.label, n) or []
@@ -680,16 +764,22 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     d_in = takes[0].inputs.shape[1]
     in_names = list(project.input_names or [f"inputs-{i + 1}" for i in range(d_in)])
     out_names = list(project.output_names or [])
-    lines = ["@relation dataset", "", "@attribute ID numeric",
-             "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
-             "@attribute 'Training round' numeric"]
+    lines = [
+        "@relation dataset",
+        "",
+        "@attribute ID numeric",
+        "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
+        "@attribute 'Training round' numeric",
+    ]
     lines += [f"@attribute {_quote(n)} numeric" for n in in_names]
     classification = not out_names
     numbers: dict[Any, int] = {}
     if classification:
         labels = list(project.classes)
-        numbers = {lb: (int(lb) if isinstance(lb, (int, np.integer)) else i + 1)
-                   for i, lb in enumerate(labels)}
+        numbers = {
+            lb: (int(lb) if isinstance(lb, (int, np.integer)) else i + 1)
+            for i, lb in enumerate(labels)
+        }
         top = max([0, *numbers.values()])
         lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
     else:
@@ -705,8 +795,7 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     row = 0
     for rnd, take in enumerate(takes, start=1):
         times = take.times if take.times is not None else np.arange(take.length) * 0.01
-        recorded = (None if classification
-                    else outputs_of_label(take.label, len(out_names)) or [])
+        recorded = None if classification else outputs_of_label(take.label, len(out_names)) or []
         for f in range(take.length):
             row += 1
             stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)

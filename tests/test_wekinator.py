@@ -48,28 +48,68 @@ FACTS = {
     "eeg-hand": (5, "inputs-1", [("classifier", 2)], 2102, 0, [2102]),
     "etextile-camp": (16, "analogue-1", [("classifier", 5)] * 5, 0, 0, [0] * 5),
     "face-tracking": (66, "inputs-1", [("numeric", (1.0, 2.0))], 837, 0, [837]),
-    "iml4hci-assignment2": (16, "inputs-1", [("numeric", (0.0, 3.0)), ("numeric", (0.0, 1.25)),
-                                             ("classifier", 6)], 4356, 1926, [390, 1159, 881]),
-    "jestled": (14, "lpx", [("numeric", (0.0, 1.0)), ("numeric", (0.0, 1.0)), ("classifier", 5),
-                            ("numeric", (0.0, 1.0)), ("numeric", (0.0, 1.0)),
-                            ("classifier", 5)], 5712, 3238, [156, 380, 644, 101, 555, 638]),
+    "iml4hci-assignment2": (
+        16,
+        "inputs-1",
+        [("numeric", (0.0, 3.0)), ("numeric", (0.0, 1.25)), ("classifier", 6)],
+        4356,
+        1926,
+        [390, 1159, 881],
+    ),
+    "jestled": (
+        14,
+        "lpx",
+        [
+            ("numeric", (0.0, 1.0)),
+            ("numeric", (0.0, 1.0)),
+            ("classifier", 5),
+            ("numeric", (0.0, 1.0)),
+            ("numeric", (0.0, 1.0)),
+            ("classifier", 5),
+        ],
+        5712,
+        3238,
+        [156, 380, 644, 101, 555, 638],
+    ),
     "larsen-mediator": (1, "inputs-1", [("numeric", (0.0, 1.0))] * 3, 0, 0, [0, 0, 0]),
     "mlproject-classification": (2, "inputs-1", [("classifier", 5)], 3873, 0, [3873]),
-    "pong-hockey": (4, "inputs-1", [("classifier", 3), ("numeric", (0.0, 1.0))], 7465, 0,
-                    [7465, 7465]),
+    "pong-hockey": (
+        4,
+        "inputs-1",
+        [("classifier", 3), ("numeric", (0.0, 1.0))],
+        7465,
+        0,
+        [7465, 7465],
+    ),
     "pong-puck": (1, "inputs-1", [("numeric", (0.0, 1.0))], 1286, 0, [1286]),
     "slork-a1": (6, "inputs-1", [("classifier", 7)] * 2, 8230, 5035, [1542, 1734]),
-    "sonification-box": (42, "inputs-1", [("numeric", (0.0, 1.0))] * 3 + [("classifier", 3)],
-                         3450, 0, [534, 515, 603, 1798]),
+    "sonification-box": (
+        42,
+        "inputs-1",
+        [("numeric", (0.0, 1.0))] * 3 + [("classifier", 3)],
+        3450,
+        0,
+        [534, 515, 603, 1798],
+    ),
 }
 DTW_FACTS = {  # (inputs, first input name, gestures, examples per gesture, their OSC messages)
     "eye-tracker-dtw": (2, "inputs-1", 5, {1: 1, 2: 2, 3: 1, 4: 1, 5: 1}, None),
     "form-scoring-dtw": (8, "inputs-1", 2, {1: 2}, None),
-    "interactive-yz2812-dtw": (4, "inputs-1", 5, {1: 35, 2: 40, 3: 44, 4: 36, 5: 49},
-                               ["/left", "/right", "/down", "/up", "/null"]),
+    "interactive-yz2812-dtw": (
+        4,
+        "inputs-1",
+        5,
+        {1: 35, 2: 40, 3: 44, 4: 36, 5: 49},
+        ["/left", "/right", "/down", "/up", "/null"],
+    ),
     "kkp-gesture-dtw": (2, "inputs-1", 9, {}, None),
-    "microbit-motion-dtw": (3, "inputs-1", 3, {1: 11, 2: 4, 3: 5},
-                            ["/swish_and_flick", "/small_circle", "/none"]),
+    "microbit-motion-dtw": (
+        3,
+        "inputs-1",
+        3,
+        {1: 11, 2: 4, 3: 5},
+        ["/swish_and_flick", "/small_circle", "/none"],
+    ),
     "mlproject-dtw": (2, "inputs-1", 3, {1: 15, 2: 5, 3: 1}, ["/one", "/two", "/three"]),
     "week1-gaborcsapo-dtw": (2, "inputs-1", 3, {1: 24, 2: 23, 3: 23}, None),
 }
@@ -88,8 +128,10 @@ def test_real_project_imports_as_its_xml_says(name, tmp_path):
     folder = unpack(name, tmp_path)
     wp = wk.read_project(folder)
     assert len(wp.input_names) == n_in and wp.input_names[0] == first
-    assert [(o.kind, o.classes if o.kind == "classifier" else (o.minimum, o.maximum))
-            for o in wp.outputs] == outputs
+    assert [
+        (o.kind, o.classes if o.kind == "classifier" else (o.minimum, o.maximum))
+        for o in wp.outputs
+    ] == outputs
     project, summary = wk.import_wekinator(folder, tmp_path / "gm")
     assert summary.per_output_examples == per_output
     assert summary.no_output == none
@@ -109,8 +151,7 @@ def test_real_project_imports_as_its_xml_says(name, tmp_path):
     else:
         specs = loaded.model["params"]["outputs"]
         assert loaded.model["kind"] == "per_output" and len(specs) == len(outputs)
-        assert [s["kind"] for s in specs] == ["knn" if k == "classifier" else "mlp"
-                                             for k in kinds]
+        assert [s["kind"] for s in specs] == ["knn" if k == "classifier" else "mlp" for k in kinds]
         assert [s["target"] for s in specs] == list(range(len(outputs)))  # by position
         assert loaded.output_names == tuple(summary.outputs)
 
@@ -169,8 +210,9 @@ def test_hard_limits_clip_what_is_sent(tmp_path):
 def test_each_output_trains_on_its_own_examples(tmp_path):
     # jestled records each output on its own rows (the others '?'): with kNN everywhere, each
     # output's model holds exactly the frames recorded for it
-    project, summary = wk.import_wekinator(unpack("jestled", tmp_path), tmp_path / "gm",
-                                           model="knn")
+    project, summary = wk.import_wekinator(
+        unpack("jestled", tmp_path), tmp_path / "gm", model="knn"
+    )
     project.fit_pipeline()
     model = project.new_model().fit(project.dataset())
     frames = [len(m.arrays_["train"]) for m in model.models_]
@@ -180,16 +222,18 @@ def test_each_output_trains_on_its_own_examples(tmp_path):
 
 
 def test_delete_examples_for_output_deletes_only_that_output(tmp_path):
-    project, summary = wk.import_wekinator(unpack("iml4hci-assignment2", tmp_path),
-                                           tmp_path / "gm", model="knn")
+    project, summary = wk.import_wekinator(
+        unpack("iml4hci-assignment2", tmp_path), tmp_path / "gm", model="knn"
+    )
     before = len(project.takes)
     changed = wk.delete_examples_for_output(project, 2)
     assert changed > 0
 
     def per_output(p):
         specs = p.model["params"]["outputs"]
-        return [sum(t.length for t in p.takes if t.label not in s.get("skip_labels", []))
-                for s in specs]
+        return [
+            sum(t.length for t in p.takes if t.label not in s.get("skip_labels", [])) for s in specs
+        ]
 
     assert per_output(project) == [390, 0, 881]
     assert len(project.takes) < before  # takes recorded for output 2 alone are gone
@@ -206,12 +250,14 @@ def test_mixed_line_endings_spaces_parentheses_apostrophes(tmp_path):
     (folder / "current").mkdir(parents=True)
     (folder / "My Project (v2).wekproj").write_text(
         '<?xml version="1.0"?>\n<WekinatorFileData>\n  <oscReceivePort>6448</oscReceivePort>\n'
-        "  <projectName>Bob's project</projectName>\n</WekinatorFileData>")
+        "  <projectName>Bob's project</projectName>\n</WekinatorFileData>"
+    )
     (folder / "inputConfig.xml").write_text(
         '<?xml version="1.0"?>\n<OSCInputGroup>\n  <oscMessage>/wek/inputs</oscMessage>\n'
         "  <numInputs>2</numInputs>\n  <groupName>Inputs</groupName>\n  <inputNames>\n"
         "    <string>hand (left)</string>\n    <string>Bob's knee</string>\n"
-        "  </inputNames>\n</OSCInputGroup>")
+        "  </inputNames>\n</OSCInputGroup>"
+    )
     (folder / "outputConfig.xml").write_text(
         '<?xml version="1.0"?>\n<OSCOutputGroup>\n  <oscMessage>/wek/outputs</oscMessage>\n'
         "  <hostName>localhost</hostName>\n  <outputPort>12000</outputPort>\n"
@@ -221,18 +267,27 @@ def test_mixed_line_endings_spaces_parentheses_apostrophes(tmp_path):
         "    <wekimini.osc.OSCNumericOutput>\n      <name></name>\n      <min>0.0</min>\n"
         "      <max>1.0</max>\n      <outputType>REAL</outputType>\n"
         "      <limitType>HARD</limitType>\n    </wekimini.osc.OSCNumericOutput>\n"
-        "  </outputs>\n</OSCOutputGroup>")
-    lines = ["@relation dataset", "", "@attribute ID numeric",
-             "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
-             "@attribute 'Training round' numeric", "@attribute 'hand (left)' numeric",
-             "@attribute 'Bob\\'s knee' numeric", "@attribute 'drum (kit)' {0,1,2,3}",
-             "@attribute '' numeric", "", "@data",
-             "1,'2020/01/01 10:00:00:000',1,0.1,0.2,1,?",
-             "2,'2020/01/01 10:00:00:010',1,0.1,0.3,1,?",
-             "3,'2020/01/01 10:00:05:000',2,0.5,0.5,?,0.25",
-             "4,'2020/01/01 10:00:05:010',2,0.6,0.5,?,0.75",
-             "5,'2020/01/01 10:00:09:000',3,0.9,0.9,2,0.5",
-             "6,'2020/01/01 10:00:09:010',3,?,0.9,?,?"]
+        "  </outputs>\n</OSCOutputGroup>"
+    )
+    lines = [
+        "@relation dataset",
+        "",
+        "@attribute ID numeric",
+        "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
+        "@attribute 'Training round' numeric",
+        "@attribute 'hand (left)' numeric",
+        "@attribute 'Bob\\'s knee' numeric",
+        "@attribute 'drum (kit)' {0,1,2,3}",
+        "@attribute '' numeric",
+        "",
+        "@data",
+        "1,'2020/01/01 10:00:00:000',1,0.1,0.2,1,?",
+        "2,'2020/01/01 10:00:00:010',1,0.1,0.3,1,?",
+        "3,'2020/01/01 10:00:05:000',2,0.5,0.5,?,0.25",
+        "4,'2020/01/01 10:00:05:010',2,0.6,0.5,?,0.75",
+        "5,'2020/01/01 10:00:09:000',3,0.9,0.9,2,0.5",
+        "6,'2020/01/01 10:00:09:010',3,?,0.9,?,?",
+    ]
     text = "".join(line + ("\r\n" if i % 2 else "\n") for i, line in enumerate(lines))
     (folder / "current" / "currentData.arff").write_bytes(text.encode())
     project, summary = wk.import_wekinator(folder / "My Project (v2).wekproj", tmp_path / "gm")
@@ -268,30 +323,60 @@ def test_bare_arff_still_imports_and_ambiguous_one_is_refused(tmp_path):
 
 def test_import_command_on_a_project_folder(tmp_path):
     folder = unpack("eeg-hand", tmp_path)
-    done = subprocess.run([sys.executable, "-m", "gesturemap", "import", str(folder),
-                           "--project", str(tmp_path / "gm")], capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gesturemap",
+            "import",
+            str(folder),
+            "--project",
+            str(tmp_path / "gm"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "2 inputs" not in done.stdout and "5 inputs" in done.stdout
     assert "classes 1, 2" in done.stdout
-    again = subprocess.run([sys.executable, "-m", "gesturemap", "import", str(folder),
-                            "--project", str(tmp_path / "gm")], capture_output=True,
-                           text=True, timeout=120)
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gesturemap",
+            "import",
+            str(folder),
+            "--project",
+            str(tmp_path / "gm"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert again.returncode == 2 and "new folder" in again.stderr
 
 
 def test_classes_sort_as_numbers():
-    s = wk.WekinatorImport(task="classification", inputs=["a"], outputs=["o"], takes=[
-        wk.ImportedTake(lb, np.zeros((1, 1)), None, None) for lb in (10, 2, 1)],
-        examples=3, skipped=0, metadata=[], project_name="p",
-        wekinator_outputs=[wk.WekinatorOutput("o", "classifier", classes=10)])
+    s = wk.WekinatorImport(
+        task="classification",
+        inputs=["a"],
+        outputs=["o"],
+        takes=[wk.ImportedTake(lb, np.zeros((1, 1)), None, None) for lb in (10, 2, 1)],
+        examples=3,
+        skipped=0,
+        metadata=[],
+        project_name="p",
+        wekinator_outputs=[wk.WekinatorOutput("o", "classifier", classes=10)],
+    )
     assert "classes 1, 2, 10" in s.describe()
 
 
 def test_refuses_xml_with_entities(tmp_path):
     folder = unpack("eeg-hand", tmp_path)
     (folder / "inputConfig.xml").write_text(
-        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><OSCInputGroup/>')
+        '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><OSCInputGroup/>'
+    )
     with pytest.raises(gm.GesturemapError, match="DTD or entities"):
         wk.read_project(folder)
 
@@ -327,9 +412,13 @@ def test_dtw_client_sequence_over_loopback(tmp_path):
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.01)
-    engine = Engine(gm.Project.load(tmp_path / "gm"), project_dir=tmp_path / "gm",
-                    osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
-                    trainer="thread").start()
+    engine = Engine(
+        gm.Project.load(tmp_path / "gm"),
+        project_dir=tmp_path / "gm",
+        osc_in=("127.0.0.1", 0),
+        osc_out=("127.0.0.1", rx.getsockname()[1]),
+        trainer="thread",
+    ).start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     received: list[tuple[str, list]] = []
 
@@ -337,10 +426,9 @@ def test_dtw_client_sequence_over_loopback(tmp_path):
         while True:
             try:
                 data = rx.recv(65536)
-            except (socket.timeout, BlockingIOError):
+            except (TimeoutError, BlockingIOError):
                 return
-            received.extend((m.message.address, m.message.params)
-                            for m in OscPacket(data).messages)
+            received.extend((m.message.address, m.message.params) for m in OscPacket(data).messages)
 
     def send(address: str, *args: object) -> None:
         b = OscMessageBuilder(address)
@@ -367,14 +455,22 @@ def test_dtw_client_sequence_over_loopback(tmp_path):
             send("/wekinator/control/stopDtwRecording")
         send("/wekinator/control/startRunning")
         deadline = time.monotonic() + 20
-        while engine.model is None or engine.model.kind != "dtw" or len(
-                engine.model.template_class_) < 4:
+        while (
+            engine.model is None
+            or engine.model.kind != "dtw"
+            or len(engine.model.template_class_) < 4
+        ):
             assert time.monotonic() < deadline, "the DTW examples were never put to use"
             time.sleep(0.05)
         received.clear()
         rest = np.full((15, 2), 40.0)
-        performance = np.r_[rest, circle() + rng.normal(0, 3, (40, 2)), rest,
-                            line() + rng.normal(0, 3, (40, 2)), rest]
+        performance = np.r_[
+            rest,
+            circle() + rng.normal(0, 3, (40, 2)),
+            rest,
+            line() + rng.normal(0, 3, (40, 2)),
+            rest,
+        ]
         for x, y in performance:
             send("/wek/inputs", float(x), float(y))
         time.sleep(0.3)
@@ -414,8 +510,12 @@ def test_dtw_project_sends_its_own_gesture_messages(tmp_path):
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.01)
-    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
-                    osc_out=("127.0.0.1", rx.getsockname()[1])).start()
+    engine = Engine(
+        project,
+        osc_in=("127.0.0.1", 0),
+        trainer="thread",
+        osc_out=("127.0.0.1", rx.getsockname()[1]),
+    ).start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     received = []
     try:
@@ -429,7 +529,7 @@ def test_dtw_project_sends_its_own_gesture_messages(tmp_path):
         while True:
             try:
                 data = rx.recv(65536)
-            except (socket.timeout, BlockingIOError):
+            except (TimeoutError, BlockingIOError):
                 break
             received += [m.message.address for m in OscPacket(data).messages]
     finally:
@@ -449,11 +549,26 @@ def test_run_says_one_class(tmp_path):
     project, _ = wk.import_wekinator(unpack("form-scoring-dtw", tmp_path), tmp_path / "gm")
     project.train()
     project.save(tmp_path / "gm")
-    proc = subprocess.Popen([sys.executable, "-m", "gesturemap", "run", str(tmp_path / "gm"),
-                             "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
-                             "--no-audio", "--trainer", "thread"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(Path(gm.__file__).parents[1])})
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gesturemap",
+            "run",
+            str(tmp_path / "gm"),
+            "--osc-in",
+            "127.0.0.1:0",
+            "--osc-out",
+            "127.0.0.1:9",
+            "--no-audio",
+            "--trainer",
+            "thread",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(gm.__file__).parents[1])},
+    )
     try:
         line = proc.stdout.readline()
     finally:

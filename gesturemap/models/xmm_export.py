@@ -35,26 +35,36 @@ def training_set_to_xmm(dataset: Any) -> dict[str, Any]:
     bimodal = d_out > 0
     names = list(getattr(dataset, "input_names", None) or [f"x{i}" for i in range(d_in)])
     if bimodal:
-        names += list(getattr(dataset, "output_names", None) or
-                      [f"y{i}" for i in range(d_out)])
+        names += list(getattr(dataset, "output_names", None) or [f"y{i}" for i in range(d_out)])
     phrases = []
     for i, r in enumerate(recs):
-        phrase: dict[str, Any] = {"bimodal": bimodal, "column_names": names,
-                                  "dimension": d_in + d_out,
-                                  "dimension_input": d_in if bimodal else 0, "index": i,
-                                  "label": r.label, "length": int(r.inputs.shape[0])}
+        phrase: dict[str, Any] = {
+            "bimodal": bimodal,
+            "column_names": names,
+            "dimension": d_in + d_out,
+            "dimension_input": d_in if bimodal else 0,
+            "index": i,
+            "label": r.label,
+            "length": int(r.inputs.shape[0]),
+        }
         if bimodal:
             phrase["data_input"] = r.inputs.ravel().tolist()
             phrase["data_output"] = r.outputs.ravel().tolist()
         else:
             phrase["data"] = r.inputs.ravel().tolist()
         phrases.append(phrase)
-    return {"bimodal": bimodal, "column_names": names, "dimension": d_in + d_out,
-            "dimension_input": d_in if bimodal else 0, "phrases": phrases}
+    return {
+        "bimodal": bimodal,
+        "column_names": names,
+        "dimension": d_in + d_out,
+        "dimension_input": d_in if bimodal else 0,
+        "phrases": phrases,
+    }
 
 
-def _gaussian(mean: np.ndarray, cov: np.ndarray, d_in: int, bimodal: bool,
-              mode: int) -> dict[str, Any]:
+def _gaussian(
+    mean: np.ndarray, cov: np.ndarray, d_in: int, bimodal: bool, mode: int
+) -> dict[str, Any]:
     """One Gaussian as XMM writes it. XMM's C++ reads the inverse covariances and the
     determinants from the file instead of recomputing them, so they are written too."""
     d = len(mean)
@@ -64,10 +74,18 @@ def _gaussian(mean: np.ndarray, cov: np.ndarray, d_in: int, bimodal: bool,
         out = {"covariance": var.tolist(), "inverse_covariance": inv.tolist()}
     else:
         inv, det = np.linalg.inv(cov), float(np.linalg.det(cov))
-        out = {"covariance": cov.reshape(d * d).tolist(),
-               "inverse_covariance": inv.reshape(d * d).tolist()}
-    out.update(bimodal=bimodal, covariance_determinant=det, covariance_mode=mode,
-               dimension=d, dimension_input=d_in if bimodal else 0, mean=mean.tolist())
+        out = {
+            "covariance": cov.reshape(d * d).tolist(),
+            "inverse_covariance": inv.reshape(d * d).tolist(),
+        }
+    out.update(
+        bimodal=bimodal,
+        covariance_determinant=det,
+        covariance_mode=mode,
+        dimension=d,
+        dimension_input=d_in if bimodal else 0,
+        mean=mean.tolist(),
+    )
     if bimodal:
         cii, cio = cov[:d_in, :d_in], cov[:d_in, d_in:]
         coi, coo = cov[d_in:, :d_in], cov[d_in:, d_in:]
@@ -82,26 +100,30 @@ def _gaussian(mean: np.ndarray, cov: np.ndarray, d_in: int, bimodal: bool,
             out["covariance_determinant_input"] = float(np.linalg.det(cii))
             out["output_covariance"] = (coo - coi @ cii_inv @ cio).reshape(-1).tolist()
     else:
-        out.update(covariance_determinant_input=0.0, inverse_covariance_input=[],
-                   output_covariance=[])
+        out.update(
+            covariance_determinant_input=0.0, inverse_covariance_input=[], output_covariance=[]
+        )
     return out
 
 
-def _components(c: dict[str, Any], k: int | None, d_in: int, bimodal: bool,
-                mode: int) -> tuple[list, list]:
+def _components(
+    c: dict[str, Any], k: int | None, d_in: int, bimodal: bool, mode: int
+) -> tuple[list, list]:
     weights = np.asarray(c["weights"] if k is None else c["weights"][k])
     means = np.asarray(c["means"] if k is None else c["means"][k])
     covs = np.asarray(c["covariances"] if k is None else c["covariances"][k])
-    return weights.tolist(), [_gaussian(means[j], covs[j], d_in, bimodal, mode)
-                              for j in range(len(weights))]
+    return weights.tolist(), [
+        _gaussian(means[j], covs[j], d_in, bimodal, mode) for j in range(len(weights))
+    ]
 
 
 def model_to_xmm(model: Any) -> dict[str, Any]:
     """A trained :class:`~gesturemap.GMM` or :class:`~gesturemap.HHMM` as XMM's model JSON."""
     kind = getattr(model, "kind", None)
     if kind not in ("gmm", "hhmm"):
-        raise GesturemapError(f"XMM has GMM and HHMM models; a {kind!r} model cannot be "
-                              "written in XMM's format.")
+        raise GesturemapError(
+            f"XMM has GMM and HHMM models; a {kind!r} model cannot be written in XMM's format."
+        )
     model._check_fitted()
     d_in, d_out = int(model.input_dim_), int(model.output_dim_)
     bimodal = d_out > 0
@@ -109,23 +131,32 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
         "absolute_regularization": float(model.absolute_regularization),
         "covariance_mode": _COVARIANCE[model.covariance],
         "gaussians": int(model.gaussians),
-        "relative_regularization": float(model.relative_regularization)}
-    shared = {"bimodal": bimodal,
-              "column_names": [f"x{i}" for i in range(d_in)] + [f"y{i}" for i in range(d_out)],
-              "dimension": d_in + d_out,
-              "dimension_input": d_in if bimodal else 0,
-              "em_algorithm_max_iterations": int(model.em_max_iterations),
-              "em_algorithm_min_iterations": int(model.em_min_iterations),
-              "em_algorithm_percent_chg": float(model.em_percent_change),
-              "likelihood_window": int(model.likelihood_window)}
+        "relative_regularization": float(model.relative_regularization),
+    }
+    shared = {
+        "bimodal": bimodal,
+        "column_names": [f"x{i}" for i in range(d_in)] + [f"y{i}" for i in range(d_out)],
+        "dimension": d_in + d_out,
+        "dimension_input": d_in if bimodal else 0,
+        "em_algorithm_max_iterations": int(model.em_max_iterations),
+        "em_algorithm_min_iterations": int(model.em_min_iterations),
+        "em_algorithm_percent_chg": float(model.em_percent_change),
+        "likelihood_window": int(model.likelihood_window),
+    }
     models = []
     for label, c in zip(model.labels_, model.classes_, strict=True):
         mode = _COVARIANCE[c.get("covariance", model.covariance)]
         params = {**defaults, "covariance_mode": mode}
         if kind == "gmm":
             weights, comps = _components(c, None, d_in, bimodal, mode)
-            models.append({"components": comps, "label": str(label), "mixture_coeffs": weights,
-                           "parameters": params})
+            models.append(
+                {
+                    "components": comps,
+                    "label": str(label),
+                    "mixture_coeffs": weights,
+                    "parameters": params,
+                }
+            )
             continue
         n = len(c["prior"])
         trans = np.asarray(c["transition"])
@@ -133,30 +164,48 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
         if tmode == "left-right":
             raw = []
             for i in range(n):
-                raw += [float(trans[i, i]),
-                        float(trans[i, i + 1] if i < n - 1 else (trans[i, 0] if n > 1 else 0.0))]
+                raw += [
+                    float(trans[i, i]),
+                    float(trans[i, i + 1] if i < n - 1 else (trans[i, 0] if n > 1 else 0.0)),
+                ]
         else:
             raw = trans.ravel().tolist()
         states = []
         for s in range(n):
             weights, comps = _components(c, s, d_in, bimodal, params["covariance_mode"])
-            states.append({"components": comps, "label": str(label), "mixture_coeffs": weights,
-                           "parameters": {k: v for k, v in params.items()}})
-        entry = {"exitProbabilities": np.asarray(c["exit_probabilities"]).tolist(),
-                 "label": str(label),
-                 "parameters": {**params, "states": n, "transition_mode": _TRANSITION[tmode]},
-                 "states": states, "transition": raw}
+            states.append(
+                {
+                    "components": comps,
+                    "label": str(label),
+                    "mixture_coeffs": weights,
+                    "parameters": {k: v for k, v in params.items()},
+                }
+            )
+        entry = {
+            "exitProbabilities": np.asarray(c["exit_probabilities"]).tolist(),
+            "label": str(label),
+            "parameters": {**params, "states": n, "transition_mode": _TRANSITION[tmode]},
+            "states": states,
+            "transition": raw,
+        }
         if tmode != "left-right":  # a left-right model always starts in its first state
             entry["prior"] = np.asarray(c["prior"]).tolist()
         models.append(entry)
-    out: dict[str, Any] = {"configuration": {"default_parameters": defaults,
-                                             "multiClass_regression_estimator":
-                                                 _MULTICLASS[model.multiclass_regression]},
-                           "models": models, "shared_parameters": shared}
+    out: dict[str, Any] = {
+        "configuration": {
+            "default_parameters": defaults,
+            "multiClass_regression_estimator": _MULTICLASS[model.multiclass_regression],
+        },
+        "models": models,
+        "shared_parameters": shared,
+    }
     if kind == "hhmm":
-        defaults.update(states=int(model.states), transition_mode=_TRANSITION[model.transition],
-                        hierarchical=bool(model.hierarchical),
-                        regression_estimator=_ESTIMATOR[model.regression_estimator])
+        defaults.update(
+            states=int(model.states),
+            transition_mode=_TRANSITION[model.transition],
+            hierarchical=bool(model.hierarchical),
+            regression_estimator=_ESTIMATOR[model.regression_estimator],
+        )
         out["prior"] = np.asarray(model.top_prior_).tolist()
         out["transition"] = np.asarray(model.top_transition_).tolist()
         out["exit_transition"] = np.asarray(model.top_exit_transition_).tolist()

@@ -58,10 +58,12 @@ def test_xmm_0x_gmm_numbers_are_the_files():
     doc = _json("xmm-0x/gmm_model.json")
     g = doc["models"][1]["GMM"]
     x = np.loadtxt(DATA / "xmm-0x" / "gmm_test_data2.txt")[0]
-    expected = np.log(sum(w * multivariate_normal(c["mean"], np.reshape(c["covariance"], (6, 6))
-                                                  ).pdf(x)
-                          for w, c in zip(g["mixturecoefficients"], g["components"],
-                                          strict=True)))
+    expected = np.log(
+        sum(
+            w * multivariate_normal(c["mean"], np.reshape(c["covariance"], (6, 6))).pdf(x)
+            for w, c in zip(g["mixturecoefficients"], g["components"], strict=True)
+        )
+    )
     assert model.log_likelihood(x[None])[1] == pytest.approx(expected, rel=1e-9)
 
 
@@ -69,13 +71,15 @@ def test_soundworks_export_and_its_training_set(tmp_path):
     model = gm.load_xmm(DATA / "soundworks" / "exampleModel.json")
     assert model.labels_ == ["branches", "gadoue", "nage", "tempete", "vent"]
     (tmp_path / "set.json").write_bytes(
-        gzip.decompress((DATA / "soundworks" / "exampleTrainingSet.json.gz").read_bytes()))
+        gzip.decompress((DATA / "soundworks" / "exampleTrainingSet.json.gz").read_bytes())
+    )
     ds = gm.Dataset.from_xmm(tmp_path / "set.json")
     assert len(list(ds)) == 12 and ds.input_names[0] == "accelGravX"
     # the exported model was trained on those phrases: it recognises most of them
     recs = list(ds)
-    hits = np.mean([p == r.label for p, r in zip(model.predict([r.inputs for r in recs]), recs,
-                                                 strict=True)])
+    hits = np.mean(
+        [p == r.label for p, r in zip(model.predict([r.inputs for r in recs]), recs, strict=True)]
+    )
     assert hits >= 0.75
     small = gm.Dataset.from_xmm(DATA / "xmm-client" / "3gestures-unimodal-dim6.json")
     assert [r.label for r in small] == ["vent", "tempete", "branches", "vent"]
@@ -85,8 +89,9 @@ def test_soundworks_export_and_its_training_set(tmp_path):
 def test_como_session_files_json5():
     model = gm.load_xmm(DATA / "como-elements-fred" / ".ml-model.json")
     assert model.kind == "hhmm" and model.states == 4 and model.input_dim_ == 11
-    assert model.labels_ == sorted(["silence1.mp3", "bubble.mp3", "birds.mp3", "beats2.mp3",
-                                    "chord1.mp3"])
+    assert model.labels_ == sorted(
+        ["silence1.mp3", "bubble.mp3", "birds.mp3", "beats2.mp3", "chord1.mp3"]
+    )
     ds = gm.Dataset.from_xmm(DATA / "como-elements-fred" / ".ml-processed-examples.debug.json")
     recs = list(ds)
     assert len(recs) == 6 and recs[0].inputs.shape[1] == 11
@@ -98,8 +103,12 @@ def test_como_session_files_json5():
 def test_rapid_mix_wrapped_files(tmp_path):
     """The wrappers CoMo's rapid-mix adapters write, around real files."""
     inner = _json("soundworks/exampleModel.json")
-    wrapped = {"docType": "rapid-mix:ml-model", "docVersion": "1.0.0",
-               "target": {"name": "xmm:gmm", "version": "1.0.0"}, "payload": inner}
+    wrapped = {
+        "docType": "rapid-mix:ml-model",
+        "docVersion": "1.0.0",
+        "target": {"name": "xmm:gmm", "version": "1.0.0"},
+        "payload": inner,
+    }
     (tmp_path / "m.json").write_text(json.dumps(wrapped))
     a = gm.load_xmm(tmp_path / "m.json")
     b = gm.load_xmm(DATA / "soundworks" / "exampleModel.json")
@@ -107,13 +116,24 @@ def test_rapid_mix_wrapped_files(tmp_path):
     assert np.array_equal(a.log_likelihood(x), b.log_likelihood(x))
     # a training set, as xmmToRapidMixTrainingSet writes it, from the real xmm-client set
     xmm = _json("xmm-client/3gestures-unimodal-dim6.json")
-    data = [{"label": p["label"], "output": [],
-             "input": np.reshape(p["data"], (p["length"], 6)).tolist()}
-            for p in xmm["phrases"]]
-    rm = {"docType": "rapid-mix:ml-training-set", "docVersion": "1.0.0",
-          "payload": {"inputDimension": 6, "outputDimension": 0,
-                      "columnNames": {"input": xmm["column_names"], "output": []},
-                      "data": data}}
+    data = [
+        {
+            "label": p["label"],
+            "output": [],
+            "input": np.reshape(p["data"], (p["length"], 6)).tolist(),
+        }
+        for p in xmm["phrases"]
+    ]
+    rm = {
+        "docType": "rapid-mix:ml-training-set",
+        "docVersion": "1.0.0",
+        "payload": {
+            "inputDimension": 6,
+            "outputDimension": 0,
+            "columnNames": {"input": xmm["column_names"], "output": []},
+            "data": data,
+        },
+    }
     (tmp_path / "s.json").write_text(json.dumps(rm))
     got = list(gm.Dataset.from_xmm(tmp_path / "s.json"))
     want = list(gm.Dataset.from_xmm(DATA / "xmm-client" / "3gestures-unimodal-dim6.json"))
@@ -121,13 +141,16 @@ def test_rapid_mix_wrapped_files(tmp_path):
     assert all(np.array_equal(g.inputs, w.inputs) for g, w in zip(got, want, strict=True))
 
 
-@pytest.mark.parametrize(("name", "says"), [
-    ("como-vox-test/.ml-model.json", "no classes"),  # RAPID-MIX wrapped, JSON5, untrained
-    ("como-vox-test/ml-config.json", "CoMo ml-config"),
-    ("como-elements-fred/ml-config.json", "CoMo ml-config"),
-    ("soundworks/exampleModelConfig.json", "keys gaussians"),
-    ("xmm-client/3gestures-unimodal-dim6.json", "XMM training set"),
-])
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("como-vox-test/.ml-model.json", "no classes"),  # RAPID-MIX wrapped, JSON5, untrained
+        ("como-vox-test/ml-config.json", "CoMo ml-config"),
+        ("como-elements-fred/ml-config.json", "CoMo ml-config"),
+        ("soundworks/exampleModelConfig.json", "keys gaussians"),
+        ("xmm-client/3gestures-unimodal-dim6.json", "XMM training set"),
+    ],
+)
 def test_other_files_are_refused_by_name(name, says):
     with pytest.raises(FormatError, match=says):
         gm.load_xmm(DATA / name)
@@ -152,9 +175,14 @@ def _dataset(bimodal: bool = False) -> gm.Dataset:
     return ds
 
 
-@pytest.mark.parametrize("make", [
-    lambda: gm.GMM(gaussians=2), lambda: gm.HHMM(states=4),
-    lambda: gm.HHMM(states=3, transition="ergodic", covariance="diagonal")])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: gm.GMM(gaussians=2),
+        lambda: gm.HHMM(states=4),
+        lambda: gm.HHMM(states=3, transition="ergodic", covariance="diagonal"),
+    ],
+)
 @pytest.mark.parametrize("bimodal", [False, True])
 def test_model_round_trip_through_xmm_json(make, bimodal, tmp_path):
     ds = _dataset(bimodal)
@@ -180,7 +208,8 @@ def test_model_json_layout_is_xmms(kind):
     ref = json.loads(ref_file.read_text())
     bimodal = kind in ("gmr", "hmr")
     model = (gm.HHMM(states=4) if kind in ("hhmm", "hmr") else gm.GMM(gaussians=2)).fit(
-        _dataset(bimodal))
+        _dataset(bimodal)
+    )
     doc = model_to_xmm(model)
 
     def keys(d: dict) -> set:
@@ -189,7 +218,8 @@ def test_model_json_layout_is_xmms(kind):
     assert keys(doc) == keys(ref)
     assert keys(doc["shared_parameters"]) == keys(ref["shared_parameters"])
     assert keys(doc["configuration"]["default_parameters"]) == keys(
-        ref["configuration"]["default_parameters"])
+        ref["configuration"]["default_parameters"]
+    )
     mine, theirs = doc["models"][0], ref["models"][0]
     assert keys(mine) == keys(theirs)
     if "states" in theirs:
@@ -200,8 +230,9 @@ def test_model_json_layout_is_xmms(kind):
     # an inverse covariance is the inverse of its covariance
     c = mine["components"][0]
     d = c["dimension"]
-    assert np.allclose(np.reshape(c["inverse_covariance"], (d, d)) @
-                       np.reshape(c["covariance"], (d, d)), np.eye(d))
+    assert np.allclose(
+        np.reshape(c["inverse_covariance"], (d, d)) @ np.reshape(c["covariance"], (d, d)), np.eye(d)
+    )
 
 
 def test_only_gmm_and_hhmm_have_an_xmm_layout():
@@ -217,8 +248,7 @@ def test_training_set_round_trip(tmp_path):
         assert [r.label for r in back] == [r.label for r in ds]
         assert all(np.array_equal(a.inputs, b.inputs) for a, b in zip(ds, back, strict=True))
         if bimodal:
-            assert all(np.array_equal(a.outputs, b.outputs) for a, b in zip(ds, back,
-                                                                           strict=True))
+            assert all(np.array_equal(a.outputs, b.outputs) for a, b in zip(ds, back, strict=True))
     assert training_set_to_xmm(_dataset())["dimension"] == 2
 
 
@@ -228,10 +258,24 @@ def test_export_command(tmp_path):
         project.add_take(r.inputs, r.label)
     project.train()
     project.save(tmp_path / "p")
-    done = subprocess.run([sys.executable, "-m", "gesturemap", "export", str(tmp_path / "p"),
-                           "--arff", str(tmp_path / "p.arff"), "--xmm-set",
-                           str(tmp_path / "s.json"), "--xmm-model", str(tmp_path / "m.json")],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gesturemap",
+            "export",
+            str(tmp_path / "p"),
+            "--arff",
+            str(tmp_path / "p.arff"),
+            "--xmm-set",
+            str(tmp_path / "s.json"),
+            "--xmm-model",
+            str(tmp_path / "m.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert len(list(gm.Dataset.from_xmm(tmp_path / "s.json"))) == 6
     assert gm.load_xmm(tmp_path / "m.json").labels_ == ["down", "up"]
@@ -254,13 +298,21 @@ def test_xmm_reference_model_round_trips_to_xmms_own_numbers(kind):
     theirs = {m["label"]: m for m in ref["models"]}
     for mine in doc["models"]:
         other = theirs[mine["label"]]
-        pairs = (zip(mine["states"], other["states"], strict=True) if "states" in mine
-                 else [(mine, other)])
+        pairs = (
+            zip(mine["states"], other["states"], strict=True)
+            if "states" in mine
+            else [(mine, other)]
+        )
         for a, b in pairs:
             assert np.allclose(a["mixture_coeffs"], b["mixture_coeffs"])
             for ca, cb in zip(a["components"], b["components"], strict=True):
-                for key in ("mean", "covariance", "inverse_covariance",
-                            "inverse_covariance_input", "output_covariance"):
+                for key in (
+                    "mean",
+                    "covariance",
+                    "inverse_covariance",
+                    "inverse_covariance_input",
+                    "output_covariance",
+                ):
                     assert np.allclose(ca[key], cb[key], rtol=1e-6, atol=1e-9), key
                 for key in ("covariance_determinant", "covariance_determinant_input"):
                     assert ca[key] == pytest.approx(cb[key], rel=1e-6)
