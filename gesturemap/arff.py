@@ -611,6 +611,13 @@ def main_import(args: argparse.Namespace) -> int:
 
     if looks_like_project(args.file):
         return main_import_project(args)
+    inside = Path(args.file).resolve().parent.parent
+    if (Path(args.file).parent.name == "current" and looks_like_project(inside)
+            and args.outputs is None and args.output is None):
+        # a project's own data file: its outputConfig.xml says which columns are outputs
+        print(f"{args.file} belongs to the Wekinator project {inside}: importing the project")
+        args.file = str(inside)
+        return main_import_project(args)
     if Path(args.file).suffix.lower() in (".json", ".json5"):
         from .models.xmm_import import main_import_xmm
 

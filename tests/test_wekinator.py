@@ -575,3 +575,13 @@ def test_run_says_one_class(tmp_path):
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=60)
     assert "running 1 class " in line, line
+
+
+def test_import_command_on_a_projects_own_arff_reads_the_project(tmp_path):
+    folder = unpack("jestled", tmp_path)
+    done = subprocess.run([sys.executable, "-m", "gesturemap", "import",
+                           str(folder / "current" / "currentData.arff"), "--project",
+                           str(tmp_path / "gm")], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "importing the project" in done.stdout and "6 outputs" in done.stdout
+    assert gm.Project.load(tmp_path / "gm").model["kind"] == "per_output"
