@@ -319,3 +319,25 @@ def test_xmm_reference_model_round_trips_to_xmms_own_numbers(kind):
         if "states" in mine:
             assert np.allclose(mine["transition"], other["transition"])
             assert np.allclose(mine["exitProbabilities"], other["exitProbabilities"])
+
+
+def test_import_command_takes_sets_and_models(tmp_path):
+    run = [sys.executable, "-m", "gesturemap", "import"]
+    done = subprocess.run([*run, str(DATA / "como-elements-fred" /
+                                     ".ml-processed-examples.debug.json"),
+                           "--project", str(tmp_path / "set")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "6 takes, 5 classes" in done.stdout
+    assert len(gm.Project.load(tmp_path / "set").takes) == 6
+    done = subprocess.run([*run, str(DATA / "como-elements-fred" / ".ml-model.json"),
+                           "--project", str(tmp_path / "model")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    project = gm.Project.load(tmp_path / "model")
+    assert project.trained is not None and project.trained.kind == "hhmm"
+    assert project.input_dim == 11 and not project.takes
+    done = subprocess.run([*run, str(DATA / "como-vox-test" / "ml-config.json"),
+                           "--project", str(tmp_path / "config")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 2 and "CoMo ml-config" in done.stderr
