@@ -171,6 +171,7 @@ class WekinatorProject:
     data: Arff | None = None
     dtw_examples: list[tuple[int, np.ndarray]] = field(default_factory=list)
     dtw_settings: dict[str, Any] = field(default_factory=dict)
+    input_message: str = "/wek/inputs"
 
     @property
     def is_dtw(self) -> bool:
@@ -317,6 +318,7 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
         raise FormatError(
             f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input names are listed."
         )
+    input_message = (_text(inputs, "oscMessage", "/wek/inputs") or "/wek/inputs").strip()
     root = _read_xml(out_path)
     project = WekinatorProject(
         folder,
@@ -327,6 +329,7 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
         (_text(root, "hostName", "localhost") or "localhost").strip(),
         int(_number(root, "outputPort", 12000, str(out_path))),
         (_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip(),
+        input_message=input_message,
     )
     if project.is_dtw:
         if len(project.outputs) != 1:
@@ -401,6 +404,7 @@ class WekinatorImport(ImportSummary):
     per_output_examples: list[int] = field(default_factory=list)
     no_output: int = 0
     renamed: list[str] = field(default_factory=list)
+    input_message: str = "/wek/inputs"
 
     def describe(self) -> str:
         outs = []
@@ -432,6 +436,11 @@ class WekinatorImport(ImportSummary):
             else ""
         )
         renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
+        if self.input_message != "/wek/inputs":
+            renamed += (
+                f"; the sensor sent {self.input_message}: point it to /wek/inputs "
+                "(gesturemap run listens there)"
+            )
         return (
             f"Wekinator project {self.project_name!r}: {len(self.inputs)} inputs, "
             f"{len(self.wekinator_outputs)} output{'s' if len(self.wekinator_outputs) != 1 else ''}"
@@ -462,6 +471,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         metadata=[],
         output_types=[o.kind for o in wp.outputs],
         project_name=wp.name,
+        input_message=wp.input_message,
         wekinator_outputs=wp.outputs,
         renamed=renamed + renamed_out,
     )

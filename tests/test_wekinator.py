@@ -46,7 +46,7 @@ FACTS = {
     "dem-fire-tunes": (100, "inputs-1", [("classifier", 7)], 1809, 1130, [679]),
     "drawing-game": (14, "x", [("numeric", (-1.0, 1.0))] * 2, 1298, 0, [1298, 1298]),
     "eeg-hand": (5, "inputs-1", [("classifier", 2)], 2102, 0, [2102]),
-    "etextile-camp": (16, "analogue-1", [("classifier", 5)] * 5, 0, 0, [0] * 5),
+    "etextile-camp": (16, "analogue-1", [("classifier", 5)] * 5, 0, 0, [0] * 5),  # /inputs/analogue
     "face-tracking": (66, "inputs-1", [("numeric", (1.0, 2.0))], 837, 0, [837]),
     "iml4hci-assignment2": (
         16,
@@ -579,9 +579,29 @@ def test_run_says_one_class(tmp_path):
 
 def test_import_command_on_a_projects_own_arff_reads_the_project(tmp_path):
     folder = unpack("jestled", tmp_path)
-    done = subprocess.run([sys.executable, "-m", "gesturemap", "import",
-                           str(folder / "current" / "currentData.arff"), "--project",
-                           str(tmp_path / "gm")], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "gesturemap",
+            "import",
+            str(folder / "current" / "currentData.arff"),
+            "--project",
+            str(tmp_path / "gm"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "importing the project" in done.stdout and "6 outputs" in done.stdout
     assert gm.Project.load(tmp_path / "gm").model["kind"] == "per_output"
+
+
+def test_a_custom_input_message_is_pointed_out(tmp_path):
+    # etextile-camp's sensor sends /inputs/analogue (inputConfig.xml's oscMessage)
+    _, summary = wk.import_wekinator(unpack("etextile-camp", tmp_path), tmp_path / "gm")
+    assert summary.input_message == "/inputs/analogue"
+    assert "sent /inputs/analogue: point it to /wek/inputs" in summary.describe()
+    _, other = wk.import_wekinator(unpack("eeg-hand", tmp_path), tmp_path / "gm2")
+    assert "point it to" not in other.describe()
