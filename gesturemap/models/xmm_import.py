@@ -5,14 +5,13 @@ Only data is read: numbers and names from the JSON, validated, never code.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, GesturemapError
 from .base import BaseModel
 from .gmm import GMM
 from .hhmm import HHMM
@@ -59,18 +58,20 @@ def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
     along; a bimodal XMM model becomes a regression model whose first ``dimension_input``
     columns are the input.
     """
+    from .._io import read_json_file
+
     path = Path(path)
-    try:
-        root = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise FormatError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{path}: not a readable XMM JSON file ({exc})") from exc
+    # The hardened reader: only a regular file of bounded size, UTF-8, valid and not nested
+    # too deep; every failure a FormatError that says what is wrong.
+    root = read_json_file(path)
+    if not isinstance(root, dict):
+        raise FormatError(f"{path}: not an XMM model (its top level is not a JSON object)")
     try:
         return _from_json(root)
     except FormatError as exc:
         raise FormatError(f"{path}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            RecursionError, GesturemapError) as exc:
         raise FormatError(f"{path}: not an XMM model, or a damaged one ({exc!r})") from exc
 
 

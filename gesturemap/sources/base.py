@@ -192,6 +192,9 @@ class SourceStats:
         too large, bad checksum, garbage between binary frames).
     dropped_frames : int
         Frames this source put into a full queue (each pushed out the queue's oldest frame).
+    kernel_drops : int
+        Datagrams the operating system dropped before the source could read them (its receive
+        buffer was full), where the OS reports it (Linux, OSC); else 0.
     ignored : int
         Well-formed messages the profile does not use (other OSC addresses, other line labels).
     control_messages : int
@@ -219,6 +222,7 @@ class SourceStats:
         "dropped_frames",
         "errors",
         "frames_in",
+        "kernel_drops",
         "ignored",
         "last_frame_t",
         "packets_in",
@@ -238,6 +242,7 @@ class SourceStats:
         self.frames_in = 0
         self.bad_packets = 0
         self.dropped_frames = 0
+        self.kernel_drops = 0
         self.ignored = 0
         self.control_messages = 0
         self.errors = 0
@@ -281,7 +286,8 @@ class SourceStats:
         Returns
         -------
         dict
-            ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``, ``ignored``,
+            ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``,
+            ``kernel_drops``, ``ignored``,
             ``control_messages``, ``errors``, ``reconnects``, ``last_frame_t``, ``connected``,
             ``rate_hz``.
         """
@@ -290,6 +296,7 @@ class SourceStats:
             "frames_in": self.frames_in,
             "bad_packets": self.bad_packets,
             "dropped_frames": self.dropped_frames,
+            "kernel_drops": self.kernel_drops,
             "ignored": self.ignored,
             "control_messages": self.control_messages,
             "errors": self.errors,
