@@ -341,8 +341,11 @@ class Engine:
                 self._count_error(exc, f"command {name}")
 
     def _cmd_set_outputs(self, *values: Any) -> None:
-        vals = np.asarray([float(v) for v in values], dtype=np.float64)
-        if not np.isfinite(vals).all():
+        try:
+            vals = np.asarray([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
+        if not vals.size or not np.isfinite(vals).all():
             raise GesturemapError(f"outputs {values!r} are not finite")
         if self._is_regression():
             self.current_outputs = vals
