@@ -360,9 +360,7 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
-def read_regular_file(
-    path: PathLike, *, max_bytes: int, inside: PathLike | None = None
-) -> bytes:
+def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None = None) -> bytes:
     """Read a whole file that is a regular file of at most ``max_bytes``, refusing anything else.
 
     A device (``/dev/zero``), a FIFO (which would block the reader for ever), a socket or a
@@ -780,10 +778,14 @@ def _check_npz_headers(
                     _check_shape(where, name, tuple(shape), expected[name])
                 nbytes = math.prod(shape) * dtype.itemsize
                 total += nbytes
-                if info.file_size != header + nbytes or total > max_bytes or (
-                    info.compress_type != zipfile.ZIP_STORED
-                    and nbytes > _BOMB_BYTES
-                    and nbytes > _BOMB_RATIO * max(info.compress_size, 1)
+                if (
+                    info.file_size != header + nbytes
+                    or total > max_bytes
+                    or (
+                        info.compress_type != zipfile.ZIP_STORED
+                        and nbytes > _BOMB_BYTES
+                        and nbytes > _BOMB_RATIO * max(info.compress_size, 1)
+                    )
                 ):
                     raise FormatError(
                         f"{where}: the array {name!r} declares {nbytes} bytes in "

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
 import logging
 import os
@@ -632,8 +631,7 @@ class Project:
         if repaired:
             self.times_repaired += repaired
             log.warning(
-                "take %s: its times went back %d time(s) (the sensor's clock); re-stamped and "
-                "kept",
+                "take %s: its times went back %d time(s) (the sensor's clock); re-stamped and kept",
                 _take_id(self._next_take),
                 repaired,
             )
@@ -1329,7 +1327,9 @@ def _read_take(path: Path, take_id: str, root: Path) -> Take:
         expected["times"] = (frames,)
     if output_dim is not None:
         expected["outputs"] = (frames, output_dim)
-    arrays = load_npz(npz_path, expected, sha256=digest, inside=root, max_bytes=declared + (1 << 20))
+    arrays = load_npz(
+        npz_path, expected, sha256=digest, inside=root, max_bytes=declared + (1 << 20)
+    )
     inputs = arrays["inputs"]
     for key, array in arrays.items():
         if key in expected and (array.dtype != np.float64 or not np.isfinite(array).all()):

@@ -78,8 +78,14 @@ _SO_RXQ_OVFL = getattr(socket, "SO_RXQ_OVFL", 40)
 # Type tags of a data message: struct codes for those with bytes, values for those without,
 # and the tags that carry nothing at all.
 _TAG_STRUCT = {
-    ord("i"): "i", ord("h"): "q", ord("f"): "f", ord("d"): "d",
-    ord("c"): "i", ord("r"): "I", ord("m"): "I", ord("t"): "Q",
+    ord("i"): "i",
+    ord("h"): "q",
+    ord("f"): "f",
+    ord("d"): "d",
+    ord("c"): "i",
+    ord("r"): "I",
+    ord("m"): "I",
+    ord("t"): "Q",
 }
 _TAG_CONSTANT = {ord("T"): 1, ord("F"): 0}
 _TAG_EMPTY = frozenset(b"NI[]")
@@ -213,8 +219,12 @@ def _fixed(data: bytes, offset: int, layout: struct.Struct) -> tuple[Any, int]:
 _I32, _I64, _F32, _F64 = (struct.Struct(c) for c in (">i", ">q", ">f", ">d"))
 _U32, _U64 = struct.Struct(">I"), struct.Struct(">Q")
 _CONTROL_FIXED = {
-    ord("i"): _I32, ord("h"): _I64, ord("f"): _F32, ord("d"): _F64,
-    ord("r"): _U32, ord("m"): _U32,
+    ord("i"): _I32,
+    ord("h"): _I64,
+    ord("f"): _F32,
+    ord("d"): _F64,
+    ord("r"): _U32,
+    ord("m"): _U32,
 }
 
 
@@ -239,7 +249,9 @@ def decode_control(data: bytes) -> tuple[str, list[Any]]:
         is not UTF-8, or a type tag is unknown. Nothing else.
     """
     if len(data) > MAX_CONTROL_BYTES:
-        raise BadPacket("size", f"control message of {len(data)} bytes (at most {MAX_CONTROL_BYTES})")
+        raise BadPacket(
+            "size", f"control message of {len(data)} bytes (at most {MAX_CONTROL_BYTES})"
+        )
     raw_address, start = _split_address(data)
     if not raw_address.isascii():
         raise BadPacket("text", "control address is not ASCII")
