@@ -417,7 +417,8 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         labels = meta["labels"]
         if not isinstance(labels, list) or not labels:
             raise ValueError("labels")
-        model._check_class_params(labels)
+        if getattr(model, "class_params", None) is not None:
+            model._check_class_params(labels)
         model.labels_ = list(labels)
         model.input_dim_ = int(meta["input_dim"])
         model.output_dim_ = int(meta["output_dim"])
