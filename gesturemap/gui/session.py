@@ -311,7 +311,11 @@ class WindowEngine(Engine):
         self._edited()
 
     def _cmd_restore_take(self, ref: TakeRef) -> None:
-        """Put a removed take's data back (undo); it gets a new id, written into ``ref``."""
+        """Put a removed take back (undo): from the project's trash under its own id, else
+        (not in the trash) its data under a new id, written into ``ref``."""
+        if ref.id in self.project.trash() and self.project.restore_takes([ref.id]):
+            self._edited()  # the next save moves its files back from the trash
+            return
         take = ref.take
         new = self.project.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
         ref.id = new.id

@@ -79,3 +79,24 @@ def test_delete_all_examples_over_osc_is_undone_in_the_window(qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(window.engine.project.takes) == 0, timeout=10000)
     window.undo_stack.undo()
     qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3, timeout=10000)
+
+
+def test_undoing_a_delete_in_the_window_brings_the_take_back_from_the_trash(qtbot, tmp_path):
+    from PySide6 import QtCore
+
+    folder = tmp_path / "p"
+    project = Project()
+    rng = np.random.default_rng(3)
+    for i in range(3):
+        project.add_take(rng.normal(size=(12, 2)), "ab"[i % 2])
+    window = _window(qtbot, project, folder)
+    window.tabs.setCurrentWidget(window.dataset)
+    qtbot.waitUntil(lambda: window.dataset.tree.topLevelItemCount() == 2, timeout=10000)
+    window.dataset.select_take("take-000001")
+    qtbot.mouseClick(window.dataset.delete_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: (folder / "trash" / "take-000001.npz").exists(), timeout=10000)
+    assert not (folder / "takes" / "take-000001.npz").exists()
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: (folder / "takes" / "take-000001.npz").exists(), timeout=10000)
+    assert "take-000001" in [t.id for t in window.engine.project.takes]  # its own id
+    assert not list((folder / "trash").glob("*"))  # no stale copy left in the trash
