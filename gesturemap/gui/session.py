@@ -108,7 +108,11 @@ class _TappedPipeline:
 
 
 def build_sensor_source(
-    settings: dict[str, Any], queue: Any, on_control: Any = None, input_dim: int | None = None
+    settings: dict[str, Any],
+    queue: Any,
+    on_control: Any = None,
+    input_dim: int | None = None,
+    allow_network: bool = False,
 ) -> Any:
     """The (not started) source that sensor ``settings`` describe, or None for the mouse pad.
 
@@ -125,6 +129,11 @@ def build_sensor_source(
     input_dim : int, optional
         The project's input size, when known: an OSC frame of another size is refused, never
         adopted.
+    allow_network : bool, default False
+        Whether an OSC ``host`` other than a loopback address may be used. Settings read from
+        a project file never open a port to the network by themselves: without this (the
+        person's say-so, in the window or on the command line) the source listens on
+        127.0.0.1.
 
     Raises
     ------
@@ -157,10 +166,13 @@ def build_sensor_source(
                 profile, osc=osc, channels=profile.channels if arity is not None else ()
             )
         port = settings.get("port")
+        host = str(settings.get("host") or "127.0.0.1")
+        if not allow_network and not is_loopback(host):
+            host = "127.0.0.1"
         return build_source(
             profile,
             queue,
-            host=str(settings.get("host") or "127.0.0.1"),
+            host=host,
             port=None if port is None else int(port),
             on_control=on_control,
             size=input_dim,
@@ -225,8 +237,7 @@ class WindowEngine(Engine):
             host = str(settings.get("host") or "127.0.0.1")
             if not is_loopback(host):
                 self.network_request = {"host": host, "port": settings.get("port")}
-                settings["host"] = "127.0.0.1"
-            self._io.put(lambda: self._open_sensor(settings))
+            self._io.put(lambda: self._open_sensor(settings, allow_network=False))
         return self
 
     def stop(self) -> None:
@@ -342,9 +353,10 @@ class WindowEngine(Engine):
         self._sensor_error = None
         self.network_request = None
         self._edited()
-        self._io.put(lambda: self._open_sensor(dict(settings)))
+        # the window asked the person before sending a network host (WindowControls)
+        self._io.put(lambda: self._open_sensor(dict(settings), allow_network=True))
 
-    def _open_sensor(self, settings: dict[str, Any]) -> None:
+    def _open_sensor(self, settings: dict[str, Any], allow_network: bool) -> None:
         # on the I/O thread: closing a source joins its thread, opening one binds a port
         old = self._sensor_sources
         for src in old:
@@ -352,7 +364,8 @@ class WindowEngine(Engine):
         new: list[Any] = []
         try:
             src = build_sensor_source(settings, self.queue, self._on_control,
-                                      input_dim=self.project.input_dim)
+                                      input_dim=self.project.input_dim,
+                                      allow_network=allow_network)
             if src is not None:
                 src.start()
                 self.realtime_threads([getattr(src, "_thread", None)])

@@ -59,26 +59,47 @@ def test_the_sensor_panel_asks_before_opening_the_network(qtbot, tmp_path):
     assert window.asked == ["0.0.0.0"] and _sensor(window).host == "127.0.0.1"
 
 
-def test_delete_all_examples_over_osc_is_undone_in_the_window(qtbot, tmp_path):
-    project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_delete_all_examples_over_osc_is_undone_in_the_window(qtbot, tmp_path, mode):
+    port = _free_port()
+    project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port})
     rng = np.random.default_rng(2)
     for i in range(3):
         project.add_take(rng.normal(size=(12, 2)), "ab"[i % 2])
-    window = _window(qtbot, project, tmp_path / "p")
-    qtbot.waitUntil(lambda: _sensor(window) is not None, timeout=10000)
+    folder = tmp_path / "p"
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine=mode, audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+
+    def listening() -> bool:
+        sources = window.engine.stats().get("sources") or {}
+        return any(s.get("connected") for s in sources.values())
+
+    qtbot.waitUntil(listening, timeout=20000)
     ids = [t.id for t in window.project.takes]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         tx.sendto(OscMessageBuilder("/wekinator/control/deleteAllExamples").build().dgram,
-                  ("127.0.0.1", _sensor(window).port))
-    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 0, timeout=10000)
+                  ("127.0.0.1", port))
+    qtbot.waitUntil(lambda: len(window.project.takes) == 0, timeout=10000)
     qtbot.waitUntil(lambda: window.undo_stack.canUndo(), timeout=10000)
     assert "by OSC" in window.undo_stack.undoText()
     window.undo_stack.undo()
-    qtbot.waitUntil(lambda: [t.id for t in window.engine.project.takes] == ids, timeout=10000)
+    qtbot.waitUntil(lambda: [t.id for t in window.project.takes] == ids, timeout=10000)
     window.undo_stack.redo()
-    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 0, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.project.takes) == 0, timeout=10000)
     window.undo_stack.undo()
-    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: len(window.project.takes) == 3, timeout=10000)
+    qtbot.waitUntil(lambda: len(list((folder / "takes").glob("*.npz"))) == 3, timeout=10000)
+    assert not list((folder / "trash").glob("*.npz"))
 
 
 def test_undoing_a_delete_in_the_window_brings_the_take_back_from_the_trash(qtbot, tmp_path):
