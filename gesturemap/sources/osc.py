@@ -348,7 +348,8 @@ class OSCSource(Source):
         other addresses (once each has sent at least once).
     channel_names : sequence of str, optional
         One per value of the whole frame; by default ``<address>_<i>``, or ``in1``... when
-        the size is learned from the first message.
+        the address takes any number of values (its size given by ``size`` or learned from
+        the first message).
     name : str, default "osc"
     size : int, optional
         The number of values every frame must have, when the caller knows it (the project's

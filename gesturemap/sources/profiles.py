@@ -71,7 +71,7 @@ class OSCSettings:
     merge : {"all", "latest"}
         How several addresses make one frame (see :class:`~gesturemap.sources.OSCSource`).
     addresses : tuple of (str, int or None)
-        Each address with its number of arguments (None: any, fixed by the first message).
+        Each address with its number of arguments (None: any, fixed by the project's input size when known, else by the first message).
     """
 
     port: int
