@@ -222,7 +222,8 @@ class SourceStats:
         "dropped_frames",
         "errors",
         "frames_in",
-        "kernel_drops",
+        "_kernel_drops",
+        "drops_reader",
         "ignored",
         "last_frame_t",
         "packets_in",
@@ -242,7 +243,9 @@ class SourceStats:
         self.frames_in = 0
         self.bad_packets = 0
         self.dropped_frames = 0
-        self.kernel_drops = 0
+        self._kernel_drops = 0
+        #: Reads the OS's count of dropped datagrams (set by sources that have one), or None.
+        self.drops_reader: Callable[[], int | None] | None = None
         self.ignored = 0
         self.control_messages = 0
         self.errors = 0
@@ -271,6 +274,16 @@ class SourceStats:
             self._rate_hz = rate
             self._window_count = 0
             self._window_start = t
+
+    @property
+    def kernel_drops(self) -> int:
+        """Datagrams the OS dropped so far (read now; the last value read once closed)."""
+        reader = self.drops_reader
+        if reader is not None:
+            value = reader()
+            if value is not None and value > self._kernel_drops:
+                self._kernel_drops = value
+        return self._kernel_drops
 
     @property
     def rate_hz(self) -> float:
