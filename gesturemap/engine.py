@@ -678,6 +678,7 @@ class Engine:
             "dropped_frames": self.queue.dropped,
             "errors": self.errors,
             "refused_commands": self.refused_commands,
+            "times_repaired": getattr(self.project, "times_repaired", 0),
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
             "control_deletions": [list(batch) for batch in self.control_deletions],
             "step_us_p50": self._step_us.get(50),
