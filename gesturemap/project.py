@@ -917,6 +917,9 @@ class Project:
         # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:
             _move_take(folder / TAKES_DIR, folder / TRASH_DIR, take_id)
+            gone = self._gone.get(take_id)
+            if gone is not None:
+                _keep_label(folder / TRASH_DIR / f"{take_id}.json", gone.label)
         self._removed = [take_id for take_id in self._removed if take_id not in removed]
         for take_id in removed:
             self._gone.pop(take_id, None)
@@ -1273,6 +1276,19 @@ def _move_take(source: Path, destination: Path, take_id: str) -> None:
             os.replace(path, destination / path.name)
         else:
             path.unlink(missing_ok=True)
+
+
+def _keep_label(path: Path, label: Label) -> None:
+    """Write a relabelled take's label into its trashed JSON (the label was only recorded in
+    ``project.json``, which no longer lists the take), so that it comes back as it went."""
+    try:
+        meta = read_json(path, format=TAKE_FORMAT, max_version=VERSION)
+        if meta.get("label") != label:
+            meta["label"] = label
+            body = {k: v for k, v in meta.items() if k not in ("format", "version")}
+            write_json(path, body, format=TAKE_FORMAT, version=VERSION)
+    except (FormatError, OSError) as error:
+        log.warning("trash: could not keep the label of %s (%s)", path.name, error)
 
 
 def _scan_takes(directory: Path, removed: set[str]) -> dict[str, Path]:

@@ -223,3 +223,15 @@ def test_read_regular_file_refuses_devices_and_large_files(tmp_path: Path) -> No
     with pytest.raises(FormatError, match="more than the 10"):
         _io.read_regular_file(big, max_bytes=10)
     assert _io.read_regular_file(big, max_bytes=100) == b"x" * 100
+
+
+def test_a_relabelled_take_comes_back_from_the_trash_with_its_new_label(tmp_path: Path) -> None:
+    project = _takes(2)
+    folder = project.save(tmp_path / "p")
+    project.relabel_take("take-000001", "renamed")
+    project.save(folder)
+    project.remove_take("take-000001")
+    project.save(folder)
+    loaded = Project.load(folder)
+    (back,) = loaded.restore_takes()
+    assert back.label == "renamed"
