@@ -21,6 +21,7 @@ import math
 import os
 import reprlib
 import secrets
+import stat
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "presets_dir",
     "read_json",
     "read_json_file",
+    "read_regular_file",
     "save_npz",
     "sensors_dir",
     "validation_error",
@@ -341,6 +343,96 @@ def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Non
 
 
 # -------------------------------------------------------------------------------------------------
+# Reading only what is a file
+# -------------------------------------------------------------------------------------------------
+
+#: The largest JSON file read (a project, a model, a preset): far above any real one.
+MAX_JSON_BYTES = 256 << 20
+#: The largest .npz file, and the most bytes its arrays may expand to once read.
+MAX_NPZ_BYTES = 2 << 30
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except (ValueError, OSError, RuntimeError):
+        return False
+    return True
+
+
+def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None = None) -> bytes:
+    """Read a whole file that is a regular file of at most ``max_bytes``, refusing anything else.
+
+    A device (``/dev/zero``), a FIFO (which would block the reader for ever), a socket or a
+    file larger than ``max_bytes`` is refused before anything is read: the file is opened
+    without blocking and checked with ``fstat``.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    max_bytes : int
+        The largest size accepted.
+    inside : str or os.PathLike, optional
+        A folder the file must be in once every link is resolved; the file itself must then
+        not be a symbolic link (a shared project must not read files from elsewhere).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    FormatError
+        If the file is missing, unreadable, not a regular file, too large, a link, or outside
+        ``inside``.
+    """
+    where = os.fspath(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    if inside is not None:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+        if Path(path).is_symlink() or not _inside(Path(path), Path(inside)):
+            raise FormatError(
+                f"{where} is a link or lies outside {os.fspath(inside)}: only the folder's own "
+                "files are read. Copy the file into the folder instead of linking it."
+            )
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        raise FormatError(f"{where} does not exist.") from None
+    except OSError as error:
+        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FormatError(
+                f"{where} is not a regular file (a device, a FIFO or a socket); it was not read."
+            )
+        if info.st_size > max_bytes:
+            raise FormatError(
+                f"{where} is {info.st_size} bytes, more than the {max_bytes} accepted here; it "
+                "is damaged or not a file of this kind."
+            )
+        chunks = []
+        remaining = max_bytes + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 24))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    except BlockingIOError as error:  # pragma: no cover - regular files never block
+        raise FormatError(f"cannot read {where}: {error}.") from error
+    except OSError as error:
+        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > max_bytes:  # it grew while being read
+        raise FormatError(f"{where} is more than the {max_bytes} bytes accepted here.")
+    return data
+
+
+# -------------------------------------------------------------------------------------------------
 # JSON with a format name and a version
 # -------------------------------------------------------------------------------------------------
 
@@ -431,7 +523,9 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
-def read_json(path: PathLike, *, format: str, max_version: int) -> dict[str, Any]:
+def read_json(
+    path: PathLike, *, format: str, max_version: int, inside: PathLike | None = None
+) -> dict[str, Any]:
     """Read a JSON file written by :func:`write_json` and check its format and version.
 
     Parameters
@@ -442,6 +536,8 @@ def read_json(path: PathLike, *, format: str, max_version: int) -> dict[str, Any
         The format name the file must carry.
     max_version : int
         The newest format version this code can read.
+    inside : str or os.PathLike, optional
+        A folder the file must be in (see :func:`read_regular_file`).
 
     Returns
     -------
@@ -455,7 +551,7 @@ def read_json(path: PathLike, *, format: str, max_version: int) -> dict[str, Any
         If the file is missing or unreadable, is not valid JSON (damaged or truncated), is not a
         JSON object, has another or no format name, or has a missing, invalid or newer version.
     """
-    document = read_json_file(path, allow_nan=False)
+    document = read_json_file(path, allow_nan=False, inside=inside)
     where = os.fspath(path)
     if not isinstance(document, dict):
         raise FormatError(
@@ -480,7 +576,9 @@ def read_json(path: PathLike, *, format: str, max_version: int) -> dict[str, Any
     return document
 
 
-def read_json_file(path: PathLike, *, allow_nan: bool = True) -> Any:
+def read_json_file(
+    path: PathLike, *, allow_nan: bool = True, inside: PathLike | None = None
+) -> Any:
     """Parse a JSON file of any kind (no format name or version), e.g. one written by XMM.
 
     Parameters
@@ -490,6 +588,8 @@ def read_json_file(path: PathLike, *, allow_nan: bool = True) -> Any:
     allow_nan : bool, default True
         Whether the non-standard tokens ``NaN``, ``Infinity`` and ``-Infinity`` are accepted
         (some writers produce them); when False they make the file invalid.
+    inside : str or os.PathLike, optional
+        A folder the file must be in (see :func:`read_regular_file`).
 
     Returns
     -------
@@ -499,15 +599,11 @@ def read_json_file(path: PathLike, *, allow_nan: bool = True) -> Any:
     Raises
     ------
     FormatError
-        If the file is missing or unreadable, is not UTF-8, or is not valid JSON.
+        If the file is missing or unreadable, not a regular file, larger than
+        :data:`MAX_JSON_BYTES`, not UTF-8, not valid JSON, or nested too deep.
     """
     where = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{where} does not exist.") from None
-    except OSError as error:
-        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    raw = read_regular_file(path, max_bytes=MAX_JSON_BYTES, inside=inside)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -576,6 +672,8 @@ def load_npz(
     expected: Mapping[str, tuple[int | None, ...]] | None = None,
     *,
     sha256: str | None = None,
+    inside: PathLike | None = None,
+    max_bytes: int = MAX_NPZ_BYTES,
 ) -> dict[str, np.ndarray]:
     """Read every array of an ``.npz`` file, without pickle.
 
@@ -588,6 +686,10 @@ def load_npz(
         ``int`` for a fixed size or ``None`` for any size (``{"means": (None, 6)}``).
     sha256 : str, optional
         The checksum :func:`save_npz` returned; the file must match it.
+    inside : str or os.PathLike, optional
+        A folder the file must be in (see :func:`read_regular_file`).
+    max_bytes : int, default :data:`MAX_NPZ_BYTES`
+        The largest file, and the most bytes its arrays may expand to.
 
     Returns
     -------
@@ -597,16 +699,13 @@ def load_npz(
     Raises
     ------
     FormatError
-        If the file is missing, damaged, not an ``.npz`` file, holds pickled objects, does not
-        match ``sha256``, or lacks an expected array or has one of another shape.
+        If the file is missing, not a regular file, damaged, not an ``.npz`` file, holds
+        pickled objects, does not match ``sha256``, or lacks an expected array or has one of
+        another shape. Shapes and sizes are checked from each array's header before its data
+        is decompressed, so a small file that would expand to gigabytes is refused unread.
     """
     where = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise FormatError(f"{where} does not exist.") from None
-    except OSError as error:
-        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
+    raw = read_regular_file(path, max_bytes=max_bytes, inside=inside)
     if sha256 is not None and hashlib.sha256(raw).hexdigest() != sha256:
         raise FormatError(
             f"{where} does not match the file that refers to it (checksum differs): it was "
@@ -614,6 +713,7 @@ def load_npz(
         )
     if not zipfile.is_zipfile(io.BytesIO(raw)):
         raise FormatError(f"{where} is damaged or not an .npz file.")
+    _check_npz_headers(where, raw, expected or {}, max_bytes)
     try:
         with np.load(io.BytesIO(raw), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
@@ -627,16 +727,75 @@ def load_npz(
                 f"{where} lacks the array {name!r} (it has {sorted(arrays)}); the file is "
                 "damaged or of another kind."
             )
-        found = arrays[name].shape
-        if len(found) != len(shape) or any(
-            size is not None and size != got for size, got in zip(shape, found, strict=True)
-        ):
-            wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
-            raise FormatError(
-                f"{where}: the array {name!r} has shape {found}; expected {wanted}. The file "
-                "is damaged or of another kind."
-            )
+        _check_shape(where, name, arrays[name].shape, shape)
     return arrays
+
+
+def _check_shape(
+    where: str, name: str, found: tuple[int, ...], shape: tuple[int | None, ...]
+) -> None:
+    if len(found) != len(shape) or any(
+        size is not None and size != got for size, got in zip(shape, found, strict=True)
+    ):
+        wanted = "(" + ", ".join("any" if s is None else str(s) for s in shape) + ")"
+        raise FormatError(
+            f"{where}: the array {name!r} has shape {found}; expected {wanted}. The file "
+            "is damaged or of another kind."
+        )
+
+
+#: A deflated array this large must not expand more than this (a "zip bomb" does, ~1000x).
+_BOMB_BYTES = 64 << 20
+_BOMB_RATIO = 100
+
+
+def _check_npz_headers(
+    where: str, raw: bytes, expected: Mapping[str, tuple[int | None, ...]], max_bytes: int
+) -> None:
+    """Check every member's declared shape, dtype and size from its .npy header, unread."""
+    from numpy.lib import format as npy
+
+    total = 0
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            for info in archive.infolist():
+                name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                with archive.open(info) as member:
+                    version = npy.read_magic(member)
+                    if version == (1, 0):
+                        shape, _fortran, dtype = npy.read_array_header_1_0(member)
+                    elif version in ((2, 0), (3, 0)):
+                        shape, _fortran, dtype = npy.read_array_header_2_0(member)
+                    else:
+                        raise ValueError(f"unknown .npy version {version}")
+                    header = member.tell()
+                if dtype.hasobject:
+                    raise FormatError(
+                        f"{where} is damaged or not an .npz file: {name!r} holds pickled "
+                        "objects, which gesturemap never reads."
+                    )
+                if name in expected:
+                    _check_shape(where, name, tuple(shape), expected[name])
+                nbytes = math.prod(shape) * dtype.itemsize
+                total += nbytes
+                if (
+                    info.file_size != header + nbytes
+                    or total > max_bytes
+                    or (
+                        info.compress_type != zipfile.ZIP_STORED
+                        and nbytes > _BOMB_BYTES
+                        and nbytes > _BOMB_RATIO * max(info.compress_size, 1)
+                    )
+                ):
+                    raise FormatError(
+                        f"{where}: the array {name!r} declares {nbytes} bytes in "
+                        f"{info.compress_size} stored; it is damaged or built to exhaust memory, "
+                        "and was not read."
+                    )
+    except FormatError:
+        raise
+    except Exception as error:
+        raise FormatError(f"{where} is damaged or not an .npz file ({error}).") from None
 
 
 # -------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ._io import read_json_file
+from ._io import MAX_JSON_BYTES, read_json_file, read_regular_file
 from .errors import FormatError
 
 __all__ = ["read_document", "to_xmm_model", "to_xmm_training_set"]
@@ -91,8 +91,8 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         return read_json_file(path)
     except FormatError as error:
         try:
-            text = Path(path).read_bytes().decode("utf-8")
-        except (OSError, UnicodeDecodeError):
+            text = read_regular_file(path, max_bytes=MAX_JSON_BYTES).decode("utf-8")
+        except (FormatError, UnicodeDecodeError):
             raise error from None
         if not text.lstrip().startswith(("{", "[")):
             raise

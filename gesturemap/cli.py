@@ -56,6 +56,15 @@ def build_parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="retrain a project from its takes")
     train.add_argument("dir")
 
+    restore = sub.add_parser(
+        "restore", help="bring deleted takes back from a project's trash",
+        description="Deleted takes (the window, deleteAllExamples over OSC...) wait in the "
+                    "project's trash/ folder; this puts them back under their own ids.")
+    restore.add_argument("dir")
+    restore.add_argument("takes", nargs="*", metavar="TAKE_ID",
+                         help="the takes to restore (default: every take in the trash)")
+    restore.add_argument("--list", action="store_true", help="only list the trash")
+
     replay = sub.add_parser("replay", help="run a logged session through a project")
     replay.add_argument("log")
     replay.add_argument("--project", required=True, help="the project folder")
@@ -281,6 +290,23 @@ def _cmd_export(args: argparse.Namespace) -> int:
             raise GesturemapError(f"{args.dir} has no trained model: run gesturemap train first")
         save_xmm_model(project.trained, args.xmm_model)
         print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from .project import Project
+
+    project = Project.load(args.dir)
+    trash = project.trash()
+    if args.list:
+        print(f"{args.dir}: {len(trash)} takes in the trash" + (": " if trash else "")
+              + " ".join(trash))
+        return 0
+    unknown = [t for t in args.takes if t not in trash]
+    if unknown:
+        raise SystemExit(f"gesturemap restore: {', '.join(unknown)} not in the trash of "
+                         f"{args.dir} (it holds: {' '.join(trash) or 'nothing'})")
+    restored = project.restore_takes(args.takes or None)
+    project.save(args.dir)
+    print(f"restored {len(restored)} takes into {args.dir}"
+          + (": " + " ".join(t.id for t in restored) if restored else ""))
     return 0
 
 
@@ -325,7 +351,8 @@ def main(argv: list[str] | None = None) -> int:
     from .errors import GesturemapError
 
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
-                "export": _cmd_export}
+                "export": _cmd_export,
+                "restore": _cmd_restore}
     try:
         return handlers[args.command](args)
     except GesturemapError as exc:

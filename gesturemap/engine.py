@@ -180,6 +180,12 @@ class Engine:
         self.frames_out = 0
         self.bad_frames = 0
         self.errors = 0
+        #: commands refused as they stand (startRecording before any class, train without
+        #: takes...): the sender's mistake, not a fault of gesturemap, so not in ``errors``
+        self.refused_commands = 0
+        #: takes deleted by control messages (deleteAllExamples...), newest batch last: each
+        #: batch a list of take ids, in the project's trash until restored (restore_takes)
+        self.control_deletions: list[list[str]] = []
         self.trainings = 0
         self.last_train_ms: float | None = None
         #: from the end of the last take to the first frame the model trained with it answered
@@ -202,9 +208,11 @@ class Engine:
         from .sources.osc import OSCSource
 
         if self._osc_in is not None:
+            # The project's input size, when it knows it, is the frames' size: a frame of
+            # another size is counted and dropped, never adopted (issue 11).
             src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
                             channel_names=self._input_names() or None,
-                            on_control=self._on_control)
+                            on_control=self._on_control, size=self.project.input_dim)
             self.sources.append(src)
         for factory in self._source_factories:
             self.sources.append(factory(self.queue, self._on_control))
@@ -326,12 +334,18 @@ class Engine:
             name, args = self._commands.popleft()
             try:
                 getattr(self, "_cmd_" + name)(*args)
+            except GesturemapError as exc:
+                self.refused_commands += 1
+                self._errlog(f"refused {name}", "command %s refused: %s", name, exc)
             except Exception as exc:
                 self._count_error(exc, f"command {name}")
 
     def _cmd_set_outputs(self, *values: Any) -> None:
-        vals = np.asarray([float(v) for v in values], dtype=np.float64)
-        if not np.isfinite(vals).all():
+        try:
+            vals = np.asarray([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
+        if not vals.size or not np.isfinite(vals).all():
             raise GesturemapError(f"outputs {values!r} are not finite")
         if self._is_regression():
             self.current_outputs = vals
@@ -470,9 +484,34 @@ class Engine:
         self.running = False
 
     def _cmd_delete_all(self) -> None:
-        for take in list(self.project.takes):
-            self.project.remove_take(take.id)
+        # Nothing a datagram does destroys data at once: the takes go to the project's trash
+        # (Project.save moves their files there), restorable by restore_takes, the window's
+        # undo or `gesturemap restore DIR`.
+        ids = [take.id for take in self.project.takes]
+        for take_id in ids:
+            self.project.remove_take(take_id)
+        if ids:
+            self.control_deletions = [*self.control_deletions[-19:], ids]
+            self._log_event("deleted", takes=ids)
         self._autosave()
+
+    def _cmd_remove_takes(self, ids: Any) -> None:
+        """Remove the takes ``ids`` (into the trash at the next save), e.g. an undo's redo."""
+        for take_id in [str(i) for i in ids]:
+            self.project.remove_take(take_id)
+        self._autosave()
+
+    def _cmd_restore_takes(self, ids: Any = None) -> None:
+        """Put removed takes back (all of the last control deletion when ``ids`` is None)."""
+        if ids is None:
+            ids = self.control_deletions[-1] if self.control_deletions else []
+        ids = [str(i) for i in ids]
+        restored = self.project.restore_takes(ids)
+        self.control_deletions = [[i for i in batch if i not in ids]
+                                  for batch in self.control_deletions]
+        self.control_deletions = [batch for batch in self.control_deletions if batch]
+        if restored:
+            self._autosave()
 
     def _cmd_delete_for_output(self, index: Any = 1) -> None:
         """Wekinator's deleteExamplesForOutput N (from 1): a DTW project deletes gesture N's
@@ -692,6 +731,10 @@ class Engine:
             "bad_frames": self.bad_frames,
             "dropped_frames": self.queue.dropped,
             "errors": self.errors,
+            "refused_commands": self.refused_commands,
+            "times_repaired": getattr(self.project, "times_repaired", 0),
+            "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
+            "control_deletions": [list(batch) for batch in self.control_deletions],
             "step_us_p50": self._step_us.get(50),
             "step_us_p99": self._step_us.get(99),
             "latency_us_p50": self._latency_us.get(50),

@@ -8,6 +8,7 @@ JSON and ``.npz`` files, each written atomically, so a crash never leaves a half
         takes/take-000000.json       one take's label, shape, time and arrays' checksum
         takes/take-000000.npz        its inputs (T, D_in), and times (T,) / outputs (T, D_out)
         model-000001.json / .npz     the trained model (gesturemap.models format), if any
+        trash/take-000003.json / .npz  deleted takes, until restored (``gesturemap restore``)
 
 Takes are written once, when they are recorded (:meth:`Project.save_take`, the engine's
 autosave), and never rewritten: relabelling a take is recorded in ``project.json``. Loading
@@ -17,6 +18,14 @@ name at every save and ``project.json`` switches to it in one atomic rename, so 
 save leaves the previous model usable. Nothing is pickled: opening a shared project cannot run
 code.
 
+Deleting takes never destroys them at once: a save moves the files of removed takes into
+``trash/`` inside the project, from where :meth:`Project.restore_takes` (the window's undo,
+``gesturemap restore DIR``) brings them back under their own ids.
+
+Loading reads only regular files inside the project folder (no links out of it, no devices or
+FIFOs), checks every array's declared shape and size before reading it, and skips a damaged
+take (whichever of its two files is damaged) with a warning, so the rest of the project opens.
+
 A :class:`Project` is not thread-safe: one owner (the engine) changes it.
 """
 
@@ -24,8 +33,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -64,6 +73,11 @@ VERSION = 1
 
 PROJECT_FILE = "project.json"
 TAKES_DIR = "takes"
+TRASH_DIR = "trash"
+#: The largest take read (its arrays): 2 GiB, e.g. 10 minutes of 400 channels at 1 kHz.
+MAX_TAKE_BYTES = 2 << 30
+
+log = logging.getLogger("gesturemap.project")
 
 _TAKE_ID = re.compile(r"take-(\d{6,})")
 _MODEL_FILE = re.compile(r"model-(\d{6,})\.json")
@@ -170,22 +184,51 @@ def _model_settings(model: Any) -> dict[str, Any]:
     return {"kind": kind, "params": params}
 
 
-def _check_times(times: Any, length: int) -> np.ndarray:
-    """Validate take times: (T,), finite, never decreasing; a read-only float64 copy."""
+def repair_times(times: np.ndarray) -> tuple[np.ndarray, int]:
+    """Re-stamp a take's times so that they never decrease.
+
+    A sensor's clock may jump back in a take (a corrupted digit, a board reset): each step
+    back is replaced by the take's median forward step, and the frames after it keep their
+    own spacing. The frames are kept, in their order.
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (T,)
+        Finite times in seconds.
+
+    Returns
+    -------
+    times : numpy.ndarray, shape (T,)
+        The repaired times (``times`` itself when nothing needed repair).
+    repaired : int
+        How many steps back were mended.
+    """
+    steps = np.diff(times)
+    back = steps < 0
+    repaired = int(back.sum())
+    if not repaired:
+        return times, 0
+    forward = steps[~back]
+    forward = forward[forward > 0]
+    typical = float(np.median(forward)) if forward.size else 0.0
+    steps = np.where(back, typical, steps)
+    fixed = np.empty_like(times)
+    fixed[0] = times[0]
+    np.cumsum(steps, out=fixed[1:])
+    fixed[1:] += times[0]
+    return fixed, repaired
+
+
+def _check_times(times: Any, length: int) -> tuple[np.ndarray, int]:
+    """Validate take times: (T,), finite; a read-only float64 copy that never decreases, and
+    how many steps back were repaired (:func:`repair_times`)."""
     array = check_finite("times", times, hint="Give each frame's time in seconds.")
     if array.ndim != 1 or array.shape[0] != length:
         raise validation_error("times", array, f"a ({length},) array: one time per input frame")
     array = np.array(array, dtype=np.float64, copy=True)
-    if length > 1 and np.any(np.diff(array) < 0):
-        first = int(np.argmax(np.diff(array) < 0)) + 1
-        raise validation_error(
-            "times",
-            Described(f"{array[first]!r} at frame {first}, before the frame ahead of it"),
-            "times that never decrease",
-            "Give times relative to the take's start, in the frames' order.",
-        )
+    array, repaired = repair_times(array)
     array.flags.writeable = False
-    return array
+    return array, repaired
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -314,6 +357,8 @@ class Project:
         self._removed: list[str] = []
         # Takes removed since the last save, for a save_take that was queued before.
         self._gone: dict[str, Take] = {}
+        #: Steps back in takes' times re-stamped by add_take or load (see repair_times).
+        self.times_repaired = 0
         self._uid = secrets.token_hex(8)
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None
@@ -549,7 +594,9 @@ class Project:
         label : str or int
             The class demonstrated; a new label declares a new class.
         times : array_like, shape (T,), optional
-            Each frame's time in seconds from the take's start; never decreasing.
+            Each frame's time in seconds from the take's start. Times that go back (a
+            sensor's clock reset) are re-stamped (:func:`repair_times`), counted in
+            :attr:`times_repaired` and logged: the take is kept.
         outputs : array_like, shape (T, D_out), optional
             The target values held while recording. Either every take has outputs or none.
 
@@ -575,10 +622,19 @@ class Project:
             )
         recording = self._raw.add(inputs_array, label, outputs)
         try:
-            checked_times = None if times is None else _check_times(times, recording.length)
+            checked_times, repaired = (
+                (None, 0) if times is None else _check_times(times, recording.length)
+            )
         except GesturemapError:
             self._raw.remove(-1)
             raise
+        if repaired:
+            self.times_repaired += repaired
+            log.warning(
+                "take %s: its times went back %d time(s) (the sensor's clock); re-stamped and kept",
+                _take_id(self._next_take),
+                repaired,
+            )
         return self._append(
             Take(
                 _take_id(self._next_take),
@@ -603,7 +659,8 @@ class Project:
     def remove_take(self, take_id: str) -> Take:
         """Remove a take and return it; its id is never given again.
 
-        Its files go at the next :meth:`save`.
+        Its files move to the project's ``trash/`` at the next :meth:`save`;
+        :meth:`restore_takes` brings it back.
 
         Raises
         ------
@@ -616,6 +673,62 @@ class Project:
         self._removed.append(take.id)
         self._gone[take.id] = take
         return take
+
+    def trash(self) -> list[str]:
+        """The ids of removed takes that :meth:`restore_takes` can bring back: those removed
+        since the last save, and those in the saved folder's ``trash/``."""
+        ids = [i for i in self._gone if i not in self._ids()]
+        if self.folder is not None:
+            folder = Path(self.folder) / TRASH_DIR
+            if folder.is_dir() and not folder.is_symlink():
+                for path in sorted(folder.glob("take-*.json")):
+                    if _take_number(path.stem) is not None and path.stem not in ids:
+                        ids.append(path.stem)
+        ids = [i for i in ids if i not in self._ids()]
+        return sorted(ids, key=lambda i: _take_number(i) or 0)
+
+    def _ids(self) -> set[str]:
+        return {take.id for take in self._takes}
+
+    def restore_takes(self, ids: Sequence[str] | None = None) -> list[Take]:
+        """Bring removed takes back, under their own ids, at the end of the take list.
+
+        Parameters
+        ----------
+        ids : sequence of str, optional
+            The takes to restore (default: every one in :meth:`trash`). Ids not in the trash
+            are passed over.
+
+        Returns
+        -------
+        list of Take
+            The takes restored. A saved one's files move back from ``trash/`` at the next
+            :meth:`save`.
+
+        Raises
+        ------
+        GesturemapError
+            If a take does not fit the project any more (another input size); the takes
+            before it are restored.
+        """
+        wanted = self.trash() if ids is None else [str(i) for i in ids]
+        restored = []
+        for take_id in wanted:
+            if take_id in self._ids():
+                continue
+            take = self._gone.get(take_id)
+            if take is None and self.folder is not None:
+                path = Path(self.folder) / TRASH_DIR / f"{take_id}.json"
+                if _take_number(take_id) is None or not path.is_file():
+                    continue
+                take = _read_take(path, take_id, Path(self.folder))
+            if take is None:
+                continue
+            self._add_loaded(take)
+            if take_id in self._removed:
+                self._removed.remove(take_id)
+            restored.append(self._takes[-1])
+        return restored
 
     def relabel_take(self, take_id: str, label: Label) -> Take:
         """Give a take another label (declaring it as a class if new); returns the new take.
@@ -778,7 +891,7 @@ class Project:
     def save(self, folder: PathLike) -> Path:
         """Save the whole project into ``folder`` (created if needed); returns the folder.
 
-        Takes already in the folder are not rewritten; removed takes' files are deleted; the
+        Takes already in the folder are not rewritten; removed takes' files move to ``trash/``; the
         trained model is written under a new name unless this very model is already there.
         ``project.json`` is written last: it is what switches the folder to the new state.
 
@@ -801,10 +914,12 @@ class Project:
         model_file = self._save_model(folder)
         document = self._document(model_file, takes, removed)
         write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
-        # The new project.json no longer refers to these files: remove them.
+        # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:
-            for suffix in (".json", ".npz"):
-                (folder / TAKES_DIR / f"{take_id}{suffix}").unlink(missing_ok=True)
+            _move_take(folder / TAKES_DIR, folder / TRASH_DIR, take_id)
+            gone = self._gone.get(take_id)
+            if gone is not None:
+                _keep_label(folder / TRASH_DIR / f"{take_id}.json", gone.label)
         self._removed = [take_id for take_id in self._removed if take_id not in removed]
         for take_id in removed:
             self._gone.pop(take_id, None)
@@ -862,6 +977,10 @@ class Project:
         if json_path.exists() and npz_path.exists():
             return
         directory.mkdir(parents=True, exist_ok=True)
+        if (Path(folder) / TRASH_DIR / json_path.name).exists():  # restored from the trash
+            _move_take(Path(folder) / TRASH_DIR, directory, take.id)
+            if json_path.exists() and npz_path.exists():
+                return
         arrays = {"inputs": take.inputs}
         if take.times is not None:
             arrays["times"] = take.times
@@ -928,13 +1047,17 @@ class Project:
 
         Takes are found by scanning ``takes/``: complete takes missing from ``project.json``
         (the process stopped before it was rewritten) are loaded too, after the listed ones.
-        A take whose arrays do not match their checksum is left out with a warning.
+        A damaged take — its JSON or its arrays missing, unreadable, tampered with, of a newer
+        format, or not fitting the project — is left out with a warning naming it; its files
+        are left as they are and its id is never given to a new take. Only regular files
+        inside the folder are read (no links, devices or FIFOs), and each array's declared
+        shape and size are checked before it is read.
 
         Raises
         ------
         FormatError
-            If the folder or a file is missing, damaged or from a newer gesturemap, the model
-            kind is unknown, or a take does not fit the project.
+            If the folder, ``project.json`` or the model is missing, damaged or from a newer
+            gesturemap, the model kind is unknown, or ``takes/`` is a link.
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -945,32 +1068,51 @@ class Project:
                 f"{folder} is not a gesturemap project: it has no {PROJECT_FILE}. Create one "
                 "with Project.new(folder)."
             )
-        document = read_json(path, format=FORMAT, max_version=VERSION)
+        document = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
         project = _project_from_document(path, document)
         listed = _listed_takes(path, document)
         removed = set(project._removed)
+        for sub in (TAKES_DIR, TRASH_DIR):
+            if (folder / sub).is_symlink() or (
+                (folder / sub).exists() and not (folder / sub).is_dir()
+            ):
+                raise FormatError(
+                    f"{folder / sub} is a link or not a folder: a project keeps its takes in a "
+                    "folder of its own. Replace the link by a copy of the takes."
+                )
         found = _scan_takes(folder / TAKES_DIR, removed)
-        missing = [take_id for take_id in listed if take_id not in found]
-        if missing:
-            raise FormatError(
-                f"{path} lists takes {missing} whose files are missing from "
-                f"{folder / TAKES_DIR}; restore them, or remove them from the 'takes' list."
-            )
         order = list(listed) + sorted(set(found) - set(listed), key=_take_number)  # type: ignore[arg-type]
         for take_id in order:
-            take = _read_take(found[take_id], take_id)
-            if take is None:
+            if take_id not in found:
+                _skip_take(
+                    project,
+                    take_id,
+                    f"{path} lists it but its files are missing from {folder / TAKES_DIR} "
+                    f"(are they in {TRASH_DIR}/? `gesturemap restore {folder}` brings them back)",
+                )
                 continue
-            if take_id in listed:
-                take = dataclasses.replace(take, label=listed[take_id])
             try:
+                take = _read_take(found[take_id], take_id, folder)
+                repaired = int(getattr(take, "_repaired", 0))
+                if take_id in listed:
+                    take = dataclasses.replace(take, label=listed[take_id])
                 project._add_loaded(take)
-            except GesturemapError as error:
-                raise FormatError(f"{found[take_id]}: {error}") from None
+            except GesturemapError as error:  # FormatError included
+                _skip_take(project, take_id, str(error))
+                continue
+            project.times_repaired += repaired
         model_file = document.get("model_file")
         if model_file is not None:
             if not isinstance(model_file, str) or Path(model_file).name != model_file:
                 raise FormatError(f"{path}: 'model_file' must name a file in the project folder.")
+            for name in (model_file, str(Path(model_file).with_suffix(".npz"))):
+                if (folder / name).is_symlink() or (
+                    (folder / name).exists() and not (folder / name).is_file()
+                ):
+                    raise FormatError(
+                        f"{folder / name} is a link or not a regular file; only the project's "
+                        "own files are read."
+                    )
             project.trained = load_model(folder / model_file)
             project._saved_model = (folder.resolve(), project.trained, model_file)
         project.folder = folder
@@ -1113,6 +1255,42 @@ def _listed_takes(path: Path, document: Mapping[str, Any]) -> dict[str, Label]:
     return listed
 
 
+def _skip_take(project: Project, take_id: str, why: str) -> None:
+    """Leave a damaged take out, with a warning; its id is never given to a new take."""
+    warnings.warn(
+        f"{take_id} was left out: {why}. The rest of the project is open; the take's files "
+        "were left as they are.",
+        stacklevel=3,
+    )
+    number = _take_number(take_id)
+    if number is not None:
+        project._next_take = max(project._next_take, number + 1)
+
+
+def _move_take(source: Path, destination: Path, take_id: str) -> None:
+    """Move a take's two files from one folder of the project to another (the trash)."""
+    for suffix in (".npz", ".json"):
+        path = source / f"{take_id}{suffix}"
+        if path.is_file() and not path.is_symlink():
+            destination.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination / path.name)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _keep_label(path: Path, label: Label) -> None:
+    """Write a relabelled take's label into its trashed JSON (the label was only recorded in
+    ``project.json``, which no longer lists the take), so that it comes back as it went."""
+    try:
+        meta = read_json(path, format=TAKE_FORMAT, max_version=VERSION)
+        if meta.get("label") != label:
+            meta["label"] = label
+            body = {k: v for k, v in meta.items() if k not in ("format", "version")}
+            write_json(path, body, format=TAKE_FORMAT, version=VERSION)
+    except (FormatError, OSError) as error:
+        log.warning("trash: could not keep the label of %s (%s)", path.name, error)
+
+
 def _scan_takes(directory: Path, removed: set[str]) -> dict[str, Path]:
     """Take id -> its JSON file, for every take JSON in ``directory`` not removed."""
     if not directory.is_dir():
@@ -1124,9 +1302,15 @@ def _scan_takes(directory: Path, removed: set[str]) -> dict[str, Path]:
     return found
 
 
-def _read_take(path: Path, take_id: str) -> Take | None:
-    """Read one take's pair; None (with a warning) if its arrays fail their checksum."""
-    meta = read_json(path, format=TAKE_FORMAT, max_version=VERSION)
+def _read_take(path: Path, take_id: str, root: Path) -> Take:
+    """Read one take's pair (only regular files inside ``root``).
+
+    Raises
+    ------
+    FormatError
+        Whichever of its two files is missing, damaged or does not match the other.
+    """
+    meta = read_json(path, format=TAKE_FORMAT, max_version=VERSION, inside=root)
 
     def field(key: str, check: Any, expected: str) -> Any:
         return _require(path, meta, key, check, expected)
@@ -1143,7 +1327,13 @@ def _read_take(path: Path, take_id: str) -> Take | None:
     has_times = field("has_times", lambda v: isinstance(v, bool), "true or false")
     digest = field("arrays_sha256", lambda v: isinstance(v, str), "a str")
     npz_path = path.with_suffix(".npz")
-    if not npz_path.exists():
+    declared = frames * (input_dim + (output_dim or 0) + (1 if has_times else 0)) * 8
+    if declared > MAX_TAKE_BYTES:
+        raise FormatError(
+            f"{path} is damaged: it declares {declared} bytes of arrays, more than the "
+            f"{MAX_TAKE_BYTES} a take may hold."
+        )
+    if not npz_path.exists() and not npz_path.is_symlink():
         raise FormatError(
             f"{npz_path} is missing: the arrays of {take_id} ({label!r}) are gone. Restore the "
             f"file, or delete {path.name} to drop the take."
@@ -1153,24 +1343,29 @@ def _read_take(path: Path, take_id: str) -> Take | None:
         expected["times"] = (frames,)
     if output_dim is not None:
         expected["outputs"] = (frames, output_dim)
-    if hashlib.sha256(npz_path.read_bytes()).hexdigest() != digest:
-        warnings.warn(
-            f"{take_id} ({label!r}) was left out: {npz_path} does not match {path.name} "
-            "(checksum differs): it was replaced or damaged.",
-            stacklevel=3,
-        )
-        return None
-    arrays = load_npz(npz_path, expected)
+    arrays = load_npz(
+        npz_path, expected, sha256=digest, inside=root, max_bytes=declared + (1 << 20)
+    )
     inputs = arrays["inputs"]
     for key, array in arrays.items():
         if key in expected and (array.dtype != np.float64 or not np.isfinite(array).all()):
             raise FormatError(f"{npz_path}: {key!r} is not finite float64 numbers.")
     times = arrays.get("times") if has_times else None
-    if times is not None and times.size > 1 and np.any(np.diff(times) < 0):
-        raise FormatError(f"{npz_path}: 'times' decrease.")
+    repaired = 0
+    if times is not None and times.size > 1:
+        times, repaired = repair_times(times)
+        if repaired:
+            warnings.warn(
+                f"{take_id} ({label!r}): its times went back {repaired} time(s); re-stamped "
+                "and kept.",
+                stacklevel=3,
+            )
     outputs = arrays.get("outputs") if output_dim is not None else None
     for array in (inputs, times, outputs):
         if array is not None:
             array.flags.writeable = False
     created = meta.get("created")
-    return Take(take_id, label, inputs, times, outputs, str(created) if created else "")
+    take = Take(take_id, label, inputs, times, outputs, str(created) if created else "")
+    if repaired:
+        object.__setattr__(take, "_repaired", repaired)  # counted by Project.load
+    return take

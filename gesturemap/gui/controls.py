@@ -19,12 +19,39 @@ from PySide6 import QtGui, QtWidgets
 from .colours import class_colours
 from .model_forms import model_channels
 
-__all__ = ["WindowControls"]
+__all__ = ["ControlDeletion", "WindowControls"]
 
 #: Seconds between two readings of the engine's stats for the sensor panel.
 _STATS_EVERY_S = 0.5
 #: Seconds a value the window sent wins over the engine's project, which has not caught up.
 _ECHO_WAIT_S = 2.0
+
+
+class ControlDeletion(QtGui.QUndoCommand):
+    """Takes deleted by a control message (deleteAllExamples over OSC), as the window's undo
+    stack knows them: undo puts them back from the project's trash, redo deletes them again.
+    The engine did the deletion itself, so the first redo (when pushed) does nothing."""
+
+    def __init__(self, send: Any, ids: list[str]) -> None:
+        super().__init__(f"deletion of {len(ids)} takes by OSC")
+        self._send = send
+        self.ids = list(ids)
+        self._done = True
+
+    def redo(self) -> None:
+        if self._done:
+            self._done = False
+            return
+        self._send("remove_takes", list(self.ids))
+
+    def undo(self) -> None:
+        self._send("restore_takes", list(self.ids))
+
+
+def _loopback(host: str) -> bool:
+    from ..sources.osc import is_loopback
+
+    return is_loopback(host)
 
 
 class WindowControls:
@@ -65,11 +92,56 @@ class WindowControls:
         # until the engine's project has it, the monitors keep the value just set
         self._threshold_sent = (value, time.perf_counter())
 
-    def set_sensor_settings(self, settings: dict[str, Any]) -> None:
-        """Send sensor settings to the engine, which reopens its source."""
+    def set_sensor_settings(self, settings: dict[str, Any], confirmed: bool = False) -> None:
+        """Send sensor settings to the engine, which reopens its source.
+
+        A host that opens the port to the network (not 127.0.0.1) is asked about first
+        (:meth:`confirm_network`); refused, the sensor listens on 127.0.0.1.
+        """
+        host = str(settings.get("host") or "127.0.0.1")
+        if not confirmed and not _loopback(host) and not self.confirm_network(
+            host, settings.get("port")
+        ):
+            settings = {**settings, "host": "127.0.0.1"}
         self.engine.command("set_sensor", settings)
         self.sensor_panel.status.setText("opening…")  # type: ignore[attr-defined]
         self._controls_stats_t = 0.0  # read the outcome at the next refresh
+
+    def confirm_network(self, host: str, port: Any) -> bool:
+        """Ask the person whether to listen on ``host`` (open to the network); True if yes."""
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self,  # type: ignore[arg-type]
+            "Listen on the network?",
+            f"The sensor asks to listen on {host}:{port if port is not None else ''}, which "
+            "lets any machine on the network send to gesturemap (inputs and Wekinator control "
+            "messages, such as deleting every take). Listen there?\n\nNo: listen on this "
+            "machine only (127.0.0.1).",
+            buttons.Yes | buttons.No,
+            buttons.No,
+        )
+        return bool(answer == buttons.Yes)
+
+    def _check_engine_requests(self, stats: dict[str, Any]) -> None:
+        """Ask about a project's network sensor; put takes deleted over OSC on the undo stack."""
+        request = stats.get("network_request")
+        asked = getattr(self, "_network_asked", None)
+        if request and request != asked:
+            self._network_asked = request
+            if self.confirm_network(request["host"], request.get("port")):
+                sensor = dict(self.project.sensor or {})
+                sensor["host"] = request["host"]
+                self.set_sensor_settings(sensor, confirmed=True)
+        seen = getattr(self, "_deletions_seen", None)
+        if seen is None:
+            seen = self._deletions_seen = set()
+        for batch in stats.get("control_deletions") or []:
+            key = tuple(batch)
+            if key not in seen:
+                seen.add(key)
+                self.undo_stack.push(  # type: ignore[attr-defined]
+                    ControlDeletion(self.engine.command, list(batch))
+                )
 
     # -- the plot ---------------------------------------------------------------------------
     def _plot_ring(self) -> Any:
@@ -137,6 +209,7 @@ class WindowControls:
             self._controls_stats_t = now
             stats = engine.stats()
             self.sensor_panel.show_status(stats)  # type: ignore[attr-defined]
+            self._check_engine_requests(stats)
             playing = stats.get("playing")
             self.dataset.play_button.setText(  # type: ignore[attr-defined]
                 f"▶ playing {playing}" if playing else "▶ Play"

@@ -25,6 +25,7 @@ import numpy as np
 from ..engine import Engine
 from ..errors import GesturemapError
 from ..sources.base import Frame
+from ..sources.osc import is_loopback
 
 __all__ = ["InputRing", "TakeRef", "WindowEngine", "build_sensor_source"]
 
@@ -106,7 +107,13 @@ class _TappedPipeline:
         return getattr(self.state, name)
 
 
-def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = None) -> Any:
+def build_sensor_source(
+    settings: dict[str, Any],
+    queue: Any,
+    on_control: Any = None,
+    input_dim: int | None = None,
+    allow_network: bool = False,
+) -> Any:
     """The (not started) source that sensor ``settings`` describe, or None for the mouse pad.
 
     Parameters
@@ -119,6 +126,14 @@ def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = 
     queue : FrameQueue
     on_control : callable, optional
         Receives Wekinator's control messages (OSC).
+    input_dim : int, optional
+        The project's input size, when known: an OSC frame of another size is refused, never
+        adopted.
+    allow_network : bool, default False
+        Whether an OSC ``host`` other than a loopback address may be used. Settings read from
+        a project file never open a port to the network by themselves: without this (the
+        person's say-so, in the window or on the command line) the source listens on
+        127.0.0.1.
 
     Raises
     ------
@@ -151,12 +166,16 @@ def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = 
                 profile, osc=osc, channels=profile.channels if arity is not None else ()
             )
         port = settings.get("port")
+        host = str(settings.get("host") or "127.0.0.1")
+        if not allow_network and not is_loopback(host):
+            host = "127.0.0.1"
         return build_source(
             profile,
             queue,
-            host=str(settings.get("host") or "127.0.0.1"),
+            host=host,
             port=None if port is None else int(port),
             on_control=on_control,
+            size=input_dim,
         )
     assert profile.serial is not None
     framing = settings.get("framing")
@@ -200,13 +219,25 @@ class WindowEngine(Engine):
         # the take being played back: its id, and the event that stops its thread
         self._playing: str | None = None
         self._play_stop = threading.Event()
+        #: the network address the project's sensor asks to listen on, held back (the sensor
+        #: listens on 127.0.0.1) until the window confirms it with a set_sensor; else None
+        self.network_request: dict[str, Any] | None = None
 
     def start(self) -> WindowEngine:
-        """Start as :meth:`Engine.start`, then open the project's sensor (OSC, serial) if any."""
+        """Start as :meth:`Engine.start`, then open the project's sensor (OSC, serial) if any.
+
+        A project file alone never opens a port to the network: a sensor whose host is not a
+        loopback address listens on 127.0.0.1, and :attr:`network_request` says what it asked
+        for, until the window (the person) confirms it with ``set_sensor``.
+        """
         super().start()
         sensor = self.project.sensor
         if sensor and sensor.get("transport", "mouse") != "mouse":
-            self._io.put(lambda: self._open_sensor(dict(sensor)))
+            settings = dict(sensor)
+            host = str(settings.get("host") or "127.0.0.1")
+            if not is_loopback(host):
+                self.network_request = {"host": host, "port": settings.get("port")}
+            self._io.put(lambda: self._open_sensor(settings, allow_network=False))
         return self
 
     def stop(self) -> None:
@@ -228,6 +259,7 @@ class WindowEngine(Engine):
         ``playing`` (the id of the take being played back, or None) and ``playing_speed``."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
+        out["network_request"] = self.network_request
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         return out
@@ -273,12 +305,28 @@ class WindowEngine(Engine):
             self.current_label = None
         self._edited()
 
+    def _cmd_delete_all(self) -> None:
+        super()._cmd_delete_all()
+        self.edits += 1
+
+    def _cmd_restore_takes(self, ids: Any = None) -> None:
+        super()._cmd_restore_takes(ids)
+        self.edits += 1
+
+    def _cmd_remove_takes(self, ids: Any) -> None:
+        super()._cmd_remove_takes(ids)
+        self.edits += 1
+
     def _cmd_remove_take(self, ref: TakeRef) -> None:
         ref.take = self.project.remove_take(ref.id)
         self._edited()
 
     def _cmd_restore_take(self, ref: TakeRef) -> None:
-        """Put a removed take's data back (undo); it gets a new id, written into ``ref``."""
+        """Put a removed take back (undo): from the project's trash under its own id, else
+        (not in the trash) its data under a new id, written into ``ref``."""
+        if ref.id in self.project.trash() and self.project.restore_takes([ref.id]):
+            self._edited()  # the next save moves its files back from the trash
+            return
         take = ref.take
         new = self.project.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
         ref.id = new.id
@@ -303,17 +351,21 @@ class WindowEngine(Engine):
         thread. Why it failed, if it did, is in ``stats()["sensor_error"]``."""
         self.project.sensor = settings
         self._sensor_error = None
+        self.network_request = None
         self._edited()
-        self._io.put(lambda: self._open_sensor(dict(settings)))
+        # the window asked the person before sending a network host (WindowControls)
+        self._io.put(lambda: self._open_sensor(dict(settings), allow_network=True))
 
-    def _open_sensor(self, settings: dict[str, Any]) -> None:
+    def _open_sensor(self, settings: dict[str, Any], allow_network: bool) -> None:
         # on the I/O thread: closing a source joins its thread, opening one binds a port
         old = self._sensor_sources
         for src in old:
             src.stop()
         new: list[Any] = []
         try:
-            src = build_sensor_source(settings, self.queue, self._on_control)
+            src = build_sensor_source(settings, self.queue, self._on_control,
+                                      input_dim=self.project.input_dim,
+                                      allow_network=allow_network)
             if src is not None:
                 src.start()
                 self.realtime_threads([getattr(src, "_thread", None)])

@@ -357,13 +357,26 @@ class BaseModel:
         """Save to ``path`` (JSON) and ``path`` with suffix ``.npz`` (arrays); never pickle.
 
         Both files are written atomically; the JSON holds the checksum of the arrays, so a
-        mismatched pair is refused on load. Returns the JSON path.
+        mismatched pair is refused on load. Returns the JSON path. A folder of ``path`` that
+        does not exist is created (as :meth:`Project.save` does).
+
+        Raises
+        ------
+        GesturemapError
+            If the folder cannot be created or written (naming it and why).
         """
         from .. import _io
 
         path = Path(path)
         if path.suffix != ".json":
             path = path.with_name(path.name + ".json")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise GesturemapError(
+                f"cannot save the model to {path}: its folder {path.parent} cannot be created "
+                f"({exc.strerror or exc}); choose another folder."
+            ) from None
         meta, arrays = self.dump()
         npz_path = path.with_suffix(".npz")
         meta["arrays"] = npz_path.name
@@ -395,10 +408,17 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         if params.get("class_params"):
             params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)
-        model._check_runtime_params()
+        # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
+        for hook in ("_check_common", "_check_params", "_check_runtime_params"):
+            check = getattr(model, hook, None)
+            if check is not None:
+                check()
+                break
         labels = meta["labels"]
         if not isinstance(labels, list) or not labels:
             raise ValueError("labels")
+        if getattr(model, "class_params", None) is not None:
+            model._check_class_params(labels)
         model.labels_ = list(labels)
         model.input_dim_ = int(meta["input_dim"])
         model.output_dim_ = int(meta["output_dim"])
@@ -406,7 +426,8 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         model._set_state_arrays(meta, arrays)
     except FormatError:
         raise
-    except (KeyError, TypeError, ValueError, IndexError, GesturemapError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            GesturemapError) as exc:
         raise FormatError(f"the saved model is damaged or inconsistent ({exc})") from exc
     return model
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, GesturemapError
 from .base import BaseModel
 from .gmm import GMM
 from .hhmm import HHMM
@@ -66,7 +66,8 @@ def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
         return _from_json(root)
     except FormatError as exc:
         raise FormatError(f"{path}: {exc}") from exc
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            RecursionError, GesturemapError) as exc:
         raise FormatError(f"{path}: not an XMM model, or a damaged one ({exc!r})") from exc
 
 

@@ -128,8 +128,34 @@ class OSCOutputSettings:
                    {str(k): v for k, v in gestures.items()})
 
 
+def sending_socket(host: str, port: int) -> socket.socket:
+    """A non-blocking UDP socket bound to the interface that reaches ``host`` (never 0.0.0.0).
+
+    An unbound socket that sends is bound by the OS to every interface: it would take
+    datagrams from the whole network on its port. Bound to the one address that reaches
+    ``host`` (127.0.0.1 for this machine), it listens nowhere else.
+    """
+    local = "127.0.0.1"
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((host, port))  # chooses the route; sends nothing
+            local = probe.getsockname()[0]
+    except OSError:
+        pass  # unreachable or unknown now: sends will fail and be counted
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((local, 0))
+    except OSError:
+        sock.bind(("127.0.0.1", 0))
+    sock.setblocking(False)
+    return sock
+
+
 class OSCOutput:
-    """Sends a model's results over UDP; the engine calls :meth:`send` once per frame."""
+    """Sends a model's results over UDP; the engine calls :meth:`send` once per frame.
+
+    Its socket is bound to the interface that reaches the target (:func:`sending_socket`).
+    """
 
     def __init__(self, settings: OSCOutputSettings | dict[str, Any] | None = None) -> None:
         if not isinstance(settings, OSCOutputSettings):
@@ -137,8 +163,7 @@ class OSCOutput:
         self.settings = settings
         self.addresses = settings.addresses
         self._target = (settings.host, settings.port)
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self._sock.setblocking(False)
+        self._sock = sending_socket(settings.host, settings.port)
         self._enc = MessageEncoder()
         self._scales = [OutputScale(**s) for s in settings.scales]
         self._smoothed: np.ndarray | None = None

@@ -192,6 +192,9 @@ class SourceStats:
         too large, bad checksum, garbage between binary frames).
     dropped_frames : int
         Frames this source put into a full queue (each pushed out the queue's oldest frame).
+    kernel_drops : int
+        Datagrams the operating system dropped before the source could read them (its receive
+        buffer was full), where the OS reports it (Linux, OSC); else 0.
     ignored : int
         Well-formed messages the profile does not use (other OSC addresses, other line labels).
     control_messages : int
@@ -219,6 +222,8 @@ class SourceStats:
         "dropped_frames",
         "errors",
         "frames_in",
+        "_kernel_drops",
+        "drops_reader",
         "ignored",
         "last_frame_t",
         "packets_in",
@@ -238,6 +243,9 @@ class SourceStats:
         self.frames_in = 0
         self.bad_packets = 0
         self.dropped_frames = 0
+        self._kernel_drops = 0
+        #: Reads the OS's count of dropped datagrams (set by sources that have one), or None.
+        self.drops_reader: Callable[[], int | None] | None = None
         self.ignored = 0
         self.control_messages = 0
         self.errors = 0
@@ -268,6 +276,16 @@ class SourceStats:
             self._window_start = t
 
     @property
+    def kernel_drops(self) -> int:
+        """Datagrams the OS dropped so far (read now; the last value read once closed)."""
+        reader = self.drops_reader
+        if reader is not None:
+            value = reader()
+            if value is not None and value > self._kernel_drops:
+                self._kernel_drops = value
+        return self._kernel_drops
+
+    @property
     def rate_hz(self) -> float:
         """Measured frame rate (0 when no frame came for the last two seconds)."""
         last = self.last_frame_t
@@ -281,7 +299,8 @@ class SourceStats:
         Returns
         -------
         dict
-            ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``, ``ignored``,
+            ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``,
+            ``kernel_drops``, ``ignored``,
             ``control_messages``, ``errors``, ``reconnects``, ``last_frame_t``, ``connected``,
             ``rate_hz``.
         """
@@ -290,6 +309,7 @@ class SourceStats:
             "frames_in": self.frames_in,
             "bad_packets": self.bad_packets,
             "dropped_frames": self.dropped_frames,
+            "kernel_drops": self.kernel_drops,
             "ignored": self.ignored,
             "control_messages": self.control_messages,
             "errors": self.errors,

@@ -1,21 +1,40 @@
 """OSC input over UDP: Wekinator's ``/wek/inputs`` by default, or any sensor app's addresses.
 
-One thread reads a plain UDP socket and decodes each datagram itself. Data messages (numeric
-arguments only) are decoded by a small parser with one cached :class:`struct.Struct` per type-tag
-string: about six times faster than python-osc's general parser, and it refuses strings, blobs
-and the other non-numeric types before building anything (``benchmarks/bench_sources.py``
-compares both). Wekinator control messages, which may carry strings, are rare and go through
-python-osc's own :class:`~pythonosc.osc_message.OscMessage`.
+One thread reads a plain UDP socket and decodes each datagram itself, with two small parsers
+written here (python-osc's general parser is not used on this path: it is about six times
+slower, and non-UTF-8 text makes it raise exceptions other than its own ``ParseError``).
 
-The OSC 1.0 encoding read here: an address (ASCII, NUL-terminated, padded to 4 bytes), a
-type-tag string (``,`` then one letter per argument, NUL-terminated, padded), then the
-arguments, big-endian: ``i`` int32, ``h`` int64, ``f`` float32, ``d`` float64; ``T`` / ``F``
-(true / false) carry no bytes. A bundle is ``#bundle\\0``, an 8-byte time tag, then elements
-each preceded by its int32 size. Time tags are ignored: frames are handled when they arrive.
+What is accepted (OSC 1.0 encoding, plus the common 1.1 / "non-standard" tags):
+
+- A **message** is an address (ASCII, starting with ``/``, NUL-terminated, padded to 4 bytes),
+  a type-tag string (``,`` then one letter per argument, NUL-terminated, padded; a message
+  without one has no arguments), then the arguments, big-endian.
+- **Data messages** (the profile's addresses) take numbers only. Each tag gives one value:
+  ``i`` int32, ``h`` int64, ``f`` float32, ``d`` float64, ``c`` a character (its code),
+  ``r`` an RGBA colour and ``m`` a 4-byte MIDI message (each as an unsigned 32-bit integer),
+  ``t`` a time tag (as seconds, NTP's 32.32 fixed point), ``T`` / ``F`` (true / false, 1 and 0,
+  no bytes). ``N`` (nil), ``I`` (impulse / infinitum) and the array brackets ``[`` ``]`` carry no
+  bytes and give no value: the frame keeps the other arguments (an array's numbers are read in
+  place). ``s`` ``S`` (strings), ``b`` (blobs) and any unknown tag refuse the message.
+- **Control messages** (under ``/wekinator/control/``) also take ``s`` / ``S`` (UTF-8 strings)
+  and ``b`` (blobs, as bytes); ``N`` and ``I`` give ``None``; ``c`` gives a one-character
+  string. A control message is at most :data:`MAX_CONTROL_BYTES` long.
+- A **bundle** is ``#bundle\\0``, an 8-byte time tag, then elements each preceded by its int32
+  size, nested at most 8 deep. Time tags are ignored: frames are handled when they arrive.
+
+Whatever a datagram holds, decoding it never raises out of the source thread and never makes
+it wait: anything that does not parse is one bad packet (however many bad elements a bundle
+has), logged at most once a second per kind. Where the OS reports them (Linux), datagrams the
+kernel dropped because the receive buffer was full are counted in ``kernel_drops``: the
+socket's own drop counter (the one ``SO_RXQ_OVFL`` would attach to every datagram), read from
+``/proc/net/udp`` when the counters are read, so that counting costs the frame path nothing
+(``recvmsg`` with ancillary data costs about 1 µs more per datagram than ``recv`` here).
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import re
 import socket
 import struct
@@ -24,21 +43,22 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
-from pythonosc.osc_message import OscMessage
-from pythonosc.osc_message import ParseError as OscParseError
 
 from .._io import Described, check_choice, check_number, validation_error
 from ..errors import GesturemapError
-from .base import FrameQueue, Source
+from .base import FrameQueue, Source, raise_mode
 
 __all__ = [
     "CONTROL_PREFIX",
     "DEFAULT_ADDRESS",
     "DEFAULT_PORT",
+    "MAX_CONTROL_BYTES",
     "BadPacket",
     "OSCSource",
     "check_osc_settings",
+    "decode_control",
     "decode_message",
+    "is_loopback",
 ]
 
 #: Wekinator's input port and address.
@@ -52,10 +72,27 @@ _BUNDLE = b"#bundle\0"
 _MAX_BUNDLE_DEPTH = 8
 _MAX_DATAGRAM = 65536
 _CACHE_LIMIT = 512
+#: The longest control message read; Wekinator's are a few dozen bytes.
+MAX_CONTROL_BYTES = 8192
+#: Where Linux lists its UDP sockets, each with its inode and its count of dropped datagrams.
+_PROC_UDP = "/proc/net/udp"
 
-# Type tags a data message may carry: struct codes for the ones with bytes, values for T/F.
-_TAG_STRUCT = {ord("i"): "i", ord("h"): "q", ord("f"): "f", ord("d"): "d"}
+# Type tags of a data message: struct codes for those with bytes, values for those without,
+# and the tags that carry nothing at all.
+_TAG_STRUCT = {
+    ord("i"): "i",
+    ord("h"): "q",
+    ord("f"): "f",
+    ord("d"): "d",
+    ord("c"): "i",
+    ord("r"): "I",
+    ord("m"): "I",
+    ord("t"): "Q",
+}
 _TAG_CONSTANT = {ord("T"): 1, ord("F"): 0}
+_TAG_EMPTY = frozenset(b"NI[]")
+_TIMETAG = ord("t")
+_TIMETAG_SCALE = 1.0 / (1 << 32)
 
 
 class BadPacket(Exception):
@@ -66,26 +103,37 @@ class BadPacket(Exception):
         self.kind = kind
 
 
-def _compile_tags(tags: bytes) -> tuple[struct.Struct, tuple[tuple[int, int], ...]]:
-    """The decoder for one type-tag string: a big-endian Struct plus the T/F constants."""
+_Decoder = tuple[struct.Struct, tuple[tuple[int, int], ...], tuple[int, ...]]
+
+
+def _compile_tags(tags: bytes) -> _Decoder:
+    """The decoder for one type-tag string: a big-endian Struct, the T/F constants (position,
+    value) and the positions of time tags, each position in the decoded values."""
     codes = [">"]
     constants = []
-    for position, tag in enumerate(tags):
+    timetags = []
+    position = 0
+    for tag in tags:
         code = _TAG_STRUCT.get(tag)
         if code is not None:
             codes.append(code)
+            if tag == _TIMETAG:
+                timetags.append(position)
         elif tag in _TAG_CONSTANT:
             constants.append((position, _TAG_CONSTANT[tag]))
+        elif tag in _TAG_EMPTY:
+            continue
         else:
             raise BadPacket("type", f"argument type {chr(tag)!r} is not numeric")
-    return struct.Struct("".join(codes)), tuple(constants)
+        position += 1
+    return struct.Struct("".join(codes)), tuple(constants), tuple(timetags)
 
 
-_decoders: dict[bytes, tuple[struct.Struct, tuple[tuple[int, int], ...]]] = {}
+_decoders: dict[bytes, _Decoder] = {}
 
 
 def decode_message(data: bytes) -> tuple[bytes, tuple[float | int, ...]]:
-    """Decode an OSC message whose arguments are all numeric.
+    """Decode an OSC message whose arguments are all numeric (see the module docstring).
 
     Parameters
     ----------
@@ -97,7 +145,8 @@ def decode_message(data: bytes) -> tuple[bytes, tuple[float | int, ...]]:
     address : bytes
         The address, undecoded.
     args : tuple of int or float
-        The arguments; ``T`` and ``F`` become 1 and 0.
+        The values: ``T`` and ``F`` become 1 and 0, a time tag seconds; ``N``, ``I``, ``[``
+        and ``]`` give none.
 
     Raises
     ------
@@ -116,36 +165,165 @@ def _split_address(data: bytes) -> tuple[bytes, int]:
     return data[:end], (end + 4) & ~3
 
 
-def _decode_arguments(data: bytes, start: int) -> tuple[float | int, ...]:
-    """The numeric arguments of a message whose type-tag string starts at ``start``."""
-    size = len(data)
-    if start >= size:
-        return ()
+def _split_tags(data: bytes, start: int) -> tuple[bytes, int]:
+    """The type tags (without the comma) of a message, and where its arguments start."""
     if data[start] != 44:  # ","
         raise BadPacket("malformed", "no type-tag string after the address")
     tags_end = data.find(0, start)
     if tags_end < 0:
         raise BadPacket("truncated", "type-tag string not terminated")
-    tags = data[start + 1 : tags_end]
+    return data[start + 1 : tags_end], (tags_end + 4) & ~3
+
+
+def _decode_arguments(data: bytes, start: int) -> tuple[float | int, ...]:
+    """The numeric arguments of a message whose type-tag string starts at ``start``."""
+    size = len(data)
+    if start >= size:
+        return ()
+    tags, offset = _split_tags(data, start)
     decoder = _decoders.get(tags)
     if decoder is None:
         decoder = _compile_tags(tags)
         if len(_decoders) < _CACHE_LIMIT:
             _decoders[tags] = decoder
-    layout, constants = decoder
-    offset = (tags_end + 4) & ~3
+    layout, constants, timetags = decoder
     if offset + layout.size != size:
         raise BadPacket(
             "truncated" if offset + layout.size > size else "malformed",
             f"{size - offset} bytes of arguments for type tags {tags.decode('ascii', 'replace')!r}",
         )
     args = layout.unpack_from(data, offset)
-    if constants:
+    if constants or timetags:
         listed = list(args)
         for position, value in constants:
             listed.insert(position, value)
+        for position in timetags:
+            listed[position] *= _TIMETAG_SCALE
         args = tuple(listed)
     return args
+
+
+def _padded_end(data: bytes, start: int, what: str) -> tuple[int, int]:
+    """End of a NUL-terminated item starting at ``start``, and where the next item starts."""
+    end = data.find(0, start)
+    if end < 0:
+        raise BadPacket("truncated", f"{what} not terminated")
+    return end, (end + 4) & ~3
+
+
+def _fixed(data: bytes, offset: int, layout: struct.Struct) -> tuple[Any, int]:
+    if offset + layout.size > len(data):
+        raise BadPacket("truncated", "arguments cut off")
+    return layout.unpack_from(data, offset)[0], offset + layout.size
+
+
+_I32, _I64, _F32, _F64 = (struct.Struct(c) for c in (">i", ">q", ">f", ">d"))
+_U32, _U64 = struct.Struct(">I"), struct.Struct(">Q")
+_CONTROL_FIXED = {
+    ord("i"): _I32,
+    ord("h"): _I64,
+    ord("f"): _F32,
+    ord("d"): _F64,
+    ord("r"): _U32,
+    ord("m"): _U32,
+}
+
+
+def decode_control(data: bytes) -> tuple[str, list[Any]]:
+    """Decode a control message: numbers, strings, blobs (see the module docstring).
+
+    Parameters
+    ----------
+    data : bytes
+        One OSC message (not a bundle), at most :data:`MAX_CONTROL_BYTES` long.
+
+    Returns
+    -------
+    address : str
+    args : list
+        int, float, str, bytes, bool or None, one per type tag (brackets give none).
+
+    Raises
+    ------
+    BadPacket
+        If the message is too long, truncated or malformed, its address is not ASCII, a string
+        is not UTF-8, or a type tag is unknown. Nothing else.
+    """
+    if len(data) > MAX_CONTROL_BYTES:
+        raise BadPacket(
+            "size", f"control message of {len(data)} bytes (at most {MAX_CONTROL_BYTES})"
+        )
+    raw_address, start = _split_address(data)
+    if not raw_address.isascii():
+        raise BadPacket("text", "control address is not ASCII")
+    address = raw_address.decode("ascii")
+    args: list[Any] = []
+    if start >= len(data):
+        return address, args
+    tags, offset = _split_tags(data, start)
+    for tag in tags:
+        layout = _CONTROL_FIXED.get(tag)
+        if layout is not None:
+            value, offset = _fixed(data, offset, layout)
+        elif tag in (115, 83):  # "s", "S"
+            end, next_offset = _padded_end(data, offset, "string")
+            try:
+                value = data[offset:end].decode("utf-8")
+            except UnicodeDecodeError:
+                raise BadPacket("text", "a string argument is not UTF-8") from None
+            offset = next_offset
+        elif tag == 98:  # "b"
+            length, offset = _fixed(data, offset, _I32)
+            if length < 0 or offset + length > len(data):
+                raise BadPacket("truncated", f"blob of {length} bytes does not fit")
+            value = data[offset : offset + length]
+            offset += (length + 3) & ~3
+        elif tag == 99:  # "c"
+            code, offset = _fixed(data, offset, _I32)
+            if not 0 <= code <= 0x10FFFF:
+                raise BadPacket("text", f"character code {code} out of range")
+            value = chr(code)
+        elif tag == _TIMETAG:
+            ticks, offset = _fixed(data, offset, _U64)
+            value = ticks * _TIMETAG_SCALE
+        elif tag in (84, 70):  # "T", "F"
+            value = tag == 84
+        elif tag in (78, 73):  # "N", "I"
+            value = None
+        elif tag in (91, 93):  # "[", "]": the array's items are read in place
+            continue
+        else:
+            raise BadPacket("type", f"unknown argument type {chr(tag)!r}")
+        args.append(value)
+    if offset > len(data):
+        raise BadPacket("truncated", "arguments cut off")
+    return address, args
+
+
+def _kernel_drops(inode: int) -> int | None:
+    """The drop counter of the UDP socket with this inode (Linux), or None where unknown."""
+    try:
+        with open(_PROC_UDP, encoding="ascii") as table:
+            next(table)  # the header
+            for line in table:
+                fields = line.split()
+                if len(fields) >= 13 and fields[9] == str(inode):
+                    return int(fields[-1])
+    except (OSError, ValueError, StopIteration):
+        return None
+    return None
+
+
+def is_loopback(host: str) -> bool:
+    """Whether listening on ``host`` keeps a port to this machine (127.x.x.x, ::1, localhost)."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _pattern(address: str) -> re.Pattern[bytes] | None:
@@ -172,8 +350,8 @@ class OSCSource(Source):
         Where frames go.
     addresses : mapping of str to int or None, default {"/wek/inputs": None}
         The addresses that carry data, in channel order, each with its number of arguments.
-        ``None`` (only when there is a single address) accepts any size: the first valid
-        message fixes it. An address may use OSC wildcards in a segment, e.g.
+        ``None`` (only when there is a single address) accepts any size: ``size`` fixes it
+        when given, else the first valid message does. An address may use OSC wildcards in a segment, e.g.
         ``/ZIGSIM/*/accel`` for an app that puts a device id in its addresses.
     host : str, default "127.0.0.1"
         The interface to listen on; ``"0.0.0.0"`` opens the port to the network.
@@ -185,18 +363,25 @@ class OSCSource(Source):
         other addresses (once each has sent at least once).
     channel_names : sequence of str, optional
         One per value of the whole frame; by default ``<address>_<i>``, or ``in1``... when
-        the size is learned from the first message.
+        the address takes any number of values (its size given by ``size`` or learned from
+        the first message).
     name : str, default "osc"
+    size : int, optional
+        The number of values every frame must have, when the caller knows it (the project's
+        input size): a message of another size is then counted as a bad packet and dropped,
+        never adopted as the size.
     on_control : callable, optional
         Called as ``on_control(address, args)`` from the source's thread for every message
         under ``/wekinator/control/``; ``args`` is a list (strings allowed). Keep it short:
         it runs on the receiving thread. Without it, such messages are counted as ignored.
+        An exception it raises is counted in ``errors`` and logged; the thread goes on at once.
 
     Notes
     -----
     A message to a data address with the wrong number of arguments, a non-numeric argument,
     NaN, infinity or a magnitude above 1e12 is a bad packet, as is any datagram that does not
-    parse. A well-formed message to another address is counted as ignored.
+    parse (a datagram counts once, however many of its bundle elements are bad). A
+    well-formed message to another address is counted as ignored.
     """
 
     def __init__(
@@ -210,9 +395,25 @@ class OSCSource(Source):
         channel_names: tuple[str, ...] | list[str] | None = None,
         name: str = "osc",
         on_control: Callable[[str, list[Any]], object] | None = None,
+        size: int | None = None,
     ) -> None:
         spec = dict({DEFAULT_ADDRESS: None} if addresses is None else addresses)
         check_osc_settings(spec, merge)
+        if size is not None:
+            size = int(check_number("size", size, minimum=1, maximum=4096, integer=True))
+            declared = sum(a or 0 for a in spec.values())
+            if list(spec.values())[0] is None:
+                if channel_names is not None and len(channel_names) != size:
+                    channel_names = None  # names of another size: the size wins
+                if channel_names is None:
+                    channel_names = [f"in{i + 1}" for i in range(size)]
+            elif declared != size:
+                raise validation_error(
+                    "size",
+                    size,
+                    f"{declared}, the total number of arguments of {list(spec)}",
+                    "The project's input size must match its sensor's addresses.",
+                )
         check_number(
             "port", port, minimum=0, maximum=65535, integer=True, hint="0 picks a free one."
         )
@@ -256,6 +457,8 @@ class OSCSource(Source):
         self._all_parts = (1 << len(spec)) - 1
         self._parts = 0  # bit i set: slot i has sent since the last frame ("all") / ever
         self._unknown: set[bytes] = set()
+        # Whether the datagram being read was already counted as bad (once per datagram).
+        self._counted = False
 
     # -- Source hooks -------------------------------------------------------------------------
 
@@ -277,10 +480,14 @@ class OSCSource(Source):
         self._socket = sock
         self.port = sock.getsockname()[1]
         self.stats.connected = True
+        inode = os.fstat(sock.fileno()).st_ino
+        self.stats.drops_reader = lambda: _kernel_drops(inode)
 
     def _close(self) -> None:
         sock, self._socket = self._socket, None
         if sock is not None:
+            _ = self.stats.kernel_drops  # the last count, kept once the socket is gone
+            self.stats.drops_reader = None
             sock.close()
 
     def _step(self) -> None:
@@ -298,6 +505,7 @@ class OSCSource(Source):
             raise
         t = time.perf_counter()
         self.stats.packets_in += 1
+        self._counted = False
         try:
             if data[:8] == _BUNDLE:
                 self._bundle(data, t, 0)
@@ -305,6 +513,18 @@ class OSCSource(Source):
                 self._message(data, t)
         except BadPacket as bad:
             self._bad(bad.kind, "%s: refused an OSC packet: %s", str(bad))
+        except (ValueError, TypeError, IndexError, OverflowError, struct.error) as exc:
+            if exc is self.exception:
+                raise  # the control callback's, re-raised in GESTUREMAP_RAISE mode
+            # Whatever a hostile datagram makes a parser raise is one bad packet, not an error.
+            self._bad("malformed", "%s: refused an OSC packet: %s", f"{type(exc).__name__}: {exc}")
+
+    def _bad(self, kind: str, message: str, *args: Any) -> None:
+        """Count the datagram being read as bad, once, and log at a limited rate."""
+        if not self._counted:
+            self._counted = True
+            self.stats.bad_packets += 1
+        self._log(kind, message, self.name, *args)
 
     # -- decoding -----------------------------------------------------------------------------
 
@@ -382,12 +602,23 @@ class OSCSource(Source):
         if callback is None:
             self.stats.ignored += 1
             return
-        try:
-            message = OscMessage(data)
-        except OscParseError as exc:
-            raise BadPacket("malformed", f"control message: {exc}") from None
+        address, args = decode_control(data)
         self.stats.control_messages += 1
-        callback(message.address, message.params)
+        try:
+            callback(address, args)
+        except Exception as exc:  # noqa: BLE001 - the callback's failure is not the packet's
+            self.stats.errors += 1
+            self.exception = exc
+            self._log(
+                f"control:{type(exc).__name__}",
+                "%s: the control callback failed on %s: %s",
+                self.name,
+                address,
+                exc,
+                level=logging.ERROR,
+            )
+            if raise_mode():
+                raise
 
 
 def check_osc_settings(addresses: Mapping[str, int | None], merge: str = "all") -> None:

@@ -71,7 +71,7 @@ class OSCSettings:
     merge : {"all", "latest"}
         How several addresses make one frame (see :class:`~gesturemap.sources.OSCSource`).
     addresses : tuple of (str, int or None)
-        Each address with its number of arguments (None: any, fixed by the first message).
+        Each address with its number of arguments (None: any, fixed by the project's input size when known, else by the first message).
     """
 
     port: int
@@ -203,6 +203,7 @@ def build_source(
     port: int | None = None,
     name: str | None = None,
     on_control: Callable[[str, list[Any]], object] | None = None,
+    size: int | None = None,
 ) -> Source:
     """Build the (not yet started) source a profile describes.
 
@@ -222,6 +223,10 @@ def build_source(
         The source's name; the profile's name by default.
     on_control : callable, optional
         OSC profiles: receives Wekinator control messages (see :class:`OSCSource`).
+    size : int, optional
+        OSC profiles whose single address accepts any number of values: the frames' size
+        (the project's input size), so that a frame of another size is refused rather than
+        adopted (see :class:`OSCSource`).
 
     Returns
     -------
@@ -243,6 +248,7 @@ def build_source(
             channel_names=profile.channels or None,
             name=source_name,
             on_control=on_control,
+            size=size if all(a is None for _, a in profile.osc.addresses) else None,
         )
     if profile.serial is not None:
         if not device:

@@ -276,6 +276,7 @@ class SerialSource(Source):
             self._pending += data
             if len(self._pending) > _LINE_LIMIT:
                 self._pending = b""
+                self.stats.packets_in += 1  # a "line" that was read, then refused
                 self._bad("line", "%s: dropped %d bytes without a newline", _LINE_LIMIT)
             return
         lines = (self._pending + data).split(b"\n")
@@ -357,6 +358,7 @@ class SerialSource(Source):
         """Bytes outside any frame: one bad packet per run, unless already counted or stale."""
         if count > 0 and not self._resyncing:
             self._resyncing = True
+            self.stats.packets_in += 1  # the run of garbage is one packet read, and refused
             self._bad("garbage", "%s: skipped %d bytes between binary frames", count)
 
     def _bad_frame(self, kind: str, message: str, n: int) -> None:

@@ -1,0 +1,82 @@
+"""Loading models from files a user was given (issue 11): clear FormatErrors, never raw
+RecursionError / AttributeError / OverflowError, and parameters checked as fit checks them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import FormatError
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "damaged"),  # RecursionError before
+        ("[1, 2]", "not an XMM model"),  # AttributeError before
+        ('{"shared_parameters": {"dimension": 1e999}, "models": [{}]}', "XMM"),
+        ('{"shared_parameters": {"dimension": ' + "9" * 5000 + '}, "models": [{}]}', "damaged"),
+        ('{"shared_parameters": [], "models": [1]}', "XMM"),
+        ("\xff\xfe", "not UTF-8"),
+    ],
+    ids=["deep", "list", "inf", "huge-int", "wrong-types", "not-utf8"],
+)
+def test_load_xmm_gives_a_format_error_on_hostile_json(tmp_path: Path, text, message) -> None:
+    path = tmp_path / "m.json"
+    path.write_bytes(text.encode("utf-8") if not text.startswith("\xff") else b"\xff\xfe")
+    with pytest.raises(FormatError, match=message):
+        gm.load_xmm(path)
+
+
+def test_load_xmm_reads_only_regular_files() -> None:
+    with pytest.raises(FormatError, match="not a regular file"):
+        gm.load_xmm("/dev/zero")
+
+
+def test_load_xmm_still_reads_the_reference(reference_dir: Path) -> None:
+    model = gm.load_xmm(reference_dir / "gmm" / "model.xmm.json")
+    assert model.labels_
+
+
+@pytest.fixture
+def saved_gmm(tmp_path: Path) -> Path:
+    ds = gm.Dataset()
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        for _ in range(2):
+            ds.add(rng.normal(size=(30, 2)) + (label == "b") * 3, label=label)
+    return gm.GMM(gaussians=2).fit(ds).save(tmp_path / "m")
+
+
+@pytest.mark.parametrize("value", [-1, 0, "3", None, 2.5, True])
+def test_load_checks_parameters_like_fit(saved_gmm: Path, value) -> None:
+    meta = json.loads(saved_gmm.read_text())
+    meta["params"]["gaussians"] = value
+    saved_gmm.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="gaussians"):
+        gm.load(saved_gmm)
+
+
+def test_load_checks_class_params(saved_gmm: Path) -> None:
+    meta = json.loads(saved_gmm.read_text())
+    meta["params"]["class_params"] = [["a", {"no_such_parameter": 1}]]
+    saved_gmm.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="class_params"):
+        gm.load(saved_gmm)
+
+
+def test_save_into_a_missing_folder_creates_it(saved_gmm: Path, tmp_path: Path) -> None:
+    model = gm.load(saved_gmm)
+    path = model.save(tmp_path / "new" / "deeper" / "m")
+    assert path.exists() and path.with_suffix(".npz").exists()
+    assert gm.load(path).labels_ == model.labels_
+
+
+def test_save_where_a_folder_cannot_be_made_says_so(saved_gmm: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(gm.GesturemapError, match="cannot be created"):
+        gm.load(saved_gmm).save(tmp_path / "file" / "m")
