@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 from typing import Any
 
 from ._io import MAX_JSON_BYTES, read_json_file, read_regular_file
