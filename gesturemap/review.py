@@ -6,8 +6,9 @@ the cost stays bounded — and asks the model trained without a take what that t
 the others do not recognise is suspicious: mislabelled, or a class that needs more takes.
 
 For each take it reports ``suspicion`` (0..1), the ``likely_label`` and a ``verdict``:
-``"fits"``, ``"confused with X"``, ``"outlier"`` (unlike every take of its class, recognised
-or not) or ``"probably mislabelled (looks like X)"``; plus, in ``reviews.summary``, the
+``"fits"``, ``"confused with X"``, ``"outlier"`` (recognised, but unlike the other takes of its class)
+or ``"probably mislabelled (looks like X)"`` (another class is much likelier, and the take
+scores under it like that class's own takes do); plus, in ``reviews.summary``, the
 per-class scores, the confusion matrix and the class that most needs another take.
 
 How suspicion is scored: for a held-out take of ``n`` frames with log-likelihoods ``ll`` (C,)
@@ -31,6 +32,9 @@ __all__ = ["ReviewSummary", "Reviews", "TakeReview", "review_takes"]
 
 #: Above this suspicion a misrecognised take is "probably mislabelled", below "confused".
 MISLABELLED = 0.8
+#: A "probably mislabelled" take scores under its likely class at most this many robust
+#: deviations below that class's own takes (it looks like one of them, not just unlike its own).
+TYPICAL_Z = 3.0
 #: A take whose own-class score is this many robust deviations below its class's is an outlier.
 OUTLIER_Z = 3.5
 
@@ -190,16 +194,21 @@ def _reviews(recordings: list[Any], labels: list[Any], y: np.ndarray, ll: np.nda
     scale = scale if scale > 0 and math.isfinite(scale) else 1.0
     suspicion = 1.0 / (1.0 + np.exp(-np.clip(margin / scale, -50, 50)))
     likely = np.argmax(ll, axis=1)
-    # outliers: own-class per-frame score far below the class's other takes'
+    # how each take scores under each class, against that class's own (held-out) takes:
+    # robust z-scores of per-frame log-likelihoods (outliers: far below their own class;
+    # mislabelled: as likely under another class as that class's own takes are)
+    per_frame_ll = ll / (lengths[:, None] if per_frame else 1.0)
     own_pf = own / (lengths if per_frame else 1.0)
-    z = np.zeros(n)
+    centre, spread = np.full(c, np.nan), np.full(c, np.nan)
     for k in range(c):
         members = np.nonzero((y == k) & checked & np.isfinite(own_pf))[0]
         if len(members) >= 3:
-            med = np.median(own_pf[members])
-            mad = 1.4826 * np.median(np.abs(own_pf[members] - med))
-            if mad > 0:
-                z[members] = (own_pf[members] - med) / mad
+            centre[k] = np.median(own_pf[members])
+            spread[k] = 1.4826 * np.median(np.abs(own_pf[members] - centre[k]))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        zscore = (per_frame_ll - centre) / spread
+    zscore = np.where(np.isfinite(zscore), zscore, 0.0)
+    z = zscore[np.arange(n), y]
     reviews = Reviews()
     confusion = np.zeros((c, c), dtype=np.int64)
     for i in range(n):
@@ -212,8 +221,9 @@ def _reviews(recordings: list[Any], labels: list[Any], y: np.ndarray, ll: np.nda
         s = float(suspicion[i])
         if likely[i] != y[i]:
             other = labels[likely[i]]
-            verdict = (f"probably mislabelled (looks like {other})" if s >= MISLABELLED
-                       else f"confused with {other}")
+            typical = zscore[i, likely[i]] >= -TYPICAL_Z  # like the other's own takes
+            verdict = (f"probably mislabelled (looks like {other})"
+                       if s >= MISLABELLED and typical else f"confused with {other}")
         elif z[i] < -OUTLIER_Z:
             verdict = "outlier"
         elif s >= 0.5:  # recognised, but another class comes close
