@@ -183,6 +183,7 @@ class Engine:
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
         #: ids of the takes added by corrections, the last one first to undo
         self.corrections: list[str] = []
+        self._undone_corrections: list[Any] = []
         self._train_job: Any = None
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
         self.current_label: Any = None
@@ -495,6 +496,7 @@ class Engine:
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)
+        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         inputs = np.array(self._gesture)
         times = np.array(self._gesture_t) - self._gesture_t[0]
         self._clear_gesture()
@@ -512,15 +514,28 @@ class Engine:
         while self.corrections:
             take_id = self.corrections.pop()
             try:
-                self.project.remove_take(take_id)
+                take = self.project.remove_take(take_id)
             except KeyError:  # deleted meanwhile: undo the one before
                 continue
+            self._undone_corrections.append(take)
             self._log_event("undo_correction", id=take_id)
             self._autosave()
             if self.project.takes:
                 self._cmd_train()
             return
         raise GesturemapError("undo: no correction to undo")
+
+    def _cmd_redo_correction(self) -> None:
+        """Put the last undone correction's take back, and retrain."""
+        if not self._undone_corrections:
+            raise GesturemapError("redo: no undone correction")
+        old = self._undone_corrections.pop()
+        take = self.project.add_take(old.inputs, old.label, times=old.times)
+        self.corrections.append(take.id)
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._cmd_train()
 
     def _cmd_stop_running(self) -> None:
         self.running = False
