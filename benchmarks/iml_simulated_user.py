@@ -180,10 +180,13 @@ def flip_experiment(train, fraction: float, seed: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one seed, few interactions")
+    ap.add_argument("--replot", action="store_true", help="redraw the plots from docs/iml.json")
     args = ap.parse_args()
+    if args.replot:
+        draw(json.loads((DOCS / "iml.json").read_text()), DOCS / "iml_")
+        return
     seeds = [0] if args.quick else [0, 1, 2, 3, 4]
     results: dict = {"performances_per_round": PERFORMANCES, "model": "GMM()", "seeds": seeds}
-    plots = {}
     for name, interactions, noise in (("JapaneseVowels", 36, 6),
                                       ("ShoulderExerciseWatch", 28, 6)):
         if args.quick:
@@ -201,35 +204,36 @@ def main() -> None:
         r["noise"] = [noise_experiment(train, test, noise, seed) for seed in seeds[:3]]
         r["flip"] = [flip_experiment(train, 0.05, seed) for seed in seeds]
         results[name] = r
-        plots[name] = curves
         print(name, json.dumps({k: v for k, v in r.items() if k != "curves_std"}, default=str)[
             :1500], flush=True)
     DOCS.mkdir(exist_ok=True)
     if not args.quick:
         (DOCS / "iml.json").write_text(json.dumps(results, indent=1))
-    draw(results, plots, DOCS / ("iml_quick_" if args.quick else "iml_"))
+    draw(results, DOCS / ("iml_quick_" if args.quick else "iml_"))
 
 
-def draw(results: dict, plots: dict, prefix: Path) -> None:
+def draw(results: dict, prefix: Path) -> None:
+    """The three figures, from the results alone (``--replot`` redraws them from iml.json)."""
+    names = [n for n in ("JapaneseVowels", "ShoulderExerciseWatch") if n in results]
     fig = figure(9.0, 3.4)
-    for k, (name, curves) in enumerate(plots.items()):
+    for k, name in enumerate(names):
         ax = fig.add_subplot(1, 2, k + 1)
+        r = results[name]
         for s, colour in (("random", "#7f8c8d"), ("correct", "#c0392b")):
-            c = curves[s]
-            x = np.arange(c.shape[1])
-            m, sd = c.mean(axis=0), c.std(axis=0)
+            m, sd = np.array(r["curves"][s]), np.array(r["curves_std"][s])
+            x = np.arange(len(m))
             ax.plot(x, m, color=colour, label={"random": "add a random take",
                                                "correct": "correct the worst live error"}[s])
             ax.fill_between(x, m - sd, m + sd, color=colour, alpha=0.15)
-        ax.axhline(results[name]["all_takes_accuracy"], color="black", lw=0.6, ls=":",
+        ax.axhline(r["all_takes_accuracy"], color="black", lw=0.6, ls=":",
                    label="all training takes")
         ax.set_xlabel("interactions (takes added)", fontsize=8)
-        ax.set_ylabel("test accuracy", fontsize=8)
+        ax.set_ylabel(f"test accuracy (mean ± sd, {len(results['seeds'])} seeds)", fontsize=8)
         ax.set_title(f"{name} (start: 1 take per class)", fontsize=9)
         ax.legend(fontsize=7, loc="lower right")
     save_figure(fig, Path(f"{prefix}corrections.png"))
     fig = figure(9.0, 3.0)
-    for k, name in enumerate(plots):
+    for k, name in enumerate(names):
         ax = fig.add_subplot(1, 2, k + 1)
         run = results[name]["noise"][0]
         total = np.array(run["contributions"])
@@ -242,6 +246,29 @@ def draw(results: dict, plots: dict, prefix: Path) -> None:
         ax.set_ylabel("summed contribution (nats)", fontsize=8)
         ax.set_title(f"{name}: channels by contribution (red: noise)", fontsize=9)
     save_figure(fig, Path(f"{prefix}noise_channels.png"))
+    fig = figure(9.0, 3.0)
+    ax = fig.add_subplot(1, 2, 1)
+    keys = (("test_clean", "real channels only"), ("test_noisy", "+ noise channels"),
+            ("test_ignoring", "+ noise, ignore_channels"))
+    for j, (key, text) in enumerate(keys):
+        vals = [np.mean([n[key] for n in results[name]["noise"]]) for name in names]
+        ax.bar(np.arange(len(names)) + (j - 1) * 0.27, vals, 0.27, label=text)
+    ax.set_xticks(np.arange(len(names)), names, fontsize=8)
+    ax.set_ylim(0.5, 1.1)
+    ax.set_ylabel("test accuracy (mean over seeds)", fontsize=8)
+    ax.legend(fontsize=6, loc="upper center", ncol=3)
+    ax.set_title("noise channels, then ignored", fontsize=9)
+    ax = fig.add_subplot(1, 2, 2)
+    keys = (("precision", "precision"), ("recall", "recall"),
+            ("top_k_recall", "recall in the top k"))
+    for j, (key, text) in enumerate(keys):
+        vals = [np.mean([f[key] for f in results[name]["flip"]]) for name in names]
+        ax.bar(np.arange(len(names)) + (j - 1) * 0.27, vals, 0.27, label=text)
+    ax.set_xticks(np.arange(len(names)), names, fontsize=8)
+    ax.set_ylim(0, 1.15)
+    ax.legend(fontsize=6, loc="upper center", ncol=3)
+    ax.set_title("5 % flipped labels: 'probably mislabelled'", fontsize=9)
+    save_figure(fig, Path(f"{prefix}noise_and_flips.png"))
 
 
 if __name__ == "__main__":

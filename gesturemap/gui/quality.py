@@ -86,9 +86,15 @@ class QualityWorker:
         return review, explanation
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
-            self._pool = None
+        """Stop the worker process now (a review under way is abandoned)."""
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
 
 
 def _result(future: cf.Future) -> dict[str, Any]:
@@ -130,7 +136,8 @@ class QualityPanel(QtWidgets.QWidget):
         layout.addWidget(self.advice)
         tables = QtWidgets.QHBoxLayout()
         left = QtWidgets.QVBoxLayout()
-        left.addWidget(QtWidgets.QLabel("<b>Per class</b> (each take left out in turn)"))
+        left.addWidget(QtWidgets.QLabel(
+            "<b>Per class</b> (each take judged by a model trained without it)"))
         left.addWidget(self.classes)
         right = QtWidgets.QVBoxLayout()
         right.addWidget(QtWidgets.QLabel("<b>Confusion</b> (rows: labelled as)"))

@@ -528,7 +528,10 @@ def _fit_without_ignored(fit: Callable[..., Any]) -> Callable[..., Any]:
         if ignore not in (None, (), []):
             from ..data import Dataset
 
-            recordings = list(dataset) if isinstance(dataset, Dataset) else None
+            try:
+                recordings = list(dataset)
+            except TypeError:
+                recordings = None
             if not recordings:
                 return fit(self, dataset, *args, **kwargs)  # fit says what is wrong
             full = recordings[0].inputs.shape[1]
