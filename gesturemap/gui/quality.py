@@ -49,7 +49,8 @@ class QualityWorker:
         if self._pool is None:
             # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
             self._pool = cf.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=quality_jobs.lower_priority)
         return self._pool
 
     def request_review(self, data: dict[str, Any]) -> None:

@@ -23,6 +23,19 @@ import numpy as np
 _STATE: dict[str, Any] = {}
 
 
+def lower_priority() -> None:
+    """The worker's initializer: ten nice levels below the window (about a tenth of a core
+    when both want one), so that a review never slows the window's drawing or the pad, let
+    alone the engine (real-time where permitted). Not SCHED_IDLE: on a busy machine a review
+    would never finish."""
+    import os
+
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
 def payload(project: Any, folds: int = 10) -> dict[str, Any]:
     """What :func:`review` needs, read from the window's copy of the project (plain data)."""
     return {
