@@ -4,8 +4,8 @@
   reviewed in the background (leave-one-take-out, up to 10 trainings: see
   :func:`gesturemap.review_takes`): the share of takes recognised from the others per class,
   the confusion matrix, the class that most needs another take, and the suspicious takes —
-  highlighted in the dataset browser's take list; a click on one selects it there, which
-  shows it over the live plot (and Play plays it through the model).
+  highlighted in the dataset browser's take list; a click on one selects it there (shown
+  over the live plot) and plays it through the model.
 - :class:`WhyStrip` (under the monitor): the live decision explained — runner-up, margin in
   words, the channels that drove it — refreshed twice a second.
 - :class:`QualityWorker` runs both in a worker process (:mod:`.quality_jobs`): never on the
@@ -44,6 +44,7 @@ class QualityWorker:
         self._review: cf.Future | None = None
         self._explain: cf.Future | None = None
         self._next_review: dict[str, Any] | None = None
+        self._closed = False
 
     def _executor(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
@@ -54,6 +55,8 @@ class QualityWorker:
         return self._pool
 
     def request_review(self, data: dict[str, Any]) -> None:
+        if self._closed:
+            return
         if self._review is not None and not self._review.done():
             self._next_review = data  # after the one under way
             return
@@ -62,6 +65,8 @@ class QualityWorker:
     def request_explanation(self, features: np.ndarray, names: list[str],
                             rate_hz: float) -> bool:
         """Submit an explanation unless one is under way; returns whether it was submitted."""
+        if self._closed:
+            return False
         if self._explain is not None and not self._explain.done():
             return False
         self._explain = self._executor().submit(quality_jobs.explain_live,
@@ -87,7 +92,8 @@ class QualityWorker:
         return review, explanation
 
     def close(self) -> None:
-        """Stop the worker process now (a review under way is abandoned)."""
+        """Stop the worker process now (a review under way is abandoned); no more jobs."""
+        self._closed = True
         if self._pool is None:
             return
         pool, self._pool = self._pool, None
@@ -128,8 +134,8 @@ class QualityPanel(QtWidgets.QWidget):
         self.confusion.setToolTip("rows: the takes' labels; columns: what the model trained "
                                   "without each take recognised")
         self.suspicious = QtWidgets.QListWidget()
-        self.suspicious.setToolTip("click: select the take (shown over the live plot; Play in "
-                                   "the Dataset tab plays it through the model)")
+        self.suspicious.setToolTip("click: select the take (shown over the live plot) and "
+                                   "play it through the model")
         self.suspicious.itemClicked.connect(
             lambda item: self.take_clicked.emit(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         layout = QtWidgets.QVBoxLayout(self)

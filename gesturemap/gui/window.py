@@ -38,6 +38,8 @@ __all__ = ["MainWindow"]
 
 #: Seconds without a frame after which the sensor counts as disconnected.
 SENSOR_TIMEOUT_S = 0.5
+#: A project opened trained is reviewed this long after opening (or when the tab is shown).
+INITIAL_REVIEW_MS = 10000
 #: Engine processes restarted within a minute before the window stops trying (a crash loop).
 MAX_RESTARTS_PER_MINUTE = 3
 
@@ -212,6 +214,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.quality = QualityPanel()
         self.quality.take_clicked.connect(self._quality_take_clicked)
         self.tabs.addTab(self.quality, "Quality")
+        self.tabs.currentChanged.connect(
+            lambda _: self._initial_review() if self.tabs.currentWidget() is self.quality
+            else None)
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
         self.synth_panel = SynthPanel(self.set_synth_mapping)
@@ -319,7 +324,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         if self.folder is not None:
             self._remember_recent(self.folder)
         if self.engine.model is not None and self.project.takes:
-            self._request_review()
+            # a project opened trained: reviewed when its Quality tab is first shown, or a
+            # little later (the worker's start-up costs CPU: not while the window opens)
+            QtCore.QTimer.singleShot(INITIAL_REVIEW_MS, self, self._initial_review)
 
     def engine_command(self, name: str, *args: Any) -> None:
         """Send a command to the engine (never blocks)."""
@@ -591,6 +598,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             self.quality_worker.request_review(payload(self.project))
             self.quality.show_busy()
 
+    def _initial_review(self) -> None:
+        if (self._engine_started and self.quality.report is None
+                and not self.quality_worker.busy and self.engine.model is not None):
+            self._request_review()
+
     def _refresh_quality(self, now: float) -> None:
         """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
         review, explanation = self.quality_worker.poll()
@@ -616,9 +628,10 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
                 self.quality_worker.request_explanation(values, list(ring.names), rate)
 
     def _quality_take_clicked(self, take_id: str) -> None:
-        """A suspicious take clicked: select it in the dataset browser (shown over the live
-        plot; Play plays it through the model)."""
+        """A suspicious take clicked: select it in the dataset browser (overlaid on the live
+        plot) and play it through the model (the monitor shows what the model makes of it)."""
         self.dataset.select_take(take_id)
+        self.dataset.play_selected()
 
     def correct_last_gesture(self, label: str | None = None) -> None:
         """"That was X": the gesture since the last reset or take becomes a take of ``label``

@@ -36,7 +36,8 @@ def _project():
 def test_quality_panel_why_strip_and_correction(qtbot, tmp_path):
     project, wrong = _project()
     window = open_window(qtbot, project, tmp_path / "proj")
-    # the review runs in the background once the trained project is open
+    # opened trained: the takes are reviewed (in the background) when the tab is shown
+    window.tabs.setCurrentWidget(window.quality)
     qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
     report = window.quality.report
     worst = max(report["takes"], key=lambda t: t["suspicion"])
@@ -45,8 +46,12 @@ def test_quality_panel_why_strip_and_correction(qtbot, tmp_path):
     assert "mislabelled" in window.quality.suspicious.item(0).text()
     # highlighted in the dataset browser's take list; a click selects it there
     qtbot.waitUntil(lambda: _background(window, wrong) is not None, timeout=5000)
+    sent = []
+    command = window.engine.command
+    window.engine.command = lambda name, *args: (sent.append((name, *args)), command(name, *args))
     window.quality.take_clicked.emit(wrong)
     assert [t.id for t in window.dataset.selected_takes()] == [wrong]
+    assert sent[-1][:2] == ("play_take", wrong)  # ... and played through the model
 
     # the "why?" strip explains the live decision while running
     window.engine_command("start_running")
