@@ -118,3 +118,21 @@ def test_margin_words():
     assert margin_words("circle", "swipe", np.log(12)) == "circle over swipe, 12× as likely"
     assert "more than 1000×" in margin_words("a", "b", 50.0)
     assert "close call" in margin_words("a", "b", 0.1)
+
+
+@pytest.mark.parametrize("model", [gm.GMM(2), gm.HHMM(3)], ids=["GMR", "HMR"])
+def test_regression_models_explain_their_recognition(model):
+    """A bimodal model's Gaussians are joint over inputs and outputs: marginalising an input
+    out keeps the outputs, and the channel that separates the classes comes first."""
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for label, shift in (("a", 0.0), ("b", 2.0)):
+        for _ in range(3):
+            x = rng.normal(size=(40, 3))
+            x[:, 0] += shift
+            ds.add(x, label=label, outputs=2 * x[:, :1] + rng.normal(size=(40, 1)) * 0.1)
+    model.fit(ds)
+    ex = gm.explain(model, ds[4].inputs)
+    assert ex.label == "b" and ex.ranking()[0] == 0
+    with pytest.raises(gm.GesturemapError, match="only regresses"):
+        gm.explain(gm.KNN().fit(ds), ds[0].inputs)
