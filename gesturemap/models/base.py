@@ -596,4 +596,7 @@ class ChannelDropStream(StreamBase):
         return self.inner.step(self._check_frame(frame)[self._kept])
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["inner"], name)
+        inner = self.__dict__.get("inner")
+        if inner is None:  # while being built or copied
+            raise AttributeError(name)
+        return getattr(inner, name)
