@@ -104,3 +104,20 @@ def test_correct_without_a_gesture_or_with_an_empty_label(engine):
     else:  # this version has no null class yet: refused, nothing added
         assert _wait(lambda: engine.errors > errors)
         assert len(engine.project.takes) == n
+
+
+def test_correction_labels_follow_the_projects_classes():
+    """A numbered project (Wekinator's classes) takes "2" or 2.0 as class 2; names stay text."""
+    rng = np.random.default_rng(3)
+    numbered = Project("numbers", model={"kind": "gmm", "params": {"gaussians": 1}})
+    for label in (1, 2):
+        numbered.add_take(_shape("circle", rng), label)
+    engine = Engine(numbered, osc_in=None, osc_out=("127.0.0.1", 9), trainer="thread")
+    try:
+        assert engine.correction_label("2") == 2 and engine.correction_label(2.0) == 2
+        named = Project("names")
+        named.add_take(_shape("line", rng), "line")
+        engine.project = named
+        assert engine.correction_label("circle") == "circle"
+    finally:
+        engine.output.close()
