@@ -58,8 +58,11 @@ class ReviewSummary:
 
     ``confusion[i, j]``: takes labelled ``labels[i]`` recognised as ``labels[j]``.
     ``recall`` / ``precision`` / ``f1``: per class, in ``labels`` order (NaN when undefined).
-    ``needs_take``: the class that most needs another take (lowest recall, then fewest takes),
-    None when every class is recognised and none has a suspicious take.
+    ``needs_take``: the class that most needs another take (lowest recall, then fewest takes,
+    the probably mislabelled takes counted as their likely class), None when every class is
+    recognised. ``mislabelled``: indices of the takes called "probably mislabelled".
+    ``advice``: one sentence (the mislabelled takes, by dataset index ``#i``, then the class
+    needing a take).
     """
 
     labels: list[Any]
@@ -72,6 +75,7 @@ class ReviewSummary:
     folds: int
     needs_take: Any
     advice: str
+    mislabelled: list[int]
 
     def table(self) -> str:
         """The per-class scores and the confusion matrix as text."""
@@ -232,12 +236,19 @@ def _reviews(recordings: list[Any], labels: list[Any], y: np.ndarray, ll: np.nda
             verdict = "fits"
         reviews.append(TakeReview(i, labels[y[i]], s, labels[likely[i]], verdict,
                                   float(margin[i]), int(fold_of[i])))
-    reviews.summary = _summary(labels, confusion, y, n_folds)
+    mislabelled = [r.index for r in reviews if r.verdict.startswith("probably mislabelled")]
+    # a mislabelled take says nothing about a class lacking takes: counted as its likely class
+    honest = confusion.copy()
+    for i in mislabelled:
+        honest[y[i], likely[i]] -= 1
+        honest[likely[i], likely[i]] += 1
+    reviews.summary = _summary(labels, confusion, honest, y, n_folds, mislabelled,
+                               [labels[likely[i]] for i in mislabelled])
     return reviews
 
 
-def _summary(labels: list[Any], confusion: np.ndarray, y: np.ndarray,
-             n_folds: int) -> ReviewSummary:
+def _summary(labels: list[Any], confusion: np.ndarray, honest: np.ndarray, y: np.ndarray,
+             n_folds: int, mislabelled: list[int], looks_like: list[Any]) -> ReviewSummary:
     total = confusion.sum()
     with np.errstate(invalid="ignore", divide="ignore"):
         recall = np.diag(confusion) / confusion.sum(axis=1)
@@ -246,19 +257,22 @@ def _summary(labels: list[Any], confusion: np.ndarray, y: np.ndarray,
     counts = np.bincount(y, minlength=len(labels))
     accuracy = float(np.trace(confusion) / total) if total else math.nan
     # the class that most needs a take: a class with one take, else the lowest recall
-    # (then the lowest precision, then the fewest takes)
+    # (then the lowest precision, then the fewest takes), the mislabelled takes set aside
+    with np.errstate(invalid="ignore", divide="ignore"):
+        recall_h = np.diag(honest) / honest.sum(axis=1)
+        precision_h = np.diag(honest) / honest.sum(axis=0)
     needs, advice = None, "every class is recognised from the others' takes."
     single = [i for i in range(len(labels)) if counts[i] < 2]
     if single:
         needs = labels[single[0]]
         advice = f"{needs} has one take only: record another."
     else:
-        r = np.nan_to_num(recall, nan=1.0)
-        p = np.nan_to_num(precision, nan=1.0)
+        r = np.nan_to_num(recall_h, nan=1.0)
+        p = np.nan_to_num(precision_h, nan=1.0)
         worst = min(range(len(labels)), key=lambda i: (r[i], p[i], counts[i]))
         if r[worst] < 1.0 or p[worst] < 1.0:
             needs = labels[worst]
-            row = confusion[worst].copy()
+            row = honest[worst].copy()
             row[worst] = 0
             if row.any() and r[worst] < 1.0:
                 mixed = labels[int(np.argmax(row))]
@@ -267,6 +281,12 @@ def _summary(labels: list[Any], confusion: np.ndarray, y: np.ndarray,
             else:
                 advice = (f"other gestures are taken for {needs}: record another take of "
                           f"{needs}, or check its takes.")
+    if mislabelled:
+        first = ", ".join(f"#{i} ({labels[y[i]]}, looks like {other})"
+                          for i, other in zip(mislabelled, looks_like, strict=True))
+        advice = (f"check first: {first} — relabel or delete. Then: {advice}" if needs
+                  else f"check {first}: relabel or delete.")
     return ReviewSummary(labels=labels, confusion=confusion, recall=recall,
                          precision=precision, f1=f1, takes_per_class=counts,
-                         accuracy=accuracy, folds=n_folds, needs_take=needs, advice=advice)
+                         accuracy=accuracy, folds=n_folds, needs_take=needs, advice=advice,
+                         mislabelled=mislabelled)

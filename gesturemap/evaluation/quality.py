@@ -49,8 +49,15 @@ class QualityReport:
         else:
             lines.append("no suspicious take.")
         lines.append("")
-        lines.append(s.advice)
+        lines.append(self.advice())
         return "\n".join(lines)
+
+    def advice(self) -> str:
+        """The summary's advice, with take ids instead of dataset indices."""
+        text = self.summary.advice
+        for i in sorted(self.summary.mislabelled, reverse=True):  # #12 before #1
+            text = text.replace(f"#{i} (", f"{self.take_ids[i]} (")
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         s = self.summary
@@ -64,7 +71,7 @@ class QualityReport:
             "confusion": s.confusion.tolist(),
             "recall": [num(v) for v in s.recall], "precision": [num(v) for v in s.precision],
             "needs_take": None if s.needs_take is None else str(s.needs_take),
-            "advice": s.advice,
+            "advice": self.advice(),
             "takes": [{"id": self.take_ids[r.index], "label": str(r.label),
                        "suspicion": r.suspicion, "likely_label": str(r.likely_label),
                        "verdict": r.verdict} for r in self.reviews],
