@@ -155,6 +155,16 @@ class QualityPanel(QtWidgets.QWidget):
         layout.addWidget(QtWidgets.QLabel("<b>Takes to look at</b>"))
         layout.addWidget(self.suspicious, 1)
 
+    def clear(self) -> None:
+        """Forget the last review (another project was opened)."""
+        self.report = None
+        self.status.setText("the takes are reviewed after each training")
+        self.advice.setText("")
+        self.classes.setRowCount(0)
+        self.confusion.setRowCount(0)
+        self.confusion.setColumnCount(0)
+        self.suspicious.clear()
+
     def show_busy(self) -> None:
         self.status.setText("reviewing the takes (in the background)…")
 

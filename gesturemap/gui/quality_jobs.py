@@ -36,9 +36,11 @@ def lower_priority() -> None:
         pass
 
 
-def payload(project: Any, folds: int = 10) -> dict[str, Any]:
-    """What :func:`review` needs, read from the window's copy of the project (plain data)."""
+def payload(project: Any, folds: int = 10, tag: Any = None) -> dict[str, Any]:
+    """What :func:`review` needs, read from the window's copy of the project (plain data);
+    ``tag`` comes back in the review (which project it was about)."""
     return {
+        "project": tag,
         "takes": [(np.asarray(t.inputs), t.label, None if t.times is None else
                    np.asarray(t.times)) for t in project.takes],
         "pipeline": project.pipeline.to_dict(),
@@ -64,13 +66,13 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
         labels = {label for _, label, _ in data["takes"]}
         if data["output_names"] or len(labels) < 2:
             return {"error": "the quality review needs takes of two classes or more "
-                    "(recognition)"}
+                    "(recognition)", "project": data.get("project")}
         report = project_quality(project, folds=int(data["folds"]))
         project.fit_pipeline()
         _STATE["model"] = project.new_model().fit(project.dataset())
-        return report.to_dict()
+        return {**report.to_dict(), "project": data.get("project")}
     except Exception as exc:  # reported in the panel, never raised into the window
-        return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"error": f"{type(exc).__name__}: {exc}", "project": data.get("project")}
 
 
 def explain_live(features: np.ndarray, names: list[str], rate_hz: float) -> dict[str, Any]:

@@ -113,6 +113,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.quality_worker = QualityWorker()
         self._why_at = 0.0
         self._highlight_key: Any = None
+        self._opened = 0  # projects opened in this window: a review says which it was about
         self._build()
         self._open_engine(project)
         self.timer = QtCore.QTimer(self)
@@ -280,6 +281,8 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
 
     # -- the engine -----------------------------------------------------------------------------
     def _open_engine(self, project: Project) -> None:
+        self._opened += 1
+        self.quality.clear()
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir
@@ -595,7 +598,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         from .quality_jobs import payload
 
         if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
-            self.quality_worker.request_review(payload(self.project))
+            self.quality_worker.request_review(payload(self.project, tag=self._opened))
             self.quality.show_busy()
 
     def _initial_review(self) -> None:
@@ -606,7 +609,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
     def _refresh_quality(self, now: float) -> None:
         """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
         review, explanation = self.quality_worker.poll()
-        if review is not None:
+        if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)
             self._highlight_key = None
         if explanation is not None:
