@@ -35,3 +35,9 @@ __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFitte
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]
+
+# explanations and take reviews (issue 13)
+from .explain import Explanation, explain  # noqa: E402
+from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E402
+
+__all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", "review_takes"]

@@ -49,6 +49,12 @@ WEKINATOR_CONTROL = {
     "startDtwRecording": "start_recording", "stopDtwRecording": "stop_recording",
 }
 
+#: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
+GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": "reset"}
+
+#: Frames of the last gesture kept for a correction (about 80 s at 100 frames/s).
+GESTURE_FRAMES = 8192
+
 
 #: SCHED_FIFO priorities (where permitted): the frame path, and the engine's other threads.
 FRAME_PRIORITY = 20
@@ -172,6 +178,12 @@ class Engine:
         self._take_outputs: list[np.ndarray] = []
         self._take_label: Any = None
         self._take_t0 = 0.0
+        # the frames since the last reset or take: what "that was X" relabels (bounded)
+        self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
+        self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
+        #: ids of the takes added by corrections, the last one first to undo
+        self.corrections: list[str] = []
+        self._undone_corrections: list[Any] = []
         self._train_job: Any = None
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
         self.current_label: Any = None
@@ -323,7 +335,8 @@ class Engine:
 
     def _on_control(self, address: str, args: list[Any]) -> None:
         verb = address.rsplit("/", 1)[-1]
-        name = WEKINATOR_CONTROL.get(verb)
+        table = GESTUREMAP_CONTROL if address.startswith("/gesturemap/") else WEKINATOR_CONTROL
+        name = table.get(verb)
         if name is None:
             self._errlog("control", "unknown Wekinator control message %s", address)
             return
@@ -376,6 +389,7 @@ class Engine:
         times = np.array(self._take_times)
         outputs = np.array(self._take_outputs) if self._is_regression() else None
         take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
+        self._clear_gesture()
         self._take_ended_at = time.perf_counter()
         self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
         if self.project_dir is not None:
@@ -479,6 +493,87 @@ class Engine:
             self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
         if self.stream is not None:
             self.stream.reset()
+        self._clear_gesture()
+
+    # -- corrections: "that was X" ------------------------------------------------------------
+    def _clear_gesture(self) -> None:
+        self._gesture.clear()
+        self._gesture_t.clear()
+
+    def _cmd_reset(self) -> None:
+        """A gesture starts: the streams forget, and the last gesture begins here."""
+        if self.stream is not None:
+            self.stream.reset()
+        self._clear_gesture()
+
+    def correction_label(self, label: Any) -> Any:
+        """The label a correction adds its take under. An empty label means "that was
+        nothing": a null take, under ``gm.NULL`` where this version has it (spotting)."""
+        if label is None or label == "":
+            try:
+                from .spotting import NULL  # type: ignore[attr-defined]
+            except ImportError:
+                raise GesturemapError("correct: an empty label means a null take, which needs "
+                                      "gm.NULL (spotting); name the class instead") from None
+            return NULL
+        known = [t.label for t in self.project.takes]
+        if known and all(isinstance(k, (int, np.integer)) for k in known):
+            try:  # a numbered project (Wekinator's classes): "2" or 2.0 is class 2
+                value = float(label)
+                if value.is_integer():
+                    return int(value)
+            except (TypeError, ValueError):
+                pass
+        if isinstance(label, float) and label.is_integer():
+            return int(label)
+        return label if isinstance(label, (int, np.integer)) else str(label)
+
+    def _cmd_correct(self, label: Any = "") -> None:
+        """Relabel the last gesture (the frames since the last reset or take) as ``label``:
+        it becomes a take, and training follows."""
+        if not self._gesture:
+            raise GesturemapError("correct: no gesture since the last reset or take")
+        label = self.correction_label(label)
+        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
+        inputs = np.array(self._gesture)
+        times = np.array(self._gesture_t) - self._gesture_t[0]
+        self._clear_gesture()
+        take = self.project.add_take(inputs, label, times=times)
+        self.corrections.append(take.id)
+        self._take_ended_at = time.perf_counter()
+        self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._cmd_train()
+
+    def _cmd_undo_correction(self) -> None:
+        """Take the last correction's take out again, and retrain."""
+        while self.corrections:
+            take_id = self.corrections.pop()
+            try:
+                take = self.project.remove_take(take_id)
+            except KeyError:  # deleted meanwhile: undo the one before
+                continue
+            self._undone_corrections.append(take)
+            self._log_event("undo_correction", id=take_id)
+            self._autosave()
+            if self.project.takes:
+                self._cmd_train()
+            return
+        raise GesturemapError("undo: no correction to undo")
+
+    def _cmd_redo_correction(self) -> None:
+        """Put the last undone correction's take back, and retrain."""
+        if not self._undone_corrections:
+            raise GesturemapError("redo: no undone correction")
+        old = self._undone_corrections.pop()
+        take = self.project.add_take(old.inputs, old.label, times=old.times)
+        self.corrections.append(take.id)
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._cmd_train()
 
     def _cmd_stop_running(self) -> None:
         self.running = False
@@ -632,6 +727,8 @@ class Engine:
         except GesturemapError:
             self.bad_frames += 1
             return
+        self._gesture.append(values)
+        self._gesture_t.append(t_in)
         if self.recording:
             self._take_inputs.append(values)
             self._take_times.append(t_in - self._take_t0)

@@ -400,3 +400,26 @@ def test_cli_bad_input_exits_2_with_one_line(tmp_path, args, message):
     assert out.returncode == 2
     assert message in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert "Traceback" not in out.stderr and out.stderr.startswith("gesturemap eval: ")
+
+
+def test_eval_dir_reviews_a_projects_takes(tmp_path):
+    """``gesturemap eval DIR``: the quality report of a project's takes, printed and plotted;
+    a take recorded under the wrong class is named."""
+    rng = np.random.default_rng(11)
+    project = gm.Project(model={"kind": "gmm", "params": GMM}, pipeline=Pipeline([Standardize()]))
+    for _ in range(4):
+        for label in LABELS:
+            project.add_take(100.0 + 10.0 * gesture(label, rng), label)
+    wrong = project.add_take(100.0 + 10.0 * gesture(LABELS[0], rng), LABELS[1])
+    project.save(tmp_path / "proj")
+    plots = tmp_path / "plots"
+    done = run_cli([str(tmp_path / "proj"), "--plots", str(plots), "--json",
+                    str(tmp_path / "q.json")], tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"{wrong.id} ({LABELS[1]}): probably mislabelled (looks like {LABELS[0]})" in done.stdout
+    assert "confusion" in done.stdout
+    assert (plots / "quality_confusion.png").stat().st_size > 1000
+    report = json.loads((tmp_path / "q.json").read_text())
+    worst = max(report["takes"], key=lambda t: t["suspicion"])
+    assert worst["id"] == wrong.id and worst["likely_label"] == str(LABELS[0])
+    assert report["folds"] == 10 and sum(map(sum, report["confusion"])) == len(project.takes)

@@ -3,6 +3,7 @@
     gesturemap eval --train A.npz --test B.npz --model MODEL [--param k=v ...]
     gesturemap eval --train A.npz (--folds K | --leave-one-out | --group-by KEY) --model MODEL
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
+    gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -29,6 +30,10 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "cross-validation of a project's takes (--project). Dataset files are .npz "
         "with X_concat, lengths, y (and optionally Y_concat for regression).",
     )
+    p.add_argument("dir", nargs="?", metavar="DIR",
+                   help="a project: review its takes (suspicious takes, per-class scores, "
+                   "confusion, the class that needs another take; --folds K bounds the "
+                   "trainings, default 10)")
     source = p.add_argument_group("data")
     source.add_argument("--train", metavar="A.npz", help="training (or cross-validation) data")
     source.add_argument("--test", metavar="B.npz", help="held-out test data")
@@ -173,12 +178,25 @@ def _report(args: argparse.Namespace) -> Any:
     )
 
 
+def _quality(args: argparse.Namespace) -> Any:
+    from ..errors import GesturemapError
+    from ..project import Project
+    from .quality import project_quality
+    from .run import build
+
+    if args.train or args.test or args.project:
+        raise GesturemapError("give a project folder DIR alone, or --project/--train/--test")
+    project = Project.load(args.dir)
+    model = build(args.model, parse_params(args.param)) if args.model else None
+    return project_quality(project, model=model, folds=args.folds or 10, seed=args.seed)
+
+
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``gesturemap eval``; returns the exit code (2 for bad input)."""
     from ..errors import GesturemapError
 
     try:
-        report = _report(args)
+        report = _quality(args) if getattr(args, "dir", None) else _report(args)
         if args.json:
             report.to_json(args.json)
         if args.csv:
@@ -191,5 +209,5 @@ def main_eval(args: argparse.Namespace) -> int:
         return _fail(f"{type(error).__name__}: {error}")
     except OSError as error:
         return _fail(f"{error.filename or ''}: {error.strerror or error}".lstrip(": "))
-    print(report.summary())
+    print(report.text() if hasattr(report, "take_ids") else report.summary())
     return 0

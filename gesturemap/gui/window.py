@@ -26,6 +26,7 @@ from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import SignalPlot, class_colour
+from .quality import QualityPanel, QualityWorker, WhyStrip
 from .remote import EngineProcess
 from .sensor_panel import SensorPanel
 from .session import WindowEngine
@@ -37,6 +38,8 @@ __all__ = ["MainWindow"]
 
 #: Seconds without a frame after which the sensor counts as disconnected.
 SENSOR_TIMEOUT_S = 0.5
+#: A project opened trained is reviewed this long after opening (or when the tab is shown).
+INITIAL_REVIEW_MS = 10000
 #: Engine processes restarted within a minute before the window stops trying (a crash loop).
 MAX_RESTARTS_PER_MINUTE = 3
 
@@ -106,6 +109,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._restarts: list[float] = []
         self._gave_up = False
         self.stage: StageView | None = None
+        #: the takes' review and the live explanations, in a worker process (gui/quality.py)
+        self.quality_worker = QualityWorker()
+        self._why_at = 0.0
+        self._highlight_key: Any = None
+        self._opened = 0  # projects opened in this window: a review says which it was about
         self._build()
         self._open_engine(project)
         self.timer = QtCore.QTimer(self)
@@ -204,6 +212,12 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.tabs = QtWidgets.QTabWidget()
         self.tabs.addTab(live, "Live")
         self.tabs.addTab(self.dataset, "Dataset")
+        self.quality = QualityPanel()
+        self.quality.take_clicked.connect(self._quality_take_clicked)
+        self.tabs.addTab(self.quality, "Quality")
+        self.tabs.currentChanged.connect(
+            lambda _: self._initial_review() if self.tabs.currentWidget() is self.quality
+            else None)
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
         self.synth_panel = SynthPanel(self.set_synth_mapping)
@@ -215,10 +229,16 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.monitor = Monitor(threshold_control=True)
         self.monitor.threshold_changed.connect(self.set_rejection_threshold)
         self.monitor.setMinimumWidth(340)
+        self.why = WhyStrip(self.correct_last_gesture)
+        right = QtWidgets.QWidget()
+        rv = QtWidgets.QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(self.monitor, 1)
+        rv.addWidget(self.why)
         splitter = QtWidgets.QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(self.tabs)
-        splitter.addWidget(self.monitor)
+        splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
         self._menus()
@@ -253,10 +273,16 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.record_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Space"), self)
         self.record_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         self.record_shortcut.activated.connect(self.toggle_recording)
+        # "that was X": the last gesture was the class picked on the left
+        self.correct_shortcut = QtGui.QShortcut(QtGui.QKeySequence("C"), self)
+        self.correct_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+        self.correct_shortcut.activated.connect(self.correct_last_gesture)
         self._fill_recent()
 
     # -- the engine -----------------------------------------------------------------------------
     def _open_engine(self, project: Project) -> None:
+        self._opened += 1
+        self.quality.clear()
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir
@@ -300,6 +326,10 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._update_title()
         if self.folder is not None:
             self._remember_recent(self.folder)
+        if self.engine.model is not None and self.project.takes:
+            # a project opened trained: reviewed when its Quality tab is first shown, or a
+            # little later (the worker's start-up costs CPU: not while the window opens)
+            QtCore.QTimer.singleShot(INITIAL_REVIEW_MS, self, self._initial_review)
 
     def engine_command(self, name: str, *args: Any) -> None:
         """Send a command to the engine (never blocks)."""
@@ -524,6 +554,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
                 f"recording {self.current_class()} — {now - (self._record_started or now):.1f} s"
             )
         self.dataset.refresh(self.project)
+        self._refresh_quality(now)
         self._refresh_controls(now)
         if now - self._rate_mark[0] >= 0.5:
             self._update_rate(now)
@@ -548,6 +579,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
                 text += f" · take → new model {self.last_stop_to_running_ms:.0f} ms"
                 self._stop_sent = None
             self.train_status.setText(text)
+            self._request_review()
             self.model_panel.cost.setText(f"retrain time: {self.last_train_ms:.0f} ms")
             if not engine.running:
                 engine.command("start_running")
@@ -559,6 +591,63 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             progress = engine.training_progress
             done = f"{progress[0]:.0%} ({progress[1]}) · " if progress else ""
             self.train_status.setText(f"training… {done}{(now - self._train_sent) * 1e3:.0f} ms")
+
+    # -- quality and corrections ----------------------------------------------------------------
+    def _request_review(self) -> None:
+        """Review the takes in the background (after every training)."""
+        from .quality_jobs import payload
+
+        if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
+            self.quality_worker.request_review(payload(self.project, tag=self._opened))
+            self.quality.show_busy()
+
+    def _initial_review(self) -> None:
+        if (self._engine_started and self.quality.report is None
+                and not self.quality_worker.busy and self.engine.model is not None):
+            self._request_review()
+
+    def _refresh_quality(self, now: float) -> None:
+        """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
+        review, explanation = self.quality_worker.poll()
+        if review is not None and review.get("project", self._opened) == self._opened:
+            self.quality.show_report(review)
+            self._highlight_key = None
+        if explanation is not None:
+            self.why.show_explanation(explanation)
+        key = getattr(self.dataset, "_shown", None)
+        if key != self._highlight_key:  # the take list was rebuilt, or a new review came
+            self._highlight_key = key
+            self.quality.highlight(self.dataset.tree)
+        engine = self.engine
+        if (engine.running and engine.model is not None and self.quality.report is not None
+                and now - self._why_at >= 0.5):
+            self._why_at = now
+            ring = engine.feature_ring
+            lengths = sorted(t.length for t in self.project.takes) or [150]
+            n = int(min(lengths[len(lengths) // 2], 400))
+            times, values = ring.latest(n)
+            if len(values) > 1:
+                rate = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+                self.quality_worker.request_explanation(values, list(ring.names), rate)
+
+    def _quality_take_clicked(self, take_id: str) -> None:
+        """A suspicious take clicked: select it in the dataset browser (overlaid on the live
+        plot) and play it through the model (the monitor shows what the model makes of it)."""
+        self.dataset.select_take(take_id)
+        self.dataset.play_selected()
+
+    def correct_last_gesture(self, label: str | None = None) -> None:
+        """"That was X": the gesture since the last reset or take becomes a take of ``label``
+        (default: the class picked on the left), and the model retrains. Undo takes it back."""
+        label = label if label is not None else self.current_class()
+        if label is None:
+            self.train_status.setText("pick the class the gesture was, then correct")
+            return
+        self.undo_stack.push(_Correction(self.engine_command, self._label(label)))
+        self._train_sent = time.perf_counter()  # the engine retrains: watch it finish
+        self._train_count = self.engine.trainings
+        self._errors_at_train = self.engine.errors
+        self.train_status.setText(f"that was {label}: added as a take, training…")
 
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark
@@ -734,6 +823,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             event.ignore()
             return
         self.timer.stop()
+        self.quality_worker.close()
         self._close_engine()
         if self.stage is not None:
             self.stage.close()
@@ -755,3 +845,24 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         for folder in self._settings().value("recent") or []:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+
+
+class _Correction(QtGui.QUndoCommand):
+    """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
+    undo (the engine takes it out again); the engine retrains each time."""
+
+    def __init__(self, send: Any, label: Any) -> None:
+        super().__init__(f"that was {label}")
+        self._send = send
+        self._label = label
+        self._done_once = False
+
+    def redo(self) -> None:
+        if self._done_once:
+            self._send("redo_correction")
+        else:
+            self._done_once = True
+            self._send("correct", self._label)
+
+    def undo(self) -> None:
+        self._send("undo_correction")

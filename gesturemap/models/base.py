@@ -9,6 +9,7 @@ trained model (read-only) serves many streams at once.
 from __future__ import annotations
 
 import copy
+import functools
 import inspect
 import math
 import os
@@ -220,6 +221,19 @@ class BaseModel:
     """Parameters, fitted-state checks, batch helpers and saving shared by every model."""
 
     kind: ClassVar[str] = "base"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Every model accepts ``ignore_channels`` without each model file knowing of it: the
+        # class's own __init__, fit and stream are wrapped once, where the class defines them.
+        super().__init_subclass__(**kwargs)
+        for name, wrap in (("__init__", _init_with_ignore), ("fit", _fit_without_ignored),
+                           ("stream", _stream_without_ignored)):
+            own = cls.__dict__.get(name)
+            if own is not None and not getattr(own, "_ignore_wrapped", False):
+                wrapped = wrap(own)
+                wrapped._ignore_wrapped = True  # type: ignore[attr-defined]
+                setattr(cls, name, wrapped)
+
     #: Parameters that only change inference: they may change after training.
     runtime_params: ClassVar[tuple[str, ...]] = ()
     #: Parameters a class may override through ``class_params``.
@@ -229,7 +243,8 @@ class BaseModel:
     @classmethod
     def _param_names(cls) -> list[str]:
         sig = inspect.signature(cls.__init__)
-        return [p for p in sig.parameters if p != "self"]
+        names = [p for p in sig.parameters if p != "self"]
+        return names + [IGNORE_PARAM] if IGNORE_PARAM not in names else names
 
     def get_params(self) -> dict[str, Any]:
         """Every constructor parameter and its current value."""
@@ -307,15 +322,19 @@ class BaseModel:
             x = np.asarray(seq, dtype=np.float64)
         except (TypeError, ValueError):
             raise GesturemapError("sequence is not a numeric (T, D) array.") from None
-        if x.ndim == 1 and self.input_dim_ == 1:
+        kept = getattr(self, "kept_channels_", None)
+        d = self.input_dim_ if kept is None else self.full_input_dim_
+        if x.ndim == 1 and d == 1:
             x = x[:, None]
-        if x.ndim != 2 or x.shape[1] != self.input_dim_ or x.shape[0] == 0:
+        if x.ndim != 2 or x.shape[1] != d or x.shape[0] == 0:
             raise GesturemapError(
-                f"sequence has shape {np.shape(seq)}: expected (T, {self.input_dim_}) with "
+                f"sequence has shape {np.shape(seq)}: expected (T, {d}) with "
                 "T >= 1 frames of the model's input size."
             )
         if not np.all(np.isfinite(x)):
             raise GesturemapError("sequence has NaN or infinite values.")
+        if kept is not None:  # the ignored channels never reach the model
+            x = x[:, kept]
         return np.ascontiguousarray(x)
 
     def log_likelihood(self, sequence: Any) -> np.ndarray:
@@ -351,6 +370,9 @@ class BaseModel:
             "training": self.training_info_,
             **self._state_meta(),
         }
+        if getattr(self, "kept_channels_", None) is not None:
+            meta["kept_channels"] = [int(i) for i in self.kept_channels_]
+            meta["full_input_dim"] = int(self.full_input_dim_)
         return meta, self._state_arrays()
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -423,6 +445,7 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         model.input_dim_ = int(meta["input_dim"])
         model.output_dim_ = int(meta["output_dim"])
         model.training_info_ = meta.get("training", {})
+        _restore_kept_channels(model, meta)
         model._set_state_arrays(meta, arrays)
     except FormatError:
         raise
@@ -478,3 +501,123 @@ class StreamBase:
 
     def step(self, frame: Any) -> Result:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+# -- ignored input channels ------------------------------------------------------------------
+#: The parameter every model accepts: input channels (indices) dropped before fit and step.
+IGNORE_PARAM = "ignore_channels"
+
+
+def check_ignore_channels(value: Any, input_dim: int) -> tuple[int, ...]:
+    """``ignore_channels`` as sorted unique channel indices, checked against ``input_dim``."""
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, (int, np.integer)) else value
+    try:
+        out = sorted({int(i) for i in items if not isinstance(i, bool)
+                      and isinstance(i, (int, np.integer))})
+        ok = len(out) == len(set(items)) and all(0 <= i < input_dim for i in out)
+    except TypeError:
+        ok = False
+    if not ok:
+        raise bad_param(IGNORE_PARAM, value, f"a list of input channel indices in 0..{input_dim - 1}")
+    if len(out) >= input_dim:
+        raise bad_param(IGNORE_PARAM, value, "at least one input channel left",
+                        "Keep one channel or more for the model to see.")
+    return tuple(out)
+
+
+def _init_with_ignore(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def wrapper(self: BaseModel, *args: Any, ignore_channels: Any = None, **kwargs: Any) -> None:
+        init(self, *args, **kwargs)
+        self.ignore_channels = ignore_channels
+    return wrapper
+
+
+def _fit_without_ignored(fit: Callable[..., Any]) -> Callable[..., Any]:
+    """``fit`` on the dataset without the ignored channels; records which ones were kept."""
+
+    @functools.wraps(fit)
+    def wrapper(self: BaseModel, dataset: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "_fit_depth", 0):  # a subclass's fit calling its parent's
+            return fit(self, dataset, *args, **kwargs)
+        ignore = getattr(self, IGNORE_PARAM, None)
+        self.kept_channels_ = None
+        self.full_input_dim_ = None
+        kept, full = None, 0
+        if ignore not in (None, (), []):
+            from ..data import Dataset
+
+            try:
+                recordings = list(dataset)
+            except TypeError:
+                recordings = None
+            if not recordings:
+                return fit(self, dataset, *args, **kwargs)  # fit says what is wrong
+            full = recordings[0].inputs.shape[1]
+            dropped = check_ignore_channels(ignore, full)
+            kept = np.array([i for i in range(full) if i not in dropped], dtype=np.int64)
+            reduced = Dataset()
+            for r in recordings:
+                reduced.add(np.asarray(r.inputs)[:, kept], r.label, r.outputs)
+            dataset = reduced
+        self._fit_depth = 1
+        try:
+            out = fit(self, dataset, *args, **kwargs)
+        finally:
+            self._fit_depth = 0
+        if kept is not None:
+            self.kept_channels_ = kept
+            self.full_input_dim_ = full
+        return out
+
+    return wrapper
+
+
+def _stream_without_ignored(stream: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(stream)
+    def wrapper(self: BaseModel, *args: Any, **kwargs: Any) -> Any:
+        inner = stream(self, *args, **kwargs)
+        kept = getattr(self, "kept_channels_", None)
+        if kept is None or isinstance(inner, ChannelDropStream):
+            return inner
+        return ChannelDropStream(inner, kept, int(self.full_input_dim_))
+    return wrapper
+
+
+def _restore_kept_channels(model: BaseModel, meta: dict[str, Any]) -> None:
+    kept = meta.get("kept_channels")
+    if kept is None:
+        model.kept_channels_ = None
+        model.full_input_dim_ = None
+        return
+    full = int(meta["full_input_dim"])
+    kept_arr = np.asarray(kept, dtype=np.int64)
+    if (kept_arr.ndim != 1 or len(kept_arr) != model.input_dim_ or kept_arr.min() < 0
+            or kept_arr.max() >= full or len(set(kept_arr.tolist())) != len(kept_arr)):
+        raise ValueError(f"kept_channels {kept} do not fit {full} inputs")
+    model.kept_channels_ = kept_arr
+    model.full_input_dim_ = full
+
+
+class ChannelDropStream(StreamBase):
+    """A stream that takes the full (D,) frame and passes the kept channels to the model's
+    own stream (``ignore_channels``). Anything else is the inner stream's."""
+
+    def __init__(self, inner: Any, kept: np.ndarray, full_dim: int) -> None:
+        self.inner = inner
+        self._kept = kept
+        self._din = full_dim
+
+    def reset(self) -> None:
+        self.inner.reset()
+
+    def step(self, frame: Any) -> Result:
+        return self.inner.step(self._check_frame(frame)[self._kept])
+
+    def __getattr__(self, name: str) -> Any:
+        inner = self.__dict__.get("inner")
+        if inner is None:  # while being built or copied
+            raise AttributeError(name)
+        return getattr(inner, name)

@@ -68,6 +68,8 @@ DEFAULT_ADDRESS = "/wek/inputs"
 CONTROL_PREFIX = "/wekinator/control/"
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
+#: gesturemap's own control messages, also given to the control callback.
+GESTUREMAP_CONTROL = (b"/gesturemap/correct", b"/gesturemap/undo", b"/gesturemap/reset")
 _BUNDLE = b"#bundle\0"
 _MAX_BUNDLE_DEPTH = 8
 _MAX_DATAGRAM = 65536
@@ -583,7 +585,7 @@ class OSCSource(Source):
 
     def _resolve(self, address: bytes, data: bytes) -> int | None:
         """Slot of an address not seen before (wildcards), or handle a control/unknown message."""
-        if address.startswith(_CONTROL_PREFIX):
+        if address.startswith(_CONTROL_PREFIX) or address in GESTUREMAP_CONTROL:
             self._control(data)
             return None
         if address not in self._unknown:

@@ -1,0 +1,155 @@
+"""The quality report of a project's takes: which takes to look at, which class needs a take.
+
+:func:`project_quality` reviews every take of a project by cross-validation
+(:func:`gesturemap.review_takes`, leave-one-take-out up to ``folds`` takes, else ``folds``
+folds) with the project's own model settings on its pipeline's features. ``gesturemap eval
+DIR`` prints it and, with ``--plots``, draws it; the window's Quality panel shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["QualityReport", "project_quality", "snapshot"]
+
+
+@dataclass
+class QualityReport:
+    """Reviews of a project's takes, with the take id of each review."""
+
+    reviews: Any  # gesturemap.review.Reviews
+    take_ids: list[str]
+    model: str
+
+    @property
+    def summary(self) -> Any:
+        return self.reviews.summary
+
+    def suspicious(self, threshold: float = 0.5) -> list[tuple[str, Any]]:
+        """``(take id, review)`` of the takes at or above ``threshold``, worst first."""
+        return [(self.take_ids[r.index], r) for r in self.reviews.suspicious(threshold)]
+
+    def text(self) -> str:
+        s = self.summary
+        lines = [f"Quality of the takes ({self.model}, {s.folds} "
+                 f"{'trainings, one per take' if s.folds == len(self.take_ids) else 'folds'}): "
+                 f"{100 * s.accuracy:.0f}% of the takes recognised from the others", "",
+                 s.table(), ""]
+        bad = self.suspicious()
+        if bad:
+            lines.append("takes to look at:")
+            for take_id, r in bad:
+                lines.append(f"  {take_id} ({r.label}): {r.verdict}, suspicion {r.suspicion:.2f}")
+        else:
+            lines.append("no suspicious take.")
+        lines.append("")
+        lines.append(self.advice())
+        return "\n".join(lines)
+
+    def advice(self) -> str:
+        """The summary's advice, with take ids instead of dataset indices."""
+        text = self.summary.advice
+        for i in sorted(self.summary.mislabelled, reverse=True):  # #12 before #1
+            text = text.replace(f"#{i} (", f"{self.take_ids[i]} (")
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.summary
+
+        def num(v: float) -> float | None:
+            return None if not np.isfinite(v) else float(v)
+
+        return {
+            "model": self.model, "folds": s.folds, "accuracy": num(s.accuracy),
+            "labels": [str(lb) for lb in s.labels],
+            "confusion": s.confusion.tolist(),
+            "recall": [num(v) for v in s.recall], "precision": [num(v) for v in s.precision],
+            "needs_take": None if s.needs_take is None else str(s.needs_take),
+            "advice": self.advice(),
+            "takes": [{"id": self.take_ids[r.index], "label": str(r.label),
+                       "suspicion": r.suspicion, "likely_label": str(r.likely_label),
+                       "verdict": r.verdict} for r in self.reviews],
+        }
+
+    def to_json(self, path: str | Path) -> None:
+        from .._io import atomic_write_text
+
+        atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
+
+    def save_plots(self, folder: str | Path) -> list[Path]:
+        """``quality_confusion.png`` and ``quality_takes.png`` (suspicion of every take)."""
+        from .plots import draw_confusion, figure, save_figure
+
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        s = self.summary
+        fig = figure(4.5, 4.0)
+        draw_confusion(fig.add_subplot(), s, title=f"takes recognised from the others: "
+                                                   f"{100 * s.accuracy:.0f}%")
+        out = [save_figure(fig, folder / "quality_confusion.png")]
+        fig = figure(max(4.0, 0.12 * len(self.take_ids) + 1.5), 3.0)
+        ax = fig.add_subplot()
+        values = [r.suspicion for r in self.reviews]
+        colours = ["#c0392b" if r.suspicion >= 0.8 else "#e67e22" if r.suspicion >= 0.5
+                   else "#7f8c8d" for r in self.reviews]
+        ax.bar(np.arange(len(values)), values, color=colours)
+        ax.axhline(0.5, color="black", lw=0.5, ls=":")
+        ax.set_ylim(0, 1)
+        ax.set_xlabel("take", fontsize=8)
+        ax.set_ylabel("suspicion", fontsize=8)
+        ax.set_title("suspicious takes (red: probably mislabelled)", fontsize=9)
+        if len(values) <= 40:
+            ax.set_xticks(np.arange(len(values)),
+                          [f"{t} ({r.label})" for t, r in zip(self.take_ids, self.reviews,
+                                                              strict=True)],
+                          rotation=90, fontsize=6)
+        out.append(save_figure(fig, folder / "quality_takes.png"))
+        return out
+
+
+def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: int = 0,
+                    cancel: Any = None) -> QualityReport:
+    """Review a project's takes (see the module's docstring).
+
+    ``model``: an unfitted model, a kind name, or None for the project's own settings.
+    """
+    from ..review import review_takes
+
+    if model is None:
+        model = project.new_model()
+    elif isinstance(model, str):
+        from .run import build
+
+        model = build(model, {})
+    ids = [t.id for t in project.takes]
+    copy = snapshot(project)
+    copy.fit_pipeline()  # on every take: the reviewed take's own frames are in its statistics
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        dataset = copy.dataset()
+    takes = list(copy.takes)
+    if len(dataset) != len(takes):  # takes the pipeline turned into no frame were left out
+        left_out = {str(w.message).split(" ", 1)[0] for w in caught}
+        ids = [i for i, t in zip(ids, takes, strict=True) if t.id not in left_out]
+    reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
+    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"))
+
+
+def snapshot(project: Any) -> Any:
+    """A copy of ``project``'s takes, names, pipeline (unfitted copy) and model settings: what
+    a review reads, so that it can run on another thread while the project changes."""
+    from ..features import Pipeline
+    from ..project import Project
+
+    copy = Project(pipeline=Pipeline.from_dict(project.pipeline.to_dict()),
+                   model=project.model, input_names=project.input_names,
+                   output_names=project.output_names)
+    for take in list(project.takes):
+        copy.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+    return copy

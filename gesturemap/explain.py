@@ -1,0 +1,343 @@
+"""Why did the model take this gesture for that one? Explanations a musician can act on.
+
+:func:`explain` answers for one whole gesture (a (T, D) sequence):
+
+- the decision (``label``) and the class that came second (``runner_up``);
+- the ``margin``: their log-likelihood ratio, also in words ("circle over swipe, 12x as
+  likely");
+- ``channel_contributions`` (D,): how much each input channel pushed the decision towards
+  ``label`` and away from ``runner_up``, in the same unit as the margin (nats). For the
+  Gaussian models (GMM/GMR, HHMM/HMR) it is exact: the channel is marginalised out of every
+  Gaussian (its rows and columns dropped) and the margin computed again without it; a channel
+  is worth what the margin loses. DTW and kNN compare with stored examples: the channel is
+  dropped from them and from the gesture, exactly as well. For the other classic models the
+  channel is occluded (held at its training mean) and the margin computed again. Channels the
+  model ignores (``ignore_channels``) contribute exactly 0. The contributions are not
+  additive: their sum need not equal the margin (channels share information);
+- ``decided``: the span of frames over which the margin grew most (where the classes
+  parted), and ``parted_at``, the frame from which ``label`` led for good;
+- ``nearest``: the training takes the gesture resembles most (DTW distance on standardised
+  channels) — only when the training ``dataset`` is given; without it ``nearest`` is ``None``.
+
+Everything here is batch work on a finished gesture: never call it on the real-time path
+(the window and the engine run it on a worker thread).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .errors import GesturemapError
+
+__all__ = ["Explanation", "Neighbour", "explain", "margin_words"]
+
+#: Prefix lengths at which the margin is computed to find where the classes parted.
+_CURVE_POINTS = 24
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A training take close to the explained gesture: its index in the dataset, its label,
+    and its DTW distance (per template frame, on standardised channels)."""
+
+    index: int
+    label: Any
+    distance: float
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Why ``model`` decided ``label`` for a gesture (see :func:`explain`).
+
+    Attributes
+    ----------
+    label, runner_up : the decision and the class that came second (None with one class).
+    margin : log-likelihood ratio of ``label`` over ``runner_up`` (nats; inf with one class).
+    text : the margin in words, e.g. ``"circle over swipe, 12x as likely"``.
+    labels : the model's classes; ``log_likelihoods`` (C,) of the whole gesture under each.
+    channel_contributions : (D,) per input channel: the margin lost without that channel
+        (positive: the channel pushed towards ``label``; negative: towards ``runner_up``).
+    method : ``"marginal"`` (Gaussian models: the channel marginalised out, exact),
+        ``"dropped"`` (DTW, kNN: the channel dropped from the stored examples too, exact) or
+        ``"occlusion"`` (other families: the channel held at its training mean).
+    channel_names : names of the D channels (given, or the dataset's), else ``in1``...
+    decided : (start, end) frames, end exclusive: where the margin grew most.
+    parted_at : first frame from which ``label`` stayed ahead of ``runner_up``.
+    curve_frames, curve : the margin of each prefix of the gesture (frames, nats).
+    nearest : the closest training takes (with ``dataset=``), else None.
+    """
+
+    label: Any
+    runner_up: Any
+    margin: float
+    text: str
+    labels: list[Any]
+    log_likelihoods: np.ndarray
+    channel_contributions: np.ndarray
+    method: str
+    channel_names: tuple[str, ...]
+    decided: tuple[int, int]
+    parted_at: int
+    curve_frames: np.ndarray
+    curve: np.ndarray
+    nearest: list[Neighbour] | None = None
+    ignored: tuple[int, ...] = field(default=())
+
+    @property
+    def ratio(self) -> float:
+        """How many times likelier ``label`` is than ``runner_up`` (inf when huge)."""
+        return math.exp(self.margin) if self.margin < 700 else math.inf
+
+    def ranking(self) -> list[int]:
+        """Channel indices, the one that drove the decision most first."""
+        return [int(i) for i in np.argsort(-self.channel_contributions, kind="stable")]
+
+    def drivers(self, n: int = 3) -> list[str]:
+        """Names of the ``n`` channels that pushed most towards ``label`` (positive only)."""
+        return [self.channel_names[i] for i in self.ranking()[:n]
+                if self.channel_contributions[i] > 0]
+
+    def summary(self) -> str:
+        """One or two lines for a musician."""
+        parts = [self.text]
+        drivers = self.drivers()
+        if drivers:
+            parts.append("mostly from " + ", ".join(drivers))
+        parts.append(f"decided in frames {self.decided[0]}-{self.decided[1]}")
+        if self.nearest:
+            n = self.nearest[0]
+            parts.append(f"closest take: #{n.index} ({n.label})")
+        return "; ".join(parts)
+
+
+def margin_words(label: Any, runner_up: Any, margin: float) -> str:
+    """``"circle over swipe, 12x as likely"`` (``×`` in the text)."""
+    if runner_up is None:
+        return f"{label} (the only class)"
+    if not math.isfinite(margin) or margin > math.log(1000):
+        times = "more than 1000× as likely"
+    elif margin < math.log(10):
+        times = f"{math.exp(margin):.1f}× as likely"
+    else:
+        times = f"{math.exp(margin):.0f}× as likely"
+    if margin < math.log(1.5):
+        times += " (a close call)"
+    return f"{label} over {runner_up}, {times}"
+
+
+def explain(model: Any, sequence: Any, *, dataset: Any = None,
+            channel_names: Sequence[str] | None = None, n_nearest: int = 3) -> Explanation:
+    """Explain ``model``'s decision on a whole gesture ``sequence`` (T, D).
+
+    Parameters
+    ----------
+    model : a fitted gesturemap model that recognises classes (any family).
+    sequence : (T, D) the gesture, in the model's input space (features, as the model saw
+        them in training).
+    dataset : the training :class:`gesturemap.Dataset`, optional. With it, ``nearest`` lists
+        the ``n_nearest`` closest takes, and occlusion holds a channel at the dataset's
+        mean; without it ``nearest`` is None and occlusion uses the model's own training mean
+        where it keeps one (classic models, DTW), else the gesture's mean.
+    channel_names : names of the D channels (default: the dataset's, else ``in1``...).
+    """
+    model._check_fitted()
+    x = model._check_sequence(sequence)  # the channels the model sees
+    full = np.asarray(sequence, dtype=np.float64)
+    if full.ndim == 1:
+        full = full[:, None]
+    d = full.shape[1]
+    kept = getattr(model, "kept_channels_", None)
+    kept = np.arange(d) if kept is None else np.asarray(kept)
+    labels = list(model.labels_)
+    if getattr(model, "output_dim_", 0) and getattr(model, "kind", "") not in ("gmm", "hhmm"):
+        raise GesturemapError(
+            f"explain() explains a recognition, and this {type(model).__name__} only regresses "
+            "outputs: use a classifier, or a GMM/HHMM (GMR/HMR) which also recognises.")
+    ll = model._sequence_loglik(x)
+    order = np.argsort(-ll, kind="stable")
+    best = int(order[0])
+    second = int(order[1]) if len(labels) > 1 else None
+    margin = float(ll[best] - ll[second]) if second is not None else math.inf
+    runner = labels[second] if second is not None else None
+
+    contrib = np.zeros(d)
+    method = _method(model)
+    if second is not None:
+        inner = _inner_contributions(model, x, best, second, margin, dataset, kept, method)
+        contrib[kept] = inner
+
+    names = _names(channel_names, dataset, d)
+    frames, curve = _margin_curve(model, x, best, second)
+    decided, parted = _decided(frames, curve)
+    nearest = _nearest(full, dataset, kept, n_nearest) if dataset is not None else None
+    return Explanation(
+        label=labels[best], runner_up=runner, margin=margin,
+        text=margin_words(labels[best], runner, margin), labels=labels,
+        log_likelihoods=ll, channel_contributions=contrib, method=method,
+        channel_names=names, decided=decided, parted_at=parted, curve_frames=frames,
+        curve=curve, nearest=nearest,
+        ignored=tuple(i for i in range(d) if i not in set(kept.tolist())),
+    )
+
+
+# -- channel contributions -------------------------------------------------------------------
+def _is_gaussian(model: Any) -> bool:
+    classes = getattr(model, "classes_", None)
+    return (getattr(model, "kind", "") in ("gmm", "hhmm") and isinstance(classes, list)
+            and bool(classes) and "covariances" in classes[0])
+
+
+def _inner_contributions(model: Any, x: np.ndarray, best: int, second: int, margin: float,
+                         dataset: Any, kept: np.ndarray, method: str) -> np.ndarray:
+    """Margin lost without each channel the model sees (x: (T, D_seen))."""
+    d = x.shape[1]
+    out = np.zeros(d)
+    if d == 1:  # without its only channel the model knows nothing: the whole margin
+        out[0] = margin
+        return out
+    if method in ("marginal", "dropped"):
+        without = _without_channel if method == "marginal" else _without_stored_channel
+        for j in range(d):
+            ll = without(model, j)._sequence_loglik(
+                np.ascontiguousarray(np.delete(x, j, axis=1)))
+            out[j] = margin - float(ll[best] - ll[second])
+        return out
+    baseline = _baseline(model, x, dataset, kept)
+    for j in range(d):
+        occluded = x.copy()
+        occluded[:, j] = baseline[j]
+        ll = model._sequence_loglik(occluded)
+        out[j] = margin - float(ll[best] - ll[second])
+    return out
+
+
+def _method(model: Any) -> str:
+    if _is_gaussian(model):
+        return "marginal"
+    if getattr(model, "kind", "") == "dtw" or (
+            getattr(model, "kind", "") == "knn" and "train" in getattr(model, "arrays_", {})):
+        return "dropped"
+    return "occlusion"
+
+
+def _without_stored_channel(model: Any, j: int) -> Any:
+    """A copy of a fitted DTW or kNN whose stored examples (templates, training frames) and
+    standardisation lose channel ``j``: the distance without that channel, exactly."""
+    clone = copy.copy(model)
+    if getattr(model, "kind", "") == "dtw":
+        clone.templates_ = np.ascontiguousarray(np.delete(model.templates_, j, axis=1))
+        clone.mean_ = np.delete(model.mean_, j)
+        clone.scale_ = np.delete(model.scale_, j)
+    else:
+        arrays = dict(model.arrays_)
+        arrays["train"] = np.ascontiguousarray(np.delete(arrays["train"], j, axis=1))
+        arrays["mean"] = np.delete(arrays["mean"], j)
+        arrays["scale"] = np.delete(arrays["scale"], j)
+        clone.arrays_ = arrays
+    clone.input_dim_ = model.input_dim_ - 1
+    return clone
+
+
+def _without_channel(model: Any, j: int) -> Any:
+    """A copy of a fitted GMM/HHMM with input channel ``j`` marginalised out of every Gaussian
+    (a Gaussian's marginal drops the channel's row and column); the original is untouched."""
+    clone = copy.copy(model)
+    d_all = model.input_dim_ + model.output_dim_
+    keep = np.array([i for i in range(d_all) if i != j])
+    classes = []
+    for c in model.classes_:
+        c2 = dict(c)
+        c2["means"] = np.ascontiguousarray(c["means"][..., keep])
+        c2["covariances"] = np.ascontiguousarray(c["covariances"][..., keep, :][..., keep])
+        classes.append(c2)
+    clone.classes_ = classes
+    clone.input_dim_ = model.input_dim_ - 1
+    clone._bank_cache = None
+    return clone
+
+
+def _baseline(model: Any, x: np.ndarray, dataset: Any, kept: np.ndarray) -> np.ndarray:
+    """The value an occluded channel is held at: the training mean, as well as we know it."""
+    if dataset is not None and len(dataset):
+        return np.vstack([np.asarray(r.inputs) for r in dataset]).mean(axis=0)[kept]
+    arrays = getattr(model, "arrays_", None)
+    if isinstance(arrays, dict) and getattr(model, "standardize", False) and "mean" in arrays:
+        return np.asarray(arrays["mean"])
+    mean = getattr(model, "mean_", None)
+    if mean is not None and getattr(model, "standardize", False):
+        return np.asarray(mean)
+    return x.mean(axis=0)
+
+
+# -- where the classes parted ----------------------------------------------------------------
+def _margin_curve(model: Any, x: np.ndarray, best: int, second: int | None,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """The margin ``ll[best] - ll[second]`` of prefixes of the gesture (at most
+    :data:`_CURVE_POINTS` of them): the batch decision's own quantity, for every family."""
+    t = len(x)
+    frames = np.unique(np.linspace(1, t, min(t, _CURVE_POINTS)).round().astype(int))
+    if second is None:
+        return frames, np.zeros(len(frames))
+    curve = np.empty(len(frames))
+    for i, n in enumerate(frames):
+        ll = model._sequence_loglik(np.ascontiguousarray(x[:n]))
+        curve[i] = ll[best] - ll[second]
+    return frames, curve
+
+
+def _decided(frames: np.ndarray, curve: np.ndarray) -> tuple[tuple[int, int], int]:
+    """The span where the margin grew most (largest rise ``curve[b] - curve[a]``, with the
+    empty prefix at margin 0) and the first frame from which it stayed positive."""
+    pts = np.concatenate([[0], frames])
+    vals = np.concatenate([[0.0], curve])
+    best_gain, span = -np.inf, (0, int(pts[-1]))
+    low_i = 0
+    for i in range(1, len(vals)):
+        gain = vals[i] - vals[low_i]
+        if gain > best_gain:
+            best_gain, span = gain, (int(pts[low_i]), int(pts[i]))
+        if vals[i] < vals[low_i]:
+            low_i = i
+    negative = np.nonzero(curve <= 0)[0]
+    if not len(negative):
+        parted = int(frames[0])
+    elif negative[-1] + 1 < len(frames):
+        parted = int(frames[negative[-1] + 1])
+    else:
+        parted = int(frames[-1])
+    return span, parted - 1
+
+
+# -- nearest takes ---------------------------------------------------------------------------
+def _nearest(full: np.ndarray, dataset: Any, kept: np.ndarray, n: int) -> list[Neighbour]:
+    from .models import _dtw_kernels
+    from .models._standardize import fit_standardization
+
+    takes = [np.asarray(r.inputs, dtype=np.float64)[:, kept] for r in dataset]
+    if not takes:
+        return []
+    mean, scale = fit_standardization(np.vstack(takes), True)
+    templates = np.ascontiguousarray(np.vstack([(t - mean) / scale for t in takes]))
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
+    own = np.arange(len(takes), dtype=np.int64)  # each take its own "class": every distance
+    dist = np.zeros(len(takes))
+    query = np.ascontiguousarray((full[:, kept] - mean) / scale)
+    _dtw_kernels.class_distances(query, templates, offsets, own, 0.1, True, True, dist)
+    order = np.argsort(dist, kind="stable")[:n]
+    labels = [r.label for r in dataset]
+    return [Neighbour(int(i), labels[i], float(dist[i])) for i in order]
+
+
+def _names(given: Sequence[str] | None, dataset: Any, d: int) -> tuple[str, ...]:
+    if given is not None and len(given) == d:
+        return tuple(str(n) for n in given)
+    names = getattr(dataset, "input_names", None) if dataset is not None else None
+    if names and len(names) == d:
+        return tuple(names)
+    return tuple(f"in{i + 1}" for i in range(d))

@@ -1,0 +1,284 @@
+"""The Quality panel and the "why?" strip.
+
+- :class:`QualityPanel` (a tab beside the dataset browser): after every retrain, the takes are
+  reviewed in the background (leave-one-take-out, up to 10 trainings: see
+  :func:`gesturemap.review_takes`): the share of takes recognised from the others per class,
+  the confusion matrix, the class that most needs another take, and the suspicious takes —
+  highlighted in the dataset browser's take list; a click on one selects it there (shown
+  over the live plot) and plays it through the model.
+- :class:`WhyStrip` (under the monitor): the live decision explained — runner-up, margin in
+  words, the channels that drove it — refreshed twice a second.
+- :class:`QualityWorker` runs both in a worker process (:mod:`.quality_jobs`): never on the
+  GUI thread, never on the engine's frame path. The GUI polls the futures on its timer.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from . import quality_jobs
+
+__all__ = ["QualityPanel", "QualityWorker", "WhyStrip"]
+
+#: Suspicion at or above which a take is highlighted (orange), and "probably mislabelled" (red).
+SUSPICIOUS = 0.5
+MISLABELLED_COLOUR = "#9b2c2c"
+SUSPICIOUS_COLOUR = "#975a16"
+
+
+class QualityWorker:
+    """One worker process for the reviews and the live explanations (started on first use).
+
+    Jobs are submitted from the GUI thread and polled with :meth:`poll`; at most one review
+    and one explanation are in flight, a newer request replacing a waiting one.
+    """
+
+    def __init__(self) -> None:
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self._review: cf.Future | None = None
+        self._explain: cf.Future | None = None
+        self._next_review: dict[str, Any] | None = None
+        self._closed = False
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
+            self._pool = cf.ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=quality_jobs.lower_priority)
+        return self._pool
+
+    def request_review(self, data: dict[str, Any]) -> None:
+        if self._closed:
+            return
+        if self._review is not None and not self._review.done():
+            self._next_review = data  # after the one under way
+            return
+        self._review = self._executor().submit(quality_jobs.review, data)
+
+    def request_explanation(self, features: np.ndarray, names: list[str],
+                            rate_hz: float) -> bool:
+        """Submit an explanation unless one is under way; returns whether it was submitted."""
+        if self._closed:
+            return False
+        if self._explain is not None and not self._explain.done():
+            return False
+        self._explain = self._executor().submit(quality_jobs.explain_live,
+                                                np.ascontiguousarray(features), names, rate_hz)
+        return True
+
+    @property
+    def busy(self) -> bool:
+        return self._review is not None and not self._review.done()
+
+    def poll(self) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """``(review, explanation)`` results that finished since the last poll (else None)."""
+        review = explanation = None
+        if self._review is not None and self._review.done():
+            review = _result(self._review)
+            self._review = None
+            if self._next_review is not None:
+                data, self._next_review = self._next_review, None
+                self.request_review(data)
+        if self._explain is not None and self._explain.done():
+            explanation = _result(self._explain)
+            self._explain = None
+        return review, explanation
+
+    def close(self) -> None:
+        """Stop the worker process now (a review under way is abandoned); no more jobs."""
+        self._closed = True
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+
+
+def _result(future: cf.Future) -> dict[str, Any]:
+    try:
+        return future.result(timeout=0)
+    except Exception as exc:  # a dead worker, say: shown, never raised into the window
+        return {"error": f"{type(exc).__name__}: {exc}"}
+
+
+class QualityPanel(QtWidgets.QWidget):
+    """Per-class scores, confusion matrix and suspicious takes of the last review."""
+
+    #: a suspicious take was clicked: its id
+    take_clicked = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.report: dict[str, Any] | None = None
+        self.status = QtWidgets.QLabel("the takes are reviewed after each training")
+        self.status.setWordWrap(True)
+        self.advice = QtWidgets.QLabel("")
+        self.advice.setWordWrap(True)
+        self.advice.setStyleSheet("font-weight: bold")
+        self.classes = QtWidgets.QTableWidget(0, 4)
+        self.classes.setHorizontalHeaderLabels(["class", "takes", "recognised", "precision"])
+        self.classes.verticalHeader().setVisible(False)
+        self.classes.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.confusion = QtWidgets.QTableWidget(0, 0)
+        self.confusion.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.confusion.setToolTip("rows: the takes' labels; columns: what the model trained "
+                                  "without each take recognised")
+        self.suspicious = QtWidgets.QListWidget()
+        self.suspicious.setToolTip("click: select the take (shown over the live plot) and "
+                                   "play it through the model")
+        self.suspicious.itemClicked.connect(
+            lambda item: self.take_clicked.emit(item.data(QtCore.Qt.ItemDataRole.UserRole)))
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.advice)
+        tables = QtWidgets.QHBoxLayout()
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(QtWidgets.QLabel(
+            "<b>Per class</b> (each take judged by a model trained without it)"))
+        left.addWidget(self.classes)
+        right = QtWidgets.QVBoxLayout()
+        right.addWidget(QtWidgets.QLabel("<b>Confusion</b> (rows: labelled as)"))
+        right.addWidget(self.confusion)
+        tables.addLayout(left, 1)
+        tables.addLayout(right, 1)
+        layout.addLayout(tables, 2)
+        layout.addWidget(QtWidgets.QLabel("<b>Takes to look at</b>"))
+        layout.addWidget(self.suspicious, 1)
+
+    def clear(self) -> None:
+        """Forget the last review (another project was opened)."""
+        self.report = None
+        self.status.setText("the takes are reviewed after each training")
+        self.advice.setText("")
+        self.classes.setRowCount(0)
+        self.confusion.setRowCount(0)
+        self.confusion.setColumnCount(0)
+        self.suspicious.clear()
+
+    def show_busy(self) -> None:
+        self.status.setText("reviewing the takes (in the background)…")
+
+    def show_report(self, report: dict[str, Any]) -> None:
+        """Show a review (:meth:`gesturemap.evaluation.quality.QualityReport.to_dict`)."""
+        if "error" in report:
+            self.report = None
+            self.status.setText(f"no review: {report['error']}")
+            return
+        self.report = report
+        n = len(report["takes"])
+        folds = report["folds"]
+        how = "each take left out in turn" if folds == n else f"{folds} folds of takes"
+        acc = report["accuracy"]
+        self.status.setText(
+            f"{'-' if acc is None else f'{100 * acc:.0f}%'} of {n} takes recognised by the "
+            f"model trained on the others ({how}, {report['model']})")
+        self.advice.setText(report["advice"])
+        labels = report["labels"]
+        counts = np.asarray(report["confusion"])
+        self.classes.setRowCount(len(labels))
+        for i, lb in enumerate(labels):
+            cells = [lb, str(int(counts[i].sum())), _pct(report["recall"][i]),
+                     _pct(report["precision"][i])]
+            for j, text in enumerate(cells):
+                self.classes.setItem(i, j, QtWidgets.QTableWidgetItem(text))
+            if lb == report["needs_take"]:
+                self.classes.item(i, 0).setBackground(QtGui.QColor(SUSPICIOUS_COLOUR))
+        self.classes.resizeColumnsToContents()
+        self.confusion.setRowCount(len(labels))
+        self.confusion.setColumnCount(len(labels))
+        self.confusion.setHorizontalHeaderLabels(labels)
+        self.confusion.setVerticalHeaderLabels(labels)
+        totals = counts.sum(axis=1)
+        for i in range(len(labels)):
+            for j in range(len(labels)):
+                item = QtWidgets.QTableWidgetItem(str(int(counts[i, j])) if counts[i, j] else "")
+                share = counts[i, j] / totals[i] if totals[i] else 0.0
+                good = i == j
+                colour = QtGui.QColor(40, int(60 + 120 * share), 90) if good else QtGui.QColor(
+                    int(40 + 160 * share), 40, 50)
+                item.setBackground(colour)
+                item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+                self.confusion.setItem(i, j, item)
+        self.confusion.resizeColumnsToContents()
+        self.suspicious.clear()
+        for take in sorted(report["takes"], key=lambda t: -t["suspicion"]):
+            if take["suspicion"] < SUSPICIOUS:
+                break
+            item = QtWidgets.QListWidgetItem(
+                f"{take['id']} ({take['label']}): {take['verdict']} · "
+                f"suspicion {take['suspicion']:.2f}")
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, take["id"])
+            item.setForeground(QtGui.QColor("#feb2b2" if "mislabelled" in take["verdict"]
+                                            else "#fbd38d"))
+            self.suspicious.addItem(item)
+        if not self.suspicious.count():
+            self.suspicious.addItem("no suspicious take")
+
+    def suspicion(self) -> dict[str, tuple[float, str]]:
+        """``{take id: (suspicion, verdict)}`` of the takes at or above :data:`SUSPICIOUS`."""
+        if not self.report:
+            return {}
+        return {t["id"]: (t["suspicion"], t["verdict"]) for t in self.report["takes"]
+                if t["suspicion"] >= SUSPICIOUS}
+
+    def highlight(self, tree: QtWidgets.QTreeWidget) -> None:
+        """Colour the suspicious takes in the dataset browser's take list (``tree``)."""
+        marks = self.suspicion()
+        for i in range(tree.topLevelItemCount()):
+            top = tree.topLevelItem(i)
+            for k in range(top.childCount()):
+                item = top.child(k)
+                mark = marks.get(item.data(0, QtCore.Qt.ItemDataRole.UserRole))
+                brush = QtGui.QBrush() if mark is None else QtGui.QBrush(QtGui.QColor(
+                    MISLABELLED_COLOUR if "mislabelled" in mark[1] else SUSPICIOUS_COLOUR))
+                item.setBackground(0, brush)
+                item.setToolTip(0, "" if mark is None else f"{mark[1]} (suspicion {mark[0]:.2f})")
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.0f}%"
+
+
+class WhyStrip(QtWidgets.QFrame):
+    """Why the model decides what it decides now: a line under the monitor, and a "that was…"
+    button that corrects the last gesture to the class picked for recording."""
+
+    def __init__(self, correct: Callable[[], None],
+                 parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.text = QtWidgets.QLabel("why? — (explained while running)")
+        self.text.setWordWrap(True)
+        self.text.setToolTip("the live decision explained (off the frame path, twice a "
+                             "second): the runner-up, how much likelier, the channels that "
+                             "drove it and when the classes parted")
+        self.correct_button = QtWidgets.QPushButton("That was…  (C)")
+        self.correct_button.setToolTip("the last gesture was the class picked on the left: "
+                                       "add it as a take of that class and retrain "
+                                       "(Ctrl+Z undoes)")
+        self.correct_button.clicked.connect(correct)
+        layout = QtWidgets.QHBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.correct_button)
+
+    def show_explanation(self, ex: dict[str, Any]) -> None:
+        if not ex:
+            return
+        if "error" in ex:
+            self.text.setText(f"why? — {ex['error']}")
+            return
+        drivers = ", ".join(ex["drivers"]) or "no channel in particular"
+        a, b = ex["decided_s"]
+        self.text.setText(f"why? {ex['text']} · driven by {drivers} · decided "
+                          f"{a:.1f}–{b:.1f} s into the last {ex['length_s']:.1f} s")

@@ -1,0 +1,95 @@
+"""The Quality panel's work, run in a worker process of its own (no Qt here).
+
+Reviewing the takes trains the model once per fold, and explaining the live decision runs the
+model a few dozen times: Python work that would hold the GIL. In the window's process it would
+delay the painting, and with an in-process engine the frames too; so it runs in one worker
+process (:class:`~gesturemap.gui.quality.QualityWorker`), never on the GUI thread or the
+engine's frame path.
+
+:func:`review` rebuilds a snapshot of the project from plain data (takes, pipeline settings,
+model settings), reviews it (:func:`gesturemap.evaluation.quality.project_quality`) and trains
+the whole model once more, kept in this process for :func:`explain_live` (training is
+deterministic: it is the engine's model). Only plain data and arrays cross the process
+boundary.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+#: The worker process's last trained model (set by :func:`review`).
+_STATE: dict[str, Any] = {}
+
+
+def lower_priority() -> None:
+    """The worker's initializer: ten nice levels below the window (about a tenth of a core
+    when both want one), so that a review never slows the window's drawing or the pad, let
+    alone the engine (real-time where permitted). Not SCHED_IDLE: on a busy machine a review
+    would never finish."""
+    import os
+
+    try:
+        os.nice(10)
+    except OSError:
+        pass
+
+
+def payload(project: Any, folds: int = 10, tag: Any = None) -> dict[str, Any]:
+    """What :func:`review` needs, read from the window's copy of the project (plain data);
+    ``tag`` comes back in the review (which project it was about)."""
+    return {
+        "project": tag,
+        "takes": [(np.asarray(t.inputs), t.label, None if t.times is None else
+                   np.asarray(t.times)) for t in project.takes],
+        "pipeline": project.pipeline.to_dict(),
+        "model": project.model,
+        "input_names": project.input_names,
+        "output_names": project.output_names,
+        "folds": folds,
+    }
+
+
+def review(data: dict[str, Any]) -> dict[str, Any]:
+    """Review the takes; keep the whole model for :func:`explain_live`. Never raises: a
+    problem comes back as ``{"error": message}``."""
+    try:
+        from ..evaluation.quality import project_quality
+        from ..features import Pipeline
+        from ..project import Project
+
+        project = Project(pipeline=Pipeline.from_dict(data["pipeline"]), model=data["model"],
+                          input_names=data["input_names"], output_names=data["output_names"])
+        for inputs, label, times in data["takes"]:
+            project.add_take(inputs, label, times=times)
+        labels = {label for _, label, _ in data["takes"]}
+        if data["output_names"] or len(labels) < 2:
+            return {"error": "the quality review needs takes of two classes or more "
+                    "(recognition)", "project": data.get("project")}
+        report = project_quality(project, folds=int(data["folds"]))
+        project.fit_pipeline()
+        _STATE["model"] = project.new_model().fit(project.dataset())
+        return {**report.to_dict(), "project": data.get("project")}
+    except Exception as exc:  # reported in the panel, never raised into the window
+        return {"error": f"{type(exc).__name__}: {exc}", "project": data.get("project")}
+
+
+def explain_live(features: np.ndarray, names: list[str], rate_hz: float) -> dict[str, Any]:
+    """Explain the model's decision on the latest feature frames (the live gesture)."""
+    model = _STATE.get("model")
+    if model is None or len(features) == 0:
+        return {}
+    try:
+        from ..explain import explain
+
+        ex = explain(model, features, channel_names=names or None)
+        return {"label": str(ex.label), "runner_up": None if ex.runner_up is None
+                else str(ex.runner_up), "text": ex.text, "margin": ex.margin,
+                "drivers": ex.drivers(3), "decided_s": [ex.decided[0] / rate_hz,
+                                                       ex.decided[1] / rate_hz],
+                "length_s": len(features) / rate_hz,
+                "contributions": [float(v) for v in ex.channel_contributions],
+                "names": list(ex.channel_names)}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}

@@ -1,0 +1,89 @@
+"""The Quality panel, the "why?" strip and "that was X" in the window (Qt offscreen, a real
+engine process, the review in a worker process)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from gesturemap.default_project import default_project
+from gesturemap.gui.screenshots import gesture_path
+
+from .windows import open_window
+
+
+def _pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A take as the pad records it: x, y, vx, vy at 100 Hz."""
+    pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
+    vel = np.gradient(pos, 0.01, axis=0)
+    return np.hstack([pos, vel]), np.arange(60) * 0.01
+
+
+def _project():
+    rng = np.random.default_rng(0)
+    project = default_project()
+    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
+    for kind in ("circle", "swipe", "zigzag"):
+        project.add_class(kind) if kind not in project.classes else None
+        for _ in range(4):
+            inputs, times = _pad_take(kind, rng)
+            project.add_take(inputs, kind, times=times)
+    inputs, times = _pad_take("circle", rng)
+    wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
+    project.train()
+    return project, wrong.id
+
+
+def test_quality_panel_why_strip_and_correction(qtbot, tmp_path):
+    project, wrong = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    # opened trained: the takes are reviewed (in the background) when the tab is shown
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    report = window.quality.report
+    worst = max(report["takes"], key=lambda t: t["suspicion"])
+    assert worst["id"] == wrong and worst["likely_label"] == "circle"
+    assert window.quality.suspicious.item(0).data(256) == wrong  # listed first
+    assert "mislabelled" in window.quality.suspicious.item(0).text()
+    # highlighted in the dataset browser's take list; a click selects it there
+    qtbot.waitUntil(lambda: _background(window, wrong) is not None, timeout=5000)
+    sent = []
+    command = window.engine.command
+    window.engine.command = lambda name, *args: (sent.append((name, *args)), command(name, *args))
+    window.quality.take_clicked.emit(wrong)
+    assert [t.id for t in window.dataset.selected_takes()] == [wrong]
+    assert sent[-1][:2] == ("play_take", wrong)  # ... and played through the model
+
+    # the "why?" strip explains the live decision while running
+    window.engine_command("start_running")
+    for x, y in gesture_path("zigzag", 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: " over " in window.why.text.text(), timeout=60000)
+    assert "driven by" in window.why.text.text()
+
+    # "that was swipe": the gesture since the last reset becomes a take; undo takes it back
+    window.engine_command("reset")
+    qtbot.wait(100)
+    for x, y in gesture_path("swipe", 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    n, trainings = len(window.project.takes), window.engine.trainings
+    window.classes.setCurrentRow([window.classes.item(i).text()
+                                  for i in range(window.classes.count())].index("swipe"))
+    window.correct_last_gesture()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 1, timeout=20000)
+    assert window.project.takes[-1].label == "swipe"
+    qtbot.waitUntil(lambda: window.engine.trainings > trainings, timeout=30000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n, timeout=20000)
+
+
+def _background(window, take_id):
+    tree = window.dataset.tree
+    for i in range(tree.topLevelItemCount()):
+        top = tree.topLevelItem(i)
+        for k in range(top.childCount()):
+            item = top.child(k)
+            if item.data(0, 256) == take_id and item.background(0).style() != 0:
+                return item.background(0).color().name()
+    return None

@@ -1,0 +1,123 @@
+"""Corrections in the moment: "/gesturemap/correct X" over loopback OSC relabels the last
+gesture, adds it as a take, and the retrained model answers with it; "/gesturemap/undo"
+takes it back."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+import gesturemap as gm
+from gesturemap.engine import Engine
+from gesturemap.project import Project
+
+
+def _msg(address, *values):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v)
+    return b.build().dgram
+
+
+def _shape(name: str, rng: np.random.Generator) -> np.ndarray:
+    t = np.linspace(0, 1, 60)
+    if name == "circle":
+        x = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
+    elif name == "line":
+        x = np.c_[2 * t - 1, 0.2 * np.ones_like(t)]
+    else:  # zigzag: unknown to the first model
+        x = np.c_[np.sign(np.sin(6 * np.pi * t)) * 1.5, -1.5 + 0 * t]
+    return x + rng.normal(size=x.shape) * 0.02
+
+
+def _wait(cond, seconds=20.0):
+    end = time.monotonic() + seconds
+    while not cond() and time.monotonic() < end:
+        time.sleep(0.01)
+    return cond()
+
+
+@pytest.fixture
+def engine():
+    rng = np.random.default_rng(0)
+    project = Project("correct", model={"kind": "gmm", "params": {"gaussians": 2}})
+    for name in ("circle", "line"):
+        for _ in range(2):
+            project.add_take(_shape(name, rng), name)
+    project.train()
+    eng = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                 trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    eng.send = lambda data: tx.sendto(data, ("127.0.0.1", eng.osc_port))
+    yield eng
+    eng.stop()
+    tx.close()
+
+
+def _perform(engine, frames) -> None:
+    engine.send(_msg("/gesturemap/reset"))
+    start = engine.frames_out
+    for f in frames:
+        engine.send(_msg("/wek/inputs", *map(float, f)))
+        time.sleep(0.0005)
+    assert _wait(lambda: engine.frames_out >= start + len(frames))
+
+
+def test_correction_reaches_the_model_and_undo_takes_it_back(engine):
+    rng = np.random.default_rng(1)
+    zig = _shape("zigzag", rng)
+    _perform(engine, zig)
+    assert engine.last_result.label in ("circle", "line")
+    trainings = engine.trainings
+    engine.send(_msg("/gesturemap/correct", "zigzag"))
+    assert _wait(lambda: engine.trainings > trainings), engine.errors
+    take = engine.project.takes[-1]
+    assert take.label == "zigzag" and take.id == engine.corrections[-1]
+    np.testing.assert_allclose(np.asarray(take.inputs), zig, rtol=1e-6)  # float32 on the wire
+    assert "zigzag" in engine.model.labels_
+    _perform(engine, _shape("zigzag", rng))
+    assert engine.last_result.label == "zigzag"
+
+    trainings = engine.trainings
+    engine.send(_msg("/gesturemap/undo"))
+    assert _wait(lambda: engine.trainings > trainings), engine.errors
+    assert all(t.label != "zigzag" for t in engine.project.takes)
+    assert "zigzag" not in engine.model.labels_ and not engine.corrections
+
+
+def test_correct_without_a_gesture_or_with_an_empty_label(engine):
+    errors = engine.errors
+    engine.send(_msg("/gesturemap/reset"))
+    engine.send(_msg("/gesturemap/correct", "circle"))  # nothing performed since the reset
+    assert _wait(lambda: engine.errors > errors)
+    n = len(engine.project.takes)
+    _perform(engine, _shape("circle", np.random.default_rng(2)))
+    errors = engine.errors
+    engine.send(_msg("/gesturemap/correct", ""))
+    if hasattr(gm, "NULL"):  # "that was nothing": a null take
+        assert _wait(lambda: len(engine.project.takes) == n + 1)
+        assert engine.project.takes[-1].label == gm.NULL
+    else:  # this version has no null class yet: refused, nothing added
+        assert _wait(lambda: engine.errors > errors)
+        assert len(engine.project.takes) == n
+
+
+def test_correction_labels_follow_the_projects_classes():
+    """A numbered project (Wekinator's classes) takes "2" or 2.0 as class 2; names stay text."""
+    rng = np.random.default_rng(3)
+    numbered = Project("numbers", model={"kind": "gmm", "params": {"gaussians": 1}})
+    for label in (1, 2):
+        numbered.add_take(_shape("circle", rng), label)
+    engine = Engine(numbered, osc_in=None, osc_out=("127.0.0.1", 9), trainer="thread")
+    try:
+        assert engine.correction_label("2") == 2 and engine.correction_label(2.0) == 2
+        named = Project("names")
+        named.add_take(_shape("line", rng), "line")
+        engine.project = named
+        assert engine.correction_label("circle") == "circle"
+    finally:
+        engine.output.close()

@@ -1,0 +1,138 @@
+"""gm.explain: the decision, its margin, the channels that drove it, where it was decided."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+import gesturemap as gm
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "JapaneseVowels"
+NOISE = 3
+
+
+def _vowels(split: str, noise_seed: int) -> gm.Dataset:
+    """JapaneseVowels (12 real channels) with NOISE channels of pure noise appended, as loud
+    as the real ones."""
+    z = np.load(DATA / f"JapaneseVowels_{split}.npz")
+    xs = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
+    rng = np.random.default_rng(noise_seed)
+    ds = gm.Dataset()
+    for x, label in zip(xs, z["y"], strict=True):
+        ds.add(np.hstack([x, rng.normal(size=(len(x), NOISE)) * x.std()]), label=int(label))
+    return ds
+
+
+@pytest.fixture(scope="module")
+def vowels() -> tuple[gm.Dataset, gm.Dataset]:
+    return _vowels("train", 0), _vowels("test", 1)
+
+
+@pytest.mark.parametrize("model, bottom", [(gm.GMM(), NOISE), (gm.HHMM(), NOISE),
+                                           (gm.KNN(), NOISE + 1)])
+def test_noise_channels_rank_last(vowels, model, bottom):
+    """Summed over held-out gestures, the channels of pure noise drive the decisions least."""
+    train, test = vowels
+    model.fit(train)
+    total = np.zeros(train.input_dim)
+    for i in range(0, len(test), 15):
+        ex = gm.explain(model, test[i].inputs)
+        assert ex.channel_contributions.shape == (train.input_dim,)
+        total += ex.channel_contributions
+    noise = set(range(train.input_dim - NOISE, train.input_dim))
+    last = set(np.argsort(total)[:bottom].tolist())
+    assert noise <= last, (np.round(total, 1), sorted(last))
+
+
+def test_ignored_channels_contribute_nothing_and_restore_accuracy(vowels):
+    train, test = vowels
+    noisy = gm.HHMM(states=5).fit(train)
+    ex = gm.explain(noisy, test[0].inputs)
+    worst = ex.ranking()[-NOISE:]
+    clean = gm.HHMM(states=5, ignore_channels=worst).fit(train)
+    ex2 = gm.explain(clean, test[0].inputs)
+    assert np.all(ex2.channel_contributions[worst] == 0)
+    assert set(ex2.ignored) == set(worst)
+
+
+def test_marginal_contribution_is_exact():
+    """For a one-Gaussian GMM a channel's contribution is the margin minus the margin of the
+    Gaussians with that channel's row and column dropped (checked with scipy)."""
+    rng = np.random.default_rng(3)
+    ds = gm.Dataset()
+    for label, shift in (("a", 0.0), ("b", 1.0)):
+        for _ in range(3):
+            x = rng.normal(size=(60, 3)) @ rng.normal(size=(3, 3)) * 0.3
+            x[:, 0] += shift
+            ds.add(x, label=label)
+    model = gm.GMM(1).fit(ds)
+    seq = ds[0].inputs[:20]
+    ex = gm.explain(model, seq)
+
+    def ll(cols: list[int]) -> np.ndarray:
+        out = []
+        for c in model.classes_:
+            m, s = c["means"][0][cols], c["covariances"][0][np.ix_(cols, cols)]
+            out.append(multivariate_normal(m, s).logpdf(seq[:, cols]).sum())
+        return np.array(out)
+
+    full = ll([0, 1, 2])
+    i, j = model.labels_.index(ex.label), model.labels_.index(ex.runner_up)
+    assert ex.margin == pytest.approx(full[i] - full[j], rel=1e-6)
+    for ch in range(3):
+        rest = ll([k for k in range(3) if k != ch])
+        assert ex.channel_contributions[ch] == pytest.approx(
+            ex.margin - (rest[i] - rest[j]), rel=1e-6, abs=1e-6)
+
+
+@pytest.mark.parametrize("model", [gm.GMM(2), gm.HHMM(4), gm.KNN(), gm.DTW(), gm.SVM(),
+                                   gm.DecisionTree(), gm.NaiveBayes(), gm.AdaBoost(rounds=5),
+                                   gm.MLP(max_iter=50)])
+def test_every_family_explains(model):
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset(input_names=["x", "y", "z"])
+    for label, freq in (("circle", 1.0), ("swipe", 3.0)):
+        for _ in range(3):
+            t = np.linspace(0, 1, 40)
+            x = np.stack([np.sin(2 * np.pi * freq * t), np.cos(2 * np.pi * freq * t),
+                          rng.normal(size=40) * 0.1], axis=1)
+            ds.add(x + rng.normal(size=x.shape) * 0.05, label=label)
+    model.fit(ds)
+    ex = gm.explain(model, ds[4].inputs, dataset=ds)
+    assert ex.label == model.predict([ds[4].inputs])[0] == "swipe"
+    assert ex.runner_up == "circle" and ex.margin > 0
+    assert ex.text.startswith("swipe over circle, ")
+    assert ex.channel_contributions.shape == (3,) and np.isfinite(ex.channel_contributions).all()
+    assert ex.channel_names == ("x", "y", "z")
+    assert 0 <= ex.decided[0] < ex.decided[1] <= 40
+    assert ex.nearest[0].index == 4 and ex.nearest[0].distance == pytest.approx(0.0, abs=1e-9)
+    assert gm.explain(model, ds[4].inputs).nearest is None  # no dataset: no nearest takes
+
+
+def test_margin_words():
+    from gesturemap.explain import margin_words
+
+    assert margin_words("circle", "swipe", np.log(12)) == "circle over swipe, 12× as likely"
+    assert "more than 1000×" in margin_words("a", "b", 50.0)
+    assert "close call" in margin_words("a", "b", 0.1)
+
+
+@pytest.mark.parametrize("model", [gm.GMM(2), gm.HHMM(3)], ids=["GMR", "HMR"])
+def test_regression_models_explain_their_recognition(model):
+    """A bimodal model's Gaussians are joint over inputs and outputs: marginalising an input
+    out keeps the outputs, and the channel that separates the classes comes first."""
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for label, shift in (("a", 0.0), ("b", 2.0)):
+        for _ in range(3):
+            x = rng.normal(size=(40, 3))
+            x[:, 0] += shift
+            ds.add(x, label=label, outputs=2 * x[:, :1] + rng.normal(size=(40, 1)) * 0.1)
+    model.fit(ds)
+    ex = gm.explain(model, ds[4].inputs)
+    assert ex.label == "b" and ex.ranking()[0] == 0
+    with pytest.raises(gm.GesturemapError, match="only regresses"):
+        gm.explain(gm.KNN().fit(ds), ds[0].inputs)
