@@ -90,19 +90,19 @@ def test_correction_reaches_the_model_and_undo_takes_it_back(engine):
 
 
 def test_correct_without_a_gesture_or_with_an_empty_label(engine):
-    errors = engine.errors
+    refused = engine.refused_commands
     engine.send(_msg("/gesturemap/reset"))
     engine.send(_msg("/gesturemap/correct", "circle"))  # nothing performed since the reset
-    assert _wait(lambda: engine.errors > errors)
+    assert _wait(lambda: engine.refused_commands > refused)
     n = len(engine.project.takes)
     _perform(engine, _shape("circle", np.random.default_rng(2)))
-    errors = engine.errors
+    refused = engine.refused_commands
     engine.send(_msg("/gesturemap/correct", ""))
     if hasattr(gm, "NULL"):  # "that was nothing": a null take
         assert _wait(lambda: len(engine.project.takes) == n + 1)
         assert engine.project.takes[-1].label == gm.NULL
     else:  # this version has no null class yet: refused, nothing added
-        assert _wait(lambda: engine.errors > errors)
+        assert _wait(lambda: engine.refused_commands > refused)
         assert len(engine.project.takes) == n
 
 
