@@ -82,6 +82,24 @@ class Result:
     match: Any = None
 
 
+#: How a stream decides its label (the run-time parameter ``decision`` of every classifier;
+#: in the order of the kernels' codes, see :mod:`gesturemap.models._filter`):
+#: ``"window"`` XMM's mean log-likelihood over the last ``likelihood_window`` frames;
+#: ``"cumulative"`` the log-likelihood of everything since the last reset (what ``predict``
+#: computes on that segment); ``"decaying"`` the same with exponential forgetting (time
+#: constant ``likelihood_window`` frames), for streams that are never reset.
+DECISIONS = ("window", "cumulative", "decaying")
+
+
+def decision_settings(decision: Any, likelihood_window: Any,
+                      allowed: Sequence[str] = DECISIONS) -> tuple[int, float]:
+    """``(code, keep)`` of a ``decision`` for the kernels: its index in :data:`DECISIONS` and
+    the decaying sum's factor ``1 - 1 / likelihood_window``. Raises a clear error otherwise."""
+    check_choice("decision", decision, allowed)
+    window = check_int("likelihood_window", likelihood_window, 1)
+    return DECISIONS.index(decision), 1.0 - 1.0 / window
+
+
 def _frozen(a: np.ndarray) -> np.ndarray:
     b = a.copy()
     b.flags.writeable = False
