@@ -1,7 +1,9 @@
 """Why XMM's live label disagreed with ``predict``, and what each decision gives.
 
 For each shared dataset (same splits as :mod:`benchmarks.defaults_lodo`; standardised inputs)
-one HHMM and one GMM (package defaults) are trained on the training split; every test
+one HHMM and one GMM are trained on the training split (the package defaults before the
+leave-one-dataset-out choice, spelled out: ``HHMM(10, relative_regularization=0.1)`` and
+``GMM(4, relative_regularization=0.1)``, no deltas); every test
 recording is streamed from a reset, and the label at its last frame is compared with
 ``predict`` on the whole recording (agreement) and with the truth, for:
 
@@ -55,7 +57,9 @@ def run() -> dict[str, Any]:
             n = 0
             for d in splits:
                 tr, te = standardised(d.train, d.test)
-                model = (gm.HHMM(n_jobs=1) if kind == "hhmm" else gm.GMM(n_jobs=1))
+                model = (gm.HHMM(10, relative_regularization=0.1, deltas=False, n_jobs=1)
+                         if kind == "hhmm" else
+                         gm.GMM(4, relative_regularization=0.1, deltas=False, n_jobs=1))
                 model.fit(dataset(tr, d.ytrain))
                 pred = model.predict(te)
                 n += len(te)

@@ -99,7 +99,7 @@ class DTW(BaseModel):
     runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision")
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
-                 normalize: bool = False, band: float = 1.0, standardize: bool | None = None,
+                 normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
                  decision: str = "cumulative") -> None:
         self.threshold = threshold

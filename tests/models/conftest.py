@@ -17,6 +17,7 @@ REFERENCE_SETTINGS = {
     "covariance": "full",
     "likelihood_window": 10,
     "decision": "window",
+    "deltas": False,
     "em_min_iterations": 10,
     "em_max_iterations": 0,
     "em_percent_change": 0.01,

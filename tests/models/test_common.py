@@ -12,12 +12,12 @@ import gesturemap as gm
 from .conftest import small_dataset
 
 FACTORIES = {
-    "gmm": lambda: gm.GMM(2, likelihood_window=4),
-    "gmr": lambda: gm.GMM(2, likelihood_window=4),
+    "gmm": lambda: gm.GMM(2, likelihood_window=4, deltas=False),
+    "gmr": lambda: gm.GMM(2, likelihood_window=4, deltas=False),
     "hhmm": lambda: gm.HHMM(5, 1),
     "hhmm-ergodic-diag": lambda: gm.HHMM(4, 2, transition="ergodic", covariance="diagonal"),
     "hmr": lambda: gm.HHMM(5, 2, regression_estimator="windowed"),
-    "hhmm-deltas": lambda: gm.HHMM(4, 1, deltas=True, decision="decaying"),
+    "hhmm-decaying": lambda: gm.HHMM(4, 1, decision="decaying"),
     "gmr-deltas": lambda: gm.GMM(2, deltas=True),
 }
 BIMODAL = {"gmr", "hmr", "gmr-deltas"}
@@ -42,7 +42,8 @@ FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 # one model per output, each on its own inputs (Wekinator's mapping)
 FACTORIES["per_output"] = lambda: gm.PerOutput([
-    {"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 4}, "inputs": [0, 1, 2]},
+    {"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 4, "deltas": False},
+     "inputs": [0, 1, 2]},
     {"kind": "linear", "inputs": [3, 4, 5], "target": 0},
     {"kind": "knn", "params": {"k": 3}, "target": 1},
 ])
