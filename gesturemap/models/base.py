@@ -45,10 +45,14 @@ class Result:
 
     Attributes
     ----------
-    label : the likeliest class (largest smoothed log-likelihood).
+    label : the likeliest class (largest ``log_likelihoods``).
     label_index : its index in ``labels_``.
-    likelihoods : (C,) smoothed likelihoods normalised to sum 1 (what a user sees).
-    log_likelihoods : (C,) smoothed log-likelihoods (mean over the likelihood window).
+    likelihoods : (C,) the ``log_likelihoods``' softmax (what a user sees).
+    log_likelihoods : (C,) what the label is decided on (the model's ``decision``): the
+        log-likelihood of the frames since the reset (``"cumulative"``, the default: at a
+        gesture's last frame, ``model.log_likelihood(gesture)``), its mean over the likelihood
+        window (``"window"``, XMM's) or its decaying sum (``"decaying"``); DTW: minus the
+        distances over the temperature.
     instant_likelihoods : (C,) likelihood of this frame alone under each class.
     instant_normalized_likelihoods : (C,) the same, normalised to sum 1.
     progress : (C,) time progression 0..1 within each class's gesture (HMMs), else None.
