@@ -246,6 +246,9 @@ class BaseModel:
     runtime_params: ClassVar[tuple[str, ...]] = ()
     #: Parameters a class may override through ``class_params``.
     class_overridable: ClassVar[tuple[str, ...]] = ()
+    #: Values of parameters added after a model could already be saved: a file that does not
+    #: name one was saved before it existed and loads with the behaviour it had then.
+    legacy_params: ClassVar[dict[str, Any]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -414,6 +417,8 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         )
     try:
         params = dict(meta["params"])
+        for key, value in cls.legacy_params.items():
+            params.setdefault(key, value)
         if params.get("class_params"):
             params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)

@@ -98,6 +98,7 @@ class ClassicModel(BaseModel):
 
     kind: ClassVar[str] = "classic"
     runtime_params = ("likelihood_window", "decision")
+    legacy_params = {"decision": "window"}  # saved before decisions existed
     can_classify: ClassVar[bool] = True
     can_regress: ClassVar[bool] = False
 

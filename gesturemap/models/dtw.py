@@ -97,6 +97,7 @@ class DTW(BaseModel):
 
     kind = "dtw"
     runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision")
+    legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,

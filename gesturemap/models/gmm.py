@@ -212,6 +212,9 @@ class DeltaFrames:
 class _ModelCommon(BaseModel):
     """Checks shared by GMM and HHMM."""
 
+    # saved before these parameters existed: no deltas, XMM's window decision
+    legacy_params = {"deltas": False, "decision": "window"}
+
     @property
     def model_dim_(self) -> int:
         """Inputs the Gaussians see: ``input_dim_``, doubled with ``deltas``."""

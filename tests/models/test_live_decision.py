@@ -238,3 +238,24 @@ def test_dtw_standardize_spelling_still_loads(vowels):
     old = gm.DTW(standardize=False).fit(ds)
     assert old.normalization_ == "none"
     assert old.predict(test[:5]) == gm.DTW(normalization="none").fit(ds).predict(test[:5])
+
+
+def test_a_model_saved_before_decisions_and_deltas_loads_as_it_behaved(vowels):
+    """Files saved before ``decision`` and ``deltas`` existed do not name them: they load with
+    the behaviour they had (no deltas, XMM's window; DTW open-begin), not the new defaults."""
+    from gesturemap.models.base import restore
+
+    ds, test, _ = vowels
+    for old, expected in ((gm.HHMM(4, deltas=False, decision="window"), "window"),
+                          (gm.GMM(2, deltas=False, decision="window"), "window"),
+                          (gm.KNN(3, decision="window"), "window"),
+                          (gm.DTW(decision="decaying"), "decaying")):
+        old.fit(ds)
+        meta, arrays = old.dump()
+        meta["params"].pop("decision")
+        meta["params"].pop("deltas", None)
+        loaded = restore(meta, arrays)
+        assert loaded.decision == expected
+        assert getattr(loaded, "deltas", False) is False
+        a, b = old.stream().run(test[0]), loaded.stream().run(test[0])
+        np.testing.assert_array_equal(a[-1].log_likelihoods, b[-1].log_likelihoods)
