@@ -43,7 +43,8 @@ def _model(kind: str, n_jobs: int | None) -> Any:
 
     common = dict(relative_regularization=0.01, absolute_regularization=0.001,
                   covariance="full", likelihood_window=10, em_min_iterations=10,
-                  em_max_iterations=0, em_percent_change=0.01, n_jobs=n_jobs)
+                  em_max_iterations=0, em_percent_change=0.01, n_jobs=n_jobs,
+                  deltas=False)  # XMM's inputs; the decision stays the default (cumulative)
     if kind in ("gmm", "gmr"):
         return gm.GMM(3, **common)
     return gm.HHMM(10, 1, transition="left-right", hierarchical=True,

@@ -63,6 +63,7 @@ def run(out: TextIO = sys.stdout, delay_s: float = 0.0) -> int:
     for label in ("zigzag", "circle"):
         take = gesture(label, rng, frames=100)
         print(f"\nperforming a new '{label}' ({len(take)} frames):", file=out)
+        stream.reset()  # a gesture starts (the engine: a take, a reset trigger, an onset)
         for i, frame in enumerate(take):
             t = time.perf_counter_ns()
             r = stream.step(frame)

@@ -127,7 +127,8 @@ def conducting_follower(shared: Path) -> Project:
     )
     project = _project(
         "conducting-follower",
-        model={"kind": "hhmm", "params": {"states": 12, "likelihood_window": 10}},
+        model={"kind": "hhmm", "params": {"states": 12, "likelihood_window": 10,
+                                          "decision": "window"}},
         pipeline=Pipeline([OneEuro(min_cutoff=2.0, beta=0.05)], rate_hz=100),
         sensor={"transport": "mouse", "profile": "mouse", "rate_hz": 100},
         input_names=["x", "y", "vx", "vy"],
@@ -164,7 +165,8 @@ def air_drums(shared: Path) -> Project:
     )
     project = _project(
         "air-drums",
-        model={"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 3}},
+        model={"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 3,
+                                         "decision": "window"}},
         sensor={"transport": "serial", "profile": "arduino-imu-text", "rate_hz": rate},
         input_names=["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
         outputs=_outputs(mapping),
@@ -262,7 +264,8 @@ def watch_exercises(shared: Path) -> Project:
         "watch-exercises",
         model={
             "kind": "hhmm",
-            "params": {"states": 6, "transition": "ergodic", "likelihood_window": 50},
+            "params": {"states": 6, "transition": "ergodic", "likelihood_window": 50,
+                       "decision": "window"},
         },
         sensor={"transport": "osc", "profile": "wekinator", "rate_hz": 50},
         input_names=channels,

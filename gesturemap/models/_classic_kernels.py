@@ -18,7 +18,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._filter import _normalise, _push_log
+from ._filter import _normalise, _push_decision
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -37,11 +37,14 @@ def standardize(x, mean, scale, z):
 
 
 @njit(**_JIT)
-def smooth(proba, floor, logbuf, counts, pos, smoothed_log, inst_norm, smoothed_norm):
-    """XMM's likelihood window over per-frame class probabilities (each at least ``floor``, so
-    that one frame cannot veto a class for the whole window). Returns the likeliest class."""
+def smooth(proba, floor, mode, keep, logbuf, counts, pos, acc, smoothed_log, inst_norm,
+           smoothed_norm):
+    """The decision over per-frame class probabilities (each at least ``floor``, so that one
+    frame cannot veto a class): XMM's likelihood window, or the cumulative / decaying sum of
+    their logs (see :mod:`gesturemap.models._filter`). Returns the likeliest class."""
     for c in range(proba.shape[0]):
-        smoothed_log[c] = _push_log(logbuf, counts, pos, c, max(proba[c], floor))
+        smoothed_log[c] = _push_decision(mode, keep, logbuf, counts, pos, acc, c,
+                                         max(proba[c], floor))
     return _normalise(proba, smoothed_log, inst_norm, smoothed_norm)
 
 

@@ -101,9 +101,31 @@ def class_distances(query, templates, offsets, template_class, band, normalize, 
 
 
 @njit(**_JIT)
+def running_znorm(x, count, mean, m2, z):
+    """Per-take z-normalisation of a stream, causally: update the running mean and sum of
+    squared deviations (Welford) of the frames since the reset with ``x``, then write ``x``
+    z-normalised by them into ``z``. ``count`` (1,) frames seen; a channel whose spread is
+    still (near) zero is only centred, as :func:`znorm` does with a constant channel."""
+    count[0] += 1
+    n = count[0]
+    for d in range(x.shape[0]):
+        delta = x[d] - mean[d]
+        mean[d] += delta / n
+        m2[d] += delta * (x[d] - mean[d])
+        std = math.sqrt(m2[d] / n)
+        scale = std if std > 1e-12 * max(1.0, abs(mean[d])) else 1.0
+        z[d] = (x[d] - mean[d]) / scale
+
+
+@njit(**_JIT)
 def spring_step(x, templates, offsets, template_class, normalize, credit, inv_temperature,
-                col, distances, positions, best_template, log_lik, lik, norm_lik):
+                col, distances, positions, best_template, log_lik, lik, norm_lik,
+                anchored=False, first=True):
     """One frame of open-begin (subsequence) DTW against every template at once.
+
+    ``anchored``: every match starts at the first frame since the reset (``first`` says this
+    frame is it) instead of anywhere: the distances are then the whole-sequence DTW of the
+    frames since the reset, exactly as :func:`dtw` computes it with no band.
 
     ``col`` (sum of lengths,) holds, for every template frame ``i``, the least cost of a
     warping path that ends at the current frame on template frame ``i`` and starts at any
@@ -119,10 +141,14 @@ def spring_step(x, templates, offsets, template_class, normalize, credit, inv_te
     ``norm_lik`` its normalisation (a softmax). Returns the index of the likeliest class.
     """
     distances[:] = np.inf
+    # the cell before the template's first frame, at the previous frame and at this one: 0
+    # where a match may start (open begin: always; anchored: only the corner of the first frame)
+    start_old = 0.0 if (first or not anchored) else np.inf
+    start_new = np.inf if anchored else 0.0
     for k in range(offsets.shape[0] - 1):
         start, stop = offsets[k], offsets[k + 1]
-        old_prev = 0.0  # the column's cell 0 is 0 at every frame: a match may start anywhere
-        new_prev = 0.0
+        old_prev = start_old
+        new_prev = start_new
         for r in range(start, stop):
             old = col[r]
             best = old_prev

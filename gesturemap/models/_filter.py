@@ -7,6 +7,21 @@ reproduces XMM's outputs; where XMM would output -inf or NaN (a class whose prob
 underflowed to exactly zero) these kernels stay finite: the log of a zero likelihood is
 ``LOG_ZERO``, a progress with nothing to average keeps its previous value, and a forward
 pass whose total mass vanished restarts on the current frame.
+
+What the label is decided on (``decision``, a run-time parameter of every model):
+
+- ``DECISION_WINDOW`` (XMM's): the mean of the last ``likelihood_window`` log instant
+  likelihoods. For a hierarchical HMM the instant likelihood is a class's share of the
+  two-level forward mass, so the classes also compete through the top level's exits.
+- ``DECISION_CUMULATIVE`` (the default): the sum, since the last reset, of each class's log
+  one-step predictive likelihood ``log p(x_t | x_reset..t-1, class)``, i.e. the log-likelihood
+  of the whole segment under the class, computed exactly as the batch ``log_likelihood`` computes
+  it (an HMM runs a second, independent forward pass per class for it). At the last frame of a
+  gesture the label is what ``predict`` says about that gesture.
+- ``DECISION_DECAYING`` (streams that are never reset): the same sum with exponential
+  forgetting, ``L_t = keep * L_t-1 + log p(x_t | ...)``, ``keep = 1 - 1 / likelihood_window``;
+  the per-class HMM pass may also restart at any frame (probability ``1 - keep``), so a class
+  can follow a new occurrence of its gesture.
 """
 
 from __future__ import annotations
@@ -18,6 +33,11 @@ from numba import njit
 from ._kernels import LOG_ZERO, TINY, density
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+#: Codes of the ``decision`` modes (see the module docstring).
+DECISION_WINDOW, DECISION_CUMULATIVE, DECISION_DECAYING = 0, 1, 2
+#: The modes' names, in code order.
+DECISIONS = ("window", "cumulative", "decaying")
 
 
 @njit(**_JIT)
@@ -32,6 +52,70 @@ def _push_log(logbuf, counts, pos, cl, value):
     for i in range(counts[cl]):
         s += logbuf[cl, i]
     return s / counts[cl]
+
+
+@njit(**_JIT)
+def _push_decision(mode, keep, logbuf, counts, pos, acc, cl, value):
+    """Add one frame's likelihood ``value`` of class ``cl`` to what its label is decided on;
+    return the class's decision log-likelihood (see the module docstring).
+
+    ``counts[cl] == 0`` marks the first frame since a reset. The cumulative and decaying sums
+    take ``log(max(value, TINY))``, exactly as the batch log-likelihoods do."""
+    if mode == DECISION_WINDOW:
+        return _push_log(logbuf, counts, pos, cl, value)
+    lv = math.log(value if value > TINY else TINY)
+    if counts[cl] == 0:
+        acc[cl] = lv
+        counts[cl] = 1
+    elif mode == DECISION_CUMULATIVE:
+        acc[cl] += lv
+    else:
+        acc[cl] = keep * acc[cl] + lv
+    return acc[cl]
+
+
+@njit(**_JIT)
+def decision_forward(first, mode, restart, n_states, left_right, class_prior, trans, emis,
+                     dalpha, front, out):
+    """The per-class forward pass the cumulative and decaying decisions read: ``out[c]`` =
+    ``p(x_t | x_reset..t-1, class c)``, each class's HMM on its own (no top level, no cyclic
+    transition), exactly as :func:`~gesturemap.models._kernels.hmm_sequence_loglik` runs it.
+    ``dalpha`` (C, N) holds the normalised forward variables; ``first``: the first frame since
+    a reset. In the decaying mode the pass may restart at any frame (probability ``restart``)
+    and restarts when its mass vanished."""
+    n_classes = dalpha.shape[0]
+    keep = 1.0 - restart
+    for cl in range(n_classes):
+        n = n_states[cl]
+        norm = 0.0
+        for j in range(n):
+            if left_right[cl]:
+                init = 1.0 if j == 0 else 0.0
+            else:
+                init = class_prior[cl, j]
+            if first:
+                a = init
+            else:
+                a = 0.0
+                for i in range(n):
+                    a += dalpha[cl, i] * trans[cl, i, j]
+                if mode == DECISION_DECAYING:
+                    a = keep * a + restart * init
+            front[j] = a * emis[cl, j]
+            norm += front[j]
+        if mode == DECISION_DECAYING and not norm > TINY and not first:
+            norm = 0.0  # the class lost track: start again on this frame
+            for j in range(n):
+                if left_right[cl]:
+                    front[j] = emis[cl, 0] if j == 0 else 0.0
+                else:
+                    front[j] = class_prior[cl, j] * emis[cl, j]
+                norm += front[j]
+        out[cl] = norm
+        if not norm > TINY:
+            norm = TINY
+        for j in range(n):
+            dalpha[cl, j] = front[j] / norm
 
 
 @njit(**_JIT)
@@ -104,9 +188,12 @@ def gmm_step(
     condcov,
     bimodal,
     mixture,
+    mode,
+    keep,
     logbuf,
     counts,
     pos,
+    acc,
     inst,
     beta,
     smoothed_log,
@@ -128,7 +215,7 @@ def gmm_step(
         for c in range(n_comp[cl]):
             beta[cl, c] /= s
         inst[cl] = s
-        smoothed_log[cl] = _push_log(logbuf, counts, pos, cl, s)
+        smoothed_log[cl] = _push_decision(mode, keep, logbuf, counts, pos, acc, cl, s)
         if bimodal:
             class_out[cl, :] = 0.0
             class_cov[cl, :, :] = 0.0
@@ -320,6 +407,13 @@ def hhmm_step(
     reg_a,
     condcov,
     alpha,
+    mode,
+    keep,
+    restart,
+    trans_plain,
+    dalpha,
+    dlik,
+    acc,
     logbuf,
     counts,
     pos,
@@ -346,11 +440,17 @@ def hhmm_step(
     """One frame through a multi-class (hierarchical) HMM, HMR when ``bimodal``.
 
     ``estimator``: 0 full, 1 windowed, 2 likeliest state. ``started[0]`` says whether the
-    forward pass has seen a frame since the last reset. Returns the likeliest class.
+    forward pass has seen a frame since the last reset. ``mode``/``keep``: the decision (see
+    the module docstring); the cumulative and decaying ones run :func:`decision_forward` on
+    ``trans_plain`` (no cyclic transition) into ``dalpha``/``dlik``. Returns the likeliest
+    class.
     """
     n_classes = alpha.shape[0]
     for cl in range(n_classes):
         _emissions(x, cl, n_states[cl], n_comp, weights, means_in, linv_in, lognorm_in, emis, compb)
+    if mode != DECISION_WINDOW:
+        decision_forward(started[0] == 0, mode, restart, n_states, left_right, class_prior,
+                         trans_plain, emis, dalpha, front, dlik)
     if hierarchical:
         restart = started[0] == 0
         if not restart:
@@ -416,7 +516,8 @@ def hhmm_step(
         elif n == 1:
             progress[cl] = 0.0
         # else: nothing to average (XMM gives NaN): keep the previous progress
-        smoothed_log[cl] = _push_log(logbuf, counts, pos, cl, inst[cl])
+        v = inst[cl] if mode == DECISION_WINDOW else dlik[cl]
+        smoothed_log[cl] = _push_decision(mode, keep, logbuf, counts, pos, acc, cl, v)
 
         if bimodal:
             dout = class_out.shape[1]

@@ -46,10 +46,14 @@ class Result:
 
     Attributes
     ----------
-    label : the likeliest class (largest smoothed log-likelihood).
+    label : the likeliest class (largest ``log_likelihoods``).
     label_index : its index in ``labels_``.
-    likelihoods : (C,) smoothed likelihoods normalised to sum 1 (what a user sees).
-    log_likelihoods : (C,) smoothed log-likelihoods (mean over the likelihood window).
+    likelihoods : (C,) the ``log_likelihoods``' softmax (what a user sees).
+    log_likelihoods : (C,) what the label is decided on (the model's ``decision``): the
+        log-likelihood of the frames since the reset (``"cumulative"``, the default: at a
+        gesture's last frame, ``model.log_likelihood(gesture)``), its mean over the likelihood
+        window (``"window"``, XMM's) or its decaying sum (``"decaying"``); DTW: minus the
+        distances over the temperature.
     instant_likelihoods : (C,) likelihood of this frame alone under each class.
     instant_normalized_likelihoods : (C,) the same, normalised to sum 1.
     progress : (C,) time progression 0..1 within each class's gesture (HMMs), else None.
@@ -81,6 +85,24 @@ class Result:
     class_output_covariances: np.ndarray | None = None
     distances: np.ndarray | None = None
     match: Any = None
+
+
+#: How a stream decides its label (the run-time parameter ``decision`` of every classifier;
+#: in the order of the kernels' codes, see :mod:`gesturemap.models._filter`):
+#: ``"window"`` XMM's mean log-likelihood over the last ``likelihood_window`` frames;
+#: ``"cumulative"`` the log-likelihood of everything since the last reset (what ``predict``
+#: computes on that segment); ``"decaying"`` the same with exponential forgetting (time
+#: constant ``likelihood_window`` frames), for streams that are never reset.
+DECISIONS = ("window", "cumulative", "decaying")
+
+
+def decision_settings(decision: Any, likelihood_window: Any,
+                      allowed: Sequence[str] = DECISIONS) -> tuple[int, float]:
+    """``(code, keep)`` of a ``decision`` for the kernels: its index in :data:`DECISIONS` and
+    the decaying sum's factor ``1 - 1 / likelihood_window``. Raises a clear error otherwise."""
+    check_choice("decision", decision, allowed)
+    window = check_int("likelihood_window", likelihood_window, 1)
+    return DECISIONS.index(decision), 1.0 - 1.0 / window
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -238,6 +260,9 @@ class BaseModel:
     runtime_params: ClassVar[tuple[str, ...]] = ()
     #: Parameters a class may override through ``class_params``.
     class_overridable: ClassVar[tuple[str, ...]] = ()
+    #: Values of parameters added after a model could already be saved: a file that does not
+    #: name one was saved before it existed and loads with the behaviour it had then.
+    legacy_params: ClassVar[dict[str, Any]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -427,6 +452,8 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         )
     try:
         params = dict(meta["params"])
+        for key, value in cls.legacy_params.items():
+            params.setdefault(key, value)
         if params.get("class_params"):
             params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)

@@ -11,7 +11,9 @@ scikit-learn trains them. Its fitted arrays are copied into the model (``arrays_
 
 What a classifier's :class:`~gesturemap.models.Result` holds: ``instant_likelihoods`` are the
 class probabilities of the frame (scikit-learn's ``predict_proba``); ``log_likelihoods`` their
-logs averaged over the last ``likelihood_window`` frames (XMM's smoothing), each probability
+logs summed since the last reset (``decision="cumulative"``, the default: at a gesture's last
+frame the label is ``predict``'s), averaged over the last ``likelihood_window`` frames
+(``"window"``, XMM's smoothing) or summed with forgetting (``"decaying"``), each probability
 taken as at least :data:`MIN_PROBABILITY` so that one odd frame cannot veto a class;
 ``likelihoods`` their normalised exponentials; ``label`` the likeliest class. ``progress`` is
 None (these models have no notion of time). ``log_likelihood(sequence)`` sums the same per-frame
@@ -31,6 +33,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from . import _classic_kernels as _k
+from ._filter import DECISION_WINDOW
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,
@@ -42,6 +45,7 @@ from .base import (
     check_choice,
     check_float,
     check_int,
+    decision_settings,
     register_model,
     split_dataset,
 )
@@ -93,13 +97,14 @@ class ClassicModel(BaseModel):
     """
 
     kind: ClassVar[str] = "classic"
-    runtime_params = ("likelihood_window",)
+    runtime_params = ("likelihood_window", "decision")
+    legacy_params = {"decision": "window"}  # saved before decisions existed
     can_classify: ClassVar[bool] = True
     can_regress: ClassVar[bool] = False
 
     # -- parameters ------------------------------------------------------------------------
     def _check_runtime_params(self) -> None:
-        check_int("likelihood_window", self.likelihood_window, 1)
+        decision_settings(self.decision, self.likelihood_window)
 
     def _check_params(self) -> None:  # pragma: no cover - overridden
         pass
@@ -272,9 +277,14 @@ class ClassicStream(StandardizingStream):
         self._regressor = model.output_dim_ > 0
         self._out = np.zeros(model.output_dim_)
         self._proba = np.zeros(c)
-        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        self._mode, self._keep = decision_settings(model.decision,
+                                                   model.likelihood_window)
+        # the window's buffer is only read by the window decision
+        window = int(model.likelihood_window) if self._mode == DECISION_WINDOW else 1
+        self._logbuf = np.zeros((c, window))
         self._counts = np.zeros(c, dtype=np.int64)
         self._pos = np.zeros(c, dtype=np.int64)
+        self._acc = np.zeros(c)
         self._slog = np.zeros(c)
         self._inorm = np.zeros(c)
         self._snorm = np.zeros(c)
@@ -297,8 +307,9 @@ class ClassicStream(StandardizingStream):
                           log_likelihoods=self._uniform_log, instant_likelihoods=u,
                           instant_normalized_likelihoods=u, output=_frozen(self._out))
         self._eval(z, self._proba)
-        best = _k.smooth(self._proba, MIN_PROBABILITY, self._logbuf, self._counts, self._pos,
-                         self._slog, self._inorm, self._snorm)
+        best = _k.smooth(self._proba, MIN_PROBABILITY, self._mode, self._keep, self._logbuf,
+                         self._counts, self._pos, self._acc, self._slog, self._inorm,
+                         self._snorm)
         return Result(
             label=self.labels[best], label_index=int(best),
             likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
@@ -322,18 +333,22 @@ class KNN(ClassicModel):
         first, so that no sensor dominates the distance.
     max_frames : keep at most about this many training frames, evenly spaced in each class
         (0 = all): a step compares the frame with every kept frame.
-    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    likelihood_window : frames over which log-probabilities are averaged (``decision="window"``)
+        or forgotten (``"decaying"``) (run-time).
+    decision : ``"cumulative"`` (label of everything since the reset, = ``predict``),
+        ``"window"`` (XMM's) or ``"decaying"`` (never-reset streams) (run-time).
     """
 
     kind = "knn"
     can_regress = True
 
     def __init__(self, k: int = 5, *, standardize: bool = True, max_frames: int = 20000,
-                 likelihood_window: int = 5) -> None:
+                 likelihood_window: int = 5, decision: str = "cumulative") -> None:
         self.k = k
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_int("k", self.k, 1)
@@ -383,14 +398,18 @@ class SVM(ClassicModel):
     standardize : scale inputs to zero mean and unit variance (training statistics) first.
     max_frames : train on at most about this many frames, evenly spaced in each class (0 = all;
         SVM training grows with the square of the number of frames).
-    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    likelihood_window : frames over which log-probabilities are averaged (``decision="window"``)
+        or forgotten (``"decaying"``) (run-time).
+    decision : ``"cumulative"`` (label of everything since the reset, = ``predict``),
+        ``"window"`` (XMM's) or ``"decaying"`` (never-reset streams) (run-time).
     """
 
     kind = "svm"
 
     def __init__(self, kernel: str = "rbf", *, c: float = 1.0, gamma: float = 0.0,
                  degree: int = 3, coef0: float = 0.0, standardize: bool = True,
-                 max_frames: int = 5000, likelihood_window: int = 5) -> None:
+                 max_frames: int = 5000, likelihood_window: int = 5,
+                 decision: str = "cumulative") -> None:
         self.kernel = kernel
         self.c = c
         self.gamma = gamma
@@ -399,6 +418,7 @@ class SVM(ClassicModel):
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_choice("kernel", self.kernel, _k.SVM_KERNELS)
@@ -527,19 +547,23 @@ class DecisionTree(ClassicModel):
     min_samples_leaf : fewest training frames in a leaf (larger: smoother probabilities).
     standardize : scale inputs first (a tree does not need it: off by default).
     max_frames : train on at most about this many frames per the whole set (0 = all).
-    likelihood_window : frames over which log-probabilities are averaged (run-time).
+    likelihood_window : frames over which log-probabilities are averaged (``decision="window"``)
+        or forgotten (``"decaying"``) (run-time).
+    decision : ``"cumulative"`` (label of everything since the reset, = ``predict``),
+        ``"window"`` (XMM's) or ``"decaying"`` (never-reset streams) (run-time).
     """
 
     kind = "tree"
 
     def __init__(self, max_depth: int = 0, *, min_samples_leaf: int = 1,
                  standardize: bool = False, max_frames: int = 0,
-                 likelihood_window: int = 5) -> None:
+                 likelihood_window: int = 5, decision: str = "cumulative") -> None:
         self.max_depth = max_depth
         self.min_samples_leaf = min_samples_leaf
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_int("max_depth", self.max_depth, 0)
@@ -571,20 +595,21 @@ class AdaBoost(ClassicModel):
     rounds : boosting rounds (trees).
     max_depth : depth of each tree (1 = decision stumps).
     learning_rate : shrinks each tree's weight.
-    standardize, max_frames, likelihood_window : as for :class:`DecisionTree`.
+    standardize, max_frames, likelihood_window, decision : as for :class:`DecisionTree`.
     """
 
     kind = "adaboost"
 
     def __init__(self, rounds: int = 50, *, max_depth: int = 1, learning_rate: float = 1.0,
                  standardize: bool = False, max_frames: int = 0,
-                 likelihood_window: int = 5) -> None:
+                 likelihood_window: int = 5, decision: str = "cumulative") -> None:
         self.rounds = rounds
         self.max_depth = max_depth
         self.learning_rate = learning_rate
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_int("rounds", self.rounds, 1)
@@ -624,17 +649,19 @@ class NaiveBayes(ClassicModel):
     Parameters
     ----------
     var_smoothing : added to every variance, times the largest input variance.
-    standardize, max_frames, likelihood_window : as for :class:`DecisionTree`.
+    standardize, max_frames, likelihood_window, decision : as for :class:`DecisionTree`.
     """
 
     kind = "naive_bayes"
 
     def __init__(self, var_smoothing: float = 1e-9, *, standardize: bool = False,
-                 max_frames: int = 0, likelihood_window: int = 5) -> None:
+                 max_frames: int = 0, likelihood_window: int = 5,
+                 decision: str = "cumulative") -> None:
         self.var_smoothing = var_smoothing
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_float("var_smoothing", self.var_smoothing)
@@ -680,7 +707,7 @@ class MLP(ClassicModel):
     max_iter : training epochs at most.
     standardize : scale inputs (and a regressor's outputs) to zero mean and unit variance
         first; a network trains badly on raw sensor ranges.
-    max_frames, likelihood_window : as for :class:`KNN`.
+    max_frames, likelihood_window, decision : as for :class:`KNN`.
     """
 
     kind = "mlp"
@@ -689,7 +716,7 @@ class MLP(ClassicModel):
     def __init__(self, hidden: int = 16, *, layers: int = 1, activation: str = "relu",
                  alpha: float = 1e-4, learning_rate: float = 1e-3, max_iter: int = 200,
                  standardize: bool = True, max_frames: int = 20000,
-                 likelihood_window: int = 5) -> None:
+                 likelihood_window: int = 5, decision: str = "cumulative") -> None:
         self.hidden = hidden
         self.layers = layers
         self.activation = activation
@@ -699,6 +726,7 @@ class MLP(ClassicModel):
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_int("hidden", self.hidden, 1)
@@ -779,7 +807,7 @@ class Polynomial(ClassicModel):
     degree : highest power (1 = linear regression).
     alpha : ridge penalty (0 = ordinary least squares).
     standardize : scale inputs first (keeps high powers well conditioned).
-    max_frames, likelihood_window : as for :class:`KNN`.
+    max_frames, likelihood_window, decision : as for :class:`KNN`.
     """
 
     kind = "polynomial"
@@ -789,12 +817,14 @@ class Polynomial(ClassicModel):
     MAX_FEATURES = 5000
 
     def __init__(self, degree: int = 2, *, alpha: float = 0.0, standardize: bool = True,
-                 max_frames: int = 0, likelihood_window: int = 5) -> None:
+                 max_frames: int = 0, likelihood_window: int = 5,
+                 decision: str = "cumulative") -> None:
         self.degree = degree
         self.alpha = alpha
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     def _check_params(self) -> None:
         check_int("degree", self.degree, 1)
@@ -839,18 +869,19 @@ class Linear(Polynomial):
     Parameters
     ----------
     alpha : ridge penalty (0 = ordinary least squares).
-    standardize, max_frames, likelihood_window : as for :class:`Polynomial` (the fit does
+    standardize, max_frames, likelihood_window, decision : as for :class:`Polynomial` (the fit does
         not depend on standardisation; off by default).
     """
 
     kind = "linear"
 
     def __init__(self, *, alpha: float = 0.0, standardize: bool = False, max_frames: int = 0,
-                 likelihood_window: int = 5) -> None:
+                 likelihood_window: int = 5, decision: str = "cumulative") -> None:
         self.alpha = alpha
         self.standardize = standardize
         self.max_frames = max_frames
         self.likelihood_window = likelihood_window
+        self.decision = decision
 
     #: A class attribute, not a parameter: linear regression is degree 1.
     degree = 1

@@ -1,22 +1,25 @@
 """Dynamic time warping against the recorded takes (Wekinator's DTW), continuously.
 
-Every take is a template (takes may have any lengths). A stream matches each incoming frame
-against every template at once with open-begin DTW (SPRING): a match may start at any earlier
-frame, and each step costs one column update per template, O(total template frames * D), with
-no window to fill. At every frame it reports each class's distance (its best template's),
-likelihoods from the distances, the position reached within the best template (``progress``)
-and, when the best distance is under ``threshold``, the match.
+Every take is a template (takes may have any lengths). ``predict`` is the 1-nearest-neighbour
+classifier with whole-sequence DTW (squared Euclidean frame distance over all inputs, the
+symmetric step, a Sakoe-Chiba ``band`` optional). A stream matches each incoming frame against
+every template at once, one column update per template frame, O(total template frames * D):
 
-``progress`` is how far into that template the stream has been matched for at most the
-threshold per template frame.
+- ``decision="cumulative"`` (default): every match starts at the stream's reset, so at a
+  gesture's last frame each class's distance is the whole-sequence DTW of the gesture (no band)
+  and the label is ``predict``'s.
+- ``decision="decaying"``: open-begin DTW (SPRING) for streams that are never reset: a match may
+  start at any earlier frame (what came before it is forgotten).
 
-Whole sequences (``predict``, ``log_likelihood``) are compared with full DTW (a Sakoe-Chiba
-``band`` optional): ``predict`` is the 1-nearest-neighbour classifier.
+Normalisation (``normalization``): ``"global"`` standardises every input with the statistics of
+all the training frames; ``"take"`` z-normalises every take (each template, and a whole query in
+``predict``) by its own mean and standard deviation per input, and a stream by the running
+statistics of the frames since its reset (causal, so it approaches the batch value as the
+gesture goes on); ``"none"`` uses the raw inputs.
 
-Distances and likelihoods: the frame distance is the squared Euclidean distance over all
-inputs (standardised with the training statistics when ``standardize``). With ``normalize``
-a DTW distance is divided by the template's length: the cost per template frame, comparable
-between short and long templates. ``log_likelihoods = -distances / temperature`` and
+``progress`` is how far into the best template the stream has been matched for at most the
+threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
+length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
 ``likelihoods`` are their softmax, so a class as far as a typical good match (``temperature``,
 by default learned from the takes) is ``e`` times less likely than a perfect one.
 """
@@ -40,6 +43,7 @@ from .base import (
     Result,
     _frozen,
     bad_param,
+    check_choice,
     check_float,
     check_int,
     register_model,
@@ -52,6 +56,17 @@ CALIBRATION_BAND = 0.1
 #: ... from each take's distance to at most this many other takes (training stays fast when
 #: there are many long takes).
 CALIBRATION_NEIGHBOURS = 5
+#: Input normalisations (see the module docstring).
+NORMALIZATIONS = ("global", "take", "none")
+#: How a stream decides (see the module docstring).
+DTW_DECISIONS = ("cumulative", "decaying")
+
+
+def znorm(x: np.ndarray) -> np.ndarray:
+    """(T, D) ``x`` z-normalised per input by its own mean and standard deviation (a constant
+    input is only centred)."""
+    mean, scale = fit_standardization(x, True)
+    return (x - mean) / scale
 
 
 @register_model
@@ -67,24 +82,35 @@ class DTW(BaseModel):
         0 = learned: that typical distance.
     normalize : divide distances by the template length (cost per template frame).
     band : Sakoe-Chiba band of whole-sequence DTW (``predict``, ``log_likelihood``), as a
-        fraction of the longer sequence; 1 = unconstrained.
-    standardize : scale every input to zero mean and unit variance (statistics of all the
-        training frames) first.
+        fraction of the longer sequence; 1 = unconstrained (what a stream computes).
+    normalization : ``"global"`` (standardise every input with the training statistics),
+        ``"take"`` (z-normalise every take by its own statistics) or ``"none"``.
+    decision : ``"cumulative"`` (matches start at the reset: the label is ``predict``'s at a
+        gesture's last frame) or ``"decaying"`` (open-begin matching, never-reset streams)
+        (run-time).
+    standardize : older spelling of ``normalization`` (True = ``"global"``, False =
+        ``"none"``); when given (not None) it wins.
     n_jobs : threads that compare whole sequences in ``predict`` (default: one per core).
+
+    Defaults chosen by leave-one-dataset-out validation (docs/decisions.md).
     """
 
     kind = "dtw"
-    runtime_params = ("threshold", "temperature", "band", "n_jobs")
+    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision")
+    legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
-                 normalize: bool = True, band: float = 0.1, standardize: bool = True,
-                 n_jobs: int | None = None) -> None:
+                 normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
+                 n_jobs: int | None = None, normalization: str = "global",
+                 decision: str = "cumulative") -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
         self.band = band
         self.standardize = standardize
         self.n_jobs = n_jobs
+        self.normalization = normalization
+        self.decision = decision
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -94,12 +120,22 @@ class DTW(BaseModel):
             raise bad_param("band", self.band, "a fraction in (0, 1]", "1 means no band.")
         if self.n_jobs is not None:
             check_int("n_jobs", self.n_jobs, 1)
+        check_choice("decision", self.decision, DTW_DECISIONS)
 
     def _check_params(self) -> None:
         self._check_runtime_params()
-        for name in ("normalize", "standardize"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad_param(name, getattr(self, name), "True or False")
+        if not isinstance(self.normalize, bool):
+            raise bad_param("normalize", self.normalize, "True or False")
+        if self.standardize is not None and not isinstance(self.standardize, bool):
+            raise bad_param("standardize", self.standardize, "True, False or None")
+        check_choice("normalization", self.normalization, NORMALIZATIONS)
+
+    @property
+    def normalization_(self) -> str:
+        """The normalisation in use (``standardize``, when given, wins)."""
+        if self.standardize is None:
+            return str(self.normalization)
+        return "global" if self.standardize else "none"
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
@@ -115,12 +151,17 @@ class DTW(BaseModel):
                 "outputs: record the takes without outputs, or choose a regressor (gmm, hhmm, "
                 "mlp, knn, linear, polynomial)."
             )
-        x = np.vstack([c.inputs for c in classes])
-        mean, scale = fit_standardization(x, self.standardize)
-        lengths, template_class = [], []
+        norm = self.normalization_
+        lengths, template_class, takes = [], [], []
         for i, c in enumerate(classes):
             lengths.extend(np.diff(c.offsets).tolist())
             template_class.extend([i] * (len(c.offsets) - 1))
+            takes.extend(c.inputs[a:b] for a, b in zip(c.offsets[:-1], c.offsets[1:],
+                                                       strict=True))
+        if norm == "take":
+            takes = [znorm(t) for t in takes]
+        x = np.vstack(takes)
+        mean, scale = fit_standardization(x, norm == "global")
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = d_in, 0
         self.mean_, self.scale_ = mean, scale
@@ -177,6 +218,8 @@ class DTW(BaseModel):
         return float(self.temperature) if self.temperature > 0 else self.typical_distance_
 
     def _standardized(self, x: np.ndarray) -> np.ndarray:
+        if self.normalization_ == "take":
+            return np.ascontiguousarray(znorm(x))
         return np.ascontiguousarray((x - self.mean_) / self.scale_)
 
     def _distances(self, x: np.ndarray, per_class: bool) -> tuple[np.ndarray, int]:
@@ -251,7 +294,8 @@ class DTW(BaseModel):
 
 
 class DTWStream(StandardizingStream):
-    """Run-time state of a :class:`DTW`: one open-begin DTW column per template."""
+    """Run-time state of a :class:`DTW`: one DTW column per template (anchored at the reset,
+    or open-begin), and the running statistics of a per-take normalisation."""
 
     def __init__(self, model: DTW) -> None:
         self.model = model
@@ -263,6 +307,11 @@ class DTWStream(StandardizingStream):
         self._normalize = bool(model.normalize)
         self._threshold = model.threshold_
         self._inv_temp = 1.0 / model.temperature_
+        self._anchored = model.decision == "cumulative"
+        self._take = model.normalization_ == "take"
+        self._count = np.zeros(1, dtype=np.int64)
+        self._run_mean = np.zeros(self._din)
+        self._run_m2 = np.zeros(self._din)
         self._col = np.full(len(model.templates_), np.inf)
         self._dist = np.zeros(c)
         self._progress = np.zeros(c)
@@ -274,6 +323,9 @@ class DTWStream(StandardizingStream):
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame may only start matches."""
         self._col[:] = np.inf
+        self._count[0] = 0
+        self._run_mean[:] = 0.0
+        self._run_m2[:] = 0.0
 
     @property
     def best_templates(self) -> np.ndarray:
@@ -283,11 +335,18 @@ class DTWStream(StandardizingStream):
 
     def step(self, frame: Any) -> Result:
         """Match one (D_in,) frame; returns a frozen :class:`Result`."""
-        z = self._standardize(frame)
+        first = self._count[0] == 0
+        if self._take:
+            z = self._check_frame(frame)
+            _k.running_znorm(z, self._count, self._run_mean, self._run_m2, self._z)
+            z = self._z
+        else:
+            z = self._standardize(frame)
+            self._count[0] += 1
         best = _k.spring_step(z, self._templates, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._dist, self._progress, self._best_template, self._log,
-                              self._inst, self._norm)
+                              self._inst, self._norm, self._anchored, first)
         label = self.labels[best]
         return Result(
             label=label, label_index=best,

@@ -32,6 +32,7 @@ from .base import (
     check_choice,
     check_float,
     check_int,
+    decision_settings,
     register_model,
     regularization,
     split_dataset,
@@ -172,10 +173,59 @@ def train_classes(classes: list[ClassData], fit_one: Any,
             raise
 
 
+def with_deltas(x: np.ndarray) -> np.ndarray:
+    """(T, D) -> (T, 2D): each frame followed by its first difference ``x[t] - x[t-1]`` (0 at
+    the first frame), what a stream computes frame by frame since its reset."""
+    d = np.zeros_like(x)
+    d[1:] = x[1:] - x[:-1]
+    return np.ascontiguousarray(np.hstack([x, d]))
+
+
+class DeltaFrames:
+    """A stream's side of ``deltas``: the model's frame (input, then its difference from the
+    previous input since the reset) built in a preallocated buffer."""
+
+    def __init__(self, d_in: int, enabled: bool) -> None:
+        self.enabled = enabled
+        self.frame = np.zeros(2 * d_in if enabled else d_in)
+        self._prev = np.zeros(d_in)
+        self._first = True
+        self._d = d_in
+
+    def reset(self) -> None:
+        self._first = True
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if not self.enabled:
+            return x
+        d = self._d
+        self.frame[:d] = x
+        if self._first:
+            self.frame[d:] = 0.0
+            self._first = False
+        else:
+            np.subtract(x, self._prev, out=self.frame[d:])
+        self._prev[:] = x
+        return self.frame
+
+
 class _ModelCommon(BaseModel):
     """Checks shared by GMM and HHMM."""
 
+    # saved before these parameters existed: no deltas, XMM's window decision
+    legacy_params = {"deltas": False, "decision": "window"}
+
+    @property
+    def model_dim_(self) -> int:
+        """Inputs the Gaussians see: ``input_dim_``, doubled with ``deltas``."""
+        return int(self.input_dim_) * (2 if getattr(self, "deltas", False) else 1)
+
+    def _model_inputs(self, x: np.ndarray) -> np.ndarray:
+        return with_deltas(x) if self.deltas else x
+
     def _check_common(self) -> None:
+        if not isinstance(self.deltas, (bool, np.bool_)):
+            raise GesturemapError(f"deltas={self.deltas!r}: expected True or False.")
         check_float("relative_regularization", self.relative_regularization)
         check_float("absolute_regularization", self.absolute_regularization)
         if self.relative_regularization == 0 and self.absolute_regularization == 0:
@@ -192,7 +242,7 @@ class _ModelCommon(BaseModel):
             check_int("n_jobs", self.n_jobs, 1)
 
     def _check_runtime_params(self) -> None:
-        check_int("likelihood_window", self.likelihood_window, 1)
+        decision_settings(self.decision, self.likelihood_window)
         check_choice("multiclass_regression", self.multiclass_regression, MULTICLASS_REGRESSION)
 
     def _em(self) -> tuple[int, int, float]:
@@ -205,6 +255,11 @@ class _ModelCommon(BaseModel):
         classes, d_in, d_out = split_dataset(dataset)
         self._check_class_params([c.label for c in classes])
         self._pending_dims = (d_in, d_out)
+        if self.deltas:
+            # every take gets its first differences (from its own first frame)
+            for cd in classes:
+                cd.inputs = np.vstack([with_deltas(cd.inputs[a:b]) for a, b in
+                                       zip(cd.offsets[:-1], cd.offsets[1:], strict=True)])
         return classes
 
     def _finish_fit(self, classes: list[ClassData], fitted: list[dict[str, Any]],
@@ -230,16 +285,25 @@ class _ModelCommon(BaseModel):
 class GMM(_ModelCommon):
     """Gaussian mixture model per class; Gaussian mixture regression on bimodal data.
 
-    Parameters (XMM's names; XMM's defaults except where real data showed better ones:
-    ``gaussians=4`` (XMM: 1) and ``relative_regularization=0.1`` (XMM: 0.01), see
-    BENCHMARKS.md. ``GMM(1, relative_regularization=0.01)`` is XMM's default model.)
+    Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
+    real datasets, docs/decisions.md: ``gaussians=4`` (XMM: 1), ``deltas=True`` (XMM: no
+    deltas), ``decision="cumulative"`` (XMM: the sliding window). XMM's default model:
+    ``GMM(1, deltas=False, decision="window")``.)
     ----------
     gaussians : Gaussians per class.
     relative_regularization : added to each covariance diagonal, times the standard deviation
         of that dimension in the class's data ...
     absolute_regularization : ... or at least this much.
     covariance : ``"full"`` or ``"diagonal"``.
-    likelihood_window : frames over which log-likelihoods are averaged (run-time).
+    likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)
+        or forgotten (``"decaying"``: the time constant) (run-time).
+    decision : what the live label is decided on (run-time): ``"cumulative"`` (default) the
+        log-likelihood of every frame since the stream's reset, so that at a gesture's last
+        frame the label is what ``predict`` says of the gesture; ``"window"`` XMM's mean over
+        the last ``likelihood_window`` frames (XMM's behaviour); ``"decaying"`` the cumulative
+        sum with forgetting, for a stream that is never reset. See docs/decisions.md.
+    deltas : the Gaussians also see each input's first difference (``x[t] - x[t-1]``, 0 at a
+        take's or a stream's first frame): the direction of a movement, not only its place.
     multiclass_regression : ``"likeliest"`` (the likeliest class's output) or ``"mixture"``
         (outputs weighted by the classes' normalised likelihoods) (run-time).
     em_min_iterations, em_max_iterations, em_percent_change : EM stopping rules (XMM's: at
@@ -250,16 +314,19 @@ class GMM(_ModelCommon):
     """
 
     kind = "gmm"
-    runtime_params = ("likelihood_window", "multiclass_regression")
+    runtime_params = ("likelihood_window", "multiclass_regression", "decision")
     class_overridable = ("gaussians", "relative_regularization", "absolute_regularization",
                          "covariance")
 
-    def __init__(self, gaussians: int = 4, *, relative_regularization: float = 0.1,
+    def __init__(self, gaussians: int = 4, *, relative_regularization: float = 0.01,
                  absolute_regularization: float = 0.001, covariance: str = "full",
                  likelihood_window: int = 5, multiclass_regression: str = "likeliest",
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.01, class_params: dict | None = None,
-                 n_jobs: int | None = None) -> None:
+                 n_jobs: int | None = None, decision: str = "cumulative",
+                 deltas: bool = True) -> None:
+        self.decision = decision
+        self.deltas = deltas
         self.gaussians = gaussians
         self.relative_regularization = relative_regularization
         self.absolute_regularization = absolute_regularization
@@ -310,7 +377,7 @@ class GMM(_ModelCommon):
             return bank
         self._check_fitted()
         kmax = max(len(c["weights"]) for c in self.classes_)
-        d_in = self.input_dim_
+        d_in = self.model_dim_
         terms = [gaussian_terms(c["means"], c["covariances"], d_in, lb)
                  for c, lb in zip(self.classes_, self.labels_, strict=True)]
         d_out = self.output_dim_
@@ -335,7 +402,8 @@ class GMM(_ModelCommon):
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
         b = self._bank()
         out = np.zeros(len(self.labels_))
-        _kernels.gmm_sequence_loglik(x, b["n_comp"], b["weights"], b["mean_in"], b["linv_in"],
+        _kernels.gmm_sequence_loglik(self._model_inputs(x), b["n_comp"], b["weights"],
+                                     b["mean_in"], b["linv_in"],
                                      b["lognorm_in"], out)
         return out
 
@@ -353,7 +421,7 @@ class GMM(_ModelCommon):
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         classes = []
-        d = self.input_dim_ + self.output_dim_
+        d = self.model_dim_ + self.output_dim_
         for i in range(len(self.labels_)):
             w = np.asarray(arrays[f"c{i}_weights"], dtype=np.float64)
             m = np.asarray(arrays[f"c{i}_means"], dtype=np.float64)
@@ -382,11 +450,16 @@ class GMMStream(StreamBase):
         kmax = self._b["weights"].shape[1]
         d_out = model.output_dim_
         self._din = model.input_dim_
+        self._frames = DeltaFrames(self._din, bool(model.deltas))
         self._bimodal = d_out > 0
         self._mixture = model.multiclass_regression == "mixture"
-        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        self._mode, self._keep = decision_settings(model.decision, model.likelihood_window)
+        # the window's buffer is only read by the window decision
+        window = int(model.likelihood_window) if self._mode == _filter.DECISION_WINDOW else 1
+        self._logbuf = np.zeros((c, window))
         self._counts = np.zeros(c, dtype=np.int64)
         self._pos = np.zeros(c, dtype=np.int64)
+        self._acc = np.zeros(c)
         self._inst = np.zeros(c)
         self._beta = np.zeros((c, kmax))
         self._slog = np.zeros(c)
@@ -401,15 +474,16 @@ class GMMStream(StreamBase):
         """Forget the frames seen so far (empties the likelihood buffers)."""
         self._counts[:] = 0
         self._pos[:] = 0
+        self._frames.reset()
 
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
-        x = self._check_frame(frame)
+        x = self._frames(self._check_frame(frame))
         b = self._b
         best = _filter.gmm_step(
             x, b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
             b["mean_out"], b["reg_a"], b["condcov"], self._bimodal, self._mixture,
-            self._logbuf, self._counts, self._pos,
+            self._mode, self._keep, self._logbuf, self._counts, self._pos, self._acc,
             self._inst, self._beta, self._slog, self._inorm, self._snorm,
             self._cout, self._ccov, self._out, self._cov)
         bi = self._bimodal

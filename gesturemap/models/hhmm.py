@@ -28,10 +28,11 @@ from .base import (
     check_choice,
     check_float,
     check_int,
+    decision_settings,
     register_model,
     regularization,
 )
-from .gmm import COVARIANCE_MODES, _ModelCommon, fit_gmm, train_classes
+from .gmm import COVARIANCE_MODES, DeltaFrames, _ModelCommon, fit_gmm, train_classes
 
 TRANSITIONS = ("left-right", "ergodic")
 REGRESSION_ESTIMATORS = ("full", "windowed", "likeliest")
@@ -117,9 +118,10 @@ def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolut
 class HHMM(_ModelCommon):
     """Hierarchical HMM per class (HMR when fitted on bimodal data).
 
-    Parameters (XMM's names; XMM's defaults except where real data showed better ones:
-    ``relative_regularization=0.1`` (XMM: 0.01) and ``em_percent_change=0.05`` (XMM: 0.01), see
-    BENCHMARKS.md. ``HHMM(relative_regularization=0.01, em_percent_change=0.01)`` is XMM's.)
+    Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
+    real datasets, docs/decisions.md: ``states=5`` (XMM: 10), ``deltas=True`` (XMM: no deltas),
+    ``decision="cumulative"`` (XMM: the sliding window), ``em_percent_change=0.05`` (XMM: 0.01).
+    XMM's behaviour: ``HHMM(10, deltas=False, decision="window", em_percent_change=0.01)``.)
     ----------
     states : states per class.
     gaussians : Gaussians per state.
@@ -128,23 +130,33 @@ class HHMM(_ModelCommon):
     hierarchical : join the classes with a top level (run-time).
     regression_estimator : ``"full"`` (every state), ``"windowed"`` (states around the
         likeliest) or ``"likeliest"`` (the likeliest state only) (run-time).
-    multiclass_regression, likelihood_window, em_* , class_params, n_jobs : as for GMM.
+    multiclass_regression, likelihood_window, deltas, em_* , class_params, n_jobs : as for
+        GMM.
+    decision : as for GMM (run-time). ``"cumulative"`` (default) and ``"decaying"`` decide on
+        each class's HMM run on its own (a second forward pass; ``"cumulative"`` gives exactly
+        ``log_likelihood`` of the frames since the reset); ``"window"`` on the instant
+        likelihoods of the (hierarchical) forward pass, as XMM does. ``progress``, the
+        instant likelihoods and the regression always come from the (hierarchical) pass.
+        XMM's behaviour: ``decision="window"`` (and XMM's other settings, see above).
     """
 
     kind = "hhmm"
     runtime_params = ("likelihood_window", "multiclass_regression", "hierarchical",
-                      "regression_estimator")
+                      "regression_estimator", "decision")
     class_overridable = ("states", "gaussians", "relative_regularization",
                          "absolute_regularization", "covariance", "transition")
 
-    def __init__(self, states: int = 10, gaussians: int = 1, *,
-                 relative_regularization: float = 0.1, absolute_regularization: float = 0.001,
+    def __init__(self, states: int = 5, gaussians: int = 1, *,
+                 relative_regularization: float = 0.01, absolute_regularization: float = 0.001,
                  covariance: str = "full", transition: str = "left-right",
                  hierarchical: bool = True, regression_estimator: str = "full",
                  likelihood_window: int = 5, multiclass_regression: str = "likeliest",
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.05, class_params: dict | None = None,
-                 n_jobs: int | None = None) -> None:
+                 n_jobs: int | None = None, decision: str = "cumulative",
+                 deltas: bool = True) -> None:
+        self.decision = decision
+        self.deltas = deltas
         self.states = states
         self.gaussians = gaussians
         self.relative_regularization = relative_regularization
@@ -210,7 +222,7 @@ class HHMM(_ModelCommon):
         cls = self.classes_
         nmax = max(len(c["prior"]) for c in cls)
         kmax = max(c["weights"].shape[1] for c in cls)
-        d_in, d_out = self.input_dim_, self.output_dim_
+        d_in, d_out = self.model_dim_, self.output_dim_
         terms = [gaussian_terms(c["means"], c["covariances"], d_in, lb)
                  for c, lb in zip(cls, self.labels_, strict=True)]
         bank = {
@@ -252,7 +264,8 @@ class HHMM(_ModelCommon):
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
         b = self._bank()
         out = np.zeros(len(self.labels_))
-        _kernels.hmm_sequence_loglik(x, b["n_states"], b["n_comp"], b["left_right"], b["prior"],
+        _kernels.hmm_sequence_loglik(self._model_inputs(x), b["n_states"], b["n_comp"],
+                                     b["left_right"], b["prior"],
                                      b["trans"], b["weights"], b["mean_in"], b["linv_in"],
                                      b["lognorm_in"], out)
         return out
@@ -274,7 +287,7 @@ class HHMM(_ModelCommon):
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         c = len(self.labels_)
-        d = self.input_dim_ + self.output_dim_
+        d = self.model_dim_ + self.output_dim_
         classes = []
         for i in range(c):
             a = {k: np.asarray(arrays[f"c{i}_{k}"], dtype=np.float64) for k in self._ARRAYS}
@@ -312,14 +325,22 @@ class HHMMStream(StreamBase):
         nmax, kmax = b["weights"].shape[1:3]
         d_out = model.output_dim_
         self._din = model.input_dim_
+        self._frames = DeltaFrames(self._din, bool(model.deltas))
         self._bimodal = d_out > 0
         self._hier = bool(model.hierarchical)
         self._trans = b["trans"] if self._hier else b["trans_cyclic"]
         self._estimator = REGRESSION_ESTIMATORS.index(model.regression_estimator)
         self._mixture = model.multiclass_regression == "mixture"
+        self._mode, self._keep = decision_settings(model.decision, model.likelihood_window)
+        self._restart = 1.0 - self._keep
+        self._dalpha = np.zeros((c, nmax))
+        self._dlik = np.zeros(c)
+        self._acc = np.zeros(c)
         self._started = np.zeros(1, dtype=np.int64)
         self._alpha = np.zeros((c, 3, nmax))
-        self._logbuf = np.zeros((c, int(model.likelihood_window)))
+        # the window's buffer is only read by the window decision
+        window = int(model.likelihood_window) if self._mode == _filter.DECISION_WINDOW else 1
+        self._logbuf = np.zeros((c, window))
         self._counts = np.zeros(c, dtype=np.int64)
         self._pos = np.zeros(c, dtype=np.int64)
         self._emis = np.zeros((c, nmax))
@@ -348,6 +369,7 @@ class HHMMStream(StreamBase):
         self._counts[:] = 0
         self._pos[:] = 0
         self._progress[:] = 0.0
+        self._frames.reset()
 
     @property
     def alpha(self) -> np.ndarray:
@@ -356,14 +378,16 @@ class HHMMStream(StreamBase):
 
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
-        x = self._check_frame(frame)
+        x = self._frames(self._check_frame(frame))
         b = self._b
         best = _filter.hhmm_step(
             x, self._started, self._hier, self._estimator, self._mixture, self._bimodal,
             b["n_states"], b["n_comp"], b["left_right"], b["weights"], b["mean_in"],
             b["linv_in"], b["lognorm_in"], self._trans, b["prior"], b["exit_p"],
             b["top_prior"], b["top_trans"], b["top_exit"], b["mean_out"], b["reg_a"],
-            b["condcov"], self._alpha, self._logbuf, self._counts, self._pos,
+            b["condcov"], self._alpha, self._mode, self._keep, self._restart, b["trans"],
+            self._dalpha,
+            self._dlik, self._acc, self._logbuf, self._counts, self._pos,
             self._emis, self._compb, self._front, self._v1, self._v2, self._sout, self._scov,
             self._inst, self._exit, self._exit_ratio, self._slog, self._inorm, self._snorm,
             self._progress, self._lstate, self._cout, self._ccov, self._out, self._cov)

@@ -205,6 +205,11 @@ class PerOutput(BaseModel):
                     f"output {i + 1} ({spec['name'] or spec['target']}) has no examples: every "
                     "take skips it. Record examples for it, or remove the output.")
             model = MODEL_REGISTRY[spec["kind"]](**copy.deepcopy(spec["params"]))
+            if (target is not None and spec["type"] == "classifier"
+                    and "decision" not in spec["params"] and hasattr(model, "decision")):
+                # class numbers change frame by frame within a take: decide on the last
+                # frames (XMM's window), not on everything since the reset
+                model.decision = "window"
             if hasattr(self, "n_jobs") and hasattr(model, "n_jobs"):
                 model.n_jobs = self.n_jobs
             models.append(model.fit(sub, cancel=cancel, progress=sub_progress))

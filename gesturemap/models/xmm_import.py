@@ -90,6 +90,10 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
         "absolute_regularization": float(defaults.get("absolute_regularization", 0.001)),
         "covariance": _pick(_COVARIANCE, defaults.get("covariance_mode", 0), "covariance_mode"),
         "likelihood_window": int(shared.get("likelihood_window", 5)),
+        # an imported XMM model decides as XMM does (over its sliding likelihood window) on
+        # XMM's inputs (no first differences)
+        "decision": "window",
+        "deltas": False,
         "multiclass_regression": _pick(_MULTICLASS,
                                        config.get("multiClass_regression_estimator", 0),
                                        "multiClass_regression_estimator"),

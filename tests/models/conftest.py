@@ -16,6 +16,8 @@ REFERENCE_SETTINGS = {
     "absolute_regularization": 0.001,
     "covariance": "full",
     "likelihood_window": 10,
+    "decision": "window",
+    "deltas": False,
     "em_min_iterations": 10,
     "em_max_iterations": 0,
     "em_percent_change": 0.01,

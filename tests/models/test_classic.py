@@ -166,13 +166,17 @@ def test_tampered_tree_is_refused(ref, tmp_path):
 
 def test_smoothing_window_and_single_class(ref):
     ds = small_dataset(ref, False)
-    model = gm.KNN(1, likelihood_window=3).fit(ds)
+    model = gm.KNN(1, likelihood_window=3, decision="window").fit(ds)
     res = model.stream().run(ref.x_test[:20])
     per_frame = np.log(np.maximum(model.predict_proba(ref.x_test[:20]), 1e-4))
     for t in range(20):
         np.testing.assert_allclose(res[t].log_likelihoods,
                                    per_frame[max(0, t - 2):t + 1].mean(axis=0))
         assert res[t].label == model.labels_[int(np.argmax(res[t].log_likelihoods))]
+    # the default decision sums them since the reset (predict's log-likelihood)
+    res = model.set_params(decision="cumulative").stream().run(ref.x_test[:20])
+    for t in range(20):
+        np.testing.assert_allclose(res[t].log_likelihoods, per_frame[:t + 1].sum(axis=0))
     one = gm.Dataset()
     one.add(ref.x_test[:30], label="only")
     for factory in (gm.KNN, gm.SVM, gm.MLP, gm.DecisionTree):

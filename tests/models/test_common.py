@@ -12,13 +12,15 @@ import gesturemap as gm
 from .conftest import small_dataset
 
 FACTORIES = {
-    "gmm": lambda: gm.GMM(2, likelihood_window=4),
-    "gmr": lambda: gm.GMM(2, likelihood_window=4),
+    "gmm": lambda: gm.GMM(2, likelihood_window=4, deltas=False),
+    "gmr": lambda: gm.GMM(2, likelihood_window=4, deltas=False),
     "hhmm": lambda: gm.HHMM(5, 1),
     "hhmm-ergodic-diag": lambda: gm.HHMM(4, 2, transition="ergodic", covariance="diagonal"),
     "hmr": lambda: gm.HHMM(5, 2, regression_estimator="windowed"),
+    "hhmm-decaying": lambda: gm.HHMM(4, 1, decision="decaying"),
+    "gmr-deltas": lambda: gm.GMM(2, deltas=True),
 }
-BIMODAL = {"gmr", "hmr"}
+BIMODAL = {"gmr", "hmr", "gmr-deltas"}
 # Wekinator's classic models: classifiers, and regressors on the bimodal dataset
 CLASSIC = {
     "knn": lambda: gm.KNN(3),
@@ -40,7 +42,8 @@ FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 # one model per output, each on its own inputs (Wekinator's mapping)
 FACTORIES["per_output"] = lambda: gm.PerOutput([
-    {"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 4}, "inputs": [0, 1, 2]},
+    {"kind": "gmm", "params": {"gaussians": 2, "likelihood_window": 4, "deltas": False},
+     "inputs": [0, 1, 2]},
     {"kind": "linear", "inputs": [3, 4, 5], "target": 0},
     {"kind": "knn", "params": {"k": 3}, "target": 1},
 ])
@@ -144,12 +147,30 @@ def test_step_matches_batch_computation(case):
                                    -model.distances(xs) / model.temperature_)
     elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
+        # the default decision: the log-likelihood of every frame since the reset
+        assert model.decision == "cumulative"
+        for t in range(len(xs)):
+            np.testing.assert_allclose(res[t].log_likelihoods, per_frame[:t + 1].sum(axis=0),
+                                       rtol=1e-10)
+        # XMM's: the mean over the likelihood window
+        model.set_params(decision="window")
+        res = model.stream().run(xs)
         w = model.likelihood_window
         for t in range(len(xs)):
             expected = per_frame[max(0, t - w + 1):t + 1].mean(axis=0)
             np.testing.assert_allclose(res[t].log_likelihoods, expected, rtol=1e-10)
         np.testing.assert_allclose(model.log_likelihood(xs), per_frame.sum(axis=0), rtol=1e-10)
+    elif name == "gmr-deltas":
+        for t in (0, 1, 17, len(xs) - 1):
+            np.testing.assert_allclose(res[t].log_likelihoods, model.log_likelihood(xs[:t + 1]),
+                                       rtol=1e-10)
     else:
+        if model.decision == "cumulative":
+            # the default decision reads each class's HMM on its own: the batch log-likelihood
+            # of the frames since the reset, at every frame
+            for t in (0, 1, 17, len(xs) - 1):
+                np.testing.assert_allclose(res[t].log_likelihoods,
+                                           model.log_likelihood(xs[:t + 1]), rtol=1e-9)
         # the first frame of a non-hierarchical HMM is the batch log-likelihood of one frame
         model.set_params(hierarchical=False)
         first = model.stream().step(xs[0])

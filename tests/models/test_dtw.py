@@ -57,7 +57,7 @@ def test_kernel_matches_numpy_dtw_on_unequal_lengths():
 
 
 def test_whole_sequence_distances_and_predict(gestures):
-    model = gm.DTW(band=1.0, standardize=False).fit(gestures)
+    model = gm.DTW(band=1.0, normalization="none", normalize=True).fit(gestures)
     query = shape(1, 47)
     expected = []
     for label in model.labels_:
@@ -74,19 +74,25 @@ def test_whole_sequence_distances_and_predict(gestures):
 def test_stream_distance_is_the_best_subsequence_match(gestures):
     """At every frame, each class's distance is the least DTW distance from any stretch of the
     stream ending now to one of its templates (brute force over every start)."""
-    model = gm.DTW(standardize=False).fit(gestures)
+    model = gm.DTW(normalization="none", normalize=True, decision="decaying").fit(gestures)
     rng = np.random.default_rng(1)
     xs = np.vstack([rng.normal(0, 0.5, (6, 2)), shape(2, 20), rng.normal(0, 0.5, (4, 2))])
     res = model.stream().run(xs)
+    # the default (cumulative) decision anchors every match at the reset: whole-sequence DTW
+    anchored = model.set_params(decision="cumulative").stream().run(xs)
     for t in (0, 5, 17, 25, len(xs) - 1):
         for c, label in enumerate(model.labels_):
             best = min(numpy_dtw(xs[s:t + 1], r.inputs) / len(r.inputs)
                        for s in range(t + 1) for r in gestures.by_label(label))
             assert res[t].distances[c] == pytest.approx(best, rel=1e-12)
+            whole = min(numpy_dtw(xs[:t + 1], r.inputs) / len(r.inputs)
+                        for r in gestures.by_label(label))
+            assert anchored[t].distances[c] == pytest.approx(whole, rel=1e-12)
 
 
 def test_stream_detects_a_warped_gesture_in_noise(gestures):
-    model = gm.DTW().fit(gestures)
+    # a stream never reset: open-begin matching (the decaying decision), cost per template frame
+    model = gm.DTW(decision="decaying", normalize=True).fit(gestures)
     rng = np.random.default_rng(2)
     gesture = shape(1, 64) + rng.normal(0, 0.03, (64, 2))  # slower than both "eight" takes
     noise = rng.normal(0, 0.4, (80, 2)) + [0.0, 1.5]

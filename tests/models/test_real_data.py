@@ -41,6 +41,7 @@ def test_default_models_match_hmmlearn(datasets_dir, name, factory):
 
 def test_xmm_defaults_fall_short_on_watch(datasets_dir):
     """Why the defaults differ from XMM's: XMM's own settings do worse on this real data."""
-    xmm = gm.HHMM(relative_regularization=0.01, em_percent_change=0.01)
+    xmm = gm.HHMM(10, relative_regularization=0.01, em_percent_change=0.01, deltas=False,
+                  decision="window")
     assert _accuracy(datasets_dir, "ShoulderExerciseWatch", xmm) < HMMLEARN_BASELINE[
         "ShoulderExerciseWatch"]
