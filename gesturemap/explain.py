@@ -248,8 +248,11 @@ def _without_channel(model: Any, j: int) -> Any:
     """A copy of a fitted GMM/HHMM with input channel ``j`` marginalised out of every Gaussian
     (a Gaussian's marginal drops the channel's row and column); the original is untouched."""
     clone = copy.copy(model)
-    d_all = model.input_dim_ + model.output_dim_
-    keep = np.array([i for i in range(d_all) if i != j])
+    d_in = int(getattr(model, "model_dim_", model.input_dim_))
+    d_all = d_in + model.output_dim_
+    # with deltas the model's frame is (inputs, their differences): both of j's columns go
+    drop = {j, j + model.input_dim_} if d_in != model.input_dim_ else {j}
+    keep = np.array([i for i in range(d_all) if i not in drop])
     classes = []
     for c in model.classes_:
         c2 = dict(c)

@@ -586,10 +586,12 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
     def for_kind(kind: str) -> dict[str, Any]:
         if model is not None:
             return {"kind": model, "params": {}}
+        # Wekinator decides frame by frame on a stream it never resets: a classifier on the
+        # current frame (window of 1), DTW matches starting anywhere (decaying = open-begin)
         if kind == "classifier":
-            return {"kind": "knn", "params": {"k": 1, "likelihood_window": 1}}
+            return {"kind": "knn", "params": {"k": 1, "likelihood_window": 1, "decision": "window"}}
         if kind == "dtw":
-            return {"kind": "dtw", "params": {}}
+            return {"kind": "dtw", "params": {"decision": "decaying"}}
         return {
             "kind": "mlp",
             "params": {

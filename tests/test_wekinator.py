@@ -141,7 +141,8 @@ def test_real_project_imports_as_its_xml_says(name, tmp_path):
     assert loaded.input_dim == n_in
     kinds = [o[0] for o in outputs]
     if kinds == ["classifier"]:  # Wekinator's default: kNN with k = 1, no smoothing
-        assert loaded.model == {"kind": "knn", "params": {"k": 1, "likelihood_window": 1}}
+        assert loaded.model == {"kind": "knn",
+                                "params": {"k": 1, "likelihood_window": 1, "decision": "window"}}
         assert all(isinstance(c, int) for c in loaded.classes)
         assert loaded.classes == list(range(1, outputs[0][1] + 1))
     elif kinds == ["numeric"]:  # a neural network, one hidden layer of as many units as inputs

@@ -125,6 +125,11 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
             f"XMM has GMM and HHMM models; a {kind!r} model cannot be written in XMM's format."
         )
     model._check_fitted()
+    if getattr(model, "deltas", False):
+        raise GesturemapError(
+            "XMM's models have no delta features: train the model with deltas=False to write "
+            "it in XMM's format."
+        )
     d_in, d_out = int(model.input_dim_), int(model.output_dim_)
     bimodal = d_out > 0
     defaults: dict[str, Any] = {

@@ -178,9 +178,10 @@ def _dataset(bimodal: bool = False) -> gm.Dataset:
 @pytest.mark.parametrize(
     "make",
     [
-        lambda: gm.GMM(gaussians=2),
-        lambda: gm.HHMM(states=4),
-        lambda: gm.HHMM(states=3, transition="ergodic", covariance="diagonal"),
+        lambda: gm.GMM(gaussians=2, deltas=False, decision="window"),
+        lambda: gm.HHMM(states=4, deltas=False, decision="window"),
+        lambda: gm.HHMM(states=3, transition="ergodic", covariance="diagonal", deltas=False,
+                        decision="window"),
     ],
 )
 @pytest.mark.parametrize("bimodal", [False, True])
@@ -199,15 +200,14 @@ def test_model_round_trip_through_xmm_json(make, bimodal, tmp_path):
 
 
 @pytest.mark.parametrize("kind", ["gmm", "hhmm", "gmr", "hmr"])
-def test_model_json_layout_is_xmms(kind):
+def test_model_json_layout_is_xmms(kind, reference_dir):
     """The same keys as XMM 1.x's own files (shared/reference/xmm/*/model.xmm.json), at every
     level: XMM's C++ reads the inverse covariances and determinants from the file."""
-    ref_file = Path(__file__).parents[3] / "shared" / "reference" / "xmm" / kind / "model.xmm.json"
-    if not ref_file.is_file():
-        pytest.skip("shared/reference/xmm is not beside this checkout")
-    ref = json.loads(ref_file.read_text())
+    ref = json.loads((reference_dir / kind / "model.xmm.json").read_text())
     bimodal = kind in ("gmr", "hmr")
-    model = (gm.HHMM(states=4) if kind in ("hhmm", "hmr") else gm.GMM(gaussians=2)).fit(
+    xmm_like = {"deltas": False, "decision": "window"}  # what an XMM model can express
+    model = (gm.HHMM(states=4, **xmm_like) if kind in ("hhmm", "hmr")
+             else gm.GMM(gaussians=2, **xmm_like)).fit(
         _dataset(bimodal)
     )
     doc = model_to_xmm(model)
@@ -253,7 +253,9 @@ def test_training_set_round_trip(tmp_path):
 
 
 def test_export_command(tmp_path):
-    project = gm.Project("p", model="gmm", input_names=["a", "b"])
+    # XMM's models have no delta features: an XMM-compatible model
+    project = gm.Project("p", model={"kind": "gmm", "params": {"deltas": False}},
+                         input_names=["a", "b"])
     for r in _dataset():
         project.add_take(r.inputs, r.label)
     project.train()
@@ -341,3 +343,14 @@ def test_import_command_takes_sets_and_models(tmp_path):
                            "--project", str(tmp_path / "config")], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 2 and "CoMo ml-config" in done.stderr
+
+
+def test_a_model_with_deltas_is_refused_with_the_fix():
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for label in ("a", "b"):
+        for _ in range(2):
+            ds.add(rng.normal(size=(30, 2)), label=label)
+    model = gm.GMM(gaussians=1, deltas=True).fit(ds)
+    with pytest.raises(gm.GesturemapError, match="deltas=False"):
+        model_to_xmm(model)
