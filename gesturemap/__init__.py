@@ -13,6 +13,7 @@ from .models import (
     DTW,
     GMM,
     HHMM,
+    HMM,
     KNN,
     MLP,
     SVM,
@@ -23,6 +24,7 @@ from .models import (
     PerOutput,
     Polynomial,
     Result,
+    auto,
     load,
     load_xmm,
 )
@@ -35,3 +37,5 @@ __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFitte
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]
+__all__ += ["HMM"]
+__all__ += ["auto"]

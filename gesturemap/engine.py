@@ -50,6 +50,10 @@ WEKINATOR_CONTROL = {
 }
 
 
+#: OSC address that resets the model streams (a gesture starts).
+RESET_ADDRESS = "/gesturemap/reset"
+
+
 #: SCHED_FIFO priorities (where permitted): the frame path, and the engine's other threads.
 FRAME_PRIORITY = 20
 BACKGROUND_PRIORITY = 5
@@ -193,6 +197,16 @@ class Engine:
         self.done_training = threading.Event()
         self.osc_port: int | None = None
         self.realtime = False
+        # the background search (gm.auto) after each retrain, when the project asks for it
+        self.searcher: Any = None
+        self._search_job: Any = None
+        #: what the last search did (shown by the window, in stats()["search"]), or None
+        self.search_status: dict[str, Any] | None = None
+        self.searches_swapped = 0
+        #: stream resets by cause: a take starting, an explicit trigger (OSC
+        #: /gesturemap/reset, the window's key), an onset of motion
+        self.resets = {"take": 0, "trigger": 0, "onset": 0}
+        self._onset = self._onset_detector()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -220,6 +234,10 @@ class Engine:
         self.trainer = Trainer(self._trainer_mode,
                                n_jobs=cores if _realtime_allowed() else max(1, cores - 1))
         self.trainer.start_worker()
+        if self._search_settings() is not None:
+            # started now, before any audio stream: starting a process later would fork
+            # while the audio callback runs
+            self._ensure_searcher()
         for target, name in ((self._run, "engine"), (self._io_loop, "io"),
                              (self._stats_loop, "stats")):
             t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
@@ -241,7 +259,8 @@ class Engine:
         engine_thread = next(t for t in self._threads if t.name == "gesturemap-engine")
         self.realtime_threads([engine_thread, *(getattr(s, "_thread", None) for s in self.sources)])
         self.background_threads([t for t in self._threads if t is not engine_thread]
-                                + [getattr(self.trainer, "_reader", None)])
+                                + [getattr(self.trainer, "_reader", None),
+                                   getattr(self.searcher, "_reader", None)])
         if self.synth is not None:
             # The audio stream starts last: starting the training process forks this one, and
             # while fork() copies the address space every page fault of the process waits,
@@ -290,6 +309,8 @@ class Engine:
             t.join(timeout=10)
         if self.trainer is not None:
             self.trainer.close()
+        if self.searcher is not None:
+            self.searcher.close()
         if self.synth is not None:
             try:
                 self.synth.stop()
@@ -314,6 +335,9 @@ class Engine:
         self._commands.append((name, args))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
+        if address == RESET_ADDRESS:
+            self.command("reset")
+            return
         verb = address.rsplit("/", 1)[-1]
         name = WEKINATOR_CONTROL.get(verb)
         if name is None:
@@ -348,6 +372,9 @@ class Engine:
             raise GesturemapError("startRecording before any class was set: send "
                                   "/wekinator/control/outputs with a class number first")
         self.recording = True
+        if self.stream is not None:  # a take starts a gesture: the model follows it from here
+            self.stream.reset()
+            self.resets["take"] += 1
         self._take_inputs, self._take_times, self._take_outputs = [], [], []
         self._take_label = self.current_label if not self._is_regression() else "take"
         self._take_t0 = time.perf_counter()
@@ -373,6 +400,8 @@ class Engine:
             raise GesturemapError("train: no takes recorded yet")
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
+        if self._search_job is not None and not self._search_job.done():
+            self._search_job.cancel()  # its takes are out of date
         started = time.perf_counter()
 
         # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
@@ -420,6 +449,117 @@ class Engine:
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save(folder))
+        if self._onset is not None:
+            takes = [t.inputs for t in self.project.takes]
+            onset = self._onset
+            self._io.put(lambda: onset.calibrate(takes))
+        if self._search_settings() is not None:
+            self._start_search()
+
+    # -- the background search (gm.auto) ---------------------------------------------------
+    def _search_settings(self) -> dict[str, float] | None:
+        from .models.training import auto_settings
+
+        settings = getattr(self.project, "model", None)
+        try:
+            return auto_settings(settings if isinstance(settings, dict) else None)
+        except GesturemapError as exc:
+            self._count_error(exc, "search settings")
+            return None
+
+    def _ensure_searcher(self) -> Any:
+        if self.searcher is None:
+            from .models.training import Trainer
+
+            # one core at most, and nicer than a retrain: the quick model comes first
+            self.searcher = Trainer(self._trainer_mode, n_jobs=1, nice=10)
+            self.searcher.start_worker()
+            self.background_threads([getattr(self.searcher, "_reader", None)])
+        return self.searcher
+
+    def _cmd_search(self) -> None:
+        """Search a family and settings for the project now (``gesturemap train --auto`` does
+        it offline); the winner is swapped in when better by the margin."""
+        self._start_search()
+
+    def _start_search(self) -> None:
+        from .models.training import DEFAULT_SEARCH
+
+        settings = self._search_settings() or dict(DEFAULT_SEARCH)
+        if self._search_job is not None and not self._search_job.done():
+            self._search_job.cancel()
+        takes = tuple(t.id for t in self.project.takes)
+        if not takes:
+            return
+        self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
+                              "margin": settings["margin"], "started": time.time()}
+
+        def send() -> None:  # packing the takes is I/O-thread work, as for training
+            try:
+                self._search_job = self._ensure_searcher().search_project(
+                    self.project, settings["budget_s"],
+                    on_done=lambda j: self.command("_searched", j, takes, settings["margin"]))
+            except Exception as exc:
+                self._count_error(exc, "search")
+                self.search_status = {"state": "failed", "message": str(exc)}
+
+        self._io.put(send)
+
+    def _cmd__searched(self, job: Any, takes: tuple[Any, ...], margin: float) -> None:
+        if job.cancelled:
+            return
+        try:
+            winner = job.result(timeout=0)
+        except Exception as exc:
+            self.search_status = {"state": "failed", "message": str(exc)}
+            self._count_error(exc, "search")
+            return
+        from .models.auto import selection_of
+
+        sel = selection_of(winner) or {}
+        cands = sel.get("candidates") or []
+        current = cands[0].get("cv_score") if cands else None
+        best = sel.get("cv_score")
+        status: dict[str, Any] = {
+            "state": "kept", "chosen": sel.get("chosen_name"), "model": sel.get("model"),
+            "cv_score": best, "current_cv_score": current, "cv": sel.get("cv"),
+            "reason": sel.get("reason"), "tried": len(cands),
+            "elapsed_s": sel.get("elapsed_s"), "margin": margin}
+        if tuple(t.id for t in self.project.takes) != takes:
+            status.update(state="discarded", message="the takes changed during the search")
+        elif best is None or sel.get("chosen") in (None, 0):
+            status["message"] = sel.get("reason") or "the project's model is the best"
+        elif current is not None and best < current + margin:
+            status["message"] = (f"best CV {best:.3f} is not above the current "
+                                 f"{current:.3f} by {margin:g}")
+        else:
+            if job.pipeline is not None:
+                self.project.pipeline = job.pipeline
+            self._set_model(winner)
+            self._start_pipeline(self.project.input_dim)
+            self.searches_swapped += 1
+            status["state"] = "swapped"
+            self._log_event("searched", chosen=str(sel.get("chosen_name")), cv=best)
+            self._autosave()
+        self.search_status = status
+
+    # -- resets ----------------------------------------------------------------------------
+    def _onset_detector(self) -> Any:
+        from .onset import OnsetDetector
+
+        settings = getattr(self.project, "model", None)
+        try:
+            return OnsetDetector.from_settings(
+                settings.get("onset") if isinstance(settings, dict) else None)
+        except GesturemapError as exc:
+            self._count_error(exc, "onset settings")
+            return None
+
+    def _cmd_reset(self) -> None:
+        """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
+        if self.stream is not None:
+            self.stream.reset()
+        self.resets["trigger"] += 1
 
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
@@ -566,6 +706,9 @@ class Engine:
         slog = self.session_log
         if slog is not None:
             slog.write("input", t_in, values)
+        if self._onset is not None and self._onset.step(values) and self.stream is not None:
+            self.stream.reset()  # motion starts after a rest: a gesture starts
+            self.resets["onset"] += 1
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth
@@ -644,6 +787,9 @@ class Engine:
             "latency_us_p99": self._latency_us.get(99),
             "trainings": self.trainings,
             "last_train_ms": self.last_train_ms,
+            "resets": dict(self.resets),
+            "search": None if self.search_status is None else dict(self.search_status),
+            "searches_swapped": self.searches_swapped,
             "take_to_model_ms": self.last_take_to_model_ms,
             "takes": len(self.project.takes),
             "running": self.running,

@@ -19,9 +19,12 @@ from .classic import (
     NaiveBayes,
     Polynomial,
 )
+from .auto import auto, selection_of
 from .dtw import DTW, DTWStream
+from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
+from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
 from .xmm_import import load_xmm
 
@@ -31,3 +34,5 @@ __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", 
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]
 __all__ += ["PerOutput", "PerOutputStream"]
+__all__ += ["HMM", "HMMStream"]
+__all__ += ["Featured", "FeaturedStream", "auto", "selection_of"]

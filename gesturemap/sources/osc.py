@@ -48,6 +48,8 @@ DEFAULT_ADDRESS = "/wek/inputs"
 CONTROL_PREFIX = "/wekinator/control/"
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
+#: gesturemap's own control messages, also passed to the control callback (not data).
+_GESTUREMAP_CONTROL = frozenset({b"/gesturemap/reset"})
 _BUNDLE = b"#bundle\0"
 _MAX_BUNDLE_DEPTH = 8
 _MAX_DATAGRAM = 65536
@@ -189,7 +191,8 @@ class OSCSource(Source):
     name : str, default "osc"
     on_control : callable, optional
         Called as ``on_control(address, args)`` from the source's thread for every message
-        under ``/wekinator/control/``; ``args`` is a list (strings allowed). Keep it short:
+        under ``/wekinator/control/`` and for ``/gesturemap/reset``; ``args`` is a list
+        (strings allowed). Keep it short:
         it runs on the receiving thread. Without it, such messages are counted as ignored.
 
     Notes
@@ -363,7 +366,7 @@ class OSCSource(Source):
 
     def _resolve(self, address: bytes, data: bytes) -> int | None:
         """Slot of an address not seen before (wildcards), or handle a control/unknown message."""
-        if address.startswith(_CONTROL_PREFIX):
+        if address.startswith(_CONTROL_PREFIX) or address in _GESTUREMAP_CONTROL:
             self._control(data)
             return None
         if address not in self._unknown:
