@@ -514,7 +514,7 @@ class Engine:
             self.search_status = {"state": "failed", "message": str(exc)}
             self._count_error(exc, "search")
             return
-        from .models.auto import selection_of
+        from .models.search import selection_of
 
         sel = selection_of(winner) or {}
         cands = sel.get("candidates") or []

@@ -19,7 +19,7 @@ from .classic import (
     NaiveBayes,
     Polynomial,
 )
-from .auto import auto, selection_of
+from .search import auto, selection_of
 from .dtw import DTW, DTWStream
 from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream

@@ -212,7 +212,7 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
     project's own model settings as the first candidate (so ``selection_["candidates"][0]``
     is the CV score of the model the quick retrain fitted): (winner, fitted pipeline)."""
-    from .auto import _describe, auto, default_candidates
+    from .search import _describe, auto, default_candidates
 
     project.fit_pipeline()
     dataset = project.dataset()
