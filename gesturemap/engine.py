@@ -207,6 +207,8 @@ class Engine:
         #: /gesturemap/reset, the window's key), an onset of motion
         self.resets = {"take": 0, "trigger": 0, "onset": 0}
         self._onset = self._onset_detector()
+        if self._onset is not None:  # a saved project's takes give the threshold at once
+            self._onset.calibrate(t.inputs for t in getattr(project, "takes", []))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
