@@ -39,6 +39,8 @@ import gesturemap as gm  # noqa: E402
 DATA = Path(os.environ.get("GESTUREMAP_DATASETS",
                            Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
 TAKES = (1, 2, 3, 5, 10)
+#: frame decimation of ShoulderExerciseWatch and HAPT (``--full-rate``: none)
+DECIMATE = {"ShoulderExerciseWatch": 5, "HAPTTransitions": 2}
 
 
 def _split(z: np.lib.npyio.NpzFile, decimate: int = 1) -> list[np.ndarray]:
@@ -51,14 +53,16 @@ def load(name: str) -> tuple[list, list, list, list]:
     if name == "ShoulderExerciseWatch":
         tr = np.load(DATA / name / f"{name}_train.npz")
         te = np.load(DATA / name / f"{name}_test.npz")
-        return _split(tr, 5), [str(v) for v in tr["y"]], _split(te, 5), [str(v) for v in te["y"]]
+        k = DECIMATE.get(name, 1)
+        return _split(tr, k), [str(v) for v in tr["y"]], _split(te, k), [str(v) for v in te["y"]]
     if name == "JapaneseVowels":
         tr = np.load(DATA / name / f"{name}_train.npz")
         te = np.load(DATA / name / f"{name}_test.npz")
         return _split(tr), [str(v) for v in tr["y"]], _split(te), [str(v) for v in te["y"]]
     if name == "HAPTTransitions":
         z = np.load(DATA / name / "HAPT_transitions_train.npz")
-        xs, ys, subj = _split(z, 2), [str(v) for v in z["y"]], np.asarray(z["subject"])
+        xs, ys = _split(z, DECIMATE.get(name, 1)), [str(v) for v in z["y"]]
+        subj = np.asarray(z["subject"])
         test_subjects = set(sorted(set(subj.tolist()))[::3])
         te = [i for i, s in enumerate(subj) if s in test_subjects]
         tr = [i for i, s in enumerate(subj) if s not in test_subjects]
@@ -179,6 +183,24 @@ def plot(results, png):
     fig.savefig(png, dpi=90)
 
 
+def table(results) -> str:
+    """Markdown: one table per dataset, a row per family, a column per number of takes."""
+    out = []
+    for name, res in results.items():
+        fams = sorted({v["family"] for v in res.values()}, key=lambda f: (f == "gm.auto", f))
+        takes = sorted({v["takes"] for v in res.values()})
+        out.append(f"\n**{name}** (held-out accuracy, mean of the draws)\n")
+        out.append("| family | " + " | ".join(f"{n} take{'s' * (n > 1)}" for n in takes) + " |")
+        out.append("|---|" + "---|" * len(takes))
+        for fam in fams:
+            cells = []
+            for n in takes:
+                v = res.get(f"{fam}|{n}")
+                cells.append("–" if v is None or v["mean"] is None else f"{v['mean']:.2f}")
+            out.append(f"| {fam} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", nargs="*",
@@ -188,7 +210,14 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("docs/few-takes.json"))
     ap.add_argument("--plot", type=Path, default=None)
     ap.add_argument("--heldout", action="store_true")
+    ap.add_argument("--table", action="store_true", help="print the curves as markdown")
+    ap.add_argument("--full-rate", action="store_true", help="no decimation of any dataset")
     args = ap.parse_args()
+    if args.full_rate:
+        DECIMATE.clear()
+    if args.table:
+        print(table(json.loads(args.out.read_text())))
+        return
     if args.heldout:
         heldout(args.datasets, args.budget, args.out)
         return

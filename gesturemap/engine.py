@@ -451,6 +451,8 @@ class Engine:
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save(folder))
+        if self._onset_settings() != self._onset_given:  # changed in the window since
+            self._onset = self._onset_detector()
         if self._onset is not None:
             takes = [t.inputs for t in self.project.takes]
             onset = self._onset
@@ -546,13 +548,16 @@ class Engine:
         self.search_status = status
 
     # -- resets ----------------------------------------------------------------------------
+    def _onset_settings(self) -> Any:
+        settings = getattr(self.project, "model", None)
+        return settings.get("onset") if isinstance(settings, dict) else None
+
     def _onset_detector(self) -> Any:
         from .onset import OnsetDetector
 
-        settings = getattr(self.project, "model", None)
+        self._onset_given = self._onset_settings()
         try:
-            return OnsetDetector.from_settings(
-                settings.get("onset") if isinstance(settings, dict) else None)
+            return OnsetDetector.from_settings(self._onset_given)
         except GesturemapError as exc:
             self._count_error(exc, "onset settings")
             return None

@@ -133,10 +133,11 @@ class HMM(BaseModel):
             lengths = np.diff(cd.offsets)
             n = max(1, min(int(self.states), int(lengths.min())))
             means, covs = _initial_parameters(x, cd.offsets, n, diagonal, float(self.min_covar))
+            # hmmlearn's "scaling" forward-backward: the same fit as "log", several times faster
             hmm = GaussianHMM(n_components=n, covariance_type="diag" if diagonal else "full",
                               min_covar=float(self.min_covar), n_iter=int(self.iterations),
                               tol=float(self.tolerance), params="stmc", init_params="",
-                              implementation="log")
+                              implementation="scaling")
             if left_right:
                 trans = np.eye(n) * 0.5 + np.eye(n, k=1) * 0.5
                 trans[-1, -1] = 1.0

@@ -74,9 +74,9 @@ def default_candidates(bimodal: bool = False) -> list[Candidate]:
         ("decision tree", lambda: DecisionTree(max_depth=8)),
         ("SVM", lambda: SVM()),
         ("MLP", lambda: MLP()),
-        # hmmlearn's full-covariance emissions are slow (a triangular solve per state per
-        # iteration): last
-        ("HMM (hmmlearn) left-right 5 states full", lambda: HMM(covariance="full")),
+        # not HMM(covariance="full"): hmmlearn's full-covariance emissions (a triangular solve
+        # per state per iteration) took 83-133 s for one fold on HAPT / JapaneseVowels, and a
+        # fold cannot be interrupted; gm.HMM(covariance="full") stays available
     ]
 
 
@@ -196,7 +196,9 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         The takes (labelled; with outputs for a regression).
     budget_s : float
         Seconds the search may take (cross-validation; the final fit comes on top, about one
-        fold's fit time). Candidates that would not finish in time are stopped and listed.
+        fold's fit time). The budget is checked between folds: a candidate whose remaining
+        folds would not finish in time is stopped (and listed so), but a fold under way is not
+        interrupted, so one slow fold may overrun it.
     folds : int
         Most folds (fewer when a class has fewer takes: leave-one-take-out).
     seed : int

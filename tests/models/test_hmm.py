@@ -48,7 +48,7 @@ def test_training_is_hmmlearns_baum_welch(ref):
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     means, covs = _initial_parameters(x, offsets, 3, True, 0.001)
     h = GaussianHMM(n_components=3, covariance_type="diag", min_covar=0.001, n_iter=5,
-                    tol=0.01, params="stmc", init_params="", implementation="log")
+                    tol=0.01, params="stmc", init_params="", implementation="scaling")
     h.startprob_ = np.array([1.0, 0.0, 0.0])
     h.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
     h.means_, h.covars_ = means, np.diagonal(covs, axis1=1, axis2=2).copy()
