@@ -170,7 +170,9 @@ def cross_validate(model_factory: Callable[[], BaseModel], recs: list[Any],
             raise TrainingCancelled("the model search was cancelled")
         train = np.setdiff1d(all_idx, test)
         t0 = time.perf_counter()
-        model = model_factory().fit(_subset(recs, train))
+        # the cancel flag reaches the numeric kernels: a cancelled search stops at once and
+        # gives the CPU back (to a retrain, say)
+        model = model_factory().fit(_subset(recs, train), cancel=cancel)
         t1 = time.perf_counter()
         scores.append(_score(model, recs, test, bimodal))
         fits.append(t1 - t0)
@@ -280,7 +282,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         best = None
         factory = fallback or cands[0][1]
         chosen_name = "fallback: " + (cands[0][0] if fallback is None else "given fallback")
-    model = factory().fit(dataset)
+    model = factory().fit(dataset, cancel=cancel)
     selection = {
         "cv": how if held else None,
         "folds": len(held),

@@ -207,8 +207,19 @@ def auto_settings(model_settings: dict[str, Any] | None) -> dict[str, float] | N
     return out
 
 
+def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], BaseModel]:
+    def make() -> BaseModel:
+        model = factory()
+        if hasattr(model, "n_jobs"):
+            model.n_jobs = n_jobs
+        return model
+
+    return make
+
+
 def _search_project(project: Any, budget_s: float, cancel: Cancel,
-                    progress: Callable[[float, str], None]) -> tuple[BaseModel, dict[str, Any]]:
+                    progress: Callable[[float, str], None],
+                    n_jobs: int | None = None) -> tuple[BaseModel, dict[str, Any]]:
     """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
     project's own model settings as the first candidate (so ``selection_["candidates"][0]``
     is the CV score of the model the quick retrain fitted): (winner, fitted pipeline)."""
@@ -220,6 +231,8 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     bimodal = bool(project.output_names)
     cands = [(f"project's model ({own.kind})", project.new_model)]
     cands += [c for c in default_candidates(bimodal) if _describe(c[1]()) != _describe(own)]
+    if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
+        cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
     model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
     return model, project.pipeline.to_dict()
 
@@ -333,7 +346,7 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
             if head["op"] == "search_project":  # gm.auto on a whole project
                 project = _project_from_message(ds_meta, ds_bytes)
                 model, pipeline = _search_project(project, float(head["budget_s"]), cancel,
-                                                  progress)
+                                                  progress, n_jobs)
             elif model_json is None:  # a whole project: pipeline, dataset and model here
                 project = _project_from_message(ds_meta, ds_bytes)
                 model, pipeline = _fit_project(project, n_jobs, cancel, progress)
@@ -485,7 +498,7 @@ class Trainer:
         meta, data = _project_to_message(project)
         if self.mode == "thread":
             return self._project_thread(job, meta, data, lambda p, c, r: _search_project(
-                p, budget_s, c, r))
+                p, budget_s, c, r, self.n_jobs))
         self._send_job(job, "search_project", None, meta.encode(), data,
                        budget_s=float(budget_s))
         return job
