@@ -200,6 +200,7 @@ class Engine:
         # the background search (gm.auto) after each retrain, when the project asks for it
         self.searcher: Any = None
         self._search_job: Any = None
+        self._search_queue: queue_mod.Queue[Callable[[], None] | None] | None = None
         #: what the last search did (shown by the window, in stats()["search"]), or None
         self.search_status: dict[str, Any] | None = None
         self.searches_swapped = 0
@@ -311,6 +312,8 @@ class Engine:
             t.join(timeout=10)
         if self.trainer is not None:
             self.trainer.close()
+        if self._search_queue is not None:
+            self._search_queue.put(None)
         if self.searcher is not None:
             self.searcher.close()
         if self.synth is not None:
@@ -402,8 +405,7 @@ class Engine:
             raise GesturemapError("train: no takes recorded yet")
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
-        if self._search_job is not None and not self._search_job.done():
-            self._search_job.cancel()  # its takes are out of date
+        self._cancel_search()  # its takes are out of date
         started = time.perf_counter()
 
         # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
@@ -490,15 +492,14 @@ class Engine:
         from .models.training import DEFAULT_SEARCH
 
         settings = self._search_settings() or dict(DEFAULT_SEARCH)
-        if self._search_job is not None and not self._search_job.done():
-            self._search_job.cancel()
+        self._cancel_search()
         takes = tuple(t.id for t in self.project.takes)
         if not takes:
             return
         self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
                               "margin": settings["margin"], "started": time.time()}
 
-        def send() -> None:  # packing the takes is I/O-thread work, as for training
+        def send() -> None:
             try:
                 self._search_job = self._ensure_searcher().search_project(
                     self.project, settings["budget_s"],
@@ -507,7 +508,35 @@ class Engine:
                 self._count_error(exc, "search")
                 self.search_status = {"state": "failed", "message": str(exc)}
 
-        self._io.put(send)
+        self._search_io(send)
+
+    def _search_io(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the search's own thread, in order. Never the I/O thread: sending a
+        project to the search process (nice 10) may wait until that busy process reads it, and
+        a retrain's job must not queue behind it; never the engine thread either."""
+        if self._search_queue is None:
+            self._search_queue = queue_mod.Queue()
+            q = self._search_queue
+
+            def loop() -> None:
+                while True:
+                    item = q.get()
+                    if item is None:
+                        return
+                    try:
+                        item()
+                    except Exception as exc:
+                        self._count_error(exc, "search")
+
+            thread = threading.Thread(target=loop, name="gesturemap-search", daemon=True)
+            thread.start()
+            self.background_threads([thread])
+        self._search_queue.put(job)
+
+    def _cancel_search(self) -> None:
+        if self._search_job is not None or self._search_queue is not None:
+            # read on the search's thread: a job being sent becomes _search_job there
+            self._search_io(lambda: self._search_job is not None and self._search_job.cancel())
 
     def _cmd__searched(self, job: Any, takes: tuple[Any, ...], margin: float) -> None:
         if job.cancelled:
