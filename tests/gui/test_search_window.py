@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from PySide6 import QtCore
+
 import gesturemap as gm
 from gesturemap.gui.panels import ModelPanel
 from gesturemap.project import Project
-from PySide6 import QtCore
 
 from .windows import open_window
 
