@@ -163,26 +163,42 @@ def cross_validate(model_factory: Callable[[], BaseModel], recs: list[Any],
     With ``deadline`` (a ``time.perf_counter()`` value), stops early when the folds left would
     not finish by then (``status`` says so and the score is None).
     """
-    scores, fits = [], []
+    entry: dict[str, Any] = {"fold_scores": [], "fits": []}
+    _run_folds(entry, model_factory, recs, held_out, len(held_out), bimodal, deadline, cancel)
+    del entry["fits"]
+    return entry
+
+
+def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], recs: list[Any],
+               held_out: list[np.ndarray], until: int, bimodal: bool,
+               deadline: float | None, cancel: Cancel | None) -> None:
+    """Run the folds of ``entry`` not run yet, up to fold ``until``; keep its ``fold_scores``,
+    ``fits``, ``fit_seconds``, ``status`` and ``cv_score`` (set once every fold has run)."""
+    scores, fits = entry["fold_scores"], entry["fits"]
     all_idx = np.arange(len(recs))
-    for f, test in enumerate(held_out):
+    k = len(held_out)
+    for f in range(len(scores), until):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("the model search was cancelled")
-        train = np.setdiff1d(all_idx, test)
+        train = np.setdiff1d(all_idx, held_out[f])
         t0 = time.perf_counter()
         # the cancel flag reaches the numeric kernels: a cancelled search stops at once and
         # gives the CPU back (to a retrain, say)
         model = model_factory().fit(_subset(recs, train), cancel=cancel)
         t1 = time.perf_counter()
-        scores.append(_score(model, recs, test, bimodal))
+        scores.append(_score(model, recs, held_out[f], bimodal))
         fits.append(t1 - t0)
         spent = time.perf_counter() - t0
-        left = len(held_out) - f - 1
+        left = k - f - 1
         if deadline is not None and left and time.perf_counter() + spent * left > deadline:
-            return {"status": f"stopped after {f + 1} of {len(held_out)} folds: over budget",
-                    "cv_score": None, "fold_scores": scores, "fit_seconds": float(np.mean(fits))}
-    return {"status": "ok", "cv_score": float(np.mean(scores)), "fold_scores": scores,
-            "fit_seconds": float(np.mean(fits))}
+            entry.update(status=f"stopped after {f + 1} of {k} folds: over budget",
+                         cv_score=None, fit_seconds=float(np.mean(fits)))
+            return
+    entry["fit_seconds"] = float(np.mean(fits))
+    if len(scores) == k:
+        entry.update(status="ok", cv_score=float(np.mean(scores)))
+    else:
+        entry.update(status=f"screened on {len(scores)} of {k} folds", cv_score=None)
 
 
 def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
@@ -251,25 +267,42 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
                   + "; record at least 2 takes of every class to let gm.auto choose. "
                   "Fitted the default model instead, without a CV score.")
     else:
-        for name, factory in cands:
-            if cancel is not None and cancel.is_set():
-                raise TrainingCancelled("the model search was cancelled")
-            if progress is not None:
-                progress(min(1.0, (time.perf_counter() - start) / budget_s), f"trying {name}")
-            entry = {"name": name, **_describe(factory())}
-            if time.perf_counter() >= deadline:
-                entry.update(status="not tried: budget spent", cv_score=None, fold_scores=[],
-                             fit_seconds=None)
-                tried.append(entry)
-                continue
-            try:
-                entry.update(cross_validate(factory, recs, held, bimodal, deadline, cancel))
-            except TrainingCancelled:
-                raise
-            except (GesturemapError, ValueError, np.linalg.LinAlgError) as exc:
-                entry.update(status=f"failed: {exc}", cv_score=None, fold_scores=[],
-                             fit_seconds=None)
-            tried.append(entry)
+        # Two passes, so that a tight budget is spent on the promising candidates: first every
+        # candidate on the first fold (a screen), then the other folds, best screen first.
+        for stage, order in ((1, range(len(cands))), (len(held), None)):
+            if order is None:
+                screened = [i for i, e in enumerate(tried) if e["status"].startswith("screened")]
+                order = sorted(screened, key=lambda i: (-tried[i]["fold_scores"][0], i))
+            for i in order:
+                name, factory = cands[i]
+                if cancel is not None and cancel.is_set():
+                    raise TrainingCancelled("the model search was cancelled")
+                if progress is not None:
+                    progress(min(1.0, (time.perf_counter() - start) / budget_s),
+                             f"trying {name}")
+                if stage == 1:
+                    tried.append({"name": name, **_describe(factory()), "fold_scores": [],
+                                  "fits": [], "fit_seconds": None, "cv_score": None,
+                                  "status": "not tried: budget spent"})
+                entry = tried[i]
+                now = time.perf_counter()
+                if now >= deadline:
+                    if stage > 1:
+                        entry["status"] += "; not completed: budget spent"
+                    continue
+                if stage > 1 and now + np.mean(entry["fits"]) * (stage - 1) > deadline:
+                    entry["status"] += "; not completed: its other folds would overrun the budget"
+                    continue
+                try:
+                    # the screen runs one fold whatever it predicts; completing checks the budget
+                    _run_folds(entry, factory, recs, held, stage, bimodal,
+                               deadline if stage > 1 else None, cancel)
+                except TrainingCancelled:
+                    raise
+                except (GesturemapError, ValueError, np.linalg.LinAlgError) as exc:
+                    entry.update(status=f"failed: {exc}", cv_score=None)
+        for entry in tried:
+            entry.pop("fits", None)
     scored = [i for i, e in enumerate(tried) if e["cv_score"] is not None]
     if held and not scored:
         reason = ("no candidate finished its cross-validation within the budget "
