@@ -2,9 +2,11 @@
 
 Every candidate (a model's settings) is scored by cross-validation grouped by take: each take is
 held out whole, with the other takes of every class for training — leave-one-take-out when a
-class has few takes, else ``folds`` folds that keep every class in every fold. Candidates run in
-a fixed order (the defaults and cheap families first) until the time budget is spent; the best
-CV score wins (ties: the earlier candidate), and is fitted on the whole dataset.
+class has few takes, else ``folds`` folds that keep every class in every fold. The budget is
+spent in two passes: every candidate, in a fixed order (the defaults and cheap families first),
+on the first fold (a screen); then the other folds, best screen first, for as many candidates
+as the budget allows. The best complete CV score wins (ties: the earlier candidate), and is
+fitted on the whole dataset.
 
 ``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
 its CV score (fold by fold), its mean fit time and its status, the index of the winner (whose
@@ -214,9 +216,10 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         The takes (labelled; with outputs for a regression).
     budget_s : float
         Seconds the search may take (cross-validation; the final fit comes on top, about one
-        fold's fit time). The budget is checked between folds: a candidate whose remaining
-        folds would not finish in time is stopped (and listed so), but a fold under way is not
-        interrupted, so one slow fold may overrun it.
+        fold's fit time). Every candidate is first screened on one fold, then completed, best
+        screen first; only complete cross-validations compete. The budget is checked between
+        folds (a candidate whose other folds would not finish in time is not completed, and is
+        listed so), but a fold under way is not interrupted, so one slow fold may overrun it.
     folds : int
         Most folds (fewer when a class has fewer takes: leave-one-take-out).
     seed : int
