@@ -145,10 +145,9 @@ class HMM(BaseModel):
             else:
                 trans = np.full((n, n), 1.0 / n)
                 startprob = np.full(n, 1.0 / n)
-            hmm.startprob_ = startprob
-            hmm.transmat_ = trans
-            hmm.means_ = means
-            hmm.covars_ = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
+            covars = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
+            hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = (startprob, trans, means,
+                                                                      covars)
             # hmmlearn logs a non-monotone EM step or a short take (and stops): what it
             # reached is kept, and the messages would flood a performer's console
             hmm_log = logging.getLogger("hmmlearn")
@@ -157,7 +156,15 @@ class HMM(BaseModel):
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    hmm.fit(x, lengths)
+                    try:
+                        hmm.fit(x, lengths)
+                    except ValueError:
+                        # "scaling" can underflow on long, sharply modelled takes ("forward
+                        # pass failed"): the log-domain implementation, from the same start
+                        hmm.set_params(implementation="log")
+                        hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = (
+                            startprob, trans, means, covars)
+                        hmm.fit(x, lengths)
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise GesturemapError(
                     f"class {cd.label!r}: hmmlearn could not train its HMM ({exc}); try "
