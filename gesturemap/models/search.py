@@ -3,9 +3,10 @@
 Every candidate (a model's settings) is scored by cross-validation grouped by take: each take is
 held out whole, with the other takes of every class for training — leave-one-take-out when a
 class has few takes, else ``folds`` folds that keep every class in every fold. The budget is
-spent in two passes: every candidate, in a fixed order (the defaults and cheap families first),
-on the first fold (a screen); then the other folds, best screen first, for as many candidates
-as the budget allows. The best complete CV score wins (ties: the earlier candidate), and is
+spent in three passes: the first candidate (the defaults, or a project's own model: what a
+winner must beat) on every fold; every other candidate, in a fixed order (cheap families
+first), on the first fold (a screen, within 60 % of the budget); then the other folds, best
+screen first, for as many candidates as the budget allows. The best complete CV score wins (ties: the earlier candidate), and is
 fitted on the whole dataset.
 
 ``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
@@ -24,6 +25,9 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from .base import MODEL_REGISTRY, BaseModel, Cancel, _jsonable_params, split_dataset
+
+#: Most of the budget the screen (every candidate on one fold) may take.
+SCREEN_SHARE = 0.6
 
 #: A candidate: (description, factory of an unfitted model).
 Candidate = tuple[str, Callable[[], BaseModel]]
@@ -216,8 +220,9 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         The takes (labelled; with outputs for a regression).
     budget_s : float
         Seconds the search may take (cross-validation; the final fit comes on top, about one
-        fold's fit time). Every candidate is first screened on one fold, then completed, best
-        screen first; only complete cross-validations compete. The budget is checked between
+        fold's fit time). The first candidate is cross-validated first; every other one is
+        screened on one fold, then completed, best screen first; only complete
+        cross-validations compete. The budget is checked between
         folds (a candidate whose other folds would not finish in time is not completed, and is
         listed so), but a fold under way is not interrupted, so one slow fold may overrun it.
     folds : int
@@ -270,36 +275,42 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
                   + "; record at least 2 takes of every class to let gm.auto choose. "
                   "Fitted the default model instead, without a CV score.")
     else:
-        # Two passes, so that a tight budget is spent on the promising candidates: first every
-        # candidate on the first fold (a screen), then the other folds, best screen first.
-        for stage, order in ((1, range(len(cands))), (len(held), None)):
+        # Three passes, so that a tight budget is spent on the promising candidates: the first
+        # candidate (the defaults, or a project's own model: what a winner must beat) fully;
+        # then every other one on the first fold (a screen, in at most SCREEN_SHARE of the
+        # budget); then the other folds, best screen first.
+        tried = [{"name": name, **_describe(factory()), "fold_scores": [], "fits": [],
+                  "fit_seconds": None, "cv_score": None, "status": "not tried: budget spent"}
+                 for name, factory in cands]
+        k = len(held)
+        screen_end = start + SCREEN_SHARE * float(budget_s)
+        passes = [([0], k, deadline), (range(1, len(cands)), 1, screen_end), (None, k, deadline)]
+        for order, until, stop in passes:
             if order is None:
                 screened = [i for i, e in enumerate(tried) if e["status"].startswith("screened")]
                 order = sorted(screened, key=lambda i: (-tried[i]["fold_scores"][0], i))
             for i in order:
                 name, factory = cands[i]
+                entry = tried[i]
                 if cancel is not None and cancel.is_set():
                     raise TrainingCancelled("the model search was cancelled")
                 if progress is not None:
                     progress(min(1.0, (time.perf_counter() - start) / budget_s),
                              f"trying {name}")
-                if stage == 1:
-                    tried.append({"name": name, **_describe(factory()), "fold_scores": [],
-                                  "fits": [], "fit_seconds": None, "cv_score": None,
-                                  "status": "not tried: budget spent"})
-                entry = tried[i]
                 now = time.perf_counter()
-                if now >= deadline:
-                    if stage > 1:
+                if now >= stop:
+                    if entry["fold_scores"]:
                         entry["status"] += "; not completed: budget spent"
                     continue
-                if stage > 1 and now + np.mean(entry["fits"]) * (stage - 1) > deadline:
+                if entry["fits"] and now + np.mean(entry["fits"]) * (
+                        until - len(entry["fold_scores"])) > deadline:
                     entry["status"] += "; not completed: its other folds would overrun the budget"
                     continue
                 try:
-                    # the screen runs one fold whatever it predicts; completing checks the budget
-                    _run_folds(entry, factory, recs, held, stage, bimodal,
-                               deadline if stage > 1 else None, cancel)
+                    # a screen runs its one fold whatever it predicts; a full CV checks the
+                    # budget between folds
+                    _run_folds(entry, factory, recs, held, until, bimodal,
+                               deadline if until > 1 else None, cancel)
                 except TrainingCancelled:
                     raise
                 except (GesturemapError, ValueError, np.linalg.LinAlgError) as exc:
