@@ -19,13 +19,13 @@ from .classic import (
     NaiveBayes,
     Polynomial,
 )
-from .search import auto, selection_of
 from .dtw import DTW, DTWStream
 from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
 from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
+from .search import auto, selection_of
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
