@@ -13,6 +13,7 @@ from .models import (
     DTW,
     GMM,
     HHMM,
+    HMM,
     KNN,
     MLP,
     SVM,
@@ -23,6 +24,7 @@ from .models import (
     PerOutput,
     Polynomial,
     Result,
+    auto,
     load,
     load_xmm,
 )
@@ -41,3 +43,5 @@ from .explain import Explanation, explain  # noqa: E402
 from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E402
 
 __all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", "review_takes"]
+__all__ += ["HMM"]
+__all__ += ["auto"]

@@ -125,7 +125,8 @@ def main(args: Any) -> int:
         from . import bench_latency
 
         print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
-        lat = bench_latency.run(reference, window=getattr(args, "window", False))
+        lat = bench_latency.run(reference, window=getattr(args, "window", False),
+                                search=getattr(args, "search", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
         ttm = bench_latency.take_to_model(reference)
@@ -134,6 +135,12 @@ def main(args: Any) -> int:
               f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms "
               "(the new take's class)")
         result["take_to_model"] = ttm
+        if getattr(args, "search", False):
+            ttm = bench_latency.take_to_model(reference, search=True)
+            print(f"the same with the background search running: first retrain "
+                  f"{ttm['first_take_to_model_ms']:.0f} ms, then median "
+                  f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms")
+            result["take_to_model_searching"] = ttm
     if args.json:
         from ._io import write_json
 

@@ -6,7 +6,9 @@ reference workload, and times each ``/wek/outputs`` answer on its own receiving 
 loopback keeps order, so the n-th answer belongs to the n-th frame). The same is done against a
 minimal python-osc script that runs the same model step and nothing else: the floor for Python.
 A second run sends Wekinator's ``train`` command every ``retrain_every_s`` seconds, so that the
-figures include a retrain running at the same time.
+figures include a retrain running at the same time. With ``search``, a third run does the same on
+the project with ``"auto"`` on: after each retrain the background search (gm.auto) runs in its own
+process for the rest of the run (each retrain cancels it and starts a new one).
 """
 
 from __future__ import annotations
@@ -153,13 +155,16 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
             "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
 
 
-def _project(folder: Path, reference: Path) -> Path:
+def _project(folder: Path, reference: Path, search: bool = False) -> Path:
     import gesturemap as gm
 
     from .project import Project
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("latency", model={"kind": "hhmm", "params": {"states": 10}})
+    model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
+    if search:  # a budget longer than the run: the search is always running
+        model["auto"] = {"budget_s": 60.0}
+    project = Project("latency", model=model)
     for rec in ds:
         project.add_take(rec.inputs, rec.label)
     project.trained = project.new_model().fit(project.dataset())
@@ -179,7 +184,8 @@ def _measuring_client_first() -> None:
 
 
 def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
-        retrain_every_s: float = 1.0, window: bool = False) -> dict[str, Any]:
+        retrain_every_s: float = 1.0, window: bool = False,
+        search: bool = False) -> dict[str, Any]:
     """Latency figures; with ``window``, also with the window open, busy and retraining (its
     engine in a process of its own, as by default, and on a thread of the window's process)."""
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
@@ -187,6 +193,8 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
     _measuring_client_first()
     with tempfile.TemporaryDirectory() as tmp:
         folder = _project(Path(tmp) / "proj", reference)
+        searching = _project(Path(tmp) / "proj_search", reference, search=True) if search \
+            else None
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.bind(("127.0.0.1", 0))
         rx_port = rx.getsockname()[1]
@@ -203,13 +211,17 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
             floor.wait()
         setups = [("gesturemap_run", None, None), ("gesturemap_run_retraining",
                                                    retrain_every_s, None)]
+        if search:
+            # a retrain every 3 s: the search it starts runs most of the time in between
+            setups += [("gesturemap_run_retraining_searching", 3.0, None)]
         if window:
             setups += [("window_busy_retraining", retrain_every_s, "process"),
                        ("window_busy_retraining_engine_thread", retrain_every_s, "thread")]
         for label, retrain, window_mode in setups:
             port = _free_port()
+            where = searching if label.endswith("_searching") else folder
             if window_mode is None:
-                cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--osc-in",
+                cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(where), "--osc-in",
                        f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx_port}", "--no-audio"]
             else:
                 cmd = [sys.executable, "-c", WINDOW_SCRIPT, str(folder), str(port),
@@ -229,11 +241,14 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
     return out
 
 
-def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0) -> dict[str, Any]:
+def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
+                  search: bool = False) -> dict[str, Any]:
     """From "stop recording" to the first frame answered by the model trained with that take,
     on the reference workload: an HHMM project holding 24 of its 25 takes, whose last take is
     recorded live (frames at ``rate_hz``), then stopped and trained as the window does after a
-    take. The engine and its training process run as in ``gesturemap run`` and the window."""
+    take. The engine and its training process run as in ``gesturemap run`` and the window.
+    With ``search``, the project asks for the background search: after each retrain it runs
+    in its own process until the next take's retrain cancels it."""
     import threading
 
     import gesturemap as gm
@@ -244,7 +259,10 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0) -> 
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
     recs = list(ds)
-    project = Project("take-to-model", model={"kind": "hhmm", "params": {"states": 10}})
+    model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
+    if search:
+        model["auto"] = {"budget_s": 60.0}
+    project = Project("take-to-model", model=model)
     for rec in recs[:-1]:
         project.add_take(rec.inputs, rec.label)
     project.trained = project.new_model().fit(project.dataset())
@@ -299,7 +317,8 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0) -> 
             "first_take_to_model_ms": float(times[0]),
             "take_to_model_ms_median": float(np.median(times[1:])),
             "take_to_model_ms_max": float(np.max(times[1:])),
-            "train_ms_median": float(np.median(trains[1:])), "all_ms": times}
+            "train_ms_median": float(np.median(trains[1:])), "all_ms": times,
+            "all_train_ms": trains}
 
 
 def format_rows(res: dict[str, Any]) -> str:
@@ -308,6 +327,8 @@ def format_rows(res: dict[str, Any]) -> str:
     for key, name in (("python_osc_floor", "bare python-osc + same HHMM step"),
                       ("gesturemap_run", "gesturemap run (HHMM)"),
                       ("gesturemap_run_retraining", "gesturemap run, retraining every 1 s"),
+                      ("gesturemap_run_retraining_searching",
+                       "gesturemap run, retraining every 3 s + background search (gm.auto)"),
                       ("window_busy_retraining",
                        "window open, busy plotting, retraining every 1 s"),
                       ("window_busy_retraining_engine_thread",

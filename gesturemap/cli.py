@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure OSC in -> OSC out latency at 200 frames/s")
     bench.add_argument("--window", action="store_true",
                        help="with --latency: also with the window open, busy and retraining")
+    bench.add_argument("--search", action="store_true",
+                       help="with --latency: also with the background model search running")
 
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")
@@ -55,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="retrain a project from its takes")
     train.add_argument("dir")
+    train.add_argument("--auto", action="store_true",
+                       help="choose the model family and settings by cross-validation on the "
+                            "takes (gm.auto), the project's model first (also when the "
+                            'project\'s model settings say "auto": true)')
+    train.add_argument("--budget", type=float, default=None, metavar="S",
+                       help="seconds the --auto search may take (default: the project's "
+                            "setting, else 20)")
 
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
@@ -255,14 +264,34 @@ def _running(model: object) -> str:
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
+    from .models import selection_of
+    from .models.base import Cancel
+    from .models.training import DEFAULT_SEARCH, _search_project, auto_settings
     from .project import Project
 
     project = Project.load(args.dir)
     if not project.takes:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
     t0 = time.perf_counter()
-    project.fit_pipeline()
-    model = project.new_model().fit(project.dataset())
+    search = auto_settings(project.model)
+    if args.auto or search is not None:
+        budget = args.budget or (search or DEFAULT_SEARCH)["budget_s"]
+        if budget <= 0:
+            raise SystemExit(f"gesturemap train: --budget {budget} must be > 0 seconds")
+        model, _ = _search_project(project, budget, Cancel(), lambda f, m: None)
+        sel = selection_of(model) or {}
+        for c in sel.get("candidates", []):
+            score = "-" if c["cv_score"] is None else f"{c['cv_score']:.3f}"
+            fit = "-" if c["fit_seconds"] is None else f"{c['fit_seconds'] * 1e3:.0f} ms"
+            print(f"  {score:>6}  fit {fit:>8}  {c['name']}  [{c['status']}]")
+        if sel.get("reason"):
+            print(f"note: {sel['reason']}")
+        score = sel.get("cv_score")
+        print(f"chose {sel.get('chosen_name')} (CV {'-' if score is None else f'{score:.3f}'}, "
+              f"{sel.get('cv') or 'no cross-validation'})")
+    else:
+        project.fit_pipeline()
+        model = project.new_model().fit(project.dataset())
     project.trained = model
     project.save(args.dir)
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "

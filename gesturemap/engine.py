@@ -56,6 +56,10 @@ GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": 
 GESTURE_FRAMES = 8192
 
 
+#: OSC address that resets the model streams (a gesture starts).
+RESET_ADDRESS = "/gesturemap/reset"
+
+
 #: SCHED_FIFO priorities (where permitted): the frame path, and the engine's other threads.
 FRAME_PRIORITY = 20
 BACKGROUND_PRIORITY = 5
@@ -211,6 +215,19 @@ class Engine:
         self.done_training = threading.Event()
         self.osc_port: int | None = None
         self.realtime = False
+        # the background search (gm.auto) after each retrain, when the project asks for it
+        self.searcher: Any = None
+        self._search_job: Any = None
+        self._search_queue: queue_mod.Queue[Callable[[], None] | None] | None = None
+        #: what the last search did (shown by the window, in stats()["search"]), or None
+        self.search_status: dict[str, Any] | None = None
+        self.searches_swapped = 0
+        #: stream resets by cause: a take starting, an explicit trigger (OSC
+        #: /gesturemap/reset, the window's key), an onset of motion
+        self.resets = {"take": 0, "trigger": 0, "onset": 0}
+        self._onset = self._onset_detector()
+        if self._onset is not None:  # a saved project's takes give the threshold at once
+            self._onset.calibrate(t.inputs for t in getattr(project, "takes", []))
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -240,6 +257,10 @@ class Engine:
         self.trainer = Trainer(self._trainer_mode,
                                n_jobs=cores if _realtime_allowed() else max(1, cores - 1))
         self.trainer.start_worker()
+        if self._search_settings() is not None:
+            # started now, before any audio stream: starting a process later would fork
+            # while the audio callback runs
+            self._ensure_searcher()
         for target, name in ((self._run, "engine"), (self._io_loop, "io"),
                              (self._stats_loop, "stats")):
             t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
@@ -261,7 +282,8 @@ class Engine:
         engine_thread = next(t for t in self._threads if t.name == "gesturemap-engine")
         self.realtime_threads([engine_thread, *(getattr(s, "_thread", None) for s in self.sources)])
         self.background_threads([t for t in self._threads if t is not engine_thread]
-                                + [getattr(self.trainer, "_reader", None)])
+                                + [getattr(self.trainer, "_reader", None),
+                                   getattr(self.searcher, "_reader", None)])
         if self.synth is not None:
             # The audio stream starts last: starting the training process forks this one, and
             # while fork() copies the address space every page fault of the process waits,
@@ -310,6 +332,10 @@ class Engine:
             t.join(timeout=10)
         if self.trainer is not None:
             self.trainer.close()
+        if self._search_queue is not None:
+            self._search_queue.put(None)
+        if self.searcher is not None:
+            self.searcher.close()
         if self.synth is not None:
             try:
                 self.synth.stop()
@@ -334,6 +360,9 @@ class Engine:
         self._commands.append((name, args))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
+        if address == RESET_ADDRESS:
+            self.command("reset")
+            return
         verb = address.rsplit("/", 1)[-1]
         table = GESTUREMAP_CONTROL if address.startswith("/gesturemap/") else WEKINATOR_CONTROL
         name = table.get(verb)
@@ -375,6 +404,9 @@ class Engine:
             raise GesturemapError("startRecording before any class was set: send "
                                   "/wekinator/control/outputs with a class number first")
         self.recording = True
+        if self.stream is not None:  # a take starts a gesture: the model follows it from here
+            self.stream.reset()
+            self.resets["take"] += 1
         self._take_inputs, self._take_times, self._take_outputs = [], [], []
         self._take_label = self.current_label if not self._is_regression() else "take"
         self._take_t0 = time.perf_counter()
@@ -405,6 +437,7 @@ class Engine:
             raise GesturemapError("train: no takes recorded yet")
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
+        self._cancel_search()  # its takes are out of date
         started = time.perf_counter()
 
         # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
@@ -452,6 +485,150 @@ class Engine:
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save(folder))
+        if self._onset_settings() != self._onset_given:  # changed in the window since
+            self._onset = self._onset_detector()
+        if self._onset is not None:
+            takes = [t.inputs for t in self.project.takes]
+            onset = self._onset
+            self._io.put(lambda: onset.calibrate(takes))
+        if self._search_settings() is not None:
+            self._start_search()
+
+    # -- the background search (gm.auto) ---------------------------------------------------
+    def _search_settings(self) -> dict[str, float] | None:
+        from .models.training import auto_settings
+
+        settings = getattr(self.project, "model", None)
+        try:
+            return auto_settings(settings if isinstance(settings, dict) else None)
+        except GesturemapError as exc:
+            self._count_error(exc, "search settings")
+            return None
+
+    def _ensure_searcher(self) -> Any:
+        if self.searcher is None:
+            from .models.training import Trainer
+
+            # one core at most, and nicer than a retrain: the quick model comes first
+            self.searcher = Trainer(self._trainer_mode, n_jobs=1, nice=10)
+            self.searcher.start_worker()
+            self.background_threads([getattr(self.searcher, "_reader", None)])
+        return self.searcher
+
+    def _cmd_search(self) -> None:
+        """Search a family and settings for the project now (``gesturemap train --auto`` does
+        it offline); the winner is swapped in when better by the margin."""
+        self._start_search()
+
+    def _start_search(self) -> None:
+        from .models.training import DEFAULT_SEARCH
+
+        settings = self._search_settings() or dict(DEFAULT_SEARCH)
+        self._cancel_search()
+        takes = tuple(t.id for t in self.project.takes)
+        if not takes:
+            return
+        self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
+                              "margin": settings["margin"], "started": time.time()}
+
+        def send() -> None:
+            try:
+                self._search_job = self._ensure_searcher().search_project(
+                    self.project, settings["budget_s"],
+                    on_done=lambda j: self.command("_searched", j, takes, settings["margin"]))
+            except Exception as exc:
+                self._count_error(exc, "search")
+                self.search_status = {"state": "failed", "message": str(exc)}
+
+        self._search_io(send)
+
+    def _search_io(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the search's own thread, in order. Never the I/O thread: sending a
+        project to the search process (nice 10) may wait until that busy process reads it, and
+        a retrain's job must not queue behind it; never the engine thread either."""
+        if self._search_queue is None:
+            self._search_queue = queue_mod.Queue()
+            q = self._search_queue
+
+            def loop() -> None:
+                while True:
+                    item = q.get()
+                    if item is None:
+                        return
+                    try:
+                        item()
+                    except Exception as exc:
+                        self._count_error(exc, "search")
+
+            thread = threading.Thread(target=loop, name="gesturemap-search", daemon=True)
+            thread.start()
+            self.background_threads([thread])
+        self._search_queue.put(job)
+
+    def _cancel_search(self) -> None:
+        if self._search_job is not None or self._search_queue is not None:
+            # read on the search's thread: a job being sent becomes _search_job there
+            self._search_io(lambda: self._search_job is not None and self._search_job.cancel())
+
+    def _cmd__searched(self, job: Any, takes: tuple[Any, ...], margin: float) -> None:
+        if job.cancelled:
+            return
+        try:
+            winner = job.result(timeout=0)
+        except Exception as exc:
+            self.search_status = {"state": "failed", "message": str(exc)}
+            self._count_error(exc, "search")
+            return
+        from .models.search import selection_of
+
+        sel = selection_of(winner) or {}
+        cands = sel.get("candidates") or []
+        current = cands[0].get("cv_score") if cands else None
+        best = sel.get("cv_score")
+        status: dict[str, Any] = {
+            "state": "kept", "chosen": sel.get("chosen_name"), "model": sel.get("model"),
+            "cv_score": best, "current_cv_score": current, "cv": sel.get("cv"),
+            "reason": sel.get("reason"), "tried": len(cands),
+            "elapsed_s": sel.get("elapsed_s"), "margin": margin}
+        if tuple(t.id for t in self.project.takes) != takes:
+            status.update(state="discarded", message="the takes changed during the search")
+        elif best is None or sel.get("chosen") in (None, 0):
+            status["message"] = sel.get("reason") or "the project's model is the best"
+        elif current is not None and best < current + margin:
+            status["message"] = (f"best CV {best:.3f} is not above the current "
+                                 f"{current:.3f} by {margin:g}")
+        else:
+            if job.pipeline is not None:
+                self.project.pipeline = job.pipeline
+            self._set_model(winner)
+            self._start_pipeline(self.project.input_dim)
+            self.searches_swapped += 1
+            status["state"] = "swapped"
+            self._log_event("searched", chosen=str(sel.get("chosen_name")), cv=best)
+            self._autosave()
+        self.search_status = status
+
+    # -- resets ----------------------------------------------------------------------------
+    def _onset_settings(self) -> Any:
+        settings = getattr(self.project, "model", None)
+        return settings.get("onset") if isinstance(settings, dict) else None
+
+    def _onset_detector(self) -> Any:
+        from .onset import OnsetDetector
+
+        self._onset_given = self._onset_settings()
+        try:
+            return OnsetDetector.from_settings(self._onset_given)
+        except GesturemapError as exc:
+            self._count_error(exc, "onset settings")
+            return None
+
+    def _cmd_reset(self) -> None:
+        """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
+        if self.stream is not None:
+            self.stream.reset()
+        self._clear_gesture()  # the last gesture (what a correction relabels) begins here
+        self.resets["trigger"] += 1
 
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
@@ -499,12 +676,6 @@ class Engine:
     def _clear_gesture(self) -> None:
         self._gesture.clear()
         self._gesture_t.clear()
-
-    def _cmd_reset(self) -> None:
-        """A gesture starts: the streams forget, and the last gesture begins here."""
-        if self.stream is not None:
-            self.stream.reset()
-        self._clear_gesture()
 
     def correction_label(self, label: Any) -> Any:
         """The label a correction adds its take under. An empty label means "that was
@@ -737,6 +908,10 @@ class Engine:
         slog = self.session_log
         if slog is not None:
             slog.write("input", t_in, values)
+        if self._onset is not None and self._onset.step(values) and self.stream is not None:
+            self.stream.reset()  # motion starts after a rest: a gesture starts
+            self._clear_gesture()
+            self.resets["onset"] += 1
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth
@@ -838,6 +1013,9 @@ class Engine:
             "latency_us_p99": self._latency_us.get(99),
             "trainings": self.trainings,
             "last_train_ms": self.last_train_ms,
+            "resets": dict(self.resets),
+            "search": None if self.search_status is None else dict(self.search_status),
+            "searches_swapped": self.searches_swapped,
             "take_to_model_ms": self.last_take_to_model_ms,
             "takes": len(self.project.takes),
             "running": self.running,

@@ -155,11 +155,13 @@ def _model_settings(model: Any) -> dict[str, Any]:
         model = {"kind": _DEFAULT_MODEL, "params": {}}
     elif isinstance(model, str):
         model = {"kind": model, "params": {}}
-    if not isinstance(model, Mapping) or set(model) - {"kind", "params"}:
+    if not isinstance(model, Mapping) or set(model) - {"kind", "params", *_SEARCH_KEYS}:
         raise validation_error(
             "model",
             model,
-            'a dict {"kind": "hhmm" or "gmm" ..., "params": {...}} or a kind name',
+            'a dict {"kind": "hhmm" or "gmm" ..., "params": {...}} or a kind name (optional: '
+            '"auto": true or {"budget_s": s, "margin": m}, "onset": true or '
+            '{"threshold": t, "hold_ms": ms})',
         )
     kind = model.get("kind", _DEFAULT_MODEL)
     params = model.get("params") or {}
@@ -181,7 +183,19 @@ def _model_settings(model: Any) -> dict[str, Any]:
             sorted(params),
             f"parameters of {kind!r} among {', '.join(known)}",
         ) from None
-    return {"kind": kind, "params": params}
+    out = {"kind": kind, "params": params}
+    for key in _SEARCH_KEYS:  # the background search and the onset reset (see engine)
+        if key in model and model[key] not in (None, False):
+            value = model[key]
+            if value is not True and not isinstance(value, Mapping):
+                raise validation_error(f"model {key}", value, "true, false or a dict of settings")
+            out[key] = True if value is True else _check_jsonable(f"model {key}", dict(value))
+    return out
+
+
+#: Optional model settings: ``auto`` (search family and settings in the background after each
+#: retrain) and ``onset`` (reset the model stream when motion starts).
+_SEARCH_KEYS = ("auto", "onset")
 
 
 def repair_times(times: np.ndarray) -> tuple[np.ndarray, int]:

@@ -157,6 +157,10 @@ class ModelPanel(QtWidgets.QWidget):
         self.cost = QtWidgets.QLabel("retrain time: —")
         self.apply_button = QtWidgets.QPushButton("Apply and retrain")
         self.apply_button.clicked.connect(self.apply)
+        # the project's optional "auto" and "onset" settings (kept as given when ticked)
+        self._extras: dict[str, Any] = {}
+        self.search = QtWidgets.QCheckBox("after each retrain, search a better model (gm.auto)")
+        self.onset = QtWidgets.QCheckBox("reset the model's stream when motion starts")
         layout = QtWidgets.QVBoxLayout(self)
         top = QtWidgets.QFormLayout()
         top.addRow("model", self.kind)
@@ -164,6 +168,8 @@ class ModelPanel(QtWidgets.QWidget):
         layout.addWidget(self.params_box)
         layout.addWidget(self.outputs_editor)
         layout.addWidget(self.overrides)
+        layout.addWidget(self.search)
+        layout.addWidget(self.onset)
         layout.addWidget(self.message)
         layout.addWidget(self.apply_button)
         layout.addWidget(self.cost)
@@ -180,7 +186,16 @@ class ModelPanel(QtWidgets.QWidget):
         self.kind.blockSignals(True)
         self.kind.setCurrentText(settings["kind"])
         self.kind.blockSignals(False)
+        self._extras = {k: settings[k] for k in ("auto", "onset") if settings.get(k)}
+        self.search.setChecked("auto" in self._extras)
+        self.onset.setChecked("onset" in self._extras)
         self._build(settings.get("params") or {})
+
+    def _with_extras(self, settings: dict[str, Any]) -> dict[str, Any]:
+        for key, box in (("auto", self.search), ("onset", self.onset)):
+            if box.isChecked():
+                settings[key] = self._extras.get(key, True)
+        return settings
 
     def set_classes(self, classes: list[str]) -> None:
         """The project's classes (for the per-class overrides)."""
@@ -217,14 +232,14 @@ class ModelPanel(QtWidgets.QWidget):
         if kind == _PER_OUTPUT:
             params = {k: v for k, v in self._given.items() if k != "outputs"}
             params["outputs"] = self.outputs_editor.outputs()
-            return {"kind": kind, "params": params}
+            return self._with_extras({"kind": kind, "params": params})
         params = self.params_form.params()
         class_params = self.overrides.class_params()
         if class_params:
             params["class_params"] = class_params
         else:
             params.pop("class_params", None)
-        return {"kind": kind, "params": params}
+        return self._with_extras({"kind": kind, "params": params})
 
     def problems(self) -> list[str]:
         """What must change before the settings shown can be trained (empty: nothing)."""

@@ -28,6 +28,7 @@ from .panels import ModelPanel, OutputsPanel
 from .plots import SignalPlot, class_colour
 from .quality import QualityPanel, QualityWorker, WhyStrip
 from .remote import EngineProcess
+from .search_status import RESET_KEYS, search_text
 from .sensor_panel import SensorPanel
 from .session import WindowEngine
 from .stage import StageView
@@ -171,6 +172,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.run_button.clicked.connect(self._run_clicked)
         self.train_status = QtWidgets.QLabel("not trained")
         self.train_status.setWordWrap(True)
+        #: what the background model search (gm.auto) chose, and its CV score
+        self.search_status = QtWidgets.QLabel("")
+        self.search_status.setWordWrap(True)
         self.sensor_status = QtWidgets.QLabel("")
         self.sensor_status.setWordWrap(True)
         left = QtWidgets.QWidget()
@@ -190,6 +194,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         row.addWidget(self.run_button)
         lv.addLayout(row)
         lv.addWidget(self.train_status)
+        lv.addWidget(self.search_status)
         lv.addSpacing(8)
         lv.addWidget(QtWidgets.QLabel("<b>Sensor</b>"))
         lv.addWidget(self.sensor_status)
@@ -277,6 +282,13 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self.correct_shortcut = QtGui.QShortcut(QtGui.QKeySequence("C"), self)
         self.correct_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         self.correct_shortcut.activated.connect(self.correct_last_gesture)
+        # a gesture starts: reset the model's stream (F5, or PageDown as page-turner pedals send)
+        self.reset_shortcuts = []
+        for key in RESET_KEYS:
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
+            shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(self.reset_stream)
+            self.reset_shortcuts.append(shortcut)
         self._fill_recent()
 
     # -- the engine -----------------------------------------------------------------------------
@@ -426,6 +438,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._takes_edited()
 
     # -- recording ------------------------------------------------------------------------------
+    def reset_stream(self) -> None:
+        """A gesture starts now: the engine resets the model's stream (as OSC
+        /gesturemap/reset does)."""
+        self.engine.command("reset")
+
     def toggle_recording(self) -> None:
         """Start a take (after the count-in) or stop the one going on."""
         if self.engine.recording or self._record_started is not None or self._count_in_left:
@@ -655,6 +672,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._rate_hz = (frames - n0) / (now - t0)
         self._rate_mark = (now, frames)
         s = self.engine.stats()
+        self.search_status.setText(search_text(s.get("search"), s.get("resets")))
         self.sensor_status.setText(
             f"{'mouse pad' if self.pad.active else 'no pad'}"
             f"{' + OSC :' + str(self.engine.osc_port) if self.engine.osc_port else ''}\n"

@@ -20,9 +20,12 @@ from .classic import (
     Polynomial,
 )
 from .dtw import DTW, DTWStream
+from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
+from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
+from .search import auto, selection_of
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
@@ -31,3 +34,5 @@ __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", 
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]
 __all__ += ["PerOutput", "PerOutputStream"]
+__all__ += ["HMM", "HMMStream"]
+__all__ += ["Featured", "FeaturedStream", "auto", "selection_of"]

@@ -185,6 +185,58 @@ def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
     return model, project.pipeline.to_dict()
 
 
+#: The background search's settings when a project's model settings say ``"auto": true``.
+DEFAULT_SEARCH = {"budget_s": 20.0, "margin": 0.02}
+
+
+def auto_settings(model_settings: dict[str, Any] | None) -> dict[str, float] | None:
+    """The search settings of a project's model settings (``"auto": true`` or a dict with
+    ``budget_s`` and ``margin``), or None when the project does not ask for a search."""
+    value = (model_settings or {}).get("auto")
+    if not value:
+        return None
+    out = dict(DEFAULT_SEARCH)
+    if isinstance(value, dict):
+        for key in out:
+            if key in value:
+                v = float(value[key])
+                if not np.isfinite(v) or v < 0 or (key == "budget_s" and v == 0):
+                    raise GesturemapError(f"model auto {key}={value[key]!r}: expected a "
+                                          "number > 0 (budget_s) or >= 0 (margin).")
+                out[key] = v
+    return out
+
+
+def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], BaseModel]:
+    def make() -> BaseModel:
+        model = factory()
+        if hasattr(model, "n_jobs"):
+            model.n_jobs = n_jobs
+        return model
+
+    return make
+
+
+def _search_project(project: Any, budget_s: float, cancel: Cancel,
+                    progress: Callable[[float, str], None],
+                    n_jobs: int | None = None) -> tuple[BaseModel, dict[str, Any]]:
+    """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
+    project's own model settings as the first candidate (so ``selection_["candidates"][0]``
+    is the CV score of the model the quick retrain fitted): (winner, fitted pipeline)."""
+    from .search import _describe, auto, default_candidates
+
+    project.fit_pipeline()
+    dataset = project.dataset()
+    own = project.new_model()
+    bimodal = bool(project.output_names)
+    cands = [(f"project's model ({own.kind})", project.new_model)]
+    cands += [c for c in default_candidates(bimodal) if _describe(c[1]()) != _describe(own)]
+    if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
+        cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
+    model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
+    return model, project.pipeline.to_dict()
+
+
 def _params_json(model: BaseModel) -> str:
     from .base import _jsonable_params
 
@@ -220,7 +272,7 @@ def _warm_up() -> None:
             model.log_likelihood(np.zeros((2, 2)))
 
 
-def _worker_main(conn: Any) -> None:
+def _worker_main(conn: Any, nice: int = 5) -> None:
     """The worker process: receive jobs, train, send back JSON + npz bytes."""
     import signal
 
@@ -235,13 +287,13 @@ def _worker_main(conn: Any) -> None:
     # a retrain after a new take refits only the classes whose frames changed
     CLASS_CACHE.enabled = os.environ.get("GESTUREMAP_CLASS_CACHE", "1") != "0"
     try:  # training yields the CPU to the real-time path (engine, audio) when both want it
-        os.nice(5)
+        os.nice(nice)
     except OSError:
         pass
     _warm_up()
 
     cancels: dict[int, Cancel] = {}
-    jobs: list[tuple[int, str | None, str, bytes, int | None]] = []
+    jobs: list[tuple[int, str | None, str, bytes, int | None, dict[str, Any]]] = []
     cond = threading.Condition()
     alive = [True]
 
@@ -257,11 +309,11 @@ def _worker_main(conn: Any) -> None:
                 c = cancels.get(cmd["job"])
                 if c is not None:
                     c.set()
-            elif cmd["op"] in ("train", "train_project"):
+            elif cmd["op"] in ("train", "train_project", "search_project"):
                 meta_len = cmd["meta_len"]
                 with cond:
                     jobs.append((cmd["job"], cmd.get("model"), rest[:meta_len].decode(),
-                                 rest[meta_len:], cmd.get("n_jobs")))
+                                 rest[meta_len:], cmd.get("n_jobs"), cmd))
                     cancels[cmd["job"]] = Cancel()
                     cond.notify()
             elif cmd["op"] == "stop":
@@ -283,7 +335,7 @@ def _worker_main(conn: Any) -> None:
                 cond.wait()
             if not jobs:
                 return
-            job_id, model_json, ds_meta, ds_bytes, n_jobs = jobs.pop(0)
+            job_id, model_json, ds_meta, ds_bytes, n_jobs, head = jobs.pop(0)
         cancel = cancels[job_id]
 
         def progress(f: float, m: str, j: int = job_id) -> None:
@@ -291,7 +343,11 @@ def _worker_main(conn: Any) -> None:
 
         try:
             pipeline = None
-            if model_json is None:  # a whole project: pipeline, dataset and model here
+            if head["op"] == "search_project":  # gm.auto on a whole project
+                project = _project_from_message(ds_meta, ds_bytes)
+                model, pipeline = _search_project(project, float(head["budget_s"]), cancel,
+                                                  progress, n_jobs)
+            elif model_json is None:  # a whole project: pipeline, dataset and model here
                 project = _project_from_message(ds_meta, ds_bytes)
                 model, pipeline = _fit_project(project, n_jobs, cancel, progress)
             else:
@@ -317,10 +373,13 @@ def _worker_main(conn: Any) -> None:
 class Trainer:
     """Runs training jobs in the background (``"thread"`` or a warm ``"process"``)."""
 
-    def __init__(self, mode: str = "process", *, n_jobs: int | None = None) -> None:
+    def __init__(self, mode: str = "process", *, n_jobs: int | None = None,
+                 nice: int = 5) -> None:
         if mode not in ("thread", "process"):
             raise GesturemapError(f"mode={mode!r}: expected 'thread' or 'process'.")
         self.mode = mode
+        #: niceness the worker process adds to its own (a search runs nicer than a retrain)
+        self.nice = nice
         #: threads a training may use (overrides the model's n_jobs); the engine leaves one
         #: core to the real-time path
         self.n_jobs = n_jobs
@@ -337,7 +396,7 @@ class Trainer:
             return
         ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
         parent, child = ctx.Pipe(duplex=True)
-        self._proc = ctx.Process(target=_worker_main, args=(child,), daemon=True,
+        self._proc = ctx.Process(target=_worker_main, args=(child, self.nice), daemon=True,
                                  name="gesturemap-trainer")
         self._proc.start()
         child.close()
@@ -423,28 +482,53 @@ class Trainer:
         job = TrainingJob(on_progress, on_done)
         meta, data = _project_to_message(project)
         if self.mode == "thread":
-            cancel = Cancel()
-            job._cancel_hook = cancel.set
-            snapshot = _project_from_message(meta, data)
-
-            def run() -> None:
-                _ordinary_scheduling()
-                try:
-                    model, pipeline = _fit_project(snapshot, self.n_jobs, cancel, job._report)
-                    from ..features import Pipeline
-
-                    job.pipeline = Pipeline.from_dict(pipeline)
-                    job._finish(model, None)
-                except BaseException as exc:
-                    job._finish(None, exc)
-
-            threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
-            return job
+            return self._project_thread(job, meta, data, lambda p, c, r: _fit_project(
+                p, self.n_jobs, c, r))
         self._send_job(job, "train_project", None, meta.encode(), data)
         return job
 
+    def search_project(self, project: Any, budget_s: float = 20.0, *,
+                       on_progress: Callable[[float, str], None] | None = None,
+                       on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Search a family and settings for a project (:func:`gesturemap.auto` on its
+        dataset, the project's own model first) in the trainer. ``job.result()`` is the
+        winner, with its ``selection_`` in ``training_info_["selection"]``; ``job.pipeline``
+        the fitted pipeline. Cancel it when the takes change."""
+        job = TrainingJob(on_progress, on_done)
+        meta, data = _project_to_message(project)
+        if self.mode == "thread":
+            return self._project_thread(job, meta, data, lambda p, c, r: _search_project(
+                p, budget_s, c, r, self.n_jobs))
+        self._send_job(job, "search_project", None, meta.encode(), data,
+                       budget_s=float(budget_s))
+        return job
+
+    @staticmethod
+    def _project_thread(job: TrainingJob, meta: str, data: bytes,
+                        fit: Callable[[Any, Cancel, Callable[[float, str], None]],
+                                      tuple[BaseModel, dict[str, Any]]]) -> TrainingJob:
+        """Run ``fit(project snapshot, cancel, report) -> (model, pipeline dict)`` on a
+        background thread for ``job``."""
+        cancel = Cancel()
+        job._cancel_hook = cancel.set
+        snapshot = _project_from_message(meta, data)
+
+        def run() -> None:
+            _ordinary_scheduling()
+            try:
+                model, pipeline = fit(snapshot, cancel, job._report)
+                from ..features import Pipeline
+
+                job.pipeline = Pipeline.from_dict(pipeline)
+                job._finish(model, None)
+            except BaseException as exc:
+                job._finish(None, exc)
+
+        threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
+        return job
+
     def _send_job(self, job: TrainingJob, op: str, model_json: str | None, meta: bytes,
-                  data: bytes) -> None:
+                  data: bytes, **extra: Any) -> None:
         with self._lock:
             self._ensure_worker()
             job_id = self._next
@@ -462,7 +546,8 @@ class Trainer:
 
             job._cancel_hook = cancel_job
             head = json.dumps({"op": op, "job": job_id, "model": model_json,
-                               "n_jobs": self.n_jobs, "meta_len": len(meta)}).encode()
+                               "n_jobs": self.n_jobs, "meta_len": len(meta),
+                               **extra}).encode()
             conn.send_bytes(head + b"\n" + meta + data)
 
     def close(self) -> None:

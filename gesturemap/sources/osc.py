@@ -374,7 +374,8 @@ class OSCSource(Source):
         never adopted as the size.
     on_control : callable, optional
         Called as ``on_control(address, args)`` from the source's thread for every message
-        under ``/wekinator/control/``; ``args`` is a list (strings allowed). Keep it short:
+        under ``/wekinator/control/`` and for ``/gesturemap/reset``; ``args`` is a list
+        (strings allowed). Keep it short:
         it runs on the receiving thread. Without it, such messages are counted as ignored.
         An exception it raises is counted in ``errors`` and logged; the thread goes on at once.
 

@@ -38,6 +38,9 @@ CLASSIC_REGRESSORS = {
 }
 FACTORIES.update(CLASSIC)
 FACTORIES["dtw"] = lambda: gm.DTW()
+# hmmlearn-trained HMM; a model behind its own delta + standardisation stages (gm.auto's)
+FACTORIES["hmm"] = lambda: gm.HMM(4)
+FACTORIES["featured"] = lambda: gm.models.Featured.of(gm.HHMM(4), deltas=True)
 FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 # one model per output, each on its own inputs (Wekinator's mapping)
@@ -145,6 +148,22 @@ def test_step_matches_batch_computation(case):
         assert (res[-1].distances <= model.distances(xs) * (1 + 1e-12)).all()
         np.testing.assert_allclose(model.log_likelihood(xs),
                                    -model.distances(xs) / model.temperature_)
+    elif name == "hmm":
+        # a stream's cumulative log-likelihood is the batch one of everything since its reset,
+        # so its label is predict's on that prefix
+        for t in (0, 1, len(xs) // 2, len(xs) - 1):
+            np.testing.assert_allclose(res[t].log_likelihoods, model.log_likelihood(xs[:t + 1]),
+                                       rtol=1e-10)
+            assert res[t].label == model.predict([xs[:t + 1]])[0]
+    elif name == "featured":
+        # the feature stages, then the inner model: as the inner model on transformed frames
+        feats = model.pipeline_.transform_sequence(xs)
+        np.testing.assert_allclose(model._transform(xs), feats, rtol=1e-13, atol=1e-13)
+        alone = model.inner_.stream().run(feats)
+        for r, a in zip(res, alone, strict=True):
+            np.testing.assert_array_equal(r.log_likelihoods, a.log_likelihoods)
+        np.testing.assert_allclose(model.log_likelihood(xs), model.inner_.log_likelihood(feats),
+                                   rtol=1e-10)
     elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
         # the default decision: the log-likelihood of every frame since the reset

@@ -1,0 +1,366 @@
+"""``gm.auto``: the family and settings for this dataset, chosen by cross-validation on its takes.
+
+Every candidate (a model's settings) is scored by cross-validation grouped by take: each take is
+held out whole, with the other takes of every class for training — leave-one-take-out when a
+class has few takes, else ``folds`` folds that keep every class in every fold. The budget is
+spent in three passes: the first candidate (the defaults, or a project's own model: what a
+winner must beat) on every fold; every other candidate, in a fixed order (cheap families
+first), on the first fold (a screen, within 60 % of the budget); then the other folds, best
+screen first, for as many candidates as the budget allows. The best complete CV score wins (ties: the earlier candidate), and is
+fitted on the whole dataset.
+
+``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
+its CV score (fold by fold), its mean fit time and its status, the index of the winner (whose
+``kind`` and ``params`` are exactly those of the returned model), and, when no cross-validation
+was possible, why, and what was fitted instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError, TrainingCancelled
+from .base import MODEL_REGISTRY, BaseModel, Cancel, _jsonable_params, split_dataset
+
+#: Most of the budget the screen (every candidate on one fold) may take.
+SCREEN_SHARE = 0.6
+
+#: A candidate: (description, factory of an unfitted model).
+Candidate = tuple[str, Callable[[], BaseModel]]
+
+
+def default_candidates(bimodal: bool = False) -> list[Candidate]:
+    """The candidates :func:`auto` tries, in order (each a fresh unfitted model)."""
+    from .classic import KNN, MLP, SVM, DecisionTree, Linear, NaiveBayes, Polynomial
+    from .dtw import DTW
+    from .featured import Featured
+    from .gmm import GMM
+    from .hhmm import HHMM
+    from .hmm import HMM
+
+    if bimodal:
+        return [
+            ("GMR defaults", lambda: GMM()),
+            ("HMR defaults", lambda: HHMM()),
+            ("GMR 2 gaussians, regularisation 0.01",
+             lambda: GMM(2, relative_regularization=0.01)),
+            ("HMR 5 states, regularisation 0.01",
+             lambda: HHMM(5, relative_regularization=0.01)),
+            ("linear regression", lambda: Linear()),
+            ("polynomial regression", lambda: Polynomial()),
+            ("kNN regression", lambda: KNN()),
+            ("MLP regression", lambda: MLP()),
+        ]
+    # cheap and often good first; hmmlearn's Baum-Welch (Python per iteration) is slower,
+    # so its variants come once the quick families have a score
+    return [
+        ("HHMM defaults", lambda: HHMM()),
+        ("DTW defaults", lambda: DTW()),
+        ("GMM defaults", lambda: GMM()),
+        ("HHMM regularisation 0.01", lambda: HHMM(relative_regularization=0.01)),
+        ("GMM 2 gaussians, regularisation 0.01", lambda: GMM(2, relative_regularization=0.01)),
+        ("HHMM + deltas, standardised", lambda: Featured.of(HHMM(), deltas=True)),
+        ("HHMM standardised, regularisation 0.01",
+         lambda: Featured.of(HHMM(relative_regularization=0.01), deltas=False)),
+        ("HMM (hmmlearn) left-right 5 states", lambda: HMM()),
+        ("DTW unconstrained band", lambda: DTW(band=1.0)),
+        ("DTW not standardised", lambda: DTW(standardize=False)),
+        ("kNN", lambda: KNN()),
+        ("naive Bayes", lambda: NaiveBayes()),
+        ("HHMM 5 states diagonal", lambda: HHMM(5, covariance="diagonal")),
+        ("HMM (hmmlearn) + deltas", lambda: Featured.of(HMM(), deltas=True,
+                                                        standardize=False)),
+        ("HMM (hmmlearn) left-right 10 states + deltas",
+         lambda: Featured.of(HMM(states=10), deltas=True, standardize=False)),
+        ("HMM (hmmlearn) ergodic 5 states", lambda: HMM(transition="ergodic")),
+        ("decision tree", lambda: DecisionTree(max_depth=8)),
+        ("SVM", lambda: SVM()),
+        ("MLP", lambda: MLP()),
+        # not HMM(covariance="full"): hmmlearn's full-covariance emissions (a triangular solve
+        # per state per iteration) took 83-133 s for one fold on HAPT / JapaneseVowels, and a
+        # fold cannot be interrupted; gm.HMM(covariance="full") stays available
+    ]
+
+
+def take_folds(labels: Sequence[Any], folds: int = 5, seed: int = 0,
+               groups: Sequence[Any] | None = None) -> tuple[list[np.ndarray], str]:
+    """Held-out index sets for cross-validation grouped by take (or by ``groups``).
+
+    Every class contributes to every fold (its takes dealt round-robin after a seeded
+    shuffle), so each training part keeps every class. With fewer takes in a class than
+    ``folds``, the number of folds is that smallest count (leave-one-take-out per class when
+    it equals the number of takes). With ``groups`` (e.g. subjects), whole groups are held
+    out together. Returns ``(held_out_indices, description)``; an empty list when some class
+    has a single take (or group) and cannot be held out without vanishing from training.
+    """
+    labels = list(labels)
+    rng = np.random.default_rng(seed)
+    if groups is not None:
+        groups = list(groups)
+        uniq = sorted(set(groups), key=str)
+        per_class_groups = [len({g for g, lb in zip(groups, labels, strict=True) if lb == c})
+                            for c in set(labels)]
+        k = min(folds, len(uniq))
+        if k < 2 or min(per_class_groups) < 2:
+            return [], "not enough groups"
+        order = [uniq[i] for i in rng.permutation(len(uniq))]
+        fold_of = {g: i % k for i, g in enumerate(order)}
+        held = [np.array([i for i, g in enumerate(groups) if fold_of[g] == f]) for f in range(k)]
+        return held, f"{k} folds grouped by {len(uniq)} groups"
+    counts = {c: labels.count(c) for c in set(labels)}
+    smallest = min(counts.values())
+    if smallest < 2:
+        return [], "a class has a single take"
+    k = min(folds, smallest)
+    fold_of = np.zeros(len(labels), dtype=np.int64)
+    for c in counts:
+        idx = [i for i, lb in enumerate(labels) if lb == c]
+        for j, i in enumerate(rng.permutation(idx)):
+            fold_of[i] = j % k
+    held = [np.flatnonzero(fold_of == f) for f in range(k)]
+    if k == smallest and all(v == k for v in counts.values()):
+        how = f"leave-one-take-out per class ({k} folds)"
+    else:
+        how = f"{k} folds grouped by take, every class in every fold"
+    return held, how
+
+
+def _subset(recs: list[Any], idx: Sequence[int]) -> Any:
+    from ..data import Dataset
+
+    ds = Dataset()
+    for i in idx:
+        r = recs[i]
+        ds.add(r.inputs, label=r.label, outputs=r.outputs)
+    return ds
+
+
+def _score(model: BaseModel, recs: list[Any], idx: Sequence[int], bimodal: bool) -> float:
+    """Held-out accuracy of ``predict`` (recognition) or R^2 of the streamed output
+    (regression, every take streamed from a reset)."""
+    if not bimodal:
+        pred = model.predict([recs[i].inputs for i in idx])
+        return float(np.mean([p == recs[i].label for p, i in zip(pred, idx, strict=True)]))
+    truth, out = [], []
+    for i in idx:
+        stream = model.stream()
+        out.append(np.array([r.output for r in stream.run(recs[i].inputs)]))
+        truth.append(np.asarray(recs[i].outputs, dtype=np.float64))
+    y, yhat = np.vstack(truth), np.vstack(out)
+    var = y.var(axis=0)
+    var[var <= 0] = 1.0
+    return float(1.0 - np.mean(((y - yhat) ** 2).mean(axis=0) / var))
+
+
+def _describe(model: BaseModel) -> dict[str, Any]:
+    return {"model": model.kind, "params": _jsonable_params(model.get_params())}
+
+
+def cross_validate(model_factory: Callable[[], BaseModel], recs: list[Any],
+                   held_out: list[np.ndarray], bimodal: bool = False,
+                   deadline: float | None = None, cancel: Cancel | None = None,
+                   ) -> dict[str, Any]:
+    """Cross-validate one candidate: fold scores, mean score and mean fit time.
+
+    With ``deadline`` (a ``time.perf_counter()`` value), stops early when the folds left would
+    not finish by then (``status`` says so and the score is None).
+    """
+    entry: dict[str, Any] = {"fold_scores": [], "fits": []}
+    _run_folds(entry, model_factory, recs, held_out, len(held_out), bimodal, deadline, cancel)
+    del entry["fits"]
+    return entry
+
+
+def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], recs: list[Any],
+               held_out: list[np.ndarray], until: int, bimodal: bool,
+               deadline: float | None, cancel: Cancel | None) -> None:
+    """Run the folds of ``entry`` not run yet, up to fold ``until``; keep its ``fold_scores``,
+    ``fits``, ``fit_seconds``, ``status`` and ``cv_score`` (set once every fold has run)."""
+    scores, fits = entry["fold_scores"], entry["fits"]
+    all_idx = np.arange(len(recs))
+    k = len(held_out)
+    for f in range(len(scores), until):
+        if cancel is not None and cancel.is_set():
+            raise TrainingCancelled("the model search was cancelled")
+        train = np.setdiff1d(all_idx, held_out[f])
+        t0 = time.perf_counter()
+        # the cancel flag reaches the numeric kernels: a cancelled search stops at once and
+        # gives the CPU back (to a retrain, say)
+        model = model_factory().fit(_subset(recs, train), cancel=cancel)
+        t1 = time.perf_counter()
+        scores.append(_score(model, recs, held_out[f], bimodal))
+        fits.append(t1 - t0)
+        spent = time.perf_counter() - t0
+        left = k - f - 1
+        if deadline is not None and left and time.perf_counter() + spent * left > deadline:
+            entry.update(status=f"stopped after {f + 1} of {k} folds: over budget",
+                         cv_score=None, fit_seconds=float(np.mean(fits)))
+            return
+    entry["fit_seconds"] = float(np.mean(fits))
+    if len(scores) == k:
+        entry.update(status="ok", cv_score=float(np.mean(scores)))
+    else:
+        entry.update(status=f"screened on {len(scores)} of {k} folds", cv_score=None)
+
+
+def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
+         groups: Sequence[Any] | None = None, candidates: Sequence[Candidate] | None = None,
+         fallback: Callable[[], BaseModel] | None = None,
+         progress: Callable[[float, str], None] | None = None,
+         cancel: Cancel | None = None) -> BaseModel:
+    """Choose a model family and its settings for ``dataset`` by cross-validation on its takes.
+
+    Parameters
+    ----------
+    dataset : gesturemap.Dataset
+        The takes (labelled; with outputs for a regression).
+    budget_s : float
+        Seconds the search may take (cross-validation; the final fit comes on top, about one
+        fold's fit time). The first candidate is cross-validated first; every other one is
+        screened on one fold, then completed, best screen first; only complete
+        cross-validations compete. The budget is checked between
+        folds (a candidate whose other folds would not finish in time is not completed, and is
+        listed so), but a fold under way is not interrupted, so one slow fold may overrun it.
+    folds : int
+        Most folds (fewer when a class has fewer takes: leave-one-take-out).
+    seed : int
+        Seeds how takes are dealt to folds: the same seed, the same choice.
+    groups : sequence, optional
+        One group per take (e.g. the performer): whole groups are held out together.
+    candidates : sequence of (description, factory), optional
+        What to try, in order; default :func:`default_candidates`.
+    fallback : callable, optional
+        The model fitted when cross-validation is impossible (a class with a single take) or
+        no candidate finished; default the first candidate (the defaults).
+
+    Returns
+    -------
+    model : a fitted model, with ``model.selection_`` (also saved with it, in
+        ``training_info_["selection"]``): ``{"cv", "folds", "budget_s", "elapsed_s",
+        "candidates": [{"name", "model", "params", "cv_score", "fold_scores", "fit_seconds",
+        "status"}], "chosen": index or None, "chosen_name", "model", "params", "cv_score",
+        "reason"}``.
+    """
+    start = time.perf_counter()
+    if not isinstance(budget_s, (int, float)) or isinstance(budget_s, bool) or budget_s <= 0:
+        raise GesturemapError(f"budget_s={budget_s!r} is not valid: expected a number of "
+                              "seconds > 0, e.g. gm.auto(ds, budget_s=20).")
+    _, _, d_out = split_dataset(dataset)  # validates, with fit()'s messages
+    recs = list(dataset)
+    bimodal = d_out > 0
+    cands = list(candidates) if candidates is not None else default_candidates(bimodal)
+    if not cands:
+        raise GesturemapError("candidates is empty: give at least one (name, factory) pair.")
+    if groups is not None and len(groups) != len(recs):
+        raise GesturemapError(f"groups has {len(groups)} entries for {len(recs)} takes: give "
+                              "one group per take, in the dataset's order.")
+    if bimodal:
+        held, how = take_folds([0] * len(recs), folds, seed, groups)
+    else:
+        held, how = take_folds([r.label for r in recs], folds, seed, groups)
+    deadline = start + float(budget_s)
+    tried: list[dict[str, Any]] = []
+    reason = None
+    if not held:
+        counts: dict[Any, int] = {}
+        for r in recs:
+            counts[r.label] = counts.get(r.label, 0) + 1
+        few = sorted((str(c) for c, n in counts.items() if n < 2))
+        reason = (f"cannot cross-validate: {how}"
+                  + (f" ({', '.join(few)})" if few else "")
+                  + "; record at least 2 takes of every class to let gm.auto choose. "
+                  "Fitted the default model instead, without a CV score.")
+    else:
+        # Three passes, so that a tight budget is spent on the promising candidates: the first
+        # candidate (the defaults, or a project's own model: what a winner must beat) fully;
+        # then every other one on the first fold (a screen, in at most SCREEN_SHARE of the
+        # budget); then the other folds, best screen first.
+        tried = [{"name": name, **_describe(factory()), "fold_scores": [], "fits": [],
+                  "fit_seconds": None, "cv_score": None, "status": "not tried: budget spent"}
+                 for name, factory in cands]
+        k = len(held)
+        screen_end = start + SCREEN_SHARE * float(budget_s)
+        passes = [([0], k, deadline), (range(1, len(cands)), 1, screen_end), (None, k, deadline)]
+        for order, until, stop in passes:
+            if order is None:
+                screened = [i for i, e in enumerate(tried) if e["status"].startswith("screened")]
+                order = sorted(screened, key=lambda i: (-tried[i]["fold_scores"][0], i))
+            for i in order:
+                name, factory = cands[i]
+                entry = tried[i]
+                if cancel is not None and cancel.is_set():
+                    raise TrainingCancelled("the model search was cancelled")
+                if progress is not None:
+                    progress(min(1.0, (time.perf_counter() - start) / budget_s),
+                             f"trying {name}")
+                now = time.perf_counter()
+                if now >= stop:
+                    if entry["fold_scores"]:
+                        entry["status"] += "; not completed: budget spent"
+                    continue
+                if entry["fits"] and now + np.mean(entry["fits"]) * (
+                        until - len(entry["fold_scores"])) > deadline:
+                    entry["status"] += "; not completed: its other folds would overrun the budget"
+                    continue
+                try:
+                    # a screen runs its one fold whatever it predicts; a full CV checks the
+                    # budget between folds
+                    _run_folds(entry, factory, recs, held, until, bimodal,
+                               deadline if until > 1 else None, cancel)
+                except TrainingCancelled:
+                    raise
+                except (GesturemapError, ValueError, np.linalg.LinAlgError) as exc:
+                    entry.update(status=f"failed: {exc}", cv_score=None)
+        for entry in tried:
+            entry.pop("fits", None)
+    scored = [i for i, e in enumerate(tried) if e["cv_score"] is not None]
+    if held and not scored:
+        reason = ("no candidate finished its cross-validation within the budget "
+                  f"({budget_s:g} s); fitted the default model instead. Give a larger budget_s.")
+    if scored:
+        best = max(scored, key=lambda i: (tried[i]["cv_score"], -i))
+        factory = cands[best][1]
+        chosen_name = tried[best]["name"]
+    else:
+        best = None
+        factory = fallback or cands[0][1]
+        chosen_name = "fallback: " + (cands[0][0] if fallback is None else "given fallback")
+    model = factory().fit(dataset, cancel=cancel)
+    selection = {
+        "cv": how if held else None,
+        "folds": len(held),
+        "budget_s": float(budget_s),
+        "elapsed_s": time.perf_counter() - start,
+        "candidates": tried,
+        "chosen": best,
+        "chosen_name": chosen_name,
+        **_describe(model),
+        "cv_score": tried[best]["cv_score"] if best is not None else None,
+        "reason": reason,
+    }
+    model.selection_ = selection
+    info = dict(getattr(model, "training_info_", None) or {})
+    info["selection"] = selection
+    model.training_info_ = info
+    return model
+
+
+def selection_of(model: Any) -> dict[str, Any] | None:
+    """A model's search record: ``model.selection_``, or the one saved with it, or None."""
+    sel = getattr(model, "selection_", None)
+    if sel is None:
+        sel = (getattr(model, "training_info_", None) or {}).get("selection")
+    return sel
+
+
+def model_from_description(desc: dict[str, Any]) -> BaseModel:
+    """An unfitted model from ``{"model": kind, "params": {...}}`` (a selection entry)."""
+    cls = MODEL_REGISTRY[desc["model"]]
+    params = dict(desc["params"])
+    if isinstance(params.get("class_params"), list):
+        params["class_params"] = {k: v for k, v in params["class_params"]}
+    return cls(**params)

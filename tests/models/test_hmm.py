@@ -1,0 +1,82 @@
+"""gm.HMM: trained by hmmlearn, streamed by our causal forward; hmmlearn is the oracle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hmmlearn.hmm import GaussianHMM
+
+import gesturemap as gm
+
+from .conftest import small_dataset
+
+
+def _oracle(model: gm.HMM, i: int) -> GaussianHMM:
+    """hmmlearn's own HMM with class ``i``'s learned parameters."""
+    c = model.classes_[i]
+    n = len(c["startprob"])
+    h = GaussianHMM(n_components=n, covariance_type="full")
+    h.startprob_, h.transmat_, h.means_, h.covars_ = (c["startprob"], c["transmat"],
+                                                      c["means"], c["covars"])
+    return h
+
+
+@pytest.mark.parametrize("covariance", ["diagonal", "full"])
+@pytest.mark.parametrize("transition", ["left-right", "ergodic"])
+def test_log_likelihood_equals_hmmlearns_score(ref, covariance, transition):
+    ds = small_dataset(ref, False)
+    model = gm.HMM(4, covariance=covariance, transition=transition).fit(ds)
+    xs = ref.x_test[100:220]
+    z = (xs - model.mean_) / model.scale_  # the model works on standardised inputs
+    expected = [_oracle(model, i).score(z) for i in range(len(model.labels_))]
+    np.testing.assert_allclose(model.log_likelihood(xs), expected, rtol=1e-9)
+    # streamed frame by frame: the cumulative log-likelihood at the last frame is the same
+    last = model.stream().run(xs)[-1]
+    np.testing.assert_allclose(last.log_likelihoods, expected, rtol=1e-9)
+
+
+def test_training_is_hmmlearns_baum_welch(ref):
+    """The learned parameters are those hmmlearn's own Baum-Welch reaches from the same start
+    (our equal-segment initialisation, left-right structure)."""
+    from gesturemap.models.hmm import _initial_parameters
+
+    ds = small_dataset(ref, False)
+    model = gm.HMM(3, iterations=5).fit(ds)
+    recs = [r for r in ds if r.label == model.labels_[0]]
+    x = (np.vstack([r.inputs for r in recs]) - model.mean_) / model.scale_
+    lengths = [len(r.inputs) for r in recs]
+    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    means, covs = _initial_parameters(x, offsets, 3, True, 0.001)
+    h = GaussianHMM(n_components=3, covariance_type="diag", min_covar=0.001, n_iter=5,
+                    tol=0.01, params="stmc", init_params="", implementation="scaling")
+    h.startprob_ = np.array([1.0, 0.0, 0.0])
+    h.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
+    h.means_, h.covars_ = means, np.diagonal(covs, axis1=1, axis2=2).copy()
+    h.fit(x, lengths)
+    c = model.classes_[0]
+    np.testing.assert_allclose(c["means"], h.means_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c["transmat"], h.transmat_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c["covars"], h.covars_, rtol=1e-10, atol=1e-12)
+
+
+def test_left_right_stays_left_right(ref):
+    model = gm.HMM(4).fit(small_dataset(ref, False))
+    for c in model.classes_:
+        assert np.allclose(np.tril(c["transmat"], -1), 0.0)
+        assert c["startprob"][0] == pytest.approx(1.0)
+
+
+def test_regression_data_is_refused_with_advice(ref):
+    with pytest.raises(gm.GesturemapError, match="HHMM"):
+        gm.HMM().fit(small_dataset(ref, True))
+
+
+def test_short_takes_get_fewer_states():
+    ds = gm.Dataset()
+    rng = np.random.default_rng(0)
+    for label in ("a", "b"):
+        for _ in range(3):
+            ds.add(rng.normal(size=(3, 2)) + (label == "b"), label=label)
+    model = gm.HMM(states=8).fit(ds)
+    assert all(len(c["startprob"]) == 3 for c in model.classes_)
+    assert model.training_info_["classes"]["a"]["states"] == 3

@@ -1,0 +1,183 @@
+"""The background model search in a running engine, and the stream resets (take start, OSC
+``/gesturemap/reset``, onset of motion). Real loopback UDP; the search in a real process."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+import gesturemap as gm
+from gesturemap.engine import Engine
+from gesturemap.project import Project
+
+
+def _msg(address, *values):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(v)
+    return b.build().dgram
+
+
+def _reference_project(reference_dir, model):
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("search-test", model=model)
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    return project
+
+
+class _Receiver:
+    """Counts the /wek/outputs answers that arrive (a thread-free, polled UDP socket)."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.setblocking(False)
+        self.port = self.sock.getsockname()[1]
+        self.answers = 0
+
+    def poll(self) -> int:
+        while True:
+            try:
+                data = self.sock.recv(65536)
+            except BlockingIOError:
+                return self.answers
+            if b"/wek/outputs" in data:
+                self.answers += 1
+
+
+def _wait(predicate, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_search_runs_beside_the_engine_and_never_stops_its_frames(reference_dir):
+    """While the search runs (in its own process), frames keep being answered over OSC and
+    the engine's counters advance; then the search reports what it chose, truthfully."""
+    model = {"kind": "hhmm", "params": {"states": 6}, "auto": {"budget_s": 6, "margin": 0.0}}
+    project = _reference_project(reference_dir, model)
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    rx = _Receiver()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.port),
+                    trainer="process")
+    engine.start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert engine.searcher is not None  # started with the engine: the project asks
+        engine.command("train")
+        assert engine.done_training.wait(60), "the quick retrain never came back"
+        engine.command("start_running")
+        assert _wait(lambda: (engine.search_status or {}).get("state") == "searching", 10)
+        answered_during, frames_during, i = [], [], 0
+        # frames go on while the search runs; sample the counters while it is still searching
+        while (engine.search_status or {}).get("state") == "searching" and i < 200_000:
+            tx.sendto(_msg("/wek/inputs", *map(float, x[i % len(x)])),
+                      ("127.0.0.1", engine.osc_port))
+            i += 1
+            time.sleep(0.005)
+            if i % 100 == 0 and (engine.search_status or {}).get("state") == "searching":
+                answered_during.append(rx.poll())
+                frames_during.append(engine.frames_out)
+        assert _wait(lambda: (engine.search_status or {}).get("state") not in (None, "searching"),
+                     120), engine.search_status
+        status = engine.search_status
+    finally:
+        engine.stop()
+        tx.close()
+        rx.sock.close()
+    assert len(frames_during) >= 3, "the search ended before frames could be sent"
+    # answers arrived and the frame counter advanced all through the search
+    assert all(b > a for a, b in zip(frames_during, frames_during[1:], strict=False))
+    assert all(b > a for a, b in zip(answered_during, answered_during[1:], strict=False))
+    assert engine.errors == 0
+    assert status["state"] in ("swapped", "kept"), status
+    assert status["cv_score"] is not None and status["current_cv_score"] is not None
+    assert status["tried"] >= 2
+    if status["state"] == "swapped":
+        sel = gm.models.selection_of(engine.model)
+        assert sel["chosen_name"] == status["chosen"]
+        assert engine.model.kind == sel["model"]
+        assert status["cv_score"] >= status["current_cv_score"]
+    else:
+        assert engine.model.kind == "hhmm"  # the quick model stays
+
+
+def _plain_engine(reference_dir, **model_extra):
+    project = _reference_project(reference_dir, {"kind": "gmm", "params": {"gaussians": 2},
+                                                 **model_extra})
+    project.train()
+    return Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9), trainer="thread")
+
+
+def test_osc_reset_restarts_the_model_stream(reference_dir):
+    """/gesturemap/reset over UDP: the next frame is answered as by a fresh stream."""
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    engine = _plain_engine(reference_dir).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for frame in x[:40]:
+            tx.sendto(_msg("/wek/inputs", *map(float, frame)), ("127.0.0.1", engine.osc_port))
+            time.sleep(0.002)
+        assert _wait(lambda: engine.frames_out == 40, 10)
+        tx.sendto(_msg("/gesturemap/reset"), ("127.0.0.1", engine.osc_port))
+        assert _wait(lambda: engine.resets["trigger"] == 1, 10)
+        tx.sendto(_msg("/wek/inputs", *map(float, x[300])), ("127.0.0.1", engine.osc_port))
+        assert _wait(lambda: engine.frames_out == 41, 10)
+        got = engine.last_result
+        model = engine.model
+    finally:
+        engine.stop()
+        tx.close()
+    fresh = model.stream().step(x[300])
+    continued = model.stream()
+    continued.run(x[:40])
+    np.testing.assert_array_equal(got.log_likelihoods, fresh.log_likelihoods)
+    assert not np.array_equal(got.log_likelihoods, continued.step(x[300]).log_likelihoods)
+    assert engine.stats()["resets"]["trigger"] == 1
+
+
+def test_a_take_start_resets_the_stream(reference_dir):
+    engine = _plain_engine(reference_dir).start()
+    try:
+        engine.command("start_recording", "1")
+        assert _wait(lambda: engine.recording, 10)
+        engine.command("stop_recording")
+    finally:
+        engine.stop()
+    assert engine.resets["take"] == 1
+
+
+def test_motion_onset_resets_the_stream(reference_dir):
+    """A project with ``"onset"`` resets its stream when motion starts after a rest."""
+    engine = _plain_engine(reference_dir, onset={"threshold": 1.0, "quiet_frames": 5}).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rest = np.zeros(6)
+    t = np.linspace(0, 1, 40)[:, None]
+    motion = 10 * np.sin(2 * np.pi * t * np.arange(1, 7))
+    frames = [rest] * 20 + list(motion) + [rest] * 20
+    try:
+        for frame in frames:
+            tx.sendto(_msg("/wek/inputs", *map(float, frame)), ("127.0.0.1", engine.osc_port))
+            time.sleep(0.002)
+        assert _wait(lambda: engine.frames_out == len(frames), 10)
+    finally:
+        engine.stop()
+        tx.close()
+    assert engine.resets["onset"] == 1
+
+
+def test_bad_onset_or_search_settings_are_refused_with_a_message():
+    with pytest.raises(gm.GesturemapError, match="auto"):
+        Project("x", model={"kind": "hhmm", "auto": "yes"})
+    with pytest.raises(gm.GesturemapError, match="threshold"):
+        from gesturemap.onset import OnsetDetector
+
+        OnsetDetector.from_settings({"threshold": -1})
