@@ -26,6 +26,7 @@ from .models import (
     load,
     load_xmm,
 )
+from .models import NULL, Event, Spotter, spot
 from .project import Project, Take
 
 __version__ = "0.1.0"
@@ -35,3 +36,4 @@ __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFitte
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]
+__all__ += ["NULL", "Event", "Spotter", "spot"]

@@ -23,6 +23,7 @@ from .dtw import DTW, DTWStream
 from .gmm import GMM, GMMStream
 from .hhmm import HHMM, HHMMStream
 from .per_output import PerOutput, PerOutputStream
+from .spotting import NULL, Event, Spotter, SpottingStream, spot
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
@@ -31,3 +32,4 @@ __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", 
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]
 __all__ += ["PerOutput", "PerOutputStream"]
+__all__ += ["NULL", "Event", "Spotter", "SpottingStream", "spot"]

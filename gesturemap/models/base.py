@@ -62,6 +62,8 @@ class Result:
     distances : (C,) each class's distance to this moment of the stream (DTW: the least cost
         of a match of one of its templates ending now), else None.
     match : the label whose distance is under the model's threshold now (DTW), else None.
+    event : the :class:`~gesturemap.models.spotting.Event` a spotting stream emits at this
+        frame, else None.
     """
 
     label: Any
@@ -80,6 +82,7 @@ class Result:
     class_output_covariances: np.ndarray | None = None
     distances: np.ndarray | None = None
     match: Any = None
+    event: Any = None
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
