@@ -60,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("log")
     replay.add_argument("--project", required=True, help="the project folder")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
+    replay.add_argument("--events", help="write the spotted gestures as CSV (t, label, score…)")
 
     from .arff import add_import_parser
     from .evaluation.cli import add_eval_parser
@@ -252,9 +253,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .offline import replay_log
 
-    rows = replay_log(args.log, args.project, out=args.out)
+    rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"
-          + (f" -> {args.out}" if args.out else ""))
+          + (f" -> {args.out}" if args.out else "")
+          + (f", gestures -> {args.events}" if args.events else ""))
     return 0
 
 

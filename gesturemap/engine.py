@@ -190,6 +190,9 @@ class Engine:
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
         self.last_result: Any = None
+        #: gestures spotted so far, and the latest ones as (t, label, score), newest last
+        self.events_spotted = 0
+        self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
         self.done_training = threading.Event()
         self.osc_port: int | None = None
         self.realtime = False
@@ -426,8 +429,14 @@ class Engine:
         self._set_model(model)
 
     def _set_model(self, model: Any) -> None:
+        from .models.spotting import spotting_stream
+
         self.model = model
-        self.stream = model.stream() if model is not None else None
+        # with a "spotting" setting the stream also spots gestures (Result.event)
+        spotting = (getattr(self.project, "model", None) or {}).get("spotting")
+        self.stream = spotting_stream(model, spotting) if model is not None else None
+        if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
+            self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
         self.project.trained = model
         labels = list(getattr(model, "labels_", None) or [])
         self._model_labels = labels  # one list object per model: the synth rebinds on change
@@ -576,6 +585,9 @@ class Engine:
                     synth.update(r, self._model_labels)
                 self.frames_out += 1
                 self.last_result = r
+                ev = r.event
+                if ev is not None:
+                    self._spotted(t_in, ev, slog)
                 if slog is not None:
                     if self._log_likelihoods:
                         slog.write("likelihoods", t_in, r.likelihoods)
@@ -589,6 +601,17 @@ class Engine:
                 self._first_frame_pending = False
                 self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
                 self._take_ended_at = None
+
+    def _spotted(self, t: float, ev: Any, slog: Any) -> None:
+        """A gesture was spotted at this frame: OSC, log, window (the synth saw it in the
+        result)."""
+        label = str(ev.label)
+        self.output.send_event(label, ev.score)
+        self.events_spotted += 1
+        self.recent_events.append((t, label, float(ev.score)))
+        if slog is not None:
+            slog.event(t, "gesture", label=label, score=float(ev.score),
+                       start=int(ev.start), end=int(ev.end), emitted=int(ev.emitted))
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1

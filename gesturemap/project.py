@@ -141,11 +141,12 @@ def _model_settings(model: Any) -> dict[str, Any]:
         model = {"kind": _DEFAULT_MODEL, "params": {}}
     elif isinstance(model, str):
         model = {"kind": model, "params": {}}
-    if not isinstance(model, Mapping) or set(model) - {"kind", "params"}:
+    if not isinstance(model, Mapping) or set(model) - {"kind", "params", "spotting"}:
         raise validation_error(
             "model",
             model,
-            'a dict {"kind": "hhmm" or "gmm" ..., "params": {...}} or a kind name',
+            'a dict {"kind": "hhmm" or "gmm" ..., "params": {...}} or a kind name (and '
+            '"spotting": {...} to spot gestures in the stream)',
         )
     kind = model.get("kind", _DEFAULT_MODEL)
     params = model.get("params") or {}
@@ -167,6 +168,11 @@ def _model_settings(model: Any) -> dict[str, Any]:
             sorted(params),
             f"parameters of {kind!r} among {', '.join(known)}",
         ) from None
+    if model.get("spotting") is not None:
+        from .models.spotting import check_settings
+
+        spotting = _check_jsonable("model spotting", check_settings(model["spotting"]))
+        return {"kind": kind, "params": params, "spotting": spotting}
     return {"kind": kind, "params": params}
 
 

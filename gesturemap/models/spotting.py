@@ -34,6 +34,7 @@ The defaults were chosen by leave-subjects-out cross-validation on HAPT's traini
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -398,6 +399,36 @@ class SpottingStream(StreamBase):
         self._t += len(sequence)
         return [Event(_as_int_label(sp.labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
                       float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
+
+
+#: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
+SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
+            "thresholds", "null_label", "gmm_frames", "max_stay")
+
+
+def check_settings(settings: Any) -> dict[str, Any]:
+    """Check spotting settings read from a file (names only; values are checked when a
+    :class:`Spotter` is built). Returns them as a plain dict."""
+    if not isinstance(settings, dict):
+        raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
+                        "defaults or {\"threshold\": 0.4}")
+    for key in settings:
+        if key not in SETTINGS:
+            raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
+    return dict(settings)
+
+
+def spotting_stream(model: Any, settings: dict[str, Any] | None) -> Any:
+    """A stream over ``model``: a spotting stream when ``settings`` is a dict (spotting on),
+    else the model's own. A model that cannot spot (a kind without spotting, only the null
+    class) gets its own stream: it still runs, without events."""
+    if settings is None:
+        return model.stream()
+    try:
+        return Spotter(model, **settings).stream()
+    except GesturemapError as exc:
+        logging.getLogger("gesturemap.spotting").warning("spotting is off: %s", exc)
+        return model.stream()
 
 
 def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:

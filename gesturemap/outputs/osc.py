@@ -28,6 +28,7 @@ DEFAULT_ADDRESSES = {
     "regression": "/gesturemap/regression",
     "variance": "/gesturemap/variance",
     "status": "/wekinator/status/done-training",
+    "event": "/gesturemap/event",
 }
 
 
@@ -202,6 +203,13 @@ class OSCOutput:
                 parts.append(enc.floats(a["variance"], np.diag(result.output_covariance)))
         if parts:
             self._send(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
+
+    def send_event(self, label: str, score: float) -> None:
+        """A spotted gesture: ``/gesturemap/event label score`` (its own datagram, sent at
+        once)."""
+        address = self.addresses.get("event")
+        if address:
+            self._send(self._enc.floats(address, [score], text=label))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)
