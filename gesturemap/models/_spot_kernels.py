@@ -68,6 +68,17 @@ def _log_mixture(x, weights, means, linv, lognorm, n):
 
 
 @njit(**_JIT)
+def frame_llr(frames, weights, means, linv, lognorm, n, null_w, null_mean, null_linv,
+              null_lognorm, out):
+    """Each frame's clipped log-likelihood ratio between one state (its first ``n``
+    Gaussians) and the null mixture (as :func:`match_step` scores it), into ``out``."""
+    for i in range(frames.shape[0]):
+        e = _log_mixture(frames[i], weights, means, linv, lognorm, n) - _log_mixture(
+            frames[i], null_w, null_mean, null_linv, null_lognorm, null_w.shape[0])
+        out[i] = min(max(e, -LLR_FLOOR), LLR_CEIL)
+
+
+@njit(**_JIT)
 def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                null_w, null_mean, null_linv, null_lognorm, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start):

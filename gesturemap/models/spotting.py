@@ -243,8 +243,14 @@ class Spotter:
         for ci, h in enumerate(gest):
             total = 0.0
             for j in range(h[0].shape[0]):
-                comp = rng.choice(h[0].shape[1], size=CALIBRATION_SAMPLES, p=h[0][j] / h[0][j].sum())
-                frames = np.array([rng.multivariate_normal(h[1][j, k], h[2][j, k]) for k in comp])
+                w = h[0][j] / h[0][j].sum()
+                comp = rng.choice(len(w), size=CALIBRATION_SAMPLES, p=w)
+                z = rng.standard_normal((CALIBRATION_SAMPLES, d))
+                frames = np.empty((CALIBRATION_SAMPLES, d))
+                for k in np.unique(comp):
+                    sel = comp == k
+                    chol = np.linalg.cholesky(h[2][j, k])
+                    frames[sel] = h[1][j, k] + z[sel] @ chol.T
                 total += durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
             typical.append(total)
             expected.append(float(np.sum(durations[ci])))
@@ -266,12 +272,9 @@ class Spotter:
     def _frame_llr(self, frames: np.ndarray, ci: int, j: int) -> np.ndarray:
         b, nl = self._b, self._null
         out = np.empty(len(frames))
-        for i, x in enumerate(frames):
-            e = _k._log_mixture(x, b["weights"][ci, j], b["means"][ci, j], b["linv"][ci, j],
-                                b["lognorm"][ci, j], b["n_comp"][ci])
-            e -= _k._log_mixture(x, nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
-                                 len(nl["w"]))
-            out[i] = min(max(e, -_k.LLR_FLOOR), _k.LLR_CEIL)
+        _k.frame_llr(frames, b["weights"][ci, j], b["means"][ci, j], b["linv"][ci, j],
+                     b["lognorm"][ci, j], b["n_comp"][ci], nl["w"], nl["mean"], nl["linv"],
+                     nl["lognorm"], out)
         return out
 
     # -- DTW -------------------------------------------------------------------------------
