@@ -80,7 +80,7 @@ def frame_llr(frames, weights, means, linv, lognorm, n, null_w, null_mean, null_
 
 @njit(**_JIT)
 def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
-               null_w, null_mean, null_linv, null_lognorm, max_stay, delta, start, stay,
+               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start):
     """Advance every class's free-start Viterbi pass by one frame ``x`` (frame index ``t``).
 
@@ -92,6 +92,8 @@ def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, lo
     log_trans : (C, N, N) log transition probabilities; log_prior : (C, N) log entry
         probabilities (-inf where a match may not start).
     null_* : the null mixture (M,), (M, D), (M, D, D), (M,).
+    min_stay : (C, N) frames a match must spend in a state before it may leave it (a
+        class cannot rush through the states that tell it from another).
     max_stay : (C, N) frames a match may gain in a state: after that many frames in one
         state a frame can only lower its score (a gesture's start posture held for a long
         time is not more of the gesture).
@@ -118,13 +120,19 @@ def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, lo
             best_stay = 1
             # ...or continue one that reached a state leading here
             for i in range(n):
+                if i != j and stay[c, i] < min_stay[c, i]:
+                    continue  # a state is left only after its shortest stay
                 ss = stay[c, i] + 1 if i == j else 1
-                v = delta[c, i] + log_trans[c, i, j] + (min(e, 0.0) if ss > max_stay[c, j]
-                                                        else e)
+                capped = ss > max_stay[c, j]
+                v = delta[c, i] + log_trans[c, i, j] + (min(e, 0.0) if capped else e)
                 if v > best:
                     best = v
                     best_start = start[c, i]
                     best_stay = ss
+                    if capped and log_prior[c, j] > NEG:
+                        # held in an entry state beyond its time: the match begins with
+                        # the last max_stay frames of it, not with the whole wait
+                        best_start = max(best_start, t - int(max_stay[c, j]) + 1)
             new_delta[c, j] = best
             new_start[c, j] = best_start
             new_stay[c, j] = best_stay
@@ -194,13 +202,13 @@ def clear_matches(delta):
 
 @njit(**_JIT)
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
-              null_w, null_mean, null_linv, null_lognorm, max_stay, delta, start, stay,
+              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
               new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
               max_length, hold, refractory, pending, pending_f, event):
     """One frame of the HMM spotter: :func:`match_step` then :func:`decide_step`; after an
     event every partial match is forgotten. Returns True when an event is emitted."""
     match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
-               null_w, null_mean, null_linv, null_lognorm, max_stay, delta, start, stay,
+               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start)
     fired = decide_step(t, score, score_start, thresholds, scale, min_length, max_length,
                         hold, refractory, pending, pending_f, event)
@@ -211,7 +219,7 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
 
 @njit(**_JIT)
 def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
-             null_w, null_mean, null_linv, null_lognorm, max_stay, delta, start, stay,
+             null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
              new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
              max_length, hold, refractory, pending, pending_f, event, events_out, scores_out):
     """:func:`spot_step` over every frame of ``xs`` (T, D), frames numbered from ``t0``.
@@ -222,8 +230,8 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
     for i in range(xs.shape[0]):
         t = t0 + i
         if spot_step(xs[i], t, n_states, n_comp, weights, means, linv, lognorm, log_trans,
-                     log_prior, null_w, null_mean, null_linv, null_lognorm, max_stay, delta,
-                     start, stay, new_delta, new_start, new_stay, score, score_start,
+                     log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
+                     delta, start, stay, new_delta, new_start, new_stay, score, score_start,
                      thresholds, scale, min_length, max_length, hold, refractory, pending,
                      pending_f, event):
             events_out[n_events, 0] = event[0]

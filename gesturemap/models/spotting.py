@@ -19,9 +19,9 @@ reaches ``threshold`` times the class's *typical* score (what a take of the clas
 score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
 frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
 ``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
-explanation of the stream wins); the best candidate is emitted when its score has not improved for ``hold_frames``
-frames (so ``end`` is the frame where the match peaked), then ``refractory_frames`` frames ignore
-everything and every partial match starts afresh. The thresholds are model-implied, so one
+explanation of the stream wins); the best candidate is emitted when its score has not improved
+for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
+``refractory_frames`` frames ignore everything and every partial match starts afresh. The thresholds are model-implied, so one
 ``threshold`` fits gestures of any length, dimension or rate.
 
 DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
@@ -55,6 +55,7 @@ DEFAULT_HOLD_FRAMES = 10
 DEFAULT_REFRACTORY_FRAMES = 25
 DEFAULT_MAX_STAY = 1.25
 DEFAULT_MAX_DURATION = 2.0
+DEFAULT_MIN_STAY = 0.0
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -108,6 +109,8 @@ class Spotter:
     gmm_frames : typical duration of a GMM class, in frames (a GMM has no duration model).
     max_duration : a match counts when it spans at most this many times its class's expected
         duration.
+    min_stay : a match leaves a state only after this fraction of the state's expected
+        duration (so a class cannot rush through the states that tell it from another).
     max_stay : after this many times its expected duration in one state, a match gains nothing
         more there (frames can only lower its score): a start posture held for long is not
         more of the gesture.
@@ -120,7 +123,8 @@ class Spotter:
                  thresholds: dict | None = None, null_label: Any = NULL,
                  gmm_frames: int = DEFAULT_GMM_FRAMES,
                  max_stay: float = DEFAULT_MAX_STAY,
-                 max_duration: float = DEFAULT_MAX_DURATION) -> None:
+                 max_duration: float = DEFAULT_MAX_DURATION,
+                 min_stay: float = DEFAULT_MIN_STAY) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_float("threshold", threshold, 0.0, strict=True)
@@ -130,6 +134,7 @@ class Spotter:
         self.gmm_frames = check_int("gmm_frames", gmm_frames, 1)
         self.max_stay = check_float("max_stay", max_stay, 0.0, strict=True)
         self.max_duration = check_float("max_duration", max_duration, 0.0, strict=True)
+        self.min_stay = check_float("min_stay", min_stay, 0.0)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -265,9 +270,12 @@ class Spotter:
         self.min_length_ = np.maximum(1, np.floor(self.min_duration * self.expected_frames_)
                                       ).astype(np.int64)
         stay = np.zeros_like(self._b["weights"][:, :, 0])
+        least = np.zeros_like(stay)
         for i, dur in enumerate(durations):
             stay[i, :len(dur)] = np.maximum(1.0, np.ceil(self.max_stay * dur))
+            least[i, :len(dur)] = np.floor(self.min_stay * dur)
         self._max_stay = stay
+        self._min_stay = least
 
     def _frame_llr(self, frames: np.ndarray, ci: int, j: int) -> np.ndarray:
         b, nl = self._b, self._null
@@ -321,14 +329,14 @@ class SpottingStream(StreamBase):
         self._t = 0
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
-        if spotter.mode == "dtw":
-            self._dtw_start = np.zeros(len(spotter.labels), dtype=np.int64)
+        self._args = self._kernel_args()
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
         self.inner.reset()
         nmax = self._s["delta"].shape[1]
         self._s = _k.empty_state(len(self.spotter.labels), nmax)
+        self._args = self._kernel_args()
         self._t = 0
 
     def _event(self, fired: bool) -> Event | None:
@@ -338,15 +346,22 @@ class SpottingStream(StreamBase):
         return Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
                      self._t, float(self._s["pending_f"][0]))
 
+    def _kernel_args(self) -> tuple[Any, ...]:
+        """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
+        (the model's, this stream's state, the decision settings), in its order."""
+        sp, s = self.spotter, self._s
+        if sp.mode != "hmm":
+            return ()
+        b, nl = sp._b, sp._null
+        return (b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"],
+                b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
+                sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
+                s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
+                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr, s["pending"],
+                s["pending_f"], s["event"])
+
     def _hmm_step(self, x: np.ndarray) -> bool:
-        b, nl, s, sp = self.spotter._b, self.spotter._null, self._s, self.spotter
-        return _k.spot_step(
-            x, self._t, b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"],
-            b["lognorm"], b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"],
-            nl["lognorm"], sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
-            s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
-            sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr, s["pending"],
-            s["pending_f"], s["event"])
+        return _k.spot_step(x, self._t, *self._args)
 
     def _dtw_step(self, r: Result) -> bool:
         sp, s = self.spotter, self._s
@@ -388,25 +403,19 @@ class SpottingStream(StreamBase):
     def run_events(self, sequence: np.ndarray) -> list[Event]:
         """:meth:`step_event` over every frame of a checked (T, D_in) sequence, in one kernel
         call (the kernel loops over :func:`~._spot_kernels.spot_step`)."""
-        b, nl, s, sp = self.spotter._b, self.spotter._null, self._s, self.spotter
         out = np.zeros((len(sequence), 4), dtype=np.int64)
         scores = np.zeros(len(sequence))
-        n = _k.spot_run(
-            np.ascontiguousarray(sequence, dtype=np.float64), self._t, b["n_states"],
-            b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"], b["log_trans"],
-            b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"], sp._max_stay,
-            s["delta"], s["start"], s["stay"], s["new_delta"], s["new_start"], s["new_stay"],
-            s["score"], s["score_start"],
-            sp.thresholds_, sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr, s["pending"],
-            s["pending_f"], s["event"], out, scores)
+        n = _k.spot_run(np.ascontiguousarray(sequence, dtype=np.float64), self._t, *self._args,
+                        out, scores)
         self._t += len(sequence)
-        return [Event(_as_int_label(sp.labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
+        labels = self.spotter.labels
+        return [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
                       float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
 
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay")
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay")
 
 
 def check_settings(settings: Any) -> dict[str, Any]:
