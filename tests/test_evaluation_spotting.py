@@ -48,3 +48,41 @@ def test_wrong_label_is_a_false_positive_and_a_miss() -> None:
     m = spotting_metrics([res], ["a", "b"])
     assert m["f1"] == 0.0 and m["macro_f1"] == 0.0
     assert math.isnan(m["delay_median_s"])
+
+
+def test_eval_spotting_command_line(tmp_path, capsys) -> None:
+    import json
+
+    from gesturemap.cli import main
+    from tests.models.test_spotting import _gesture, _rest
+
+    rng = np.random.default_rng(2)
+    xs, labels, subject = [], [], []
+    for session in range(6):
+        parts, lab = [], []
+        for name, code in [("circle", 1), ("zigzag", 2), ("circle", 1), ("zigzag", 2)]:
+            r = _rest(int(rng.integers(80, 140)), rng)
+            g = _gesture(name, int(rng.integers(45, 60)), rng)
+            parts += [r, g]
+            lab += [0] * len(r) + [code] * len(g)
+        r = _rest(100, rng)
+        parts.append(r)
+        lab += [0] * len(r)
+        xs.append(np.vstack(parts))
+        labels.append(np.array(lab, dtype=np.int8))
+        subject.append(session // 2)
+    path = tmp_path / "streams.npz"
+    np.savez(path, X_concat=np.vstack(xs).astype(np.float32),
+             labels_concat=np.concatenate(labels), lengths=[len(x) for x in xs],
+             subject=subject, gesture_labels=[1, 2])
+    out = tmp_path / "report.json"
+    code = main(["eval", "--spotting", "--train", str(path), "--folds", "3", "--param",
+                 "states=6", "--json", str(out), "--quiet"])
+    assert code == 0
+    report = json.loads(out.read_text())
+    m = report["metrics"]
+    assert m["events"] == 24 and m["f1"] >= 0.9, m
+    assert "F1" in capsys.readouterr().out
+    # a bad setting is one line on stderr and exit code 2
+    assert main(["eval", "--spotting", "--train", str(path), "--spot", "nope=1",
+                 "--quiet"]) == 2

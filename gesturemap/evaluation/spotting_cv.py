@@ -22,8 +22,8 @@ from ..data import Dataset
 from ..models.spotting import NULL, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
-__all__ = ["Streams", "load_streams", "low_pass", "make_dataset", "evaluate_sessions",
-           "grouped_folds", "nested_cv"]
+__all__ = ["Streams", "cross_validate_spotting", "load_streams", "low_pass", "make_dataset",
+           "evaluate_sessions", "grouped_folds", "nested_cv"]
 
 
 @dataclass
@@ -41,6 +41,8 @@ def load_streams(path: str, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0) -> Streams:
     """Load a stream file (HAPT's layout). ``gestures`` defaults to HAPT's transitions 7-12."""
     z = np.load(path, allow_pickle=False)
+    if gestures is None and "gesture_labels" in z.files:
+        gestures = [g.item() for g in z["gesture_labels"]]
     cuts = np.cumsum(z["lengths"])[:-1]
     sessions = np.split(np.asarray(z["X_concat"], dtype=np.float64), cuts)
     labels = np.split(np.asarray(z["labels_concat"]).astype(np.int64), cuts)
@@ -145,3 +147,38 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             f"FA/min {m['false_alarms_per_min']:.3f} p90 delay {m['delay_p90_s']:.2f} s")
     return {"metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
             "chosen": chosen, "events": events_by_session, "inner": inner_tables}
+
+
+def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
+                            settings: dict[str, Any], folds: int = 3,
+                            progress: bool = False) -> dict[str, Any]:
+    """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
+    trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
+    for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
+    takes and spots the fold's whole sessions. Returns the pooled out-of-fold metrics."""
+    from ..models import MODEL_REGISTRY
+    from ..models.spotting import check_settings
+
+    settings = check_settings(settings)  # a wrong name fails before any training
+    if model not in MODEL_REGISTRY:
+        from ..errors import GesturemapError
+
+        raise GesturemapError(f"--model {model!r}: expected one of {sorted(MODEL_REGISTRY)}")
+    params = dict(params)
+    if model == "hhmm":
+        params.setdefault("class_params", {NULL: {"states": 1, "gaussians": 8}})
+    held: list[SessionResult] = []
+    for k, test in enumerate(grouped_folds(st.subject, folds)):
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(st, train, _same))
+        held += evaluate_sessions(Spotter(fitted, **settings), st, test, _same,
+                                  tolerance=int(round(st.rate_hz)))
+        if progress:
+            print(f"fold {k + 1}/{folds} done", flush=True)
+    return {"protocol": f"{folds}-fold leave-subjects-out CV",
+            "model": model, "params": params, "spotting": settings,
+            "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz)}
+
+
+def _same(x: np.ndarray) -> np.ndarray:
+    return x
