@@ -124,7 +124,8 @@ def main(args: Any) -> int:
         from . import bench_latency
 
         print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
-        lat = bench_latency.run(reference, window=getattr(args, "window", False))
+        lat = bench_latency.run(reference, window=getattr(args, "window", False),
+                                spotting=getattr(args, "spotting", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
         ttm = bench_latency.take_to_model(reference)

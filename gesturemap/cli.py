@@ -30,6 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure OSC in -> OSC out latency at 200 frames/s")
     bench.add_argument("--window", action="store_true",
                        help="with --latency: also with the window open, busy and retraining")
+    bench.add_argument("--spotting", action="store_true",
+                       help="with --latency: the project's stream also spots gestures")
 
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")

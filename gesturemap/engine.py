@@ -434,7 +434,16 @@ class Engine:
         self.model = model
         # with a "spotting" setting the stream also spots gestures (Result.event)
         spotting = (getattr(self.project, "model", None) or {}).get("spotting")
-        self.stream = spotting_stream(model, spotting) if model is not None else None
+        if model is None or spotting is None:
+            self.stream = model.stream() if model is not None else None
+        elif self._threads:
+            # running: the spotter (its calibration, its kernels loaded) is prepared on the
+            # I/O thread, never on the frame path; the model's own stream answers meanwhile
+            self.stream = model.stream()
+            self._io.put(lambda: self.command(
+                "_spotting_ready", model, spotting_stream(model, spotting, warm=True)))
+        else:
+            self.stream = spotting_stream(model, spotting, warm=True)
         if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
             self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
         self.project.trained = model
@@ -445,6 +454,13 @@ class Engine:
         self._class_numbers = [float(lb) if isinstance(lb, (int, np.integer)) else float(i + 1)
                                for i, lb in enumerate(labels)]
         self._log_likelihoods = self._labels == self._logged_labels
+
+    def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
+        """The spotting stream prepared for ``model`` (unless another model came since)."""
+        if model is self.model:
+            self.stream = stream
+            if self.synth is not None:
+                self.synth.spot_events = getattr(stream, "spotter", None) is not None
 
     def _cmd_start_running(self) -> None:
         self.running = True

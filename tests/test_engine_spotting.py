@@ -116,3 +116,19 @@ def test_without_spotting_setting_no_event_is_sent(setup):
     engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), trainer="thread")
     assert getattr(engine.stream, "spotter", None) is None
     assert all(r.event is None for r in engine.stream.run(x))
+
+
+def test_a_swapped_model_spots_once_its_spotter_is_ready(setup):
+    folder, _, x, order = setup
+    project = Project.load(folder)
+    engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), trainer="thread").start()
+    try:
+        engine.command("swap_model", project.trained)
+        deadline = time.monotonic() + 20
+        # the frame path runs the model's own stream until the I/O thread has the spotter
+        while getattr(engine.stream, "spotter", None) is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert getattr(engine.stream, "spotter", None) is not None
+        assert [r.event.label for r in engine.stream.run(x) if r.event is not None] == order
+    finally:
+        engine.stop()

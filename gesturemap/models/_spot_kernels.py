@@ -50,20 +50,20 @@ def _log_component(x, weight, mean, linv, lognorm):
 
 @njit(**_JIT)
 def _log_mixture(x, weights, means, linv, lognorm, n):
-    """log sum_k weights[k] N(x; means[k], (linv[k]^T linv[k])^-1) over the first ``n``."""
+    """log sum_k weights[k] N(x; means[k], (linv[k]^T linv[k])^-1) over the first ``n``
+    (one pass: the sum is rescaled whenever a larger term comes)."""
     best = NEG
-    # two passes (max, then sum) keep it exact without a buffer
+    s = 0.0
     for k in range(n):
         if weights[k] > 0.0:
             v = _log_component(x, weights[k], means[k], linv[k], lognorm[k])
             if v > best:
+                s = s * math.exp(best - v) + 1.0 if best > NEG else 1.0
                 best = v
-    if best <= NEG or n == 1:
-        return best
-    s = 0.0
-    for k in range(n):
-        if weights[k] > 0.0:
-            s += math.exp(_log_component(x, weights[k], means[k], linv[k], lognorm[k]) - best)
+            else:
+                s += math.exp(v - best)
+    if best <= NEG:
+        return NEG
     return best + math.log(s)
 
 
@@ -120,6 +120,8 @@ def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, lo
             best_stay = 1
             # ...or continue one that reached a state leading here
             for i in range(n):
+                if log_trans[c, i, j] <= NEG:
+                    continue
                 if i != j and stay[c, i] < min_stay[c, i]:
                     continue  # a state is left only after its shortest stay
                 ss = stay[c, i] + 1 if i == j else 1

@@ -430,14 +430,18 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return dict(settings)
 
 
-def spotting_stream(model: Any, settings: dict[str, Any] | None) -> Any:
+def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
     """A stream over ``model``: a spotting stream when ``settings`` is a dict (spotting on),
     else the model's own. A model that cannot spot (a kind without spotting, only the null
-    class) gets its own stream: it still runs, without events."""
+    class) gets its own stream: it still runs, without events. ``warm``: step a throwaway
+    stream once first, so that the kernels are loaded before the real stream's first frame."""
     if settings is None:
         return model.stream()
     try:
-        return Spotter(model, **settings).stream()
+        spotter = Spotter(model, **settings)
+        if warm:
+            spotter.stream().step(np.zeros(model.input_dim_))
+        return spotter.stream()
     except GesturemapError as exc:
         logging.getLogger("gesturemap.spotting").warning("spotting is off: %s", exc)
         return model.stream()
