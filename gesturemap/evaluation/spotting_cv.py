@@ -107,18 +107,21 @@ def _score(m: dict[str, Any], fa_budget: float) -> float:
 def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequence[Any]],
               features: Callable[[np.ndarray], np.ndarray], outer: int = 3, inner: int = 2,
               fa_budget: float = 0.3, log: Callable[[str], None] = print,
-              ) -> dict[str, Any]:
+              only_fold: int | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
     all its training subjects. Returns the pooled held-out metrics, the settings chosen per
-    fold, each session's events (for plots) and the inner CV's table."""
+    fold, each session's events (for plots) and the inner CV's table. ``only_fold``: run
+    that outer fold only (folds may run in separate processes; pool their session results)."""
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
     held: list[SessionResult] = []
     chosen, events_by_session, inner_tables = [], {}, []
     for fo, test in enumerate(grouped_folds(subj, outer)):
+        if only_fold is not None and fo != only_fold:
+            continue
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         # inner CV over the outer training subjects
         sums: dict[int, list[SessionResult]] = {i: [] for i in range(len(combos))}
@@ -146,7 +149,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         log(f"outer fold {fo}: held-out F1 {m['f1']:.3f} macro {m['macro_f1']:.3f} "
             f"FA/min {m['false_alarms_per_min']:.3f} p90 delay {m['delay_p90_s']:.2f} s")
     return {"metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
-            "chosen": chosen, "events": events_by_session, "inner": inner_tables}
+            "chosen": chosen, "events": events_by_session, "inner": inner_tables,
+            "sessions": held}
 
 
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
