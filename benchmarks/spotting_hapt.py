@@ -67,8 +67,14 @@ def _identity(x: np.ndarray) -> np.ndarray:
     return x
 
 
+#: the HHMM's relative_regularization (``--relative-regularization``; the package default 0.1)
+RELATIVE_REGULARIZATION = [0.1]
+
+
 def hhmm() -> gm.HHMM:
-    return gm.HHMM(states=10, gaussians=1, class_params={gm.NULL: {"states": 1, "gaussians": 8}})
+    return gm.HHMM(states=10, gaussians=1,
+                   relative_regularization=RELATIVE_REGULARIZATION[0],
+                   class_params={gm.NULL: {"states": 1, "gaussians": 8}})
 
 
 # -- baseline 1: sliding-window classifier ---------------------------------------------------
@@ -197,7 +203,7 @@ def merge_gm_folds(parts: list[dict[str, Any]]) -> dict[str, Any]:
     plot_session(st, best, events[best], Path("docs/spotting_session.png"))
     score: dict[str, float] = {}
     for p in parts:
-        for combo, m in p["inner"]:
+        for combo, m in (row for table in p["inner"] for row in table):
             key = json.dumps(combo, sort_keys=True)
             score[key] = score.get(key, 0.0) + m["f1"] - max(0.0, m["false_alarms_per_min"] - 0.3)
     chosen = json.loads(max(score, key=score.get))
@@ -270,7 +276,10 @@ def main() -> None:
                     "three side by side, then --merge)")
     ap.add_argument("--merge", action="store_true", help="merge the parts into OUT")
     ap.add_argument("--fold", type=int, help="with --only gm: one outer fold (0-2)")
+    ap.add_argument("--relative-regularization", type=float, default=0.1,
+                    help="the HHMM's relative_regularization (default 0.1)")
     args = ap.parse_args()
+    RELATIVE_REGULARIZATION[0] = args.relative_regularization
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
