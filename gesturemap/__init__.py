@@ -15,18 +15,21 @@ from .models import (
     HHMM,
     KNN,
     MLP,
+    NULL,
     SVM,
     AdaBoost,
     DecisionTree,
+    Event,
     Linear,
     NaiveBayes,
     PerOutput,
     Polynomial,
     Result,
+    Spotter,
     load,
     load_xmm,
+    spot,
 )
-from .models import NULL, Event, Spotter, spot
 from .project import Project, Take
 
 __version__ = "0.1.0"

@@ -180,6 +180,8 @@ class ModelPanel(QtWidgets.QWidget):
         self.kind.blockSignals(True)
         self.kind.setCurrentText(settings["kind"])
         self.kind.blockSignals(False)
+        # spotting has no editor here yet: shown settings keep it as the project has it
+        self._spotting = settings.get("spotting")
         self._build(settings.get("params") or {})
 
     def set_classes(self, classes: list[str]) -> None:
@@ -224,6 +226,8 @@ class ModelPanel(QtWidgets.QWidget):
             params["class_params"] = class_params
         else:
             params.pop("class_params", None)
+        if getattr(self, "_spotting", None) is not None:
+            return {"kind": kind, "params": params, "spotting": self._spotting}
         return {"kind": kind, "params": params}
 
     def problems(self) -> list[str]:
