@@ -278,6 +278,8 @@ def main() -> None:
     ap.add_argument("--fold", type=int, help="with --only gm: one outer fold (0-2)")
     ap.add_argument("--relative-regularization", type=float, default=0.1,
                     help="the HHMM's relative_regularization (default 0.1)")
+    ap.add_argument("--max-stay", type=float, default=1.0,
+                    help="the grid's max_stay (default 1.0)")
     args = ap.parse_args()
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
     out_path = Path(args.out)
@@ -323,7 +325,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
     grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-            "max_stay": [1.0]}
+            "max_stay": [args.max_stay]}
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
