@@ -138,8 +138,11 @@ class Spotter:
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
-        self.thresholds = dict(thresholds or {})
         labels = list(model.labels_)
+        # a numbered class's threshold may be keyed by its number as text (JSON settings)
+        by_text = {str(lb): lb for lb in labels}
+        self.thresholds = {k if k in labels else by_text.get(k, k): v
+                           for k, v in (thresholds or {}).items()}
         self.labels = [lb for lb in labels if lb != null_label]
         if not self.labels:
             raise GesturemapError(
