@@ -21,13 +21,15 @@ DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
 
 #: A hierarchical HMM, by XMM's parameter names. Eight states per gesture follow a
 #: one-second mouse gesture closely; the likelihood window smooths over 50 ms at 100 Hz.
-#: Spotting is on (its defaults): gestures drawn one after another are found and sent as
+#: Spotting is on: gestures drawn one after another are found and sent as
 #: ``/gesturemap/event`` without any key pressed; takes labelled ``gm.NULL`` ("anything
-#: else") make it stricter.
+#: else") make it stricter. Quick mouse gestures pass each state in a few frames:
+#: ``min_stay`` 0.5 (a state is left only after half its expected stay) keeps one gesture from
+#: being taken for another (chosen on simulated mouse performances, docs/spotting.md).
 DEFAULT_MODEL = {
     "kind": "hhmm",
     "params": {"states": 8, "gaussians": 1, "likelihood_window": 5},
-    "spotting": {},
+    "spotting": {"min_stay": 0.5},
 }
 
 

@@ -30,7 +30,7 @@ def _frames(p: np.ndarray) -> np.ndarray:
 def test_default_project_spots_gestures_drawn_one_after_another() -> None:
     rng = np.random.default_rng(11)
     project = default_project()
-    assert project.model["spotting"] == {}
+    assert project.model["spotting"] == {"min_stay": 0.5}
     assert tuple(project.classes) == DEFAULT_CLASSES
     for label in DEFAULT_CLASSES:
         for _ in range(4):

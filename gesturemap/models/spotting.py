@@ -51,11 +51,11 @@ NULL = "null"
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.3
 DEFAULT_MIN_DURATION = 0.3
-DEFAULT_HOLD_FRAMES = 25
+DEFAULT_HOLD_FRAMES = 10
 DEFAULT_REFRACTORY_FRAMES = 25
 DEFAULT_MAX_STAY = 1.0
 DEFAULT_MAX_DURATION = 2.0
-DEFAULT_MIN_STAY = 0.5
+DEFAULT_MIN_STAY = 0.0
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
