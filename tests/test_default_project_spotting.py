@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from benchmarks.spotting_mouse import frames as _frames
+from benchmarks.spotting_mouse import shape as _shape
 from gesturemap.default_project import DEFAULT_CLASSES, default_project
 from gesturemap.offline import replay_frames
 
 RATE = 100.0
-
-
-def _shape(label: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    t = np.linspace(0, 1, n)
-    s = 0.25 * rng.uniform(0.85, 1.15)
-    if label == "circle":
-        p = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)] * s
-    elif label == "swipe":
-        p = np.c_[(t - 0.5) * 2.5, 0 * t] * s
-    else:  # zigzag
-        p = np.c_[(t - 0.5) * 2.5, (np.abs(((3 * t) % 1) * 2 - 1) * 2 - 1) * 0.8] * s
-    return p + 0.5 + rng.normal(0, 0.004, p.shape)
-
-
-def _frames(p: np.ndarray) -> np.ndarray:
-    """The mouse pad's channels: x, y and their velocities (units per second)."""
-    return np.c_[p, np.gradient(p, axis=0) * RATE]
 
 
 def test_default_project_spots_gestures_drawn_one_after_another() -> None:
