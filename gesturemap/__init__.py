@@ -16,17 +16,21 @@ from .models import (
     HMM,
     KNN,
     MLP,
+    NULL,
     SVM,
     AdaBoost,
     DecisionTree,
+    Event,
     Linear,
     NaiveBayes,
     PerOutput,
     Polynomial,
     Result,
+    Spotter,
     auto,
     load,
     load_xmm,
+    spot,
 )
 from .project import Project, Take
 
@@ -45,3 +49,4 @@ from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E4
 __all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", "review_takes"]
 __all__ += ["HMM"]
 __all__ += ["auto"]
+__all__ += ["NULL", "Event", "Spotter", "spot"]

@@ -126,7 +126,8 @@ def main(args: Any) -> int:
 
         print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
         lat = bench_latency.run(reference, window=getattr(args, "window", False),
-                                search=getattr(args, "search", False))
+                                search=getattr(args, "search", False),
+                                spotting=getattr(args, "spotting", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
         ttm = bench_latency.take_to_model(reference)

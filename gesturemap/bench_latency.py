@@ -155,7 +155,8 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
             "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
 
 
-def _project(folder: Path, reference: Path, search: bool = False) -> Path:
+def _project(folder: Path, reference: Path, search: bool = False,
+             spotting: bool = False) -> Path:
     import gesturemap as gm
 
     from .project import Project
@@ -164,6 +165,8 @@ def _project(folder: Path, reference: Path, search: bool = False) -> Path:
     model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
     if search:  # a budget longer than the run: the search is always running
         model["auto"] = {"budget_s": 60.0}
+    if spotting:  # the stream also spots gestures (defaults): Result.event, /gesturemap/event
+        model["spotting"] = {}
     project = Project("latency", model=model)
     for rec in ds:
         project.add_take(rec.inputs, rec.label)
@@ -185,16 +188,17 @@ def _measuring_client_first() -> None:
 
 def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
         retrain_every_s: float = 1.0, window: bool = False,
-        search: bool = False) -> dict[str, Any]:
+        search: bool = False, spotting: bool = False) -> dict[str, Any]:
     """Latency figures; with ``window``, also with the window open, busy and retraining (its
-    engine in a process of its own, as by default, and on a thread of the window's process)."""
+    engine in a process of its own, as by default, and on a thread of the window's process);
+    with ``spotting``, the project's stream also spots gestures."""
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
-    out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds}
+    out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds, "spotting": spotting}
     _measuring_client_first()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = _project(Path(tmp) / "proj", reference)
-        searching = _project(Path(tmp) / "proj_search", reference, search=True) if search \
-            else None
+        folder = _project(Path(tmp) / "proj", reference, spotting=spotting)
+        searching = _project(Path(tmp) / "proj_search", reference, search=True,
+                             spotting=spotting) if search else None
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.bind(("127.0.0.1", 0))
         rx_port = rx.getsockname()[1]

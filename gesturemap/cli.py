@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --latency: also with the window open, busy and retraining")
     bench.add_argument("--search", action="store_true",
                        help="with --latency: also with the background model search running")
+    bench.add_argument("--spotting", action="store_true",
+                       help="with --latency: the project's stream also spots gestures")
 
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")
@@ -78,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("log")
     replay.add_argument("--project", required=True, help="the project folder")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
+    replay.add_argument("--events", help="write the spotted gestures as CSV (t, label, score…)")
 
     export = sub.add_parser("export", help="write a project's takes or model for Wekinator / XMM")
     export.add_argument("dir")
@@ -342,9 +345,10 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .offline import replay_log
 
-    rows = replay_log(args.log, args.project, out=args.out)
+    rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"
-          + (f" -> {args.out}" if args.out else ""))
+          + (f" -> {args.out}" if args.out else "")
+          + (f", gestures -> {args.events}" if args.events else ""))
     return 0
 
 

@@ -3,7 +3,8 @@
 ``gesturemap`` with no arguments opens the window on this project, so that someone with no
 hardware can record and play at once: the window's pad turns the mouse or trackpad into a
 4-channel sensor (``sensors/mouse.json``: position ``x, y`` in 0..1 and velocity ``vx, vy``
-in units per second), and a hierarchical HMM follows the gestures as they unfold.
+in units per second), and a hierarchical HMM follows the gestures as they unfold and spots
+them in the continuous stream (see docs/spotting.md).
 """
 
 from __future__ import annotations
@@ -20,9 +21,15 @@ DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
 
 #: A hierarchical HMM, by XMM's parameter names. Eight states per gesture follow a
 #: one-second mouse gesture closely; the likelihood window smooths over 50 ms at 100 Hz.
+#: Spotting is on: gestures drawn one after another are found and sent as
+#: ``/gesturemap/event`` without any key pressed; takes labelled ``gm.NULL`` ("anything
+#: else") make it stricter. Quick mouse gestures pass each state in a few frames:
+#: ``min_stay`` 0.5 (a state is left only after half its expected stay) keeps one gesture from
+#: being taken for another (chosen on simulated mouse performances, docs/spotting.md).
 DEFAULT_MODEL = {
     "kind": "hhmm",
     "params": {"states": 8, "gaussians": 1, "likelihood_window": 5},
+    "spotting": {"min_stay": 0.5},
 }
 
 

@@ -212,6 +212,9 @@ class Engine:
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
         self.last_result: Any = None
+        #: gestures spotted so far, and the latest ones as (t, label, score), newest last
+        self.events_spotted = 0
+        self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
         self.done_training = threading.Event()
         self.osc_port: int | None = None
         self.realtime = False
@@ -635,8 +638,23 @@ class Engine:
         self._set_model(model)
 
     def _set_model(self, model: Any) -> None:
+        from .models.spotting import spotting_stream
+
         self.model = model
-        self.stream = model.stream() if model is not None else None
+        # with a "spotting" setting the stream also spots gestures (Result.event)
+        spotting = (getattr(self.project, "model", None) or {}).get("spotting")
+        if model is None or spotting is None:
+            self.stream = model.stream() if model is not None else None
+        elif self._threads:
+            # running: the spotter (its calibration, its kernels loaded) is prepared on the
+            # I/O thread, never on the frame path; the model's own stream answers meanwhile
+            self.stream = model.stream()
+            self._io.put(lambda: self.command(
+                "_spotting_ready", model, spotting_stream(model, spotting, warm=True)))
+        else:
+            self.stream = spotting_stream(model, spotting, warm=True)
+        if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
+            self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
         self.project.trained = model
         labels = list(getattr(model, "labels_", None) or [])
         self._model_labels = labels  # one list object per model: the synth rebinds on change
@@ -662,6 +680,13 @@ class Engine:
         self._dtw_values = np.full(count, np.inf)
         self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
         self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
+
+    def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
+        """The spotting stream prepared for ``model`` (unless another model came since)."""
+        if model is self.model:
+            self.stream = stream
+            if self.synth is not None:
+                self.synth.spot_events = getattr(stream, "spotter", None) is not None
 
     def _cmd_start_running(self) -> None:
         self.running = True
@@ -925,6 +950,9 @@ class Engine:
                     synth.update(r, self._model_labels)
                 self.frames_out += 1
                 self.last_result = r
+                ev = r.event
+                if ev is not None:
+                    self._spotted(t_in, ev, slog)
                 if slog is not None:
                     if self._log_likelihoods:
                         slog.write("likelihoods", t_in, r.likelihoods)
@@ -954,6 +982,16 @@ class Engine:
         values = self._dtw_values
         values[self._dtw_positions] = r.distances
         self.output.send(r, self._class_numbers[r.label_index], values)
+    def _spotted(self, t: float, ev: Any, slog: Any) -> None:
+        """A gesture was spotted at this frame: OSC, log, window (the synth saw it in the
+        result)."""
+        label = str(ev.label)
+        self.output.send_event(label, ev.score)
+        self.events_spotted += 1
+        self.recent_events.append((t, label, float(ev.score)))
+        if slog is not None:
+            slog.event(t, "gesture", label=label, score=float(ev.score),
+                       start=int(ev.start), end=int(ev.end), emitted=int(ev.emitted))
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1

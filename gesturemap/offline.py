@@ -17,8 +17,11 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray) -> list[A
         from .errors import GesturemapError
 
         raise GesturemapError("the project has no trained model: train it first")
+    from .models.spotting import spotting_stream
+
     state = project.pipeline.start(inputs.shape[1], list(project.input_names or []) or None)
-    stream = project.trained.stream()
+    # the engine's stream: it spots gestures when the project's model settings say so
+    stream = spotting_stream(project.trained, project.model.get("spotting"))
     out = []
     for t, x in zip(times, inputs, strict=True):
         for f in state.push(x, float(t)):
@@ -27,8 +30,10 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray) -> list[A
 
 
 def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
-               out: str | os.PathLike[str] | None = None) -> int:
-    """Replay the ``input`` stream of a session log; optionally write results as CSV."""
+               out: str | os.PathLike[str] | None = None,
+               events_out: str | os.PathLike[str] | None = None) -> int:
+    """Replay the ``input`` stream of a session log; optionally write results as CSV, and
+    the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``."""
     from ._io import atomic_write_text
     from .log import read_log
     from .project import Project
@@ -44,4 +49,11 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
             lines.append(f"{t!r},{r.label}," + ",".join(format(v, ".17g")
                                                          for v in r.likelihoods))
         atomic_write_text(Path(out), "\n".join(lines) + "\n")
+    if events_out is not None:
+        lines = ["t,label,score,start,end,emitted"]
+        for t, r in results:
+            ev = r.event
+            if ev is not None:
+                lines.append(f"{t!r},{ev.label},{ev.score!r},{ev.start},{ev.end},{ev.emitted}")
+        atomic_write_text(Path(events_out), "\n".join(lines) + "\n")
     return len(results)

@@ -155,13 +155,14 @@ def _model_settings(model: Any) -> dict[str, Any]:
         model = {"kind": _DEFAULT_MODEL, "params": {}}
     elif isinstance(model, str):
         model = {"kind": model, "params": {}}
-    if not isinstance(model, Mapping) or set(model) - {"kind", "params", *_SEARCH_KEYS}:
+    if not isinstance(model, Mapping) or set(model) - {"kind", "params", "spotting",
+                                                       *_SEARCH_KEYS}:
         raise validation_error(
             "model",
             model,
             'a dict {"kind": "hhmm" or "gmm" ..., "params": {...}} or a kind name (optional: '
             '"auto": true or {"budget_s": s, "margin": m}, "onset": true or '
-            '{"threshold": t, "hold_ms": ms})',
+            '{"threshold": t, "hold_ms": ms}, "spotting": {...} to spot gestures in the stream)',
         )
     kind = model.get("kind", _DEFAULT_MODEL)
     params = model.get("params") or {}
@@ -184,6 +185,10 @@ def _model_settings(model: Any) -> dict[str, Any]:
             f"parameters of {kind!r} among {', '.join(known)}",
         ) from None
     out = {"kind": kind, "params": params}
+    if model.get("spotting") is not None:
+        from .models.spotting import check_settings
+
+        out["spotting"] = _check_jsonable("model spotting", check_settings(model["spotting"]))
     for key in _SEARCH_KEYS:  # the background search and the onset reset (see engine)
         if key in model and model[key] not in (None, False):
             value = model[key]

@@ -247,3 +247,23 @@ def test_builtin_sounds_ship_and_user_files_load(tmp_path):
     (tmp_path / "bad.wav").write_bytes(b"not a sound")
     with pytest.raises(ValueError, match="libsndfile"):
         load_sound(tmp_path / "bad.wav", FS)
+
+
+def test_oneshots_fire_on_spotted_gestures_when_spotting():
+    import dataclasses
+
+    import gesturemap as gm
+
+    mapping = SynthMapping(oneshots={"tap": "wood"}, parameters={"follower_gain": 0.0},
+                           onset_min_interval_ms=0)
+    synth = Synth(mapping)
+    synth.spot_events = True  # the engine sets it when its stream spots gestures
+    names = ["idle", "tap"]
+    # likelihood onsets no longer fire: only the frames that carry an event do
+    for i, p in enumerate([0.1, 0.9, 0.95, 0.2, 0.9, 0.1, 0.1]):
+        r = _result([1 - p, p])
+        if i in (0, 3, 6):  # three gestures spotted (the likelihoods have two onsets)
+            r = dataclasses.replace(r, event=gm.Event("tap", 0, i, i, 1.0))
+        synth.update(r, names)
+        synth.render(240)
+    assert synth.stats()["oneshots_played"] == 3

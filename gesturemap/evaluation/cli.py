@@ -4,6 +4,7 @@
     gesturemap eval --train A.npz (--folds K | --leave-one-out | --group-by KEY) --model MODEL
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
     gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
+    gesturemap eval --spotting --train STREAMS.npz [--folds K] [--model hhmm] [--spot K=V]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -83,6 +84,29 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="K=V",
         help='model parameter (V read as JSON if it can be: 3, 0.1, true, "x"); repeatable',
     )
+    spot = p.add_argument_group(
+        "spotting (gestures found in continuous streams with per-frame labels)")
+    spot.add_argument(
+        "--spotting",
+        action="store_true",
+        help="event-level evaluation of gm.spot on streams (--train STREAMS.npz: X_concat, "
+        "labels_concat, lengths, subject): leave-subjects-out folds (--folds K, default 3), "
+        "micro/macro F1, median/p90 delay, false alarms per minute of null",
+    )
+    spot.add_argument(
+        "--gestures",
+        metavar="L1,L2",
+        help="the per-frame labels that are gestures (default: the file's gesture_labels, "
+        "else HAPT's transitions 7-12); every other label is null",
+    )
+    spot.add_argument(
+        "--spot",
+        action="append",
+        default=[],
+        metavar="K=V",
+        help="a spotting setting (threshold, min_stay, hold_frames...); repeatable",
+    )
+    spot.add_argument("--rate", type=float, default=50.0, help="frame rate in Hz (default 50)")
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
@@ -191,10 +215,44 @@ def _quality(args: argparse.Namespace) -> Any:
     return project_quality(project, model=model, folds=args.folds or 10, seed=args.seed)
 
 
+def _spotting(args: argparse.Namespace) -> int:
+    from ..errors import GesturemapError
+    from .spotting_cv import cross_validate_spotting, load_streams
+
+    if not args.train:
+        raise GesturemapError("--spotting needs --train STREAMS.npz (per-frame labels)")
+    gestures = None
+    if args.gestures:
+        gestures = [int(g) if g.strip().lstrip("-").isdigit() else g.strip()
+                    for g in args.gestures.split(",")]
+    st = load_streams(args.train, gestures, rate_hz=args.rate)
+    report = cross_validate_spotting(st, args.model or "hhmm", parse_params(args.param),
+                                     parse_params(args.spot), folds=args.folds or 3,
+                                     progress=not args.quiet)
+    m = report["metrics"]
+    print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "
+          f"F1 {m['f1']:.3f}, macro F1 {m['macro_f1']:.3f}, delay median "
+          f"{m['delay_median_s']:.2f} s / p90 {m['delay_p90_s']:.2f} s, false alarms "
+          f"{m['false_alarms_per_min']:.3f}/min ({m['true_positives']} of {m['events']} "
+          f"events, {m['false_positives']} false)")
+    if args.json:
+        from .._io import atomic_write_text
+
+        atomic_write_text(args.json, json.dumps(report, indent=1, default=str))
+    return 0
+
+
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``gesturemap eval``; returns the exit code (2 for bad input)."""
     from ..errors import GesturemapError
 
+    if getattr(args, "spotting", False):
+        try:
+            return _spotting(args)
+        except GesturemapError as error:
+            return _fail(str(error))
+        except (OSError, KeyError, ValueError) as error:
+            return _fail(f"{type(error).__name__}: {error}")
     try:
         report = _quality(args) if getattr(args, "dir", None) else _report(args)
         if args.json:

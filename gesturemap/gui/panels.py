@@ -189,6 +189,8 @@ class ModelPanel(QtWidgets.QWidget):
         self._extras = {k: settings[k] for k in ("auto", "onset") if settings.get(k)}
         self.search.setChecked("auto" in self._extras)
         self.onset.setChecked("onset" in self._extras)
+        # spotting has no editor here yet: shown settings keep it as the project has it
+        self._spotting = settings.get("spotting")
         self._build(settings.get("params") or {})
 
     def _with_extras(self, settings: dict[str, Any]) -> dict[str, Any]:
@@ -239,7 +241,10 @@ class ModelPanel(QtWidgets.QWidget):
             params["class_params"] = class_params
         else:
             params.pop("class_params", None)
-        return self._with_extras({"kind": kind, "params": params})
+        spec = {"kind": kind, "params": params}
+        if getattr(self, "_spotting", None) is not None:
+            spec["spotting"] = self._spotting
+        return self._with_extras(spec)
 
     def problems(self) -> list[str]:
         """What must change before the settings shown can be trained (empty: nothing)."""

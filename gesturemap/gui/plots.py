@@ -16,6 +16,7 @@ from .colours import class_colour
 
 __all__ = [
     "CHANNEL_COLOURS",
+    "EventTimeline",
     "OutputsPlot",
     "SignalPlot",
     "class_colour",
@@ -131,6 +132,58 @@ class SignalPlot(pg.PlotWidget):
             curve.setOpacity(0.6)
             item.addItem(curve)
             self.overlay_curves.append(curve)
+
+
+class EventTimeline(pg.PlotWidget):
+    """The gestures spotted over the last seconds, under the live plot (same time axis): one
+    marker and name per gesture, in its class's colour, and how many so far.
+
+    Built once: a fixed pool of text items and one scatter item; :meth:`show_events` only
+    moves them.
+    """
+
+    POOL = 24
+
+    def __init__(self, seconds: float = 5.0, parent: object = None) -> None:
+        super().__init__(parent=parent, background="#11151c")
+        self.seconds = seconds
+        item = self.getPlotItem()
+        item.hideAxis("left")
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        self.setXRange(-seconds, 0, padding=0)
+        self.setYRange(0, 1, padding=0)
+        self.setFixedHeight(54)
+        self.markers = pg.ScatterPlotItem(size=11, symbol="t", pen=None)
+        item.addItem(self.markers)
+        self.texts = []
+        for _ in range(self.POOL):
+            text = pg.TextItem("", anchor=(0.5, 1.0))
+            text.setVisible(False)
+            item.addItem(text)
+            self.texts.append(text)
+        self.count = pg.TextItem("", anchor=(0.0, 0.0), color="#a0aec0")
+        item.addItem(self.count)
+        self.shown: list[tuple[float, str]] = []
+
+    def show_events(self, events: Sequence[tuple[float, str, float]], now: float,
+                    spotted: int, classes: Sequence[str] = ()) -> None:
+        """Draw ``events`` ((t, label, score), oldest first) at ``t - now`` seconds, and the
+        number of gestures ``spotted`` so far."""
+        recent = [(t - now, str(lb)) for t, lb, _ in events if t - now >= -self.seconds]
+        recent = recent[-self.POOL:]
+        self.shown = recent
+        names = list(classes)
+        brushes = [pg.mkBrush(class_colour(names.index(lb) if lb in names else 0))
+                   for _, lb in recent]
+        self.markers.setData([x for x, _ in recent], [0.25] * len(recent), brush=brushes)
+        for i, text in enumerate(self.texts):
+            if i < len(recent):
+                text.setText(recent[i][1])
+                text.setPos(recent[i][0], 0.95)
+            text.setVisible(i < len(recent))
+        self.count.setText(f"gestures spotted: {spotted}" if spotted else "")
+        self.count.setPos(-self.seconds, 1.0)
 
 
 class OutputsPlot(pg.PlotWidget):

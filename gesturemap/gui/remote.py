@@ -33,6 +33,7 @@ import os
 import struct
 import threading
 import time
+from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -116,14 +117,37 @@ def _frame_bytes(t: float, values: np.ndarray) -> bytes:
 
 # -- what crosses: results and projects ----------------------------------------------------------
 def _result_dict(r: Any) -> dict[str, Any]:
-    return {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+    d = {f.name: getattr(r, f.name) for f in dataclasses.fields(r)}
+    if d.get("event") is not None:  # a spotted gesture (a dataclass): as a plain dict
+        d["event"] = dataclasses.asdict(d["event"])
+    return d
 
 
 def _result(d: dict[str, Any]) -> Any:
     from ..models.base import Result
+    from ..models.spotting import Event
 
     known = {f.name for f in dataclasses.fields(Result)}
-    return Result(**{k: v for k, v in d.items() if k in known})
+    d = {k: v for k, v in d.items() if k in known}
+    if isinstance(d.get("event"), dict):
+        d["event"] = Event(**d["event"])
+    return Result(**d)
+
+
+def _recent_events(engine: Any, since: int) -> tuple[int, list[Any]]:
+    """The gestures the engine spotted after the first ``since`` ones: (count, [(t, label,
+    score)...]). The engine thread appends meanwhile: copy again if it did."""
+    for _ in range(5):
+        try:
+            count = engine.events_spotted
+            recent = list(engine.recent_events)
+            break
+        except RuntimeError:  # deque mutated during the copy
+            continue
+    else:
+        return since, []
+    new = count - since
+    return count, [list(e) for e in recent[max(0, len(recent) - new):]] if new > 0 else []
 
 
 def _take_dict(take: Any) -> dict[str, Any]:
@@ -287,6 +311,7 @@ class _Snapshots:
         self.stop = threading.Event()
         self._ring_sent = 0
         self._features_sent = 0
+        self._events_sent = 0
         self._result: Any = None
         self._stats_at = 0.0
         self._labels: Any = None
@@ -329,6 +354,10 @@ class _Snapshots:
         self._ring_sent, msg["ring"] = self._new_frames(e.ring, self._ring_sent)
         self._features_sent, msg["feature_ring"] = self._new_frames(e.feature_ring,
                                                                     self._features_sent)
+        self._events_sent, events = _recent_events(e, self._events_sent)
+        if events:
+            msg["events"] = events
+        msg["events_spotted"] = self._events_sent
         names = list(e.feature_ring.names)
         if names != self._feature_names:
             self._feature_names = msg["feature_names"] = names
@@ -424,6 +453,9 @@ class EngineProcess:
         self.recording = False
         self.current_label: Any = None
         self.last_result: Any = None
+        #: gestures spotted so far, and the latest ones as (t, label, score)
+        self.events_spotted = 0
+        self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
         self.ring = InputRing(ring_frames)
         self.feature_ring = InputRing(ring_frames)
         self.frames_in = 0
@@ -616,6 +648,9 @@ class EngineProcess:
             self.model = None if m["labels"] is None else _ModelInfo(m["labels"])
         if "result" in m:
             self.last_result = None if m["result"] is None else _result(m["result"])
+        for t, label, score in m.get("events", ()):
+            self.recent_events.append((float(t), str(label), float(score)))
+        self.events_spotted = int(m.get("events_spotted", self.events_spotted))
         if "stats" in m:
             self._stats = m["stats"]
         out = m["output"]

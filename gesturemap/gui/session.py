@@ -425,6 +425,9 @@ class WindowEngine(Engine):
         self._playing = None
 
     def _cmd_set_model_settings(self, settings: dict[str, Any]) -> None:
+        spotting = self.project.model.get("spotting")
+        if isinstance(settings, dict) and "spotting" not in settings and spotting is not None:
+            settings = {**settings, "spotting": spotting}  # the panel keeps spotting as it was
         self.project.model = settings
         self._edited()
 

@@ -25,7 +25,7 @@ from .dataset import DatasetBrowser
 from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
-from .plots import SignalPlot, class_colour
+from .plots import EventTimeline, SignalPlot, class_colour
 from .quality import QualityPanel, QualityWorker, WhyStrip
 from .remote import EngineProcess
 from .search_status import RESET_KEYS, search_text
@@ -205,10 +205,14 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         # centre: tabs
         self.pad = MousePad(lambda frame: self.engine.queue.put(frame))
         self.plot = SignalPlot()
+        # the gestures spotted (with spotting on), on the plot's time axis
+        self.timeline = EventTimeline(self.plot.seconds)
+        self.timeline.setXLink(self.plot)
         live = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical)
         live.addWidget(self.pad)
         live.addWidget(self.plot)
-        live.setSizes([420, 260])
+        live.addWidget(self.timeline)
+        live.setSizes([420, 260, 54])
         self.dataset = DatasetBrowser(self.engine_command, self.undo_stack, self._takes_edited)
         self.dataset.take_selected.connect(self._overlay_take)
         self.sensor_panel = SensorPanel(self.set_sensor_settings)
@@ -559,6 +563,12 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         times, values = self._plot_ring().latest(int(self.plot.seconds * 200))
         if len(times):
             self.plot.show_frames(times, values, now, self._record_started)
+        try:  # an engine thread may append meanwhile: then show them at the next refresh
+            events = tuple(getattr(engine, "recent_events", ()))
+            self.timeline.show_events(events, now, getattr(engine, "events_spotted", 0),
+                                      [str(c) for c in self.project.classes])
+        except RuntimeError:
+            pass
         self._check_training(now)
         model = engine.model
         self._labels = [str(lb) for lb in getattr(model, "labels_", None) or []]

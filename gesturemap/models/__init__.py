@@ -26,6 +26,7 @@ from .hhmm import HHMM, HHMMStream
 from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
 from .search import auto, selection_of
+from .spotting import NULL, Event, Spotter, SpottingStream, spot
 from .xmm_import import load_xmm
 
 __all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
@@ -36,3 +37,4 @@ __all__ += ["DTW", "DTWStream"]
 __all__ += ["PerOutput", "PerOutputStream"]
 __all__ += ["HMM", "HMMStream"]
 __all__ += ["Featured", "FeaturedStream", "auto", "selection_of"]
+__all__ += ["NULL", "Event", "Spotter", "SpottingStream", "spot"]

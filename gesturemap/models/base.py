@@ -67,6 +67,8 @@ class Result:
     distances : (C,) each class's distance to this moment of the stream (DTW: the least cost
         of a match of one of its templates ending now), else None.
     match : the label whose distance is under the model's threshold now (DTW), else None.
+    event : the :class:`~gesturemap.models.spotting.Event` a spotting stream emits at this
+        frame, else None.
     """
 
     label: Any
@@ -85,6 +87,7 @@ class Result:
     class_output_covariances: np.ndarray | None = None
     distances: np.ndarray | None = None
     match: Any = None
+    event: Any = None
 
 
 #: How a stream decides its label (the run-time parameter ``decision`` of every classifier;

@@ -28,6 +28,7 @@ DEFAULT_ADDRESSES = {
     "regression": "/gesturemap/regression",
     "variance": "/gesturemap/variance",
     "status": "/wekinator/status/done-training",
+    "event": "/gesturemap/event",
 }
 
 
@@ -246,6 +247,12 @@ class OSCOutput:
     def send_message(self, address: str) -> None:
         """An OSC message without arguments (a DTW gesture's match message)."""
         self._send(self._enc.floats(address, []))
+    def send_event(self, label: str, score: float) -> None:
+        """A spotted gesture: ``/gesturemap/event label score`` (its own datagram, sent at
+        once)."""
+        address = self.addresses.get("event")
+        if address:
+            self._send(self._enc.floats(address, [score], text=label))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)

@@ -366,6 +366,17 @@ class Synth:
         self._trig[class_index] += 1
 
     # -- the engine thread ----------------------------------------------------------------------
+    #: set by the engine when its stream spots gestures: one-shots fire on spotted gestures
+    #: (``Result.event``) instead of on likelihood onsets
+    spot_events = False
+
+    @staticmethod
+    def _event_class(label: Any, class_names: Sequence[Any]) -> int:
+        for i, name in enumerate(class_names):
+            if name == label:
+                return i
+        return -1
+
     def update(self, result: Any, class_names: Sequence[Any]) -> None:
         """Map one frame's result to the synth (engine thread, once per frame; never raises).
 
@@ -386,13 +397,21 @@ class Synth:
             targets = self._scratch
             li = int(result.label_index)
             K.map_routes(self._table, self._base, out, lik, prog, li, targets)
+            ev = result.event
+            if ev is not None and self.spot_events:
+                # a spotted gesture fires its class's one-shot
+                ci = self._event_class(ev.label, class_names)
+                if 0 <= ci < MAX_CLASSES:
+                    self._trig[ci] += 1
             # recognition onset: the likeliest class crosses the threshold (hysteresis + a
-            # minimum interval, so a wavering likelihood does not retrigger)
+            # minimum interval, so a wavering likelihood does not retrigger); with spotting
+            # on, only spotted gestures fire
             m = self.mapping
             p = float(lik[li])
             if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class):
                 self._onset_class = -1
-            if p >= m.onset_threshold and self._onset_class == -1 and li < MAX_CLASSES:
+            if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1
+                    and li < MAX_CLASSES):
                 now = time.perf_counter()
                 if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
                     self._onset_class = li

@@ -1,0 +1,370 @@
+"""Continuous spotting on HAPT's training subjects: gm.spot beside two baselines, held out.
+
+Protocol (``../shared/datasets/HAPTTransitions/README.md``): gestures are the six postural
+transitions (labels 7-12), everything else is null; an event counts when emitted within its
+ground-truth event or up to 1 s after; micro/macro F1, median / p90 delay, false alarms per
+minute of null. Nested leave-subjects-out cross-validation: 3 outer folds of 7 subjects; in each,
+the settings are chosen by a 2-fold leave-subjects-out CV on its 14 training subjects (best F1,
+false alarms over 0.3 per minute paid for), then a model trained on the 14 spots the 7 held-out
+subjects' whole sessions. Every figure is out-of-fold; the withheld test subjects of HAPT are
+never touched.
+
+Systems:
+
+- ``gm.spot`` over an HHMM (10 states, 1 Gaussian, left-right) trained on the transitions and on
+  null takes (the training subjects' null frames, every 10th frame, in chunks of 1000; the null
+  class is one state of 8 Gaussians via ``class_params``); raw 50 Hz accelerometer + gyroscope.
+- Baseline "window": a 2 s sliding-window classifier (per channel mean, std, min, max, last -
+  first over the last 100 frames, every 5 frames; extra-trees, 50 trees) with a null class,
+  a majority filter over the last ``k`` decisions, an event when the filtered label turns to a
+  gesture.
+- Baseline "sDTW": subsequence (open-begin) DTW against every training transition (gm.DTW,
+  standardised, length-normalised) with per-class thresholds (``factor`` times the class's
+  median distance from a take to its nearest other take), through the same decision logic
+  (``gm.Spotter`` on a DTW); run at 5 Hz (every 10th frame, events mapped back to the 50 Hz
+  frame index) to keep the baseline to minutes.
+
+Run from the repository root (minutes of CPU; longer niced on a busy machine)::
+
+    nice -n 10 python3 -m benchmarks.spotting_hapt [--out docs/spotting.json] [--quick]
+
+or the three systems side by side, then merged::
+
+    for s in gm window dtw; do nice -n 10 python3 -m benchmarks.spotting_hapt --only $s & done
+    wait; python3 -m benchmarks.spotting_hapt --merge
+
+``--quick`` runs only gm.spot with a 2-setting grid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import gesturemap as gm
+from gesturemap.evaluation.spotting import ground_truth_events as gt_events
+from gesturemap.evaluation.spotting import match_detections, spotting_metrics
+from gesturemap.evaluation.spotting_cv import (
+    grouped_folds,
+    load_streams,
+    make_dataset,
+    nested_cv,
+)
+
+DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "HAPTTransitions"
+RATE = 50.0
+WINDOW = 100  # 2 s
+HOP = 5
+
+
+def _identity(x: np.ndarray) -> np.ndarray:
+    return x
+
+
+#: the HHMM's relative_regularization (``--relative-regularization``; the package default 0.1)
+RELATIVE_REGULARIZATION = [0.1]
+
+
+def hhmm() -> gm.HHMM:
+    return gm.HHMM(states=10, gaussians=1,
+                   relative_regularization=RELATIVE_REGULARIZATION[0],
+                   class_params={gm.NULL: {"states": 1, "gaussians": 8}})
+
+
+# -- baseline 1: sliding-window classifier ---------------------------------------------------
+def _window_features(x: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    w = sliding_window_view(x, WINDOW, axis=0)[ends - WINDOW + 1]  # (n, D, W)
+    return np.concatenate([w.mean(-1), w.std(-1), w.min(-1), w.max(-1),
+                           w[..., -1] - w[..., 0]], axis=1)
+
+
+def _window_label(lab: np.ndarray, ends: np.ndarray, gestures: list[int]) -> np.ndarray:
+    out = np.zeros(len(ends), dtype=np.int64)
+    for i, e in enumerate(ends):
+        seg = lab[e - WINDOW + 1:e + 1]
+        g = seg[np.isin(seg, gestures)]
+        if len(g) >= WINDOW // 2:
+            out[i] = np.bincount(g).argmax()
+    return out
+
+
+def window_baseline(st: Any, train: np.ndarray, test: np.ndarray, k: int,
+                    refractory: int = 25) -> list[Any]:
+    from sklearn.ensemble import ExtraTreesClassifier
+
+    xs, ys = [], []
+    for i in train:
+        ends = np.arange(WINDOW - 1, len(st.sessions[i]), HOP)
+        xs.append(_window_features(st.sessions[i], ends))
+        ys.append(_window_label(st.labels[i], ends, st.gestures))
+    clf = ExtraTreesClassifier(n_estimators=50, min_samples_leaf=2, random_state=0, n_jobs=1)
+    clf.fit(np.vstack(xs), np.concatenate(ys))
+    results = []
+    for i in test:
+        ends = np.arange(WINDOW - 1, len(st.sessions[i]), HOP)
+        pred = clf.predict(_window_features(st.sessions[i], ends))
+        dets, prev, quiet = [], 0, -1
+        for j, e in enumerate(ends):
+            votes = pred[max(0, j - k + 1):j + 1]
+            lab = np.bincount(votes).argmax()
+            if lab != 0 and lab != prev and e >= quiet:
+                dets.append((str(lab), int(e)))
+                quiet = e + refractory
+            prev = lab
+        truth = [(str(lb), s, e) for lb, s, e in gt_events(st.labels[i], st.gestures)]
+        results.append(match_detections(truth, dets, 50,
+                                        int(np.sum(~np.isin(st.labels[i], st.gestures)))))
+    return results
+
+
+# -- baseline 2: subsequence DTW with per-class thresholds -----------------------------------
+DTW_STEP = 10
+
+
+def dtw_baseline(st: Any, train: np.ndarray, test: np.ndarray, factor: float) -> list[Any]:
+    ds = gm.Dataset()
+    for i in train:
+        x = st.sessions[i][::DTW_STEP]
+        for lb, s, e in gt_events(st.labels[i], st.gestures):
+            seg = x[s // DTW_STEP:e // DTW_STEP + 1]
+            if len(seg) >= 2:
+                ds.add(seg, label=str(lb))
+    model = gm.DTW(standardize=True, normalize=True).fit(ds)
+    thresholds = {}
+    for ci, lb in enumerate(model.labels_):
+        idx = np.flatnonzero(model.template_class_ == ci)
+        near = []
+        for a in idx:
+            others = [model._template(b) for b in idx if b != a]
+            d = [gm.models._dtw_kernels.dtw(model._template(a), o, 0.1, np.inf) /
+                 len(model._template(a)) for o in others[:10]]
+            near.append(min(d))
+        thresholds[lb] = factor * float(np.median(near))
+    spotter = gm.Spotter(model, thresholds=thresholds, min_duration=0.5, hold_frames=2,
+                         refractory_frames=5)
+    results = []
+    for i in test:
+        events = spotter.spot(st.sessions[i][::DTW_STEP])
+        dets = [(ev.label, ev.emitted * DTW_STEP + DTW_STEP - 1) for ev in events]
+        truth = [(str(lb), s, e) for lb, s, e in gt_events(st.labels[i], st.gestures)]
+        results.append(match_detections(truth, dets, 50,
+                                        int(np.sum(~np.isin(st.labels[i], st.gestures)))))
+    return results
+
+
+def nested_baseline(st: Any, run: Any, grid: list[Any], log: Any) -> dict[str, Any]:
+    """Nested leave-subjects-out CV of a baseline over one setting list (as nested_cv)."""
+    classes = [str(g) for g in st.gestures]
+    held, chosen = [], []
+    for fo, test in enumerate(grouped_folds(st.subject, 3)):
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        scores = {v: [] for v in grid}
+        for itl in grouped_folds(st.subject[train], 2):
+            itest = train[itl]
+            itrain = np.setdiff1d(train, itest)
+            for v in grid:
+                scores[v] += run(st, itrain, itest, v)
+        table = {v: spotting_metrics(r, classes, RATE) for v, r in scores.items()}
+        best = max(grid, key=lambda v: table[v]["f1"] - max(
+            0.0, table[v]["false_alarms_per_min"] - 0.3))
+        chosen.append(best)
+        res = run(st, train, test, best)
+        held += res
+        m = spotting_metrics(res, classes, RATE)
+        log(f"  fold {fo}: chose {best}; held-out F1 {m['f1']:.3f}, FA/min "
+            f"{m['false_alarms_per_min']:.3f}")
+    return {"metrics": spotting_metrics(held, classes, RATE), "chosen": chosen}
+
+
+def merge_gm_folds(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the three outer folds of gm.spot (run apart), draw the plot, and pick the package
+    defaults: the grid setting with the best inner-CV score summed over the outer folds (every
+    inner CV ran on training subjects only)."""
+    from gesturemap.evaluation.spotting import SessionResult
+
+    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    sessions = []
+    for p in parts:
+        for d in p["sessions"]:
+            sessions.append(SessionResult(
+                [tuple(x) for x in d["true_positives"]], [tuple(x) for x in d["false_positives"]],
+                [tuple(x) for x in d["missed"]], d["null_frames"]))
+    metrics = spotting_metrics(sessions, [str(g) for g in st.gestures], RATE)
+    events = {int(i): [gm.Event(**e) for e in ev] for p in parts for i, ev in p["events"].items()}
+    best = max(events, key=lambda i: len(gt_events(st.labels[i], st.gestures)))
+    plot_session(st, best, events[best], Path("docs/spotting_session.png"))
+    return {"gm.spot (HHMM)": {"metrics": metrics, "chosen": [p["chosen"][0] for p in parts],
+                               "grid": parts[0]["grid"], "plot_session": best}}
+
+
+def select_defaults(st: Any, grid: dict[str, list[Any]]) -> dict[str, Any]:
+    """The grid setting with the best 3-fold leave-subjects-out score on all subjects."""
+    import itertools
+
+    from gesturemap.evaluation.spotting_cv import evaluate_sessions
+
+    combos = [dict(zip(grid, v, strict=True)) for v in itertools.product(*grid.values())]
+    results: dict[int, list[Any]] = {i: [] for i in range(len(combos))}
+    for test in grouped_folds(st.subject, 3):
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        model = hhmm().fit(make_dataset(st, train, _identity))
+        for i, combo in enumerate(combos):
+            results[i] += evaluate_sessions(gm.Spotter(model, **combo), st, test, _identity)
+    classes = [str(g) for g in st.gestures]
+    table = [(combos[i], spotting_metrics(r, classes, RATE)) for i, r in results.items()]
+    best = max(table, key=lambda cm: cm[1]["f1"] - max(0.0, cm[1]["false_alarms_per_min"] - 0.3))
+    table.sort(key=lambda cm: -(cm[1]["f1"] - max(0.0, cm[1]["false_alarms_per_min"] - 0.3)))
+    return {"chosen": best[0], "cv_f1_of_chosen": best[1]["f1"],
+            "table": [(c, {k: m[k] for k in ("f1", "macro_f1", "precision", "recall",
+                                             "false_alarms_per_min", "delay_median_s",
+                                             "delay_p90_s")}) for c, m in table]}
+
+
+def plot_session(st: Any, i: int, events: list[Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, lab = st.sessions[i], st.labels[i]
+    t = np.arange(len(x)) / RATE
+    fig, (a0, a1) = plt.subplots(2, 1, figsize=(12, 4.5), sharex=True,
+                                 gridspec_kw={"height_ratios": [2, 1]})
+    a0.plot(t, x[:, :3], lw=0.5)
+    a0.set_ylabel("acceleration (g)")
+    a0.set_title(f"HAPT session {i} (subject {st.subject[i]}), held out: gm.spot events against "
+                 "ground truth")
+    names = {str(g): n.split(":")[1].lower() for g, n in zip(
+        range(1, 13), np.load(DATA / "HAPT_train_streams.npz")["label_names"], strict=True)}
+    cols = {str(g): c for g, c in zip(st.gestures, plt.cm.tab10.colors, strict=False)}
+    for lb, s, e in gt_events(lab, st.gestures):
+        a1.axvspan(s / RATE, (e + 1) / RATE, ymin=0.55, ymax=0.95, color=cols[str(lb)])
+        a1.text(s / RATE, 1.0, names[str(lb)], fontsize=6, rotation=30, va="bottom")
+    for ev in events:
+        a1.axvspan(ev.start / RATE, (ev.end + 1) / RATE, ymin=0.05, ymax=0.45,
+                   color=cols[str(ev.label)], alpha=0.6)
+        a1.plot([ev.emitted / RATE], [0.25], "kv", ms=4)
+    a1.set_yticks([0.25, 0.75], ["spotted (▼ emitted)", "ground truth"])
+    a1.set_ylim(0, 1.3)
+    a1.set_xlabel("time (s)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="docs/spotting.json")
+    ap.add_argument("--plot", default="docs/spotting_session.png")
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=("gm", "window", "dtw"),
+                    help="run one system and write its part to OUT.<system>.json (run the "
+                    "three side by side, then --merge)")
+    ap.add_argument("--merge", action="store_true", help="merge the parts into OUT")
+    ap.add_argument("--fold", type=int, help="with --only gm: one outer fold (0-2)")
+    ap.add_argument("--relative-regularization", type=float, default=0.1,
+                    help="the HHMM's relative_regularization (default 0.1)")
+    ap.add_argument("--max-stay", type=float, default=1.0,
+                    help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--defaults", action="store_true",
+                    help="choose the package defaults: every setting of the grid (max_stay "
+                    "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
+                    "writes docs/spotting_defaults_cv.json")
+    args = ap.parse_args()
+    if args.defaults:
+        st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+        grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+                "max_stay": [0.75, 1.0]}
+        res = select_defaults(st, grid)
+        Path("docs/spotting_defaults_cv.json").write_text(json.dumps(res, indent=1))
+        print("defaults:", res["chosen"])
+        return
+    RELATIVE_REGULARIZATION[0] = args.relative_regularization
+    out_path = Path(args.out)
+    systems = [args.only] if args.only else ["gm", "window", "dtw"]
+    if args.quick:
+        systems = ["gm"]
+    if args.merge:
+        out: dict[str, Any] = {"protocol": PROTOCOL}
+        for part in ("gm", "window", "dtw"):
+            path = out_path.with_suffix(f".{part}.json")
+            if path.exists():
+                out.update(json.loads(path.read_text()))
+        folds = [out_path.with_suffix(f".gm{k}.json") for k in range(3)]
+        if all(f.exists() for f in folds):
+            out.update(merge_gm_folds([json.loads(f.read_text()) for f in folds]))
+        out_path.write_text(json.dumps(out, indent=1, default=str))
+        print(table(out))
+        return
+    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    for system in systems:
+        t0 = time.time()
+        part = run_system(system, st, args)
+        part[f"seconds_{system}"] = time.time() - t0
+        name = system if args.fold is None else f"{system}{args.fold}"
+        target = out_path.with_suffix(f".{name}.json") if args.only else out_path
+        if not args.only:
+            old = json.loads(out_path.read_text()) if out_path.exists() and system != "gm" else {}
+            part = {**old, "protocol": PROTOCOL, **part}
+        target.write_text(json.dumps(part, indent=1, default=str))
+        print(table(part), flush=True)
+
+
+PROTOCOL = ("nested leave-subjects-out CV: 3 outer folds of 7 subjects, settings by 2-fold "
+            "leave-subjects-out CV inside each")
+
+
+def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]:
+    log = lambda s: print("  " + s, flush=True)  # noqa: E731
+    if system == "window":
+        print("baseline: 2 s window classifier + majority filter", flush=True)
+        return {"window classifier": nested_baseline(st, window_baseline, [3, 9], log)}
+    if system == "dtw":
+        print("baseline: subsequence DTW, per-class thresholds", flush=True)
+        return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
+    grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+            "max_stay": [args.max_stay]}
+    if args.quick:
+        grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
+    print("gm.spot over an HHMM", flush=True)
+    res = nested_cv(st, hhmm, grid, _identity, log=log, only_fold=args.fold)
+    if args.fold is not None:  # one outer fold: its sessions' matches, merged later
+        return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
+                "inner": res["inner"],
+                "sessions": [dataclasses.asdict(r) for r in res["sessions"]],
+                "events": {str(i): [dataclasses.asdict(e) for e in ev]
+                           for i, ev in res["events"].items()}}
+    out: dict[str, Any] = {"gm.spot (HHMM)": {"metrics": res["metrics"],
+                                              "chosen": res["chosen"], "grid": grid,
+                                              "inner": res["inner"]}}
+    print(json.dumps({k: v for k, v in res["metrics"].items() if k != "per_class"}), flush=True)
+    # the plot: the held-out session with the most events
+    best = max(res["events"], key=lambda i: len(gt_events(st.labels[i], st.gestures)))
+    plot_session(st, best, res["events"][best], Path(args.plot))
+    return out
+
+
+def table(out: dict[str, Any]) -> str:
+    rows = ["| system | micro P | micro R | micro F1 | macro F1 | delay median (s) | "
+            "delay p90 (s) | false alarms / min | settings chosen (per outer fold) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for name in ("gm.spot (HHMM)", "window classifier", "subsequence DTW"):
+        if name not in out:
+            continue
+        m = out[name]["metrics"]
+        rows.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | "
+                    f"{m['macro_f1']:.3f} | {m['delay_median_s']:.2f} | {m['delay_p90_s']:.2f} | "
+                    f"{m['false_alarms_per_min']:.3f} | {out[name]['chosen']} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    main()

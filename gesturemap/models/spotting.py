@@ -1,0 +1,461 @@
+"""Continuous spotting with null rejection: gestures found in an unsegmented stream.
+
+A :class:`Spotter` wraps a trained model and emits one :class:`Event` per detected gesture,
+causally (an event emitted at frame ``t`` used frames ``0..t`` only), and nothing for anything
+else. :func:`spot` runs the same frame-by-frame code over a whole recording.
+
+How (HHMM and GMM): every gesture class's HMM (a GMM is a one-state HMM) is matched against the
+stream with a free start — a Viterbi pass in which a match may begin at any frame, the HMM
+counterpart of open-begin DTW — each frame scored by its log-likelihood ratio between the
+class's state and a **null model**:
+
+- with non-gesture takes (recordings labelled :data:`NULL`, trained as a class of the model),
+  the null model is the mixture of that class's states;
+- without them, Lee & Kim's (1999) threshold model: every gesture state in one ergodic model
+  with uniform transitions, whose per-frame likelihood is the plain mixture of all states.
+
+A match's score is its summed log-likelihood ratio. A class's match counts once its score
+reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
+score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
+frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
+``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
+explanation of the stream wins); the best candidate is emitted when its score has not improved
+for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
+``refractory_frames`` frames ignore everything and every partial match starts afresh. The thresholds are model-implied, so one
+``threshold`` fits gestures of any length, dimension or rate.
+
+DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
+while its distance is under ``threshold`` times the model's calibrated ``threshold_``.
+
+The defaults were chosen by leave-subjects-out cross-validation on HAPT's training subjects
+(see docs/spotting.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from . import _spot_kernels as _k
+from ._gaussian import gaussian_terms, pad_stack
+from .base import Result, StreamBase, bad_param, check_float, check_int
+
+#: The label of non-gesture ("anything else") recordings: ``ds.add(rest, label=gm.NULL)``.
+NULL = "null"
+
+#: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
+DEFAULT_THRESHOLD = 0.3
+DEFAULT_MIN_DURATION = 0.3
+DEFAULT_HOLD_FRAMES = 10
+DEFAULT_REFRACTORY_FRAMES = 25
+DEFAULT_MAX_STAY = 1.0
+DEFAULT_MAX_DURATION = 2.0
+DEFAULT_MIN_STAY = 0.0
+#: A GMM has no duration model: its class's typical gesture lasts this many frames.
+DEFAULT_GMM_FRAMES = 50
+#: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
+CALIBRATION_SAMPLES = 256
+#: A state's expected duration is capped (a state that never leaves would make it infinite).
+MAX_STATE_FRAMES = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One detected gesture.
+
+    Attributes
+    ----------
+    label : the gesture's label.
+    start, end : first and last frame of the match (frame indices since the stream began or
+        was reset).
+    emitted : the frame at which the event was emitted (causal: frames ``0..emitted`` were used);
+        ``emitted >= end``.
+    score : the match's score (summed log-likelihood ratio against the null model for HMMs;
+        threshold minus distance for DTW).
+    """
+
+    label: Any
+    start: int
+    end: int
+    emitted: int
+    score: float
+
+
+def _as_int_label(label: Any) -> Any:
+    return label.item() if isinstance(label, np.generic) else label
+
+
+class Spotter:
+    """A trained model's spotting parameters: read-only, shared by many streams.
+
+    Parameters
+    ----------
+    model : a fitted :class:`~gesturemap.HHMM`, :class:`~gesturemap.GMM` or
+        :class:`~gesturemap.DTW`. Its class :data:`NULL` (``null_label``), if any, is the null
+        model and is never emitted.
+    threshold : a match counts from this fraction of its class's typical score (HMMs), or while
+        its distance is under this times the model's ``threshold_`` (DTW).
+    min_duration : a match counts when it spans at least this fraction of its class's expected
+        duration (HMMs: from the transition probabilities; DTW: the class's median take).
+    hold_frames : a candidate is emitted once its score has not improved for this many frames.
+    refractory_frames : frames after an event during which nothing else is emitted.
+    thresholds : optional ``{label: score}`` absolute thresholds overriding the calibrated ones.
+    null_label : the label of the non-gesture class (default :data:`NULL`).
+    gmm_frames : typical duration of a GMM class, in frames (a GMM has no duration model).
+    max_duration : a match counts when it spans at most this many times its class's expected
+        duration.
+    min_stay : a match leaves a state only after this fraction of the state's expected
+        duration (so a class cannot rush through the states that tell it from another).
+    max_stay : after this many times its expected duration in one state, a match gains nothing
+        more there (frames can only lower its score): a start posture held for long is not
+        more of the gesture.
+    """
+
+    def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
+                 min_duration: float = DEFAULT_MIN_DURATION,
+                 hold_frames: int = DEFAULT_HOLD_FRAMES,
+                 refractory_frames: int = DEFAULT_REFRACTORY_FRAMES,
+                 thresholds: dict | None = None, null_label: Any = NULL,
+                 gmm_frames: int = DEFAULT_GMM_FRAMES,
+                 max_stay: float = DEFAULT_MAX_STAY,
+                 max_duration: float = DEFAULT_MAX_DURATION,
+                 min_stay: float = DEFAULT_MIN_STAY) -> None:
+        model._check_fitted()
+        self.model = model
+        self.threshold = check_float("threshold", threshold, 0.0, strict=True)
+        self.min_duration = check_float("min_duration", min_duration, 0.0)
+        self.hold_frames = check_int("hold_frames", hold_frames, 0)
+        self.refractory_frames = check_int("refractory_frames", refractory_frames, 0)
+        self.gmm_frames = check_int("gmm_frames", gmm_frames, 1)
+        self.max_stay = check_float("max_stay", max_stay, 0.0, strict=True)
+        self.max_duration = check_float("max_duration", max_duration, 0.0, strict=True)
+        self.min_stay = check_float("min_stay", min_stay, 0.0)
+        self.null_label = null_label
+        if thresholds is not None and not isinstance(thresholds, dict):
+            raise bad_param("thresholds", thresholds, "a dict {label: score}")
+        labels = list(model.labels_)
+        # a numbered class's threshold may be keyed by its number as text (JSON settings)
+        by_text = {str(lb): lb for lb in labels}
+        self.thresholds = {k if k in labels else by_text.get(k, k): v
+                           for k, v in (thresholds or {}).items()}
+        self.labels = [lb for lb in labels if lb != null_label]
+        if not self.labels:
+            raise GesturemapError(
+                "the model knows only the null class: record takes of at least one gesture.")
+        self._class_index = [labels.index(lb) for lb in self.labels]
+        self.has_null_ = null_label in labels
+        kind = getattr(model, "kind", "")
+        if kind in ("hhmm", "gmm"):
+            self.mode = "hmm"
+            self._build_hmm(labels)
+        elif kind == "dtw":
+            self.mode = "dtw"
+            self._build_dtw()
+        else:
+            raise GesturemapError(
+                f"spotting works over HHMM, GMM and DTW models, not {type(model).__name__}: "
+                "train one of those (e.g. gm.HHMM()) to spot gestures in a stream.")
+        for lb in self.thresholds:
+            if lb not in self.labels:
+                raise bad_param("thresholds key", lb, "one of the gesture labels " +
+                                ", ".join(repr(x) for x in self.labels))
+        self.thresholds_ = np.array([
+            float(self.thresholds[lb]) if lb in self.thresholds else self.threshold * s
+            for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
+        # classes compete by their summed log-likelihood ratio (the likeliest explanation of
+        # the stream wins); DTW's by the distance relative to the class's limit
+        self.scale_ = np.ones(len(self.labels))
+        self.max_length_ = np.ceil(self.max_duration * self.expected_frames_).astype(np.int64)
+        if self.mode == "dtw":
+            # DTW's score is (threshold - distance): it counts from 0
+            self.thresholds_ = np.zeros(len(self.labels))
+            self._dtw_limit = np.array([
+                float(self.thresholds[lb]) if lb in self.thresholds
+                else self.threshold * self.model.threshold_ for lb in self.labels])
+            self.scale_ = np.maximum(self._dtw_limit, 1e-12)
+
+    # -- HMM / GMM -------------------------------------------------------------------------
+    def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
+        """(weights (N,K), means (N,K,D), covs (N,K,D,D), trans (N,N), prior (N,)) of class i."""
+        m = self.model
+        c = m.classes_[i]
+        d = m.input_dim_
+        if m.kind == "hhmm":
+            return (c["weights"], c["means"][..., :d], c["covariances"][..., :d, :d],
+                    c["transition"], c["prior"])
+        stay = 1.0 - 1.0 / self.gmm_frames
+        return (c["weights"][None], c["means"][None, :, :d], c["covariances"][None, :, :d, :d],
+                np.array([[stay]]), np.array([1.0]))
+
+    def _build_hmm(self, labels: list[Any]) -> None:
+        d = self.model.input_dim_
+        hmms = [self._class_hmm(i) for i in range(len(labels))]
+        gest = [hmms[i] for i in self._class_index]
+        nmax = max(h[0].shape[0] for h in gest)
+        kmax = max(h[0].shape[1] for h in gest)
+        terms = [gaussian_terms(h[1], h[2], d) for h in gest]
+        log_trans, log_prior, durations = [], [], []
+        for h in gest:
+            trans = np.array(h[3], dtype=np.float64)
+            n = len(trans)
+            stays = np.clip(np.diag(trans), 0.0, 1.0 - 1.0 / MAX_STATE_FRAMES)
+            if n > 1 and np.allclose(np.triu(trans, 2), 0) and np.allclose(np.tril(trans, -1), 0):
+                # left-right: training leaves the last state's self-loop at 1 (it never
+                # leaves); give it the others' mean duration so that a match cannot grow for
+                # ever in the gesture's end posture
+                stays[-1] = float(np.exp(np.mean(np.log(stays[:-1]))))
+                trans = trans.copy()
+                trans[-1, -1] = stays[-1]
+            with np.errstate(divide="ignore"):
+                lt = np.where(trans > 0, np.log(np.maximum(trans, 1e-300)), -np.inf)
+                lp = np.where(h[4] > 0, np.log(np.maximum(h[4], 1e-300)), -np.inf)
+            log_trans.append(lt)
+            log_prior.append(lp)
+            durations.append(1.0 / (1.0 - stays))
+        self._b = {
+            "n_states": np.array([h[0].shape[0] for h in gest], dtype=np.int64),
+            "n_comp": np.array([h[0].shape[1] for h in gest], dtype=np.int64),
+            "weights": pad_stack([h[0] for h in gest], (nmax, kmax)),
+            "means": pad_stack([t.mean_in for t in terms], (nmax, kmax, d)),
+            "linv": pad_stack([t.linv_in for t in terms], (nmax, kmax, d, d)),
+            "lognorm": pad_stack([t.lognorm_in for t in terms], (nmax, kmax)),
+            "log_prior": np.full((len(gest), nmax), -np.inf),
+        }
+        lt = np.full((len(gest), nmax, nmax), -np.inf)
+        for i, a in enumerate(log_trans):
+            lt[i, :len(a), :len(a)] = a
+            self._b["log_prior"][i, :len(a)] = log_prior[i]
+        self._b["log_trans"] = lt
+        # the null model: the null class's states, else every gesture state (Lee & Kim)
+        null_src = [hmms[labels.index(self.null_label)]] if self.has_null_ else gest
+        w, mu, cov = [], [], []
+        n_states_total = sum(h[0].shape[0] for h in null_src)
+        for h in null_src:
+            for j in range(h[0].shape[0]):
+                for k in range(h[0].shape[1]):
+                    if h[0][j, k] > 0:
+                        w.append(h[0][j, k] / n_states_total)
+                        mu.append(h[1][j, k])
+                        cov.append(h[2][j, k])
+        nt = gaussian_terms(np.array(mu), np.array(cov), d)
+        self._null = {"w": np.array(w), "mean": nt.mean_in, "linv": nt.linv_in,
+                      "lognorm": nt.lognorm_in}
+        # typical score and expected duration of each class, from its trained states
+        rng = np.random.default_rng(0)
+        typical, expected = [], []
+        for ci, h in enumerate(gest):
+            total = 0.0
+            for j in range(h[0].shape[0]):
+                w = h[0][j] / h[0][j].sum()
+                comp = rng.choice(len(w), size=CALIBRATION_SAMPLES, p=w)
+                z = rng.standard_normal((CALIBRATION_SAMPLES, d))
+                frames = np.empty((CALIBRATION_SAMPLES, d))
+                for k in np.unique(comp):
+                    sel = comp == k
+                    chol = np.linalg.cholesky(h[2][j, k])
+                    frames[sel] = h[1][j, k] + z[sel] @ chol.T
+                total += durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+            typical.append(total)
+            expected.append(float(np.sum(durations[ci])))
+        self.typical_scores_ = np.array(typical)
+        self.expected_frames_ = np.array(expected)
+        if np.any(self.typical_scores_ <= 0):
+            bad = [lb for lb, s in zip(self.labels, typical, strict=True) if s <= 0]
+            raise GesturemapError(
+                f"gesture(s) {bad!r} are no more likely under their own model than under the "
+                "null model: their takes look like the null takes. Record clearer takes, or "
+                "fewer or different null takes.")
+        self.min_length_ = np.maximum(1, np.floor(self.min_duration * self.expected_frames_)
+                                      ).astype(np.int64)
+        stay = np.zeros_like(self._b["weights"][:, :, 0])
+        least = np.zeros_like(stay)
+        for i, dur in enumerate(durations):
+            stay[i, :len(dur)] = np.maximum(1.0, np.ceil(self.max_stay * dur))
+            least[i, :len(dur)] = np.floor(self.min_stay * dur)
+        self._max_stay = stay
+        self._min_stay = least
+
+    def _frame_llr(self, frames: np.ndarray, ci: int, j: int) -> np.ndarray:
+        b, nl = self._b, self._null
+        out = np.empty(len(frames))
+        _k.frame_llr(frames, b["weights"][ci, j], b["means"][ci, j], b["linv"][ci, j],
+                     b["lognorm"][ci, j], b["n_comp"][ci], nl["w"], nl["mean"], nl["linv"],
+                     nl["lognorm"], out)
+        return out
+
+    # -- DTW -------------------------------------------------------------------------------
+    def _build_dtw(self) -> None:
+        m = self.model
+        lengths = np.diff(m.offsets_)
+        med = [float(np.median(lengths[m.template_class_ == i])) for i in self._class_index]
+        self.expected_frames_ = np.array(med)
+        self.typical_scores_ = np.ones(len(self.labels))
+        self.min_length_ = np.maximum(1, np.floor(self.min_duration * self.expected_frames_)
+                                      ).astype(np.int64)
+        self._template_lengths = lengths
+
+    # -- running ---------------------------------------------------------------------------
+    def stream(self) -> SpottingStream:
+        """A new spotting stream (its own model stream and spotting state)."""
+        return SpottingStream(self)
+
+    def spot(self, sequence: Any) -> list[Event]:
+        """Every event in a (T, D_in) sequence, by the same frame-by-frame code as a stream."""
+        s = self.stream()
+        if self.mode == "dtw":
+            events = []
+            for f in self.model._check_sequence(sequence):
+                ev = s.step_event(f)
+                if ev is not None:
+                    events.append(ev)
+            return events
+        return s.run_events(self.model._check_sequence(sequence))
+
+
+class SpottingStream(StreamBase):
+    """A model stream that also spots: ``step(frame).event`` is an :class:`Event` on the frame
+    it is emitted, else None. Everything else in the result is the model's own."""
+
+    def __init__(self, spotter: Spotter) -> None:
+        self.spotter = spotter
+        self.model = spotter.model
+        self.labels = list(spotter.model.labels_)
+        self.inner = spotter.model.stream()
+        self._din = spotter.model.input_dim_
+        nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
+        self._s = _k.empty_state(len(spotter.labels), nmax)
+        self._t = 0
+        self._hold = spotter.hold_frames
+        self._refr = spotter.refractory_frames
+        self._args = self._kernel_args()
+
+    def reset(self) -> None:
+        """Forget the frames seen so far (frame indices start again at 0)."""
+        self.inner.reset()
+        nmax = self._s["delta"].shape[1]
+        self._s = _k.empty_state(len(self.spotter.labels), nmax)
+        self._args = self._kernel_args()
+        self._t = 0
+
+    def _event(self, fired: bool) -> Event | None:
+        if not fired:
+            return None
+        e = self._s["event"]
+        return Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+                     self._t, float(self._s["pending_f"][0]))
+
+    def _kernel_args(self) -> tuple[Any, ...]:
+        """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
+        (the model's, this stream's state, the decision settings), in its order."""
+        sp, s = self.spotter, self._s
+        if sp.mode != "hmm":
+            return ()
+        b, nl = sp._b, sp._null
+        return (b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"],
+                b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
+                sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
+                s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
+                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr, s["pending"],
+                s["pending_f"], s["event"])
+
+    def _hmm_step(self, x: np.ndarray) -> bool:
+        return _k.spot_step(x, self._t, *self._args)
+
+    def _dtw_step(self, r: Result) -> bool:
+        sp, s = self.spotter, self._s
+        dist = r.distances[sp._class_index]
+        best = self.inner.best_templates[sp._class_index]
+        done = np.asarray(r.progress)[sp._class_index] * sp._template_lengths[best]
+        s["score"][:] = sp._dtw_limit - dist
+        s["score_start"][:] = self._t - np.round(done).astype(np.int64) + 1
+        fired = _k.decide_step(self._t, s["score"], s["score_start"], sp.thresholds_,
+                               sp.scale_, sp.min_length_, sp.max_length_, self._hold,
+                               self._refr, s["pending"],
+                               s["pending_f"], s["event"])
+        if fired:
+            self.inner.reset()
+        return bool(fired)
+
+    def step(self, frame: Any) -> Result:
+        """Step the model's stream and the spotter over one (D_in,) frame."""
+        r = self.inner.step(frame)
+        if self.spotter.mode == "hmm":
+            fired = self._hmm_step(np.asarray(frame, dtype=np.float64))
+        else:
+            fired = self._dtw_step(r)
+        ev = self._event(fired)
+        self._t += 1
+        if ev is not None:
+            r = dataclasses.replace(r, event=ev)
+        return r
+
+    def step_event(self, frame: Any) -> Event | None:
+        """Only the spotting part of :meth:`step` (what :func:`spot` runs per frame)."""
+        if self.spotter.mode == "dtw":
+            return self.step(frame).event
+        x = self.inner._check_frame(frame)
+        ev = self._event(self._hmm_step(x))
+        self._t += 1
+        return ev
+
+    def run_events(self, sequence: np.ndarray) -> list[Event]:
+        """:meth:`step_event` over every frame of a checked (T, D_in) sequence, in one kernel
+        call (the kernel loops over :func:`~._spot_kernels.spot_step`)."""
+        out = np.zeros((len(sequence), 4), dtype=np.int64)
+        scores = np.zeros(len(sequence))
+        n = _k.spot_run(np.ascontiguousarray(sequence, dtype=np.float64), self._t, *self._args,
+                        out, scores)
+        self._t += len(sequence)
+        labels = self.spotter.labels
+        return [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
+                      float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
+
+
+#: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
+SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay")
+
+
+def check_settings(settings: Any) -> dict[str, Any]:
+    """Check spotting settings read from a file (names only; values are checked when a
+    :class:`Spotter` is built). Returns them as a plain dict."""
+    if not isinstance(settings, dict):
+        raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
+                        "defaults or {\"threshold\": 0.4}")
+    for key in settings:
+        if key not in SETTINGS:
+            raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
+    return dict(settings)
+
+
+def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
+    """A stream over ``model``: a spotting stream when ``settings`` is a dict (spotting on),
+    else the model's own. A model that cannot spot (a kind without spotting, only the null
+    class) gets its own stream: it still runs, without events. ``warm``: step a throwaway
+    stream once first, so that the kernels are loaded before the real stream's first frame."""
+    if settings is None:
+        return model.stream()
+    try:
+        spotter = Spotter(model, **settings)
+        if warm:
+            spotter.stream().step(np.zeros(model.input_dim_))
+        return spotter.stream()
+    except GesturemapError as exc:
+        logging.getLogger("gesturemap.spotting").warning("spotting is off: %s", exc)
+        return model.stream()
+
+
+def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:
+    """Every gesture detected in a (T, D_in) ``sequence``, as a stream would emit them.
+
+    ``model`` is a fitted HHMM, GMM or DTW (or a :class:`Spotter`); ``settings`` are
+    :class:`Spotter`'s. Returns a list of :class:`Event` in emission order.
+    """
+    spotter = model if isinstance(model, Spotter) and not settings else Spotter(
+        model.model if isinstance(model, Spotter) else model, **settings)
+    return spotter.spot(sequence)

@@ -1,0 +1,132 @@
+"""Spotting: gestures found in an unsegmented stream, everything else ignored."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.evaluation.spotting import match_detections
+
+
+def _gesture(label: str, n: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.linspace(0.0, 1.0, n)
+    if label == "circle":
+        x = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
+    else:  # "zigzag": along x, up and down in y
+        x = np.c_[2 * t - 1, np.abs(((4 * t) % 2) - 1) * 2 - 1]
+    return x * 2.0 + rng.normal(0, 0.08, x.shape)
+
+
+def _rest(n: int, rng: np.random.Generator) -> np.ndarray:
+    # the performer idles near the origin, drifting slowly
+    return np.cumsum(rng.normal(0, 0.02, (n, 2)), axis=0) + rng.normal(0, 0.05, (n, 2))
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[gm.Dataset, np.ndarray, list[tuple[str, int, int]]]:
+    rng = np.random.default_rng(3)
+    ds = gm.Dataset()
+    for label in ("circle", "zigzag"):
+        for _ in range(5):
+            ds.add(_gesture(label, int(rng.integers(45, 60)), rng), label=label)
+    for _ in range(4):
+        ds.add(_rest(150, rng), label=gm.NULL)
+    parts, truth, t = [], [], 0
+    for label in ("circle", "zigzag", "zigzag", "circle"):
+        r = _rest(int(rng.integers(80, 140)), rng)
+        g = _gesture(label, int(rng.integers(45, 60)), rng)
+        parts += [r, g]
+        truth.append((label, t + len(r), t + len(r) + len(g) - 1))
+        t += len(r) + len(g)
+    parts.append(_rest(100, rng))
+    return ds, np.vstack(parts), truth
+
+
+def test_null_and_event_are_public() -> None:
+    assert gm.NULL == "null"
+    ev = gm.Event("circle", 3, 10, 12, 1.5)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ev.label = "x"  # type: ignore[misc]
+    assert "event" in {f.name for f in dataclasses.fields(gm.Result)}
+
+
+@pytest.mark.parametrize("use_null", [True, False])
+def test_hhmm_spots_every_gesture_and_nothing_else(data, use_null) -> None:
+    ds, stream, truth = data
+    if not use_null:  # the threshold model built from the gesture states (Lee & Kim)
+        train = gm.Dataset()
+        for r in ds:
+            if r.label != gm.NULL:
+                train.add(r.inputs, label=r.label)
+        ds = train
+    model = gm.HHMM(states=6).fit(ds)
+    events = gm.spot(model, stream)
+    res = match_detections(truth, [(e.label, e.emitted) for e in events], tolerance=25)
+    assert len(res.true_positives) == len(truth), (events, truth)
+    assert res.false_positives == []
+    for e in events:
+        assert e.start <= e.end <= e.emitted
+        assert e.label != gm.NULL
+
+
+@pytest.mark.parametrize("make", [lambda: gm.HHMM(states=6), lambda: gm.GMM(gaussians=2),
+                                  lambda: gm.DTW()])
+def test_spot_equals_stepping(data, make) -> None:
+    ds, stream, _ = data
+    model = make().fit(ds)
+    spotter = gm.Spotter(model, threshold=0.3)
+    s = spotter.stream()
+    stepped = []
+    for i, frame in enumerate(stream):
+        r = s.step(frame)
+        assert isinstance(r, gm.Result)
+        if r.event is not None:
+            assert r.event.emitted == i  # emitted on the frame it is returned
+            stepped.append(r.event)
+    assert stepped == gm.spot(model, stream, threshold=0.3)
+    assert gm.spot(spotter, stream) == stepped
+    # a reset stream starts again at frame 0 and finds the same events
+    s.reset()
+    again = [r.event for r in s.run(stream) if r.event is not None]
+    assert again == stepped
+
+
+def test_step_keeps_the_models_own_result(data) -> None:
+    ds, stream, _ = data
+    model = gm.HHMM(states=6).fit(ds)
+    plain = model.stream().run(stream[:50])
+    spotted = gm.Spotter(model).stream().run(stream[:50])
+    for a, b in zip(plain, spotted, strict=True):
+        assert a.label == b.label
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+
+
+def test_higher_threshold_emits_fewer_events(data) -> None:
+    ds, stream, _ = data
+    model = gm.HHMM(states=6).fit(ds)
+    low = gm.spot(model, stream, threshold=0.05, refractory_frames=0, min_duration=0.0)
+    high = gm.spot(model, stream, threshold=5.0)
+    assert len(high) < len(low)
+    assert high == []
+
+
+def test_refractory_period_spaces_events(data) -> None:
+    ds, stream, _ = data
+    model = gm.HHMM(states=6).fit(ds)
+    events = gm.spot(model, stream, threshold=0.05, refractory_frames=60, min_duration=0.0)
+    gaps = np.diff([e.emitted for e in events])
+    assert len(events) >= 2 and np.all(gaps > 60)
+
+
+def test_bad_settings_say_what_to_do(data) -> None:
+    ds, _, _ = data
+    model = gm.HHMM(states=6).fit(ds)
+    with pytest.raises(gm.GesturemapError, match="threshold"):
+        gm.Spotter(model, threshold=-1)
+    with pytest.raises(gm.GesturemapError, match="thresholds key"):
+        gm.Spotter(model, thresholds={"nope": 1.0})
+    with pytest.raises(gm.GesturemapError, match="HHMM, GMM and DTW"):
+        gm.Spotter(gm.KNN().fit(ds))

@@ -1,0 +1,88 @@
+"""The spotting protocol of HAPT's README, on hand-made cases."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from gesturemap.evaluation.spotting import ground_truth_events, match_detections, spotting_metrics
+
+
+def test_ground_truth_events_are_maximal_runs_of_one_gesture() -> None:
+    lab = np.array([1, 1, 7, 7, 7, 8, 8, -1, 7, 4])
+    assert ground_truth_events(lab, range(7, 13)) == [(7, 2, 4), (8, 5, 6), (7, 8, 8)]
+
+
+def test_matching_rule() -> None:
+    truth = [("a", 100, 150), ("a", 160, 170), ("b", 300, 350)]
+    detections = [
+        ("a", 99),    # before the start: false positive
+        ("a", 165),   # inside both windows of "a": takes the one with the smallest end (150)
+        ("a", 171),   # event 1 taken: the other "a" (ends 170, +50 tolerance)
+        ("a", 200),   # both "a" matched already: false positive
+        ("b", 400),   # end + 50 exactly: true positive, delay 1.0 s
+        ("b", 401),   # nothing left: false positive
+    ]
+    res = match_detections(truth, list(reversed(detections)), tolerance=50, null_frames=3000)
+    assert res.true_positives == [("a", 165, 150), ("a", 171, 170), ("b", 400, 350)]
+    assert res.false_positives == [("a", 99), ("a", 200), ("b", 401)]
+    assert res.missed == []
+    m = spotting_metrics([res], ["a", "b"], rate_hz=50.0)
+    assert m["precision"] == pytest.approx(0.5)
+    assert m["recall"] == 1.0
+    assert m["f1"] == pytest.approx(2 / 3)
+    # per class: a 2 TP / 2 FP -> F1 2/3; b 1 TP / 1 FP -> F1 2/3
+    assert m["macro_f1"] == pytest.approx(2 / 3)
+    delays = sorted([(165 - 150) / 50, (171 - 170) / 50, (400 - 350) / 50])
+    assert m["delay_median_s"] == pytest.approx(delays[1])
+    assert m["delay_p90_s"] == pytest.approx(np.percentile(delays, 90))
+    assert m["false_alarms_per_min"] == pytest.approx(3 / (3000 / 50 / 60))
+
+
+def test_wrong_label_is_a_false_positive_and_a_miss() -> None:
+    res = match_detections([("a", 10, 20)], [("b", 15)], tolerance=50, null_frames=100)
+    assert res.true_positives == [] and res.false_positives == [("b", 15)]
+    assert res.missed == [("a", 10, 20)]
+    m = spotting_metrics([res], ["a", "b"])
+    assert m["f1"] == 0.0 and m["macro_f1"] == 0.0
+    assert math.isnan(m["delay_median_s"])
+
+
+def test_eval_spotting_command_line(tmp_path, capsys) -> None:
+    import json
+
+    from gesturemap.cli import main
+    from tests.models.test_spotting import _gesture, _rest
+
+    rng = np.random.default_rng(2)
+    xs, labels, subject = [], [], []
+    for session in range(6):
+        parts, lab = [], []
+        for name, code in [("circle", 1), ("zigzag", 2), ("circle", 1), ("zigzag", 2)]:
+            r = _rest(int(rng.integers(80, 140)), rng)
+            g = _gesture(name, int(rng.integers(45, 60)), rng)
+            parts += [r, g]
+            lab += [0] * len(r) + [code] * len(g)
+        r = _rest(100, rng)
+        parts.append(r)
+        lab += [0] * len(r)
+        xs.append(np.vstack(parts))
+        labels.append(np.array(lab, dtype=np.int8))
+        subject.append(session // 2)
+    path = tmp_path / "streams.npz"
+    np.savez(path, X_concat=np.vstack(xs).astype(np.float32),
+             labels_concat=np.concatenate(labels), lengths=[len(x) for x in xs],
+             subject=subject, gesture_labels=[1, 2])
+    out = tmp_path / "report.json"
+    code = main(["eval", "--spotting", "--train", str(path), "--folds", "3", "--param",
+                 "states=6", "--json", str(out), "--quiet"])
+    assert code == 0
+    report = json.loads(out.read_text())
+    m = report["metrics"]
+    assert m["events"] == 24 and m["f1"] >= 0.9, m
+    assert "F1" in capsys.readouterr().out
+    # a bad setting is one line on stderr and exit code 2
+    assert main(["eval", "--spotting", "--train", str(path), "--spot", "nope=1",
+                 "--quiet"]) == 2
