@@ -704,13 +704,10 @@ class Engine:
 
     def correction_label(self, label: Any) -> Any:
         """The label a correction adds its take under. An empty label means "that was
-        nothing": a null take, under ``gm.NULL`` where this version has it (spotting)."""
+        nothing": a null take, under ``gm.NULL`` (spotting learns "anything else" from those)."""
         if label is None or label == "":
-            try:
-                from .spotting import NULL  # type: ignore[attr-defined]
-            except ImportError:
-                raise GesturemapError("correct: an empty label means a null take, which needs "
-                                      "gm.NULL (spotting); name the class instead") from None
+            from .models.spotting import NULL
+
             return NULL
         known = [t.label for t in self.project.takes]
         if known and all(isinstance(k, (int, np.integer)) for k in known):

@@ -98,12 +98,9 @@ def test_correct_without_a_gesture_or_with_an_empty_label(engine):
     _perform(engine, _shape("circle", np.random.default_rng(2)))
     refused = engine.refused_commands
     engine.send(_msg("/gesturemap/correct", ""))
-    if hasattr(gm, "NULL"):  # "that was nothing": a null take
-        assert _wait(lambda: len(engine.project.takes) == n + 1)
-        assert engine.project.takes[-1].label == gm.NULL
-    else:  # this version has no null class yet: refused, nothing added
-        assert _wait(lambda: engine.refused_commands > refused)
-        assert len(engine.project.takes) == n
+    # "that was nothing": a null take
+    assert _wait(lambda: len(engine.project.takes) == n + 1)
+    assert engine.project.takes[-1].label == gm.NULL
 
 
 def test_correction_labels_follow_the_projects_classes():
