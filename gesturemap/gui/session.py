@@ -14,7 +14,6 @@ dicts), so the engine can live in a process of its own.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from ..engine import Engine
 from ..errors import GesturemapError
 from ..sources.base import Frame
+from ..sources.settings import build_sensor_source  # the window and `gesturemap run` share it
 
 __all__ = ["InputRing", "TakeRef", "WindowEngine", "build_sensor_source"]
 
@@ -104,67 +104,6 @@ class _TappedPipeline:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.state, name)
-
-
-def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = None) -> Any:
-    """The (not started) source that sensor ``settings`` describe, or None for the mouse pad.
-
-    Parameters
-    ----------
-    settings : dict
-        ``transport`` ("mouse", "osc" or "serial"), ``profile`` (a name from ``sensors/``;
-        default "wekinator" for OSC, "arduino-imu-text" for serial), and for OSC ``host``,
-        ``port`` and ``address`` (overriding the profile's), for serial ``device`` and
-        ``framing`` ("text" or "binary").
-    queue : FrameQueue
-    on_control : callable, optional
-        Receives Wekinator's control messages (OSC).
-
-    Raises
-    ------
-    GesturemapError, FormatError
-        For an unknown profile, a transport the profile does not use, or bad settings.
-    """
-    from ..sources.profiles import build_source, load_profile
-
-    transport = settings.get("transport")
-    name = settings.get("profile") or {"osc": "wekinator", "serial": "arduino-imu-text"}.get(
-        str(transport), "mouse"
-    )
-    profile = load_profile(name)
-    transport = transport or profile.transport
-    if transport == "mouse":
-        return None
-    if profile.transport != transport:
-        raise GesturemapError(
-            f"sensor: profile {name!r} is a {profile.transport} sensor, not {transport}; pick a "
-            f"{transport} profile or the {profile.transport} transport."
-        )
-    if transport == "osc":
-        assert profile.osc is not None
-        address = settings.get("address")
-        if address:
-            own = profile.osc.addresses
-            arity = own[0][1] if len(own) == 1 else None
-            osc = dataclasses.replace(profile.osc, addresses=((str(address), arity),))
-            profile = dataclasses.replace(
-                profile, osc=osc, channels=profile.channels if arity is not None else ()
-            )
-        port = settings.get("port")
-        return build_source(
-            profile,
-            queue,
-            host=str(settings.get("host") or "127.0.0.1"),
-            port=None if port is None else int(port),
-            on_control=on_control,
-        )
-    assert profile.serial is not None
-    framing = settings.get("framing")
-    if framing:
-        profile = dataclasses.replace(
-            profile, serial=dataclasses.replace(profile.serial, framing=str(framing))
-        )
-    return build_source(profile, queue, device=settings.get("device") or None)
 
 
 class WindowEngine(Engine):
