@@ -77,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--serial", metavar="DEVICE", help="read this serial sensor instead")
     run.add_argument("--profile", help="the sensor profile (sensors/): with --serial a serial "
                                        "one; alone it replaces the project's")
+    midi = run.add_argument_group(
+        "MIDI", "ports are found by part of their name on whichever backend has them (ALSA, "
+                "JACK, CoreMIDI, Windows MM); virtual:NAME makes a port of gesturemap's own; "
+                "`gesturemap devices` lists them")
+    midi.add_argument("--midi-out", metavar="PORT",
+                      help="send continuous outputs as control changes and class changes as "
+                           "notes (or programs: the project's outputs.midi settings)")
+    midi.add_argument("--midi-in", metavar="PORT", help="a MIDI controller as the sensor")
+    midi.add_argument("--midi-controls", metavar="LIST",
+                      help="with --midi-in: its channels, e.g. cc1,cc7,note,velocity,bend "
+                           "(default cc1..cc8,note,velocity,bend)")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
                               f"with code {EXIT_NO_AUDIO}")
@@ -222,11 +233,35 @@ def _stage_sensor(args: argparse.Namespace, project: object) -> object:
 
     osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
     try:
-        return stage_sensor(getattr(project, "sensor", None), osc_in=osc_in, serial=args.serial,
-                            profile=args.profile, midi_in=getattr(args, "midi_in", None),
-                            lsl_in=getattr(args, "lsl_in", None))
+        if args.midi_controls and not args.midi_in:
+            raise GesturemapError("--midi-controls: it sets the channels of --midi-in; give "
+                                  "--midi-in PORT too, or leave it out.")
+        sensor = stage_sensor(getattr(project, "sensor", None), osc_in=osc_in,
+                              serial=args.serial, profile=args.profile, midi_in=args.midi_in,
+                              lsl_in=getattr(args, "lsl_in", None))
+        if args.midi_controls:
+            from .sources.midi import parse_controls
+
+            sensor.settings["controls"] = list(parse_controls(args.midi_controls))
+        return sensor
     except GesturemapError as exc:
         raise SystemExit(f"gesturemap run: {' '.join(str(exc).split())}") from None
+
+
+def _sinks(args: argparse.Namespace, project: object) -> list:
+    """The outputs beside OSC and the synth: MIDI (the project's settings, --midi-out over)."""
+    from .outputs.midi import MIDIOutput, output_ranges
+
+    sinks: list = []
+    midi = dict((getattr(project, "outputs", None) or {}).get("midi") or {})
+    if args.midi_out:
+        midi["port"] = args.midi_out
+    if midi.get("port"):
+        try:
+            sinks.append(MIDIOutput(midi, ranges=output_ranges(project)))
+        except GesturemapError as exc:
+            raise SystemExit(f"gesturemap run: {' '.join(str(exc).split())}") from None
+    return sinks
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -265,7 +300,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         synth = Synth(project_synth, audio=audio, base_dir=args.dir)
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
-                       trainer=args.trainer)
+                       trainer=args.trainer, sinks=_sinks(args, project))
     engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
@@ -279,8 +314,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         engine = Engine(project, **engine_args)
         engine.start()
+    midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
+                       if getattr(s, "port_name", None))
     print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
-          f"{engine.output.settings.host}:{engine.output.settings.port}"
+          f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
           f"{_running(engine.model) if engine.model else ''}"
           " (Ctrl-C stops)", flush=True)
     try:

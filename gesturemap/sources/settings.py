@@ -49,7 +49,8 @@ def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = 
     if transport == "midi":
         from .midi import MIDISource
 
-        return MIDISource(queue, str(settings.get("port") or ""))
+        return MIDISource(queue, str(settings.get("port") or ""),
+                          controls=settings.get("controls"))
     if transport == "lsl":
         from .lsl import LSLSource
 

@@ -1,0 +1,69 @@
+"""The window's rough edges, fixed: tab bar steady, Synth tab fits 1280x780, Save makes a new
+folder, the pad says when another sensor feeds the model, "no audio device" says what to do."""
+
+from __future__ import annotations
+
+from PySide6 import QtWidgets
+
+from gesturemap.default_project import default_project
+from gesturemap.gui.window import MainWindow
+
+from .windows import open_window
+
+
+def _window(qtbot, tmp_path) -> MainWindow:
+    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
+                        trainer="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.resize(1280, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_tab_bar_stays_put_and_synth_tab_fits(qtbot, tmp_path):
+    window = _window(qtbot, tmp_path)
+    qtbot.wait(200)
+    places = []
+    for _ in range(2):
+        for i in range(window.tabs.count()):
+            window.tabs.setCurrentIndex(i)
+            qtbot.wait(50)
+            places.append(window.tabs.mapTo(window, window.tabs.tabBar().pos()).x())
+    assert len(set(places)) == 1, places
+    window.tabs.setCurrentWidget(window.synth_panel)
+    qtbot.wait(100)
+    scroll = window.synth_panel.findChild(QtWidgets.QScrollArea)
+    assert scroll.horizontalScrollBar().maximum() == 0  # nothing cut off on the right
+    apply = window.synth_panel.findChild(QtWidgets.QPushButton, "apply")
+    bottom = apply.mapTo(scroll.viewport(), apply.rect().bottomLeft()).y()
+    assert bottom <= scroll.viewport().height()  # Apply is in view without scrolling
+    window.grab().save(str(tmp_path / "synth-1280x780.png"))
+
+
+def test_save_as_makes_a_new_folder(qtbot, tmp_path, monkeypatch):
+    window = _window(qtbot, tmp_path)
+    target = tmp_path / "new" / "my-gestures"  # neither folder exists yet
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    assert window.save_as_dialog()
+    assert (target / "project.json").is_file() and window.folder == target
+
+
+def test_pad_says_the_sensor_is_osc(qtbot, tmp_path):
+    project = default_project()
+    project.sensor = {"transport": "osc", "profile": "touchosc-accelerometer", "port": 0}
+    window = open_window(qtbot, project, tmp_path / "p")
+    qtbot.waitUntil(lambda: "osc" in window.pad.off_text, timeout=10000)
+    assert not window.pad.active and "touchosc-accelerometer" in window.pad.off_text
+    assert "move here" not in window.pad.off_text
+
+
+def test_no_audio_device_says_what_to_do(qtbot, tmp_path):
+    window = _window(qtbot, tmp_path)
+    window.audio_error = "no audio output device found: PortAudio sees none."
+    window._update_audio()
+    assert "start a JACK server" in window.synth_panel.audio_status.text()
+    assert "Synth tab" in window.audio_light.text()
+    assert "connect a sound card" in window.audio_light.toolTip()
