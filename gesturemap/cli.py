@@ -88,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     midi.add_argument("--midi-controls", metavar="LIST",
                       help="with --midi-in: its channels, e.g. cc1,cc7,note,velocity,bend "
                            "(default cc1..cc8,note,velocity,bend)")
+    lsl = run.add_argument_group("Lab Streaming Layer", "streams found by name on the network")
+    lsl.add_argument("--lsl-in", metavar="NAME", help="an LSL stream as the sensor")
+    lsl.add_argument("--lsl-out", metavar="NAME", nargs="?", const="gesturemap",
+                     help="publish likelihoods, progress and outputs as the stream NAME "
+                          "(default gesturemap; the name starts with gesturemap) and labels "
+                          "and spotted gestures as NAME-markers, for LabRecorder")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
                               f"with code {EXIT_NO_AUDIO}")
@@ -238,7 +244,7 @@ def _stage_sensor(args: argparse.Namespace, project: object) -> object:
                                   "--midi-in PORT too, or leave it out.")
         sensor = stage_sensor(getattr(project, "sensor", None), osc_in=osc_in,
                               serial=args.serial, profile=args.profile, midi_in=args.midi_in,
-                              lsl_in=getattr(args, "lsl_in", None))
+                              lsl_in=args.lsl_in)
         if args.midi_controls:
             from .sources.midi import parse_controls
 
@@ -261,6 +267,11 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
             sinks.append(MIDIOutput(midi, ranges=output_ranges(project)))
         except GesturemapError as exc:
             raise SystemExit(f"gesturemap run: {' '.join(str(exc).split())}") from None
+    if args.lsl_out:
+        from .outputs.lsl import LSLOutput
+
+        sinks.append(LSLOutput(args.lsl_out, output_names=getattr(project, "output_names", ())
+                               or (), source_id=str(getattr(project, "_uid", "gesturemap"))))
     return sinks
 
 
@@ -316,6 +327,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         engine.start()
     midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
                        if getattr(s, "port_name", None))
+    midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"
+                        for s in engine.sinks if hasattr(s, "source_id"))
     print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
           f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
           f"{_running(engine.model) if engine.model else ''}"

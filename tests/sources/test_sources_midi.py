@@ -16,6 +16,7 @@ from gesturemap.sources import FrameQueue
 from gesturemap.sources.midi import DEFAULT_CONTROLS, MIDISource, parse_controls
 
 from ..jack_midi import jack_midi, jack_out, wait_for  # noqa: F401 - a fixture
+from ..stage_helpers import osc_labels, two_level_project
 
 
 def test_controls_parse():
@@ -67,17 +68,7 @@ def test_a_missing_input_says_which_there_are(jack_midi):  # noqa: F811
 
 def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # noqa: F811
     """`gesturemap run --midi-in`: MIDI in gives an answer (OSC out, from the model)."""
-    from gesturemap.project import Project
-
-    folder = tmp_path / "p"
-    project = Project(classes=["low", "high"])
-    rng = np.random.default_rng(0)
-    for label, level in (("low", 0.1), ("high", 0.9)):
-        for _ in range(3):
-            project.add_take(level + 0.02 * rng.standard_normal((40, 2)), label)
-    project.model = {"kind": "gmm", "params": {"gaussians": 1}}
-    project.train()
-    project.save(folder)
+    folder = two_level_project(tmp_path / "p")
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.2)
@@ -91,21 +82,11 @@ def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # no
     try:
         line = proc.stdout.readline()
         assert "MIDI input 'faders'" in line, line + proc.stderr.read()
-        from pythonosc.osc_bundle import OscBundle
-
         for value in [115] * 20 + [13] * 20:
             controller.send_message([0xB0, 1, value])
             controller.send_message([0xB0, 2, value])
             time.sleep(0.005)
-        end = time.monotonic() + 5
-        while time.monotonic() < end and len(labels) < 60:
-            try:
-                data = rx.recv(65536)
-            except TimeoutError:
-                continue
-            if data.startswith(b"#bundle"):
-                labels += [m.params[0] for m in OscBundle(data)
-                           if m.address == "/gesturemap/label"]
+        labels = osc_labels(rx, 60)
     finally:
         proc.send_signal(signal.SIGINT)
         proc.communicate(timeout=30)
