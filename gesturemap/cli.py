@@ -101,6 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
     run.add_argument("--trainer", choices=("process", "thread"), default="process")
 
+    devices = sub.add_parser("devices", help="list audio outputs, MIDI ports, serial ports and "
+                                             "LSL streams")
+    devices.add_argument("--lsl-wait", type=float, default=1.0, metavar="SECONDS",
+                         help="how long to look for LSL streams (default 1)")
+
     train = sub.add_parser("train", help="retrain a project from its takes")
     train.add_argument("dir")
 
@@ -463,6 +468,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         # the window falls back to no synth (and says so) when the output cannot be opened
         audio = False if args.no_audio else (_audio_settings(args, None, "open") or True)
         return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer, audio=audio)
+    if args.command == "devices":
+        from .devices import main as devices_main
+
+        return devices_main(args.lsl_wait)
     if args.command == "bench":
         from . import bench
 
