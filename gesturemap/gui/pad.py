@@ -131,7 +131,8 @@ class MousePad(QtWidgets.QWidget):
         painter.setPen(QtGui.QColor("#a0aec0"))
         painter.drawText(
             rect.adjusted(8, 6, -8, -6),
-            QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
+            int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+            | int(QtCore.Qt.TextFlag.TextWordWrap),
             "mouse pad — move here" if self.active else self.off_text,
         )
         painter.end()

@@ -117,6 +117,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.routes = QtWidgets.QTableWidget(0, len(ROUTE_COLUMNS))
         self.routes.setHorizontalHeaderLabels(ROUTE_COLUMNS)
         self.routes.verticalHeader().setVisible(False)
+        self.routes.setMaximumHeight(180)  # four rows, then it scrolls: the rest stays in view
         self.routes.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.routes.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeMode.ResizeToContents
@@ -156,6 +157,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.oneshots.setHorizontalHeaderLabels(("class", "one-shot sound"))
         self.oneshots.verticalHeader().setVisible(False)
         self.oneshots.horizontalHeader().setStretchLastSection(True)
+        self.oneshots.setMaximumHeight(130)  # three classes, then it scrolls
         choose_shot = QtWidgets.QPushButton("Choose file for the class…")
         choose_shot.setToolTip("A sound file for the class selected in the table above")
         choose_shot.clicked.connect(self.choose_oneshot_file)
@@ -181,6 +183,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.audio_status = QtWidgets.QLabel("audio: —")
         inner = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(inner)
+        layout.addWidget(self.audio_status)  # on top: "no audio device" and what to do
         layout.addWidget(routes_box, 2)
         columns = QtWidgets.QHBoxLayout()
         columns.addWidget(sounds_box, 1)
@@ -188,7 +191,6 @@ class SynthPanel(QtWidgets.QWidget):
         layout.addLayout(columns, 3)
         layout.addWidget(apply_button)
         layout.addWidget(self.status)
-        layout.addWidget(self.audio_status)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
