@@ -67,3 +67,17 @@ def test_no_audio_device_says_what_to_do(qtbot, tmp_path):
     assert "start a JACK server" in window.synth_panel.audio_status.text()
     assert "Synth tab" in window.audio_light.text()
     assert "connect a sound card" in window.audio_light.toolTip()
+
+
+def test_autosave_goes_where_the_platform_keeps_app_data(tmp_path, monkeypatch):
+    """Qt's QStandardPaths (XDG_DATA_HOME on Linux, Application Support on macOS, LocalAppData
+    on Windows), not a path built by hand."""
+    from PySide6.QtCore import QStandardPaths
+
+    from gesturemap.gui import autosave_folder, data_folder
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    qt = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    assert data_folder() == tmp_path / "xdg" / "gesturemap" and qt == str(tmp_path / "xdg")
+    folder = autosave_folder()
+    assert folder.parent == data_folder() / "autosave" and folder.name.startswith("untitled-")
