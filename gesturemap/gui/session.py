@@ -146,7 +146,22 @@ class WindowEngine(Engine):
         sensor = self.project.sensor
         if sensor and sensor.get("transport", "mouse") != "mouse":
             self._io.put(lambda: self._open_sensor(dict(sensor)))
+        midi = (self.project.outputs or {}).get("midi") or {}
+        if midi.get("port"):  # the project's MIDI output, as `gesturemap run` opens it
+            self._io.put(lambda: self._open_midi(dict(midi)))
         return self
+
+    def _open_midi(self, settings: dict[str, Any]) -> None:
+        # on the I/O thread; a missing port is said in stats()["midi_error"], the window runs on
+        from ..outputs.midi import MIDIOutput, output_ranges
+
+        try:
+            out = MIDIOutput(settings, ranges=output_ranges(self.project)).start()
+        except Exception as exc:
+            self._midi_error = str(exc)
+            return
+        self._midi_error = None
+        self.sinks = [*self.sinks, out]  # one rebinding: the frame path sees old or new
 
     def stop(self) -> None:
         self._play_stop.set()
@@ -167,6 +182,7 @@ class WindowEngine(Engine):
         ``playing`` (the id of the take being played back, or None) and ``playing_speed``."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
+        out["midi_error"] = getattr(self, "_midi_error", None)
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         return out

@@ -8,6 +8,7 @@ from PySide6 import QtWidgets
 from gesturemap.default_project import default_project
 from gesturemap.gui.window import MainWindow
 
+from ..jack_midi import jack_midi  # noqa: F401 - a fixture
 from .windows import open_window
 
 
@@ -81,3 +82,41 @@ def test_autosave_goes_where_the_platform_keeps_app_data(tmp_path, monkeypatch):
     assert data_folder() == tmp_path / "xdg" / "gesturemap" and qt == str(tmp_path / "xdg")
     folder = autosave_folder()
     assert folder.parent == data_folder() / "autosave" and folder.name.startswith("untitled-")
+
+
+def test_window_engine_opens_the_projects_midi_output(jack_midi, tmp_path):  # noqa: F811
+    """The project's outputs["midi"] in the window's engine too; a missing port is reported
+    in stats()["midi_error"] and the engine runs on."""
+    import time
+
+    import numpy as np
+
+    from gesturemap.gui.session import WindowEngine
+    from gesturemap.project import Project
+    from gesturemap.sources.base import Frame
+
+    from ..jack_midi import jack_in, wait_for
+    from ..stage_helpers import two_level_project
+
+    folder = two_level_project(tmp_path / "p")
+    project = Project.load(folder)
+    port, got = jack_in("window-synth")
+    try:
+        for wanted, ok in (("window-synth", True), ("no-such-port", False)):
+            project.outputs = {**(project.outputs or {}), "midi": {"port": wanted}}
+            engine = WindowEngine(project, osc_in=None, trainer="thread").start()
+            try:
+                assert wait_for(lambda e=engine: e.sinks or e.stats()["midi_error"], 10)
+                for level in (0.9, 0.1, 0.9):
+                    engine.queue.put(Frame(time.perf_counter(), np.array([level, level]), "t"))
+                    time.sleep(0.05)
+                if ok:
+                    assert wait_for(lambda: any(m[0] == 0x90 for m in got), 5), got
+                    assert engine.stats()["midi_error"] is None
+                else:
+                    assert "no-such-port" in engine.stats()["midi_error"]
+                    assert engine.frames_out >= 3  # it ran on
+            finally:
+                engine.stop()
+    finally:
+        port.delete()
