@@ -41,8 +41,9 @@ def _regression_project(folder: Path, reference: Path) -> tuple[Path, np.ndarray
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_bimodal.xmm.json")
     first = next(iter(ds))
     names = [f"out{k + 1}" for k in range(first.outputs.shape[1])]
-    project = Project("midi-latency", model={"kind": "gmm", "params": {"gaussians": 3}},
-                      output_names=names)
+    project = Project(
+        "midi-latency", model={"kind": "gmm", "params": {"gaussians": 3}}, output_names=names
+    )
     for rec in ds:
         project.add_take(rec.inputs, rec.label, outputs=rec.outputs)
     project.trained = project.new_model().fit(project.dataset())
@@ -58,15 +59,20 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[
     if jackd is None:
         return {"skipped": "jackd is not installed (apt-get install jackd2)"}
     name = f"gm-bench-midi-{os.getpid()}"
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1",
-               GESTUREMAP_CLASS_CACHE="0")
-    server = subprocess.Popen([jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = dict(
+        os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", GESTUREMAP_CLASS_CACHE="0"
+    )
+    server = subprocess.Popen(
+        [jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     old = {k: os.environ.get(k) for k in ("JACK_DEFAULT_SERVER", "JACK_NO_START_SERVER")}
     os.environ.update(JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1")
     try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15,
-                       capture_output=True, env=env)
+        subprocess.run(
+            ["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True, env=env
+        )
         import rtmidi
 
         arrivals: list[float] = []
@@ -84,10 +90,25 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[
             folder, frames = _regression_project(Path(tmp) / "proj", reference)
             port = _free_port()
             proc = subprocess.Popen(
-                [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--osc-in",
-                 f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9", "--no-audio",
-                 "--midi-out", "bench-sink"],
-                stdout=subprocess.PIPE, text=True, preexec_fn=_ordinary, env=env)
+                [
+                    sys.executable,
+                    "-m",
+                    "gesturemap.cli",
+                    "run",
+                    str(folder),
+                    "--osc-in",
+                    f"127.0.0.1:{port}",
+                    "--osc-out",
+                    "127.0.0.1:9",
+                    "--no-audio",
+                    "--midi-out",
+                    "bench-sink",
+                ],
+                stdout=subprocess.PIPE,
+                text=True,
+                preexec_fn=_ordinary,
+                env=env,
+            )
             try:
                 proc.stdout.readline()
                 time.sleep(1.0)
@@ -127,16 +148,22 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[
     lat = np.array(list(first.values()))
     if not len(lat):
         raise RuntimeError("no MIDI came back")
-    return {"frames": int(len(sent)), "frames_with_midi": int(len(lat)),
-            "midi_messages": int(len(got)), "latency_us_p50": float(np.median(lat)),
-            "latency_us_p99": float(np.percentile(lat, 99)),
-            "jitter_us_p99_minus_p50": float(np.percentile(lat, 99) - np.median(lat))}
+    return {
+        "frames": int(len(sent)),
+        "frames_with_midi": int(len(lat)),
+        "midi_messages": int(len(got)),
+        "latency_us_p50": float(np.median(lat)),
+        "latency_us_p99": float(np.percentile(lat, 99)),
+        "jitter_us_p99_minus_p50": float(np.percentile(lat, 99) - np.median(lat)),
+    }
 
 
 def format_row(res: dict[str, Any]) -> str:
     if "skipped" in res:
         return f"MIDI out: not measured ({res['skipped']})"
-    return (f"| gesturemap run --midi-out (JACK MIDI, 128-frame period) | "
-            f"{res['latency_us_p50']:.0f} | {res['latency_us_p99']:.0f} | "
-            f"{res['jitter_us_p99_minus_p50']:.0f} | {res['frames_with_midi']}/{res['frames']} "
-            "frames sent MIDI |")
+    return (
+        f"| gesturemap run --midi-out (JACK MIDI, 128-frame period) | "
+        f"{res['latency_us_p50']:.0f} | {res['latency_us_p99']:.0f} | "
+        f"{res['jitter_us_p99_minus_p50']:.0f} | {res['frames_with_midi']}/{res['frames']} "
+        "frames sent MIDI |"
+    )

@@ -13,15 +13,22 @@ def _audio() -> list[str]:
     from .synth.synth import output_devices
 
     _, outputs = output_devices()
-    return [f"{d['index']}: {d['name']} ({d['max_output_channels']} ch, "
-            f"{d['default_samplerate']:.0f} Hz)" for d in outputs]
+    return [
+        f"{d['index']}: {d['name']} ({d['max_output_channels']} ch, "
+        f"{d['default_samplerate']:.0f} Hz)"
+        for d in outputs
+    ]
 
 
 def _midi() -> list[str]:
     from .midi_ports import list_ports
 
-    return [f"{kind} {name} ({backend})" for backend, kinds in list_ports().items()
-            for kind in ("in", "out") for name in kinds.get(kind, [])]
+    return [
+        f"{kind} {name} ({backend})"
+        for backend, kinds in list_ports().items()
+        for kind in ("in", "out")
+        for name in kinds.get(kind, [])
+    ]
 
 
 def _serial() -> list[str]:
@@ -33,8 +40,10 @@ def _serial() -> list[str]:
 def _lsl(wait_s: float) -> list[str]:
     from .sources.lsl import list_streams
 
-    return [f"{s['name']} ({s['type']}, {s['channels']} ch, {s['rate_hz']:g} Hz, on "
-            f"{s['host']})" for s in list_streams(wait_s)]
+    return [
+        f"{s['name']} ({s['type']}, {s['channels']} ch, {s['rate_hz']:g} Hz, on {s['host']})"
+        for s in list_streams(wait_s)
+    ]
 
 
 def list_devices(lsl_wait_s: float = 1.0) -> dict[str, Any]:

@@ -35,15 +35,16 @@ def _rtmidi() -> Any:
     try:
         import rtmidi
     except ImportError as exc:  # pragma: no cover - a dependency; broken installs only
-        raise MidiPortError(
-            f"MIDI needs python-rtmidi ({exc}): pip install python-rtmidi"
-        ) from exc
+        raise MidiPortError(f"MIDI needs python-rtmidi ({exc}): pip install python-rtmidi") from exc
     return rtmidi
 
 
 def _backends(rtmidi: Any) -> list[tuple[int, str]]:
-    return [(api, rtmidi.get_api_display_name(api)) for api in rtmidi.get_compiled_api()
-            if api != rtmidi.API_RTMIDI_DUMMY]
+    return [
+        (api, rtmidi.get_api_display_name(api))
+        for api in rtmidi.get_compiled_api()
+        if api != rtmidi.API_RTMIDI_DUMMY
+    ]
 
 
 def _client(rtmidi: Any, kind: str, api: int, client_name: str) -> Any:
@@ -99,13 +100,15 @@ def open_port(kind: str, name: str, client_name: str = "gesturemap") -> tuple[An
     what = "input" if kind == "in" else "output"
     text = str(name or "").strip()
     if not text:
-        raise MidiPortError(f"MIDI {what}: give a part of the port's name (gesturemap devices "
-                            "lists them), or virtual:NAME for a port of gesturemap's own.")
+        raise MidiPortError(
+            f"MIDI {what}: give a part of the port's name (gesturemap devices "
+            "lists them), or virtual:NAME for a port of gesturemap's own."
+        )
     rtmidi = _rtmidi()
     backends = _backends(rtmidi)
     errors: list[str] = []
     if text.lower().startswith(VIRTUAL):
-        own = text[len(VIRTUAL):] or "gesturemap"
+        own = text[len(VIRTUAL) :] or "gesturemap"
         for api, backend in backends:
             try:
                 port = _client(rtmidi, kind, api, client_name)
@@ -119,8 +122,10 @@ def open_port(kind: str, name: str, client_name: str = "gesturemap") -> tuple[An
                 port.delete()
                 continue
             return port, own, backend
-        raise MidiPortError(f"MIDI {what} {text!r}: no backend can make a virtual port "
-                            f"({'; '.join(errors) or 'no MIDI backend'}).")
+        raise MidiPortError(
+            f"MIDI {what} {text!r}: no backend can make a virtual port "
+            f"({'; '.join(errors) or 'no MIDI backend'})."
+        )
     seen: list[str] = []
     wanted = text.lower()
     for exact in (True, False):
@@ -138,10 +143,13 @@ def open_port(kind: str, name: str, client_name: str = "gesturemap") -> tuple[An
                         port.open_port(i)
                     except Exception as exc:  # noqa: BLE001
                         port.delete()
-                        raise MidiPortError(f"MIDI {what} {n!r} ({backend}): cannot open it: "
-                                            f"{exc}") from exc
+                        raise MidiPortError(
+                            f"MIDI {what} {n!r} ({backend}): cannot open it: {exc}"
+                        ) from exc
                     return port, n, backend
             port.delete()
     there = ", ".join(seen) if seen else "none (no MIDI device, or no ALSA sequencer / JACK server)"
-    raise MidiPortError(f"MIDI {what} {text!r}: no port's name contains it. MIDI {what}s: "
-                        f"{there}. `gesturemap devices` lists them.")
+    raise MidiPortError(
+        f"MIDI {what} {text!r}: no port's name contains it. MIDI {what}s: "
+        f"{there}. `gesturemap devices` lists them."
+    )

@@ -17,16 +17,17 @@ def jack_midi(monkeypatch):
     this process and the subprocesses it starts). Yields the server's name."""
     jackd = shutil.which("jackd")
     if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)",
-                    pytrace=False)
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
     name = f"gm-midi-{os.getpid()}-{time.monotonic_ns() % 100000}"
-    server = subprocess.Popen([jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15,
-                       capture_output=True)
+        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
         yield name
     finally:
         server.terminate()

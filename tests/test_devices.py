@@ -16,8 +16,12 @@ def test_devices_lists_midi_ports_and_lsl_streams(jack_midi):  # noqa: F811
     name = f"gm-devices-{time.monotonic_ns()}"
     outlet = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 4, 50, "float32", name))
     try:
-        done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "devices", "--lsl-wait",
-                               "2"], capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "gesturemap.cli", "devices", "--lsl-wait", "2"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         port.delete()
         del outlet

@@ -25,28 +25,50 @@ def _free_udp_port() -> int:
 def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
     pd = shutil.which("pd")
     if pd is None:
-        pytest.fail("Pure Data is missing: apt-get install puredata-core (.ci/run does)",
-                    pytrace=False)
+        pytest.fail(
+            "Pure Data is missing: apt-get install puredata-core (.ci/run does)", pytrace=False
+        )
     folder = two_level_project(tmp_path / "p")
     port_in, port_out = _free_udp_port(), _free_udp_port()
     patch = (repo_dir / "examples" / "gesturemap.pd").read_text()
     assert "connect 127.0.0.1 6448" in patch and "netreceive -u -b 12000" in patch
     mine = tmp_path / "gesturemap.pd"  # the same patch on free ports
-    mine.write_text(patch.replace("127.0.0.1 6448", f"127.0.0.1 {port_in}")
-                    .replace("-b 12000", f"-b {port_out}"))
+    mine.write_text(
+        patch.replace("127.0.0.1 6448", f"127.0.0.1 {port_in}").replace(
+            "-b 12000", f"-b {port_out}"
+        )
+    )
     stats = tmp_path / "stats.json"
     run = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--osc-in", f"127.0.0.1:{port_in}", "--osc-out", f"127.0.0.1:{port_out}",
-         "--stats", str(stats)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gesturemap.cli",
+            "run",
+            str(folder),
+            "--no-audio",
+            "--osc-in",
+            f"127.0.0.1:{port_in}",
+            "--osc-out",
+            f"127.0.0.1:{port_out}",
+            "--stats",
+            str(stats),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert "listening" in run.stdout.readline(), run.stderr.read()
         sends = []
         for level in [0.9] * 10 + [0.1] * 10:  # each number box sends a frame when it moves
             sends += ["-send", f"gm-input2 {level}", "-send", f"gm-input1 {level}"]
-        pd_proc = subprocess.Popen([pd, "-nogui", "-noaudio", "-nomidi", "-stderr", "-open",
-                                    str(mine), *sends], stdout=subprocess.PIPE,
-                                   stderr=subprocess.STDOUT, text=True)
+        pd_proc = subprocess.Popen(
+            [pd, "-nogui", "-noaudio", "-nomidi", "-stderr", "-open", str(mine), *sends],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         time.sleep(4)
         pd_proc.terminate()
         printed = pd_proc.communicate(timeout=10)[0]
@@ -56,8 +78,9 @@ def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
         run.communicate(timeout=30)
     s = json.loads(stats.read_text())
     assert s["frames_in"] == 40 and s["bad_packets"] == 0, s
-    labels = [ln.split(":", 1)[1].split()[0] for ln in printed.splitlines()
-              if ln.startswith("label:")]
+    labels = [
+        ln.split(":", 1)[1].split()[0] for ln in printed.splitlines() if ln.startswith("label:")
+    ]
     assert len(labels) == 40, printed  # an answer for every frame
     # the frame where only input2 has moved is mixed: either class
     assert labels[1:20] == ["high"] * 19 and labels[-18:] == ["low"] * 18, labels

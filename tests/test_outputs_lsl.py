@@ -36,9 +36,24 @@ def test_run_publishes_likelihoods_and_markers(tmp_path):
     folder = two_level_project(tmp_path / "p")
     suffix = f"test{time.monotonic_ns()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9", "--lsl-out", suffix],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gesturemap.cli",
+            "run",
+            str(folder),
+            "--no-audio",
+            "--osc-in",
+            "127.0.0.1:0",
+            "--osc-out",
+            "127.0.0.1:9",
+            "--lsl-out",
+            suffix,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     name = f"gesturemap-{suffix}"
     try:

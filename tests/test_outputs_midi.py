@@ -30,8 +30,10 @@ class R:  # what the engine hands an output: the fields MIDIOutput reads
 
 def test_regression_outputs_become_control_changes(jack_midi):  # noqa: F811
     port, got = jack_in("synth-in")
-    out = MIDIOutput({"port": "SYNTH-IN", "channel": 2, "first_cc": 20},  # part, any case
-                     ranges=[(0.0, 10.0), (-1.0, 1.0)]).start()
+    out = MIDIOutput(
+        {"port": "SYNTH-IN", "channel": 2, "first_cc": 20},  # part, any case
+        ranges=[(0.0, 10.0), (-1.0, 1.0)],
+    ).start()
     try:
         assert out.backend == "Jack" and "synth-in" in out.port_name
         for values in ([0.0, -1.0], [5.0, 1.0], [5.0, 1.0], [20.0, 0.0]):
@@ -42,15 +44,20 @@ def test_regression_outputs_become_control_changes(jack_midi):  # noqa: F811
         out.stop()
         port.delete()
     # channel 2 = status 0xB1; scaled from each output's range, clipped; sent on change only
-    assert got == [[0xB1, 20, 0], [0xB1, 21, 0], [0xB1, 20, 64], [0xB1, 21, 127],
-                   [0xB1, 20, 127], [0xB1, 21, 64]]
+    assert got == [
+        [0xB1, 20, 0],
+        [0xB1, 21, 0],
+        [0xB1, 20, 64],
+        [0xB1, 21, 127],
+        [0xB1, 20, 127],
+        [0xB1, 21, 64],
+    ]
 
 
 @pytest.mark.parametrize("classes", ["note", "program"])
 def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F811
     port, got = jack_in("drums")
-    out = MIDIOutput({"port": "drums", "classes": classes, "first_note": 36,
-                      "first_cc": 1}).start()
+    out = MIDIOutput({"port": "drums", "classes": classes, "first_note": 36, "first_cc": 1}).start()
     try:
         for cls in (0, 0, 2, 1):
             lik = np.eye(3)[cls]
@@ -63,8 +70,14 @@ def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F8
     notes = [m for m in got if m[0] & 0xF0 in (0x80, 0x90, 0xC0)]
     ccs = [m for m in got if m[0] & 0xF0 == 0xB0]
     if classes == "note":
-        assert notes == [[0x90, 36, 100], [0x80, 36, 0], [0x90, 38, 100], [0x80, 38, 0],
-                         [0x90, 37, 100], [0x80, 37, 0]]  # the last note-off: at stop
+        assert notes == [
+            [0x90, 36, 100],
+            [0x80, 36, 0],
+            [0x90, 38, 100],
+            [0x80, 38, 0],
+            [0x90, 37, 100],
+            [0x80, 37, 0],
+        ]  # the last note-off: at stop
     else:
         assert notes == [[0xC0, 0], [0xC0, 2], [0xC0, 1]]
     assert [1, 127] in [m[1:] for m in ccs] and [3, 127] in [m[1:] for m in ccs]  # likelihoods
@@ -73,8 +86,9 @@ def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F8
 def test_a_missing_port_lists_those_there_are(jack_midi):  # noqa: F811
     port, _ = jack_in("only-this-one")
     try:
-        assert any("only-this-one" in p for ports in list_ports("out").values()
-                   for p in ports["out"])
+        assert any(
+            "only-this-one" in p for ports in list_ports("out").values() for p in ports["out"]
+        )
         with pytest.raises(MidiPortError, match="only-this-one"):
             MIDIOutput({"port": "nanoKONTROL"}).start()
     finally:
@@ -96,17 +110,38 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
     from .test_presets import _osc_message
 
     folder = tmp_path / "drums"
-    subprocess.run([sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--preset",
-                    "watch-exercises"], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--preset", "watch-exercises"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     from gesturemap.project import Project
 
     project = Project.load(folder)
     port, got = jack_in("gm-test-sink")
     stats = tmp_path / "stats.json"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9", "--midi-out", "gm-test-sink",
-         "--stats", str(stats)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gesturemap.cli",
+            "run",
+            str(folder),
+            "--no-audio",
+            "--osc-in",
+            "127.0.0.1:0",
+            "--osc-out",
+            "127.0.0.1:9",
+            "--midi-out",
+            "gm-test-sink",
+            "--stats",
+            str(stats),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         line = proc.stdout.readline()

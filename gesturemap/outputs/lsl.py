@@ -52,8 +52,13 @@ class LSLOutput:
         restart.
     """
 
-    def __init__(self, name: str | None = None, *, output_names: Sequence[str] = (),
-                 source_id: str = "gesturemap") -> None:
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        output_names: Sequence[str] = (),
+        source_id: str = "gesturemap",
+    ) -> None:
         self.name = stream_name(name)
         self.output_names = [str(n) for n in output_names]
         self.source_id = str(source_id)
@@ -74,8 +79,14 @@ class LSLOutput:
         except (ImportError, RuntimeError) as exc:
             raise GesturemapError(f"LSL needs pylsl with its liblsl ({exc})") from exc
         self._pylsl = pylsl
-        info = pylsl.StreamInfo(f"{self.name}-markers", "Markers", 1, pylsl.IRREGULAR_RATE,
-                                pylsl.cf_string, f"{self.source_id}-markers")
+        info = pylsl.StreamInfo(
+            f"{self.name}-markers",
+            "Markers",
+            1,
+            pylsl.IRREGULAR_RATE,
+            pylsl.cf_string,
+            f"{self.source_id}-markers",
+        )
         self._markers = pylsl.StreamOutlet(info)
         return self
 
@@ -83,19 +94,31 @@ class LSLOutput:
         self._outlet = self._markers = None  # pylsl closes an outlet when it is released
 
     def stats(self) -> dict[str, Any]:
-        return {"lsl_samples": self.samples, "lsl_markers": self.markers,
-                "lsl_send_errors": self.send_errors}
+        return {
+            "lsl_samples": self.samples,
+            "lsl_markers": self.markers,
+            "lsl_send_errors": self.send_errors,
+        }
 
     def _open_outlet(self, labels: Sequence[Any], progress: bool, outputs: int) -> None:
         pylsl = self._pylsl
         names = [f"likelihood:{c}" for c in labels]
         if progress:
             names += [f"progress:{c}" for c in labels]
-        out_names = self.output_names if len(self.output_names) == outputs else [
-            f"out{k + 1}" for k in range(outputs)]
+        out_names = (
+            self.output_names
+            if len(self.output_names) == outputs
+            else [f"out{k + 1}" for k in range(outputs)]
+        )
         names += [f"output:{n}" for n in out_names]
-        info = pylsl.StreamInfo(self.name, "Gesturemap", len(names), pylsl.IRREGULAR_RATE,
-                                pylsl.cf_float32, self.source_id)
+        info = pylsl.StreamInfo(
+            self.name,
+            "Gesturemap",
+            len(names),
+            pylsl.IRREGULAR_RATE,
+            pylsl.cf_float32,
+            self.source_id,
+        )
         channels = info.desc().append_child("channels")
         for n in names:
             channels.append_child("channel").append_child_value("label", n)
@@ -126,10 +149,10 @@ class LSLOutput:
         k = len(lik)
         buf[:k] = lik
         if prog is not None:
-            buf[k:2 * k] = prog
+            buf[k : 2 * k] = prog
             k *= 2
         if out is not None:
-            buf[k:k + n_out] = out
+            buf[k : k + n_out] = out
         self._outlet.push_sample(buf)
         self.samples += 1
         idx = int(result.label_index)

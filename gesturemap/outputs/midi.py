@@ -55,8 +55,9 @@ class MIDIOutputSettings:
         out = cls(**d)
         check_number("outputs.midi.channel", out.channel, minimum=1, maximum=16, integer=True)
         check_number("outputs.midi.first_cc", out.first_cc, minimum=0, maximum=127, integer=True)
-        check_number("outputs.midi.first_note", out.first_note, minimum=0, maximum=127,
-                     integer=True)
+        check_number(
+            "outputs.midi.first_note", out.first_note, minimum=0, maximum=127, integer=True
+        )
         check_number("outputs.midi.velocity", out.velocity, minimum=1, maximum=127, integer=True)
         if out.classes not in ("note", "program"):
             raise validation_error("outputs.midi.classes", out.classes, '"note" or "program"')
@@ -96,8 +97,11 @@ class MIDIOutput:
         classifier's likelihoods are 0..1.
     """
 
-    def __init__(self, settings: MIDIOutputSettings | Mapping[str, Any] | None,
-                 ranges: Sequence[tuple[float, float]] = ()) -> None:
+    def __init__(
+        self,
+        settings: MIDIOutputSettings | Mapping[str, Any] | None,
+        ranges: Sequence[tuple[float, float]] = (),
+    ) -> None:
         if not isinstance(settings, MIDIOutputSettings):
             settings = MIDIOutputSettings.from_dict(settings)
         self.settings = settings
@@ -122,8 +126,9 @@ class MIDIOutput:
         from ..midi_ports import open_port
 
         if self._port is None:
-            self._port, self.port_name, self.backend = open_port("out", self.settings.port,
-                                                                 "gesturemap-out")
+            self._port, self.port_name, self.backend = open_port(
+                "out", self.settings.port, "gesturemap-out"
+            )
         return self
 
     def stop(self) -> None:
@@ -136,8 +141,11 @@ class MIDIOutput:
         port.delete()
 
     def stats(self) -> dict[str, Any]:
-        return {"midi_sent": self.sent, "midi_send_errors": self.send_errors,
-                "midi_port": self.port_name}
+        return {
+            "midi_sent": self.sent,
+            "midi_send_errors": self.send_errors,
+            "midi_port": self.port_name,
+        }
 
     # -- the frame path --------------------------------------------------------------------------
     def _send(self, port: Any, message: list[int]) -> None:

@@ -27,8 +27,9 @@ def _pylsl() -> Any:
     try:
         import pylsl
     except (ImportError, RuntimeError) as exc:  # RuntimeError: the wheel's liblsl missing
-        raise GesturemapError(f"LSL needs pylsl with its liblsl ({exc}): pip install pylsl") \
-            from exc
+        raise GesturemapError(
+            f"LSL needs pylsl with its liblsl ({exc}): pip install pylsl"
+        ) from exc
     return pylsl
 
 
@@ -36,8 +37,14 @@ def list_streams(wait_s: float = 1.0) -> list[dict[str, Any]]:
     """The LSL streams visible now: name, type, channels, rate, format, host."""
     pylsl = _pylsl()
     return [
-        {"name": s.name(), "type": s.type(), "channels": s.channel_count(),
-         "rate_hz": s.nominal_srate(), "format": s.channel_format(), "host": s.hostname()}
+        {
+            "name": s.name(),
+            "type": s.type(),
+            "channels": s.channel_count(),
+            "rate_hz": s.nominal_srate(),
+            "format": s.channel_format(),
+            "host": s.hostname(),
+        }
         for s in pylsl.resolve_streams(wait_time=wait_s)
     ]
 
@@ -71,19 +78,20 @@ class LSLSource(Source):
     def _open(self) -> None:
         pylsl = _pylsl()
         if not self.stream:
-            raise GesturemapError("LSL in: give the stream's name (gesturemap devices lists "
-                                  "them).")
+            raise GesturemapError("LSL in: give the stream's name (gesturemap devices lists them).")
         found = pylsl.resolve_byprop("name", self.stream, minimum=1, timeout=RESOLVE_TIMEOUT_S)
         if not found:
             others = sorted({s["name"] for s in list_streams(0.5)})
             raise GesturemapError(
                 f"LSL stream {self.stream!r}: not found within {RESOLVE_TIMEOUT_S:.0f} s. "
                 f"Streams there are: {', '.join(others) or 'none'}. Check the sending app runs "
-                "and is on this network.")
+                "and is on this network."
+            )
         info = found[0]
         if info.channel_format() == pylsl.cf_string:
-            raise GesturemapError(f"LSL stream {self.stream!r} carries text (markers); a sensor "
-                                  "needs numbers.")
+            raise GesturemapError(
+                f"LSL stream {self.stream!r} carries text (markers); a sensor needs numbers."
+            )
         n = info.channel_count()
         self._inlet = pylsl.StreamInlet(info, max_buflen=10, recover=True)
         # discovery gives the header only; the full description (channel labels) comes from

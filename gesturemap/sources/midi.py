@@ -46,12 +46,14 @@ def parse_controls(controls: Sequence[str] | str | None) -> tuple[str, ...]:
     out = []
     for item in items:
         name = str(item).strip().lower()
-        ok = name in _NAMED or (name.startswith("cc") and name[2:].isdigit()
-                                and 0 <= int(name[2:]) <= 127)
+        ok = name in _NAMED or (
+            name.startswith("cc") and name[2:].isdigit() and 0 <= int(name[2:]) <= 127
+        )
         if not ok:
             raise GesturemapError(
                 f"midi controls: {item!r}: expected ccN (N 0..127), note, velocity, bend or "
-                "aftertouch, e.g. cc1,cc7,note,velocity.")
+                "aftertouch, e.g. cc1,cc7,note,velocity."
+            )
         out.append(name)
     if not out or len(set(out)) != len(out):
         raise GesturemapError(f"midi controls: {items!r}: give each channel once, at least one.")
@@ -72,8 +74,14 @@ class MIDISource(Source):
     name : str, default "midi"
     """
 
-    def __init__(self, queue: FrameQueue, port: str, *, controls: Sequence[str] | str | None = None,
-                 name: str = "midi") -> None:
+    def __init__(
+        self,
+        queue: FrameQueue,
+        port: str,
+        *,
+        controls: Sequence[str] | str | None = None,
+        name: str = "midi",
+    ) -> None:
         self.controls = parse_controls(controls)
         super().__init__(queue, name=name, channel_names=self.controls)
         self.port_query = port
@@ -88,8 +96,7 @@ class MIDISource(Source):
     def _open(self) -> None:
         from ..midi_ports import open_port
 
-        self._port, self.port_name, self.backend = open_port("in", self.port_query,
-                                                             "gesturemap-in")
+        self._port, self.port_name, self.backend = open_port("in", self.port_query, "gesturemap-in")
         self.stats.connected = True
 
     def _step(self) -> None:

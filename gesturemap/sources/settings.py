@@ -49,8 +49,7 @@ def build_sensor_source(settings: dict[str, Any], queue: Any, on_control: Any = 
     if transport == "midi":
         from .midi import MIDISource
 
-        return MIDISource(queue, str(settings.get("port") or ""),
-                          controls=settings.get("controls"))
+        return MIDISource(queue, str(settings.get("port") or ""), controls=settings.get("controls"))
     if transport == "lsl":
         from .lsl import LSLSource
 
@@ -125,8 +124,11 @@ class StageSensor:
         t = s.get("transport")
         if t == "osc":
             name = s.get("profile") or "wekinator"
-            addresses = [s["address"]] if s.get("address") else [
-                a for a, _ in (load_profile(name).osc.addresses or ())]  # type: ignore[union-attr]
+            addresses = (
+                [s["address"]]
+                if s.get("address")
+                else [a for a, _ in (load_profile(name).osc.addresses or ())]
+            )  # type: ignore[union-attr]
             return f"{' '.join(addresses) or 'OSC'} ({name})"
         if t == "serial":
             return f"serial {s.get('device')} ({s.get('profile') or 'arduino-imu-text'})"
@@ -204,11 +206,13 @@ def stage_sensor(
             settings.update({k: own[k] for k in ("profile", "framing") if own.get(k)})
         return StageSensor(settings, osc_in or WEKINATOR_OSC_IN, "--serial")
     if midi_in:
-        return StageSensor({"transport": "midi", "port": midi_in}, osc_in or WEKINATOR_OSC_IN,
-                           "--midi-in")
+        return StageSensor(
+            {"transport": "midi", "port": midi_in}, osc_in or WEKINATOR_OSC_IN, "--midi-in"
+        )
     if lsl_in:
-        return StageSensor({"transport": "lsl", "stream": lsl_in}, osc_in or WEKINATOR_OSC_IN,
-                           "--lsl-in")
+        return StageSensor(
+            {"transport": "lsl", "stream": lsl_in}, osc_in or WEKINATOR_OSC_IN, "--lsl-in"
+        )
     origin = "the project's"
     settings = own
     if prof is not None and prof.name != own.get("profile"):
@@ -221,8 +225,11 @@ def stage_sensor(
             settings["host"] = own["host"]
     transport = settings.get("transport") or "mouse"
     if transport == "mouse":
-        return StageSensor(None, osc_in or WEKINATOR_OSC_IN, "the project's sensor is the mouse "
-                           "pad, which needs the window")
+        return StageSensor(
+            None,
+            osc_in or WEKINATOR_OSC_IN,
+            "the project's sensor is the mouse pad, which needs the window",
+        )
     if transport == "osc":
         if osc_in is not None:
             settings = {**settings, "host": osc_in[0], "port": osc_in[1]}
@@ -234,6 +241,8 @@ def stage_sensor(
             "`--serial /dev/ttyACM0`."
         )
     if transport not in ("serial", *_PROFILELESS):
-        raise GesturemapError(f"the project's sensor transport {transport!r}: expected mouse, "
-                              "osc, serial, midi or lsl; set the sensor again in the window.")
+        raise GesturemapError(
+            f"the project's sensor transport {transport!r}: expected mouse, "
+            "osc, serial, midi or lsl; set the sensor again in the window."
+        )
     return StageSensor(settings, osc_in or WEKINATOR_OSC_IN, origin)

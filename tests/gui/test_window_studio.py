@@ -13,8 +13,13 @@ from .windows import open_window
 
 
 def _window(qtbot, tmp_path) -> MainWindow:
-    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
-                        trainer="thread", audio=False)
+    window = MainWindow(
+        default_project(),
+        autosave_dir=tmp_path / "autosave",
+        osc_in=None,
+        trainer="thread",
+        audio=False,
+    )
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"
     window.resize(1280, 780)
@@ -46,8 +51,9 @@ def test_tab_bar_stays_put_and_synth_tab_fits(qtbot, tmp_path):
 def test_save_as_makes_a_new_folder(qtbot, tmp_path, monkeypatch):
     window = _window(qtbot, tmp_path)
     target = tmp_path / "new" / "my-gestures"  # neither folder exists yet
-    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "")))
+    monkeypatch.setattr(
+        QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
     assert window.save_as_dialog()
     assert (target / "project.json").is_file() and window.folder == target
 

@@ -72,10 +72,24 @@ def test_run_with_an_lsl_sensor_answers_over_osc(tmp_path):
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.2)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--lsl-in", name, "--osc-in", "127.0.0.1:0",
-         "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gesturemap.cli",
+            "run",
+            str(folder),
+            "--no-audio",
+            "--lsl-in",
+            name,
+            "--osc-in",
+            "127.0.0.1:0",
+            "--osc-out",
+            f"127.0.0.1:{rx.getsockname()[1]}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     labels = []
     try:
         line = proc.stdout.readline()

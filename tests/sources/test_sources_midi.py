@@ -34,8 +34,15 @@ def test_ccs_notes_and_bend_become_channels(jack_midi):  # noqa: F811
     try:
         assert src.backend == "Jack" and "nanoKONTROL2" in src.port_name
         time.sleep(0.1)
-        for msg in ([0xB0, 1, 127], [0xB3, 7, 64], [0xB0, 9, 5],  # cc9: not a channel
-                    [0x90, 60, 100], [0x80, 60, 0], [0xE0, 0x00, 0x00], [0xE0, 0x7F, 0x7F]):
+        for msg in (
+            [0xB0, 1, 127],
+            [0xB3, 7, 64],
+            [0xB0, 9, 5],  # cc9: not a channel
+            [0x90, 60, 100],
+            [0x80, 60, 0],
+            [0xE0, 0x00, 0x00],
+            [0xE0, 0x7F, 0x7F],
+        ):
             controller.send_message(msg)
         assert wait_for(lambda: src.stats.frames_in >= 6), src.stats.snapshot()
     finally:
@@ -45,14 +52,16 @@ def test_ccs_notes_and_bend_become_channels(jack_midi):  # noqa: F811
     while (f := queue.get(timeout=0.01)) is not None:
         frames.append(f.values)
     got = np.array(frames)
-    expected = np.array([
-        [1.0, 0.0, 0.0, 0.0, 0.0],
-        [1.0, 64 / 127, 0.0, 0.0, 0.0],
-        [1.0, 64 / 127, 60 / 127, 100 / 127, 0.0],
-        [1.0, 64 / 127, 60 / 127, 0.0, 0.0],  # released: velocity 0, the note stays
-        [1.0, 64 / 127, 60 / 127, 0.0, -1.0],
-        [1.0, 64 / 127, 60 / 127, 0.0, 1.0],
-    ])
+    expected = np.array(
+        [
+            [1.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 64 / 127, 0.0, 0.0, 0.0],
+            [1.0, 64 / 127, 60 / 127, 100 / 127, 0.0],
+            [1.0, 64 / 127, 60 / 127, 0.0, 0.0],  # released: velocity 0, the note stays
+            [1.0, 64 / 127, 60 / 127, 0.0, -1.0],
+            [1.0, 64 / 127, 60 / 127, 0.0, 1.0],
+        ]
+    )
     np.testing.assert_allclose(got, expected)
     assert src.channel_names == ("cc1", "cc7", "note", "velocity", "bend")
 
@@ -74,10 +83,26 @@ def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # no
     rx.settimeout(0.2)
     controller = jack_out("faders")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--midi-in", "faders", "--midi-controls", "cc1,cc2", "--osc-in", "127.0.0.1:0",
-         "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "gesturemap.cli",
+            "run",
+            str(folder),
+            "--no-audio",
+            "--midi-in",
+            "faders",
+            "--midi-controls",
+            "cc1,cc2",
+            "--osc-in",
+            "127.0.0.1:0",
+            "--osc-out",
+            f"127.0.0.1:{rx.getsockname()[1]}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     labels = []
     try:
         line = proc.stdout.readline()

@@ -10,8 +10,12 @@ from gesturemap.sources import FrameQueue, OSCSource, SerialSource
 from gesturemap.sources.settings import WEKINATOR_OSC_IN, build_sensor_source, stage_sensor
 
 PHONE = {"transport": "osc", "profile": "touchosc-accelerometer", "rate_hz": 50}
-ARDUINO = {"transport": "serial", "profile": "arduino-imu-binary", "device": "/dev/ttyACM0",
-           "framing": "binary"}
+ARDUINO = {
+    "transport": "serial",
+    "profile": "arduino-imu-binary",
+    "device": "/dev/ttyACM0",
+    "framing": "binary",
+}
 
 
 def test_the_projects_osc_sensor_is_opened_as_saved():
@@ -43,11 +47,18 @@ def test_serial_from_the_project_and_over_it():
     src = build_sensor_source(chosen.settings, FrameQueue(8))
     assert isinstance(src, SerialSource)
     other = stage_sensor(ARDUINO, serial="/dev/ttyUSB1")  # another device, same line format
-    assert other.settings == {"transport": "serial", "device": "/dev/ttyUSB1",
-                              "profile": "arduino-imu-binary", "framing": "binary"}
+    assert other.settings == {
+        "transport": "serial",
+        "device": "/dev/ttyUSB1",
+        "profile": "arduino-imu-binary",
+        "framing": "binary",
+    }
     text = stage_sensor(ARDUINO, serial="/dev/ttyUSB1", profile="arduino-imu-text")
-    assert text.settings == {"transport": "serial", "device": "/dev/ttyUSB1",
-                             "profile": "arduino-imu-text"}
+    assert text.settings == {
+        "transport": "serial",
+        "device": "/dev/ttyUSB1",
+        "profile": "arduino-imu-text",
+    }
     # --serial on an OSC project replaces the sensor; Wekinator's control port stays
     swapped = stage_sensor(PHONE, serial="/dev/ttyUSB1")
     assert swapped.settings["transport"] == "serial" and swapped.osc_in == WEKINATOR_OSC_IN
@@ -59,8 +70,11 @@ def test_profile_alone_replaces_the_projects():
     with pytest.raises(GesturemapError, match="--serial /dev/"):  # serial: a device is needed
         stage_sensor(PHONE, profile="arduino-imu-text")
     chosen = stage_sensor(ARDUINO, profile="arduino-imu-text")  # the project's device stays
-    assert chosen.settings == {"transport": "serial", "profile": "arduino-imu-text",
-                               "device": "/dev/ttyACM0"}
+    assert chosen.settings == {
+        "transport": "serial",
+        "profile": "arduino-imu-text",
+        "device": "/dev/ttyACM0",
+    }
 
 
 @pytest.mark.parametrize(
