@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import signal
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,3 +42,32 @@ def osc_labels(rx, count: int, timeout: float = 5.0) -> list[str]:  # noqa: ANN0
         if data.startswith(b"#bundle"):
             labels += [m.params[0] for m in OscBundle(data) if m.address == "/gesturemap/label"]
     return labels
+
+
+def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
+    """`gesturemap run FOLDER --no-audio OPTIONS...` in a process of its own; returns it and its
+    start-up line (fails with its stderr when it did not start)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
+         *map(str, options)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline()
+    if "listening" not in line:
+        proc.kill()
+        raise AssertionError(line + proc.communicate(timeout=30)[1])
+    return proc, line
+
+
+def stop_run(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as a performer stops it; waits for it to end."""
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+
+
+def osc_receiver() -> socket.socket:
+    """A UDP socket on a free loopback port, for a run's --osc-out."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    return rx

@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import json
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import time
 
 import pytest
 
-from .stage_helpers import two_level_project
+from .stage_helpers import start_run, stop_run, two_level_project
 
 
 def _free_udp_port() -> int:
@@ -39,27 +37,16 @@ def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
         )
     )
     stats = tmp_path / "stats.json"
-    run = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesturemap.cli",
-            "run",
-            str(folder),
-            "--no-audio",
-            "--osc-in",
-            f"127.0.0.1:{port_in}",
-            "--osc-out",
-            f"127.0.0.1:{port_out}",
-            "--stats",
-            str(stats),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    run, _ = start_run(
+        folder,
+        "--osc-in",
+        f"127.0.0.1:{port_in}",
+        "--osc-out",
+        f"127.0.0.1:{port_out}",
+        "--stats",
+        stats,
     )
     try:
-        assert "listening" in run.stdout.readline(), run.stderr.read()
         sends = []
         for level in [0.9] * 10 + [0.1] * 10:  # each number box sends a frame when it moves
             sends += ["-send", f"gm-input2 {level}", "-send", f"gm-input1 {level}"]
@@ -74,8 +61,7 @@ def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
         printed = pd_proc.communicate(timeout=10)[0]
         time.sleep(1.2)  # the stats file is rewritten every second
     finally:
-        run.send_signal(signal.SIGINT)
-        run.communicate(timeout=30)
+        stop_run(run)
     s = json.loads(stats.read_text())
     assert s["frames_in"] == 40 and s["bad_packets"] == 0, s
     labels = [

@@ -3,10 +3,7 @@ likelihoods and labels for OSC frames in, so LabRecorder can record them."""
 
 from __future__ import annotations
 
-import signal
 import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,7 +11,7 @@ import pylsl
 
 from gesturemap.outputs.lsl import LSLOutput, stream_name
 
-from .stage_helpers import two_level_project
+from .stage_helpers import start_run, stop_run, two_level_project
 from .test_presets import _osc_message
 
 
@@ -35,30 +32,13 @@ def _inlet(name: str) -> pylsl.StreamInlet:
 def test_run_publishes_likelihoods_and_markers(tmp_path):
     folder = two_level_project(tmp_path / "p")
     suffix = f"test{time.monotonic_ns()}"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesturemap.cli",
-            "run",
-            str(folder),
-            "--no-audio",
-            "--osc-in",
-            "127.0.0.1:0",
-            "--osc-out",
-            "127.0.0.1:9",
-            "--lsl-out",
-            suffix,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc, line = start_run(
+        folder, "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9", "--lsl-out", suffix
     )
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     name = f"gesturemap-{suffix}"
     try:
-        line = proc.stdout.readline()
-        assert f"LSL streams {name!r}" in line, line + proc.stderr.read()
+        assert f"LSL streams {name!r}" in line, line
         port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
         markers = _inlet(f"{name}-markers")
         tx.sendto(_osc_message("/wek/inputs", [0.9, 0.9]), ("127.0.0.1", port))  # opens it
@@ -78,8 +58,7 @@ def test_run_publishes_likelihoods_and_markers(tmp_path):
         samples, _ = data.pull_chunk(timeout=2.0)
         marks, _ = markers.pull_chunk(timeout=2.0)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        stop_run(proc)
         tx.close()
     assert proc.returncode == 0
     got = np.array(samples)

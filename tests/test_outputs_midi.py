@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from gesturemap.midi_ports import MidiPortError, list_ports
 from gesturemap.outputs.midi import MIDIOutput, MIDIOutputSettings, output_ranges
 
 from .jack_midi import jack_in, jack_midi, wait_for  # noqa: F401 - a fixture
+from .stage_helpers import start_run, stop_run
 
 
 @dataclasses.dataclass
@@ -121,39 +121,27 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
     project = Project.load(folder)
     port, got = jack_in("gm-test-sink")
     stats = tmp_path / "stats.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesturemap.cli",
-            "run",
-            str(folder),
-            "--no-audio",
-            "--osc-in",
-            "127.0.0.1:0",
-            "--osc-out",
-            "127.0.0.1:9",
-            "--midi-out",
-            "gm-test-sink",
-            "--stats",
-            str(stats),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc, line = start_run(
+        folder,
+        "--osc-in",
+        "127.0.0.1:0",
+        "--osc-out",
+        "127.0.0.1:9",
+        "--midi-out",
+        "gm-test-sink",
+        "--stats",
+        stats,
     )
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
-        line = proc.stdout.readline()
-        assert "MIDI 'gmtest:gm-test-sink' (Jack)" in line, line + proc.stderr.read()
+        assert "MIDI 'gmtest:gm-test-sink' (Jack)" in line, line
         osc_port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
         for frame in project.takes[0].inputs[:100]:
             tx.sendto(_osc_message("/wek/inputs", frame), ("127.0.0.1", osc_port))
             time.sleep(0.003)
         assert wait_for(lambda: any(m[0] == 0x90 for m in got), timeout=10), got
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        stop_run(proc)
         tx.close()
         port.delete()
     assert proc.returncode == 0

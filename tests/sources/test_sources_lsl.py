@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,7 +12,7 @@ from gesturemap.errors import GesturemapError
 from gesturemap.sources import FrameQueue
 from gesturemap.sources.lsl import LSLSource, list_streams
 
-from ..stage_helpers import osc_labels, two_level_project
+from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
 
 
 def _outlet(name: str, n: int = 3, labels=None):  # noqa: ANN001, ANN202
@@ -68,40 +64,26 @@ def test_run_with_an_lsl_sensor_answers_over_osc(tmp_path):
     folder = two_level_project(tmp_path / "p")
     name = f"gm-test-sensor-{time.monotonic_ns()}"
     outlet = _outlet(name, n=2)
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesturemap.cli",
-            "run",
-            str(folder),
-            "--no-audio",
-            "--lsl-in",
-            name,
-            "--osc-in",
-            "127.0.0.1:0",
-            "--osc-out",
-            f"127.0.0.1:{rx.getsockname()[1]}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    rx = osc_receiver()
+    proc, line = start_run(
+        folder,
+        "--lsl-in",
+        name,
+        "--osc-in",
+        "127.0.0.1:0",
+        "--osc-out",
+        f"127.0.0.1:{rx.getsockname()[1]}",
     )
     labels = []
     try:
-        line = proc.stdout.readline()
-        assert f"LSL stream {name!r}" in line, line + proc.stderr.read()
+        assert f"LSL stream {name!r}" in line, line
         time.sleep(0.5)
         for level in [0.9] * 30 + [0.1] * 30:
             outlet.push_sample([level, level])
             time.sleep(0.005)
         labels = osc_labels(rx, 60)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        stop_run(proc)
         rx.close()
     assert proc.returncode == 0
     assert "high" in labels[:30] and labels[-1] == "low", labels

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import socket
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -16,7 +12,7 @@ from gesturemap.sources import FrameQueue
 from gesturemap.sources.midi import DEFAULT_CONTROLS, MIDISource, parse_controls
 
 from ..jack_midi import jack_midi, jack_out, wait_for  # noqa: F401 - a fixture
-from ..stage_helpers import osc_labels, two_level_project
+from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
 
 
 def test_controls_parse():
@@ -78,43 +74,29 @@ def test_a_missing_input_says_which_there_are(jack_midi):  # noqa: F811
 def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # noqa: F811
     """`gesturemap run --midi-in`: MIDI in gives an answer (OSC out, from the model)."""
     folder = two_level_project(tmp_path / "p")
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
+    rx = osc_receiver()
     controller = jack_out("faders")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gesturemap.cli",
-            "run",
-            str(folder),
-            "--no-audio",
-            "--midi-in",
-            "faders",
-            "--midi-controls",
-            "cc1,cc2",
-            "--osc-in",
-            "127.0.0.1:0",
-            "--osc-out",
-            f"127.0.0.1:{rx.getsockname()[1]}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc, line = start_run(
+        folder,
+        "--midi-in",
+        "faders",
+        "--midi-controls",
+        "cc1,cc2",
+        "--osc-in",
+        "127.0.0.1:0",
+        "--osc-out",
+        f"127.0.0.1:{rx.getsockname()[1]}",
     )
     labels = []
     try:
-        line = proc.stdout.readline()
-        assert "MIDI input 'faders'" in line, line + proc.stderr.read()
+        assert "MIDI input 'faders'" in line, line
         for value in [115] * 20 + [13] * 20:
             controller.send_message([0xB0, 1, value])
             controller.send_message([0xB0, 2, value])
             time.sleep(0.005)
         labels = osc_labels(rx, 60)
     finally:
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=30)
+        stop_run(proc)
         controller.delete()
         rx.close()
     assert proc.returncode == 0
