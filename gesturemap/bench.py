@@ -130,6 +130,11 @@ def main(args: Any) -> int:
                                 spotting=getattr(args, "spotting", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
+        from . import bench_midi
+
+        midi = bench_midi.run(reference)
+        print(bench_midi.format_row(midi))
+        result["midi_latency"] = midi
         ttm = bench_latency.take_to_model(reference)
         print("\nstop recording -> new model answering (reference workload, 24 takes + 1 live): "
               f"first retrain {ttm['first_take_to_model_ms']:.0f} ms (every class), then median "

@@ -5,12 +5,34 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .errors import GesturemapError
+
+#: Exit codes, the same for every command (README.md, "Exit codes").
+EXIT_OK = 0
+#: An unexpected error: a bug (Python prints the traceback).
+EXIT_BUG = 1
+#: Bad input, with one line on stderr saying what and what to try: an option (argparse's own
+#: code), a project, file or device that cannot be used.
+EXIT_USAGE = 2
+#: The audio output asked for (--audio-device...) cannot be opened.
+EXIT_NO_AUDIO = 3
+EXIT_CODES = {EXIT_OK: "done", EXIT_BUG: "unexpected error (a bug: please report it)",
+              EXIT_USAGE: "bad input (one line on stderr says what)",
+              EXIT_NO_AUDIO: "the audio output asked for cannot be opened"}
+
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gesturemap",
         description="Real-time gesture-to-sound mapping. With no command: the window on the "
                     "built-in default project (the mouse as sensor).")
+    from . import __version__
+
+    p.add_argument("--version", action="version", version=f"gesturemap {__version__}")
+    p.add_argument("--log-level", choices=LOG_LEVELS, default="warning",
+                   help="which log records to print on stderr, with time stamps (default warning)")
     sub = p.add_subparsers(dest="command")
     open_ = sub.add_parser("open", help="open a project in the window")
     open_.add_argument("dir")
@@ -46,16 +68,47 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="stage mode: run a project without a window")
     run.add_argument("dir")
-    run.add_argument("--osc-in", default="127.0.0.1:6448", metavar="HOST:PORT")
+    run.description = (
+        "Opens the project's own sensor (as the window saved it: an OSC profile's addresses and "
+        "port, a serial device...); the options below replace it. Beside a serial, MIDI or LSL "
+        "sensor (or instead of the mouse pad) Wekinator's OSC port takes /wek/inputs and "
+        "/wekinator/control messages.")
+    run.add_argument("--osc-in", metavar="HOST:PORT",
+                     help="the OSC sensor's interface and port (its addresses stay the "
+                          "profile's); beside a non-OSC sensor, Wekinator's control port "
+                          "(default 127.0.0.1:6448)")
     run.add_argument("--osc-out", metavar="HOST:PORT", help="default: the project's setting")
-    run.add_argument("--serial", metavar="DEVICE", help="also read a serial sensor")
-    run.add_argument("--profile", help="sensor profile for --serial (see sensors/)")
+    run.add_argument("--serial", metavar="DEVICE", help="read this serial sensor instead")
+    run.add_argument("--profile", help="the sensor profile (sensors/): with --serial a serial "
+                                       "one; alone it replaces the project's")
+    midi = run.add_argument_group(
+        "MIDI", "ports are found by part of their name on whichever backend has them (ALSA, "
+                "JACK, CoreMIDI, Windows MM); virtual:NAME makes a port of gesturemap's own; "
+                "`gesturemap devices` lists them")
+    midi.add_argument("--midi-out", metavar="PORT",
+                      help="send continuous outputs as control changes and class changes as "
+                           "notes (or programs: the project's outputs.midi settings)")
+    midi.add_argument("--midi-in", metavar="PORT", help="a MIDI controller as the sensor")
+    midi.add_argument("--midi-controls", metavar="LIST",
+                      help="with --midi-in: its channels, e.g. cc1,cc7,note,velocity,bend "
+                           "(default cc1..cc8,note,velocity,bend)")
+    lsl = run.add_argument_group("Lab Streaming Layer", "streams found by name on the network")
+    lsl.add_argument("--lsl-in", metavar="NAME", help="an LSL stream as the sensor")
+    lsl.add_argument("--lsl-out", metavar="NAME", nargs="?", const="gesturemap",
+                     help="publish likelihoods, progress and outputs as the stream NAME "
+                          "(default gesturemap; the name starts with gesturemap) and labels "
+                          "and spotted gestures as NAME-markers, for LabRecorder")
     run.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(run, "when one is given and cannot be opened, gesturemap run exits "
                               f"with code {EXIT_NO_AUDIO}")
     run.add_argument("--log", metavar="DIR", help="log every stream of the session there")
     run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
     run.add_argument("--trainer", choices=("process", "thread"), default="process")
+
+    devices = sub.add_parser("devices", help="list audio outputs, MIDI ports, serial ports and "
+                                             "LSL streams")
+    devices.add_argument("--lsl-wait", type=float, default=1.0, metavar="SECONDS",
+                         help="how long to look for LSL streams (default 1)")
 
     train = sub.add_parser("train", help="retrain a project from its takes")
     train.add_argument("dir")
@@ -94,11 +147,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_eval_parser(sub)
     add_import_parser(sub)
+    for command in sub.choices.values():  # `gesturemap run DIR --log-level info` works too
+        command.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+                             help="log records to print, with time stamps (default warning)")
+    p.epilog = "exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
     return p
 
-
-#: Exit code when the audio output asked for (--audio-device...) cannot be opened.
-EXIT_NO_AUDIO = 3
 
 
 def _add_audio_arguments(p: argparse.ArgumentParser, missing: str) -> None:
@@ -159,9 +213,11 @@ def _cmd_new(args: argparse.Namespace) -> int:
                          f"{', '.join(sorted(MODEL_REGISTRY))}")
     names = [f"out{i + 1}" for i in range(args.outputs)] if args.outputs else None
     project = Project.new(args.dir, model=args.model, inputs=args.inputs, output_names=names)
-    print(f"created {args.dir}: {project.model['kind']} model, "
-          f"{args.inputs or 'input size from the first frame'} inputs, "
-          f"{args.outputs or 'classes'} {'outputs' if args.outputs else ''}".rstrip())
+    inputs = (f"{args.inputs} input{'s' if args.inputs != 1 else ''}" if args.inputs
+              else "input size set by the sensor's first frame")
+    task = (f"{args.outputs} continuous output{'s' if args.outputs != 1 else ''} (regression)"
+            if args.outputs else "recognises classes")
+    print(f"created {args.dir}: {project.model['kind']} model, {inputs}, {task}")
     return 0
 
 
@@ -193,26 +249,83 @@ def _new_from_preset(folder: str, name: str) -> int:
     return 0
 
 
+def _refuse_audio_with_no_audio(args: argparse.Namespace, command: str) -> None:
+    """--no-audio with an audio option: one of them would be ignored; say so (exit 2)."""
+    given = [f"--{k.replace('_', '-')}" for k in ("audio_device", "sample_rate", "block_size",
+                                                    "audio_latency")
+             if getattr(args, k, None) is not None]
+    if args.no_audio and given:
+        raise SystemExit(f"gesturemap {command}: --no-audio and {', '.join(given)}: with no synth "
+                         f"there is no audio output to set; leave one of them out.")
+
+
+def _stage_sensor(args: argparse.Namespace, project: object) -> object:
+    """The sensor `gesturemap run` opens (the project's, options over it); exits on a clash."""
+    from .sources.settings import stage_sensor
+
+    osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
+    try:
+        if args.midi_controls and not args.midi_in:
+            raise GesturemapError("--midi-controls: it sets the channels of --midi-in; give "
+                                  "--midi-in PORT too, or leave it out.")
+        sensor = stage_sensor(getattr(project, "sensor", None), osc_in=osc_in,
+                              serial=args.serial, profile=args.profile, midi_in=args.midi_in,
+                              lsl_in=args.lsl_in)
+        if args.midi_controls:
+            from .sources.midi import parse_controls
+
+            sensor.settings["controls"] = list(parse_controls(args.midi_controls))
+        return sensor
+    except GesturemapError as exc:
+        raise SystemExit(f"gesturemap run: {' '.join(str(exc).split())}") from None
+
+
+def _sinks(args: argparse.Namespace, project: object) -> list:
+    """The outputs beside OSC and the synth: MIDI (the project's settings, --midi-out over)."""
+    from .outputs.midi import MIDIOutput, output_ranges
+
+    sinks: list = []
+    midi = dict((getattr(project, "outputs", None) or {}).get("midi") or {})
+    if args.midi_out:
+        midi["port"] = args.midi_out
+    if midi.get("port"):
+        try:
+            sinks.append(MIDIOutput(midi, ranges=output_ranges(project)))
+        except GesturemapError as exc:
+            raise SystemExit(f"gesturemap run: {' '.join(str(exc).split())}") from None
+    if args.lsl_out:
+        from .outputs.lsl import LSLOutput
+
+        sinks.append(LSLOutput(args.lsl_out, output_names=getattr(project, "output_names", ())
+                               or (), source_id=str(getattr(project, "_uid", "gesturemap"))))
+    return sinks
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import threading
 
     from .engine import Engine
     from .project import Project
+    from .sources.settings import build_sensor_source
 
+    _refuse_audio_with_no_audio(args, "run")
     project = Project.load(args.dir)
-    osc_in = _host_port(args.osc_in, "--osc-in")
+    sensor = _stage_sensor(args, project)
     osc_out = _host_port(args.osc_out, "--osc-out") if args.osc_out else None
     factories = []
-    if args.serial:
-        from .sources.profiles import build_source, load_profile
+    if sensor.settings is not None:
+        settings = dict(sensor.settings)
 
-        profile = load_profile(args.profile or "arduino-imu-text")
+        # a host beyond loopback only when the person typed it (--osc-in), never from the file;
+        # a frame of another size than the project's is refused, never adopted
+        allow_network = bool(getattr(args, "osc_in", None))
 
-        def serial_factory(queue, on_control):  # noqa: ANN001, ANN202
-            return build_source(profile, queue, device=args.serial)
+        def sensor_factory(queue, on_control):  # noqa: ANN001, ANN202
+            return build_sensor_source(settings, queue, on_control,
+                                       input_dim=project.input_dim, allow_network=allow_network)
 
-        factories.append(serial_factory)
+        factories.append(sensor_factory)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -227,9 +340,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         project_synth = (project.outputs or {}).get("synth")
         audio = _audio_settings(args, project_synth, "run")
         synth = Synth(project_synth, audio=audio, base_dir=args.dir)
-    engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
-                    sources=factories, log_dir=args.log, stats_file=args.stats,
-                    trainer=args.trainer, synth=synth)
+    engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
+                       sources=factories, log_dir=args.log, stats_file=args.stats,
+                       trainer=args.trainer, sinks=_sinks(args, project))
+    engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
     except no_audio_error as exc:
@@ -240,12 +354,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         # no sound card and nothing asked: say so once, and run the mapping over OSC anyway
         print(f"gesturemap run: no audio ({message}); running without the synth.",
               file=sys.stderr, flush=True)
-        engine = Engine(project, project_dir=args.dir, osc_in=osc_in, osc_out=osc_out,
-                        sources=factories, log_dir=args.log, stats_file=args.stats,
-                        trainer=args.trainer)
+        engine = Engine(project, **engine_args)
         engine.start()
-    print(f"gesturemap run: listening on {osc_in[0]}:{engine.osc_port}, sending to "
-          f"{engine.output.settings.host}:{engine.output.settings.port}"
+    midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
+                       if getattr(s, "port_name", None))
+    midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"
+                        for s in engine.sinks if hasattr(s, "source_id"))
+    print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
+          f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
           f"{_running(engine.model) if engine.model else ''}"
           " (Ctrl-C stops)", flush=True)
     try:
@@ -256,7 +372,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
     s = engine.stats()
     print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
           f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped", flush=True)
-    return 0
+    return EXIT_OK
+
+
+def _listening(engine: object, sensor: object) -> str:
+    """Where frames come from, for the start-up line: the sensor, its port, the control port."""
+    from .sources.osc import OSCSource
+
+    ports = " and ".join(f"{src.host}:{src.port}" for src in getattr(engine, "sources", [])
+                         if isinstance(src, OSCSource))
+    origin = sensor.origin if "sensor" in sensor.origin else f"{sensor.origin} sensor"
+    if sensor.settings is None:  # Wekinator's port only
+        return f"{ports} for {sensor.describe()} ({sensor.origin})"
+    if sensor.settings.get("transport") == "osc":
+        return f"{ports} for {sensor.describe()}, {origin}"
+    return f"{sensor.describe()}, {origin}{f'; Wekinator OSC on {ports}' if ports else ''}"
 
 
 def _running(model: object) -> str:
@@ -353,10 +483,39 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    """Run the ``gesturemap`` command; returns its exit code (see :data:`EXIT_CODES`)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        return _dispatch(args)
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # `raise SystemExit("gesturemap x: ...")`: bad input
+            print(exc.code, file=sys.stderr, flush=True)
+            return EXIT_USAGE
+        raise
+    except (GesturemapError, OSError) as exc:  # a project, file or device that cannot be used
+        print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
+              file=sys.stderr, flush=True)
+        return EXIT_USAGE
+
+
+def _configure_logging(level: str) -> None:
+    """Log records on stderr with a time stamp, from ``level`` up (``--log-level``)."""
+    import logging
+
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(asctime)s.%(msecs)03d %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command is None:
         from .gui import main as gui_main
 
+        _check_display()
         return gui_main()
     if args.command == "demo":
         from . import demo
@@ -364,11 +523,19 @@ def main(argv: list[str] | None = None) -> int:
         return demo.run(delay_s=args.delay)
     if args.command == "open":
         from .gui import main as gui_main
+        from .project import Project
 
+        _refuse_audio_with_no_audio(args, "open")
         osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
+        Project.load(args.dir)  # a missing or damaged project: one line, before any window
+        _check_display()
         # the window falls back to no synth (and says so) when the output cannot be opened
         audio = False if args.no_audio else (_audio_settings(args, None, "open") or True)
         return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer, audio=audio)
+    if args.command == "devices":
+        from .devices import main as devices_main
+
+        return devices_main(args.lsl_wait)
     if args.command == "bench":
         from . import bench
 
@@ -381,15 +548,31 @@ def main(argv: list[str] | None = None) -> int:
         from .arff import main_import
 
         return main_import(args)
-    from .errors import GesturemapError
-
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
-                "export": _cmd_export,
-                "restore": _cmd_restore}
-    try:
-        return handlers[args.command](args)
-    except GesturemapError as exc:
-        raise SystemExit(f"gesturemap {args.command}: {exc}") from None  # pragma: no cover - argparse rejects unknown commands
+                "export": _cmd_export, "restore": _cmd_restore}
+    return handlers[args.command](args)
+
+
+def _check_display() -> None:
+    """Exit with one line pointing to `run` / `demo` where Qt would abort without a screen."""
+    import ctypes.util
+    import os
+
+    if not sys.platform.startswith("linux"):
+        return
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if platform and not platform.startswith(("xcb", "wayland")):
+        return  # offscreen, vnc, eglfs...: the user chose
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        raise SystemExit(
+            "gesturemap: no display to open the window on (DISPLAY is not set). Without a "
+            "screen, `gesturemap run DIR` plays a project (stage mode) and `gesturemap demo` "
+            "shows the models at work; over SSH, use `ssh -X` or set QT_QPA_PLATFORM=offscreen.")
+    if not os.environ.get("WAYLAND_DISPLAY") and ctypes.util.find_library("xcb-cursor") is None:
+        raise SystemExit(
+            "gesturemap: the window needs the X11 library libxcb-cursor0 (apt-get install "
+            "libxcb-cursor0; README.md lists every system package). Without a window, "
+            "`gesturemap run DIR` plays a project and `gesturemap demo` shows the models.")
 
 
 if __name__ == "__main__":  # pragma: no cover

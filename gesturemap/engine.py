@@ -144,8 +144,11 @@ class Engine:
                  log_dir: str | os.PathLike[str] | None = None,
                  stats_file: str | os.PathLike[str] | None = None,
                  trainer: str = "process", queue_size: int = 4096,
-                 synth: Any = None) -> None:
+                 synth: Any = None, sinks: list[Any] | None = None) -> None:
         self.project = project
+        #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
+        #: (never raises), ``stop()``, ``stats()``; opened at start, closed at stop
+        self.sinks = list(sinks or [])
         self.project_dir = Path(project_dir) if project_dir else None
         self.queue = FrameQueue(queue_size)
         self._osc_in = osc_in
@@ -274,6 +277,8 @@ class Engine:
         try:
             for src in self.sources:
                 src.start()
+            for sink in self.sinks:
+                sink.start()
         except Exception:
             self.stop()
             raise
@@ -342,6 +347,11 @@ class Engine:
         if self.synth is not None:
             try:
                 self.synth.stop()
+            except Exception as exc:
+                self.exception = self.exception or exc
+        for sink in self.sinks:
+            try:
+                sink.stop()
             except Exception as exc:
                 self.exception = self.exception or exc
         if self.session_log is not None:
@@ -945,6 +955,8 @@ class Engine:
                     self.output.send(r, self._class_numbers[r.label_index])
                 if synth is not None:
                     synth.update(r, self._model_labels)
+                for sink in self.sinks:
+                    sink.update(r, self._model_labels)
                 self.frames_out += 1
                 self.last_result = r
                 ev = r.event
@@ -1059,6 +1071,7 @@ class Engine:
             "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
             "output_send_errors": self.output.send_errors,
             **(self.synth.stats() if self.synth is not None else {}),
+            **{k: v for sink in self.sinks for k, v in sink.stats().items()},
             "time": time.time(),
         }
         return out

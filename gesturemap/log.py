@@ -10,8 +10,12 @@ A session log is a folder::
         labels.csv          t,label (an empty label ends a labelled stretch)
         events.csv          t,kind,data (data: a JSON object)
 
-Times are seconds since the session started (``t - t0``, ``t0`` being ``time.perf_counter()``
-when the log was created unless given). Floats are written with ``repr``, the shortest text that
+Times are ``t - t0`` in seconds: by default ``t0`` is ``time.perf_counter()`` when the log was
+created, so ``t`` is seconds since the session started. The engine gives ``t0 = 0``: its files
+hold the engine's own clock (``time.perf_counter()``, seconds since an arbitrary origin such as
+boot), so a replay feeds the pipeline the very same times; ``session.json`` says which in
+``time_unit`` and gives ``start_t`` (the ``t`` of the session's start: subtract it for seconds
+since start). Floats are written with ``repr``, the shortest text that
 reads back as the very same float64, so a logged session replays bit for bit. The CSV files
 open with ``numpy.loadtxt(path, delimiter=",", skiprows=1)`` or ``pandas.read_csv(path)``
 without gesturemap.
@@ -213,7 +217,10 @@ class SessionLog:
             )
         self.folder.mkdir(parents=True, exist_ok=True)
         self.start_epoch = time.time()
-        self.t0 = time.perf_counter() if t0 is None else float(t0)
+        now = time.perf_counter()
+        self.t0 = now if t0 is None else float(t0)
+        #: the ``t`` of the session's start in the files (0.0 with the default ``t0``)
+        self.start_t = now - self.t0
         self._meta = dict(meta or {})
         try:
             json.dumps(self._meta, allow_nan=False)
@@ -243,7 +250,9 @@ class SessionLog:
             "start_epoch": self.start_epoch,
             "end": None if self._end_epoch is None else _iso(self._end_epoch),
             "end_epoch": self._end_epoch,
-            "time_unit": "seconds since start",
+            "time_unit": "seconds since start" if self.start_t == 0.0 else
+            "seconds on the time.perf_counter() clock; subtract start_t for seconds since start",
+            "start_t": self.start_t,
             "streams": {name: list(columns) for name, columns in self.streams.items()},
             "files": dict(self._files),
             "meta": self._meta,

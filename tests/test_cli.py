@@ -130,3 +130,66 @@ def test_python_dash_m_gesturemap_is_the_command():
     out = subprocess.run([sys.executable, "-m", "gesturemap", "new", "--help"],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "--model" in out.stdout
+
+
+def _cli(*args, env=None, timeout=120):  # noqa: ANN001, ANN202
+    return subprocess.run([sys.executable, "-m", "gesturemap.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_version():
+    done = _cli("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"gesturemap {gm.__version__}"
+
+
+def test_open_a_missing_folder_is_one_line_and_exit_code_2(tmp_path):
+    from gesturemap.cli import EXIT_USAGE
+
+    done = _cli("open", tmp_path / "nosuch")
+    assert done.returncode == EXIT_USAGE == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("gesturemap open: ") and "nosuch" in done.stderr
+
+
+def test_no_display_points_to_run_and_demo(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    _cli("new", tmp_path / "p", "--inputs", "2")
+    done = _cli("open", tmp_path / "p", env=env)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "gesturemap run DIR" in done.stderr and "gesturemap demo" in done.stderr
+    assert "xcb-cursor0" not in done.stderr
+
+
+def test_run_refuses_options_it_would_ignore(tmp_path):
+    _cli("new", tmp_path / "p", "--inputs", "2")
+    done = _cli("run", tmp_path / "p", "--no-audio", "--audio-device", "Scarlett")
+    assert done.returncode == 2 and "--no-audio and --audio-device" in done.stderr
+    done = _cli("run", tmp_path / "p", "--no-audio", "--profile", "arduino-imu-text")
+    assert done.returncode == 2 and "--serial" in done.stderr  # a serial profile needs a device
+    done = _cli("run", tmp_path / "p", "--no-audio", "--serial", "/dev/x", "--profile", "zigsim")
+    assert done.returncode == 2 and "serial profile" in done.stderr
+
+
+def test_new_says_what_it_made_in_words(tmp_path):
+    done = _cli("new", tmp_path / "a")
+    assert "input size set by the sensor's first frame, recognises classes" in done.stdout
+    done = _cli("new", tmp_path / "b", "--inputs", "1", "--outputs", "2")
+    assert "1 input, 2 continuous outputs (regression)" in done.stdout
+
+
+def test_log_level_prints_time_stamped_records(tmp_path):
+    import re
+
+    code = ("import logging, sys; from gesturemap.cli import main; "
+            "main(['new', sys.argv[1], '--log-level', 'info']); "
+            "log = logging.getLogger('gesturemap.test'); log.info('hello'); log.debug('hidden')")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "a")], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^\d\d:\d\d:\d\d\.\d{3} INFO gesturemap\.test: hello$", done.stderr, re.M)
+    assert "hidden" not in done.stderr
+    done = _cli("new", tmp_path / "b", "--log-level", "nope")
+    assert done.returncode == 2 and "invalid choice" in done.stderr

@@ -280,3 +280,20 @@ def test_sigkill_at_200_hz_keeps_all_but_the_last_second(tmp_path: Path) -> None
     assert count >= 100  # 200 Hz for over a second
     assert stream.values[:, 0].tolist() == list(range(count))  # nothing lost before the end
     assert np.array_equal(stream.values[:, 1], np.arange(count, dtype=float) ** 0.5)
+
+
+def test_time_column_says_what_it_is(tmp_path: Path) -> None:
+    """Default: seconds since start. The engine's t0 = 0 (its own clock, for bit-exact replay):
+    session.json says so and gives the start's t to subtract."""
+    own = SessionLog(tmp_path / "a", {"x": ["v"]})
+    own.close()
+    doc = json.loads((tmp_path / "a" / "session.json").read_text())
+    assert doc["time_unit"] == "seconds since start" and doc["start_t"] == 0.0
+    before = time.perf_counter()
+    engine_like = SessionLog(tmp_path / "b", {"x": ["v"]}, t0=0.0)
+    engine_like.write("x", time.perf_counter() + 0.25, [1.0])
+    engine_like.close()
+    doc = json.loads((tmp_path / "b" / "session.json").read_text())
+    assert "subtract start_t" in doc["time_unit"] and before <= doc["start_t"] <= time.perf_counter()
+    t = np.loadtxt(tmp_path / "b" / "x.csv", delimiter=",", skiprows=1, ndmin=2)[0, 0]
+    assert 0.25 <= t - doc["start_t"] < 1.25  # seconds since start, once start_t is subtracted

@@ -129,3 +129,19 @@ def test_ci_runs_the_readme_test_command(repo_dir: Path) -> None:
     assert any(line.startswith(test_command) for line in ci_lines), (
         f".ci/run must run README's test command {test_command!r}"
     )
+
+
+def test_readme_apt_lines_work_as_root_and_install_what_ci_installs(repo_dir: Path) -> None:
+    readme = (repo_dir / "README.md").read_text()
+    section = readme.split("## Set up and open the app", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0].strip().splitlines()
+    assert block[0] == "SUDO=$(command -v sudo)"  # empty for root: no `sudo: not found`
+    assert not any(line.startswith("sudo ") for line in block)
+    assert block[1] == "$SUDO apt-get update"
+    readme_packages = set(block[2].split("--no-install-recommends", 1)[1].split())
+    ci = (repo_dir / ".ci" / "run").read_text()
+    ci_install = ci.split("apt-get install -y --no-install-recommends", 1)[1].split("\necho", 1)[0]
+    ci_packages = set(ci_install.replace("\\", " ").split())
+    assert "fonts-dejavu-core" in readme_packages
+    # what a user needs to run the app is a part of what CI installs to test it
+    assert readme_packages <= ci_packages, readme_packages - ci_packages

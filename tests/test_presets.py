@@ -17,6 +17,7 @@ import pytest
 
 from gesturemap._io import presets_dir
 from gesturemap.engine import Engine
+from gesturemap.errors import GesturemapError
 from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth
@@ -150,3 +151,146 @@ def test_new_project_from_a_preset(tmp_path):
         timeout=60,
     )
     assert bad.returncode != 0 and "air-drums" in bad.stderr  # lists what exists
+
+
+# -- stage mode through each preset's own sensor -----------------------------------------------
+
+
+def _osc_message(address: str, values) -> bytes:  # noqa: ANN001
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(float(v), "f")
+    return b.build().dgram
+
+
+def _received(sock) -> list:  # noqa: ANN001
+    from pythonosc.osc_bundle import OscBundle
+    from pythonosc.osc_message import OscMessage
+
+    out = []
+    sock.settimeout(0.3)
+    while True:
+        try:
+            data = sock.recv(65536)
+        except TimeoutError:
+            return out
+        if data.startswith(b"#bundle"):
+            out += [m for m in OscBundle(data) if isinstance(m, OscMessage)]
+        else:
+            out.append(OscMessage(data))
+
+
+def _one_take_per_class(project: Project, classifier: bool) -> list:
+    """A classifier's first take of each class the model gets right offline (the preset test
+    above checks how many it gets right); a regression preset's first take."""
+    if not classifier:
+        return [project.takes[0]]
+    chosen = {}
+    for take in project.takes:
+        if take.label in chosen:
+            continue
+        labels = [str(r.label) for r in _offline(project, take.inputs[:150].astype(np.float32))]
+        if max(set(labels), key=labels.count) == str(take.label):
+            chosen[take.label] = take
+    return list(chosen.values())
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_runs_headless_through_its_own_sensor(name, tmp_path):
+    """`gesturemap run PRESET` opens the preset's saved sensor (TouchOSC's /accxyz, a serial
+    Arduino, Wekinator's /wek/inputs; the mouse pad, which needs the window, falls back to
+    /wek/inputs) and the model answers frames sent to it over real loopback UDP or a pty."""
+    import os
+    import shutil
+    import signal
+    import socket
+    import tty
+
+    from gesturemap.sources.profiles import load_profile
+    from gesturemap.sources.settings import stage_sensor
+
+    folder = tmp_path / name
+    shutil.copytree(presets_dir() / name, folder)
+    project = Project.load(folder)
+    sensor = project.sensor
+    profile = load_profile(sensor["profile"])
+    # with no option, stage mode opens exactly what the window would
+    chosen = stage_sensor(sensor) if sensor["transport"] != "serial" else None
+    if sensor["transport"] == "osc":
+        assert chosen.settings == sensor and chosen.osc_in is None
+        assert profile.osc is not None
+        addresses = [a for a, _ in profile.osc.addresses]
+        assert len(addresses) == 1
+        address = addresses[0]
+    elif sensor["transport"] == "mouse":
+        assert chosen.settings is None and chosen.osc_in == ("127.0.0.1", 6448)
+        address = "/wek/inputs"
+    else:
+        assert sensor["transport"] == "serial"
+        with pytest.raises(GesturemapError, match="--serial"):  # a device is needed
+            stage_sensor(sensor)
+        chosen = stage_sensor(sensor, serial="/dev/ttyX")  # the project's line format stays
+        assert chosen.settings == {"transport": "serial", "device": "/dev/ttyX",
+                                   "profile": sensor["profile"]}
+    if name == "phone-tilt-fm":  # the issue's case: TouchOSC's accelerometer on port 8000
+        assert (address, profile.osc.port) == ("/accxyz", 8000)
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
+    cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
+           "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}", "--stats", str(tmp_path / "s.json")]
+    master = None
+    if sensor["transport"] == "serial":
+        master, slave = os.openpty()
+        tty.setraw(slave)
+        cmd += ["--serial", os.ttyname(slave)]
+    else:  # the preset's own addresses, on a free port instead of the profile's
+        cmd += ["--osc-in", "127.0.0.1:0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        line = proc.stdout.readline()
+        assert "listening" in line, line + proc.stderr.read()
+        if master is None:
+            assert f"{address} " in line.split(" for ")[1], line
+            port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
+        else:
+            assert f"serial {os.ttyname(slave)} ({sensor['profile']})" in line, line
+        time.sleep(0.3)
+        classifier = name in CLASSIFIERS
+        sent, answers = 0, []
+        for take in _one_take_per_class(project, classifier):
+            frames = take.inputs[:150]
+            for frame in frames:
+                if master is None:
+                    tx.sendto(_osc_message(address, frame), ("127.0.0.1", port))
+                else:
+                    os.write(master, (f"{10 * sent}," + ",".join(f"{v:.6f}" for v in frame)
+                                      + "\n").encode())
+                sent += 1
+                time.sleep(0.004)
+            got = _received(rx)
+            if classifier:
+                labels = [m.params[0] for m in got if m.address == "/gesturemap/label"]
+                assert len(labels) > 0.9 * len(frames), (name, len(labels))
+                assert max(set(labels), key=labels.count) == str(take.label), (name, labels)
+            else:
+                values = [m.params for m in got if m.address == "/wek/outputs"]
+                assert len(values) > 0.9 * len(frames), (name, len(values))
+                assert np.isfinite(np.array(values, dtype=float)).all()
+                assert np.ptp(np.array(values, dtype=float), axis=0).max() > 0  # it follows
+            answers.append(len(got))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        tx.close()
+        rx.close()
+        if master is not None:
+            os.close(master)
+            os.close(slave)
+    assert proc.returncode == 0, err
+    stats = json.loads((tmp_path / "s.json").read_text())
+    assert stats["frames_in"] == sent and stats["bad_packets"] == 0, stats

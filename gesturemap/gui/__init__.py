@@ -12,14 +12,27 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["MainWindow", "autosave_folder", "main"]
+__all__ = ["MainWindow", "autosave_folder", "data_folder", "main"]
+
+
+def data_folder() -> Path:
+    """gesturemap's folder under the user's data folder, where this platform keeps it.
+
+    Qt's ``QStandardPaths`` knows each platform's place: ``$XDG_DATA_HOME`` (default
+    ``~/.local/share``) on Linux, ``~/Library/Application Support`` on macOS,
+    ``%LOCALAPPDATA%`` on Windows.
+    """
+    from PySide6.QtCore import QStandardPaths
+
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    return Path(base or Path.home()) / "gesturemap"
 
 
 def autosave_folder() -> Path:
-    """A new folder for an untitled project's autosave, under the user's data folder."""
-    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    """A new folder for an untitled project's autosave, under :func:`data_folder`."""
+    base = data_folder()
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = base / "gesturemap" / "autosave" / f"untitled-{stamp}"
+    folder = base / "autosave" / f"untitled-{stamp}"
     n = 1
     while folder.exists():
         n += 1

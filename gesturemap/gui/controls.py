@@ -246,7 +246,14 @@ class WindowControls:
         if not getattr(self, "_engine_started", False):
             return
         pad = self.pad  # type: ignore[attr-defined]
-        wanted = (sensor or {}).get("transport", "mouse") == "mouse"
+        transport = (sensor or {}).get("transport", "mouse")
+        wanted = transport == "mouse"
+        what = (sensor or {}).get("profile") or (sensor or {}).get("port") or ""
+        text = (f"mouse pad off — the sensor is {transport}{f' ({what})' if what else ''}: "
+                "move it, not the mouse. The Sensor tab switches back to the mouse.")
+        if text != pad.off_text:
+            pad.off_text = text
+            pad.update()
         if wanted and not pad.active:
             pad.start()
         elif not wanted and pad.active:

@@ -68,6 +68,9 @@ class MousePad(QtWidgets.QWidget):
         """Stop sending frames."""
         self._timer.stop()
 
+    #: what the pad says while it is not the sensor (set by the window)
+    off_text = "mouse pad off: another sensor feeds the model (Sensor tab)"
+
     @property
     def active(self) -> bool:
         return self._timer.isActive()
@@ -128,7 +131,8 @@ class MousePad(QtWidgets.QWidget):
         painter.setPen(QtGui.QColor("#a0aec0"))
         painter.drawText(
             rect.adjusted(8, 6, -8, -6),
-            QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop,
-            "mouse pad — move here",
+            int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop)
+            | int(QtCore.Qt.TextFlag.TextWordWrap),
+            "mouse pad — move here" if self.active else self.off_text,
         )
         painter.end()

@@ -14,7 +14,6 @@ dicts), so the engine can live in a process of its own.
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..engine import Engine
 from ..errors import GesturemapError
 from ..sources.base import Frame
 from ..sources.osc import is_loopback
+from ..sources.settings import build_sensor_source  # the window and `gesturemap run` share it
 
 __all__ = ["InputRing", "TakeRef", "WindowEngine", "build_sensor_source"]
 
@@ -107,85 +107,6 @@ class _TappedPipeline:
         return getattr(self.state, name)
 
 
-def build_sensor_source(
-    settings: dict[str, Any],
-    queue: Any,
-    on_control: Any = None,
-    input_dim: int | None = None,
-    allow_network: bool = False,
-) -> Any:
-    """The (not started) source that sensor ``settings`` describe, or None for the mouse pad.
-
-    Parameters
-    ----------
-    settings : dict
-        ``transport`` ("mouse", "osc" or "serial"), ``profile`` (a name from ``sensors/``;
-        default "wekinator" for OSC, "arduino-imu-text" for serial), and for OSC ``host``,
-        ``port`` and ``address`` (overriding the profile's), for serial ``device`` and
-        ``framing`` ("text" or "binary").
-    queue : FrameQueue
-    on_control : callable, optional
-        Receives Wekinator's control messages (OSC).
-    input_dim : int, optional
-        The project's input size, when known: an OSC frame of another size is refused, never
-        adopted.
-    allow_network : bool, default False
-        Whether an OSC ``host`` other than a loopback address may be used. Settings read from
-        a project file never open a port to the network by themselves: without this (the
-        person's say-so, in the window or on the command line) the source listens on
-        127.0.0.1.
-
-    Raises
-    ------
-    GesturemapError, FormatError
-        For an unknown profile, a transport the profile does not use, or bad settings.
-    """
-    from ..sources.profiles import build_source, load_profile
-
-    transport = settings.get("transport")
-    name = settings.get("profile") or {"osc": "wekinator", "serial": "arduino-imu-text"}.get(
-        str(transport), "mouse"
-    )
-    profile = load_profile(name)
-    transport = transport or profile.transport
-    if transport == "mouse":
-        return None
-    if profile.transport != transport:
-        raise GesturemapError(
-            f"sensor: profile {name!r} is a {profile.transport} sensor, not {transport}; pick a "
-            f"{transport} profile or the {profile.transport} transport."
-        )
-    if transport == "osc":
-        assert profile.osc is not None
-        address = settings.get("address")
-        if address:
-            own = profile.osc.addresses
-            arity = own[0][1] if len(own) == 1 else None
-            osc = dataclasses.replace(profile.osc, addresses=((str(address), arity),))
-            profile = dataclasses.replace(
-                profile, osc=osc, channels=profile.channels if arity is not None else ()
-            )
-        port = settings.get("port")
-        host = str(settings.get("host") or "127.0.0.1")
-        if not allow_network and not is_loopback(host):
-            host = "127.0.0.1"
-        return build_source(
-            profile,
-            queue,
-            host=host,
-            port=None if port is None else int(port),
-            on_control=on_control,
-            size=input_dim,
-        )
-    assert profile.serial is not None
-    framing = settings.get("framing")
-    if framing:
-        profile = dataclasses.replace(
-            profile, serial=dataclasses.replace(profile.serial, framing=str(framing))
-        )
-    return build_source(profile, queue, device=settings.get("device") or None)
-
-
 class WindowEngine(Engine):
     """:class:`~gesturemap.engine.Engine` plus the window's project edits as commands.
 
@@ -238,7 +159,22 @@ class WindowEngine(Engine):
             if not is_loopback(host):
                 self.network_request = {"host": host, "port": settings.get("port")}
             self._io.put(lambda: self._open_sensor(settings, allow_network=False))
+        midi = (self.project.outputs or {}).get("midi") or {}
+        if midi.get("port"):  # the project's MIDI output, as `gesturemap run` opens it
+            self._io.put(lambda: self._open_midi(dict(midi)))
         return self
+
+    def _open_midi(self, settings: dict[str, Any]) -> None:
+        # on the I/O thread; a missing port is said in stats()["midi_error"], the window runs on
+        from ..outputs.midi import MIDIOutput, output_ranges
+
+        try:
+            out = MIDIOutput(settings, ranges=output_ranges(self.project)).start()
+        except Exception as exc:
+            self._midi_error = str(exc)
+            return
+        self._midi_error = None
+        self.sinks = [*self.sinks, out]  # one rebinding: the frame path sees old or new
 
     def stop(self) -> None:
         self._play_stop.set()
@@ -260,6 +196,7 @@ class WindowEngine(Engine):
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
+        out["midi_error"] = getattr(self, "_midi_error", None)
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         return out

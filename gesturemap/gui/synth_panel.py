@@ -57,6 +57,17 @@ def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tu
     return "ok", "running" + (f" · p99 {p99:.0f} µs" if p99 is not None else "")
 
 
+def audio_advice(error: str) -> str:
+    """What to do when the synth could not start, in the window's words (no command options)."""
+    if "device" in error.lower():
+        return ("no audio device: connect a sound card, or start a JACK server (`jackd -d "
+                "dummy` plays into nothing), then reopen the project (File > Open recent). Until "
+                "then the mapping runs and its OSC messages go out; only the built-in synth is "
+                f"silent. ({' '.join(error.split())})")
+    return (f"the synth could not start: {' '.join(error.split())}. The mapping still runs over "
+            "OSC; reopen the project to try again.")
+
+
 def _spin(lo: float, hi: float, value: float, decimals: int = 3) -> QtWidgets.QDoubleSpinBox:
     box = QtWidgets.QDoubleSpinBox()
     box.setDecimals(decimals)
@@ -106,6 +117,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.routes = QtWidgets.QTableWidget(0, len(ROUTE_COLUMNS))
         self.routes.setHorizontalHeaderLabels(ROUTE_COLUMNS)
         self.routes.verticalHeader().setVisible(False)
+        self.routes.setMaximumHeight(180)  # four rows, then it scrolls: the rest stays in view
         self.routes.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.routes.horizontalHeader().setSectionResizeMode(
             QtWidgets.QHeaderView.ResizeMode.ResizeToContents
@@ -130,6 +142,7 @@ class SynthPanel(QtWidgets.QWidget):
             box = _spin(spec.minimum, spec.maximum, spec.default)
             box.setObjectName(name)
             box.setToolTip(spec.doc)
+            box.setMaximumWidth(90)  # narrow: sounds and parameters fit side by side at 1280 px
             self.parameters[name] = box
             pf.addRow(name, box)
         # sounds
@@ -144,11 +157,15 @@ class SynthPanel(QtWidgets.QWidget):
         self.oneshots.setHorizontalHeaderLabels(("class", "one-shot sound"))
         self.oneshots.verticalHeader().setVisible(False)
         self.oneshots.horizontalHeader().setStretchLastSection(True)
-        choose_shot = QtWidgets.QPushButton("Choose file for the selected class…")
+        self.oneshots.setMaximumHeight(130)  # three classes, then it scrolls
+        choose_shot = QtWidgets.QPushButton("Choose file for the class…")
+        choose_shot.setToolTip("A sound file for the class selected in the table above")
         choose_shot.clicked.connect(self.choose_oneshot_file)
         self.onset_threshold = _spin(0.0, 1.0, 0.7)
         self.onset_release = _spin(0.0, 1.0, 0.5)
         self.onset_min_interval_ms = _spin(0.0, 10000.0, 150.0, decimals=0)
+        for box in (self.onset_threshold, self.onset_release, self.onset_min_interval_ms):
+            box.setMaximumWidth(90)
         sounds_box = QtWidgets.QGroupBox("sounds")
         sf = QtWidgets.QFormLayout(sounds_box)
         sf.addRow("sample follower", follower_row)
@@ -156,7 +173,7 @@ class SynthPanel(QtWidgets.QWidget):
         sf.addRow(choose_shot)
         sf.addRow("onset threshold", self.onset_threshold)
         sf.addRow("onset release", self.onset_release)
-        sf.addRow("onset min interval (ms)", self.onset_min_interval_ms)
+        sf.addRow("onset min gap (ms)", self.onset_min_interval_ms)
         # apply and status
         apply_button = QtWidgets.QPushButton("Apply to the synth")
         apply_button.setObjectName("apply")
@@ -166,6 +183,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.audio_status = QtWidgets.QLabel("audio: —")
         inner = QtWidgets.QWidget()
         layout = QtWidgets.QVBoxLayout(inner)
+        layout.addWidget(self.audio_status)  # on top: "no audio device" and what to do
         layout.addWidget(routes_box, 2)
         columns = QtWidgets.QHBoxLayout()
         columns.addWidget(sounds_box, 1)
@@ -173,7 +191,6 @@ class SynthPanel(QtWidgets.QWidget):
         layout.addLayout(columns, 3)
         layout.addWidget(apply_button)
         layout.addWidget(self.status)
-        layout.addWidget(self.audio_status)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
@@ -411,5 +428,6 @@ class SynthPanel(QtWidgets.QWidget):
                 f" · {stats['audio_callbacks']} blocks · {stats.get('audio_underruns', 0)} "
                 f"underruns · {stats.get('oneshots_played', 0)} one-shots"
             )
-        self.audio_status.setText(f"audio: {detail}{extra}")
+        self.audio_status.setText(f"audio: {audio_advice(error) if error else detail}{extra}")
+        self.audio_status.setWordWrap(True)
         self.audio_status.setProperty("state", state)

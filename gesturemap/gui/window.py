@@ -32,7 +32,7 @@ from .search_status import RESET_KEYS, search_text
 from .sensor_panel import SensorPanel
 from .session import WindowEngine
 from .stage import StageView
-from .synth_panel import SynthPanel, audio_light
+from .synth_panel import SynthPanel, audio_advice, audio_light
 from .targets import TargetsPanel
 
 __all__ = ["MainWindow"]
@@ -237,7 +237,7 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         # right: monitor
         self.monitor = Monitor(threshold_control=True)
         self.monitor.threshold_changed.connect(self.set_rejection_threshold)
-        self.monitor.setMinimumWidth(340)
+        self.monitor.setMinimumWidth(300)
         self.why = WhyStrip(self.correct_last_gesture)
         right = QtWidgets.QWidget()
         rv = QtWidgets.QVBoxLayout(right)
@@ -249,6 +249,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         splitter.addWidget(self.tabs)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
+        # one minimum width whatever the page (the live plot's own minimum changes with the
+        # page shown, and the splitter moved the tab bar sideways when switching tabs)
+        self.tabs.setMinimumWidth(600)
+        # at 1280 px the tabs get what the left column (at most 300 px) does not use
+        splitter.setSizes([290, 690, 300])
         self.setCentralWidget(splitter)
         self._menus()
 
@@ -539,7 +544,9 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         stats = self.engine.stats()
         self.synth_panel.show_audio(stats, self.audio_error)
         state, detail = audio_light(stats, self.audio_error)
-        self.audio_light.setText(f"audio: {detail}")
+        self.audio_light.setText(f"audio: {detail}" + (" (Synth tab: what to do)"
+                                                        if self.audio_error else ""))
+        self.audio_light.setToolTip(audio_advice(self.audio_error) if self.audio_error else "")
         self.audio_light.setProperty("state", state)
         # the stage view's light, unless there is no synth (then it shows the OSC output)
         has_synth = "audio_callbacks" in stats or self.audio_error
@@ -760,8 +767,11 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         return True
 
     def save_as_dialog(self) -> bool:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(
-            self, "Save the project into an empty folder"
+        # a save dialog, not a folder picker: typing a new name makes the folder (a folder
+        # picker answers "Directory not found" to a name that does not exist yet)
+        folder, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save the project as a new folder (type its name)",
+            str(self.folder.parent if self.folder else Path.home()), "project folder (*)"
         )
         return bool(folder) and self.save_to(folder)
 

@@ -107,7 +107,8 @@ class OSCOutputSettings:
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
         known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages"}
-        unknown = set(d) - known - {"task", "synth"}  # the synth's mapping lives beside
+        # the synth's mapping, the MIDI and LSL outputs' settings live beside
+        unknown = set(d) - known - {"task", "synth", "midi", "lsl"}
         if unknown:
             raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
         addresses = dict(DEFAULT_ADDRESSES)

@@ -33,6 +33,8 @@ def _no_blocking_dialogs(monkeypatch):
                         staticmethod(lambda *args, **kwargs: ("", False)))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getExistingDirectory",
                         staticmethod(lambda *args, **kwargs: ""))
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *args, **kwargs: ("", "")))
     monkeypatch.setattr(QtWidgets.QFileDialog, "getOpenFileName",
                         staticmethod(lambda *args, **kwargs: ("", "")))
     monkeypatch.setattr(QtWidgets.QColorDialog, "getColor",

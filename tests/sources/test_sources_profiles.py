@@ -34,6 +34,7 @@ def test_the_shipped_profiles_cover_the_devices_people_use():
         "gyrosc",
         "zigsim",
         "ngimu",
+        "riot",
         "faceosc",
         "arduino-imu-text",
         "arduino-imu-binary",
@@ -78,6 +79,32 @@ def send(port: int, address: str, *args: float) -> None:
         builder.add_arg(arg)
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.sendto(builder.build().dgram, ("127.0.0.1", port))
+
+
+def test_riot_profile_reads_the_firmwares_raw_message():
+    """R-IoT's /0/raw: 22 floats in the firmware's order, sent over real loopback UDP."""
+    import socket
+
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    profile = load_profile("riot")
+    assert profile.osc is not None and profile.osc.port == 8888 and profile.rate_hz == 200
+    assert profile.channels[:3] == ("acc_x", "acc_y", "acc_z") and len(profile.channels) == 22
+    assert profile.channels[-4:] == ("yaw", "pitch", "roll", "heading")
+    queue = FrameQueue()
+    source = build_source(profile, queue, port=0).start()
+    try:
+        b = OscMessageBuilder("/0/raw")
+        for i in range(22):
+            b.add_arg(float(i) / 8, "f")
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tx.sendto(b.build().dgram, ("127.0.0.1", source.port))
+        tx.close()
+        wait_until(lambda: source.stats.frames_in == 1, what="the R-IoT frame")
+    finally:
+        source.stop()
+    frame = queue.get(timeout=1)
+    assert frame.values.tolist() == [i / 8 for i in range(22)]
 
 
 def test_faceosc_profile_merges_its_messages_into_one_frame_in_channel_order():

@@ -1,0 +1,166 @@
+"""Lab Streaming Layer output: the model's answers and its labels, for LabRecorder.
+
+Two streams, so LabRecorder records them beside EEG or motion capture on one clock:
+
+- ``NAME`` (default ``gesturemap``), type ``Gesturemap``: one float sample per frame — each
+  class's likelihood, each class's progress (temporal models), each regression output —
+  channels labelled ``likelihood:CLASS``, ``progress:CLASS``, ``output:NAME`` in its
+  description;
+- ``NAME-markers``, type ``Markers``: a text marker at each change of the likeliest class (its
+  label) and at each spotted gesture (``event:LABEL``).
+
+The layout is taken from the first frame a model answers; a retrain that changes it (a class
+added) opens a new stream with the new layout (once, between two frames). Pushing a sample
+does not block (LSL buffers it) and never raises on the frame path.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from ..sources.base import RateLimitedLog
+
+__all__ = ["LSLOutput", "stream_name"]
+
+log = logging.getLogger("gesturemap.outputs.lsl")
+
+PREFIX = "gesturemap"
+
+
+def stream_name(name: str | None) -> str:
+    """The outlet's name: ``name`` if it starts with "gesturemap", else "gesturemap-NAME"."""
+    text = (name or PREFIX).strip() or PREFIX
+    return text if text.startswith(PREFIX) else f"{PREFIX}-{text}"
+
+
+class LSLOutput:
+    """Publishes results as LSL streams; the engine calls :meth:`update` once per frame.
+
+    Parameters
+    ----------
+    name : str, optional
+        The stream's name (see :func:`stream_name`).
+    output_names : sequence of str
+        The regression outputs' names (channel labels).
+    source_id : str
+        LSL's source id (the project's uid): a recorder reconnects to the same stream after a
+        restart.
+    """
+
+    def __init__(
+        self,
+        name: str | None = None,
+        *,
+        output_names: Sequence[str] = (),
+        source_id: str = "gesturemap",
+    ) -> None:
+        self.name = stream_name(name)
+        self.output_names = [str(n) for n in output_names]
+        self.source_id = str(source_id)
+        self._pylsl: Any = None
+        self._outlet: Any = None
+        self._markers: Any = None
+        self._layout: tuple[Any, ...] | None = None
+        self._last_label: int | None = None
+        self.samples = 0
+        self.markers = 0
+        self.send_errors = 0
+        self._errlog = RateLimitedLog(log)
+
+    def start(self) -> LSLOutput:
+        """Open the markers stream (the data stream opens at the first answer)."""
+        try:
+            import pylsl
+        except (ImportError, RuntimeError) as exc:
+            raise GesturemapError(f"LSL needs pylsl with its liblsl ({exc})") from exc
+        self._pylsl = pylsl
+        info = pylsl.StreamInfo(
+            f"{self.name}-markers",
+            "Markers",
+            1,
+            pylsl.IRREGULAR_RATE,
+            pylsl.cf_string,
+            f"{self.source_id}-markers",
+        )
+        self._markers = pylsl.StreamOutlet(info)
+        return self
+
+    def stop(self) -> None:
+        self._outlet = self._markers = None  # pylsl closes an outlet when it is released
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "lsl_samples": self.samples,
+            "lsl_markers": self.markers,
+            "lsl_send_errors": self.send_errors,
+        }
+
+    def _open_outlet(self, labels: Sequence[Any], progress: bool, outputs: int) -> None:
+        pylsl = self._pylsl
+        names = [f"likelihood:{c}" for c in labels]
+        if progress:
+            names += [f"progress:{c}" for c in labels]
+        out_names = (
+            self.output_names
+            if len(self.output_names) == outputs
+            else [f"out{k + 1}" for k in range(outputs)]
+        )
+        names += [f"output:{n}" for n in out_names]
+        info = pylsl.StreamInfo(
+            self.name,
+            "Gesturemap",
+            len(names),
+            pylsl.IRREGULAR_RATE,
+            pylsl.cf_float32,
+            self.source_id,
+        )
+        channels = info.desc().append_child("channels")
+        for n in names:
+            channels.append_child("channel").append_child_value("label", n)
+        self._outlet = pylsl.StreamOutlet(info)
+        self._buf = np.zeros(len(names), dtype=np.float32)
+
+    def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
+        """Push one frame's answer (and a marker when the class changes); never raises."""
+        if self._markers is None:
+            return
+        try:
+            self._update(result, labels)
+        except Exception as exc:  # noqa: BLE001 - the frame path never raises
+            self.send_errors += 1
+            self._errlog("update", "LSL out: %s", exc)
+
+    def _update(self, result: Any, labels: Sequence[Any]) -> None:
+        lik = result.likelihoods
+        prog = result.progress
+        out = result.output
+        n_out = 0 if out is None else len(out)
+        layout = (tuple(labels), prog is not None, n_out)
+        if layout != self._layout:
+            self._layout = layout
+            self._open_outlet(*layout)
+            self._last_label = None
+        buf = self._buf
+        k = len(lik)
+        buf[:k] = lik
+        if prog is not None:
+            buf[k : 2 * k] = prog
+            k *= 2
+        if out is not None:
+            buf[k : k + n_out] = out
+        self._outlet.push_sample(buf)
+        self.samples += 1
+        idx = int(result.label_index)
+        if idx != self._last_label and out is None:
+            self._last_label = idx
+            self._markers.push_sample([str(labels[idx]) if idx < len(labels) else str(idx)])
+            self.markers += 1
+        event = getattr(result, "event", None)
+        if event is not None:
+            self._markers.push_sample([f"event:{event.label}"])
+            self.markers += 1

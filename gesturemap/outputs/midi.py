@@ -1,0 +1,204 @@
+"""MIDI output: continuous outputs as control changes, class changes as notes or programs.
+
+Each frame's result goes out as:
+
+- every continuous output (a regression's outputs; a classifier's likelihoods) as a control
+  change, controller ``first_cc + k``, its value scaled from the output's range to 0..127 and
+  sent only when the 7-bit value changes (a DIN MIDI cable carries ~1000 messages a second);
+- each change of the likeliest class as a note (note-off of the last one, note-on of
+  ``first_note + class index`` at ``velocity``) or, with ``classes: "program"``, a program
+  change to the class index; a spotted gesture (``result.event``) as a note too.
+
+The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
+--midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
+never raises on the frame path: a failure is counted in ``midi_send_errors``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._io import check_number, validation_error
+from ..sources.base import RateLimitedLog
+
+__all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
+
+log = logging.getLogger("gesturemap.outputs.midi")
+
+
+@dataclass(frozen=True)
+class MIDIOutputSettings:
+    """Where and how results go out as MIDI (the project's ``outputs["midi"]``)."""
+
+    port: str = ""
+    #: MIDI channel, 1..16
+    channel: int = 1
+    #: controller number of the first continuous output
+    first_cc: int = 1
+    #: "note" (a note per class) or "program" (a program change per class)
+    classes: str = "note"
+    first_note: int = 60
+    velocity: int = 100
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> MIDIOutputSettings:
+        d = dict(d or {})
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise validation_error("outputs.midi", sorted(unknown), f"keys among {sorted(known)}")
+        out = cls(**d)
+        check_number("outputs.midi.channel", out.channel, minimum=1, maximum=16, integer=True)
+        check_number("outputs.midi.first_cc", out.first_cc, minimum=0, maximum=127, integer=True)
+        check_number(
+            "outputs.midi.first_note", out.first_note, minimum=0, maximum=127, integer=True
+        )
+        check_number("outputs.midi.velocity", out.velocity, minimum=1, maximum=127, integer=True)
+        if out.classes not in ("note", "program"):
+            raise validation_error("outputs.midi.classes", out.classes, '"note" or "program"')
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def output_ranges(project: Any) -> list[tuple[float, float]]:
+    """Each continuous output's range: the project's OSC scaling (``in_min``..``in_max``) if
+    set, else the range of the targets recorded in its takes, else 0..1."""
+    names = list(getattr(project, "output_names", None) or [])
+    scales = list(((getattr(project, "outputs", None) or {}).get("scales")) or [])
+    targets = [t.outputs for t in getattr(project, "takes", []) if t.outputs is not None]
+    stacked = np.concatenate(targets) if targets else None
+    out = []
+    for k in range(len(names)):
+        if k < len(scales) and {"in_min", "in_max"} <= set(scales[k]):
+            lo, hi = float(scales[k]["in_min"]), float(scales[k]["in_max"])
+        elif stacked is not None and stacked.shape[1] > k and np.ptp(stacked[:, k]) > 0:
+            lo, hi = float(stacked[:, k].min()), float(stacked[:, k].max())
+        else:
+            lo, hi = 0.0, 1.0
+        out.append((lo, hi))
+    return out
+
+
+class MIDIOutput:
+    """Sends results to a MIDI output port; the engine calls :meth:`update` once per frame.
+
+    Parameters
+    ----------
+    settings : MIDIOutputSettings or dict
+    ranges : sequence of (low, high), optional
+        Each continuous output's range (:func:`output_ranges`), mapped to 0..127; a
+        classifier's likelihoods are 0..1.
+    """
+
+    def __init__(
+        self,
+        settings: MIDIOutputSettings | Mapping[str, Any] | None,
+        ranges: Sequence[tuple[float, float]] = (),
+    ) -> None:
+        if not isinstance(settings, MIDIOutputSettings):
+            settings = MIDIOutputSettings.from_dict(settings)
+        self.settings = settings
+        self._ranges = np.array(list(ranges) or [(0.0, 1.0)], dtype=np.float64).reshape(-1, 2)
+        self._port: Any = None
+        self.port_name: str | None = None
+        self.backend: str | None = None
+        self._last_cc: dict[int, int] = {}
+        self._note: int | None = None
+        self._class: int | None = None
+        self._cc_status = 0xB0 | (settings.channel - 1)
+        self._on = 0x90 | (settings.channel - 1)
+        self._off = 0x80 | (settings.channel - 1)
+        self._program = 0xC0 | (settings.channel - 1)
+        self.sent = 0
+        self.send_errors = 0
+        self._errlog = RateLimitedLog(log)
+
+    # -- lifecycle (the engine calls these) ----------------------------------------------------
+    def start(self) -> MIDIOutput:
+        """Open the port (raises :class:`~gesturemap.midi_ports.MidiPortError` if not there)."""
+        from ..midi_ports import open_port
+
+        if self._port is None:
+            self._port, self.port_name, self.backend = open_port(
+                "out", self.settings.port, "gesturemap-out"
+            )
+        return self
+
+    def stop(self) -> None:
+        port, self._port = self._port, None
+        if port is None:
+            return
+        if self._note is not None:  # no note left hanging on the instrument
+            self._send(port, [self._off, self._note, 0])
+        port.close_port()
+        port.delete()
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "midi_sent": self.sent,
+            "midi_send_errors": self.send_errors,
+            "midi_port": self.port_name,
+        }
+
+    # -- the frame path --------------------------------------------------------------------------
+    def _send(self, port: Any, message: list[int]) -> None:
+        try:
+            port.send_message(message)
+            self.sent += 1
+        except Exception as exc:  # noqa: BLE001 - a port gone: count, go on
+            self.send_errors += 1
+            self._errlog("send", "MIDI out %s: %s", self.port_name, exc)
+
+    def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
+        """Send what changed in one frame's ``result``; never raises."""
+        port = self._port
+        if port is None:
+            return
+        try:
+            self._update(port, result, labels)
+        except Exception as exc:  # noqa: BLE001 - the frame path never raises
+            self.send_errors += 1
+            self._errlog("update", "MIDI out: %s", exc)
+
+    def _update(self, port: Any, result: Any, labels: Sequence[Any]) -> None:
+        s = self.settings
+        if result.output is not None:
+            values = np.asarray(result.output, dtype=np.float64)
+            r = self._ranges
+            n = min(len(values), len(r))
+            scaled = (values[:n] - r[:n, 0]) / (r[:n, 1] - r[:n, 0])
+        else:
+            scaled = np.asarray(result.likelihoods, dtype=np.float64)
+            n = len(scaled)
+            cls = int(result.label_index)
+            if cls != self._class:
+                self._class = cls
+                if s.classes == "program":
+                    self._send(port, [self._program, cls % 128])
+                else:
+                    self._note_on(port, s.first_note + cls)
+        event = getattr(result, "event", None)
+        if event is not None and s.classes == "note":
+            names = list(labels)
+            idx = names.index(event.label) if event.label in names else int(result.label_index)
+            self._note_on(port, s.first_note + idx)
+        codes = np.clip(np.nan_to_num(scaled[:n]) * 127.0 + 0.5, 0, 127).astype(np.int64)
+        last = self._last_cc
+        for k, code in enumerate(codes.tolist()):
+            if last.get(k) != code:
+                last[k] = code
+                self._send(port, [self._cc_status, (s.first_cc + k) % 128, code])
+
+    def _note_on(self, port: Any, note: int) -> None:
+        note %= 128
+        if self._note is not None:
+            self._send(port, [self._off, self._note, 0])
+        self._send(port, [self._on, note, self.settings.velocity])
+        self._note = note

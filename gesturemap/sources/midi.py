@@ -1,0 +1,153 @@
+"""A MIDI controller as the sensor: control changes, notes and pitch bend become channels.
+
+A frame holds the latest value of each channel, every channel scaled to 0..1 (pitch bend to
+-1..1), and one frame is sent for every MIDI message that changes one of them — a fader moved
+slowly sends a few frames a second, a knob turned fast a few hundred. Messages from every MIDI
+channel (1-16) count alike.
+
+Channels (``controls``), default ``cc1``..``cc8``, ``note``, ``velocity``, ``bend``:
+
+- ``ccN``: control change N (0..127) / 127;
+- ``note``: the last note played (note number / 127), kept after its note-off;
+- ``velocity``: its velocity / 127, 0 once that note is released;
+- ``bend``: pitch bend, -1..1;
+- ``aftertouch``: channel pressure / 127.
+
+The source's thread polls the port's own queue every millisecond (at most 1 ms added to the
+latency) rather than taking python-rtmidi's callback: on JACK that callback runs inside the
+audio server's real-time thread and must take Python's GIL there, which stalls the whole JACK
+graph whenever another thread holds it — and, measured here, a callback slower than a JACK
+period receives the first message over and over instead of the new ones. A message that mido
+cannot read is counted as a bad packet.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import mido
+
+from ..errors import GesturemapError
+from .base import FrameQueue, Source
+
+__all__ = ["DEFAULT_CONTROLS", "MIDISource", "parse_controls"]
+
+DEFAULT_CONTROLS = (*(f"cc{i}" for i in range(1, 9)), "note", "velocity", "bend")
+_NAMED = ("note", "velocity", "bend", "aftertouch")
+
+
+def parse_controls(controls: Sequence[str] | str | None) -> tuple[str, ...]:
+    """Check a list of channel names (``"cc1,cc7,note"`` or a list); None: the default."""
+    if controls is None:
+        return DEFAULT_CONTROLS
+    items = controls.split(",") if isinstance(controls, str) else list(controls)
+    out = []
+    for item in items:
+        name = str(item).strip().lower()
+        ok = name in _NAMED or (
+            name.startswith("cc") and name[2:].isdigit() and 0 <= int(name[2:]) <= 127
+        )
+        if not ok:
+            raise GesturemapError(
+                f"midi controls: {item!r}: expected ccN (N 0..127), note, velocity, bend or "
+                "aftertouch, e.g. cc1,cc7,note,velocity."
+            )
+        out.append(name)
+    if not out or len(set(out)) != len(out):
+        raise GesturemapError(f"midi controls: {items!r}: give each channel once, at least one.")
+    return tuple(out)
+
+
+class MIDISource(Source):
+    """Reads a MIDI input port (found by part of its name, on any backend).
+
+    Parameters
+    ----------
+    queue : FrameQueue
+    port : str
+        Part of the input port's name (:func:`gesturemap.midi_ports.open_port`), or
+        ``virtual:NAME`` for a port of gesturemap's own that a controller program connects to.
+    controls : sequence of str or str, optional
+        The channels of a frame (see the module docstring); default :data:`DEFAULT_CONTROLS`.
+    name : str, default "midi"
+    """
+
+    def __init__(
+        self,
+        queue: FrameQueue,
+        port: str,
+        *,
+        controls: Sequence[str] | str | None = None,
+        name: str = "midi",
+    ) -> None:
+        self.controls = parse_controls(controls)
+        super().__init__(queue, name=name, channel_names=self.controls)
+        self.port_query = port
+        self.port_name: str | None = None
+        self.backend: str | None = None
+        self._port: Any = None
+        self._values = [0.0] * len(self.controls)
+        self._cc = {int(c[2:]): i for i, c in enumerate(self.controls) if c.startswith("cc")}
+        self._index = {c: i for i, c in enumerate(self.controls) if c in _NAMED}
+        self._note: int | None = None
+
+    def _open(self) -> None:
+        from ..midi_ports import open_port
+
+        self._port, self.port_name, self.backend = open_port("in", self.port_query, "gesturemap-in")
+        self.stats.connected = True
+
+    def _step(self) -> None:
+        port = self._port
+        message = port.get_message() if port is not None else None
+        if message is None:
+            self._stopping.wait(0.001)
+            return
+        while message is not None:  # a burst: every message queued, then wait again
+            self._handle(message[0])
+            message = port.get_message()
+
+    def _close(self) -> None:
+        port, self._port = self._port, None
+        if port is not None:
+            try:
+                port.close_port()
+            finally:
+                port.delete()
+
+    def _handle(self, raw: list[int]) -> None:
+        t = time.perf_counter()
+        self.stats.packets_in += 1
+        try:
+            msg = mido.Message.from_bytes(raw)
+        except (ValueError, TypeError) as exc:
+            self._bad("decode", "%s: unreadable MIDI message %r (%s)", raw, exc)
+            return
+        v = self._values
+        idx = self._index
+        changed = False
+        kind = msg.type
+        if kind == "control_change" and msg.control in self._cc:
+            v[self._cc[msg.control]] = msg.value / 127.0
+            changed = True
+        elif kind == "note_on" and msg.velocity > 0:
+            self._note = msg.note
+            if "note" in idx:
+                v[idx["note"]] = msg.note / 127.0
+            if "velocity" in idx:
+                v[idx["velocity"]] = msg.velocity / 127.0
+            changed = "note" in idx or "velocity" in idx
+        elif kind in ("note_off", "note_on"):  # note_on with velocity 0 is a note-off
+            if msg.note == self._note and "velocity" in idx:
+                v[idx["velocity"]] = 0.0
+                changed = True
+        elif kind == "pitchwheel" and "bend" in idx:
+            v[idx["bend"]] = msg.pitch / 8192.0 if msg.pitch < 0 else msg.pitch / 8191.0
+            changed = True
+        elif kind == "aftertouch" and "aftertouch" in idx:
+            v[idx["aftertouch"]] = msg.value / 127.0
+            changed = True
+        if changed:
+            self._emit(t, v)

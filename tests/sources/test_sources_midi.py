@@ -1,0 +1,103 @@
+"""A MIDI controller as the sensor, over real ports (JACK's MIDI on a dummy server)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import GesturemapError
+from gesturemap.sources import FrameQueue
+from gesturemap.sources.midi import DEFAULT_CONTROLS, MIDISource, parse_controls
+
+from ..jack_midi import jack_midi, jack_out, wait_for  # noqa: F401 - a fixture
+from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
+
+
+def test_controls_parse():
+    assert parse_controls(None) == DEFAULT_CONTROLS
+    assert parse_controls("CC1, cc74 ,bend") == ("cc1", "cc74", "bend")
+    for bad in ("cc128", "knob", "cc1,cc1", ""):
+        with pytest.raises(GesturemapError, match="controls"):
+            parse_controls(bad)
+
+
+def test_ccs_notes_and_bend_become_channels(jack_midi):  # noqa: F811
+    controller = jack_out("nanoKONTROL2 MIDI 1")
+    queue = FrameQueue(64)
+    src = MIDISource(queue, "nanokontrol", controls="cc1,cc7,note,velocity,bend").start()
+    try:
+        assert src.backend == "Jack" and "nanoKONTROL2" in src.port_name
+        time.sleep(0.1)
+        for msg in (
+            [0xB0, 1, 127],
+            [0xB3, 7, 64],
+            [0xB0, 9, 5],  # cc9: not a channel
+            [0x90, 60, 100],
+            [0x80, 60, 0],
+            [0xE0, 0x00, 0x00],
+            [0xE0, 0x7F, 0x7F],
+        ):
+            controller.send_message(msg)
+        assert wait_for(lambda: src.stats.frames_in >= 6), src.stats.snapshot()
+    finally:
+        src.stop()
+        controller.delete()
+    frames = []
+    while (f := queue.get(timeout=0.01)) is not None:
+        frames.append(f.values)
+    got = np.array(frames)
+    expected = np.array(
+        [
+            [1.0, 0.0, 0.0, 0.0, 0.0],
+            [1.0, 64 / 127, 0.0, 0.0, 0.0],
+            [1.0, 64 / 127, 60 / 127, 100 / 127, 0.0],
+            [1.0, 64 / 127, 60 / 127, 0.0, 0.0],  # released: velocity 0, the note stays
+            [1.0, 64 / 127, 60 / 127, 0.0, -1.0],
+            [1.0, 64 / 127, 60 / 127, 0.0, 1.0],
+        ]
+    )
+    np.testing.assert_allclose(got, expected)
+    assert src.channel_names == ("cc1", "cc7", "note", "velocity", "bend")
+
+
+def test_a_missing_input_says_which_there_are(jack_midi):  # noqa: F811
+    controller = jack_out("launchpad")
+    try:
+        with pytest.raises(GesturemapError, match="launchpad"):
+            MIDISource(FrameQueue(4), "nosuchthing").start()
+    finally:
+        controller.delete()
+
+
+def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # noqa: F811
+    """`gesturemap run --midi-in`: MIDI in gives an answer (OSC out, from the model)."""
+    folder = two_level_project(tmp_path / "p")
+    rx = osc_receiver()
+    controller = jack_out("faders")
+    proc, line = start_run(
+        folder,
+        "--midi-in",
+        "faders",
+        "--midi-controls",
+        "cc1,cc2",
+        "--osc-in",
+        "127.0.0.1:0",
+        "--osc-out",
+        f"127.0.0.1:{rx.getsockname()[1]}",
+    )
+    labels = []
+    try:
+        assert "MIDI input 'faders'" in line, line
+        for value in [115] * 20 + [13] * 20:
+            controller.send_message([0xB0, 1, value])
+            controller.send_message([0xB0, 2, value])
+            time.sleep(0.005)
+        labels = osc_labels(rx, 60)
+    finally:
+        stop_run(proc)
+        controller.delete()
+        rx.close()
+    assert proc.returncode == 0
+    assert "high" in labels[:20] and labels[-1] == "low", labels

@@ -1,0 +1,73 @@
+"""Helpers of the stage-mode tests over MIDI and LSL: a tiny trained project, and the labels a
+`gesturemap run` sends back over OSC."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def two_level_project(folder: Path) -> Path:
+    """A trained 2-input GMM project: class "low" near 0.1, "high" near 0.9; saved in folder."""
+    from gesturemap.project import Project
+
+    project = Project(classes=["low", "high"])
+    rng = np.random.default_rng(0)
+    for label, level in (("low", 0.1), ("high", 0.9)):
+        for _ in range(3):
+            project.add_take(level + 0.02 * rng.standard_normal((40, 2)), label)
+    project.model = {"kind": "gmm", "params": {"gaussians": 1}}
+    project.train()
+    project.save(folder)
+    return folder
+
+
+def osc_labels(rx, count: int, timeout: float = 5.0) -> list[str]:  # noqa: ANN001
+    """The /gesturemap/label texts received on socket ``rx``, until ``count`` or ``timeout``."""
+    from pythonosc.osc_bundle import OscBundle
+
+    labels: list[str] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and len(labels) < count:
+        try:
+            data = rx.recv(65536)
+        except TimeoutError:
+            continue
+        if data.startswith(b"#bundle"):
+            labels += [m.params[0] for m in OscBundle(data) if m.address == "/gesturemap/label"]
+    return labels
+
+
+def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
+    """`gesturemap run FOLDER --no-audio OPTIONS...` in a process of its own; returns it and its
+    start-up line (fails with its stderr when it did not start)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
+         *map(str, options)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    line = proc.stdout.readline()
+    if "listening" not in line:
+        proc.kill()
+        raise AssertionError(line + proc.communicate(timeout=30)[1])
+    return proc, line
+
+
+def stop_run(proc: subprocess.Popen) -> None:
+    """Ctrl-C, as a performer stops it; waits for it to end."""
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=30)
+
+
+def osc_receiver() -> socket.socket:
+    """A UDP socket on a free loopback port, for a run's --osc-out."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    return rx
