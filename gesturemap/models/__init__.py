@@ -21,6 +21,7 @@ from .classic import (
 )
 from .dtw import DTW, DTWStream
 from .gmm import GMM, GMMStream
+from .gvf import GVF, GVFStream
 from .hhmm import HHMM, HHMMStream
 from .per_output import PerOutput, PerOutputStream
 from .xmm_import import load_xmm
@@ -31,3 +32,4 @@ __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", 
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]
 __all__ += ["PerOutput", "PerOutputStream"]
+__all__ += ["GVF", "GVFStream"]

@@ -63,6 +63,12 @@ class Result:
     distances : (C,) each class's distance to this moment of the stream (DTW: the least cost
         of a match of one of its templates ending now), else None.
     match : the label whose distance is under the model's threshold now (DTW), else None.
+    speed : (C,) estimated speed of each class's gesture relative to its template, 1 = as
+        recorded (GVF), else None.
+    scale : (C, D_in) estimated scale per input of each class's gesture relative to its
+        template (GVF), else None.
+    rotation : (C, R) estimated rotation of each class's gesture, radians: R = 1 angle for
+        2-D inputs, a 3-D rotation vector for 3-D inputs (GVF with rotation), else None.
     """
 
     label: Any
@@ -81,6 +87,9 @@ class Result:
     class_output_covariances: np.ndarray | None = None
     distances: np.ndarray | None = None
     match: Any = None
+    speed: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    rotation: np.ndarray | None = None
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
