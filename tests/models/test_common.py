@@ -36,6 +36,8 @@ CLASSIC_REGRESSORS = {
 }
 FACTORIES.update(CLASSIC)
 FACTORIES["dtw"] = lambda: gm.DTW()
+# its step is stochastic: seeded, so a stream is reproducible
+FACTORIES["gvf"] = lambda: gm.GVF(200, random_state=3)
 FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 # one model per output, each on its own inputs (Wekinator's mapping)
@@ -142,6 +144,13 @@ def test_step_matches_batch_computation(case):
         assert (res[-1].distances <= model.distances(xs) * (1 + 1e-12)).all()
         np.testing.assert_allclose(model.log_likelihood(xs),
                                    -model.distances(xs) / model.temperature_)
+    elif name == "gvf":
+        # a whole sequence is followed by a fresh stream with the same seed
+        np.testing.assert_array_equal(model.log_likelihood(xs), res[-1].log_likelihoods)
+        assert model.predict([xs]) == [res[-1].label]
+        for r in res:
+            assert r.speed.shape == (3,) and r.scale.shape == (3, ds.input_dim)
+            assert ((r.progress >= 0) & (r.progress <= 1)).all()
     elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
         w = model.likelihood_window
