@@ -88,7 +88,8 @@ class GVF(BaseModel):
     uniform_scale : one scale for all inputs instead of one per input.
     template : ``"medoid"`` (the take nearest to the others) or ``"mean"`` (the mean of the
         takes resampled to their median length).
-    standardize : scale inputs by the training statistics first.
+    standardize : scale inputs by the training statistics first (with ``rotation``, one
+        scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
     """
 
@@ -165,6 +166,9 @@ class GVF(BaseModel):
                             f"{d_in} dimensions", "Rotation is estimated for 2-D or 3-D inputs.")
         x = np.vstack([c.inputs for c in classes])
         mean, scale = fit_standardization(x, self.standardize)
+        if self.rotation:
+            # a rotation turns inputs into one another: one scale for all keeps angles true
+            scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
         templates = []
         for c in classes:
             z = (c.inputs - mean) / scale
