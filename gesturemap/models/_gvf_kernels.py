@@ -69,14 +69,15 @@ def _rotate(v, rot, d, nr, out):
 
 @njit(cache=True, nogil=True)
 def init_particles(z, n_classes, uniforms, normals, phase_spread, speed_spread, scale_spread,
-                   rotation_spread, cls, phase, speed, scale, rot, offset, logw):
-    """Spread the particles evenly over the classes, near the start of the gesture, anchored at
-    frame ``z``. ``uniforms`` (N,), ``normals`` (N, 2 + D + R)."""
+                   rotation_spread, cls, phase, speed, scale, rot, offset, logw, class_log):
+    """Share the particles evenly among the classes (contiguous blocks), near the start of the
+    gesture, anchored at frame ``z``. ``uniforms`` (N,), ``normals`` (N, 2 + D + R)."""
     n = len(phase)
+    per = n // n_classes
     d = scale.shape[1]
     nr = rot.shape[1]
     for p in range(n):
-        cls[p] = p % n_classes
+        cls[p] = p // per
         phase[p] = uniforms[p] * phase_spread
         speed[p] = max(0.05, 1.0 + speed_spread * normals[p, 0])
         s0 = scale_spread * normals[p, 1]
@@ -85,36 +86,37 @@ def init_particles(z, n_classes, uniforms, normals, phase_spread, speed_spread, 
             offset[p, j] = z[j]
         for r in range(nr):
             rot[p, r] = rotation_spread * normals[p, 2 + d + r]
-        logw[p] = -math.log(n)
+        logw[p] = -math.log(per)
+    for c in range(n_classes):
+        class_log[c] = 0.0
 
 
 @njit(cache=True, nogil=True)
 def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, tolerance,
-         resampling_threshold, uniform_scale, spreads, cls, phase, speed, scale, rot, offset,
-         logw, new_idx, buf, class_post, class_phase, class_speed, class_scale, class_rot,
-         class_loglik):
-    """One frame: propagate, weigh, estimate per class, resample if needed.
+         resampling_threshold, uniform_scale, spreads, forgetting, cls, phase, speed, scale,
+         rot, offset, logw, new_idx, buf, class_log, class_inst, class_phase, class_speed,
+         class_scale, class_rot):
+    """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
+    Each class keeps its own block of particles (so each class always has estimates) and its
+    own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
     ``noise`` = (phase, speed, scale, rotation, offset) standard deviations per frame;
     ``spreads`` = (phase, speed, scale, rotation) spreads of a restarted particle.
-    ``normals`` (N, 3 + 2D + R), ``uniforms`` (N + 3,). Returns the likeliest class.
+    ``normals`` (N, 3 + 2D + R), ``uniforms`` (N + C,). Writes the frame's log-evidence per
+    class into ``class_inst``.
     """
     n = len(phase)
+    per = n // n_classes
     d = scale.shape[1]
     nr = rot.shape[1]
     tmpl = buf[0]
     rotated = buf[1]
     inv_var = 1.0 / (tolerance * tolerance)
     c_norm = -0.5 * d * math.log(2.0 * math.pi * tolerance * tolerance)
-    best = -np.inf
     for p in range(n):
         k = cls[p]
-        # a particle past the end of its gesture starts again, on a random class, anchored here
+        # a particle past the end of its gesture starts again, anchored at this frame
         if phase[p] >= 1.0:
-            k = int(uniforms[p] * n_classes)
-            if k >= n_classes:
-                k = n_classes - 1
-            cls[p] = k
             phase[p] = abs(normals[p, 0]) * spreads[0]
             speed[p] = max(0.05, 1.0 + spreads[1] * normals[p, 1])
             s0 = spreads[2] * normals[p, 2]
@@ -148,88 +150,75 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
             e = z[j] - rotated[j] - offset[p, j]
             sq += e * e
         logw[p] += c_norm - 0.5 * sq * inv_var
-        if logw[p] > best:
-            best = logw[p]
-    # normalise (log-sum-exp), class posterior and per-class weighted means
-    total = 0.0
-    for p in range(n):
-        w = math.exp(logw[p] - best)
-        logw[p] = w  # temporarily the unnormalised weight
-        total += w
-    log_total = best + math.log(total)
     for c in range(n_classes):
-        class_post[c] = 0.0
+        a = c * per
+        b = a + per
+        best = -np.inf
+        for p in range(a, b):
+            if logw[p] > best:
+                best = logw[p]
+        total = 0.0
+        for p in range(a, b):
+            total += math.exp(logw[p] - best)
+        # weights summed to 1 before the frame: this is log p(frame | class, past frames)
+        ev = best + math.log(total)
+        class_inst[c] = ev
+        class_log[c] = (1.0 - forgetting) * class_log[c] + ev
         class_phase[c] = 0.0
         class_speed[c] = 0.0
         for j in range(d):
             class_scale[c, j] = 0.0
         for r in range(nr):
             class_rot[c, r] = 0.0
-    ess_inv = 0.0
-    for p in range(n):
-        w = logw[p] / total
-        logw[p] = w
-        ess_inv += w * w
-        c = cls[p]
-        class_post[c] += w
-        class_phase[c] += w * min(phase[p], 1.0)
-        class_speed[c] += w * speed[p]
-        for j in range(d):
-            class_scale[c, j] += w * scale[p, j]
-        for r in range(nr):
-            class_rot[c, r] += w * rot[p, r]
+        ess_inv = 0.0
+        for p in range(a, b):
+            w = math.exp(logw[p] - ev)
+            logw[p] -= ev
+            ess_inv += w * w
+            class_phase[c] += w * min(phase[p], 1.0)
+            class_speed[c] += w * speed[p]
+            for j in range(d):
+                class_scale[c, j] += w * scale[p, j]
+            for r in range(nr):
+                class_rot[c, r] += w * rot[p, r]
+        # systematic resampling of the class's block when its effective size falls too low
+        if 1.0 / ess_inv < resampling_threshold * per:
+            u0 = uniforms[n + c] / per
+            i = a
+            cum = math.exp(logw[a])
+            for q in range(per):
+                u = u0 + q / per
+                while u > cum and i < b - 1:
+                    i += 1
+                    cum += math.exp(logw[i])
+                new_idx[a + q] = i
+            _gather(new_idx, a, b, phase, speed, scale, rot, offset)
+            for p in range(a, b):
+                logw[p] = -math.log(per)
+    # keep the smoothed evidences bounded (only their differences matter)
     top = 0
     for c in range(n_classes):
-        pc = class_post[c]
-        if pc > 0.0:
-            class_phase[c] /= pc
-            class_speed[c] /= pc
-            for j in range(d):
-                class_scale[c, j] /= pc
-            for r in range(nr):
-                class_rot[c, r] /= pc
-            class_loglik[c] = math.log(pc)
-        else:
-            class_phase[c] = 0.0
-            class_speed[c] = 1.0
-            for j in range(d):
-                class_scale[c, j] = 1.0
-            class_loglik[c] = -np.inf
-        if pc > class_post[top]:
+        if class_log[c] > class_log[top]:
             top = c
-    # log weights again, relative to the frame's evidence (kept bounded)
-    for p in range(n):
-        logw[p] = math.log(logw[p]) if logw[p] > 0.0 else -1e300
-    # systematic resampling when the effective sample size falls under the threshold
-    if 1.0 / ess_inv < resampling_threshold * n:
-        u0 = uniforms[n] / n
-        i = 0
-        cum = math.exp(logw[0])
-        for p in range(n):
-            u = u0 + p / n
-            while u > cum and i < n - 1:
-                i += 1
-                cum += math.exp(logw[i])
-            new_idx[p] = i
-        _gather(new_idx, cls, phase, speed, scale, rot, offset)
-        for p in range(n):
-            logw[p] = -math.log(n)
-    return top, log_total
+    m = class_log[top]
+    if m < -1e6 or m > 1e6:
+        for c in range(n_classes):
+            class_log[c] -= m
+    return top
 
 
 @njit(cache=True, nogil=True)
-def _gather(idx, cls, phase, speed, scale, rot, offset):
-    n = len(idx)
-    c2 = cls[idx]
-    ph2 = phase[idx]
-    sp2 = speed[idx]
-    sc2 = scale[idx]
-    ro2 = rot[idx]
-    of2 = offset[idx]
-    for p in range(n):
-        cls[p] = c2[p]
-        phase[p] = ph2[p]
-        speed[p] = sp2[p]
-    scale[:] = sc2
-    rot[:] = ro2
-    offset[:] = of2
+def _gather(idx, a, b, phase, speed, scale, rot, offset):
+    """Particles ``a..b`` become copies of particles ``idx[a..b]`` (sorted, within a..b)."""
+
+
+    ph = phase[idx[a:b]]
+    sp = speed[idx[a:b]]
+    sc = scale[idx[a:b]]
+    ro = rot[idx[a:b]]
+    of = offset[idx[a:b]]
+    phase[a:b] = ph
+    speed[a:b] = sp
+    scale[a:b] = sc
+    rot[a:b] = ro
+    offset[a:b] = of

@@ -9,8 +9,11 @@ deviation ``tolerance`` in standardised units). The weights give the class poste
 (``likelihoods``) and, per class, weighted means of the phase (``progress``), ``speed``,
 ``scale`` and ``rotation``. Templates are stored relative to their first frame and a particle's
 offset starts at the frame it started on, so scale and rotation act about the gesture's start.
-A particle that reaches the end of its template starts again on a random class (the stream
-keeps following gesture after gesture, and a class that lost every particle can come back).
+The particles are shared evenly among the classes and each class resamples its own, so every
+class always has its estimates (and can take over when the performer changes gesture); a
+class's likelihood is its smoothed evidence: ``log p(frame | class, past frames)`` summed with
+an exponential forgetting of ``1 / likelihood_window`` per frame. A particle that reaches the
+end of its template starts again there (the stream follows gesture after gesture).
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -73,7 +76,8 @@ class GVF(BaseModel):
 
     Parameters
     ----------
-    particles : number of particles (shared by all classes).
+    particles : number of particles (shared evenly by the classes; at least one each).
+    likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
     resampling_threshold : resample when the effective number of particles falls under this
@@ -94,12 +98,13 @@ class GVF(BaseModel):
     """
 
     kind = "gvf"
-    runtime_params = ("particles", "tolerance", "resampling_threshold", "phase_noise",
+    runtime_params = ("particles", "likelihood_window", "tolerance", "resampling_threshold", "phase_noise",
                       "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "random_state")
 
-    def __init__(self, particles: int = 1000, *, tolerance: float = 0.3,
+    def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
+                 tolerance: float = 0.3,
                  resampling_threshold: float = 0.25, phase_noise: float = 0.001,
                  speed_noise: float = 0.01, scale_noise: float = 0.01,
                  rotation_noise: float = 0.01, offset_noise: float = 0.0,
@@ -109,6 +114,7 @@ class GVF(BaseModel):
                  template: str = "medoid", standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
+        self.likelihood_window = likelihood_window
         self.tolerance = tolerance
         self.resampling_threshold = resampling_threshold
         self.phase_noise = phase_noise
@@ -129,6 +135,7 @@ class GVF(BaseModel):
     def _check_runtime_params(self) -> None:
         check_int("particles", self.particles, 1)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
+        check_float("likelihood_window", self.likelihood_window, 1.0)
         r = check_float("resampling_threshold", self.resampling_threshold)
         if r > 1.0:
             raise bad_param("resampling_threshold", r, "a fraction in [0, 1]",
@@ -241,7 +248,8 @@ class GVFStream(StandardizingStream):
         self._init_standardization(model.mean_, model.scale_)
         d = self._din
         self._nr = model.rotation_dim_
-        n = int(model.particles)
+        n = max(1, int(model.particles) // c) * c
+        self._forgetting = 1.0 / float(model.likelihood_window)
         self._seed = int(model.random_state)
         self._templates, self._offsets = model.templates_, model.offsets_
         self._lengths = np.diff(model.offsets_).astype(np.float64)
@@ -262,8 +270,10 @@ class GVFStream(StandardizingStream):
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((2, d))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
-        self._uniforms = np.zeros(n + 3)
+        self._uniforms = np.zeros(n + c)
         self._post = np.zeros(c)
+        self._inst = np.zeros(c)
+        self._inst_norm = np.zeros(c)
         self._progress = np.zeros(c)
         self._speeds = np.ones(c)
         self._scales = np.ones((c, d))
@@ -296,21 +306,29 @@ class GVFStream(StandardizingStream):
             _k.init_particles(z, len(self.labels), self._uniforms, self._normals,
                               self._spreads[0], self._spreads[1], self._spreads[2],
                               self._spreads[3], self._cls, self._phase, self._speed,
-                              self._pscale, self._rot, self._offset, self._logw)
+                              self._pscale, self._rot, self._offset, self._logw, self._log)
             rng.standard_normal(out=self._normals)
             rng.random(out=self._uniforms)
-        best, _ = _k.step(z, self._templates, self._offsets, self._lengths, len(self.labels),
-                          self._normals, self._uniforms, self._noise, self._tolerance,
-                          self._threshold, self._uniform_scale, self._spreads, self._cls,
-                          self._phase, self._speed, self._pscale, self._rot, self._offset,
-                          self._logw, self._new_idx, self._buf, self._post, self._progress,
-                          self._speeds, self._scales, self._rots, self._log)
-        post = self._post
+        best = _k.step(z, self._templates, self._offsets, self._lengths, len(self.labels),
+                       self._normals, self._uniforms, self._noise, self._tolerance,
+                       self._threshold, self._uniform_scale, self._spreads, self._forgetting,
+                       self._cls, self._phase, self._speed, self._pscale, self._rot,
+                       self._offset, self._logw, self._new_idx, self._buf, self._log,
+                       self._inst, self._progress, self._speeds, self._scales, self._rots)
+        _softmax(self._log, self._post)
+        _softmax(self._inst, self._inst_norm)
         return Result(
             label=self.labels[best], label_index=int(best),
-            likelihoods=_frozen(post), log_likelihoods=_frozen(self._log),
-            instant_likelihoods=_frozen(post), instant_normalized_likelihoods=_frozen(post),
+            likelihoods=_frozen(self._post), log_likelihoods=_frozen(self._log),
+            instant_likelihoods=_frozen(self._inst_norm),
+            instant_normalized_likelihoods=_frozen(self._inst_norm),
             progress=_frozen(self._progress), speed=_frozen(self._speeds),
             scale=_frozen(self._scales),
             rotation=_frozen(self._rots) if self._nr else None,
         )
+
+
+def _softmax(log: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(log, log.max(), out=out)
+    np.exp(out, out=out)
+    out /= out.sum()
