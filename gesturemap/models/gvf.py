@@ -106,7 +106,7 @@ class GVF(BaseModel):
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
                  tolerance: float = 0.3,
                  resampling_threshold: float = 0.25, phase_noise: float = 0.001,
-                 speed_noise: float = 0.01, scale_noise: float = 0.01,
+                 speed_noise: float = 0.03, scale_noise: float = 0.03,
                  rotation_noise: float = 0.01, offset_noise: float = 0.0,
                  speed_spread: float = 0.4, scale_spread: float = 0.4,
                  rotation_spread: float = 0.3, phase_spread: float = 0.05,
