@@ -256,7 +256,7 @@ def main() -> None:
     report: dict = {"train_takes": len(train_idx), "test_takes": len(test_idx),
                     "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
     grid = [{"tolerance": t, "speed_noise": n, "scale_noise": n}
-            for t in (0.2, 0.4) for n in (0.01, 0.03)]
+            for t in (0.3, 0.6, 1.2) for n in (0.01, 0.03)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
