@@ -30,7 +30,7 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``tolerance`` and ``speed_noise`` / ``scale_noise`` are chosen by 2-fold cross-validation
+GVF's ``tolerance``, ``speed_noise`` / ``scale_noise`` and ``template`` are chosen by 2-fold cross-validation
 grouped by subject *within the training subjects* (criterion: the mean of recognition after 30 %,
 the fraction of relative speed and of relative scale within 15 %, on a subset of conditions);
 nothing is chosen on the test subjects.
@@ -239,11 +239,42 @@ def plot(curves: dict, path: Path) -> None:
     fig.savefig(path, dpi=90)
 
 
+def markdown(report: dict) -> str:
+    """The tables of docs/gvf.md from a report written by this script."""
+    lines = []
+    for name, title in (("held_out_relative", "held-out takes, relative to the unchanged replay"),
+                        ("own_template_absolute", "the take is its own template, absolute")):
+        lines += [f"**{title}** (frames after the first 30 % of each gesture)", "",
+                  "| condition | speed within 15 % | speed median error | scale within 15 % "
+                  "| scale median error |", "|---|---|---|---|---|"]
+        for cond, v in report[name].items():
+            lines.append(f"| {cond} | {v['speed_within_15']:.0%} | {v['speed_median_err']:.1%} "
+                         f"| {v['scale_within_15']:.0%} | {v['scale_median_err']:.1%} |")
+        lines.append("")
+    fr = report["fractions"]
+    lines += ["**early recognition** (accuracy of the streamed label, held-out subjects)", "",
+              "| model, replay | " + " | ".join(f"{int(f * 100)} %" for f in fr) + " |",
+              "|---|" + "---|" * len(fr)]
+    for model, curves in report["early_recognition"].items():
+        for key, label in (("speed x1.0 scale x1.0", "unchanged"), ("all", "all 9")):
+            lines.append(f"| {model}, {label} | " + " | ".join(f"{a:.2f}" for a in curves[key])
+                         + " |")
+    lines += ["", "**step time** (ms per frame, `stream.step` with its Result)", "",
+              "| particles | p50 | p99 |", "|---|---|---|"]
+    for n, v in report["step_time"].items():
+        lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
+    ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
     args = ap.parse_args()
+    if args.report:
+        print(markdown(json.loads(Path(args.report).read_text())))
+        return
     rng = np.random.default_rng(0)
     takes, labels, subjects = load_takes()
     subs = np.array(sorted(set(subjects)))
@@ -255,8 +286,8 @@ def main() -> None:
         test_idx = test_idx[::4]
     report: dict = {"train_takes": len(train_idx), "test_takes": len(test_idx),
                     "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
-    grid = [{"tolerance": t, "speed_noise": n, "scale_noise": n}
-            for t in (0.3, 0.6, 1.2) for n in (0.01, 0.03)]
+    grid = [{"tolerance": t, "speed_noise": n, "scale_noise": n, "template": m}
+            for m in ("medoid", "mean") for t in (0.3, 0.6, 1.2) for n in (0.01, 0.03)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
