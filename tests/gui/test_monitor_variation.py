@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 import gesturemap as gm
 from gesturemap.gui.monitor import Monitor
 from gesturemap.gui.screenshots import gesture_path
