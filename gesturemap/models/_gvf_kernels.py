@@ -209,9 +209,10 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
 
 @njit(cache=True, nogil=True)
 def _gather(idx, a, b, phase, speed, scale, rot, offset):
-    """Particles ``a..b`` become copies of particles ``idx[a..b]`` (sorted, within a..b)."""
+    """Particles ``a..b`` become copies of particles ``idx[a..b]`` (sorted, within a..b).
 
-
+    The copies go through temporaries: copied in place, a source could be overwritten before
+    it is read. This allocates, but only on the frames a class resamples."""
     ph = phase[idx[a:b]]
     sp = speed[idx[a:b]]
     sc = scale[idx[a:b]]
