@@ -205,7 +205,8 @@ class GVF(BaseModel):
         return GVFStream(self)
 
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
-        """Log class posterior after following the whole sequence from a fresh stream."""
+        """Each class's smoothed log-evidence after following the whole sequence with a fresh
+        stream (``log_likelihoods`` of its last result; seeded, so repeatable)."""
         s = GVFStream(self)
         r = None
         for f in x:
