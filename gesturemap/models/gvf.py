@@ -104,14 +104,14 @@ class GVF(BaseModel):
                       "random_state")
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
-                 tolerance: float = 0.3,
+                 tolerance: float = 0.6,
                  resampling_threshold: float = 0.25, phase_noise: float = 0.001,
                  speed_noise: float = 0.03, scale_noise: float = 0.03,
                  rotation_noise: float = 0.01, offset_noise: float = 0.0,
                  speed_spread: float = 0.4, scale_spread: float = 0.4,
                  rotation_spread: float = 0.3, phase_spread: float = 0.05,
                  rotation: bool = False, uniform_scale: bool = False,
-                 template: str = "medoid", standardize: bool = True,
+                 template: str = "mean", standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
