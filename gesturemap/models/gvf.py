@@ -1,7 +1,7 @@
 """Gesture Variation Follower (Caramiaux et al., ACM TiiS 2014): how a gesture is performed.
 
-Per class one template, chosen from the takes (the medoid take, or the mean of the takes
-resampled to their median length). A stream runs a particle filter over (class, phase, speed,
+Per class one template, from the takes (the mean of the takes resampled to their median length,
+or the medoid take). A stream runs a particle filter over (class, phase, speed,
 scale per input, rotation, offset): at every frame each particle moves along its template by
 ``speed / template length``, its variables take a small random step, and it is weighed by how
 well ``scale * rotate(template(phase)) + offset`` explains the frame (a Gaussian of standard
@@ -90,8 +90,11 @@ class GVF(BaseModel):
     phase_spread : a new particle starts at a phase uniform in [0, phase_spread].
     rotation : estimate a rotation (inputs of 2 or 3 dimensions only).
     uniform_scale : one scale for all inputs instead of one per input.
-    template : ``"medoid"`` (the take nearest to the others) or ``"mean"`` (the mean of the
-        takes resampled to their median length).
+    template : ``"mean"`` (the mean of the takes resampled to their median length) or
+        ``"medoid"`` (the take nearest to the others).
+
+    The defaults of ``tolerance``, the noises and ``template`` were chosen by cross-validation
+    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md).
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
