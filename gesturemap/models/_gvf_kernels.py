@@ -157,11 +157,21 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
         for p in range(a, b):
             if logw[p] > best:
                 best = logw[p]
+        impossible = not best > -1e300
+        if impossible:
+            # a frame so far from every particle that no weight is left (an absurd value):
+            # the particles keep equal weights, and the frame counts as (nearly) impossible
+            for p in range(a, b):
+                logw[p] = -math.log(per)
+            best = logw[a]
         total = 0.0
         for p in range(a, b):
             total += math.exp(logw[p] - best)
         # weights summed to 1 before the frame: this is log p(frame | class, past frames)
         ev = best + math.log(total)
+        norm = ev
+        if impossible:
+            ev = -1e300
         class_inst[c] = ev
         class_log[c] = (1.0 - forgetting) * class_log[c] + ev
         class_phase[c] = 0.0
@@ -172,8 +182,8 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
             class_rot[c, r] = 0.0
         ess_inv = 0.0
         for p in range(a, b):
-            w = math.exp(logw[p] - ev)
-            logw[p] -= ev
+            w = math.exp(logw[p] - norm)
+            logw[p] -= norm
             ess_inv += w * w
             class_phase[c] += w * min(phase[p], 1.0)
             class_speed[c] += w * speed[p]

@@ -71,6 +71,18 @@ def test_the_stream_is_seeded_and_the_seed_matters():
     assert not np.array_equal([r.speed for r in a], [r.speed for r in c])
 
 
+def test_an_absurd_frame_leaves_the_stream_finite():
+    model = gm.GVF(300).fit(_shapes_dataset())
+    s = model.stream()
+    x = _replay("circle", 1.0, 1.0)
+    s.run(x[:20])
+    r = s.step([1e200, -1e200])
+    assert np.isfinite(r.likelihoods).all() and np.isfinite(r.speed).all()
+    res = s.run(x[20:])
+    assert np.isfinite([q.likelihoods for q in res]).all()
+    assert np.isfinite([q.scale for q in res]).all()
+
+
 def test_bad_parameters_are_named():
     ds = _shapes_dataset()
     with pytest.raises(GesturemapError, match="particles"):
