@@ -12,6 +12,7 @@ from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancel
 from .models import (
     DTW,
     GMM,
+    GVF,
     HHMM,
     HMM,
     KNN,
@@ -41,6 +42,7 @@ __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFitte
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]
+__all__ += ["GVF"]
 
 # explanations and take reviews (issue 13)
 from .explain import Explanation, explain  # noqa: E402

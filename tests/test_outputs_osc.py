@@ -55,3 +55,29 @@ def test_a_class_below_the_rejection_threshold_is_sent_as_none(rx):
         out.close()
     with pytest.raises(GesturemapError):
         OSCOutput({"reject_below": 1.5})
+
+
+def test_speed_scale_and_rotation_are_sent_when_the_model_gives_them(rx):
+    from pythonosc.osc_bundle import OscBundle
+
+    lik = np.array([0.7, 0.3])
+    res = Result(label="a", label_index=0, likelihoods=lik, log_likelihoods=np.log(lik),
+                 instant_likelihoods=lik, instant_normalized_likelihoods=lik,
+                 progress=np.array([0.4, 0.1]), speed=np.array([1.5, 0.75]),
+                 scale=np.array([[2.0, 1.0], [0.5, 0.25]]), rotation=np.array([[0.5], [-1.0]]))
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    try:
+        out.send(res, 1.0)
+        rx.recv(65536)  # /wek/outputs
+        bundle = OscBundle(rx.recv(65536))
+        got = {m.address: tuple(m.params) for m in bundle}
+        assert got["/gesturemap/speed"] == (1.5, 0.75)
+        assert got["/gesturemap/scale"] == (2.0, 1.0, 0.5, 0.25)
+        assert got["/gesturemap/rotation"] == (0.5, -1.0)
+        # a model without them (HHMM, GMM...) sends none of them
+        out.send(_result([0.2, 0.5, 0.3], 1), 2.0)
+        rx.recv(65536)
+        assert not any(m.address.endswith(("speed", "scale", "rotation"))
+                       for m in OscBundle(rx.recv(65536)))
+    finally:
+        out.close()

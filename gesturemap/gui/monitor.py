@@ -153,6 +153,10 @@ class Monitor(QtWidgets.QWidget):
         self.caption.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.caption.setWordWrap(True)
         self.bars = ClassBars(row_height=row_height, font_pt=bar_pt)
+        #: How the likeliest class's gesture is performed (a GVF's speed, scale, rotation).
+        self.variation = QtWidgets.QLabel("")
+        self.variation.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.variation.setVisible(False)
         self.outputs = QtWidgets.QLabel("")
         self.outputs.setVisible(False)
         self.outputs_plot: OutputsPlot | None = None  # built at the first regression output
@@ -161,6 +165,7 @@ class Monitor(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.big)
         layout.addWidget(self.caption)
+        layout.addWidget(self.variation)
         layout.addWidget(self.bars)
         self.threshold_slider: QtWidgets.QSlider | None = None
         if threshold_control:
@@ -204,6 +209,23 @@ class Monitor(QtWidgets.QWidget):
     def _show_threshold(self) -> None:
         self.threshold_label.setText(f"{self.threshold:.2f}" if self.threshold else "off")
 
+    def _show_variation(self, result: object, k: int) -> None:
+        speed = getattr(result, "speed", None)
+        if speed is None or k >= len(speed):
+            self.variation.setVisible(False)
+            return
+        text = f"speed ×{float(speed[k]):.2f}"
+        scale = getattr(result, "scale", None)
+        if scale is not None:
+            text += f" · scale ×{float(np.mean(scale[k])):.2f}"
+        rot = getattr(result, "rotation", None)
+        if rot is not None:
+            r = np.atleast_1d(rot[k])
+            angle = float(r[0]) if len(r) == 1 else float(np.sqrt(np.sum(r**2)))
+            text += f" · rotation {np.degrees(angle):+.0f}°"
+        self.variation.setText(text)
+        self.variation.setVisible(True)
+
     def show_result(self, result: object, labels: Sequence[str]) -> None:
         """Show one :class:`~gesturemap.models.Result` (or None: nothing yet)."""
         if result is None or not labels:
@@ -239,6 +261,7 @@ class Monitor(QtWidgets.QWidget):
             self.big.setStyleSheet(f"color: {colour.name()}")
             self.caption.setText(f"likelihood {lik[k]:.2f}" + progress)
         self.bars.set_values(labels, self.smoothed, result.progress, result.exit_likelihoods, k)
+        self._show_variation(result, k)
         if result.output is not None:
             out = np.atleast_1d(result.output)
             var = (

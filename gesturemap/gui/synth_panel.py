@@ -256,7 +256,7 @@ class SynthPanel(QtWidgets.QWidget):
     def sources(self) -> list[str]:
         """The route sources the current model offers."""
         out = [f"output:{i}" for i in range(self._outputs)]
-        out += ["likelihood:*", "progress:*"]
+        out += ["likelihood:*", "progress:*", "speed:*", "scale:*", "rotation:*"]  # last 3: GVF
         out += [f"likelihood:{c}" for c in self._classes]
         out += [f"progress:{c}" for c in self._classes]
         return out

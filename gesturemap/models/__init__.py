@@ -22,6 +22,7 @@ from .classic import (
 from .dtw import DTW, DTWStream
 from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream
+from .gvf import GVF, GVFStream
 from .hhmm import HHMM, HHMMStream
 from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
@@ -38,3 +39,4 @@ __all__ += ["PerOutput", "PerOutputStream"]
 __all__ += ["HMM", "HMMStream"]
 __all__ += ["Featured", "FeaturedStream", "auto", "selection_of"]
 __all__ += ["NULL", "Event", "Spotter", "SpottingStream", "spot"]
+__all__ += ["GVF", "GVFStream"]

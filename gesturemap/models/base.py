@@ -69,6 +69,12 @@ class Result:
     match : the label whose distance is under the model's threshold now (DTW), else None.
     event : the :class:`~gesturemap.models.spotting.Event` a spotting stream emits at this
         frame, else None.
+    speed : (C,) estimated speed of each class's gesture relative to its template, 1 = as
+        recorded (GVF), else None.
+    scale : (C, D_in) estimated scale per input of each class's gesture relative to its
+        template (GVF), else None.
+    rotation : (C, R) estimated rotation of each class's gesture, radians: R = 1 angle for
+        2-D inputs, a 3-D rotation vector for 3-D inputs (GVF with rotation), else None.
     """
 
     label: Any
@@ -88,6 +94,9 @@ class Result:
     distances: np.ndarray | None = None
     match: Any = None
     event: Any = None
+    speed: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    rotation: np.ndarray | None = None
 
 
 #: How a stream decides its label (the run-time parameter ``decision`` of every classifier;

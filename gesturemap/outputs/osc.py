@@ -25,6 +25,11 @@ DEFAULT_ADDRESSES = {
     "label": "/gesturemap/label",
     "likelihoods": "/gesturemap/likelihoods",
     "progress": "/gesturemap/progress",
+    # how the gesture is performed (GVF): per class speed; scale (C x D_in) and rotation
+    # (C x R) flattened row by row
+    "speed": "/gesturemap/speed",
+    "scale": "/gesturemap/scale",
+    "rotation": "/gesturemap/rotation",
     "regression": "/gesturemap/regression",
     "variance": "/gesturemap/variance",
     "status": "/wekinator/status/done-training",
@@ -237,6 +242,10 @@ class OSCOutput:
             parts.append(enc.floats(a["likelihoods"], result.likelihoods))
         if a.get("progress") and result.progress is not None:
             parts.append(enc.floats(a["progress"], result.progress))
+        for key in ("speed", "scale", "rotation"):  # a GVF's estimates, when it gives them
+            est = getattr(result, key, None)
+            if est is not None and a.get(key):
+                parts.append(enc.floats(a[key], np.ravel(est)))
         if result.output is not None:
             if a.get("regression"):
                 parts.append(enc.floats(a["regression"], values))

@@ -71,6 +71,8 @@ N_COUNTERS = 5
 R_KIND, R_INDEX, R_TARGET, R_IN_MIN, R_IN_MAX, R_OUT_MIN, R_OUT_MAX, R_CURVE, R_K = range(9)
 N_ROUTE_COLUMNS = 9
 KIND_OUTPUT, KIND_LIKELIHOOD, KIND_PROGRESS = 0, 1, 2
+#: A GVF's estimates: read from the (3C,) variation array (speeds, scales, rotations).
+KIND_SPEED, KIND_SCALE, KIND_ROTATION = 3, 4, 5
 CURVE_LIN, CURVE_EXP, CURVE_LOG = 0, 1, 2
 
 
@@ -298,6 +300,7 @@ _MAP_SIGNATURE = types.void(
     _ro(f64, 1),  # regression output (D_out,) or empty
     _ro(f64, 1),  # likelihoods (C,)
     _ro(f64, 1),  # progress (C,) or empty
+    _ro(f64, 1),  # variation (3C,): speed, scale, rotation of each class (GVF) or empty
     i64,  # likeliest class
     _rw(f64, 1),  # targets out (N_PARAMS,)
 )
@@ -305,7 +308,7 @@ _MAP_SIGNATURE = types.void(
 
 @numba.njit(_MAP_SIGNATURE, cache=True, nogil=True)
 def map_routes(
-    table, base, output, likelihoods, progress, label_index, targets
+    table, base, output, likelihoods, progress, variation, label_index, targets
 ):  # pragma: no cover - compiled
     """Targets = base values, then each route's source scaled into its parameter's range.
 
@@ -324,8 +327,13 @@ def map_routes(
             src = output
         elif kind == KIND_LIKELIHOOD:
             src = likelihoods
-        else:
+        elif kind == KIND_PROGRESS:
             src = progress
+        else:
+            src = variation
+            if idx >= likelihoods.shape[0]:
+                continue
+            idx += (kind - KIND_SPEED) * likelihoods.shape[0]
         if idx < 0 or idx >= src.shape[0]:
             continue
         v = src[idx]

@@ -6,6 +6,10 @@ A mapping is plain data, saved in the project's ``outputs`` settings under the `
 - ``"output:I"``: the regression output number ``I`` (0-based; GMR, HMR);
 - ``"likelihood:CLASS"``: the normalised likelihood of class ``CLASS``;
 - ``"progress:CLASS"``: the time progression 0..1 within class ``CLASS`` (HHMM);
+- ``"speed:CLASS"``, ``"scale:CLASS"``, ``"rotation:CLASS"``: how class ``CLASS``'s gesture is
+  performed (GVF): its speed and scale relative to its template (1 = as recorded; the scale is
+  the mean over the inputs) and its rotation in radians (2-D: the angle; 3-D: the angle of the
+  rotation vector);
 - ``CLASS`` may be ``*``: the likeliest class of the frame.
 
 Each source value is scaled from ``[in_min, in_max]`` (clipped) onto ``[out_min, out_max]``
@@ -73,13 +77,15 @@ MIN_GAIN_SMOOTHING_MS = 3.0
 _GAIN_NAMES = ("loudness", "follower_gain", "oneshot_gain", "master_gain")
 
 CURVES = {"lin": K.CURVE_LIN, "exp": K.CURVE_EXP, "log": K.CURVE_LOG}
-KINDS = {"output": K.KIND_OUTPUT, "likelihood": K.KIND_LIKELIHOOD, "progress": K.KIND_PROGRESS}
+KINDS = {"output": K.KIND_OUTPUT, "likelihood": K.KIND_LIKELIHOOD, "progress": K.KIND_PROGRESS,
+         "speed": K.KIND_SPEED, "scale": K.KIND_SCALE, "rotation": K.KIND_ROTATION}
 LIKELIEST = "*"
 
 
 def _source(value: Any, where: str) -> tuple[str, str]:
     expected = (
-        '"output:I", "likelihood:CLASS" or "progress:CLASS" (CLASS may be "*", the likeliest class)'
+        '"output:I", "likelihood:CLASS", "progress:CLASS", "speed:CLASS", "scale:CLASS" or '
+        '"rotation:CLASS" (CLASS may be "*", the likeliest class)'
     )
     if not isinstance(value, str) or ":" not in value:
         raise validation_error(where, value, expected)

@@ -396,7 +396,8 @@ class Synth:
             prog = result.progress if result.progress is not None else _EMPTY
             targets = self._scratch
             li = int(result.label_index)
-            K.map_routes(self._table, self._base, out, lik, prog, li, targets)
+            K.map_routes(self._table, self._base, out, lik, prog, _variation(result), li,
+                         targets)
             ev = result.event
             if ev is not None and self.spot_events:
                 # a spotted gesture fires its class's one-shot
@@ -535,3 +536,23 @@ class Synth:
             "oneshots_dropped": int(c[K.C_DROPPED]),
             "synth_update_errors": self.update_errors,
         }
+
+
+def _variation(result: Any) -> np.ndarray:
+    """(3C,) speeds, scales (mean over inputs) and rotation angles of a GVF's result, else
+    empty (routes from them then leave their parameters alone)."""
+    speed = getattr(result, "speed", None)
+    if speed is None:
+        return _EMPTY
+    c = len(speed)
+    scale = getattr(result, "scale", None)
+    rot = getattr(result, "rotation", None)
+    v = np.empty(3 * c)
+    v[:c] = speed
+    v[c:2 * c] = np.ones(c) if scale is None else np.reshape(scale, (c, -1)).mean(axis=1)
+    if rot is None:
+        v[2 * c:] = 0.0
+    else:
+        r = np.reshape(rot, (c, -1))
+        v[2 * c:] = r[:, 0] if r.shape[1] == 1 else np.sqrt((r**2).sum(axis=1))
+    return K.readonly(v)

@@ -15,6 +15,7 @@ from .conftest import small_dataset
 MODELS = [lambda: gm.GMM(3), lambda: gm.HHMM(10)]
 MODELS += [lambda: gm.KNN(), lambda: gm.SVM(), lambda: gm.DecisionTree(), lambda: gm.AdaBoost(5),
            lambda: gm.NaiveBayes(), lambda: gm.MLP(max_iter=20), lambda: gm.DTW()]
+MODELS += [lambda: gm.GVF(200)]
 
 
 @pytest.mark.parametrize("factory", MODELS)

@@ -41,6 +41,8 @@ FACTORIES["dtw"] = lambda: gm.DTW()
 # hmmlearn-trained HMM; a model behind its own delta + standardisation stages (gm.auto's)
 FACTORIES["hmm"] = lambda: gm.HMM(4)
 FACTORIES["featured"] = lambda: gm.models.Featured.of(gm.HHMM(4), deltas=True)
+# its step is stochastic: seeded, so a stream is reproducible
+FACTORIES["gvf"] = lambda: gm.GVF(200, random_state=3)
 FACTORIES.update(CLASSIC_REGRESSORS)
 BIMODAL |= set(CLASSIC_REGRESSORS)
 # one model per output, each on its own inputs (Wekinator's mapping)
@@ -164,6 +166,13 @@ def test_step_matches_batch_computation(case):
             np.testing.assert_array_equal(r.log_likelihoods, a.log_likelihoods)
         np.testing.assert_allclose(model.log_likelihood(xs), model.inner_.log_likelihood(feats),
                                    rtol=1e-10)
+    elif name == "gvf":
+        # a whole sequence is followed by a fresh stream with the same seed
+        np.testing.assert_array_equal(model.log_likelihood(xs), res[-1].log_likelihoods)
+        assert model.predict([xs]) == [res[-1].label]
+        for r in res:
+            assert r.speed.shape == (3,) and r.scale.shape == (3, ds.input_dim)
+            assert ((r.progress >= 0) & (r.progress <= 1)).all()
     elif name in ("gmm", "gmr") or name in CLASSIC:
         per_frame = np.array([model.log_likelihood(f[None, :]) for f in xs])
         # the default decision: the log-likelihood of every frame since the reset

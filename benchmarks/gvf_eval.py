@@ -1,0 +1,330 @@
+"""The Gesture Variation Follower (``gm.GVF``) on real gestures replayed faster/slower, bigger/smaller.
+
+Data: the 250 postural-transition segments of ``../shared/datasets/HAPTTransitions``
+(smartphone accelerometer + gyroscope, 6 inputs, 6 classes, 21 subjects), downsampled from 50 to
+25 Hz (every other frame: halves the cost; a transition still has 40-250 frames). Subjects are
+split once, by a fixed seed, into 14 training subjects and 7 test subjects: templates (GVF) and
+HHMMs are trained on the training subjects' takes only; every figure below is measured on the
+test subjects' takes.
+
+Each test take is replayed time-stretched by ``speed`` in {0.5, 1, 2} (resampled to T / speed
+frames by linear interpolation) and scaled by ``scale`` in {0.5, 1, 2} about its first frame
+(``x0 + scale * (x - x0)``): 9 conditions. Estimates are those of the take's true class.
+
+- **speed and scale, relative** (held-out takes, templates from other subjects): a held-out
+  take is not performed at its template's speed and size, so the truth of ``speed`` and
+  ``scale`` is known only relative to the same take replayed unchanged: the error is
+  ``est(speed, scale) / (factor * est(1, 1)) - 1`` at the same fraction of the gesture.
+- **speed and scale, absolute** (the take is its class's template: the truth is exactly the
+  factor): isolates the estimator from the difference between takes.
+
+Both are measured at every frame after the first 30 % of the gesture: the fraction of frames
+within +-15 % of the truth, and the median absolute relative error. The scale of a class is the
+mean of its per-input scales weighted by the template's energy in each input (inputs that hardly
+move in a gesture carry no information on its size).
+
+- **recognition**: the label a stream shows after 10 %, 20 %, ... 100 % of each test take (a
+  fresh stream per take), GVF against the HHMM (default settings, trained on the same takes, on
+  standardised inputs, as recommended in docs/real_data.md) - on the unchanged replays, and over
+  all 9 conditions.
+- **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
+  count, on the test stream.
+
+GVF's ``tolerance``, ``speed_noise`` / ``scale_noise`` and ``template`` are chosen by 2-fold cross-validation
+grouped by subject *within the training subjects* (criterion: the mean of recognition after 30 %,
+the fraction of relative speed and of relative scale within 15 %, on a subset of conditions);
+nothing is chosen on the test subjects.
+
+Run from the repository root::
+
+    nice -n 10 python3 benchmarks/gvf_eval.py [--quick] [--out docs/gvf.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import gesturemap as gm  # noqa: E402
+
+HAPT = ROOT.parent / "shared" / "datasets" / "HAPTTransitions" / "HAPT_transitions_train.npz"
+FACTORS = (0.5, 1.0, 2.0)
+FRACTIONS = np.round(np.arange(0.1, 1.01, 0.1), 2)
+TOL = 0.15
+
+
+def load_takes() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    z = np.load(HAPT, allow_pickle=False)
+    takes = [x[::2].copy() for x in np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])]
+    return takes, z["y"].astype(str), z["subject"]
+
+
+def replay(x: np.ndarray, speed: float, scale: float) -> np.ndarray:
+    n = max(2, int(round(len(x) / speed)))
+    t = np.linspace(0, len(x) - 1, n)
+    y = np.stack([np.interp(t, np.arange(len(x)), x[:, j]) for j in range(x.shape[1])], 1)
+    return y[0] + scale * (y - y[0])
+
+
+def dataset(takes, labels, idx) -> gm.Dataset:
+    ds = gm.Dataset()
+    for i in idx:
+        ds.add(takes[i], label=labels[i])
+    return ds
+
+
+def energy_weights(model: gm.GVF) -> np.ndarray:
+    """(C, D) share of each input in each template's energy (relative to its first frame)."""
+    w = []
+    for k in range(len(model.labels_)):
+        t = model.templates_[model.offsets_[k]:model.offsets_[k + 1]]
+        e = (t**2).sum(axis=0) + 1e-12
+        w.append(e / e.sum())
+    return np.array(w)
+
+
+def follow(model: gm.GVF, x: np.ndarray, k: int, w: np.ndarray) -> dict[str, np.ndarray]:
+    res = model.stream().run(x)
+    return {"speed": np.array([r.speed[k] for r in res]),
+            "scale": np.array([r.scale[k] @ w[k] for r in res]),
+            "label": np.array([r.label_index for r in res])}
+
+
+def at_fractions(series: np.ndarray, fr: np.ndarray) -> np.ndarray:
+    """Values of a per-frame series at gesture fractions ``fr`` (0..1]."""
+    idx = np.clip(np.ceil(fr * len(series)).astype(int) - 1, 0, len(series) - 1)
+    return series[idx]
+
+
+def rel_errors(est: np.ndarray, truth: np.ndarray | float) -> np.ndarray:
+    n0 = int(0.3 * len(est))
+    e = est / truth - 1.0
+    return np.abs(e[n0:]) if np.ndim(truth) == 0 else np.abs(e)
+
+
+def run_conditions(model, takes, labels, idx, conditions, relative=True):
+    """Per condition: relative speed/scale errors (frames after 30 %), label per fraction."""
+    w = energy_weights(model)
+    out = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
+    for i in idx:
+        k = model.labels_.index(labels[i])
+        base = follow(model, takes[i], k, w) if relative else None
+        for (sp, sc) in conditions:
+            f = follow(model, replay(takes[i], sp, sc), k, w)
+            n = len(f["speed"])
+            fr = (np.arange(n) + 1) / n
+            keep = fr > 0.3
+            if relative:
+                b_sp = at_fractions(base["speed"], fr[keep])
+                b_sc = at_fractions(base["scale"], fr[keep])
+                out[(sp, sc)]["speed"].append(np.abs(f["speed"][keep] / (sp * b_sp) - 1))
+                out[(sp, sc)]["scale"].append(np.abs(f["scale"][keep] / (sc * b_sc) - 1))
+            else:
+                out[(sp, sc)]["speed"].append(np.abs(f["speed"][keep] / sp - 1))
+                out[(sp, sc)]["scale"].append(np.abs(f["scale"][keep] / sc - 1))
+            out[(sp, sc)]["labels"].append(at_fractions(f["label"], FRACTIONS) == k)
+            out[(sp, sc)]["truth"].append(k)
+    return out
+
+
+def summarise(out) -> dict:
+    rows = {}
+    for (sp, sc), o in out.items():
+        s, c = np.concatenate(o["speed"]), np.concatenate(o["scale"])
+        rows[f"speed x{sp} scale x{sc}"] = {
+            "speed_within_15": float(np.mean(s <= TOL)), "speed_median_err": float(np.median(s)),
+            "scale_within_15": float(np.mean(c <= TOL)), "scale_median_err": float(np.median(c)),
+            "accuracy_by_fraction": np.mean(o["labels"], axis=0).tolist(), "takes": len(o["labels"]),
+        }
+    allsp = np.concatenate([np.concatenate(o["speed"]) for o in out.values()])
+    allsc = np.concatenate([np.concatenate(o["scale"]) for o in out.values()])
+    rows["all"] = {
+        "speed_within_15": float(np.mean(allsp <= TOL)), "speed_median_err": float(np.median(allsp)),
+        "scale_within_15": float(np.mean(allsc <= TOL)), "scale_median_err": float(np.median(allsc)),
+        "accuracy_by_fraction": np.mean(np.vstack([np.array(o["labels"]) for o in out.values()]),
+                                        axis=0).tolist(),
+    }
+    return rows
+
+
+def hhmm_curves(train_ds, takes, labels, idx, conditions, mean, std):
+    model = gm.HHMM().fit(standardized(train_ds, mean, std))
+    acc = {}
+    for (sp, sc) in conditions:
+        hits = []
+        for i in idx:
+            x = (replay(takes[i], sp, sc) - mean) / std
+            res = model.stream().run(x)
+            lab = np.array([r.label_index for r in res])
+            hits.append(at_fractions(lab, FRACTIONS) == model.labels_.index(labels[i]))
+        acc[f"speed x{sp} scale x{sc}"] = np.mean(hits, axis=0).tolist()
+    acc["all"] = np.mean([acc[k] for k in list(acc)], axis=0).tolist()
+    return acc
+
+
+def standardized(ds, mean, std):
+    out = gm.Dataset()
+    for r in ds:
+        out.add((r.inputs - mean) / std, label=r.label)
+    return out
+
+
+def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
+    """2-fold CV grouped by subject within the training subjects."""
+    subs = np.array(sorted(set(subjects[train_idx])))
+    rng.shuffle(subs)
+    folds = [set(subs[: len(subs) // 2]), set(subs[len(subs) // 2:])]
+    conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]
+    scores = []
+    for params in grid:
+        vals = []
+        for f in folds:
+            tr = [i for i in train_idx if subjects[i] not in f]
+            te = [i for i in train_idx if subjects[i] in f][::3]  # a third of the takes
+            model = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
+            out = run_conditions(model, takes, labels, te, conditions)
+            s = summarise(out)["all"]
+            acc = float(np.mean(s["accuracy_by_fraction"][2:]))
+            vals.append((acc + s["speed_within_15"] + s["scale_within_15"]) / 3)
+        scores.append({"params": params, "score": float(np.mean(vals))})
+        print("cv", params, round(float(np.mean(vals)), 3), flush=True)
+    return scores
+
+
+def step_times(model_ds, x, counts):
+    out = {}
+    for n in counts:
+        s = gm.GVF(n).fit(model_ds).stream()
+        for f in x[:50]:
+            s.step(f)  # compiled and warm
+        t = []
+        for f in x:
+            t0 = time.perf_counter()
+            s.step(f)
+            t.append(time.perf_counter() - t0)
+        t = np.array(t) * 1e3
+        out[n] = {"p50_ms": float(np.percentile(t, 50)), "p99_ms": float(np.percentile(t, 99)),
+                  "frames": len(t)}
+        print("step", n, out[n], flush=True)
+    return out
+
+
+def plot(curves: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for a, key, title in ((ax[0], "speed x1.0 scale x1.0", "replayed unchanged"),
+                          (ax[1], "all", "all 9 speed x scale conditions")):
+        for name, c in curves.items():
+            a.plot(FRACTIONS * 100, c[key], marker="o", label=name)
+        a.set_title(title)
+        a.set_xlabel("% of the gesture seen")
+        a.grid(alpha=0.3)
+    ax[0].set_ylabel("accuracy (held-out subjects)")
+    ax[0].legend()
+    fig.suptitle("Early recognition, HAPT postural transitions (6 classes)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+def markdown(report: dict) -> str:
+    """The tables of docs/gvf.md from a report written by this script."""
+    lines = []
+    for name, title in (("held_out_relative", "held-out takes, relative to the unchanged replay"),
+                        ("own_template_absolute", "the take is its own template, absolute")):
+        lines += [f"**{title}** (frames after the first 30 % of each gesture)", "",
+                  "| condition | speed within 15 % | speed median error | scale within 15 % "
+                  "| scale median error |", "|---|---|---|---|---|"]
+        for cond, v in report[name].items():
+            lines.append(f"| {cond} | {v['speed_within_15']:.0%} | {v['speed_median_err']:.1%} "
+                         f"| {v['scale_within_15']:.0%} | {v['scale_median_err']:.1%} |")
+        lines.append("")
+    fr = report["fractions"]
+    lines += ["**early recognition** (accuracy of the streamed label, held-out subjects)", "",
+              "| model, replay | " + " | ".join(f"{int(f * 100)} %" for f in fr) + " |",
+              "|---|" + "---|" * len(fr)]
+    for model, curves in report["early_recognition"].items():
+        for key, label in (("speed x1.0 scale x1.0", "unchanged"), ("all", "all 9")):
+            lines.append(f"| {model}, {label} | " + " | ".join(f"{a:.2f}" for a in curves[key])
+                         + " |")
+    lines += ["", "**step time** (ms per frame, `stream.step` with its Result)", "",
+              "| particles | p50 | p99 |", "|---|---|---|"]
+    for n, v in report["step_time"].items():
+        lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
+    ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
+    args = ap.parse_args()
+    if args.report:
+        print(markdown(json.loads(Path(args.report).read_text())))
+        return
+    rng = np.random.default_rng(0)
+    takes, labels, subjects = load_takes()
+    subs = np.array(sorted(set(subjects)))
+    rng.shuffle(subs)
+    test_subs = set(subs[:7].tolist())
+    train_idx = [i for i in range(len(takes)) if subjects[i] not in test_subs]
+    test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
+    if args.quick:
+        test_idx = test_idx[::4]
+    report: dict = {"train_takes": len(train_idx), "test_takes": len(test_idx),
+                    "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
+    grid = [{"tolerance": t, "speed_noise": n, "scale_noise": n, "template": m}
+            for m in ("medoid", "mean") for t in (0.3, 0.6, 1.2) for n in (0.01, 0.03)]
+    params: dict = {}
+    if not args.quick:
+        cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
+        report["cv"] = cv
+        params = max(cv, key=lambda r: r["score"])["params"]
+    report["chosen_params"] = params
+    train_ds = dataset(takes, labels, train_idx)
+    model = gm.GVF(1000, **params).fit(train_ds)
+    conditions = [(sp, sc) for sp in FACTORS for sc in FACTORS]
+    t0 = time.perf_counter()
+    held = summarise(run_conditions(model, takes, labels, test_idx, conditions))
+    report["held_out_relative"] = held
+    print("held-out", held["all"], time.perf_counter() - t0, flush=True)
+    # absolute truth: each (a subset of) test take is its own class's template
+    absolute = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
+    for i in test_idx[::3]:
+        ds = dataset(takes, labels, [i] + [j for j in train_idx if labels[j] != labels[i]])
+        m = gm.GVF(1000, **params).fit(ds)
+        o = run_conditions(m, takes, labels, [i], conditions, relative=False)
+        for c in conditions:
+            for key in absolute[c]:
+                absolute[c][key] += o[c][key]
+    report["own_template_absolute"] = summarise(absolute)
+    print("absolute", report["own_template_absolute"]["all"], flush=True)
+    tr_all = np.vstack([takes[i] for i in train_idx])
+    mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12
+    hh = hhmm_curves(train_ds, takes, labels, test_idx, conditions, mean, std)
+    curves = {"GVF": {k: v["accuracy_by_fraction"] for k, v in held.items()}, "HHMM": hh}
+    report["early_recognition"] = curves
+    report["fractions"] = FRACTIONS.tolist()
+    stream_x = np.vstack([takes[i] for i in test_idx[:20]])
+    report["step_time"] = step_times(train_ds, stream_x[:1000 if args.quick else 3000],
+                                     (100, 500, 1000, 2000))
+    plot(curves, Path(args.out).with_suffix(".png"))
+    Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+    print(json.dumps({k: report[k] for k in ("chosen_params", "step_time")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

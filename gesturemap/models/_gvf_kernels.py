@@ -1,0 +1,235 @@
+"""Compiled particle-filter step of the Gesture Variation Follower (pure functions over arrays).
+
+A particle is (class, phase, speed, scale (D,), rotation (R,), offset (D,)) with a weight. The
+observation model is ``frame ~ N(scale * rot(template(phase)) + offset, tolerance^2 I)``, the
+template being relative to its first frame, so scale and rotation act about the gesture's start.
+Every random number comes in from the caller (one ``numpy`` generator per stream), so a stream
+is reproducible from its seed and two streams never share a random state.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def _template_at(templates, offsets, k, phase, d, out):
+    """Linear interpolation of template ``k`` at ``phase`` in [0, 1] into ``out`` (D,)."""
+    a, b = offsets[k], offsets[k + 1]
+    n = b - a
+    if phase <= 0.0:
+        for j in range(d):
+            out[j] = templates[a, j]
+        return
+    pos = phase * (n - 1)
+    i = int(pos)
+    if i >= n - 1:
+        for j in range(d):
+            out[j] = templates[b - 1, j]
+        return
+    f = pos - i
+    for j in range(d):
+        out[j] = (1.0 - f) * templates[a + i, j] + f * templates[a + i + 1, j]
+
+
+@njit(cache=True, nogil=True)
+def _rotate(v, rot, d, nr, out):
+    """Rotate ``v`` by angle ``rot[0]`` (2-D) or rotation vector ``rot`` (3-D, Rodrigues)."""
+    if nr == 1:
+        c, s = math.cos(rot[0]), math.sin(rot[0])
+        out[0] = c * v[0] - s * v[1]
+        out[1] = s * v[0] + c * v[1]
+        for j in range(2, d):
+            out[j] = v[j]
+        return
+    if nr == 3:
+        th = math.sqrt(rot[0] * rot[0] + rot[1] * rot[1] + rot[2] * rot[2])
+        if th < 1e-12:
+            for j in range(d):
+                out[j] = v[j]
+            return
+        kx, ky, kz = rot[0] / th, rot[1] / th, rot[2] / th
+        c, s = math.cos(th), math.sin(th)
+        dot = kx * v[0] + ky * v[1] + kz * v[2]
+        cx = ky * v[2] - kz * v[1]
+        cy = kz * v[0] - kx * v[2]
+        cz = kx * v[1] - ky * v[0]
+        out[0] = v[0] * c + cx * s + kx * dot * (1.0 - c)
+        out[1] = v[1] * c + cy * s + ky * dot * (1.0 - c)
+        out[2] = v[2] * c + cz * s + kz * dot * (1.0 - c)
+        for j in range(3, d):
+            out[j] = v[j]
+        return
+    for j in range(d):
+        out[j] = v[j]
+
+
+@njit(cache=True, nogil=True)
+def init_particles(z, n_classes, uniforms, normals, phase_spread, speed_spread, scale_spread,
+                   rotation_spread, cls, phase, speed, scale, rot, offset, logw, class_log):
+    """Share the particles evenly among the classes (contiguous blocks), near the start of the
+    gesture, anchored at frame ``z``. ``uniforms`` (N,), ``normals`` (N, 2 + D + R)."""
+    n = len(phase)
+    per = n // n_classes
+    d = scale.shape[1]
+    nr = rot.shape[1]
+    for p in range(n):
+        cls[p] = p // per
+        phase[p] = uniforms[p] * phase_spread
+        speed[p] = max(0.05, 1.0 + speed_spread * normals[p, 0])
+        s0 = scale_spread * normals[p, 1]
+        for j in range(d):
+            scale[p, j] = max(0.05, 1.0 + s0 + 0.25 * scale_spread * normals[p, 2 + j])
+            offset[p, j] = z[j]
+        for r in range(nr):
+            rot[p, r] = rotation_spread * normals[p, 2 + d + r]
+        logw[p] = -math.log(per)
+    for c in range(n_classes):
+        class_log[c] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, tolerance,
+         resampling_threshold, uniform_scale, spreads, forgetting, cls, phase, speed, scale,
+         rot, offset, logw, new_idx, buf, class_log, class_inst, class_phase, class_speed,
+         class_scale, class_rot):
+    """One frame: propagate, weigh, estimate per class, resample each class if needed.
+
+    Each class keeps its own block of particles (so each class always has estimates) and its
+    own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
+    ``noise`` = (phase, speed, scale, rotation, offset) standard deviations per frame;
+    ``spreads`` = (phase, speed, scale, rotation) spreads of a restarted particle.
+    ``normals`` (N, 3 + 2D + R), ``uniforms`` (N + C,). Writes the frame's log-evidence per
+    class into ``class_inst``.
+    """
+    n = len(phase)
+    per = n // n_classes
+    d = scale.shape[1]
+    nr = rot.shape[1]
+    tmpl = buf[0]
+    rotated = buf[1]
+    inv_var = 1.0 / (tolerance * tolerance)
+    c_norm = -0.5 * d * math.log(2.0 * math.pi * tolerance * tolerance)
+    for p in range(n):
+        k = cls[p]
+        # a particle past the end of its gesture starts again, anchored at this frame
+        if phase[p] >= 1.0:
+            phase[p] = abs(normals[p, 0]) * spreads[0]
+            speed[p] = max(0.05, 1.0 + spreads[1] * normals[p, 1])
+            s0 = spreads[2] * normals[p, 2]
+            for j in range(d):
+                scale[p, j] = max(0.05, 1.0 + s0)
+                offset[p, j] = z[j]
+            for r in range(nr):
+                rot[p, r] = spreads[3] * normals[p, 3 + 2 * d + r]
+        else:
+            phase[p] += speed[p] / lengths[k] + noise[0] * normals[p, 0]
+            if phase[p] < 0.0:
+                phase[p] = 0.0
+            speed[p] = max(0.05, speed[p] + noise[1] * normals[p, 1])
+            if uniform_scale:
+                s = max(0.05, scale[p, 0] + noise[2] * normals[p, 2])
+                for j in range(d):
+                    scale[p, j] = s
+            else:
+                for j in range(d):
+                    scale[p, j] = max(0.05, scale[p, j] + noise[2] * normals[p, 3 + j])
+            for j in range(d):
+                offset[p, j] += noise[4] * normals[p, 3 + d + j]
+            for r in range(nr):
+                rot[p, r] += noise[3] * normals[p, 3 + 2 * d + r]
+        _template_at(templates, offsets, k, min(phase[p], 1.0), d, tmpl)
+        for j in range(d):
+            tmpl[j] *= scale[p, j]
+        _rotate(tmpl, rot[p], d, nr, rotated)
+        sq = 0.0
+        for j in range(d):
+            e = z[j] - rotated[j] - offset[p, j]
+            sq += e * e
+        logw[p] += c_norm - 0.5 * sq * inv_var
+    for c in range(n_classes):
+        a = c * per
+        b = a + per
+        best = -np.inf
+        for p in range(a, b):
+            if logw[p] > best:
+                best = logw[p]
+        impossible = not best > -1e300
+        if impossible:
+            # a frame so far from every particle that no weight is left (an absurd value):
+            # the particles keep equal weights, and the frame counts as (nearly) impossible
+            for p in range(a, b):
+                logw[p] = -math.log(per)
+            best = logw[a]
+        total = 0.0
+        for p in range(a, b):
+            total += math.exp(logw[p] - best)
+        # weights summed to 1 before the frame: this is log p(frame | class, past frames)
+        ev = best + math.log(total)
+        norm = ev
+        if impossible:
+            ev = -1e300
+        class_inst[c] = ev
+        class_log[c] = (1.0 - forgetting) * class_log[c] + ev
+        class_phase[c] = 0.0
+        class_speed[c] = 0.0
+        for j in range(d):
+            class_scale[c, j] = 0.0
+        for r in range(nr):
+            class_rot[c, r] = 0.0
+        ess_inv = 0.0
+        for p in range(a, b):
+            w = math.exp(logw[p] - norm)
+            logw[p] -= norm
+            ess_inv += w * w
+            class_phase[c] += w * min(phase[p], 1.0)
+            class_speed[c] += w * speed[p]
+            for j in range(d):
+                class_scale[c, j] += w * scale[p, j]
+            for r in range(nr):
+                class_rot[c, r] += w * rot[p, r]
+        # systematic resampling of the class's block when its effective size falls too low
+        if 1.0 / ess_inv < resampling_threshold * per:
+            u0 = uniforms[n + c] / per
+            i = a
+            cum = math.exp(logw[a])
+            for q in range(per):
+                u = u0 + q / per
+                while u > cum and i < b - 1:
+                    i += 1
+                    cum += math.exp(logw[i])
+                new_idx[a + q] = i
+            _gather(new_idx, a, b, phase, speed, scale, rot, offset)
+            for p in range(a, b):
+                logw[p] = -math.log(per)
+    # keep the smoothed evidences bounded (only their differences matter)
+    top = 0
+    for c in range(n_classes):
+        if class_log[c] > class_log[top]:
+            top = c
+    m = class_log[top]
+    if m < -1e6 or m > 1e6:
+        for c in range(n_classes):
+            class_log[c] -= m
+    return top
+
+
+@njit(cache=True, nogil=True)
+def _gather(idx, a, b, phase, speed, scale, rot, offset):
+    """Particles ``a..b`` become copies of particles ``idx[a..b]`` (sorted, within a..b).
+
+    The copies go through temporaries: copied in place, a source could be overwritten before
+    it is read. This allocates, but only on the frames a class resamples."""
+    ph = phase[idx[a:b]]
+    sp = speed[idx[a:b]]
+    sc = scale[idx[a:b]]
+    ro = rot[idx[a:b]]
+    of = offset[idx[a:b]]
+    phase[a:b] = ph
+    speed[a:b] = sp
+    scale[a:b] = sc
+    rot[a:b] = ro
+    offset[a:b] = of

@@ -1,0 +1,338 @@
+"""Gesture Variation Follower (Caramiaux et al., ACM TiiS 2014): how a gesture is performed.
+
+Per class one template, from the takes (the mean of the takes resampled to their median length,
+or the medoid take). A stream runs a particle filter over (class, phase, speed,
+scale per input, rotation, offset): at every frame each particle moves along its template by
+``speed / template length``, its variables take a small random step, and it is weighed by how
+well ``scale * rotate(template(phase)) + offset`` explains the frame (a Gaussian of standard
+deviation ``tolerance`` in standardised units). The weights give the class posterior
+(``likelihoods``) and, per class, weighted means of the phase (``progress``), ``speed``,
+``scale`` and ``rotation``. Templates are stored relative to their first frame and a particle's
+offset starts at the frame it started on, so scale and rotation act about the gesture's start.
+The particles are shared evenly among the classes and each class resamples its own, so every
+class always has its estimates (and can take over when the performer changes gesture); a
+class's likelihood is its smoothed evidence: ``log p(frame | class, past frames)`` summed with
+an exponential forgetting of ``1 / likelihood_window`` per frame. A particle that reaches the
+end of its template starts again there (the stream follows gesture after gesture).
+
+Every random number comes from the stream's own generator, seeded with ``random_state``: a
+stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from . import _gvf_kernels as _k
+from ._standardize import StandardizingStream, fit_standardization
+from .base import (
+    BaseModel,
+    Cancel,
+    ProgressCallback,
+    Result,
+    _frozen,
+    bad_param,
+    check_choice,
+    check_float,
+    check_int,
+    register_model,
+    split_dataset,
+)
+
+#: Takes are compared at this many resampled frames to choose the medoid.
+MEDOID_FRAMES = 64
+
+
+def _resample(x: np.ndarray, n: int) -> np.ndarray:
+    """(n, D) linear resampling of a (T, D) take over its duration."""
+    t = np.linspace(0.0, len(x) - 1.0, n)
+    return np.stack([np.interp(t, np.arange(len(x)), x[:, j]) for j in range(x.shape[1])],
+                    axis=1)
+
+
+def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
+    """A class's template from its (standardised) takes, relative to its first frame."""
+    if how == "mean":
+        n = max(2, int(np.median([len(t) for t in takes])))
+        tmpl = np.mean([_resample(t - t[0], n) for t in takes], axis=0)
+    else:
+        r = np.array([_resample(t - t[0], MEDOID_FRAMES) for t in takes])
+        cost = [sum(np.sum((a - b) ** 2) for b in r) for a in r]
+        best = takes[int(np.argmin(cost))]
+        tmpl = best - best[0]
+    if len(tmpl) < 2:
+        tmpl = np.vstack([tmpl, tmpl])
+    return tmpl
+
+
+@register_model
+class GVF(BaseModel):
+    """Gesture Variation Follower: which gesture, how far into it, how fast, how big, how
+    turned — continuously, with a particle filter against one template per class.
+
+    Parameters
+    ----------
+    particles : number of particles (shared evenly by the classes; at least one each).
+    likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
+    tolerance : standard deviation of a frame around the particle's prediction, in
+        standardised input units (larger: looser matching, slower to commit).
+    resampling_threshold : resample when the effective number of particles falls under this
+        fraction of ``particles``.
+    phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
+        of each variable's random step per frame (phase in template fractions, speed and scale
+        as factors, rotation in radians, offset in standardised units).
+    speed_spread, scale_spread, rotation_spread : standard deviation of a new particle's
+        speed, scale and rotation around 1, 1 and 0 (the range of variations expected).
+    phase_spread : a new particle starts at a phase uniform in [0, phase_spread].
+    rotation : estimate a rotation (inputs of 2 or 3 dimensions only).
+    uniform_scale : one scale for all inputs instead of one per input.
+    template : ``"mean"`` (the mean of the takes resampled to their median length) or
+        ``"medoid"`` (the take nearest to the others).
+
+    The defaults of ``tolerance``, the noises and ``template`` were chosen by cross-validation
+    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md).
+    standardize : scale inputs by the training statistics first (with ``rotation``, one
+        scale for all inputs, so that angles stay true).
+    random_state : seed of every stream's random generator.
+    """
+
+    kind = "gvf"
+    runtime_params = ("particles", "likelihood_window", "tolerance", "resampling_threshold", "phase_noise",
+                      "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
+                      "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
+                      "random_state")
+
+    def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
+                 tolerance: float = 0.6,
+                 resampling_threshold: float = 0.25, phase_noise: float = 0.001,
+                 speed_noise: float = 0.03, scale_noise: float = 0.03,
+                 rotation_noise: float = 0.01, offset_noise: float = 0.0,
+                 speed_spread: float = 0.4, scale_spread: float = 0.4,
+                 rotation_spread: float = 0.3, phase_spread: float = 0.05,
+                 rotation: bool = False, uniform_scale: bool = False,
+                 template: str = "mean", standardize: bool = True,
+                 random_state: int = 0) -> None:
+        self.particles = particles
+        self.likelihood_window = likelihood_window
+        self.tolerance = tolerance
+        self.resampling_threshold = resampling_threshold
+        self.phase_noise = phase_noise
+        self.speed_noise = speed_noise
+        self.scale_noise = scale_noise
+        self.rotation_noise = rotation_noise
+        self.offset_noise = offset_noise
+        self.speed_spread = speed_spread
+        self.scale_spread = scale_spread
+        self.rotation_spread = rotation_spread
+        self.phase_spread = phase_spread
+        self.rotation = rotation
+        self.uniform_scale = uniform_scale
+        self.template = template
+        self.standardize = standardize
+        self.random_state = random_state
+
+    def _check_runtime_params(self) -> None:
+        check_int("particles", self.particles, 1)
+        check_float("tolerance", self.tolerance, 0.0, strict=True)
+        check_float("likelihood_window", self.likelihood_window, 1.0)
+        r = check_float("resampling_threshold", self.resampling_threshold)
+        if r > 1.0:
+            raise bad_param("resampling_threshold", r, "a fraction in [0, 1]",
+                            "0 never resamples, 1 resamples at every frame.")
+        for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise",
+                     "offset_noise", "speed_spread", "scale_spread", "rotation_spread",
+                     "phase_spread"):
+            check_float(name, getattr(self, name))
+        if self.phase_spread > 1.0:
+            raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
+        check_int("random_state", self.random_state, 0)
+
+    def _check_params(self) -> None:
+        self._check_runtime_params()
+        for name in ("rotation", "uniform_scale", "standardize"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad_param(name, getattr(self, name), "True or False")
+        check_choice("template", self.template, ("medoid", "mean"))
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> GVF:
+        """Choose one template per class from the takes of ``dataset``. Returns ``self``."""
+        start = time.perf_counter()
+        self._check_params()
+        classes, d_in, d_out = split_dataset(dataset)
+        if d_out:
+            raise GesturemapError(
+                "GVF follows gestures and does not regress outputs, but the takes have "
+                "outputs: record the takes without outputs, or choose a regressor (gmm, hhmm, "
+                "mlp, knn, linear, polynomial)."
+            )
+        if self.rotation and d_in not in (2, 3):
+            raise bad_param("rotation", self.rotation, "False for inputs of "
+                            f"{d_in} dimensions", "Rotation is estimated for 2-D or 3-D inputs.")
+        x = np.vstack([c.inputs for c in classes])
+        mean, scale = fit_standardization(x, self.standardize)
+        if self.rotation:
+            # a rotation turns inputs into one another: one scale for all keeps angles true
+            scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
+        templates = []
+        for c in classes:
+            z = (c.inputs - mean) / scale
+            takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
+            templates.append(_template(takes, self.template))
+        self.labels_ = [c.label for c in classes]
+        self.input_dim_, self.output_dim_ = d_in, 0
+        self.mean_, self.scale_ = mean, scale
+        self.templates_ = np.ascontiguousarray(np.vstack(templates))
+        self.offsets_ = np.concatenate([[0], np.cumsum([len(t) for t in templates])]).astype(
+            np.int64)
+        if progress is not None:
+            progress(1.0, "templates chosen")
+        self.training_info_ = {"seconds": time.perf_counter() - start,
+                               "template_frames": [len(t) for t in templates]}
+        return self
+
+    @property
+    def rotation_dim_(self) -> int:
+        """Number of rotation variables: 1 (2-D), 3 (3-D) or 0 (no rotation)."""
+        self._check_fitted()
+        return {2: 1, 3: 3}.get(self.input_dim_, 0) if self.rotation else 0
+
+    def stream(self) -> GVFStream:
+        """A new run-time stream (its own particles and random generator)."""
+        self._check_fitted()
+        return GVFStream(self)
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        """Each class's smoothed log-evidence after following the whole sequence with a fresh
+        stream (``log_likelihoods`` of its last result; seeded, so repeatable)."""
+        s = GVFStream(self)
+        r = None
+        for f in x:
+            r = s.step(f)
+        return np.array(r.log_likelihoods)
+
+    # -- saving ----------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean_, "scale": self.scale_, "templates": self.templates_,
+                "offsets": self.offsets_}
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self._check_params()
+        d = self.input_dim_
+        mean = np.asarray(arrays["mean"], dtype=np.float64)
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        templates = np.ascontiguousarray(arrays["templates"], dtype=np.float64)
+        offsets = np.asarray(arrays["offsets"])
+        if mean.shape != (d,) or scale.shape != (d,) or not (scale > 0).all():
+            raise ValueError("standardisation arrays do not match the inputs")
+        if templates.ndim != 2 or templates.shape[1] != d or not np.isfinite(templates).all():
+            raise ValueError(f"templates have shape {templates.shape}, expected (T, {d})")
+        if (offsets.dtype.kind not in "iu" or offsets.shape != (len(self.labels_) + 1,)
+                or offsets[0] != 0 or offsets[-1] != len(templates)
+                or (np.diff(offsets) < 2).any()):
+            raise ValueError("template offsets are inconsistent")
+        if self.rotation and d not in (2, 3):
+            raise ValueError("rotation needs 2-D or 3-D inputs")
+        self.mean_, self.scale_, self.templates_ = mean, scale, templates
+        self.offsets_ = offsets.astype(np.int64)
+
+
+class GVFStream(StandardizingStream):
+    """Run-time state of a :class:`GVF`: the particles and the stream's random generator."""
+
+    def __init__(self, model: GVF) -> None:
+        self.model = model
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        self._init_standardization(model.mean_, model.scale_)
+        d = self._din
+        self._nr = model.rotation_dim_
+        n = max(1, int(model.particles) // c) * c
+        self._forgetting = 1.0 / float(model.likelihood_window)
+        self._seed = int(model.random_state)
+        self._templates, self._offsets = model.templates_, model.offsets_
+        self._lengths = np.diff(model.offsets_).astype(np.float64)
+        self._noise = np.array([model.phase_noise, model.speed_noise, model.scale_noise,
+                                model.rotation_noise, model.offset_noise], dtype=np.float64)
+        self._spreads = np.array([model.phase_spread, model.speed_spread, model.scale_spread,
+                                  model.rotation_spread], dtype=np.float64)
+        self._tolerance = float(model.tolerance)
+        self._threshold = float(model.resampling_threshold)
+        self._uniform_scale = bool(model.uniform_scale)
+        self._cls = np.zeros(n, dtype=np.int64)
+        self._phase = np.zeros(n)
+        self._speed = np.ones(n)
+        self._pscale = np.ones((n, d))
+        self._rot = np.zeros((n, self._nr))
+        self._offset = np.zeros((n, d))
+        self._logw = np.zeros(n)
+        self._new_idx = np.zeros(n, dtype=np.int64)
+        self._buf = np.zeros((2, d))
+        self._normals = np.zeros((n, 3 + 2 * d + self._nr))
+        self._uniforms = np.zeros(n + c)
+        self._post = np.zeros(c)
+        self._inst = np.zeros(c)
+        self._inst_norm = np.zeros(c)
+        self._progress = np.zeros(c)
+        self._speeds = np.ones(c)
+        self._scales = np.ones((c, d))
+        self._rots = np.zeros((c, self._nr))
+        self._log = np.zeros(c)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen so far: the next frame starts every particle again."""
+        self._rng = np.random.default_rng(self._seed)
+        self._started = False
+
+    @property
+    def particles(self) -> dict[str, np.ndarray]:
+        """A copy of the particles' state (class, phase, speed, scale, rotation, offset,
+        log weight), for plots and checks."""
+        return {"class": self._cls.copy(), "phase": self._phase.copy(),
+                "speed": self._speed.copy(), "scale": self._pscale.copy(),
+                "rotation": self._rot.copy(), "offset": self._offset.copy(),
+                "log_weight": self._logw.copy()}
+
+    def step(self, frame: Any) -> Result:
+        """Follow one (D_in,) frame; returns a frozen :class:`Result`."""
+        z = self._standardize(frame)
+        rng = self._rng
+        rng.standard_normal(out=self._normals)
+        rng.random(out=self._uniforms)
+        if not self._started:
+            self._started = True
+            _k.init_particles(z, len(self.labels), self._uniforms, self._normals,
+                              self._spreads[0], self._spreads[1], self._spreads[2],
+                              self._spreads[3], self._cls, self._phase, self._speed,
+                              self._pscale, self._rot, self._offset, self._logw, self._log)
+            rng.standard_normal(out=self._normals)
+            rng.random(out=self._uniforms)
+        best = _k.step(z, self._templates, self._offsets, self._lengths, len(self.labels),
+                       self._normals, self._uniforms, self._noise, self._tolerance,
+                       self._threshold, self._uniform_scale, self._spreads, self._forgetting,
+                       self._cls, self._phase, self._speed, self._pscale, self._rot,
+                       self._offset, self._logw, self._new_idx, self._buf, self._log,
+                       self._inst, self._progress, self._speeds, self._scales, self._rots)
+        _softmax(self._log, self._post)
+        _softmax(self._inst, self._inst_norm)
+        return Result(
+            label=self.labels[best], label_index=int(best),
+            likelihoods=_frozen(self._post), log_likelihoods=_frozen(self._log),
+            instant_likelihoods=_frozen(self._inst_norm),
+            instant_normalized_likelihoods=_frozen(self._inst_norm),
+            progress=_frozen(self._progress), speed=_frozen(self._speeds),
+            scale=_frozen(self._scales),
+            rotation=_frozen(self._rots) if self._nr else None,
+        )
+
+
+def _softmax(log: np.ndarray, out: np.ndarray) -> None:
+    np.subtract(log, log.max(), out=out)
+    np.exp(out, out=out)
+    out /= out.sum()
