@@ -26,9 +26,12 @@ DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
 #: else") make it stricter. Quick mouse gestures pass each state in a few frames:
 #: ``min_stay`` 0.5 (a state is left only after half its expected stay) keeps one gesture from
 #: being taken for another (chosen on simulated mouse performances, docs/spotting.md).
+#: The mouse stream is never reset between gestures drawn one after another, so the label
+#: follows XMM's way (``decision="window"``: the last ``likelihood_window`` frames) rather than
+#: integrating everything since the last take (docs/decisions.md, "A stream that is never reset").
 DEFAULT_MODEL = {
     "kind": "hhmm",
-    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5},
+    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5, "decision": "window"},
     "spotting": {"min_stay": 0.5},
 }
 

@@ -22,7 +22,10 @@ def two_level_project(folder: Path) -> Path:
     for label, level in (("low", 0.1), ("high", 0.9)):
         for _ in range(3):
             project.add_take(level + 0.02 * rng.standard_normal((40, 2)), label)
-    project.model = {"kind": "gmm", "params": {"gaussians": 1}}
+    # a posture classifier on a stream that is never reset: it decides on the last frame, as
+    # Wekinator's classifiers do (the default, "cumulative", suits streams reset per gesture)
+    project.model = {"kind": "gmm",
+                     "params": {"gaussians": 1, "decision": "window", "likelihood_window": 1}}
     project.train()
     project.save(folder)
     return folder

@@ -110,7 +110,8 @@ def test_edit_apply_live_and_saved(qtbot, panel, engine, monkeypatch, tmp_path):
     assert synth._config.bank_names == ("bell",)
     # what the synth plays: the likeliest class at full likelihood -> 800 Hz
     result = SimpleNamespace(  # what update() reads of a model's Result
-        label_index=0, likelihoods=np.array([1.0, 0.0, 0.0]), output=None, progress=None
+        label_index=0, likelihoods=np.array([1.0, 0.0, 0.0]), output=None, progress=None,
+        event=None,
     )
     synth.update(result, ["circle", "swipe", "zigzag"])
     assert synth._targets[0] == pytest.approx(800.0)

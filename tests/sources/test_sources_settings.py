@@ -29,8 +29,11 @@ def test_the_projects_osc_sensor_is_opened_as_saved():
 def test_osc_in_moves_the_sensor_keeps_its_addresses():
     chosen = stage_sensor(PHONE, osc_in=("0.0.0.0", 9000))
     assert chosen.settings == {**PHONE, "host": "0.0.0.0", "port": 9000}
-    src = build_sensor_source(chosen.settings, FrameQueue(8))
+    # typed on the command line: the network is the person's choice
+    src = build_sensor_source(chosen.settings, FrameQueue(8), allow_network=True)
     assert src.host == "0.0.0.0" and src._requested_port == 9000
+    # the same settings read from a project file alone stay on loopback
+    assert build_sensor_source(chosen.settings, FrameQueue(8)).host == "127.0.0.1"
     assert "/accxyz" in chosen.describe()
 
 
