@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GesturemapError
-from ._kernels import LOG_2PI, chol_precision
+from ._kernels import LOG_2PI, chol_precision, lower
 
 
 @dataclass
@@ -56,7 +56,8 @@ def gaussian_terms(means: np.ndarray, covs: np.ndarray, d_in: int, label: object
         if d_out:
             coi = c[g, d_in:, :d_in]
             # Sigma_oi Sigma_ii^-1 = Sigma_oi L^-T L^-1
-            a = coi @ lv.T @ lv
+            low = lower(lv)
+            a = coi @ low.T @ low
             reg_a[g] = a
             condcov[g] = c[g, d_in:, d_in:] - a @ c[g, :d_in, d_in:]
     return GaussianTerms(
