@@ -122,6 +122,7 @@ def main(args: Any) -> int:
         if args.json:
             from ._io import write_json
 
+            bench_scaling.plot(rows, Path(args.json).with_suffix(".png"))
             write_json(Path(args.json), {"machine": machine(), "scaling": rows},
                        format="gesturemap.bench", version=1)
             print(f"\nwrote {args.json}")

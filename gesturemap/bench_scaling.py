@@ -21,6 +21,10 @@ DEFAULT_GRID: tuple[tuple[int, int, int], ...] = (
     (20, 60, 2),
 )
 MODELS = ("hhmm", "gmm", "dtw", "knn")
+#: The previous defaults, measured beside the current ones in the same run ("before").
+BEFORE_MODELS = ("hhmm-full", "gmm-full")
+#: Grid points skipped for the "before" models (minutes per retrain on a 2-core machine).
+BEFORE_SKIP = ((50, 60, 5), (20, 130, 5))
 
 
 def synthetic_dataset(classes: int, channels: int, takes: int, frames: int = 150,
@@ -50,6 +54,8 @@ def synthetic_dataset(classes: int, channels: int, takes: int, frames: int = 150
 def _model(kind: str) -> Any:
     import gesturemap as gm
 
+    if kind.endswith("-full"):  # the defaults before covariance="auto"
+        return {"hhmm-full": gm.HHMM, "gmm-full": gm.GMM}[kind](covariance="full")
     return {"hhmm": gm.HHMM, "gmm": gm.GMM, "dtw": gm.DTW, "knn": gm.KNN}[kind]()
 
 
@@ -85,12 +91,14 @@ def measure(kind: str, classes: int, channels: int, takes: int, *, repeats: int 
             "held_out_takes_correct": int(correct), "held_out_takes": int(frames // take_len)}
 
 
-def run(grid=DEFAULT_GRID, models=MODELS, repeats: int = 3, frames: int = 2000,
-        verbose: bool = True) -> list[dict[str, Any]]:
+def run(grid=DEFAULT_GRID, models=MODELS + BEFORE_MODELS, repeats: int = 3,
+        frames: int = 2000, verbose: bool = True) -> list[dict[str, Any]]:
     rows = []
     for kind in models:
         measure(kind, 2, 3, 2, repeats=1, frames=10)  # warm-up (kernels compiled / cached)
         for classes, channels, takes in grid:
+            if kind in BEFORE_MODELS and (classes, channels, takes) in BEFORE_SKIP:
+                continue
             # the largest points are retrained once: their time dwarfs the noise
             reps = 1 if classes * channels * takes > 6000 else repeats
             row = measure(kind, classes, channels, takes, repeats=reps, frames=frames)
@@ -112,8 +120,9 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
     return "\n".join([head] + [format_row(r) for r in rows])
 
 
-def plot(rows: list[dict[str, Any]], path, before: list[dict[str, Any]] | None = None) -> None:
-    """Retrain time and step p50 against classes (60-D) and channels (20 classes)."""
+def plot(rows: list[dict[str, Any]], path) -> None:
+    """Retrain time and step p50 against classes (60-D) and channels (20 classes); the
+    previous defaults (``*-FULL``) dotted."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -124,15 +133,13 @@ def plot(rows: list[dict[str, Any]], path, before: list[dict[str, Any]] | None =
                                             ("channels", ("classes", 20), "channels"))):
         for i, metric in enumerate(("retrain_s", "step_us_p50")):
             ax = axes[i, j]
-            for tag, data, style in (("after", rows, "-o"), ("before", before, ":x")):
-                if not data:
-                    continue
-                for m_i, kind in enumerate(MODELS):
+            for tag, data, style in (("", rows, "-o"),):
+                for m_i, kind in enumerate(MODELS + BEFORE_MODELS):
                     pts = sorted((r[key], r[metric]) for r in data if r["model"] == kind
                                  and r[fixed[0]] == fixed[1] and r["takes"] == 5)
                     if pts:
-                        ax.plot(*zip(*pts), style, color=f"C{m_i}",
-                                label=f"{kind.upper()} {tag}" if before else kind.upper())
+                        ax.plot(*zip(*pts), ":x" if kind.endswith("-full") else style,
+                                color=f"C{m_i % len(MODELS)}", label=kind.upper())
             ax.set_xlabel(f"{axis} ({fixed[0]} = {fixed[1]}, 5 takes/class)")
             ax.set_ylabel("retrain (s)" if metric == "retrain_s" else "step p50 (µs)")
             ax.set_yscale("log")
