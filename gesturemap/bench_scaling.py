@@ -147,3 +147,22 @@ def plot(rows: list[dict[str, Any]], path) -> None:
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+
+
+def hmmlearn_yardstick(classes: int = 20, channels: int = 60, takes: int = 5,
+                       covariance_type: str = "full", seed: int = 0) -> float:
+    """Seconds hmmlearn takes to train one 5-state GaussianHMM per class (10 EM iterations)
+    on the same synthetic takes with their deltas, as the issue's yardstick."""
+    from hmmlearn.hmm import GaussianHMM
+
+    ds, _ = synthetic_dataset(classes, channels, takes, seed=seed)
+    by_class: dict[str, list[np.ndarray]] = {}
+    for r in ds:
+        x = np.asarray(r.inputs)
+        d = np.vstack([np.zeros((1, x.shape[1])), np.diff(x, axis=0)])
+        by_class.setdefault(r.label, []).append(np.hstack([x, d]))
+    t0 = time.perf_counter()
+    for seqs in by_class.values():
+        GaussianHMM(5, covariance_type=covariance_type, n_iter=10, tol=0.0,
+                    random_state=seed).fit(np.vstack(seqs), [len(s) for s in seqs])
+    return time.perf_counter() - t0
