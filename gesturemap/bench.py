@@ -114,6 +114,19 @@ def format_models(rows: dict[str, Any]) -> str:
 
 
 def main(args: Any) -> int:
+    if getattr(args, "scaling", False):
+        from . import bench_scaling
+
+        print(f"gesturemap bench --scaling — machine: {machine()}")
+        rows = bench_scaling.run()
+        if args.json:
+            from ._io import write_json
+
+            bench_scaling.plot(rows, Path(args.json).with_suffix(".png"))
+            write_json(Path(args.json), {"machine": machine(), "scaling": rows},
+                       format="gesturemap.bench", version=1)
+            print(f"\nwrote {args.json}")
+        return 0
     reference = find_reference(args.reference)
     print(f"gesturemap bench — reference workload: {reference}")
     print(f"machine: {machine()}")

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --latency: also with the background model search running")
     bench.add_argument("--spotting", action="store_true",
                        help="with --latency: the project's stream also spots gestures")
+    bench.add_argument("--scaling", action="store_true",
+                       help="only the scaling grid: retrain and step against classes, "
+                            "channels and takes (synthetic takes)")
 
     new = sub.add_parser("new", help="create a project folder")
     new.add_argument("dir")

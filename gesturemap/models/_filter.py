@@ -30,7 +30,7 @@ import math
 
 from numba import njit
 
-from ._kernels import LOG_ZERO, TINY, density
+from ._kernels import LOG_ZERO, TINY, density  # O(D) for a diagonal factor (chol_precision)
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 

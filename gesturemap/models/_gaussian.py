@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import GesturemapError
-from ._kernels import LOG_2PI, chol_precision
+from ._kernels import LOG_2PI, chol_precision, lower
 
 
 @dataclass
@@ -56,7 +56,8 @@ def gaussian_terms(means: np.ndarray, covs: np.ndarray, d_in: int, label: object
         if d_out:
             coi = c[g, d_in:, :d_in]
             # Sigma_oi Sigma_ii^-1 = Sigma_oi L^-T L^-1
-            a = coi @ lv.T @ lv
+            low = lower(lv)
+            a = coi @ low.T @ low
             reg_a[g] = a
             condcov[g] = c[g, d_in:, d_in:] - a @ c[g, :d_in, d_in:]
     return GaussianTerms(
@@ -82,7 +83,8 @@ def fully_observed_covariances(x: np.ndarray, offsets: np.ndarray, parts: int,
     """XMM's initial covariances: every phrase cut into ``parts`` equal chunks; chunk ``n`` of
     every phrase pooled gives covariance ``n`` (``E[x x^T] - m m^T``). (parts, D, D)."""
     d = x.shape[1]
-    acc = np.zeros((parts, d, d))
+    # diagonal: only the per-channel second moments (O(T D), not O(T D^2))
+    acc = np.zeros((parts, d) if diagonal else (parts, d, d))
     sums = np.zeros((parts, d))
     counts = np.zeros(parts)
     for p in range(len(offsets) - 1):
@@ -91,17 +93,19 @@ def fully_observed_covariances(x: np.ndarray, offsets: np.ndarray, parts: int,
         for n in range(parts):
             chunk = seg[n * step:(n + 1) * step]
             if len(chunk):
-                acc[n] += chunk.T @ chunk
+                acc[n] += (chunk * chunk).sum(axis=0) if diagonal else chunk.T @ chunk
                 sums[n] += chunk.sum(axis=0)
                 counts[n] += len(chunk)
     out = np.zeros((parts, d, d))
-    fallback = np.cov(x.T, bias=True).reshape(d, d) if len(x) > 1 else np.zeros((d, d))
     for n in range(parts):
         if counts[n] == 0:
-            out[n] = fallback
+            if len(x) < 2:
+                continue
+            out[n] = np.diag(x.var(axis=0)) if diagonal else np.cov(x.T, bias=True).reshape(d, d)
             continue
         mean = sums[n] / counts[n]
-        out[n] = acc[n] / counts[n] - np.outer(mean, mean)
-    if diagonal:
-        out = out * np.eye(d)
+        if diagonal:
+            out[n] = np.diag(acc[n] / counts[n] - mean * mean)
+        else:
+            out[n] = acc[n] / counts[n] - np.outer(mean, mean)
     return out

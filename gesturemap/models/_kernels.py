@@ -39,17 +39,41 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False}
 # Gaussian densities
 # --------------------------------------------------------------------------------------------
 @njit(**_JIT)
+def _is_diagonal(cov):
+    d = cov.shape[0]
+    for i in range(d):
+        for j in range(d):
+            if i != j and cov[i, j] != 0.0:
+                return False
+    return True
+
+
+@njit(**_JIT)
 def chol_precision(cov):
     """Inverse of the lower Cholesky factor of ``cov`` and ``log det cov``.
 
     Returns ``(linv, logdet)`` with ``linv @ (x - mean)`` whose squared norm is the Mahalanobis
     distance: scoring a frame then never inverts a matrix. Raises numpy's LinAlgError when
     ``cov`` is not positive definite (the caller turns that into a clear error).
+
+    A diagonal ``cov`` is factored in O(D) and its factor's diagonal is also copied into the
+    (otherwise zero, never read) upper part of row 0: ``linv[0]`` then holds the whole diagonal
+    in one contiguous row, which the density kernels read instead of the O(D^2) triangle (and
+    a full factor's ``linv[0, D-1]`` is exactly 0, so the two never mix). :func:`lower` gives
+    the plain triangular factor for matrix products.
     """
     d = cov.shape[0]
-    low = np.linalg.cholesky(cov)
     linv = np.zeros((d, d))
     logdet = 0.0
+    if d > 1 and _is_diagonal(cov):
+        for i in range(d):
+            if not (cov[i, i] > 0.0):
+                raise np.linalg.LinAlgError("Matrix is not positive definite.")
+            linv[i, i] = 1.0 / math.sqrt(cov[i, i])
+            linv[0, i] = linv[i, i]
+            logdet += math.log(cov[i, i])
+        return linv, logdet
+    low = np.linalg.cholesky(cov)
     for i in range(d):
         linv[i, i] = 1.0 / low[i, i]
         logdet += 2.0 * math.log(low[i, i])
@@ -61,16 +85,34 @@ def chol_precision(cov):
     return linv, logdet
 
 
+def lower(linv: np.ndarray) -> np.ndarray:
+    """The triangular factor without the diagonal copy in row 0 (for matrix products)."""
+    return np.tril(linv)
+
+
 @njit(**_JIT)
-def density(x, mean, linv, lognorm):
-    """XMM's clamped Gaussian density of one frame: ``max(N(x; mean, cov), 1e-180)``."""
+def mahalanobis(x, mean, linv):
+    """``|linv (x - mean)|^2``; O(D) from row 0 for a diagonal factor (see chol_precision)."""
     d = mean.shape[0]
     maha = 0.0
+    if d > 1 and linv[0, d - 1] != 0.0:
+        row = linv[0]
+        for i in range(d):
+            y = row[i] * (x[i] - mean[i])
+            maha += y * y
+        return maha
     for i in range(d):
         y = 0.0
         for k in range(i + 1):
             y += linv[i, k] * (x[k] - mean[k])
         maha += y * y
+    return maha
+
+
+@njit(**_JIT)
+def density(x, mean, linv, lognorm):
+    """XMM's clamped Gaussian density of one frame: ``max(N(x; mean, cov), 1e-180)``."""
+    maha = mahalanobis(x, mean, linv)
     p = math.exp(lognorm - 0.5 * maha)
     if not (p >= DENSITY_FLOOR) or p == math.inf:
         p = DENSITY_FLOOR

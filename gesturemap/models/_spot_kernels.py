@@ -24,6 +24,8 @@ import math
 import numpy as np
 from numba import njit
 
+from ._kernels import mahalanobis
+
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: A frame's log-likelihood ratio is clipped below at -LLR_FLOOR, so that one outlying frame
@@ -38,14 +40,7 @@ NEG = -1e300
 @njit(**_JIT)
 def _log_component(x, weight, mean, linv, lognorm):
     """log(weight * N(x; mean, (linv^T linv)^-1))."""
-    d = x.shape[0]
-    maha = 0.0
-    for i in range(d):
-        y = 0.0
-        for j in range(i + 1):
-            y += linv[i, j] * (x[j] - mean[j])
-        maha += y * y
-    return math.log(weight) + lognorm - 0.5 * maha
+    return math.log(weight) + lognorm - 0.5 * mahalanobis(x, mean, linv)
 
 
 @njit(**_JIT)

@@ -38,7 +38,20 @@ from .base import (
     split_dataset,
 )
 
-COVARIANCE_MODES = ("full", "diagonal")
+COVARIANCE_MODES = ("full", "diagonal", "auto")
+#: ``covariance="auto"``: a class's Gaussians are full when it has at least this many frames per
+#: Gaussian per model dimension, else diagonal. A full covariance estimates D(D+1)/2 values; with
+#: fewer than 2·D frames per Gaussian it is mostly regularisation, costs O(D^2) a frame and
+#: O(D^3) an EM iteration, where a diagonal one costs O(D).
+AUTO_FULL_FRAMES_PER_DIM = 2.0
+
+
+def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int) -> str:
+    """``"full"`` or ``"diagonal"`` for a class of ``frames`` frames (``gaussians`` in all)."""
+    mode = check_choice("covariance", mode, COVARIANCE_MODES)
+    if mode != "auto":
+        return mode
+    return "full" if frames >= AUTO_FULL_FRAMES_PER_DIM * dim * gaussians else "diagonal"
 MULTICLASS_REGRESSION = ("likeliest", "mixture")
 
 
@@ -294,7 +307,11 @@ class GMM(_ModelCommon):
     relative_regularization : added to each covariance diagonal, times the standard deviation
         of that dimension in the class's data ...
     absolute_regularization : ... or at least this much.
-    covariance : ``"full"`` or ``"diagonal"``.
+    covariance : ``"full"``, ``"diagonal"`` or ``"auto"`` (default): per class, full when it has
+        at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``), else
+        diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
+        and costs O(D^2) a frame where a diagonal one costs O(D). ``classes_[i]["covariance"]``
+        says which was used.
     likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)
         or forgotten (``"decaying"``: the time constant) (run-time).
     decision : what the live label is decided on (run-time): ``"cumulative"`` (default) the
@@ -319,7 +336,7 @@ class GMM(_ModelCommon):
                          "covariance")
 
     def __init__(self, gaussians: int = 4, *, relative_regularization: float = 0.01,
-                 absolute_regularization: float = 0.001, covariance: str = "full",
+                 absolute_regularization: float = 0.001, covariance: str = "auto",
                  likelihood_window: int = 5, multiclass_regression: str = "likeliest",
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.01, class_params: dict | None = None,
@@ -355,8 +372,8 @@ class GMM(_ModelCommon):
 
         def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
             k = check_int("gaussians", self.class_param(cd.label, "gaussians"), 1)
-            cov = check_choice("covariance", self.class_param(cd.label, "covariance"),
-                               COVARIANCE_MODES)
+            cov = resolve_covariance(self.class_param(cd.label, "covariance"),
+                                     len(cd.joint), k, cd.joint.shape[1])
             out = fit_gmm(cd.joint, cd.offsets, k,
                           check_float("relative_regularization",
                                       self.class_param(cd.label, "relative_regularization")),

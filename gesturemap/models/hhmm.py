@@ -32,7 +32,7 @@ from .base import (
     register_model,
     regularization,
 )
-from .gmm import COVARIANCE_MODES, DeltaFrames, _ModelCommon, fit_gmm, train_classes
+from .gmm import DeltaFrames, _ModelCommon, fit_gmm, resolve_covariance, train_classes
 
 TRANSITIONS = ("left-right", "ergodic")
 REGRESSION_ESTIMATORS = ("full", "windowed", "likeliest")
@@ -148,7 +148,7 @@ class HHMM(_ModelCommon):
 
     def __init__(self, states: int = 5, gaussians: int = 1, *,
                  relative_regularization: float = 0.01, absolute_regularization: float = 0.001,
-                 covariance: str = "full", transition: str = "left-right",
+                 covariance: str = "auto", transition: str = "left-right",
                  hierarchical: bool = True, regression_estimator: str = "full",
                  likelihood_window: int = 5, multiclass_regression: str = "likeliest",
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
@@ -194,10 +194,12 @@ class HHMM(_ModelCommon):
 
         def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
             p = {k: self.class_param(cd.label, k) for k in self.class_overridable}
-            cov = check_choice("covariance", p["covariance"], COVARIANCE_MODES)
             tr = check_choice("transition", p["transition"], TRANSITIONS)
-            out = fit_hmm(cd, check_int("states", p["states"], 1),
-                          check_int("gaussians", p["gaussians"], 1),
+            n_states = check_int("states", p["states"], 1)
+            n_gauss = check_int("gaussians", p["gaussians"], 1)
+            cov = resolve_covariance(p["covariance"], len(cd.joint), n_states * n_gauss,
+                                     cd.joint.shape[1])
+            out = fit_hmm(cd, n_states, n_gauss,
                           check_float("relative_regularization", p["relative_regularization"]),
                           check_float("absolute_regularization", p["absolute_regularization"]),
                           cov == "diagonal", tr == "left-right", em, cancel)

@@ -134,7 +134,8 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
     bimodal = d_out > 0
     defaults: dict[str, Any] = {
         "absolute_regularization": float(model.absolute_regularization),
-        "covariance_mode": _COVARIANCE[model.covariance],
+        "covariance_mode": _COVARIANCE[model.covariance if model.covariance != "auto"
+                                       else model.classes_[0]["covariance"]],
         "gaussians": int(model.gaussians),
         "relative_regularization": float(model.relative_regularization),
     }

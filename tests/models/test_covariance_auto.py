@@ -1,0 +1,101 @@
+"""covariance="auto": diagonal Gaussians where a class has few frames for its dimension, full
+elsewhere; diagonal Gaussians are scored from one contiguous row with the same result."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from scipy.stats import multivariate_normal
+
+import gesturemap as gm
+from gesturemap.models._kernels import chol_precision, density, lower, mahalanobis
+from gesturemap.models.gmm import AUTO_FULL_FRAMES_PER_DIM, resolve_covariance
+
+
+def test_diagonal_factor_scores_like_the_full_computation():
+    rng = np.random.default_rng(1)
+    d = 7
+    cov = np.diag(rng.uniform(0.2, 3.0, d))
+    mean, x = rng.standard_normal(d), rng.standard_normal(d)
+    linv, logdet = chol_precision(cov)
+    assert linv[0, d - 1] != 0.0  # the diagonal copied into row 0
+    np.testing.assert_allclose(lower(linv), np.diag(1 / np.sqrt(np.diag(cov))))
+    np.testing.assert_allclose(logdet, np.log(np.linalg.det(cov)))
+    np.testing.assert_allclose(mahalanobis(x, mean, linv),
+                               (x - mean) @ np.linalg.solve(cov, x - mean))
+    lognorm = -0.5 * (d * np.log(2 * np.pi) + logdet)
+    np.testing.assert_allclose(density(x, mean, linv, lognorm),
+                               multivariate_normal(mean, cov).pdf(x))
+    # a full covariance keeps the plain triangular factor
+    a = rng.standard_normal((d, d))
+    full = a @ a.T + np.eye(d)
+    lf, _ = chol_precision(full)
+    assert np.all(np.triu(lf, 1) == 0.0)
+    np.testing.assert_allclose(mahalanobis(x, mean, lf),
+                               (x - mean) @ np.linalg.solve(full, x - mean))
+
+
+def test_resolve_covariance_follows_frames_per_dimension():
+    d, k = 40, 5
+    enough = int(AUTO_FULL_FRAMES_PER_DIM * d * k)
+    assert resolve_covariance("auto", enough, k, d) == "full"
+    assert resolve_covariance("auto", enough - 1, k, d) == "diagonal"
+    assert resolve_covariance("full", 10, k, d) == "full"
+    assert resolve_covariance("diagonal", 10**6, k, d) == "diagonal"
+
+
+def _takes(classes, channels, takes, frames=60, seed=0):
+    rng = np.random.default_rng(seed)
+    ds = gm.Dataset()
+    t = np.linspace(0, 1, frames)[:, None]
+    for c in range(classes):
+        f = rng.uniform(0.5, 2, channels)
+        for _ in range(takes):
+            ds.add(np.sin(2 * np.pi * f * t + c) + 0.1 * rng.standard_normal((frames, channels)),
+                   f"g{c}")
+    return ds
+
+
+@pytest.mark.parametrize("factory", [lambda: gm.HHMM(3), lambda: gm.GMM(2)],
+                         ids=["hhmm", "gmm"])
+def test_auto_is_diagonal_for_wide_inputs_and_full_for_narrow_ones(factory):
+    wide = factory().fit(_takes(3, 30, 2))  # 120 frames a class, 60-D model (deltas)
+    assert {c["covariance"] for c in wide.classes_} == {"diagonal"}
+    cov = wide.classes_[0]["covariances"].reshape(-1, 60, 60)[0]
+    assert np.all(cov[~np.eye(60, dtype=bool)] == 0.0)
+    narrow = factory().fit(_takes(3, 2, 4))  # 240 frames a class, 4-D model
+    assert {c["covariance"] for c in narrow.classes_} == {"full"}
+
+
+def _pairs(ds):
+    return [(r.inputs, r.label) for r in ds]
+
+
+def test_auto_recognises_held_out_takes_of_wide_inputs():
+    pairs = _pairs(_takes(4, 30, 4, seed=2))
+    train, test = gm.Dataset(), pairs[3::4]  # the last take of every class is held out
+    for i, (x, y) in enumerate(pairs):
+        if i % 4 != 3:
+            train.add(x, y)
+    for model in (gm.HHMM(3), gm.GMM(2)):
+        model.fit(train)
+        assert {c["covariance"] for c in model.classes_} == {"diagonal"}
+        assert list(model.predict([x for x, _ in test])) == [y for _, y in test]
+
+
+@pytest.mark.parametrize("name", ["ShoulderExerciseWatch", "JapaneseVowels",
+                                  "HAPTTransitions"])
+def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
+    """The default models stay as they were on the shared datasets (their figures stand)."""
+    path = next((datasets_dir / name).glob("*train*.npz"))
+    with np.load(path, allow_pickle=False) as z:
+        lengths, labels, d = z["lengths"], z["y"], 2 * z["X_concat"].shape[1]  # + deltas
+    frames = Counter()
+    for n, y in zip(lengths, labels, strict=True):
+        frames[str(y)] += int(n)
+    for model in (gm.HHMM(), gm.GMM()):
+        k = model.gaussians * getattr(model, "states", 1)
+        assert {resolve_covariance(model.covariance, n, k, d) for n in frames.values()} \
+            == {"full"}
