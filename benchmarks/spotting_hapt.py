@@ -274,6 +274,8 @@ def main() -> None:
                     help="the HHMM's relative_regularization (default 0.1)")
     ap.add_argument("--max-stay", type=float, default=1.0,
                     help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--defer", type=int, nargs="+", default=[0],
+                    help="the grid's defer_frames values (default 0 only: off)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -331,7 +333,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
     grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-            "max_stay": [args.max_stay]}
+            "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
