@@ -69,11 +69,14 @@ def _identity(x: np.ndarray) -> np.ndarray:
 
 #: the HHMM's relative_regularization (``--relative-regularization``; the package default 0.1)
 RELATIVE_REGULARIZATION = [0.1]
+#: the HHMM's deltas (``--no-deltas``: off, as issue 12 measured before the HHMM's default
+#: became deltas on)
+DELTAS = [True]
 
 
 def hhmm() -> gm.HHMM:
     return gm.HHMM(states=10, gaussians=1,
-                   relative_regularization=RELATIVE_REGULARIZATION[0],
+                   relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
                    class_params={gm.NULL: {"states": 1, "gaussians": 8}})
 
 
@@ -274,6 +277,8 @@ def main() -> None:
                     help="the HHMM's relative_regularization (default 0.1)")
     ap.add_argument("--max-stay", type=float, default=1.0,
                     help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--no-deltas", action="store_true",
+                    help="train the HHMM without deltas (the spotter uses its raw-input part)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0],
                     help="the grid's defer_frames values (default 0 only: off)")
     ap.add_argument("--defaults", action="store_true",
@@ -290,6 +295,7 @@ def main() -> None:
         print("defaults:", res["chosen"])
         return
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
+    DELTAS[0] = not args.no_deltas
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
