@@ -48,7 +48,7 @@ def _found(events: list[gm.Event], truth: list[tuple[str, int, int]]) -> int:
 
 def test_defer_waits_for_the_longer_gesture(nested) -> None:
     model, stream, truth = nested
-    quick = gm.spot(model, stream, hold_frames=3)
+    quick = gm.spot(model, stream, hold_frames=3, defer_frames=0)
     # without deferring, the first half of a circle is taken for "half" at least once
     assert any(e.label == "half" for e in quick), quick
     deferred = gm.spot(model, stream, hold_frames=3, defer_frames=60)
@@ -58,9 +58,10 @@ def test_defer_waits_for_the_longer_gesture(nested) -> None:
     assert all(e.emitted - e.end <= 3 + 60 for e in deferred)
 
 
-def test_defer_off_changes_nothing_and_spot_equals_stepping(nested) -> None:
+def test_defer_default_and_spot_equals_stepping(nested) -> None:
     model, stream, _ = nested
-    assert gm.spot(model, stream) == gm.spot(model, stream, defer_frames=0)
+    assert gm.Spotter(model).defer_frames == gm.models.spotting.DEFAULT_DEFER_FRAMES == 50
+    assert gm.spot(model, stream) == gm.spot(model, stream, defer_frames=50)
     spotter = gm.Spotter(model, hold_frames=3, defer_frames=60)
     s = spotter.stream()
     stepped = [ev for ev in (s.step(f).event for f in stream) if ev is not None]
