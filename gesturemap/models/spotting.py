@@ -56,6 +56,8 @@ DEFAULT_REFRACTORY_FRAMES = 25
 DEFAULT_MAX_STAY = 1.0
 DEFAULT_MAX_DURATION = 2.0
 DEFAULT_MIN_STAY = 0.0
+#: Chosen by the nested leave-subjects-out CV on HAPT in every outer fold (docs/spotting.md).
+DEFAULT_DEFER_FRAMES = 50
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -114,6 +116,10 @@ class Spotter:
     max_stay : after this many times its expected duration in one state, a match gains nothing
         more there (frames can only lower its score): a start posture held for long is not
         more of the gesture.
+    defer_frames : HMMs: a candidate due for emission waits up to this many more frames while
+        another class's partial match, begun by the candidate's end and past its first state,
+        scores above it (the candidate may be the first part of a longer gesture: stand-to-sit
+        inside stand-to-lie); if that match completes above it, it is emitted instead. 0: off.
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -124,7 +130,8 @@ class Spotter:
                  gmm_frames: int = DEFAULT_GMM_FRAMES,
                  max_stay: float = DEFAULT_MAX_STAY,
                  max_duration: float = DEFAULT_MAX_DURATION,
-                 min_stay: float = DEFAULT_MIN_STAY) -> None:
+                 min_stay: float = DEFAULT_MIN_STAY,
+                 defer_frames: int = DEFAULT_DEFER_FRAMES) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_float("threshold", threshold, 0.0, strict=True)
@@ -135,6 +142,7 @@ class Spotter:
         self.max_stay = check_float("max_stay", max_stay, 0.0, strict=True)
         self.max_duration = check_float("max_duration", max_duration, 0.0, strict=True)
         self.min_stay = check_float("min_stay", min_stay, 0.0)
+        self.defer_frames = check_int("defer_frames", defer_frames, 0)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -360,7 +368,8 @@ class SpottingStream(StreamBase):
                 b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
-                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr, s["pending"],
+                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
+                sp.defer_frames, s["pending"],
                 s["pending_f"], s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
@@ -418,7 +427,7 @@ class SpottingStream(StreamBase):
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay")
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames")
 
 
 def check_settings(settings: Any) -> dict[str, Any]:

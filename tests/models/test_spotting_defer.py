@@ -1,0 +1,75 @@
+"""Spotting's ``defer_frames``: a short gesture that begins a longer one is not emitted
+while the longer one is still being matched above it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.evaluation.spotting import match_detections
+
+
+def _arc(turns: float, n: int, rng: np.random.Generator) -> np.ndarray:
+    t = np.linspace(0.0, turns, n)
+    x = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
+    return x * 2.0 + rng.normal(0, 0.08, x.shape)
+
+
+def _rest(n: int, rng: np.random.Generator) -> np.ndarray:
+    return np.cumsum(rng.normal(0, 0.02, (n, 2)), axis=0) + rng.normal(0, 0.05, (n, 2))
+
+
+@pytest.fixture(scope="module")
+def nested() -> tuple[gm.HHMM, np.ndarray, list[tuple[str, int, int]]]:
+    """"half" (half a circle) is the first part of "circle" (a whole one, twice as long);
+    the stream holds only whole circles."""
+    rng = np.random.default_rng(5)
+    ds = gm.Dataset()
+    for _ in range(5):
+        ds.add(_arc(0.5, int(rng.integers(28, 34)), rng), label="half")
+        ds.add(_arc(1.0, int(rng.integers(56, 68)), rng), label="circle")
+    for _ in range(4):
+        ds.add(_rest(150, rng), label=gm.NULL)
+    parts, truth, t = [], [], 0
+    for _ in range(4):
+        r, g = _rest(int(rng.integers(80, 140)), rng), _arc(1.0, int(rng.integers(56, 68)), rng)
+        parts += [r, g]
+        truth.append(("circle", t + len(r), t + len(r) + len(g) - 1))
+        t += len(r) + len(g)
+    parts.append(_rest(100, rng))
+    return gm.HHMM(states=6).fit(ds), np.vstack(parts), truth
+
+
+def _found(events: list[gm.Event], truth: list[tuple[str, int, int]]) -> int:
+    res = match_detections(truth, [(e.label, e.emitted) for e in events], tolerance=25)
+    return len(res.true_positives)
+
+
+def test_defer_waits_for_the_longer_gesture(nested) -> None:
+    model, stream, truth = nested
+    quick = gm.spot(model, stream, hold_frames=3, defer_frames=0)
+    # without deferring, the first half of a circle is taken for "half" at least once
+    assert any(e.label == "half" for e in quick), quick
+    deferred = gm.spot(model, stream, hold_frames=3, defer_frames=60)
+    assert [e.label for e in deferred] == ["circle"] * len(truth), deferred
+    assert _found(deferred, truth) == len(truth)
+    # the wait is bounded: nothing is emitted later than hold + defer after its end
+    assert all(e.emitted - e.end <= 3 + 60 for e in deferred)
+
+
+def test_defer_default_and_spot_equals_stepping(nested) -> None:
+    model, stream, _ = nested
+    assert gm.Spotter(model).defer_frames == gm.models.spotting.DEFAULT_DEFER_FRAMES == 50
+    assert gm.spot(model, stream) == gm.spot(model, stream, defer_frames=50)
+    spotter = gm.Spotter(model, hold_frames=3, defer_frames=60)
+    s = spotter.stream()
+    stepped = [ev for ev in (s.step(f).event for f in stream) if ev is not None]
+    assert stepped == gm.spot(spotter, stream)
+
+
+def test_defer_frames_is_checked(nested) -> None:
+    model, _, _ = nested
+    with pytest.raises(gm.GesturemapError, match="defer_frames"):
+        gm.Spotter(model, defer_frames=-1)
+    assert "defer_frames" in gm.models.spotting.SETTINGS
