@@ -31,7 +31,11 @@ DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
 #: integrating everything since the last take (docs/decisions.md, "A stream that is never reset").
 DEFAULT_MODEL = {
     "kind": "hhmm",
-    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5, "decision": "window"},
+    # the settings the mouse project's spotting and its window tests were chosen with: plain
+    # mouse position and velocity (no deltas: the spotter scores the raw inputs' Gaussians),
+    # and the regularisation that keeps a state of a few quick takes from being too sharp
+    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5, "decision": "window",
+               "deltas": False, "relative_regularization": 0.1},
     "spotting": {"min_stay": 0.5},
 }
 
