@@ -133,13 +133,12 @@ def plot(rows: list[dict[str, Any]], path) -> None:
                                             ("channels", ("classes", 20), "channels"))):
         for i, metric in enumerate(("retrain_s", "step_us_p50")):
             ax = axes[i, j]
-            for tag, data, style in (("", rows, "-o"),):
-                for m_i, kind in enumerate(MODELS + BEFORE_MODELS):
-                    pts = sorted((r[key], r[metric]) for r in data if r["model"] == kind
-                                 and r[fixed[0]] == fixed[1] and r["takes"] == 5)
-                    if pts:
-                        ax.plot(*zip(*pts), ":x" if kind.endswith("-full") else style,
-                                color=f"C{m_i % len(MODELS)}", label=kind.upper())
+            for m_i, kind in enumerate(MODELS + BEFORE_MODELS):
+                pts = sorted((r[key], r[metric]) for r in rows if r["model"] == kind
+                             and r[fixed[0]] == fixed[1] and r["takes"] == 5)
+                if pts:
+                    ax.plot(*zip(*pts, strict=True), ":x" if kind.endswith("-full") else "-o",
+                            color=f"C{m_i % len(MODELS)}", label=kind.upper())
             ax.set_xlabel(f"{axis} ({fixed[0]} = {fixed[1]}, 5 takes/class)")
             ax.set_ylabel("retrain (s)" if metric == "retrain_s" else "step p50 (µs)")
             ax.set_yscale("log")
