@@ -65,6 +65,7 @@ from .arff import (
     ImportedTake,
     ImportSummary,
     _moment,
+    _number_first,
     _python_date_format,
     read_arff,
 )
@@ -447,14 +448,6 @@ class WekinatorImport(ImportSummary):
             f" {', '.join(outs)}; {len(self.takes)} takes, {self.examples} examples"
             f"{skipped}{classes}{renamed}"
         )
-
-
-def _number_first(label: Any) -> tuple[int, float, str]:
-    """Sort key: numbers (and numeric strings) as numbers, before other text."""
-    try:
-        return (0, float(label), "")
-    except (TypeError, ValueError):
-        return (1, 0.0, str(label))
 
 
 def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
