@@ -846,8 +846,16 @@ class Project:
         return np.arange(take.length) * period
 
     def new_model(self) -> BaseModel:
-        """An untrained model built from :attr:`model`'s settings."""
-        return MODEL_REGISTRY[self.model["kind"]](**self.model["params"])
+        """An untrained model built from :attr:`model`'s settings.
+
+        A project that spots gestures (``"spotting"`` in its model settings) trains its HHMM or
+        GMM without delta features unless its parameters ask for them: the spotter scores the
+        Gaussians of the raw inputs, and deltas cost it accuracy (docs/spotting.md).
+        """
+        params = dict(self.model["params"])
+        if self.model.get("spotting") is not None and self.model["kind"] in ("hhmm", "gmm"):
+            params.setdefault("deltas", False)
+        return MODEL_REGISTRY[self.model["kind"]](**params)
 
     def train(self) -> BaseModel:
         """Fit the pipeline, then a new model on :meth:`dataset`; sets and returns :attr:`trained`.

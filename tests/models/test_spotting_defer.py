@@ -73,3 +73,15 @@ def test_defer_frames_is_checked(nested) -> None:
     with pytest.raises(gm.GesturemapError, match="defer_frames"):
         gm.Spotter(model, defer_frames=-1)
     assert "defer_frames" in gm.models.spotting.SETTINGS
+
+
+def test_a_spotting_project_trains_without_deltas_unless_asked():
+    from gesturemap.project import Project
+
+    spotting = Project("p", model={"kind": "hhmm", "params": {"states": 3}, "spotting": {}})
+    assert spotting.new_model().deltas is False
+    asked = Project("p", model={"kind": "hhmm", "params": {"states": 3, "deltas": True},
+                                "spotting": {}})
+    assert asked.new_model().deltas is True
+    plain = Project("p", model={"kind": "hhmm", "params": {"states": 3}})
+    assert plain.new_model().deltas is True  # the library default, without spotting
