@@ -622,10 +622,15 @@ def main_import(args: argparse.Namespace) -> int:
         from .models.xmm_import import main_import_xmm
 
         return main_import_xmm(args)
+    return report_import(args, lambda: import_arff(
+        args.file, args.project, outputs=args.outputs, output=args.output, model=args.model))
+
+
+def report_import(args: argparse.Namespace, run: Any) -> int:
+    """Run an import (``run()`` returns ``(project, summary)``) and say how it went: the
+    summary on stdout and 0, or one line on stderr and 2 for input that cannot be imported."""
     try:
-        _, summary = import_arff(
-            args.file, args.project, outputs=args.outputs, output=args.output, model=args.model
-        )
+        _, summary = run()
     except GesturemapError as error:
         sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
         return 2

@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import sys
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +67,7 @@ from .arff import (
     _number_first,
     _python_date_format,
     read_arff,
+    report_import,
 )
 from .errors import FormatError, GesturemapError
 
@@ -842,13 +842,5 @@ def looks_like_project(path: str | os.PathLike[str]) -> bool:
 
 def main_import_project(args: argparse.Namespace) -> int:
     """``gesturemap import`` of a Wekinator project folder or .wekproj."""
-    try:
-        _, summary = import_wekinator(args.file, args.project, model=args.model)
-    except GesturemapError as error:
-        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
-        return 2
-    except OSError as error:
-        sys.stderr.write(f"gesturemap import: {error}\n")
-        return 2
-    print(f"imported {args.file} into {args.project}: {summary.describe()}")
-    return 0
+    return report_import(args, lambda: import_wekinator(args.file, args.project,
+                                                        model=args.model))
