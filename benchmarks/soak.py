@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from gesturemap import bench_latency
-from gesturemap.bench import find_reference
+from gesturemap.bench import benchmark_module, find_reference
+
+bench_latency = benchmark_module("bench_latency")
 
 
 def rss_kib(pid: int) -> int:

@@ -23,6 +23,25 @@ STEP_BUDGET_US = {"gmm": (15.0, None), "gmr": (15.0, None), "hhmm": (25.0, 60.0)
                   "hmr": (40.0, None)}
 
 
+def benchmark_module(name: str) -> Any:
+    """A benchmark program of the source checkout's ``benchmarks/`` folder (``bench_latency``,
+    ``bench_midi``, ``bench_scaling``), imported by name. They live outside the package: they
+    start windows, engines and clients, which the library itself never imports."""
+    import importlib
+    import sys
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if not (folder / f"{name}.py").is_file():
+        from .errors import GesturemapError
+
+        raise GesturemapError(
+            f"this benchmark needs gesturemap's source checkout ({folder / (name + '.py')} "
+            "is missing): clone the repository and run `gesturemap bench` from it.")
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    return importlib.import_module(name)
+
+
 def find_reference(path: str | None = None) -> Path:
     """The XMM reference folder: ``path``, ``$GESTUREMAP_REFERENCE``, or ``../shared/...``."""
     candidates = [path, os.environ.get("GESTUREMAP_REFERENCE")]
@@ -115,8 +134,7 @@ def format_models(rows: dict[str, Any]) -> str:
 
 def main(args: Any) -> int:
     if getattr(args, "scaling", False):
-        from . import bench_scaling
-
+        bench_scaling = benchmark_module("bench_scaling")
         print(f"gesturemap bench --scaling — machine: {machine()}")
         rows = bench_scaling.run()
         if args.json:
@@ -135,16 +153,14 @@ def main(args: Any) -> int:
     print(format_models(rows))
     result: dict[str, Any] = {"machine": machine(), "models": rows}
     if getattr(args, "latency", False):
-        from . import bench_latency
-
+        bench_latency = benchmark_module("bench_latency")
         print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
         lat = bench_latency.run(reference, window=getattr(args, "window", False),
                                 search=getattr(args, "search", False),
                                 spotting=getattr(args, "spotting", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
-        from . import bench_midi
-
+        bench_midi = benchmark_module("bench_midi")
         midi = bench_midi.run(reference)
         print(bench_midi.format_row(midi))
         result["midi_latency"] = midi

@@ -402,8 +402,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from .models import selection_of
     from .models.base import Cancel
-    from .models.training import DEFAULT_SEARCH, _search_project, auto_settings
     from .project import Project
+    from .trainer import DEFAULT_SEARCH, _search_project, auto_settings
 
     project = Project.load(args.dir)
     if not project.takes:

@@ -10,7 +10,7 @@ Threads (DESIGN.md, "Data flow and threads"):
   frames in order;
 - an **I/O thread** saves takes and models and prepares training data, so that no file write
   or data preparation ever runs on the frame path;
-- training runs in a warm worker **process** (:class:`~gesturemap.models.training.Trainer`);
+- training runs in a warm worker **process** (:class:`~gesturemap.trainer.Trainer`);
   the finished model comes back as a command and is swapped in between two frames;
 - a **stats thread** writes the health counters to a JSON file every second.
 
@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError
+from .faults import RateLimitedLog, raise_mode
 from .outputs.osc import OSCOutput
-from .sources.base import FrameQueue, RateLimitedLog
+from .sources.base import FrameQueue
 
 log = logging.getLogger("gesturemap.engine")
 
@@ -255,7 +256,7 @@ class Engine:
             self._open_log()
         if self.project.input_dim is not None:
             self._start_pipeline(self.project.input_dim)
-        from .models.training import Trainer
+        from .trainer import Trainer
 
         # With real-time scheduling the frame path preempts training wherever it runs, so
         # training may use every core; without it, one core stays free for the frame path.
@@ -358,7 +359,7 @@ class Engine:
             self.session_log.close()
         self._write_stats()
         self.output.close()
-        if self.exception is not None and os.environ.get("GESTUREMAP_RAISE") == "1":
+        if self.exception is not None and raise_mode():
             raise self.exception
 
     def __enter__(self) -> Engine:
@@ -509,7 +510,7 @@ class Engine:
 
     # -- the background search (gm.auto) ---------------------------------------------------
     def _search_settings(self) -> dict[str, float] | None:
-        from .models.training import auto_settings
+        from .trainer import auto_settings
 
         settings = getattr(self.project, "model", None)
         try:
@@ -520,7 +521,7 @@ class Engine:
 
     def _ensure_searcher(self) -> Any:
         if self.searcher is None:
-            from .models.training import Trainer
+            from .trainer import Trainer
 
             # one core at most, and nicer than a retrain: the quick model comes first
             self.searcher = Trainer(self._trainer_mode, n_jobs=1, nice=10)
@@ -534,7 +535,7 @@ class Engine:
         self._start_search()
 
     def _start_search(self) -> None:
-        from .models.training import DEFAULT_SEARCH
+        from .trainer import DEFAULT_SEARCH
 
         settings = self._search_settings() or dict(DEFAULT_SEARCH)
         self._cancel_search()
@@ -1005,7 +1006,7 @@ class Engine:
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1
         self._errlog(where, "%s: %s", where, exc)
-        if os.environ.get("GESTUREMAP_RAISE") == "1" and not isinstance(exc, GesturemapError):
+        if raise_mode() and not isinstance(exc, GesturemapError):
             self.exception = exc
 
     # -- I/O, logs, stats ---------------------------------------------------------------------

@@ -47,7 +47,7 @@ import numpy as np
 
 from ._io import check_number, read_json, validation_error, write_json
 from .errors import FormatError
-from .sources.base import RateLimitedLog, raise_mode
+from .faults import RateLimitedLog, raise_mode
 
 __all__ = [
     "FORMAT",

@@ -74,7 +74,7 @@ def _compiled_kernels():
         Standardize,
         WindowStats,
     )
-    from gesturemap.models.training import _warm_up
+    from gesturemap.trainer import _warm_up
 
     _warm_up()
     pipe = Pipeline([Standardize(), MovingAverage(3), LowPass(alpha=0.5), OneEuro(),

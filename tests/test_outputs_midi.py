@@ -153,7 +153,9 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
 def test_bench_measures_midi_out_latency(reference_dir):
     """The benchmark's MIDI row: a dummy JACK server of its own, real MIDI timed (no timing
     asserted here: the figures go in BENCHMARKS.md)."""
-    from gesturemap import bench_midi
+    from gesturemap.bench import benchmark_module
+
+    bench_midi = benchmark_module("bench_midi")
 
     r = bench_midi.run(reference_dir, seconds=2.0)
     assert r["frames"] == 400 and 0 < r["frames_with_midi"] <= r["frames"] - 200

@@ -14,7 +14,8 @@ commands and snapshots, so the engine can live in a process of its own").
   the window's commands between two frames, and sends a snapshot about 30 times a second: the
   new input frames, the last result, the counters, and — when it changed — the project (its
   settings and takes; the arrays of each take cross once).
-- Messages are JSON plus raw array bytes (:func:`encode` / :func:`decode`): nothing is pickled.
+- Messages are in the one wire format (:mod:`gesturemap.wire`: JSON plus raw array bytes):
+  nothing is pickled.
 - The child watches its pipe: when the window process dies, even killed, the child sees the
   pipe close, stops the engine (finishing its saves) and exits. Takes are saved by the child as
   they end, so killing the window never loses a completed take.
@@ -41,74 +42,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..faults import raise_mode
+from ..wire import decode, encode
 from .session import InputRing, TakeRef, WindowEngine
 
-__all__ = ["EngineProcess", "decode", "encode"]
+__all__ = ["EngineProcess"]
 
-_ARRAY = "__ndarray__"
-_KINDS = set("biuf")  # numeric dtypes only: no object arrays can cross
-_FRAME = b"F"
-_JSON = b"J"
-
-
-# -- the wire format ---------------------------------------------------------------------------
-def encode(message: Any) -> bytes:
-    """``message`` (JSON types, numpy arrays and scalars, nested) as bytes: a JSON header where
-    each array is replaced by its dtype and shape, then the arrays' raw bytes."""
-    buffers: list[bytes] = []
-
-    def enc(o: Any) -> Any:
-        if isinstance(o, np.ndarray):
-            a = np.ascontiguousarray(o)
-            if a.dtype.kind not in _KINDS:
-                raise TypeError(f"cannot send an array of dtype {a.dtype}")
-            buffers.append(a.tobytes())
-            return {_ARRAY: len(buffers) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
-        if isinstance(o, dict):
-            return {str(k): enc(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [enc(v) for v in o]
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, Path):
-            return str(o)
-        return o
-
-    header = json.dumps(enc(message), separators=(",", ":")).encode()
-    parts = [_JSON, struct.pack("<II", len(header), len(buffers)), header]
-    for b in buffers:
-        parts += [struct.pack("<Q", len(b)), b]
-    return b"".join(parts)
-
-
-def decode(data: bytes) -> Any:
-    """The inverse of :func:`encode` (arrays come back read-only)."""
-    if data[:1] != _JSON:
-        raise ValueError("not an encoded message")
-    n_header, n_buffers = struct.unpack_from("<II", data, 1)
-    pos = 9
-    header = json.loads(data[pos : pos + n_header])
-    pos += n_header
-    buffers = []
-    for _ in range(n_buffers):
-        (n,) = struct.unpack_from("<Q", data, pos)
-        pos += 8
-        buffers.append(data[pos : pos + n])
-        pos += n
-
-    def dec(o: Any) -> Any:
-        if isinstance(o, dict):
-            if _ARRAY in o:
-                dtype = np.dtype(o["dtype"])
-                if dtype.kind not in _KINDS:
-                    raise ValueError(f"refusing an array of dtype {dtype}")
-                return np.frombuffer(buffers[o[_ARRAY]], dtype=dtype).reshape(o["shape"])
-            return {k: dec(v) for k, v in o.items()}
-        if isinstance(o, list):
-            return [dec(v) for v in o]
-        return o
-
-    return dec(header)
+_FRAME = b"F"  # a mouse-pad frame: F, time (float64), values (float64); anything else
+               # on the pipe is a wire message (gesturemap.wire)
 
 
 def _frame_bytes(t: float, values: np.ndarray) -> bytes:
@@ -532,7 +473,7 @@ class EngineProcess:
         self._kill()
         if self._receiver is not None:
             self._receiver.join(timeout=2)
-        if self.exception and os.environ.get("GESTUREMAP_RAISE") == "1":
+        if self.exception and raise_mode():
             raise GesturemapError(f"the engine process failed: {self.exception}")
 
     def _close_pipe(self) -> None:

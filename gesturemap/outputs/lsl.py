@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..sources.base import RateLimitedLog
+from ..faults import RateLimitedLog
 
 __all__ = ["LSLOutput", "stream_name"]
 

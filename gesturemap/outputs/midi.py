@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .._io import check_number, validation_error
-from ..sources.base import RateLimitedLog
+from ..faults import RateLimitedLog
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 

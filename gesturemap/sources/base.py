@@ -11,7 +11,6 @@ kind, and the thread carries on; nothing escapes it. With the environment variab
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -21,12 +20,12 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from .._io import Described, check_number, validation_error
+from ..faults import RateLimitedLog, raise_mode
 
 __all__ = [
     "MAX_ABS_VALUE",
     "Frame",
     "FrameQueue",
-    "RateLimitedLog",
     "Source",
     "SourceStats",
 ]
@@ -318,61 +317,6 @@ class SourceStats:
             "connected": self.connected,
             "rate_hz": self.rate_hz,
         }
-
-
-class RateLimitedLog:
-    """Log at most one message per second for each kind of trouble.
-
-    A sensor sending garbage at 1 kHz must not write a thousand lines a second; the message
-    that does get through says how many like it were held back.
-
-    Parameters
-    ----------
-    logger : logging.Logger
-    interval_s : float, default 1.0
-        The shortest time between two messages of the same kind.
-    """
-
-    __slots__ = ("_held", "_last", "interval_s", "logger")
-
-    def __init__(self, logger: logging.Logger, interval_s: float = 1.0) -> None:
-        self.logger = logger
-        self.interval_s = interval_s
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def __call__(
-        self,
-        kind: str,
-        message: str,
-        *args: Any,
-        level: int = logging.WARNING,
-        exc_info: Any = None,
-    ) -> bool:
-        """Log ``message % args`` unless a message of this ``kind`` went out less than a second ago.
-
-        Returns
-        -------
-        bool
-            Whether the message was logged.
-        """
-        now = time.monotonic()
-        last = self._last.get(kind)
-        if last is not None and now - last < self.interval_s:
-            self._held[kind] = self._held.get(kind, 0) + 1
-            return False
-        self._last[kind] = now
-        held = self._held.pop(kind, 0)
-        if held:
-            message += " (and %d more like this since the last message)"
-            args = (*args, held)
-        self.logger.log(level, message, *args, exc_info=exc_info)
-        return True
-
-
-def raise_mode() -> bool:
-    """Whether ``GESTUREMAP_RAISE=1``: unexpected errors end the thread instead of being skipped."""
-    return os.environ.get("GESTUREMAP_RAISE", "") == "1"
 
 
 class Source:

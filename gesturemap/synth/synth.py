@@ -31,6 +31,7 @@ import numpy as np
 
 from .._io import check_choice, check_number, validation_error
 from ..errors import GesturemapError
+from ..faults import raise_mode
 from . import _callback as C
 from . import _kernels as K
 from .mapping import PARAMETERS, SynthMapping, limits
@@ -426,7 +427,7 @@ class Synth:
             if now - self._last_error_log > 1.0:
                 self._last_error_log = now
                 log.warning("synth update failed: %s", exc)
-            if os.environ.get("GESTUREMAP_RAISE") == "1":
+            if raise_mode():
                 self.exception = self.exception or exc
 
     # -- rendering --------------------------------------------------------------------------------
@@ -502,7 +503,7 @@ class Synth:
             stream.stop()
             stream.close()
         _PLAYING.discard(self)
-        if self.exception is not None and os.environ.get("GESTUREMAP_RAISE") == "1":
+        if self.exception is not None and raise_mode():
             exc, self.exception = self.exception, None
             raise exc
 

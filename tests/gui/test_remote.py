@@ -21,9 +21,8 @@ import numpy as np
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from gesturemap.bench import find_reference
-from gesturemap.bench_latency import _project
-from gesturemap.gui.remote import EngineProcess, decode, encode
+from gesturemap.bench import benchmark_module, find_reference
+from gesturemap.gui.remote import EngineProcess
 from gesturemap.gui.session import TakeRef
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
@@ -68,7 +67,7 @@ def reference():
 @pytest.fixture
 def trained(tmp_path, reference):
     """An HHMM project trained on XMM's reference workload; outputs go to a test socket."""
-    folder = _project(tmp_path / "proj", reference)
+    folder = benchmark_module("bench_latency")._project(tmp_path / "proj", reference)
     rx = _udp_rx()
     project = Project.load(folder)
     project.outputs = {"host": "127.0.0.1", "port": rx.getsockname()[1]}
@@ -76,22 +75,6 @@ def trained(tmp_path, reference):
     project.save(folder)
     yield folder, rx
     rx.close()
-
-
-def test_wire_format_round_trip_and_refuses_objects():
-    msg = {"a": [1, 2.5, None, "x", True], "arr": np.arange(6.0).reshape(2, 3),
-           "nested": {"i": np.int32(7), "b": np.array([True, False]),
-                      "u": np.arange(3, dtype=np.uint8)}, "nan": float("nan")}
-    back = decode(encode(msg))
-    np.testing.assert_array_equal(back["arr"], msg["arr"])
-    assert back["arr"].dtype == np.float64 and back["arr"].shape == (2, 3)
-    assert back["nested"]["i"] == 7 and back["nested"]["b"].dtype == bool
-    np.testing.assert_array_equal(back["nested"]["u"], [0, 1, 2])
-    assert back["a"] == [1, 2.5, None, "x", True] and np.isnan(back["nan"])
-    with pytest.raises(TypeError):
-        encode({"o": np.array([object()])})
-    with pytest.raises(ValueError):
-        decode(b"\x80\x04pickle")
 
 
 def test_engine_process_runs_records_edits_and_saves(trained, reference, tmp_path):

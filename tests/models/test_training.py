@@ -10,7 +10,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import TrainingCancelled
-from gesturemap.models.training import Trainer
+from gesturemap.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

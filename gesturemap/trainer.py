@@ -9,15 +9,13 @@ Two ways, one interface (:class:`TrainingJob`):
   it datasets. Nothing the worker does can delay the caller's real-time thread: this is the
   choice for the engine and the window (see DESIGN.md, "Data flow and threads").
 
-Data crosses the process boundary as JSON and ``.npz`` bytes, the same forms a saved model
-takes, never as pickles. The model being trained is never the one in use: a job returns a new,
+Data crosses the process boundary in the one wire format (:mod:`gesturemap.wire`: JSON plus raw
+array bytes), never as pickles. The model being trained is never the one in use: a job returns a new,
 fitted model that the caller swaps in when it likes.
 """
 
 from __future__ import annotations
 
-import io
-import json
 import multiprocessing as mp
 import os
 import threading
@@ -27,8 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError, TrainingCancelled
-from .base import BaseModel, Cancel, restore
+from .errors import GesturemapError, TrainingCancelled
+from .models.base import BaseModel, Cancel, restore
+from .wire import decode, encode
 
 
 class TrainingJob:
@@ -108,70 +107,49 @@ def _fresh(model: BaseModel, n_jobs: int | None = None) -> BaseModel:
     return fresh
 
 
-# -- (de)serialisation without pickle ---------------------------------------------------------
-def _arrays_to_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    buf = io.BytesIO()
-    np.savez(buf, **arrays)
-    return buf.getvalue()
-
-
-def _arrays_from_bytes(data: bytes) -> dict[str, np.ndarray]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return {k: z[k] for k in z.files}
-
-
-def _dataset_to_message(dataset: Any) -> tuple[str, bytes]:
+# -- what crosses to the worker (plain dicts of JSON values and arrays: see gesturemap.wire) --
+def _dataset_message(dataset: Any) -> dict[str, Any]:
     recs = list(dataset)
-    labels = [r.label.item() if isinstance(r.label, np.generic) else r.label for r in recs]
-    arrays = {f"x{i}": np.asarray(r.inputs) for i, r in enumerate(recs)}
-    arrays.update({f"y{i}": np.asarray(r.outputs) for i, r in enumerate(recs)
-                   if r.outputs is not None})
-    return json.dumps({"labels": labels}), _arrays_to_bytes(arrays)
+    return {"labels": [r.label.item() if isinstance(r.label, np.generic) else r.label
+                       for r in recs],
+            "inputs": [np.asarray(r.inputs) for r in recs],
+            "outputs": [None if r.outputs is None else np.asarray(r.outputs) for r in recs]}
 
 
-def _dataset_from_message(meta: str, data: bytes) -> Any:
-    from ..data import Dataset
+def _dataset_from_message(m: dict[str, Any]) -> Any:
+    from .data import Dataset
 
-    labels = json.loads(meta)["labels"]
-    arrays = _arrays_from_bytes(data)
     ds = Dataset()
-    for i, label in enumerate(labels):
-        ds.add(arrays[f"x{i}"], label=label, outputs=arrays.get(f"y{i}"))
+    for label, x, y in zip(m["labels"], m["inputs"], m["outputs"], strict=True):
+        ds.add(x, label=label, outputs=y)
     return ds
 
 
-def _project_to_message(project: Any) -> tuple[str, bytes]:
+def _project_message(project: Any) -> dict[str, Any]:
     """What training a project needs: its settings and raw takes (the pipeline runs in the
     trainer, not on the caller's process)."""
     takes = list(project.takes)
-    meta = {
+    return {
         "name": project.name, "model": project.model, "pipeline": project.pipeline.to_dict(),
         "input_names": None if project.input_names is None else list(project.input_names),
         "output_names": None if project.output_names is None else list(project.output_names),
         "classes": list(project.classes), "input_dim": project.input_dim,
-        "labels": [t.label for t in takes],
+        "labels": [t.label for t in takes], "inputs": [t.inputs for t in takes],
+        "times": [t.times for t in takes], "outputs": [t.outputs for t in takes],
     }
-    arrays = {f"x{i}": t.inputs for i, t in enumerate(takes)}
-    arrays.update({f"t{i}": t.times for i, t in enumerate(takes) if t.times is not None})
-    arrays.update({f"y{i}": t.outputs for i, t in enumerate(takes) if t.outputs is not None})
-    return json.dumps(meta), _arrays_to_bytes(arrays)
 
 
-def _project_from_message(meta_json: str, data: bytes) -> Any:
-    from ..features import Pipeline
-    from ..project import Project
+def _project_from_message(m: dict[str, Any]) -> Any:
+    from .features import Pipeline
+    from .project import Project
 
-    meta = json.loads(meta_json)
-    arrays = _arrays_from_bytes(data)
-    project = Project(meta["name"], model=meta["model"],
-                      pipeline=Pipeline.from_dict(meta["pipeline"]),
-                      input_names=meta["input_names"], output_names=meta["output_names"],
-                      classes=meta["classes"])
-    if meta["input_dim"] is not None:
-        project.input_dim = meta["input_dim"]
-    for i, label in enumerate(meta["labels"]):
-        project.add_take(arrays[f"x{i}"], label, times=arrays.get(f"t{i}"),
-                         outputs=arrays.get(f"y{i}"))
+    project = Project(m["name"], model=m["model"], pipeline=Pipeline.from_dict(m["pipeline"]),
+                      input_names=m["input_names"], output_names=m["output_names"],
+                      classes=m["classes"])
+    if m["input_dim"] is not None:
+        project.input_dim = m["input_dim"]
+    for label, x, t, y in zip(m["labels"], m["inputs"], m["times"], m["outputs"], strict=True):
+        project.add_take(x, label, times=t, outputs=y)
     return project
 
 
@@ -223,7 +201,7 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
     project's own model settings as the first candidate (so ``selection_["candidates"][0]``
     is the CV score of the model the quick retrain fitted): (winner, fitted pipeline)."""
-    from .search import _describe, auto, default_candidates
+    from .models.search import _describe, auto, default_candidates
 
     project.fit_pipeline()
     dataset = project.dataset()
@@ -237,18 +215,18 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     return model, project.pipeline.to_dict()
 
 
-def _params_json(model: BaseModel) -> str:
-    from .base import _jsonable_params
+def _model_spec(model: BaseModel) -> dict[str, Any]:
+    from .models.base import _jsonable_params
 
-    return json.dumps({"model": model.kind, "params": _jsonable_params(model.get_params())})
+    return {"model": model.kind, "params": _jsonable_params(model.get_params())}
 
 
 def _warm_up() -> None:
     """Load every model's compiled kernels now (from numba's disk cache), not at the first real
     job: each registered kind is fitted and stepped once on a tiny dataset of each kind it
     takes (labelled, and with outputs)."""
-    from ..data import Dataset
-    from .base import MODEL_REGISTRY
+    from .data import Dataset
+    from .models.base import MODEL_REGISTRY
 
     rng = np.random.default_rng(0)
     labelled, bimodal = Dataset(), Dataset()
@@ -273,16 +251,16 @@ def _warm_up() -> None:
 
 
 def _worker_main(conn: Any, nice: int = 5) -> None:
-    """The worker process: receive jobs, train, send back JSON + npz bytes."""
+    """The worker process: receive jobs, train, send back the fitted model (wire format)."""
     import signal
 
-    from .base import MODEL_REGISTRY
+    from .models.base import MODEL_REGISTRY
 
     # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _ordinary_scheduling()  # never a real-time policy inherited from the parent
-    from .gmm import CLASS_CACHE
+    from .models.gmm import CLASS_CACHE
 
     # a retrain after a new take refits only the classes whose frames changed
     CLASS_CACHE.enabled = os.environ.get("GESTUREMAP_CLASS_CACHE", "1") != "0"
@@ -293,27 +271,23 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
     _warm_up()
 
     cancels: dict[int, Cancel] = {}
-    jobs: list[tuple[int, str | None, str, bytes, int | None, dict[str, Any]]] = []
+    jobs: list[dict[str, Any]] = []
     cond = threading.Condition()
     alive = [True]
 
     def listen() -> None:
         while True:
             try:
-                msg = conn.recv_bytes()
+                cmd = decode(conn.recv_bytes())
             except (EOFError, OSError):
                 break
-            head, _, rest = msg.partition(b"\n")
-            cmd = json.loads(head)
             if cmd["op"] == "cancel":
                 c = cancels.get(cmd["job"])
                 if c is not None:
                     c.set()
             elif cmd["op"] in ("train", "train_project", "search_project"):
-                meta_len = cmd["meta_len"]
                 with cond:
-                    jobs.append((cmd["job"], cmd.get("model"), rest[:meta_len].decode(),
-                                 rest[meta_len:], cmd.get("n_jobs"), cmd))
+                    jobs.append(cmd)
                     cancels[cmd["job"]] = Cancel()
                     cond.notify()
             elif cmd["op"] == "stop":
@@ -325,9 +299,10 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
     threading.Thread(target=listen, daemon=True).start()
     send_lock = threading.Lock()
 
-    def send(obj: dict[str, Any], payload: bytes = b"") -> None:
+    def send(obj: dict[str, Any]) -> None:
+        data = encode(obj)
         with send_lock:
-            conn.send_bytes(json.dumps(obj).encode() + b"\n" + payload)
+            conn.send_bytes(data)
 
     while True:
         with cond:
@@ -335,7 +310,8 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
                 cond.wait()
             if not jobs:
                 return
-            job_id, model_json, ds_meta, ds_bytes, n_jobs, head = jobs.pop(0)
+            cmd = jobs.pop(0)
+        job_id = cmd["job"]
         cancel = cancels[job_id]
 
         def progress(f: float, m: str, j: int = job_id) -> None:
@@ -343,24 +319,24 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
 
         try:
             pipeline = None
-            if head["op"] == "search_project":  # gm.auto on a whole project
-                project = _project_from_message(ds_meta, ds_bytes)
-                model, pipeline = _search_project(project, float(head["budget_s"]), cancel,
-                                                  progress, n_jobs)
-            elif model_json is None:  # a whole project: pipeline, dataset and model here
-                project = _project_from_message(ds_meta, ds_bytes)
-                model, pipeline = _fit_project(project, n_jobs, cancel, progress)
+            if cmd["op"] == "search_project":  # gm.auto on a whole project
+                project = _project_from_message(cmd["data"])
+                model, pipeline = _search_project(project, float(cmd["budget_s"]), cancel,
+                                                  progress, cmd["n_jobs"])
+            elif cmd["op"] == "train_project":  # pipeline, dataset and model all here
+                project = _project_from_message(cmd["data"])
+                model, pipeline = _fit_project(project, cmd["n_jobs"], cancel, progress)
             else:
-                spec = json.loads(model_json)
+                spec = cmd["model"]
                 params = dict(spec["params"])
                 if params.get("class_params"):
                     params["class_params"] = {k: v for k, v in params["class_params"]}
                 model = MODEL_REGISTRY[spec["model"]](**params)
-                ds = _dataset_from_message(ds_meta, ds_bytes)
-                model.fit(ds, cancel=cancel, progress=progress)
+                model.fit(_dataset_from_message(cmd["data"]), cancel=cancel,
+                          progress=progress)
             meta, arrays = model.dump()
-            send({"job": job_id, "op": "done", "meta": meta, "pipeline": pipeline},
-                 _arrays_to_bytes(arrays))
+            send({"job": job_id, "op": "done", "meta": meta, "arrays": arrays,
+                  "pipeline": pipeline})
         except TrainingCancelled:
             send({"job": job_id, "op": "cancelled"})
         except Exception as exc:  # report every training failure to the caller
@@ -412,8 +388,10 @@ class Trainer:
                 msg = conn.recv_bytes()
             except (EOFError, OSError):
                 break
-            head, _, payload = msg.partition(b"\n")
-            info = json.loads(head)
+            try:
+                info = decode(msg)
+            except ValueError:  # cannot happen between our own processes; never fatal
+                continue
             job = self._jobs.get(info["job"])
             if job is None:
                 continue
@@ -425,10 +403,11 @@ class Trainer:
             if op == "done":
                 try:
                     if info.get("pipeline") is not None:
-                        from ..features import Pipeline
+                        from .features import Pipeline
 
                         job.pipeline = Pipeline.from_dict(info["pipeline"])
-                    job._finish(restore(info["meta"], _arrays_from_bytes(payload)), None)
+                    arrays = {k: np.array(v) for k, v in info["arrays"].items()}  # writable
+                    job._finish(restore(info["meta"], arrays), None)
                 except Exception as exc:
                     job._finish(None, exc)
             elif op == "cancelled":
@@ -455,7 +434,7 @@ class Trainer:
             cancel = Cancel()
             job._cancel_hook = cancel.set
             fresh = _fresh(model, self.n_jobs)
-            snapshot = _dataset_from_message(*_dataset_to_message(dataset))
+            snapshot = _dataset_from_message(decode(encode(_dataset_message(dataset))))
 
             def run() -> None:
                 _ordinary_scheduling()
@@ -467,9 +446,8 @@ class Trainer:
 
             threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
             return job
-        ds_meta, ds_bytes = _dataset_to_message(dataset)
-        self._send_job(job, "train", _params_json(_fresh(model, self.n_jobs)), ds_meta.encode(),
-                       ds_bytes)
+        self._send_job(job, "train", _dataset_message(dataset),
+                       model=_model_spec(_fresh(model, self.n_jobs)))
         return job
 
     def train_project(self, project: Any, *,
@@ -480,11 +458,11 @@ class Trainer:
         process, none of it holds the caller's GIL). ``job.result()`` is the model and
         ``job.pipeline`` the fitted pipeline; the project itself is not changed."""
         job = TrainingJob(on_progress, on_done)
-        meta, data = _project_to_message(project)
+        message = _project_message(project)
         if self.mode == "thread":
-            return self._project_thread(job, meta, data, lambda p, c, r: _fit_project(
+            return self._project_thread(job, message, lambda p, c, r: _fit_project(
                 p, self.n_jobs, c, r))
-        self._send_job(job, "train_project", None, meta.encode(), data)
+        self._send_job(job, "train_project", message)
         return job
 
     def search_project(self, project: Any, budget_s: float = 20.0, *,
@@ -495,29 +473,28 @@ class Trainer:
         winner, with its ``selection_`` in ``training_info_["selection"]``; ``job.pipeline``
         the fitted pipeline. Cancel it when the takes change."""
         job = TrainingJob(on_progress, on_done)
-        meta, data = _project_to_message(project)
+        message = _project_message(project)
         if self.mode == "thread":
-            return self._project_thread(job, meta, data, lambda p, c, r: _search_project(
+            return self._project_thread(job, message, lambda p, c, r: _search_project(
                 p, budget_s, c, r, self.n_jobs))
-        self._send_job(job, "search_project", None, meta.encode(), data,
-                       budget_s=float(budget_s))
+        self._send_job(job, "search_project", message, budget_s=float(budget_s))
         return job
 
     @staticmethod
-    def _project_thread(job: TrainingJob, meta: str, data: bytes,
+    def _project_thread(job: TrainingJob, message: dict[str, Any],
                         fit: Callable[[Any, Cancel, Callable[[float, str], None]],
                                       tuple[BaseModel, dict[str, Any]]]) -> TrainingJob:
         """Run ``fit(project snapshot, cancel, report) -> (model, pipeline dict)`` on a
         background thread for ``job``."""
         cancel = Cancel()
         job._cancel_hook = cancel.set
-        snapshot = _project_from_message(meta, data)
+        snapshot = _project_from_message(decode(encode(message)))
 
         def run() -> None:
             _ordinary_scheduling()
             try:
                 model, pipeline = fit(snapshot, cancel, job._report)
-                from ..features import Pipeline
+                from .features import Pipeline
 
                 job.pipeline = Pipeline.from_dict(pipeline)
                 job._finish(model, None)
@@ -527,8 +504,7 @@ class Trainer:
         threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
         return job
 
-    def _send_job(self, job: TrainingJob, op: str, model_json: str | None, meta: bytes,
-                  data: bytes, **extra: Any) -> None:
+    def _send_job(self, job: TrainingJob, op: str, data: dict[str, Any], **extra: Any) -> None:
         with self._lock:
             self._ensure_worker()
             job_id = self._next
@@ -539,23 +515,20 @@ class Trainer:
             def cancel_job() -> None:
                 with self._lock:
                     try:
-                        conn.send_bytes(json.dumps({"op": "cancel", "job": job_id}).encode()
-                                        + b"\n")
+                        conn.send_bytes(encode({"op": "cancel", "job": job_id}))
                     except OSError:
                         pass
 
             job._cancel_hook = cancel_job
-            head = json.dumps({"op": op, "job": job_id, "model": model_json,
-                               "n_jobs": self.n_jobs, "meta_len": len(meta),
-                               **extra}).encode()
-            conn.send_bytes(head + b"\n" + meta + data)
+            conn.send_bytes(encode({"op": op, "job": job_id, "n_jobs": self.n_jobs,
+                                    "data": data, **extra}))
 
     def close(self) -> None:
         """Stop the worker process (pending jobs fail)."""
         with self._lock:
             if self._conn is not None:
                 try:
-                    self._conn.send_bytes(json.dumps({"op": "stop"}).encode() + b"\n")
+                    self._conn.send_bytes(encode({"op": "stop"}))
                 except OSError:
                     pass
             if self._proc is not None:

@@ -27,7 +27,7 @@ import numpy as np
 
 # in a measured process, before it starts (preexec_fn): ordinary scheduling, whatever the
 # client has (imported here: nothing is imported between fork and exec)
-from .models.training import _ordinary_scheduling as _ordinary
+from gesturemap.trainer import _ordinary_scheduling as _ordinary
 
 FLOOR_SCRIPT = textwrap.dedent("""
     import sys
@@ -89,7 +89,7 @@ def _free_port() -> int:
 
 
 def _message(address: str, values: np.ndarray) -> bytes:
-    from .outputs.osc import MessageEncoder
+    from gesturemap.outputs.osc import MessageEncoder
 
     return MessageEncoder().floats(address, values)
 
@@ -158,8 +158,7 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
 def _project(folder: Path, reference: Path, search: bool = False,
              spotting: bool = False) -> Path:
     import gesturemap as gm
-
-    from .project import Project
+    from gesturemap.project import Project
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
     model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
@@ -256,10 +255,9 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
     import threading
 
     import gesturemap as gm
-
-    from .gui.session import TakeRef, WindowEngine
-    from .project import Project
-    from .sources.base import Frame
+    from gesturemap.gui.session import TakeRef, WindowEngine
+    from gesturemap.project import Project
+    from gesturemap.sources.base import Frame
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
     recs = list(ds)

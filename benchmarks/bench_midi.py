@@ -1,6 +1,6 @@
 """OSC in -> MIDI out latency of ``gesturemap run --midi-out``, over JACK MIDI.
 
-The method of :mod:`gesturemap.bench_latency`: this process sends ``/wek/inputs`` frames at 200
+The method of ``benchmarks/bench_latency.py``: this process sends ``/wek/inputs`` frames at 200
 frames/s to a ``gesturemap run --midi-out`` of a GMR project on XMM's bimodal reference set
 (its takes' inputs as the frames: its two continuous outputs give a control change on most
 frames), and times the MIDI that comes back on a JACK MIDI input of its own.
@@ -35,8 +35,7 @@ def _regression_project(folder: Path, reference: Path) -> tuple[Path, np.ndarray
     """A GMR project on XMM's bimodal reference set (continuous outputs: a control change on
     most frames), and its takes' inputs back to back as the frames to send."""
     import gesturemap as gm
-
-    from .project import Project
+    from gesturemap.project import Project
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_bimodal.xmm.json")
     first = next(iter(ds))
@@ -53,7 +52,7 @@ def _regression_project(folder: Path, reference: Path) -> tuple[Path, np.ndarray
 
 def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
     """Latency figures of MIDI out (µs), or ``{"skipped": reason}`` without jackd."""
-    from .bench_latency import _free_port, _message, _ordinary
+    from bench_latency import _free_port, _message, _ordinary
 
     jackd = shutil.which("jackd")
     if jackd is None:
