@@ -270,7 +270,7 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
     project.trained = project.new_model().fit(project.dataset())
     live = recs[-1]
     engine = WindowEngine(project, osc_in=None, osc_out=("127.0.0.1", 9),
-                          trainer="process").start()
+                          trainer="process", realtime=True).start()
     stop = threading.Event()
     feed = {"take": False}
 

@@ -100,6 +100,7 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         osc_out=("127.0.0.1", 9),
         sources=[lambda q, _: ReplaySource(q, replay, rate_hz=200.0, loop=True)],
         synth=synth,
+        realtime=True,  # as gesturemap run
     )
     steal0 = _steal_ticks()
     engine.start()

@@ -310,6 +310,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from .engine import Engine
     from .project import Project
+    from .scheduling import tune_process
     from .sources.settings import build_sensor_source
 
     _refuse_audio_with_no_audio(args, "run")
@@ -345,7 +346,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         synth = Synth(project_synth, audio=audio, base_dir=args.dir)
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
-                       trainer=args.trainer, sinks=_sinks(args, project))
+                       trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
     engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
@@ -359,6 +360,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr, flush=True)
         engine = Engine(project, **engine_args)
         engine.start()
+    tune_process()  # the stage program's choice (gesturemap.scheduling), not the engine's
     midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
                        if getattr(s, "port_name", None))
     midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"

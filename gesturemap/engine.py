@@ -36,6 +36,7 @@ import numpy as np
 from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .outputs.osc import OSCOutput
+from .scheduling import BACKGROUND_PRIORITY, FRAME_PRIORITY, realtime_allowed, schedule_threads
 from .sources.base import FrameQueue
 
 log = logging.getLogger("gesturemap.engine")
@@ -59,39 +60,6 @@ GESTURE_FRAMES = 8192
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
-
-
-#: SCHED_FIFO priorities (where permitted): the frame path, and the engine's other threads.
-FRAME_PRIORITY = 20
-BACKGROUND_PRIORITY = 5
-
-
-def _realtime_allowed() -> bool:
-    """Whether this process may ask for real-time scheduling (root, or an rtprio limit)."""
-    if not hasattr(os, "sched_setscheduler"):
-        return False
-    try:
-        import resource
-
-        return os.geteuid() == 0 or resource.getrlimit(resource.RLIMIT_RTPRIO)[0] > 0
-    except (ImportError, OSError, AttributeError):
-        return False
-
-
-def _schedule(threads: list[Any], priority: int, pin: bool) -> None:
-    """SCHED_FIFO at ``priority`` for each started thread (and, with ``pin``, the last core),
-    where permitted; otherwise they stay as they are."""
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    for thread in threads:
-        native = getattr(thread, "native_id", None)
-        if not native:
-            continue
-        try:
-            os.sched_setscheduler(native, os.SCHED_FIFO, os.sched_param(priority))
-            if pin and len(cpus) > 1:
-                os.sched_setaffinity(native, {cpus[-1]})
-        except (AttributeError, OSError):
-            pass
 
 
 class Percentiles:
@@ -136,6 +104,10 @@ class Engine:
         Health counters as JSON, rewritten every second and at stop.
     trainer : "process" or "thread"
         Where training runs (a process keeps it off this process's GIL).
+    realtime : bool, default False
+        Ask for real-time scheduling of the engine's threads where permitted
+        (:mod:`gesturemap.scheduling`); ``gesturemap run`` and the window's engine process
+        do. Off, the engine leaves the operating system's scheduling as it is.
     """
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
@@ -145,8 +117,11 @@ class Engine:
                  log_dir: str | os.PathLike[str] | None = None,
                  stats_file: str | os.PathLike[str] | None = None,
                  trainer: str = "process", queue_size: int = 4096,
-                 synth: Any = None, sinks: list[Any] | None = None) -> None:
+                 synth: Any = None, sinks: list[Any] | None = None,
+                 realtime: bool = False) -> None:
         self.project = project
+        #: whether the engine asks for real-time scheduling of its threads
+        self.realtime_requested = bool(realtime)
         #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
         #: (never raises), ``stop()``, ``stats()``; opened at start, closed at stop
         self.sinks = list(sinks or [])
@@ -262,7 +237,8 @@ class Engine:
         # training may use every core; without it, one core stays free for the frame path.
         cores = os.cpu_count() or 1
         self.trainer = Trainer(self._trainer_mode,
-                               n_jobs=cores if _realtime_allowed() else max(1, cores - 1))
+                               n_jobs=cores if self.realtime_requested and realtime_allowed()
+                               else max(1, cores - 1))
         self.trainer.start_worker()
         if self._search_settings() is not None:
             # started now, before any audio stream: starting a process later would fork
@@ -305,24 +281,20 @@ class Engine:
                 raise
         return self
 
-    @staticmethod
-    def realtime_threads(threads: list[Any]) -> None:
-        """Give threads of the real-time path (the engine's, a source's receiving thread, which
-        may run the frame path itself) real-time scheduling and the same core, where
-        permitted. Call it for a source started after :meth:`start` too."""
-        pin = os.environ.get("GESTUREMAP_PIN", "1") != "0"
-        _schedule(threads, FRAME_PRIORITY, pin)
+    def realtime_threads(self, threads: list[Any]) -> None:
+        """With ``realtime=True``: give threads of the real-time path (the engine's, a source's
+        receiving thread, which may run the frame path itself) real-time scheduling and the
+        same core, where permitted. Call it for a source started after :meth:`start` too."""
+        if self.realtime_requested:
+            pin = os.environ.get("GESTUREMAP_PIN", "1") != "0"
+            schedule_threads(threads, FRAME_PRIORITY, pin)
 
-    @staticmethod
-    def background_threads(threads: list[Any]) -> None:
-        """Real-time scheduling below the frame path's for this process's other Python threads
-        (I/O, stats, the trainer's reader, a window's snapshots), where permitted. They share
-        the GIL with the frame path: an ordinary thread preempted by another program while it
-        holds the GIL would keep the frame path waiting until the scheduler brings it back (a
-        priority inversion measured at several ms beside a busy window). At this priority
-        nothing ordinary preempts them, and they hand the GIL over within the switch interval.
-        """
-        _schedule(threads, BACKGROUND_PRIORITY, pin=False)
+    def background_threads(self, threads: list[Any]) -> None:
+        """With ``realtime=True``: real-time scheduling below the frame path's for this
+        process's other Python threads (I/O, stats, the trainer's reader, a window's
+        snapshots), where permitted (see :data:`gesturemap.scheduling.BACKGROUND_PRIORITY`)."""
+        if self.realtime_requested:
+            schedule_threads(threads, BACKGROUND_PRIORITY)
 
     def stop(self) -> None:
         """Stop sources and threads; finish a take being recorded; write the last stats."""
@@ -855,13 +827,11 @@ class Engine:
         self._pipe_state = self.project.pipeline.start(input_dim, names)
 
     def _realtime_priority(self) -> None:
-        """Ask the OS to schedule the engine thread ahead of ordinary work (SCHED_FIFO), where
-        permitted (root, or rtprio in limits.conf); otherwise carry on as we are."""
-        import gc
-        import sys
-
-        sys.setswitchinterval(0.0005)  # hand the GIL over within 0.5 ms, not 5 ms
-        gc.freeze()  # what exists now is never scanned again: shorter collector pauses
+        """With ``realtime=True``, ask the OS to schedule the engine thread ahead of ordinary
+        work (SCHED_FIFO), where permitted (root, or rtprio in limits.conf); otherwise carry
+        on as we are."""
+        if not self.realtime_requested:
+            return
         try:
             os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(FRAME_PRIORITY))
             self.realtime = True

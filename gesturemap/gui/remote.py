@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..faults import raise_mode
+from ..scheduling import tune_process
 from ..wire import decode, encode
 from .session import InputRing, TakeRef, WindowEngine
 
@@ -149,6 +150,7 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
     except BaseException as exc:  # say why, then exit
         send({"kind": "failed", "error": f"{type(exc).__name__}: {exc}"})
         return
+    tune_process()  # this process is the window's engine program (gesturemap.scheduling)
     send({"kind": "started", "osc_port": engine.osc_port, "audio_error": audio_error})
     sender = _Snapshots(engine, send, float(cfg.get("snapshot_hz", 30.0)))
     thread = threading.Thread(target=sender.loop, name="gesturemap-snapshots", daemon=True)
@@ -218,6 +220,7 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
                       audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
     return _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
+                        realtime=True,
                         ring_frames=int(cfg.get("ring_frames", 1000)), synth=synth)
 
 
