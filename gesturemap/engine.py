@@ -33,10 +33,15 @@ from typing import Any
 
 import numpy as np
 
+from .engine_edits import TakeEdits
+from .engine_health import Health, Percentiles
+from .engine_search import BackgroundSearch
 from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
+from .frame_path import FramePath, channel_names, model_stream
 from .outputs.osc import OSCOutput
 from .scheduling import BACKGROUND_PRIORITY, FRAME_PRIORITY, realtime_allowed, schedule_threads
+from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
 
 log = logging.getLogger("gesturemap.engine")
@@ -54,6 +59,9 @@ WEKINATOR_CONTROL = {
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": "reset"}
 
+#: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
+SNAPSHOT_HZ = 30.0
+
 #: Frames of the last gesture kept for a correction (about 80 s at 100 frames/s).
 GESTURE_FRAMES = 8192
 
@@ -62,27 +70,7 @@ GESTURE_FRAMES = 8192
 RESET_ADDRESS = "/gesturemap/reset"
 
 
-class Percentiles:
-    """A ring of the last ``n`` samples; percentiles are computed off the real-time path."""
-
-    def __init__(self, n: int = 8192) -> None:
-        self._buf = np.zeros(n)
-        self._i = 0
-        self._count = 0
-
-    def add(self, value: float) -> None:
-        self._buf[self._i] = value
-        self._i = (self._i + 1) % len(self._buf)
-        if self._count < len(self._buf):
-            self._count += 1
-
-    def get(self, q: float) -> float | None:
-        if not self._count:
-            return None
-        return float(np.percentile(self._buf[: self._count], q))
-
-
-class Engine:
+class Engine(TakeEdits, BackgroundSearch, Health):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -120,6 +108,8 @@ class Engine:
                  synth: Any = None, sinks: list[Any] | None = None,
                  realtime: bool = False) -> None:
         self.project = project
+        #: the frame path: feature pipeline state and model stream (engine thread only)
+        self.path = FramePath(project)
         #: whether the engine asks for real-time scheduling of its threads
         self.realtime_requested = bool(realtime)
         #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
@@ -153,7 +143,6 @@ class Engine:
         # engine-thread state
         self._logged_labels: list[str] = []
         self._set_model(getattr(project, "trained", None))
-        self._pipe_state: Any = None
         self.running = self.model is not None
         self.recording = False
         self._take_inputs: list[np.ndarray] = []
@@ -210,6 +199,11 @@ class Engine:
         self._onset = self._onset_detector()
         if self._onset is not None:  # a saved project's takes give the threshold at once
             self._onset.calibrate(t.inputs for t in getattr(project, "takes", []))
+        #: the latest :class:`~gesturemap.snapshot.EngineSnapshot` (a latest-value slot: read
+        #: it from any thread; the engine thread replaces it whole between two frames)
+        self.snapshot = EngineSnapshot()
+        self._snapshot_due = 0.0
+        self._publish()
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
@@ -480,120 +474,6 @@ class Engine:
         if self._search_settings() is not None:
             self._start_search()
 
-    # -- the background search (gm.auto) ---------------------------------------------------
-    def _search_settings(self) -> dict[str, float] | None:
-        from .trainer import auto_settings
-
-        settings = getattr(self.project, "model", None)
-        try:
-            return auto_settings(settings if isinstance(settings, dict) else None)
-        except GesturemapError as exc:
-            self._count_error(exc, "search settings")
-            return None
-
-    def _ensure_searcher(self) -> Any:
-        if self.searcher is None:
-            from .trainer import Trainer
-
-            # one core at most, and nicer than a retrain: the quick model comes first
-            self.searcher = Trainer(self._trainer_mode, n_jobs=1, nice=10)
-            self.searcher.start_worker()
-            self.background_threads([getattr(self.searcher, "_reader", None)])
-        return self.searcher
-
-    def _cmd_search(self) -> None:
-        """Search a family and settings for the project now (``gesturemap train --auto`` does
-        it offline); the winner is swapped in when better by the margin."""
-        self._start_search()
-
-    def _start_search(self) -> None:
-        from .trainer import DEFAULT_SEARCH
-
-        settings = self._search_settings() or dict(DEFAULT_SEARCH)
-        self._cancel_search()
-        takes = tuple(t.id for t in self.project.takes)
-        if not takes:
-            return
-        self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
-                              "margin": settings["margin"], "started": time.time()}
-
-        def send() -> None:
-            try:
-                self._search_job = self._ensure_searcher().search_project(
-                    self.project, settings["budget_s"],
-                    on_done=lambda j: self.command("_searched", j, takes, settings["margin"]))
-            except Exception as exc:
-                self._count_error(exc, "search")
-                self.search_status = {"state": "failed", "message": str(exc)}
-
-        self._search_io(send)
-
-    def _search_io(self, job: Callable[[], None]) -> None:
-        """Run ``job`` on the search's own thread, in order. Never the I/O thread: sending a
-        project to the search process (nice 10) may wait until that busy process reads it, and
-        a retrain's job must not queue behind it; never the engine thread either."""
-        if self._search_queue is None:
-            self._search_queue = queue_mod.Queue()
-            q = self._search_queue
-
-            def loop() -> None:
-                while True:
-                    item = q.get()
-                    if item is None:
-                        return
-                    try:
-                        item()
-                    except Exception as exc:
-                        self._count_error(exc, "search")
-
-            thread = threading.Thread(target=loop, name="gesturemap-search", daemon=True)
-            thread.start()
-            self.background_threads([thread])
-        self._search_queue.put(job)
-
-    def _cancel_search(self) -> None:
-        if self._search_job is not None or self._search_queue is not None:
-            # read on the search's thread: a job being sent becomes _search_job there
-            self._search_io(lambda: self._search_job is not None and self._search_job.cancel())
-
-    def _cmd__searched(self, job: Any, takes: tuple[Any, ...], margin: float) -> None:
-        if job.cancelled:
-            return
-        try:
-            winner = job.result(timeout=0)
-        except Exception as exc:
-            self.search_status = {"state": "failed", "message": str(exc)}
-            self._count_error(exc, "search")
-            return
-        from .models.search import selection_of
-
-        sel = selection_of(winner) or {}
-        cands = sel.get("candidates") or []
-        current = cands[0].get("cv_score") if cands else None
-        best = sel.get("cv_score")
-        status: dict[str, Any] = {
-            "state": "kept", "chosen": sel.get("chosen_name"), "model": sel.get("model"),
-            "cv_score": best, "current_cv_score": current, "cv": sel.get("cv"),
-            "reason": sel.get("reason"), "tried": len(cands),
-            "elapsed_s": sel.get("elapsed_s"), "margin": margin}
-        if tuple(t.id for t in self.project.takes) != takes:
-            status.update(state="discarded", message="the takes changed during the search")
-        elif best is None or sel.get("chosen") in (None, 0):
-            status["message"] = sel.get("reason") or "the project's model is the best"
-        elif current is not None and best < current + margin:
-            status["message"] = (f"best CV {best:.3f} is not above the current "
-                                 f"{current:.3f} by {margin:g}")
-        else:
-            if job.pipeline is not None:
-                self.project.pipeline = job.pipeline
-            self._set_model(winner)
-            self._start_pipeline(self.project.input_dim)
-            self.searches_swapped += 1
-            status["state"] = "swapped"
-            self._log_event("searched", chosen=str(sel.get("chosen_name")), cv=best)
-            self._autosave()
-        self.search_status = status
-
     # -- resets ----------------------------------------------------------------------------
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
@@ -620,22 +500,27 @@ class Engine:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
         self._set_model(model)
 
-    def _set_model(self, model: Any) -> None:
-        from .models.spotting import spotting_stream
+    @property
+    def stream(self) -> Any:
+        """The model stream frames go through (None: no model)."""
+        return self.path.stream
 
+    @stream.setter
+    def stream(self, stream: Any) -> None:
+        self.path.stream = stream
+
+    def _set_model(self, model: Any) -> None:
         self.model = model
         # with a "spotting" setting the stream also spots gestures (Result.event)
         spotting = (getattr(self.project, "model", None) or {}).get("spotting")
-        if model is None or spotting is None:
-            self.stream = model.stream() if model is not None else None
-        elif self._threads:
+        if model is not None and spotting is not None and self._threads:
             # running: the spotter (its calibration, its kernels loaded) is prepared on the
             # I/O thread, never on the frame path; the model's own stream answers meanwhile
             self.stream = model.stream()
             self._io.put(lambda: self.command(
-                "_spotting_ready", model, spotting_stream(model, spotting, warm=True)))
+                "_spotting_ready", model, model_stream(self.project, model, warm=True)))
         else:
-            self.stream = spotting_stream(model, spotting, warm=True)
+            self.stream = model_stream(self.project, model, warm=True)
         if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
             self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
         self.project.trained = model
@@ -680,133 +565,8 @@ class Engine:
             self.stream.reset()
         self._clear_gesture()
 
-    # -- corrections: "that was X" ------------------------------------------------------------
-    def _clear_gesture(self) -> None:
-        self._gesture.clear()
-        self._gesture_t.clear()
-
-    def correction_label(self, label: Any) -> Any:
-        """The label a correction adds its take under. An empty label means "that was
-        nothing": a null take, under ``gm.NULL`` (spotting learns "anything else" from those)."""
-        if label is None or label == "":
-            from .models.spotting import NULL
-
-            return NULL
-        known = [t.label for t in self.project.takes]
-        if known and all(isinstance(k, (int, np.integer)) for k in known):
-            try:  # a numbered project (Wekinator's classes): "2" or 2.0 is class 2
-                value = float(label)
-                if value.is_integer():
-                    return int(value)
-            except (TypeError, ValueError):
-                pass
-        if isinstance(label, float) and label.is_integer():
-            return int(label)
-        return label if isinstance(label, (int, np.integer)) else str(label)
-
-    def _cmd_correct(self, label: Any = "") -> None:
-        """Relabel the last gesture (the frames since the last reset or take) as ``label``:
-        it becomes a take, and training follows."""
-        if not self._gesture:
-            raise GesturemapError("correct: no gesture since the last reset or take")
-        label = self.correction_label(label)
-        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
-        inputs = np.array(self._gesture)
-        times = np.array(self._gesture_t) - self._gesture_t[0]
-        self._clear_gesture()
-        take = self.project.add_take(inputs, label, times=times)
-        self.corrections.append(take.id)
-        self._take_ended_at = time.perf_counter()
-        self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
-        self._cmd_train()
-
-    def _cmd_undo_correction(self) -> None:
-        """Take the last correction's take out again, and retrain."""
-        while self.corrections:
-            take_id = self.corrections.pop()
-            try:
-                take = self.project.remove_take(take_id)
-            except KeyError:  # deleted meanwhile: undo the one before
-                continue
-            self._undone_corrections.append(take)
-            self._log_event("undo_correction", id=take_id)
-            self._autosave()
-            if self.project.takes:
-                self._cmd_train()
-            return
-        raise GesturemapError("undo: no correction to undo")
-
-    def _cmd_redo_correction(self) -> None:
-        """Put the last undone correction's take back, and retrain."""
-        if not self._undone_corrections:
-            raise GesturemapError("redo: no undone correction")
-        old = self._undone_corrections.pop()
-        take = self.project.add_take(old.inputs, old.label, times=old.times)
-        self.corrections.append(take.id)
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
-        self._cmd_train()
-
     def _cmd_stop_running(self) -> None:
         self.running = False
-
-    def _cmd_delete_all(self) -> None:
-        # Nothing a datagram does destroys data at once: the takes go to the project's trash
-        # (Project.save moves their files there), restorable by restore_takes, the window's
-        # undo or `gesturemap restore DIR`.
-        ids = [take.id for take in self.project.takes]
-        for take_id in ids:
-            self.project.remove_take(take_id)
-        if ids:
-            self.control_deletions = [*self.control_deletions[-19:], ids]
-            self._log_event("deleted", takes=ids)
-        self._autosave()
-
-    def _cmd_remove_takes(self, ids: Any) -> None:
-        """Remove the takes ``ids`` (into the trash at the next save), e.g. an undo's redo."""
-        for take_id in [str(i) for i in ids]:
-            self.project.remove_take(take_id)
-        self._autosave()
-
-    def _cmd_restore_takes(self, ids: Any = None) -> None:
-        """Put removed takes back (all of the last control deletion when ``ids`` is None)."""
-        if ids is None:
-            ids = self.control_deletions[-1] if self.control_deletions else []
-        ids = [str(i) for i in ids]
-        restored = self.project.restore_takes(ids)
-        self.control_deletions = [[i for i in batch if i not in ids]
-                                  for batch in self.control_deletions]
-        self.control_deletions = [batch for batch in self.control_deletions if batch]
-        if restored:
-            self._autosave()
-
-    def _cmd_delete_for_output(self, index: Any = 1) -> None:
-        """Wekinator's deleteExamplesForOutput N (from 1): a DTW project deletes gesture N's
-        takes; a per-output project takes output N out of every take (a take left with no
-        output goes), as Wekinator sets that output to ``?`` in every example; a project with
-        one output deletes every take."""
-        from .wekinator import delete_examples_for_output
-
-        delete_examples_for_output(self.project, int(index))
-        self._autosave()
-        if self._dtw_project():  # DTW matches against the examples left, at once
-            if self.project.takes:
-                self._cmd_train()
-            else:
-                self._set_model(None)
-
-    def _cmd_set_input_names(self, *names: Any) -> None:
-        self.project.input_names = [str(n) for n in names]
-
-    def _cmd_set_output_names(self, *names: Any) -> None:
-        # a classifier's single output keeps its meaning (the class number): only a
-        # regression project's outputs are renamed
-        if self._is_regression():
-            self.project.output_names = [str(n) for n in names]
 
     def _autosave(self) -> None:
         if self.project_dir is not None:
@@ -821,10 +581,7 @@ class Engine:
         return list(getattr(self.project, "input_names", None) or [])
 
     def _start_pipeline(self, input_dim: int) -> None:
-        names = self._input_names() or None
-        if names is not None and len(names) != input_dim:
-            names = None
-        self._pipe_state = self.project.pipeline.start(input_dim, names)
+        self.path.start(input_dim)
 
     def _realtime_priority(self) -> None:
         """With ``realtime=True``, ask the OS to schedule the engine thread ahead of ordinary
@@ -842,12 +599,32 @@ class Engine:
         self._realtime_priority()
         q = self.queue
         lock = self._frame_lock
+        period = 1.0 / SNAPSHOT_HZ
         while not self._stop.is_set():
-            q.wait(0.05)
+            q.wait(period)
             with lock:
                 self._pending()
+                if time.perf_counter() >= self._snapshot_due:
+                    self._publish()
         with lock:
             self._apply_commands()
+            self._publish()
+
+    def _publish(self) -> None:
+        """Build the state snapshot and publish it (engine thread, between two frames)."""
+        now = time.perf_counter()
+        self._snapshot_due = now + 1.0 / SNAPSHOT_HZ
+        out = self.output
+        labels = getattr(self.model, "labels_", None) if self.model is not None else None
+        self.snapshot = EngineSnapshot(
+            running=self.running, recording=self.recording, current_label=self.current_label,
+            labels=None if labels is None else tuple(labels), last_result=self.last_result,
+            frames_in=self.frames_in, frames_out=self.frames_out,
+            events_spotted=self.events_spotted, trainings=self.trainings,
+            last_train_ms=self.last_train_ms, training_progress=self.training_progress,
+            errors=self.errors, edits=getattr(self, "edits", 0),
+            output_host=out.settings.host, output_port=int(out.settings.port),
+            output_send_errors=out.send_errors, taken_at=now)
 
     def _pending(self) -> None:
         """Apply the waiting commands and handle the queued frames, oldest first (with the
@@ -885,7 +662,7 @@ class Engine:
         t_in = frame.t
         self.frames_in += 1
         values = frame.values
-        if self._pipe_state is None:
+        if self.path.state is None:
             # a new project learns its input size from its first frame
             if self.project.input_dim is None:
                 self.project.input_dim = len(values)
@@ -897,7 +674,7 @@ class Engine:
             return
         t0 = time.perf_counter()
         try:
-            feats = self._pipe_state.push(values, t_in)
+            feats = self.path.push(values, t_in)
         except GesturemapError:
             self.bad_frames += 1
             return
@@ -993,8 +770,7 @@ class Engine:
     def _open_log(self) -> None:
         from .log import SessionLog
 
-        in_names = self._input_names() or [f"in{i + 1}" for i in range(
-            self.project.input_dim or 0)]
+        in_names = channel_names(self.project, self.project.input_dim or 0)
         labels = list(getattr(self.model, "labels_", None) or self.project.classes or [])
         streams = {"input": in_names}
         if labels:  # a project with no classes yet logs labels and events only
@@ -1010,55 +786,3 @@ class Engine:
     def _log_event(self, kind: str, **data: Any) -> None:
         if self.session_log is not None:
             self.session_log.event(time.perf_counter(), kind, **data)
-
-    def stats(self) -> dict[str, Any]:
-        """The health counters (safe to call from any thread)."""
-        sources = [s.stats.snapshot() for s in self.sources]
-        out = {
-            "frames_in": self.frames_in,
-            "frames_out": self.frames_out,
-            "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
-            "bad_frames": self.bad_frames,
-            "dropped_frames": self.queue.dropped,
-            "errors": self.errors,
-            "refused_commands": self.refused_commands,
-            "times_repaired": getattr(self.project, "times_repaired", 0),
-            "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
-            "control_deletions": [list(batch) for batch in self.control_deletions],
-            "step_us_p50": self._step_us.get(50),
-            "step_us_p99": self._step_us.get(99),
-            "latency_us_p50": self._latency_us.get(50),
-            "latency_us_p99": self._latency_us.get(99),
-            "trainings": self.trainings,
-            "last_train_ms": self.last_train_ms,
-            "resets": dict(self.resets),
-            "search": None if self.search_status is None else dict(self.search_status),
-            "searches_swapped": self.searches_swapped,
-            "take_to_model_ms": self.last_take_to_model_ms,
-            "takes": len(self.project.takes),
-            "running": self.running,
-            "realtime_priority": self.realtime,
-            "recording": self.recording,
-            "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
-            "output_send_errors": self.output.send_errors,
-            **(self.synth.stats() if self.synth is not None else {}),
-            **{k: v for sink in self.sinks for k, v in sink.stats().items()},
-            "time": time.time(),
-        }
-        return out
-
-    def _write_stats(self) -> None:
-        if self._stats_file is None:
-            return
-        import json
-
-        from ._io import atomic_write_text
-
-        try:
-            atomic_write_text(self._stats_file, json.dumps(self.stats(), indent=1))
-        except Exception as exc:
-            self._count_error(exc, "stats")
-
-    def _stats_loop(self) -> None:
-        while not self._stop.wait(1.0):
-            self._write_stats()

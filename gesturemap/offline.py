@@ -17,15 +17,15 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray) -> list[A
         from .errors import GesturemapError
 
         raise GesturemapError("the project has no trained model: train it first")
-    from .models.spotting import spotting_stream
+    from .frame_path import FramePath, model_stream
 
-    state = project.pipeline.start(inputs.shape[1], list(project.input_names or []) or None)
-    # the engine's stream: it spots gestures when the project's model settings say so
-    stream = spotting_stream(project.trained, project.model.get("spotting"))
+    # the engine's frame path: its channel names, and its stream (spotting when the project's
+    # model settings say so)
+    path = FramePath(project, model_stream(project, project.trained))
+    path.start(inputs.shape[1])
     out = []
     for t, x in zip(times, inputs, strict=True):
-        for f in state.push(x, float(t)):
-            out.append((float(t), stream.step(f)))
+        out.extend((float(t), r) for r in path.step(x, float(t)))
     return out
 
 

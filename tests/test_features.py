@@ -65,7 +65,7 @@ def test_empty_pipeline_is_identity():
     X = noisy()
     pipe = Pipeline()
     np.testing.assert_array_equal(pipe.transform_sequence(X), X)
-    assert pipe.output_names(4) == ("x0", "x1", "x2", "x3")
+    assert pipe.output_names(4) == ("in1", "in2", "in3", "in4")  # the one default naming
     assert pipe.output_names(2, ["a", "b"]) == ("a", "b")
     state = pipe.start(4)
     out = state.push(X[3])
@@ -516,7 +516,7 @@ BAD_SETTINGS = [
         r"stage 0: Select\.channels: got \('ax', 'gx'\); .*No channel is named 'gx'",
     ),
     (lambda: Pipeline([Select((6,))]).output_dim(6), r"Index 6 does not exist"),
-    (lambda: Pipeline([Select(("x0", 0))]).start(2), r"the same channel"),
+    (lambda: Pipeline([Select(("in1", 0))]).start(2), r"the same channel"),
     (
         lambda: Pipeline([Standardize(mean=(0.0,), std=(1.0,))]).start(2),
         r"Standardize\.mean: got 1 fitted channels; .*fit it again",

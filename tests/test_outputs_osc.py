@@ -81,3 +81,23 @@ def test_speed_scale_and_rotation_are_sent_when_the_model_gives_them(rx):
                        for m in OscBundle(rx.recv(65536)))
     finally:
         out.close()
+
+
+def test_the_label_message_numbers_classes_as_wek_outputs_does(rx):
+    # a Wekinator project's classes are numbers: class 7 is 7 on /wek/outputs and on
+    # /gesturemap/label alike (not its index + 1)
+    from pythonosc.osc_bundle import OscBundle
+
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    try:
+        out.send(_result([0.1, 0.8, 0.1], 1), 7.0)
+        assert decode_message(rx.recv(65536))[1] == (7.0,)
+        bundle = OscBundle(rx.recv(65536))
+        label = next(m for m in bundle if m.address == "/gesturemap/label")
+        assert list(label.params) == ["b", 7.0]
+        out.send(_result([0.1, 0.8, 0.1], 1), None)  # no class number: the 1-based index
+        rx.recv(65536)
+        label = next(m for m in OscBundle(rx.recv(65536)) if m.address == "/gesturemap/label")
+        assert list(label.params) == ["b", 2.0]
+    finally:
+        out.close()

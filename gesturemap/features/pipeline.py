@@ -42,7 +42,7 @@ def _input_names(input_dim: int, input_names: Sequence[str] | None) -> tuple[str
             "Give the sensor's channel count.",
         )
     if input_names is None:
-        return tuple(f"x{i}" for i in range(input_dim))
+        return tuple(f"in{i + 1}" for i in range(input_dim))
     names = tuple(input_names)
     if len(names) != input_dim or not all(isinstance(n, str) and n for n in names):
         raise invalid(

@@ -9,10 +9,12 @@ commands and snapshots, so the engine can live in a process of its own").
 - :class:`EngineProcess` is what the window holds. It has the attributes the window reads
   (``project``, ``model``, ``last_result``, ``ring``, ``running``, ``recording``, counters,
   ``stats()``) and :meth:`EngineProcess.command`, like an in-process
-  :class:`~gesturemap.gui.session.WindowEngine`.
+  :class:`~gesturemap.gui.session.WindowEngine`. Its state is one
+  :class:`~gesturemap.snapshot.EngineSnapshot`, taken by the child's engine thread between two
+  frames, shipped whole and swapped in with one assignment.
 - The child runs a :class:`~gesturemap.gui.session.WindowEngine` on the project folder, applies
-  the window's commands between two frames, and sends a snapshot about 30 times a second: the
-  new input frames, the last result, the counters, and — when it changed — the project (its
+  the window's commands between two frames, and sends its state about 30 times a second: the
+  engine's latest snapshot, the new input frames, and — when it changed — the project (its
   settings and takes; the arrays of each take cross once).
 - Messages are in the one wire format (:mod:`gesturemap.wire`: JSON plus raw array bytes):
   nothing is pickled.
@@ -44,6 +46,7 @@ import numpy as np
 from ..errors import GesturemapError
 from ..faults import raise_mode
 from ..scheduling import tune_process
+from ..snapshot import EngineSnapshot
 from ..wire import decode, encode
 from .session import InputRing, TakeRef, WindowEngine
 
@@ -258,7 +261,6 @@ class _Snapshots:
         self._events_sent = 0
         self._result: Any = None
         self._stats_at = 0.0
-        self._labels: Any = None
         self._feature_names: list[str] = []
         self._signature: Any = None
         self._project_sent: set[str] = set()
@@ -287,33 +289,27 @@ class _Snapshots:
 
     def send_state(self, final: bool = False) -> None:
         e = self.engine
-        msg: dict[str, Any] = {
-            "kind": "state", "running": e.running, "recording": e.recording,
-            "current_label": e.current_label, "frames_in": e.frames_in,
-            "trainings": e.trainings, "last_train_ms": e.last_train_ms,
-            "training_progress": e.training_progress, "errors": e.errors, "edits": e.edits,
-            "output": {"host": e.output.settings.host, "port": e.output.settings.port,
-                       "send_errors": e.output.send_errors},
-        }
+        if final:
+            e._publish()  # the engine thread has stopped: the last state, taken now
+        snap = e.snapshot  # one consistent state, taken by the engine thread between frames
+        r = snap.last_result
+        if r is not self._result:
+            self._result = r
+            result = None if r is None else _result_dict(r)
+            sent_result = True
+        else:
+            result, sent_result = None, False
+        msg: dict[str, Any] = {"kind": "state", "snapshot": snap.to_message(result),
+                               "result_changed": sent_result}
         self._ring_sent, msg["ring"] = self._new_frames(e.ring, self._ring_sent)
         self._features_sent, msg["feature_ring"] = self._new_frames(e.feature_ring,
                                                                     self._features_sent)
         self._events_sent, events = _recent_events(e, self._events_sent)
         if events:
             msg["events"] = events
-        msg["events_spotted"] = self._events_sent
         names = list(e.feature_ring.names)
         if names != self._feature_names:
             self._feature_names = msg["feature_names"] = names
-        r = e.last_result
-        if r is not self._result:
-            self._result = r
-            msg["result"] = None if r is None else _result_dict(r)
-        model = e.model
-        labels = None if model is None else list(model.labels_)
-        if labels != self._labels:
-            self._labels = labels
-            msg["labels"] = labels
         now = time.perf_counter()
         if final or now - self._stats_at >= 0.5:
             self._stats_at = now
@@ -392,26 +388,20 @@ class EngineProcess:
             project.save(self.project_dir)
         self.project = project
         trained = getattr(project, "trained", None)
-        self.model: Any = None if trained is None else _ModelInfo(list(trained.labels_))
-        self.running = trained is not None
-        self.recording = False
-        self.current_label: Any = None
-        self.last_result: Any = None
-        #: gestures spotted so far, and the latest ones as (t, label, score)
-        self.events_spotted = 0
+        out = dict(getattr(project, "outputs", None) or {})
+        #: the engine's latest state (:class:`~gesturemap.snapshot.EngineSnapshot`), replaced
+        #: whole when a snapshot arrives; the properties below read it
+        self.snapshot = EngineSnapshot(
+            running=trained is not None,
+            labels=None if trained is None else tuple(trained.labels_),
+            output_host=out.get("host", "127.0.0.1"), output_port=int(out.get("port", 12000)))
+        self._model_info: Any = None
+        self._edits_saved = 0  # edits the engine process confirmed in a save's reply
+        #: the latest gestures spotted, as (t, label, score)
         self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
         self.ring = InputRing(ring_frames)
         self.feature_ring = InputRing(ring_frames)
-        self.frames_in = 0
-        self.trainings = 0
-        self.last_train_ms: float | None = None
-        #: the training under way: (fraction done, message), or None
-        self.training_progress: Any = None
-        self.errors = 0
-        self.edits = 0
         self.osc_port: int | None = None
-        out = dict(getattr(project, "outputs", None) or {})
-        self.output = _OutputInfo(out.get("host", "127.0.0.1"), int(out.get("port", 12000)))
         self.queue = _PadQueue(self)
         self.exception: str | None = None
         #: why the synth could not start (no audio device...), or None
@@ -437,6 +427,40 @@ class EngineProcess:
         self.last_snapshot = 0.0
         #: snapshots that could not be applied (should stay 0)
         self.snapshot_errors = 0
+
+    # -- the engine's state, read from the latest snapshot ------------------------------------
+    running = property(lambda self: self.snapshot.running)
+    recording = property(lambda self: self.snapshot.recording)
+    current_label = property(lambda self: self.snapshot.current_label)
+    last_result = property(lambda self: self.snapshot.last_result)
+    frames_in = property(lambda self: self.snapshot.frames_in)
+    events_spotted = property(lambda self: self.snapshot.events_spotted)
+    trainings = property(lambda self: self.snapshot.trainings)
+    last_train_ms = property(lambda self: self.snapshot.last_train_ms)
+    training_progress = property(lambda self: self.snapshot.training_progress)
+    errors = property(lambda self: self.snapshot.errors)
+
+    @property
+    def edits(self) -> int:
+        """Project edits the engine applied (as of the last snapshot or save reply)."""
+        return max(self.snapshot.edits, self._edits_saved)
+
+    @property
+    def model(self) -> Any:
+        """What the window knows of the engine's model (its ``labels_``), or None."""
+        labels = self.snapshot.labels
+        if labels is None:
+            return None
+        info = self._model_info
+        if info is None or tuple(info.labels_) != labels:
+            info = self._model_info = _ModelInfo(list(labels))
+        return info
+
+    @property
+    def output(self) -> _OutputInfo:
+        """Where the engine sends OSC, and its send errors."""
+        snap = self.snapshot
+        return _OutputInfo(snap.output_host, snap.output_port, snap.output_send_errors)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout_s: float = 60.0) -> EngineProcess:
@@ -563,7 +587,7 @@ class EngineProcess:
             elif kind == "reply":
                 done, errors = self._replies.pop(message["token"], (None, None))
                 if done is not None:
-                    self.edits = max(self.edits, message["edits"])
+                    self._edits_saved = max(self._edits_saved, message["edits"])
                     errors.extend(GesturemapError(e) for e in message["errors"])
                     if message["done"]:
                         done.set()
@@ -588,24 +612,16 @@ class EngineProcess:
                     ring.push(float(t), v)
         if "feature_names" in m:
             self.feature_ring.names = tuple(m["feature_names"])
-        if "labels" in m:
-            self.model = None if m["labels"] is None else _ModelInfo(m["labels"])
-        if "result" in m:
-            self.last_result = None if m["result"] is None else _result(m["result"])
         for t, label, score in m.get("events", ()):
             self.recent_events.append((float(t), str(label), float(score)))
-        self.events_spotted = int(m.get("events_spotted", self.events_spotted))
         if "stats" in m:
             self._stats = m["stats"]
-        out = m["output"]
-        self.output = _OutputInfo(out["host"], out["port"], out["send_errors"])
-        self.current_label = m["current_label"]
-        self.frames_in = m["frames_in"]
-        self.last_train_ms = m["last_train_ms"]
-        self.training_progress = m.get("training_progress")
-        self.errors = m["errors"]
-        # counters last: a window waiting on them then finds the project and model in place
-        self.edits = m["edits"]
-        self.running, self.recording = m["running"], m["recording"]
-        self.trainings = m["trainings"]
+        snap = m["snapshot"]
+        if m.get("result_changed"):
+            result = None if snap["last_result"] is None else _result(snap["last_result"])
+        else:
+            result = self.snapshot.last_result
+        # the state last, in one assignment: a window waiting on a counter then finds the
+        # project and the model in place
+        self.snapshot = EngineSnapshot.from_message(snap, result)
         self.last_snapshot = time.perf_counter()

@@ -188,7 +188,7 @@ class WindowEngine(Engine):
 
     def _start_pipeline(self, input_dim: int) -> None:
         super()._start_pipeline(input_dim)
-        self._pipe_state = _TappedPipeline(self._pipe_state, self.feature_ring)
+        self.path.state = _TappedPipeline(self.path.state, self.feature_ring)
 
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),

@@ -236,8 +236,9 @@ class OSCOutput:
             if rejected:
                 parts.append(enc.floats(a["label"], [0], text=""))
             else:
-                parts.append(enc.floats(a["label"], [result.label_index + 1],
-                                        text=str(result.label)))
+                # the class's number as /wek/outputs sends it (Wekinator's numbering)
+                number = result.label_index + 1 if class_number is None else class_number
+                parts.append(enc.floats(a["label"], [number], text=str(result.label)))
         if a.get("likelihoods"):
             parts.append(enc.floats(a["likelihoods"], result.likelihoods))
         if a.get("progress") and result.progress is not None:

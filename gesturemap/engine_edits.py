@@ -1,0 +1,147 @@
+"""The engine's commands that edit the project's takes: corrections ("that was X"), undo and
+redo, deletions by control messages and their restoring, Wekinator's name messages.
+
+A mixin of :class:`gesturemap.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
+between two frames (send it with ``Engine.command``); saving is the I/O thread's.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from .errors import GesturemapError
+
+
+class TakeEdits:
+    """Corrections and take edits (mixed into :class:`gesturemap.engine.Engine`)."""
+
+    project: Any
+    _gesture: Any
+    _gesture_t: Any
+
+    def _clear_gesture(self) -> None:
+        self._gesture.clear()
+        self._gesture_t.clear()
+
+    def correction_label(self, label: Any) -> Any:
+        """The label a correction adds its take under. An empty label means "that was
+        nothing": a null take, under ``gm.NULL`` (spotting learns "anything else" from those)."""
+        if label is None or label == "":
+            from .models.spotting import NULL
+
+            return NULL
+        known = [t.label for t in self.project.takes]
+        if known and all(isinstance(k, (int, np.integer)) for k in known):
+            try:  # a numbered project (Wekinator's classes): "2" or 2.0 is class 2
+                value = float(label)
+                if value.is_integer():
+                    return int(value)
+            except (TypeError, ValueError):
+                pass
+        if isinstance(label, float) and label.is_integer():
+            return int(label)
+        return label if isinstance(label, (int, np.integer)) else str(label)
+
+    def _cmd_correct(self, label: Any = "") -> None:
+        """Relabel the last gesture (the frames since the last reset or take) as ``label``:
+        it becomes a take, and training follows."""
+        if not self._gesture:
+            raise GesturemapError("correct: no gesture since the last reset or take")
+        label = self.correction_label(label)
+        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
+        inputs = np.array(self._gesture)
+        times = np.array(self._gesture_t) - self._gesture_t[0]
+        self._clear_gesture()
+        take = self.project.add_take(inputs, label, times=times)
+        self.corrections.append(take.id)
+        self._take_ended_at = time.perf_counter()
+        self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._cmd_train()
+
+    def _cmd_undo_correction(self) -> None:
+        """Take the last correction's take out again, and retrain."""
+        while self.corrections:
+            take_id = self.corrections.pop()
+            try:
+                take = self.project.remove_take(take_id)
+            except KeyError:  # deleted meanwhile: undo the one before
+                continue
+            self._undone_corrections.append(take)
+            self._log_event("undo_correction", id=take_id)
+            self._autosave()
+            if self.project.takes:
+                self._cmd_train()
+            return
+        raise GesturemapError("undo: no correction to undo")
+
+    def _cmd_redo_correction(self) -> None:
+        """Put the last undone correction's take back, and retrain."""
+        if not self._undone_corrections:
+            raise GesturemapError("redo: no undone correction")
+        old = self._undone_corrections.pop()
+        take = self.project.add_take(old.inputs, old.label, times=old.times)
+        self.corrections.append(take.id)
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._cmd_train()
+
+    def _cmd_delete_all(self) -> None:
+        # Nothing a datagram does destroys data at once: the takes go to the project's trash
+        # (Project.save moves their files there), restorable by restore_takes, the window's
+        # undo or `gesturemap restore DIR`.
+        ids = [take.id for take in self.project.takes]
+        for take_id in ids:
+            self.project.remove_take(take_id)
+        if ids:
+            self.control_deletions = [*self.control_deletions[-19:], ids]
+            self._log_event("deleted", takes=ids)
+        self._autosave()
+
+    def _cmd_remove_takes(self, ids: Any) -> None:
+        """Remove the takes ``ids`` (into the trash at the next save), e.g. an undo's redo."""
+        for take_id in [str(i) for i in ids]:
+            self.project.remove_take(take_id)
+        self._autosave()
+
+    def _cmd_restore_takes(self, ids: Any = None) -> None:
+        """Put removed takes back (all of the last control deletion when ``ids`` is None)."""
+        if ids is None:
+            ids = self.control_deletions[-1] if self.control_deletions else []
+        ids = [str(i) for i in ids]
+        restored = self.project.restore_takes(ids)
+        self.control_deletions = [[i for i in batch if i not in ids]
+                                  for batch in self.control_deletions]
+        self.control_deletions = [batch for batch in self.control_deletions if batch]
+        if restored:
+            self._autosave()
+
+    def _cmd_delete_for_output(self, index: Any = 1) -> None:
+        """Wekinator's deleteExamplesForOutput N (from 1): a DTW project deletes gesture N's
+        takes; a per-output project takes output N out of every take (a take left with no
+        output goes), as Wekinator sets that output to ``?`` in every example; a project with
+        one output deletes every take."""
+        from .wekinator import delete_examples_for_output
+
+        delete_examples_for_output(self.project, int(index))
+        self._autosave()
+        if self._dtw_project():  # DTW matches against the examples left, at once
+            if self.project.takes:
+                self._cmd_train()
+            else:
+                self._set_model(None)
+
+    def _cmd_set_input_names(self, *names: Any) -> None:
+        self.project.input_names = [str(n) for n in names]
+
+    def _cmd_set_output_names(self, *names: Any) -> None:
+        # a classifier's single output keeps its meaning (the class number): only a
+        # regression project's outputs are renamed
+        if self._is_regression():
+            self.project.output_names = [str(n) for n in names]

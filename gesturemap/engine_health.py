@@ -1,0 +1,91 @@
+"""The engine's health: step and latency percentiles, the counters of ``stats()``, and the
+``--stats FILE`` writer (DESIGN.md: the keys a stage crew watches).
+
+A mixin of :class:`gesturemap.engine.Engine`; ``stats()`` is safe to call from any thread.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+
+class Percentiles:
+    """A ring of the last ``n`` samples; percentiles are computed off the real-time path."""
+
+    def __init__(self, n: int = 8192) -> None:
+        self._buf = np.zeros(n)
+        self._i = 0
+        self._count = 0
+
+    def add(self, value: float) -> None:
+        self._buf[self._i] = value
+        self._i = (self._i + 1) % len(self._buf)
+        if self._count < len(self._buf):
+            self._count += 1
+
+    def get(self, q: float) -> float | None:
+        if not self._count:
+            return None
+        return float(np.percentile(self._buf[: self._count], q))
+
+
+class Health:
+    """``stats()`` and the stats file (mixed into :class:`gesturemap.engine.Engine`)."""
+
+    _step_us: Percentiles
+    _latency_us: Percentiles
+
+    def stats(self) -> dict[str, Any]:
+        """The health counters (safe to call from any thread)."""
+        sources = [s.stats.snapshot() for s in self.sources]
+        out = {
+            "frames_in": self.frames_in,
+            "frames_out": self.frames_out,
+            "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
+            "bad_frames": self.bad_frames,
+            "dropped_frames": self.queue.dropped,
+            "errors": self.errors,
+            "refused_commands": self.refused_commands,
+            "times_repaired": getattr(self.project, "times_repaired", 0),
+            "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
+            "control_deletions": [list(batch) for batch in self.control_deletions],
+            "step_us_p50": self._step_us.get(50),
+            "step_us_p99": self._step_us.get(99),
+            "latency_us_p50": self._latency_us.get(50),
+            "latency_us_p99": self._latency_us.get(99),
+            "trainings": self.trainings,
+            "last_train_ms": self.last_train_ms,
+            "resets": dict(self.resets),
+            "search": None if self.search_status is None else dict(self.search_status),
+            "searches_swapped": self.searches_swapped,
+            "take_to_model_ms": self.last_take_to_model_ms,
+            "takes": len(self.project.takes),
+            "running": self.running,
+            "realtime_priority": self.realtime,
+            "recording": self.recording,
+            "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
+            "output_send_errors": self.output.send_errors,
+            **(self.synth.stats() if self.synth is not None else {}),
+            **{k: v for sink in self.sinks for k, v in sink.stats().items()},
+            "time": time.time(),
+        }
+        return out
+
+    def _write_stats(self) -> None:
+        if self._stats_file is None:
+            return
+        import json
+
+        from ._io import atomic_write_text
+
+        try:
+            atomic_write_text(self._stats_file, json.dumps(self.stats(), indent=1))
+        except Exception as exc:
+            self._count_error(exc, "stats")
+
+    def _stats_loop(self) -> None:
+        while not self._stop.wait(1.0):
+            self._write_stats()
