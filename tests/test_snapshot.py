@@ -82,3 +82,34 @@ def test_the_window_reads_the_engine_process_state_from_one_snapshot(tmp_path):
             link.errors, link.edits, link.output.settings.port) == (
         False, True, "b", 12, 2, 1, 5, 7000)
     assert link.last_result is None
+
+
+def test_a_project_snapshot_built_too_late_still_brings_its_takes(tmp_path):
+    # A busy engine thread (a first training compiling its kernels holds the GIL) may build
+    # the project's snapshot after the state message gave up waiting. That late snapshot is
+    # dropped; the takes it would have carried must come with the next one, or the window
+    # waits for their arrays forever (a take recorded and never shown).
+    import threading
+
+    from gesturemap.gui.remote import EngineProcess, _ChildEngine, _Snapshots
+
+    engine = _ChildEngine(_project(), osc_in=None, trainer="thread")  # not started
+    sent: list = []
+    snapshots = _Snapshots(engine, lambda m: sent.append(decode(encode(m))), 30.0)
+    snapshots.project_timeout_s = 0.05
+    snapshots.send_state()  # nobody runs the engine's commands: it gives up
+    assert "project" not in sent[-1]
+    engine._apply_commands()  # the engine thread catches up, too late
+    snapshots.project_timeout_s = 10.0
+    later = threading.Timer(0.1, engine._apply_commands)
+    later.start()
+    snapshots.send_state()
+    later.join()
+    assert "project" in sent[-1] and engine.errors == 0
+    link = EngineProcess(_project(), project_dir=tmp_path / "p")  # the window's side
+    for message in sent:
+        link._apply_state(message)
+    assert link.snapshot_errors == 0
+    assert [t.label for t in link.project.takes] == ["a", "b"]
+    assert all(t.inputs.shape == (30, 2) for t in link.project.takes)
+    engine.output.close()  # never started: its OSC output socket is all it opened

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -282,3 +283,88 @@ class WhyStrip(QtWidgets.QFrame):
         a, b = ex["decided_s"]
         self.text.setText(f"why? {ex['text']} · driven by {drivers} · decided "
                           f"{a:.1f}–{b:.1f} s into the last {ex['length_s']:.1f} s")
+
+
+class WindowQuality:
+    """The quality tab's reviews, the live "why" strip and "that was X" corrections (mixed into
+    the main window)."""
+
+    project: Any
+    engine: Any
+
+    def _request_review(self) -> None:
+        """Review the takes in the background (after every training)."""
+        from .quality_jobs import payload
+
+        if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
+            self.quality_worker.request_review(payload(self.project, tag=self._opened))
+            self.quality.show_busy()
+
+    def _initial_review(self) -> None:
+        if (self._engine_started and self.quality.report is None
+                and not self.quality_worker.busy and self.engine.model is not None):
+            self._request_review()
+
+    def _refresh_quality(self, now: float) -> None:
+        """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
+        review, explanation = self.quality_worker.poll()
+        if review is not None and review.get("project", self._opened) == self._opened:
+            self.quality.show_report(review)
+            self._highlight_key = None
+        if explanation is not None:
+            self.why.show_explanation(explanation)
+        key = getattr(self.dataset, "_shown", None)
+        if key != self._highlight_key:  # the take list was rebuilt, or a new review came
+            self._highlight_key = key
+            self.quality.highlight(self.dataset.tree)
+        engine = self.engine
+        if (engine.running and engine.model is not None and self.quality.report is not None
+                and now - self._why_at >= 0.5):
+            self._why_at = now
+            ring = engine.feature_ring
+            lengths = sorted(t.length for t in self.project.takes) or [150]
+            n = int(min(lengths[len(lengths) // 2], 400))
+            times, values = ring.latest(n)
+            if len(values) > 1:
+                rate = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
+                self.quality_worker.request_explanation(values, list(ring.names), rate)
+
+    def _quality_take_clicked(self, take_id: str) -> None:
+        """A suspicious take clicked: select it in the dataset browser (overlaid on the live
+        plot) and play it through the model (the monitor shows what the model makes of it)."""
+        self.dataset.select_take(take_id)
+        self.dataset.play_selected()
+
+    def correct_last_gesture(self, label: str | None = None) -> None:
+        """"That was X": the gesture since the last reset or take becomes a take of ``label``
+        (default: the class picked on the left), and the model retrains. Undo takes it back."""
+        label = label if label is not None else self.current_class()
+        if label is None:
+            self.train_status.setText("pick the class the gesture was, then correct")
+            return
+        self.undo_stack.push(_Correction(self.engine_command, self._label(label)))
+        self._train_sent = time.perf_counter()  # the engine retrains: watch it finish
+        self._train_count = self.engine.trainings
+        self._errors_at_train = self.engine.errors
+        self.train_status.setText(f"that was {label}: added as a take, training…")
+
+
+class _Correction(QtGui.QUndoCommand):
+    """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
+    undo (the engine takes it out again); the engine retrains each time."""
+
+    def __init__(self, send: Any, label: Any) -> None:
+        super().__init__(f"that was {label}")
+        self._send = send
+        self._label = label
+        self._done_once = False
+
+    def redo(self) -> None:
+        if self._done_once:
+            self._send("redo_correction")
+        else:
+            self._done_once = True
+            self._send("correct", self._label)
+
+    def undo(self) -> None:
+        self._send("undo_correction")

@@ -264,6 +264,8 @@ class _Snapshots:
         self._feature_names: list[str] = []
         self._signature: Any = None
         self._project_sent: set[str] = set()
+        #: how long a state message waits for the engine thread's project snapshot
+        self.project_timeout_s = 2.0
 
     def loop(self) -> None:
         while not self.stop.wait(self.period):
@@ -316,17 +318,22 @@ class _Snapshots:
             msg["stats"] = e.stats()
         signature = self._project_signature()
         if signature != self._signature:
+            # the takes whose arrays this message carries count as sent only once it is sent:
+            # a message built too late (a busy engine thread) is dropped, and its takes'
+            # arrays go with the next one (else the window would wait for them forever)
+            pending = set(self._project_sent)
             if final:  # the engine thread has stopped: nothing changes the project now
-                msg["project"] = _project_message(e.project, self._project_sent)
+                msg["project"] = _project_message(e.project, pending)
             else:
                 # built on the engine thread, between two frames: a consistent project
                 done = threading.Event()
                 box: list[Any] = []
-                e.command("_snapshot_project", self._project_sent, box, done)
-                if done.wait(2.0) and box:
+                e.command("_snapshot_project", pending, box, done)
+                if done.wait(self.project_timeout_s) and box:
                     msg["project"] = box[0]
             if "project" in msg:
                 self._signature = signature
+                self._project_sent = pending
         self.send(msg)
 
 

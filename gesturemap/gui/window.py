@@ -10,9 +10,7 @@ takes live only in its autosave folder.
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,11 +20,12 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..project import Project
 from .controls import WindowControls
 from .dataset import DatasetBrowser
+from .files import WindowFiles
 from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import EventTimeline, SignalPlot, class_colour
-from .quality import QualityPanel, QualityWorker, WhyStrip
+from .quality import QualityPanel, QualityWorker, WhyStrip, WindowQuality
 from .remote import EngineProcess
 from .search_status import RESET_KEYS, search_text
 from .sensor_panel import SensorPanel
@@ -45,7 +44,7 @@ INITIAL_REVIEW_MS = 10000
 MAX_RESTARTS_PER_MINUTE = 3
 
 
-class MainWindow(WindowControls, QtWidgets.QMainWindow):
+class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWindow):
     """The gesturemap window on one project.
 
     Parameters
@@ -626,63 +625,6 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
             done = f"{progress[0]:.0%} ({progress[1]}) · " if progress else ""
             self.train_status.setText(f"training… {done}{(now - self._train_sent) * 1e3:.0f} ms")
 
-    # -- quality and corrections ----------------------------------------------------------------
-    def _request_review(self) -> None:
-        """Review the takes in the background (after every training)."""
-        from .quality_jobs import payload
-
-        if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
-            self.quality_worker.request_review(payload(self.project, tag=self._opened))
-            self.quality.show_busy()
-
-    def _initial_review(self) -> None:
-        if (self._engine_started and self.quality.report is None
-                and not self.quality_worker.busy and self.engine.model is not None):
-            self._request_review()
-
-    def _refresh_quality(self, now: float) -> None:
-        """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
-        review, explanation = self.quality_worker.poll()
-        if review is not None and review.get("project", self._opened) == self._opened:
-            self.quality.show_report(review)
-            self._highlight_key = None
-        if explanation is not None:
-            self.why.show_explanation(explanation)
-        key = getattr(self.dataset, "_shown", None)
-        if key != self._highlight_key:  # the take list was rebuilt, or a new review came
-            self._highlight_key = key
-            self.quality.highlight(self.dataset.tree)
-        engine = self.engine
-        if (engine.running and engine.model is not None and self.quality.report is not None
-                and now - self._why_at >= 0.5):
-            self._why_at = now
-            ring = engine.feature_ring
-            lengths = sorted(t.length for t in self.project.takes) or [150]
-            n = int(min(lengths[len(lengths) // 2], 400))
-            times, values = ring.latest(n)
-            if len(values) > 1:
-                rate = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
-                self.quality_worker.request_explanation(values, list(ring.names), rate)
-
-    def _quality_take_clicked(self, take_id: str) -> None:
-        """A suspicious take clicked: select it in the dataset browser (overlaid on the live
-        plot) and play it through the model (the monitor shows what the model makes of it)."""
-        self.dataset.select_take(take_id)
-        self.dataset.play_selected()
-
-    def correct_last_gesture(self, label: str | None = None) -> None:
-        """"That was X": the gesture since the last reset or take becomes a take of ``label``
-        (default: the class picked on the left), and the model retrains. Undo takes it back."""
-        label = label if label is not None else self.current_class()
-        if label is None:
-            self.train_status.setText("pick the class the gesture was, then correct")
-            return
-        self.undo_stack.push(_Correction(self.engine_command, self._label(label)))
-        self._train_sent = time.perf_counter()  # the engine retrains: watch it finish
-        self._train_count = self.engine.trainings
-        self._errors_at_train = self.engine.errors
-        self.train_status.setText(f"that was {label}: added as a take, training…")
-
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark
         frames = self.engine.frames_in
@@ -739,83 +681,6 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         self._update_lights(time.perf_counter())
         return self.stage
 
-    # -- files ----------------------------------------------------------------------------------
-    def save(self) -> bool:
-        """Save into the project's folder (Save As for an untitled project)."""
-        if self.folder is None:
-            return self.save_as_dialog()
-        return self.save_to(self.folder)
-
-    def save_to(self, folder: str | Path, timeout_s: float = 10.0) -> bool:
-        """Save the project into ``folder`` and work there from now on."""
-        folder = Path(folder)
-        done, errors = threading.Event(), []
-        self.engine_command("save", folder, done, errors)
-        if not done.wait(timeout_s) or errors:
-            QtWidgets.QMessageBox.warning(
-                self, "Not saved", f"{folder}: {errors[0] if errors else 'timed out'}"
-            )
-            return False
-        old_autosave = self.autosave_dir
-        self.folder, self.autosave_dir = folder, None
-        self._saved_edits = self.engine.edits
-        self.undo_stack.setClean()
-        if old_autosave is not None and old_autosave != folder:
-            shutil.rmtree(old_autosave, ignore_errors=True)
-        self._remember_recent(folder)
-        self._update_title()
-        return True
-
-    def save_as_dialog(self) -> bool:
-        # a save dialog, not a folder picker: typing a new name makes the folder (a folder
-        # picker answers "Directory not found" to a name that does not exist yet)
-        folder, _ = QtWidgets.QFileDialog.getSaveFileName(
-            self, "Save the project as a new folder (type its name)",
-            str(self.folder.parent if self.folder else Path.home()), "project folder (*)"
-        )
-        return bool(folder) and self.save_to(folder)
-
-    def open_dialog(self) -> None:
-        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a project folder")
-        if folder:
-            self.open_folder(folder)
-
-    def open_folder(self, folder: str | Path) -> bool:
-        """Open another project in this window (asks first if this one has unsaved changes)."""
-        if not self._maybe_save():
-            return False
-        try:
-            project = Project.load(folder)
-        except Exception as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
-            return False
-        self._close_engine()
-        self.folder, self.autosave_dir = Path(folder), None
-        self._open_engine(project)
-        return True
-
-    def _ask_save(self) -> str:
-        """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""
-        buttons = QtWidgets.QMessageBox.StandardButton
-        answer = QtWidgets.QMessageBox.question(
-            self,
-            "Unsaved changes",
-            f"Save the changes to {self.project.name}?",
-            buttons.Save | buttons.Discard | buttons.Cancel,
-        )
-        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
-
-    def _maybe_save(self) -> bool:
-        if not self.modified:
-            return True
-        answer = self._ask_save()
-        if answer == "save":
-            return self.save()
-        if answer == "discard" and self.autosave_dir is not None:
-            self._close_engine()
-            shutil.rmtree(self.autosave_dir, ignore_errors=True)
-        return answer == "discard"
-
     def _check_engine(self, now: float) -> None:
         """Restart an engine process that died (a crash in a library, killed by the system):
         it loads the project from its folder, where every completed take and edit was saved,
@@ -866,41 +731,3 @@ class MainWindow(WindowControls, QtWidgets.QMainWindow):
         if self.stage is not None:
             self.stage.close()
         super().closeEvent(event)
-
-    def _settings(self) -> QtCore.QSettings:
-        return QtCore.QSettings("gesturemap", "gesturemap")
-
-    def _remember_recent(self, folder: Path) -> None:
-        settings = self._settings()
-        recent = [str(folder.resolve())] + [
-            f for f in (settings.value("recent") or []) if f != str(folder.resolve())
-        ]
-        settings.setValue("recent", recent[:8])
-        self._fill_recent()
-
-    def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        for folder in self._settings().value("recent") or []:
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
-
-
-class _Correction(QtGui.QUndoCommand):
-    """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
-    undo (the engine takes it out again); the engine retrains each time."""
-
-    def __init__(self, send: Any, label: Any) -> None:
-        super().__init__(f"that was {label}")
-        self._send = send
-        self._label = label
-        self._done_once = False
-
-    def redo(self) -> None:
-        if self._done_once:
-            self._send("redo_correction")
-        else:
-            self._done_once = True
-            self._send("correct", self._label)
-
-    def undo(self) -> None:
-        self._send("undo_correction")

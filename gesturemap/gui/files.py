@@ -1,0 +1,117 @@
+"""The window's project files: save, save as, open, unsaved changes, recent folders.
+
+A mixin of :class:`gesturemap.gui.window.MainWindow`. Saving is an engine command: the engine
+(in its own process, or its I/O thread) writes the project atomically and says when it is done.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+from PySide6 import QtCore, QtWidgets
+
+from ..project import Project
+
+
+class WindowFiles:
+    """Save / open / recent (mixed into the main window)."""
+
+    folder: Path | None
+    autosave_dir: Path | None
+    engine: Any
+
+    def save(self) -> bool:
+        """Save into the project's folder (Save As for an untitled project)."""
+        if self.folder is None:
+            return self.save_as_dialog()
+        return self.save_to(self.folder)
+
+    def save_to(self, folder: str | Path, timeout_s: float = 10.0) -> bool:
+        """Save the project into ``folder`` and work there from now on."""
+        folder = Path(folder)
+        done, errors = threading.Event(), []
+        self.engine_command("save", folder, done, errors)
+        if not done.wait(timeout_s) or errors:
+            QtWidgets.QMessageBox.warning(
+                self, "Not saved", f"{folder}: {errors[0] if errors else 'timed out'}"
+            )
+            return False
+        old_autosave = self.autosave_dir
+        self.folder, self.autosave_dir = folder, None
+        self._saved_edits = self.engine.edits
+        self.undo_stack.setClean()
+        if old_autosave is not None and old_autosave != folder:
+            shutil.rmtree(old_autosave, ignore_errors=True)
+        self._remember_recent(folder)
+        self._update_title()
+        return True
+
+    def save_as_dialog(self) -> bool:
+        # a save dialog, not a folder picker: typing a new name makes the folder (a folder
+        # picker answers "Directory not found" to a name that does not exist yet)
+        folder, _ = QtWidgets.QFileDialog.getSaveFileName(
+            self, "Save the project as a new folder (type its name)",
+            str(self.folder.parent if self.folder else Path.home()), "project folder (*)"
+        )
+        return bool(folder) and self.save_to(folder)
+
+    def open_dialog(self) -> None:
+        folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a project folder")
+        if folder:
+            self.open_folder(folder)
+
+    def open_folder(self, folder: str | Path) -> bool:
+        """Open another project in this window (asks first if this one has unsaved changes)."""
+        if not self._maybe_save():
+            return False
+        try:
+            project = Project.load(folder)
+        except Exception as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
+            return False
+        self._close_engine()
+        self.folder, self.autosave_dir = Path(folder), None
+        self._open_engine(project)
+        return True
+
+    def _ask_save(self) -> str:
+        """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""
+        buttons = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Unsaved changes",
+            f"Save the changes to {self.project.name}?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+        )
+        return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
+
+    def _maybe_save(self) -> bool:
+        if not self.modified:
+            return True
+        answer = self._ask_save()
+        if answer == "save":
+            return self.save()
+        if answer == "discard" and self.autosave_dir is not None:
+            self._close_engine()
+            shutil.rmtree(self.autosave_dir, ignore_errors=True)
+        return answer == "discard"
+
+    def _settings(self) -> QtCore.QSettings:
+        return QtCore.QSettings("gesturemap", "gesturemap")
+
+    def _remember_recent(self, folder: Path) -> None:
+        settings = self._settings()
+        recent = [str(folder.resolve())] + [
+            f for f in (settings.value("recent") or []) if f != str(folder.resolve())
+        ]
+        settings.setValue("recent", recent[:8])
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for folder in self._settings().value("recent") or []:
+            action = self.recent_menu.addAction(folder)
+            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
