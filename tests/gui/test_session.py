@@ -7,11 +7,15 @@ delete a take and undo it, save, close, reopen, and find it all there.
 
 from __future__ import annotations
 
+import time
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
 
 from gesturemap.default_project import DEFAULT_CLASSES, MOUSE_CHANNELS, default_project
+from gesturemap.gui.pad import MousePad
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
@@ -24,11 +28,69 @@ def path(kind: str) -> np.ndarray:
     return gesture_path("zigzag" if kind == "shake" else kind, 60)
 
 
-def perform(qtbot, window: MainWindow, kind: str) -> None:
-    """Move over the pad along a gesture, a point every 10 ms (the pad samples at 100 Hz)."""
-    for x, y in path(kind):
-        window.pad.move_to(x, y)
-        qtbot.wait(10)
+class PadDriver:
+    """The pad in this test: its clock says exactly 10 ms per tick, and during a gesture the
+    test ticks it once per point (its timer's ticks are held). The pad's velocity channels
+    divide by the time between ticks, so on a loaded machine a real clock and timer record and
+    replay a different gesture each run (and the monitor's answer with it)."""
+
+    def __init__(self) -> None:
+        self.t = time.perf_counter()
+        self.manual = False
+
+    def perf_counter(self) -> float:
+        self.t += 0.01
+        return self.t
+
+
+@pytest.fixture
+def pad_driver(monkeypatch):
+    import gesturemap.gui.pad as pad_module
+
+    driver = PadDriver()
+    monkeypatch.setattr(pad_module, "time", SimpleNamespace(perf_counter=driver.perf_counter))
+    timer_tick = MousePad.tick
+
+    def tick(self, by_test: bool = False) -> None:
+        if by_test or not driver.manual:
+            timer_tick(self)
+
+    monkeypatch.setattr(MousePad, "tick", tick)
+    return driver
+
+
+def perform(qtbot, window: MainWindow, kind: str, answers: list[str] | None = None) -> None:
+    """Move over the pad along a gesture, one pad frame per point (the pad samples at 100 Hz;
+    its timer is held meanwhile so that each point is exactly one frame). With ``answers``,
+    the engine's label after each of the gesture's last frames is appended to it."""
+    pad = window.pad
+    driver = window.pad_driver
+    driver.manual = True
+    try:
+        base = settled_frames(qtbot, window)
+        for i, (x, y) in enumerate(path(kind)):
+            pad.move_to(x, y)
+            pad.tick(by_test=True)
+            qtbot.wait(10)
+            if answers is not None and i > 40:
+                qtbot.waitUntil(lambda n=i: window.engine.frames_in >= base + n + 1,
+                                timeout=10000)
+                answers.append(str(window.engine.last_result.label))
+    finally:
+        driver.manual = False
+
+
+def settled_frames(qtbot, window: MainWindow) -> int:
+    """The engine's frame count once the frames the pad already sent have all arrived (the
+    count stays the same for 0.2 s)."""
+    last = -1
+    for _ in range(100):
+        qtbot.wait(200)
+        now = window.engine.frames_in
+        if now == last:
+            return now
+        last = now
+    raise AssertionError("the engine's frame count never settled")
 
 
 def press_space(qtbot, window: MainWindow) -> None:
@@ -60,19 +122,17 @@ def wait_trained(qtbot, window: MainWindow, labels: set[str]) -> None:
 
 
 def likeliest_during(qtbot, window: MainWindow, kind: str) -> list[str]:
-    """The monitor's big label after each of the gesture's last frames."""
-    seen = []
-    for i, (x, y) in enumerate(path(kind)):
-        window.pad.move_to(x, y)
-        qtbot.wait(10)
-        if i > 40:
-            seen.append(window.monitor.big.text())
+    """The engine's label after each of the gesture's last frames (what the monitor shows)."""
+    seen: list[str] = []
+    perform(qtbot, window, kind, seen)
+    qtbot.wait(200)  # the monitor's timer draws the last of them
     return seen
 
 
-def test_a_whole_session(qtbot, tmp_path):
+def test_a_whole_session(qtbot, tmp_path, pad_driver):
     autosave = tmp_path / "autosave"
     window = MainWindow(default_project(), autosave_dir=autosave, osc_in=None, trainer="thread")
+    window.pad_driver = pad_driver
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
@@ -149,6 +209,7 @@ def test_a_whole_session(qtbot, tmp_path):
     assert all(np.array_equal(t.inputs, x) for t, (_, x) in zip(project.takes, takes, strict=True))
     assert project.trained is not None
     again = MainWindow(project, saved, osc_in=None, trainer="thread")
+    again.pad_driver = pad_driver
     qtbot.addWidget(again)
     again.show()
     assert again.engine.running
