@@ -619,7 +619,7 @@ def main_import(args: argparse.Namespace) -> int:
         args.file = str(inside)
         return main_import_project(args)
     if Path(args.file).suffix.lower() in (".json", ".json5"):
-        from .models.xmm_import import main_import_xmm
+        from .import_xmm import main_import_xmm
 
         return main_import_xmm(args)
     return report_import(args, lambda: import_arff(

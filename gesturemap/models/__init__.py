@@ -7,18 +7,9 @@
 from __future__ import annotations
 
 from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load, restore
-from .classic import (
-    KNN,
-    MLP,
-    SVM,
-    AdaBoost,
-    ClassicModel,
-    ClassicStream,
-    DecisionTree,
-    Linear,
-    NaiveBayes,
-    Polynomial,
-)
+from .classic import KNN, SVM, ClassicModel, ClassicStream, NaiveBayes
+from .classic_nets import MLP, Linear, Polynomial
+from .classic_trees import AdaBoost, DecisionTree
 from .dtw import DTW, DTWStream
 from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream

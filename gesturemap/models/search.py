@@ -35,7 +35,9 @@ Candidate = tuple[str, Callable[[], BaseModel]]
 
 def default_candidates(bimodal: bool = False) -> list[Candidate]:
     """The candidates :func:`auto` tries, in order (each a fresh unfitted model)."""
-    from .classic import KNN, MLP, SVM, DecisionTree, Linear, NaiveBayes, Polynomial
+    from .classic import KNN, SVM, NaiveBayes
+    from .classic_nets import MLP, Linear, Polynomial
+    from .classic_trees import DecisionTree
     from .dtw import DTW
     from .featured import Featured
     from .gmm import GMM

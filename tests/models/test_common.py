@@ -193,16 +193,19 @@ def test_step_matches_batch_computation(case):
             np.testing.assert_allclose(res[t].log_likelihoods, model.log_likelihood(xs[:t + 1]),
                                        rtol=1e-10)
     else:
-        if model.decision == "cumulative":
-            # the default decision reads each class's HMM on its own: the batch log-likelihood
-            # of the frames since the reset, at every frame
-            for t in (0, 1, 17, len(xs) - 1):
+        # the HHMMs, hierarchical or not: whatever the model's own decision, the cumulative one
+        # reads each class's HMM on its own — the batch log-likelihood of the frames since the
+        # reset, at every frame
+        for hierarchical in (True, False):
+            model.set_params(decision="cumulative", hierarchical=hierarchical)
+            res = model.stream().run(xs)
+            for t in range(len(xs)):
                 np.testing.assert_allclose(res[t].log_likelihoods,
-                                           model.log_likelihood(xs[:t + 1]), rtol=1e-9)
+                                           model.log_likelihood(xs[:t + 1]), rtol=1e-9,
+                                           err_msg=f"hierarchical={hierarchical}, frame {t}")
         # the first frame of a non-hierarchical HMM is the batch log-likelihood of one frame
-        model.set_params(hierarchical=False)
-        first = model.stream().step(xs[0])
-        np.testing.assert_allclose(np.log(first.instant_likelihoods),
+        # (later instant likelihoods are probabilities: an unlikely class's underflow)
+        np.testing.assert_allclose(np.log(res[0].instant_likelihoods),
                                    model.log_likelihood(xs[:1]), rtol=1e-10)
         assert len(model.predict([xs])) == 1
 
@@ -228,13 +231,16 @@ def test_save_load_round_trip_is_exact(case, tmp_path):
 
 def test_results_are_frozen(case):
     _, factory, ds, xs = case
-    r = factory().fit(ds).stream().step(xs[0])
+    model = factory().fit(ds)
+    r = model.stream().step(xs[0])
     with pytest.raises(ValueError):
         r.likelihoods[0] = 1.0
     with pytest.raises(AttributeError):
         r.label = "other"  # type: ignore[misc]
     assert r.likelihoods.sum() == pytest.approx(1.0)
-    assert r.label == r.likelihoods.argmax() or r.label in ds.labels
+    # the label is the class at label_index, and that is the likeliest class
+    assert r.label == model.labels_[r.label_index]
+    assert r.label_index == int(np.argmax(r.likelihoods))
 
 
 def test_runtime_parameters_apply_to_new_streams(ref):
