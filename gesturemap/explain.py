@@ -188,7 +188,7 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
 
 # -- channel contributions -------------------------------------------------------------------
 def _is_gaussian(model: Any) -> bool:
-    classes = getattr(model, "classes_", None)
+    classes = getattr(model, "class_params_", None)
     return (getattr(model, "kind", "") in ("gmm", "hhmm") and isinstance(classes, list)
             and bool(classes) and "covariances" in classes[0])
 
@@ -254,12 +254,12 @@ def _without_channel(model: Any, j: int) -> Any:
     drop = {j, j + model.input_dim_} if d_in != model.input_dim_ else {j}
     keep = np.array([i for i in range(d_all) if i not in drop])
     classes = []
-    for c in model.classes_:
+    for c in model.class_params_:
         c2 = dict(c)
         c2["means"] = np.ascontiguousarray(c["means"][..., keep])
         c2["covariances"] = np.ascontiguousarray(c["covariances"][..., keep, :][..., keep])
         classes.append(c2)
-    clone.classes_ = classes
+    clone.class_params_ = classes
     clone.input_dim_ = model.input_dim_ - 1
     clone._bank_cache = None
     return clone

@@ -74,7 +74,7 @@ def test_marginal_contribution_is_exact():
 
     def ll(cols: list[int]) -> np.ndarray:
         out = []
-        for c in model.classes_:
+        for c in model.class_params_:
             m, s = c["means"][0][cols], c["covariances"][0][np.ix_(cols, cols)]
             out.append(multivariate_normal(m, s).logpdf(seq[:, cols]).sum())
         return np.array(out)

@@ -279,7 +279,7 @@ class _ModelCommon(BaseModel):
                     seconds: float) -> None:
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = self._pending_dims
-        self.classes_ = fitted
+        self.class_params_ = fitted
         self.training_info_ = {
             "seconds": seconds,
             "classes": {str(c.label): {"iterations": f["iterations"],
@@ -310,7 +310,7 @@ class GMM(_ModelCommon):
     covariance : ``"full"``, ``"diagonal"`` or ``"auto"`` (default): per class, full when it has
         at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``), else
         diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
-        and costs O(D^2) a frame where a diagonal one costs O(D). ``classes_[i]["covariance"]``
+        and costs O(D^2) a frame where a diagonal one costs O(D). ``class_params_[i]["covariance"]``
         says which was used.
     likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)
         or forgotten (``"decaying"``: the time constant) (run-time).
@@ -393,14 +393,14 @@ class GMM(_ModelCommon):
         if bank is not None:
             return bank
         self._check_fitted()
-        kmax = max(len(c["weights"]) for c in self.classes_)
+        kmax = max(len(c["weights"]) for c in self.class_params_)
         d_in = self.model_dim_
         terms = [gaussian_terms(c["means"], c["covariances"], d_in, lb)
-                 for c, lb in zip(self.classes_, self.labels_, strict=True)]
+                 for c, lb in zip(self.class_params_, self.labels_, strict=True)]
         d_out = self.output_dim_
         bank = {
-            "n_comp": np.array([len(c["weights"]) for c in self.classes_], dtype=np.int64),
-            "weights": pad_stack([c["weights"] for c in self.classes_], (kmax,)),
+            "n_comp": np.array([len(c["weights"]) for c in self.class_params_], dtype=np.int64),
+            "weights": pad_stack([c["weights"] for c in self.class_params_], (kmax,)),
             "mean_in": pad_stack([t.mean_in for t in terms], (kmax, d_in)),
             "linv_in": pad_stack([t.linv_in for t in terms], (kmax, d_in, d_in)),
             "lognorm_in": pad_stack([t.lognorm_in for t in terms], (kmax,)),
@@ -427,14 +427,14 @@ class GMM(_ModelCommon):
     # -- saving ----------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays = {}
-        for i, c in enumerate(self.classes_):
+        for i, c in enumerate(self.class_params_):
             arrays[f"c{i}_weights"] = c["weights"]
             arrays[f"c{i}_means"] = c["means"]
             arrays[f"c{i}_covariances"] = c["covariances"]
         return arrays
 
     def _state_meta(self) -> dict[str, Any]:
-        return {"class_covariance": [c["covariance"] for c in self.classes_]}
+        return {"class_covariance": [c["covariance"] for c in self.class_params_]}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         classes = []
@@ -451,7 +451,7 @@ class GMM(_ModelCommon):
             classes.append({"weights": w, "means": m, "covariances": c,
                             "covariance": meta["class_covariance"][i],
                             "iterations": 0, "log_likelihood": 0.0})
-        self.classes_ = classes
+        self.class_params_ = classes
         self._bank_cache = None
         self._bank()  # fail now, not at the first frame, if a covariance is unusable
 

@@ -221,7 +221,7 @@ class HHMM(_ModelCommon):
         if bank is not None:
             return bank
         self._check_fitted()
-        cls = self.classes_
+        cls = self.class_params_
         nmax = max(len(c["prior"]) for c in cls)
         kmax = max(c["weights"].shape[1] for c in cls)
         d_in, d_out = self.model_dim_, self.output_dim_
@@ -278,14 +278,14 @@ class HHMM(_ModelCommon):
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"top_prior": self.top_prior_, "top_transition": self.top_transition_,
                   "top_exit_transition": self.top_exit_transition_}
-        for i, c in enumerate(self.classes_):
+        for i, c in enumerate(self.class_params_):
             for key in self._ARRAYS:
                 arrays[f"c{i}_{key}"] = c[key]
         return arrays
 
     def _state_meta(self) -> dict[str, Any]:
-        return {"class_covariance": [c["covariance"] for c in self.classes_],
-                "class_transition": [c["transition_mode"] for c in self.classes_]}
+        return {"class_covariance": [c["covariance"] for c in self.class_params_],
+                "class_transition": [c["transition_mode"] for c in self.class_params_]}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         c = len(self.labels_)
@@ -307,7 +307,7 @@ class HHMM(_ModelCommon):
             a["iterations"] = 0
             a["log_likelihood"] = 0.0
             classes.append(a)
-        self.classes_ = classes
+        self.class_params_ = classes
         self.top_prior_ = np.asarray(arrays["top_prior"], dtype=np.float64).reshape(c)
         self.top_transition_ = np.asarray(arrays["top_transition"], dtype=np.float64).reshape(c, c)
         self.top_exit_transition_ = np.asarray(arrays["top_exit_transition"],

@@ -187,7 +187,7 @@ class HMM(BaseModel):
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = d_in, 0
         self.mean_, self.scale_ = mean, scale
-        self.classes_ = fitted
+        self.class_params_ = fitted
         self._build()
         self.training_info_ = {"seconds": time.perf_counter() - start, "classes": info}
         return self
@@ -195,7 +195,7 @@ class HMM(BaseModel):
     # -- inference -------------------------------------------------------------------------
     def _build(self) -> None:
         """Padded per-class arrays for the kernels (log probabilities, inverse Cholesky)."""
-        cls = self.classes_
+        cls = self.class_params_
         nmax = max(len(c["startprob"]) for c in cls)
         d = self.input_dim_
         cn = len(cls)
@@ -241,7 +241,7 @@ class HMM(BaseModel):
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"mean": self.mean_, "scale": self.scale_}
-        for i, c in enumerate(self.classes_):
+        for i, c in enumerate(self.class_params_):
             for key in self._ARRAYS:
                 arrays[f"c{i}_{key}"] = c[key]
         return arrays
@@ -266,7 +266,7 @@ class HMM(BaseModel):
         if not (np.isfinite(mean).all() and np.isfinite(scale).all() and (scale > 0).all()):
             raise ValueError("standardisation statistics are not valid")
         self.mean_, self.scale_ = mean, scale
-        self.classes_ = classes
+        self.class_params_ = classes
         self._build()
 
 

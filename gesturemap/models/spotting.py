@@ -191,7 +191,7 @@ class Spotter:
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
         """(weights (N,K), means (N,K,D), covs (N,K,D,D), trans (N,N), prior (N,)) of class i."""
         m = self.model
-        c = m.classes_[i]
+        c = m.class_params_[i]
         d = m.input_dim_
         if m.kind == "hhmm":
             return (c["weights"], c["means"][..., :d], c["covariances"][..., :d, :d],

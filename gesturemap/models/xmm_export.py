@@ -135,7 +135,7 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
     defaults: dict[str, Any] = {
         "absolute_regularization": float(model.absolute_regularization),
         "covariance_mode": _COVARIANCE[model.covariance if model.covariance != "auto"
-                                       else model.classes_[0]["covariance"]],
+                                       else model.class_params_[0]["covariance"]],
         "gaussians": int(model.gaussians),
         "relative_regularization": float(model.relative_regularization),
     }
@@ -150,7 +150,7 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
         "likelihood_window": int(model.likelihood_window),
     }
     models = []
-    for label, c in zip(model.labels_, model.classes_, strict=True):
+    for label, c in zip(model.labels_, model.class_params_, strict=True):
         mode = _COVARIANCE[c.get("covariance", model.covariance)]
         params = {**defaults, "covariance_mode": mode}
         if kind == "gmm":

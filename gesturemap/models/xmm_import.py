@@ -169,7 +169,7 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
     model.labels_ = labels
     model.input_dim_ = d_in
     model.output_dim_ = d - d_in if bimodal else 0
-    model.classes_ = classes
+    model.class_params_ = classes
     model.training_info_ = {"imported_from": "xmm"}
     model._bank_cache = None
     model._bank()

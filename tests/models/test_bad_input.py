@@ -47,7 +47,7 @@ def test_class_shorter_than_its_states():
     with pytest.raises(GesturemapError, match=r"'short'.*7 frame.*states=10.*lower states"):
         gm.HHMM(10).fit(ds)
     model = gm.HHMM(10, class_params={"short": {"states": 3}}).fit(ds)
-    assert len(model.classes_[1]["prior"]) == 3
+    assert len(model.class_params_[1]["prior"]) == 3
 
 
 def test_constant_columns_give_a_regularised_model():

@@ -260,15 +260,15 @@ def test_class_params_override_one_class(ref):
     ds = small_dataset(ref, False)
     label = ds.labels[0]
     model = gm.HHMM(6, 1, class_params={label: {"states": 3, "covariance": "diagonal"}}).fit(ds)
-    assert len(model.classes_[0]["prior"]) == 3
-    assert len(model.classes_[1]["prior"]) == 6
-    cov = model.classes_[0]["covariances"][0, 0]
+    assert len(model.class_params_[0]["prior"]) == 3
+    assert len(model.class_params_[1]["prior"]) == 6
+    cov = model.class_params_[0]["covariances"][0, 0]
     assert np.count_nonzero(cov - np.diag(np.diag(cov))) == 0
     alone = gm.Dataset()
     for r in ds.by_label(label):
         alone.add(r.inputs, label=label)
     single = gm.HHMM(3, 1, covariance="diagonal").fit(alone)
-    np.testing.assert_allclose(model.classes_[0]["means"], single.classes_[0]["means"])
+    np.testing.assert_allclose(model.class_params_[0]["means"], single.class_params_[0]["means"])
     res = model.stream().run(ref.x_test[:50])
     assert np.isfinite([r.likelihoods for r in res]).all()
 
@@ -304,6 +304,6 @@ def test_a_numbered_class_is_overridden_by_its_number_as_text(ref, tmp_path):
         ds.add(r.inputs, label=src.labels.index(r.label) + 1)
     model = gm.HHMM(6, 1, class_params={"2": {"states": 3}}).fit(ds)
     assert model.labels_ == [1, 2, 3]
-    assert [len(c["prior"]) for c in model.classes_] == [6, 3, 6]
+    assert [len(c["prior"]) for c in model.class_params_] == [6, 3, 6]
     loaded = gm.load(model.save(tmp_path / "m"))
     assert loaded.class_param(2, "states") == 3 and loaded.class_param(1, "states") == 6

@@ -62,11 +62,11 @@ def _takes(classes, channels, takes, frames=60, seed=0):
                          ids=["hhmm", "gmm"])
 def test_auto_is_diagonal_for_wide_inputs_and_full_for_narrow_ones(factory):
     wide = factory().fit(_takes(3, 30, 2))  # 120 frames a class, 60-D model (deltas)
-    assert {c["covariance"] for c in wide.classes_} == {"diagonal"}
-    cov = wide.classes_[0]["covariances"].reshape(-1, 60, 60)[0]
+    assert {c["covariance"] for c in wide.class_params_} == {"diagonal"}
+    cov = wide.class_params_[0]["covariances"].reshape(-1, 60, 60)[0]
     assert np.all(cov[~np.eye(60, dtype=bool)] == 0.0)
     narrow = factory().fit(_takes(3, 2, 4))  # 240 frames a class, 4-D model
-    assert {c["covariance"] for c in narrow.classes_} == {"full"}
+    assert {c["covariance"] for c in narrow.class_params_} == {"full"}
 
 
 def _pairs(ds):
@@ -81,7 +81,7 @@ def test_auto_recognises_held_out_takes_of_wide_inputs():
             train.add(x, y)
     for model in (gm.HHMM(3), gm.GMM(2)):
         model.fit(train)
-        assert {c["covariance"] for c in model.classes_} == {"diagonal"}
+        assert {c["covariance"] for c in model.class_params_} == {"diagonal"}
         assert list(model.predict([x for x, _ in test])) == [y for _, y in test]
 
 

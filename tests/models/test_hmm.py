@@ -13,7 +13,7 @@ from .conftest import small_dataset
 
 def _oracle(model: gm.HMM, i: int) -> GaussianHMM:
     """hmmlearn's own HMM with class ``i``'s learned parameters."""
-    c = model.classes_[i]
+    c = model.class_params_[i]
     n = len(c["startprob"])
     h = GaussianHMM(n_components=n, covariance_type="full")
     h.startprob_, h.transmat_, h.means_, h.covars_ = (c["startprob"], c["transmat"],
@@ -53,7 +53,7 @@ def test_training_is_hmmlearns_baum_welch(ref):
     h.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
     h.means_, h.covars_ = means, np.diagonal(covs, axis1=1, axis2=2).copy()
     h.fit(x, lengths)
-    c = model.classes_[0]
+    c = model.class_params_[0]
     np.testing.assert_allclose(c["means"], h.means_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c["transmat"], h.transmat_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c["covars"], h.covars_, rtol=1e-10, atol=1e-12)
@@ -61,7 +61,7 @@ def test_training_is_hmmlearns_baum_welch(ref):
 
 def test_left_right_stays_left_right(ref):
     model = gm.HMM(4).fit(small_dataset(ref, False))
-    for c in model.classes_:
+    for c in model.class_params_:
         assert np.allclose(np.tril(c["transmat"], -1), 0.0)
         assert c["startprob"][0] == pytest.approx(1.0)
 
@@ -78,5 +78,5 @@ def test_short_takes_get_fewer_states():
         for _ in range(3):
             ds.add(rng.normal(size=(3, 2)) + (label == "b"), label=label)
     model = gm.HMM(states=8).fit(ds)
-    assert all(len(c["startprob"]) == 3 for c in model.classes_)
+    assert all(len(c["startprob"]) == 3 for c in model.class_params_)
     assert model.training_info_["classes"]["a"]["states"] == 3

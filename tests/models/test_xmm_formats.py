@@ -34,7 +34,7 @@ def test_cpp_xmm_1x_model():
     assert model.kind == "gmm" and model.labels_ == ["1", "2", "3"]
     assert model.input_dim_ == 6 and model.gaussians == 10 and model.likelihood_window == 40
     doc = _json("xmm-cpp/test_gmm.json")
-    assert np.allclose(model.classes_[0]["means"][0], doc["models"][0]["components"][0]["mean"])
+    assert np.allclose(model.class_params_[0]["means"][0], doc["models"][0]["components"][0]["mean"])
 
 
 @pytest.mark.parametrize("kind", ["gmm", "hhmm"])

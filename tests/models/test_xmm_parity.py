@@ -82,7 +82,7 @@ def test_gmm_training_reaches_xmm_parameters(ref, trained, kind):
     covs = ref.params_array(kind, "covariances")
     weights = ref.params_array(kind, "mixture_coeffs")
     status = ref.params["training_status"][kind]
-    for c, cls in enumerate(model.classes_):
+    for c, cls in enumerate(model.class_params_):
         scale_m = np.abs(means[c]).max()
         scale_c = np.abs(covs[c]).max()
         np.testing.assert_allclose(cls["means"], means[c], atol=1e-3 * scale_m)
@@ -101,7 +101,7 @@ def test_hmm_training_reaches_xmm_parameters(ref, trained, kind):
     covs = ref.params_array(kind, "state_covariances")
     trans = ref.params_array(kind, "transition")
     status = ref.params["training_status"][kind]
-    for c, cls in enumerate(model.classes_):
+    for c, cls in enumerate(model.class_params_):
         np.testing.assert_allclose(cls["means"], means[c], atol=1e-3 * np.abs(means[c]).max())
         np.testing.assert_allclose(
             cls["covariances"].reshape(covs[c].shape), covs[c], atol=1e-3 * np.abs(covs[c]).max()
@@ -115,7 +115,7 @@ def test_hmm_training_reaches_xmm_parameters(ref, trained, kind):
     np.testing.assert_allclose(
         model.top_exit_transition_, ref.params_array(kind, "top_exit_transition")
     )
-    exit_p = np.stack([c["exit_probabilities"] for c in model.classes_])
+    exit_p = np.stack([c["exit_probabilities"] for c in model.class_params_])
     np.testing.assert_allclose(exit_p, ref.params_array(kind, "exit_probabilities"))
 
 

@@ -24,7 +24,7 @@ def gauss(x, mean, cov):
 
 
 class ClassHMM:
-    """One class of a trained gesturemap HHMM, read from ``model.classes_[i]``."""
+    """One class of a trained gesturemap HHMM, read from ``model.class_params_[i]``."""
 
     def __init__(self, c: dict, d_in: int, hierarchical: bool) -> None:
         self.n = len(c["prior"])
@@ -65,7 +65,7 @@ class ClassHMM:
 def run_hhmm(model, xs, hierarchical, estimator="full", mixture=False):
     """Per-frame dicts of what XMM's HierarchicalHMM::filter computes."""
     labels = model.labels_
-    cl = [ClassHMM(c, model.input_dim_, hierarchical) for c in model.classes_]
+    cl = [ClassHMM(c, model.input_dim_, hierarchical) for c in model.class_params_]
     nc = len(cl)
     w = model.likelihood_window
     tp, tt, te = model.top_prior_, model.top_transition_, model.top_exit_transition_
@@ -194,11 +194,11 @@ def run_gmr_mixture(model, xs):
     """XMM's GMR with the mixture multi-class estimator (smoothed normalised weights)."""
     di = model.input_dim_
     w = model.likelihood_window
-    bufs = [[] for _ in model.classes_]
+    bufs = [[] for _ in model.class_params_]
     out = []
     for x in xs:
         outs, covs, smoothed = [], [], []
-        for c, cls in enumerate(model.classes_):
+        for c, cls in enumerate(model.class_params_):
             dens = [
                 cls["weights"][k] * gauss(x, cls["means"][k, :di], cls["covariances"][k, :di, :di])
                 for k in range(len(cls["weights"]))
