@@ -29,6 +29,7 @@ from .models import (
     Result,
     Spotter,
     auto,
+    check_params,
     load,
     load_xmm,
     spot,
@@ -50,5 +51,5 @@ from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E4
 
 __all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", "review_takes"]
 __all__ += ["HMM"]
-__all__ += ["auto"]
+__all__ += ["auto", "check_params"]
 __all__ += ["NULL", "Event", "Spotter", "spot"]

@@ -45,9 +45,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._io import check_number, read_json, validation_error, write_json
+from ._io import read_json, write_json
 from .errors import FormatError
 from .faults import RateLimitedLog, raise_mode
+from .validation import check_number, validation_error
 
 __all__ = [
     "FORMAT",

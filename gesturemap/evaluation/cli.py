@@ -117,7 +117,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def parse_params(items: list[str]) -> dict[str, Any]:
     """``["states=5", "transition=ergodic"]`` -> ``{"states": 5, "transition": "ergodic"}``."""
-    from .._io import validation_error
+    from ..validation import validation_error
 
     params: dict[str, Any] = {}
     for item in items:

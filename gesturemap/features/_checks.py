@@ -16,8 +16,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-from gesturemap._io import check_number, validation_error
 from gesturemap.errors import GesturemapError
+from gesturemap.validation import check_number, validation_error
 
 ChannelRef = int | str
 """A channel named by its index in the stage's input (0-based) or by its name."""

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from gesturemap._io import Described
 from gesturemap.errors import FormatError, GesturemapError, NotFittedError
 from gesturemap.features import _states
 from gesturemap.features._checks import (
@@ -31,6 +30,7 @@ from gesturemap.features._checks import (
     invalid,
     resolve_channels,
 )
+from gesturemap.validation import Described
 
 __all__ = [
     "STAGES",

@@ -16,7 +16,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
-from ..models import MODEL_REGISTRY
+from ..models import MODEL_REGISTRY, check_params
 from ..models._classic_kernels import ACTIVATIONS, SVM_KERNELS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
@@ -136,16 +136,12 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def check_kind_params(kind: str, params: dict[str, Any]) -> str | None:
-    """What is wrong with ``params`` for a model of ``kind`` (None: nothing)."""
+    """What is wrong with ``params`` for a model of ``kind`` (None: nothing): every setting,
+    checked as the retrain would (:func:`gesturemap.check_params`), with its message."""
     try:
-        model = MODEL_REGISTRY[kind](**params)
-        check = getattr(model, "_check_params", None)  # the checks fit runs first
-        if check is not None:
-            check()
-    except TypeError as exc:
-        return f"{kind}: {exc}"
+        check_params(kind, params)
     except GesturemapError as exc:
-        return f"{kind}: {exc}"
+        return f"{kind}: {exc}" if not str(exc).startswith(f"{kind}:") else str(exc)
     return None
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, load, restore
+from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, check_params, load, restore
 from .classic import KNN, SVM, ClassicModel, ClassicStream, NaiveBayes
 from .classic_nets import MLP, Linear, Polynomial
 from .classic_trees import AdaBoost, DecisionTree
@@ -21,7 +21,7 @@ from .search import auto, selection_of
 from .spotting import NULL, Event, Spotter, SpottingStream, spot
 from .xmm_import import load_xmm
 
-__all__ = ["BaseModel", "Cancel", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
+__all__ = ["BaseModel", "Cancel", "check_params", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
            "Result", "load", "load_xmm", "restore"]
 __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", "Linear", "MLP",
             "NaiveBayes", "Polynomial", "SVM"]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
-import math
 import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,12 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import FormatError, GesturemapError, NotFittedError
+from ..validation import (  # noqa: F401 - the models import their checks from here
+    check_choice,
+    check_float,
+    check_int,
+    validation_error,
+)
 
 #: Saved-model format name and the newest version this code reads and writes.
 MODEL_FORMAT = "gesturemap.model"
@@ -124,33 +129,9 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 
 
 def bad_param(name: str, value: Any, expected: str, hint: str = "") -> GesturemapError:
-    """An error that names the parameter, the value received, what was expected and what to do."""
-    msg = f"{name}={value!r} is not valid: expected {expected}."
-    if hint:
-        msg += f" {hint}"
-    return GesturemapError(msg)
-
-
-def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise bad_param(name, value, "one of " + ", ".join(repr(c) for c in choices))
-    return value
-
-
-def check_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise bad_param(name, value, f"an integer >= {minimum}")
-    return int(value)
-
-
-def check_float(name: str, value: Any, minimum: float = 0.0, strict: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.floating, np.integer)) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = math.isfinite(value) and (value > minimum if strict else value >= minimum)
-    if not ok:
-        raise bad_param(name, value, f"a finite number {'>' if strict else '>='} {minimum}")
-    return float(value)
+    """An error that names the parameter, the value received, what was expected and what to do
+    (:func:`gesturemap.validation.validation_error`'s shape)."""
+    return validation_error(name, value, expected, hint.strip() or None)
 
 
 @dataclass
@@ -335,6 +316,20 @@ class BaseModel:
                         "one of " + ", ".join(self.class_overridable),
                     )
 
+    def check_params(self) -> BaseModel:
+        """Check every setting as ``fit`` would, without training; returns ``self``.
+
+        Raises :class:`~gesturemap.errors.GesturemapError` (one message shape: see
+        :mod:`gesturemap.validation`) naming the first setting the model refuses.
+        """
+        for hook in ("_check_common", "_check_params", "_check_runtime_params"):
+            check = getattr(self, hook, None)
+            if check is not None:
+                check()
+        if getattr(self, "class_params", None) is not None:
+            self._check_class_params()
+        return self
+
     # -- fitted state ----------------------------------------------------------------------
     def _check_fitted(self) -> None:
         if getattr(self, "labels_", None) is None:
@@ -453,6 +448,34 @@ def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def check_params(kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check a model's settings exactly as ``fit`` would, without training; return them as the
+    model holds them (``get_params()``). The window calls it before sending settings to a
+    retrain, so the panel refuses what the retrain would refuse, with the same message.
+
+    ``kind`` is a model kind (a key of :data:`MODEL_REGISTRY`: ``"hhmm"``, ``"gmm"``,
+    ``"knn"``, ``"dtw"``, ``"per_output"``…) and ``params`` its keyword arguments.
+
+    >>> import gesturemap as gm
+    >>> gm.check_params("hhmm", {"states": 0})
+    Traceback (most recent call last):
+    ...
+    gesturemap.errors.GesturemapError: states: got 0; expected an integer >= 1.
+    """
+    if not isinstance(kind, str) or kind not in MODEL_REGISTRY:
+        raise validation_error("model kind", kind,
+                               "one of " + ", ".join(repr(k) for k in sorted(MODEL_REGISTRY)))
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise validation_error(f"{kind} params", params, "a dict of settings")
+    try:
+        model = MODEL_REGISTRY[kind](**params)
+    except TypeError as exc:  # a parameter the model does not have
+        raise GesturemapError(f"{kind}: {exc}") from None
+    return model.check_params().get_params()
+
+
 def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
     """Rebuild a model from :meth:`BaseModel.dump`'s output; the model class comes from the
     explicit registry. Raises :class:`FormatError` when anything is inconsistent."""
@@ -470,11 +493,7 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
             params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)
         # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
-        for hook in ("_check_common", "_check_params", "_check_runtime_params"):
-            check = getattr(model, hook, None)
-            if check is not None:
-                check()
-                break
+        model.check_params()
         labels = meta["labels"]
         if not isinstance(labels, list) or not labels:
             raise ValueError("labels")

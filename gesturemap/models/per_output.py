@@ -74,9 +74,13 @@ def _check_output(i: int, spec: Any) -> dict[str, Any]:
         raise bad_param(f"{where}.kind", kind, "one of " + known)
     params = dict(spec.get("params") or {})
     try:
-        MODEL_REGISTRY[kind](**params)
+        sub = MODEL_REGISTRY[kind](**params)
     except TypeError as exc:
         raise bad_param(f"{where}.params", params, f"parameters of {kind!r}", f" ({exc})") from None
+    try:  # every setting, as that output's fit would check it
+        sub.check_params()
+    except GesturemapError as exc:
+        raise GesturemapError(f"{where}.params: {exc}") from None
     inputs = spec.get("inputs")
     if inputs is not None:
         if (not isinstance(inputs, (list, tuple)) or not inputs

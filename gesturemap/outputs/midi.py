@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import check_number, validation_error
 from ..faults import RateLimitedLog
+from ..validation import check_number, validation_error
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import check_number, validation_error
+from ..validation import check_number, validation_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000

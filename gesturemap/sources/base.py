@@ -19,8 +19,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._io import Described, check_number, validation_error
 from ..faults import RateLimitedLog, raise_mode
+from ..validation import Described, check_number, validation_error
 
 __all__ = [
     "MAX_ABS_VALUE",

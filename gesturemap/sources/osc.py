@@ -44,8 +44,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import Described, check_choice, check_number, validation_error
 from ..errors import GesturemapError
+from ..validation import Described, check_choice, check_number, validation_error
 from .base import FrameQueue, Source, raise_mode
 
 __all__ = [

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import check_number, validation_error
 from ..errors import FormatError
+from ..validation import check_number, validation_error
 from .base import FrameQueue, Source
 
 __all__ = ["ReplaySource", "load_replay"]

@@ -37,7 +37,7 @@ from collections.abc import Sequence
 
 import serial
 
-from .._io import Described, check_choice, check_number, validation_error
+from ..validation import Described, check_choice, check_number, validation_error
 from .base import FrameQueue, Source
 
 __all__ = [

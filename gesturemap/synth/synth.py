@@ -29,9 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from .._io import check_choice, check_number, validation_error
 from ..errors import GesturemapError
 from ..faults import raise_mode
+from ..validation import check_choice, check_number, validation_error
 from . import _callback as C
 from . import _kernels as K
 from .mapping import PARAMETERS, SynthMapping, limits

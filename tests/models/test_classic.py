@@ -194,11 +194,13 @@ def test_wrong_kind_of_dataset_and_bad_parameters(ref):
             model.fit(cls_ds)
     with pytest.raises(GesturemapError, match="regressor.*predict_outputs"):
         gm.MLP(max_iter=5).fit(reg_ds).predict([ref.x_test[:10]])
-    for model, name in [(gm.KNN(0), "k="), (gm.SVM("cubic"), "kernel="),
-                        (gm.SVM(c=0), "c="), (gm.MLP(activation="softsign"), "activation="),
-                        (gm.Polynomial(0), "degree="), (gm.AdaBoost(0), "rounds="),
-                        (gm.KNN(standardize="yes"), "standardize="),
-                        (gm.Polynomial(40), "degree=40")]:
+    # one message shape (gesturemap.validation): "name: got value; expected ..."
+    for model, name in [(gm.KNN(0), "k: got 0"), (gm.SVM("cubic"), "kernel: got 'cubic'"),
+                        (gm.SVM(c=0), "c: got 0"),
+                        (gm.MLP(activation="softsign"), "activation: got 'softsign'"),
+                        (gm.Polynomial(0), "degree: got 0"), (gm.AdaBoost(0), "rounds: got 0"),
+                        (gm.KNN(standardize="yes"), "standardize: got 'yes'"),
+                        (gm.Polynomial(40), "degree: got 40")]:
         with pytest.raises(GesturemapError, match=name):
             model.fit(reg_ds if isinstance(model, gm.Polynomial) else cls_ds)
 

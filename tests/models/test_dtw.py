@@ -162,9 +162,10 @@ def test_one_take_and_regression_data():
 
 
 def test_bad_parameters_and_files(gestures, tmp_path):
-    for kwargs, name in [({"band": 0}, "band="), ({"band": 1.5}, "band="),
-                         ({"threshold": -1}, "threshold="), ({"normalize": 1}, "normalize="),
-                         ({"temperature": float("nan")}, "temperature=")]:
+    for kwargs, name in [({"band": 0}, "band: got 0"), ({"band": 1.5}, "band: got 1.5"),
+                         ({"threshold": -1}, "threshold: got -1"),
+                         ({"normalize": 1}, "normalize: got 1"),
+                         ({"temperature": float("nan")}, "temperature: got nan")]:
         with pytest.raises(GesturemapError, match=name):
             gm.DTW(**kwargs).fit(gestures)
     path = gm.DTW().fit(gestures).save(tmp_path / "dtw")
