@@ -26,7 +26,9 @@ What the label is decided on (``decision``, a run-time parameter of every model)
 
 from __future__ import annotations
 
+import inspect
 import math
+from collections import namedtuple
 
 from numba import njit
 
@@ -566,3 +568,18 @@ def hhmm_step(
     if bimodal:
         _multiclass_output(mixture, best_class, smoothed_norm, class_out, class_cov, out, cov)
     return best_class
+
+
+def _arguments_of(kernel: object, name: str) -> type:
+    """A namedtuple of ``kernel``'s arguments after the frame, in the kernel's order: a stream
+    builds it once, by keyword, and calls ``kernel(x, *args)``. Built by name, two arrays of the
+    same shape cannot trade places; the dispatch costs what positional arrays cost."""
+    params = list(inspect.signature(kernel.py_func).parameters)  # type: ignore[attr-defined]
+    return namedtuple(name, params[1:])
+
+
+#: :func:`hhmm_step`'s arguments after the frame (a stream's settings, the model's arrays and
+#: the stream's run-time arrays), by name.
+HHMMArgs = _arguments_of(hhmm_step, "HHMMArgs")
+#: :func:`gmm_step`'s arguments after the frame, by name.
+GMMArgs = _arguments_of(gmm_step, "GMMArgs")

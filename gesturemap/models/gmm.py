@@ -486,6 +486,17 @@ class GMMStream(StreamBase):
         self._ccov = np.zeros((c, d_out, d_out))
         self._out = np.zeros(d_out)
         self._cov = np.zeros((d_out, d_out))
+        # the kernel's arguments, by name (the arrays above, shared, not copied)
+        b = self._b
+        self._args = _filter.GMMArgs(
+            n_comp=b["n_comp"], weights=b["weights"], means_in=b["mean_in"],
+            linv_in=b["linv_in"], lognorm_in=b["lognorm_in"], mean_out=b["mean_out"],
+            reg_a=b["reg_a"], condcov=b["condcov"], bimodal=self._bimodal,
+            mixture=self._mixture, mode=self._mode, keep=self._keep, logbuf=self._logbuf,
+            counts=self._counts, pos=self._pos, acc=self._acc, inst=self._inst,
+            beta=self._beta, smoothed_log=self._slog, inst_norm=self._inorm,
+            smoothed_norm=self._snorm, class_out=self._cout, class_cov=self._ccov,
+            out=self._out, cov=self._cov)
 
     def reset(self) -> None:
         """Forget the frames seen so far (empties the likelihood buffers)."""
@@ -496,13 +507,7 @@ class GMMStream(StreamBase):
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
         x = self._frames(self._check_frame(frame))
-        b = self._b
-        best = _filter.gmm_step(
-            x, b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
-            b["mean_out"], b["reg_a"], b["condcov"], self._bimodal, self._mixture,
-            self._mode, self._keep, self._logbuf, self._counts, self._pos, self._acc,
-            self._inst, self._beta, self._slog, self._inorm, self._snorm,
-            self._cout, self._ccov, self._out, self._cov)
+        best = _filter.gmm_step(x, *self._args)
         bi = self._bimodal
         return Result(
             label=self.labels[best], label_index=int(best),

@@ -364,6 +364,24 @@ class HHMMStream(StreamBase):
         self._ccov = np.zeros((c, d_out, d_out))
         self._out = np.zeros(d_out)
         self._cov = np.zeros((d_out, d_out))
+        # the kernel's arguments, by name (the arrays above, shared, not copied)
+        self._args = _filter.HHMMArgs(
+            started=self._started, hierarchical=self._hier, estimator=self._estimator,
+            mixture=self._mixture, bimodal=self._bimodal, n_states=b["n_states"],
+            n_comp=b["n_comp"], left_right=b["left_right"], weights=b["weights"],
+            means_in=b["mean_in"], linv_in=b["linv_in"], lognorm_in=b["lognorm_in"],
+            trans=self._trans, class_prior=b["prior"], exit_p=b["exit_p"],
+            top_prior=b["top_prior"], top_trans=b["top_trans"], top_exit=b["top_exit"],
+            mean_out=b["mean_out"], reg_a=b["reg_a"], condcov=b["condcov"], alpha=self._alpha,
+            mode=self._mode, keep=self._keep, restart=self._restart, trans_plain=b["trans"],
+            dalpha=self._dalpha, dlik=self._dlik, acc=self._acc, logbuf=self._logbuf,
+            counts=self._counts, pos=self._pos, emis=self._emis, compb=self._compb,
+            front=self._front, v1=self._v1, v2=self._v2, state_out=self._sout,
+            state_cov=self._scov, inst=self._inst, exit_lik=self._exit,
+            exit_ratio=self._exit_ratio, smoothed_log=self._slog, inst_norm=self._inorm,
+            smoothed_norm=self._snorm, progress=self._progress,
+            likeliest_state=self._lstate, class_out=self._cout, class_cov=self._ccov,
+            out=self._out, cov=self._cov)
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame starts a new forward pass."""
@@ -381,18 +399,7 @@ class HHMMStream(StreamBase):
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
         x = self._frames(self._check_frame(frame))
-        b = self._b
-        best = _filter.hhmm_step(
-            x, self._started, self._hier, self._estimator, self._mixture, self._bimodal,
-            b["n_states"], b["n_comp"], b["left_right"], b["weights"], b["mean_in"],
-            b["linv_in"], b["lognorm_in"], self._trans, b["prior"], b["exit_p"],
-            b["top_prior"], b["top_trans"], b["top_exit"], b["mean_out"], b["reg_a"],
-            b["condcov"], self._alpha, self._mode, self._keep, self._restart, b["trans"],
-            self._dalpha,
-            self._dlik, self._acc, self._logbuf, self._counts, self._pos,
-            self._emis, self._compb, self._front, self._v1, self._v2, self._sout, self._scov,
-            self._inst, self._exit, self._exit_ratio, self._slog, self._inorm, self._snorm,
-            self._progress, self._lstate, self._cout, self._ccov, self._out, self._cov)
+        best = _filter.hhmm_step(x, *self._args)
         bi = self._bimodal
         return Result(
             label=self.labels[best], label_index=int(best),
