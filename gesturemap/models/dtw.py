@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError
+from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -67,6 +67,34 @@ def znorm(x: np.ndarray) -> np.ndarray:
     input is only centred)."""
     mean, scale = fit_standardization(x, True)
     return (x - mean) / scale
+
+
+def typical_distance(templates: np.ndarray, offsets: np.ndarray, template_class: np.ndarray,
+                     normalize: bool, cancel: Cancel | None = None) -> float:
+    """The median distance between a take and the nearest other take of its class (of any
+    class when no class has two takes; the number of inputs when there is one take)."""
+    n = len(template_class)
+
+    def take(k: int) -> np.ndarray:
+        return templates[offsets[k]:offsets[k + 1]]
+
+    nearest = []
+    for same in (True, False):
+        for k in range(n):
+            if cancel is not None and cancel.is_set():
+                raise TrainingCancelled("training was cancelled")
+            best = np.inf
+            others = [j for j in range(n) if j != k and
+                      (template_class[j] == template_class[k]) == same]
+            scale = len(take(k)) if normalize else 1.0
+            for j in others[:CALIBRATION_NEIGHBOURS]:
+                d = _k.dtw(take(j), take(k), CALIBRATION_BAND, best * scale) / scale
+                best = min(best, d)
+            if np.isfinite(best):
+                nearest.append(best)
+        if nearest:
+            return max(float(np.median(nearest)), 1e-12)
+    return float(templates.shape[1])
 
 
 @register_model
@@ -162,47 +190,21 @@ class DTW(BaseModel):
             takes = [znorm(t) for t in takes]
         x = np.vstack(takes)
         mean, scale = fit_standardization(x, norm == "global")
-        self.labels_ = [c.label for c in classes]
-        self.input_dim_, self.output_dim_ = d_in, 0
-        self.mean_, self.scale_ = mean, scale
-        self.templates_ = np.ascontiguousarray((x - mean) / scale)
-        self.offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.template_class_ = np.array(template_class, dtype=np.int64)
-        self.typical_distance_ = self._typical_distance(cancel)
+        templates = np.ascontiguousarray((x - mean) / scale)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        tclass = np.array(template_class, dtype=np.int64)
+        typical = typical_distance(templates, offsets, tclass, bool(self.normalize), cancel)
         if progress is not None:
             progress(1.0, "templates stored")
+        # every fitted attribute at once, at the end: a cancelled fit leaves the model as it was
+        self.input_dim_, self.output_dim_ = d_in, 0
+        self.mean_, self.scale_ = mean, scale
+        self.templates_, self.offsets_, self.template_class_ = templates, offsets, tclass
+        self.typical_distance_ = typical
         self.training_info_ = {"seconds": time.perf_counter() - start,
-                               "templates": len(lengths),
-                               "typical_distance": self.typical_distance_}
+                               "templates": len(lengths), "typical_distance": typical}
+        self.labels_ = [c.label for c in classes]
         return self
-
-    def _template(self, k: int) -> np.ndarray:
-        return self.templates_[self.offsets_[k]:self.offsets_[k + 1]]
-
-    def _typical_distance(self, cancel: Cancel | None) -> float:
-        """The median distance between a take and the nearest other take of its class (of any
-        class when no class has two takes; the number of inputs when there is one take)."""
-        n = len(self.template_class_)
-        nearest = []
-        for same in (True, False):
-            for k in range(n):
-                if cancel is not None and cancel.is_set():
-                    from ..errors import TrainingCancelled
-
-                    raise TrainingCancelled("training was cancelled")
-                best = np.inf
-                others = [j for j in range(n) if j != k and
-                          (self.template_class_[j] == self.template_class_[k]) == same]
-                for j in others[:CALIBRATION_NEIGHBOURS]:
-                    scale = len(self._template(k)) if self.normalize else 1.0
-                    d = _k.dtw(self._template(j), self._template(k), CALIBRATION_BAND,
-                               best * scale) / scale
-                    best = min(best, d)
-                if np.isfinite(best):
-                    nearest.append(best)
-            if nearest:
-                return max(float(np.median(nearest)), 1e-12)
-        return float(self.input_dim_)
 
     # -- inference -------------------------------------------------------------------------
     @property

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from gesturemap.models import _dtw_kernels
+from gesturemap.models.base import Cancel
 
 from .test_classic import rewrite_arrays
 
@@ -172,3 +173,31 @@ def test_bad_parameters_and_files(gestures, tmp_path):
     rewrite_arrays(path, lambda a: a["offsets"].__setitem__(-1, a["offsets"][-1] + 5))
     with pytest.raises(FormatError, match="offsets"):
         gm.load(path)
+
+
+def test_cancelled_fit_leaves_the_model_as_it_was(gestures):
+    """A cancelled fit assigns nothing: an untrained model stays untrained, a trained one keeps
+    its templates, labels and calibration (they stay consistent)."""
+    cancel = Cancel()
+    cancel.set()
+    fresh = gm.DTW()
+    with pytest.raises(TrainingCancelled):
+        fresh.fit(gestures, cancel=cancel)
+    with pytest.raises(NotFittedError):
+        fresh.stream()
+    model = gm.DTW().fit(gestures)
+    before = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    other = gm.Dataset()
+    for label in ("a", "b"):
+        for n in (20, 25):
+            other.add(shape(len(label), n) * 3.0, label=label)
+    with pytest.raises(TrainingCancelled):
+        model.fit(other, cancel=cancel)
+    after = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(after[k], v)
+        else:
+            assert after[k] == v, k
+    assert model.stream().run(shape(0, 30))[-1].label == "circle"
