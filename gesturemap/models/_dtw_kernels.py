@@ -117,11 +117,50 @@ def running_znorm(x, count, mean, m2, z):
         z[d] = (x[d] - mean[d]) / scale
 
 
+#: Template frames per block of :func:`template_blocks` (a block's squared distances to a frame
+#: are computed side by side, in SIMD lanes).
+BLOCK = 32
+
+
+def template_blocks(templates: np.ndarray, offsets: np.ndarray, block: int = BLOCK
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The templates laid out for :func:`spring_step`: (blocks (n, D, block), first block of
+    each template (K,)). Every template starts a new block of ``block`` consecutive frames,
+    stored channel by channel (``blocks[b, d, j]``), the last block of a template padded with
+    zeros (never read back)."""
+    lengths = np.diff(offsets)
+    counts = -(-lengths // block)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    out = np.zeros((int(counts.sum()), templates.shape[1], block))
+    for k, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+        for i, r in enumerate(range(a, b, block)):
+            seg = templates[r:min(r + block, b)]
+            out[first[k] + i, :, :len(seg)] = seg.T
+    return out, first
+
+
 @njit(**_JIT)
-def spring_step(x, templates, offsets, template_class, normalize, credit, inv_temperature,
-                col, distances, positions, best_template, log_lik, lik, norm_lik,
-                anchored=False, first=True):
+def _block_costs(x, blocks, b, acc):
+    """``acc[j]`` = squared distance between ``x`` and frame ``j`` of block ``b``: every frame's
+    sum runs over the channels in order (as :func:`_sqdist`, to the last bit), the frames side
+    by side (the loop the compiler vectorises)."""
+    for j in range(acc.shape[0]):
+        acc[j] = 0.0
+    for d in range(blocks.shape[1]):
+        xd = x[d]
+        for j in range(acc.shape[0]):
+            u = xd - blocks[b, d, j]
+            acc[j] += u * u
+
+
+@njit(**_JIT)
+def spring_step(x, blocks, first_block, offsets, template_class, normalize, credit,
+                inv_temperature, col, acc, distances, positions, best_template, log_lik, lik,
+                norm_lik, anchored=False, first=True):
     """One frame of open-begin (subsequence) DTW against every template at once.
+
+    The templates come as :func:`template_blocks` lays them out (``blocks``, ``first_block``);
+    ``acc`` (block size,) is scratch.
 
     ``anchored``: every match starts at the first frame since the reset (``first`` says this
     frame is it) instead of anywhere: the distances are then the whole-sequence DTW of the
@@ -145,25 +184,26 @@ def spring_step(x, templates, offsets, template_class, normalize, credit, inv_te
     # where a match may start (open begin: always; anchored: only the corner of the first frame)
     start_old = 0.0 if (first or not anchored) else np.inf
     start_new = np.inf if anchored else 0.0
+    width = acc.shape[0]
     for k in range(offsets.shape[0] - 1):
         start, stop = offsets[k], offsets[k + 1]
         old_prev = start_old
         new_prev = start_new
-        for r in range(start, stop):
-            old = col[r]
-            best = old_prev
-            if old < best:
-                best = old
-            if new_prev < best:
-                best = new_prev
-            s = 0.0
-            for d in range(x.shape[0]):
-                u = x[d] - templates[r, d]
-                s += u * u
-            v = s + best
-            col[r] = v
-            old_prev = old
-            new_prev = v
+        b = first_block[k]
+        for r0 in range(start, stop, width):
+            _block_costs(x, blocks, b, acc)
+            b += 1
+            for r in range(r0, min(r0 + width, stop)):
+                old = col[r]
+                best = old_prev
+                if old < best:
+                    best = old
+                if new_prev < best:
+                    best = new_prev
+                v = acc[r - r0] + best
+                col[r] = v
+                old_prev = old
+                new_prev = v
         c = template_class[k]
         dist = new_prev / (stop - start) if normalize else new_prev
         if dist < distances[c]:

@@ -304,7 +304,9 @@ class DTWStream(StandardizingStream):
         self.labels = list(model.labels_)
         c = len(self.labels)
         self._init_standardization(model.mean_, model.scale_)
-        self._templates, self._offsets = model.templates_, model.offsets_
+        self._offsets = model.offsets_
+        self._blocks, self._first_block = _k.template_blocks(model.templates_, model.offsets_)
+        self._acc = np.zeros(self._blocks.shape[2])
         self._tclass = model.template_class_
         self._normalize = bool(model.normalize)
         self._threshold = model.threshold_
@@ -345,9 +347,9 @@ class DTWStream(StandardizingStream):
         else:
             z = self._standardize(frame)
             self._count[0] += 1
-        best = _k.spring_step(z, self._templates, self._offsets, self._tclass,
+        best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
-                              self._dist, self._progress, self._best_template, self._log,
+                              self._acc, self._dist, self._progress, self._best_template, self._log,
                               self._inst, self._norm, self._anchored, first)
         label = self.labels[best]
         return Result(
