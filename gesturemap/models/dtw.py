@@ -17,6 +17,13 @@ all the training frames; ``"take"`` z-normalises every take (each template, and 
 statistics of the frames since its reset (causal, so it approaches the batch value as the
 gesture goes on); ``"none"`` uses the raw inputs.
 
+With ``prune`` a cumulative stream skips the templates that provably cannot be the best class
+nor under the threshold: an anchored column's least cell never decreases, so it bounds the
+template's distance from then on; a sleeping template's bound grows with each frame (from its
+blocks' boxes) and, should it come back within reach, its column is caught up from the frames
+kept since (a ring of at least :data:`HISTORY_MIN` frames). Decisions are unchanged; only the
+distances of far classes become lower bounds.
+
 ``progress`` is how far into the best template the stream has been matched for at most the
 threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
 length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
@@ -58,6 +65,9 @@ CALIBRATION_BAND = 0.1
 CALIBRATION_NEIGHBOURS = 5
 #: Input normalisations (see the module docstring).
 NORMALIZATIONS = ("global", "take", "none")
+#: Frames a pruning stream keeps at least (to catch a sleeping template up); at least twice
+#: the longest template.
+HISTORY_MIN = 512
 #: How a stream decides (see the module docstring).
 DTW_DECISIONS = ("cumulative", "decaying")
 
@@ -119,18 +129,25 @@ class DTW(BaseModel):
     standardize : older spelling of ``normalization`` (True = ``"global"``, False =
         ``"none"``); when given (not None) it wins.
     n_jobs : threads that compare whole sequences in ``predict`` (default: one per core).
+    prune : a ``"cumulative"`` stream skips the templates that provably cannot be the best
+        class nor under the threshold (lower bounds on their columns; a template whose bound
+        comes back within reach is caught up from the frames kept since it stopped): the
+        label, the match, every distance under the threshold and the progress of those classes
+        are exactly the unpruned ones, the other classes' distances are lower bounds (still
+        over the threshold and the best distance). Fastest when streams are reset at gestures'
+        starts (run-time).
 
     Defaults chosen by leave-one-dataset-out validation (docs/decisions.md).
     """
 
     kind = "dtw"
-    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision")
+    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision", "prune")
     legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
-                 decision: str = "cumulative") -> None:
+                 decision: str = "cumulative", prune: bool = False) -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
@@ -139,6 +156,7 @@ class DTW(BaseModel):
         self.n_jobs = n_jobs
         self.normalization = normalization
         self.decision = decision
+        self.prune = prune
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -149,6 +167,8 @@ class DTW(BaseModel):
         if self.n_jobs is not None:
             check_int("n_jobs", self.n_jobs, 1)
         check_choice("decision", self.decision, DTW_DECISIONS)
+        if not isinstance(self.prune, bool):
+            raise bad_param("prune", self.prune, "True or False")
 
     def _check_params(self) -> None:
         self._check_runtime_params()
@@ -305,7 +325,8 @@ class DTWStream(StandardizingStream):
         c = len(self.labels)
         self._init_standardization(model.mean_, model.scale_)
         self._offsets = model.offsets_
-        self._blocks, self._first_block = _k.template_blocks(model.templates_, model.offsets_)
+        self._blocks, self._first_block, lo, hi = _k.template_blocks(model.templates_,
+                                                                     model.offsets_)
         self._acc = np.zeros(self._blocks.shape[2])
         self._tclass = model.template_class_
         self._normalize = bool(model.normalize)
@@ -317,6 +338,13 @@ class DTWStream(StandardizingStream):
         self._run_mean = np.zeros(self._din)
         self._run_m2 = np.zeros(self._din)
         self._col = np.full(len(model.templates_), np.inf)
+        n_t = len(model.template_class_)
+        self._awake = np.ones(n_t, dtype=np.int8)
+        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max()))
+        self._prune = (np.array([int(bool(model.prune))]), self._count,
+                       np.array([self._threshold]), np.zeros((history, self._din)), lo, hi,
+                       self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
+                       np.zeros(n_t))
         self._dist = np.zeros(c)
         self._progress = np.zeros(c)
         self._best_template = np.zeros(c, dtype=np.int64)
@@ -324,9 +352,15 @@ class DTWStream(StandardizingStream):
         self._inst = np.zeros(c)
         self._norm = np.zeros(c)
 
+    def keep_exact(self, limit: float) -> None:
+        """With ``prune``: also keep exact every class whose distance is at most ``limit``
+        (by default the model's threshold; a spotter raises it to its own limit)."""
+        self._prune[2][0] = max(self._threshold, float(limit))
+
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame may only start matches."""
         self._col[:] = np.inf
+        self._awake[:] = 1
         self._count[0] = 0
         self._run_mean[:] = 0.0
         self._run_m2[:] = 0.0
@@ -350,7 +384,7 @@ class DTWStream(StandardizingStream):
         best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._acc, self._dist, self._progress, self._best_template, self._log,
-                              self._inst, self._norm, self._anchored, first)
+                              self._inst, self._norm, self._anchored, first, self._prune)
         label = self.labels[best]
         return Result(
             label=label, label_index=best,

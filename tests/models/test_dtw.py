@@ -165,7 +165,8 @@ def test_one_take_and_regression_data():
 def test_bad_parameters_and_files(gestures, tmp_path):
     for kwargs, name in [({"band": 0}, "band="), ({"band": 1.5}, "band="),
                          ({"threshold": -1}, "threshold="), ({"normalize": 1}, "normalize="),
-                         ({"temperature": float("nan")}, "temperature=")]:
+                         ({"temperature": float("nan")}, "temperature="),
+                         ({"prune": 1}, "prune=")]:
         with pytest.raises(GesturemapError, match=name):
             gm.DTW(**kwargs).fit(gestures)
     path = gm.DTW().fit(gestures).save(tmp_path / "dtw")
@@ -201,3 +202,85 @@ def test_cancelled_fit_leaves_the_model_as_it_was(gestures):
         else:
             assert after[k] == v, k
     assert model.stream().run(shape(0, 30))[-1].label == "circle"
+
+
+def _hapt_segments(datasets_dir):
+    """HAPT's postural transitions (6-D IMU): the first 4 subjects' takes to train, the next
+    2 subjects' to stream."""
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz",
+                allow_pickle=False)
+    xs = np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1])
+    subjects = sorted(set(z["subject"].tolist()))
+    ds = gm.Dataset()
+    for x, y, s in zip(xs, z["y"], z["subject"], strict=True):
+        if s in subjects[:4]:
+            ds.add(x, label=str(y))
+    return ds, [x for x, s in zip(xs, z["subject"], strict=True) if s in subjects[4:6]]
+
+
+def _assert_same_decisions(exact, pruned, cap):
+    """The label, the match, the best distance and every distance under ``cap`` (with its
+    progress) are the exact ones; the others are lower bounds over both; the likelihood
+    ordering of the exact classes is the same, every pruned one below them."""
+    assert pruned.label == exact.label and pruned.match == exact.match
+    d, p = np.asarray(exact.distances), np.asarray(pruned.distances)
+    kept = (d <= cap) | (np.arange(len(d)) == exact.label_index)
+    np.testing.assert_array_equal(p[kept], d[kept])
+    np.testing.assert_array_equal(np.asarray(pruned.progress)[kept],
+                                  np.asarray(exact.progress)[kept])
+    assert (p <= d).all() and (p[~kept] > max(cap, d[exact.label_index])).all()
+    order_e = [c for c in np.argsort(-np.asarray(exact.log_likelihoods), kind="stable")
+               if kept[c]]
+    order_p = list(np.argsort(-np.asarray(pruned.log_likelihoods), kind="stable"))
+    assert order_p[:len(order_e)] == order_e
+
+
+@pytest.mark.parametrize("normalization", ["global", "take"])
+def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, normalization):
+    """Every frame of real IMU takes, streamed reset at each take's start and as one stream
+    never reset (longer than the frames a pruning stream keeps: sleeping templates are moved
+    on and woken from the ring): the same decisions with and without pruning."""
+    ds, segments = _hapt_segments(datasets_dir)
+    model = gm.DTW(normalization=normalization).fit(ds)
+    pruned_model = gm.DTW(normalization=normalization, prune=True).fit(ds)
+    cap = model.threshold_
+    exact, pruned = model.stream(), pruned_model.stream()
+    history = len(pruned._prune[3])
+    asleep, woken, moved_on = 0, 0, 0
+    for reset_each in (True, False):
+        exact.reset()
+        pruned.reset()
+        for seg in segments:
+            if reset_each:
+                exact.reset()
+                pruned.reset()
+            for f in seg:
+                was_awake = pruned._awake.copy()
+                _assert_same_decisions(exact.step(f), pruned.step(f), cap)
+                asleep += int((pruned._awake == 0).sum())
+                woken += int(((was_awake == 0) & (pruned._awake == 1)).sum())
+                lag = pruned._count[0] - 1 - pruned._prune[7]
+                moved_on += int(((pruned._awake == 0) & (lag == history - 2)).sum())
+        assert len(np.vstack(segments)) > 2 * history
+    # the pruning really ran: templates slept, woke, and were moved on at the ring's end
+    assert asleep > 0 and woken > 0 and moved_on > 0
+
+
+def test_pruned_spotting_emits_the_same_events(datasets_dir):
+    """A spotter over a pruning DTW keeps every class under its own limit exact (here twice
+    the model's threshold): at every frame of real takes the same events, and the same
+    distance for every class the spotter may consider."""
+    ds, segments = _hapt_segments(datasets_dir)
+    xs = np.vstack(segments[:12])
+    streams = [gm.Spotter(gm.DTW(prune=p).fit(ds), threshold=2.0, hold_frames=2,
+                          refractory_frames=0).stream() for p in (False, True)]
+    limit = 2.0 * streams[0].model.threshold_
+    events = 0
+    for f in xs:
+        exact, pruned = (s.step(f) for s in streams)
+        assert pruned.event == exact.event and pruned.label == exact.label
+        under = np.asarray(exact.distances) <= limit
+        np.testing.assert_array_equal(np.asarray(pruned.distances)[under],
+                                      np.asarray(exact.distances)[under])
+        events += exact.event is not None
+    assert events >= 10
