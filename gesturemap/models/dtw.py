@@ -80,10 +80,14 @@ def znorm(x: np.ndarray) -> np.ndarray:
 
 
 def typical_distance(templates: np.ndarray, offsets: np.ndarray, template_class: np.ndarray,
-                     normalize: bool, cancel: Cancel | None = None) -> float:
+                     normalize: bool, cancel: Cancel | None = None,
+                     queries: tuple[np.ndarray, np.ndarray] | None = None) -> float:
     """The median distance between a take and the nearest other take of its class (of any
-    class when no class has two takes; the number of inputs when there is one take)."""
+    class when no class has two takes; the number of inputs when there is one take).
+    ``queries`` (frames, offsets): the takes as a stream sees them, when the templates are
+    not the whole takes (decimated)."""
     n = len(template_class)
+    q_frames, q_offsets = queries if queries is not None else (templates, offsets)
 
     def take(k: int) -> np.ndarray:
         return templates[offsets[k]:offsets[k + 1]]
@@ -98,13 +102,21 @@ def typical_distance(templates: np.ndarray, offsets: np.ndarray, template_class:
                       (template_class[j] == template_class[k]) == same]
             scale = len(take(k)) if normalize else 1.0
             for j in others[:CALIBRATION_NEIGHBOURS]:
-                d = _k.dtw(take(j), take(k), CALIBRATION_BAND, best * scale) / scale
+                d = _k.dtw(q_frames[q_offsets[j]:q_offsets[j + 1]], take(k), CALIBRATION_BAND,
+                           best * scale) / scale
                 best = min(best, d)
             if np.isfinite(best):
                 nearest.append(best)
         if nearest:
             return max(float(np.median(nearest)), 1e-12)
     return float(templates.shape[1])
+
+
+def decimated(n: int, factor: int) -> np.ndarray:
+    """Indices of about one frame in ``factor`` of ``n``, evenly spread, first and last kept."""
+    if factor <= 1 or n <= 2:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, max(2, round(n / factor)))).astype(int))
 
 
 @register_model
@@ -136,6 +148,10 @@ class DTW(BaseModel):
         are exactly the unpruned ones, the other classes' distances are lower bounds (still
         over the threshold and the best distance). Fastest when streams are reset at gestures'
         starts (run-time).
+    decimate : keep about one frame in ``decimate`` of every take as its template (first and
+        last kept; the threshold and temperature learned as a stream meets them): the cost of
+        a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
+        frame.
 
     Defaults chosen by leave-one-dataset-out validation (docs/decisions.md).
     """
@@ -147,7 +163,8 @@ class DTW(BaseModel):
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
-                 decision: str = "cumulative", prune: bool = False) -> None:
+                 decision: str = "cumulative", prune: bool = False,
+                 decimate: int = 1) -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
@@ -157,6 +174,7 @@ class DTW(BaseModel):
         self.normalization = normalization
         self.decision = decision
         self.prune = prune
+        self.decimate = decimate
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -177,6 +195,7 @@ class DTW(BaseModel):
         if self.standardize is not None and not isinstance(self.standardize, bool):
             raise bad_param("standardize", self.standardize, "True, False or None")
         check_choice("normalization", self.normalization, NORMALIZATIONS)
+        check_int("decimate", self.decimate, 1)
 
     @property
     def normalization_(self) -> str:
@@ -213,7 +232,14 @@ class DTW(BaseModel):
         templates = np.ascontiguousarray((x - mean) / scale)
         offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
         tclass = np.array(template_class, dtype=np.int64)
-        typical = typical_distance(templates, offsets, tclass, bool(self.normalize), cancel)
+        queries = None
+        if self.decimate > 1:
+            queries = (templates, offsets)
+            keep = [offsets[k] + decimated(n, self.decimate) for k, n in enumerate(lengths)]
+            templates = np.ascontiguousarray(templates[np.concatenate(keep)])
+            offsets = np.concatenate([[0], np.cumsum([len(k) for k in keep])]).astype(np.int64)
+        typical = typical_distance(templates, offsets, tclass, bool(self.normalize), cancel,
+                                   queries)
         if progress is not None:
             progress(1.0, "templates stored")
         # every fitted attribute at once, at the end: a cancelled fit leaves the model as it was

@@ -166,7 +166,7 @@ def test_bad_parameters_and_files(gestures, tmp_path):
     for kwargs, name in [({"band": 0}, "band="), ({"band": 1.5}, "band="),
                          ({"threshold": -1}, "threshold="), ({"normalize": 1}, "normalize="),
                          ({"temperature": float("nan")}, "temperature="),
-                         ({"prune": 1}, "prune=")]:
+                         ({"prune": 1}, "prune="), ({"decimate": 0}, "decimate=")]:
         with pytest.raises(GesturemapError, match=name):
             gm.DTW(**kwargs).fit(gestures)
     path = gm.DTW().fit(gestures).save(tmp_path / "dtw")
@@ -284,3 +284,25 @@ def test_pruned_spotting_emits_the_same_events(datasets_dir):
                                       np.asarray(exact.distances)[under])
         events += exact.event is not None
     assert events >= 10
+
+
+def test_decimated_templates(datasets_dir):
+    """``decimate=2`` keeps about every other frame of each take (first and last kept), learns
+    its threshold as a stream meets the templates, and still recognises real takes."""
+    ds, segments = _hapt_segments(datasets_dir)
+    full = gm.DTW().fit(ds)
+    half = gm.DTW(decimate=2).fit(ds)
+    lengths, kept = np.diff(full.offsets_), np.diff(half.offsets_)
+    assert (np.abs(kept - np.round(lengths / 2)) <= 1).all()
+    first = half.templates_[half.offsets_[:-1]]
+    last = half.templates_[half.offsets_[1:] - 1]
+    np.testing.assert_array_equal(first, full.templates_[full.offsets_[:-1]])
+    np.testing.assert_array_equal(last, full.templates_[full.offsets_[1:] - 1])
+    # a full-rate stream over half-rate templates costs about twice as much per template frame
+    assert 1.3 < half.typical_distance_ / full.typical_distance_ < 3.0
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz")
+    subjects = sorted(set(z["subject"].tolist()))
+    truth = [str(y) for y, s in zip(z["y"], z["subject"], strict=True) if s in subjects[4:6]]
+    right = [np.mean([p == t for p, t in zip(m.predict(segments), truth, strict=True)])
+             for m in (full, half)]
+    assert right[1] >= right[0] - 0.1 and right[1] > 0.5, right
