@@ -68,6 +68,8 @@ NORMALIZATIONS = ("global", "take", "none")
 #: Frames a pruning stream keeps at least (to catch a sleeping template up); at least twice
 #: the longest template.
 HISTORY_MIN = 512
+#: How precisely a stream reads its templates (``precision``).
+PRECISIONS = ("float64", "float32")
 #: How a stream decides (see the module docstring).
 DTW_DECISIONS = ("cumulative", "decaying")
 
@@ -148,6 +150,9 @@ class DTW(BaseModel):
         are exactly the unpruned ones, the other classes' distances are lower bounds (still
         over the threshold and the best distance). Fastest when streams are reset at gestures'
         starts (run-time).
+    precision : ``"float32"``: a stream reads its templates rounded to single precision (half
+        the memory read per frame; sums still in double precision), so its distances differ
+        from the exact ones by about 1e-9 relatively (BENCHMARKS.md) (run-time).
     decimate : keep about one frame in ``decimate`` of every take as its template (first and
         last kept; the threshold and temperature learned as a stream meets them): the cost of
         a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
@@ -157,14 +162,15 @@ class DTW(BaseModel):
     """
 
     kind = "dtw"
-    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision", "prune")
+    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision", "prune",
+                      "precision")
     legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
                  decision: str = "cumulative", prune: bool = False,
-                 decimate: int = 1) -> None:
+                 decimate: int = 1, precision: str = "float64") -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
@@ -175,6 +181,7 @@ class DTW(BaseModel):
         self.decision = decision
         self.prune = prune
         self.decimate = decimate
+        self.precision = precision
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -187,6 +194,7 @@ class DTW(BaseModel):
         check_choice("decision", self.decision, DTW_DECISIONS)
         if not isinstance(self.prune, bool):
             raise bad_param("prune", self.prune, "True or False")
+        check_choice("precision", self.precision, PRECISIONS)
 
     def _check_params(self) -> None:
         self._check_runtime_params()
@@ -351,8 +359,12 @@ class DTWStream(StandardizingStream):
         c = len(self.labels)
         self._init_standardization(model.mean_, model.scale_)
         self._offsets = model.offsets_
-        self._blocks, self._first_block, lo, hi = _k.template_blocks(model.templates_,
-                                                                     model.offsets_)
+        templates = model.templates_
+        if model.precision == "float32":  # the templates rounded once, then read at half width
+            templates = templates.astype(np.float32).astype(np.float64)
+        self._blocks, self._first_block, lo, hi = _k.template_blocks(templates, model.offsets_)
+        if model.precision == "float32":
+            self._blocks = self._blocks.astype(np.float32)
         self._acc = np.zeros(self._blocks.shape[2])
         self._tclass = model.template_class_
         self._normalize = bool(model.normalize)
