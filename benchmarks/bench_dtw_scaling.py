@@ -7,7 +7,9 @@ Step cost: synthetic takes of ``gesturemap.bench_scaling.synthetic_dataset`` (15
 at (5, 20, 50 classes) × (6, 60 channels) × (3 takes per class, 100 takes in all); held-out
 takes of every class stepped one after the other, the stream reset at each take's start
 (2,000 frames: p50, p99 and mean per frame, including the Python call and the Result; the
-median of ``--repeats`` rounds, the variants taking turns).
+median of ``--repeats`` rounds, the variants taking turns). Last, a real recorded dataset's
+scale: every ShoulderExerciseWatch training take a template (98 takes, 167k frames), 1,000
+frames of its test takes streamed.
 
 Accuracy: ``predict`` on the test takes and the label a stream shows at each test take's last
 frame (reset at its start), on ShoulderExerciseWatch (train/test split; every take subsampled
@@ -18,7 +20,8 @@ the exact stream's (the "exact" variant's), over all test takes.
 
 Run from the repository root (one process at a time; the machine is shared)::
 
-    python3 -m benchmarks.bench_dtw_scaling [--before ../main] [--quick] [--json FILE]
+    python3 -m benchmarks.bench_dtw_scaling [--before DIR] [--quick] [--grid POINTS]
+        [--repeats N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -54,7 +57,8 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "float32+prune": {"precision": "float32", "prune": True}, "decimate=2": {"decimate": 2},
     "decimate=2+prune": {"decimate": 2, "prune": True},
 }
-GRID = [(c, d, t) for c in (5, 20, 50) for d in (6, 60) for t in ("3/class", "100")]
+GRID = [(c, d, t) for c in (5, 20, 50) for d in (6, 60) for t in ("3/class", "100")] + [
+    (7, 6, "watch")]
 QUICK_GRID = [(20, 60, "100"), (5, 6, "3/class")]
 
 
@@ -88,6 +92,32 @@ def step_cost(params: dict[str, Any], classes: int, channels: int, takes: str,
             "held_out": int(frames // take_len)}
 
 
+def watch_step_cost(params: dict[str, Any], frames: int = 1000) -> dict[str, Any]:
+    """Step cost at the scale of a real recorded dataset: every ShoulderExerciseWatch training
+    take a template (98 takes, 167k frames, 6-D, full rate), its test takes streamed (reset at
+    each take's start)."""
+    (tr, ytr, te, _), = splits("watch", step=1)
+    ds = gm.Dataset()
+    for x, lb in zip(tr, ytr, strict=True):
+        ds.add(x, label=lb)
+    stream = gm.DTW(**params).fit(ds).stream()
+    samples = np.empty(frames)
+    i = 0
+    for take in te:
+        stream.reset()
+        for f in take[:frames - i]:
+            t0 = time.perf_counter_ns()
+            stream.step(f)
+            samples[i] = (time.perf_counter_ns() - t0) / 1e3
+            i += 1
+        if i == frames:
+            break
+    return {"classes": len(set(ytr)), "channels": 6, "takes": "watch",
+            "total_takes": len(tr), "p50": float(np.percentile(samples, 50)),
+            "p99": float(np.percentile(samples, 99)), "mean": float(samples.mean()),
+            "held_out_right": 0, "held_out": 0}
+
+
 def _split(path: Path) -> tuple[list[np.ndarray], list[str], np.ndarray]:
     z = np.load(path, allow_pickle=False)
     seqs = np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1])
@@ -95,9 +125,9 @@ def _split(path: Path) -> tuple[list[np.ndarray], list[str], np.ndarray]:
     return seqs, [str(v) for v in z["y"]], np.asarray(subject)
 
 
-def splits(name: str) -> list[tuple[list, list, list, list]]:
+def splits(name: str, step: int | None = None) -> list[tuple[list, list, list, list]]:
     """(train, ytrain, test, ytest) of one shared dataset, standardised with the training
-    statistics."""
+    statistics (every ``step``-th frame; by default 4 for the watch data, else 1)."""
     base = ROOT.parent / "shared" / "datasets"
     if name == "hapt":
         seqs, y, subject = _split(base / "HAPTTransitions" / "HAPT_transitions_train.npz")
@@ -112,7 +142,8 @@ def splits(name: str) -> list[tuple[list, list, list, list]]:
         tr, ytr, _ = _split(base / folder / f"{folder}_train.npz")
         te, yte, _ = _split(base / folder / f"{folder}_test.npz")
         parts = [(tr, ytr, te, yte)]
-    step = 4 if name == "watch" else 1
+    if step is None:
+        step = 4 if name == "watch" else 1
     out = []
     for tr, ytr, te, yte in parts:
         x = np.vstack(tr)
@@ -165,9 +196,12 @@ def run(variants: list[str], grid: list, datasets: list[str], repeats: int = 1,
         rounds: dict[str, list] = {v: [] for v in names}
         for _ in range(repeats):
             for v in names:
-                rounds[v].append(
-                    _worker(before, "--point", f"{classes},{channels},{takes}")
-                    if v == "before" else step_cost(VARIANTS[v], classes, channels, takes))
+                if v == "before":
+                    rounds[v].append(_worker(before, "--point", f"{classes},{channels},{takes}"))
+                elif takes == "watch":
+                    rounds[v].append(watch_step_cost(VARIANTS[v]))
+                else:
+                    rounds[v].append(step_cost(VARIANTS[v], classes, channels, takes))
         for v in names:
             row = {**rounds[v][0], "variant": v}
             for key in ("p50", "p99", "mean"):
@@ -218,16 +252,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--code", help=argparse.SUPPRESS)
     ap.add_argument("--point", help=argparse.SUPPRESS)
     ap.add_argument("--accuracy", help=argparse.SUPPRESS)
+    ap.add_argument("--grid", help="only these points, e.g. '20,60,100;7,6,watch'")
     args = ap.parse_args(argv)
     if args.point:
         classes, channels, takes = args.point.split(",")
-        print(json.dumps(step_cost({}, int(classes), int(channels), takes)))
+        print(json.dumps(watch_step_cost({}) if takes == "watch" else
+                         step_cost({}, int(classes), int(channels), takes)))
         return 0
     if args.accuracy:
         print(json.dumps(accuracy({}, args.accuracy)))
         return 0
     grid = QUICK_GRID if args.quick else GRID
+    if args.grid:
+        grid = [(int(c), int(d), t) for c, d, t in (p.split(",") for p in args.grid.split(";"))]
     datasets = ["vowels"] if args.quick else ["vowels", "hapt", "watch"]
+    if args.grid:
+        datasets = []
     res = run(args.variants.split(","), grid, datasets, args.repeats, args.before)
     print(markdown(res))
     if args.json:
