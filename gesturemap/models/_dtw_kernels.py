@@ -164,33 +164,77 @@ def _block_costs(x, blocks, b, acc):
 
 
 @njit(**_JIT)
+def _cells(col, r0, j0, j1, costs, old_prev, new_prev, low):
+    """Cells ``r0 + j0`` to ``r0 + j1`` (excluded) of one template's column, the squared
+    distances in ``costs[j0:j1]``; ``old_prev`` / ``new_prev``: the cell before, at the previous
+    frame and at this one. Returns them for the next cell, and the least cell so far."""
+    for j in range(j0, j1):
+        old = col[r0 + j]
+        best = old_prev
+        if old < best:
+            best = old
+        if new_prev < best:
+            best = new_prev
+        v = costs[j] + best
+        col[r0 + j] = v
+        old_prev = old
+        new_prev = v
+        if v < low:
+            low = v
+    return old_prev, new_prev, low
+
+
+@njit(**_JIT)
+def _finish(x, blocks, b, col, r, stop, costs, old_prev, new_prev, low):
+    """One template's column from frame ``r`` (the start of its block ``b``) to ``stop``;
+    returns its least cell."""
+    width = costs.shape[0]
+    while r < stop:
+        _block_costs(x, blocks, b, costs)
+        b += 1
+        n = min(width, stop - r)
+        old_prev, new_prev, low = _cells(col, r, 0, n, costs, old_prev, new_prev, low)
+        r += n
+    return low
+
+
+@njit(**_JIT)
 def _advance(x, blocks, first_block, offsets, k, col, acc, start_old, start_new):
     """Template ``k``'s column one frame on (``x``); returns the least cell of the new column.
     ``start_old`` / ``start_new``: the cell before the template's first frame at the previous
-    frame and at this one (0 where a match may start, else ``inf``)."""
-    width = acc.shape[0]
-    start, stop = offsets[k], offsets[k + 1]
-    old_prev = start_old
-    new_prev = start_new
-    low = np.inf
-    b = first_block[k]
-    for r0 in range(start, stop, width):
-        _block_costs(x, blocks, b, acc)
-        b += 1
-        for r in range(r0, min(r0 + width, stop)):
-            old = col[r]
-            best = old_prev
-            if old < best:
-                best = old
-            if new_prev < best:
-                best = new_prev
-            v = acc[r - r0] + best
-            col[r] = v
-            old_prev = old
-            new_prev = v
-            if v < low:
-                low = v
-    return low
+    frame and at this one (0 where a match may start, else ``inf``). ``acc`` (2, block size)
+    is scratch."""
+    return _finish(x, blocks, first_block[k], col, offsets[k], offsets[k + 1], acc[0],
+                   start_old, start_new, np.inf)
+
+
+@njit(**_JIT)
+def _advance_pair(x, blocks, first_block, offsets, k1, k2, col, acc, start_old, start_new,
+                  low):
+    """:func:`_advance` of two templates at once, cell by cell in turn (two independent chains
+    of min-and-add for the processor to overlap; each column's arithmetic unchanged); their
+    least cells into ``low``."""
+    width = acc.shape[1]
+    c1, c2 = acc[0], acc[1]
+    r1, e1, b1 = offsets[k1], offsets[k1 + 1], first_block[k1]
+    r2, e2, b2 = offsets[k2], offsets[k2 + 1], first_block[k2]
+    o1, n1, l1 = start_old, start_new, np.inf
+    o2, n2, l2 = start_old, start_new, np.inf
+    while r1 < e1 and r2 < e2:
+        _block_costs(x, blocks, b1, c1)
+        _block_costs(x, blocks, b2, c2)
+        b1 += 1
+        b2 += 1
+        m1, m2 = min(width, e1 - r1), min(width, e2 - r2)
+        for j in range(min(m1, m2)):
+            o1, n1, l1 = _cells(col, r1, j, j + 1, c1, o1, n1, l1)
+            o2, n2, l2 = _cells(col, r2, j, j + 1, c2, o2, n2, l2)
+        o1, n1, l1 = _cells(col, r1, min(m1, m2), m1, c1, o1, n1, l1)
+        o2, n2, l2 = _cells(col, r2, min(m1, m2), m2, c2, o2, n2, l2)
+        r1 += m1
+        r2 += m2
+    low[k1] = _finish(x, blocks, b1, col, r1, e1, c1, o1, n1, l1)
+    low[k2] = _finish(x, blocks, b2, col, r2, e2, c2, o2, n2, l2)
 
 
 @njit(**_JIT)
@@ -265,7 +309,7 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     """One frame of open-begin (subsequence) DTW against every template at once.
 
     The templates come as :func:`template_blocks` lays them out (``blocks``, ``first_block``);
-    ``acc`` (block size,) is scratch.
+    ``acc`` (2, block size) is scratch. Templates are updated two at a time (:func:`_advance_pair`).
 
     ``anchored``: every match starts at the first frame since the reset (``first`` says this
     frame is it) instead of anywhere: the distances are then the whole-sequence DTW of the
@@ -301,14 +345,22 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     start_old = 0.0 if (first or not anchored) else np.inf
     start_new = np.inf if anchored else 0.0
     n_t = offsets.shape[0] - 1
+    waiting = -1  # an awake template waiting for another to be updated with
     for k in range(n_t):
         if not pruning or awake[k]:
-            low[k] = _advance(x, blocks, first_block, offsets, k, col, acc, start_old,
-                              start_new)
+            if waiting < 0:
+                waiting = k
+            else:
+                _advance_pair(x, blocks, first_block, offsets, waiting, k, col, acc,
+                              start_old, start_new, low)
+                waiting = -1
         else:
             b0 = first_block[k]
             b1 = first_block[k + 1] if k + 1 < n_t else blocks.shape[0]
             bound[k] += _box_bound(x, lo, hi, b0, b1)
+    if waiting >= 0:
+        low[waiting] = _advance(x, blocks, first_block, offsets, waiting, col, acc, start_old,
+                                start_new)
     if pruning:
         _prune(t, cap[0], history, blocks, first_block, offsets, template_class, normalize,
                col, acc, awake, since, bound, low)

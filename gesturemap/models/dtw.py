@@ -365,7 +365,7 @@ class DTWStream(StandardizingStream):
         self._blocks, self._first_block, lo, hi = _k.template_blocks(templates, model.offsets_)
         if model.precision == "float32":
             self._blocks = self._blocks.astype(np.float32)
-        self._acc = np.zeros(self._blocks.shape[2])
+        self._acc = np.zeros((2, self._blocks.shape[2]))
         self._tclass = model.template_class_
         self._normalize = bool(model.normalize)
         self._threshold = model.threshold_
