@@ -309,7 +309,8 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     """One frame of open-begin (subsequence) DTW against every template at once.
 
     The templates come as :func:`template_blocks` lays them out (``blocks``, ``first_block``);
-    ``acc`` (2, block size) is scratch. Templates are updated two at a time (:func:`_advance_pair`).
+    ``acc`` (2, block size) is scratch. Templates are updated two at a time
+    (:func:`_advance_pair`).
 
     ``anchored``: every match starts at the first frame since the reset (``first`` says this
     frame is it) instead of anywhere: the distances are then the whole-sequence DTW of the
@@ -325,9 +326,9 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
     a path that reached further cost more than the threshold allows). O(total frames * D).
 
-    ``prune`` = (on (1,) int64, frames since the reset, this one included (1,) int64, cap (1,), history
-    (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound (K,), least
-    cell (K,)): with anchored matching and ``on``, templates that cannot be the best nor under
+    ``prune`` = (on (1,) int64, frames since the reset, this one included (1,) int64, cap (1,),
+    history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound (K,),
+    least cell (K,)): with anchored matching and ``on``, templates that cannot be the best nor under
     ``cap`` sleep (see :func:`_prune`); a sleeping template's distance is then a lower bound,
     more than both, and the label, the best distance and every distance under ``cap`` are
     exactly the unpruned ones. The frame is stored in ``history`` (a ring).

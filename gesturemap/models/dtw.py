@@ -152,7 +152,7 @@ class DTW(BaseModel):
         starts (run-time).
     precision : ``"float32"``: a stream reads its templates rounded to single precision (half
         the memory read per frame; sums still in double precision), so its distances differ
-        from the exact ones by about 1e-9 relatively (BENCHMARKS.md) (run-time).
+        from the exact ones by about 1e-8 relatively (BENCHMARKS.md) (run-time).
     decimate : keep about one frame in ``decimate`` of every take as its template (first and
         last kept; the threshold and temperature learned as a stream meets them): the cost of
         a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
@@ -378,7 +378,8 @@ class DTWStream(StandardizingStream):
         self._col = np.full(len(model.templates_), np.inf)
         n_t = len(model.template_class_)
         self._awake = np.ones(n_t, dtype=np.int8)
-        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max()))
+        # the frames a sleeping template may have to be caught up over (only when pruning)
+        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if model.prune else 1
         self._prune = (np.array([int(bool(model.prune))]), self._count,
                        np.array([self._threshold]), np.zeros((history, self._din)), lo, hi,
                        self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
