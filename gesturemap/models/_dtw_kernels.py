@@ -117,11 +117,200 @@ def running_znorm(x, count, mean, m2, z):
         z[d] = (x[d] - mean[d]) / scale
 
 
+#: A sleeping template wakes when its lower bound comes within this relative margin of the
+#: distance it must stay above (so that no rounding can tie it with the best class).
+WAKE_MARGIN = 1e-9
+#: An awake template sleeps when its least cell is over this many times that distance.
+SLEEP_FACTOR = 1.25
+#: Template frames per block of :func:`template_blocks` (a block's squared distances to a frame
+#: are computed side by side, in SIMD lanes).
+BLOCK = 32
+
+
+def template_blocks(templates: np.ndarray, offsets: np.ndarray, block: int = BLOCK
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The templates laid out for :func:`spring_step`: (blocks (n, D, block), first block of
+    each template (K,), each block's least and greatest value per channel (n, D) twice).
+    Every template starts a new block of ``block`` consecutive frames, stored channel by
+    channel (``blocks[b, d, j]``), the last block of a template padded with zeros (never read
+    back)."""
+    lengths = np.diff(offsets)
+    counts = -(-lengths // block)
+    first = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
+    n = int(counts.sum())
+    out = np.zeros((n, templates.shape[1], block))
+    lo = np.zeros((n, templates.shape[1]))
+    hi = np.zeros((n, templates.shape[1]))
+    for k, (a, b) in enumerate(zip(offsets[:-1], offsets[1:], strict=True)):
+        for i, r in enumerate(range(a, b, block)):
+            seg = templates[r:min(r + block, b)]
+            out[first[k] + i, :, :len(seg)] = seg.T
+            lo[first[k] + i], hi[first[k] + i] = seg.min(axis=0), seg.max(axis=0)
+    return out, first, lo, hi
+
+
 @njit(**_JIT)
-def spring_step(x, templates, offsets, template_class, normalize, credit, inv_temperature,
-                col, distances, positions, best_template, log_lik, lik, norm_lik,
-                anchored=False, first=True):
+def _block_costs(x, blocks, b, acc):
+    """``acc[j]`` = squared distance between ``x`` and frame ``j`` of block ``b``: every frame's
+    sum runs over the channels in order (as :func:`_sqdist`, to the last bit), the frames side
+    by side (the loop the compiler vectorises)."""
+    for j in range(acc.shape[0]):
+        acc[j] = 0.0
+    for d in range(blocks.shape[1]):
+        xd = x[d]
+        for j in range(acc.shape[0]):
+            u = xd - blocks[b, d, j]
+            acc[j] += u * u
+
+
+@njit(**_JIT)
+def _cells(col, r0, j0, j1, costs, old_prev, new_prev, low):
+    """Cells ``r0 + j0`` to ``r0 + j1`` (excluded) of one template's column, the squared
+    distances in ``costs[j0:j1]``; ``old_prev`` / ``new_prev``: the cell before, at the previous
+    frame and at this one. Returns them for the next cell, and the least cell so far."""
+    for j in range(j0, j1):
+        old = col[r0 + j]
+        best = old_prev
+        if old < best:
+            best = old
+        if new_prev < best:
+            best = new_prev
+        v = costs[j] + best
+        col[r0 + j] = v
+        old_prev = old
+        new_prev = v
+        if v < low:
+            low = v
+    return old_prev, new_prev, low
+
+
+@njit(**_JIT)
+def _finish(x, blocks, b, col, r, stop, costs, old_prev, new_prev, low):
+    """One template's column from frame ``r`` (the start of its block ``b``) to ``stop``;
+    returns its least cell."""
+    width = costs.shape[0]
+    while r < stop:
+        _block_costs(x, blocks, b, costs)
+        b += 1
+        n = min(width, stop - r)
+        old_prev, new_prev, low = _cells(col, r, 0, n, costs, old_prev, new_prev, low)
+        r += n
+    return low
+
+
+@njit(**_JIT)
+def _advance(x, blocks, first_block, offsets, k, col, acc, start_old, start_new):
+    """Template ``k``'s column one frame on (``x``); returns the least cell of the new column.
+    ``start_old`` / ``start_new``: the cell before the template's first frame at the previous
+    frame and at this one (0 where a match may start, else ``inf``). ``acc`` (2, block size)
+    is scratch."""
+    return _finish(x, blocks, first_block[k], col, offsets[k], offsets[k + 1], acc[0],
+                   start_old, start_new, np.inf)
+
+
+@njit(**_JIT)
+def _advance_pair(x, blocks, first_block, offsets, k1, k2, col, acc, start_old, start_new,
+                  low):
+    """:func:`_advance` of two templates at once, cell by cell in turn (two independent chains
+    of min-and-add for the processor to overlap; each column's arithmetic unchanged); their
+    least cells into ``low``."""
+    width = acc.shape[1]
+    c1, c2 = acc[0], acc[1]
+    r1, e1, b1 = offsets[k1], offsets[k1 + 1], first_block[k1]
+    r2, e2, b2 = offsets[k2], offsets[k2 + 1], first_block[k2]
+    o1, n1, l1 = start_old, start_new, np.inf
+    o2, n2, l2 = start_old, start_new, np.inf
+    while r1 < e1 and r2 < e2:
+        _block_costs(x, blocks, b1, c1)
+        _block_costs(x, blocks, b2, c2)
+        b1 += 1
+        b2 += 1
+        m1, m2 = min(width, e1 - r1), min(width, e2 - r2)
+        for j in range(min(m1, m2)):
+            o1, n1, l1 = _cells(col, r1, j, j + 1, c1, o1, n1, l1)
+            o2, n2, l2 = _cells(col, r2, j, j + 1, c2, o2, n2, l2)
+        o1, n1, l1 = _cells(col, r1, min(m1, m2), m1, c1, o1, n1, l1)
+        o2, n2, l2 = _cells(col, r2, min(m1, m2), m2, c2, o2, n2, l2)
+        r1 += m1
+        r2 += m2
+    low[k1] = _finish(x, blocks, b1, col, r1, e1, c1, o1, n1, l1)
+    low[k2] = _finish(x, blocks, b2, col, r2, e2, c2, o2, n2, l2)
+
+
+@njit(**_JIT)
+def _box_bound(x, lo, hi, b0, b1):
+    """The least squared distance from ``x`` to any frame of blocks ``b0`` to ``b1`` (excluded),
+    from each block's box (its per-channel least and greatest values): at most the distance to
+    any of their frames (the same sum in the same order, every term at most the frame's)."""
+    least = np.inf
+    for b in range(b0, b1):
+        s = 0.0
+        for d in range(x.shape[0]):
+            u = lo[b, d] - x[d]
+            if u < 0.0:
+                u = x[d] - hi[b, d]
+                if u < 0.0:
+                    u = 0.0
+            s += u * u
+        if s < least:
+            least = s
+    return least
+
+
+@njit(**_JIT)
+def _prune(t, cap, history, blocks, first_block, offsets, template_class, normalize, col, acc,
+           awake, since, bound, low):
+    """After a frame's columns (anchored matching): wake every sleeping template that might be
+    within ``max(best distance, cap)`` (its column caught up from ``history``), put to sleep
+    the awake ones that cannot be (their least cell, the column's lower bound from now on, is
+    more than that); a sleeping template about to lose the frames it missed is moved one frame
+    on. Returns the number of templates woken."""
+    n_t = offsets.shape[0] - 1
+    best = np.inf
+    for k in range(n_t):
+        if awake[k]:
+            m = offsets[k + 1] - offsets[k]
+            v = col[offsets[k + 1] - 1]
+            if normalize:
+                v = v / m
+            if v < best:
+                best = v
+    limit = max(best, cap)
+    limit = limit + limit * WAKE_MARGIN
+    woken = 0
+    h = history.shape[0]
+    for k in range(n_t):
+        f = float(offsets[k + 1] - offsets[k]) if normalize else 1.0
+        if awake[k]:
+            if low[k] / f > limit * SLEEP_FACTOR:
+                awake[k] = 0
+                since[k] = t
+                bound[k] = low[k]
+        elif bound[k] / f <= limit:
+            for s in range(since[k] + 1, t + 1):
+                low[k] = _advance(history[s % h], blocks, first_block, offsets, k, col, acc,
+                                  np.inf, np.inf)
+            awake[k] = 1
+            woken += 1
+        elif t - since[k] >= h - 1:
+            # the ring is about to overwrite the oldest frame it missed: one frame on
+            since[k] += 1
+            least = _advance(history[since[k] % h], blocks, first_block, offsets, k, col, acc,
+                             np.inf, np.inf)
+            if least > bound[k]:  # a column's least cell never decreases (anchored)
+                bound[k] = least
+    return woken
+
+
+@njit(**_JIT)
+def spring_step(x, blocks, first_block, offsets, template_class, normalize, credit,
+                inv_temperature, col, acc, distances, positions, best_template, log_lik, lik,
+                norm_lik, anchored, first, prune):
     """One frame of open-begin (subsequence) DTW against every template at once.
+
+    The templates come as :func:`template_blocks` lays them out (``blocks``, ``first_block``);
+    ``acc`` (2, block size) is scratch. Templates are updated two at a time
+    (:func:`_advance_pair`).
 
     ``anchored``: every match starts at the first frame since the reset (``first`` says this
     frame is it) instead of anywhere: the distances are then the whole-sequence DTW of the
@@ -137,35 +326,51 @@ def spring_step(x, templates, offsets, template_class, normalize, credit, inv_te
     for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
     a path that reached further cost more than the threshold allows). O(total frames * D).
 
+    ``prune`` = (on (1,) int64, frames since the reset, this one included (1,) int64, cap (1,),
+    history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound (K,),
+    least cell (K,)): with anchored matching and ``on``, templates that cannot be the best nor under
+    ``cap`` sleep (see :func:`_prune`); a sleeping template's distance is then a lower bound,
+    more than both, and the label, the best distance and every distance under ``cap`` are
+    exactly the unpruned ones. The frame is stored in ``history`` (a ring).
+
     Likelihoods: ``log_lik = -distances * inv_temperature``, ``lik = exp(log_lik)`` and
     ``norm_lik`` its normalisation (a softmax). Returns the index of the likeliest class.
     """
-    distances[:] = np.inf
+    on, count, cap, history, lo, hi, awake, since, bound, low = prune
+    pruning = on[0] != 0 and anchored
+    t = count[0] - 1
+    if pruning:
+        history[t % history.shape[0], :] = x
     # the cell before the template's first frame, at the previous frame and at this one: 0
     # where a match may start (open begin: always; anchored: only the corner of the first frame)
     start_old = 0.0 if (first or not anchored) else np.inf
     start_new = np.inf if anchored else 0.0
-    for k in range(offsets.shape[0] - 1):
+    n_t = offsets.shape[0] - 1
+    waiting = -1  # an awake template waiting for another to be updated with
+    for k in range(n_t):
+        if not pruning or awake[k]:
+            if waiting < 0:
+                waiting = k
+            else:
+                _advance_pair(x, blocks, first_block, offsets, waiting, k, col, acc,
+                              start_old, start_new, low)
+                waiting = -1
+        else:
+            b0 = first_block[k]
+            b1 = first_block[k + 1] if k + 1 < n_t else blocks.shape[0]
+            bound[k] += _box_bound(x, lo, hi, b0, b1)
+    if waiting >= 0:
+        low[waiting] = _advance(x, blocks, first_block, offsets, waiting, col, acc, start_old,
+                                start_new)
+    if pruning:
+        _prune(t, cap[0], history, blocks, first_block, offsets, template_class, normalize,
+               col, acc, awake, since, bound, low)
+    distances[:] = np.inf
+    for k in range(n_t):
         start, stop = offsets[k], offsets[k + 1]
-        old_prev = start_old
-        new_prev = start_new
-        for r in range(start, stop):
-            old = col[r]
-            best = old_prev
-            if old < best:
-                best = old
-            if new_prev < best:
-                best = new_prev
-            s = 0.0
-            for d in range(x.shape[0]):
-                u = x[d] - templates[r, d]
-                s += u * u
-            v = s + best
-            col[r] = v
-            old_prev = old
-            new_prev = v
+        v = col[stop - 1] if (not pruning or awake[k]) else bound[k]
         c = template_class[k]
-        dist = new_prev / (stop - start) if normalize else new_prev
+        dist = v / (stop - start) if normalize else v
         if dist < distances[c]:
             distances[c] = dist
             best_template[c] = k

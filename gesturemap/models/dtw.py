@@ -17,6 +17,13 @@ all the training frames; ``"take"`` z-normalises every take (each template, and 
 statistics of the frames since its reset (causal, so it approaches the batch value as the
 gesture goes on); ``"none"`` uses the raw inputs.
 
+With ``prune`` a cumulative stream skips the templates that provably cannot be the best class
+nor under the threshold: an anchored column's least cell never decreases, so it bounds the
+template's distance from then on; a sleeping template's bound grows with each frame (from its
+blocks' boxes) and, should it come back within reach, its column is caught up from the frames
+kept since (a ring of at least :data:`HISTORY_MIN` frames). Decisions are unchanged; only the
+distances of far classes become lower bounds.
+
 ``progress`` is how far into the best template the stream has been matched for at most the
 threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
 length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
@@ -33,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError
+from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -58,6 +65,11 @@ CALIBRATION_BAND = 0.1
 CALIBRATION_NEIGHBOURS = 5
 #: Input normalisations (see the module docstring).
 NORMALIZATIONS = ("global", "take", "none")
+#: Frames a pruning stream keeps at least (to catch a sleeping template up); at least twice
+#: the longest template.
+HISTORY_MIN = 512
+#: How precisely a stream reads its templates (``precision``).
+PRECISIONS = ("float64", "float32")
 #: How a stream decides (see the module docstring).
 DTW_DECISIONS = ("cumulative", "decaying")
 
@@ -67,6 +79,46 @@ def znorm(x: np.ndarray) -> np.ndarray:
     input is only centred)."""
     mean, scale = fit_standardization(x, True)
     return (x - mean) / scale
+
+
+def typical_distance(templates: np.ndarray, offsets: np.ndarray, template_class: np.ndarray,
+                     normalize: bool, cancel: Cancel | None = None,
+                     queries: tuple[np.ndarray, np.ndarray] | None = None) -> float:
+    """The median distance between a take and the nearest other take of its class (of any
+    class when no class has two takes; the number of inputs when there is one take).
+    ``queries`` (frames, offsets): the takes as a stream sees them, when the templates are
+    not the whole takes (decimated)."""
+    n = len(template_class)
+    q_frames, q_offsets = queries if queries is not None else (templates, offsets)
+
+    def take(k: int) -> np.ndarray:
+        return templates[offsets[k]:offsets[k + 1]]
+
+    nearest = []
+    for same in (True, False):
+        for k in range(n):
+            if cancel is not None and cancel.is_set():
+                raise TrainingCancelled("training was cancelled")
+            best = np.inf
+            others = [j for j in range(n) if j != k and
+                      (template_class[j] == template_class[k]) == same]
+            scale = len(take(k)) if normalize else 1.0
+            for j in others[:CALIBRATION_NEIGHBOURS]:
+                d = _k.dtw(q_frames[q_offsets[j]:q_offsets[j + 1]], take(k), CALIBRATION_BAND,
+                           best * scale) / scale
+                best = min(best, d)
+            if np.isfinite(best):
+                nearest.append(best)
+        if nearest:
+            return max(float(np.median(nearest)), 1e-12)
+    return float(templates.shape[1])
+
+
+def decimated(n: int, factor: int) -> np.ndarray:
+    """Indices of about one frame in ``factor`` of ``n``, evenly spread, first and last kept."""
+    if factor <= 1 or n <= 2:
+        return np.arange(n)
+    return np.unique(np.round(np.linspace(0, n - 1, max(2, round(n / factor)))).astype(int))
 
 
 @register_model
@@ -91,18 +143,34 @@ class DTW(BaseModel):
     standardize : older spelling of ``normalization`` (True = ``"global"``, False =
         ``"none"``); when given (not None) it wins.
     n_jobs : threads that compare whole sequences in ``predict`` (default: one per core).
+    prune : a ``"cumulative"`` stream skips the templates that provably cannot be the best
+        class nor under the threshold (lower bounds on their columns; a template whose bound
+        comes back within reach is caught up from the frames kept since it stopped): the
+        label, the match, every distance under the threshold and the progress of those classes
+        are exactly the unpruned ones, the other classes' distances are lower bounds (still
+        over the threshold and the best distance). Fastest when streams are reset at gestures'
+        starts (run-time).
+    precision : ``"float32"``: a stream reads its templates rounded to single precision (half
+        the memory read per frame; sums still in double precision), so its distances differ
+        from the exact ones by about 1e-8 relatively (BENCHMARKS.md) (run-time).
+    decimate : keep about one frame in ``decimate`` of every take as its template (first and
+        last kept; the threshold and temperature learned as a stream meets them): the cost of
+        a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
+        frame.
 
     Defaults chosen by leave-one-dataset-out validation (docs/decisions.md).
     """
 
     kind = "dtw"
-    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision")
+    runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision", "prune",
+                      "precision")
     legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
-                 decision: str = "cumulative") -> None:
+                 decision: str = "cumulative", prune: bool = False,
+                 decimate: int = 1, precision: str = "float64") -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
@@ -111,6 +179,9 @@ class DTW(BaseModel):
         self.n_jobs = n_jobs
         self.normalization = normalization
         self.decision = decision
+        self.prune = prune
+        self.decimate = decimate
+        self.precision = precision
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -121,6 +192,9 @@ class DTW(BaseModel):
         if self.n_jobs is not None:
             check_int("n_jobs", self.n_jobs, 1)
         check_choice("decision", self.decision, DTW_DECISIONS)
+        if not isinstance(self.prune, bool):
+            raise bad_param("prune", self.prune, "True or False")
+        check_choice("precision", self.precision, PRECISIONS)
 
     def _check_params(self) -> None:
         self._check_runtime_params()
@@ -129,6 +203,7 @@ class DTW(BaseModel):
         if self.standardize is not None and not isinstance(self.standardize, bool):
             raise bad_param("standardize", self.standardize, "True, False or None")
         check_choice("normalization", self.normalization, NORMALIZATIONS)
+        check_int("decimate", self.decimate, 1)
 
     @property
     def normalization_(self) -> str:
@@ -162,47 +237,28 @@ class DTW(BaseModel):
             takes = [znorm(t) for t in takes]
         x = np.vstack(takes)
         mean, scale = fit_standardization(x, norm == "global")
-        self.labels_ = [c.label for c in classes]
-        self.input_dim_, self.output_dim_ = d_in, 0
-        self.mean_, self.scale_ = mean, scale
-        self.templates_ = np.ascontiguousarray((x - mean) / scale)
-        self.offsets_ = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-        self.template_class_ = np.array(template_class, dtype=np.int64)
-        self.typical_distance_ = self._typical_distance(cancel)
+        templates = np.ascontiguousarray((x - mean) / scale)
+        offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+        tclass = np.array(template_class, dtype=np.int64)
+        queries = None
+        if self.decimate > 1:
+            queries = (templates, offsets)
+            keep = [offsets[k] + decimated(n, self.decimate) for k, n in enumerate(lengths)]
+            templates = np.ascontiguousarray(templates[np.concatenate(keep)])
+            offsets = np.concatenate([[0], np.cumsum([len(k) for k in keep])]).astype(np.int64)
+        typical = typical_distance(templates, offsets, tclass, bool(self.normalize), cancel,
+                                   queries)
         if progress is not None:
             progress(1.0, "templates stored")
+        # every fitted attribute at once, at the end: a cancelled fit leaves the model as it was
+        self.input_dim_, self.output_dim_ = d_in, 0
+        self.mean_, self.scale_ = mean, scale
+        self.templates_, self.offsets_, self.template_class_ = templates, offsets, tclass
+        self.typical_distance_ = typical
         self.training_info_ = {"seconds": time.perf_counter() - start,
-                               "templates": len(lengths),
-                               "typical_distance": self.typical_distance_}
+                               "templates": len(lengths), "typical_distance": typical}
+        self.labels_ = [c.label for c in classes]
         return self
-
-    def _template(self, k: int) -> np.ndarray:
-        return self.templates_[self.offsets_[k]:self.offsets_[k + 1]]
-
-    def _typical_distance(self, cancel: Cancel | None) -> float:
-        """The median distance between a take and the nearest other take of its class (of any
-        class when no class has two takes; the number of inputs when there is one take)."""
-        n = len(self.template_class_)
-        nearest = []
-        for same in (True, False):
-            for k in range(n):
-                if cancel is not None and cancel.is_set():
-                    from ..errors import TrainingCancelled
-
-                    raise TrainingCancelled("training was cancelled")
-                best = np.inf
-                others = [j for j in range(n) if j != k and
-                          (self.template_class_[j] == self.template_class_[k]) == same]
-                for j in others[:CALIBRATION_NEIGHBOURS]:
-                    scale = len(self._template(k)) if self.normalize else 1.0
-                    d = _k.dtw(self._template(j), self._template(k), CALIBRATION_BAND,
-                               best * scale) / scale
-                    best = min(best, d)
-                if np.isfinite(best):
-                    nearest.append(best)
-            if nearest:
-                return max(float(np.median(nearest)), 1e-12)
-        return float(self.input_dim_)
 
     # -- inference -------------------------------------------------------------------------
     @property
@@ -302,7 +358,14 @@ class DTWStream(StandardizingStream):
         self.labels = list(model.labels_)
         c = len(self.labels)
         self._init_standardization(model.mean_, model.scale_)
-        self._templates, self._offsets = model.templates_, model.offsets_
+        self._offsets = model.offsets_
+        templates = model.templates_
+        if model.precision == "float32":  # the templates rounded once, then read at half width
+            templates = templates.astype(np.float32).astype(np.float64)
+        self._blocks, self._first_block, lo, hi = _k.template_blocks(templates, model.offsets_)
+        if model.precision == "float32":
+            self._blocks = self._blocks.astype(np.float32)
+        self._acc = np.zeros((2, self._blocks.shape[2]))
         self._tclass = model.template_class_
         self._normalize = bool(model.normalize)
         self._threshold = model.threshold_
@@ -313,6 +376,14 @@ class DTWStream(StandardizingStream):
         self._run_mean = np.zeros(self._din)
         self._run_m2 = np.zeros(self._din)
         self._col = np.full(len(model.templates_), np.inf)
+        n_t = len(model.template_class_)
+        self._awake = np.ones(n_t, dtype=np.int8)
+        # the frames a sleeping template may have to be caught up over (only when pruning)
+        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if model.prune else 1
+        self._prune = (np.array([int(bool(model.prune))]), self._count,
+                       np.array([self._threshold]), np.zeros((history, self._din)), lo, hi,
+                       self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
+                       np.zeros(n_t))
         self._dist = np.zeros(c)
         self._progress = np.zeros(c)
         self._best_template = np.zeros(c, dtype=np.int64)
@@ -320,9 +391,15 @@ class DTWStream(StandardizingStream):
         self._inst = np.zeros(c)
         self._norm = np.zeros(c)
 
+    def keep_exact(self, limit: float) -> None:
+        """With ``prune``: also keep exact every class whose distance is at most ``limit``
+        (by default the model's threshold; a spotter raises it to its own limit)."""
+        self._prune[2][0] = max(self._threshold, float(limit))
+
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame may only start matches."""
         self._col[:] = np.inf
+        self._awake[:] = 1
         self._count[0] = 0
         self._run_mean[:] = 0.0
         self._run_m2[:] = 0.0
@@ -343,10 +420,10 @@ class DTWStream(StandardizingStream):
         else:
             z = self._standardize(frame)
             self._count[0] += 1
-        best = _k.spring_step(z, self._templates, self._offsets, self._tclass,
+        best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
-                              self._dist, self._progress, self._best_template, self._log,
-                              self._inst, self._norm, self._anchored, first)
+                              self._acc, self._dist, self._progress, self._best_template, self._log,
+                              self._inst, self._norm, self._anchored, first, self._prune)
         label = self.labels[best]
         return Result(
             label=label, label_index=best,

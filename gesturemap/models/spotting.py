@@ -334,6 +334,8 @@ class SpottingStream(StreamBase):
         self.model = spotter.model
         self.labels = list(spotter.model.labels_)
         self.inner = spotter.model.stream()
+        if spotter.mode == "dtw":  # a pruning DTW stream keeps every class under its limit exact
+            self.inner.keep_exact(float(np.max(spotter._dtw_limit)))
         self._din = spotter.model.input_dim_
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
         self._s = _k.empty_state(len(spotter.labels), nmax)

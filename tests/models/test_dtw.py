@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from gesturemap.models import _dtw_kernels
+from gesturemap.models.base import Cancel
 
 from .test_classic import rewrite_arrays
 
@@ -165,7 +166,9 @@ def test_bad_parameters_and_files(gestures, tmp_path):
     for kwargs, name in [({"band": 0}, "band: got 0"), ({"band": 1.5}, "band: got 1.5"),
                          ({"threshold": -1}, "threshold: got -1"),
                          ({"normalize": 1}, "normalize: got 1"),
-                         ({"temperature": float("nan")}, "temperature: got nan")]:
+                         ({"temperature": float("nan")}, "temperature: got nan"),
+                         ({"prune": 1}, "prune"), ({"decimate": 0}, "decimate"),
+                         ({"precision": "half"}, "precision: got 'half'")]:
         with pytest.raises(GesturemapError, match=name):
             gm.DTW(**kwargs).fit(gestures)
     path = gm.DTW().fit(gestures).save(tmp_path / "dtw")
@@ -173,3 +176,155 @@ def test_bad_parameters_and_files(gestures, tmp_path):
     rewrite_arrays(path, lambda a: a["offsets"].__setitem__(-1, a["offsets"][-1] + 5))
     with pytest.raises(FormatError, match="offsets"):
         gm.load(path)
+
+
+def test_cancelled_fit_leaves_the_model_as_it_was(gestures):
+    """A cancelled fit assigns nothing: an untrained model stays untrained, a trained one keeps
+    its templates, labels and calibration (they stay consistent)."""
+    cancel = Cancel()
+    cancel.set()
+    fresh = gm.DTW()
+    with pytest.raises(TrainingCancelled):
+        fresh.fit(gestures, cancel=cancel)
+    with pytest.raises(NotFittedError):
+        fresh.stream()
+    model = gm.DTW().fit(gestures)
+    before = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    other = gm.Dataset()
+    for label in ("a", "b"):
+        for n in (20, 25):
+            other.add(shape(len(label), n) * 3.0, label=label)
+    with pytest.raises(TrainingCancelled):
+        model.fit(other, cancel=cancel)
+    after = {k: v for k, v in vars(model).items() if k.endswith("_")}
+    assert after.keys() == before.keys()
+    for k, v in before.items():
+        if isinstance(v, np.ndarray):
+            np.testing.assert_array_equal(after[k], v)
+        else:
+            assert after[k] == v, k
+    assert model.stream().run(shape(0, 30))[-1].label == "circle"
+
+
+def _hapt_segments(datasets_dir):
+    """HAPT's postural transitions (6-D IMU): the first 4 subjects' takes to train, the next
+    2 subjects' to stream."""
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz",
+                allow_pickle=False)
+    xs = np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1])
+    subjects = sorted(set(z["subject"].tolist()))
+    ds = gm.Dataset()
+    for x, y, s in zip(xs, z["y"], z["subject"], strict=True):
+        if s in subjects[:4]:
+            ds.add(x, label=str(y))
+    return ds, [x for x, s in zip(xs, z["subject"], strict=True) if s in subjects[4:6]]
+
+
+def _assert_same_decisions(exact, pruned, cap):
+    """The label, the match, the best distance and every distance under ``cap`` (with its
+    progress) are the exact ones; the others are lower bounds over both; the likelihood
+    ordering of the exact classes is the same, every pruned one below them."""
+    assert pruned.label == exact.label and pruned.match == exact.match
+    d, p = np.asarray(exact.distances), np.asarray(pruned.distances)
+    kept = (d <= cap) | (np.arange(len(d)) == exact.label_index)
+    np.testing.assert_array_equal(p[kept], d[kept])
+    np.testing.assert_array_equal(np.asarray(pruned.progress)[kept],
+                                  np.asarray(exact.progress)[kept])
+    assert (p <= d).all() and (p[~kept] > max(cap, d[exact.label_index])).all()
+    order_e = [c for c in np.argsort(-np.asarray(exact.log_likelihoods), kind="stable")
+               if kept[c]]
+    order_p = list(np.argsort(-np.asarray(pruned.log_likelihoods), kind="stable"))
+    assert order_p[:len(order_e)] == order_e
+
+
+@pytest.mark.parametrize("normalization", ["global", "take"])
+def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, normalization):
+    """Every frame of real IMU takes, streamed reset at each take's start and as one stream
+    never reset (longer than the frames a pruning stream keeps: sleeping templates are moved
+    on and woken from the ring): the same decisions with and without pruning."""
+    ds, segments = _hapt_segments(datasets_dir)
+    model = gm.DTW(normalization=normalization).fit(ds)
+    pruned_model = gm.DTW(normalization=normalization, prune=True).fit(ds)
+    cap = model.threshold_
+    exact, pruned = model.stream(), pruned_model.stream()
+    history = len(pruned._prune[3])
+    asleep, woken, moved_on = 0, 0, 0
+    for reset_each in (True, False):
+        exact.reset()
+        pruned.reset()
+        for seg in segments:
+            if reset_each:
+                exact.reset()
+                pruned.reset()
+            for f in seg:
+                was_awake = pruned._awake.copy()
+                _assert_same_decisions(exact.step(f), pruned.step(f), cap)
+                asleep += int((pruned._awake == 0).sum())
+                woken += int(((was_awake == 0) & (pruned._awake == 1)).sum())
+                lag = pruned._count[0] - 1 - pruned._prune[7]
+                moved_on += int(((pruned._awake == 0) & (lag == history - 2)).sum())
+        assert len(np.vstack(segments)) > 2 * history
+    # the pruning really ran: templates slept, woke, and were moved on at the ring's end
+    assert asleep > 0 and woken > 0 and moved_on > 0
+
+
+def test_pruned_spotting_emits_the_same_events(datasets_dir):
+    """A spotter over a pruning DTW keeps every class under its own limit exact (here twice
+    the model's threshold): at every frame of real takes the same events, and the same
+    distance for every class the spotter may consider."""
+    ds, segments = _hapt_segments(datasets_dir)
+    xs = np.vstack(segments[:12])
+    streams = [gm.Spotter(gm.DTW(prune=p).fit(ds), threshold=2.0, hold_frames=2,
+                          refractory_frames=0).stream() for p in (False, True)]
+    limit = 2.0 * streams[0].model.threshold_
+    events = 0
+    for f in xs:
+        exact, pruned = (s.step(f) for s in streams)
+        assert pruned.event == exact.event and pruned.label == exact.label
+        under = np.asarray(exact.distances) <= limit
+        np.testing.assert_array_equal(np.asarray(pruned.distances)[under],
+                                      np.asarray(exact.distances)[under])
+        events += exact.event is not None
+    assert events >= 10
+
+
+def test_decimated_templates(datasets_dir):
+    """``decimate=2`` keeps about every other frame of each take (first and last kept), learns
+    its threshold as a stream meets the templates, and still recognises real takes."""
+    ds, segments = _hapt_segments(datasets_dir)
+    full = gm.DTW().fit(ds)
+    half = gm.DTW(decimate=2).fit(ds)
+    lengths, kept = np.diff(full.offsets_), np.diff(half.offsets_)
+    assert (np.abs(kept - np.round(lengths / 2)) <= 1).all()
+    first = half.templates_[half.offsets_[:-1]]
+    last = half.templates_[half.offsets_[1:] - 1]
+    np.testing.assert_array_equal(first, full.templates_[full.offsets_[:-1]])
+    np.testing.assert_array_equal(last, full.templates_[full.offsets_[1:] - 1])
+    # a full-rate stream over half-rate templates costs about twice as much per template frame
+    assert 1.3 < half.typical_distance_ / full.typical_distance_ < 3.0
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz")
+    subjects = sorted(set(z["subject"].tolist()))
+    truth = [str(y) for y, s in zip(z["y"], z["subject"], strict=True) if s in subjects[4:6]]
+    right = [np.mean([p == t for p, t in zip(m.predict(segments), truth, strict=True)])
+             for m in (full, half)]
+    assert right[1] >= right[0] - 0.1 and right[1] > 0.5, right
+
+
+def test_single_precision_templates(datasets_dir):
+    """``precision="float32"``: the stream reads its templates at half width (rounded once);
+    distances within 1e-6 of the exact ones on real takes, the same label nearly always."""
+    ds, segments = _hapt_segments(datasets_dir)
+    exact = gm.DTW().fit(ds).stream()
+    single = gm.DTW(precision="float32").fit(ds).stream()
+    assert single._blocks.dtype == np.float32
+    same = total = 0
+    for seg in segments[:20]:
+        exact.reset()
+        single.reset()
+        for f in seg:
+            a, b = exact.step(f), single.step(f)
+            np.testing.assert_allclose(b.distances, a.distances, rtol=1e-6)
+            assert not np.array_equal(b.distances, a.distances)
+            same += a.label == b.label
+            total += 1
+    assert same >= 0.99 * total
