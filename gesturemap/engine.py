@@ -539,11 +539,14 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         takes, as Wekinator's float of Double.MAX_VALUE), and the gesture's own message on a
         match (default /output_N)."""
         self._dtw_last = -1
+        messages = dict(self.output.settings.gesture_messages)
+        numbers = [int(n) for n in self._class_numbers]
+        # a spotted gesture sends its match message too, whatever the model (issue 12)
+        self._match_address = {str(lb): messages.get(str(n), f"/output_{n}")
+                               for lb, n in zip(labels, numbers, strict=True)}
         if getattr(model, "kind", None) != "dtw":
             self._dtw_values = None
             return
-        messages = dict(self.output.settings.gesture_messages)
-        numbers = [int(n) for n in self._class_numbers]
         count = max([len(messages), *numbers, 0])
         self._dtw_values = np.full(count, np.inf)
         self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
@@ -740,9 +743,13 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         values[self._dtw_positions] = r.distances
         self.output.send(r, self._class_numbers[r.label_index], values)
     def _spotted(self, t: float, ev: Any, slog: Any) -> None:
-        """A gesture was spotted at this frame: OSC, log, window (the synth saw it in the
-        result)."""
+        """A gesture was spotted at this frame: OSC (the gesture's Wekinator match message,
+        ``/output_N`` unless ``outputs.gesture_messages`` names another, then
+        ``/gesturemap/event label score``), log, window (the synth saw it in the result)."""
         label = str(ev.label)
+        address = self._match_address.get(label)
+        if address:  # Wekinator's DTW message first (what its example clients listen for)
+            self.output.send_message(address)
         self.output.send_event(label, ev.score)
         self.events_spotted += 1
         self.recent_events.append((t, label, float(ev.score)))

@@ -62,6 +62,8 @@ def _receiver():
             if data.startswith(b"/gesturemap/event\0"):
                 m = OscMessage(data)
                 got.append((m.params[0], m.params[1]))
+            elif data.startswith(b"/output_"):  # Wekinator's match message, before the event
+                got.append((OscMessage(data).address, None))
 
     th = threading.Thread(target=run, daemon=True)
     th.start()
@@ -96,8 +98,12 @@ def test_replayed_session_emits_its_gestures_on_osc_and_in_the_log(setup, tmp_pa
         sock.close()
     assert engine.frames_out == len(x)
     assert engine.events_spotted == len(order)
-    assert [lb for lb, _ in got] == order
-    np.testing.assert_allclose([s for _, s in got], [e.score for e in expected], rtol=1e-6)
+    # each gesture: Wekinator's match message (/output_N, N its class number), then the event
+    number = {lb: i + 1 for i, lb in enumerate(project.trained.labels_)}
+    matches, events = got[0::2], got[1::2]
+    assert [a for a, _ in matches] == [f"/output_{number[lb]}" for lb in order]
+    assert [lb for lb, _ in events] == order
+    np.testing.assert_allclose([s for _, s in events], [e.score for e in expected], rtol=1e-6)
     logged = [e for e in read_events(log_out) if e.kind == "gesture"]
     assert [e.data["label"] for e in logged] == order
     assert [e.data["emitted"] for e in logged] == [e.emitted for e in expected]

@@ -167,7 +167,7 @@ def test_bad_parameters_and_files(gestures, tmp_path):
                          ({"threshold": -1}, "threshold: got -1"),
                          ({"normalize": 1}, "normalize: got 1"),
                          ({"temperature": float("nan")}, "temperature: got nan"),
-                         ({"prune": 1}, "prune"), ({"decimate": 0}, "decimate"),
+                         ({"prune": 1}, "prune: got 1"), ({"decimate": 0}, "decimate: got 0"),
                          ({"precision": "half"}, "precision: got 'half'")]:
         with pytest.raises(GesturemapError, match=name):
             gm.DTW(**kwargs).fit(gestures)
