@@ -607,3 +607,18 @@ def test_resampling_recorded_data_keeps_the_recorded_frames(watch):
     assert Y.shape == (2 * len(X) - 1, 6)
     np.testing.assert_allclose(Y[::2], X, atol=1e-12)  # 50 Hz frames are on the 100 Hz grid
     np.testing.assert_allclose(Y[1::2], (X[1:] + X[:-1]) / 2, atol=1e-12)
+
+
+def test_one_standardisation_for_the_pipeline_and_the_models():
+    # the feature stage and the models' input standardisation compute the same mean and scale,
+    # constant channels included (a channel of pure rounding noise around 0 keeps scale 1)
+    from gesturemap.models._standardize import fit_standardization
+
+    rng = np.random.default_rng(4)
+    x = np.column_stack([rng.normal(3.0, 2.0, 500), np.full(500, 7.5),
+                         1e-14 * rng.normal(size=500), rng.normal(-1e6, 1e-3, 500)])
+    stage = Standardize().fit([x[:200], x[200:]])
+    mean, scale = fit_standardization(x, True)
+    np.testing.assert_allclose(stage.mean, mean, rtol=1e-12)
+    np.testing.assert_allclose(stage.std, scale, rtol=1e-12)
+    assert scale[1] == 1.0 and scale[2] == 1.0 and scale[0] == pytest.approx(x[:, 0].std())

@@ -157,6 +157,16 @@ class Select(Stage):
         return _states.SelectState(resolve_channels("Select", "channels", self.channels, names))
 
 
+
+def mean_and_scale(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel ``(mean, scale)`` of the (T, D) frames ``x``: the one standardisation of
+    gesturemap (this stage, and the models that standardise their inputs). ``scale`` is the
+    standard deviation, except that a constant channel (std at most 1e-12 of its magnitude, or
+    of 1) keeps scale 1, as scikit-learn's StandardScaler does: nothing divides by zero."""
+    mean, std = x.mean(axis=0), x.std(axis=0)
+    return mean, np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+
+
 @dataclass(frozen=True)
 class Standardize(Stage):
     """``(x - mean) / std`` per channel, with mean and std learned by :meth:`fit`.
@@ -227,10 +237,7 @@ class Standardize(Stage):
                 "Record some data before fitting.",
             )
         X = np.concatenate([np.asarray(s, dtype=np.float64) for s in sequences], axis=0)
-        mean = X.mean(axis=0)
-        std = X.std(axis=0)
-        constant = std <= 1000.0 * np.finfo(np.float64).eps * np.abs(mean)
-        std[constant] = 1.0
+        mean, std = mean_and_scale(X)
         return Standardize(mean=tuple(mean.tolist()), std=tuple(std.tolist()))
 
     def _check_width(self, names: Sequence[str]) -> None:

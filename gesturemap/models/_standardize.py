@@ -7,20 +7,18 @@ from typing import Any
 
 import numpy as np
 
+from ..features.stages import mean_and_scale
 from .base import StreamBase
 
 
 def fit_standardization(x: np.ndarray, enabled: bool) -> tuple[np.ndarray, np.ndarray]:
-    """``(mean, scale)`` of the (T, D) training frames ``x``; ``(0, 1)`` when not ``enabled``.
-
-    A constant input keeps scale 1 (as scikit-learn's StandardScaler does), so it never
-    divides by zero.
-    """
+    """``(mean, scale)`` of the (T, D) training frames ``x`` (the features' one
+    standardisation, :func:`gesturemap.features.stages.mean_and_scale`); ``(0, 1)`` when not
+    ``enabled``."""
     d = x.shape[1]
     if not enabled:
         return np.zeros(d), np.ones(d)
-    mean, std = x.mean(axis=0), x.std(axis=0)
-    return mean, np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+    return mean_and_scale(x)
 
 
 class StandardizingStream(StreamBase):
