@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
+from gesturemap.models._kernels import hmm_sequence_loglik
 
 from .conftest import small_dataset
 
@@ -203,11 +204,24 @@ def test_step_matches_batch_computation(case):
                 np.testing.assert_allclose(res[t].log_likelihoods,
                                            model.log_likelihood(xs[:t + 1]), rtol=1e-9,
                                            err_msg=f"hierarchical={hierarchical}, frame {t}")
-        # the first frame of a non-hierarchical HMM is the batch log-likelihood of one frame
-        # (later instant likelihoods are probabilities: an unlikely class's underflow)
-        np.testing.assert_allclose(np.log(res[0].instant_likelihoods),
-                                   model.log_likelihood(xs[:1]), rtol=1e-10)
+        # a non-hierarchical HMM runs XMM's forward pass on each class alone, with its cyclic
+        # transition (last state -> first): the logs of its instant likelihoods p(x_t | x_<t),
+        # summed since the reset, are the batch forward log-likelihood of the prefix under that
+        # chain, at every frame (its decision above is still the plain chain's)
+        summed = np.cumsum(np.log([r.instant_likelihoods for r in res]), axis=0)
+        cyclic = np.array([_cyclic_loglik(model, xs[:t + 1]) for t in range(len(xs))])
+        np.testing.assert_allclose(summed, cyclic, rtol=1e-9)
         assert len(model.predict([xs])) == 1
+
+
+def _cyclic_loglik(model, x):
+    """Each class's batch forward log-likelihood of ``x`` with XMM's cyclic transition."""
+    b = model._bank()
+    out = np.zeros(len(model.labels_))
+    hmm_sequence_loglik(model._model_inputs(x), b["n_states"], b["n_comp"], b["left_right"],
+                        b["prior"], b["trans_cyclic"], b["weights"], b["mean_in"], b["linv_in"],
+                        b["lognorm_in"], out)
+    return out
 
 
 def test_save_load_round_trip_is_exact(case, tmp_path):
@@ -241,6 +255,22 @@ def test_results_are_frozen(case):
     # the label is the class at label_index, and that is the likeliest class
     assert r.label == model.labels_[r.label_index]
     assert r.label_index == int(np.argmax(r.likelihoods))
+
+
+def test_label_is_the_likeliest_class(case):
+    """At every frame the label is the class with the largest ``log_likelihoods``; with the
+    default ``"cumulative"`` decision, the label at a sequence's last frame is ``predict``'s."""
+    name, factory, ds, xs = case
+    model = factory().fit(ds)
+    res = model.stream().run(xs)
+    for r in res:
+        assert r.label_index == int(np.argmax(r.log_likelihoods))
+        assert r.label == model.labels_[r.label_index]
+    # a per-output model decides with its classifier; Wekinator's regressors recognise no
+    # class (their label is the first one throughout)
+    decider = model.models_[model.primary_] if name == "per_output" else model
+    if name not in CLASSIC_REGRESSORS and getattr(decider, "decision", "cumulative") == "cumulative":
+        assert res[-1].label == model.predict([xs])[0]
 
 
 def test_runtime_parameters_apply_to_new_streams(ref):
