@@ -237,14 +237,16 @@ def _assert_same_decisions(exact, pruned, cap):
     assert order_p[:len(order_e)] == order_e
 
 
-@pytest.mark.parametrize("normalization", ["global", "take"])
-def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, normalization):
+@pytest.mark.parametrize(("normalization", "normalize"),
+                         [("global", True), ("take", True), ("global", False)])
+def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, normalization,
+                                                             normalize):
     """Every frame of real IMU takes, streamed reset at each take's start and as one stream
     never reset (longer than the frames a pruning stream keeps: sleeping templates are moved
     on and woken from the ring): the same decisions with and without pruning."""
     ds, segments = _hapt_segments(datasets_dir)
-    model = gm.DTW(normalization=normalization).fit(ds)
-    pruned_model = gm.DTW(normalization=normalization, prune=True).fit(ds)
+    model = gm.DTW(normalization=normalization, normalize=normalize).fit(ds)
+    pruned_model = gm.DTW(normalization=normalization, normalize=normalize, prune=True).fit(ds)
     cap = model.threshold_
     exact, pruned = model.stream(), pruned_model.stream()
     history = len(pruned._prune[3])
