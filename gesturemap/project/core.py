@@ -334,6 +334,33 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._classes.remove(label)
         return takes
 
+    def rename_class(self, old: Label, new: Label) -> list[Take]:
+        """Give class ``old`` the name ``new``: its takes are relabelled, its place in the
+        class order is kept. Returns the relabelled takes.
+
+        Raises
+        ------
+        KeyError
+            If there is no class ``old``.
+        GesturemapError
+            If ``new`` is not an acceptable label, or is a class already; the project is then
+            unchanged.
+        """
+        if old not in self._classes:
+            raise KeyError(f"no class {old!r} in this project (classes: {self._classes})")
+        new = _check_label("class", new)
+        if new == old:
+            return []
+        if new in self._classes:
+            raise validation_error("class", new, "a name no other class has", "Choose another.")
+        self._check_label_kind("class", new)
+        position = self._classes.index(old)
+        relabelled = [self.relabel_take(t.id, new) for t in self._takes if t.label == old]
+        # relabel_take declared the new name at the end: it takes the old one's place instead
+        self._classes = [c for c in self._classes if c != new]
+        self._classes[position] = new
+        return relabelled
+
     def add_take(
         self,
         inputs: Any,
