@@ -7,6 +7,7 @@ into it, and the sound parameters it maps to.
 
 from __future__ import annotations
 
+from ._version import __version__
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from .models import (
@@ -35,8 +36,6 @@ from .models import (
     spot,
 )
 from .project import Project, Take
-
-__version__ = "0.1.0"
 
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
            "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]

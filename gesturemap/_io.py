@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ._data_dirs import presets_dir, sensors_dir
 from .errors import FormatError, GesturemapError
 from .validation import (  # noqa: F401 - kept importable from here
     Described,
@@ -592,58 +593,3 @@ def _check_npz_headers(
         raise
     except Exception as error:
         raise FormatError(f"{where} is damaged or not an .npz file ({error}).") from None
-
-
-# -------------------------------------------------------------------------------------------------
-# Data folders shipped with the package
-# -------------------------------------------------------------------------------------------------
-
-_PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _data_dir(name: str) -> Path:
-    """Find a data folder: inside the installed package, else at the source checkout's root."""
-    installed = _PACKAGE_DIR / name
-    if installed.is_dir():
-        return installed
-    checkout = _PACKAGE_DIR.parent / name
-    if checkout.is_dir() and (checkout.parent / "pyproject.toml").is_file():
-        return checkout
-    raise FileNotFoundError(
-        f"gesturemap's {name}/ folder is missing: looked in {installed} (installed package) "
-        f"and {checkout} (source checkout). Reinstall gesturemap."
-    )
-
-
-def sensors_dir() -> Path:
-    """The folder of sensor profiles shipped with gesturemap.
-
-    Returns
-    -------
-    pathlib.Path
-        ``gesturemap/sensors`` inside the installed package, or ``sensors/`` at the root of the
-        source checkout when running from one (editable installs).
-
-    Raises
-    ------
-    FileNotFoundError
-        If neither exists (a broken installation).
-    """
-    return _data_dir("sensors")
-
-
-def presets_dir() -> Path:
-    """The folder of ready projects shipped with gesturemap.
-
-    Returns
-    -------
-    pathlib.Path
-        ``gesturemap/presets`` inside the installed package, or ``presets/`` at the root of the
-        source checkout when running from one (editable installs).
-
-    Raises
-    ------
-    FileNotFoundError
-        If neither exists (a broken installation).
-    """
-    return _data_dir("presets")

@@ -44,11 +44,9 @@ colon, ``HH:mm:ss:SSS``), and the importer needs each row's raw metadata anyway.
 
 from __future__ import annotations
 
-import argparse
 import datetime as _dt
 import os
 import re
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,9 +59,7 @@ __all__ = [
     "Arff",
     "Attribute",
     "ImportSummary",
-    "add_import_parser",
     "import_arff",
-    "main_import",
     "read_arff",
     "takes_from_arff",
 ]
@@ -570,72 +566,3 @@ def import_arff(
         proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
     proj.save(folder)
     return proj, summary
-
-
-# ---- command line -------------------------------------------------------------------------------
-
-
-def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Add ``gesturemap import`` to ``gesturemap``'s subparsers."""
-    p = subparsers.add_parser(
-        "import",
-        help="import a Wekinator project, Wekinator data (ARFF) or XMM / RAPID-MIX / CoMo "
-        "files into a project",
-        description="Import into a project folder: a Wekinator project (its folder or "
-        ".wekproj; outputs, per-output examples and DTW as Wekinator has them), a Wekinator "
-        "training-data export (.arff; the project is created if it does not exist, else the "
-        "examples are added as new takes), or an XMM / RAPID-MIX / CoMo training set (.json).",
-    )
-    p.add_argument("file", metavar="PATH", help="project folder, .wekproj, .arff or .json")
-    p.add_argument("--project", required=True, metavar="DIR")
-    p.add_argument(
-        "--outputs",
-        type=int,
-        metavar="N",
-        help="the last N columns are outputs (default: the trailing class columns, "
-        "else the last column)",
-    )
-    p.add_argument("--output", metavar="NAME", help="import only this output column")
-    p.add_argument(
-        "--model",
-        metavar="KIND",
-        help="model kind of a new project (default knn; with several outputs, one model per "
-        "output: knn for classes, mlp for continuous values, or KIND for all)",
-    )
-    return p
-
-
-def main_import(args: argparse.Namespace) -> int:
-    """Run ``gesturemap import``; exit code 2 with one line on stderr for bad input."""
-    from .wekinator import looks_like_project, main_import_project
-
-    if looks_like_project(args.file):
-        return main_import_project(args)
-    inside = Path(args.file).resolve().parent.parent
-    if (Path(args.file).parent.name == "current" and looks_like_project(inside)
-            and args.outputs is None and args.output is None):
-        # a project's own data file: its outputConfig.xml says which columns are outputs
-        print(f"{args.file} belongs to the Wekinator project {inside}: importing the project")
-        args.file = str(inside)
-        return main_import_project(args)
-    if Path(args.file).suffix.lower() in (".json", ".json5"):
-        from .import_xmm import main_import_xmm
-
-        return main_import_xmm(args)
-    return report_import(args, lambda: import_arff(
-        args.file, args.project, outputs=args.outputs, output=args.output, model=args.model))
-
-
-def report_import(args: argparse.Namespace, run: Any) -> int:
-    """Run an import (``run()`` returns ``(project, summary)``) and say how it went: the
-    summary on stdout and 0, or one line on stderr and 2 for input that cannot be imported."""
-    try:
-        _, summary = run()
-    except GesturemapError as error:
-        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
-        return 2
-    except OSError as error:
-        sys.stderr.write(f"gesturemap import: {error}\n")
-        return 2
-    print(f"imported {args.file} into {args.project}: {summary.describe()}")
-    return 0

@@ -145,8 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--xmm-model", metavar="FILE",
                         help="the trained GMM / HHMM as an XMM model")
 
-    from .arff import add_import_parser
     from .evaluation.cli import add_eval_parser
+    from .import_cli import add_import_parser
 
     add_eval_parser(sub)
     add_import_parser(sub)
@@ -550,7 +550,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_eval(args)
     if args.command == "import":
-        from .arff import main_import
+        from .import_cli import main_import
 
         return main_import(args)
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,

@@ -33,7 +33,7 @@ from ._io import (
 )
 from .errors import FormatError, GesturemapError
 
-__all__ = ["Concatenated", "Dataset", "Recording"]
+__all__ = ["Concatenated", "Dataset", "Recording", "class_numbers"]
 
 Label = str | int
 
@@ -55,6 +55,33 @@ def _check_label(name: str, label: Any) -> Label:
         return str(label)
     raise validation_error(name, label, "a non-empty str (a gesture name) or an int")
 
+
+def class_numbers(labels: Sequence[Label]) -> list[float]:
+    """Wekinator's class number of each label, in order: what ``/wek/outputs`` sends.
+
+    An integer label is its own number (Wekinator's classes are numbers); any other label is
+    numbered by its place, from 1.
+
+    Parameters
+    ----------
+    labels : sequence of str or int
+        The classes, in the model's order (``model.labels_``).
+
+    Returns
+    -------
+    list of float
+
+    Examples
+    --------
+    >>> class_numbers([3, 7])
+    [3.0, 7.0]
+    >>> class_numbers(["circle", "swipe"])
+    [1.0, 2.0]
+    """
+    return [
+        float(label) if isinstance(label, int | np.integer) else float(i + 1)
+        for i, label in enumerate(labels)
+    ]
 
 def _as_frames(name: str, values: Any) -> np.ndarray:
     """Validate frames and return a read-only float64 copy of shape (T, D)."""

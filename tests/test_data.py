@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gesturemap import _io
-from gesturemap.data import Dataset, Recording
+from gesturemap.data import Dataset, Recording, class_numbers
 from gesturemap.errors import FormatError, GesturemapError
 
 
@@ -151,6 +151,21 @@ def test_int_labels() -> None:
     assert ds.labels == [0, 2]
     assert len(ds.by_label(0)) == 1 and ds.by_label("0") == []
     _refused(ds, _frames(3, 2), "a", match="expected a int like the other labels")
+
+
+@pytest.mark.parametrize(
+    ("labels", "numbers"),
+    [
+        ([3, 1, 7], [3.0, 1.0, 7.0]),  # Wekinator's own class numbers stay as they are
+        (["circle", "swipe", "wave"], [1.0, 2.0, 3.0]),  # names: their place, from 1
+        ([np.int64(4), np.int32(2)], [4.0, 2.0]),
+        ([0, -2], [0.0, -2.0]),
+        ([], []),
+    ],
+)
+def test_class_numbers_are_wekinators(labels: list, numbers: list) -> None:
+    got = class_numbers(labels)
+    assert got == numbers and all(type(n) is float for n in got)
 
 
 def test_bimodal_dataset_rules() -> None:

@@ -216,6 +216,33 @@ def test_classes_relabel_and_remove() -> None:
         Project(classes=["a", 1])
 
 
+def test_rename_class_relabels_its_takes_and_keeps_its_place(tmp_path: Path) -> None:
+    project = Project(classes=["a", "b", "c"])
+    kept = project.add_take(_gesture(0), "a")
+    first = project.add_take(_gesture(1), "b")
+    second = project.add_take(_gesture(2), "b")
+    renamed = project.rename_class("b", "slide")
+    assert [t.id for t in renamed] == [first.id, second.id]
+    assert project.classes == ["a", "slide", "c"]
+    assert [t.label for t in project.takes] == ["a", "slide", "slide"]
+    assert project.take(kept.id).label == "a"
+    assert [r.label for r in project.raw_dataset()] == ["a", "slide", "slide"]
+    assert project.rename_class("c", "d") == [] and project.classes == ["a", "slide", "d"]
+    project.save(tmp_path / "p")
+    loaded = Project.load(tmp_path / "p")
+    assert loaded.classes == ["a", "slide", "d"]
+    assert [t.label for t in loaded.takes] == ["a", "slide", "slide"]
+    # refused: unchanged
+    with pytest.raises(KeyError, match="zzz"):
+        project.rename_class("zzz", "y")
+    with pytest.raises(GesturemapError, match="no other class"):
+        project.rename_class("a", "d")
+    with pytest.raises(GesturemapError, match="str"):
+        project.rename_class("slide", 3)
+    assert project.classes == ["a", "slide", "d"]
+    assert [t.label for t in project.takes] == ["a", "slide", "slide"]
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [

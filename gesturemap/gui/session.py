@@ -217,17 +217,7 @@ class WindowEngine(Engine):
 
     def _cmd_rename_class(self, old: Any, new: Any) -> None:
         """Give class ``old`` the name ``new``: its takes are relabelled, its place kept."""
-        classes = self.project.classes
-        if new in classes:
-            raise KeyError(f"a class {new!r} exists already")
-        for take in self.project.takes:
-            if take.label == old:
-                self.project.relabel_take(take.id, new)
-        self.project.add_class(new)
-        self.project.remove_class(old)
-        # keep the display order: move the new name to the old one's place
-        order = [new if c == old else c for c in classes]
-        self.project._classes = order  # only the order changes
+        self.project.rename_class(old, new)
         if self.current_label == old:
             self.current_label = new
         colours = dict((self.project.display or {}).get("class_colors") or {})

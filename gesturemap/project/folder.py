@@ -1,0 +1,453 @@
+"""Saving a project into its folder and opening it again (see :mod:`gesturemap.project`).
+
+Takes are written once (:meth:`Project.save_take`), the trained model under a new name at every
+save, and ``project.json`` last: it is what switches the folder to the new state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Self
+
+import numpy as np
+
+from .._io import read_json, save_npz, validation_error, write_json
+from .._version import __version__
+from ..errors import FormatError, GesturemapError
+from ..features import Pipeline
+from ..models import MODEL_REGISTRY, BaseModel
+from ..models import load as load_model
+from .files import (
+    FORMAT,
+    PROJECT_FILE,
+    TAKE_FORMAT,
+    TAKES_DIR,
+    TRASH_DIR,
+    VERSION,
+    _is_label,
+    _read_take,
+    _require,
+    _scan_takes,
+)
+from .settings import _DEFAULT_MODEL
+from .takes import Label, PathLike, Take, _now_iso, _take_number
+from .trash import _keep_label, _move_take
+
+_MODEL_FILE = re.compile(r"model-(\d{6,})\.json")
+
+
+class ProjectFolder:
+    """Save and load of :class:`~gesturemap.project.Project` (mixed into it)."""
+
+    name: str
+    model: dict[str, Any]
+    pipeline: Pipeline
+    sensor: dict[str, Any] | None
+    outputs: dict[str, Any] | None
+    display: dict[str, Any] | None
+    input_dim: int | None
+    trained: BaseModel | None
+    folder: Path | None
+    times_repaired: int
+    _uid: str
+    _created: str
+    _takes: list[Take]
+    _classes: list[Label]
+    _next_take: int
+    _removed: list[str]
+    _gone: dict[str, Take]
+    _input_dim: int | None
+    _input_names: tuple[str, ...] | None
+    _output_names: tuple[str, ...] | None
+    _saved_model: tuple[Path, BaseModel, str] | None
+
+    def _document(
+        self, model_file: str | None, takes: list[Take], removed: list[str]
+    ) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "uid": self._uid,
+            "created": self._created,
+            "saved": _now_iso(),
+            "gesturemap_version": __version__,
+            "model": self.model,
+            "pipeline": self.pipeline.to_dict(),
+            "sensor": self.sensor,
+            "outputs": self.outputs,
+            "display": self.display,
+            "input_dim": self._input_dim,
+            "input_names": None if self._input_names is None else list(self._input_names),
+            "output_names": None if self._output_names is None else list(self._output_names),
+            "classes": list(self._classes),
+            "takes": [{"id": t.id, "label": t.label} for t in takes],
+            "removed_takes": removed,
+            "next_take": self._next_take,
+            "model_file": model_file,
+        }
+
+    def _check_folder(self, folder: Path) -> None:
+        """Refuse to save into a folder that holds another project or other files."""
+        project_file = folder / PROJECT_FILE
+        if project_file.exists():
+            try:
+                uid = read_json(project_file, format=FORMAT, max_version=VERSION).get("uid")
+            except FormatError:
+                uid = None
+            if uid != self._uid:
+                raise GesturemapError(
+                    f"{folder} holds another project; save into a new folder, or load that "
+                    "project to change it."
+                )
+        elif folder.is_dir() and any(folder.iterdir()):
+            raise GesturemapError(
+                f"{folder} is not empty and is not a gesturemap project; save into a new or "
+                "empty folder."
+            )
+
+    def save(self, folder: PathLike) -> Path:
+        """Save the whole project into ``folder`` (created if needed); returns the folder.
+
+        Takes already in the folder are not rewritten; removed takes' files move to ``trash/``; the
+        trained model is written under a new name unless this very model is already there.
+        ``project.json`` is written last: it is what switches the folder to the new state.
+
+        Raises
+        ------
+        GesturemapError
+            If ``folder`` holds another project or unrelated files.
+        OSError
+            If the folder cannot be written.
+        """
+        folder = Path(folder)
+        self._check_folder(folder)
+        # Snapshots: the engine may add or remove a take while another thread saves.
+        takes, removed = list(self._takes), list(self._removed)
+        (folder / TAKES_DIR).mkdir(parents=True, exist_ok=True)
+        for take in takes:
+            self.save_take(folder, take)
+        gone = set(self._removed)  # removed while saving: not written, so not listed
+        takes = [take for take in takes if take.id not in gone]
+        model_file = self._save_model(folder)
+        document = self._document(model_file, takes, removed)
+        write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
+        # The new project.json no longer refers to these files: into the trash with them.
+        for take_id in removed:
+            _move_take(folder / TAKES_DIR, folder / TRASH_DIR, take_id)
+            gone = self._gone.get(take_id)
+            if gone is not None:
+                _keep_label(folder / TRASH_DIR / f"{take_id}.json", gone.label)
+        self._removed = [take_id for take_id in self._removed if take_id not in removed]
+        for take_id in removed:
+            self._gone.pop(take_id, None)
+        _remove_stale_temporaries(folder, folder / TAKES_DIR)
+        keep = None if model_file is None else Path(model_file).stem
+        for path in folder.glob("model-*.*"):
+            old = _MODEL_FILE.fullmatch(path.with_suffix(".json").name)
+            if old and path.suffix in (".json", ".npz") and path.stem != keep:
+                path.unlink(missing_ok=True)
+        self.folder = folder
+        return folder
+
+    def _save_model(self, folder: Path) -> str | None:
+        if self.trained is None:
+            self._saved_model = None
+            return None
+        resolved = folder.resolve()
+        saved = self._saved_model
+        if (
+            saved is not None
+            and saved[0] == resolved
+            and saved[1] is self.trained
+            and (folder / saved[2]).exists()
+        ):
+            return saved[2]
+        numbers = [0]
+        for path in folder.glob("model-*.json"):
+            match = _MODEL_FILE.fullmatch(path.name)
+            if match:
+                numbers.append(int(match.group(1)))
+        name = f"model-{max(numbers) + 1:06d}.json"
+        self.trained.save(folder / name)
+        self._saved_model = (resolved, self.trained, name)
+        return name
+
+    def save_take(self, folder: PathLike, take: Take) -> None:
+        """Write one take's files into ``folder/takes/`` (the engine's autosave after a take).
+
+        The arrays go first, then the JSON that names their checksum, each atomically; a take
+        whose files are already there is not written again.
+
+        Raises
+        ------
+        GesturemapError
+            If the take is not one of this project's.
+        """
+        ours = next((t for t in self._takes if t.id == take.id), None) or self._gone.get(take.id)
+        if ours is None or not np.array_equal(ours.inputs, take.inputs):
+            raise validation_error("take", take, "one of this project's takes")
+        if take.id in self._removed:
+            return  # removed since it was recorded (the save was queued before the removal)
+        directory = Path(folder) / TAKES_DIR
+        json_path = directory / f"{take.id}.json"
+        npz_path = directory / f"{take.id}.npz"
+        if json_path.exists() and npz_path.exists():
+            return
+        directory.mkdir(parents=True, exist_ok=True)
+        if (Path(folder) / TRASH_DIR / json_path.name).exists():  # restored from the trash
+            _move_take(Path(folder) / TRASH_DIR, directory, take.id)
+            if json_path.exists() and npz_path.exists():
+                return
+        arrays = {"inputs": take.inputs}
+        if take.times is not None:
+            arrays["times"] = take.times
+        if take.outputs is not None:
+            arrays["outputs"] = take.outputs
+        digest = save_npz(npz_path, **arrays)
+        metadata = {
+            "id": take.id,
+            "label": take.label,
+            "created": take.created,
+            "frames": take.length,
+            "input_dim": int(take.inputs.shape[1]),
+            "output_dim": None if take.outputs is None else int(take.outputs.shape[1]),
+            "has_times": take.times is not None,
+            "arrays": npz_path.name,
+            "arrays_sha256": digest,
+        }
+        write_json(json_path, metadata, format=TAKE_FORMAT, version=VERSION)
+
+    @classmethod
+    def new(
+        cls,
+        folder: PathLike,
+        model: Mapping[str, Any] | str = _DEFAULT_MODEL,
+        inputs: int | Sequence[str] | None = None,
+        **settings: Any,
+    ) -> Self:
+        """Create a project and save it into a new (or empty) folder.
+
+        Parameters
+        ----------
+        folder : str or os.PathLike
+            Where to create it; its name is the project's name unless ``name=`` is given.
+        model : dict or str, default "hhmm"
+            Model settings or kind (see :class:`Project`).
+        inputs : int or sequence of str, optional
+            The input size, or the input channels' names; default: from the first take.
+        **settings
+            Other :class:`Project` parameters (``pipeline``, ``sensor``, ``classes``...).
+
+        Raises
+        ------
+        GesturemapError
+            If ``folder`` already holds a project or other files.
+        """
+        folder = Path(folder)
+        if (folder / PROJECT_FILE).exists():
+            raise GesturemapError(
+                f"{folder} already holds a project: open it with Project.load, or choose "
+                "another folder."
+            )
+        settings.setdefault("name", folder.name or "untitled")
+        if inputs is not None and not isinstance(inputs, int | np.integer):
+            settings["input_names"] = inputs
+        project = cls(model=model, **settings)
+        if isinstance(inputs, int | np.integer):
+            project.input_dim = int(inputs)
+        project.save(folder)
+        return project
+
+    @classmethod
+    def load(cls, folder: PathLike) -> Self:
+        """Open a project folder written by :meth:`save` / :meth:`save_take`.
+
+        Takes are found by scanning ``takes/``: complete takes missing from ``project.json``
+        (the process stopped before it was rewritten) are loaded too, after the listed ones.
+        A damaged take — its JSON or its arrays missing, unreadable, tampered with, of a newer
+        format, or not fitting the project — is left out with a warning naming it; its files
+        are left as they are and its id is never given to a new take. Only regular files
+        inside the folder are read (no links, devices or FIFOs), and each array's declared
+        shape and size are checked before it is read.
+
+        Raises
+        ------
+        FormatError
+            If the folder, ``project.json`` or the model is missing, damaged or from a newer
+            gesturemap, the model kind is unknown, or ``takes/`` is a link.
+        """
+        folder = Path(folder)
+        if not folder.is_dir():
+            raise FormatError(f"{folder} is not a folder: a project is a folder of files.")
+        path = folder / PROJECT_FILE
+        if not path.exists():
+            raise FormatError(
+                f"{folder} is not a gesturemap project: it has no {PROJECT_FILE}. Create one "
+                "with Project.new(folder)."
+            )
+        document = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
+        project = cls._from_document(path, document)
+        listed = _listed_takes(path, document)
+        removed = set(project._removed)
+        for sub in (TAKES_DIR, TRASH_DIR):
+            if (folder / sub).is_symlink() or (
+                (folder / sub).exists() and not (folder / sub).is_dir()
+            ):
+                raise FormatError(
+                    f"{folder / sub} is a link or not a folder: a project keeps its takes in a "
+                    "folder of its own. Replace the link by a copy of the takes."
+                )
+        found = _scan_takes(folder / TAKES_DIR, removed)
+        order = list(listed) + sorted(set(found) - set(listed), key=_take_number)  # type: ignore[arg-type]
+        for take_id in order:
+            if take_id not in found:
+                _skip_take(
+                    project,
+                    take_id,
+                    f"{path} lists it but its files are missing from {folder / TAKES_DIR} "
+                    f"(are they in {TRASH_DIR}/? `gesturemap restore {folder}` brings them back)",
+                )
+                continue
+            try:
+                take = _read_take(found[take_id], take_id, folder)
+                repaired = int(getattr(take, "_repaired", 0))
+                if take_id in listed:
+                    take = dataclasses.replace(take, label=listed[take_id])
+                project._add_loaded(take)
+            except GesturemapError as error:  # FormatError included
+                _skip_take(project, take_id, str(error))
+                continue
+            project.times_repaired += repaired
+        model_file = document.get("model_file")
+        if model_file is not None:
+            if not isinstance(model_file, str) or Path(model_file).name != model_file:
+                raise FormatError(f"{path}: 'model_file' must name a file in the project folder.")
+            for name in (model_file, str(Path(model_file).with_suffix(".npz"))):
+                if (folder / name).is_symlink() or (
+                    (folder / name).exists() and not (folder / name).is_file()
+                ):
+                    raise FormatError(
+                        f"{folder / name} is a link or not a regular file; only the project's "
+                        "own files are read."
+                    )
+            project.trained = load_model(folder / model_file)
+            project._saved_model = (folder.resolve(), project.trained, model_file)
+        project.folder = folder
+        return project
+
+    @classmethod
+    def _from_document(cls, path: Path, document: Mapping[str, Any]) -> Self:
+        """A project with the settings of ``project.json`` (no takes, no model yet)."""
+        model = _require(path, document, "model", lambda v: isinstance(v, dict), "a dict")
+        if not isinstance(model.get("kind"), str) or model["kind"] not in MODEL_REGISTRY:
+            raise FormatError(
+                f"{path}: unknown model kind {model.get('kind')!r}; this gesturemap knows "
+                f"{', '.join(sorted(MODEL_REGISTRY))}. A newer gesturemap may know it."
+            )
+        try:
+            pipeline = Pipeline.from_dict(document.get("pipeline"))  # type: ignore[arg-type]
+        except FormatError as error:
+            raise FormatError(f"{path}: {error}") from None
+        classes = _require(
+            path,
+            document,
+            "classes",
+            lambda v: isinstance(v, list) and all(_is_label(c) for c in v),
+            "a list of labels",
+        )
+        try:
+            project = cls(
+                document.get("name") or "untitled",
+                model=model,
+                pipeline=pipeline,
+                sensor=document.get("sensor"),
+                outputs=document.get("outputs"),
+                display=document.get("display"),  # absent from files written before it existed
+                input_names=document.get("input_names"),
+                output_names=document.get("output_names"),
+                classes=classes,
+            )
+            input_dim = document.get("input_dim")
+            if input_dim is not None:
+                project.input_dim = input_dim
+        except GesturemapError as error:
+            raise FormatError(f"{path} is damaged: {error}") from None
+        project._uid = _require(path, document, "uid", lambda v: isinstance(v, str) and v, "a str")
+        project._created = str(document.get("created") or project._created)
+        project._next_take = _require(
+            path,
+            document,
+            "next_take",
+            lambda v: isinstance(v, int) and not isinstance(v, bool) and v >= 0,
+            "an integer >= 0",
+        )
+        removed = _require(
+            path,
+            document,
+            "removed_takes",
+            lambda v: (
+                isinstance(v, list)
+                and all(isinstance(i, str) and _take_number(i) is not None for i in v)
+            ),
+            "a list of take ids",
+        )
+        project._removed = list(removed)
+        numbers = [_take_number(i) or 0 for i in removed]
+        project._next_take = max([project._next_take, *(n + 1 for n in numbers)])
+        return project
+
+
+def _listed_takes(path: Path, document: Mapping[str, Any]) -> dict[str, Label]:
+    """The takes ``project.json`` lists: id -> label, in order."""
+    takes = _require(path, document, "takes", lambda v: isinstance(v, list), "a list")
+    listed: dict[str, Label] = {}
+    for entry in takes:
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("id"), str)
+            or _take_number(entry["id"]) is None
+            or not _is_label(entry.get("label"))
+            or entry["id"] in listed
+        ):
+            raise FormatError(
+                f"{path} is damaged: the take entry {entry!r:.80} is not "
+                '{"id": "take-NNNNNN", "label": ...} with a unique id.'
+            )
+        listed[entry["id"]] = entry["label"]
+    return listed
+
+
+def _skip_take(project: ProjectFolder, take_id: str, why: str) -> None:
+    """Leave a damaged take out, with a warning; its id is never given to a new take."""
+    warnings.warn(
+        f"{take_id} was left out: {why}. The rest of the project is open; the take's files "
+        "were left as they are.",
+        stacklevel=3,
+    )
+    number = _take_number(take_id)
+    if number is not None:
+        project._next_take = max(project._next_take, number + 1)
+
+
+#: A temporary file this old belongs to a write that will never finish.
+_STALE_TEMPORARY_S = 60.0
+
+
+def _remove_stale_temporaries(*folders: Path) -> None:
+    """Delete what writes a killed process never finished (see ``_io.atomic_write_bytes``).
+
+    Only old ones: a fresh temporary file may belong to a write still going on in another
+    thread.
+    """
+    cutoff = time.time() - _STALE_TEMPORARY_S
+    for folder in folders:
+        for path in folder.glob(".*.tmp"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+            except OSError:
+                pass

@@ -1,0 +1,122 @@
+"""A project's takes: the :class:`Take` record, take ids, and checked, repaired frame times."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from .._io import check_finite, validation_error
+
+Label = str | int
+PathLike = str | os.PathLike[str]
+
+_TAKE_ID = re.compile(r"take-(\d{6,})")
+
+
+def _now_iso() -> str:
+    """The current local time with its UTC offset, to the millisecond."""
+    return datetime.datetime.now().astimezone().isoformat(timespec="milliseconds")
+
+
+def _take_id(number: int) -> str:
+    return f"take-{number:06d}"
+
+
+def _take_number(take_id: str) -> int | None:
+    match = _TAKE_ID.fullmatch(take_id)
+    return int(match.group(1)) if match else None
+
+
+
+def repair_times(times: np.ndarray) -> tuple[np.ndarray, int]:
+    """Re-stamp a take's times so that they never decrease.
+
+    A sensor's clock may jump back in a take (a corrupted digit, a board reset): each step
+    back is replaced by the take's median forward step, and the frames after it keep their
+    own spacing. The frames are kept, in their order.
+
+    Parameters
+    ----------
+    times : numpy.ndarray, shape (T,)
+        Finite times in seconds.
+
+    Returns
+    -------
+    times : numpy.ndarray, shape (T,)
+        The repaired times (``times`` itself when nothing needed repair).
+    repaired : int
+        How many steps back were mended.
+    """
+    steps = np.diff(times)
+    back = steps < 0
+    repaired = int(back.sum())
+    if not repaired:
+        return times, 0
+    forward = steps[~back]
+    forward = forward[forward > 0]
+    typical = float(np.median(forward)) if forward.size else 0.0
+    steps = np.where(back, typical, steps)
+    fixed = np.empty_like(times)
+    fixed[0] = times[0]
+    np.cumsum(steps, out=fixed[1:])
+    fixed[1:] += times[0]
+    return fixed, repaired
+
+
+def _check_times(times: Any, length: int) -> tuple[np.ndarray, int]:
+    """Validate take times: (T,), finite; a read-only float64 copy that never decreases, and
+    how many steps back were repaired (:func:`repair_times`)."""
+    array = check_finite("times", times, hint="Give each frame's time in seconds.")
+    if array.ndim != 1 or array.shape[0] != length:
+        raise validation_error("times", array, f"a ({length},) array: one time per input frame")
+    array = np.array(array, dtype=np.float64, copy=True)
+    array, repaired = repair_times(array)
+    array.flags.writeable = False
+    return array, repaired
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Take:
+    """One recorded demonstration: raw sensor frames, their times, targets and label.
+
+    Takes are made by :meth:`Project.add_take`; their arrays are read-only.
+
+    Attributes
+    ----------
+    id : str
+        ``"take-000007"``: unique in its project and never reused.
+    label : str or int
+        The gesture (class) demonstrated.
+    inputs : numpy.ndarray, shape (T, D_in), float64
+        Raw sensor frames, before the feature pipeline.
+    times : numpy.ndarray, shape (T,), float64, or None
+        Each frame's time in seconds from the take's start, when known.
+    outputs : numpy.ndarray, shape (T, D_out), float64, or None
+        The target values held while recording (regression, Wekinator-style), if any.
+    created : str
+        When the take was recorded (ISO 8601, local time with offset).
+    """
+
+    id: str
+    label: Label
+    inputs: np.ndarray
+    times: np.ndarray | None
+    outputs: np.ndarray | None
+    created: str
+
+    @property
+    def length(self) -> int:
+        """Number of frames T."""
+        return int(self.inputs.shape[0])
+
+    def __repr__(self) -> str:
+        extra = "" if self.outputs is None else f", outputs={self.outputs.shape[1]}"
+        return (
+            f"Take({self.id!r}, label={self.label!r}, length={self.length}, "
+            f"inputs={self.inputs.shape[1]}{extra})"
+        )

@@ -1,0 +1,127 @@
+"""A project's training set, derived from its takes: the pipeline fitted on them, every take
+through it (outputs aligned), and a model trained on the result."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..data import Dataset
+from ..errors import GesturemapError
+from ..features import Pipeline
+from ..models import MODEL_REGISTRY, BaseModel
+from .takes import Take
+
+
+class ProjectTraining:
+    """Dataset derivation and training of :class:`~gesturemap.project.Project` (mixed in)."""
+
+    model: dict
+    pipeline: Pipeline
+    trained: BaseModel | None
+    _takes: list[Take]
+    _raw: Dataset
+    _input_dim: int | None
+    _input_names: tuple[str, ...] | None
+    _output_names: tuple[str, ...] | None
+
+    def _require_takes(self, what: str) -> None:
+        if not self._takes:
+            raise GesturemapError(f"{what}: the project has no takes yet; record some first.")
+
+    def fit_pipeline(self) -> Pipeline:
+        """Fit the pipeline's learning stages (e.g. Standardize) on the takes; returns it.
+
+        Call before :meth:`dataset` whenever the takes changed; :meth:`train` does.
+        """
+        self._require_takes("fit_pipeline")
+        self.pipeline.fit(
+            [take.inputs for take in self._takes],
+            timestamps=[take.times for take in self._takes],  # type: ignore[misc]
+            input_names=self._input_names,
+        )
+        return self.pipeline
+
+    def raw_dataset(self) -> Dataset:
+        """The takes as they were recorded (before the pipeline), as a Dataset."""
+        return self._raw.copy()
+
+    def dataset(self) -> Dataset:
+        """The training set: every take through the pipeline, with its outputs aligned.
+
+        Each take runs through :meth:`Pipeline.transform_sequence` with its times, the same
+        streaming code the engine runs. Outputs are kept as they are when the pipeline gives
+        one frame per input frame; when it resamples, each output column is interpolated
+        linearly at the output frames' times. A take the pipeline turns into no frame at all
+        (shorter than a resampling step) is left out with a warning.
+
+        Returns
+        -------
+        Dataset
+            Inputs named after the pipeline's output channels; outputs after ``output_names``.
+
+        Raises
+        ------
+        GesturemapError
+            If a take does not go through the pipeline (the message names it).
+        """
+        names = None
+        if self._input_dim is not None:
+            names = self.pipeline.output_names(self._input_dim, self._input_names)
+        dataset = Dataset(names, self._output_names)
+        for take in self._takes:
+            try:
+                features, times = self.pipeline.transform_sequence(
+                    take.inputs, take.times, self._input_names, return_times=True
+                )
+            except GesturemapError as error:
+                raise type(error)(f"{take.id} (label {take.label!r}): {error}") from error
+            if len(features) == 0:
+                warnings.warn(
+                    f"{take.id} (label {take.label!r}, {take.length} frames) gives no frame "
+                    "after the pipeline's resampling; it was left out of training.",
+                    stacklevel=2,
+                )
+                continue
+            outputs = take.outputs
+            if outputs is not None and not self.pipeline.emits_one:
+                outputs = _interpolate(outputs, self._take_times(take), times)
+            dataset.add(features, take.label, outputs)
+        return dataset
+
+    def _take_times(self, take: Take) -> np.ndarray:
+        """A take's frame times: its own, else the pipeline's default (1 / rate_hz apart)."""
+        if take.times is not None:
+            return take.times
+        period = 1.0 if self.pipeline.rate_hz is None else 1.0 / self.pipeline.rate_hz
+        return np.arange(take.length) * period
+
+    def new_model(self) -> BaseModel:
+        """An untrained model built from :attr:`model`'s settings.
+
+        A project that spots gestures (``"spotting"`` in its model settings) trains its HHMM or
+        GMM without delta features unless its parameters ask for them: the spotter scores the
+        Gaussians of the raw inputs, and deltas cost it accuracy (docs/spotting.md).
+        """
+        params = dict(self.model["params"])
+        if self.model.get("spotting") is not None and self.model["kind"] in ("hhmm", "gmm"):
+            params.setdefault("deltas", False)
+        return MODEL_REGISTRY[self.model["kind"]](**params)
+
+    def train(self) -> BaseModel:
+        """Fit the pipeline, then a new model on :meth:`dataset`; sets and returns :attr:`trained`.
+
+        This runs in the caller's thread; the engine trains off the real-time path instead.
+        """
+        self._require_takes("train")
+        self.fit_pipeline()
+        model = self.new_model().fit(self.dataset())
+        self.trained = model
+        return model
+
+
+def _interpolate(values: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Each column of ``values`` (T, D) at ``times`` (T,), interpolated at ``at`` (K,)."""
+    return np.column_stack([np.interp(at, times, column) for column in values.T])
+

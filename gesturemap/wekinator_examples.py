@@ -1,0 +1,182 @@
+"""Wekinator's examples on a gesturemap project: per-output labels, deleting an output's
+examples, and the takes written as the ARFF Wekinator writes.
+
+A take of a per-output project is labelled with the outputs it was recorded for: ``"take"``
+for all of them, else ``"outputs 1,3"`` (1-based); see :mod:`gesturemap.wekinator`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from ._io import atomic_write_text
+from .data import class_numbers
+from .errors import GesturemapError
+
+__all__ = [
+    "ALL_OUTPUTS",
+    "delete_examples_for_output",
+    "export_arff",
+    "mask_label",
+    "outputs_of_label",
+]
+
+#: The label of a take recorded for every output of a per-output project.
+ALL_OUTPUTS = "take"
+
+
+def mask_label(recorded: list[int], n_outputs: int) -> str:
+    """The take label of examples recorded for the 1-based outputs ``recorded``."""
+    recorded = sorted(set(recorded))
+    if recorded == list(range(1, n_outputs + 1)):
+        return ALL_OUTPUTS
+    return "outputs " + ",".join(map(str, recorded))
+
+
+def outputs_of_label(label: Any, n_outputs: int) -> list[int] | None:
+    """The 1-based outputs a take label stands for (every output for other labels); None if
+    it names none."""
+    if isinstance(label, str):
+        m = re.fullmatch(r"outputs ([0-9]+(?:,[0-9]+)*)", label)
+        if m:
+            return sorted({int(v) for v in m.group(1).split(",")})
+    return list(range(1, n_outputs + 1))
+
+
+def delete_examples_for_output(project: Any, index: int) -> int:
+    """Wekinator's ``deleteExamplesForOutput index`` (1-based) on a gesturemap project; returns
+    the number of takes removed or changed.
+
+    - DTW model: the takes of gesture ``index`` go.
+    - ``per_output`` model: output ``index`` is taken out of every take's recorded outputs
+      (relabelled ``"outputs ..."``; removed when no output is left) and every output's
+      ``skip_labels`` follows, so the other outputs keep their examples.
+    - any other model (one output): every take goes.
+    """
+    model = dict(project.model)
+    kind = model.get("kind")
+    if kind == "dtw":
+        gone = [t.id for t in project.takes if t.label == index]
+        for take_id in gone:
+            project.remove_take(take_id)
+        return len(gone)
+    if kind != "per_output":
+        gone = [t.id for t in project.takes]
+        for take_id in gone:
+            project.remove_take(take_id)
+        return len(gone)
+    specs = [dict(s) for s in model["params"]["outputs"]]
+    n = len(specs)
+    if not 1 <= index <= n:
+        raise GesturemapError(
+            f"deleteExamplesForOutput {index}: the project has {n} outputs (1 to {n})."
+        )
+    changed = 0
+    for take in list(project.takes):
+        recorded = outputs_of_label(take.label, n) or []
+        if take.label in specs[index - 1].get("skip_labels", []) or index not in recorded:
+            continue
+        left = [j for j in recorded if j != index]
+        changed += 1
+        if left:
+            project.relabel_take(take.id, mask_label(left, n))
+        else:
+            project.remove_take(take.id)
+    labels = {t.label for t in project.takes}
+    for i, spec in enumerate(specs):
+        skip = sorted(lb for lb in labels if i + 1 not in (outputs_of_label(lb, n) or []))
+        if skip:
+            spec["skip_labels"] = skip
+        else:
+            spec.pop("skip_labels", None)
+    model["params"] = {**model.get("params", {}), "outputs": specs}
+    project.model = model
+    return changed
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    if name and re.fullmatch(r"[A-Za-z0-9_.\-]+", name) and name[0] not in "{}%,'\"":
+        return name
+    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
+    """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
+    round'``, inputs, outputs); one training round per take. Returns the number of rows.
+
+    A classification project has one classifier output (class numbers: integer labels, else
+    the 1-based class index); a regression project one numeric column per output; a per-output
+    project's takes write ``?`` for the outputs their label leaves out.
+    """
+    takes = list(project.takes)
+    if not takes:
+        raise GesturemapError("the project has no takes to export.")
+    d_in = takes[0].inputs.shape[1]
+    in_names = list(project.input_names or [f"inputs-{i + 1}" for i in range(d_in)])
+    out_names = list(project.output_names or [])
+    lines = [
+        "@relation dataset",
+        "",
+        "@attribute ID numeric",
+        "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
+        "@attribute 'Training round' numeric",
+    ]
+    lines += [f"@attribute {_quote(n)} numeric" for n in in_names]
+    classification = not out_names
+    numbers: dict[Any, int] = {}
+    if classification:
+        labels = list(project.classes)
+        numbers = {lb: int(n) for lb, n in zip(labels, class_numbers(labels), strict=True)}
+        top = max([0, *numbers.values()])
+        lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
+    else:
+        kinds = _output_kinds(project, len(out_names))
+        for name, kind in zip(out_names, kinds, strict=True):
+            if kind == "classifier":
+                top = int(max(np.max(t.outputs[:, out_names.index(name)]) for t in takes))
+                lines.append(f"@attribute {_quote(name)} {{{','.join(map(str, range(top + 1)))}}}")
+            else:
+                lines.append(f"@attribute {_quote(name)} numeric")
+    lines += ["", "@data"]
+    start = _dt.datetime(2000, 1, 1)
+    row = 0
+    for rnd, take in enumerate(takes, start=1):
+        times = take.times if take.times is not None else np.arange(take.length) * 0.01
+        recorded = None if classification else outputs_of_label(take.label, len(out_names)) or []
+        for f in range(take.length):
+            row += 1
+            stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)
+            text = stamp.strftime("%Y/%m/%d %H:%M:%S:") + f"{stamp.microsecond // 1000:03d}"
+            values = [str(row), f"'{text}'", str(rnd)]
+            values += [repr(float(v)) for v in take.inputs[f]]
+            if classification:
+                values.append(str(numbers[take.label]))
+            else:
+                for j, v in enumerate(take.outputs[f]):
+                    kind = _output_kinds(project, len(out_names))[j]
+                    if recorded is not None and j + 1 not in recorded:
+                        values.append("?")
+                    elif kind == "classifier":
+                        values.append(str(int(round(float(v)))))
+                    else:
+                        values.append(repr(float(v)))
+            lines.append(",".join(values))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return row
+
+
+def _output_kinds(project: Any, n: int) -> list[str]:
+    model = project.model
+    if model.get("kind") == "per_output":
+        specs = model.get("params", {}).get("outputs", [])
+        if len(specs) == n:
+            return [s.get("type", "regressor") for s in specs]
+    return ["regressor"] * n
