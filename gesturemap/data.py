@@ -267,8 +267,9 @@ class Dataset:
 
     @property
     def input_names(self) -> tuple[str, ...]:
-        """Names of the input columns, ``x0, x1, ...`` unless given."""
-        return self._input_names or tuple(f"x{i}" for i in range(self.input_dim))
+        """Names of the input columns, ``in1, in2, ...`` unless given (the one channel naming
+        of sources, the window's plot, session logs and features)."""
+        return self._input_names or tuple(f"in{i + 1}" for i in range(self.input_dim))
 
     @property
     def output_names(self) -> tuple[str, ...]:

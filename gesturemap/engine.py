@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from .data import class_numbers
 from .engine_edits import TakeEdits
 from .engine_health import Health, Percentiles
 from .engine_search import BackgroundSearch
@@ -527,9 +528,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         labels = list(getattr(model, "labels_", None) or [])
         self._model_labels = labels  # one list object per model: the synth rebinds on change
         self._labels = [str(lb) for lb in labels]
-        # Wekinator's class number: an integer label itself, else the 1-based class index
-        self._class_numbers = [float(lb) if isinstance(lb, (int, np.integer)) else float(i + 1)
-                               for i, lb in enumerate(labels)]
+        # Wekinator's class number of each class (one rule: data.class_numbers)
+        self._class_numbers = class_numbers(labels)
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
 

@@ -34,7 +34,7 @@ def main_import_xmm(args: Any) -> int:
             model = load_xmm(args.file)
             d_out = int(model.output_dim_)
             proj = Project(folder.name or "imported", model={"kind": model.kind, "params": {}},
-                           input_names=[f"x{i}" for i in range(model.input_dim_)],
+                           input_names=[f"in{i + 1}" for i in range(model.input_dim_)],
                            output_names=[f"y{i}" for i in range(d_out)] if d_out else None,
                            classes=list(model.labels_))
             proj.trained = model

@@ -63,7 +63,7 @@ def test_add_and_properties(gestures: Dataset) -> None:
     assert len(gestures) == 3
     assert gestures.labels == ["circle", "swipe"]
     assert gestures.input_dim == 3 and gestures.output_dim == 0 and not gestures.is_bimodal
-    assert gestures.input_names == ("x0", "x1", "x2") and gestures.output_names == ()
+    assert gestures.input_names == ("in1", "in2", "in3") and gestures.output_names == ()
     assert gestures.n_frames == 30
     assert [r.length for r in gestures.by_label("swipe")] == [10, 8]
     assert gestures.by_label("nothing") == []
@@ -475,7 +475,7 @@ def test_from_npz_shared_datasets(datasets_dir: Path, name: str) -> None:
     if channels is not None:
         assert ds.input_names == tuple(str(c) for c in channels)
     else:
-        assert ds.input_names[0] == "x0"
+        assert ds.input_names[0] == "in1"
 
 
 def test_from_npz_int_labels_and_errors(tmp_path: Path) -> None:
