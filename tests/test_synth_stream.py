@@ -114,8 +114,10 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     def sensor(queue, on_control):  # noqa: ANN001, ANN202
         return ReplaySource(queue, replay, rate_hz=RATE_HZ, loop=True)
 
+    # as `gesturemap run` runs it: the engine's threads at real-time priority where permitted
     engine = Engine(
-        trained_project, osc_in=None, osc_out=("127.0.0.1", 9), sources=[sensor], synth=synth
+        trained_project, osc_in=None, osc_out=("127.0.0.1", 9), sources=[sensor], synth=synth,
+        realtime=True,
     )
     steal0 = _steal_ticks()
     engine.start()

@@ -115,7 +115,7 @@ def test_as_fast_as_possible_never_overflows_a_small_queue(
     assert np.array_equal(np.array([f.values for f in frames]), expected)
     assert small.dropped == 0 and source.stats.dropped_frames == 0
     assert np.allclose(np.diff([f.t for f in frames]), 0.01)
-    assert source.channel_names == tuple(f"x{i}" for i in range(12))
+    assert source.channel_names == tuple(f"in{i + 1}" for i in range(12))  # the one naming
 
 
 def test_npz_channels_and_default_rate(
