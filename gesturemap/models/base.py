@@ -41,10 +41,6 @@ def register_model(cls: type[BaseModel]) -> type[BaseModel]:
     return cls
 
 
-def _raise_in_tests() -> bool:
-    return os.environ.get("GESTUREMAP_RAISE", "") not in ("", "0")
-
-
 @dataclass(frozen=True, slots=True)
 class Result:
     """What a model says about one frame. Per-class arrays are in ``model.labels_`` order.
