@@ -16,7 +16,8 @@ MAX_LINES = 800
 
 #: the modules every layer may use: data, the file and wire formats, errors, validation, faults
 DATA_LEVEL = {"gesturemap.data", "gesturemap._io", "gesturemap.errors", "gesturemap.validation",
-              "gesturemap.wire", "gesturemap.faults", "gesturemap._xmm_formats"}
+              "gesturemap.wire", "gesturemap.faults", "gesturemap._xmm_formats",
+              "gesturemap._data_dirs", "gesturemap._version"}
 
 
 def _modules() -> dict[str, Path]:

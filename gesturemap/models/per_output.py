@@ -40,6 +40,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from ..data import class_numbers
 from ..errors import GesturemapError
 from .base import (
     MODEL_REGISTRY,
@@ -295,9 +296,7 @@ class PerOutputStream(StreamBase):
         self._streams = [m.stream() for m in model.models_]
         self._columns = model.columns_
         self._classifier = [s["type"] == "classifier" for s in model._specs]
-        self._numbers = [
-            [float(lb) if isinstance(lb, (int, np.integer)) else float(j + 1)
-             for j, lb in enumerate(m.labels_)] for m in model.models_]
+        self._numbers = [class_numbers(m.labels_) for m in model.models_]
         self._values = np.zeros(len(self._streams))
 
     def reset(self) -> None:
