@@ -18,6 +18,8 @@ from PySide6 import QtCore, QtWidgets
 from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY, check_params
 from ..models._classic_kernels import ACTIVATIONS, SVM_KERNELS
+from ..models.base import DECISIONS
+from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
@@ -40,6 +42,9 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "multiclass_regression": tuple(MULTICLASS_REGRESSION),
     "kernel": tuple(SVM_KERNELS),  # SVM
     "activation": tuple(ACTIVATIONS),  # MLP
+    "decision": tuple(DECISIONS),  # every classifier (docs/decisions.md)
+    "normalization": tuple(NORMALIZATIONS),  # DTW
+    "precision": tuple(PRECISIONS),  # DTW
 }
 #: Parameters the forms do not show (class_params has its own editor; n_jobs is the engine's).
 #: A value given for one is kept as it is.
@@ -56,6 +61,7 @@ _FROM_ONE = {
     "max_iter",
     "likelihood_window",
     "min_samples_leaf",
+    "decimate",
 }
 #: Float parameters that may be negative.
 _SIGNED = {"coef0"}

@@ -351,3 +351,23 @@ def test_the_panel_refuses_what_the_retrain_refuses(qtbot, kind, params, message
     if kind == "per_output":
         panel.outputs_editor.problems = lambda: []
     assert not panel.apply() and message in panel.message.text()
+
+
+def test_the_dtw_form_offers_its_decision_normalisation_and_speed_settings(qtbot):
+    panel = ModelPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.set_channels(["a", "b"], [])
+    panel.kind.setCurrentText("dtw")
+    editors = panel.editors
+    assert {"decision", "normalization", "precision", "prune", "decimate"} <= set(editors)
+    items = {name: [editors[name].itemText(i) for i in range(editors[name].count())]
+             for name in ("decision", "normalization", "precision")}
+    assert items["normalization"] == ["global", "take", "none"]
+    assert items["precision"] == ["float64", "float32"]
+    assert editors["decimate"].minimum() == 1
+    editors["normalization"].setCurrentText("take")
+    editors["prune"].setChecked(True)
+    assert panel.settings()["params"] == {"normalization": "take", "prune": True}
+    assert panel.problems() == []
+    editors["decision"].setCurrentText("window")  # DTW decides cumulatively or decaying
+    assert panel.problems() and "decision" in panel.problems()[0]
