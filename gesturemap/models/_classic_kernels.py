@@ -72,12 +72,28 @@ def knn_neighbours(z, train, k, best_d, best_i):
     """Indices of the ``k`` training frames nearest to ``z`` (squared Euclidean), nearest first
     (ties: the earlier frame first)."""
     n = train.shape[0]
+    dim = z.shape[0]
     found = 0
     for j in range(n):
         d = 0.0
-        for i in range(z.shape[0]):
-            u = z[i] - train[j, i]
-            d += u * u
+        if found < k:
+            for i in range(dim):
+                u = z[i] - train[j, i]
+                d += u * u
+        else:
+            # early abandoning, exact: the sum only grows, and a frame is kept only when its
+            # distance is below the k-th best; checked every 8 channels (the sums stay the
+            # same, in the same order, so kept distances are bit-identical)
+            bound = best_d[k - 1]
+            i = 0
+            while i < dim:
+                stop = min(i + 8, dim)
+                for ii in range(i, stop):
+                    u = z[ii] - train[j, ii]
+                    d += u * u
+                if d >= bound:
+                    break
+                i = stop
         if found < k:
             pos = found
             found += 1

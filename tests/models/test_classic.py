@@ -210,3 +210,21 @@ def test_max_frames_keeps_every_class(ref):
     model = gm.KNN(1, max_frames=30).fit(ds)
     assert 25 <= len(model.arrays_["train"]) <= 35
     assert set(model.arrays_["target"].tolist()) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_knn_neighbours_with_early_abandoning_are_the_exact_ones(k):
+    # the kernel stops summing a training frame's distance once it exceeds the k-th best: the
+    # neighbours (ties: the earlier frame first) and their distances stay the exact ones
+    from gesturemap.models._classic_kernels import knn_neighbours
+
+    rng = np.random.default_rng(k)
+    train = rng.normal(size=(3000, 60))
+    train[1500] = train[200]  # an exact tie: the earlier frame comes first
+    for z in (rng.normal(size=60), train[200] + 1e-9, train[2999].copy()):
+        best_d, best_i = np.zeros(k), np.zeros(k, dtype=np.int64)
+        assert knn_neighbours(z, train, k, best_d, best_i) == k
+        dist = ((z - train) ** 2).sum(axis=1)
+        order = np.argsort(dist, kind="stable")[:k]
+        np.testing.assert_array_equal(best_i, order)
+        np.testing.assert_allclose(best_d, dist[order], rtol=1e-12)
