@@ -55,7 +55,11 @@ def test_the_windows_controls(qtbot, tmp_path):
     assert window.monitor.colours["swipe"].name() == "#ff00ff"
     assert window.monitor.bars.colours["swipe"].name() == "#ff00ff"
     qtbot.waitUntil(lambda: window.dataset.tree.topLevelItemCount() == 3, timeout=2000)
-    assert window.dataset.tree.topLevelItem(1).foreground(0).color().name() == "#ff00ff"
+    # the browser redraws on the window's timer: it shows the colour within a few ticks
+    qtbot.waitUntil(
+        lambda: window.dataset.tree.topLevelItem(1).foreground(0).color().name() == "#ff00ff",
+        timeout=2000,
+    )
 
     # the rejection threshold: set on the monitor, saved, used by the stage view too
     window.monitor.threshold_slider.setValue(40)
