@@ -244,12 +244,15 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
     return out
 
 
-def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
-                  search: bool = False) -> dict[str, Any]:
+def take_to_model(reference: Path | None, repeats: int = 6, rate_hz: float = 200.0,
+                  search: bool = False, dataset: Any = None,
+                  params: dict[str, Any] | None = None) -> dict[str, Any]:
     """From "stop recording" to the first frame answered by the model trained with that take,
     on the reference workload: an HHMM project holding 24 of its 25 takes, whose last take is
     recorded live (frames at ``rate_hz``), then stopped and trained as the window does after a
     take. The engine and its training process run as in ``gesturemap run`` and the window.
+    ``dataset`` (a :class:`gesturemap.Dataset`) and ``params`` (the HHMM's) replace the
+    reference workload (its last recording is the live take).
     With ``search``, the project asks for the background search: after each retrain it runs
     in its own process until the next take's retrain cancels it."""
     import threading
@@ -259,9 +262,10 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
     from gesturemap.project import Project
     from gesturemap.sources.base import Frame
 
-    ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
-    recs = list(ds)
-    model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
+    if dataset is None:
+        dataset = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
+    recs = list(dataset)
+    model: dict[str, Any] = {"kind": "hhmm", "params": dict(params or {"states": 10})}
     if search:
         model["auto"] = {"budget_s": 60.0}
     project = Project("take-to-model", model=model)
@@ -279,7 +283,8 @@ def take_to_model(reference: Path, repeats: int = 6, rate_hz: float = 200.0,
         period = 1.0 / rate_hz
         next_t = time.perf_counter()
         while not stop.is_set():
-            x = live.inputs[i % len(live.inputs)] if feed["take"] else recs[i % 24].inputs[0]
+            x = (live.inputs[i % len(live.inputs)] if feed["take"]
+                 else recs[i % (len(recs) - 1)].inputs[0])
             engine.queue.put(Frame(time.perf_counter(), np.array(x, dtype=np.float64), "bench"))
             i += 1
             next_t += period
