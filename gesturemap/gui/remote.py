@@ -309,6 +309,8 @@ class _Snapshots:
         self._events_sent, events = _recent_events(e, self._events_sent)
         if events:
             msg["events"] = events
+        # the count that goes with these events (the snapshot's may be a frame older)
+        msg["events_spotted"] = self._events_sent
         names = list(e.feature_ring.names)
         if names != self._feature_names:
             self._feature_names = msg["feature_names"] = names
@@ -404,6 +406,7 @@ class EngineProcess:
             output_host=out.get("host", "127.0.0.1"), output_port=int(out.get("port", 12000)))
         self._model_info: Any = None
         self._edits_saved = 0  # edits the engine process confirmed in a save's reply
+        self._events_counted = 0  # the count sent with the spotted events received
         #: the latest gestures spotted, as (t, label, score)
         self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
         self.ring = InputRing(ring_frames)
@@ -441,7 +444,12 @@ class EngineProcess:
     current_label = property(lambda self: self.snapshot.current_label)
     last_result = property(lambda self: self.snapshot.last_result)
     frames_in = property(lambda self: self.snapshot.frames_in)
-    events_spotted = property(lambda self: self.snapshot.events_spotted)
+
+    @property
+    def events_spotted(self) -> int:
+        """Gestures spotted so far: at least as many as the events received."""
+        return max(self.snapshot.events_spotted, self._events_counted)
+
     trainings = property(lambda self: self.snapshot.trainings)
     last_train_ms = property(lambda self: self.snapshot.last_train_ms)
     training_progress = property(lambda self: self.snapshot.training_progress)
@@ -621,6 +629,7 @@ class EngineProcess:
             self.feature_ring.names = tuple(m["feature_names"])
         for t, label, score in m.get("events", ()):
             self.recent_events.append((float(t), str(label), float(score)))
+        self._events_counted = max(self._events_counted, int(m.get("events_spotted", 0)))
         if "stats" in m:
             self._stats = m["stats"]
         snap = m["snapshot"]

@@ -51,6 +51,9 @@ def test_timeline_shows_and_counts_spotted_gestures(qtbot, tmp_path, mode):
         engine.queue.put(Frame(t0 + 0.004 * i, frame, "test"))
     qtbot.waitUntil(lambda: engine.events_spotted == len(order), timeout=20000)
     qtbot.waitUntil(lambda: [lb for _, lb in window.timeline.shown] == order, timeout=5000)
-    assert window.timeline.count.toPlainText() == f"gestures spotted: {len(order)}"
+    qtbot.waitUntil(
+        lambda: window.timeline.count.toPlainText() == f"gestures spotted: {len(order)}",
+        timeout=2000,
+    )
     # drawn where they happened: in the past, inside the view
     assert all(-window.timeline.seconds <= t <= 0.5 for t, _ in window.timeline.shown)
