@@ -154,9 +154,10 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
         f"{stats['callback_us_max']:.0f} µs); JACK said {jack_log}; the hypervisor took "
         f"{steal * 10} ms of CPU time from this machine meanwhile"
     )
-    assert stats["callback_us_max"] < 128 / 48000 * 1e6, message  # ours never took a block
-    if not machine:  # the machine kept time: not one block lost
+    if not machine:  # the machine kept time: not one block lost, no callback took a block
+        assert stats["callback_us_max"] < 128 / 48000 * 1e6, message
         assert stats["audio_underruns"] == 0, message
-    else:  # it did not: every block lost is one JACK saw the machine lose
+    else:  # it did not: every block lost is one JACK saw the machine lose (a stop of the
+        # virtual CPU inside our callback also shows as a long callback: its wall time)
         assert stats["audio_underruns"] <= len(machine), message
     assert stats["callback_us_p99"] < 128 / 48000 * 1e6, stats
