@@ -41,7 +41,14 @@ from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .frame_path import FramePath, channel_names, model_stream
 from .outputs.osc import OSCOutput
-from .scheduling import BACKGROUND_PRIORITY, FRAME_PRIORITY, realtime_allowed, schedule_threads
+from .scheduling import (
+    BACKGROUND_PRIORITY,
+    FRAME_PRIORITY,
+    audio_server_priority,
+    frame_priorities,
+    realtime_allowed,
+    schedule_threads,
+)
 from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
 
@@ -112,7 +119,11 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         #: the frame path: feature pipeline state and model stream (engine thread only)
         self.path = FramePath(project)
         #: whether the engine asks for real-time scheduling of its threads
-        self.realtime_requested = bool(realtime)
+        self.realtime_requested = bool(realtime) and os.environ.get("GESTUREMAP_REALTIME",
+                                                                    "1") != "0"
+        #: SCHED_FIFO priorities (frame path, background) chosen at start below the audio
+        #: server's clients (:func:`gesturemap.scheduling.frame_priorities`), or None: ordinary
+        self.priorities: tuple[int, int] | None = (FRAME_PRIORITY, BACKGROUND_PRIORITY)
         #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
         #: (never raises), ``stop()``, ``stats()``; opened at start, closed at stop
         self.sinks = list(sinks or [])
@@ -222,6 +233,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             self.sources.append(src)
         for factory in self._source_factories:
             self.sources.append(factory(self.queue, self._on_control))
+        # read before any thread starts: the engine thread sets its own priority at once
+        self.priorities = frame_priorities(audio_server_priority())
         if self._log_dir is not None and self.project.input_dim is not None:
             self._open_log()
         if self.project.input_dim is not None:
@@ -231,9 +244,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         # With real-time scheduling the frame path preempts training wherever it runs, so
         # training may use every core; without it, one core stays free for the frame path.
         cores = os.cpu_count() or 1
-        self.trainer = Trainer(self._trainer_mode,
-                               n_jobs=cores if self.realtime_requested and realtime_allowed()
-                               else max(1, cores - 1))
+        fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
+        self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
         self.trainer.start_worker()
         if self._search_settings() is not None:
             # started now, before any audio stream: starting a process later would fork
@@ -280,16 +292,16 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         """With ``realtime=True``: give threads of the real-time path (the engine's, a source's
         receiving thread, which may run the frame path itself) real-time scheduling and the
         same core, where permitted. Call it for a source started after :meth:`start` too."""
-        if self.realtime_requested:
+        if self.realtime_requested and self.priorities is not None:
             pin = os.environ.get("GESTUREMAP_PIN", "1") != "0"
-            schedule_threads(threads, FRAME_PRIORITY, pin)
+            schedule_threads(threads, self.priorities[0], pin)
 
     def background_threads(self, threads: list[Any]) -> None:
         """With ``realtime=True``: real-time scheduling below the frame path's for this
         process's other Python threads (I/O, stats, the trainer's reader, a window's
         snapshots), where permitted (see :data:`gesturemap.scheduling.BACKGROUND_PRIORITY`)."""
-        if self.realtime_requested:
-            schedule_threads(threads, BACKGROUND_PRIORITY)
+        if self.realtime_requested and self.priorities is not None:
+            schedule_threads(threads, self.priorities[1])
 
     def stop(self) -> None:
         """Stop sources and threads; finish a take being recorded; write the last stats."""
@@ -589,11 +601,11 @@ class Engine(TakeEdits, BackgroundSearch, Health):
     def _realtime_priority(self) -> None:
         """With ``realtime=True``, ask the OS to schedule the engine thread ahead of ordinary
         work (SCHED_FIFO), where permitted (root, or rtprio in limits.conf); otherwise carry
-        on as we are."""
-        if not self.realtime_requested:
+        on as we are. Never above a running audio server's clients (``self.priorities``)."""
+        if not self.realtime_requested or self.priorities is None:
             return
         try:
-            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(FRAME_PRIORITY))
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self.priorities[0]))
             self.realtime = True
         except (AttributeError, OSError):
             self.realtime = False

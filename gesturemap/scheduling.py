@@ -11,6 +11,15 @@ window's engine process) decide, and ask for it here:
   path's threads pinned to one core, the engine's other Python threads below them (they share
   the GIL with the frame path: see :data:`BACKGROUND_PRIORITY`). Where it is not permitted,
   nothing changes.
+
+Never above the audio server: the engine feeds the synth's callback, which runs in a thread of the
+audio server's client at the server's priority minus :data:`JACK_CLIENT_OFFSET` (JACK; PipeWire's
+JACK layer does the same). A real-time frame path above that callback preempts it and loses blocks
+(issue 19: 178 and 269 lost blocks in 30 s under ``jackd`` at its default priority 10 against 21
+under ``-P 70``). :func:`frame_priorities` reads the running server's priority
+(:func:`audio_server_priority`, from ``/proc``) and places the engine's threads below its clients,
+or leaves them at ordinary priority when there is no room below (see docs/notes/issue-19.md and
+BENCHMARKS.md for the measurements behind the choice).
 """
 
 from __future__ import annotations
@@ -18,7 +27,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-__all__ = ["BACKGROUND_PRIORITY", "FRAME_PRIORITY", "realtime_allowed", "schedule_threads",
+__all__ = ["AUDIO_SERVERS", "BACKGROUND_PRIORITY", "FRAME_PRIORITY", "JACK_CLIENT_OFFSET",
+           "audio_server_priority", "frame_priorities", "realtime_allowed", "schedule_threads",
            "tune_process"]
 
 #: SCHED_FIFO priority of the frame path's threads (the engine's, a source's receiving thread).
@@ -28,6 +38,61 @@ FRAME_PRIORITY = 20
 #: by another program while it holds the GIL keeps the frame path waiting until the scheduler
 #: brings it back (a priority inversion measured at several ms beside a busy window).
 BACKGROUND_PRIORITY = 5
+#: Programs whose real-time threads make the sound (their clients' callbacks run below them).
+AUDIO_SERVERS = ("jackd", "jackdbus", "pipewire")
+#: A JACK client's process-callback thread runs this far below the server's priority
+#: (jackd -P 70: clients at 65).
+JACK_CLIENT_OFFSET = 5
+
+
+def _thread_priority(stat: str) -> tuple[int, int]:
+    """(policy, rt_priority) from a ``/proc/<pid>/task/<tid>/stat`` line (fields 41 and 40;
+    the command name in field 2 may hold spaces and parentheses, so count from its last ')')."""
+    fields = stat[stat.rindex(")") + 2:].split()
+    return int(fields[38]), int(fields[37])
+
+
+def audio_server_priority(proc: str = "/proc") -> int | None:
+    """The highest real-time (SCHED_FIFO or SCHED_RR) priority among the threads of a running
+    audio server (:data:`AUDIO_SERVERS`), or ``None`` when none runs with real-time threads."""
+    best: int | None = None
+    try:
+        pids = [p for p in os.listdir(proc) if p.isdigit()]
+    except OSError:
+        return None
+    for pid in pids:
+        try:
+            with open(f"{proc}/{pid}/comm") as f:
+                if f.read().strip() not in AUDIO_SERVERS:
+                    continue
+            tids = os.listdir(f"{proc}/{pid}/task")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        for tid in tids:
+            try:
+                with open(f"{proc}/{pid}/task/{tid}/stat") as f:
+                    policy, priority = _thread_priority(f.read())
+            except (OSError, ValueError, IndexError):
+                continue
+            if policy in (1, 2) and (best is None or priority > best):  # SCHED_FIFO, SCHED_RR
+                best = priority
+    return best
+
+
+def frame_priorities(server_priority: int | None) -> tuple[int, int] | None:
+    """SCHED_FIFO priorities (frame path, background threads) that stay below the audio server's
+    clients, or ``None`` for ordinary scheduling when there is no room below them.
+
+    With no real-time audio server: (:data:`FRAME_PRIORITY`, :data:`BACKGROUND_PRIORITY`). With one
+    at priority ``p``: the frame path at most ``p - JACK_CLIENT_OFFSET - 1`` and the background
+    threads one lower still; below 2 for the frame path there is no room and it stays ordinary.
+    """
+    if server_priority is None:
+        return FRAME_PRIORITY, BACKGROUND_PRIORITY
+    frame = min(FRAME_PRIORITY, server_priority - JACK_CLIENT_OFFSET - 1)
+    if frame < 2:
+        return None
+    return frame, min(BACKGROUND_PRIORITY, frame - 1)
 
 
 def realtime_allowed() -> bool:

@@ -1,0 +1,165 @@
+"""Never outrank the audio server (issue 19): the engine's real-time threads stay below the
+JACK server's clients, whatever priority the server was started with.
+
+Real parts: jackd with the dummy driver (48 kHz, 128 frames), a PortAudio/JACK stream playing the
+built-in synth, the engine running a trained HHMM project from a replayed sensor at 200 frames/s
+with ``realtime=True`` (as ``gesturemap run`` does). Run 30 s under ``jackd -R`` at its default
+priority and 30 s under ``jackd -R -P 70``, and count in each the blocks lost that the machine did
+not cause (JACK names the machine's xruns: its timer thread late, or a woken client given no CPU;
+see tests/test_synth_stream.py).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap import scheduling
+from gesturemap.engine import Engine
+from gesturemap.project import Project
+from gesturemap.sources.replay import ReplaySource
+from gesturemap.synth import Synth, SynthMapping
+
+SECONDS = 30.0
+RATE_HZ = 200.0
+
+
+def test_scheduling_reads_a_thread_stat_line_with_spaces_in_its_name():
+    # field 2 may hold ") (": count from the last ')'; rt_priority (40) and policy (41)
+    tail = " ".join(["0"] * 36) + " 42 1 0"
+    assert scheduling._thread_priority(f"123 (a) b) (c) S {tail}") == (1, 42)
+
+
+def test_priorities_stay_below_the_audio_servers_clients():
+    assert scheduling.frame_priorities(None) == (scheduling.FRAME_PRIORITY,
+                                                 scheduling.BACKGROUND_PRIORITY)
+    for server in range(1, 100):
+        got = scheduling.frame_priorities(server)
+        if got is None:
+            assert server - scheduling.JACK_CLIENT_OFFSET - 1 < 2
+            continue
+        frame, background = got
+        assert 1 <= background < frame < server - scheduling.JACK_CLIENT_OFFSET
+        assert frame <= scheduling.FRAME_PRIORITY
+    assert scheduling.frame_priorities(10) == (4, 3)  # Debian jackd default: below its 5
+    assert scheduling.frame_priorities(70) == (scheduling.FRAME_PRIORITY,
+                                               scheduling.BACKGROUND_PRIORITY)
+
+
+def _jack(priority: str | None):
+    """Start jackd (dummy driver) at ``priority`` (None: its default); returns (server, log)."""
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
+    name = f"gm-prio-{os.getpid()}-{priority}"
+    cmd = [jackd, "-R", *(["-P", priority] if priority else []), "-n", name,
+           "-d", "dummy", "-r", "48000", "-p", "128"]
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    log: list[str] = []
+
+    def read() -> None:
+        for line in server.stdout:
+            if "xrun" in line.lower():
+                log.append(line.strip())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    env = dict(os.environ, JACK_DEFAULT_SERVER=name)
+    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True,
+                   env=env)
+    return server, reader, name, log
+
+
+def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
+    import sounddevice as sd
+
+    server, reader, name, log = _jack(priority)
+    old = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        sd._terminate()  # rescan the host APIs now that the server is up
+        sd._initialize()
+        jack = [i for i, d in enumerate(sd.query_devices())
+                if d["max_output_channels"] > 0
+                and "JACK" in sd.query_hostapis(d["hostapi"])["name"]]
+        assert jack, f"PortAudio sees no JACK output: {sd.query_devices()}"
+        server_priority = scheduling.audio_server_priority()
+        mapping = SynthMapping.default()
+        synth = Synth(mapping, audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
+
+        def sensor(queue, on_control):  # noqa: ANN001, ANN202
+            return ReplaySource(queue, replay, rate_hz=RATE_HZ, loop=True)
+
+        engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), sources=[sensor],
+                        synth=synth, realtime=True)
+        engine.start()
+        t0 = time.perf_counter()
+        try:
+            time.sleep(1.0)
+            engine_thread = next(t for t in engine._threads if t.name == "gesturemap-engine")
+            policy = os.sched_getscheduler(engine_thread.native_id)
+            frame_priority = os.sched_getparam(engine_thread.native_id).sched_priority
+            time.sleep(max(0.0, SECONDS - (time.perf_counter() - t0)))
+        finally:
+            engine.stop()
+        stats = engine.stats()
+    finally:
+        sd._terminate()  # before the server goes, or the process aborts
+        server.terminate()
+        server.wait(timeout=10)
+        reader.join(timeout=5)
+        if old is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = old
+        sd._initialize()
+    machine = [line for line in log if "JackTimedDriver" in line or "Triggered" in line]
+    out = {"server_priority": server_priority, "engine_policy": policy,
+           "engine_priority": frame_priority, "underruns": stats["audio_underruns"],
+           "machine_xruns": len(machine), "engine_lost": max(0, stats["audio_underruns"]
+                                                              - len(machine)),
+           "frames_out": stats["frames_out"], "callbacks": stats["audio_callbacks"],
+           "callback_us_max": stats["callback_us_max"], "jack_log": log}
+    print(priority, out)  # in CI logs (-rP)
+    return out
+
+
+@pytest.mark.skipif(not scheduling.realtime_allowed(), reason="needs root or an rtprio limit")
+def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_70(
+    reference_dir, tmp_path
+):
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("prio-test", model={"kind": "hhmm", "params": {"states": 8}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
+    replay = tmp_path / "sensor.npz"
+    np.savez(replay, X_concat=x, lengths=np.array([len(x)]), y=np.array(["test"]))
+
+    default = _run_synth(None, project, replay)
+    high = _run_synth("70", project, replay)
+    # the priorities read from the running server, and the engine's threads below its clients
+    assert high["server_priority"] == 70
+    assert high["engine_policy"] == os.SCHED_FIFO
+    assert high["engine_priority"] < 70 - scheduling.JACK_CLIENT_OFFSET
+    assert default["server_priority"] is not None and default["server_priority"] < 70
+    expected = scheduling.frame_priorities(default["server_priority"])
+    if expected is None:
+        assert default["engine_policy"] == os.SCHED_OTHER
+    else:
+        assert default["engine_policy"] == os.SCHED_FIFO
+        assert (default["engine_priority"]
+                < default["server_priority"] - scheduling.JACK_CLIENT_OFFSET)
+    for run in (default, high):
+        assert run["frames_out"] >= 0.95 * RATE_HZ * SECONDS, run
+        assert run["callbacks"] >= 0.98 * SECONDS * 48000 / 128, run
+    # the must-show: no more blocks lost by the client under the default priority than at 70
+    assert default["engine_lost"] <= high["engine_lost"], (default, high)
