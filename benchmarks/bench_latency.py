@@ -152,16 +152,19 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
         raise RuntimeError(f"no answers came back ({answered} of {n})")
     return {"frames": n, "answered": answered, "latency_us_p50": float(np.median(a)),
             "latency_us_p99": float(np.percentile(a, 99)),
+            "latency_us_p999": float(np.percentile(a, 99.9)),
             "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
 
 
 def _project(folder: Path, reference: Path, search: bool = False,
-             spotting: bool = False) -> Path:
+             spotting: bool = False, kind: str = "hhmm") -> Path:
     import gesturemap as gm
     from gesturemap.project import Project
 
     ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
-    model: dict[str, Any] = {"kind": "hhmm", "params": {"states": 10}}
+    model: dict[str, Any] = ({"kind": "hhmm", "params": {"states": 10}} if kind == "hhmm" else
+                             {"kind": "knn", "params": {"k": 1, "likelihood_window": 1,
+                                                        "decision": "window"}})
     if search:  # a budget longer than the run: the search is always running
         model["auto"] = {"budget_s": 60.0}
     if spotting:  # the stream also spots gestures (defaults): Result.event, /gesturemap/event
@@ -345,4 +348,117 @@ def format_rows(res: dict[str, Any]) -> str:
         r = res[key]
         lines.append(f"| {name} | {r['latency_us_p50']:.0f} | {r['latency_us_p99']:.0f} | "
                      f"{r['jitter_us_p99_minus_p50']:.0f} | {r['answered']}/{r['frames']} |")
+    return "\n".join(lines)
+
+
+# --vs-floor (issue 19) ---------------------------------------------------------------------
+
+#: The floor: a bare python-osc server that answers each /wek/inputs with one /wek/outputs value
+#: and does nothing else (no model): what any Python OSC program pays on this machine.
+ECHO_SCRIPT = textwrap.dedent("""
+    import sys
+    from pythonosc.dispatcher import Dispatcher
+    from pythonosc.osc_server import BlockingOSCUDPServer
+    from pythonosc.udp_client import SimpleUDPClient
+    client = SimpleUDPClient("127.0.0.1", int(sys.argv[2]))
+    def on_inputs(address, *args):
+        client.send_message("/wek/outputs", 1.0)
+    d = Dispatcher()
+    d.map("/wek/inputs", on_inputs)
+    server = BlockingOSCUDPServer(("127.0.0.1", int(sys.argv[1])), d)
+    print("ready", flush=True)
+    server.serve_forever()
+""")
+
+#: What the rounds compare, in the order each round measures them.
+VS_FLOOR_SERVERS = ("floor", "knn", "hhmm", "hhmm_ordinary")
+VS_FLOOR_NAMES = {"floor": "python-osc echo (floor)", "knn": "gesturemap run, kNN k=1",
+                  "hhmm": "gesturemap run, HHMM",
+                  "hhmm_ordinary": "gesturemap run, HHMM, real-time scheduling off"}
+
+
+def _busy_loop() -> subprocess.Popen:
+    """One core busy: an ordinary-priority process spinning (as another program on the machine)."""
+    return subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_ordinary)
+
+
+def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: float = 200.0,
+             loads: tuple[str, ...] = ("idle", "busy"),
+             servers: tuple[str, ...] = VS_FLOOR_SERVERS) -> dict[str, Any]:
+    """Latency of ``gesturemap run`` against the floor (a bare python-osc echo), as a user's
+    client sees it: the client at ordinary priority (never raised here) sends a ``/wek/inputs``
+    frame every ``1/rate_hz`` s and times each ``/wek/outputs`` reply (:func:`_measure`).
+
+    Every server runs for the whole benchmark (each in its own process, started as the CLI
+    starts it: ordinary scheduling until it sets its own); ``rounds`` rounds then measure each
+    load (``idle``; ``busy``: one core spinning in another process) and each server in turn for
+    ``seconds``, so that a slow patch of the machine falls on every setup alike. Returns
+    ``{"settings": …, "rounds": [{"round", "load", "results": {server: figures}}]}``."""
+    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    out: dict[str, Any] = {"settings": {"rounds": rounds, "seconds": seconds, "rate_hz": rate_hz,
+                                        "loads": list(loads), "servers": list(servers),
+                                        "client": "ordinary priority"}, "rounds": []}
+    procs: dict[str, subprocess.Popen] = {}
+    ports: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.bind(("127.0.0.1", 0))
+        rx_port = rx.getsockname()[1]
+        folders = {kind: _project(Path(tmp) / kind, reference, kind=kind)
+                   for kind in ("knn", "hhmm") if any(s.startswith(kind) for s in servers)}
+        try:
+            for name in servers:
+                port = ports[name] = _free_port()
+                env = dict(os.environ)
+                if name == "floor":
+                    cmd = [sys.executable, "-c", ECHO_SCRIPT, str(port), str(rx_port)]
+                else:
+                    kind = name.split("_")[0]
+                    cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folders[kind]),
+                           "--osc-in", f"127.0.0.1:{port}", "--osc-out",
+                           f"127.0.0.1:{rx_port}", "--no-audio"]
+                    if name.endswith("_ordinary"):
+                        env["GESTUREMAP_REALTIME"] = "0"
+                procs[name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
+                                               preexec_fn=_ordinary, env=env)
+            for proc in procs.values():
+                proc.stdout.readline()
+            time.sleep(1.0)  # training workers finish loading
+            for i in range(rounds):
+                for load in loads:
+                    busy = _busy_loop() if load == "busy" else None
+                    try:
+                        results = {name: _measure(ports[name], rx, frames, rate_hz, seconds,
+                                                  None) for name in servers}
+                    finally:
+                        if busy is not None:
+                            busy.kill()
+                            busy.wait()
+                    out["rounds"].append({"round": i + 1, "load": load, "results": results})
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            rx.close()
+    return out
+
+
+def format_vs_floor(res: dict[str, Any]) -> str:
+    """A markdown table of :func:`vs_floor`'s rounds: p50/p99/p99.9 and p50, p99 over the floor's."""
+    lines = ["| round | load | server | p50 (µs) | p99 (µs) | p99.9 (µs) | p50 / floor | "
+             "p99 / floor | answered |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in res["rounds"]:
+        floor = r["results"].get("floor")
+        for name, f in r["results"].items():
+            ratio50 = f"{f['latency_us_p50'] / floor['latency_us_p50']:.2f}" if floor else "–"
+            ratio99 = f"{f['latency_us_p99'] / floor['latency_us_p99']:.2f}" if floor else "–"
+            lines.append(f"| {r['round']} | {r['load']} | {VS_FLOOR_NAMES.get(name, name)} | "
+                         f"{f['latency_us_p50']:.0f} | {f['latency_us_p99']:.0f} | "
+                         f"{f['latency_us_p999']:.0f} | {ratio50} | {ratio99} | "
+                         f"{f['answered']}/{f['frames']} |")
     return "\n".join(lines)

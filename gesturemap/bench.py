@@ -146,6 +146,18 @@ def main(args: Any) -> int:
             print(f"\nwrote {args.json}")
         return 0
     reference = find_reference(args.reference)
+    if getattr(args, "vs_floor", False):
+        bench_latency = benchmark_module("bench_latency")
+        print(f"gesturemap bench --latency --vs-floor — machine: {machine()}")
+        res = bench_latency.vs_floor(reference, rounds=args.rounds, seconds=args.seconds)
+        print(bench_latency.format_vs_floor(res))
+        if args.json:
+            from ._io import write_json
+
+            write_json(Path(args.json), {"machine": machine(), "vs_floor": res},
+                       format="gesturemap.bench", version=1)
+            print(f"\nwrote {args.json}")
+        return 0
     print(f"gesturemap bench — reference workload: {reference}")
     print(f"machine: {machine()}")
     rows = bench_models(reference, repeats=args.repeats)

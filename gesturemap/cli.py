@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.add_argument("--latency", action="store_true",
                        help="also measure OSC in -> OSC out latency at 200 frames/s")
+    bench.add_argument("--vs-floor", action="store_true",
+                       help="with --latency: only interleaved rounds against a bare python-osc "
+                            "echo (the floor), client at ordinary priority, idle and one core "
+                            "busy, kNN and HHMM (issue 19)")
+    bench.add_argument("--rounds", type=int, default=3, help="with --vs-floor: rounds")
+    bench.add_argument("--seconds", type=float, default=10.0,
+                       help="with --vs-floor: seconds per server per load in each round")
     bench.add_argument("--window", action="store_true",
                        help="with --latency: also with the window open, busy and retraining")
     bench.add_argument("--search", action="store_true",

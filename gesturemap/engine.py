@@ -41,14 +41,7 @@ from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .frame_path import FramePath, channel_names, model_stream
 from .outputs.osc import OSCOutput
-from .scheduling import (
-    BACKGROUND_PRIORITY,
-    FRAME_PRIORITY,
-    audio_server_priority,
-    frame_priorities,
-    realtime_allowed,
-    schedule_threads,
-)
+from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
 
@@ -119,11 +112,9 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         #: the frame path: feature pipeline state and model stream (engine thread only)
         self.path = FramePath(project)
         #: whether the engine asks for real-time scheduling of its threads
-        self.realtime_requested = bool(realtime) and os.environ.get("GESTUREMAP_REALTIME",
-                                                                    "1") != "0"
-        #: SCHED_FIFO priorities (frame path, background) chosen at start below the audio
-        #: server's clients (:func:`gesturemap.scheduling.frame_priorities`), or None: ordinary
-        self.priorities: tuple[int, int] | None = (FRAME_PRIORITY, BACKGROUND_PRIORITY)
+        self.realtime_requested = realtime_wanted(realtime)
+        #: SCHED_FIFO (frame path, background) priorities chosen at start, or None: ordinary
+        self.priorities: tuple[int, int] | None = None
         #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
         #: (never raises), ``stop()``, ``stats()``; opened at start, closed at stop
         self.sinks = list(sinks or [])
@@ -233,8 +224,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             self.sources.append(src)
         for factory in self._source_factories:
             self.sources.append(factory(self.queue, self._on_control))
-        # read before any thread starts: the engine thread sets its own priority at once
-        self.priorities = frame_priorities(audio_server_priority())
+        self.priorities = priorities_now()  # before any thread starts: below the audio server
         if self._log_dir is not None and self.project.input_dim is not None:
             self._open_log()
         if self.project.input_dim is not None:

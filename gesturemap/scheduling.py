@@ -28,8 +28,8 @@ import os
 from typing import Any
 
 __all__ = ["AUDIO_SERVERS", "BACKGROUND_PRIORITY", "FRAME_PRIORITY", "JACK_CLIENT_OFFSET",
-           "audio_server_priority", "frame_priorities", "realtime_allowed", "schedule_threads",
-           "tune_process"]
+           "audio_server_priority", "frame_priorities", "priorities_now", "realtime_allowed",
+           "realtime_wanted", "schedule_threads", "tune_process"]
 
 #: SCHED_FIFO priority of the frame path's threads (the engine's, a source's receiving thread).
 FRAME_PRIORITY = 20
@@ -93,6 +93,18 @@ def frame_priorities(server_priority: int | None) -> tuple[int, int] | None:
     if frame < 2:
         return None
     return frame, min(BACKGROUND_PRIORITY, frame - 1)
+
+
+def priorities_now() -> tuple[int, int] | None:
+    """:func:`frame_priorities` for the audio server running now (an engine calls it at start)."""
+    return frame_priorities(audio_server_priority())
+
+
+def realtime_wanted(realtime: bool) -> bool:
+    """A program's ``realtime`` request, unless the environment turns it off
+    (``GESTUREMAP_REALTIME=0``: how ``gesturemap bench --vs-floor`` measures the engine without
+    real-time scheduling)."""
+    return bool(realtime) and os.environ.get("GESTUREMAP_REALTIME", "1") != "0"
 
 
 def realtime_allowed() -> bool:
