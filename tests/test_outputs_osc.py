@@ -3,6 +3,7 @@ after, and the optional rejection of a class no model is sure of."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 
 import numpy as np
@@ -101,3 +102,53 @@ def test_the_label_message_numbers_classes_as_wek_outputs_does(rx):
         assert list(label.params) == ["b", 2.0]
     finally:
         out.close()
+
+
+def _datagrams(out, rx, results):
+    got = []
+    for r, number in results:
+        out.send(r, number)
+        while True:  # /wek/outputs, then the bundle (none when nothing is in it)
+            try:
+                rx.settimeout(0.2)
+                data = rx.recv(65536)
+            except TimeoutError:
+                break
+            got.append(data)
+            if data.startswith(b"#bundle"):
+                break
+    return got
+
+
+@pytest.mark.parametrize("settings", [{}, {"reject_below": 0.4},
+                                      {"addresses": {"progress": None}}])
+def test_a_classifiers_frame_from_templates_is_byte_for_byte_the_general_encoding(rx, settings):
+    port = rx.getsockname()[1]
+    rng = np.random.default_rng(3)
+    results = []
+    for i in range(60):
+        lik = rng.dirichlet(np.ones(3))
+        r = _result(lik, int(np.argmax(lik)))
+        if i % 3 == 0:  # a temporal model's progress
+            r = dataclasses.replace(r, **{"progress": rng.random(3)})
+        if i == 7:  # a model swapped in: the same index, another label
+            r = dataclasses.replace(r, **{"label": "zz"})
+        if i == 9:  # a value beyond float32: the general path clips it
+            r = dataclasses.replace(r, **{"progress": np.array([1e39, 0.5, 0.2])})
+        if i == 11:
+            r = dataclasses.replace(r, **{"likelihoods": np.array([np.nan, 0.5, 0.5])})
+        results.append((r, float(r.label_index + 1)))
+    fast = OSCOutput({"host": "127.0.0.1", "port": port, **settings})
+    general = OSCOutput({"host": "127.0.0.1", "port": port, **settings})
+    general._fast = False
+    try:
+        assert fast._fast
+        expected = _datagrams(general, rx, results)
+        got = _datagrams(fast, rx, results)
+        assert len(fast._templates) >= 3  # the templates were used, not only the general path
+    finally:
+        fast.close()
+        general.close()
+    assert len(got) == len(expected) >= 2 * 50
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert g == e, (i, g, e)

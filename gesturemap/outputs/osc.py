@@ -174,6 +174,12 @@ class OSCOutput:
         self._enc = MessageEncoder()
         self._scales = [OutputScale(**s) for s in settings.scales]
         self._smoothed: np.ndarray | None = None
+        # a classifier's frame, encoded from templates (see _send_class): per class and shape,
+        # the /wek/outputs datagram and the bundle's fixed bytes around the float runs
+        self._templates: dict[tuple[Any, ...], tuple[bytes, bytes, struct.Struct, bytes,
+                                                      struct.Struct | None]] = {}
+        a = self.addresses
+        self._fast = bool(a.get("outputs") and a.get("label") and a.get("likelihoods"))
         self.sent = 0
         self.send_errors = 0
 
@@ -217,6 +223,9 @@ class OSCOutput:
         for); gesturemap's richer messages follow together in one OSC bundle: two system calls
         per frame instead of six.
         """
+        if (self._fast and result.output is None and wek_values is None
+                and class_number is not None and self._send_class(result, class_number)):
+            return
         a = self.addresses
         enc = self._enc
         rejected = (result.output is None and self.settings.reject_below > 0.0
@@ -254,6 +263,61 @@ class OSCOutput:
                 parts.append(enc.floats(a["variance"], np.diag(result.output_covariance)))
         if parts:
             self._send(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
+
+    def _send_class(self, result: Any, class_number: float) -> bool:
+        """A classifier's frame (no regression output, no GVF estimates), sent from per-class
+        templates: the same bytes as the general path of :meth:`send` with two float packs and
+        a dict lookup instead of four messages encoded one by one (only with ``/wek/outputs``,
+        label and likelihoods addresses: ``self._fast``). False (nothing sent) when this frame
+        needs the general path: GVF estimates, below ``reject_below``, values beyond float32."""
+        if (getattr(result, "speed", None) is not None or getattr(result, "scale", None)
+                is not None or getattr(result, "rotation", None) is not None):
+            return False
+        lik = result.likelihoods
+        if not len(lik):
+            return False
+        reject = self.settings.reject_below
+        if reject > 0.0 and float(lik[result.label_index]) < reject:
+            return False
+        progress = result.progress
+        key = (result.label, result.label_index, class_number, len(lik),
+               -1 if progress is None else len(progress))
+        t = self._templates.get(key)
+        if t is None:
+            t = self._templates[key] = self._class_templates(result, class_number)
+        wek, head, pack_lik, mid, pack_prog = t
+        try:
+            body = head + pack_lik(*lik.tolist())
+            if pack_prog is not None:
+                body += mid + pack_prog(*progress.tolist())
+        except (OverflowError, struct.error, TypeError, AttributeError):
+            return False
+        self._send(wek)
+        self._send(body)
+        return True
+
+    def _class_templates(self, result: Any, class_number: float) -> tuple[Any, ...]:
+        """(the /wek/outputs datagram, the bundle's bytes up to the likelihoods' floats, their
+        packer, the bytes between them and the progress floats, its packer or None): encoded
+        once per class and shape by :class:`MessageEncoder`, as :meth:`send` encodes them."""
+        a = self.addresses
+        enc = self._enc
+        wek = enc.floats(a["outputs"], [class_number])
+        label = enc.floats(a["label"], [class_number], text=str(result.label))
+        n = len(result.likelihoods)
+        lik_head = enc.floats(a["likelihoods"], np.zeros(n))
+        lik_head = lik_head[: len(lik_head) - 4 * n]  # address and tags: the floats follow
+        head = (_BUNDLE_HEAD + _SIZE.pack(len(label)) + label + _SIZE.pack(len(lik_head) + 4 * n)
+                + lik_head)
+        pack_lik = struct.Struct(f">{n}f").pack
+        mid, pack_prog = b"", None
+        if a.get("progress") and result.progress is not None:
+            m = len(result.progress)
+            prog_head = enc.floats(a["progress"], np.zeros(m))
+            prog_head = prog_head[: len(prog_head) - 4 * m]
+            mid = _SIZE.pack(len(prog_head) + 4 * m) + prog_head
+            pack_prog = struct.Struct(f">{m}f").pack
+        return wek, head, pack_lik, mid, pack_prog
 
     def send_message(self, address: str) -> None:
         """An OSC message without arguments (a DTW gesture's match message)."""
