@@ -303,7 +303,7 @@ def take_to_model(reference: Path | None, repeats: int = 6, rate_hz: float = 200
             feed["take"] = False
             engine.command("stop_recording")
             engine.command("train")
-            deadline = time.perf_counter() + 30
+            deadline = time.perf_counter() + 120
             while engine.last_take_to_model_ms is None and time.perf_counter() < deadline:
                 time.sleep(0.005)
             if engine.last_take_to_model_ms is None:

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
-from ._gaussian import fully_observed_covariances, gaussian_terms, pad_stack
+from ._gaussian import (fully_observed_covariances, gaussian_terms, loaded_covariances, pad_stack,
+                        saved_covariances)
 from .base import (
     BaseModel,
     Cancel,
@@ -430,7 +431,7 @@ class GMM(_ModelCommon):
         for i, c in enumerate(self.class_params_):
             arrays[f"c{i}_weights"] = c["weights"]
             arrays[f"c{i}_means"] = c["means"]
-            arrays[f"c{i}_covariances"] = c["covariances"]
+            arrays.update(saved_covariances(f"c{i}_", c["covariances"]))
         return arrays
 
     def _state_meta(self) -> dict[str, Any]:
@@ -442,7 +443,7 @@ class GMM(_ModelCommon):
         for i in range(len(self.labels_)):
             w = np.asarray(arrays[f"c{i}_weights"], dtype=np.float64)
             m = np.asarray(arrays[f"c{i}_means"], dtype=np.float64)
-            c = np.asarray(arrays[f"c{i}_covariances"], dtype=np.float64)
+            c = loaded_covariances(f"c{i}_", arrays)
             k = w.shape[0]
             if w.ndim != 1 or m.shape != (k, d) or c.shape != (k, d, d):
                 raise ValueError(f"class {i} arrays have shapes {w.shape}, {m.shape}, {c.shape}")
