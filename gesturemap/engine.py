@@ -132,7 +132,10 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._stats_file = Path(stats_file) if stats_file else None
         self._trainer_mode = trainer
         self.trainer: Any = None
-        self._commands: deque[tuple[str, tuple[Any, ...]]] = deque()
+        #: (name, args, frames put before it): a command takes effect after the frames that
+        #: arrived before it and before those that arrive after it (a take stopped with
+        #: frames still queued keeps them)
+        self._commands: deque[tuple[str, tuple[Any, ...], int]] = deque()
         self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
         self._stop = threading.Event()
         #: held by whichever thread runs the frame path: the engine thread, or a source
@@ -338,7 +341,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
     # -- commands -----------------------------------------------------------------------------
     def command(self, name: str, *args: Any) -> None:
         """Queue a command for the engine thread (thread-safe, never blocks)."""
-        self._commands.append((name, args))
+        self._commands.append((name, args, self.queue.put_count))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
         if address == RESET_ADDRESS:
@@ -352,9 +355,14 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             return
         self.command(name, *args)
 
-    def _apply_commands(self) -> None:
-        while self._commands:
-            name, args = self._commands.popleft()
+    def _apply_commands(self, before: int | None = None) -> None:
+        """Apply the waiting commands (only those sent before frame number ``before`` was
+        put, when given), in order."""
+        commands = self._commands
+        while commands:
+            if before is not None and commands[0][2] > before:
+                return
+            name, args, _ = commands.popleft()
             try:
                 getattr(self, "_cmd_" + name)(*args)
             except GesturemapError as exc:
@@ -632,14 +640,17 @@ class Engine(TakeEdits, BackgroundSearch, Health):
     def _pending(self) -> None:
         """Apply the waiting commands and handle the queued frames, oldest first (with the
         frame lock held)."""
+        q = self.queue
+        while True:
+            frames, first = q.drain_numbered()
+            if not frames:
+                break
+            for i, frame in enumerate(frames, first):
+                if self._commands:
+                    self._apply_commands(i)  # those sent before this frame came
+                self._handle(frame)
         if self._commands:
             self._apply_commands()
-        q = self.queue
-        while len(q):
-            for frame in q.drain():
-                if self._commands:
-                    self._apply_commands()
-                self._handle(frame)
 
     def _handle(self, frame: Any) -> None:
         try:

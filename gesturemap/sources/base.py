@@ -176,6 +176,16 @@ class FrameQueue:
             self._frames.clear()
         return frames
 
+    def drain_numbered(self) -> tuple[list[Frame], int]:
+        """:meth:`drain`, and the number of the first frame taken: how many frames had been
+        put before it (``put_count`` counts every frame put, dropped or not), so that the
+        consumer can place in the stream what it was told between two frames."""
+        with self._cond:
+            frames = list(self._frames)
+            self._frames.clear()
+            first = self.put_count - len(frames)
+        return frames, first
+
 
 class SourceStats:
     """Health counters of one source, written by its thread and read by anyone.
