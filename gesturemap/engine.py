@@ -176,6 +176,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self.control_deletions: list[list[str]] = []
         self.trainings = 0
         self.last_train_ms: float | None = None
+        #: CPU time the training process spent on the last retrain (None with a thread)
+        self.last_train_cpu_ms: float | None = None
         #: from the end of the last take to the first frame the model trained with it answered
         #: (the performer's wait), in ms; None until that happened once
         self.last_take_to_model_ms: float | None = None
@@ -467,6 +469,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._start_pipeline(self.project.input_dim)
         self.trainings += 1
         self.last_train_ms = (time.perf_counter() - started) * 1e3
+        cpu = getattr(job, "cpu_seconds", None)
+        self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
         self._first_frame_pending = self._take_ended_at is not None
         self._log_event("trained", ms=self.last_train_ms)
         self.output.send_status("status")

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
@@ -176,15 +177,20 @@ def train_classes(classes: list[ClassData], fit_one: Any,
                 progress(done[0] / len(classes), f"class {cd.label!r} trained")
         return out
 
-    if jobs <= 1 or len(classes) <= 1:
-        return [one(cd) for cd in classes]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(one, cd) for cd in classes]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            cancel.set()
-            raise
+    # One BLAS thread: a class's numpy work is on small matrices, where OpenBLAS's own
+    # threads (one per core by default) spin and contend with the class threads here and with
+    # the engine: at 20 classes x 60 channels a retrain took 1.2 s of CPU with them, 0.28 s
+    # without, and less wall time too (BENCHMARKS.md, "Scaling").
+    with threadpool_limits(limits=1, user_api="blas"):
+        if jobs <= 1 or len(classes) <= 1:
+            return [one(cd) for cd in classes]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(one, cd) for cd in classes]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                cancel.set()
+                raise
 
 
 def with_deltas(x: np.ndarray) -> np.ndarray:
