@@ -342,7 +342,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
 
     # -- commands -----------------------------------------------------------------------------
     def command(self, name: str, *args: Any) -> None:
-        """Queue a command for the engine thread (thread-safe, never blocks)."""
+        """Queue a command for the engine thread (thread-safe, never blocks): it takes
+        effect after the frames put before it and before those put after it."""
         self._commands.append((name, args, self.queue.put_count))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
@@ -487,28 +488,6 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         if self._search_settings() is not None:
             self._start_search()
 
-    # -- resets ----------------------------------------------------------------------------
-    def _onset_settings(self) -> Any:
-        settings = getattr(self.project, "model", None)
-        return settings.get("onset") if isinstance(settings, dict) else None
-
-    def _onset_detector(self) -> Any:
-        from .onset import OnsetDetector
-
-        self._onset_given = self._onset_settings()
-        try:
-            return OnsetDetector.from_settings(self._onset_given)
-        except GesturemapError as exc:
-            self._count_error(exc, "onset settings")
-            return None
-
-    def _cmd_reset(self) -> None:
-        """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
-        if self.stream is not None:
-            self.stream.reset()
-        self._clear_gesture()  # the last gesture (what a correction relabels) begins here
-        self.resets["trigger"] += 1
-
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
         self._set_model(model)
@@ -646,15 +625,17 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         frame lock held)."""
         q = self.queue
         while True:
-            frames, first = q.drain_numbered()
-            if not frames:
-                break
-            for i, frame in enumerate(frames, first):
+            frames, numbers, count = q.drain_numbered()
+            for i, frame in zip(numbers, frames, strict=True):
                 if self._commands:
                     self._apply_commands(i)  # those sent before this frame came
                 self._handle(frame)
-        if self._commands:
-            self._apply_commands()
+            if self._commands:
+                # those sent before every frame still to come; a later one waits for the
+                # frames sent before it, queued since the drain (the next round takes them)
+                self._apply_commands(count)
+            if not frames:
+                return
 
     def _handle(self, frame: Any) -> None:
         try:
