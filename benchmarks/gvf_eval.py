@@ -186,7 +186,7 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]
     scores = []
     for params in grid:
-        vals = []
+        parts = []
         for f in folds:
             tr = [i for i in train_idx if subjects[i] not in f]
             te = [i for i in train_idx if subjects[i] in f][::3]  # a third of the takes
@@ -194,9 +194,13 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
             acc = float(np.mean(s["accuracy_by_fraction"][2:]))
-            vals.append((acc + s["speed_within_15"] + s["scale_within_15"]) / 3)
-        scores.append({"params": params, "score": float(np.mean(vals))})
-        print("cv", params, round(float(np.mean(vals)), 3), flush=True)
+            parts.append((acc, s["speed_within_15"], s["scale_within_15"]))
+        acc, sp, sc = np.mean(parts, axis=0)
+        score = float((acc + sp + sc) / 3)
+        scores.append({"params": params, "score": score, "accuracy_after_30": float(acc),
+                       "speed_within_15": float(sp), "scale_within_15": float(sc)})
+        print("cv", params, f"score {score:.3f} acc {acc:.3f} speed {sp:.3f} scale {sc:.3f}",
+              flush=True)
     return scores
 
 
