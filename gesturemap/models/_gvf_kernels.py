@@ -3,7 +3,8 @@
 A particle is (class, template, phase, speed, scale (D,), rotation (R,), offset (D,)) with a
 weight; a class may have several templates (``class_offsets`` gives each class's range of
 template indices) and a particle follows one of its class's. The observation model is
-``frame ~ N(scale * rot(template(phase)) + offset, tolerance^2 I)``, the template being relative
+``frame ~ N(scale * rot(template(phase)) + offset, diag(tolerance^2))`` (a tolerance per template
+and input), the template being relative
 to its first frame, so scale and rotation act about the gesture's start. A particle's speed and
 scale are relative to its own template; the class estimates convert them to the class's
 reference by each template's ``speed_factors`` and ``scale_factors``.
@@ -120,8 +121,8 @@ def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread,
 
 @njit(cache=True, nogil=True)
 def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_factors, n_classes,
-         normals, uniforms, noise, tolerance, resampling_threshold, uniform_scale, spreads,
-         forgetting, cls, tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log,
+         normals, uniforms, noise, inv_vars, log_norms, resampling_threshold,
+         restart_probability, uniform_scale, spreads, forgetting, cls, tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log,
          class_inst, class_phase, class_speed, class_scale, class_rot):
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
@@ -129,6 +130,8 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
     ``noise`` = (phase, speed, scale, rotation, offset) standard deviations per frame;
     ``spreads`` = (phase, speed, scale, rotation) spreads of a restarted particle.
+    ``inv_vars`` (n_templates, D) = 1 / tolerance^2 and ``log_norms`` (n_templates,) =
+    -0.5 * sum(log(2 pi tolerance^2)): the Gaussian of each template.
     ``normals`` (N, 3 + 2D + R), ``uniforms`` (2N + C,). Writes the frame's log-evidence per
     class into ``class_inst``; ``class_speed`` and ``class_scale`` are relative to the class's
     reference (a particle's own speed and scale times its template's factors).
@@ -139,15 +142,15 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     nr = rot.shape[1]
     tmpl = buf[0]
     rotated = buf[1]
-    inv_var = 1.0 / (tolerance * tolerance)
-    c_norm = -0.5 * d * math.log(2.0 * math.pi * tolerance * tolerance)
     for p in range(n):
-        # a particle past the end of its gesture starts again, anchored at this frame, on one
-        # of its class's templates
-        if phase[p] >= 1.0:
+        # a particle at the end of its gesture starts again (with probability
+        # ``restart_probability`` per frame; meanwhile it holds the final posture), anchored
+        # at this frame, on one of its class's templates
+        u = uniforms[n + n_classes + p]
+        if phase[p] >= 1.0 and u < restart_probability:
             c = cls[p]
             m = class_offsets[c + 1] - class_offsets[c]
-            tid[p] = class_offsets[c] + min(int(uniforms[n + n_classes + p] * m), m - 1)
+            tid[p] = class_offsets[c] + min(int(u / restart_probability * m), m - 1)
             phase[p] = abs(normals[p, 0]) * spreads[0]
             speed[p] = _factor(spreads[1] * normals[p, 1])
             s0 = spreads[2] * normals[p, 2]
@@ -157,9 +160,10 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
             for r in range(nr):
                 rot[p, r] = spreads[3] * normals[p, 3 + 2 * d + r]
         else:
-            phase[p] += speed[p] / lengths[tid[p]] + noise[0] * normals[p, 0]
-            if phase[p] < 0.0:
-                phase[p] = 0.0
+            if phase[p] < 1.0:
+                phase[p] += speed[p] / lengths[tid[p]] + noise[0] * normals[p, 0]
+                if phase[p] < 0.0:
+                    phase[p] = 0.0
             speed[p] = _scaled(speed[p], noise[1] * normals[p, 1])
             if uniform_scale:
                 s = _scaled(scale[p, 0], noise[2] * normals[p, 2])
@@ -176,11 +180,12 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         for j in range(d):
             tmpl[j] *= scale[p, j]
         _rotate(tmpl, rot[p], d, nr, rotated)
+        k = tid[p]
         sq = 0.0
         for j in range(d):
             e = z[j] - rotated[j] - offset[p, j]
-            sq += e * e
-        logw[p] += c_norm - 0.5 * sq * inv_var
+            sq += e * e * inv_vars[k, j]
+        logw[p] += log_norms[k] - 0.5 * sq
     for c in range(n_classes):
         a = c * per
         b = a + per

@@ -99,6 +99,13 @@ def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
     return [g for g in groups if g]
 
 
+def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
+    """(D,) root mean square difference between takes (relative to their first frame,
+    resampled to the template's length) and the template."""
+    r = np.array([_resample(t - t[0], len(tmpl)) - tmpl for t in takes])
+    return np.sqrt(np.mean(r**2, axis=(0, 1)))
+
+
 def _rms(tmpl: np.ndarray) -> np.ndarray:
     """(D,) root mean square of a template (relative to its first frame) per input."""
     return np.sqrt(np.mean(tmpl**2, axis=0))
@@ -115,8 +122,16 @@ class GVF(BaseModel):
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
+    learned_tolerance : widen the tolerance of each template and input by the spread of its
+        takes around it in training (root mean square difference, takes resampled to the
+        template's length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers
+        differ then count less than those on which they agree.
     resampling_threshold : resample when the effective number of particles falls under this
         fraction of ``particles``.
+    restart_probability : chance per frame that a particle at the end of its template starts
+        again on a new gesture (1: at once, as in GVF); until then it holds the template's
+        final posture, so a performer who ends slower than the template or stays still at the
+        end keeps the estimates of the gesture just made.
     phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
         of each variable's random step per frame (phase in template fractions, speed and scale
         as factors, rotation in radians, offset in standardised units).
@@ -149,14 +164,17 @@ class GVF(BaseModel):
     """
 
     kind = "gvf"
-    runtime_params = ("particles", "likelihood_window", "tolerance", "resampling_threshold", "phase_noise",
+    runtime_params = ("particles", "likelihood_window", "tolerance", "learned_tolerance",
+                      "resampling_threshold",
+                      "restart_probability", "phase_noise",
                       "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "random_state")
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
-                 tolerance: float = 0.6,
-                 resampling_threshold: float = 0.25, phase_noise: float = 0.001,
+                 tolerance: float = 0.6, learned_tolerance: bool = False,
+                 resampling_threshold: float = 0.25, restart_probability: float = 1.0,
+                 phase_noise: float = 0.001,
                  speed_noise: float = 0.03, scale_noise: float = 0.03,
                  rotation_noise: float = 0.01, offset_noise: float = 0.0,
                  speed_spread: float = 0.4, scale_spread: float = 0.4,
@@ -169,7 +187,9 @@ class GVF(BaseModel):
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
+        self.learned_tolerance = learned_tolerance
         self.resampling_threshold = resampling_threshold
+        self.restart_probability = restart_probability
         self.phase_noise = phase_noise
         self.speed_noise = speed_noise
         self.scale_noise = scale_noise
@@ -190,6 +210,8 @@ class GVF(BaseModel):
     def _check_runtime_params(self) -> None:
         check_int("particles", self.particles, 1)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
+        if not isinstance(self.learned_tolerance, bool):
+            raise bad_param("learned_tolerance", self.learned_tolerance, "True or False")
         check_float("likelihood_window", self.likelihood_window, 1.0)
         r = check_float("resampling_threshold", self.resampling_threshold)
         if r > 1.0:
@@ -201,6 +223,11 @@ class GVF(BaseModel):
             check_float(name, getattr(self, name))
         if self.phase_spread > 1.0:
             raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
+        p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)
+        if p > 1.0:
+            raise bad_param("restart_probability", p, "a probability in (0, 1]",
+                            "1 starts a particle again as soon as it reaches the end of its "
+                            "template; smaller values let it hold the final posture.")
         check_int("random_state", self.random_state, 0)
 
     def _check_params(self) -> None:
@@ -233,7 +260,7 @@ class GVF(BaseModel):
             # a rotation turns inputs into one another: one scale for all keeps angles true
             scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
-        start_means, start_stds = [], []
+        start_means, start_stds, spreads = [], [], []
         for c in classes:
             z = (c.inputs - mean) / scale
             takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
@@ -241,6 +268,7 @@ class GVF(BaseModel):
             ref = _template(takes, self.template)
             ref_rms = _rms(ref)
             floor = 0.1 * float(ref_rms.mean()) + 1e-12
+            class_spread = _spread(takes, ref)
             groups = ([list(range(len(takes)))] if self.templates_per_class == 1
                       else _clusters(takes, self.templates_per_class))
             for g in groups:
@@ -250,6 +278,9 @@ class GVF(BaseModel):
                 firsts = np.array([takes[i][0] for i in g])
                 start_means.append(firsts.mean(axis=0))
                 start_stds.append(firsts.std(axis=0))
+                # a template of one take has no spread of its own: the class's then
+                spreads.append(_spread([takes[i] for i in g], t) if len(g) > 1
+                               else class_spread)
                 speed_factors.append(len(ref) / len(t))
                 scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
             class_offsets.append(len(templates))
@@ -264,6 +295,7 @@ class GVF(BaseModel):
         self.scale_factors_ = np.ascontiguousarray(scale_factors, dtype=np.float64)
         self.start_means_ = np.array(start_means, dtype=np.float64)
         self.start_stds_ = np.array(start_stds, dtype=np.float64)
+        self.spreads_ = np.array(spreads, dtype=np.float64)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
@@ -296,7 +328,8 @@ class GVF(BaseModel):
         return {"mean": self.mean_, "scale": self.scale_, "templates": self.templates_,
                 "offsets": self.offsets_, "class_offsets": self.class_offsets_,
                 "speed_factors": self.speed_factors_, "scale_factors": self.scale_factors_,
-                "start_means": self.start_means_, "start_stds": self.start_stds_}
+                "start_means": self.start_means_, "start_stds": self.start_stds_,
+                "spreads": self.spreads_}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -310,6 +343,7 @@ class GVF(BaseModel):
         scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
         start_means = np.asarray(arrays["start_means"], dtype=np.float64)
         start_stds = np.asarray(arrays["start_stds"], dtype=np.float64)
+        spreads = np.asarray(arrays["spreads"], dtype=np.float64)
         if mean.shape != (d,) or scale.shape != (d,) or not (scale > 0).all():
             raise ValueError("standardisation arrays do not match the inputs")
         if templates.ndim != 2 or templates.shape[1] != d or not np.isfinite(templates).all():
@@ -331,15 +365,16 @@ class GVF(BaseModel):
             raise ValueError("template speed and scale factors are inconsistent")
         if (start_means.shape != (n_t, d) or start_stds.shape != (n_t, d)
                 or not np.isfinite(start_means).all() or not np.isfinite(start_stds).all()
-                or (start_stds < 0).any()):
-            raise ValueError("template start postures are inconsistent")
+                or (start_stds < 0).any() or spreads.shape != (n_t, d)
+                or not np.isfinite(spreads).all() or (spreads < 0).any()):
+            raise ValueError("template start postures or spreads are inconsistent")
         if self.rotation and d not in (2, 3):
             raise ValueError("rotation needs 2-D or 3-D inputs")
         self.mean_, self.scale_, self.templates_ = mean, scale, templates
         self.offsets_ = offsets.astype(np.int64)
         self.class_offsets_ = class_offsets.astype(np.int64)
         self.speed_factors_, self.scale_factors_ = speed_factors, scale_factors
-        self.start_means_, self.start_stds_ = start_means, start_stds
+        self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
 
 
 class GVFStream(StandardizingStream):
@@ -366,8 +401,15 @@ class GVFStream(StandardizingStream):
                                 model.rotation_noise, model.offset_noise], dtype=np.float64)
         self._spreads = np.array([model.phase_spread, model.speed_spread, model.scale_spread,
                                   model.rotation_spread], dtype=np.float64)
-        self._tolerance = float(model.tolerance)
+        # each template's tolerance per input: the parameter, widened (learned_tolerance) by
+        # how far the template's takes were from it
+        var = np.full(model.spreads_.shape, float(model.tolerance) ** 2)
+        if model.learned_tolerance:
+            var += model.spreads_**2
+        self._inv_vars = np.ascontiguousarray(1.0 / var)
+        self._log_norms = -0.5 * np.log(2.0 * np.pi * var).sum(axis=1)
         self._threshold = float(model.resampling_threshold)
+        self._restart = float(model.restart_probability)
         self._uniform_scale = bool(model.uniform_scale)
         self._cls = np.zeros(n, dtype=np.int64)
         self._tid = np.zeros(n, dtype=np.int64)
@@ -431,8 +473,8 @@ class GVFStream(StandardizingStream):
             rng.random(out=self._uniforms)
         best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
                        self._speed_factors, self._scale_factors, len(self.labels),
-                       self._normals, self._uniforms, self._noise, self._tolerance,
-                       self._threshold, self._uniform_scale, self._spreads, self._forgetting,
+                       self._normals, self._uniforms, self._noise, self._inv_vars,
+                       self._log_norms, self._threshold, self._restart, self._uniform_scale, self._spreads, self._forgetting,
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
                        self._inst, self._progress, self._speeds, self._scales, self._rots)
