@@ -171,19 +171,17 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "random_state")
 
-    def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
+    def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
-                 resampling_threshold: float = 0.25, restart_probability: float = 1.0,
-                 phase_noise: float = 0.001,
-                 speed_noise: float = 0.03, scale_noise: float = 0.03,
-                 rotation_noise: float = 0.01, offset_noise: float = 0.0,
-                 speed_spread: float = 0.4, scale_spread: float = 0.4,
-                 rotation_spread: float = 0.3, phase_spread: float = 0.05,
-                 rotation: bool = False, uniform_scale: bool = False,
-                 template: str = "mean", templates_per_class: int = 1,
-                 start_posture: bool = False,
-                 standardize: bool = True,
-                 random_state: int = 0) -> None:
+                 resampling_threshold: float = 0.25, restart_probability: float = 0.02,
+                 phase_noise: float = 0.001, speed_noise: float = 0.03,
+                 scale_noise: float = 0.05, rotation_noise: float = 0.01,
+                 offset_noise: float = 0.0, speed_spread: float = 0.6,
+                 scale_spread: float = 0.6, rotation_spread: float = 0.3,
+                 phase_spread: float = 0.05, rotation: bool = False,
+                 uniform_scale: bool = False, template: str = "mean",
+                 templates_per_class: int = 4, start_posture: bool = True,
+                 standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
