@@ -181,6 +181,11 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "random_state")
 
+    #: saved before several templates per class: one template, no start posture, restart at
+    #: the end at once (the multiplicative speed and scale steps came at the same time)
+    legacy_params = {"templates_per_class": 1, "start_posture": False,
+                     "restart_probability": 1.0, "learned_tolerance": False}
+
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
                  resampling_threshold: float = 0.25, restart_probability: float = 0.02,
@@ -347,6 +352,13 @@ class GVF(BaseModel):
         scale = np.asarray(arrays["scale"], dtype=np.float64)
         templates = np.ascontiguousarray(arrays["templates"], dtype=np.float64)
         offsets = np.asarray(arrays["offsets"])
+        if "class_offsets" not in arrays:
+            # saved before several templates per class: one each, nothing learned beyond it
+            n_c = len(self.labels_)
+            arrays = {**arrays, "class_offsets": np.arange(n_c + 1),
+                      "speed_factors": np.ones(n_c), "scale_factors": np.ones((n_c, d)),
+                      "start_means": np.zeros((n_c, d)), "start_stds": np.zeros((n_c, d)),
+                      "spreads": np.zeros((n_c, d))}
         class_offsets = np.asarray(arrays["class_offsets"])
         speed_factors = np.asarray(arrays["speed_factors"], dtype=np.float64)
         scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
@@ -364,8 +376,7 @@ class GVF(BaseModel):
         n_t = len(offsets) - 1
         if (class_offsets.dtype.kind not in "iu"
                 or class_offsets.shape != (len(self.labels_) + 1,) or class_offsets[0] != 0
-                or class_offsets[-1] != n_t or (np.diff(class_offsets) < 1).any()
-                or (np.diff(class_offsets) > self.templates_per_class).any()):
+                or class_offsets[-1] != n_t or (np.diff(class_offsets) < 1).any()):
             raise ValueError("class template offsets are inconsistent")
         if (speed_factors.shape != (n_t,) or scale_factors.shape != (n_t, d)
                 or not (speed_factors > 0).all() or not (scale_factors > 0).all()

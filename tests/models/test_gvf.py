@@ -247,3 +247,34 @@ def test_start_posture_tells_apart_gestures_that_differ_only_where_they_start():
         without = gm.GVF(start_posture=False, random_state=2).fit(ds).stream().run(x)
         assert abs(np.diff(without[10].log_likelihoods)[0]) < abs(
             np.diff(with_start[10].log_likelihoods)[0])
+
+
+def test_a_model_saved_before_several_templates_loads_as_it_ran():
+    """A file without the new parameters and arrays (saved before templates_per_class,
+    start_posture, restart_probability, learned_tolerance) loads with one template per
+    class, no start posture and an immediate restart: as a model so set now runs."""
+    from gesturemap.models.base import restore
+
+    model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
+                   learned_tolerance=False, random_state=2).fit(_shapes_dataset())
+    meta, arrays = model.dump()
+    new_params = ("templates_per_class", "start_posture", "restart_probability",
+                  "learned_tolerance")
+    meta["params"] = {k: v for k, v in meta["params"].items() if k not in new_params}
+    arrays = {k: arrays[k] for k in ("mean", "scale", "templates", "offsets")}
+    old = restore(meta, arrays)
+    assert old.get_params() == model.get_params()
+    x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
+    for a, b in zip(model.stream().run(x), old.stream().run(x), strict=True):
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+        np.testing.assert_array_equal(a.speed, b.speed)
+        np.testing.assert_array_equal(a.scale, b.scale)
+
+
+def test_fewer_templates_asked_after_fitting_still_saves_and_loads(tmp_path):
+    # templates_per_class takes effect at the next fit: the fitted templates stay loadable
+    model = gm.GVF(200, templates_per_class=3).fit(_shapes_dataset())
+    model.set_params(templates_per_class=1)
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    np.testing.assert_array_equal(loaded.class_offsets_, model.class_offsets_)
+    assert np.diff(loaded.class_offsets_).max() == 3
