@@ -87,7 +87,9 @@ def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
     if k >= n:
         return [[i] for i in range(n)]
     r = np.array([_resample(t - t[0], MEDOID_FRAMES).ravel() for t in takes])
-    dist = np.sqrt(np.maximum(((r[:, None, :] - r[None, :, :]) ** 2).sum(-1), 0.0))
+    sq = (r**2).sum(1)  # distances through the Gram matrix: no (n, n, frames * D) array
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (r @ r.T), 0.0))
+    np.fill_diagonal(dist, 0.0)
     medoids = [int(np.argmin(dist.sum(1)))]
     while len(medoids) < k:
         medoids.append(int(np.argmax(dist[:, medoids].min(1))))
