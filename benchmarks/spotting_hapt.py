@@ -74,6 +74,22 @@ RELATIVE_REGULARIZATION = [0.1]
 DELTAS = [False]
 
 
+def contiguous_null_dataset(st: Any, idx: Any, features: Any) -> gm.Dataset:
+    """As ``make_dataset``, but each null take is a run of 100 consecutive null frames, one
+    every 1000 (as many frames as every 10th frame in chunks of 1000): a model with deltas
+    learns its null class's frame differences from consecutive frames, not from frames 10
+    apart."""
+    from gesturemap.evaluation.spotting_cv import make_dataset
+
+    ds = make_dataset(st, idx, features, null_chunk=10 ** 12)  # gesture takes only
+    for i in idx:
+        x = features(st.sessions[i])
+        xn = x[~np.isin(st.labels[i], st.gestures)]
+        for k in range(0, len(xn) - 50, 1000):
+            ds.add(xn[k:k + 100], label=gm.NULL)
+    return ds
+
+
 def hhmm() -> gm.HHMM:
     return gm.HHMM(states=10, gaussians=1,
                    relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
@@ -279,7 +295,9 @@ def main() -> None:
                     help="the grid's max_stay (default 1.0)")
     ap.add_argument("--deltas", action="store_true",
                     help="train the HHMM with deltas (the package HHMM's default; the spotter "
-                    "uses only its raw-input part, and spots worse: docs/spotting.md)")
+                    "scores them; null takes are then runs of consecutive frames)")
+    ap.add_argument("--threshold", type=float, nargs="+", default=[0.2, 0.3, 0.4],
+                    help="the grid's threshold values (default 0.2 0.3 0.4)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--defaults", action="store_true",
@@ -339,12 +357,15 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     if system == "dtw":
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
-    grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+    grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
-    res = nested_cv(st, hhmm, grid, _identity, log=log, only_fold=args.fold)
+    # with deltas, null takes of consecutive frames (the deltas of frames 10 apart are not
+    # the stream's)
+    data = contiguous_null_dataset if args.deltas else make_dataset
+    res = nested_cv(st, hhmm, grid, _identity, log=log, only_fold=args.fold, make_data=data)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"],

@@ -23,8 +23,10 @@ def _rest(n: int, rng: np.random.Generator) -> np.ndarray:
 @pytest.fixture(scope="module")
 def nested() -> tuple[gm.HHMM, np.ndarray, list[tuple[str, int, int]]]:
     """"half" (half a circle) is the first part of "circle" (a whole one, twice as long);
-    the stream holds only whole circles."""
-    rng = np.random.default_rng(5)
+    the stream holds only whole circles. (Seed 2: a stream in which, without deferring, the
+    first half of a circle is taken for "half" — with the deltas scored, not every seed's
+    stream shows that confusion.)"""
+    rng = np.random.default_rng(2)
     ds = gm.Dataset()
     for _ in range(5):
         ds.add(_arc(0.5, int(rng.integers(28, 34)), rng), label="half")
