@@ -33,7 +33,11 @@ or the three systems side by side, then merged::
     for s in gm window dtw; do nice -n 10 python3 -m benchmarks.spotting_hapt --only $s & done
     wait; python3 -m benchmarks.spotting_hapt --merge
 
-``--quick`` runs only gm.spot with a 2-setting grid.
+``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
+``--low-pass ALPHA``, ``--threshold``/``--defer`` grids) run one outer fold at a time
+(``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
+figure of choosing the variant per outer fold by its inner-CV score
+(``docs/spotting_variants.json``).
 """
 
 from __future__ import annotations
