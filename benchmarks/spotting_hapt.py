@@ -345,6 +345,8 @@ def main() -> None:
                     "feature stage with this alpha (default 1.0: raw)")
     ap.add_argument("--threshold", type=float, nargs="+", default=[0.2, 0.3, 0.4],
                     help="the grid's threshold values (default 0.2 0.3 0.4)")
+    ap.add_argument("--projection", type=float, nargs="+", default=[0.0],
+                    help="the grid's defer_projection values (default 0)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--defaults", action="store_true",
@@ -419,6 +421,8 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
     grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
+    if args.projection != [0.0]:
+        grid["defer_projection"] = list(args.projection)
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)

@@ -36,6 +36,9 @@ HELP = {
     "refractory_frames": "Frames after an event during which nothing else is emitted.",
     "defer_frames": "A candidate waits up to this many more frames while a longer gesture it "
                     "may begin is still being matched above it (0: off).",
+    "defer_projection": "While deferring, a longer gesture counts as ahead when its partial "
+                        "score plus this fraction of what its remaining states typically add "
+                        "is above the candidate's (0: its partial score alone).",
     "min_stay": "A match leaves a state only after this fraction of the state's expected "
                 "duration.",
     "max_stay": "After this many times its expected duration in one state, a match gains "

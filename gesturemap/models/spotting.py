@@ -59,6 +59,8 @@ DEFAULT_MAX_DURATION = 2.0
 DEFAULT_MIN_STAY = 0.0
 #: Chosen by the nested leave-subjects-out CV on HAPT in every outer fold (docs/spotting.md).
 DEFAULT_DEFER_FRAMES = 50
+#: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
+DEFAULT_DEFER_PROJECTION = 0.0
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -121,6 +123,9 @@ class Spotter:
         another class's partial match, begun by the candidate's end and past its first state,
         scores above it (the candidate may be the first part of a longer gesture: stand-to-sit
         inside stand-to-lie); if that match completes above it, it is emitted instead. 0: off.
+    defer_projection : a rival counts as above the candidate when its partial score plus this
+        fraction of what its remaining states typically add (their share of the class's
+        typical score) is above it; 0: its partial score alone.
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -132,7 +137,8 @@ class Spotter:
                  max_stay: float = DEFAULT_MAX_STAY,
                  max_duration: float = DEFAULT_MAX_DURATION,
                  min_stay: float = DEFAULT_MIN_STAY,
-                 defer_frames: int = DEFAULT_DEFER_FRAMES) -> None:
+                 defer_frames: int = DEFAULT_DEFER_FRAMES,
+                 defer_projection: float = DEFAULT_DEFER_PROJECTION) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_value("threshold", threshold)
@@ -144,6 +150,7 @@ class Spotter:
         self.max_duration = check_value("max_duration", max_duration)
         self.min_stay = check_value("min_stay", min_stay)
         self.defer_frames = check_value("defer_frames", defer_frames)
+        self.defer_projection = check_value("defer_projection", defer_projection)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -259,8 +266,11 @@ class Spotter:
         # typical score and expected duration of each class, from its trained states
         rng = np.random.default_rng(0)
         typical, expected = [], []
+        # what the states after each one typically add to a match (for defer_projection)
+        to_go = np.zeros_like(self._b["log_prior"])
         for ci, h in enumerate(gest):
             total = 0.0
+            per_state = np.zeros(h[0].shape[0])
             for j in range(h[0].shape[0]):
                 w = h[0][j] / h[0][j].sum()
                 comp = rng.choice(len(w), size=CALIBRATION_SAMPLES, p=w)
@@ -270,11 +280,15 @@ class Spotter:
                     sel = comp == k
                     chol = np.linalg.cholesky(h[2][j, k])
                     frames[sel] = h[1][j, k] + z[sel] @ chol.T
-                total += durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+                per_state[j] = durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+                total += per_state[j]
+            after = np.cumsum(per_state[::-1])[::-1] - per_state
+            to_go[ci, :len(after)] = np.maximum(after, 0.0)
             typical.append(total)
             expected.append(float(np.sum(durations[ci])))
         self.typical_scores_ = np.array(typical)
         self.expected_frames_ = np.array(expected)
+        self._to_go = np.ascontiguousarray(self.defer_projection * to_go)
         if np.any(self.typical_scores_ <= 0):
             bad = [lb for lb, s in zip(self.labels, typical, strict=True) if s <= 0]
             raise GesturemapError(
@@ -379,7 +393,7 @@ class SpottingStream(StreamBase):
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
                 sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, s["pending"],
+                sp.defer_frames, sp._to_go, s["pending"],
                 s["pending_f"], s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
@@ -444,7 +458,8 @@ class SpottingStream(StreamBase):
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames")
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
+            "defer_projection")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -455,6 +470,7 @@ NUMBERS: dict[str, tuple[str, float, bool, float]] = {
     "hold_frames": ("int", 0, False, DEFAULT_HOLD_FRAMES),
     "refractory_frames": ("int", 0, False, DEFAULT_REFRACTORY_FRAMES),
     "defer_frames": ("int", 0, False, DEFAULT_DEFER_FRAMES),
+    "defer_projection": ("float", 0.0, False, DEFAULT_DEFER_PROJECTION),
     "min_stay": ("float", 0.0, False, DEFAULT_MIN_STAY),
     "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
     "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),
