@@ -101,8 +101,8 @@ class ProjectTraining:
         """An untrained model built from :attr:`model`'s settings.
 
         A project that spots gestures (``"spotting"`` in its model settings) trains its HHMM or
-        GMM without delta features unless its parameters ask for them: the spotter scores the
-        Gaussians of the raw inputs, and deltas cost it accuracy (docs/spotting.md).
+        GMM without delta features unless its parameters ask for them: on HAPT, deltas cost the
+        spotter accuracy, also when it scores them (docs/spotting.md).
         """
         params = dict(self.model["params"])
         if self.model.get("spotting") is not None and self.model["kind"] in ("hhmm", "gmm"):
