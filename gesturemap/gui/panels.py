@@ -9,6 +9,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..models import MODEL_REGISTRY
+from ..project.training import effective_params
 from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were first
     CHOICES,
     HIDDEN,
@@ -194,7 +195,8 @@ class ModelPanel(QtWidgets.QWidget):
         self.onset.setChecked("onset" in self._extras)
         self.spotting.show_spotting(settings.get("spotting"))
         self._spotting_was_on = settings.get("spotting") is not None
-        self._build(settings.get("params") or {})
+        # what the model trains with: a spotting HHMM/GMM without deltas unless it says so
+        self._build(effective_params(settings))
 
     def _with_extras(self, settings: dict[str, Any]) -> dict[str, Any]:
         for key, box in (("auto", self.search), ("onset", self.onset)):
@@ -249,6 +251,9 @@ class ModelPanel(QtWidgets.QWidget):
         spotting = self.spotting.spotting() if kind in SPOTTING_KINDS else None
         if spotting is not None or getattr(self, "_spotting_was_on", False):
             spec["spotting"] = spotting  # None: turned off
+        if spotting is not None and "deltas" in self.editors:
+            # sent even when it is the kind's default: a spotting model's default differs
+            params["deltas"] = self.params_form.values()["deltas"]
         return self._with_extras(spec)
 
     def problems(self) -> list[str]:

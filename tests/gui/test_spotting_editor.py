@@ -156,3 +156,32 @@ def test_the_editor_shows_a_projects_settings_back_and_keeps_what_it_does_not_sh
     assert len(editor.problems()) == 1 and "threshold" in editor.problems()[0]
     editor.show_spotting(None)
     assert not editor.isChecked() and editor.spotting() is None and editor.problems() == []
+
+
+def test_a_spotting_model_shows_and_keeps_the_deltas_it_trains_with(qtbot, tmp_path):
+    """A spotting HHMM trains without deltas unless told otherwise: the panel shows that (not
+    the kind's default, with deltas), and a person who ticks deltas gets them."""
+    project = spotting_project()
+    project.model = {"kind": "hhmm", "params": {"states": 6}, "spotting": {}}
+    folder = tmp_path / "p"
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    panel = window.model_panel
+    window.tabs.setCurrentWidget(panel)
+    box = panel.editors["deltas"]
+    assert panel.spotting.isChecked() and not box.isChecked()
+    assert window.engine.project.new_model().deltas is False
+    box.setChecked(True)  # what the model's own default is: sent all the same
+    click(qtbot, panel.apply_button)
+    assert panel.message.text() == ""
+    qtbot.waitUntil(lambda: window.engine.project.model["params"].get("deltas") is True,
+                    timeout=10000)
+    assert window.engine.project.new_model().deltas is True
+    box.setChecked(False)
+    click(qtbot, panel.apply_button)
+    qtbot.waitUntil(lambda: window.engine.project.model["params"].get("deltas") is False,
+                    timeout=10000)
