@@ -19,7 +19,8 @@ frames by linear interpolation) and scaled by ``scale`` in {0.5, 1, 2} about its
   factor): isolates the estimator from the difference between takes.
 
 Both are measured at every frame after the first 30 % of the gesture: the fraction of frames
-within +-15 % of the truth, and the median absolute relative error. The scale of a class is the
+within +-15 % of the truth, and the median absolute relative error, per condition, over all 9
+and over the 8 changed ones (relative to itself, the unchanged replay is right by construction). The scale of a class is the
 mean of its per-input scales weighted by the template's energy in each input (inputs that hardly
 move in a gesture carry no information on its size).
 
@@ -30,10 +31,12 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``tolerance``, ``speed_noise`` / ``scale_noise`` and ``template`` are chosen by 2-fold cross-validation
-grouped by subject *within the training subjects* (criterion: the mean of recognition after 30 %,
-the fraction of relative speed and of relative scale within 15 %, on a subset of conditions);
-nothing is chosen on the test subjects.
+GVF's ``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale`` and
+``scale_noise`` are chosen by 2-fold cross-validation grouped by subject *within the training
+subjects* (criterion: the mean of recognition after 30 %, the fraction of relative speed and of
+relative scale within 15 %, on a third of each fold's takes and three conditions); the other
+settings are held at values found by earlier exploratory runs of the same cross-validation.
+Nothing is chosen on the test subjects.
 
 Run from the repository root::
 
@@ -145,6 +148,16 @@ def summarise(out) -> dict:
             "scale_within_15": float(np.mean(c <= TOL)), "scale_median_err": float(np.median(c)),
             "accuracy_by_fraction": np.mean(o["labels"], axis=0).tolist(), "takes": len(o["labels"]),
         }
+    # relative to the unchanged replay, the unchanged replay itself is right by construction:
+    # the figures over the 8 changed replays are the ones that say something
+    changed = [o for c, o in out.items() if c != (1.0, 1.0)]
+    if changed and len(changed) < len(out):
+        sp = np.concatenate([np.concatenate(o["speed"]) for o in changed])
+        sc = np.concatenate([np.concatenate(o["scale"]) for o in changed])
+        rows["all but x1 x1"] = {
+            "speed_within_15": float(np.mean(sp <= TOL)), "speed_median_err": float(np.median(sp)),
+            "scale_within_15": float(np.mean(sc <= TOL)), "scale_median_err": float(np.median(sc)),
+        }
     allsp = np.concatenate([np.concatenate(o["speed"]) for o in out.values()])
     allsc = np.concatenate([np.concatenate(o["scale"]) for o in out.values()])
     rows["all"] = {
@@ -186,7 +199,7 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]
     scores = []
     for params in grid:
-        vals = []
+        parts = []
         for f in folds:
             tr = [i for i in train_idx if subjects[i] not in f]
             te = [i for i in train_idx if subjects[i] in f][::3]  # a third of the takes
@@ -194,16 +207,20 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
             acc = float(np.mean(s["accuracy_by_fraction"][2:]))
-            vals.append((acc + s["speed_within_15"] + s["scale_within_15"]) / 3)
-        scores.append({"params": params, "score": float(np.mean(vals))})
-        print("cv", params, round(float(np.mean(vals)), 3), flush=True)
+            parts.append((acc, s["speed_within_15"], s["scale_within_15"]))
+        acc, sp, sc = np.mean(parts, axis=0)
+        score = float((acc + sp + sc) / 3)
+        scores.append({"params": params, "score": score, "accuracy_after_30": float(acc),
+                       "speed_within_15": float(sp), "scale_within_15": float(sc)})
+        print("cv", params, f"score {score:.3f} acc {acc:.3f} speed {sp:.3f} scale {sc:.3f}",
+              flush=True)
     return scores
 
 
-def step_times(model_ds, x, counts):
+def step_times(model_ds, x, counts, params):
     out = {}
     for n in counts:
-        s = gm.GVF(n).fit(model_ds).stream()
+        s = gm.GVF(n, **params).fit(model_ds).stream()
         for f in x[:50]:
             s.step(f)  # compiled and warm
         t = []
@@ -286,8 +303,16 @@ def main() -> None:
         test_idx = test_idx[::4]
     report: dict = {"train_takes": len(train_idx), "test_takes": len(test_idx),
                     "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
-    grid = [{"tolerance": t, "speed_noise": n, "scale_noise": n, "template": m}
-            for m in ("medoid", "mean") for t in (0.3, 0.6, 1.2) for n in (0.01, 0.03)]
+    # Settings held fixed (chosen in earlier exploratory runs of this same cross-validation,
+    # on the training subjects only); the grid then chooses the rest.
+    fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
+             "speed_spread": 0.6, "scale_spread": 0.6, "restart_probability": 0.02,
+             "speed_noise": 0.03}
+    grid = [{**fixed, "templates_per_class": k, "tolerance": t, "learned_tolerance": learned,
+             "uniform_scale": uniform, "scale_noise": sn}
+            for k in (1, 4) for t, learned in ((0.15, True), (0.3, True), (0.6, False),
+                                               (1.2, False))
+            for uniform in (False, True) for sn in (0.05, 0.1)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -315,12 +340,13 @@ def main() -> None:
     tr_all = np.vstack([takes[i] for i in train_idx])
     mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12
     hh = hhmm_curves(train_ds, takes, labels, test_idx, conditions, mean, std)
-    curves = {"GVF": {k: v["accuracy_by_fraction"] for k, v in held.items()}, "HHMM": hh}
+    curves = {"GVF": {k: v["accuracy_by_fraction"] for k, v in held.items()
+                      if "accuracy_by_fraction" in v}, "HHMM": hh}
     report["early_recognition"] = curves
     report["fractions"] = FRACTIONS.tolist()
     stream_x = np.vstack([takes[i] for i in test_idx[:20]])
     report["step_time"] = step_times(train_ds, stream_x[:1000 if args.quick else 3000],
-                                     (100, 500, 1000, 2000))
+                                     (100, 500, 1000, 2000), params)
     plot(curves, Path(args.out).with_suffix(".png"))
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: report[k] for k in ("chosen_params", "step_time")}, indent=1))

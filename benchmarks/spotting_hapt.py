@@ -33,7 +33,11 @@ or the three systems side by side, then merged::
     for s in gm window dtw; do nice -n 10 python3 -m benchmarks.spotting_hapt --only $s & done
     wait; python3 -m benchmarks.spotting_hapt --merge
 
-``--quick`` runs only gm.spot with a 2-setting grid.
+``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
+``--low-pass ALPHA``, ``--threshold``/``--defer`` grids) run one outer fold at a time
+(``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
+figure of choosing the variant per outer fold by its inner-CV score
+(``docs/spotting_variants.json``).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ import argparse
 import dataclasses
 import json
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +58,7 @@ from gesturemap.evaluation.spotting import match_detections, spotting_metrics
 from gesturemap.evaluation.spotting_cv import (
     grouped_folds,
     load_streams,
+    low_pass,
     make_dataset,
     nested_cv,
 )
@@ -72,6 +78,22 @@ RELATIVE_REGULARIZATION = [0.1]
 #: the HHMM's deltas (off unless ``--deltas``, as issue 12 measured; the HHMM's default
 #: is on since issue 10a, which spots worse here)
 DELTAS = [False]
+
+
+def contiguous_null_dataset(st: Any, idx: Any, features: Any) -> gm.Dataset:
+    """As ``make_dataset``, but each null take is a run of 100 consecutive null frames, one
+    every 1000 (as many frames as every 10th frame in chunks of 1000): a model with deltas
+    learns its null class's frame differences from consecutive frames, not from frames 10
+    apart."""
+    from gesturemap.evaluation.spotting_cv import make_dataset
+
+    ds = make_dataset(st, idx, features, null_chunk=10 ** 12)  # gesture takes only
+    for i in idx:
+        x = features(st.sessions[i])
+        xn = x[~np.isin(st.labels[i], st.gestures)]
+        for k in range(0, len(xn) - 50, 1000):
+            ds.add(xn[k:k + 100], label=gm.NULL)
+    return ds
 
 
 def hhmm() -> gm.HHMM:
@@ -187,20 +209,58 @@ def nested_baseline(st: Any, run: Any, grid: list[Any], log: Any) -> dict[str, A
     return {"metrics": spotting_metrics(held, classes, RATE), "chosen": chosen}
 
 
-def merge_gm_folds(parts: list[dict[str, Any]]) -> dict[str, Any]:
-    """Pool the three outer folds of gm.spot (run apart), draw the plot, and pick the package
-    defaults: the grid setting with the best inner-CV score summed over the outer folds (every
-    inner CV ran on training subjects only)."""
+def _pooled(parts: list[dict[str, Any]], gestures: list[Any]) -> dict[str, Any]:
+    """The held-out metrics of outer folds run apart (their sessions' matches pooled)."""
     from gesturemap.evaluation.spotting import SessionResult
 
-    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
     sessions = []
     for p in parts:
         for d in p["sessions"]:
             sessions.append(SessionResult(
                 [tuple(x) for x in d["true_positives"]], [tuple(x) for x in d["false_positives"]],
                 [tuple(x) for x in d["missed"]], d["null_frames"]))
-    metrics = spotting_metrics(sessions, [str(g) for g in st.gestures], RATE)
+    return spotting_metrics(sessions, [str(g) for g in gestures], RATE)
+
+
+def _inner_score(part: dict[str, Any]) -> float:
+    """The inner-CV score of the setting an outer fold chose (F1 minus false alarms per
+    minute beyond 0.3: nested_cv's own criterion)."""
+    for combo, m in part["inner"][0]:
+        if combo == part["chosen"][0]:
+            return m["f1"] - max(0.0, m["false_alarms_per_min"] - 0.3)
+    raise ValueError("the chosen setting is not in the inner table")
+
+
+def select_variants(folders: list[Path]) -> dict[str, Any]:
+    """Each variant's pooled held-out figures (a folder of ``spotting.gm{0,1,2}.json``), and
+    the figure of choosing, in each outer fold, the variant whose chosen setting has the best
+    inner-CV score: the honest estimate of the whole selection (inner scores only)."""
+    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    runs = {f.name: [json.loads((f / f"spotting.gm{k}.json").read_text()) for k in range(3)]
+            for f in folders}
+    out: dict[str, Any] = {"variants": {}}
+    for name, parts in runs.items():
+        m = _pooled(parts, st.gestures)
+        out["variants"][name] = {
+            "metrics": {k: v for k, v in m.items() if k != "per_class"},
+            "per_class_f1": {k: v["f1"] for k, v in m["per_class"].items()},
+            "inner_scores": [_inner_score(p) for p in parts],
+            "fold_f1": [_pooled([p], st.gestures)["f1"] for p in parts],
+            "chosen": [p["chosen"][0] for p in parts]}
+    picked = [max(runs, key=lambda n, k=k: _inner_score(runs[n][k])) for k in range(3)]
+    m = _pooled([runs[n][k] for k, n in enumerate(picked)], st.gestures)
+    out["selected"] = {"variant_per_fold": picked,
+                       "metrics": {k: v for k, v in m.items() if k != "per_class"},
+                       "per_class_f1": {k: v["f1"] for k, v in m["per_class"].items()}}
+    return out
+
+
+def merge_gm_folds(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the three outer folds of gm.spot (run apart), draw the plot, and pick the package
+    defaults: the grid setting with the best inner-CV score summed over the outer folds (every
+    inner CV ran on training subjects only)."""
+    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    metrics = _pooled(parts, st.gestures)
     events = {int(i): [gm.Event(**e) for e in ev] for p in parts for i, ev in p["events"].items()}
     best = max(events, key=lambda i: len(gt_events(st.labels[i], st.gestures)))
     plot_session(st, best, events[best], Path("docs/spotting_session.png"))
@@ -279,14 +339,34 @@ def main() -> None:
                     help="the grid's max_stay (default 1.0)")
     ap.add_argument("--deltas", action="store_true",
                     help="train the HHMM with deltas (the package HHMM's default; the spotter "
-                    "uses only its raw-input part, and spots worse: docs/spotting.md)")
+                    "scores them; null takes are then runs of consecutive frames)")
+    ap.add_argument("--low-pass", type=float, default=1.0,
+                    help="gm.spot's inputs through the causal one-pole low-pass of the LowPass "
+                    "feature stage with this alpha (default 1.0: raw)")
+    ap.add_argument("--threshold", type=float, nargs="+", default=[0.2, 0.3, 0.4],
+                    help="the grid's threshold values (default 0.2 0.3 0.4)")
+    ap.add_argument("--projection", type=float, nargs="+", default=[0.0],
+                    help="the grid's defer_projection values (default 0)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
                     "writes docs/spotting_defaults_cv.json")
+    ap.add_argument("--select", type=Path, nargs="+",
+                    help="folders of per-fold runs (variants): pooled figures of each, and of "
+                    "choosing the variant per outer fold by inner-CV score; writes OUT")
     args = ap.parse_args()
+    if args.select:
+        res = select_variants(args.select)
+        Path(args.out).write_text(json.dumps(res, indent=1))
+        for name, v in [*res["variants"].items(), ("selected", res["selected"])]:
+            m = v["metrics"]
+            print(f"{name}: F1 {m['f1']:.3f} macro {m['macro_f1']:.3f} P {m['precision']:.3f} "
+                  f"R {m['recall']:.3f} FA/min {m['false_alarms_per_min']:.3f} delay "
+                  f"{m['delay_median_s']:.2f}/{m['delay_p90_s']:.2f} "
+                  f"{v.get('fold_f1', v.get('variant_per_fold'))} {v.get('inner_scores', '')}")
+        return
     if args.defaults:
         st = load_streams(str(DATA / "HAPT_train_streams.npz"))
         grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
@@ -339,12 +419,18 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     if system == "dtw":
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
-    grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+    grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
+    if args.projection != [0.0]:
+        grid["defer_projection"] = list(args.projection)
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
-    res = nested_cv(st, hhmm, grid, _identity, log=log, only_fold=args.fold)
+    # with deltas, null takes of consecutive frames (the deltas of frames 10 apart are not
+    # the stream's)
+    data = contiguous_null_dataset if args.deltas else make_dataset
+    features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
+    res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold, make_data=data)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"],

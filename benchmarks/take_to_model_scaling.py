@@ -27,7 +27,9 @@ def main(argv: list[str]) -> int:
     print(f"{classes} classes x {channels} channels x {takes} takes (HHMM defaults): first "
           f"retrain {r['first_take_to_model_ms']:.0f} ms (every class), then median "
           f"{r['take_to_model_ms_median']:.0f} ms, max {r['take_to_model_ms_max']:.0f} ms "
-          f"(the new take's class); training alone median {r['train_ms_median']:.0f} ms")
+          f"(the new take's class); training alone median {r['train_ms_median']:.0f} ms; "
+          f"the training process's CPU time: first {r['first_train_cpu_ms']:.0f} ms, then "
+          f"median {r['train_cpu_ms_median']:.0f} ms")
     return 0
 
 

@@ -134,7 +134,10 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._stats_file = Path(stats_file) if stats_file else None
         self._trainer_mode = trainer
         self.trainer: Any = None
-        self._commands: deque[tuple[str, tuple[Any, ...]]] = deque()
+        #: (name, args, frames put before it): a command takes effect after the frames that
+        #: arrived before it and before those that arrive after it (a take stopped with
+        #: frames still queued keeps them)
+        self._commands: deque[tuple[str, tuple[Any, ...], int]] = deque()
         self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
         self._stop = threading.Event()
         #: held by whichever thread runs the frame path: the engine thread, or a source
@@ -175,6 +178,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self.control_deletions: list[list[str]] = []
         self.trainings = 0
         self.last_train_ms: float | None = None
+        #: CPU time the training process spent on the last retrain (None with a thread)
+        self.last_train_cpu_ms: float | None = None
         #: from the end of the last take to the first frame the model trained with it answered
         #: (the performer's wait), in ms; None until that happened once
         self.last_take_to_model_ms: float | None = None
@@ -339,8 +344,9 @@ class Engine(TakeEdits, BackgroundSearch, Health):
 
     # -- commands -----------------------------------------------------------------------------
     def command(self, name: str, *args: Any) -> None:
-        """Queue a command for the engine thread (thread-safe, never blocks)."""
-        self._commands.append((name, args))
+        """Queue a command for the engine thread (thread-safe, never blocks): it takes
+        effect after the frames put before it and before those put after it."""
+        self._commands.append((name, args, self.queue.put_count))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
         if address == RESET_ADDRESS:
@@ -354,9 +360,14 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             return
         self.command(name, *args)
 
-    def _apply_commands(self) -> None:
-        while self._commands:
-            name, args = self._commands.popleft()
+    def _apply_commands(self, before: int | None = None) -> None:
+        """Apply the waiting commands (only those sent before frame number ``before`` was
+        put, when given), in order."""
+        commands = self._commands
+        while commands:
+            if before is not None and commands[0][2] > before:
+                return
+            name, args, _ = commands.popleft()
             try:
                 getattr(self, "_cmd_" + name)(*args)
             except GesturemapError as exc:
@@ -461,6 +472,8 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._start_pipeline(self.project.input_dim)
         self.trainings += 1
         self.last_train_ms = (time.perf_counter() - started) * 1e3
+        cpu = getattr(job, "cpu_seconds", None)
+        self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
         self._first_frame_pending = self._take_ended_at is not None
         self._log_event("trained", ms=self.last_train_ms)
         self.output.send_status("status")
@@ -476,28 +489,6 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             self._io.put(lambda: onset.calibrate(takes))
         if self._search_settings() is not None:
             self._start_search()
-
-    # -- resets ----------------------------------------------------------------------------
-    def _onset_settings(self) -> Any:
-        settings = getattr(self.project, "model", None)
-        return settings.get("onset") if isinstance(settings, dict) else None
-
-    def _onset_detector(self) -> Any:
-        from .onset import OnsetDetector
-
-        self._onset_given = self._onset_settings()
-        try:
-            return OnsetDetector.from_settings(self._onset_given)
-        except GesturemapError as exc:
-            self._count_error(exc, "onset settings")
-            return None
-
-    def _cmd_reset(self) -> None:
-        """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
-        if self.stream is not None:
-            self.stream.reset()
-        self._clear_gesture()  # the last gesture (what a correction relabels) begins here
-        self.resets["trigger"] += 1
 
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
@@ -634,14 +625,19 @@ class Engine(TakeEdits, BackgroundSearch, Health):
     def _pending(self) -> None:
         """Apply the waiting commands and handle the queued frames, oldest first (with the
         frame lock held)."""
-        if self._commands:
-            self._apply_commands()
         q = self.queue
-        while len(q):
-            for frame in q.drain():
+        while True:
+            frames, numbers, count = q.drain_numbered()
+            for i, frame in zip(numbers, frames, strict=True):
                 if self._commands:
-                    self._apply_commands()
+                    self._apply_commands(i)  # those sent before this frame came
                 self._handle(frame)
+            if self._commands:
+                # those sent before every frame still to come; a later one waits for the
+                # frames sent before it, queued since the drain (the next round takes them)
+                self._apply_commands(count)
+            if not frames:
+                return
 
     def _handle(self, frame: Any) -> None:
         try:

@@ -1,5 +1,7 @@
 """The engine's commands that edit the project's takes: corrections ("that was X"), undo and
-redo, deletions by control messages and their restoring, Wekinator's name messages.
+redo, deletions by control messages and their restoring, Wekinator's name messages; and the
+stream's resets where a gesture starts (a trigger, a motion onset), which also start the
+gesture a correction relabels.
 
 A mixin of :class:`gesturemap.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
 between two frames (send it with ``Engine.command``); saving is the I/O thread's.
@@ -19,8 +21,33 @@ class TakeEdits:
     """Corrections and take edits (mixed into :class:`gesturemap.engine.Engine`)."""
 
     project: Any
+    stream: Any
+    resets: dict[str, int]
     _gesture: Any
     _gesture_t: Any
+    _onset_given: Any
+    _count_error: Any
+
+    def _onset_settings(self) -> Any:
+        settings = getattr(self.project, "model", None)
+        return settings.get("onset") if isinstance(settings, dict) else None
+
+    def _onset_detector(self) -> Any:
+        from .onset import OnsetDetector
+
+        self._onset_given = self._onset_settings()
+        try:
+            return OnsetDetector.from_settings(self._onset_given)
+        except GesturemapError as exc:
+            self._count_error(exc, "onset settings")
+            return None
+
+    def _cmd_reset(self) -> None:
+        """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
+        if self.stream is not None:
+            self.stream.reset()
+        self._clear_gesture()  # the last gesture (what a correction relabels) begins here
+        self.resets["trigger"] += 1
 
     def _clear_gesture(self) -> None:
         self._gesture.clear()

@@ -58,6 +58,7 @@ class Health:
             "latency_us_p99": self._latency_us.get(99),
             "trainings": self.trainings,
             "last_train_ms": self.last_train_ms,
+            "last_train_cpu_ms": self.last_train_cpu_ms,
             "resets": dict(self.resets),
             "search": None if self.search_status is None else dict(self.search_status),
             "searches_swapped": self.searches_swapped,

@@ -38,6 +38,9 @@ class TrainingJob:
         self.progress = 0.0
         self.message = "queued"
         self.seconds: float | None = None
+        #: CPU seconds the training process spent on the job (every thread), when it ran in
+        #: one: what the job costs, whatever else the machine was doing meanwhile
+        self.cpu_seconds: float | None = None
         self._on_progress = on_progress
         self._on_done = on_done
         self._event = threading.Event()
@@ -260,6 +263,12 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
     # worker stops (it closes the pipe), so the worker ignores it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _ordinary_scheduling()  # never a real-time policy inherited from the parent
+    # one BLAS thread for the whole process: its training spreads classes over threads of its
+    # own, and a search must keep to its one core (OpenBLAS's threads would spin on the other,
+    # the engine's)
+    from threadpoolctl import threadpool_limits
+
+    blas = threadpool_limits(limits=1, user_api="blas")  # noqa: F841 - kept for the process
     from .models.gmm import CLASS_CACHE
 
     # a retrain after a new take refits only the classes whose frames changed
@@ -317,6 +326,7 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
         def progress(f: float, m: str, j: int = job_id) -> None:
             send({"job": j, "op": "progress", "fraction": f, "message": m})
 
+        cpu0 = time.process_time()
         try:
             pipeline = None
             if cmd["op"] == "search_project":  # gm.auto on a whole project
@@ -336,7 +346,7 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
                           progress=progress)
             meta, arrays = model.dump()
             send({"job": job_id, "op": "done", "meta": meta, "arrays": arrays,
-                  "pipeline": pipeline})
+                  "pipeline": pipeline, "cpu_seconds": time.process_time() - cpu0})
         except TrainingCancelled:
             send({"job": job_id, "op": "cancelled"})
         except Exception as exc:  # report every training failure to the caller
@@ -401,6 +411,7 @@ class Trainer:
                 continue
             self._jobs.pop(info["job"], None)
             if op == "done":
+                job.cpu_seconds = info.get("cpu_seconds")
                 try:
                     if info.get("pipeline") is not None:
                         from .features import Pipeline

@@ -191,3 +191,36 @@ def test_training_progress_is_reported_while_training(reference_dir):
     assert any(0 < f < 1 for f in fractions) and fractions == sorted(fractions)
     assert any("class" in m for _, m in seen)
     assert engine.training_progress is None
+
+
+def test_a_take_stopped_while_frames_wait_keeps_them_and_nothing_after():
+    """Commands take effect in the order they came among the frames: a take stopped while the
+    engine thread was busy (a loaded machine) keeps the frames that arrived before the stop —
+    it used to apply the stop first and lose them, or the whole take — and none after it."""
+    from gesturemap.sources.base import Frame
+
+    project = Project("order", classes=["a"])
+    engine = Engine(project, osc_in=None, trainer="thread").start()
+    try:
+        engine.queue.put(Frame(time.perf_counter(), np.zeros(3), "test"))  # learns 3 inputs
+        deadline = time.monotonic() + 10
+        while engine.frames_in < 1 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        with engine._frame_lock:  # the engine thread is busy: everything below waits in line
+            engine.command("start_recording", "a")
+            for k in range(5):
+                engine.queue.put(Frame(time.perf_counter(), np.full(3, k + 1.0), "test"))
+            engine.command("stop_recording")
+            for _ in range(4):
+                engine.queue.put(Frame(time.perf_counter(), np.full(3, -1.0), "test"))
+            engine.command("start_recording", "a")
+            engine.queue.put(Frame(time.perf_counter(), np.full(3, 9.0), "test"))
+            engine.command("stop_recording")
+            assert engine.frames_in == 1 and not project.takes
+        deadline = time.monotonic() + 10
+        while len(project.takes) < 2 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        engine.stop()
+    assert engine.frames_in == 11
+    assert [t.inputs[:, 0].tolist() for t in project.takes] == [[1, 2, 3, 4, 5], [9]]

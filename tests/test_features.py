@@ -73,6 +73,36 @@ def test_empty_pipeline_is_identity():
     np.testing.assert_array_equal(out[0], X[3])
 
 
+
+@pytest.mark.parametrize("rate_hz", [None, 50.0, 30.0])
+@pytest.mark.parametrize("with_times", [False, True])
+def test_empty_pipeline_on_a_whole_recording_equals_pushing_frame_by_frame(rate_hz, with_times):
+    # the vectorised path (every retrain of a default project takes it) gives the same frames
+    # and the same times, to the bit, as the real-time path
+    X = noisy(T=300, D=5) * 1e3
+    times = (np.cumsum(np.random.default_rng(3).uniform(0.01, 0.03, 300)) if with_times
+             else None)
+    pipe = Pipeline(rate_hz=rate_hz)
+    Y, t_batch = pipe.transform_sequence(X, times, return_times=True)
+    Z, t_step = step_all(pipe, X, times)
+    np.testing.assert_array_equal(Y, Z)
+    np.testing.assert_array_equal(t_batch, t_step)
+    assert Y is not X and not np.shares_memory(Y, X)
+
+
+@pytest.mark.parametrize("bad", ["nan", "huge", "time"])
+def test_empty_pipeline_names_the_bad_frame_of_a_recording(bad):
+    X = noisy(T=40, D=3)
+    times = np.arange(40) / 100.0
+    if bad == "nan":
+        X[17, 1] = np.nan
+    elif bad == "huge":
+        X[17, 2] = 1e25
+    else:
+        times[17] = np.inf
+    with pytest.raises(GesturemapError, match=r"^frame 17 of 40: Bad frame"):
+        Pipeline().transform_sequence(X, times)
+
 def test_select_by_index_and_name():
     X = noisy(D=6)
     pipe = Pipeline([Select(("az", 0, "wy"))])

@@ -229,8 +229,8 @@ def _spotting(args: argparse.Namespace) -> int:
     kind = args.model or "hhmm"
     params = parse_params(args.param)
     if kind in ("hhmm", "gmm"):
-        # the spotter scores the raw inputs' Gaussians: delta features only cost it
-        # (docs/spotting.md: HAPT micro F1 0.649-0.694 with deltas against 0.774 without)
+        # delta features cost spotting accuracy (docs/spotting.md: HAPT held-out micro F1
+        # 0.667 with the deltas scored, 0.774 without them)
         params.setdefault("deltas", False)
     report = cross_validate_spotting(st, kind, params,
                                      parse_params(args.spot), folds=args.folds or 3,

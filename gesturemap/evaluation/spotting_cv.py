@@ -107,13 +107,15 @@ def _score(m: dict[str, Any], fa_budget: float) -> float:
 def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequence[Any]],
               features: Callable[[np.ndarray], np.ndarray], outer: int = 3, inner: int = 2,
               fa_budget: float = 0.3, log: Callable[[str], None] = print,
-              only_fold: int | None = None) -> dict[str, Any]:
+              only_fold: int | None = None,
+              make_data: Callable[..., Dataset] = make_dataset) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
     all its training subjects. Returns the pooled held-out metrics, the settings chosen per
     fold, each session's events (for plots) and the inner CV's table. ``only_fold``: run
-    that outer fold only (folds may run in separate processes; pool their session results)."""
+    that outer fold only (folds may run in separate processes; pool their session results).
+    ``make_data(st, idx, features)``: the training dataset of sessions ``idx``."""
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
@@ -128,7 +130,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         for itest_local in grouped_folds(subj[train], inner):
             itest = train[itest_local]
             itrain = np.setdiff1d(train, itest)
-            model = make_model().fit(make_dataset(st, itrain, features))
+            model = make_model().fit(make_data(st, itrain, features))
             for ci, combo in enumerate(combos):
                 sums[ci] += evaluate_sessions(Spotter(model, **combo), st, itest, features)
         table = [(combos[ci], spotting_metrics(r, [str(g) for g in st.gestures], st.rate_hz))
@@ -139,7 +141,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         log(f"outer fold {fo}: chosen {best[0]} (inner F1 {best[1]['f1']:.3f}, "
             f"FA/min {best[1]['false_alarms_per_min']:.3f})")
         chosen.append(best[0])
-        model = make_model().fit(make_dataset(st, train, features))
+        model = make_model().fit(make_data(st, train, features))
         spotter = Spotter(model, **best[0])
         res = evaluate_sessions(spotter, st, test, features)
         held += res

@@ -58,6 +58,32 @@ def _input_names(input_dim: int, input_names: Sequence[str] | None) -> tuple[str
     return names
 
 
+def _identity_sequence(X: np.ndarray, timestamps: np.ndarray | None,
+                       rate_hz: float | None) -> tuple[np.ndarray, np.ndarray] | None:
+    """A pipeline without stages on a whole recording, vectorised: ``(frames, times)`` equal
+    to pushing the frames one by one, or None when a frame or a time would be refused (the
+    caller then pushes frame by frame, for push's own message naming the frame).
+
+    A project's default pipeline has no stage, and every retrain runs every take through it:
+    frame by frame that costs ~5 µs a frame (70 ms for 15,000 frames), here ~0.1 ms."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        if X.size and not bool((np.abs(X) < MAX_ABS_VALUE).all()):
+            return None
+    T = len(X)
+    if timestamps is None:
+        # push's clock: 0, then the previous time plus the period (1 without a rate), added
+        # one frame at a time; add.accumulate adds in the same order, so the same floats
+        steps = np.full(T, 1.0 / rate_hz if rate_hz is not None else 1.0)
+        if T:
+            steps[0] = 0.0
+        times = np.add.accumulate(steps)
+    else:
+        if not bool(np.isfinite(timestamps).all()):
+            return None
+        times = timestamps.copy()
+    return X.copy(), times
+
+
 class Pipeline:
     """A chain of feature stages; an empty pipeline is the identity.
 
@@ -253,6 +279,11 @@ class Pipeline:
                     f"shape ({T},), one per frame",
                 )
         state = self.start(D, input_names)
+        if not self.stages:
+            fast = _identity_sequence(X, timestamps, self.rate_hz)
+            if fast is not None:
+                return fast if return_times else fast[0]
+            # a bad frame or time: the loop below names it, as push does
         if self.emits_one:
             Y = np.empty((T, state.output_dim))
             times = np.empty(T)

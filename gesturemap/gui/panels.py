@@ -9,6 +9,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..models import MODEL_REGISTRY
+from ..project.training import effective_params
 from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were first
     CHOICES,
     HIDDEN,
@@ -18,6 +19,7 @@ from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were firs
     _value,
     check_kind_params,
 )
+from .spotting_editor import SPOTTING_KINDS, SpottingEditor
 
 __all__ = ["ClassOverrides", "ModelPanel", "OutputsPanel", "SettingsPanel"]
 
@@ -151,6 +153,7 @@ class ModelPanel(QtWidgets.QWidget):
         QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
         self.outputs_editor = OutputsEditor()
         self.overrides = ClassOverrides()
+        self.spotting = SpottingEditor()
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c53030")
@@ -168,6 +171,7 @@ class ModelPanel(QtWidgets.QWidget):
         layout.addWidget(self.params_box)
         layout.addWidget(self.outputs_editor)
         layout.addWidget(self.overrides)
+        layout.addWidget(self.spotting)
         layout.addWidget(self.search)
         layout.addWidget(self.onset)
         layout.addWidget(self.message)
@@ -189,9 +193,10 @@ class ModelPanel(QtWidgets.QWidget):
         self._extras = {k: settings[k] for k in ("auto", "onset") if settings.get(k)}
         self.search.setChecked("auto" in self._extras)
         self.onset.setChecked("onset" in self._extras)
-        # spotting has no editor here yet: shown settings keep it as the project has it
-        self._spotting = settings.get("spotting")
-        self._build(settings.get("params") or {})
+        self.spotting.show_spotting(settings.get("spotting"))
+        self._spotting_was_on = settings.get("spotting") is not None
+        # what the model trains with: a spotting HHMM/GMM without deltas unless it says so
+        self._build(effective_params(settings))
 
     def _with_extras(self, settings: dict[str, Any]) -> dict[str, Any]:
         for key, box in (("auto", self.search), ("onset", self.onset)):
@@ -213,6 +218,7 @@ class ModelPanel(QtWidgets.QWidget):
         self._given = dict(params)
         self.message.setText("")
         per_output = kind == _PER_OUTPUT
+        self.spotting.setVisible(kind in SPOTTING_KINDS)
         self.params_box.setVisible(not per_output)
         self.outputs_editor.setVisible(per_output)
         if per_output:
@@ -242,8 +248,12 @@ class ModelPanel(QtWidgets.QWidget):
         else:
             params.pop("class_params", None)
         spec = {"kind": kind, "params": params}
-        if getattr(self, "_spotting", None) is not None:
-            spec["spotting"] = self._spotting
+        spotting = self.spotting.spotting() if kind in SPOTTING_KINDS else None
+        if spotting is not None or getattr(self, "_spotting_was_on", False):
+            spec["spotting"] = spotting  # None: turned off
+        if spotting is not None and "deltas" in self.editors:
+            # sent even when it is the kind's default: a spotting model's default differs
+            params["deltas"] = self.params_form.values()["deltas"]
         return self._with_extras(spec)
 
     def problems(self) -> list[str]:
@@ -253,6 +263,8 @@ class ModelPanel(QtWidgets.QWidget):
         if not found:  # then the whole model's own check
             wrong = check_kind_params(settings["kind"], settings["params"])
             found = [wrong] if wrong else []
+        if settings["kind"] in SPOTTING_KINDS:
+            found += self.spotting.problems()
         return found
 
     def apply(self) -> bool:
@@ -262,7 +274,9 @@ class ModelPanel(QtWidgets.QWidget):
             self.message.setText("Not applied: " + " ".join(found))
             return False
         self.message.setText("")
-        self._apply(self.settings())
+        settings = self.settings()
+        self._spotting_was_on = settings.get("spotting") is not None
+        self._apply(settings)
         return True
 
 

@@ -109,3 +109,28 @@ def fully_observed_covariances(x: np.ndarray, offsets: np.ndarray, parts: int,
         else:
             out[n] = acc[n] / counts[n] - np.outer(mean, mean)
     return out
+
+
+def saved_covariances(prefix: str, covs: np.ndarray) -> dict[str, np.ndarray]:
+    """The arrays that save ``covs`` (..., d, d): ``{prefix}variances`` (..., d) when every
+    matrix is diagonal (a diagonal model at 120 dimensions: 120 values a Gaussian, not 14,400
+    — what a retrain sends back from its worker and a project writes), else
+    ``{prefix}covariances``. :func:`loaded_covariances` reads either."""
+    d = covs.shape[-1]
+    off = covs * (1.0 - np.eye(d))
+    if d > 1 and not off.any():
+        return {f"{prefix}variances": np.ascontiguousarray(np.diagonal(covs, axis1=-2, axis2=-1))}
+    return {f"{prefix}covariances": covs}
+
+
+def loaded_covariances(prefix: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """The covariance matrices saved by :func:`saved_covariances` (or in full, as models
+    saved before it were)."""
+    if f"{prefix}covariances" in arrays:
+        return np.asarray(arrays[f"{prefix}covariances"], dtype=np.float64)
+    var = np.asarray(arrays[f"{prefix}variances"], dtype=np.float64)
+    d = var.shape[-1] if var.ndim else 0
+    covs = np.zeros(var.shape + (d,))
+    idx = np.arange(d)
+    covs[..., idx, idx] = var
+    return covs

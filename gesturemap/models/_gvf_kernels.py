@@ -1,8 +1,13 @@
 """Compiled particle-filter step of the Gesture Variation Follower (pure functions over arrays).
 
-A particle is (class, phase, speed, scale (D,), rotation (R,), offset (D,)) with a weight. The
-observation model is ``frame ~ N(scale * rot(template(phase)) + offset, tolerance^2 I)``, the
-template being relative to its first frame, so scale and rotation act about the gesture's start.
+A particle is (class, template, phase, speed, scale (D,), rotation (R,), offset (D,)) with a
+weight; a class may have several templates (``class_offsets`` gives each class's range of
+template indices) and a particle follows one of its class's. The observation model is
+``frame ~ N(scale * rot(template(phase)) + offset, diag(tolerance^2))`` (a tolerance per template
+and input), the template being relative
+to its first frame, so scale and rotation act about the gesture's start. A particle's speed and
+scale are relative to its own template; the class estimates convert them to the class's
+reference by each template's ``speed_factors`` and ``scale_factors``.
 Every random number comes in from the caller (one ``numpy`` generator per stream), so a stream
 is reproducible from its seed and two streams never share a random state.
 """
@@ -13,6 +18,10 @@ import math
 
 import numpy as np
 from numba import njit
+
+#: speeds and scales stay within [1/20, 20].
+FACTOR_MIN, FACTOR_MAX = 0.05, 20.0
+LOG_FACTOR_BOUND = math.log(FACTOR_MAX)
 
 
 @njit(cache=True, nogil=True)
@@ -68,21 +77,40 @@ def _rotate(v, rot, d, nr, out):
 
 
 @njit(cache=True, nogil=True)
-def init_particles(z, n_classes, uniforms, normals, phase_spread, speed_spread, scale_spread,
-                   rotation_spread, cls, phase, speed, scale, rot, offset, logw, class_log):
-    """Share the particles evenly among the classes (contiguous blocks), near the start of the
-    gesture, anchored at frame ``z``. ``uniforms`` (N,), ``normals`` (N, 2 + D + R)."""
+def _factor(log_value):
+    """A speed or scale from its logarithm, kept within [1/20, 20] (their random walks are
+    multiplicative, so that x0.5 and x2 are equally far from 1; the bounds keep a long stream
+    finite)."""
+    return math.exp(min(max(log_value, -LOG_FACTOR_BOUND), LOG_FACTOR_BOUND))
+
+
+@njit(cache=True, nogil=True)
+def _scaled(value, log_step):
+    """A speed or scale after a multiplicative step ``exp(log_step)``, within [1/20, 20]."""
+    return min(max(value * math.exp(log_step), FACTOR_MIN), FACTOR_MAX)
+
+
+@njit(cache=True, nogil=True)
+def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread, speed_spread,
+                   scale_spread, rotation_spread, cls, tid, phase, speed, scale, rot, offset,
+                   logw, class_log):
+    """Share the particles evenly among the classes (contiguous blocks) and, within a class,
+    among its templates (in turn), near the start of the gesture, anchored at frame ``z``.
+    ``uniforms`` (N,), ``normals`` (N, 2 + D + R)."""
     n = len(phase)
     per = n // n_classes
     d = scale.shape[1]
     nr = rot.shape[1]
     for p in range(n):
-        cls[p] = p // per
+        c = p // per
+        cls[p] = c
+        m = class_offsets[c + 1] - class_offsets[c]
+        tid[p] = class_offsets[c] + (p - c * per) % m
         phase[p] = uniforms[p] * phase_spread
-        speed[p] = max(0.05, 1.0 + speed_spread * normals[p, 0])
+        speed[p] = _factor(speed_spread * normals[p, 0])
         s0 = scale_spread * normals[p, 1]
         for j in range(d):
-            scale[p, j] = max(0.05, 1.0 + s0 + 0.25 * scale_spread * normals[p, 2 + j])
+            scale[p, j] = _factor(s0 + 0.25 * scale_spread * normals[p, 2 + j])
             offset[p, j] = z[j]
         for r in range(nr):
             rot[p, r] = rotation_spread * normals[p, 2 + d + r]
@@ -92,18 +120,21 @@ def init_particles(z, n_classes, uniforms, normals, phase_spread, speed_spread, 
 
 
 @njit(cache=True, nogil=True)
-def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, tolerance,
-         resampling_threshold, uniform_scale, spreads, forgetting, cls, phase, speed, scale,
-         rot, offset, logw, new_idx, buf, class_log, class_inst, class_phase, class_speed,
-         class_scale, class_rot):
+def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_factors, n_classes,
+         normals, uniforms, noise, inv_vars, log_norms, resampling_threshold,
+         restart_probability, uniform_scale, spreads, forgetting, cls, tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log,
+         class_inst, class_phase, class_speed, class_scale, class_rot):
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
     Each class keeps its own block of particles (so each class always has estimates) and its
     own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
     ``noise`` = (phase, speed, scale, rotation, offset) standard deviations per frame;
     ``spreads`` = (phase, speed, scale, rotation) spreads of a restarted particle.
-    ``normals`` (N, 3 + 2D + R), ``uniforms`` (N + C,). Writes the frame's log-evidence per
-    class into ``class_inst``.
+    ``inv_vars`` (n_templates, D) = 1 / tolerance^2 and ``log_norms`` (n_templates,) =
+    -0.5 * sum(log(2 pi tolerance^2)): the Gaussian of each template.
+    ``normals`` (N, 3 + 2D + R), ``uniforms`` (2N + C,). Writes the frame's log-evidence per
+    class into ``class_inst``; ``class_speed`` and ``class_scale`` are relative to the class's
+    reference (a particle's own speed and scale times its template's factors).
     """
     n = len(phase)
     per = n // n_classes
@@ -111,45 +142,50 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
     nr = rot.shape[1]
     tmpl = buf[0]
     rotated = buf[1]
-    inv_var = 1.0 / (tolerance * tolerance)
-    c_norm = -0.5 * d * math.log(2.0 * math.pi * tolerance * tolerance)
     for p in range(n):
-        k = cls[p]
-        # a particle past the end of its gesture starts again, anchored at this frame
-        if phase[p] >= 1.0:
+        # a particle at the end of its gesture starts again (with probability
+        # ``restart_probability`` per frame; meanwhile it holds the final posture), anchored
+        # at this frame, on one of its class's templates
+        u = uniforms[n + n_classes + p]
+        if phase[p] >= 1.0 and u < restart_probability:
+            c = cls[p]
+            m = class_offsets[c + 1] - class_offsets[c]
+            tid[p] = class_offsets[c] + min(int(u / restart_probability * m), m - 1)
             phase[p] = abs(normals[p, 0]) * spreads[0]
-            speed[p] = max(0.05, 1.0 + spreads[1] * normals[p, 1])
+            speed[p] = _factor(spreads[1] * normals[p, 1])
             s0 = spreads[2] * normals[p, 2]
             for j in range(d):
-                scale[p, j] = max(0.05, 1.0 + s0)
+                scale[p, j] = _factor(s0)
                 offset[p, j] = z[j]
             for r in range(nr):
                 rot[p, r] = spreads[3] * normals[p, 3 + 2 * d + r]
         else:
-            phase[p] += speed[p] / lengths[k] + noise[0] * normals[p, 0]
-            if phase[p] < 0.0:
-                phase[p] = 0.0
-            speed[p] = max(0.05, speed[p] + noise[1] * normals[p, 1])
+            if phase[p] < 1.0:
+                phase[p] += speed[p] / lengths[tid[p]] + noise[0] * normals[p, 0]
+                if phase[p] < 0.0:
+                    phase[p] = 0.0
+            speed[p] = _scaled(speed[p], noise[1] * normals[p, 1])
             if uniform_scale:
-                s = max(0.05, scale[p, 0] + noise[2] * normals[p, 2])
+                s = _scaled(scale[p, 0], noise[2] * normals[p, 2])
                 for j in range(d):
                     scale[p, j] = s
             else:
                 for j in range(d):
-                    scale[p, j] = max(0.05, scale[p, j] + noise[2] * normals[p, 3 + j])
+                    scale[p, j] = _scaled(scale[p, j], noise[2] * normals[p, 3 + j])
             for j in range(d):
                 offset[p, j] += noise[4] * normals[p, 3 + d + j]
             for r in range(nr):
                 rot[p, r] += noise[3] * normals[p, 3 + 2 * d + r]
-        _template_at(templates, offsets, k, min(phase[p], 1.0), d, tmpl)
+        _template_at(templates, offsets, tid[p], min(phase[p], 1.0), d, tmpl)
         for j in range(d):
             tmpl[j] *= scale[p, j]
         _rotate(tmpl, rot[p], d, nr, rotated)
+        k = tid[p]
         sq = 0.0
         for j in range(d):
             e = z[j] - rotated[j] - offset[p, j]
-            sq += e * e
-        logw[p] += c_norm - 0.5 * sq * inv_var
+            sq += e * e * inv_vars[k, j]
+        logw[p] += log_norms[k] - 0.5 * sq
     for c in range(n_classes):
         a = c * per
         b = a + per
@@ -185,10 +221,11 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
             w = math.exp(logw[p] - norm)
             logw[p] -= norm
             ess_inv += w * w
+            k = tid[p]
             class_phase[c] += w * min(phase[p], 1.0)
-            class_speed[c] += w * speed[p]
+            class_speed[c] += w * speed[p] * speed_factors[k]
             for j in range(d):
-                class_scale[c, j] += w * scale[p, j]
+                class_scale[c, j] += w * scale[p, j] * scale_factors[k, j]
             for r in range(nr):
                 class_rot[c, r] += w * rot[p, r]
         # systematic resampling of the class's block when its effective size falls too low
@@ -202,7 +239,7 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
                     i += 1
                     cum += math.exp(logw[i])
                 new_idx[a + q] = i
-            _gather(new_idx, a, b, phase, speed, scale, rot, offset)
+            _gather(new_idx, a, b, tid, phase, speed, scale, rot, offset)
             for p in range(a, b):
                 logw[p] = -math.log(per)
     # keep the smoothed evidences bounded (only their differences matter)
@@ -218,16 +255,18 @@ def step(z, templates, offsets, lengths, n_classes, normals, uniforms, noise, to
 
 
 @njit(cache=True, nogil=True)
-def _gather(idx, a, b, phase, speed, scale, rot, offset):
+def _gather(idx, a, b, tid, phase, speed, scale, rot, offset):
     """Particles ``a..b`` become copies of particles ``idx[a..b]`` (sorted, within a..b).
 
     The copies go through temporaries: copied in place, a source could be overwritten before
     it is read. This allocates, but only on the frames a class resamples."""
+    te = tid[idx[a:b]]
     ph = phase[idx[a:b]]
     sp = speed[idx[a:b]]
     sc = scale[idx[a:b]]
     ro = rot[idx[a:b]]
     of = offset[idx[a:b]]
+    tid[a:b] = te
     phase[a:b] = ph
     speed[a:b] = sp
     scale[a:b] = sc

@@ -198,15 +198,17 @@ def clear_matches(delta):
 
 
 @njit(**_JIT)
-def rival_ahead(n_states, delta, start, pending, pending_f):
+def rival_ahead(n_states, delta, start, to_go, pending, pending_f):
     """True when another class's partial match (past its first state, not yet in its last)
-    began by the pending candidate's end and already scores above it: the candidate may be
-    only the first part of that longer gesture (stand-to-sit inside stand-to-lie)."""
+    began by the pending candidate's end and already scores above it — or would, with
+    ``to_go[c, j]`` added (what its remaining states are expected to add; zeros: the partial
+    score alone): the candidate may be only the first part of that longer gesture
+    (stand-to-sit inside stand-to-lie)."""
     for c in range(n_states.shape[0]):
         if c == pending[1]:
             continue
         for j in range(1, n_states[c] - 1):
-            if delta[c, j] > pending_f[0] and start[c, j] <= pending[3]:
+            if delta[c, j] + to_go[c, j] > pending_f[0] and start[c, j] <= pending[3]:
                 return True
     return False
 
@@ -215,7 +217,7 @@ def rival_ahead(n_states, delta, start, pending, pending_f):
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
               new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-              max_length, hold, refractory, defer, pending, pending_f, event):
+              max_length, hold, refractory, defer, to_go, pending, pending_f, event):
     """One frame of the HMM spotter: :func:`match_step` then :func:`decide_step`; after an
     event every partial match is forgotten. Returns True when an event is emitted.
 
@@ -227,7 +229,7 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
                new_delta, new_start, new_stay, t, score, score_start)
     h = hold
     if (defer > 0 and pending[0] == 1 and hold <= t - pending[3] < hold + defer
-            and rival_ahead(n_states, delta, start, pending, pending_f)):
+            and rival_ahead(n_states, delta, start, to_go, pending, pending_f)):
         h = hold + defer
     fired = decide_step(t, score, score_start, thresholds, scale, min_length, max_length,
                         h, refractory, pending, pending_f, event)
@@ -240,7 +242,7 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
 def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
              new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-             max_length, hold, refractory, defer, pending, pending_f, event, events_out,
+             max_length, hold, refractory, defer, to_go, pending, pending_f, event, events_out,
              scores_out):
     """:func:`spot_step` over every frame of ``xs`` (T, D), frames numbered from ``t0``.
 
@@ -252,7 +254,7 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
         if spot_step(xs[i], t, n_states, n_comp, weights, means, linv, lognorm, log_trans,
                      log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
                      delta, start, stay, new_delta, new_start, new_stay, score, score_start,
-                     thresholds, scale, min_length, max_length, hold, refractory, defer,
+                     thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
                      pending, pending_f, event):
             events_out[n_events, 0] = event[0]
             events_out[n_events, 1] = event[1]

@@ -17,10 +17,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
-from ._gaussian import fully_observed_covariances, gaussian_terms, pad_stack
+from ._gaussian import (fully_observed_covariances, gaussian_terms, loaded_covariances, pad_stack,
+                        saved_covariances)
 from .base import (
     BaseModel,
     Cancel,
@@ -175,15 +177,20 @@ def train_classes(classes: list[ClassData], fit_one: Any,
                 progress(done[0] / len(classes), f"class {cd.label!r} trained")
         return out
 
-    if jobs <= 1 or len(classes) <= 1:
-        return [one(cd) for cd in classes]
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(one, cd) for cd in classes]
-        try:
-            return [f.result() for f in futures]
-        except BaseException:
-            cancel.set()
-            raise
+    # One BLAS thread: a class's numpy work is on small matrices, where OpenBLAS's own
+    # threads (one per core by default) spin and contend with the class threads here and with
+    # the engine: at 20 classes x 60 channels a retrain took 1.2 s of CPU with them, 0.28 s
+    # without, and less wall time too (BENCHMARKS.md, "Scaling").
+    with threadpool_limits(limits=1, user_api="blas"):
+        if jobs <= 1 or len(classes) <= 1:
+            return [one(cd) for cd in classes]
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(one, cd) for cd in classes]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                cancel.set()
+                raise
 
 
 def with_deltas(x: np.ndarray) -> np.ndarray:
@@ -430,7 +437,7 @@ class GMM(_ModelCommon):
         for i, c in enumerate(self.class_params_):
             arrays[f"c{i}_weights"] = c["weights"]
             arrays[f"c{i}_means"] = c["means"]
-            arrays[f"c{i}_covariances"] = c["covariances"]
+            arrays.update(saved_covariances(f"c{i}_", c["covariances"]))
         return arrays
 
     def _state_meta(self) -> dict[str, Any]:
@@ -442,7 +449,7 @@ class GMM(_ModelCommon):
         for i in range(len(self.labels_)):
             w = np.asarray(arrays[f"c{i}_weights"], dtype=np.float64)
             m = np.asarray(arrays[f"c{i}_means"], dtype=np.float64)
-            c = np.asarray(arrays[f"c{i}_covariances"], dtype=np.float64)
+            c = loaded_covariances(f"c{i}_", arrays)
             k = w.shape[0]
             if w.ndim != 1 or m.shape != (k, d) or c.shape != (k, d, d):
                 raise ValueError(f"class {i} arrays have shapes {w.shape}, {m.shape}, {c.shape}")

@@ -1,19 +1,25 @@
 """Gesture Variation Follower (Caramiaux et al., ACM TiiS 2014): how a gesture is performed.
 
-Per class one template, from the takes (the mean of the takes resampled to their median length,
-or the medoid take). A stream runs a particle filter over (class, phase, speed,
-scale per input, rotation, offset): at every frame each particle moves along its template by
-``speed / template length``, its variables take a small random step, and it is weighed by how
-well ``scale * rotate(template(phase)) + offset`` explains the frame (a Gaussian of standard
-deviation ``tolerance`` in standardised units). The weights give the class posterior
-(``likelihoods``) and, per class, weighted means of the phase (``progress``), ``speed``,
-``scale`` and ``rotation``. Templates are stored relative to their first frame and a particle's
-offset starts at the frame it started on, so scale and rotation act about the gesture's start.
-The particles are shared evenly among the classes and each class resamples its own, so every
-class always has its estimates (and can take over when the performer changes gesture); a
-class's likelihood is its smoothed evidence: ``log p(frame | class, past frames)`` summed with
-an exponential forgetting of ``1 / likelihood_window`` per frame. A particle that reaches the
-end of its template starts again there (the stream follows gesture after gesture).
+Per class up to ``templates_per_class`` templates (GVF 2's multiple templates): the takes are
+grouped into similar takes (k-medoids) and each group gives the mean of its takes resampled to
+their median length, or its medoid take. A stream runs a particle filter over (class, template,
+phase, speed, scale per input, rotation, offset): at every frame each particle moves along its
+template by ``speed / template length``, its variables take a small random step (speed and
+scale multiplicative), and it is weighed by how well ``scale * rotate(template(phase)) +
+offset`` explains the frame (a Gaussian of standard deviation ``tolerance`` in standardised
+units, optionally widened per template and input by the takes' spread around it). The weights
+give the class posterior (``likelihoods``) and, per class, weighted means of the phase
+(``progress``), ``speed``, ``scale`` and ``rotation``, speed and scale converted to the class's
+single template (all its takes) so that they do not depend on which template the particles
+follow. Templates are stored relative to their first frame and a particle's offset starts at
+the frame it started on, so scale and rotation act about the gesture's start; with
+``start_posture`` the first frame after a reset is also compared with where each template's
+takes started. The particles are shared evenly among the classes and each class resamples its
+own, so every class always has its estimates (and can take over when the performer changes
+gesture); a class's likelihood is its smoothed evidence: ``log p(frame | class, past
+frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. A
+particle that reaches the end of its template holds its final posture and starts again with
+probability ``restart_probability`` per frame (the stream follows gesture after gesture).
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -55,7 +61,7 @@ def _resample(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
-    """A class's template from its (standardised) takes, relative to its first frame."""
+    """A template from (standardised) takes, relative to its first frame."""
     if how == "mean":
         n = max(2, int(np.median([len(t) for t in takes])))
         tmpl = np.mean([_resample(t - t[0], n) for t in takes], axis=0)
@@ -69,10 +75,54 @@ def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
     return tmpl
 
 
+def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
+    """Up to ``k`` groups of similar takes (k-medoids on the takes resampled to
+    ``MEDOID_FRAMES`` frames, relative to their first frame; deterministic).
+
+    Starts from the medoid of all takes and adds, one by one, the take farthest from the
+    medoids so far; then alternates assigning each take to its nearest medoid and moving each
+    medoid to its group's medoid until nothing changes. Groups are returned in the order of
+    their medoids' take index."""
+    n = len(takes)
+    if k >= n:
+        return [[i] for i in range(n)]
+    r = np.array([_resample(t - t[0], MEDOID_FRAMES).ravel() for t in takes])
+    sq = (r**2).sum(1)  # distances through the Gram matrix: no (n, n, frames * D) array
+    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (r @ r.T), 0.0))
+    np.fill_diagonal(dist, 0.0)
+    medoids = [int(np.argmin(dist.sum(1)))]
+    while len(medoids) < k:
+        medoids.append(int(np.argmax(dist[:, medoids].min(1))))
+    for _ in range(50):
+        assign = np.argmin(dist[:, medoids], axis=1)
+        new = []
+        for g in range(k):
+            members = np.flatnonzero(assign == g)
+            new.append(int(members[np.argmin(dist[np.ix_(members, members)].sum(1))]))
+        if new == medoids:
+            break
+        medoids = new
+    assign = np.argmin(dist[:, medoids], axis=1)
+    groups = [np.flatnonzero(assign == g).tolist() for g in np.argsort(medoids)]
+    return [g for g in groups if g]
+
+
+def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
+    """(D,) root mean square difference between takes (relative to their first frame,
+    resampled to the template's length) and the template."""
+    r = np.array([_resample(t - t[0], len(tmpl)) - tmpl for t in takes])
+    return np.sqrt(np.mean(r**2, axis=(0, 1)))
+
+
+def _rms(tmpl: np.ndarray) -> np.ndarray:
+    """(D,) root mean square of a template (relative to its first frame) per input."""
+    return np.sqrt(np.mean(tmpl**2, axis=0))
+
+
 @register_model
 class GVF(BaseModel):
     """Gesture Variation Follower: which gesture, how far into it, how fast, how big, how
-    turned — continuously, with a particle filter against one template per class.
+    turned — continuously, with a particle filter against a few templates per class.
 
     Parameters
     ----------
@@ -80,46 +130,81 @@ class GVF(BaseModel):
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
+    learned_tolerance : widen the tolerance of each template and input by the spread of its
+        takes around it in training (root mean square difference, takes resampled to the
+        template's length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers
+        differ then count less than those on which they agree.
     resampling_threshold : resample when the effective number of particles falls under this
         fraction of ``particles``.
+    restart_probability : chance per frame that a particle at the end of its template starts
+        again on a new gesture (1: at once, as in GVF); until then it holds the template's
+        final posture, so a performer who ends slower than the template or stays still at the
+        end keeps the estimates of the gesture just made.
     phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
-        of each variable's random step per frame (phase in template fractions, speed and scale
-        as factors, rotation in radians, offset in standardised units).
-    speed_spread, scale_spread, rotation_spread : standard deviation of a new particle's
-        speed, scale and rotation around 1, 1 and 0 (the range of variations expected).
+        of each variable's random step per frame (phase in template fractions; speed and scale
+        in log units: a step multiplies them by ``exp(noise * N(0, 1))``, so that x0.5 and x2
+        are equally far from 1; rotation in radians, offset in standardised units).
+    speed_spread, scale_spread, rotation_spread : spread of a new particle's speed and scale
+        (``exp(spread * N(0, 1))``) and rotation (``spread * N(0, 1)``): the range of
+        variations expected.
     phase_spread : a new particle starts at a phase uniform in [0, phase_spread].
     rotation : estimate a rotation (inputs of 2 or 3 dimensions only).
     uniform_scale : one scale for all inputs instead of one per input.
     template : ``"mean"`` (the mean of the takes resampled to their median length) or
         ``"medoid"`` (the take nearest to the others).
+    templates_per_class : how many templates a class may have (GVF 2's multiple templates):
+        its takes are grouped into at most this many groups of similar takes (k-medoids), and
+        each group gives a template (its mean or medoid, as ``template`` says); a class with
+        fewer takes has one template per take. A particle follows one template of its class
+        (chosen again whenever it starts a new gesture), and resampling keeps the templates
+        that explain the performance. ``speed`` and ``scale`` stay relative to the class's
+        single template (all its takes): a template's own speed and scale are converted by
+        its duration and its amplitude per input relative to that one.
+    start_posture : also weigh where a gesture starts: the first frame after a reset is
+        compared with the first frames of each template's takes (a Gaussian of their spread
+        per input, widened by ``tolerance``), which tells gestures that start from different
+        postures apart from their first frame. Off, only the shape relative to the start
+        counts.
 
-    The defaults of ``tolerance``, the noises and ``template`` were chosen by cross-validation
-    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md).
+    The defaults of ``templates_per_class``, ``start_posture``, ``restart_probability``,
+    ``likelihood_window``, the noises, spreads and ``template`` were chosen by cross-validation
+    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md); the
+    tolerance there was 0.15 with ``learned_tolerance``, but on clean takes that agree
+    closely that is too tight for 1,000 particles, so the default stays 0.6.
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
     """
 
     kind = "gvf"
-    runtime_params = ("particles", "likelihood_window", "tolerance", "resampling_threshold", "phase_noise",
-                      "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
+    runtime_params = ("particles", "likelihood_window", "tolerance", "learned_tolerance",
+                      "resampling_threshold", "restart_probability", "start_posture",
+                      "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "random_state")
 
-    def __init__(self, particles: int = 1000, *, likelihood_window: float = 20.0,
-                 tolerance: float = 0.6,
-                 resampling_threshold: float = 0.25, phase_noise: float = 0.001,
-                 speed_noise: float = 0.03, scale_noise: float = 0.03,
-                 rotation_noise: float = 0.01, offset_noise: float = 0.0,
-                 speed_spread: float = 0.4, scale_spread: float = 0.4,
-                 rotation_spread: float = 0.3, phase_spread: float = 0.05,
-                 rotation: bool = False, uniform_scale: bool = False,
-                 template: str = "mean", standardize: bool = True,
-                 random_state: int = 0) -> None:
+    #: saved before several templates per class: one template, no start posture, restart at
+    #: the end at once (the multiplicative speed and scale steps came at the same time)
+    legacy_params = {"templates_per_class": 1, "start_posture": False,
+                     "restart_probability": 1.0, "learned_tolerance": False}
+
+    def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
+                 tolerance: float = 0.6, learned_tolerance: bool = False,
+                 resampling_threshold: float = 0.25, restart_probability: float = 0.02,
+                 phase_noise: float = 0.001, speed_noise: float = 0.03,
+                 scale_noise: float = 0.05, rotation_noise: float = 0.01,
+                 offset_noise: float = 0.0, speed_spread: float = 0.6,
+                 scale_spread: float = 0.6, rotation_spread: float = 0.3,
+                 phase_spread: float = 0.05, rotation: bool = False,
+                 uniform_scale: bool = False, template: str = "mean",
+                 templates_per_class: int = 4, start_posture: bool = True,
+                 standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
+        self.learned_tolerance = learned_tolerance
         self.resampling_threshold = resampling_threshold
+        self.restart_probability = restart_probability
         self.phase_noise = phase_noise
         self.speed_noise = speed_noise
         self.scale_noise = scale_noise
@@ -132,12 +217,17 @@ class GVF(BaseModel):
         self.rotation = rotation
         self.uniform_scale = uniform_scale
         self.template = template
+        self.templates_per_class = templates_per_class
+        self.start_posture = start_posture
         self.standardize = standardize
         self.random_state = random_state
 
     def _check_runtime_params(self) -> None:
         check_int("particles", self.particles, 1)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
+        for name in ("learned_tolerance", "start_posture"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad_param(name, getattr(self, name), "True or False")
         check_float("likelihood_window", self.likelihood_window, 1.0)
         r = check_float("resampling_threshold", self.resampling_threshold)
         if r > 1.0:
@@ -149,6 +239,11 @@ class GVF(BaseModel):
             check_float(name, getattr(self, name))
         if self.phase_spread > 1.0:
             raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
+        p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)
+        if p > 1.0:
+            raise bad_param("restart_probability", p, "a probability in (0, 1]",
+                            "1 starts a particle again as soon as it reaches the end of its "
+                            "template; smaller values let it hold the final posture.")
         check_int("random_state", self.random_state, 0)
 
     def _check_params(self) -> None:
@@ -157,11 +252,12 @@ class GVF(BaseModel):
             if not isinstance(getattr(self, name), bool):
                 raise bad_param(name, getattr(self, name), "True or False")
         check_choice("template", self.template, ("medoid", "mean"))
+        check_int("templates_per_class", self.templates_per_class, 1)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> GVF:
-        """Choose one template per class from the takes of ``dataset``. Returns ``self``."""
+        """Choose the templates of each class from the takes of ``dataset``. Returns ``self``."""
         start = time.perf_counter()
         self._check_params()
         classes, d_in, d_out = split_dataset(dataset)
@@ -179,21 +275,48 @@ class GVF(BaseModel):
         if self.rotation:
             # a rotation turns inputs into one another: one scale for all keeps angles true
             scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
-        templates = []
+        templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
+        start_means, start_stds, spreads = [], [], []
         for c in classes:
             z = (c.inputs - mean) / scale
             takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
-            templates.append(_template(takes, self.template))
+            # the class's single template is the reference of its speed and scale
+            ref = _template(takes, self.template)
+            ref_rms = _rms(ref)
+            floor = 0.1 * float(ref_rms.mean()) + 1e-12
+            class_spread = _spread(takes, ref)
+            groups = ([list(range(len(takes)))] if self.templates_per_class == 1
+                      else _clusters(takes, self.templates_per_class))
+            for g in groups:
+                t = ref if len(groups) == 1 else _template([takes[i] for i in g],
+                                                          self.template)
+                templates.append(t)
+                firsts = np.array([takes[i][0] for i in g])
+                start_means.append(firsts.mean(axis=0))
+                start_stds.append(firsts.std(axis=0))
+                # a template of one take has no spread of its own: the class's then
+                spreads.append(_spread([takes[i] for i in g], t) if len(g) > 1
+                               else class_spread)
+                speed_factors.append(len(ref) / len(t))
+                scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
+            class_offsets.append(len(templates))
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = d_in, 0
         self.mean_, self.scale_ = mean, scale
         self.templates_ = np.ascontiguousarray(np.vstack(templates))
         self.offsets_ = np.concatenate([[0], np.cumsum([len(t) for t in templates])]).astype(
             np.int64)
+        self.class_offsets_ = np.array(class_offsets, dtype=np.int64)
+        self.speed_factors_ = np.array(speed_factors, dtype=np.float64)
+        self.scale_factors_ = np.ascontiguousarray(scale_factors, dtype=np.float64)
+        self.start_means_ = np.array(start_means, dtype=np.float64)
+        self.start_stds_ = np.array(start_stds, dtype=np.float64)
+        self.spreads_ = np.array(spreads, dtype=np.float64)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
-                               "template_frames": [len(t) for t in templates]}
+                               "template_frames": [len(t) for t in templates],
+                               "templates_per_class": np.diff(class_offsets).tolist()}
         return self
 
     @property
@@ -219,7 +342,10 @@ class GVF(BaseModel):
     # -- saving ----------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:
         return {"mean": self.mean_, "scale": self.scale_, "templates": self.templates_,
-                "offsets": self.offsets_}
+                "offsets": self.offsets_, "class_offsets": self.class_offsets_,
+                "speed_factors": self.speed_factors_, "scale_factors": self.scale_factors_,
+                "start_means": self.start_means_, "start_stds": self.start_stds_,
+                "spreads": self.spreads_}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -228,18 +354,49 @@ class GVF(BaseModel):
         scale = np.asarray(arrays["scale"], dtype=np.float64)
         templates = np.ascontiguousarray(arrays["templates"], dtype=np.float64)
         offsets = np.asarray(arrays["offsets"])
+        if "class_offsets" not in arrays:
+            # saved before several templates per class: one each, nothing learned beyond it
+            n_c = len(self.labels_)
+            arrays = {**arrays, "class_offsets": np.arange(n_c + 1),
+                      "speed_factors": np.ones(n_c), "scale_factors": np.ones((n_c, d)),
+                      "start_means": np.zeros((n_c, d)), "start_stds": np.zeros((n_c, d)),
+                      "spreads": np.zeros((n_c, d))}
+        class_offsets = np.asarray(arrays["class_offsets"])
+        speed_factors = np.asarray(arrays["speed_factors"], dtype=np.float64)
+        scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
+        start_means = np.asarray(arrays["start_means"], dtype=np.float64)
+        start_stds = np.asarray(arrays["start_stds"], dtype=np.float64)
+        spreads = np.asarray(arrays["spreads"], dtype=np.float64)
         if mean.shape != (d,) or scale.shape != (d,) or not (scale > 0).all():
             raise ValueError("standardisation arrays do not match the inputs")
         if templates.ndim != 2 or templates.shape[1] != d or not np.isfinite(templates).all():
             raise ValueError(f"templates have shape {templates.shape}, expected (T, {d})")
-        if (offsets.dtype.kind not in "iu" or offsets.shape != (len(self.labels_) + 1,)
+        if (offsets.dtype.kind not in "iu" or offsets.ndim != 1 or len(offsets) < 2
                 or offsets[0] != 0 or offsets[-1] != len(templates)
                 or (np.diff(offsets) < 2).any()):
             raise ValueError("template offsets are inconsistent")
+        n_t = len(offsets) - 1
+        if (class_offsets.dtype.kind not in "iu"
+                or class_offsets.shape != (len(self.labels_) + 1,) or class_offsets[0] != 0
+                or class_offsets[-1] != n_t or (np.diff(class_offsets) < 1).any()):
+            raise ValueError("class template offsets are inconsistent")
+        if (speed_factors.shape != (n_t,) or scale_factors.shape != (n_t, d)
+                or not (speed_factors > 0).all() or not (scale_factors > 0).all()
+                or not np.isfinite(speed_factors).all()
+                or not np.isfinite(scale_factors).all()):
+            raise ValueError("template speed and scale factors are inconsistent")
+        if (start_means.shape != (n_t, d) or start_stds.shape != (n_t, d)
+                or not np.isfinite(start_means).all() or not np.isfinite(start_stds).all()
+                or (start_stds < 0).any() or spreads.shape != (n_t, d)
+                or not np.isfinite(spreads).all() or (spreads < 0).any()):
+            raise ValueError("template start postures or spreads are inconsistent")
         if self.rotation and d not in (2, 3):
             raise ValueError("rotation needs 2-D or 3-D inputs")
         self.mean_, self.scale_, self.templates_ = mean, scale, templates
         self.offsets_ = offsets.astype(np.int64)
+        self.class_offsets_ = class_offsets.astype(np.int64)
+        self.speed_factors_, self.scale_factors_ = speed_factors, scale_factors
+        self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
 
 
 class GVFStream(StandardizingStream):
@@ -257,14 +414,27 @@ class GVFStream(StandardizingStream):
         self._seed = int(model.random_state)
         self._templates, self._offsets = model.templates_, model.offsets_
         self._lengths = np.diff(model.offsets_).astype(np.float64)
+        self._class_offsets = model.class_offsets_
+        self._speed_factors, self._scale_factors = model.speed_factors_, model.scale_factors_
+        self._start_posture = bool(model.start_posture)
+        self._start_means = model.start_means_
+        self._start_var = model.start_stds_**2 + float(model.tolerance) ** 2
         self._noise = np.array([model.phase_noise, model.speed_noise, model.scale_noise,
                                 model.rotation_noise, model.offset_noise], dtype=np.float64)
         self._spreads = np.array([model.phase_spread, model.speed_spread, model.scale_spread,
                                   model.rotation_spread], dtype=np.float64)
-        self._tolerance = float(model.tolerance)
+        # each template's tolerance per input: the parameter, widened (learned_tolerance) by
+        # how far the template's takes were from it
+        var = np.full(model.spreads_.shape, float(model.tolerance) ** 2)
+        if model.learned_tolerance:
+            var += model.spreads_**2
+        self._inv_vars = np.ascontiguousarray(1.0 / var)
+        self._log_norms = -0.5 * np.log(2.0 * np.pi * var).sum(axis=1)
         self._threshold = float(model.resampling_threshold)
+        self._restart = float(model.restart_probability)
         self._uniform_scale = bool(model.uniform_scale)
         self._cls = np.zeros(n, dtype=np.int64)
+        self._tid = np.zeros(n, dtype=np.int64)
         self._phase = np.zeros(n)
         self._speed = np.ones(n)
         self._pscale = np.ones((n, d))
@@ -274,7 +444,7 @@ class GVFStream(StandardizingStream):
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((2, d))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
-        self._uniforms = np.zeros(n + c)
+        self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)
         self._inst = np.zeros(c)
         self._inst_norm = np.zeros(c)
@@ -292,9 +462,11 @@ class GVFStream(StandardizingStream):
 
     @property
     def particles(self) -> dict[str, np.ndarray]:
-        """A copy of the particles' state (class, phase, speed, scale, rotation, offset,
-        log weight), for plots and checks."""
-        return {"class": self._cls.copy(), "phase": self._phase.copy(),
+        """A copy of the particles' state (class, template, phase, speed, scale, rotation,
+        offset, log weight), for plots and checks. ``template`` indexes ``model.offsets_``;
+        speed and scale are relative to the particle's own template."""
+        return {"class": self._cls.copy(), "template": self._tid.copy(),
+                "phase": self._phase.copy(),
                 "speed": self._speed.copy(), "scale": self._pscale.copy(),
                 "rotation": self._rot.copy(), "offset": self._offset.copy(),
                 "log_weight": self._logw.copy()}
@@ -307,16 +479,25 @@ class GVFStream(StandardizingStream):
         rng.random(out=self._uniforms)
         if not self._started:
             self._started = True
-            _k.init_particles(z, len(self.labels), self._uniforms, self._normals,
-                              self._spreads[0], self._spreads[1], self._spreads[2],
-                              self._spreads[3], self._cls, self._phase, self._speed,
+            _k.init_particles(z, len(self.labels), self._class_offsets, self._uniforms,
+                              self._normals, self._spreads[0], self._spreads[1],
+                              self._spreads[2], self._spreads[3], self._cls, self._tid,
+                              self._phase, self._speed,
                               self._pscale, self._rot, self._offset, self._logw, self._log)
+            if self._start_posture:
+                # log p(first frame | template's start posture), added to the particles'
+                # (class-normalised) weights: the frame's evidence then includes it
+                e = z - self._start_means
+                ll = -0.5 * (np.log(2.0 * np.pi * self._start_var) + e * e
+                             / self._start_var).sum(axis=1)
+                self._logw += ll[self._tid]
             rng.standard_normal(out=self._normals)
             rng.random(out=self._uniforms)
-        best = _k.step(z, self._templates, self._offsets, self._lengths, len(self.labels),
-                       self._normals, self._uniforms, self._noise, self._tolerance,
-                       self._threshold, self._uniform_scale, self._spreads, self._forgetting,
-                       self._cls, self._phase, self._speed, self._pscale, self._rot,
+        best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
+                       self._speed_factors, self._scale_factors, len(self.labels),
+                       self._normals, self._uniforms, self._noise, self._inv_vars,
+                       self._log_norms, self._threshold, self._restart, self._uniform_scale, self._spreads, self._forgetting,
+                       self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
                        self._inst, self._progress, self._speeds, self._scales, self._rots)
         _softmax(self._log, self._post)

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
-from ._gaussian import gaussian_terms, pad_stack
+from ._gaussian import gaussian_terms, loaded_covariances, pad_stack, saved_covariances
 from .base import (
     Cancel,
     ClassData,
@@ -280,7 +280,10 @@ class HHMM(_ModelCommon):
                   "top_exit_transition": self.top_exit_transition_}
         for i, c in enumerate(self.class_params_):
             for key in self._ARRAYS:
-                arrays[f"c{i}_{key}"] = c[key]
+                if key == "covariances":
+                    arrays.update(saved_covariances(f"c{i}_", c[key]))
+                else:
+                    arrays[f"c{i}_{key}"] = c[key]
         return arrays
 
     def _state_meta(self) -> dict[str, Any]:
@@ -292,7 +295,8 @@ class HHMM(_ModelCommon):
         d = self.model_dim_ + self.output_dim_
         classes = []
         for i in range(c):
-            a = {k: np.asarray(arrays[f"c{i}_{k}"], dtype=np.float64) for k in self._ARRAYS}
+            a = {k: (loaded_covariances(f"c{i}_", arrays) if k == "covariances" else
+                     np.asarray(arrays[f"c{i}_{k}"], dtype=np.float64)) for k in self._ARRAYS}
             n, k = a["weights"].shape
             shapes = {"prior": (n,), "transition": (n, n), "means": (n, k, d),
                       "covariances": (n, k, d, d), "exit_probabilities": (n,)}

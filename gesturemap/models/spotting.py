@@ -44,6 +44,7 @@ from ..errors import GesturemapError
 from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
+from .gmm import DeltaFrames, with_deltas
 
 #: The label of non-gesture ("anything else") recordings: ``ds.add(rest, label=gm.NULL)``.
 NULL = "null"
@@ -58,6 +59,8 @@ DEFAULT_MAX_DURATION = 2.0
 DEFAULT_MIN_STAY = 0.0
 #: Chosen by the nested leave-subjects-out CV on HAPT in every outer fold (docs/spotting.md).
 DEFAULT_DEFER_FRAMES = 50
+#: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
+DEFAULT_DEFER_PROJECTION = 0.0
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -120,6 +123,9 @@ class Spotter:
         another class's partial match, begun by the candidate's end and past its first state,
         scores above it (the candidate may be the first part of a longer gesture: stand-to-sit
         inside stand-to-lie); if that match completes above it, it is emitted instead. 0: off.
+    defer_projection : a rival counts as above the candidate when its partial score plus this
+        fraction of what its remaining states typically add (their share of the class's
+        typical score) is above it; 0: its partial score alone.
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -131,18 +137,20 @@ class Spotter:
                  max_stay: float = DEFAULT_MAX_STAY,
                  max_duration: float = DEFAULT_MAX_DURATION,
                  min_stay: float = DEFAULT_MIN_STAY,
-                 defer_frames: int = DEFAULT_DEFER_FRAMES) -> None:
+                 defer_frames: int = DEFAULT_DEFER_FRAMES,
+                 defer_projection: float = DEFAULT_DEFER_PROJECTION) -> None:
         model._check_fitted()
         self.model = model
-        self.threshold = check_float("threshold", threshold, 0.0, strict=True)
-        self.min_duration = check_float("min_duration", min_duration, 0.0)
-        self.hold_frames = check_int("hold_frames", hold_frames, 0)
-        self.refractory_frames = check_int("refractory_frames", refractory_frames, 0)
-        self.gmm_frames = check_int("gmm_frames", gmm_frames, 1)
-        self.max_stay = check_float("max_stay", max_stay, 0.0, strict=True)
-        self.max_duration = check_float("max_duration", max_duration, 0.0, strict=True)
-        self.min_stay = check_float("min_stay", min_stay, 0.0)
-        self.defer_frames = check_int("defer_frames", defer_frames, 0)
+        self.threshold = check_value("threshold", threshold)
+        self.min_duration = check_value("min_duration", min_duration)
+        self.hold_frames = check_value("hold_frames", hold_frames)
+        self.refractory_frames = check_value("refractory_frames", refractory_frames)
+        self.gmm_frames = check_value("gmm_frames", gmm_frames)
+        self.max_stay = check_value("max_stay", max_stay)
+        self.max_duration = check_value("max_duration", max_duration)
+        self.min_stay = check_value("min_stay", min_stay)
+        self.defer_frames = check_value("defer_frames", defer_frames)
+        self.defer_projection = check_value("defer_projection", defer_projection)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -189,10 +197,12 @@ class Spotter:
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
-        """(weights (N,K), means (N,K,D), covs (N,K,D,D), trans (N,N), prior (N,)) of class i."""
+        """(weights (N,K), means (N,K,D), covs (N,K,D,D), trans (N,N), prior (N,)) of class i,
+        over the model's whole input part (D = ``model_dim_``: the raw inputs, then their
+        deltas when the model was trained with ``deltas``), without the regression outputs."""
         m = self.model
         c = m.class_params_[i]
-        d = m.input_dim_
+        d = m.model_dim_
         if m.kind == "hhmm":
             return (c["weights"], c["means"][..., :d], c["covariances"][..., :d, :d],
                     c["transition"], c["prior"])
@@ -201,7 +211,7 @@ class Spotter:
                 np.array([[stay]]), np.array([1.0]))
 
     def _build_hmm(self, labels: list[Any]) -> None:
-        d = self.model.input_dim_
+        d = self.model.model_dim_
         hmms = [self._class_hmm(i) for i in range(len(labels))]
         gest = [hmms[i] for i in self._class_index]
         nmax = max(h[0].shape[0] for h in gest)
@@ -256,8 +266,11 @@ class Spotter:
         # typical score and expected duration of each class, from its trained states
         rng = np.random.default_rng(0)
         typical, expected = [], []
+        # what the states after each one typically add to a match (for defer_projection)
+        to_go = np.zeros_like(self._b["log_prior"])
         for ci, h in enumerate(gest):
             total = 0.0
+            per_state = np.zeros(h[0].shape[0])
             for j in range(h[0].shape[0]):
                 w = h[0][j] / h[0][j].sum()
                 comp = rng.choice(len(w), size=CALIBRATION_SAMPLES, p=w)
@@ -267,11 +280,15 @@ class Spotter:
                     sel = comp == k
                     chol = np.linalg.cholesky(h[2][j, k])
                     frames[sel] = h[1][j, k] + z[sel] @ chol.T
-                total += durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+                per_state[j] = durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+                total += per_state[j]
+            after = np.cumsum(per_state[::-1])[::-1] - per_state
+            to_go[ci, :len(after)] = np.maximum(after, 0.0)
             typical.append(total)
             expected.append(float(np.sum(durations[ci])))
         self.typical_scores_ = np.array(typical)
         self.expected_frames_ = np.array(expected)
+        self._to_go = np.ascontiguousarray(self.defer_projection * to_go)
         if np.any(self.typical_scores_ <= 0):
             bad = [lb for lb, s in zip(self.labels, typical, strict=True) if s <= 0]
             raise GesturemapError(
@@ -337,6 +354,10 @@ class SpottingStream(StreamBase):
         if spotter.mode == "dtw":  # a pruning DTW stream keeps every class under its limit exact
             self.inner.keep_exact(float(np.max(spotter._dtw_limit)))
         self._din = spotter.model.input_dim_
+        # what the model's Gaussians see: the frame, then (deltas) its difference from the
+        # previous frame since the reset, exactly as the model's own stream builds it
+        self._frames = DeltaFrames(self._din, spotter.mode == "hmm" and bool(
+            getattr(spotter.model, "deltas", False)))
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
         self._s = _k.empty_state(len(spotter.labels), nmax)
         self._t = 0
@@ -347,6 +368,7 @@ class SpottingStream(StreamBase):
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
         self.inner.reset()
+        self._frames.reset()
         nmax = self._s["delta"].shape[1]
         self._s = _k.empty_state(len(self.spotter.labels), nmax)
         self._args = self._kernel_args()
@@ -371,11 +393,11 @@ class SpottingStream(StreamBase):
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
                 sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, s["pending"],
+                sp.defer_frames, sp._to_go, s["pending"],
                 s["pending_f"], s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
-        return _k.spot_step(x, self._t, *self._args)
+        return _k.spot_step(self._frames(x), self._t, *self._args)
 
     def _dtw_step(self, r: Result) -> bool:
         sp, s = self.spotter, self._s
@@ -419,8 +441,15 @@ class SpottingStream(StreamBase):
         call (the kernel loops over :func:`~._spot_kernels.spot_step`)."""
         out = np.zeros((len(sequence), 4), dtype=np.int64)
         scores = np.zeros(len(sequence))
-        n = _k.spot_run(np.ascontiguousarray(sequence, dtype=np.float64), self._t, *self._args,
-                        out, scores)
+        xs = np.ascontiguousarray(sequence, dtype=np.float64)
+        if self._frames.enabled and len(xs):
+            # the model's frames, as step() builds them one by one: the first one's delta is
+            # taken from the frame before this sequence (0 right after a reset)
+            first = self._frames(xs[0]).copy()
+            xs = with_deltas(xs)
+            xs[0] = first
+            self._frames(np.ascontiguousarray(sequence[-1], dtype=np.float64))
+        n = _k.spot_run(xs, self._t, *self._args, out, scores)
         self._t += len(sequence)
         labels = self.spotter.labels
         return [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
@@ -429,11 +458,37 @@ class SpottingStream(StreamBase):
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames")
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
+            "defer_projection")
+
+
+#: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
+NUMBERS: dict[str, tuple[str, float, bool, float]] = {
+    "threshold": ("float", 0.0, True, DEFAULT_THRESHOLD),
+    "min_duration": ("float", 0.0, False, DEFAULT_MIN_DURATION),
+    "max_duration": ("float", 0.0, True, DEFAULT_MAX_DURATION),
+    "hold_frames": ("int", 0, False, DEFAULT_HOLD_FRAMES),
+    "refractory_frames": ("int", 0, False, DEFAULT_REFRACTORY_FRAMES),
+    "defer_frames": ("int", 0, False, DEFAULT_DEFER_FRAMES),
+    "defer_projection": ("float", 0.0, False, DEFAULT_DEFER_PROJECTION),
+    "min_stay": ("float", 0.0, False, DEFAULT_MIN_STAY),
+    "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
+    "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),
+}
+
+
+def check_value(name: str, value: Any) -> Any:
+    """One numeric spotting setting, checked by its rule (:data:`NUMBERS`): returned as an
+    int or a float, else an error naming the setting, the value and what is expected."""
+    kind, low, strict, _ = NUMBERS[name]
+    if kind == "int":
+        return check_int(name, value, int(low))
+    return check_float(name, value, low, strict=strict)
 
 
 def check_settings(settings: Any) -> dict[str, Any]:
-    """Check spotting settings read from a file (names only; values are checked when a
+    """Check spotting settings read from a file or typed in the window: every name, every
+    numeric value (the per-class ``thresholds`` are checked against the model's labels when a
     :class:`Spotter` is built). Returns them as a plain dict."""
     if not isinstance(settings, dict):
         raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
@@ -441,6 +496,11 @@ def check_settings(settings: Any) -> dict[str, Any]:
     for key in settings:
         if key not in SETTINGS:
             raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
+        if key in NUMBERS:
+            check_value(key, settings[key])
+    thresholds = settings.get("thresholds")
+    if thresholds is not None and not isinstance(thresholds, dict):
+        raise bad_param("thresholds", thresholds, "a dict {label: score}")
     return dict(settings)
 
 

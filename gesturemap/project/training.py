@@ -4,6 +4,7 @@ through it (outputs aligned), and a model trained on the result."""
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -101,13 +102,10 @@ class ProjectTraining:
         """An untrained model built from :attr:`model`'s settings.
 
         A project that spots gestures (``"spotting"`` in its model settings) trains its HHMM or
-        GMM without delta features unless its parameters ask for them: the spotter scores the
-        Gaussians of the raw inputs, and deltas cost it accuracy (docs/spotting.md).
+        GMM without delta features unless its parameters ask for them: on HAPT, deltas cost the
+        spotter accuracy, also when it scores them (docs/spotting.md).
         """
-        params = dict(self.model["params"])
-        if self.model.get("spotting") is not None and self.model["kind"] in ("hhmm", "gmm"):
-            params.setdefault("deltas", False)
-        return MODEL_REGISTRY[self.model["kind"]](**params)
+        return MODEL_REGISTRY[self.model["kind"]](**effective_params(self.model))
 
     def train(self) -> BaseModel:
         """Fit the pipeline, then a new model on :meth:`dataset`; sets and returns :attr:`trained`.
@@ -119,6 +117,16 @@ class ProjectTraining:
         model = self.new_model().fit(self.dataset())
         self.trained = model
         return model
+
+
+def effective_params(settings: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a project's model settings train with: its ``params``, and ``deltas:
+    false`` for an HHMM or GMM that spots gestures unless they say otherwise (what the window
+    shows, too)."""
+    params = dict(settings.get("params") or {})
+    if settings.get("spotting") is not None and settings.get("kind") in ("hhmm", "gmm"):
+        params.setdefault("deltas", False)
+    return params
 
 
 def _interpolate(values: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarray:

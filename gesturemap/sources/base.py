@@ -74,12 +74,15 @@ class FrameQueue:
     a lock round trip and a deque append (see ``benchmarks/bench_sources.py``).
     """
 
-    __slots__ = ("_cond", "_direct", "_frames", "_maxlen", "_waiting", "dropped", "put_count")
+    __slots__ = ("_cond", "_direct", "_frames", "_maxlen", "_numbers", "_waiting", "dropped",
+                 "put_count")
 
     def __init__(self, maxlen: int = 4096) -> None:
         check_number("maxlen", maxlen, minimum=1, integer=True)
         self._maxlen = maxlen
         self._frames: deque[Frame] = deque(maxlen=maxlen)
+        #: each queued frame's number (``put_count`` when it was put), side by side
+        self._numbers: deque[int] = deque(maxlen=maxlen)
         self._cond = threading.Condition(threading.Lock())
         self._waiting = 0
         self._direct: Callable[[Frame], bool] | None = None
@@ -114,6 +117,7 @@ class FrameQueue:
             full = len(self._frames) == self._maxlen
             # A deque with maxlen discards from the left by itself when full.
             self._frames.append(frame)
+            self._numbers.append(self.put_count)
             self.put_count += 1
             if full:
                 self.dropped += 1
@@ -148,6 +152,7 @@ class FrameQueue:
                         self._cond.wait(remaining)
                 finally:
                     self._waiting -= 1
+            self._numbers.popleft()
             return self._frames.popleft()
 
     def set_direct(self, handler: Callable[[Frame], bool] | None) -> None:
@@ -171,10 +176,23 @@ class FrameQueue:
 
     def drain(self) -> list[Frame]:
         """Take every frame in the queue at once, oldest first (empty list if none)."""
+        return self.drain_numbered()[0]
+
+    def drain_numbered(self) -> tuple[list[Frame], list[int], int]:
+        """:meth:`drain`, each frame's number, and ``put_count`` at the drain.
+
+        A frame's number is ``put_count`` when it was put (how many frames had been put
+        before it: handed on directly, dropped or queued). A consumer told something between
+        two frames (a command, stamped with ``put_count`` when it came) places it by these
+        numbers: before the frames numbered from its stamp on, and before any frame still to
+        come when its stamp is at most the count at the drain."""
         with self._cond:
             frames = list(self._frames)
+            numbers = list(self._numbers)
             self._frames.clear()
-        return frames
+            self._numbers.clear()
+            count = self.put_count
+        return frames, numbers, count
 
 
 class SourceStats:

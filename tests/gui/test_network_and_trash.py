@@ -120,4 +120,6 @@ def test_undoing_a_delete_in_the_window_brings_the_take_back_from_the_trash(qtbo
     window.undo_stack.undo()
     qtbot.waitUntil(lambda: (folder / "takes" / "take-000001.npz").exists(), timeout=10000)
     assert "take-000001" in [t.id for t in window.engine.project.takes]  # its own id
-    assert not list((folder / "trash").glob("*"))  # no stale copy left in the trash
+    # no stale copy left in the trash (its two files move one after the other: the data, then
+    # the description)
+    qtbot.waitUntil(lambda: not list((folder / "trash").glob("*")), timeout=10000)

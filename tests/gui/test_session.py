@@ -107,7 +107,16 @@ def record(qtbot, window: MainWindow, label: str, kind: str) -> None:
     qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
     perform(qtbot, window, kind)
     press_space(qtbot, window)
-    qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=10000)
+    try:
+        qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=10000)
+    except qtbot.TimeoutError:
+        e = window.engine  # what the engine and the window were at when no take came
+        state = dict(recording=e.recording, frames_in=e.frames_in, takes=len(window.project.takes),
+                     frames_recorded=len(getattr(e, "_take_inputs", [])),
+                     waiting_commands=list(getattr(e, "_commands", [])),
+                     record_started=window._record_started, button=window.record_button.isChecked(),
+                     count_in=window.count_in.value(), take_length=window.take_length.value())
+        raise AssertionError(f"no take {takes + 1} of {label!r}: {state}") from None
 
 
 def wait_trained(qtbot, window: MainWindow, labels: set[str]) -> None:

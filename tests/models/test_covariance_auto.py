@@ -11,6 +11,7 @@ from scipy.stats import multivariate_normal
 
 import gesturemap as gm
 from gesturemap.models._kernels import chol_precision, density, lower, mahalanobis
+from gesturemap.models.base import restore
 from gesturemap.models.gmm import AUTO_FULL_FRAMES_PER_DIM, resolve_covariance
 
 
@@ -99,3 +100,32 @@ def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
         k = model.gaussians * getattr(model, "states", 1)
         assert {resolve_covariance(model.covariance, n, k, d) for n in frames.values()} \
             == {"full"}
+
+
+@pytest.mark.parametrize("factory", [lambda: gm.HHMM(3), lambda: gm.GMM(2)],
+                         ids=["hhmm", "gmm"])
+def test_diagonal_models_save_variances_and_load_exactly(tmp_path, factory):
+    # a diagonal model's save (and what a retrain's worker sends back) holds d variances a
+    # Gaussian, not d x d; it loads to the same matrices, and files with full matrices (saved
+    # before) still load
+    wide = factory().fit(_takes(3, 30, 2))
+    meta, arrays = wide.dump()
+    assert not any(k.endswith("_covariances") for k in arrays)
+    assert arrays["c0_variances"].shape[-1] == 60
+    assert sum(a.nbytes for a in arrays.values()) < 100_000
+    back = restore(meta, arrays)
+    for a, b in zip(wide.class_params_, back.class_params_, strict=True):
+        np.testing.assert_array_equal(a["covariances"], b["covariances"])
+    x = _takes(1, 30, 2, seed=5)[0].inputs
+    np.testing.assert_array_equal(wide.log_likelihood(x), back.log_likelihood(x))
+    old = {k: v for k, v in arrays.items() if not k.endswith("_variances")}
+    for i, c in enumerate(wide.class_params_):
+        old[f"c{i}_covariances"] = c["covariances"]
+    older = restore(meta, old)
+    np.testing.assert_array_equal(wide.log_likelihood(x), older.log_likelihood(x))
+    wide.save(tmp_path / "m")
+    np.testing.assert_array_equal(gm.load(tmp_path / "m").log_likelihood(x),
+                                  wide.log_likelihood(x))
+    # a full-covariance model keeps its matrices
+    narrow = factory().fit(_takes(3, 2, 4))
+    assert any(k.endswith("_covariances") for k in narrow.dump()[1])

@@ -52,10 +52,14 @@ def test_speed_and_scale_are_estimated_within_15_percent(label):
     assert after[-1].progress[k] > 0.85 and after[0].progress[k] < 0.5
 
 
-def test_a_turned_gesture_gives_its_rotation():
-    model = gm.GVF(rotation=True, uniform_scale=True, random_state=2).fit(_shapes_dataset())
-    res = model.stream().run(_replay("circle", 1.0, 1.0, angle=0.5))
-    k = model.labels_.index("circle")
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_turned_gesture_gives_its_rotation(seed):
+    # the wave, not the circle: a circle turned about its first point is nearly the same
+    # circle followed from another phase, and its rotation is found only loosely
+    # (0.35-0.50 rad for 0.5 over seeds 0-5, before multiple templates as after)
+    model = gm.GVF(rotation=True, uniform_scale=True, random_state=seed).fit(_shapes_dataset())
+    res = model.stream().run(_replay("wave", 1.0, 1.0, angle=0.5))
+    k = model.labels_.index("wave")
     assert res[-1].rotation.shape == (3, 1)
     est = np.median([r.rotation[k, 0] for r in res[30:]])
     assert est == pytest.approx(0.5, abs=0.1)
@@ -135,3 +139,142 @@ def test_real_transition_replayed_faster_and_bigger():
     assert np.median([r.speed[k] for r in after]) == pytest.approx(1.5, rel=0.15)
     assert np.median([r.scale[k].mean() for r in after]) == pytest.approx(1.5, rel=0.15)
     assert np.mean([r.label == label for r in after]) > 0.8
+
+
+def _two_variant_dataset(seed: int = 3) -> gm.Dataset:
+    """Class "draw" performed in two different ways (a circle in 100 frames, a wave in 70),
+    class "line" in one."""
+    rng = np.random.default_rng(seed)
+    ds = gm.Dataset()
+    for _ in range(3):
+        ds.add(SHAPES["circle"](np.linspace(0, 1, 100)) + rng.normal(0, 0.02, (100, 2)),
+               label="draw")
+        ds.add(SHAPES["wave"](np.linspace(0, 1, 70)) + rng.normal(0, 0.02, (70, 2)),
+               label="draw")
+        ds.add(SHAPES["line"](np.linspace(0, 1, 100)) + rng.normal(0, 0.02, (100, 2)),
+               label="line")
+    return ds
+
+
+def test_several_templates_per_class_follow_the_variant_performed():
+    ds = _two_variant_dataset()
+    model = gm.GVF(templates_per_class=2, random_state=4).fit(ds)
+    k = model.labels_.index("draw")
+    a, b = model.class_offsets_[k], model.class_offsets_[k + 1]
+    assert b - a == 2
+    # the takes were grouped by variant: one template per variant, at its length
+    assert sorted(np.diff(model.offsets_)[a:b]) == [70, 100]
+    wave_t = a + int(np.argmin(np.diff(model.offsets_)[a:b]))
+    # the wave variant (70 frames) performed 1.5 times faster and twice as big
+    x = SHAPES["wave"](np.linspace(0, 1, round(70 / 1.5)))
+    x = (x - x[0]) * 2.0 + x[0]
+    stream = model.stream()
+    res = stream.run(x)
+    after = res[int(0.3 * len(x)):]
+    # speed and scale are given relative to the class's single template; the particles'
+    # own (relative to the wave template) are the replay's factors
+    speed = np.median([r.speed[k] for r in after]) / model.speed_factors_[wave_t]
+    scale = np.median([(r.scale[k] / model.scale_factors_[wave_t]).mean() for r in after])
+    assert speed == pytest.approx(1.5, rel=0.15)
+    assert scale == pytest.approx(2.0, rel=0.15)
+    assert np.mean([r.label == "draw" for r in after]) > 0.9
+    p = stream.particles
+    mine = p["class"] == k
+    w = np.exp(p["log_weight"][mine] - p["log_weight"][mine].max())
+    assert np.sum(w * (p["template"][mine] == wave_t)) / w.sum() > 0.9
+    # one template per class (the mean of a circle and a wave) follows it worse
+    single = gm.GVF(templates_per_class=1, random_state=4).fit(ds)
+    one = single.stream().run(x)[int(0.3 * len(x)):]
+    err_one = np.median([abs(r.scale[k].mean() / 2.0 - 1) for r in one])
+    err_two = np.median([abs(r.scale[k] / model.scale_factors_[wave_t] / 2.0 - 1).mean()
+                         for r in after])
+    assert err_two < err_one
+
+
+def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path):
+    model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, start_posture=True,
+                   restart_probability=0.1, random_state=1).fit(_two_variant_dataset())
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    assert loaded.get_params() == model.get_params()
+    for name in ("templates_", "offsets_", "class_offsets_", "speed_factors_",
+                 "scale_factors_", "start_means_", "start_stds_", "spreads_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
+    x = np.vstack([_replay("wave", 1.2, 0.8), _replay("circle", 0.9, 1.1)])
+    for a, b in zip(model.stream().run(x), loaded.stream().run(x), strict=True):
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+        np.testing.assert_array_equal(a.speed, b.speed)
+        np.testing.assert_array_equal(a.scale, b.scale)
+
+
+def test_new_parameters_are_named():
+    ds = _shapes_dataset()
+    for bad in ({"templates_per_class": 0}, {"templates_per_class": 1.5},
+                {"restart_probability": 0.0}, {"restart_probability": 1.5},
+                {"start_posture": "yes"}, {"learned_tolerance": 1}):
+        name = next(iter(bad))
+        with pytest.raises(GesturemapError, match=name):
+            gm.GVF(**bad).fit(ds)
+
+
+def test_a_held_final_posture_keeps_the_gesture_with_a_small_restart_probability():
+    ds = _shapes_dataset()
+    x = _replay("wave", 1.0, 1.0)
+    held = np.vstack([x, np.repeat(x[-1:], 40, axis=0)])
+    k = 2  # labels are sorted: circle, line, wave
+    hold = gm.GVF(restart_probability=0.02, random_state=3).fit(ds).stream().run(held)
+    again = gm.GVF(restart_probability=1.0, random_state=3).fit(ds).stream().run(held)
+    assert hold[-1].label == "wave"
+    still = slice(len(x), len(x) + 20)  # the first 20 frames of the held final posture
+    assert min(r.progress[k] for r in hold[still]) > 0.85
+    assert np.median([r.speed[k] for r in hold[still]]) == pytest.approx(1.0, rel=0.15)
+    # restarting at once (GVF's rule) leaves the end of the gesture as soon as it is reached
+    assert min(r.progress[k] for r in again[still]) < 0.5
+
+
+def test_start_posture_tells_apart_gestures_that_differ_only_where_they_start():
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 1, 80)
+    shape = SHAPES["circle"](t)
+    ds = gm.Dataset()
+    for _ in range(4):
+        ds.add(shape + [0.0, 0.0] + rng.normal(0, 0.05, (80, 2)), label="low")
+        ds.add(shape + [3.0, 3.0] + rng.normal(0, 0.05, (80, 2)), label="high")
+    for label, at in (("low", 0.0), ("high", 3.0)):
+        x = shape + at
+        with_start = gm.GVF(start_posture=True, random_state=2).fit(ds).stream().run(x)
+        assert all(r.label == label for r in with_start[3:])
+        # without it only the shape relative to the start counts: both classes fit alike
+        without = gm.GVF(start_posture=False, random_state=2).fit(ds).stream().run(x)
+        assert abs(np.diff(without[10].log_likelihoods)[0]) < abs(
+            np.diff(with_start[10].log_likelihoods)[0])
+
+
+def test_a_model_saved_before_several_templates_loads_as_it_ran():
+    """A file without the new parameters and arrays (saved before templates_per_class,
+    start_posture, restart_probability, learned_tolerance) loads with one template per
+    class, no start posture and an immediate restart: as a model so set now runs."""
+    from gesturemap.models.base import restore
+
+    model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
+                   learned_tolerance=False, random_state=2).fit(_shapes_dataset())
+    meta, arrays = model.dump()
+    new_params = ("templates_per_class", "start_posture", "restart_probability",
+                  "learned_tolerance")
+    meta["params"] = {k: v for k, v in meta["params"].items() if k not in new_params}
+    arrays = {k: arrays[k] for k in ("mean", "scale", "templates", "offsets")}
+    old = restore(meta, arrays)
+    assert old.get_params() == model.get_params()
+    x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
+    for a, b in zip(model.stream().run(x), old.stream().run(x), strict=True):
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+        np.testing.assert_array_equal(a.speed, b.speed)
+        np.testing.assert_array_equal(a.scale, b.scale)
+
+
+def test_fewer_templates_asked_after_fitting_still_saves_and_loads(tmp_path):
+    # templates_per_class takes effect at the next fit: the fitted templates stay loadable
+    model = gm.GVF(200, templates_per_class=3).fit(_shapes_dataset())
+    model.set_params(templates_per_class=1)
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    np.testing.assert_array_equal(loaded.class_offsets_, model.class_offsets_)
+    assert np.diff(loaded.class_offsets_).max() == 3

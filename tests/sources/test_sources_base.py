@@ -213,3 +213,45 @@ def test_size_is_learned_from_the_first_frame_when_not_declared():
 def test_a_source_needs_a_frame_queue():
     with pytest.raises(GesturemapError, match="FrameQueue"):
         Exploding([], fail_on=set())  # type: ignore[arg-type]
+
+
+def test_queued_frames_carry_their_number_among_every_frame_put():
+    """The engine places a command among the frames by the frames' numbers (put_count when
+    each was put). A frame queued while another is being handled directly must keep its own
+    number: counting back from put_count at the drain was one off there, and a window's stop
+    (of a playback, a take) then took effect before a frame that had come before it."""
+    q = FrameQueue(maxlen=3)
+    f = [Frame(float(i), np.array([float(i)]), "test") for i in range(8)]
+    for i in range(2):
+        q.put(f[i])
+    inner = {}
+
+    def direct(frame):
+        if frame is f[2]:  # handled here; meanwhile another thread's frame is queued
+            q.set_direct(None)
+            q.put(f[3])
+            inner["count"] = q.put_count
+            q.set_direct(direct)
+            return True
+        return False
+
+    q.set_direct(direct)
+    q.put(f[2])
+    assert inner["count"] == 3 and q.put_count == 4
+    frames, numbers, count = q.drain_numbered()
+    assert count == 4
+    # frame 3 was put when 2 frames had been counted: a command sent right after it (stamped
+    # put_count = 3) comes after it (counting back from put_count gave it 3, the stamp's own)
+    assert [fr.t for fr in frames] == [0.0, 1.0, 3.0] and numbers == [0, 1, 2]
+    q.set_direct(None)
+    for i in range(4, 8):  # the queue holds 3: the oldest is dropped, its number with it
+        q.put(f[i])
+    frames, numbers, count = q.drain_numbered()
+    assert [fr.t for fr in frames] == [5.0, 6.0, 7.0] and numbers == [5, 6, 7] and count == 8
+    assert q.dropped == 1 and len(q) == 0
+    q.put(f[7])
+    q.put(f[6])
+    assert q.get(0).t == 7.0 and q.drain_numbered() == ([f[6]], [9], 10)
+    q.put(f[0])
+    q.put(f[1])
+    assert [fr.t for fr in q.drain()] == [0.0, 1.0]

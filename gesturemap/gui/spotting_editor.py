@@ -1,0 +1,168 @@
+"""The spotting settings of the model panel: spotting on or off, and every setting of
+:class:`gesturemap.Spotter` a person may change, each checked as typed.
+
+Every number is typed as text (a spin box would refuse a wrong value without saying why, and
+round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
+and the wrong field is outlined, and the model panel sends nothing until it is corrected.
+Settings the editor does not show (the per-class ``thresholds`` of a project file) are kept
+as they were.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6 import QtWidgets
+
+from ..errors import GesturemapError
+from ..models.spotting import NULL, NUMBERS, check_value
+
+__all__ = ["SPOTTING_KINDS", "SpottingEditor"]
+
+#: The model kinds that spot gestures (``gm.Spotter`` takes them).
+SPOTTING_KINDS = ("hhmm", "gmm", "dtw")
+
+#: What each field means, for its label's tooltip.
+HELP = {
+    "threshold": "A match counts from this fraction of its class's typical score (HHMM, GMM); "
+                 "DTW: while its distance is under this times the model's threshold. Higher: "
+                 "fewer false alarms, more misses.",
+    "min_duration": "A match counts when it lasts at least this fraction of its class's "
+                    "expected duration.",
+    "max_duration": "A match counts when it lasts at most this many times its class's "
+                    "expected duration.",
+    "hold_frames": "A candidate is emitted once its score has not improved for this many "
+                   "frames (the delay after a gesture's end).",
+    "refractory_frames": "Frames after an event during which nothing else is emitted.",
+    "defer_frames": "A candidate waits up to this many more frames while a longer gesture it "
+                    "may begin is still being matched above it (0: off).",
+    "defer_projection": "While deferring, a longer gesture counts as ahead when its partial "
+                        "score plus this fraction of what its remaining states typically add "
+                        "is above the candidate's (0: its partial score alone).",
+    "min_stay": "A match leaves a state only after this fraction of the state's expected "
+                "duration.",
+    "max_stay": "After this many times its expected duration in one state, a match gains "
+                "nothing more there.",
+    "gmm_frames": "GMM only: a class's typical gesture lasts this many frames.",
+    "null_label": "The label of the non-gesture takes (never emitted).",
+}
+
+_BAD_STYLE = "border: 1px solid #c53030"
+
+
+class SpottingEditor(QtWidgets.QGroupBox):
+    """Spotting on/off (the group's check box) and its settings.
+
+    :meth:`show_spotting` shows a project's ``model["spotting"]`` (None: off);
+    :meth:`spotting` gives what to send: None when off, else the settings that differ from the
+    defaults (and those the project had); :meth:`problems` says what must change first.
+    """
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__("spot gestures in the stream (events on OSC /gesturemap/event)", parent)
+        self.setCheckable(True)
+        self.setChecked(False)
+        self.setToolTip("Find each gesture in the continuous stream and emit one event for it; "
+                        "record takes labelled 'null' of anything that is not a gesture.")
+        self._given: dict[str, Any] = {}
+        self.fields: dict[str, QtWidgets.QLineEdit] = {}
+        form = QtWidgets.QFormLayout()
+        for name, (_, _, _, default) in NUMBERS.items():
+            field = QtWidgets.QLineEdit()
+            field.setObjectName(f"spotting.{name}")
+            field.setPlaceholderText(f"{default:g}")
+            field.setToolTip(HELP[name] + f" Default {default:g}; empty: the default.")
+            field.textEdited.connect(lambda _text: self.problems())
+            self.fields[name] = field
+            form.addRow(name, field)
+        self.null_label = QtWidgets.QLineEdit()
+        self.null_label.setObjectName("spotting.null_label")
+        self.null_label.setPlaceholderText(NULL)
+        self.null_label.setToolTip(HELP["null_label"] + f" Empty: {NULL!r}.")
+        form.addRow("null_label", self.null_label)
+        self.kept = QtWidgets.QLabel("")
+        self.kept.setWordWrap(True)
+        self.message = QtWidgets.QLabel("")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c53030")
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.kept)
+        layout.addWidget(self.message)
+
+    def show_spotting(self, settings: dict[str, Any] | None) -> None:
+        """Show a project's spotting settings (None: spotting off, the fields at their
+        defaults)."""
+        self._given = dict(settings or {})
+        self.setChecked(settings is not None)
+        for name, field in self.fields.items():
+            field.setText(_text(self._given[name]) if name in self._given else "")
+            field.setStyleSheet("")
+        label = self._given.get("null_label")
+        self.null_label.setText("" if label is None else str(label))
+        per_class = self._given.get("thresholds")
+        self.kept.setText(f"per-class thresholds (kept as the project has them): {per_class}"
+                          if per_class else "")
+        self.kept.setVisible(bool(per_class))
+        self.message.setText("")
+
+    def _values(self) -> tuple[dict[str, Any], list[str]]:
+        """The numbers typed (empty fields left out) and what is wrong with them."""
+        values: dict[str, Any] = {}
+        wrong: list[str] = []
+        for name, field in self.fields.items():
+            text = field.text().strip()
+            bad = False
+            if text:
+                try:
+                    values[name] = check_value(name, _number(text))
+                except GesturemapError as exc:
+                    wrong.append(str(exc))
+                    bad = True
+            field.setStyleSheet(_BAD_STYLE if bad else "")
+        return values, wrong
+
+    def problems(self) -> list[str]:
+        """What must change before the settings shown can be sent (empty: nothing); also
+        shown under the fields."""
+        wrong = self._values()[1] if self.isChecked() else []
+        if not self.isChecked():
+            for field in self.fields.values():
+                field.setStyleSheet("")
+        self.message.setText(" ".join(wrong))
+        return wrong
+
+    def spotting(self) -> dict[str, Any] | None:
+        """The settings to send: None when spotting is off; else the project's settings with
+        the fields' values (a field left empty: the default; a wrong one: as it was)."""
+        if not self.isChecked():
+            return None
+        values, _ = self._values()
+        out = {k: v for k, v in self._given.items() if k not in NUMBERS or k in values}
+        for name, value in values.items():
+            if name in self._given or value != NUMBERS[name][3]:
+                out[name] = value
+        label = self.null_label.text().strip()
+        if label and label != NULL:
+            out["null_label"] = label
+        elif "null_label" in out and not label:
+            del out["null_label"]
+        for name in NUMBERS:  # a wrong value keeps the project's
+            if name in self._given and name not in values and self.fields[name].text().strip():
+                out[name] = self._given[name]
+        return out
+
+
+def _number(text: str) -> Any:
+    """Text as an int when it is one, else a float (``nan`` for no number: refused)."""
+    try:
+        return int(text)
+    except ValueError:
+        try:
+            return float(text)
+        except ValueError:
+            return text
+
+
+def _text(value: Any) -> str:
+    return repr(value) if isinstance(value, float) else str(value)

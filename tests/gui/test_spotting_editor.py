@@ -1,0 +1,187 @@
+"""The model panel's spotting settings, edited as a person would, on a real window and engine.
+
+A person turns spotting on, changes its settings and applies: the project keeps them (saved
+in its folder) and the running engine's stream spots with them after the retrain. A wrong
+value is refused with a message naming it, nothing is sent, and what was typed stays to be
+corrected. Turning spotting off reaches the engine too.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+import gesturemap as gm
+from gesturemap.errors import FormatError
+from gesturemap.gui.spotting_editor import SpottingEditor
+from gesturemap.gui.window import MainWindow
+from gesturemap.models.spotting import SpottingStream
+from gesturemap.project import Project
+from tests.models.test_spotting import _gesture, _rest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def click(qtbot, button) -> None:
+    qtbot.mouseClick(button, QtCore.Qt.MouseButton.LeftButton)
+
+
+def type_into(qtbot, field, text: str) -> None:
+    """Replace a field's text as a person types it."""
+    field.selectAll()
+    qtbot.keyClick(field, QtCore.Qt.Key.Key_Delete)
+    qtbot.keyClicks(field, text)
+
+
+def saved_spotting(folder) -> object:
+    """The spotting settings saved in ``folder`` ("unreadable" while an autosave is replacing
+    its files: the caller polls again)."""
+    try:
+        return Project.load(folder).model.get("spotting", "off")
+    except FormatError:
+        return "unreadable"
+
+
+def spotting_project() -> Project:
+    rng = np.random.default_rng(5)
+    project = Project("spotting", model={"kind": "hhmm", "params": {"states": 6}},
+                      input_names=["x", "y"])
+    for label in ("circle", "zigzag"):
+        for _ in range(4):
+            project.add_take(_gesture(label, int(rng.integers(45, 60)), rng), label)
+    for _ in range(3):
+        project.add_take(_rest(150, rng), gm.NULL)
+    return project
+
+
+def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine(
+        qtbot, tmp_path):
+    folder = tmp_path / "p"
+    spotting_project().save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    engine = window.engine
+    panel = window.model_panel
+    editor = panel.spotting
+    window.tabs.setCurrentWidget(panel)
+    # the project does not spot: the editor shows it off, with the defaults as placeholders
+    assert editor.isVisibleTo(panel) and not editor.isChecked()
+    assert editor.fields["threshold"].placeholderText() == "0.3"
+    trained = engine.trainings
+    # on, a threshold and a refractory period typed
+    editor.setChecked(True)
+    type_into(qtbot, editor.fields["threshold"], "0.45")
+    type_into(qtbot, editor.fields["refractory_frames"], "40")
+    click(qtbot, panel.apply_button)
+    assert panel.message.text() == "" and editor.message.text() == ""
+    wanted = {"threshold": 0.45, "refractory_frames": 40}
+    qtbot.waitUntil(lambda: engine.project.model.get("spotting") == wanted, timeout=5000)
+    # the retrain's model runs in a spotting stream with those settings
+    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
+    qtbot.waitUntil(lambda: isinstance(engine.stream, SpottingStream), timeout=20000)
+    spotter = engine.stream.spotter
+    assert spotter.threshold == 0.45 and spotter.refractory_frames == 40
+    assert spotter.hold_frames == gm.models.spotting.DEFAULT_HOLD_FRAMES
+    # kept in the project's folder
+    qtbot.waitUntil(lambda: saved_spotting(folder) == wanted, timeout=10000)
+
+    # a wrong value: refused with a message naming it, nothing sent, nothing lost
+    sent: list[dict] = []
+    real = panel._apply
+    panel._apply = lambda s: (sent.append(s), real(s))
+    type_into(qtbot, editor.fields["threshold"], "-1")
+    type_into(qtbot, editor.fields["hold_frames"], "12")
+    assert "threshold" in editor.message.text()  # said as it is typed
+    click(qtbot, panel.apply_button)
+    assert sent == []
+    assert panel.message.text().startswith("Not applied")
+    assert "threshold" in panel.message.text() and "-1" in panel.message.text()
+    assert "border" in editor.fields["threshold"].styleSheet()
+    assert editor.fields["threshold"].text() == "-1" and editor.fields["hold_frames"].text() == "12"
+    assert engine.project.model["spotting"] == wanted
+    assert engine.stream.spotter.threshold == 0.45
+    type_into(qtbot, editor.fields["threshold"], "abc")
+    click(qtbot, panel.apply_button)
+    assert sent == [] and "threshold" in panel.message.text()
+    type_into(qtbot, editor.fields["defer_frames"], "2.5")  # frames are whole numbers
+    type_into(qtbot, editor.fields["threshold"], "0.5")
+    click(qtbot, panel.apply_button)
+    assert sent == [] and "defer_frames" in panel.message.text()
+    # corrected: sent, with the other edit kept
+    type_into(qtbot, editor.fields["defer_frames"], "30")
+    trained = engine.trainings
+    click(qtbot, panel.apply_button)
+    assert panel.message.text() == ""
+    wanted = {"threshold": 0.5, "refractory_frames": 40, "hold_frames": 12, "defer_frames": 30}
+    assert sent[-1]["spotting"] == wanted
+    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
+    qtbot.waitUntil(lambda: isinstance(engine.stream, SpottingStream)
+                    and engine.stream.spotter.threshold == 0.5, timeout=20000)
+    assert engine.stream.spotter.defer_frames == 30 and engine.stream.spotter.hold_frames == 12
+    assert engine.project.model["spotting"] == wanted
+
+    # off: the engine runs the model's own stream after the retrain, the project has no spotting
+    editor.setChecked(False)
+    trained = engine.trainings
+    click(qtbot, panel.apply_button)
+    qtbot.waitUntil(lambda: "spotting" not in engine.project.model, timeout=5000)
+    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
+    qtbot.waitUntil(lambda: engine.stream is not None
+                    and not isinstance(engine.stream, SpottingStream), timeout=20000)
+    qtbot.waitUntil(lambda: saved_spotting(folder) == "off", timeout=10000)
+
+
+def test_the_editor_shows_a_projects_settings_back_and_keeps_what_it_does_not_show(qtbot):
+    editor = SpottingEditor()
+    qtbot.addWidget(editor)
+    given = {"threshold": 0.4, "hold_frames": 25, "thresholds": {"circle": 12.0},
+             "null_label": "rest"}
+    editor.show_spotting(given)
+    assert editor.isChecked() and editor.fields["threshold"].text() == "0.4"
+    assert editor.fields["min_stay"].text() == ""  # the default, as a placeholder
+    assert editor.spotting() == given and editor.problems() == []
+    assert "circle" in editor.kept.text()
+    # a value typed equal to the default is not written out; an empty field is the default
+    editor.fields["defer_frames"].setText("50")
+    editor.fields["hold_frames"].setText("")
+    assert editor.spotting() == {"threshold": 0.4, "thresholds": {"circle": 12.0},
+                                 "null_label": "rest"}
+    # a wrong value keeps the project's in what would be sent, and is named
+    editor.fields["threshold"].setText("0")
+    assert editor.spotting()["threshold"] == 0.4
+    assert len(editor.problems()) == 1 and "threshold" in editor.problems()[0]
+    editor.show_spotting(None)
+    assert not editor.isChecked() and editor.spotting() is None and editor.problems() == []
+
+
+def test_a_spotting_model_shows_and_keeps_the_deltas_it_trains_with(qtbot, tmp_path):
+    """A spotting HHMM trains without deltas unless told otherwise: the panel shows that (not
+    the kind's default, with deltas), and a person who ticks deltas gets them."""
+    project = spotting_project()
+    project.model = {"kind": "hhmm", "params": {"states": 6}, "spotting": {}}
+    folder = tmp_path / "p"
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    panel = window.model_panel
+    window.tabs.setCurrentWidget(panel)
+    box = panel.editors["deltas"]
+    assert panel.spotting.isChecked() and not box.isChecked()
+    assert window.engine.project.new_model().deltas is False
+    box.setChecked(True)  # what the model's own default is: sent all the same
+    click(qtbot, panel.apply_button)
+    assert panel.message.text() == ""
+    qtbot.waitUntil(lambda: window.engine.project.model["params"].get("deltas") is True,
+                    timeout=10000)
+    assert window.engine.project.new_model().deltas is True
+    box.setChecked(False)
+    click(qtbot, panel.apply_button)
+    qtbot.waitUntil(lambda: window.engine.project.model["params"].get("deltas") is False,
+                    timeout=10000)
