@@ -150,5 +150,5 @@ def test_a_classifiers_frame_from_templates_is_byte_for_byte_the_general_encodin
         fast.close()
         general.close()
     assert len(got) == len(expected) >= 2 * 50
-    for i, (g, e) in enumerate(zip(got, expected)):
+    for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, (i, g, e)
