@@ -386,6 +386,47 @@ def _busy_loop() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"], preexec_fn=_ordinary)
 
 
+def _cpu_seconds(pid: int) -> float:
+    """utime + stime of process ``pid`` (every thread; not its children), in seconds."""
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read()
+    fields = stat[stat.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_at_1khz(pid: int, port: int, rx: socket.socket, frames: np.ndarray,
+                 seconds: float) -> float:
+    """Percent of a core that process ``pid`` spends answering 1,000 ``/wek/inputs`` frames/s
+    for ``seconds`` (the sender keeps time by spinning, on the other core; replies are read and
+    dropped)."""
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    packets = [_message("/wek/inputs", f) for f in frames]
+    rx.setblocking(False)
+    n = int(seconds * 1000)
+    c0 = _cpu_seconds(pid)
+    t0 = next_t = time.perf_counter()
+    for i in range(n):
+        while time.perf_counter() < next_t:
+            pass
+        tx.sendto(packets[i % len(packets)], ("127.0.0.1", port))
+        next_t += 0.001
+        try:
+            while True:
+                rx.recv(65536)
+        except BlockingIOError:
+            pass
+    wall = time.perf_counter() - t0
+    cpu = _cpu_seconds(pid) - c0
+    tx.close()
+    time.sleep(0.05)
+    try:
+        while True:
+            rx.recv(65536)
+    except BlockingIOError:
+        pass
+    return 100.0 * cpu / wall
+
+
 def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: float = 200.0,
              loads: tuple[str, ...] = ("idle", "busy"),
              servers: tuple[str, ...] = VS_FLOOR_SERVERS) -> dict[str, Any]:
@@ -396,8 +437,9 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
     Every server runs for the whole benchmark (each in its own process, started as the CLI
     starts it: ordinary scheduling until it sets its own); ``rounds`` rounds then measure each
     load (``idle``; ``busy``: one core spinning in another process) and each server in turn for
-    ``seconds``, so that a slow patch of the machine falls on every setup alike. Returns
-    ``{"settings": …, "rounds": [{"round", "load", "results": {server: figures}}]}``."""
+    ``seconds``, so that a slow patch of the machine falls on every setup alike. Then each
+    gesturemap server's CPU at 1,000 frames/s (:func:`_cpu_at_1khz`). Returns ``{"settings": …,
+    "rounds": [{"round", "load", "results": {server: figures}}], "cpu_percent_1khz": {…}}``."""
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
     out: dict[str, Any] = {"settings": {"rounds": rounds, "seconds": seconds, "rate_hz": rate_hz,
                                         "loads": list(loads), "servers": list(servers),
@@ -439,6 +481,9 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
                             busy.kill()
                             busy.wait()
                     out["rounds"].append({"round": i + 1, "load": load, "results": results})
+            out["cpu_percent_1khz"] = {name: _cpu_at_1khz(procs[name].pid, ports[name], rx,
+                                                          frames, seconds)
+                                       for name in servers if name != "floor"}
         finally:
             for proc in procs.values():
                 proc.terminate()
@@ -465,4 +510,9 @@ def format_vs_floor(res: dict[str, Any]) -> str:
                          f"{f['latency_us_p50']:.0f} | {f['latency_us_p99']:.0f} | "
                          f"{f['latency_us_p999']:.0f} | {ratio50} | {ratio99} | "
                          f"{f['answered']}/{f['frames']} |")
+    cpu = res.get("cpu_percent_1khz") or {}
+    if cpu:
+        lines.append("")
+        lines.append("CPU at 1,000 frames/s (percent of a core, the server process): " + ", ".join(
+            f"{VS_FLOOR_NAMES.get(name, name)} {pct:.1f} %" for name, pct in cpu.items()))
     return "\n".join(lines)

@@ -36,6 +36,10 @@ def test_vs_floor_from_the_command_line(reference_dir, tmp_path):
             p50, p99, p999 = f["latency_us_p50"], f["latency_us_p99"], f["latency_us_p999"]
             assert all(math.isfinite(v) and v > 0 for v in (p50, p99, p999)), (name, f)
             assert p50 <= p99 <= p999 < 1e6, (name, f)
+    cpu = res["cpu_percent_1khz"]
+    assert tuple(cpu) == bench_latency.VS_FLOOR_SERVERS[1:]
+    assert all(0 < pct < 200 and math.isfinite(pct) for pct in cpu.values()), cpu
+    assert "CPU at 1,000 frames/s" in run.stdout
     # the table printed has one row per server and load, each with its ratio to the floor
     rows = [line for line in run.stdout.splitlines() if line.startswith("| 1 |")]
     assert len(rows) == 2 * len(bench_latency.VS_FLOOR_SERVERS), run.stdout
