@@ -55,15 +55,21 @@ def spotting_project() -> Project:
     return project
 
 
-def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine(
-        qtbot, tmp_path):
-    folder = tmp_path / "p"
-    spotting_project().save(folder)
+def open_window(qtbot, project: Project, folder) -> MainWindow:
+    """The window on ``project`` saved in ``folder`` and opened again, as a person would."""
+    project.save(folder)
     window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
                         engine="thread")
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"
     window.show()
+    return window
+
+
+def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine(
+        qtbot, tmp_path):
+    folder = tmp_path / "p"
+    window = open_window(qtbot, spotting_project(), folder)
     engine = window.engine
     panel = window.model_panel
     editor = panel.spotting
@@ -163,13 +169,7 @@ def test_a_spotting_model_shows_and_keeps_the_deltas_it_trains_with(qtbot, tmp_p
     the kind's default, with deltas), and a person who ticks deltas gets them."""
     project = spotting_project()
     project.model = {"kind": "hhmm", "params": {"states": 6}, "spotting": {}}
-    folder = tmp_path / "p"
-    project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
-                        engine="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
+    window = open_window(qtbot, project, tmp_path / "p")
     panel = window.model_panel
     window.tabs.setCurrentWidget(panel)
     box = panel.editors["deltas"]
