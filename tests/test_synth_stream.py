@@ -8,8 +8,9 @@ does; see the assertion), those blocks are lost whatever the client does, and th
 checks that no other block was lost and that the callback never overran.
 
 The JACK server runs with real-time priority 70 (its clients, PortAudio's callback thread among
-them, get 65): the audio chain must rank above the engine's own real-time threads
-(SCHED_FIFO 20). Debian's jackd default, 10, puts the engine above the audio server.
+them, get 65). The engine reads a running audio server's priority and keeps its own real-time
+threads below the server's callback threads (tests/test_audio_priority.py runs the same chain
+on jackd at its default priority, 10).
 """
 
 from __future__ import annotations
