@@ -29,6 +29,8 @@ from gesturemap.synth import Synth, SynthMapping
 
 SECONDS = 30.0
 RATE_HZ = 200.0
+#: blocks a loaded machine may drop in 30 s without JACK naming it, in either run (see below)
+RARE_BLOCKS = 3
 
 
 def test_scheduling_reads_a_thread_stat_line_with_spaces_in_its_name():
@@ -161,5 +163,10 @@ def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_
     for run in (default, high):
         assert run["frames_out"] >= 0.95 * RATE_HZ * SECONDS, run
         assert run["callbacks"] >= 0.98 * SECONDS * 48000 / 128, run
-    # the must-show: no more blocks lost by the client under the default priority than at 70
-    assert default["engine_lost"] <= high["engine_lost"], (default, high)
+    # the must-show: no more blocks lost by the client under the default priority than at 70.
+    # An engine that outranks the server loses them by the hundred (178 and 269 in 30 s before
+    # issue 19); below it, a loaded machine still drops a rare block JACK does not name, in
+    # either run alike (measured 0, 0, 0, 1 in 11,500 callbacks under the default, 0, 0, 0, 0
+    # at 70): two counts of a rare event, compared with the few blocks of slack their chance
+    # differences need (P(4 or more | a rate of 0.3 in 30 s) < 0.1 %), not exactly
+    assert default["engine_lost"] <= high["engine_lost"] + RARE_BLOCKS, (default, high)
