@@ -626,18 +626,18 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         """Apply the waiting commands and handle the queued frames, oldest first (with the
         frame lock held)."""
         q = self.queue
-        while True:
+        # read before looking at the queue: every frame numbered below it is queued or handled
+        count = q.put_count
+        while len(q):  # no lock (nor list) when nothing waits: the direct path's common case
             frames, numbers, count = q.drain_numbered()
             for i, frame in zip(numbers, frames, strict=True):
                 if self._commands:
                     self._apply_commands(i)  # those sent before this frame came
                 self._handle(frame)
-            if self._commands:
-                # those sent before every frame still to come; a later one waits for the
-                # frames sent before it, queued since the drain (the next round takes them)
-                self._apply_commands(count)
-            if not frames:
-                return
+        if self._commands:
+            # those sent before every frame still to come; a later one waits for the frames
+            # sent before it, queued since (the next round takes them)
+            self._apply_commands(count)
 
     def _handle(self, frame: Any) -> None:
         try:

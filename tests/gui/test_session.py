@@ -110,10 +110,9 @@ def record(qtbot, window: MainWindow, label: str, kind: str) -> None:
     try:
         qtbot.waitUntil(lambda: len(window.project.takes) == takes + 1, timeout=10000)
     except qtbot.TimeoutError:
-        e = window.engine  # what the engine and the window were at when no take came
+        e = window.engine  # what the engine (its process's snapshot) and the window were at
         state = dict(recording=e.recording, frames_in=e.frames_in, takes=len(window.project.takes),
-                     frames_recorded=len(getattr(e, "_take_inputs", [])),
-                     waiting_commands=list(getattr(e, "_commands", [])),
+                     errors=e.errors, refused=e.stats().get("refused_commands"),
                      record_started=window._record_started, button=window.record_button.isChecked(),
                      count_in=window.count_in.value(), take_length=window.take_length.value())
         raise AssertionError(f"no take {takes + 1} of {label!r}: {state}") from None
