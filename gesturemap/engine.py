@@ -37,6 +37,7 @@ from .data import class_numbers
 from .engine_edits import TakeEdits
 from .engine_health import Health, Percentiles
 from .engine_search import BackgroundSearch
+from .engine_wire import FrameWire
 from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .frame_path import FramePath, channel_names, model_stream
@@ -71,7 +72,7 @@ GESTURE_FRAMES = 8192
 RESET_ADDRESS = "/gesturemap/reset"
 
 
-class Engine(TakeEdits, BackgroundSearch, Health):
+class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -187,7 +188,6 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._first_frame_pending = False
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
-        self.last_result: Any = None
         #: gestures spotted so far, and the latest ones as (t, label, score), newest last
         self.events_spotted = 0
         self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
@@ -399,7 +399,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
                                   "/wekinator/control/outputs with a class number first")
         self.recording = True
         if self.stream is not None:  # a take starts a gesture: the model follows it from here
-            self.stream.reset()
+            self.path.reset_stream()
             self.resets["take"] += 1
         self._take_inputs, self._take_times, self._take_outputs = [], [], []
         self._take_label = self.current_label if not self._is_regression() else "take"
@@ -495,6 +495,16 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._set_model(model)
 
     @property
+    def last_result(self) -> Any:
+        """The last frame's :class:`Result` (None before the first), built when read: a
+        lean stream builds none per frame (:meth:`_lean`)."""
+        path = self.path
+        if path.stale:
+            with self._frame_lock:
+                return path.result()
+        return path.last
+
+    @property
     def stream(self) -> Any:
         """The model stream frames go through (None: no model)."""
         return self.path.stream
@@ -557,8 +567,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         self._dtw_last = -1
         if self.model is None and self._dtw_project() and self.project.takes:
             self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
-        if self.stream is not None:
-            self.stream.reset()
+        self.path.reset_stream()
         self._clear_gesture()
 
     def _cmd_stop_running(self) -> None:
@@ -614,7 +623,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         labels = getattr(self.model, "labels_", None) if self.model is not None else None
         self.snapshot = EngineSnapshot(
             running=self.running, recording=self.recording, current_label=self.current_label,
-            labels=None if labels is None else tuple(labels), last_result=self.last_result,
+            labels=None if labels is None else tuple(labels), last_result=self.path.result(),
             frames_in=self.frames_in, frames_out=self.frames_out,
             events_spotted=self.events_spotted, trainings=self.trainings,
             last_train_ms=self.last_train_ms, training_progress=self.training_progress,
@@ -679,6 +688,12 @@ class Engine(TakeEdits, BackgroundSearch, Health):
         except GesturemapError:
             self.bad_frames += 1
             return
+        slog = self.session_log
+        stream = self.stream
+        lean = (self.running and stream is not None and stream.lean and self._onset is None
+                and self.synth is None and not self.sinks and self._dtw_values is None)
+        if lean:  # the reply first, from the stream's arrays; the frame is kept after it
+            self._lean(stream, feats, t_in, slog)
         self._gesture.append(values)
         self._gesture_t.append(t_in)
         if self.recording:
@@ -686,17 +701,16 @@ class Engine(TakeEdits, BackgroundSearch, Health):
             self._take_times.append(t_in - self._take_t0)
             if self._is_regression():
                 self._take_outputs.append(self.current_outputs.copy())
-        slog = self.session_log
         if slog is not None:
             slog.write("input", t_in, values)
         if self._onset is not None and self._onset.step(values) and self.stream is not None:
-            self.stream.reset()  # motion starts after a rest: a gesture starts
+            self.path.reset_stream()  # motion starts after a rest: a gesture starts
             self._clear_gesture()
             self.resets["onset"] += 1
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth
-            for f in feats:
+            for f in () if lean else feats:
                 r = self.stream.step(f)
                 if self._dtw_values is not None:
                     self._send_dtw(r)
@@ -707,7 +721,7 @@ class Engine(TakeEdits, BackgroundSearch, Health):
                 for sink in self.sinks:
                     sink.update(r, self._model_labels)
                 self.frames_out += 1
-                self.last_result = r
+                self.path.set_result(r)
                 ev = r.event
                 if ev is not None:
                     self._spotted(t_in, ev, slog)
@@ -727,33 +741,6 @@ class Engine(TakeEdits, BackgroundSearch, Health):
 
     def _dtw_project(self) -> bool:
         return (self.project.model or {}).get("kind") == "dtw"
-
-    def _send_dtw(self, r: Any) -> None:
-        """Wekinator's DTW messages for one frame: the match message first, edge-triggered
-        (sent when the matched gesture changes to another one, as Wekinator's DtwModel fires
-        its currentMatch property change), then the distances on /wek/outputs."""
-        match = r.label_index if r.match is not None else -1
-        if match != self._dtw_last:
-            self._dtw_last = match
-            if match >= 0:
-                self.output.send_message(self._dtw_addresses[match])
-        values = self._dtw_values
-        values[self._dtw_positions] = r.distances
-        self.output.send(r, self._class_numbers[r.label_index], values)
-    def _spotted(self, t: float, ev: Any, slog: Any) -> None:
-        """A gesture was spotted at this frame: OSC (the gesture's Wekinator match message,
-        ``/output_N`` unless ``outputs.gesture_messages`` names another, then
-        ``/gesturemap/event label score``), log, window (the synth saw it in the result)."""
-        label = str(ev.label)
-        address = self._match_address.get(label)
-        if address:  # Wekinator's DTW message first (what its example clients listen for)
-            self.output.send_message(address)
-        self.output.send_event(label, ev.score)
-        self.events_spotted += 1
-        self.recent_events.append((t, label, float(ev.score)))
-        if slog is not None:
-            slog.event(t, "gesture", label=label, score=float(ev.score),
-                       start=int(ev.start), end=int(ev.end), emitted=int(ev.emitted))
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         self.errors += 1

@@ -22,6 +22,7 @@ class TakeEdits:
 
     project: Any
     stream: Any
+    path: Any
     resets: dict[str, int]
     _gesture: Any
     _gesture_t: Any
@@ -44,8 +45,7 @@ class TakeEdits:
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
-        if self.stream is not None:
-            self.stream.reset()
+        self.path.reset_stream()
         self._clear_gesture()  # the last gesture (what a correction relabels) begins here
         self.resets["trigger"] += 1
 

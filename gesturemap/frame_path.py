@@ -47,16 +47,50 @@ class FramePath:
     ``start(input_dim)`` (re)starts the pipeline; ``stream`` is the model stream (None: no
     model); ``push(values, t)`` gives the feature frames of one sensor frame; ``step(values,
     t)`` the results of one sensor frame (features, then the stream, as the engine runs them).
+
+    The last frame's result: the engine either hands it over (:meth:`set_result`) or, with a
+    lean stream that built none, marks it due (``stale``) and :meth:`result` builds it from the
+    stream when someone reads it, before the stream changes (another stream, a reset).
     """
 
-    __slots__ = ("project", "state", "stream")
+    __slots__ = ("project", "state", "_stream", "stale", "last")
 
     def __init__(self, project: Any, stream: Any = None) -> None:
         self.project = project
         #: the feature pipeline's run-time state (None until started)
         self.state: Any = None
-        #: the model stream frames go through (None: no model)
-        self.stream: Any = stream
+        self._stream: Any = stream
+        #: True: the last frame's Result is the stream's to build (:meth:`result`)
+        self.stale = False
+        #: the last Result built or handed over (None before the first frame)
+        self.last: Any = None
+
+    @property
+    def stream(self) -> Any:
+        """The model stream frames go through (None: no model)."""
+        return self._stream
+
+    @stream.setter
+    def stream(self, stream: Any) -> None:
+        self.result()  # the old stream's last frame, while it still holds it
+        self._stream = stream
+
+    def result(self) -> Any:
+        """The last frame's Result (built now if it is due)."""
+        if self.stale:
+            self.stale = False
+            self.last = self._stream.current()
+        return self.last
+
+    def set_result(self, result: Any) -> None:
+        self.stale = False
+        self.last = result
+
+    def reset_stream(self) -> None:
+        """Reset the stream (a gesture starts), its last frame's result kept first."""
+        if self._stream is not None:
+            self.result()
+            self._stream.reset()
 
     def start(self, input_dim: int) -> None:
         """Start the project's pipeline for frames of ``input_dim`` values."""
@@ -69,5 +103,5 @@ class FramePath:
 
     def step(self, values: np.ndarray, t: float) -> list[Any]:
         """The results of one sensor frame: each feature frame through the stream."""
-        step = self.stream.step
+        step = self._stream.step
         return [step(f) for f in self.state.push(values, t)]

@@ -558,6 +558,29 @@ class StreamBase:
     def step(self, frame: Any) -> Result:  # pragma: no cover - overridden
         raise NotImplementedError
 
+    #: True where :meth:`advance` builds no :class:`Result` and :meth:`views` gives the
+    #: likelihoods and progress: a classifier that emits no event nor estimate. The engine's
+    #: frame path then sends from the stream's own arrays and builds a Result only when
+    #: someone reads one (issue 19).
+    lean = False
+    _current: Result | None = None
+
+    def advance(self, frame: Any) -> int:
+        """Step one (D_in,) frame like :meth:`step` and return the label's index; the
+        :class:`Result` is :meth:`current`'s to build (only when read)."""
+        r = self._current = self.step(frame)
+        return r.label_index
+
+    def current(self) -> Result | None:
+        """The Result of the last frame :meth:`advance` or :meth:`step` handled (valid until
+        the next frame or reset; None before the first)."""
+        return self._current
+
+    def views(self) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover - lean only
+        """``(likelihoods, progress or None)`` of the last frame: the stream's own arrays,
+        overwritten by the next frame (read them before; never write them)."""
+        raise NotImplementedError
+
 
 # -- ignored input channels ------------------------------------------------------------------
 #: The parameter every model accepts: input channels (indices) dropped before fit and step.

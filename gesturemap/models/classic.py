@@ -275,6 +275,8 @@ class ClassicStream(StandardizingStream):
         self._init_standardization(model.arrays_["mean"], model.arrays_["scale"])
         self._eval = model._new_evaluator()
         self._regressor = model.output_dim_ > 0
+        self.lean = not self._regressor  # a classifier: the engine sends from views()
+        self._best = -1
         self._out = np.zeros(model.output_dim_)
         self._proba = np.zeros(c)
         self._mode, self._keep = decision_settings(model.decision,
@@ -295,27 +297,46 @@ class ClassicStream(StandardizingStream):
     def reset(self) -> None:
         """Forget the frames seen so far (empties the likelihood window)."""
         self._counts[:] = 0
+        self._best = -1
         self._pos[:] = 0
 
-    def step(self, frame: Any) -> Result:
-        """One (D_in,) frame; returns a frozen :class:`Result`."""
+    def advance(self, frame: Any) -> int:
+        """One (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
         z = self._standardize(frame)
         if self._regressor:
             self._eval(z, self._out)
+            self._best = 0
+            return 0
+        self._eval(z, self._proba)
+        best = self._best = int(_k.smooth(self._proba, MIN_PROBABILITY, self._mode, self._keep,
+                                          self._logbuf, self._counts, self._pos, self._acc,
+                                          self._slog, self._inorm, self._snorm))
+        return best
+
+    def current(self) -> Result | None:
+        """The last frame's frozen :class:`Result`, built from the stream's state."""
+        best = self._best
+        if best < 0:
+            return None
+        if self._regressor:
             u = self._uniform
             return Result(label=self.labels[0], label_index=0, likelihoods=u,
                           log_likelihoods=self._uniform_log, instant_likelihoods=u,
                           instant_normalized_likelihoods=u, output=_frozen(self._out))
-        self._eval(z, self._proba)
-        best = _k.smooth(self._proba, MIN_PROBABILITY, self._mode, self._keep, self._logbuf,
-                         self._counts, self._pos, self._acc, self._slog, self._inorm,
-                         self._snorm)
         return Result(
-            label=self.labels[best], label_index=int(best),
+            label=self.labels[best], label_index=best,
             likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
             instant_likelihoods=_frozen(self._proba),
             instant_normalized_likelihoods=_frozen(self._inorm),
         )
+
+    def step(self, frame: Any) -> Result:
+        """One (D_in,) frame; returns a frozen :class:`Result`."""
+        self.advance(frame)
+        return self.current()  # type: ignore[return-value]
+
+    def views(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._snorm, None
 
 
 # ============================================================================================

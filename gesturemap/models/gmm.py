@@ -21,8 +21,13 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
-from ._gaussian import (fully_observed_covariances, gaussian_terms, loaded_covariances, pad_stack,
-                        saved_covariances)
+from ._gaussian import (
+    fully_observed_covariances,
+    gaussian_terms,
+    loaded_covariances,
+    pad_stack,
+    saved_covariances,
+)
 from .base import (
     BaseModel,
     Cancel,
@@ -476,6 +481,8 @@ class GMMStream(StreamBase):
         self._din = model.input_dim_
         self._frames = DeltaFrames(self._din, bool(model.deltas))
         self._bimodal = d_out > 0
+        self.lean = not self._bimodal  # a classifier: the engine sends from views()
+        self._best = -1
         self._mixture = model.multiclass_regression == "mixture"
         self._mode, self._keep = decision_settings(model.decision, model.likelihood_window)
         # the window's buffer is only read by the window decision
@@ -510,14 +517,22 @@ class GMMStream(StreamBase):
         self._counts[:] = 0
         self._pos[:] = 0
         self._frames.reset()
+        self._best = -1
 
-    def step(self, frame: Any) -> Result:
-        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
-        x = self._frames(self._check_frame(frame))
-        best = _filter.gmm_step(x, *self._args)
+    def advance(self, frame: Any) -> int:
+        """Filter one (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
+        best = self._best = int(_filter.gmm_step(self._frames(self._check_frame(frame)),
+                                                 *self._args))
+        return best
+
+    def current(self) -> Result | None:
+        """The last frame's frozen :class:`Result`, built from the stream's state."""
+        best = self._best
+        if best < 0:
+            return None
         bi = self._bimodal
         return Result(
-            label=self.labels[best], label_index=int(best),
+            label=self.labels[best], label_index=best,
             likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
             instant_likelihoods=_frozen(self._inst),
             instant_normalized_likelihoods=_frozen(self._inorm),
@@ -526,6 +541,14 @@ class GMMStream(StreamBase):
             class_outputs=_frozen(self._cout) if bi else None,
             class_output_covariances=_frozen(self._ccov) if bi else None,
         )
+
+    def step(self, frame: Any) -> Result:
+        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
+        self.advance(frame)
+        return self.current()  # type: ignore[return-value]
+
+    def views(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._snorm, None
 
     @property
     def beta(self) -> np.ndarray:

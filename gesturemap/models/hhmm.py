@@ -333,6 +333,8 @@ class HHMMStream(StreamBase):
         self._din = model.input_dim_
         self._frames = DeltaFrames(self._din, bool(model.deltas))
         self._bimodal = d_out > 0
+        self.lean = not self._bimodal  # a classifier: the engine sends from views()
+        self._best = -1
         self._hier = bool(model.hierarchical)
         self._trans = b["trans"] if self._hier else b["trans_cyclic"]
         self._estimator = REGRESSION_ESTIMATORS.index(model.regression_estimator)
@@ -390,6 +392,7 @@ class HHMMStream(StreamBase):
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame starts a new forward pass."""
         self._started[0] = 0
+        self._best = -1
         self._counts[:] = 0
         self._pos[:] = 0
         self._progress[:] = 0.0
@@ -400,13 +403,20 @@ class HHMMStream(StreamBase):
         """(C, 3, N) forward variables (in-gesture, exit to any class, exit to the top)."""
         return self._alpha.copy()
 
-    def step(self, frame: Any) -> Result:
-        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
-        x = self._frames(self._check_frame(frame))
-        best = _filter.hhmm_step(x, *self._args)
+    def advance(self, frame: Any) -> int:
+        """Filter one (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
+        best = self._best = int(_filter.hhmm_step(self._frames(self._check_frame(frame)),
+                                                  *self._args))
+        return best
+
+    def current(self) -> Result | None:
+        """The last frame's frozen :class:`Result`, built from the stream's state."""
+        best = self._best
+        if best < 0:
+            return None
         bi = self._bimodal
         return Result(
-            label=self.labels[best], label_index=int(best),
+            label=self.labels[best], label_index=best,
             likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
             instant_likelihoods=_frozen(self._inst),
             instant_normalized_likelihoods=_frozen(self._inorm),
@@ -418,3 +428,11 @@ class HHMMStream(StreamBase):
             class_outputs=_frozen(self._cout) if bi else None,
             class_output_covariances=_frozen(self._ccov) if bi else None,
         )
+
+    def step(self, frame: Any) -> Result:
+        """Filter one (D_in,) frame; returns a frozen :class:`Result`."""
+        self.advance(frame)
+        return self.current()  # type: ignore[return-value]
+
+    def views(self) -> tuple[np.ndarray, np.ndarray | None]:
+        return self._snorm, self._progress

@@ -273,46 +273,54 @@ class OSCOutput:
         if (getattr(result, "speed", None) is not None or getattr(result, "scale", None)
                 is not None or getattr(result, "rotation", None) is not None):
             return False
-        lik = result.likelihoods
-        if not len(lik):
+        return self.send_class_arrays(result.label, result.label_index, class_number,
+                                      result.likelihoods, result.progress)
+
+    def send_class_arrays(self, label: Any, label_index: int, class_number: float,
+                          likelihoods: np.ndarray, progress: np.ndarray | None) -> bool:
+        """:meth:`send` for a classifier's frame given as its label and arrays (a lean
+        stream's own, read before its next frame) instead of a :class:`Result`: the same bytes.
+        False (nothing sent) when the frame needs :meth:`send`: no class templates (not
+        ``self._fast``), below ``reject_below``, values beyond float32."""
+        lik = likelihoods
+        if not self._fast or not len(lik):
             return False
         reject = self.settings.reject_below
-        if reject > 0.0 and float(lik[result.label_index]) < reject:
+        if reject > 0.0 and float(lik[label_index]) < reject:
             return False
-        progress = result.progress
-        key = (result.label, result.label_index, class_number, len(lik),
+        key = (label, label_index, class_number, len(lik),
                -1 if progress is None else len(progress))
         t = self._templates.get(key)
         if t is None:
-            t = self._templates[key] = self._class_templates(result, class_number)
+            t = self._templates[key] = self._class_templates(label, len(lik), progress,
+                                                             class_number)
         wek, head, pack_lik, mid, pack_prog = t
         try:
-            body = head + pack_lik(*lik.tolist())
-            if pack_prog is not None:
-                body += mid + pack_prog(*progress.tolist())
+            lik_bytes = pack_lik(*lik.tolist())  # checked before anything leaves
+            prog_bytes = b"" if pack_prog is None else pack_prog(*progress.tolist())  # type: ignore[union-attr]
         except (OverflowError, struct.error, TypeError, AttributeError):
             return False
-        self._send(wek)
-        self._send(body)
+        self._send(wek)  # what a Wekinator client waits for, before the bundle is joined
+        self._send(head + lik_bytes + mid + prog_bytes)
         return True
 
-    def _class_templates(self, result: Any, class_number: float) -> tuple[Any, ...]:
+    def _class_templates(self, label: Any, n: int, progress: np.ndarray | None,
+                         class_number: float) -> tuple[Any, ...]:
         """(the /wek/outputs datagram, the bundle's bytes up to the likelihoods' floats, their
         packer, the bytes between them and the progress floats, its packer or None): encoded
         once per class and shape by :class:`MessageEncoder`, as :meth:`send` encodes them."""
         a = self.addresses
         enc = self._enc
         wek = enc.floats(a["outputs"], [class_number])
-        label = enc.floats(a["label"], [class_number], text=str(result.label))
-        n = len(result.likelihoods)
+        label_msg = enc.floats(a["label"], [class_number], text=str(label))
         lik_head = enc.floats(a["likelihoods"], np.zeros(n))
         lik_head = lik_head[: len(lik_head) - 4 * n]  # address and tags: the floats follow
-        head = (_BUNDLE_HEAD + _SIZE.pack(len(label)) + label + _SIZE.pack(len(lik_head) + 4 * n)
-                + lik_head)
+        head = (_BUNDLE_HEAD + _SIZE.pack(len(label_msg)) + label_msg
+                + _SIZE.pack(len(lik_head) + 4 * n) + lik_head)
         pack_lik = struct.Struct(f">{n}f").pack
         mid, pack_prog = b"", None
-        if a.get("progress") and result.progress is not None:
-            m = len(result.progress)
+        if a.get("progress") and progress is not None:
+            m = len(progress)
             prog_head = enc.floats(a["progress"], np.zeros(m))
             prog_head = prog_head[: len(prog_head) - 4 * m]
             mid = _SIZE.pack(len(prog_head) + 4 * m) + prog_head
