@@ -280,28 +280,34 @@ def _box_bound(x, lo, hi, b0, b1):
 
 
 @njit(**_JIT)
-def _prune(t, cap, history, blocks, first_block, offsets, template_class, normalize, col, acc,
-           awake, since, bound, low):
+def _prune(t, mode, cap, history, blocks, first_block, offsets, template_class, normalize, col,
+           acc, awake, since, bound, low, class_best):
     """After a frame's columns (anchored matching): wake every sleeping template that might be
-    within ``max(best distance, cap)`` (its column caught up from ``history``), put to sleep
-    the awake ones that cannot be (their least cell, the column's lower bound from now on, is
-    more than that); a sleeping template about to lose the frames it missed is moved one frame
-    on. Returns the number of templates woken."""
+    within its limit (its column caught up from ``history``), put to sleep the awake ones that
+    cannot be (their least cell, the column's lower bound from now on, is more than that); a
+    sleeping template about to lose the frames it missed is moved one frame on. A template's
+    limit: its own class's best distance (``mode`` 2: every class distance stays exact), or
+    with ``mode`` 1 the least of that and ``max(best distance, cap)`` (the classes over both
+    get lower bounds). ``class_best`` (C,) is scratch. Returns the number of templates woken."""
     n_t = offsets.shape[0] - 1
     best = np.inf
+    class_best[:] = np.inf
     for k in range(n_t):
         if awake[k]:
             m = offsets[k + 1] - offsets[k]
             v = col[offsets[k + 1] - 1]
             if normalize:
                 v = v / m
+            if v < class_best[template_class[k]]:
+                class_best[template_class[k]] = v
             if v < best:
                 best = v
-    limit = max(best, cap)
-    limit = limit + limit * WAKE_MARGIN
+    far = max(best, cap) if mode == 1 else np.inf
     woken = 0
     h = history.shape[0]
     for k in range(n_t):
+        limit = min(class_best[template_class[k]], far)
+        limit = limit + limit * WAKE_MARGIN
         f = float(offsets[k + 1] - offsets[k]) if normalize else 1.0
         if awake[k]:
             if low[k] / f > limit * SLEEP_FACTOR:
@@ -348,12 +354,14 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
     a path that reached further cost more than the threshold allows). O(total frames * D).
 
-    ``prune`` = (on (1,) int64, frames since the reset, this one included (1,) int64, cap (1,),
-    history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound (K,),
-    least cell (K,)): with anchored matching and ``on``, templates that cannot be the best nor under
-    ``cap`` sleep (see :func:`_prune`); a sleeping template's distance is then a lower bound,
-    more than both, and the label, the best distance and every distance under ``cap`` are
-    exactly the unpruned ones. The frame is stored in ``history`` (a ring).
+    ``prune`` = (mode (1,) int64, frames since the reset, this one included (1,) int64, cap
+    (1,), history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound
+    (K,), least cell (K,)): with anchored matching and a mode, templates that cannot be their
+    class's best sleep (see :func:`_prune`); a sleeping template's distance is a lower bound
+    over its class's best, so every output is exactly the unpruned one (mode 2). Mode 1 also
+    puts to sleep the templates that cannot be the best nor under ``cap``: the classes over
+    both then get lower bounds, the label, the best distance and every distance under ``cap``
+    stay exact. The frame is stored in ``history`` (a ring).
 
     Likelihoods: ``log_lik = -distances * inv_temperature``, ``lik = exp(log_lik)`` and
     ``norm_lik`` its normalisation (a softmax). Returns the index of the likeliest class.
@@ -385,8 +393,8 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
         low[waiting] = _advance(x, blocks, first_block, offsets, waiting, col, acc, start_old,
                                 start_new)
     if pruning:
-        _prune(t, cap[0], history, blocks, first_block, offsets, template_class, normalize,
-               col, acc, awake, since, bound, low)
+        _prune(t, on[0], cap[0], history, blocks, first_block, offsets, template_class,
+               normalize, col, acc, awake, since, bound, low, distances)
     distances[:] = np.inf
     for k in range(n_t):
         start, stop = offsets[k], offsets[k + 1]
