@@ -1,7 +1,8 @@
 """DTW's cost per frame against classes, channels and takes, and its accuracy on the shared
-datasets, for the exact stream and its options (``prune``, ``decimate``), beside the code of
-another checkout (``--before``: a source tree, e.g. ``git archive`` of the commit before)
-measured in the same run, taking its turn at every grid point in a process of its own.
+datasets, for the exact stream and its options (``prune``, ``decimate``, ``exact_pruning``),
+beside the code of another checkout (``--before``: a source tree, e.g. ``git archive`` of the
+commit before) measured in the same run, taking its turn at every grid point in a process of
+its own.
 
 Step cost: synthetic takes of ``gesturemap.bench_scaling.synthetic_dataset`` (150 frames each)
 at (5, 20, 50 classes) × (6, 60 channels) × (3 takes per class, 100 takes in all); held-out
@@ -51,9 +52,11 @@ try:  # the synthetic takes of `gesturemap bench --scaling` (in the package in o
 except ImportError:
     from gesturemap.bench_scaling import synthetic_dataset
 
-#: Stream options compared (constructor parameters of gm.DTW); "exact" is the default.
+#: Stream options compared (constructor parameters of gm.DTW, and DTWStream's
+#: ``exact_pruning``); "exact" is the default.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "exact": {}, "unpruned": {"exact_pruning": False}, "prune": {"prune": True}, "float32": {"precision": "float32"},
+    "exact": {}, "class-pruned": {"exact_pruning": True}, "prune": {"prune": True},
+    "float32": {"precision": "float32"},
     "float32+prune": {"precision": "float32", "prune": True}, "decimate=2": {"decimate": 2},
     "decimate=2+prune": {"decimate": 2, "prune": True},
 }

@@ -17,15 +17,15 @@ all the training frames; ``"take"`` z-normalises every take (each template, and 
 statistics of the frames since its reset (causal, so it approaches the batch value as the
 gesture goes on); ``"none"`` uses the raw inputs.
 
-A cumulative stream lets a template sleep while it provably cannot be its own class's best:
-an anchored column's least cell never decreases, so it bounds the template's distance from
-then on; a sleeping template's bound grows with each frame (from its blocks' boxes) and,
-should it come back within reach of its class's best, its column is caught up from the frames
-kept since (a ring of at least :data:`HISTORY_MIN` frames). A class's distance is the least
-of its templates', so every output is the one of a stream updating every template, to the
-last bit. With ``prune`` a template also sleeps when it can be neither the best class nor
-under the threshold: decisions are unchanged; only the distances of far classes become lower
-bounds.
+``DTWStream(model, exact_pruning=True)``: a cumulative stream lets a template sleep while it
+provably cannot be its own class's best: an anchored column's least cell never decreases, so
+it bounds the template's distance from then on; a sleeping template's bound grows with each
+frame (from its blocks' boxes) and, should it come back within reach of its class's best, its
+column is caught up from the frames kept since (a ring of at least :data:`HISTORY_MIN`
+frames). A class's distance is the least of its templates', so every output is the one of a
+stream updating every template, to the last bit. With ``prune`` a template also sleeps when
+it can be neither the best class nor under the threshold: decisions are unchanged; only the
+distances of far classes become lower bounds.
 
 ``progress`` is how far into the best template the stream has been matched for at most the
 threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
@@ -356,10 +356,11 @@ class DTWStream(StandardizingStream):
     """Run-time state of a :class:`DTW`: one DTW column per template (anchored at the reset,
     or open-begin), and the running statistics of a per-take normalisation."""
 
-    def __init__(self, model: DTW, exact_pruning: bool = True) -> None:
+    def __init__(self, model: DTW, exact_pruning: bool = False) -> None:
         """``exact_pruning``: a cumulative stream lets sleep the templates that cannot be their
-        class's best (every output unchanged to the last bit; False: every template is
-        updated at every frame)."""
+        class's best (every output unchanged to the last bit). Off by default: it saves
+        little where a class's takes are alike, and a template woken late is caught up over
+        every frame it missed at once (BENCHMARKS.md, "DTW per frame")."""
         self.model = model
         self.labels = list(model.labels_)
         c = len(self.labels)

@@ -278,7 +278,7 @@ def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, norma
     model = gm.DTW(normalization=normalization, normalize=normalize).fit(ds)
     pruned_model = gm.DTW(normalization=normalization, normalize=normalize, prune=True).fit(ds)
     cap = model.threshold_
-    exact, pruned = DTWStream(model, exact_pruning=False), pruned_model.stream()
+    exact, pruned = model.stream(), pruned_model.stream()
     count = _SleepCount(pruned)
     for f in _frames_both_ways(segments, exact, pruned):
         _assert_same_decisions(exact.step(f), count.step(f), cap)
@@ -354,9 +354,9 @@ RESULT_ARRAYS = ("distances", "progress", "likelihoods", "log_likelihoods",
 
 
 def _stream_pair(model):
-    """``model``'s default stream (templates that cannot be their class's best sleep) and one
-    that updates every template at every frame."""
-    return model.stream(), DTWStream(model, exact_pruning=False)
+    """A stream of ``model`` whose templates sleep while they cannot be their class's best,
+    and its default stream (every template updated at every frame)."""
+    return DTWStream(model, exact_pruning=True), model.stream()
 
 
 def _assert_identical(a, b, sa, sb):
@@ -371,7 +371,7 @@ def _assert_identical(a, b, sa, sb):
 @pytest.mark.parametrize(("normalization", "normalize"),
                          [("global", True), ("take", True), ("global", False)])
 def test_class_pruning_changes_no_output_on_real_data(datasets_dir, normalization, normalize):
-    """The default stream lets a template sleep while it cannot be its own class's best: at
+    """``exact_pruning`` lets a template sleep while it cannot be its own class's best: at
     every frame of real IMU takes (reset at each take's start, then one stream never reset,
     longer than the frames kept for catching up), every distance, progress, likelihood, label,
     match and best template is the one of a stream that updates every template."""
@@ -419,7 +419,7 @@ def test_only_cumulative_streams_prune():
     frames = np.vstack([3.0 * shape(0, 30), shape(1, 30)])
     asleep = {}
     for decision in ("decaying", "cumulative"):
-        stream = gm.DTW(decision=decision).fit(ds).stream()
+        stream = DTWStream(gm.DTW(decision=decision).fit(ds), exact_pruning=True)
         asleep[decision] = sum(int((stream._awake == 0).sum()) for f in frames
                                if stream.step(f) is not None)
     assert asleep["decaying"] == 0 and asleep["cumulative"] > 0
