@@ -1,7 +1,8 @@
 """DTW's cost per frame against classes, channels and takes, and its accuracy on the shared
-datasets, for the exact stream and its options (``prune``, ``decimate``), beside the code of
-another checkout (``--before``: a source tree, e.g. ``git archive`` of the commit before)
-measured in the same run, taking its turn at every grid point in a process of its own.
+datasets, for the exact stream and its options (``prune``, ``decimate``, ``exact_pruning``),
+beside the code of another checkout (``--before``: a source tree, e.g. ``git archive`` of the
+commit before) measured in the same run, taking its turn at every grid point in a process of
+its own.
 
 Step cost: synthetic takes of ``gesturemap.bench_scaling.synthetic_dataset`` (150 frames each)
 at (5, 20, 50 classes) × (6, 60 channels) × (3 takes per class, 100 takes in all); held-out
@@ -51,15 +52,28 @@ try:  # the synthetic takes of `gesturemap bench --scaling` (in the package in o
 except ImportError:
     from gesturemap.bench_scaling import synthetic_dataset
 
-#: Stream options compared (constructor parameters of gm.DTW); "exact" is the default.
+#: Stream options compared (constructor parameters of gm.DTW, and DTWStream's
+#: ``exact_pruning``); "exact" is the default.
 VARIANTS: dict[str, dict[str, Any]] = {
-    "exact": {}, "prune": {"prune": True}, "float32": {"precision": "float32"},
+    "exact": {}, "class-pruned": {"exact_pruning": True}, "prune": {"prune": True},
+    "float32": {"precision": "float32"},
     "float32+prune": {"precision": "float32", "prune": True}, "decimate=2": {"decimate": 2},
     "decimate=2+prune": {"decimate": 2, "prune": True},
 }
 GRID = [(c, d, t) for c in (5, 20, 50) for d in (6, 60) for t in ("3/class", "100")] + [
     (7, 6, "watch")]
 QUICK_GRID = [(20, 60, "100"), (5, 6, "3/class")]
+
+
+def model_params(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if k != "exact_pruning"}
+
+
+def new_stream(model: Any, params: dict[str, Any]) -> Any:
+    """``model``'s stream; ``exact_pruning`` (a stream option, not the model's) when given."""
+    if "exact_pruning" in params:
+        return type(model.stream())(model, exact_pruning=params["exact_pruning"])
+    return model.stream()
 
 
 def per_class(classes: int, takes: str) -> int:
@@ -69,8 +83,8 @@ def per_class(classes: int, takes: str) -> int:
 def step_cost(params: dict[str, Any], classes: int, channels: int, takes: str,
               frames: int = 2000) -> dict[str, Any]:
     ds, held = synthetic_dataset(classes, channels, per_class(classes, takes))
-    model = gm.DTW(**params).fit(ds)
-    stream = model.stream()
+    model = gm.DTW(**model_params(params)).fit(ds)
+    stream = new_stream(model, params)
     xs = np.concatenate(held)
     for f in xs[:50]:  # warm-up
         stream.step(f)
@@ -100,7 +114,7 @@ def watch_step_cost(params: dict[str, Any], frames: int = 1000) -> dict[str, Any
     ds = gm.Dataset()
     for x, lb in zip(tr, ytr, strict=True):
         ds.add(x, label=lb)
-    stream = gm.DTW(**params).fit(ds).stream()
+    stream = new_stream(gm.DTW(**model_params(params)).fit(ds), params)
     samples = np.empty(frames)
     i = 0
     for take in te:
@@ -162,9 +176,9 @@ def accuracy(params: dict[str, Any], name: str) -> dict[str, Any]:
         ds = gm.Dataset()
         for s, lb in zip(tr, ytr, strict=True):
             ds.add(s, label=lb)
-        model = gm.DTW(**params).fit(ds)
+        model = gm.DTW(**model_params(params)).fit(ds)
         right_batch += sum(p == t for p, t in zip(model.predict(te), yte, strict=True))
-        stream = model.stream()
+        stream = new_stream(model, params)
         for s, t in zip(te, yte, strict=True):
             stream.reset()
             seq = [stream.step(f).label for f in s]

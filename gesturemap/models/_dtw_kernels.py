@@ -150,50 +150,51 @@ def template_blocks(templates: np.ndarray, offsets: np.ndarray, block: int = BLO
 
 
 @njit(**_JIT)
-def _block_costs(x, blocks, b, acc):
-    """``acc[j]`` = squared distance between ``x`` and frame ``j`` of block ``b``: every frame's
-    sum runs over the channels in order (as :func:`_sqdist`, to the last bit), the frames side
-    by side (the loop the compiler vectorises)."""
-    for j in range(acc.shape[0]):
-        acc[j] = 0.0
-    for d in range(blocks.shape[1]):
-        xd = x[d]
-        for j in range(acc.shape[0]):
-            u = xd - blocks[b, d, j]
-            acc[j] += u * u
+def _cell(old_prev, old, new_prev, cost):
+    """A cell of the symmetric step: ``cost`` plus the least of its three predecessors (the
+    cell before at the previous frame, this cell at the previous frame, the cell before at
+    this frame), compared in that order."""
+    best = old_prev
+    if old < best:
+        best = old
+    if new_prev < best:
+        best = new_prev
+    return cost + best
 
 
 @njit(**_JIT)
-def _cells(col, r0, j0, j1, costs, old_prev, new_prev, low):
+def _cells(col, r0, j0, j1, acc, row, old_prev, new_prev, low):
     """Cells ``r0 + j0`` to ``r0 + j1`` (excluded) of one template's column, the squared
-    distances in ``costs[j0:j1]``; ``old_prev`` / ``new_prev``: the cell before, at the previous
-    frame and at this one. Returns them for the next cell, and the least cell so far."""
+    distances in ``acc[row, j0:j1]``; ``old_prev`` / ``new_prev``: the cell before, at the
+    previous frame and at this one. Returns them for the next cell, and the least cell so
+    far."""
     for j in range(j0, j1):
         old = col[r0 + j]
-        best = old_prev
-        if old < best:
-            best = old
-        if new_prev < best:
-            best = new_prev
-        v = costs[j] + best
-        col[r0 + j] = v
+        new_prev = _cell(old_prev, old, new_prev, acc[row, j])
+        col[r0 + j] = new_prev
         old_prev = old
-        new_prev = v
-        if v < low:
-            low = v
+        if new_prev < low:
+            low = new_prev
     return old_prev, new_prev, low
 
 
 @njit(**_JIT)
-def _finish(x, blocks, b, col, r, stop, costs, old_prev, new_prev, low):
-    """One template's column from frame ``r`` (the start of its block ``b``) to ``stop``;
-    returns its least cell."""
-    width = costs.shape[0]
+def _finish(x, blocks, b, col, r, stop, acc, row, old_prev, new_prev, low):
+    """One template's column from frame ``r`` (the start of its block ``b``) to ``stop``, the
+    squared distances in ``acc[row]``; returns its least cell. Flat, as
+    :func:`_advance_pair`."""
+    width = acc.shape[1]
     while r < stop:
-        _block_costs(x, blocks, b, costs)
+        for j in range(width):
+            acc[row, j] = 0.0
+        for d in range(blocks.shape[1]):
+            xd = x[d]
+            for j in range(width):
+                u = xd - blocks[b, d, j]
+                acc[row, j] += u * u
         b += 1
         n = min(width, stop - r)
-        old_prev, new_prev, low = _cells(col, r, 0, n, costs, old_prev, new_prev, low)
+        old_prev, new_prev, low = _cells(col, r, 0, n, acc, row, old_prev, new_prev, low)
         r += n
     return low
 
@@ -204,7 +205,7 @@ def _advance(x, blocks, first_block, offsets, k, col, acc, start_old, start_new)
     ``start_old`` / ``start_new``: the cell before the template's first frame at the previous
     frame and at this one (0 where a match may start, else ``inf``). ``acc`` (2, block size)
     is scratch."""
-    return _finish(x, blocks, first_block[k], col, offsets[k], offsets[k + 1], acc[0],
+    return _finish(x, blocks, first_block[k], col, offsets[k], offsets[k + 1], acc, 0,
                    start_old, start_new, np.inf)
 
 
@@ -213,28 +214,49 @@ def _advance_pair(x, blocks, first_block, offsets, k1, k2, col, acc, start_old, 
                   low):
     """:func:`_advance` of two templates at once, cell by cell in turn (two independent chains
     of min-and-add for the processor to overlap; each column's arithmetic unchanged); their
-    least cells into ``low``."""
+    least cells into ``low``. Written out flat (no call, no array view per block or cell: each
+    cost numba a reference count and a call, more than the cell's own arithmetic)."""
     width = acc.shape[1]
-    c1, c2 = acc[0], acc[1]
+    n_d = blocks.shape[1]
     r1, e1, b1 = offsets[k1], offsets[k1 + 1], first_block[k1]
     r2, e2, b2 = offsets[k2], offsets[k2 + 1], first_block[k2]
     o1, n1, l1 = start_old, start_new, np.inf
     o2, n2, l2 = start_old, start_new, np.inf
     while r1 < e1 and r2 < e2:
-        _block_costs(x, blocks, b1, c1)
-        _block_costs(x, blocks, b2, c2)
+        for j in range(width):
+            acc[0, j] = 0.0
+            acc[1, j] = 0.0
+        for d in range(n_d):
+            xd = x[d]
+            for j in range(width):
+                u = xd - blocks[b1, d, j]
+                acc[0, j] += u * u
+            for j in range(width):
+                u = xd - blocks[b2, d, j]
+                acc[1, j] += u * u
         b1 += 1
         b2 += 1
         m1, m2 = min(width, e1 - r1), min(width, e2 - r2)
-        for j in range(min(m1, m2)):
-            o1, n1, l1 = _cells(col, r1, j, j + 1, c1, o1, n1, l1)
-            o2, n2, l2 = _cells(col, r2, j, j + 1, c2, o2, n2, l2)
-        o1, n1, l1 = _cells(col, r1, min(m1, m2), m1, c1, o1, n1, l1)
-        o2, n2, l2 = _cells(col, r2, min(m1, m2), m2, c2, o2, n2, l2)
+        both = min(m1, m2)
+        for j in range(both):
+            old = col[r1 + j]
+            n1 = _cell(o1, old, n1, acc[0, j])
+            col[r1 + j] = n1
+            o1 = old
+            if n1 < l1:
+                l1 = n1
+            old = col[r2 + j]
+            n2 = _cell(o2, old, n2, acc[1, j])
+            col[r2 + j] = n2
+            o2 = old
+            if n2 < l2:
+                l2 = n2
+        o1, n1, l1 = _cells(col, r1, both, m1, acc, 0, o1, n1, l1)
+        o2, n2, l2 = _cells(col, r2, both, m2, acc, 1, o2, n2, l2)
         r1 += m1
         r2 += m2
-    low[k1] = _finish(x, blocks, b1, col, r1, e1, c1, o1, n1, l1)
-    low[k2] = _finish(x, blocks, b2, col, r2, e2, c2, o2, n2, l2)
+    low[k1] = _finish(x, blocks, b1, col, r1, e1, acc, 0, o1, n1, l1)
+    low[k2] = _finish(x, blocks, b2, col, r2, e2, acc, 1, o2, n2, l2)
 
 
 @njit(**_JIT)
@@ -258,28 +280,34 @@ def _box_bound(x, lo, hi, b0, b1):
 
 
 @njit(**_JIT)
-def _prune(t, cap, history, blocks, first_block, offsets, template_class, normalize, col, acc,
-           awake, since, bound, low):
+def _prune(t, mode, cap, history, blocks, first_block, offsets, template_class, normalize, col,
+           acc, awake, since, bound, low, class_best):
     """After a frame's columns (anchored matching): wake every sleeping template that might be
-    within ``max(best distance, cap)`` (its column caught up from ``history``), put to sleep
-    the awake ones that cannot be (their least cell, the column's lower bound from now on, is
-    more than that); a sleeping template about to lose the frames it missed is moved one frame
-    on. Returns the number of templates woken."""
+    within its limit (its column caught up from ``history``), put to sleep the awake ones that
+    cannot be (their least cell, the column's lower bound from now on, is more than that); a
+    sleeping template about to lose the frames it missed is moved one frame on. A template's
+    limit: its own class's best distance (``mode`` 2: every class distance stays exact), or
+    with ``mode`` 1 the least of that and ``max(best distance, cap)`` (the classes over both
+    get lower bounds). ``class_best`` (C,) is scratch. Returns the number of templates woken."""
     n_t = offsets.shape[0] - 1
     best = np.inf
+    class_best[:] = np.inf
     for k in range(n_t):
         if awake[k]:
             m = offsets[k + 1] - offsets[k]
             v = col[offsets[k + 1] - 1]
             if normalize:
                 v = v / m
+            if v < class_best[template_class[k]]:
+                class_best[template_class[k]] = v
             if v < best:
                 best = v
-    limit = max(best, cap)
-    limit = limit + limit * WAKE_MARGIN
+    far = max(best, cap) if mode == 1 else np.inf
     woken = 0
     h = history.shape[0]
     for k in range(n_t):
+        limit = min(class_best[template_class[k]], far)
+        limit = limit + limit * WAKE_MARGIN
         f = float(offsets[k + 1] - offsets[k]) if normalize else 1.0
         if awake[k]:
             if low[k] / f > limit * SLEEP_FACTOR:
@@ -326,12 +354,14 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     for at most ``credit`` per template frame (``credit`` is the threshold per template frame:
     a path that reached further cost more than the threshold allows). O(total frames * D).
 
-    ``prune`` = (on (1,) int64, frames since the reset, this one included (1,) int64, cap (1,),
-    history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound (K,),
-    least cell (K,)): with anchored matching and ``on``, templates that cannot be the best nor under
-    ``cap`` sleep (see :func:`_prune`); a sleeping template's distance is then a lower bound,
-    more than both, and the label, the best distance and every distance under ``cap`` are
-    exactly the unpruned ones. The frame is stored in ``history`` (a ring).
+    ``prune`` = (mode (1,) int64, frames since the reset, this one included (1,) int64, cap
+    (1,), history (H, D), box lo, box hi (blocks, D), awake (K,) int8, since (K,) int64, bound
+    (K,), least cell (K,)): with anchored matching and a mode, templates that cannot be their
+    class's best sleep (see :func:`_prune`); a sleeping template's distance is a lower bound
+    over its class's best, so every output is exactly the unpruned one (mode 2). Mode 1 also
+    puts to sleep the templates that cannot be the best nor under ``cap``: the classes over
+    both then get lower bounds, the label, the best distance and every distance under ``cap``
+    stay exact. The frame is stored in ``history`` (a ring).
 
     Likelihoods: ``log_lik = -distances * inv_temperature``, ``lik = exp(log_lik)`` and
     ``norm_lik`` its normalisation (a softmax). Returns the index of the likeliest class.
@@ -363,8 +393,8 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
         low[waiting] = _advance(x, blocks, first_block, offsets, waiting, col, acc, start_old,
                                 start_new)
     if pruning:
-        _prune(t, cap[0], history, blocks, first_block, offsets, template_class, normalize,
-               col, acc, awake, since, bound, low)
+        _prune(t, on[0], cap[0], history, blocks, first_block, offsets, template_class,
+               normalize, col, acc, awake, since, bound, low, distances)
     distances[:] = np.inf
     for k in range(n_t):
         start, stop = offsets[k], offsets[k + 1]

@@ -17,11 +17,14 @@ all the training frames; ``"take"`` z-normalises every take (each template, and 
 statistics of the frames since its reset (causal, so it approaches the batch value as the
 gesture goes on); ``"none"`` uses the raw inputs.
 
-With ``prune`` a cumulative stream skips the templates that provably cannot be the best class
-nor under the threshold: an anchored column's least cell never decreases, so it bounds the
-template's distance from then on; a sleeping template's bound grows with each frame (from its
-blocks' boxes) and, should it come back within reach, its column is caught up from the frames
-kept since (a ring of at least :data:`HISTORY_MIN` frames). Decisions are unchanged; only the
+``DTWStream(model, exact_pruning=True)``: a cumulative stream lets a template sleep while it
+provably cannot be its own class's best: an anchored column's least cell never decreases, so
+it bounds the template's distance from then on; a sleeping template's bound grows with each
+frame (from its blocks' boxes) and, should it come back within reach of its class's best, its
+column is caught up from the frames kept since (a ring of at least :data:`HISTORY_MIN`
+frames). A class's distance is the least of its templates', so every output is the one of a
+stream updating every template, to the last bit. With ``prune`` a template also sleeps when
+it can be neither the best class nor under the threshold: decisions are unchanged; only the
 distances of far classes become lower bounds.
 
 ``progress`` is how far into the best template the stream has been matched for at most the
@@ -353,7 +356,11 @@ class DTWStream(StandardizingStream):
     """Run-time state of a :class:`DTW`: one DTW column per template (anchored at the reset,
     or open-begin), and the running statistics of a per-take normalisation."""
 
-    def __init__(self, model: DTW) -> None:
+    def __init__(self, model: DTW, exact_pruning: bool = False) -> None:
+        """``exact_pruning``: a cumulative stream lets sleep the templates that cannot be their
+        class's best (every output unchanged to the last bit). Off by default: it saves
+        little where a class's takes are alike, and a template woken late is caught up over
+        every frame it missed at once (BENCHMARKS.md, "DTW per frame")."""
         self.model = model
         self.labels = list(model.labels_)
         c = len(self.labels)
@@ -378,9 +385,11 @@ class DTWStream(StandardizingStream):
         self._col = np.full(len(model.templates_), np.inf)
         n_t = len(model.template_class_)
         self._awake = np.ones(n_t, dtype=np.int8)
+        # 1: prune (far classes get lower bounds), 2: within each class only (exact), 0: none
+        mode = 1 if model.prune else (2 if exact_pruning and self._anchored else 0)
         # the frames a sleeping template may have to be caught up over (only when pruning)
-        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if model.prune else 1
-        self._prune = (np.array([int(bool(model.prune))]), self._count,
+        history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if mode else 1
+        self._prune = (np.array([mode]), self._count,
                        np.array([self._threshold]), np.zeros((history, self._din)), lo, hi,
                        self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
                        np.zeros(n_t))

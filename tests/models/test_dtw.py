@@ -10,6 +10,7 @@ import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
 from gesturemap.models import _dtw_kernels
 from gesturemap.models.base import Cancel
+from gesturemap.models.dtw import DTWStream
 
 from .test_classic import rewrite_arrays
 
@@ -220,6 +221,35 @@ def _hapt_segments(datasets_dir):
     return ds, [x for x, s in zip(xs, z["subject"], strict=True) if s in subjects[4:6]]
 
 
+def _frames_both_ways(segments, *streams):
+    """Every frame of ``segments``, twice: the streams reset at each segment's start, then
+    never reset (one long stream)."""
+    for reset_each in (True, False):
+        for i, seg in enumerate(segments):
+            if reset_each or i == 0:
+                for s in streams:
+                    s.reset()
+            yield from seg
+
+
+class _SleepCount:
+    """Templates asleep, woken, and moved on at the ring's end, frame after frame."""
+
+    def __init__(self, stream):
+        self.stream, self.asleep, self.woken, self.moved_on = stream, 0, 0, 0
+        self.history = len(stream._prune[3])
+
+    def step(self, frame):
+        s = self.stream
+        was_awake = s._awake.copy()
+        result = s.step(frame)
+        self.asleep += int((s._awake == 0).sum())
+        self.woken += int(((was_awake == 0) & (s._awake == 1)).sum())
+        lag = s._count[0] - 1 - s._prune[7]
+        self.moved_on += int(((s._awake == 0) & (lag == self.history - 2)).sum())
+        return result
+
+
 def _assert_same_decisions(exact, pruned, cap):
     """The label, the match, the best distance and every distance under ``cap`` (with its
     progress) are the exact ones; the others are lower bounds over both; the likelihood
@@ -249,25 +279,12 @@ def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, norma
     pruned_model = gm.DTW(normalization=normalization, normalize=normalize, prune=True).fit(ds)
     cap = model.threshold_
     exact, pruned = model.stream(), pruned_model.stream()
-    history = len(pruned._prune[3])
-    asleep, woken, moved_on = 0, 0, 0
-    for reset_each in (True, False):
-        exact.reset()
-        pruned.reset()
-        for seg in segments:
-            if reset_each:
-                exact.reset()
-                pruned.reset()
-            for f in seg:
-                was_awake = pruned._awake.copy()
-                _assert_same_decisions(exact.step(f), pruned.step(f), cap)
-                asleep += int((pruned._awake == 0).sum())
-                woken += int(((was_awake == 0) & (pruned._awake == 1)).sum())
-                lag = pruned._count[0] - 1 - pruned._prune[7]
-                moved_on += int(((pruned._awake == 0) & (lag == history - 2)).sum())
-        assert len(np.vstack(segments)) > 2 * history
+    count = _SleepCount(pruned)
+    for f in _frames_both_ways(segments, exact, pruned):
+        _assert_same_decisions(exact.step(f), count.step(f), cap)
+    assert len(np.vstack(segments)) > 2 * count.history
     # the pruning really ran: templates slept, woke, and were moved on at the ring's end
-    assert asleep > 0 and woken > 0 and moved_on > 0
+    assert count.asleep > 0 and count.woken > 0 and count.moved_on > 0
 
 
 def test_pruned_spotting_emits_the_same_events(datasets_dir):
@@ -330,3 +347,79 @@ def test_single_precision_templates(datasets_dir):
             same += a.label == b.label
             total += 1
     assert same >= 0.99 * total
+
+
+RESULT_ARRAYS = ("distances", "progress", "likelihoods", "log_likelihoods",
+                 "instant_likelihoods", "instant_normalized_likelihoods")
+
+
+def _stream_pair(model):
+    """A stream of ``model`` whose templates sleep while they cannot be their class's best,
+    and its default stream (every template updated at every frame)."""
+    return DTWStream(model, exact_pruning=True), model.stream()
+
+
+def _assert_identical(a, b, sa, sb):
+    """Every output of two streams' frame equal to the last bit."""
+    assert (a.label, a.label_index, a.match) == (b.label, b.label_index, b.match)
+    for key in RESULT_ARRAYS:
+        np.testing.assert_array_equal(np.asarray(getattr(a, key)), np.asarray(getattr(b, key)),
+                                      err_msg=key)
+    np.testing.assert_array_equal(sa.best_templates, sb.best_templates)
+
+
+@pytest.mark.parametrize(("normalization", "normalize"),
+                         [("global", True), ("take", True), ("global", False)])
+def test_class_pruning_changes_no_output_on_real_data(datasets_dir, normalization, normalize):
+    """``exact_pruning`` lets a template sleep while it cannot be its own class's best: at
+    every frame of real IMU takes (reset at each take's start, then one stream never reset,
+    longer than the frames kept for catching up), every distance, progress, likelihood, label,
+    match and best template is the one of a stream that updates every template."""
+    ds, segments = _hapt_segments(datasets_dir)
+    model = gm.DTW(normalization=normalization, normalize=normalize).fit(ds)
+    pruned, full = _stream_pair(model)
+    count = _SleepCount(pruned)
+    for f in _frames_both_ways(segments, pruned, full):
+        _assert_identical(count.step(f), full.step(f), pruned, full)
+    assert len(np.vstack(segments)) > 2 * count.history
+    # it really ran: templates slept, woke (caught up from the ring) and were moved on
+    assert count.asleep > 0 and count.woken > 0 and count.moved_on > 0
+
+
+def test_class_pruning_changes_no_output_on_synthetic_takes(gestures):
+    """Takes of one class far apart (one twice as large): the far ones sleep while the near
+    one leads its class, and wake when the stream follows them; every output is the one of a
+    stream that updates every template, frame after frame, whatever the classes' order."""
+    rng = np.random.default_rng(5)
+    ds = gm.Dataset()
+    for kind, label in enumerate(("circle", "eight", "zigzag")):
+        for n, size in ((40, 1.0), (48, 1.1), (44, 2.0)):
+            ds.add(size * shape(kind, n) + rng.normal(0, 0.05, (n, 2)), label=label)
+    for normalize in (True, False):
+        model = gm.DTW(normalize=normalize).fit(ds)
+        pruned, full = _stream_pair(model)
+        count = _SleepCount(pruned)
+        for kind in (0, 1, 2, 1, 0):
+            for size in (1.0, 2.0):
+                pruned.reset()
+                full.reset()
+                take = size * shape(kind, 45) + rng.normal(0, 0.05, (45, 2))
+                for f in np.vstack([take, take[-1] + rng.normal(0, 0.05, (20, 2))]):
+                    _assert_identical(count.step(f), full.step(f), pruned, full)
+        assert count.asleep > 0 and count.woken > 0
+
+
+def test_only_cumulative_streams_prune():
+    """An open-begin stream has no non-decreasing bound: every template stays awake (where a
+    cumulative stream lets some sleep)."""
+    ds = gm.Dataset()
+    for kind in range(3):
+        for size in (1.0, 3.0):
+            ds.add(size * shape(kind, 30), label=str(kind))
+    frames = np.vstack([3.0 * shape(0, 30), shape(1, 30)])
+    asleep = {}
+    for decision in ("decaying", "cumulative"):
+        stream = DTWStream(gm.DTW(decision=decision).fit(ds), exact_pruning=True)
+        asleep[decision] = sum(int((stream._awake == 0).sum()) for f in frames
+                               if stream.step(f) is not None)
+    assert asleep["decaying"] == 0 and asleep["cumulative"] > 0
