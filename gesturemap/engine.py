@@ -70,6 +70,7 @@ GESTURE_FRAMES = 8192
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
+RECORD_COMMANDS = frozenset(("start_recording", "stop_recording"))
 
 
 class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
@@ -186,6 +187,9 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.last_take_to_model_ms: float | None = None
         self._take_ended_at: float | None = None
         self._first_frame_pending = False
+        #: start and stop recording commands applied so far, from any sender (the window
+        #: tells by it whether the state it reads already holds its own last one)
+        self.record_commands = 0
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
         #: gestures spotted so far, and the latest ones as (t, label, score), newest last
@@ -375,6 +379,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 self._errlog(f"refused {name}", "command %s refused: %s", name, exc)
             except Exception as exc:
                 self._count_error(exc, f"command {name}")
+            if name in RECORD_COMMANDS:  # after it took effect: the window reads both
+                self.record_commands += 1
 
     def _cmd_set_outputs(self, *values: Any) -> None:
         try:
@@ -628,6 +634,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             events_spotted=self.events_spotted, trainings=self.trainings,
             last_train_ms=self.last_train_ms, training_progress=self.training_progress,
             errors=self.errors, edits=getattr(self, "edits", 0),
+            record_commands=self.record_commands,
             output_host=out.settings.host, output_port=int(out.settings.port),
             output_send_errors=out.send_errors, taken_at=now)
 

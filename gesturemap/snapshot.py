@@ -47,6 +47,8 @@ class EngineSnapshot:
     errors: int = 0
     #: project edits the engine applied so far (takes, classes, labels)
     edits: int = 0
+    #: start and stop recording commands applied so far, from any sender
+    record_commands: int = 0
     #: where OSC results go, and how many sends failed
     output_host: str = "127.0.0.1"
     output_port: int = 12000

@@ -441,6 +441,7 @@ class EngineProcess:
     # -- the engine's state, read from the latest snapshot ------------------------------------
     running = property(lambda self: self.snapshot.running)
     recording = property(lambda self: self.snapshot.recording)
+    record_commands = property(lambda self: self.snapshot.record_commands)
     current_label = property(lambda self: self.snapshot.current_label)
     last_result = property(lambda self: self.snapshot.last_result)
     frames_in = property(lambda self: self.snapshot.frames_in)

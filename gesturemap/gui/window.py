@@ -94,6 +94,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self._saved_edits = 0
         self._count_in_left = 0
         self._record_started: float | None = None
+        #: start and stop recording commands the window sent (see _engine_recording)
+        self._record_commands_sent = 0
         self._train_sent: float | None = None
         self._train_count = 0
         self._errors_at_train = 0
@@ -321,6 +323,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             )
         self.engine.start()
         self._engine_started = True
+        self._record_commands_sent = 0  # a new engine has applied none
         self._label_sent = None
         if self._engine_mode != "process" and not (folder / "project.json").exists():
             self.engine.command("save", folder)
@@ -453,10 +456,20 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
 
     def toggle_recording(self) -> None:
         """Start a take (after the count-in) or stop the one going on."""
-        if self.engine.recording or self._record_started is not None or self._count_in_left:
+        if self._engine_recording() or self._record_started is not None or self._count_in_left:
             self.stop_recording()
         else:
             self.start_recording()
+
+    def _engine_recording(self) -> bool:
+        """Whether the engine records, as far as the window can know: the engine's state (a
+        take may start from OSC or a pedal), unless that state predates a start or stop the
+        window sent (a Space pressed again right after a stop, before the engine published
+        it): then the window's own."""
+        engine = self.engine
+        if engine.record_commands < self._record_commands_sent:
+            return self._record_started is not None
+        return bool(engine.recording)
 
     def start_recording(self) -> None:
         label = self.current_class()
@@ -487,13 +500,14 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         # the take records the targets shown (they may have followed the model's outputs)
         self.targets.send_current()
         self.engine_command("start_recording", self._label(self.current_class() or ""))
+        self._record_commands_sent += 1
         self._record_started = time.perf_counter()
         self.pad.recording = True
         if self.take_length.value() > 0:
             QtCore.QTimer.singleShot(int(self.take_length.value() * 1000), self._fixed_length_end)
 
     def _fixed_length_end(self) -> None:
-        if self._record_started is not None and self.engine.recording:
+        if self._record_started is not None and self._engine_recording():
             self.stop_recording()
 
     def stop_recording(self) -> None:
@@ -505,6 +519,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self._record_started = None
         self._stop_sent = time.perf_counter()
         self.engine_command("stop_recording")
+        self._record_commands_sent += 1
         if self.auto_train.isChecked():
             self.train()
 
