@@ -78,10 +78,12 @@ RELATIVE_REGULARIZATION = [0.1]
 #: the HHMM's deltas (off unless ``--deltas``, as issue 12 measured; the HHMM's default
 #: is on since issue 10a, which spots worse here)
 DELTAS = [False]
+#: Gaussians per gesture state (``--gaussians``; 1 unless told)
+GAUSSIANS = [1]
 
 
 def hhmm() -> gm.HHMM:
-    return gm.HHMM(states=10, gaussians=1,
+    return gm.HHMM(states=10, gaussians=GAUSSIANS[0],
                    relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
                    class_params={gm.NULL: {"states": 1, "gaussians": 8}})
 
@@ -326,6 +328,8 @@ def main() -> None:
                     help="the HHMM's relative_regularization (default 0.1)")
     ap.add_argument("--max-stay", type=float, default=1.0,
                     help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--gaussians", type=int, default=1,
+                    help="Gaussians per state of the gesture classes' HMMs (default 1)")
     ap.add_argument("--deltas", action="store_true",
                     help="train the HHMM with deltas (the package HHMM's default; the spotter "
                     "scores them)")
@@ -370,6 +374,7 @@ def main() -> None:
         return
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
     DELTAS[0] = args.deltas
+    GAUSSIANS[0] = args.gaussians
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:

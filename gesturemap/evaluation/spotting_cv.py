@@ -11,6 +11,7 @@ reported is held out.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..models.spotting import NULL, Spotter, relabel
+from ..models.spotting import NULL, Event, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
 __all__ = ["Streams", "cross_validate_spotting", "load_streams", "low_pass", "make_dataset",
-           "null_runs", "evaluate_sessions", "grouped_folds", "nested_cv"]
+           "null_runs", "relabel", "evaluate_sessions", "grouped_folds", "nested_cv"]
 
 
 @dataclass
@@ -98,6 +99,24 @@ def _match(st: Streams, i: int, events: list[Any], tolerance: int = 50) -> Sessi
     null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
     return match_detections(truth, [(ev.label, ev.emitted) for ev in events], tolerance,
                             null_frames)
+
+
+def relabel(events: list[Event], sequence: Any, classifier: Any, context: int = 0
+            ) -> list[Event]:
+    """A second, causal opinion on each event's label: ``classifier`` (a fitted model with
+    ``predict``, e.g. ``gm.DTW(normalization="take")`` trained on the gesture takes) labels the
+    frames ``start - context .. emitted`` of ``sequence`` (never a frame after ``emitted``).
+    Frame indices, scores and emission times are kept: false alarms and delays are unchanged.
+    Not part of the live stream: measured by :func:`nested_cv` (grid key
+    ``relabel_context``), it lost held out on HAPT (docs/spotting.md). Costs one ``predict``
+    per event (1-NN DTW: every template against the segment)."""
+    if not events:
+        return []
+    x = np.asarray(sequence, dtype=np.float64)
+    segs = [x[max(0, ev.start - context):ev.emitted + 1] for ev in events]
+    labels = classifier.predict(segs)
+    return [dataclasses.replace(ev, label=lb.item() if isinstance(lb, np.generic) else lb)
+            for ev, lb in zip(events, labels, strict=True)]
 
 
 def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:

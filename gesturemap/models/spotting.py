@@ -456,22 +456,6 @@ class SpottingStream(StreamBase):
                       float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
 
 
-def relabel(events: list[Event], sequence: Any, classifier: Any, context: int = 0
-            ) -> list[Event]:
-    """A second, causal opinion on each event's label: ``classifier`` (a fitted model with
-    ``predict``, e.g. ``gm.DTW(normalization="take")`` trained on the gesture takes) labels the
-    frames ``start - context .. emitted`` of ``sequence`` (never a frame after ``emitted``).
-    Frame indices, scores and emission times are kept: false alarms and delays are unchanged.
-    Costs one ``predict`` per event (1-NN DTW: every template against the segment)."""
-    if not events:
-        return []
-    x = np.asarray(sequence, dtype=np.float64)
-    segs = [x[max(0, ev.start - context):ev.emitted + 1] for ev in events]
-    labels = classifier.predict(segs)
-    return [dataclasses.replace(ev, label=_as_int_label(lb))
-            for ev, lb in zip(events, labels, strict=True)]
-
-
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",

@@ -133,7 +133,7 @@ def test_bad_settings_say_what_to_do(data) -> None:
 
 
 def test_relabel_reads_only_frames_up_to_emission(data) -> None:
-    from gesturemap.models.spotting import relabel
+    from gesturemap.evaluation.spotting_cv import relabel
 
     ds, stream, truth = data
 
@@ -157,7 +157,7 @@ def test_relabel_reads_only_frames_up_to_emission(data) -> None:
 
 
 def test_relabel_by_dtw_corrects_a_wrong_label(data) -> None:
-    from gesturemap.models.spotting import relabel
+    from gesturemap.evaluation.spotting_cv import relabel
 
     ds, stream, truth = data
     gestures = gm.Dataset()
