@@ -34,7 +34,9 @@ or the three systems side by side, then merged::
     wait; python3 -m benchmarks.spotting_hapt --merge
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
-``--low-pass ALPHA``, ``--threshold``/``--defer`` grids) run one outer fold at a time
+``--low-pass ALPHA``, ``--gaussians N``, ``--relabel CONTEXT...`` (a 1-NN DTW second stage
+relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
+run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
 (``docs/spotting_variants.json``).
