@@ -12,8 +12,8 @@ never touched.
 Systems:
 
 - ``gm.spot`` over an HHMM (10 states, 1 Gaussian, left-right) trained on the transitions and on
-  null takes (the training subjects' null frames, every 10th frame, in chunks of 1000; the null
-  class is one state of 8 Gaussians via ``class_params``); raw 50 Hz accelerometer + gyroscope.
+  null takes (runs of 100 consecutive null frames, one every 1000 frames of each stretch of
+  null; the null class is one state of 8 Gaussians via ``class_params``); raw 50 Hz accelerometer + gyroscope.
 - Baseline "window": a 2 s sliding-window classifier (per channel mean, std, min, max, last -
   first over the last 100 frames, every 5 frames; extra-trees, 50 trees) with a null class,
   a majority filter over the last ``k`` decisions, an event when the filtered label turns to a
@@ -34,7 +34,9 @@ or the three systems side by side, then merged::
     wait; python3 -m benchmarks.spotting_hapt --merge
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
-``--low-pass ALPHA``, ``--threshold``/``--defer`` grids) run one outer fold at a time
+``--low-pass ALPHA``, ``--gaussians N``, ``--relabel CONTEXT...`` (a 1-NN DTW second stage
+relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
+run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
 (``docs/spotting_variants.json``).
@@ -78,28 +80,19 @@ RELATIVE_REGULARIZATION = [0.1]
 #: the HHMM's deltas (off unless ``--deltas``, as issue 12 measured; the HHMM's default
 #: is on since issue 10a, which spots worse here)
 DELTAS = [False]
-
-
-def contiguous_null_dataset(st: Any, idx: Any, features: Any) -> gm.Dataset:
-    """As ``make_dataset``, but each null take is a run of 100 consecutive null frames, one
-    every 1000 (as many frames as every 10th frame in chunks of 1000): a model with deltas
-    learns its null class's frame differences from consecutive frames, not from frames 10
-    apart."""
-    from gesturemap.evaluation.spotting_cv import make_dataset
-
-    ds = make_dataset(st, idx, features, null_chunk=10 ** 12)  # gesture takes only
-    for i in idx:
-        x = features(st.sessions[i])
-        xn = x[~np.isin(st.labels[i], st.gestures)]
-        for k in range(0, len(xn) - 50, 1000):
-            ds.add(xn[k:k + 100], label=gm.NULL)
-    return ds
+#: Gaussians per gesture state (``--gaussians``; 1 unless told)
+GAUSSIANS = [1]
 
 
 def hhmm() -> gm.HHMM:
-    return gm.HHMM(states=10, gaussians=1,
+    return gm.HHMM(states=10, gaussians=GAUSSIANS[0],
                    relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
                    class_params={gm.NULL: {"states": 1, "gaussians": 8}})
+
+
+def dtw_relabeler(gestures: gm.Dataset) -> gm.DTW:
+    """The second stage of ``--relabel``: 1-NN DTW over per-take z-normalised takes."""
+    return gm.DTW(normalization="take", n_jobs=1).fit(gestures)
 
 
 # -- baseline 1: sliding-window classifier ---------------------------------------------------
@@ -337,9 +330,11 @@ def main() -> None:
                     help="the HHMM's relative_regularization (default 0.1)")
     ap.add_argument("--max-stay", type=float, default=1.0,
                     help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--gaussians", type=int, default=1,
+                    help="Gaussians per state of the gesture classes' HMMs (default 1)")
     ap.add_argument("--deltas", action="store_true",
                     help="train the HHMM with deltas (the package HHMM's default; the spotter "
-                    "scores them; null takes are then runs of consecutive frames)")
+                    "scores them)")
     ap.add_argument("--low-pass", type=float, default=1.0,
                     help="gm.spot's inputs through the causal one-pole low-pass of the LowPass "
                     "feature stage with this alpha (default 1.0: raw)")
@@ -347,6 +342,10 @@ def main() -> None:
                     help="the grid's threshold values (default 0.2 0.3 0.4)")
     ap.add_argument("--projection", type=float, nargs="+", default=[0.0],
                     help="the grid's defer_projection values (default 0)")
+    ap.add_argument("--relabel", type=int, nargs="+",
+                    help="also choose among relabelling each event by 1-NN DTW (per-take "
+                    "z-normalised, trained on the transition takes) over its frames from "
+                    "start - CONTEXT to emitted, for these CONTEXT values, or not (None)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--defaults", action="store_true",
@@ -377,6 +376,7 @@ def main() -> None:
         return
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
     DELTAS[0] = args.deltas
+    GAUSSIANS[0] = args.gaussians
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
@@ -423,14 +423,16 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
+    relabeler = None
+    if args.relabel:
+        grid["relabel_context"] = [None, *args.relabel]
+        relabeler = dtw_relabeler
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
-    # with deltas, null takes of consecutive frames (the deltas of frames 10 apart are not
-    # the stream's)
-    data = contiguous_null_dataset if args.deltas else make_dataset
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
-    res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold, make_data=data)
+    res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
+                    make_relabeler=relabeler)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"],

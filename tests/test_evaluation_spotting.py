@@ -86,3 +86,68 @@ def test_eval_spotting_command_line(tmp_path, capsys) -> None:
     # a bad setting is one line on stderr and exit code 2
     assert main(["eval", "--spotting", "--train", str(path), "--spot", "nope=1",
                  "--quiet"]) == 2
+
+
+def test_null_takes_are_contiguous_runs_of_the_stream() -> None:
+    from gesturemap.evaluation.spotting_cv import Streams, make_dataset, null_runs
+    from gesturemap.models.spotting import NULL
+
+    # one session: frame t's input is t, so a take's frames are consecutive iff its inputs step by 1
+    lab = np.zeros(5000, dtype=np.int64)
+    lab[1200:1400] = 7
+    lab[3000:3030] = 8
+    lab[4980:] = 7  # a null run of 1550 frames, then one cut short by a gesture
+    x = np.arange(5000, dtype=np.float64)[:, None].repeat(2, axis=1)
+    st = Streams([x], [lab], np.array([1]), [7, 8], 50.0)
+    assert null_runs(lab == 0) == [(0, 1200), (1400, 3000), (3030, 4980)]
+    ds = make_dataset(st, [0], lambda a: a, null_take=100, null_every=1000)
+    nulls = [r.inputs[:, 0] for r in ds if r.label == NULL]
+    starts = sorted(int(t[0]) for t in nulls)
+    assert starts == [0, 1000, 1400, 2400, 3030, 4030]
+    for t in nulls:
+        assert np.all(np.diff(t) == 1)  # consecutive frames, not every n-th
+        assert np.all(lab[t.astype(int)] == 0)  # never a gesture frame
+    assert sorted(len(t) for t in nulls) == [100] * 6
+    gest = sorted((r.label, len(r.inputs)) for r in ds if r.label != NULL)
+    assert gest == [("7", 20), ("7", 200), ("8", 30)]
+    # a run shorter than half a take gives none; a take is cut at its run's end
+    ds = make_dataset(st, [0], lambda a: a, null_take=100, null_every=150)
+    nulls = [r.inputs[:, 0] for r in ds if r.label == NULL]
+    assert all(np.all(lab[t.astype(int)] == 0) and np.all(np.diff(t) == 1) for t in nulls)
+    assert min(len(t) for t in nulls) >= 50
+
+
+def test_nested_cv_chooses_relabelling_when_it_fixes_labels() -> None:
+    """Ramps up and down that a GMM without deltas cannot tell apart (its labels are guesses);
+    1-NN DTW on each event's frames can. The nested CV's inner folds choose relabelling, and
+    the held-out labels are right."""
+    import gesturemap as gm
+    from gesturemap.evaluation.spotting_cv import Streams, nested_cv
+    from tests.models.test_spotting_deltas import _ramp, _rest
+
+    rng = np.random.default_rng(4)
+    xs, labels = [], []
+    for _ in range(8):
+        parts, lab, level = [], [], 0.0
+        for _ in range(6):
+            r = _rest(int(rng.integers(60, 100)), level, rng)
+            g = _ramp(level == 0.0, int(rng.integers(35, 45)), rng)
+            parts += [r, g]
+            lab += [0] * len(r) + [1 if level == 0.0 else 2] * len(g)
+            level = 1.0 - level
+        r = _rest(80, level, rng)
+        xs.append(np.vstack([*parts, r]))
+        labels.append(np.array(lab + [0] * len(r)))
+    st = Streams(xs, labels, np.arange(8) // 2, [1, 2], 50.0)
+    res = nested_cv(st, lambda: gm.GMM(gaussians=1, deltas=False),
+                    {"gmm_frames": [40], "relabel_context": [None, 0]}, lambda a: a,
+                    outer=2, inner=2, log=lambda s: None,
+                    make_relabeler=lambda d: gm.DTW(normalization="take", n_jobs=1).fit(d))
+    assert [c["relabel_context"] for c in res["chosen"]] == [0, 0]
+    for table in res["inner"]:
+        f1 = {c["relabel_context"]: m["f1"] for c, m in table}
+        assert f1[0] > f1[None] + 0.2, table
+    assert res["metrics"]["f1"] > 0.9, res["metrics"]
+    for i, events in res["events"].items():  # the events kept are the relabelled ones
+        truth = [str(lb) for lb, _, _ in ground_truth_events(labels[i], [1, 2])]
+        assert [e.label for e in events] == truth

@@ -2,7 +2,7 @@
 
 Streams come as HAPT's file does: ``X_concat`` (N, D), ``labels_concat`` (N,), ``lengths``
 (sessions,), ``subject`` (sessions,). A fold trains a model on the training subjects' gesture
-runs (one take per ground-truth event) and null takes (their null frames, cut into chunks),
+runs (one take per ground-truth event) and null takes (runs of consecutive null frames),
 then spots in the test subjects' whole sessions and matches the events by
 :mod:`gesturemap.evaluation.spotting`'s rule. Settings are chosen by an inner
 leave-subjects-out cross-validation inside each outer training part (nested), so every figure
@@ -11,6 +11,7 @@ reported is held out.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -19,11 +20,11 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..models.spotting import NULL, Spotter
+from ..models.spotting import NULL, Event, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
 __all__ = ["Streams", "cross_validate_spotting", "load_streams", "low_pass", "make_dataset",
-           "evaluate_sessions", "grouped_folds", "nested_cv"]
+           "null_runs", "relabel", "evaluate_sessions", "grouped_folds", "nested_cv"]
 
 
 @dataclass
@@ -61,21 +62,28 @@ def low_pass(x: np.ndarray, alpha: float) -> np.ndarray:
     return y
 
 
+def null_runs(null: np.ndarray) -> list[tuple[int, int]]:
+    """The maximal runs of True in a (T,) mask, as ``(start, stop)`` (stop excluded)."""
+    edges = np.diff(np.concatenate([[0], null.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True))
+
+
 def make_dataset(st: Streams, idx: Sequence[int], features: Callable[[np.ndarray], np.ndarray],
-                 null_chunk: int = 1000, null_stride: int = 10) -> Dataset:
-    """Gesture takes (every ground-truth event) and null takes (null frames in chunks of
-    ``null_chunk`` frames, every ``null_stride``-th frame kept: a one-state null class does not
-    depend on frame order) of sessions ``idx``."""
+                 null_take: int = 100, null_every: int = 1000) -> Dataset:
+    """Gesture takes (every ground-truth event) and null takes of sessions ``idx``. A null take
+    is ``null_take`` consecutive frames of the stream, one every ``null_every`` frames of each
+    contiguous run of null frames (never across a gesture: a temporal model and deltas see the
+    stream's own frame order); a run shorter than half a take gives none."""
     ds = Dataset()
     for i in idx:
         x = features(st.sessions[i])
         lab = st.labels[i]
         for label, s, e in ground_truth_events(lab, st.gestures):
             ds.add(x[s:e + 1], label=str(label))
-        null = ~np.isin(lab, st.gestures)
-        xn = x[null][::null_stride]
-        for k in range(0, len(xn) - null_chunk // 2, null_chunk):
-            ds.add(xn[k:k + null_chunk], label=NULL)
+        for a, b in null_runs(~np.isin(lab, st.gestures)):
+            for k in range(a, b - null_take // 2, null_every):
+                ds.add(x[k:min(k + null_take, b)], label=NULL)
     return ds
 
 
@@ -83,14 +91,32 @@ def evaluate_sessions(spotter: Spotter, st: Streams, idx: Sequence[int],
                       features: Callable[[np.ndarray], np.ndarray],
                       tolerance: int = 50) -> list[SessionResult]:
     """Spot in every session of ``idx`` and match the events to its ground truth."""
-    out = []
-    for i in idx:
-        events = spotter.spot(features(st.sessions[i]))
-        truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
-        null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
-        out.append(match_detections(truth, [(ev.label, ev.emitted) for ev in events],
-                                    tolerance, null_frames))
-    return out
+    return [_match(st, i, spotter.spot(features(st.sessions[i])), tolerance) for i in idx]
+
+
+def _match(st: Streams, i: int, events: list[Any], tolerance: int = 50) -> SessionResult:
+    truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
+    null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
+    return match_detections(truth, [(ev.label, ev.emitted) for ev in events], tolerance,
+                            null_frames)
+
+
+def relabel(events: list[Event], sequence: Any, classifier: Any, context: int = 0
+            ) -> list[Event]:
+    """A second, causal opinion on each event's label: ``classifier`` (a fitted model with
+    ``predict``, e.g. ``gm.DTW(normalization="take")`` trained on the gesture takes) labels the
+    frames ``start - context .. emitted`` of ``sequence`` (never a frame after ``emitted``).
+    Frame indices, scores and emission times are kept: false alarms and delays are unchanged.
+    Not part of the live stream: measured by :func:`nested_cv` (grid key
+    ``relabel_context``), it lost held out on HAPT (docs/spotting.md). Costs one ``predict``
+    per event (1-NN DTW: every template against the segment)."""
+    if not events:
+        return []
+    x = np.asarray(sequence, dtype=np.float64)
+    segs = [x[max(0, ev.start - context):ev.emitted + 1] for ev in events]
+    labels = classifier.predict(segs)
+    return [dataclasses.replace(ev, label=lb.item() if isinstance(lb, np.generic) else lb)
+            for ev, lb in zip(events, labels, strict=True)]
 
 
 def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:
@@ -108,14 +134,18 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               features: Callable[[np.ndarray], np.ndarray], outer: int = 3, inner: int = 2,
               fa_budget: float = 0.3, log: Callable[[str], None] = print,
               only_fold: int | None = None,
-              make_data: Callable[..., Dataset] = make_dataset) -> dict[str, Any]:
+              make_data: Callable[..., Dataset] = make_dataset,
+              make_relabeler: Callable[[Dataset], Any] | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
     all its training subjects. Returns the pooled held-out metrics, the settings chosen per
     fold, each session's events (for plots) and the inner CV's table. ``only_fold``: run
     that outer fold only (folds may run in separate processes; pool their session results).
-    ``make_data(st, idx, features)``: the training dataset of sessions ``idx``."""
+    ``make_data(st, idx, features)``: the training dataset of sessions ``idx``. A grid key
+    ``relabel_context`` (values: None = off, or frames of context) is not a spotter setting:
+    events are relabelled by a classifier ``make_relabeler(dataset)`` trained on the gesture
+    takes of the same training subjects."""
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
@@ -130,9 +160,10 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         for itest_local in grouped_folds(subj[train], inner):
             itest = train[itest_local]
             itrain = np.setdiff1d(train, itest)
-            model = make_model().fit(make_data(st, itrain, features))
+            model, rel = _fit(st, itrain, features, make_model, make_data, make_relabeler)
+            spotted: dict[tuple[str, int], list[Any]] = {}  # a setting's events, relabelled apart
             for ci, combo in enumerate(combos):
-                sums[ci] += evaluate_sessions(Spotter(model, **combo), st, itest, features)
+                sums[ci] += _evaluate(model, rel, combo, st, itest, features, spotted)
         table = [(combos[ci], spotting_metrics(r, [str(g) for g in st.gestures], st.rate_hz))
                  for ci, r in sums.items()]
         best = max(table, key=lambda cm: _score(cm[1], fa_budget))
@@ -141,18 +172,58 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         log(f"outer fold {fo}: chosen {best[0]} (inner F1 {best[1]['f1']:.3f}, "
             f"FA/min {best[1]['false_alarms_per_min']:.3f})")
         chosen.append(best[0])
-        model = make_model().fit(make_data(st, train, features))
-        spotter = Spotter(model, **best[0])
-        res = evaluate_sessions(spotter, st, test, features)
+        model, rel = _fit(st, train, features, make_model, make_data, make_relabeler)
+        spotted = {}
+        res = _evaluate(model, rel, best[0], st, test, features, spotted)
+        for (_, i), ev in spotted.items():
+            events_by_session[i] = _relabelled(ev, features(st.sessions[i]), rel,
+                                               best[0].get("relabel_context"))
         held += res
-        for i in test:
-            events_by_session[int(i)] = spotter.spot(features(st.sessions[i]))
         m = spotting_metrics(res, [str(g) for g in st.gestures], st.rate_hz)
         log(f"outer fold {fo}: held-out F1 {m['f1']:.3f} macro {m['macro_f1']:.3f} "
             f"FA/min {m['false_alarms_per_min']:.3f} p90 delay {m['delay_p90_s']:.2f} s")
     return {"metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
             "chosen": chosen, "events": events_by_session, "inner": inner_tables,
             "sessions": held}
+
+
+def _fit(st: Streams, idx: np.ndarray, features: Callable[[np.ndarray], np.ndarray],
+         make_model: Callable[[], Any], make_data: Callable[..., Dataset],
+         make_relabeler: Callable[[Dataset], Any] | None) -> tuple[Any, Any]:
+    data = make_data(st, idx, features)
+    model = make_model().fit(data)
+    if make_relabeler is None:
+        return model, None
+    gestures = Dataset()
+    for r in data:
+        if r.label != NULL:
+            gestures.add(r.inputs, label=r.label)
+    return model, make_relabeler(gestures)
+
+
+def _evaluate(model: Any, relabeler: Any, combo: dict[str, Any], st: Streams,
+              idx: np.ndarray, features: Callable[[np.ndarray], np.ndarray],
+              spotted: dict[tuple[str, int], list[Any]]) -> list[SessionResult]:
+    """Each session's events for ``combo`` matched to its truth; the spotter's events are kept
+    in ``spotted`` (by setting and session) so that relabelling variants spot once."""
+    settings = {k: v for k, v in combo.items() if k != "relabel_context"}
+    key = repr(sorted(settings.items()))
+    spotter = None
+    out = []
+    for i in idx:
+        x = features(st.sessions[i])
+        if (key, int(i)) not in spotted:
+            spotter = spotter or Spotter(model, **settings)
+            spotted[key, int(i)] = spotter.spot(x)
+        events = _relabelled(spotted[key, int(i)], x, relabeler, combo.get("relabel_context"))
+        out.append(_match(st, int(i), events))
+    return out
+
+
+def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
+                context: int | None) -> list[Any]:
+    return events if relabeler is None or context is None else relabel(events, x, relabeler,
+                                                                        context)
 
 
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],

@@ -130,3 +130,41 @@ def test_bad_settings_say_what_to_do(data) -> None:
         gm.Spotter(model, thresholds={"nope": 1.0})
     with pytest.raises(gm.GesturemapError, match="HHMM, GMM and DTW"):
         gm.Spotter(gm.KNN().fit(ds))
+
+
+def test_relabel_reads_only_frames_up_to_emission(data) -> None:
+    from gesturemap.evaluation.spotting_cv import relabel
+
+    ds, stream, truth = data
+
+    class Seen:  # a classifier that records what it is shown
+        def __init__(self) -> None:
+            self.segments: list[np.ndarray] = []
+
+        def predict(self, segs):
+            self.segments += [np.array(s) for s in segs]
+            return ["zigzag"] * len(segs)
+
+    events = [gm.Event("circle", 300, 350, 360, 2.0), gm.Event("circle", 5, 40, 41, 1.0)]
+    seen = Seen()
+    out = relabel(events, stream, seen, context=20)
+    assert [e.label for e in out] == ["zigzag", "zigzag"]
+    assert [(e.start, e.end, e.emitted, e.score) for e in out] == [
+        (e.start, e.end, e.emitted, e.score) for e in events]
+    np.testing.assert_array_equal(seen.segments[0], stream[280:361])
+    np.testing.assert_array_equal(seen.segments[1], stream[0:42])  # context cut at frame 0
+    assert relabel([], stream, seen) == []
+
+
+def test_relabel_by_dtw_corrects_a_wrong_label(data) -> None:
+    from gesturemap.evaluation.spotting_cv import relabel
+
+    ds, stream, truth = data
+    gestures = gm.Dataset()
+    for r in ds:
+        if r.label != gm.NULL:
+            gestures.add(r.inputs, label=r.label)
+    dtw = gm.DTW(normalization="take", n_jobs=1).fit(gestures)
+    swap = {"circle": "zigzag", "zigzag": "circle"}
+    wrong = [gm.Event(swap[lb], s, e, e + 3, 1.0) for lb, s, e in truth]
+    assert [e.label for e in relabel(wrong, stream, dtw)] == [lb for lb, _, _ in truth]
