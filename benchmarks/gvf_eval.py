@@ -217,21 +217,40 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     return scores
 
 
-def step_times(model_ds, x, counts, params):
-    out = {}
-    for n in counts:
-        s = gm.GVF(n, **params).fit(model_ds).stream()
-        for f in x[:50]:
-            s.step(f)  # compiled and warm
-        t = []
-        for f in x:
-            t0 = time.perf_counter()
-            s.step(f)
-            t.append(time.perf_counter() - t0)
-        t = np.array(t) * 1e3
-        out[n] = {"p50_ms": float(np.percentile(t, 50)), "p99_ms": float(np.percentile(t, 99)),
-                  "frames": len(t)}
-        print("step", n, out[n], flush=True)
+def step_times(model_ds, x, counts, params, rounds=3):
+    """p50/p99 of ``stream.step`` per particle count: ``rounds`` rounds, the counts
+    interleaved within each (the machine is shared: a busy moment hits every count alike);
+    the table gives the median over rounds, ``rounds_ms`` each round's (p50, p99). With the
+    absolute posture on, the same model without it is measured in the same rounds
+    (``no_posture``), to read the posture's cost as a ratio."""
+    variants = {"": params}
+    if params.get("posture_weight", gm.GVF().posture_weight) > 0:
+        variants["no_posture"] = {**params, "posture_weight": 0.0}
+    streams = {(v, n): gm.GVF(n, **p).fit(model_ds).stream()
+               for v, p in variants.items() for n in counts}
+    per: dict = {key: [] for key in streams}
+    for _ in range(rounds):
+        for key, s in streams.items():
+            s.reset()
+            for f in x[:50]:
+                s.step(f)  # compiled and warm
+            t = []
+            for f in x:
+                t0 = time.perf_counter()
+                s.step(f)
+                t.append(time.perf_counter() - t0)
+            t = np.array(t) * 1e3
+            per[key].append((float(np.percentile(t, 50)), float(np.percentile(t, 99))))
+    out: dict = {}
+    for (v, n), r in per.items():
+        row = {"p50_ms": float(np.median([a for a, _ in r])),
+               "p99_ms": float(np.median([b for _, b in r])), "frames": len(x),
+               "rounds_ms": r}
+        if v:
+            out.setdefault(v, {})[n] = row
+        else:
+            out[n] = row
+        print("step", v, n, row, flush=True)
     return out
 
 
@@ -279,7 +298,8 @@ def markdown(report: dict) -> str:
     lines += ["", "**step time** (ms per frame, `stream.step` with its Result)", "",
               "| particles | p50 | p99 |", "|---|---|---|"]
     for n, v in report["step_time"].items():
-        lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
+        if "p50_ms" in v:
+            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
     return "\n".join(lines)
 
 
@@ -288,9 +308,23 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
+    ap.add_argument("--steps-only", action="store_true",
+                    help="measure the step times again with the saved report's settings "
+                         "(--out) and update it")
     args = ap.parse_args()
     if args.report:
         print(markdown(json.loads(Path(args.report).read_text())))
+        return
+    if args.steps_only:
+        saved = json.loads(Path(args.out).read_text())
+        takes, labels, subjects = load_takes()
+        test_subs = set(saved["test_subjects"])
+        train_idx = [i for i in range(len(takes)) if subjects[i] not in test_subs]
+        test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
+        stream_x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
+        saved["step_time"] = step_times(dataset(takes, labels, train_idx), stream_x,
+                                        (100, 500, 1000, 2000), saved["chosen_params"])
+        Path(args.out).write_text(json.dumps(saved, indent=1, default=float))
         return
     rng = np.random.default_rng(0)
     takes, labels, subjects = load_takes()

@@ -199,11 +199,12 @@ class GVF(BaseModel):
         postures apart from their first frame. Off, only the shape relative to the start
         counts.
 
-    The defaults of ``templates_per_class``, ``start_posture``, ``restart_probability``,
-    ``likelihood_window``, the noises, spreads and ``template`` were chosen by cross-validation
-    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md); the
-    tolerance there was 0.15 with ``learned_tolerance``, but on clean takes that agree
-    closely that is too tight for 1,000 particles, so the default stays 0.6.
+    The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
+    ``restart_probability``, ``likelihood_window``, the noises, spreads and ``template`` were
+    chosen by cross-validation on the HAPTTransitions training subjects
+    (benchmarks/gvf_eval.py, docs/gvf.md); the tolerance there was 0.15 with
+    ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
+    particles, so the default stays 0.6.
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
@@ -224,15 +225,15 @@ class GVF(BaseModel):
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
-                 resampling_threshold: float = 0.25, restart_probability: float = 0.02,
-                 phase_noise: float = 0.001, speed_noise: float = 0.03,
+                 resampling_threshold: float = 0.25, restart_probability: float = 0.002,
+                 phase_noise: float = 0.001, speed_noise: float = 0.015,
                  scale_noise: float = 0.05, rotation_noise: float = 0.01,
                  offset_noise: float = 0.0, speed_spread: float = 0.6,
                  scale_spread: float = 0.6, rotation_spread: float = 0.3,
                  phase_spread: float = 0.05, rotation: bool = False,
                  uniform_scale: bool = False, template: str = "mean",
                  templates_per_class: int = 4, start_posture: bool = True,
-                 posture_weight: float = 0.0, posture_in_particles: bool = False,
+                 posture_weight: float = 0.3, posture_in_particles: bool = False,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
