@@ -295,11 +295,16 @@ def markdown(report: dict) -> str:
         for key, label in (("speed x1.0 scale x1.0", "unchanged"), ("all", "all 9")):
             lines.append(f"| {model}, {label} | " + " | ".join(f"{a:.2f}" for a in curves[key])
                          + " |")
-    lines += ["", "**step time** (ms per frame, `stream.step` with its Result)", "",
-              "| particles | p50 | p99 |", "|---|---|---|"]
-    for n, v in report["step_time"].items():
+    steps = report["step_time"]
+    off = steps.get("no_posture")
+    lines += ["", "**step time** (ms per frame, `stream.step` with its Result; median of "
+              "the rounds)", "", "| particles | p50 | p99 |"
+              + (" p50 without posture | p99 without posture |" if off else ""),
+              "|---|---|---|" + ("---|---|" if off else "")]
+    for n, v in steps.items():
         if "p50_ms" in v:
-            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |")
+            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |" + (
+                f" {off[n]['p50_ms']:.2f} | {off[n]['p99_ms']:.2f} |" if off else ""))
     return "\n".join(lines)
 
 
