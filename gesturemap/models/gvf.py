@@ -52,7 +52,7 @@ from .base import (
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
 #: A template needs this many takes for a posture spread of its own (else its class's).
-MIN_PHASE_TAKES = 3
+MIN_POSTURE_TAKES = 3
 #: Posture spreads are averaged over this fraction of the template on either side.
 SMOOTH_FRACTION = 0.05
 
@@ -341,7 +341,7 @@ class GVF(BaseModel):
                 spreads.append(_spread(gt, t) if len(g) > 1 else class_spread)
                 post = np.mean([_resample(x, len(t)) for x in gt], axis=0)
                 postures.append(post)
-                own = len(g) >= MIN_PHASE_TAKES
+                own = len(g) >= MIN_POSTURE_TAKES
                 width = int(round(SMOOTH_FRACTION * len(t)))
                 posture_spreads.append(_smooth(_posture_spreads(gt, post) if own
                                                else _resample(class_post, len(t)), width))
