@@ -31,7 +31,8 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``posture_weight``, ``restart_probability`` and ``speed_noise`` are chosen by 2-fold cross-validation grouped by subject *within the training subjects*
+GVF's ``posture_weight``, ``speed_weight``, ``restart_probability`` and ``speed_noise`` are
+chosen by 2-fold cross-validation grouped by subject *within the training subjects*
 (criterion: the mean of recognition after 30 %, the fraction of relative speed and of relative
 scale within 15 %, on a third of each fold's takes and three conditions); the other settings
 (``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
@@ -297,13 +298,17 @@ def markdown(report: dict) -> str:
                          + " |")
     steps = report["step_time"]
     off = steps.get("no_posture")
+    def best(v):  # the quietest round's p99 (the machine is shared)
+        return min(b for _, b in v.get("rounds_ms", [(0, v["p99_ms"])]))
+
     lines += ["", "**step time** (ms per frame, `stream.step` with its Result; median of "
-              "the rounds)", "", "| particles | p50 | p99 |"
+              "the rounds, and the quietest round's p99)", "",
+              "| particles | p50 | p99 | p99 quietest |"
               + (" p50 without posture | p99 without posture |" if off else ""),
-              "|---|---|---|" + ("---|---|" if off else "")]
+              "|---|---|---|---|" + ("---|---|" if off else "")]
     for n, v in steps.items():
         if "p50_ms" in v:
-            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} |" + (
+            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {best(v):.2f} |" + (
                 f" {off[n]['p50_ms']:.2f} | {off[n]['p99_ms']:.2f} |" if off else ""))
     return "\n".join(lines)
 
@@ -313,6 +318,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds of step-time measurement")
     ap.add_argument("--steps-only", action="store_true",
                     help="measure the step times again with the saved report's settings "
                          "(--out) and update it")
@@ -328,7 +334,8 @@ def main() -> None:
         test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
         stream_x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
         saved["step_time"] = step_times(dataset(takes, labels, train_idx), stream_x,
-                                        (100, 500, 1000, 2000), saved["chosen_params"])
+                                        (100, 500, 1000, 2000), saved["chosen_params"],
+                                        args.rounds)
         Path(args.out).write_text(json.dumps(saved, indent=1, default=float))
         return
     rng = np.random.default_rng(0)
@@ -344,14 +351,16 @@ def main() -> None:
                     "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
     # Settings held fixed: chosen by earlier runs of this same cross-validation (training
     # subjects only; the previous grid chose templates, tolerance, uniform scale and scale
-    # noise: docs/gvf.md); the grid then chooses the absolute posture's weight, the restart
-    # probability and the speed noise.
+    # noise: docs/gvf.md); the grid then chooses the weights of the absolute posture and of
+    # the classes' usual speeds, the restart probability and the speed noise.
     fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
              "speed_spread": 0.6, "scale_spread": 0.6, "templates_per_class": 4,
              "tolerance": 0.15, "learned_tolerance": True, "uniform_scale": True,
              "scale_noise": 0.05}
-    grid = [{**fixed, "posture_weight": pw, "restart_probability": rp, "speed_noise": sn}
-            for pw in (0.0, 0.3, 1.0) for rp in (0.02, 0.002) for sn in (0.03, 0.015, 0.0075)]
+    grid = [{**fixed, "posture_weight": pw, "speed_weight": sw, "restart_probability": rp,
+             "speed_noise": sn}
+            for pw in (0.0, 0.3, 1.0) for sw in (0.0, 0.1, 0.3) for rp in (0.02, 0.002)
+            for sn in (0.03, 0.015)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -385,7 +394,7 @@ def main() -> None:
     report["fractions"] = FRACTIONS.tolist()
     stream_x = np.vstack([takes[i] for i in test_idx[:20]])
     report["step_time"] = step_times(train_ds, stream_x[:1000 if args.quick else 3000],
-                                     (100, 500, 1000, 2000), params)
+                                     (100, 500, 1000, 2000), params, args.rounds)
     plot(curves, Path(args.out).with_suffix(".png"))
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: report[k] for k in ("chosen_params", "step_time")}, indent=1))

@@ -133,6 +133,7 @@ def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread,
 def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_factors, n_classes,
          normals, uniforms, noise, inv_vars, log_norms, postures, posture_inv_vars,
          posture_log_norms, posture_weight, posture_in_particles, posture_log,
+         speed_weight, speed_means, speed_inv_vars, speed_log_norms,
          resampling_threshold, restart_probability, uniform_scale, spreads, forgetting, cls,
          tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log, class_inst,
          class_phase, class_speed, class_scale, class_rot):
@@ -148,7 +149,10 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     the absolute posture's Gaussian there. With ``posture_weight`` > 0 its log-density times
     the weight goes into each particle's weight (``posture_in_particles``) or only into the
     class evidence, as the log of its mean over the class's particles (weighted);
-    ``posture_log`` (N,) is scratch.
+    ``posture_log`` (N,) is scratch. With ``speed_weight`` > 0, the class evidence also gains
+    that weight times the log-density of the particles' speed (relative to the class) under a
+    log-normal of the class's takes' speeds (``speed_means``, ``speed_inv_vars``,
+    ``speed_log_norms`` per template, in log units), averaged like the posture's.
     ``normals`` (N, 3 + 2D + R), ``uniforms`` (2N + C,). Writes the frame's log-evidence per
     class into ``class_inst``; ``class_speed`` and ``class_scale`` are relative to the class's
     reference (a particle's own speed and scale times its template's factors).
@@ -213,6 +217,14 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
                 logw[p] += pl
             else:
                 posture_log[p] = pl
+        if speed_weight > 0.0:
+            k = tid[p]
+            e = math.log(speed[p] * speed_factors[k]) - speed_means[k]
+            sl = speed_weight * (speed_log_norms[k] - 0.5 * e * e * speed_inv_vars[k])
+            if posture_weight > 0.0 and not posture_in_particles:
+                posture_log[p] += sl
+            else:
+                posture_log[p] = sl
     for c in range(n_classes):
         a = c * per
         b = a + per
@@ -233,8 +245,9 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         # weights summed to 1 before the frame: this is log p(frame | class, past frames)
         ev = best + math.log(total)
         norm = ev
-        if posture_weight > 0.0 and not posture_in_particles and not impossible:
-            # the posture's likelihood under the class's (updated) particles
+        if ((speed_weight > 0.0 or (posture_weight > 0.0 and not posture_in_particles))
+                and not impossible):
+            # the posture's (and speed's) likelihood under the class's (updated) particles
             pbest = -np.inf
             for p in range(a, b):
                 if logw[p] + posture_log[p] > pbest:

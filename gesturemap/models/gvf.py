@@ -20,6 +20,9 @@ gesture); a class's likelihood is its smoothed evidence: ``log p(frame | class, 
 frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. A
 particle that reaches the end of its template holds its final posture and starts again with
 probability ``restart_probability`` per frame (the stream follows gesture after gesture).
+On the class evidence only (the particles and their estimates follow the shape alone), the
+absolute posture through the gesture (``posture_weight``: each template's mean posture at
+each frame) and each class's usual speed (``speed_weight``) can weigh in too.
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -55,6 +58,8 @@ MEDOID_FRAMES = 64
 MIN_POSTURE_TAKES = 3
 #: Posture spreads are averaged over this fraction of the template on either side.
 SMOOTH_FRACTION = 0.05
+#: Least spread (log units) of a class's speeds for ``speed_weight``.
+SPEED_SPREAD_FLOOR = 0.1
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
@@ -193,6 +198,12 @@ class GVF(BaseModel):
         posterior (each class's evidence gains the posture's likelihood averaged over its
         particles; the particles, and so progress, speed and scale, follow the shape only).
         True: on each particle's weight as well (it then also steers the phase).
+    speed_weight : weight of a class's usual speed in its evidence (0: off): the class
+        evidence gains, each frame, this weight times the log-density of its particles' speed
+        under a log-normal of its takes' speeds (template length over take length; spread at
+        least ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from
+        the slowed beginning of a longer one; the particles (and so the estimates) are left
+        alone.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -215,13 +226,15 @@ class GVF(BaseModel):
                       "resampling_threshold", "restart_probability", "start_posture",
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
-                      "posture_weight", "posture_in_particles", "random_state")
+                      "posture_weight", "posture_in_particles", "speed_weight",
+                      "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
     legacy_params = {"templates_per_class": 1, "start_posture": False,
                      "restart_probability": 1.0, "learned_tolerance": False,
-                     "posture_weight": 0.0, "posture_in_particles": False}
+                     "posture_weight": 0.0, "posture_in_particles": False,
+                     "speed_weight": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -234,6 +247,7 @@ class GVF(BaseModel):
                  uniform_scale: bool = False, template: str = "mean",
                  templates_per_class: int = 4, start_posture: bool = True,
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
+                 speed_weight: float = 0.1,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -257,6 +271,7 @@ class GVF(BaseModel):
         self.start_posture = start_posture
         self.posture_weight = posture_weight
         self.posture_in_particles = posture_in_particles
+        self.speed_weight = speed_weight
         self.standardize = standardize
         self.random_state = random_state
 
@@ -273,7 +288,7 @@ class GVF(BaseModel):
                             "0 never resamples, 1 resamples at every frame.")
         for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise",
                      "offset_noise", "speed_spread", "scale_spread", "rotation_spread",
-                     "phase_spread", "posture_weight"):
+                     "phase_spread", "posture_weight", "speed_weight"):
             check_float(name, getattr(self, name))
         if self.phase_spread > 1.0:
             raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
@@ -315,7 +330,7 @@ class GVF(BaseModel):
             scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
         start_means, start_stds, spreads = [], [], []
-        postures, posture_spreads = [], []
+        postures, posture_spreads, speed_means, speed_stds = [], [], [], []
         for c in classes:
             z = (c.inputs - mean) / scale
             takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
@@ -328,6 +343,10 @@ class GVF(BaseModel):
             # have their own)
             ref_post = np.mean([_resample(t, len(ref)) for t in takes], axis=0)
             class_post = _posture_spreads(takes, ref_post)
+            # the class's speeds: its reference's length over each take's, in log units
+            log_speeds = np.log(len(ref) / np.array([len(t) for t in takes], dtype=float))
+            speed_mean = float(log_speeds.mean())
+            speed_std = max(float(log_speeds.std()), SPEED_SPREAD_FLOOR)
             groups = ([list(range(len(takes)))] if self.templates_per_class == 1
                       else _clusters(takes, self.templates_per_class))
             for g in groups:
@@ -346,6 +365,8 @@ class GVF(BaseModel):
                 posture_spreads.append(_smooth(_posture_spreads(gt, post) if own
                                                else _resample(class_post, len(t)), width))
                 speed_factors.append(len(ref) / len(t))
+                speed_means.append(speed_mean)
+                speed_stds.append(speed_std)
                 scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
             class_offsets.append(len(templates))
         self.labels_ = [c.label for c in classes]
@@ -362,6 +383,8 @@ class GVF(BaseModel):
         self.spreads_ = np.array(spreads, dtype=np.float64)
         self.postures_ = np.ascontiguousarray(np.vstack(postures))
         self.posture_spreads_ = np.ascontiguousarray(np.vstack(posture_spreads))
+        self.speed_means_ = np.array(speed_means, dtype=np.float64)
+        self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
@@ -396,7 +419,8 @@ class GVF(BaseModel):
                 "speed_factors": self.speed_factors_, "scale_factors": self.scale_factors_,
                 "start_means": self.start_means_, "start_stds": self.start_stds_,
                 "spreads": self.spreads_, "postures": self.postures_,
-                "posture_spreads": self.posture_spreads_}
+                "posture_spreads": self.posture_spreads_, "speed_means": self.speed_means_,
+                "speed_stds": self.speed_stds_}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -418,6 +442,12 @@ class GVF(BaseModel):
                       "posture_spreads": np.ones_like(templates)}
         per_frame = [np.ascontiguousarray(arrays[k], dtype=np.float64)
                      for k in ("postures", "posture_spreads")]
+        if "speed_means" not in arrays:
+            # saved before the classes' speeds (then unused): unknown
+            n_t0 = len(np.asarray(arrays["speed_factors"]))
+            arrays = {**arrays, "speed_means": np.zeros(n_t0), "speed_stds": np.ones(n_t0)}
+        speed_means = np.asarray(arrays["speed_means"], dtype=np.float64)
+        speed_stds = np.asarray(arrays["speed_stds"], dtype=np.float64)
         class_offsets = np.asarray(arrays["class_offsets"])
         speed_factors = np.asarray(arrays["speed_factors"], dtype=np.float64)
         scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
@@ -450,6 +480,10 @@ class GVF(BaseModel):
         if (any(a.shape != templates.shape or not np.isfinite(a).all() for a in per_frame)
                 or (per_frame[1] < 0).any()):
             raise ValueError("template postures or their spreads are inconsistent")
+        if (speed_means.shape != (n_t,) or speed_stds.shape != (n_t,)
+                or not np.isfinite(speed_means).all() or not np.isfinite(speed_stds).all()
+                or not (speed_stds > 0).all()):
+            raise ValueError("class speeds are inconsistent")
         if self.rotation and d not in (2, 3):
             raise ValueError("rotation needs 2-D or 3-D inputs")
         self.mean_, self.scale_, self.templates_ = mean, scale, templates
@@ -458,6 +492,7 @@ class GVF(BaseModel):
         self.speed_factors_, self.scale_factors_ = speed_factors, scale_factors
         self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
         self.postures_, self.posture_spreads_ = per_frame
+        self.speed_means_, self.speed_stds_ = speed_means, speed_stds
 
 
 class GVFStream(StandardizingStream):
@@ -496,6 +531,11 @@ class GVFStream(StandardizingStream):
         self._posture_inv_vars, self._posture_log_norms = _gaussian(
             tol2 + model.posture_spreads_**2)
         self._posture_weight = float(model.posture_weight)
+        self._speed_weight = float(model.speed_weight)
+        self._speed_means = model.speed_means_
+        speed_var = model.speed_stds_**2
+        self._speed_inv_vars = 1.0 / speed_var
+        self._speed_log_norms = -0.5 * np.log(2.0 * np.pi * speed_var)
         self._posture_in_particles = bool(model.posture_in_particles)
         self._threshold = float(model.resampling_threshold)
         self._restart = float(model.restart_probability)
@@ -566,7 +606,9 @@ class GVFStream(StandardizingStream):
                        self._normals, self._uniforms, self._noise, self._inv_vars,
                        self._log_norms, self._postures, self._posture_inv_vars,
                        self._posture_log_norms, self._posture_weight,
-                       self._posture_in_particles, self._posture_log, self._threshold,
+                       self._posture_in_particles, self._posture_log,
+                       self._speed_weight, self._speed_means, self._speed_inv_vars,
+                       self._speed_log_norms, self._threshold,
                        self._restart, self._uniform_scale, self._spreads, self._forgetting,
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,

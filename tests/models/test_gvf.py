@@ -193,13 +193,13 @@ def test_several_templates_per_class_follow_the_variant_performed():
 
 def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path):
     model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, start_posture=True,
-                   restart_probability=0.1, posture_weight=0.5,
+                   restart_probability=0.1, posture_weight=0.5, speed_weight=0.2,
                    random_state=1).fit(_two_variant_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     for name in ("templates_", "offsets_", "class_offsets_", "speed_factors_",
                  "scale_factors_", "start_means_", "start_stds_", "spreads_",
-                 "postures_", "posture_spreads_"):
+                 "postures_", "posture_spreads_", "speed_means_", "speed_stds_"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
     x = np.vstack([_replay("wave", 1.2, 0.8), _replay("circle", 0.9, 1.1)])
     for a, b in zip(model.stream().run(x), loaded.stream().run(x), strict=True):
@@ -214,7 +214,7 @@ def test_new_parameters_are_named():
                 {"restart_probability": 0.0}, {"restart_probability": 1.5},
                 {"start_posture": "yes"}, {"learned_tolerance": 1},
                 {"posture_weight": -0.1}, {"posture_weight": float("nan")},
-                {"posture_in_particles": 0}):
+                {"posture_in_particles": 0}, {"speed_weight": -1.0}):
         name = next(iter(bad))
         with pytest.raises(GesturemapError, match=name):
             gm.GVF(**bad).fit(ds)
@@ -258,11 +258,12 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     start_posture, restart_probability, learned_tolerance) loads with one template per
     class, no start posture and an immediate restart: as a model so set now runs."""
     model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
-                   learned_tolerance=False, posture_weight=0.0,
+                   learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
                    random_state=2).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
                                     "restart_probability", "learned_tolerance",
-                                    "posture_weight", "posture_in_particles"),
+                                    "posture_weight", "posture_in_particles",
+                                    "speed_weight"),
                             ("mean", "scale", "templates", "offsets"))
 
 
@@ -361,6 +362,39 @@ def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
     """A file without the postures and their parameters (saved before them) runs exactly as
     a model with them off."""
     model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, posture_weight=0.0,
-                   random_state=2).fit(_two_variant_dataset())
-    kept = [k for k in model.dump()[1] if k not in ("postures", "posture_spreads")]
-    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles"), kept)
+                   speed_weight=0.0, random_state=2).fit(_two_variant_dataset())
+    kept = [k for k in model.dump()[1]
+            if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]
+    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles", "speed_weight"),
+                            kept)
+
+
+def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_one():
+    """Class "half" is the first half of the wave drawn in as many frames as the whole wave
+    of class "whole": the whole wave's template at half speed explains it just as well, but
+    not at the speed its takes were made; ``speed_weight`` weighs that, on the class
+    evidence only (speed, scale and progress unchanged)."""
+    rng = np.random.default_rng(4)
+    ds = gm.Dataset()
+    for n in (96, 100, 104):
+        ds.add(SHAPES["wave"](np.linspace(0, 1, n)) + rng.normal(0, 0.02, (n, 2)), label="whole")
+        ds.add(SHAPES["wave"](np.linspace(0, 0.5, n)) + rng.normal(0, 0.02, (n, 2)),
+               label="half")
+    model = gm.GVF(templates_per_class=1, speed_weight=0.0, random_state=1).fit(ds)
+    k = model.labels_.index("half")
+    lengths = np.array([96, 100, 104], dtype=float)
+    for c in range(2):
+        ref = model.offsets_[c + 1] - model.offsets_[c]
+        assert model.speed_means_[c] == pytest.approx(np.log(ref / lengths).mean())
+        assert model.speed_stds_[c] == pytest.approx(max(np.log(ref / lengths).std(), 0.1))
+    x = SHAPES["wave"](np.linspace(0, 0.5, 100))
+    off = model.stream().run(x)
+    on = model.set_params(speed_weight=0.3).stream().run(x)
+    for p, q in zip(off, on, strict=True):
+        np.testing.assert_array_equal(p.speed, q.speed)
+        np.testing.assert_array_equal(p.scale, q.scale)
+        np.testing.assert_array_equal(p.progress, q.progress)
+    assert on[-1].label == "half"
+    gap_on = on[-1].log_likelihoods[k] - on[-1].log_likelihoods[1 - k]
+    gap_off = off[-1].log_likelihoods[k] - off[-1].log_likelihoods[1 - k]
+    assert gap_on > gap_off
