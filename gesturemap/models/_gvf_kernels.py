@@ -7,7 +7,8 @@ template indices) and a particle follows one of its class's. The observation mod
 frame and input, read at the frame nearest the phase), the template being relative to its first
 frame, so scale and rotation act about the gesture's start; optionally also
 ``frame ~ N(posture(phase), diag(posture tolerance^2))`` for the absolute posture, raised to a
-weight, on the class evidence only or on each particle's weight. A particle's speed and
+weight, on the class evidence only or on each particle's weight, and, on the class evidence,
+a log-normal of the class's usual speeds. A particle's speed and
 scale are relative to its own template; the class estimates convert them to the class's
 reference by each template's ``speed_factors`` and ``scale_factors``.
 Every random number comes in from the caller (one ``numpy`` generator per stream), so a stream
