@@ -4,8 +4,11 @@ A particle is (class, template, phase, speed, scale (D,), rotation (R,), offset 
 weight; a class may have several templates (``class_offsets`` gives each class's range of
 template indices) and a particle follows one of its class's. The observation model is
 ``frame ~ N(scale * rot(template(phase)) + offset, diag(tolerance^2))`` (a tolerance per template
-and input), the template being relative
-to its first frame, so scale and rotation act about the gesture's start. A particle's speed and
+frame and input, read at the frame nearest the phase), the template being relative to its first
+frame, so scale and rotation act about the gesture's start; optionally also
+``frame ~ N(posture(phase), diag(posture tolerance^2))`` for the absolute posture, raised to a
+weight, on the class evidence only or on each particle's weight, and, on the class evidence,
+a log-normal of the class's usual speeds. A particle's speed and
 scale are relative to its own template; the class estimates convert them to the class's
 reference by each template's ``speed_factors`` and ``scale_factors``.
 Every random number comes in from the caller (one ``numpy`` generator per stream), so a stream
@@ -42,6 +45,14 @@ def _template_at(templates, offsets, k, phase, d, out):
     f = pos - i
     for j in range(d):
         out[j] = (1.0 - f) * templates[a + i, j] + f * templates[a + i + 1, j]
+
+
+@njit(cache=True, nogil=True)
+def _frame_at(offsets, k, phase):
+    """Index (into the stacked templates) of template ``k``'s frame nearest ``phase``."""
+    n = offsets[k + 1] - offsets[k]
+    i = int(min(max(phase, 0.0), 1.0) * (n - 1) + 0.5)
+    return offsets[k] + min(i, n - 1)
 
 
 @njit(cache=True, nogil=True)
@@ -121,17 +132,28 @@ def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread,
 
 @njit(cache=True, nogil=True)
 def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_factors, n_classes,
-         normals, uniforms, noise, inv_vars, log_norms, resampling_threshold,
-         restart_probability, uniform_scale, spreads, forgetting, cls, tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log,
-         class_inst, class_phase, class_speed, class_scale, class_rot):
+         normals, uniforms, noise, inv_vars, log_norms, postures, posture_inv_vars,
+         posture_log_norms, posture_weight, posture_in_particles, posture_log,
+         speed_weight, speed_means, speed_inv_vars, speed_log_norms,
+         resampling_threshold, restart_probability, uniform_scale, spreads, forgetting, cls,
+         tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log, class_inst,
+         class_phase, class_speed, class_scale, class_rot):
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
     Each class keeps its own block of particles (so each class always has estimates) and its
     own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
     ``noise`` = (phase, speed, scale, rotation, offset) standard deviations per frame;
     ``spreads`` = (phase, speed, scale, rotation) spreads of a restarted particle.
-    ``inv_vars`` (n_templates, D) = 1 / tolerance^2 and ``log_norms`` (n_templates,) =
-    -0.5 * sum(log(2 pi tolerance^2)): the Gaussian of each template.
+    ``inv_vars`` (T, D) = 1 / tolerance^2 and ``log_norms`` (T,) =
+    -0.5 * sum(log(2 pi tolerance^2)): the Gaussian at each template frame (T: all templates'
+    frames stacked); ``postures``, ``posture_inv_vars`` (T, D) and ``posture_log_norms`` (T,):
+    the absolute posture's Gaussian there. With ``posture_weight`` > 0 its log-density times
+    the weight goes into each particle's weight (``posture_in_particles``) or only into the
+    class evidence, as the log of its mean over the class's particles (weighted);
+    ``posture_log`` (N,) is scratch. With ``speed_weight`` > 0, the class evidence also gains
+    that weight times the log-density of the particles' speed (relative to the class) under a
+    log-normal of the class's takes' speeds (``speed_means``, ``speed_inv_vars``,
+    ``speed_log_norms`` per template, in log units), averaged like the posture's.
     ``normals`` (N, 3 + 2D + R), ``uniforms`` (2N + C,). Writes the frame's log-evidence per
     class into ``class_inst``; ``class_speed`` and ``class_scale`` are relative to the class's
     reference (a particle's own speed and scale times its template's factors).
@@ -180,12 +202,30 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         for j in range(d):
             tmpl[j] *= scale[p, j]
         _rotate(tmpl, rot[p], d, nr, rotated)
-        k = tid[p]
+        f = _frame_at(offsets, tid[p], phase[p])
         sq = 0.0
         for j in range(d):
             e = z[j] - rotated[j] - offset[p, j]
-            sq += e * e * inv_vars[k, j]
-        logw[p] += log_norms[k] - 0.5 * sq
+            sq += e * e * inv_vars[f, j]
+        logw[p] += log_norms[f] - 0.5 * sq
+        if posture_weight > 0.0:
+            sq = 0.0
+            for j in range(d):
+                e = z[j] - postures[f, j]
+                sq += e * e * posture_inv_vars[f, j]
+            pl = posture_weight * (posture_log_norms[f] - 0.5 * sq)
+            if posture_in_particles:
+                logw[p] += pl
+            else:
+                posture_log[p] = pl
+        if speed_weight > 0.0:
+            k = tid[p]
+            e = math.log(speed[p] * speed_factors[k]) - speed_means[k]
+            sl = speed_weight * (speed_log_norms[k] - 0.5 * e * e * speed_inv_vars[k])
+            if posture_weight > 0.0 and not posture_in_particles:
+                posture_log[p] += sl
+            else:
+                posture_log[p] = sl
     for c in range(n_classes):
         a = c * per
         b = a + per
@@ -206,6 +246,20 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         # weights summed to 1 before the frame: this is log p(frame | class, past frames)
         ev = best + math.log(total)
         norm = ev
+        if ((speed_weight > 0.0 or (posture_weight > 0.0 and not posture_in_particles))
+                and not impossible):
+            # the posture's (and speed's) likelihood under the class's (updated) particles
+            pbest = -np.inf
+            for p in range(a, b):
+                if logw[p] + posture_log[p] > pbest:
+                    pbest = logw[p] + posture_log[p]
+            ptotal = 0.0
+            for p in range(a, b):
+                ptotal += math.exp(logw[p] + posture_log[p] - pbest)
+            if pbest > -1e300:
+                ev += pbest + math.log(ptotal) - norm
+            else:
+                ev = -1e300
         if impossible:
             ev = -1e300
         class_inst[c] = ev

@@ -20,6 +20,9 @@ gesture); a class's likelihood is its smoothed evidence: ``log p(frame | class, 
 frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. A
 particle that reaches the end of its template holds its final posture and starts again with
 probability ``restart_probability`` per frame (the stream follows gesture after gesture).
+On the class evidence only (the particles and their estimates follow the shape alone), the
+absolute posture through the gesture (``posture_weight``: each template's mean posture at
+each frame) and each class's usual speed (``speed_weight``) can weigh in too.
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -51,13 +54,21 @@ from .base import (
 
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
+#: A template needs this many takes for a posture spread of its own (else its class's).
+MIN_POSTURE_TAKES = 3
+#: Posture spreads are averaged over this fraction of the template on either side.
+SMOOTH_FRACTION = 0.05
+#: Least spread (log units) of a class's speeds for ``speed_weight``.
+SPEED_SPREAD_FLOOR = 0.1
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
-    """(n, D) linear resampling of a (T, D) take over its duration."""
+    """(n, D) linear resampling of a (T, D) take over its duration (all inputs at once)."""
     t = np.linspace(0.0, len(x) - 1.0, n)
-    return np.stack([np.interp(t, np.arange(len(x)), x[:, j]) for j in range(x.shape[1])],
-                    axis=1)
+    i = np.minimum(t.astype(np.int64), max(len(x) - 2, 0))
+    f = (t - i)[:, None]
+    j = np.minimum(i + 1, len(x) - 1)
+    return (1.0 - f) * x[i] + f * x[j]
 
 
 def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
@@ -114,6 +125,23 @@ def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
     return np.sqrt(np.mean(r**2, axis=(0, 1)))
 
 
+def _posture_spreads(takes: list[np.ndarray], posture: np.ndarray) -> np.ndarray:
+    """(T, D) spread of the takes' absolute postures around ``posture`` at each of its
+    frames: root mean square difference of the takes resampled to its length."""
+    r = np.array([_resample(t, len(posture)) - posture for t in takes])
+    return np.sqrt(np.mean(r**2, axis=0))
+
+
+def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    """(T, D) moving average over ``2 * width + 1`` frames (edges: the frames there are)."""
+    if width < 1:
+        return x
+    c = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    i = np.arange(len(x))
+    lo, hi = np.maximum(i - width, 0), np.minimum(i + width + 1, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)[:, None]
+
+
 def _rms(tmpl: np.ndarray) -> np.ndarray:
     """(D,) root mean square of a template (relative to its first frame) per input."""
     return np.sqrt(np.mean(tmpl**2, axis=0))
@@ -160,17 +188,34 @@ class GVF(BaseModel):
         that explain the performance. ``speed`` and ``scale`` stay relative to the class's
         single template (all its takes): a template's own speed and scale are converted by
         its duration and its amplitude per input relative to that one.
+    posture_weight : weight of the absolute posture through the gesture (0: off). Besides the
+        shape relative to the gesture's start, each particle's frame is compared with the
+        mean absolute posture of its template's takes at its phase (a Gaussian of their
+        spread there, widened by ``tolerance``), raised to this power. For sensors whose
+        absolute value means something (the gravity direction of an accelerometer), this
+        tells apart gestures of similar shape made from different postures, all along.
+    posture_in_particles : where the absolute posture acts. False: only on the class
+        posterior (each class's evidence gains the posture's likelihood averaged over its
+        particles; the particles, and so progress, speed and scale, follow the shape only).
+        True: on each particle's weight as well (it then also steers the phase).
+    speed_weight : weight of a class's usual speed in its evidence (0: off): the class
+        evidence gains, each frame, this weight times the log-density of its particles' speed
+        under a log-normal of its takes' speeds (template length over take length; spread at
+        least ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from
+        the slowed beginning of a longer one; the particles (and so the estimates) are left
+        alone.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
         postures apart from their first frame. Off, only the shape relative to the start
         counts.
 
-    The defaults of ``templates_per_class``, ``start_posture``, ``restart_probability``,
-    ``likelihood_window``, the noises, spreads and ``template`` were chosen by cross-validation
-    on the HAPTTransitions training subjects (benchmarks/gvf_eval.py, docs/gvf.md); the
-    tolerance there was 0.15 with ``learned_tolerance``, but on clean takes that agree
-    closely that is too tight for 1,000 particles, so the default stays 0.6.
+    The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
+    ``restart_probability``, ``likelihood_window``, the noises, spreads and ``template`` were
+    chosen by cross-validation on the HAPTTransitions training subjects
+    (benchmarks/gvf_eval.py, docs/gvf.md); the tolerance there was 0.15 with
+    ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
+    particles, so the default stays 0.6.
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
@@ -181,23 +226,28 @@ class GVF(BaseModel):
                       "resampling_threshold", "restart_probability", "start_posture",
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
+                      "posture_weight", "posture_in_particles", "speed_weight",
                       "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
     legacy_params = {"templates_per_class": 1, "start_posture": False,
-                     "restart_probability": 1.0, "learned_tolerance": False}
+                     "restart_probability": 1.0, "learned_tolerance": False,
+                     "posture_weight": 0.0, "posture_in_particles": False,
+                     "speed_weight": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
-                 resampling_threshold: float = 0.25, restart_probability: float = 0.02,
-                 phase_noise: float = 0.001, speed_noise: float = 0.03,
+                 resampling_threshold: float = 0.25, restart_probability: float = 0.002,
+                 phase_noise: float = 0.001, speed_noise: float = 0.015,
                  scale_noise: float = 0.05, rotation_noise: float = 0.01,
                  offset_noise: float = 0.0, speed_spread: float = 0.6,
                  scale_spread: float = 0.6, rotation_spread: float = 0.3,
                  phase_spread: float = 0.05, rotation: bool = False,
                  uniform_scale: bool = False, template: str = "mean",
                  templates_per_class: int = 4, start_posture: bool = True,
+                 posture_weight: float = 0.3, posture_in_particles: bool = False,
+                 speed_weight: float = 0.1,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -219,13 +269,16 @@ class GVF(BaseModel):
         self.template = template
         self.templates_per_class = templates_per_class
         self.start_posture = start_posture
+        self.posture_weight = posture_weight
+        self.posture_in_particles = posture_in_particles
+        self.speed_weight = speed_weight
         self.standardize = standardize
         self.random_state = random_state
 
     def _check_runtime_params(self) -> None:
         check_int("particles", self.particles, 1)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
-        for name in ("learned_tolerance", "start_posture"):
+        for name in ("learned_tolerance", "start_posture", "posture_in_particles"):
             if not isinstance(getattr(self, name), bool):
                 raise bad_param(name, getattr(self, name), "True or False")
         check_float("likelihood_window", self.likelihood_window, 1.0)
@@ -235,7 +288,7 @@ class GVF(BaseModel):
                             "0 never resamples, 1 resamples at every frame.")
         for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise",
                      "offset_noise", "speed_spread", "scale_spread", "rotation_spread",
-                     "phase_spread"):
+                     "phase_spread", "posture_weight", "speed_weight"):
             check_float(name, getattr(self, name))
         if self.phase_spread > 1.0:
             raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
@@ -277,6 +330,7 @@ class GVF(BaseModel):
             scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
         start_means, start_stds, spreads = [], [], []
+        postures, posture_spreads, speed_means, speed_stds = [], [], [], []
         for c in classes:
             z = (c.inputs - mean) / scale
             takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
@@ -285,19 +339,34 @@ class GVF(BaseModel):
             ref_rms = _rms(ref)
             floor = 0.1 * float(ref_rms.mean()) + 1e-12
             class_spread = _spread(takes, ref)
+            # the class's posture spread at each phase (for templates of too few takes to
+            # have their own)
+            ref_post = np.mean([_resample(t, len(ref)) for t in takes], axis=0)
+            class_post = _posture_spreads(takes, ref_post)
+            # the class's speeds: its reference's length over each take's, in log units
+            log_speeds = np.log(len(ref) / np.array([len(t) for t in takes], dtype=float))
+            speed_mean = float(log_speeds.mean())
+            speed_std = max(float(log_speeds.std()), SPEED_SPREAD_FLOOR)
             groups = ([list(range(len(takes)))] if self.templates_per_class == 1
                       else _clusters(takes, self.templates_per_class))
             for g in groups:
-                t = ref if len(groups) == 1 else _template([takes[i] for i in g],
-                                                          self.template)
+                gt = [takes[i] for i in g]
+                t = ref if len(groups) == 1 else _template(gt, self.template)
                 templates.append(t)
-                firsts = np.array([takes[i][0] for i in g])
+                firsts = np.array([x[0] for x in gt])
                 start_means.append(firsts.mean(axis=0))
                 start_stds.append(firsts.std(axis=0))
                 # a template of one take has no spread of its own: the class's then
-                spreads.append(_spread([takes[i] for i in g], t) if len(g) > 1
-                               else class_spread)
+                spreads.append(_spread(gt, t) if len(g) > 1 else class_spread)
+                post = np.mean([_resample(x, len(t)) for x in gt], axis=0)
+                postures.append(post)
+                own = len(g) >= MIN_POSTURE_TAKES
+                width = int(round(SMOOTH_FRACTION * len(t)))
+                posture_spreads.append(_smooth(_posture_spreads(gt, post) if own
+                                               else _resample(class_post, len(t)), width))
                 speed_factors.append(len(ref) / len(t))
+                speed_means.append(speed_mean)
+                speed_stds.append(speed_std)
                 scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
             class_offsets.append(len(templates))
         self.labels_ = [c.label for c in classes]
@@ -312,6 +381,10 @@ class GVF(BaseModel):
         self.start_means_ = np.array(start_means, dtype=np.float64)
         self.start_stds_ = np.array(start_stds, dtype=np.float64)
         self.spreads_ = np.array(spreads, dtype=np.float64)
+        self.postures_ = np.ascontiguousarray(np.vstack(postures))
+        self.posture_spreads_ = np.ascontiguousarray(np.vstack(posture_spreads))
+        self.speed_means_ = np.array(speed_means, dtype=np.float64)
+        self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
@@ -345,7 +418,9 @@ class GVF(BaseModel):
                 "offsets": self.offsets_, "class_offsets": self.class_offsets_,
                 "speed_factors": self.speed_factors_, "scale_factors": self.scale_factors_,
                 "start_means": self.start_means_, "start_stds": self.start_stds_,
-                "spreads": self.spreads_}
+                "spreads": self.spreads_, "postures": self.postures_,
+                "posture_spreads": self.posture_spreads_, "speed_means": self.speed_means_,
+                "speed_stds": self.speed_stds_}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -361,6 +436,18 @@ class GVF(BaseModel):
                       "speed_factors": np.ones(n_c), "scale_factors": np.ones((n_c, d)),
                       "start_means": np.zeros((n_c, d)), "start_stds": np.zeros((n_c, d)),
                       "spreads": np.zeros((n_c, d))}
+        if "postures" not in arrays:
+            # saved before the absolute posture (then unused): postures unknown
+            arrays = {**arrays, "postures": np.zeros_like(templates),
+                      "posture_spreads": np.ones_like(templates)}
+        per_frame = [np.ascontiguousarray(arrays[k], dtype=np.float64)
+                     for k in ("postures", "posture_spreads")]
+        if "speed_means" not in arrays:
+            # saved before the classes' speeds (then unused): unknown
+            n_t0 = len(np.asarray(arrays["speed_factors"]))
+            arrays = {**arrays, "speed_means": np.zeros(n_t0), "speed_stds": np.ones(n_t0)}
+        speed_means = np.asarray(arrays["speed_means"], dtype=np.float64)
+        speed_stds = np.asarray(arrays["speed_stds"], dtype=np.float64)
         class_offsets = np.asarray(arrays["class_offsets"])
         speed_factors = np.asarray(arrays["speed_factors"], dtype=np.float64)
         scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
@@ -390,6 +477,13 @@ class GVF(BaseModel):
                 or (start_stds < 0).any() or spreads.shape != (n_t, d)
                 or not np.isfinite(spreads).all() or (spreads < 0).any()):
             raise ValueError("template start postures or spreads are inconsistent")
+        if (any(a.shape != templates.shape or not np.isfinite(a).all() for a in per_frame)
+                or (per_frame[1] < 0).any()):
+            raise ValueError("template postures or their spreads are inconsistent")
+        if (speed_means.shape != (n_t,) or speed_stds.shape != (n_t,)
+                or not np.isfinite(speed_means).all() or not np.isfinite(speed_stds).all()
+                or not (speed_stds > 0).all()):
+            raise ValueError("class speeds are inconsistent")
         if self.rotation and d not in (2, 3):
             raise ValueError("rotation needs 2-D or 3-D inputs")
         self.mean_, self.scale_, self.templates_ = mean, scale, templates
@@ -397,6 +491,8 @@ class GVF(BaseModel):
         self.class_offsets_ = class_offsets.astype(np.int64)
         self.speed_factors_, self.scale_factors_ = speed_factors, scale_factors
         self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
+        self.postures_, self.posture_spreads_ = per_frame
+        self.speed_means_, self.speed_stds_ = speed_means, speed_stds
 
 
 class GVFStream(StandardizingStream):
@@ -425,11 +521,22 @@ class GVFStream(StandardizingStream):
                                   model.rotation_spread], dtype=np.float64)
         # each template's tolerance per input: the parameter, widened (learned_tolerance) by
         # how far the template's takes were from it
-        var = np.full(model.spreads_.shape, float(model.tolerance) ** 2)
+        # (at each template frame: the kernel reads the frame nearest a particle's phase)
+        tol2 = float(model.tolerance) ** 2
+        var = np.full(model.templates_.shape, tol2)
         if model.learned_tolerance:
-            var += model.spreads_**2
-        self._inv_vars = np.ascontiguousarray(1.0 / var)
-        self._log_norms = -0.5 * np.log(2.0 * np.pi * var).sum(axis=1)
+            var += np.repeat(model.spreads_, np.diff(model.offsets_), axis=0) ** 2
+        self._inv_vars, self._log_norms = _gaussian(var)
+        self._postures = model.postures_
+        self._posture_inv_vars, self._posture_log_norms = _gaussian(
+            tol2 + model.posture_spreads_**2)
+        self._posture_weight = float(model.posture_weight)
+        self._speed_weight = float(model.speed_weight)
+        self._speed_means = model.speed_means_
+        speed_var = model.speed_stds_**2
+        self._speed_inv_vars = 1.0 / speed_var
+        self._speed_log_norms = -0.5 * np.log(2.0 * np.pi * speed_var)
+        self._posture_in_particles = bool(model.posture_in_particles)
         self._threshold = float(model.resampling_threshold)
         self._restart = float(model.restart_probability)
         self._uniform_scale = bool(model.uniform_scale)
@@ -441,6 +548,7 @@ class GVFStream(StandardizingStream):
         self._rot = np.zeros((n, self._nr))
         self._offset = np.zeros((n, d))
         self._logw = np.zeros(n)
+        self._posture_log = np.zeros(n)
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((2, d))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
@@ -496,7 +604,12 @@ class GVFStream(StandardizingStream):
         best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
                        self._speed_factors, self._scale_factors, len(self.labels),
                        self._normals, self._uniforms, self._noise, self._inv_vars,
-                       self._log_norms, self._threshold, self._restart, self._uniform_scale, self._spreads, self._forgetting,
+                       self._log_norms, self._postures, self._posture_inv_vars,
+                       self._posture_log_norms, self._posture_weight,
+                       self._posture_in_particles, self._posture_log,
+                       self._speed_weight, self._speed_means, self._speed_inv_vars,
+                       self._speed_log_norms, self._threshold,
+                       self._restart, self._uniform_scale, self._spreads, self._forgetting,
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
                        self._inst, self._progress, self._speeds, self._scales, self._rots)
@@ -511,6 +624,13 @@ class GVFStream(StandardizingStream):
             scale=_frozen(self._scales),
             rotation=_frozen(self._rots) if self._nr else None,
         )
+
+
+def _gaussian(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse variances and log-normalisers of diagonal Gaussians with variances ``var``
+    (one per row)."""
+    return (np.ascontiguousarray(1.0 / var),
+            np.ascontiguousarray(-0.5 * np.log(2.0 * np.pi * var).sum(axis=1)))
 
 
 def _softmax(log: np.ndarray, out: np.ndarray) -> None:

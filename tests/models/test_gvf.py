@@ -193,11 +193,13 @@ def test_several_templates_per_class_follow_the_variant_performed():
 
 def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path):
     model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, start_posture=True,
-                   restart_probability=0.1, random_state=1).fit(_two_variant_dataset())
+                   restart_probability=0.1, posture_weight=0.5, speed_weight=0.2,
+                   random_state=1).fit(_two_variant_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     for name in ("templates_", "offsets_", "class_offsets_", "speed_factors_",
-                 "scale_factors_", "start_means_", "start_stds_", "spreads_"):
+                 "scale_factors_", "start_means_", "start_stds_", "spreads_",
+                 "postures_", "posture_spreads_", "speed_means_", "speed_stds_"):
         np.testing.assert_array_equal(getattr(loaded, name), getattr(model, name))
     x = np.vstack([_replay("wave", 1.2, 0.8), _replay("circle", 0.9, 1.1)])
     for a, b in zip(model.stream().run(x), loaded.stream().run(x), strict=True):
@@ -210,7 +212,9 @@ def test_new_parameters_are_named():
     ds = _shapes_dataset()
     for bad in ({"templates_per_class": 0}, {"templates_per_class": 1.5},
                 {"restart_probability": 0.0}, {"restart_probability": 1.5},
-                {"start_posture": "yes"}, {"learned_tolerance": 1}):
+                {"start_posture": "yes"}, {"learned_tolerance": 1},
+                {"posture_weight": -0.1}, {"posture_weight": float("nan")},
+                {"posture_in_particles": 0}, {"speed_weight": -1.0}):
         name = next(iter(bad))
         with pytest.raises(GesturemapError, match=name):
             gm.GVF(**bad).fit(ds)
@@ -253,16 +257,24 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     """A file without the new parameters and arrays (saved before templates_per_class,
     start_posture, restart_probability, learned_tolerance) loads with one template per
     class, no start posture and an immediate restart: as a model so set now runs."""
+    model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
+                   learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
+                   random_state=2).fit(_shapes_dataset())
+    _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
+                                    "restart_probability", "learned_tolerance",
+                                    "posture_weight", "posture_in_particles",
+                                    "speed_weight"),
+                            ("mean", "scale", "templates", "offsets"))
+
+
+def _check_old_file_runs_as(model, new_params, kept_arrays):
+    """``model`` saved without ``new_params`` and with only ``kept_arrays`` (an older file)
+    loads with the same parameters and runs exactly as ``model``."""
     from gesturemap.models.base import restore
 
-    model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
-                   learned_tolerance=False, random_state=2).fit(_shapes_dataset())
     meta, arrays = model.dump()
-    new_params = ("templates_per_class", "start_posture", "restart_probability",
-                  "learned_tolerance")
     meta["params"] = {k: v for k, v in meta["params"].items() if k not in new_params}
-    arrays = {k: arrays[k] for k in ("mean", "scale", "templates", "offsets")}
-    old = restore(meta, arrays)
+    old = restore(meta, {k: arrays[k] for k in kept_arrays})
     assert old.get_params() == model.get_params()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
     for a, b in zip(model.stream().run(x), old.stream().run(x), strict=True):
@@ -278,3 +290,111 @@ def test_fewer_templates_asked_after_fitting_still_saves_and_loads(tmp_path):
     loaded = gm.load(model.save(tmp_path / "gvf"))
     np.testing.assert_array_equal(loaded.class_offsets_, model.class_offsets_)
     assert np.diff(loaded.class_offsets_).max() == 3
+
+
+def test_resampling_all_inputs_at_once_matches_interpolating_each():
+    from gesturemap.models.gvf import _resample
+
+    x = np.random.default_rng(0).normal(size=(13, 4))
+    for n in (2, 5, 13, 40):
+        t = np.linspace(0, 12, n)
+        each = np.stack([np.interp(t, np.arange(13), x[:, j]) for j in range(4)], axis=1)
+        np.testing.assert_allclose(_resample(x, n), each, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(_resample(x[:1], 3), np.repeat(x[:1], 3, axis=0))
+
+
+def _offset_dataset() -> gm.Dataset:
+    """The same circle performed about two places (classes "low" and "high")."""
+    rng = np.random.default_rng(5)
+    shape = SHAPES["circle"](np.linspace(0, 1, 80))
+    ds = gm.Dataset()
+    for _ in range(4):
+        ds.add(shape + rng.normal(0, 0.05, (80, 2)), label="low")
+        ds.add(shape + 3.0 + rng.normal(0, 0.05, (80, 2)), label="high")
+    return ds
+
+
+def test_absolute_posture_on_the_class_evidence_only_recognises_and_leaves_estimates():
+    """With no start posture, the relative shape cannot tell the two classes apart; the
+    absolute posture through the gesture does, and on the class evidence only it leaves the
+    particles (progress, speed, scale) exactly as they were."""
+    ds = _offset_dataset()
+    x = np.vstack([SHAPES["circle"](np.linspace(0, 1, 60)) + 3.0,
+                   SHAPES["circle"](np.linspace(0, 1, 60))])
+    kw = {"start_posture": False, "random_state": 3}
+    shape_only = gm.GVF(posture_weight=0.0, **kw).fit(ds).stream()
+    posture = gm.GVF(posture_weight=0.5, **kw).fit(ds).stream()
+    a, b = shape_only.run(x[:60]), posture.run(x[:60])
+    assert all(r.label == "high" for r in b[5:])
+    assert abs(np.diff(a[30].log_likelihoods)[0]) < abs(np.diff(b[30].log_likelihoods)[0])
+    for p, q in zip(a, b, strict=True):
+        np.testing.assert_array_equal(p.speed, q.speed)
+        np.testing.assert_array_equal(p.scale, q.scale)
+        np.testing.assert_array_equal(p.progress, q.progress)
+    # a reset, then the other class: the posture still tells which
+    posture.reset()
+    assert all(r.label == "low" for r in posture.run(x[60:])[5:])
+    # on the particles' weights as well, it steers them: the estimates change
+    moved = gm.GVF(posture_weight=0.5, posture_in_particles=True, **kw).fit(ds).stream()
+    c = moved.run(x[:60])
+    assert all(r.label == "high" for r in c[5:])
+    assert not np.array_equal([r.speed for r in a], [r.speed for r in c])
+
+
+def test_posture_and_its_spread_at_each_phase():
+    """Takes that agree on their first half and differ on their second: the template's
+    absolute posture is their mean, and its spread is small, then large."""
+    rng = np.random.default_rng(2)
+    t = np.linspace(0, 1, 100)
+    ds = gm.Dataset()
+    for _ in range(6):
+        bump = rng.normal(0, 0.5) * np.clip(t - 0.5, 0, None)[:, None]
+        ds.add(SHAPES["line"](t) + bump + rng.normal(0, 0.01, (100, 2)), label="line")
+    model = gm.GVF(templates_per_class=1, standardize=False).fit(ds)
+    sp = model.posture_spreads_
+    assert sp.shape == model.postures_.shape == model.templates_.shape
+    np.testing.assert_allclose(model.postures_, np.mean([r.inputs for r in ds], axis=0),
+                               atol=1e-12)
+    assert sp[:40].max() < 0.05 and sp[80:].min() > 2 * sp[:40].max()
+
+
+def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
+    """A file without the postures and their parameters (saved before them) runs exactly as
+    a model with them off."""
+    model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, posture_weight=0.0,
+                   speed_weight=0.0, random_state=2).fit(_two_variant_dataset())
+    kept = [k for k in model.dump()[1]
+            if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]
+    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles", "speed_weight"),
+                            kept)
+
+
+def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_one():
+    """Class "half" is the first half of the wave drawn in as many frames as the whole wave
+    of class "whole": the whole wave's template at half speed explains it just as well, but
+    not at the speed its takes were made; ``speed_weight`` weighs that, on the class
+    evidence only (speed, scale and progress unchanged)."""
+    rng = np.random.default_rng(4)
+    ds = gm.Dataset()
+    for n in (96, 100, 104):
+        ds.add(SHAPES["wave"](np.linspace(0, 1, n)) + rng.normal(0, 0.02, (n, 2)), label="whole")
+        ds.add(SHAPES["wave"](np.linspace(0, 0.5, n)) + rng.normal(0, 0.02, (n, 2)),
+               label="half")
+    model = gm.GVF(templates_per_class=1, speed_weight=0.0, random_state=1).fit(ds)
+    k = model.labels_.index("half")
+    lengths = np.array([96, 100, 104], dtype=float)
+    for c in range(2):
+        ref = model.offsets_[c + 1] - model.offsets_[c]
+        assert model.speed_means_[c] == pytest.approx(np.log(ref / lengths).mean())
+        assert model.speed_stds_[c] == pytest.approx(max(np.log(ref / lengths).std(), 0.1))
+    x = SHAPES["wave"](np.linspace(0, 0.5, 100))
+    off = model.stream().run(x)
+    on = model.set_params(speed_weight=0.3).stream().run(x)
+    for p, q in zip(off, on, strict=True):
+        np.testing.assert_array_equal(p.speed, q.speed)
+        np.testing.assert_array_equal(p.scale, q.scale)
+        np.testing.assert_array_equal(p.progress, q.progress)
+    assert on[-1].label == "half"
+    gap_on = on[-1].log_likelihoods[k] - on[-1].log_likelihoods[1 - k]
+    gap_off = off[-1].log_likelihoods[k] - off[-1].log_likelihoods[1 - k]
+    assert gap_on > gap_off
