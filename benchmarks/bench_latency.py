@@ -427,9 +427,71 @@ def _cpu_at_1khz(pid: int, port: int, rx: socket.socket, frames: np.ndarray,
     return 100.0 * cpu / wall
 
 
+def _answers(port: int, rx: socket.socket, frame: np.ndarray, timeout_s: float) -> bool:
+    """Whether the server on ``port`` answers one ``/wek/inputs`` frame with a ``/wek/outputs``
+    on ``rx`` within ``timeout_s`` (anything else arriving is dropped)."""
+    import select
+
+    rx.setblocking(False)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.sendto(_message("/wek/inputs", frame), ("127.0.0.1", port))
+        end = time.perf_counter() + timeout_s
+        while (left := end - time.perf_counter()) > 0:
+            if not select.select([rx], [], [], left)[0]:
+                continue
+            try:
+                while True:
+                    if rx.recv(65536).startswith(b"/wek/outputs"):
+                        return True
+            except BlockingIOError:
+                pass
+    return False
+
+
+def _drain(rx: socket.socket, quiet_s: float = 0.2) -> None:
+    """Drop whatever arrives on ``rx`` until it has been quiet for ``quiet_s``."""
+    import select
+
+    rx.setblocking(False)
+    while select.select([rx], [], [], quiet_s)[0]:
+        try:
+            while True:
+                rx.recv(65536)
+        except BlockingIOError:
+            pass
+
+
+def _warm_up(ports: dict[str, int], rx: socket.socket, frames: np.ndarray, rate_hz: float,
+             seconds: float) -> None:
+    """Every server gets ``seconds`` of frames at ``rate_hz`` before the rounds (a JVM's JIT
+    compiles its hot path then, say); the replies are dropped."""
+    if seconds <= 0:
+        return
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    packets = [_message("/wek/inputs", f) for f in frames]
+    rx.setblocking(False)
+    period = 1.0 / rate_hz
+    next_t = time.perf_counter()
+    for i in range(int(seconds * rate_hz)):
+        while (wait := next_t - time.perf_counter()) > 0:
+            time.sleep(wait)
+        for port in ports.values():
+            tx.sendto(packets[i % len(packets)], ("127.0.0.1", port))
+        next_t += period
+        try:
+            while True:
+                rx.recv(65536)
+        except BlockingIOError:
+            pass
+    tx.close()
+    _drain(rx)
+
+
 def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: float = 200.0,
              loads: tuple[str, ...] = ("idle", "busy"),
-             servers: tuple[str, ...] = VS_FLOOR_SERVERS) -> dict[str, Any]:
+             servers: tuple[str, ...] = VS_FLOOR_SERVERS,
+             external: dict[str, int] | None = None, receive_port: int = 0,
+             warmup_s: float = 0.0, log: Any = None) -> dict[str, Any]:
     """Latency of ``gesturemap run`` against the floor (a bare python-osc echo), as a user's
     client sees it: the client at ordinary priority (never raised here) sends a ``/wek/inputs``
     frame every ``1/rate_hz`` s and times each ``/wek/outputs`` reply (:func:`_measure`).
@@ -439,17 +501,52 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
     load (``idle``; ``busy``: one core spinning in another process) and each server in turn for
     ``seconds``, so that a slow patch of the machine falls on every setup alike. Then each
     gesturemap server's CPU at 1,000 frames/s (:func:`_cpu_at_1khz`). Returns ``{"settings": …,
-    "rounds": [{"round", "load", "results": {server: figures}}], "cpu_percent_1khz": {…}}``."""
+    "rounds": [{"round", "load", "results": {server: figures}}], "cpu_percent_1khz": {…}}``.
+
+    ``external`` (``{name: port}``) adds OSC servers already running on this machine (Wekinator,
+    say; BENCHMARKS.md has the recipe), measured in the same rounds right after the floor: each
+    gets the same ``/wek/inputs`` frames on 127.0.0.1:``port`` and must send its ``/wek/outputs``
+    to 127.0.0.1:``receive_port``, where the benchmark reads every server's replies (so with
+    ``external`` a ``receive_port`` is required; 0 = any free port otherwise). Each must answer
+    one frame within 5 s before the rounds begin. ``warmup_s``: seconds of frames sent to every
+    server before the rounds (replies dropped). ``log`` (a text stream) is told the receive port
+    and the servers' ports."""
+    external = dict(external or {})
+    if external and not receive_port:
+        raise ValueError("an external server needs a fixed receive port (the port it sends its "
+                         "/wek/outputs to): give receive_port")
+    clash = set(external) & set(servers)
+    if clash:
+        raise ValueError(f"external server names clash with the built-in ones: {sorted(clash)}")
     frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    order = [name for name in servers if name == "floor"] + list(external) + [
+        name for name in servers if name != "floor"]
     out: dict[str, Any] = {"settings": {"rounds": rounds, "seconds": seconds, "rate_hz": rate_hz,
-                                        "loads": list(loads), "servers": list(servers),
+                                        "loads": list(loads), "servers": order,
+                                        "external": external, "warmup_s": warmup_s,
                                         "client": "ordinary priority"}, "rounds": []}
     procs: dict[str, subprocess.Popen] = {}
-    ports: dict[str, int] = {}
+    ports: dict[str, int] = dict(external)
     with tempfile.TemporaryDirectory() as tmp:
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rx.bind(("127.0.0.1", 0))
+        try:
+            rx.bind(("127.0.0.1", receive_port))
+        except OSError as e:
+            rx.close()
+            raise OSError(f"cannot read replies on 127.0.0.1:{receive_port}: {e}") from e
         rx_port = rx.getsockname()[1]
+        out["settings"]["receive_port"] = rx_port
+        if log is not None:
+            print(f"replies are read on 127.0.0.1:{rx_port}" + "".join(
+                f"; {name}: /wek/inputs to 127.0.0.1:{port}" for name, port in external.items()),
+                file=log, flush=True)
+        for name, port in external.items():  # before anything starts: a quick failure
+            if not _answers(port, rx, frames[0], 5.0):
+                rx.close()
+                raise RuntimeError(
+                    f"external server {name!r} gave no /wek/outputs on 127.0.0.1:{rx_port} "
+                    f"within 5 s of a /wek/inputs frame sent to 127.0.0.1:{port}")
+        _drain(rx)
         folders = {kind: _project(Path(tmp) / kind, reference, kind=kind)
                    for kind in ("knn", "hhmm") if any(s.startswith(kind) for s in servers)}
         try:
@@ -470,12 +567,13 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
             for proc in procs.values():
                 proc.stdout.readline()
             time.sleep(1.0)  # training workers finish loading
+            _warm_up(ports, rx, frames, rate_hz, warmup_s)
             for i in range(rounds):
                 for load in loads:
                     busy = _busy_loop() if load == "busy" else None
                     try:
                         results = {name: _measure(ports[name], rx, frames, rate_hz, seconds,
-                                                  None) for name in servers}
+                                                  None) for name in order}
                     finally:
                         if busy is not None:
                             busy.kill()
@@ -497,6 +595,11 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
     return out
 
 
+def _server_name(res: dict[str, Any], name: str) -> str:
+    port = (res.get("settings", {}).get("external") or {}).get(name)
+    return f"{name} (external, port {port})" if port else VS_FLOOR_NAMES.get(name, name)
+
+
 def format_vs_floor(res: dict[str, Any]) -> str:
     """A markdown table of :func:`vs_floor`'s rounds: p50/p99/p99.9 and p50, p99 over the floor's."""
     lines = ["| round | load | server | p50 (µs) | p99 (µs) | p99.9 (µs) | p50 / floor | "
@@ -506,7 +609,7 @@ def format_vs_floor(res: dict[str, Any]) -> str:
         for name, f in r["results"].items():
             ratio50 = f"{f['latency_us_p50'] / floor['latency_us_p50']:.2f}" if floor else "–"
             ratio99 = f"{f['latency_us_p99'] / floor['latency_us_p99']:.2f}" if floor else "–"
-            lines.append(f"| {r['round']} | {r['load']} | {VS_FLOOR_NAMES.get(name, name)} | "
+            lines.append(f"| {r['round']} | {r['load']} | {_server_name(res, name)} | "
                          f"{f['latency_us_p50']:.0f} | {f['latency_us_p99']:.0f} | "
                          f"{f['latency_us_p999']:.0f} | {ratio50} | {ratio99} | "
                          f"{f['answered']}/{f['frames']} |")

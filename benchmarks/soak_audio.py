@@ -1,13 +1,15 @@
 """Audio soak: DESIGN.md's budget — zero underruns at 48 kHz / 128 frames over 10 minutes,
 retrains included.
 
-Starts a JACK server with the dummy driver (no sound card; real-time priority 70, so the audio
-chain ranks above the engine's SCHED_FIFO 20 threads), runs the real engine on XMM's test
+Starts a JACK server with the dummy driver (no sound card; real-time priority 70 unless
+``--priority`` says otherwise: ``--priority default`` starts ``jackd -R`` without ``-P``, at
+JACK's own default, as a musician's setup would), runs the real engine on XMM's test
 recording replayed at 200 frames/s into the built-in synth with every voice sounding, retrains
 once a minute in the training process, and prints one line per minute (callbacks, underruns,
 callback time p50/p99, frames, the hypervisor's steal time) and a JSON summary.
 
-Usage: ``python benchmarks/soak_audio.py [--minutes 10] [--retrain-s 60] [--json OUT]``
+Usage: ``python benchmarks/soak_audio.py [--minutes 10] [--retrain-s 60] [--priority 70|default|N]
+[--json OUT]``
 (as root, for real-time priority; ``../shared/reference/xmm`` beside the repository).
 """
 
@@ -37,14 +39,22 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--minutes", type=float, default=10.0)
     p.add_argument("--retrain-s", type=float, default=60.0, help="seconds between retrains")
+    p.add_argument(
+        "--priority",
+        default="70",
+        help="jackd's real-time priority: a number (jackd -P N) or 'default' (no -P; JACK's own)",
+    )
     p.add_argument("--json", help="write the summary there too")
     args = p.parse_args(argv)
+    if args.priority != "default" and not args.priority.isdigit():
+        p.error("--priority takes a number or 'default'")
     jackd = shutil.which("jackd")
     if jackd is None:
         raise SystemExit("soak_audio: jackd is missing (apt-get install jackd2)")
     name = f"gm-soak-{os.getpid()}"
+    prio = [] if args.priority == "default" else ["-P", args.priority]
     server = subprocess.Popen(
-        [jackd, "-R", "-P", "70", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        [jackd, "-R", *prio, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -57,6 +67,7 @@ def main(argv: list[str] | None = None) -> dict:
         sd._terminate()
         sd._initialize()
         summary = _soak(sd, args)
+        summary["jack_priority"] = args.priority
     finally:
         sd._terminate()
         server.terminate()
@@ -102,8 +113,12 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         synth=synth,
         realtime=True,  # as gesturemap run
     )
+    from gesturemap.scheduling import audio_server_priority
+
     steal0 = _steal_ticks()
     engine.start()
+    print(json.dumps({"audio_server_priority": audio_server_priority(),
+                      "engine_priorities": engine.priorities}), flush=True)
     t0 = time.perf_counter()
     minutes = []
     last = {"audio_callbacks": 0, "audio_underruns": 0, "frames_out": 0}
@@ -149,6 +164,8 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         "trainings": s["trainings"],
         "oneshots_played": s["oneshots_played"],
         "steal_ms": (_steal_ticks() - steal0) * 10,
+        "audio_server_priority": audio_server_priority(),
+        "engine_priorities": engine.priorities,
         "minutes": minutes,
         "python": sys.version.split()[0],
     }

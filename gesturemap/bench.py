@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,18 @@ def format_models(rows: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _external_servers(specs: list[str]) -> dict[str, int]:
+    """``["wekinator=6448", ...]`` → ``{"wekinator": 6448, ...}`` (``--external NAME=PORT``)."""
+    out: dict[str, int] = {}
+    for spec in specs:
+        name, _, port = spec.partition("=")
+        if not name or not port.isdigit() or not 0 < int(port) < 65536 or name in out:
+            raise SystemExit(f"bench: --external takes NAME=PORT with a distinct name and a "
+                             f"port number, not {spec!r}")
+        out[name] = int(port)
+    return out
+
+
 def main(args: Any) -> int:
     if getattr(args, "scaling", False):
         bench_scaling = benchmark_module("bench_scaling")
@@ -149,7 +162,18 @@ def main(args: Any) -> int:
     if getattr(args, "vs_floor", False):
         bench_latency = benchmark_module("bench_latency")
         print(f"gesturemap bench --latency --vs-floor — machine: {machine()}")
-        res = bench_latency.vs_floor(reference, rounds=args.rounds, seconds=args.seconds)
+        external = _external_servers(getattr(args, "external", None) or [])
+        if external and not args.receive_port:
+            print("bench: --external needs --receive-port, the port the external servers send "
+                  "their /wek/outputs to", file=sys.stderr)
+            return 2
+        try:
+            res = bench_latency.vs_floor(reference, rounds=args.rounds, seconds=args.seconds,
+                                         external=external, receive_port=args.receive_port,
+                                         warmup_s=args.warmup, log=sys.stdout)
+        except (ValueError, OSError, RuntimeError) as e:
+            print(f"bench: {e}", file=sys.stderr)
+            return 2
         print(bench_latency.format_vs_floor(res))
         if args.json:
             from ._io import write_json

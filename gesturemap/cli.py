@@ -57,6 +57,16 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--rounds", type=int, default=3, help="with --vs-floor: rounds")
     bench.add_argument("--seconds", type=float, default=10.0,
                        help="with --vs-floor: seconds per server per load in each round")
+    bench.add_argument("--external", action="append", default=[], metavar="NAME=PORT",
+                       help="with --vs-floor: also time an OSC server already running here "
+                            "(Wekinator, say) that takes /wek/inputs on 127.0.0.1:PORT and "
+                            "sends /wek/outputs to --receive-port (repeatable)")
+    bench.add_argument("--receive-port", type=int, default=0,
+                       help="with --vs-floor: read every server's replies on this local port "
+                            "(required with --external; default any free port)")
+    bench.add_argument("--warmup", type=float, default=0.0, metavar="S",
+                       help="with --vs-floor: seconds of frames sent to every server before "
+                            "the rounds (a JVM warming up, say)")
     bench.add_argument("--window", action="store_true",
                        help="with --latency: also with the window open, busy and retraining")
     bench.add_argument("--search", action="store_true",
