@@ -374,6 +374,10 @@ ECHO_SCRIPT = textwrap.dedent("""
     server.serve_forever()
 """)
 
+#: Seconds a server started by the benchmark may take to answer its first frame (numba compiles
+#: the kernels there when no cache is on disk yet: a new machine, a new install).
+FIRST_ANSWER_S = 120.0
+
 #: What the rounds compare, in the order each round measures them.
 VS_FLOOR_SERVERS = ("floor", "knn", "hhmm", "hhmm_ordinary")
 VS_FLOOR_NAMES = {"floor": "python-osc echo (floor)", "knn": "gesturemap run, kNN k=1",
@@ -567,6 +571,11 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
             for proc in procs.values():
                 proc.stdout.readline()
             time.sleep(1.0)  # training workers finish loading
+            for name in servers:  # on a new machine the first frame compiles the kernels
+                if not _answers(ports[name], rx, frames[0], FIRST_ANSWER_S):
+                    raise RuntimeError(f"{VS_FLOOR_NAMES.get(name, name)} gave no /wek/outputs "
+                                       f"within {FIRST_ANSWER_S:.0f} s of its first frame")
+            _drain(rx)
             _warm_up(ports, rx, frames, rate_hz, warmup_s)
             for i in range(rounds):
                 for load in loads:
