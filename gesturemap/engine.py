@@ -698,7 +698,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         slog = self.session_log
         stream = self.stream
         lean = (self.running and stream is not None and stream.lean and self._onset is None
-                and self.synth is None and not self.sinks and self._dtw_values is None)
+                and not self.sinks and self._dtw_values is None)
         if lean:  # the reply first, from the stream's arrays; the frame is kept after it
             self._lean(stream, feats, t_in, slog)
         self._gesture.append(values)

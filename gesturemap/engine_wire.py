@@ -15,6 +15,8 @@ class FrameWire:
 
     output: Any
     path: Any
+    synth: Any
+    _model_labels: list[Any]
     session_log: Any
     frames_out: int
     events_spotted: int
@@ -30,10 +32,11 @@ class FrameWire:
 
     def _lean(self, stream: Any, feats: Any, t_in: float, slog: Any) -> None:
         """Feature frames through a lean stream (a classifier with no event nor estimate,
-        nothing reading every result: no synth, sink or DTW wire): the label's index from
-        ``advance``, the reply encoded from the stream's own arrays, and the Result built only
-        when someone reads it (the window's snapshot, :attr:`Engine.last_result`). The bytes
-        sent and the rows logged are those of the plain path."""
+        nothing reading every result: no sink nor DTW wire; the synth takes the arrays): the
+        label's index from ``advance``, the reply encoded from the stream's own arrays, and the
+        Result built only when someone reads it (the window's snapshot,
+        :attr:`Engine.last_result`). The bytes sent, the synth's targets and the rows logged
+        are those of the plain path."""
         output = self.output
         path = self.path
         numbers = self._class_numbers
@@ -47,6 +50,9 @@ class FrameWire:
                 r = stream.current()
                 path.set_result(r)
                 output.send(r, numbers[i])
+            synth = self.synth
+            if synth is not None:
+                synth.update_arrays(i, lik, progress, self._model_labels)
             self.frames_out += 1
             if slog is not None:
                 if self._log_likelihoods:

@@ -132,3 +132,29 @@ def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path
         assert np.array_equal(logs[0][name].values, logs[1][name].values), name
     labels = [read_labels(tmp_path / d)[1] for d in ("l1", "l2")]
     assert labels[0] == labels[1] and len(labels[0]) > 0
+
+
+def test_the_synth_takes_a_lean_stream_s_arrays_as_it_takes_results(dataset):
+    """The engine feeds the synth from the stream's arrays on the lean path: its targets and
+    one-shot triggers after every frame are those :meth:`Synth.update` gives for the Result."""
+    from gesturemap.synth import Synth, SynthMapping
+
+    model = gm.HHMM(states=4).fit(dataset)
+    names = list(model.labels_)
+    mapping = SynthMapping.default()
+    mapping.oneshots.update({str(names[0]): "wood", str(names[1]): "bell"})
+    # no minimum interval between one-shots: both synths decide on the likelihoods alone (with
+    # one, microseconds between their clocks could put a frame on either side of it)
+    mapping.onset_min_interval_ms = 0.0
+    plain_synth, lean_synth = Synth(mapping), Synth(mapping)
+    plain, lean = model.stream(), model.stream()
+    x = np.concatenate([rec.inputs for rec in dataset][:3])
+    for frame in x:
+        plain_synth.update(plain.step(frame), names)
+        i = lean.advance(frame)
+        lik, progress = lean.views()
+        lean_synth.update_arrays(i, lik, progress, names)
+        assert np.array_equal(lean_synth._targets, plain_synth._targets)
+        assert np.array_equal(lean_synth._trig, plain_synth._trig)
+    assert plain_synth._trig.sum() > 0  # one-shots fired along the way
+    assert lean_synth.update_errors == plain_synth.update_errors == 0

@@ -389,46 +389,60 @@ class Synth:
             the route table is rebuilt only when it changes).
         """
         try:
-            if class_names is not self._names:
-                with self._publish_lock:
-                    self._bind_classes(class_names)
-            lik = result.likelihoods
             out = result.output if result.output is not None else _EMPTY
             prog = result.progress if result.progress is not None else _EMPTY
-            targets = self._scratch
-            li = int(result.label_index)
-            K.map_routes(self._table, self._base, out, lik, prog, _variation(result), li,
-                         targets)
-            ev = result.event
-            if ev is not None and self.spot_events:
-                # a spotted gesture fires its class's one-shot
-                ci = self._event_class(ev.label, class_names)
-                if 0 <= ci < MAX_CLASSES:
-                    self._trig[ci] += 1
-            # recognition onset: the likeliest class crosses the threshold (hysteresis + a
-            # minimum interval, so a wavering likelihood does not retrigger); with spotting
-            # on, only spotted gestures fire
-            m = self.mapping
-            p = float(lik[li])
-            if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class):
-                self._onset_class = -1
-            if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1
-                    and li < MAX_CLASSES):
-                now = time.perf_counter()
-                if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
-                    self._onset_class = li
-                    self._last_onset = now
-                    self._trig[li] += 1
-            # whole values, in one copy: a block sees this frame's targets or the last one's
-            self._targets[:] = targets
+            self._update(int(result.label_index), result.likelihoods, out, prog,
+                         _variation(result), result.event, class_names)
         except Exception as exc:  # the frame path never raises
-            self.update_errors += 1
-            now = time.monotonic()
-            if now - self._last_error_log > 1.0:
-                self._last_error_log = now
-                log.warning("synth update failed: %s", exc)
-            if raise_mode():
-                self.exception = self.exception or exc
+            self._update_failed(exc)
+
+    def update_arrays(self, label_index: int, likelihoods: np.ndarray,
+                      progress: np.ndarray | None, class_names: Sequence[Any]) -> None:
+        """:meth:`update` for a classifier's frame given as arrays (a lean stream's own, read
+        before its next frame) instead of a Result: no output, estimate nor event."""
+        try:
+            self._update(label_index, likelihoods, _EMPTY,
+                         _EMPTY if progress is None else progress, _EMPTY, None, class_names)
+        except Exception as exc:  # the frame path never raises
+            self._update_failed(exc)
+
+    def _update(self, li: int, lik: np.ndarray, out: np.ndarray, prog: np.ndarray,
+                variation: np.ndarray, ev: Any, class_names: Sequence[Any]) -> None:
+        if class_names is not self._names:
+            with self._publish_lock:
+                self._bind_classes(class_names)
+        targets = self._scratch
+        K.map_routes(self._table, self._base, out, lik, prog, variation, li, targets)
+        if ev is not None and self.spot_events:
+            # a spotted gesture fires its class's one-shot
+            ci = self._event_class(ev.label, class_names)
+            if 0 <= ci < MAX_CLASSES:
+                self._trig[ci] += 1
+        # recognition onset: the likeliest class crosses the threshold (hysteresis + a
+        # minimum interval, so a wavering likelihood does not retrigger); with spotting
+        # on, only spotted gestures fire
+        m = self.mapping
+        p = float(lik[li])
+        if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class):
+            self._onset_class = -1
+        if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1
+                and li < MAX_CLASSES):
+            now = time.perf_counter()
+            if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
+                self._onset_class = li
+                self._last_onset = now
+                self._trig[li] += 1
+        # whole values, in one copy: a block sees this frame's targets or the last one's
+        self._targets[:] = targets
+
+    def _update_failed(self, exc: BaseException) -> None:
+        self.update_errors += 1
+        now = time.monotonic()
+        if now - self._last_error_log > 1.0:
+            self._last_error_log = now
+            log.warning("synth update failed: %s", exc)
+        if raise_mode():
+            self.exception = self.exception or exc
 
     # -- rendering --------------------------------------------------------------------------------
     def _render_into(self, out: np.ndarray) -> None:
