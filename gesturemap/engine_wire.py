@@ -41,16 +41,16 @@ class FrameWire:
         path = self.path
         numbers = self._class_numbers
         labels = stream.labels
+        synth = self.synth
+        lik, progress = stream.views()  # the stream's own arrays: each frame overwrites them
         for f in feats:
             i = stream.advance(f)
-            lik, progress = stream.views()
             if output.send_class_arrays(labels[i], i, numbers[i], lik, progress):
                 path.stale = True
             else:  # below reject_below, beyond float32, no class templates: the plain send
                 r = stream.current()
                 path.set_result(r)
                 output.send(r, numbers[i])
-            synth = self.synth
             if synth is not None:
                 synth.update_arrays(i, lik, progress, self._model_labels)
             self.frames_out += 1
