@@ -47,6 +47,27 @@ def osc_labels(rx, count: int, timeout: float = 5.0) -> list[str]:  # noqa: ANN0
     return labels
 
 
+def bundle_params(rx, addresses: tuple[str, ...], enough, timeout: float = 5.0  # noqa: ANN001
+                  ) -> dict[str, list[tuple]]:
+    """Every message to one of ``addresses`` inside the bundles received on ``rx``, as
+    ``{address: [params, ...]}`` in arrival order, until ``enough(got)`` or ``timeout``."""
+    from pythonosc.osc_bundle import OscBundle
+    from pythonosc.osc_message import OscMessage
+
+    got: dict[str, list[tuple]] = {a: [] for a in addresses}
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not enough(got):
+        try:
+            data = rx.recv(65536)
+        except TimeoutError:
+            continue
+        if data.startswith(b"#bundle"):
+            for m in OscBundle(data):
+                if isinstance(m, OscMessage) and m.address in got:
+                    got[m.address].append(tuple(m.params))
+    return got
+
+
 def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
     """`gesturemap run FOLDER --no-audio OPTIONS...` in a process of its own; returns it and its
     start-up line (fails with its stderr when it did not start)."""

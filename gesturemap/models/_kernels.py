@@ -594,3 +594,30 @@ def hmm_sequence_loglik(
             for j in range(n):
                 prev[j] = alpha[j] / norm
         out[cl] = total
+
+
+# --------------------------------------------------------------------------------------------
+# Time warp
+# --------------------------------------------------------------------------------------------
+@njit(**_JIT)
+def time_warp_speed(alpha, state_frames, seen, speed):
+    """Each class's speed (C,) against its training takes: the expected position in its
+    states, ``state_frames`` (C, N: where each state lies in the gesture, in frames; NaN for
+    an unordered class or padding), under the forward variables ``alpha`` (C, 3, N), over
+    the ``seen`` frames since the reset. A class with no forward mass (or no order) keeps
+    its previous value in ``speed``."""
+    c, _, n = alpha.shape
+    frames = max(seen, 1)
+    for k in range(c):
+        total = 0.0
+        where = 0.0
+        for i in range(n):
+            pos = state_frames[k, i]
+            if pos != pos:  # NaN: no order, or padding
+                continue
+            a = alpha[k, 0, i] + alpha[k, 1, i] + alpha[k, 2, i]
+            total += a
+            where += a * pos
+        if total > 0.0:
+            speed[k] = where / total / frames
+    return speed

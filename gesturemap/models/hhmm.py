@@ -114,6 +114,11 @@ def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolut
             "log_likelihood": float(ll)}
 
 
+#: The longest expected stay in one state counted by the time-warp speed, in frames (a state
+#: that never leaves would otherwise put its class's gesture infinitely far).
+MAX_STATE_FRAMES = 1000.0
+
+
 @register_model
 class HHMM(_ModelCommon):
     """Hierarchical HMM per class (HMR when fitted on bimodal data).
@@ -132,6 +137,14 @@ class HHMM(_ModelCommon):
         likeliest) or ``"likeliest"`` (the likeliest state only) (run-time).
     multiclass_regression, likelihood_window, deltas, em_* , class_params, n_jobs : as for
         GMM.
+    estimate_speed : results carry ``speed`` (run-time): per class, how fast the gesture is
+        performed against the class's training takes (1 = as recorded, 2 = twice as fast),
+        read from the forward pass as the HMM's time warp: the expected position in the
+        class's left-right states, in the frames the training takes spent reaching it
+        (``state_frames_``), over the frames since the stream's reset. Off by default: a
+        stream that estimates speed builds a Result every frame (the engine's lean path
+        sends likelihoods and progress only). Ergodic classes have no order: their speed
+        stays 1.
     decision : as for GMM (run-time). ``"cumulative"`` (default) and ``"decaying"`` decide on
         each class's HMM run on its own (a second forward pass; ``"cumulative"`` gives exactly
         ``log_likelihood`` of the frames since the reset); ``"window"`` on the instant
@@ -142,7 +155,7 @@ class HHMM(_ModelCommon):
 
     kind = "hhmm"
     runtime_params = ("likelihood_window", "multiclass_regression", "hierarchical",
-                      "regression_estimator", "decision")
+                      "regression_estimator", "decision", "estimate_speed")
     class_overridable = ("states", "gaussians", "relative_regularization",
                          "absolute_regularization", "covariance", "transition")
 
@@ -154,8 +167,9 @@ class HHMM(_ModelCommon):
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.05, class_params: dict | None = None,
                  n_jobs: int | None = None, decision: str = "cumulative",
-                 deltas: bool = True) -> None:
+                 deltas: bool = True, estimate_speed: bool = False) -> None:
         self.decision = decision
+        self.estimate_speed = estimate_speed
         self.deltas = deltas
         self.states = states
         self.gaussians = gaussians
@@ -184,6 +198,9 @@ class HHMM(_ModelCommon):
         if not isinstance(self.hierarchical, (bool, np.bool_)):
             raise GesturemapError(f"hierarchical={self.hierarchical!r}: expected True or False.")
         check_choice("regression_estimator", self.regression_estimator, REGRESSION_ESTIMATORS)
+        if not isinstance(self.estimate_speed, (bool, np.bool_)):
+            raise GesturemapError(
+                f"estimate_speed={self.estimate_speed!r}: expected True or False.")
 
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> HHMM:
@@ -253,6 +270,29 @@ class HHMM(_ModelCommon):
         bank["trans_cyclic"] = cyc
         self._bank_cache = bank
         return bank
+
+    @property
+    def state_frames_(self) -> np.ndarray:
+        """(C, N) where each state of each class lies in its gesture, in frames from the start:
+        the frames spent in the states before it plus half its own, each state's stay being
+        its expected duration ``1 / (1 - a_ii)`` under the trained transitions (capped at
+        :data:`MAX_STATE_FRAMES`), the last state's the median of the others' (the takes end
+        in it, so training never sees it left). NaN for ergodic classes (no order) and
+        padding."""
+        b = self._bank()
+        c, nmax = b["trans"].shape[:2]
+        out = np.full((c, nmax), np.nan)
+        for k in range(c):
+            n = int(b["n_states"][k])
+            if not b["left_right"][k]:
+                continue
+            stay = np.diagonal(b["trans"][k])[:n]
+            frames = np.minimum(1.0 / np.maximum(1.0 - stay, 1.0 / MAX_STATE_FRAMES),
+                                MAX_STATE_FRAMES)
+            if n > 1:  # the last state never leaves in training (its takes end there)
+                frames[-1] = np.median(frames[:-1])
+            out[k, :n] = np.cumsum(frames) - frames / 2.0
+        return out
 
     def stream(self) -> HHMMStream:
         """A new run-time stream (its own forward variables) over this trained model.
@@ -333,7 +373,13 @@ class HHMMStream(StreamBase):
         self._din = model.input_dim_
         self._frames = DeltaFrames(self._din, bool(model.deltas))
         self._bimodal = d_out > 0
-        self.lean = not self._bimodal  # a classifier: the engine sends from views()
+        self._speed_on = bool(model.estimate_speed)
+        # a classifier: the engine sends from views() (no speed there)
+        self.lean = not self._bimodal and not self._speed_on
+        self._seen = 0  # frames since the reset (the speed's clock)
+        self._state_frames = model.state_frames_ if self._speed_on else None
+        #: the last speed of each class (kept where a class has no forward mass left)
+        self._last_speed = np.ones(c)
         self._best = -1
         self._hier = bool(model.hierarchical)
         self._trans = b["trans"] if self._hier else b["trans_cyclic"]
@@ -393,6 +439,8 @@ class HHMMStream(StreamBase):
         """Forget the frames seen so far: the next frame starts a new forward pass."""
         self._started[0] = 0
         self._best = -1
+        self._seen = 0
+        self._last_speed[:] = 1.0
         self._counts[:] = 0
         self._pos[:] = 0
         self._progress[:] = 0.0
@@ -407,7 +455,14 @@ class HHMMStream(StreamBase):
         """Filter one (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
         best = self._best = int(_filter.hhmm_step(self._frames(self._check_frame(frame)),
                                                   *self._args))
+        self._seen += 1
         return best
+
+    def _speed(self) -> np.ndarray:
+        """(C,) each class's time-warp speed: the expected position in its states (in the
+        training takes' frames) over the frames seen since the reset."""
+        return _kernels.time_warp_speed(self._alpha, self._state_frames, self._seen,
+                                        self._last_speed)
 
     def current(self) -> Result | None:
         """The last frame's frozen :class:`Result`, built from the stream's state."""
@@ -427,6 +482,7 @@ class HHMMStream(StreamBase):
             output_covariance=_frozen(self._cov) if bi else None,
             class_outputs=_frozen(self._cout) if bi else None,
             class_output_covariances=_frozen(self._ccov) if bi else None,
+            speed=_frozen(self._speed()) if self._speed_on else None,
         )
 
     def step(self, frame: Any) -> Result:

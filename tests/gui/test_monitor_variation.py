@@ -29,3 +29,23 @@ def test_speed_scale_rotation_shown_for_a_gvf_and_hidden_otherwise(qtbot):
     hhmm = gm.HHMM(4).fit(ds)
     monitor.show_result(hhmm.stream().step(x[0]), labels)
     assert monitor.variation.isHidden()
+
+
+def test_an_hhmm_that_estimates_speed_shows_it_without_scale(qtbot):
+    ds = gm.Dataset()
+    for kind in ("circle", "swipe", "zigzag"):
+        for n in (78, 80, 82):
+            ds.add(gesture_path(kind, n), label=kind)
+    model = gm.HHMM(4, estimate_speed=True, n_jobs=1).fit(ds)
+    monitor = Monitor()
+    qtbot.addWidget(monitor)
+    labels = [str(lb) for lb in model.labels_]
+    stream = model.stream()
+    for f in gesture_path("circle", 40):  # twice as fast as recorded
+        r = stream.step(f)
+        monitor.show_result(r, labels)
+    k = r.label_index
+    assert labels[k] == "circle"
+    text = monitor.variation.text()
+    assert not monitor.variation.isHidden() and text == f"speed ×{r.speed[k]:.2f}"
+    assert 1.4 < r.speed[k] < 2.8, r.speed
