@@ -115,32 +115,3 @@ def test_defer_projection_counts_what_the_longer_gesture_still_has_to_come() -> 
     with pytest.raises(gm.GesturemapError, match="defer_projection"):
         gm.Spotter(model, defer_projection=-0.5)
 
-
-
-def test_settle_waits_while_the_inputs_still_move() -> None:
-    """Seed 1 (as above): deferring on the partial score alone names the first half of every
-    circle "half". Waiting, within the same defer_frames, until the inputs stop moving lets
-    the circle finish first: every circle is found, none taken for "half"."""
-    model, stream, truth = _nested(1)
-    moving = gm.spot(model, stream, hold_frames=3, defer_frames=60, settle=0.3)
-    assert [e.label for e in moving] == ["circle"] * len(truth), moving
-    assert _found(moving, truth) == len(truth)
-    # each waited for the rest after its circle, and no longer than the deferral allows
-    assert all(3 < e.emitted - e.end <= 3 + 60 for e in moving), moving
-    # the same events stepping, one frame at a time
-    s = gm.Spotter(model, hold_frames=3, defer_frames=60, settle=0.3).stream()
-    assert [ev for ev in (s.step(f).event for f in stream) if ev is not None] == moving
-    # it acts only within defer_frames: without a deferral window nothing waits
-    assert gm.spot(model, stream, hold_frames=3, defer_frames=0, settle=0.3) == gm.spot(
-        model, stream, hold_frames=3, defer_frames=0)
-
-
-def test_settle_is_off_by_default_and_checked() -> None:
-    model, stream, _ = _nested(1)
-    assert gm.Spotter(model).settle == gm.models.spotting.DEFAULT_SETTLE == 0.0
-    assert gm.spot(model, stream, hold_frames=3, defer_frames=60, settle=0.0) == gm.spot(
-        model, stream, hold_frames=3, defer_frames=60)
-    with pytest.raises(gm.GesturemapError, match="settle"):
-        gm.Spotter(model, settle=-0.1)
-    assert "settle" in gm.models.spotting.SETTINGS
-    assert gm.models.spotting.check_settings({"settle": 0.2}) == {"settle": 0.2}
