@@ -34,8 +34,8 @@ or the three systems side by side, then merged::
     wait; python3 -m benchmarks.spotting_hapt --merge
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
-``--low-pass ALPHA``, ``--gaussians N``, ``--settle S...``, ``--relabel CONTEXT...`` (a 1-NN
-DTW second stage relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
+``--low-pass ALPHA``, ``--gaussians N``, ``--relabel CONTEXT...`` (a 1-NN DTW second stage
+relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
@@ -348,9 +348,6 @@ def main() -> None:
                     "start - CONTEXT to emitted, for these CONTEXT values, or not (None)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
-    ap.add_argument("--settle", type=float, nargs="+", default=[0.0],
-                    help="the grid's settle values (default 0: off; it acts within "
-                    "defer_frames)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -426,8 +423,6 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
-    if args.settle != [0.0]:
-        grid["settle"] = list(args.settle)
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]

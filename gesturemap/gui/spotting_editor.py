@@ -39,9 +39,6 @@ HELP = {
     "defer_projection": "While deferring, a longer gesture counts as ahead when its partial "
                         "score plus this fraction of what its remaining states typically add "
                         "is above the candidate's (0: its partial score alone).",
-    "settle": "While deferring, a candidate also waits while the inputs still move: their "
-              "short-term motion above this fraction of their motion over the last second "
-              "(0: off).",
     "min_stay": "A match leaves a state only after this fraction of the state's expected "
                 "duration.",
     "max_stay": "After this many times its expected duration in one state, a match gains "

@@ -213,54 +213,23 @@ def rival_ahead(n_states, delta, start, to_go, pending, pending_f):
     return False
 
 
-#: The motion's two moving averages (``settle``): a fast one over about this many frames...
-SETTLE_FAST_FRAMES = 5.0
-#: ...against a slow one over about this many (one second at 50 Hz).
-SETTLE_SLOW_FRAMES = 50.0
-
-
-@njit(**_JIT)
-def motion_step(x, motion, prev):
-    """Track the motion of the raw inputs (the first ``prev.shape[0]`` of ``x``): the squared
-    change from the previous frame, averaged fast and slow (exponential moving averages over
-    :data:`SETTLE_FAST_FRAMES` and :data:`SETTLE_SLOW_FRAMES`). ``motion``: float64 (3,)
-    state [fast, slow, frames seen]; ``prev``: the previous frame."""
-    e = 0.0
-    if motion[2] > 0.0:
-        for i in range(prev.shape[0]):
-            d = x[i] - prev[i]
-            e += d * d
-    for i in range(prev.shape[0]):
-        prev[i] = x[i]
-    motion[0] += (e - motion[0]) / SETTLE_FAST_FRAMES
-    motion[1] += (e - motion[1]) / SETTLE_SLOW_FRAMES
-    motion[2] += 1.0
-
-
 @njit(**_JIT)
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
               new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-              max_length, hold, refractory, defer, to_go, settle, motion, prev, pending,
-              pending_f, event):
+              max_length, hold, refractory, defer, to_go, pending, pending_f, event):
     """One frame of the HMM spotter: :func:`match_step` then :func:`decide_step`; after an
     event every partial match is forgotten. Returns True when an event is emitted.
 
     ``defer``: a candidate due for emission waits up to this many more frames while
     :func:`rival_ahead` (a longer gesture it may be the beginning of is still being matched
-    and scores above it); if that gesture completes above it, it replaces the candidate.
-    ``settle`` (> 0): it also waits, within the same frames, while the body still moves: the
-    fast average of the motion (:func:`motion_step`) above ``settle`` times the slow one (a
-    gesture that ends still is over when its motion has dropped; one that goes on into a
-    longer gesture keeps it up)."""
-    motion_step(x, motion, prev)
+    and scores above it); if that gesture completes above it, it replaces the candidate."""
     match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start)
     h = hold
     if (defer > 0 and pending[0] == 1 and hold <= t - pending[3] < hold + defer
-            and ((settle > 0.0 and motion[0] > settle * motion[1])
-                 or rival_ahead(n_states, delta, start, to_go, pending, pending_f))):
+            and rival_ahead(n_states, delta, start, to_go, pending, pending_f)):
         h = hold + defer
     fired = decide_step(t, score, score_start, thresholds, scale, min_length, max_length,
                         h, refractory, pending, pending_f, event)
@@ -273,8 +242,8 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
 def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
              new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-             max_length, hold, refractory, defer, to_go, settle, motion, prev, pending,
-             pending_f, event, events_out, scores_out):
+             max_length, hold, refractory, defer, to_go, pending, pending_f, event, events_out,
+             scores_out):
     """:func:`spot_step` over every frame of ``xs`` (T, D), frames numbered from ``t0``.
 
     ``events_out`` (T, 4) receives [class, start, end, emitted] rows and ``scores_out`` (T,)
@@ -286,7 +255,7 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
                      log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
                      delta, start, stay, new_delta, new_start, new_stay, score, score_start,
                      thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
-                     settle, motion, prev, pending, pending_f, event):
+                     pending, pending_f, event):
             events_out[n_events, 0] = event[0]
             events_out[n_events, 1] = event[1]
             events_out[n_events, 2] = event[2]
@@ -296,11 +265,9 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
     return n_events
 
 
-def empty_state(c: int, n: int, d: int = 0) -> dict[str, np.ndarray]:
-    """Fresh run-time arrays for :func:`spot_step` (C classes, at most N states, D raw
-    inputs)."""
+def empty_state(c: int, n: int) -> dict[str, np.ndarray]:
+    """Fresh run-time arrays for :func:`spot_step` (C classes, at most N states)."""
     return {
-        "motion": np.zeros(3), "prev": np.zeros(d),
         "delta": np.full((c, n), NEG), "start": np.zeros((c, n), dtype=np.int64),
         "stay": np.zeros((c, n), dtype=np.int64),
         "new_delta": np.zeros((c, n)), "new_start": np.zeros((c, n), dtype=np.int64),

@@ -61,8 +61,6 @@ DEFAULT_MIN_STAY = 0.0
 DEFAULT_DEFER_FRAMES = 50
 #: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
 DEFAULT_DEFER_PROJECTION = 0.0
-#: 0: a candidate does not wait for the motion to settle.
-DEFAULT_SETTLE = 0.0
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -128,11 +126,6 @@ class Spotter:
     defer_projection : a rival counts as above the candidate when its partial score plus this
         fraction of what its remaining states typically add (their share of the class's
         typical score) is above it; 0: its partial score alone.
-    settle : HMMs: within the same ``defer_frames``, a candidate due for emission also waits
-        while the inputs still move: their frame-to-frame change averaged over about 5
-        frames above ``settle`` times its average over about 50 (a gesture that ends at rest
-        is over once its motion drops; one that goes on into a longer gesture keeps moving).
-        0: off.
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -145,8 +138,7 @@ class Spotter:
                  max_duration: float = DEFAULT_MAX_DURATION,
                  min_stay: float = DEFAULT_MIN_STAY,
                  defer_frames: int = DEFAULT_DEFER_FRAMES,
-                 defer_projection: float = DEFAULT_DEFER_PROJECTION,
-                 settle: float = DEFAULT_SETTLE) -> None:
+                 defer_projection: float = DEFAULT_DEFER_PROJECTION) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_value("threshold", threshold)
@@ -159,7 +151,6 @@ class Spotter:
         self.min_stay = check_value("min_stay", min_stay)
         self.defer_frames = check_value("defer_frames", defer_frames)
         self.defer_projection = check_value("defer_projection", defer_projection)
-        self.settle = check_value("settle", settle)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -368,7 +359,7 @@ class SpottingStream(StreamBase):
         self._frames = DeltaFrames(self._din, spotter.mode == "hmm" and bool(
             getattr(spotter.model, "deltas", False)))
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
-        self._s = _k.empty_state(len(spotter.labels), nmax, self._din)
+        self._s = _k.empty_state(len(spotter.labels), nmax)
         self._t = 0
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
@@ -379,7 +370,7 @@ class SpottingStream(StreamBase):
         self.inner.reset()
         self._frames.reset()
         nmax = self._s["delta"].shape[1]
-        self._s = _k.empty_state(len(self.spotter.labels), nmax, self._din)
+        self._s = _k.empty_state(len(self.spotter.labels), nmax)
         self._args = self._kernel_args()
         self._t = 0
 
@@ -402,7 +393,7 @@ class SpottingStream(StreamBase):
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
                 sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, sp._to_go, sp.settle, s["motion"], s["prev"], s["pending"],
+                sp.defer_frames, sp._to_go, s["pending"],
                 s["pending_f"], s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
@@ -468,7 +459,7 @@ class SpottingStream(StreamBase):
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
-            "defer_projection", "settle")
+            "defer_projection")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -480,7 +471,6 @@ NUMBERS: dict[str, tuple[str, float, bool, float]] = {
     "refractory_frames": ("int", 0, False, DEFAULT_REFRACTORY_FRAMES),
     "defer_frames": ("int", 0, False, DEFAULT_DEFER_FRAMES),
     "defer_projection": ("float", 0.0, False, DEFAULT_DEFER_PROJECTION),
-    "settle": ("float", 0.0, False, DEFAULT_SETTLE),
     "min_stay": ("float", 0.0, False, DEFAULT_MIN_STAY),
     "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
     "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),
