@@ -34,7 +34,8 @@ or the three systems side by side, then merged::
     wait; python3 -m benchmarks.spotting_hapt --merge
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
-``--low-pass ALPHA``, ``--gaussians N``, ``--relabel CONTEXT...`` (a 1-NN DTW second stage
+``--low-pass ALPHA``, ``--gaussians N``, ``--settle FRAMES...`` with
+``--settle-ratio R...`` (waiting for the movement to settle before naming an event), ``--relabel CONTEXT...`` (a 1-NN DTW second stage
 relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import time
 from functools import partial
 from pathlib import Path
@@ -65,7 +67,11 @@ from gesturemap.evaluation.spotting_cv import (
     nested_cv,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "HAPTTransitions"
+#: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
+#: that does not sit beside it, e.g. a git worktree)
+SHARED = Path(os.environ.get("GESTUREMAP_SHARED",
+                             Path(__file__).resolve().parents[1] / ".." / "shared"))
+DATA = SHARED / "datasets" / "HAPTTransitions"
 RATE = 50.0
 WINDOW = 100  # 2 s
 HOP = 5
@@ -348,6 +354,10 @@ def main() -> None:
                     "start - CONTEXT to emitted, for these CONTEXT values, or not (None)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
+    ap.add_argument("--settle", type=int, nargs="+", default=[0],
+                    help="the grid's settle_frames values (default 0: off)")
+    ap.add_argument("--settle-ratio", type=float, nargs="+", default=[0.5],
+                    help="the grid's settle_ratio values, with --settle (default 0.5)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -423,6 +433,9 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
             "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
+    if args.settle != [0]:
+        grid["settle_frames"] = list(args.settle)
+        grid["settle_ratio"] = list(args.settle_ratio)
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]
