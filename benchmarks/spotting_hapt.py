@@ -334,8 +334,8 @@ def main() -> None:
     ap.add_argument("--fold", type=int, help="with --only gm: one outer fold (0-2)")
     ap.add_argument("--relative-regularization", type=float, default=0.1,
                     help="the HHMM's relative_regularization (default 0.1)")
-    ap.add_argument("--max-stay", type=float, default=1.0,
-                    help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--max-stay", type=float,
+                    help="the grid's max_stay (default 1.0; --defaults: 0.75 and 1.0)")
     ap.add_argument("--gaussians", type=int, default=1,
                     help="Gaussians per state of the gesture classes' HMMs (default 1)")
     ap.add_argument("--deltas", action="store_true",
@@ -361,7 +361,8 @@ def main() -> None:
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
-                    "writes docs/spotting_defaults_cv.json")
+                    "writes --defaults-out; with --settle, settle_frames too")
+    ap.add_argument("--defaults-out", default="docs/spotting_defaults_cv.json")
     ap.add_argument("--select", type=Path, nargs="+",
                     help="folders of per-fold runs (variants): pooled figures of each, and of "
                     "choosing the variant per outer fold by inner-CV score; writes OUT")
@@ -379,9 +380,12 @@ def main() -> None:
     if args.defaults:
         st = load_streams(str(DATA / "HAPT_train_streams.npz"))
         grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-                "max_stay": [0.75, 1.0]}
+                "max_stay": [0.75, 1.0] if args.max_stay is None else [args.max_stay]}
+        if args.settle != [0]:
+            grid["settle_frames"] = list(args.settle)
+            grid["settle_ratio"] = list(args.settle_ratio)
         res = select_defaults(st, grid)
-        Path("docs/spotting_defaults_cv.json").write_text(json.dumps(res, indent=1))
+        Path(args.defaults_out).write_text(json.dumps(res, indent=1))
         print("defaults:", res["chosen"])
         return
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
@@ -430,7 +434,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
     grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-            "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
+            "max_stay": [args.max_stay or 1.0], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
     if args.settle != [0]:

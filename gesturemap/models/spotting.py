@@ -50,7 +50,7 @@ from .gmm import DeltaFrames, with_deltas
 NULL = "null"
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.4
 DEFAULT_MIN_DURATION = 0.3
 DEFAULT_HOLD_FRAMES = 10
 DEFAULT_REFRACTORY_FRAMES = 25

@@ -76,7 +76,7 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     window.tabs.setCurrentWidget(panel)
     # the project does not spot: the editor shows it off, with the defaults as placeholders
     assert editor.isVisibleTo(panel) and not editor.isChecked()
-    assert editor.fields["threshold"].placeholderText() == "0.3"
+    assert editor.fields["threshold"].placeholderText() == str(gm.models.spotting.DEFAULT_THRESHOLD)
     trained = engine.trainings
     # on, a threshold and a refractory period typed
     editor.setChecked(True)
