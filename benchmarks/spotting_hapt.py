@@ -290,6 +290,22 @@ def select_defaults(st: Any, grid: dict[str, list[Any]]) -> dict[str, Any]:
                                              "delay_p90_s")}) for c, m in table]}
 
 
+def plot_defaults(st: Any, path: Path) -> dict[str, Any]:
+    """The plot with the package defaults: the session with the most transitions, spotted by
+    a model trained on the other two outer folds' subjects (its own fold held out)."""
+    best = max(range(len(st.sessions)), key=lambda i: len(gt_events(st.labels[i], st.gestures)))
+    test = next(f for f in grouped_folds(st.subject, 3) if best in f)
+    train = np.setdiff1d(np.arange(len(st.sessions)), test)
+    events = gm.Spotter(hhmm().fit(make_dataset(st, train, _identity))).spot(st.sessions[best])
+    plot_session(st, best, events, path)
+    res = match_detections([(str(lb), s, e) for lb, s, e in gt_events(st.labels[best], st.gestures)],
+                           [(ev.label, ev.emitted) for ev in events], 50,
+                           int(np.sum(~np.isin(st.labels[best], st.gestures))))
+    return {"session": best, "subject": int(st.subject[best]), "events": len(events),
+            "true_positives": len(res.true_positives), "false_positives": res.false_positives,
+            "missed": res.missed}
+
+
 def plot_session(st: Any, i: int, events: list[Any], path: Path) -> None:
     import matplotlib
 
@@ -363,6 +379,9 @@ def main() -> None:
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
                     "writes --defaults-out; with --settle, settle_frames too")
     ap.add_argument("--defaults-out", default="docs/spotting_defaults_cv.json")
+    ap.add_argument("--plot-defaults", action="store_true",
+                    help="draw --plot with the package defaults: the session with the most "
+                    "transitions, spotted by a model trained on the other outer folds")
     ap.add_argument("--select", type=Path, nargs="+",
                     help="folders of per-fold runs (variants): pooled figures of each, and of "
                     "choosing the variant per outer fold by inner-CV score; writes OUT")
@@ -376,6 +395,9 @@ def main() -> None:
                   f"R {m['recall']:.3f} FA/min {m['false_alarms_per_min']:.3f} delay "
                   f"{m['delay_median_s']:.2f}/{m['delay_p90_s']:.2f} "
                   f"{v.get('fold_f1', v.get('variant_per_fold'))} {v.get('inner_scores', '')}")
+        return
+    if args.plot_defaults:
+        print(plot_defaults(load_streams(str(DATA / "HAPT_train_streams.npz")), Path(args.plot)))
         return
     if args.defaults:
         st = load_streams(str(DATA / "HAPT_train_streams.npz"))
