@@ -34,7 +34,8 @@ or the three systems side by side, then merged::
     wait; python3 -m benchmarks.spotting_hapt --merge
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
-``--low-pass ALPHA``, ``--gaussians N``, ``--relabel CONTEXT...`` (a 1-NN DTW second stage
+``--low-pass ALPHA``, ``--gaussians N``, ``--settle FRAMES...`` with
+``--settle-ratio R...`` (waiting for the movement to settle before naming an event), ``--relabel CONTEXT...`` (a 1-NN DTW second stage
 relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -47,6 +48,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import time
 from functools import partial
 from pathlib import Path
@@ -65,7 +67,11 @@ from gesturemap.evaluation.spotting_cv import (
     nested_cv,
 )
 
-DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "datasets" / "HAPTTransitions"
+#: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
+#: that does not sit beside it, e.g. a git worktree)
+SHARED = Path(os.environ.get("GESTUREMAP_SHARED",
+                             Path(__file__).resolve().parents[1] / ".." / "shared"))
+DATA = SHARED / "datasets" / "HAPTTransitions"
 RATE = 50.0
 WINDOW = 100  # 2 s
 HOP = 5
@@ -284,6 +290,22 @@ def select_defaults(st: Any, grid: dict[str, list[Any]]) -> dict[str, Any]:
                                              "delay_p90_s")}) for c, m in table]}
 
 
+def plot_defaults(st: Any, path: Path) -> dict[str, Any]:
+    """The plot with the package defaults: the session with the most transitions, spotted by
+    a model trained on the other two outer folds' subjects (its own fold held out)."""
+    best = max(range(len(st.sessions)), key=lambda i: len(gt_events(st.labels[i], st.gestures)))
+    test = next(f for f in grouped_folds(st.subject, 3) if best in f)
+    train = np.setdiff1d(np.arange(len(st.sessions)), test)
+    events = gm.Spotter(hhmm().fit(make_dataset(st, train, _identity))).spot(st.sessions[best])
+    plot_session(st, best, events, path)
+    res = match_detections([(str(lb), s, e) for lb, s, e in gt_events(st.labels[best], st.gestures)],
+                           [(ev.label, ev.emitted) for ev in events], 50,
+                           int(np.sum(~np.isin(st.labels[best], st.gestures))))
+    return {"session": best, "subject": int(st.subject[best]), "events": len(events),
+            "true_positives": len(res.true_positives), "false_positives": res.false_positives,
+            "missed": res.missed}
+
+
 def plot_session(st: Any, i: int, events: list[Any], path: Path) -> None:
     import matplotlib
 
@@ -328,8 +350,8 @@ def main() -> None:
     ap.add_argument("--fold", type=int, help="with --only gm: one outer fold (0-2)")
     ap.add_argument("--relative-regularization", type=float, default=0.1,
                     help="the HHMM's relative_regularization (default 0.1)")
-    ap.add_argument("--max-stay", type=float, default=1.0,
-                    help="the grid's max_stay (default 1.0)")
+    ap.add_argument("--max-stay", type=float,
+                    help="the grid's max_stay (default 1.0; --defaults: 0.75 and 1.0)")
     ap.add_argument("--gaussians", type=int, default=1,
                     help="Gaussians per state of the gesture classes' HMMs (default 1)")
     ap.add_argument("--deltas", action="store_true",
@@ -348,10 +370,18 @@ def main() -> None:
                     "start - CONTEXT to emitted, for these CONTEXT values, or not (None)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
+    ap.add_argument("--settle", type=int, nargs="+", default=[0],
+                    help="the grid's settle_frames values (default 0: off)")
+    ap.add_argument("--settle-ratio", type=float, nargs="+", default=[0.5],
+                    help="the grid's settle_ratio values, with --settle (default 0.5)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
-                    "writes docs/spotting_defaults_cv.json")
+                    "writes --defaults-out; with --settle, settle_frames too")
+    ap.add_argument("--defaults-out", default="docs/spotting_defaults_cv.json")
+    ap.add_argument("--plot-defaults", action="store_true",
+                    help="draw --plot with the package defaults: the session with the most "
+                    "transitions, spotted by a model trained on the other outer folds")
     ap.add_argument("--select", type=Path, nargs="+",
                     help="folders of per-fold runs (variants): pooled figures of each, and of "
                     "choosing the variant per outer fold by inner-CV score; writes OUT")
@@ -366,12 +396,18 @@ def main() -> None:
                   f"{m['delay_median_s']:.2f}/{m['delay_p90_s']:.2f} "
                   f"{v.get('fold_f1', v.get('variant_per_fold'))} {v.get('inner_scores', '')}")
         return
+    if args.plot_defaults:
+        print(plot_defaults(load_streams(str(DATA / "HAPT_train_streams.npz")), Path(args.plot)))
+        return
     if args.defaults:
         st = load_streams(str(DATA / "HAPT_train_streams.npz"))
         grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-                "max_stay": [0.75, 1.0]}
+                "max_stay": [0.75, 1.0] if args.max_stay is None else [args.max_stay]}
+        if args.settle != [0]:
+            grid["settle_frames"] = list(args.settle)
+            grid["settle_ratio"] = list(args.settle_ratio)
         res = select_defaults(st, grid)
-        Path("docs/spotting_defaults_cv.json").write_text(json.dumps(res, indent=1))
+        Path(args.defaults_out).write_text(json.dumps(res, indent=1))
         print("defaults:", res["chosen"])
         return
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
@@ -420,9 +456,12 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
     grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
-            "max_stay": [args.max_stay], "defer_frames": list(args.defer)}
+            "max_stay": [args.max_stay or 1.0], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
+    if args.settle != [0]:
+        grid["settle_frames"] = list(args.settle)
+        grid["settle_ratio"] = list(args.settle_ratio)
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]

@@ -39,6 +39,10 @@ HELP = {
     "defer_projection": "While deferring, a longer gesture counts as ahead when its partial "
                         "score plus this fraction of what its remaining states typically add "
                         "is above the candidate's (0: its partial score alone).",
+    "settle_frames": "A candidate also waits up to this many more frames while the movement "
+                     "goes on (a longer gesture completing meanwhile replaces it; 0: off).",
+    "settle_ratio": "The movement has settled when its motion over the last ~0.2 s is below "
+                    "this fraction of its motion over the last ~2 s.",
     "min_stay": "A match leaves a state only after this fraction of the state's expected "
                 "duration.",
     "max_stay": "After this many times its expected duration in one state, a match gains "

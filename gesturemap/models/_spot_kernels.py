@@ -35,6 +35,11 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False}
 LLR_FLOOR = 20.0
 LLR_CEIL = 200.0
 NEG = -1e300
+#: Time constants (frames) of the short and long averages of the stream's motion energy that
+#: tell when a movement has settled (``settle_frames``): 0.2 s and 2 s at 50 Hz, the time of a
+#: settling body and of a whole postural transition.
+SETTLE_SHORT_FRAMES = 10.0
+SETTLE_LONG_FRAMES = 100.0
 
 
 @njit(**_JIT)
@@ -214,23 +219,54 @@ def rival_ahead(n_states, delta, start, to_go, pending, pending_f):
 
 
 @njit(**_JIT)
+def track_motion(x, prev, motion):
+    """Update the stream's motion energy with frame ``x``: the squared change from the
+    previous frame ``prev`` (then overwritten by ``x``), averaged by two one-pole filters,
+    a short one (:data:`SETTLE_SHORT_FRAMES`) and a long one (:data:`SETTLE_LONG_FRAMES`).
+
+    ``motion`` : float64 (3,) state: [short average, long average, frames seen]."""
+    e = 0.0
+    if motion[2] > 0.0:
+        for i in range(x.shape[0]):
+            d = x[i] - prev[i]
+            e += d * d
+    for i in range(x.shape[0]):
+        prev[i] = x[i]
+    motion[0] += (e - motion[0]) / SETTLE_SHORT_FRAMES
+    motion[1] += (e - motion[1]) / SETTLE_LONG_FRAMES
+    motion[2] += 1.0
+
+
+@njit(**_JIT)
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
               new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-              max_length, hold, refractory, defer, to_go, pending, pending_f, event):
+              max_length, hold, refractory, defer, to_go, settle, settle_ratio, prev, motion,
+              pending, pending_f, event):
     """One frame of the HMM spotter: :func:`match_step` then :func:`decide_step`; after an
     event every partial match is forgotten. Returns True when an event is emitted.
 
     ``defer``: a candidate due for emission waits up to this many more frames while
     :func:`rival_ahead` (a longer gesture it may be the beginning of is still being matched
-    and scores above it); if that gesture completes above it, it replaces the candidate."""
+    and scores above it); if that gesture completes above it, it replaces the candidate.
+
+    ``settle``: a candidate due for emission also waits up to this many more frames while the
+    stream is still moving — its short motion average (:func:`track_motion`, over ``prev``
+    and ``motion``) above ``settle_ratio`` times its long one. Meanwhile any class whose match
+    completes above it replaces it, so the event is named once the movement is over (a
+    stand-to-sit that goes on lying down is a stand-to-lie)."""
     match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start)
+    track_motion(x, prev, motion)
     h = hold
-    if (defer > 0 and pending[0] == 1 and hold <= t - pending[3] < hold + defer
-            and rival_ahead(n_states, delta, start, to_go, pending, pending_f)):
-        h = hold + defer
+    if pending[0] == 1 and t - pending[3] >= hold:
+        waited = t - pending[3] - hold
+        if (defer > 0 and waited < defer
+                and rival_ahead(n_states, delta, start, to_go, pending, pending_f)):
+            h = hold + defer
+        if settle > 0 and waited < settle and motion[0] > settle_ratio * motion[1]:
+            h = max(h, hold + settle)
     fired = decide_step(t, score, score_start, thresholds, scale, min_length, max_length,
                         h, refractory, pending, pending_f, event)
     if fired:
@@ -242,8 +278,8 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
 def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
              new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-             max_length, hold, refractory, defer, to_go, pending, pending_f, event, events_out,
-             scores_out):
+             max_length, hold, refractory, defer, to_go, settle, settle_ratio, prev, motion,
+             pending, pending_f, event, events_out, scores_out):
     """:func:`spot_step` over every frame of ``xs`` (T, D), frames numbered from ``t0``.
 
     ``events_out`` (T, 4) receives [class, start, end, emitted] rows and ``scores_out`` (T,)
@@ -255,7 +291,7 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
                      log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
                      delta, start, stay, new_delta, new_start, new_stay, score, score_start,
                      thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
-                     pending, pending_f, event):
+                     settle, settle_ratio, prev, motion, pending, pending_f, event):
             events_out[n_events, 0] = event[0]
             events_out[n_events, 1] = event[1]
             events_out[n_events, 2] = event[2]
@@ -265,9 +301,11 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
     return n_events
 
 
-def empty_state(c: int, n: int) -> dict[str, np.ndarray]:
-    """Fresh run-time arrays for :func:`spot_step` (C classes, at most N states)."""
+def empty_state(c: int, n: int, d: int = 1) -> dict[str, np.ndarray]:
+    """Fresh run-time arrays for :func:`spot_step` (C classes, at most N states, D-dimensional
+    frames)."""
     return {
+        "prev": np.zeros(d), "motion": np.zeros(3),
         "delta": np.full((c, n), NEG), "start": np.zeros((c, n), dtype=np.int64),
         "stay": np.zeros((c, n), dtype=np.int64),
         "new_delta": np.zeros((c, n)), "new_start": np.zeros((c, n), dtype=np.int64),

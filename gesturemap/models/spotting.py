@@ -50,7 +50,7 @@ from .gmm import DeltaFrames, with_deltas
 NULL = "null"
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
-DEFAULT_THRESHOLD = 0.3
+DEFAULT_THRESHOLD = 0.4
 DEFAULT_MIN_DURATION = 0.3
 DEFAULT_HOLD_FRAMES = 10
 DEFAULT_REFRACTORY_FRAMES = 25
@@ -61,6 +61,10 @@ DEFAULT_MIN_STAY = 0.0
 DEFAULT_DEFER_FRAMES = 50
 #: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
 DEFAULT_DEFER_PROJECTION = 0.0
+#: 0: a candidate due for emission does not wait for the movement to settle.
+DEFAULT_SETTLE_FRAMES = 0
+#: Settled: the short motion average below this fraction of the long one.
+DEFAULT_SETTLE_RATIO = 0.5
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
@@ -126,6 +130,14 @@ class Spotter:
     defer_projection : a rival counts as above the candidate when its partial score plus this
         fraction of what its remaining states typically add (their share of the class's
         typical score) is above it; 0: its partial score alone.
+    settle_frames : HMMs: a candidate due for emission waits up to this many more frames
+        while the stream is still moving (its motion energy — squared frame-to-frame change —
+        averaged over about 0.2 s is above ``settle_ratio`` times its average over about 2 s);
+        a class whose match completes above it meanwhile replaces it, so the event is named
+        once the movement is over (a stand-to-sit that goes on lying down is a stand-to-lie).
+        0: off.
+    settle_ratio : the movement has settled when the short motion average is below this
+        fraction of the long one.
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -138,7 +150,9 @@ class Spotter:
                  max_duration: float = DEFAULT_MAX_DURATION,
                  min_stay: float = DEFAULT_MIN_STAY,
                  defer_frames: int = DEFAULT_DEFER_FRAMES,
-                 defer_projection: float = DEFAULT_DEFER_PROJECTION) -> None:
+                 defer_projection: float = DEFAULT_DEFER_PROJECTION,
+                 settle_frames: int = DEFAULT_SETTLE_FRAMES,
+                 settle_ratio: float = DEFAULT_SETTLE_RATIO) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_value("threshold", threshold)
@@ -151,6 +165,8 @@ class Spotter:
         self.min_stay = check_value("min_stay", min_stay)
         self.defer_frames = check_value("defer_frames", defer_frames)
         self.defer_projection = check_value("defer_projection", defer_projection)
+        self.settle_frames = check_value("settle_frames", settle_frames)
+        self.settle_ratio = check_value("settle_ratio", settle_ratio)
         self.null_label = null_label
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
@@ -359,7 +375,7 @@ class SpottingStream(StreamBase):
         self._frames = DeltaFrames(self._din, spotter.mode == "hmm" and bool(
             getattr(spotter.model, "deltas", False)))
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
-        self._s = _k.empty_state(len(spotter.labels), nmax)
+        self._s = _k.empty_state(len(spotter.labels), nmax, self._frames.frame.shape[0])
         self._t = 0
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
@@ -370,7 +386,7 @@ class SpottingStream(StreamBase):
         self.inner.reset()
         self._frames.reset()
         nmax = self._s["delta"].shape[1]
-        self._s = _k.empty_state(len(self.spotter.labels), nmax)
+        self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
         self._args = self._kernel_args()
         self._t = 0
 
@@ -393,8 +409,8 @@ class SpottingStream(StreamBase):
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
                 sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, sp._to_go, s["pending"],
-                s["pending_f"], s["event"])
+                sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio), s["prev"],
+                s["motion"], s["pending"], s["pending_f"], s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
         return _k.spot_step(self._frames(x), self._t, *self._args)
@@ -459,7 +475,7 @@ class SpottingStream(StreamBase):
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
-            "defer_projection")
+            "defer_projection", "settle_frames", "settle_ratio")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -471,6 +487,8 @@ NUMBERS: dict[str, tuple[str, float, bool, float]] = {
     "refractory_frames": ("int", 0, False, DEFAULT_REFRACTORY_FRAMES),
     "defer_frames": ("int", 0, False, DEFAULT_DEFER_FRAMES),
     "defer_projection": ("float", 0.0, False, DEFAULT_DEFER_PROJECTION),
+    "settle_frames": ("int", 0, False, DEFAULT_SETTLE_FRAMES),
+    "settle_ratio": ("float", 0.0, True, DEFAULT_SETTLE_RATIO),
     "min_stay": ("float", 0.0, False, DEFAULT_MIN_STAY),
     "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
     "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),

@@ -76,7 +76,7 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     window.tabs.setCurrentWidget(panel)
     # the project does not spot: the editor shows it off, with the defaults as placeholders
     assert editor.isVisibleTo(panel) and not editor.isChecked()
-    assert editor.fields["threshold"].placeholderText() == "0.3"
+    assert editor.fields["threshold"].placeholderText() == str(gm.models.spotting.DEFAULT_THRESHOLD)
     trained = engine.trainings
     # on, a threshold and a refractory period typed
     editor.setChecked(True)
@@ -117,17 +117,26 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     type_into(qtbot, editor.fields["threshold"], "0.5")
     click(qtbot, panel.apply_button)
     assert sent == [] and "defer_frames" in panel.message.text()
-    # corrected: sent, with the other edit kept
     type_into(qtbot, editor.fields["defer_frames"], "30")
+    type_into(qtbot, editor.fields["settle_ratio"], "0")  # must be above 0
+    click(qtbot, panel.apply_button)
+    assert sent == [] and "settle_ratio" in panel.message.text()
+    assert editor.fields["settle_frames"].placeholderText() == "0"
+    # corrected: sent, with the other edits kept
+    type_into(qtbot, editor.fields["settle_ratio"], "0.7")
+    type_into(qtbot, editor.fields["settle_frames"], "40")
     trained = engine.trainings
     click(qtbot, panel.apply_button)
     assert panel.message.text() == ""
-    wanted = {"threshold": 0.5, "refractory_frames": 40, "hold_frames": 12, "defer_frames": 30}
+    wanted = {"threshold": 0.5, "refractory_frames": 40, "hold_frames": 12, "defer_frames": 30,
+              "settle_frames": 40, "settle_ratio": 0.7}
     assert sent[-1]["spotting"] == wanted
     qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
     qtbot.waitUntil(lambda: isinstance(engine.stream, SpottingStream)
                     and engine.stream.spotter.threshold == 0.5, timeout=20000)
     assert engine.stream.spotter.defer_frames == 30 and engine.stream.spotter.hold_frames == 12
+    assert engine.stream.spotter.settle_frames == 40 and engine.stream.spotter.settle_ratio == 0.7
+    qtbot.waitUntil(lambda: saved_spotting(folder) == wanted, timeout=10000)
     assert engine.project.model["spotting"] == wanted
 
     # off: the engine runs the model's own stream after the retrain, the project has no spotting
