@@ -1,0 +1,188 @@
+"""The compiled frame path (issue 19): a ``/wek/inputs`` datagram through a lean HHMM stream
+to the reply bytes in one compiled call. What a client, the log and the window see must be
+what the ordinary path gives; whatever the compiled path does not take goes the ordinary way."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+from pythonosc.osc_message_builder import OscMessageBuilder
+
+import gesturemap as gm
+from gesturemap.compiled_wire import CompiledWire
+from gesturemap.data import class_numbers
+from gesturemap.engine import Engine
+from gesturemap.log import read_labels, read_log
+from gesturemap.outputs.osc import OSCOutput
+from gesturemap.project import Project
+
+from .test_engine_lean import _same
+
+
+@pytest.fixture(scope="module")
+def dataset(reference_dir):
+    return gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+
+
+def _msg(values, tag="f", address="/wek/inputs"):
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(int(v) if tag in "ih" else float(v), tag)
+    return b.build().dgram
+
+
+def _bundle(values):
+    m = OscMessageBuilder("/wek/inputs")
+    for v in values:
+        m.add_arg(float(v), "f")
+    b = OscBundleBuilder(IMMEDIATELY)
+    b.add_content(m.build())
+    return b.build().dgram
+
+
+def _refused(frame):
+    """Datagrams the compiled path must leave to the ordinary one (each a bad packet there)."""
+    good = _msg(frame)
+    nan = frame.copy()
+    nan[0] = np.nan
+    return [_msg(nan), _msg(frame[:-1]), good[:-4], good + b"\0\0\0\0", _msg(frame * 1e13),
+            b"\xff" * 40, b"/wek/inputs\0,f"]
+
+
+@pytest.mark.parametrize("deltas", [True, False])
+def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, deltas):
+    """Without sockets: every frame's two datagrams equal ``send_class_arrays``' for the same
+    stream state (tags f, d and i, a reset in the middle), and a datagram the compiled path
+    refuses changes nothing."""
+    model = gm.HHMM(states=4, deltas=deltas).fit(dataset)
+    ref, wired = model.stream(), model.stream()
+    out = OSCOutput({})
+    sent = []
+    out._send = lambda d: sent.append(bytes(d))
+    numbers = class_numbers(list(model.labels_))
+    wire = CompiledWire.build(wired, out, "/wek/inputs", model.input_dim_, numbers)
+    assert wire is not None
+    x = np.concatenate([rec.inputs for rec in dataset][:2])[:240]
+    rx = np.zeros(65536, dtype=np.uint8)
+    for k, frame in enumerate(x):
+        if k == 120:
+            ref.reset()
+            wired.reset()
+        tag = "fdi"[k % 3]
+        values = np.round(frame * 10) if tag == "i" else frame
+        decoded = np.float32(values).astype(np.float64) if tag == "f" else values.astype(float)
+        if k % 10 == 5:  # refused: the stream's state stays as it is
+            before = wire.fb.copy(), wire.ib.copy()
+            for d in _refused(frame):
+                rx[: len(d)] = np.frombuffer(d, np.uint8)
+                assert wire.step(rx, len(d)) == -1, d
+            assert np.array_equal(before[0], wire.fb) and np.array_equal(before[1], wire.ib)
+        i = ref.advance(decoded)
+        sent.clear()
+        assert out.send_class_arrays(ref.labels[i], i, numbers[i], *ref.views())
+        d = _msg(values, tag)
+        rx[: len(d)] = np.frombuffer(d, np.uint8)
+        assert wire.step(rx, len(d)) == 0
+        res = wire.res
+        assert int(res[0]) == i
+        assert [bytes(wire.out[: res[1]]), bytes(wire.out[res[1] : res[2]])] == sent, k
+        assert np.array_equal(wire.x, decoded)
+        wired._best = i
+        _same(wired.current(), ref.current())
+
+
+def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled):
+    """The frames over UDP one at a time (a /gesturemap/reset at a third, a model swap at two
+    thirds, datagrams the compiled path refuses now and then): the replies, last_result,
+    stats."""
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "1" if compiled else "0")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+    rx.bind(("127.0.0.1", 0))
+    engine = Engine(Project.load(folder), osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread",
+                    log_dir=log_dir).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target = ("127.0.0.1", engine.osc_port)
+    n = len(frames)
+    try:
+        for k, f in enumerate(frames):
+            if k == n // 3:
+                tx.sendto(_msg([], address="/gesturemap/reset"), target)
+            if k == 2 * n // 3:
+                engine.command("swap_model", swap_to)
+            if k % 25 == 7:
+                for d in _refused(f):
+                    tx.sendto(d, target)
+            # the ordinary path's own kinds of frames, among the compiled ones
+            d = _bundle(f) if k % 25 == 11 else _msg(f, "h" if k % 25 == 13 else "f")
+            tx.sendto(d, target)
+            deadline = time.monotonic() + 10  # one at a time: every frame on the frame path
+            while engine.frames_out <= k and time.monotonic() < deadline:
+                time.sleep(0.0005)
+        last = engine.last_result
+        stats = engine.stats()
+        assert engine.frames_out == n
+    finally:
+        engine.stop()
+        tx.close()
+    rx.setblocking(False)
+    got = []
+    try:
+        while True:
+            got.append(rx.recv(65536))
+    except BlockingIOError:
+        pass
+    rx.close()
+    return got, last, stats
+
+
+def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, tmp_path,
+                                                                     monkeypatch):
+    project = Project("compiled", model={"kind": "hhmm", "params": {"states": 4}})
+    for rec in dataset:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    project.save(tmp_path / "proj")
+    other = gm.HHMM(states=3).fit(dataset)  # swapped in at two thirds
+    frames = np.concatenate([rec.inputs for rec in dataset][:4])[:360]
+    c_out, c_last, c_stats = _run(tmp_path / "proj", frames, other, tmp_path / "l1",
+                                  monkeypatch, True)
+    p_out, p_last, p_stats = _run(tmp_path / "proj", frames, other, tmp_path / "l2",
+                                  monkeypatch, False)
+    assert len(p_out) == 2 * len(frames)  # /wek/outputs and the bundle, every frame
+    assert c_out == p_out  # byte for byte, in the same order
+    _same(c_last, p_last)
+    assert len(c_last.likelihoods) == len(other.labels_)  # the swapped model answered last
+    for key in ("frames_in", "frames_out", "bad_packets", "bad_frames", "errors", "resets"):
+        assert c_stats[key] == p_stats[key], key
+    refused = len(_refused(frames[0]))
+    assert c_stats["bad_packets"] == refused * len(range(7, len(frames), 25))
+    # the compiled path took most frames (not the refused ones, nor bundles and "h" tags,
+    # nor those that came while the engine thread held the frame path); the other, none
+    assert p_stats["frames_compiled"] == 0
+    assert p_stats["frames_plain"] == len(frames)
+    assert c_stats["frames_compiled"] >= len(frames) // 2
+    assert c_stats["frames_compiled"] + c_stats["frames_plain"] == len(frames)
+    logs = [read_log(tmp_path / d) for d in ("l1", "l2")]
+    for name in ("likelihoods", "input"):
+        assert len(logs[0][name].values) == len(frames)
+        assert np.array_equal(logs[0][name].values, logs[1][name].values), name
+    labels = [read_labels(tmp_path / d)[1] for d in ("l1", "l2")]
+    assert labels[0] == labels[1] and len(labels[0]) > 0
+
+
+def test_a_stream_the_compiled_path_does_not_cover_gets_no_wire(dataset):
+    out = OSCOutput({})
+    numbers = class_numbers(list(dataset.labels))
+    d = dataset.input_dim
+    assert CompiledWire.build(gm.GMM(gaussians=2).fit(dataset).stream(), out, "/wek/inputs",
+                              d, numbers) is None
+    hhmm = gm.HHMM(states=4).fit(dataset)
+    assert CompiledWire.build(hhmm.stream(), out, "/wek/inputs", d + 1, numbers) is None
+    assert CompiledWire.build(hhmm.stream(), out, "/wek/*", d, numbers) is None
+    assert CompiledWire.build(hhmm.stream(), out, "/wek/inputs", d, numbers) is not None
