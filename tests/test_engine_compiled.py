@@ -4,9 +4,6 @@ what the ordinary path gives; whatever the compiled path does not take goes the 
 
 from __future__ import annotations
 
-import socket
-import time
-
 import numpy as np
 import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
@@ -15,12 +12,10 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 import gesturemap as gm
 from gesturemap.compiled_wire import CompiledWire
 from gesturemap.data import class_numbers
-from gesturemap.engine import Engine
-from gesturemap.log import read_labels, read_log
 from gesturemap.outputs.osc import OSCOutput
 from gesturemap.project import Project
 
-from .test_engine_lean import _same
+from .test_engine_lean import _engine, _received, _same, _same_logs, _wait_frame
 
 
 @pytest.fixture(scope="module")
@@ -100,13 +95,7 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled):
     thirds, datagrams the compiled path refuses now and then): the replies, last_result,
     stats."""
     monkeypatch.setenv("GESTUREMAP_COMPILED", "1" if compiled else "0")
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
-    rx.bind(("127.0.0.1", 0))
-    engine = Engine(Project.load(folder), osc_in=("127.0.0.1", 0),
-                    osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread",
-                    log_dir=log_dir).start()
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx, engine, tx = _engine(folder, log_dir)
     target = ("127.0.0.1", engine.osc_port)
     n = len(frames)
     try:
@@ -121,24 +110,14 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled):
             # the ordinary path's own kinds of frames, among the compiled ones
             d = _bundle(f) if k % 25 == 11 else _msg(f, "h" if k % 25 == 13 else "f")
             tx.sendto(d, target)
-            deadline = time.monotonic() + 10  # one at a time: every frame on the frame path
-            while engine.frames_out <= k and time.monotonic() < deadline:
-                time.sleep(0.0005)
+            _wait_frame(engine, k)
         last = engine.last_result
         stats = engine.stats()
         assert engine.frames_out == n
     finally:
         engine.stop()
         tx.close()
-    rx.setblocking(False)
-    got = []
-    try:
-        while True:
-            got.append(rx.recv(65536))
-    except BlockingIOError:
-        pass
-    rx.close()
-    return got, last, stats
+    return _received(rx), last, stats
 
 
 def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, tmp_path,
@@ -168,12 +147,7 @@ def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, t
     assert p_stats["frames_plain"] == len(frames)
     assert c_stats["frames_compiled"] >= len(frames) // 2
     assert c_stats["frames_compiled"] + c_stats["frames_plain"] == len(frames)
-    logs = [read_log(tmp_path / d) for d in ("l1", "l2")]
-    for name in ("likelihoods", "input"):
-        assert len(logs[0][name].values) == len(frames)
-        assert np.array_equal(logs[0][name].values, logs[1][name].values), name
-    labels = [read_labels(tmp_path / d)[1] for d in ("l1", "l2")]
-    assert labels[0] == labels[1] and len(labels[0]) > 0
+    _same_logs(tmp_path / "l1", tmp_path / "l2", len(frames))
 
 
 def test_a_stream_the_compiled_path_does_not_cover_gets_no_wire(dataset):
