@@ -12,6 +12,7 @@ import time
 from typing import Any
 
 from .compiled_wire import CompiledWire, warm
+from .features.pipeline import PipelineState
 from .sources.osc import DEFAULT_ADDRESS
 
 
@@ -84,10 +85,14 @@ class FrameWire:
                 slog.write("likelihoods", t_in, lik)
             slog.label(t_in, self._labels[i])
 
+    #: False in a subclass whose ``_frame`` does more with a frame (the window's engine: its
+    #: plot ring, playback): its frames never take the compiled path, which skips ``_frame``
+    compiled_frames = True
+
     def _install_compiled(self) -> None:
         """Give the engine's OSC source the compiled path (at start, before any frame: the
         kernel is compiled, or loaded from numba's cache, now)."""
-        if self._osc_in is not None and self.compiled_path:
+        if self._osc_in is not None and self.compiled_path and self.compiled_frames:
             warm()
             self.sources[0].compiled = self._compiled
 
@@ -117,7 +122,7 @@ class FrameWire:
             if (wire is None or wire.stream is not stream or not self.running
                     or not stream.lean or self._onset is not None or self.sinks
                     or self._dtw_values is not None or wire.output is not self.output
-                    or path.state is None or path.state.pipeline.stages
+                    or type(path.state) is not PipelineState or path.state.pipeline.stages
                     or self.sources[0]._arity != wire.dim):
                 return False
             t0 = time.perf_counter()
