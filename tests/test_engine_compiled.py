@@ -90,16 +90,20 @@ def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, deltas
         _same(wired.current(), ref.current())
 
 
-def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled):
-    """The frames over UDP one at a time (a /gesturemap/reset at a third, a model swap at two
-    thirds, datagrams the compiled path refuses now and then): the replies, last_result,
-    stats."""
+def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
+    """The frames over UDP one at a time (a take recorded from a sixth to a quarter, a
+    /gesturemap/reset at a third, a model swap at two thirds, datagrams the compiled path
+    refuses now and then): the replies, last_result, stats, the take's inputs."""
     monkeypatch.setenv("GESTUREMAP_COMPILED", "1" if compiled else "0")
     rx, engine, tx = _engine(folder, log_dir)
     target = ("127.0.0.1", engine.osc_port)
     n = len(frames)
     try:
         for k, f in enumerate(frames):
+            if k == n // 6:  # a take of the frames from n/6 to n/4
+                engine.command("start_recording", label)
+            if k == n // 4:
+                engine.command("stop_recording")
             if k == n // 3:
                 tx.sendto(_msg([], address="/gesturemap/reset"), target)
             if k == 2 * n // 3:
@@ -117,7 +121,9 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled):
     finally:
         engine.stop()
         tx.close()
-    return _received(rx), last, stats
+    take = engine.project.takes[-1]
+    assert take.label == label and len(take.inputs) == n // 4 - n // 6
+    return _received(rx), last, stats, take.inputs
 
 
 def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, tmp_path,
@@ -129,10 +135,12 @@ def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, t
     project.save(tmp_path / "proj")
     other = gm.HHMM(states=3).fit(dataset)  # swapped in at two thirds
     frames = np.concatenate([rec.inputs for rec in dataset][:4])[:360]
-    c_out, c_last, c_stats = _run(tmp_path / "proj", frames, other, tmp_path / "l1",
-                                  monkeypatch, True)
-    p_out, p_last, p_stats = _run(tmp_path / "proj", frames, other, tmp_path / "l2",
-                                  monkeypatch, False)
+    label = dataset.labels[0]
+    c_out, c_last, c_stats, c_take = _run(tmp_path / "proj", frames, other, tmp_path / "l1",
+                                          monkeypatch, True, label)
+    p_out, p_last, p_stats, p_take = _run(tmp_path / "proj", frames, other, tmp_path / "l2",
+                                          monkeypatch, False, label)
+    assert np.array_equal(c_take, p_take)  # the take recorded the same frames
     assert len(p_out) == 2 * len(frames)  # /wek/outputs and the bundle, every frame
     assert c_out == p_out  # byte for byte, in the same order
     _same(c_last, p_last)
