@@ -1,6 +1,6 @@
-"""The compiled frame path (issue 19): a lean HHMM classifier answered from the received
-datagram to the reply bytes in one numba-compiled call
-(:func:`gesturemap.models._wire_kernel.hhmm_wire_step`).
+"""The compiled frame path (issue 19): a lean HHMM or GMM classifier answered from the
+received datagram to the reply bytes in one numba-compiled call
+(:func:`gesturemap.models._wire_kernel.wire_step`).
 
 :meth:`CompiledWire.build` packs a stream's arrays (the model's and its run-time state) into
 three flat buffers and rebinds the stream to views of them, so the stream's own methods
@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .models._wire_kernel import hhmm_wire_step
+from .models._wire_kernel import GMM, HHMM, wire_step
 from .models.gmm import DeltaFrames
 
 __all__ = ["CompiledWire", "warm"]
@@ -57,12 +57,12 @@ def _packed(items: list[Any]) -> tuple[list[np.ndarray], np.ndarray, dict[int, n
 
 
 class CompiledWire:
-    """One lean HHMM stream's compiled frame path (built by :meth:`build`)."""
+    """One lean HHMM or GMM stream's compiled frame path (built by :meth:`build`)."""
 
     def __init__(self, stream: Any, output: Any, address: str, dim: int,
                  bufs: list[np.ndarray], lay: np.ndarray, tpl: np.ndarray,
                  toff: np.ndarray, lik_at: np.ndarray, prog_at: np.ndarray,
-                 deltas: bool) -> None:
+                 deltas: bool, kind: int) -> None:
         self.stream = stream
         self.output = output
         self.dim = dim
@@ -70,6 +70,7 @@ class CompiledWire:
         self.fb, self.ib, self.bb = bufs
         self.lay = lay
         self.deltas = bool(deltas)
+        self.kind = kind
         self.tpl = tpl
         self.toff = toff
         self.lik_at = lik_at
@@ -86,11 +87,13 @@ class CompiledWire:
     def build(cls, stream: Any, output: Any, address: str, dim: int | None,
               class_numbers: Any) -> CompiledWire | None:
         """The compiled path for ``stream`` answering ``address`` datagrams of ``dim`` values
-        through ``output``; None when it does not apply (not a lean HHMM classifier, no class
-        templates, another byte order). Rebinds the stream to the packed arrays."""
+        through ``output``; None when it does not apply (not a lean HHMM or GMM classifier, no
+        class templates, another byte order). Rebinds the stream to the packed arrays."""
+        from .models.gmm import GMMStream
         from .models.hhmm import HHMMStream
 
-        if (type(stream) is not HHMMStream or not stream.lean
+        kind = {HHMMStream: HHMM, GMMStream: GMM}.get(type(stream))
+        if (kind is None or not stream.lean
                 or dim is None or stream._din != dim or not output._fast
                 or not address.isascii() or "*" in address or sys.byteorder != "little"):
             return None
@@ -123,16 +126,17 @@ class CompiledWire:
         tpl = np.frombuffer(b"".join(parts) or b"\0", dtype=np.uint8).copy()
         fb = bufs[0]
         lik_at = np.array([_offset_in(fb, lik), n], dtype=np.int64)
-        prog_at = np.array([_offset_in(fb, progress), len(progress)], dtype=np.int64)
+        prog_at = np.array([0, 0] if progress is None else
+                           [_offset_in(fb, progress), len(progress)], dtype=np.int64)
         return cls(stream, output, address, dim, bufs, lay, tpl, toff, lik_at, prog_at,
-                   frames.enabled)
+                   frames.enabled, kind)
 
     def step(self, rx: np.ndarray, n: int) -> int:
         """The datagram ``rx[:n]`` through the stream (see
-        :func:`~gesturemap.models._wire_kernel.hhmm_wire_step` for the return codes)."""
-        return hhmm_wire_step(rx, n, self.addr, self.dim, self.x, self.fb, self.ib, self.bb,
-                              self.lay, self.deltas, self.lik_at, self.prog_at, self.tpl, self.toff,
-                              self.reject, self.out, self.res)
+        :func:`~gesturemap.models._wire_kernel.wire_step` for the return codes)."""
+        return wire_step(self.kind, rx, n, self.addr, self.dim, self.x, self.fb, self.ib,
+                         self.bb, self.lay, self.deltas, self.lik_at, self.prog_at, self.tpl,
+                         self.toff, self.reject, self.out, self.res)
 
 
 class _PackedDeltas(DeltaFrames):
@@ -169,6 +173,6 @@ def warm() -> None:
     z8 = np.zeros(1, dtype=np.uint8)
     zi = np.zeros(1, dtype=np.int64)
     zf = np.zeros(1)
-    hhmm_wire_step(np.zeros(16, dtype=np.uint8), 0, z8, 0, zf, zf, zi, np.zeros(1, np.bool_),
-                   np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 5), np.int64),
-                   0.0, z8, np.zeros(3, dtype=np.int64))
+    wire_step(HHMM, np.zeros(16, dtype=np.uint8), 0, z8, 0, zf, zf, zi, np.zeros(1, np.bool_),
+              np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 5), np.int64),
+              0.0, z8, np.zeros(3, dtype=np.int64))

@@ -150,7 +150,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.exception: BaseException | None = None
         # engine-thread state
         self._logged_labels: list[str] = []
-        #: whether a lean HHMM's frames take the compiled path (engine_wire._compiled)
+        #: whether a lean HHMM's or GMM's frames take the compiled path (engine_wire._compiled)
         self.compiled_path = os.environ.get("GESTUREMAP_COMPILED", "1") != "0"
         self._wire, self.frames_compiled = None, 0
         self._set_model(getattr(project, "trained", None))

@@ -48,12 +48,15 @@ def _refused(frame):
             b"\xff" * 40, b"/wek/inputs\0,f"]
 
 
-@pytest.mark.parametrize("deltas", [True, False])
-def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, deltas):
+@pytest.mark.parametrize("make", [
+    lambda: gm.HHMM(states=4), lambda: gm.HHMM(states=4, deltas=False),
+    lambda: gm.GMM(gaussians=2), lambda: gm.GMM(gaussians=2, deltas=False)],
+    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas"])
+def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make):
     """Without sockets: every frame's two datagrams equal ``send_class_arrays``' for the same
     stream state (tags f, d and i, a reset in the middle), and a datagram the compiled path
     refuses changes nothing."""
-    model = gm.HHMM(states=4, deltas=deltas).fit(dataset)
+    model = make().fit(dataset)
     ref, wired = model.stream(), model.stream()
     out = OSCOutput({})
     sent = []
@@ -126,14 +129,17 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
     return _received(rx), last, stats, take.inputs
 
 
+@pytest.mark.parametrize("kind", ["hhmm", "gmm"])
 def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, tmp_path,
-                                                                     monkeypatch):
-    project = Project("compiled", model={"kind": "hhmm", "params": {"states": 4}})
+                                                                     monkeypatch, kind):
+    params = {"states": 4} if kind == "hhmm" else {"gaussians": 2}
+    project = Project("compiled", model={"kind": kind, "params": params})
     for rec in dataset:
         project.add_take(rec.inputs, rec.label)
     project.train()
     project.save(tmp_path / "proj")
-    other = gm.HHMM(states=3).fit(dataset)  # swapped in at two thirds
+    # swapped in at two thirds
+    other = (gm.HHMM(states=3) if kind == "hhmm" else gm.GMM(gaussians=1)).fit(dataset)
     frames = np.concatenate([rec.inputs for rec in dataset][:4])[:360]
     label = dataset.labels[0]
     c_out, c_last, c_stats, c_take = _run(tmp_path / "proj", frames, other, tmp_path / "l1",
@@ -158,12 +164,15 @@ def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, t
     _same_logs(tmp_path / "l1", tmp_path / "l2", len(frames))
 
 
-def test_a_stream_the_compiled_path_does_not_cover_gets_no_wire(dataset):
+def test_a_stream_the_compiled_path_does_not_cover_gets_no_wire(dataset, reference_dir):
     out = OSCOutput({})
     numbers = class_numbers(list(dataset.labels))
     d = dataset.input_dim
-    assert CompiledWire.build(gm.GMM(gaussians=2).fit(dataset).stream(), out, "/wek/inputs",
+    assert CompiledWire.build(gm.KNN(k=1).fit(dataset).stream(), out, "/wek/inputs",
                               d, numbers) is None
+    bimodal = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_bimodal.xmm.json")
+    assert CompiledWire.build(gm.HHMM(states=4).fit(bimodal).stream(), out, "/wek/inputs",
+                              bimodal.input_dim, numbers) is None  # a regression
     hhmm = gm.HHMM(states=4).fit(dataset)
     assert CompiledWire.build(hhmm.stream(), out, "/wek/inputs", d + 1, numbers) is None
     assert CompiledWire.build(hhmm.stream(), out, "/wek/*", d, numbers) is None

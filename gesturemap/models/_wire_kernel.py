@@ -1,14 +1,15 @@
-"""The compiled frame path of a lean HHMM classifier: one call from the received datagram to
-the encoded reply (issue 19).
+"""The compiled frame path of a lean HHMM or GMM classifier: one call from the received
+datagram to the encoded reply (issue 19).
 
-:func:`hhmm_wire_step` decodes a ``/wek/inputs`` datagram (numeric tags ``f``, ``d``, ``i``
-only), checks it as the OSC source does, runs :func:`gesturemap.models._filter.hhmm_step` on
-the stream's arrays and encodes the two reply datagrams (``/wek/outputs`` then the bundle of
-label, likelihoods and progress) from per-class templates into one output buffer. The
-stream's arrays are views of three flat buffers (float64, int64, bool) described by a layout
-table, so the call unboxes 17 arguments instead of the kernel's 51. With ``deltas``, the layout's
-last three rows are the stream's :class:`~gesturemap.models.gmm.DeltaFrames` (its frame, the
-previous input, its "first frame" flag).
+:func:`wire_step` decodes a ``/wek/inputs`` datagram (numeric tags ``f``, ``d``, ``i``
+only), checks it as the OSC source does, runs :func:`gesturemap.models._filter.hhmm_step` (or
+``gmm_step``) on the stream's arrays and encodes the two reply datagrams (``/wek/outputs``,
+then the bundle of label, likelihoods and progress) from per-class templates into one output
+buffer. The stream's arrays are views of three flat buffers (float64, int64, bool) described
+by a layout table, so the call unboxes 18 arguments instead of the kernel's 51 (GMM's 25).
+With ``deltas``, the layout's last three rows are the stream's
+:class:`~gesturemap.models.gmm.DeltaFrames` (its frame, the previous input, its "first frame"
+flag).
 
 Return codes: -1 the datagram is not one this path takes (nothing changed: the caller hands
 it to the ordinary path), 0 stepped and encoded (``res``: label index, end of the first
@@ -28,64 +29,75 @@ from . import _filter
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 #: the OSC source's plausibility bound (gesturemap.sources.base.MAX_ABS_VALUE)
 MAX_ABS = 1e12
-_F32_MAX = 3.4028234663852886e38
+#: :func:`wire_step`'s kinds of stream
+HHMM, GMM = 0, 1
 
 
 @njit(**_JIT)
-def _kernel(x, fb, ib, bb, lay):
-    started = ib[lay[0, 0]:lay[0, 0] + lay[0, 1]]
-    hierarchical = ib[lay[1, 0]] != 0
-    estimator = ib[lay[2, 0]]
-    mixture = ib[lay[3, 0]] != 0
-    bimodal = ib[lay[4, 0]] != 0
-    n_states = ib[lay[5, 0]:lay[5, 0] + lay[5, 1]]
-    n_comp = ib[lay[6, 0]:lay[6, 0] + lay[6, 1]]
-    left_right = bb[lay[7, 0]:lay[7, 0] + lay[7, 1]]
-    weights = fb[lay[8, 0]:lay[8, 0] + lay[8, 1]].reshape((lay[8, 2], lay[8, 3], lay[8, 4]))
-    means_in = fb[lay[9, 0]:lay[9, 0] + lay[9, 1]].reshape((lay[9, 2], lay[9, 3], lay[9, 4], lay[9, 5]))
-    linv_in = fb[lay[10, 0]:lay[10, 0] + lay[10, 1]].reshape((lay[10, 2], lay[10, 3], lay[10, 4], lay[10, 5], lay[10, 6]))
-    lognorm_in = fb[lay[11, 0]:lay[11, 0] + lay[11, 1]].reshape((lay[11, 2], lay[11, 3], lay[11, 4]))
-    trans = fb[lay[12, 0]:lay[12, 0] + lay[12, 1]].reshape((lay[12, 2], lay[12, 3], lay[12, 4]))
-    class_prior = fb[lay[13, 0]:lay[13, 0] + lay[13, 1]].reshape((lay[13, 2], lay[13, 3]))
-    exit_p = fb[lay[14, 0]:lay[14, 0] + lay[14, 1]].reshape((lay[14, 2], lay[14, 3]))
-    top_prior = fb[lay[15, 0]:lay[15, 0] + lay[15, 1]]
-    top_trans = fb[lay[16, 0]:lay[16, 0] + lay[16, 1]].reshape((lay[16, 2], lay[16, 3]))
-    top_exit = fb[lay[17, 0]:lay[17, 0] + lay[17, 1]]
-    mean_out = fb[lay[18, 0]:lay[18, 0] + lay[18, 1]].reshape((lay[18, 2], lay[18, 3], lay[18, 4], lay[18, 5]))
-    reg_a = fb[lay[19, 0]:lay[19, 0] + lay[19, 1]].reshape((lay[19, 2], lay[19, 3], lay[19, 4], lay[19, 5], lay[19, 6]))
-    condcov = fb[lay[20, 0]:lay[20, 0] + lay[20, 1]].reshape((lay[20, 2], lay[20, 3], lay[20, 4], lay[20, 5], lay[20, 6]))
-    alpha = fb[lay[21, 0]:lay[21, 0] + lay[21, 1]].reshape((lay[21, 2], lay[21, 3], lay[21, 4]))
-    mode = ib[lay[22, 0]]
-    keep = fb[lay[23, 0]]
-    restart = fb[lay[24, 0]]
-    trans_plain = fb[lay[25, 0]:lay[25, 0] + lay[25, 1]].reshape((lay[25, 2], lay[25, 3], lay[25, 4]))
-    dalpha = fb[lay[26, 0]:lay[26, 0] + lay[26, 1]].reshape((lay[26, 2], lay[26, 3]))
-    dlik = fb[lay[27, 0]:lay[27, 0] + lay[27, 1]]
-    acc = fb[lay[28, 0]:lay[28, 0] + lay[28, 1]]
-    logbuf = fb[lay[29, 0]:lay[29, 0] + lay[29, 1]].reshape((lay[29, 2], lay[29, 3]))
-    counts = ib[lay[30, 0]:lay[30, 0] + lay[30, 1]]
-    pos = ib[lay[31, 0]:lay[31, 0] + lay[31, 1]]
-    emis = fb[lay[32, 0]:lay[32, 0] + lay[32, 1]].reshape((lay[32, 2], lay[32, 3]))
-    compb = fb[lay[33, 0]:lay[33, 0] + lay[33, 1]].reshape((lay[33, 2], lay[33, 3], lay[33, 4]))
-    front = fb[lay[34, 0]:lay[34, 0] + lay[34, 1]]
-    v1 = fb[lay[35, 0]:lay[35, 0] + lay[35, 1]]
-    v2 = fb[lay[36, 0]:lay[36, 0] + lay[36, 1]]
-    state_out = fb[lay[37, 0]:lay[37, 0] + lay[37, 1]]
-    state_cov = fb[lay[38, 0]:lay[38, 0] + lay[38, 1]].reshape((lay[38, 2], lay[38, 3]))
-    inst = fb[lay[39, 0]:lay[39, 0] + lay[39, 1]]
-    exit_lik = fb[lay[40, 0]:lay[40, 0] + lay[40, 1]]
-    exit_ratio = fb[lay[41, 0]:lay[41, 0] + lay[41, 1]]
-    smoothed_log = fb[lay[42, 0]:lay[42, 0] + lay[42, 1]]
-    inst_norm = fb[lay[43, 0]:lay[43, 0] + lay[43, 1]]
-    smoothed_norm = fb[lay[44, 0]:lay[44, 0] + lay[44, 1]]
-    progress = fb[lay[45, 0]:lay[45, 0] + lay[45, 1]]
-    likeliest_state = ib[lay[46, 0]:lay[46, 0] + lay[46, 1]]
-    class_out = fb[lay[47, 0]:lay[47, 0] + lay[47, 1]].reshape((lay[47, 2], lay[47, 3]))
-    class_cov = fb[lay[48, 0]:lay[48, 0] + lay[48, 1]].reshape((lay[48, 2], lay[48, 3], lay[48, 4]))
-    out = fb[lay[49, 0]:lay[49, 0] + lay[49, 1]]
-    cov = fb[lay[50, 0]:lay[50, 0] + lay[50, 1]].reshape((lay[50, 2], lay[50, 3]))
+def _a1(buf, lay, i):
+    """Row ``i`` of the layout: a 1-D view of ``buf``."""
+    return buf[lay[i, 0]:lay[i, 0] + lay[i, 1]]
+
+
+@njit(**_JIT)
+def _a2(buf, lay, i):  # _a2 to _a5: the view reshaped to the row's 2 to 5 dimensions
+    return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3]))
+
+
+@njit(**_JIT)
+def _a3(buf, lay, i):
+    return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4]))
+
+
+@njit(**_JIT)
+def _a4(buf, lay, i):
+    return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4], lay[i, 5]))
+
+
+@njit(**_JIT)
+def _a5(buf, lay, i):
+    return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4], lay[i, 5], lay[i, 6]))
+
+
+@njit(**_JIT)
+def _hhmm(x, fb, ib, bb, lay):
+    """``hhmm_step`` on the packed buffers (row i of the layout: the kernel's i-th argument
+    after the frame)."""
     return _filter.hhmm_step(
-        x, started, hierarchical, estimator, mixture, bimodal, n_states, n_comp, left_right, weights, means_in, linv_in, lognorm_in, trans, class_prior, exit_p, top_prior, top_trans, top_exit, mean_out, reg_a, condcov, alpha, mode, keep, restart, trans_plain, dalpha, dlik, acc, logbuf, counts, pos, emis, compb, front, v1, v2, state_out, state_cov, inst, exit_lik, exit_ratio, smoothed_log, inst_norm, smoothed_norm, progress, likeliest_state, class_out, class_cov, out, cov)
+        x, started=_a1(ib, lay, 0), hierarchical=ib[lay[1, 0]] != 0, estimator=ib[lay[2, 0]],
+        mixture=ib[lay[3, 0]] != 0, bimodal=ib[lay[4, 0]] != 0, n_states=_a1(ib, lay, 5),
+        n_comp=_a1(ib, lay, 6), left_right=_a1(bb, lay, 7), weights=_a3(fb, lay, 8),
+        means_in=_a4(fb, lay, 9), linv_in=_a5(fb, lay, 10), lognorm_in=_a3(fb, lay, 11),
+        trans=_a3(fb, lay, 12), class_prior=_a2(fb, lay, 13), exit_p=_a2(fb, lay, 14),
+        top_prior=_a1(fb, lay, 15), top_trans=_a2(fb, lay, 16), top_exit=_a1(fb, lay, 17),
+        mean_out=_a4(fb, lay, 18), reg_a=_a5(fb, lay, 19), condcov=_a5(fb, lay, 20),
+        alpha=_a3(fb, lay, 21), mode=ib[lay[22, 0]], keep=fb[lay[23, 0]], restart=fb[lay[24, 0]],
+        trans_plain=_a3(fb, lay, 25), dalpha=_a2(fb, lay, 26), dlik=_a1(fb, lay, 27),
+        acc=_a1(fb, lay, 28), logbuf=_a2(fb, lay, 29), counts=_a1(ib, lay, 30),
+        pos=_a1(ib, lay, 31), emis=_a2(fb, lay, 32), compb=_a3(fb, lay, 33), front=_a1(fb, lay, 34),
+        v1=_a1(fb, lay, 35), v2=_a1(fb, lay, 36), state_out=_a1(fb, lay, 37),
+        state_cov=_a2(fb, lay, 38), inst=_a1(fb, lay, 39), exit_lik=_a1(fb, lay, 40),
+        exit_ratio=_a1(fb, lay, 41), smoothed_log=_a1(fb, lay, 42), inst_norm=_a1(fb, lay, 43),
+        smoothed_norm=_a1(fb, lay, 44), progress=_a1(fb, lay, 45), likeliest_state=_a1(ib, lay, 46),
+        class_out=_a2(fb, lay, 47), class_cov=_a3(fb, lay, 48), out=_a1(fb, lay, 49),
+        cov=_a2(fb, lay, 50))
+
+
+@njit(**_JIT)
+def _gmm(x, fb, ib, bb, lay):
+    """``gmm_step`` on the packed buffers (row i of the layout: the kernel's i-th argument
+    after the frame)."""
+    return _filter.gmm_step(
+        x, n_comp=_a1(ib, lay, 0), weights=_a2(fb, lay, 1), means_in=_a3(fb, lay, 2),
+        linv_in=_a4(fb, lay, 3), lognorm_in=_a2(fb, lay, 4), mean_out=_a3(fb, lay, 5),
+        reg_a=_a4(fb, lay, 6), condcov=_a4(fb, lay, 7), bimodal=ib[lay[8, 0]] != 0,
+        mixture=ib[lay[9, 0]] != 0, mode=ib[lay[10, 0]], keep=fb[lay[11, 0]],
+        logbuf=_a2(fb, lay, 12), counts=_a1(ib, lay, 13), pos=_a1(ib, lay, 14),
+        acc=_a1(fb, lay, 15), inst=_a1(fb, lay, 16), beta=_a2(fb, lay, 17),
+        smoothed_log=_a1(fb, lay, 18), inst_norm=_a1(fb, lay, 19), smoothed_norm=_a1(fb, lay, 20),
+        class_out=_a2(fb, lay, 21), class_cov=_a3(fb, lay, 22), out=_a1(fb, lay, 23),
+        cov=_a2(fb, lay, 24))
+
 
 @njit(**_JIT)
 def _put_f32(out, at, v, scratch):
@@ -103,18 +115,19 @@ def _put_f32(out, at, v, scratch):
 
 
 @njit(**_JIT)
-def hhmm_wire_step(rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at, tpl, toff,
-                   reject, out, res):
-    """One datagram ``rx[:n]`` through the stream to the reply in ``out`` (see the module)."""
+def _decode(rx, n, addr, dim, x, scratch):
+    """The values of the datagram ``rx[:n]`` into ``x``; False if it is not one this path
+    takes (another address, other tags, another count, a bad size, a value the source
+    refuses)."""
     na = addr.shape[0]  # the address and its NUL
     if n < na + 4 or n > rx.shape[0]:
-        return -1
+        return False
     for k in range(na):
         if rx[k] != addr[k]:
-            return -1
+            return False
     start = (na + 3) & ~3
     if rx[start] != 44:  # ","
-        return -1
+        return False
     k = start + 1
     size = 0
     count = 0
@@ -125,15 +138,14 @@ def hhmm_wire_step(rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at
         elif c == 100:  # d
             size += 8
         else:
-            return -1
+            return False
         count += 1
         k += 1
     if k >= n or count != dim:
-        return -1
+        return False
     offset = (k + 4) & ~3
     if offset + size != n:
-        return -1
-    scratch = np.empty(8, np.uint8)
+        return False
     k = start + 1
     at = offset
     for i in range(dim):
@@ -152,27 +164,38 @@ def hhmm_wire_step(rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at
                 v = np.float64(scratch[:4].view(np.int32)[0])
             at += 4
         if not (-MAX_ABS <= v <= MAX_ABS):
-            return -1
+            return False
         x[i] = v
-    if deltas:  # the stream's DeltaFrames: (x, x - previous x), zeros after a reset
-        row = lay.shape[0] - 3
-        frame = fb[lay[row, 0]:lay[row, 0] + 2 * dim]
-        prev = fb[lay[row + 1, 0]:lay[row + 1, 0] + dim]
-        first = lay[row + 2, 0]
-        for i in range(dim):
-            frame[i] = x[i]
-            frame[dim + i] = 0.0 if ib[first] != 0 else x[i] - prev[i]
-            prev[i] = x[i]
-        ib[first] = 0
-        best = _kernel(frame, fb, ib, bb, lay)
-    else:
-        best = _kernel(x, fb, ib, bb, lay)
+    return True
+
+
+@njit(**_JIT)
+def _frame(x, dim, fb, ib, lay, deltas):
+    """The model's frame: ``x``, or with ``deltas`` the stream's DeltaFrames frame (x, then
+    x - the previous x; zeros after a reset), its state updated."""
+    if not deltas:
+        return x
+    row = lay.shape[0] - 3
+    frame = fb[lay[row, 0]:lay[row, 0] + 2 * dim]
+    prev = fb[lay[row + 1, 0]:lay[row + 1, 0] + dim]
+    first = lay[row + 2, 0]
+    for i in range(dim):
+        frame[i] = x[i]
+        frame[dim + i] = 0.0 if ib[first] != 0 else x[i] - prev[i]
+        prev[i] = x[i]
+    ib[first] = 0
+    return frame
+
+
+@njit(**_JIT)
+def _encode(best, fb, lik_at, prog_at, tpl, toff, reject, out, res, scratch):
+    """The reply datagrams of class ``best`` into ``out`` (see the module for the codes)."""
     res[0] = best
     n_classes = lik_at[1]
     lik = fb[lik_at[0]:lik_at[0] + n_classes]
     if reject > 0.0 and lik[best] < reject:
         return 1
-    w0, w1, h1, m1, has_prog = toff[best, 0], toff[best, 1], toff[best, 2], toff[best, 3], toff[best, 4]
+    w0, w1, h1, m1 = toff[best, 0], toff[best, 1], toff[best, 2], toff[best, 3]
     p = 0
     for j in range(w0, w1):
         out[p] = tpl[j]
@@ -185,7 +208,7 @@ def hhmm_wire_step(rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at
         if not _put_f32(out, p, lik[c], scratch):
             return 1
         p += 4
-    if has_prog:
+    if toff[best, 4]:  # the progress message
         for j in range(h1, m1):
             out[p] = tpl[j]
             p += 1
@@ -195,3 +218,16 @@ def hhmm_wire_step(rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at
             p += 4
     res[2] = p
     return 0
+
+
+@njit(**_JIT)
+def wire_step(kind, rx, n, addr, dim, x, fb, ib, bb, lay, deltas, lik_at, prog_at, tpl, toff,
+              reject, out, res):
+    """One datagram ``rx[:n]`` through a stream (``kind`` :data:`HHMM` or :data:`GMM`) to the
+    reply in ``out`` (see the module)."""
+    scratch = np.empty(8, np.uint8)
+    if not _decode(rx, n, addr, dim, x, scratch):
+        return -1
+    frame = _frame(x, dim, fb, ib, lay, deltas)
+    best = _hhmm(frame, fb, ib, bb, lay) if kind == HHMM else _gmm(frame, fb, ib, bb, lay)
+    return _encode(best, fb, lik_at, prog_at, tpl, toff, reject, out, res, scratch)
