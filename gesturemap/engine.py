@@ -150,6 +150,9 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.exception: BaseException | None = None
         # engine-thread state
         self._logged_labels: list[str] = []
+        #: whether a lean HHMM's or GMM's frames take the compiled path (engine_wire._compiled)
+        self.compiled_path = os.environ.get("GESTUREMAP_COMPILED", "1") != "0"
+        self._wire, self.frames_compiled = None, 0
         self._set_model(getattr(project, "trained", None))
         self.running = self.model is not None
         self.recording = False
@@ -257,6 +260,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self._threads.append(t)
         if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
             self.queue.set_direct(self._direct)
+            self._install_compiled()
         try:
             for src in self.sources:
                 src.start()
@@ -541,6 +545,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._class_numbers = class_numbers(labels)
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
+        self._build_wire()
 
     def _set_dtw_wire(self, model: Any, labels: list[Any]) -> None:
         """Wekinator's DTW on the wire: per-gesture distances on /wek/outputs, one value per
@@ -701,6 +706,12 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 and not self.sinks and self._dtw_values is None)
         if lean:  # the reply first, from the stream's arrays; the frame is kept after it
             self._lean(stream, feats, t_in, slog)
+        self._keep(values, t_in, slog, t0, lean, feats)
+
+    def _keep(self, values: Any, t_in: float, slog: Any, t0: float, lean: bool,
+              feats: Any) -> None:
+        """The frame kept (gesture, take, log, onset), then, unless ``lean`` sent them, its
+        feature frames through the stream and their replies; the timing counters."""
         self._gesture.append(values)
         self._gesture_t.append(t_in)
         if self.recording:

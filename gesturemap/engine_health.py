@@ -44,6 +44,9 @@ class Health:
         out = {
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
+            # frames answered by the compiled path (engine_wire._compiled), and the others
+            "frames_compiled": self.frames_compiled,
+            "frames_plain": self.frames_in - self.frames_compiled,
             "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
             "bad_frames": self.bad_frames,
             "dropped_frames": self.queue.dropped,

@@ -1,5 +1,6 @@
 """What the engine sends for a frame beyond the plain path: a lean stream's frames (the reply
 sent from the stream's own arrays, no :class:`gesturemap.models.base.Result` built per frame),
+the compiled path's (:mod:`gesturemap.compiled_wire`: datagram to reply in one compiled call),
 Wekinator's DTW messages and spotted gestures.
 
 A mixin of :class:`gesturemap.engine.Engine`, run on the frame path (frame lock held).
@@ -7,7 +8,12 @@ A mixin of :class:`gesturemap.engine.Engine`, run on the frame path (frame lock 
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from .compiled_wire import CompiledWire, warm
+from .features.pipeline import PipelineState
+from .sources.osc import DEFAULT_ADDRESS
 
 
 class FrameWire:
@@ -29,6 +35,23 @@ class FrameWire:
     _dtw_positions: Any
     _dtw_addresses: list[str]
     _match_address: dict[str, str]
+    _wire: Any
+    _osc_in: Any
+    compiled_path: bool
+    frames_compiled: int
+    frames_in: int
+    running: bool
+    sources: list[Any]
+    project: Any
+    queue: Any
+    _frame_lock: Any
+    _stop: Any
+    _onset: Any
+    sinks: list[Any]
+    stream: Any
+    _pending: Any
+    _keep: Any
+    _count_error: Any
 
     def _lean(self, stream: Any, feats: Any, t_in: float, slog: Any) -> None:
         """Feature frames through a lean stream (a classifier with no event nor estimate,
@@ -41,7 +64,6 @@ class FrameWire:
         path = self.path
         numbers = self._class_numbers
         labels = stream.labels
-        synth = self.synth
         lik, progress = stream.views()  # the stream's own arrays: each frame overwrites them
         for f in feats:
             i = stream.advance(f)
@@ -51,13 +73,85 @@ class FrameWire:
                 r = stream.current()
                 path.set_result(r)
                 output.send(r, numbers[i])
-            if synth is not None:
-                synth.update_arrays(i, lik, progress, self._model_labels)
-            self.frames_out += 1
-            if slog is not None:
-                if self._log_likelihoods:
-                    slog.write("likelihoods", t_in, lik)
-                slog.label(t_in, self._labels[i])
+            self._sent_lean(i, lik, progress, t_in, slog)
+
+    def _sent_lean(self, i: int, lik: Any, progress: Any, t_in: float, slog: Any) -> None:
+        """What follows a lean frame's reply: the synth, the count, the log's rows."""
+        if self.synth is not None:
+            self.synth.update_arrays(i, lik, progress, self._model_labels)
+        self.frames_out += 1
+        if slog is not None:
+            if self._log_likelihoods:
+                slog.write("likelihoods", t_in, lik)
+            slog.label(t_in, self._labels[i])
+
+    #: False in a subclass whose ``_frame`` does more with a frame (the window's engine: its
+    #: plot ring, playback): its frames never take the compiled path, which skips ``_frame``
+    compiled_frames = True
+
+    def _install_compiled(self) -> None:
+        """Give the engine's OSC source the compiled path (at start, before any frame: the
+        kernel is compiled, or loaded from numba's cache, now)."""
+        if self._osc_in is not None and self.compiled_path and self.compiled_frames:
+            warm()
+            self.sources[0].compiled = self._compiled
+
+    def _build_wire(self) -> None:
+        """The compiled frame path for the current stream, or None where it does not apply
+        (engine thread, when a model is set: packing the stream is no work for a frame)."""
+        self._wire = None
+        if self.compiled_path:
+            self._wire = CompiledWire.build(self.stream, self.output, DEFAULT_ADDRESS,
+                                            getattr(self.project, "input_dim", None),
+                                            self._class_numbers)
+
+    def _compiled(self, rx: Any, n: int, t_in: float) -> bool:
+        """The OSC source's datagram ``rx[:n]`` answered by the compiled path, on the source's
+        thread when the engine is idle (as :meth:`Engine._direct`). False (nothing changed):
+        the source decodes it and the ordinary path takes it — busy, another address, a bad
+        or unusual datagram, a stream or setting the compiled path does not cover. The frame
+        is kept (take, gesture, log, counters) after the reply, as on the lean path."""
+        lock = self._frame_lock
+        if self._stop.is_set() or not lock.acquire(blocking=False):
+            return False
+        try:
+            self._pending()
+            wire = self._wire
+            path = self.path
+            stream = path.stream
+            if (wire is None or wire.stream is not stream or not self.running
+                    or not stream.lean or self._onset is not None or self.sinks
+                    or self._dtw_values is not None or wire.output is not self.output
+                    or type(path.state) is not PipelineState or path.state.pipeline.stages
+                    or self.sources[0]._arity != wire.dim):
+                return False
+            t0 = time.perf_counter()
+            rc = wire.step(rx, n)
+            if rc < 0:
+                return False
+            self.frames_in += 1
+            self.frames_compiled += 1
+            try:
+                i = stream._best = int(wire.res[0])
+                if rc == 0:
+                    sent, res = wire.sent, wire.res
+                    self.output.send_bytes(sent[: res[1]])
+                    self.output.send_bytes(sent[res[1] : res[2]])
+                    path.stale = True
+                else:  # below reject_below, beyond float32: the plain send
+                    r = stream.current()
+                    path.set_result(r)
+                    self.output.send(r, self._class_numbers[i])
+                slog = self.session_log
+                lik, progress = stream.views()
+                self._sent_lean(i, lik, progress, t_in, slog)
+                self._keep(wire.x.copy(), t_in, slog, t0, True, ())
+            except Exception as exc:  # never let the frame path raise
+                self._count_error(exc, "frame")
+            self.queue.put_count += 1
+            return True
+        finally:
+            lock.release()
 
     def _send_dtw(self, r: Any) -> None:
         """Wekinator's DTW messages for one frame: the match message first, edge-triggered

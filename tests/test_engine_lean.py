@@ -69,14 +69,48 @@ def _msg(values):
     return b.build().dgram
 
 
-def _run(folder, frames, lean, log_dir):
+def _engine(folder, log_dir):
+    """(the reply socket, an engine on the project answering to it, a sending socket)."""
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     rx.bind(("127.0.0.1", 0))
     engine = Engine(Project.load(folder), osc_in=("127.0.0.1", 0),
                     osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread",
                     log_dir=log_dir).start()
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    return rx, engine, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+def _same_logs(a, b, n):
+    """The two session logs' input and likelihood rows (``n`` each) and labels are equal."""
+    logs = [read_log(d) for d in (a, b)]
+    for name in ("likelihoods", "input"):
+        assert len(logs[0][name].values) == n
+        assert np.array_equal(logs[0][name].values, logs[1][name].values), name
+    labels = [read_labels(d)[1] for d in (a, b)]
+    assert labels[0] == labels[1] and len(labels[0]) > 0
+
+
+def _wait_frame(engine, k):
+    deadline = time.monotonic() + 10  # one at a time: every frame on the frame path
+    while engine.frames_out <= k and time.monotonic() < deadline:
+        time.sleep(0.0005)
+
+
+def _received(rx):
+    """The datagrams waiting on ``rx``, in order (the socket is closed)."""
+    rx.setblocking(False)
+    got = []
+    try:
+        while True:
+            got.append(rx.recv(65536))
+    except BlockingIOError:
+        pass
+    rx.close()
+    return got
+
+
+def _run(folder, frames, lean, log_dir):
+    rx, engine, tx = _engine(folder, log_dir)
     built = [0]
     try:
         stream = engine.stream
@@ -91,23 +125,13 @@ def _run(folder, frames, lean, log_dir):
         stream.current = counted
         for k, f in enumerate(frames):
             tx.sendto(_msg(f), ("127.0.0.1", engine.osc_port))
-            deadline = time.monotonic() + 10  # one at a time: every frame on the frame path
-            while engine.frames_out <= k and time.monotonic() < deadline:
-                time.sleep(0.0005)
+            _wait_frame(engine, k)
         last = engine.last_result
         assert engine.frames_out == len(frames)
     finally:
         engine.stop()
         tx.close()
-    rx.setblocking(False)
-    got = []
-    try:
-        while True:
-            got.append(rx.recv(65536))
-    except BlockingIOError:
-        pass
-    rx.close()
-    return got, last, built[0]
+    return _received(rx), last, built[0]
 
 
 def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path):
@@ -126,12 +150,7 @@ def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path
     # snapshot at 30 Hz, last_result above): far fewer
     assert plain_built >= len(frames)
     assert lean_built <= len(frames) // 4
-    logs = [read_log(tmp_path / d) for d in ("l1", "l2")]
-    for name in ("likelihoods", "input"):
-        assert len(logs[0][name].values) == len(frames)
-        assert np.array_equal(logs[0][name].values, logs[1][name].values), name
-    labels = [read_labels(tmp_path / d)[1] for d in ("l1", "l2")]
-    assert labels[0] == labels[1] and len(labels[0]) > 0
+    _same_logs(tmp_path / "l1", tmp_path / "l2", len(frames))
 
 
 def test_the_synth_takes_a_lean_stream_s_arrays_as_it_takes_results(dataset):

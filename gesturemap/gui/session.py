@@ -128,6 +128,9 @@ class WindowEngine(Engine):
         ``feature_ring.names`` holds their names).
     """
 
+    #: the plot's ring and playback need every frame through :meth:`_frame`
+    compiled_frames = False
+
     def __init__(self, project: Any, *, ring_frames: int = 1000, **kwargs: Any) -> None:
         super().__init__(project, **kwargs)
         self.ring = InputRing(ring_frames)

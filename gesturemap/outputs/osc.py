@@ -327,6 +327,10 @@ class OSCOutput:
             pack_prog = struct.Struct(f">{m}f").pack
         return wek, head, pack_lik, mid, pack_prog
 
+    def send_bytes(self, data: Any) -> None:
+        """One datagram already encoded (bytes or a buffer: the compiled path's reply)."""
+        self._send(data)
+
     def send_message(self, address: str) -> None:
         """An OSC message without arguments (a DTW gesture's match message)."""
         self._send(self._enc.floats(address, []))

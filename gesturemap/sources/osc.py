@@ -462,6 +462,12 @@ class OSCSource(Source):
         self._unknown: set[bytes] = set()
         # Whether the datagram being read was already counted as bad (once per datagram).
         self._counted = False
+        # The receive buffer (a datagram is read into it, never allocated).
+        self._rx = np.zeros(_MAX_DATAGRAM, dtype=np.uint8)
+        self._rx_bytes = memoryview(self._rx)
+        #: ``compiled(rx, n, t) -> bool``: a handler given each datagram ``rx[:n]`` first (the
+        #: engine's compiled frame path); True: it handled the frame, False: decoded here
+        self.compiled: Callable[[np.ndarray, int, float], bool] | None = None
 
     # -- Source hooks -------------------------------------------------------------------------
 
@@ -499,7 +505,7 @@ class OSCSource(Source):
             self._stopping.wait(0.05)
             return
         try:
-            data = sock.recv(_MAX_DATAGRAM)
+            n = sock.recv_into(self._rx)
         except TimeoutError:
             return
         except OSError:
@@ -507,7 +513,13 @@ class OSCSource(Source):
                 return
             raise
         t = time.perf_counter()
-        self.stats.packets_in += 1
+        stats = self.stats
+        stats.packets_in += 1
+        compiled = self.compiled
+        if compiled is not None and compiled(self._rx, n, t):
+            stats.count_frame(time.perf_counter() if self.sensor_clock else t)
+            return
+        data = self._rx_bytes[:n].tobytes()
         self._counted = False
         try:
             if data[:8] == _BUNDLE:
