@@ -47,6 +47,9 @@ class Health:
             # frames answered by the compiled path (engine_wire._compiled), and the others
             "frames_compiled": self.frames_compiled,
             "frames_plain": self.frames_in - self.frames_compiled,
+            # the compiled path's kernel: "off", "compiling" (frames take the ordinary path
+            # meanwhile), "ready", "failed"
+            "compiled": self.compiled_state,
             "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
             "bad_frames": self.bad_frames,
             "dropped_frames": self.queue.dropped,

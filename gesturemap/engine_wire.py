@@ -8,12 +8,23 @@ A mixin of :class:`gesturemap.engine.Engine`, run on the frame path (frame lock 
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from typing import Any
 
-from .compiled_wire import CompiledWire, warm
+from . import compiled_wire
+from .compiled_wire import CompiledWire
 from .features.pipeline import PipelineState
 from .sources.osc import DEFAULT_ADDRESS
+
+log = logging.getLogger("gesturemap.engine")
+
+
+def warm_kernel() -> None:
+    """Compile the compiled path's kernel (or load it from numba's cache): looked up at call
+    time, so a test can stand in for a slow or failing compile."""
+    compiled_wire.warm()
 
 
 class FrameWire:
@@ -38,6 +49,8 @@ class FrameWire:
     _wire: Any
     _osc_in: Any
     compiled_path: bool
+    compiled_state: str
+    _compile_thread: Any
     frames_compiled: int
     frames_in: int
     running: bool
@@ -90,11 +103,37 @@ class FrameWire:
     compiled_frames = True
 
     def _install_compiled(self) -> None:
-        """Give the engine's OSC source the compiled path (at start, before any frame: the
-        kernel is compiled, or loaded from numba's cache, now)."""
-        if self._osc_in is not None and self.compiled_path and self.compiled_frames:
-            warm()
-            self.sources[0].compiled = self._compiled
+        """Give the engine's OSC source the compiled path once its kernel is ready.
+
+        The kernel is compiled (about 30 s on a machine that has never run it) or loaded from
+        numba's cache (a few seconds) on a thread of its own, so :meth:`start` returns and the
+        source answers every frame by the ordinary path meanwhile; ``stats()["compiled"]``
+        says where it is: ``"off"``, ``"compiling"``, ``"ready"`` or ``"failed"`` (the frames
+        stay on the ordinary path; the reason is in the engine's log)."""
+        if not (self._osc_in is not None and self.compiled_path and self.compiled_frames):
+            self.compiled_state = "off"
+            return
+        self.compiled_state = "compiling"
+        source = self.sources[0]
+
+        def compile_and_install() -> None:
+            t0 = time.perf_counter()
+            try:
+                warm_kernel()
+            except Exception as exc:  # numba could not build it: the ordinary path stays
+                self.compiled_state = "failed"
+                log.warning("the compiled frame path is off: its kernel did not compile (%s)",
+                            exc)
+                return
+            if self._stop.is_set():
+                return
+            source.compiled = self._compiled  # one rebinding: the source sees it next datagram
+            self.compiled_state = "ready"
+            log.info("compiled frame path ready after %.1f s", time.perf_counter() - t0)
+
+        t = threading.Thread(target=compile_and_install, name="gesturemap-compile", daemon=True)
+        t.start()
+        self._compile_thread = t
 
     def _build_wire(self) -> None:
         """The compiled frame path for the current stream, or None where it does not apply

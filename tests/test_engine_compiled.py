@@ -4,6 +4,9 @@ what the ordinary path gives; whatever the compiled path does not take goes the 
 
 from __future__ import annotations
 
+import threading
+import time
+
 import numpy as np
 import pytest
 from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
@@ -177,3 +180,78 @@ def test_a_stream_the_compiled_path_does_not_cover_gets_no_wire(dataset, referen
     assert CompiledWire.build(hhmm.stream(), out, "/wek/inputs", d + 1, numbers) is None
     assert CompiledWire.build(hhmm.stream(), out, "/wek/*", d, numbers) is None
     assert CompiledWire.build(hhmm.stream(), out, "/wek/inputs", d, numbers) is not None
+
+
+def _hhmm_project(dataset, folder):
+    project = Project("compiled", model={"kind": "hhmm", "params": {"states": 4}})
+    for rec in dataset:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    project.save(folder)
+
+
+@pytest.mark.parametrize("outcome", ["ready", "failed"])
+def test_start_never_waits_for_the_kernel(dataset, tmp_path, monkeypatch, outcome):
+    """The kernel compiles on a thread of its own (about 30 s on a machine that never ran
+    it): ``start`` returns at once, every frame meanwhile is answered by the ordinary path,
+    and the compiled path takes over once it is ready; a kernel that does not compile leaves
+    the ordinary path answering and says so in ``stats()``."""
+    from gesturemap import engine_wire
+
+    gate, began = threading.Event(), threading.Event()
+
+    def slow_warm():  # stands in for numba compiling: held until the test lets it go
+        began.set()
+        assert gate.wait(30)
+        if outcome == "failed":
+            raise RuntimeError("no compiler")
+        real_warm()
+
+    real_warm = engine_wire.warm_kernel
+    monkeypatch.setattr(engine_wire, "warm_kernel", slow_warm)
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "1")
+    _hhmm_project(dataset, tmp_path / "proj")
+    t0 = time.monotonic()
+    rx, engine, tx = _engine(tmp_path / "proj", None)
+    target = ("127.0.0.1", engine.osc_port)
+    frames = np.concatenate([rec.inputs for rec in dataset][:2])[:120]
+    try:
+        assert time.monotonic() - t0 < 20  # start did not wait for the gate (30 s)
+        assert began.wait(10)
+        assert engine.stats()["compiled"] == "compiling"
+        for k, f in enumerate(frames[:60]):
+            tx.sendto(_msg(f), target)
+            _wait_frame(engine, k)
+        assert engine.frames_out == 60
+        assert engine.stats()["frames_compiled"] == 0  # all answered while compiling
+        gate.set()
+        deadline = time.monotonic() + 60
+        while engine.stats()["compiled"] == "compiling" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert engine.stats()["compiled"] == outcome
+        for k, f in enumerate(frames[60:], 60):
+            tx.sendto(_msg(f), target)
+            _wait_frame(engine, k)
+        stats = engine.stats()
+    finally:
+        gate.set()
+        engine.stop()
+        tx.close()
+    assert stats["frames_out"] == len(frames)
+    assert len(_received(rx)) == 2 * len(frames)  # every frame answered, both datagrams
+    if outcome == "ready":
+        assert stats["frames_compiled"] >= 30  # the compiled path took over
+    else:
+        assert stats["frames_compiled"] == 0 and stats["errors"] == 0
+
+
+def test_an_engine_without_the_compiled_path_says_so(dataset, tmp_path, monkeypatch):
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "0")
+    _hhmm_project(dataset, tmp_path / "proj")
+    rx, engine, tx = _engine(tmp_path / "proj", None)
+    try:
+        assert engine.stats()["compiled"] == "off"
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()

@@ -430,6 +430,7 @@ class Source:
         with self._lifecycle:
             thread, self._thread = self._thread, None
             self._stopping.set()
+            self._interrupt()
             if thread is not None and thread is not threading.current_thread():
                 thread.join(timeout)
             try:
@@ -458,6 +459,11 @@ class Source:
     def _step(self) -> None:
         """Read once and enqueue what was read; return within a fraction of a second."""
         raise NotImplementedError
+
+    def _interrupt(self) -> None:
+        """Wake a :meth:`_step` blocked on its input so the thread sees the stop at once
+        (called by :meth:`stop` after the stop is set; default: nothing, the step returns
+        within a fraction of a second by itself)."""
 
     def _close(self) -> None:
         """Release the socket or port (called after the thread ended; must be idempotent)."""

@@ -484,13 +484,28 @@ class OSCSource(Source):
                 "Another program (Wekinator, another gesturemap) may be using it: close it, or "
                 "choose another port (0 picks a free one)."
             ) from exc
-        # The timeout only bounds how long stop() waits; a waiting datagram is read at once.
-        sock.settimeout(0.1)
+        # Blocking: one system call per datagram (a timeout would add a poll before each
+        # read); stop() wakes the read by shutting the socket down (_interrupt).
+        sock.settimeout(None)
         self._socket = sock
         self.port = sock.getsockname()[1]
         self.stats.connected = True
         inode = os.fstat(sock.fileno()).st_ino
         self.stats.drops_reader = lambda: _kernel_drops(inode)
+
+    def _interrupt(self) -> None:
+        sock = self._socket
+        if sock is not None:
+            try:  # wakes a blocked read, which returns 0 bytes (Linux, even unconnected UDP)
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # "not connected" is raised, and the reader is woken all the same
+            try:  # and where shutting down does not wake it: an empty datagram to itself
+                host, port = sock.getsockname()[:2]
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as poke:
+                    poke.sendto(b"", ("127.0.0.1" if host in ("0.0.0.0", "") else host, port))
+            except OSError:
+                pass
 
     def _close(self) -> None:
         sock, self._socket = self._socket, None
@@ -506,12 +521,12 @@ class OSCSource(Source):
             return
         try:
             n = sock.recv_into(self._rx)
-        except TimeoutError:
-            return
         except OSError:
             if self._stopping.is_set():
                 return
             raise
+        if n == 0 and self._stopping.is_set():
+            return  # woken by stop() (_interrupt)
         t = time.perf_counter()
         stats = self.stats
         stats.packets_in += 1

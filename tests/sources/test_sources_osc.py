@@ -337,6 +337,25 @@ def test_start_and_stop_are_idempotent(queue):
     assert not again.running
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_stop_wakes_the_blocked_read_at_once(queue, host):
+    """The socket blocks on its read (one system call per datagram, no poll before it):
+    stop() wakes it, the thread ends within a fraction of a second, and a datagram sent just
+    before the stop is still a frame."""
+    source = OSCSource(queue, host=host, port=0).start()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.sendto(message("/wek/inputs", 1.0, 2.0), ("127.0.0.1", source.port))
+        wait_until(lambda: source.stats.frames_in == 1)
+    time.sleep(0.3)  # the thread is asleep in its read
+    thread = source._thread
+    t0 = time.monotonic()
+    source.stop()
+    assert time.monotonic() - t0 < 0.5
+    assert not thread.is_alive()
+    assert source.stats.bad_packets == 0 and source.stats.errors == 0
+    assert queue.get(0).values.tolist() == [1.0, 2.0]
+
+
 @pytest.mark.parametrize(
     ("addresses", "match"),
     [
