@@ -65,7 +65,7 @@ def performance(seed: int) -> tuple[gm.HHMM, np.ndarray, list[tuple[str, int, in
 
 
 def main() -> None:
-    settings = list(itertools.product([1.0, 1.25, 1.5], [0.3, 0.5], [0.0, 0.5]))
+    settings = list(itertools.product([1.0, 1.25, 1.5], [0.3, 0.4, 0.5], [0.0, 0.5]))
     counts = {s: [0, 0, 0, 0] for s in settings}
     for seed in range(10):
         model, x, truth = performance(seed)
