@@ -152,10 +152,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._logged_labels: list[str] = []
         #: whether a lean HHMM's or GMM's frames take the compiled path (engine_wire._compiled)
         self.compiled_path = os.environ.get("GESTUREMAP_COMPILED", "1") != "0"
-        self._wire, self.frames_compiled = None, 0
-        #: where the compiled path's kernel is: "off", "compiling", "ready", "failed"
-        self.compiled_state = "off"
-        self._compile_thread: threading.Thread | None = None
+        #: the compiled path's kernel: "off", "compiling", "ready", "failed" (engine_wire)
+        self._wire, self.frames_compiled, self.compiled_state = None, 0, "off"
         self._set_model(getattr(project, "trained", None))
         self.running = self.model is not None
         self.recording = False

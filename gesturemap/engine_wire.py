@@ -50,7 +50,6 @@ class FrameWire:
     _osc_in: Any
     compiled_path: bool
     compiled_state: str
-    _compile_thread: Any
     frames_compiled: int
     frames_in: int
     running: bool
@@ -131,9 +130,8 @@ class FrameWire:
             self.compiled_state = "ready"
             log.info("compiled frame path ready after %.1f s", time.perf_counter() - t0)
 
-        t = threading.Thread(target=compile_and_install, name="gesturemap-compile", daemon=True)
-        t.start()
-        self._compile_thread = t
+        threading.Thread(target=compile_and_install, name="gesturemap-compile",
+                         daemon=True).start()
 
     def _build_wire(self) -> None:
         """The compiled frame path for the current stream, or None where it does not apply
