@@ -1,0 +1,130 @@
+"""GVF's second expert on the class: an HHMM trained on the same takes, pooled log-linearly
+with the particles' evidence (``recognizer_weight``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.models.base import restore
+
+from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
+
+HAPT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "HAPTTransitions"
+
+
+def _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
+                               "speed", "scale", "instant_likelihoods")):
+    for p, q in zip(a, b, strict=True):
+        for f in fields:
+            np.testing.assert_array_equal(getattr(p, f), getattr(q, f))
+
+
+def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
+    """A model trained with a recognizer and set to weight 0 runs exactly as one trained
+    without (no HHMM at all), and as a file saved before the recognizer existed."""
+    ds = _shapes_dataset()
+    x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
+    plain = gm.GVF(300, random_state=2).fit(ds)
+    assert plain.recognizer_weight == 0.0 and plain.recognizer_ is None
+    with_rec = gm.GVF(300, recognizer_weight=0.5, random_state=2).fit(ds)
+    assert with_rec.recognizer_ is not None
+    with_rec.set_params(recognizer_weight=0.0)
+    _same_stream(plain.stream().run(x), with_rec.stream().run(x))
+    # the label is the particles' likeliest class, the likelihoods their evidence's softmax
+    for r in plain.stream().run(x):
+        assert r.label_index == int(np.argmax(r.log_likelihoods))
+    kept = [k for k in plain.dump()[1]]
+    _check_old_file_runs_as(plain, ("recognizer_weight", "recognizer_states"), kept)
+
+
+def test_the_pool_is_the_weighted_sum_of_both_experts_and_leaves_the_estimates():
+    ds = _shapes_dataset()
+    w = 0.3
+    model = gm.GVF(300, recognizer_weight=w, random_state=1).fit(ds)
+    x = _replay("wave", 1.2, 1.1)
+    pooled = model.stream().run(x)
+    alone = model.set_params(recognizer_weight=0.0).stream().run(x)
+    hhmm = model.recognizer_.stream().run((x - model.mean_) / model.scale_)
+    for p, a, h in zip(pooled, alone, hhmm, strict=True):
+        expect = w * h.log_likelihoods + (1.0 - w) * a.log_likelihoods
+        np.testing.assert_allclose(p.log_likelihoods, expect, rtol=1e-12, atol=1e-9)
+        assert p.label_index == int(np.argmax(expect))
+        np.testing.assert_allclose(p.likelihoods.sum(), 1.0)
+        for f in ("speed", "scale", "progress", "instant_likelihoods"):
+            np.testing.assert_array_equal(getattr(p, f), getattr(a, f))
+    # the stream's reset restarts the HHMM too
+    s = model.set_params(recognizer_weight=w).stream()
+    first = [s.step(f).log_likelihoods for f in x[:20]]
+    s.reset()
+    again = [s.step(f).log_likelihoods for f in x[:20]]
+    np.testing.assert_array_equal(first, again)
+
+
+@pytest.mark.skipif(not (HAPT / "HAPT_transitions_train.npz").exists(),
+                    reason="the shared HAPT data is not beside the repository")
+def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wrong():
+    """HAPT postural transitions (25 Hz), templates from subjects 3.., two other subjects'
+    takes streamed: read at 30, 40, ... 100 % of each take, the pool is right at points where
+    the particle filter alone is wrong, and right more often overall."""
+    z = np.load(HAPT / "HAPT_transitions_train.npz", allow_pickle=False)
+    takes = [x[::2] for x in np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])]
+    labels, subjects = z["y"].astype(str), z["subject"]
+    ds = gm.Dataset()
+    for x, y, s in zip(takes, labels, subjects, strict=True):
+        if s > 2:
+            ds.add(x, label=y)
+    model = gm.GVF(300, tolerance=0.15, learned_tolerance=True, uniform_scale=True,
+                   recognizer_weight=0.5, random_state=0).fit(ds)
+    test = [i for i in range(len(takes)) if subjects[i] <= 2]
+    right = {0.0: [], 0.5: []}
+    for w in right:
+        model.set_params(recognizer_weight=w)
+        for i in test:
+            res = model.stream().run(takes[i])
+            at = np.ceil(np.linspace(0.3, 1.0, 8) * len(res)).astype(int) - 1
+            right[w] += [res[j].label == labels[i] for j in at]
+    alone, pooled = np.array(right[0.0]), np.array(right[0.5])
+    # 96 readings: 75 right alone, 78 pooled (6 corrected, 3 lost)
+    assert (pooled & ~alone).sum() >= 5
+    assert pooled.sum() > alone.sum()
+
+
+def test_save_and_load_keep_the_recognizer(tmp_path):
+    model = gm.GVF(200, recognizer_weight=0.4, recognizer_states=4,
+                   random_state=3).fit(_shapes_dataset())
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    assert loaded.get_params() == model.get_params()
+    assert loaded.recognizer_.states == 4 and loaded.recognizer_.labels_ == model.labels_
+    x = np.vstack([_replay("line", 1.1, 0.8), _replay("wave", 0.9, 1.3)])
+    _same_stream(model.stream().run(x), loaded.stream().run(x))
+    # a saved recognizer that does not match the model's classes is refused
+    meta, arrays = model.dump()
+    meta["recognizer"]["labels"] = ["a", "b", "c"]
+    with pytest.raises(FormatError, match="recognizer"):
+        restore(meta, arrays)
+
+
+def test_bad_recognizer_settings_are_named():
+    ds = _shapes_dataset()
+    for bad in (-0.1, 1.5, "half"):
+        with pytest.raises(GesturemapError, match="recognizer_weight"):
+            gm.GVF(recognizer_weight=bad).fit(ds)
+    with pytest.raises(GesturemapError, match="recognizer_states"):
+        gm.GVF(recognizer_weight=0.5, recognizer_states=0).fit(ds)
+    # a model trained without a recognizer cannot pool one in
+    model = gm.GVF(100).fit(ds)
+    model.set_params(recognizer_weight=0.5)
+    with pytest.raises(GesturemapError, match="fit it again"):
+        model.stream()
+    # takes too short for the HHMM's states: the message says what to change
+    short = gm.Dataset()
+    short.add(np.arange(8.0).reshape(4, 2), label="a")
+    short.add(np.arange(8.0).reshape(4, 2)[::-1], label="b")
+    with pytest.raises(GesturemapError, match="recognizer_states"):
+        gm.GVF(recognizer_weight=0.5, recognizer_states=5).fit(short)
+    gm.GVF(recognizer_weight=0.5, recognizer_states=2).fit(short).stream().step([0.0, 1.0])
