@@ -40,6 +40,26 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
         assert r.label_index == int(np.argmax(r.log_likelihoods))
     kept = [k for k in plain.dump()[1]]
     _check_old_file_runs_as(plain, ("recognizer_weight", "recognizer_states"), kept)
+    # the values the code before the recognizer (commit 9ec66f8) gave on this stream
+    res = with_rec.stream().run(x)
+    for j, (label, log, speed) in BEFORE.items():
+        assert res[j].label_index == label
+        np.testing.assert_array_equal(res[j].log_likelihoods, log)
+        np.testing.assert_array_equal(res[j].speed, speed)
+
+
+#: frame: (label index, log-likelihoods, speeds) of ``GVF(300, random_state=2)`` on the
+#: shapes, streaming a wave x1.3 x1.2 then a circle x0.8 x0.9, before the recognizer existed
+BEFORE = {
+    0: (1, [-21.153493320052775, -2.462064289187977, -3.1939965366452365],
+        [1.1563624220649524, 1.0555294372181239, 1.0903983502660064]),
+    40: (2, [-336.7640161512229, -109.75133207693946, -61.99615526498613],
+         [0.5554712412823468, 1.1375924663671395, 1.1092729705971396]),
+    76: (2, [-1053.8802077581652, -229.94283681303992, -135.03246032618037],
+         [0.5338340732694167, 0.7555882907164299, 1.5432263605142074]),
+    201: (1, [-1676.294594325996, -646.3106740528509, -1135.4247447862517],
+          [0.5967651349404061, 1.752119672533035, 0.688680693340205]),
+}
 
 
 def test_the_pool_is_the_weighted_sum_of_both_experts_and_leaves_the_estimates():
