@@ -66,8 +66,13 @@ MIN_POSTURE_TAKES = 3
 SMOOTH_FRACTION = 0.05
 #: Least spread (log units) of a class's speeds for ``speed_weight``.
 SPEED_SPREAD_FLOOR = 0.1
+#: How strongly a fitted scale (``scale_estimate="fitted"``) is pulled towards the particle's
+#: sampled scale: as many frames of a template one standardised unit from its start.
+SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
+#: How the class's scale is read from its particles (``scale_estimate``).
+SCALE_ESTIMATES = ("sampled", "fitted")
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
@@ -223,6 +228,15 @@ class GVF(BaseModel):
         pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
         stay the particle filter's. 1 is the HHMM alone on the class. A model trained with
         ``recognizer_weight=0`` has no HHMM: train it again to turn it on.
+    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
+        the weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
+        weighted mean of each particle's least-squares scale along its own path, the frames
+        (relative to the gesture's start) regressed on its (rotated) template at the phases it
+        went through, over the last ``scale_window`` frames (exponential forgetting), pulled
+        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
+        same either way: only the reported scale changes.
+    scale_window : frames over which a fitted scale looks back (0: since the particle
+        started).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
         many frames).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
@@ -248,7 +262,8 @@ class GVF(BaseModel):
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
-                      "recognizer_weight", "random_state")
+                      "recognizer_weight", "scale_estimate", "scale_window",
+                      "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -256,7 +271,7 @@ class GVF(BaseModel):
                      "restart_probability": 1.0, "learned_tolerance": False,
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
-                     "recognizer_states": 5}
+                     "recognizer_states": 5, "scale_estimate": "sampled"}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -269,8 +284,9 @@ class GVF(BaseModel):
                  uniform_scale: bool = False, template: str = "mean",
                  templates_per_class: int = 4, start_posture: bool = True,
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
-                 speed_weight: float = 0.1, recognizer_weight: float = 0.0,
-                 recognizer_states: int = 5,
+                 speed_weight: float = 0.1, recognizer_weight: float = 0.5,
+                 recognizer_states: int = 5, scale_estimate: str = "sampled",
+                 scale_window: float = 40.0,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -297,6 +313,8 @@ class GVF(BaseModel):
         self.speed_weight = speed_weight
         self.recognizer_weight = recognizer_weight
         self.recognizer_states = recognizer_states
+        self.scale_estimate = scale_estimate
+        self.scale_window = scale_window
         self.standardize = standardize
         self.random_state = random_state
 
@@ -326,6 +344,11 @@ class GVF(BaseModel):
         if w > 1.0:
             raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
                             "0 is the particle filter alone, 1 the HHMM alone on the class.")
+        check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
+        window = check_float("scale_window", self.scale_window)
+        if 0.0 < window < 1.0:
+            raise bad_param("scale_window", window, "0 or a number of frames >= 1",
+                            "0 looks back to where each particle started.")
         check_int("random_state", self.random_state, 0)
 
     def _check_params(self) -> None:
@@ -622,7 +645,13 @@ class GVFStream(StandardizingStream):
         self._logw = np.zeros(n)
         self._posture_log = np.zeros(n)
         self._new_idx = np.zeros(n, dtype=np.int64)
-        self._buf = np.zeros((2, d))
+        self._buf = np.zeros((3, d))
+        # scale_estimate="fitted": each particle's least-squares sums along its path
+        self._fit_scale = model.scale_estimate == "fitted"
+        window = float(model.scale_window)
+        self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
+        self._sxy = np.zeros((n, d))
+        self._syy = np.zeros((n, d))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
         self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)
@@ -682,6 +711,8 @@ class GVFStream(StandardizingStream):
                               self._spreads[2], self._spreads[3], self._cls, self._tid,
                               self._phase, self._speed,
                               self._pscale, self._rot, self._offset, self._logw, self._log)
+            self._sxy[:] = 0.0
+            self._syy[:] = 0.0
             if self._start_posture:
                 # log p(first frame | template's start posture), added to the particles'
                 # (class-normalised) weights: the frame's evidence then includes it
@@ -702,7 +733,8 @@ class GVFStream(StandardizingStream):
                        self._restart, self._uniform_scale, self._spreads, self._forgetting,
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
-                       self._inst, self._progress, self._speeds, self._scales, self._rots)
+                       self._inst, self._progress, self._speeds, self._scales, self._rots,
+                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
         log = self._log
         if self._rec is not None:
             best, log = self._pool(z, best)

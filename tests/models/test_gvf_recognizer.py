@@ -29,7 +29,7 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
     without (no HHMM at all), and as a file saved before the recognizer existed."""
     ds = _shapes_dataset()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
-    plain = gm.GVF(300, random_state=2).fit(ds)
+    plain = gm.GVF(300, recognizer_weight=0.0, random_state=2).fit(ds)
     assert plain.recognizer_weight == 0.0 and plain.recognizer_ is None
     with_rec = gm.GVF(300, recognizer_weight=0.5, random_state=2).fit(ds)
     assert with_rec.recognizer_ is not None
@@ -48,7 +48,8 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
         np.testing.assert_array_equal(res[j].speed, speed)
 
 
-#: frame: (label index, log-likelihoods, speeds) of ``GVF(300, random_state=2)`` on the
+#: frame: (label index, log-likelihoods, speeds) of ``GVF(300, random_state=2)`` (no
+#: recognizer then) on the
 #: shapes, streaming a wave x1.3 x1.2 then a circle x0.8 x0.9, before the recognizer existed
 BEFORE = {
     0: (1, [-21.153493320052775, -2.462064289187977, -3.1939965366452365],
@@ -137,7 +138,7 @@ def test_bad_recognizer_settings_are_named():
     with pytest.raises(GesturemapError, match="recognizer_states"):
         gm.GVF(recognizer_weight=0.5, recognizer_states=0).fit(ds)
     # a model trained without a recognizer cannot pool one in
-    model = gm.GVF(100).fit(ds)
+    model = gm.GVF(100, recognizer_weight=0.0).fit(ds)
     model.set_params(recognizer_weight=0.5)
     with pytest.raises(GesturemapError, match="fit it again"):
         model.stream()
