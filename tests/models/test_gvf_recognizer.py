@@ -149,3 +149,66 @@ def test_bad_recognizer_settings_are_named():
     with pytest.raises(GesturemapError, match="recognizer_states"):
         gm.GVF(recognizer_weight=0.5, recognizer_states=5).fit(short)
     gm.GVF(recognizer_weight=0.5, recognizer_states=2).fit(short).stream().step([0.0, 1.0])
+
+
+@pytest.mark.parametrize("window", [15.0, 0.0])
+def test_a_fitted_scale_follows_the_size_and_leaves_the_particles(window):
+    """``scale_estimate="fitted"``: each particle's least-squares scale along its path gives
+    the class's scale (within 15 % of the replay's size after 30 % of the gesture); the
+    particles and every other estimate are those of the sampled scale, bit for bit."""
+    ds = _shapes_dataset()
+    sampled = gm.GVF(1000, recognizer_weight=0.0).fit(ds)
+    fitted = gm.GVF(1000, recognizer_weight=0.0, scale_estimate="fitted",
+                    scale_window=window).fit(ds)
+    for label, speed, size in (("circle", 1.3, 1.5), ("wave", 0.8, 0.6)):
+        x = _replay(label, speed, size)
+        k = fitted.labels_.index(label)
+        a, b = sampled.stream().run(x), fitted.stream().run(x)
+        _same_stream(a, b, ("label", "log_likelihoods", "progress", "speed"))
+        after = b[int(0.3 * len(x)):]
+        est = np.array([r.scale[k].mean() for r in after])
+        assert np.mean(np.abs(est / size - 1) < 0.15) > 0.9
+        # not the sampled scale
+        assert not np.array_equal(est, [r.scale[k].mean() for r in a[int(0.3 * len(x)):]])
+
+
+def test_the_fitted_scale_is_the_least_squares_scale_of_a_particle_path():
+    """One class, one template, one particle per class, no noise: the particle's path is
+    known, and its fitted scale is the regression of the frames on the template there."""
+    t = np.linspace(0, 1, 50)
+    ds = gm.Dataset()
+    ds.add(np.c_[t, t**2], label="a")
+    model = gm.GVF(1, recognizer_weight=0.0, scale_estimate="fitted", scale_window=0.0,
+                   phase_noise=0.0, speed_noise=0.0, scale_noise=0.0, phase_spread=0.0,
+                   speed_spread=0.0, scale_spread=0.0, start_posture=False,
+                   posture_weight=0.0, speed_weight=0.0, uniform_scale=True,
+                   standardize=False).fit(ds)
+    x = np.c_[t, t**2] * 1.7
+    res = model.stream().run(x)
+    tmpl = model.templates_
+    n = 30
+    # the particle moves by 1 / (template length) per frame from phase 0, its first step
+    # on the first frame; the template is read at that phase (linear interpolation)
+    pos = (np.arange(n) + 1) / len(tmpl) * (len(tmpl) - 1)
+    path = np.stack([np.interp(pos, np.arange(len(tmpl)), tmpl[:, j]) for j in range(2)], 1)
+    sxy = float((x[:n] - x[0]).ravel() @ path.ravel())
+    syy = float((path**2).sum())
+    expect = (sxy + 1.0 * 1.0) / (syy + 1.0)  # SCALE_FIT_PRIOR towards the sampled scale 1
+    np.testing.assert_allclose(res[n - 1].scale[0], expect, rtol=1e-9)
+    # the sampled scale stays 1 (no noise): the fitted one finds the size (the path runs
+    # a little ahead of the frames, 1/50 of the template per frame for 49 intervals)
+    assert res[-1].scale[0, 0] == pytest.approx(1.7, rel=0.05)
+
+
+def test_bad_scale_settings_are_named(tmp_path):
+    ds = _shapes_dataset()
+    with pytest.raises(GesturemapError, match="scale_estimate"):
+        gm.GVF(scale_estimate="least squares").fit(ds)
+    for bad in (0.5, -1.0, "long"):
+        with pytest.raises(GesturemapError, match="scale_window"):
+            gm.GVF(scale_window=bad).fit(ds)
+    model = gm.GVF(200, scale_estimate="fitted", scale_window=20.0).fit(ds)
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    assert loaded.get_params() == model.get_params()
+    x = _replay("circle", 1.2, 1.4)
+    _same_stream(model.stream().run(x), loaded.stream().run(x))
