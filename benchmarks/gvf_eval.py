@@ -228,10 +228,17 @@ def step_times(model_ds, x, counts, params, rounds=3):
     absolute posture on, the same model without it is measured in the same rounds
     (``no_posture``), to read the posture's cost as a ratio."""
     variants = {"": params}
-    if params.get("posture_weight", gm.GVF().posture_weight) > 0:
+    default = gm.GVF()
+    if params.get("posture_weight", default.posture_weight) > 0:
         variants["no_posture"] = {**params, "posture_weight": 0.0}
-    if params.get("recognizer_weight", gm.GVF().recognizer_weight) > 0:
+    rec = params.get("recognizer_weight", default.recognizer_weight) > 0
+    fitted = params.get("scale_estimate", default.scale_estimate) == "fitted"
+    if rec:
         variants["no_recognizer"] = {**params, "recognizer_weight": 0.0}
+    if fitted:
+        variants["sampled_scale"] = {**params, "scale_estimate": "sampled"}
+    if rec and fitted:  # the step as it was before both (bit for bit the same stream)
+        variants["before"] = {**params, "recognizer_weight": 0.0, "scale_estimate": "sampled"}
     streams = {(v, n): gm.GVF(n, **p).fit(model_ds).stream()
                for v, p in variants.items() for n in counts}
     per: dict = {key: [] for key in streams}
@@ -302,23 +309,26 @@ def markdown(report: dict) -> str:
             lines.append(f"| {model}, {label} | " + " | ".join(f"{a:.2f}" for a in curves[key])
                          + " |")
     steps = report["step_time"]
-    extra = [(v, title) for v, title in (("no_posture", "without posture"),
-                                         ("no_recognizer", "without recognizer"))
-             if v in steps]
+    names = {"": "as chosen", "no_posture": "without the posture",
+             "no_recognizer": "without the recognizer", "sampled_scale": "sampled scale",
+             "before": "without the recognizer, sampled scale"}
+    counts = [n for n, v in steps.items() if "p50_ms" in v]
 
     def best(v):  # the quietest round's p99 (the machine is shared)
         return min(b for _, b in v.get("rounds_ms", [(0, v["p99_ms"])]))
 
-    lines += ["", "**step time** (ms per frame, `stream.step` with its Result; median of "
-              "the rounds, and the quietest round's p99)", "",
-              "| particles | p50 | p99 | p99 quietest |"
-              + "".join(f" p50 {t} | p99 {t} |" for _, t in extra),
-              "|---|---|---|---|" + "---|---|" * len(extra)]
-    for n, v in steps.items():
-        if "p50_ms" in v:
-            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {best(v):.2f} |"
-                         + "".join(f" {steps[e][n]['p50_ms']:.2f} | {steps[e][n]['p99_ms']:.2f} |"
-                                   for e, _ in extra))
+    lines += ["", "**step time** (ms per frame, `stream.step` with its Result; p50 and p99 "
+              "are medians over the rounds, the variants interleaved; the quietest round's "
+              "p99 beside)", "",
+              "| variant | " + " | ".join(f"{n} particles p50 / p99 (quietest)" for n in counts)
+              + " |", "|---|" + "---|" * len(counts)]
+    for key, name in names.items():
+        rows = steps if key == "" else steps.get(key)
+        if rows is None:
+            continue
+        lines.append(f"| {name} | " + " | ".join(
+            f"{rows[n]['p50_ms']:.2f} / {rows[n]['p99_ms']:.2f} ({best(rows[n]):.2f})"
+            for n in counts) + " |")
     return "\n".join(lines)
 
 

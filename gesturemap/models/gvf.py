@@ -246,8 +246,9 @@ class GVF(BaseModel):
         counts.
 
     The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
-    ``restart_probability``, ``likelihood_window``, the noises, spreads and ``template`` were
-    chosen by cross-validation on the HAPTTransitions training subjects
+    ``restart_probability``, ``likelihood_window``, the noises, spreads, ``template``,
+    ``recognizer_weight``, ``scale_estimate`` and ``scale_window`` were chosen by
+    cross-validation on the HAPTTransitions training subjects
     (benchmarks/gvf_eval.py, docs/gvf.md); the tolerance there was 0.15 with
     ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
     particles, so the default stays 0.6.
@@ -285,8 +286,8 @@ class GVF(BaseModel):
                  templates_per_class: int = 4, start_posture: bool = True,
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
-                 recognizer_states: int = 5, scale_estimate: str = "sampled",
-                 scale_window: float = 40.0,
+                 recognizer_states: int = 5, scale_estimate: str = "fitted",
+                 scale_window: float = 100.0,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
