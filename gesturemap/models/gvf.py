@@ -23,9 +23,11 @@ probability ``restart_probability`` per frame (the stream follows gesture after 
 On the class evidence only (the particles and their estimates follow the shape alone), the
 absolute posture through the gesture (``posture_weight``: each template's mean posture at
 each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
-``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the stream's class posterior is
-the log-linear pool ``(1 - w) * GVF evidence + w * HHMM log-likelihood`` (both smoothed with the
-same forgetting); the particles and their estimates are left alone.
+``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the
+stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
+log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
+are left alone. With ``scale_estimate="fitted"`` the reported scale is each particle's
+least-squares scale along its path rather than its sampled one.
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -228,17 +230,18 @@ class GVF(BaseModel):
         pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
         stay the particle filter's. 1 is the HHMM alone on the class. A model trained with
         ``recognizer_weight=0`` has no HHMM: train it again to turn it on.
+    recognizer_states : states per class of that HHMM (left-right; takes need at least that
+        many frames).
     scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
         the weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
         weighted mean of each particle's least-squares scale along its own path, the frames
         (relative to the gesture's start) regressed on its (rotated) template at the phases it
         went through, over the last ``scale_window`` frames (exponential forgetting), pulled
         towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
-        same either way: only the reported scale changes.
+        same either way: only the reported scale changes. (With ``rotation`` and a scale per
+        input, each input is regressed on the rotated template's: an approximation.)
     scale_window : frames over which a fitted scale looks back (0: since the particle
         started).
-    recognizer_states : states per class of that HHMM (left-right; takes need at least that
-        many frames).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
