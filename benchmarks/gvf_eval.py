@@ -31,13 +31,16 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``posture_weight``, ``speed_weight``, ``restart_probability`` and ``speed_noise`` are
-chosen by 2-fold cross-validation grouped by subject *within the training subjects*
-(criterion: the mean of recognition after 30 %, the fraction of relative speed and of relative
-scale within 15 %, on a third of each fold's takes and three conditions); the other settings
-(``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
-``scale_noise``, ...) are held at values found by earlier runs of the same cross-validation.
-Nothing is chosen on the test subjects.
+GVF's ``scale_estimate`` and ``scale_window`` (the particles' sampled scale, or each
+particle's least-squares scale along its path) are chosen by 2-fold cross-validation grouped by subject *within the
+training subjects* (criterion: the mean of recognition after 30 %, the fraction of relative
+speed and of relative scale within 15 %, on a third of each fold's takes and three
+conditions); the other settings (``templates_per_class``, ``tolerance`` /
+``learned_tolerance``, ``uniform_scale``, ``scale_noise``, ``posture_weight``,
+``speed_weight``, ``restart_probability``, ``speed_noise``, ...) are held at values found by
+earlier runs of the same cross-validation, and ``recognizer_weight`` (the weight of an HHMM
+trained inside ``GVF.fit`` as a second expert on the class) at 0.5, which the previous run of
+it chose. Nothing is chosen on the test subjects.
 
 Run from the repository root::
 
@@ -225,8 +228,17 @@ def step_times(model_ds, x, counts, params, rounds=3):
     absolute posture on, the same model without it is measured in the same rounds
     (``no_posture``), to read the posture's cost as a ratio."""
     variants = {"": params}
-    if params.get("posture_weight", gm.GVF().posture_weight) > 0:
+    default = gm.GVF()
+    if params.get("posture_weight", default.posture_weight) > 0:
         variants["no_posture"] = {**params, "posture_weight": 0.0}
+    rec = params.get("recognizer_weight", default.recognizer_weight) > 0
+    fitted = params.get("scale_estimate", default.scale_estimate) == "fitted"
+    if rec:
+        variants["no_recognizer"] = {**params, "recognizer_weight": 0.0}
+    if fitted:
+        variants["sampled_scale"] = {**params, "scale_estimate": "sampled"}
+    if rec and fitted:  # the step as it was before both (bit for bit the same stream)
+        variants["before"] = {**params, "recognizer_weight": 0.0, "scale_estimate": "sampled"}
     streams = {(v, n): gm.GVF(n, **p).fit(model_ds).stream()
                for v, p in variants.items() for n in counts}
     per: dict = {key: [] for key in streams}
@@ -297,19 +309,26 @@ def markdown(report: dict) -> str:
             lines.append(f"| {model}, {label} | " + " | ".join(f"{a:.2f}" for a in curves[key])
                          + " |")
     steps = report["step_time"]
-    off = steps.get("no_posture")
+    names = {"": "as chosen", "no_posture": "without the posture",
+             "no_recognizer": "without the recognizer", "sampled_scale": "sampled scale",
+             "before": "without the recognizer, sampled scale"}
+    counts = [n for n, v in steps.items() if "p50_ms" in v]
+
     def best(v):  # the quietest round's p99 (the machine is shared)
         return min(b for _, b in v.get("rounds_ms", [(0, v["p99_ms"])]))
 
-    lines += ["", "**step time** (ms per frame, `stream.step` with its Result; median of "
-              "the rounds, and the quietest round's p99)", "",
-              "| particles | p50 | p99 | p99 quietest |"
-              + (" p50 without posture | p99 without posture |" if off else ""),
-              "|---|---|---|---|" + ("---|---|" if off else "")]
-    for n, v in steps.items():
-        if "p50_ms" in v:
-            lines.append(f"| {n} | {v['p50_ms']:.2f} | {v['p99_ms']:.2f} | {best(v):.2f} |" + (
-                f" {off[n]['p50_ms']:.2f} | {off[n]['p99_ms']:.2f} |" if off else ""))
+    lines += ["", "**step time** (ms per frame, `stream.step` with its Result; p50 and p99 "
+              "are medians over the rounds, the variants interleaved; the quietest round's "
+              "p99 beside)", "",
+              "| variant | " + " | ".join(f"{n} particles p50 / p99 (quietest)" for n in counts)
+              + " |", "|---|" + "---|" * len(counts)]
+    for key, name in names.items():
+        rows = steps if key == "" else steps.get(key)
+        if rows is None:
+            continue
+        lines.append(f"| {name} | " + " | ".join(
+            f"{rows[n]['p50_ms']:.2f} / {rows[n]['p99_ms']:.2f} ({best(rows[n]):.2f})"
+            for n in counts) + " |")
     return "\n".join(lines)
 
 
@@ -350,17 +369,20 @@ def main() -> None:
     report: dict = {"train_takes": len(train_idx), "test_takes": len(test_idx),
                     "test_subjects": sorted(int(s) for s in test_subs), "rate_hz": 25}
     # Settings held fixed: chosen by earlier runs of this same cross-validation (training
-    # subjects only; the previous grid chose templates, tolerance, uniform scale and scale
-    # noise: docs/gvf.md); the grid then chooses the weights of the absolute posture and of
-    # the classes' usual speeds, the restart probability and the speed noise.
+    # subjects only; docs/gvf.md: a first grid chose templates, tolerance, uniform scale and
+    # scale noise, a second the weights of the absolute posture and of the classes' usual
+    # speeds, the restart probability and the speed noise, a third the weight of the second
+    # expert on the class, ``recognizer_weight``, over 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7,
+    # 1: docs/gvf_recognizer.json); this grid chooses how the class's scale is read: the
+    # particles' sampled scales, or each particle's least-squares scale along its path over
+    # a window of frames (0: since it started).
     fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
              "speed_spread": 0.6, "scale_spread": 0.6, "templates_per_class": 4,
              "tolerance": 0.15, "learned_tolerance": True, "uniform_scale": True,
-             "scale_noise": 0.05}
-    grid = [{**fixed, "posture_weight": pw, "speed_weight": sw, "restart_probability": rp,
-             "speed_noise": sn}
-            for pw in (0.0, 0.3, 1.0) for sw in (0.0, 0.1, 0.3) for rp in (0.02, 0.002)
-            for sn in (0.03, 0.015)]
+             "scale_noise": 0.05, "posture_weight": 0.3, "speed_weight": 0.1,
+             "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5}
+    grid = [{**fixed, "scale_estimate": "sampled"}] + [
+        {**fixed, "scale_estimate": "fitted", "scale_window": w} for w in (15.0, 40.0, 100.0, 0.0)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -388,7 +410,9 @@ def main() -> None:
     tr_all = np.vstack([takes[i] for i in train_idx])
     mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12
     hh = hhmm_curves(train_ds, takes, labels, test_idx, conditions, mean, std)
-    curves = {"GVF": {k: v["accuracy_by_fraction"] for k, v in held.items()
+    w = params.get("recognizer_weight", gm.GVF().recognizer_weight)
+    name = f"GVF + HHMM expert (w={w:g})" if w > 0 else "GVF"
+    curves = {name: {k: v["accuracy_by_fraction"] for k, v in held.items()
                       if "accuracy_by_fraction" in v}, "HHMM": hh}
     report["early_recognition"] = curves
     report["fractions"] = FRACTIONS.tolist()

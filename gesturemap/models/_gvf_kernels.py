@@ -137,7 +137,8 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
          speed_weight, speed_means, speed_inv_vars, speed_log_norms,
          resampling_threshold, restart_probability, uniform_scale, spreads, forgetting, cls,
          tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log, class_inst,
-         class_phase, class_speed, class_scale, class_rot):
+         class_phase, class_speed, class_scale, class_rot, fit_scale, fit_keep, fit_prior,
+         sxy, syy):
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
     Each class keeps its own block of particles (so each class always has estimates) and its
@@ -157,6 +158,13 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     ``normals`` (N, 3 + 2D + R), ``uniforms`` (2N + C,). Writes the frame's log-evidence per
     class into ``class_inst``; ``class_speed`` and ``class_scale`` are relative to the class's
     reference (a particle's own speed and scale times its template's factors).
+    With ``fit_scale`` the class's scale is instead each particle's least-squares scale along
+    its own path: the frames (minus the particle's offset) regressed on its rotated template
+    at the phases it went through, ``sxy / syy`` per input (summed over inputs with
+    ``uniform_scale``), each sum forgetting by ``fit_keep`` per frame and pulled towards the
+    particle's sampled scale by ``fit_prior`` frames' worth of unit template; ``sxy``,
+    ``syy`` (N, D) are the particles' sums (copied with them on resampling, cleared when they
+    start again); ``buf`` is (3, D). The particles themselves move and weigh as without it.
     """
     n = len(phase)
     per = n // n_classes
@@ -181,6 +189,10 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
                 offset[p, j] = z[j]
             for r in range(nr):
                 rot[p, r] = spreads[3] * normals[p, 3 + 2 * d + r]
+            if fit_scale:
+                for j in range(d):
+                    sxy[p, j] = 0.0
+                    syy[p, j] = 0.0
         else:
             if phase[p] < 1.0:
                 phase[p] += speed[p] / lengths[tid[p]] + noise[0] * normals[p, 0]
@@ -199,6 +211,13 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
             for r in range(nr):
                 rot[p, r] += noise[3] * normals[p, 3 + 2 * d + r]
         _template_at(templates, offsets, tid[p], min(phase[p], 1.0), d, tmpl)
+        if fit_scale:
+            # the unscaled, rotated template against the frame (relative to the offset)
+            plain = buf[2]
+            _rotate(tmpl, rot[p], d, nr, plain)
+            for j in range(d):
+                sxy[p, j] = fit_keep * sxy[p, j] + (z[j] - offset[p, j]) * plain[j]
+                syy[p, j] = fit_keep * syy[p, j] + plain[j] * plain[j]
         for j in range(d):
             tmpl[j] *= scale[p, j]
         _rotate(tmpl, rot[p], d, nr, rotated)
@@ -278,8 +297,12 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
             k = tid[p]
             class_phase[c] += w * min(phase[p], 1.0)
             class_speed[c] += w * speed[p] * speed_factors[k]
-            for j in range(d):
-                class_scale[c, j] += w * scale[p, j] * scale_factors[k, j]
+            if fit_scale:
+                _add_fitted_scale(c, p, w, k, scale, scale_factors, sxy, syy, fit_prior,
+                                  uniform_scale, class_scale)
+            else:
+                for j in range(d):
+                    class_scale[c, j] += w * scale[p, j] * scale_factors[k, j]
             for r in range(nr):
                 class_rot[c, r] += w * rot[p, r]
         # systematic resampling of the class's block when its effective size falls too low
@@ -294,6 +317,9 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
                     cum += math.exp(logw[i])
                 new_idx[a + q] = i
             _gather(new_idx, a, b, tid, phase, speed, scale, rot, offset)
+            if fit_scale:
+                _gather_rows(new_idx, a, b, sxy)
+                _gather_rows(new_idx, a, b, syy)
             for p in range(a, b):
                 logw[p] = -math.log(per)
     # keep the smoothed evidences bounded (only their differences matter)
@@ -306,6 +332,34 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         for c in range(n_classes):
             class_log[c] -= m
     return top
+
+
+@njit(cache=True, nogil=True)
+def _add_fitted_scale(c, p, w, k, scale, scale_factors, sxy, syy, prior, uniform_scale,
+                      class_scale):
+    """Add particle ``p``'s least-squares scale (weight ``w``, converted to its class's
+    reference by template ``k``'s factors) to ``class_scale[c]``."""
+    d = scale.shape[1]
+    if uniform_scale:
+        num = prior * scale[p, 0]
+        den = prior
+        for j in range(d):
+            num += sxy[p, j]
+            den += syy[p, j]
+        s = min(max(num / den, FACTOR_MIN), FACTOR_MAX)
+        for j in range(d):
+            class_scale[c, j] += w * s * scale_factors[k, j]
+    else:
+        for j in range(d):
+            s = (sxy[p, j] + prior * scale[p, j]) / (syy[p, j] + prior)
+            class_scale[c, j] += w * min(max(s, FACTOR_MIN), FACTOR_MAX) * scale_factors[k, j]
+
+
+@njit(cache=True, nogil=True)
+def _gather_rows(idx, a, b, x):
+    """Rows ``a..b`` of ``x`` become copies of rows ``idx[a..b]`` (through a temporary)."""
+    rows = x[idx[a:b]]
+    x[a:b] = rows
 
 
 @njit(cache=True, nogil=True)

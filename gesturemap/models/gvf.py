@@ -22,7 +22,12 @@ particle that reaches the end of its template holds its final posture and starts
 probability ``restart_probability`` per frame (the stream follows gesture after gesture).
 On the class evidence only (the particles and their estimates follow the shape alone), the
 absolute posture through the gesture (``posture_weight``: each template's mean posture at
-each frame) and each class's usual speed (``speed_weight``) can weigh in too.
+each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
+``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the
+stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
+log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
+are left alone. With ``scale_estimate="fitted"`` the reported scale is each particle's
+least-squares scale along its path rather than its sampled one.
 
 Every random number comes from the stream's own generator, seeded with ``random_state``: a
 stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
@@ -35,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError
+from ..data import Dataset
+from ..errors import GesturemapError, TrainingCancelled
 from . import _gvf_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -49,8 +55,10 @@ from .base import (
     check_float,
     check_int,
     register_model,
+    restore,
     split_dataset,
 )
+from .hhmm import HHMM
 
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
@@ -60,6 +68,13 @@ MIN_POSTURE_TAKES = 3
 SMOOTH_FRACTION = 0.05
 #: Least spread (log units) of a class's speeds for ``speed_weight``.
 SPEED_SPREAD_FLOOR = 0.1
+#: How strongly a fitted scale (``scale_estimate="fitted"``) is pulled towards the particle's
+#: sampled scale: as many frames of a template one standardised unit from its start.
+SCALE_FIT_PRIOR = 1.0
+#: Saved arrays of the recognizer HHMM carry this prefix.
+RECOGNIZER_PREFIX = "recognizer_"
+#: How the class's scale is read from its particles (``scale_estimate``).
+SCALE_ESTIMATES = ("sampled", "fitted")
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
@@ -204,6 +219,29 @@ class GVF(BaseModel):
         least ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from
         the slowed beginning of a longer one; the particles (and so the estimates) are left
         alone.
+    recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the
+        particle filter alone, exactly as without it). ``fit`` then also trains an HHMM
+        (``recognizer_states`` states, the HHMM's other defaults) on the same standardised
+        takes, and a stream's class log-posterior is the log-linear pool (a product of the two
+        experts, each raised to its weight) ``(1 - w) * L_gvf + w * L_hhmm`` of the particle
+        filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed
+        since the reset with the same forgetting (``likelihood_window``; the HHMM's
+        ``"decaying"`` decision). ``label``, ``likelihoods`` and ``log_likelihoods`` are the
+        pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
+        stay the particle filter's. 1 is the HHMM alone on the class. A model trained with
+        ``recognizer_weight=0`` has no HHMM: train it again to turn it on.
+    recognizer_states : states per class of that HHMM (left-right; takes need at least that
+        many frames).
+    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
+        the weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
+        weighted mean of each particle's least-squares scale along its own path, the frames
+        (relative to the gesture's start) regressed on its (rotated) template at the phases it
+        went through, over the last ``scale_window`` frames (exponential forgetting), pulled
+        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
+        same either way: only the reported scale changes. (With ``rotation`` and a scale per
+        input, each input is regressed on the rotated template's: an approximation.)
+    scale_window : frames over which a fitted scale looks back (0: since the particle
+        started).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -211,8 +249,9 @@ class GVF(BaseModel):
         counts.
 
     The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
-    ``restart_probability``, ``likelihood_window``, the noises, spreads and ``template`` were
-    chosen by cross-validation on the HAPTTransitions training subjects
+    ``restart_probability``, ``likelihood_window``, the noises, spreads, ``template``,
+    ``recognizer_weight``, ``scale_estimate`` and ``scale_window`` were chosen by
+    cross-validation on the HAPTTransitions training subjects
     (benchmarks/gvf_eval.py, docs/gvf.md); the tolerance there was 0.15 with
     ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
     particles, so the default stays 0.6.
@@ -227,6 +266,7 @@ class GVF(BaseModel):
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
+                      "recognizer_weight", "scale_estimate", "scale_window",
                       "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
@@ -234,7 +274,8 @@ class GVF(BaseModel):
     legacy_params = {"templates_per_class": 1, "start_posture": False,
                      "restart_probability": 1.0, "learned_tolerance": False,
                      "posture_weight": 0.0, "posture_in_particles": False,
-                     "speed_weight": 0.0}
+                     "speed_weight": 0.0, "recognizer_weight": 0.0,
+                     "recognizer_states": 5, "scale_estimate": "sampled"}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -247,7 +288,9 @@ class GVF(BaseModel):
                  uniform_scale: bool = False, template: str = "mean",
                  templates_per_class: int = 4, start_posture: bool = True,
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
-                 speed_weight: float = 0.1,
+                 speed_weight: float = 0.1, recognizer_weight: float = 0.5,
+                 recognizer_states: int = 5, scale_estimate: str = "fitted",
+                 scale_window: float = 100.0,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -272,6 +315,10 @@ class GVF(BaseModel):
         self.posture_weight = posture_weight
         self.posture_in_particles = posture_in_particles
         self.speed_weight = speed_weight
+        self.recognizer_weight = recognizer_weight
+        self.recognizer_states = recognizer_states
+        self.scale_estimate = scale_estimate
+        self.scale_window = scale_window
         self.standardize = standardize
         self.random_state = random_state
 
@@ -297,6 +344,15 @@ class GVF(BaseModel):
             raise bad_param("restart_probability", p, "a probability in (0, 1]",
                             "1 starts a particle again as soon as it reaches the end of its "
                             "template; smaller values let it hold the final posture.")
+        w = check_float("recognizer_weight", self.recognizer_weight)
+        if w > 1.0:
+            raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
+                            "0 is the particle filter alone, 1 the HHMM alone on the class.")
+        check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
+        window = check_float("scale_window", self.scale_window)
+        if 0.0 < window < 1.0:
+            raise bad_param("scale_window", window, "0 or a number of frames >= 1",
+                            "0 looks back to where each particle started.")
         check_int("random_state", self.random_state, 0)
 
     def _check_params(self) -> None:
@@ -306,6 +362,7 @@ class GVF(BaseModel):
                 raise bad_param(name, getattr(self, name), "True or False")
         check_choice("template", self.template, ("medoid", "mean"))
         check_int("templates_per_class", self.templates_per_class, 1)
+        check_int("recognizer_states", self.recognizer_states, 1)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
@@ -331,9 +388,12 @@ class GVF(BaseModel):
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
         start_means, start_stds, spreads = [], [], []
         postures, posture_spreads, speed_means, speed_stds = [], [], [], []
+        standardized = Dataset()  # the recognizer's takes
         for c in classes:
             z = (c.inputs - mean) / scale
             takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
+            for t in takes:
+                standardized.add(t, label=c.label)
             # the class's single template is the reference of its speed and scale
             ref = _template(takes, self.template)
             ref_rms = _rms(ref)
@@ -385,12 +445,28 @@ class GVF(BaseModel):
         self.posture_spreads_ = np.ascontiguousarray(np.vstack(posture_spreads))
         self.speed_means_ = np.array(speed_means, dtype=np.float64)
         self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
+        self.recognizer_ = (self._fit_recognizer(standardized, cancel)
+                            if self.recognizer_weight > 0 else None)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
                                "template_frames": [len(t) for t in templates],
                                "templates_per_class": np.diff(class_offsets).tolist()}
         return self
+
+    def _fit_recognizer(self, standardized: Dataset, cancel: Cancel | None) -> HHMM:
+        """The second expert on the class: an HHMM on the standardised takes."""
+        try:
+            return HHMM(int(self.recognizer_states), decision="decaying",
+                        likelihood_window=_recognizer_window(self.likelihood_window)).fit(
+                standardized, cancel=cancel)
+        except TrainingCancelled:
+            raise
+        except GesturemapError as exc:
+            raise GesturemapError(
+                f"the GVF's recognizer (an HHMM, recognizer_weight={self.recognizer_weight}) "
+                f"cannot be trained: {exc} Lower recognizer_states, or set "
+                "recognizer_weight=0 to follow with the particle filter alone.") from None
 
     @property
     def rotation_dim_(self) -> int:
@@ -420,7 +496,16 @@ class GVF(BaseModel):
                 "start_means": self.start_means_, "start_stds": self.start_stds_,
                 "spreads": self.spreads_, "postures": self.postures_,
                 "posture_spreads": self.posture_spreads_, "speed_means": self.speed_means_,
-                "speed_stds": self.speed_stds_}
+                "speed_stds": self.speed_stds_,
+                **{RECOGNIZER_PREFIX + k: v for k, v in self._recognizer_dump()[1].items()}}
+
+    def _state_meta(self) -> dict[str, Any]:
+        rec = self._recognizer_dump()[0]
+        return {"recognizer": rec} if rec else {}
+
+    def _recognizer_dump(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        rec = getattr(self, "recognizer_", None)
+        return rec.dump() if rec is not None else ({}, {})
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -493,6 +578,20 @@ class GVF(BaseModel):
         self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
         self.postures_, self.posture_spreads_ = per_frame
         self.speed_means_, self.speed_stds_ = speed_means, speed_stds
+        self.recognizer_ = _load_recognizer(meta.get("recognizer"), arrays, self.labels_, d)
+
+
+def _load_recognizer(meta: Any, arrays: dict[str, np.ndarray], labels: list[Any],
+                     d: int) -> HHMM | None:
+    """The saved recognizer (an HHMM over the same labels and inputs), or None (a model
+    trained without one, or saved before it existed)."""
+    if meta is None:
+        return None
+    n = len(RECOGNIZER_PREFIX)
+    rec = restore(meta, {k[n:]: v for k, v in arrays.items() if k.startswith(RECOGNIZER_PREFIX)})
+    if not isinstance(rec, HHMM) or rec.labels_ != labels or rec.input_dim_ != d:
+        raise ValueError("the recognizer does not match the model's classes and inputs")
+    return rec
 
 
 class GVFStream(StandardizingStream):
@@ -550,7 +649,13 @@ class GVFStream(StandardizingStream):
         self._logw = np.zeros(n)
         self._posture_log = np.zeros(n)
         self._new_idx = np.zeros(n, dtype=np.int64)
-        self._buf = np.zeros((2, d))
+        self._buf = np.zeros((3, d))
+        # scale_estimate="fitted": each particle's least-squares sums along its path
+        self._fit_scale = model.scale_estimate == "fitted"
+        window = float(model.scale_window)
+        self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
+        self._sxy = np.zeros((n, d))
+        self._syy = np.zeros((n, d))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
         self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)
@@ -561,12 +666,30 @@ class GVFStream(StandardizingStream):
         self._scales = np.ones((c, d))
         self._rots = np.zeros((c, self._nr))
         self._log = np.zeros(c)
+        # the second expert on the class (recognizer_weight > 0): an HHMM stream whose
+        # log-likelihoods are pooled with the particles' evidence
+        self._rec_weight = float(model.recognizer_weight)
+        self._rec = None
+        if self._rec_weight > 0:
+            rec = getattr(model, "recognizer_", None)
+            if rec is None:
+                raise GesturemapError(
+                    f"recognizer_weight={model.recognizer_weight} but this GVF was trained "
+                    "without a recognizer (recognizer_weight=0 at fit, or saved before it "
+                    "existed): fit it again with recognizer_weight > 0, or set it to 0.")
+            window = _recognizer_window(model.likelihood_window)
+            if rec.likelihood_window != window or rec.decision != "decaying":
+                rec.set_params(decision="decaying", likelihood_window=window)
+            self._rec = rec.stream()
+        self._pooled = np.zeros(c)
         self.reset()
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame starts every particle again."""
         self._rng = np.random.default_rng(self._seed)
         self._started = False
+        if self._rec is not None:
+            self._rec.reset()
 
     @property
     def particles(self) -> dict[str, np.ndarray]:
@@ -592,6 +715,8 @@ class GVFStream(StandardizingStream):
                               self._spreads[2], self._spreads[3], self._cls, self._tid,
                               self._phase, self._speed,
                               self._pscale, self._rot, self._offset, self._logw, self._log)
+            self._sxy[:] = 0.0
+            self._syy[:] = 0.0
             if self._start_posture:
                 # log p(first frame | template's start posture), added to the particles'
                 # (class-normalised) weights: the frame's evidence then includes it
@@ -612,12 +737,16 @@ class GVFStream(StandardizingStream):
                        self._restart, self._uniform_scale, self._spreads, self._forgetting,
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
-                       self._inst, self._progress, self._speeds, self._scales, self._rots)
-        _softmax(self._log, self._post)
+                       self._inst, self._progress, self._speeds, self._scales, self._rots,
+                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
+        log = self._log
+        if self._rec is not None:
+            best, log = self._pool(z, best)
+        _softmax(log, self._post)
         _softmax(self._inst, self._inst_norm)
         return Result(
             label=self.labels[best], label_index=int(best),
-            likelihoods=_frozen(self._post), log_likelihoods=_frozen(self._log),
+            likelihoods=_frozen(self._post), log_likelihoods=_frozen(log),
             instant_likelihoods=_frozen(self._inst_norm),
             instant_normalized_likelihoods=_frozen(self._inst_norm),
             progress=_frozen(self._progress), speed=_frozen(self._speeds),
@@ -625,12 +754,33 @@ class GVFStream(StandardizingStream):
             rotation=_frozen(self._rots) if self._nr else None,
         )
 
+    def _pool(self, z: np.ndarray, best: int) -> tuple[int, np.ndarray]:
+        """The class log-posterior of the two experts (log-linear pool): ``(1 - w)`` times
+        the particles' smoothed evidence plus ``w`` times the HHMM's smoothed log-likelihood
+        of the frames (standardised ``z``) since the reset; the likeliest class."""
+        rec = self._rec
+        rec.advance(z)
+        w = self._rec_weight
+        pooled = self._pooled
+        # the HHMM stream's decision sums (its "decaying" log-likelihoods; same package)
+        np.multiply(rec._slog, w, out=pooled)
+        pooled += (1.0 - w) * self._log
+        top = int(np.argmax(pooled))
+        if not np.isfinite(pooled[top]):  # nothing left to pool: the particles alone
+            return best, self._log
+        return top, pooled
+
 
 def _gaussian(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Inverse variances and log-normalisers of diagonal Gaussians with variances ``var``
     (one per row)."""
     return (np.ascontiguousarray(1.0 / var),
             np.ascontiguousarray(-0.5 * np.log(2.0 * np.pi * var).sum(axis=1)))
+
+
+def _recognizer_window(likelihood_window: float) -> int:
+    """The recognizer's ``likelihood_window`` (an integer) for the GVF's."""
+    return max(1, int(round(float(likelihood_window))))
 
 
 def _softmax(log: np.ndarray, out: np.ndarray) -> None:

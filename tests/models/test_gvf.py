@@ -259,11 +259,12 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     class, no start posture and an immediate restart: as a model so set now runs."""
     model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
                    learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
-                   random_state=2).fit(_shapes_dataset())
+                   recognizer_weight=0.0, random_state=2).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
                                     "restart_probability", "learned_tolerance",
                                     "posture_weight", "posture_in_particles",
-                                    "speed_weight"),
+                                    "speed_weight", "recognizer_weight",
+                                    "recognizer_states"),
                             ("mean", "scale", "templates", "offsets"))
 
 
@@ -362,11 +363,12 @@ def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
     """A file without the postures and their parameters (saved before them) runs exactly as
     a model with them off."""
     model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, posture_weight=0.0,
-                   speed_weight=0.0, random_state=2).fit(_two_variant_dataset())
+                   speed_weight=0.0, recognizer_weight=0.0,
+                   random_state=2).fit(_two_variant_dataset())
     kept = [k for k in model.dump()[1]
             if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]
-    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles", "speed_weight"),
-                            kept)
+    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles", "speed_weight",
+                                    "recognizer_weight", "recognizer_states"), kept)
 
 
 def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_one():
