@@ -21,6 +21,7 @@ from ..models._classic_kernels import ACTIVATIONS, SVM_KERNELS
 from ..models.base import DECISIONS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
+from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
 __all__ = [
@@ -45,6 +46,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "decision": tuple(DECISIONS),  # every classifier (docs/decisions.md)
     "normalization": tuple(NORMALIZATIONS),  # DTW
     "precision": tuple(PRECISIONS),  # DTW
+    "scale_estimate": tuple(SCALE_ESTIMATES),  # GVF
+    "template": tuple(TEMPLATES),  # GVF
 }
 #: Parameters the forms do not show (class_params has its own editor; n_jobs is the engine's).
 #: A value given for one is kept as it is.
@@ -62,6 +65,9 @@ _FROM_ONE = {
     "likelihood_window",
     "min_samples_leaf",
     "decimate",
+    "particles",  # GVF
+    "templates_per_class",
+    "recognizer_states",
 }
 #: Float parameters that may be negative.
 _SIGNED = {"coef0"}

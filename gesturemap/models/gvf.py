@@ -75,6 +75,8 @@ SCALE_FIT_PRIOR = 1.0
 RECOGNIZER_PREFIX = "recognizer_"
 #: How the class's scale is read from its particles (``scale_estimate``).
 SCALE_ESTIMATES = ("sampled", "fitted")
+#: How a class's template is made from its takes (``template``).
+TEMPLATES = ("mean", "medoid")
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
@@ -360,7 +362,7 @@ class GVF(BaseModel):
         for name in ("rotation", "uniform_scale", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise bad_param(name, getattr(self, name), "True or False")
-        check_choice("template", self.template, ("medoid", "mean"))
+        check_choice("template", self.template, TEMPLATES)
         check_int("templates_per_class", self.templates_per_class, 1)
         check_int("recognizer_states", self.recognizer_states, 1)
 

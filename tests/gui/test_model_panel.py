@@ -246,6 +246,27 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
     assert panel.problems() == []
 
 
+def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
+    """GVF's scale estimate and template are offered as their fixed values; its counts
+    (particles, templates, the recognizer's states) cannot be set to 0, which it refuses."""
+    panel = ModelPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.show_settings({"kind": "gvf", "params": {}})
+    for name, values in (("scale_estimate", ["sampled", "fitted"]),
+                         ("template", ["mean", "medoid"])):
+        editor = panel.editors[name]
+        assert isinstance(editor, QtWidgets.QComboBox), name
+        assert [editor.itemText(i) for i in range(editor.count())] == values
+    panel.editors["scale_estimate"].setCurrentText("sampled")
+    assert panel.settings()["params"] == {"scale_estimate": "sampled"}
+    for name in ("particles", "templates_per_class", "recognizer_states"):
+        editor = panel.editors[name]
+        editor.setValue(0)
+        assert editor.value() == 1, name
+    assert panel.problems() == []
+    MODEL_REGISTRY["gvf"](**panel.settings()["params"])
+
+
 def test_choices_and_exact_numbers_of_the_classic_models(qtbot):
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
