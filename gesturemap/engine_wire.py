@@ -268,7 +268,7 @@ class FrameWire:
                 self._keep(x, t_in, slog, t0, True, ())
             except Exception as exc:  # never let the frame path raise
                 self._count_error(exc, "frame")
-            self.queue.put_count += 1
+            self.queue.count_handled()  # under the queue's lock, as put counts (issue 19f)
             return True
         finally:
             lock.release()
