@@ -48,8 +48,9 @@ class TakeRef:
 class InputRing:
     """The latest frames' values and times, for plotting.
 
-    Written by the engine thread only; read by the GUI timer. A reader may see one row being
-    written (a plot glitch for one frame, never a crash): the arrays never change size.
+    Written on the frame path only (the engine thread, or a source's thread holding the frame
+    lock); read by the GUI timer. A reader may see one row being written (a plot glitch for
+    one frame, never a crash): the arrays never change size.
 
     Parameters
     ----------
