@@ -4,6 +4,7 @@ what the ordinary path gives; whatever the compiled path does not take goes the 
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 
@@ -255,3 +256,59 @@ def test_an_engine_without_the_compiled_path_says_so(dataset, tmp_path, monkeypa
         engine.stop()
         tx.close()
         rx.close()
+
+
+def _sensor_engine(folder, address, monkeypatch, compiled):
+    """An Engine reading a sensor built from settings (as ``gesturemap run`` opens a project's
+    OSC sensor: a source factory, no ``osc_in``), on ``address``."""
+    from gesturemap.engine import Engine
+    from gesturemap.sources.settings import build_sensor_source
+
+    monkeypatch.setenv("GESTUREMAP_COMPILED", "1" if compiled else "0")
+    project = Project.load(folder)
+    settings = {"transport": "osc", "profile": "wekinator", "port": 0, "address": address}
+
+    def factory(queue, on_control):
+        return build_sensor_source(settings, queue, on_control, input_dim=project.input_dim)
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    sources=[factory], trainer="thread").start()
+    return rx, engine, socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+
+@pytest.mark.parametrize("address", ["/myphone/accel", "/myphone/*/accel"])
+def test_a_sensor_source_on_its_own_address_takes_the_compiled_path(dataset, tmp_path,
+                                                                   monkeypatch, address):
+    """The compiled path answers the sensor's own single address (the wire follows it), with
+    the ordinary path's bytes; a wildcard address keeps the ordinary path."""
+    _hhmm_project(dataset, tmp_path / "proj")
+    frames = np.concatenate([rec.inputs for rec in dataset][:2])[:120]
+    runs = []
+    for compiled in (True, False):
+        rx, engine, tx = _sensor_engine(tmp_path / "proj", address, monkeypatch, compiled)
+        src = engine.sources[0]
+        target = ("127.0.0.1", src.port)
+        try:
+            deadline = time.monotonic() + 60
+            while (compiled and "*" not in address and src.compiled is None
+                   and time.monotonic() < deadline):
+                time.sleep(0.01)
+            for k, f in enumerate(frames):
+                tx.sendto(_msg(f, address=address.replace("*", "dev1")), target)
+                tx.sendto(_msg(f), target)  # /wek/inputs: not this sensor's, ignored
+                _wait_frame(engine, k)
+            stats = engine.stats()
+        finally:
+            engine.stop()
+            tx.close()
+        runs.append((_received(rx), stats))
+    (c_out, c_stats), (p_out, p_stats) = runs
+    assert len(p_out) == 2 * len(frames) and c_out == p_out
+    assert c_stats["frames_out"] == p_stats["frames_out"] == len(frames)
+    assert p_stats["frames_compiled"] == 0
+    if "*" in address:
+        assert c_stats["frames_compiled"] == 0 and c_stats["compiled"] == "off"
+    else:
+        assert c_stats["frames_compiled"] >= len(frames) // 2, c_stats["frames_compiled"]

@@ -48,8 +48,9 @@ class TakeRef:
 class InputRing:
     """The latest frames' values and times, for plotting.
 
-    Written by the engine thread only; read by the GUI timer. A reader may see one row being
-    written (a plot glitch for one frame, never a crash): the arrays never change size.
+    Written on the frame path only (the engine thread, or a source's thread holding the frame
+    lock); read by the GUI timer. A reader may see one row being written (a plot glitch for
+    one frame, never a crash): the arrays never change size.
 
     Parameters
     ----------
@@ -95,6 +96,7 @@ class _TappedPipeline:
     def __init__(self, state: Any, ring: InputRing) -> None:
         self.state = state
         self.ring = ring
+        self.pipeline = state.pipeline  # read by the compiled path on every datagram
         ring.names = tuple(state.output_names)
 
     def push(self, values: Any, t: float | None = None) -> np.ndarray:
@@ -126,10 +128,21 @@ class WindowEngine(Engine):
     ring, feature_ring : InputRing
         The latest raw input frames, and the latest feature frames (the pipeline's output;
         ``feature_ring.names`` holds their names).
+
+    Its OSC sensor takes the compiled frame path as :class:`~gesturemap.engine.Engine`'s
+    does (``engine_wire``), the sensor opened later included (:meth:`_open_sensor`): a frame
+    answered there goes into both rings after the reply (:meth:`_compiled_tap`; with no
+    feature stage the feature frame is the input frame), and while a take plays back the
+    compiled path is held aside, so the live sensor's frames reach :meth:`_frame`, which
+    mutes them.
     """
 
-    #: the plot's ring and playback need every frame through :meth:`_frame`
-    compiled_frames = False
+    #: the compiled path stands in for the tapped state of a stage-less pipeline
+    _plain_state = _TappedPipeline
+    #: the take being played back (set on the engine thread: :meth:`_set_playing`)
+    _playing: str | None = None
+    #: the compiled path's wire, held aside while a take plays back
+    _held_wire: Any = None
 
     def __init__(self, project: Any, *, ring_frames: int = 1000, **kwargs: Any) -> None:
         super().__init__(project, **kwargs)
@@ -140,8 +153,7 @@ class WindowEngine(Engine):
         # the sources built from the project's sensor settings (touched by the I/O thread only)
         self._sensor_sources: list[Any] = []
         self._sensor_error: str | None = None
-        # the take being played back: its id, and the event that stops its thread
-        self._playing: str | None = None
+        # the event that stops the thread of the take being played back
         self._play_stop = threading.Event()
         #: the network address the project's sensor asks to listen on, held back (the sensor
         #: listens on 127.0.0.1) until the window confirms it with a set_sensor; else None
@@ -188,6 +200,26 @@ class WindowEngine(Engine):
             return  # while a take plays back, the live sensor is muted
         self.ring.push(frame.t, frame.values)
         super()._frame(frame)
+
+    def _compiled_tap(self, t: float, x: np.ndarray) -> None:
+        """A frame the compiled path answered (after the reply, frame lock held): into the
+        plot's rings, as :meth:`_frame` and the tapped pipeline put it (a stage-less pipeline's
+        feature frame is its input frame)."""
+        self.ring.push(t, x)
+        self.feature_ring.push(t, x)
+
+    def _build_wire(self) -> None:
+        super()._build_wire()
+        self._held_wire = self._wire
+        if self._playing is not None:
+            self._wire = None
+
+    def _set_playing(self, take_id: str | None) -> None:
+        """Start (a take's id) or end (None) a playback, on the engine thread between two
+        frames: meanwhile the compiled path has no wire, so every live frame goes through
+        :meth:`_frame`, which mutes it."""
+        self._playing = take_id
+        self._wire = None if take_id is not None else self._held_wire
 
     def _start_pipeline(self, input_dim: int) -> None:
         super()._start_pipeline(input_dim)
@@ -289,6 +321,7 @@ class WindowEngine(Engine):
     def _open_sensor(self, settings: dict[str, Any], allow_network: bool) -> None:
         # on the I/O thread: closing a source joins its thread, opening one binds a port
         old = self._sensor_sources
+        self._withdraw_compiled(old)
         for src in old:
             src.stop()
         new: list[Any] = []
@@ -300,6 +333,7 @@ class WindowEngine(Engine):
                 src.start()
                 self.realtime_threads([getattr(src, "_thread", None)])
                 new.append(src)
+                self._offer_compiled(src)  # an OSC sensor with one address: the compiled path
             self._sensor_error = None
         except Exception as exc:  # a busy port, a missing device: say so, keep running
             self._sensor_error = str(exc)
@@ -326,7 +360,7 @@ class WindowEngine(Engine):
         offsets = offsets / max(float(speed), 1e-3)
         stop = threading.Event()
         self._play_stop = stop
-        self._playing = take_id
+        self._set_playing(take_id)
         self._play_speed = float(speed)
         self._cmd_start_running()
         put = self.queue.put
@@ -347,12 +381,12 @@ class WindowEngine(Engine):
 
     def _cmd__played(self, take_id: str) -> None:
         if self._playing == take_id:
-            self._playing = None
+            self._set_playing(None)
 
     def _cmd_stop_play(self) -> None:
         """Stop a take being played back; the live sensor comes back."""
         self._play_stop.set()
-        self._playing = None
+        self._set_playing(None)
 
     def _cmd_set_model_settings(self, settings: dict[str, Any]) -> None:
         spotting = self.project.model.get("spotting")
