@@ -85,3 +85,8 @@ def _compiled_kernels():
     from gesturemap.synth import Synth
 
     Synth().render(512)
+    # the compiled frame path's kernel: an engine compiles it on a thread of its own at start
+    # (about 30 s uncached), which would race a test's frames and timings
+    from gesturemap.compiled_wire import warm
+
+    warm()
