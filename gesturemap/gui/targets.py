@@ -43,6 +43,8 @@ class TargetsPanel(QtWidgets.QGroupBox):
         self.names: list[str] = []
         self.sliders: list[QtWidgets.QSlider] = []
         self.boxes: list[QtWidgets.QDoubleSpinBox] = []
+        #: rows the person set since the last take began: they do not follow the model
+        self._pinned: set[int] = set()
         self._form = QtWidgets.QFormLayout(self)
         self.setVisible(False)
 
@@ -54,6 +56,7 @@ class TargetsPanel(QtWidgets.QGroupBox):
         while self._form.rowCount():
             self._form.removeRow(0)
         self.names, self.sliders, self.boxes = names, [], []
+        self._pinned = set()
         for i, name in enumerate(names):
             slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
             slider.setRange(0, _STEPS)
@@ -81,19 +84,24 @@ class TargetsPanel(QtWidgets.QGroupBox):
         """Set every target (as a person would, one after the other) and send them."""
         for i, v in enumerate(values[: len(self.boxes)]):
             self._set_row(i, float(v))
+            self._pinned.add(i)
         self._emit()
 
     def follow(self, values: Sequence[float]) -> None:
         """Show the model's outputs while it runs (Wekinator's sliders do), without sending
-        them; a row the person is moving or typing in is left alone."""
+        them; a row the person is moving or typing in is left alone, and so is a row the
+        person set since the last take began (it holds until a take records it)."""
         for i, v in enumerate(list(values)[: len(self.boxes)]):
-            if not (self.sliders[i].isSliderDown() or self.boxes[i].hasFocus()):
-                self._set_row(i, float(v))
+            if i in self._pinned or self.sliders[i].isSliderDown() or self.boxes[i].hasFocus():
+                continue
+            self._set_row(i, float(v))
 
     def send_current(self) -> None:
-        """Send the targets shown now (what the next take records)."""
+        """Send the targets shown now (what the take beginning now records); the rows the
+        person set follow the model again once this take has them."""
         if self.boxes:
             self._emit()
+        self._pinned.clear()
 
     def _set_row(self, i: int, value: float) -> None:
         slider, box = self.sliders[i], self.boxes[i]
@@ -106,6 +114,7 @@ class TargetsPanel(QtWidgets.QGroupBox):
         box.blockSignals(False)
 
     def _slider_moved(self, i: int, step: int) -> None:
+        self._pinned.add(i)
         box = self.boxes[i]
         box.blockSignals(True)
         box.setValue(self.low + (self.high - self.low) * step / _STEPS)
@@ -113,6 +122,7 @@ class TargetsPanel(QtWidgets.QGroupBox):
         self._emit()
 
     def _box_changed(self, i: int, value: float) -> None:
+        self._pinned.add(i)
         self._set_row(i, value)
         self._emit()
 

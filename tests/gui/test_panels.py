@@ -112,6 +112,32 @@ def test_target_sliders_set_the_outputs_recorded_with_each_frame(qtbot):
         engine.stop()
 
 
+def test_a_target_the_person_set_holds_until_a_take_records_it(qtbot):
+    """While a model runs the targets show its outputs (Wekinator's sliders do); a target the
+    person set is not overwritten by them before the next take records it, and follows the
+    model again once that take has begun."""
+    sent = []
+    panel = TargetsPanel(lambda *a: sent.append(a))
+    qtbot.addWidget(panel)
+    panel.show_outputs(["pitch", "cutoff"])
+    panel.follow([0.2, 0.9])  # the model's outputs, shown
+    assert panel.values() == pytest.approx([0.2, 0.9]) and sent == []
+    panel.sliders[0].setValue(800)  # the person sets pitch, lets go of the slider
+    panel.follow([0.2, 0.9])  # the model runs on: pitch holds, cutoff follows
+    panel.follow([0.3, 0.7])
+    assert panel.values() == pytest.approx([0.8, 0.7])
+    panel.boxes[1].setValue(0.1)  # then types a cutoff
+    panel.follow([0.3, 0.7])
+    assert panel.values() == pytest.approx([0.8, 0.1])
+    panel.send_current()  # a take begins: it records what the person set
+    assert sent[-1] == ("set_outputs", pytest.approx(0.8), pytest.approx(0.1))
+    panel.follow([0.4, 0.6])  # after it, the rows follow the model again
+    assert panel.values() == pytest.approx([0.4, 0.6])
+    panel.set_values([0.5, 0.5])  # set all at once (a preset): held as well
+    panel.follow([0.4, 0.6])
+    assert panel.values() == pytest.approx([0.5, 0.5])
+
+
 # -- the monitor: rejection threshold, regression band ---------------------------------------
 def test_the_rejection_threshold_turns_a_weak_class_into_unknown(qtbot, engine):
     engine.command("train")
