@@ -349,7 +349,9 @@ class Source:
 
     Subclasses implement :meth:`_open` (in the caller's thread, so that a port already in use
     fails at ``start()``), :meth:`_step` (one read, called in a loop by the thread until
-    :meth:`stop`; it must return within a fraction of a second) and :meth:`_close`.
+    :meth:`stop`; it must return within a fraction of a second, or block on its input and
+    implement :meth:`_interrupt`, which :meth:`stop` calls to wake it, as the OSC source
+    does) and :meth:`_close`.
 
     Parameters
     ----------
@@ -464,7 +466,8 @@ class Source:
         """Open the input in the caller's thread (default: nothing)."""
 
     def _step(self) -> None:
-        """Read once and enqueue what was read; return within a fraction of a second."""
+        """Read once and enqueue what was read; return within a fraction of a second (or
+        block, with an :meth:`_interrupt` that wakes it)."""
         raise NotImplementedError
 
     def _interrupt(self) -> None:
