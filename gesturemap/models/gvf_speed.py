@@ -21,7 +21,9 @@ The passes are isolated per class (no hierarchical exits between classes: the sp
 class is read given that class); the delta part of the HHMM's frame is the difference of the
 class's rescaled frames. Speeds are relative to the class's training takes (the HHMM's
 durations), like the HHMM's own ``speed``; a class without order (ergodic) reads 1. The
-particles, progress, scale, rotation and class posterior are untouched.
+particles, progress, scale, rotation and class posterior are untouched. The warp is the
+average speed since the reset: it suits one gesture per reset; it decays while a performer
+holds the end and does not restart for a next gesture without a reset (docs/gvf.md).
 """
 
 from __future__ import annotations
