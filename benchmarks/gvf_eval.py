@@ -31,13 +31,14 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``scale_estimate`` and ``scale_window`` (the particles' sampled scale, or each
-particle's least-squares scale along its path) are chosen by 2-fold cross-validation grouped by subject *within the
-training subjects* (criterion: the mean of recognition after 30 %, the fraction of relative
+GVF's ``speed_estimate`` (the particles' sampled speed, or each class's time warp under the
+recognizer HHMM, on the frame as it is or divided by the class's scale estimate) is chosen by
+2-fold cross-validation grouped by subject *within the training subjects* (criterion: the mean of recognition after 30 %, the fraction of relative
 speed and of relative scale within 15 %, on a third of each fold's takes and three
 conditions); the other settings (``templates_per_class``, ``tolerance`` /
 ``learned_tolerance``, ``uniform_scale``, ``scale_noise``, ``posture_weight``,
-``speed_weight``, ``restart_probability``, ``speed_noise``, ...) are held at values found by
+``speed_weight``, ``restart_probability``, ``speed_noise``, ``scale_estimate`` and
+``scale_window``, ...) are held at values found by
 earlier runs of the same cross-validation, and ``recognizer_weight`` (the weight of an HHMM
 trained inside ``GVF.fit`` as a second expert on the class) at 0.5, which the previous run of
 it chose. Nothing is chosen on the test subjects.
@@ -234,11 +235,16 @@ def step_times(model_ds, x, counts, params, rounds=3):
     rec = params.get("recognizer_weight", default.recognizer_weight) > 0
     fitted = params.get("scale_estimate", default.scale_estimate) == "fitted"
     if rec:
-        variants["no_recognizer"] = {**params, "recognizer_weight": 0.0}
+        # (a time-warp speed needs the recognizer: without it, the particles' speed)
+        variants["no_recognizer"] = {**params, "recognizer_weight": 0.0,
+                                     "speed_estimate": "sampled"}
     if fitted:
         variants["sampled_scale"] = {**params, "scale_estimate": "sampled"}
     if rec and fitted:  # the step as it was before both (bit for bit the same stream)
-        variants["before"] = {**params, "recognizer_weight": 0.0, "scale_estimate": "sampled"}
+        variants["before"] = {**params, "recognizer_weight": 0.0, "scale_estimate": "sampled",
+                              "speed_estimate": "sampled"}
+    if params.get("speed_estimate", default.speed_estimate) != "sampled":
+        variants["sampled_speed"] = {**params, "speed_estimate": "sampled"}
     streams = {(v, n): gm.GVF(n, **p).fit(model_ds).stream()
                for v, p in variants.items() for n in counts}
     per: dict = {key: [] for key in streams}
@@ -311,7 +317,8 @@ def markdown(report: dict) -> str:
     steps = report["step_time"]
     names = {"": "as chosen", "no_posture": "without the posture",
              "no_recognizer": "without the recognizer", "sampled_scale": "sampled scale",
-             "before": "without the recognizer, sampled scale"}
+             "sampled_speed": "sampled speed",
+             "before": "without the recognizer, sampled scale and speed"}
     counts = [n for n, v in steps.items() if "p50_ms" in v]
 
     def best(v):  # the quietest round's p99 (the machine is shared)
@@ -375,14 +382,17 @@ def main() -> None:
     # expert on the class, ``recognizer_weight``, over 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7,
     # 1: docs/gvf_recognizer.json); this grid chooses how the class's scale is read: the
     # particles' sampled scales, or each particle's least-squares scale along its path over
-    # a window of frames (0: since it started).
+    # a window of frames (0: since it started): fitted, 100 frames (docs/notes/issue-18e.md).
+    # This grid (declared in docs/notes/issue-18f.md before the held-out run) chooses how the
+    # class's speed is read: the particles' sampled speed, each class's time warp under the
+    # recognizer HHMM, or that time warp on the frame divided by the class's scale estimate.
     fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
              "speed_spread": 0.6, "scale_spread": 0.6, "templates_per_class": 4,
              "tolerance": 0.15, "learned_tolerance": True, "uniform_scale": True,
              "scale_noise": 0.05, "posture_weight": 0.3, "speed_weight": 0.1,
-             "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5}
-    grid = [{**fixed, "scale_estimate": "sampled"}] + [
-        {**fixed, "scale_estimate": "fitted", "scale_window": w} for w in (15.0, 40.0, 100.0, 0.0)]
+             "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5,
+             "scale_estimate": "fitted", "scale_window": 100.0}
+    grid = [{**fixed, "speed_estimate": how} for how in ("sampled", "warp", "warp_rescaled")]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)

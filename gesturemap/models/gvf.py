@@ -26,11 +26,10 @@ each frame) and each class's usual speed (``speed_weight``) can weigh in too. Wi
 ``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the
 stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
 log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
-are left alone. With ``scale_estimate="fitted"`` the reported scale is each particle's
-least-squares scale along its path rather than its sampled one.
-
-Every random number comes from the stream's own generator, seeded with ``random_state``: a
-stream (and its ``reset``) is reproducible, and streams sharing a model are independent.
+are left alone. ``scale_estimate="fitted"`` reports each particle's least-squares scale
+along its path, ``speed_estimate="warp..."`` a time warp per class (gvf_speed). Every random
+number comes from the stream's own generator, seeded with ``random_state``: a stream (and its
+``reset``) is reproducible, and streams sharing a model are independent.
 """
 
 from __future__ import annotations
@@ -58,6 +57,7 @@ from .base import (
     restore,
     split_dataset,
 )
+from .gvf_speed import SPEED_ESTIMATES, warp_speed
 from .hhmm import HHMM
 
 #: Takes are compared at this many resampled frames to choose the medoid.
@@ -244,17 +244,18 @@ class GVF(BaseModel):
         input, each input is regressed on the rotated template's: an approximation.)
     scale_window : frames over which a fitted scale looks back (0: since the particle
         started).
+    speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
+        warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
+        by the class's scale about the gesture's start): see ``gvf_speed``.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
-        postures apart from their first frame. Off, only the shape relative to the start
-        counts.
+        postures apart from their first frame. Off, only the shape relative to the start.
 
     The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
     ``restart_probability``, ``likelihood_window``, the noises, spreads, ``template``,
-    ``recognizer_weight``, ``scale_estimate`` and ``scale_window`` were chosen by
-    cross-validation on the HAPTTransitions training subjects
-    (benchmarks/gvf_eval.py, docs/gvf.md); the tolerance there was 0.15 with
+    ``recognizer_weight``, ``scale_estimate`` and ``scale_window`` were chosen by cross-
+    validation on HAPTTransitions' training subjects (benchmarks/gvf_eval.py); the tolerance there was 0.15 with
     ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
     particles, so the default stays 0.6.
     standardize : scale inputs by the training statistics first (with ``rotation``, one
@@ -269,7 +270,7 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
                       "recognizer_weight", "scale_estimate", "scale_window",
-                      "random_state")
+                      "speed_estimate", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -277,7 +278,8 @@ class GVF(BaseModel):
                      "restart_probability": 1.0, "learned_tolerance": False,
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
-                     "recognizer_states": 5, "scale_estimate": "sampled"}
+                     "recognizer_states": 5, "scale_estimate": "sampled",
+                     "speed_estimate": "sampled"}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -292,7 +294,7 @@ class GVF(BaseModel):
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 5, scale_estimate: str = "fitted",
-                 scale_window: float = 100.0,
+                 scale_window: float = 100.0, speed_estimate: str = "sampled",
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -321,6 +323,7 @@ class GVF(BaseModel):
         self.recognizer_states = recognizer_states
         self.scale_estimate = scale_estimate
         self.scale_window = scale_window
+        self.speed_estimate = speed_estimate
         self.standardize = standardize
         self.random_state = random_state
 
@@ -351,6 +354,7 @@ class GVF(BaseModel):
             raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
                             "0 is the particle filter alone, 1 the HHMM alone on the class.")
         check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
+        check_choice("speed_estimate", self.speed_estimate, SPEED_ESTIMATES)
         window = check_float("scale_window", self.scale_window)
         if 0.0 < window < 1.0:
             raise bad_param("scale_window", window, "0 or a number of frames >= 1",
@@ -684,6 +688,7 @@ class GVFStream(StandardizingStream):
                 rec.set_params(decision="decaying", likelihood_window=window)
             self._rec = rec.stream()
         self._pooled = np.zeros(c)
+        self._warp = warp_speed(model)  # speed_estimate: None, or a time warp per class
         self.reset()
 
     def reset(self) -> None:
@@ -692,6 +697,8 @@ class GVFStream(StandardizingStream):
         self._started = False
         if self._rec is not None:
             self._rec.reset()
+        if self._warp is not None:
+            self._warp.reset()
 
     @property
     def particles(self) -> dict[str, np.ndarray]:
@@ -741,6 +748,8 @@ class GVFStream(StandardizingStream):
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
                        self._inst, self._progress, self._speeds, self._scales, self._rots,
                        self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
+        if self._warp is not None:
+            self._warp.update(z, self._scales, self._speeds)
         log = self._log
         if self._rec is not None:
             best, log = self._pool(z, best)

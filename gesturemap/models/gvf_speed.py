@@ -1,0 +1,155 @@
+"""GVF's speed read from a time warp (``GVF(speed_estimate=...)``).
+
+The particles' speed is a random walk that lags and wanders; an HHMM's time warp (the
+expected place in a class's left-right states, in the training takes' frames, over the frames
+seen since the reset: ``gm.HHMM(estimate_speed=True)``) follows the tempo better, but its
+Gaussians are not size-invariant, so a performance twice as big lands in the wrong states.
+GVF already knows the size: each class's ``scale`` estimate. So:
+
+- ``"sampled"``: the particles' weighted mean speed (the filter's variable), as before.
+- ``"warp"``: per class, a forward pass of that class's HMM (from the GVF's recognizer HHMM,
+  its states, Gaussians and transitions, deltas as it was trained) over the standardised
+  frames; the speed is the time warp above.
+- ``"warp_rescaled"``: the same, but class ``k``'s forward pass is fed
+  ``start + (z - start) / scale_k``: the frame brought back to the template's size about the
+  first frame after the reset (where GVF's scale acts too), with the class's current scale
+  estimate (causal: the estimate after this frame's particle step). Each class has its own
+  pass because each has its own scale; a class's pass runs only its own states, so the whole
+  costs one HHMM forward step (C classes x N states), not C.
+
+The passes are isolated per class (no hierarchical exits between classes: the speed of a
+class is read given that class); the delta part of the HHMM's frame is the difference of the
+class's rescaled frames. Speeds are relative to the class's training takes (the HHMM's
+durations), like the HHMM's own ``speed``; a class without order (ergodic) reads 1. The
+particles, progress, scale, rotation and class posterior are untouched. The warp is the
+average speed since the reset: it suits one gesture per reset; it decays while a performer
+holds the end and does not restart for a next gesture without a reset (docs/gvf.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..errors import GesturemapError
+from ._kernels import density
+
+#: Values of ``GVF.speed_estimate``.
+SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled")
+
+_JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+
+@njit(**_JIT)
+def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weights, means_in,
+              linv_in, lognorm_in, trans, prior, state_frames, seen, prev, frame, emis, front,
+              alpha, speed):
+    """One frame of every class's own forward pass; writes each class's time-warp speed.
+
+    ``z`` (D,) standardised frame, ``start`` (D,) the first frame since the reset, ``scales``
+    (C, D) the classes' scale estimates (used when ``rescale``), ``first``: this is the first
+    frame since the reset. ``prev`` (C, D) each class's previous (rescaled) frame, ``frame``
+    (D or 2D,) a buffer, ``emis``/``front`` (N,) buffers, ``alpha`` (C, N) forward variables
+    (normalised per class), ``speed`` (C,) out (a class with no mass keeps its value)."""
+    c = alpha.shape[0]
+    d = z.shape[0]
+    frames = max(seen, 1)
+    for k in range(c):
+        for j in range(d):
+            v = z[j]
+            if rescale:
+                v = start[j] + (z[j] - start[j]) / scales[k, j]
+            frame[j] = v
+            if deltas:
+                frame[d + j] = 0.0 if first else v - prev[k, j]
+            prev[k, j] = v
+        n = n_states[k]
+        for i in range(n):
+            s = 0.0
+            for m in range(n_comp[k]):
+                s += weights[k, i, m] * density(frame, means_in[k, i, m], linv_in[k, i, m],
+                                                lognorm_in[k, i, m])
+            emis[i] = s
+        total = 0.0
+        if not first:
+            for j in range(n):
+                a = 0.0
+                for i in range(n):
+                    a += alpha[k, i] * trans[k, i, j]
+                front[j] = a * emis[j]
+                total += front[j]
+        if first or not (total > 0.0 and math.isfinite(total)):
+            total = 0.0  # the first frame, or every state vanished: start again here
+            for j in range(n):
+                front[j] = prior[k, j] * emis[j]
+                total += front[j]
+        if not (total > 0.0 and math.isfinite(total)):
+            continue
+        where = 0.0
+        ordered = True
+        for j in range(n):
+            alpha[k, j] = front[j] / total
+            pos = state_frames[k, j]
+            if pos != pos:  # NaN: an ergodic class has no order
+                ordered = False
+            else:
+                where += alpha[k, j] * pos
+        speed[k] = where / frames if ordered else 1.0
+
+
+class WarpSpeed:
+    """A GVF stream's time-warp speed: per class, its own forward pass of the recognizer's
+    HMM, on the frame rescaled by the class's scale estimate (``rescale``) or not."""
+
+    def __init__(self, model, rescale: bool) -> None:
+        rec = getattr(model, "recognizer_", None)
+        if rec is None:
+            raise GesturemapError(
+                f"speed_estimate={model.speed_estimate!r} reads the speed from the GVF's "
+                "recognizer HHMM, but this GVF was trained without one (recognizer_weight=0 "
+                "at fit, or saved before it existed): fit it again with recognizer_weight > 0, "
+                "or use speed_estimate='sampled'.")
+        b = rec._bank()
+        self._b = b
+        self._rescale = bool(rescale)
+        self._deltas = bool(rec.deltas)
+        self._state_frames = np.ascontiguousarray(rec.state_frames_)
+        c, nmax = b["trans"].shape[:2]
+        d = int(model.input_dim_)
+        self._start = np.zeros(d)
+        self._prev = np.zeros((c, d))
+        self._frame = np.zeros(2 * d if self._deltas else d)
+        self._emis = np.zeros(nmax)
+        self._front = np.zeros(nmax)
+        self._alpha = np.zeros((c, nmax))
+        self.speed = np.ones(c)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen: the next frame starts every class's pass again."""
+        self._seen = 0
+        self.speed[:] = 1.0
+
+    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
+        """Follow the standardised frame ``z`` given the classes' ``scales`` (C, D) after this
+        frame; writes the speeds into ``out`` (C,)."""
+        first = self._seen == 0
+        if first:
+            self._start[:] = z
+        self._seen += 1
+        b = self._b
+        warp_step(z, self._start, scales, self._rescale, first, self._deltas, b["n_states"],
+                  b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
+                  b["trans"], b["prior"], self._state_frames, self._seen, self._prev,
+                  self._frame, self._emis, self._front, self._alpha, self.speed)
+        out[:] = self.speed
+
+
+def warp_speed(model) -> WarpSpeed | None:
+    """The stream's time-warp speed for ``model.speed_estimate`` (None: the particles')."""
+    how = getattr(model, "speed_estimate", "sampled")
+    if how == "sampled":
+        return None
+    return WarpSpeed(model, rescale=how == "warp_rescaled")

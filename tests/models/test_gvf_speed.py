@@ -1,0 +1,161 @@
+"""GVF's speed from a time warp (``speed_estimate``): the recognizer HHMM's per-class forward
+pass, on the frame as it is or rescaled by the class's scale estimate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import GesturemapError
+
+from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
+from .test_gvf_recognizer import _same_stream
+
+#: frame: (label index, log-likelihoods, speeds, scales (C * D)) of ``GVF(300,
+#: random_state=2)`` (its defaults then: recognizer 0.5, fitted scale) on the shapes,
+#: streaming a wave x1.3 x1.2 then a circle x0.8 x0.9, from the code before speed_estimate
+#: (commit 03235b2, run from a ``git archive`` of it)
+BEFORE = {
+    0: (1, [-123.41865144811958, 1.322054056385752, -1.1104802180128452],
+        [1.1563624220649524, 1.0555294372181239, 1.0903983502660064],
+        [0.9130176955957129, 0.754600755137941, 1.059320179761744, 1.0837174038675719,
+         0.8145194083414168, 0.6073650536566154]),
+    40: (2, [-651.3229287689965, -1839.8168469963366, -26.82415333264056],
+         [0.5554712412823468, 1.1375924663671395, 1.1092729705971396],
+         [0.04889059943959314, 0.10712655764160263, 1.3644337879395811, 1.3966026092450925,
+          1.2599937225201256, 1.001225949703155]),
+    76: (2, [-1058.134112503114, -4755.211469073336, -163.0387070590175],
+         [0.5338340732694167, 0.7555882907164299, 1.5432263605142074],
+         [0.04889059943959322, 0.05007359021571969, 1.7560050067271777, 0.04870504130425953,
+          1.243016017692453, 1.0133987385127072]),
+}
+
+
+def _stream_x():
+    return np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
+
+
+def test_sampled_is_the_stream_before_bit_for_bit():
+    model = gm.GVF(300, random_state=2, speed_estimate="sampled").fit(_shapes_dataset())
+    res = model.stream().run(_stream_x())
+    for j, (label, log, speed, scale) in BEFORE.items():
+        assert res[j].label_index == label
+        np.testing.assert_array_equal(res[j].log_likelihoods, log)
+        np.testing.assert_array_equal(res[j].speed, speed)
+        np.testing.assert_array_equal(res[j].scale.ravel(), scale)
+    # a file saved before the setting loads as "sampled" and runs exactly as before
+    _check_old_file_runs_as(model, ("speed_estimate",), list(model.dump()[1]))
+
+
+@pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
+def test_a_warp_speed_changes_the_speed_only(how):
+    ds = _shapes_dataset()
+    x = _stream_x()
+    sampled = gm.GVF(300, random_state=2).fit(ds)
+    warp = gm.GVF(300, random_state=2, speed_estimate=how).fit(ds)
+    a, b = sampled.stream().run(x), warp.stream().run(x)
+    _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress", "scale",
+                               "instant_likelihoods"))
+    speeds = np.array([r.speed for r in b])
+    assert np.isfinite(speeds).all() and (speeds > 0).all()
+    assert not np.array_equal(speeds, np.array([r.speed for r in a]))
+    # reset starts the time warp again: the same speeds the second time
+    s = warp.stream()
+    first = [s.step(f).speed for f in x[:30]]
+    s.reset()
+    np.testing.assert_array_equal(first, [s.step(f).speed for f in x[:30]])
+
+
+def _hapt(datasets_dir):
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz")
+    takes = [x[::2].astype(np.float64)
+             for x in np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])]
+    return takes, z["y"].astype(str), z["subject"]
+
+
+def _hapt_replay(x, speed, scale):
+    n = max(2, int(round(len(x) / speed)))
+    t = np.linspace(0, len(x) - 1, n)
+    y = np.stack([np.interp(t, np.arange(len(x)), x[:, j]) for j in range(x.shape[1])], 1)
+    return y[0] + scale * (y - y[0])
+
+
+@pytest.fixture(scope="module")
+def hapt_gvf(datasets_dir):
+    """A GVF (the CV's settings, 300 particles) on HAPT's transitions of every subject but 1
+    and 2 (25 Hz); subjects 1-2's takes."""
+    takes, labels, subjects = _hapt(datasets_dir)
+    ds = gm.Dataset()
+    for i in range(len(takes)):
+        if subjects[i] > 2:
+            ds.add(takes[i], label=labels[i])
+    model = gm.GVF(300, templates_per_class=4, tolerance=0.15, learned_tolerance=True,
+                   uniform_scale=True).fit(ds)
+    return model, [(takes[i], labels[i]) for i in range(len(takes)) if subjects[i] <= 2]
+
+
+def _ratios(model, held, factors):
+    """Per replay (speed, size): the class's speed at 50/70/90 % of each take's replay over
+    its speed at the same point of the unchanged take, divided by the replay's speed factor
+    (1 is right)."""
+    out = {f: [] for f in factors}
+    for x, label in held:
+        k = model.labels_.index(label)
+        base = np.array([r.speed[k] for r in model.stream().run(x)])
+        for f in factors:
+            est = np.array([r.speed[k] for r in model.stream().run(_hapt_replay(x, *f))])
+            for fr in (0.5, 0.7, 0.9):
+                out[f].append(est[int(fr * len(est))] / base[int(fr * len(base))] / f[0])
+    return {f: np.array(v) for f, v in out.items()}
+
+
+def _within(errors, tol=0.15):
+    return float(np.mean(np.abs(errors - 1.0) <= tol))
+
+
+def test_on_real_takes_the_warp_reads_twice_and_half_the_speed(hapt_gvf):
+    # (subjects 1-2, 12 takes, 36 readings per replay; measured: medians 0.99 and 1.00,
+    # within 15 %: 0.92 and 0.86; the particles' sampled speed 0.94 / 1.23, 0.47 / 0.22)
+    model, held = hapt_gvf
+    model.set_params(speed_estimate="warp")
+    r = _ratios(model, held, [(2.0, 1.0), (0.5, 1.0)])
+    for f, v in r.items():
+        assert 0.85 < np.median(v) < 1.15, (f, np.median(v))
+        assert _within(v) > 0.7, (f, _within(v))
+
+
+def test_on_real_takes_the_rescaled_warp_also_reads_them_twice_as_big(hapt_gvf):
+    # measured: medians 0.99-1.01 on all four; within 15 % 0.75 0.75 0.89 0.67 (the warp on
+    # the frame as it is: 0.92 0.86 0.28 0.25, both sizes x2 together 0.27)
+    model, held = hapt_gvf
+    model.set_params(speed_estimate="warp_rescaled")
+    r = _ratios(model, held, [(2.0, 1.0), (0.5, 1.0), (2.0, 2.0), (0.5, 2.0)])
+    for f, v in r.items():
+        assert 0.85 < np.median(v) < 1.15, (f, np.median(v))
+    assert _within(np.concatenate([r[(2.0, 2.0)], r[(0.5, 2.0)]])) > 0.6
+    assert _within(np.concatenate([r[(2.0, 1.0)], r[(0.5, 1.0)]])) > 0.6
+
+
+def test_save_and_load_keep_the_speed_estimate(tmp_path):
+    model = gm.GVF(200, speed_estimate="warp_rescaled", random_state=3).fit(_shapes_dataset())
+    loaded = gm.load(model.save(tmp_path / "gvf"))
+    assert loaded.speed_estimate == "warp_rescaled"
+    assert loaded.get_params() == model.get_params()
+    x = _stream_x()
+    _same_stream(model.stream().run(x), loaded.stream().run(x))
+
+
+def test_bad_speed_settings_are_named():
+    ds = _shapes_dataset()
+    for bad in ("warped", 1, None):
+        with pytest.raises(GesturemapError, match="speed_estimate"):
+            gm.GVF(100, speed_estimate=bad).fit(ds)
+    model = gm.GVF(100).fit(ds)
+    with pytest.raises(GesturemapError, match="speed_estimate"):
+        model.set_params(speed_estimate="fast")
+    # a time warp needs the recognizer HHMM
+    model = gm.GVF(100, recognizer_weight=0.0).fit(ds)
+    model.set_params(speed_estimate="warp")
+    with pytest.raises(GesturemapError, match="recognizer_weight > 0"):
+        model.stream()
