@@ -253,7 +253,8 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
     for name, values in (("scale_estimate", ["sampled", "fitted"]),
-                         ("template", ["mean", "medoid"])):
+                         ("template", ["mean", "medoid"]),
+                         ("speed_estimate", ["sampled", "warp", "warp_rescaled"])):
         editor = panel.editors[name]
         assert isinstance(editor, QtWidgets.QComboBox), name
         assert [editor.itemText(i) for i in range(editor.count())] == values
