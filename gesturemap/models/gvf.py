@@ -17,9 +17,9 @@ the frame it started on, so scale and rotation act about the gesture's start; wi
 takes started. The particles are shared evenly among the classes and each class resamples its
 own, so every class always has its estimates (and can take over when the performer changes
 gesture); a class's likelihood is its smoothed evidence: ``log p(frame | class, past
-frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. A
-particle that reaches the end of its template holds its final posture and starts again with
-probability ``restart_probability`` per frame (the stream follows gesture after gesture).
+frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. At
+the end of its template a particle holds the final posture and starts again with probability
+``restart_probability`` per frame (the stream follows gesture after gesture).
 On the class evidence only (the particles and their estimates follow the shape alone), the
 absolute posture through the gesture (``posture_weight``: each template's mean posture at
 each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
@@ -57,7 +57,7 @@ from .base import (
     restore,
     split_dataset,
 )
-from .gvf_speed import SPEED_ESTIMATES, warp_speed
+from .gvf_speed import check_speed_params, warp_speed
 from .hhmm import HHMM
 
 #: Takes are compared at this many resampled frames to choose the medoid.
@@ -246,18 +246,16 @@ class GVF(BaseModel):
         started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
         warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
-        by the class's scale about the gesture's start): see ``gvf_speed``.
+        by the class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``:
+        frames a warp looks back (0: its mean since the reset): see ``gvf_speed``.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
         postures apart from their first frame. Off, only the shape relative to the start.
 
-    The defaults of ``templates_per_class``, ``start_posture``, ``posture_weight``,
-    ``restart_probability``, ``likelihood_window``, the noises, spreads, ``template``,
-    ``recognizer_weight``, ``scale_estimate`` and ``scale_window`` were chosen by cross-
-    validation on HAPTTransitions' training subjects (benchmarks/gvf_eval.py); the tolerance there was 0.15 with
-    ``learned_tolerance``, but on clean takes that agree closely that is too tight for 1,000
-    particles, so the default stays 0.6.
+    The defaults of the templates, postures, restart, windows, noises, spreads, recognizer and
+    scale and speed estimates were chosen by cross-validation on HAPTTransitions' training
+    subjects (benchmarks/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
@@ -270,7 +268,7 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
                       "recognizer_weight", "scale_estimate", "scale_window",
-                      "speed_estimate", "random_state")
+                      "speed_estimate", "speed_window", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -279,7 +277,7 @@ class GVF(BaseModel):
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
                      "recognizer_states": 5, "scale_estimate": "sampled",
-                     "speed_estimate": "sampled"}
+                     "speed_estimate": "sampled", "speed_window": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -295,7 +293,8 @@ class GVF(BaseModel):
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 5, scale_estimate: str = "fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
-                 standardize: bool = True, random_state: int = 0) -> None:
+                 speed_window: float = 40.0, standardize: bool = True,
+                 random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
@@ -324,6 +323,7 @@ class GVF(BaseModel):
         self.scale_estimate = scale_estimate
         self.scale_window = scale_window
         self.speed_estimate = speed_estimate
+        self.speed_window = speed_window
         self.standardize = standardize
         self.random_state = random_state
 
@@ -354,7 +354,7 @@ class GVF(BaseModel):
             raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
                             "0 is the particle filter alone, 1 the HHMM alone on the class.")
         check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
-        check_choice("speed_estimate", self.speed_estimate, SPEED_ESTIMATES)
+        check_speed_params(self)
         window = check_float("scale_window", self.scale_window)
         if 0.0 < window < 1.0:
             raise bad_param("scale_window", window, "0 or a number of frames >= 1",

@@ -35,24 +35,36 @@ from numba import njit
 
 from ..errors import GesturemapError
 from ._kernels import density
+from .base import bad_param, check_choice, check_float
 
 #: Values of ``GVF.speed_estimate``.
 SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
+#: per frame, the probability that a local warp's pass goes from its last state back to its
+#: first (a new gesture without a reset)
+WRAP = 1e-3
 
 @njit(**_JIT)
 def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weights, means_in,
               linv_in, lognorm_in, trans, prior, state_frames, seen, prev, frame, emis, front,
-              alpha, speed):
+              alpha, speed, local, keep, wrap, unit, last_stay, acc):
     """One frame of every class's own forward pass; writes each class's time-warp speed.
 
-    ``z`` (D,) standardised frame, ``start`` (D,) the first frame since the reset, ``scales``
+    ``z`` (D,) standardised frame, ``start`` (C, D) each class's gesture start (the first
+    frame since the reset or, with ``local``, since its pass began a new gesture), ``scales``
     (C, D) the classes' scale estimates (used when ``rescale``), ``first``: this is the first
     frame since the reset. ``prev`` (C, D) each class's previous (rescaled) frame, ``frame``
     (D or 2D,) a buffer, ``emis``/``front`` (N,) buffers, ``alpha`` (C, N) forward variables
-    (normalised per class), ``speed`` (C,) out (a class with no mass keeps its value)."""
+    (normalised per class), ``speed`` (C,) out (a class with no mass keeps its value).
+    Without ``local``: the expected position over the ``seen`` frames. With it, per class
+    ``acc`` (C, 4): the expected position's advance since the gesture began and the frames
+    counted since (both forgotten by ``keep`` per counted frame; a frame counts by the mass
+    outside the last state: a held end stops the clock), the last frame's expected position,
+    and whether the pass has reached its last state (then re-entering the first state begins
+    a new gesture: as a reset, for that class). ``unit`` (C,) converts the HHMM's frames to
+    the reference template's."""
     c = alpha.shape[0]
     d = z.shape[0]
     frames = max(seen, 1)
@@ -60,7 +72,7 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
         for j in range(d):
             v = z[j]
             if rescale:
-                v = start[j] + (z[j] - start[j]) / scales[k, j]
+                v = start[k, j] + (z[j] - start[k, j]) / scales[k, j]
             frame[j] = v
             if deltas:
                 frame[d + j] = 0.0 if first else v - prev[k, j]
@@ -73,14 +85,21 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
                                                 lognorm_in[k, i, m])
             emis[i] = s
         total = 0.0
+        last = n - 1
         if not first:
             for j in range(n):
                 a = 0.0
                 for i in range(n):
                     a += alpha[k, i] * trans[k, i, j]
+                if local and n > 1:  # the last state's way back to the first (wrap)
+                    if j == 0:
+                        a += wrap * alpha[k, last]
+                    elif j == last:
+                        a -= wrap * alpha[k, last]
                 front[j] = a * emis[j]
                 total += front[j]
-        if first or not (total > 0.0 and math.isfinite(total)):
+        again = first or not (total > 0.0 and math.isfinite(total))
+        if again:
             total = 0.0  # the first frame, or every state vanished: start again here
             for j in range(n):
                 front[j] = prior[k, j] * emis[j]
@@ -96,14 +115,44 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
                 ordered = False
             else:
                 where += alpha[k, j] * pos
-        speed[k] = where / frames if ordered else 1.0
+        if not ordered:
+            speed[k] = 1.0
+            continue
+        if not local:
+            speed[k] = where / frames
+            continue
+        if n > 1 and not again and acc[k, 3] > 0.0 and alpha[k, 0] > 0.5:
+            again = True  # back in the first state after the last: a new gesture
+            for j in range(d):
+                start[k, j] = z[j]
+        if again:
+            acc[k, 0] = where
+            acc[k, 1] = 1.0
+            acc[k, 3] = 0.0
+            acc[k, 4] = 0.0
+        else:
+            run = 1.0
+            if n > 1:  # frames in the last state; past its stay at this speed, a held end
+                acc[k, 4] = alpha[k, last] * (acc[k, 4] + 1.0)
+                if acc[k, 4] * acc[k, 0] >= last_stay[k] * acc[k, 1]:
+                    run = 1.0 - alpha[k, last]
+            kept = 1.0 - run * (1.0 - keep)
+            # (a pass that steps back more than it kept of its advance: none left)
+            acc[k, 0] = max(kept * acc[k, 0] + where - acc[k, 2], 0.0)
+            acc[k, 1] = kept * acc[k, 1] + run
+        if n > 1 and alpha[k, last] > 0.5:
+            acc[k, 3] = 1.0
+        acc[k, 2] = where
+        # within the particles' speeds, [1/20, 20]
+        speed[k] = min(max(unit[k] * acc[k, 0] / acc[k, 1], 0.05), 20.0)
 
 
 class WarpSpeed:
     """A GVF stream's time-warp speed: per class, its own forward pass of the recognizer's
-    HMM, on the frame rescaled by the class's scale estimate (``rescale``) or not."""
+    HMM, on the frame rescaled by the class's scale estimate (``rescale``) or not; over the
+    frames since the reset (``window`` 0) or local (``window`` > 0 frames)."""
 
-    def __init__(self, model, rescale: bool) -> None:
+    def __init__(self, model, rescale: bool, window: float = 0.0) -> None:
         rec = getattr(model, "recognizer_", None)
         if rec is None:
             raise GesturemapError(
@@ -115,10 +164,17 @@ class WarpSpeed:
         self._b = b
         self._rescale = bool(rescale)
         self._deltas = bool(rec.deltas)
-        self._state_frames = np.ascontiguousarray(rec.state_frames_)
+        frames = rec.state_frames_
         c, nmax = b["trans"].shape[:2]
         d = int(model.input_dim_)
-        self._start = np.zeros(d)
+        self._local = window > 0
+        self._keep = 1.0 - 1.0 / window if self._local else 1.0
+        last = _last_stays(frames, b["n_states"])
+        self._unit = reference_units(model, frames, b["n_states"], last)
+        self._last_stay = np.nan_to_num(last)
+        self._state_frames = np.ascontiguousarray(frames)
+        self._acc = np.zeros((c, 5))
+        self._start = np.zeros((c, d))
         self._prev = np.zeros((c, d))
         self._frame = np.zeros(2 * d if self._deltas else d)
         self._emis = np.zeros(nmax)
@@ -143,8 +199,35 @@ class WarpSpeed:
         warp_step(z, self._start, scales, self._rescale, first, self._deltas, b["n_states"],
                   b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
                   b["trans"], b["prior"], self._state_frames, self._seen, self._prev,
-                  self._frame, self._emis, self._front, self._alpha, self.speed)
+                  self._frame, self._emis, self._front, self._alpha, self.speed, self._local,
+                  self._keep, WRAP, self._unit, self._last_stay, self._acc)
         out[:] = self.speed
+
+
+def _last_stays(state_frames: np.ndarray, n_states: np.ndarray) -> np.ndarray:
+    """(C,) each class's last state's stay in frames, from the states' midpoints
+    (``state_frames_``: the first state starts at 0); NaN for an ergodic class."""
+    out = np.full(len(n_states), np.nan)
+    for k, n in enumerate(n_states):
+        stay = 2.0 * state_frames[k, 0]
+        for j in range(1, n):
+            stay = 2.0 * (state_frames[k, j] - state_frames[k, j - 1]) - stay
+        out[k] = stay
+    return out
+
+
+def reference_units(model, state_frames: np.ndarray, n_states: np.ndarray,
+                    last_stays: np.ndarray) -> np.ndarray:
+    """(C,) the length of each class's reference template (the one the particles' speed is
+    relative to: ``speed_factors_`` times a template's length) over the length of the class's
+    gesture in its HHMM (its last state's end, ``state_frames_``); 1 for an ergodic class."""
+    lengths = np.diff(model.offsets_) * model.speed_factors_
+    unit = np.ones(len(n_states))
+    for k, n in enumerate(n_states):
+        end = state_frames[k, n - 1] + last_stays[k] / 2.0
+        if np.isfinite(end) and end > 0:
+            unit[k] = lengths[model.class_offsets_[k]] / end
+    return unit
 
 
 def warp_speed(model) -> WarpSpeed | None:
@@ -152,4 +235,14 @@ def warp_speed(model) -> WarpSpeed | None:
     how = getattr(model, "speed_estimate", "sampled")
     if how == "sampled":
         return None
-    return WarpSpeed(model, rescale=how == "warp_rescaled")
+    return WarpSpeed(model, rescale=how == "warp_rescaled",
+                     window=float(getattr(model, "speed_window", 0.0)))
+
+
+def check_speed_params(model) -> None:
+    """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame."""
+    check_choice("speed_estimate", model.speed_estimate, SPEED_ESTIMATES)
+    window = check_float("speed_window", model.speed_window)
+    if 0.0 < window < 1.0:
+        raise bad_param("speed_window", window, "0 or a number of frames >= 1",
+                        "0 reads the mean speed since the reset.")
