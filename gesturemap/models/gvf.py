@@ -293,7 +293,7 @@ class GVF(BaseModel):
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 5, scale_estimate: str = "fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
-                 speed_window: float = 40.0, standardize: bool = True,
+                 speed_window: float = 0.0, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
