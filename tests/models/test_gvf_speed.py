@@ -185,9 +185,13 @@ def test_a_file_saved_before_speed_window_reads_the_warp_as_before(how):
     _check_old_file_runs_as(model, ("speed_window",), list(model.dump()[1]))
 
 
-def _local(model, window=None):
-    return model.set_params(speed_estimate="warp_rescaled",
-                            speed_window=gm.GVF().speed_window if window is None else window)
+#: the local warp's window the CV ranked best among local ones (no forgetting: the mean
+#: since the class's gesture began; docs/notes/issue-18g.md)
+LOCAL = 1e6
+
+
+def _local(model, window=LOCAL):
+    return model.set_params(speed_estimate="warp_rescaled", speed_window=window)
 
 
 def _speeds(model, x, k):
@@ -207,29 +211,31 @@ def test_on_real_takes_holding_the_end_keeps_the_local_speed(hapt_gvf):
     since_reset = _speeds(_local(model, 0.0), xx, k)
     assert since_reset[-1] / since_reset[len(x) - 1] < 0.8
     # over the 12 takes, the local warp's held speed is nearer its end value (measured:
-    # median ratio 0.9 against 0.62; it stays only where the pass reaches its last state)
+    # median ratio 0.85 against 0.62; within 10 % on 5 takes, where the pass reaches its
+    # last state; the others' passes stay in an earlier state and their clock runs)
     ratios = {}
-    for w in (None, 0.0):
+    for w in (LOCAL, 0.0):
         r = []
         for x, label in held:
             k = model.labels_.index(label)
             s = _speeds(_local(model, w), np.vstack([x, np.repeat(x[-1:], 60, axis=0)]), k)
             r.append(s[-1] / s[len(x) - 1])
         ratios[w] = np.median(r)
-    assert ratios[None] > 0.8 > ratios[0.0], ratios
+    assert ratios[LOCAL] > 0.8 > ratios[0.0], ratios
 
 
 def test_on_real_takes_a_second_gesture_without_reset_reads_its_own_speed(hapt_gvf):
     # a take, then the same take replayed twice as fast with no reset between: on the
     # second, the local warp reads about twice the first's speed at the same point
-    # (measured: 2.2 and 2.1 on subject 1's first two takes); the mean since the reset
-    # reads about half the truth (0.6)
+    # (measured: 2.14 and 2.40 on subject 1's first two takes); the mean since the reset
+    # reads less than the first's (0.42, 0.77). Over the 12 takes: 2.1-3.2 on 5, 1.5 on 2,
+    # 0.4-0.55 on 4 and 0.96 on 1 (passes that never come back to their first state)
     model, held = hapt_gvf
     for x, label in held[:2]:
         k = model.labels_.index(label)
         fast = _hapt_replay(x, 2.0, 1.0)
         xx = np.vstack([x, fast])
-        for w, lo, hi in ((None, 1.7, 2.6), (0.0, 0.0, 1.0)):
+        for w, lo, hi in ((LOCAL, 1.7, 2.6), (0.0, 0.0, 1.0)):
             s = _speeds(_local(model, w), xx, k)
             first, second = s[:len(x)], s[len(x):]
             fr = np.arange(int(0.3 * len(fast)), len(fast)) / len(fast)
