@@ -242,3 +242,19 @@ def test_on_real_takes_a_second_gesture_without_reset_reads_its_own_speed(hapt_g
             ratio = np.median(second[(fr * len(fast)).astype(int)]
                               / first[(fr * len(x)).astype(int)])
             assert lo < ratio < hi, (w, ratio)
+
+
+def test_the_local_warp_reads_speeds_against_the_reference_template():
+    # the particles' speed is relative to the class's reference template (speed_factors_
+    # times a template's length); the local warp converts the HHMM's frames to it: a
+    # reference twice as long reads twice the speed; 18f's warp (window 0) keeps the HHMM's
+    model = gm.GVF(300, random_state=2, speed_estimate="warp_rescaled").fit(_shapes_dataset())
+    x = _stream_x()
+    factors = model.speed_factors_.copy()
+    for window, factor in ((LOCAL, 2.0), (0.0, 1.0)):
+        model.set_params(speed_window=window)
+        model.speed_factors_ = factors
+        before = np.array([r.speed for r in model.stream().run(x)])
+        model.speed_factors_ = factors * 2.0
+        after = np.array([r.speed for r in model.stream().run(x)])
+        np.testing.assert_allclose(after, np.clip(factor * before, 0.05, 20.0), rtol=1e-12)
