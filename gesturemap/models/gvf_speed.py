@@ -19,11 +19,21 @@ GVF already knows the size: each class's ``scale`` estimate. So:
 
 The passes are isolated per class (no hierarchical exits between classes: the speed of a
 class is read given that class); the delta part of the HHMM's frame is the difference of the
-class's rescaled frames. Speeds are relative to the class's training takes (the HHMM's
-durations), like the HHMM's own ``speed``; a class without order (ergodic) reads 1. The
-particles, progress, scale, rotation and class posterior are untouched. The warp is the
-average speed since the reset: it suits one gesture per reset; it decays while a performer
-holds the end and does not restart for a next gesture without a reset (docs/gvf.md).
+class's rescaled frames; a class without order (ergodic) reads 1. The particles, progress,
+scale, rotation and class posterior are untouched.
+
+``speed_window`` = 0 (the default, chosen by gvf_eval's CV): the average speed since the
+reset, relative to the class's training takes (the HHMM's durations), like the HHMM's own
+``speed``: it suits one gesture per reset; it decays while a performer holds the end and does
+not restart for a next gesture without a reset. ``speed_window`` > 0, the *local* warp: the
+advance of the expected position over the frames counted, both forgotten by
+``1 / speed_window`` per counted frame; the frames in the last state stop counting once they
+exceed its expected stay at the current speed (a held end keeps its speed); the last state
+goes back to the first with probability :data:`WRAP`, and a pass that has been in its last
+state and is back in its first starts the class's sums (and its rescaling anchor) again; the
+speed is relative to the class's reference template (the particles' reference) and kept in
+[1/20, 20]. Measured in docs/notes/issue-18g.md: it keeps a held end and reads a second
+gesture where its pass comes back to its first state, but its CV score is below 0's.
 """
 
 from __future__ import annotations
