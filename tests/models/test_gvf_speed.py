@@ -215,7 +215,7 @@ def test_on_real_takes_holding_the_end_keeps_the_local_speed(hapt_gvf):
     since_reset = _speeds(_local(model, 0.0), xx, k)
     assert since_reset[-1] / since_reset[len(x) - 1] < 0.8
     # over the 12 takes, the local warp's held speed is nearer its end value (measured:
-    # median ratio 0.85 against 0.62; within 10 % on 5 takes, where the pass reaches its
+    # median ratio 0.85 against 0.62; within 10 % on 4 takes, where the pass reaches its
     # last state; the others' passes stay in an earlier state and their clock runs)
     ratios = {}
     for w in (LOCAL, 0.0):
