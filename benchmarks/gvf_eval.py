@@ -203,12 +203,18 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     folds = [set(subs[: len(subs) // 2]), set(subs[len(subs) // 2:])]
     conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]
     scores = []
+    fitted: dict = {}  # (fold, fit-time settings): a model (fit is deterministic; the
+    # run-time settings are set on it, as a fresh fit with them would run)
+    runtime = set(gm.GVF.runtime_params)
     for params in grid:
         parts = []
-        for f in folds:
+        for n, f in enumerate(folds):
             tr = [i for i in train_idx if subjects[i] not in f]
             te = [i for i in train_idx if subjects[i] in f][::3]  # a third of the takes
-            model = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
+            key = (n, repr(sorted((k, v) for k, v in params.items() if k not in runtime)))
+            if key not in fitted:
+                fitted[key] = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
+            model = fitted[key].set_params(**{k: v for k, v in params.items() if k in runtime})
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
             acc = float(np.mean(s["accuracy_by_fraction"][2:]))
@@ -428,11 +434,16 @@ def main() -> None:
              "scale_noise": 0.05, "posture_weight": 0.3, "speed_weight": 0.1,
              "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5,
              "scale_estimate": "fitted", "scale_window": 100.0}
-    # This grid (declared in docs/notes/issue-18g.md before the held-out run) chooses how far
-    # back the rescaled warp looks: 0 is 18f's mean since the reset, a window (frames) the
-    # local warp (clock stopped in the last state, a new gesture on re-entering the first).
-    grid = [{**fixed, "speed_estimate": "warp_rescaled", "speed_window": w}
-            for w in (0.0, 50.0, 100.0, 200.0, 1e6)]
+    # 18g's grid chose how far back the rescaled warp looks (``speed_window`` 0, 18f's mean
+    # since the reset: docs/gvf_local_warp.json). This grid (declared in
+    # docs/notes/issue-18h.md before the held-out run) chooses how the recognizer HHMM's
+    # evidence is read and pooled: its decision (``"decaying"`` with the GVF's
+    # likelihood_window, 200, or ``"cumulative"``, no forgetting), its states (5, 10) and
+    # the pool weight (0.3, 0.5, 0.7, 1); 18g's choice first (ties go to the earlier row).
+    fixed = {**fixed, "speed_estimate": "warp_rescaled", "speed_window": 0.0}
+    grid = [{**fixed, "recognizer_decision": d, "recognizer_states": n,
+             "recognizer_weight": w}
+            for n in (5, 10) for d in ("decaying", "cumulative") for w in (0.5, 0.3, 0.7, 1.0)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)

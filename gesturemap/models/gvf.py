@@ -57,6 +57,7 @@ from .base import (
     restore,
     split_dataset,
 )
+from .gvf_recognizer import check_recognizer_params, recognizer_stream, recognizer_window
 from .gvf_speed import check_speed_params, warp_speed
 from .hhmm import HHMM
 
@@ -227,9 +228,9 @@ class GVF(BaseModel):
         takes, and a stream's class log-posterior is the log-linear pool (a product of the two
         experts, each raised to its weight) ``(1 - w) * L_gvf + w * L_hhmm`` of the particle
         filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed
-        since the reset with the same forgetting (``likelihood_window``; the HHMM's
-        ``"decaying"`` decision). ``label``, ``likelihoods`` and ``log_likelihoods`` are the
-        pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
+        since the reset (``recognizer_decision``: ``"decaying"``, the same forgetting,
+        ``likelihood_window``; ``"cumulative"``, none: see ``gvf_recognizer``). ``label``,
+        ``likelihoods`` and ``log_likelihoods`` are the pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
         stay the particle filter's. 1 is the HHMM alone on the class. A model trained with
         ``recognizer_weight=0`` has no HHMM: train it again to turn it on.
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
@@ -267,7 +268,8 @@ class GVF(BaseModel):
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
-                      "recognizer_weight", "scale_estimate", "scale_window",
+                      "recognizer_weight", "recognizer_decision", "scale_estimate",
+                      "scale_window",
                       "speed_estimate", "speed_window", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
@@ -276,6 +278,7 @@ class GVF(BaseModel):
                      "restart_probability": 1.0, "learned_tolerance": False,
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
+                     "recognizer_decision": "decaying",
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0}
 
@@ -291,7 +294,8 @@ class GVF(BaseModel):
                  templates_per_class: int = 4, start_posture: bool = True,
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
-                 recognizer_states: int = 5, scale_estimate: str = "fitted",
+                 recognizer_states: int = 5, recognizer_decision: str = "decaying",
+                 scale_estimate: str = "fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, standardize: bool = True,
                  random_state: int = 0) -> None:
@@ -320,6 +324,7 @@ class GVF(BaseModel):
         self.speed_weight = speed_weight
         self.recognizer_weight = recognizer_weight
         self.recognizer_states = recognizer_states
+        self.recognizer_decision = recognizer_decision
         self.scale_estimate = scale_estimate
         self.scale_window = scale_window
         self.speed_estimate = speed_estimate
@@ -349,10 +354,7 @@ class GVF(BaseModel):
             raise bad_param("restart_probability", p, "a probability in (0, 1]",
                             "1 starts a particle again as soon as it reaches the end of its "
                             "template; smaller values let it hold the final posture.")
-        w = check_float("recognizer_weight", self.recognizer_weight)
-        if w > 1.0:
-            raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
-                            "0 is the particle filter alone, 1 the HHMM alone on the class.")
+        check_recognizer_params(self)
         check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
         check_speed_params(self)
         window = check_float("scale_window", self.scale_window)
@@ -464,7 +466,7 @@ class GVF(BaseModel):
         """The second expert on the class: an HHMM on the standardised takes."""
         try:
             return HHMM(int(self.recognizer_states), decision="decaying",
-                        likelihood_window=_recognizer_window(self.likelihood_window)).fit(
+                        likelihood_window=recognizer_window(self.likelihood_window)).fit(
                 standardized, cancel=cancel)
         except TrainingCancelled:
             raise
@@ -675,18 +677,7 @@ class GVFStream(StandardizingStream):
         # the second expert on the class (recognizer_weight > 0): an HHMM stream whose
         # log-likelihoods are pooled with the particles' evidence
         self._rec_weight = float(model.recognizer_weight)
-        self._rec = None
-        if self._rec_weight > 0:
-            rec = getattr(model, "recognizer_", None)
-            if rec is None:
-                raise GesturemapError(
-                    f"recognizer_weight={model.recognizer_weight} but this GVF was trained "
-                    "without a recognizer (recognizer_weight=0 at fit, or saved before it "
-                    "existed): fit it again with recognizer_weight > 0, or set it to 0.")
-            window = _recognizer_window(model.likelihood_window)
-            if rec.likelihood_window != window or rec.decision != "decaying":
-                rec.set_params(decision="decaying", likelihood_window=window)
-            self._rec = rec.stream()
+        self._rec = recognizer_stream(model)  # recognizer_decision: gvf_recognizer
         self._pooled = np.zeros(c)
         self._warp = warp_speed(model)  # speed_estimate: None, or a time warp per class
         self.reset()
@@ -787,11 +778,6 @@ def _gaussian(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (one per row)."""
     return (np.ascontiguousarray(1.0 / var),
             np.ascontiguousarray(-0.5 * np.log(2.0 * np.pi * var).sum(axis=1)))
-
-
-def _recognizer_window(likelihood_window: float) -> int:
-    """The recognizer's ``likelihood_window`` (an integer) for the GVF's."""
-    return max(1, int(round(float(likelihood_window))))
 
 
 def _softmax(log: np.ndarray, out: np.ndarray) -> None:
