@@ -31,17 +31,17 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-GVF's ``speed_estimate`` (the particles' sampled speed, or each class's time warp under the
-recognizer HHMM, on the frame as it is or divided by the class's scale estimate) is chosen by
-2-fold cross-validation grouped by subject *within the training subjects* (criterion: the mean of recognition after 30 %, the fraction of relative
-speed and of relative scale within 15 %, on a third of each fold's takes and three
-conditions); the other settings (``templates_per_class``, ``tolerance`` /
-``learned_tolerance``, ``uniform_scale``, ``scale_noise``, ``posture_weight``,
-``speed_weight``, ``restart_probability``, ``speed_noise``, ``scale_estimate`` and
-``scale_window``, ...) are held at values found by
-earlier runs of the same cross-validation, and ``recognizer_weight`` (the weight of an HHMM
-trained inside ``GVF.fit`` as a second expert on the class) at 0.5, which the previous run of
-it chose. Nothing is chosen on the test subjects.
+How GVF's recognizer HHMM (a second expert on the class, trained inside ``GVF.fit``) is read
+and pooled (``recognizer_decision``: its forward log-likelihood with the GVF's forgetting, or
+since the reset with none; ``recognizer_states``; ``recognizer_weight``) is chosen by 2-fold
+cross-validation grouped by subject *within the training subjects* (criterion: the mean of
+recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
+a third of each fold's takes and three conditions); the other settings
+(``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
+``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
+``speed_noise``, ``scale_estimate`` and ``scale_window``, ``speed_estimate`` and
+``speed_window``, ...) are held at values found by earlier runs of the same
+cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
 
