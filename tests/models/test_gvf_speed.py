@@ -42,7 +42,9 @@ def _stream_x():
 
 
 def test_sampled_is_the_stream_before_bit_for_bit():
-    model = gm.GVF(300, random_state=2, speed_estimate="sampled").fit(_shapes_dataset())
+    # (the recognizer as it was then: w 0.5, "decaying"; 18h's defaults differ)
+    model = gm.GVF(300, random_state=2, speed_estimate="sampled", recognizer_weight=0.5,
+                   recognizer_decision="decaying").fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, (label, log, speed, scale) in BEFORE.items():
         assert res[j].label_index == label
