@@ -254,7 +254,8 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     panel.show_settings({"kind": "gvf", "params": {}})
     for name, values in (("scale_estimate", ["sampled", "fitted"]),
                          ("template", ["mean", "medoid"]),
-                         ("speed_estimate", ["sampled", "warp", "warp_rescaled"])):
+                         ("speed_estimate", ["sampled", "warp", "warp_rescaled"]),
+                         ("recognizer_decision", ["decaying", "cumulative"])):
         editor = panel.editors[name]
         assert isinstance(editor, QtWidgets.QComboBox), name
         assert [editor.itemText(i) for i in range(editor.count())] == values
