@@ -13,6 +13,8 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from . import compiled_wire
 from .compiled_wire import CompiledWire
 from .features.pipeline import PipelineState
@@ -157,9 +159,26 @@ class FrameWire:
                 self.compiled_state = "compiling"
         self._follow_address()
         if start:
+            self._warm_frame_path()
             threading.Thread(target=self._compile_kernel, name="gesturemap-compile",
                              daemon=True).start()
         return True
+
+    def _warm_frame_path(self) -> None:
+        """Load the model's own compiled kernels now (a scratch stream steps once), before the
+        compile thread starts: that thread holds numba's compiler lock for the whole compile
+        (seconds from the cache on a busy machine, a minute or more uncached), and a first
+        frame that still had to load the model's kernels would wait for all of it, the
+        ordinary path answering nothing meanwhile. The pipeline's kernels are loaded when its
+        state is built (:class:`PipelineState`); a model trained later loads its own."""
+        model = getattr(self, "model", None)
+        dim = getattr(self.project, "input_dim", None)
+        if model is None or dim is None:
+            return
+        try:
+            model.stream().step(np.zeros(dim))
+        except Exception as exc:  # noqa: BLE001 - the first frame loads them, as before
+            log.debug("the model's kernels were not loaded ahead: %s", exc)
 
     def _withdraw_compiled(self, sources: list[Any]) -> None:
         """``sources`` (closing) no longer take the compiled path; the path follows the
