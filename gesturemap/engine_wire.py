@@ -172,7 +172,8 @@ class FrameWire:
         ordinary path answering nothing meanwhile. The pipeline's kernels are loaded when its
         state is built (:class:`PipelineState`); a model trained later loads its own."""
         model = getattr(self, "model", None)
-        dim = getattr(self.project, "input_dim", None)
+        # the model's own input size (the pipeline's output), else the project's
+        dim = getattr(model, "input_dim_", None) or getattr(self.project, "input_dim", None)
         if model is None or dim is None:
             return
         try:
