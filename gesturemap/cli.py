@@ -323,7 +323,7 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
-    import threading
+    import time
 
     from .engine import Engine
     from .project import Project
@@ -347,9 +347,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                        input_dim=project.input_dim, allow_network=allow_network)
 
         factories.append(sensor_factory)
-    stop = threading.Event()
+    # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
+    # signal comes while the main thread holds the Event's own lock inside its wait().
+    stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     synth = None
     no_audio_error: tuple[type[BaseException], ...] = ()  # nothing to catch without a synth
     asked_audio = any(v is not None for v in (args.audio_device, args.sample_rate,
@@ -387,8 +389,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
           f"{_running(engine.model) if engine.model else ''}"
           " (Ctrl-C stops)", flush=True)
     try:
-        while not stop.wait(0.2):
-            pass
+        while not stopping:
+            time.sleep(0.2)  # the flag is read within 0.2 s of the signal
     finally:
         engine.stop()
     s = engine.stats()
