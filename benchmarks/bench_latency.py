@@ -592,16 +592,22 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
                                                           frames, seconds)
                                        for name in servers if name != "floor"}
         finally:
-            for proc in procs.values():
-                proc.terminate()
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_servers(procs.values())
             rx.close()
     return out
+
+
+def stop_servers(procs: Any) -> None:
+    """Terminate the server processes ``procs`` and wait for them (killed after 30 s)."""
+    procs = list(procs)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def _server_name(res: dict[str, Any], name: str) -> str:

@@ -107,13 +107,7 @@ def main(argv: list[str] | None = None) -> dict:
                 print(f"round {r + 1}: " + ", ".join(
                     f"{n} {report['cpu_percent'][n][-1]:.1f}" for n in names), flush=True)
         finally:
-            for proc in procs.values():
-                proc.terminate()
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            bl.stop_servers(procs.values())
             rx.close()
     report["settings"]["load_after"] = os.getloadavg()
     print("| server | idle % | 1 kHz % per round | median |")

