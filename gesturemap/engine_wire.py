@@ -13,11 +13,10 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
-
 from . import compiled_wire
 from .compiled_wire import CompiledWire
 from .features.pipeline import PipelineState
+from .models.base import load_kernels
 from .sources.osc import DEFAULT_ADDRESS, OSCSource
 
 log = logging.getLogger("gesturemap.engine")
@@ -170,16 +169,11 @@ class FrameWire:
         (seconds from the cache on a busy machine, a minute or more uncached), and a first
         frame that still had to load the model's kernels would wait for all of it, the
         ordinary path answering nothing meanwhile. The pipeline's kernels are loaded when its
-        state is built (:class:`PipelineState`); a model trained later loads its own."""
-        model = getattr(self, "model", None)
+        state is built (:class:`PipelineState`); a model trained later is loaded by the
+        trainer before it is handed over (:func:`~gesturemap.models.base.load_kernels`)."""
         # the model's own input size (the pipeline's output), else the project's
-        dim = getattr(model, "input_dim_", None) or getattr(self.project, "input_dim", None)
-        if model is None or dim is None:
-            return
-        try:
-            model.stream().step(np.zeros(dim))
-        except Exception as exc:  # noqa: BLE001 - the first frame loads them, as before
-            log.debug("the model's kernels were not loaded ahead: %s", exc)
+        if not load_kernels(getattr(self, "model", None), getattr(self.project, "input_dim", None)):
+            log.debug("the model's kernels were not loaded ahead")
 
     def _withdraw_compiled(self, sources: list[Any]) -> None:
         """``sources`` (closing) no longer take the compiled path; the path follows the

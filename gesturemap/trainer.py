@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError, TrainingCancelled
-from .models.base import BaseModel, Cancel, restore
+from .models.base import BaseModel, Cancel, load_kernels, restore
 from .wire import decode, encode
 
 
@@ -418,7 +418,10 @@ class Trainer:
 
                         job.pipeline = Pipeline.from_dict(info["pipeline"])
                     arrays = {k: np.array(v) for k, v in info["arrays"].items()}  # writable
-                    job._finish(restore(info["meta"], arrays), None)
+                    model = restore(info["meta"], arrays)
+                    # its kernels loaded here, not at its first frame on the engine thread
+                    load_kernels(model)
+                    job._finish(model, None)
                 except Exception as exc:
                     job._finish(None, exc)
             elif op == "cancelled":
@@ -451,6 +454,7 @@ class Trainer:
                 _ordinary_scheduling()
                 try:
                     fresh.fit(snapshot, progress=job._report, cancel=cancel)
+                    load_kernels(fresh)
                     job._finish(fresh, None)
                 except BaseException as exc:
                     job._finish(None, exc)
@@ -508,6 +512,7 @@ class Trainer:
                 from .features import Pipeline
 
                 job.pipeline = Pipeline.from_dict(pipeline)
+                load_kernels(model)
                 job._finish(model, None)
             except BaseException as exc:
                 job._finish(None, exc)

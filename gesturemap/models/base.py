@@ -533,6 +533,23 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
         raise FormatError(f"{path}: {exc}") from exc
 
 
+def load_kernels(model: Any, input_dim: int | None = None) -> bool:
+    """Load ``model``'s compiled kernels now: a scratch stream steps once on zeros of the
+    model's input size (``input_dim``: that of the frames it will get, when the model does not
+    say). Call it off the real-time path, before the model is swapped in: numba loads a kernel
+    at its first call, and while another thread compiles (numba's compiler lock) that first
+    call would wait for the whole compile. False when nothing could be stepped (the first
+    frame loads them, as it would have)."""
+    dim = getattr(model, "input_dim_", None) or input_dim
+    if model is None or not dim:
+        return False
+    try:
+        model.stream().step(np.zeros(int(dim)))
+    except Exception:  # noqa: BLE001 - a model that cannot step on zeros loads them later
+        return False
+    return True
+
+
 class StreamBase:
     """Run-time state of one performer's stream through a trained model."""
 
