@@ -35,8 +35,10 @@ or the three systems side by side, then merged::
 
 ``--quick`` runs only gm.spot with a 2-setting grid. Variants of gm.spot (``--deltas``,
 ``--low-pass ALPHA``, ``--gaussians N``, ``--settle FRAMES...`` with
-``--settle-ratio R...`` (waiting for the movement to settle before naming an event), ``--relabel CONTEXT...`` (a 1-NN DTW second stage
-relabelling each event, or not, chosen by the inner CVs), ``--threshold``/``--defer`` grids)
+``--settle-ratio R...`` (waiting for the movement to settle before naming an event),
+``--relabel CONTEXT...`` (a second stage relabelling each event, or not, chosen by the inner
+CVs: 1-NN DTW, or with ``--relabel-with stats`` logistic regression on segment statistics),
+``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
@@ -60,6 +62,7 @@ import gesturemap as gm
 from gesturemap.evaluation.spotting import ground_truth_events as gt_events
 from gesturemap.evaluation.spotting import match_detections, spotting_metrics
 from gesturemap.evaluation.spotting_cv import (
+    SegmentStats,
     grouped_folds,
     load_streams,
     low_pass,
@@ -99,6 +102,16 @@ def hhmm() -> gm.HHMM:
 def dtw_relabeler(gestures: gm.Dataset) -> gm.DTW:
     """The second stage of ``--relabel``: 1-NN DTW over per-take z-normalised takes."""
     return gm.DTW(normalization="take", n_jobs=1).fit(gestures)
+
+
+def stats_relabeler(gestures: gm.Dataset) -> SegmentStats:
+    """The second stage of ``--relabel --relabel-with stats``: logistic regression (C 0.3) on a
+    segment's start / end posture (means of its first / last 10 frames), log length, per-channel
+    mean and log std."""
+    return SegmentStats(C=0.3, max_iter=3000).fit(gestures)
+
+
+RELABELERS = {"dtw": dtw_relabeler, "stats": stats_relabeler}
 
 
 # -- baseline 1: sliding-window classifier ---------------------------------------------------
@@ -368,6 +381,10 @@ def main() -> None:
                     help="also choose among relabelling each event by 1-NN DTW (per-take "
                     "z-normalised, trained on the transition takes) over its frames from "
                     "start - CONTEXT to emitted, for these CONTEXT values, or not (None)")
+    ap.add_argument("--relabel-with", choices=sorted(RELABELERS), default="dtw",
+                    help="the relabeller of --relabel: 1-NN DTW (default) or logistic "
+                    "regression on segment statistics (start / end posture, log length, "
+                    "per-channel mean and log std)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -465,7 +482,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]
-        relabeler = dtw_relabeler
+        relabeler = RELABELERS[args.relabel_with]
     if args.quick:
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)

@@ -117,12 +117,14 @@ def test_null_takes_are_contiguous_runs_of_the_stream() -> None:
     assert min(len(t) for t in nulls) >= 50
 
 
-def test_nested_cv_chooses_relabelling_when_it_fixes_labels() -> None:
+@pytest.mark.parametrize("relabeller", ["dtw", "stats"])
+def test_nested_cv_chooses_relabelling_when_it_fixes_labels(relabeller: str) -> None:
     """Ramps up and down that a GMM without deltas cannot tell apart (its labels are guesses);
-    1-NN DTW on each event's frames can. The nested CV's inner folds choose relabelling, and
+    1-NN DTW on each event's frames can, and so can the summary statistics' logistic
+    regression (start and end posture). The nested CV's inner folds choose relabelling, and
     the held-out labels are right."""
     import gesturemap as gm
-    from gesturemap.evaluation.spotting_cv import Streams, nested_cv
+    from gesturemap.evaluation.spotting_cv import SegmentStats, Streams, nested_cv
     from tests.models.test_spotting_deltas import _ramp, _rest
 
     rng = np.random.default_rng(4)
@@ -139,14 +141,20 @@ def test_nested_cv_chooses_relabelling_when_it_fixes_labels() -> None:
         xs.append(np.vstack([*parts, r]))
         labels.append(np.array(lab + [0] * len(r)))
     st = Streams(xs, labels, np.arange(8) // 2, [1, 2], 50.0)
+    # the statistics see the rest the spotter's segment ends with (it was trained on the bare
+    # takes): on these few takes a context helps it in one inner CV
+    contexts = [None, 0] if relabeller == "dtw" else [None, 0, 25]
     res = nested_cv(st, lambda: gm.GMM(gaussians=1, deltas=False),
-                    {"gmm_frames": [40], "relabel_context": [None, 0]}, lambda a: a,
+                    {"gmm_frames": [40], "relabel_context": contexts}, lambda a: a,
                     outer=2, inner=2, log=lambda s: None,
-                    make_relabeler=lambda d: gm.DTW(normalization="take", n_jobs=1).fit(d))
-    assert [c["relabel_context"] for c in res["chosen"]] == [0, 0]
+                    make_relabeler=lambda d: (SegmentStats() if relabeller == "stats" else
+                                              gm.DTW(normalization="take", n_jobs=1)).fit(d))
+    assert None not in [c["relabel_context"] for c in res["chosen"]]
+    if relabeller == "dtw":
+        assert [c["relabel_context"] for c in res["chosen"]] == [0, 0]
     for table in res["inner"]:
         f1 = {c["relabel_context"]: m["f1"] for c, m in table}
-        assert f1[0] > f1[None] + 0.2, table
+        assert max(f1[c] for c in contexts[1:]) > f1[None] + 0.2, table
     assert res["metrics"]["f1"] > 0.9, res["metrics"]
     for i, events in res["events"].items():  # the events kept are the relabelled ones
         truth = [str(lb) for lb, _, _ in ground_truth_events(labels[i], [1, 2])]

@@ -23,8 +23,9 @@ from ..data import Dataset
 from ..models.spotting import NULL, Event, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
-__all__ = ["Streams", "cross_validate_spotting", "load_streams", "low_pass", "make_dataset",
-           "null_runs", "relabel", "evaluate_sessions", "grouped_folds", "nested_cv"]
+__all__ = ["SegmentStats", "Streams", "cross_validate_spotting", "load_streams", "low_pass",
+           "make_dataset", "null_runs", "relabel", "evaluate_sessions", "grouped_folds",
+           "nested_cv", "segment_stats"]
 
 
 @dataclass
@@ -117,6 +118,63 @@ def relabel(events: list[Event], sequence: Any, classifier: Any, context: int = 
     labels = classifier.predict(segs)
     return [dataclasses.replace(ev, label=lb.item() if isinstance(lb, np.generic) else lb)
             for ev, lb in zip(events, labels, strict=True)]
+
+
+#: frames averaged for a segment's start and end posture (:func:`segment_stats`)
+STATS_EDGE_FRAMES = 10
+
+
+def segment_stats(segment: np.ndarray, edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
+    """A segment's summary (5·D + 1 values): the mean of its first ``edge`` frames (the posture
+    it starts from), the mean of its last ``edge`` frames (where it ends), log(length), the
+    per-channel mean, and log(per-channel std + 1e-4) (sway). A segment shorter than ``edge``
+    averages what it has."""
+    x = np.asarray(segment, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    return np.concatenate([x[:edge].mean(0), x[-edge:].mean(0), [np.log(len(x))], x.mean(0),
+                           np.log(x.std(0) + 1e-4)])
+
+
+class SegmentStats:
+    """A relabeller for :func:`relabel`: multinomial logistic regression (``C``) on the
+    standardised :func:`segment_stats` of a segment. ``fit(dataset)`` on gesture takes;
+    ``predict(segments)`` gives one label per segment. After fitting, everything it needs is in
+    plain arrays: ``labels_``, ``mean_``, ``scale_``, ``coef_`` (classes × features),
+    ``intercept_``."""
+
+    def __init__(self, C: float = 0.3, max_iter: int = 3000) -> None:
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, dataset: Dataset) -> SegmentStats:
+        from sklearn.linear_model import LogisticRegression
+
+        feats = np.array([segment_stats(r.inputs) for r in dataset])
+        labels = [r.label for r in dataset]
+        self.mean_ = feats.mean(0)
+        self.scale_ = feats.std(0)
+        self.scale_[self.scale_ == 0] = 1.0
+        clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
+        clf.fit((feats - self.mean_) / self.scale_, labels)
+        self.labels_ = [c.item() if isinstance(c, np.generic) else c for c in clf.classes_]
+        if len(self.labels_) == 2:  # sklearn keeps one row for two classes: make it two
+            self.coef_ = np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2])
+            self.intercept_ = np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2])
+        else:
+            self.coef_ = np.array(clf.coef_)
+            self.intercept_ = np.array(clf.intercept_)
+        return self
+
+    def decision(self, segments: Sequence[np.ndarray]) -> np.ndarray:
+        """(segments, classes) linear scores; the label is the column of the largest."""
+        feats = np.array([segment_stats(s) for s in segments])
+        return ((feats - self.mean_) / self.scale_) @ self.coef_.T + self.intercept_
+
+    def predict(self, segments: Sequence[np.ndarray]) -> list[Any]:
+        if not len(segments):
+            return []
+        return [self.labels_[k] for k in np.argmax(self.decision(segments), axis=1)]
 
 
 def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:
