@@ -34,6 +34,15 @@ state and is back in its first starts the class's sums (and its rescaling anchor
 speed is relative to the class's reference template (the particles' reference) and kept in
 [1/20, 20]. Measured in docs/notes/issue-18g.md: it keeps a held end and reads a second
 gesture where its pass comes back to its first state, but its CV score is below 0's.
+
+``speed_states`` = 0 (the default): the warp runs the recognizer HHMM (``recognizer_states``
+states per class, as many as suit recognition; the warp then needs ``recognizer_weight`` > 0
+at fit). ``speed_states`` > 0: ``GVF.fit`` also trains an HHMM of its own for the warp, with
+that many left-right states per class (the HHMM's other defaults, the same standardised
+takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any,
+is left to the class. More states place the expected position more finely (a posterior that
+sits on one state for a fifth of the gesture reads a speed that steps by a state's width).
+docs/notes/issue-18i.md measures it.
 """
 
 from __future__ import annotations
@@ -43,14 +52,20 @@ import math
 import numpy as np
 from numba import njit
 
+from ..data import Dataset
 from ..errors import GesturemapError
 from ._kernels import density
-from .base import bad_param, check_choice, check_float
+from .base import Cancel, bad_param, check_choice, check_float
+from .gvf_recognizer import fit_hhmm
+from .hhmm import HHMM
 
 #: Values of ``GVF.speed_estimate``.
 SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+#: Saved arrays of the warp's own HHMM (``speed_states`` > 0) carry this prefix.
+SPEED_HHMM_PREFIX = "speed_hhmm_"
 
 #: per frame, the probability that a local warp's pass goes from its last state back to its
 #: first (a new gesture without a reset)
@@ -158,18 +173,12 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
 
 
 class WarpSpeed:
-    """A GVF stream's time-warp speed: per class, its own forward pass of the recognizer's
-    HMM, on the frame rescaled by the class's scale estimate (``rescale``) or not; over the
-    frames since the reset (``window`` 0) or local (``window`` > 0 frames)."""
+    """A GVF stream's time-warp speed: per class, its own forward pass of the warp's HMM
+    (:func:`warp_hhmm`), on the frame rescaled by the class's scale estimate (``rescale``) or
+    not; over the frames since the reset (``window`` 0) or local (``window`` > 0 frames)."""
 
     def __init__(self, model, rescale: bool, window: float = 0.0) -> None:
-        rec = getattr(model, "recognizer_", None)
-        if rec is None:
-            raise GesturemapError(
-                f"speed_estimate={model.speed_estimate!r} reads the speed from the GVF's "
-                "recognizer HHMM, but this GVF was trained without one (recognizer_weight=0 "
-                "at fit, or saved before it existed): fit it again with recognizer_weight > 0, "
-                "or use speed_estimate='sampled'.")
+        rec = warp_hhmm(model)
         b = rec._bank()
         self._b = b
         self._rescale = bool(rescale)
@@ -238,6 +247,32 @@ def reference_units(model, state_frames: np.ndarray, n_states: np.ndarray,
         if np.isfinite(end) and end > 0:
             unit[k] = lengths[model.class_offsets_[k]] / end
     return unit
+
+
+def warp_hhmm(model) -> HHMM:
+    """The HHMM the warp runs: the GVF's own for it (``speed_states`` > 0) or its
+    recognizer's (0)."""
+    if int(getattr(model, "speed_states", 0)) > 0:
+        return model.speed_hhmm_
+    rec = getattr(model, "recognizer_", None)
+    if rec is None:
+        raise GesturemapError(
+            f"speed_estimate={model.speed_estimate!r} reads the speed from the GVF's "
+            "recognizer HHMM (speed_states=0), but this GVF was trained without one "
+            "(recognizer_weight=0 at fit, or saved before it existed): fit it again with "
+            "recognizer_weight > 0 or speed_states > 0, or use speed_estimate='sampled'.")
+    return rec
+
+
+def fit_speed_hhmm(model, standardized: Dataset, cancel: Cancel | None) -> HHMM | None:
+    """The warp's own HHMM (``speed_states`` states per class) on the GVF's standardised
+    takes; None at ``speed_states=0``."""
+    n = int(model.speed_states)
+    if n == 0:
+        return None
+    return fit_hhmm(n, model.likelihood_window, standardized, cancel,
+                    f"time-warp HHMM (speed_states={n}) cannot be trained: {{exc}} Lower "
+                    "speed_states, or set it to 0 to read the warp from the recognizer HHMM.")
 
 
 def warp_speed(model) -> WarpSpeed | None:
