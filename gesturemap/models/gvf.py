@@ -79,7 +79,7 @@ SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
 #: How the class's scale is read from its particles (``scale_estimate``).
-SCALE_ESTIMATES = ("sampled", "fitted")
+SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted")
 #: How a class's template is made from its takes (``template``).
 TEMPLATES = ("mean", "medoid")
 
@@ -247,6 +247,9 @@ class GVF(BaseModel):
         towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
         same either way: only the reported scale changes. (With ``rotation`` and a scale per
         input, each input is regressed on the rotated template's: an approximation.)
+        ``"warp_fitted"``: per class, the frames regressed on its time warp's expected mean
+        frame instead (the rescaled warp, ``gvf_speed.warp_scale``), pulled towards the
+        ``"fitted"`` scale, which the warp's rescaling uses.
     scale_window : frames over which a fitted scale looks back (0: since the particle
         started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
@@ -657,7 +660,9 @@ class GVFStream(StandardizingStream):
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((3, d))
         # scale_estimate="fitted": each particle's least-squares sums along its path
-        self._fit_scale = model.scale_estimate == "fitted"
+        self._fit_scale = model.scale_estimate in ("fitted", "warp_fitted")
+        self._warp_scale = model.scale_estimate == "warp_fitted"
+        self._warp_speed = model.speed_estimate != "sampled"
         window = float(model.scale_window)
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
@@ -738,7 +743,11 @@ class GVFStream(StandardizingStream):
                        self._inst, self._progress, self._speeds, self._scales, self._rots,
                        self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
         if self._warp is not None:
-            self._warp.update(z, self._scales, self._speeds)
+            self._warp.update(z, self._scales, self._speeds if self._warp_speed
+                              else self._warp.speed)
+            if self._warp_scale:
+                self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
+                                      self._uniform_scale, self._scales)
         log = self._log
         if self._rec is not None:
             best, log = self._pool(z, best)

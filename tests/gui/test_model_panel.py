@@ -253,7 +253,7 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
-    for name, values in (("scale_estimate", ["sampled", "fitted"]),
+    for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted"]),
                          ("template", ["mean", "medoid"]),
                          ("speed_estimate", ["sampled", "warp", "warp_rescaled"]),
                          ("recognizer_decision", ["decaying", "cumulative"])):

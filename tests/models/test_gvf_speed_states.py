@@ -125,3 +125,72 @@ def test_bad_speed_states_are_named(shapes):
     # takes shorter than the states: the error names the setting and what to do
     with pytest.raises(GesturemapError, match="speed_states=200.*Lower speed_states"):
         gm.GVF(100, speed_states=200).fit(shapes)
+
+
+# -- scale_estimate="warp_fitted": the least-squares scale along the warp's alignment --------
+
+def test_warp_scale_is_the_least_squares_scale_along_the_alignment():
+    from gesturemap.models.gvf_speed import warp_scale
+
+    rng = np.random.default_rng(0)
+    c, d = 2, 3
+    start = rng.normal(size=(c, d))
+    where_start, sxy, syy = np.zeros((c, d)), np.zeros((c, d)), np.zeros((c, d))
+    out = np.zeros((c, d))
+    truth = np.array([2.0, 0.5, 1.5])
+    path = rng.normal(size=(20, c, d))
+    for t in range(20):
+        # the frame is class 1's start + truth * (its expected mean frame - the first one's)
+        z = start[1] + truth * (path[t, 1] - path[0, 1])
+        warp_scale(z, start, path[t], where_start, t == 0, 1.0, 0.0, False, sxy, syy,
+                   np.ones((c, d)), out)
+        if t == 0:  # nothing to fit yet: the base
+            np.testing.assert_array_equal(out, 1.0)
+    np.testing.assert_allclose(out[1], truth, rtol=1e-12)
+    # one scale for all inputs: the pooled fit, sum(sxy) / sum(syy) (the last frame again)
+    warp_scale(z, start, path[-1], where_start, False, 1.0, 0.0, True, sxy.copy(), syy.copy(),
+               np.ones((c, d)), out)
+    y = np.vstack([path[:, 1], path[-1:, 1]]) - path[0, 1]
+    pooled = np.sum(y * y * truth) / np.sum(y * y)
+    np.testing.assert_allclose(out[1], pooled, rtol=1e-9)
+    big = np.zeros((c, d))
+    warp_scale(z, start, path[-1], where_start, False, 1.0, 1e9, False, sxy.copy(), syy.copy(),
+               np.full((c, d), 3.0), big)
+    np.testing.assert_allclose(big, 3.0, rtol=1e-6)
+
+
+def test_warp_fitted_changes_the_scale_only(shapes):
+    x = _stream_x()
+    for how in ("warp_rescaled", "sampled"):
+        fitted = _model(shapes, 20, how, scale_estimate="fitted")
+        warp = _model(shapes, 20, how, scale_estimate="warp_fitted")
+        a, b = fitted.stream().run(x), warp.stream().run(x)
+        _same_stream(a, b, fields=NOT_SPEED[:-2] + ("speed", "instant_likelihoods"))
+        scales = np.array([r.scale for r in b])
+        assert np.isfinite(scales).all()
+        assert not np.array_equal(scales, [r.scale for r in a])
+
+
+def test_warp_fitted_reads_a_shape_twice_as_big(shapes):
+    # measured (wave and circle, x2 and x0.5 in speed too): within 15 % of the scale on
+    # the unchanged replay times 2 on 0.96-1.00 of the frames after 30 %
+    model = _model(shapes, 20, scale_estimate="warp_fitted", uniform_scale=True)
+    for label in ("wave", "circle"):
+        k = model.labels_.index(label)
+        base = np.array([r.scale[k].mean() for r in model.stream().run(_replay(label, 1, 1))])
+        for sp in (1.0, 2.0, 0.5):
+            s = np.array([r.scale[k].mean()
+                          for r in model.stream().run(_replay(label, sp, 2.0))])
+            idx = np.clip(np.ceil((np.arange(len(s)) + 1) / len(s) * len(base)).astype(int)
+                          - 1, 0, len(base) - 1)
+            err = np.abs(s / (2.0 * base[idx]) - 1.0)[int(0.3 * len(s)):]
+            assert np.mean(err <= 0.15) > 0.9, (label, sp, np.mean(err <= 0.15))
+
+
+def test_warp_fitted_needs_a_warp_hhmm(shapes):
+    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted").fit(shapes)
+    with pytest.raises(GesturemapError, match="warp_fitted"):
+        model.stream()
+    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
+                   speed_states=10).fit(shapes)
+    assert np.isfinite([r.scale for r in model.stream().run(_stream_x())]).all()
