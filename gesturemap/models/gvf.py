@@ -304,9 +304,9 @@ class GVF(BaseModel):
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.3,
                  recognizer_states: int = 5, recognizer_decision: str = "cumulative",
-                 scale_estimate: str = "fitted",
+                 scale_estimate: str = "warp_fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
-                 speed_window: float = 0.0, speed_states: int = 0,
+                 speed_window: float = 0.0, speed_states: int = 10,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

@@ -35,9 +35,10 @@ speed is relative to the class's reference template (the particles' reference) a
 [1/20, 20]. Measured in docs/notes/issue-18g.md: it keeps a held end and reads a second
 gesture where its pass comes back to its first state, but its CV score is below 0's.
 
-``speed_states`` = 0 (the default): the warp runs the recognizer HHMM (``recognizer_states``
-states per class, as many as suit recognition; the warp then needs ``recognizer_weight`` > 0
-at fit). ``speed_states`` > 0: ``GVF.fit`` also trains an HHMM of its own for the warp, with
+``speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer_states`` states per
+class, as many as suit recognition; the warp then needs ``recognizer_weight`` > 0 at fit).
+``speed_states`` > 0 (default 10, chosen by gvf_eval's CV in docs/notes/issue-18i.md, as
+``scale_estimate="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for the warp, with
 that many left-right states per class (the HHMM's other defaults, the same standardised
 takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any,
 is left to the class. More states place the expected position more finely (a posterior that

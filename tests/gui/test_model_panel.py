@@ -267,10 +267,10 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
         editor.setValue(0)
         assert editor.value() == 1, name
     # the warp's own HHMM: 0 (the recognizer's) is a value
+    assert panel.editors["speed_states"].value() == 10  # the default
     panel.editors["speed_states"].setValue(0)
     assert panel.editors["speed_states"].value() == 0
-    panel.editors["speed_states"].setValue(10)
-    assert panel.settings()["params"]["speed_states"] == 10
+    assert panel.settings()["params"]["speed_states"] == 0
     assert panel.problems() == []
     MODEL_REGISTRY["gvf"](**panel.settings()["params"])
 

@@ -24,6 +24,7 @@ def shapes():
 
 
 def _model(ds, states, how="warp_rescaled", **kw):
+    kw = {"scale_estimate": "fitted", **kw}  # (the scale along the warp would follow it)
     return gm.GVF(300, random_state=2, speed_estimate=how, speed_states=states, **kw).fit(ds)
 
 
@@ -188,7 +189,8 @@ def test_warp_fitted_reads_a_shape_twice_as_big(shapes):
 
 
 def test_warp_fitted_needs_a_warp_hhmm(shapes):
-    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted").fit(shapes)
+    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
+                   speed_states=0).fit(shapes)
     with pytest.raises(GesturemapError, match="warp_fitted"):
         model.stream()
     model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
