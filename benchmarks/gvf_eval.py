@@ -31,16 +31,18 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-How GVF's recognizer HHMM (a second expert on the class, trained inside ``GVF.fit``) is read
-and pooled (``recognizer_decision``: its forward log-likelihood with the GVF's forgetting, or
-since the reset with none; ``recognizer_states``; ``recognizer_weight``) is chosen by 2-fold
+Which HHMM GVF's time-warp speed runs (``speed_states``: 0, the recognizer HHMM's 5 states
+per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's scale
+is read (``scale_estimate``: ``"fitted"``, each particle's least-squares scale along its path,
+or ``"warp_fitted"``, along the warp's alignment) are chosen by 2-fold
 cross-validation grouped by subject *within the training subjects* (criterion: the mean of
 recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
 a third of each fold's takes and three conditions); the other settings
 (``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
 ``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
-``speed_noise``, ``scale_estimate`` and ``scale_window``, ``speed_estimate`` and
-``speed_window``, ...) are held at values found by earlier runs of the same
+``speed_noise``, ``scale_window``, ``speed_estimate`` and
+``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states`` and
+``recognizer_weight``, ...) are held at values found by earlier runs of the same
 cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
@@ -68,6 +70,9 @@ HAPT = ROOT.parent / "shared" / "datasets" / "HAPTTransitions" / "HAPT_transitio
 FACTORS = (0.5, 1.0, 2.0)
 FRACTIONS = np.round(np.arange(0.1, 1.01, 0.1), 2)
 TOL = 0.15
+#: The candidates of ``speed_states`` (docs/notes/issue-18i.md); step times are measured for
+#: every one of them
+SPEED_STATES = (0, 10, 20)
 
 
 def load_takes() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -228,18 +233,19 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     return scores
 
 
-def step_times(model_ds, x, counts, params, rounds=3):
+def step_times(model_ds, x, counts, params, rounds=3, extra=None):
     """p50/p99 of ``stream.step`` per particle count: ``rounds`` rounds, the counts
     interleaved within each (the machine is shared: a busy moment hits every count alike);
     the table gives the median over rounds, ``rounds_ms`` each round's (p50, p99). With the
     absolute posture on, the same model without it is measured in the same rounds
-    (``no_posture``), to read the posture's cost as a ratio."""
-    variants = {"": params}
+    (``no_posture``), to read the posture's cost as a ratio; ``extra`` (name: params), more
+    variants measured in the same rounds."""
+    variants = {"": params, **(extra or {})}
     default = gm.GVF()
     if params.get("posture_weight", default.posture_weight) > 0:
         variants["no_posture"] = {**params, "posture_weight": 0.0}
     rec = params.get("recognizer_weight", default.recognizer_weight) > 0
-    fitted = params.get("scale_estimate", default.scale_estimate) == "fitted"
+    fitted = params.get("scale_estimate", default.scale_estimate) != "sampled"
     if rec:
         # (a time-warp speed needs the recognizer: without it, the particles' speed)
         variants["no_recognizer"] = {**params, "recognizer_weight": 0.0,
@@ -360,7 +366,8 @@ def markdown(report: dict) -> str:
     names = {"": "as chosen", "no_posture": "without the posture",
              "no_recognizer": "without the recognizer", "sampled_scale": "sampled scale",
              "sampled_speed": "sampled speed",
-             "before": "without the recognizer, sampled scale and speed"}
+             "before": "without the recognizer, sampled scale and speed",
+             **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate="))}}
     counts = [n for n, v in steps.items() if "p50_ms" in v]
 
     def best(v):  # the quietest round's p99 (the machine is shared)
@@ -435,15 +442,23 @@ def main() -> None:
              "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5,
              "scale_estimate": "fitted", "scale_window": 100.0}
     # 18g's grid chose how far back the rescaled warp looks (``speed_window`` 0, 18f's mean
-    # since the reset: docs/gvf_local_warp.json). This grid (declared in
-    # docs/notes/issue-18h.md before the held-out run) chooses how the recognizer HHMM's
+    # since the reset: docs/gvf_local_warp.json). 18h's grid (declared in
+    # docs/notes/issue-18h.md before its held-out run) chose how the recognizer HHMM's
     # evidence is read and pooled: its decision (``"decaying"`` with the GVF's
     # likelihood_window, 200, or ``"cumulative"``, no forgetting), its states (5, 10) and
     # the pool weight (0.3, 0.5, 0.7, 1); 18g's choice first (ties go to the earlier row).
     fixed = {**fixed, "speed_estimate": "warp_rescaled", "speed_window": 0.0}
-    grid = [{**fixed, "recognizer_decision": d, "recognizer_states": n,
-             "recognizer_weight": w}
-            for n in (5, 10) for d in ("decaying", "cumulative") for w in (0.5, 0.3, 0.7, 1.0)]
+    # 18h's grid chose the recognizer's decision "cumulative", 5 states, weight 0.3
+    # (docs/notes/issue-18h.md). This grid (declared in docs/notes/issue-18i.md before the
+    # held-out run) chooses which HHMM the rescaled warp runs: the recognizer's (0, 18h's
+    # choice, first: ties go to it) or one of its own with 10 or 20 states per class, and
+    # how the class's scale is read: each particle's least-squares scale along its path
+    # ("fitted", 18e's choice, first) or the least-squares scale along the warp's alignment
+    # ("warp_fitted").
+    fixed = {**fixed, "recognizer_decision": "cumulative", "recognizer_states": 5,
+             "recognizer_weight": 0.3}
+    grid = [{**fixed, "speed_states": n, "scale_estimate": s}
+            for n in SPEED_STATES for s in ("fitted", "warp_fitted")]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -478,8 +493,13 @@ def main() -> None:
     report["early_recognition"] = curves
     report["fractions"] = FRACTIONS.tolist()
     stream_x = np.vstack([takes[i] for i in test_idx[:20]])
-    report["step_time"] = step_times(train_ds, stream_x[:1000 if args.quick else 3000],
-                                     (100, 500, 1000, 2000), params, args.rounds)
+    report["step_time"] = step_times(
+        train_ds, stream_x[:1000 if args.quick else 3000], (100, 500, 1000, 2000), params,
+        args.rounds, {**{f"speed_states={n}": {**params, "speed_states": n}
+                         for n in SPEED_STATES if params and n != params.get("speed_states", 0)},
+                      **{f"scale_estimate={s}": {**params, "scale_estimate": s}
+                         for s in ("fitted", "warp_fitted")
+                         if params and s != params.get("scale_estimate")}})
     # two takes streamed back to back without a reset (declared in docs/notes/issue-18g.md)
     report["back_to_back"] = back_to_back(
         train_ds, takes, labels, subjects, test_idx,

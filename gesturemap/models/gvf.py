@@ -40,7 +40,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..errors import GesturemapError, TrainingCancelled
+from ..errors import GesturemapError
 from . import _gvf_kernels as _k
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -54,12 +54,16 @@ from .base import (
     check_float,
     check_int,
     register_model,
-    restore,
     split_dataset,
 )
-from .gvf_recognizer import check_recognizer_params, recognizer_stream, recognizer_window
-from .gvf_speed import check_speed_params, warp_speed
-from .hhmm import HHMM
+from .gvf_recognizer import (
+    check_recognizer_params,
+    dump_hhmm,
+    fit_hhmm,
+    load_hhmm,
+    recognizer_stream,
+)
+from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
@@ -75,7 +79,7 @@ SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
 #: How the class's scale is read from its particles (``scale_estimate``).
-SCALE_ESTIMATES = ("sampled", "fitted")
+SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted")
 #: How a class's template is made from its takes (``template``).
 TEMPLATES = ("mean", "medoid")
 
@@ -243,12 +247,17 @@ class GVF(BaseModel):
         towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
         same either way: only the reported scale changes. (With ``rotation`` and a scale per
         input, each input is regressed on the rotated template's: an approximation.)
+        ``"warp_fitted"``: per class, the frames regressed on its time warp's expected mean
+        frame instead (the rescaled warp, ``gvf_speed.warp_scale``), pulled towards the
+        ``"fitted"`` scale, which the warp's rescaling uses.
     scale_window : frames over which a fitted scale looks back (0: since the particle
         started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
         warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
         by the class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``:
-        frames a warp looks back (0: its mean since the reset): see ``gvf_speed``.
+        frames a warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp
+        runs the recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that
+        many states per class: see ``gvf_speed``.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -280,7 +289,7 @@ class GVF(BaseModel):
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
                      "recognizer_decision": "decaying",
                      "recognizer_states": 5, "scale_estimate": "sampled",
-                     "speed_estimate": "sampled", "speed_window": 0.0}
+                     "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -295,10 +304,10 @@ class GVF(BaseModel):
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.3,
                  recognizer_states: int = 5, recognizer_decision: str = "cumulative",
-                 scale_estimate: str = "fitted",
+                 scale_estimate: str = "warp_fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
-                 speed_window: float = 0.0, standardize: bool = True,
-                 random_state: int = 0) -> None:
+                 speed_window: float = 0.0, speed_states: int = 10,
+                 standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
@@ -329,6 +338,7 @@ class GVF(BaseModel):
         self.scale_window = scale_window
         self.speed_estimate = speed_estimate
         self.speed_window = speed_window
+        self.speed_states = speed_states
         self.standardize = standardize
         self.random_state = random_state
 
@@ -371,6 +381,7 @@ class GVF(BaseModel):
         check_choice("template", self.template, TEMPLATES)
         check_int("templates_per_class", self.templates_per_class, 1)
         check_int("recognizer_states", self.recognizer_states, 1)
+        check_int("speed_states", self.speed_states, 0)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
@@ -453,28 +464,18 @@ class GVF(BaseModel):
         self.posture_spreads_ = np.ascontiguousarray(np.vstack(posture_spreads))
         self.speed_means_ = np.array(speed_means, dtype=np.float64)
         self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
-        self.recognizer_ = (self._fit_recognizer(standardized, cancel)
-                            if self.recognizer_weight > 0 else None)
+        self.recognizer_ = (fit_hhmm(
+            self.recognizer_states, self.likelihood_window, standardized, cancel,
+            f"recognizer (an HHMM, recognizer_weight={self.recognizer_weight}) cannot be "
+            "trained: {exc} Lower recognizer_states, or set recognizer_weight=0 to follow "
+            "with the particle filter alone.") if self.recognizer_weight > 0 else None)
+        self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
             progress(1.0, "templates chosen")
         self.training_info_ = {"seconds": time.perf_counter() - start,
                                "template_frames": [len(t) for t in templates],
                                "templates_per_class": np.diff(class_offsets).tolist()}
         return self
-
-    def _fit_recognizer(self, standardized: Dataset, cancel: Cancel | None) -> HHMM:
-        """The second expert on the class: an HHMM on the standardised takes."""
-        try:
-            return HHMM(int(self.recognizer_states), decision="decaying",
-                        likelihood_window=recognizer_window(self.likelihood_window)).fit(
-                standardized, cancel=cancel)
-        except TrainingCancelled:
-            raise
-        except GesturemapError as exc:
-            raise GesturemapError(
-                f"the GVF's recognizer (an HHMM, recognizer_weight={self.recognizer_weight}) "
-                f"cannot be trained: {exc} Lower recognizer_states, or set "
-                "recognizer_weight=0 to follow with the particle filter alone.") from None
 
     @property
     def rotation_dim_(self) -> int:
@@ -504,16 +505,22 @@ class GVF(BaseModel):
                 "start_means": self.start_means_, "start_stds": self.start_stds_,
                 "spreads": self.spreads_, "postures": self.postures_,
                 "posture_spreads": self.posture_spreads_, "speed_means": self.speed_means_,
-                "speed_stds": self.speed_stds_,
-                **{RECOGNIZER_PREFIX + k: v for k, v in self._recognizer_dump()[1].items()}}
+                "speed_stds": self.speed_stds_, **self._hhmm_dumps()[1]}
 
     def _state_meta(self) -> dict[str, Any]:
-        rec = self._recognizer_dump()[0]
-        return {"recognizer": rec} if rec else {}
+        return self._hhmm_dumps()[0]
 
-    def _recognizer_dump(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        rec = getattr(self, "recognizer_", None)
-        return rec.dump() if rec is not None else ({}, {})
+    def _hhmm_dumps(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The recognizer's and the warp's HHMMs (those trained): their meta by name, and
+        their arrays under their prefixes."""
+        meta, arrays = {}, {}
+        for name, attr, prefix in (("recognizer", "recognizer_", RECOGNIZER_PREFIX),
+                                   ("speed_hhmm", "speed_hhmm_", SPEED_HHMM_PREFIX)):
+            m, a = dump_hhmm(getattr(self, attr, None), prefix)
+            if m:
+                meta[name] = m
+                arrays.update(a)
+        return meta, arrays
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -586,20 +593,14 @@ class GVF(BaseModel):
         self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
         self.postures_, self.posture_spreads_ = per_frame
         self.speed_means_, self.speed_stds_ = speed_means, speed_stds
-        self.recognizer_ = _load_recognizer(meta.get("recognizer"), arrays, self.labels_, d)
-
-
-def _load_recognizer(meta: Any, arrays: dict[str, np.ndarray], labels: list[Any],
-                     d: int) -> HHMM | None:
-    """The saved recognizer (an HHMM over the same labels and inputs), or None (a model
-    trained without one, or saved before it existed)."""
-    if meta is None:
-        return None
-    n = len(RECOGNIZER_PREFIX)
-    rec = restore(meta, {k[n:]: v for k, v in arrays.items() if k.startswith(RECOGNIZER_PREFIX)})
-    if not isinstance(rec, HHMM) or rec.labels_ != labels or rec.input_dim_ != d:
-        raise ValueError("the recognizer does not match the model's classes and inputs")
-    return rec
+        self.recognizer_ = load_hhmm(meta.get("recognizer"), arrays, RECOGNIZER_PREFIX,
+                                     self.labels_, d)
+        self.speed_hhmm_ = load_hhmm(meta.get("speed_hhmm"), arrays, SPEED_HHMM_PREFIX,
+                                     self.labels_, d)
+        if (self.speed_hhmm_ is None) != (int(self.speed_states) == 0) or (
+                self.speed_hhmm_ is not None
+                and self.speed_hhmm_.states != int(self.speed_states)):
+            raise ValueError("the time warp's HHMM does not match speed_states")
 
 
 class GVFStream(StandardizingStream):
@@ -659,7 +660,9 @@ class GVFStream(StandardizingStream):
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((3, d))
         # scale_estimate="fitted": each particle's least-squares sums along its path
-        self._fit_scale = model.scale_estimate == "fitted"
+        self._fit_scale = model.scale_estimate in ("fitted", "warp_fitted")
+        self._warp_scale = model.scale_estimate == "warp_fitted"
+        self._warp_speed = model.speed_estimate != "sampled"
         window = float(model.scale_window)
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
@@ -740,7 +743,11 @@ class GVFStream(StandardizingStream):
                        self._inst, self._progress, self._speeds, self._scales, self._rots,
                        self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
         if self._warp is not None:
-            self._warp.update(z, self._scales, self._speeds)
+            self._warp.update(z, self._scales, self._speeds if self._warp_speed
+                              else self._warp.speed)
+            if self._warp_scale:
+                self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
+                                      self._uniform_scale, self._scales)
         log = self._log
         if self._rec is not None:
             best, log = self._pool(z, best)

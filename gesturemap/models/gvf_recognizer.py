@@ -17,8 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import GesturemapError
-from .base import bad_param, check_choice, check_float
+import numpy as np
+
+from ..data import Dataset
+from ..errors import GesturemapError, TrainingCancelled
+from .base import Cancel, bad_param, check_choice, check_float, restore
+from .hhmm import HHMM
 
 #: Values of ``GVF.recognizer_decision``.
 RECOGNIZER_DECISIONS = ("decaying", "cumulative")
@@ -55,3 +59,40 @@ def recognizer_stream(model: Any) -> Any:
     if rec.likelihood_window != window or rec.decision != decision:
         rec.set_params(decision=decision, likelihood_window=window)
     return rec.stream()
+
+
+def fit_hhmm(states: int, likelihood_window: float, standardized: Dataset,
+             cancel: Cancel | None, what: str) -> HHMM:
+    """An HHMM of ``states`` states per class (the HHMM's other defaults) on the GVF's
+    standardised takes: the recognizer, or the time warp's own (``speed_states``). ``what``
+    names the GVF setting(s) behind it and what to do about a failure, for the error."""
+    try:
+        return HHMM(int(states), decision="decaying",
+                    likelihood_window=recognizer_window(likelihood_window)).fit(
+            standardized, cancel=cancel)
+    except TrainingCancelled:
+        raise
+    except GesturemapError as exc:
+        raise GesturemapError(f"the GVF's {what.format(exc=exc)}") from None
+
+
+def dump_hhmm(hhmm: HHMM | None, prefix: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """An HHMM's saved meta and its arrays named with ``prefix`` (nothing for None)."""
+    if hhmm is None:
+        return {}, {}
+    meta, arrays = hhmm.dump()
+    return meta, {prefix + k: v for k, v in arrays.items()}
+
+
+def load_hhmm(meta: Any, arrays: dict[str, np.ndarray], prefix: str, labels: list[Any],
+              d: int) -> HHMM | None:
+    """A saved HHMM over the GVF's labels and inputs (its arrays named with ``prefix``), or
+    None (``meta`` None: trained without one, or saved before it existed)."""
+    if meta is None:
+        return None
+    n = len(prefix)
+    hhmm = restore(meta, {k[n:]: v for k, v in arrays.items() if k.startswith(prefix)})
+    if not isinstance(hhmm, HHMM) or hhmm.labels_ != labels or hhmm.input_dim_ != d:
+        raise ValueError(f"the saved HHMM ({prefix}*) does not match the model's classes "
+                         "and inputs")
+    return hhmm

@@ -34,6 +34,26 @@ state and is back in its first starts the class's sums (and its rescaling anchor
 speed is relative to the class's reference template (the particles' reference) and kept in
 [1/20, 20]. Measured in docs/notes/issue-18g.md: it keeps a held end and reads a second
 gesture where its pass comes back to its first state, but its CV score is below 0's.
+
+``speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer_states`` states per
+class, as many as suit recognition; the warp then needs ``recognizer_weight`` > 0 at fit).
+``speed_states`` > 0 (default 10, chosen by gvf_eval's CV in docs/notes/issue-18i.md, as
+``scale_estimate="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for the warp, with
+that many left-right states per class (the HHMM's other defaults, the same standardised
+takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any,
+is left to the class. More states place the expected position more finely (a posterior that
+sits on one state for a fifth of the gesture reads a speed that steps by a state's width).
+docs/notes/issue-18i.md measures it.
+
+``GVF(scale_estimate="warp_fitted")``: the class's scale by least squares along the warp's
+alignment (:func:`warp_scale`): the frames relative to the gesture's start regressed on the
+pass's expected mean frame (its posterior over the states times their Gaussian means)
+relative to the one at the first frame, forgotten by ``1 / scale_window`` per frame and pulled
+towards the particles' ``"fitted"`` scale (``SCALE_FIT_PRIOR``), which the rescaled warp
+uses to bring the frame back to the template's size (so the reported scale does not feed
+back into the alignment). With the particles' speed (``speed_estimate="sampled"``) the
+rescaled warp runs for the scale alone. With a local warp (``speed_window`` > 0) the fit is
+still about the first frame since the reset.
 """
 
 from __future__ import annotations
@@ -43,14 +63,20 @@ import math
 import numpy as np
 from numba import njit
 
+from ..data import Dataset
 from ..errors import GesturemapError
 from ._kernels import density
-from .base import bad_param, check_choice, check_float
+from .base import Cancel, bad_param, check_choice, check_float
+from .gvf_recognizer import fit_hhmm
+from .hhmm import HHMM
 
 #: Values of ``GVF.speed_estimate``.
 SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+#: Saved arrays of the warp's own HHMM (``speed_states`` > 0) carry this prefix.
+SPEED_HHMM_PREFIX = "speed_hhmm_"
 
 #: per frame, the probability that a local warp's pass goes from its last state back to its
 #: first (a new gesture without a reset)
@@ -59,7 +85,7 @@ WRAP = 1e-3
 @njit(**_JIT)
 def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weights, means_in,
               linv_in, lognorm_in, trans, prior, state_frames, seen, prev, frame, emis, front,
-              alpha, speed, local, keep, wrap, unit, last_stay, acc):
+              alpha, speed, local, keep, wrap, unit, last_stay, acc, where_out):
     """One frame of every class's own forward pass; writes each class's time-warp speed.
 
     ``z`` (D,) standardised frame, ``start`` (C, D) each class's gesture start (the first
@@ -74,7 +100,9 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
     outside the last state: a held end stops the clock), the last frame's expected position,
     and whether the pass has reached its last state (then re-entering the first state begins
     a new gesture: as a reset, for that class). ``unit`` (C,) converts the HHMM's frames to
-    the reference template's."""
+    the reference template's. ``where_out`` (C, D): each class's expected mean frame under
+    its pass's posterior (the states' Gaussian means, frame part), unchanged for a class
+    with no mass."""
     c = alpha.shape[0]
     d = z.shape[0]
     frames = max(seen, 1)
@@ -118,8 +146,14 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
             continue
         where = 0.0
         ordered = True
+        for j in range(d):
+            where_out[k, j] = 0.0
         for j in range(n):
             alpha[k, j] = front[j] / total
+            for m in range(n_comp[k]):
+                a = alpha[k, j] * weights[k, j, m]
+                for q in range(d):
+                    where_out[k, q] += a * means_in[k, j, m, q]
             pos = state_frames[k, j]
             if pos != pos:  # NaN: an ergodic class has no order
                 ordered = False
@@ -157,19 +191,49 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
         speed[k] = min(max(unit[k] * acc[k, 0] / acc[k, 1], 0.05), 20.0)
 
 
+@njit(**_JIT)
+def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, syy, base,
+               out):
+    """Each class's least-squares scale along its warp's alignment: the frames relative to
+    the gesture's start (``z - start``) regressed on the pass's expected mean frame relative
+    to its own at the first frame (``where - where_start``, set here when ``first``), sums
+    ``sxy``/``syy`` (C, D) forgotten by ``keep`` per frame, pulled towards ``base`` (C, D,
+    the particles' estimate) by ``prior``; per input, or one for all with ``uniform``.
+    Writes ``out`` (C, D)."""
+    c, d = sxy.shape
+    for k in range(c):
+        num = 0.0
+        den = 0.0
+        for j in range(d):
+            if first:
+                where_start[k, j] = where[k, j]
+                sxy[k, j] = 0.0
+                syy[k, j] = 0.0
+            y = where[k, j] - where_start[k, j]
+            sxy[k, j] = keep * sxy[k, j] + (z[j] - start[k, j]) * y
+            syy[k, j] = keep * syy[k, j] + y * y
+            if uniform:
+                num += sxy[k, j] + prior * base[k, j] / d
+                den += syy[k, j] + prior / d
+            elif syy[k, j] + prior > 0.0:
+                out[k, j] = (sxy[k, j] + prior * base[k, j]) / (syy[k, j] + prior)
+            else:  # nothing to fit yet
+                out[k, j] = base[k, j]
+        if uniform and den > 0.0:
+            for j in range(d):
+                out[k, j] = num / den
+        elif uniform:
+            for j in range(d):
+                out[k, j] = base[k, j]
+
+
 class WarpSpeed:
-    """A GVF stream's time-warp speed: per class, its own forward pass of the recognizer's
-    HMM, on the frame rescaled by the class's scale estimate (``rescale``) or not; over the
-    frames since the reset (``window`` 0) or local (``window`` > 0 frames)."""
+    """A GVF stream's time-warp speed: per class, its own forward pass of the warp's HMM
+    (:func:`warp_hhmm`), on the frame rescaled by the class's scale estimate (``rescale``) or
+    not; over the frames since the reset (``window`` 0) or local (``window`` > 0 frames)."""
 
     def __init__(self, model, rescale: bool, window: float = 0.0) -> None:
-        rec = getattr(model, "recognizer_", None)
-        if rec is None:
-            raise GesturemapError(
-                f"speed_estimate={model.speed_estimate!r} reads the speed from the GVF's "
-                "recognizer HHMM, but this GVF was trained without one (recognizer_weight=0 "
-                "at fit, or saved before it existed): fit it again with recognizer_weight > 0, "
-                "or use speed_estimate='sampled'.")
+        rec = warp_hhmm(model)
         b = rec._bank()
         self._b = b
         self._rescale = bool(rescale)
@@ -191,6 +255,10 @@ class WarpSpeed:
         self._front = np.zeros(nmax)
         self._alpha = np.zeros((c, nmax))
         self.speed = np.ones(c)
+        self.where = np.zeros((c, d))  # each class's expected mean frame
+        self._where_start = np.zeros((c, d))
+        self._sxy = np.zeros((c, d))
+        self._syy = np.zeros((c, d))
         self.reset()
 
     def reset(self) -> None:
@@ -210,8 +278,16 @@ class WarpSpeed:
                   b["n_comp"], b["weights"], b["mean_in"], b["linv_in"], b["lognorm_in"],
                   b["trans"], b["prior"], self._state_frames, self._seen, self._prev,
                   self._frame, self._emis, self._front, self._alpha, self.speed, self._local,
-                  self._keep, WRAP, self._unit, self._last_stay, self._acc)
+                  self._keep, WRAP, self._unit, self._last_stay, self._acc, self.where)
         out[:] = self.speed
+
+    def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,
+                   scales: np.ndarray) -> None:
+        """After :meth:`update` of the frame ``z``: each class's least-squares scale along
+        the warp's alignment (:func:`warp_scale`), pulled towards ``scales`` (C, D), which it
+        replaces."""
+        warp_scale(z, self._start, self.where, self._where_start, self._seen == 1, keep,
+                   prior, uniform, self._sxy, self._syy, scales, scales)
 
 
 def _last_stays(state_frames: np.ndarray, n_states: np.ndarray) -> np.ndarray:
@@ -240,12 +316,42 @@ def reference_units(model, state_frames: np.ndarray, n_states: np.ndarray,
     return unit
 
 
-def warp_speed(model) -> WarpSpeed | None:
-    """The stream's time-warp speed for ``model.speed_estimate`` (None: the particles')."""
-    how = getattr(model, "speed_estimate", "sampled")
-    if how == "sampled":
+def warp_hhmm(model) -> HHMM:
+    """The HHMM the warp runs: the GVF's own for it (``speed_states`` > 0) or its
+    recognizer's (0)."""
+    if int(getattr(model, "speed_states", 0)) > 0:
+        return model.speed_hhmm_
+    rec = getattr(model, "recognizer_", None)
+    if rec is None:
+        raise GesturemapError(
+            f"the time warp (speed_estimate={model.speed_estimate!r}, scale_estimate="
+            f"{model.scale_estimate!r}) reads the GVF's "
+            "recognizer HHMM (speed_states=0), but this GVF was trained without one "
+            "(recognizer_weight=0 at fit, or saved before it existed): fit it again with "
+            "recognizer_weight > 0 or speed_states > 0, or use speed_estimate='sampled' "
+            "(and a scale_estimate other than 'warp_fitted').")
+    return rec
+
+
+def fit_speed_hhmm(model, standardized: Dataset, cancel: Cancel | None) -> HHMM | None:
+    """The warp's own HHMM (``speed_states`` states per class) on the GVF's standardised
+    takes; None at ``speed_states=0``."""
+    n = int(model.speed_states)
+    if n == 0:
         return None
-    return WarpSpeed(model, rescale=how == "warp_rescaled",
+    return fit_hhmm(n, model.likelihood_window, standardized, cancel,
+                    f"time-warp HHMM (speed_states={n}) cannot be trained: {{exc}} Lower "
+                    "speed_states, or set it to 0 to read the warp from the recognizer HHMM.")
+
+
+def warp_speed(model) -> WarpSpeed | None:
+    """The stream's time warp for ``model.speed_estimate`` and ``scale_estimate`` (None:
+    neither reads one). ``scale_estimate="warp_fitted"`` with the particles' speed runs the
+    rescaled warp (its speed unused)."""
+    how = getattr(model, "speed_estimate", "sampled")
+    if how == "sampled" and model.scale_estimate != "warp_fitted":
+        return None
+    return WarpSpeed(model, rescale=how != "warp",
                      window=float(getattr(model, "speed_window", 0.0)))
 
 

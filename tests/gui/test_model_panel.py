@@ -248,11 +248,12 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
 
 def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     """GVF's scale estimate and template are offered as their fixed values; its counts
-    (particles, templates, the recognizer's states) cannot be set to 0, which it refuses."""
+    (particles, templates, the recognizer's states) cannot be set to 0, which it refuses;
+    the warp's states can (0: the recognizer's)."""
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
-    for name, values in (("scale_estimate", ["sampled", "fitted"]),
+    for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted"]),
                          ("template", ["mean", "medoid"]),
                          ("speed_estimate", ["sampled", "warp", "warp_rescaled"]),
                          ("recognizer_decision", ["decaying", "cumulative"])):
@@ -265,6 +266,11 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
         editor = panel.editors[name]
         editor.setValue(0)
         assert editor.value() == 1, name
+    # the warp's own HHMM: 0 (the recognizer's) is a value
+    assert panel.editors["speed_states"].value() == 10  # the default
+    panel.editors["speed_states"].setValue(0)
+    assert panel.editors["speed_states"].value() == 0
+    assert panel.settings()["params"]["speed_states"] == 0
     assert panel.problems() == []
     MODEL_REGISTRY["gvf"](**panel.settings()["params"])
 

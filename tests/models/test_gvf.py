@@ -38,7 +38,9 @@ def _replay(label: str, speed: float, scale: float, angle: float = 0.0) -> np.nd
 
 @pytest.mark.parametrize("label", ["circle", "wave"])
 def test_speed_and_scale_are_estimated_within_15_percent(label):
-    model = gm.GVF(random_state=7).fit(_shapes_dataset())
+    # (the particles' fitted scale: the warp's, 18i's default, reads the wave x2 as 1.59 in
+    # absolute terms, its HHMM's mean path being smaller than the template: 18i's notes)
+    model = gm.GVF(random_state=7, scale_estimate="fitted").fit(_shapes_dataset())
     x = _replay(label, 1.5, 2.0)
     res = model.stream().run(x)
     k = model.labels_.index(label)
@@ -158,7 +160,9 @@ def _two_variant_dataset(seed: int = 3) -> gm.Dataset:
 
 def test_several_templates_per_class_follow_the_variant_performed():
     ds = _two_variant_dataset()
-    model = gm.GVF(templates_per_class=2, random_state=4).fit(ds)
+    # (the particles' fitted scale, converted by their template's factors: the warp's HHMM
+    # blends both variants of the class)
+    model = gm.GVF(templates_per_class=2, random_state=4, scale_estimate="fitted").fit(ds)
     k = model.labels_.index("draw")
     a, b = model.class_offsets_[k], model.class_offsets_[k + 1]
     assert b - a == 2
@@ -259,12 +263,13 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     class, no start posture and an immediate restart: as a model so set now runs."""
     model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
                    learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
-                   recognizer_weight=0.0, random_state=2).fit(_shapes_dataset())
+                   recognizer_weight=0.0, speed_states=0, scale_estimate="sampled",
+                   random_state=2).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
                                     "restart_probability", "learned_tolerance",
                                     "posture_weight", "posture_in_particles",
                                     "speed_weight", "recognizer_weight",
-                                    "recognizer_states"),
+                                    "recognizer_states", "speed_states", "scale_estimate"),
                             ("mean", "scale", "templates", "offsets"))
 
 

@@ -151,7 +151,8 @@ def test_bad_recognizer_settings_are_named():
     short.add(np.arange(8.0).reshape(4, 2)[::-1], label="b")
     with pytest.raises(GesturemapError, match="recognizer_states"):
         gm.GVF(recognizer_weight=0.5, recognizer_states=5).fit(short)
-    gm.GVF(recognizer_weight=0.5, recognizer_states=2).fit(short).stream().step([0.0, 1.0])
+    gm.GVF(recognizer_weight=0.5, recognizer_states=2, speed_states=0,
+           scale_estimate="fitted").fit(short).stream().step([0.0, 1.0])
 
 
 @pytest.mark.parametrize("window", [15.0, 0.0])
