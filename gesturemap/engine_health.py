@@ -40,7 +40,9 @@ class Health:
 
     def stats(self) -> dict[str, Any]:
         """The health counters (safe to call from any thread)."""
-        sources = [s.stats.snapshot() for s in self.sources]
+        # one read of the list: the window replaces it (another sensor) from another thread
+        live = list(self.sources)
+        sources = [s.stats.snapshot() for s in live]
         out = {
             "frames_in": self.frames_in,
             "frames_out": self.frames_out,
@@ -73,7 +75,7 @@ class Health:
             "running": self.running,
             "realtime_priority": self.realtime,
             "recording": self.recording,
-            "sources": {s.name: snap for s, snap in zip(self.sources, sources, strict=True)},
+            "sources": {s.name: snap for s, snap in zip(live, sources, strict=True)},
             "output_send_errors": self.output.send_errors,
             **(self.synth.stats() if self.synth is not None else {}),
             **{k: v for sink in self.sinks for k, v in sink.stats().items()},

@@ -139,3 +139,33 @@ def test_stats_file_has_kernel_drops_and_refused_commands(tmp_path):
     engine.stop()
     written = json.loads(stats_file.read_text())
     assert written["kernel_drops"] == 0 and written["refused_commands"] == 0
+
+
+def test_stats_reads_the_sources_once_while_the_window_swaps_them(tmp_path):
+    """The window replaces ``engine.sources`` (another sensor) from its own thread while
+    stats() runs on another: stats() must pair each source with its own snapshot, never two
+    different lists (a ValueError in the window's status timer, seen under load)."""
+    engine = Engine(Project.new(tmp_path / "p", inputs=2), osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", 9), trainer="thread").start()
+    try:
+        real = list(engine.sources)
+        reads = [0]
+
+        class Swapping(type(engine)):
+            @property
+            def sources(self):  # every read sees the list after another swap
+                reads[0] += 1
+                return real if reads[0] % 2 else real + real
+
+            @sources.setter
+            def sources(self, value):
+                pass
+
+        engine.__class__ = Swapping
+        try:
+            names = engine.stats()["sources"]
+        finally:
+            engine.__class__ = Swapping.__mro__[1]
+        assert set(names) == {s.name for s in real}
+    finally:
+        engine.stop()
