@@ -65,6 +65,7 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 from ._kernels import density
 from .base import Cancel, bad_param, check_choice, check_float
 from .gvf_recognizer import fit_hhmm
@@ -201,10 +202,12 @@ def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, s
     the particles' estimate) by ``prior``; per input, or one for all with ``uniform``.
     Writes ``out`` (C, D)."""
     c, d = sxy.shape
+    before = np.empty(d)  # the class's particles' scale (``out`` may be ``base``)
     for k in range(c):
         num = 0.0
         den = 0.0
         for j in range(d):
+            before[j] = base[k, j]
             if first:
                 where_start[k, j] = where[k, j]
                 sxy[k, j] = 0.0
@@ -225,6 +228,15 @@ def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, s
         elif uniform:
             for j in range(d):
                 out[k, j] = base[k, j]
+        for j in range(d):
+            # a fit at or below 0 (the frames move against this class's alignment: a class
+            # whose HHMM blends variants, a class not being performed) says nothing of a
+            # size: the particles' scale stands; else kept in the particles' bounds
+            s = out[k, j]
+            if not s > 0.0:
+                out[k, j] = before[j]
+            else:
+                out[k, j] = min(max(s, FACTOR_MIN), FACTOR_MAX)
 
 
 class WarpSpeed:

@@ -196,3 +196,39 @@ def test_warp_fitted_needs_a_warp_hhmm(shapes):
     model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
                    speed_states=10).fit(shapes)
     assert np.isfinite([r.scale for r in model.stream().run(_stream_x())]).all()
+
+
+def test_warp_fitted_scale_stays_a_size_where_the_warp_blends_variants():
+    """A class performed two ways (its warp HHMM blends a circle and a wave): the least
+    squares along that blended path can fall below 0, which is no size at all; the particles'
+    scale then stands, and every value stays within the particles' bounds."""
+    from gesturemap.models._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+
+    from .test_gvf import SHAPES, _two_variant_dataset
+
+    model = gm.GVF(templates_per_class=2, random_state=4).fit(_two_variant_dataset())
+    assert model.scale_estimate == "warp_fitted"
+    x = SHAPES["wave"](np.linspace(0, 1, round(70 / 1.5)))
+    x = (x - x[0]) * 2.0 + x[0]
+    scales = np.array([r.scale for r in model.stream().run(x)])
+    assert np.isfinite(scales).all()
+    assert scales.min() >= FACTOR_MIN and scales.max() <= FACTOR_MAX
+    k = model.labels_.index("draw")
+    after = scales[int(0.3 * len(x)):, k]
+    assert np.all(after > 0.1)  # a size, not the fit's sign flip
+
+
+def test_warp_scale_falls_back_to_the_particles_scale_below_zero():
+    from gesturemap.models.gvf_speed import warp_scale
+
+    c, d = 1, 2
+    start, where_start = np.zeros((c, d)), np.zeros((c, d))
+    sxy, syy = np.zeros((c, d)), np.zeros((c, d))
+    scales = np.full((c, d), 1.3)  # the particles' scale, replaced in place (as the stream does)
+    warp_scale(np.zeros(d), start, np.zeros((c, d)), where_start, True, 1.0, 1.0, False,
+               sxy, syy, scales, scales)
+    # the frames move against the alignment: the least squares is negative
+    warp_scale(np.array([-5.0, 0.2]), start, np.array([[1.0, 1.0]]), where_start, False, 1.0,
+               1.0, False, sxy, syy, scales, scales)
+    assert scales[0, 0] == 1.3  # the particles' scale stands, not the fit (-1.85)
+    assert scales[0, 1] == pytest.approx((0.2 + 1.3) / 2.0)
