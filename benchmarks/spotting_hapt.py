@@ -38,6 +38,8 @@ or the three systems side by side, then merged::
 ``--settle-ratio R...`` (waiting for the movement to settle before naming an event),
 ``--relabel CONTEXT...`` (a second stage relabelling each event, or not, chosen by the inner
 CVs: 1-NN DTW, or with ``--relabel-with stats`` logistic regression on segment statistics),
+``--verify`` (a stacked verifier trained on the spotter's own out-of-fold detections,
+switched on per outer fold by a cross-fit over the inner folds),
 ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -63,6 +65,7 @@ from gesturemap.evaluation.spotting import ground_truth_events as gt_events
 from gesturemap.evaluation.spotting import match_detections, spotting_metrics
 from gesturemap.evaluation.spotting_cv import (
     SegmentStats,
+    StackedVerifier,
     grouped_folds,
     load_streams,
     low_pass,
@@ -112,6 +115,14 @@ def stats_relabeler(gestures: gm.Dataset) -> SegmentStats:
 
 
 RELABELERS = {"dtw": dtw_relabeler, "stats": stats_relabeler}
+
+
+def stacked_verifier(classes: list[str]) -> StackedVerifier:
+    """The second stage of ``--verify``: logistic regression (C 0.3) over the six transitions
+    and null on a detection's segment statistics (frames start .. emitted), the spotter's
+    label (one-hot) and log(score / the class's typical score), trained on the spotter's own
+    out-of-fold detections in the inner CV."""
+    return StackedVerifier(classes, C=0.3, max_iter=3000)
 
 
 # -- baseline 1: sliding-window classifier ---------------------------------------------------
@@ -236,7 +247,10 @@ def _pooled(parts: list[dict[str, Any]], gestures: list[Any]) -> dict[str, Any]:
 
 def _inner_score(part: dict[str, Any]) -> float:
     """The inner-CV score of the setting an outer fold chose (F1 minus false alarms per
-    minute beyond 0.3: nested_cv's own criterion)."""
+    minute beyond 0.3: nested_cv's own criterion); with a stacked verifier switched on, its
+    cross-fitted inner score."""
+    if part.get("verifier") and part["verifier"][0]["applied"]:
+        return part["verifier"][0]["inner_score_with"]
     for combo, m in part["inner"][0]:
         if combo == part["chosen"][0]:
             return m["f1"] - max(0.0, m["false_alarms_per_min"] - 0.3)
@@ -385,6 +399,11 @@ def main() -> None:
                     help="the relabeller of --relabel: 1-NN DTW (default) or logistic "
                     "regression on segment statistics (start / end posture, log length, "
                     "per-channel mean and log std)")
+    ap.add_argument("--verify", action="store_true",
+                    help="a stacked verifier trained on the inner CV's out-of-fold detections "
+                    "of the chosen setting (drops the detections it calls null, relabels the "
+                    "others), applied per outer fold when it wins a cross-fit over the inner "
+                    "folds")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -488,10 +507,11 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     print("gm.spot over an HHMM", flush=True)
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
     res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
-                    make_relabeler=relabeler)
+                    make_relabeler=relabeler,
+                    make_verifier=stacked_verifier if args.verify else None)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
-                "inner": res["inner"],
+                "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),
                 "sessions": [dataclasses.asdict(r) for r in res["sessions"]],
                 "events": {str(i): [dataclasses.asdict(e) for e in ev]
                            for i, ev in res["events"].items()}}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pytest
@@ -117,6 +118,36 @@ def test_null_takes_are_contiguous_runs_of_the_stream() -> None:
     assert min(len(t) for t in nulls) >= 50
 
 
+def ramp_streams(seed: int, excursions: bool = False) -> Any:
+    """8 sessions (2 per subject) of ramps up (0 -> 1, label 1) and down (1 -> 0, label 2)
+    between rests: a GMM without deltas cannot tell them apart (same values), so its labels
+    are guesses. With ``excursions``, rests on 0 are broken by a null "up and straight back
+    down" that the GMM also takes for a ramp."""
+    from gesturemap.evaluation.spotting_cv import Streams
+    from tests.models.test_spotting_deltas import _ramp, _rest
+
+    rng = np.random.default_rng(seed)
+    xs, labels = [], []
+    for _ in range(8):
+        parts, lab, level = [], [], 0.0
+        for k in range(6):
+            r = _rest(int(rng.integers(60, 100)), level, rng)
+            g = _ramp(level == 0.0, int(rng.integers(35, 45)), rng)
+            parts += [r, g]
+            lab += [0] * len(r) + [1 if level == 0.0 else 2] * len(g)
+            level = 1.0 - level
+            if excursions and k % 2 == 1:
+                r = _rest(int(rng.integers(60, 100)), level, rng)
+                n = int(rng.integers(20, 25))
+                e = np.vstack([_ramp(True, n, rng), _ramp(False, n, rng)])
+                parts += [r, e]
+                lab += [0] * (len(r) + len(e))
+        r = _rest(80, level, rng)
+        xs.append(np.vstack([*parts, r]))
+        labels.append(np.array(lab + [0] * len(r)))
+    return Streams(xs, labels, np.arange(8) // 2, [1, 2], 50.0)
+
+
 @pytest.mark.parametrize("relabeller", ["dtw", "stats"])
 def test_nested_cv_chooses_relabelling_when_it_fixes_labels(relabeller: str) -> None:
     """Ramps up and down that a GMM without deltas cannot tell apart (its labels are guesses);
@@ -124,23 +155,10 @@ def test_nested_cv_chooses_relabelling_when_it_fixes_labels(relabeller: str) -> 
     regression (start and end posture). The nested CV's inner folds choose relabelling, and
     the held-out labels are right."""
     import gesturemap as gm
-    from gesturemap.evaluation.spotting_cv import SegmentStats, Streams, nested_cv
-    from tests.models.test_spotting_deltas import _ramp, _rest
+    from gesturemap.evaluation.spotting_cv import SegmentStats, nested_cv
 
-    rng = np.random.default_rng(4)
-    xs, labels = [], []
-    for _ in range(8):
-        parts, lab, level = [], [], 0.0
-        for _ in range(6):
-            r = _rest(int(rng.integers(60, 100)), level, rng)
-            g = _ramp(level == 0.0, int(rng.integers(35, 45)), rng)
-            parts += [r, g]
-            lab += [0] * len(r) + [1 if level == 0.0 else 2] * len(g)
-            level = 1.0 - level
-        r = _rest(80, level, rng)
-        xs.append(np.vstack([*parts, r]))
-        labels.append(np.array(lab + [0] * len(r)))
-    st = Streams(xs, labels, np.arange(8) // 2, [1, 2], 50.0)
+    st = ramp_streams(4)
+    labels = st.labels
     # the statistics see the rest the spotter's segment ends with (it was trained on the bare
     # takes): on these few takes a context helps it in one inner CV
     contexts = [None, 0] if relabeller == "dtw" else [None, 0, 25]

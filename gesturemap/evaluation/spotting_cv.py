@@ -23,9 +23,10 @@ from ..data import Dataset
 from ..models.spotting import NULL, Event, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
-__all__ = ["SegmentStats", "Streams", "cross_validate_spotting", "load_streams", "low_pass",
+__all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
+           "cross_validate_spotting", "detection_targets", "load_streams", "low_pass",
            "make_dataset", "null_runs", "relabel", "evaluate_sessions", "grouped_folds",
-           "nested_cv", "segment_stats"]
+           "nested_cv", "segment_stats", "verifier_features"]
 
 
 @dataclass
@@ -125,7 +126,7 @@ STATS_EDGE_FRAMES = 10
 
 
 def segment_stats(segment: np.ndarray, edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
-    """A segment's summary (5·D + 1 values): the mean of its first ``edge`` frames (the posture
+    """A segment's summary (4·D + 1 values): the mean of its first ``edge`` frames (the posture
     it starts from), the mean of its last ``edge`` frames (where it ends), log(length), the
     per-channel mean, and log(per-channel std + 1e-4) (sway). A segment shorter than ``edge``
     averages what it has."""
@@ -177,6 +178,187 @@ class SegmentStats:
         return [self.labels_[k] for k in np.argmax(self.decision(segments), axis=1)]
 
 
+def detection_targets(events: Sequence[Event], truth: Sequence[tuple[Any, int, int]],
+                      tolerance: int = 50) -> list[str]:
+    """What each detection should have said, by the protocol's matching with labels ignored:
+    detections are taken in increasing emission order; one whose ``emitted`` lies in a
+    not-yet-taken ground-truth event's window ``start <= t <= end + tolerance`` (among several,
+    the one with the smallest end) gets that event's label (as text), whatever its own label;
+    every other detection (on null, or a second one of an event) gets :data:`NULL`."""
+    taken = [False] * len(truth)
+    out = [NULL] * len(events)
+    for k in sorted(range(len(events)), key=lambda j: events[j].emitted):
+        t, best = events[k].emitted, -1
+        for i, (_, start, end) in enumerate(truth):
+            if not taken[i] and start <= t <= end + tolerance and (
+                    best < 0 or end < truth[best][2]):
+                best = i
+        if best >= 0:
+            taken[best] = True
+            out[k] = str(truth[best][0])
+    return out
+
+
+def verifier_features(events: Sequence[Event], x: np.ndarray, typical: dict[Any, float],
+                      classes: Sequence[str]) -> np.ndarray:
+    """One row per event (causal: frames ``start .. emitted`` only): :func:`segment_stats`
+    of those frames, the one-hot of the spotter's label over ``classes``, and
+    log(score / the class's typical score) (the Spotter's ``typical_scores_``: the summed
+    log-likelihood ratio a take of the class is expected to reach; floored at 1e-3)."""
+    rows = [np.concatenate([
+        segment_stats(x[ev.start:ev.emitted + 1]),
+        [float(str(ev.label) == c) for c in classes],
+        [np.log(max(ev.score / typical.get(ev.label, 1.0), 1e-3))]]) for ev in events]
+    width = len(segment_stats(x[:1])) + len(classes) + 1
+    return np.array(rows).reshape(len(rows), width)
+
+
+class VerifierUnavailable(ValueError):
+    """The verifier's training detections cannot train it (the message says why)."""
+
+
+class StackedVerifier:
+    """The second stage of two-stage spotting, trained on the spotter's own detections:
+    standardised :func:`verifier_features`, multinomial logistic regression (``C``) over the
+    gesture ``classes`` and :data:`NULL`. ``fit(features, targets)`` takes one row and one
+    target (:func:`detection_targets`) per detection and raises :class:`VerifierUnavailable`
+    when the targets hold fewer than two labels or no detection of one of ``classes``;
+    ``apply(events, rows)`` drops the events it calls null and relabels the others, keeping
+    their frames, scores and emission times."""
+
+    def __init__(self, classes: Sequence[Any], C: float = 0.3, max_iter: int = 3000) -> None:
+        self.classes = [str(c) for c in classes]
+        self.C = C
+        self.max_iter = max_iter
+
+    def fit(self, features: np.ndarray, targets: Sequence[str]) -> StackedVerifier:
+        from sklearn.linear_model import LogisticRegression
+
+        seen = set(targets)
+        if len(seen) < 2:
+            raise VerifierUnavailable(f"{len(targets)} training detections with "
+                                      f"{len(seen)} label(s): {sorted(seen)}")
+        missing = [c for c in self.classes if c not in seen]
+        if missing:
+            raise VerifierUnavailable(f"no training detection of class(es) {missing}")
+        f = np.asarray(features, dtype=np.float64)
+        self.mean_ = f.mean(0)
+        self.scale_ = f.std(0)
+        self.scale_[self.scale_ < 1e-9] = 1.0  # a constant feature (rounding aside) stays put
+        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
+            (f - self.mean_) / self.scale_, list(targets))
+        return self
+
+    def predict(self, features: np.ndarray) -> list[str]:
+        if not len(features):
+            return []
+        return [str(c) for c in self.model_.predict((features - self.mean_) / self.scale_)]
+
+    def apply(self, events: Sequence[Event], features: np.ndarray) -> list[Event]:
+        return [dataclasses.replace(ev, label=lb) for ev, lb in
+                zip(events, self.predict(features), strict=True) if lb != NULL]
+
+
+def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
+                    best: tuple[dict[str, Any], dict[str, Any]], model: Any, test: np.ndarray,
+                    spotted: dict[tuple[str, int], list[Any]],
+                    features: Callable[[np.ndarray], np.ndarray],
+                    make_verifier: Callable[[list[str]], Any], fa_budget: float,
+                    events_by_session: dict[int, list[Any]]
+                    ) -> tuple[dict[str, Any], list[SessionResult]]:
+    """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
+    chosen setting (``parts``: each inner test part, its events per setting and session, the
+    model that spotted them) are labelled by :func:`detection_targets`; cross-fitted (each inner
+    part verified by a verifier trained on the other parts), the inner score (``_score``) with
+    it is compared with the chosen setting's; it is applied to the outer test part, trained on
+    every inner detection, only when it scores higher. Returns the decision (with its reason,
+    the inner figures and the held-out fixed / broken / dropped counts) and the outer test
+    part's session results (verified or not); ``events_by_session`` gets the kept events."""
+    classes = [str(g) for g in st.gestures]
+    settings = _settings(best[0])
+    key = repr(sorted(settings.items()))
+    rows = []  # per inner part: (session, events, features, targets)
+    for itest, spot, imodel in parts:
+        typical = _typical(imodel, settings)
+        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes)
+                     for i in itest])
+    without = _score(best[1], fa_budget)
+    info: dict[str, Any] = {"applied": False, "inner_score_without": without}
+    held = [_match(st, int(i), spotted[key, int(i)]) for i in test]
+    try:
+        verified, counts = [], []
+        for a, part in enumerate(rows):
+            v = _fit_verifier(make_verifier, classes, [r for b, p in enumerate(rows)
+                                                        if b != a for r in p])
+            for i, ev, f, t in part:
+                verified.append(_match(st, i, v.apply(ev, f)))
+                counts.append((ev, v.predict(f), t))
+    except VerifierUnavailable as e:
+        info["reason"] = f"off: {e}"
+        return info, held
+    m = spotting_metrics(verified, classes, st.rate_hz)
+    info.update(inner_score_with=_score(m, fa_budget), inner_with={
+        k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min", "delay_p90_s")},
+        inner_counts=_verify_counts(counts))
+    info["applied"] = info["inner_score_with"] > without
+    info["reason"] = (f"{'on' if info['applied'] else 'off'}: cross-fitted inner score "
+                      f"{info['inner_score_with']:.3f} with, {without:.3f} without")
+    if not info["applied"]:
+        return info, held
+    v = _fit_verifier(make_verifier, classes, [r for p in rows for r in p])
+    typical = _typical(model, settings)
+    out, counts = [], []
+    for i in test:
+        i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes)
+        events_by_session[i] = v.apply(ev, f)
+        out.append(_match(st, i, events_by_session[i]))
+        counts.append((ev, v.predict(f), t))
+    info["held_out_counts"] = _verify_counts(counts)
+    info["held_out_f1_without"] = spotting_metrics(held, classes, st.rate_hz)["f1"]
+    return info, out
+
+
+def _typical(model: Any, settings: dict[str, Any]) -> dict[Any, float]:
+    sp = Spotter(model, **settings)
+    return dict(zip(sp.labels, sp.typical_scores_.tolist(), strict=True))
+
+
+def _rows(st: Streams, i: int, events: list[Any], features: Callable[[np.ndarray], np.ndarray],
+          typical: dict[Any, float], classes: list[str]
+          ) -> tuple[int, list[Any], np.ndarray, list[str]]:
+    truth = ground_truth_events(st.labels[i], st.gestures)
+    return (i, events, verifier_features(events, features(st.sessions[i]), typical, classes),
+            detection_targets(events, truth, int(round(st.rate_hz))))
+
+
+def _fit_verifier(make_verifier: Callable[[list[str]], Any], classes: list[str],
+                  rows: list[tuple[int, list[Any], np.ndarray, list[str]]]) -> Any:
+    feats = [r[2] for r in rows if len(r[1])]
+    if not feats:
+        raise VerifierUnavailable("no training detections")
+    return make_verifier(classes).fit(np.vstack(feats), [t for r in rows for t in r[3]])
+
+
+def _verify_counts(rows: list[tuple[list[Any], list[str], list[str]]]) -> dict[str, int]:
+    """Over detections (spotter's label, verifier's label, target): wrong labels fixed, right
+    ones broken (relabelled or dropped), null detections dropped / kept, real ones dropped."""
+    c = dict.fromkeys(("detections", "fixed", "broken", "null_dropped", "null_kept",
+                       "real_dropped", "wrong_before", "wrong_after"), 0)
+    for events, after, targets in rows:
+        for ev, a, t in zip(events, after, targets, strict=True):
+            b = str(ev.label)
+            c["detections"] += 1
+            if t == NULL:
+                c["null_dropped" if a == NULL else "null_kept"] += 1
+                continue
+            c["fixed"] += b != t and a == t
+            c["broken"] += b == t and a != t
+            c["real_dropped"] += a == NULL
+            c["wrong_before"] += b != t
+            c["wrong_after"] += a not in (t, NULL)
+    return c
+
+
 def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:
     """``k`` folds of distinct groups (sorted groups dealt round-robin): test indices."""
     uniq = np.unique(groups)
@@ -193,7 +375,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               fa_budget: float = 0.3, log: Callable[[str], None] = print,
               only_fold: int | None = None,
               make_data: Callable[..., Dataset] = make_dataset,
-              make_relabeler: Callable[[Dataset], Any] | None = None) -> dict[str, Any]:
+              make_relabeler: Callable[[Dataset], Any] | None = None,
+              make_verifier: Callable[[list[str]], Any] | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -203,18 +386,23 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     ``make_data(st, idx, features)``: the training dataset of sessions ``idx``. A grid key
     ``relabel_context`` (values: None = off, or frames of context) is not a spotter setting:
     events are relabelled by a classifier ``make_relabeler(dataset)`` trained on the gesture
-    takes of the same training subjects."""
+    takes of the same training subjects. ``make_verifier(classes)``: a second stage trained on
+    the spotter's own out-of-fold detections (:func:`_stack_verifier`), switched on per outer
+    fold when it wins a cross-fit over the inner folds (``verifier`` in the result)."""
+    if make_verifier is not None and "relabel_context" in grid:
+        raise ValueError("make_verifier and a relabel_context grid key are exclusive")
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
     held: list[SessionResult] = []
-    chosen, events_by_session, inner_tables = [], {}, []
+    chosen, events_by_session, inner_tables, verifiers = [], {}, [], []
     for fo, test in enumerate(grouped_folds(subj, outer)):
         if only_fold is not None and fo != only_fold:
             continue
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         # inner CV over the outer training subjects
         sums: dict[int, list[SessionResult]] = {i: [] for i in range(len(combos))}
+        parts = []  # per inner fold: its test sessions, spotted events, spotter's model
         for itest_local in grouped_folds(subj[train], inner):
             itest = train[itest_local]
             itrain = np.setdiff1d(train, itest)
@@ -222,6 +410,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             spotted: dict[tuple[str, int], list[Any]] = {}  # a setting's events, relabelled apart
             for ci, combo in enumerate(combos):
                 sums[ci] += _evaluate(model, rel, combo, st, itest, features, spotted)
+            parts.append((itest, spotted, model))
         table = [(combos[ci], spotting_metrics(r, [str(g) for g in st.gestures], st.rate_hz))
                  for ci, r in sums.items()]
         best = max(table, key=lambda cm: _score(cm[1], fa_budget))
@@ -236,13 +425,19 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         for (_, i), ev in spotted.items():
             events_by_session[i] = _relabelled(ev, features(st.sessions[i]), rel,
                                                best[0].get("relabel_context"))
+        if make_verifier is not None:
+            info, res = _stack_verifier(st, parts, best, model, test, spotted, features,
+                                        make_verifier, fa_budget, events_by_session)
+            verifiers.append(info)
+            log(f"outer fold {fo}: verifier {'on' if info['applied'] else 'off'} "
+                f"({info['reason']})")
         held += res
         m = spotting_metrics(res, [str(g) for g in st.gestures], st.rate_hz)
         log(f"outer fold {fo}: held-out F1 {m['f1']:.3f} macro {m['macro_f1']:.3f} "
             f"FA/min {m['false_alarms_per_min']:.3f} p90 delay {m['delay_p90_s']:.2f} s")
     return {"metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
             "chosen": chosen, "events": events_by_session, "inner": inner_tables,
-            "sessions": held}
+            "sessions": held, **({"verifier": verifiers} if make_verifier is not None else {})}
 
 
 def _fit(st: Streams, idx: np.ndarray, features: Callable[[np.ndarray], np.ndarray],
@@ -264,7 +459,7 @@ def _evaluate(model: Any, relabeler: Any, combo: dict[str, Any], st: Streams,
               spotted: dict[tuple[str, int], list[Any]]) -> list[SessionResult]:
     """Each session's events for ``combo`` matched to its truth; the spotter's events are kept
     in ``spotted`` (by setting and session) so that relabelling variants spot once."""
-    settings = {k: v for k, v in combo.items() if k != "relabel_context"}
+    settings = _settings(combo)
     key = repr(sorted(settings.items()))
     spotter = None
     out = []
@@ -276,6 +471,10 @@ def _evaluate(model: Any, relabeler: Any, combo: dict[str, Any], st: Streams,
         events = _relabelled(spotted[key, int(i)], x, relabeler, combo.get("relabel_context"))
         out.append(_match(st, int(i), events))
     return out
+
+
+def _settings(combo: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in combo.items() if k != "relabel_context"}
 
 
 def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
