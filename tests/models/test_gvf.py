@@ -263,8 +263,8 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     class, no start posture and an immediate restart: as a model so set now runs."""
     model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
                    learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
-                   recognizer_weight=0.0, speed_states=0, scale_estimate="sampled",
-                   random_state=2).fit(_shapes_dataset())
+                   recognizer_weight=0.0, recognizer_states=5, speed_states=0,
+                   scale_estimate="sampled", random_state=2).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
                                     "restart_probability", "learned_tolerance",
                                     "posture_weight", "posture_in_particles",
@@ -368,7 +368,7 @@ def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
     """A file without the postures and their parameters (saved before them) runs exactly as
     a model with them off."""
     model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, posture_weight=0.0,
-                   speed_weight=0.0, recognizer_weight=0.0,
+                   speed_weight=0.0, recognizer_weight=0.0, recognizer_states=5,
                    random_state=2).fit(_two_variant_dataset())
     kept = [k for k in model.dump()[1]
             if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]

@@ -45,7 +45,7 @@ def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forget
     and the decision can be switched at run time on the same model."""
     ds = _shapes_dataset()
     w = 0.4
-    model = gm.GVF(300, recognizer_weight=w, random_state=1,
+    model = gm.GVF(300, recognizer_weight=w, random_state=1, recognizer_states=5,
                    recognizer_decision="cumulative").fit(ds)
     x = _stream_x()
     pooled = model.stream().run(x)

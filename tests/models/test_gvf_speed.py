@@ -45,7 +45,7 @@ def test_sampled_is_the_stream_before_bit_for_bit():
     # (the recognizer as it was then: w 0.5, "decaying"; 18h's defaults differ)
     # (and the warp and scale as they were then: 18i's defaults differ)
     model = gm.GVF(300, random_state=2, speed_estimate="sampled", recognizer_weight=0.5,
-                   recognizer_decision="decaying", speed_states=0,
+                   recognizer_decision="decaying", speed_states=0, recognizer_states=5,
                    scale_estimate="fitted").fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, (label, log, speed, scale) in BEFORE.items():
@@ -104,7 +104,8 @@ def hapt_gvf(datasets_dir):
     # (the recognizer's 5-state warp and the fitted scale, with which these tests' figures
     # were measured; 18i's defaults differ: docs/notes/issue-18i.md)
     model = gm.GVF(300, templates_per_class=4, tolerance=0.15, learned_tolerance=True,
-                   uniform_scale=True, speed_states=0, scale_estimate="fitted").fit(ds)
+                   uniform_scale=True, speed_states=0, recognizer_states=5,
+                   scale_estimate="fitted").fit(ds)
     return model, [(takes[i], labels[i]) for i in range(len(takes)) if subjects[i] <= 2]
 
 
@@ -194,7 +195,7 @@ WARP_BEFORE = {
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
 def test_a_file_saved_before_speed_window_reads_the_warp_as_before(how):
     model = gm.GVF(300, random_state=2, speed_estimate=how, speed_window=0.0, speed_states=0,
-                   scale_estimate="fitted").fit(_shapes_dataset())
+                   recognizer_states=5, scale_estimate="fitted").fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, speed in WARP_BEFORE[how].items():
         np.testing.assert_array_equal(res[j].speed, speed)

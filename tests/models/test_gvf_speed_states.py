@@ -24,7 +24,8 @@ def shapes():
 
 
 def _model(ds, states, how="warp_rescaled", **kw):
-    kw = {"scale_estimate": "fitted", **kw}  # (the scale along the warp would follow it)
+    # (the scale along the warp would follow it; the recognizer's 5 states, as measured)
+    kw = {"scale_estimate": "fitted", "recognizer_states": 5, **kw}
     return gm.GVF(300, random_state=2, speed_estimate=how, speed_states=states, **kw).fit(ds)
 
 
