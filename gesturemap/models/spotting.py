@@ -423,6 +423,7 @@ class SpottingStream(StreamBase):
         # the recent input frames the verifier sees (frame t at row t % len), preallocated
         self._ring = (np.zeros((spotter.verifier_frames_, self._din))
                       if spotter.verifier is not None else None)
+        self._ring_n = spotter.verifier_frames_
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -460,10 +461,6 @@ class SpottingStream(StreamBase):
             self.verifier_failures += 1
             return ev
 
-    def _keep(self, x: np.ndarray) -> None:
-        if self._ring is not None:
-            self._ring[self._t % len(self._ring)] = x
-
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
         (the model's, this stream's state, the decision settings), in its order."""
@@ -500,8 +497,8 @@ class SpottingStream(StreamBase):
     def step(self, frame: Any) -> Result:
         """Step the model's stream and the spotter over one (D_in,) frame."""
         r = self.inner.step(frame)
-        if self._ring is not None:
-            self._keep(frame)
+        if self._ring is not None:  # the verifier's ring: frame t at row t % len
+            self._ring[self._t % self._ring_n] = frame
         if self.spotter.mode == "hmm":
             fired = self._hmm_step(np.asarray(frame, dtype=np.float64))
         else:
@@ -518,7 +515,7 @@ class SpottingStream(StreamBase):
             return self.step(frame).event
         x = self.inner._check_frame(frame)
         if self._ring is not None:
-            self._keep(x)
+            self._ring[self._t % self._ring_n] = x
         ev = self._event(self._hmm_step(x))
         self._t += 1
         return ev
