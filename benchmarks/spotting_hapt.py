@@ -39,7 +39,8 @@ or the three systems side by side, then merged::
 ``--relabel CONTEXT...`` (a second stage relabelling each event, or not, chosen by the inner
 CVs: 1-NN DTW, or with ``--relabel-with stats`` logistic regression on segment statistics),
 ``--verify`` (a stacked verifier trained on the spotter's own out-of-fold detections,
-switched on per outer fold by a cross-fit over the inner folds),
+switched on per outer fold by a cross-fit over the inner folds; the held-out events come from
+the live path, ``Spotter(..., verifier=...)``),
 ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -403,7 +404,7 @@ def main() -> None:
                     help="a stacked verifier trained on the inner CV's out-of-fold detections "
                     "of the chosen setting (drops the detections it calls null, relabels the "
                     "others), applied per outer fold when it wins a cross-fit over the inner "
-                    "folds")
+                    "folds: the held-out sessions are spotted by Spotter(..., verifier=...)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],

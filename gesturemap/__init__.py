@@ -29,6 +29,7 @@ from .models import (
     Polynomial,
     Result,
     Spotter,
+    SpotVerifier,
     auto,
     check_params,
     load,
@@ -52,3 +53,8 @@ __all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", 
 __all__ += ["HMM"]
 __all__ += ["auto", "check_params"]
 __all__ += ["NULL", "Event", "Spotter", "spot"]
+
+# the spotting verifier, trained from continuous labelled recordings (issue 12h)
+from .evaluation.spotting_cv import fit_verifier  # noqa: E402
+
+__all__ += ["SpotVerifier", "fit_verifier"]

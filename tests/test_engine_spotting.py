@@ -70,13 +70,10 @@ def _receiver():
     return sock, got, stop, th
 
 
-def test_replayed_session_emits_its_gestures_on_osc_and_in_the_log(setup, tmp_path):
-    folder, log_in, x, order = setup
-    project = Project.load(folder)
-    expected = gm.spot(project.trained, x)
-    assert [e.label for e in expected] == order  # the spotter itself finds them all
+def replay_through_engine(project: Project, log_in, n: int, log_out) -> tuple[Engine, list]:
+    """Replay a session log's ``n`` input frames through the real engine (4x speed), with OSC
+    to a loopback receiver and a session log in ``log_out``: the engine, and what it sent."""
     sock, got, stop, th = _receiver()
-    log_out = tmp_path / "log_out"
     replay: list[ReplaySource] = []
 
     def source(queue, on_control):
@@ -86,9 +83,9 @@ def test_replayed_session_emits_its_gestures_on_osc_and_in_the_log(setup, tmp_pa
     engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", sock.getsockname()[1]),
                     sources=[source], log_dir=log_out, trainer="thread").start()
     try:
-        assert replay[0].finished.wait(30)
+        assert replay[0].finished.wait(60)
         deadline = time.monotonic() + 10
-        while engine.frames_out < len(x) and time.monotonic() < deadline:
+        while engine.frames_out < n and time.monotonic() < deadline:
             time.sleep(0.01)
         time.sleep(0.3)
     finally:
@@ -96,7 +93,17 @@ def test_replayed_session_emits_its_gestures_on_osc_and_in_the_log(setup, tmp_pa
         stop.set()
         th.join()
         sock.close()
-    assert engine.frames_out == len(x)
+    assert engine.frames_out == n
+    return engine, got
+
+
+def test_replayed_session_emits_its_gestures_on_osc_and_in_the_log(setup, tmp_path):
+    folder, log_in, x, order = setup
+    project = Project.load(folder)
+    expected = gm.spot(project.trained, x)
+    assert [e.label for e in expected] == order  # the spotter itself finds them all
+    log_out = tmp_path / "log_out"
+    engine, got = replay_through_engine(project, log_in, len(x), log_out)
     assert engine.events_spotted == len(order)
     # each gesture: Wekinator's match message (/output_N, N its class number), then the event
     number = {lb: i + 1 for i, lb in enumerate(project.trained.labels_)}

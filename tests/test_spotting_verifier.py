@@ -38,6 +38,9 @@ def test_cross_fitted_verifier_is_chosen_and_fixes_confusions_and_null(excursion
     for v in verified["verifier"]:
         assert v["inner_score_with"] > v["inner_score_without"]
         assert v["held_out_counts"]["fixed"] > 0 and v["held_out_counts"]["broken"] == 0
+        # held out, the events come from the live path (Spotter(..., verifier=...)), and they
+        # are those of verifying the spotter's events after the fact
+        assert v["held_out_live_equals_after_the_fact"] is True
         if excursions:
             assert v["held_out_counts"]["null_dropped"] > 0
     assert verified["metrics"]["f1"] > 0.95, verified["metrics"]

@@ -20,11 +20,19 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
+from ..models.spot_verifier import (
+    SpotVerifier,
+    VerifierUnavailable,
+    detection_targets,
+    segment_stats,
+    verifier_features,
+)
 from ..models.spotting import NULL, Event, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
 __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
-           "cross_validate_spotting", "detection_targets", "load_streams", "low_pass",
+           "cross_validate_spotting", "detection_targets", "fit_verifier", "load_streams",
+           "low_pass",
            "make_dataset", "null_runs", "relabel", "evaluate_sessions", "grouped_folds",
            "nested_cv", "segment_stats", "verifier_features"]
 
@@ -121,22 +129,6 @@ def relabel(events: list[Event], sequence: Any, classifier: Any, context: int = 
             for ev, lb in zip(events, labels, strict=True)]
 
 
-#: frames averaged for a segment's start and end posture (:func:`segment_stats`)
-STATS_EDGE_FRAMES = 10
-
-
-def segment_stats(segment: np.ndarray, edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
-    """A segment's summary (4·D + 1 values): the mean of its first ``edge`` frames (the posture
-    it starts from), the mean of its last ``edge`` frames (where it ends), log(length), the
-    per-channel mean, and log(per-channel std + 1e-4) (sway). A segment shorter than ``edge``
-    averages what it has."""
-    x = np.asarray(segment, dtype=np.float64)
-    if x.ndim == 1:
-        x = x[:, None]
-    return np.concatenate([x[:edge].mean(0), x[-edge:].mean(0), [np.log(len(x))], x.mean(0),
-                           np.log(x.std(0) + 1e-4)])
-
-
 class SegmentStats:
     """A relabeller for :func:`relabel`: multinomial logistic regression (``C``) on the
     standardised :func:`segment_stats` of a segment. ``fit(dataset)`` on gesture takes;
@@ -178,53 +170,17 @@ class SegmentStats:
         return [self.labels_[k] for k in np.argmax(self.decision(segments), axis=1)]
 
 
-def detection_targets(events: Sequence[Event], truth: Sequence[tuple[Any, int, int]],
-                      tolerance: int = 50) -> list[str]:
-    """What each detection should have said, by the protocol's matching with labels ignored:
-    detections are taken in increasing emission order; one whose ``emitted`` lies in a
-    not-yet-taken ground-truth event's window ``start <= t <= end + tolerance`` (among several,
-    the one with the smallest end) gets that event's label (as text), whatever its own label;
-    every other detection (on null, or a second one of an event) gets :data:`NULL`."""
-    taken = [False] * len(truth)
-    out = [NULL] * len(events)
-    for k in sorted(range(len(events)), key=lambda j: events[j].emitted):
-        t, best = events[k].emitted, -1
-        for i, (_, start, end) in enumerate(truth):
-            if not taken[i] and start <= t <= end + tolerance and (
-                    best < 0 or end < truth[best][2]):
-                best = i
-        if best >= 0:
-            taken[best] = True
-            out[k] = str(truth[best][0])
-    return out
-
-
-def verifier_features(events: Sequence[Event], x: np.ndarray, typical: dict[Any, float],
-                      classes: Sequence[str]) -> np.ndarray:
-    """One row per event (causal: frames ``start .. emitted`` only): :func:`segment_stats`
-    of those frames, the one-hot of the spotter's label over ``classes``, and
-    log(score / the class's typical score) (the Spotter's ``typical_scores_``: the summed
-    log-likelihood ratio a take of the class is expected to reach; floored at 1e-3)."""
-    rows = [np.concatenate([
-        segment_stats(x[ev.start:ev.emitted + 1]),
-        [float(str(ev.label) == c) for c in classes],
-        [np.log(max(ev.score / typical.get(ev.label, 1.0), 1e-3))]]) for ev in events]
-    width = len(segment_stats(x[:1])) + len(classes) + 1
-    return np.array(rows).reshape(len(rows), width)
-
-
-class VerifierUnavailable(ValueError):
-    """The verifier's training detections cannot train it (the message says why)."""
-
-
 class StackedVerifier:
-    """The second stage of two-stage spotting, trained on the spotter's own detections:
-    standardised :func:`verifier_features`, multinomial logistic regression (``C``) over the
-    gesture ``classes`` and :data:`NULL`. ``fit(features, targets)`` takes one row and one
-    target (:func:`detection_targets`) per detection and raises :class:`VerifierUnavailable`
-    when the targets hold fewer than two labels or no detection of one of ``classes``;
-    ``apply(events, rows)`` drops the events it calls null and relabels the others, keeping
-    their frames, scores and emission times."""
+    """The second stage of two-stage spotting, trained on the spotter's own detections, for
+    :func:`nested_cv`: fitted by :meth:`SpotVerifier.fit` (standardised
+    :func:`verifier_features`, multinomial logistic regression (``C``) over the gesture
+    ``classes`` and :data:`NULL`), held and applied by the live stream's own
+    :class:`~gesturemap.models.spot_verifier.SpotVerifier` (``verifier_``).
+    ``fit(features, targets)`` takes one row and one target (:func:`detection_targets`) per
+    detection and raises :class:`VerifierUnavailable` when the targets hold fewer than two
+    labels or no detection of one of ``classes``; ``apply(events, rows)`` (after the fact)
+    drops the events it calls null and relabels the others, keeping their frames, scores and
+    emission times; a :class:`Spotter` given ``verifier_`` does the same as it emits."""
 
     def __init__(self, classes: Sequence[Any], C: float = 0.3, max_iter: int = 3000) -> None:
         self.classes = [str(c) for c in classes]
@@ -232,27 +188,12 @@ class StackedVerifier:
         self.max_iter = max_iter
 
     def fit(self, features: np.ndarray, targets: Sequence[str]) -> StackedVerifier:
-        from sklearn.linear_model import LogisticRegression
-
-        seen = set(targets)
-        if len(seen) < 2:
-            raise VerifierUnavailable(f"{len(targets)} training detections with "
-                                      f"{len(seen)} label(s): {sorted(seen)}")
-        missing = [c for c in self.classes if c not in seen]
-        if missing:
-            raise VerifierUnavailable(f"no training detection of class(es) {missing}")
-        f = np.asarray(features, dtype=np.float64)
-        self.mean_ = f.mean(0)
-        self.scale_ = f.std(0)
-        self.scale_[self.scale_ < 1e-9] = 1.0  # a constant feature (rounding aside) stays put
-        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(
-            (f - self.mean_) / self.scale_, list(targets))
+        self.verifier_ = SpotVerifier.fit(features, targets, self.classes, C=self.C,
+                                          max_iter=self.max_iter)
         return self
 
     def predict(self, features: np.ndarray) -> list[str]:
-        if not len(features):
-            return []
-        return [str(c) for c in self.model_.predict((features - self.mean_) / self.scale_)]
+        return self.verifier_.predict(features)
 
     def apply(self, events: Sequence[Event], features: np.ndarray) -> list[Event]:
         return [dataclasses.replace(ev, label=lb) for ev, lb in
@@ -271,64 +212,84 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     model that spotted them) are labelled by :func:`detection_targets`; cross-fitted (each inner
     part verified by a verifier trained on the other parts), the inner score (``_score``) with
     it is compared with the chosen setting's; it is applied to the outer test part, trained on
-    every inner detection, only when it scores higher. Returns the decision (with its reason,
-    the inner figures and the held-out fixed / broken / dropped counts) and the outer test
-    part's session results (verified or not); ``events_by_session`` gets the kept events."""
+    every inner detection, only when it scores higher — live: the held-out sessions are spotted
+    by ``Spotter(model, ..., verifier=...)``, which verifies each event as it is emitted (the
+    fold records whether that equals verifying the spotter's events after the fact). Returns
+    the decision (with its reason, the inner figures and the held-out fixed / broken / dropped
+    counts) and the outer test part's session results (verified or not);
+    ``events_by_session`` gets the kept events."""
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
     key = repr(sorted(settings.items()))
     rows = []  # per inner part: (session, events, features, targets)
     for itest, spot, imodel in parts:
-        typical = _typical(imodel, settings)
-        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes)
+        typical, frames = _typical(imodel, settings)
+        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames)
                      for i in itest])
     without = _score(best[1], fa_budget)
-    info: dict[str, Any] = {"applied": False, "inner_score_without": without}
     held = [_match(st, int(i), spotted[key, int(i)]) for i in test]
     try:
-        verified, counts = [], []
-        for a, part in enumerate(rows):
-            v = _fit_verifier(make_verifier, classes, [r for b, p in enumerate(rows)
-                                                        if b != a for r in p])
-            for i, ev, f, t in part:
-                verified.append(_match(st, i, v.apply(ev, f)))
-                counts.append((ev, v.predict(f), t))
+        info = _cross_fit(st, rows, make_verifier, classes, without, fa_budget)
     except VerifierUnavailable as e:
-        info["reason"] = f"off: {e}"
-        return info, held
-    m = spotting_metrics(verified, classes, st.rate_hz)
-    info.update(inner_score_with=_score(m, fa_budget), inner_with={
-        k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min", "delay_p90_s")},
-        inner_counts=_verify_counts(counts))
-    info["applied"] = info["inner_score_with"] > without
-    info["reason"] = (f"{'on' if info['applied'] else 'off'}: cross-fitted inner score "
-                      f"{info['inner_score_with']:.3f} with, {without:.3f} without")
+        return {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}, held
     if not info["applied"]:
         return info, held
     v = _fit_verifier(make_verifier, classes, [r for p in rows for r in p])
-    typical = _typical(model, settings)
-    out, counts = [], []
+    live = Spotter(model, **settings, verifier=v.verifier_)
+    typical, frames = _typical(model, settings)
+    out, counts, same = [], [], True
     for i in test:
-        i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes)
-        events_by_session[i] = v.apply(ev, f)
+        i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes, frames)
+        events_by_session[i] = live.spot(features(st.sessions[i]))
+        same = same and events_by_session[i] == v.apply(ev, f)
         out.append(_match(st, i, events_by_session[i]))
         counts.append((ev, v.predict(f), t))
     info["held_out_counts"] = _verify_counts(counts)
+    info["held_out_live_equals_after_the_fact"] = same
     info["held_out_f1_without"] = spotting_metrics(held, classes, st.rate_hz)["f1"]
     return info, out
 
 
-def _typical(model: Any, settings: dict[str, Any]) -> dict[Any, float]:
+def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, list[str]]]],
+               make_verifier: Callable[[list[str]], Any], classes: list[str], without: float,
+               fa_budget: float, tolerance: int = 50) -> dict[str, Any]:
+    """Each part of ``rows`` (per part: session, events, features, targets) verified by a
+    verifier trained on the other parts; the pooled metrics of the verified events give the
+    score with it, ``applied`` iff strictly above ``without``. Raises
+    :class:`VerifierUnavailable` when a part's verifier cannot be trained."""
+    verified, counts = [], []
+    for a, part in enumerate(rows):
+        v = _fit_verifier(make_verifier, classes, [r for b, p in enumerate(rows)
+                                                    if b != a for r in p])
+        for i, ev, f, t in part:
+            verified.append(_match(st, i, v.apply(ev, f), tolerance))
+            counts.append((ev, v.predict(f), t))
+    m = spotting_metrics(verified, classes, st.rate_hz)
+    info: dict[str, Any] = {"inner_score_without": without,
+                            "inner_score_with": _score(m, fa_budget), "inner_with": {
+                                k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
+                                                  "delay_p90_s")},
+                            "inner_counts": _verify_counts(counts)}
+    info["applied"] = info["inner_score_with"] > without
+    info["reason"] = (f"{'on' if info['applied'] else 'off'}: cross-fitted inner score "
+                      f"{info['inner_score_with']:.3f} with, {without:.3f} without")
+    return info
+
+
+def _typical(model: Any, settings: dict[str, Any]) -> tuple[dict[Any, float], int]:
+    """A spotter's typical score per label, and the frames a live stream's verifier sees."""
     sp = Spotter(model, **settings)
-    return dict(zip(sp.labels, sp.typical_scores_.tolist(), strict=True))
+    return dict(zip(sp.labels, sp.typical_scores_.tolist(), strict=True)), sp.event_frames_
 
 
 def _rows(st: Streams, i: int, events: list[Any], features: Callable[[np.ndarray], np.ndarray],
-          typical: dict[Any, float], classes: list[str]
+          typical: dict[Any, float], classes: list[str], frames: int, tolerance: int | None = None
           ) -> tuple[int, list[Any], np.ndarray, list[str]]:
     truth = ground_truth_events(st.labels[i], st.gestures)
-    return (i, events, verifier_features(events, features(st.sessions[i]), typical, classes),
-            detection_targets(events, truth, int(round(st.rate_hz))))
+    tol = int(round(st.rate_hz)) if tolerance is None else tolerance
+    return (i, events, verifier_features(events, features(st.sessions[i]), typical, classes,
+                                         max_frames=frames),
+            detection_targets(events, truth, tol))
 
 
 def _fit_verifier(make_verifier: Callable[[list[str]], Any], classes: list[str],
@@ -516,3 +477,116 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
 
 def _same(x: np.ndarray) -> np.ndarray:
     return x
+
+
+def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[Any],
+                 groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
+                 rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
+                 **spotter_settings: Any) -> SpotVerifier:
+    """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
+    labelled frame by frame, on the spotter's own detections on data its model never saw.
+
+    ``model``: a function returning a new, unfitted model (e.g. ``lambda: gm.HHMM(states=10,
+    class_params={gm.NULL: {"states": 1, "gaussians": 8}})``), or a project's model settings
+    (``{"kind": "hhmm", "params": {...}, "spotting": {...}}``: its spotting settings are the
+    spotter's, ``spotter_settings`` override them). ``recordings``: (T, D) arrays, the frames
+    the model takes; ``frame_labels``: one (T,) label array per recording, every frame of a
+    gesture labelled with it, every other frame with anything not in ``gestures`` (default:
+    every label except :data:`NULL`). ``groups``: one per recording (e.g. the performer or
+    the session), default each recording its own. ``rate_hz``: frames per second (an event
+    counts when emitted by 1 s after its gesture ends; false alarms per minute).
+
+    Cross-fitting over 2 folds of groups: a model trained on one half's gestures (one take per
+    labelled run) and null takes spots the other half; its detections, labelled by what each
+    should have said (:func:`detection_targets`), train a verifier that checks the other
+    half's. The verifier is ``chosen`` iff the pooled score of those verified detections
+    (micro F1 minus false alarms per minute beyond ``fa_budget``) is strictly higher than the
+    spotter's alone. Returns the verifier trained on every detection (logistic regression,
+    ``C``) with ``cv_``: ``chosen``, ``reason``, the scores and metrics with and without, the
+    detections per target and the fixed / broken / dropped counts. Raises
+    :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
+    trained: fewer than two groups, a half without takes to train on, too few detections, a
+    gesture never detected."""
+    from ..errors import GesturemapError
+    from ..models import MODEL_REGISTRY
+    from ..models.spotting import check_settings
+
+    settings: dict[str, Any] = {}
+    if isinstance(model, dict):
+        kind, params = model.get("kind"), dict(model.get("params") or {})
+        if kind not in MODEL_REGISTRY:
+            raise GesturemapError(f"fit_verifier: model kind {kind!r}, expected one of "
+                                  f"{sorted(MODEL_REGISTRY)}")
+        settings = dict(model.get("spotting") or {})
+        make_model = lambda: MODEL_REGISTRY[kind](**params)  # noqa: E731
+    elif callable(model):
+        make_model = model
+    else:
+        raise GesturemapError(f"fit_verifier: model is {type(model).__name__}, expected a "
+                              "function returning a new model, or model settings "
+                              "{\"kind\": ..., \"params\": ...}")
+    settings.update(spotter_settings)
+    settings.pop("verifier", None)
+    settings = check_settings(settings)
+    st = _labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
+    classes = [str(g) for g in st.gestures]
+    tol = int(round(rate_hz))
+    rows, plain = [], []
+    for part, test in enumerate(grouped_folds(st.subject, 2)):
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        try:
+            spotter = Spotter(make_model().fit(make_dataset(st, train, _same)), **settings)
+        except GesturemapError as e:
+            raise VerifierUnavailable(f"the model of cross-fitting half {part + 1} (trained "
+                                      f"on {len(train)} recording(s)) cannot spot: {e}") from e
+        typical = dict(zip(spotter.labels, spotter.typical_scores_.tolist(), strict=True))
+        part_rows = []
+        for i in test:
+            events = spotter.spot(st.sessions[i])
+            part_rows.append(_rows(st, int(i), events, _same, typical, classes,
+                                   spotter.event_frames_, tol))
+            plain.append(_match(st, int(i), events, tol))
+        rows.append(part_rows)
+    m = spotting_metrics(plain, classes, rate_hz)
+    make = lambda c: StackedVerifier(c, C=C)  # noqa: E731
+    info = _cross_fit(st, rows, make, classes, _score(m, fa_budget), fa_budget, tol)
+    info["inner_without"] = {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
+                                                "delay_p90_s")}
+    targets = [t for p in rows for r in p for t in r[3]]
+    info["targets"] = {c: targets.count(c) for c in [*classes, NULL]}
+    info["chosen"] = info.pop("applied")
+    verifier = _fit_verifier(make, classes, [r for p in rows for r in p]).verifier_
+    verifier.cv_ = info
+    return verifier
+
+
+def _labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],
+                      groups: Sequence[Any] | None, gestures: Sequence[Any] | None,
+                      rate_hz: float) -> Streams:
+    """:func:`fit_verifier`'s recordings as :class:`Streams`, every input checked."""
+    if len(recordings) != len(frame_labels):
+        raise VerifierUnavailable(f"{len(recordings)} recordings and {len(frame_labels)} "
+                                  "label arrays: give one label array per recording")
+    sessions, labels = [], []
+    for k, (x, lab) in enumerate(zip(recordings, frame_labels, strict=True)):
+        x = np.asarray(x, dtype=np.float64)
+        lab = np.asarray(lab)
+        if x.ndim != 2 or lab.shape != (len(x),):
+            raise VerifierUnavailable(f"recording {k}: frames of shape {x.shape} and labels of "
+                                      f"shape {lab.shape}; expected (T, D) and (T,)")
+        sessions.append(x)
+        labels.append(lab)
+    groups = np.arange(len(sessions)) if groups is None else np.asarray(groups)
+    if groups.shape != (len(sessions),):
+        raise VerifierUnavailable(f"{groups.shape[0] if groups.ndim else 0} groups for "
+                                  f"{len(sessions)} recordings: give one group per recording")
+    if len(np.unique(groups)) < 2:
+        raise VerifierUnavailable("the recordings come from one group: cross-fitting needs at "
+                                  "least two (record two sessions, or give groups=None)")
+    if gestures is None:
+        seen = {lb.item() if isinstance(lb, np.generic) else lb
+                for lab in labels for lb in np.unique(lab)}
+        gestures = sorted((lb for lb in seen if lb != NULL), key=str)
+    if not gestures:
+        raise VerifierUnavailable("no frame is labelled with a gesture")
+    return Streams(sessions, labels, groups, list(gestures), float(rate_hz))

@@ -18,6 +18,7 @@ from .hhmm import HHMM, HHMMStream
 from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
 from .search import auto, selection_of
+from .spot_verifier import SpotVerifier
 from .spotting import NULL, Event, Spotter, SpottingStream, spot
 from .xmm_import import load_xmm
 
@@ -30,4 +31,5 @@ __all__ += ["PerOutput", "PerOutputStream"]
 __all__ += ["HMM", "HMMStream"]
 __all__ += ["Featured", "FeaturedStream", "auto", "selection_of"]
 __all__ += ["NULL", "Event", "Spotter", "SpottingStream", "spot"]
+__all__ += ["SpotVerifier"]
 __all__ += ["GVF", "GVFStream"]

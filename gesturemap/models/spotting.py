@@ -45,6 +45,7 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
 from .gmm import DeltaFrames, with_deltas
+from .spot_verifier import SpotVerifier
 
 #: The label of non-gesture ("anything else") recordings: ``ds.add(rest, label=gm.NULL)``.
 NULL = "null"
@@ -140,6 +141,14 @@ class Spotter:
         0: off.
     settle_ratio : the movement has settled when the short motion average is below this
         fraction of the long one.
+    verifier : a :class:`~.spot_verifier.SpotVerifier` (or its ``to_dict()``), trained for
+        this model's gesture labels (``gm.fit_verifier``): each emitted event is checked on its
+        frames ``start .. emitted`` and dropped (the verifier says null) or relabelled. None
+        (default): events are emitted as the spotter finds them.
+    verifier_frames : the most recent frames a stream keeps for the verifier (an event's frames
+        before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
+        event the settings allow (``max_duration`` times the longest class's expected duration,
+        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``).
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -154,7 +163,8 @@ class Spotter:
                  defer_frames: int = DEFAULT_DEFER_FRAMES,
                  defer_projection: float = DEFAULT_DEFER_PROJECTION,
                  settle_frames: int = DEFAULT_SETTLE_FRAMES,
-                 settle_ratio: float = DEFAULT_SETTLE_RATIO) -> None:
+                 settle_ratio: float = DEFAULT_SETTLE_RATIO,
+                 verifier: Any = None, verifier_frames: int | None = None) -> None:
         model._check_fitted()
         self.model = model
         self.threshold = check_value("threshold", threshold)
@@ -212,6 +222,31 @@ class Spotter:
                 float(self.thresholds[lb]) if lb in self.thresholds
                 else self.threshold * self.model.threshold_ for lb in self.labels])
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
+        self._set_verifier(verifier, verifier_frames)
+
+    def _set_verifier(self, verifier: Any, frames: int | None) -> None:
+        # the longest event the settings allow, first frame to emission: a match spans at most
+        # max_length_ frames, and is emitted at most hold + defer / settle frames after its end
+        self.event_frames_ = int(np.max(self.max_length_)) + int(self.hold_frames) + int(
+            self.defer_frames) + int(self.settle_frames) + 1
+        self.verifier = None if verifier is None else SpotVerifier.from_dict(verifier)
+        self.verifier_frames_ = 0
+        if self.verifier is None:
+            return
+        v = self.verifier
+        names = [str(lb) for lb in self.labels]
+        if sorted(v.classes) != sorted(names):
+            raise GesturemapError(
+                f"spotting verifier: trained for the gestures {v.classes}, the model's are "
+                f"{names}: train the verifier again for this model (gm.fit_verifier).")
+        if v.input_dim != self.model.input_dim_:
+            raise GesturemapError(
+                f"spotting verifier: trained on {v.input_dim}-dimensional frames, the model "
+                f"takes {self.model.input_dim_}: train the verifier again for this model.")
+        self._by_text = dict(zip(names, self.labels, strict=True))
+        self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
+        self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
+            "verifier_frames", frames, 1)
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -382,6 +417,13 @@ class SpottingStream(StreamBase):
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
         self._args = self._kernel_args()
+        #: events the verifier dropped, and events it failed on (passed through unverified)
+        self.verifier_dropped = 0
+        self.verifier_failures = 0
+        # the recent input frames the verifier sees (frame t at row t % len), preallocated
+        self._ring = (np.zeros((spotter.verifier_frames_, self._din))
+                      if spotter.verifier is not None else None)
+        self._ring_n = spotter.verifier_frames_
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -396,8 +438,28 @@ class SpottingStream(StreamBase):
         if not fired:
             return None
         e = self._s["event"]
-        return Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
-                     self._t, float(self._s["pending_f"][0]))
+        ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+                   self._t, float(self._s["pending_f"][0]))
+        if self._ring is None:
+            return ev
+        n = len(self._ring)
+        rows = np.arange(max(ev.start, ev.emitted - n + 1), ev.emitted + 1) % n
+        return self._verify(ev, self._ring[rows])
+
+    def _verify(self, ev: Event, frames: np.ndarray) -> Event | None:
+        """The verifier's word on an emitted event (its frames ``start .. emitted``, at most
+        the ring's): None (dropped), or the event relabelled. Never raises: a failure is
+        counted and the event passes unverified."""
+        sp = self.spotter
+        try:
+            label = sp.verifier.check(frames, ev.label, ev.score, sp._typical.get(ev.label, 1.0))
+            if label == NULL:
+                self.verifier_dropped += 1
+                return None
+            return dataclasses.replace(ev, label=_as_int_label(sp._by_text[label]))
+        except Exception:  # noqa: BLE001 - the real-time path must not stop
+            self.verifier_failures += 1
+            return ev
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
@@ -435,6 +497,8 @@ class SpottingStream(StreamBase):
     def step(self, frame: Any) -> Result:
         """Step the model's stream and the spotter over one (D_in,) frame."""
         r = self.inner.step(frame)
+        if self._ring is not None:  # the verifier's ring: frame t at row t % len
+            self._ring[self._t % self._ring_n] = frame
         if self.spotter.mode == "hmm":
             fired = self._hmm_step(np.asarray(frame, dtype=np.float64))
         else:
@@ -450,6 +514,8 @@ class SpottingStream(StreamBase):
         if self.spotter.mode == "dtw":
             return self.step(frame).event
         x = self.inner._check_frame(frame)
+        if self._ring is not None:
+            self._ring[self._t % self._ring_n] = x
         ev = self._event(self._hmm_step(x))
         self._t += 1
         return ev
@@ -468,16 +534,38 @@ class SpottingStream(StreamBase):
             xs[0] = first
             self._frames(np.ascontiguousarray(sequence[-1], dtype=np.float64))
         n = _k.spot_run(xs, self._t, *self._args, out, scores)
-        self._t += len(sequence)
         labels = self.spotter.labels
-        return [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
-                      float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
+        events = [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
+                        float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
+        if self._ring is not None:
+            events = self._verify_run(events, sequence)
+        self._t += len(sequence)
+        return events
+
+    def _verify_run(self, events: list[Event], sequence: np.ndarray) -> list[Event]:
+        """:meth:`_verify` over a run's events, each on the frames the ring would hold at
+        its emission (the ring's frames before the run, then the run's); the ring then holds
+        the run's last frames, as if they had been stepped."""
+        ring, t0 = self._ring, self._t
+        n = len(ring)
+        seq = np.asarray(sequence, dtype=np.float64)
+        before = min(t0, n)
+        hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
+        out = []
+        for ev in events:
+            first = max(ev.start, ev.emitted - n + 1) - (t0 - before)
+            v = self._verify(ev, hist[first:ev.emitted + 1 - (t0 - before)].copy())
+            if v is not None:
+                out.append(v)
+        last = np.arange(max(t0, t0 + len(seq) - n), t0 + len(seq))
+        ring[last % n] = seq[last - t0]
+        return out
 
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
-            "defer_projection", "settle_frames", "settle_ratio")
+            "defer_projection", "settle_frames", "settle_ratio", "verifier")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -521,7 +609,10 @@ def check_settings(settings: Any) -> dict[str, Any]:
     thresholds = settings.get("thresholds")
     if thresholds is not None and not isinstance(thresholds, dict):
         raise bad_param("thresholds", thresholds, "a dict {label: score}")
-    return dict(settings)
+    out = dict(settings)
+    if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
+        out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
+    return out
 
 
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
@@ -531,13 +622,22 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
     stream once first, so that the kernels are loaded before the real stream's first frame."""
     if settings is None:
         return model.stream()
+    log = logging.getLogger("gesturemap.spotting")
     try:
-        spotter = Spotter(model, **settings)
+        try:
+            spotter = Spotter(model, **settings)
+        except GesturemapError as exc:
+            if settings.get("verifier") is None:
+                raise
+            # a verifier that does not fit the model (retrained with other gestures): spot
+            # without it rather than not at all
+            log.warning("the spotting verifier is off: %s", exc)
+            spotter = Spotter(model, **{k: v for k, v in settings.items() if k != "verifier"})
         if warm:
             spotter.stream().step(np.zeros(model.input_dim_))
         return spotter.stream()
     except GesturemapError as exc:
-        logging.getLogger("gesturemap.spotting").warning("spotting is off: %s", exc)
+        log.warning("spotting is off: %s", exc)
         return model.stream()
 
 

@@ -1,0 +1,258 @@
+"""The second stage of two-stage spotting: a verifier that checks each spotted event.
+
+A :class:`SpotVerifier` is multinomial logistic regression over a detection's features — the
+summary statistics of its frames ``start .. emitted`` (:func:`segment_stats`), the one-hot of
+the spotter's label, and log(score / the class's typical score) — trained on the spotter's own
+detections, labelled by what each should have said (:func:`detection_targets`: a gesture, or
+:data:`~gesturemap.models.spotting.NULL` for a false alarm). A :class:`~.spotting.Spotter`
+given one (``verifier=``) applies it when an event is emitted: an event the verifier calls
+null is dropped, any other takes the verifier's label (frames, score and emission time kept).
+
+Everything it needs is in plain arrays (``to_dict`` / ``from_dict``: JSON, no pickle), and its
+prediction is numpy only; fitting uses scikit-learn (:meth:`SpotVerifier.fit`).
+``gm.fit_verifier`` trains one from labelled recordings (docs/spotting.md, "Verifying
+events").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+
+#: The label of a detection that is no gesture (the same as ``spotting.NULL``).
+NULL = "null"
+#: Frames averaged for a segment's start and end posture (:func:`segment_stats`).
+STATS_EDGE_FRAMES = 10
+#: The score ratio's floor in the features (log(max(score / typical, SCORE_FLOOR))).
+SCORE_FLOOR = 1e-3
+#: Version of :meth:`SpotVerifier.to_dict`'s layout.
+FORMAT = 1
+
+
+class VerifierUnavailable(GesturemapError):
+    """A verifier cannot be trained from these detections (the message says why)."""
+
+
+def segment_stats(segment: np.ndarray, edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
+    """A segment's summary (4·D + 1 values): the mean of its first ``edge`` frames (the posture
+    it starts from), the mean of its last ``edge`` frames (where it ends), log(length), the
+    per-channel mean, and log(per-channel std + 1e-4) (sway). A segment shorter than ``edge``
+    averages what it has."""
+    x = np.asarray(segment, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    return np.concatenate([x[:edge].mean(0), x[-edge:].mean(0), [np.log(len(x))], x.mean(0),
+                           np.log(x.std(0) + 1e-4)])
+
+
+def event_row(frames: np.ndarray, label: Any, score: float, typical: float,
+              classes: Sequence[str], edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
+    """One detection's features: :func:`segment_stats` of its ``frames`` (``start ..
+    emitted``), the one-hot of its ``label`` over ``classes`` (compared as text), and
+    log(max(``score`` / ``typical``, 1e-3))."""
+    return np.concatenate([
+        segment_stats(np.ascontiguousarray(frames, dtype=np.float64), edge),
+        [float(str(label) == c) for c in classes],
+        [np.log(max(score / typical, SCORE_FLOOR))]])
+
+
+def event_frames(x: np.ndarray, event: Any, max_frames: int | None = None) -> np.ndarray:
+    """The frames ``start .. emitted`` of ``event`` in the (T, D) stream ``x`` (indices since
+    the stream began), at most the last ``max_frames`` of them (what a live stream's ring
+    holds)."""
+    first = event.start if max_frames is None else max(event.start,
+                                                       event.emitted - max_frames + 1)
+    return x[max(first, 0):event.emitted + 1]
+
+
+def verifier_features(events: Sequence[Any], x: np.ndarray, typical: dict[Any, float],
+                      classes: Sequence[str], edge: int = STATS_EDGE_FRAMES,
+                      max_frames: int | None = None) -> np.ndarray:
+    """One :func:`event_row` per event of the stream ``x`` (causal: frames ``start ..
+    emitted`` only, at most the last ``max_frames``); ``typical``: each label's typical score
+    (the Spotter's ``typical_scores_``; 1 for a label it lacks)."""
+    rows = [event_row(event_frames(x, ev, max_frames), ev.label, ev.score,
+                      typical.get(ev.label, 1.0), classes, edge) for ev in events]
+    width = 4 * (x.shape[1] if np.ndim(x) == 2 else 1) + 1 + len(classes) + 1
+    return np.array(rows).reshape(len(rows), width)
+
+
+def detection_targets(events: Sequence[Any], truth: Sequence[tuple[Any, int, int]],
+                      tolerance: int = 50) -> list[str]:
+    """What each detection should have said, by the spotting protocol's matching with labels
+    ignored: detections are taken in increasing emission order; one whose ``emitted`` lies in a
+    not-yet-taken ground-truth event's window ``start <= t <= end + tolerance`` (among several,
+    the one with the smallest end) gets that event's label (as text), whatever its own label;
+    every other detection (on null, or a second one of an event) gets :data:`NULL`."""
+    taken = [False] * len(truth)
+    out = [NULL] * len(events)
+    for k in sorted(range(len(events)), key=lambda j: events[j].emitted):
+        t, best = events[k].emitted, -1
+        for i, (_, start, end) in enumerate(truth):
+            if not taken[i] and start <= t <= end + tolerance and (
+                    best < 0 or end < truth[best][2]):
+                best = i
+        if best >= 0:
+            taken[best] = True
+            out[k] = str(truth[best][0])
+    return out
+
+
+def _bad(what: str, value: Any, expected: str) -> GesturemapError:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return GesturemapError(f"spotting verifier: {what} is {text}, expected {expected}.")
+
+
+def _array(d: dict[str, Any], key: str, shape: tuple[int, ...]) -> np.ndarray:
+    try:
+        a = np.array(d[key], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise _bad(key, d[key], "numbers") from None
+    if a.shape != shape:
+        raise _bad(f"{key}'s shape", a.shape, f"{shape} (from the labels and classes)")
+    if not np.all(np.isfinite(a)):
+        raise _bad(key, d[key], "finite numbers")
+    return a
+
+
+def _names(d: dict[str, Any], key: str) -> list[str]:
+    v = d[key]
+    if (not isinstance(v, (list, tuple)) or not v or not all(isinstance(s, str) for s in v)
+            or len(set(v)) != len(v)):
+        raise _bad(key, v, "a non-empty list of distinct label names (text)")
+    return list(v)
+
+
+class SpotVerifier:
+    """A fitted verifier, in plain arrays.
+
+    Attributes
+    ----------
+    classes : the spotter's gesture labels it was trained for (as text; the one-hot's order).
+    labels : its output labels: some of ``classes`` and :data:`NULL` (a dropped detection).
+    mean, scale : (F,) feature standardisation; F = 4·D + 1 + len(classes) + 1, D the input
+        dimension.
+    coef : (len(labels), F); intercept : (len(labels),).
+    edge : frames averaged for a segment's start and end posture.
+    cv_ : set by ``gm.fit_verifier``: its cross-fitted report (``chosen``, ``reason``, inner
+        scores with and without, counts).
+    """
+
+    def __init__(self, classes: Sequence[str], labels: Sequence[str], mean: Any, scale: Any,
+                 coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES) -> None:
+        d = {"classes": list(classes), "labels": list(labels), "mean": mean, "scale": scale,
+             "coef": coef, "intercept": intercept, "edge": edge}
+        self.classes = _names(d, "classes")
+        self.labels = _names(d, "labels")
+        extra = [lb for lb in self.labels if lb != NULL and lb not in self.classes]
+        if extra:
+            raise _bad("labels", self.labels, f"labels among the classes {self.classes} and "
+                       f"{NULL!r} ({extra} are not)")
+        if len(self.labels) < 2:
+            raise _bad("labels", self.labels, "at least two labels")
+        if isinstance(edge, bool) or not isinstance(edge, (int, np.integer)) or edge < 1:
+            raise _bad("edge", edge, "an integer >= 1")
+        self.edge = int(edge)
+        f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
+        if f < 0:
+            raise _bad("mean", mean, "a list of numbers")
+        if (f - len(self.classes) - 2) % 4 or f - len(self.classes) - 2 < 4:
+            raise _bad("mean's length", f, f"4·D + 1 + {len(self.classes)} + 1 features "
+                       f"(D the input dimension)")
+        self.mean = _array(d, "mean", (f,))
+        self.scale = _array(d, "scale", (f,))
+        if np.any(self.scale <= 0):
+            raise _bad("scale", d["scale"], "positive numbers")
+        self.coef = _array(d, "coef", (len(self.labels), f))
+        self.intercept = _array(d, "intercept", (len(self.labels),))
+        self.input_dim = (f - len(self.classes) - 2) // 4
+        self._null = self.labels.index(NULL) if NULL in self.labels else -1
+
+    # -- fitting -------------------------------------------------------------------------
+    @classmethod
+    def fit(cls, features: np.ndarray, targets: Sequence[str], classes: Sequence[Any],
+            C: float = 0.3, max_iter: int = 3000, edge: int = STATS_EDGE_FRAMES
+            ) -> SpotVerifier:
+        """scikit-learn's ``LogisticRegression(C, max_iter)`` on standardised ``features``
+        (one :func:`event_row` per detection) and their ``targets`` (:func:`detection_targets`),
+        held in plain arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
+        than two labels or no detection of one of ``classes``."""
+        from sklearn.linear_model import LogisticRegression
+
+        classes = [str(c) for c in classes]
+        targets = [str(t) for t in targets]
+        seen = set(targets)
+        if len(seen) < 2:
+            raise VerifierUnavailable(f"{len(targets)} training detections with "
+                                      f"{len(seen)} label(s): {sorted(seen)}")
+        missing = [c for c in classes if c not in seen]
+        if missing:
+            raise VerifierUnavailable(f"no training detection of class(es) {missing}")
+        f = np.asarray(features, dtype=np.float64)
+        mean = f.mean(0)
+        scale = f.std(0)
+        scale[scale < 1e-9] = 1.0  # a constant feature (rounding aside) stays put
+        clf = LogisticRegression(C=C, max_iter=max_iter).fit((f - mean) / scale, targets)
+        labels = [str(c) for c in clf.classes_]
+        coef, intercept = np.array(clf.coef_), np.array(clf.intercept_)
+        if len(labels) == 2:  # sklearn keeps one row for two classes: make it two
+            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+        return cls(classes, labels, mean, scale, coef, intercept, edge)
+
+    # -- predicting ----------------------------------------------------------------------
+    def decision(self, features: np.ndarray) -> np.ndarray:
+        """(rows, labels) linear scores of standardised features (sklearn's
+        ``decision_function``, two columns for two labels)."""
+        return ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+                ) @ self.coef.T + self.intercept
+
+    def predict(self, features: np.ndarray) -> list[str]:
+        """One label per row (:data:`NULL`: not a gesture)."""
+        if not len(features):
+            return []
+        return [self.labels[k] for k in np.argmax(self.decision(features), axis=1)]
+
+    def check(self, frames: np.ndarray, label: Any, score: float, typical: float) -> str:
+        """The verifier's label for one event (its frames ``start .. emitted``, the spotter's
+        label and score, the class's typical score): a class, or :data:`NULL` (drop it)."""
+        row = event_row(frames, label, score, typical, self.classes, self.edge)
+        return self.labels[int(np.argmax(self.decision(row[None])[0]))]
+
+    # -- files -----------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able values (lists, numbers, text), read back by :meth:`from_dict`."""
+        return {"format": FORMAT, "classes": list(self.classes), "labels": list(self.labels),
+                "edge": self.edge, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "coef": self.coef.tolist(), "intercept": self.intercept.tolist()}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> SpotVerifier:
+        """A verifier from :meth:`to_dict`'s values, every one checked (an error names what
+        is wrong)."""
+        if isinstance(d, SpotVerifier):
+            return d
+        if not isinstance(d, dict):
+            raise _bad("the value", d, "a dict from SpotVerifier.to_dict() "
+                       "(gm.fit_verifier trains one)")
+        keys = {"classes", "labels", "edge", "mean", "scale", "coef", "intercept"}
+        missing = sorted(keys - set(d))
+        if missing:
+            raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
+        extra = sorted(set(d) - keys - {"format"})
+        if extra:
+            raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
+        if d.get("format", FORMAT) != FORMAT:
+            raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
+        return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
+                   d["intercept"], d["edge"])
+
+    def __repr__(self) -> str:
+        return (f"SpotVerifier(classes={self.classes}, labels={self.labels}, "
+                f"input_dim={self.input_dim})")
