@@ -222,3 +222,33 @@ def test_fit_verifier_takes_project_model_settings(trained) -> None:
                         st.sessions[:4], st.labels[:4], st.subject[:4], gestures=[1, 2])
     np.testing.assert_allclose(w.coef, v.coef)
     assert w.cv_ == v.cv_
+
+
+def test_eval_spotting_verify_trains_a_verifier_per_fold_on_its_training_subjects(
+        tmp_path, capsys) -> None:
+    """`gesturemap eval --spotting --verify`: each fold's verifier comes from its training
+    subjects only (their own cross-fitting), is on where that chose it, and the held-out
+    sessions are spotted with it: better than the same folds without."""
+    from gesturemap.cli import main
+
+    st = ramp_streams(4, excursions=True)
+    path = tmp_path / "ramps.npz"
+    np.savez(path, X_concat=np.vstack(st.sessions), labels_concat=np.concatenate(st.labels),
+             lengths=[len(x) for x in st.sessions], subject=st.subject, gesture_labels=[1, 2])
+    args = ["eval", "--spotting", "--train", str(path), "--folds", "2", "--model", "gmm",
+            "--param", "gaussians=1", "--param", "deltas=false", "--spot", "gmm_frames=40",
+            "--quiet"]
+    reports = {}
+    for flag in ((), ("--verify",)):
+        out = tmp_path / f"report{len(flag)}.json"
+        assert main([*args, *flag, "--json", str(out)]) == 0
+        reports[flag] = json.loads(out.read_text())
+    plain, verified = reports[()], reports[("--verify",)]
+    assert "verifier" not in plain
+    folds = verified["verifier"]
+    assert len(folds) == 2 and all(f["chosen"] for f in folds), folds
+    assert all(f["reason"].startswith("on: cross-fitted") for f in folds)
+    assert verified["metrics"]["f1"] > plain["metrics"]["f1"] + 0.1, (
+        verified["metrics"], plain["metrics"])
+    assert verified["metrics"]["false_positives"] < plain["metrics"]["false_positives"]
+    assert "fold 1: verifier on" in capsys.readouterr().out

@@ -5,6 +5,7 @@
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
     gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
     gesturemap eval --spotting --train STREAMS.npz [--folds K] [--model hhmm] [--spot K=V]
+                    [--verify]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -107,6 +108,12 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="a spotting setting (threshold, min_stay, hold_frames...); repeatable",
     )
     spot.add_argument("--rate", type=float, default=50.0, help="frame rate in Hz (default 50)")
+    spot.add_argument(
+        "--verify",
+        action="store_true",
+        help="each fold also trains a spotting verifier on its training subjects "
+        "(gm.fit_verifier: its own cross-fitting there) and uses it where that chose it",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
@@ -234,7 +241,9 @@ def _spotting(args: argparse.Namespace) -> int:
         params.setdefault("deltas", False)
     report = cross_validate_spotting(st, kind, params,
                                      parse_params(args.spot), folds=args.folds or 3,
-                                     progress=not args.quiet)
+                                     progress=not args.quiet, verify=args.verify)
+    for k, fold in enumerate(report.get("verifier", [])):
+        print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})")
     m = report["metrics"]
     print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "
           f"F1 {m['f1']:.3f}, macro F1 {m['macro_f1']:.3f}, delay median "

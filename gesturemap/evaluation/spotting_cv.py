@@ -446,11 +446,16 @@ def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
 
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             settings: dict[str, Any], folds: int = 3,
-                            progress: bool = False) -> dict[str, Any]:
+                            progress: bool = False, verify: bool = False) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
-    takes and spots the fold's whole sessions. Returns the pooled out-of-fold metrics."""
+    takes and spots the fold's whole sessions. Returns the pooled out-of-fold metrics.
+
+    ``verify``: each fold also trains a verifier on its training subjects' recordings
+    (:func:`fit_verifier`, grouped by subject: its own cross-fitting inside them) and spots
+    the held-out sessions with it where that cross-fitting chose it; ``verifier`` in the
+    report says, per fold, whether it was on and why."""
     from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
 
@@ -463,16 +468,42 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     if model == "hhmm":
         params.setdefault("class_params", {NULL: {"states": 1, "gaussians": 8}})
     held: list[SessionResult] = []
+    verifiers: list[dict[str, Any]] = []
     for k, test in enumerate(grouped_folds(st.subject, folds)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(st, train, _same))
-        held += evaluate_sessions(Spotter(fitted, **settings), st, test, _same,
+        spot_settings = dict(settings)
+        if verify:
+            verifiers.append(_fold_verifier(st, train, model, params, settings))
+            if verifiers[-1]["chosen"]:
+                spot_settings["verifier"] = verifiers[-1].pop("verifier")
+        held += evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
                                   tolerance=int(round(st.rate_hz)))
         if progress:
-            print(f"fold {k + 1}/{folds} done", flush=True)
-    return {"protocol": f"{folds}-fold leave-subjects-out CV",
-            "model": model, "params": params, "spotting": settings,
-            "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz)}
+            on = (f", verifier {'on' if verifiers[-1]['chosen'] else 'off'}: "
+                  f"{verifiers[-1]['reason']}") if verify else ""
+            print(f"fold {k + 1}/{folds} done{on}", flush=True)
+    report = {"protocol": f"{folds}-fold leave-subjects-out CV",
+              "model": model, "params": params, "spotting": settings,
+              "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz)}
+    if verify:
+        report["verifier"] = [{k: v for k, v in f.items() if k != "verifier"}
+                              for f in verifiers]
+    return report
+
+
+def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
+                   settings: dict[str, Any]) -> dict[str, Any]:
+    """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
+    (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
+    try:
+        v = fit_verifier({"kind": model, "params": params, "spotting": settings},
+                         [st.sessions[i] for i in train], [st.labels[i] for i in train],
+                         st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz)
+    except VerifierUnavailable as e:
+        return {"chosen": False, "reason": str(e)}
+    return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
+            "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without")}
 
 
 def _same(x: np.ndarray) -> np.ndarray:
