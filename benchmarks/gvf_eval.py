@@ -41,8 +41,8 @@ a third of each fold's takes and three conditions); the other settings
 (``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
 ``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
 ``speed_noise``, ``scale_window``, ``speed_estimate`` and
-``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states`` and
-``recognizer_weight``, ...) are held at values found by earlier runs of the same
+``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states``,
+``recognizer_weight`` and ``recognizer_schedule``, ...) are held at values found by earlier runs of the same
 cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
