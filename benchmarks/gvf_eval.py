@@ -41,8 +41,8 @@ a third of each fold's takes and three conditions); the other settings
 (``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
 ``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
 ``speed_noise``, ``scale_window``, ``speed_estimate`` and
-``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states`` and
-``recognizer_weight``, ...) are held at values found by earlier runs of the same
+``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states``,
+``recognizer_weight`` and ``recognizer_schedule``, ...) are held at values found by earlier runs of the same
 cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
@@ -367,7 +367,8 @@ def markdown(report: dict) -> str:
              "no_recognizer": "without the recognizer", "sampled_scale": "sampled scale",
              "sampled_speed": "sampled speed",
              "before": "without the recognizer, sampled scale and speed",
-             **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate="))}}
+             **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate=",
+                                                         "recognizer_schedule="))}}
     counts = [n for n, v in steps.items() if "p50_ms" in v]
 
     def best(v):  # the quietest round's p99 (the machine is shared)
@@ -391,7 +392,7 @@ def markdown(report: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
-    ap.add_argument("--grid", choices=("18i", "18j"), default="18j",
+    ap.add_argument("--grid", choices=("18i", "18j", "18k"), default="18k",
                     help="which declared grid the CV chooses from (docs/notes/issue-18*.md)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
@@ -462,16 +463,27 @@ def main() -> None:
     # 18i's grid chose speed_states 10 and "warp_fitted" (docs/notes/issue-18i.md). With the
     # ``--grid 18i`` flag it runs again. This grid (declared in docs/notes/issue-18j.md before
     # the run) chooses the recognizer HHMM's states, decision and pool weight again, now that
-    # they no longer move the warp: 18i's choice first (ties go to it).
+    # they no longer move the warp: 18i's choice first (ties go to it). 18j's grid chose 10
+    # states, "cumulative", weight 0.5 (docs/notes/issue-18j.md; ``--grid 18j`` runs it
+    # again). This grid (declared in docs/notes/issue-18k.md before the run) chooses how the
+    # pool's weight moves through the gesture: ``recognizer_schedule`` "constant" or
+    # "progress" (from w at the start to the HHMM alone at the end), at weights 0.3 and 0.5;
+    # 18j's choice first (ties go to it).
     if args.grid == "18i":
         grid = [{**fixed, "speed_states": n, "scale_estimate": s}
                 for n in SPEED_STATES for s in ("fitted", "warp_fitted")]
-    else:
+    elif args.grid == "18j":
         fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted"}
         grid = [{**fixed, "recognizer_states": n, "recognizer_decision": d,
                  "recognizer_weight": w}
                 for n in (5, 10) for d in ("cumulative", "decaying")
                 for w in (0.3, 0.5, 0.7, 1.0)]
+    else:
+        fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted",
+                 "recognizer_states": 10, "recognizer_decision": "cumulative"}
+        grid = [{**fixed, "recognizer_schedule": s, "recognizer_weight": w}
+                for s, w in (("constant", 0.5), ("constant", 0.3), ("progress", 0.5),
+                             ("progress", 0.3))]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -512,7 +524,10 @@ def main() -> None:
                          for n in SPEED_STATES if params and n != params.get("speed_states", 0)},
                       **{f"scale_estimate={s}": {**params, "scale_estimate": s}
                          for s in ("fitted", "warp_fitted")
-                         if params and s != params.get("scale_estimate")}})
+                         if params and s != params.get("scale_estimate")},
+                      **{f"recognizer_schedule={s}": {**params, "recognizer_schedule": s}
+                         for s in ("constant", "progress") if params
+                         and s != params.get("recognizer_schedule", "constant")}})
     # two takes streamed back to back without a reset (declared in docs/notes/issue-18g.md)
     report["back_to_back"] = back_to_back(
         train_ds, takes, labels, subjects, test_idx,

@@ -22,7 +22,7 @@ from ..models.base import DECISIONS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
-from ..models.gvf_recognizer import RECOGNIZER_DECISIONS
+from ..models.gvf_recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
 from ..models.gvf_speed import SPEED_ESTIMATES
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
@@ -52,6 +52,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "template": tuple(TEMPLATES),  # GVF
     "speed_estimate": tuple(SPEED_ESTIMATES),  # GVF
     "recognizer_decision": tuple(RECOGNIZER_DECISIONS),  # GVF
+    "recognizer_schedule": tuple(RECOGNIZER_SCHEDULES),  # GVF
 }
 #: Parameters the forms do not show (class_params has its own editor; n_jobs is the engine's).
 #: A value given for one is kept as it is.

@@ -56,13 +56,7 @@ from .base import (
     register_model,
     split_dataset,
 )
-from .gvf_recognizer import (
-    check_recognizer_params,
-    dump_hhmm,
-    fit_hhmm,
-    load_hhmm,
-    recognizer_stream,
-)
+from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 
 #: Takes are compared at this many resampled frames to choose the medoid.
@@ -234,9 +228,15 @@ class GVF(BaseModel):
         filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed
         since the reset (``recognizer_decision``: ``"decaying"``, the same forgetting,
         ``likelihood_window``; ``"cumulative"``, none: see ``gvf_recognizer``). ``label``,
-        ``likelihoods`` and ``log_likelihoods`` are the pool's; the particles, progress, speed, scale, rotation and the instant likelihoods
-        stay the particle filter's. 1 is the HHMM alone on the class. A model trained with
-        ``recognizer_weight=0`` has no HHMM: train it again to turn it on.
+        ``likelihoods`` and ``log_likelihoods`` are the pool's; the particles, progress,
+        speed, scale, rotation and the instant likelihoods stay the particle filter's. 1 is
+        the HHMM alone on the class. A model trained with ``recognizer_weight=0`` has no HHMM:
+        train it again to turn it on.
+    recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the
+        frame's weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the
+        particles' progress per class averaged under the previous frame's pooled posterior
+        (0 at the first frame after a reset): the pool above at the start, the HHMM alone at
+        the end; the same ``w_t`` for every class (see ``gvf_recognizer``).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
         many frames).
     scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
@@ -277,7 +277,8 @@ class GVF(BaseModel):
                       "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
-                      "recognizer_weight", "recognizer_decision", "scale_estimate",
+                      "recognizer_weight", "recognizer_decision", "recognizer_schedule",
+                      "scale_estimate",
                       "scale_window",
                       "speed_estimate", "speed_window", "random_state")
 
@@ -287,7 +288,7 @@ class GVF(BaseModel):
                      "restart_probability": 1.0, "learned_tolerance": False,
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
-                     "recognizer_decision": "decaying",
+                     "recognizer_decision": "decaying", "recognizer_schedule": "constant",
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0}
 
@@ -304,6 +305,7 @@ class GVF(BaseModel):
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
+                 recognizer_schedule: str = "constant",
                  scale_estimate: str = "warp_fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, speed_states: int = 10,
@@ -334,6 +336,7 @@ class GVF(BaseModel):
         self.recognizer_weight = recognizer_weight
         self.recognizer_states = recognizer_states
         self.recognizer_decision = recognizer_decision
+        self.recognizer_schedule = recognizer_schedule
         self.scale_estimate = scale_estimate
         self.scale_window = scale_window
         self.speed_estimate = speed_estimate
@@ -678,10 +681,8 @@ class GVFStream(StandardizingStream):
         self._rots = np.zeros((c, self._nr))
         self._log = np.zeros(c)
         # the second expert on the class (recognizer_weight > 0): an HHMM stream whose
-        # log-likelihoods are pooled with the particles' evidence
-        self._rec_weight = float(model.recognizer_weight)
-        self._rec = recognizer_stream(model)  # recognizer_decision: gvf_recognizer
-        self._pooled = np.zeros(c)
+        # log-likelihoods are pooled with the particles' evidence (gvf_recognizer)
+        self._rec = recognizer_pool(model, c)
         self._warp = warp_speed(model)  # speed_estimate: None, or a time warp per class
         self.reset()
 
@@ -749,8 +750,8 @@ class GVFStream(StandardizingStream):
                 self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
                                       self._uniform_scale, self._scales)
         log = self._log
-        if self._rec is not None:
-            best, log = self._pool(z, best)
+        if self._rec is not None:  # self._post: still the previous frame's
+            best, log = self._rec.pool(z, log, best, self._progress, self._post)
         _softmax(log, self._post)
         _softmax(self._inst, self._inst_norm)
         return Result(
@@ -762,22 +763,6 @@ class GVFStream(StandardizingStream):
             scale=_frozen(self._scales),
             rotation=_frozen(self._rots) if self._nr else None,
         )
-
-    def _pool(self, z: np.ndarray, best: int) -> tuple[int, np.ndarray]:
-        """The class log-posterior of the two experts (log-linear pool): ``(1 - w)`` times
-        the particles' smoothed evidence plus ``w`` times the HHMM's smoothed log-likelihood
-        of the frames (standardised ``z``) since the reset; the likeliest class."""
-        rec = self._rec
-        rec.advance(z)
-        w = self._rec_weight
-        pooled = self._pooled
-        # the HHMM stream's decision sums (its "decaying" log-likelihoods; same package)
-        np.multiply(rec._slog, w, out=pooled)
-        pooled += (1.0 - w) * self._log
-        top = int(np.argmax(pooled))
-        if not np.isfinite(pooled[top]):  # nothing left to pool: the particles alone
-            return best, self._log
-        return top, pooled
 
 
 def _gaussian(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

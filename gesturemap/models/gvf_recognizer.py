@@ -11,6 +11,18 @@
 
 Both are run-time (the HHMM is the same; only its stream's decision changes). Files saved
 before the setting existed load with ``"decaying"`` (what they ran).
+
+``recognizer_schedule`` (issue 18k), the pool's weight frame by frame:
+
+- ``"constant"``: ``w = recognizer_weight`` at every frame.
+- ``"progress"``: ``w_t = w + (1 - w) * p_t``, ``p_t`` the gesture's expected progress, the
+  particles' progress per class at this frame averaged under the previous frame's pooled
+  class posterior (``sum_k post_k * progress_k``, clipped to [0, 1]; 0 at the first frame
+  after a reset): the constant pool at a gesture's start, the HHMM alone at its end, where
+  its likelihood of the whole gesture is strongest. The same ``w_t`` for every class, so the
+  classes' scores stay comparable. Nothing of the current frame's decision is used.
+
+Run-time too; files saved before it existed load with ``"constant"`` (what they ran).
 """
 
 from __future__ import annotations
@@ -26,6 +38,8 @@ from .hhmm import HHMM
 
 #: Values of ``GVF.recognizer_decision``.
 RECOGNIZER_DECISIONS = ("decaying", "cumulative")
+#: Values of ``GVF.recognizer_schedule``.
+RECOGNIZER_SCHEDULES = ("constant", "progress")
 
 
 def recognizer_window(likelihood_window: float) -> int:
@@ -35,19 +49,73 @@ def recognizer_window(likelihood_window: float) -> int:
 
 def check_recognizer_params(model: Any) -> None:
     """``recognizer_weight`` in [0, 1]; ``recognizer_decision`` one of
-    :data:`RECOGNIZER_DECISIONS`."""
+    :data:`RECOGNIZER_DECISIONS`, ``recognizer_schedule`` of :data:`RECOGNIZER_SCHEDULES`."""
     w = check_float("recognizer_weight", model.recognizer_weight)
     if w > 1.0:
         raise bad_param("recognizer_weight", w, "a weight in [0, 1]",
                         "0 is the particle filter alone, 1 the HHMM alone on the class.")
     check_choice("recognizer_decision", model.recognizer_decision, RECOGNIZER_DECISIONS)
+    check_choice("recognizer_schedule", model.recognizer_schedule, RECOGNIZER_SCHEDULES)
+
+
+def scheduled_weight(w: float, post: np.ndarray, progress: np.ndarray) -> float:
+    """``recognizer_schedule="progress"``: the pool's weight ``w + (1 - w) * p`` at the
+    expected progress ``p = sum(post * progress)`` (clipped to [0, 1]) of the gesture under
+    the class posterior ``post`` (the previous frame's)."""
+    p = min(1.0, max(0.0, float(np.dot(post, progress))))
+    return w + (1.0 - w) * p
+
+
+class RecognizerPool:
+    """A GVF stream's second expert on the class: the recognizer HHMM's stream and the
+    log-linear pool of its log-likelihoods with the particles' evidence."""
+
+    def __init__(self, model: Any, c: int) -> None:
+        self.rec = recognizer_stream(model)
+        self.weight = float(model.recognizer_weight)
+        self.progress_schedule = model.recognizer_schedule == "progress"
+        self.pooled = np.zeros(c)
+        self.started = False  # a frame pooled since the reset (else no posterior yet)
+        self.last_weight = self.weight  # the weight of the last frame pooled
+
+    def reset(self) -> None:
+        self.rec.reset()
+        self.started = False
+
+    def pool(self, z: np.ndarray, log: np.ndarray, best: int, progress: np.ndarray,
+             post: np.ndarray) -> tuple[int, np.ndarray]:
+        """The class log-posterior of the two experts (log-linear pool): ``(1 - w)`` times
+        the particles' smoothed evidence ``log`` plus ``w`` times the HHMM's log-likelihood
+        of the frames (standardised ``z``) since the reset, and the likeliest class (the
+        particles' ``best`` if nothing is left to pool). ``w`` is ``recognizer_weight``, or
+        with the ``"progress"`` schedule :func:`scheduled_weight` at the particles'
+        ``progress`` under ``post``, the previous frame's pooled posterior (unused at the
+        first frame after a reset: ``p = 0``)."""
+        rec = self.rec
+        rec.advance(z)
+        w = self.weight
+        if self.progress_schedule and self.started:
+            w = scheduled_weight(w, post, progress)
+        self.started, self.last_weight = True, w
+        pooled = self.pooled
+        # the HHMM stream's decision sums (its "decaying" log-likelihoods; same package)
+        np.multiply(rec._slog, w, out=pooled)
+        pooled += (1.0 - w) * log
+        top = int(np.argmax(pooled))
+        if not np.isfinite(pooled[top]):  # nothing left to pool: the particles alone
+            return best, log
+        return top, pooled
+
+
+def recognizer_pool(model: Any, c: int) -> RecognizerPool | None:
+    """The second expert of a GVF stream over ``c`` classes (None at
+    ``recognizer_weight=0``)."""
+    return RecognizerPool(model, c) if float(model.recognizer_weight) > 0 else None
 
 
 def recognizer_stream(model: Any) -> Any:
-    """The recognizer HHMM's stream for a GVF stream (None at ``recognizer_weight=0``), its
+    """The recognizer HHMM's stream for a GVF stream (``recognizer_weight > 0``), its
     decision set from ``recognizer_decision`` (and the window from ``likelihood_window``)."""
-    if float(model.recognizer_weight) <= 0:
-        return None
     rec = getattr(model, "recognizer_", None)
     if rec is None:
         raise GesturemapError(

@@ -30,13 +30,18 @@ BEFORE = {
 }
 
 
-def test_decaying_is_the_pool_as_before_bit_for_bit():
-    model = gm.GVF(300, random_state=2, recognizer_weight=0.5, recognizer_states=5,
-                   recognizer_decision="decaying").fit(_shapes_dataset())
+def _runs_as_recorded(model, recorded) -> None:
+    """``model``'s stream on :func:`_stream_x` gives the ``recorded`` (frame: label index,
+    log-likelihoods) bit for bit."""
     res = model.stream().run(_stream_x())
-    for j, (label, log) in BEFORE.items():
+    for j, (label, log) in recorded.items():
         assert res[j].label_index == label
         np.testing.assert_array_equal(res[j].log_likelihoods, log)
+
+
+def test_decaying_is_the_pool_as_before_bit_for_bit():
+    _runs_as_recorded(gm.GVF(300, random_state=2, recognizer_weight=0.5, recognizer_states=5,
+                             recognizer_decision="decaying").fit(_shapes_dataset()), BEFORE)
 
 
 def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forgetting():
@@ -75,18 +80,23 @@ def _standardized(ds, model) -> gm.Dataset:
     return out
 
 
-def test_the_decision_is_saved_and_old_files_load_decaying(tmp_path):
-    ds = _shapes_dataset()
-    model = gm.GVF(200, recognizer_weight=0.5, recognizer_decision="cumulative",
-                   random_state=3).fit(ds)
+def _saved_and_loaded(tmp_path, name: str, value) -> gm.GVF:
+    """A GVF (recognizer 0.5) with the run-time setting ``name=value``, saved and loaded: it
+    keeps the setting and streams as the model saved. Returns the loaded model."""
+    model = gm.GVF(200, recognizer_weight=0.5, random_state=3, **{name: value}).fit(
+        _shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
-    assert loaded.recognizer_decision == "cumulative"
+    assert getattr(loaded, name) == value
     assert loaded.get_params() == model.get_params()
-    x = _stream_x()
-    _same_stream(model.stream().run(x), loaded.stream().run(x))
+    _same_stream(model.stream().run(_stream_x()), loaded.stream().run(_stream_x()))
+    return loaded
+
+
+def test_the_decision_is_saved_and_old_files_load_decaying(tmp_path):
+    _saved_and_loaded(tmp_path, "recognizer_decision", "cumulative")
     # a file saved before the setting existed runs as "decaying" did
     old = gm.GVF(200, recognizer_weight=0.5, recognizer_decision="decaying",
-                 random_state=3).fit(ds)
+                 random_state=3).fit(_shapes_dataset())
     _check_old_file_runs_as(old, ("recognizer_decision",), list(old.dump()[1]))
 
 
