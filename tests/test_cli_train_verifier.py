@@ -181,3 +181,17 @@ def test_the_engine_drops_a_stale_verifier_at_retraining_and_says_so(streams, tm
     assert "trained for the gestures ['1', '2']" in stats["verifier_removed"]
     assert "verifier" not in project.model["spotting"]
     assert getattr(engine.stream, "spotter", None) is not None  # still spotting, without it
+
+
+def test_a_verifier_summary_round_trips_through_json_and_is_checked(streams) -> None:
+    import json
+
+    v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                        streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    assert "summary" not in v.to_dict()  # nothing new in a dict without one
+    v.summary = {"gestures": ["1", "2"], "f1_with": 0.9, "detections": 12, "note": None}
+    w = gm.SpotVerifier.from_dict(json.loads(json.dumps(v.to_dict())))
+    assert w.summary == v.summary and w.to_dict() == v.to_dict()
+    for bad in ({"f1_with": float("nan")}, {"x": {"nested": 1}}, [1, 2]):
+        with pytest.raises(gm.GesturemapError, match="summary"):
+            gm.SpotVerifier.from_dict({**v.to_dict(), "summary": bad})
