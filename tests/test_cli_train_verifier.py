@@ -195,3 +195,28 @@ def test_a_verifier_summary_round_trips_through_json_and_is_checked(streams) -> 
     for bad in ({"f1_with": float("nan")}, {"x": {"nested": 1}}, [1, 2]):
         with pytest.raises(gm.GesturemapError, match="summary"):
             gm.SpotVerifier.from_dict({**v.to_dict(), "summary": bad})
+
+
+def test_text_labels_and_no_subject_each_recording_its_own_group(streams, tmp_path,
+                                                                 capsys) -> None:
+    """Labels as text (a performer's names), rests labelled null, no subject and no
+    gesture_labels: the same verifier as with numbers and subjects given one group each."""
+    folder = tmp_path / "proj"
+    project = Project("named", model={**MODEL, "spotting": SPOTTING})
+    names = {0: "null", 1: "up", 2: "down"}
+    for r in make_dataset(streams, range(4), lambda a: a):
+        project.add_take(r.inputs, {"1": "up", "2": "down"}.get(r.label, r.label))
+    project.train()
+    project.save(folder)
+    text = np.array([names[int(v)] for v in np.concatenate(streams.labels[:4])])
+    path = _npz(tmp_path / "r.npz", streams, labels_concat=text, subject=None,
+                gesture_labels=None)
+    assert main(["train", str(folder), "--verifier", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "verifier chosen" in out and "on 4 recordings (4 groups)" in out, out
+    stored = Project.load(folder).model["spotting"].get("verifier")
+    expected = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                               [np.array([names[int(v)] for v in lab])
+                                for lab in streams.labels[:4]], None, gestures=["down", "up"])
+    assert expected.cv_["chosen"] and sorted(stored["classes"]) == ["down", "up"]
+    np.testing.assert_allclose(gm.SpotVerifier.from_dict(stored).coef, expected.coef)

@@ -104,7 +104,9 @@ def read_rehearsals(paths: Sequence[str], project: Any
             unknown = sorted(set(found) - set(gestures))
             if unknown:
                 raise GesturemapError(f"{where}: the label(s) {unknown} name no gesture of the "
-                                      f"project (its gestures: {', '.join(gestures)})")
+                                      f"project (its gestures: {', '.join(gestures)}); label "
+                                      "other frames null, or list the gestures in "
+                                      "gesture_labels")
             if times is None:
                 times = np.arange(len(x)) * period
             try:
