@@ -104,6 +104,8 @@ def test_not_chosen_stores_nothing(streams, tmp_path, capsys) -> None:
     ("one group", "one performer or session"),
     ("not a file", "not a stream file"),
     ("folder", "a folder; give stream files"),
+    ("pickled labels", "not a stream file"),
+    ("nan frames", "not finite"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, capsys, case,
                                                             message) -> None:
@@ -124,6 +126,11 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, c
         path.write_text("frames")
     elif case == "folder":
         path = tmp_path
+    elif case == "pickled labels":  # an object array is never unpickled
+        _npz(path, streams, labels_concat=np.concatenate(streams.labels[:4]).astype(object))
+    elif case == "nan frames":
+        x[5, 0] = np.nan
+        _npz(path, streams, X_concat=x)
     else:
         _npz(path, streams)
     before = _files(folder)

@@ -41,9 +41,16 @@ def _stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.nda
                                            list[str] | None]]:
     """A stream file's recordings: (frames, times None, labels as text, group, gestures)."""
     try:
-        z = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+        return _read_stream_file(path)
+    except (ValueError, TypeError, KeyError, EOFError) as exc:  # not numbers, a damaged file
         raise GesturemapError(f"{path}: not a stream file (.npz) ({exc})") from None
+
+
+def _read_stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray,
+                                                Any, list[str] | None]]:
+    z = np.load(path, allow_pickle=False)
+    if not hasattr(z, "files"):
+        raise ValueError("one array, not a stream file's arrays")
     with z:
         missing = [k for k in ("X_concat", "labels_concat", "lengths") if k not in z.files]
         if missing:
@@ -57,6 +64,8 @@ def _stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.nda
             raise GesturemapError(f"{path}: X_concat {x.shape}, labels_concat {labels.shape}, "
                                   f"lengths summing to {int(lengths.sum())}: expected (T, D), "
                                   "(T,) and positive lengths summing to T")
+        if not np.all(np.isfinite(x)):
+            raise GesturemapError(f"{path}: X_concat holds values that are not finite numbers")
         subject = (_as_text(z["subject"]) if "subject" in z.files
                    else np.array([f"{path}#{k}" for k in range(len(lengths))]))
         if subject.shape != lengths.shape:
