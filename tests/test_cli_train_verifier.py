@@ -160,6 +160,8 @@ def test_a_retrain_keeps_a_verifier_that_fits_and_drops_one_that_does_not(
     assert project.model["spotting"] == SPOTTING
     assert "trained for the gestures ['1', '2']" in project.verifier_removed
     assert "the spotting verifier was removed" in caplog.text
+    project.train()  # said of the last retraining only
+    assert project.verifier_removed is None
     # and through the command: the note, and the project saved without it
     folder = tmp_path / "b"
     project = _with_verifier(folder, streams)

@@ -131,8 +131,11 @@ class ProjectTraining:
         whenever a new model replaces :attr:`trained` (training, retraining)."""
         from ..models.spot_verifier import SpotVerifier
 
+        if model is None:
+            return None
+        self.verifier_removed = None  # said of the last retraining only
         spotting = self.model.get("spotting")
-        if not isinstance(spotting, dict) or spotting.get("verifier") is None or model is None:
+        if not isinstance(spotting, dict) or spotting.get("verifier") is None:
             return None
         null = spotting.get("null_label", "null")
         gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
