@@ -139,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--budget", type=float, default=None, metavar="S",
                        help="seconds the --auto search may take (default: the project's "
                             "setting, else 20)")
+    train.add_argument("--verifier", nargs="+", metavar="RECORDINGS",
+                       help="instead of the model: train the spotting verifier from rehearsal "
+                            "recordings labelled frame by frame (stream files .npz: X_concat, "
+                            "labels_concat, lengths, optional subject); stored in the project "
+                            "only when the cross-fitting chooses it")
 
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
@@ -427,6 +432,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .trainer import DEFAULT_SEARCH, _search_project, auto_settings
 
     project = Project.load(args.dir)
+    if args.verifier:
+        return _train_verifier(project, args)
     if not project.takes:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
     t0 = time.perf_counter()
@@ -450,10 +457,33 @@ def _cmd_train(args: argparse.Namespace) -> int:
         project.fit_pipeline()
         model = project.new_model().fit(project.dataset())
     project.trained = model
+    removed = project.check_verifier(model)
     project.save(args.dir)
+    if removed:
+        print(f"note: the spotting verifier was removed: {removed}")
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
           f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     return 0
+
+
+def _train_verifier(project: object, args: argparse.Namespace) -> int:
+    """``gesturemap train DIR --verifier RECORDINGS...``: the project's spotting verifier,
+    saved with the project only when chosen (evaluation/rehearsal.py)."""
+    from .evaluation.rehearsal import train_project_verifier
+
+    if args.auto:
+        raise SystemExit("gesturemap train: --verifier trains the verifier for the model the "
+                         "project has; leave out --auto (train the model first)")
+    verifier, line = train_project_verifier(project, args.verifier)
+    print(line)
+    if verifier.cv_["chosen"]:
+        spotting = {**project.model["spotting"], "verifier": verifier.to_dict()}
+        project.model = {**project.model, "spotting": spotting}
+        project.save(args.dir)
+        print(f"stored the verifier in {args.dir} (gestures {', '.join(verifier.classes)})")
+    else:
+        print(f"nothing stored: {verifier.cv_['reason']}")
+    return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:

@@ -479,6 +479,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             return
         if job.pipeline is not None:  # fitted with the model, swapped in with it
             self.project.pipeline = job.pipeline
+        self.project.check_verifier(model)  # a verifier that no longer fits: removed, said
         self._set_model(model)
         self._start_pipeline(self.project.input_dim)
         self.trainings += 1

@@ -72,6 +72,8 @@ class Health:
             "searches_swapped": self.searches_swapped,
             "take_to_model_ms": self.last_take_to_model_ms,
             "takes": len(self.project.takes),
+            # why the spotting verifier was removed at the last retraining (None: it was not)
+            "verifier_removed": getattr(self.project, "verifier_removed", None),
             "running": self.running,
             "realtime_priority": self.realtime,
             "recording": self.recording,

@@ -154,6 +154,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.outputs_editor = OutputsEditor()
         self.overrides = ClassOverrides()
         self.spotting = SpottingEditor()
+        self.spotting.verifier_removed.connect(self.apply)  # saved and in effect at once
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c53030")

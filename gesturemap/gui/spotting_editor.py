@@ -5,19 +5,20 @@ Every number is typed as text (a spin box would refuse a wrong value without say
 round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
 Settings the editor does not show (the per-class ``thresholds`` of a project file) are kept
-as they were.
+as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
+read-only line, with a button that removes it.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
 from ..models.spotting import NULL, NUMBERS, check_value
 
-__all__ = ["SPOTTING_KINDS", "SpottingEditor"]
+__all__ = ["SPOTTING_KINDS", "SpottingEditor", "verifier_text"]
 
 #: The model kinds that spot gestures (``gm.Spotter`` takes them).
 SPOTTING_KINDS = ("hhmm", "gmm", "dtw")
@@ -60,7 +61,11 @@ class SpottingEditor(QtWidgets.QGroupBox):
     :meth:`show_spotting` shows a project's ``model["spotting"]`` (None: off);
     :meth:`spotting` gives what to send: None when off, else the settings that differ from the
     defaults (and those the project had); :meth:`problems` says what must change first.
+    :attr:`verifier` shows the spotting verifier; :attr:`remove_verifier` removes it from the
+    settings and emits :attr:`verifier_removed` (the model panel then applies them).
     """
+
+    verifier_removed = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("spot gestures in the stream (events on OSC /gesturemap/event)", parent)
@@ -89,9 +94,24 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c53030")
+        self.verifier = QtWidgets.QLabel("verifier: none")
+        self.verifier.setObjectName("spotting.verifier")
+        self.verifier.setWordWrap(True)
+        self.verifier.setToolTip("A second stage that checks each spotted gesture, trained from "
+                                 "rehearsal recordings: gesturemap train DIR --verifier FILES "
+                                 "(docs/spotting.md, \"Verifying events\").")
+        self.remove_verifier = QtWidgets.QPushButton("Remove verifier")
+        self.remove_verifier.setObjectName("spotting.remove_verifier")
+        self.remove_verifier.setToolTip("Spot without the verifier (applied at once); train it "
+                                        "again with gesturemap train DIR --verifier FILES.")
+        self.remove_verifier.clicked.connect(self._remove_verifier)
+        row = QtWidgets.QHBoxLayout()
+        row.addWidget(self.verifier, 1)
+        row.addWidget(self.remove_verifier)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.kept)
+        layout.addLayout(row)
         layout.addWidget(self.message)
 
     def show_spotting(self, settings: dict[str, Any] | None) -> None:
@@ -109,6 +129,22 @@ class SpottingEditor(QtWidgets.QGroupBox):
                           if per_class else "")
         self.kept.setVisible(bool(per_class))
         self.message.setText("")
+        self.show_verifier(self._given.get("verifier"))
+
+    def show_verifier(self, verifier: dict[str, Any] | None, removed: str | None = None
+                      ) -> None:
+        """Show the verifier the project now has (a retraining may have removed it: then
+        ``removed`` says why), keeping every other field as typed."""
+        if verifier is None:
+            self._given.pop("verifier", None)
+        else:
+            self._given["verifier"] = verifier
+        self.verifier.setText(verifier_text(verifier, removed))
+        self.remove_verifier.setEnabled(verifier is not None)
+
+    def _remove_verifier(self) -> None:
+        self.show_verifier(None)
+        self.verifier_removed.emit()
 
     def _values(self) -> tuple[dict[str, Any], list[str]]:
         """The numbers typed (empty fields left out) and what is wrong with them."""
@@ -155,6 +191,20 @@ class SpottingEditor(QtWidgets.QGroupBox):
             if name in self._given and name not in values and self.fields[name].text().strip():
                 out[name] = self._given[name]
         return out
+
+
+def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -> str:
+    """The verifier's line: "verifier: none", or "verifier: on (trained for a, b; cross-fit
+    F1 0.81 vs 0.74 without)" from the summary ``gesturemap train --verifier`` stores."""
+    if verifier is None:
+        return "verifier: none" + (f" (removed at the last retraining: {removed})"
+                                   if removed else "")
+    summary = verifier.get("summary") or {}
+    text = f"verifier: on (trained for {', '.join(map(str, verifier.get('classes', [])))}"
+    if summary.get("f1_with") is not None and summary.get("f1_without") is not None:
+        text += (f"; cross-fit F1 {summary['f1_with']:.2f} vs {summary['f1_without']:.2f} "
+                 f"without, {summary.get('detections', '?')} detections")
+    return text + ")"
 
 
 def _number(text: str) -> Any:

@@ -629,6 +629,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             self.train_status.setText(text)
             self._request_review()
             self.model_panel.cost.setText(f"retrain time: {self.last_train_ms:.0f} ms")
+            spotting = (engine.project.model or {}).get("spotting") or {}  # a retrain may drop
+            self.model_panel.spotting.show_verifier(  # a verifier that no longer fits
+                spotting.get("verifier"), engine.stats().get("verifier_removed"))
             if not engine.running:
                 engine.command("start_running")
             self.run_button.setChecked(True)

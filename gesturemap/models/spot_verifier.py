@@ -140,12 +140,17 @@ class SpotVerifier:
         dimension.
     coef : (len(labels), F); intercept : (len(labels),).
     edge : frames averaged for a segment's start and end posture.
+    summary : optional plain values saved with it (text keys; numbers, text, None or lists
+        of text), e.g. the cross-fitted F1 with and without that ``gesturemap train
+        --verifier`` stores for the window to show.
     cv_ : set by ``gm.fit_verifier``: its cross-fitted report (``chosen``, ``reason``, inner
         scores with and without, counts).
     """
 
     def __init__(self, classes: Sequence[str], labels: Sequence[str], mean: Any, scale: Any,
-                 coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES) -> None:
+                 coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES,
+                 summary: dict[str, Any] | None = None) -> None:
+        self.summary = _summary(summary)
         d = {"classes": list(classes), "labels": list(labels), "mean": mean, "scale": scale,
              "coef": coef, "intercept": intercept, "edge": edge}
         self.classes = _names(d, "classes")
@@ -173,6 +178,17 @@ class SpotVerifier:
         self.intercept = _array(d, "intercept", (len(self.labels),))
         self.input_dim = (f - len(self.classes) - 2) // 4
         self._null = self.labels.index(NULL) if NULL in self.labels else -1
+
+    def mismatch(self, gestures: Sequence[Any], input_dim: int | None) -> str | None:
+        """Why this verifier does not fit a model with these gesture labels (null left out)
+        taking ``input_dim``-dimensional frames, or None when it fits."""
+        names = [str(lb) for lb in gestures]
+        if sorted(self.classes) != sorted(names):
+            return f"trained for the gestures {self.classes}, the model's are {names}"
+        if input_dim is not None and self.input_dim != input_dim:
+            return (f"trained on {self.input_dim}-dimensional frames, the model takes "
+                    f"{input_dim}")
+        return None
 
     # -- fitting -------------------------------------------------------------------------
     @classmethod
@@ -230,7 +246,8 @@ class SpotVerifier:
         """Plain JSON-able values (lists, numbers, text), read back by :meth:`from_dict`."""
         return {"format": FORMAT, "classes": list(self.classes), "labels": list(self.labels),
                 "edge": self.edge, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept.tolist()}
+                "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
+                **({} if self.summary is None else {"summary": dict(self.summary)})}
 
     @classmethod
     def from_dict(cls, d: Any) -> SpotVerifier:
@@ -245,14 +262,31 @@ class SpotVerifier:
         missing = sorted(keys - set(d))
         if missing:
             raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format"})
+        extra = sorted(set(d) - keys - {"format", "summary"})
         if extra:
             raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
         if d.get("format", FORMAT) != FORMAT:
             raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
         return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
-                   d["intercept"], d["edge"])
+                   d["intercept"], d["edge"], d.get("summary"))
 
     def __repr__(self) -> str:
         return (f"SpotVerifier(classes={self.classes}, labels={self.labels}, "
                 f"input_dim={self.input_dim})")
+
+
+def _summary(summary: Any) -> dict[str, Any] | None:
+    """A verifier's ``summary`` checked: None, or a dict of text keys to finite numbers, text,
+    None or lists of text."""
+    if summary is None:
+        return None
+    if not isinstance(summary, dict):
+        raise _bad("summary", summary, "a dict of plain values")
+    for key, value in summary.items():
+        plain = (value is None or isinstance(value, str)
+                 or (isinstance(value, (int, float)) and np.isfinite(value))
+                 or (isinstance(value, list) and all(isinstance(v, str) for v in value)))
+        if not isinstance(key, str) or not plain:
+            raise _bad(f"summary[{key!r}]", value, "a finite number, text, null or a list "
+                       "of text")
+    return dict(summary)

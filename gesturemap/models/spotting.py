@@ -233,16 +233,11 @@ class Spotter:
         self.verifier_frames_ = 0
         if self.verifier is None:
             return
-        v = self.verifier
         names = [str(lb) for lb in self.labels]
-        if sorted(v.classes) != sorted(names):
-            raise GesturemapError(
-                f"spotting verifier: trained for the gestures {v.classes}, the model's are "
-                f"{names}: train the verifier again for this model (gm.fit_verifier).")
-        if v.input_dim != self.model.input_dim_:
-            raise GesturemapError(
-                f"spotting verifier: trained on {v.input_dim}-dimensional frames, the model "
-                f"takes {self.model.input_dim_}: train the verifier again for this model.")
+        wrong = self.verifier.mismatch(names, self.model.input_dim_)
+        if wrong:
+            raise GesturemapError(f"spotting verifier: {wrong}: train the verifier again for "
+                                  "this model (gm.fit_verifier).")
         self._by_text = dict(zip(names, self.labels, strict=True))
         self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
         self.verifier_frames_ = self.event_frames_ if frames is None else check_int(

@@ -3,6 +3,7 @@ through it (outputs aligned), and a model trained on the result."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from typing import Any
 
@@ -116,7 +117,42 @@ class ProjectTraining:
         self.fit_pipeline()
         model = self.new_model().fit(self.dataset())
         self.trained = model
+        self.check_verifier(model)
         return model
+
+    #: why the spotting verifier was last removed from the settings (it no longer fitted a
+    #: retrained model), None when it was not; not saved (the window and ``stats()`` show it)
+    verifier_removed: str | None = None
+
+    def check_verifier(self, model: Any) -> str | None:
+        """Keep the spotting verifier (``model["spotting"]["verifier"]``) while it fits
+        ``model`` (its gestures and input size); else remove it from the settings, log a
+        warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
+        whenever a new model replaces :attr:`trained` (training, retraining)."""
+        from ..models.spot_verifier import SpotVerifier
+
+        if model is None:
+            return None
+        self.verifier_removed = None  # said of the last retraining only
+        spotting = self.model.get("spotting")
+        if not isinstance(spotting, dict) or spotting.get("verifier") is None:
+            return None
+        null = spotting.get("null_label", "null")
+        gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
+        try:
+            wrong = SpotVerifier.from_dict(spotting["verifier"]).mismatch(
+                gestures, getattr(model, "input_dim_", None))
+        except GesturemapError as exc:
+            wrong = str(exc)
+        if wrong is None:
+            return None
+        self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
+                                                 if k != "verifier"}}
+        self.verifier_removed = f"{wrong} (retrained); train it again (gesturemap train DIR " \
+                                "--verifier RECORDINGS)"
+        logging.getLogger("gesturemap.spotting").warning(
+            "the spotting verifier was removed from the settings: %s", self.verifier_removed)
+        return self.verifier_removed
 
 
 def effective_params(settings: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,176 @@
+"""A project's spotting verifier trained from rehearsal recordings labelled frame by frame
+(``gesturemap train DIR --verifier RECORDINGS...``; docs/spotting.md, "Verifying events").
+
+A recording is a stream file (``.npz``: ``X_concat``, ``labels_concat``, ``lengths``,
+optional ``subject`` and ``gesture_labels``; the layout ``gesturemap eval --spotting`` reads).
+A session log is not one: its ``labels.csv`` holds the model's own answer at each frame, not
+what was performed. Raw sensor frames go through the project's fitted feature pipeline first
+(the verifier sees what the model takes). Nothing here writes: :func:`train_project_verifier`
+returns the verifier, and the caller stores it when it was chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from ..models.spot_verifier import SpotVerifier
+from ..models.spotting import NULL
+from .spotting_cv import fit_verifier
+
+__all__ = ["read_rehearsals", "train_project_verifier", "verifier_line"]
+
+#: Frames per second of a stream file's frames when the project's pipeline names no rate.
+DEFAULT_RATE_HZ = 50.0
+
+
+def _as_text(labels: np.ndarray) -> np.ndarray:
+    """Frame labels as text, an integer-valued number as its integer (7.0 -> "7")."""
+    labels = np.asarray(labels)
+    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(
+            labels)):
+        labels = labels.astype(np.int64)
+    return labels.astype(str)
+
+
+def _stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray, Any,
+                                           list[str] | None]]:
+    """A stream file's recordings: (frames, times None, labels as text, group, gestures)."""
+    try:
+        return _read_stream_file(path)
+    except (ValueError, TypeError, KeyError, EOFError) as exc:  # not numbers, a damaged file
+        raise GesturemapError(f"{path}: not a stream file (.npz) ({exc})") from None
+
+
+def _read_stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray,
+                                                Any, list[str] | None]]:
+    z = np.load(path, allow_pickle=False)
+    if not hasattr(z, "files"):
+        raise ValueError("one array, not a stream file's arrays")
+    with z:
+        missing = [k for k in ("X_concat", "labels_concat", "lengths") if k not in z.files]
+        if missing:
+            raise GesturemapError(f"{path}: no {', '.join(missing)} (a stream file holds "
+                                  "X_concat, labels_concat with one label per frame, lengths)")
+        x = np.asarray(z["X_concat"], dtype=np.float64)
+        labels = _as_text(z["labels_concat"])
+        lengths = np.asarray(z["lengths"], dtype=np.int64)
+        if x.ndim != 2 or labels.shape != (len(x),) or lengths.sum() != len(x) or np.any(
+                lengths < 1):
+            raise GesturemapError(f"{path}: X_concat {x.shape}, labels_concat {labels.shape}, "
+                                  f"lengths summing to {int(lengths.sum())}: expected (T, D), "
+                                  "(T,) and positive lengths summing to T")
+        if not np.all(np.isfinite(x)):
+            raise GesturemapError(f"{path}: X_concat holds values that are not finite numbers")
+        subject = (_as_text(z["subject"]) if "subject" in z.files
+                   else np.array([f"{path}#{k}" for k in range(len(lengths))]))
+        if subject.shape != lengths.shape:
+            raise GesturemapError(f"{path}: {subject.size} subjects for {lengths.size} "
+                                  "recordings: give one per recording")
+        gestures = list(_as_text(z["gesture_labels"])) if "gesture_labels" in z.files else None
+    cuts = np.cumsum(lengths)[:-1]
+    return [(xs, None, ls, str(g), gestures) for xs, ls, g in
+            zip(np.split(x, cuts), np.split(labels, cuts), subject, strict=True)]
+
+
+def read_rehearsals(paths: Sequence[str], project: Any
+                    ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any], list[str], float]:
+    """The rehearsal recordings as the model's frames: (recordings, frame labels as text
+    (a project gesture, else ``"null"``), groups, the project's gestures as text, frames per
+    second). Raises :class:`GesturemapError` naming the file and what is wrong."""
+    if project.trained is None:
+        raise GesturemapError("the project has no trained model: run gesturemap train DIR "
+                              "first (a verifier is trained for the model's gestures)")
+    spotting = project.model.get("spotting")
+    if spotting is None:
+        raise GesturemapError("the project does not spot gestures (no spotting settings): "
+                              "turn spotting on in the window's model panel first")
+    null = spotting.get("null_label", NULL)
+    gestures = [str(lb) for lb in project.trained.labels_ if lb != null]
+    pipeline = project.pipeline
+    if not pipeline.fitted:
+        raise GesturemapError("the project's feature pipeline is not fitted: run gesturemap "
+                              "train DIR first")
+    period = 1.0 / (pipeline.rate_hz or DEFAULT_RATE_HZ)
+    recordings, frame_labels, groups, steps = [], [], [], []
+    for name in paths:
+        path = Path(name)
+        if path.is_dir():
+            raise GesturemapError(f"{path}: a folder; give stream files (.npz) with a label "
+                                  "per frame (a session log's labels are the model's answers)")
+        parts = _stream_file(path)
+        for k, (x, times, texts, group, named) in enumerate(parts):
+            where = path if len(parts) == 1 else f"{path} (recording {k + 1})"
+            if x.shape[1] != project.input_dim:
+                raise GesturemapError(f"{where}: frames of {x.shape[1]} values, the project "
+                                      f"takes {project.input_dim}")
+            found = named if named is not None else sorted(
+                set(texts.tolist()) - {NULL, str(null)})
+            unknown = sorted(set(found) - set(gestures))
+            if unknown:
+                raise GesturemapError(f"{where}: the label(s) {unknown} name no gesture of the "
+                                      f"project (its gestures: {', '.join(gestures)}); label "
+                                      "other frames null, or list the gestures in "
+                                      "gesture_labels")
+            if times is None:
+                times = np.arange(len(x)) * period
+            try:
+                feats, out_t = pipeline.transform_sequence(x, times, project.input_names,
+                                                           return_times=True)
+            except GesturemapError as exc:
+                raise GesturemapError(f"{where}: {exc}") from None
+            at = np.clip(np.searchsorted(times, out_t, side="right") - 1, 0, len(x) - 1)
+            lab = texts[at] if len(at) != len(texts) else texts
+            recordings.append(np.asarray(feats, dtype=np.float64))
+            frame_labels.append(np.where(np.isin(lab, gestures), lab, NULL))
+            groups.append(group)
+            if len(out_t) > 1:
+                steps.append(float(np.median(np.diff(out_t))))
+    if not any(np.any(lab != NULL) for lab in frame_labels):
+        raise GesturemapError(f"no frame of the recordings is labelled with a gesture of the "
+                              f"project ({', '.join(gestures)})")
+    if len(set(groups)) < 2:
+        raise GesturemapError("the recordings come from one performer or session (one "
+                              "subject): cross-fitting needs at least two; record another")
+    rate = 1.0 / float(np.median(steps)) if steps and np.median(steps) > 0 else 1.0 / period
+    return recordings, frame_labels, groups, gestures, rate
+
+
+def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVerifier, str]:
+    """Train ``project``'s spotting verifier from the rehearsal recordings ``paths`` (with its
+    model and spotting settings, 2-fold cross-fitting over the groups); returns it, with its
+    ``summary`` set, and the one line that says what was found. Store it (``to_dict()`` in
+    the spotting settings) only when ``verifier.cv_["chosen"]``."""
+    from ..models import MODEL_REGISTRY
+    from ..project.training import effective_params
+
+    recordings, labels, groups, gestures, rate = read_rehearsals(paths, project)
+    kind = project.model.get("kind")
+    if kind not in MODEL_REGISTRY:
+        raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
+    spotting = {k: v for k, v in project.model["spotting"].items()
+                if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
+    verifier = fit_verifier({"kind": kind, "params": effective_params(project.model),
+                             "spotting": spotting}, recordings, labels, groups,
+                            gestures=gestures, rate_hz=rate)
+    cv = verifier.cv_
+    verifier.summary = {
+        "gestures": list(verifier.classes), "chosen": bool(cv["chosen"]),
+        "f1_with": round(float(cv["inner_with"]["f1"]), 4),
+        "f1_without": round(float(cv["inner_without"]["f1"]), 4),
+        "detections": int(cv["inner_counts"]["detections"]),
+        "recordings": len(recordings), "groups": len(set(groups))}
+    return verifier, verifier_line(verifier.summary, cv.get("reason"))
+
+
+def verifier_line(summary: dict[str, Any], reason: str | None = None) -> str:
+    """The one summary line of a verifier's training."""
+    s = summary
+    state = "chosen" if s.get("chosen") else "not chosen"
+    return (f"verifier {state}: cross-fit F1 {s['f1_with']:.3f} with, {s['f1_without']:.3f} "
+            f"without; {s['detections']} detections on {s['recordings']} recordings "
+            f"({s['groups']} groups)" + (f" ({reason})" if reason else ""))

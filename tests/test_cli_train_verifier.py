@@ -1,0 +1,231 @@
+"""``gesturemap train DIR --verifier RECORDINGS`` (issue 12i): a project's spotting verifier
+trained from rehearsal stream files through the real command, stored only when its
+cross-fitting chooses it; bad input changes nothing. And a retrained project whose verifier
+no longer fits its model drops it, saying so."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.cli import main
+from gesturemap.evaluation.spotting_cv import make_dataset
+from gesturemap.project import Project
+from tests.test_evaluation_spotting import ramp_streams
+
+MODEL = {"kind": "gmm", "params": {"gaussians": 1, "deltas": False}}
+SPOTTING = {"gmm_frames": 40}
+
+
+@pytest.fixture(scope="module")
+def streams():
+    return ramp_streams(4, excursions=True)
+
+
+def _project(folder: Path, st, spotting=SPOTTING, model=MODEL) -> Project:
+    project = Project("rehearsed", model={**model, **({} if spotting is None
+                                                      else {"spotting": spotting})})
+    for r in make_dataset(st, range(4), lambda a: a):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    project.save(folder)
+    return project
+
+
+def _npz(path: Path, st, idx=range(4), **replace) -> Path:
+    idx = list(idx)
+    arrays = {"X_concat": np.vstack([st.sessions[i] for i in idx]),
+              "labels_concat": np.concatenate([st.labels[i] for i in idx]),
+              "lengths": np.array([len(st.sessions[i]) for i in idx]),
+              "subject": st.subject[idx], "gesture_labels": np.array([1, 2])}
+    arrays.update(replace)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return path
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file()}
+
+
+def test_chosen_verifier_is_stored_and_the_reloaded_project_spots_with_it(
+        streams, tmp_path, capsys) -> None:
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    takes = {k: v for k, v in _files(folder).items() if k != "project.json"}
+    rc = main(["train", str(folder), "--verifier", str(_npz(tmp_path / "r.npz", streams))])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "verifier chosen: cross-fit F1" in out and "stored the verifier" in out
+    project = Project.load(folder)
+    stored = project.model["spotting"]["verifier"]
+    assert stored["summary"]["chosen"] is True and stored["summary"]["gestures"] == ["1", "2"]
+    assert stored["summary"]["f1_with"] > stored["summary"]["f1_without"]
+    for k, v in takes.items():  # the takes untouched
+        assert _files(folder).get(k, v) == v
+    # the same verifier gm.fit_verifier trains from the same recordings
+    expected = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                               streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    np.testing.assert_array_equal(gm.SpotVerifier.from_dict(stored).coef, expected.coef)
+    changed = 0
+    for i in range(4, 8):
+        x = streams.sessions[i]
+        got = gm.spot(project.trained, x, **project.model["spotting"])
+        assert got == gm.spot(project.trained, x, **SPOTTING, verifier=expected)
+        stream = gm.Spotter(project.trained, **project.model["spotting"]).stream()
+        stepped = [r.event for r in (stream.step(f) for f in x) if r.event is not None]
+        assert stepped == got
+        changed += got != gm.spot(project.trained, x, **SPOTTING)
+    assert changed  # the verifier does change events
+
+
+def test_not_chosen_stores_nothing(streams, tmp_path, capsys) -> None:
+    """Deltas tell the ramps apart: the spotter alone is as good, the verifier is not kept."""
+    st = ramp_streams(5)
+    folder = tmp_path / "proj"
+    _project(folder, st, model={"kind": "gmm", "params": {"gaussians": 1, "deltas": True}})
+    before = _files(folder)
+    rc = main(["train", str(folder), "--verifier", str(_npz(tmp_path / "r.npz", st))])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "verifier not chosen" in out and "nothing stored: off:" in out
+    assert _files(folder) == before
+
+
+@pytest.mark.parametrize("case, message", [
+    ("no spotting", "no spotting settings"),
+    ("no labels", "no labels_concat"),
+    ("input size", "frames of 3 values, the project takes 2"),
+    ("unknown gesture", "name no gesture of the project"),
+    ("one group", "one performer or session"),
+    ("not a file", "not a stream file"),
+    ("folder", "a folder; give stream files"),
+    ("pickled labels", "not a stream file"),
+    ("nan frames", "not finite"),
+])
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, capsys, case,
+                                                            message) -> None:
+    folder = tmp_path / "proj"
+    _project(folder, streams, spotting=None if case == "no spotting" else SPOTTING)
+    path = tmp_path / "r.npz"
+    x = np.vstack(streams.sessions[:4])
+    if case == "no labels":
+        _npz(path, streams, labels_concat=None)
+    elif case == "input size":
+        _npz(path, streams, X_concat=np.hstack([x, x[:, :1]]))
+    elif case == "unknown gesture":
+        _npz(path, streams, gesture_labels=np.array([1, 3]))
+    elif case == "one group":
+        _npz(path, streams, subject=np.zeros(4, dtype=int))
+    elif case == "not a file":
+        path = tmp_path / "r.txt"
+        path.write_text("frames")
+    elif case == "folder":
+        path = tmp_path
+    elif case == "pickled labels":  # an object array is never unpickled
+        _npz(path, streams, labels_concat=np.concatenate(streams.labels[:4]).astype(object))
+    elif case == "nan frames":
+        x[5, 0] = np.nan
+        _npz(path, streams, X_concat=x)
+    else:
+        _npz(path, streams)
+    before = _files(folder)
+    rc = main(["train", str(folder), "--verifier", str(path)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert message in err and len(err.strip().splitlines()) == 1, err
+    assert _files(folder) == before
+
+
+def _with_verifier(folder: Path, streams) -> Project:
+    v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                        streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    return _project(folder, streams, spotting={**SPOTTING, "verifier": v.to_dict()})
+
+
+def test_a_retrain_keeps_a_verifier_that_fits_and_drops_one_that_does_not(
+        streams, tmp_path, caplog, capsys) -> None:
+    project = _with_verifier(tmp_path / "a", streams)
+    project.train()  # the same gestures: kept
+    assert project.model["spotting"]["verifier"] is not None
+    assert project.verifier_removed is None
+    project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a new gesture
+    with caplog.at_level(logging.WARNING, logger="gesturemap.spotting"):
+        project.train()
+    assert "verifier" not in project.model["spotting"]
+    assert project.model["spotting"] == SPOTTING
+    assert "trained for the gestures ['1', '2']" in project.verifier_removed
+    assert "the spotting verifier was removed" in caplog.text
+    project.train()  # said of the last retraining only
+    assert project.verifier_removed is None
+    # and through the command: the note, and the project saved without it
+    folder = tmp_path / "b"
+    project = _with_verifier(folder, streams)
+    project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")
+    project.save(folder)
+    assert main(["train", str(folder)]) == 0
+    assert "note: the spotting verifier was removed" in capsys.readouterr().out
+    assert "verifier" not in Project.load(folder).model["spotting"]
+
+
+def test_the_engine_drops_a_stale_verifier_at_retraining_and_says_so(streams, tmp_path
+                                                                     ) -> None:
+    from gesturemap.engine import Engine
+
+    project = _with_verifier(tmp_path / "c", streams)
+    project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")
+    engine = Engine(project, osc_in=None, trainer="thread").start()
+    try:
+        assert engine.stats()["verifier_removed"] is None
+        engine.done_training.clear()
+        engine.command("train")
+        assert engine.done_training.wait(60)
+        stats = engine.stats()
+    finally:
+        engine.stop()
+    assert "trained for the gestures ['1', '2']" in stats["verifier_removed"]
+    assert "verifier" not in project.model["spotting"]
+    assert getattr(engine.stream, "spotter", None) is not None  # still spotting, without it
+
+
+def test_a_verifier_summary_round_trips_through_json_and_is_checked(streams) -> None:
+    import json
+
+    v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                        streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    assert "summary" not in v.to_dict()  # nothing new in a dict without one
+    v.summary = {"gestures": ["1", "2"], "f1_with": 0.9, "detections": 12, "note": None}
+    w = gm.SpotVerifier.from_dict(json.loads(json.dumps(v.to_dict())))
+    assert w.summary == v.summary and w.to_dict() == v.to_dict()
+    for bad in ({"f1_with": float("nan")}, {"x": {"nested": 1}}, [1, 2]):
+        with pytest.raises(gm.GesturemapError, match="summary"):
+            gm.SpotVerifier.from_dict({**v.to_dict(), "summary": bad})
+
+
+def test_text_labels_and_no_subject_each_recording_its_own_group(streams, tmp_path,
+                                                                 capsys) -> None:
+    """Labels as text (a performer's names), rests labelled null, no subject and no
+    gesture_labels: the same verifier as with numbers and subjects given one group each."""
+    folder = tmp_path / "proj"
+    project = Project("named", model={**MODEL, "spotting": SPOTTING})
+    names = {0: "null", 1: "up", 2: "down"}
+    for r in make_dataset(streams, range(4), lambda a: a):
+        project.add_take(r.inputs, {"1": "up", "2": "down"}.get(r.label, r.label))
+    project.train()
+    project.save(folder)
+    text = np.array([names[int(v)] for v in np.concatenate(streams.labels[:4])])
+    path = _npz(tmp_path / "r.npz", streams, labels_concat=text, subject=None,
+                gesture_labels=None)
+    assert main(["train", str(folder), "--verifier", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "verifier chosen" in out and "on 4 recordings (4 groups)" in out, out
+    stored = Project.load(folder).model["spotting"].get("verifier")
+    expected = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                               [np.array([names[int(v)] for v in lab])
+                                for lab in streams.labels[:4]], None, gestures=["down", "up"])
+    assert expected.cv_["chosen"] and sorted(stored["classes"]) == ["down", "up"]
+    np.testing.assert_allclose(gm.SpotVerifier.from_dict(stored).coef, expected.coef)
