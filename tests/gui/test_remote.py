@@ -50,6 +50,19 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _udp_bound(port: int) -> bool:
+    """Whether some process has a UDP socket bound to ``port`` (Linux: /proc/net/udp*): from
+    then on datagrams sent to it wait in its buffer, read or not yet."""
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            rows = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        if any(int(row.split()[1].rsplit(":", 1)[1], 16) == port for row in rows):
+            return True
+    return False
+
+
 def _wait(condition, timeout=10.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -176,6 +189,9 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         line = window.stdout.readline().split()
         assert line[0] == "ready", line
         engine_pid = int(line[1])
+        # "ready" is the window's; the engine process opens the sensor's port on its own time
+        # (a busy machine: after the first control message would have been sent, and lost)
+        assert _wait(lambda: _udp_bound(port), timeout=30)
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rng = np.random.default_rng(3)
         sent = []
