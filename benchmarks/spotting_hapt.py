@@ -40,7 +40,8 @@ or the three systems side by side, then merged::
 CVs: 1-NN DTW, or with ``--relabel-with stats`` logistic regression on segment statistics),
 ``--verify`` (a stacked verifier trained on the spotter's own out-of-fold detections,
 switched on per outer fold by a cross-fit over the inner folds; the held-out events come from
-the live path, ``Spotter(..., verifier=...)``),
+the live path, ``Spotter(..., verifier=...)``; with ``--verify-in-loop`` every setting is
+cross-fitted and chosen by its better score, plain or verified),
 ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -405,6 +406,11 @@ def main() -> None:
                     "of the chosen setting (drops the detections it calls null, relabels the "
                     "others), applied per outer fold when it wins a cross-fit over the inner "
                     "folds: the held-out sessions are spotted by Spotter(..., verifier=...)")
+    ap.add_argument("--verify-in-loop", action="store_true",
+                    help="with --verify: every grid setting's inner detections cross-fitted, "
+                    "each setting scored by the better of its plain and verified inner score; "
+                    "the verifier is on at the outer test iff the chosen setting's verified "
+                    "score won (issue 12j)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -509,10 +515,12 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
     res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
                     make_relabeler=relabeler,
-                    make_verifier=stacked_verifier if args.verify else None)
+                    make_verifier=stacked_verifier if args.verify else None,
+                    verify_in_loop=args.verify_in_loop)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),
+                **({"in_loop": res["in_loop"]} if args.verify_in_loop else {}),
                 "sessions": [dataclasses.asdict(r) for r in res["sessions"]],
                 "events": {str(i): [dataclasses.asdict(e) for e in ev]
                            for i, ev in res["events"].items()}}

@@ -130,3 +130,67 @@ def test_verifier_and_relabel_grid_are_exclusive() -> None:
         nested_cv(st, lambda: gm.GMM(gaussians=1, deltas=False),
                   {"gmm_frames": [40], "relabel_context": [None, 0]}, lambda a: a,
                   outer=2, inner=2, log=lambda s: None, make_verifier=StackedVerifier)
+
+
+def _in_loop(st: Streams, grid: dict, in_loop: bool) -> dict:
+    return nested_cv(st, lambda: gm.GMM(gaussians=1, deltas=False), grid, lambda a: a,
+                     outer=2, inner=2, log=lambda s: None,
+                     make_verifier=lambda c: StackedVerifier(c), verify_in_loop=in_loop)
+
+
+def test_in_loop_scores_every_setting_both_ways_and_picks_the_better_pairing() -> None:
+    """Issue 12j: with the verifier in the loop every setting's inner detections are
+    cross-fitted; a setting scores the better of plain and verified, the best setting wins and
+    the verifier is on at the outer test iff its verified score won. On the ramps with null
+    excursions the plain scores tie (the first setting is chosen without the loop) while the
+    verified ones do not: the loop picks the other setting, whose verified score is higher."""
+    st = ramp_streams(4, True)
+    grid = {"gmm_frames": [40], "threshold": [0.1, 0.9]}
+    before, loop = _in_loop(st, grid, False), _in_loop(st, grid, True)
+    assert "in_loop" not in before
+    assert [c["threshold"] for c in before["chosen"]] == [0.1, 0.1]
+    assert [c["threshold"] for c in loop["chosen"]] == [0.9, 0.9]
+    for fo, both in enumerate(loop["in_loop"]):
+        assert [b["setting"] for b in both] == [{"gmm_frames": 40, "threshold": t}
+                                                for t in (0.1, 0.9)]
+        plain = {c["threshold"]: m["f1"] - max(0.0, m["false_alarms_per_min"] - 0.3)
+                 for c, m in loop["inner"][fo]}
+        for b in both:  # every setting scored both ways
+            assert b["plain"] == plain[b["setting"]["threshold"]]
+            assert isinstance(b["verified"], float)
+            assert b["verified_wins"] == (b["verified"] > b["plain"])
+            assert b["score"] == max(b["plain"], b["verified"])
+        k = max(range(2), key=lambda j: both[j]["score"])
+        assert [b.get("chosen", False) for b in both] == [j == k for j in range(2)]
+        assert both[k]["setting"] == loop["chosen"][fo]
+        assert both[k]["verified"] > both[0]["verified"]  # the pairing the plain rule misses
+        v = loop["verifier"][fo]
+        assert v["applied"] == both[k]["verified_wins"] is True
+        assert v["inner_score_with"] == both[k]["verified"]
+        assert v["inner_score_without"] == both[k]["plain"]
+        assert v["held_out_live_equals_after_the_fact"] is True
+    assert loop["metrics"]["f1"] >= before["metrics"]["f1"]
+
+
+@pytest.mark.parametrize("excursions", [False, True])
+def test_in_loop_with_one_setting_or_off_changes_nothing(excursions: bool) -> None:
+    """With ``verify_in_loop`` off, nested_cv is today's (the default, and the argument given
+    False); with one setting the loop's choice and verifier decision are the plain rule's, so
+    every result is the same bit for bit."""
+    st = ramp_streams(4, excursions)
+    grid = {"gmm_frames": [40]}
+    today = _run(st, True, grid)
+    off, on = _in_loop(st, grid, False), _in_loop(st, grid, True)
+    assert off.keys() == today.keys() and "in_loop" not in off
+    for k in today:
+        assert off[k] == today[k], k
+        assert on[k] == today[k], k
+    assert [b[0]["verified_wins"] for b in on["in_loop"]] == [v["applied"]
+                                                              for v in today["verifier"]]
+
+
+def test_in_loop_needs_a_verifier() -> None:
+    with pytest.raises(ValueError, match="verify_in_loop"):
+        nested_cv(ramp_streams(4), lambda: gm.GMM(gaussians=1, deltas=False),
+                  {"gmm_frames": [40]}, lambda a: a, outer=2, inner=2, log=lambda s: None,
+                  verify_in_loop=True)

@@ -205,7 +205,8 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     spotted: dict[tuple[str, int], list[Any]],
                     features: Callable[[np.ndarray], np.ndarray],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
-                    events_by_session: dict[int, list[Any]]
+                    events_by_session: dict[int, list[Any]],
+                    decided: dict[str, Any] | None = None
                     ) -> tuple[dict[str, Any], list[SessionResult]]:
     """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
     chosen setting (``parts``: each inner test part, its events per setting and session, the
@@ -217,21 +218,21 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     fold records whether that equals verifying the spotter's events after the fact). Returns
     the decision (with its reason, the inner figures and the held-out fixed / broken / dropped
     counts) and the outer test part's session results (verified or not);
-    ``events_by_session`` gets the kept events."""
+    ``events_by_session`` gets the kept events. ``decided``: the cross-fit already made (by
+    :func:`_choose_in_loop`), not made again."""
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
     key = repr(sorted(settings.items()))
-    rows = []  # per inner part: (session, events, features, targets)
-    for itest, spot, imodel in parts:
-        typical, frames = _typical(imodel, settings)
-        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames)
-                     for i in itest])
+    rows = _inner_rows(st, parts, settings, features, classes)
     without = _score(best[1], fa_budget)
     held = [_match(st, int(i), spotted[key, int(i)]) for i in test]
-    try:
-        info = _cross_fit(st, rows, make_verifier, classes, without, fa_budget)
-    except VerifierUnavailable as e:
-        return {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}, held
+    if decided is not None:
+        info = dict(decided)
+    else:
+        try:
+            info = _cross_fit(st, rows, make_verifier, classes, without, fa_budget)
+        except VerifierUnavailable as e:
+            info = {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}
     if not info["applied"]:
         return info, held
     v = _fit_verifier(make_verifier, classes, [r for p in rows for r in p])
@@ -248,6 +249,51 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     info["held_out_live_equals_after_the_fact"] = same
     info["held_out_f1_without"] = spotting_metrics(held, classes, st.rate_hz)["f1"]
     return info, out
+
+
+def _inner_rows(st: Streams, parts: list[tuple[np.ndarray, dict, Any]], settings: dict[str, Any],
+                features: Callable[[np.ndarray], np.ndarray], classes: list[str]
+                ) -> list[list[tuple[int, list[Any], np.ndarray, list[str]]]]:
+    """Per inner part, the verifier's rows (session, events, features, targets) of the
+    detections of ``settings``."""
+    key = repr(sorted(settings.items()))
+    rows = []
+    for itest, spot, imodel in parts:
+        typical, frames = _typical(imodel, settings)
+        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames)
+                     for i in itest])
+    return rows
+
+
+def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
+                    table: list[tuple[dict[str, Any], dict[str, Any]]],
+                    features: Callable[[np.ndarray], np.ndarray],
+                    make_verifier: Callable[[list[str]], Any], fa_budget: float
+                    ) -> tuple[tuple[dict[str, Any], dict[str, Any]], dict[str, Any],
+                               list[dict[str, Any]]]:
+    """The spotter setting chosen with the verifier in the loop: every setting's inner
+    detections are cross-fitted (:func:`_cross_fit`), its score is the better of the plain
+    score and the verified one (the verified only when strictly higher); the best setting wins,
+    among equal scores first a plain one, then the grid's order. Returns the chosen (setting,
+    plain inner metrics), its cross-fit (``applied`` iff its verified score won) and every
+    setting's scores."""
+    classes = [str(g) for g in st.gestures]
+    both, decisions = [], []
+    for combo, m in table:
+        plain = _score(m, fa_budget)
+        try:
+            info = _cross_fit(st, _inner_rows(st, parts, _settings(combo), features, classes),
+                              make_verifier, classes, plain, fa_budget)
+        except VerifierUnavailable as e:
+            info = {"applied": False, "inner_score_without": plain, "reason": f"off: {e}"}
+        decisions.append(info)
+        both.append({"setting": combo, "plain": plain, "verified": info.get("inner_score_with"),
+                     "verified_wins": info["applied"],
+                     "score": info["inner_score_with"] if info["applied"] else plain})
+    k = max(range(len(table)), key=lambda j: (both[j]["score"], not both[j]["verified_wins"],
+                                              -j))
+    both[k]["chosen"] = True
+    return table[k], decisions[k], both
 
 
 def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, list[str]]]],
@@ -337,7 +383,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               only_fold: int | None = None,
               make_data: Callable[..., Dataset] = make_dataset,
               make_relabeler: Callable[[Dataset], Any] | None = None,
-              make_verifier: Callable[[list[str]], Any] | None = None) -> dict[str, Any]:
+              make_verifier: Callable[[list[str]], Any] | None = None,
+              verify_in_loop: bool = False) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -349,14 +396,19 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     events are relabelled by a classifier ``make_relabeler(dataset)`` trained on the gesture
     takes of the same training subjects. ``make_verifier(classes)``: a second stage trained on
     the spotter's own out-of-fold detections (:func:`_stack_verifier`), switched on per outer
-    fold when it wins a cross-fit over the inner folds (``verifier`` in the result)."""
+    fold when it wins a cross-fit over the inner folds (``verifier`` in the result): on the
+    setting chosen without it, or with ``verify_in_loop`` on every setting's inner detections,
+    the setting chosen by its better score, plain or verified (:func:`_choose_in_loop`;
+    ``in_loop`` in the result: every setting's two scores per outer fold)."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
+    if verify_in_loop and make_verifier is None:
+        raise ValueError("verify_in_loop needs make_verifier")
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
     held: list[SessionResult] = []
-    chosen, events_by_session, inner_tables, verifiers = [], {}, [], []
+    chosen, events_by_session, inner_tables, verifiers, in_loop = [], {}, [], [], []
     for fo, test in enumerate(grouped_folds(subj, outer)):
         if only_fold is not None and fo != only_fold:
             continue
@@ -374,7 +426,13 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             parts.append((itest, spotted, model))
         table = [(combos[ci], spotting_metrics(r, [str(g) for g in st.gestures], st.rate_hz))
                  for ci, r in sums.items()]
-        best = max(table, key=lambda cm: _score(cm[1], fa_budget))
+        decided = None
+        if verify_in_loop:
+            best, decided, both = _choose_in_loop(st, parts, table, features, make_verifier,
+                                                  fa_budget)
+            in_loop.append(both)
+        else:
+            best = max(table, key=lambda cm: _score(cm[1], fa_budget))
         inner_tables.append([(c, {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                      "delay_p90_s")}) for c, m in table])
         log(f"outer fold {fo}: chosen {best[0]} (inner F1 {best[1]['f1']:.3f}, "
@@ -388,7 +446,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
                                                best[0].get("relabel_context"))
         if make_verifier is not None:
             info, res = _stack_verifier(st, parts, best, model, test, spotted, features,
-                                        make_verifier, fa_budget, events_by_session)
+                                        make_verifier, fa_budget, events_by_session, decided)
             verifiers.append(info)
             log(f"outer fold {fo}: verifier {'on' if info['applied'] else 'off'} "
                 f"({info['reason']})")
@@ -398,7 +456,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             f"FA/min {m['false_alarms_per_min']:.3f} p90 delay {m['delay_p90_s']:.2f} s")
     return {"metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
             "chosen": chosen, "events": events_by_session, "inner": inner_tables,
-            "sessions": held, **({"verifier": verifiers} if make_verifier is not None else {})}
+            "sessions": held, **({"verifier": verifiers} if make_verifier is not None else {}),
+            **({"in_loop": in_loop} if verify_in_loop else {})}
 
 
 def _fit(st: Streams, idx: np.ndarray, features: Callable[[np.ndarray], np.ndarray],
