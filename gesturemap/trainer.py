@@ -61,6 +61,8 @@ class TrainingJob:
                 pass
 
     def _finish(self, model: BaseModel | None, error: BaseException | None) -> None:
+        if model is not None:  # its kernels loaded now, not at its first frame in the engine
+            load_kernels(model)
         self._model, self._error = model, error
         self.seconds = time.perf_counter() - self.started
         if model is not None:
@@ -418,10 +420,7 @@ class Trainer:
 
                         job.pipeline = Pipeline.from_dict(info["pipeline"])
                     arrays = {k: np.array(v) for k, v in info["arrays"].items()}  # writable
-                    model = restore(info["meta"], arrays)
-                    # its kernels loaded here, not at its first frame on the engine thread
-                    load_kernels(model)
-                    job._finish(model, None)
+                    job._finish(restore(info["meta"], arrays), None)
                 except Exception as exc:
                     job._finish(None, exc)
             elif op == "cancelled":
@@ -454,7 +453,6 @@ class Trainer:
                 _ordinary_scheduling()
                 try:
                     fresh.fit(snapshot, progress=job._report, cancel=cancel)
-                    load_kernels(fresh)
                     job._finish(fresh, None)
                 except BaseException as exc:
                     job._finish(None, exc)
@@ -512,7 +510,6 @@ class Trainer:
                 from .features import Pipeline
 
                 job.pipeline = Pipeline.from_dict(pipeline)
-                load_kernels(model)
                 job._finish(model, None)
             except BaseException as exc:
                 job._finish(None, exc)

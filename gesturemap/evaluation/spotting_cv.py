@@ -24,6 +24,7 @@ from ..models.spot_verifier import (
     SpotVerifier,
     VerifierUnavailable,
     detection_targets,
+    fit_logistic,
     segment_stats,
     verifier_features,
 )
@@ -141,22 +142,10 @@ class SegmentStats:
         self.max_iter = max_iter
 
     def fit(self, dataset: Dataset) -> SegmentStats:
-        from sklearn.linear_model import LogisticRegression
-
         feats = np.array([segment_stats(r.inputs) for r in dataset])
-        labels = [r.label for r in dataset]
-        self.mean_ = feats.mean(0)
-        self.scale_ = feats.std(0)
-        self.scale_[self.scale_ == 0] = 1.0
-        clf = LogisticRegression(C=self.C, max_iter=self.max_iter)
-        clf.fit((feats - self.mean_) / self.scale_, labels)
-        self.labels_ = [c.item() if isinstance(c, np.generic) else c for c in clf.classes_]
-        if len(self.labels_) == 2:  # sklearn keeps one row for two classes: make it two
-            self.coef_ = np.vstack([-clf.coef_[0] / 2, clf.coef_[0] / 2])
-            self.intercept_ = np.array([-clf.intercept_[0] / 2, clf.intercept_[0] / 2])
-        else:
-            self.coef_ = np.array(clf.coef_)
-            self.intercept_ = np.array(clf.intercept_)
+        labels, self.mean_, self.scale_, self.coef_, self.intercept_ = fit_logistic(
+            feats, [r.label for r in dataset], self.C, self.max_iter)
+        self.labels_ = [c.item() if isinstance(c, np.generic) else c for c in labels]
         return self
 
     def decision(self, segments: Sequence[np.ndarray]) -> np.ndarray:

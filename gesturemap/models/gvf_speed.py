@@ -193,21 +193,31 @@ def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weight
 
 
 @njit(**_JIT)
+def _a_size(s, base):
+    """A fitted scale ``s`` as reported: at or below 0 (the frames move against the class's
+    alignment: a class whose HHMM blends variants, a class not being performed) it says
+    nothing of a size and the particles' ``base`` stands; else it is kept in the particles'
+    bounds."""
+    if not s > 0.0:
+        return base
+    return min(max(s, FACTOR_MIN), FACTOR_MAX)
+
+
+@njit(**_JIT)
 def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, syy, base,
                out):
     """Each class's least-squares scale along its warp's alignment: the frames relative to
     the gesture's start (``z - start``) regressed on the pass's expected mean frame relative
     to its own at the first frame (``where - where_start``, set here when ``first``), sums
     ``sxy``/``syy`` (C, D) forgotten by ``keep`` per frame, pulled towards ``base`` (C, D,
-    the particles' estimate) by ``prior``; per input, or one for all with ``uniform``.
-    Writes ``out`` (C, D)."""
+    the particles' estimate) by ``prior``; per input, or one for all with ``uniform``; a size
+    (:func:`_a_size`). Writes ``out`` (C, D; it may be ``base``: each input's base is read
+    before its value is written)."""
     c, d = sxy.shape
-    before = np.empty(d)  # the class's particles' scale (``out`` may be ``base``)
     for k in range(c):
         num = 0.0
         den = 0.0
         for j in range(d):
-            before[j] = base[k, j]
             if first:
                 where_start[k, j] = where[k, j]
                 sxy[k, j] = 0.0
@@ -215,28 +225,18 @@ def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, s
             y = where[k, j] - where_start[k, j]
             sxy[k, j] = keep * sxy[k, j] + (z[j] - start[k, j]) * y
             syy[k, j] = keep * syy[k, j] + y * y
+            b = base[k, j]
             if uniform:
-                num += sxy[k, j] + prior * base[k, j] / d
+                num += sxy[k, j] + prior * b / d
                 den += syy[k, j] + prior / d
             elif syy[k, j] + prior > 0.0:
-                out[k, j] = (sxy[k, j] + prior * base[k, j]) / (syy[k, j] + prior)
+                out[k, j] = _a_size((sxy[k, j] + prior * b) / (syy[k, j] + prior), b)
             else:  # nothing to fit yet
-                out[k, j] = base[k, j]
-        if uniform and den > 0.0:
+                out[k, j] = _a_size(b, b)
+        if uniform:
             for j in range(d):
-                out[k, j] = num / den
-        elif uniform:
-            for j in range(d):
-                out[k, j] = base[k, j]
-        for j in range(d):
-            # a fit at or below 0 (the frames move against this class's alignment: a class
-            # whose HHMM blends variants, a class not being performed) says nothing of a
-            # size: the particles' scale stands; else kept in the particles' bounds
-            s = out[k, j]
-            if not s > 0.0:
-                out[k, j] = before[j]
-            else:
-                out[k, j] = min(max(s, FACTOR_MIN), FACTOR_MAX)
+                b = base[k, j]
+                out[k, j] = _a_size(num / den if den > 0.0 else b, b)
 
 
 class WarpSpeed:

@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import GesturemapError
 
-#: The label of a detection that is no gesture (the same as ``spotting.NULL``).
+#: The label of non-gesture ("anything else") recordings, ``ds.add(rest, label=gm.NULL)``,
+#: and of a detection that is no gesture (``gm.NULL``, ``spotting.NULL``).
 NULL = "null"
 #: Frames averaged for a segment's start and end posture (:func:`segment_stats`).
 STATS_EDGE_FRAMES = 10
@@ -100,6 +101,28 @@ def detection_targets(events: Sequence[Any], truth: Sequence[tuple[Any, int, int
             taken[best] = True
             out[k] = str(truth[best][0])
     return out
+
+
+def fit_logistic(features: np.ndarray, targets: Sequence[Any], C: float, max_iter: int,
+                 flat: float = 0.0) -> tuple[list[Any], np.ndarray, np.ndarray, np.ndarray,
+                                             np.ndarray]:
+    """scikit-learn's multinomial ``LogisticRegression(C, max_iter)`` on standardised
+    ``features``, held in plain arrays: its classes (in its order), the features' mean and
+    scale (a scale at or below ``flat`` counts as 1), one coefficient row and one intercept per
+    class (for two classes scikit-learn keeps one row: made two, so that the label is always
+    the largest score's)."""
+    from sklearn.linear_model import LogisticRegression
+
+    f = np.asarray(features, dtype=np.float64)
+    mean = f.mean(0)
+    scale = f.std(0)
+    scale[scale <= flat] = 1.0
+    clf = LogisticRegression(C=C, max_iter=max_iter).fit((f - mean) / scale, targets)
+    coef, intercept = np.array(clf.coef_), np.array(clf.intercept_)
+    if len(clf.classes_) == 2:
+        coef = np.vstack([-coef[0] / 2, coef[0] / 2])
+        intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
+    return list(clf.classes_), mean, scale, coef, intercept
 
 
 def _bad(what: str, value: Any, expected: str) -> GesturemapError:
@@ -199,8 +222,6 @@ class SpotVerifier:
         (one :func:`event_row` per detection) and their ``targets`` (:func:`detection_targets`),
         held in plain arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
         than two labels or no detection of one of ``classes``."""
-        from sklearn.linear_model import LogisticRegression
-
         classes = [str(c) for c in classes]
         targets = [str(t) for t in targets]
         seen = set(targets)
@@ -210,17 +231,10 @@ class SpotVerifier:
         missing = [c for c in classes if c not in seen]
         if missing:
             raise VerifierUnavailable(f"no training detection of class(es) {missing}")
-        f = np.asarray(features, dtype=np.float64)
-        mean = f.mean(0)
-        scale = f.std(0)
-        scale[scale < 1e-9] = 1.0  # a constant feature (rounding aside) stays put
-        clf = LogisticRegression(C=C, max_iter=max_iter).fit((f - mean) / scale, targets)
-        labels = [str(c) for c in clf.classes_]
-        coef, intercept = np.array(clf.coef_), np.array(clf.intercept_)
-        if len(labels) == 2:  # sklearn keeps one row for two classes: make it two
-            coef = np.vstack([-coef[0] / 2, coef[0] / 2])
-            intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-        return cls(classes, labels, mean, scale, coef, intercept, edge)
+        # (a constant feature, rounding aside, stays put)
+        labels, mean, scale, coef, intercept = fit_logistic(features, targets, C, max_iter,
+                                                            flat=1e-9)
+        return cls(classes, [str(c) for c in labels], mean, scale, coef, intercept, edge)
 
     # -- predicting ----------------------------------------------------------------------
     def decision(self, features: np.ndarray) -> np.ndarray:

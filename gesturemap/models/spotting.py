@@ -45,10 +45,7 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
 from .gmm import DeltaFrames, with_deltas
-from .spot_verifier import SpotVerifier
-
-#: The label of non-gesture ("anything else") recordings: ``ds.add(rest, label=gm.NULL)``.
-NULL = "null"
+from .spot_verifier import NULL, SpotVerifier  # NULL: gm.NULL, defined beside the verifier
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.4

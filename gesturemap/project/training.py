@@ -129,7 +129,7 @@ class ProjectTraining:
         ``model`` (its gestures and input size); else remove it from the settings, log a
         warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
         whenever a new model replaces :attr:`trained` (training, retraining)."""
-        from ..models.spot_verifier import SpotVerifier
+        from ..models.spot_verifier import NULL, SpotVerifier
 
         if model is None:
             return None
@@ -137,7 +137,7 @@ class ProjectTraining:
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("verifier") is None:
             return None
-        null = spotting.get("null_label", "null")
+        null = spotting.get("null_label", NULL)
         gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
         try:
             wrong = SpotVerifier.from_dict(spotting["verifier"]).mismatch(
