@@ -138,7 +138,15 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     print({k: stats[k] for k in keys}, f"steal {steal * 10} ms", jack_log)  # in CI logs (-rP)
     assert engine.trainings == 1
     assert stats["frames_out"] >= 0.95 * RATE_HZ * SECONDS, stats
-    assert stats["audio_callbacks"] == pytest.approx(elapsed * 48000 / 128, rel=0.02), stats
+    # the dummy driver's timer thread runs the cycles: while the hypervisor holds the CPU it
+    # runs on, no cycle comes, and a late timer resynchronises rather than catching up. The
+    # time it can lose so is at most the CPU time stolen from all the machine's CPUs meanwhile
+    # (one thread is on one CPU at a time): the count may fall short by that much, no more.
+    nominal = elapsed * 48000 / 128
+    lost_to_machine = steal * 0.01 * 48000 / 128
+    assert stats["audio_callbacks"] <= nominal * 1.02, stats
+    assert stats["audio_callbacks"] >= (nominal - lost_to_machine) * 0.98, (
+        stats, f"steal {steal * 10} ms")
     assert stats["oneshots_played"] > 0, stats  # every voice took part
     assert stats["synth_update_errors"] == 0
     assert stats["audio_bad_output_blocks"] == 0

@@ -222,9 +222,13 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
         synth = Synth((project.outputs or {}).get("synth"),
                       audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
-    return _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
-                        realtime=True,
-                        ring_frames=int(cfg.get("ring_frames", 1000)), synth=synth)
+    engine = _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
+                          realtime=True,
+                          ring_frames=int(cfg.get("ring_frames", 1000)), synth=synth)
+    # the class the window shows picked is current before the sensor's port opens: a pedal's
+    # startRecording in the first moments records it (the window's own set_label may come later)
+    engine.current_label = cfg.get("label")
+    return engine
 
 
 def _child_command(engine: Any, message: dict[str, Any], refs: dict[int, Any],
@@ -391,7 +395,7 @@ class EngineProcess:
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str],
                  osc_in: tuple[str, int] | None = None, trainer: str = "process",
                  audio: bool | dict[str, Any] = False, ring_frames: int = 1000,
-                 snapshot_hz: float = 30.0) -> None:
+                 snapshot_hz: float = 30.0, label: Any = None) -> None:
         self.project_dir = Path(project_dir)
         if not (self.project_dir / "project.json").exists():
             project.save(self.project_dir)
@@ -421,7 +425,7 @@ class EngineProcess:
             "project_dir": str(self.project_dir), "osc_in": list(osc_in) if osc_in else None,
             "trainer": trainer, "audio": audio if isinstance(audio, dict) else bool(audio),
             "ring_frames": ring_frames,
-            "snapshot_hz": snapshot_hz})
+            "snapshot_hz": snapshot_hz, "label": label})
         self._send_lock = threading.Lock()
         self._replies: dict[int, tuple[threading.Event, list[Any]]] = {}
         self._tokens = itertools.count(1)

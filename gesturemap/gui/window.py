@@ -316,6 +316,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
                 osc_in=self._osc_in,
                 trainer=self._trainer,
                 audio=self._audio,
+                label=self._first_pick(project),
             )
         else:
             self.engine = WindowEngine(
@@ -384,6 +385,14 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             row = classes.index(current) if current in classes else (0 if classes else -1)
             self.classes.setCurrentRow(row)
         self._class_picked(self.classes.currentRow())
+
+    def _first_pick(self, project: Project) -> Any:
+        """The class a newly opened project shows picked (the one it had, else the first)."""
+        current = self.current_class() if hasattr(self, "classes") else None
+        for c in project.classes:
+            if str(c) == current:
+                return c
+        return project.classes[0] if project.classes else None
 
     def current_class(self) -> str | None:
         item = self.classes.currentItem()

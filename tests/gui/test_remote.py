@@ -224,6 +224,34 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         np.testing.assert_array_equal(take.inputs, frames.astype(np.float32))
 
 
+def test_the_picked_class_is_current_before_the_sensor_opens(tmp_path):
+    """A pedal's startRecording in the engine's first moments records the class the window
+    shows picked: it is current before the sensor's port opens, not after the window's own
+    set_label crossed the pipe (no set_label is sent here at all)."""
+    folder = tmp_path / "proj"
+    port = _free_port()
+    Project("first", model="hhmm", classes=["wave", "tap"],
+            sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
+    engine = EngineProcess(Project.load(folder), project_dir=folder, trainer="thread",
+                           label="tap").start()
+    try:
+        assert _wait(lambda: _udp_bound(port), timeout=30)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        tx.sendto(_msg("/wekinator/control/startRecording"), ("127.0.0.1", port))
+        for x in np.random.default_rng(1).standard_normal((20, 3)):
+            tx.sendto(_msg("/wek/inputs", *map(float, x)), ("127.0.0.1", port))
+        tx.sendto(_msg("/wekinator/control/stopRecording"), ("127.0.0.1", port))
+        assert _wait(lambda: len(engine.project.takes) == 1 and engine.record_commands == 2,
+                     timeout=30), engine.stats()
+        assert engine.current_label == "tap"
+        assert [t.label for t in engine.project.takes] == ["tap"]
+        assert engine.stats().get("errors", 0) == 0
+        tx.close()
+    finally:
+        engine.stop()
+    assert engine.exception is None
+
+
 SENDER = textwrap.dedent("""
     import json, socket, sys, time
     from pythonosc.osc_message_builder import OscMessageBuilder
