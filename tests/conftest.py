@@ -90,3 +90,18 @@ def _compiled_kernels():
     from gesturemap.compiled_wire import warm
 
     warm()
+
+
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    """End any process a test left running before the interpreter exits: multiprocessing joins
+    its non-daemon children at exit (an engine process is one), so a leaked one would hold the
+    whole run open after its last test. Each is named, so the leak can be found."""
+    import multiprocessing
+
+    for child in multiprocessing.active_children():
+        print(f"\nconftest: a test left process {child.name} (pid {child.pid}) running; ending it")
+        child.terminate()
+        child.join(5)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
