@@ -200,6 +200,16 @@ def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], Ba
     return make
 
 
+def _spotting_variant(factory: Callable[[], BaseModel]) -> Callable[[], BaseModel]:
+    def make() -> BaseModel:
+        model = factory()
+        if model.kind in ("hhmm", "gmm"):
+            model.deltas = False
+        return model
+
+    return make
+
+
 def _search_project(project: Any, budget_s: float, cancel: Cancel,
                     progress: Callable[[float, str], None],
                     n_jobs: int | None = None) -> tuple[BaseModel, dict[str, Any]]:
@@ -212,8 +222,17 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     dataset = project.dataset()
     own = project.new_model()
     bimodal = bool(project.output_names)
+    others = default_candidates(bimodal)
+    if isinstance((project.model or {}).get("spotting"), dict):
+        # a project that spots keeps a model that spots (a winner of another family would
+        # silence its events), and, like its own (effective_params), an HHMM or GMM without
+        # deltas
+        from .models.spotting import SPOT_KINDS
+
+        others = [(name + (", no deltas" if f().kind in ("hhmm", "gmm") else ""),
+                   _spotting_variant(f)) for name, f in others if f().kind in SPOT_KINDS]
     cands = [(f"project's model ({own.kind})", project.new_model)]
-    cands += [c for c in default_candidates(bimodal) if _describe(c[1]()) != _describe(own)]
+    cands += [c for c in others if _describe(c[1]()) != _describe(own)]
     if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
         cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
     model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)

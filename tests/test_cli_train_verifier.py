@@ -229,3 +229,27 @@ def test_text_labels_and_no_subject_each_recording_its_own_group(streams, tmp_pa
                                 for lab in streams.labels[:4]], None, gestures=["down", "up"])
     assert expected.cv_["chosen"] and sorted(stored["classes"]) == ["down", "up"]
     np.testing.assert_allclose(gm.SpotVerifier.from_dict(stored).coef, expected.coef)
+
+
+def test_the_verifier_is_trained_over_the_model_that_spots(streams, tmp_path) -> None:
+    """After a search swapped another family in (the trained model is an HHMM, the settings
+    still say GMM), the verifier is cross-fitted over the HHMM that spots live, says so in its
+    summary, and a retrain that brings another family back drops it."""
+    from gesturemap.evaluation.rehearsal import train_project_verifier
+
+    folder = tmp_path / "proj"
+    project = _project(folder, streams)
+    project.trained = gm.HHMM(3, deltas=False).fit(project.dataset())  # a search's swap
+    project.save(folder)
+    project = Project.load(folder)
+    verifier, line = train_project_verifier(project, [str(_npz(tmp_path / "r.npz", streams))])
+    assert verifier.summary["model"] == "hhmm", line
+    expected = gm.fit_verifier({"kind": "hhmm", "params": project.trained.get_params(),
+                                "spotting": SPOTTING}, streams.sessions[:4],
+                               streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    np.testing.assert_array_equal(verifier.coef, expected.coef)
+    # stored, then the project retrained from its settings (a GMM): the verifier goes
+    project.model = {**project.model, "spotting": {**SPOTTING, "verifier": verifier.to_dict()}}
+    project.train()
+    assert "verifier" not in project.model["spotting"]
+    assert "trained over a hhmm model, the project's model is now gmm" in project.verifier_removed

@@ -181,3 +181,35 @@ def test_bad_onset_or_search_settings_are_refused_with_a_message():
         from gesturemap.onset import OnsetDetector
 
         OnsetDetector.from_settings({"threshold": -1})
+
+
+def test_a_spotting_project_searches_only_models_that_spot():
+    """A project that spots gestures keeps a model that spots: its search tries HHMM, GMM and
+    DTW only (a kNN or a wrapped model would silence its events when swapped in), each HHMM
+    and GMM without deltas as the project's own spotting model trains; a project that does
+    not spot searches every family."""
+    from gesturemap.models.spotting import SPOT_KINDS, Spotter
+    from gesturemap.trainer import Cancel, _search_project
+
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 40)[:, None]
+
+    def project(model):
+        p = Project("s", model=model, classes=["a", "b"])
+        for lb, f in (("a", 1.0), ("b", 2.0)):
+            for _ in range(4):
+                wave = np.hstack([np.sin(f * 6 * t), np.cos(f * 6 * t)])
+                p.add_take(wave + 0.05 * rng.standard_normal(wave.shape), lb)
+        return p
+
+    spotting = project({"kind": "hhmm", "params": {"states": 3}, "spotting": {}})
+    winner, _ = _search_project(spotting, 5.0, Cancel(), lambda f, m: None)
+    tried = winner.training_info_["selection"]["candidates"]
+    assert len(tried) >= 5
+    assert {c["model"] for c in tried} <= set(SPOT_KINDS), [c["name"] for c in tried]
+    assert all(c["params"]["deltas"] is False for c in tried if c["model"] in ("hhmm", "gmm"))
+    Spotter(winner)  # the winner spots
+    plain = project({"kind": "hhmm", "params": {"states": 3}})
+    winner, _ = _search_project(plain, 5.0, Cancel(), lambda f, m: None)
+    kinds = {c["model"] for c in winner.training_info_["selection"]["candidates"]}
+    assert kinds - set(SPOT_KINDS), kinds  # kNN, naive Bayes, wrapped models... are tried

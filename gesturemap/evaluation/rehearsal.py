@@ -146,24 +146,30 @@ def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVeri
     ``summary`` set, and the one line that says what was found. Store it (``to_dict()`` in
     the spotting settings) only when ``verifier.cv_["chosen"]``."""
     from ..models import MODEL_REGISTRY
+    from ..models.base import _jsonable_params
     from ..project.training import effective_params
 
     recordings, labels, groups, gestures, rate = read_rehearsals(paths, project)
-    kind = project.model.get("kind")
+    # the model that spots live: the trained one (a search may have swapped in another family
+    # than the settings name), else the one the settings train
+    trained = getattr(project, "trained", None)
+    if trained is not None and getattr(trained, "kind", None) in MODEL_REGISTRY:
+        kind, params = trained.kind, _jsonable_params(trained.get_params())
+    else:
+        kind, params = project.model.get("kind"), effective_params(project.model)
     if kind not in MODEL_REGISTRY:
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
     spotting = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
-    verifier = fit_verifier({"kind": kind, "params": effective_params(project.model),
-                             "spotting": spotting}, recordings, labels, groups,
-                            gestures=gestures, rate_hz=rate)
+    verifier = fit_verifier({"kind": kind, "params": params, "spotting": spotting},
+                            recordings, labels, groups, gestures=gestures, rate_hz=rate)
     cv = verifier.cv_
     verifier.summary = {
         "gestures": list(verifier.classes), "chosen": bool(cv["chosen"]),
         "f1_with": round(float(cv["inner_with"]["f1"]), 4),
         "f1_without": round(float(cv["inner_without"]["f1"]), 4),
         "detections": int(cv["inner_counts"]["detections"]),
-        "recordings": len(recordings), "groups": len(set(groups))}
+        "recordings": len(recordings), "groups": len(set(groups)), "model": kind}
     return verifier, verifier_line(verifier.summary, cv.get("reason"))
 
 

@@ -67,6 +67,8 @@ DEFAULT_SETTLE_FRAMES = 0
 DEFAULT_SETTLE_RATIO = 0.8
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
+#: the model kinds a stream can spot gestures over
+SPOT_KINDS = ("hhmm", "gmm", "dtw")
 #: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
 CALIBRATION_SAMPLES = 256
 #: A state's expected duration is capped (a state that never leaves would make it infinite).

@@ -140,8 +140,12 @@ class ProjectTraining:
         null = spotting.get("null_label", NULL)
         gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
         try:
-            wrong = SpotVerifier.from_dict(spotting["verifier"]).mismatch(
-                gestures, getattr(model, "input_dim_", None))
+            verifier = SpotVerifier.from_dict(spotting["verifier"])
+            wrong = verifier.mismatch(gestures, getattr(model, "input_dim_", None))
+            kind = (verifier.summary or {}).get("model")
+            if wrong is None and kind is not None and kind != getattr(model, "kind", kind):
+                # its features hold the spotter's scores, which another family scales otherwise
+                wrong = f"trained over a {kind} model, the project's model is now {model.kind}"
         except GesturemapError as exc:
             wrong = str(exc)
         if wrong is None:
