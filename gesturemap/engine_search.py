@@ -129,6 +129,7 @@ class BackgroundSearch:
         else:
             if job.pipeline is not None:
                 self.project.pipeline = job.pipeline
+            self.project.check_verifier(winner)  # one over another family: removed, said
             self._set_model(winner)
             self._start_pipeline(self.project.input_dim)
             self.searches_swapped += 1

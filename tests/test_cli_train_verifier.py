@@ -253,3 +253,37 @@ def test_the_verifier_is_trained_over_the_model_that_spots(streams, tmp_path) ->
     project.train()
     assert "verifier" not in project.model["spotting"]
     assert "trained over a hhmm model, the project's model is now gmm" in project.verifier_removed
+
+
+def test_a_search_that_swaps_in_another_family_drops_the_verifier(streams) -> None:
+    """The engine swaps in a search's winner of another family (an HHMM that tells the
+    ramps apart, over the project's GMM that cannot): the verifier trained over the GMM's
+    detections goes with a warning, as a retrain's would; the winner spots without it."""
+    from gesturemap.engine import Engine
+    from gesturemap.trainer import TrainingJob
+
+    v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                        streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    v.summary = {"model": "gmm"}
+    project = Project("swap", model={**MODEL, "spotting": {**SPOTTING,
+                                                          "verifier": v.to_dict()}})
+    for r in make_dataset(streams, range(4), lambda a: a):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    assert project.verifier_removed is None
+    winner = gm.auto(project.dataset(), 30, candidates=[
+        ("project's model (gmm)", lambda: gm.GMM(1, deltas=False)),
+        ("HHMM", lambda: gm.HHMM(3, deltas=False))])
+    assert winner.kind == "hhmm"  # the search chose another family
+    job = TrainingJob()
+    job._finish(winner, None)
+    engine = Engine(project, osc_in=None, trainer="thread")
+    try:
+        engine._cmd__searched(job, tuple(t.id for t in project.takes), 0.0)
+    finally:
+        engine.stop()
+    assert engine.search_status["state"] == "swapped", engine.search_status
+    assert engine.project.trained is winner
+    assert "verifier" not in engine.project.model["spotting"]
+    assert "trained over a gmm model, the project's model is now hhmm" in \
+        engine.project.verifier_removed
