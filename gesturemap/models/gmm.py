@@ -251,6 +251,26 @@ class DeltaFrames:
         self._pos[0] = (pos + 1) % self.lag
         return self.frame
 
+    def run(self, xs: np.ndarray) -> np.ndarray:
+        """(T, D) inputs -> their (T, 2D) frames, as calling this on each in turn would give
+        (the deltas of the first ones reach into the inputs before ``xs`` since the reset);
+        the state is left as after the last one."""
+        if not self.enabled or not len(xs):
+            return xs
+        lag = self.lag
+        if self._first:
+            past = np.repeat(xs[:1], lag, axis=0)
+        else:  # the ring, oldest first
+            past = np.roll(self._prev, -int(self._pos[0]), axis=0)
+        ext = np.concatenate([past, xs])
+        delta = xs - ext[: len(xs)]
+        if lag > 1:
+            delta /= lag
+        self._prev[:] = ext[len(xs):]
+        self._pos[0] = 0
+        self._first = False
+        return np.ascontiguousarray(np.hstack([xs, delta]))
+
 
 class _ModelCommon(BaseModel):
     """Checks shared by GMM and HHMM."""
@@ -333,8 +353,8 @@ class GMM(_ModelCommon):
 
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
     real datasets, docs/decisions.md: ``gaussians=4`` (XMM: 1), ``deltas=True`` (XMM: no
-    deltas), ``decision="cumulative"`` (XMM: the sliding window). XMM's default model:
-    ``GMM(1, deltas=False, decision="window")``.)
+    deltas) over ``delta_lag=4`` frames (issue 10e), ``decision="cumulative"`` (XMM: the
+    sliding window). XMM's default model: ``GMM(1, deltas=False, decision="window")``.)
     ----------
     gaussians : Gaussians per class.
     relative_regularization : added to each covariance diagonal, times the standard deviation
@@ -355,10 +375,13 @@ class GMM(_ModelCommon):
     deltas : the Gaussians also see each input's delta (``(x[t] - x[t-L]) / L`` with
         ``L = delta_lag``, 0 at a take's or a stream's first frame): the direction of a
         movement, not only its place.
-    delta_lag : ``L``, the frames the delta spans (default 1: the first difference
-        ``x[t] - x[t-1]``). Causal: a stream keeps its last ``L`` inputs. Until ``L`` frames
-        have been seen since a take's start or a stream's reset, the delta is taken from the
-        first frame, ``(x[t] - x[0]) / L``, in training, ``predict`` and streams alike.
+    delta_lag : ``L``, the frames the delta spans (GMM default 4, HHMM default 1, both chosen
+        by leave-one-dataset-out, docs/decisions.md; 1 is the first difference
+        ``x[t] - x[t-1]``, the only delta before the option existed, and what a saved file
+        that does not name it loads with). Causal: a stream keeps its last ``L`` inputs. Until
+        ``L`` frames have been seen since a take's start or a stream's reset, the delta is
+        taken from the first frame, ``(x[t] - x[0]) / L``, in training, ``predict`` and
+        streams alike.
     multiclass_regression : ``"likeliest"`` (the likeliest class's output) or ``"mixture"``
         (outputs weighted by the classes' normalised likelihoods) (run-time).
     em_min_iterations, em_max_iterations, em_percent_change : EM stopping rules (XMM's: at
@@ -379,7 +402,7 @@ class GMM(_ModelCommon):
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.01, class_params: dict | None = None,
                  n_jobs: int | None = None, decision: str = "cumulative",
-                 deltas: bool = True, delta_lag: int = 1) -> None:
+                 deltas: bool = True, delta_lag: int = 4) -> None:
         self.decision = decision
         self.deltas = deltas
         self.delta_lag = delta_lag

@@ -124,7 +124,8 @@ class HHMM(_ModelCommon):
     """Hierarchical HMM per class (HMR when fitted on bimodal data).
 
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
-    real datasets, docs/decisions.md: ``states=5`` (XMM: 10), ``deltas=True`` (XMM: no deltas),
+    real datasets, docs/decisions.md: ``states=5`` (XMM: 10), ``deltas=True`` (XMM: no deltas)
+    over ``delta_lag=1`` frame (the CV kept it; the GMM's is 4, issue 10e),
     ``decision="cumulative"`` (XMM: the sliding window), ``em_percent_change=0.05`` (XMM: 0.01).
     XMM's behaviour: ``HHMM(10, deltas=False, decision="window", em_percent_change=0.01)``.)
     ----------
