@@ -15,6 +15,8 @@ from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.models.base import restore
 from gesturemap.models.gmm import DeltaFrames, with_deltas
 
+from .test_live_decision import _vowels, last_labels
+
 #: Log-likelihoods of ``HHMM(n_jobs=1)`` and ``GMM(n_jobs=1)`` (their defaults then,
 #: first-difference deltas) trained on the first 6 takes per speaker of JapaneseVowels' training
 #: file, on its first 10 test takes (``predict``'s and a reset stream's at the last frame),
@@ -71,32 +73,12 @@ def test_frames_one_by_one_or_by_chunks_equal_the_batch(lag):
 def vowels(datasets_dir):
     """JapaneseVowels (12-D, 9 speakers): the first 6 training takes per speaker, the first 10
     test takes (the reference's data)."""
-    def read(part):
-        z = np.load(datasets_dir / "JapaneseVowels" / f"JapaneseVowels_{part}.npz",
-                    allow_pickle=False)
-        return (np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1]),
-                [str(v) for v in z["y"]])
-    tx, ty = read("train")
-    qx, qy = read("test")
-    ds = gm.Dataset()
-    seen: dict[str, int] = {}
-    for x, y in zip(tx, ty, strict=True):
-        if seen.get(y, 0) < 6:
-            ds.add(x, label=y)
-            seen[y] = seen.get(y, 0) + 1
-    return ds, qx[:10], qy[:10]
+    return _vowels(datasets_dir, n_train=6, n_test=10)
 
 
 def _live(model, seqs):
-    stream = model.stream()
-    out = []
-    for s in seqs:
-        stream.reset()
-        r = None
-        for f in s:
-            r = stream.step(f)
-        out.append(r.log_likelihoods)
-    return np.array(out)
+    """Each sequence's log-likelihoods at its last frame, the stream reset at its start."""
+    return np.array([r.log_likelihoods for r in last_labels(model, seqs)])
 
 
 @pytest.mark.parametrize("kind", ["hhmm", "gmm"])
