@@ -104,11 +104,13 @@ class CompiledWire:
         frames = stream._frames
         items = list(stream._args._asdict().values())
         if frames.enabled:
-            items += [frames.frame, frames._prev, np.array([frames._first], dtype=np.int64)]
+            items += [frames.frame, frames._prev, frames._pos,
+                      np.array([frames._first], dtype=np.int64)]
         bufs, lay, views = _packed(items)
         if frames.enabled:
             stream._frames = _PackedDeltas(frames, views[id(frames.frame)],
-                                           views[id(frames._prev)], bufs[1], int(lay[-1, 0]))
+                                           views[id(frames._prev)], views[id(frames._pos)],
+                                           bufs[1], int(lay[-1, 0]))
         for name, value in list(vars(stream).items()):  # the stream's arrays: now the views
             if isinstance(value, np.ndarray) and id(value) in views:
                 setattr(stream, name, views[id(value)])
@@ -140,16 +142,19 @@ class CompiledWire:
 
 
 class _PackedDeltas(DeltaFrames):
-    """A stream's :class:`DeltaFrames` on the packed buffers: its frame and previous input are
-    views, its "first frame" flag an element of the int buffer (the compiled call reads and
-    writes the same state as :meth:`DeltaFrames.__call__` and ``reset``)."""
+    """A stream's :class:`DeltaFrames` on the packed buffers: its frame, ring of previous
+    inputs and ring position are views, its "first frame" flag an element of the int buffer
+    (the compiled call reads and writes the same state as :meth:`DeltaFrames.__call__` and
+    ``reset``)."""
 
     def __init__(self, old: DeltaFrames, frame: np.ndarray, prev: np.ndarray,
-                 ints: np.ndarray, at: int) -> None:
+                 pos: np.ndarray, ints: np.ndarray, at: int) -> None:
         self._flag = ints[at : at + 1]
         self.enabled = True
+        self.lag = old.lag
         self.frame = frame
         self._prev = prev
+        self._pos = pos
         self._d = old._d
         self._first = old._first
 

@@ -54,8 +54,9 @@ def _refused(frame):
 
 @pytest.mark.parametrize("make", [
     lambda: gm.HHMM(states=4), lambda: gm.HHMM(states=4, deltas=False),
-    lambda: gm.GMM(gaussians=2), lambda: gm.GMM(gaussians=2, deltas=False)],
-    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas"])
+    lambda: gm.GMM(gaussians=2), lambda: gm.GMM(gaussians=2, deltas=False),
+    lambda: gm.HHMM(states=4, delta_lag=3), lambda: gm.GMM(gaussians=2, delta_lag=1)],
+    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas", "hhmm-lag3", "gmm-lag1"])
 def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make):
     """Without sockets: every frame's two datagrams equal ``send_class_arrays``' for the same
     stream state (tags f, d and i, a reset in the middle), and a datagram the compiled path

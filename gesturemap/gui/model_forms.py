@@ -73,6 +73,7 @@ _FROM_ONE = {
     "particles",  # GVF
     "templates_per_class",
     "recognizer_states",
+    "delta_lag",  # HHMM, GMM
 }
 #: Float parameters that may be negative.
 _SIGNED = {"coef0"}

@@ -7,9 +7,9 @@ only), checks it as the OSC source does, runs :func:`gesturemap.models._filter.h
 then the bundle of label, likelihoods and progress) from per-class templates into one output
 buffer. The stream's arrays are views of three flat buffers (float64, int64, bool) described
 by a layout table, so the call unboxes 18 arguments instead of the kernel's 51 (GMM's 25).
-With ``deltas``, the layout's last three rows are the stream's
-:class:`~gesturemap.models.gmm.DeltaFrames` (its frame, the previous input, its "first frame"
-flag).
+With ``deltas``, the layout's last four rows are the stream's
+:class:`~gesturemap.models.gmm.DeltaFrames` (its frame, its ring of the last ``delta_lag``
+inputs, the ring's position, its "first frame" flag).
 
 Return codes: -1 the datagram is not one this path takes (nothing changed: the caller hands
 it to the ordinary path), 0 stepped and encoded (``res``: label index, end of the first
@@ -172,18 +172,34 @@ def _decode(rx, n, addr, dim, x, scratch):
 @njit(**_JIT)
 def _frame(x, dim, fb, ib, lay, deltas):
     """The model's frame: ``x``, or with ``deltas`` the stream's DeltaFrames frame (x, then
-    x - the previous x; zeros after a reset), its state updated."""
+    (x - the input ``lag`` frames back) / lag; zeros after a reset, which fills the ring with
+    x), its state updated."""
     if not deltas:
         return x
-    row = lay.shape[0] - 3
+    row = lay.shape[0] - 4
     frame = fb[lay[row, 0]:lay[row, 0] + 2 * dim]
-    prev = fb[lay[row + 1, 0]:lay[row + 1, 0] + dim]
-    first = lay[row + 2, 0]
+    prev = fb[lay[row + 1, 0]:lay[row + 1, 0] + lay[row + 1, 1]]
+    lag = lay[row + 1, 1] // dim
+    pos = lay[row + 2, 0]
+    first = lay[row + 3, 0]
+    if ib[first] != 0:
+        for i in range(dim):
+            frame[i] = x[i]
+            frame[dim + i] = 0.0
+            for r in range(lag):
+                prev[r * dim + i] = x[i]
+        ib[pos] = 0
+        ib[first] = 0
+        return frame
+    at = ib[pos] * dim
     for i in range(dim):
         frame[i] = x[i]
-        frame[dim + i] = 0.0 if ib[first] != 0 else x[i] - prev[i]
-        prev[i] = x[i]
-    ib[first] = 0
+        delta = x[i] - prev[at + i]
+        if lag > 1:
+            delta = delta / lag
+        frame[dim + i] = delta
+        prev[at + i] = x[i]
+    ib[pos] = (ib[pos] + 1) % lag
     return frame
 
 

@@ -198,22 +198,33 @@ def train_classes(classes: list[ClassData], fit_one: Any,
                 raise
 
 
-def with_deltas(x: np.ndarray) -> np.ndarray:
-    """(T, D) -> (T, 2D): each frame followed by its first difference ``x[t] - x[t-1]`` (0 at
-    the first frame), what a stream computes frame by frame since its reset."""
+def with_deltas(x: np.ndarray, lag: int = 1) -> np.ndarray:
+    """(T, D) -> (T, 2D): each frame followed by its delta over ``lag`` frames,
+    ``(x[t] - x[t-lag]) / lag``, where the frames before the first one are taken to be the
+    first one (so the delta is 0 at the first frame and ``(x[t] - x[0]) / lag`` while
+    ``t < lag``): what a stream computes frame by frame since its reset. ``lag=1`` is the first
+    difference ``x[t] - x[t-1]``."""
     d = np.zeros_like(x)
-    d[1:] = x[1:] - x[:-1]
+    if lag == 1:
+        d[1:] = x[1:] - x[:-1]
+    elif len(x):
+        past = np.concatenate([np.repeat(x[:1], min(lag, len(x)), axis=0), x[:-lag]])
+        d[:] = (x - past[: len(x)]) / lag
     return np.ascontiguousarray(np.hstack([x, d]))
 
 
 class DeltaFrames:
-    """A stream's side of ``deltas``: the model's frame (input, then its difference from the
-    previous input since the reset) built in a preallocated buffer."""
+    """A stream's side of ``deltas``: the model's frame (input, then its delta over ``lag``
+    frames since the reset, as :func:`with_deltas` computes it) built in a preallocated
+    buffer. The last ``lag`` inputs are kept in a ring (``_prev``, row ``_pos`` the oldest);
+    a reset makes the next input fill it."""
 
-    def __init__(self, d_in: int, enabled: bool) -> None:
+    def __init__(self, d_in: int, enabled: bool, lag: int = 1) -> None:
         self.enabled = enabled
+        self.lag = int(lag)
         self.frame = np.zeros(2 * d_in if enabled else d_in)
-        self._prev = np.zeros(d_in)
+        self._prev = np.zeros((self.lag, d_in))
+        self._pos = np.zeros(1, dtype=np.int64)  # an array: the compiled path shares it
         self._first = True
         self._d = d_in
 
@@ -227,18 +238,45 @@ class DeltaFrames:
         self.frame[:d] = x
         if self._first:
             self.frame[d:] = 0.0
+            self._prev[:] = x
+            self._pos[0] = 0
             self._first = False
-        else:
-            np.subtract(x, self._prev, out=self.frame[d:])
-        self._prev[:] = x
+            return self.frame
+        pos = int(self._pos[0])
+        delta = self.frame[d:]
+        np.subtract(x, self._prev[pos], out=delta)
+        if self.lag > 1:
+            delta /= self.lag
+        self._prev[pos] = x
+        self._pos[0] = (pos + 1) % self.lag
         return self.frame
+
+    def run(self, xs: np.ndarray) -> np.ndarray:
+        """(T, D) inputs -> their (T, 2D) frames, as calling this on each in turn would give
+        (the deltas of the first ones reach into the inputs before ``xs`` since the reset);
+        the state is left as after the last one."""
+        if not self.enabled or not len(xs):
+            return xs
+        lag = self.lag
+        if self._first:
+            past = np.repeat(xs[:1], lag, axis=0)
+        else:  # the ring, oldest first
+            past = np.roll(self._prev, -int(self._pos[0]), axis=0)
+        ext = np.concatenate([past, xs])
+        delta = xs - ext[: len(xs)]
+        if lag > 1:
+            delta /= lag
+        self._prev[:] = ext[len(xs):]
+        self._pos[0] = 0
+        self._first = False
+        return np.ascontiguousarray(np.hstack([xs, delta]))
 
 
 class _ModelCommon(BaseModel):
     """Checks shared by GMM and HHMM."""
 
     # saved before these parameters existed: no deltas, XMM's window decision
-    legacy_params = {"deltas": False, "decision": "window"}
+    legacy_params = {"deltas": False, "decision": "window", "delta_lag": 1}
 
     @property
     def model_dim_(self) -> int:
@@ -246,11 +284,13 @@ class _ModelCommon(BaseModel):
         return int(self.input_dim_) * (2 if getattr(self, "deltas", False) else 1)
 
     def _model_inputs(self, x: np.ndarray) -> np.ndarray:
-        return with_deltas(x) if self.deltas else x
+        return with_deltas(x, int(self.delta_lag)) if self.deltas else x
 
     def _check_common(self) -> None:
         if not isinstance(self.deltas, (bool, np.bool_)):
             raise GesturemapError(f"deltas={self.deltas!r}: expected True or False.")
+        check_int("delta_lag", self.delta_lag, 1,
+                  "try 1 (the first difference) or a few frames, e.g. 2 or 4")
         check_float("relative_regularization", self.relative_regularization)
         check_float("absolute_regularization", self.absolute_regularization)
         if self.relative_regularization == 0 and self.absolute_regularization == 0:
@@ -281,9 +321,10 @@ class _ModelCommon(BaseModel):
         self._check_class_params([c.label for c in classes])
         self._pending_dims = (d_in, d_out)
         if self.deltas:
-            # every take gets its first differences (from its own first frame)
+            # every take gets its deltas (from its own first frame)
+            lag = int(self.delta_lag)
             for cd in classes:
-                cd.inputs = np.vstack([with_deltas(cd.inputs[a:b]) for a, b in
+                cd.inputs = np.vstack([with_deltas(cd.inputs[a:b], lag) for a, b in
                                        zip(cd.offsets[:-1], cd.offsets[1:], strict=True)])
         return classes
 
@@ -312,8 +353,8 @@ class GMM(_ModelCommon):
 
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
     real datasets, docs/decisions.md: ``gaussians=4`` (XMM: 1), ``deltas=True`` (XMM: no
-    deltas), ``decision="cumulative"`` (XMM: the sliding window). XMM's default model:
-    ``GMM(1, deltas=False, decision="window")``.)
+    deltas) over ``delta_lag=4`` frames (issue 10e), ``decision="cumulative"`` (XMM: the
+    sliding window). XMM's default model: ``GMM(1, deltas=False, decision="window")``.)
     ----------
     gaussians : Gaussians per class.
     relative_regularization : added to each covariance diagonal, times the standard deviation
@@ -331,8 +372,16 @@ class GMM(_ModelCommon):
         frame the label is what ``predict`` says of the gesture; ``"window"`` XMM's mean over
         the last ``likelihood_window`` frames (XMM's behaviour); ``"decaying"`` the cumulative
         sum with forgetting, for a stream that is never reset. See docs/decisions.md.
-    deltas : the Gaussians also see each input's first difference (``x[t] - x[t-1]``, 0 at a
-        take's or a stream's first frame): the direction of a movement, not only its place.
+    deltas : the Gaussians also see each input's delta (``(x[t] - x[t-L]) / L`` with
+        ``L = delta_lag``, 0 at a take's or a stream's first frame): the direction of a
+        movement, not only its place.
+    delta_lag : ``L``, the frames the delta spans (GMM default 4, HHMM default 1, both chosen
+        by leave-one-dataset-out, docs/decisions.md; 1 is the first difference
+        ``x[t] - x[t-1]``, the only delta before the option existed, and what a saved file
+        that does not name it loads with). Causal: a stream keeps its last ``L`` inputs. Until
+        ``L`` frames have been seen since a take's start or a stream's reset, the delta is
+        taken from the first frame, ``(x[t] - x[0]) / L``, in training, ``predict`` and
+        streams alike.
     multiclass_regression : ``"likeliest"`` (the likeliest class's output) or ``"mixture"``
         (outputs weighted by the classes' normalised likelihoods) (run-time).
     em_min_iterations, em_max_iterations, em_percent_change : EM stopping rules (XMM's: at
@@ -353,9 +402,10 @@ class GMM(_ModelCommon):
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.01, class_params: dict | None = None,
                  n_jobs: int | None = None, decision: str = "cumulative",
-                 deltas: bool = True) -> None:
+                 deltas: bool = True, delta_lag: int = 4) -> None:
         self.decision = decision
         self.deltas = deltas
+        self.delta_lag = delta_lag
         self.gaussians = gaussians
         self.relative_regularization = relative_regularization
         self.absolute_regularization = absolute_regularization
@@ -479,7 +529,7 @@ class GMMStream(StreamBase):
         kmax = self._b["weights"].shape[1]
         d_out = model.output_dim_
         self._din = model.input_dim_
-        self._frames = DeltaFrames(self._din, bool(model.deltas))
+        self._frames = DeltaFrames(self._din, bool(model.deltas), int(model.delta_lag))
         self._bimodal = d_out > 0
         self.lean = not self._bimodal  # a classifier: the engine sends from views()
         self._best = -1

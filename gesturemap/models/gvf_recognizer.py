@@ -135,7 +135,9 @@ def fit_hhmm(states: int, likelihood_window: float, standardized: Dataset,
     standardised takes: the recognizer, or the time warp's own (``speed_states``). ``what``
     names the GVF setting(s) behind it and what to do about a failure, for the error."""
     try:
-        return HHMM(int(states), decision="decaying",
+        # delta_lag=1 whatever the HHMM's default: the time warp's kernel (gvf_speed.warp_step)
+        # builds the first difference itself
+        return HHMM(int(states), decision="decaying", delta_lag=1,
                     likelihood_window=recognizer_window(likelihood_window)).fit(
             standardized, cancel=cancel)
     except TrainingCancelled:

@@ -250,6 +250,12 @@ class WarpSpeed:
         self._b = b
         self._rescale = bool(rescale)
         self._deltas = bool(rec.deltas)
+        if self._deltas and int(getattr(rec, "delta_lag", 1)) != 1:
+            # warp_step takes first differences; another lag would not be the HHMM's frames
+            raise GesturemapError(
+                f"the GVF's time warp runs on an HHMM with delta_lag={rec.delta_lag}, but it "
+                "only builds first differences (delta_lag=1): fit the GVF again (its HHMMs "
+                "are trained with delta_lag=1) or use speed_estimate='sampled'.")
         frames = rec.state_frames_
         c, nmax = b["trans"].shape[:2]
         d = int(model.input_dim_)

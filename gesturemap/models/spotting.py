@@ -44,7 +44,7 @@ from ..errors import GesturemapError
 from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
-from .gmm import DeltaFrames, with_deltas
+from .gmm import DeltaFrames
 from .spot_verifier import NULL, SpotVerifier  # NULL: gm.NULL, defined beside the verifier
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
@@ -401,10 +401,10 @@ class SpottingStream(StreamBase):
         if spotter.mode == "dtw":  # a pruning DTW stream keeps every class under its limit exact
             self.inner.keep_exact(float(np.max(spotter._dtw_limit)))
         self._din = spotter.model.input_dim_
-        # what the model's Gaussians see: the frame, then (deltas) its difference from the
-        # previous frame since the reset, exactly as the model's own stream builds it
+        # what the model's Gaussians see: the frame, then (deltas) its delta over the model's
+        # delta_lag frames since the reset, exactly as the model's own stream builds it
         self._frames = DeltaFrames(self._din, spotter.mode == "hmm" and bool(
-            getattr(spotter.model, "deltas", False)))
+            getattr(spotter.model, "deltas", False)), int(getattr(spotter.model, "delta_lag", 1)))
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
         self._s = _k.empty_state(len(spotter.labels), nmax, self._frames.frame.shape[0])
         self._t = 0
@@ -520,13 +520,9 @@ class SpottingStream(StreamBase):
         out = np.zeros((len(sequence), 4), dtype=np.int64)
         scores = np.zeros(len(sequence))
         xs = np.ascontiguousarray(sequence, dtype=np.float64)
-        if self._frames.enabled and len(xs):
-            # the model's frames, as step() builds them one by one: the first one's delta is
-            # taken from the frame before this sequence (0 right after a reset)
-            first = self._frames(xs[0]).copy()
-            xs = with_deltas(xs)
-            xs[0] = first
-            self._frames(np.ascontiguousarray(sequence[-1], dtype=np.float64))
+        # the model's frames, as step() builds them one by one: the first ones' deltas reach
+        # into the frames before this sequence (0 right after a reset)
+        xs = self._frames.run(xs)
         n = _k.spot_run(xs, self._t, *self._args, out, scores)
         labels = self.spotter.labels
         events = [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),

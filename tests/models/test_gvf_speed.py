@@ -161,6 +161,22 @@ def test_save_and_load_keep_the_speed_estimate(tmp_path):
     _same_stream(model.stream().run(x), loaded.stream().run(x))
 
 
+def test_the_warp_runs_on_first_differences_only():
+    """The warp's kernel builds the HHMM's frame itself, deltas as first differences: GVF's
+    HHMMs are trained with ``delta_lag=1`` whatever the HHMM's default, and a warp asked to
+    run on an HHMM with another lag (a hand-edited file) refuses instead of scoring frames the
+    HHMM was not trained on."""
+    from gesturemap.models.gvf_speed import warp_hhmm
+
+    model = gm.GVF(200, speed_estimate="warp", random_state=3).fit(_shapes_dataset())
+    assert model.recognizer_.delta_lag == 1 and model.speed_hhmm_.delta_lag == 1
+    rec = warp_hhmm(model)
+    assert rec.deltas
+    rec.delta_lag = 2
+    with pytest.raises(GesturemapError, match="delta_lag=2"):
+        model.stream()
+
+
 def test_bad_speed_settings_are_named():
     ds = _shapes_dataset()
     for bad in ("warped", 1, None):

@@ -75,6 +75,11 @@ FAMILIES = {
     "hhmm-ergodic-diagonal": lambda: gm.HHMM(4, 2, transition="ergodic", covariance="diagonal"),
     "hhmm-no-deltas": lambda: gm.HHMM(6, deltas=False),
     "gmm": lambda: gm.GMM(3),
+    # the delta over 2 and 4 frames (delta_lag): causal, so the stream still decides as predict
+    "hhmm-lag2": lambda: gm.HHMM(6, delta_lag=2),
+    "hhmm-lag4": lambda: gm.HHMM(6, delta_lag=4),
+    "gmm-lag1": lambda: gm.GMM(3, delta_lag=1),  # the GMM's default is 4
+    "gmm-lag2": lambda: gm.GMM(3, delta_lag=2),
     "dtw": lambda: gm.DTW(),
     "dtw-none": lambda: gm.DTW(normalization="none", normalize=True),
     "knn": lambda: gm.KNN(5, max_frames=3000),

@@ -66,7 +66,10 @@ def test_without_deltas_the_direction_is_not_known(ramps) -> None:
 
 
 @pytest.mark.parametrize("make", [lambda: gm.HHMM(states=3, deltas=True),
-                                  lambda: gm.GMM(gaussians=1, deltas=True)])
+                                  lambda: gm.GMM(gaussians=1, deltas=True),
+                                  lambda: gm.HHMM(states=3, deltas=True, delta_lag=3),
+                                  lambda: gm.GMM(gaussians=1, deltas=True, delta_lag=2)],
+                         ids=["hhmm", "gmm", "hhmm-lag3", "gmm-lag2"])
 def test_spot_equals_stepping_with_deltas(ramps, make) -> None:
     ds, stream, _ = ramps
     model = make().fit(ds)
