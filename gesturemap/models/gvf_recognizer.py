@@ -34,7 +34,8 @@ the templates, ``w_t = w + (1 - w) * exp(-dev_t / g)``, ``dev_t`` the previous f
 posterior's average over the classes of ``|log speed_k| + mean_j |log scale_kj|`` (this
 frame's estimates; 0 weight change at the first frame after a reset, no posterior yet). It
 acts after the schedule (on its ``w_t``). Both run-time; files saved before them load with
-``"plain"`` and 0 (what they ran).
+``"plain"`` and 0 (what they ran). Issue 18l's CV chose ``"plain"`` and a gate of 0.5, the
+defaults (docs/notes/issue-18l.md).
 """
 
 from __future__ import annotations
@@ -116,6 +117,7 @@ class RecognizerPool:
         self.progress_schedule = model.recognizer_schedule == "progress"
         self.gate = float(model.recognizer_gate)
         self.pooled = np.zeros(c)
+        self._part = np.zeros(c)  # the particles' share (no array made per frame)
         self.started = False  # a frame pooled since the reset (else no posterior yet)
         self.last_weight = self.weight  # the weight of the last frame pooled
 
@@ -152,7 +154,8 @@ class RecognizerPool:
         pooled = self.pooled
         # the HHMM's decision sums (its stream's, or the rescaled passes')
         np.multiply(self.hlog, w, out=pooled)
-        pooled += (1.0 - w) * log
+        np.multiply(log, 1.0 - w, out=self._part)
+        pooled += self._part
         top = int(np.argmax(pooled))
         if not np.isfinite(pooled[top]):  # nothing left to pool: the particles alone
             return best, log
