@@ -42,7 +42,8 @@ a third of each fold's takes and three conditions); the other settings
 ``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
 ``speed_noise``, ``scale_window``, ``speed_estimate`` and
 ``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states``,
-``recognizer_weight`` and ``recognizer_schedule``, ...) are held at values found by earlier runs of the same
+``recognizer_weight``, ``recognizer_schedule``, ``recognizer_input`` and
+``recognizer_gate``, ...) are held at values found by earlier runs of the same
 cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
@@ -368,7 +369,9 @@ def markdown(report: dict) -> str:
              "sampled_speed": "sampled speed",
              "before": "without the recognizer, sampled scale and speed",
              **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate=",
-                                                         "recognizer_schedule="))}}
+                                                         "recognizer_schedule=",
+                                                         "recognizer_input=",
+                                                         "recognizer_gate="))}}
     counts = [n for n, v in steps.items() if "p50_ms" in v]
 
     def best(v):  # the quietest round's p99 (the machine is shared)
@@ -392,7 +395,7 @@ def markdown(report: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
-    ap.add_argument("--grid", choices=("18i", "18j", "18k"), default="18k",
+    ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l"), default="18l",
                     help="which declared grid the CV chooses from (docs/notes/issue-18*.md)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
@@ -468,7 +471,13 @@ def main() -> None:
     # again). This grid (declared in docs/notes/issue-18k.md before the run) chooses how the
     # pool's weight moves through the gesture: ``recognizer_schedule`` "constant" or
     # "progress" (from w at the start to the HHMM alone at the end), at weights 0.3 and 0.5;
-    # 18j's choice first (ties go to it).
+    # 18j's choice first (ties go to it). 18k's grid kept "constant", 0.5 (``--grid 18k`` runs
+    # it again). This grid (declared in docs/notes/issue-18l.md before the run) chooses what
+    # the recognizer HHMM reads (``recognizer_input``: the frame, or each class's frame
+    # rescaled by its scale estimate, without or with the Jacobian term) and whether the
+    # pool's weight moves towards the HHMM alone when the speed and scale estimates are near
+    # 1 (``recognizer_gate``: 0, off, or a width of 0.2 or 0.5 in log units); today's
+    # default first (ties go to it).
     if args.grid == "18i":
         grid = [{**fixed, "speed_states": n, "scale_estimate": s}
                 for n in SPEED_STATES for s in ("fitted", "warp_fitted")]
@@ -478,12 +487,18 @@ def main() -> None:
                  "recognizer_weight": w}
                 for n in (5, 10) for d in ("cumulative", "decaying")
                 for w in (0.3, 0.5, 0.7, 1.0)]
-    else:
+    elif args.grid == "18k":
         fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted",
                  "recognizer_states": 10, "recognizer_decision": "cumulative"}
         grid = [{**fixed, "recognizer_schedule": s, "recognizer_weight": w}
                 for s, w in (("constant", 0.5), ("constant", 0.3), ("progress", 0.5),
                              ("progress", 0.3))]
+    else:
+        fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted",
+                 "recognizer_states": 10, "recognizer_decision": "cumulative",
+                 "recognizer_weight": 0.5, "recognizer_schedule": "constant"}
+        grid = [{**fixed, "recognizer_input": i, "recognizer_gate": g}
+                for i in ("plain", "rescaled", "rescaled_jacobian") for g in (0.0, 0.2, 0.5)]
     params: dict = {}
     if not args.quick:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
@@ -525,9 +540,12 @@ def main() -> None:
                       **{f"scale_estimate={s}": {**params, "scale_estimate": s}
                          for s in ("fitted", "warp_fitted")
                          if params and s != params.get("scale_estimate")},
-                      **{f"recognizer_schedule={s}": {**params, "recognizer_schedule": s}
-                         for s in ("constant", "progress") if params
-                         and s != params.get("recognizer_schedule", "constant")}})
+                      **{f"recognizer_input={s}": {**params, "recognizer_input": s}
+                         for s in ("plain", "rescaled_jacobian") if params
+                         and s != params.get("recognizer_input", "plain")},
+                      **{f"recognizer_gate={g:g}": {**params, "recognizer_gate": g}
+                         for g in (0.0, 0.2) if params
+                         and g != params.get("recognizer_gate", 0.0)}})
     # two takes streamed back to back without a reset (declared in docs/notes/issue-18g.md)
     report["back_to_back"] = back_to_back(
         train_ds, takes, labels, subjects, test_idx,

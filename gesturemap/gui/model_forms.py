@@ -23,6 +23,7 @@ from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
 from ..models.gvf_recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
+from ..models.gvf_rescaled import RECOGNIZER_INPUTS
 from ..models.gvf_speed import SPEED_ESTIMATES
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
@@ -53,6 +54,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "speed_estimate": tuple(SPEED_ESTIMATES),  # GVF
     "recognizer_decision": tuple(RECOGNIZER_DECISIONS),  # GVF
     "recognizer_schedule": tuple(RECOGNIZER_SCHEDULES),  # GVF
+    "recognizer_input": tuple(RECOGNIZER_INPUTS),  # GVF
 }
 #: Parameters the forms do not show (class_params has its own editor; n_jobs is the engine's).
 #: A value given for one is kept as it is.

@@ -237,6 +237,12 @@ class GVF(BaseModel):
         particles' progress per class averaged under the previous frame's pooled posterior
         (0 at the first frame after a reset): the pool above at the start, the HHMM alone at
         the end; the same ``w_t`` for every class (see ``gvf_recognizer``).
+    recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
+        brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
+        with the change of variables' term: see ``gvf_rescaled``).
+    recognizer_gate : 0 (off) or a width ``g`` (default 0.5, issue 18l's CV): ``w_t`` moves
+        towards 1 by ``exp(-dev / g)``, ``dev`` the leading classes' ``|log speed| + |log
+        scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
         many frames).
     scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
@@ -278,6 +284,7 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
                       "recognizer_weight", "recognizer_decision", "recognizer_schedule",
+                      "recognizer_input", "recognizer_gate",
                       "scale_estimate",
                       "scale_window",
                       "speed_estimate", "speed_window", "random_state")
@@ -289,6 +296,7 @@ class GVF(BaseModel):
                      "posture_weight": 0.0, "posture_in_particles": False,
                      "speed_weight": 0.0, "recognizer_weight": 0.0,
                      "recognizer_decision": "decaying", "recognizer_schedule": "constant",
+                     "recognizer_input": "plain", "recognizer_gate": 0.0,
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0}
 
@@ -305,7 +313,8 @@ class GVF(BaseModel):
                  posture_weight: float = 0.3, posture_in_particles: bool = False,
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
-                 recognizer_schedule: str = "constant",
+                 recognizer_schedule: str = "constant", recognizer_input: str = "plain",
+                 recognizer_gate: float = 0.5,
                  scale_estimate: str = "warp_fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, speed_states: int = 10,
@@ -337,6 +346,8 @@ class GVF(BaseModel):
         self.recognizer_states = recognizer_states
         self.recognizer_decision = recognizer_decision
         self.recognizer_schedule = recognizer_schedule
+        self.recognizer_input = recognizer_input
+        self.recognizer_gate = recognizer_gate
         self.scale_estimate = scale_estimate
         self.scale_window = scale_window
         self.speed_estimate = speed_estimate
@@ -751,7 +762,8 @@ class GVFStream(StandardizingStream):
                                       self._uniform_scale, self._scales)
         log = self._log
         if self._rec is not None:  # self._post: still the previous frame's
-            best, log = self._rec.pool(z, log, best, self._progress, self._post)
+            best, log = self._rec.pool(z, log, best, self._progress, self._post,
+                                       self._speeds, self._scales)
         _softmax(log, self._post)
         _softmax(self._inst, self._inst_norm)
         return Result(

@@ -23,17 +23,33 @@ before the setting existed load with ``"decaying"`` (what they ran).
   classes' scores stay comparable. Nothing of the current frame's decision is used.
 
 Run-time too; files saved before it existed load with ``"constant"`` (what they ran).
+
+``recognizer_input`` (issue 18l): what the HHMM is fed, ``"plain"`` (the standardised frame)
+or each class's frame brought back to its size by its scale estimate (``"rescaled"``,
+``"rescaled_jacobian"``: see ``gvf_rescaled``).
+
+``recognizer_gate`` (issue 18l), a width ``g`` in log units (0: off): the frame's weight
+moves towards 1 (the HHMM alone) when the GVF's own estimates say the performance looks like
+the templates, ``w_t = w + (1 - w) * exp(-dev_t / g)``, ``dev_t`` the previous frame's pooled
+posterior's average over the classes of ``|log speed_k| + mean_j |log scale_kj|`` (this
+frame's estimates; 0 weight change at the first frame after a reset, no posterior yet). It
+acts after the schedule (on its ``w_t``). Both run-time; files saved before them load with
+``"plain"`` and 0 (what they ran). Issue 18l's CV chose ``"plain"`` and a gate of 0.5, the
+defaults (docs/notes/issue-18l.md).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError, TrainingCancelled
 from .base import Cancel, bad_param, check_choice, check_float, restore
+from .gvf_rescaled import RECOGNIZER_INPUTS, RescaledRecognizer
 from .hhmm import HHMM
 
 #: Values of ``GVF.recognizer_decision``.
@@ -56,6 +72,9 @@ def check_recognizer_params(model: Any) -> None:
                         "0 is the particle filter alone, 1 the HHMM alone on the class.")
     check_choice("recognizer_decision", model.recognizer_decision, RECOGNIZER_DECISIONS)
     check_choice("recognizer_schedule", model.recognizer_schedule, RECOGNIZER_SCHEDULES)
+    check_choice("recognizer_input", model.recognizer_input, RECOGNIZER_INPUTS)
+    check_float("recognizer_gate", model.recognizer_gate,
+                hint="A width in log units of speed and scale; 0 turns the gate off.")
 
 
 def scheduled_weight(w: float, post: np.ndarray, progress: np.ndarray) -> float:
@@ -66,41 +85,77 @@ def scheduled_weight(w: float, post: np.ndarray, progress: np.ndarray) -> float:
     return w + (1.0 - w) * p
 
 
+@njit(cache=True, nogil=True)
+def gated_weight(w, gate, post, speeds, scales):
+    """``recognizer_gate``: the pool's weight ``w + (1 - w) * exp(-dev / gate)``, ``dev``
+    the average under ``post`` (C,) of ``|log speeds[k]| + mean_j |log scales[k, j]|``."""
+    c, d = scales.shape
+    dev = 0.0
+    for k in range(c):
+        s = 0.0
+        for j in range(d):
+            s += abs(math.log(scales[k, j]))
+        dev += post[k] * (abs(math.log(speeds[k])) + s / d)
+    return w + (1.0 - w) * math.exp(-dev / gate)
+
+
 class RecognizerPool:
     """A GVF stream's second expert on the class: the recognizer HHMM's stream and the
     log-linear pool of its log-likelihoods with the particles' evidence."""
 
     def __init__(self, model: Any, c: int) -> None:
         self.rec = recognizer_stream(model)
+        self.rescaled = None
+        how = model.recognizer_input
+        if how != "plain":
+            self.rescaled = RescaledRecognizer(
+                model.recognizer_, model.recognizer_decision,
+                recognizer_window(model.likelihood_window), how == "rescaled_jacobian")
+        # the HHMM's decision log-likelihoods, as the pool reads them
+        self.hlog = self.rec._slog if self.rescaled is None else self.rescaled.log
         self.weight = float(model.recognizer_weight)
         self.progress_schedule = model.recognizer_schedule == "progress"
+        self.gate = float(model.recognizer_gate)
         self.pooled = np.zeros(c)
+        self._part = np.zeros(c)  # the particles' share (no array made per frame)
         self.started = False  # a frame pooled since the reset (else no posterior yet)
         self.last_weight = self.weight  # the weight of the last frame pooled
 
     def reset(self) -> None:
         self.rec.reset()
+        if self.rescaled is not None:
+            self.rescaled.reset()
         self.started = False
 
     def pool(self, z: np.ndarray, log: np.ndarray, best: int, progress: np.ndarray,
-             post: np.ndarray) -> tuple[int, np.ndarray]:
+             post: np.ndarray, speeds: np.ndarray | None = None,
+             scales: np.ndarray | None = None) -> tuple[int, np.ndarray]:
         """The class log-posterior of the two experts (log-linear pool): ``(1 - w)`` times
         the particles' smoothed evidence ``log`` plus ``w`` times the HHMM's log-likelihood
         of the frames (standardised ``z``) since the reset, and the likeliest class (the
         particles' ``best`` if nothing is left to pool). ``w`` is ``recognizer_weight``, or
         with the ``"progress"`` schedule :func:`scheduled_weight` at the particles'
         ``progress`` under ``post``, the previous frame's pooled posterior (unused at the
-        first frame after a reset: ``p = 0``)."""
-        rec = self.rec
-        rec.advance(z)
+        first frame after a reset: ``p = 0``), then with ``recognizer_gate``
+        :func:`gated_weight` at the particles' ``speeds`` and ``scales`` (C, D; this frame's)
+        under ``post``; ``recognizer_input`` other than ``"plain"`` feeds the HHMM each
+        class's frame rescaled by its ``scales``."""
+        if self.rescaled is None:
+            self.rec.advance(z)
+        else:
+            self.rescaled.advance(z, scales)
         w = self.weight
-        if self.progress_schedule and self.started:
-            w = scheduled_weight(w, post, progress)
+        if self.started:
+            if self.progress_schedule:
+                w = scheduled_weight(w, post, progress)
+            if self.gate > 0.0:
+                w = gated_weight(w, self.gate, post, speeds, scales)
         self.started, self.last_weight = True, w
         pooled = self.pooled
-        # the HHMM stream's decision sums (its "decaying" log-likelihoods; same package)
-        np.multiply(rec._slog, w, out=pooled)
-        pooled += (1.0 - w) * log
+        # the HHMM's decision sums (its stream's, or the rescaled passes')
+        np.multiply(self.hlog, w, out=pooled)
+        np.multiply(log, 1.0 - w, out=self._part)
+        pooled += self._part
         top = int(np.argmax(pooled))
         if not np.isfinite(pooled[top]):  # nothing left to pool: the particles alone
             return best, log

@@ -256,7 +256,8 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted"]),
                          ("template", ["mean", "medoid"]),
                          ("speed_estimate", ["sampled", "warp", "warp_rescaled"]),
-                         ("recognizer_decision", ["decaying", "cumulative"])):
+                         ("recognizer_decision", ["decaying", "cumulative"]),
+                         ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"])):
         editor = panel.editors[name]
         assert isinstance(editor, QtWidgets.QComboBox), name
         assert [editor.itemText(i) for i in range(editor.count())] == values

@@ -41,7 +41,8 @@ def _runs_as_recorded(model, recorded) -> None:
 
 def test_decaying_is_the_pool_as_before_bit_for_bit():
     _runs_as_recorded(gm.GVF(300, random_state=2, recognizer_weight=0.5, recognizer_states=5,
-                             recognizer_decision="decaying").fit(_shapes_dataset()), BEFORE)
+                             recognizer_decision="decaying",
+                             recognizer_gate=0.0).fit(_shapes_dataset()), BEFORE)
 
 
 def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forgetting():
@@ -51,7 +52,7 @@ def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forget
     ds = _shapes_dataset()
     w = 0.4
     model = gm.GVF(300, recognizer_weight=w, random_state=1, recognizer_states=5,
-                   recognizer_decision="cumulative").fit(ds)
+                   recognizer_decision="cumulative", recognizer_gate=0.0).fit(ds)
     x = _stream_x()
     pooled = model.stream().run(x)
     alone = model.set_params(recognizer_weight=0.0).stream().run(x)

@@ -40,7 +40,8 @@ BEFORE = {
 def test_constant_is_the_stream_as_before_bit_for_bit():
     _runs_as_recorded(gm.GVF(300, random_state=2, recognizer_weight=0.5, recognizer_states=10,
                              recognizer_decision="cumulative",
-                             recognizer_schedule="constant").fit(_shapes_dataset()), BEFORE)
+                             recognizer_schedule="constant",
+                             recognizer_gate=0.0).fit(_shapes_dataset()), BEFORE)
 
 
 def test_progress_pools_with_the_weight_of_the_expected_progress_under_the_last_posterior():
@@ -50,7 +51,7 @@ def test_progress_pools_with_the_weight_of_the_expected_progress_under_the_last_
     ds = _shapes_dataset()
     w = 0.3
     model = gm.GVF(300, recognizer_weight=w, random_state=1, recognizer_states=5,
-                   recognizer_schedule="progress").fit(ds)
+                   recognizer_schedule="progress", recognizer_gate=0.0).fit(ds)
     x = _stream_x()
     scheduled = model.stream().run(x)
     constant = model.set_params(recognizer_schedule="constant").stream().run(x)
@@ -84,7 +85,7 @@ def test_at_the_end_of_a_gesture_the_pool_is_the_hhmm_alone_and_at_its_start_the
     ds = _shapes_dataset()
     w = 0.5
     model = gm.GVF(200, recognizer_weight=w, recognizer_states=5, random_state=4,
-                   recognizer_schedule="progress").fit(ds)
+                   recognizer_schedule="progress", recognizer_gate=0.0).fit(ds)
     c = len(model.labels_)
     z = (_stream_x()[:30] - model.mean_) / model.scale_
     hhmm = recognizer_stream(model)  # the same HHMM, run on its own

@@ -24,8 +24,9 @@ def shapes():
 
 
 def _model(ds, states, how="warp_rescaled", **kw):
-    # (the scale along the warp would follow it; the recognizer's 5 states, as measured)
-    kw = {"scale_estimate": "fitted", "recognizer_states": 5, **kw}
+    # (the scale along the warp would follow it; the recognizer's 5 states, as measured;
+    # 18l's gate, which reads the speed and scale into the pool's weight, off)
+    kw = {"scale_estimate": "fitted", "recognizer_states": 5, "recognizer_gate": 0.0, **kw}
     return gm.GVF(300, random_state=2, speed_estimate=how, speed_states=states, **kw).fit(ds)
 
 
