@@ -45,7 +45,7 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
 from .gmm import DeltaFrames, with_deltas
-from .spot_verifier import NULL, SpotVerifier  # NULL: gm.NULL, defined beside the verifier
+from .spot_verifier import NULL, SpotVerifier, context_span  # NULL: gm.NULL, beside it
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.4
@@ -145,7 +145,9 @@ class Spotter:
     verifier_frames : the most recent frames a stream keeps for the verifier (an event's frames
         before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
         event the settings allow (``max_duration`` times the longest class's expected duration,
-        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``).
+        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``). A verifier with a
+        ``context`` also sees that many frames before each event's start: the ring holds
+        ``verifier_frames + context`` frames (``ring_frames_``).
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -227,7 +229,7 @@ class Spotter:
         self.event_frames_ = int(np.max(self.max_length_)) + int(self.hold_frames) + int(
             self.defer_frames) + int(self.settle_frames) + 1
         self.verifier = None if verifier is None else SpotVerifier.from_dict(verifier)
-        self.verifier_frames_ = 0
+        self.verifier_frames_ = self.ring_frames_ = 0
         if self.verifier is None:
             return
         names = [str(lb) for lb in self.labels]
@@ -239,6 +241,7 @@ class Spotter:
         self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
         self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
             "verifier_frames", frames, 1)
+        self.ring_frames_ = self.verifier_frames_ + self.verifier.context
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -412,10 +415,11 @@ class SpottingStream(StreamBase):
         #: events the verifier dropped, and events it failed on (passed through unverified)
         self.verifier_dropped = 0
         self.verifier_failures = 0
-        # the recent input frames the verifier sees (frame t at row t % len), preallocated
-        self._ring = (np.zeros((spotter.verifier_frames_, self._din))
+        # the recent input frames the verifier sees (frame t at row t % len), preallocated:
+        # an event's last verifier_frames_ and the verifier's context before its start
+        self._ring = (np.zeros((spotter.ring_frames_, self._din))
                       if spotter.verifier is not None else None)
-        self._ring_n = spotter.verifier_frames_
+        self._ring_n = spotter.ring_frames_
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -434,17 +438,23 @@ class SpottingStream(StreamBase):
                    self._t, float(self._s["pending_f"][0]))
         if self._ring is None:
             return ev
-        n = len(self._ring)
-        rows = np.arange(max(ev.start, ev.emitted - n + 1), ev.emitted + 1) % n
-        return self._verify(ev, self._ring[rows])
+        n, vf = self._ring_n, self.spotter.verifier_frames_
+        rows = np.arange(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1) % n
+        ctx = None
+        if self.spotter.verifier.context:
+            ctx = self._ring[np.arange(*context_span(ev, self.spotter.verifier.context, vf)) % n]
+        return self._verify(ev, self._ring[rows], ctx)
 
-    def _verify(self, ev: Event, frames: np.ndarray) -> Event | None:
+    def _verify(self, ev: Event, frames: np.ndarray, context: np.ndarray | None
+                ) -> Event | None:
         """The verifier's word on an emitted event (its frames ``start .. emitted``, at most
-        the ring's): None (dropped), or the event relabelled. Never raises: a failure is
-        counted and the event passes unverified."""
+        ``verifier_frames_``, and the ``context`` before them when the verifier reads one):
+        None (dropped), or the event relabelled. Never raises: a failure is counted and the
+        event passes unverified."""
         sp = self.spotter
         try:
-            label = sp.verifier.check(frames, ev.label, ev.score, sp._typical.get(ev.label, 1.0))
+            label = sp.verifier.check(frames, ev.label, ev.score, sp._typical.get(ev.label, 1.0),
+                                      context)
             if label == NULL:
                 self.verifier_dropped += 1
                 return None
@@ -539,14 +549,17 @@ class SpottingStream(StreamBase):
         its emission (the ring's frames before the run, then the run's); the ring then holds
         the run's last frames, as if they had been stepped."""
         ring, t0 = self._ring, self._t
-        n = len(ring)
+        n, vf, c = len(ring), self.spotter.verifier_frames_, self.spotter.verifier.context
         seq = np.asarray(sequence, dtype=np.float64)
         before = min(t0, n)
         hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
+        h0 = t0 - before  # the stream's frame index of hist[0]
         out = []
         for ev in events:
-            first = max(ev.start, ev.emitted - n + 1) - (t0 - before)
-            v = self._verify(ev, hist[first:ev.emitted + 1 - (t0 - before)].copy())
+            first = max(ev.start, ev.emitted - vf + 1) - h0
+            lo, hi = context_span(ev, c, vf)
+            v = self._verify(ev, hist[first:ev.emitted + 1 - h0].copy(),
+                             hist[lo - h0:hi - h0].copy() if c else None)
             if v is not None:
                 out.append(v)
         last = np.arange(max(t0, t0 + len(seq) - n), t0 + len(seq))
