@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from typing import Any
 
 import numpy as np
 import pytest
@@ -30,30 +31,45 @@ from gesturemap.models.spotting import NULL, Spotter, check_settings
 from tests.test_spot_verifier_live import SETTINGS, _factory
 
 
-def context_streams(seed: int) -> Streams:
-    """8 sessions (2 per subject) of one bump (0 -> 1 -> 0 on channel 0) after another: label 1
-    after a still rest, label 2 after a rest swaying on channel 1 (1.5 Hz), then 25 still
-    frames before the bump. The bumps are the same, so only the frames before an event's start
-    tell the two apart."""
+def bump_frames(rng: np.random.Generator) -> np.ndarray:
+    """35-44 frames of a bump 0 -> 1 -> 0 on channel 0 (2 channels, a little noise)."""
+    n = int(rng.integers(35, 45))
+    bump = rng.normal(0, 0.01, (n, 2))
+    bump[:, 0] += np.sin(np.pi * np.arange(n) / (n - 1))
+    return bump
+
+
+def rest_frames(rng: np.random.Generator, sway: bool) -> np.ndarray:
+    """80-99 frames of rest at 0, still or swaying on channel 1 (1.5 Hz, amplitude 0.3)."""
+    m = int(rng.integers(80, 100))
+    rest = rng.normal(0, 0.01, (m, 2))
+    if sway:
+        rest[:, 1] += 0.3 * np.sin(2 * np.pi * 1.5 * np.arange(m) / 50 + rng.uniform(0, 6))
+    return rest
+
+
+def bump_streams(seed: int, trial: Any, tail: int = 0) -> Streams:
+    """8 sessions (2 per subject) of 8 trials each, ``trial(rng, sway)`` -> (frames, frame
+    labels) with label 1 (``sway`` False) or 2 (True) on its bump, then ``tail`` still frames."""
     rng = np.random.default_rng(seed)
     xs, labels = [], []
     for _ in range(8):
-        parts, lab = [], []
-        for _ in range(8):
-            sway = bool(rng.integers(0, 2))
-            m = int(rng.integers(80, 100))
-            rest = rng.normal(0, 0.01, (m, 2))
-            if sway:
-                rest[:, 1] += 0.3 * np.sin(2 * np.pi * 1.5 * np.arange(m) / 50
-                                           + rng.uniform(0, 6))
-            n = int(rng.integers(35, 45))
-            bump = rng.normal(0, 0.01, (n, 2))
-            bump[:, 0] += np.sin(np.pi * np.arange(n) / (n - 1))
-            parts += [rest, rng.normal(0, 0.01, (25, 2)), bump]
-            lab += [0] * (m + 25) + [2 if sway else 1] * n
-        xs.append(np.vstack([*parts, rng.normal(0, 0.01, (80, 2))]))
-        labels.append(np.array(lab + [0] * 80))
+        made = [trial(rng, bool(rng.integers(0, 2))) for _ in range(8)]
+        xs.append(np.vstack([*(x for x, _ in made), rng.normal(0, 0.01, (tail, 2))]))
+        labels.append(np.concatenate([*(y for _, y in made), np.zeros(tail, dtype=int)]))
     return Streams(xs, labels, np.arange(8) // 2, [1, 2], 50.0)
+
+
+def context_streams(seed: int) -> Streams:
+    """Bump streams (:func:`bump_streams`): one bump (0 -> 1 -> 0 on channel 0) after another,
+    label 1 after a still rest, label 2 after a rest swaying on channel 1 (1.5 Hz), then 25
+    still frames before the bump. The bumps are the same, so only the frames before an event's
+    start tell the two apart."""
+    def trial(rng: np.random.Generator, sway: bool) -> tuple[np.ndarray, np.ndarray]:
+        rest, bump = rest_frames(rng, sway), bump_frames(rng)
+        return (np.vstack([rest, rng.normal(0, 0.01, (25, 2)), bump]),
+                np.array([0] * (len(rest) + 25) + [2 if sway else 1] * len(bump)))
+    return bump_streams(seed, trial, tail=80)
 
 
 @pytest.fixture(scope="module")
@@ -107,13 +123,24 @@ def test_fit_verifier_chooses_the_context_by_its_cross_fit(trained) -> None:
         gm.fit_verifier(_factory, st.sessions[:4], st.labels[:4], context=-1, **SETTINGS)
 
 
-def _post_hoc(sp: Spotter, v: SpotVerifier, x: np.ndarray, frames: int) -> list:
-    events = sp.spot(x)
+def post_hoc(sp: Spotter, v: SpotVerifier, x: np.ndarray, frames: int) -> list:
+    """The spotter's events verified after the fact, with the verifier's context and wait:
+    each ``wait`` frames later, those not due before the end left out."""
+    events = [e for e in sp.spot(x) if e.emitted + v.wait < len(x)]
     typical = dict(zip(sp.labels, sp.typical_scores_.tolist(), strict=True))
     said = v.predict(verifier_features(events, x, typical, v.classes, max_frames=frames,
-                                       context=v.context))
-    return [dataclasses.replace(e, label=lb) for e, lb in zip(events, said, strict=True)
-            if lb != NULL]
+                                       context=v.context, wait=v.wait))
+    return [dataclasses.replace(e, label=lb, emitted=e.emitted + v.wait)
+            for e, lb in zip(events, said, strict=True) if lb != NULL]
+
+
+def live_equals_post_hoc(live: Spotter, plain: Spotter, x: np.ndarray) -> list:
+    """``live.spot`` and stepping ``live``'s stream give :func:`post_hoc`'s events: those."""
+    expected = post_hoc(plain, live.verifier, x, live.verifier_frames_)
+    assert live.spot(x) == expected
+    s = live.stream()
+    assert [r.event for r in map(s.step, x) if r.event is not None] == expected
+    return expected
 
 
 @pytest.mark.parametrize("frames", [None, 12])
@@ -129,10 +156,7 @@ def test_stepping_equals_spot_with_a_context_verifier(trained, frames) -> None:
     changed = 0
     for i in range(4, 8):
         x = st.sessions[i]
-        expected = _post_hoc(plain, v, x, live.verifier_frames_)
-        assert live.spot(x) == expected
-        s = live.stream()
-        assert [r.event for r in map(s.step, x) if r.event is not None] == expected
+        expected = live_equals_post_hoc(live, plain, x)
         s = live.stream()
         assert [ev for part in np.array_split(x, 7) for ev in s.run_events(part)] == expected
         assert gm.spot(model, x, verifier=json.loads(json.dumps(v.to_dict())),

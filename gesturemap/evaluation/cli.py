@@ -123,6 +123,15 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="with --verify: frames before each event's start whose statistics the verifier "
         "also reads (default 0: none); several: its cross-fitting chooses among them",
     )
+    spot.add_argument(
+        "--verifier-wait",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="FRAMES",
+        help="with --verify: frames after the spotter's emission the verifier waits for and "
+        "reads, each event coming that much later (default 0); several: chosen likewise",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
@@ -251,7 +260,8 @@ def _spotting(args: argparse.Namespace) -> int:
     report = cross_validate_spotting(st, kind, params,
                                      parse_params(args.spot), folds=args.folds or 3,
                                      progress=not args.quiet, verify=args.verify,
-                                     verifier_context=list(args.verifier_context))
+                                     verifier_context=list(args.verifier_context),
+                                     verifier_wait=list(args.verifier_wait))
     for k, fold in enumerate(report.get("verifier", [])):
         print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
               + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))

@@ -172,15 +172,17 @@ class StackedVerifier:
     emission times; a :class:`Spotter` given ``verifier_`` does the same as it emits."""
 
     def __init__(self, classes: Sequence[Any], C: float = 0.3, max_iter: int = 3000,
-                 context: int = 0) -> None:
+                 context: int = 0, wait: int = 0) -> None:
         self.classes = [str(c) for c in classes]
         self.C = C
         self.max_iter = max_iter
         self.context = context  # frames before the start its rows carry (0: none)
+        self.wait = wait  # frames after the emission they carry (0: none)
 
     def fit(self, features: np.ndarray, targets: Sequence[str]) -> StackedVerifier:
         self.verifier_ = SpotVerifier.fit(features, targets, self.classes, C=self.C,
-                                          max_iter=self.max_iter, context=self.context)
+                                          max_iter=self.max_iter, context=self.context,
+                                          wait=self.wait)
         return self
 
     def predict(self, features: np.ndarray) -> list[str]:
@@ -197,8 +199,8 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     features: Callable[[np.ndarray], np.ndarray],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
                     events_by_session: dict[int, list[Any]],
-                    decided: dict[str, Any] | None = None, contexts: Sequence[int] = (0,)
-                    ) -> tuple[dict[str, Any], list[SessionResult]]:
+                    decided: dict[str, Any] | None = None, contexts: Sequence[int] = (0,),
+                    waits: Sequence[int] = (0,)) -> tuple[dict[str, Any], list[SessionResult]]:
     """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
     chosen setting (``parts``: each inner test part, its events per setting and session, the
     model that spotted them) are labelled by :func:`detection_targets`; cross-fitted (each inner
@@ -210,8 +212,9 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     the decision (with its reason, the inner figures and the held-out fixed / broken / dropped
     counts) and the outer test part's session results (verified or not);
     ``events_by_session`` gets the kept events. ``decided``: the cross-fit already made (by
-    :func:`_choose_in_loop`), not made again. ``contexts``: the verifier's context lengths
-    (frames before an event's start) the cross-fit chooses among (:func:`_cross_fit_contexts`).
+    :func:`_choose_in_loop`), not made again. ``contexts``, ``waits``: the verifier's context
+    lengths (frames before an event's start) and waits (frames after the spotter's emission)
+    the cross-fit chooses among (:func:`_cross_fit_contexts`).
     """
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
@@ -224,19 +227,19 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     else:
         try:
             info = _cross_fit_contexts(st, rows_of, make_verifier, classes, without, fa_budget,
-                                       contexts)
+                                       contexts, waits=waits)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}
     if not info["applied"]:
         return info, held
-    c = info.get("context", 0)
-    v = _fit_verifier(make_verifier, classes, [r for p in rows_of(c) for r in p], c)
+    c, w = info.get("context", 0), info.get("wait", 0)
+    v = _fit_verifier(make_verifier, classes, [r for p in rows_of(c, w) for r in p], c, w)
     live = Spotter(model, **settings, verifier=v.verifier_)
     typical, frames = _typical(model, settings)
     out, counts, same = [], [], True
     for i in test:
         i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes, frames,
-                            context=c)
+                            context=c, wait=w)
         events_by_session[i] = live.spot(features(st.sessions[i]))
         same = same and events_by_session[i] == v.apply(ev, f)
         out.append(_match(st, i, events_by_session[i]))
@@ -249,50 +252,59 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
 
 def _inner_rows(st: Streams, parts: list[tuple[np.ndarray, dict, Any]], settings: dict[str, Any],
                 features: Callable[[np.ndarray], np.ndarray], classes: list[str],
-                context: int = 0) -> list[list[tuple[int, list[Any], np.ndarray, list[str]]]]:
+                context: int = 0, wait: int = 0
+                ) -> list[list[tuple[int, list[Any], np.ndarray, list[str]]]]:
     """Per inner part, the verifier's rows (session, events, features, targets) of the
-    detections of ``settings`` (with ``context`` frames before each start)."""
+    detections of ``settings`` (with ``context`` frames before each start, ``wait`` after)."""
     key = repr(sorted(settings.items()))
     rows = []
     for itest, spot, imodel in parts:
         typical, frames = _typical(imodel, settings)
         rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames,
-                           context=context) for i in itest])
+                           context=context, wait=wait) for i in itest])
     return rows
 
 
 def _rows_by_context(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                      settings: dict[str, Any], features: Callable[[np.ndarray], np.ndarray],
-                     classes: list[str]) -> Callable[[int], list[list[Any]]]:
-    """:func:`_inner_rows` of ``settings`` for a context length, each made once."""
-    made: dict[int, list[list[Any]]] = {}
+                     classes: list[str]) -> Callable[..., list[list[Any]]]:
+    """:func:`_inner_rows` of ``settings`` for a context length and wait, each made once."""
+    made: dict[tuple[int, int], list[list[Any]]] = {}
 
-    def rows_of(context: int) -> list[list[Any]]:
-        if context not in made:
-            made[context] = _inner_rows(st, parts, settings, features, classes, context)
-        return made[context]
+    def rows_of(context: int, wait: int = 0) -> list[list[Any]]:
+        if (context, wait) not in made:
+            made[context, wait] = _inner_rows(st, parts, settings, features, classes, context,
+                                              wait)
+        return made[context, wait]
     return rows_of
 
 
-def _cross_fit_contexts(st: Streams, rows_of: Callable[[int], list[list[Any]]],
+def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
                         make_verifier: Callable[..., Any], classes: list[str], without: float,
-                        fa_budget: float, contexts: Sequence[int], tolerance: int = 50
-                        ) -> dict[str, Any]:
+                        fa_budget: float, contexts: Sequence[int], tolerance: int = 50,
+                        waits: Sequence[int] = (0,)) -> dict[str, Any]:
     """:func:`_cross_fit` for each context length (frames before an event's start the
-    verifier reads), in the order given; the one with the highest cross-fitted score is kept
-    (among equal scores the first), ``applied`` iff it beats ``without``. With more than the
-    one context 0, the report also says ``context`` and every context's score
-    (``context_scores``); with ``(0,)`` it is :func:`_cross_fit`'s exactly."""
+    verifier reads) and each wait (frames after the spotter's emission), waits outermost, in
+    the order given; the one with the highest cross-fitted score is kept (among equal scores
+    the first), ``applied`` iff it beats ``without``. With more than the one context 0, the
+    report also says ``context`` and every context's score (``context_scores``; with more
+    than the one wait 0, ``wait`` too, scores keyed ``"context+wait"``); with ``(0,)`` for
+    both it is :func:`_cross_fit`'s exactly."""
     best: dict[str, Any] | None = None
     scores = {}
-    for c in contexts:
-        info = _cross_fit(st, rows_of(c), make_verifier, classes, without, fa_budget,
-                          tolerance, context=c)
-        scores[str(c)] = info["inner_score_with"]
-        if best is None or info["inner_score_with"] > best["inner_score_with"]:
-            best = {**info, "context": c}
+    for w in waits:
+        for c in contexts:
+            info = _cross_fit(st, rows_of(c, w), make_verifier, classes, without, fa_budget,
+                              tolerance, context=c, wait=w)
+            scores[f"{c}+{w}" if tuple(waits) != (0,) else str(c)] = info["inner_score_with"]
+            if best is None or info["inner_score_with"] > best["inner_score_with"]:
+                best = {**info, "context": c, "wait": w}
     assert best is not None, "no context length"
-    if tuple(contexts) == (0,):
+    if tuple(waits) == (0,):
+        del best["wait"]
+    else:
+        best["reason"] += f" (wait {best['wait']} frames)"
+    if tuple(contexts) == (0,) and tuple(waits) == (0,):
         del best["context"]
     else:
         best["context_scores"] = scores
@@ -304,7 +316,7 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     table: list[tuple[dict[str, Any], dict[str, Any]]],
                     features: Callable[[np.ndarray], np.ndarray],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
-                    contexts: Sequence[int] = (0,)
+                    contexts: Sequence[int] = (0,), waits: Sequence[int] = (0,)
                     ) -> tuple[tuple[dict[str, Any], dict[str, Any]], dict[str, Any],
                                list[dict[str, Any]]]:
     """The spotter setting chosen with the verifier in the loop: every setting's inner
@@ -320,7 +332,7 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
         try:
             info = _cross_fit_contexts(
                 st, _rows_by_context(st, parts, _settings(combo), features, classes),
-                make_verifier, classes, plain, fa_budget, contexts)
+                make_verifier, classes, plain, fa_budget, contexts, waits=waits)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": plain, "reason": f"off: {e}"}
         decisions.append(info)
@@ -335,7 +347,8 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
 
 def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, list[str]]]],
                make_verifier: Callable[[list[str]], Any], classes: list[str], without: float,
-               fa_budget: float, tolerance: int = 50, context: int = 0) -> dict[str, Any]:
+               fa_budget: float, tolerance: int = 50, context: int = 0, wait: int = 0
+               ) -> dict[str, Any]:
     """Each part of ``rows`` (per part: session, events, features, targets; ``context``: the
     frames before each start its features carry) verified by a verifier trained on the other
     parts; the pooled metrics of the verified events give the
@@ -344,7 +357,7 @@ def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, li
     verified, counts = [], []
     for a, part in enumerate(rows):
         v = _fit_verifier(make_verifier, classes, [r for b, p in enumerate(rows)
-                                                    if b != a for r in p], context)
+                                                    if b != a for r in p], context, wait)
         for i, ev, f, t in part:
             verified.append(_match(st, i, v.apply(ev, f), tolerance))
             counts.append((ev, v.predict(f), t))
@@ -368,22 +381,33 @@ def _typical(model: Any, settings: dict[str, Any]) -> tuple[dict[Any, float], in
 
 def _rows(st: Streams, i: int, events: list[Any], features: Callable[[np.ndarray], np.ndarray],
           typical: dict[Any, float], classes: list[str], frames: int, tolerance: int | None = None,
-          context: int = 0) -> tuple[int, list[Any], np.ndarray, list[str]]:
+          context: int = 0, wait: int = 0) -> tuple[int, list[Any], np.ndarray, list[str]]:
+    """One session's verifier rows: its events, their features, their targets. With a
+    ``wait`` the events are the ones the live stream emits, ``wait`` frames later (an event
+    not due before the session ends never comes), and their targets those of that emission."""
     truth = ground_truth_events(st.labels[i], st.gestures)
     tol = int(round(st.rate_hz)) if tolerance is None else tolerance
-    return (i, events, verifier_features(events, features(st.sessions[i]), typical, classes,
-                                         max_frames=frames, context=context),
-            detection_targets(events, truth, tol))
+    x = features(st.sessions[i])
+    f = verifier_features(events, x, typical, classes, max_frames=frames, context=context,
+                          wait=wait)
+    if wait:
+        keep = [k for k, e in enumerate(events) if e.emitted + wait < len(x)]
+        events = [dataclasses.replace(events[k], emitted=events[k].emitted + wait)
+                  for k in keep]
+        f = f[keep]
+    return (i, events, f, detection_targets(events, truth, tol))
 
 
 def _fit_verifier(make_verifier: Callable[..., Any], classes: list[str],
-                  rows: list[tuple[int, list[Any], np.ndarray, list[str]]], context: int = 0
-                  ) -> Any:
-    """``make_verifier(classes)`` (``context=`` too when not 0) fitted on ``rows``."""
+                  rows: list[tuple[int, list[Any], np.ndarray, list[str]]], context: int = 0,
+                  wait: int = 0) -> Any:
+    """``make_verifier(classes)`` (``context=``, ``wait=`` too when not 0) fitted on
+    ``rows``."""
     feats = [r[2] for r in rows if len(r[1])]
     if not feats:
         raise VerifierUnavailable("no training detections")
-    made = make_verifier(classes, context=context) if context else make_verifier(classes)
+    made = make_verifier(classes, **{k: v for k, v in (("context", context), ("wait", wait))
+                                     if v})
     return made.fit(np.vstack(feats), [t for r in rows for t in r[3]])
 
 
@@ -426,7 +450,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               make_relabeler: Callable[[Dataset], Any] | None = None,
               make_verifier: Callable[..., Any] | None = None,
               verify_in_loop: bool = False,
-              verifier_contexts: Sequence[int] = (0,)) -> dict[str, Any]:
+              verifier_contexts: Sequence[int] = (0,),
+              verifier_waits: Sequence[int] = (0,)) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -444,7 +469,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     ``in_loop`` in the result: every setting's two scores per outer fold).
     ``verifier_contexts``: the verifier's context lengths (frames before an event's start; 0:
     none) its cross-fit chooses among, the best cross-fitted score first, ties to the earlier
-    (``make_verifier(classes, context=c)`` for c > 0)."""
+    (``make_verifier(classes, context=c)`` for c > 0); ``verifier_waits`` likewise, frames
+    after the spotter's emission (``wait=``; the events then come that much later)."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
     if verify_in_loop and make_verifier is None:
@@ -474,7 +500,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         decided = None
         if verify_in_loop:
             best, decided, both = _choose_in_loop(st, parts, table, features, make_verifier,
-                                                  fa_budget, verifier_contexts)
+                                                  fa_budget, verifier_contexts,
+                                                  verifier_waits)
             in_loop.append(both)
         else:
             best = max(table, key=lambda cm: _score(cm[1], fa_budget))
@@ -492,7 +519,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         if make_verifier is not None:
             info, res = _stack_verifier(st, parts, best, model, test, spotted, features,
                                         make_verifier, fa_budget, events_by_session, decided,
-                                        verifier_contexts)
+                                        verifier_contexts, verifier_waits)
             verifiers.append(info)
             log(f"outer fold {fo}: verifier {'on' if info['applied'] else 'off'} "
                 f"({info['reason']})")
@@ -552,7 +579,8 @@ def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             settings: dict[str, Any], folds: int = 3,
                             progress: bool = False, verify: bool = False,
-                            verifier_context: int | Sequence[int] = 0) -> dict[str, Any]:
+                            verifier_context: int | Sequence[int] = 0,
+                            verifier_wait: int | Sequence[int] = 0) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -562,7 +590,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     (:func:`fit_verifier`, grouped by subject: its own cross-fitting inside them) and spots
     the held-out sessions with it where that cross-fitting chose it; ``verifier`` in the
     report says, per fold, whether it was on and why. ``verifier_context``: its context length
-    (frames before an event's start), or several for its cross-fitting to choose among."""
+    (frames before an event's start), or several for its cross-fitting to choose among;
+    ``verifier_wait`` likewise (frames after the spotter's emission)."""
     from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
 
@@ -582,7 +611,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
         spot_settings = dict(settings)
         if verify:
             verifiers.append(_fold_verifier(st, train, model, params, settings,
-                                            verifier_context))
+                                            verifier_context, verifier_wait))
             if verifiers[-1]["chosen"]:
                 spot_settings["verifier"] = verifiers[-1].pop("verifier")
         held += evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
@@ -601,19 +630,20 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
 
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
-                   settings: dict[str, Any], context: int | Sequence[int] = 0) -> dict[str, Any]:
+                   settings: dict[str, Any], context: int | Sequence[int] = 0,
+                   wait: int | Sequence[int] = 0) -> dict[str, Any]:
     """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
     (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
     try:
         v = fit_verifier({"kind": model, "params": params, "spotting": settings},
                          [st.sessions[i] for i in train], [st.labels[i] for i in train],
                          st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
-                         context=context)
+                         context=context, wait=wait)
     except VerifierUnavailable as e:
         return {"chosen": False, "reason": str(e)}
     return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
             "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without"),
-            **{k: v.cv_[k] for k in ("context", "context_scores") if k in v.cv_}}
+            **{k: v.cv_[k] for k in ("context", "wait", "context_scores") if k in v.cv_}}
 
 
 def _same(x: np.ndarray) -> np.ndarray:
@@ -623,7 +653,8 @@ def _same(x: np.ndarray) -> np.ndarray:
 def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[Any],
                  groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
-                 context: int | Sequence[int] = 0, **spotter_settings: Any) -> SpotVerifier:
+                 context: int | Sequence[int] = 0, wait: int | Sequence[int] = 0,
+                 **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
     labelled frame by frame, on the spotter's own detections on data its model never saw.
 
@@ -647,7 +678,9 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     detections per target and the fixed / broken / dropped counts. ``context``: frames before
     each event's start the verifier also reads (:func:`~..models.spot_verifier.context_stats`;
     0: none), or several lengths: each is cross-fitted, the best score kept (ties to the
-    earlier; ``cv_["context"]``, ``cv_["context_scores"]``). Raises
+    earlier; ``cv_["context"]``, ``cv_["context_scores"]``). ``wait``: frames after the
+    spotter's emission the verifier waits for and reads (the events come that much later),
+    one or several, chosen likewise (``cv_["wait"]``). Raises
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
     trained: fewer than two groups, a half without takes to train on, too few detections, a
     gesture never detected."""
@@ -672,7 +705,7 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     settings.update(spotter_settings)
     settings.pop("verifier", None)
     settings = check_settings(settings)
-    contexts = _context_grid(context)
+    contexts, waits = _context_grid(context, "context"), _context_grid(wait, "wait")
     st = _labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     classes = [str(g) for g in st.gestures]
     tol = int(round(rate_hz))
@@ -690,37 +723,39 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
             found.append((part, int(i), events, typical, spotter.event_frames_))
             plain.append(_match(st, int(i), events, tol))
 
-    made: dict[int, list[list[Any]]] = {}
+    made: dict[tuple[int, int], list[list[Any]]] = {}
 
-    def rows_of(c: int) -> list[list[Any]]:
-        if c not in made:
-            made[c] = [[_rows(st, i, ev, _same, typ, classes, frames, tol, context=c)
-                        for p, i, ev, typ, frames in found if p == part] for part in range(2)]
-        return made[c]
+    def rows_of(c: int, w: int = 0) -> list[list[Any]]:
+        if (c, w) not in made:
+            made[c, w] = [[_rows(st, i, ev, _same, typ, classes, frames, tol, context=c, wait=w)
+                           for p, i, ev, typ, frames in found if p == part] for part in range(2)]
+        return made[c, w]
     m = spotting_metrics(plain, classes, rate_hz)
-    make = lambda c, context=0: StackedVerifier(c, C=C, context=context)  # noqa: E731
+    make = lambda c, context=0, wait=0: StackedVerifier(c, C=C, context=context,  # noqa: E731
+                                                        wait=wait)
     info = _cross_fit_contexts(st, rows_of, make, classes, _score(m, fa_budget), fa_budget,
-                               contexts, tol)
-    rows = rows_of(info.get("context", 0))
+                               contexts, tol, waits)
+    rows = rows_of(info.get("context", 0), info.get("wait", 0))
     info["inner_without"] = {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                 "delay_p90_s")}
     targets = [t for p in rows for r in p for t in r[3]]
     info["targets"] = {c: targets.count(c) for c in [*classes, NULL]}
     info["chosen"] = info.pop("applied")
     verifier = _fit_verifier(make, classes, [r for p in rows for r in p],
-                             info.get("context", 0)).verifier_
+                             info.get("context", 0), info.get("wait", 0)).verifier_
     verifier.cv_ = info
     return verifier
 
 
-def _context_grid(context: Any) -> tuple[int, ...]:
-    """``fit_verifier``'s ``context``: one length or several, each an integer >= 0."""
+def _context_grid(value: Any, name: str) -> tuple[int, ...]:
+    """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
+    >= 0."""
     from ..validation import check_int
 
-    values = list(context) if isinstance(context, (list, tuple)) else [context]
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values:
-        raise VerifierUnavailable("context: give at least one length (frames; 0: none)")
-    return tuple(check_int("context", c, 0) for c in values)
+        raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
+    return tuple(check_int(name, c, 0) for c in values)
 
 
 def _labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],

@@ -146,8 +146,9 @@ class Spotter:
         before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
         event the settings allow (``max_duration`` times the longest class's expected duration,
         plus ``hold_frames``, ``defer_frames`` and ``settle_frames``). A verifier with a
-        ``context`` also sees that many frames before each event's start: the ring holds
-        ``verifier_frames + context`` frames (``ring_frames_``).
+        ``context`` also sees that many frames before each event's start, one with a ``wait``
+        that many after the spotter's emission (the event comes that much later): the ring
+        holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -241,7 +242,7 @@ class Spotter:
         self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
         self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
             "verifier_frames", frames, 1)
-        self.ring_frames_ = self.verifier_frames_ + self.verifier.context
+        self.ring_frames_ = self.verifier_frames_ + self.verifier.context + self.verifier.wait
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -420,6 +421,9 @@ class SpottingStream(StreamBase):
         self._ring = (np.zeros((spotter.ring_frames_, self._din))
                       if spotter.verifier is not None else None)
         self._ring_n = spotter.ring_frames_
+        # a verifier that waits: the spotter's events not yet due (emission order)
+        self._wait = spotter.verifier.wait if spotter.verifier is not None else 0
+        self._waiting: list[Event] = []
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -429,39 +433,49 @@ class SpottingStream(StreamBase):
         self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
         self._args = self._kernel_args()
         self._t = 0
+        self._waiting = []
 
     def _event(self, fired: bool) -> Event | None:
-        if not fired:
+        if not fired and not self._waiting:
             return None
-        e = self._s["event"]
-        ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
-                   self._t, float(self._s["pending_f"][0]))
-        if self._ring is None:
-            return ev
-        n, vf = self._ring_n, self.spotter.verifier_frames_
-        rows = np.arange(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1) % n
-        ctx = None
-        if self.spotter.verifier.context:
-            ctx = self._ring[np.arange(*context_span(ev, self.spotter.verifier.context, vf)) % n]
-        return self._verify(ev, self._ring[rows], ctx)
+        ev = None
+        if fired:
+            e = self._s["event"]
+            ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+                       self._t, float(self._s["pending_f"][0]))
+            if self._ring is None:
+                return ev
+        if self._wait:  # the verifier waits: the spotter's events, each due wait frames on
+            if ev is not None:
+                self._waiting.append(ev)
+            if self._waiting[0].emitted + self._wait != self._t:
+                return None
+            ev = self._waiting.pop(0)
+        ring, n = self._ring, self._ring_n
+        return self._verify(ev, lambda lo, hi: ring[np.arange(lo, hi) % n])
 
-    def _verify(self, ev: Event, frames: np.ndarray, context: np.ndarray | None
-                ) -> Event | None:
-        """The verifier's word on an emitted event (its frames ``start .. emitted``, at most
-        ``verifier_frames_``, and the ``context`` before them when the verifier reads one):
-        None (dropped), or the event relabelled. Never raises: a failure is counted and the
-        event passes unverified."""
+    def _verify(self, ev: Event, get: Any) -> Event | None:
+        """The verifier's word on an event the spotter emitted, read through ``get(lo, hi)``
+        (the stream's frames ``lo .. hi - 1``): its frames ``start .. emitted`` (at most
+        ``verifier_frames_``), the context before them and the frames it waited for after
+        them when the verifier reads those. None (dropped), or the event relabelled (and
+        emitted ``wait`` frames later). Never raises: a failure is counted and the event
+        passes unverified."""
         sp = self.spotter
+        v, vf = sp.verifier, sp.verifier_frames_
+        shifted = dataclasses.replace(ev, emitted=ev.emitted + v.wait) if v.wait else ev
         try:
-            label = sp.verifier.check(frames, ev.label, ev.score, sp._typical.get(ev.label, 1.0),
-                                      context)
+            label = v.check(get(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1), ev.label,
+                            ev.score, sp._typical.get(ev.label, 1.0),
+                            get(*context_span(ev, v.context, vf)) if v.context else None,
+                            get(ev.emitted + 1, ev.emitted + 1 + v.wait) if v.wait else None)
             if label == NULL:
                 self.verifier_dropped += 1
                 return None
-            return dataclasses.replace(ev, label=_as_int_label(sp._by_text[label]))
+            return dataclasses.replace(shifted, label=_as_int_label(sp._by_text[label]))
         except Exception:  # noqa: BLE001 - the real-time path must not stop
             self.verifier_failures += 1
-            return ev
+            return shifted
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
@@ -549,19 +563,20 @@ class SpottingStream(StreamBase):
         its emission (the ring's frames before the run, then the run's); the ring then holds
         the run's last frames, as if they had been stepped."""
         ring, t0 = self._ring, self._t
-        n, vf, c = len(ring), self.spotter.verifier_frames_, self.spotter.verifier.context
+        n = len(ring)
         seq = np.asarray(sequence, dtype=np.float64)
         before = min(t0, n)
         hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
         h0 = t0 - before  # the stream's frame index of hist[0]
-        out = []
-        for ev in events:
-            first = max(ev.start, ev.emitted - vf + 1) - h0
-            lo, hi = context_span(ev, c, vf)
-            v = self._verify(ev, hist[first:ev.emitted + 1 - h0].copy(),
-                             hist[lo - h0:hi - h0].copy() if c else None)
+        out, waiting = [], []
+        for ev in [*self._waiting, *events]:
+            if ev.emitted + self._wait >= t0 + len(seq):  # due after this run
+                waiting.append(ev)
+                continue
+            v = self._verify(ev, lambda lo, hi: hist[lo - h0:hi - h0])
             if v is not None:
                 out.append(v)
+        self._waiting = waiting
         last = np.arange(max(t0, t0 + len(seq) - n), t0 + len(seq))
         ring[last % n] = seq[last - t0]
         return out
