@@ -119,12 +119,14 @@ def stats_relabeler(gestures: gm.Dataset) -> SegmentStats:
 RELABELERS = {"dtw": dtw_relabeler, "stats": stats_relabeler}
 
 
-def stacked_verifier(classes: list[str]) -> StackedVerifier:
+def stacked_verifier(classes: list[str], context: int = 0, wait: int = 0) -> StackedVerifier:
     """The second stage of ``--verify``: logistic regression (C 0.3) over the six transitions
     and null on a detection's segment statistics (frames start .. emitted), the spotter's
-    label (one-hot) and log(score / the class's typical score), trained on the spotter's own
-    out-of-fold detections in the inner CV."""
-    return StackedVerifier(classes, C=0.3, max_iter=3000)
+    label (one-hot) and log(score / the class's typical score), and with a ``context`` the
+    statistics of that many frames before its start (``--verify-context``), with a ``wait``
+    those of that many frames after the spotter's emission (``--verify-wait``), trained on the
+    spotter's own out-of-fold detections in the inner CV."""
+    return StackedVerifier(classes, C=0.3, max_iter=3000, context=context, wait=wait)
 
 
 # -- baseline 1: sliding-window classifier ---------------------------------------------------
@@ -411,6 +413,14 @@ def main() -> None:
                     "each setting scored by the better of its plain and verified inner score; "
                     "the verifier is on at the outer test iff the chosen setting's verified "
                     "score won (issue 12j)")
+    ap.add_argument("--verify-context", type=int, nargs="+", default=[0], metavar="FRAMES",
+                    help="with --verify: the verifier's context lengths (frames before an "
+                    "event's start whose statistics it reads; 0: none), chosen per outer fold "
+                    "by the inner cross-fit (best score, ties to the earlier)")
+    ap.add_argument("--verify-wait", type=int, nargs="+", default=[0], metavar="FRAMES",
+                    help="with --verify: the verifier's waits (frames after the spotter's "
+                    "emission it reads; the event comes that much later; 0: none), chosen "
+                    "with --verify-context by the inner cross-fit (waits first in the order)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -516,7 +526,9 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
                     make_relabeler=relabeler,
                     make_verifier=stacked_verifier if args.verify else None,
-                    verify_in_loop=args.verify_in_loop)
+                    verify_in_loop=args.verify_in_loop,
+                    verifier_contexts=tuple(args.verify_context),
+                    verifier_waits=tuple(args.verify_wait))
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),

@@ -114,6 +114,24 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="each fold also trains a spotting verifier on its training subjects "
         "(gm.fit_verifier: its own cross-fitting there) and uses it where that chose it",
     )
+    spot.add_argument(
+        "--verifier-context",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="FRAMES",
+        help="with --verify: frames before each event's start whose statistics the verifier "
+        "also reads (default 0: none); several: its cross-fitting chooses among them",
+    )
+    spot.add_argument(
+        "--verifier-wait",
+        type=int,
+        nargs="+",
+        default=[0],
+        metavar="FRAMES",
+        help="with --verify: frames after the spotter's emission the verifier waits for and "
+        "reads, each event coming that much later (default 0); several: chosen likewise",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
@@ -241,9 +259,12 @@ def _spotting(args: argparse.Namespace) -> int:
         params.setdefault("deltas", False)
     report = cross_validate_spotting(st, kind, params,
                                      parse_params(args.spot), folds=args.folds or 3,
-                                     progress=not args.quiet, verify=args.verify)
+                                     progress=not args.quiet, verify=args.verify,
+                                     verifier_context=list(args.verifier_context),
+                                     verifier_wait=list(args.verifier_wait))
     for k, fold in enumerate(report.get("verifier", [])):
-        print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})")
+        print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
+              + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))
     m = report["metrics"]
     print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "
           f"F1 {m['f1']:.3f}, macro F1 {m['macro_f1']:.3f}, delay median "

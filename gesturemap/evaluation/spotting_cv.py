@@ -171,14 +171,18 @@ class StackedVerifier:
     drops the events it calls null and relabels the others, keeping their frames, scores and
     emission times; a :class:`Spotter` given ``verifier_`` does the same as it emits."""
 
-    def __init__(self, classes: Sequence[Any], C: float = 0.3, max_iter: int = 3000) -> None:
+    def __init__(self, classes: Sequence[Any], C: float = 0.3, max_iter: int = 3000,
+                 context: int = 0, wait: int = 0) -> None:
         self.classes = [str(c) for c in classes]
         self.C = C
         self.max_iter = max_iter
+        self.context = context  # frames before the start its rows carry (0: none)
+        self.wait = wait  # frames after the emission they carry (0: none)
 
     def fit(self, features: np.ndarray, targets: Sequence[str]) -> StackedVerifier:
         self.verifier_ = SpotVerifier.fit(features, targets, self.classes, C=self.C,
-                                          max_iter=self.max_iter)
+                                          max_iter=self.max_iter, context=self.context,
+                                          wait=self.wait)
         return self
 
     def predict(self, features: np.ndarray) -> list[str]:
@@ -195,8 +199,8 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     features: Callable[[np.ndarray], np.ndarray],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
                     events_by_session: dict[int, list[Any]],
-                    decided: dict[str, Any] | None = None
-                    ) -> tuple[dict[str, Any], list[SessionResult]]:
+                    decided: dict[str, Any] | None = None, contexts: Sequence[int] = (0,),
+                    waits: Sequence[int] = (0,)) -> tuple[dict[str, Any], list[SessionResult]]:
     """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
     chosen setting (``parts``: each inner test part, its events per setting and session, the
     model that spotted them) are labelled by :func:`detection_targets`; cross-fitted (each inner
@@ -208,28 +212,34 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     the decision (with its reason, the inner figures and the held-out fixed / broken / dropped
     counts) and the outer test part's session results (verified or not);
     ``events_by_session`` gets the kept events. ``decided``: the cross-fit already made (by
-    :func:`_choose_in_loop`), not made again."""
+    :func:`_choose_in_loop`), not made again. ``contexts``, ``waits``: the verifier's context
+    lengths (frames before an event's start) and waits (frames after the spotter's emission)
+    the cross-fit chooses among (:func:`_cross_fit_contexts`).
+    """
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
     key = repr(sorted(settings.items()))
-    rows = _inner_rows(st, parts, settings, features, classes)
+    rows_of = _rows_by_context(st, parts, settings, features, classes)
     without = _score(best[1], fa_budget)
     held = [_match(st, int(i), spotted[key, int(i)]) for i in test]
     if decided is not None:
         info = dict(decided)
     else:
         try:
-            info = _cross_fit(st, rows, make_verifier, classes, without, fa_budget)
+            info = _cross_fit_contexts(st, rows_of, make_verifier, classes, without, fa_budget,
+                                       contexts, waits=waits)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}
     if not info["applied"]:
         return info, held
-    v = _fit_verifier(make_verifier, classes, [r for p in rows for r in p])
+    c, w = info.get("context", 0), info.get("wait", 0)
+    v = _fit_verifier(make_verifier, classes, [r for p in rows_of(c, w) for r in p], c, w)
     live = Spotter(model, **settings, verifier=v.verifier_)
     typical, frames = _typical(model, settings)
     out, counts, same = [], [], True
     for i in test:
-        i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes, frames)
+        i, ev, f, t = _rows(st, int(i), spotted[key, int(i)], features, typical, classes, frames,
+                            context=c, wait=w)
         events_by_session[i] = live.spot(features(st.sessions[i]))
         same = same and events_by_session[i] == v.apply(ev, f)
         out.append(_match(st, i, events_by_session[i]))
@@ -241,23 +251,72 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
 
 
 def _inner_rows(st: Streams, parts: list[tuple[np.ndarray, dict, Any]], settings: dict[str, Any],
-                features: Callable[[np.ndarray], np.ndarray], classes: list[str]
+                features: Callable[[np.ndarray], np.ndarray], classes: list[str],
+                context: int = 0, wait: int = 0
                 ) -> list[list[tuple[int, list[Any], np.ndarray, list[str]]]]:
     """Per inner part, the verifier's rows (session, events, features, targets) of the
-    detections of ``settings``."""
+    detections of ``settings`` (with ``context`` frames before each start, ``wait`` after)."""
     key = repr(sorted(settings.items()))
     rows = []
     for itest, spot, imodel in parts:
         typical, frames = _typical(imodel, settings)
-        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames)
-                     for i in itest])
+        rows.append([_rows(st, int(i), spot[key, int(i)], features, typical, classes, frames,
+                           context=context, wait=wait) for i in itest])
     return rows
+
+
+def _rows_by_context(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
+                     settings: dict[str, Any], features: Callable[[np.ndarray], np.ndarray],
+                     classes: list[str]) -> Callable[..., list[list[Any]]]:
+    """:func:`_inner_rows` of ``settings`` for a context length and wait, each made once."""
+    made: dict[tuple[int, int], list[list[Any]]] = {}
+
+    def rows_of(context: int, wait: int = 0) -> list[list[Any]]:
+        if (context, wait) not in made:
+            made[context, wait] = _inner_rows(st, parts, settings, features, classes, context,
+                                              wait)
+        return made[context, wait]
+    return rows_of
+
+
+def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
+                        make_verifier: Callable[..., Any], classes: list[str], without: float,
+                        fa_budget: float, contexts: Sequence[int], tolerance: int = 50,
+                        waits: Sequence[int] = (0,)) -> dict[str, Any]:
+    """:func:`_cross_fit` for each context length (frames before an event's start the
+    verifier reads) and each wait (frames after the spotter's emission), waits outermost, in
+    the order given; the one with the highest cross-fitted score is kept (among equal scores
+    the first), ``applied`` iff it beats ``without``. With more than the one context 0, the
+    report also says ``context`` and every context's score (``context_scores``; with more
+    than the one wait 0, ``wait`` too, scores keyed ``"context+wait"``); with ``(0,)`` for
+    both it is :func:`_cross_fit`'s exactly."""
+    best: dict[str, Any] | None = None
+    scores = {}
+    for w in waits:
+        for c in contexts:
+            info = _cross_fit(st, rows_of(c, w), make_verifier, classes, without, fa_budget,
+                              tolerance, context=c, wait=w)
+            scores[f"{c}+{w}" if tuple(waits) != (0,) else str(c)] = info["inner_score_with"]
+            if best is None or info["inner_score_with"] > best["inner_score_with"]:
+                best = {**info, "context": c, "wait": w}
+    assert best is not None, "no context length"
+    if tuple(waits) == (0,):
+        del best["wait"]
+    else:
+        best["reason"] += f" (wait {best['wait']} frames)"
+    if tuple(contexts) == (0,) and tuple(waits) == (0,):
+        del best["context"]
+    else:
+        best["context_scores"] = scores
+        best["reason"] += f" (context {best['context']} frames)"
+    return best
 
 
 def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     table: list[tuple[dict[str, Any], dict[str, Any]]],
                     features: Callable[[np.ndarray], np.ndarray],
-                    make_verifier: Callable[[list[str]], Any], fa_budget: float
+                    make_verifier: Callable[[list[str]], Any], fa_budget: float,
+                    contexts: Sequence[int] = (0,), waits: Sequence[int] = (0,)
                     ) -> tuple[tuple[dict[str, Any], dict[str, Any]], dict[str, Any],
                                list[dict[str, Any]]]:
     """The spotter setting chosen with the verifier in the loop: every setting's inner
@@ -271,8 +330,9 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     for combo, m in table:
         plain = _score(m, fa_budget)
         try:
-            info = _cross_fit(st, _inner_rows(st, parts, _settings(combo), features, classes),
-                              make_verifier, classes, plain, fa_budget)
+            info = _cross_fit_contexts(
+                st, _rows_by_context(st, parts, _settings(combo), features, classes),
+                make_verifier, classes, plain, fa_budget, contexts, waits=waits)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": plain, "reason": f"off: {e}"}
         decisions.append(info)
@@ -287,15 +347,17 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
 
 def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, list[str]]]],
                make_verifier: Callable[[list[str]], Any], classes: list[str], without: float,
-               fa_budget: float, tolerance: int = 50) -> dict[str, Any]:
-    """Each part of ``rows`` (per part: session, events, features, targets) verified by a
-    verifier trained on the other parts; the pooled metrics of the verified events give the
+               fa_budget: float, tolerance: int = 50, context: int = 0, wait: int = 0
+               ) -> dict[str, Any]:
+    """Each part of ``rows`` (per part: session, events, features, targets; ``context``: the
+    frames before each start its features carry) verified by a verifier trained on the other
+    parts; the pooled metrics of the verified events give the
     score with it, ``applied`` iff strictly above ``without``. Raises
     :class:`VerifierUnavailable` when a part's verifier cannot be trained."""
     verified, counts = [], []
     for a, part in enumerate(rows):
         v = _fit_verifier(make_verifier, classes, [r for b, p in enumerate(rows)
-                                                    if b != a for r in p])
+                                                    if b != a for r in p], context, wait)
         for i, ev, f, t in part:
             verified.append(_match(st, i, v.apply(ev, f), tolerance))
             counts.append((ev, v.predict(f), t))
@@ -318,21 +380,35 @@ def _typical(model: Any, settings: dict[str, Any]) -> tuple[dict[Any, float], in
 
 
 def _rows(st: Streams, i: int, events: list[Any], features: Callable[[np.ndarray], np.ndarray],
-          typical: dict[Any, float], classes: list[str], frames: int, tolerance: int | None = None
-          ) -> tuple[int, list[Any], np.ndarray, list[str]]:
+          typical: dict[Any, float], classes: list[str], frames: int, tolerance: int | None = None,
+          context: int = 0, wait: int = 0) -> tuple[int, list[Any], np.ndarray, list[str]]:
+    """One session's verifier rows: its events, their features, their targets. With a
+    ``wait`` the events are the ones the live stream emits, ``wait`` frames later (an event
+    not due before the session ends never comes), and their targets those of that emission."""
     truth = ground_truth_events(st.labels[i], st.gestures)
     tol = int(round(st.rate_hz)) if tolerance is None else tolerance
-    return (i, events, verifier_features(events, features(st.sessions[i]), typical, classes,
-                                         max_frames=frames),
-            detection_targets(events, truth, tol))
+    x = features(st.sessions[i])
+    f = verifier_features(events, x, typical, classes, max_frames=frames, context=context,
+                          wait=wait)
+    if wait:
+        keep = [k for k, e in enumerate(events) if e.emitted + wait < len(x)]
+        events = [dataclasses.replace(events[k], emitted=events[k].emitted + wait)
+                  for k in keep]
+        f = f[keep]
+    return (i, events, f, detection_targets(events, truth, tol))
 
 
-def _fit_verifier(make_verifier: Callable[[list[str]], Any], classes: list[str],
-                  rows: list[tuple[int, list[Any], np.ndarray, list[str]]]) -> Any:
+def _fit_verifier(make_verifier: Callable[..., Any], classes: list[str],
+                  rows: list[tuple[int, list[Any], np.ndarray, list[str]]], context: int = 0,
+                  wait: int = 0) -> Any:
+    """``make_verifier(classes)`` (``context=``, ``wait=`` too when not 0) fitted on
+    ``rows``."""
     feats = [r[2] for r in rows if len(r[1])]
     if not feats:
         raise VerifierUnavailable("no training detections")
-    return make_verifier(classes).fit(np.vstack(feats), [t for r in rows for t in r[3]])
+    made = make_verifier(classes, **{k: v for k, v in (("context", context), ("wait", wait))
+                                     if v})
+    return made.fit(np.vstack(feats), [t for r in rows for t in r[3]])
 
 
 def _verify_counts(rows: list[tuple[list[Any], list[str], list[str]]]) -> dict[str, int]:
@@ -372,8 +448,10 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               only_fold: int | None = None,
               make_data: Callable[..., Dataset] = make_dataset,
               make_relabeler: Callable[[Dataset], Any] | None = None,
-              make_verifier: Callable[[list[str]], Any] | None = None,
-              verify_in_loop: bool = False) -> dict[str, Any]:
+              make_verifier: Callable[..., Any] | None = None,
+              verify_in_loop: bool = False,
+              verifier_contexts: Sequence[int] = (0,),
+              verifier_waits: Sequence[int] = (0,)) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -388,7 +466,11 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     fold when it wins a cross-fit over the inner folds (``verifier`` in the result): on the
     setting chosen without it, or with ``verify_in_loop`` on every setting's inner detections,
     the setting chosen by its better score, plain or verified (:func:`_choose_in_loop`;
-    ``in_loop`` in the result: every setting's two scores per outer fold)."""
+    ``in_loop`` in the result: every setting's two scores per outer fold).
+    ``verifier_contexts``: the verifier's context lengths (frames before an event's start; 0:
+    none) its cross-fit chooses among, the best cross-fitted score first, ties to the earlier
+    (``make_verifier(classes, context=c)`` for c > 0); ``verifier_waits`` likewise, frames
+    after the spotter's emission (``wait=``; the events then come that much later)."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
     if verify_in_loop and make_verifier is None:
@@ -418,7 +500,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         decided = None
         if verify_in_loop:
             best, decided, both = _choose_in_loop(st, parts, table, features, make_verifier,
-                                                  fa_budget)
+                                                  fa_budget, verifier_contexts,
+                                                  verifier_waits)
             in_loop.append(both)
         else:
             best = max(table, key=lambda cm: _score(cm[1], fa_budget))
@@ -435,7 +518,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
                                                best[0].get("relabel_context"))
         if make_verifier is not None:
             info, res = _stack_verifier(st, parts, best, model, test, spotted, features,
-                                        make_verifier, fa_budget, events_by_session, decided)
+                                        make_verifier, fa_budget, events_by_session, decided,
+                                        verifier_contexts, verifier_waits)
             verifiers.append(info)
             log(f"outer fold {fo}: verifier {'on' if info['applied'] else 'off'} "
                 f"({info['reason']})")
@@ -494,7 +578,9 @@ def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
 
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             settings: dict[str, Any], folds: int = 3,
-                            progress: bool = False, verify: bool = False) -> dict[str, Any]:
+                            progress: bool = False, verify: bool = False,
+                            verifier_context: int | Sequence[int] = 0,
+                            verifier_wait: int | Sequence[int] = 0) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -503,7 +589,9 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     ``verify``: each fold also trains a verifier on its training subjects' recordings
     (:func:`fit_verifier`, grouped by subject: its own cross-fitting inside them) and spots
     the held-out sessions with it where that cross-fitting chose it; ``verifier`` in the
-    report says, per fold, whether it was on and why."""
+    report says, per fold, whether it was on and why. ``verifier_context``: its context length
+    (frames before an event's start), or several for its cross-fitting to choose among;
+    ``verifier_wait`` likewise (frames after the spotter's emission)."""
     from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
 
@@ -522,7 +610,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
         fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(st, train, _same))
         spot_settings = dict(settings)
         if verify:
-            verifiers.append(_fold_verifier(st, train, model, params, settings))
+            verifiers.append(_fold_verifier(st, train, model, params, settings,
+                                            verifier_context, verifier_wait))
             if verifiers[-1]["chosen"]:
                 spot_settings["verifier"] = verifiers[-1].pop("verifier")
         held += evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
@@ -541,17 +630,20 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
 
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
-                   settings: dict[str, Any]) -> dict[str, Any]:
+                   settings: dict[str, Any], context: int | Sequence[int] = 0,
+                   wait: int | Sequence[int] = 0) -> dict[str, Any]:
     """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
     (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
     try:
         v = fit_verifier({"kind": model, "params": params, "spotting": settings},
                          [st.sessions[i] for i in train], [st.labels[i] for i in train],
-                         st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz)
+                         st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
+                         context=context, wait=wait)
     except VerifierUnavailable as e:
         return {"chosen": False, "reason": str(e)}
     return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
-            "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without")}
+            "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without"),
+            **{k: v.cv_[k] for k in ("context", "wait", "context_scores") if k in v.cv_}}
 
 
 def _same(x: np.ndarray) -> np.ndarray:
@@ -561,6 +653,7 @@ def _same(x: np.ndarray) -> np.ndarray:
 def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[Any],
                  groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
+                 context: int | Sequence[int] = 0, wait: int | Sequence[int] = 0,
                  **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
     labelled frame by frame, on the spotter's own detections on data its model never saw.
@@ -582,7 +675,12 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     (micro F1 minus false alarms per minute beyond ``fa_budget``) is strictly higher than the
     spotter's alone. Returns the verifier trained on every detection (logistic regression,
     ``C``) with ``cv_``: ``chosen``, ``reason``, the scores and metrics with and without, the
-    detections per target and the fixed / broken / dropped counts. Raises
+    detections per target and the fixed / broken / dropped counts. ``context``: frames before
+    each event's start the verifier also reads (:func:`~..models.spot_verifier.context_stats`;
+    0: none), or several lengths: each is cross-fitted, the best score kept (ties to the
+    earlier; ``cv_["context"]``, ``cv_["context_scores"]``). ``wait``: frames after the
+    spotter's emission the verifier waits for and reads (the events come that much later),
+    one or several, chosen likewise (``cv_["wait"]``). Raises
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
     trained: fewer than two groups, a half without takes to train on, too few detections, a
     gesture never detected."""
@@ -607,10 +705,11 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     settings.update(spotter_settings)
     settings.pop("verifier", None)
     settings = check_settings(settings)
+    contexts, waits = _context_grid(context, "context"), _context_grid(wait, "wait")
     st = _labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     classes = [str(g) for g in st.gestures]
     tol = int(round(rate_hz))
-    rows, plain = [], []
+    found, plain = [], []  # (part, session, events, typical scores, ring frames)
     for part, test in enumerate(grouped_folds(st.subject, 2)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         try:
@@ -619,24 +718,44 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
             raise VerifierUnavailable(f"the model of cross-fitting half {part + 1} (trained "
                                       f"on {len(train)} recording(s)) cannot spot: {e}") from e
         typical = dict(zip(spotter.labels, spotter.typical_scores_.tolist(), strict=True))
-        part_rows = []
         for i in test:
             events = spotter.spot(st.sessions[i])
-            part_rows.append(_rows(st, int(i), events, _same, typical, classes,
-                                   spotter.event_frames_, tol))
+            found.append((part, int(i), events, typical, spotter.event_frames_))
             plain.append(_match(st, int(i), events, tol))
-        rows.append(part_rows)
+
+    made: dict[tuple[int, int], list[list[Any]]] = {}
+
+    def rows_of(c: int, w: int = 0) -> list[list[Any]]:
+        if (c, w) not in made:
+            made[c, w] = [[_rows(st, i, ev, _same, typ, classes, frames, tol, context=c, wait=w)
+                           for p, i, ev, typ, frames in found if p == part] for part in range(2)]
+        return made[c, w]
     m = spotting_metrics(plain, classes, rate_hz)
-    make = lambda c: StackedVerifier(c, C=C)  # noqa: E731
-    info = _cross_fit(st, rows, make, classes, _score(m, fa_budget), fa_budget, tol)
+    make = lambda c, context=0, wait=0: StackedVerifier(c, C=C, context=context,  # noqa: E731
+                                                        wait=wait)
+    info = _cross_fit_contexts(st, rows_of, make, classes, _score(m, fa_budget), fa_budget,
+                               contexts, tol, waits)
+    rows = rows_of(info.get("context", 0), info.get("wait", 0))
     info["inner_without"] = {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                 "delay_p90_s")}
     targets = [t for p in rows for r in p for t in r[3]]
     info["targets"] = {c: targets.count(c) for c in [*classes, NULL]}
     info["chosen"] = info.pop("applied")
-    verifier = _fit_verifier(make, classes, [r for p in rows for r in p]).verifier_
+    verifier = _fit_verifier(make, classes, [r for p in rows for r in p],
+                             info.get("context", 0), info.get("wait", 0)).verifier_
     verifier.cv_ = info
     return verifier
+
+
+def _context_grid(value: Any, name: str) -> tuple[int, ...]:
+    """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
+    >= 0."""
+    from ..validation import check_int
+
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
+    return tuple(check_int(name, c, 0) for c in values)
 
 
 def _labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],

@@ -2,7 +2,10 @@
 
 A :class:`SpotVerifier` is multinomial logistic regression over a detection's features — the
 summary statistics of its frames ``start .. emitted`` (:func:`segment_stats`), the one-hot of
-the spotter's label, and log(score / the class's typical score) — trained on the spotter's own
+the spotter's label, log(score / the class's typical score), with a ``context`` the
+statistics of the frames just before its start and with a ``wait`` those of the frames just
+after the spotter's emission (:func:`context_stats`; the event then comes ``wait`` frames
+later) — trained on the spotter's own
 detections, labelled by what each should have said (:func:`detection_targets`: a gesture, or
 :data:`~gesturemap.models.spotting.NULL` for a false alarm). A :class:`~.spotting.Spotter`
 given one (``verifier=``) applies it when an event is emitted: an event the verifier calls
@@ -32,6 +35,10 @@ STATS_EDGE_FRAMES = 10
 SCORE_FLOOR = 1e-3
 #: Version of :meth:`SpotVerifier.to_dict`'s layout.
 FORMAT = 1
+#: The longest context a verifier may read before an event's start (frames).
+MAX_CONTEXT = 100_000
+#: The longest wait after the spotter's emission a verifier may take (frames).
+MAX_WAIT = 1000
 
 
 class VerifierUnavailable(GesturemapError):
@@ -50,15 +57,50 @@ def segment_stats(segment: np.ndarray, edge: int = STATS_EDGE_FRAMES) -> np.ndar
                            np.log(x.std(0) + 1e-4)])
 
 
+def context_stats(context: np.ndarray) -> np.ndarray:
+    """The frames before an event's start (2·D + 2 values): the per-channel mean, log(per-channel
+    std + 1e-4), log(std of the frame's norm + 1e-4) (on a waist phone, the acceleration
+    magnitude's: standing sways, walking swings, sitting is still) and log(mean squared
+    frame-to-frame change + 1e-8) (motion energy). No frame (an event at the stream's start):
+    the event's first frame stands in (the caller gives it)."""
+    x = np.asarray(context, dtype=np.float64)
+    if x.ndim == 1:
+        x = x[:, None]
+    moving = np.mean(np.diff(x, axis=0) ** 2) if len(x) > 1 else 0.0
+    return np.concatenate([x.mean(0), np.log(x.std(0) + 1e-4),
+                           [np.log(np.linalg.norm(x, axis=1).std() + 1e-4),
+                            np.log(moving + 1e-8)]])
+
+
 def event_row(frames: np.ndarray, label: Any, score: float, typical: float,
-              classes: Sequence[str], edge: int = STATS_EDGE_FRAMES) -> np.ndarray:
+              classes: Sequence[str], edge: int = STATS_EDGE_FRAMES,
+              context: np.ndarray | None = None, after: np.ndarray | None = None
+              ) -> np.ndarray:
     """One detection's features: :func:`segment_stats` of its ``frames`` (``start ..
-    emitted``), the one-hot of its ``label`` over ``classes`` (compared as text), and
-    log(max(``score`` / ``typical``, 1e-3))."""
-    return np.concatenate([
-        segment_stats(np.ascontiguousarray(frames, dtype=np.float64), edge),
-        [float(str(label) == c) for c in classes],
-        [np.log(max(score / typical, SCORE_FLOOR))]])
+    emitted``), the one-hot of its ``label`` over ``classes`` (compared as text),
+    log(max(``score`` / ``typical``, 1e-3)), when ``context`` is given (the frames before
+    ``start``, possibly none) :func:`context_stats` of it (of the first frame when empty), and
+    when ``after`` is given (the frames after ``emitted`` the verifier waited for) its
+    :func:`context_stats` (of the last frame when empty)."""
+    frames = np.ascontiguousarray(frames, dtype=np.float64)
+    parts = [segment_stats(frames, edge), [float(str(label) == c) for c in classes],
+             [np.log(max(score / typical, SCORE_FLOOR))]]
+    if context is not None:
+        parts.append(context_stats(context if len(context) else frames[:1]))
+    if after is not None:
+        parts.append(context_stats(after if len(after) else frames[-1:]))
+    return np.concatenate(parts)
+
+
+def context_span(event: Any, context: int, max_frames: int | None = None) -> tuple[int, int]:
+    """The frames ``[first, stop)`` of ``event``'s context: the ``context`` frames before its
+    start, from the stream's first frame, and of those only what a live stream's ring of
+    ``max_frames + context`` frames still holds at emission."""
+    lo = event.start - context
+    if max_frames is not None:
+        lo = max(lo, event.emitted - max_frames - context + 1)
+    lo = max(lo, 0)
+    return lo, max(lo, event.start)
 
 
 def event_frames(x: np.ndarray, event: Any, max_frames: int | None = None) -> np.ndarray:
@@ -72,13 +114,20 @@ def event_frames(x: np.ndarray, event: Any, max_frames: int | None = None) -> np
 
 def verifier_features(events: Sequence[Any], x: np.ndarray, typical: dict[Any, float],
                       classes: Sequence[str], edge: int = STATS_EDGE_FRAMES,
-                      max_frames: int | None = None) -> np.ndarray:
+                      max_frames: int | None = None, context: int = 0, wait: int = 0
+                      ) -> np.ndarray:
     """One :func:`event_row` per event of the stream ``x`` (causal: frames ``start ..
-    emitted`` only, at most the last ``max_frames``); ``typical``: each label's typical score
-    (the Spotter's ``typical_scores_``; 1 for a label it lacks)."""
+    emitted`` only, at most the last ``max_frames``, with ``context`` > 0 the ``context``
+    frames before ``start`` (:func:`context_span`), with ``wait`` > 0 the ``wait`` frames
+    after ``emitted``, those ``x`` has); ``typical``: each label's typical score (the
+    Spotter's ``typical_scores_``; 1 for a label it lacks)."""
     rows = [event_row(event_frames(x, ev, max_frames), ev.label, ev.score,
-                      typical.get(ev.label, 1.0), classes, edge) for ev in events]
-    width = 4 * (x.shape[1] if np.ndim(x) == 2 else 1) + 1 + len(classes) + 1
+                      typical.get(ev.label, 1.0), classes, edge,
+                      x[slice(*context_span(ev, context, max_frames))] if context else None,
+                      x[ev.emitted + 1:ev.emitted + 1 + wait] if wait else None)
+            for ev in events]
+    d = x.shape[1] if np.ndim(x) == 2 else 1
+    width = 4 * d + 1 + len(classes) + 1 + (2 * d + 2) * (bool(context) + bool(wait))
     return np.array(rows).reshape(len(rows), width)
 
 
@@ -159,10 +208,15 @@ class SpotVerifier:
     ----------
     classes : the spotter's gesture labels it was trained for (as text; the one-hot's order).
     labels : its output labels: some of ``classes`` and :data:`NULL` (a dropped detection).
-    mean, scale : (F,) feature standardisation; F = 4·D + 1 + len(classes) + 1, D the input
-        dimension.
+    mean, scale : (F,) feature standardisation; F = 4·D + 1 + len(classes) + 1 (+ 2·D + 2 with
+        a context), D the input dimension.
     coef : (len(labels), F); intercept : (len(labels),).
     edge : frames averaged for a segment's start and end posture.
+    context : frames before an event's start whose statistics it also reads
+        (:func:`context_stats`; a live stream's ring holds them too); 0: none. A file without
+        it (written before it existed) has none.
+    wait : frames after the spotter's emission it waits for and reads (:func:`context_stats`):
+        the event is emitted that many frames later (``emitted`` moved); 0: none (likewise).
     summary : optional plain values saved with it (text keys; numbers, text, None or lists
         of text), e.g. the cross-fitted F1 with and without that ``gesturemap train
         --verifier`` stores for the window to show.
@@ -172,7 +226,8 @@ class SpotVerifier:
 
     def __init__(self, classes: Sequence[str], labels: Sequence[str], mean: Any, scale: Any,
                  coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES,
-                 summary: dict[str, Any] | None = None) -> None:
+                 summary: dict[str, Any] | None = None, context: int = 0,
+                 wait: int = 0) -> None:
         self.summary = _summary(summary)
         d = {"classes": list(classes), "labels": list(labels), "mean": mean, "scale": scale,
              "coef": coef, "intercept": intercept, "edge": edge}
@@ -187,19 +242,31 @@ class SpotVerifier:
         if isinstance(edge, bool) or not isinstance(edge, (int, np.integer)) or edge < 1:
             raise _bad("edge", edge, "an integer >= 1")
         self.edge = int(edge)
+        if (isinstance(context, bool) or not isinstance(context, (int, np.integer))
+                or not 0 <= context <= MAX_CONTEXT):
+            raise _bad("context", context, f"an integer from 0 to {MAX_CONTEXT} (frames)")
+        self.context = int(context)
+        if (isinstance(wait, bool) or not isinstance(wait, (int, np.integer))
+                or not 0 <= wait <= MAX_WAIT):
+            raise _bad("wait", wait, f"an integer from 0 to {MAX_WAIT} (frames)")
+        self.wait = int(wait)
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")
-        if (f - len(self.classes) - 2) % 4 or f - len(self.classes) - 2 < 4:
-            raise _bad("mean's length", f, f"4·D + 1 + {len(self.classes)} + 1 features "
-                       f"(D the input dimension)")
+        extra = bool(self.context) + bool(self.wait)
+        per_dim, fixed = 4 + 2 * extra, 2 + 2 * extra
+        if (f - len(self.classes) - fixed) % per_dim or f - len(self.classes) - fixed < per_dim:
+            raise _bad("mean's length", f, f"4·D + 1 + {len(self.classes)} + 1 features"
+                       + (" + 2·D + 2 of context" if self.context else "")
+                       + (" + 2·D + 2 after the emission" if self.wait else "")
+                       + " (D the input dimension)")
         self.mean = _array(d, "mean", (f,))
         self.scale = _array(d, "scale", (f,))
         if np.any(self.scale <= 0):
             raise _bad("scale", d["scale"], "positive numbers")
         self.coef = _array(d, "coef", (len(self.labels), f))
         self.intercept = _array(d, "intercept", (len(self.labels),))
-        self.input_dim = (f - len(self.classes) - 2) // 4
+        self.input_dim = (f - len(self.classes) - fixed) // per_dim
         self._null = self.labels.index(NULL) if NULL in self.labels else -1
 
     def mismatch(self, gestures: Sequence[Any], input_dim: int | None) -> str | None:
@@ -216,11 +283,12 @@ class SpotVerifier:
     # -- fitting -------------------------------------------------------------------------
     @classmethod
     def fit(cls, features: np.ndarray, targets: Sequence[str], classes: Sequence[Any],
-            C: float = 0.3, max_iter: int = 3000, edge: int = STATS_EDGE_FRAMES
-            ) -> SpotVerifier:
+            C: float = 0.3, max_iter: int = 3000, edge: int = STATS_EDGE_FRAMES,
+            context: int = 0, wait: int = 0) -> SpotVerifier:
         """scikit-learn's ``LogisticRegression(C, max_iter)`` on standardised ``features``
-        (one :func:`event_row` per detection) and their ``targets`` (:func:`detection_targets`),
-        held in plain arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
+        (one :func:`event_row` per detection, with ``context`` frames before its start when
+        ``context`` > 0 and ``wait`` frames after its emission when ``wait`` > 0) and their ``targets`` (:func:`detection_targets`), held in plain
+        arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
         than two labels or no detection of one of ``classes``."""
         classes = [str(c) for c in classes]
         targets = [str(t) for t in targets]
@@ -234,7 +302,8 @@ class SpotVerifier:
         # (a constant feature, rounding aside, stays put)
         labels, mean, scale, coef, intercept = fit_logistic(features, targets, C, max_iter,
                                                             flat=1e-9)
-        return cls(classes, [str(c) for c in labels], mean, scale, coef, intercept, edge)
+        return cls(classes, [str(c) for c in labels], mean, scale, coef, intercept, edge,
+                   context=context, wait=wait)
 
     # -- predicting ----------------------------------------------------------------------
     def decision(self, features: np.ndarray) -> np.ndarray:
@@ -249,17 +318,25 @@ class SpotVerifier:
             return []
         return [self.labels[k] for k in np.argmax(self.decision(features), axis=1)]
 
-    def check(self, frames: np.ndarray, label: Any, score: float, typical: float) -> str:
+    def check(self, frames: np.ndarray, label: Any, score: float, typical: float,
+              context: np.ndarray | None = None, after: np.ndarray | None = None) -> str:
         """The verifier's label for one event (its frames ``start .. emitted``, the spotter's
-        label and score, the class's typical score): a class, or :data:`NULL` (drop it)."""
-        row = event_row(frames, label, score, typical, self.classes, self.edge)
+        label and score, the class's typical score, with a ``context`` setting the frames
+        before ``start`` (:func:`context_span`), with a ``wait`` the frames after
+        ``emitted``): a class, or :data:`NULL` (drop it)."""
+        none = frames[:0]
+        row = event_row(frames, label, score, typical, self.classes, self.edge,
+                        (none if context is None else context) if self.context else None,
+                        (none if after is None else after) if self.wait else None)
         return self.labels[int(np.argmax(self.decision(row[None])[0]))]
 
     # -- files -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-able values (lists, numbers, text), read back by :meth:`from_dict`."""
         return {"format": FORMAT, "classes": list(self.classes), "labels": list(self.labels),
-                "edge": self.edge, "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+                "edge": self.edge, **({"context": self.context} if self.context else {}),
+                **({"wait": self.wait} if self.wait else {}),
+                "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
                 **({} if self.summary is None else {"summary": dict(self.summary)})}
 
@@ -276,17 +353,20 @@ class SpotVerifier:
         missing = sorted(keys - set(d))
         if missing:
             raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format", "summary"})
+        extra = sorted(set(d) - keys - {"format", "summary", "context", "wait"})
         if extra:
             raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
         if d.get("format", FORMAT) != FORMAT:
             raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
         return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
-                   d["intercept"], d["edge"], d.get("summary"))
+                   d["intercept"], d["edge"], d.get("summary"), d.get("context", 0),
+                   d.get("wait", 0))
 
     def __repr__(self) -> str:
         return (f"SpotVerifier(classes={self.classes}, labels={self.labels}, "
-                f"input_dim={self.input_dim})")
+                f"input_dim={self.input_dim}"
+                + (f", context={self.context}" if self.context else "")
+                + (f", wait={self.wait})" if self.wait else ")"))
 
 
 def _summary(summary: Any) -> dict[str, Any] | None:

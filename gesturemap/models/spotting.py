@@ -45,7 +45,7 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_float, check_int
 from .gmm import DeltaFrames
-from .spot_verifier import NULL, SpotVerifier  # NULL: gm.NULL, defined beside the verifier
+from .spot_verifier import NULL, SpotVerifier, context_span  # NULL: gm.NULL, beside it
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.4
@@ -147,7 +147,10 @@ class Spotter:
     verifier_frames : the most recent frames a stream keeps for the verifier (an event's frames
         before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
         event the settings allow (``max_duration`` times the longest class's expected duration,
-        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``).
+        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``). A verifier with a
+        ``context`` also sees that many frames before each event's start, one with a ``wait``
+        that many after the spotter's emission (the event comes that much later): the ring
+        holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
     """
 
     def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
@@ -229,7 +232,7 @@ class Spotter:
         self.event_frames_ = int(np.max(self.max_length_)) + int(self.hold_frames) + int(
             self.defer_frames) + int(self.settle_frames) + 1
         self.verifier = None if verifier is None else SpotVerifier.from_dict(verifier)
-        self.verifier_frames_ = 0
+        self.verifier_frames_ = self.ring_frames_ = 0
         if self.verifier is None:
             return
         names = [str(lb) for lb in self.labels]
@@ -241,6 +244,7 @@ class Spotter:
         self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
         self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
             "verifier_frames", frames, 1)
+        self.ring_frames_ = self.verifier_frames_ + self.verifier.context + self.verifier.wait
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -414,10 +418,14 @@ class SpottingStream(StreamBase):
         #: events the verifier dropped, and events it failed on (passed through unverified)
         self.verifier_dropped = 0
         self.verifier_failures = 0
-        # the recent input frames the verifier sees (frame t at row t % len), preallocated
-        self._ring = (np.zeros((spotter.verifier_frames_, self._din))
+        # the recent input frames the verifier sees (frame t at row t % len), preallocated:
+        # an event's last verifier_frames_ and the verifier's context before its start
+        self._ring = (np.zeros((spotter.ring_frames_, self._din))
                       if spotter.verifier is not None else None)
-        self._ring_n = spotter.verifier_frames_
+        self._ring_n = spotter.ring_frames_
+        # a verifier that waits: the spotter's events not yet due (emission order)
+        self._wait = spotter.verifier.wait if spotter.verifier is not None else 0
+        self._waiting: list[Event] = []
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -427,33 +435,49 @@ class SpottingStream(StreamBase):
         self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
         self._args = self._kernel_args()
         self._t = 0
+        self._waiting = []
 
     def _event(self, fired: bool) -> Event | None:
-        if not fired:
+        if not fired and not self._waiting:
             return None
-        e = self._s["event"]
-        ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
-                   self._t, float(self._s["pending_f"][0]))
-        if self._ring is None:
-            return ev
-        n = len(self._ring)
-        rows = np.arange(max(ev.start, ev.emitted - n + 1), ev.emitted + 1) % n
-        return self._verify(ev, self._ring[rows])
+        ev = None
+        if fired:
+            e = self._s["event"]
+            ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+                       self._t, float(self._s["pending_f"][0]))
+            if self._ring is None:
+                return ev
+        if self._wait:  # the verifier waits: the spotter's events, each due wait frames on
+            if ev is not None:
+                self._waiting.append(ev)
+            if self._waiting[0].emitted + self._wait != self._t:
+                return None
+            ev = self._waiting.pop(0)
+        ring, n = self._ring, self._ring_n
+        return self._verify(ev, lambda lo, hi: ring[np.arange(lo, hi) % n])
 
-    def _verify(self, ev: Event, frames: np.ndarray) -> Event | None:
-        """The verifier's word on an emitted event (its frames ``start .. emitted``, at most
-        the ring's): None (dropped), or the event relabelled. Never raises: a failure is
-        counted and the event passes unverified."""
+    def _verify(self, ev: Event, get: Any) -> Event | None:
+        """The verifier's word on an event the spotter emitted, read through ``get(lo, hi)``
+        (the stream's frames ``lo .. hi - 1``): its frames ``start .. emitted`` (at most
+        ``verifier_frames_``), the context before them and the frames it waited for after
+        them when the verifier reads those. None (dropped), or the event relabelled (and
+        emitted ``wait`` frames later). Never raises: a failure is counted and the event
+        passes unverified."""
         sp = self.spotter
+        v, vf = sp.verifier, sp.verifier_frames_
+        shifted = dataclasses.replace(ev, emitted=ev.emitted + v.wait) if v.wait else ev
         try:
-            label = sp.verifier.check(frames, ev.label, ev.score, sp._typical.get(ev.label, 1.0))
+            label = v.check(get(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1), ev.label,
+                            ev.score, sp._typical.get(ev.label, 1.0),
+                            get(*context_span(ev, v.context, vf)) if v.context else None,
+                            get(ev.emitted + 1, ev.emitted + 1 + v.wait) if v.wait else None)
             if label == NULL:
                 self.verifier_dropped += 1
                 return None
-            return dataclasses.replace(ev, label=_as_int_label(sp._by_text[label]))
+            return dataclasses.replace(shifted, label=_as_int_label(sp._by_text[label]))
         except Exception:  # noqa: BLE001 - the real-time path must not stop
             self.verifier_failures += 1
-            return ev
+            return shifted
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
@@ -541,12 +565,16 @@ class SpottingStream(StreamBase):
         seq = np.asarray(sequence, dtype=np.float64)
         before = min(t0, n)
         hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
-        out = []
-        for ev in events:
-            first = max(ev.start, ev.emitted - n + 1) - (t0 - before)
-            v = self._verify(ev, hist[first:ev.emitted + 1 - (t0 - before)].copy())
+        h0 = t0 - before  # the stream's frame index of hist[0]
+        out, waiting = [], []
+        for ev in [*self._waiting, *events]:
+            if ev.emitted + self._wait >= t0 + len(seq):  # due after this run
+                waiting.append(ev)
+                continue
+            v = self._verify(ev, lambda lo, hi: hist[lo - h0:hi - h0])
             if v is not None:
                 out.append(v)
+        self._waiting = waiting
         last = np.arange(max(t0, t0 + len(seq) - n), t0 + len(seq))
         ring[last % n] = seq[last - t0]
         return out
