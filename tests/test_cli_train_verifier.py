@@ -67,10 +67,16 @@ def test_chosen_verifier_is_stored_and_the_reloaded_project_spots_with_it(
     assert stored["summary"]["f1_with"] > stored["summary"]["f1_without"]
     for k, v in takes.items():  # the takes untouched
         assert _files(folder).get(k, v) == v
-    # the same verifier gm.fit_verifier trains from the same recordings
+    # the same verifier gm.fit_verifier trains from the same recordings, the context length
+    # cross-fitted among 0, 1 and 2 s before each start (50 Hz: 0, 50, 100 frames)
     expected = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
-                               streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+                               streams.labels[:4], streams.subject[:4], gestures=[1, 2],
+                               context=[0, 50, 100])
+    assert set(expected.cv_["context_scores"]) == {"0", "50", "100"}
     np.testing.assert_array_equal(gm.SpotVerifier.from_dict(stored).coef, expected.coef)
+    assert stored.get("context", 0) == expected.context == stored["summary"]["context"]
+    assert (f"reading {expected.context} frames before each start" in out) == (
+        expected.context > 0), out
     changed = 0
     for i in range(4, 8):
         x = streams.sessions[i]
@@ -226,7 +232,8 @@ def test_text_labels_and_no_subject_each_recording_its_own_group(streams, tmp_pa
     stored = Project.load(folder).model["spotting"].get("verifier")
     expected = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
                                [np.array([names[int(v)] for v in lab])
-                                for lab in streams.labels[:4]], None, gestures=["down", "up"])
+                                for lab in streams.labels[:4]], None, gestures=["down", "up"],
+                               context=[0, 50, 100])
     assert expected.cv_["chosen"] and sorted(stored["classes"]) == ["down", "up"]
     np.testing.assert_allclose(gm.SpotVerifier.from_dict(stored).coef, expected.coef)
 
@@ -246,7 +253,8 @@ def test_the_verifier_is_trained_over_the_model_that_spots(streams, tmp_path) ->
     assert verifier.summary["model"] == "hhmm", line
     expected = gm.fit_verifier({"kind": "hhmm", "params": project.trained.get_params(),
                                 "spotting": SPOTTING}, streams.sessions[:4],
-                               streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+                               streams.labels[:4], streams.subject[:4], gestures=[1, 2],
+                               context=[0, 50, 100])
     np.testing.assert_array_equal(verifier.coef, expected.coef)
     # stored, then the project retrained from its settings (a GMM): the verifier goes
     project.model = {**project.model, "spotting": {**SPOTTING, "verifier": verifier.to_dict()}}

@@ -272,3 +272,8 @@ def test_eval_spotting_verifier_context(tmp_path, capsys) -> None:
     assert all("context" not in f for f in reports[1]["verifier"])
     assert reports[2]["metrics"]["f1"] > reports[1]["metrics"]["f1"] + 0.2
     assert "context scores {'0'" in capsys.readouterr().out
+    # by default the cross-fit chooses among 0, 1 and 2 s before each start (--rate 50)
+    out = tmp_path / "default.json"
+    assert main([*args, "--json", str(out)]) == 0
+    folds = json.loads(out.read_text())["verifier"]
+    assert all(set(f["context_scores"]) == {"0", "50", "100"} for f in folds), folds

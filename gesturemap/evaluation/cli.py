@@ -118,10 +118,11 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--verifier-context",
         type=int,
         nargs="+",
-        default=[0],
+        default=None,
         metavar="FRAMES",
         help="with --verify: frames before each event's start whose statistics the verifier "
-        "also reads (default 0: none); several: its cross-fitting chooses among them",
+        "also reads; several: its cross-fitting chooses among them (default: 0, 1 and 2 s "
+        "at --rate)",
     )
     spot.add_argument(
         "--verifier-wait",
@@ -242,6 +243,7 @@ def _quality(args: argparse.Namespace) -> Any:
 
 def _spotting(args: argparse.Namespace) -> int:
     from ..errors import GesturemapError
+    from ..models.spot_verifier import default_contexts
     from .spotting_cv import cross_validate_spotting, load_streams
 
     if not args.train:
@@ -260,7 +262,8 @@ def _spotting(args: argparse.Namespace) -> int:
     report = cross_validate_spotting(st, kind, params,
                                      parse_params(args.spot), folds=args.folds or 3,
                                      progress=not args.quiet, verify=args.verify,
-                                     verifier_context=list(args.verifier_context),
+                                     verifier_context=list(
+                                         args.verifier_context or default_contexts(args.rate)),
                                      verifier_wait=list(args.verifier_wait))
     for k, fold in enumerate(report.get("verifier", [])):
         print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spot_verifier import SpotVerifier
+from ..models.spot_verifier import SpotVerifier, default_contexts
 from ..models.spotting import NULL
 from .spotting_cv import fit_verifier
 
@@ -162,14 +162,16 @@ def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVeri
     spotting = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
     verifier = fit_verifier({"kind": kind, "params": params, "spotting": spotting},
-                            recordings, labels, groups, gestures=gestures, rate_hz=rate)
+                            recordings, labels, groups, gestures=gestures, rate_hz=rate,
+                            context=default_contexts(rate))
     cv = verifier.cv_
     verifier.summary = {
         "gestures": list(verifier.classes), "chosen": bool(cv["chosen"]),
         "f1_with": round(float(cv["inner_with"]["f1"]), 4),
         "f1_without": round(float(cv["inner_without"]["f1"]), 4),
         "detections": int(cv["inner_counts"]["detections"]),
-        "recordings": len(recordings), "groups": len(set(groups)), "model": kind}
+        "recordings": len(recordings), "groups": len(set(groups)), "model": kind,
+        "context": int(verifier.context)}
     return verifier, verifier_line(verifier.summary, cv.get("reason"))
 
 
@@ -179,4 +181,6 @@ def verifier_line(summary: dict[str, Any], reason: str | None = None) -> str:
     state = "chosen" if s.get("chosen") else "not chosen"
     return (f"verifier {state}: cross-fit F1 {s['f1_with']:.3f} with, {s['f1_without']:.3f} "
             f"without; {s['detections']} detections on {s['recordings']} recordings "
-            f"({s['groups']} groups)" + (f" ({reason})" if reason else ""))
+            f"({s['groups']} groups)"
+            + (f", reading {s['context']} frames before each start" if s.get("context") else "")
+            + (f" ({reason})" if reason else ""))

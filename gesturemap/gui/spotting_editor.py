@@ -204,6 +204,10 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
     if summary.get("f1_with") is not None and summary.get("f1_without") is not None:
         text += (f"; cross-fit F1 {summary['f1_with']:.2f} vs {summary['f1_without']:.2f} "
                  f"without, {summary.get('detections', '?')} detections")
+    if verifier.get("context"):
+        text += f"; reads {verifier['context']} frames before each start"
+    if verifier.get("wait"):
+        text += f"; waits {verifier['wait']} frames after each emission"
     return text + ")"
 
 
