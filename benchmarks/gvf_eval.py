@@ -180,6 +180,22 @@ def summarise(out) -> dict:
     return rows
 
 
+def own_template(takes, labels, train_idx, test_idx, params) -> dict:
+    """Absolute truth: each of a third of the test takes is the only take of its class, the
+    other classes' templates from the training takes (so the take is its own class's
+    template, and speed and scale are exactly the replay's factors)."""
+    conditions = [(sp, sc) for sp in FACTORS for sc in FACTORS]
+    absolute = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
+    for i in test_idx[::3]:
+        ds = dataset(takes, labels, [i] + [j for j in train_idx if labels[j] != labels[i]])
+        m = gm.GVF(1000, **params).fit(ds)
+        o = run_conditions(m, takes, labels, [i], conditions, relative=False)
+        for c in conditions:
+            for key in absolute[c]:
+                absolute[c][key] += o[c][key]
+    return summarise(absolute)
+
+
 def hhmm_curves(train_ds, takes, labels, idx, conditions, mean, std):
     model = gm.HHMM().fit(standardized(train_ds, mean, std))
     acc = {}
@@ -392,6 +408,15 @@ def markdown(report: dict) -> str:
     return "\n".join(lines)
 
 
+def saved_split(saved: dict):
+    """The takes, labels and training / test take indices of a saved report's subjects."""
+    takes, labels, subjects = load_takes()
+    test_subs = set(saved["test_subjects"])
+    train_idx = [i for i in range(len(takes)) if subjects[i] not in test_subs]
+    test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
+    return takes, labels, train_idx, test_idx
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
@@ -403,16 +428,27 @@ def main() -> None:
     ap.add_argument("--steps-only", action="store_true",
                     help="measure the step times again with the saved report's settings "
                          "(--out) and update it")
+    ap.add_argument("--own-template-only", metavar="REPORT",
+                    help="run the own-take-as-template part again with a saved report's "
+                         "settings and write it, beside the report's, to --out")
     args = ap.parse_args()
     if args.report:
         print(markdown(json.loads(Path(args.report).read_text())))
         return
+    if args.own_template_only:
+        saved = json.loads(Path(args.own_template_only).read_text())
+        takes, labels, train_idx, test_idx = saved_split(saved)
+        own = own_template(takes, labels, train_idx, test_idx, saved["chosen_params"])
+        out = {"from": Path(args.own_template_only).name,
+               "chosen_params": saved["chosen_params"],
+               "own_template_absolute_before": saved["own_template_absolute"],
+               "own_template_absolute": own}
+        Path(args.out).write_text(json.dumps(out, indent=1, default=float))
+        print("absolute", own["all"], flush=True)
+        return
     if args.steps_only:
         saved = json.loads(Path(args.out).read_text())
-        takes, labels, subjects = load_takes()
-        test_subs = set(saved["test_subjects"])
-        train_idx = [i for i in range(len(takes)) if subjects[i] not in test_subs]
-        test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
+        takes, labels, train_idx, test_idx = saved_split(saved)
         stream_x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
         saved["step_time"] = step_times(dataset(takes, labels, train_idx), stream_x,
                                         (100, 500, 1000, 2000), saved["chosen_params"],
@@ -512,16 +548,7 @@ def main() -> None:
     held = summarise(run_conditions(model, takes, labels, test_idx, conditions))
     report["held_out_relative"] = held
     print("held-out", held["all"], time.perf_counter() - t0, flush=True)
-    # absolute truth: each (a subset of) test take is its own class's template
-    absolute = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
-    for i in test_idx[::3]:
-        ds = dataset(takes, labels, [i] + [j for j in train_idx if labels[j] != labels[i]])
-        m = gm.GVF(1000, **params).fit(ds)
-        o = run_conditions(m, takes, labels, [i], conditions, relative=False)
-        for c in conditions:
-            for key in absolute[c]:
-                absolute[c][key] += o[c][key]
-    report["own_template_absolute"] = summarise(absolute)
+    report["own_template_absolute"] = own_template(takes, labels, train_idx, test_idx, params)
     print("absolute", report["own_template_absolute"]["all"], flush=True)
     tr_all = np.vstack([takes[i] for i in train_idx])
     mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12

@@ -58,6 +58,7 @@ from .base import (
 )
 from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
+from .gvf_spreads import borrow_spreads
 
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
@@ -177,7 +178,8 @@ class GVF(BaseModel):
     learned_tolerance : widen the tolerance of each template and input by the spread of its
         takes around it in training (root mean square difference, takes resampled to the
         template's length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers
-        differ then count less than those on which they agree.
+        differ then count less than those on which they agree. A class of one take borrows
+        the other classes' spreads (shape, posture, start: ``gvf_spreads``).
     resampling_threshold : resample when the effective number of particles falls under this
         fraction of ``particles``.
     restart_probability : chance per frame that a particle at the end of its template starts
@@ -421,6 +423,7 @@ class GVF(BaseModel):
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
         start_means, start_stds, spreads = [], [], []
         postures, posture_spreads, speed_means, speed_stds = [], [], [], []
+        n_takes, class_start_stds = [], []  # a class of one take borrows (gvf_spreads)
         standardized = Dataset()  # the recognizer's takes
         for c in classes:
             z = (c.inputs - mean) / scale
@@ -462,6 +465,10 @@ class GVF(BaseModel):
                 speed_stds.append(speed_std)
                 scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
             class_offsets.append(len(templates))
+            n_takes.append(len(takes))
+            class_start_stds.append(np.array([t[0] for t in takes]).std(axis=0))
+        borrow_spreads(n_takes, np.diff(class_offsets).tolist(), spreads, posture_spreads,
+                       start_stds, class_start_stds)
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = d_in, 0
         self.mean_, self.scale_ = mean, scale
