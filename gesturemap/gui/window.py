@@ -308,6 +308,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir
+        first = self._first_pick(project)
         if self._engine_mode == "process":
             # painting never delays the real-time path: the engine has its own process
             self.engine = EngineProcess(
@@ -316,7 +317,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
                 osc_in=self._osc_in,
                 trainer=self._trainer,
                 audio=self._audio,
-                label=self._first_pick(project),
+                label=first,
             )
         else:
             self.engine = WindowEngine(
@@ -325,7 +326,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self.engine.start()
         self._engine_started = True
         self._record_commands_sent = 0  # a new engine has applied none
-        self._label_sent = None
+        # the engine process starts with the first pick current: sent again, it could undo a
+        # class a sensor set over OSC (Wekinator's outputs) in the meantime
+        self._label_sent = None if self._engine_mode != "process" or first is None else str(first)
         if self._engine_mode != "process" and not (folder / "project.json").exists():
             self.engine.command("save", folder)
         self._saved_edits = 0
