@@ -41,7 +41,8 @@ CVs: 1-NN DTW, or with ``--relabel-with stats`` logistic regression on segment s
 ``--verify`` (a stacked verifier trained on the spotter's own out-of-fold detections,
 switched on per outer fold by a cross-fit over the inner folds; the held-out events come from
 the live path, ``Spotter(..., verifier=...)``; with ``--verify-in-loop`` every setting is
-cross-fitted and chosen by its better score, plain or verified),
+cross-fitted and chosen by its better score, plain or verified; with ``--verify-folds K`` it
+is cross-fitted over K folds of the outer training subjects of its own),
 ``--threshold``/``--defer`` grids)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -417,6 +418,10 @@ def main() -> None:
                     help="with --verify: the verifier's context lengths (frames before an "
                     "event's start whose statistics it reads; 0: none), chosen per outer fold "
                     "by the inner cross-fit (best score, ties to the earlier)")
+    ap.add_argument("--verify-folds", type=int, default=None, metavar="K",
+                    help="with --verify: cross-fit the verifier over K folds of the outer "
+                    "training subjects of its own (the chosen setting spotted by K models, "
+                    "each trained on the other folds) instead of the inner CV's 2 folds")
     ap.add_argument("--verify-wait", type=int, nargs="+", default=[0], metavar="FRAMES",
                     help="with --verify: the verifier's waits (frames after the spotter's "
                     "emission it reads; the event comes that much later; 0: none), chosen "
@@ -528,7 +533,8 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
                     make_verifier=stacked_verifier if args.verify else None,
                     verify_in_loop=args.verify_in_loop,
                     verifier_contexts=tuple(args.verify_context),
-                    verifier_waits=tuple(args.verify_wait))
+                    verifier_waits=tuple(args.verify_wait),
+                    verifier_folds=args.verify_folds)
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),

@@ -5,7 +5,7 @@
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
     gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
     gesturemap eval --spotting --train STREAMS.npz [--folds K] [--model hhmm] [--spot K=V]
-                    [--verify]
+                    [--verify [--verifier-folds K]]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -132,6 +132,14 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="FRAMES",
         help="with --verify: frames after the spotter's emission the verifier waits for and "
         "reads, each event coming that much later (default 0); several: chosen likewise",
+    )
+    spot.add_argument(
+        "--verifier-folds",
+        type=int,
+        default=2,
+        metavar="K",
+        help="with --verify: the folds of training subjects the verifier's cross-fitting deals "
+        "them into, each spotted by a model trained on the others (default 2: halves)",
     )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
@@ -264,7 +272,8 @@ def _spotting(args: argparse.Namespace) -> int:
                                      progress=not args.quiet, verify=args.verify,
                                      verifier_context=list(
                                          args.verifier_context or default_contexts(args.rate)),
-                                     verifier_wait=list(args.verifier_wait))
+                                     verifier_wait=list(args.verifier_wait),
+                                     verifier_folds=args.verifier_folds)
     for k, fold in enumerate(report.get("verifier", [])):
         print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
               + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))

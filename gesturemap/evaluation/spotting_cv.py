@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +28,17 @@ from ..models.spot_verifier import (
     verifier_features,
 )
 from ..models.spotting import NULL, Event, Spotter
+from .spot_streams import (
+    Streams,
+    cross_fit_folds,
+    grouped_folds,
+    labelled_streams,
+    length_grid,
+    load_streams,
+    low_pass,
+    make_dataset,
+    null_runs,
+)
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
 
 __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
@@ -36,66 +46,6 @@ __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
            "low_pass",
            "make_dataset", "null_runs", "relabel", "evaluate_sessions", "grouped_folds",
            "nested_cv", "segment_stats", "verifier_features"]
-
-
-@dataclass
-class Streams:
-    """Sessions of a labelled stream file."""
-
-    sessions: list[np.ndarray]  # each (T, D)
-    labels: list[np.ndarray]  # each (T,)
-    subject: np.ndarray  # (S,)
-    gestures: list[Any]  # the labels that are gestures
-    rate_hz: float
-
-
-def load_streams(path: str, gestures: Sequence[Any] | None = None,
-                 rate_hz: float = 50.0) -> Streams:
-    """Load a stream file (HAPT's layout). ``gestures`` defaults to HAPT's transitions 7-12."""
-    z = np.load(path, allow_pickle=False)
-    if gestures is None and "gesture_labels" in z.files:
-        gestures = [g.item() for g in z["gesture_labels"]]
-    cuts = np.cumsum(z["lengths"])[:-1]
-    sessions = np.split(np.asarray(z["X_concat"], dtype=np.float64), cuts)
-    labels = np.split(np.asarray(z["labels_concat"]).astype(np.int64), cuts)
-    subject = np.asarray(z["subject"]) if "subject" in z.files else np.arange(len(sessions))
-    gest = list(gestures) if gestures is not None else list(range(7, 13))
-    return Streams(sessions, labels, subject, gest, rate_hz)
-
-
-def low_pass(x: np.ndarray, alpha: float) -> np.ndarray:
-    """The causal one-pole low-pass of the LowPass feature stage (``alpha``), started at x[0]."""
-    if alpha >= 1.0:
-        return x
-    from scipy.signal import lfilter
-
-    y, _ = lfilter([alpha], [1.0, alpha - 1.0], x, axis=0, zi=(1 - alpha) * x[:1])
-    return y
-
-
-def null_runs(null: np.ndarray) -> list[tuple[int, int]]:
-    """The maximal runs of True in a (T,) mask, as ``(start, stop)`` (stop excluded)."""
-    edges = np.diff(np.concatenate([[0], null.astype(np.int8), [0]]))
-    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
-                    strict=True))
-
-
-def make_dataset(st: Streams, idx: Sequence[int], features: Callable[[np.ndarray], np.ndarray],
-                 null_take: int = 100, null_every: int = 1000) -> Dataset:
-    """Gesture takes (every ground-truth event) and null takes of sessions ``idx``. A null take
-    is ``null_take`` consecutive frames of the stream, one every ``null_every`` frames of each
-    contiguous run of null frames (never across a gesture: a temporal model and deltas see the
-    stream's own frame order); a run shorter than half a take gives none."""
-    ds = Dataset()
-    for i in idx:
-        x = features(st.sessions[i])
-        lab = st.labels[i]
-        for label, s, e in ground_truth_events(lab, st.gestures):
-            ds.add(x[s:e + 1], label=str(label))
-        for a, b in null_runs(~np.isin(lab, st.gestures)):
-            for k in range(a, b - null_take // 2, null_every):
-                ds.add(x[k:min(k + null_take, b)], label=NULL)
-    return ds
 
 
 def evaluate_sessions(spotter: Spotter, st: Streams, idx: Sequence[int],
@@ -200,7 +150,8 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
                     events_by_session: dict[int, list[Any]],
                     decided: dict[str, Any] | None = None, contexts: Sequence[int] = (0,),
-                    waits: Sequence[int] = (0,)) -> tuple[dict[str, Any], list[SessionResult]]:
+                    waits: Sequence[int] = (0,), without: float | None = None
+                    ) -> tuple[dict[str, Any], list[SessionResult]]:
     """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
     chosen setting (``parts``: each inner test part, its events per setting and session, the
     model that spotted them) are labelled by :func:`detection_targets`; cross-fitted (each inner
@@ -214,13 +165,14 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     ``events_by_session`` gets the kept events. ``decided``: the cross-fit already made (by
     :func:`_choose_in_loop`), not made again. ``contexts``, ``waits``: the verifier's context
     lengths (frames before an event's start) and waits (frames after the spotter's emission)
-    the cross-fit chooses among (:func:`_cross_fit_contexts`).
+    the cross-fit chooses among (:func:`_cross_fit_contexts`). ``without``: the score to beat
+    (default: the chosen setting's inner score).
     """
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
     key = repr(sorted(settings.items()))
     rows_of = _rows_by_context(st, parts, settings, features, classes)
-    without = _score(best[1], fa_budget)
+    without = _score(best[1], fa_budget) if without is None else without
     held = [_match(st, int(i), spotted[key, int(i)]) for i in test]
     if decided is not None:
         info = dict(decided)
@@ -431,12 +383,6 @@ def _verify_counts(rows: list[tuple[list[Any], list[str], list[str]]]) -> dict[s
     return c
 
 
-def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:
-    """``k`` folds of distinct groups (sorted groups dealt round-robin): test indices."""
-    uniq = np.unique(groups)
-    return [np.flatnonzero(np.isin(groups, uniq[f::k])) for f in range(k)]
-
-
 def _score(m: dict[str, Any], fa_budget: float) -> float:
     # F1 first, with false alarms beyond the budget paid for
     return m["f1"] - max(0.0, m["false_alarms_per_min"] - fa_budget)
@@ -451,7 +397,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               make_verifier: Callable[..., Any] | None = None,
               verify_in_loop: bool = False,
               verifier_contexts: Sequence[int] = (0,),
-              verifier_waits: Sequence[int] = (0,)) -> dict[str, Any]:
+              verifier_waits: Sequence[int] = (0,),
+              verifier_folds: int | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -470,11 +417,18 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     ``verifier_contexts``: the verifier's context lengths (frames before an event's start; 0:
     none) its cross-fit chooses among, the best cross-fitted score first, ties to the earlier
     (``make_verifier(classes, context=c)`` for c > 0); ``verifier_waits`` likewise, frames
-    after the spotter's emission (``wait=``; the events then come that much later)."""
+    after the spotter's emission (``wait=``; the events then come that much later).
+    ``verifier_folds``: None (or ``inner``) cross-fits the verifier over the inner CV's folds;
+    another number K: over K folds of the outer training subjects of its own
+    (:func:`_cross_fit_parts`: the chosen setting spotted by K models, each trained on the
+    other folds), both its training detections and the plain score it must beat."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
     if verify_in_loop and make_verifier is None:
         raise ValueError("verify_in_loop needs make_verifier")
+    if verify_in_loop and verifier_folds not in (None, inner):
+        raise ValueError("verify_in_loop cross-fits over the inner folds: verifier_folds must "
+                         "be None or inner")
     keys = list(grid)
     combos = [dict(zip(keys, v, strict=True)) for v in itertools.product(*grid.values())]
     subj = st.subject
@@ -517,9 +471,15 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             events_by_session[i] = _relabelled(ev, features(st.sessions[i]), rel,
                                                best[0].get("relabel_context"))
         if make_verifier is not None:
-            info, res = _stack_verifier(st, parts, best, model, test, spotted, features,
+            own = verifier_folds not in (None, inner)
+            vparts, without = (_cross_fit_parts(st, train, verifier_folds, best[0], features,
+                                                make_model, make_data, fa_budget) if own
+                               else (parts, None))
+            info, res = _stack_verifier(st, vparts, best, model, test, spotted, features,
                                         make_verifier, fa_budget, events_by_session, decided,
-                                        verifier_contexts, verifier_waits)
+                                        verifier_contexts, verifier_waits, without)
+            if own:
+                info["folds"] = verifier_folds
             verifiers.append(info)
             log(f"outer fold {fo}: verifier {'on' if info['applied'] else 'off'} "
                 f"({info['reason']})")
@@ -531,6 +491,24 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             "chosen": chosen, "events": events_by_session, "inner": inner_tables,
             "sessions": held, **({"verifier": verifiers} if make_verifier is not None else {}),
             **({"in_loop": in_loop} if verify_in_loop else {})}
+
+
+def _cross_fit_parts(st: Streams, train: np.ndarray, k: int, combo: dict[str, Any],
+                     features: Callable[[np.ndarray], np.ndarray], make_model: Callable[[], Any],
+                     make_data: Callable[..., Dataset], fa_budget: float
+                     ) -> tuple[list[tuple[np.ndarray, dict, Any]], float]:
+    """The verifier's own cross-fitting of the sessions ``train`` over ``k`` folds of their
+    subjects (:func:`cross_fit_folds`): per fold, its sessions, the events of ``combo`` by a
+    model trained on the other folds, that model; and the plain score of those events."""
+    parts, res = [], []
+    for local in cross_fit_folds(st.subject[train], k):
+        itest = train[local]
+        model, _ = _fit(st, np.setdiff1d(train, itest), features, make_model, make_data, None)
+        spotted: dict[tuple[str, int], list[Any]] = {}
+        res += _evaluate(model, None, combo, st, itest, features, spotted)
+        parts.append((itest, spotted, model))
+    return parts, _score(spotting_metrics(res, [str(g) for g in st.gestures], st.rate_hz),
+                         fa_budget)
 
 
 def _fit(st: Streams, idx: np.ndarray, features: Callable[[np.ndarray], np.ndarray],
@@ -580,7 +558,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             settings: dict[str, Any], folds: int = 3,
                             progress: bool = False, verify: bool = False,
                             verifier_context: int | Sequence[int] = 0,
-                            verifier_wait: int | Sequence[int] = 0) -> dict[str, Any]:
+                            verifier_wait: int | Sequence[int] = 0,
+                            verifier_folds: int = 2) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -591,7 +570,9 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     the held-out sessions with it where that cross-fitting chose it; ``verifier`` in the
     report says, per fold, whether it was on and why. ``verifier_context``: its context length
     (frames before an event's start), or several for its cross-fitting to choose among;
-    ``verifier_wait`` likewise (frames after the spotter's emission)."""
+    ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
+    folds of training subjects its cross-fitting deals them into (default 2: halves). The
+    report's ``fold_metrics``: each fold's held-out metrics (``metrics``: pooled)."""
     from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
 
@@ -605,24 +586,31 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
         params.setdefault("class_params", {NULL: {"states": 1, "gaussians": 8}})
     held: list[SessionResult] = []
     verifiers: list[dict[str, Any]] = []
+    per_fold = []
+    if verify:  # a number of cross-fitting folds the training subjects cannot fill: refused
+        for test in grouped_folds(st.subject, folds):
+            cross_fit_folds(np.delete(st.subject, test), verifier_folds)
     for k, test in enumerate(grouped_folds(st.subject, folds)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(st, train, _same))
         spot_settings = dict(settings)
         if verify:
             verifiers.append(_fold_verifier(st, train, model, params, settings,
-                                            verifier_context, verifier_wait))
+                                            verifier_context, verifier_wait, verifier_folds))
             if verifiers[-1]["chosen"]:
                 spot_settings["verifier"] = verifiers[-1].pop("verifier")
-        held += evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
-                                  tolerance=int(round(st.rate_hz)))
+        fold = evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
+                                 tolerance=int(round(st.rate_hz)))
+        per_fold.append(spotting_metrics(fold, [str(g) for g in st.gestures], st.rate_hz))
+        held += fold
         if progress:
             on = (f", verifier {'on' if verifiers[-1]['chosen'] else 'off'}: "
                   f"{verifiers[-1]['reason']}") if verify else ""
             print(f"fold {k + 1}/{folds} done{on}", flush=True)
     report = {"protocol": f"{folds}-fold leave-subjects-out CV",
               "model": model, "params": params, "spotting": settings,
-              "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz)}
+              "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
+              "fold_metrics": per_fold}
     if verify:
         report["verifier"] = [{k: v for k, v in f.items() if k != "verifier"}
                               for f in verifiers]
@@ -631,19 +619,20 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
                    settings: dict[str, Any], context: int | Sequence[int] = 0,
-                   wait: int | Sequence[int] = 0) -> dict[str, Any]:
+                   wait: int | Sequence[int] = 0, folds: int = 2) -> dict[str, Any]:
     """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
     (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
     try:
         v = fit_verifier({"kind": model, "params": params, "spotting": settings},
                          [st.sessions[i] for i in train], [st.labels[i] for i in train],
                          st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
-                         context=context, wait=wait)
+                         context=context, wait=wait, folds=folds)
     except VerifierUnavailable as e:
         return {"chosen": False, "reason": str(e)}
     return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
             "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without"),
-            **{k: v.cv_[k] for k in ("context", "wait", "context_scores") if k in v.cv_}}
+            **{k: v.cv_[k] for k in ("context", "wait", "context_scores", "folds")
+               if k in v.cv_}}
 
 
 def _same(x: np.ndarray) -> np.ndarray:
@@ -654,7 +643,7 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
                  groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
                  context: int | Sequence[int] = 0, wait: int | Sequence[int] = 0,
-                 **spotter_settings: Any) -> SpotVerifier:
+                 folds: int = 2, **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
     labelled frame by frame, on the spotter's own detections on data its model never saw.
 
@@ -668,10 +657,11 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     the session), default each recording its own. ``rate_hz``: frames per second (an event
     counts when emitted by 1 s after its gesture ends; false alarms per minute).
 
-    Cross-fitting over 2 folds of groups: a model trained on one half's gestures (one take per
-    labelled run) and null takes spots the other half; its detections, labelled by what each
-    should have said (:func:`detection_targets`), train a verifier that checks the other
-    half's. The verifier is ``chosen`` iff the pooled score of those verified detections
+    Cross-fitting over ``folds`` folds of groups (default 2: halves; the sorted groups dealt
+    round-robin, :func:`~.spot_streams.cross_fit_folds`): a model trained on the other folds'
+    gestures (one take per labelled run) and null takes spots each fold; its detections,
+    labelled by what each should have said (:func:`detection_targets`), train a verifier on
+    the other folds' detections that checks this fold's. The verifier is ``chosen`` iff the pooled score of those verified detections
     (micro F1 minus false alarms per minute beyond ``fa_budget``) is strictly higher than the
     spotter's alone. Returns the verifier trained on every detection (logistic regression,
     ``C``) with ``cv_``: ``chosen``, ``reason``, the scores and metrics with and without, the
@@ -682,8 +672,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     spotter's emission the verifier waits for and reads (the events come that much later),
     one or several, chosen likewise (``cv_["wait"]``). Raises
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
-    trained: fewer than two groups, a half without takes to train on, too few detections, a
-    gesture never detected."""
+    trained: fewer than two groups, more ``folds`` than groups, a fold's model without takes to
+    train on, too few detections, a gesture never detected (``cv_["folds"]``: the folds used)."""
     from ..errors import GesturemapError
     from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
@@ -705,18 +695,20 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     settings.update(spotter_settings)
     settings.pop("verifier", None)
     settings = check_settings(settings)
-    contexts, waits = _context_grid(context, "context"), _context_grid(wait, "wait")
-    st = _labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
+    contexts, waits = length_grid(context, "context"), length_grid(wait, "wait")
+    st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     classes = [str(g) for g in st.gestures]
     tol = int(round(rate_hz))
     found, plain = [], []  # (part, session, events, typical scores, ring frames)
-    for part, test in enumerate(grouped_folds(st.subject, 2)):
+    parts = cross_fit_folds(st.subject, folds)
+    for part, test in enumerate(parts):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         try:
             spotter = Spotter(make_model().fit(make_dataset(st, train, _same)), **settings)
         except GesturemapError as e:
-            raise VerifierUnavailable(f"the model of cross-fitting half {part + 1} (trained "
-                                      f"on {len(train)} recording(s)) cannot spot: {e}") from e
+            raise VerifierUnavailable(f"the model of cross-fitting fold {part + 1} of "
+                                      f"{len(parts)} (trained on {len(train)} recording(s)) "
+                                      f"cannot spot: {e}") from e
         typical = dict(zip(spotter.labels, spotter.typical_scores_.tolist(), strict=True))
         for i in test:
             events = spotter.spot(st.sessions[i])
@@ -728,7 +720,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     def rows_of(c: int, w: int = 0) -> list[list[Any]]:
         if (c, w) not in made:
             made[c, w] = [[_rows(st, i, ev, _same, typ, classes, frames, tol, context=c, wait=w)
-                           for p, i, ev, typ, frames in found if p == part] for part in range(2)]
+                           for p, i, ev, typ, frames in found if p == part]
+                         for part in range(len(parts))]
         return made[c, w]
     m = spotting_metrics(plain, classes, rate_hz)
     make = lambda c, context=0, wait=0: StackedVerifier(c, C=C, context=context,  # noqa: E731
@@ -741,50 +734,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     targets = [t for p in rows for r in p for t in r[3]]
     info["targets"] = {c: targets.count(c) for c in [*classes, NULL]}
     info["chosen"] = info.pop("applied")
+    info["folds"] = len(parts)
     verifier = _fit_verifier(make, classes, [r for p in rows for r in p],
                              info.get("context", 0), info.get("wait", 0)).verifier_
     verifier.cv_ = info
     return verifier
-
-
-def _context_grid(value: Any, name: str) -> tuple[int, ...]:
-    """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
-    >= 0."""
-    from ..validation import check_int
-
-    values = list(value) if isinstance(value, (list, tuple)) else [value]
-    if not values:
-        raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
-    return tuple(check_int(name, c, 0) for c in values)
-
-
-def _labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],
-                      groups: Sequence[Any] | None, gestures: Sequence[Any] | None,
-                      rate_hz: float) -> Streams:
-    """:func:`fit_verifier`'s recordings as :class:`Streams`, every input checked."""
-    if len(recordings) != len(frame_labels):
-        raise VerifierUnavailable(f"{len(recordings)} recordings and {len(frame_labels)} "
-                                  "label arrays: give one label array per recording")
-    sessions, labels = [], []
-    for k, (x, lab) in enumerate(zip(recordings, frame_labels, strict=True)):
-        x = np.asarray(x, dtype=np.float64)
-        lab = np.asarray(lab)
-        if x.ndim != 2 or lab.shape != (len(x),):
-            raise VerifierUnavailable(f"recording {k}: frames of shape {x.shape} and labels of "
-                                      f"shape {lab.shape}; expected (T, D) and (T,)")
-        sessions.append(x)
-        labels.append(lab)
-    groups = np.arange(len(sessions)) if groups is None else np.asarray(groups)
-    if groups.shape != (len(sessions),):
-        raise VerifierUnavailable(f"{groups.shape[0] if groups.ndim else 0} groups for "
-                                  f"{len(sessions)} recordings: give one group per recording")
-    if len(np.unique(groups)) < 2:
-        raise VerifierUnavailable("the recordings come from one group: cross-fitting needs at "
-                                  "least two (record two sessions, or give groups=None)")
-    if gestures is None:
-        seen = {lb.item() if isinstance(lb, np.generic) else lb
-                for lab in labels for lb in np.unique(lab)}
-        gestures = sorted((lb for lb in seen if lb != NULL), key=str)
-    if not gestures:
-        raise VerifierUnavailable("no frame is labelled with a gesture")
-    return Streams(sessions, labels, groups, list(gestures), float(rate_hz))

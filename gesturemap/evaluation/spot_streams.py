@@ -1,0 +1,146 @@
+"""Labelled streams for spotting's cross-validation: sessions with per-frame labels and their
+subjects (:class:`Streams`, HAPT's file layout), the training takes cut from them, and the
+folds of subjects (groups) every cross-validation and cross-fitting of
+:mod:`gesturemap.evaluation.spotting_cv` deals them into.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..data import Dataset
+from ..models.spot_verifier import VerifierUnavailable
+from ..models.spotting import NULL
+from .spotting import ground_truth_events
+
+__all__ = ["Streams", "cross_fit_folds", "grouped_folds", "labelled_streams", "length_grid",
+           "load_streams", "low_pass", "make_dataset", "null_runs"]
+
+
+@dataclass
+class Streams:
+    """Sessions of a labelled stream file."""
+
+    sessions: list[np.ndarray]  # each (T, D)
+    labels: list[np.ndarray]  # each (T,)
+    subject: np.ndarray  # (S,)
+    gestures: list[Any]  # the labels that are gestures
+    rate_hz: float
+
+
+def load_streams(path: str, gestures: Sequence[Any] | None = None,
+                 rate_hz: float = 50.0) -> Streams:
+    """Load a stream file (HAPT's layout). ``gestures`` defaults to HAPT's transitions 7-12."""
+    z = np.load(path, allow_pickle=False)
+    if gestures is None and "gesture_labels" in z.files:
+        gestures = [g.item() for g in z["gesture_labels"]]
+    cuts = np.cumsum(z["lengths"])[:-1]
+    sessions = np.split(np.asarray(z["X_concat"], dtype=np.float64), cuts)
+    labels = np.split(np.asarray(z["labels_concat"]).astype(np.int64), cuts)
+    subject = np.asarray(z["subject"]) if "subject" in z.files else np.arange(len(sessions))
+    gest = list(gestures) if gestures is not None else list(range(7, 13))
+    return Streams(sessions, labels, subject, gest, rate_hz)
+
+
+def low_pass(x: np.ndarray, alpha: float) -> np.ndarray:
+    """The causal one-pole low-pass of the LowPass feature stage (``alpha``), started at x[0]."""
+    if alpha >= 1.0:
+        return x
+    from scipy.signal import lfilter
+
+    y, _ = lfilter([alpha], [1.0, alpha - 1.0], x, axis=0, zi=(1 - alpha) * x[:1])
+    return y
+
+
+def null_runs(null: np.ndarray) -> list[tuple[int, int]]:
+    """The maximal runs of True in a (T,) mask, as ``(start, stop)`` (stop excluded)."""
+    edges = np.diff(np.concatenate([[0], null.astype(np.int8), [0]]))
+    return list(zip(np.flatnonzero(edges == 1).tolist(), np.flatnonzero(edges == -1).tolist(),
+                    strict=True))
+
+
+def make_dataset(st: Streams, idx: Sequence[int], features: Callable[[np.ndarray], np.ndarray],
+                 null_take: int = 100, null_every: int = 1000) -> Dataset:
+    """Gesture takes (every ground-truth event) and null takes of sessions ``idx``. A null take
+    is ``null_take`` consecutive frames of the stream, one every ``null_every`` frames of each
+    contiguous run of null frames (never across a gesture: a temporal model and deltas see the
+    stream's own frame order); a run shorter than half a take gives none."""
+    ds = Dataset()
+    for i in idx:
+        x = features(st.sessions[i])
+        lab = st.labels[i]
+        for label, s, e in ground_truth_events(lab, st.gestures):
+            ds.add(x[s:e + 1], label=str(label))
+        for a, b in null_runs(~np.isin(lab, st.gestures)):
+            for k in range(a, b - null_take // 2, null_every):
+                ds.add(x[k:min(k + null_take, b)], label=NULL)
+    return ds
+
+
+def grouped_folds(groups: np.ndarray, k: int) -> list[np.ndarray]:
+    """``k`` folds of distinct groups (sorted groups dealt round-robin): test indices."""
+    uniq = np.unique(groups)
+    return [np.flatnonzero(np.isin(groups, uniq[f::k])) for f in range(k)]
+
+
+def cross_fit_folds(groups: np.ndarray, folds: Any) -> list[np.ndarray]:
+    """The ``folds`` parts of a cross-fitting (:func:`grouped_folds`: the sorted groups dealt
+    round-robin, so 2 is the halves the verifier was always cross-fitted on). Refuses a
+    number of folds that is not an integer >= 2 (a :class:`~gesturemap.GesturemapError`), or
+    more folds than there are groups (:class:`VerifierUnavailable`: a part would be empty)."""
+    from ..validation import check_int
+
+    k = check_int("folds", folds, 2, hint="the cross-fitting's number of folds of groups")
+    n = len(np.unique(groups))
+    if k > n:
+        raise VerifierUnavailable(f"cross-fitting over {k} folds needs at least {k} groups "
+                                  f"(performers or sessions), the recordings come from {n}: "
+                                  f"give folds <= {n}")
+    return grouped_folds(groups, k)
+
+
+def length_grid(value: Any, name: str) -> tuple[int, ...]:
+    """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
+    >= 0."""
+    from ..validation import check_int
+
+    values = list(value) if isinstance(value, (list, tuple)) else [value]
+    if not values:
+        raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
+    return tuple(check_int(name, c, 0) for c in values)
+
+
+def labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],
+                      groups: Sequence[Any] | None, gestures: Sequence[Any] | None,
+                      rate_hz: float) -> Streams:
+    """:func:`fit_verifier`'s recordings as :class:`Streams`, every input checked."""
+    if len(recordings) != len(frame_labels):
+        raise VerifierUnavailable(f"{len(recordings)} recordings and {len(frame_labels)} "
+                                  "label arrays: give one label array per recording")
+    sessions, labels = [], []
+    for k, (x, lab) in enumerate(zip(recordings, frame_labels, strict=True)):
+        x = np.asarray(x, dtype=np.float64)
+        lab = np.asarray(lab)
+        if x.ndim != 2 or lab.shape != (len(x),):
+            raise VerifierUnavailable(f"recording {k}: frames of shape {x.shape} and labels of "
+                                      f"shape {lab.shape}; expected (T, D) and (T,)")
+        sessions.append(x)
+        labels.append(lab)
+    groups = np.arange(len(sessions)) if groups is None else np.asarray(groups)
+    if groups.shape != (len(sessions),):
+        raise VerifierUnavailable(f"{groups.shape[0] if groups.ndim else 0} groups for "
+                                  f"{len(sessions)} recordings: give one group per recording")
+    if len(np.unique(groups)) < 2:
+        raise VerifierUnavailable("the recordings come from one group: cross-fitting needs at "
+                                  "least two (record two sessions, or give groups=None)")
+    if gestures is None:
+        seen = {lb.item() if isinstance(lb, np.generic) else lb
+                for lab in labels for lb in np.unique(lab)}
+        gestures = sorted((lb for lb in seen if lb != NULL), key=str)
+    if not gestures:
+        raise VerifierUnavailable("no frame is labelled with a gesture")
+    return Streams(sessions, labels, groups, list(gestures), float(rate_hz))
