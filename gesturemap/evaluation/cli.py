@@ -4,8 +4,8 @@
     gesturemap eval --train A.npz (--folds K | --leave-one-out | --group-by KEY) --model MODEL
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
     gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
-    gesturemap eval --spotting --train STREAMS.npz [--folds K] [--model hhmm] [--spot K=V]
-                    [--verify [--verifier-folds K]]
+    gesturemap eval --spotting --train STREAMS.npz [--folds K | --test TEST.npz] [--model hhmm]
+                    [--spot K=V] [--verify [--verifier-folds K]]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -92,7 +92,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="store_true",
         help="event-level evaluation of gm.spot on streams (--train STREAMS.npz: X_concat, "
         "labels_concat, lengths, subject): leave-subjects-out folds (--folds K, default 3), "
-        "micro/macro F1, median/p90 delay, false alarms per minute of null",
+        "or trained on every --train session and scored on --test TEST.npz's; micro/macro "
+        "F1, median/p90 delay, false alarms per minute of null",
     )
     spot.add_argument(
         "--gestures",
@@ -267,15 +268,22 @@ def _spotting(args: argparse.Namespace) -> int:
         # delta features cost spotting accuracy (docs/spotting.md: HAPT held-out micro F1
         # 0.667 with the deltas scored, 0.774 without them)
         params.setdefault("deltas", False)
-    report = cross_validate_spotting(st, kind, params,
-                                     parse_params(args.spot), folds=args.folds or 3,
-                                     progress=not args.quiet, verify=args.verify,
-                                     verifier_context=list(
-                                         args.verifier_context or default_contexts(args.rate)),
-                                     verifier_wait=list(args.verifier_wait),
-                                     verifier_folds=args.verifier_folds)
+    verifier = {"verify": args.verify, "verifier_wait": list(args.verifier_wait),
+                "verifier_context": list(args.verifier_context or default_contexts(args.rate)),
+                "verifier_folds": args.verifier_folds}
+    if args.test:  # trained on every training session, scored on the test file's
+        from .spotting_heldout import held_out_spotting
+
+        if args.folds or args.leave_one_out or args.group_by:
+            raise GesturemapError("--test is a held-out evaluation: drop --folds, or drop --test")
+        test = load_streams(args.test, gestures, rate_hz=args.rate)
+        report = held_out_spotting(st, test, kind, params, parse_params(args.spot), **verifier)
+    else:
+        report = cross_validate_spotting(st, kind, params, parse_params(args.spot),
+                                         folds=args.folds or 3, progress=not args.quiet,
+                                         **verifier)
     for k, fold in enumerate(report.get("verifier", [])):
-        print(f"fold {k + 1}: verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
+        print(("" if args.test else f"fold {k + 1}: ") + f"verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
               + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))
     m = report["metrics"]
     print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
+from ..errors import GesturemapError
 from ..models.spot_verifier import (
     SpotVerifier,
     VerifierUnavailable,
@@ -573,17 +574,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
     folds of training subjects its cross-fitting deals them into (default 2: halves). The
     report's ``fold_metrics``: each fold's held-out metrics (``metrics``: pooled)."""
-    from ..models import MODEL_REGISTRY
-    from ..models.spotting import check_settings
-
-    settings = check_settings(settings)  # a wrong name fails before any training
-    if model not in MODEL_REGISTRY:
-        from ..errors import GesturemapError
-
-        raise GesturemapError(f"--model {model!r}: expected one of {sorted(MODEL_REGISTRY)}")
-    params = dict(params)
-    if model == "hhmm":
-        params.setdefault("class_params", {NULL: {"states": 1, "gaussians": 8}})
+    settings, params = _checked(model, params, settings)
     held: list[SessionResult] = []
     verifiers: list[dict[str, Any]] = []
     per_fold = []
@@ -592,29 +583,61 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
             cross_fit_folds(np.delete(st.subject, test), verifier_folds)
     for k, test in enumerate(grouped_folds(st.subject, folds)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
-        fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(st, train, _same))
-        spot_settings = dict(settings)
-        if verify:
-            verifiers.append(_fold_verifier(st, train, model, params, settings,
-                                            verifier_context, verifier_wait, verifier_folds))
-            if verifiers[-1]["chosen"]:
-                spot_settings["verifier"] = verifiers[-1].pop("verifier")
-        fold = evaluate_sessions(Spotter(fitted, **spot_settings), st, test, _same,
-                                 tolerance=int(round(st.rate_hz)))
+        fold, info = _train_and_spot(st, train, st, test, model, params, settings,
+                                     (verifier_context, verifier_wait, verifier_folds)
+                                     if verify else None)
+        verifiers += [info] if info is not None else []
         per_fold.append(spotting_metrics(fold, [str(g) for g in st.gestures], st.rate_hz))
         held += fold
         if progress:
-            on = (f", verifier {'on' if verifiers[-1]['chosen'] else 'off'}: "
-                  f"{verifiers[-1]['reason']}") if verify else ""
+            on = (f", verifier {'on' if info['chosen'] else 'off'}: "
+                  f"{info['reason']}") if info is not None else ""
             print(f"fold {k + 1}/{folds} done{on}", flush=True)
     report = {"protocol": f"{folds}-fold leave-subjects-out CV",
               "model": model, "params": params, "spotting": settings,
               "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
               "fold_metrics": per_fold}
     if verify:
-        report["verifier"] = [{k: v for k, v in f.items() if k != "verifier"}
-                              for f in verifiers]
+        report["verifier"] = verifiers
     return report
+
+
+def _checked(model: str, params: dict[str, Any], settings: dict[str, Any]
+             ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The spotting settings checked and the model's parameters (an HHMM's null class one
+    state of 8 Gaussians unless ``params`` says otherwise): a wrong name fails before any
+    training."""
+    from ..models import MODEL_REGISTRY
+    from ..models.spotting import check_settings
+
+    settings = check_settings(settings)
+    if model not in MODEL_REGISTRY:
+        raise GesturemapError(f"--model {model!r}: expected one of {sorted(MODEL_REGISTRY)}")
+    params = dict(params)
+    if model == "hhmm":
+        params.setdefault("class_params", {NULL: {"states": 1, "gaussians": 8}})
+    return settings, params
+
+
+def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test: np.ndarray,
+                    model: str, params: dict[str, Any], settings: dict[str, Any],
+                    verifier: tuple[Any, Any, int] | None
+                    ) -> tuple[list[SessionResult], dict[str, Any] | None]:
+    """Train on ``train_st``'s sessions ``train`` (and, given ``verifier`` = (context, wait,
+    folds), a verifier on them), spot ``test_st``'s sessions ``test``: their results, and the
+    verifier's report (without the verifier itself) or None."""
+    from ..models import MODEL_REGISTRY
+
+    fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(train_st, train, _same))
+    spot_settings, info = dict(settings), None
+    if verifier is not None:
+        info = _fold_verifier(train_st, train, model, params, settings, *verifier)
+        v = info.pop("verifier", None)
+        if info["chosen"]:
+            spot_settings["verifier"] = v
+    held = evaluate_sessions(Spotter(fitted, **spot_settings), test_st, test, _same,
+                             tolerance=int(round(test_st.rate_hz)))
+    return held, info
 
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
