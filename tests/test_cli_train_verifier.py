@@ -295,3 +295,17 @@ def test_a_search_that_swaps_in_another_family_drops_the_verifier(streams) -> No
     assert "verifier" not in engine.project.model["spotting"]
     assert "trained over a gmm model, the project's model is now hhmm" in \
         engine.project.verifier_removed
+
+
+def test_rehearsals_the_spotter_finds_nothing_in_say_so(streams, tmp_path, capsys) -> None:
+    """A spotter that finds no gesture in the rehearsals (a threshold no event reaches) leaves
+    nothing to train on: one line saying so and what to do, exit 2, nothing written."""
+    folder = tmp_path / "proj"
+    _project(folder, streams, spotting={**SPOTTING, "threshold": 1e6})
+    before = _files(folder)
+    rc = main(["train", str(folder), "--verifier", str(_npz(tmp_path / "r.npz", streams))])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert "no verifier can be trained from these rehearsals (no training detections" in err
+    assert "gesturemap eval --spotting" in err and len(err.strip().splitlines()) == 1, err
+    assert _files(folder) == before

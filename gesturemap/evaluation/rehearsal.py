@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spot_verifier import SpotVerifier, default_contexts
+from ..models.spot_verifier import SpotVerifier, VerifierUnavailable, default_contexts
 from ..models.spotting import NULL
 from .spotting_cv import fit_verifier
 
@@ -161,9 +161,16 @@ def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVeri
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
     spotting = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
-    verifier = fit_verifier({"kind": kind, "params": params, "spotting": spotting},
-                            recordings, labels, groups, gestures=gestures, rate_hz=rate,
-                            context=default_contexts(rate))
+    try:
+        verifier = fit_verifier({"kind": kind, "params": params, "spotting": spotting},
+                                recordings, labels, groups, gestures=gestures, rate_hz=rate,
+                                context=default_contexts(rate))
+    except VerifierUnavailable as exc:  # what the rehearsals lack, and what to do about it
+        raise GesturemapError(
+            f"no verifier can be trained from these rehearsals ({exc}): record longer ones, "
+            "with every gesture performed several times by each performer, or check the "
+            "spotting settings (gesturemap eval --spotting shows what the spotter finds)"
+        ) from None
     cv = verifier.cv_
     verifier.summary = {
         "gestures": list(verifier.classes), "chosen": bool(cv["chosen"]),

@@ -358,7 +358,8 @@ def _fit_verifier(make_verifier: Callable[..., Any], classes: list[str],
     ``rows``."""
     feats = [r[2] for r in rows if len(r[1])]
     if not feats:
-        raise VerifierUnavailable("no training detections")
+        raise VerifierUnavailable("no training detections: the spotter found no gesture in "
+                                  "the recordings it was cross-fitted on")
     made = make_verifier(classes, **{k: v for k, v in (("context", context), ("wait", wait))
                                      if v})
     return made.fit(np.vstack(feats), [t for r in rows for t in r[3]])
