@@ -49,6 +49,12 @@ cross-validation. Nothing is chosen on the test subjects.
 Run from the repository root::
 
     nice -n 10 python3 benchmarks/gvf_eval.py [--quick] [--out docs/gvf.json]
+
+``--package-defaults REPORT`` runs the held-out part (relative, own take, recognition beside
+the HHMM) with ``gm.GVF()`` as a user constructs it, on REPORT's split, beside REPORT's figures
+(docs/notes/issue-18n.md); ``--defaults-cv``, the CV above on the defaults and on them with
+the evaluated values one or a few at a time. Both also read each input's scale on its own
+(``scale_inputs_*``: every frame x every input against the truth).
 """
 
 from __future__ import annotations
@@ -257,15 +263,20 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
             key = (n, repr(sorted((k, v) for k, v in params.items() if k not in runtime)))
             if key not in fitted:
                 fitted[key] = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
-            model = fitted[key].set_params(**{k: v for k, v in params.items() if k in runtime})
+            # every run-time setting, the row's or the default (a setting a row leaves out must
+            # not stay at the value an earlier row set on the same cached model)
+            row = {**gm.GVF(particles).get_params(), **params}
+            model = fitted[key].set_params(**{k: v for k, v in row.items() if k in runtime})
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
             acc = float(np.mean(s["accuracy_by_fraction"][2:]))
-            parts.append((acc, s["speed_within_15"], s["scale_within_15"]))
-        acc, sp, sc = np.mean(parts, axis=0)
+            parts.append((acc, s["speed_within_15"], s["scale_within_15"],
+                          s["scale_inputs_within_15"]))
+        acc, sp, sc, sci = np.mean(parts, axis=0)
         score = float((acc + sp + sc) / 3)
         scores.append({"params": params, "score": score, "accuracy_after_30": float(acc),
-                       "speed_within_15": float(sp), "scale_within_15": float(sc)})
+                       "speed_within_15": float(sp), "scale_within_15": float(sc),
+                       "scale_inputs_within_15": float(sci)})
         print("cv", params, f"score {score:.3f} acc {acc:.3f} speed {sp:.3f} scale {sc:.3f}",
               flush=True)
     return scores
@@ -509,7 +520,27 @@ def main() -> None:
                     help="with --package-defaults: every n-th held-out take")
     ap.add_argument("--with-evaluated", action="store_true",
                     help="with --package-defaults: run the report's settings again as well")
+    ap.add_argument("--defaults-cv", action="store_true",
+                    help="the CV on the training subjects (the same folds) of gm.GVF() and of "
+                         "it with one evaluated setting at a time; written to --out")
     args = ap.parse_args()
+    if args.defaults_cv:
+        rng = np.random.default_rng(0)
+        takes, labels, subjects = load_takes()
+        subs = np.array(sorted(set(subjects)))
+        rng.shuffle(subs)  # the held-out split, as below: the same folds follow
+        train_idx = [i for i in range(len(takes)) if subjects[i] not in set(subs[:7].tolist())]
+        grid = [{}, {"speed_estimate": "warp_rescaled"}, {"uniform_scale": True},
+                {"learned_tolerance": True}, {"tolerance": 0.15, "learned_tolerance": True},
+                {"learned_tolerance": True, "uniform_scale": True},
+                {"learned_tolerance": True, "speed_estimate": "warp_rescaled"},
+                {"learned_tolerance": True, "uniform_scale": True,
+                 "speed_estimate": "warp_rescaled"},  # the evaluated settings at tolerance 0.6
+                json.loads((ROOT / "docs" / "gvf_recognizer_input_18l.json").read_text())[
+                    "chosen_params"]]  # the evaluated settings: 18l's CV figure again
+        cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
+        Path(args.out).write_text(json.dumps({"cv": cv}, indent=1, default=float))
+        return
     if args.package_defaults:
         package_defaults(args.package_defaults, args.own_report, args.every,
                          args.with_evaluated, args.out)
