@@ -49,6 +49,12 @@ cross-validation. Nothing is chosen on the test subjects.
 Run from the repository root::
 
     nice -n 10 python3 benchmarks/gvf_eval.py [--quick] [--out docs/gvf.json]
+
+``--package-defaults REPORT`` runs the held-out part (relative, own take, recognition beside
+the HHMM) with ``gm.GVF()`` as a user constructs it, on REPORT's split, beside REPORT's figures
+(docs/notes/issue-18n.md); ``--defaults-cv``, the CV above on the defaults and on them with
+the evaluated values one or a few at a time. Both also read each input's scale on its own
+(``scale_inputs_*``: every frame x every input against the truth).
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ def follow(model: gm.GVF, x: np.ndarray, k: int, w: np.ndarray) -> dict[str, np.
     res = model.stream().run(x)
     return {"speed": np.array([r.speed[k] for r in res]),
             "scale": np.array([r.scale[k] @ w[k] for r in res]),
+            "scales": np.array([r.scale[k] for r in res]),  # (T, D): each input's
             "label": np.array([r.label_index for r in res])}
 
 
@@ -128,7 +135,8 @@ def rel_errors(est: np.ndarray, truth: np.ndarray | float) -> np.ndarray:
 def run_conditions(model, takes, labels, idx, conditions, relative=True):
     """Per condition: relative speed/scale errors (frames after 30 %), label per fraction."""
     w = energy_weights(model)
-    out = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
+    out = {c: {"speed": [], "scale": [], "scale_inputs": [], "labels": [], "truth": []}
+           for c in conditions}
     for i in idx:
         k = model.labels_.index(labels[i])
         base = follow(model, takes[i], k, w) if relative else None
@@ -142,12 +150,27 @@ def run_conditions(model, takes, labels, idx, conditions, relative=True):
                 b_sc = at_fractions(base["scale"], fr[keep])
                 out[(sp, sc)]["speed"].append(np.abs(f["speed"][keep] / (sp * b_sp) - 1))
                 out[(sp, sc)]["scale"].append(np.abs(f["scale"][keep] / (sc * b_sc) - 1))
+                b_in = at_fractions(base["scales"], fr[keep])
+                out[(sp, sc)]["scale_inputs"].append(np.abs(f["scales"][keep] / (sc * b_in) - 1))
             else:
                 out[(sp, sc)]["speed"].append(np.abs(f["speed"][keep] / sp - 1))
                 out[(sp, sc)]["scale"].append(np.abs(f["scale"][keep] / sc - 1))
+                out[(sp, sc)]["scale_inputs"].append(np.abs(f["scales"][keep] / sc - 1))
             out[(sp, sc)]["labels"].append(at_fractions(f["label"], FRACTIONS) == k)
             out[(sp, sc)]["truth"].append(k)
     return out
+
+
+def per_input(outs) -> dict:
+    """Each input's scale against the truth, frames x inputs (the scale of a class read
+    input by input, not the energy-weighted mean ``scale``): within 15 %, median, and the
+    within-15 % share of each input."""
+    e = np.vstack([a for o in outs for a in o.get("scale_inputs", [])] or [np.zeros((0, 1))])
+    if not len(e):
+        return {}
+    return {"scale_inputs_within_15": float(np.mean(e <= TOL)),
+            "scale_inputs_median_err": float(np.median(e)),
+            "scale_inputs_within_15_by_input": np.mean(e <= TOL, axis=0).tolist()}
 
 
 def summarise(out) -> dict:
@@ -158,6 +181,7 @@ def summarise(out) -> dict:
             "speed_within_15": float(np.mean(s <= TOL)), "speed_median_err": float(np.median(s)),
             "scale_within_15": float(np.mean(c <= TOL)), "scale_median_err": float(np.median(c)),
             "accuracy_by_fraction": np.mean(o["labels"], axis=0).tolist(), "takes": len(o["labels"]),
+            **per_input([o]),
         }
     # relative to the unchanged replay, the unchanged replay itself is right by construction:
     # the figures over the 8 changed replays are the ones that say something
@@ -168,6 +192,7 @@ def summarise(out) -> dict:
         rows["all but x1 x1"] = {
             "speed_within_15": float(np.mean(sp <= TOL)), "speed_median_err": float(np.median(sp)),
             "scale_within_15": float(np.mean(sc <= TOL)), "scale_median_err": float(np.median(sc)),
+            **per_input(changed),
         }
     allsp = np.concatenate([np.concatenate(o["speed"]) for o in out.values()])
     allsc = np.concatenate([np.concatenate(o["scale"]) for o in out.values()])
@@ -176,19 +201,21 @@ def summarise(out) -> dict:
         "scale_within_15": float(np.mean(allsc <= TOL)), "scale_median_err": float(np.median(allsc)),
         "accuracy_by_fraction": np.mean(np.vstack([np.array(o["labels"]) for o in out.values()]),
                                         axis=0).tolist(),
+        **per_input(list(out.values())),
     }
     return rows
 
 
-def own_template(takes, labels, train_idx, test_idx, params) -> dict:
+def own_template(takes, labels, train_idx, test_idx, params, make=None) -> dict:
     """Absolute truth: each of a third of the test takes is the only take of its class, the
     other classes' templates from the training takes (so the take is its own class's
     template, and speed and scale are exactly the replay's factors)."""
     conditions = [(sp, sc) for sp in FACTORS for sc in FACTORS]
-    absolute = {c: {"speed": [], "scale": [], "labels": [], "truth": []} for c in conditions}
+    absolute = {c: {"speed": [], "scale": [], "scale_inputs": [], "labels": [], "truth": []}
+                for c in conditions}
     for i in test_idx[::3]:
         ds = dataset(takes, labels, [i] + [j for j in train_idx if labels[j] != labels[i]])
-        m = gm.GVF(1000, **params).fit(ds)
+        m = (make or (lambda: gm.GVF(1000, **params)))().fit(ds)
         o = run_conditions(m, takes, labels, [i], conditions, relative=False)
         for c in conditions:
             for key in absolute[c]:
@@ -236,15 +263,20 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
             key = (n, repr(sorted((k, v) for k, v in params.items() if k not in runtime)))
             if key not in fitted:
                 fitted[key] = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
-            model = fitted[key].set_params(**{k: v for k, v in params.items() if k in runtime})
+            # every run-time setting, the row's or the default (a setting a row leaves out must
+            # not stay at the value an earlier row set on the same cached model)
+            row = {**gm.GVF(particles).get_params(), **params}
+            model = fitted[key].set_params(**{k: v for k, v in row.items() if k in runtime})
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
             acc = float(np.mean(s["accuracy_by_fraction"][2:]))
-            parts.append((acc, s["speed_within_15"], s["scale_within_15"]))
-        acc, sp, sc = np.mean(parts, axis=0)
+            parts.append((acc, s["speed_within_15"], s["scale_within_15"],
+                          s["scale_inputs_within_15"]))
+        acc, sp, sc, sci = np.mean(parts, axis=0)
         score = float((acc + sp + sc) / 3)
         scores.append({"params": params, "score": score, "accuracy_after_30": float(acc),
-                       "speed_within_15": float(sp), "scale_within_15": float(sc)})
+                       "speed_within_15": float(sp), "scale_within_15": float(sc),
+                       "scale_inputs_within_15": float(sci)})
         print("cv", params, f"score {score:.3f} acc {acc:.3f} speed {sp:.3f} scale {sc:.3f}",
               flush=True)
     return scores
@@ -417,6 +449,54 @@ def saved_split(saved: dict):
     return takes, labels, train_idx, test_idx
 
 
+def package_defaults(saved_path: str, own_path: str, every: int, evaluated: bool,
+                     out_path: str) -> dict:
+    """The held-out protocol with ``gm.GVF()`` as a user constructs it (no argument: 1,000
+    particles is the default, and nothing else is needed to run), beside the evaluated
+    settings' figures (``saved_path``'s held-out part, ``own_path``'s own-take part); with
+    ``evaluated``, the evaluated settings are run again by the same code (the per-input
+    scale reading is new). ``every``: every n-th held-out take (1: all). The report is
+    written to ``out_path`` after each part."""
+    saved = json.loads(Path(saved_path).read_text())
+    takes, labels, train_idx, test_idx = saved_split(saved)
+    test_idx = test_idx[::every]
+    conditions = [(sp, sc) for sp in FACTORS for sc in FACTORS]
+    train_ds = dataset(takes, labels, train_idx)
+    own_saved = json.loads(Path(own_path).read_text())
+    runs = {"package defaults": gm.GVF}
+    if evaluated:
+        runs["evaluated settings"] = lambda: gm.GVF(1000, **saved["chosen_params"])
+    report: dict = {"from": Path(saved_path).name, "own_from": Path(own_path).name,
+                    "test_takes": len(test_idx), "every": every,
+                    "test_subjects": saved["test_subjects"],
+                    "defaults": {k: v for k, v in gm.GVF().get_params().items()},
+                    "evaluated_params": saved["chosen_params"], "fractions": FRACTIONS.tolist(),
+                    "evaluated settings, reported": {
+                        "held_out_relative": saved["held_out_relative"],
+                        "own_template_absolute": own_saved["own_template_absolute"],
+                        "HHMM": saved["early_recognition"]["HHMM"]}}
+
+    def write():
+        Path(out_path).write_text(json.dumps(report, indent=1, default=float))
+
+    tr_all = np.vstack([takes[i] for i in train_idx])
+    mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12
+    for name, make in runs.items():
+        t0 = time.perf_counter()
+        held = summarise(run_conditions(make().fit(train_ds), takes, labels, test_idx,
+                                        conditions))
+        print(name, "held-out", held["all"], time.perf_counter() - t0, flush=True)
+        own = own_template(takes, labels, train_idx, test_idx, {}, make)
+        print(name, "absolute", own["all"], time.perf_counter() - t0, flush=True)
+        report[name] = {"held_out_relative": held, "own_template_absolute": own}
+        write()
+        if "HHMM" not in report:
+            report["HHMM"] = hhmm_curves(train_ds, takes, labels, test_idx, conditions, mean,
+                                         std)
+            write()
+    return report
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
@@ -431,7 +511,40 @@ def main() -> None:
     ap.add_argument("--own-template-only", metavar="REPORT",
                     help="run the own-take-as-template part again with a saved report's "
                          "settings and write it, beside the report's, to --out")
+    ap.add_argument("--package-defaults", metavar="REPORT",
+                    help="run the held-out protocol of a saved report's split with gm.GVF() "
+                         "(no arguments) and write it, beside the report's figures, to --out")
+    ap.add_argument("--own-report", default=str(ROOT / "docs" / "gvf_own_template_18m.json"),
+                    help="with --package-defaults: the evaluated settings' own-take figures")
+    ap.add_argument("--every", type=int, default=1,
+                    help="with --package-defaults: every n-th held-out take")
+    ap.add_argument("--with-evaluated", action="store_true",
+                    help="with --package-defaults: run the report's settings again as well")
+    ap.add_argument("--defaults-cv", action="store_true",
+                    help="the CV on the training subjects (the same folds) of gm.GVF() and of "
+                         "it with one evaluated setting at a time; written to --out")
     args = ap.parse_args()
+    if args.defaults_cv:
+        rng = np.random.default_rng(0)
+        takes, labels, subjects = load_takes()
+        subs = np.array(sorted(set(subjects)))
+        rng.shuffle(subs)  # the held-out split, as below: the same folds follow
+        train_idx = [i for i in range(len(takes)) if subjects[i] not in set(subs[:7].tolist())]
+        grid = [{}, {"speed_estimate": "warp_rescaled"}, {"uniform_scale": True},
+                {"learned_tolerance": True}, {"tolerance": 0.15, "learned_tolerance": True},
+                {"learned_tolerance": True, "uniform_scale": True},
+                {"learned_tolerance": True, "speed_estimate": "warp_rescaled"},
+                {"learned_tolerance": True, "uniform_scale": True,
+                 "speed_estimate": "warp_rescaled"},  # the evaluated settings at tolerance 0.6
+                json.loads((ROOT / "docs" / "gvf_recognizer_input_18l.json").read_text())[
+                    "chosen_params"]]  # the evaluated settings: 18l's CV figure again
+        cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
+        Path(args.out).write_text(json.dumps({"cv": cv}, indent=1, default=float))
+        return
+    if args.package_defaults:
+        package_defaults(args.package_defaults, args.own_report, args.every,
+                         args.with_evaluated, args.out)
+        return
     if args.report:
         print(markdown(json.loads(Path(args.report).read_text())))
         return
