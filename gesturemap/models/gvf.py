@@ -242,7 +242,7 @@ class GVF(BaseModel):
     recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
         brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
         with the change of variables' term: see ``gvf_rescaled``).
-    recognizer_gate : 0 (off) or a width ``g`` (default 0.5, issue 18l's CV): ``w_t`` moves
+    recognizer_gate : 0 (off) or a width ``g`` (default 1, issue 18o's CV): ``w_t`` moves
         towards 1 by ``exp(-dev / g)``, ``dev`` the leading classes' ``|log speed| + |log
         scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
@@ -316,7 +316,7 @@ class GVF(BaseModel):
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
-                 recognizer_gate: float = 0.5,
+                 recognizer_gate: float = 1.0,
                  scale_estimate: str = "warp_fitted",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, speed_states: int = 10,

@@ -35,7 +35,8 @@ posterior's average over the classes of ``|log speed_k| + mean_j |log scale_kj|`
 frame's estimates; 0 weight change at the first frame after a reset, no posterior yet). It
 acts after the schedule (on its ``w_t``). Both run-time; files saved before them load with
 ``"plain"`` and 0 (what they ran). Issue 18l's CV chose ``"plain"`` and a gate of 0.5, the
-defaults (docs/notes/issue-18l.md).
+edge of its grid; issue 18o's, over 0.5, 1, 2 and 4, chose 1, the default
+(docs/notes/issue-18l.md, issue-18o.md).
 """
 
 from __future__ import annotations

@@ -40,8 +40,9 @@ def _resized_x() -> np.ndarray:
 
 def test_plain_and_gate_off_are_the_stream_as_before_bit_for_bit():
     model = gm.GVF(300, random_state=2, recognizer_gate=0.0).fit(_shapes_dataset())
-    # (the CV's choice, docs/notes/issue-18l.md: the plain input, the gate at 0.5)
-    assert model.recognizer_input == "plain" and gm.GVF().recognizer_gate == 0.5
+    # (the CVs' choice, docs/notes/issue-18l.md and issue-18o.md: the plain input, the gate
+    # at 1)
+    assert model.recognizer_input == "plain" and gm.GVF().recognizer_gate == 1.0
     res = model.stream().run(_resized_x())
     for j, (label, log) in BEFORE.items():
         assert res[j].label_index == label
