@@ -75,6 +75,7 @@ from gesturemap.evaluation.spotting_cv import (
     make_dataset,
     nested_cv,
 )
+from gesturemap.models.spot_verifier import parse_context
 
 #: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
 #: that does not sit beside it, e.g. a git worktree)
@@ -414,10 +415,12 @@ def main() -> None:
                     "each setting scored by the better of its plain and verified inner score; "
                     "the verifier is on at the outer test iff the chosen setting's verified "
                     "score won (issue 12j)")
-    ap.add_argument("--verify-context", type=int, nargs="+", default=[0], metavar="FRAMES",
+    ap.add_argument("--verify-context", type=parse_context, nargs="+", default=[0],
+                    metavar="FRAMES",
                     help="with --verify: the verifier's context lengths (frames before an "
                     "event's start whose statistics it reads; 0: none), chosen per outer fold "
-                    "by the inner cross-fit (best score, ties to the earlier)")
+                    "by the inner cross-fit (best score, ties to the earlier); two joined by a "
+                    "comma (50,100): both windows read at once (issue 12m)")
     ap.add_argument("--verify-folds", type=int, default=None, metavar="K",
                     help="with --verify: cross-fit the verifier over K folds of the outer "
                     "training subjects of its own (the chosen setting spotted by K models, "

@@ -129,7 +129,8 @@ def post_hoc(sp: Spotter, v: SpotVerifier, x: np.ndarray, frames: int) -> list:
     events = [e for e in sp.spot(x) if e.emitted + v.wait < len(x)]
     typical = dict(zip(sp.labels, sp.typical_scores_.tolist(), strict=True))
     said = v.predict(verifier_features(events, x, typical, v.classes, max_frames=frames,
-                                       context=v.context, wait=v.wait))
+                                       context=(v.near, v.context) if v.near else v.context,
+                                       wait=v.wait))
     return [dataclasses.replace(e, label=lb, emitted=e.emitted + v.wait)
             for e, lb in zip(events, said, strict=True) if lb != NULL]
 
@@ -143,6 +144,19 @@ def live_equals_post_hoc(live: Spotter, plain: Spotter, x: np.ndarray) -> list:
     return expected
 
 
+def every_path_equal(live: Spotter, plain: Spotter, model: Any, x: np.ndarray,
+                     frames: int | None) -> bool:
+    """:func:`live_equals_post_hoc`, and so do running ``live``'s stream in 7 pieces and
+    ``gm.spot`` with the verifier from JSON; whether the verifier changed the spotter's
+    events."""
+    expected = live_equals_post_hoc(live, plain, x)
+    s = live.stream()
+    assert [ev for part in np.array_split(x, 7) for ev in s.run_events(part)] == expected
+    assert gm.spot(model, x, verifier=json.loads(json.dumps(live.verifier.to_dict())),
+                   verifier_frames=frames, **SETTINGS) == expected
+    return plain.spot(x) != expected
+
+
 @pytest.mark.parametrize("frames", [None, 12])
 def test_stepping_equals_spot_with_a_context_verifier(trained, frames) -> None:
     """gm.spot, stepping, running in pieces and verifying after the fact see the same frames:
@@ -153,15 +167,8 @@ def test_stepping_equals_spot_with_a_context_verifier(trained, frames) -> None:
     assert live.ring_frames_ == live.verifier_frames_ + 50
     s = live.stream()
     assert s._ring.shape == (live.verifier_frames_ + 50, 2)
-    changed = 0
-    for i in range(4, 8):
-        x = st.sessions[i]
-        expected = live_equals_post_hoc(live, plain, x)
-        s = live.stream()
-        assert [ev for part in np.array_split(x, 7) for ev in s.run_events(part)] == expected
-        assert gm.spot(model, x, verifier=json.loads(json.dumps(v.to_dict())),
-                       verifier_frames=frames, **SETTINGS) == expected
-        changed += plain.spot(x) != expected
+    changed = sum(every_path_equal(live, plain, model, st.sessions[i], frames)
+                  for i in range(4, 8))
     assert changed >= 2
 
 
@@ -250,18 +257,23 @@ def test_nested_cv_chooses_the_context_and_applies_it_live() -> None:
     assert all("context" not in info for info in default["verifier"])
 
 
+def eval_args(tmp_path: Any, st: Streams) -> list[str]:
+    """`gesturemap eval --spotting ... --verify` on the streams ``st`` (saved in
+    ``tmp_path``), 2 folds, a GMM."""
+    path = tmp_path / "bumps.npz"
+    np.savez(path, X_concat=np.vstack(st.sessions), labels_concat=np.concatenate(st.labels),
+             lengths=[len(x) for x in st.sessions], subject=st.subject, gesture_labels=[1, 2])
+    return ["eval", "--spotting", "--train", str(path), "--folds", "2", "--model", "gmm",
+            "--param", "gaussians=1", "--param", "deltas=false", "--spot", "gmm_frames=40",
+            "--quiet", "--verify"]
+
+
 def test_eval_spotting_verifier_context(tmp_path, capsys) -> None:
     """`gesturemap eval --spotting --verify --verifier-context 0 50`: each fold's cross-fit
     chooses the length, and the held-out sessions are spotted with it."""
     from gesturemap.cli import main
 
-    st = context_streams(4)
-    path = tmp_path / "bumps.npz"
-    np.savez(path, X_concat=np.vstack(st.sessions), labels_concat=np.concatenate(st.labels),
-             lengths=[len(x) for x in st.sessions], subject=st.subject, gesture_labels=[1, 2])
-    args = ["eval", "--spotting", "--train", str(path), "--folds", "2", "--model", "gmm",
-            "--param", "gaussians=1", "--param", "deltas=false", "--spot", "gmm_frames=40",
-            "--quiet", "--verify"]
+    args = eval_args(tmp_path, context_streams(4))
     reports = {}
     for ctx in (["0"], ["0", "50"]):
         out = tmp_path / f"report{len(ctx)}.json"

@@ -24,6 +24,8 @@ __all__ = ["add_eval_parser", "main_eval"]
 
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
+    from ..models.spot_verifier import parse_context
+
     p = subparsers.add_parser(
         "eval",
         help="cross-validation / held-out evaluation, report and plots",
@@ -117,13 +119,13 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     spot.add_argument(
         "--verifier-context",
-        type=int,
+        type=parse_context,
         nargs="+",
         default=None,
         metavar="FRAMES",
         help="with --verify: frames before each event's start whose statistics the verifier "
         "also reads; several: its cross-fitting chooses among them (default: 0, 1 and 2 s "
-        "at --rate)",
+        "at --rate); two joined by a comma (50,100): both windows read at once",
     )
     spot.add_argument(
         "--verifier-wait",

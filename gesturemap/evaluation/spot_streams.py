@@ -103,15 +103,19 @@ def cross_fit_folds(groups: np.ndarray, folds: Any) -> list[np.ndarray]:
     return grouped_folds(groups, k)
 
 
-def length_grid(value: Any, name: str) -> tuple[int, ...]:
+def length_grid(value: Any, name: str) -> tuple[Any, ...]:
     """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
-    >= 0."""
+    >= 0; among several, a context may also be a pair ``(near, context)``, both windows read
+    at once (:func:`~..models.spot_verifier.split_context`): ``context=[(50, 100)]``."""
+    from ..models.spot_verifier import split_context
     from ..validation import check_int
 
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values:
         raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
-    return tuple(check_int(name, c, 0) for c in values)
+    return tuple(tuple(sorted(split_context(tuple(c))))
+                 if name == "context" and isinstance(c, (list, tuple))
+                 else check_int(name, c, 0) for c in values)
 
 
 def labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],

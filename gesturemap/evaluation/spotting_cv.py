@@ -23,6 +23,7 @@ from ..errors import GesturemapError
 from ..models.spot_verifier import (
     SpotVerifier,
     VerifierUnavailable,
+    context_name,
     detection_targets,
     fit_logistic,
     segment_stats,
@@ -249,7 +250,8 @@ def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
         for c in contexts:
             info = _cross_fit(st, rows_of(c, w), make_verifier, classes, without, fa_budget,
                               tolerance, context=c, wait=w)
-            scores[f"{c}+{w}" if tuple(waits) != (0,) else str(c)] = info["inner_score_with"]
+            key = context_name(c)
+            scores[f"{key}+{w}" if tuple(waits) != (0,) else key] = info["inner_score_with"]
             if best is None or info["inner_score_with"] > best["inner_score_with"]:
                 best = {**info, "context": c, "wait": w}
     assert best is not None, "no context length"
@@ -261,7 +263,7 @@ def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
         del best["context"]
     else:
         best["context_scores"] = scores
-        best["reason"] += f" (context {best['context']} frames)"
+        best["reason"] += f" (context {context_name(best['context'])} frames)"
     return best
 
 

@@ -3,7 +3,8 @@
 A :class:`SpotVerifier` is multinomial logistic regression over a detection's features — the
 summary statistics of its frames ``start .. emitted`` (:func:`segment_stats`), the one-hot of
 the spotter's label, log(score / the class's typical score), with a ``context`` the
-statistics of the frames just before its start and with a ``wait`` those of the frames just
+statistics of the frames just before its start (with ``near`` also those of the nearest
+``near`` of them: two windows at once) and with a ``wait`` those of the frames just
 after the spotter's emission (:func:`context_stats`; the event then comes ``wait`` frames
 later) — trained on the spotter's own
 detections, labelled by what each should have said (:func:`detection_targets`: a gesture, or
@@ -49,6 +50,42 @@ def default_contexts(rate_hz: float) -> list[int]:
 MAX_WAIT = 1000
 
 
+def split_context(context: Any) -> tuple[int, int]:
+    """A verifier's context setting as (``context``, ``near``): a length of frames (``near``
+    0), or a pair of lengths ``(near, context)`` (either order), ``0 < near < context``: the
+    statistics of both windows before an event's start, read at once (issue 12m)."""
+    if isinstance(context, (list, tuple)):
+        if len(context) != 2:
+            raise _bad("context", context, "a length of frames, or two lengths (both windows)")
+        near, far = sorted(int(c) if not isinstance(c, bool) and isinstance(c, (int, np.integer))
+                           else -1 for c in context)
+        if not 0 < near < far <= MAX_CONTEXT:
+            raise _bad("context", context, f"two different lengths from 1 to {MAX_CONTEXT}")
+        return far, near
+    return context, 0
+
+
+def context_name(context: Any) -> str:
+    """A context setting as text: ``"100"``, or ``"50,100"`` for both windows."""
+    far, near = split_context(context)
+    return f"{near},{far}" if near else str(far)
+
+
+def parse_context(text: str) -> int | tuple[int, int]:
+    """A command line's context: ``"100"``, or ``"50,100"`` (both windows at once)."""
+    import argparse
+
+    try:
+        parts = [int(t) for t in str(text).split(",")]
+        if len(parts) == 1:
+            return parts[0]
+        far, near = split_context(tuple(parts))
+    except (ValueError, GesturemapError) as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: a length of frames, or two different "
+                                         "lengths joined by a comma (e.g. 50,100)") from e
+    return near, far
+
+
 class VerifierUnavailable(GesturemapError):
     """A verifier cannot be trained from these detections (the message says why)."""
 
@@ -82,19 +119,22 @@ def context_stats(context: np.ndarray) -> np.ndarray:
 
 def event_row(frames: np.ndarray, label: Any, score: float, typical: float,
               classes: Sequence[str], edge: int = STATS_EDGE_FRAMES,
-              context: np.ndarray | None = None, after: np.ndarray | None = None
-              ) -> np.ndarray:
+              context: np.ndarray | None = None, after: np.ndarray | None = None,
+              near: int = 0) -> np.ndarray:
     """One detection's features: :func:`segment_stats` of its ``frames`` (``start ..
     emitted``), the one-hot of its ``label`` over ``classes`` (compared as text),
     log(max(``score`` / ``typical``, 1e-3)), when ``context`` is given (the frames before
-    ``start``, possibly none) :func:`context_stats` of it (of the first frame when empty), and
-    when ``after`` is given (the frames after ``emitted`` the verifier waited for) its
+    ``start``, possibly none) :func:`context_stats` of it (of the first frame when empty),
+    with ``near`` > 0 also of its last ``near`` frames, and when ``after`` is given (the frames after ``emitted`` the verifier waited for) its
     :func:`context_stats` (of the last frame when empty)."""
     frames = np.ascontiguousarray(frames, dtype=np.float64)
     parts = [segment_stats(frames, edge), [float(str(label) == c) for c in classes],
              [np.log(max(score / typical, SCORE_FLOOR))]]
     if context is not None:
-        parts.append(context_stats(context if len(context) else frames[:1]))
+        context = context if len(context) else frames[:1]
+        parts.append(context_stats(context))
+        if near:
+            parts.append(context_stats(context[-near:]))
     if after is not None:
         parts.append(context_stats(after if len(after) else frames[-1:]))
     return np.concatenate(parts)
@@ -126,16 +166,19 @@ def verifier_features(events: Sequence[Any], x: np.ndarray, typical: dict[Any, f
                       ) -> np.ndarray:
     """One :func:`event_row` per event of the stream ``x`` (causal: frames ``start ..
     emitted`` only, at most the last ``max_frames``, with ``context`` > 0 the ``context``
-    frames before ``start`` (:func:`context_span`), with ``wait`` > 0 the ``wait`` frames
-    after ``emitted``, those ``x`` has); ``typical``: each label's typical score (the
-    Spotter's ``typical_scores_``; 1 for a label it lacks)."""
+    frames before ``start`` (:func:`context_span`; a pair ``(near, context)``: both windows,
+    :func:`split_context`), with ``wait`` > 0 the ``wait`` frames after ``emitted``, those
+    ``x`` has); ``typical``: each label's typical score (the Spotter's ``typical_scores_``; 1
+    for a label it lacks)."""
+    context, near = split_context(context)
     rows = [event_row(event_frames(x, ev, max_frames), ev.label, ev.score,
                       typical.get(ev.label, 1.0), classes, edge,
                       x[slice(*context_span(ev, context, max_frames))] if context else None,
-                      x[ev.emitted + 1:ev.emitted + 1 + wait] if wait else None)
+                      x[ev.emitted + 1:ev.emitted + 1 + wait] if wait else None, near)
             for ev in events]
     d = x.shape[1] if np.ndim(x) == 2 else 1
-    width = 4 * d + 1 + len(classes) + 1 + (2 * d + 2) * (bool(context) + bool(wait))
+    width = (4 * d + 1 + len(classes) + 1
+             + (2 * d + 2) * (bool(context) + bool(near) + bool(wait)))
     return np.array(rows).reshape(len(rows), width)
 
 
@@ -223,6 +266,8 @@ class SpotVerifier:
     context : frames before an event's start whose statistics it also reads
         (:func:`context_stats`; a live stream's ring holds them too); 0: none. A file without
         it (written before it existed) has none.
+    near : with a context, the nearest ``near`` of its frames (``0 < near < context``) whose
+        statistics it reads too (issue 12m: both windows at once); 0: none (likewise).
     wait : frames after the spotter's emission it waits for and reads (:func:`context_stats`):
         the event is emitted that many frames later (``emitted`` moved); 0: none (likewise).
     summary : optional plain values saved with it (text keys; numbers, text, None or lists
@@ -235,7 +280,7 @@ class SpotVerifier:
     def __init__(self, classes: Sequence[str], labels: Sequence[str], mean: Any, scale: Any,
                  coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES,
                  summary: dict[str, Any] | None = None, context: int = 0,
-                 wait: int = 0) -> None:
+                 wait: int = 0, near: int = 0) -> None:
         self.summary = _summary(summary)
         d = {"classes": list(classes), "labels": list(labels), "mean": mean, "scale": scale,
              "coef": coef, "intercept": intercept, "edge": edge}
@@ -254,6 +299,11 @@ class SpotVerifier:
                 or not 0 <= context <= MAX_CONTEXT):
             raise _bad("context", context, f"an integer from 0 to {MAX_CONTEXT} (frames)")
         self.context = int(context)
+        if (isinstance(near, bool) or not isinstance(near, (int, np.integer))
+                or not (near == 0 or 0 < near < self.context)):
+            raise _bad("near", near, "0, or an integer from 1 to the context's length - 1 "
+                       f"({self.context - 1}; frames)")
+        self.near = int(near)
         if (isinstance(wait, bool) or not isinstance(wait, (int, np.integer))
                 or not 0 <= wait <= MAX_WAIT):
             raise _bad("wait", wait, f"an integer from 0 to {MAX_WAIT} (frames)")
@@ -261,11 +311,12 @@ class SpotVerifier:
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")
-        extra = bool(self.context) + bool(self.wait)
+        extra = bool(self.context) + bool(self.near) + bool(self.wait)
         per_dim, fixed = 4 + 2 * extra, 2 + 2 * extra
         if (f - len(self.classes) - fixed) % per_dim or f - len(self.classes) - fixed < per_dim:
             raise _bad("mean's length", f, f"4·D + 1 + {len(self.classes)} + 1 features"
                        + (" + 2·D + 2 of context" if self.context else "")
+                       + (" + 2·D + 2 of the near context" if self.near else "")
                        + (" + 2·D + 2 after the emission" if self.wait else "")
                        + " (D the input dimension)")
         self.mean = _array(d, "mean", (f,))
@@ -295,9 +346,11 @@ class SpotVerifier:
             context: int = 0, wait: int = 0) -> SpotVerifier:
         """scikit-learn's ``LogisticRegression(C, max_iter)`` on standardised ``features``
         (one :func:`event_row` per detection, with ``context`` frames before its start when
-        ``context`` > 0 and ``wait`` frames after its emission when ``wait`` > 0) and their ``targets`` (:func:`detection_targets`), held in plain
-        arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
+        ``context`` > 0 — a pair ``(near, context)``: both windows, :func:`split_context` — and
+        ``wait`` frames after its emission when ``wait`` > 0) and their ``targets``
+        (:func:`detection_targets`), held in plain arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
         than two labels or no detection of one of ``classes``."""
+        context, near = split_context(context)
         classes = [str(c) for c in classes]
         targets = [str(t) for t in targets]
         seen = set(targets)
@@ -311,7 +364,7 @@ class SpotVerifier:
         labels, mean, scale, coef, intercept = fit_logistic(features, targets, C, max_iter,
                                                             flat=1e-9)
         return cls(classes, [str(c) for c in labels], mean, scale, coef, intercept, edge,
-                   context=context, wait=wait)
+                   context=context, wait=wait, near=near)
 
     # -- predicting ----------------------------------------------------------------------
     def decision(self, features: np.ndarray) -> np.ndarray:
@@ -335,7 +388,7 @@ class SpotVerifier:
         none = frames[:0]
         row = event_row(frames, label, score, typical, self.classes, self.edge,
                         (none if context is None else context) if self.context else None,
-                        (none if after is None else after) if self.wait else None)
+                        (none if after is None else after) if self.wait else None, self.near)
         return self.labels[int(np.argmax(self.decision(row[None])[0]))]
 
     # -- files -----------------------------------------------------------------------------
@@ -343,6 +396,7 @@ class SpotVerifier:
         """Plain JSON-able values (lists, numbers, text), read back by :meth:`from_dict`."""
         return {"format": FORMAT, "classes": list(self.classes), "labels": list(self.labels),
                 "edge": self.edge, **({"context": self.context} if self.context else {}),
+                **({"near": self.near} if self.near else {}),
                 **({"wait": self.wait} if self.wait else {}),
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
@@ -361,19 +415,20 @@ class SpotVerifier:
         missing = sorted(keys - set(d))
         if missing:
             raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format", "summary", "context", "wait"})
+        extra = sorted(set(d) - keys - {"format", "summary", "context", "near", "wait"})
         if extra:
             raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
         if d.get("format", FORMAT) != FORMAT:
             raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
         return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
                    d["intercept"], d["edge"], d.get("summary"), d.get("context", 0),
-                   d.get("wait", 0))
+                   d.get("wait", 0), d.get("near", 0))
 
     def __repr__(self) -> str:
         return (f"SpotVerifier(classes={self.classes}, labels={self.labels}, "
                 f"input_dim={self.input_dim}"
                 + (f", context={self.context}" if self.context else "")
+                + (f", near={self.near}" if self.near else "")
                 + (f", wait={self.wait})" if self.wait else ")"))
 
 
