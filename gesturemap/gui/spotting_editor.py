@@ -205,7 +205,8 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
         text += (f"; cross-fit F1 {summary['f1_with']:.2f} vs {summary['f1_without']:.2f} "
                  f"without, {summary.get('detections', '?')} detections")
     if verifier.get("context"):
-        text += f"; reads {verifier['context']} frames before each start"
+        near = f" (and the nearest {verifier['near']} apart)" if verifier.get("near") else ""
+        text += f"; reads {verifier['context']} frames before each start{near}"
     if verifier.get("wait"):
         text += f"; waits {verifier['wait']} frames after each emission"
     return text + ")"

@@ -51,6 +51,9 @@ def test_the_line_says_none_or_on_with_the_figures(qtbot, verifier) -> None:
     assert editor.verifier.text() == (
         "verifier: on (trained for 1, 2; cross-fit F1 0.81 vs 0.74 without, 57 detections; "
         "reads 100 frames before each start; waits 20 frames after each emission)")
+    editor.show_spotting({**SPOTTING, "verifier": {**verifier[1], "context": 100, "near": 50}})
+    assert editor.verifier.text().endswith(
+        "; reads 100 frames before each start (and the nearest 50 apart))")
 
 
 def test_remove_verifier_reaches_the_engine_and_the_folder(qtbot, tmp_path, verifier) -> None:
