@@ -61,6 +61,7 @@ def main(
         Play the built-in synth (a dict: :class:`~gesturemap.synth.AudioSettings` fields over
         the project's); False: no synth.
     """
+    from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6 import QtWidgets
 
     from ..default_project import default_project
@@ -69,6 +70,11 @@ def main(
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("gesturemap")
+    # Python's cyclic garbage collection runs in whichever thread allocates: in a background
+    # thread (the engine's receiver, a trainer's reader) it may free Qt objects there, which
+    # deadlocks against the GUI thread deleting others. Collected on a timer in the GUI
+    # thread instead (pyqtgraph's collector: automatic collection off, the same thresholds).
+    collector = GarbageCollector(interval=1.0)  # noqa: F841 - kept alive with the window
     if folder is not None:
         window = MainWindow(
             Project.load(folder), folder, osc_in=osc_in, trainer=trainer, audio=audio

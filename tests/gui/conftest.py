@@ -10,8 +10,20 @@ unsaved-changes question); a test that wants another answer sets it on the windo
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from PySide6 import QtCore, QtGui, QtWidgets
+
+
+@pytest.fixture(autouse=True)
+def _qt_garbage_collected_here():
+    """After each GUI test (its widgets closed), collect the garbage in the main thread. Left
+    for later, the cyclic collector may free those Qt objects in whatever thread allocates
+    next — a later test's sensor thread — and deadlock against the main thread deleting
+    others (seen: a serial-source test hung with both threads waiting on each other)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,47 @@
+"""The app collects Python's cyclic garbage in its GUI thread only: left automatic, the
+collector runs in whichever thread allocates, and a background thread freeing Qt objects
+deadlocks against the GUI thread deleting others."""
+
+from __future__ import annotations
+
+import gc
+import time
+import weakref
+
+from PySide6 import QtWidgets
+
+import gesturemap.gui as gui
+from gesturemap.project import Project
+
+
+class _Node:
+    pass
+
+
+def test_the_app_collects_on_a_timer_in_its_gui_thread(monkeypatch, tmp_path) -> None:
+    folder = tmp_path / "p"
+    Project("gc", classes=["a", "b"]).save(folder)
+    seen = {}
+
+    def exec_(app):  # in the event loop's place: what the app set up before it
+        seen["automatic"] = gc.isenabled()
+        nodes = [_Node() for _ in range(2000)]
+        for n in nodes:
+            n.me = n  # cycles: only a collection frees them
+        ref = weakref.ref(nodes[0])
+        del nodes, n
+        end = time.monotonic() + 3.0
+        while ref() is not None and time.monotonic() < end:
+            app.processEvents()  # the collector's timer fires here, in this thread
+            time.sleep(0.01)
+        seen["freed"] = ref() is None
+        return 0
+
+    monkeypatch.setattr(QtWidgets.QApplication, "exec", exec_)
+    try:
+        assert gui.main(folder, trainer="thread", audio=False) == 0
+    finally:
+        gc.enable()
+        for w in QtWidgets.QApplication.topLevelWidgets():
+            w.close()
+    assert seen == {"automatic": False, "freed": True}
