@@ -200,14 +200,28 @@ def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], Ba
     return make
 
 
-def _spotting_variant(factory: Callable[[], BaseModel]) -> Callable[[], BaseModel]:
-    def make() -> BaseModel:
-        model = factory()
-        if model.kind in ("hhmm", "gmm"):
-            model.deltas = False
-        return model
+def _spotting_candidates(candidates: list[tuple[str, Callable[[], BaseModel]]]
+                         ) -> list[tuple[str, Callable[[], BaseModel]]]:
+    """The search candidates a project that spots may swap in: the kinds that spot, an HHMM
+    or GMM without deltas as the project's own spotting model trains (``effective_params``)."""
+    from .models.spotting import SPOT_KINDS
 
-    return make
+    def without_deltas(factory: Callable[[], BaseModel]) -> Callable[[], BaseModel]:
+        def make() -> BaseModel:
+            model = factory()
+            model.deltas = False
+            return model
+
+        return make
+
+    out = []
+    for name, factory in candidates:
+        kind = factory().kind
+        if kind in ("hhmm", "gmm"):
+            out.append((name + ", no deltas", without_deltas(factory)))
+        elif kind in SPOT_KINDS:
+            out.append((name, factory))
+    return out
 
 
 def _search_project(project: Any, budget_s: float, cancel: Cancel,
@@ -224,13 +238,9 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     bimodal = bool(project.output_names)
     others = default_candidates(bimodal)
     if isinstance((project.model or {}).get("spotting"), dict):
-        # a project that spots keeps a model that spots (a winner of another family would
-        # silence its events), and, like its own (effective_params), an HHMM or GMM without
-        # deltas
-        from .models.spotting import SPOT_KINDS
-
-        others = [(name + (", no deltas" if f().kind in ("hhmm", "gmm") else ""),
-                   _spotting_variant(f)) for name, f in others if f().kind in SPOT_KINDS]
+        # a project that spots keeps a model that spots: a winner of another family would
+        # silence its events
+        others = _spotting_candidates(others)
     cands = [(f"project's model ({own.kind})", project.new_model)]
     cands += [c for c in others if _describe(c[1]()) != _describe(own)]
     if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)

@@ -16,12 +16,12 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
-from ..models.spotting import NULL, NUMBERS, check_value
+from ..models.spotting import NULL, NUMBERS, SPOT_KINDS, check_value
 
 __all__ = ["SPOTTING_KINDS", "SpottingEditor", "verifier_text"]
 
 #: The model kinds that spot gestures (``gm.Spotter`` takes them).
-SPOTTING_KINDS = ("hhmm", "gmm", "dtw")
+SPOTTING_KINDS = SPOT_KINDS
 
 #: What each field means, for its label's tooltip.
 HELP = {

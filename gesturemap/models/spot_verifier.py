@@ -225,6 +225,14 @@ def fit_logistic(features: np.ndarray, targets: Sequence[Any], C: float, max_ite
     return list(clf.classes_), mean, scale, coef, intercept
 
 
+def _frames(what: str, value: Any, most: int, expected: str) -> int:
+    """A count of frames from 0 to ``most`` (an integer, not a bool), else the error."""
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+            or not 0 <= value <= most):
+        raise _bad(what, value, expected)
+    return int(value)
+
+
 def _bad(what: str, value: Any, expected: str) -> GesturemapError:
     text = repr(value)
     if len(text) > 80:
@@ -295,19 +303,12 @@ class SpotVerifier:
         if isinstance(edge, bool) or not isinstance(edge, (int, np.integer)) or edge < 1:
             raise _bad("edge", edge, "an integer >= 1")
         self.edge = int(edge)
-        if (isinstance(context, bool) or not isinstance(context, (int, np.integer))
-                or not 0 <= context <= MAX_CONTEXT):
-            raise _bad("context", context, f"an integer from 0 to {MAX_CONTEXT} (frames)")
-        self.context = int(context)
-        if (isinstance(near, bool) or not isinstance(near, (int, np.integer))
-                or not (near == 0 or 0 < near < self.context)):
-            raise _bad("near", near, "0, or an integer from 1 to the context's length - 1 "
-                       f"({self.context - 1}; frames)")
-        self.near = int(near)
-        if (isinstance(wait, bool) or not isinstance(wait, (int, np.integer))
-                or not 0 <= wait <= MAX_WAIT):
-            raise _bad("wait", wait, f"an integer from 0 to {MAX_WAIT} (frames)")
-        self.wait = int(wait)
+        self.context = _frames("context", context, MAX_CONTEXT,
+                               f"an integer from 0 to {MAX_CONTEXT} (frames)")
+        self.near = _frames("near", near, max(self.context - 1, 0),
+                            "0, or an integer from 1 to the context's length - 1 "
+                            f"({self.context - 1}; frames)")
+        self.wait = _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)")
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")
