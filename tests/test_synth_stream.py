@@ -157,16 +157,27 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     # CPU for milliseconds at a time, and a C client that does nothing loses cycles the same
     # way (BENCHMARKS.md, "Built-in synth"); such a stop may also fall inside a client's cycle.
     machine = [line for line in jack_log if "JackTimedDriver" in line or "Triggered" in line]
+    # A client xrun ("state = Running") while the callback itself stays short is time lost
+    # around it: the hypervisor stopping the callback's CPU inside the cycle, or our own threads
+    # keeping it from the GIL. Each such xrun needs a stop of at least the cycle's slack (the
+    # block less the callback's usual time, over 2 ms here), so the stolen time can explain at
+    # most steal / slack of them. What starves the callback loses blocks by the hundred (issue
+    # 19's priority inversion lost 178 and 269 in 30 s) and stays a failure.
+    block_us = 128 / 48000 * 1e6
+    running = [line for line in jack_log if "state = Running" in line]
+    slack_us = max(block_us - stats["callback_us_p99"], 1.0)
+    by_steal = min(len(running), int(steal * 10_000 / slack_us))
     message = (
         f"{stats['audio_underruns']} underruns (first at callback "
         f"{stats['audio_first_underrun_callback']}, longest callback "
         f"{stats['callback_us_max']:.0f} µs); JACK said {jack_log}; the hypervisor took "
-        f"{steal * 10} ms of CPU time from this machine meanwhile"
+        f"{steal * 10} ms of CPU time from this machine meanwhile, enough for {by_steal} of the "
+        f"{len(running)} client xruns"
     )
-    if not machine:  # the machine kept time: not one block lost, no callback took a block
-        assert stats["callback_us_max"] < 128 / 48000 * 1e6, message
+    if not machine and not by_steal:  # the machine kept time: no block lost, none overran
+        assert stats["callback_us_max"] < block_us, message
         assert stats["audio_underruns"] == 0, message
     else:  # it did not: every block lost is one JACK saw the machine lose (a stop of the
         # virtual CPU inside our callback also shows as a long callback: its wall time)
-        assert stats["audio_underruns"] <= len(machine), message
+        assert stats["audio_underruns"] <= len(machine) + by_steal, message
     assert stats["callback_us_p99"] < 128 / 48000 * 1e6, stats
