@@ -158,8 +158,9 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     # way (BENCHMARKS.md, "Built-in synth"); such a stop may also fall inside a client's cycle.
     machine = [line for line in jack_log if "JackTimedDriver" in line or "Triggered" in line]
     # A client xrun ("state = Running") while the callback itself stays short is time lost
-    # around it: the hypervisor stopping the callback's CPU inside the cycle, or our own threads
-    # keeping it from the GIL. Each such xrun needs a stop of at least the cycle's slack (the
+    # around it. The callback is compiled and never takes the GIL, and the engine's real-time
+    # threads rank below JACK's clients, so that is the hypervisor stopping the callback's CPU
+    # inside the cycle. Each such xrun needs a stop of at least the cycle's slack (the
     # block less the callback's usual time, over 2 ms here), so the stolen time can explain at
     # most steal / slack of them. What starves the callback loses blocks by the hundred (issue
     # 19's priority inversion lost 178 and 269 in 30 s) and stays a failure.
