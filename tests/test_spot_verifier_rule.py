@@ -13,9 +13,11 @@ from gesturemap.errors import GesturemapError
 from gesturemap.evaluation.spotting import SessionResult, spotting_metrics
 from gesturemap.evaluation.spotting_cv import StackedVerifier, nested_cv
 from gesturemap.evaluation.verifier_rule import (
+    DEFAULT_RULE,
     VerifierRule,
     apply_rule,
     paired_bootstrap,
+    parse_confidence,
     verifier_rule,
 )
 from tests.test_spot_verifier_context import context_streams, eval_args
@@ -114,7 +116,8 @@ def test_bad_rules_are_refused(bad) -> None:
 def test_verifier_rule_is_none_for_the_rule_of_before() -> None:
     assert verifier_rule() is None and verifier_rule(0.0, None) is None
     assert verifier_rule(0.02) == VerifierRule(margin=0.02)
-    assert verifier_rule(0, 0.9) == VerifierRule(confidence=0.9)
+    assert verifier_rule(0, 0.9) == VerifierRule(confidence=0.9) == DEFAULT_RULE
+    assert parse_confidence("None") is None and parse_confidence("0.9") == 0.9
     assert VerifierRule(margin=0.02, confidence=0.9).to_dict() == {
         "margin": 0.02, "confidence": 0.9, "resamples": 1000, "seed": 0}
 
@@ -126,10 +129,11 @@ def streams():
 
 @pytest.fixture(scope="module")
 def plain(streams):
-    """fit_verifier with the rule of before, context 50: the verifier wins by a wide gain."""
+    """fit_verifier with the rule of before (``rule=None``), context 50: the verifier wins
+    by a wide gain."""
     st = streams
     return gm.fit_verifier(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
-                           gestures=[1, 2], context=[50], **SETTINGS)
+                           gestures=[1, 2], context=[50], rule=None, **SETTINGS)
 
 
 def test_fit_verifier_margin_decides_on_the_same_scores(streams, plain) -> None:
@@ -147,16 +151,20 @@ def test_fit_verifier_margin_decides_on_the_same_scores(streams, plain) -> None:
         assert v.to_dict() == plain.to_dict()  # the verifier is the same, only its use
 
 
-def test_fit_verifier_bootstrap_over_the_groups(streams, plain) -> None:
+def test_fit_verifier_bootstrap_by_default(streams, plain) -> None:
     """Two subjects, each drawn whole: a draw of the same subject twice is still a paired
-    comparison; a verifier that wins in both subjects wins every draw."""
+    comparison; a verifier that wins in both subjects wins every draw. The bootstrap at a
+    confidence of 0.9 is the default since issue 12n's declared runs."""
     st = streams
     runs = [gm.fit_verifier(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
-                            gestures=[1, 2], context=[50],
-                            rule=VerifierRule(confidence=0.9, resamples=200, seed=s), **SETTINGS)
-            for s in (0, 0)]
-    assert runs[0].cv_["rule"] == runs[1].cv_["rule"]
+                            gestures=[1, 2], context=[50], **rule, **SETTINGS)
+            for rule in ({}, {"rule": VerifierRule(confidence=0.9)},
+                         {"rule": DEFAULT_RULE})]
+    assert runs[0].cv_["rule"] == runs[1].cv_["rule"] == runs[2].cv_["rule"]
+    assert {k: runs[0].cv_["rule"][k] for k in ("margin", "confidence", "resamples", "seed")
+            } == {"margin": 0.0, "confidence": 0.9, "resamples": 1000, "seed": 0}
     assert runs[0].cv_["rule"]["bootstrap_wins"] == 1.0 and runs[0].cv_["chosen"]
+    assert runs[0].cv_["inner_score_with"] == plain.cv_["inner_score_with"]
 
 
 def test_nested_cv_with_a_margin_it_cannot_clear() -> None:
@@ -192,8 +200,11 @@ def test_eval_spotting_verifier_margin_and_confidence(tmp_path, capsys) -> None:
         assert f["rule"]["confidence"] == 0.5 and 0 <= f["rule"]["bootstrap_wins"] <= 1
         assert "(margin 99)" in f["reason"]
     assert "paired bootstrap draws" in capsys.readouterr().out
-    assert main([*args, "--json", str(out)]) == 0
+    assert main([*args, "--verifier-confidence", "none", "--json", str(out)]) == 0
     assert all(f["chosen"] and "rule" not in f for f in json.loads(out.read_text())["verifier"])
+    assert main([*args, "--json", str(out)]) == 0  # the default: a confidence of 0.9
+    for f in json.loads(out.read_text())["verifier"]:
+        assert f["chosen"] and f["rule"]["confidence"] == 0.9 and f["rule"]["margin"] == 0
     for bad in (["--verifier-margin", "-1"], ["--verifier-confidence", "0"]):
         assert main([*args, *bad]) == 2
         assert "verifier" in capsys.readouterr().err

@@ -26,6 +26,7 @@ __all__ = ["add_eval_parser", "main_eval"]
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
     from ..models.spot_verifier import parse_context
+    from .verifier_rule import parse_confidence
 
     p = subparsers.add_parser(
         "eval",
@@ -155,12 +156,12 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     spot.add_argument(
         "--verifier-confidence",
-        type=float,
-        default=None,
+        type=parse_confidence,
+        default=0.9,
         metavar="Q",
         help="with --verify: switched on only when it also beats the spotter's alone in at "
         "least a fraction Q of 1000 paired bootstrap draws of the training subjects (seed 0; "
-        "default: no bootstrap)",
+        "default 0.9; none: no bootstrap, strictly better suffices)",
     )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")

@@ -42,7 +42,7 @@ from .spot_streams import (
     null_runs,
 )
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
-from .verifier_rule import VerifierRule, apply_rule
+from .verifier_rule import DEFAULT_RULE, VerifierRule, apply_rule
 
 __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
            "cross_validate_spotting", "detection_targets", "fit_verifier", "load_streams",
@@ -580,7 +580,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             verifier_context: int | Sequence[int] = 0,
                             verifier_wait: int | Sequence[int] = 0,
                             verifier_folds: int = 2,
-                            verifier_rule: VerifierRule | None = None) -> dict[str, Any]:
+                            verifier_rule: VerifierRule | None = DEFAULT_RULE
+                            ) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -593,7 +594,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     (frames before an event's start), or several for its cross-fitting to choose among;
     ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
     folds of training subjects its cross-fitting deals them into (default 2: halves);
-    ``verifier_rule``: when that cross-fitting switches it on (None: strictly better). The
+    ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s). The
     report's ``fold_metrics``: each fold's held-out metrics (``metrics``: pooled)."""
     settings, params = _checked(model, params, settings)
     held: list[SessionResult] = []
@@ -688,7 +689,7 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
                  groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
                  context: int | Sequence[int] = 0, wait: int | Sequence[int] = 0,
-                 folds: int = 2, rule: VerifierRule | None = None,
+                 folds: int = 2, rule: VerifierRule | None = DEFAULT_RULE,
                  **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
     labelled frame by frame, on the spotter's own detections on data its model never saw.
@@ -707,18 +708,19 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     round-robin, :func:`~.spot_streams.cross_fit_folds`): a model trained on the other folds'
     gestures (one take per labelled run) and null takes spots each fold; its detections,
     labelled by what each should have said (:func:`detection_targets`), train a verifier on
-    the other folds' detections that checks this fold's. The verifier is ``chosen`` iff the pooled score of those verified detections
-    (micro F1 minus false alarms per minute beyond ``fa_budget``) is strictly higher than the
-    spotter's alone. Returns the verifier trained on every detection (logistic regression,
+    the other folds' detections that checks this fold's. The verifier is ``chosen`` iff the
+    pooled score of those verified detections (micro F1 minus false alarms per minute beyond
+    ``fa_budget``) is strictly higher than the spotter's alone and (``rule``, by default)
+    also in at least 0.9 of 1000 paired bootstrap draws of the groups (issue 12n). Returns the verifier trained on every detection (logistic regression,
     ``C``) with ``cv_``: ``chosen``, ``reason``, the scores and metrics with and without, the
     detections per target and the fixed / broken / dropped counts. ``context``: frames before
     each event's start the verifier also reads (:func:`~..models.spot_verifier.context_stats`;
     0: none), or several lengths: each is cross-fitted, the best score kept (ties to the
     earlier; ``cv_["context"]``, ``cv_["context_scores"]``). ``wait``: frames after the
     spotter's emission the verifier waits for and reads (the events come that much later),
-    one or several, chosen likewise (``cv_["wait"]``). ``rule``: a stricter rule for
-    ``chosen`` (:class:`~.verifier_rule.VerifierRule`: a margin, a paired bootstrap over the
-    groups; ``cv_["rule"]``). Raises
+    one or several, chosen likewise (``cv_["wait"]``). ``rule``: the rule for ``chosen``
+    (:class:`~.verifier_rule.VerifierRule`: a margin, a paired bootstrap over the groups;
+    ``cv_["rule"]``; None: strictly higher alone, the rule before issue 12n). Raises
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
     trained: fewer than two groups, more ``folds`` than groups, a fold's model without takes to
     train on, too few detections, a gesture never detected (``cv_["folds"]``: the folds used)."""

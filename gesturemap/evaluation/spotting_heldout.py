@@ -12,7 +12,7 @@ from ..errors import GesturemapError
 from .spot_streams import Streams, cross_fit_folds
 from .spotting import spotting_metrics
 from .spotting_cv import _checked, _train_and_spot
-from .verifier_rule import VerifierRule
+from .verifier_rule import DEFAULT_RULE, VerifierRule
 
 __all__ = ["held_out_spotting"]
 
@@ -22,7 +22,7 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
                       verifier_context: int | Sequence[int] = 0,
                       verifier_wait: int | Sequence[int] = 0,
                       verifier_folds: int = 2,
-                      verifier_rule: VerifierRule | None = None) -> dict[str, Any]:
+                      verifier_rule: VerifierRule | None = DEFAULT_RULE) -> dict[str, Any]:
     """:func:`gesturemap.spot` trained on every session of ``train`` (and, with ``verify``, a
     verifier cross-fitted over its subjects, used where that chose it) and scored on every
     session of ``test``, which nothing was trained or chosen on: the held-out figures of a

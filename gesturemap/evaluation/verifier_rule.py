@@ -13,7 +13,9 @@ that can be combined:
   "off" on the same sessions — and "on" must score strictly higher in at least that fraction
   of the draws.
 
-With neither (``VerifierRule()``) the decision is the strict comparison of before.
+With neither (``VerifierRule()``, or ``rule=None``) the decision is the strict comparison of
+before. :data:`DEFAULT_RULE` (a confidence of 0.9, margin 0) is ``fit_verifier``'s default
+since issue 12n's declared runs (docs/notes/issue-12n.md).
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ import numpy as np
 
 from ..errors import GesturemapError
 
-__all__ = ["VerifierRule", "apply_rule", "paired_bootstrap", "verifier_rule"]
+__all__ = ["DEFAULT_RULE", "VerifierRule", "apply_rule", "paired_bootstrap", "parse_confidence",
+           "verifier_rule"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +68,9 @@ class VerifierRule:
         return dataclasses.asdict(self)
 
 
+DEFAULT_RULE = VerifierRule(confidence=0.9)
+
+
 def verifier_rule(margin: float = 0.0, confidence: float | None = None
                   ) -> VerifierRule | None:
     """The rule of the command lines' ``--verifier-margin`` / ``--verifier-confidence``
@@ -72,6 +78,11 @@ def verifier_rule(margin: float = 0.0, confidence: float | None = None
     before (margin 0, no bootstrap)."""
     rule = VerifierRule(margin=margin, confidence=confidence)
     return None if rule.plain else rule
+
+
+def parse_confidence(text: str) -> float | None:
+    """``--verifier-confidence``'s value: a fraction, or ``none`` (no bootstrap)."""
+    return None if text.strip().lower() == "none" else float(text)
 
 
 def paired_bootstrap(on: Sequence[Any], off: Sequence[Any], groups: Sequence[Any],
