@@ -75,6 +75,7 @@ from gesturemap.evaluation.spotting_cv import (
     make_dataset,
     nested_cv,
 )
+from gesturemap.evaluation.verifier_rule import verifier_rule
 from gesturemap.models.spot_verifier import parse_context
 
 #: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
@@ -429,6 +430,13 @@ def main() -> None:
                     help="with --verify: the verifier's waits (frames after the spotter's "
                     "emission it reads; the event comes that much later; 0: none), chosen "
                     "with --verify-context by the inner cross-fit (waits first in the order)")
+    ap.add_argument("--verify-margin", type=float, default=0.0, metavar="M",
+                    help="with --verify: switched on only when its cross-fitted inner score "
+                    "beats the plain one by at least M (default 0: strictly; issue 12n)")
+    ap.add_argument("--verify-confidence", type=float, default=None, metavar="Q",
+                    help="with --verify: switched on only when it also beats the plain score "
+                    "in at least a fraction Q of 1000 paired bootstrap draws of the inner "
+                    "subjects (seed 0; default: no bootstrap; issue 12n)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -537,7 +545,8 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
                     verify_in_loop=args.verify_in_loop,
                     verifier_contexts=tuple(args.verify_context),
                     verifier_waits=tuple(args.verify_wait),
-                    verifier_folds=args.verify_folds)
+                    verifier_folds=args.verify_folds,
+                    verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence))
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),

@@ -5,7 +5,8 @@
     gesturemap eval --project DIR [--folds K | --leave-one-take-out] [--model MODEL]
     gesturemap eval DIR [--folds K] [--model MODEL]   the quality of a project's takes
     gesturemap eval --spotting --train STREAMS.npz [--folds K | --test TEST.npz] [--model hhmm]
-                    [--spot K=V] [--verify [--verifier-folds K]]
+                    [--spot K=V] [--verify [--verifier-folds K] [--verifier-margin M]
+                    [--verifier-confidence Q]]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
 Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
@@ -25,6 +26,7 @@ __all__ = ["add_eval_parser", "main_eval"]
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
     from ..models.spot_verifier import parse_context
+    from .verifier_rule import parse_confidence
 
     p = subparsers.add_parser(
         "eval",
@@ -144,6 +146,23 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="with --verify: the folds of training subjects the verifier's cross-fitting deals "
         "them into, each spotted by a model trained on the others (default 2: halves)",
     )
+    spot.add_argument(
+        "--verifier-margin",
+        type=float,
+        default=0.0,
+        metavar="M",
+        help="with --verify: switched on only when its cross-fitted score beats the spotter's "
+        "alone by at least M (default 0: strictly)",
+    )
+    spot.add_argument(
+        "--verifier-confidence",
+        type=parse_confidence,
+        default=0.9,
+        metavar="Q",
+        help="with --verify: switched on only when it also beats the spotter's alone in at "
+        "least a fraction Q of 1000 paired bootstrap draws of the training subjects (seed 0; "
+        "default 0.9; none: no bootstrap, strictly better suffices)",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
     out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
@@ -256,9 +275,11 @@ def _spotting(args: argparse.Namespace) -> int:
     from ..errors import GesturemapError
     from ..models.spot_verifier import default_contexts
     from .spotting_cv import cross_validate_spotting, load_streams
+    from .verifier_rule import verifier_rule
 
     if not args.train:
         raise GesturemapError("--spotting needs --train STREAMS.npz (per-frame labels)")
+    rule = verifier_rule(args.verifier_margin, args.verifier_confidence)
     gestures = None
     if args.gestures:
         gestures = [int(g) if g.strip().lstrip("-").isdigit() else g.strip()
@@ -272,7 +293,7 @@ def _spotting(args: argparse.Namespace) -> int:
         params.setdefault("deltas", False)
     verifier = {"verify": args.verify, "verifier_wait": list(args.verifier_wait),
                 "verifier_context": list(args.verifier_context or default_contexts(args.rate)),
-                "verifier_folds": args.verifier_folds}
+                "verifier_folds": args.verifier_folds, "verifier_rule": rule}
     if args.test:  # trained on every training session, scored on the test file's
         from .spotting_heldout import held_out_spotting
 

@@ -42,6 +42,7 @@ from .spot_streams import (
     null_runs,
 )
 from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
+from .verifier_rule import DEFAULT_RULE, VerifierRule, apply_rule
 
 __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
            "cross_validate_spotting", "detection_targets", "fit_verifier", "load_streams",
@@ -152,7 +153,8 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
                     events_by_session: dict[int, list[Any]],
                     decided: dict[str, Any] | None = None, contexts: Sequence[int] = (0,),
-                    waits: Sequence[int] = (0,), without: float | None = None
+                    waits: Sequence[int] = (0,), without: float | None = None,
+                    rule: VerifierRule | None = None
                     ) -> tuple[dict[str, Any], list[SessionResult]]:
     """The stacked verifier of one outer fold. The inner CV's out-of-fold detections of the
     chosen setting (``parts``: each inner test part, its events per setting and session, the
@@ -168,7 +170,7 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     :func:`_choose_in_loop`), not made again. ``contexts``, ``waits``: the verifier's context
     lengths (frames before an event's start) and waits (frames after the spotter's emission)
     the cross-fit chooses among (:func:`_cross_fit_contexts`). ``without``: the score to beat
-    (default: the chosen setting's inner score).
+    (default: the chosen setting's inner score); ``rule``: how (None: strictly).
     """
     classes = [str(g) for g in st.gestures]
     settings = _settings(best[0])
@@ -181,7 +183,7 @@ def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
     else:
         try:
             info = _cross_fit_contexts(st, rows_of, make_verifier, classes, without, fa_budget,
-                                       contexts, waits=waits)
+                                       contexts, waits=waits, rule=rule)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": without, "reason": f"off: {e}"}
     if not info["applied"]:
@@ -236,25 +238,34 @@ def _rows_by_context(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
 def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
                         make_verifier: Callable[..., Any], classes: list[str], without: float,
                         fa_budget: float, contexts: Sequence[int], tolerance: int = 50,
-                        waits: Sequence[int] = (0,)) -> dict[str, Any]:
+                        waits: Sequence[int] = (0,), rule: VerifierRule | None = None
+                        ) -> dict[str, Any]:
     """:func:`_cross_fit` for each context length (frames before an event's start the
     verifier reads) and each wait (frames after the spotter's emission), waits outermost, in
     the order given; the one with the highest cross-fitted score is kept (among equal scores
     the first), ``applied`` iff it beats ``without``. With more than the one context 0, the
     report also says ``context`` and every context's score (``context_scores``; with more
     than the one wait 0, ``wait`` too, scores keyed ``"context+wait"``); with ``(0,)`` for
-    both it is :func:`_cross_fit`'s exactly."""
+    both it is :func:`_cross_fit`'s exactly. ``rule``: the kept one switched on by it
+    (:func:`~.verifier_rule.apply_rule`; None: strictly above)."""
     best: dict[str, Any] | None = None
     scores = {}
     for w in waits:
         for c in contexts:
             info = _cross_fit(st, rows_of(c, w), make_verifier, classes, without, fa_budget,
                               tolerance, context=c, wait=w)
+            on = info.pop("_on")
             key = context_name(c)
             scores[f"{key}+{w}" if tuple(waits) != (0,) else key] = info["inner_score_with"]
             if best is None or info["inner_score_with"] > best["inner_score_with"]:
-                best = {**info, "context": c, "wait": w}
+                best, best_on = {**info, "context": c, "wait": w}, on
     assert best is not None, "no context length"
+    if rule is not None:
+        rows = [r for p in rows_of(best["context"], best["wait"]) for r in p]
+        off = [_match(st, r[0], r[1], tolerance) for r in rows]
+        best = apply_rule(best, rule, best_on, off, [st.subject[r[0]] for r in rows],
+                          lambda res: _score(spotting_metrics(res, classes, st.rate_hz),
+                                             fa_budget))
     if tuple(waits) == (0,):
         del best["wait"]
     else:
@@ -271,7 +282,8 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
                     table: list[tuple[dict[str, Any], dict[str, Any]]],
                     features: Callable[[np.ndarray], np.ndarray],
                     make_verifier: Callable[[list[str]], Any], fa_budget: float,
-                    contexts: Sequence[int] = (0,), waits: Sequence[int] = (0,)
+                    contexts: Sequence[int] = (0,), waits: Sequence[int] = (0,),
+                    rule: VerifierRule | None = None
                     ) -> tuple[tuple[dict[str, Any], dict[str, Any]], dict[str, Any],
                                list[dict[str, Any]]]:
     """The spotter setting chosen with the verifier in the loop: every setting's inner
@@ -287,7 +299,7 @@ def _choose_in_loop(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
         try:
             info = _cross_fit_contexts(
                 st, _rows_by_context(st, parts, _settings(combo), features, classes),
-                make_verifier, classes, plain, fa_budget, contexts, waits=waits)
+                make_verifier, classes, plain, fa_budget, contexts, waits=waits, rule=rule)
         except VerifierUnavailable as e:
             info = {"applied": False, "inner_score_without": plain, "reason": f"off: {e}"}
         decisions.append(info)
@@ -321,7 +333,7 @@ def _cross_fit(st: Streams, rows: list[list[tuple[int, list[Any], np.ndarray, li
                             "inner_score_with": _score(m, fa_budget), "inner_with": {
                                 k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                   "delay_p90_s")},
-                            "inner_counts": _verify_counts(counts)}
+                            "inner_counts": _verify_counts(counts), "_on": verified}
     info["applied"] = info["inner_score_with"] > without
     info["reason"] = (f"{'on' if info['applied'] else 'off'}: cross-fitted inner score "
                       f"{info['inner_score_with']:.3f} with, {without:.3f} without")
@@ -402,7 +414,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               verify_in_loop: bool = False,
               verifier_contexts: Sequence[int] = (0,),
               verifier_waits: Sequence[int] = (0,),
-              verifier_folds: int | None = None) -> dict[str, Any]:
+              verifier_folds: int | None = None,
+              verifier_rule: VerifierRule | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -425,7 +438,9 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     ``verifier_folds``: None (or ``inner``) cross-fits the verifier over the inner CV's folds;
     another number K: over K folds of the outer training subjects of its own
     (:func:`_cross_fit_parts`: the chosen setting spotted by K models, each trained on the
-    other folds), both its training detections and the plain score it must beat."""
+    other folds), both its training detections and the plain score it must beat.
+    ``verifier_rule``: when its cross-fit switches it on (:mod:`.verifier_rule`; None: its
+    score strictly above the plain one)."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
     if verify_in_loop and make_verifier is None:
@@ -459,7 +474,7 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
         if verify_in_loop:
             best, decided, both = _choose_in_loop(st, parts, table, features, make_verifier,
                                                   fa_budget, verifier_contexts,
-                                                  verifier_waits)
+                                                  verifier_waits, verifier_rule)
             in_loop.append(both)
         else:
             best = max(table, key=lambda cm: _score(cm[1], fa_budget))
@@ -481,7 +496,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
                                else (parts, None))
             info, res = _stack_verifier(st, vparts, best, model, test, spotted, features,
                                         make_verifier, fa_budget, events_by_session, decided,
-                                        verifier_contexts, verifier_waits, without)
+                                        verifier_contexts, verifier_waits, without,
+                                        verifier_rule)
             if own:
                 info["folds"] = verifier_folds
             verifiers.append(info)
@@ -563,7 +579,9 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             progress: bool = False, verify: bool = False,
                             verifier_context: int | Sequence[int] = 0,
                             verifier_wait: int | Sequence[int] = 0,
-                            verifier_folds: int = 2) -> dict[str, Any]:
+                            verifier_folds: int = 2,
+                            verifier_rule: VerifierRule | None = DEFAULT_RULE
+                            ) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -575,7 +593,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     report says, per fold, whether it was on and why. ``verifier_context``: its context length
     (frames before an event's start), or several for its cross-fitting to choose among;
     ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
-    folds of training subjects its cross-fitting deals them into (default 2: halves). The
+    folds of training subjects its cross-fitting deals them into (default 2: halves);
+    ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s). The
     report's ``fold_metrics``: each fold's held-out metrics (``metrics``: pooled)."""
     settings, params = _checked(model, params, settings)
     held: list[SessionResult] = []
@@ -587,8 +606,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     for k, test in enumerate(grouped_folds(st.subject, folds)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fold, info = _train_and_spot(st, train, st, test, model, params, settings,
-                                     (verifier_context, verifier_wait, verifier_folds)
-                                     if verify else None)
+                                     (verifier_context, verifier_wait, verifier_folds,
+                                      verifier_rule) if verify else None)
         verifiers += [info] if info is not None else []
         per_fold.append(spotting_metrics(fold, [str(g) for g in st.gestures], st.rate_hz))
         held += fold
@@ -624,11 +643,11 @@ def _checked(model: str, params: dict[str, Any], settings: dict[str, Any]
 
 def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test: np.ndarray,
                     model: str, params: dict[str, Any], settings: dict[str, Any],
-                    verifier: tuple[Any, Any, int] | None
+                    verifier: tuple[Any, Any, int, VerifierRule | None] | None
                     ) -> tuple[list[SessionResult], dict[str, Any] | None]:
     """Train on ``train_st``'s sessions ``train`` (and, given ``verifier`` = (context, wait,
-    folds), a verifier on them), spot ``test_st``'s sessions ``test``: their results, and the
-    verifier's report (without the verifier itself) or None."""
+    folds, rule), a verifier on them), spot ``test_st``'s sessions ``test``: their results,
+    and the verifier's report (without the verifier itself) or None."""
     from ..models import MODEL_REGISTRY
 
     fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(train_st, train, _same))
@@ -645,19 +664,20 @@ def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
                    settings: dict[str, Any], context: int | Sequence[int] = 0,
-                   wait: int | Sequence[int] = 0, folds: int = 2) -> dict[str, Any]:
+                   wait: int | Sequence[int] = 0, folds: int = 2,
+                   rule: VerifierRule | None = None) -> dict[str, Any]:
     """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
     (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
     try:
         v = fit_verifier({"kind": model, "params": params, "spotting": settings},
                          [st.sessions[i] for i in train], [st.labels[i] for i in train],
                          st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
-                         context=context, wait=wait, folds=folds)
+                         context=context, wait=wait, folds=folds, rule=rule)
     except VerifierUnavailable as e:
         return {"chosen": False, "reason": str(e)}
     return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
             "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without"),
-            **{k: v.cv_[k] for k in ("context", "wait", "context_scores", "folds")
+            **{k: v.cv_[k] for k in ("context", "wait", "context_scores", "folds", "rule")
                if k in v.cv_}}
 
 
@@ -669,7 +689,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
                  groups: Sequence[Any] | None = None, *, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0, C: float = 0.3, fa_budget: float = 0.3,
                  context: int | Sequence[int] = 0, wait: int | Sequence[int] = 0,
-                 folds: int = 2, **spotter_settings: Any) -> SpotVerifier:
+                 folds: int = 2, rule: VerifierRule | None = DEFAULT_RULE,
+                 **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting verifier (``Spotter(..., verifier=...)``) from continuous recordings
     labelled frame by frame, on the spotter's own detections on data its model never saw.
 
@@ -687,16 +708,19 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     round-robin, :func:`~.spot_streams.cross_fit_folds`): a model trained on the other folds'
     gestures (one take per labelled run) and null takes spots each fold; its detections,
     labelled by what each should have said (:func:`detection_targets`), train a verifier on
-    the other folds' detections that checks this fold's. The verifier is ``chosen`` iff the pooled score of those verified detections
-    (micro F1 minus false alarms per minute beyond ``fa_budget``) is strictly higher than the
-    spotter's alone. Returns the verifier trained on every detection (logistic regression,
+    the other folds' detections that checks this fold's. The verifier is ``chosen`` iff the
+    pooled score of those verified detections (micro F1 minus false alarms per minute beyond
+    ``fa_budget``) is strictly higher than the spotter's alone and (``rule``, by default)
+    also in at least 0.9 of 1000 paired bootstrap draws of the groups (issue 12n). Returns the verifier trained on every detection (logistic regression,
     ``C``) with ``cv_``: ``chosen``, ``reason``, the scores and metrics with and without, the
     detections per target and the fixed / broken / dropped counts. ``context``: frames before
     each event's start the verifier also reads (:func:`~..models.spot_verifier.context_stats`;
     0: none), or several lengths: each is cross-fitted, the best score kept (ties to the
     earlier; ``cv_["context"]``, ``cv_["context_scores"]``). ``wait``: frames after the
     spotter's emission the verifier waits for and reads (the events come that much later),
-    one or several, chosen likewise (``cv_["wait"]``). Raises
+    one or several, chosen likewise (``cv_["wait"]``). ``rule``: the rule for ``chosen``
+    (:class:`~.verifier_rule.VerifierRule`: a margin, a paired bootstrap over the groups;
+    ``cv_["rule"]``; None: strictly higher alone, the rule before issue 12n). Raises
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
     trained: fewer than two groups, more ``folds`` than groups, a fold's model without takes to
     train on, too few detections, a gesture never detected (``cv_["folds"]``: the folds used)."""
@@ -753,7 +777,7 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     make = lambda c, context=0, wait=0: StackedVerifier(c, C=C, context=context,  # noqa: E731
                                                         wait=wait)
     info = _cross_fit_contexts(st, rows_of, make, classes, _score(m, fa_budget), fa_budget,
-                               contexts, tol, waits)
+                               contexts, tol, waits, rule)
     rows = rows_of(info.get("context", 0), info.get("wait", 0))
     info["inner_without"] = {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                 "delay_p90_s")}

@@ -12,6 +12,7 @@ from ..errors import GesturemapError
 from .spot_streams import Streams, cross_fit_folds
 from .spotting import spotting_metrics
 from .spotting_cv import _checked, _train_and_spot
+from .verifier_rule import DEFAULT_RULE, VerifierRule
 
 __all__ = ["held_out_spotting"]
 
@@ -20,7 +21,8 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
                       settings: dict[str, Any], verify: bool = False,
                       verifier_context: int | Sequence[int] = 0,
                       verifier_wait: int | Sequence[int] = 0,
-                      verifier_folds: int = 2) -> dict[str, Any]:
+                      verifier_folds: int = 2,
+                      verifier_rule: VerifierRule | None = DEFAULT_RULE) -> dict[str, Any]:
     """:func:`gesturemap.spot` trained on every session of ``train`` (and, with ``verify``, a
     verifier cross-fitted over its subjects, used where that chose it) and scored on every
     session of ``test``, which nothing was trained or chosen on: the held-out figures of a
@@ -38,8 +40,8 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
         cross_fit_folds(train.subject, verifier_folds)
     held, info = _train_and_spot(train, np.arange(len(train.sessions)), test,
                                  np.arange(len(test.sessions)), model, params, settings,
-                                 (verifier_context, verifier_wait, verifier_folds)
-                                 if verify else None)
+                                 (verifier_context, verifier_wait, verifier_folds,
+                                  verifier_rule) if verify else None)
     n = lambda st: f"{len(st.sessions)} sessions of {len(set(st.subject.tolist()))} subjects"  # noqa: E731
     report = {"protocol": f"held out: trained on {n(train)}, tested on {n(test)}",
               "model": model, "params": params, "spotting": settings,
