@@ -69,6 +69,7 @@ from gesturemap.evaluation.spotting import match_detections, spotting_metrics
 from gesturemap.evaluation.spotting_cv import (
     SegmentStats,
     StackedVerifier,
+    Streams,
     grouped_folds,
     load_streams,
     low_pass,
@@ -454,6 +455,10 @@ def main() -> None:
     ap.add_argument("--select", type=Path, nargs="+",
                     help="folders of per-fold runs (variants): pooled figures of each, and of "
                     "choosing the variant per outer fold by inner-CV score; writes OUT")
+    ap.add_argument("--partition-seed", type=int, default=0,
+                    help="deal the subjects into folds after renumbering them by this seed's "
+                    "permutation (0, the default: as numbered, the stored runs' folds); the "
+                    "same procedure over another partition of the same subjects (issue 12o)")
     args = ap.parse_args()
     if args.select:
         res = select_variants(args.select)
@@ -498,7 +503,7 @@ def main() -> None:
         out_path.write_text(json.dumps(out, indent=1, default=str))
         print(table(out))
         return
-    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), args.partition_seed)
     for system in systems:
         t0 = time.time()
         part = run_system(system, st, args)
@@ -510,6 +515,18 @@ def main() -> None:
             part = {**old, "protocol": PROTOCOL, **part}
         target.write_text(json.dumps(part, indent=1, default=str))
         print(table(part), flush=True)
+
+
+def repartition(st: Streams, seed: int) -> Streams:
+    """The same sessions with their subjects renumbered by a permutation drawn from ``seed``, so
+    the folds (sorted subjects dealt round-robin) fall differently; seed 0 leaves them as they
+    are. Every subject keeps all its sessions, and distinct subjects stay distinct."""
+    if seed == 0:
+        return st
+    uniq = np.unique(st.subject)
+    perm = np.random.default_rng(seed).permutation(len(uniq))
+    subject = perm[np.searchsorted(uniq, st.subject)]
+    return dataclasses.replace(st, subject=subject)
 
 
 PROTOCOL = ("nested leave-subjects-out CV: 3 outer folds of 7 subjects, settings by 2-fold "
