@@ -72,7 +72,8 @@ def test_the_particles_speed_and_scale_do_not_read_them_so_well(own_take):
                                and np.all(np.abs(scale / sc - 1.0) < 0.1))
         finally:
             model.set_params(speed_estimate="align", scale_estimate="align")
-    assert missed >= 4, missed
+    # measured: 13 of the 14 (only take 0's x1 x2 within it)
+    assert missed >= 10, missed
 
 
 def _x():
@@ -159,6 +160,7 @@ def test_a_window_makes_the_speed_local():
         mid = res[half - 1].speed[k]
         return res[-1].speed[k] / mid
 
+    # measured: 1.71 with a window of 10 frames, 1.27 since the reset
     local, whole = end_speed(10.0), end_speed(0.0)
     assert local > 1.6, local
     assert whole < local - 0.2, (whole, local)
