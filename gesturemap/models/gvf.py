@@ -257,8 +257,8 @@ class GVF(BaseModel):
         input, each input is regressed on the rotated template's: an approximation.)
         ``"warp_fitted"``: per class, the frames regressed on its time warp's expected mean
         frame instead (the rescaled warp, ``gvf_speed.warp_scale``), pulled towards the
-        ``"fitted"`` scale, which the warp's rescaling uses. ``"align"``: by least squares
-        along each class's open-end alignment of its templates (``gvf_align``).
+        ``"fitted"`` scale, which the warp's rescaling uses. ``"align"`` (the default, 18p):
+        least squares along each class's open-end alignment of its templates (``gvf_align``).
     scale_window : frames over which a fitted scale looks back (0: since it started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
         warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
@@ -317,7 +317,7 @@ class GVF(BaseModel):
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
                  recognizer_gate: float = 1.0,
-                 scale_estimate: str = "warp_fitted",
+                 scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, speed_states: int = 10,
                  standardize: bool = True, random_state: int = 0) -> None:
