@@ -49,7 +49,7 @@ def _after_30(model, x, k):
 def test_on_a_real_take_the_alignment_reads_the_replays_factors(own_take):
     # measured (subject 1's takes 0 and 1, STAND_TO_SIT and SIT_TO_STAND, 80 and 83 frames
     # at 25 Hz): after 30 % of each replay, every frame's speed / factor in [0.931, 1.053]
-    # and scale / factor in [0.941, 1.072]; the particles' sampled estimates are nowhere
+    # and scale / factor in [0.942, 1.074]; the particles' sampled estimates are nowhere
     # near that tight (docs/notes/issue-18n.md: 64-100 % of frames within 15 %)
     for model, take, k in own_take:
         for sp, sc in REPLAYS:
