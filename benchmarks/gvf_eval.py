@@ -34,7 +34,8 @@ move in a gesture carry no information on its size).
 Which HHMM GVF's time-warp speed runs (``speed_states``: 0, the recognizer HHMM's 5 states
 per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's scale
 is read (``scale_estimate``: ``"fitted"``, each particle's least-squares scale along its path,
-or ``"warp_fitted"``, along the warp's alignment) are chosen by 2-fold
+or ``"warp_fitted"``, along the warp's alignment; since 18p, ``"align"`` for both speed and
+scale, an open-end alignment of each template: ``--grid 18p``) are chosen by 2-fold
 cross-validation grouped by subject *within the training subjects* (criterion: the mean of
 recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
 a third of each fold's takes and three conditions); the other settings
@@ -60,6 +61,7 @@ the evaluated values one or a few at a time. Both also read each input's scale o
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 import time
@@ -80,6 +82,16 @@ TOL = 0.15
 #: The candidates of ``speed_states`` (docs/notes/issue-18i.md); step times are measured for
 #: every one of them
 SPEED_STATES = (0, 10, 20)
+#: 18p's grid (declared in docs/notes/issue-18p.md): (speed_estimate, speed_window,
+#: scale_estimate, scale_window); 18o's choice first (ties go to it)
+GRID_18P = (("warp_rescaled", 0.0, "warp_fitted", 100.0), ("align", 0.0, "warp_fitted", 100.0),
+            ("warp_rescaled", 0.0, "align", 100.0), ("align", 0.0, "align", 100.0),
+            ("align", 0.0, "align", 0.0), ("align", 0.0, "align", 30.0),
+            ("align", 30.0, "align", 100.0), ("align", 100.0, "align", 100.0))
+#: 18p's rows for the package defaults: ``gm.GVF()`` (first: ties go to it) and it with the
+#: alignment's scale, speed, both
+DEFAULTS_18P = ({}, {"scale_estimate": "align"}, {"speed_estimate": "align"},
+                {"speed_estimate": "align", "scale_estimate": "align"})
 
 
 def load_takes() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -417,6 +429,7 @@ def markdown(report: dict) -> str:
              "sampled_speed": "sampled speed",
              "before": "without the recognizer, sampled scale and speed",
              **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate=",
+                                                         "speed_estimate=",
                                                          "recognizer_schedule=",
                                                          "recognizer_input=",
                                                          "recognizer_gate="))}}
@@ -500,7 +513,7 @@ def package_defaults(saved_path: str, own_path: str, every: int, evaluated: bool
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
-    ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l", "18o"), default="18o",
+    ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l", "18o", "18p"), default="18p",
                     help="which declared grid the CV chooses from (docs/notes/issue-18*.md)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
@@ -629,7 +642,13 @@ def main() -> None:
     # default first (ties go to it). 18l's grid chose "plain" and the gate 0.5, its edge
     # (``--grid 18l`` runs it again). This grid (declared in docs/notes/issue-18o.md before
     # the run) goes past that edge: the gate 0.5 (today's default, first: ties go to it), 1,
-    # 2 and 4, crossed with the pool's weight 0.5 (today's) and 0.3, the plain input.
+    # 2 and 4, crossed with the pool's weight 0.5 (today's) and 0.3, the plain input. 18o's
+    # grid chose the gate 1 (``--grid 18o`` runs it again). This grid (declared in
+    # docs/notes/issue-18p.md before the run) chooses how the class's speed and scale are read:
+    # the warp's (18o's choice, first: ties go to it) or each class's open-end alignment of its
+    # templates (``"align"``, gvf_align), with how far back each looks (speed_window,
+    # scale_window); beside it, the same folds' CV of ``gm.GVF()`` with the alignment's
+    # estimates (``cv_defaults``: the rule for the package defaults, not the held-out run's).
     if args.grid == "18i":
         grid = [{**fixed, "speed_states": n, "scale_estimate": s}
                 for n in SPEED_STATES for s in ("fitted", "warp_fitted")]
@@ -652,14 +671,22 @@ def main() -> None:
         if args.grid == "18l":
             grid = [{**fixed, "recognizer_input": i, "recognizer_gate": g}
                     for i in ("plain", "rescaled", "rescaled_jacobian") for g in (0.0, 0.2, 0.5)]
-        else:
+        elif args.grid == "18o":
             grid = [{**fixed, "recognizer_input": "plain", "recognizer_weight": w,
                      "recognizer_gate": g} for w in (0.5, 0.3) for g in (0.5, 1.0, 2.0, 4.0)]
+        else:
+            fixed = {**fixed, "recognizer_input": "plain", "recognizer_gate": 1.0}
+            grid = [{**fixed, "speed_estimate": sp, "speed_window": sw, "scale_estimate": sc,
+                     "scale_window": cw} for sp, sw, sc, cw in GRID_18P]
     params: dict = {}
     if not args.quick:
+        same_folds = copy.deepcopy(rng)
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
         report["cv"] = cv
         params = max(cv, key=lambda r: r["score"])["params"]
+        if args.grid == "18p":  # the package defaults' rule (docs/notes/issue-18p.md)
+            report["cv_defaults"] = cross_validate(takes, labels, subjects, train_idx,
+                                                   DEFAULTS_18P, 1000, same_folds)
     report["chosen_params"] = params
     train_ds = dataset(takes, labels, train_idx)
     model = gm.GVF(1000, **params).fit(train_ds)
@@ -685,8 +712,11 @@ def main() -> None:
         args.rounds, {**{f"speed_states={n}": {**params, "speed_states": n}
                          for n in SPEED_STATES if params and n != params.get("speed_states", 0)},
                       **{f"scale_estimate={s}": {**params, "scale_estimate": s}
-                         for s in ("fitted", "warp_fitted")
+                         for s in ("fitted", "warp_fitted", "align")
                          if params and s != params.get("scale_estimate")},
+                      **{f"speed_estimate={s}": {**params, "speed_estimate": s}
+                         for s in ("warp_rescaled", "align")
+                         if params and s != params.get("speed_estimate")},
                       **{f"recognizer_input={s}": {**params, "recognizer_input": s}
                          for s in ("plain", "rescaled_jacobian") if params
                          and s != params.get("recognizer_input", "plain")},

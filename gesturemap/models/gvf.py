@@ -74,7 +74,7 @@ SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
 #: How the class's scale is read from its particles (``scale_estimate``).
-SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted")
+SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted", "align")
 #: How a class's template is made from its takes (``template``).
 TEMPLATES = ("mean", "medoid")
 
@@ -257,15 +257,16 @@ class GVF(BaseModel):
         input, each input is regressed on the rotated template's: an approximation.)
         ``"warp_fitted"``: per class, the frames regressed on its time warp's expected mean
         frame instead (the rescaled warp, ``gvf_speed.warp_scale``), pulled towards the
-        ``"fitted"`` scale, which the warp's rescaling uses.
-    scale_window : frames over which a fitted scale looks back (0: since the particle
-        started).
+        ``"fitted"`` scale, which the warp's rescaling uses. ``"align"`` (the default, 18p):
+        least squares along each class's open-end alignment of its templates (``gvf_align``).
+    scale_window : frames over which a fitted scale looks back (0: since it started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
         warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
         by the class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``:
         frames a warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp
         runs the recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that
-        many states per class: see ``gvf_speed``.
+        many states per class: see ``gvf_speed``. ``"align"``: the slope of each class's
+        open-end alignment over ``speed_window`` frames (0: since the reset; ``gvf_align``).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -287,8 +288,7 @@ class GVF(BaseModel):
                       "posture_weight", "posture_in_particles", "speed_weight",
                       "recognizer_weight", "recognizer_decision", "recognizer_schedule",
                       "recognizer_input", "recognizer_gate",
-                      "scale_estimate",
-                      "scale_window",
+                      "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
@@ -317,7 +317,7 @@ class GVF(BaseModel):
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
                  recognizer_gate: float = 1.0,
-                 scale_estimate: str = "warp_fitted",
+                 scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "sampled",
                  speed_window: float = 0.0, speed_states: int = 10,
                  standardize: bool = True, random_state: int = 0) -> None:
@@ -681,8 +681,8 @@ class GVFStream(StandardizingStream):
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((3, d))
         # scale_estimate="fitted": each particle's least-squares sums along its path
-        self._fit_scale = model.scale_estimate in ("fitted", "warp_fitted")
-        self._warp_scale = model.scale_estimate == "warp_fitted"
+        self._fit_scale = model.scale_estimate != "sampled"
+        self._warp_scale = model.scale_estimate in ("warp_fitted", "align")
         self._warp_speed = model.speed_estimate != "sampled"
         window = float(model.scale_window)
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0

@@ -72,7 +72,7 @@ from .gvf_recognizer import fit_hhmm
 from .hhmm import HHMM
 
 #: Values of ``GVF.speed_estimate``.
-SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled")
+SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled", "align")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -362,15 +362,20 @@ def fit_speed_hhmm(model, standardized: Dataset, cancel: Cancel | None) -> HHMM 
                     "speed_states, or set it to 0 to read the warp from the recognizer HHMM.")
 
 
-def warp_speed(model) -> WarpSpeed | None:
+def warp_speed(model):
     """The stream's time warp for ``model.speed_estimate`` and ``scale_estimate`` (None:
     neither reads one). ``scale_estimate="warp_fitted"`` with the particles' speed runs the
-    rescaled warp (its speed unused)."""
+    rescaled warp (its speed unused). Either estimate ``"align"``: a
+    :class:`gvf_align.AlignEstimate`, with the warp beside it if the other reads one."""
     how = getattr(model, "speed_estimate", "sampled")
-    if how == "sampled" and model.scale_estimate != "warp_fitted":
-        return None
-    return WarpSpeed(model, rescale=how != "warp",
-                     window=float(getattr(model, "speed_window", 0.0)))
+    warp = how in ("warp", "warp_rescaled") or model.scale_estimate == "warp_fitted"
+    # (with the alignment's speed, a warp for the scale alone runs since the reset)
+    warp = WarpSpeed(model, rescale=how != "warp", window=float(
+        getattr(model, "speed_window", 0.0)) if how != "align" else 0.0) if warp else None
+    if "align" in (how, model.scale_estimate):
+        from .gvf_align import AlignEstimate  # (gvf_align reads this module's neighbours)
+        return AlignEstimate(model, warp)
+    return warp
 
 
 def check_speed_params(model) -> None:

@@ -253,9 +253,9 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
-    for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted"]),
+    for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted", "align"]),
                          ("template", ["mean", "medoid"]),
-                         ("speed_estimate", ["sampled", "warp", "warp_rescaled"]),
+                         ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align"]),
                          ("recognizer_decision", ["decaying", "cumulative"]),
                          ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"])):
         editor = panel.editors[name]

@@ -208,8 +208,8 @@ def test_warp_fitted_scale_stays_a_size_where_the_warp_blends_variants():
 
     from .test_gvf import SHAPES, _two_variant_dataset
 
-    model = gm.GVF(templates_per_class=2, random_state=4).fit(_two_variant_dataset())
-    assert model.scale_estimate == "warp_fitted"
+    model = gm.GVF(templates_per_class=2, random_state=4,
+                   scale_estimate="warp_fitted").fit(_two_variant_dataset())
     x = SHAPES["wave"](np.linspace(0, 1, round(70 / 1.5)))
     x = (x - x[0]) * 2.0 + x[0]
     scales = np.array([r.scale for r in model.stream().run(x)])
