@@ -224,7 +224,8 @@ class GVF(BaseModel):
         alone.
     recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the
         particle filter alone, exactly as without it). ``fit`` then also trains an HHMM
-        (``recognizer_states`` states, the HHMM's other defaults) on the same standardised
+        (``recognizer_states`` states, regularisation 0.01, first-difference deltas, the
+        HHMM's other defaults) on the same standardised
         takes, and a stream's class log-posterior is the log-linear pool (a product of the two
         experts, each raised to its weight) ``(1 - w) * L_gvf + w * L_hhmm`` of the particle
         filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed

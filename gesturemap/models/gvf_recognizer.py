@@ -185,15 +185,20 @@ def recognizer_stream(model: Any) -> Any:
     return rec.stream()
 
 
+#: The GVF's HHMMs' settings, whatever the HHMM's defaults: ``delta_lag=1`` because the time
+#: warp's kernel (gvf_speed.warp_step) builds the first difference itself; the regularisation
+#: the GVF's grids were run with (the HHMM's default before issue 10f).
+RECOGNIZER_HHMM = {"delta_lag": 1, "relative_regularization": 0.01}
+
+
 def fit_hhmm(states: int, likelihood_window: float, standardized: Dataset,
              cancel: Cancel | None, what: str) -> HHMM:
-    """An HHMM of ``states`` states per class (the HHMM's other defaults) on the GVF's
-    standardised takes: the recognizer, or the time warp's own (``speed_states``). ``what``
-    names the GVF setting(s) behind it and what to do about a failure, for the error."""
+    """An HHMM of ``states`` states per class (``RECOGNIZER_HHMM``, the HHMM's other defaults)
+    on the GVF's standardised takes: the recognizer, or the time warp's own (``speed_states``).
+    ``what`` names the GVF setting(s) behind it and what to do about a failure, for the
+    error."""
     try:
-        # delta_lag=1 whatever the HHMM's default: the time warp's kernel (gvf_speed.warp_step)
-        # builds the first difference itself
-        return HHMM(int(states), decision="decaying", delta_lag=1,
+        return HHMM(int(states), decision="decaying", **RECOGNIZER_HHMM,
                     likelihood_window=recognizer_window(likelihood_window)).fit(
             standardized, cancel=cancel)
     except TrainingCancelled:

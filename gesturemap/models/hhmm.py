@@ -124,10 +124,12 @@ class HHMM(_ModelCommon):
     """Hierarchical HMM per class (HMR when fitted on bimodal data).
 
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
-    real datasets, docs/decisions.md: ``states=5`` (XMM: 10), ``deltas=True`` (XMM: no deltas)
-    over ``delta_lag=1`` frame (the CV kept it; the GMM's is 4, issue 10e),
-    ``decision="cumulative"`` (XMM: the sliding window), ``em_percent_change=0.05`` (XMM: 0.01).
-    XMM's behaviour: ``HHMM(10, deltas=False, decision="window", em_percent_change=0.01)``.)
+    real datasets, docs/decisions.md: ``states=10``, ``relative_regularization=0.05`` (XMM:
+    0.01), ``deltas=True`` (XMM: no deltas) over ``delta_lag=2`` frames (one joint grid of the
+    three, issue 10f; the GMM's lag is 4, issue 10e), ``decision="cumulative"`` (XMM: the
+    sliding window), ``em_percent_change=0.05`` (XMM: 0.01).
+    XMM's behaviour: ``HHMM(10, relative_regularization=0.01, deltas=False,
+    decision="window", em_percent_change=0.01)``.)
     ----------
     states : states per class.
     gaussians : Gaussians per state.
@@ -160,15 +162,15 @@ class HHMM(_ModelCommon):
     class_overridable = ("states", "gaussians", "relative_regularization",
                          "absolute_regularization", "covariance", "transition")
 
-    def __init__(self, states: int = 5, gaussians: int = 1, *,
-                 relative_regularization: float = 0.01, absolute_regularization: float = 0.001,
+    def __init__(self, states: int = 10, gaussians: int = 1, *,
+                 relative_regularization: float = 0.05, absolute_regularization: float = 0.001,
                  covariance: str = "auto", transition: str = "left-right",
                  hierarchical: bool = True, regression_estimator: str = "full",
                  likelihood_window: int = 5, multiclass_regression: str = "likeliest",
                  em_min_iterations: int = 10, em_max_iterations: int = 0,
                  em_percent_change: float = 0.05, class_params: dict | None = None,
                  n_jobs: int | None = None, decision: str = "cumulative",
-                 deltas: bool = True, estimate_speed: bool = False, delta_lag: int = 1) -> None:
+                 deltas: bool = True, estimate_speed: bool = False, delta_lag: int = 2) -> None:
         self.decision = decision
         self.estimate_speed = estimate_speed
         self.deltas = deltas

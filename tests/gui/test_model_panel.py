@@ -276,10 +276,11 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     MODEL_REGISTRY["gvf"](**panel.settings()["params"])
 
 
-@pytest.mark.parametrize("kind, default", [("hhmm", 1), ("gmm", 4)])
+@pytest.mark.parametrize("kind, default", [("hhmm", 2), ("gmm", 4)])
 def test_the_delta_lag_is_a_count_from_one(qtbot, kind, default):
-    """The delta's lag (issue 10e) shows its default, cannot be set to 0, which the model
-    refuses, and a lag typed in reaches the settings the model is built with."""
+    """The delta's lag (issue 10e; the HHMM's default 2 since issue 10f) shows its default,
+    cannot be set to 0, which the model refuses, and a lag typed in reaches the settings the
+    model is built with."""
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": kind, "params": {}})
@@ -287,10 +288,10 @@ def test_the_delta_lag_is_a_count_from_one(qtbot, kind, default):
     assert isinstance(editor, QtWidgets.QSpinBox) and editor.value() == default
     editor.setValue(0)
     assert editor.value() == 1
-    editor.setValue(2)
-    assert panel.settings()["params"] == {"delta_lag": 2}
+    editor.setValue(3)
+    assert panel.settings()["params"] == {"delta_lag": 3}
     assert panel.problems() == []
-    assert MODEL_REGISTRY[kind](**panel.settings()["params"]).delta_lag == 2
+    assert MODEL_REGISTRY[kind](**panel.settings()["params"]).delta_lag == 3
 
 
 def test_choices_and_exact_numbers_of_the_classic_models(qtbot):

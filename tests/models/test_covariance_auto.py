@@ -89,7 +89,10 @@ def test_auto_recognises_held_out_takes_of_wide_inputs():
 @pytest.mark.parametrize("name", ["ShoulderExerciseWatch", "JapaneseVowels",
                                   "HAPTTransitions"])
 def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
-    """The default models stay as they were on the shared datasets (their figures stand)."""
+    """The default models are full-covariance on the shared datasets (the leave-one-dataset-out
+    grids' spelling), but for the HHMM's 10 states (issue 10f) on JapaneseVowels: 5 of its 9
+    classes (377-465 frames, under 2 x 10 states x 24 dimensions) go diagonal, so ``gm.HHMM()``
+    is not the grid's setting there (docs/notes/issue-10f.md gives both figures)."""
     path = next((datasets_dir / name).glob("*train*.npz"))
     with np.load(path, allow_pickle=False) as z:
         lengths, labels, d = z["lengths"], z["y"], 2 * z["X_concat"].shape[1]  # + deltas
@@ -98,8 +101,11 @@ def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
         frames[str(y)] += int(n)
     for model in (gm.HHMM(), gm.GMM()):
         k = model.gaussians * getattr(model, "states", 1)
-        assert {resolve_covariance(model.covariance, n, k, d) for n in frames.values()} \
-            == {"full"}
+        modes = Counter(resolve_covariance(model.covariance, n, k, d) for n in frames.values())
+        if model.kind == "hhmm" and name == "JapaneseVowels":
+            assert modes == {"diagonal": 5, "full": 4}
+        else:
+            assert set(modes) == {"full"}
 
 
 @pytest.mark.parametrize("factory", [lambda: gm.HHMM(3), lambda: gm.GMM(2)],

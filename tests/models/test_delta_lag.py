@@ -83,14 +83,15 @@ def _live(model, seqs):
 
 @pytest.mark.parametrize("kind", ["hhmm", "gmm"])
 def test_lag_one_gives_the_earlier_models_likelihoods(vowels, kind):
-    """``delta_lag=1`` (the HHMM's default) trains and scores as the code before the option:
-    the same log-likelihoods, batch and live (equal to the last bit on the machine that wrote
-    the reference; the tolerance allows for another BLAS)."""
+    """``delta_lag=1`` trains and scores as the code before the option: the same
+    log-likelihoods, batch and live (equal to the last bit on the machine that wrote the
+    reference; the tolerance allows for another BLAS). The HHMM with its defaults of then
+    (5 states, regularisation 0.01; issue 10f moved them)."""
     ref = np.load(REFERENCE, allow_pickle=False)
     ds, test, _ = vowels
+    then = {"states": 5, "relative_regularization": 0.01} if kind == "hhmm" else {}
     make = {"hhmm": gm.HHMM, "gmm": gm.GMM}[kind]
-    models = [make(n_jobs=1, delta_lag=1)] + ([make(n_jobs=1)] if kind == "hhmm" else [])
-    for model in models:
+    for model in [make(n_jobs=1, delta_lag=1, **then)]:
         model.fit(ds)
         batch = np.array([model.log_likelihood(s) for s in test])
         np.testing.assert_allclose(batch, ref[f"{kind}_loglik"], rtol=1e-12, atol=0)
@@ -102,7 +103,8 @@ def test_lag_one_gives_the_earlier_models_likelihoods(vowels, kind):
 def test_a_longer_lag_changes_the_model_and_streams_as_predict(vowels, kind, lag):
     ds, test, truth = vowels
     make = {"hhmm": gm.HHMM, "gmm": gm.GMM}[kind]
-    model = make(n_jobs=1, delta_lag=lag).fit(ds)
+    then = {"states": 5, "relative_regularization": 0.01} if kind == "hhmm" else {}
+    model = make(n_jobs=1, delta_lag=lag, **then).fit(ds)
     batch = np.array([model.log_likelihood(s) for s in test])
     ref = np.load(REFERENCE, allow_pickle=False)[f"{kind}_loglik"]
     assert not np.allclose(batch, ref)  # the option is used, in training and scoring
@@ -112,9 +114,11 @@ def test_a_longer_lag_changes_the_model_and_streams_as_predict(vowels, kind, lag
 
 
 def test_the_defaults_chosen_by_leave_one_dataset_out():
-    """Issue 10e: the HHMM kept the first difference, the GMM's CV chose the delta over 4
-    frames (docs/decisions.md)."""
-    assert gm.HHMM().delta_lag == 1 and gm.HHMM().deltas is True
+    """Issue 10e: the GMM's CV chose the delta over 4 frames; issue 10f: the HHMM's joint grid
+    chose 2 frames, 10 states, regularisation 0.05 (docs/decisions.md)."""
+    hhmm = gm.HHMM()
+    assert hhmm.delta_lag == 2 and hhmm.deltas is True
+    assert hhmm.states == 10 and hhmm.relative_regularization == 0.05
     assert gm.GMM().delta_lag == 4 and gm.GMM().deltas is True
 
 

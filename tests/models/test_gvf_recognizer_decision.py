@@ -8,6 +8,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
+from gesturemap.models.gvf_recognizer import RECOGNIZER_HHMM
 
 from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
 from .test_gvf_recognizer import _same_stream
@@ -56,7 +57,7 @@ def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forget
     x = _stream_x()
     pooled = model.stream().run(x)
     alone = model.set_params(recognizer_weight=0.0).stream().run(x)
-    hhmm = gm.HHMM(5, decision="cumulative").fit(_standardized(ds, model))
+    hhmm = gm.HHMM(5, decision="cumulative", **RECOGNIZER_HHMM).fit(_standardized(ds, model))
     h = hhmm.stream().run((x - model.mean_) / model.scale_)
     for p, a, r in zip(pooled, alone, h, strict=True):
         expect = w * r.log_likelihoods + (1.0 - w) * a.log_likelihoods

@@ -14,7 +14,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
-from gesturemap.models.gvf_recognizer import gated_weight
+from gesturemap.models.gvf_recognizer import RECOGNIZER_HHMM, gated_weight
 from gesturemap.models.gvf_rescaled import RescaledRecognizer
 
 from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
@@ -56,7 +56,8 @@ def test_at_scale_one_the_rescaled_passes_are_the_hhmm_decision(decision):
     rounds the frame in its last bits), with or without the Jacobian (log 1 = 0)."""
     ds = _shapes_dataset()
     model = gm.GVF(200, random_state=1, recognizer_states=5).fit(ds)
-    hhmm = gm.HHMM(5, decision=decision, likelihood_window=200).fit(_standardized(ds, model))
+    hhmm = gm.HHMM(5, decision=decision, likelihood_window=200, **RECOGNIZER_HHMM).fit(
+        _standardized(ds, model))
     z = (_resized_x() - model.mean_) / model.scale_
     ones = np.ones((len(model.labels_), z.shape[1]))
     for jacobian in (False, True):
@@ -131,7 +132,7 @@ def test_the_gate_moves_the_weight_towards_the_hhmm_when_the_estimates_are_near_
     x = _stream_x()
     gated = model.stream().run(x)
     alone = model.set_params(recognizer_weight=0.0).stream().run(x)
-    hhmm = gm.HHMM(5, decision="cumulative").fit(_standardized(ds, model))
+    hhmm = gm.HHMM(5, decision="cumulative", **RECOGNIZER_HHMM).fit(_standardized(ds, model))
     h = hhmm.stream().run((x - model.mean_) / model.scale_)
     np.testing.assert_allclose(gated[0].log_likelihoods, w * h[0].log_likelihoods
                                + (1 - w) * alone[0].log_likelihoods, rtol=1e-12)

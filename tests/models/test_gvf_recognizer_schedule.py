@@ -10,6 +10,7 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf_recognizer import (
+    RECOGNIZER_HHMM,
     recognizer_pool,
     recognizer_stream,
     scheduled_weight,
@@ -56,7 +57,7 @@ def test_progress_pools_with_the_weight_of_the_expected_progress_under_the_last_
     scheduled = model.stream().run(x)
     constant = model.set_params(recognizer_schedule="constant").stream().run(x)
     alone = model.set_params(recognizer_weight=0.0).stream().run(x)
-    hhmm = gm.HHMM(5, decision="cumulative").fit(_standardized(ds, model))
+    hhmm = gm.HHMM(5, decision="cumulative", **RECOGNIZER_HHMM).fit(_standardized(ds, model))
     h = hhmm.stream().run((x - model.mean_) / model.scale_)
     np.testing.assert_array_equal(scheduled[0].log_likelihoods, constant[0].log_likelihoods)
     weights = [w]
