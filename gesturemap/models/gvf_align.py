@@ -214,6 +214,10 @@ class AlignEstimate:
         self._best_of = np.zeros(c, dtype=np.int64)
         self.speed = np.ones(c)
         self._align_speed = np.ones(c)
+        self._open = None  # speed_estimate="align_open": the open-begin alignment's speed
+        if model.speed_estimate == "align_open":
+            from .gvf_align_open import OpenAlign
+            self._open = OpenAlign(model, self)
         self.reset()
 
     def reset(self) -> None:
@@ -223,6 +227,8 @@ class AlignEstimate:
         self.speed[:] = 1.0
         if self._warp is not None:
             self._warp.reset()
+        if self._open is not None:
+            self._open.reset()
 
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
         """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
@@ -242,6 +248,9 @@ class AlignEstimate:
         if self._speed_on:
             out[:] = self._align_speed
             self.speed[:] = self._align_speed
+        elif self._open is not None:
+            self._open.update(z, out)
+            self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,
                    scales: np.ndarray) -> None:
