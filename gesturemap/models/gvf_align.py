@@ -185,9 +185,10 @@ def normed_templates(templates: np.ndarray, offsets: np.ndarray) -> tuple[np.nda
 class AlignEstimate:
     """A GVF stream's alignment speed and/or scale (the stream's ``_warp`` slot: ``update``
     then ``fit_scales`` each frame), with the time warp beside when the other estimate reads
-    it (``warp``)."""
+    it (``warp``), and the open-begin alignment's speed when ``opener`` (its class, called
+    with the model and this estimate) is given."""
 
-    def __init__(self, model, warp) -> None:
+    def __init__(self, model, warp, opener=None) -> None:
         self._warp = warp
         self._speed_on = model.speed_estimate == "align"
         self._scale_on = model.scale_estimate == "align"
@@ -214,10 +215,8 @@ class AlignEstimate:
         self._best_of = np.zeros(c, dtype=np.int64)
         self.speed = np.ones(c)
         self._align_speed = np.ones(c)
-        self._open = None  # speed_estimate="align_open": the open-begin alignment's speed
-        if model.speed_estimate == "align_open":
-            from .gvf_align_open import OpenAlign
-            self._open = OpenAlign(model, self)
+        # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
+        self._open = opener(model, self) if opener is not None else None
         self.reset()
 
     def reset(self) -> None:

@@ -375,7 +375,8 @@ def warp_speed(model):
         getattr(model, "speed_window", 0.0)) if how[:5] != "align" else 0.0) if warp else None
     if how[:5] == "align" or model.scale_estimate == "align":
         from .gvf_align import AlignEstimate  # (gvf_align reads this module's neighbours)
-        return AlignEstimate(model, warp)
+        from .gvf_align_open import OpenAlign
+        return AlignEstimate(model, warp, OpenAlign if how == "align_open" else None)
     return warp
 
 

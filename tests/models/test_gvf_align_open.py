@@ -98,7 +98,8 @@ def _x():
 def test_it_changes_the_speed_only_and_keeps_finite_speeds():
     ds = _shapes_dataset()
     x = _x()
-    a = gm.GVF(300, random_state=2, recognizer_gate=0.0).fit(ds).stream().run(x)
+    a = gm.GVF(300, random_state=2, recognizer_gate=0.0,
+               speed_estimate="sampled").fit(ds).stream().run(x)
     model = gm.GVF(300, random_state=2, speed_estimate="align_open",
                    recognizer_gate=0.0).fit(ds)
     b = model.stream().run(x)
