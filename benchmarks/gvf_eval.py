@@ -35,7 +35,8 @@ Which HHMM GVF's time-warp speed runs (``speed_states``: 0, the recognizer HHMM'
 per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's scale
 is read (``scale_estimate``: ``"fitted"``, each particle's least-squares scale along its path,
 or ``"warp_fitted"``, along the warp's alignment; since 18p, ``"align"`` for both speed and
-scale, an open-end alignment of each template: ``--grid 18p``) are chosen by 2-fold
+scale, an open-end alignment of each template: ``--grid 18p``; since 18q, ``"align_open"``,
+one that restarts and holds: ``--grid 18q``) are chosen by 2-fold
 cross-validation grouped by subject *within the training subjects* (criterion: the mean of
 recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
 a third of each fold's takes and three conditions); the other settings
