@@ -35,7 +35,8 @@ Which HHMM GVF's time-warp speed runs (``speed_states``: 0, the recognizer HHMM'
 per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's scale
 is read (``scale_estimate``: ``"fitted"``, each particle's least-squares scale along its path,
 or ``"warp_fitted"``, along the warp's alignment; since 18p, ``"align"`` for both speed and
-scale, an open-end alignment of each template: ``--grid 18p``) are chosen by 2-fold
+scale, an open-end alignment of each template: ``--grid 18p``; since 18q, ``"align_open"``,
+one that restarts and holds: ``--grid 18q``) are chosen by 2-fold
 cross-validation grouped by subject *within the training subjects* (criterion: the mean of
 recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
 a third of each fold's takes and three conditions); the other settings
@@ -92,6 +93,11 @@ GRID_18P = (("warp_rescaled", 0.0, "warp_fitted", 100.0), ("align", 0.0, "warp_f
 #: alignment's scale, speed, both
 DEFAULTS_18P = ({}, {"scale_estimate": "align"}, {"speed_estimate": "align"},
                 {"speed_estimate": "align", "scale_estimate": "align"})
+#: 18q's grid (declared in docs/notes/issue-18q.md): (speed_estimate, speed_window) at 18p's
+#: chosen settings; 18p's choice first (ties go to it)
+GRID_18Q = (("align", 0.0), ("align_open", 0.0), ("align_open", 30.0), ("align_open", 100.0))
+#: 18q's rows for the package default speed: ``gm.GVF()`` (first) and it with "align_open"
+DEFAULTS_18Q = ({}, {"speed_estimate": "align_open"})
 
 
 def load_takes() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -382,6 +388,27 @@ def back_to_back(train_ds, takes, labels, subjects, idx, variants, particles=100
     return out
 
 
+def folds_back_to_back(takes, labels, subjects, train_idx, variants, rng) -> dict:
+    """:func:`back_to_back` on the CV's folds (``rng`` as :func:`cross_validate` gets it):
+    per fold, templates from the other fold's takes, pairs among the fold's third of the takes
+    that the CV reads; ``all``: per variant, the mean of the two folds' shares within 15 %
+    (declared in docs/notes/issue-18q.md)."""
+    subs = np.array(sorted(set(subjects[train_idx])))
+    rng.shuffle(subs)
+    folds = [set(subs[: len(subs) // 2]), set(subs[len(subs) // 2:])]
+    out: dict = {"folds": [], "all": {}}
+    for f in folds:
+        tr = [i for i in train_idx if subjects[i] not in f]
+        te = [i for i in train_idx if subjects[i] in f][::3]
+        res = back_to_back(dataset(takes, labels, tr), takes, labels, subjects, te, variants)
+        out["folds"].append(res)
+    for name in variants:
+        out["all"][name] = float(np.mean([r[name]["all"]["speed_within_15"]
+                                          for r in out["folds"]]))
+    print("back to back, folds", out["all"], flush=True)
+    return out
+
+
 def plot(curves: dict, path: Path) -> None:
     import matplotlib
 
@@ -513,7 +540,8 @@ def package_defaults(saved_path: str, own_path: str, every: int, evaluated: bool
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
-    ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l", "18o", "18p"), default="18p",
+    ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l", "18o", "18p", "18q"),
+                    default="18q",
                     help="which declared grid the CV chooses from (docs/notes/issue-18*.md)")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
@@ -678,6 +706,10 @@ def main() -> None:
             fixed = {**fixed, "recognizer_input": "plain", "recognizer_gate": 1.0}
             grid = [{**fixed, "speed_estimate": sp, "speed_window": sw, "scale_estimate": sc,
                      "scale_window": cw} for sp, sw, sc, cw in GRID_18P]
+            if args.grid == "18q":  # 18p's choice: "align" speed (0), "align" scale (30)
+                fixed = {**fixed, "scale_estimate": "align", "scale_window": 30.0}
+                grid = [{**fixed, "speed_estimate": sp, "speed_window": sw}
+                        for sp, sw in GRID_18Q]
     params: dict = {}
     if not args.quick:
         same_folds = copy.deepcopy(rng)
@@ -687,6 +719,13 @@ def main() -> None:
         if args.grid == "18p":  # the package defaults' rule (docs/notes/issue-18p.md)
             report["cv_defaults"] = cross_validate(takes, labels, subjects, train_idx,
                                                    DEFAULTS_18P, 1000, same_folds)
+        if args.grid == "18q":  # the package default speed's rule (docs/notes/issue-18q.md)
+            report["cv_defaults"] = cross_validate(takes, labels, subjects, train_idx,
+                                                   DEFAULTS_18Q, 1000, copy.deepcopy(same_folds))
+            report["back_to_back_folds"] = folds_back_to_back(
+                takes, labels, subjects, train_idx,
+                {"sampled": {}, "align_open": {"speed_estimate": "align_open"},
+                 "align": {"speed_estimate": "align"}}, same_folds)
     report["chosen_params"] = params
     train_ds = dataset(takes, labels, train_idx)
     model = gm.GVF(1000, **params).fit(train_ds)
@@ -715,7 +754,7 @@ def main() -> None:
                          for s in ("fitted", "warp_fitted", "align")
                          if params and s != params.get("scale_estimate")},
                       **{f"speed_estimate={s}": {**params, "speed_estimate": s}
-                         for s in ("warp_rescaled", "align")
+                         for s in ("warp_rescaled", "align", "align_open")
                          if params and s != params.get("speed_estimate")},
                       **{f"recognizer_input={s}": {**params, "recognizer_input": s}
                          for s in ("plain", "rescaled_jacobian") if params
@@ -729,7 +768,10 @@ def main() -> None:
         {"sampled": {**params, "speed_estimate": "sampled"},
          "warp_rescaled (since the reset)": {**params, "speed_estimate": "warp_rescaled",
                                              "speed_window": 0.0},
-         "chosen": params})
+         "chosen": params,
+         "align (since the reset)": {**params, "speed_estimate": "align", "speed_window": 0.0},
+         "align_open": {**params, "speed_estimate": "align_open", "speed_window": 0.0},
+         "gm.GVF()": {}, "gm.GVF(speed_estimate=align_open)": {"speed_estimate": "align_open"}})
     plot(curves, Path(args.out).with_suffix(".png"))
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: report[k] for k in ("chosen_params", "step_time")}, indent=1))

@@ -266,8 +266,8 @@ class GVF(BaseModel):
         by the class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``:
         frames a warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp
         runs the recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that
-        many states per class: see ``gvf_speed``. ``"align"``: the slope of each class's
-        open-end alignment over ``speed_window`` frames (0: since the reset; ``gvf_align``).
+        many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
+        reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -319,7 +319,7 @@ class GVF(BaseModel):
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
                  recognizer_gate: float = 1.0,
                  scale_estimate: str = "align",
-                 scale_window: float = 100.0, speed_estimate: str = "sampled",
+                 scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles

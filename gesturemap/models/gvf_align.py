@@ -185,9 +185,10 @@ def normed_templates(templates: np.ndarray, offsets: np.ndarray) -> tuple[np.nda
 class AlignEstimate:
     """A GVF stream's alignment speed and/or scale (the stream's ``_warp`` slot: ``update``
     then ``fit_scales`` each frame), with the time warp beside when the other estimate reads
-    it (``warp``)."""
+    it (``warp``), and the open-begin alignment's speed when ``opener`` (its class, called
+    with the model and this estimate) is given."""
 
-    def __init__(self, model, warp) -> None:
+    def __init__(self, model, warp, opener=None) -> None:
         self._warp = warp
         self._speed_on = model.speed_estimate == "align"
         self._scale_on = model.scale_estimate == "align"
@@ -214,6 +215,8 @@ class AlignEstimate:
         self._best_of = np.zeros(c, dtype=np.int64)
         self.speed = np.ones(c)
         self._align_speed = np.ones(c)
+        # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
+        self._open = opener(model, self) if opener is not None else None
         self.reset()
 
     def reset(self) -> None:
@@ -223,6 +226,8 @@ class AlignEstimate:
         self.speed[:] = 1.0
         if self._warp is not None:
             self._warp.reset()
+        if self._open is not None:
+            self._open.reset()
 
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
         """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
@@ -242,6 +247,9 @@ class AlignEstimate:
         if self._speed_on:
             out[:] = self._align_speed
             self.speed[:] = self._align_speed
+        elif self._open is not None:
+            self._open.update(z, out)
+            self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,
                    scales: np.ndarray) -> None:

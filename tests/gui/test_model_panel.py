@@ -255,7 +255,8 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     panel.show_settings({"kind": "gvf", "params": {}})
     for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted", "align"]),
                          ("template", ["mean", "medoid"]),
-                         ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align"]),
+                         ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align",
+                                             "align_open"]),
                          ("recognizer_decision", ["decaying", "cumulative"]),
                          ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"])):
         editor = panel.editors[name]

@@ -84,7 +84,8 @@ def test_the_alignment_changes_speed_and_scale_only():
     ds = _shapes_dataset()
     x = _x()
     # (the gate, which reads speed and scale into the class's pool, off)
-    before = gm.GVF(300, random_state=2, scale_estimate="fitted", recognizer_gate=0.0).fit(ds)
+    before = gm.GVF(300, random_state=2, scale_estimate="fitted", recognizer_gate=0.0,
+                    speed_estimate="sampled").fit(ds)
     a = before.stream().run(x)
     for speed, scale in (("align", "fitted"), ("sampled", "align"), ("align", "align")):
         b = gm.GVF(300, random_state=2, speed_estimate=speed, scale_estimate=scale,
@@ -197,10 +198,13 @@ def test_save_and_load_keep_the_alignment_settings(tmp_path):
     _same_stream(model.stream().run(x), loaded.stream().run(x))
 
 
-def test_the_alignment_scale_is_the_default_and_the_speed_stays_the_particles():
+def test_the_alignment_scale_and_the_open_alignment_speed_are_the_defaults():
     # issue 18p's declared rule on the CV folds: gm.GVF(scale_estimate="align") scored 0.637
-    # against gm.GVF()'s 0.554 with "warp_fitted"; the speed stays "sampled" by declaration
+    # against gm.GVF()'s 0.554 with "warp_fitted"; issue 18q's: "align_open" read the speed
+    # within 15 % on 0.600 of the frames against "sampled"'s 0.437, and back to back on the
+    # training folds 0.486 against 0.129 (docs/notes/issue-18q.md)
     model = gm.GVF()
-    assert model.scale_estimate == "align" and model.speed_estimate == "sampled"
+    assert model.scale_estimate == "align" and model.speed_estimate == "align_open"
     # (files saved before scale_estimate existed load "sampled", as they ran)
     assert gm.GVF.legacy_params["scale_estimate"] == "sampled"
+    assert gm.GVF.legacy_params["speed_estimate"] == "sampled"

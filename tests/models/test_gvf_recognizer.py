@@ -29,9 +29,12 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
     without (no HHMM at all), and as a file saved before the recognizer existed."""
     ds = _shapes_dataset()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
-    plain = gm.GVF(300, recognizer_weight=0.0, recognizer_states=5, random_state=2).fit(ds)
+    # (the particles' speed, as the code before the recognizer read it)
+    plain = gm.GVF(300, recognizer_weight=0.0, recognizer_states=5, random_state=2,
+                   speed_estimate="sampled").fit(ds)
     assert plain.recognizer_weight == 0.0 and plain.recognizer_ is None
-    with_rec = gm.GVF(300, recognizer_weight=0.5, recognizer_states=5, random_state=2).fit(ds)
+    with_rec = gm.GVF(300, recognizer_weight=0.5, recognizer_states=5, random_state=2,
+                      speed_estimate="sampled").fit(ds)
     assert with_rec.recognizer_ is not None
     with_rec.set_params(recognizer_weight=0.0)
     _same_stream(plain.stream().run(x), with_rec.stream().run(x))

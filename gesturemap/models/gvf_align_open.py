@@ -1,0 +1,189 @@
+"""GVF's speed from an open-begin alignment that restarts and holds
+(``speed_estimate="align_open"``; docs/notes/issue-18q.md).
+
+The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame since the reset
+to a template's beginning: a second gesture streamed without a reset is read as the first
+one's continuation, and at a held end its slope decays. This one is a subsequence alignment:
+per template, a path may *begin* at template frame 0 on any frame (it then carries its own
+start ``x_s``, the frame it began on), and each frame extends it by 0 to ``MAX_STEP`` template
+frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
+prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
+if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
+just begun, whose first costs are near 0 as nothing has moved relative to its start, must
+prove itself over some frames before it displaces an old one). Each cell keeps the path with
+the least such cost among its predecessors (the greedy rule of normalised subsequence DTW);
+the cell at template frame 0 is always a path beginning on this frame.
+
+The frame cost is :mod:`gvf_align`'s size-free one, relative to the path's own start: ``x_t -
+x_s`` divided by the root mean square of ``x_i - x_s`` over the path's frames, template frame
+``j`` by its prefix's root mean square (both floored as there), the squared distance.
+
+**Speed**: the least-squares slope of the path's template frames against its frames (kept
+per cell along the path, forgotten by ``1 / speed_window`` per frame, 0: the whole path),
+counting only the frames whose template frame lies inside the template's middle (``EDGE`` of
+its frames off each end): at the beginning a path that waits at the template's first frames
+starts its slope again, and at the end (a held end, or the template's last frames) the slope
+is frozen. A class reports the slope of its path of least cost per frame among those that
+have left the template's beginning with at least ``MIN_POINTS`` counted frames (over all its
+templates), times the template's ``speed_factors_``, in the particles' bounds; with no such
+path (before a gesture, while a new path grows, at a held end where a fresh path waits at
+the template's start) the class **holds** its last speed (1 after the reset). A second
+gesture begins a new path at its start, which takes over once its cost per frame is below
+the old path's. O((template frames) x (MAX_STEP + inputs)) per frame, compiled.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+from .gvf_align import MAX_STEP
+
+_JIT = {"cache": True, "nogil": True, "fastmath": False}
+
+#: The prior's cost per frame (a squared distance over the inputs of size-free frames: about
+#: 3 for a path along a template of the same class on HAPT, 8-10 for another class's) and its
+#: frames; chosen on training subjects only (docs/notes/issue-18q.md).
+START_COST = 4.0
+START_FRAMES = 20.0
+#: The share of a template's frames at each end outside the slope (the beginning restarts it,
+#: the end freezes it).
+EDGE = 0.05
+#: Counted frames a path needs before its slope is read.
+MIN_POINTS = 10
+# per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames
+_REG = 7
+
+
+@njit(**_JIT)
+def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,
+              keep, speed_factors, speed_out, start_cost, start_frames, min_points):
+    """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
+    alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
+    frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
+    D``, ``reg`` (T, 7) its slope's sums; ``speed_out`` (C,) each class's speed, held when
+    no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
+    :data:`MIN_POINTS`."""
+    d = z.shape[0]
+    n_t = offsets.shape[0] - 1
+    best_cost = np.full(n_t, math.inf)
+    best_cell = np.full(n_t, -1)
+    for m in range(n_t):
+        a, b = offsets[m], offsets[m + 1]
+        n = b - a
+        edge = max(1, int(math.ceil(EDGE * n)))
+        for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
+            c = a + j
+            if j == 0:  # a path begins here, on this frame
+                tot[c] = 0.0
+                length[c] = 0.0
+                for q in range(d):
+                    xs[c, q] = z[q]
+                energy[c] = 0.0
+                for r in range(_REG):
+                    reg[c, r] = 0.0
+                reg[c, 5] = t
+            else:
+                p = -1
+                lo = math.inf
+                for k in range(min(j, MAX_STEP) + 1):
+                    if t > 0 and length[c - k] > 0.0:
+                        v = (tot[c - k] + start_cost) / (length[c - k] + start_frames)
+                        if v < lo:
+                            lo = v
+                            p = c - k
+                if p < 0:
+                    length[c] = 0.0
+                    tot[c] = math.inf
+                    continue
+                if p != c:
+                    tot[c] = tot[p]
+                    length[c] = length[p]
+                    energy[c] = energy[p]
+                    for q in range(d):
+                        xs[c, q] = xs[p, q]
+                    for r in range(_REG):
+                        reg[c, r] = reg[p, r]
+            e2 = 0.0
+            for q in range(d):
+                e = z[q] - xs[c, q]
+                e2 += e * e
+            energy[c] += e2 / d
+            length[c] += 1.0
+            inv = 1.0 / math.sqrt(energy[c] / length[c] + floor2[m])
+            cost = 0.0
+            for q in range(d):
+                e = (z[q] - xs[c, q]) * inv - normed[c, q]
+                cost += e * e
+            tot[c] += cost
+            s = reg[c]
+            if j < edge:  # the beginning: the slope starts again from here
+                s[0] = 1.0
+                s[1] = 0.0
+                s[2] = j
+                s[3] = 0.0
+                s[4] = 0.0
+                s[5] = t
+                s[6] = 1.0
+            elif j < n - edge:  # the middle: counted
+                u = t - s[5]
+                s[0] = keep * s[0] + 1.0
+                s[1] = keep * s[1] + u
+                s[2] = keep * s[2] + j
+                s[3] = keep * s[3] + u * u
+                s[4] = keep * s[4] + u * j
+                s[6] += 1.0
+            # (the end: frozen)
+            if j >= edge and s[6] >= min_points:
+                v = (tot[c] + start_cost) / (length[c] + start_frames)
+                if v < best_cost[m]:
+                    best_cost[m] = v
+                    best_cell[m] = c
+    for k in range(class_offsets.shape[0] - 1):
+        m = -1
+        for r in range(class_offsets[k], class_offsets[k + 1]):
+            if best_cell[r] >= 0 and (m < 0 or best_cost[r] < best_cost[m]):
+                m = r
+        if m < 0:
+            continue  # no path has left the beginning: the speed holds
+        s = reg[best_cell[m]]
+        den = s[0] * s[3] - s[1] * s[1]
+        if den > 1e-12 * s[0] * s[3]:
+            slope = (s[0] * s[4] - s[1] * s[2]) / den
+            speed_out[k] = min(max(slope * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
+
+
+class OpenAlign:
+    """A stream's open-begin alignment speed (``speed_estimate="align_open"``), beside the
+    stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates and slope
+    forgetting it reads."""
+
+    def __init__(self, model, align) -> None:
+        self._align = align
+        n, d = model.templates_.shape
+        self._tot = np.zeros(n)
+        self._length = np.zeros(n)
+        self._xs = np.zeros((n, d))
+        self._energy = np.zeros(n)
+        self._reg = np.zeros((n, _REG))
+        self.speed = np.ones(len(model.class_offsets_) - 1)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen: no path, the speed 1."""
+        self._t = 0
+        self._length[:] = 0.0
+        self.speed[:] = 1.0
+
+    def update(self, z: np.ndarray, out: np.ndarray) -> None:
+        """Follow the standardised frame ``z``; writes the classes' speeds into ``out``."""
+        a = self._align
+        open_step(z, float(self._t), a._normed, a._offsets, a._class_offsets,
+                  a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
+                  a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
+                  START_FRAMES, MIN_POINTS)
+        self._t += 1
+        out[:] = self.speed
