@@ -43,7 +43,8 @@ switched on per outer fold by a cross-fit over the inner folds; the held-out eve
 the live path, ``Spotter(..., verifier=...)``; with ``--verify-in-loop`` every setting is
 cross-fitted and chosen by its better score, plain or verified; with ``--verify-folds K`` it
 is cross-fitted over K folds of the outer training subjects of its own),
-``--threshold``/``--defer`` grids)
+``--threshold``/``--defer`` grids, ``--null-model null+gestures`` the null model that also
+holds every gesture state, issue 12p)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
@@ -78,6 +79,7 @@ from gesturemap.evaluation.spotting_cv import (
 )
 from gesturemap.evaluation.verifier_rule import verifier_rule
 from gesturemap.models.spot_verifier import parse_context
+from gesturemap.models.spotting import NULL_MODELS
 
 #: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
 #: that does not sit beside it, e.g. a git worktree)
@@ -444,6 +446,8 @@ def main() -> None:
                     help="the grid's settle_frames values (default 0: off)")
     ap.add_argument("--settle-ratio", type=float, nargs="+", default=[0.5],
                     help="the grid's settle_ratio values, with --settle (default 0.5)")
+    ap.add_argument("--null-model", nargs="+", default=["null"], choices=NULL_MODELS,
+                    help="the grid's null_model values (default null; issue 12p)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -548,6 +552,8 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     if args.settle != [0]:
         grid["settle_frames"] = list(args.settle)
         grid["settle_ratio"] = list(args.settle_ratio)
+    if args.null_model != ["null"]:
+        grid["null_model"] = list(args.null_model)
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]

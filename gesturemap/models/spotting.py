@@ -12,7 +12,8 @@ class's state and a **null model**:
 - with non-gesture takes (recordings labelled :data:`NULL`, trained as a class of the model),
   the null model is the mixture of that class's states;
 - without them, Lee & Kim's (1999) threshold model: every gesture state in one ergodic model
-  with uniform transitions, whose per-frame likelihood is the plain mixture of all states.
+  with uniform transitions, whose per-frame likelihood is the plain mixture of all states;
+- ``null_model="null+gestures"`` with null takes: both, half the mass each (issue 12p).
 
 A match's score is its summed log-likelihood ratio. A class's match counts once its score
 reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
@@ -65,6 +66,10 @@ DEFAULT_SETTLE_FRAMES = 0
 #: of issue 12e's inner-fold exploration on HAPT's training subjects (0.3 to 1.2 at 50 frames),
 #: the one its nested run measured.
 DEFAULT_SETTLE_RATIO = 0.8
+#: "null": the null class's states when there are null takes (else every gesture state);
+#: "null+gestures": with null takes, those and every gesture state, half the mass each.
+NULL_MODELS = ("null", "null+gestures")
+DEFAULT_NULL_MODEL = "null"
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: the model kinds a stream can spot gestures over
@@ -117,6 +122,13 @@ class Spotter:
     refractory_frames : frames after an event during which nothing else is emitted.
     thresholds : optional ``{label: score}`` absolute thresholds overriding the calibrated ones.
     null_label : the label of the non-gesture class (default :data:`NULL`).
+    null_model : HMMs: what each frame's likelihood ratio is taken against. ``"null"``
+        (default): the null class's states when the model has one, else every gesture state
+        (Lee & Kim's threshold model). ``"null+gestures"``: with a null class, the mixture of
+        its states (half the mass, each state alike) and of every gesture state (the other
+        half, each state alike), so that no gesture state can out-explain the null model by
+        more than ``log(2 * gesture states)`` per frame (a posture the null takes never show
+        is not a gesture's for that alone); without a null class the same as ``"null"``.
     gmm_frames : typical duration of a GMM class, in frames (a GMM has no duration model).
     max_duration : a match counts when it spans at most this many times its class's expected
         duration.
@@ -166,6 +178,7 @@ class Spotter:
                  defer_projection: float = DEFAULT_DEFER_PROJECTION,
                  settle_frames: int = DEFAULT_SETTLE_FRAMES,
                  settle_ratio: float = DEFAULT_SETTLE_RATIO,
+                 null_model: str = DEFAULT_NULL_MODEL,
                  verifier: Any = None, verifier_frames: int | None = None) -> None:
         model._check_fitted()
         self.model = model
@@ -182,6 +195,7 @@ class Spotter:
         self.settle_frames = check_value("settle_frames", settle_frames)
         self.settle_ratio = check_value("settle_ratio", settle_ratio)
         self.null_label = null_label
+        self.null_model = check_null_model(null_model)
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
         labels = list(model.labels_)
@@ -300,17 +314,21 @@ class Spotter:
             lt[i, :len(a), :len(a)] = a
             self._b["log_prior"][i, :len(a)] = log_prior[i]
         self._b["log_trans"] = lt
-        # the null model: the null class's states, else every gesture state (Lee & Kim)
-        null_src = [hmms[labels.index(self.null_label)]] if self.has_null_ else gest
+        # the null model: the null class's states, else every gesture state (Lee & Kim);
+        # "null+gestures": both, half the mass each
+        parts = [[hmms[labels.index(self.null_label)]]] if self.has_null_ else [gest]
+        if self.has_null_ and self.null_model == "null+gestures":
+            parts.append(gest)
         w, mu, cov = [], [], []
-        n_states_total = sum(h[0].shape[0] for h in null_src)
-        for h in null_src:
-            for j in range(h[0].shape[0]):
-                for k in range(h[0].shape[1]):
-                    if h[0][j, k] > 0:
-                        w.append(h[0][j, k] / n_states_total)
-                        mu.append(h[1][j, k])
-                        cov.append(h[2][j, k])
+        for null_src in parts:
+            n_states_total = len(parts) * sum(h[0].shape[0] for h in null_src)
+            for h in null_src:
+                for j in range(h[0].shape[0]):
+                    for k in range(h[0].shape[1]):
+                        if h[0][j, k] > 0:
+                            w.append(h[0][j, k] / n_states_total)
+                            mu.append(h[1][j, k])
+                            cov.append(h[2][j, k])
         nt = gaussian_terms(np.array(mu), np.array(cov), d)
         self._null = {"w": np.array(w), "mean": nt.mean_in, "linv": nt.linv_in,
                       "lognorm": nt.lognorm_in}
@@ -583,7 +601,7 @@ class SpottingStream(StreamBase):
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
-            "defer_projection", "settle_frames", "settle_ratio", "verifier")
+            "defer_projection", "settle_frames", "settle_ratio", "null_model", "verifier")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -612,6 +630,13 @@ def check_value(name: str, value: Any) -> Any:
     return check_float(name, value, low, strict=strict)
 
 
+def check_null_model(value: Any) -> str:
+    """The ``null_model`` setting, one of :data:`NULL_MODELS`, else an error saying so."""
+    if not isinstance(value, str) or value not in NULL_MODELS:
+        raise bad_param("null_model", value, "one of " + ", ".join(repr(v) for v in NULL_MODELS))
+    return value
+
+
 def check_settings(settings: Any) -> dict[str, Any]:
     """Check spotting settings read from a file or typed in the window: every name, every
     numeric value (the per-class ``thresholds`` are checked against the model's labels when a
@@ -624,6 +649,8 @@ def check_settings(settings: Any) -> dict[str, Any]:
             raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
         if key in NUMBERS:
             check_value(key, settings[key])
+    if "null_model" in settings:
+        check_null_model(settings["null_model"])
     thresholds = settings.get("thresholds")
     if thresholds is not None and not isinstance(thresholds, dict):
         raise bad_param("thresholds", thresholds, "a dict {label: score}")
