@@ -51,6 +51,19 @@ FLOOR = 0.1
 
 
 @njit(**_JIT)
+def running_energy(z, x0, energy, t):
+    """The running mean, over the ``t + 1`` frames since the reset, of the squared distance
+    per input from the first frame; a frame that would make it infinite (a sensor's absurd
+    value) leaves it as it was, without a floating-point warning from the real-time step."""
+    s = 0.0
+    for i in range(z.shape[0]):
+        d = z[i] - x0[i]
+        s += d * d
+    new = energy + (s / z.shape[0] - energy) / (t + 1)
+    return new if math.isfinite(new) else energy
+
+
+@njit(**_JIT)
 def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, new, pos,
                sums, speed_keep, speed_out, speed_factors, best, best_of):
     """One frame of every template's open-end alignment; writes each class's speed.
@@ -237,8 +250,7 @@ class AlignEstimate:
             self._warp.update(z, scales, out if self._warp_speed else self._warp.speed)
         if self._t == 0:
             self._x0[:] = z
-        e = z - self._x0
-        self._energy += (float(e @ e) / len(z) - self._energy) / (self._t + 1)
+        self._energy = running_energy(z, self._x0, self._energy, self._t)
         align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
                    self._class_offsets, self._floor2, self._cost, self._new, self._pos,
                    self._sums, self._speed_keep, self._align_speed, self._speed_factors,
