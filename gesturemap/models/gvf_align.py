@@ -230,6 +230,8 @@ class AlignEstimate:
         self._align_speed = np.ones(c)
         # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
         self._open = opener(model, self) if opener is not None else None
+        # the since-reset alignment runs only for an estimate that reads it
+        self._since_reset = self._speed_on or self._scale_on
         self.reset()
 
     def reset(self) -> None:
@@ -248,13 +250,14 @@ class AlignEstimate:
         the alignment's, the warp's, or (neither) leaves it."""
         if self._warp is not None:
             self._warp.update(z, scales, out if self._warp_speed else self._warp.speed)
-        if self._t == 0:
-            self._x0[:] = z
-        self._energy = running_energy(z, self._x0, self._energy, self._t)
-        align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
-                   self._class_offsets, self._floor2, self._cost, self._new, self._pos,
-                   self._sums, self._speed_keep, self._align_speed, self._speed_factors,
-                   self._best, self._best_of)
+        if self._since_reset:
+            if self._t == 0:
+                self._x0[:] = z
+            self._energy = running_energy(z, self._x0, self._energy, self._t)
+            align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
+                       self._class_offsets, self._floor2, self._cost, self._new, self._pos,
+                       self._sums, self._speed_keep, self._align_speed, self._speed_factors,
+                       self._best, self._best_of)
         self._t += 1
         if self._speed_on:
             out[:] = self._align_speed

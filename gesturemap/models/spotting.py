@@ -44,7 +44,7 @@ import numpy as np
 from ..errors import GesturemapError
 from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
-from .base import Result, StreamBase, bad_param, check_float, check_int
+from .base import Result, StreamBase, bad_param, check_choice, check_float, check_int
 from .gmm import DeltaFrames
 from .spot_verifier import NULL, SpotVerifier, context_span  # NULL: gm.NULL, beside it
 
@@ -195,7 +195,7 @@ class Spotter:
         self.settle_frames = check_value("settle_frames", settle_frames)
         self.settle_ratio = check_value("settle_ratio", settle_ratio)
         self.null_label = null_label
-        self.null_model = check_null_model(null_model)
+        self.null_model = check_choice("null_model", null_model, NULL_MODELS)
         if thresholds is not None and not isinstance(thresholds, dict):
             raise bad_param("thresholds", thresholds, "a dict {label: score}")
         labels = list(model.labels_)
@@ -630,13 +630,6 @@ def check_value(name: str, value: Any) -> Any:
     return check_float(name, value, low, strict=strict)
 
 
-def check_null_model(value: Any) -> str:
-    """The ``null_model`` setting, one of :data:`NULL_MODELS`, else an error saying so."""
-    if not isinstance(value, str) or value not in NULL_MODELS:
-        raise bad_param("null_model", value, "one of " + ", ".join(repr(v) for v in NULL_MODELS))
-    return value
-
-
 def check_settings(settings: Any) -> dict[str, Any]:
     """Check spotting settings read from a file or typed in the window: every name, every
     numeric value (the per-class ``thresholds`` are checked against the model's labels when a
@@ -650,7 +643,7 @@ def check_settings(settings: Any) -> dict[str, Any]:
         if key in NUMBERS:
             check_value(key, settings[key])
     if "null_model" in settings:
-        check_null_model(settings["null_model"])
+        check_choice("null_model", settings["null_model"], NULL_MODELS)
     thresholds = settings.get("thresholds")
     if thresholds is not None and not isinstance(thresholds, dict):
         raise bad_param("thresholds", thresholds, "a dict {label: score}")
