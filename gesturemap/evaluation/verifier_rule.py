@@ -21,13 +21,12 @@ since issue 12n's declared runs (docs/notes/issue-12n.md).
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError
+from ..validation import check_float, check_int, validation_error
 
 __all__ = ["DEFAULT_RULE", "VerifierRule", "apply_rule", "paired_bootstrap", "parse_confidence",
            "verifier_rule"]
@@ -43,21 +42,13 @@ class VerifierRule:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        m = self.margin
-        if isinstance(m, bool) or not isinstance(m, (int, float)) or not (
-                math.isfinite(m) and m >= 0):
-            raise GesturemapError(f"verifier margin {m!r}: expected a number >= 0")
+        check_float("verifier margin", self.margin)
         q = self.confidence
-        if q is not None and (isinstance(q, bool) or not isinstance(q, (int, float))
-                              or not 0 < q <= 1):
-            raise GesturemapError(f"verifier confidence {q!r}: expected None or a fraction, "
-                                  "0 < confidence <= 1")
-        for name in ("resamples", "seed"):
-            v = getattr(self, name)
-            if isinstance(v, bool) or not isinstance(v, int) or v < (1 if name == "resamples"
-                                                                       else 0):
-                raise GesturemapError(f"verifier {name} {v!r}: expected an integer >= "
-                                      f"{1 if name == 'resamples' else 0}")
+        if q is not None and check_float("verifier confidence", q, strict=True) > 1:
+            raise validation_error("verifier confidence", q,
+                                   "None or a fraction, 0 < confidence <= 1")
+        check_int("verifier resamples", self.resamples, 1)
+        check_int("verifier seed", self.seed, 0)
 
     @property
     def plain(self) -> bool:
