@@ -212,6 +212,20 @@ def summarise(out) -> dict:
             "scale_within_15": float(np.mean(sc <= TOL)), "scale_median_err": float(np.median(sc)),
             **per_input(changed),
         }
+    if len(out) == len(FACTORS) ** 2:  # per factor: each speed over its 3 sizes, each size
+        for name, pos in (("speed", 0), ("size", 1)):  # over its 3 speeds (18r)
+            for f in FACTORS:
+                group = [o for c, o in out.items() if c[pos] == f]
+                sp = np.concatenate([np.concatenate(o["speed"]) for o in group])
+                sc = np.concatenate([np.concatenate(o["scale"]) for o in group])
+                rows[f"{name} x{f}, all {'sizes' if pos == 0 else 'speeds'}"] = {
+                    "speed_within_15": float(np.mean(sp <= TOL)),
+                    "speed_median_err": float(np.median(sp)),
+                    "scale_within_15": float(np.mean(sc <= TOL)),
+                    "scale_median_err": float(np.median(sc)),
+                    "accuracy_by_fraction": np.mean(np.vstack([np.array(o["labels"])
+                                                               for o in group]),
+                                                    axis=0).tolist()}
     allsp = np.concatenate([np.concatenate(o["speed"]) for o in out.values()])
     allsc = np.concatenate([np.concatenate(o["scale"]) for o in out.values()])
     rows["all"] = {

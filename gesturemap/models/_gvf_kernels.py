@@ -25,6 +25,50 @@ from numba import njit
 #: speeds and scales stay within [1/20, 20].
 FACTOR_MIN, FACTOR_MAX = 0.05, 20.0
 LOG_FACTOR_BOUND = math.log(FACTOR_MAX)
+#: A frame is absurd (a corrupted value, not a movement) when one of its inputs lies further
+#: from the templates' mean posture than this many times the templates' reach
+#: (:func:`absurd_limit`): the fitted scale's sums and the alignments (gvf_align,
+#: gvf_align_open) skip it. A trained gesture performed even ``FACTOR_MAX`` (20) times bigger,
+#: from any posture the templates pass through, stays within about 40 reaches, so 1,000 leaves
+#: a margin of 25 for postures no take showed; and any frame that passes (at most 1e3 reaches
+#: per input) gives squares and sums far from a float's overflow.
+ABSURD_REACHES = 1000.0
+
+
+def absurd_limit(postures: np.ndarray, templates: np.ndarray) -> tuple[np.ndarray, float]:
+    """The templates' mean posture (D,) (the mean of ``postures`` (T, D), every template
+    frame's mean posture) and the distance from it, on any input, beyond which a frame is
+    absurd: :data:`ABSURD_REACHES` times the templates' reach, the farthest any template
+    frame's posture lies from that mean, or any template frame from its template's start
+    (``templates``, relative to their starts), on any input (at least 1e-12)."""
+    center = postures.mean(axis=0)
+    reach = max(float(np.abs(postures - center).max(initial=0.0)),
+                float(np.abs(templates).max(initial=0.0)), 1e-12)
+    return np.ascontiguousarray(center), ABSURD_REACHES * reach
+
+
+@njit(cache=True, nogil=True)
+def is_absurd(z, center, limit):
+    """True when an input of the frame ``z`` lies further than ``limit`` from ``center``, or
+    is not a number (:func:`absurd_limit`)."""
+    for i in range(z.shape[0]):
+        if not abs(z[i] - center[i]) <= limit:
+            return True
+    return False
+
+
+def tolerance_gaussians(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse variances and log-normalisers of diagonal Gaussians with variances ``var``
+    (one per row)."""
+    return (np.ascontiguousarray(1.0 / var),
+            np.ascontiguousarray(-0.5 * np.log(2.0 * np.pi * var).sum(axis=1)))
+
+
+def softmax(log: np.ndarray, out: np.ndarray) -> None:
+    """``out`` = the normalised exponential of ``log``, in place (no allocation)."""
+    np.subtract(log, log.max(), out=out)
+    np.exp(out, out=out)
+    out /= out.sum()
 
 
 @njit(cache=True, nogil=True)
@@ -138,7 +182,7 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
          resampling_threshold, restart_probability, uniform_scale, spreads, forgetting, cls,
          tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log, class_inst,
          class_phase, class_speed, class_scale, class_rot, fit_scale, fit_keep, fit_prior,
-         sxy, syy):
+         sxy, syy, absurd):
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
 
     Each class keeps its own block of particles (so each class always has estimates) and its
@@ -165,6 +209,11 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     particle's sampled scale by ``fit_prior`` frames' worth of unit template; ``sxy``,
     ``syy`` (N, D) are the particles' sums (copied with them on resampling, cleared when they
     start again); ``buf`` is (3, D). The particles themselves move and weigh as without it.
+    An ``absurd`` frame (:func:`is_absurd`: a corrupted value, not a movement) moves the
+    particles on but neither weighs them, nor restarts one anchored at it, nor enters the
+    fitted sums or the class evidence (its instant evidence is 0 for every class): its
+    log-likelihood (about -1e60 at 1e30) would otherwise rule the weights and the evidence
+    for as long as they remember.
     """
     n = len(phase)
     per = n // n_classes
@@ -177,7 +226,7 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         # ``restart_probability`` per frame; meanwhile it holds the final posture), anchored
         # at this frame, on one of its class's templates
         u = uniforms[n + n_classes + p]
-        if phase[p] >= 1.0 and u < restart_probability:
+        if phase[p] >= 1.0 and u < restart_probability and not absurd:
             c = cls[p]
             m = class_offsets[c + 1] - class_offsets[c]
             tid[p] = class_offsets[c] + min(int(u / restart_probability * m), m - 1)
@@ -211,13 +260,15 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
             for r in range(nr):
                 rot[p, r] += noise[3] * normals[p, 3 + 2 * d + r]
         _template_at(templates, offsets, tid[p], min(phase[p], 1.0), d, tmpl)
-        if fit_scale:
+        if fit_scale and not absurd:
             # the unscaled, rotated template against the frame (relative to the offset)
             plain = buf[2]
             _rotate(tmpl, rot[p], d, nr, plain)
             for j in range(d):
                 sxy[p, j] = fit_keep * sxy[p, j] + (z[j] - offset[p, j]) * plain[j]
                 syy[p, j] = fit_keep * syy[p, j] + plain[j] * plain[j]
+        if absurd:
+            continue  # the frame tells nothing: the weights stay as they were
         for j in range(d):
             tmpl[j] *= scale[p, j]
         _rotate(tmpl, rot[p], d, nr, rotated)
@@ -266,7 +317,7 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
         ev = best + math.log(total)
         norm = ev
         if ((speed_weight > 0.0 or (posture_weight > 0.0 and not posture_in_particles))
-                and not impossible):
+                and not impossible and not absurd):
             # the posture's (and speed's) likelihood under the class's (updated) particles
             pbest = -np.inf
             for p in range(a, b):
@@ -281,8 +332,11 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
                 ev = -1e300
         if impossible:
             ev = -1e300
+        if absurd:
+            ev = 0.0  # no evidence either way: the smoothed evidence stays as it was
+        else:
+            class_log[c] = (1.0 - forgetting) * class_log[c] + ev
         class_inst[c] = ev
-        class_log[c] = (1.0 - forgetting) * class_log[c] + ev
         class_phase[c] = 0.0
         class_speed[c] = 0.0
         for j in range(d):

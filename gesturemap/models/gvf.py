@@ -656,9 +656,9 @@ class GVFStream(StandardizingStream):
         var = np.full(model.templates_.shape, tol2)
         if model.learned_tolerance:
             var += np.repeat(model.spreads_, np.diff(model.offsets_), axis=0) ** 2
-        self._inv_vars, self._log_norms = _gaussian(var)
+        self._inv_vars, self._log_norms = _k.tolerance_gaussians(var)
         self._postures = model.postures_
-        self._posture_inv_vars, self._posture_log_norms = _gaussian(
+        self._posture_inv_vars, self._posture_log_norms = _k.tolerance_gaussians(
             tol2 + model.posture_spreads_**2)
         self._posture_weight = float(model.posture_weight)
         self._speed_weight = float(model.speed_weight)
@@ -689,6 +689,7 @@ class GVFStream(StandardizingStream):
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
         self._syy = np.zeros((n, d))
+        self._center, self._limit = _k.absurd_limit(model.postures_, model.templates_)
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
         self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)
@@ -731,7 +732,8 @@ class GVFStream(StandardizingStream):
         rng = self._rng
         rng.standard_normal(out=self._normals)
         rng.random(out=self._uniforms)
-        if not self._started:
+        absurd = _k.is_absurd(z, self._center, self._limit)  # (the particles start after it)
+        if not self._started and not absurd:
             self._started = True
             _k.init_particles(z, len(self.labels), self._class_offsets, self._uniforms,
                               self._normals, self._spreads[0], self._spreads[1],
@@ -761,7 +763,8 @@ class GVFStream(StandardizingStream):
                        self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
                        self._offset, self._logw, self._new_idx, self._buf, self._log,
                        self._inst, self._progress, self._speeds, self._scales, self._rots,
-                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy)
+                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy,
+                       absurd)
         if self._warp is not None:
             self._warp.update(z, self._scales, self._speeds if self._warp_speed
                               else self._warp.speed)
@@ -772,8 +775,8 @@ class GVFStream(StandardizingStream):
         if self._rec is not None:  # self._post: still the previous frame's
             best, log = self._rec.pool(z, log, best, self._progress, self._post,
                                        self._speeds, self._scales)
-        _softmax(log, self._post)
-        _softmax(self._inst, self._inst_norm)
+        _k.softmax(log, self._post)
+        _k.softmax(self._inst, self._inst_norm)
         return Result(
             label=self.labels[best], label_index=int(best),
             likelihoods=_frozen(self._post), log_likelihoods=_frozen(log),
@@ -784,15 +787,3 @@ class GVFStream(StandardizingStream):
             rotation=_frozen(self._rots) if self._nr else None,
         )
 
-
-def _gaussian(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse variances and log-normalisers of diagonal Gaussians with variances ``var``
-    (one per row)."""
-    return (np.ascontiguousarray(1.0 / var),
-            np.ascontiguousarray(-0.5 * np.log(2.0 * np.pi * var).sum(axis=1)))
-
-
-def _softmax(log: np.ndarray, out: np.ndarray) -> None:
-    np.subtract(log, log.max(), out=out)
-    np.exp(out, out=out)
-    out /= out.sum()

@@ -40,7 +40,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN, absurd_limit, is_absurd
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -132,16 +132,16 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
 
 @njit(**_JIT)
 def align_scale(z, x0, t, templates, offsets, class_offsets, pos, best_of, keep, prior,
-                uniform, scale_factors, sxy, syy, base, out):
+                uniform, scale_factors, sxy, syy, base, out, add):
     """Each template's least-squares scale of ``z - x0`` on its aligned frame
     ``templates[offsets[m] + pos[m]]`` (sums ``sxy``/``syy`` (n_templates, D) forgotten by
-    ``keep``), and each class's from its best template ``best_of`` (C,), pulled towards
+    ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from its best template ``best_of`` (C,), pulled towards
     ``base`` (C, D; the particles' scale, the class's reference units) by ``prior``, per
     input or one for all (``uniform``), kept in the particles' bounds; writes ``out`` (C, D;
     it may be ``base``)."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
-    for m in range(n_t):
+    for m in range(n_t if add else 0):
         row = offsets[m] + pos[m]
         for j in range(d):
             if t == 0:
@@ -213,6 +213,8 @@ class AlignEstimate:
         self._speed_factors = model.speed_factors_
         self._scale_factors = model.scale_factors_
         self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_)
+        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
+        self._skipped = False
         window = float(model.speed_window)
         self._speed_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         n_t, d = len(model.offsets_) - 1, model.templates_.shape[1]
@@ -247,9 +249,16 @@ class AlignEstimate:
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
         """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
         the particles' step, for the warp); writes the classes' speeds into ``out`` (C,):
-        the alignment's, the warp's, or (neither) leaves it."""
+        the alignment's, the warp's, or (neither) leaves it. An absurd frame
+        (:func:`absurd_limit`) is skipped by both alignments, as if it had not come: their
+        speed stays the last one."""
         if self._warp is not None:
             self._warp.update(z, scales, out if self._warp_speed else self._warp.speed)
+        self._skipped = is_absurd(z, self._center, self._limit)
+        if self._skipped:
+            if self._speed_on or self._open is not None:
+                out[:] = self.speed
+            return
         if self._since_reset:
             if self._t == 0:
                 self._x0[:] = z
@@ -273,7 +282,9 @@ class AlignEstimate:
         D), which they replace."""
         if self._warp_scale and self._warp is not None:
             self._warp.fit_scales(z, keep, prior, uniform, scales)
-        if self._scale_on:
+        if self._scale_on and self._t > 0:  # (before any frame: the particles' scale)
+            # a skipped frame: the scale from the sums as they were, about today's particles
             align_scale(z, self._x0, self._t - 1, self._templates, self._offsets,
                         self._class_offsets, self._pos, self._best_of, keep, prior, uniform,
-                        self._scale_factors, self._sxy, self._syy, scales, scales)
+                        self._scale_factors, self._sxy, self._syy, scales, scales,
+                        not self._skipped)

@@ -60,17 +60,19 @@ _REG = 7
 
 @njit(**_JIT)
 def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,
-              keep, speed_factors, speed_out, start_cost, start_frames, min_points):
+              keep, speed_factors, speed_out, start_cost, start_frames, min_points,
+              best_cost, best_cell):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
     D``, ``reg`` (T, 7) its slope's sums; ``speed_out`` (C,) each class's speed, held when
     no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
-    :data:`MIN_POINTS`."""
+    :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time
+    step allocates nothing)."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
-    best_cost = np.full(n_t, math.inf)
-    best_cell = np.full(n_t, -1)
+    best_cost[:] = math.inf
+    best_cell[:] = -1
     for m in range(n_t):
         a, b = offsets[m], offsets[m + 1]
         n = b - a
@@ -170,6 +172,9 @@ class OpenAlign:
         self._energy = np.zeros(n)
         self._reg = np.zeros((n, _REG))
         self.speed = np.ones(len(model.class_offsets_) - 1)
+        n_t = len(model.offsets_) - 1
+        self._best_cost = np.zeros(n_t)
+        self._best_cell = np.zeros(n_t, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
@@ -179,11 +184,13 @@ class OpenAlign:
         self.speed[:] = 1.0
 
     def update(self, z: np.ndarray, out: np.ndarray) -> None:
-        """Follow the standardised frame ``z``; writes the classes' speeds into ``out``."""
+        """Follow the standardised frame ``z``; writes the classes' speeds into ``out``. (An
+        absurd frame never comes here: :class:`gvf_align.AlignEstimate` skips it for both
+        alignments.)"""
         a = self._align
         open_step(z, float(self._t), a._normed, a._offsets, a._class_offsets,
                   a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
                   a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
-                  START_FRAMES, MIN_POINTS)
+                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell)
         self._t += 1
         out[:] = self.speed

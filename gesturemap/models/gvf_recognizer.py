@@ -49,6 +49,7 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError, TrainingCancelled
+from ._gvf_kernels import absurd_limit, is_absurd
 from .base import Cancel, bad_param, check_choice, check_float, restore
 from .gvf_rescaled import RECOGNIZER_INPUTS, RescaledRecognizer
 from .hhmm import HHMM
@@ -121,6 +122,10 @@ class RecognizerPool:
         self._part = np.zeros(c)  # the particles' share (no array made per frame)
         self.started = False  # a frame pooled since the reset (else no posterior yet)
         self.last_weight = self.weight  # the weight of the last frame pooled
+        # an absurd frame (a corrupted value) does not reach the HHMM: its log-likelihood
+        # (about -1e60 for every class at 1e30) would drown the classes' differences until
+        # the next reset
+        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
 
     def reset(self) -> None:
         self.rec.reset()
@@ -140,8 +145,11 @@ class RecognizerPool:
         first frame after a reset: ``p = 0``), then with ``recognizer_gate``
         :func:`gated_weight` at the particles' ``speeds`` and ``scales`` (C, D; this frame's)
         under ``post``; ``recognizer_input`` other than ``"plain"`` feeds the HHMM each
-        class's frame rescaled by its ``scales``."""
-        if self.rescaled is None:
+        class's frame rescaled by its ``scales``. An absurd frame (``_gvf_kernels.is_absurd``)
+        is not fed to the HHMM."""
+        if is_absurd(z, self._center, self._limit):
+            pass
+        elif self.rescaled is None:
             self.rec.advance(z)
         else:
             self.rescaled.advance(z, scales)

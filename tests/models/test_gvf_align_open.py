@@ -25,6 +25,15 @@ def two_takes(datasets_dir):
     Hz), each the only take of its class, beside subjects 3-6's takes of the other classes:
     each class's template is the take itself, so the truth of the speed is exactly the
     replay's factor. A model per speed estimate (300 particles, one scale for all inputs)."""
+    ds, two = two_takes_dataset(datasets_dir)
+    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how).fit(ds)
+              for how in ("align_open", "align")}
+    return models, two
+
+
+def two_takes_dataset(datasets_dir):
+    """Subject 1's first two HAPT takes as the only takes of their classes, beside subjects
+    3-6's takes of the other classes: the dataset, and the two (take, label)."""
     takes, labels, subjects = _hapt(datasets_dir)
     two = [i for i in range(len(takes)) if subjects[i] == 1][:2]
     ds = gm.Dataset()
@@ -33,9 +42,7 @@ def two_takes(datasets_dir):
     for j in range(len(takes)):
         if labels[j] not in {labels[i] for i in two} and 3 <= subjects[j] <= 6:
             ds.add(takes[j], label=labels[j])
-    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how).fit(ds)
-              for how in ("align_open", "align")}
-    return models, [(takes[i], labels[i]) for i in two]
+    return ds, [(takes[i], labels[i]) for i in two]
 
 
 def _speed(model, x, label):
