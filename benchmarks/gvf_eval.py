@@ -366,7 +366,8 @@ def step_times(model_ds, x, counts, params, rounds=3, extra=None):
     return out
 
 
-def back_to_back(train_ds, takes, labels, subjects, idx, variants, particles=1000) -> dict:
+def back_to_back(train_ds, takes, labels, subjects, idx, variants, particles=1000,
+                 fitted=None) -> dict:
     """Each take ``i`` of ``idx`` (replayed unchanged) followed without a reset by the next
     take of the same subject in ``idx`` (the first, for the last) replayed at speed 0.5, 1,
     2: the second take's class's speed after 30 % of it, relative to ``speed`` times the
@@ -379,7 +380,7 @@ def back_to_back(train_ds, takes, labels, subjects, idx, variants, particles=100
                       next(j for j in idx if subjects[j] == subjects[i] and j != i)))
     out: dict = {}
     for name, params in variants.items():
-        model = gm.GVF(particles, **params).fit(train_ds)
+        model = fitted or gm.GVF(particles, **params).fit(train_ds)  # (fitted: params {})
         errs: dict = {sp: [] for sp in FACTORS}
         for i, j in pairs:
             k = model.labels_.index(labels[j])

@@ -54,6 +54,10 @@ START_FRAMES = 20.0
 EDGE = 0.05
 #: Counted frames a path needs before its slope is read.
 MIN_POINTS = 10
+#: The weight of a path's beginning cost, half the squared distance (in the template's start
+#: spread plus the tolerance) of the frame it begins on from the template's start posture
+#: (0: none; then every frame may begin a path alike).
+START_POSTURE = 0.0
 # per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames
 _REG = 7
 
@@ -61,14 +65,16 @@ _REG = 7
 @njit(**_JIT)
 def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
-              best_cost, best_cell):
+              best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
+              start_weight):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
     D``, ``reg`` (T, 7) its slope's sums; ``speed_out`` (C,) each class's speed, held when
     no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
     :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time
-    step allocates nothing)."""
+    step allocates nothing); ``max_step`` and ``edge_share``: :data:`MAX_STEP` and
+    :data:`EDGE`."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     best_cost[:] = math.inf
@@ -76,11 +82,18 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     for m in range(n_t):
         a, b = offsets[m], offsets[m + 1]
         n = b - a
-        edge = max(1, int(math.ceil(EDGE * n)))
+        edge = max(1, int(math.ceil(edge_share * n)))
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
             if j == 0:  # a path begins here, on this frame
-                tot[c] = 0.0
+                # its beginning's cost: how far the frame is from the template's start
+                # posture (START_POSTURE; 0: none)
+                b0 = 0.0
+                if start_weight > 0.0:
+                    for q in range(d):
+                        e = z[q] - start_means[m, q]
+                        b0 += e * e * start_inv_vars[m, q]
+                tot[c] = 0.5 * start_weight * b0
                 length[c] = 0.0
                 for q in range(d):
                     xs[c, q] = z[q]
@@ -91,7 +104,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
             else:
                 p = -1
                 lo = math.inf
-                for k in range(min(j, MAX_STEP) + 1):
+                for k in range(min(j, max_step) + 1):
                     if t > 0 and length[c - k] > 0.0:
                         v = (tot[c - k] + start_cost) / (length[c - k] + start_frames)
                         if v < lo:
@@ -175,6 +188,10 @@ class OpenAlign:
         n_t = len(model.offsets_) - 1
         self._best_cost = np.zeros(n_t)
         self._best_cell = np.zeros(n_t, dtype=np.int64)
+        # each template's start posture (the frame a path begins on, against it)
+        self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
+        self._start_inv_vars = np.ascontiguousarray(
+            1.0 / (model.start_stds_**2 + float(model.tolerance) ** 2))
         self.reset()
 
     def reset(self) -> None:
@@ -191,6 +208,7 @@ class OpenAlign:
         open_step(z, float(self._t), a._normed, a._offsets, a._class_offsets,
                   a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
                   a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
-                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell)
+                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, MAX_STEP, EDGE,
+                  self._start_means, self._start_inv_vars, START_POSTURE)
         self._t += 1
         out[:] = self.speed
