@@ -31,6 +31,7 @@ from benchmarks.gvf_eval import (  # noqa: E402
     dataset,
     load_takes,
     run_conditions,
+    saved_split,
     summarise,
 )
 
@@ -46,13 +47,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_open_start_18r.json"))
     args = ap.parse_args()
-    rng = np.random.default_rng(0)  # gvf_eval's split, then its CV's folds
+    # 18p's split (gvf_eval's seed), and the generator as gvf_eval's CV gets it
     takes, labels, subjects = load_takes()
-    subs = np.array(sorted(set(subjects)))
-    rng.shuffle(subs)
-    test_subs = set(subs[:7].tolist())
-    train_idx = [i for i in range(len(takes)) if subjects[i] not in test_subs]
-    test_idx = [i for i in range(len(takes)) if subjects[i] in test_subs]
+    saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
+    _, _, train_idx, test_idx = saved_split(saved)
+    test_subs = set(saved["test_subjects"])
+    rng = np.random.default_rng(0)
+    rng.shuffle(np.array(sorted(set(subjects))))
     tsubs = np.array(sorted(set(subjects[train_idx])))
     rng.shuffle(tsubs)
     folds = [set(tsubs[: len(tsubs) // 2]), set(tsubs[len(tsubs) // 2:])]
