@@ -10,7 +10,11 @@ frames, as in ``"align"``. Paths of different ages compare by their cost per fra
 prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
 if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
 just begun, whose first costs are near 0 as nothing has moved relative to its start, must
-prove itself over some frames before it displaces an old one). Each cell keeps the path with
+prove itself over some frames before it displaces an old one). With :data:`START_POSTURE` > 0
+a path also begins with the cost of where it begins: that weight times half the squared
+distance of its first frame from the template's start posture (in the start spread plus the
+tolerance; docs/notes/issue-18r.md), so a path begun mid-gesture, away from any start, pays
+for it. Each cell keeps the path with
 the least such cost among its predecessors (the greedy rule of normalised subsequence DTW);
 the cell at template frame 0 is always a path beginning on this frame.
 

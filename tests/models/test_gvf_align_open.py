@@ -10,6 +10,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
+from gesturemap.models import gvf_align_open
 
 from .test_gvf import _replay, _shapes_dataset
 from .test_gvf_recognizer import _same_stream
@@ -158,3 +159,24 @@ def test_save_and_load_keep_the_setting(tmp_path):
     assert loaded.get_params() == model.get_params()
     x = _x()
     _same_stream(model.stream().run(x), loaded.stream().run(x))
+
+
+def test_a_path_begun_away_from_the_start_posture_costs_its_distance(monkeypatch):
+    """``START_POSTURE`` w > 0: a path begun on frame z costs ``w / 2`` times z's squared
+    distance from its template's start posture (in the start spread plus the tolerance) more
+    than with 0 (nothing: the code before it); at the start posture itself, nothing."""
+    model = gm.GVF(50, speed_estimate="align_open").fit(_shapes_dataset())
+    begin = model.offsets_[:-1]  # each template's first cell
+    var = model.start_stds_**2 + float(model.tolerance) ** 2
+    for z in (model.start_means_[0], model.start_means_[0] + [0.5, -1.0]):
+        tot = {}
+        for w in (0.0, 10.0):
+            monkeypatch.setattr(gvf_align_open, "START_POSTURE", w)
+            s = model.stream()
+            s.step(z * model.scale_ + model.mean_)
+            tot[w] = s._warp._open._tot[begin].copy()
+        zs = (z * model.scale_ + model.mean_ - model.mean_) / model.scale_
+        extra = 5.0 * ((zs - model.start_means_) ** 2 / var).sum(axis=1)
+        np.testing.assert_allclose(tot[10.0] - tot[0.0], extra, rtol=1e-9, atol=1e-9)
+        assert extra.max() > 1.0  # (another template's start is elsewhere)
+    assert extra[0] > 1.0 and tot[10.0][0] > tot[0.0][0]
