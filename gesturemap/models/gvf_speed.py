@@ -65,7 +65,7 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError
-from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN, absurd_limit, is_absurd
 from ._kernels import density
 from .base import Cancel, bad_param, check_choice, check_float
 from .gvf_recognizer import fit_hhmm
@@ -205,14 +205,15 @@ def _a_size(s, base):
 
 @njit(**_JIT)
 def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, syy, base,
-               out):
+               out, add):
     """Each class's least-squares scale along its warp's alignment: the frames relative to
     the gesture's start (``z - start``) regressed on the pass's expected mean frame relative
     to its own at the first frame (``where - where_start``, set here when ``first``), sums
     ``sxy``/``syy`` (C, D) forgotten by ``keep`` per frame, pulled towards ``base`` (C, D,
     the particles' estimate) by ``prior``; per input, or one for all with ``uniform``; a size
     (:func:`_a_size`). Writes ``out`` (C, D; it may be ``base``: each input's base is read
-    before its value is written)."""
+    before its value is written). With ``add`` False the sums stay as they are (a skipped
+    frame)."""
     c, d = sxy.shape
     for k in range(c):
         num = 0.0
@@ -222,9 +223,10 @@ def warp_scale(z, start, where, where_start, first, keep, prior, uniform, sxy, s
                 where_start[k, j] = where[k, j]
                 sxy[k, j] = 0.0
                 syy[k, j] = 0.0
-            y = where[k, j] - where_start[k, j]
-            sxy[k, j] = keep * sxy[k, j] + (z[j] - start[k, j]) * y
-            syy[k, j] = keep * syy[k, j] + y * y
+            if add:
+                y = where[k, j] - where_start[k, j]
+                sxy[k, j] = keep * sxy[k, j] + (z[j] - start[k, j]) * y
+                syy[k, j] = keep * syy[k, j] + y * y
             b = base[k, j]
             if uniform:
                 num += sxy[k, j] + prior * b / d
@@ -277,6 +279,8 @@ class WarpSpeed:
         self._where_start = np.zeros((c, d))
         self._sxy = np.zeros((c, d))
         self._syy = np.zeros((c, d))
+        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
+        self._skipped = False
         self.reset()
 
     def reset(self) -> None:
@@ -286,7 +290,12 @@ class WarpSpeed:
 
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
         """Follow the standardised frame ``z`` given the classes' ``scales`` (C, D) after this
-        frame; writes the speeds into ``out`` (C,)."""
+        frame; writes the speeds into ``out`` (C,). An absurd frame
+        (``_gvf_kernels.is_absurd``) is skipped, as if it had not come: the speeds stay."""
+        self._skipped = is_absurd(z, self._center, self._limit)
+        if self._skipped:
+            out[:] = self.speed
+            return
         first = self._seen == 0
         if first:
             self._start[:] = z
@@ -303,9 +312,13 @@ class WarpSpeed:
                    scales: np.ndarray) -> None:
         """After :meth:`update` of the frame ``z``: each class's least-squares scale along
         the warp's alignment (:func:`warp_scale`), pulled towards ``scales`` (C, D), which it
-        replaces."""
-        warp_scale(z, self._start, self.where, self._where_start, self._seen == 1, keep,
-                   prior, uniform, self._sxy, self._syy, scales, scales)
+        replaces. After a skipped frame, the scale from the sums as they were (before any
+        frame, the particles' stands)."""
+        if self._seen == 0:
+            return
+        warp_scale(z, self._start, self.where, self._where_start,
+                   self._seen == 1 and not self._skipped, keep, prior, uniform, self._sxy,
+                   self._syy, scales, scales, not self._skipped)
 
 
 def _last_stays(state_frames: np.ndarray, n_states: np.ndarray) -> np.ndarray:

@@ -146,19 +146,19 @@ def test_warp_scale_is_the_least_squares_scale_along_the_alignment():
         # the frame is class 1's start + truth * (its expected mean frame - the first one's)
         z = start[1] + truth * (path[t, 1] - path[0, 1])
         warp_scale(z, start, path[t], where_start, t == 0, 1.0, 0.0, False, sxy, syy,
-                   np.ones((c, d)), out)
+                   np.ones((c, d)), out, True)
         if t == 0:  # nothing to fit yet: the base
             np.testing.assert_array_equal(out, 1.0)
     np.testing.assert_allclose(out[1], truth, rtol=1e-12)
     # one scale for all inputs: the pooled fit, sum(sxy) / sum(syy) (the last frame again)
     warp_scale(z, start, path[-1], where_start, False, 1.0, 0.0, True, sxy.copy(), syy.copy(),
-               np.ones((c, d)), out)
+               np.ones((c, d)), out, True)
     y = np.vstack([path[:, 1], path[-1:, 1]]) - path[0, 1]
     pooled = np.sum(y * y * truth) / np.sum(y * y)
     np.testing.assert_allclose(out[1], pooled, rtol=1e-9)
     big = np.zeros((c, d))
     warp_scale(z, start, path[-1], where_start, False, 1.0, 1e9, False, sxy.copy(), syy.copy(),
-               np.full((c, d), 3.0), big)
+               np.full((c, d), 3.0), big, True)
     np.testing.assert_allclose(big, 3.0, rtol=1e-6)
 
 
@@ -228,9 +228,9 @@ def test_warp_scale_falls_back_to_the_particles_scale_below_zero():
     sxy, syy = np.zeros((c, d)), np.zeros((c, d))
     scales = np.full((c, d), 1.3)  # the particles' scale, replaced in place (as the stream does)
     warp_scale(np.zeros(d), start, np.zeros((c, d)), where_start, True, 1.0, 1.0, False,
-               sxy, syy, scales, scales)
+               sxy, syy, scales, scales, True)
     # the frames move against the alignment: the least squares is negative
     warp_scale(np.array([-5.0, 0.2]), start, np.array([[1.0, 1.0]]), where_start, False, 1.0,
-               1.0, False, sxy, syy, scales, scales)
+               1.0, False, sxy, syy, scales, scales, True)
     assert scales[0, 0] == 1.3  # the particles' scale stands, not the fit (-1.85)
     assert scales[0, 1] == pytest.approx((0.2 + 1.3) / 2.0)
