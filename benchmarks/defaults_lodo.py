@@ -34,12 +34,15 @@ the watch data runs on every 4th frame; every other figure uses all frames.
 Run from the repository root::
 
     nice -n 10 python3 -m benchmarks.defaults_lodo [--quick] [--families hhmm,gmm,dtw]
-        [--no-classic] [--grid defaults|delta_lag|hhmm_joint] [--out docs/defaults_lodo.json]
+        [--no-classic] [--grid defaults|delta_lag|hhmm_joint|hhmm_covariance] [--out docs/defaults_lodo.json]
 
 ``--grid delta_lag`` (issue 10e) compares the delta's lag (1, 2, 4) for HHMM and GMM with every
 other setting at the package default, by the same protocol. ``--grid hhmm_joint`` (issue 10f)
 crosses the HHMM's lag (1, 2, 4) with states (5, 10) and relative regularisation (0.01, 0.05,
-0.1): 18 settings, today's default first.
+0.1): 18 settings, today's default first. ``--grid hhmm_covariance`` (issue 10g) compares the
+HHMM's covariance at 10 states, 0.05, lag 2: ``"auto"`` (threshold 2 frames per Gaussian per
+dimension, the package's then), ``"auto"`` with thresholds 1 (the HHMM's since) and 4,
+``"full"``, ``"diagonal"``.
     python3 -m benchmarks.defaults_lodo --merge a.json b.json --out docs/defaults_lodo.md
 
 Prints Markdown tables; writes every number to ``--out`` (and the tables beside it, ``.md``).
@@ -51,7 +54,8 @@ import argparse
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,6 +67,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
+from gesturemap.models import gmm as gmm_module  # noqa: E402
+from gesturemap.models import hhmm as hhmm_module  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "datasets"
 NAMES = ("watch", "vowels", "hapt")
@@ -100,8 +106,26 @@ HHMM_JOINT_GRIDS: dict[str, list[dict[str, Any]]] = {
     "hhmm": [{"states": s, "relative_regularization": r, "covariance": "full", "deltas": True,
               "delta_lag": lag} for lag in (1, 2, 4) for s in (5, 10) for r in (0.01, 0.05, 0.1)],
 }
+#: A grid setting's key that is not a model parameter: ``covariance="auto"``'s threshold
+#: (frames per Gaussian per model dimension for a full covariance; the family's module
+#: constant, :data:`THRESHOLD_CONSTANT`), set while that setting's models are trained.
+AUTO_THRESHOLD = "auto_full_frames_per_dim"
+THRESHOLD_CONSTANT = {"hhmm": (hhmm_module, "HHMM_AUTO_FULL_FRAMES_PER_DIM"),
+                      "gmm": (gmm_module, "AUTO_FULL_FRAMES_PER_DIM")}
+#: ``--grid hhmm_covariance`` (issue 10g): the HHMM's covariance at the defaults 10f chose
+#: (10 states, 0.05, lag 2). The default of then ("auto", threshold 2: the run's JSON names it
+#: without the key) first, then the auto rule with a looser and a stricter threshold, then the
+#: fixed modes, so a tie keeps the smaller change to the package. The run chose threshold 1.
+HHMM_COVARIANCE_GRIDS: dict[str, list[dict[str, Any]]] = {
+    "hhmm": [{"states": 10, "relative_regularization": 0.05, "deltas": True, "delta_lag": 2,
+              "covariance": c, **extra}
+             for c, extra in (("auto", {AUTO_THRESHOLD: 2.0}), ("auto", {AUTO_THRESHOLD: 1.0}),
+                              ("auto", {AUTO_THRESHOLD: 4.0}), ("full", {}),
+                              ("diagonal", {}))],
+}
 NAMED_GRIDS: dict[str, dict[str, list[dict[str, Any]]]] = {
-    "delta_lag": DELTA_LAG_GRIDS, "hhmm_joint": HHMM_JOINT_GRIDS}
+    "delta_lag": DELTA_LAG_GRIDS, "hhmm_joint": HHMM_JOINT_GRIDS,
+    "hhmm_covariance": HHMM_COVARIANCE_GRIDS}
 QUICK_GRIDS: dict[str, list[dict[str, Any]]] = {
     "hhmm": [{"states": 10, "relative_regularization": r} for r in (0.01, 0.1)],
     "gmm": [{"gaussians": 4, "relative_regularization": r} for r in (0.01, 0.1)],
@@ -185,7 +209,26 @@ def build(kind: str, params: dict[str, Any]) -> Any:
     if kind in CLASSIC:
         return CLASSIC[kind]()
     extra = {"n_jobs": 1} if kind in ("hhmm", "gmm") else {}
+    params = {k: v for k, v in params.items() if k != AUTO_THRESHOLD}
     return FACTORY[kind](**params, **extra)
+
+
+@contextmanager
+def auto_threshold(kind: str, params: dict[str, Any]) -> Iterator[None]:
+    """Train with ``params``'s :data:`AUTO_THRESHOLD` (if it has one) as family ``kind``'s
+    ``covariance="auto"`` threshold; the package's value is back afterwards. Models are trained
+    on this thread (``n_jobs=1``), and the class cache is off outside the training process."""
+    value = params.get(AUTO_THRESHOLD)
+    if value is None:
+        yield
+        return
+    module, name = THRESHOLD_CONSTANT[kind]
+    before = getattr(module, name)
+    setattr(module, name, float(value))
+    try:
+        yield
+    finally:
+        setattr(module, name, before)
 
 
 def fit_score(kind: str, params: dict[str, Any], train: Sequence[np.ndarray],
@@ -197,7 +240,8 @@ def fit_score(kind: str, params: dict[str, Any], train: Sequence[np.ndarray],
     tr = [s[::step] for s in tr]
     te = [s[::step] for s in te]
     t0 = time.perf_counter()
-    model = build(kind, params).fit(dataset(tr, ytrain))
+    with auto_threshold(kind, params):
+        model = build(kind, params).fit(dataset(tr, ytrain))
     fit_s = time.perf_counter() - t0
     pred = model.predict(te)
     out: dict[str, Any] = {"n": len(te), "fit_s": fit_s,
@@ -353,7 +397,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--grid", choices=("defaults", *NAMED_GRIDS), default="defaults",
                     help="the settings compared: the defaults' grid; (issue 10e) the "
                          "delta's lag 1, 2, 4 with the rest at the package default; (issue "
-                         "10f) the HHMM's lag x states x relative regularisation")
+                         "10f) the HHMM's lag x states x relative regularisation; (issue "
+                         "10g) the HHMM's covariance")
     ap.add_argument("--out", type=Path, default=None, help="JSON file for every number")
     ap.add_argument("--families", default=None, help="comma-separated subset: hhmm,gmm,dtw")
     ap.add_argument("--no-classic", action="store_true", help="skip the classic models' row")

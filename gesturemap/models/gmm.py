@@ -53,12 +53,16 @@ COVARIANCE_MODES = ("full", "diagonal", "auto")
 AUTO_FULL_FRAMES_PER_DIM = 2.0
 
 
-def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int) -> str:
-    """``"full"`` or ``"diagonal"`` for a class of ``frames`` frames (``gaussians`` in all)."""
+def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int,
+                       frames_per_dim: float | None = None) -> str:
+    """``"full"`` or ``"diagonal"`` for a class of ``frames`` frames (``gaussians`` in all);
+    ``"auto"`` is full from ``frames_per_dim`` frames per Gaussian per dimension (default
+    :data:`AUTO_FULL_FRAMES_PER_DIM`, the GMM's; the HHMM passes its own)."""
     mode = check_choice("covariance", mode, COVARIANCE_MODES)
     if mode != "auto":
         return mode
-    return "full" if frames >= AUTO_FULL_FRAMES_PER_DIM * dim * gaussians else "diagonal"
+    per_dim = AUTO_FULL_FRAMES_PER_DIM if frames_per_dim is None else frames_per_dim
+    return "full" if frames >= per_dim * dim * gaussians else "diagonal"
 MULTICLASS_REGRESSION = ("likeliest", "mixture")
 
 
@@ -361,7 +365,8 @@ class GMM(_ModelCommon):
         of that dimension in the class's data ...
     absolute_regularization : ... or at least this much.
     covariance : ``"full"``, ``"diagonal"`` or ``"auto"`` (default): per class, full when it has
-        at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``), else
+        at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``; the
+        HHMM's threshold is 1 frame per state, ``HHMM_AUTO_FULL_FRAMES_PER_DIM``), else
         diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
         and costs O(D^2) a frame where a diagonal one costs O(D). ``class_params_[i]["covariance"]``
         says which was used.

@@ -13,6 +13,7 @@ import gesturemap as gm
 from gesturemap.models._kernels import chol_precision, density, lower, mahalanobis
 from gesturemap.models.base import restore
 from gesturemap.models.gmm import AUTO_FULL_FRAMES_PER_DIM, resolve_covariance
+from gesturemap.models.hhmm import HHMM_AUTO_FULL_FRAMES_PER_DIM
 
 
 def test_diagonal_factor_scores_like_the_full_computation():
@@ -45,6 +46,23 @@ def test_resolve_covariance_follows_frames_per_dimension():
     assert resolve_covariance("auto", enough - 1, k, d) == "diagonal"
     assert resolve_covariance("full", 10, k, d) == "full"
     assert resolve_covariance("diagonal", 10**6, k, d) == "diagonal"
+    # another threshold (the HHMM's) moves the boundary
+    assert resolve_covariance("auto", d * k, k, d, frames_per_dim=1.0) == "full"
+    assert resolve_covariance("auto", d * k - 1, k, d, frames_per_dim=1.0) == "diagonal"
+
+
+def test_hhmm_is_full_from_one_frame_per_state_per_dimension():
+    """The HHMM's threshold (1, issue 10g) is its own: a class of 20 frames of a 4-D model
+    (2 channels + deltas) is full at 5 states and diagonal with one frame less, where a GMM
+    of 5 Gaussians needs twice as many frames."""
+    assert HHMM_AUTO_FULL_FRAMES_PER_DIM == 1.0 and AUTO_FULL_FRAMES_PER_DIM == 2.0
+    for frames, mode in ((20, "full"), (19, "diagonal")):
+        hhmm = gm.HHMM(5).fit(_takes(2, 2, 1, frames=frames))
+        assert {c["covariance"] for c in hhmm.class_params_} == {mode}
+    gmm = gm.GMM(5).fit(_takes(2, 2, 1, frames=20))
+    assert {c["covariance"] for c in gmm.class_params_} == {"diagonal"}
+    assert {c["covariance"] for c in gm.GMM(5).fit(_takes(2, 2, 1, frames=40)).class_params_
+            } == {"full"}
 
 
 def _takes(classes, channels, takes, frames=60, seed=0):
@@ -80,7 +98,7 @@ def test_auto_recognises_held_out_takes_of_wide_inputs():
     for i, (x, y) in enumerate(pairs):
         if i % 4 != 3:
             train.add(x, y)
-    for model in (gm.HHMM(3), gm.GMM(2)):
+    for model in (gm.HHMM(4), gm.GMM(2)):  # 180 frames a class: 4 x 60 (HHMM), 2 x 2 x 60
         model.fit(train)
         assert {c["covariance"] for c in model.class_params_} == {"diagonal"}
         assert list(model.predict([x for x, _ in test])) == [y for _, y in test]
@@ -90,22 +108,37 @@ def test_auto_recognises_held_out_takes_of_wide_inputs():
                                   "HAPTTransitions"])
 def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
     """The default models are full-covariance on the shared datasets (the leave-one-dataset-out
-    grids' spelling), but for the HHMM's 10 states (issue 10f) on JapaneseVowels: 5 of its 9
-    classes (377-465 frames, under 2 x 10 states x 24 dimensions) go diagonal, so ``gm.HHMM()``
-    is not the grid's setting there (docs/notes/issue-10f.md gives both figures)."""
+    grids' spelling). With the GMM's threshold (2) the HHMM's 10 states (issue 10f) would make
+    5 of JapaneseVowels' 9 classes diagonal (377-465 frames, under 2 x 10 states x 24
+    dimensions); the HHMM's own threshold (1, issue 10g) keeps them full."""
     path = next((datasets_dir / name).glob("*train*.npz"))
     with np.load(path, allow_pickle=False) as z:
         lengths, labels, d = z["lengths"], z["y"], 2 * z["X_concat"].shape[1]  # + deltas
     frames = Counter()
     for n, y in zip(lengths, labels, strict=True):
         frames[str(y)] += int(n)
-    for model in (gm.HHMM(), gm.GMM()):
+    for model, per_dim in ((gm.HHMM(), HHMM_AUTO_FULL_FRAMES_PER_DIM), (gm.GMM(), None)):
         k = model.gaussians * getattr(model, "states", 1)
-        modes = Counter(resolve_covariance(model.covariance, n, k, d) for n in frames.values())
+        modes = Counter(resolve_covariance(model.covariance, n, k, d, per_dim)
+                        for n in frames.values())
+        assert set(modes) == {"full"}
         if model.kind == "hhmm" and name == "JapaneseVowels":
-            assert modes == {"diagonal": 5, "full": 4}
-        else:
-            assert set(modes) == {"full"}
+            gmm_rule = Counter(resolve_covariance(model.covariance, n, k, d)
+                               for n in frames.values())
+            assert gmm_rule == {"diagonal": 5, "full": 4}
+
+
+def test_default_hhmm_trains_full_covariances_on_japanese_vowels(datasets_dir):
+    """What ``fit`` does, not only the rule: every class of ``gm.HHMM()`` on JapaneseVowels'
+    training data is full (the leave-one-dataset-out grid's setting, issue 10g)."""
+    with np.load(datasets_dir / "JapaneseVowels" / "JapaneseVowels_train.npz") as z:
+        xs = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
+        ys = [str(v) for v in z["y"]]
+    ds = gm.Dataset()
+    for x, y in zip(xs, ys, strict=True):
+        ds.add(x, label=y)
+    model = gm.HHMM(n_jobs=1).fit(ds)
+    assert [c["covariance"] for c in model.class_params_] == ["full"] * 9
 
 
 @pytest.mark.parametrize("factory", [lambda: gm.HHMM(3), lambda: gm.GMM(2)],
