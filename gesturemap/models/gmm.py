@@ -51,17 +51,28 @@ COVARIANCE_MODES = ("full", "diagonal", "auto")
 #: fewer than 2·D frames per Gaussian it is mostly regularisation, costs O(D^2) a frame and
 #: O(D^3) an EM iteration, where a diagonal one costs O(D).
 AUTO_FULL_FRAMES_PER_DIM = 2.0
+#: ``covariance="auto"`` is diagonal above this many model dimensions, whatever the frames: a
+#: full covariance costs O(D^2) a frame and O(D^3) an EM iteration, and at 20 gestures × 10
+#: states a full model's step passes the scaling budget (100 µs) from about 32 dimensions
+#: (measured: 46 µs at 16, 64 at 24, 88–119 at 32, 162–217 at 48; retrain 0.9 / 1.7 / 2.5 /
+#: 6.2 s with 10 takes of 150 frames a class), so more takes never make a wide project slow.
+#: No shared dataset has more than 24 model dimensions (deltas included), so no chosen default
+#: depends on it.
+AUTO_FULL_MAX_DIM = 32
 
 
 def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int,
                        frames_per_dim: float | None = None) -> str:
     """``"full"`` or ``"diagonal"`` for a class of ``frames`` frames (``gaussians`` in all);
     ``"auto"`` is full from ``frames_per_dim`` frames per Gaussian per dimension (default
-    :data:`AUTO_FULL_FRAMES_PER_DIM`, the GMM's; the HHMM passes its own)."""
+    :data:`AUTO_FULL_FRAMES_PER_DIM`, the GMM's; the HHMM passes its own) and at most
+    :data:`AUTO_FULL_MAX_DIM` dimensions."""
     mode = check_choice("covariance", mode, COVARIANCE_MODES)
     if mode != "auto":
         return mode
     per_dim = AUTO_FULL_FRAMES_PER_DIM if frames_per_dim is None else frames_per_dim
+    if dim > AUTO_FULL_MAX_DIM:
+        return "diagonal"
     return "full" if frames >= per_dim * dim * gaussians else "diagonal"
 MULTICLASS_REGRESSION = ("likeliest", "mixture")
 
@@ -366,8 +377,8 @@ class GMM(_ModelCommon):
     absolute_regularization : ... or at least this much.
     covariance : ``"full"``, ``"diagonal"`` or ``"auto"`` (default): per class, full when it has
         at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``; the
-        HHMM's threshold is 1 frame per state, ``HHMM_AUTO_FULL_FRAMES_PER_DIM``), else
-        diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
+        HHMM's threshold is 1 frame per state, ``HHMM_AUTO_FULL_FRAMES_PER_DIM``) and at most
+        32 model dimensions (``AUTO_FULL_MAX_DIM``), else diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
         and costs O(D^2) a frame where a diagonal one costs O(D). ``class_params_[i]["covariance"]``
         says which was used.
     likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)

@@ -143,7 +143,8 @@ class HHMM(_ModelCommon):
     relative_regularization, absolute_regularization : as for :class:`GMM`.
     covariance : as for :class:`GMM`, but ``"auto"`` (default) is full for a class with at
         least 1 frame per state (times ``gaussians``) per model dimension
-        (``HHMM_AUTO_FULL_FRAMES_PER_DIM``; the GMM's threshold is 2): chosen by
+        (``HHMM_AUTO_FULL_FRAMES_PER_DIM``; the GMM's threshold is 2) and at most 32 model
+        dimensions (``gmm.AUTO_FULL_MAX_DIM``, for cost): the threshold chosen by
         leave-one-dataset-out (issue 10g), where the threshold 2 made most of JapaneseVowels'
         classes diagonal at 10 states. ``class_params_[i]["covariance"]`` says which was used.
     transition : ``"left-right"`` (gestures unfold in order) or ``"ergodic"``.

@@ -12,7 +12,7 @@ from scipy.stats import multivariate_normal
 import gesturemap as gm
 from gesturemap.models._kernels import chol_precision, density, lower, mahalanobis
 from gesturemap.models.base import restore
-from gesturemap.models.gmm import AUTO_FULL_FRAMES_PER_DIM, resolve_covariance
+from gesturemap.models.gmm import AUTO_FULL_FRAMES_PER_DIM, AUTO_FULL_MAX_DIM, resolve_covariance
 from gesturemap.models.hhmm import HHMM_AUTO_FULL_FRAMES_PER_DIM
 
 
@@ -40,7 +40,7 @@ def test_diagonal_factor_scores_like_the_full_computation():
 
 
 def test_resolve_covariance_follows_frames_per_dimension():
-    d, k = 40, 5
+    d, k = 20, 5
     enough = int(AUTO_FULL_FRAMES_PER_DIM * d * k)
     assert resolve_covariance("auto", enough, k, d) == "full"
     assert resolve_covariance("auto", enough - 1, k, d) == "diagonal"
@@ -49,6 +49,24 @@ def test_resolve_covariance_follows_frames_per_dimension():
     # another threshold (the HHMM's) moves the boundary
     assert resolve_covariance("auto", d * k, k, d, frames_per_dim=1.0) == "full"
     assert resolve_covariance("auto", d * k - 1, k, d, frames_per_dim=1.0) == "diagonal"
+
+
+def test_auto_is_diagonal_above_the_dimension_cap_whatever_the_frames():
+    """A wide project never trains full covariances, however many takes it has: at 20
+    gestures x 60 channels x 10 takes the frames alone would make them full (a retrain of
+    about 50 s and a step of 2-6 ms, issue 10g's measurement)."""
+    assert AUTO_FULL_MAX_DIM == 32
+    many = 10**7
+    assert resolve_covariance("auto", many, 10, AUTO_FULL_MAX_DIM) == "full"
+    assert resolve_covariance("auto", many, 10, AUTO_FULL_MAX_DIM + 1) == "diagonal"
+    assert resolve_covariance("auto", many, 10, 120, frames_per_dim=1.0) == "diagonal"
+    assert resolve_covariance("full", 10, 10, 120) == "full"  # asked for: still full
+    # through the models: 17 channels + deltas (34-D) with plenty of frames stays diagonal,
+    # 16 channels (32-D) goes full
+    for channels, mode in ((17, "diagonal"), (16, "full")):
+        for model in (gm.HHMM(2), gm.GMM(1)):
+            model.fit(_takes(2, channels, 2, frames=200))
+            assert {c["covariance"] for c in model.class_params_} == {mode}, (model, channels)
 
 
 def test_hhmm_is_full_from_one_frame_per_state_per_dimension():
