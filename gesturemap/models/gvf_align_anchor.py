@@ -12,15 +12,18 @@ two open-begin alignments of the same kind:
 - the **anchored** one, whose paths all began on the anchor frame (the reset's first frame at
   first: no path begins after it); each class reports its slope, as ``"align_open"`` reads
   a path's (the template's middle counted, held at the end);
-- the **open** one, unchanged (``"align_open"``'s), whose reported path per class is the
-  candidate.
+- the **open** one (``"align_open"``'s, its paths paying a beginning cost of
+  :data:`CANDIDATE_POSTURE` times ``gvf_align_open``'s start-posture cost), whose reported
+  path per class is the candidate.
 
 Per class, the candidate takes over when it began after the class's anchor and either the
-anchored path has **ended** (its template position reached the template's end region,
-``gvf_align_open.EDGE``, on frame ``t_end``) and the candidate began on or after that frame,
-or the anchored path's **recent** cost per frame (its frame costs forgotten by ``1 /
-RECENT_WINDOW`` per frame) exceeds :data:`FACTOR` times the candidate's cost per frame (with
-the prior): a different gesture began. It takes over by becoming the anchor: the open
+gesture being performed has **ended** — the anchored path of the class that fits best (least
+anchored cost per frame; with :data:`SHARED_END` False, the class's own) has reached its
+template's end region (``gvf_align_open.EDGE``) on frame ``t_end`` — and the candidate began
+on or after that frame, or the anchored path **no longer fits**: its cost per frame since the
+anchor, with the prior (:data:`WITH_PRIOR`; else its recent cost, frame costs forgotten by
+``1 / RECENT_WINDOW`` per frame), exceeds :data:`FACTOR` times the candidate's (with its
+prior): a different gesture began. It takes over by becoming the anchor: the open
 alignment's cells of the class's templates that hold paths begun on the candidate's frame are
 copied into the anchored alignment, every other cell of those templates emptied, so from then
 on the new gesture is read as if the stream had been reset at its beginning. O(template
