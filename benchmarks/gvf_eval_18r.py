@@ -43,6 +43,33 @@ def set_row(row) -> None:
     open_align.START_POSTURE, open_align.START_COST = row
 
 
+def training_folds(subjects, train_idx) -> list[set]:
+    """gvf_eval's CV folds inside the training subjects (its generator, as
+    ``cross_validate`` gets it)."""
+    rng = np.random.default_rng(0)
+    rng.shuffle(np.array(sorted(set(subjects))))
+    tsubs = np.array(sorted(set(subjects[train_idx])))
+    rng.shuffle(tsubs)
+    return [set(tsubs[: len(tsubs) // 2]), set(tsubs[len(tsubs) // 2:])]
+
+
+def cv_row(fitted, takes, labels, subjects) -> dict:
+    """One row's CV figures: per fold (``fitted``: (model, the third of the fold's takes the
+    CV reads)) ``cross_validate``'s conditions and the back-to-back check, averaged."""
+    conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]  # cross_validate's
+    parts, b2b = [], []
+    for model, te in fitted:
+        s = summarise(run_conditions(model, takes, labels, te, conditions))["all"]
+        parts.append((float(np.mean(s["accuracy_by_fraction"][2:])), s["speed_within_15"],
+                      s["scale_within_15"]))
+        r = back_to_back(None, takes, labels, subjects, te, {"row": {}}, fitted=model)
+        b2b.append(r["row"]["all"]["speed_within_15"])
+    acc, sp, sc = np.mean(parts, axis=0)
+    return {"score": float((acc + sp + sc) / 3), "accuracy_after_30": float(acc),
+            "speed_within_15": float(sp), "scale_within_15": float(sc),
+            "back_to_back_folds": float(np.mean(b2b)), "back_to_back_by_fold": b2b}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_open_start_18r.json"))
@@ -52,14 +79,9 @@ def main() -> None:
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = saved_split(saved)
     test_subs = set(saved["test_subjects"])
-    rng = np.random.default_rng(0)
-    rng.shuffle(np.array(sorted(set(subjects))))
-    tsubs = np.array(sorted(set(subjects[train_idx])))
-    rng.shuffle(tsubs)
-    folds = [set(tsubs[: len(tsubs) // 2]), set(tsubs[len(tsubs) // 2:])]
+    folds = training_folds(subjects, train_idx)
     report: dict = {"test_subjects": sorted(int(s) for s in test_subs), "grid": GRID_18R,
                     "cv": []}
-    conditions = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]  # cross_validate's
     fitted = []
     for f in folds:
         tr = [i for i in train_idx if subjects[i] not in f]
@@ -67,20 +89,8 @@ def main() -> None:
         fitted.append((gm.GVF(1000).fit(dataset(takes, labels, tr)), te[::3]))
     for row in GRID_18R:
         set_row(row)
-        parts, b2b = [], []
-        for model, te in fitted:
-            s = summarise(run_conditions(model, takes, labels, te, conditions))["all"]
-            parts.append((float(np.mean(s["accuracy_by_fraction"][2:])), s["speed_within_15"],
-                          s["scale_within_15"]))
-            r = back_to_back(None, takes, labels, subjects, te, {"row": {}}, fitted=model)
-            b2b.append(r["row"]["all"]["speed_within_15"])
-        acc, sp, sc = np.mean(parts, axis=0)
         report["cv"].append({"start_posture": row[0], "start_cost": row[1],
-                             "score": float((acc + sp + sc) / 3),
-                             "accuracy_after_30": float(acc), "speed_within_15": float(sp),
-                             "scale_within_15": float(sc),
-                             "back_to_back_folds": float(np.mean(b2b)),
-                             "back_to_back_by_fold": b2b})
+                             **cv_row(fitted, takes, labels, subjects)})
         print("cv", report["cv"][-1], flush=True)
         Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     # the declared rule: better CV speed, scale and recognition after 30 % at least today's,

@@ -267,7 +267,8 @@ class GVF(BaseModel):
         frames a warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp
         runs the recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that
         many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
-        reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*).
+        reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
+        ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different

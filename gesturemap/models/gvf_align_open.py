@@ -70,7 +70,7 @@ _REG = 7
 def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
-              start_weight):
+              start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
@@ -78,7 +78,11 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
     :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time
     step allocates nothing); ``max_step`` and ``edge_share``: :data:`MAX_STEP` and
-    :data:`EDGE`."""
+    :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
+    forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
+    after the first frame (the template's first cell keeps its own path: the anchored
+    alignment of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each
+    class's reported cell (-1: none, the speed held) and its cost per frame with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     best_cost[:] = math.inf
@@ -89,7 +93,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         edge = max(1, int(math.ceil(edge_share * n)))
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
-            if j == 0:  # a path begins here, on this frame
+            if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
                 # its beginning's cost: how far the frame is from the template's start
                 # posture (START_POSTURE; 0: none)
                 b0 = 0.0
@@ -99,6 +103,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                         b0 += e * e * start_inv_vars[m, q]
                 tot[c] = 0.5 * start_weight * b0
                 length[c] = 0.0
+                born[c] = t
+                rec[c] = 0.0
                 for q in range(d):
                     xs[c, q] = z[q]
                 energy[c] = 0.0
@@ -122,6 +128,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                     tot[c] = tot[p]
                     length[c] = length[p]
                     energy[c] = energy[p]
+                    born[c] = born[p]
+                    rec[c] = rec[p]
                     for q in range(d):
                         xs[c, q] = xs[p, q]
                     for r in range(_REG):
@@ -138,6 +146,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 e = (z[q] - xs[c, q]) * inv - normed[c, q]
                 cost += e * e
             tot[c] += cost
+            rec[c] = rec_keep * rec[c] + cost
             s = reg[c]
             if j < edge:  # the beginning: the slope starts again from here
                 s[0] = 1.0
@@ -167,7 +176,10 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
             if best_cell[r] >= 0 and (m < 0 or best_cost[r] < best_cost[m]):
                 m = r
         if m < 0:
+            class_cell[k] = -1
             continue  # no path has left the beginning: the speed holds
+        class_cell[k] = best_cell[m]
+        class_cost[k] = best_cost[m]
         s = reg[best_cell[m]]
         den = s[0] * s[3] - s[1] * s[1]
         if den > 1e-12 * s[0] * s[3]:
@@ -179,6 +191,13 @@ class OpenAlign:
     """A stream's open-begin alignment speed (``speed_estimate="align_open"``), beside the
     stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates and slope
     forgetting it reads."""
+
+    #: no path begins after the first frame (:mod:`gvf_align_anchor`'s anchored alignment)
+    fixed_start = False
+    #: each cell's recent cost's forgetting per frame (read by :mod:`gvf_align_anchor`)
+    rec_keep = 1.0
+    #: the beginning cost's weight (None: :data:`START_POSTURE`)
+    start_weight = None
 
     def __init__(self, model, align) -> None:
         self._align = align
@@ -192,6 +211,11 @@ class OpenAlign:
         n_t = len(model.offsets_) - 1
         self._best_cost = np.zeros(n_t)
         self._best_cell = np.zeros(n_t, dtype=np.int64)
+        self.born = np.zeros(n)
+        self.rec = np.zeros(n)
+        n_c = len(model.class_offsets_) - 1
+        self.class_cell = np.full(n_c, -1, dtype=np.int64)
+        self.class_cost = np.zeros(n_c)
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
         self._start_inv_vars = np.ascontiguousarray(
@@ -202,6 +226,7 @@ class OpenAlign:
         """Forget the frames seen: no path, the speed 1."""
         self._t = 0
         self._length[:] = 0.0
+        self.class_cell[:] = -1
         self.speed[:] = 1.0
 
     def update(self, z: np.ndarray, out: np.ndarray) -> None:
@@ -213,6 +238,9 @@ class OpenAlign:
                   a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
                   a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
                   START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, MAX_STEP, EDGE,
-                  self._start_means, self._start_inv_vars, START_POSTURE)
+                  self._start_means, self._start_inv_vars,
+                  START_POSTURE if self.start_weight is None else self.start_weight, self.born,
+                  self.rec, self.rec_keep, self.fixed_start, self.class_cell,
+                  self.class_cost)
         self._t += 1
         out[:] = self.speed

@@ -72,7 +72,7 @@ from .gvf_recognizer import fit_hhmm
 from .hhmm import HHMM
 
 #: Values of ``GVF.speed_estimate``.
-SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled", "align", "align_open")
+SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled", "align", "align_open", "align_anchor")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -379,7 +379,7 @@ def warp_speed(model):
     """The stream's time warp for ``model.speed_estimate`` and ``scale_estimate`` (None:
     neither reads one). ``scale_estimate="warp_fitted"`` with the particles' speed runs the
     rescaled warp (its speed unused). Either estimate ``"align"`` (or the speed
-    ``"align_open"``, gvf_align_open): a
+    ``"align_open"``, gvf_align_open, or ``"align_anchor"``, gvf_align_anchor): a
     :class:`gvf_align.AlignEstimate`, with the warp beside it if the other reads one."""
     how = getattr(model, "speed_estimate", "sampled")
     warp = how in ("warp", "warp_rescaled") or model.scale_estimate == "warp_fitted"
@@ -388,8 +388,10 @@ def warp_speed(model):
         getattr(model, "speed_window", 0.0)) if how[:5] != "align" else 0.0) if warp else None
     if how[:5] == "align" or model.scale_estimate == "align":
         from .gvf_align import AlignEstimate  # (gvf_align reads this module's neighbours)
+        from .gvf_align_anchor import AnchoredAlign
         from .gvf_align_open import OpenAlign
-        return AlignEstimate(model, warp, OpenAlign if how == "align_open" else None)
+        opener = {"align_open": OpenAlign, "align_anchor": AnchoredAlign}.get(how)
+        return AlignEstimate(model, warp, opener)
     return warp
 
 

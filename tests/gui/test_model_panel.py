@@ -256,7 +256,7 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted", "align"]),
                          ("template", ["mean", "medoid"]),
                          ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align",
-                                             "align_open"]),
+                                             "align_open", "align_anchor"]),
                          ("recognizer_decision", ["decaying", "cumulative"]),
                          ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"])):
         editor = panel.editors[name]

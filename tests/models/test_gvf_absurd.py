@@ -19,7 +19,7 @@ from .test_gvf_speed import _hapt, _hapt_replay
 #: (speed_estimate, scale_estimate): the defaults, the since-reset alignment's speed, the
 #: particles' speed with their fitted scale, and the time warp's
 SETTINGS = [("align_open", "align"), ("align", "align"), ("sampled", "fitted"),
-            ("warp_rescaled", "warp_fitted")]
+            ("warp_rescaled", "warp_fitted"), ("align_anchor", "align")]
 #: (inputs, value) of the absurd frame: 1e200 on one input (its square overflows), -1e30 on
 #: every input (nothing overflows: only the bound catches it)
 ABSURD = [(slice(0, 1), 1e200), (slice(None), -1e30)]
