@@ -45,6 +45,7 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
+from ._gvf_kernels import ABSURD_REACHES, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,
@@ -393,6 +394,14 @@ class DTWStream(StandardizingStream):
                        np.array([self._threshold]), np.zeros((history, self._din)), lo, hi,
                        self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
                        np.zeros(n_t))
+        # An absurd frame (a corrupted value: an input further from the templates' mean than
+        # ABSURD_REACHES times their reach) is skipped: it would add the same huge cost to every
+        # match since the reset and drown every later difference until the next reset. Not
+        # with the per-take normalisation, whose units come from the take itself.
+        center = templates.mean(axis=0)
+        reach = max(float(np.abs(templates - center).max(initial=0.0)), 1e-12)
+        self._center, self._limit = np.ascontiguousarray(center), ABSURD_REACHES * reach
+        self._last: Result | None = None
         self._dist = np.zeros(c)
         self._progress = np.zeros(c)
         self._best_template = np.zeros(c, dtype=np.int64)
@@ -412,6 +421,7 @@ class DTWStream(StandardizingStream):
         self._count[0] = 0
         self._run_mean[:] = 0.0
         self._run_m2[:] = 0.0
+        self._last = None
 
     @property
     def best_templates(self) -> np.ndarray:
@@ -428,13 +438,15 @@ class DTWStream(StandardizingStream):
             z = self._z
         else:
             z = self._standardize(frame)
+            if is_absurd(z, self._center, self._limit):
+                return self._skipped()
             self._count[0] += 1
         best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._acc, self._dist, self._progress, self._best_template, self._log,
                               self._inst, self._norm, self._anchored, first, self._prune)
         label = self.labels[best]
-        return Result(
+        self._last = Result(
             label=label, label_index=best,
             likelihoods=_frozen(self._norm), log_likelihoods=_frozen(self._log),
             instant_likelihoods=_frozen(self._inst),
@@ -442,4 +454,19 @@ class DTWStream(StandardizingStream):
             progress=_frozen(self._progress), distances=_frozen(self._dist),
             match=label if self._dist[best] < self._threshold else None,
         )
+        return self._last
+
+    def _skipped(self) -> Result:
+        """An absurd frame changes nothing: the last answer again, or, before any frame since
+        the reset, no class ahead (uniform likelihoods, every distance infinite)."""
+        if self._last is not None:
+            return self._last
+        c = len(self.labels)
+        uniform = np.full(c, 1.0 / c)
+        return Result(label=self.labels[0], label_index=0, likelihoods=_frozen(uniform),
+                      log_likelihoods=_frozen(np.zeros(c)),
+                      instant_likelihoods=_frozen(uniform),
+                      instant_normalized_likelihoods=_frozen(uniform),
+                      progress=_frozen(np.zeros(c)), distances=_frozen(np.full(c, np.inf)),
+                      match=None)
 
