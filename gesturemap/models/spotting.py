@@ -375,7 +375,17 @@ class Spotter:
         self._min_stay = least
 
     def _frame_llr(self, frames: np.ndarray, ci: int, j: int) -> np.ndarray:
+        """(T,) each frame's clipped ratio between class ``ci``'s state ``j`` and the null
+        model; ``frames`` (T, model dimensions): what the Gaussians see (with deltas, the
+        inputs and their deltas). A diagnostic, never on the real-time path."""
         b, nl = self._b, self._null
+        frames = np.ascontiguousarray(frames, dtype=np.float64)
+        dim = b["means"].shape[-1]
+        if frames.ndim != 2 or frames.shape[1] != dim:
+            raise GesturemapError(
+                f"frames of shape {frames.shape} for a model of {dim} dimensions: give the "
+                "frames as the model's Gaussians see them (inputs, then their deltas when the "
+                "model has deltas)")
         out = np.empty(len(frames))
         _k.frame_llr(frames, b["weights"][ci, j], b["means"][ci, j], b["linv"][ci, j],
                      b["lognorm"][ci, j], b["n_comp"][ci], nl["w"], nl["mean"], nl["linv"],

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
+from gesturemap.models.gmm import with_deltas
 from gesturemap.models.spotting import check_settings, spotting_stream
 
 P = np.array([3.0, 3.0])  # the "sitting" posture: a gesture's end, never in the null takes
@@ -70,7 +71,7 @@ def test_spot_equals_stepping_with_gestures_in_the_null(case, model) -> None:
 def test_gestures_in_the_null_bound_the_ratio(case, model) -> None:
     on = gm.Spotter(model, null_model="null+gestures")
     off = gm.Spotter(model)
-    x = case[1][300:]  # seated
+    x = with_deltas(case[1][300:], model.delta_lag)  # seated, as the Gaussians see it
     n_states = int(np.sum(on._b["n_states"]))
     for sp, bounded in ((on, True), (off, False)):
         llr = np.max([sp._frame_llr(x, 0, j) for j in range(4)])
@@ -103,3 +104,9 @@ def test_the_setting_survives_json(case, model) -> None:
     assert stream.spotter.null_model == "null+gestures"
     events = stream.spotter.spot(case[1])
     assert events == gm.spot(model, case[1], null_model="null+gestures")
+
+
+def test_the_ratio_refuses_frames_of_another_width(model) -> None:
+    """The raw inputs of a model with deltas are half its width: refused, not read past."""
+    with pytest.raises(gm.GesturemapError, match="4 dimensions"):
+        gm.Spotter(model)._frame_llr(np.zeros((5, 2)), 0, 0)
