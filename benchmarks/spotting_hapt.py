@@ -45,7 +45,8 @@ cross-fitted and chosen by its better score, plain or verified; with ``--verify-
 is cross-fitted over K folds of the outer training subjects of its own),
 ``--threshold``/``--defer`` grids, ``--null-model null+gestures`` the null model that also
 holds every gesture state, issue 12p; ``--null-every FRAMES``, ``--null-states N``,
-``--null-gaussians N``, ``--null-transition`` the null takes' spacing and the null class,
+``--null-gaussians N``, ``--null-transition``, ``--null-relative-regularization R`` the
+null takes' spacing and the null class,
 issue 12q)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
@@ -471,6 +472,9 @@ def main() -> None:
                     help="the null class's Gaussians per state (default 8; issue 12q)")
     ap.add_argument("--null-transition", choices=("left-right", "ergodic"),
                     help="the null class's transition (default: the HHMM's; issue 12q)")
+    ap.add_argument("--null-relative-regularization", type=float, metavar="R",
+                    help="the null class's relative_regularization (default: the HHMM's, "
+                    "--relative-regularization; issue 12q)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -516,7 +520,9 @@ def main() -> None:
     GAUSSIANS[0] = args.gaussians
     NULL_EVERY[0] = args.null_every
     NULL_CLASS[0] = {"states": args.null_states, "gaussians": args.null_gaussians,
-                     **({"transition": args.null_transition} if args.null_transition else {})}
+                     **({"transition": args.null_transition} if args.null_transition else {}),
+                     **({"relative_regularization": args.null_relative_regularization}
+                        if args.null_relative_regularization is not None else {})}
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
