@@ -15,25 +15,20 @@ Descriptive only: nothing is chosen from it.
 
 from __future__ import annotations
 
-import argparse
 import json
+from pathlib import Path
 
 import numpy as np
 
 import gesturemap as gm
-from benchmarks.spotting_hapt import DATA, hhmm, repartition
-from gesturemap.evaluation.spotting_cv import grouped_folds, load_streams, make_dataset
+from benchmarks.spotting_hapt import hhmm
+from benchmarks.spotting_null_check import fold_args, fold_sessions
+from gesturemap.evaluation.spotting_cv import grouped_folds, make_dataset
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partition-seed", type=int, default=1)
-    ap.add_argument("--fold", type=int, default=2)
-    ap.add_argument("--out", default="docs/spotting_runs/null_cover_states_p1f2.json")
-    args = ap.parse_args()
-    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), args.partition_seed)
-    test = grouped_folds(st.subject, 3)[args.fold]
-    train = np.setdiff1d(np.arange(len(st.sessions)), test)
+    args = fold_args(__doc__, "docs/spotting_runs/null_cover_states_p1f2.json")
+    st, train, _ = fold_sessions(args.partition_seed, args.fold)
     fit_on, read_on = (train[h] for h in grouped_folds(st.subject[train], 2))
     sp = gm.Spotter(hhmm().fit(make_dataset(st, fit_on, lambda x: x)))
     out: dict = {"partition_seed": args.partition_seed, "fold": args.fold,
@@ -54,9 +49,8 @@ def main() -> None:
                          "gain": round(float(np.sum(stay * np.maximum(med, 0.0))
                                              / sp.typical_scores_[ci]), 3)}
         out[label] = res
-        print(label, json.dumps(res), flush=True)
-    with open(args.out, "w") as f:
-        json.dump(out, f, indent=1)
+    Path(args.out).write_text(json.dumps(out, indent=1))
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
