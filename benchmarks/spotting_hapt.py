@@ -44,7 +44,10 @@ the live path, ``Spotter(..., verifier=...)``; with ``--verify-in-loop`` every s
 cross-fitted and chosen by its better score, plain or verified; with ``--verify-folds K`` it
 is cross-fitted over K folds of the outer training subjects of its own),
 ``--threshold``/``--defer`` grids, ``--null-model null+gestures`` the null model that also
-holds every gesture state, issue 12p)
+holds every gesture state, issue 12p; ``--null-every FRAMES``, ``--null-states N``,
+``--null-gaussians N``, ``--null-transition``, ``--null-relative-regularization R`` the
+null takes' spacing and the null class,
+issue 12q)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
@@ -102,12 +105,24 @@ RELATIVE_REGULARIZATION = [0.1]
 DELTAS = [False]
 #: Gaussians per gesture state (``--gaussians``; 1 unless told)
 GAUSSIANS = [1]
+#: the null class's parameters (``--null-states``, ``--null-gaussians``,
+#: ``--null-transition``; one state of 8 Gaussians unless told)
+NULL_CLASS: list[dict[str, Any]] = [{"states": 1, "gaussians": 8}]
+#: frames between two null takes' starts in a stretch of null (``--null-every``; 1000 unless
+#: told, ``make_dataset``'s default)
+NULL_EVERY = [1000]
 
 
 def hhmm() -> gm.HHMM:
     return gm.HHMM(states=10, gaussians=GAUSSIANS[0],
                    relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
-                   class_params={gm.NULL: {"states": 1, "gaussians": 8}})
+                   class_params={gm.NULL: dict(NULL_CLASS[0])})
+
+
+def training_data(st: Streams, idx: Any, features: Any) -> gm.Dataset:
+    """The training takes of sessions ``idx`` (``make_dataset``, null takes every
+    ``NULL_EVERY`` frames)."""
+    return make_dataset(st, idx, features, null_every=NULL_EVERY[0])
 
 
 def dtw_relabeler(gestures: gm.Dataset) -> gm.DTW:
@@ -314,7 +329,7 @@ def select_defaults(st: Any, grid: dict[str, list[Any]]) -> dict[str, Any]:
     results: dict[int, list[Any]] = {i: [] for i in range(len(combos))}
     for test in grouped_folds(st.subject, 3):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
-        model = hhmm().fit(make_dataset(st, train, _identity))
+        model = hhmm().fit(training_data(st, train, _identity))
         for i, combo in enumerate(combos):
             results[i] += evaluate_sessions(gm.Spotter(model, **combo), st, test, _identity)
     classes = [str(g) for g in st.gestures]
@@ -333,7 +348,7 @@ def plot_defaults(st: Any, path: Path) -> dict[str, Any]:
     best = max(range(len(st.sessions)), key=lambda i: len(gt_events(st.labels[i], st.gestures)))
     test = next(f for f in grouped_folds(st.subject, 3) if best in f)
     train = np.setdiff1d(np.arange(len(st.sessions)), test)
-    events = gm.Spotter(hhmm().fit(make_dataset(st, train, _identity))).spot(st.sessions[best])
+    events = gm.Spotter(hhmm().fit(training_data(st, train, _identity))).spot(st.sessions[best])
     plot_session(st, best, events, path)
     res = match_detections([(str(lb), s, e) for lb, s, e in gt_events(st.labels[best], st.gestures)],
                            [(ev.label, ev.emitted) for ev in events], 50,
@@ -448,6 +463,18 @@ def main() -> None:
                     help="the grid's settle_ratio values, with --settle (default 0.5)")
     ap.add_argument("--null-model", nargs="+", default=["null"], choices=NULL_MODELS,
                     help="the grid's null_model values (default null; issue 12p)")
+    ap.add_argument("--null-every", type=int, default=1000, metavar="FRAMES",
+                    help="one null take every FRAMES frames of each stretch of null (default "
+                    "1000; issue 12q)")
+    ap.add_argument("--null-states", type=int, default=1,
+                    help="the null class's states (default 1; issue 12q)")
+    ap.add_argument("--null-gaussians", type=int, default=8,
+                    help="the null class's Gaussians per state (default 8; issue 12q)")
+    ap.add_argument("--null-transition", choices=("left-right", "ergodic"),
+                    help="the null class's transition (default: the HHMM's; issue 12q)")
+    ap.add_argument("--null-relative-regularization", type=float, metavar="R",
+                    help="the null class's relative_regularization (default: the HHMM's, "
+                    "--relative-regularization; issue 12q)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -491,6 +518,11 @@ def main() -> None:
     RELATIVE_REGULARIZATION[0] = args.relative_regularization
     DELTAS[0] = args.deltas
     GAUSSIANS[0] = args.gaussians
+    NULL_EVERY[0] = args.null_every
+    NULL_CLASS[0] = {"states": args.null_states, "gaussians": args.null_gaussians,
+                     **({"transition": args.null_transition} if args.null_transition else {}),
+                     **({"relative_regularization": args.null_relative_regularization}
+                        if args.null_relative_regularization is not None else {})}
     out_path = Path(args.out)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
@@ -563,6 +595,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     print("gm.spot over an HHMM", flush=True)
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
     res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
+                    make_data=training_data,
                     make_relabeler=relabeler,
                     make_verifier=stacked_verifier if args.verify else None,
                     verify_in_loop=args.verify_in_loop,
@@ -572,6 +605,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
                     verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence))
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
+                "null_class": NULL_CLASS[0], "null_every": NULL_EVERY[0],
                 "inner": res["inner"], **({"verifier": res["verifier"]} if args.verify else {}),
                 **({"in_loop": res["in_loop"]} if args.verify_in_loop else {}),
                 "sessions": [dataclasses.asdict(r) for r in res["sessions"]],

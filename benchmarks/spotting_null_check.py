@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 import numpy as np
 
@@ -32,15 +33,26 @@ def class_llr(sp: gm.Spotter, x: np.ndarray) -> np.ndarray:
     return out
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def fold_args(doc: str, out: str) -> argparse.Namespace:
+    """The command line of a one-fold check: ``--partition-seed``, ``--fold``, ``--out``."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
     ap.add_argument("--partition-seed", type=int, default=1)
     ap.add_argument("--fold", type=int, default=2)
-    ap.add_argument("--out", default="docs/spotting_runs/null_check_p1f2.json")
-    args = ap.parse_args()
-    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), args.partition_seed)
-    test = grouped_folds(st.subject, 3)[args.fold]
-    train = np.setdiff1d(np.arange(len(st.sessions)), test)
+    ap.add_argument("--out", default=out)
+    return ap.parse_args()
+
+
+def fold_sessions(partition_seed: int, fold: int) -> tuple[Any, np.ndarray, np.ndarray]:
+    """HAPT's streams dealt by ``partition_seed``, and outer fold ``fold``'s training and
+    held-out sessions (as ``nested_cv`` deals them)."""
+    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), partition_seed)
+    test = grouped_folds(st.subject, 3)[fold]
+    return st, np.setdiff1d(np.arange(len(st.sessions)), test), test
+
+
+def main() -> None:
+    args = fold_args(__doc__, "docs/spotting_runs/null_check_p1f2.json")
+    st, train, test = fold_sessions(args.partition_seed, args.fold)
     model = hhmm().fit(make_dataset(st, train, lambda x: x))
     out: dict = {"partition_seed": args.partition_seed, "fold": args.fold,
                  "test_sessions": [int(i) for i in test]}
