@@ -61,6 +61,9 @@ from .base import (
     split_dataset,
 )
 
+#: With ``normalization="take"`` a raw input beyond this is a corrupted value, skipped.
+RAW_ABSURD = 1e12
+
 #: Band used to learn the default threshold and temperature from the takes (cheap, and takes
 #: of one gesture rarely need more warping).
 CALIBRATION_BAND = 0.1
@@ -396,11 +399,14 @@ class DTWStream(StandardizingStream):
                        np.zeros(n_t))
         # An absurd frame (a corrupted value: an input further from the templates' mean than
         # ABSURD_REACHES times their reach) is skipped: it would add the same huge cost to every
-        # match since the reset and drown every later difference until the next reset. Not
-        # with the per-take normalisation, whose units come from the take itself.
+        # match since the reset and drown every later difference until the next reset. With
+        # the per-take normalisation, whose units come from the take itself, only a raw input
+        # beyond RAW_ABSURD (no sensor's unit reaches it) is skipped, before it enters the
+        # take's running statistics.
         center = templates.mean(axis=0)
         reach = max(float(np.abs(templates - center).max(initial=0.0)), 1e-12)
         self._center, self._limit = np.ascontiguousarray(center), ABSURD_REACHES * reach
+        self._zero = np.zeros(self._din)
         self._last: Result | None = None
         self._dist = np.zeros(c)
         self._progress = np.zeros(c)
@@ -434,6 +440,8 @@ class DTWStream(StandardizingStream):
         first = self._count[0] == 0
         if self._take:
             z = self._check_frame(frame)
+            if is_absurd(z, self._zero, RAW_ABSURD):
+                return self._skipped()
             _k.running_znorm(z, self._count, self._run_mean, self._run_m2, self._z)
             z = self._z
         else:
