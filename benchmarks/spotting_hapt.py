@@ -493,6 +493,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.select:
         res = select_variants(args.select)
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(res, indent=1))
         for name, v in [*res["variants"].items(), ("selected", res["selected"])]:
             m = v["metrics"]
@@ -524,6 +525,7 @@ def main() -> None:
                      **({"relative_regularization": args.null_relative_regularization}
                         if args.null_relative_regularization is not None else {})}
     out_path = Path(args.out)
+    out_path.parent.mkdir(parents=True, exist_ok=True)  # a new run's folder (else lost at the end)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
     if args.quick:
         systems = ["gm"]
