@@ -35,15 +35,17 @@ LOG_FACTOR_BOUND = math.log(FACTOR_MAX)
 ABSURD_REACHES = 1000.0
 
 
-def absurd_limit(postures: np.ndarray, templates: np.ndarray) -> tuple[np.ndarray, float]:
+def absurd_limit(postures: np.ndarray,
+                 templates: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """The templates' mean posture (D,) (the mean of ``postures`` (T, D), every template
     frame's mean posture) and the distance from it, on any input, beyond which a frame is
     absurd: :data:`ABSURD_REACHES` times the templates' reach, the farthest any template
     frame's posture lies from that mean, or any template frame from its template's start
-    (``templates``, relative to their starts), on any input (at least 1e-12)."""
+    (``templates``, relative to their starts, if given), on any input (at least 1e-12)."""
     center = postures.mean(axis=0)
     reach = max(float(np.abs(postures - center).max(initial=0.0)),
-                float(np.abs(templates).max(initial=0.0)), 1e-12)
+                0.0 if templates is None else float(np.abs(templates).max(initial=0.0)),
+                1e-12)
     return np.ascontiguousarray(center), ABSURD_REACHES * reach
 
 

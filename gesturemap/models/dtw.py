@@ -45,7 +45,7 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
-from ._gvf_kernels import ABSURD_REACHES, is_absurd
+from ._gvf_kernels import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,
@@ -398,14 +398,12 @@ class DTWStream(StandardizingStream):
                        self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
                        np.zeros(n_t))
         # An absurd frame (a corrupted value: an input further from the templates' mean than
-        # ABSURD_REACHES times their reach) is skipped: it would add the same huge cost to every
+        # ABSURD_REACHES times their reach, absurd_limit) is skipped: it would add the same huge cost to every
         # match since the reset and drown every later difference until the next reset. With
         # the per-take normalisation, whose units come from the take itself, only a raw input
         # beyond RAW_ABSURD (no sensor's unit reaches it) is skipped, before it enters the
         # take's running statistics.
-        center = templates.mean(axis=0)
-        reach = max(float(np.abs(templates - center).max(initial=0.0)), 1e-12)
-        self._center, self._limit = np.ascontiguousarray(center), ABSURD_REACHES * reach
+        self._center, self._limit = absurd_limit(templates)
         self._zero = np.zeros(self._din)
         self._last: Result | None = None
         self._dist = np.zeros(c)

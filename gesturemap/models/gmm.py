@@ -70,9 +70,9 @@ def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int,
     mode = check_choice("covariance", mode, COVARIANCE_MODES)
     if mode != "auto":
         return mode
-    per_dim = AUTO_FULL_FRAMES_PER_DIM if frames_per_dim is None else frames_per_dim
     if dim > AUTO_FULL_MAX_DIM:
         return "diagonal"
+    per_dim = AUTO_FULL_FRAMES_PER_DIM if frames_per_dim is None else frames_per_dim
     return "full" if frames >= per_dim * dim * gaussians else "diagonal"
 MULTICLASS_REGRESSION = ("likeliest", "mixture")
 
@@ -378,9 +378,9 @@ class GMM(_ModelCommon):
     covariance : ``"full"``, ``"diagonal"`` or ``"auto"`` (default): per class, full when it has
         at least 2 frames per Gaussian per model dimension (``AUTO_FULL_FRAMES_PER_DIM``; the
         HHMM's threshold is 1 frame per state, ``HHMM_AUTO_FULL_FRAMES_PER_DIM``) and at most
-        32 model dimensions (``AUTO_FULL_MAX_DIM``), else diagonal — a full covariance of 120 dimensions from 150 frames is mostly regularisation,
-        and costs O(D^2) a frame where a diagonal one costs O(D). ``class_params_[i]["covariance"]``
-        says which was used.
+        32 model dimensions (``AUTO_FULL_MAX_DIM``), else diagonal — a full covariance of 120
+        dimensions from 150 frames is mostly regularisation, and costs O(D^2) a frame where a
+        diagonal one costs O(D). ``class_params_[i]["covariance"]`` says which was used.
     likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)
         or forgotten (``"decaying"``: the time constant) (run-time).
     decision : what the live label is decided on (run-time): ``"cumulative"`` (default) the

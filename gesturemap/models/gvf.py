@@ -768,14 +768,14 @@ class GVFStream(StandardizingStream):
                        absurd)
         if self._warp is not None:
             self._warp.update(z, self._scales, self._speeds if self._warp_speed
-                              else self._warp.speed)
+                              else self._warp.speed, absurd)
             if self._warp_scale:
                 self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
                                       self._uniform_scale, self._scales)
         log = self._log
         if self._rec is not None:  # self._post: still the previous frame's
             best, log = self._rec.pool(z, log, best, self._progress, self._post,
-                                       self._speeds, self._scales)
+                                       self._speeds, self._scales, absurd)
         _k.softmax(log, self._post)
         _k.softmax(self._inst, self._inst_norm)
         return Result(

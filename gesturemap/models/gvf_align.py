@@ -40,7 +40,7 @@ import math
 import numpy as np
 from numba import njit
 
-from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN, absurd_limit, is_absurd
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -213,7 +213,6 @@ class AlignEstimate:
         self._speed_factors = model.speed_factors_
         self._scale_factors = model.scale_factors_
         self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_)
-        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
         self._skipped = False
         window = float(model.speed_window)
         self._speed_keep = 1.0 - 1.0 / window if window > 0 else 1.0
@@ -246,16 +245,17 @@ class AlignEstimate:
         if self._open is not None:
             self._open.reset()
 
-    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
+    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray,
+               absurd: bool = False) -> None:
         """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
         the particles' step, for the warp); writes the classes' speeds into ``out`` (C,):
-        the alignment's, the warp's, or (neither) leaves it. An absurd frame
-        (:func:`absurd_limit`) is skipped by both alignments, as if it had not come: their
-        speed stays the last one."""
+        the alignment's, the warp's, or (neither) leaves it. An ``absurd`` frame (the stream's
+        ``_gvf_kernels.is_absurd``) is skipped by both alignments, as if it had not come:
+        their speed stays the last one."""
         if self._warp is not None:
-            self._warp.update(z, scales, out if self._warp_speed else self._warp.speed)
-        self._skipped = is_absurd(z, self._center, self._limit)
-        if self._skipped:
+            self._warp.update(z, scales, out if self._warp_speed else self._warp.speed, absurd)
+        self._skipped = absurd
+        if absurd:
             if self._speed_on or self._open is not None:
                 out[:] = self.speed
             return

@@ -49,7 +49,6 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError, TrainingCancelled
-from ._gvf_kernels import absurd_limit, is_absurd
 from .base import Cancel, bad_param, check_choice, check_float, restore
 from .gvf_rescaled import RECOGNIZER_INPUTS, RescaledRecognizer
 from .hhmm import HHMM
@@ -122,10 +121,6 @@ class RecognizerPool:
         self._part = np.zeros(c)  # the particles' share (no array made per frame)
         self.started = False  # a frame pooled since the reset (else no posterior yet)
         self.last_weight = self.weight  # the weight of the last frame pooled
-        # an absurd frame (a corrupted value) does not reach the HHMM: its log-likelihood
-        # (about -1e60 for every class at 1e30) would drown the classes' differences until
-        # the next reset
-        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
 
     def reset(self) -> None:
         self.rec.reset()
@@ -135,7 +130,7 @@ class RecognizerPool:
 
     def pool(self, z: np.ndarray, log: np.ndarray, best: int, progress: np.ndarray,
              post: np.ndarray, speeds: np.ndarray | None = None,
-             scales: np.ndarray | None = None) -> tuple[int, np.ndarray]:
+             scales: np.ndarray | None = None, absurd: bool = False) -> tuple[int, np.ndarray]:
         """The class log-posterior of the two experts (log-linear pool): ``(1 - w)`` times
         the particles' smoothed evidence ``log`` plus ``w`` times the HHMM's log-likelihood
         of the frames (standardised ``z``) since the reset, and the likeliest class (the
@@ -145,14 +140,14 @@ class RecognizerPool:
         first frame after a reset: ``p = 0``), then with ``recognizer_gate``
         :func:`gated_weight` at the particles' ``speeds`` and ``scales`` (C, D; this frame's)
         under ``post``; ``recognizer_input`` other than ``"plain"`` feeds the HHMM each
-        class's frame rescaled by its ``scales``. An absurd frame (``_gvf_kernels.is_absurd``)
-        is not fed to the HHMM."""
-        if is_absurd(z, self._center, self._limit):
-            pass
-        elif self.rescaled is None:
-            self.rec.advance(z)
-        else:
-            self.rescaled.advance(z, scales)
+        class's frame rescaled by its ``scales``. An ``absurd`` frame (the stream's
+        ``_gvf_kernels.is_absurd``) is not fed to the HHMM: its log-likelihood (about -1e60
+        for every class at 1e30) would drown the classes' differences until the next reset."""
+        if not absurd:
+            if self.rescaled is None:
+                self.rec.advance(z)
+            else:
+                self.rescaled.advance(z, scales)
         w = self.weight
         if self.started:
             if self.progress_schedule:

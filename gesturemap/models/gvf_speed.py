@@ -65,7 +65,7 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError
-from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN, absurd_limit, is_absurd
+from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 from ._kernels import density
 from .base import Cancel, bad_param, check_choice, check_float
 from .gvf_recognizer import fit_hhmm
@@ -279,7 +279,6 @@ class WarpSpeed:
         self._where_start = np.zeros((c, d))
         self._sxy = np.zeros((c, d))
         self._syy = np.zeros((c, d))
-        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
         self._skipped = False
         self.reset()
 
@@ -288,12 +287,13 @@ class WarpSpeed:
         self._seen = 0
         self.speed[:] = 1.0
 
-    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray) -> None:
+    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray,
+               absurd: bool = False) -> None:
         """Follow the standardised frame ``z`` given the classes' ``scales`` (C, D) after this
-        frame; writes the speeds into ``out`` (C,). An absurd frame
-        (``_gvf_kernels.is_absurd``) is skipped, as if it had not come: the speeds stay."""
-        self._skipped = is_absurd(z, self._center, self._limit)
-        if self._skipped:
+        frame; writes the speeds into ``out`` (C,). An ``absurd`` frame (the stream's
+        ``_gvf_kernels.is_absurd``) is skipped, as if it had not come: the speeds stay."""
+        self._skipped = absurd
+        if absurd:
             out[:] = self.speed
             return
         first = self._seen == 0
