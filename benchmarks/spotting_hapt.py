@@ -80,6 +80,7 @@ from gesturemap.evaluation.spotting_cv import (
     make_dataset,
     nested_cv,
 )
+from gesturemap.evaluation.spotting_variants import inner_score, nested_cv_variants, pick_variant
 from gesturemap.evaluation.verifier_rule import verifier_rule
 from gesturemap.models.spot_verifier import parse_context
 from gesturemap.models.spotting import NULL_MODELS
@@ -113,10 +114,27 @@ NULL_CLASS: list[dict[str, Any]] = [{"states": 1, "gaussians": 8}]
 NULL_EVERY = [1000]
 
 
-def hhmm() -> gm.HHMM:
+def hhmm(null_relative_regularization: float | None = None) -> gm.HHMM:
+    """The spotting HHMM; ``null_relative_regularization``: the null class's own covariance
+    floor (None: ``NULL_CLASS``'s, else the HHMM's)."""
+    null = dict(NULL_CLASS[0])
+    if null_relative_regularization is not None:
+        null["relative_regularization"] = null_relative_regularization
     return gm.HHMM(states=10, gaussians=GAUSSIANS[0],
                    relative_regularization=RELATIVE_REGULARIZATION[0], deltas=DELTAS[0],
-                   class_params={gm.NULL: dict(NULL_CLASS[0])})
+                   class_params={gm.NULL: null})
+
+
+def _null_floor(text: str) -> float | None:
+    """``--null-relative-regularization``'s values: a float, or 'class' (None: the HHMM's)."""
+    return None if text == "class" else float(text)
+
+
+def null_variants(floors: list[float | None] | None) -> dict[str, Any] | None:
+    """The model variants of several null floors (name -> untrained HHMM), or None (one)."""
+    if floors is None or len(floors) < 2:
+        return None
+    return {("class" if f is None else f"null_rr_{f:g}"): partial(hhmm, f) for f in floors}
 
 
 def training_data(st: Streams, idx: Any, features: Any) -> gm.Dataset:
@@ -270,18 +288,6 @@ def _pooled(parts: list[dict[str, Any]], gestures: list[Any]) -> dict[str, Any]:
     return spotting_metrics(sessions, [str(g) for g in gestures], RATE)
 
 
-def _inner_score(part: dict[str, Any]) -> float:
-    """The inner-CV score of the setting an outer fold chose (F1 minus false alarms per
-    minute beyond 0.3: nested_cv's own criterion); with a stacked verifier switched on, its
-    cross-fitted inner score."""
-    if part.get("verifier") and part["verifier"][0]["applied"]:
-        return part["verifier"][0]["inner_score_with"]
-    for combo, m in part["inner"][0]:
-        if combo == part["chosen"][0]:
-            return m["f1"] - max(0.0, m["false_alarms_per_min"] - 0.3)
-    raise ValueError("the chosen setting is not in the inner table")
-
-
 def select_variants(folders: list[Path]) -> dict[str, Any]:
     """Each variant's pooled held-out figures (a folder of ``spotting.gm{0,1,2}.json``), and
     the figure of choosing, in each outer fold, the variant whose chosen setting has the best
@@ -295,10 +301,10 @@ def select_variants(folders: list[Path]) -> dict[str, Any]:
         out["variants"][name] = {
             "metrics": {k: v for k, v in m.items() if k != "per_class"},
             "per_class_f1": {k: v["f1"] for k, v in m["per_class"].items()},
-            "inner_scores": [_inner_score(p) for p in parts],
+            "inner_scores": [inner_score(p) for p in parts],
             "fold_f1": [_pooled([p], st.gestures)["f1"] for p in parts],
             "chosen": [p["chosen"][0] for p in parts]}
-    picked = [max(runs, key=lambda n, k=k: _inner_score(runs[n][k])) for k in range(3)]
+    picked = [pick_variant({n: r[k] for n, r in runs.items()}) for k in range(3)]
     m = _pooled([runs[n][k] for k, n in enumerate(picked)], st.gestures)
     out["selected"] = {"variant_per_fold": picked,
                        "metrics": {k: v for k, v in m.items() if k != "per_class"},
@@ -472,9 +478,11 @@ def main() -> None:
                     help="the null class's Gaussians per state (default 8; issue 12q)")
     ap.add_argument("--null-transition", choices=("left-right", "ergodic"),
                     help="the null class's transition (default: the HHMM's; issue 12q)")
-    ap.add_argument("--null-relative-regularization", type=float, metavar="R",
+    ap.add_argument("--null-relative-regularization", type=_null_floor, nargs="+", metavar="R",
                     help="the null class's relative_regularization (default: the HHMM's, "
-                    "--relative-regularization; issue 12q)")
+                    "--relative-regularization; issue 12q); 'class' is the HHMM's; several: "
+                    "each outer fold runs the nested CV once per value and keeps the one whose "
+                    "chosen setting has the best inner score (issue 12s)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -522,8 +530,10 @@ def main() -> None:
     NULL_EVERY[0] = args.null_every
     NULL_CLASS[0] = {"states": args.null_states, "gaussians": args.null_gaussians,
                      **({"transition": args.null_transition} if args.null_transition else {}),
-                     **({"relative_regularization": args.null_relative_regularization}
-                        if args.null_relative_regularization is not None else {})}
+                     **({"relative_regularization": args.null_relative_regularization[0]}
+                        if args.null_relative_regularization is not None
+                        and len(args.null_relative_regularization) == 1
+                        and args.null_relative_regularization[0] is not None else {})}
     out_path = Path(args.out)
     out_path.parent.mkdir(parents=True, exist_ok=True)  # a new run's folder (else lost at the end)
     systems = [args.only] if args.only else ["gm", "window", "dtw"]
@@ -596,15 +606,16 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
-    res = nested_cv(st, hhmm, grid, features, log=log, only_fold=args.fold,
-                    make_data=training_data,
-                    make_relabeler=relabeler,
-                    make_verifier=stacked_verifier if args.verify else None,
-                    verify_in_loop=args.verify_in_loop,
-                    verifier_contexts=tuple(args.verify_context),
-                    verifier_waits=tuple(args.verify_wait),
-                    verifier_folds=args.verify_folds,
-                    verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence))
+    variants = null_variants(args.null_relative_regularization)
+    kwargs = dict(log=log, only_fold=args.fold, make_data=training_data,
+                  make_relabeler=relabeler,
+                  make_verifier=stacked_verifier if args.verify else None,
+                  verify_in_loop=args.verify_in_loop,
+                  verifier_contexts=tuple(args.verify_context),
+                  verifier_waits=tuple(args.verify_wait), verifier_folds=args.verify_folds,
+                  verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence))
+    res = (nested_cv(st, hhmm, grid, features, **kwargs) if variants is None else
+           nested_cv_variants(st, variants, grid, features, **kwargs))
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later
         return {"fold": args.fold, "grid": grid, "chosen": res["chosen"],
                 "null_class": NULL_CLASS[0], "null_every": NULL_EVERY[0],
@@ -612,7 +623,13 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
                 **({"in_loop": res["in_loop"]} if args.verify_in_loop else {}),
                 "sessions": [dataclasses.asdict(r) for r in res["sessions"]],
                 "events": {str(i): [dataclasses.asdict(e) for e in ev]
-                           for i, ev in res["events"].items()}}
+                           for i, ev in res["events"].items()},
+                **({"variant": res["variant"][0], "variants": {
+                    n: {"inner_score": r["inner_score"], "chosen": r["chosen"],
+                        "inner": r["inner"], **({"verifier": r["verifier"]} if args.verify
+                                                else {}),
+                        "sessions": [dataclasses.asdict(x) for x in r["sessions"]]}
+                    for n, r in res["variants"][0].items()}} if variants else {})}
     out: dict[str, Any] = {"gm.spot (HHMM)": {"metrics": res["metrics"],
                                               "chosen": res["chosen"], "grid": grid,
                                               "inner": res["inner"]}}
