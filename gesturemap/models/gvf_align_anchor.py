@@ -29,6 +29,16 @@ copied into the anchored alignment, every other cell of those templates emptied,
 on the new gesture is read as if the stream had been reset at its beginning. O(template
 frames) for that copy, on the frame it happens; nothing allocated; an absurd frame never
 comes here (:class:`gvf_align.AlignEstimate` skips it).
+
+An end read from the stream (docs/notes/issue-18t.md; all off by default, as measured there
+none restarted often enough against the truth to become the default): :data:`LATCH_END`
+keeps the end a class has seen until it takes over (else it is read afresh from the class
+that fits best on each frame, and is lost once the next gesture's class fits best);
+:data:`SETTLE_SHARE` lets a class that took over at an end follow newer candidates until its
+path has passed that share of its template (a path begun in the first gesture's tail does
+not keep the anchor from the real beginning); :data:`STILL_RATIO` also ends the gesture when
+the movement has stopped (:func:`motion_step`) once the anchored path has passed
+:data:`PASS_SHARE` of its template.
 """
 
 from __future__ import annotations
