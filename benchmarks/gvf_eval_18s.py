@@ -47,37 +47,49 @@ def set_row(consts: dict) -> None:
         setattr(anchored, k, v)
 
 
-def choose(cv: list[dict]) -> tuple[dict, bool]:
-    """The declared rule: a row of the anchored alignment qualifies if its CV speed within
-    15 % is at least "align"'s minus 0.02 or today's plus :data:`MARGIN`, its back to back on
-    the folds at least today's minus 0.02, and its recognition after 30 % at least today's;
-    the highest CV speed among them (ties: the earlier). None: the anchored row of the highest
-    CV score (reported only)."""
+def choose(cv: list[dict], restart: str = "back_to_back_folds", restart_margin: float = 0.02,
+           first: int = 2) -> tuple[dict, bool]:
+    """The declared rule: a row of the anchored alignment (``first`` on) qualifies if its CV
+    speed within 15 % is at least "align"'s minus 0.02 or today's plus :data:`MARGIN`, its
+    ``restart`` figure (back to back on the folds) at least today's minus ``restart_margin``,
+    and its recognition after 30 % at least today's; the highest CV speed among them (ties:
+    the earlier). None: the anchored row of the highest CV score (reported only)."""
     today, align = cv[0], cv[1]
-    ok = [r for r in cv[2:]
+    ok = [r for r in cv[first:]
           if (r["speed_within_15"] >= align["speed_within_15"] - 0.02
               or r["speed_within_15"] >= today["speed_within_15"] + MARGIN)
-          and r["back_to_back_folds"] >= today["back_to_back_folds"] - 0.02
+          and r[restart] >= today[restart] - restart_margin
           and r["accuracy_after_30"] >= today["accuracy_after_30"]]
     if ok:
         return max(ok, key=lambda r: r["speed_within_15"]), True
-    return max(cv[2:], key=lambda r: r["score"]), False
+    return max(cv[first:], key=lambda r: r["score"]), False
 
 
-def main() -> None:
+def setup(out: str, grid):
+    """``--out`` (default ``out``), the report begun (the test subjects, the ``grid``), the
+    takes, 18p's split, and per CV fold inside the training subjects ``gm.GVF()``
+    fitted on the other fold with the third of the fold's takes the CV reads (``splits``), and
+    the fold's (training takes, those takes) (``folds``)."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_anchor_18s.json"))
+    ap.add_argument("--out", default=str(ROOT / "docs" / out))
     args = ap.parse_args()
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
     report: dict = {"test_subjects": saved["test_subjects"],
-                    "grid": [[n, h, c] for n, h, c in GRID_18S], "cv": []}
-    splits = []
+                    "grid": [[n, h, c] for n, h, c in grid], "cv": []}
+    splits, folds = [], []
     for f in training_folds(subjects, train_idx):
         tr = [i for i in train_idx if subjects[i] not in f]
         te = [i for i in train_idx if subjects[i] in f]
         splits.append((gm.GVF(1000).fit(ge.dataset(takes, labels, tr)), te[::3]))
+        folds.append((tr, te[::3]))
+    return args, report, takes, labels, subjects, train_idx, test_idx, splits, folds
+
+
+def main() -> None:
+    args, report, takes, labels, subjects, train_idx, test_idx, splits, _ = setup(
+        "gvf_align_anchor_18s.json", GRID_18S)
     for name, how, consts in GRID_18S:
         set_row(consts)
         for model, _ in splits:

@@ -29,6 +29,16 @@ copied into the anchored alignment, every other cell of those templates emptied,
 on the new gesture is read as if the stream had been reset at its beginning. O(template
 frames) for that copy, on the frame it happens; nothing allocated; an absurd frame never
 comes here (:class:`gvf_align.AlignEstimate` skips it).
+
+An end read from the stream (docs/notes/issue-18t.md; all off by default, as measured there
+none restarted often enough against the truth to become the default): :data:`LATCH_END`
+keeps the end a class has seen until it takes over (else it is read afresh from the class
+that fits best on each frame, and is lost once the next gesture's class fits best);
+:data:`SETTLE_SHARE` lets a class that took over at an end follow newer candidates until its
+path has passed that share of its template (a path begun in the first gesture's tail does
+not keep the anchor from the real beginning); :data:`STILL_RATIO` also ends the gesture when
+the movement has stopped (:func:`motion_step`) once the anchored path has passed
+:data:`PASS_SHARE` of its template.
 """
 
 from __future__ import annotations
@@ -56,13 +66,49 @@ SHARED_END = True
 #: The open alignment's beginning cost (``gvf_align_open.START_POSTURE``) for the candidates:
 #: a path begun away from the template's start posture pays for it.
 CANDIDATE_POSTURE = 30.0
+#: A class keeps the end it has seen (the performed gesture's) until it takes over, even when
+#: another class fits best later (False: the end is read afresh on every frame).
+LATCH_END = False
+#: The movement has stopped when its recent energy (frame-to-frame, over ``STILL_WINDOW``
+#: frames) falls under this share of its mean since the reset (0: never read).
+STILL_RATIO = 0.0
+STILL_WINDOW = 5.0
+#: ... and then the end is reached once the anchored path has passed this share of its
+#: template.
+PASS_SHARE = 0.5
+#: With :data:`LATCH_END`, after taking over at an end a class keeps following newer
+#: candidates until its anchored path has passed this share of its template (0: not after
+#: the first).
+SETTLE_SHARE = 0.0
+
+
+@njit(**_JIT)
+def motion_step(z, prev, state, t, keep, ratio):
+    """Whether the movement has stopped on frame ``z``: its squared change from ``prev``
+    (per input) forgotten by ``keep`` per frame, under ``ratio`` times its mean since the
+    reset; ``state`` (3,): the recent energy, the sum since the reset, the frames."""
+    d = z.shape[0]
+    m = 0.0
+    for q in range(d):
+        e = z[q] - prev[q]
+        m += e * e
+        prev[q] = z[q]
+    if t == 0:
+        return False
+    m /= d
+    state[0] = keep * state[0] + (1.0 - keep) * m
+    state[1] += m
+    state[2] += 1.0
+    return ratio > 0.0 and state[2] >= 1.0 / (1.0 - keep) and \
+        state[0] < ratio * state[1] / state[2]
 
 
 @njit(**_JIT)
 def anchor_step(t, offsets, class_offsets, o_tot, o_length, o_xs, o_energy, o_reg, o_born,
                 o_rec, o_cell, o_cost, o_speed, a_tot, a_length, a_xs, a_energy, a_reg,
                 a_born, a_rec, a_cell, a_cost, a_speed, anchor, t_end, factor, rec_keep,
-                edge_share, with_prior, shared_end, out):
+                edge_share, with_prior, shared_end, out, latched, latch, still, pass_share,
+                settle):
     """After both alignments' step of frame ``t``: per class, the anchored alignment's speed
     (``a_*``) or, when the open alignment's reported path (``o_*``) takes over, that one's,
     into ``out`` (C,); ``anchor``/``t_end`` (C,) each class's anchor frame and the frame its
@@ -77,12 +123,24 @@ def anchor_step(t, offsets, class_offsets, o_tot, o_length, o_xs, o_energy, o_re
                     n = offsets[m + 1] - offsets[m]
                     if ca - offsets[m] >= n - max(1, int(math.ceil(edge_share * n))):
                         t_end[k] = t  # the anchored gesture has reached its end
+                    elif still and ca - offsets[m] >= pass_share * n:
+                        t_end[k] = t  # past most of it, and the movement has stopped
         if ca >= 0 and (best < 0 or a_cost[k] < a_cost[best]):
             best = k
     shared = t_end[best] if best >= 0 else -1.0  # (read before any class takes over)
     for k in range(n_c):
         ca = a_cell[k]
         end = shared if shared_end else t_end[k]
+        if latch:
+            if end > anchor[k] and (latched[k] < 0 or end < latched[k]):
+                latched[k] = end
+            end = latched[k]
+            if settle > 0.0 and end >= 0 and ca >= 0 and anchor[k] > 0:
+                for m in range(class_offsets[k], class_offsets[k + 1]):
+                    if offsets[m] <= ca < offsets[m + 1]:
+                        if ca - offsets[m] >= settle * (offsets[m + 1] - offsets[m]):
+                            latched[k] = -1.0  # the new gesture's beginning is settled
+                            end = -1.0
         co = o_cell[k]
         take = False
         if ca >= 0 and co >= 0 and o_born[co] > anchor[k]:
@@ -111,6 +169,8 @@ def anchor_step(t, offsets, class_offsets, o_tot, o_length, o_xs, o_energy, o_re
                     a_length[c] = 0.0
             anchor[k] = b
             t_end[k] = -1.0
+            if settle <= 0.0:
+                latched[k] = -1.0
             a_cell[k] = co
             a_speed[k] = o_speed[k]
         out[k] = a_speed[k]
@@ -139,6 +199,10 @@ class AnchoredAlign:
         self._anch_speed = np.ones(c)
         self._anchor = np.zeros(c)
         self._t_end = np.full(c, -1.0)
+        self._latched = np.full(c, -1.0)
+        self._prev = np.zeros(model.templates_.shape[1])
+        self._motion = np.zeros(3)
+        self._still_keep = 1.0 - 1.0 / STILL_WINDOW
         self.reset()
 
     @property
@@ -153,15 +217,20 @@ class AnchoredAlign:
         self._t = 0
         self._anchor[:] = 0.0
         self._t_end[:] = -1.0
+        self._latched[:] = -1.0
+        self._motion[:] = 0.0
 
     def update(self, z: np.ndarray, out: np.ndarray) -> None:
         """Follow the standardised frame ``z``; writes the classes' speeds into ``out``."""
         o, a = self._open, self._anch
         o.update(z, self._open_speed)
         a.update(z, self._anch_speed)
+        still = motion_step(z, self._prev, self._motion, self._t, self._still_keep,
+                            STILL_RATIO)
         anchor_step(float(self._t), self._offsets, self._class_offsets, o._tot, o._length,
                     o._xs, o._energy, o._reg, o.born, o.rec, o.class_cell, o.class_cost,
                     o.speed, a._tot, a._length, a._xs, a._energy, a._reg, a.born, a.rec,
                     a.class_cell, a.class_cost, a.speed, self._anchor, self._t_end, FACTOR,
-                    o.rec_keep, _open.EDGE, WITH_PRIOR, SHARED_END, out)
+                    o.rec_keep, _open.EDGE, WITH_PRIOR, SHARED_END, out, self._latched,
+                    LATCH_END, still, PASS_SHARE, SETTLE_SHARE)
         self._t += 1
