@@ -25,40 +25,6 @@ from numba import njit
 #: speeds and scales stay within [1/20, 20].
 FACTOR_MIN, FACTOR_MAX = 0.05, 20.0
 LOG_FACTOR_BOUND = math.log(FACTOR_MAX)
-#: A frame is absurd (a corrupted value, not a movement) when one of its inputs lies further
-#: from the templates' mean posture than this many times the templates' reach
-#: (:func:`absurd_limit`): the fitted scale's sums and the alignments (gvf_align,
-#: gvf_align_open) skip it. A trained gesture performed even ``FACTOR_MAX`` (20) times bigger,
-#: from any posture the templates pass through, stays within about 40 reaches, so 1,000 leaves
-#: a margin of 25 for postures no take showed; and any frame that passes (at most 1e3 reaches
-#: per input) gives squares and sums far from a float's overflow.
-ABSURD_REACHES = 1000.0
-
-
-def absurd_limit(postures: np.ndarray,
-                 templates: np.ndarray | None = None) -> tuple[np.ndarray, float]:
-    """The templates' mean posture (D,) (the mean of ``postures`` (T, D), every template
-    frame's mean posture) and the distance from it, on any input, beyond which a frame is
-    absurd: :data:`ABSURD_REACHES` times the templates' reach, the farthest any template
-    frame's posture lies from that mean, or any template frame from its template's start
-    (``templates``, relative to their starts, if given), on any input (at least 1e-12)."""
-    center = postures.mean(axis=0)
-    reach = max(float(np.abs(postures - center).max(initial=0.0)),
-                0.0 if templates is None else float(np.abs(templates).max(initial=0.0)),
-                1e-12)
-    return np.ascontiguousarray(center), ABSURD_REACHES * reach
-
-
-@njit(cache=True, nogil=True)
-def is_absurd(z, center, limit):
-    """True when an input of the frame ``z`` lies further than ``limit`` from ``center``, or
-    is not a number (:func:`absurd_limit`)."""
-    for i in range(z.shape[0]):
-        if not abs(z[i] - center[i]) <= limit:
-            return True
-    return False
-
-
 def tolerance_gaussians(var: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Inverse variances and log-normalisers of diagonal Gaussians with variances ``var``
     (one per row)."""
@@ -211,7 +177,7 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     particle's sampled scale by ``fit_prior`` frames' worth of unit template; ``sxy``,
     ``syy`` (N, D) are the particles' sums (copied with them on resampling, cleared when they
     start again); ``buf`` is (3, D). The particles themselves move and weigh as without it.
-    An ``absurd`` frame (:func:`is_absurd`: a corrupted value, not a movement) moves the
+    An ``absurd`` frame (:func:`._absurd.is_absurd`: a corrupted value, not a movement) moves the
     particles on but neither weighs them, nor restarts one anchored at it, nor enters the
     fitted sums or the class evidence (its instant evidence is 0 for every class): its
     log-likelihood (about -1e60 at 1e30) would otherwise rule the weights and the evidence

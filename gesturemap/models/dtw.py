@@ -45,7 +45,7 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
-from ._gvf_kernels import absurd_limit, is_absurd
+from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,

@@ -42,6 +42,7 @@ import numpy as np
 from ..data import Dataset
 from ..errors import GesturemapError
 from . import _gvf_kernels as _k
+from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
     BaseModel,
@@ -690,7 +691,7 @@ class GVFStream(StandardizingStream):
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
         self._syy = np.zeros((n, d))
-        self._center, self._limit = _k.absurd_limit(model.postures_, model.templates_)
+        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
         self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)
@@ -733,7 +734,7 @@ class GVFStream(StandardizingStream):
         rng = self._rng
         rng.standard_normal(out=self._normals)
         rng.random(out=self._uniforms)
-        absurd = _k.is_absurd(z, self._center, self._limit)  # (the particles start after it)
+        absurd = is_absurd(z, self._center, self._limit)  # (the particles start after it)
         if not self._started and not absurd:
             self._started = True
             _k.init_particles(z, len(self.labels), self._class_offsets, self._uniforms,

@@ -250,7 +250,7 @@ class AlignEstimate:
         """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
         the particles' step, for the warp); writes the classes' speeds into ``out`` (C,):
         the alignment's, the warp's, or (neither) leaves it. An ``absurd`` frame (the stream's
-        ``_gvf_kernels.is_absurd``) is skipped by both alignments, as if it had not come:
+        ``_absurd.is_absurd``) is skipped by both alignments, as if it had not come:
         their speed stays the last one."""
         if self._warp is not None:
             self._warp.update(z, scales, out if self._warp_speed else self._warp.speed, absurd)

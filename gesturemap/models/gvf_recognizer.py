@@ -141,7 +141,7 @@ class RecognizerPool:
         :func:`gated_weight` at the particles' ``speeds`` and ``scales`` (C, D; this frame's)
         under ``post``; ``recognizer_input`` other than ``"plain"`` feeds the HHMM each
         class's frame rescaled by its ``scales``. An ``absurd`` frame (the stream's
-        ``_gvf_kernels.is_absurd``) is not fed to the HHMM: its log-likelihood (about -1e60
+        ``_absurd.is_absurd``) is not fed to the HHMM: its log-likelihood (about -1e60
         for every class at 1e30) would drown the classes' differences until the next reset."""
         if not absurd:
             if self.rescaled is None:

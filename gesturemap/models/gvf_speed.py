@@ -291,7 +291,7 @@ class WarpSpeed:
                absurd: bool = False) -> None:
         """Follow the standardised frame ``z`` given the classes' ``scales`` (C, D) after this
         frame; writes the speeds into ``out`` (C,). An ``absurd`` frame (the stream's
-        ``_gvf_kernels.is_absurd``) is skipped, as if it had not come: the speeds stay."""
+        ``_absurd.is_absurd``) is skipped, as if it had not come: the speeds stay."""
         self._skipped = absurd
         if absurd:
             out[:] = self.speed

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.models._gvf_kernels import absurd_limit, is_absurd
+from gesturemap.models._absurd import absurd_limit, is_absurd
 
 from .test_gvf_align_open import two_takes_dataset
 from .test_gvf_speed import _hapt, _hapt_replay
