@@ -23,7 +23,8 @@ README.
 
 Run from the repository root::
 
-    nice -n 10 python3 -m benchmarks.all_subjects [--datasets watch,hapt] [--out docs/all_subjects.json]
+    nice -n 10 python3 -m benchmarks.all_subjects [--datasets watch,hapt] [--methods 'HHMM defaults']
+        [--out docs/all_subjects.json]
 """
 
 from __future__ import annotations
@@ -90,12 +91,15 @@ def score(make: Callable[[], Any], seqs: Sequence[np.ndarray], labels: Sequence[
     return int(correct), len(test), time.perf_counter() - t0
 
 
-def run(name: str) -> dict[str, Any]:
+def run(name: str, methods: Sequence[str] | None = None) -> dict[str, Any]:
     seqs, labels, subject, fold = load(name)
+    makers = {**DEFAULTS, **BASELINES}
+    if methods is not None:
+        makers = {m: makers[m] for m in methods}
     folds = sorted(set(fold.tolist()))
     out: dict[str, Any] = {"folds": [[int(s) for s in sorted(set(subject[fold == f]))]
                                      for f in folds], "methods": {}}
-    for method, make in {**DEFAULTS, **BASELINES}.items():
+    for method, make in makers.items():
         per_fold, total_c, total_n, secs = [], 0, 0, 0.0
         for f in folds:
             train = [i for i in range(len(seqs)) if fold[i] != f]
@@ -138,9 +142,15 @@ def markdown(res: dict[str, Any]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="watch,hapt")
+    ap.add_argument("--methods", default=None,
+                    help="comma-separated method names to run (default: all), e.g. 'HHMM defaults'")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
-    res = {name: run(name) for name in args.datasets.split(",")}
+    methods = None if args.methods is None else args.methods.split(",")
+    unknown = set(methods or ()) - {**DEFAULTS, **BASELINES}.keys()
+    if unknown:
+        ap.error(f"unknown methods: {sorted(unknown)}")
+    res = {name: run(name, methods) for name in args.datasets.split(",")}
     md = markdown(res)
     print(md)
     if args.out is not None:
