@@ -87,7 +87,12 @@ from gesturemap.evaluation.spotting_cv import (
     make_dataset,
     nested_cv,
 )
-from gesturemap.evaluation.spotting_variants import inner_score, nested_cv_variants, pick_variant
+from gesturemap.evaluation.spotting_variants import (
+    inner_score,
+    nested_cv_variants,
+    per_class_min_stay,
+    pick_variant,
+)
 from gesturemap.evaluation.verifier_rule import verifier_rule
 from gesturemap.models.spot_verifier import parse_context
 from gesturemap.models.spotting import NULL_MODELS
@@ -501,6 +506,10 @@ def main() -> None:
                     "(--relative-regularization; issue 12q); several: each outer fold runs the "
                     "nested CV once per value and keeps the one whose chosen setting has the "
                     "best inner score (default: class 0.01, issue 12s; --quick: class)")
+    ap.add_argument("--per-class-min-stay", action="store_true",
+                    help="after the grid's choice, each class in turn tries each of the grid's "
+                    "min_stay values as its own (Spotter min_stays), kept when the inner score "
+                    "rises (issue 12t)")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -631,7 +640,9 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
                   verify_in_loop=args.verify_in_loop,
                   verifier_contexts=tuple(args.verify_context),
                   verifier_waits=tuple(args.verify_wait), verifier_folds=args.verify_folds,
-                  verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence))
+                  verifier_rule=verifier_rule(args.verify_margin, args.verify_confidence),
+                  refine=(partial(per_class_min_stay, values=grid.get("min_stay", [0.0, 0.5]))
+                          if args.per_class_min_stay else None))
     res = (nested_cv(st, hhmm, grid, features, **kwargs) if variants is None else
            nested_cv_variants(st, variants, grid, features, **kwargs))
     if args.fold is not None:  # one outer fold: its sessions' matches, merged later

@@ -66,3 +66,57 @@ def test_inner_score_reads_the_verifier_when_it_is_on_and_ties_go_to_the_earlier
         inner_score({"chosen": [{"threshold": 9}], "inner": plain["inner"]})
     with pytest.raises(ValueError, match="no variant"):
         pick_variant({})
+
+
+def test_per_class_min_stay_frees_each_class_that_gains_and_reports_true_metrics() -> None:
+    """From a setting whose min_stay (50 times each state's expected duration) lets no class
+    of a 3-state HHMM complete, the step gives each class in turn the value 0 and keeps it because the inner
+    score rises: both classes end with their own min_stay 0, and the metrics it returns are
+    those of spotting the inner sessions with that setting."""
+    import numpy as np
+
+    import gesturemap as gm
+    from gesturemap.evaluation.spot_streams import make_dataset
+    from gesturemap.evaluation.spotting import spotting_metrics
+    from gesturemap.evaluation.spotting_cv import _evaluate
+    from gesturemap.evaluation.spotting_variants import per_class_min_stay
+
+    st = ramp_streams(4)
+    ident = lambda a: a  # noqa: E731
+    model = gm.HHMM(states=3, deltas=True).fit(make_dataset(st, np.arange(4), ident))
+    parts = [(np.arange(4, 8), {}, model)]
+    start = {"min_stay": 50.0}
+
+    def metrics(combo):
+        return spotting_metrics(_evaluate(model, None, combo, st, np.arange(4, 8), ident, {}),
+                                ["1", "2"], st.rate_hz)
+
+    before = metrics(start)
+    assert before["f1"] == 0.0
+    combo, m = per_class_min_stay(st, parts, (start, before), ident, values=(0.0, 50.0))
+    assert combo == {**start, "min_stays": {"1": 0.0, "2": 0.0}}
+    assert m == metrics(combo)
+    assert m["f1"] > 0.9
+    # at a setting that already lets both complete, nothing is worth changing
+    free = {"min_stay": 0.0}
+    assert per_class_min_stay(st, parts, (free, metrics(free)), ident,
+                              values=(0.0, 50.0))[0] == free
+
+
+def test_nested_cv_keeps_the_refined_setting_in_its_inner_table() -> None:
+    import gesturemap as gm
+    from gesturemap.evaluation.spotting_cv import nested_cv
+    from gesturemap.evaluation.spotting_variants import inner_score, per_class_min_stay
+
+    res = nested_cv(ramp_streams(4), lambda: gm.HHMM(states=3, deltas=True),
+                    {"min_stay": [50.0]}, lambda a: a, outer=2, inner=2,
+                    log=lambda s: None,
+                    refine=lambda *a: per_class_min_stay(*a, values=(0.0, 50.0)))
+    for k, chosen in enumerate(res["chosen"]):
+        assert chosen["min_stays"] == {"1": 0.0, "2": 0.0}
+        part = {"chosen": [chosen], "inner": [res["inner"][k]]}
+        assert inner_score(part) > 0.8
+    assert res["metrics"]["f1"] > 0.9
+    with pytest.raises(ValueError, match="refine"):
+        nested_cv(ramp_streams(4), lambda: gm.GMM(), {"relabel_context": [None]},
+                  lambda a: a, refine=per_class_min_stay)

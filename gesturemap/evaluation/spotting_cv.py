@@ -415,7 +415,8 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
               verifier_contexts: Sequence[int] = (0,),
               verifier_waits: Sequence[int] = (0,),
               verifier_folds: int | None = None,
-              verifier_rule: VerifierRule | None = None) -> dict[str, Any]:
+              verifier_rule: VerifierRule | None = None,
+              refine: Callable[..., tuple[dict, dict]] | None = None) -> dict[str, Any]:
     """Nested leave-subjects-out CV: each outer fold's settings are chosen by an ``inner``-fold
     leave-subjects-out CV on its training subjects (best F1 with false alarms per minute over
     ``fa_budget`` subtracted); the outer test subjects are then spotted with a model trained on
@@ -440,9 +441,14 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
     (:func:`_cross_fit_parts`: the chosen setting spotted by K models, each trained on the
     other folds), both its training detections and the plain score it must beat.
     ``verifier_rule``: when its cross-fit switches it on (:mod:`.verifier_rule`; None: its
-    score strictly above the plain one)."""
+    score strictly above the plain one). ``refine(st, parts, best, features, fa_budget)``:
+    a further step on the inner folds after the grid's choice (before the verifier's), giving
+    the setting and inner metrics kept (e.g. :func:`.spotting_variants.per_class_min_stay`)."""
     if make_verifier is not None and "relabel_context" in grid:
         raise ValueError("make_verifier and a relabel_context grid key are exclusive")
+    if refine is not None and (verify_in_loop or "relabel_context" in grid):
+        raise ValueError("refine works on the spotter's own setting: not with verify_in_loop "
+                         "or a relabel_context grid key")
     if verify_in_loop and make_verifier is None:
         raise ValueError("verify_in_loop needs make_verifier")
     if verify_in_loop and verifier_folds not in (None, inner):
@@ -478,6 +484,9 @@ def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequen
             in_loop.append(both)
         else:
             best = max(table, key=lambda cm: _score(cm[1], fa_budget))
+        if refine is not None:
+            best = refine(st, parts, best, features, fa_budget)
+            table += [] if best in table else [best]
         inner_tables.append([(c, {k: m[k] for k in ("f1", "macro_f1", "false_alarms_per_min",
                                                      "delay_p90_s")}) for c, m in table])
         log(f"outer fold {fo}: chosen {best[0]} (inner F1 {best[1]['f1']:.3f}, "

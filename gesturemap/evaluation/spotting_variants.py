@@ -19,7 +19,7 @@ import numpy as np
 
 from .spot_streams import Streams, grouped_folds
 from .spotting import spotting_metrics
-from .spotting_cv import nested_cv
+from .spotting_cv import _evaluate, _score, nested_cv
 
 
 def inner_score(part: Mapping[str, Any], fa_budget: float = 0.3) -> float:
@@ -87,3 +87,32 @@ def nested_cv_variants(st: Streams, variants: Mapping[str, Callable[[], Any]],
                 out.setdefault(key, []).extend(run[key])
     out["metrics"] = spotting_metrics(out["sessions"], [str(g) for g in st.gestures], st.rate_hz)
     return out
+
+
+def per_class_min_stay(st: Streams, parts: Sequence[tuple[np.ndarray, dict, Any]],
+                       best: tuple[dict[str, Any], dict[str, Any]],
+                       features: Callable[[np.ndarray], np.ndarray], fa_budget: float = 0.3,
+                       values: Sequence[float] = (0.0, 0.5)
+                       ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A ``refine`` step for :func:`nested_cv`: from the grid's chosen setting ``best``
+    (setting, inner metrics), each gesture class in turn (``st.gestures``' order) tries each
+    of ``values`` as its own ``min_stay`` (the Spotter's ``min_stays``), every other class
+    as it stands; a value is kept when the inner score (F1 minus false alarms per minute
+    beyond ``fa_budget``, over every inner fold: ``parts``) rises. One pass; a gesture whose
+    performers differ in how long they hold its first posture can then do without the
+    minimum the others need. Returns the setting and its inner metrics."""
+    combo, metrics = dict(best[0]), best[1]
+    classes = [str(g) for g in st.gestures]
+    for g in classes:
+        for v in values:
+            own = dict(combo.get("min_stays") or {})
+            if own.get(g, combo.get("min_stay", 0.0)) == v:
+                continue
+            cand = {**combo, "min_stays": {**own, g: v}}
+            res = []
+            for itest, spotted, model in parts:
+                res += _evaluate(model, None, cand, st, itest, features, spotted)
+            m = spotting_metrics(res, classes, st.rate_hz)
+            if _score(m, fa_budget) > _score(metrics, fa_budget):
+                combo, metrics = cand, m
+    return combo, metrics

@@ -4,8 +4,8 @@
 Every number is typed as text (a spin box would refuse a wrong value without saying why, and
 round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
-Settings the editor does not show (the per-class ``thresholds`` of a project file) are kept
-as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
+Settings the editor does not show (the per-class ``thresholds`` and ``min_stays`` of a project
+file) are kept as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
 read-only line, with a button that removes it.
 """
 
@@ -124,10 +124,10 @@ class SpottingEditor(QtWidgets.QGroupBox):
             field.setStyleSheet("")
         label = self._given.get("null_label")
         self.null_label.setText("" if label is None else str(label))
-        per_class = self._given.get("thresholds")
-        self.kept.setText(f"per-class thresholds (kept as the project has them): {per_class}"
-                          if per_class else "")
-        self.kept.setVisible(bool(per_class))
+        kept = [f"per-class {name} (kept as the project has them): {self._given[name]}"
+                for name in ("thresholds", "min_stays") if self._given.get(name)]
+        self.kept.setText("\n".join(kept))
+        self.kept.setVisible(bool(kept))
         self.message.setText("")
         self.show_verifier(self._given.get("verifier"))
 

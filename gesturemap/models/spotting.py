@@ -134,6 +134,9 @@ class Spotter:
         duration.
     min_stay : a match leaves a state only after this fraction of the state's expected
         duration (so a class cannot rush through the states that tell it from another).
+    min_stays : optional ``{label: fraction}``: a class's own ``min_stay`` (a gesture whose
+        performers differ most in how long they hold its first posture may need none while
+        the others need it).
     max_stay : after this many times its expected duration in one state, a match gains nothing
         more there (frames can only lower its score): a start posture held for long is not
         more of the gesture.
@@ -174,6 +177,7 @@ class Spotter:
                  max_stay: float = DEFAULT_MAX_STAY,
                  max_duration: float = DEFAULT_MAX_DURATION,
                  min_stay: float = DEFAULT_MIN_STAY,
+                 min_stays: dict[Any, float] | None = None,
                  defer_frames: int = DEFAULT_DEFER_FRAMES,
                  defer_projection: float = DEFAULT_DEFER_PROJECTION,
                  settle_frames: int = DEFAULT_SETTLE_FRAMES,
@@ -207,6 +211,9 @@ class Spotter:
         if not self.labels:
             raise GesturemapError(
                 "the model knows only the null class: record takes of at least one gesture.")
+        self.min_stays = self._per_class("min_stays", min_stays, by_text)
+        for lb, v in self.min_stays.items():
+            self.min_stays[lb] = check_value("min_stay", v)
         self._class_index = [labels.index(lb) for lb in self.labels]
         self.has_null_ = null_label in labels
         kind = getattr(model, "kind", "")
@@ -220,10 +227,7 @@ class Spotter:
             raise GesturemapError(
                 f"spotting works over HHMM, GMM and DTW models, not {type(model).__name__}: "
                 "train one of those (e.g. gm.HHMM()) to spot gestures in a stream.")
-        for lb in self.thresholds:
-            if lb not in self.labels:
-                raise bad_param("thresholds key", lb, "one of the gesture labels " +
-                                ", ".join(repr(x) for x in self.labels))
+        self._per_class("thresholds", self.thresholds, by_text)
         self.thresholds_ = np.array([
             float(self.thresholds[lb]) if lb in self.thresholds else self.threshold * s
             for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
@@ -239,6 +243,23 @@ class Spotter:
                 else self.threshold * self.model.threshold_ for lb in self.labels])
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
         self._set_verifier(verifier, verifier_frames)
+
+    def _per_class(self, name: str, given: Any, by_text: dict[str, Any]) -> dict[Any, Any]:
+        """A per-class setting ``{label: value}`` with its keys as the model's labels (a
+        numbered class may be keyed by its number as text, as JSON settings are); a key that is
+        not a gesture label is refused, naming the labels."""
+        if given is None:
+            return {}
+        if not isinstance(given, dict):
+            raise bad_param(name, given, "a dict {label: value}")
+        out = {}
+        for k, v in given.items():
+            lb = k if k in self.labels else by_text.get(k, k)
+            if lb not in self.labels:
+                raise bad_param(f"{name} key", k, "one of the gesture labels " +
+                                ", ".join(repr(x) for x in self.labels))
+            out[lb] = v
+        return out
 
     def _set_verifier(self, verifier: Any, frames: int | None) -> None:
         # the longest event the settings allow, first frame to emission: a match spans at most
@@ -370,7 +391,8 @@ class Spotter:
         least = np.zeros_like(stay)
         for i, dur in enumerate(durations):
             stay[i, :len(dur)] = np.maximum(1.0, np.ceil(self.max_stay * dur))
-            least[i, :len(dur)] = np.floor(self.min_stay * dur)
+            least[i, :len(dur)] = np.floor(self.min_stays.get(self.labels[i], self.min_stay)
+                                           * dur)
         self._max_stay = stay
         self._min_stay = least
 
@@ -610,7 +632,8 @@ class SpottingStream(StreamBase):
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "min_stays",
+            "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "verifier")
 
 
@@ -657,6 +680,12 @@ def check_settings(settings: Any) -> dict[str, Any]:
     thresholds = settings.get("thresholds")
     if thresholds is not None and not isinstance(thresholds, dict):
         raise bad_param("thresholds", thresholds, "a dict {label: score}")
+    min_stays = settings.get("min_stays")
+    if min_stays is not None:
+        if not isinstance(min_stays, dict):
+            raise bad_param("min_stays", min_stays, "a dict {label: fraction}")
+        for v in min_stays.values():
+            check_value("min_stay", v)
     out = dict(settings)
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
         out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()

@@ -154,17 +154,17 @@ def test_the_editor_shows_a_projects_settings_back_and_keeps_what_it_does_not_sh
     editor = SpottingEditor()
     qtbot.addWidget(editor)
     given = {"threshold": 0.4, "hold_frames": 25, "thresholds": {"circle": 12.0},
-             "null_label": "rest"}
+             "min_stays": {"swipe": 0.0}, "null_label": "rest"}
     editor.show_spotting(given)
     assert editor.isChecked() and editor.fields["threshold"].text() == "0.4"
     assert editor.fields["min_stay"].text() == ""  # the default, as a placeholder
     assert editor.spotting() == given and editor.problems() == []
-    assert "circle" in editor.kept.text()
+    assert "circle" in editor.kept.text() and "swipe" in editor.kept.text()
     # a value typed equal to the default is not written out; an empty field is the default
     editor.fields["defer_frames"].setText("50")
     editor.fields["hold_frames"].setText("")
     assert editor.spotting() == {"threshold": 0.4, "thresholds": {"circle": 12.0},
-                                 "null_label": "rest"}
+                                 "min_stays": {"swipe": 0.0}, "null_label": "rest"}
     # a wrong value keeps the project's in what would be sent, and is named
     editor.fields["threshold"].setText("0")
     assert editor.spotting()["threshold"] == 0.4
