@@ -113,7 +113,9 @@ def take_folds(labels: Sequence[Any], folds: int = 5, seed: int = 0,
         fold_of = {g: i % k for i, g in enumerate(order)}
         held = [np.array([i for i, g in enumerate(groups) if fold_of[g] == f]) for f in range(k)]
         return held, f"{k} folds grouped by {len(uniq)} groups"
-    counts = {c: labels.count(c) for c in set(labels)}
+    # classes in order of first appearance: a set's order of text labels changes from one
+    # process to the next (hash randomisation), and with it the folds the seed deals
+    counts = {c: labels.count(c) for c in dict.fromkeys(labels)}
     smallest = min(counts.values())
     if smallest < 2:
         return [], "a class has a single take"

@@ -75,6 +75,21 @@ def test_folds_hold_out_whole_takes_and_keep_every_class():
         assert {labels[i] for i in test} == {"a", "b", "c"}
 
 
+def test_the_same_seed_deals_the_same_folds_in_every_process():
+    """Text labels hash differently in each process (hash randomisation): the folds, and so
+    every CV score and the choice, must not depend on it ("the same seed, the same choice")."""
+    import subprocess
+    import sys
+
+    code = ("from gesturemap.models.search import take_folds; "
+            "labels = [c for c in ('swipe', 'circle', 'shake', 'tap', 'wave') for _ in range(7)]; "
+            "print([h.tolist() for h in take_folds(labels, folds=5, seed=0)[0]])")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           env={**__import__("os").environ, "PYTHONHASHSEED": str(h)},
+                           check=True).stdout for h in range(6)}
+    assert len(outs) == 1, outs
+
+
 def test_grouped_folds_hold_out_whole_groups():
     labels = ["a", "b"] * 6
     groups = [1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6]
