@@ -177,7 +177,7 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     particle's sampled scale by ``fit_prior`` frames' worth of unit template; ``sxy``,
     ``syy`` (N, D) are the particles' sums (copied with them on resampling, cleared when they
     start again); ``buf`` is (3, D). The particles themselves move and weigh as without it.
-    An ``absurd`` frame (:func:`._absurd.is_absurd`: a corrupted value, not a movement) moves the
+    An ``absurd`` frame (``_absurd.is_absurd``: a corrupted value, not a movement) moves the
     particles on but neither weighs them, nor restarts one anchored at it, nor enters the
     fitted sums or the class evidence (its instant evidence is 0 for every class): its
     log-likelihood (about -1e60 at 1e30) would otherwise rule the weights and the evidence

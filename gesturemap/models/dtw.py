@@ -398,8 +398,9 @@ class DTWStream(StandardizingStream):
                        self._awake, np.zeros(n_t, dtype=np.int64), np.zeros(n_t),
                        np.zeros(n_t))
         # An absurd frame (a corrupted value: an input further from the templates' mean than
-        # ABSURD_REACHES times their reach, absurd_limit) is skipped: it would add the same huge cost to every
-        # match since the reset and drown every later difference until the next reset. With
+        # ABSURD_REACHES times their reach, absurd_limit) is skipped: it would add the same
+        # huge cost to every match since the reset and drown every later difference until the
+        # next reset. With
         # the per-take normalisation, whose units come from the take itself, only a raw input
         # beyond RAW_ABSURD (no sensor's unit reaches it) is skipped, before it enters the
         # take's running statistics.

@@ -225,8 +225,8 @@ class AnchoredAlign:
         o, a = self._open, self._anch
         o.update(z, self._open_speed)
         a.update(z, self._anch_speed)
-        still = motion_step(z, self._prev, self._motion, self._t, self._still_keep,
-                            STILL_RATIO)
+        still = STILL_RATIO > 0.0 and motion_step(z, self._prev, self._motion, self._t,
+                                                  self._still_keep, STILL_RATIO)
         anchor_step(float(self._t), self._offsets, self._class_offsets, o._tot, o._length,
                     o._xs, o._energy, o._reg, o.born, o.rec, o.class_cell, o.class_cost,
                     o.speed, a._tot, a._length, a._xs, a._energy, a._reg, a.born, a.rec,

@@ -22,8 +22,9 @@ frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), an
 ``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
 explanation of the stream wins); the best candidate is emitted when its score has not improved
 for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
-``refractory_frames`` frames ignore everything and every partial match starts afresh. The thresholds are model-implied, so one
-``threshold`` fits gestures of any length, dimension or rate.
+``refractory_frames`` frames ignore everything and every partial match starts afresh. The
+thresholds are model-implied, so one ``threshold`` fits gestures of any length, dimension or
+rate.
 
 DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
 while its distance is under ``threshold`` times the model's calibrated ``threshold_``.
@@ -200,20 +201,14 @@ class Spotter:
         self.settle_ratio = check_value("settle_ratio", settle_ratio)
         self.null_label = null_label
         self.null_model = check_choice("null_model", null_model, NULL_MODELS)
-        if thresholds is not None and not isinstance(thresholds, dict):
-            raise bad_param("thresholds", thresholds, "a dict {label: score}")
         labels = list(model.labels_)
-        # a numbered class's threshold may be keyed by its number as text (JSON settings)
-        by_text = {str(lb): lb for lb in labels}
-        self.thresholds = {k if k in labels else by_text.get(k, k): v
-                           for k, v in (thresholds or {}).items()}
         self.labels = [lb for lb in labels if lb != null_label]
         if not self.labels:
             raise GesturemapError(
                 "the model knows only the null class: record takes of at least one gesture.")
-        self.min_stays = self._per_class("min_stays", min_stays, by_text)
-        for lb, v in self.min_stays.items():
-            self.min_stays[lb] = check_value("min_stay", v)
+        self.thresholds = self._per_class("thresholds", thresholds, "score")
+        self.min_stays = {lb: check_value("min_stay", v) for lb, v in
+                          self._per_class("min_stays", min_stays, "fraction").items()}
         self._class_index = [labels.index(lb) for lb in self.labels]
         self.has_null_ = null_label in labels
         kind = getattr(model, "kind", "")
@@ -227,7 +222,6 @@ class Spotter:
             raise GesturemapError(
                 f"spotting works over HHMM, GMM and DTW models, not {type(model).__name__}: "
                 "train one of those (e.g. gm.HHMM()) to spot gestures in a stream.")
-        self._per_class("thresholds", self.thresholds, by_text)
         self.thresholds_ = np.array([
             float(self.thresholds[lb]) if lb in self.thresholds else self.threshold * s
             for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
@@ -244,14 +238,15 @@ class Spotter:
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
         self._set_verifier(verifier, verifier_frames)
 
-    def _per_class(self, name: str, given: Any, by_text: dict[str, Any]) -> dict[Any, Any]:
-        """A per-class setting ``{label: value}`` with its keys as the model's labels (a
+    def _per_class(self, name: str, given: Any, what: str) -> dict[Any, Any]:
+        """A per-class setting ``{label: what}`` with its keys as the gesture labels (a
         numbered class may be keyed by its number as text, as JSON settings are); a key that is
         not a gesture label is refused, naming the labels."""
         if given is None:
             return {}
         if not isinstance(given, dict):
-            raise bad_param(name, given, "a dict {label: value}")
+            raise bad_param(name, given, f"a dict {{label: {what}}}")
+        by_text = {str(lb): lb for lb in self.labels}
         out = {}
         for k, v in given.items():
             lb = k if k in self.labels else by_text.get(k, k)
