@@ -94,7 +94,7 @@ from gesturemap.evaluation.spotting_variants import (
     pick_variant,
 )
 from gesturemap.evaluation.verifier_rule import verifier_rule
-from gesturemap.models.spot_verifier import parse_context
+from gesturemap.models.spot_verifier import parse_context, parse_wait
 from gesturemap.models.spotting import NULL_MODELS
 
 #: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
@@ -472,10 +472,13 @@ def main() -> None:
                     help="with --verify: cross-fit the verifier over K folds of the outer "
                     "training subjects of its own (the chosen setting spotted by K models, "
                     "each trained on the other folds) instead of the inner CV's 2 folds")
-    ap.add_argument("--verify-wait", type=int, nargs="+", default=[0], metavar="FRAMES",
+    ap.add_argument("--verify-wait", type=parse_wait, nargs="+", default=[0],
+                    metavar="FRAMES",
                     help="with --verify: the verifier's waits (frames after the spotter's "
-                    "emission it reads; the event comes that much later; 0: none), chosen "
-                    "with --verify-context by the inner cross-fit (waits first in the order)")
+                    "emission it reads; the event comes that much later; 0: none; READ,SETTLE: "
+                    "READ frames once the movement settles, waiting at most SETTLE frames for "
+                    "it), chosen with --verify-context by the inner cross-fit (waits first in "
+                    "the order)")
     ap.add_argument("--verify-margin", type=float, default=0.0, metavar="M",
                     help="with --verify: switched on only when its cross-fitted inner score "
                     "beats the plain one by at least M (default 0: strictly; issue 12n)")

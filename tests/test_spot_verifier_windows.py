@@ -168,8 +168,11 @@ def test_the_setting_as_a_pair_and_as_text() -> None:
             split_context(bad)
     assert length_grid([0, (100, 50), 50], "context") == (0, BOTH, 50)
     assert length_grid([0, 50], "context") == (0, 50)  # several lengths stay a grid
-    with pytest.raises(gm.GesturemapError, match="wait"):
-        length_grid([(10, 20)], "wait")
+    # a wait pair is (frames read, most frames waited for the movement to settle): kept as given
+    assert length_grid([0, (10, 20)], "wait") == (0, (10, 20))
+    for bad in ((0, 20), (10, 0), (10, 20, 30)):
+        with pytest.raises(gm.GesturemapError, match="wait"):
+            length_grid([bad], "wait")
 
 
 def test_nested_cv_with_both_windows_decides_on_or_off_only() -> None:

@@ -25,7 +25,7 @@ __all__ = ["add_eval_parser", "main_eval"]
 
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
-    from ..models.spot_verifier import parse_context
+    from ..models.spot_verifier import parse_context, parse_wait
     from .verifier_rule import parse_confidence
 
     p = subparsers.add_parser(
@@ -131,12 +131,14 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     spot.add_argument(
         "--verifier-wait",
-        type=int,
+        type=parse_wait,
         nargs="+",
         default=[0],
         metavar="FRAMES",
         help="with --verify: frames after the spotter's emission the verifier waits for and "
-        "reads, each event coming that much later (default 0); several: chosen likewise",
+        "reads, each event coming that much later (default 0); two joined by a comma (25,80): "
+        "the frames it reads once the movement settles, and the most frames it waits for "
+        "that; several: chosen likewise",
     )
     spot.add_argument(
         "--verifier-folds",

@@ -106,15 +106,17 @@ def cross_fit_folds(groups: np.ndarray, folds: Any) -> list[np.ndarray]:
 def length_grid(value: Any, name: str) -> tuple[Any, ...]:
     """``fit_verifier``'s ``context`` or ``wait``: one length or several, each an integer
     >= 0; among several, a context may also be a pair ``(near, context)``, both windows read
-    at once (:func:`~..models.spot_verifier.split_context`): ``context=[(50, 100)]``."""
-    from ..models.spot_verifier import split_context
+    at once (:func:`~..models.spot_verifier.split_context`): ``context=[(50, 100)]``, and a
+    wait a pair ``(wait, settle)``, read once the movement settled
+    (:func:`~..models.spot_verifier.split_wait`): ``wait=[0, (25, 80)]``."""
+    from ..models.spot_verifier import split_context, split_wait
     from ..validation import check_int
 
     values = list(value) if isinstance(value, (list, tuple)) else [value]
     if not values:
         raise VerifierUnavailable(f"{name}: give at least one length (frames; 0: none)")
-    return tuple(tuple(sorted(split_context(tuple(c))))
-                 if name == "context" and isinstance(c, (list, tuple))
+    return tuple((tuple(sorted(split_context(tuple(c)))) if name == "context" else
+                  split_wait(tuple(c))) if isinstance(c, (list, tuple))
                  else check_int(name, c, 0) for c in values)
 
 

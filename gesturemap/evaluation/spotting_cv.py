@@ -26,7 +26,10 @@ from ..models.spot_verifier import (
     context_name,
     detection_targets,
     segment_stats,
+    split_wait,
     verifier_features,
+    wait_dues,
+    wait_name,
 )
 from ..models.spotting import NULL, Spotter
 from .spot_streams import (
@@ -175,7 +178,8 @@ def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
                               tolerance, context=c, wait=w)
             on = info.pop("_on")
             key = context_name(c)
-            scores[f"{key}+{w}" if tuple(waits) != (0,) else key] = info["inner_score_with"]
+            scores[f"{key}+{wait_name(w)}" if tuple(waits) != (0,) else key] = info[
+                "inner_score_with"]
             if best is None or info["inner_score_with"] > best["inner_score_with"]:
                 best, best_on = {**info, "context": c, "wait": w}, on
     assert best is not None, "no context length"
@@ -188,7 +192,9 @@ def _cross_fit_contexts(st: Streams, rows_of: Callable[..., list[list[Any]]],
     if tuple(waits) == (0,):
         del best["wait"]
     else:
-        best["reason"] += f" (wait {best['wait']} frames)"
+        read, cap = split_wait(best["wait"])
+        best["reason"] += (f" (wait {read} frames" + (f" once settled, at most {cap} frames "
+                                                      "on)" if cap else ")"))
     if tuple(contexts) == (0,) and tuple(waits) == (0,):
         del best["context"]
     else:
@@ -267,19 +273,20 @@ def _typical(model: Any, settings: dict[str, Any]) -> tuple[dict[Any, float], in
 
 def _rows(st: Streams, i: int, events: list[Any], features: Callable[[np.ndarray], np.ndarray],
           typical: dict[Any, float], classes: list[str], frames: int, tolerance: int | None = None,
-          context: int = 0, wait: int = 0) -> tuple[int, list[Any], np.ndarray, list[str]]:
+          context: int = 0, wait: Any = 0) -> tuple[int, list[Any], np.ndarray, list[str]]:
     """One session's verifier rows: its events, their features, their targets. With a
-    ``wait`` the events are the ones the live stream emits, ``wait`` frames later (an event
-    not due before the session ends never comes), and their targets those of that emission."""
+    ``wait`` the events are the ones the live stream emits when the verifier reads them
+    (:func:`~gesturemap.models.spot_verifier.due_frames`; an event not due before the session
+    ends never comes), and their targets those of that emission."""
     truth = ground_truth_events(st.labels[i], st.gestures)
     tol = int(round(st.rate_hz)) if tolerance is None else tolerance
     x = features(st.sessions[i])
+    dues = wait_dues(events, x, wait) if wait else None
     f = verifier_features(events, x, typical, classes, max_frames=frames, context=context,
-                          wait=wait)
+                          wait=wait, dues=dues)
     if wait:
-        keep = [k for k, e in enumerate(events) if e.emitted + wait < len(x)]
-        events = [dataclasses.replace(events[k], emitted=events[k].emitted + wait)
-                  for k in keep]
+        keep = [k for k, d in enumerate(dues) if d is not None]
+        events = [dataclasses.replace(events[k], emitted=dues[k]) for k in keep]
         f = f[keep]
     return (i, events, f, detection_targets(events, truth, tol))
 

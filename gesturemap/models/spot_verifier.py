@@ -48,6 +48,99 @@ def default_contexts(rate_hz: float) -> list[int]:
     return sorted({int(round(s * rate_hz)) for s in DEFAULT_CONTEXT_SECONDS})
 #: The longest wait after the spotter's emission a verifier may take (frames).
 MAX_WAIT = 1000
+#: A verifier that waits for the movement to settle (``settle`` > 0) calls frame t settled
+#: when the mean squared frame-to-frame change of the last SETTLE_SHORT frames (0.2 s at 50 Hz)
+#: is at most SETTLE_RATIO times that of the last SETTLE_LONG (2 s): the spotter's own rule
+#: (``settle_frames``), over windows of the input frames.
+SETTLE_SHORT = 10
+SETTLE_LONG = 100
+SETTLE_RATIO = 0.8
+
+
+def split_wait(wait: Any) -> tuple[int, int]:
+    """A verifier's wait setting as (``wait``, ``settle``): a number of frames read right
+    after the spotter's emission (``settle`` 0), or a pair ``(wait, settle)``: it first waits
+    at most ``settle`` frames for the movement to settle (:func:`settled`), then reads the next
+    ``wait`` frames (the posture it settled in)."""
+    if isinstance(wait, (list, tuple)):
+        if len(wait) != 2:
+            raise _bad("wait", wait, "a number of frames, or two (frames read, most frames "
+                       "waited for the movement to settle)")
+        read, cap = (_frames("wait", w, MAX_WAIT, f"integers from 1 to {MAX_WAIT} (frames)")
+                     for w in wait)
+        if not read or not cap:
+            raise _bad("wait", wait, f"two integers from 1 to {MAX_WAIT} (frames)")
+        return read, cap
+    return _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)"), 0
+
+
+def wait_name(wait: Any) -> str:
+    """A wait setting as text: ``"30"``, or ``"25,80"`` (read 25 frames once settled, waiting
+    at most 80 for it)."""
+    read, cap = split_wait(wait)
+    return f"{read},{cap}" if cap else str(read)
+
+
+def parse_wait(text: str) -> int | tuple[int, int]:
+    """A command line's wait: ``"30"``, or ``"25,80"`` (:func:`split_wait`)."""
+    import argparse
+
+    try:
+        parts = [int(t) for t in str(text).split(",")]
+        if len(parts) == 1:
+            return parts[0]
+        return split_wait(tuple(parts))
+    except (ValueError, GesturemapError) as e:
+        raise argparse.ArgumentTypeError(f"{text!r}: frames read after the emission, or the "
+                                         "frames read and the most frames waited for the "
+                                         "movement to settle, joined by a comma (e.g. 25,80)"
+                                         ) from e
+
+
+def settled(window: np.ndarray) -> bool:
+    """Whether the last frame of ``window`` (the frames up to it, at most SETTLE_LONG + 1 of
+    them, as many as the stream has) ends a settled movement (:data:`SETTLE_RATIO`)."""
+    x = np.asarray(window, dtype=np.float64)
+    if len(x) < 2:
+        return True
+    m = np.sum(np.diff(x.reshape(len(x), -1), axis=0) ** 2, axis=1)
+    return bool(m[-SETTLE_SHORT:].mean() <= SETTLE_RATIO * m.mean())
+
+
+def settle_window(t: int) -> tuple[int, int]:
+    """The frames ``[lo, hi)`` :func:`settled` reads for frame ``t``."""
+    return max(0, t - SETTLE_LONG), t + 1
+
+
+def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: int,
+               after: int = -1, found: Sequence[int | None] | None = None,
+               settles: list[int | None] | None = None) -> list[int | None]:
+    """When a waiting verifier reads each event (emission frames ``emitted``, in order): with
+    ``settle`` 0, ``wait`` frames after its emission; else at the first frame s from its
+    emission on that is :func:`settled` (or its emission + ``settle``), ``wait`` frames after
+    s; never two on one frame (one that would is read on the next free frame), none on or
+    before ``after`` (the frame the previous one was read). ``get(lo, hi)``: the stream's
+    frames ``lo .. hi - 1``; ``end``: the first frame not yet seen (an event not due before
+    it gets None, and so do those after it). ``found``: settle frames already known (a live
+    stream's, None where not); ``settles``: a list given gets each event's settle frame s (None
+    when not seen before ``end``)."""
+    out: list[int | None] = []
+    for k, e in enumerate(emitted):
+        s = found[k] if found is not None else None
+        if s is None:
+            s = e
+            if settle:
+                while s < e + settle and s < end and not settled(get(*settle_window(s))):
+                    s += 1
+        if settles is not None:
+            settles.append(s if s < end else None)
+        due = max(s + wait, after + 1)
+        if s >= end or due >= end or (out and out[-1] is None):
+            out.append(None)
+            continue
+        out.append(due)
+        after = due
+    return out
 
 
 def split_context(context: Any) -> tuple[int, int]:
@@ -160,25 +253,39 @@ def event_frames(x: np.ndarray, event: Any, max_frames: int | None = None) -> np
     return x[max(first, 0):event.emitted + 1]
 
 
+def wait_dues(events: Sequence[Any], x: np.ndarray, wait: Any) -> list[int | None]:
+    """:func:`due_frames` of ``events`` over the whole stream ``x`` (a wait setting:
+    :func:`split_wait`)."""
+    read, cap = split_wait(wait)
+    return due_frames([ev.emitted for ev in events], lambda lo, hi: x[lo:hi], len(x), read,
+                      cap)
+
+
 def verifier_features(events: Sequence[Any], x: np.ndarray, typical: dict[Any, float],
                       classes: Sequence[str], edge: int = STATS_EDGE_FRAMES,
-                      max_frames: int | None = None, context: int = 0, wait: int = 0
-                      ) -> np.ndarray:
+                      max_frames: int | None = None, context: int = 0, wait: Any = 0,
+                      dues: Sequence[int | None] | None = None) -> np.ndarray:
     """One :func:`event_row` per event of the stream ``x`` (causal: frames ``start ..
     emitted`` only, at most the last ``max_frames``, with ``context`` > 0 the ``context``
     frames before ``start`` (:func:`context_span`; a pair ``(near, context)``: both windows,
-    :func:`split_context`), with ``wait`` > 0 the ``wait`` frames after ``emitted``, those
-    ``x`` has); ``typical``: each label's typical score (the Spotter's ``typical_scores_``; 1
-    for a label it lacks)."""
+    :func:`split_context`), with a ``wait`` the frames it reads after ``emitted``
+    (:func:`split_wait`: the ``wait`` frames up to the frame :func:`wait_dues` gives, or given
+    as ``dues``; for an event not due in ``x``, those right after its emission), those ``x``
+    has); ``typical``: each label's typical score (the Spotter's ``typical_scores_``; 1 for a
+    label it lacks)."""
     context, near = split_context(context)
+    read = split_wait(wait)[0]
+    if read and dues is None:
+        dues = wait_dues(events, x, wait)
     rows = [event_row(event_frames(x, ev, max_frames), ev.label, ev.score,
                       typical.get(ev.label, 1.0), classes, edge,
                       x[slice(*context_span(ev, context, max_frames))] if context else None,
-                      x[ev.emitted + 1:ev.emitted + 1 + wait] if wait else None, near)
-            for ev in events]
+                      (x[ev.emitted + 1:ev.emitted + 1 + read] if dues[k] is None
+                       else x[dues[k] - read + 1:dues[k] + 1]) if read else None, near)
+            for k, ev in enumerate(events)]
     d = x.shape[1] if np.ndim(x) == 2 else 1
     width = (4 * d + 1 + len(classes) + 1
-             + (2 * d + 2) * (bool(context) + bool(near) + bool(wait)))
+             + (2 * d + 2) * (bool(context) + bool(near) + bool(read)))
     return np.array(rows).reshape(len(rows), width)
 
 
@@ -278,6 +385,10 @@ class SpotVerifier:
         statistics it reads too (issue 12m: both windows at once); 0: none (likewise).
     wait : frames after the spotter's emission it waits for and reads (:func:`context_stats`):
         the event is emitted that many frames later (``emitted`` moved); 0: none (likewise).
+    settle : with a ``wait``, the most frames it first waits for the movement to settle
+        (:func:`settled`) before reading the next ``wait`` frames (:func:`due_frames`: the
+        event is emitted when they are read); 0: it reads right after the emission
+        (likewise).
     summary : optional plain values saved with it (text keys; numbers, text, None or lists
         of text), e.g. the cross-fitted F1 with and without that ``gesturemap train
         --verifier`` stores for the window to show.
@@ -288,7 +399,7 @@ class SpotVerifier:
     def __init__(self, classes: Sequence[str], labels: Sequence[str], mean: Any, scale: Any,
                  coef: Any, intercept: Any, edge: int = STATS_EDGE_FRAMES,
                  summary: dict[str, Any] | None = None, context: int = 0,
-                 wait: int = 0, near: int = 0) -> None:
+                 wait: int = 0, near: int = 0, settle: int = 0) -> None:
         self.summary = _summary(summary)
         d = {"classes": list(classes), "labels": list(labels), "mean": mean, "scale": scale,
              "coef": coef, "intercept": intercept, "edge": edge}
@@ -309,6 +420,9 @@ class SpotVerifier:
                             "0, or an integer from 1 to the context's length - 1 "
                             f"({self.context - 1}; frames)")
         self.wait = _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)")
+        self.settle = _frames("settle", settle, MAX_WAIT if self.wait else 0,
+                              f"an integer from 0 to {MAX_WAIT} (frames)" if self.wait
+                              else "0 (it settles before the frames it waits for: none)")
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")
@@ -348,10 +462,12 @@ class SpotVerifier:
         """scikit-learn's ``LogisticRegression(C, max_iter)`` on standardised ``features``
         (one :func:`event_row` per detection, with ``context`` frames before its start when
         ``context`` > 0 — a pair ``(near, context)``: both windows, :func:`split_context` — and
-        ``wait`` frames after its emission when ``wait`` > 0) and their ``targets``
+        ``wait`` frames after its emission when ``wait`` > 0; a pair ``(wait, settle)``:
+        those once the movement settled, :func:`split_wait`) and their ``targets``
         (:func:`detection_targets`), held in plain arrays. Raises :class:`VerifierUnavailable` when the targets hold fewer
         than two labels or no detection of one of ``classes``."""
         context, near = split_context(context)
+        wait, settle = split_wait(wait)
         classes = [str(c) for c in classes]
         targets = [str(t) for t in targets]
         seen = set(targets)
@@ -365,7 +481,7 @@ class SpotVerifier:
         labels, mean, scale, coef, intercept = fit_logistic(features, targets, C, max_iter,
                                                             flat=1e-9)
         return cls(classes, [str(c) for c in labels], mean, scale, coef, intercept, edge,
-                   context=context, wait=wait, near=near)
+                   context=context, wait=wait, near=near, settle=settle)
 
     # -- predicting ----------------------------------------------------------------------
     def decision(self, features: np.ndarray) -> np.ndarray:
@@ -384,8 +500,8 @@ class SpotVerifier:
               context: np.ndarray | None = None, after: np.ndarray | None = None) -> str:
         """The verifier's label for one event (its frames ``start .. emitted``, the spotter's
         label and score, the class's typical score, with a ``context`` setting the frames
-        before ``start`` (:func:`context_span`), with a ``wait`` the frames after
-        ``emitted``): a class, or :data:`NULL` (drop it)."""
+        before ``start`` (:func:`context_span`), with a ``wait`` the frames it read
+        (:func:`due_frames`)): a class, or :data:`NULL` (drop it)."""
         none = frames[:0]
         row = event_row(frames, label, score, typical, self.classes, self.edge,
                         (none if context is None else context) if self.context else None,
@@ -399,6 +515,7 @@ class SpotVerifier:
                 "edge": self.edge, **({"context": self.context} if self.context else {}),
                 **({"near": self.near} if self.near else {}),
                 **({"wait": self.wait} if self.wait else {}),
+                **({"settle": self.settle} if self.settle else {}),
                 "mean": self.mean.tolist(), "scale": self.scale.tolist(),
                 "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
                 **({} if self.summary is None else {"summary": dict(self.summary)})}
@@ -416,21 +533,23 @@ class SpotVerifier:
         missing = sorted(keys - set(d))
         if missing:
             raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format", "summary", "context", "near", "wait"})
+        extra = sorted(set(d) - keys - {"format", "summary", "context", "near", "wait",
+                                          "settle"})
         if extra:
             raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
         if d.get("format", FORMAT) != FORMAT:
             raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
         return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
                    d["intercept"], d["edge"], d.get("summary"), d.get("context", 0),
-                   d.get("wait", 0), d.get("near", 0))
+                   d.get("wait", 0), d.get("near", 0), d.get("settle", 0))
 
     def __repr__(self) -> str:
         return (f"SpotVerifier(classes={self.classes}, labels={self.labels}, "
                 f"input_dim={self.input_dim}"
                 + (f", context={self.context}" if self.context else "")
                 + (f", near={self.near}" if self.near else "")
-                + (f", wait={self.wait})" if self.wait else ")"))
+                + (f", wait={self.wait}" if self.wait else "")
+                + (f", settle={self.settle})" if self.settle else ")"))
 
 
 def _summary(summary: Any) -> dict[str, Any] | None:

@@ -47,7 +47,15 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_choice, check_float, check_int
 from .gmm import DeltaFrames
-from .spot_verifier import NULL, SpotVerifier, context_span  # NULL: gm.NULL, beside it
+from .spot_verifier import (  # NULL: gm.NULL, beside it
+    NULL,
+    SETTLE_LONG,
+    SpotVerifier,
+    context_span,
+    due_frames,
+    settle_window,
+    settled,
+)
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.4
@@ -274,7 +282,11 @@ class Spotter:
         self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
         self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
             "verifier_frames", frames, 1)
-        self.ring_frames_ = self.verifier_frames_ + self.verifier.context + self.verifier.wait
+        # (a verifier that waits for the movement to settle also reads the 2 s before each
+        # frame it checks, and an event may be read a little late behind another)
+        v = self.verifier
+        self.ring_frames_ = self.verifier_frames_ + v.context + v.wait + v.settle + (
+            2 * SETTLE_LONG if v.settle else 0)
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -468,9 +480,12 @@ class SpottingStream(StreamBase):
         self._ring = (np.zeros((spotter.ring_frames_, self._din))
                       if spotter.verifier is not None else None)
         self._ring_n = spotter.ring_frames_
-        # a verifier that waits: the spotter's events not yet due (emission order)
-        self._wait = spotter.verifier.wait if spotter.verifier is not None else 0
-        self._waiting: list[Event] = []
+        # a verifier that waits: the spotter's events not yet read (emission order), each
+        # with the frame its movement settled (None: not yet); the frame the last was read
+        v = spotter.verifier
+        self._wait, self._settle = (v.wait, v.settle) if v is not None else (0, 0)
+        self._waiting: list[list[Any]] = []
+        self._last_due = -1
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -481,6 +496,7 @@ class SpottingStream(StreamBase):
         self._args = self._kernel_args()
         self._t = 0
         self._waiting = []
+        self._last_due = -1
 
     def _event(self, fired: bool) -> Event | None:
         if not fired and not self._waiting:
@@ -492,30 +508,54 @@ class SpottingStream(StreamBase):
                        self._t, float(self._s["pending_f"][0]))
             if self._ring is None:
                 return ev
-        if self._wait:  # the verifier waits: the spotter's events, each due wait frames on
-            if ev is not None:
-                self._waiting.append(ev)
-            if self._waiting[0].emitted + self._wait != self._t:
-                return None
-            ev = self._waiting.pop(0)
         ring, n = self._ring, self._ring_n
-        return self._verify(ev, lambda lo, hi: ring[np.arange(lo, hi) % n])
 
-    def _verify(self, ev: Event, get: Any) -> Event | None:
-        """The verifier's word on an event the spotter emitted, read through ``get(lo, hi)``
-        (the stream's frames ``lo .. hi - 1``): its frames ``start .. emitted`` (at most
-        ``verifier_frames_``), the context before them and the frames it waited for after
-        them when the verifier reads those. None (dropped), or the event relabelled (and
-        emitted ``wait`` frames later). Never raises: a failure is counted and the event
+        def get(lo: int, hi: int) -> np.ndarray:
+            return ring[np.arange(lo, hi) % n]
+
+        if self._wait:  # the verifier waits: the spotter's events, each read when due
+            if ev is not None:
+                self._waiting.append([ev, None])
+            return self._due(get)
+        return self._verify(ev, ev.emitted, get)
+
+    def _due(self, get: Any) -> Event | None:
+        """The waiting event read on this frame, if one is due (:func:`due_frames`'s rule,
+        frame by frame): each waiting event's settle frame noted when it comes (its emission
+        + ``settle`` at the latest; its emission without ``settle``), the first event read
+        ``wait`` frames after its own, one per frame."""
+        t, still = self._t, None
+        for w in self._waiting:
+            if w[1] is None:
+                if t >= w[0].emitted + self._settle:
+                    w[1] = t
+                    continue
+                if still is None:
+                    still = settled(get(*settle_window(t)))
+                if still:
+                    w[1] = t
+        ev, s = self._waiting[0]
+        if s is None or t < s + self._wait:
+            return None
+        self._waiting.pop(0)
+        self._last_due = t
+        return self._verify(ev, t, get)
+
+    def _verify(self, ev: Event, due: int, get: Any) -> Event | None:
+        """The verifier's word on an event the spotter emitted, read at frame ``due`` through
+        ``get(lo, hi)`` (the stream's frames ``lo .. hi - 1``): its frames ``start ..
+        emitted`` (at most ``verifier_frames_``), the context before them and the ``wait``
+        frames up to ``due`` when the verifier reads those. None (dropped), or the event
+        relabelled (and emitted at ``due``). Never raises: a failure is counted and the event
         passes unverified."""
         sp = self.spotter
         v, vf = sp.verifier, sp.verifier_frames_
-        shifted = dataclasses.replace(ev, emitted=ev.emitted + v.wait) if v.wait else ev
+        shifted = dataclasses.replace(ev, emitted=due) if due != ev.emitted else ev
         try:
             label = v.check(get(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1), ev.label,
                             ev.score, sp._typical.get(ev.label, 1.0),
                             get(*context_span(ev, v.context, vf)) if v.context else None,
-                            get(ev.emitted + 1, ev.emitted + 1 + v.wait) if v.wait else None)
+                            get(due - v.wait + 1, due + 1) if v.wait else None)
             if label == NULL:
                 self.verifier_dropped += 1
                 return None
@@ -611,12 +651,21 @@ class SpottingStream(StreamBase):
         before = min(t0, n)
         hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
         h0 = t0 - before  # the stream's frame index of hist[0]
+        def get(lo: int, hi: int) -> np.ndarray:
+            return hist[lo - h0:hi - h0]
+
+        every = [*self._waiting, *([ev, None] for ev in events)]
+        found: list[int | None] = []
+        dues = ([ev.emitted for ev, _ in every] if not self._wait else
+                due_frames([ev.emitted for ev, _ in every], get, t0 + len(seq), self._wait,
+                           self._settle, self._last_due, [s for _, s in every], found))
         out, waiting = [], []
-        for ev in [*self._waiting, *events]:
-            if ev.emitted + self._wait >= t0 + len(seq):  # due after this run
-                waiting.append(ev)
+        for k, ((ev, _), due) in enumerate(zip(every, dues, strict=True)):
+            if due is None:  # due after this run (its settle frame kept when it came)
+                waiting.append([ev, found[k] if found else None])
                 continue
-            v = self._verify(ev, lambda lo, hi: hist[lo - h0:hi - h0])
+            self._last_due = due
+            v = self._verify(ev, due, get)
             if v is not None:
                 out.append(v)
         self._waiting = waiting
