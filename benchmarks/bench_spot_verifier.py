@@ -1,5 +1,7 @@
 """Per-frame cost of the spotting verifier: p50 / p90 of ``SpottingStream.step`` with and without
-a verifier (the ring write every frame; the verification itself only at an emission).
+a verifier (the ring write every frame; the verification itself only at an emission), and with
+one that reads the posture once the movement settles (wait (25, 60): a stillness test on each
+frame while an event waits).
 
 HAPT's shape: 6 input channels, 6 gesture classes of an HHMM with 10 states and a null class of
 one state of 8 Gaussians, the package's default spotting settings; a verifier of the right
@@ -17,7 +19,7 @@ import time
 import numpy as np
 
 import gesturemap as gm
-from gesturemap.models.spot_verifier import NULL, SpotVerifier
+from gesturemap.models.spot_verifier import NULL, SpotVerifier, settle_window, settled
 
 
 def _data(rng: np.random.Generator) -> gm.Dataset:
@@ -45,8 +47,13 @@ def main() -> None:
     verifier = SpotVerifier(classes, [*classes, NULL], rng.normal(0, 1, width),
                             rng.uniform(0.5, 2, width), rng.normal(0, 1, (7, width)),
                             rng.normal(0, 1, 7))
+    w2 = width + 2 * 6 + 2
+    settling = SpotVerifier(classes, [*classes, NULL], rng.normal(0, 1, w2),
+                            rng.uniform(0.5, 2, w2), rng.normal(0, 1, (7, w2)),
+                            rng.normal(0, 1, 7), wait=25, settle=60)
     streams = {"without": gm.Spotter(model).stream(),
-               "with": gm.Spotter(model, verifier=verifier).stream()}
+               "with": gm.Spotter(model, verifier=verifier).stream(),
+               "settling": gm.Spotter(model, verifier=settling).stream()}
     x = rng.normal(0, 0.5, (args.frames, 6))
     times = {k: np.empty(args.frames) for k in streams}
     events = dict.fromkeys(streams, 0)
@@ -70,10 +77,18 @@ def main() -> None:
     cost = np.empty(1000)
     for k in range(len(cost)):
         t0 = time.perf_counter_ns()
-        s._verify(ev, lambda lo, hi: s._ring[np.arange(lo, hi) % n])
+        s._verify(ev, ev.emitted, lambda lo, hi: s._ring[np.arange(lo, hi) % n])
         cost[k] = (time.perf_counter_ns() - t0) / 1e3
     print(f"one verification (100 frames): p50 {np.median(cost):.1f} us, "
           f"failures {s.verifier_failures}")
+    # one stillness test (each frame while an event waits for the movement to settle)
+    s = streams["settling"]
+    n = len(s._ring)
+    for k in range(len(cost)):
+        t0 = time.perf_counter_ns()
+        settled(s._ring[np.arange(*settle_window(s._t - 1)) % n])
+        cost[k] = (time.perf_counter_ns() - t0) / 1e3
+    print(f"one stillness test (101 frames from the ring): p50 {np.median(cost):.1f} us")
 
 
 if __name__ == "__main__":

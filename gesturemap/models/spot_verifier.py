@@ -59,24 +59,26 @@ SETTLE_RATIO = 0.8
 
 def split_wait(wait: Any) -> tuple[int, int]:
     """A verifier's wait setting as (``wait``, ``settle``): a number of frames read right
-    after the spotter's emission (``settle`` 0), or a pair ``(wait, settle)``: it first waits
-    at most ``settle`` frames for the movement to settle (:func:`settled`), then reads the next
-    ``wait`` frames (the posture it settled in)."""
+    after the spotter's emission (``settle`` 0), or a pair ``(wait, settle)``,
+    ``settle > wait``: it reads the ``wait`` frames after the movement settles
+    (:func:`settled`: the posture it settled in), and at most ``settle`` frames after the
+    emission reads the last ``wait`` whatever they are (:func:`due_frames`)."""
     if isinstance(wait, (list, tuple)):
         if len(wait) != 2:
             raise _bad("wait", wait, "a number of frames, or two (frames read, most frames "
                        "waited for the movement to settle)")
         read, cap = (_frames("wait", w, MAX_WAIT, f"integers from 1 to {MAX_WAIT} (frames)")
                      for w in wait)
-        if not read or not cap:
-            raise _bad("wait", wait, f"two integers from 1 to {MAX_WAIT} (frames)")
+        if not 0 < read < cap:
+            raise _bad("wait", wait, f"two integers from 1 to {MAX_WAIT}, the first smaller "
+                       "(frames read once settled, the most frames waited in all)")
         return read, cap
     return _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)"), 0
 
 
 def wait_name(wait: Any) -> str:
-    """A wait setting as text: ``"30"``, or ``"25,80"`` (read 25 frames once settled, waiting
-    at most 80 for it)."""
+    """A wait setting as text: ``"30"``, or ``"25,80"`` (read 25 frames once settled, 80 frames
+    after the emission at the latest)."""
     read, cap = split_wait(wait)
     return f"{read},{cap}" if cap else str(read)
 
@@ -116,26 +118,31 @@ def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: in
                after: int = -1, found: Sequence[int | None] | None = None,
                settles: list[int | None] | None = None) -> list[int | None]:
     """When a waiting verifier reads each event (emission frames ``emitted``, in order): with
-    ``settle`` 0, ``wait`` frames after its emission; else at the first frame s from its
-    emission on that is :func:`settled` (or its emission + ``settle``), ``wait`` frames after
-    s; never two on one frame (one that would is read on the next free frame), none on or
-    before ``after`` (the frame the previous one was read). ``get(lo, hi)``: the stream's
-    frames ``lo .. hi - 1``; ``end``: the first frame not yet seen (an event not due before
-    it gets None, and so do those after it). ``found``: settle frames already known (a live
-    stream's, None where not); ``settles``: a list given gets each event's settle frame s (None
-    when not seen before ``end``)."""
+    ``settle`` 0, ``wait`` frames after its emission; else ``wait`` frames after the first
+    frame s from its emission on that is :func:`settled`, or ``settle`` frames after its
+    emission if that comes first; never two on one frame (one that would is read on the next
+    free frame), none on or before ``after`` (the frame the previous one was read).
+    ``get(lo, hi)``: the stream's frames ``lo .. hi - 1``; ``end``: the first frame not yet
+    seen (an event not due before it gets None, and so do those after it). ``found``: settle
+    frames already known (a live stream's, None where not); ``settles``: a list given gets
+    each event's settle frame s (None when not found: not settled by ``emitted + settle -
+    wait``, or not before ``end``)."""
     out: list[int | None] = []
     for k, e in enumerate(emitted):
         s = found[k] if found is not None else None
-        if s is None:
-            s = e
-            if settle:
-                while s < e + settle and s < end and not settled(get(*settle_window(s))):
-                    s += 1
+        if not settle:
+            raw = e + wait
+        else:
+            t = e
+            while s is None and t <= e + settle - wait and t < end:
+                if settled(get(*settle_window(t))):
+                    s = t
+                t += 1
+            raw = e + settle if s is None else min(s + wait, e + settle)
         if settles is not None:
-            settles.append(s if s < end else None)
-        due = max(s + wait, after + 1)
-        if s >= end or due >= end or (out and out[-1] is None):
+            settles.append(s)
+        due = max(raw, after + 1)
+        if due >= end or (out and out[-1] is None):
             out.append(None)
             continue
         out.append(due)
@@ -385,10 +392,10 @@ class SpotVerifier:
         statistics it reads too (issue 12m: both windows at once); 0: none (likewise).
     wait : frames after the spotter's emission it waits for and reads (:func:`context_stats`):
         the event is emitted that many frames later (``emitted`` moved); 0: none (likewise).
-    settle : with a ``wait``, the most frames it first waits for the movement to settle
-        (:func:`settled`) before reading the next ``wait`` frames (:func:`due_frames`: the
-        event is emitted when they are read); 0: it reads right after the emission
-        (likewise).
+    settle : with a ``wait``, it reads the ``wait`` frames after the movement settles
+        (:func:`settled`), at most ``settle`` frames after the emission (more than ``wait``;
+        :func:`due_frames`: the event is emitted when they are read); 0: it reads right after
+        the emission (likewise).
     summary : optional plain values saved with it (text keys; numbers, text, None or lists
         of text), e.g. the cross-fitted F1 with and without that ``gesturemap train
         --verifier`` stores for the window to show.
@@ -421,8 +428,10 @@ class SpotVerifier:
                             f"({self.context - 1}; frames)")
         self.wait = _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)")
         self.settle = _frames("settle", settle, MAX_WAIT if self.wait else 0,
-                              f"an integer from 0 to {MAX_WAIT} (frames)" if self.wait
-                              else "0 (it settles before the frames it waits for: none)")
+                              f"0, or an integer from wait + 1 to {MAX_WAIT} (frames)"
+                              if self.wait else "0 (it waits for no frame)")
+        if 0 < self.settle <= self.wait:
+            raise _bad("settle", settle, f"0, or more than wait ({self.wait}; frames)")
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")

@@ -521,21 +521,22 @@ class SpottingStream(StreamBase):
 
     def _due(self, get: Any) -> Event | None:
         """The waiting event read on this frame, if one is due (:func:`due_frames`'s rule,
-        frame by frame): each waiting event's settle frame noted when it comes (its emission
-        + ``settle`` at the latest; its emission without ``settle``), the first event read
-        ``wait`` frames after its own, one per frame."""
-        t, still = self._t, None
-        for w in self._waiting:
-            if w[1] is None:
-                if t >= w[0].emitted + self._settle:
-                    w[1] = t
-                    continue
-                if still is None:
-                    still = settled(get(*settle_window(t)))
-                if still:
-                    w[1] = t
+        frame by frame): each waiting event's settle frame noted when it comes, while it
+        matters (until ``settle - wait`` frames after its emission), the first event read
+        ``wait`` frames after its own or ``settle`` after its emission (``wait`` after it
+        without ``settle``), one per frame."""
+        t, still, wait, cap = self._t, None, self._wait, self._settle
+        if cap:
+            for w in self._waiting:
+                if w[1] is None and t <= w[0].emitted + cap - wait:
+                    if still is None:
+                        still = settled(get(*settle_window(t)))
+                    if still:
+                        w[1] = t
         ev, s = self._waiting[0]
-        if s is None or t < s + self._wait:
+        due = (ev.emitted + wait if not cap else
+               ev.emitted + cap if s is None else min(s + wait, ev.emitted + cap))
+        if t < due:
             return None
         self._waiting.pop(0)
         self._last_due = t
