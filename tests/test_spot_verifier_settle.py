@@ -1,4 +1,4 @@
-"""A spotting verifier that waits for the movement to settle (issue 12u): with a wait
+"""A spotting verifier that waits for the movement to settle (issue 12v): with a wait
 ``(read, settle)`` it reads the ``read`` frames after the stream is still again — the posture
 the gesture ended in — and the event comes then, at most ``settle`` frames after the spotter's
 emission (then it reads the last ``read`` frames whatever they are). Checked against a plain re-statement of the rule, in a stream, in
@@ -42,12 +42,12 @@ def still_at(x: np.ndarray, t: int) -> bool:
 
 def reference_dues(x: np.ndarray, emitted: list[int], read: int, cap: int) -> list:
     """When each event is read: ``read`` frames after its settle frame (the first still frame
-    from the emission on), ``cap`` frames after the emission if that is sooner; one per frame,
-    in order; None past the end."""
+    from the emission on; at once when that is the emission), ``cap`` frames after the
+    emission if that is sooner; one per frame, in order; None past the end."""
     out, last = [], -1
     for e in emitted:
         s = next((t for t in range(e, min(e + cap, len(x))) if still_at(x, t)), None)
-        due = max(e + cap if s is None else min(s + read, e + cap), last + 1)
+        due = max(e + cap if s is None else e if s == e else min(s + read, e + cap), last + 1)
         if due >= len(x) or (out and out[-1] is None):
             out.append(None)
             continue
@@ -97,7 +97,11 @@ def test_the_rule_on_a_known_stream() -> None:
     assert due_frames([110, 112], get, len(x), 15, 80) == [due, due + 1]
     # not due before the stream's end: None, and so is every event after it
     assert due_frames([110, 112], get, due, 15, 80) == [None, None]
-    for emitted in ([110, 112], [5, 110, 300], [0, 149, 151]):
+    # already still at the emission: read at once (the last 15 frames, the posture)
+    e = next(t for t in range(300, 400) if still_at(x, t) and not still_at(x, t - 1))
+    assert due_frames([e], get, len(x), 15, 80) == [e]
+    assert due_frames([e - 1], get, len(x), 15, 80) == [e + 15]
+    for emitted in ([110, 112], [5, 110, 300], [0, 149, 151], [e - 1, e], [e, e + 1]):
         assert due_frames(emitted, get, len(x), 15, 80) == reference_dues(x, emitted, 15, 80)
     # without settling it is the plain wait: read frames after the emission
     assert due_frames([110, 112], get, len(x), 20, 0) == [130, 132]

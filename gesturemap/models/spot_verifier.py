@@ -61,8 +61,9 @@ def split_wait(wait: Any) -> tuple[int, int]:
     """A verifier's wait setting as (``wait``, ``settle``): a number of frames read right
     after the spotter's emission (``settle`` 0), or a pair ``(wait, settle)``,
     ``settle > wait``: it reads the ``wait`` frames after the movement settles
-    (:func:`settled`: the posture it settled in), and at most ``settle`` frames after the
-    emission reads the last ``wait`` whatever they are (:func:`due_frames`)."""
+    (:func:`settled`: the posture it settled in; at once when the stream is still at the
+    emission), and at most ``settle`` frames after the emission reads the last ``wait``
+    whatever they are (:func:`due_frames`)."""
     if isinstance(wait, (list, tuple)):
         if len(wait) != 2:
             raise _bad("wait", wait, "a number of frames, or two (frames read, most frames "
@@ -118,9 +119,9 @@ def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: in
                after: int = -1, found: Sequence[int | None] | None = None,
                settles: list[int | None] | None = None) -> list[int | None]:
     """When a waiting verifier reads each event (emission frames ``emitted``, in order): with
-    ``settle`` 0, ``wait`` frames after its emission; else ``wait`` frames after the first
-    frame s from its emission on that is :func:`settled`, or ``settle`` frames after its
-    emission if that comes first; never two on one frame (one that would is read on the next
+    ``settle`` 0, ``wait`` frames after its emission; else at once when the stream is already
+    :func:`settled` at its emission, or ``wait`` frames after the first frame s after it that
+    is, or ``settle`` frames after its emission if that comes first; never two on one frame (one that would is read on the next
     free frame), none on or before ``after`` (the frame the previous one was read).
     ``get(lo, hi)``: the stream's frames ``lo .. hi - 1``; ``end``: the first frame not yet
     seen (an event not due before it gets None, and so do those after it). ``found``: settle
@@ -138,7 +139,7 @@ def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: in
                 if settled(get(*settle_window(t))):
                     s = t
                 t += 1
-            raw = e + settle if s is None else min(s + wait, e + settle)
+            raw = e + settle if s is None else e if s == e else min(s + wait, e + settle)
         if settles is not None:
             settles.append(s)
         due = max(raw, after + 1)

@@ -523,8 +523,8 @@ class SpottingStream(StreamBase):
         """The waiting event read on this frame, if one is due (:func:`due_frames`'s rule,
         frame by frame): each waiting event's settle frame noted when it comes, while it
         matters (until ``settle - wait`` frames after its emission), the first event read
-        ``wait`` frames after its own or ``settle`` after its emission (``wait`` after it
-        without ``settle``), one per frame."""
+        ``wait`` frames after its own (at once when that is its emission) or ``settle`` after
+        its emission (``wait`` after it without ``settle``), one per frame."""
         t, still, wait, cap = self._t, None, self._wait, self._settle
         if cap:
             for w in self._waiting:
@@ -534,8 +534,9 @@ class SpottingStream(StreamBase):
                     if still:
                         w[1] = t
         ev, s = self._waiting[0]
-        due = (ev.emitted + wait if not cap else
-               ev.emitted + cap if s is None else min(s + wait, ev.emitted + cap))
+        e = ev.emitted
+        due = (e + wait if not cap else e + cap if s is None else
+               e if s == e else min(s + wait, e + cap))
         if t < due:
             return None
         self._waiting.pop(0)
