@@ -89,18 +89,9 @@ def wait_name(wait: Any) -> str:
 
 def parse_wait(text: str) -> int | tuple[int, int]:
     """A command line's wait: ``"30"``, or ``"25,80"`` (:func:`split_wait`)."""
-    import argparse
-
-    try:
-        parts = [int(t) for t in str(text).split(",")]
-        if len(parts) == 1:
-            return parts[0]
-        return split_wait(tuple(parts))
-    except (ValueError, GesturemapError) as e:
-        raise argparse.ArgumentTypeError(f"{text!r}: frames read after the emission, or the "
-                                         "frames read and the most frames waited for the "
-                                         "movement to settle, joined by a comma (e.g. 25,80)"
-                                         ) from e
+    return _parse_lengths(text, split_wait, "frames read after the emission, or the frames "
+                          "read once settled and the most frames waited, joined by a comma "
+                          "(e.g. 25,80)")
 
 
 def settled(window: np.ndarray) -> bool:
@@ -177,17 +168,21 @@ def context_name(context: Any) -> str:
 
 def parse_context(text: str) -> int | tuple[int, int]:
     """A command line's context: ``"100"``, or ``"50,100"`` (both windows at once)."""
+    return _parse_lengths(text, lambda p: split_context(p)[::-1],
+                          "a length of frames, or two different lengths joined by a comma "
+                          "(e.g. 50,100)")
+
+
+def _parse_lengths(text: str, pair: Any, expected: str) -> Any:
+    """A command line's length of frames, or two joined by a comma checked by ``pair``; an
+    ``argparse`` error saying what was ``expected``."""
     import argparse
 
     try:
         parts = [int(t) for t in str(text).split(",")]
-        if len(parts) == 1:
-            return parts[0]
-        far, near = split_context(tuple(parts))
+        return parts[0] if len(parts) == 1 else pair(tuple(parts))
     except (ValueError, GesturemapError) as e:
-        raise argparse.ArgumentTypeError(f"{text!r}: a length of frames, or two different "
-                                         "lengths joined by a comma (e.g. 50,100)") from e
-    return near, far
+        raise argparse.ArgumentTypeError(f"{text!r}: {expected}") from e
 
 
 class VerifierUnavailable(GesturemapError):
