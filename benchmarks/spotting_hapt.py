@@ -153,10 +153,26 @@ def null_variants(floors: list[float | None] | None) -> dict[str, Any] | None:
     return {("class" if f is None else f"null_rr_{f:g}"): partial(hhmm, f) for f in floors}
 
 
+#: ``--augment-speeds``: each gesture take is also added replayed this many times faster
+#: (resampled by linear interpolation); empty: none
+AUGMENT_SPEEDS: list[float] = []
+
+
 def training_data(st: Streams, idx: Any, features: Any) -> gm.Dataset:
     """The training takes of sessions ``idx`` (``make_dataset``, null takes every
-    ``NULL_EVERY`` frames)."""
-    return make_dataset(st, idx, features, null_every=NULL_EVERY[0])
+    ``NULL_EVERY`` frames), with ``AUGMENT_SPEEDS`` each gesture take also replayed faster or
+    slower."""
+    ds = make_dataset(st, idx, features, null_every=NULL_EVERY[0])
+    for r in list(ds) if AUGMENT_SPEEDS else []:
+        if r.label == gm.NULL:
+            continue
+        x = np.asarray(r.inputs, dtype=np.float64)
+        for f in AUGMENT_SPEEDS:
+            n = max(2, int(round(len(x) / f)))
+            t = np.linspace(0, len(x) - 1, n)
+            ds.add(np.column_stack([np.interp(t, np.arange(len(x)), c) for c in x.T]),
+                   label=r.label)
+    return ds
 
 
 def dtw_relabeler(gestures: gm.Dataset) -> gm.DTW:
@@ -479,6 +495,9 @@ def main() -> None:
                     "READ frames once the movement settles, waiting at most SETTLE frames for "
                     "it), chosen with --verify-context by the inner cross-fit (waits first in "
                     "the order)")
+    ap.add_argument("--augment-speeds", type=float, nargs="+", default=[], metavar="F",
+                    help="each gesture take is also trained on replayed F times faster "
+                    "(resampled; e.g. 0.8 1.25); default none")
     ap.add_argument("--verify-margin", type=float, default=0.0, metavar="M",
                     help="with --verify: switched on only when its cross-fitted inner score "
                     "beats the plain one by at least M (default 0: strictly; issue 12n)")
@@ -558,6 +577,7 @@ def main() -> None:
     DELTAS[0] = args.deltas
     GAUSSIANS[0] = args.gaussians
     NULL_EVERY[0] = args.null_every
+    AUGMENT_SPEEDS[:] = args.augment_speeds
     NULL_CLASS[0] = {"states": args.null_states, "gaussians": args.null_gaussians,
                      **({"transition": args.null_transition} if args.null_transition else {}),
                      **({"relative_regularization": args.null_relative_regularization[0]}
