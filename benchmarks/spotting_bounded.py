@@ -166,18 +166,58 @@ def inner_cv(seed: int, fold: int, null_floor: float | None, stored: Path) -> di
     return out
 
 
+def summarise(paths: list[Path]) -> str:
+    """A markdown table of the variants' inner results over result files ``paths``: per
+    outer fold, each variant's best inner score (and the package's chosen setting's counts
+    beside each variant's at that same setting)."""
+    import json
+
+    rows = ["| partition / fold / floor | package: best inner score (setting) | bounded | "
+            "entry_free | at the package's setting: TP / FP package, bounded, entry_free |",
+            "|---|---|---|---|---|"]
+    gains = {"bounded": [], "entry_free": []}
+    for path in paths:
+        r = json.loads(path.read_text())
+        b = r["package"]["best"]
+        cells = []
+        for v in ("package", "bounded", "entry_free"):
+            x = r[v]
+            st = x["best_setting"]
+            cells.append(f"{x['best_score']:.3f} (t {st['threshold']}, ms {st['min_stay']}, "
+                         f"h {st['hold_frames']}, d {st['defer_frames']})")
+            if v != "package":
+                gains[v].append(x["best_score"] - r["package"]["best_score"])
+        pc = r["package"]["chosen_counts"]
+        at = [f"{pc['true_positives']} / {pc['false_positives']}"] + [
+            f"{r[v]['metrics'][b]['true_positives']} / {r[v]['metrics'][b]['false_positives']}"
+            for v in ("bounded", "entry_free")]
+        floor = "0.01" if r["null_floor"] else "HHMM's"
+        rows.append(f"| p{r['partition_seed']} f{r['fold']} {floor} | " + " | ".join(cells)
+                    + " | " + ", ".join(at) + " |")
+    rows.append("")
+    rows += [f"mean gain of the best inner score, {v}: {np.mean(g):+.4f} over {len(g)} folds "
+             f"(rises in {sum(x > 1e-9 for x in g)}, falls in {sum(x < -1e-9 for x in g)})"
+             for v, g in gains.items()]
+    return "\n".join(rows)
+
+
 def main() -> None:
     import argparse
     import json
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--partition-seed", type=int, required=True)
-    ap.add_argument("--fold", type=int, required=True)
+    ap.add_argument("--summarise", type=Path, nargs="+",
+                    help="print the table over these result files, and stop")
+    ap.add_argument("--partition-seed", type=int)
+    ap.add_argument("--fold", type=int)
     ap.add_argument("--null-floor", type=float, default=None)
-    ap.add_argument("--stored", type=Path, required=True,
+    ap.add_argument("--stored", type=Path,
                     help="the stored nested run of the same partition and floor")
-    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--out", type=Path)
     args = ap.parse_args()
+    if args.summarise:
+        print(summarise(args.summarise))
+        return
     if args.partition_seed >= 15:
         raise SystemExit("partitions 15 and above are kept for held-out runs")
     out = inner_cv(args.partition_seed, args.fold, args.null_floor, args.stored)
