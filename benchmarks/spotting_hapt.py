@@ -156,6 +156,19 @@ def null_variants(floors: list[float | None] | None) -> dict[str, Any] | None:
 #: ``--augment-speeds``: each gesture take is also added replayed this many times faster
 #: (resampled by linear interpolation); empty: none
 AUGMENT_SPEEDS: list[float] = []
+#: ``--augment-rotations K DEGREES``: every take (gestures and null) is also added K times,
+#: each turned by a random rotation of at most DEGREES about a random axis (the accelerometer's
+#: and the gyroscope's three axes alike: the phone sitting differently); (0, 0): none
+AUGMENT_ROTATIONS: list[float] = [0, 0.0]
+
+
+def _rotation(rng: np.random.Generator, degrees: float) -> np.ndarray:
+    """A random rotation matrix: a uniform axis, an angle uniform in +-degrees (Rodrigues)."""
+    axis = rng.normal(size=3)
+    axis /= np.linalg.norm(axis)
+    a = np.radians(rng.uniform(-degrees, degrees))
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + np.sin(a) * k + (1 - np.cos(a)) * k @ k
 
 
 def training_data(st: Streams, idx: Any, features: Any) -> gm.Dataset:
@@ -172,6 +185,13 @@ def training_data(st: Streams, idx: Any, features: Any) -> gm.Dataset:
             t = np.linspace(0, len(x) - 1, n)
             ds.add(np.column_stack([np.interp(t, np.arange(len(x)), c) for c in x.T]),
                    label=r.label)
+    k, degrees = int(AUGMENT_ROTATIONS[0]), AUGMENT_ROTATIONS[1]
+    rng = np.random.default_rng(len(idx) * 1000 + int(np.sum(idx)))  # the same per training set
+    for r in list(ds) if k else []:
+        x = np.asarray(r.inputs, dtype=np.float64)
+        for _ in range(k):
+            rot = _rotation(rng, degrees)
+            ds.add(np.hstack([x[:, :3] @ rot.T, x[:, 3:6] @ rot.T]), label=r.label)
     return ds
 
 
@@ -498,6 +518,10 @@ def main() -> None:
     ap.add_argument("--augment-speeds", type=float, nargs="+", default=[], metavar="F",
                     help="each gesture take is also trained on replayed F times faster "
                     "(resampled; e.g. 0.8 1.25); default none")
+    ap.add_argument("--augment-rotations", type=float, nargs=2, default=[0, 0.0],
+                    metavar=("K", "DEGREES"),
+                    help="every take is also trained on K copies turned by a random rotation "
+                    "of at most DEGREES (accelerometer and gyroscope alike); default none")
     ap.add_argument("--verify-margin", type=float, default=0.0, metavar="M",
                     help="with --verify: switched on only when its cross-fitted inner score "
                     "beats the plain one by at least M (default 0: strictly; issue 12n)")
@@ -578,6 +602,7 @@ def main() -> None:
     GAUSSIANS[0] = args.gaussians
     NULL_EVERY[0] = args.null_every
     AUGMENT_SPEEDS[:] = args.augment_speeds
+    AUGMENT_ROTATIONS[:] = args.augment_rotations
     NULL_CLASS[0] = {"states": args.null_states, "gaussians": args.null_gaussians,
                      **({"transition": args.null_transition} if args.null_transition else {}),
                      **({"relative_regularization": args.null_relative_regularization[0]}
