@@ -217,3 +217,29 @@ def test_fit_verifier_chooses_the_settled_read_by_its_cross_fit(trained) -> None
     assert w.cv_["context_scores"]["0+10"] == fixed.cv_["inner_score_with"]
     assert "once settled, at most 60 frames on" in w.cv_["reason"]
     np.testing.assert_array_equal(w.coef, v.coef)
+
+
+@pytest.mark.parametrize("seed", [0, 2, 4])
+def test_an_event_settles_while_another_waits_ahead_of_it(trained, seed) -> None:
+    """Two gestures 12 frames of swaying apart: the second is emitted while the first waits,
+    and the stream is still again after the first's search for stillness is over but before
+    its cap — the second's settle frame must be noted then, not once it is first in line."""
+    _, _, v, model = trained
+    rng = np.random.default_rng(seed)
+    before, first = rng.normal(0, 0.01, (60, 2)), bump_frames(rng)
+    sway = rng.normal(0, 0.01, (12, 2))
+    sway[:, 1] += 0.4 * np.sin(2 * np.pi * 2.0 * np.arange(12) / 50)
+    x = np.vstack([before, first, sway, bump_frames(rng),
+                   rng.normal(0, 0.01, (100, 2)) + [0, 0.5]])
+    plain = Spotter(model, **SETTINGS)
+    live = Spotter(model, verifier=v, **SETTINGS)
+    expected = post_hoc(plain, v, x, live.verifier_frames_)
+    assert len(expected) == 2 and expected[1].emitted - expected[0].emitted < 10
+    s = live.stream()
+    waited = 0
+    got = []
+    for f in x:
+        r = s.step(f)
+        waited = max(waited, len(s._waiting))
+        got += [r.event] if r.event is not None else []
+    assert waited == 2 and got == expected == live.spot(x)

@@ -109,6 +109,19 @@ def settle_window(t: int) -> tuple[int, int]:
     return max(0, t - SETTLE_LONG), t + 1
 
 
+def read_frame(emitted: int, settle_frame: int | None, wait: int, settle: int) -> int:
+    """The frame a waiting verifier reads an event emitted at ``emitted`` (before another
+    event ahead of it may push it on, :func:`due_frames`): ``wait`` frames after it without
+    ``settle``; else at once when ``settle_frame`` (the first still frame from the emission
+    on, None: none by ``emitted + settle - wait``) is the emission, ``wait`` frames after it,
+    or ``emitted + settle`` if that is sooner."""
+    if not settle:
+        return emitted + wait
+    if settle_frame is None:
+        return emitted + settle
+    return emitted if settle_frame == emitted else min(settle_frame + wait, emitted + settle)
+
+
 def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: int,
                after: int = -1, found: Sequence[int | None] | None = None,
                settles: list[int | None] | None = None) -> list[int | None]:
@@ -125,18 +138,14 @@ def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: in
     out: list[int | None] = []
     for k, e in enumerate(emitted):
         s = found[k] if found is not None else None
-        if not settle:
-            raw = e + wait
-        else:
-            t = e
-            while s is None and t <= e + settle - wait and t < end:
-                if settled(get(*settle_window(t))):
-                    s = t
-                t += 1
-            raw = e + settle if s is None else e if s == e else min(s + wait, e + settle)
+        t = e
+        while settle and s is None and t <= e + settle - wait and t < end:
+            if settled(get(*settle_window(t))):
+                s = t
+            t += 1
         if settles is not None:
             settles.append(s)
-        due = max(raw, after + 1)
+        due = max(read_frame(e, s, wait, settle), after + 1)
         if due >= end or (out and out[-1] is None):
             out.append(None)
             continue

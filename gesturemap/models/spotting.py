@@ -53,6 +53,7 @@ from .spot_verifier import (  # NULL: gm.NULL, beside it
     SpotVerifier,
     context_span,
     due_frames,
+    read_frame,
     settle_window,
     settled,
 )
@@ -534,10 +535,7 @@ class SpottingStream(StreamBase):
                     if still:
                         w[1] = t
         ev, s = self._waiting[0]
-        e = ev.emitted
-        due = (e + wait if not cap else e + cap if s is None else
-               e if s == e else min(s + wait, e + cap))
-        if t < due:
+        if t < read_frame(ev.emitted, s, wait, cap):
             return None
         self._waiting.pop(0)
         self._last_due = t
@@ -653,6 +651,7 @@ class SpottingStream(StreamBase):
         before = min(t0, n)
         hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
         h0 = t0 - before  # the stream's frame index of hist[0]
+
         def get(lo: int, hi: int) -> np.ndarray:
             return hist[lo - h0:hi - h0]
 
