@@ -125,11 +125,10 @@ def read_frame(emitted: int, settle_frame: int | None, wait: int, settle: int) -
 def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: int,
                after: int = -1, found: Sequence[int | None] | None = None,
                settles: list[int | None] | None = None) -> list[int | None]:
-    """When a waiting verifier reads each event (emission frames ``emitted``, in order): with
-    ``settle`` 0, ``wait`` frames after its emission; else at once when the stream is already
-    :func:`settled` at its emission, or ``wait`` frames after the first frame s after it that
-    is, or ``settle`` frames after its emission if that comes first; never two on one frame (one that would is read on the next
-    free frame), none on or before ``after`` (the frame the previous one was read).
+    """When a waiting verifier reads each event (emission frames ``emitted``, in order):
+    :func:`read_frame`, with s the first :func:`settled` frame from the emission on; never two
+    on one frame (one that would is read on the next free frame), none on or before ``after``
+    (the frame the previous one was read).
     ``get(lo, hi)``: the stream's frames ``lo .. hi - 1``; ``end``: the first frame not yet
     seen (an event not due before it gets None, and so do those after it). ``found``: settle
     frames already known (a live stream's, None where not); ``settles``: a list given gets
