@@ -207,7 +207,10 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
     if verifier.get("context"):
         near = f" (and the nearest {verifier['near']} apart)" if verifier.get("near") else ""
         text += f"; reads {verifier['context']} frames before each start{near}"
-    if verifier.get("wait"):
+    if verifier.get("wait") and verifier.get("settle"):
+        text += (f"; reads {verifier['wait']} frames once the movement settles, at most "
+                 f"{verifier['settle']} frames after each emission")
+    elif verifier.get("wait"):
         text += f"; waits {verifier['wait']} frames after each emission"
     return text + ")"
 

@@ -51,6 +51,9 @@ def test_the_line_says_none_or_on_with_the_figures(qtbot, verifier) -> None:
     assert editor.verifier.text() == (
         "verifier: on (trained for 1, 2; cross-fit F1 0.81 vs 0.74 without, 57 detections; "
         "reads 100 frames before each start; waits 20 frames after each emission)")
+    editor.show_spotting({**SPOTTING, "verifier": {**verifier[1], "wait": 10, "settle": 40}})
+    assert editor.verifier.text().endswith(
+        "; reads 10 frames once the movement settles, at most 40 frames after each emission)")
     editor.show_spotting({**SPOTTING, "verifier": {**verifier[1], "context": 100, "near": 50}})
     assert editor.verifier.text().endswith(
         "; reads 100 frames before each start (and the nearest 50 apart))")
