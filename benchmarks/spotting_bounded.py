@@ -1,19 +1,16 @@
-"""The spotter with its longest match enforced inside the Viterbi pass (issue 12u; a benchmark
-variant, not the package's).
+"""Two variants of the spotter on the inner folds (issue 12u): its longest match enforced
+inside the Viterbi pass (``gm.Spotter(bound_matches=True)``, the package's option since issue
+12v), and ``min_stay`` freed in each class's first state.
 
-``gm.Spotter`` applies ``max_duration`` after the pass: the free-start Viterbi keeps, per
-state, the best-scoring partial match only, and a match longer than ``max_duration`` times the
-class's expected duration is then not taken. On HAPT a partial match can wait in a state past
-its ``max_stay`` for hundreds of frames without losing anything (frames that fit the state add
-``min(e, 0) = 0``), so an old match that began long before keeps out-scoring a fresh one that
-spans the transition; it reaches the threshold only at lengths of 300-1,800 frames, above the
-longest allowed, and the transition is missed (issue 12u's ``duration`` misses). Here a partial
-match whose length would pass the longest allowed is dropped inside the pass, so a younger one
-can take the state. Causal, the same per-frame cost (one comparison per transition).
-
-:func:`spot_bounded` spots a sequence like ``Spotter.spot`` (no verifier, HMM spotters) with
-these kernels; the rest of the decision (``decide_step``, deferring, settling) is the
-package's own.
+``gm.Spotter`` applies ``max_duration`` after the pass by default: the free-start Viterbi keeps,
+per state, the best-scoring partial match only, and a match longer than ``max_duration`` times
+the class's expected duration is then not taken. On HAPT a partial match can wait in a state
+past its ``max_stay`` for hundreds of frames without losing anything (frames that fit the
+state add ``min(e, 0) = 0``), so an old match that began long before keeps out-scoring a fresh
+one that spans the transition; it reaches the threshold only at lengths of 300-1,800 frames,
+above the longest allowed, and the transition is missed (issue 12u's ``duration`` misses).
+With ``bound_matches`` a partial match whose length would pass the longest allowed is dropped
+inside the pass, so a younger one can take the state.
 """
 
 from __future__ import annotations
@@ -22,72 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numba import njit
-
-from gesturemap.models import _spot_kernels as _k
-
-_JIT = {"cache": False, "nogil": True, "fastmath": False}
-
-
-@njit(**_JIT)
-def drop_long(t, n_states, delta, start, max_length):
-    """Before frame ``t``'s ``_spot_kernels.match_step``: forget every partial match of class
-    ``c`` that would span more than ``max_length[c]`` frames once continued to ``t``, so that
-    a younger match may take its state."""
-    for c in range(n_states.shape[0]):
-        for i in range(n_states[c]):
-            if t - start[c, i] + 1 > max_length[c]:
-                delta[c, i] = _k.NEG
-
-
-@njit(**_JIT)
-def bounded_spot_run(xs, n_states, n_comp, weights, means, linv, lognorm, log_trans,
-                     log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
-                     delta, start, stay, new_delta, new_start, new_stay, score, score_start,
-                     thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
-                     settle, settle_ratio, prev, motion, pending, pending_f, event, events_out):
-    """``_spot_kernels.spot_run`` (from frame 0) with :func:`drop_long` before each frame's
-    ``match_step``."""
-    n_events = 0
-    for t in range(xs.shape[0]):
-        drop_long(t, n_states, delta, start, max_length)
-        _k.match_step(xs[t], n_states, n_comp, weights, means, linv, lognorm, log_trans,
-                      log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
-                      delta, start, stay, new_delta, new_start, new_stay, t, score,
-                      score_start)
-        _k.track_motion(xs[t], prev, motion)
-        h = hold
-        if pending[0] == 1 and t - pending[3] >= hold:
-            waited = t - pending[3] - hold
-            if (defer > 0 and waited < defer
-                    and _k.rival_ahead(n_states, delta, start, to_go, pending, pending_f)):
-                h = hold + defer
-            if settle > 0 and waited < settle and motion[0] > settle_ratio * motion[1]:
-                h = max(h, hold + settle)
-        if _k.decide_step(t, score, score_start, thresholds, scale, min_length, max_length, h,
-                          refractory, pending, pending_f, event):
-            _k.clear_matches(delta)
-            events_out[n_events, 0] = event[0]
-            events_out[n_events, 1] = event[1]
-            events_out[n_events, 2] = event[2]
-            events_out[n_events, 3] = t
-            n_events += 1
-    return n_events
-
-
-def spot_bounded(spotter: Any, x: np.ndarray) -> list[Any]:
-    """Every event of an HMM ``spotter`` (no verifier) over a (T, D) sequence, with
-    :func:`drop_long`: ``gm.Event`` objects as ``spotter.spot`` gives them (score 0)."""
-    import gesturemap as gm
-
-    s = spotter.stream()
-    xs = s._frames.run(np.ascontiguousarray(x, dtype=np.float64))
-    out = np.zeros((len(xs), 4), dtype=np.int64)
-    n = bounded_spot_run(xs, *s._args, out)
-    labels = spotter.labels
-    return [gm.Event(labels[int(r[0])], int(r[1]), int(r[2]), int(r[3]), 0.0)
-            for r in out[:n]]
-
 
 #: the shipped procedure's grid (benchmarks.spotting_hapt's defaults)
 GRID = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
@@ -103,7 +34,7 @@ def entry_free(spotter: Any) -> Any:
 
 def inner_cv(seed: int, fold: int, null_floor: float | None, stored: Path) -> dict[str, Any]:
     """One outer fold's inner CV (its 2 halves of training subjects) over :data:`GRID`, for two
-    variants of the spotter: ``bounded`` (:func:`spot_bounded`) and ``entry_free``
+    variants of the spotter: ``bounded`` (``bound_matches=True``) and ``entry_free``
     (:func:`entry_free`; with ``min_stay`` 0 it is the package's spotter). Each setting's
     pooled inner metrics and score (F1 minus false alarms per minute beyond 0.3), and each
     variant's choice; the package's own inner table is read from the stored nested run
@@ -131,10 +62,11 @@ def inner_cv(seed: int, fold: int, null_floor: float | None, stored: Path) -> di
         model = hhmm(null_floor).fit(training_data(st, np.setdiff1d(train, te), lambda x: x))
         for ci, combo in enumerate(combos):
             sp = gm.Spotter(model, **combo)
+            bounded = gm.Spotter(model, bound_matches=True, **combo)
             free = entry_free(gm.Spotter(model, **combo)) if combo["min_stay"] > 0 else sp
             for i in te:
                 x = st.sessions[i]
-                res["bounded"][ci].append(match(st, int(i), spot_bounded(sp, x)))
+                res["bounded"][ci].append(match(st, int(i), bounded.spot(x)))
                 res["entry_free"][ci].append(match(st, int(i), free.spot(x)))
                 if combo == chosen:
                     check.append(match(st, int(i), sp.spot(x)))

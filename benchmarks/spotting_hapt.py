@@ -552,6 +552,10 @@ def main() -> None:
                     "(--relative-regularization; issue 12q); several: each outer fold runs the "
                     "nested CV once per value and keeps the one whose chosen setting has the "
                     "best inner score (default: class 0.01, issue 12s; --quick: class)")
+    ap.add_argument("--bound-matches", action="store_true",
+                    help="the spotter drops a partial match inside the Viterbi pass once it "
+                    "is longer than max_duration allows (gm.Spotter(bound_matches=True)); "
+                    "default off")
     ap.add_argument("--per-class-min-stay", action="store_true",
                     help="after the grid's choice, each class in turn tries each of the grid's "
                     "min_stay values as its own (Spotter min_stays), kept when the inner score "
@@ -673,6 +677,8 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         grid["settle_ratio"] = list(args.settle_ratio)
     if args.null_model != ["null"]:
         grid["null_model"] = list(args.null_model)
+    if args.bound_matches:
+        grid["bound_matches"] = [True]
     relabeler = None
     if args.relabel:
         grid["relabel_context"] = [None, *args.relabel]

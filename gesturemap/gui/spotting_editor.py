@@ -5,7 +5,7 @@ Every number is typed as text (a spin box would refuse a wrong value without say
 round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
 Settings the editor does not show (the per-class ``thresholds`` and ``min_stays`` of a project
-file) are kept as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
+file, ``bound_matches``) are kept as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
 read-only line, with a button that removes it.
 """
 
@@ -126,6 +126,9 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.null_label.setText("" if label is None else str(label))
         kept = [f"per-class {name} (kept as the project has them): {self._given[name]}"
                 for name in ("thresholds", "min_stays") if self._given.get(name)]
+        if "bound_matches" in self._given:
+            kept.append("bound_matches (kept as the project has it): "
+                        f"{self._given['bound_matches']}")
         self.kept.setText("\n".join(kept))
         self.kept.setVisible(bool(kept))
         self.message.setText("")

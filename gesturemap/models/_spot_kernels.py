@@ -238,11 +238,22 @@ def track_motion(x, prev, motion):
 
 
 @njit(**_JIT)
+def drop_long(t, n_states, delta, start, max_length):
+    """Before frame ``t``'s :func:`match_step`: forget every partial match of class ``c``
+    that would span more than ``max_length[c]`` frames once continued to ``t``, so that a
+    younger match may take its state (``bound_matches``)."""
+    for c in range(n_states.shape[0]):
+        for i in range(n_states[c]):
+            if t - start[c, i] + 1 > max_length[c]:
+                delta[c, i] = NEG
+
+
+@njit(**_JIT)
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
               null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
               new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-              max_length, hold, refractory, defer, to_go, settle, settle_ratio, prev, motion,
-              pending, pending_f, event):
+              max_length, hold, refractory, defer, to_go, settle, settle_ratio, bound, prev,
+              motion, pending, pending_f, event):
     """One frame of the HMM spotter: :func:`match_step` then :func:`decide_step`; after an
     event every partial match is forgotten. Returns True when an event is emitted.
 
@@ -254,7 +265,12 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
     stream is still moving — its short motion average (:func:`track_motion`, over ``prev``
     and ``motion``) above ``settle_ratio`` times its long one. Meanwhile any class whose match
     completes above it replaces it, so the event is named once the movement is over (a
-    stand-to-sit that goes on lying down is a stand-to-lie)."""
+    stand-to-sit that goes on lying down is a stand-to-lie).
+
+    ``bound``: partial matches longer than ``max_length`` are dropped inside the pass
+    (:func:`drop_long`), not only refused at the decision."""
+    if bound:
+        drop_long(t, n_states, delta, start, max_length)
     match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
                new_delta, new_start, new_stay, t, score, score_start)
@@ -278,8 +294,8 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
 def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, delta, start, stay,
              new_delta, new_start, new_stay, score, score_start, thresholds, scale, min_length,
-             max_length, hold, refractory, defer, to_go, settle, settle_ratio, prev, motion,
-             pending, pending_f, event, events_out, scores_out):
+             max_length, hold, refractory, defer, to_go, settle, settle_ratio, bound, prev,
+             motion, pending, pending_f, event, events_out, scores_out):
     """:func:`spot_step` over every frame of ``xs`` (T, D), frames numbered from ``t0``.
 
     ``events_out`` (T, 4) receives [class, start, end, emitted] rows and ``scores_out`` (T,)
@@ -291,7 +307,7 @@ def spot_run(xs, t0, n_states, n_comp, weights, means, linv, lognorm, log_trans,
                      log_prior, null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay,
                      delta, start, stay, new_delta, new_start, new_stay, score, score_start,
                      thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
-                     settle, settle_ratio, prev, motion, pending, pending_f, event):
+                     settle, settle_ratio, bound, prev, motion, pending, pending_f, event):
             events_out[n_events, 0] = event[0]
             events_out[n_events, 1] = event[1]
             events_out[n_events, 2] = event[2]

@@ -80,6 +80,10 @@ DEFAULT_SETTLE_RATIO = 0.8
 #: "null+gestures": with null takes, those and every gesture state, half the mass each.
 NULL_MODELS = ("null", "null+gestures")
 DEFAULT_NULL_MODEL = "null"
+#: False: a partial match longer than ``max_duration`` allows is refused at the decision only,
+#: and may keep its state from a younger match meanwhile (issue 12u measured the other way on
+#: inner folds: +0.005; issue 12v's paired held-out run, docs/notes/issue-12v.md).
+DEFAULT_BOUND_MATCHES = False
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
 #: the model kinds a stream can spot gestures over
@@ -165,6 +169,9 @@ class Spotter:
         0: off.
     settle_ratio : the movement has settled when the short motion average is below this
         fraction of the long one.
+    bound_matches : HMMs: drop a partial match inside the Viterbi pass once it spans more
+        frames than ``max_duration`` allows, so that a younger match may take its state (by
+        default such a match is only refused when it completes; issue 12u).
     verifier : a :class:`~.spot_verifier.SpotVerifier` (or its ``to_dict()``), trained for
         this model's gesture labels (``gm.fit_verifier``): each emitted event is checked on its
         frames ``start .. emitted`` and dropped (the verifier says null) or relabelled. None
@@ -193,6 +200,7 @@ class Spotter:
                  settle_frames: int = DEFAULT_SETTLE_FRAMES,
                  settle_ratio: float = DEFAULT_SETTLE_RATIO,
                  null_model: str = DEFAULT_NULL_MODEL,
+                 bound_matches: bool = DEFAULT_BOUND_MATCHES,
                  verifier: Any = None, verifier_frames: int | None = None) -> None:
         model._check_fitted()
         self.model = model
@@ -210,6 +218,7 @@ class Spotter:
         self.settle_ratio = check_value("settle_ratio", settle_ratio)
         self.null_label = null_label
         self.null_model = check_choice("null_model", null_model, NULL_MODELS)
+        self.bound_matches = check_bound(bound_matches)
         labels = list(model.labels_)
         self.labels = [lb for lb in labels if lb != null_label]
         if not self.labels:
@@ -576,8 +585,9 @@ class SpottingStream(StreamBase):
                 sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
                 s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
                 sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio), s["prev"],
-                s["motion"], s["pending"], s["pending_f"], s["event"])
+                sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
+                bool(sp.bound_matches), s["prev"], s["motion"], s["pending"], s["pending_f"],
+                s["event"])
 
     def _hmm_step(self, x: np.ndarray) -> bool:
         return _k.spot_step(self._frames(x), self._t, *self._args)
@@ -679,7 +689,8 @@ class SpottingStream(StreamBase):
 SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "min_stays",
             "defer_frames",
-            "defer_projection", "settle_frames", "settle_ratio", "null_model", "verifier")
+            "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
+            "verifier")
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -697,6 +708,13 @@ NUMBERS: dict[str, tuple[str, float, bool, float]] = {
     "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
     "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),
 }
+
+
+def check_bound(value: Any) -> bool:
+    """``bound_matches``: True or False, else an error naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise bad_param("bound_matches", value, "true or false")
+    return bool(value)
 
 
 def check_value(name: str, value: Any) -> Any:
@@ -722,6 +740,8 @@ def check_settings(settings: Any) -> dict[str, Any]:
             check_value(key, settings[key])
     if "null_model" in settings:
         check_choice("null_model", settings["null_model"], NULL_MODELS)
+    if "bound_matches" in settings:
+        check_bound(settings["bound_matches"])
     thresholds = settings.get("thresholds")
     if thresholds is not None and not isinstance(thresholds, dict):
         raise bad_param("thresholds", thresholds, "a dict {label: score}")

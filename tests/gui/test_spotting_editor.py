@@ -169,6 +169,9 @@ def test_the_editor_shows_a_projects_settings_back_and_keeps_what_it_does_not_sh
     editor.fields["threshold"].setText("0")
     assert editor.spotting()["threshold"] == 0.4
     assert len(editor.problems()) == 1 and "threshold" in editor.problems()[0]
+    editor.show_spotting({**given, "bound_matches": True})
+    assert editor.spotting()["bound_matches"] is True
+    assert "bound_matches (kept as the project has it): True" in editor.kept.text()
     editor.show_spotting(None)
     assert not editor.isChecked() and editor.spotting() is None and editor.problems() == []
 
