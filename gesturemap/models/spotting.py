@@ -82,7 +82,8 @@ NULL_MODELS = ("null", "null+gestures")
 DEFAULT_NULL_MODEL = "null"
 #: False: a partial match longer than ``max_duration`` allows is refused at the decision only,
 #: and may keep its state from a younger match meanwhile (issue 12u measured the other way on
-#: inner folds: +0.005; issue 12v's paired held-out run, docs/notes/issue-12v.md).
+#: inner folds: +0.005; issue 12v's paired held-out run on fresh partitions: 0.767 against
+#: 0.788, so off; docs/notes/issue-12v.md).
 DEFAULT_BOUND_MATCHES = False
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
