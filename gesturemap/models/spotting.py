@@ -47,16 +47,8 @@ from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
 from .base import Result, StreamBase, bad_param, check_choice, check_float, check_int
 from .gmm import DeltaFrames
-from .spot_verifier import (  # NULL: gm.NULL, beside it
-    NULL,
-    SETTLE_LONG,
-    SpotVerifier,
-    context_span,
-    due_frames,
-    read_frame,
-    settle_window,
-    settled,
-)
+from .spot_verifier import NULL, SETTLE_LONG, SpotVerifier  # NULL: gm.NULL, beside it
+from .spot_waiting import VerifierQueue, as_int_label
 
 #: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
 DEFAULT_THRESHOLD = 0.4
@@ -115,10 +107,6 @@ class Event:
     end: int
     emitted: int
     score: float
-
-
-def _as_int_label(label: Any) -> Any:
-    return label.item() if isinstance(label, np.generic) else label
 
 
 class Spotter:
@@ -461,7 +449,7 @@ class Spotter:
         return s.run_events(self.model._check_sequence(sequence))
 
 
-class SpottingStream(StreamBase):
+class SpottingStream(VerifierQueue, StreamBase):
     """A model stream that also spots: ``step(frame).event`` is an :class:`Event` on the frame
     it is emitted, else None. Everything else in the result is the model's own."""
 
@@ -515,7 +503,7 @@ class SpottingStream(StreamBase):
         ev = None
         if fired:
             e = self._s["event"]
-            ev = Event(_as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+            ev = Event(as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
                        self._t, float(self._s["pending_f"][0]))
             if self._ring is None:
                 return ev
@@ -529,50 +517,6 @@ class SpottingStream(StreamBase):
                 self._waiting.append([ev, None])
             return self._due(get)
         return self._verify(ev, ev.emitted, get)
-
-    def _due(self, get: Any) -> Event | None:
-        """The waiting event read on this frame, if one is due (:func:`due_frames`'s rule,
-        frame by frame): each waiting event's settle frame noted when it comes, while it
-        matters (until ``settle - wait`` frames after its emission), the first event read
-        ``wait`` frames after its own (at once when that is its emission) or ``settle`` after
-        its emission (``wait`` after it without ``settle``), one per frame."""
-        t, still, wait, cap = self._t, None, self._wait, self._settle
-        if cap:
-            for w in self._waiting:
-                if w[1] is None and t <= w[0].emitted + cap - wait:
-                    if still is None:
-                        still = settled(get(*settle_window(t)))
-                    if still:
-                        w[1] = t
-        ev, s = self._waiting[0]
-        if t < read_frame(ev.emitted, s, wait, cap):
-            return None
-        self._waiting.pop(0)
-        self._last_due = t
-        return self._verify(ev, t, get)
-
-    def _verify(self, ev: Event, due: int, get: Any) -> Event | None:
-        """The verifier's word on an event the spotter emitted, read at frame ``due`` through
-        ``get(lo, hi)`` (the stream's frames ``lo .. hi - 1``): its frames ``start ..
-        emitted`` (at most ``verifier_frames_``), the context before them and the ``wait``
-        frames up to ``due`` when the verifier reads those. None (dropped), or the event
-        relabelled (and emitted at ``due``). Never raises: a failure is counted and the event
-        passes unverified."""
-        sp = self.spotter
-        v, vf = sp.verifier, sp.verifier_frames_
-        shifted = dataclasses.replace(ev, emitted=due) if due != ev.emitted else ev
-        try:
-            label = v.check(get(max(ev.start, ev.emitted - vf + 1), ev.emitted + 1), ev.label,
-                            ev.score, sp._typical.get(ev.label, 1.0),
-                            get(*context_span(ev, v.context, vf)) if v.context else None,
-                            get(due - v.wait + 1, due + 1) if v.wait else None)
-            if label == NULL:
-                self.verifier_dropped += 1
-                return None
-            return dataclasses.replace(shifted, label=_as_int_label(sp._by_text[label]))
-        except Exception:  # noqa: BLE001 - the real-time path must not stop
-            self.verifier_failures += 1
-            return shifted
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
@@ -645,45 +589,12 @@ class SpottingStream(StreamBase):
         xs = self._frames.run(xs)
         n = _k.spot_run(xs, self._t, *self._args, out, scores)
         labels = self.spotter.labels
-        events = [Event(_as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
+        events = [Event(as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
                         float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
         if self._ring is not None:
             events = self._verify_run(events, sequence)
         self._t += len(sequence)
         return events
-
-    def _verify_run(self, events: list[Event], sequence: np.ndarray) -> list[Event]:
-        """:meth:`_verify` over a run's events, each on the frames the ring would hold at
-        its emission (the ring's frames before the run, then the run's); the ring then holds
-        the run's last frames, as if they had been stepped."""
-        ring, t0 = self._ring, self._t
-        n = len(ring)
-        seq = np.asarray(sequence, dtype=np.float64)
-        before = min(t0, n)
-        hist = np.concatenate([ring[np.arange(t0 - before, t0) % n], seq])
-        h0 = t0 - before  # the stream's frame index of hist[0]
-
-        def get(lo: int, hi: int) -> np.ndarray:
-            return hist[lo - h0:hi - h0]
-
-        every = [*self._waiting, *([ev, None] for ev in events)]
-        found: list[int | None] = []
-        dues = ([ev.emitted for ev, _ in every] if not self._wait else
-                due_frames([ev.emitted for ev, _ in every], get, t0 + len(seq), self._wait,
-                           self._settle, self._last_due, [s for _, s in every], found))
-        out, waiting = [], []
-        for k, ((ev, _), due) in enumerate(zip(every, dues, strict=True)):
-            if due is None:  # due after this run (its settle frame kept when it came)
-                waiting.append([ev, found[k] if found else None])
-                continue
-            self._last_due = due
-            v = self._verify(ev, due, get)
-            if v is not None:
-                out.append(v)
-        self._waiting = waiting
-        last = np.arange(max(t0, t0 + len(seq) - n), t0 + len(seq))
-        ring[last % n] = seq[last - t0]
-        return out
 
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
