@@ -9,14 +9,11 @@ the stream owns the state (``spotter``, ``_t``, ``_ring``, ``_ring_n``, ``_wait`
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from .spot_verifier import NULL, context_span, due_frames, read_frame, settle_window, settled
-
-if TYPE_CHECKING:
-    from .spotting import Event
 
 
 def as_int_label(label: Any) -> Any:
@@ -27,7 +24,7 @@ def as_int_label(label: Any) -> Any:
 class VerifierQueue:
     """The verifying and waiting part of :class:`~.spotting.SpottingStream`."""
 
-    def _due(self, get: Any) -> Event | None:
+    def _due(self, get: Any) -> Any:
         """The waiting event read on this frame, if one is due (:func:`due_frames`'s rule,
         frame by frame): each waiting event's settle frame noted when it comes, while it
         matters (until ``settle - wait`` frames after its emission), the first event read
@@ -48,7 +45,7 @@ class VerifierQueue:
         self._last_due = t
         return self._verify(ev, t, get)
 
-    def _verify(self, ev: Event, due: int, get: Any) -> Event | None:
+    def _verify(self, ev: Any, due: int, get: Any) -> Any:
         """The verifier's word on an event the spotter emitted, read at frame ``due`` through
         ``get(lo, hi)`` (the stream's frames ``lo .. hi - 1``): its frames ``start ..
         emitted`` (at most ``verifier_frames_``), the context before them and the ``wait``
@@ -71,7 +68,7 @@ class VerifierQueue:
             self.verifier_failures += 1
             return shifted
 
-    def _verify_run(self, events: list[Event], sequence: np.ndarray) -> list[Event]:
+    def _verify_run(self, events: list[Any], sequence: np.ndarray) -> list[Any]:
         """:meth:`_verify` over a run's events, each on the frames the ring would hold at
         its emission (the ring's frames before the run, then the run's); the ring then holds
         the run's last frames, as if they had been stepped."""
