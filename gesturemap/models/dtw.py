@@ -400,10 +400,9 @@ class DTWStream(StandardizingStream):
         # An absurd frame (a corrupted value: an input further from the templates' mean than
         # ABSURD_REACHES times their reach, absurd_limit) is skipped: it would add the same
         # huge cost to every match since the reset and drown every later difference until the
-        # next reset. With
-        # the per-take normalisation, whose units come from the take itself, only a raw input
-        # beyond RAW_ABSURD (no sensor's unit reaches it) is skipped, before it enters the
-        # take's running statistics.
+        # next reset. With the per-take normalisation, whose units come from the take itself,
+        # only a raw input beyond RAW_ABSURD (no sensor's unit reaches it) is skipped, before
+        # it enters the take's running statistics.
         self._center, self._limit = absurd_limit(templates)
         self._zero = np.zeros(self._din)
         self._last: Result | None = None

@@ -434,11 +434,10 @@ class SpotVerifier:
                             "0, or an integer from 1 to the context's length - 1 "
                             f"({self.context - 1}; frames)")
         self.wait = _frames("wait", wait, MAX_WAIT, f"an integer from 0 to {MAX_WAIT} (frames)")
-        self.settle = _frames("settle", settle, MAX_WAIT if self.wait else 0,
-                              f"0, or an integer from wait + 1 to {MAX_WAIT} (frames)"
-                              if self.wait else "0 (it waits for no frame)")
-        if 0 < self.settle <= self.wait:
-            raise _bad("settle", settle, f"0, or more than wait ({self.wait}; frames)")
+        self.settle = _frames("settle", settle, MAX_WAIT, f"an integer from 0 to {MAX_WAIT}")
+        if self.settle and not 0 < self.wait < self.settle:
+            raise _bad("settle", settle, f"0, or more than wait ({self.wait}) when wait > 0 "
+                       "(frames)")
         f = np.asarray(mean).shape[0] if np.ndim(mean) == 1 else -1
         if f < 0:
             raise _bad("mean", mean, "a list of numbers")

@@ -507,16 +507,15 @@ class SpottingStream(VerifierQueue, StreamBase):
                        self._t, float(self._s["pending_f"][0]))
             if self._ring is None:
                 return ev
-        ring, n = self._ring, self._ring_n
-
-        def get(lo: int, hi: int) -> np.ndarray:
-            return ring[np.arange(lo, hi) % n]
-
         if self._wait:  # the verifier waits: the spotter's events, each read when due
             if ev is not None:
                 self._waiting.append([ev, None])
-            return self._due(get)
-        return self._verify(ev, ev.emitted, get)
+            return self._due(self._ring_rows)
+        return self._verify(ev, ev.emitted, self._ring_rows)
+
+    def _ring_rows(self, lo: int, hi: int) -> np.ndarray:
+        """The stream's frames ``lo .. hi - 1`` from the verifier's ring."""
+        return self._ring[np.arange(lo, hi) % self._ring_n]
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index

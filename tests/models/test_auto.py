@@ -78,6 +78,7 @@ def test_folds_hold_out_whole_takes_and_keep_every_class():
 def test_the_same_seed_deals_the_same_folds_in_every_process():
     """Text labels hash differently in each process (hash randomisation): the folds, and so
     every CV score and the choice, must not depend on it ("the same seed, the same choice")."""
+    import os
     import subprocess
     import sys
 
@@ -85,7 +86,7 @@ def test_the_same_seed_deals_the_same_folds_in_every_process():
             "labels = [c for c in ('swipe', 'circle', 'shake', 'tap', 'wave') for _ in range(7)]; "
             "print([h.tolist() for h in take_folds(labels, folds=5, seed=0)[0]])")
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                           env={**__import__("os").environ, "PYTHONHASHSEED": str(h)},
+                           env={**os.environ, "PYTHONHASHSEED": str(h)},
                            check=True).stdout for h in range(6)}
     assert len(outs) == 1, outs
 
