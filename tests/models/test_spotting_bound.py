@@ -23,11 +23,11 @@ def test_drop_long_forgets_only_the_matches_too_long_to_count() -> None:
 
 
 @pytest.fixture(scope="module")
-def hapt():
-    from benchmarks.spotting_hapt import DATA, hhmm, training_data
+def hapt(datasets_dir):
+    from benchmarks.spotting_hapt import hhmm, training_data
     from gesturemap.evaluation.spotting_cv import load_streams
 
-    st = load_streams(str(DATA / "HAPT_train_streams.npz"))
+    st = load_streams(str(datasets_dir / "HAPTTransitions" / "HAPT_train_streams.npz"))
     return st, hhmm(None).fit(training_data(st, list(range(12)), lambda x: x))
 
 
