@@ -57,6 +57,7 @@ from .base import (
     register_model,
     split_dataset,
 )
+from .gvf_align import LEGACY_MAX_STEP
 from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 from .gvf_spreads import borrow_spreads
@@ -270,6 +271,8 @@ class GVF(BaseModel):
         many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
         reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
+        ``align_max_step``: the most template frames one frame may advance those alignments
+        (the fastest speed they follow, relative to each template; 18u).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -292,7 +295,7 @@ class GVF(BaseModel):
                       "recognizer_weight", "recognizer_decision", "recognizer_schedule",
                       "recognizer_input", "recognizer_gate",
                       "scale_estimate", "scale_window",
-                      "speed_estimate", "speed_window", "random_state")
+                      "speed_estimate", "speed_window", "align_max_step", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -303,7 +306,8 @@ class GVF(BaseModel):
                      "recognizer_decision": "decaying", "recognizer_schedule": "constant",
                      "recognizer_input": "plain", "recognizer_gate": 0.0,
                      "recognizer_states": 5, "scale_estimate": "sampled",
-                     "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0}
+                     "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
+                     "align_max_step": LEGACY_MAX_STEP}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -322,7 +326,7 @@ class GVF(BaseModel):
                  recognizer_gate: float = 1.0,
                  scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
-                 speed_window: float = 0.0, speed_states: int = 10,
+                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 4,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -358,6 +362,7 @@ class GVF(BaseModel):
         self.speed_estimate = speed_estimate
         self.speed_window = speed_window
         self.speed_states = speed_states
+        self.align_max_step = align_max_step
         self.standardize = standardize
         self.random_state = random_state
 

@@ -4,11 +4,11 @@
 Per template (every template of every class), a causal open-end dynamic time warping of the
 frames seen since the reset onto the template's beginning, one frame at a time: ``cost[j]``
 is the least total cost of a path that matches the frames ``0..t`` to template frames ending
-at ``j``, each frame advancing the template by 0 to :data:`MAX_STEP` frames
-(``cost_t[j] = c(t, j) + min(cost_{t-1}[j-k], k = 0..MAX_STEP)``, the path starting at
+at ``j``, each frame advancing the template by 0 to ``K`` frames (the model's
+``align_max_step``; ``cost_t[j] = c(t, j) + min(cost_{t-1}[j-k], k = 0..K)``, the path starting at
 ``j = 0`` on the first frame). Every path has exactly one term per frame, so the open end
 ``j*(t) = argmin_j cost_t[j]`` compares paths of the same length: the template frame the
-current frame matches. O(template frames x MAX_STEP) per frame per template, compiled.
+current frame matches. O(template frames x K) per frame per template, compiled.
 
 The frame cost is size-free: the frame relative to the gesture's start, ``x_t - x_0``, is
 divided by the root mean square of ``x_i - x_0`` over the frames since the reset (all inputs
@@ -44,8 +44,9 @@ from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
-#: The most template frames one frame may advance the alignment (slopes 0 to this).
-MAX_STEP = 4
+#: The most template frames one frame may advance the alignment (slopes 0 to this) in files
+#: saved before ``align_max_step`` existed (docs/notes/issue-18u.md).
+LEGACY_MAX_STEP = 4
 #: The size normalisation's floor, as a fraction of the template's root mean square.
 FLOOR = 0.1
 
@@ -65,7 +66,7 @@ def running_energy(z, x0, energy, t):
 
 @njit(**_JIT)
 def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, new, pos,
-               sums, speed_keep, speed_out, speed_factors, best, best_of):
+               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step):
     """One frame of every template's open-end alignment; writes each class's speed.
 
     ``z`` (D,) frame, ``x0`` (D,) the first frame since the reset, ``t`` the frame's index
@@ -76,7 +77,8 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
     each template's open end ``j*``, ``sums`` (n_templates, 5) the slope's sums about the
     current frame (weight, frame, position, frame^2, frame x position) forgotten by
     ``speed_keep``; ``speed_out`` (C,) each class's speed (its best template's), ``best``
-    (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost."""
+    (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost;
+    ``max_step`` the most template frames one frame advances a path."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t):
@@ -93,7 +95,7 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
                 prev = 0.0 if j == 0 else math.inf
             else:
                 prev = math.inf
-                for k in range(min(j, MAX_STEP) + 1):
+                for k in range(min(j, max_step) + 1):
                     v = cost[a + j - k]
                     if v < prev:
                         prev = v
@@ -214,6 +216,7 @@ class AlignEstimate:
         self._scale_factors = model.scale_factors_
         self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_)
         self._skipped = False
+        self.max_step = int(model.align_max_step)
         window = float(model.speed_window)
         self._speed_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         n_t, d = len(model.offsets_) - 1, model.templates_.shape[1]
@@ -266,7 +269,7 @@ class AlignEstimate:
             align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
                        self._class_offsets, self._floor2, self._cost, self._new, self._pos,
                        self._sums, self._speed_keep, self._align_speed, self._speed_factors,
-                       self._best, self._best_of)
+                       self._best, self._best_of, self.max_step)
         self._t += 1
         if self._speed_on:
             out[:] = self._align_speed

@@ -5,7 +5,7 @@ The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame si
 to a template's beginning: a second gesture streamed without a reset is read as the first
 one's continuation, and at a held end its slope decays. This one is a subsequence alignment:
 per template, a path may *begin* at template frame 0 on any frame (it then carries its own
-start ``x_s``, the frame it began on), and each frame extends it by 0 to ``MAX_STEP`` template
+start ``x_s``, the frame it began on), and each frame extends it by 0 to ``align_max_step`` template
 frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
 prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
 if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
@@ -33,7 +33,7 @@ templates), times the template's ``speed_factors_``, in the particles' bounds; w
 path (before a gesture, while a new path grows, at a held end where a fresh path waits at
 the template's start) the class **holds** its last speed (1 after the reset). A second
 gesture begins a new path at its start, which takes over once its cost per frame is below
-the old path's. O((template frames) x (MAX_STEP + inputs)) per frame, compiled.
+the old path's. O((template frames) x (align_max_step + inputs)) per frame, compiled.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ import numpy as np
 from numba import njit
 
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
-from .gvf_align import MAX_STEP
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -77,8 +76,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     D``, ``reg`` (T, 7) its slope's sums; ``speed_out`` (C,) each class's speed, held when
     no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
     :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time
-    step allocates nothing); ``max_step`` and ``edge_share``: :data:`MAX_STEP` and
-    :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
+    step allocates nothing); ``max_step`` and ``edge_share``: the model's
+    ``align_max_step`` and :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
     forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
     after the first frame (the template's first cell keeps its own path: the anchored
     alignment of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each
@@ -237,7 +236,7 @@ class OpenAlign:
         open_step(z, float(self._t), a._normed, a._offsets, a._class_offsets,
                   a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
                   a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
-                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, MAX_STEP, EDGE,
+                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, a.max_step, EDGE,
                   self._start_means, self._start_inv_vars,
                   START_POSTURE if self.start_weight is None else self.start_weight, self.born,
                   self.rec, self.rec_keep, self.fixed_start, self.class_cell,

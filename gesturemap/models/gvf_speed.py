@@ -67,7 +67,7 @@ from ..data import Dataset
 from ..errors import GesturemapError
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 from ._kernels import density
-from .base import Cancel, bad_param, check_choice, check_float
+from .base import Cancel, bad_param, check_choice, check_float, check_int
 from .gvf_recognizer import fit_hhmm
 from .hhmm import HHMM
 
@@ -395,8 +395,17 @@ def warp_speed(model):
     return warp
 
 
+#: The largest ``align_max_step`` (template frames one frame may advance an alignment)
+ALIGN_MAX_STEP_LIMIT = 64
+
+
 def check_speed_params(model) -> None:
-    """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame."""
+    """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame;
+    ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`."""
+    steps = check_int("align_max_step", model.align_max_step, 1)
+    if steps > ALIGN_MAX_STEP_LIMIT:
+        raise bad_param("align_max_step", steps, f"an integer from 1 to {ALIGN_MAX_STEP_LIMIT}",
+                        "The alignment's cost per frame grows with it.")
     check_choice("speed_estimate", model.speed_estimate, SPEED_ESTIMATES)
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:

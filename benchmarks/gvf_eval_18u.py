@@ -1,0 +1,117 @@
+"""Issue 18u's declared grid (docs/notes/issue-18u.md): how many template frames one frame may
+advance GVF's alignments (``align_max_step``), for ``gm.GVF()`` and for the evaluated settings,
+on gvf_eval's 2-fold CV inside the training subjects (the same seed, folds, takes and
+criterion as ``cross_validate``; 18r's ``cv_row``, 18t's back to back against the absolute
+truth), then one held-out run of both with the values the declared rule picks (18p's split,
+gvf_eval's protocol: relative speed and scale over the 9 replays, the own-take absolute
+figures, and for ``gm.GVF()`` back to back against the truth).
+
+Run from the repository root::
+
+    nice -n 10 python3 benchmarks/gvf_eval_18u.py --out docs/gvf_align_steps_18u.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import gesturemap as gm  # noqa: E402
+from benchmarks import gvf_eval as ge  # noqa: E402
+from benchmarks.gvf_eval_18r import cv_row, training_folds  # noqa: E402
+from benchmarks.gvf_eval_18t import OWN_MARGIN, back_to_back_own, own_row  # noqa: E402
+
+#: the candidates of ``align_max_step``; 4 (the value before 18u) first: ties go to it
+STEPS = (4, 6, 8, 12)
+
+
+def evaluated_params() -> dict:
+    """The evaluated settings (issue 10i's run: the CV's choice on the training subjects)."""
+    saved = json.loads((ROOT / "docs" / "gvf_package_defaults_10i.json").read_text())
+    return dict(saved["evaluated_params"])
+
+
+def choose(rows: list[dict], guard: bool) -> dict:
+    """The declared rule: the row of the highest CV score (ties: the earlier, smaller step);
+    with ``guard``, only among rows whose back to back against the truth on the folds is at
+    least the first row's minus :data:`OWN_MARGIN`."""
+    ok = [r for r in rows if not guard
+          or r["own_back_to_back_folds"] >= rows[0]["own_back_to_back_folds"] - OWN_MARGIN]
+    best = ok[0]
+    for r in ok[1:]:
+        if r["score"] > best["score"]:
+            best = r
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_steps_18u.json"))
+    args = ap.parse_args()
+    takes, labels, subjects = ge.load_takes()
+    saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
+    _, _, train_idx, test_idx = ge.saved_split(saved)
+    evaluated = evaluated_params()
+    settings = {"gm.GVF()": {}, "evaluated settings": evaluated}
+    report: dict = {"test_subjects": saved["test_subjects"], "steps": list(STEPS),
+                    "evaluated_params": evaluated, "cv": {name: [] for name in settings}}
+
+    def write() -> None:
+        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+
+    folds = []
+    for f in training_folds(subjects, train_idx):
+        tr = [i for i in train_idx if subjects[i] not in f]
+        te = [i for i in train_idx if subjects[i] in f]
+        folds.append((tr, te[::3]))
+    t0 = time.perf_counter()
+    for name, params in settings.items():
+        splits = [(gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te)
+                  for tr, te in folds]
+        for steps in STEPS:
+            for model, _ in splits:
+                model.set_params(align_max_step=steps)  # (a run-time parameter: no refit)
+            row = {"align_max_step": steps, **cv_row(splits, takes, labels, subjects)}
+            if name == "gm.GVF()":  # the restart guard reads the default's open alignment
+                row.update(own_row(folds, takes, labels, subjects,
+                                   lambda s=steps: gm.GVF(1000, align_max_step=s)))
+            report["cv"][name].append(row)
+            print(f"cv {name} {time.perf_counter() - t0:.0f}s",
+                  {k: v for k, v in row.items() if k != "own_by_fold"}, flush=True)
+            write()
+    chosen = {"gm.GVF()": choose(report["cv"]["gm.GVF()"], guard=True)["align_max_step"],
+              "evaluated settings": choose(report["cv"]["evaluated settings"],
+                                           guard=False)["align_max_step"]}
+    report["chosen"] = chosen
+    print("chosen", chosen, flush=True)
+    write()
+    all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
+    train_ds = ge.dataset(takes, labels, train_idx)
+    report["held_out"] = {}
+    for name, params in settings.items():
+        row = {**params, "align_max_step": chosen[name]}
+        model = gm.GVF(1000, **row).fit(train_ds)
+        held = {"params": row,
+                "held_out_relative": ge.summarise(ge.run_conditions(model, takes, labels,
+                                                                    test_idx, all9)),
+                "own_template_absolute": ge.own_template(takes, labels, train_idx, test_idx,
+                                                         row)}
+        if name == "gm.GVF()":
+            held["own_back_to_back"] = back_to_back_own(
+                takes, labels, subjects, train_idx, test_idx,
+                lambda r=row: gm.GVF(1000, **r))
+        report["held_out"][name] = held
+        print(f"held out {name} {time.perf_counter() - t0:.0f}s",
+              held["held_out_relative"]["all"], flush=True)
+        write()
+
+
+if __name__ == "__main__":
+    main()
