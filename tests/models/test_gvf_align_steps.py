@@ -1,0 +1,68 @@
+"""``GVF(align_max_step=K)``: how many template frames one frame may advance GVF's alignments
+(docs/notes/issue-18u.md) — the fastest performance, relative to a template, that the aligned
+speed and scale can follow."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.errors import GesturemapError
+from gesturemap.models.base import restore
+
+from .test_gvf import _shapes_dataset
+from .test_gvf_align import own_take  # noqa: F401  (the fixture)
+from .test_gvf_speed import _hapt_replay
+
+
+def _read(model, x, k, steps, how):
+    model.set_params(align_max_step=steps, speed_estimate=how)  # run-time: no refit
+    res = model.stream().run(x)
+    n0 = int(0.3 * len(res))
+    return (np.array([r.speed[k] for r in res])[n0:],
+            np.array([r.scale[k].mean() for r in res])[n0:])
+
+
+def test_the_limit_is_the_fastest_speed_the_since_reset_alignment_follows(own_take):  # noqa: F811
+    # a take that is its class's only template, replayed 3 times faster: with a limit of 2
+    # the alignment cannot keep up (speed <= 2, and the scale is read on the wrong template
+    # frames: 0.48-0.52 on one take, up to 1.95 on the other); with 4 both are the factors (measured: speed 2.97-3.09, scale 0.96-1.05)
+    for model, take, k in own_take:
+        x = _hapt_replay(take, 3.0, 1.0)
+        speed, scale = _read(model, x, k, 2, "align")
+        assert speed.max() <= 2.0 * 1.05, speed.max()
+        assert np.abs(scale - 1.0).max() > 0.3  # measured: 0.52 and 0.95
+        speed, scale = _read(model, x, k, 4, "align")
+        assert np.all(np.abs(speed / 3.0 - 1.0) < 0.1), (speed.min(), speed.max())
+        assert np.all(np.abs(scale - 1.0) < 0.1), (scale.min(), scale.max())
+
+
+def test_the_open_alignment_has_the_same_limit(own_take):  # noqa: F811
+    for model, take, k in own_take:
+        x = _hapt_replay(take, 3.0, 1.0)
+        speed, _ = _read(model, x, k, 2, "align_open")
+        assert speed.max() <= 2.0 + 1e-9
+        speed, _ = _read(model, x, k, 4, "align_open")
+        assert abs(speed[-1] / 3.0 - 1.0) < 0.1, speed[-1]
+
+
+def test_saved_and_loaded_with_the_model_and_older_files_keep_four(tmp_path):
+    model = gm.GVF(50, align_max_step=8).fit(_shapes_dataset())
+    path = tmp_path / "gvf.json"
+    model.save(path)
+    assert gm.load(path).align_max_step == 8
+    meta, arrays = model.dump()
+    del meta["params"]["align_max_step"]  # a file saved before the parameter existed
+    assert restore(json.loads(json.dumps(meta)), arrays).align_max_step == 4
+
+
+@pytest.mark.parametrize("bad", [0, -1, 65, 2.5, True, "8", None])
+def test_a_bad_limit_is_refused_with_its_name(bad):
+    with pytest.raises(GesturemapError, match="align_max_step"):
+        gm.GVF(50, align_max_step=bad).fit(_shapes_dataset())
+    model = gm.GVF(50).fit(_shapes_dataset())
+    with pytest.raises(GesturemapError, match="align_max_step"):
+        model.set_params(align_max_step=bad)
