@@ -9,6 +9,10 @@ figures, and for ``gm.GVF()`` back to back against the truth).
 Run from the repository root::
 
     nice -n 10 python3 benchmarks/gvf_eval_18u.py --out docs/gvf_align_steps_18u.json
+
+``--steps`` measures instead the step time of ``gm.GVF()`` (gvf_eval's ``step_times``: 100 to
+2,000 particles, rounds interleaved) with the limit before 18u (4) and at today's default, on
+the held-out subjects' stream, and adds it to the report (``step_time``).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import json
 import sys
 import time
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -54,10 +60,21 @@ def choose(rows: list[dict], guard: bool) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_steps_18u.json"))
+    ap.add_argument("--steps", action="store_true", help="the step times only (see above)")
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
+    if args.steps:
+        report = json.loads(Path(args.out).read_text())
+        x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
+        report["step_time"] = ge.step_times(
+            ge.dataset(takes, labels, train_idx), x, (100, 500, 1000, 2000), {}, args.rounds,
+            extra={"align_max_step 4": {"align_max_step": 4}})
+        report["step_time_default_align_max_step"] = gm.GVF().align_max_step
+        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+        return
     evaluated = evaluated_params()
     settings = {"gm.GVF()": {}, "evaluated settings": evaluated}
     report: dict = {"test_subjects": saved["test_subjects"], "steps": list(STEPS),

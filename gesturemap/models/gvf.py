@@ -272,7 +272,8 @@ class GVF(BaseModel):
         reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
         ``align_max_step``: the most template frames one frame may advance those alignments
-        (the fastest speed they follow, relative to each template; 18u).
+        (the fastest speed they follow, relative to each template; 12, chosen by 18u's CV:
+        files saved before it load with 4, the limit they were made with).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -326,7 +327,7 @@ class GVF(BaseModel):
                  recognizer_gate: float = 1.0,
                  scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
-                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 4,
+                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

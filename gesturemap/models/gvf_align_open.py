@@ -33,7 +33,7 @@ templates), times the template's ``speed_factors_``, in the particles' bounds; w
 path (before a gesture, while a new path grows, at a held end where a fresh path waits at
 the template's start) the class **holds** its last speed (1 after the reset). A second
 gesture begins a new path at its start, which takes over once its cost per frame is below
-the old path's. O((template frames) x (align_max_step + inputs)) per frame, compiled.
+the old path's. O((template frames) x inputs) per frame, compiled.
 """
 
 from __future__ import annotations
@@ -66,10 +66,34 @@ _REG = 7
 
 
 @njit(**_JIT)
+def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
+                      queue):
+    """For each cell ``a + j`` of one template (``n`` cells), the cell a path into it extends:
+    the one of least cost per frame (with the start's prior) among itself and the
+    ``max_step`` cells before it, on the state before this frame; ties go to the nearest
+    cell, and ``pred`` is -1 where none holds a path (or on the first frame). A sliding
+    minimum (its queue's values increase from the front), so the cost does not grow with
+    ``max_step``; ``norm`` gets each cell's cost per frame."""
+    head, tail = 0, 0
+    for j in range(n):
+        c = a + j
+        norm[c] = ((tot[c] + start_cost) / (length[c] + start_frames)
+                   if t > 0 and length[c] > 0.0 else math.inf)
+        while tail > head and norm[queue[tail - 1]] >= norm[c]:
+            tail -= 1
+        queue[tail] = c
+        tail += 1
+        if queue[head] < c - max_step:
+            head += 1
+        pred[c] = queue[head] if norm[queue[head]] < math.inf else -1
+
+
+@njit(**_JIT)
 def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
-              start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost):
+              start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
+              norm, pred, queue):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
@@ -81,7 +105,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
     after the first frame (the template's first cell keeps its own path: the anchored
     alignment of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each
-    class's reported cell (-1: none, the speed held) and its cost per frame with the prior."""
+    class's reported cell (-1: none, the speed held) and its cost per frame with the prior;
+    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     best_cost[:] = math.inf
@@ -90,6 +115,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         a, b = offsets[m], offsets[m + 1]
         n = b - a
         edge = max(1, int(math.ceil(edge_share * n)))
+        best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
+                          queue)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
             if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
@@ -111,14 +138,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                     reg[c, r] = 0.0
                 reg[c, 5] = t
             else:
-                p = -1
-                lo = math.inf
-                for k in range(min(j, max_step) + 1):
-                    if t > 0 and length[c - k] > 0.0:
-                        v = (tot[c - k] + start_cost) / (length[c - k] + start_frames)
-                        if v < lo:
-                            lo = v
-                            p = c - k
+                p = pred[c]
                 if p < 0:
                     length[c] = 0.0
                     tot[c] = math.inf
@@ -215,6 +235,9 @@ class OpenAlign:
         n_c = len(model.class_offsets_) - 1
         self.class_cell = np.full(n_c, -1, dtype=np.int64)
         self.class_cost = np.zeros(n_c)
+        self._norm = np.zeros(n)
+        self._pred = np.zeros(n, dtype=np.int64)
+        self._queue = np.zeros(n, dtype=np.int64)
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
         self._start_inv_vars = np.ascontiguousarray(
@@ -240,6 +263,6 @@ class OpenAlign:
                   self._start_means, self._start_inv_vars,
                   START_POSTURE if self.start_weight is None else self.start_weight, self.born,
                   self.rec, self.rec_keep, self.fixed_start, self.class_cell,
-                  self.class_cost)
+                  self.class_cost, self._norm, self._pred, self._queue)
         self._t += 1
         out[:] = self.speed

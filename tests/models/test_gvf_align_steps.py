@@ -66,3 +66,37 @@ def test_a_bad_limit_is_refused_with_its_name(bad):
     model = gm.GVF(50).fit(_shapes_dataset())
     with pytest.raises(GesturemapError, match="align_max_step"):
         model.set_params(align_max_step=bad)
+
+
+def _plain_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames):
+    """The per-cell loop the sliding minimum replaced (each cell reads its max_step + 1
+    predecessors; strict ``<``, so ties go to the nearest)."""
+    pred = np.full(n, -1)
+    for j in range(n):
+        lo = np.inf
+        for k in range(min(j, max_step) + 1):
+            c = a + j - k
+            if t > 0 and length[c] > 0.0:
+                v = (tot[c] + start_cost) / (length[c] + start_frames)
+                if v < lo:
+                    lo, pred[j] = v, c
+    return pred
+
+
+@pytest.mark.parametrize("max_step", [1, 2, 4, 12, 64])
+def test_each_cells_predecessor_is_the_plain_loops(max_step):
+    from gesturemap.models.gvf_align_open import best_predecessors
+
+    rng = np.random.default_rng(max_step)
+    for _ in range(200):
+        n, a = int(rng.integers(1, 40)), int(rng.integers(0, 5))
+        size = a + n + 3
+        # few distinct values (ties), cells without a path, and the first frame
+        tot = rng.integers(0, 4, size).astype(float)
+        length = rng.choice([0.0, 1.0, 2.0, 5.0], size)
+        t = float(rng.choice([0.0, 3.0, 3.0, 3.0]))
+        norm, pred, queue = np.zeros(size), np.full(size, -7), np.zeros(size, dtype=np.int64)
+        best_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0, norm, pred, queue)
+        want = _plain_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0)
+        assert pred[a:a + n].tolist() == want.tolist()
+        assert (pred[:a] == -7).all() and (pred[a + n:] == -7).all()  # its template only
