@@ -75,6 +75,7 @@ _FROM_ONE = {
     "particles",  # GVF
     "templates_per_class",
     "recognizer_states",
+    "align_max_step",
     "delta_lag",  # HHMM, GMM
 }
 #: Float parameters that may be negative.

@@ -264,10 +264,12 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
         assert [editor.itemText(i) for i in range(editor.count())] == values
     panel.editors["scale_estimate"].setCurrentText("sampled")
     assert panel.settings()["params"] == {"scale_estimate": "sampled"}
-    for name in ("particles", "templates_per_class", "recognizer_states"):
+    for name in ("particles", "templates_per_class", "recognizer_states", "align_max_step"):
         editor = panel.editors[name]
         editor.setValue(0)
         assert editor.value() == 1, name
+    panel.editors["align_max_step"].setValue(8)  # (issue 18u's limit: 12 by default)
+    assert panel.settings()["params"]["align_max_step"] == 8
     # the warp's own HHMM: 0 (the recognizer's) is a value
     assert panel.editors["speed_states"].value() == 10  # the default
     panel.editors["speed_states"].setValue(0)

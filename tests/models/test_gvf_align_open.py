@@ -53,13 +53,20 @@ def _speed(model, x, label):
 
 def test_on_a_real_take_it_reads_the_replays_speed(two_takes):
     # measured: after 30 % of each replay (x0.5, x1, x2 in time, each at size x1, x0.5, x2),
-    # every frame's speed / factor in [0.958, 1.082] on both takes
+    # every frame's speed / factor in [0.958, 1.100] on both takes with the default step limit
+    # (align_max_step 12, issue 18u: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
+    # frames after 30 %, down to 1.024 at its end), [0.958, 1.082] with the limit of before (4)
     models, takes = two_takes
-    for take, label in takes:
-        for sp, sc in REPLAYS:
-            v = _speed(models["align_open"], _hapt_replay(take, sp, sc), label)
-            v = v[int(0.3 * len(v)):] / sp
-            assert np.all(np.abs(v - 1.0) < 0.1), (label, sp, sc, v.min(), v.max())
+    model = models["align_open"]
+    assert model.align_max_step == 12
+    for steps, bound in ((12, 0.11), (4, 0.1)):
+        model.set_params(align_max_step=steps)
+        for take, label in takes:
+            for sp, sc in REPLAYS:
+                v = _speed(model, _hapt_replay(take, sp, sc), label)
+                v = v[int(0.3 * len(v)):] / sp
+                assert np.all(np.abs(v - 1.0) < bound), (steps, label, sp, sc, v.min(), v.max())
+    model.set_params(align_max_step=12)
 
 
 def _back_to_back(model, first, second, sp):
