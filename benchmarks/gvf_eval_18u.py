@@ -75,13 +75,26 @@ def main() -> None:
         report["step_time_default_align_max_step"] = gm.GVF().align_max_step
         Path(args.out).write_text(json.dumps(report, indent=1, default=float))
         return
-    evaluated = evaluated_params()
+    run_grid("align_max_step", STEPS, {}, args.out)
+
+
+def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
+    """The declared procedure for one GVF run-time parameter ``param`` over ``values`` (the
+    first, today's, wins ties): the CV rows of ``gm.GVF()`` and of the evaluated settings
+    (with ``evaluated_extra`` on top), each setting's choice by :func:`choose`, and one
+    held-out run of both with their choices; the report is written to ``out`` after each
+    step."""
+    takes, labels, subjects = ge.load_takes()
+    saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
+    _, _, train_idx, test_idx = ge.saved_split(saved)
+    evaluated = {**evaluated_params(), **evaluated_extra}
     settings = {"gm.GVF()": {}, "evaluated settings": evaluated}
-    report: dict = {"test_subjects": saved["test_subjects"], "steps": list(STEPS),
+    report: dict = {"test_subjects": saved["test_subjects"], "param": param,
+                    "values": list(values), "steps": list(values),
                     "evaluated_params": evaluated, "cv": {name: [] for name in settings}}
 
     def write() -> None:
-        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+        Path(out).write_text(json.dumps(report, indent=1, default=float))
 
     folds = []
     for f in training_folds(subjects, train_idx):
@@ -92,20 +105,20 @@ def main() -> None:
     for name, params in settings.items():
         splits = [(gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te)
                   for tr, te in folds]
-        for steps in STEPS:
+        for value in values:
             for model, _ in splits:
-                model.set_params(align_max_step=steps)  # (a run-time parameter: no refit)
-            row = {"align_max_step": steps, **cv_row(splits, takes, labels, subjects)}
+                model.set_params(**{param: value})  # (a run-time parameter: no refit)
+            row = {param: value, **cv_row(splits, takes, labels, subjects)}
             if name == "gm.GVF()":  # the restart guard reads the default's open alignment
                 row.update(own_row(folds, takes, labels, subjects,
-                                   lambda s=steps: gm.GVF(1000, align_max_step=s)))
+                                   lambda v=value: gm.GVF(1000, **{param: v})))
             report["cv"][name].append(row)
             print(f"cv {name} {time.perf_counter() - t0:.0f}s",
                   {k: v for k, v in row.items() if k != "own_by_fold"}, flush=True)
             write()
-    chosen = {"gm.GVF()": choose(report["cv"]["gm.GVF()"], guard=True)["align_max_step"],
+    chosen = {"gm.GVF()": choose(report["cv"]["gm.GVF()"], guard=True)[param],
               "evaluated settings": choose(report["cv"]["evaluated settings"],
-                                           guard=False)["align_max_step"]}
+                                           guard=False)[param]}
     report["chosen"] = chosen
     print("chosen", chosen, flush=True)
     write()
@@ -113,7 +126,7 @@ def main() -> None:
     train_ds = ge.dataset(takes, labels, train_idx)
     report["held_out"] = {}
     for name, params in settings.items():
-        row = {**params, "align_max_step": chosen[name]}
+        row = {**params, param: chosen[name]}
         model = gm.GVF(1000, **row).fit(train_ds)
         held = {"params": row,
                 "held_out_relative": ge.summarise(ge.run_conditions(model, takes, labels,
@@ -128,6 +141,7 @@ def main() -> None:
         print(f"held out {name} {time.perf_counter() - t0:.0f}s",
               held["held_out_relative"]["all"], flush=True)
         write()
+    return report
 
 
 if __name__ == "__main__":

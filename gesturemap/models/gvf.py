@@ -271,9 +271,8 @@ class GVF(BaseModel):
         many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
         reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
-        ``align_max_step``: the most template frames one frame may advance those alignments
-        (the fastest speed they follow, relative to each template; 12, chosen by 18u's CV:
-        files saved before it load with 4, the limit they were made with).
+        ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed``: how far a frame
+        may advance those alignments and how their speed is read (``gvf_speed.ALIGN_SPEEDS``).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -296,7 +295,8 @@ class GVF(BaseModel):
                       "recognizer_weight", "recognizer_decision", "recognizer_schedule",
                       "recognizer_input", "recognizer_gate",
                       "scale_estimate", "scale_window",
-                      "speed_estimate", "speed_window", "align_max_step", "random_state")
+                      "speed_estimate", "speed_window", "align_max_step", "align_speed",
+                      "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -308,7 +308,7 @@ class GVF(BaseModel):
                      "recognizer_input": "plain", "recognizer_gate": 0.0,
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
-                     "align_max_step": LEGACY_MAX_STEP}
+                     "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope"}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -328,6 +328,7 @@ class GVF(BaseModel):
                  scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
+                 align_speed: str = "slope",
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -364,6 +365,7 @@ class GVF(BaseModel):
         self.speed_window = speed_window
         self.speed_states = speed_states
         self.align_max_step = align_max_step
+        self.align_speed = align_speed
         self.standardize = standardize
         self.random_state = random_state
 

@@ -66,7 +66,7 @@ def running_energy(z, x0, energy, t):
 
 @njit(**_JIT)
 def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, new, pos,
-               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step):
+               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step, chord):
     """One frame of every template's open-end alignment; writes each class's speed.
 
     ``z`` (D,) frame, ``x0`` (D,) the first frame since the reset, ``t`` the frame's index
@@ -78,7 +78,9 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
     current frame (weight, frame, position, frame^2, frame x position) forgotten by
     ``speed_keep``; ``speed_out`` (C,) each class's speed (its best template's), ``best``
     (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost;
-    ``max_step`` the most template frames one frame advances a path."""
+    ``max_step`` the most template frames one frame advances a path; ``chord``: the speed is
+    the open end over the frames since the reset (``align_speed="chord"``), else the
+    least-squares slope of the open ends."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t):
@@ -125,7 +127,9 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
         best_of[k] = m
         s = sums[m]
         den = s[0] * s[3] - s[1] * s[1]
-        if t > 0 and den > 1e-12 * s[0] * s[3]:
+        if chord and t > 0:
+            speed_out[k] = min(max(pos[m] / t * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
+        elif t > 0 and den > 1e-12 * s[0] * s[3]:
             slope = (s[0] * s[4] - s[1] * s[2]) / den
             speed_out[k] = min(max(slope * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
         else:
@@ -217,6 +221,7 @@ class AlignEstimate:
         self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_)
         self._skipped = False
         self.max_step = int(model.align_max_step)
+        self.chord = model.align_speed == "chord"
         window = float(model.speed_window)
         self._speed_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         n_t, d = len(model.offsets_) - 1, model.templates_.shape[1]
@@ -269,7 +274,7 @@ class AlignEstimate:
             align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
                        self._class_offsets, self._floor2, self._cost, self._new, self._pos,
                        self._sums, self._speed_keep, self._align_speed, self._speed_factors,
-                       self._best, self._best_of, self.max_step)
+                       self._best, self._best_of, self.max_step, self.chord)
         self._t += 1
         if self._speed_on:
             out[:] = self._align_speed

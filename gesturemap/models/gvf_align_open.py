@@ -61,8 +61,9 @@ MIN_POINTS = 10
 #: spread plus the tolerance) of the frame it begins on from the template's start posture
 #: (0: none; then every frame may begin a path alike).
 START_POSTURE = 0.0
-# per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames
-_REG = 7
+# per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames,
+# the origin's template frame, the last counted frame and its template frame (the chord)
+_REG = 10
 
 
 @njit(**_JIT)
@@ -93,7 +94,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
               start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
-              norm, pred, queue):
+              norm, pred, queue, chord):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
@@ -106,7 +107,9 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     after the first frame (the template's first cell keeps its own path: the anchored
     alignment of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each
     class's reported cell (-1: none, the speed held) and its cost per frame with the prior;
-    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`."""
+    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a
+    class's speed is its path's advance over its frames from the slope's origin to its last
+    counted frame (``align_speed="chord"``), else the least-squares slope."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     best_cost[:] = math.inf
@@ -175,6 +178,9 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 s[4] = 0.0
                 s[5] = t
                 s[6] = 1.0
+                s[7] = j
+                s[8] = t
+                s[9] = j
             elif j < n - edge:  # the middle: counted
                 u = t - s[5]
                 s[0] = keep * s[0] + 1.0
@@ -183,6 +189,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 s[3] = keep * s[3] + u * u
                 s[4] = keep * s[4] + u * j
                 s[6] += 1.0
+                s[8] = t
+                s[9] = j
             # (the end: frozen)
             if j >= edge and s[6] >= min_points:
                 v = (tot[c] + start_cost) / (length[c] + start_frames)
@@ -200,6 +208,11 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         class_cell[k] = best_cell[m]
         class_cost[k] = best_cost[m]
         s = reg[best_cell[m]]
+        if chord:
+            if s[8] > s[5]:
+                slope = (s[9] - s[7]) / (s[8] - s[5])
+                speed_out[k] = min(max(slope * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
+            continue
         den = s[0] * s[3] - s[1] * s[1]
         if den > 1e-12 * s[0] * s[3]:
             slope = (s[0] * s[4] - s[1] * s[2]) / den
@@ -263,6 +276,6 @@ class OpenAlign:
                   self._start_means, self._start_inv_vars,
                   START_POSTURE if self.start_weight is None else self.start_weight, self.born,
                   self.rec, self.rec_keep, self.fixed_start, self.class_cell,
-                  self.class_cost, self._norm, self._pred, self._queue)
+                  self.class_cost, self._norm, self._pred, self._queue, a.chord)
         self._t += 1
         out[:] = self.speed

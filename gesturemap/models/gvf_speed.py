@@ -395,18 +395,28 @@ def warp_speed(model):
     return warp
 
 
+#: How the alignments' speed (``speed_estimate`` ``"align"``, ``"align_open"``,
+#: ``"align_anchor"``) is read, GVF's ``align_speed``: ``"slope"``, the least-squares slope
+#: of the path's template frames against its frames (over ``speed_window``); ``"chord"``,
+#: the path's advance over its frames from where its slope begins (``"align"``: the open end
+#: over the frames since the reset; ``speed_window`` unused). GVF's ``align_max_step`` (the
+#: most template frames one frame may advance an alignment: the fastest speed followed,
+#: relative to a template) is 12 (issue 18u's CV); files saved without it load with 4.
+ALIGN_SPEEDS = ("slope", "chord")
 #: The largest ``align_max_step`` (template frames one frame may advance an alignment)
 ALIGN_MAX_STEP_LIMIT = 64
 
 
 def check_speed_params(model) -> None:
     """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame;
-    ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`."""
+    ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`; ``align_speed`` one
+    of :data:`ALIGN_SPEEDS`."""
     steps = check_int("align_max_step", model.align_max_step, 1)
     if steps > ALIGN_MAX_STEP_LIMIT:
         raise bad_param("align_max_step", steps, f"an integer from 1 to {ALIGN_MAX_STEP_LIMIT}",
                         "The alignment's cost per frame grows with it.")
     check_choice("speed_estimate", model.speed_estimate, SPEED_ESTIMATES)
+    check_choice("align_speed", model.align_speed, ALIGN_SPEEDS)
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:
         raise bad_param("speed_window", window, "0 or a number of frames >= 1",
