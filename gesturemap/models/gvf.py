@@ -271,8 +271,9 @@ class GVF(BaseModel):
         many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
         reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
-        ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed``: how far a frame
-        may advance those alignments and how their speed is read (``gvf_speed.ALIGN_SPEEDS``).
+        ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
+        ``"slope"`` in older files): how far a frame may advance those alignments and how
+        their speed is read (``gvf_speed.ALIGN_SPEEDS``).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -328,7 +329,7 @@ class GVF(BaseModel):
                  scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
-                 align_speed: str = "slope",
+                 align_speed: str = "chord",
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

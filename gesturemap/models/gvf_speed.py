@@ -399,7 +399,8 @@ def warp_speed(model):
 #: ``"align_anchor"``) is read, GVF's ``align_speed``: ``"slope"``, the least-squares slope
 #: of the path's template frames against its frames (over ``speed_window``); ``"chord"``,
 #: the path's advance over its frames from where its slope begins (``"align"``: the open end
-#: over the frames since the reset; ``speed_window`` unused). GVF's ``align_max_step`` (the
+#: over the frames since the reset; ``speed_window`` unused), the default since issue 18v's
+#: CV (files saved without it load with ``"slope"``). GVF's ``align_max_step`` (the
 #: most template frames one frame may advance an alignment: the fastest speed followed,
 #: relative to a template) is 12 (issue 18u's CV); files saved without it load with 4.
 ALIGN_SPEEDS = ("slope", "chord")

@@ -258,7 +258,8 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
                          ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align",
                                              "align_open", "align_anchor"]),
                          ("recognizer_decision", ["decaying", "cumulative"]),
-                         ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"])):
+                         ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"]),
+                         ("align_speed", ["slope", "chord"])):
         editor = panel.editors[name]
         assert isinstance(editor, QtWidgets.QComboBox), name
         assert [editor.itemText(i) for i in range(editor.count())] == values

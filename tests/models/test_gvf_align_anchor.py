@@ -36,7 +36,8 @@ def other_subjects(datasets_dir):
     for j in range(len(takes)):
         if 3 <= subjects[j] <= 8:
             ds.add(takes[j], label=labels[j])
-    model = gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor").fit(ds)
+    model = gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor",
+                   align_speed="slope").fit(ds)
     own = [i for i in range(len(takes)) if subjects[i] == 1]
     pick = [[i for i in own if labels[i] == name][n]
             for name, n in (("STAND_TO_SIT", 0), ("LIE_TO_STAND", 1))]
@@ -67,7 +68,8 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (so the truth of the
     speed is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor").fit(ds), two
+    return gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor",
+                   align_speed="slope").fit(ds), two
 
 
 def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes):

@@ -25,9 +25,12 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes (STAND_TO_SIT, SIT_TO_STAND; 80 and 83 frames at 25
     Hz), each the only take of its class, beside subjects 3-6's takes of the other classes:
     each class's template is the take itself, so the truth of the speed is exactly the
-    replay's factor. A model per speed estimate (300 particles, one scale for all inputs)."""
+    replay's factor. A model per speed estimate (300 particles, one scale for all inputs),
+    reading the speed as the least-squares slope (``align_speed="slope"``, the measurements
+    below; the chord, the default since issue 18v, in test_gvf_align_speed.py)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how).fit(ds)
+    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how,
+                          align_speed="slope").fit(ds)
               for how in ("align_open", "align")}
     return models, two
 
