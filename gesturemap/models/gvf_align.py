@@ -2,13 +2,13 @@
 ``scale_estimate="align"``; docs/notes/issue-18p.md).
 
 Per template (every template of every class), a causal open-end dynamic time warping of the
-frames seen since the reset onto the template's beginning, one frame at a time: ``cost[j]``
-is the least total cost of a path that matches the frames ``0..t`` to template frames ending
-at ``j``, each frame advancing the template by 0 to ``K`` frames (the model's
-``align_max_step``; ``cost_t[j] = c(t, j) + min(cost_{t-1}[j-k], k = 0..K)``, the path starting at
-``j = 0`` on the first frame). Every path has exactly one term per frame, so the open end
-``j*(t) = argmin_j cost_t[j]`` compares paths of the same length: the template frame the
-current frame matches. O(template frames x K) per frame per template, compiled.
+frames seen since the reset onto the template's beginning, one frame at a time: ``cost[j]`` is
+the least total cost of a path that matches the frames ``0..t`` to template frames ending at
+``j``, each frame advancing the template by 0 to ``K`` frames (the model's ``align_max_step``;
+``cost_t[j] = c(t, j) + min(cost_{t-1}[j-k], k = 0..K)``, the path starting at ``j = 0`` on the
+first frame). Every path has exactly one term per frame, so the open end ``j*(t) = argmin_j
+cost_t[j]`` compares paths of the same length: the template frame the current frame matches.
+O(template frames x K) per frame per template, compiled.
 
 The frame cost is size-free: the frame relative to the gesture's start, ``x_t - x_0``, is
 divided by the root mean square of ``x_i - x_0`` over the frames since the reset (all inputs
@@ -19,10 +19,12 @@ steady speed, both sides are the same and the cost does not depend on ``s``. Bot
 floored at :data:`FLOOR` times the template's own root mean square (squares added), so the
 first frames, where nothing has moved yet, do not divide by zero.
 
-- **speed**: the least-squares slope of ``j*`` against the frame index (template frames per
-  frame), over the frames since the reset (``speed_window`` 0) or with an exponential
-  forgetting of ``1 / speed_window`` per frame, times the template's ``speed_factors_`` (the
-  class's reference template's frames), kept in the particles' bounds. Before two frames: 1.
+- **speed**: with ``align_speed="chord"`` (the default since issue 18v) ``j*`` over the frames
+  since the reset (template frames per frame); with ``"slope"`` the least-squares slope of
+  ``j*`` against the frame index, over the frames since the reset (``speed_window`` 0) or with
+  an exponential forgetting of ``1 / speed_window`` per frame, times the template's
+  ``speed_factors_`` (the class's reference template's frames), kept in the particles' bounds.
+  Before two frames: 1.
 - **scale**: the least-squares scale of ``x_t - x_0`` on the aligned template frame
   ``y[j*(t)]``, per input (or one for all, ``uniform_scale``), sums forgotten by
   ``1 / scale_window`` per frame (0: since the reset), pulled towards the particles' scale by

@@ -5,8 +5,8 @@ The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame si
 to a template's beginning: a second gesture streamed without a reset is read as the first
 one's continuation, and at a held end its slope decays. This one is a subsequence alignment:
 per template, a path may *begin* at template frame 0 on any frame (it then carries its own
-start ``x_s``, the frame it began on), and each frame extends it by 0 to ``align_max_step`` template
-frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
+start ``x_s``, the frame it began on), and each frame extends it by 0 to ``align_max_step``
+template frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
 prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
 if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
 just begun, whose first costs are near 0 as nothing has moved relative to its start, must
@@ -22,18 +22,20 @@ The frame cost is :mod:`gvf_align`'s size-free one, relative to the path's own s
 x_s`` divided by the root mean square of ``x_i - x_s`` over the path's frames, template frame
 ``j`` by its prefix's root mean square (both floored as there), the squared distance.
 
-**Speed**: the least-squares slope of the path's template frames against its frames (kept
-per cell along the path, forgotten by ``1 / speed_window`` per frame, 0: the whole path),
-counting only the frames whose template frame lies inside the template's middle (``EDGE`` of
-its frames off each end): at the beginning a path that waits at the template's first frames
-starts its slope again, and at the end (a held end, or the template's last frames) the slope
-is frozen. A class reports the slope of its path of least cost per frame among those that
-have left the template's beginning with at least ``MIN_POINTS`` counted frames (over all its
-templates), times the template's ``speed_factors_``, in the particles' bounds; with no such
-path (before a gesture, while a new path grows, at a held end where a fresh path waits at
-the template's start) the class **holds** its last speed (1 after the reset). A second
-gesture begins a new path at its start, which takes over once its cost per frame is below
-the old path's. O((template frames) x inputs) per frame, compiled.
+**Speed**: the least-squares slope of the path's template frames against its frames (kept per
+cell along the path, forgotten by ``1 / speed_window`` per frame, 0: the whole path), counting
+only the frames whose template frame lies inside the template's middle (``EDGE`` of its frames
+off each end): at the beginning a path that waits at the template's first frames starts its
+slope again, and at the end (a held end, or the template's last frames) the slope is frozen.
+With ``align_speed="chord"`` (the default since issue 18v) the speed is instead the path's
+advance from the slope's origin to its last counted frame over the frames between (no
+forgetting), frozen the same way. A class reports the speed of its path of least cost per frame
+among those that have left the template's beginning with at least ``MIN_POINTS`` counted frames
+(over all its templates), times the template's ``speed_factors_``, in the particles' bounds;
+with no such path (before a gesture, while a new path grows, at a held end where a fresh path
+waits at the template's start) the class **holds** its last speed (1 after the reset). A second
+gesture begins a new path at its start, which takes over once its cost per frame is below the
+old path's. O((template frames) x inputs) per frame, compiled.
 """
 
 from __future__ import annotations
@@ -98,18 +100,18 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
-    D``, ``reg`` (T, 7) its slope's sums; ``speed_out`` (C,) each class's speed, held when
-    no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
-    :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time
-    step allocates nothing); ``max_step`` and ``edge_share``: the model's
-    ``align_max_step`` and :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
+    D``, ``reg`` (T, 10) its slope's sums and its chord's ends; ``speed_out`` (C,) each class's
+    speed, held when no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
+    :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time step
+    allocates nothing); ``max_step`` and ``edge_share``: the model's ``align_max_step`` and
+    :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
     forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
-    after the first frame (the template's first cell keeps its own path: the anchored
-    alignment of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each
-    class's reported cell (-1: none, the speed held) and its cost per frame with the prior;
-    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a
-    class's speed is its path's advance over its frames from the slope's origin to its last
-    counted frame (``align_speed="chord"``), else the least-squares slope."""
+    after the first frame (the template's first cell keeps its own path: the anchored alignment
+    of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each class's reported
+    cell (-1: none, the speed held) and its cost per frame with the prior;
+    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
+    speed is its path's advance over its frames from the slope's origin to its last counted
+    frame (``align_speed="chord"``), else the least-squares slope."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     best_cost[:] = math.inf

@@ -29,7 +29,8 @@ def _read(model, x, k, steps, how):
 def test_the_limit_is_the_fastest_speed_the_since_reset_alignment_follows(own_take):  # noqa: F811
     # a take that is its class's only template, replayed 3 times faster: with a limit of 2
     # the alignment cannot keep up (speed <= 2, and the scale is read on the wrong template
-    # frames: 0.48-0.52 on one take, up to 1.95 on the other); with 4 both are the factors (measured: speed 2.97-3.09, scale 0.96-1.05)
+    # frames: 0.48-0.52 on one take, up to 1.95 on the other); with 4 both are the factors
+    # (measured: speed 2.97-3.09, scale 0.96-1.05)
     for model, take, k in own_take:
         x = _hapt_replay(take, 3.0, 1.0)
         speed, scale = _read(model, x, k, 2, "align")
