@@ -72,12 +72,16 @@ def two_takes(datasets_dir):
                    align_speed="slope").fit(ds), two
 
 
-def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes):
+@pytest.mark.parametrize("reading, bound", [("slope", 0.05), ("chord", 0.07)])
+def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes, monkeypatch,
+                                                             reading, bound):
     """Two different takes back to back without a reset, the second at x0.5, x1, x2: the
     second's class re-anchors on the second take's first frame and reads its speed (measured:
-    the anchor exactly there, speed / factor in [0.983, 1.026] after 30 % of it); alone, the
+    the anchor exactly there, speed / factor in [0.983, 1.026] after 30 % of it with the
+    slope, [0.977, 1.067] with the chord, the package's reading since issue 18v); alone, the
     same take never re-anchors."""
     model, (a, b) = two_takes
+    monkeypatch.setattr(model, "align_speed", reading)  # (restored after the test)
     for first, second in ((a, b), (b, a)):
         k = model.labels_.index(second[1])
         for sp in (0.5, 1.0, 2.0):
@@ -86,11 +90,11 @@ def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes):
             n = len(first[0])
             assert abs(anchor[-1] - n) <= 2, (second[1], sp, anchor[-1], n)
             v = v[n:][int(0.3 * len(y)):] / sp
-            assert np.all(np.abs(v - 1.0) < 0.05), (second[1], sp, v.min(), v.max())
+            assert np.all(np.abs(v - 1.0) < bound), (second[1], sp, v.min(), v.max())
             v, anchor = _speeds_and_anchors(model, y, k)
             assert anchor.max() == 0.0
             v = v[int(0.3 * len(y)):] / sp
-            assert np.all(np.abs(v - 1.0) < 0.05), (second[1], sp, v.min(), v.max())
+            assert np.all(np.abs(v - 1.0) < bound), (second[1], sp, v.min(), v.max())
 
 
 def _x():

@@ -35,12 +35,15 @@ def _cut_and_held(take, share=0.7, frames=20):
     return np.vstack([x, np.repeat(x[-1:], frames, axis=0)])
 
 
-@pytest.mark.parametrize("held_end", [True, False])
-def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, held_end):
+@pytest.mark.parametrize("held_end, reading, bound",
+                         [(True, "slope", 0.05), (False, "slope", 0.05), (True, "chord", 0.07)])
+def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, held_end,
+                                                         reading, bound):
     """A first take cut at 70 % (its anchored path never reaches its template's last 5 %),
     held still 20 frames, then the second take at x0.5, x1, x2 without a reset: with the held
     end the second's class re-anchors on the second take's first frame and reads its speed
-    (measured: exactly there, speed / factor in [0.983, 1.026] after 30 % of it); with the
+    (measured: exactly there, speed / factor in [0.983, 1.026] after 30 % of it with the
+    slope, [0.977, 1.067] with the chord, the package's reading since issue 18v); with the
     end rule of 18s only it stays on the first take's anchor (measured: speed / factor from
     0.07 to 1.53)."""
     for name, value in HELD_END.items():
@@ -50,6 +53,7 @@ def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, 
         monkeypatch.setattr(gvf_align_anchor, "SETTLE_SHARE", 0.0)
         monkeypatch.setattr(gvf_align_anchor, "STILL_RATIO", 0.0)
     model, (a, b) = two_takes
+    monkeypatch.setattr(model, "align_speed", reading)  # (restored after the test)
     for first, second in ((a, b), (b, a)):
         k = model.labels_.index(second[1])
         x = _cut_and_held(first[0])
@@ -60,10 +64,10 @@ def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, 
             v = v[n:][int(0.3 * len(y)):] / sp
             if held_end:
                 assert abs(anchor[-1] - n) <= 2, (second[1], sp, anchor[-1], n)
-                assert np.all(np.abs(v - 1.0) < 0.05), (second[1], sp, v.min(), v.max())
+                assert np.all(np.abs(v - 1.0) < bound), (second[1], sp, v.min(), v.max())
             else:
                 assert anchor[-1] < n - 2, (second[1], sp, anchor[-1], n)
-                assert not np.all(np.abs(v - 1.0) < 0.05), (second[1], sp)
+                assert not np.all(np.abs(v - 1.0) < bound), (second[1], sp)
 
 
 def test_motion_step_reads_a_held_end():

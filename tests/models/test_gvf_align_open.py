@@ -54,7 +54,7 @@ def _speed(model, x, label):
     return np.array([r.speed[k] for r in model.stream().run(x)])
 
 
-def test_on_a_real_take_it_reads_the_replays_speed(two_takes):
+def test_on_a_real_take_it_reads_the_replays_speed(two_takes, monkeypatch):
     # measured: after 30 % of each replay (x0.5, x1, x2 in time, each at size x1, x0.5, x2),
     # every frame's speed / factor in [0.958, 1.100] on both takes with the default step limit
     # (align_max_step 12, issue 18u: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
@@ -63,13 +63,12 @@ def test_on_a_real_take_it_reads_the_replays_speed(two_takes):
     model = models["align_open"]
     assert model.align_max_step == 12
     for steps, bound in ((12, 0.11), (4, 0.1)):
-        model.set_params(align_max_step=steps)
+        monkeypatch.setattr(model, "align_max_step", steps)  # (restored after the test)
         for take, label in takes:
             for sp, sc in REPLAYS:
                 v = _speed(model, _hapt_replay(take, sp, sc), label)
                 v = v[int(0.3 * len(v)):] / sp
                 assert np.all(np.abs(v - 1.0) < bound), (steps, label, sp, sc, v.min(), v.max())
-    model.set_params(align_max_step=12)
 
 
 def _back_to_back(model, first, second, sp):
