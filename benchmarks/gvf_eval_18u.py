@@ -50,11 +50,7 @@ def choose(rows: list[dict], guard: bool) -> dict:
     least the first row's minus :data:`OWN_MARGIN`."""
     ok = [r for r in rows if not guard
           or r["own_back_to_back_folds"] >= rows[0]["own_back_to_back_folds"] - OWN_MARGIN]
-    best = ok[0]
-    for r in ok[1:]:
-        if r["score"] > best["score"]:
-            best = r
-    return best
+    return max(ok, key=lambda r: r["score"])  # (max keeps the first of equals)
 
 
 def main() -> None:
@@ -63,10 +59,9 @@ def main() -> None:
     ap.add_argument("--steps", action="store_true", help="the step times only (see above)")
     ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
-    takes, labels, subjects = ge.load_takes()
-    saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
-    _, _, train_idx, test_idx = ge.saved_split(saved)
     if args.steps:
+        saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
+        takes, labels, train_idx, test_idx = ge.saved_split(saved)
         report = json.loads(Path(args.out).read_text())
         x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
         report["step_time"] = ge.step_times(
@@ -90,7 +85,7 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
     evaluated = {**evaluated_params(), **evaluated_extra}
     settings = {"gm.GVF()": {}, "evaluated settings": evaluated}
     report: dict = {"test_subjects": saved["test_subjects"], "param": param,
-                    "values": list(values), "steps": list(values),
+                    "values": list(values),
                     "evaluated_params": evaluated, "cv": {name: [] for name in settings}}
 
     def write() -> None:

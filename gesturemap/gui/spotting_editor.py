@@ -5,8 +5,8 @@ Every number is typed as text (a spin box would refuse a wrong value without say
 round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
 Settings the editor does not show (the per-class ``thresholds`` and ``min_stays`` of a project
-file, ``bound_matches``) are kept as they were. The spotting verifier (``gesturemap train DIR --verifier``) is shown on one
-read-only line, with a button that removes it.
+file, ``bound_matches``) are kept as they were. The spotting verifier (``gesturemap train DIR
+--verifier``) is shown on one read-only line, with a button that removes it.
 """
 
 from __future__ import annotations

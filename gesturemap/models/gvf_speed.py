@@ -65,9 +65,10 @@ from numba import njit
 
 from ..data import Dataset
 from ..errors import GesturemapError
+from ..validation import check_number
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
 from ._kernels import density
-from .base import Cancel, bad_param, check_choice, check_float, check_int
+from .base import Cancel, bad_param, check_choice, check_float
 from .gvf_recognizer import fit_hhmm
 from .hhmm import HHMM
 
@@ -412,10 +413,9 @@ def check_speed_params(model) -> None:
     """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame;
     ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`; ``align_speed`` one
     of :data:`ALIGN_SPEEDS`."""
-    steps = check_int("align_max_step", model.align_max_step, 1)
-    if steps > ALIGN_MAX_STEP_LIMIT:
-        raise bad_param("align_max_step", steps, f"an integer from 1 to {ALIGN_MAX_STEP_LIMIT}",
-                        "The alignment's cost per frame grows with it.")
+    check_number("align_max_step", model.align_max_step, minimum=1,
+                 maximum=ALIGN_MAX_STEP_LIMIT, integer=True,
+                 hint="The most template frames one frame may advance an alignment.")
     check_choice("speed_estimate", model.speed_estimate, SPEED_ESTIMATES)
     check_choice("align_speed", model.align_speed, ALIGN_SPEEDS)
     window = check_float("speed_window", model.speed_window)
