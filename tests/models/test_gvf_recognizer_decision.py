@@ -33,14 +33,17 @@ BEFORE = {
 
 def _runs_as_recorded(model, recorded) -> None:
     """``model``'s stream on :func:`_stream_x` gives the ``recorded`` (frame: label index,
-    log-likelihoods) bit for bit."""
+    log-likelihoods) to 1e-12 relative: the same computation, up to the last bits that other
+    releases of the numerical libraries round differently (a fresh install with numpy 2.4.6,
+    numba 0.68.1 and scipy 1.17.1 moved two of them by 7e-14, 1.6e-15 relative); any change
+    of what is computed moves them by far more."""
     res = model.stream().run(_stream_x())
     for j, (label, log) in recorded.items():
         assert res[j].label_index == label
-        np.testing.assert_array_equal(res[j].log_likelihoods, log)
+        np.testing.assert_allclose(res[j].log_likelihoods, log, rtol=1e-12, atol=0)
 
 
-def test_decaying_is_the_pool_as_before_bit_for_bit():
+def test_decaying_is_the_pool_as_before():
     _runs_as_recorded(gm.GVF(300, random_state=2, recognizer_weight=0.5, recognizer_states=5,
                              recognizer_decision="decaying",
                              recognizer_gate=0.0).fit(_shapes_dataset()), BEFORE)
