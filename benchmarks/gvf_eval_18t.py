@@ -70,12 +70,13 @@ def pairs_of(subjects, idx) -> list[tuple[int, int]]:
     return out
 
 
-def back_to_back_own(takes, labels, subjects, train_idx, idx, make) -> dict:
+def back_to_back_own(takes, labels, subjects, train_idx, idx, make, pause: int = 0) -> dict:
     """Back to back against the absolute truth: for each pair ``(i, j)`` of ``idx``
     (:func:`pairs_of`), take ``j`` is its class's only template (the other classes' from
     ``train_idx``, as gvf_eval's ``own_template``), so the truth of its replay at speed
     0.5 / 1 / 2 is that factor. Take ``i`` (unchanged) then take ``j`` replayed, without a
-    reset: the second take's class's speed after 30 % of it against the factor; beside it
+    reset (with ``pause`` > 0, take ``i``'s last frame held that many frames between them):
+    the second take's class's speed after 30 % of it against the factor; beside it
     ``alone``, the replay on a fresh stream (the reading without the restart). Per speed and
     over all three: the share within 15 % and the median error."""
     errs: dict = {"back_to_back": {sp: [] for sp in ge.FACTORS},
@@ -87,7 +88,8 @@ def back_to_back_own(takes, labels, subjects, train_idx, idx, make) -> dict:
         for sp in ge.FACTORS:
             y = ge.replay(takes[j], sp, 1.0)
             keep = (np.arange(len(y)) + 1) / len(y) > 0.3
-            both = model.stream().run(np.vstack([takes[i], y]))[len(takes[i]):]
+            first = np.vstack([takes[i], np.repeat(takes[i][-1:], pause, axis=0)])
+            both = model.stream().run(np.vstack([first, y]))[len(first):]
             alone = model.stream().run(y)
             for name, res in (("back_to_back", both), ("alone", alone)):
                 est = np.array([r.speed[k] for r in res])[keep]

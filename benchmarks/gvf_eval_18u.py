@@ -73,17 +73,22 @@ def main() -> None:
     run_grid("align_max_step", STEPS, {}, args.out)
 
 
-def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
+def run_grid(param: str, values, evaluated_extra: dict, out: str,
+             only: tuple[str, ...] = ("gm.GVF()", "evaluated settings"),
+             pauses: tuple[int, ...] = ()) -> dict:
     """The declared procedure for one GVF run-time parameter ``param`` over ``values`` (the
-    first, today's, wins ties): the CV rows of ``gm.GVF()`` and of the evaluated settings
-    (with ``evaluated_extra`` on top), each setting's choice by :func:`choose`, and one
-    held-out run of both with their choices; the report is written to ``out`` after each
-    step."""
+    first, today's, wins ties; a value may also be a dict of several run-time parameters):
+    the CV rows of ``gm.GVF()`` and of the evaluated settings (with ``evaluated_extra`` on
+    top; ``only``: those of them), each setting's choice by :func:`choose`, and one
+    held-out run of both with their choices (``gm.GVF()`` also back to back against the
+    truth after each of ``pauses``, frames held between the takes); the report is written
+    to ``out`` after each step."""
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
     evaluated = {**evaluated_params(), **evaluated_extra}
-    settings = {"gm.GVF()": {}, "evaluated settings": evaluated}
+    settings = {name: p for name, p in (("gm.GVF()", {}), ("evaluated settings", evaluated))
+                if name in only}
     report: dict = {"test_subjects": saved["test_subjects"], "param": param,
                     "values": list(values),
                     "evaluated_params": evaluated, "cv": {name: [] for name in settings}}
@@ -101,19 +106,19 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
         splits = [(gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te)
                   for tr, te in folds]
         for value in values:
+            kw = value if isinstance(value, dict) else {param: value}
             for model, _ in splits:
-                model.set_params(**{param: value})  # (a run-time parameter: no refit)
+                model.set_params(**kw)  # (run-time parameters: no refit)
             row = {param: value, **cv_row(splits, takes, labels, subjects)}
             if name == "gm.GVF()":  # the restart guard reads the default's open alignment
                 row.update(own_row(folds, takes, labels, subjects,
-                                   lambda v=value: gm.GVF(1000, **{param: v})))
+                                   lambda kw=kw: gm.GVF(1000, **kw)))
             report["cv"][name].append(row)
             print(f"cv {name} {time.perf_counter() - t0:.0f}s",
                   {k: v for k, v in row.items() if k != "own_by_fold"}, flush=True)
             write()
-    chosen = {"gm.GVF()": choose(report["cv"]["gm.GVF()"], guard=True)[param],
-              "evaluated settings": choose(report["cv"]["evaluated settings"],
-                                           guard=False)[param]}
+    chosen = {name: choose(report["cv"][name], guard=name == "gm.GVF()")[param]
+              for name in settings}
     report["chosen"] = chosen
     print("chosen", chosen, flush=True)
     write()
@@ -121,7 +126,8 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
     train_ds = ge.dataset(takes, labels, train_idx)
     report["held_out"] = {}
     for name, params in settings.items():
-        row = {**params, param: chosen[name]}
+        value = chosen[name]
+        row = {**params, **(value if isinstance(value, dict) else {param: value})}
         model = gm.GVF(1000, **row).fit(train_ds)
         held = {"params": row,
                 "held_out_relative": ge.summarise(ge.run_conditions(model, takes, labels,
@@ -132,6 +138,10 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str) -> dict:
             held["own_back_to_back"] = back_to_back_own(
                 takes, labels, subjects, train_idx, test_idx,
                 lambda r=row: gm.GVF(1000, **r))
+            for pause in pauses:
+                held[f"own_back_to_back_pause_{pause}"] = back_to_back_own(
+                    takes, labels, subjects, train_idx, test_idx,
+                    lambda r=row: gm.GVF(1000, **r), pause=pause)["back_to_back"]
         report["held_out"][name] = held
         print(f"held out {name} {time.perf_counter() - t0:.0f}s",
               held["held_out_relative"]["all"], flush=True)

@@ -16,10 +16,9 @@ the frame it started on, so scale and rotation act about the gesture's start; wi
 ``start_posture`` the first frame after a reset is also compared with where each template's
 takes started. The particles are shared evenly among the classes and each class resamples its
 own, so every class always has its estimates (and can take over when the performer changes
-gesture); a class's likelihood is its smoothed evidence: ``log p(frame | class, past
-frames)`` summed with an exponential forgetting of ``1 / likelihood_window`` per frame. At
-the end of its template a particle holds the final posture and starts again with probability
-``restart_probability`` per frame (the stream follows gesture after gesture).
+gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past
+frames)``, forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end
+holds the final posture and starts again with probability ``restart_probability`` per frame.
 On the class evidence only (the particles and their estimates follow the shape alone), the
 absolute posture through the gesture (``posture_weight``: each template's mean posture at
 each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
@@ -41,6 +40,7 @@ import numpy as np
 
 from ..data import Dataset
 from ..errors import GesturemapError
+from ..validation import check_number
 from . import _gvf_kernels as _k
 from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
@@ -273,7 +273,8 @@ class GVF(BaseModel):
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
         ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
         ``"slope"`` in older files): how far a frame may advance those alignments and how
-        their speed is read (``gvf_speed.ALIGN_SPEEDS``).
+        their speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (0: per frame,
+        as before 18w) and ``align_switch_cost``: how ``"align_open"``'s paths compare.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -297,7 +298,7 @@ class GVF(BaseModel):
                       "recognizer_input", "recognizer_gate",
                       "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
-                      "random_state")
+                      "align_null_cost", "align_switch_cost", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -309,7 +310,8 @@ class GVF(BaseModel):
                      "recognizer_input": "plain", "recognizer_gate": 0.0,
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
-                     "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope"}
+                     "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
+                     "align_null_cost": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -325,12 +327,12 @@ class GVF(BaseModel):
                  speed_weight: float = 0.1, recognizer_weight: float = 0.5,
                  recognizer_states: int = 10, recognizer_decision: str = "cumulative",
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
-                 recognizer_gate: float = 1.0,
-                 scale_estimate: str = "align",
+                 recognizer_gate: float = 1.0, scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
-                 align_speed: str = "chord",
-                 standardize: bool = True, random_state: int = 0) -> None:
+                 align_speed: str = "chord", align_null_cost: float = 0.0,
+                 align_switch_cost: float = 80.0, standardize: bool = True,
+                 random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
@@ -367,6 +369,8 @@ class GVF(BaseModel):
         self.speed_states = speed_states
         self.align_max_step = align_max_step
         self.align_speed = align_speed
+        self.align_null_cost = align_null_cost
+        self.align_switch_cost = align_switch_cost
         self.standardize = standardize
         self.random_state = random_state
 
@@ -377,16 +381,12 @@ class GVF(BaseModel):
             if not isinstance(getattr(self, name), bool):
                 raise bad_param(name, getattr(self, name), "True or False")
         check_float("likelihood_window", self.likelihood_window, 1.0)
-        r = check_float("resampling_threshold", self.resampling_threshold)
-        if r > 1.0:
-            raise bad_param("resampling_threshold", r, "a fraction in [0, 1]",
-                            "0 never resamples, 1 resamples at every frame.")
-        for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise",
-                     "offset_noise", "speed_spread", "scale_spread", "rotation_spread",
-                     "phase_spread", "posture_weight", "speed_weight"):
+        check_number("resampling_threshold", self.resampling_threshold, minimum=0, maximum=1,
+                     hint="0 never resamples, 1 resamples at every frame.")
+        for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
+                     "speed_spread", "scale_spread", "rotation_spread", "posture_weight", "speed_weight"):
             check_float(name, getattr(self, name))
-        if self.phase_spread > 1.0:
-            raise bad_param("phase_spread", self.phase_spread, "a fraction in [0, 1]")
+        check_number("phase_spread", self.phase_spread, minimum=0, maximum=1)
         p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)
         if p > 1.0:
             raise bad_param("restart_probability", p, "a probability in (0, 1]",

@@ -191,6 +191,7 @@ class AnchoredAlign:
         self._open = _open.OpenAlign(model, align)
         self._anch = _Anchored(model, align)
         self._open.rec_keep = self._anch.rec_keep = keep
+        self._open.null_cost = self._anch.null_cost = 0.0  # per frame, as 18s built it
         self._open.start_weight = CANDIDATE_POSTURE
         self._offsets = model.offsets_
         self._class_offsets = model.class_offsets_

@@ -70,7 +70,7 @@ _REG = 10
 
 @njit(**_JIT)
 def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
-                      queue):
+                      queue, per_frame=True):
     """For each cell ``a + j`` of one template (``n`` cells), the cell a path into it extends:
     the one of least cost per frame (with the start's prior) among itself and the
     ``max_step`` cells before it, on the state before this frame; ties go to the nearest
@@ -80,8 +80,11 @@ def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, 
     head, tail = 0, 0
     for j in range(n):
         c = a + j
-        norm[c] = ((tot[c] + start_cost) / (length[c] + start_frames)
-                   if t > 0 and length[c] > 0.0 else math.inf)
+        if t > 0 and length[c] > 0.0:
+            norm[c] = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
+                       else tot[c])
+        else:
+            norm[c] = math.inf
         while tail > head and norm[queue[tail - 1]] >= norm[c]:
             tail -= 1
         queue[tail] = c
@@ -96,7 +99,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
               start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
-              norm, pred, queue, chord):
+              norm, pred, queue, chord, null_cost, switch_cost, totals):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
@@ -111,9 +114,15 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     cell (-1: none, the speed held) and its cost per frame with the prior;
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
     speed is its path's advance over its frames from the slope's origin to its last counted
-    frame (``align_speed="chord"``), else the least-squares slope."""
+    frame (``align_speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
+    connected rule (GVF's ``align_null_cost`` and ``align_switch_cost``; ``totals`` (2,) the
+    null's total and the least total in a template's end region, both after the last frame;
+    every total is shifted by the same amount each frame so that the least is 0), else the
+    cost per frame with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
+    per_frame = null_cost == 0.0
+    begin = 0.0 if per_frame else min(totals[0], totals[1]) + switch_cost
     best_cost[:] = math.inf
     best_cell[:] = -1
     for m in range(n_t):
@@ -121,7 +130,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         n = b - a
         edge = max(1, int(math.ceil(edge_share * n)))
         best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
-                          queue)
+                          queue, per_frame)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
             if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
@@ -132,7 +141,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                     for q in range(d):
                         e = z[q] - start_means[m, q]
                         b0 += e * e * start_inv_vars[m, q]
-                tot[c] = 0.5 * start_weight * b0
+                tot[c] = 0.5 * start_weight * b0 + begin
                 length[c] = 0.0
                 born[c] = t
                 rec[c] = 0.0
@@ -195,10 +204,12 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 s[9] = j
             # (the end: frozen)
             if j >= edge and s[6] >= min_points:
-                v = (tot[c] + start_cost) / (length[c] + start_frames)
+                v = (tot[c] + start_cost) / (length[c] + start_frames) if per_frame else tot[c]
                 if v < best_cost[m]:
                     best_cost[m] = v
                     best_cell[m] = c
+    if not per_frame:
+        connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, totals)
     for k in range(class_offsets.shape[0] - 1):
         m = -1
         for r in range(class_offsets[k], class_offsets[k + 1]):
@@ -219,6 +230,32 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         if den > 1e-12 * s[0] * s[3]:
             slope = (s[0] * s[4] - s[1] * s[2]) / den
             speed_out[k] = min(max(slope * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
+
+
+@njit(**_JIT)
+def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, totals):
+    """The connected rule's bookkeeping after a frame (:func:`open_step`, whose paths began
+    on it from ``begin``): the null's total (no gesture on this frame: from the least of the
+    null's and a gesture end's totals before it, plus ``null_cost``), the least total of a
+    path in a template's end region (``EDGE``: where a next gesture may begin from), then
+    every total less the least of them all, so that they stay small in a stream never reset
+    (the order of any two is unchanged)."""
+    totals[0] = begin - switch_cost + null_cost
+    end = math.inf
+    low = totals[0]
+    for m in range(offsets.shape[0] - 1):
+        a, b = offsets[m], offsets[m + 1]
+        first_end = b - max(1, int(math.ceil(edge_share * (b - a))))
+        for c in range(a, b):
+            if length[c] > 0.0:
+                low = min(low, tot[c])
+                if c >= first_end:
+                    end = min(end, tot[c])
+    totals[1] = end - low
+    totals[0] -= low
+    for c in range(tot.shape[0]):
+        if length[c] > 0.0:
+            tot[c] -= low
 
 
 class OpenAlign:
@@ -253,6 +290,10 @@ class OpenAlign:
         self._norm = np.zeros(n)
         self._pred = np.zeros(n, dtype=np.int64)
         self._queue = np.zeros(n, dtype=np.int64)
+        # the connected rule (align_null_cost > 0): the null's total, a gesture end's least
+        self.null_cost = float(model.align_null_cost)
+        self.switch_cost = float(model.align_switch_cost)
+        self._totals = np.zeros(2)
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
         self._start_inv_vars = np.ascontiguousarray(
@@ -262,6 +303,8 @@ class OpenAlign:
     def reset(self) -> None:
         """Forget the frames seen: no path, the speed 1."""
         self._t = 0
+        self._totals[0] = 0.0
+        self._totals[1] = math.inf
         self._length[:] = 0.0
         self.class_cell[:] = -1
         self.speed[:] = 1.0
@@ -278,6 +321,7 @@ class OpenAlign:
                   self._start_means, self._start_inv_vars,
                   START_POSTURE if self.start_weight is None else self.start_weight, self.born,
                   self.rec, self.rec_keep, self.fixed_start, self.class_cell,
-                  self.class_cost, self._norm, self._pred, self._queue, a.chord)
+                  self.class_cost, self._norm, self._pred, self._queue, a.chord,
+                  self.null_cost, self.switch_cost, self._totals)
         self._t += 1
         out[:] = self.speed
