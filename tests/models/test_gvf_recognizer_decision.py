@@ -10,7 +10,7 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf_recognizer import RECOGNIZER_HHMM
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
+from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
 from .test_gvf_recognizer import _same_stream
 
 
@@ -33,14 +33,11 @@ BEFORE = {
 
 def _runs_as_recorded(model, recorded) -> None:
     """``model``'s stream on :func:`_stream_x` gives the ``recorded`` (frame: label index,
-    log-likelihoods) to 1e-12 relative: the same computation, up to the last bits that other
-    releases of the numerical libraries round differently (a fresh install with numpy 2.4.6,
-    numba 0.68.1 and scipy 1.17.1 moved two of them by 7e-14, 1.6e-15 relative); any change
-    of what is computed moves them by far more."""
+    log-likelihoods; :func:`assert_as_recorded`)."""
     res = model.stream().run(_stream_x())
     for j, (label, log) in recorded.items():
         assert res[j].label_index == label
-        np.testing.assert_allclose(res[j].log_likelihoods, log, rtol=1e-12, atol=0)
+        assert_as_recorded(res[j].log_likelihoods, log)
 
 
 def test_decaying_is_the_pool_as_before():

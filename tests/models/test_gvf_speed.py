@@ -9,7 +9,7 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
+from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
 from .test_gvf_recognizer import _same_stream
 
 #: frame: (label index, log-likelihoods, speeds, scales (C * D)) of ``GVF(300,
@@ -41,7 +41,7 @@ def _stream_x():
     return np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
 
 
-def test_sampled_is_the_stream_before_bit_for_bit():
+def test_sampled_is_the_stream_before():
     # (the recognizer as it was then: w 0.5, "decaying"; 18h's defaults differ)
     # (and the warp and scale as they were then: 18i's defaults differ)
     model = gm.GVF(300, random_state=2, speed_estimate="sampled", recognizer_weight=0.5,
@@ -50,9 +50,9 @@ def test_sampled_is_the_stream_before_bit_for_bit():
     res = model.stream().run(_stream_x())
     for j, (label, log, speed, scale) in BEFORE.items():
         assert res[j].label_index == label
-        np.testing.assert_array_equal(res[j].log_likelihoods, log)
-        np.testing.assert_array_equal(res[j].speed, speed)
-        np.testing.assert_array_equal(res[j].scale.ravel(), scale)
+        assert_as_recorded(res[j].log_likelihoods, log)
+        assert_as_recorded(res[j].speed, speed)
+        assert_as_recorded(res[j].scale.ravel(), scale)
     # a file saved before the setting loads as "sampled" and runs exactly as before
     _check_old_file_runs_as(model, ("speed_estimate",), list(model.dump()[1]))
 
@@ -215,7 +215,7 @@ def test_a_file_saved_before_speed_window_reads_the_warp_as_before(how):
                    recognizer_states=5, scale_estimate="fitted").fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, speed in WARP_BEFORE[how].items():
-        np.testing.assert_array_equal(res[j].speed, speed)
+        assert_as_recorded(res[j].speed, speed)
     # saved with a warp but without speed_window (18f): loads with 0, the same stream
     _check_old_file_runs_as(model, ("speed_window",), list(model.dump()[1]))
 
