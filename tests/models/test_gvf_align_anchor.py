@@ -103,11 +103,13 @@ def _x():
 
 def test_its_candidates_are_the_open_alignments_and_it_changes_the_speed_only(monkeypatch):
     """Without the candidates' beginning cost, the open alignment inside reports, frame by
-    frame, exactly ``"align_open"``'s speeds (the anchored machinery leaves it alone); and
-    with the recognizer's gate off, every other output is ``"align_open"``'s bit for bit."""
+    frame, exactly ``"align_open"``'s speeds with the per-frame rule (``align_null_cost=0``:
+    the anchored alignment's open alignments compare per frame, as built; the machinery
+    leaves them alone); and with the recognizer's gate off, every other output is
+    ``"align_open"``'s bit for bit."""
     ds = _shapes_dataset()
     x = _x()
-    model = gm.GVF(300, random_state=2, recognizer_gate=0.0).fit(ds)
+    model = gm.GVF(300, random_state=2, recognizer_gate=0.0, align_null_cost=0.0).fit(ds)
     ref = model.stream().run(x)  # "align_open", the default
     model.set_params(speed_estimate="align_anchor")
     monkeypatch.setattr(gvf_align_anchor, "CANDIDATE_POSTURE", 0.0)

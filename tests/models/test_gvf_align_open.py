@@ -27,10 +27,12 @@ def two_takes(datasets_dir):
     each class's template is the take itself, so the truth of the speed is exactly the
     replay's factor. A model per speed estimate (300 particles, one scale for all inputs),
     reading the speed as the least-squares slope (``align_speed="slope"``, the measurements
-    below; the chord, the default since issue 18v, in test_gvf_align_speed.py)."""
+    below; the chord, the default since issue 18v, in test_gvf_align_speed.py) and comparing
+    the open alignment's paths per frame (``align_null_cost=0``; the connected rule, the
+    default since issue 18w, in test_gvf_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
     models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how,
-                          align_speed="slope").fit(ds)
+                          align_speed="slope", align_null_cost=0.0).fit(ds)
               for how in ("align_open", "align")}
     return models, two
 
