@@ -9,6 +9,7 @@ rule beside it (reported, nothing chosen on it).
 Run from the repository root::
 
     nice -n 10 python3 benchmarks/gvf_eval_18w.py --out docs/gvf_align_connected_18w.json
+    python3 benchmarks/gvf_eval_18w.py --steps --out docs/gvf_align_connected_18w.json
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
 
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
@@ -38,7 +41,20 @@ PAUSES = (50, 125)
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_connected_18w.json"))
+    ap.add_argument("--steps", action="store_true",
+                    help="the step times only: gm.GVF() against the per-frame rule, 100 to "
+                         "2,000 particles, rounds interleaved, added to the report")
     args = ap.parse_args()
+    if args.steps:
+        saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
+        takes, labels, train_idx, test_idx = ge.saved_split(saved)
+        report = json.loads(Path(args.out).read_text())
+        x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
+        report["step_time"] = ge.step_times(
+            ge.dataset(takes, labels, train_idx), x, (100, 500, 1000, 2000), {}, 3,
+            extra={"per frame": {"align_null_cost": 0.0}})
+        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+        return
     report = run_grid("align_null_cost, align_switch_cost", GRID_18W, {}, args.out,
                       only=("gm.GVF()",), pauses=PAUSES)
     takes, labels, subjects = ge.load_takes()
