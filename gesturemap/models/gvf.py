@@ -206,8 +206,7 @@ class GVF(BaseModel):
         fewer takes has one template per take. A particle follows one template of its class
         (chosen again whenever it starts a new gesture), and resampling keeps the templates
         that explain the performance. ``speed`` and ``scale`` stay relative to the class's
-        single template (all its takes): a template's own speed and scale are converted by
-        its duration and its amplitude per input relative to that one.
+        single template (all its takes), each template's converted by its duration and size.
     posture_weight : weight of the absolute posture through the gesture (0: off). Besides the
         shape relative to the gesture's start, each particle's frame is compared with the
         mean absolute posture of its template's takes at its phase (a Gaussian of their
@@ -233,10 +232,8 @@ class GVF(BaseModel):
         filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed
         since the reset (``recognizer_decision``: ``"decaying"``, the same forgetting,
         ``likelihood_window``; ``"cumulative"``, none: see ``gvf_recognizer``). ``label``,
-        ``likelihoods`` and ``log_likelihoods`` are the pool's; the particles, progress,
-        speed, scale, rotation and the instant likelihoods stay the particle filter's. 1 is
-        the HHMM alone on the class. A model trained with ``recognizer_weight=0`` has no HHMM:
-        train it again to turn it on.
+        ``likelihoods``, ``log_likelihoods`` are the pool's; nothing else is pooled. 1: the
+        HHMM alone on the class. A model fitted with 0 has no HHMM (fit it again).
     recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the
         frame's weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the
         particles' progress per class averaged under the previous frame's pooled posterior
@@ -274,7 +271,8 @@ class GVF(BaseModel):
         ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
         ``"slope"`` in older files): how far a frame may advance those alignments and how
         their speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (5, 18w; 0: per
-        frame, as in older files) and ``align_switch_cost``: how ``"align_open"``'s paths compare.
+        frame, as in older files), ``align_switch_cost`` and ``align_young_cost`` (18x): how
+        ``"align_open"``'s paths compare (gvf_align_open).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -298,7 +296,8 @@ class GVF(BaseModel):
                       "recognizer_input", "recognizer_gate",
                       "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
-                      "align_null_cost", "align_switch_cost", "random_state")
+                      "align_null_cost", "align_switch_cost", "align_young_cost",
+                      "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -311,7 +310,7 @@ class GVF(BaseModel):
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
                      "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
-                     "align_null_cost": 0.0}
+                     "align_null_cost": 0.0, "align_young_cost": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -331,8 +330,8 @@ class GVF(BaseModel):
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  align_speed: str = "chord", align_null_cost: float = 5.0,
-                 align_switch_cost: float = 100.0, standardize: bool = True,
-                 random_state: int = 0) -> None:
+                 align_switch_cost: float = 100.0, align_young_cost: float = 0.0,
+                 standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
@@ -371,6 +370,7 @@ class GVF(BaseModel):
         self.align_speed = align_speed
         self.align_null_cost = align_null_cost
         self.align_switch_cost = align_switch_cost
+        self.align_young_cost = align_young_cost
         self.standardize = standardize
         self.random_state = random_state
 

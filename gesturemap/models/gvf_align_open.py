@@ -70,9 +70,10 @@ _REG = 10
 
 @njit(**_JIT)
 def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
-                      queue, per_frame=True):
+                      queue, per_frame=True, young=0.0):
     """For each cell ``a + j`` of one template (``n`` cells), the cell a path into it extends:
-    the one of least cost per frame (with the start's prior) among itself and the
+    the one of least cost per frame (with the start's prior; ``per_frame`` False: of least
+    total, plus ``young`` per frame a path lacks of ``start_frames``) among itself and the
     ``max_step`` cells before it, on the state before this frame; ties go to the nearest
     cell, and ``pred`` is -1 where none holds a path (or on the first frame). A sliding
     minimum (its queue's values increase from the front), so the cost does not grow with
@@ -82,7 +83,7 @@ def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, 
         c = a + j
         if t > 0 and length[c] > 0.0:
             norm[c] = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
-                       else tot[c])
+                       else tot[c] + young * max(0.0, start_frames - length[c]))
         else:
             norm[c] = math.inf
         while tail > head and norm[queue[tail - 1]] >= norm[c]:
@@ -99,7 +100,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
               start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
-              norm, pred, queue, chord, null_cost, switch_cost, totals):
+              norm, pred, queue, chord, null_cost, switch_cost, totals, young):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
     frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
@@ -115,10 +116,11 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
     speed is its path's advance over its frames from the slope's origin to its last counted
     frame (``align_speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
-    connected rule (GVF's ``align_null_cost`` and ``align_switch_cost``; ``totals`` (2,) the
-    null's total and the least total in a template's end region, both after the last frame;
-    every total is shifted by the same amount each frame so that the least is 0), else the
-    cost per frame with the prior."""
+    connected rule (GVF's ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``,
+    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it
+    lacks cost that much more; ``totals`` (2,) the null's total and the least total in a
+    template's end region, both after the last frame; every total is shifted by the same
+    amount each frame so that the least is 0), else the cost per frame with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     per_frame = null_cost == 0.0
@@ -130,7 +132,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
         n = b - a
         edge = max(1, int(math.ceil(edge_share * n)))
         best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
-                          queue, per_frame)
+                          queue, per_frame, young)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
             if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
@@ -204,7 +206,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 s[9] = j
             # (the end: frozen)
             if j >= edge and s[6] >= min_points:
-                v = (tot[c] + start_cost) / (length[c] + start_frames) if per_frame else tot[c]
+                v = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
+                     else tot[c] + young * max(0.0, start_frames - length[c]))
                 if v < best_cost[m]:
                     best_cost[m] = v
                     best_cell[m] = c
@@ -293,6 +296,7 @@ class OpenAlign:
         # the connected rule (align_null_cost > 0): the null's total, a gesture end's least
         self.null_cost = float(model.align_null_cost)
         self.switch_cost = float(model.align_switch_cost)
+        self.young_cost = float(model.align_young_cost)
         self._totals = np.zeros(2)
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
@@ -322,6 +326,6 @@ class OpenAlign:
                   START_POSTURE if self.start_weight is None else self.start_weight, self.born,
                   self.rec, self.rec_keep, self.fixed_start, self.class_cell,
                   self.class_cost, self._norm, self._pred, self._queue, a.chord,
-                  self.null_cost, self.switch_cost, self._totals)
+                  self.null_cost, self.switch_cost, self._totals, self.young_cost)
         self._t += 1
         out[:] = self.speed
