@@ -270,9 +270,9 @@ class GVF(BaseModel):
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
         ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
         ``"slope"`` in older files): how far a frame may advance those alignments and how
-        their speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (5, 18w; 0: per
-        frame, as in older files), ``align_switch_cost`` and ``align_young_cost`` (18x): how
-        ``"align_open"``'s paths compare (gvf_align_open).
+        their speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame,
+        as in older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues
+        18w / 18x): how ``"align_open"``'s paths compare (gvf_align_open).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -329,8 +329,8 @@ class GVF(BaseModel):
                  recognizer_gate: float = 1.0, scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
-                 align_speed: str = "chord", align_null_cost: float = 5.0,
-                 align_switch_cost: float = 100.0, align_young_cost: float = 0.0,
+                 align_speed: str = "chord", align_null_cost: float = 6.0,
+                 align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  standardize: bool = True, random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

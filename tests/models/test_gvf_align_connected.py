@@ -21,8 +21,9 @@ from .test_gvf_align_open import REPLAYS, _speed, two_takes_dataset
 from .test_gvf_recognizer import _same_stream
 from .test_gvf_speed import _hapt_replay
 
-#: the connected rule's costs these tests run (the defaults since issue 18w's CV)
-CONNECTED = {"align_null_cost": 5.0, "align_switch_cost": 100.0}
+#: the connected rule's costs these tests run (the defaults since issue 18x's CV; 18w's were
+#: 5 and 100 without a young cost)
+CONNECTED = {"align_null_cost": 6.0, "align_switch_cost": 150.0, "align_young_cost": 2.0}
 
 #: speeds at frames 20, 40, 76, 150, 201 of ``GVF(300, random_state=2)`` on the shapes' stream
 #: (the open alignment, chord, step limit 12), from the code before the connected rule
@@ -51,7 +52,7 @@ def rules(datasets_dir):
     return models, two
 
 
-def test_the_defaults_are_the_connected_rule_of_issue_18w():
+def test_the_defaults_are_the_connected_rule_of_issue_18x():
     model = gm.GVF()
     assert {k: model.get_params()[k] for k in CONNECTED} == CONNECTED
 
@@ -92,7 +93,7 @@ def test_the_bookkeeping_of_the_connected_rule_frame_by_frame():
         on_end = ends[o._length[ends] > 0]
         want = o._tot[on_end].min() if len(on_end) else math.inf
         assert o._totals[1] == want, t
-    assert from_end > 20  # a gesture's end cheaper than the null (measured: 380 of 404)
+    assert from_end > 20  # a gesture's end cheaper than the null (measured: 377 of 404)
 
 
 def test_the_totals_stay_small_in_a_stream_never_reset():
@@ -103,7 +104,7 @@ def test_the_totals_stay_small_in_a_stream_never_reset():
         r = s.step(frame)
         assert np.isfinite(r.speed).all() and (r.speed > 0).all()
     live = o._length > 0
-    # measured: the largest total 145 at the end, 248 over the run, the null's at most 22
+    # measured: the largest total 189 at the end, 286 over the run, the null's at most 18
     assert 0.0 <= o._tot[live].min() and o._tot[live].max() < 1e3
     assert 0.0 <= o._totals[0] < 1e3
 
@@ -131,21 +132,35 @@ def test_a_second_gesture_restarts_after_a_pause(rules):
     """The first take, its last frame held 0, 50 or 125 frames (up to 5 s), then the second
     take replayed: its class reads its speed. The per-frame rule restarts only with no
     pause; the connected one with and without (the second gesture begins from the first
-    one's end, whatever the frames between). (Not the second take at x0.5 after the first:
-    it begins slowly from the posture the first ended in, its path begins late and reads
-    4-16 times the factor, with or without a pause; docs/notes/issue-18w.md.)"""
+    one's end, whatever the frames between)."""
     models, (a, b) = rules
     for pause in (0, 50, 125):
-        for first, second, speeds in ((a, b, (0.5, 1.0, 2.0)), (b, a, (1.0, 2.0))):
-            for sp in speeds:
-                # measured: speed / factor 1.000-1.029 on every frame after 30 % of it
+        for first, second in ((a, b), (b, a)):
+            for sp in (0.5, 1.0, 2.0):
+                # measured: speed / factor 0.977-1.067 on every frame after 30 % of it
                 v = _after_a_pause(models["connected"], first, second, sp, pause)
-                assert np.all(np.abs(v - 1.0) < 0.05), (pause, sp, v.min(), v.max())
+                assert np.all(np.abs(v - 1.0) < 0.08), (pause, sp, v.min(), v.max())
     # measured: per frame, 0.977-1.067 with no pause, 0.167-1.200 after 50 frames,
     # 0.08-3.35 after 125
     v = np.concatenate([_after_a_pause(models["per frame"], first, second, sp, 125)
                         for first, second in ((a, b), (b, a)) for sp in (0.5, 1.0, 2.0)])
     assert np.abs(v - 1.0).max() > 0.5
+
+
+def test_young_paths_prove_themselves_before_they_take_over(rules):
+    """Issue 18x: the second take at x0.5 right after the first begins slowly from the
+    posture the first ended in; without the young cost (18w's rule) its path begins late,
+    crosses the template in the frames left and reads 4-16 times the factor (measured, with
+    or without a pause); with it, 0.977-1.067 (the test above)."""
+    models, (a, b) = rules
+    model = models["connected"]
+    with_it = _after_a_pause(model, b, a, 0.5, 0)
+    model.set_params(align_young_cost=0.0)
+    try:
+        without = _after_a_pause(model, b, a, 0.5, 0)
+    finally:
+        model.set_params(align_young_cost=CONNECTED["align_young_cost"])
+    assert np.abs(with_it - 1.0).max() < 0.08 and without.max() > 3.0, without.max()
 
 
 def test_a_held_end_keeps_the_last_speed(rules):
@@ -160,16 +175,22 @@ def test_saved_loaded_and_older_files_compare_per_frame(tmp_path):
     model = gm.GVF(100, random_state=3, **CONNECTED).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
-    assert params["align_null_cost"] == 5.0 and params["align_switch_cost"] == 100.0
+    assert {k: params[k] for k in CONNECTED} == CONNECTED
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    del meta["params"]["align_null_cost"], meta["params"]["align_switch_cost"]
-    assert restore(json.loads(json.dumps(meta)), arrays).align_null_cost == 0.0
+    for name in CONNECTED:
+        del meta["params"][name]
+    old = restore(json.loads(json.dumps(meta)), arrays)
+    assert old.align_null_cost == 0.0 and old.align_young_cost == 0.0
+    # (a file of issue 18w's rule, without the young cost: none)
+    meta, arrays = model.dump()
+    del meta["params"]["align_young_cost"]
+    assert restore(json.loads(json.dumps(meta)), arrays).align_young_cost == 0.0
 
 
-@pytest.mark.parametrize("name", ["align_null_cost", "align_switch_cost"])
+@pytest.mark.parametrize("name", ["align_null_cost", "align_switch_cost", "align_young_cost"])
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "high", None, True])
 def test_a_bad_cost_is_refused_with_its_name(name, bad):
     ds = _shapes_dataset()

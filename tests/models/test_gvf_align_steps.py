@@ -69,35 +69,44 @@ def test_a_bad_limit_is_refused_with_its_name(bad):
         model.set_params(align_max_step=bad)
 
 
-def _plain_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames):
+def _plain_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames,
+                        per_frame=True, young=0.0):
     """The per-cell loop the sliding minimum replaced (each cell reads its max_step + 1
-    predecessors; strict ``<``, so ties go to the nearest)."""
+    predecessors; strict ``<``, so ties go to the nearest); ``per_frame`` False: the
+    connected rule's totals (issue 18w), plus ``young`` per frame a path lacks of
+    ``start_frames`` (18x)."""
     pred = np.full(n, -1)
     for j in range(n):
         lo = np.inf
         for k in range(min(j, max_step) + 1):
             c = a + j - k
             if t > 0 and length[c] > 0.0:
-                v = (tot[c] + start_cost) / (length[c] + start_frames)
+                v = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
+                     else tot[c] + young * max(0.0, start_frames - length[c]))
                 if v < lo:
                     lo, pred[j] = v, c
     return pred
 
 
+@pytest.mark.parametrize("rule", [(True, 0.0), (False, 0.0), (False, 0.25)],
+                         ids=["per frame", "connected", "connected, young cost"])
 @pytest.mark.parametrize("max_step", [1, 2, 4, 12, 64])
-def test_each_cells_predecessor_is_the_plain_loops(max_step):
+def test_each_cells_predecessor_is_the_plain_loops(max_step, rule):
     from gesturemap.models.gvf_align_open import best_predecessors
 
+    per_frame, young = rule
     rng = np.random.default_rng(max_step)
     for _ in range(200):
         n, a = int(rng.integers(1, 40)), int(rng.integers(0, 5))
         size = a + n + 3
-        # few distinct values (ties), cells without a path, and the first frame
+        # few distinct values (ties), cells without a path, young and old paths, the first
+        # frame
         tot = rng.integers(0, 4, size).astype(float)
-        length = rng.choice([0.0, 1.0, 2.0, 5.0], size)
+        length = rng.choice([0.0, 1.0, 2.0, 5.0, 16.0, 24.0], size)
         t = float(rng.choice([0.0, 3.0, 3.0, 3.0]))
         norm, pred, queue = np.zeros(size), np.full(size, -7), np.zeros(size, dtype=np.int64)
-        best_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0, norm, pred, queue)
-        want = _plain_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0)
+        best_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0, norm, pred, queue,
+                          per_frame, young)
+        want = _plain_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0, per_frame, young)
         assert pred[a:a + n].tolist() == want.tolist()
         assert (pred[:a] == -7).all() and (pred[a + n:] == -7).all()  # its template only
