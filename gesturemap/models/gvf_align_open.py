@@ -16,7 +16,17 @@ distance of its first frame from the template's start posture (in the start spre
 tolerance; docs/notes/issue-18r.md), so a path begun mid-gesture, away from any start, pays
 for it. Each cell keeps the path with
 the least such cost among its predecessors (the greedy rule of normalised subsequence DTW);
-the cell at template frame 0 is always a path beginning on this frame.
+the cell at template frame 0 is always a path beginning on this frame. That is the rule with
+GVF's ``align_null_cost=0`` (and in files saved before issue 18w).
+
+**The connected rule** (``align_null_cost`` > 0, the default since issues 18w / 18x;
+docs/notes/issue-18w.md, issue-18x.md): every path explains every frame since the reset, so
+paths of different ages compare by their total cost. A frame explained by no gesture costs
+``align_null_cost``; a path begins from the least total before its frame of the null (no
+gesture so far) or of a path in a template's end region (``EDGE``: a gesture just ended),
+plus ``align_switch_cost``; a path of fewer than ``START_FRAMES`` frames is compared as if
+each frame it lacks cost ``align_young_cost`` more (its total unchanged). Each frame every
+total is shifted by the same amount so that the least is 0 (:func:`connect`).
 
 The frame cost is :mod:`gvf_align`'s size-free one, relative to the path's own start: ``x_t -
 x_s`` divided by the root mean square of ``x_i - x_s`` over the path's frames, template frame
@@ -112,7 +122,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
     after the first frame (the template's first cell keeps its own path: the anchored alignment
     of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each class's reported
-    cell (-1: none, the speed held) and its cost per frame with the prior;
+    cell (-1: none, the speed held) and its cost per frame with the prior (the connected
+    rule: its total with the young cost);
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
     speed is its path's advance over its frames from the slope's origin to its last counted
     frame (``align_speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
