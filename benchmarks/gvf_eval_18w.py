@@ -23,12 +23,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
-
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
 from benchmarks.gvf_eval_18t import back_to_back_own  # noqa: E402
-from benchmarks.gvf_eval_18u import run_grid  # noqa: E402
+from benchmarks.gvf_eval_18u import add_step_times, run_grid  # noqa: E402
 
 #: the rows: today's rule first (ties go to it), then the connected rule's (null, switch)
 GRID_18W = ({"align_null_cost": 0.0},
@@ -46,14 +44,7 @@ def main() -> None:
                          "2,000 particles, rounds interleaved, added to the report")
     args = ap.parse_args()
     if args.steps:
-        saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
-        takes, labels, train_idx, test_idx = ge.saved_split(saved)
-        report = json.loads(Path(args.out).read_text())
-        x = np.vstack([takes[i] for i in test_idx[:20]])[:3000]
-        report["step_time"] = ge.step_times(
-            ge.dataset(takes, labels, train_idx), x, (100, 500, 1000, 2000), {}, 3,
-            extra={"per frame": {"align_null_cost": 0.0}})
-        Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+        add_step_times(args.out, {"per frame": {"align_null_cost": 0.0}})
         return
     report = run_grid("align_null_cost, align_switch_cost", GRID_18W, {}, args.out,
                       only=("gm.GVF()",), pauses=PAUSES)

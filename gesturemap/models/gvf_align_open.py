@@ -79,6 +79,22 @@ _REG = 10
 
 
 @njit(**_JIT)
+def compared(total, frames, start_cost, start_frames, per_frame, young):
+    """What a path of ``total`` cost over ``frames`` frames compares by: its cost per frame
+    with the start's prior (``per_frame``), or its total plus ``young`` per frame it lacks
+    of ``start_frames`` (the connected rule)."""
+    if per_frame:
+        return (total + start_cost) / (frames + start_frames)
+    return total + young * max(0.0, start_frames - frames)
+
+
+@njit(**_JIT)
+def edge_frames(n, edge_share):
+    """Frames at each end of an ``n``-frame template outside the slope (:data:`EDGE`)."""
+    return max(1, int(math.ceil(edge_share * n)))
+
+
+@njit(**_JIT)
 def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
                       queue, per_frame=True, young=0.0):
     """For each cell ``a + j`` of one template (``n`` cells), the cell a path into it extends:
@@ -92,8 +108,7 @@ def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, 
     for j in range(n):
         c = a + j
         if t > 0 and length[c] > 0.0:
-            norm[c] = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
-                       else tot[c] + young * max(0.0, start_frames - length[c]))
+            norm[c] = compared(tot[c], length[c], start_cost, start_frames, per_frame, young)
         else:
             norm[c] = math.inf
         while tail > head and norm[queue[tail - 1]] >= norm[c]:
@@ -141,7 +156,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     for m in range(n_t):
         a, b = offsets[m], offsets[m + 1]
         n = b - a
-        edge = max(1, int(math.ceil(edge_share * n)))
+        edge = edge_frames(n, edge_share)
         best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, norm, pred,
                           queue, per_frame, young)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
@@ -217,8 +232,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 s[9] = j
             # (the end: frozen)
             if j >= edge and s[6] >= min_points:
-                v = ((tot[c] + start_cost) / (length[c] + start_frames) if per_frame
-                     else tot[c] + young * max(0.0, start_frames - length[c]))
+                v = compared(tot[c], length[c], start_cost, start_frames, per_frame, young)
                 if v < best_cost[m]:
                     best_cost[m] = v
                     best_cell[m] = c
@@ -259,7 +273,7 @@ def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, tot
     low = totals[0]
     for m in range(offsets.shape[0] - 1):
         a, b = offsets[m], offsets[m + 1]
-        first_end = b - max(1, int(math.ceil(edge_share * (b - a))))
+        first_end = b - edge_frames(b - a, edge_share)
         for c in range(a, b):
             if length[c] > 0.0:
                 low = min(low, tot[c])
