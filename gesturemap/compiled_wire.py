@@ -89,6 +89,7 @@ class CompiledWire:
         """The compiled path for ``stream`` answering ``address`` datagrams of ``dim`` values
         through ``output``; None when it does not apply (not a lean HHMM or GMM classifier, no
         class templates, another byte order). Rebinds the stream to the packed arrays."""
+        from .models.base import FrozenBlock
         from .models.gmm import GMMStream
         from .models.hhmm import HHMMStream
 
@@ -116,6 +117,9 @@ class CompiledWire:
                 setattr(stream, name, views[id(value)])
         stream._args = stream._args._replace(**{
             k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
+        for name, value in list(vars(stream).items()):  # what its Results freeze: there too
+            if isinstance(value, FrozenBlock):
+                setattr(stream, name, value.moved_to(views))
         lik, progress = stream.views()
         parts, toff, at = [], np.zeros((n, 5), dtype=np.int64), 0
         for i, label in enumerate(stream.labels):

@@ -134,8 +134,13 @@ def _run(folder, frames, lean, log_dir):
     return _received(rx), last, built[0]
 
 
-def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path):
-    project = Project("lean", model={"kind": "hhmm", "params": {"states": 4}})
+@pytest.mark.parametrize("model", [{"kind": "hhmm", "params": {"states": 4}},
+                                   {"kind": "gmm", "params": {"gaussians": 2}}],
+                         ids=["hhmm", "gmm"])
+def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path, model):
+    """Also what the Results read when the compiled path has moved the stream's arrays into
+    its own buffers (the HHMM's lie one after another there, the GMM's do not)."""
+    project = Project("lean", model=model)
     for rec in dataset:
         project.add_take(rec.inputs, rec.label)
     project.train()

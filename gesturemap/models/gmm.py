@@ -32,10 +32,10 @@ from .base import (
     BaseModel,
     Cancel,
     ClassData,
+    FrozenBlock,
     ProgressCallback,
     Result,
     StreamBase,
-    _frozen,
     check_choice,
     check_float,
     check_int,
@@ -557,15 +557,13 @@ class GMMStream(StreamBase):
         self._counts = np.zeros(c, dtype=np.int64)
         self._pos = np.zeros(c, dtype=np.int64)
         self._acc = np.zeros(c)
-        self._inst = np.zeros(c)
         self._beta = np.zeros((c, kmax))
-        self._slog = np.zeros(c)
-        self._inorm = np.zeros(c)
-        self._snorm = np.zeros(c)
-        self._cout = np.zeros((c, d_out))
-        self._ccov = np.zeros((c, d_out, d_out))
-        self._out = np.zeros(d_out)
-        self._cov = np.zeros((d_out, d_out))
+        # what the Result shows, in one buffer each (FrozenBlock: one copy a frame)
+        self._block = FrozenBlock(snorm=(c,), slog=(c,), inst=(c,), inorm=(c,))
+        self._snorm, self._slog, self._inst, self._inorm = self._block.arrays.values()
+        self._out_block = FrozenBlock(out=(d_out,), cov=(d_out, d_out), cout=(c, d_out),
+                                      ccov=(c, d_out, d_out))
+        self._out, self._cov, self._cout, self._ccov = self._out_block.arrays.values()
         # the kernel's arguments, by name (the arrays above, shared, not copied)
         b = self._b
         self._args = _filter.GMMArgs(
@@ -596,17 +594,12 @@ class GMMStream(StreamBase):
         best = self._best
         if best < 0:
             return None
-        bi = self._bimodal
-        return Result(
-            label=self.labels[best], label_index=best,
-            likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
-            instant_likelihoods=_frozen(self._inst),
-            instant_normalized_likelihoods=_frozen(self._inorm),
-            output=_frozen(self._out) if bi else None,
-            output_covariance=_frozen(self._cov) if bi else None,
-            class_outputs=_frozen(self._cout) if bi else None,
-            class_output_covariances=_frozen(self._ccov) if bi else None,
-        )
+        snorm, slog, inst, inorm = self._block.frozen()
+        if not self._bimodal:
+            return Result(self.labels[best], best, snorm, slog, inst, inorm)
+        out, cov, cout, ccov = self._out_block.frozen()
+        return Result(self.labels[best], best, snorm, slog, inst, inorm, output=out,
+                      output_covariance=cov, class_outputs=cout, class_output_covariances=ccov)
 
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""

@@ -21,6 +21,7 @@ from ._gaussian import gaussian_terms, loaded_covariances, pad_stack, saved_cova
 from .base import (
     Cancel,
     ClassData,
+    FrozenBlock,
     ProgressCallback,
     Result,
     StreamBase,
@@ -421,18 +422,15 @@ class HHMMStream(StreamBase):
         self._v2 = np.zeros(c)
         self._sout = np.zeros(d_out)
         self._scov = np.zeros((d_out, d_out))
-        self._inst = np.zeros(c)
-        self._exit = np.zeros(c)
-        self._exit_ratio = np.zeros(c)
-        self._slog = np.zeros(c)
-        self._inorm = np.zeros(c)
-        self._snorm = np.zeros(c)
-        self._progress = np.zeros(c)
+        # what the Result shows, in one buffer each (FrozenBlock: one copy a frame)
+        self._block = FrozenBlock(snorm=(c,), slog=(c,), inst=(c,), inorm=(c,), progress=(c,),
+                                  exit=(c,), exit_ratio=(c,))
+        self._snorm, self._slog, self._inst, self._inorm, self._progress, self._exit, \
+            self._exit_ratio = self._block.arrays.values()
+        self._out_block = FrozenBlock(out=(d_out,), cov=(d_out, d_out), cout=(c, d_out),
+                                      ccov=(c, d_out, d_out))
+        self._out, self._cov, self._cout, self._ccov = self._out_block.arrays.values()
         self._lstate = np.zeros(c, dtype=np.int64)
-        self._cout = np.zeros((c, d_out))
-        self._ccov = np.zeros((c, d_out, d_out))
-        self._out = np.zeros(d_out)
-        self._cov = np.zeros((d_out, d_out))
         # the kernel's arguments, by name (the arrays above, shared, not copied)
         self._args = _filter.HHMMArgs(
             started=self._started, hierarchical=self._hier, estimator=self._estimator,
@@ -486,19 +484,13 @@ class HHMMStream(StreamBase):
         best = self._best
         if best < 0:
             return None
-        bi = self._bimodal
+        snorm, slog, inst, inorm, progress, exit_, ratio = self._block.frozen()
+        if not self._hier:
+            exit_ = ratio = None
+        out, cov, cout, ccov = self._out_block.frozen() if self._bimodal else (None,) * 4
         return Result(
-            label=self.labels[best], label_index=best,
-            likelihoods=_frozen(self._snorm), log_likelihoods=_frozen(self._slog),
-            instant_likelihoods=_frozen(self._inst),
-            instant_normalized_likelihoods=_frozen(self._inorm),
-            progress=_frozen(self._progress), likeliest_state=_frozen(self._lstate),
-            exit_likelihoods=_frozen(self._exit) if self._hier else None,
-            exit_ratios=_frozen(self._exit_ratio) if self._hier else None,
-            output=_frozen(self._out) if bi else None,
-            output_covariance=_frozen(self._cov) if bi else None,
-            class_outputs=_frozen(self._cout) if bi else None,
-            class_output_covariances=_frozen(self._ccov) if bi else None,
+            self.labels[best], best, snorm, slog, inst, inorm, progress,
+            _frozen(self._lstate), exit_, ratio, out, cov, cout, ccov,
             speed=_frozen(self._speed()) if self._speed_on else None,
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import numpy as np
 import pytest
@@ -255,6 +256,25 @@ def test_results_are_frozen(case):
     # the label is the class at label_index, and that is the likeliest class
     assert r.label == model.labels_[r.label_index]
     assert r.label_index == int(np.argmax(r.likelihoods))
+
+
+def test_results_keep_their_values(case):
+    """Every array a Result holds is read-only and stays as it was when the stream moves on
+    (the HHMM / GMM streams freeze theirs as views of one copy a frame: FrozenBlock)."""
+    _, factory, ds, xs = case
+    stream = factory().fit(ds).stream()
+    first = stream.step(xs[0])
+    arrays = {f.name: getattr(first, f.name) for f in dataclasses.fields(first)
+              if isinstance(getattr(first, f.name), np.ndarray)}
+    kept = {name: a.copy() for name, a in arrays.items()}
+    assert {"likelihoods", "log_likelihoods", "instant_likelihoods"} <= set(arrays)
+    for x in xs[1:]:
+        stream.step(x)
+    for name, a in arrays.items():
+        assert not a.flags.writeable, name
+        np.testing.assert_array_equal(a, kept[name], err_msg=name)
+    later = stream.step(xs[-1])
+    assert any(not np.array_equal(getattr(later, name), kept[name]) for name in arrays)
 
 
 def test_label_is_the_likeliest_class(case):
