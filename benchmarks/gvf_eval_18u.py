@@ -44,12 +44,13 @@ def evaluated_params() -> dict:
     return dict(saved["evaluated_params"])
 
 
-def choose(rows: list[dict], guard: bool) -> dict:
+def choose(rows: list[dict], guard: bool, own_margin: float = OWN_MARGIN) -> dict:
     """The declared rule: the row of the highest CV score (ties: the earlier, smaller step);
     with ``guard``, only among rows whose back to back against the truth on the folds is at
-    least the first row's minus :data:`OWN_MARGIN`."""
+    least the first row's minus ``own_margin`` (:data:`OWN_MARGIN` unless a run declares
+    another)."""
     ok = [r for r in rows if not guard
-          or r["own_back_to_back_folds"] >= rows[0]["own_back_to_back_folds"] - OWN_MARGIN]
+          or r["own_back_to_back_folds"] >= rows[0]["own_back_to_back_folds"] - own_margin]
     return max(ok, key=lambda r: r["score"])  # (max keeps the first of equals)
 
 
@@ -82,14 +83,14 @@ def add_step_times(out: str, extra: dict, rounds: int = 3, **more) -> None:
 
 def run_grid(param: str, values, evaluated_extra: dict, out: str,
              only: tuple[str, ...] = ("gm.GVF()", "evaluated settings"),
-             pauses: tuple[int, ...] = ()) -> dict:
+             pauses: tuple[int, ...] = (), own_margin: float = OWN_MARGIN) -> dict:
     """The declared procedure for one GVF run-time parameter ``param`` over ``values`` (the
     first, today's, wins ties; a value may also be a dict of several run-time parameters):
     the CV rows of ``gm.GVF()`` and of the evaluated settings (with ``evaluated_extra`` on
     top; ``only``: those of them), each setting's choice by :func:`choose`, and one
     held-out run of both with their choices (``gm.GVF()`` also back to back against the
-    truth after each of ``pauses``, frames held between the takes); the report is written
-    to ``out`` after each step."""
+    truth after each of ``pauses``, frames held between the takes; ``own_margin``: the
+    guard's, see :func:`choose`); the report is written to ``out`` after each step."""
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
@@ -124,8 +125,9 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
             print(f"cv {name} {time.perf_counter() - t0:.0f}s",
                   {k: v for k, v in row.items() if k != "own_by_fold"}, flush=True)
             write()
-    chosen = {name: choose(report["cv"][name], guard=name == "gm.GVF()")[param]
-              for name in settings}
+    chosen = {name: choose(report["cv"][name], guard=name == "gm.GVF()",
+                           own_margin=own_margin)[param] for name in settings}
+    report["own_margin"] = own_margin
     report["chosen"] = chosen
     print("chosen", chosen, flush=True)
     write()

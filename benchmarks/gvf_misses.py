@@ -170,9 +170,17 @@ def analyse(records) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_misses_18m.json"))
+    ap.add_argument("--package-defaults", action="store_true",
+                    help="gm.GVF() as a user constructs it, not 18l's settings")
+    ap.add_argument("--params", default="{}",
+                    help="with --package-defaults: these run-time settings given (JSON)")
     args = ap.parse_args()
-    params = json.loads(SETTINGS.read_text())["chosen_params"]
-    report = {"settings": SETTINGS.name, "params": params, **analyse(collect(params))}
+    if args.package_defaults:
+        params = json.loads(args.params)
+        settings = f"gm.GVF(**{params})" if params else "gm.GVF()"
+    else:
+        settings, params = SETTINGS.name, json.loads(SETTINGS.read_text())["chosen_params"]
+    report = {"settings": settings, "params": params, **analyse(collect(params))}
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: v for k, v in report.items() if k != "params"}, indent=1))
 

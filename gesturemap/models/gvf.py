@@ -61,9 +61,8 @@ from .gvf_align import LEGACY_MAX_STEP
 from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 from .gvf_spreads import borrow_spreads
+from .gvf_templates import _clusters, _resample, _template
 
-#: Takes are compared at this many resampled frames to choose the medoid.
-MEDOID_FRAMES = 64
 #: A template needs this many takes for a posture spread of its own (else its class's).
 MIN_POSTURE_TAKES = 3
 #: Posture spreads are averaged over this fraction of the template on either side.
@@ -79,62 +78,6 @@ RECOGNIZER_PREFIX = "recognizer_"
 SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted", "align")
 #: How a class's template is made from its takes (``template``).
 TEMPLATES = ("mean", "medoid")
-
-
-def _resample(x: np.ndarray, n: int) -> np.ndarray:
-    """(n, D) linear resampling of a (T, D) take over its duration (all inputs at once)."""
-    t = np.linspace(0.0, len(x) - 1.0, n)
-    i = np.minimum(t.astype(np.int64), max(len(x) - 2, 0))
-    f = (t - i)[:, None]
-    j = np.minimum(i + 1, len(x) - 1)
-    return (1.0 - f) * x[i] + f * x[j]
-
-
-def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
-    """A template from (standardised) takes, relative to its first frame."""
-    if how == "mean":
-        n = max(2, int(np.median([len(t) for t in takes])))
-        tmpl = np.mean([_resample(t - t[0], n) for t in takes], axis=0)
-    else:
-        r = np.array([_resample(t - t[0], MEDOID_FRAMES) for t in takes])
-        cost = [sum(np.sum((a - b) ** 2) for b in r) for a in r]
-        best = takes[int(np.argmin(cost))]
-        tmpl = best - best[0]
-    if len(tmpl) < 2:
-        tmpl = np.vstack([tmpl, tmpl])
-    return tmpl
-
-
-def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
-    """Up to ``k`` groups of similar takes (k-medoids on the takes resampled to
-    ``MEDOID_FRAMES`` frames, relative to their first frame; deterministic).
-
-    Starts from the medoid of all takes and adds, one by one, the take farthest from the
-    medoids so far; then alternates assigning each take to its nearest medoid and moving each
-    medoid to its group's medoid until nothing changes. Groups are returned in the order of
-    their medoids' take index."""
-    n = len(takes)
-    if k >= n:
-        return [[i] for i in range(n)]
-    r = np.array([_resample(t - t[0], MEDOID_FRAMES).ravel() for t in takes])
-    sq = (r**2).sum(1)  # distances through the Gram matrix: no (n, n, frames * D) array
-    dist = np.sqrt(np.maximum(sq[:, None] + sq[None, :] - 2.0 * (r @ r.T), 0.0))
-    np.fill_diagonal(dist, 0.0)
-    medoids = [int(np.argmin(dist.sum(1)))]
-    while len(medoids) < k:
-        medoids.append(int(np.argmax(dist[:, medoids].min(1))))
-    for _ in range(50):
-        assign = np.argmin(dist[:, medoids], axis=1)
-        new = []
-        for g in range(k):
-            members = np.flatnonzero(assign == g)
-            new.append(int(members[np.argmin(dist[np.ix_(members, members)].sum(1))]))
-        if new == medoids:
-            break
-        medoids = new
-    assign = np.argmin(dist[:, medoids], axis=1)
-    groups = [np.flatnonzero(assign == g).tolist() for g in np.argsort(medoids)]
-    return [g for g in groups if g]
 
 
 def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
@@ -177,17 +120,17 @@ class GVF(BaseModel):
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
-    learned_tolerance : widen the tolerance of each template and input by the spread of its
-        takes around it in training (root mean square difference, takes resampled to the
-        template's length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers
-        differ then count less than those on which they agree. A class of one take borrows
-        the other classes' spreads (shape, posture, start: ``gvf_spreads``).
+    learned_tolerance : widen the tolerance of each template and input by the spread of its takes
+        around it in training (root mean square difference, takes resampled to the template's
+        length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers differ then count
+        less than those on which they agree. A class of one take borrows the other classes'
+        spreads (shape, posture, start: ``gvf_spreads``).
     resampling_threshold : resample when the effective number of particles falls under this
         fraction of ``particles``.
-    restart_probability : chance per frame that a particle at the end of its template starts
-        again on a new gesture (1: at once, as in GVF); until then it holds the template's
-        final posture, so a performer who ends slower than the template or stays still at the
-        end keeps the estimates of the gesture just made.
+    restart_probability : chance per frame that a particle at the end of its template starts again
+        on a new gesture (1: at once, as in GVF); until then it holds the template's final
+        posture, so a performer who ends slower than the template or stays still at the end
+        keeps the estimates of the gesture just made.
     phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
         of each variable's random step per frame (phase in template fractions; speed and scale
         in log units: a step multiplies them by ``exp(noise * N(0, 1))``, so that x0.5 and x2
@@ -200,45 +143,44 @@ class GVF(BaseModel):
     uniform_scale : one scale for all inputs instead of one per input.
     template : ``"mean"`` (the mean of the takes resampled to their median length) or
         ``"medoid"`` (the take nearest to the others).
-    templates_per_class : how many templates a class may have (GVF 2's multiple templates):
-        its takes are grouped into at most this many groups of similar takes (k-medoids), and
-        each group gives a template (its mean or medoid, as ``template`` says); a class with
-        fewer takes has one template per take. A particle follows one template of its class
-        (chosen again whenever it starts a new gesture), and resampling keeps the templates
-        that explain the performance. ``speed`` and ``scale`` stay relative to the class's
-        single template (all its takes), each template's converted by its duration and size.
-    posture_weight : weight of the absolute posture through the gesture (0: off). Besides the
-        shape relative to the gesture's start, each particle's frame is compared with the
-        mean absolute posture of its template's takes at its phase (a Gaussian of their
-        spread there, widened by ``tolerance``), raised to this power. For sensors whose
-        absolute value means something (the gravity direction of an accelerometer), this
-        tells apart gestures of similar shape made from different postures, all along.
+    templates_per_class : how many templates a class may have (GVF 2's multiple templates): its
+        takes are grouped into at most this many groups of similar takes (k-medoids), and each
+        group gives a template (its mean or medoid, as ``template`` says); a class with fewer
+        takes has one template per take. A particle follows one template of its class (chosen
+        again whenever it starts a new gesture), and resampling keeps the templates that explain
+        the performance. ``speed`` and ``scale`` stay relative to the class's single template
+        (all its takes), each template's converted by its duration and size.
+    posture_weight : weight of the absolute posture through the gesture (0: off). Besides the shape
+        relative to the gesture's start, each particle's frame is compared with the mean
+        absolute posture of its template's takes at its phase (a Gaussian of their spread there,
+        widened by ``tolerance``), raised to this power. For sensors whose absolute value means
+        something (the gravity direction of an accelerometer), this tells apart gestures of
+        similar shape made from different postures, all along.
     posture_in_particles : where the absolute posture acts. False: only on the class
         posterior (each class's evidence gains the posture's likelihood averaged over its
         particles; the particles, and so progress, speed and scale, follow the shape only).
         True: on each particle's weight as well (it then also steers the phase).
-    speed_weight : weight of a class's usual speed in its evidence (0: off): the class
-        evidence gains, each frame, this weight times the log-density of its particles' speed
-        under a log-normal of its takes' speeds (template length over take length; spread at
-        least ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from
-        the slowed beginning of a longer one; the particles (and so the estimates) are left
-        alone.
-    recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the
-        particle filter alone, exactly as without it). ``fit`` then also trains an HHMM
-        (``recognizer_states`` states, regularisation 0.01, first-difference deltas, the
-        HHMM's other defaults) on the same standardised
-        takes, and a stream's class log-posterior is the log-linear pool (a product of the two
-        experts, each raised to its weight) ``(1 - w) * L_gvf + w * L_hhmm`` of the particle
-        filter's smoothed evidence and the HHMM's forward log-likelihood per class, summed
-        since the reset (``recognizer_decision``: ``"decaying"``, the same forgetting,
-        ``likelihood_window``; ``"cumulative"``, none: see ``gvf_recognizer``). ``label``,
-        ``likelihoods``, ``log_likelihoods`` are the pool's; nothing else is pooled. 1: the
-        HHMM alone on the class. A model fitted with 0 has no HHMM (fit it again).
-    recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the
-        frame's weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the
-        particles' progress per class averaged under the previous frame's pooled posterior
-        (0 at the first frame after a reset): the pool above at the start, the HHMM alone at
-        the end; the same ``w_t`` for every class (see ``gvf_recognizer``).
+    speed_weight : weight of a class's usual speed in its evidence (0: off): the class evidence
+        gains, each frame, this weight times the log-density of its particles' speed under a
+        log-normal of its takes' speeds (template length over take length; spread at least
+        ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from the
+        slowed beginning of a longer one; the particles (and so the estimates) are left alone.
+    recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the particle
+        filter alone, exactly as without it). ``fit`` then also trains an HHMM
+        (``recognizer_states`` states, regularisation 0.01, first-difference deltas, the HHMM's
+        other defaults) on the same standardised takes, and a stream's class log-posterior is
+        the log-linear pool (a product of the two experts, each raised to its weight) ``(1 - w)
+        * L_gvf + w * L_hhmm`` of the particle filter's smoothed evidence and the HHMM's forward
+        log-likelihood per class, summed since the reset (``recognizer_decision``:
+        ``"decaying"``, the same forgetting, ``likelihood_window``; ``"cumulative"``, none: see
+        ``gvf_recognizer``). ``label``, ``likelihoods``, ``log_likelihoods`` are the pool's;
+        nothing else is pooled. 1: the HHMM alone on the class. A model fitted with 0 has no
+        HHMM (fit it again).
+    recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the frame's
+        weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the particles'
+        progress per class averaged under the previous frame's pooled posterior (0 at the first
+        frame after a reset): the pool above at the start, the HHMM alone at the end; the same
+        ``w_t`` for every class (see ``gvf_recognizer``).
     recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
         brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
         with the change of variables' term: see ``gvf_rescaled``).
@@ -247,32 +189,33 @@ class GVF(BaseModel):
         scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
         many frames).
-    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``:
-        the weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
+    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``: the
+        weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
         weighted mean of each particle's least-squares scale along its own path, the frames
         (relative to the gesture's start) regressed on its (rotated) template at the phases it
         went through, over the last ``scale_window`` frames (exponential forgetting), pulled
-        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the
-        same either way: only the reported scale changes. (With ``rotation`` and a scale per
-        input, each input is regressed on the rotated template's: an approximation.)
-        ``"warp_fitted"``: per class, the frames regressed on its time warp's expected mean
-        frame instead (the rescaled warp, ``gvf_speed.warp_scale``), pulled towards the
-        ``"fitted"`` scale, which the warp's rescaling uses. ``"align"`` (the default, 18p):
-        least squares along each class's open-end alignment of its templates (``gvf_align``).
+        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the same
+        either way: only the reported scale changes. (With ``rotation`` and a scale per input,
+        each input is regressed on the rotated template's: an approximation.) ``"warp_fitted"``:
+        per class, the frames regressed on its time warp's expected mean frame instead (the
+        rescaled warp, ``gvf_speed.warp_scale``), pulled towards the ``"fitted"`` scale, which
+        the warp's rescaling uses. ``"align"`` (the default, 18p): least squares along each
+        class's open-end alignment of its templates (``gvf_align``).
     scale_window : frames over which a fitted scale looks back (0: since it started).
-    speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time
-        warp under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided
-        by the class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``:
-        frames a warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp
-        runs the recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that
-        many states per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the
-        reset; ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
+    speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time warp
+        under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided by the
+        class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``: frames a
+        warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp runs the
+        recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that many states
+        per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the reset;
+        ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
         ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
-        ``"slope"`` in older files): how far a frame may advance those alignments and how
-        their speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame,
-        as in older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues
-        18w / 18x): how ``"align_open"``'s paths compare (gvf_align_open).
+        ``"slope"`` in older files): how far a frame may advance those alignments and how their
+        speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
+        older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
+        18x): how ``"align_open"``'s paths compare (gvf_align_open); with ``align_reset_margin``
+        (None: off), the since-reset speed until a restart (18y).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -293,11 +236,10 @@ class GVF(BaseModel):
                       "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
                       "posture_weight", "posture_in_particles", "speed_weight",
                       "recognizer_weight", "recognizer_decision", "recognizer_schedule",
-                      "recognizer_input", "recognizer_gate",
-                      "scale_estimate", "scale_window",
+                      "recognizer_input", "recognizer_gate", "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
                       "align_null_cost", "align_switch_cost", "align_young_cost",
-                      "random_state")
+                      "align_reset_margin", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -310,7 +252,8 @@ class GVF(BaseModel):
                      "recognizer_states": 5, "scale_estimate": "sampled",
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
                      "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
-                     "align_null_cost": 0.0, "align_young_cost": 0.0}
+                     "align_null_cost": 0.0, "align_young_cost": 0.0,
+                     "align_reset_margin": None}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -331,7 +274,8 @@ class GVF(BaseModel):
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
-                 standardize: bool = True, random_state: int = 0) -> None:
+                 align_reset_margin: float | None = None, standardize: bool = True,
+                 random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
@@ -371,6 +315,7 @@ class GVF(BaseModel):
         self.align_null_cost = align_null_cost
         self.align_switch_cost = align_switch_cost
         self.align_young_cost = align_young_cost
+        self.align_reset_margin = align_reset_margin
         self.standardize = standardize
         self.random_state = random_state
 
@@ -384,7 +329,8 @@ class GVF(BaseModel):
         check_number("resampling_threshold", self.resampling_threshold, minimum=0, maximum=1,
                      hint="0 never resamples, 1 resamples at every frame.")
         for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
-                     "speed_spread", "scale_spread", "rotation_spread", "posture_weight", "speed_weight"):
+                     "speed_spread", "scale_spread", "rotation_spread", "posture_weight",
+                     "speed_weight"):
             check_float(name, getattr(self, name))
         check_number("phase_spread", self.phase_spread, minimum=0, maximum=1)
         p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)

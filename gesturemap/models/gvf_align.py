@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+from .gvf_align_open import since_reset_until_restart
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -241,8 +242,14 @@ class AlignEstimate:
         self._align_speed = np.ones(c)
         # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
         self._open = opener(model, self) if opener is not None else None
+        # align_reset_margin (connected rule only): the since-reset speed until a restart
+        margin = getattr(model, "align_reset_margin", None)
+        self._margin = (float(margin) if margin is not None and self._open is not None
+                        and model.speed_estimate == "align_open"
+                        and float(model.align_null_cost) > 0.0 else None)
+        self._latched = np.zeros(c, dtype=np.bool_)
         # the since-reset alignment runs only for an estimate that reads it
-        self._since_reset = self._speed_on or self._scale_on
+        self._since_reset = self._speed_on or self._scale_on or self._margin is not None
         self.reset()
 
     def reset(self) -> None:
@@ -254,6 +261,7 @@ class AlignEstimate:
             self._warp.reset()
         if self._open is not None:
             self._open.reset()
+        self._latched[:] = False
 
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray,
                absurd: bool = False) -> None:
@@ -283,6 +291,11 @@ class AlignEstimate:
             self.speed[:] = self._align_speed
         elif self._open is not None:
             self._open.update(z, out)
+            if self._margin is not None:
+                o = self._open
+                since_reset_until_restart(self._best, self._class_offsets, o.class_cell,
+                                          o.class_cost, o._totals[2], o.switch_cost,
+                                          self._margin, self._latched, self._align_speed, out)
             self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,

@@ -261,6 +261,27 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
 
 
 @njit(**_JIT)
+def since_reset_until_restart(best, class_offsets, class_cell, class_cost, shift, switch_cost,
+                              margin, latched, since_speed, out):
+    """GVF's ``align_reset_margin`` (under the connected rule): each class reports the
+    since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s, ``best``
+    its templates' least costs since the reset) until the path its open alignment reports
+    (``class_cell``, ``class_cost``) costs less by more than ``margin``, then (``latched``
+    until the reset) the open alignment's, already in ``out``. The open total of a path
+    begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
+    their sum): the same frame costs as the since-reset alignment's."""
+    for k in range(class_offsets.shape[0] - 1):
+        if not latched[k] and class_cell[k] >= 0:
+            s = best[class_offsets[k]]
+            for r in range(class_offsets[k] + 1, class_offsets[k + 1]):
+                s = min(s, best[r])
+            if s - (class_cost[k] + shift - switch_cost) > margin:
+                latched[k] = True
+        if not latched[k]:
+            out[k] = since_speed[k]
+
+
+@njit(**_JIT)
 def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, totals):
     """The connected rule's bookkeeping after a frame (:func:`open_step`, whose paths began
     on it from ``begin``): the null's total (no gesture on this frame: from the least of the
@@ -281,6 +302,7 @@ def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, tot
                     end = min(end, tot[c])
     totals[1] = end - low
     totals[0] -= low
+    totals[2] += low
     for c in range(tot.shape[0]):
         if length[c] > 0.0:
             tot[c] -= low
@@ -322,7 +344,7 @@ class OpenAlign:
         self.null_cost = float(model.align_null_cost)
         self.switch_cost = float(model.align_switch_cost)
         self.young_cost = float(model.align_young_cost)
-        self._totals = np.zeros(2)
+        self._totals = np.zeros(3)  # the null's, a gesture end's, the shifts' sum
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
         self._start_inv_vars = np.ascontiguousarray(
@@ -334,6 +356,7 @@ class OpenAlign:
         self._t = 0
         self._totals[0] = 0.0
         self._totals[1] = math.inf
+        self._totals[2] = 0.0
         self._length[:] = 0.0
         self.class_cell[:] = -1
         self.speed[:] = 1.0

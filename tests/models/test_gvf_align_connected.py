@@ -82,11 +82,12 @@ def test_the_bookkeeping_of_the_connected_rule_frame_by_frame():
                            for a, b in zip(model.offsets_[:-1], model.offsets_[1:], strict=True)])
     from_end = 0
     for t, frame in enumerate(np.vstack([_x(), _x()])):
-        null, end = o._totals.copy()
+        null, end, shifted = o._totals.copy()
         s.step(frame)
         begin = min(null, end) + p
         from_end += bool(end < null)
         low = begin - p + c0 - o._totals[0]  # the shift this frame (the null's total known)
+        assert o._totals[2] == pytest.approx(shifted + low, abs=1e-9)  # the shifts' sum
         np.testing.assert_allclose(o._tot[first] + low, begin, rtol=0, atol=1e-9)
         live = o._length > 0
         assert min(o._totals[0], o._tot[live].min()) == 0.0
