@@ -54,6 +54,27 @@ def choose(rows: list[dict], guard: bool, own_margin: float = OWN_MARGIN) -> dic
     return max(ok, key=lambda r: r["score"])  # (max keeps the first of equals)
 
 
+def held_out(row: dict, takes, labels, subjects, train_idx, test_idx,
+             pauses: tuple[int, ...] | None) -> dict:
+    """One setting's held-out figures on 18p's split: gvf_eval's relative ones over the 9
+    replays and the own-take absolute ones; with ``pauses`` (not None) also back to back
+    against the truth, with no pause and after each of ``pauses`` held frames."""
+    all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
+    model = gm.GVF(1000, **row).fit(ge.dataset(takes, labels, train_idx))
+    held = {"params": row,
+            "held_out_relative": ge.summarise(ge.run_conditions(model, takes, labels,
+                                                                test_idx, all9)),
+            "own_template_absolute": ge.own_template(takes, labels, train_idx, test_idx, row)}
+    if pauses is not None:
+        held["own_back_to_back"] = back_to_back_own(takes, labels, subjects, train_idx,
+                                                    test_idx, lambda: gm.GVF(1000, **row))
+        for pause in pauses:
+            held[f"own_back_to_back_pause_{pause}"] = back_to_back_own(
+                takes, labels, subjects, train_idx, test_idx, lambda: gm.GVF(1000, **row),
+                pause=pause)["back_to_back"]
+    return held
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_steps_18u.json"))
@@ -131,26 +152,12 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
     report["chosen"] = chosen
     print("chosen", chosen, flush=True)
     write()
-    all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
-    train_ds = ge.dataset(takes, labels, train_idx)
     report["held_out"] = {}
     for name, params in settings.items():
         value = chosen[name]
         row = {**params, **(value if isinstance(value, dict) else {param: value})}
-        model = gm.GVF(1000, **row).fit(train_ds)
-        held = {"params": row,
-                "held_out_relative": ge.summarise(ge.run_conditions(model, takes, labels,
-                                                                    test_idx, all9)),
-                "own_template_absolute": ge.own_template(takes, labels, train_idx, test_idx,
-                                                         row)}
-        if name == "gm.GVF()":
-            held["own_back_to_back"] = back_to_back_own(
-                takes, labels, subjects, train_idx, test_idx,
-                lambda r=row: gm.GVF(1000, **r))
-            for pause in pauses:
-                held[f"own_back_to_back_pause_{pause}"] = back_to_back_own(
-                    takes, labels, subjects, train_idx, test_idx,
-                    lambda r=row: gm.GVF(1000, **r), pause=pause)["back_to_back"]
+        held = held_out(row, takes, labels, subjects, train_idx, test_idx,
+                        pauses if name == "gm.GVF()" else None)
         report["held_out"][name] = held
         print(f"held out {name} {time.perf_counter() - t0:.0f}s",
               held["held_out_relative"]["all"], flush=True)

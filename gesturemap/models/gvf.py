@@ -214,8 +214,9 @@ class GVF(BaseModel):
         ``"slope"`` in older files): how far a frame may advance those alignments and how their
         speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
         older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
-        18x): how ``"align_open"``'s paths compare (gvf_align_open); with ``align_reset_margin``
-        (None: off), the since-reset speed until a restart (18y).
+        18x): how ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
+        (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
+        path is cheaper by that much (a new gesture), then the open alignment's.
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -274,7 +275,7 @@ class GVF(BaseModel):
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
-                 align_reset_margin: float | None = None, standardize: bool = True,
+                 align_reset_margin: float | None = 400.0, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

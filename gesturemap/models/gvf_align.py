@@ -43,7 +43,7 @@ import numpy as np
 from numba import njit
 
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
-from .gvf_align_open import since_reset_until_restart
+from .gvf_align_open import EDGE, since_reset_until_restart
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -248,6 +248,7 @@ class AlignEstimate:
                         and model.speed_estimate == "align_open"
                         and float(model.align_null_cost) > 0.0 else None)
         self._latched = np.zeros(c, dtype=np.bool_)
+        self._held = np.ones(c)
         # the since-reset alignment runs only for an estimate that reads it
         self._since_reset = self._speed_on or self._scale_on or self._margin is not None
         self.reset()
@@ -262,6 +263,7 @@ class AlignEstimate:
         if self._open is not None:
             self._open.reset()
         self._latched[:] = False
+        self._held[:] = 1.0
 
     def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray,
                absurd: bool = False) -> None:
@@ -293,9 +295,11 @@ class AlignEstimate:
             self._open.update(z, out)
             if self._margin is not None:
                 o = self._open
-                since_reset_until_restart(self._best, self._class_offsets, o.class_cell,
+                since_reset_until_restart(self._best, self._offsets, self._class_offsets,
+                                          self._pos, self._best_of, EDGE, o.class_cell,
                                           o.class_cost, o._totals[2], o.switch_cost,
-                                          self._margin, self._latched, self._align_speed, out)
+                                          self._margin, self._latched, self._align_speed,
+                                          self._held, out)
             self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,

@@ -261,13 +261,18 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
 
 
 @njit(**_JIT)
-def since_reset_until_restart(best, class_offsets, class_cell, class_cost, shift, switch_cost,
-                              margin, latched, since_speed, out):
+def since_reset_until_restart(best, offsets, class_offsets, pos, best_of, edge_share,
+                              class_cell, class_cost, shift, switch_cost, margin, latched,
+                              since_speed, held, out):
     """GVF's ``align_reset_margin`` (under the connected rule): each class reports the
-    since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s, ``best``
-    its templates' least costs since the reset) until the path its open alignment reports
-    (``class_cell``, ``class_cost``) costs less by more than ``margin``, then (``latched``
-    until the reset) the open alignment's, already in ``out``. The open total of a path
+    since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s: ``best``
+    its templates' least costs since the reset, ``pos`` their open ends, ``best_of`` each
+    class's template) until the path its open alignment reports (``class_cell``,
+    ``class_cost``) costs less by more than ``margin``, then (``latched`` until the reset)
+    the open alignment's, already in ``out``. While its open end is in the template's end
+    region (``edge_share``, :data:`EDGE`) the since-reset speed is held (``held``, each
+    class's last one before it), as the open alignment holds at a held end (the frames since
+    the reset keep growing there, the template's frames do not). The open total of a path
     begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
     their sum): the same frame costs as the since-reset alignment's."""
     for k in range(class_offsets.shape[0] - 1):
@@ -278,7 +283,11 @@ def since_reset_until_restart(best, class_offsets, class_cell, class_cost, shift
             if s - (class_cost[k] + shift - switch_cost) > margin:
                 latched[k] = True
         if not latched[k]:
-            out[k] = since_speed[k]
+            m = best_of[k]
+            n = offsets[m + 1] - offsets[m]
+            if pos[m] < n - edge_frames(n, edge_share):
+                held[k] = since_speed[k]
+            out[k] = held[k]
 
 
 @njit(**_JIT)

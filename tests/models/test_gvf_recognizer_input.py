@@ -124,11 +124,12 @@ def test_the_gate_moves_the_weight_towards_the_hhmm_when_the_estimates_are_near_
     the first frame is the constant pool."""
     ds = _shapes_dataset()
     w, g = 0.3, 0.5
-    # (the warp's scale, the default when this was measured; with 18p's "align" the least
-    # weight here is 0.51)
+    # (the warp's scale and the open alignment's speed from the first frame, the defaults
+    # when this was measured; with 18p's "align" scale the least weight here is 0.51, with
+    # 18y's align_reset_margin the largest 0.63)
     model = gm.GVF(300, random_state=1, recognizer_weight=w, recognizer_states=5,
                    recognizer_decision="cumulative", recognizer_gate=g,
-                   scale_estimate="warp_fitted").fit(ds)
+                   scale_estimate="warp_fitted", align_reset_margin=None).fit(ds)
     x = _stream_x()
     gated = model.stream().run(x)
     alone = model.set_params(recognizer_weight=0.0).stream().run(x)
