@@ -422,11 +422,12 @@ class HHMMStream(StreamBase):
         self._v2 = np.zeros(c)
         self._sout = np.zeros(d_out)
         self._scov = np.zeros((d_out, d_out))
-        # what the Result shows, in one buffer each (FrozenBlock: one copy a frame)
-        self._block = FrozenBlock(snorm=(c,), slog=(c,), inst=(c,), inorm=(c,), progress=(c,),
-                                  exit=(c,), exit_ratio=(c,))
-        self._snorm, self._slog, self._inst, self._inorm, self._progress, self._exit, \
-            self._exit_ratio = self._block.arrays.values()
+        # what the Result shows, in one buffer each (FrozenBlock: one copy a frame), in the
+        # kernel's argument order, so the compiled path's packing keeps them one block
+        self._block = FrozenBlock(inst=(c,), exit=(c,), exit_ratio=(c,), slog=(c,),
+                                  inorm=(c,), snorm=(c,), progress=(c,))
+        self._inst, self._exit, self._exit_ratio, self._slog, self._inorm, self._snorm, \
+            self._progress = self._block.arrays.values()
         self._out_block = FrozenBlock(out=(d_out,), cov=(d_out, d_out), cout=(c, d_out),
                                       ccov=(c, d_out, d_out))
         self._out, self._cov, self._cout, self._ccov = self._out_block.arrays.values()
@@ -484,7 +485,7 @@ class HHMMStream(StreamBase):
         best = self._best
         if best < 0:
             return None
-        snorm, slog, inst, inorm, progress, exit_, ratio = self._block.frozen()
+        inst, exit_, ratio, slog, inorm, snorm, progress = self._block.frozen()
         if not self._hier:
             exit_ = ratio = None
         out, cov, cout, ccov = self._out_block.frozen() if self._bimodal else (None,) * 4

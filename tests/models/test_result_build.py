@@ -139,3 +139,29 @@ def test_a_block_packed_apart_copies_each_array(order):
     np.testing.assert_array_equal(a, [1, 2, 3])
     again = moved.moved_to({})
     np.testing.assert_array_equal(again.frozen()[2], [8, 9])
+
+
+@pytest.mark.parametrize("kind", ["hhmm", "gmm"])
+def test_a_stream_packed_as_the_compiled_path_packs_it(kind):
+    """The compiled frame path packs a lean stream's kernel arguments in their order
+    (``compiled_wire._packed``): the HHMM's Result arrays then still lie one after another
+    (one copy a frame), the GMM's do not (its ``beta`` lies between them: one copy an
+    array); either way a Result reads what the kernel writes there."""
+    from gesturemap.compiled_wire import _packed
+
+    x = np.random.default_rng(1).normal(size=(60, 2))
+    ds = gm.Dataset()
+    ds.add(x, "a")
+    ds.add(x[::-1] + 2, "b")
+    model = (gm.HHMM(3, deltas=False) if kind == "hhmm" else gm.GMM(1, deltas=False)).fit(ds)
+    stream, plain = model.stream(), model.stream()
+    _, _, views = _packed(list(stream._args._asdict().values()))
+    stream._args = stream._args._replace(**{
+        k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
+    stream._block = stream._block.moved_to(views)
+    assert (stream._block.buffer is not None) == (kind == "hhmm")
+    for frame in x[:20]:
+        r, q = stream.step(frame), plain.step(frame)
+        np.testing.assert_array_equal(r.likelihoods, q.likelihoods)
+        np.testing.assert_array_equal(r.log_likelihoods, q.log_likelihoods)
+        np.testing.assert_array_equal(r.instant_likelihoods, q.instant_likelihoods)
