@@ -103,7 +103,8 @@ class Result:
 
     # Written out rather than generated: a frozen dataclass's own ``__init__`` sets each of the
     # 20 fields through ``object.__setattr__`` (3.5 µs a Result); the slots' descriptors take
-    # 1.5 µs, and a stream builds one every frame. Same signature (tests/test_result_build.py).
+    # 1.5 µs, and a stream builds one every frame. Same signature
+    # (tests/models/test_result_build.py).
     def __init__(self, label: Any, label_index: int, likelihoods: np.ndarray,
                  log_likelihoods: np.ndarray, instant_likelihoods: np.ndarray,
                  instant_normalized_likelihoods: np.ndarray, progress: np.ndarray | None = None,
