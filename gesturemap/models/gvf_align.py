@@ -243,7 +243,7 @@ class AlignEstimate:
         # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
         self._open = opener(model, self) if opener is not None else None
         # align_reset_margin (connected rule only): the since-reset speed until a restart
-        margin = getattr(model, "align_reset_margin", None)
+        margin = model.align_reset_margin
         self._margin = (float(margin) if margin is not None and self._open is not None
                         and model.speed_estimate == "align_open"
                         and float(model.align_null_cost) > 0.0 else None)
@@ -295,11 +295,10 @@ class AlignEstimate:
             self._open.update(z, out)
             if self._margin is not None:
                 o = self._open
-                since_reset_until_restart(self._best, self._offsets, self._class_offsets,
-                                          self._pos, self._best_of, EDGE, o.class_cell,
-                                          o.class_cost, o._totals[2], o.switch_cost,
-                                          self._margin, self._latched, self._align_speed,
-                                          self._held, out)
+                since_reset_until_restart(self._best, self._offsets, self._pos, self._best_of,
+                                          EDGE, o.class_cell, o.class_cost, o._totals[2],
+                                          o.switch_cost, self._margin, self._latched,
+                                          self._align_speed, self._held, out)
             self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,

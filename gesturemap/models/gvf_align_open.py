@@ -144,9 +144,10 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     frame (``align_speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
     connected rule (GVF's ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``,
     ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it
-    lacks cost that much more; ``totals`` (2,) the null's total and the least total in a
-    template's end region, both after the last frame; every total is shifted by the same
-    amount each frame so that the least is 0), else the cost per frame with the prior."""
+    lacks cost that much more; ``totals`` (3,) the null's total and the least total in a
+    template's end region, both after the last frame, and the sum of the shifts: every total
+    is shifted by the same amount each frame so that the least is 0), else the cost per frame
+    with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     per_frame = null_cost == 0.0
@@ -261,13 +262,13 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
 
 
 @njit(**_JIT)
-def since_reset_until_restart(best, offsets, class_offsets, pos, best_of, edge_share,
-                              class_cell, class_cost, shift, switch_cost, margin, latched,
-                              since_speed, held, out):
+def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cell,
+                              class_cost, shift, switch_cost, margin, latched, since_speed,
+                              held, out):
     """GVF's ``align_reset_margin`` (under the connected rule): each class reports the
     since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s: ``best``
     its templates' least costs since the reset, ``pos`` their open ends, ``best_of`` each
-    class's template) until the path its open alignment reports (``class_cell``,
+    class's template of least cost) until the path its open alignment reports (``class_cell``,
     ``class_cost``) costs less by more than ``margin``, then (``latched`` until the reset)
     the open alignment's, already in ``out``. While its open end is in the template's end
     region (``edge_share``, :data:`EDGE`) the since-reset speed is held (``held``, each
@@ -275,15 +276,12 @@ def since_reset_until_restart(best, offsets, class_offsets, pos, best_of, edge_s
     the reset keep growing there, the template's frames do not). The open total of a path
     begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
     their sum): the same frame costs as the since-reset alignment's."""
-    for k in range(class_offsets.shape[0] - 1):
+    for k in range(best_of.shape[0]):
+        m = best_of[k]
         if not latched[k] and class_cell[k] >= 0:
-            s = best[class_offsets[k]]
-            for r in range(class_offsets[k] + 1, class_offsets[k + 1]):
-                s = min(s, best[r])
-            if s - (class_cost[k] + shift - switch_cost) > margin:
+            if best[m] - (class_cost[k] + shift - switch_cost) > margin:
                 latched[k] = True
         if not latched[k]:
-            m = best_of[k]
             n = offsets[m + 1] - offsets[m]
             if pos[m] < n - edge_frames(n, edge_share):
                 held[k] = since_speed[k]

@@ -56,7 +56,9 @@ def test_the_rule_against_a_re_statement():
     for _ in range(300):
         best = rng.uniform(0, 300, 6)
         pos = np.array([rng.integers(0, offsets[m + 1] - offsets[m]) for m in range(6)])
-        best_of = np.array([rng.integers(class_offsets[k], class_offsets[k + 1])
+        # (each class's template of least cost, as align_step gives it)
+        best_of = np.array([class_offsets[k] + int(np.argmin(best[class_offsets[k]:
+                                                                  class_offsets[k + 1]]))
                             for k in range(3)])
         cell = rng.integers(-1, 5, 3)
         cost = rng.uniform(0, 300, 3)
@@ -74,8 +76,8 @@ def test_the_rule_against_a_re_statement():
                 if pos[m] < n - max(1, math.ceil(EDGE * n)):  # before the end region
                     want_h[k] = since[k]
                 want_o[k] = want_h[k]
-        since_reset_until_restart(best, offsets, class_offsets, pos, best_of, EDGE, cell, cost,
-                                  shift, switch, margin, latched, since, held, out)
+        since_reset_until_restart(best, offsets, pos, best_of, EDGE, cell, cost, shift, switch,
+                                  margin, latched, since, held, out)
         assert np.array_equal(latched, want_l) and np.array_equal(out, want_o)
         assert np.array_equal(held, want_h)
 
