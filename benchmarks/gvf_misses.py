@@ -10,14 +10,18 @@ broken down by gesture fraction, replay, class and input (the scale of each inpu
 own relative truth), with the signed direction of the misses, per-take concentration, and the
 share read with every replay of every take counting the same (beside the frame-weighted one).
 
-With ``--keep-noise`` the replays scale only the take's smooth part (a centred moving average
-over ``NOISE_WIDTH`` frames) and add the rest back at its recorded size, as a performer's
-smaller or bigger gesture leaves the sensor's noise as it is (gvf_eval's replay scales it
-with the gesture; docs/notes/issue-18z.md).
+gvf_eval's replay scales the whole take, the sensor's noise too. Two other replays
+(docs/notes/issue-18z.md): ``--restore-noise`` adds white noise to a replay made smaller, so
+that the noise is back at the sensor's level (``sensor_noise``: still postures of the
+training subjects' streams); ``--keep-fast`` scales only the take's part below a centred
+moving average over ``FAST_WIDTH`` frames and leaves the rest (mostly fast motion: its root
+mean square is several times the sensor's noise) at its recorded size, a gesture whose slow
+part changes size and fast part does not.
 
 Run from the repository root::
 
-    nice -n 10 python3 -m benchmarks.gvf_misses [--out docs/gvf_misses_18m.json] [--keep-noise]
+    nice -n 10 python3 -m benchmarks.gvf_misses [--out docs/gvf_misses_18m.json]
+        [--restore-noise | --keep-fast]
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +37,7 @@ from scipy.ndimage import uniform_filter1d
 
 from benchmarks.gvf_eval import (
     FACTORS,
+    HAPT,
     ROOT,
     TOL,
     dataset,
@@ -42,16 +48,49 @@ from benchmarks.gvf_eval import (
 )
 
 SETTINGS = ROOT / "docs" / "gvf_recognizer_input_18l.json"
-#: ``--keep-noise``: the moving average's width in frames (0.18 s at HAPT's 50 Hz).
-NOISE_WIDTH = 9
+#: ``--keep-fast``: the moving average's width in frames (0.36 s at the 25 Hz of gvf_eval's
+#: takes, every second frame of HAPT's 50 Hz).
+FAST_WIDTH = 9
+#: HAPT's still postures (SITTING, STANDING, LAYING)
+STILL_LABELS = (4, 5, 6)
 
 
-def noise_kept_replay(x: np.ndarray, speed: float, scale: float) -> np.ndarray:
-    """gvf_eval's replay of the take's smooth part, with the rest (the take minus its
-    centred moving average) replayed in time only: its size stays as recorded. The
-    unchanged replay gives the take back."""
-    smooth = uniform_filter1d(x, NOISE_WIDTH, axis=0, mode="nearest")
+def fast_kept_replay(x: np.ndarray, speed: float, scale: float) -> np.ndarray:
+    """gvf_eval's replay of the take's slow part (its centred moving average), with the
+    rest replayed in time only: its size stays as recorded. The unchanged replay gives the
+    take back."""
+    smooth = uniform_filter1d(x, FAST_WIDTH, axis=0, mode="nearest")
     return replay(smooth, speed, scale) + replay(x - smooth, speed, 1.0)
+
+
+def sensor_noise(subjects: set) -> np.ndarray:
+    """(D,) the sensor's noise per input: the root mean square of the first difference
+    over the still postures of ``subjects``' sessions, over the square root of 2 (white
+    noise's)."""
+    z = np.load(HAPT.parent / "HAPT_train_streams.npz", allow_pickle=False)
+    cuts = np.cumsum(z["lengths"])[:-1]
+    d2 = []
+    for x, lab, s in zip(np.split(z["X_concat"].astype(np.float64), cuts),
+                         np.split(z["labels_concat"], cuts), z["subject"], strict=True):
+        if s in subjects:
+            still = np.isin(lab, STILL_LABELS)
+            d2.append(np.diff(x, axis=0)[still[1:] & still[:-1]] ** 2)
+    return np.sqrt(np.vstack(d2).mean(axis=0) / 2.0)
+
+
+def noise_restored_replay(sigma: np.ndarray):
+    """gvf_eval's replay, plus, for a size factor ``s`` below 1, white noise of standard
+    deviation ``sigma * sqrt(1 - s**2)`` per input after the first frame (the replay's
+    noise back at the sensor's level; seeded by the take and the factors). Sizes of 1 and
+    more are gvf_eval's."""
+    def play(x: np.ndarray, speed: float, scale: float) -> np.ndarray:
+        y = replay(x, speed, scale)
+        if scale < 1.0:
+            seed = zlib.crc32(np.ascontiguousarray(x).tobytes() + repr((speed, scale)).encode())
+            noise = np.random.default_rng(seed).standard_normal(y.shape)
+            y[1:] += (noise * sigma * np.sqrt(1.0 - scale**2))[1:]
+        return y
+    return play
 
 
 def folds_of(subjects):
@@ -190,16 +229,26 @@ def main() -> None:
                     help="gm.GVF() as a user constructs it, not 18l's settings")
     ap.add_argument("--params", default="{}",
                     help="with --package-defaults: these run-time settings given (JSON)")
-    ap.add_argument("--keep-noise", action="store_true",
-                    help="replays leave the take's part above a moving average at its size")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--restore-noise", action="store_true",
+                     help="smaller replays get the sensor's noise back (white, still postures)")
+    how.add_argument("--keep-fast", action="store_true",
+                     help="replays leave the take's part above a moving average at its size")
     args = ap.parse_args()
     if args.package_defaults:
         params = json.loads(args.params)
         settings = f"gm.GVF(**{params})" if params else "gm.GVF()"
     else:
         settings, params = SETTINGS.name, json.loads(SETTINGS.read_text())["chosen_params"]
-    replay_of = noise_kept_replay if args.keep_noise else replay
-    report = {"settings": settings, "params": params, "keep_noise": args.keep_noise,
+    replay_of, how = replay, "gvf_eval"
+    if args.keep_fast:
+        replay_of, how = fast_kept_replay, "fast part kept"
+    elif args.restore_noise:
+        takes, labels, subjects = load_takes()
+        train_idx, _ = folds_of(subjects)
+        sigma = sensor_noise({subjects[i] for i in train_idx})
+        replay_of, how = noise_restored_replay(sigma), f"noise restored, sigma {sigma.tolist()}"
+    report = {"settings": settings, "params": params, "replay": how,
               **analyse(collect(params, replay_of=replay_of))}
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: v for k, v in report.items() if k != "params"}, indent=1))
