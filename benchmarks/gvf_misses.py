@@ -229,10 +229,10 @@ def main() -> None:
                     help="gm.GVF() as a user constructs it, not 18l's settings")
     ap.add_argument("--params", default="{}",
                     help="with --package-defaults: these run-time settings given (JSON)")
-    how = ap.add_mutually_exclusive_group()
-    how.add_argument("--restore-noise", action="store_true",
+    group = ap.add_mutually_exclusive_group()
+    group.add_argument("--restore-noise", action="store_true",
                      help="smaller replays get the sensor's noise back (white, still postures)")
-    how.add_argument("--keep-fast", action="store_true",
+    group.add_argument("--keep-fast", action="store_true",
                      help="replays leave the take's part above a moving average at its size")
     args = ap.parse_args()
     if args.package_defaults:
