@@ -27,6 +27,21 @@ MAX_DATAGRAM = 65536
 _KINDS = {np.dtype(np.float64): 0, np.dtype(np.int64): 1, np.dtype(np.bool_): 2}
 
 
+def _rebind(stream: Any, views: dict[int, np.ndarray]) -> None:
+    """A lean stream's arrays, kernel arguments and Result blocks moved onto ``views``
+    (``_packed``'s: the id of each array packed -> its view in the buffers)."""
+    from .models.base import FrozenBlock
+
+    for name, value in list(vars(stream).items()):  # the stream's arrays: now the views
+        if isinstance(value, np.ndarray) and id(value) in views:
+            setattr(stream, name, views[id(value)])
+    stream._args = stream._args._replace(**{
+        k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
+    for name, value in list(vars(stream).items()):  # what its Results freeze: there too
+        if isinstance(value, FrozenBlock):
+            setattr(stream, name, value.moved_to(views))
+
+
 def _packed(items: list[Any]) -> tuple[list[np.ndarray], np.ndarray, dict[int, np.ndarray]]:
     """The three flat buffers, the layout table and each array's view (by the id of the array
     it replaces)."""
@@ -89,7 +104,6 @@ class CompiledWire:
         """The compiled path for ``stream`` answering ``address`` datagrams of ``dim`` values
         through ``output``; None when it does not apply (not a lean HHMM or GMM classifier, no
         class templates, another byte order). Rebinds the stream to the packed arrays."""
-        from .models.base import FrozenBlock
         from .models.gmm import GMMStream
         from .models.hhmm import HHMMStream
 
@@ -112,14 +126,7 @@ class CompiledWire:
             stream._frames = _PackedDeltas(frames, views[id(frames.frame)],
                                            views[id(frames._prev)], views[id(frames._pos)],
                                            bufs[1], int(lay[-1, 0]))
-        for name, value in list(vars(stream).items()):  # the stream's arrays: now the views
-            if isinstance(value, np.ndarray) and id(value) in views:
-                setattr(stream, name, views[id(value)])
-        stream._args = stream._args._replace(**{
-            k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
-        for name, value in list(vars(stream).items()):  # what its Results freeze: there too
-            if isinstance(value, FrozenBlock):
-                setattr(stream, name, value.moved_to(views))
+        _rebind(stream, views)
         lik, progress = stream.views()
         parts, toff, at = [], np.zeros((n, 5), dtype=np.int64), 0
         for i, label in enumerate(stream.labels):

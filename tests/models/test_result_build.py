@@ -147,7 +147,7 @@ def test_a_stream_packed_as_the_compiled_path_packs_it(kind):
     (``compiled_wire._packed``): the HHMM's Result arrays then still lie one after another
     (one copy a frame), the GMM's do not (its ``beta`` lies between them: one copy an
     array); either way a Result reads what the kernel writes there."""
-    from gesturemap.compiled_wire import _packed
+    from gesturemap.compiled_wire import _packed, _rebind
 
     x = np.random.default_rng(1).normal(size=(60, 2))
     ds = gm.Dataset()
@@ -156,9 +156,7 @@ def test_a_stream_packed_as_the_compiled_path_packs_it(kind):
     model = (gm.HHMM(3, deltas=False) if kind == "hhmm" else gm.GMM(1, deltas=False)).fit(ds)
     stream, plain = model.stream(), model.stream()
     _, _, views = _packed(list(stream._args._asdict().values()))
-    stream._args = stream._args._replace(**{
-        k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
-    stream._block = stream._block.moved_to(views)
+    _rebind(stream, views)
     assert (stream._block.buffer is not None) == (kind == "hhmm")
     for frame in x[:20]:
         r, q = stream.step(frame), plain.step(frame)
