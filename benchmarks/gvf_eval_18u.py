@@ -104,14 +104,18 @@ def add_step_times(out: str, extra: dict, rounds: int = 3, **more) -> None:
 
 def run_grid(param: str, values, evaluated_extra: dict, out: str,
              only: tuple[str, ...] = ("gm.GVF()", "evaluated settings"),
-             pauses: tuple[int, ...] = (), own_margin: float = OWN_MARGIN) -> dict:
+             pauses: tuple[int, ...] = (), own_margin: float = OWN_MARGIN,
+             more_row=None, more_held=None) -> dict:
     """The declared procedure for one GVF run-time parameter ``param`` over ``values`` (the
     first, today's, wins ties; a value may also be a dict of several run-time parameters):
     the CV rows of ``gm.GVF()`` and of the evaluated settings (with ``evaluated_extra`` on
     top; ``only``: those of them), each setting's choice by :func:`choose`, and one
     held-out run of both with their choices (``gm.GVF()`` also back to back against the
     truth after each of ``pauses``, frames held between the takes; ``own_margin``: the
-    guard's, see :func:`choose`); the report is written to ``out`` after each step."""
+    guard's, see :func:`choose`); the report is written to ``out`` after each step.
+    ``more_row(splits, row)``, if given, adds to each CV row (it may rescore it: the rule
+    reads ``row["score"]``); ``more_held(params, held, ...)`` to each held-out run, with
+    the takes, labels and the split's indices."""
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
@@ -139,6 +143,8 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
             for model, _ in splits:
                 model.set_params(**kw)  # (run-time parameters: no refit)
             row = {param: value, **cv_row(splits, takes, labels, subjects)}
+            if more_row is not None:
+                more_row(splits, row)
             if name == "gm.GVF()":  # the restart guard reads the default's open alignment
                 row.update(own_row(folds, takes, labels, subjects,
                                    lambda kw=kw: gm.GVF(1000, **kw)))
@@ -158,6 +164,8 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
         row = {**params, **(value if isinstance(value, dict) else {param: value})}
         held = held_out(row, takes, labels, subjects, train_idx, test_idx,
                         pauses if name == "gm.GVF()" else None)
+        if more_held is not None:
+            more_held(row, held, takes, labels, train_idx, test_idx)
         report["held_out"][name] = held
         print(f"held out {name} {time.perf_counter() - t0:.0f}s",
               held["held_out_relative"]["all"], flush=True)

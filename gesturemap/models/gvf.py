@@ -57,7 +57,7 @@ from .base import (
     register_model,
     split_dataset,
 )
-from .gvf_align import LEGACY_MAX_STEP
+from .gvf_align import FLOOR, LEGACY_MAX_STEP
 from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 from .gvf_spreads import borrow_spreads
@@ -216,7 +216,9 @@ class GVF(BaseModel):
         older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
         18x): how ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
         (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
-        path is cheaper by that much (a new gesture), then the open alignment's.
+        path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
+        (0.1): the alignments' size normalisation's floor, a fraction of the template's root
+        mean square (gvf_align).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -240,7 +242,7 @@ class GVF(BaseModel):
                       "recognizer_input", "recognizer_gate", "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
                       "align_null_cost", "align_switch_cost", "align_young_cost",
-                      "align_reset_margin", "random_state")
+                      "align_reset_margin", "align_floor", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -254,7 +256,7 @@ class GVF(BaseModel):
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
                      "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
                      "align_null_cost": 0.0, "align_young_cost": 0.0,
-                     "align_reset_margin": None}
+                     "align_reset_margin": None, "align_floor": FLOOR}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -275,7 +277,8 @@ class GVF(BaseModel):
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
-                 align_reset_margin: float | None = 400.0, standardize: bool = True,
+                 align_reset_margin: float | None = 400.0, align_floor: float = 0.1,
+                 standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -317,6 +320,7 @@ class GVF(BaseModel):
         self.align_switch_cost = align_switch_cost
         self.align_young_cost = align_young_cost
         self.align_reset_margin = align_reset_margin
+        self.align_floor = align_floor
         self.standardize = standardize
         self.random_state = random_state
 

@@ -16,8 +16,9 @@ at once), and template frame ``j`` (already relative to its start) by the root m
 the template's frames ``0..j``; ``c(t, j)`` is the squared distance between the two. If the
 frames are the template's beginning made ``s`` times bigger (one ``s`` for all inputs) at any
 steady speed, both sides are the same and the cost does not depend on ``s``. Both roots are
-floored at :data:`FLOOR` times the template's own root mean square (squares added), so the
-first frames, where nothing has moved yet, do not divide by zero.
+floored at the model's ``align_floor`` (:data:`FLOOR` in older files) times the template's
+own root mean square (squares added), so the first frames, where nothing has moved yet, do
+not divide by zero.
 
 - **speed**: with ``align_speed="chord"`` (the default since issue 18v) ``j*`` over the frames
   since the reset (template frames per frame); with ``"slope"`` the least-squares slope of
@@ -50,7 +51,8 @@ _JIT = {"cache": True, "nogil": True, "fastmath": False}
 #: The most template frames one frame may advance the alignment (slopes 0 to this) in files
 #: saved before ``align_max_step`` existed (docs/notes/issue-18u.md).
 LEGACY_MAX_STEP = 4
-#: The size normalisation's floor, as a fraction of the template's root mean square.
+#: The size normalisation's floor, as a fraction of the template's root mean square, in
+#: files saved before ``align_floor`` existed (docs/notes/issue-18aa.md).
 FLOOR = 0.1
 
 
@@ -187,10 +189,10 @@ def _a_size(s, base):
     return min(max(s, FACTOR_MIN), FACTOR_MAX)
 
 
-def normed_templates(templates: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray,
-                                                                         np.ndarray]:
+def normed_templates(templates: np.ndarray, offsets: np.ndarray,
+                     floor: float = FLOOR) -> tuple[np.ndarray, np.ndarray]:
     """Each template frame divided by the root mean square (all inputs) of its template's
-    frames up to it, floored at ``FLOOR`` times the template's own (squares added); and
+    frames up to it, floored at ``floor`` times the template's own (squares added); and
     each template's floor squared."""
     d = templates.shape[1]
     normed = np.empty_like(templates)
@@ -198,7 +200,7 @@ def normed_templates(templates: np.ndarray, offsets: np.ndarray) -> tuple[np.nda
     for m in range(len(offsets) - 1):
         y = templates[offsets[m]:offsets[m + 1]]
         sq = (y**2).sum(axis=1) / d
-        floor2[m] = FLOOR**2 * float(sq.mean())
+        floor2[m] = floor**2 * float(sq.mean())
         prefix = np.cumsum(sq) / np.arange(1, len(y) + 1)
         normed[offsets[m]:offsets[m + 1]] = y / np.sqrt(prefix + floor2[m])[:, None]
     return np.ascontiguousarray(normed), floor2
@@ -221,7 +223,8 @@ class AlignEstimate:
         self._class_offsets = model.class_offsets_
         self._speed_factors = model.speed_factors_
         self._scale_factors = model.scale_factors_
-        self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_)
+        self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_,
+                                                      float(model.align_floor))
         self._skipped = False
         self.max_step = int(model.align_max_step)
         self.chord = model.align_speed == "chord"

@@ -413,7 +413,8 @@ def check_speed_params(model) -> None:
     """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame;
     ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`; ``align_speed`` one
     of :data:`ALIGN_SPEEDS`; ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``
-    numbers >= 0; ``align_reset_margin`` None or a number >= 0."""
+    numbers >= 0; ``align_reset_margin`` None or a number >= 0; ``align_floor`` a number
+    above 0."""
     check_number("align_max_step", model.align_max_step, minimum=1,
                  maximum=ALIGN_MAX_STEP_LIMIT, integer=True,
                  hint="The most template frames one frame may advance an alignment.")
@@ -426,6 +427,9 @@ def check_speed_params(model) -> None:
     if model.align_reset_margin is not None:
         check_number("align_reset_margin", model.align_reset_margin, minimum=0,
                      hint="None: the open alignment's speed from the first frame.")
+    check_float("align_floor", model.align_floor, 0.0, strict=True,
+                hint="The alignments' size normalisation's floor, a fraction of the "
+                     "template's root mean square (0.1 before issue 18aa).")
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:
         raise bad_param("speed_window", window, "0 or a number of frames >= 1",
