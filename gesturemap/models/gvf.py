@@ -217,8 +217,8 @@ class GVF(BaseModel):
         18x): how ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
         (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
         path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
-        (0.1): the alignments' size normalisation's floor, a fraction of the template's root
-        mean square (gvf_align).
+        (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
+        fraction of the template's root mean square (gvf_align).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -277,7 +277,7 @@ class GVF(BaseModel):
                  speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
-                 align_reset_margin: float | None = 400.0, align_floor: float = 0.1,
+                 align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
                  standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles

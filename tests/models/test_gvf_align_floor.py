@@ -78,15 +78,16 @@ def _x() -> np.ndarray:
     return np.vstack([_replay("wave", 1.3, 0.6), _replay("circle", 0.8, 0.5)])
 
 
-def test_the_default_is_the_floor_of_before_and_another_floor_reaches_the_stream():
-    model = gm.GVF(50, random_state=2).fit(_shapes_dataset())
-    assert model.align_floor == FLOOR == 0.1
-    explicit = gm.GVF(50, random_state=2, align_floor=0.1).fit(_shapes_dataset())
-    _same_stream(model.stream().run(_x()), explicit.stream().run(_x()))
+def test_the_default_is_the_cvs_floor_and_the_floor_reaches_the_stream():
+    assert gm.GVF().align_floor == 0.02  # issue 18aa's CV
+    assert FLOOR == 0.1  # what files saved before the parameter computed
+    model = gm.GVF(50, random_state=2, align_floor=0.1).fit(_shapes_dataset())
     before = np.array([r.speed for r in model.stream().run(_x())])
-    model.set_params(align_floor=0.01)
+    model.set_params(align_floor=0.02)
     after = np.array([r.speed for r in model.stream().run(_x())])
     assert np.mean(np.abs(after - before) > 1e-6) > 0.05
+    default = gm.GVF(50, random_state=2).fit(_shapes_dataset())
+    _same_stream(model.stream().run(_x()), default.stream().run(_x()))
 
 
 def test_saved_loaded_and_older_files(tmp_path):
