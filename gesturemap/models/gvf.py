@@ -218,7 +218,10 @@ class GVF(BaseModel):
         (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
         path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
         (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
-        fraction of the template's root mean square (gvf_align).
+        fraction of the template's root mean square (gvf_align). ``align_scale_target``
+        (``"particles"``) and ``align_scale_prior`` (1): what the ``"align"`` scale is pulled
+        towards (the particles' scale, or ``"amplitude"``: each input's amplitude ratio to
+        the aligned template's prefix, 18ab) and how strongly (gvf_align).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -242,7 +245,8 @@ class GVF(BaseModel):
                       "recognizer_input", "recognizer_gate", "scale_estimate", "scale_window",
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
                       "align_null_cost", "align_switch_cost", "align_young_cost",
-                      "align_reset_margin", "align_floor", "random_state")
+                      "align_reset_margin", "align_floor", "align_scale_target",
+                      "align_scale_prior", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -256,7 +260,8 @@ class GVF(BaseModel):
                      "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
                      "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
                      "align_null_cost": 0.0, "align_young_cost": 0.0,
-                     "align_reset_margin": None, "align_floor": FLOOR}
+                     "align_reset_margin": None, "align_floor": FLOOR,
+                     "align_scale_target": "particles", "align_scale_prior": 1.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -278,6 +283,7 @@ class GVF(BaseModel):
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
+                 align_scale_target: str = "particles", align_scale_prior: float = 1.0,
                  standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
@@ -321,6 +327,8 @@ class GVF(BaseModel):
         self.align_young_cost = align_young_cost
         self.align_reset_margin = align_reset_margin
         self.align_floor = align_floor
+        self.align_scale_target = align_scale_target
+        self.align_scale_prior = align_scale_prior
         self.standardize = standardize
         self.random_state = random_state
 

@@ -29,7 +29,12 @@ not divide by zero.
 - **scale**: the least-squares scale of ``x_t - x_0`` on the aligned template frame
   ``y[j*(t)]``, per input (or one for all, ``uniform_scale``), sums forgotten by
   ``1 / scale_window`` per frame (0: since the reset), pulled towards the particles' scale by
-  ``SCALE_FIT_PRIOR`` as the other fitted scales, times ``scale_factors_``.
+  ``SCALE_FIT_PRIOR`` times the model's ``align_scale_prior``, times ``scale_factors_``;
+  the pull's target is the particles' scale (``align_scale_target="particles"``, files saved
+  before issue 18ab) or, with ``"amplitude"``, each input's amplitude ratio: the root mean
+  square of ``x_i - x_0`` over the frames since the reset over that of the template's frames
+  up to ``j*`` (:func:`amplitude_targets`), which is the scale early in a gesture, where the
+  least-squares sums are small.
 
 A class reports the template of its own with the least cost at the open end. The particles,
 progress, rotation and class posterior are untouched; with the other estimate on the warp
@@ -67,6 +72,19 @@ def running_energy(z, x0, energy, t):
         s += d * d
     new = energy + (s / z.shape[0] - energy) / (t + 1)
     return new if math.isfinite(new) else energy
+
+
+@njit(**_JIT)
+def input_energy(z, x0, energy, t):
+    """Each input's running mean of ``(z - x0)**2`` over the ``t + 1`` frames since the
+    reset, in place; a frame that would make one infinite leaves them all as they were."""
+    for i in range(z.shape[0]):
+        d = z[i] - x0[i]
+        if not math.isfinite(energy[i] + (d * d - energy[i]) / (t + 1)):
+            return
+    for i in range(z.shape[0]):
+        d = z[i] - x0[i]
+        energy[i] += (d * d - energy[i]) / (t + 1)
 
 
 @njit(**_JIT)
@@ -189,6 +207,32 @@ def _a_size(s, base):
     return min(max(s, FACTOR_MIN), FACTOR_MAX)
 
 
+@njit(**_JIT)
+def amplitude_targets(energy, prefix, offsets, pos, best_of, scale_factors, scales, out):
+    """Each class's amplitude ratio per input, in its reference units (``out`` (C, D)):
+    ``sqrt(energy / prefix[offsets[m] + pos[m]]) * scale_factors[m]`` for its template of
+    least cost ``m = best_of[k]``; ``energy`` (D,) the mean of ``(x_i - x_0)**2`` since the
+    reset, ``prefix`` (T, D) the mean of each template's squared frames up to each. Where the
+    template has not moved yet on an input the particles' scale (``scales``) stands."""
+    for k in range(best_of.shape[0]):
+        m = best_of[k]
+        row = offsets[m] + pos[m]
+        for j in range(energy.shape[0]):
+            p = prefix[row, j]
+            r = math.sqrt(energy[j] / p) * scale_factors[m, j] if p > 1e-12 else 0.0
+            out[k, j] = r if r > 0.0 and math.isfinite(r) else scales[k, j]
+
+
+def prefix_energies(templates: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """(T, D) each template frame's mean squared value per input over its template's frames
+    up to it."""
+    out = np.empty_like(templates)
+    for m in range(len(offsets) - 1):
+        y = templates[offsets[m]:offsets[m + 1]]
+        out[offsets[m]:offsets[m + 1]] = np.cumsum(y**2, axis=0) / np.arange(1, len(y) + 1)[:, None]
+    return np.ascontiguousarray(out)
+
+
 def normed_templates(templates: np.ndarray, offsets: np.ndarray,
                      floor: float = FLOOR) -> tuple[np.ndarray, np.ndarray]:
     """Each template frame divided by the root mean square (all inputs) of its template's
@@ -226,6 +270,12 @@ class AlignEstimate:
         self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_,
                                                       float(model.align_floor))
         self._skipped = False
+        self._prior = float(model.align_scale_prior)
+        self._amplitude = model.align_scale_target == "amplitude" and self._scale_on
+        if self._amplitude:
+            self._prefix = prefix_energies(model.templates_, model.offsets_)
+            self._input_energy = np.zeros(model.templates_.shape[1])
+            self._target = np.zeros((len(model.class_offsets_) - 1, model.templates_.shape[1]))
         self.max_step = int(model.align_max_step)
         self.chord = model.align_speed == "chord"
         window = float(model.speed_window)
@@ -286,6 +336,8 @@ class AlignEstimate:
             if self._t == 0:
                 self._x0[:] = z
             self._energy = running_energy(z, self._x0, self._energy, self._t)
+            if self._amplitude:
+                input_energy(z, self._x0, self._input_energy, self._t)
             align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
                        self._class_offsets, self._floor2, self._cost, self._new, self._pos,
                        self._sums, self._speed_keep, self._align_speed, self._speed_factors,
@@ -313,7 +365,12 @@ class AlignEstimate:
             self._warp.fit_scales(z, keep, prior, uniform, scales)
         if self._scale_on and self._t > 0:  # (before any frame: the particles' scale)
             # a skipped frame: the scale from the sums as they were, about today's particles
+            base = scales
+            if self._amplitude:
+                amplitude_targets(self._input_energy, self._prefix, self._offsets, self._pos,
+                                  self._best_of, self._scale_factors, scales, self._target)
+                base = self._target
             align_scale(z, self._x0, self._t - 1, self._templates, self._offsets,
-                        self._class_offsets, self._pos, self._best_of, keep, prior, uniform,
-                        self._scale_factors, self._sxy, self._syy, scales, scales,
-                        not self._skipped)
+                        self._class_offsets, self._pos, self._best_of, keep,
+                        prior * self._prior, uniform, self._scale_factors, self._sxy,
+                        self._syy, base, scales, not self._skipped)

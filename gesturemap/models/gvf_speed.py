@@ -405,6 +405,8 @@ def warp_speed(model):
 #: most template frames one frame may advance an alignment: the fastest speed followed,
 #: relative to a template) is 12 (issue 18u's CV); files saved without it load with 4.
 ALIGN_SPEEDS = ("slope", "chord")
+#: What the ``"align"`` scale is pulled towards (GVF's ``align_scale_target``, issue 18ab).
+ALIGN_SCALE_TARGETS = ("particles", "amplitude")
 #: The largest ``align_max_step`` (template frames one frame may advance an alignment)
 ALIGN_MAX_STEP_LIMIT = 64
 
@@ -430,6 +432,10 @@ def check_speed_params(model) -> None:
     check_float("align_floor", model.align_floor, 0.0, strict=True,
                 hint="The alignments' size normalisation's floor, a fraction of the "
                      "template's root mean square (0.1 before issue 18aa).")
+    check_choice("align_scale_target", model.align_scale_target, ALIGN_SCALE_TARGETS)
+    check_float("align_scale_prior", model.align_scale_prior, 0.0,
+                hint="How strongly the alignment's scale is pulled towards its target "
+                     "(1: as before issue 18ab).")
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:
         raise bad_param("speed_window", window, "0 or a number of frames >= 1",
