@@ -219,9 +219,9 @@ class GVF(BaseModel):
         path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
         (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
         fraction of the template's root mean square (gvf_align). ``align_scale_target``
-        (``"particles"``) and ``align_scale_prior`` (1): what the ``"align"`` scale is pulled
-        towards (the particles' scale, or ``"amplitude"``: each input's amplitude ratio to
-        the aligned template's prefix, 18ab) and how strongly (gvf_align).
+        (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (1):
+        what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
+        aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -283,7 +283,7 @@ class GVF(BaseModel):
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
-                 align_scale_target: str = "particles", align_scale_prior: float = 1.0,
+                 align_scale_target: str = "amplitude", align_scale_prior: float = 1.0,
                  standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles

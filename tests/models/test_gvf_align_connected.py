@@ -201,6 +201,12 @@ def test_saved_loaded_and_older_files_compare_per_frame(tmp_path):
 @pytest.mark.parametrize("name", ["align_null_cost", "align_switch_cost", "align_young_cost"])
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "high", None, True])
 def test_a_bad_cost_is_refused_with_its_name(name, bad):
+    assert_refused(name, bad)
+
+
+def assert_refused(name, bad) -> None:
+    """A GVF given ``name=bad`` is refused, with the parameter's name, at ``fit`` and by
+    ``set_params``."""
     ds = _shapes_dataset()
     with pytest.raises(GesturemapError, match=name):
         gm.GVF(50, **{name: bad}).fit(ds)

@@ -11,18 +11,18 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
 from gesturemap.models.gvf_align import FLOOR, normed_templates
 
 from .test_gvf import _replay, _shapes_dataset
+from .test_gvf_align_connected import assert_refused
 from .test_gvf_recognizer import _same_stream
 from .test_gvf_speed import _hapt, _hapt_replay
 
 
-@pytest.fixture(scope="module")
-def hapt_model(datasets_dir):
-    """``gm.GVF(300)`` on subjects 3-8's HAPT transitions (25 Hz) and subject 1's takes."""
+def subjects_3_to_8(datasets_dir):
+    """``gm.GVF(300)`` on subjects 3-8's HAPT transitions (25 Hz), and subject 1's takes
+    (take, label)."""
     takes, labels, subjects = _hapt(datasets_dir)
     ds = gm.Dataset()
     for i in range(len(takes)):
@@ -30,6 +30,11 @@ def hapt_model(datasets_dir):
             ds.add(takes[i], label=labels[i])
     test = [(takes[i], labels[i]) for i in range(len(takes)) if subjects[i] == 1]
     return gm.GVF(300).fit(ds), test
+
+
+@pytest.fixture(scope="module")
+def hapt_model(datasets_dir):
+    return subjects_3_to_8(datasets_dir)
 
 
 def _moved_by_half_size(model, test) -> float:
@@ -104,9 +109,4 @@ def test_saved_loaded_and_older_files(tmp_path):
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf"), "low", True])
 def test_a_bad_floor_is_refused_with_its_name(bad):
-    ds = _shapes_dataset()
-    with pytest.raises(GesturemapError, match="align_floor"):
-        gm.GVF(50, align_floor=bad).fit(ds)
-    model = gm.GVF(50).fit(ds)
-    with pytest.raises(GesturemapError, match="align_floor"):
-        model.set_params(align_floor=bad)
+    assert_refused("align_floor", bad)
