@@ -416,7 +416,8 @@ def check_speed_params(model) -> None:
     ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`; ``align_speed`` one
     of :data:`ALIGN_SPEEDS`; ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``
     numbers >= 0; ``align_reset_margin`` None or a number >= 0; ``align_floor`` a number
-    above 0."""
+    above 0; ``align_scale_target`` one of :data:`ALIGN_SCALE_TARGETS`;
+    ``align_scale_prior`` a number >= 0."""
     check_number("align_max_step", model.align_max_step, minimum=1,
                  maximum=ALIGN_MAX_STEP_LIMIT, integer=True,
                  hint="The most template frames one frame may advance an alignment.")
