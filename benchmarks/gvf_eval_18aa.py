@@ -41,21 +41,22 @@ CV_CONDITIONS = [(0.5, 2.0), (2.0, 0.5), (1.0, 1.0)]
 
 
 @contextlib.contextmanager
-def noise_restored(sigma: np.ndarray):
-    """gvf_eval's ``run_conditions`` replaying with the sensor's noise restored."""
+def replaying(play):
+    """gvf_eval's ``run_conditions`` replaying with ``play`` (None: gvf_eval's own)."""
     plain = ge.replay
-    ge.replay = noise_restored_replay(sigma)
+    ge.replay = play or plain
     try:
         yield
     finally:
         ge.replay = plain
 
 
-def noisy_cv(splits, takes, labels, sigma) -> dict:
+def cv_figures(splits, takes, labels, play=None) -> dict:
     """18r's ``cv_row`` figures (recognition after 30 %, speed and scale within 15 %, their
-    mean the score) on the noise-restored replays, averaged over the folds."""
+    mean the score) on cross_validate's conditions replayed by ``play``, averaged over the
+    folds."""
     parts = []
-    with noise_restored(sigma):
+    with replaying(play):
         for model, te in splits:
             s = ge.summarise(ge.run_conditions(model, takes, labels, te, CV_CONDITIONS))["all"]
             parts.append((float(np.mean(s["accuracy_by_fraction"][2:])), s["speed_within_15"],
@@ -73,17 +74,18 @@ def main() -> None:
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, _ = ge.saved_split(saved)
     sigma = sensor_noise({int(subjects[i]) for i in train_idx})
+    noisy = noise_restored_replay(sigma)
 
     def more_row(splits, row) -> None:
         row["score_plain_replay"] = row["score"]
-        row["noise_restored"] = noisy_cv(splits, takes, labels, sigma)
+        row["noise_restored"] = cv_figures(splits, takes, labels, noisy)
         row["score"] = (row["score_plain_replay"] + row["noise_restored"]["score"]) / 2
 
     def more_held(params, held, takes, labels, train_idx, test_idx) -> None:
         all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
         for name, row in (("chosen", params), ("first row", {"align_floor": GRID_18AA[0]})):
             model = gm.GVF(1000, **row).fit(ge.dataset(takes, labels, train_idx))
-            with noise_restored(sigma):
+            with replaying(noisy):
                 held[f"held_out_noise_restored {name}"] = ge.summarise(
                     ge.run_conditions(model, takes, labels, test_idx, all9))
             if name == "first row":

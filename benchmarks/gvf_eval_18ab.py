@@ -16,13 +16,10 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import sys
 import time
 from pathlib import Path
-
-import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -30,7 +27,7 @@ if str(ROOT) not in sys.path:
 
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
-from benchmarks.gvf_eval_18aa import CV_CONDITIONS  # noqa: E402
+from benchmarks.gvf_eval_18aa import cv_figures, replaying  # noqa: E402
 from benchmarks.gvf_eval_18r import training_folds  # noqa: E402
 from benchmarks.gvf_misses import fast_kept_replay, noise_restored_replay, sensor_noise  # noqa: E402
 
@@ -42,31 +39,6 @@ GRID_18AB = ({"align_scale_target": "particles", "align_scale_prior": 1.0},
 #: the guard: a row's scale within ±15 % on the fast-kept replays at least the first row's
 #: minus this
 FAST_MARGIN = 0.02
-
-
-@contextlib.contextmanager
-def replaying(play):
-    """gvf_eval's ``run_conditions`` replaying with ``play`` (None: gvf_eval's own)."""
-    plain = ge.replay
-    ge.replay = play or plain
-    try:
-        yield
-    finally:
-        ge.replay = plain
-
-
-def cv_figures(splits, takes, labels, play) -> dict:
-    """Recognition after 30 %, speed and scale within ±15 % (their mean the score) over the
-    folds, on cross_validate's conditions replayed by ``play``."""
-    parts = []
-    with replaying(play):
-        for model, te in splits:
-            s = ge.summarise(ge.run_conditions(model, takes, labels, te, CV_CONDITIONS))["all"]
-            parts.append((float(np.mean(s["accuracy_by_fraction"][2:])), s["speed_within_15"],
-                          s["scale_within_15"]))
-    acc, sp, sc = np.mean(parts, axis=0)
-    return {"score": float((acc + sp + sc) / 3), "accuracy_after_30": float(acc),
-            "speed_within_15": float(sp), "scale_within_15": float(sc)}
 
 
 def main() -> None:
