@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import sys
 from pathlib import Path
@@ -66,6 +67,23 @@ def cv_figures(splits, takes, labels, play=None) -> dict:
             "speed_within_15": float(sp), "scale_within_15": float(sc)}
 
 
+def held_replays(plays: dict, first: dict, params: dict, held: dict, takes, labels, train_idx,
+                 test_idx) -> None:
+    """A run_grid ``more_held``: the held-out figures over the 9 replays of the chosen
+    ``params`` and of the ``first`` row on each of ``plays`` (name: replay), and the first
+    row's on gvf_eval's own replay, added to ``held``."""
+    all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
+    for name, row in (("chosen", params), ("first row", first)):
+        model = gm.GVF(1000, **row).fit(ge.dataset(takes, labels, train_idx))
+        for play_name, play in plays.items():
+            with replaying(play):
+                held[f"held_out_{play_name} {name}"] = ge.summarise(
+                    ge.run_conditions(model, takes, labels, test_idx, all9))
+        if name == "first row":
+            held["held_out_relative first row"] = ge.summarise(
+                ge.run_conditions(model, takes, labels, test_idx, all9))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_floor_18aa.json"))
@@ -81,20 +99,11 @@ def main() -> None:
         row["noise_restored"] = cv_figures(splits, takes, labels, noisy)
         row["score"] = (row["score_plain_replay"] + row["noise_restored"]["score"]) / 2
 
-    def more_held(params, held, takes, labels, train_idx, test_idx) -> None:
-        all9 = [(sp, sc) for sp in ge.FACTORS for sc in ge.FACTORS]
-        for name, row in (("chosen", params), ("first row", {"align_floor": GRID_18AA[0]})):
-            model = gm.GVF(1000, **row).fit(ge.dataset(takes, labels, train_idx))
-            with replaying(noisy):
-                held[f"held_out_noise_restored {name}"] = ge.summarise(
-                    ge.run_conditions(model, takes, labels, test_idx, all9))
-            if name == "first row":
-                held["held_out_relative first row"] = ge.summarise(
-                    ge.run_conditions(model, takes, labels, test_idx, all9))
-
     report = run_grid("align_floor", GRID_18AA, {}, args.out, only=("gm.GVF()",),
                       pauses=(50, 125), own_margin=OWN_MARGIN_18AA, more_row=more_row,
-                      more_held=more_held)
+                      more_held=functools.partial(
+                          held_replays, {"noise_restored": noisy},
+                          {"align_floor": GRID_18AA[0]}))
     report["sensor_noise"] = sigma.tolist()
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
 

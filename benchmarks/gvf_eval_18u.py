@@ -105,7 +105,7 @@ def add_step_times(out: str, extra: dict, rounds: int = 3, **more) -> None:
 def run_grid(param: str, values, evaluated_extra: dict, out: str,
              only: tuple[str, ...] = ("gm.GVF()", "evaluated settings"),
              pauses: tuple[int, ...] = (), own_margin: float = OWN_MARGIN,
-             more_row=None, more_held=None) -> dict:
+             more_row=None, more_held=None, refit: bool = False, guard=None) -> dict:
     """The declared procedure for one GVF run-time parameter ``param`` over ``values`` (the
     first, today's, wins ties; a value may also be a dict of several run-time parameters):
     the CV rows of ``gm.GVF()`` and of the evaluated settings (with ``evaluated_extra`` on
@@ -115,7 +115,10 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
     guard's, see :func:`choose`); the report is written to ``out`` after each step.
     ``more_row(splits, row)``, if given, adds to each CV row (it may rescore it: the rule
     reads ``row["score"]``); ``more_held(params, held, ...)`` to each held-out run, with
-    the takes, labels and the split's indices."""
+    the takes, labels and the split's indices. ``refit``: ``param`` is a fit parameter, the
+    folds' models are fitted again for each value. ``guard(rows)``, if given, returns the
+    rows of ``gm.GVF()`` the rule may choose from (before the restart guard; it may add to
+    them)."""
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
@@ -136,12 +139,15 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
         folds.append((tr, te[::3]))
     t0 = time.perf_counter()
     for name, params in settings.items():
-        splits = [(gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te)
-                  for tr, te in folds]
+        splits = [] if refit else [
+            (gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te) for tr, te in folds]
         for value in values:
             kw = value if isinstance(value, dict) else {param: value}
+            if refit:
+                splits = [(gm.GVF(1000, **params, **kw).fit(ge.dataset(takes, labels, tr)), te)
+                          for tr, te in folds]
             for model, _ in splits:
-                model.set_params(**kw)  # (run-time parameters: no refit)
+                model.set_params(**kw)  # (run-time parameters: no refit; refit: the same)
             row = {param: value, **cv_row(splits, takes, labels, subjects)}
             if more_row is not None:
                 more_row(splits, row)
@@ -152,7 +158,11 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
             print(f"cv {name} {time.perf_counter() - t0:.0f}s",
                   {k: v for k, v in row.items() if k != "own_by_fold"}, flush=True)
             write()
-    chosen = {name: choose(report["cv"][name], guard=name == "gm.GVF()",
+    rows = {name: report["cv"][name] for name in settings}
+    if guard is not None and "gm.GVF()" in rows:
+        rows["gm.GVF()"] = guard(rows["gm.GVF()"])
+        write()
+    chosen = {name: choose(rows[name], guard=name == "gm.GVF()",
                            own_margin=own_margin)[param] for name in settings}
     report["own_margin"] = own_margin
     report["chosen"] = chosen
