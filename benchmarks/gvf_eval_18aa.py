@@ -84,10 +84,12 @@ def held_replays(plays: dict, first: dict, params: dict, held: dict, takes, labe
                 ge.run_conditions(model, takes, labels, test_idx, all9))
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_floor_18aa.json"))
-    args = ap.parse_args()
+def noisy_grid(param: str, grid, out: str) -> dict:
+    """18aa's procedure for the run-time parameter ``param`` over ``grid`` (the first row
+    today's): run_grid for ``gm.GVF()`` with each row also scored on the noise-restored
+    replays (the row's score the mean of the two), 18y's restart guard, the restart held out
+    also after 50 and 125 held frames, the choice and the first row held out on the
+    noise-restored replays; the report written to ``out``."""
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, _ = ge.saved_split(saved)
@@ -99,13 +101,24 @@ def main() -> None:
         row["noise_restored"] = cv_figures(splits, takes, labels, noisy)
         row["score"] = (row["score_plain_replay"] + row["noise_restored"]["score"]) / 2
 
-    report = run_grid("align_floor", GRID_18AA, {}, args.out, only=("gm.GVF()",),
-                      pauses=(50, 125), own_margin=OWN_MARGIN_18AA, more_row=more_row,
-                      more_held=functools.partial(
-                          held_replays, {"noise_restored": noisy},
-                          {"align_floor": GRID_18AA[0]}))
+    report = run_grid(param, grid, {}, out, only=("gm.GVF()",), pauses=(50, 125),
+                      own_margin=OWN_MARGIN_18AA, more_row=more_row,
+                      more_held=functools.partial(held_replays, {"noise_restored": noisy},
+                                                  {param: grid[0]}))
     report["sensor_noise"] = sigma.tolist()
-    Path(args.out).write_text(json.dumps(report, indent=1, default=float))
+    Path(out).write_text(json.dumps(report, indent=1, default=float))
+    return report
+
+
+def noisy_grid_main(param: str, grid, report_name: str) -> None:
+    """A script's ``main`` for :func:`noisy_grid` (``--out``: docs/``report_name``)."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(ROOT / "docs" / report_name))
+    noisy_grid(param, grid, ap.parse_args().out)
+
+
+def main() -> None:
+    noisy_grid_main("align_floor", GRID_18AA, "gvf_align_floor_18aa.json")
 
 
 if __name__ == "__main__":

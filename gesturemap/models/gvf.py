@@ -222,6 +222,8 @@ class GVF(BaseModel):
         (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (1):
         what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
         aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
+        ``align_margin_speed`` (0, off; 18ad): the restart margin divided by the since-reset
+        winner's speed to this power (gvf_align_open.since_reset_until_restart).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -246,7 +248,7 @@ class GVF(BaseModel):
                       "speed_estimate", "speed_window", "align_max_step", "align_speed",
                       "align_null_cost", "align_switch_cost", "align_young_cost",
                       "align_reset_margin", "align_floor", "align_scale_target",
-                      "align_scale_prior", "random_state")
+                      "align_scale_prior", "align_margin_speed", "random_state")
 
     #: saved before several templates per class: one template, no start posture, restart at
     #: the end at once (the multiplicative speed and scale steps came at the same time)
@@ -261,7 +263,8 @@ class GVF(BaseModel):
                      "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
                      "align_null_cost": 0.0, "align_young_cost": 0.0,
                      "align_reset_margin": None, "align_floor": FLOOR,
-                     "align_scale_target": "particles", "align_scale_prior": 1.0}
+                     "align_scale_target": "particles", "align_scale_prior": 1.0,
+                     "align_margin_speed": 0.0}
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, learned_tolerance: bool = False,
@@ -284,7 +287,7 @@ class GVF(BaseModel):
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
                  align_scale_target: str = "amplitude", align_scale_prior: float = 1.0,
-                 standardize: bool = True,
+                 align_margin_speed: float = 0.0, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
@@ -329,6 +332,7 @@ class GVF(BaseModel):
         self.align_floor = align_floor
         self.align_scale_target = align_scale_target
         self.align_scale_prior = align_scale_prior
+        self.align_margin_speed = align_margin_speed
         self.standardize = standardize
         self.random_state = random_state
 

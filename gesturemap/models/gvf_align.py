@@ -300,6 +300,8 @@ class AlignEstimate:
         self._margin = (float(margin) if margin is not None and self._open is not None
                         and model.speed_estimate == "align_open"
                         and float(model.align_null_cost) > 0.0 else None)
+        # align_margin_speed (18ad): the margin over the since-reset winner's speed to this power
+        self._margin_speed = float(model.align_margin_speed)
         self._latched = np.zeros(c, dtype=np.bool_)
         self._held = np.ones(c)
         # the since-reset alignment runs only for an estimate that reads it
@@ -353,7 +355,8 @@ class AlignEstimate:
                 since_reset_until_restart(self._best, self._offsets, self._pos, self._best_of,
                                           EDGE, o.class_cell, o.class_cost, o._totals[2],
                                           o.switch_cost, self._margin, self._latched,
-                                          self._align_speed, self._held, out)
+                                          self._align_speed, self._held, out,
+                                          self._margin_speed)
             self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,

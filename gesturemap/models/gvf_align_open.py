@@ -73,6 +73,8 @@ MIN_POINTS = 10
 #: spread plus the tolerance) of the frame it begins on from the template's start posture
 #: (0: none; then every frame may begin a path alike).
 START_POSTURE = 0.0
+#: the bounds of the speed that divides the restart margin (``align_margin_speed``)
+MARGIN_SPEED_MIN, MARGIN_SPEED_MAX = 0.25, 4.0
 # per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames,
 # the origin's template frame, the last counted frame and its template frame (the chord)
 _REG = 10
@@ -264,7 +266,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
 @njit(**_JIT)
 def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cell,
                               class_cost, shift, switch_cost, margin, latched, since_speed,
-                              held, out):
+                              held, out, margin_speed=0.0):
     """GVF's ``align_reset_margin`` (under the connected rule): each class reports the
     since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s: ``best``
     its templates' least costs since the reset, ``pos`` their open ends, ``best_of`` each
@@ -275,11 +277,22 @@ def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cel
     class's last one before it), as the open alignment holds at a held end (the frames since
     the reset keep growing there, the template's frames do not). The open total of a path
     begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
-    their sum): the same frame costs as the since-reset alignment's."""
+    their sum): the same frame costs as the since-reset alignment's. ``margin_speed`` > 0
+    (GVF's ``align_margin_speed``, issue 18ad): the margin is divided by the held speed of
+    the since-reset winner (the class of least since-reset cost), in [:data:`MARGIN_SPEED_MIN`,
+    :data:`MARGIN_SPEED_MAX`], to that power: a gesture performed slowly has more frames, so
+    a stall of its since-reset path builds the same cost difference over less of it."""
+    eff = margin
+    if margin_speed != 0.0:  # the margin over the since-reset winner's held speed
+        w = 0
+        for k in range(best_of.shape[0]):
+            if best[best_of[k]] < best[best_of[w]]:
+                w = k
+        eff = margin / min(max(held[w], MARGIN_SPEED_MIN), MARGIN_SPEED_MAX) ** margin_speed
     for k in range(best_of.shape[0]):
         m = best_of[k]
         if not latched[k] and class_cell[k] >= 0:
-            if best[m] - (class_cost[k] + shift - switch_cost) > margin:
+            if best[m] - (class_cost[k] + shift - switch_cost) > eff:
                 latched[k] = True
         if not latched[k]:
             n = offsets[m + 1] - offsets[m]

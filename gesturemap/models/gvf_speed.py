@@ -417,7 +417,7 @@ def check_speed_params(model) -> None:
     of :data:`ALIGN_SPEEDS`; ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``
     numbers >= 0; ``align_reset_margin`` None or a number >= 0; ``align_floor`` a number
     above 0; ``align_scale_target`` one of :data:`ALIGN_SCALE_TARGETS`;
-    ``align_scale_prior`` a number >= 0."""
+    ``align_scale_prior`` and ``align_margin_speed`` numbers >= 0."""
     check_number("align_max_step", model.align_max_step, minimum=1,
                  maximum=ALIGN_MAX_STEP_LIMIT, integer=True,
                  hint="The most template frames one frame may advance an alignment.")
@@ -437,6 +437,9 @@ def check_speed_params(model) -> None:
     check_float("align_scale_prior", model.align_scale_prior, 0.0,
                 hint="How strongly the alignment's scale is pulled towards its target "
                      "(1: as before issue 18ab).")
+    check_float("align_margin_speed", model.align_margin_speed, 0.0,
+                hint="The restart margin over the since-reset winner's speed to this power "
+                     "(0: off, as before issue 18ad).")
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:
         raise bad_param("speed_window", window, "0 or a number of frames >= 1",
