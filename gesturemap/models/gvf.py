@@ -222,8 +222,8 @@ class GVF(BaseModel):
         (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (1):
         what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
         aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
-        ``align_margin_speed`` (0, off; 18ad): the restart margin divided by the since-reset
-        winner's speed to this power (gvf_align_open.since_reset_until_restart).
+        ``align_margin_speed`` (0.5, 18ad; 0, off, in older files): the restart margin divided
+        by the since-reset winner's speed to this power (gvf_align_open).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different
@@ -287,7 +287,7 @@ class GVF(BaseModel):
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
                  align_scale_target: str = "amplitude", align_scale_prior: float = 1.0,
-                 align_margin_speed: float = 0.0, standardize: bool = True,
+                 align_margin_speed: float = 0.5, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

@@ -127,6 +127,10 @@ def test_a_second_gesture_still_restarts(datasets_dir):
             assert np.all(np.abs(v - 1.0) < 0.08), (sp, v.min(), v.max())
 
 
+def test_the_default_is_the_declared_runs_choice():
+    assert gm.GVF().align_margin_speed == 0.5  # issue 18ad's CV (docs/notes/issue-18ad.md)
+
+
 def test_saved_loaded_and_older_files(tmp_path):
     model = gm.GVF(100, random_state=3, align_margin_speed=0.5).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
