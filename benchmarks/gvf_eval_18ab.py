@@ -28,7 +28,7 @@ if str(ROOT) not in sys.path:
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
 from benchmarks.gvf_eval_18aa import cv_figures, replaying  # noqa: E402
-from benchmarks.gvf_eval_18r import training_folds  # noqa: E402
+from benchmarks.gvf_eval_18r import cv_splits  # noqa: E402
 from benchmarks.gvf_misses import fast_kept_replay, noise_restored_replay, sensor_noise  # noqa: E402
 
 #: the rows: today's (the particles' scale, weight 1) first: ties go to it
@@ -57,11 +57,7 @@ def main() -> None:
     def write() -> None:
         Path(args.out).write_text(json.dumps(report, indent=1, default=float))
 
-    folds = []
-    for f in training_folds(subjects, train_idx):
-        tr = [i for i in train_idx if subjects[i] not in f]
-        te = [i for i in train_idx if subjects[i] in f]
-        folds.append((tr, te[::3]))
+    folds = cv_splits(subjects, train_idx)
     splits = [(gm.GVF(1000).fit(ge.dataset(takes, labels, tr)), te) for tr, te in folds]
     t0 = time.perf_counter()
     for row in GRID_18AB:

@@ -53,6 +53,17 @@ def training_folds(subjects, train_idx) -> list[set]:
     return [set(tsubs[: len(tsubs) // 2]), set(tsubs[len(tsubs) // 2:])]
 
 
+def cv_splits(subjects, train_idx) -> list[tuple[list, list]]:
+    """Per fold of :func:`training_folds`: (the other fold's takes, the third of the fold's
+    takes the CV reads)."""
+    out = []
+    for f in training_folds(subjects, train_idx):
+        tr = [i for i in train_idx if subjects[i] not in f]
+        te = [i for i in train_idx if subjects[i] in f]
+        out.append((tr, te[::3]))
+    return out
+
+
 def cv_row(fitted, takes, labels, subjects) -> dict:
     """One row's CV figures: per fold (``fitted``: (model, the third of the fold's takes the
     CV reads)) ``cross_validate``'s conditions and the back-to-back check, averaged."""

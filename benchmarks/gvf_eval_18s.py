@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 import gesturemap as gm  # noqa: E402
 import gesturemap.models.gvf_align_anchor as anchored  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
-from benchmarks.gvf_eval_18r import cv_row, training_folds  # noqa: E402
+from benchmarks.gvf_eval_18r import cv_row, cv_splits  # noqa: E402
 
 #: (name, speed_estimate, gvf_align_anchor constants); today's default first, "align" second
 GRID_18S = (
@@ -78,12 +78,8 @@ def setup(out: str, grid):
     _, _, train_idx, test_idx = ge.saved_split(saved)
     report: dict = {"test_subjects": saved["test_subjects"],
                     "grid": [[n, h, c] for n, h, c in grid], "cv": []}
-    splits, folds = [], []
-    for f in training_folds(subjects, train_idx):
-        tr = [i for i in train_idx if subjects[i] not in f]
-        te = [i for i in train_idx if subjects[i] in f]
-        splits.append((gm.GVF(1000).fit(ge.dataset(takes, labels, tr)), te[::3]))
-        folds.append((tr, te[::3]))
+    folds = cv_splits(subjects, train_idx)
+    splits = [(gm.GVF(1000).fit(ge.dataset(takes, labels, tr)), te) for tr, te in folds]
     return args, report, takes, labels, subjects, train_idx, test_idx, splits, folds
 
 

@@ -31,7 +31,7 @@ if str(ROOT) not in sys.path:
 
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
-from benchmarks.gvf_eval_18r import cv_row, training_folds  # noqa: E402
+from benchmarks.gvf_eval_18r import cv_row, cv_splits  # noqa: E402
 from benchmarks.gvf_eval_18t import OWN_MARGIN, back_to_back_own, own_row  # noqa: E402
 
 #: the candidates of ``align_max_step``; 4 (the value before 18u) first: ties go to it
@@ -132,22 +132,17 @@ def run_grid(param: str, values, evaluated_extra: dict, out: str,
     def write() -> None:
         Path(out).write_text(json.dumps(report, indent=1, default=float))
 
-    folds = []
-    for f in training_folds(subjects, train_idx):
-        tr = [i for i in train_idx if subjects[i] not in f]
-        te = [i for i in train_idx if subjects[i] in f]
-        folds.append((tr, te[::3]))
+    folds = cv_splits(subjects, train_idx)
     t0 = time.perf_counter()
     for name, params in settings.items():
-        splits = [] if refit else [
-            (gm.GVF(1000, **params).fit(ge.dataset(takes, labels, tr)), te) for tr, te in folds]
+        splits = None
         for value in values:
             kw = value if isinstance(value, dict) else {param: value}
-            if refit:
-                splits = [(gm.GVF(1000, **params, **kw).fit(ge.dataset(takes, labels, tr)), te)
-                          for tr, te in folds]
+            if refit or splits is None:  # (run-time parameters: fitted once, then set)
+                splits = [(gm.GVF(1000, **params, **(kw if refit else {})).fit(
+                    ge.dataset(takes, labels, tr)), te) for tr, te in folds]
             for model, _ in splits:
-                model.set_params(**kw)  # (run-time parameters: no refit; refit: the same)
+                model.set_params(**kw)
             row = {param: value, **cv_row(splits, takes, labels, subjects)}
             if more_row is not None:
                 more_row(splits, row)

@@ -49,6 +49,23 @@ BEFORE = {
 }
 
 
+def restated(best, offsets, pos, best_of, cell, cost, shift, switch, margin, latched, since,
+             held, out):
+    """The rule re-stated: what ``since_reset_until_restart`` leaves in ``latched``, ``out``
+    and ``held`` (returned as copies) with the margin ``margin``."""
+    want_l, want_o, want_h = latched.copy(), out.copy(), held.copy()
+    for k in range(len(best_of)):
+        m = best_of[k]  # (each class's template of least cost)
+        if not want_l[k] and cell[k] >= 0 and best[m] - (cost[k] + shift - switch) > margin:
+            want_l[k] = True
+        if not want_l[k]:
+            n = offsets[m + 1] - offsets[m]
+            if pos[m] < n - max(1, math.ceil(EDGE * n)):  # before the end region
+                want_h[k] = since[k]
+            want_o[k] = want_h[k]
+    return want_l, want_o, want_h
+
+
 def test_the_rule_against_a_re_statement():
     rng = np.random.default_rng(4)
     class_offsets = np.array([0, 2, 3, 6])
@@ -65,17 +82,8 @@ def test_the_rule_against_a_re_statement():
         shift, switch, margin = rng.uniform(0, 100), 150.0, rng.choice([0.0, 40.0])
         latched = rng.random(3) < 0.3
         since, out, held = rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3)
-        want_l, want_o, want_h = latched.copy(), out.copy(), held.copy()
-        for k in range(3):
-            s = best[class_offsets[k]:class_offsets[k + 1]].min()
-            if not want_l[k] and cell[k] >= 0 and s - (cost[k] + shift - switch) > margin:
-                want_l[k] = True
-            if not want_l[k]:
-                m = best_of[k]
-                n = offsets[m + 1] - offsets[m]
-                if pos[m] < n - max(1, math.ceil(EDGE * n)):  # before the end region
-                    want_h[k] = since[k]
-                want_o[k] = want_h[k]
+        want_l, want_o, want_h = restated(best, offsets, pos, best_of, cell, cost, shift,
+                                          switch, margin, latched, since, held, out)
         since_reset_until_restart(best, offsets, pos, best_of, EDGE, cell, cost, shift, switch,
                                   margin, latched, since, held, out)
         assert np.array_equal(latched, want_l) and np.array_equal(out, want_o)

@@ -7,7 +7,6 @@ gesture at any speed. 0 is off, as before."""
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 import pytest
@@ -25,7 +24,7 @@ from .test_gvf import _shapes_dataset
 from .test_gvf_align_connected import _after_a_pause, assert_refused
 from .test_gvf_align_floor import subjects_3_to_8
 from .test_gvf_align_open import two_takes_dataset
-from .test_gvf_align_reset_margin import _x
+from .test_gvf_align_reset_margin import _x, restated
 from .test_gvf_recognizer import _same_stream
 from .test_gvf_speed import _hapt_replay
 
@@ -52,17 +51,8 @@ def test_the_rule_against_a_re_statement():
             # the margin over the held speed (as it was on entry) of the since-reset winner
             w = int(np.argmin([best[best_of[k]] for k in range(3)]))
             eff = margin / min(max(held[w], MARGIN_SPEED_MIN), MARGIN_SPEED_MAX) ** power
-            want_l, want_o, want_h = latched.copy(), out.copy(), held.copy()
-            for k in range(3):
-                s = best[best_of[k]]
-                if not want_l[k] and cell[k] >= 0 and s - (cost[k] + shift - switch) > eff:
-                    want_l[k] = True
-                if not want_l[k]:
-                    m = best_of[k]
-                    n = offsets[m + 1] - offsets[m]
-                    if pos[m] < n - max(1, math.ceil(EDGE * n)):
-                        want_h[k] = since[k]
-                    want_o[k] = want_h[k]
+            want_l, want_o, want_h = restated(best, offsets, pos, best_of, cell, cost, shift,
+                                              switch, eff, latched, since, held, out)
             n_latched[power] += int((want_l & ~latched).sum())
             since_reset_until_restart(best, offsets, pos, best_of, EDGE, cell, cost, shift,
                                       switch, margin, latched, since, held, out, power)
