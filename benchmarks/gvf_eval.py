@@ -121,10 +121,14 @@ def dataset(takes, labels, idx) -> gm.Dataset:
 
 
 def energy_weights(model: gm.GVF) -> np.ndarray:
-    """(C, D) share of each input in each template's energy (relative to its first frame)."""
+    """(C, D) share of each input in each class's energy: the squares of its templates'
+    frames (each relative to its first frame), all its templates together. (Before
+    2026-12-04 class k read template k's, which with several templates per class is
+    another class's template for most k.)"""
     w = []
     for k in range(len(model.labels_)):
-        t = model.templates_[model.offsets_[k]:model.offsets_[k + 1]]
+        a, b = model.class_offsets_[k], model.class_offsets_[k + 1]
+        t = model.templates_[model.offsets_[a]:model.offsets_[b]]
         e = (t**2).sum(axis=0) + 1e-12
         w.append(e / e.sum())
     return np.array(w)

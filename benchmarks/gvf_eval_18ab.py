@@ -41,6 +41,14 @@ GRID_18AB = ({"align_scale_target": "particles", "align_scale_prior": 1.0},
 FAST_MARGIN = 0.02
 
 
+def plays_18ab(subjects, train_idx) -> tuple:
+    """The training subjects' sensor noise and 18ab's three replays: gvf_eval's, with the
+    noise restored, with the fast part kept."""
+    sigma = sensor_noise({int(subjects[i]) for i in train_idx})
+    return sigma, {"gvf_eval": None, "noise_restored": noise_restored_replay(sigma),
+                   "fast_kept": fast_kept_replay}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf_align_scale_prior_18ab.json"))
@@ -48,9 +56,7 @@ def main() -> None:
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, test_idx = ge.saved_split(saved)
-    sigma = sensor_noise({int(subjects[i]) for i in train_idx})
-    plays = {"gvf_eval": None, "noise_restored": noise_restored_replay(sigma),
-             "fast_kept": fast_kept_replay}
+    sigma, plays = plays_18ab(subjects, train_idx)
     report: dict = {"test_subjects": saved["test_subjects"], "grid": list(GRID_18AB),
                     "fast_margin": FAST_MARGIN, "sensor_noise": sigma.tolist(), "cv": []}
 
