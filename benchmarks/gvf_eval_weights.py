@@ -40,9 +40,12 @@ from benchmarks.gvf_eval_18r import cv_splits  # noqa: E402
 #: on (the package's at the time: later runs changed the scale's target and the margin)
 RUNS = {
     "18aa": ("gvf_align_floor_18aa.json",
-             {"align_scale_target": "particles", "align_margin_speed": 0.0}),
+             {"align_scale_target": "particles", "align_scale_prior": 1.0,
+              "align_margin_speed": 0.0}),
     "18ab": ("gvf_align_scale_prior_18ab.json", {"align_margin_speed": 0.0}),
-    "18ac": ("gvf_templates_18ac.json", {"align_margin_speed": 0.0}),
+    "18ac": ("gvf_templates_18ac.json",
+             {"align_scale_target": "amplitude", "align_scale_prior": 1.0,
+              "align_margin_speed": 0.0}),
 }
 #: the guards' margins as each run declared them (restart: 18y's; fast-kept scale: 18ab's)
 RESTART_MARGIN = 0.05

@@ -219,7 +219,8 @@ class GVF(BaseModel):
         path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
         (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
         fraction of the template's root mean square (gvf_align). ``align_scale_target``
-        (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (1):
+        (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (5,
+        18ae; 1 in files saved before it, which store it, and in older ones):
         what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
         aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
         ``align_margin_speed`` (0.5, 18ad; 0, off, in older files): the restart margin divided
@@ -286,7 +287,7 @@ class GVF(BaseModel):
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
-                 align_scale_target: str = "amplitude", align_scale_prior: float = 1.0,
+                 align_scale_target: str = "amplitude", align_scale_prior: float = 5.0,
                  align_margin_speed: float = 0.5, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles

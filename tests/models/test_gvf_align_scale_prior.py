@@ -41,8 +41,8 @@ BEFORE = {
 
 
 def test_the_particles_target_at_weight_1_is_the_scale_of_before():
-    defaults = gm.GVF().get_params()  # issue 18ab's CV
-    assert (defaults["align_scale_target"], defaults["align_scale_prior"]) == ("amplitude", 1.0)
+    defaults = gm.GVF().get_params()  # issue 18ab's CV, re-scored in 18ae
+    assert (defaults["align_scale_target"], defaults["align_scale_prior"]) == ("amplitude", 5.0)
     model = gm.GVF(100, random_state=3, align_scale_target="particles",
                    align_scale_prior=1.0).fit(_shapes_dataset())
     res = model.stream().run(_x())
@@ -117,14 +117,17 @@ def test_the_amplitude_target_reads_a_smaller_gesture_sooner(datasets_dir):
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, align_scale_target="amplitude",
-                   align_scale_prior=5.0).fit(_shapes_dataset())
-    path = model.save(tmp_path / "gvf")
-    params = json.loads(path.read_text())["params"]
-    assert (params["align_scale_target"], params["align_scale_prior"]) == ("amplitude", 5.0)
-    loaded = gm.load(path)
-    assert loaded.get_params() == model.get_params()
-    _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
+    # 1: the default saved between issues 18ab and 18ae (files store it); 20: another
+    for prior in (1.0, 20.0):
+        model = gm.GVF(100, random_state=3, align_scale_target="amplitude",
+                       align_scale_prior=prior).fit(_shapes_dataset())
+        path = model.save(tmp_path / f"gvf{prior}")
+        params = json.loads(path.read_text())["params"]
+        assert (params["align_scale_target"], params["align_scale_prior"]) == ("amplitude",
+                                                                               prior)
+        loaded = gm.load(path)
+        assert loaded.get_params() == model.get_params()
+        _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
     del meta["params"]["align_scale_target"], meta["params"]["align_scale_prior"]
     old = restore(json.loads(json.dumps(meta)), arrays)
