@@ -30,13 +30,11 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import gvf_eval as ge  # noqa: E402
 from benchmarks.gvf_eval_18aa import OWN_MARGIN_18AA, cv_figures, held_replays  # noqa: E402
+from benchmarks.gvf_eval_18ab import FAST_MARGIN, plays_18ab  # noqa: E402
 from benchmarks.gvf_eval_18u import run_grid  # noqa: E402
-from benchmarks.gvf_misses import fast_kept_replay, noise_restored_replay, sensor_noise  # noqa: E402
 
 #: the rows: today's first (ties go to it)
 GRID_18AC = (4, 6, 8)
-#: 18ab's guard: the fast-kept scale within ±15 % at least the first row's minus this
-FAST_MARGIN = 0.02
 #: the step guard: a row's p50 step (1,000 particles) at most this times the first row's
 STEP_RATIO = 1.2
 
@@ -74,8 +72,8 @@ def main() -> None:
     takes, labels, subjects = ge.load_takes()
     saved = json.loads((ROOT / "docs" / "gvf_align_18p.json").read_text())
     _, _, train_idx, _ = ge.saved_split(saved)
-    sigma = sensor_noise({int(subjects[i]) for i in train_idx})
-    plays = {"noise_restored": noise_restored_replay(sigma), "fast_kept": fast_kept_replay}
+    sigma, plays = plays_18ab(subjects, train_idx)
+    del plays["gvf_eval"]  # (run_grid's own score reads gvf_eval's replay)
 
     def more_row(splits, row) -> None:
         row["score_plain_replay"] = row["score"]

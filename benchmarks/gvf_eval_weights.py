@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 import gesturemap as gm  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
-from benchmarks.gvf_eval_18aa import cv_figures  # noqa: E402
+from benchmarks.gvf_eval_18aa import OWN_MARGIN_18AA, cv_figures  # noqa: E402
 from benchmarks.gvf_eval_18ab import FAST_MARGIN, plays_18ab  # noqa: E402
 from benchmarks.gvf_eval_18r import cv_splits  # noqa: E402
 
@@ -47,8 +47,6 @@ RUNS = {
              {"align_scale_target": "amplitude", "align_scale_prior": 1.0,
               "align_margin_speed": 0.0}),
 }
-#: the guards' margins as each run declared them (restart: 18y's; fast-kept scale: 18ab's)
-RESTART_MARGIN = 0.05
 
 
 def saved_rows(name: str, before: dict) -> list[tuple[dict, dict]]:
@@ -60,7 +58,8 @@ def saved_rows(name: str, before: dict) -> list[tuple[dict, dict]]:
 
 
 def allowed(name: str, rows: list[dict]) -> list[dict]:
-    """The rows run ``name``'s declared rule may choose from, its guards read with the
+    """The rows run ``name``'s declared rule may choose from (restart guard: 18y's margin,
+    ``OWN_MARGIN_18AA``; fast-kept: 18ab's ``FAST_MARGIN``), its guards read with the
     re-measured fast-kept scale (a scale figure) and the saved restart and step figures
     (speed and time: the weights do not touch them)."""
     first = rows[0]
@@ -69,7 +68,7 @@ def allowed(name: str, rows: list[dict]) -> list[dict]:
         saved = r["saved"]
         if name in ("18aa", "18ac"):
             r["restart_guard"] = (saved["own_back_to_back_folds"]
-                                  >= first["saved"]["own_back_to_back_folds"] - RESTART_MARGIN)
+                                  >= first["saved"]["own_back_to_back_folds"] - OWN_MARGIN_18AA)
         if name in ("18ab", "18ac"):
             r["fast_kept_guard"] = (r["fast_kept"]["scale_within_15"]
                                     >= first["fast_kept"]["scale_within_15"] - FAST_MARGIN)
