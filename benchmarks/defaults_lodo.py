@@ -34,7 +34,8 @@ the watch data runs on every 4th frame; every other figure uses all frames.
 Run from the repository root::
 
     nice -n 10 python3 -m benchmarks.defaults_lodo [--quick] [--families hhmm,gmm,dtw]
-        [--no-classic] [--grid defaults|delta_lag|hhmm_joint|hhmm_covariance] [--out docs/defaults_lodo.json]
+        [--no-classic] [--grid defaults|delta_lag|hhmm_joint|hhmm_covariance|hhmm_gaussians]
+        [--out docs/defaults_lodo.json]
 
 ``--grid delta_lag`` (issue 10e) compares the delta's lag (1, 2, 4) for HHMM and GMM with every
 other setting at the package default, by the same protocol. ``--grid hhmm_joint`` (issue 10f)
@@ -42,7 +43,8 @@ crosses the HHMM's lag (1, 2, 4) with states (5, 10) and relative regularisation
 0.1): 18 settings, today's default first. ``--grid hhmm_covariance`` (issue 10g) compares the
 HHMM's covariance at 10 states, 0.05, lag 2: ``"auto"`` (threshold 2 frames per Gaussian per
 dimension, the package's then), ``"auto"`` with thresholds 1 (the HHMM's since) and 4,
-``"full"``, ``"diagonal"``.
+``"full"``, ``"diagonal"``. ``--grid hhmm_gaussians`` (issue 10j) compares the HHMM's
+Gaussians per state (1, 2, 3) with the rest at today's defaults.
     python3 -m benchmarks.defaults_lodo --merge a.json b.json --out docs/defaults_lodo.md
 
 Prints Markdown tables; writes every number to ``--out`` (and the tables beside it, ``.md``).
@@ -123,9 +125,16 @@ HHMM_COVARIANCE_GRIDS: dict[str, list[dict[str, Any]]] = {
                               ("auto", {AUTO_THRESHOLD: 4.0}), ("full", {}),
                               ("diagonal", {}))],
 }
+#: ``--grid hhmm_gaussians`` (issue 10j): the HHMM's Gaussians per state at today's other
+#: defaults (10 states, 0.05, ``"auto"`` at the HHMM's threshold, lag 2); 1 (today) first, so a
+#: tie keeps it.
+HHMM_GAUSSIANS_GRIDS: dict[str, list[dict[str, Any]]] = {
+    "hhmm": [{"states": 10, "relative_regularization": 0.05, "deltas": True, "delta_lag": 2,
+              "covariance": "auto", "gaussians": g} for g in (1, 2, 3)],
+}
 NAMED_GRIDS: dict[str, dict[str, list[dict[str, Any]]]] = {
     "delta_lag": DELTA_LAG_GRIDS, "hhmm_joint": HHMM_JOINT_GRIDS,
-    "hhmm_covariance": HHMM_COVARIANCE_GRIDS}
+    "hhmm_covariance": HHMM_COVARIANCE_GRIDS, "hhmm_gaussians": HHMM_GAUSSIANS_GRIDS}
 QUICK_GRIDS: dict[str, list[dict[str, Any]]] = {
     "hhmm": [{"states": 10, "relative_regularization": r} for r in (0.01, 0.1)],
     "gmm": [{"gaussians": 4, "relative_regularization": r} for r in (0.01, 0.1)],
@@ -398,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="the settings compared: the defaults' grid; (issue 10e) the "
                          "delta's lag 1, 2, 4 with the rest at the package default; (issue "
                          "10f) the HHMM's lag x states x relative regularisation; (issue "
-                         "10g) the HHMM's covariance")
+                         "10g) the HHMM's covariance; (issue 10j) its Gaussians per state")
     ap.add_argument("--out", type=Path, default=None, help="JSON file for every number")
     ap.add_argument("--families", default=None, help="comma-separated subset: hhmm,gmm,dtw")
     ap.add_argument("--no-classic", action="store_true", help="skip the classic models' row")
