@@ -71,6 +71,7 @@ def default_candidates(bimodal: bool = False) -> list[Candidate]:
         ("HMM (hmmlearn) left-right 5 states", lambda: HMM()),
         ("DTW unconstrained band", lambda: DTW(band=1.0)),
         ("DTW not standardised", lambda: DTW(standardize=False)),
+        ("DTW z-normalised per take", lambda: DTW(normalization="take")),
         ("kNN", lambda: KNN()),
         ("naive Bayes", lambda: NaiveBayes()),
         ("HHMM 5 states diagonal", lambda: HHMM(5, covariance="diagonal")),

@@ -147,3 +147,40 @@ def test_regression_is_scored_by_r2(ref):
     sel = model.selection_
     assert all(c["cv_score"] is not None and c["cv_score"] <= 1.0 for c in sel["candidates"])
     assert model.stream().step(list(ds)[0].inputs[0]).output is not None
+
+
+def test_default_candidates_try_every_dtw_normalization():
+    from gesturemap.models.search import default_candidates
+    norms = {m.normalization_ for m in (f() for _, f in default_candidates())
+             if isinstance(m, gm.DTW)}
+    assert norms == {"global", "take", "none"}
+
+
+def _offset_takes(rng, n_per_class):
+    """Two shapes, every take at its own offset and size (a sensor worn differently each
+    time): only a per-take normalisation sees the shape."""
+    t = np.linspace(0, 1, 40)
+    shapes = {"up-down": np.stack([np.sin(np.pi * t), t], 1),
+              "down-up": np.stack([-np.sin(np.pi * t), t], 1)}
+    ds, tests = gm.Dataset(), []
+    for label, shape in shapes.items():
+        for i in range(2 * n_per_class):
+            x = shape * rng.uniform(0.5, 2.0) + rng.normal(0, 5.0, size=2)
+            x = x + rng.normal(0, 0.02, size=x.shape)
+            if i < n_per_class:
+                ds.add(x, label=label)
+            else:
+                tests.append((x, label))
+    return ds, tests
+
+
+def test_auto_picks_per_take_normalization_where_takes_are_offset():
+    from gesturemap.models.search import default_candidates
+    take = [c for c in default_candidates() if c[0] == "DTW z-normalised per take"]
+    ds, tests = _offset_takes(np.random.default_rng(3), 6)
+    model = gm.auto(ds, budget_s=120, candidates=[("DTW defaults", lambda: gm.DTW()), *take])
+    sel = model.selection_
+    assert sel["candidates"][sel["chosen"]]["name"] == "DTW z-normalised per take"
+    assert sel["candidates"][1]["cv_score"] > sel["candidates"][0]["cv_score"]
+    pred = model.predict([x for x, _ in tests])
+    assert np.mean([p == y for p, (_, y) in zip(pred, tests, strict=True)]) >= 0.9
