@@ -66,6 +66,44 @@ def _initial_parameters(x: np.ndarray, offsets: np.ndarray, states: int, diagona
     return means, covs
 
 
+def _finite(hmm: Any) -> bool:
+    return all(np.isfinite(np.asarray(v)).all() for v in (
+        hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_))
+
+
+def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple) -> None:
+    """Fit ``hmm`` (hmmlearn, ``implementation="scaling"``) on ``x`` from ``start`` (startprob,
+    transmat, means, covars); raises ValueError if no finite fit is reached.
+
+    The "scaling" forward-backward is the log domain's fit several times faster where it
+    holds, but on long, sharply modelled takes it either underflows ("forward pass failed")
+    or, with no error at all, ends on NaN parameters (ShoulderExerciseWatch with deltas: 2 of
+    7 classes; docs/notes/issue-10l.md). Both cases are fitted again in the log domain from
+    the same start."""
+    # hmmlearn logs a non-monotone EM step or a short take (and stops): what it reached is
+    # kept, and the messages would flood a performer's console
+    hmm_log = logging.getLogger("hmmlearn")
+    level = hmm_log.level
+    hmm_log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = start
+            try:
+                hmm.fit(x, lengths)
+                ok = _finite(hmm)
+            except ValueError:
+                ok = False
+            if not ok:
+                hmm.set_params(implementation="log")
+                hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = start
+                hmm.fit(x, lengths)
+                if not _finite(hmm):
+                    raise ValueError("Baum-Welch ended on non-finite parameters")
+    finally:
+        hmm_log.setLevel(level)
+
+
 @register_model
 class HMM(BaseModel):
     """One Gaussian HMM per class, trained by hmmlearn (recognition only).
@@ -133,7 +171,7 @@ class HMM(BaseModel):
             lengths = np.diff(cd.offsets)
             n = max(1, min(int(self.states), int(lengths.min())))
             means, covs = _initial_parameters(x, cd.offsets, n, diagonal, float(self.min_covar))
-            # hmmlearn's "scaling" forward-backward: the same fit as "log", several times faster
+            # "scaling" first, "log" where it fails (:func:`_baum_welch`)
             hmm = GaussianHMM(n_components=n, covariance_type="diag" if diagonal else "full",
                               min_covar=float(self.min_covar), n_iter=int(self.iterations),
                               tol=float(self.tolerance), params="stmc", init_params="",
@@ -146,32 +184,13 @@ class HMM(BaseModel):
                 trans = np.full((n, n), 1.0 / n)
                 startprob = np.full(n, 1.0 / n)
             covars = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
-            hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = (startprob, trans, means,
-                                                                      covars)
-            # hmmlearn logs a non-monotone EM step or a short take (and stops): what it
-            # reached is kept, and the messages would flood a performer's console
-            hmm_log = logging.getLogger("hmmlearn")
-            level = hmm_log.level
-            hmm_log.setLevel(logging.CRITICAL)
             try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    try:
-                        hmm.fit(x, lengths)
-                    except ValueError:
-                        # "scaling" can underflow on long, sharply modelled takes ("forward
-                        # pass failed"): the log-domain implementation, from the same start
-                        hmm.set_params(implementation="log")
-                        hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = (
-                            startprob, trans, means, covars)
-                        hmm.fit(x, lengths)
+                _baum_welch(hmm, x, lengths, (startprob, trans, means, covars))
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise GesturemapError(
                     f"class {cd.label!r}: hmmlearn could not train its HMM ({exc}); try "
                     "fewer states, covariance='diagonal' or a larger min_covar."
                 ) from None
-            finally:
-                hmm_log.setLevel(level)
             transmat = np.asarray(hmm.transmat_, dtype=np.float64).copy()
             dead = ~(transmat.sum(axis=1) > 0)  # a state EM never left: it stays put
             transmat[dead] = np.eye(n)[dead]
@@ -181,7 +200,8 @@ class HMM(BaseModel):
                            # hmmlearn gives full matrices whatever covariance_type
                            "covars": np.asarray(hmm.covars_, dtype=np.float64)})
             info[str(cd.label)] = {"iterations": int(hmm.monitor_.iter), "states": n,
-                                   "converged": bool(hmm.monitor_.converged)}
+                                   "converged": bool(hmm.monitor_.converged),
+                                   "implementation": str(hmm.implementation)}
             if progress is not None:
                 progress((ci + 1) / len(classes), f"class {cd.label!r} trained")
         self.labels_ = [c.label for c in classes]

@@ -80,3 +80,44 @@ def test_short_takes_get_fewer_states():
     model = gm.HMM(states=8).fit(ds)
     assert all(len(c["startprob"]) == 3 for c in model.class_params_)
     assert model.training_info_["classes"]["a"]["states"] == 3
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # hmmlearn's scaling pass, on purpose
+def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(datasets_dir):
+    """On ShoulderExerciseWatch's "IR" takes with first differences, hmmlearn's "scaling"
+    Baum-Welch ends on NaN parameters without an error (it did in 2 of 7 classes): the model
+    is the log domain's fit from the same start, finite, and says so."""
+    from gesturemap.models.hmm import _initial_parameters
+
+    z = np.load(datasets_dir / "ShoulderExerciseWatch" / "ShoulderExerciseWatch_train.npz")
+    takes = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
+    takes = [np.hstack([x, np.diff(x, axis=0, prepend=x[:1])])
+             for x, y in zip(takes, z["y"], strict=True) if str(y) == "IR"]
+    ds = gm.Dataset()
+    for x in takes:
+        ds.add(x, label="IR")
+    model = gm.HMM(10).fit(ds)
+    assert model.training_info_["classes"]["IR"]["implementation"] == "log"
+    c = model.class_params_[0]
+    assert all(np.isfinite(c[k]).all() for k in ("startprob", "transmat", "means", "covars"))
+    x = (np.vstack(takes) - model.mean_) / model.scale_
+    lengths = [len(t) for t in takes]
+    means, covs = _initial_parameters(x, np.concatenate([[0], np.cumsum(lengths)]), 10, True,
+                                      0.001)
+    start = (np.eye(1, 10).ravel(), np.eye(10) * 0.5 + np.eye(10, k=1) * 0.5, means,
+             np.diagonal(covs, axis1=1, axis2=2).copy())
+    start[1][-1, -1] = 1.0
+    fits = {}
+    for impl in ("scaling", "log"):
+        h = GaussianHMM(n_components=10, covariance_type="diag", min_covar=0.001, n_iter=20,
+                        tol=0.01, params="stmc", init_params="", implementation=impl)
+        h.startprob_, h.transmat_, h.means_, h.covars_ = (a.copy() for a in start)
+        try:
+            h.fit(x, lengths)
+        except ValueError:
+            pass
+        fits[impl] = h
+    assert not np.isfinite(fits["scaling"].means_).all()  # what the model must not keep
+    np.testing.assert_allclose(c["means"], fits["log"].means_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(c["transmat"], fits["log"].transmat_, rtol=1e-10, atol=1e-12)
+    assert np.isfinite(model.log_likelihood(takes[0])).all()
