@@ -16,6 +16,7 @@ likelihood window: the label is the class with the largest log-likelihood since 
 from __future__ import annotations
 
 import logging
+import math
 import time
 import warnings
 from typing import Any
@@ -66,20 +67,67 @@ def _initial_parameters(x: np.ndarray, offsets: np.ndarray, states: int, diagona
     return means, covs
 
 
-def _finite(hmm: Any) -> bool:
-    return all(np.isfinite(np.asarray(v)).all() for v in (
-        hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_))
+def _params(hmm: Any) -> tuple:
+    """(startprob, transmat, means, covars) as ``_set_params`` takes them back (hmmlearn gives
+    full covariance matrices whatever ``covariance_type`` and takes diagonal ones as rows)."""
+    covars = np.array(hmm.covars_, dtype=np.float64)
+    if hmm.covariance_type == "diag":
+        covars = np.diagonal(covars, axis1=1, axis2=2).copy()
+    return tuple(np.array(v, dtype=np.float64) for v in (
+        hmm.startprob_, hmm.transmat_, hmm.means_)) + (covars,)
 
 
-def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple) -> None:
-    """Fit ``hmm`` (hmmlearn, ``implementation="scaling"``) on ``x`` from ``start`` (startprob,
-    transmat, means, covars); raises ValueError if no finite fit is reached.
+def _set_params(hmm: Any, params: tuple) -> None:
+    hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = (v.copy() for v in params)
 
-    The "scaling" forward-backward is the log domain's fit several times faster where it
-    holds, but on long, sharply modelled takes it either underflows ("forward pass failed")
-    or, with no error at all, ends on NaN parameters (ShoulderExerciseWatch with deltas: 2 of
-    7 classes; docs/notes/issue-10l.md). Both cases are fitted again in the log domain from
-    the same start."""
+
+def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: int,
+        tol: float) -> dict[str, Any]:
+    """hmmlearn's Baum-Welch loop, one iteration per ``fit`` call (``hmm.n_iter`` is 1), so
+    that a step whose log-likelihood or parameters are not finite is undone: the fit stops on
+    the last parameters whose log-likelihood was finite. Where every step is finite this is
+    hmmlearn's own ``fit`` with ``n_iter=iterations`` (its stopping rule: a gain under
+    ``tol``). Raises ValueError when not even the start gives a finite log-likelihood."""
+    _set_params(hmm, start)
+    history: list[float] = []
+    good = None  # the last parameters whose log-likelihood was finite
+    current = start
+    for _ in range(iterations):
+        hmm.fit(x, lengths)  # the E-step on ``current``, then the M-step
+        logprob = float(hmm.monitor_.history[-1])
+        if not math.isfinite(logprob):
+            break
+        good = current
+        history.append(logprob)
+        current = _params(hmm)
+        if not all(np.isfinite(v).all() for v in current):
+            break
+        trans = current[1]
+        dead = ~(trans.sum(axis=1) > 0)  # a state EM never saw leave: it stays put (hmmlearn
+        if dead.any():                   # would refuse the zero row on the next step)
+            trans[dead] = np.eye(len(trans))[dead]
+            hmm.transmat_ = trans.copy()
+        if len(history) >= 2 and history[-1] - history[-2] < tol:
+            return {"iterations": len(history), "stopped": "converged"}
+    else:
+        return {"iterations": len(history), "stopped": "iterations"}
+    if good is None:
+        raise ValueError("Baum-Welch's log-likelihood is not finite from its start")
+    _set_params(hmm, good)
+    return {"iterations": len(history), "stopped": "not finite"}
+
+
+def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: int,
+                tol: float) -> dict[str, Any]:
+    """Fit ``hmm`` (hmmlearn, ``n_iter=1``) on ``x`` from ``start`` (startprob, transmat,
+    means, covars); returns how it stopped and which forward-backward it used.
+
+    hmmlearn's "scaling" forward-backward is the log domain's fit several times faster where
+    it holds, but on long, sharply modelled takes it either underflows ("forward pass
+    failed") or, with no error at all, ends on NaN parameters (ShoulderExerciseWatch with
+    deltas: 2 of 7 classes; docs/notes/issue-10l.md): such a class is fitted again in the log
+    domain from the same start. The log domain can still diverge to NaN after some
+    iterations; :func:`_em` then keeps the last finite step."""
     # hmmlearn logs a non-monotone EM step or a short take (and stops): what it reached is
     # kept, and the messages would flood a performer's console
     hmm_log = logging.getLogger("hmmlearn")
@@ -88,18 +136,14 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple) -> N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = start
             try:
-                hmm.fit(x, lengths)
-                ok = _finite(hmm)
+                out = _em(hmm, x, lengths, start, iterations, tol)
+                if out["stopped"] != "not finite":
+                    return {**out, "implementation": "scaling"}
             except ValueError:
-                ok = False
-            if not ok:
-                hmm.set_params(implementation="log")
-                hmm.startprob_, hmm.transmat_, hmm.means_, hmm.covars_ = start
-                hmm.fit(x, lengths)
-                if not _finite(hmm):
-                    raise ValueError("Baum-Welch ended on non-finite parameters")
+                pass
+            hmm.set_params(implementation="log")
+            return {**_em(hmm, x, lengths, start, iterations, tol), "implementation": "log"}
     finally:
         hmm_log.setLevel(level)
 
@@ -173,7 +217,7 @@ class HMM(BaseModel):
             means, covs = _initial_parameters(x, cd.offsets, n, diagonal, float(self.min_covar))
             # "scaling" first, "log" where it fails (:func:`_baum_welch`)
             hmm = GaussianHMM(n_components=n, covariance_type="diag" if diagonal else "full",
-                              min_covar=float(self.min_covar), n_iter=int(self.iterations),
+                              min_covar=float(self.min_covar), n_iter=1,
                               tol=float(self.tolerance), params="stmc", init_params="",
                               implementation="scaling")
             if left_right:
@@ -185,7 +229,8 @@ class HMM(BaseModel):
                 startprob = np.full(n, 1.0 / n)
             covars = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
             try:
-                _baum_welch(hmm, x, lengths, (startprob, trans, means, covars))
+                how = _baum_welch(hmm, x, lengths, (startprob, trans, means, covars),
+                                  int(self.iterations), float(self.tolerance))
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise GesturemapError(
                     f"class {cd.label!r}: hmmlearn could not train its HMM ({exc}); try "
@@ -199,9 +244,8 @@ class HMM(BaseModel):
                            "means": np.asarray(hmm.means_, dtype=np.float64),
                            # hmmlearn gives full matrices whatever covariance_type
                            "covars": np.asarray(hmm.covars_, dtype=np.float64)})
-            info[str(cd.label)] = {"iterations": int(hmm.monitor_.iter), "states": n,
-                                   "converged": bool(hmm.monitor_.converged),
-                                   "implementation": str(hmm.implementation)}
+            info[str(cd.label)] = {"iterations": how["iterations"], "states": n,
+                                   "converged": how["stopped"] == "converged", **how}
             if progress is not None:
                 progress((ci + 1) / len(classes), f"class {cd.label!r} trained")
         self.labels_ = [c.label for c in classes]

@@ -121,3 +121,53 @@ def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(da
     np.testing.assert_allclose(c["means"], fits["log"].means_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c["transmat"], fits["log"].transmat_, rtol=1e-10, atol=1e-12)
     assert np.isfinite(model.log_likelihood(takes[0])).all()
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # hmmlearn's own fit, diverging
+def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
+    """ShoulderExerciseWatch, every subject but 8, class "PEN", 10 states, unstandardised
+    inputs standardised beforehand: hmmlearn's log-domain Baum-Welch reaches NaN after some
+    iterations. The model keeps the last parameters whose log-likelihood was finite: hmmlearn's
+    own fit stopped one step before."""
+    from gesturemap.models.hmm import _initial_parameters
+
+    takes, labels, subjects = [], [], []
+    for part in ("train", "test"):
+        z = np.load(datasets_dir / "ShoulderExerciseWatch" / f"ShoulderExerciseWatch_{part}.npz")
+        takes += np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1])
+        labels += [str(y) for y in z["y"]]
+        subjects += [int(s) for s in z["subject"]]
+    train = [i for i in range(len(takes)) if subjects[i] != 8]
+    all_frames = np.vstack([takes[i] for i in train])
+    mean, std = all_frames.mean(0), all_frames.std(0)
+    pen = [(takes[i] - mean) / std for i in train if labels[i] == "PEN"]
+    ds = gm.Dataset()
+    for x in pen:
+        ds.add(x, label="PEN")
+    model = gm.HMM(10, iterations=30, standardize=False).fit(ds)
+    info = model.training_info_["classes"]["PEN"]
+    assert info["stopped"] == "not finite" and info["implementation"] == "log"
+    c = model.class_params_[0]
+    assert all(np.isfinite(c[k]).all() for k in ("startprob", "transmat", "means", "covars"))
+    x = np.vstack(pen)
+    lengths = [len(t) for t in pen]
+    means, covs = _initial_parameters(x, np.concatenate([[0], np.cumsum(lengths)]), 10, True,
+                                      0.001)
+    trans = np.eye(10) * 0.5 + np.eye(10, k=1) * 0.5
+    trans[-1, -1] = 1.0
+
+    def hmmlearn_fit(n_iter):
+        h = GaussianHMM(n_components=10, covariance_type="diag", min_covar=0.001, n_iter=n_iter,
+                        tol=0.01, params="stmc", init_params="", implementation="log")
+        h.startprob_, h.transmat_, h.means_ = np.eye(1, 10).ravel(), trans.copy(), means.copy()
+        h.covars_ = np.diagonal(covs, axis1=1, axis2=2).copy()
+        return h.fit(x, lengths)
+
+    assert not np.isfinite(hmmlearn_fit(30).means_).all()  # the divergence is real
+    h = hmmlearn_fit(info["iterations"] - 1)
+    np.testing.assert_allclose(c["means"], h.means_, rtol=1e-10, atol=1e-12)
+    expected = h.transmat_.copy()  # a state never seen to leave stays put (gm.HMM's repair)
+    dead = ~(expected.sum(axis=1) > 0)
+    expected[dead] = np.eye(10)[dead]
+    np.testing.assert_allclose(c["transmat"], expected, rtol=1e-10, atol=1e-12)
+    assert np.isfinite(model.log_likelihood(pen[0])).all()
