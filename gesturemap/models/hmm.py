@@ -82,17 +82,20 @@ def _set_params(hmm: Any, params: tuple) -> None:
 
 
 def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: int,
-        tol: float) -> dict[str, Any]:
+        tol: float, cancel: Cancel | None = None) -> dict[str, Any]:
     """hmmlearn's Baum-Welch loop, one iteration per ``fit`` call (``hmm.n_iter`` is 1), so
     that a step whose log-likelihood or parameters are not finite is undone: the fit stops on
     the last parameters whose log-likelihood was finite. Where every step is finite this is
     hmmlearn's own ``fit`` with ``n_iter=iterations`` (its stopping rule: a gain under
-    ``tol``). Raises ValueError when not even the start gives a finite log-likelihood."""
+    ``tol``). Raises ValueError when not even the start gives a finite log-likelihood, and
+    TrainingCancelled between two steps once ``cancel`` is set."""
     _set_params(hmm, start)
     history: list[float] = []
     good = None  # the last parameters whose log-likelihood was finite
     current = start
     for _ in range(iterations):
+        if cancel is not None and cancel.is_set():
+            raise TrainingCancelled("training was cancelled")
         hmm.fit(x, lengths)  # the E-step on ``current``, then the M-step
         logprob = float(hmm.monitor_.history[-1])
         if not math.isfinite(logprob):
@@ -118,7 +121,7 @@ def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: 
 
 
 def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: int,
-                tol: float) -> dict[str, Any]:
+                tol: float, cancel: Cancel | None = None) -> dict[str, Any]:
     """Fit ``hmm`` (hmmlearn, ``n_iter=1``) on ``x`` from ``start`` (startprob, transmat,
     means, covars); returns how it stopped and which forward-backward it used.
 
@@ -137,13 +140,16 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                out = _em(hmm, x, lengths, start, iterations, tol)
+                out = _em(hmm, x, lengths, start, iterations, tol, cancel)
                 if out["stopped"] != "not finite":
                     return {**out, "implementation": "scaling"}
+            except TrainingCancelled:
+                raise
             except ValueError:
                 pass
             hmm.set_params(implementation="log")
-            return {**_em(hmm, x, lengths, start, iterations, tol), "implementation": "log"}
+            return {**_em(hmm, x, lengths, start, iterations, tol, cancel),
+                    "implementation": "log"}
     finally:
         hmm_log.setLevel(level)
 
@@ -230,7 +236,9 @@ class HMM(BaseModel):
             covars = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
             try:
                 how = _baum_welch(hmm, x, lengths, (startprob, trans, means, covars),
-                                  int(self.iterations), float(self.tolerance))
+                                  int(self.iterations), float(self.tolerance), cancel)
+            except TrainingCancelled:
+                raise
             except (ValueError, np.linalg.LinAlgError) as exc:
                 raise GesturemapError(
                     f"class {cd.label!r}: hmmlearn could not train its HMM ({exc}); try "

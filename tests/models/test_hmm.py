@@ -171,3 +171,31 @@ def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
     expected[dead] = np.eye(10)[dead]
     np.testing.assert_allclose(c["transmat"], expected, rtol=1e-10, atol=1e-12)
     assert np.isfinite(model.log_likelihood(pen[0])).all()
+
+
+def test_a_cancel_stops_baum_welch_between_two_steps(ref):
+    """A retrain cancelled while a class trains stops at its next EM step, not only at the
+    next class (hmmlearn's loop runs a step per call)."""
+    from gesturemap.errors import TrainingCancelled
+    from gesturemap.models.base import Cancel
+
+    class AfterChecks(Cancel):
+        def __init__(self, n):
+            super().__init__()
+            self.checks, self.n = 0, n
+
+        def is_set(self):
+            self.checks += 1
+            return self.checks > self.n
+
+    recordings = list(small_dataset(ref, False))
+    ds = gm.Dataset()
+    for r in recordings:
+        if r.label == recordings[0].label:
+            ds.add(r.inputs, label=r.label)  # one class: one check before it, then per step
+    cancel = AfterChecks(3)
+    model = gm.HMM(3, iterations=50, tolerance=0.0)
+    with pytest.raises(TrainingCancelled):
+        model.fit(ds, cancel=cancel)
+    assert cancel.checks == 4
+    assert not hasattr(model, "class_params_")
