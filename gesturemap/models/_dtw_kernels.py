@@ -117,6 +117,18 @@ def running_znorm(x, count, mean, m2, z):
         z[d] = (x[d] - mean[d]) / scale
 
 
+@njit(cache=True, nogil=True)
+def running_znorm_sequence(x, out):
+    """(T, D) ``x`` z-normalised frame by frame as a stream reset at its first frame does it
+    (:func:`running_znorm`), into ``out``: ``normalization="running"``'s templates and
+    queries, so that ``predict`` reads exactly what a stream reads."""
+    count = np.zeros(1, dtype=np.int64)
+    mean = np.zeros(x.shape[1])
+    m2 = np.zeros(x.shape[1])
+    for t in range(x.shape[0]):
+        running_znorm(x[t], count, mean, m2, out[t])
+
+
 #: A sleeping template wakes when its lower bound comes within this relative margin of the
 #: distance it must stay above (so that no rounding can tie it with the best class).
 WAKE_MARGIN = 1e-9
