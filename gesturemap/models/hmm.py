@@ -84,8 +84,9 @@ def _set_params(hmm: Any, params: tuple) -> None:
 def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: int,
         tol: float, cancel: Cancel | None = None) -> dict[str, Any]:
     """hmmlearn's Baum-Welch loop, one iteration per ``fit`` call (``hmm.n_iter`` is 1), so
-    that a step whose log-likelihood or parameters are not finite is undone: the fit stops on
-    the last parameters whose log-likelihood was finite. Where every step is finite this is
+    that a step whose log-likelihood or parameters are not finite, or whose parameters
+    hmmlearn refuses, is undone: the fit stops on the last parameters whose log-likelihood was
+    finite. Where every step is finite this is
     hmmlearn's own ``fit`` with ``n_iter=iterations`` (its stopping rule: a gain under
     ``tol``). Raises ValueError when not even the start gives a finite log-likelihood, and
     TrainingCancelled between two steps once ``cancel`` is set."""
@@ -96,7 +97,12 @@ def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: 
     for _ in range(iterations):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("training was cancelled")
-        hmm.fit(x, lengths)  # the E-step on ``current``, then the M-step
+        try:
+            hmm.fit(x, lengths)  # the E-step on ``current``, then the M-step
+        except ValueError:  # hmmlearn refuses ``current`` (e.g. a covariance it cannot use)
+            if not history:
+                raise
+            break
         logprob = float(hmm.monitor_.history[-1])
         if not math.isfinite(logprob):
             break
@@ -152,6 +158,30 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
                     "implementation": "log"}
     finally:
         hmm_log.setLevel(level)
+
+
+def _floored(covars: np.ndarray, min_covar: float, full: bool) -> tuple[np.ndarray, int]:
+    """(n, D, D) covariances, each full one whose smallest eigenvalue is under ``min_covar``
+    shifted along its diagonal until it is ``min_covar`` (any other that is not positive
+    definite: ``min_covar`` added), and how many. hmmlearn's full-covariance M-step adds no floor: a state whose frames are all
+    alike (a held posture, a sensor repeating its last value) ends on a singular or nearly
+    singular matrix, which hmmlearn's own scoring patches at each call and our kernels cannot
+    invert, or turn into densities without bound."""
+    out = covars.copy()
+    count = 0
+    for j in range(len(out)):
+        if full:
+            shift = min_covar - np.linalg.eigvalsh(out[j]).min()
+        else:
+            try:
+                np.linalg.cholesky(out[j])
+                shift = 0.0
+            except np.linalg.LinAlgError:
+                shift = min_covar
+        if shift > 0.0:
+            out[j] = out[j] + shift * np.eye(out.shape[1])
+            count += 1
+    return out, count
 
 
 @register_model
@@ -247,13 +277,16 @@ class HMM(BaseModel):
             transmat = np.asarray(hmm.transmat_, dtype=np.float64).copy()
             dead = ~(transmat.sum(axis=1) > 0)  # a state EM never left: it stays put
             transmat[dead] = np.eye(n)[dead]
+            # hmmlearn gives full matrices whatever covariance_type
+            covars, floored = _floored(np.asarray(hmm.covars_, dtype=np.float64),
+                                       float(self.min_covar), not diagonal)
             fitted.append({"startprob": np.asarray(hmm.startprob_, dtype=np.float64),
                            "transmat": transmat,
                            "means": np.asarray(hmm.means_, dtype=np.float64),
-                           # hmmlearn gives full matrices whatever covariance_type
-                           "covars": np.asarray(hmm.covars_, dtype=np.float64)})
+                           "covars": covars})
             info[str(cd.label)] = {"iterations": how["iterations"], "states": n,
-                                   "converged": how["stopped"] == "converged", **how}
+                                   "converged": how["stopped"] == "converged", **how,
+                                   "floored_covariances": floored}
             if progress is not None:
                 progress((ci + 1) / len(classes), f"class {cd.label!r} trained")
         self.labels_ = [c.label for c in classes]

@@ -199,3 +199,26 @@ def test_a_cancel_stops_baum_welch_between_two_steps(ref):
         model.fit(ds, cancel=cancel)
     assert cancel.checks == 4
     assert not hasattr(model, "class_params_")
+
+
+def test_a_full_covariance_of_alike_frames_is_floored_not_refused(tmp_path):
+    """Takes held still in three postures: with full covariances each state sees frames all
+    alike and hmmlearn's M-step (no floor) leaves a singular matrix. The model adds
+    ``min_covar`` to its diagonal, says so, and recognises the takes (it refused to train)."""
+    rng = np.random.default_rng(0)
+    ds, tests = gm.Dataset(), []
+    postures = {"up": [(0, 0), (1, 2), (2, 4)], "down": [(0, 0), (-1, 1), (-2, 3)]}
+    for label, levels in postures.items():
+        for i in range(4):
+            lengths = rng.integers(5, 12, size=3)
+            x = np.vstack([np.tile(v, (n, 1)) for v, n in zip(levels, lengths, strict=True)])
+            (ds.add(x.astype(float), label=label) if i < 3 else tests.append((x, label)))
+    model = gm.HMM(3, covariance="full").fit(ds)
+    info = model.training_info_["classes"]
+    assert all(info[lb]["floored_covariances"] > 0 for lb in postures)
+    for c in model.class_params_:
+        assert min(np.linalg.eigvalsh(v).min() for v in c["covars"]) > 0
+    assert model.predict([x.astype(float) for x, _ in tests]) == [lb for _, lb in tests]
+    loaded = gm.load(model.save(tmp_path / "m"))  # and it saves and loads
+    np.testing.assert_array_equal(loaded.log_likelihood(tests[0][0].astype(float)),
+                                  model.log_likelihood(tests[0][0].astype(float)))
