@@ -101,8 +101,11 @@ def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
     covs = fully_observed_covariances(x, offsets, gaussians, diagonal)
     covs[:, np.arange(d), np.arange(d)] += reg
     weights = np.full(gaussians, 1.0 / gaussians)
-    it, ll, status = _kernels.gmm_em(x, weights, means, covs, reg, diagonal, em[0], em[1],
-                                     em[2], cancel.flag)
+    try:
+        it, ll, status = _kernels.gmm_em(x, weights, means, covs, reg, diagonal, em[0], em[1],
+                                         em[2], cancel.flag)
+    except np.linalg.LinAlgError:  # a Cholesky inside the kernel (no regularisation at all)
+        status = 2
     if status == 1:
         raise TrainingCancelled("training was cancelled")
     if status == 2:

@@ -105,9 +105,12 @@ def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolut
     else:
         trans[:] = 1.0 / states
         prior[:] = 1.0 / states
-    it, ll, status = _kernels.hmm_baum_welch(
-        x, cd.offsets, prior, trans, weights, means, covs, reg, diagonal, left_right,
-        em[0], em[1], em[2], cancel.flag)
+    try:
+        it, ll, status = _kernels.hmm_baum_welch(
+            x, cd.offsets, prior, trans, weights, means, covs, reg, diagonal, left_right,
+            em[0], em[1], em[2], cancel.flag)
+    except np.linalg.LinAlgError:  # a Cholesky inside the kernel (no regularisation at all)
+        status = 2
     if status == 1:
         raise TrainingCancelled("training was cancelled")
     if status == 2:

@@ -173,3 +173,21 @@ def test_load_xmm_errors(tmp_path):
         gm.load_xmm(bad)
     with pytest.raises(FormatError):
         gm.load_xmm(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize("factory", [
+    lambda: gm.HHMM(4, relative_regularization=0.0, absolute_regularization=1e-8,
+                    covariance="full", deltas=False, n_jobs=1),
+    lambda: gm.GMM(2, relative_regularization=0.0, absolute_regularization=1e-8,
+                   covariance="full", deltas=False, n_jobs=1)])
+def test_no_regularisation_on_collinear_inputs_is_a_clear_error(factory):
+    """Two inputs that move together, in units of 10^4, with no relative regularisation: a
+    covariance cannot be factored (it raised numpy's bare LinAlgError from the EM kernel)."""
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for label, slope in (("a", 2.0), ("b", -1.0)):
+        for _ in range(3):
+            t = np.cumsum(rng.normal(size=40)) * 1e4
+            ds.add(np.stack([t, t * slope], 1), label=label)
+    with pytest.raises(GesturemapError, match="increase absolute_regularization"):
+        factory().fit(ds)
