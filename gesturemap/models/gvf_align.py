@@ -233,6 +233,11 @@ def prefix_energies(templates: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
+#: The least floor squared, in the templates' units (standardised by default): a template
+#: whose frames all equal its first one would otherwise divide by zero.
+STILL_FLOOR2 = 1e-12
+
+
 def normed_templates(templates: np.ndarray, offsets: np.ndarray,
                      floor: float = FLOOR) -> tuple[np.ndarray, np.ndarray]:
     """Each template frame divided by the root mean square (all inputs) of its template's
@@ -244,7 +249,9 @@ def normed_templates(templates: np.ndarray, offsets: np.ndarray,
     for m in range(len(offsets) - 1):
         y = templates[offsets[m]:offsets[m + 1]]
         sq = (y**2).sum(axis=1) / d
-        floor2[m] = floor**2 * float(sq.mean())
+        # a template that never leaves its first frame (a still take) has no size: a tiny
+        # floor keeps its frames and the stream's first frames finite (0, not 0 / 0)
+        floor2[m] = max(floor**2 * float(sq.mean()), STILL_FLOOR2)
         prefix = np.cumsum(sq) / np.arange(1, len(y) + 1)
         normed[offsets[m]:offsets[m + 1]] = y / np.sqrt(prefix + floor2[m])[:, None]
     return np.ascontiguousarray(normed), floor2

@@ -110,3 +110,23 @@ def test_saved_loaded_and_older_files(tmp_path):
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf"), "low", True])
 def test_a_bad_floor_is_refused_with_its_name(bad):
     assert_refused("align_floor", bad)
+
+
+@pytest.mark.parametrize("speed", ["align_open", "align", "align_anchor"])
+def test_a_still_take_as_template_streams_without_dividing_by_zero(speed):
+    """A class recorded as a held posture (every frame its first): its template has no size,
+    so the floor was 0 and the alignment divided 0 by 0 at fit (NaN templates) and by zero at
+    the stream's first frame (ZeroDivisionError on the real-time path)."""
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    t = np.linspace(0, 1, 30)[:, None]
+    for _ in range(3):
+        ds.add(np.hstack([np.sin(3 * t), t]) + rng.normal(0, 0.01, (30, 2)), label="move")
+        ds.add(np.tile([0.5, -0.5], (30, 1)), label="hold")
+    model = gm.GVF(100, speed_estimate=speed).fit(ds)
+    normed, floor2 = normed_templates(model.templates_, model.offsets_, model.align_floor)
+    assert np.isfinite(normed).all() and (floor2 > 0).all()
+    for x in (np.tile([0.5, -0.5], (20, 1)), list(ds)[0].inputs):
+        results = model.stream().run(x)
+        assert all(np.isfinite(r.speed).all() and np.isfinite(r.scale).all() for r in results)
+    assert model.predict([np.tile([0.5, -0.5], (20, 1))]) == ["hold"]
