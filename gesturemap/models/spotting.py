@@ -468,6 +468,7 @@ class SpottingStream(VerifierQueue, StreamBase):
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
         self._s = _k.empty_state(len(spotter.labels), nmax, self._frames.frame.shape[0])
         self._t = 0
+        self._inner_since = 0  # the frame the model's stream was last reset on (DTW)
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
         self._args = self._kernel_args()
@@ -494,6 +495,7 @@ class SpottingStream(VerifierQueue, StreamBase):
         self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
         self._args = self._kernel_args()
         self._t = 0
+        self._inner_since = 0
         self._waiting = []
         self._last_due = -1
 
@@ -542,13 +544,17 @@ class SpottingStream(VerifierQueue, StreamBase):
         best = self.inner.best_templates[sp._class_index]
         done = np.asarray(r.progress)[sp._class_index] * sp._template_lengths[best]
         s["score"][:] = sp._dtw_limit - dist
-        s["score_start"][:] = self._t - np.round(done).astype(np.int64) + 1
+        # the match's length in template frames, as frames back from now: never before the
+        # frame the model's stream was last reset on (its matches begin there at the earliest)
+        s["score_start"][:] = np.maximum(self._t - np.round(done).astype(np.int64) + 1,
+                                         self._inner_since)
         fired = _k.decide_step(self._t, s["score"], s["score_start"], sp.thresholds_,
                                sp.scale_, sp.min_length_, sp.max_length_, self._hold,
                                self._refr, s["pending"],
                                s["pending_f"], s["event"])
         if fired:
             self.inner.reset()
+            self._inner_since = self._t + 1
         return bool(fired)
 
     def step(self, frame: Any) -> Result:

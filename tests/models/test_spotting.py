@@ -168,3 +168,28 @@ def test_relabel_by_dtw_corrects_a_wrong_label(data) -> None:
     swap = {"circle": "zigzag", "zigzag": "circle"}
     wrong = [gm.Event(swap[lb], s, e, e + 3, 1.0) for lb, s, e in truth]
     assert [e.label for e in relabel(wrong, stream, dtw)] == [lb for lb, _, _ in truth]
+
+
+def test_a_dtw_event_never_starts_before_the_stream():
+    """DTW's event start is its match's length in template frames counted back from the
+    end: a template that begins held still, matched by a stream that starts moving at once,
+    put the start 40 frames before the stream's first frame."""
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 40)[:, None]
+    moves = {"a": np.hstack([np.sin(2 * np.pi * t), t]),
+             "b": np.hstack([np.cos(2 * np.pi * t) - 1, -t])}
+    ds = gm.Dataset()
+    for label, y in moves.items():
+        for _ in range(3):  # held still for 40 frames, then the movement
+            take = np.vstack([np.tile(y[:1], (40, 1)), y])
+            ds.add(take + rng.normal(0, 0.01, take.shape), label=label)
+    model = gm.DTW(n_jobs=1).fit(ds)
+    seq = np.vstack([moves["a"], moves["b"]]) + rng.normal(0, 0.01, (80, 2))
+    events = gm.spot(model, seq, threshold=1.0, hold_frames=1, refractory_frames=5,
+                     min_duration=0.0)
+    assert [e.label for e in events] == ["a"]
+    assert events[0].start == 0 and events[0].end == 39 and events[0].emitted == 40
+    stream = gm.Spotter(model, threshold=1.0, hold_frames=1, refractory_frames=5,
+                        min_duration=0.0).stream()
+    stepped = [r.event for r in (stream.step(f) for f in seq) if r.event is not None]
+    assert stepped == events
