@@ -86,10 +86,11 @@ def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: 
     """hmmlearn's Baum-Welch loop, one iteration per ``fit`` call (``hmm.n_iter`` is 1), so
     that a step whose log-likelihood or parameters are not finite, or whose parameters
     hmmlearn refuses, is undone: the fit stops on the last parameters whose log-likelihood was
-    finite. Where every step is finite this is
-    hmmlearn's own ``fit`` with ``n_iter=iterations`` (its stopping rule: a gain under
-    ``tol``). Raises ValueError when not even the start gives a finite log-likelihood, and
-    TrainingCancelled between two steps once ``cancel`` is set."""
+    finite. Where every step is finite this is hmmlearn's own ``fit`` with
+    ``n_iter=iterations`` (its stopping rule: a gain under ``tol``), but for a transition row
+    EM leaves at zero (a state never seen to leave), which stays put. Raises ValueError when
+    not even the start gives a finite log-likelihood, and TrainingCancelled between two steps
+    once ``cancel`` is set."""
     _set_params(hmm, start)
     history: list[float] = []
     good = None  # the last parameters whose log-likelihood was finite
@@ -112,8 +113,8 @@ def _em(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iterations: 
         if not all(np.isfinite(v).all() for v in current):
             break
         trans = current[1]
-        dead = ~(trans.sum(axis=1) > 0)  # a state EM never saw leave: it stays put (hmmlearn
-        if dead.any():                   # would refuse the zero row on the next step)
+        dead = ~(trans.sum(axis=1) > 0)  # hmmlearn would refuse the zero row next step
+        if dead.any():
             trans[dead] = np.eye(len(trans))[dead]
             hmm.transmat_ = trans.copy()
         if len(history) >= 2 and history[-1] - history[-2] < tol:
@@ -163,10 +164,10 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
 def _floored(covars: np.ndarray, min_covar: float, full: bool) -> tuple[np.ndarray, int]:
     """(n, D, D) covariances, each full one whose smallest eigenvalue is under ``min_covar``
     shifted along its diagonal until it is ``min_covar`` (any other that is not positive
-    definite: ``min_covar`` added), and how many. hmmlearn's full-covariance M-step adds no floor: a state whose frames are all
-    alike (a held posture, a sensor repeating its last value) ends on a singular or nearly
-    singular matrix, which hmmlearn's own scoring patches at each call and our kernels cannot
-    invert, or turn into densities without bound."""
+    definite: ``min_covar`` added), and how many. hmmlearn's full-covariance M-step adds no
+    floor: a state whose frames are all alike (a held posture, a sensor repeating its last
+    value) ends on a singular or nearly singular matrix, which hmmlearn's own scoring patches
+    at each call and our kernels cannot invert, or turn into densities without bound."""
     out = covars.copy()
     count = 0
     for j in range(len(out)):
@@ -274,9 +275,7 @@ class HMM(BaseModel):
                     f"class {cd.label!r}: hmmlearn could not train its HMM ({exc}); try "
                     "fewer states, covariance='diagonal' or a larger min_covar."
                 ) from None
-            transmat = np.asarray(hmm.transmat_, dtype=np.float64).copy()
-            dead = ~(transmat.sum(axis=1) > 0)  # a state EM never left: it stays put
-            transmat[dead] = np.eye(n)[dead]
+            transmat = np.asarray(hmm.transmat_, dtype=np.float64).copy()  # no zero row (_em)
             # hmmlearn gives full matrices whatever covariance_type
             covars, floored = _floored(np.asarray(hmm.covars_, dtype=np.float64),
                                        float(self.min_covar), not diagonal)
