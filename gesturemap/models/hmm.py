@@ -161,24 +161,18 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
         hmm_log.setLevel(level)
 
 
-def _floored(covars: np.ndarray, min_covar: float, full: bool) -> tuple[np.ndarray, int]:
-    """(n, D, D) covariances, each full one whose smallest eigenvalue is under ``min_covar``
-    shifted along its diagonal until it is ``min_covar`` (any other that is not positive
-    definite: ``min_covar`` added), and how many. hmmlearn's full-covariance M-step adds no
-    floor: a state whose frames are all alike (a held posture, a sensor repeating its last
-    value) ends on a singular or nearly singular matrix, which hmmlearn's own scoring patches
-    at each call and our kernels cannot invert, or turn into densities without bound."""
+def _floored(covars: np.ndarray, min_covar: float) -> tuple[np.ndarray, int]:
+    """(n, D, D) full covariances, each whose smallest eigenvalue is under ``min_covar``
+    shifted along its diagonal until it is ``min_covar``, and how many. hmmlearn's
+    full-covariance M-step adds no floor: a state whose frames are all alike (a held posture,
+    a sensor repeating its last value) ends on a singular or nearly singular matrix, which
+    hmmlearn's own scoring patches at each call and our kernels cannot invert, or turn into
+    densities without bound. (Its diagonal M-step adds ``covars_prior`` to every variance:
+    those stay positive.)"""
     out = covars.copy()
     count = 0
     for j in range(len(out)):
-        if full:
-            shift = min_covar - np.linalg.eigvalsh(out[j]).min()
-        else:
-            try:
-                np.linalg.cholesky(out[j])
-                shift = 0.0
-            except np.linalg.LinAlgError:
-                shift = min_covar
+        shift = min_covar - np.linalg.eigvalsh(out[j]).min()
         if shift > 0.0:
             out[j] = out[j] + shift * np.eye(out.shape[1])
             count += 1
@@ -276,9 +270,9 @@ class HMM(BaseModel):
                     "fewer states, covariance='diagonal' or a larger min_covar."
                 ) from None
             transmat = np.asarray(hmm.transmat_, dtype=np.float64).copy()  # no zero row (_em)
-            # hmmlearn gives full matrices whatever covariance_type
-            covars, floored = _floored(np.asarray(hmm.covars_, dtype=np.float64),
-                                       float(self.min_covar), not diagonal)
+            covars = np.asarray(hmm.covars_, dtype=np.float64)  # (n, D, D) whatever the type
+            covars, floored = (covars, 0) if diagonal else _floored(covars,
+                                                                     float(self.min_covar))
             fitted.append({"startprob": np.asarray(hmm.startprob_, dtype=np.float64),
                            "transmat": transmat,
                            "means": np.asarray(hmm.means_, dtype=np.float64),

@@ -546,8 +546,10 @@ class SpottingStream(VerifierQueue, StreamBase):
         s["score"][:] = sp._dtw_limit - dist
         # the match's length in template frames, as frames back from now: never before the
         # frame the model's stream was last reset on (its matches begin there at the earliest)
-        s["score_start"][:] = np.maximum(self._t - np.round(done).astype(np.int64) + 1,
-                                         self._inner_since)
+        start = s["score_start"]
+        start[:] = np.round(done)
+        np.subtract(self._t + 1, start, out=start)
+        np.maximum(start, self._inner_since, out=start)
         fired = _k.decide_step(self._t, s["score"], s["score_start"], sp.thresholds_,
                                sp.scale_, sp.min_length_, sp.max_length_, self._hold,
                                self._refr, s["pending"],

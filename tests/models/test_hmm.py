@@ -21,6 +21,22 @@ def _oracle(model: gm.HMM, i: int) -> GaussianHMM:
     return h
 
 
+def _hmmlearn_left_right(x, lengths, n, n_iter, implementation="scaling"):
+    """hmmlearn's own diagonal left-right GaussianHMM fitted on ``x`` from gm.HMM's start
+    (equal segments, stay or move on at 0.5); not caught if hmmlearn raises."""
+    from gesturemap.models.hmm import _initial_parameters
+
+    means, covs = _initial_parameters(x, np.concatenate([[0], np.cumsum(lengths)]), n, True,
+                                      0.001)
+    h = GaussianHMM(n_components=n, covariance_type="diag", min_covar=0.001, n_iter=n_iter,
+                    tol=0.01, params="stmc", init_params="", implementation=implementation)
+    trans = np.eye(n) * 0.5 + np.eye(n, k=1) * 0.5
+    trans[-1, -1] = 1.0
+    h.startprob_, h.transmat_ = np.eye(1, n).ravel(), trans
+    h.means_, h.covars_ = means, np.diagonal(covs, axis1=1, axis2=2).copy()
+    return h.fit(x, lengths)
+
+
 @pytest.mark.parametrize("covariance", ["diagonal", "full"])
 @pytest.mark.parametrize("transition", ["left-right", "ergodic"])
 def test_log_likelihood_equals_hmmlearns_score(ref, covariance, transition):
@@ -38,21 +54,11 @@ def test_log_likelihood_equals_hmmlearns_score(ref, covariance, transition):
 def test_training_is_hmmlearns_baum_welch(ref):
     """The learned parameters are those hmmlearn's own Baum-Welch reaches from the same start
     (our equal-segment initialisation, left-right structure)."""
-    from gesturemap.models.hmm import _initial_parameters
-
     ds = small_dataset(ref, False)
     model = gm.HMM(3, iterations=5).fit(ds)
     recs = [r for r in ds if r.label == model.labels_[0]]
     x = (np.vstack([r.inputs for r in recs]) - model.mean_) / model.scale_
-    lengths = [len(r.inputs) for r in recs]
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
-    means, covs = _initial_parameters(x, offsets, 3, True, 0.001)
-    h = GaussianHMM(n_components=3, covariance_type="diag", min_covar=0.001, n_iter=5,
-                    tol=0.01, params="stmc", init_params="", implementation="scaling")
-    h.startprob_ = np.array([1.0, 0.0, 0.0])
-    h.transmat_ = np.array([[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.0, 0.0, 1.0]])
-    h.means_, h.covars_ = means, np.diagonal(covs, axis1=1, axis2=2).copy()
-    h.fit(x, lengths)
+    h = _hmmlearn_left_right(x, [len(r.inputs) for r in recs], 3, 5)
     c = model.class_params_[0]
     np.testing.assert_allclose(c["means"], h.means_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c["transmat"], h.transmat_, rtol=1e-10, atol=1e-12)
@@ -87,8 +93,6 @@ def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(da
     """On ShoulderExerciseWatch's "IR" takes with first differences, hmmlearn's "scaling"
     Baum-Welch ends on NaN parameters without an error (it did in 2 of 7 classes): the model
     is the log domain's fit from the same start, finite, and says so."""
-    from gesturemap.models.hmm import _initial_parameters
-
     z = np.load(datasets_dir / "ShoulderExerciseWatch" / "ShoulderExerciseWatch_train.npz")
     takes = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
     takes = [np.hstack([x, np.diff(x, axis=0, prepend=x[:1])])
@@ -102,21 +106,7 @@ def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(da
     assert all(np.isfinite(c[k]).all() for k in ("startprob", "transmat", "means", "covars"))
     x = (np.vstack(takes) - model.mean_) / model.scale_
     lengths = [len(t) for t in takes]
-    means, covs = _initial_parameters(x, np.concatenate([[0], np.cumsum(lengths)]), 10, True,
-                                      0.001)
-    start = (np.eye(1, 10).ravel(), np.eye(10) * 0.5 + np.eye(10, k=1) * 0.5, means,
-             np.diagonal(covs, axis1=1, axis2=2).copy())
-    start[1][-1, -1] = 1.0
-    fits = {}
-    for impl in ("scaling", "log"):
-        h = GaussianHMM(n_components=10, covariance_type="diag", min_covar=0.001, n_iter=20,
-                        tol=0.01, params="stmc", init_params="", implementation=impl)
-        h.startprob_, h.transmat_, h.means_, h.covars_ = (a.copy() for a in start)
-        try:
-            h.fit(x, lengths)
-        except ValueError:
-            pass
-        fits[impl] = h
+    fits = {impl: _hmmlearn_left_right(x, lengths, 10, 20, impl) for impl in ("scaling", "log")}
     assert not np.isfinite(fits["scaling"].means_).all()  # what the model must not keep
     np.testing.assert_allclose(c["means"], fits["log"].means_, rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(c["transmat"], fits["log"].transmat_, rtol=1e-10, atol=1e-12)
@@ -129,8 +119,6 @@ def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
     inputs standardised beforehand: hmmlearn's log-domain Baum-Welch reaches NaN after some
     iterations. The model keeps the last parameters whose log-likelihood was finite: hmmlearn's
     own fit stopped one step before."""
-    from gesturemap.models.hmm import _initial_parameters
-
     takes, labels, subjects = [], [], []
     for part in ("train", "test"):
         z = np.load(datasets_dir / "ShoulderExerciseWatch" / f"ShoulderExerciseWatch_{part}.npz")
@@ -151,17 +139,9 @@ def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
     assert all(np.isfinite(c[k]).all() for k in ("startprob", "transmat", "means", "covars"))
     x = np.vstack(pen)
     lengths = [len(t) for t in pen]
-    means, covs = _initial_parameters(x, np.concatenate([[0], np.cumsum(lengths)]), 10, True,
-                                      0.001)
-    trans = np.eye(10) * 0.5 + np.eye(10, k=1) * 0.5
-    trans[-1, -1] = 1.0
 
     def hmmlearn_fit(n_iter):
-        h = GaussianHMM(n_components=10, covariance_type="diag", min_covar=0.001, n_iter=n_iter,
-                        tol=0.01, params="stmc", init_params="", implementation="log")
-        h.startprob_, h.transmat_, h.means_ = np.eye(1, 10).ravel(), trans.copy(), means.copy()
-        h.covars_ = np.diagonal(covs, axis1=1, axis2=2).copy()
-        return h.fit(x, lengths)
+        return _hmmlearn_left_right(x, lengths, 10, n_iter, "log")
 
     assert not np.isfinite(hmmlearn_fit(30).means_).all()  # the divergence is real
     h = hmmlearn_fit(info["iterations"] - 1)
