@@ -407,6 +407,18 @@ def spring_step(x, blocks, first_block, offsets, template_class, normalize, cred
     if pruning:
         _prune(t, on[0], cap[0], history, blocks, first_block, offsets, template_class,
                normalize, col, acc, awake, since, bound, low, distances)
+    return summarise(offsets, template_class, normalize, credit, inv_temperature, col,
+                     distances, positions, best_template, log_lik, lik, norm_lik, pruning,
+                     awake, bound)
+
+
+@njit(**_JIT)
+def summarise(offsets, template_class, normalize, credit, inv_temperature, col, distances,
+              positions, best_template, log_lik, lik, norm_lik, pruning, awake, bound):
+    """After a frame's columns: each class's distance (its best template's last cell, or a
+    sleeping template's ``bound`` when ``pruning``), its progress and its likelihoods, as
+    :func:`spring_step` documents them. Returns the index of the likeliest class."""
+    n_t = offsets.shape[0] - 1
     distances[:] = np.inf
     for k in range(n_t):
         start, stop = offsets[k], offsets[k + 1]

@@ -13,11 +13,16 @@ every template at once, one column update per template frame, O(total template f
 
 Normalisation (``normalization``): ``"global"`` standardises every input with the statistics of
 all the training frames; ``"take"`` z-normalises every take (each template, and a whole query in
-``predict``) by its own mean and standard deviation per input, and a stream by the running
-statistics of the frames since its reset (causal, so it approaches the batch value as the
-gesture goes on), which is not what its templates were normalised by: on HAPT's transitions
-the stream's label at a gesture's last frame is right 0.684 of the time where ``predict`` is
-0.920 (BENCHMARKS.md). ``"running"`` normalises every frame by the running statistics of its
+``predict``) by its own mean and standard deviation per input. A stream knows a gesture's
+statistics only so far: every cell of its columns keeps its warping path's sums over the raw
+frames and is costed, at each frame, as if the frames since the reset were z-normalised by
+their statistics *now* (``_dtw_take_kernels``); at a gesture's last frame each distance is the
+exact per-take cost of a warping path (never below ``predict``'s), the paths chosen as the
+statistics stood when they grew. On HAPT's transitions the label at a gesture's last frame is
+right 0.908 of the time where ``predict`` is 0.920 (the stream of before, which kept columns
+of frames normalised by the statistics so far, 0.684; docs/notes/issue-10n.md). Such a stream
+never prunes (its costs change with the statistics), and costs about five times a plain
+column's arithmetic per template frame. ``"running"`` normalises every frame by the running statistics of its
 own take so far, the templates' frames too, in ``fit``, ``predict`` and a stream alike: the
 stream reads exactly what ``predict`` reads (its label at a gesture's last frame is
 ``predict``'s), at the cost of early frames normalised by few (docs/notes/issue-10m.md);
@@ -51,6 +56,7 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
+from . import _dtw_take_kernels as _tk
 from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
 from .base import (
@@ -175,7 +181,8 @@ class DTW(BaseModel):
         label, the match, every distance under the threshold and the progress of those classes
         are exactly the unpruned ones, the other classes' distances are lower bounds (still
         over the threshold and the best distance). Fastest when streams are reset at gestures'
-        starts (run-time).
+        starts. Not with ``normalization="take"``, whose stream updates every template
+        (run-time).
     precision : ``"float32"``: a stream reads its templates rounded to single precision (half
         the memory read per frame; sums still in double precision), so its distances differ
         from the exact ones by about 1e-8 relatively (BENCHMARKS.md) (run-time).
@@ -406,6 +413,18 @@ class DTWStream(StandardizingStream):
         self._inv_temp = 1.0 / model.temperature_
         self._anchored = model.decision == "cumulative"
         self._take = model.normalization_ in ("take", "running")
+        # "take": every cell keeps its path's statistics over the raw frames (see
+        # _dtw_take_kernels), scored with the take's statistics at each frame
+        self._paths = model.normalization_ == "take"
+        if self._paths:
+            n_cells, d = templates.shape
+            self._templates = np.ascontiguousarray(templates)
+            self._cells = np.zeros((2, n_cells, 2 + 4 * d))
+            self._parity = np.zeros(1, dtype=np.int64)
+            self._ref = np.zeros(d)
+            self._shifted = np.zeros(d)
+            self._mu = np.zeros(d)
+            self._inv = np.ones(d)
         self._count = np.zeros(1, dtype=np.int64)
         self._run_mean = np.zeros(self._din)
         self._run_m2 = np.zeros(self._din)
@@ -413,7 +432,10 @@ class DTWStream(StandardizingStream):
         n_t = len(model.template_class_)
         self._awake = np.ones(n_t, dtype=np.int8)
         # 1: prune (far classes get lower bounds), 2: within each class only (exact), 0: none
+        # ("take" never prunes: its cells' costs change with the take's statistics)
         mode = 1 if model.prune else (2 if exact_pruning and self._anchored else 0)
+        if self._paths:
+            mode = 0
         # the frames a sleeping template may have to be caught up over (only when pruning)
         history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if mode else 1
         self._prune = (np.array([mode]), self._count,
@@ -448,6 +470,8 @@ class DTWStream(StandardizingStream):
         self._count[0] = 0
         self._run_mean[:] = 0.0
         self._run_m2[:] = 0.0
+        if self._paths:
+            self._cells[:, :, 0] = 0.0  # no path anywhere
         self._last = None
 
     @property
@@ -459,6 +483,20 @@ class DTWStream(StandardizingStream):
     def step(self, frame: Any) -> Result:
         """Match one (D_in,) frame; returns a frozen :class:`Result`."""
         first = self._count[0] == 0
+        if self._paths:
+            x = self._check_frame(frame)
+            if is_absurd(x, self._zero, RAW_ABSURD):
+                return self._skipped()
+            _tk.take_statistics(x, self._count, self._run_mean, self._run_m2, self._ref,
+                                self._shifted, self._mu, self._inv)
+            _tk.take_columns(self._shifted, self._mu, self._inv, self._templates,
+                             self._offsets, self._cells, self._parity, self._col,
+                             self._anchored, first)
+            best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
+                                self._inv_temp, self._col, self._dist, self._progress,
+                                self._best_template, self._log, self._inst, self._norm, False,
+                                self._awake, self._dist)
+            return self._result(best)
         if self._take:
             z = self._check_frame(frame)
             if is_absurd(z, self._zero, RAW_ABSURD):
@@ -474,6 +512,9 @@ class DTWStream(StandardizingStream):
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._acc, self._dist, self._progress, self._best_template, self._log,
                               self._inst, self._norm, self._anchored, first, self._prune)
+        return self._result(best)
+
+    def _result(self, best: int) -> Result:
         label = self.labels[best]
         self._last = Result(
             label=label, label_index=best,

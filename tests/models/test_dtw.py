@@ -268,7 +268,7 @@ def _assert_same_decisions(exact, pruned, cap):
 
 
 @pytest.mark.parametrize(("normalization", "normalize"),
-                         [("global", True), ("take", True), ("global", False)])
+                         [("global", True), ("running", True), ("global", False)])
 def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, normalization,
                                                              normalize):
     """Every frame of real IMU takes, streamed reset at each take's start and as one stream
@@ -369,7 +369,7 @@ def _assert_identical(a, b, sa, sb):
 
 
 @pytest.mark.parametrize(("normalization", "normalize"),
-                         [("global", True), ("take", True), ("global", False)])
+                         [("global", True), ("running", True), ("global", False)])
 def test_class_pruning_changes_no_output_on_real_data(datasets_dir, normalization, normalize):
     """``exact_pruning`` lets a template sleep while it cannot be its own class's best: at
     every frame of real IMU takes (reset at each take's start, then one stream never reset,

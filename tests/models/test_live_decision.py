@@ -231,22 +231,79 @@ def test_dtw_predict_is_the_1nn_oracle(vowels, norm):
         assert [r.label for r in last_labels(model, test)] == expected
 
 
-def test_dtw_take_normalisation_streams_causally(vowels):
-    """With per-take z-normalisation a stream cannot know the whole gesture's statistics: it
-    normalises each frame by the running mean and spread since its reset. Its distances at
-    the last frame are the oracle's DTW between the causally normalised query and each
-    template (z-normalised as a whole take)."""
+def _take_stats(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    mean, std = seen.mean(0), seen.std(0)
+    return mean, np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
+
+
+def oracle_take_stream(q: np.ndarray, template: np.ndarray) -> float:
+    """The per-take stream's distance at ``q``'s last frame, with explicit warping paths:
+    at frame t every cell extends the least of its predecessors (diagonal, vertical,
+    horizontal, the first of equals) costed as whole paths over ``q[:t + 1]`` z-normalised
+    by ``q[:t + 1]``'s own statistics; the last cell's path costed with the whole query's."""
+    def cost(path, mean, scale):
+        return sum(float((((q[a] - mean) / scale - template[j]) ** 2).sum()) for a, j in path)
+
+    m = len(template)
+    old: list = [None] * m
+    for t in range(len(q)):
+        mean, scale = _take_stats(q[:t + 1])
+        new: list = [None] * m
+        for j in range(m):
+            options = []
+            if t == 0 and j == 0:
+                options.append(())
+            if t > 0 and j > 0 and old[j - 1] is not None:
+                options.append(old[j - 1])
+            if t > 0 and old[j] is not None:
+                options.append(old[j])
+            if j > 0 and new[j - 1] is not None:
+                options.append(new[j - 1])
+            if options:
+                costs = [cost(p, mean, scale) for p in options]
+                new[j] = options[int(np.argmin(costs))] + ((t, j),)
+        old = new
+    return cost(old[-1], *_take_stats(q))
+
+
+def test_dtw_take_stream_scores_whole_paths_by_the_take_statistics_so_far(vowels):
+    """With per-take z-normalisation a stream knows the gesture's statistics only so far:
+    each cell keeps its path's sums and is costed with the statistics of the frames seen.
+    At the last frame, every class's distance is the oracle's (explicit paths), and never
+    below ``predict``'s exact per-take distance (the least over every path)."""
     ds, test, _ = vowels
+    scale = np.linspace(0.2, 5.0, test[0].shape[1])  # an offset and spreads that matter
+    fitted = gm.Dataset()
+    for rec in list(ds)[::4]:
+        fitted.add(rec.inputs * scale + 3.0, label=rec.label)
+    model = gm.DTW(normalization="take", normalize=False).fit(fitted)
+    templates = [(r.inputs - r.inputs.mean(0)) / r.inputs.std(0) for r in fitted]
+    for q in (test[3] * scale + 3.0, test[11] * scale + 3.0):
+        r = model.stream().run(q)[-1]
+        per_class: dict[str, float] = {}
+        for rec, tpl in zip(fitted, templates, strict=True):
+            d = oracle_take_stream(q, tpl)
+            per_class[rec.label] = min(per_class.get(rec.label, np.inf), d)
+        np.testing.assert_allclose(r.distances, [per_class[lb] for lb in model.labels_],
+                                   rtol=1e-9)
+        exact = model.distances(q)
+        assert (np.asarray(r.distances) >= exact * (1 - 1e-12)).all()
+
+
+def test_dtw_take_stream_stays_near_predict_on_real_takes(datasets_dir):
+    """The per-take stream's label at a gesture's last frame against ``predict`` on the
+    first 120 test takes of JapaneseVowels (every training take a template): within 0.05
+    of its accuracy. The stream that normalised each frame by the statistics so far and
+    kept the columns of those values read 0.478 where ``predict`` reads 0.662 on the whole
+    test set (docs/notes/issue-10n.md)."""
+    ds, test, truth = _vowels(datasets_dir, n_train=1000, n_test=120)
     model = gm.DTW(normalization="take", normalize=False).fit(ds)
-    q = test[3]
-    causal = causal_znorm(q)
-    r = model.stream().run(q)[-1]
-    templates = [(t - t.mean(0)) / t.std(0) for t in (rec.inputs for rec in ds)]
-    per_class = {}
-    for rec, tpl in zip(ds, templates, strict=True):
-        d = oracle_dtw(causal, tpl)
-        per_class[rec.label] = min(per_class.get(rec.label, np.inf), d)
-    np.testing.assert_allclose(r.distances, [per_class[lb] for lb in model.labels_], rtol=1e-9)
+    live = [r.label for r in last_labels(model, test)]
+    batch = model.predict(test)
+    acc_live = np.mean([a == b for a, b in zip(live, truth, strict=True)])
+    acc_batch = np.mean([a == b for a, b in zip(batch, truth, strict=True)])
+    assert acc_live >= acc_batch - 0.05, (acc_live, acc_batch)
+    assert np.mean([a == b for a, b in zip(live, batch, strict=True)]) >= 0.75
 
 
 def test_dtw_standardize_spelling_still_loads(vowels):
