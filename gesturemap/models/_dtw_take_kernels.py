@@ -21,9 +21,10 @@ it when the paths agree (docs/notes/issue-10n.md measures how often the labels d
 The raw frames are taken relative to the first frame since the reset (a z-normalisation
 does not see a constant shift), so the sums stay near the data's own scale and the expanded
 cost loses no precision to a large offset. One cell holds ``2 + 4 D`` numbers (``n``,
-``Σ|y|²``, then ``Σq``, ``Σq²``, ``Σqy``, ``Σy`` per input); two columns of them are kept
-(the previous frame's and this one's). O(total template frames * D) a frame, about five
-times the plain column's arithmetic; nothing is allocated.
+``Σ|y|²``, then ``Σq``, ``Σq²``, ``Σqy``, ``Σy`` per input), replaced in place frame after
+frame (the previous frame's path of the cell before, the next cell's diagonal, held aside).
+O(total template frames * D) a frame, with more arithmetic and memory per template frame than
+a plain column (BENCHMARKS.md); nothing is allocated.
 """
 
 from __future__ import annotations
@@ -79,42 +80,34 @@ def _path_cost(cell, n_d, mu, inv):
 
 
 @njit(**_JIT)
-def _extend(out, src, has_src, q, y, j, n_d):
-    """``out`` = the path ``src`` (or an empty one) extended by query frame ``q`` against
-    template frame ``y[j]``."""
-    width = out.shape[0]
-    if has_src:
-        for w in range(width):
-            out[w] = src[w]
-    else:
-        for w in range(width):
-            out[w] = 0.0
-    out[0] += 1.0
+def _add_frame(cell, q, y, r, n_d):
+    """Extend the path whose statistics are ``cell`` by query frame ``q`` against template
+    frame ``y[r]``, in place."""
+    cell[0] += 1.0
     yy = 0.0
     for d in range(n_d):
-        v = y[j, d]
+        v = y[r, d]
         u = q[d]
         yy += v * v
-        out[2 + d] += u
-        out[2 + n_d + d] += u * u
-        out[2 + 2 * n_d + d] += u * v
-        out[2 + 3 * n_d + d] += v
-    out[1] += yy
+        cell[2 + d] += u
+        cell[2 + n_d + d] += u * u
+        cell[2 + 2 * n_d + d] += u * v
+        cell[2 + 3 * n_d + d] += v
+    cell[1] += yy
 
 
 @njit(**_JIT)
-def take_columns(q, mu, inv, templates, offsets, cells, parity, col, anchored, first):
+def take_columns(q, mu, inv, templates, offsets, cells, spare, col, anchored, first):
     """One frame of every template's column: ``q`` the raw frame relative to the reference,
     ``mu`` / ``inv`` the statistics since the reset (:func:`take_statistics`), ``cells``
-    (2, sum of lengths, 2 + 4 D) the paths' statistics (``cells[parity[0]]`` the previous
-    frame's; flipped on return), ``col`` (sum of lengths,) each cell's cost under the
-    statistics now. ``anchored``: matches start at the reset (``first``: this frame is its
-    first); else open-begin, a match may start at any frame. A cell's predecessors are
-    compared as :func:`gesturemap.models._dtw_kernels._cell` compares them (diagonal, then
-    vertical, then horizontal; the first of equals wins)."""
+    (sum of lengths, 2 + 4 D) each cell's path statistics (the previous frame's, replaced by
+    this frame's in place), ``spare`` (2, 2 + 4 D) scratch, ``col`` (sum of lengths,) each
+    cell's cost under the statistics now. ``anchored``: matches start at the reset
+    (``first``: this frame is its first); else open-begin, a match may start at any frame. A
+    cell's predecessors are compared as :func:`gesturemap.models._dtw_kernels._cell` compares
+    them (diagonal, then vertical, then horizontal; the first of equals wins)."""
     n_d = q.shape[0]
-    old = cells[parity[0]]
-    new = cells[1 - parity[0]]
+    width = cells.shape[1]
     start_old = 0.0 if (first or not anchored) else np.inf
     start_new = np.inf if anchored else 0.0
     for k in range(offsets.shape[0] - 1):
@@ -122,30 +115,39 @@ def take_columns(q, mu, inv, templates, offsets, cells, parity, col, anchored, f
         # may start, at the previous frame (diagonal) and at this one (horizontal)
         diag, diag_empty = start_old, True
         left, left_empty = start_new, True
+        held = 0  # spare[held]: the previous frame's path of the cell before (the diagonal)
         for r in range(offsets[k], offsets[k + 1]):
-            up = _path_cost(old[r], n_d, mu, inv)
+            cell = cells[r]
+            up = _path_cost(cell, n_d, mu, inv)
             best, src = diag, (0 if diag_empty else 1)
             if up < best:
                 best, src = up, 2
             if left < best:
                 best, src = left, (0 if left_empty else 3)
+            keep = spare[1 - held]  # this cell's previous path: the next cell's diagonal
+            for w in range(width):
+                keep[w] = cell[w]
             if best == np.inf:
-                new[r, 0] = 0.0  # no path
+                cell[0] = 0.0  # no path
                 col[r] = np.inf
             else:
                 if src == 0:
-                    _extend(new[r], new[r], False, q, templates, r, n_d)
+                    for w in range(width):
+                        cell[w] = 0.0
                 elif src == 1:
-                    _extend(new[r], old[r - 1], True, q, templates, r, n_d)
-                elif src == 2:
-                    _extend(new[r], old[r], True, q, templates, r, n_d)
-                else:
-                    _extend(new[r], new[r - 1], True, q, templates, r, n_d)
+                    diag_row = spare[held]
+                    for w in range(width):
+                        cell[w] = diag_row[w]
+                elif src == 3:
+                    left_row = cells[r - 1]
+                    for w in range(width):
+                        cell[w] = left_row[w]
+                _add_frame(cell, q, templates, r, n_d)
                 local = 0.0
                 for d in range(n_d):
                     u = (q[d] - mu[d]) * inv[d] - templates[r, d]
                     local += u * u
                 col[r] = best + local
+            held = 1 - held
             diag, diag_empty = up, False
             left, left_empty = col[r], False
-    parity[0] = 1 - parity[0]

@@ -419,8 +419,8 @@ class DTWStream(StandardizingStream):
         if self._paths:
             n_cells, d = templates.shape
             self._templates = np.ascontiguousarray(templates)
-            self._cells = np.zeros((2, n_cells, 2 + 4 * d))
-            self._parity = np.zeros(1, dtype=np.int64)
+            self._cells = np.zeros((n_cells, 2 + 4 * d))
+            self._spare = np.zeros((2, 2 + 4 * d))
             self._ref = np.zeros(d)
             self._shifted = np.zeros(d)
             self._mu = np.zeros(d)
@@ -471,7 +471,7 @@ class DTWStream(StandardizingStream):
         self._run_mean[:] = 0.0
         self._run_m2[:] = 0.0
         if self._paths:
-            self._cells[:, :, 0] = 0.0  # no path anywhere
+            self._cells[:, 0] = 0.0  # no path anywhere
         self._last = None
 
     @property
@@ -490,7 +490,7 @@ class DTWStream(StandardizingStream):
             _tk.take_statistics(x, self._count, self._run_mean, self._run_m2, self._ref,
                                 self._shifted, self._mu, self._inv)
             _tk.take_columns(self._shifted, self._mu, self._inv, self._templates,
-                             self._offsets, self._cells, self._parity, self._col,
+                             self._offsets, self._cells, self._spare, self._col,
                              self._anchored, first)
             best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
                                 self._inv_temp, self._col, self._dist, self._progress,

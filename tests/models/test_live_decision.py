@@ -236,11 +236,13 @@ def _take_stats(seen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.where(std > 1e-12 * np.maximum(1.0, np.abs(mean)), std, 1.0)
 
 
-def oracle_take_stream(q: np.ndarray, template: np.ndarray) -> float:
+def oracle_take_stream(q: np.ndarray, template: np.ndarray, anchored: bool = True) -> float:
     """The per-take stream's distance at ``q``'s last frame, with explicit warping paths:
     at frame t every cell extends the least of its predecessors (diagonal, vertical,
     horizontal, the first of equals) costed as whole paths over ``q[:t + 1]`` z-normalised
-    by ``q[:t + 1]``'s own statistics; the last cell's path costed with the whole query's."""
+    by ``q[:t + 1]``'s own statistics; the last cell's path costed with the whole query's.
+    Before the template's first frame: an empty path at the reset (``anchored``), or at
+    every frame (open-begin)."""
     def cost(path, mean, scale):
         return sum(float((((q[a] - mean) / scale - template[j]) ** 2).sum()) for a, j in path)
 
@@ -250,15 +252,10 @@ def oracle_take_stream(q: np.ndarray, template: np.ndarray) -> float:
         mean, scale = _take_stats(q[:t + 1])
         new: list = [None] * m
         for j in range(m):
-            options = []
-            if t == 0 and j == 0:
-                options.append(())
-            if t > 0 and j > 0 and old[j - 1] is not None:
-                options.append(old[j - 1])
-            if t > 0 and old[j] is not None:
-                options.append(old[j])
-            if j > 0 and new[j - 1] is not None:
-                options.append(new[j - 1])
+            start = () if (t == 0 or not anchored) else None
+            diag = old[j - 1] if j > 0 else start
+            left = new[j - 1] if j > 0 else (None if anchored else ())
+            options = [p for p in (diag, old[j], left) if p is not None]
             if options:
                 costs = [cost(p, mean, scale) for p in options]
                 new[j] = options[int(np.argmin(costs))] + ((t, j),)
@@ -288,6 +285,39 @@ def test_dtw_take_stream_scores_whole_paths_by_the_take_statistics_so_far(vowels
                                    rtol=1e-9)
         exact = model.distances(q)
         assert (np.asarray(r.distances) >= exact * (1 - 1e-12)).all()
+
+
+def test_dtw_take_stream_open_begin_follows_the_oracle(vowels):
+    """The same paths with open-begin matching (``decision="decaying"``): a match may start
+    at any frame, its cost still read with the statistics since the reset."""
+    ds, test, _ = vowels
+    fitted = gm.Dataset()
+    for rec in list(ds)[::9]:
+        fitted.add(rec.inputs, label=rec.label)
+    model = gm.DTW(normalization="take", normalize=False, decision="decaying").fit(fitted)
+    q = np.vstack([test[5], test[20]])
+    r = model.stream().run(q)[-1]
+    per_class: dict[str, float] = {}
+    for rec in fitted:
+        tpl = (rec.inputs - rec.inputs.mean(0)) / rec.inputs.std(0)
+        d = oracle_take_stream(q, tpl, anchored=False)
+        per_class[rec.label] = min(per_class.get(rec.label, np.inf), d)
+    np.testing.assert_allclose(r.distances, [per_class[lb] for lb in model.labels_], rtol=1e-9)
+
+
+def test_dtw_take_stream_ignores_pruning(hapt):
+    """A per-take stream's costs change with the take's statistics, so no bound holds: with
+    ``prune`` it updates every template, and every output is the unpruned stream's."""
+    ds, test, _ = hapt
+    plain = gm.DTW(normalization="take").fit(ds).stream()
+    pruned = gm.DTW(normalization="take", prune=True).fit(ds).stream()
+    for q in test[:3]:
+        plain.reset()
+        pruned.reset()
+        for f in q:
+            a, b = plain.step(f), pruned.step(f)
+            assert a.label == b.label and a.match == b.match
+            np.testing.assert_array_equal(np.asarray(a.distances), np.asarray(b.distances))
 
 
 def test_dtw_take_stream_stays_near_predict_on_real_takes(datasets_dir):
