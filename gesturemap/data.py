@@ -13,6 +13,7 @@ imported from XMM's JSON training sets and from ``.npz`` files of concatenated s
 from __future__ import annotations
 
 import dataclasses
+import math
 import operator
 import os
 import warnings
@@ -82,6 +83,42 @@ def class_numbers(labels: Sequence[Label]) -> list[float]:
         float(label) if isinstance(label, int | np.integer) else float(i + 1)
         for i, label in enumerate(labels)
     ]
+
+
+def label_for_number(number: Any, labels: Sequence[Label]) -> Label:
+    """The class whose Wekinator number (:func:`class_numbers`) is ``number``: what a client
+    selects with ``/wekinator/control/outputs N`` or ``startDtwRecording N``.
+
+    With integer labels (Wekinator's classes, or none yet) the number is the class itself; with
+    named classes it is a place in ``labels``, from 1. The number may come as a float (as Max
+    and Pd send it) if it is a whole number.
+
+    Raises
+    ------
+    GesturemapError
+        For a number that is not a whole number, or names no class.
+
+    Examples
+    --------
+    >>> label_for_number(2.0, [1, 2, 5])
+    2
+    >>> label_for_number(2, ["circle", "swipe"])
+    'swipe'
+    """
+    try:
+        value = float(number)
+    except (TypeError, ValueError):
+        value = math.nan
+    if not (math.isfinite(value) and value.is_integer()):
+        raise GesturemapError(f"class number {number!r:.40}: expected a whole number")
+    whole = int(value)
+    if all(isinstance(lb, int | np.integer) for lb in labels):
+        return whole
+    if not 1 <= whole <= len(labels):
+        names = ", ".join(f"{i} {lb}" for i, lb in enumerate(labels, 1))
+        raise GesturemapError(f"class number {whole}: the classes are {names}")
+    return labels[whole - 1]
+
 
 def _as_frames(name: str, values: Any) -> np.ndarray:
     """Validate frames and return a read-only float64 copy of shape (T, D)."""

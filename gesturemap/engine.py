@@ -50,13 +50,18 @@ log = logging.getLogger("gesturemap.engine")
 
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
-    "startRecording": "start_recording", "stopRecording": "stop_recording",
+    "startRecording": "start_numbered", "stopRecording": "stop_recording",
     "train": "train", "cancelTrain": "cancel_train", "startRunning": "start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
-    "startDtwRecording": "start_recording", "stopDtwRecording": "stop_recording",
+    "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_recording",
 }
+
+WEKINATOR_PREFIX = "/wekinator/control/"
+#: Commands that take no argument (one sent anyway is ignored).
+NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
+                          "stop_running", "delete_all", "undo_correction", "reset"))
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": "reset"}
@@ -70,7 +75,7 @@ GESTURE_FRAMES = 8192
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
-RECORD_COMMANDS = frozenset(("start_recording", "stop_recording"))
+RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
 class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
@@ -169,6 +174,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.corrections: list[str] = []
         self._undone_corrections: list[Any] = []
         self._train_job: Any = None
+        self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
         self.current_label: Any = None
         # health
@@ -364,10 +370,12 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         verb = address.rsplit("/", 1)[-1]
         table = GESTUREMAP_CONTROL if address.startswith("/gesturemap/") else WEKINATOR_CONTROL
         name = table.get(verb)
-        if name is None:
+        if name is None or address != ("/gesturemap/" if table is GESTUREMAP_CONTROL
+                                       else WEKINATOR_PREFIX) + verb:
             self._errlog("control", "unknown Wekinator control message %s", address)
             return
-        self.command(name, *args)
+        # Wekinator ignores an argument to a command that takes none (clients send "1")
+        self.command(name, *([] if name in NO_ARGUMENTS else args))
 
     def _apply_commands(self, before: int | None = None) -> None:
         """Apply the waiting commands (only those sent before frame number ``before`` was
@@ -386,21 +394,6 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 self._count_error(exc, f"command {name}")
             if name in RECORD_COMMANDS:  # after it took effect: the window reads both
                 self.record_commands += 1
-
-    def _cmd_set_outputs(self, *values: Any) -> None:
-        try:
-            vals = np.asarray([float(v) for v in values], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
-        if not vals.size or not np.isfinite(vals).all():
-            raise GesturemapError(f"outputs {values!r} are not finite")
-        if self._is_regression():
-            self.current_outputs = vals
-        else:
-            self.current_label = int(round(vals[0]))
-
-    def _cmd_set_label(self, label: Any) -> None:
-        self.current_label = label
 
     def _cmd_start_recording(self, *args: Any) -> None:
         if args:
@@ -440,17 +433,22 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
     def _cmd_train(self) -> None:
         if not self.project.takes:
             raise GesturemapError("train: no takes recorded yet")
-        if self._train_job is not None and not self._train_job.done():
-            self._train_job.cancel()
+        self._cmd_cancel_train()  # the training under way or on its way
         self._cancel_search()  # its takes are out of date
         started = time.perf_counter()
+        # set by cancelTrain, which may come before the I/O thread has handed this one over
+        self._train_cancel = cancelled = threading.Event()
 
         # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
         # running every take through it (Python per frame) happen there, off this GIL.
         def send() -> None:
+            if cancelled.is_set():
+                return
             try:
-                self._train_job = self.trainer.train_project(
+                self._train_job = job = self.trainer.train_project(
                     self.project, on_done=lambda j: self.command("_trained", j, started))
+                if cancelled.is_set():
+                    job.cancel()
             except Exception as exc:
                 self._count_error(exc, "train")
                 self.command("_trained", None, started)
@@ -466,7 +464,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         return job.progress, job.message
 
     def _cmd_cancel_train(self) -> None:
-        if self._train_job is not None:
+        self._train_cancel.set()
+        if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
 
     def _cmd__trained(self, job: Any, started: float) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from .data import label_for_number
 from .errors import GesturemapError
 
 
@@ -28,6 +29,10 @@ class TakeEdits:
     _gesture_t: Any
     _onset_given: Any
     _count_error: Any
+    _is_regression: Any
+    _cmd_start_recording: Any
+    current_label: Any
+    current_outputs: Any
 
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
@@ -42,6 +47,39 @@ class TakeEdits:
         except GesturemapError as exc:
             self._count_error(exc, "onset settings")
             return None
+
+    def _cmd_set_outputs(self, *values: Any) -> None:
+        """Wekinator's ``outputs``: the targets recorded next (regression), or the class
+        recorded next, by its number (classification)."""
+        try:
+            vals = np.asarray([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
+        if not vals.size or not np.isfinite(vals).all():
+            raise GesturemapError(f"outputs {values!r} are not finite")
+        if self._is_regression():
+            self.current_outputs = vals
+        else:
+            self.current_label = self.label_for_number(round(vals[0]))
+
+    def _cmd_start_numbered(self, *number: Any) -> None:
+        """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
+        Wekinator number, :meth:`label_for_number`), or the class set last."""
+        if number:
+            self.current_label = self.label_for_number(number[0])
+        self._cmd_start_recording()
+
+    def _cmd_set_label(self, label: Any) -> None:
+        self.current_label = label
+
+    def label_for_number(self, number: Any) -> Any:
+        """The class Wekinator's class ``number`` names: the number itself in a numbered
+        project; in a project of named classes, the class that number is sent for on
+        ``/wek/outputs`` (the model's order, or the order a model would have)."""
+        labels = list(getattr(self.project.trained, "labels_", None) or [])
+        if not labels:
+            labels = sorted({*self.project.classes, *(t.label for t in self.project.takes)})
+        return label_for_number(number, labels)
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
@@ -59,6 +97,11 @@ class TakeEdits:
         if label is None or label == "":
             from .models.spotting import NULL
 
+            if (getattr(self.project, "model", None) or {}).get("spotting") is None:
+                raise GesturemapError(
+                    "correct: an empty label means \"that was nothing\" (a null take), which "
+                    "only gesture spotting uses: turn spotting on in the model settings, or "
+                    "name the class the gesture was")
             return NULL
         known = [t.label for t in self.project.takes]
         if known and all(isinstance(k, (int, np.integer)) for k in known):
