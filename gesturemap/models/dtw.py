@@ -390,11 +390,13 @@ class DTWStream(StandardizingStream):
     """Run-time state of a :class:`DTW`: one DTW column per template (anchored at the reset,
     or open-begin), and the running statistics of a per-take normalisation."""
 
-    def __init__(self, model: DTW, exact_pruning: bool = False) -> None:
+    def __init__(self, model: DTW, exact_pruning: bool = False,
+                 decision: str | None = None) -> None:
         """``exact_pruning``: a cumulative stream lets sleep the templates that cannot be their
         class's best (every output unchanged to the last bit). Off by default: it saves
         little where a class's takes are alike, and a template woken late is caught up over
-        every frame it missed at once (BENCHMARKS.md, "DTW per frame")."""
+        every frame it missed at once (BENCHMARKS.md, "DTW per frame"). ``decision``: this
+        stream's, instead of the model's (a spotter's stream is ``"decaying"``: open-begin)."""
         self.model = model
         self.labels = list(model.labels_)
         c = len(self.labels)
@@ -411,7 +413,8 @@ class DTWStream(StandardizingStream):
         self._normalize = bool(model.normalize)
         self._threshold = model.threshold_
         self._inv_temp = 1.0 / model.temperature_
-        self._anchored = model.decision == "cumulative"
+        check_choice("decision", decision or model.decision, DTW_DECISIONS)
+        self._anchored = (decision or model.decision) == "cumulative"
         self._take = model.normalization_ in ("take", "running")
         # "take": every cell keeps its path's statistics over the raw frames (see
         # _dtw_take_kernels), scored with the take's statistics at each frame
@@ -457,11 +460,6 @@ class DTWStream(StandardizingStream):
         self._log = np.zeros(c)
         self._inst = np.zeros(c)
         self._norm = np.zeros(c)
-
-    def keep_exact(self, limit: float) -> None:
-        """With ``prune``: also keep exact every class whose distance is at most ``limit``
-        (by default the model's threshold; a spotter raises it to its own limit)."""
-        self._prune[2][0] = max(self._threshold, float(limit))
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame may only start matches."""

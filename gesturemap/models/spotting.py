@@ -457,9 +457,13 @@ class SpottingStream(VerifierQueue, StreamBase):
         self.spotter = spotter
         self.model = spotter.model
         self.labels = list(spotter.model.labels_)
-        self.inner = spotter.model.stream()
-        if spotter.mode == "dtw":  # a pruning DTW stream keeps every class under its limit exact
-            self.inner.keep_exact(float(np.max(spotter._dtw_limit)))
+        if spotter.mode == "dtw":
+            # open-begin whatever the model's decision: a gesture may start at any frame
+            from .dtw import DTWStream
+
+            self.inner = DTWStream(spotter.model, decision="decaying")
+        else:
+            self.inner = spotter.model.stream()
         self._din = spotter.model.input_dim_
         # what the model's Gaussians see: the frame, then (deltas) its delta over the model's
         # delta_lag frames since the reset, exactly as the model's own stream builds it

@@ -287,24 +287,39 @@ def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, norma
     assert count.asleep > 0 and count.woken > 0 and count.moved_on > 0
 
 
-def test_pruned_spotting_emits_the_same_events(datasets_dir):
-    """A spotter over a pruning DTW keeps every class under its own limit exact (here twice
-    the model's threshold): at every frame of real takes the same events, and the same
-    distance for every class the spotter may consider."""
+def test_spotting_matches_open_begin_whatever_the_models_decision(datasets_dir):
+    """A spotter's DTW stream is open-begin (a gesture may start at any frame), whatever the
+    model's ``decision`` or ``prune``: the same events at every frame of real takes played
+    one after another. Over a default (cumulative) DTW the spotter once anchored every match
+    at the last reset, so a gesture that did not begin right after an event was never found."""
     ds, segments = _hapt_segments(datasets_dir)
     xs = np.vstack(segments[:12])
-    streams = [gm.Spotter(gm.DTW(prune=p).fit(ds), threshold=2.0, hold_frames=2,
-                          refractory_frames=0).stream() for p in (False, True)]
-    limit = 2.0 * streams[0].model.threshold_
+    models = [gm.DTW().fit(ds), gm.DTW(prune=True).fit(ds), gm.DTW(decision="decaying").fit(ds)]
+    streams = [gm.Spotter(m, threshold=2.0, hold_frames=2, refractory_frames=0).stream()
+               for m in models]
     events = 0
     for f in xs:
-        exact, pruned = (s.step(f) for s in streams)
-        assert pruned.event == exact.event and pruned.label == exact.label
-        under = np.asarray(exact.distances) <= limit
-        np.testing.assert_array_equal(np.asarray(pruned.distances)[under],
-                                      np.asarray(exact.distances)[under])
-        events += exact.event is not None
+        first, *others = (s.step(f) for s in streams)
+        for r in others:
+            assert r.event == first.event
+            np.testing.assert_array_equal(np.asarray(r.distances), np.asarray(first.distances))
+        events += first.event is not None
     assert events >= 10
+
+
+def test_a_default_dtw_spots_a_gesture_that_starts_after_a_rest(gestures):
+    """``gm.spot`` over ``gm.DTW()`` finds gestures that begin anywhere in the stream (at
+    ``threshold=1``: what the model itself calls a match, ``Result.match``)."""
+    rng = np.random.default_rng(3)
+    model = gm.DTW().fit(gestures)
+    labels = list(model.labels_)
+    rest = lambda n: rng.normal(0, 0.02, (n, 2))  # noqa: E731
+    parts, truth = [rest(40)], []
+    for kind, label in enumerate(labels):
+        truth.append(label)
+        parts += [shape(kind, 45) + rng.normal(0, 0.03, (45, 2)), rest(40)]
+    events = gm.spot(model, np.vstack(parts), threshold=1.0)
+    assert [e.label for e in events] == truth
 
 
 def test_decimated_templates(datasets_dir):
