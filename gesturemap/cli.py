@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from .errors import GesturemapError
 
@@ -326,6 +327,21 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
     return sinks
 
 
+def _remove_fresh_log(folder: Path, keep_folder: bool) -> None:
+    """Remove the session log a run that could not start wrote into ``folder`` (new or
+    empty before it), so that the run started again can log there."""
+    import shutil
+
+    if keep_folder:
+        for entry in folder.iterdir():
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    else:
+        shutil.rmtree(folder)
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
@@ -371,10 +387,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
+    log_existed = args.log is not None and Path(args.log).exists()
+    fresh_log = args.log is not None and (not log_existed or not any(Path(args.log).iterdir()))
     engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
     except no_audio_error as exc:
+        if fresh_log:  # the failed start's log holds no frame: the run's own starts afresh
+            _remove_fresh_log(Path(args.log), keep_folder=log_existed)
         message = " ".join(str(exc).split())  # one line
         if asked_audio:  # the output asked for is not there: say so and stop
             print(f"gesturemap run: {message}", file=sys.stderr, flush=True)

@@ -72,10 +72,17 @@ def test_bad_audio_options_are_refused_before_anything_opens(project_dir, option
     assert line.startswith("gesturemap run: ") and expected in line, line
 
 
-def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir):
+@pytest.mark.parametrize("log", [None, "new", "empty"])
+def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir, tmp_path, log):
+    """With ``--log`` too: the start that found no device had opened the log; the run
+    started again logs there (before, it stopped: "already holds a session log")."""
+    folder = tmp_path / "session"
+    if log == "empty":
+        folder.mkdir()
     proc = subprocess.Popen(
         [sys.executable, "-m", "gesturemap.cli", "run", str(project_dir),
-         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9"],
+         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
+         *(["--log", str(folder)] if log else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -98,3 +105,5 @@ def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir):
     ours = [ln for ln in err.splitlines() if ln.startswith("gesturemap")]
     assert len(ours) == 1 and "running without the synth" in ours[0], err
     assert "stopped" in out
+    if log:
+        assert (folder / "session.json").is_file() and (folder / "input.csv").is_file()
