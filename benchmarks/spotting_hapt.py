@@ -272,6 +272,10 @@ def window_baseline(st: Any, train: np.ndarray, test: np.ndarray, k: int,
 DTW_STEP = 10
 
 
+def _template(model: gm.DTW, k: int) -> np.ndarray:
+    return model.templates_[model.offsets_[k]:model.offsets_[k + 1]]
+
+
 def dtw_baseline(st: Any, train: np.ndarray, test: np.ndarray, factor: float) -> list[Any]:
     ds = gm.Dataset()
     for i in train:
@@ -286,9 +290,9 @@ def dtw_baseline(st: Any, train: np.ndarray, test: np.ndarray, factor: float) ->
         idx = np.flatnonzero(model.template_class_ == ci)
         near = []
         for a in idx:
-            others = [model._template(b) for b in idx if b != a]
-            d = [gm.models._dtw_kernels.dtw(model._template(a), o, 0.1, np.inf) /
-                 len(model._template(a)) for o in others[:10]]
+            others = [_template(model, b) for b in idx if b != a]
+            d = [gm.models._dtw_kernels.dtw(_template(model, a), o, 0.1, np.inf) /
+                 len(_template(model, a)) for o in others[:10]]
             near.append(min(d))
         thresholds[lb] = factor * float(np.median(near))
     spotter = gm.Spotter(model, thresholds=thresholds, min_duration=0.5, hold_frames=2,

@@ -74,6 +74,10 @@ def test_stratified_kfold_partitions_and_stratifies():
         ev.stratified_kfold(labels, 1)
     with pytest.raises(gm.GesturemapError, match="folds"):
         ev.stratified_kfold(labels[:3], 4)
+    # 4 takes per class, 5 folds: what to do, not scikit-learn's "n_splits=5 cannot be
+    # greater than the number of members in each class"
+    with pytest.raises(gm.GesturemapError, match="largest class \\(4\\).*--folds 4"):
+        ev.stratified_kfold(["a"] * 4 + ["b"] * 4, 5)
 
 
 def test_leave_one_group_out_leaves_each_group_out_once():

@@ -87,6 +87,18 @@ def test_eval_spotting_command_line(tmp_path, capsys) -> None:
     # a bad setting is one line on stderr and exit code 2
     assert main(["eval", "--spotting", "--train", str(path), "--spot", "nope=1",
                  "--quiet"]) == 2
+    # the same streams labelled with text, as `gesturemap train --verifier` reads rehearsals
+    # (no gesture list: every label but "null"): the same events, the same figures
+    named = tmp_path / "named.npz"
+    text = np.array(["null", "circle", "zigzag"])[np.concatenate(labels)]
+    np.savez(named, X_concat=np.vstack(xs).astype(np.float32), labels_concat=text,
+             lengths=[len(x) for x in xs], subject=subject)
+    out2 = tmp_path / "named.json"
+    assert main(["eval", "--spotting", "--train", str(named), "--folds", "3", "--param",
+                 "states=6", "--json", str(out2), "--quiet"]) == 0
+    m2 = json.loads(out2.read_text())["metrics"]
+    assert {k: m2[k] for k in ("events", "f1", "false_positives")} == {
+        k: m[k] for k in ("events", "f1", "false_positives")}
 
 
 def test_null_takes_are_contiguous_runs_of_the_stream() -> None:

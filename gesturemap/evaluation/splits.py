@@ -53,6 +53,14 @@ def stratified_kfold(labels: Sequence[Any], folds: int, seed: int = 0) -> list[n
     # StratifiedKFold wants one kind of label; str() keeps ints and strs apart enough here
     # because a dataset never mixes them.
     y = np.array([str(label) for label in labels])
+    largest = int(np.unique(y, return_counts=True)[1].max())
+    if folds > largest:  # every fold must hold at least one take of some class
+        raise validation_error(
+            "folds",
+            folds,
+            f"at most the takes of the largest class ({largest})",
+            f"Use --folds {largest} or fewer, or record more takes of a class.",
+        )
     splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")

@@ -34,15 +34,28 @@ class Streams:
 
 def load_streams(path: str, gestures: Sequence[Any] | None = None,
                  rate_hz: float = 50.0) -> Streams:
-    """Load a stream file (HAPT's layout). ``gestures`` defaults to HAPT's transitions 7-12."""
+    """Load a stream file (HAPT's layout; ``gesturemap train --verifier``'s rehearsals too).
+    Frame labels are numbers or text; ``gestures`` defaults to the file's ``gesture_labels``,
+    else HAPT's transitions 7-12 for numbered frames, every label but ``gm.NULL`` for text."""
     z = np.load(path, allow_pickle=False)
     if gestures is None and "gesture_labels" in z.files:
         gestures = [g.item() for g in z["gesture_labels"]]
     cuts = np.cumsum(z["lengths"])[:-1]
     sessions = np.split(np.asarray(z["X_concat"], dtype=np.float64), cuts)
-    labels = np.split(np.asarray(z["labels_concat"]).astype(np.int64), cuts)
+    raw = np.asarray(z["labels_concat"])
+    if raw.dtype.kind in "iub":
+        labels = np.split(raw.astype(np.int64), cuts)
+        default: list[Any] = list(range(7, 13))
+    else:  # text labels ("circle", "null"), as a rehearsal is written
+        from ..models.spotting import NULL
+
+        text = raw.astype(str)
+        labels = np.split(text, cuts)
+        default = sorted(set(text.tolist()) - {NULL})
+        if gestures is not None:
+            gestures = [str(g) for g in gestures]
     subject = np.asarray(z["subject"]) if "subject" in z.files else np.arange(len(sessions))
-    gest = list(gestures) if gestures is not None else list(range(7, 13))
+    gest = list(gestures) if gestures is not None else default
     return Streams(sessions, labels, subject, gest, rate_hz)
 
 
