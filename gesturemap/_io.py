@@ -84,8 +84,10 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
 
     The bytes go to a temporary file in the same folder, which is flushed, fsynced and renamed
     over ``path``; then the folder is fsynced so the rename survives a power cut. The temporary
-    file is removed if anything fails. The new file gets the usual permissions (``0o666`` less
-    the umask), like a file created by ``open``.
+    file is removed if anything fails. A new file gets the usual permissions (``0o666`` less
+    the umask), like a file created by ``open``; a file replaced keeps its own. A path that is
+    anything but a regular file (a device such as ``/dev/null``, a FIFO, a symbolic link, a
+    folder) is refused: the rename would replace the device or the link itself.
 
     Parameters
     ----------
@@ -97,10 +99,25 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
     Raises
     ------
     OSError
-        If the folder does not exist or cannot be written to.
+        If the folder does not exist or cannot be written to, or ``path`` is not a regular
+        file (the message names ``path``).
     """
     target = Path(path)
     folder = target.parent
+    mode = None
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        if not folder.is_dir():
+            raise FileNotFoundError(f"cannot write {target}: the folder {folder} does not "
+                                    "exist") from None
+    else:
+        if not stat.S_ISREG(st.st_mode):
+            kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else
+                    "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket")
+            raise FileExistsError(f"cannot write {target}: it is {kind}, not a regular file "
+                                  "(the file written would replace it); give a file's path")
+        mode = stat.S_IMODE(st.st_mode)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
@@ -114,6 +131,8 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
+            if mode is not None:
+                os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
         os.replace(temporary, target)
     except BaseException:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from .errors import GesturemapError
 
@@ -17,12 +20,46 @@ EXIT_BUG = 1
 EXIT_USAGE = 2
 #: The audio output asked for (--audio-device...) cannot be opened.
 EXIT_NO_AUDIO = 3
+#: Stopped by Ctrl-C before the command was done (the shell's 128 + SIGINT).
+EXIT_INTERRUPTED = 130
 EXIT_CODES = {EXIT_OK: "done", EXIT_BUG: "unexpected error (a bug: please report it)",
               EXIT_USAGE: "bad input (one line on stderr says what)",
-              EXIT_NO_AUDIO: "the audio output asked for cannot be opened"}
+              EXIT_NO_AUDIO: "the audio output asked for cannot be opened",
+              EXIT_INTERRUPTED: "interrupted (Ctrl-C) before the end"}
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
+
+
+#: The most input or output channels a project may have (an OSC frame's most values).
+MAX_CHANNELS = 4096
+
+
+def _seconds(low: float, strict: bool = False) -> Any:
+    """An argparse type: a finite number of seconds >= ``low`` (> with ``strict``)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+        if not math.isfinite(value) or value < low or (strict and value == low):
+            raise argparse.ArgumentTypeError(
+                f"{text}: a finite number of seconds {'>' if strict else '>='} {low:g}")
+        return value
+    return parse
+
+
+def _whole(low: int, high: int) -> Any:
+    """An argparse type: a whole number from ``low`` to ``high``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value}: from {low} to {high}")
+        return value
+    return parse
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -43,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_audio_arguments(open_, "without an audio device the window runs without the synth "
                                 "and its audio light says why")
     demo = sub.add_parser("demo", help="a console demo on built-in data, no window needed")
-    demo.add_argument("--delay", type=float, default=0.0,
+    demo.add_argument("--delay", type=_seconds(0.0), default=0.0,
                       help="seconds to wait between frames, to watch it unfold")
     bench = sub.add_parser("bench", help="performance figures (kept in BENCHMARKS.md)")
     bench.add_argument("--reference", help="path to shared/reference/xmm (XMM's workload)")
@@ -83,8 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--model", default="hhmm", help="model kind (default hhmm)")
     new.add_argument("--preset", metavar="NAME",
                      help="start from a ready project (presets/README.md), e.g. air-drums")
-    new.add_argument("--inputs", type=int, help="input size (default: from the first frame)")
-    new.add_argument("--outputs", type=int, default=0,
+    new.add_argument("--inputs", type=_whole(1, MAX_CHANNELS), help="input size (default: from the first frame)")
+    new.add_argument("--outputs", type=_whole(0, MAX_CHANNELS), default=0,
                      help="number of continuous outputs (a regression project); 0: classes")
 
     run = sub.add_parser("run", help="stage mode: run a project without a window")
@@ -128,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     devices = sub.add_parser("devices", help="list audio outputs, MIDI ports, serial ports and "
                                              "LSL streams")
-    devices.add_argument("--lsl-wait", type=float, default=1.0, metavar="SECONDS",
+    devices.add_argument("--lsl-wait", type=_seconds(0.0), default=1.0, metavar="SECONDS",
                          help="how long to look for LSL streams (default 1)")
 
     train = sub.add_parser("train", help="retrain a project from its takes")
@@ -137,7 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="choose the model family and settings by cross-validation on the "
                             "takes (gm.auto), the project's model first (also when the "
                             'project\'s model settings say "auto": true)')
-    train.add_argument("--budget", type=float, default=None, metavar="S",
+    train.add_argument("--budget", type=_seconds(0.0, strict=True), default=None, metavar="S",
                        help="seconds the --auto search may take (default: the project's "
                             "setting, else 20)")
     train.add_argument("--verifier", nargs="+", metavar="RECORDINGS",
@@ -327,6 +364,18 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
     return sinks
 
 
+def _outside(outputs: list[Any], folders: list[Any], command: str) -> None:
+    """Refuse an output path inside a folder the command reads (a project, a session log): it
+    would overwrite the project's or the log's own files (project.json, a take, a stream)."""
+    for out in outputs:
+        if not out:
+            continue
+        target = Path(out).absolute()
+        for folder in folders:
+            if folder and Path(folder).absolute() in target.parents:
+                raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "
+                                 "it could overwrite: write it elsewhere")
+
 def _remove_fresh_log(folder: Path, keep_folder: bool) -> None:
     """Remove the session log a run that could not start wrote into ``folder`` (new or
     empty before it), so that the run started again can log there."""
@@ -387,6 +436,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
+    _outside([args.stats], [args.dir, args.log], "run")
+    if args.stats and not os.access(Path(args.stats).absolute().parent, os.W_OK):
+        raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder does not exist or "
+                         "cannot be written to")
     log_existed = args.log is not None and Path(args.log).exists()
     fresh_log = args.log is not None and (not log_existed or not any(Path(args.log).iterdir()))
     engine = Engine(project, **engine_args, synth=synth)
@@ -458,27 +511,31 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
     t0 = time.perf_counter()
     search = auto_settings(project.model)
+    lines = []  # printed once the model is saved (a closed pipe cannot lose it)
+    if args.budget is not None and not (args.auto or search is not None):
+        raise SystemExit("gesturemap train: --budget is the --auto search's: add --auto")
     if args.auto or search is not None:
-        budget = args.budget or (search or DEFAULT_SEARCH)["budget_s"]
-        if budget <= 0:
-            raise SystemExit(f"gesturemap train: --budget {budget} must be > 0 seconds")
+        budget = args.budget if args.budget is not None else (search or DEFAULT_SEARCH)["budget_s"]
         model, _ = _search_project(project, budget, Cancel(), lambda f, m: None)
         sel = selection_of(model) or {}
         for c in sel.get("candidates", []):
             score = "-" if c["cv_score"] is None else f"{c['cv_score']:.3f}"
             fit = "-" if c["fit_seconds"] is None else f"{c['fit_seconds'] * 1e3:.0f} ms"
-            print(f"  {score:>6}  fit {fit:>8}  {c['name']}  [{c['status']}]")
+            lines.append(f"  {score:>6}  fit {fit:>8}  {c['name']}  [{c['status']}]")
         if sel.get("reason"):
-            print(f"note: {sel['reason']}")
+            lines.append(f"note: {sel['reason']}")
         score = sel.get("cv_score")
-        print(f"chose {sel.get('chosen_name')} (CV {'-' if score is None else f'{score:.3f}'}, "
-              f"{sel.get('cv') or 'no cross-validation'})")
+        lines.append(f"chose {sel.get('chosen_name')} (CV "
+                     f"{'-' if score is None else f'{score:.3f}'}, "
+                     f"{sel.get('cv') or 'no cross-validation'})")
     else:
         project.fit_pipeline()
         model = project.new_model().fit(project.dataset())
     project.trained = model
     removed = project.check_verifier(model)
     project.save(args.dir)
+    for line in lines:
+        print(line)
     if removed:
         print(f"note: the spotting verifier was removed: {removed}")
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
@@ -514,6 +571,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.arff or args.xmm_set or args.xmm_model):
         raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
+    _outside([args.arff, args.xmm_set, args.xmm_model], [args.dir], "export")
     project = Project.load(args.dir)
     if args.arff:
         rows = export_arff(project, args.arff)
@@ -549,6 +607,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .offline import replay_log
 
+    _outside([args.out, args.events], [args.log, args.project], "replay")
     rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"
           + (f" -> {args.out}" if args.out else "")
@@ -568,6 +627,12 @@ def main(argv: list[str] | None = None) -> int:
             print(exc.code, file=sys.stderr, flush=True)
             return EXIT_USAGE
         raise
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (what was saved stays saved)
+        print(f"gesturemap {args.command or 'open'}: interrupted", file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # the output piped into a reader that stopped (`| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_USAGE
     except (GesturemapError, OSError) as exc:  # a project, file or device that cannot be used
         print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
               file=sys.stderr, flush=True)

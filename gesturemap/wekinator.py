@@ -90,6 +90,11 @@ __all__ = [
 # ---- reading the project's files ----------------------------------------------------------------
 
 
+
+#: The most classes (or DTW gestures) an output may declare: Wekinator's own editor offers far
+#: fewer; a larger number is a damaged file, not a project.
+MAX_CLASSES = 10_000
+
 def _read_xml(path: Path) -> ET.Element:
     try:
         raw = path.read_bytes()
@@ -185,8 +190,9 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
         here = f"{where}, output {i + 1} ({name!r})"
         if tag == "OSCClassificationOutput":
             classes = int(_number(el, "numClasses", 0, here))
-            if classes < 1:
-                raise FormatError(f"{here}: numClasses is {classes}; expected at least 1.")
+            if not 1 <= classes <= MAX_CLASSES:
+                raise FormatError(f"{here}: numClasses is {classes}; expected 1 to "
+                                  f"{MAX_CLASSES}.")
             outputs.append(WekinatorOutput(name, "classifier", classes=classes))
         elif tag == "OSCNumericOutput":
             low, high = _number(el, "min", 0.0, here), _number(el, "max", 1.0, here)
@@ -206,6 +212,9 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
             names = [s.text or "" for s in el.findall("gestureNames/string")]
             messages = [s.text or "" for s in el.findall("gestureOscMessages/string")]
             count = int(_number(el, "numGestures", len(names), here))
+            if not 0 <= count <= MAX_CLASSES:
+                raise FormatError(f"{here}: numGestures is {count}; expected 0 to "
+                                  f"{MAX_CLASSES}.")
             names += [f"{name}_{j + 1}" for j in range(len(names), count)]
             messages += [f"/{name}_{j + 1}" for j in range(len(messages), count)]
             outputs.append(

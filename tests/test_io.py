@@ -79,8 +79,38 @@ def test_atomic_write_text_encodes_utf8(tmp_path: Path) -> None:
 
 
 def test_atomic_write_into_missing_folder_raises(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError):
+    # the message names the path asked for, not the temporary file
+    with pytest.raises(FileNotFoundError, match=r"f\.bin: the folder .*missing does not exist"):
         _io.atomic_write_bytes(tmp_path / "missing" / "f.bin", b"x")
+
+
+def test_atomic_write_refuses_what_is_not_a_regular_file(tmp_path: Path) -> None:
+    """A rename over a device, a FIFO or a link replaces the device or the link itself (as
+    root, ``--arff /dev/null`` once replaced /dev/null with a file): refused, left as is."""
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    target = tmp_path / "target.txt"
+    target.write_text("kept")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path, kind in ((fifo, "device, FIFO"), (link, "symbolic link"), (folder, "folder")):
+        with pytest.raises(FileExistsError, match=kind):
+            _io.atomic_write_bytes(path, b"x")
+    assert fifo.is_fifo() and link.is_symlink() and target.read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder", "link.txt",
+                                                           "target.txt"]
+    with pytest.raises(FileExistsError, match="device"):
+        _io.atomic_write_bytes("/dev/null", b"x")
+
+
+def test_atomic_write_keeps_a_replaced_files_permissions(tmp_path: Path) -> None:
+    path = tmp_path / "f.txt"
+    path.write_text("old")
+    path.chmod(0o600)
+    _io.atomic_write_text(path, "new")
+    assert path.read_text() == "new" and path.stat().st_mode & 0o777 == 0o600
 
 
 # ---- JSON ---------------------------------------------------------------------------------------

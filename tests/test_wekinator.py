@@ -606,3 +606,17 @@ def test_a_custom_input_message_is_pointed_out(tmp_path):
     assert "sent /inputs/analogue: point it to /wek/inputs" in summary.describe()
     _, other = wk.import_wekinator(unpack("eeg-hand", tmp_path), tmp_path / "gm2")
     assert "point it to" not in other.describe()
+
+
+@pytest.mark.parametrize(("tag", "field"), [("OSCClassificationOutput", "numClasses"),
+                                            ("OSCDtwOutput", "numGestures")])
+def test_an_absurd_number_of_classes_is_a_damaged_file(tag, field):
+    """numClasses 999999999 made the import build a list of a billion classes (it hung):
+    a clear FormatError instead."""
+    import xml.etree.ElementTree as ET
+
+    root = ET.fromstring(f"<OSCOutputGroup><outputs><wekimini.osc.{tag}><name>o</name>"
+                         f"<{field}>999999999</{field}></wekimini.osc.{tag}></outputs>"
+                         "</OSCOutputGroup>")
+    with pytest.raises(gm.FormatError, match=f"{field} is 999999999"):
+        wk._outputs(root, "outputConfig.xml")

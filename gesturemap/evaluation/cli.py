@@ -18,10 +18,24 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 __all__ = ["add_eval_parser", "main_eval"]
 
+
+
+def _at_least(low: int) -> Any:
+    """An argparse type: an integer >= ``low`` (a clear message otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value}: at least {low}")
+        return value
+    return parse
 
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
@@ -45,7 +59,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     source.add_argument("--test", metavar="B.npz", help="held-out test data")
     source.add_argument("--project", metavar="DIR", help="cross-validate a project's takes")
     how = p.add_argument_group("protocol")
-    how.add_argument("--folds", type=int, metavar="K", help="stratified K-fold cross-validation")
+    how.add_argument("--folds", type=_at_least(2), metavar="K", help="stratified K-fold cross-validation")
     how.add_argument(
         "--leave-one-take-out",
         action="store_true",
@@ -59,7 +73,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="KEY",
         help="one fold per value of the per-recording array KEY of --train (e.g. subject)",
     )
-    how.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
+    how.add_argument("--seed", type=_at_least(0), default=0, help="fold shuffling seed (default 0)")
     how.add_argument(
         "--standardize",
         action="store_true",
@@ -73,7 +87,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "prefixes, both, or skip",
     )
     how.add_argument(
-        "--jobs", type=int, default=1, metavar="N", help="folds trained in parallel (default 1)"
+        "--jobs", type=_at_least(1), default=1, metavar="N", help="folds trained in parallel (default 1)"
     )
     model = p.add_argument_group("model")
     model.add_argument(
@@ -269,7 +283,11 @@ def _quality(args: argparse.Namespace) -> Any:
     if args.train or args.test or args.project:
         raise GesturemapError("give a project folder DIR alone, or --project/--train/--test")
     project = Project.load(args.dir)
-    model = build(args.model, parse_params(args.param)) if args.model else None
+    model = None
+    if args.model:
+        model = build(args.model, parse_params(args.param))
+    elif args.param:
+        raise GesturemapError("--param needs --model (the family they belong to)")
     return project_quality(project, model=model, folds=args.folds or 10, seed=args.seed)
 
 
@@ -334,6 +352,11 @@ def main_eval(args: argparse.Namespace) -> int:
             return _fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return _fail(f"{type(error).__name__}: {error}")
+    for out in (args.json, args.csv):
+        if out and getattr(args, "dir", None) and Path(args.dir).absolute() in \
+                Path(out).absolute().parents:
+            return _fail(f"{out} is inside the project {args.dir}, whose files it could "
+                         "overwrite: write it elsewhere")
     try:
         report = _quality(args) if getattr(args, "dir", None) else _report(args)
         if args.json:

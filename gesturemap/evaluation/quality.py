@@ -82,6 +82,21 @@ class QualityReport:
 
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
 
+    def to_csv(self, path: str | Path) -> None:
+        """One row per take: id, label, suspicion, likely label, verdict."""
+        import csv
+        import io
+
+        from .._io import atomic_write_text
+
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["take", "label", "suspicion", "likely_label", "verdict"])
+        for row in self.to_dict()["takes"]:
+            writer.writerow([row["id"], row["label"], f"{row['suspicion']:.6g}",
+                             row["likely_label"], row["verdict"]])
+        atomic_write_text(path, buffer.getvalue())
+
     def save_plots(self, folder: str | Path) -> list[Path]:
         """``quality_confusion.png`` and ``quality_takes.png`` (suspicion of every take)."""
         from .plots import draw_confusion, figure, save_figure

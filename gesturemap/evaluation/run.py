@@ -89,6 +89,8 @@ def build(kind: str, params: Mapping[str, Any]) -> Any:
     """A new, unfitted model of this kind; a wrong parameter name is a GesturemapError."""
     from ..models import MODEL_REGISTRY
 
+    if kind not in MODEL_REGISTRY:
+        raise validation_error("model", kind, "one of " + ", ".join(sorted(MODEL_REGISTRY)))
     cls = MODEL_REGISTRY[kind]
     try:
         return cls(**params)

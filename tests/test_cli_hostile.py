@@ -1,0 +1,75 @@
+"""The command line against careless input: nonsense numbers refused by the parser with one
+line, outputs that would overwrite the project's own files refused, Ctrl-C without a
+traceback, a quality report's CSV."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from gesturemap import cli
+from gesturemap.cli import EXIT_INTERRUPTED, EXIT_USAGE, main
+from gesturemap.project import Project
+
+
+@pytest.fixture
+def project_dir(tmp_path):
+    folder = tmp_path / "p"
+    project = Project.new(folder, inputs=2)
+    rng = np.random.default_rng(0)
+    for i in range(10):
+        project.add_take(rng.normal(size=(20, 2)) + 3 * (i % 2), "ab"[i % 2])
+    project.save(folder)
+    return folder
+
+
+@pytest.mark.parametrize("argv", [
+    ["demo", "--delay", "-1"], ["demo", "--delay", "nan"],
+    ["devices", "--lsl-wait", "-1"],
+    ["new", "x", "--inputs", "999999999999"], ["new", "x", "--outputs", "-2"],
+    ["train", "x", "--auto", "--budget", "inf"], ["train", "x", "--auto", "--budget", "0"],
+    ["eval", "x", "--folds", "0"], ["eval", "x", "--seed", "-1"], ["eval", "x", "--jobs", "0"],
+])
+def test_nonsense_numbers_are_refused_by_the_parser(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "error: argument" in err
+
+
+def test_outputs_inside_the_project_are_refused_and_the_project_kept(project_dir, capsys):
+    before = (project_dir / "project.json").read_bytes()
+    for argv in (["export", str(project_dir), "--xmm-set", str(project_dir / "project.json")],
+                 ["export", str(project_dir), "--arff", str(project_dir / "takes" / "x.arff")],
+                 ["eval", str(project_dir), "--json", str(project_dir / "project.json")]):
+        assert main(argv) == EXIT_USAGE
+        assert "write it elsewhere" in capsys.readouterr().err
+    assert (project_dir / "project.json").read_bytes() == before
+    assert Project.load(project_dir).takes
+
+
+def test_a_quality_report_writes_csv_and_an_unknown_model_is_one_line(project_dir, tmp_path,
+                                                                         capsys):
+    out, js = tmp_path / "takes.csv", tmp_path / "q.json"
+    assert main(["eval", str(project_dir), "--folds", "2", "--csv", str(out),
+                 "--json", str(js)]) == 0
+    rows = out.read_text().splitlines()
+    takes = json.loads(js.read_text())["takes"]
+    assert rows[0] == "take,label,suspicion,likely_label,verdict" and len(rows) == 11
+    assert [r.split(",")[0] for r in rows[1:]] == [t["id"] for t in takes]
+    capsys.readouterr()
+    assert main(["eval", str(project_dir), "--model", "foo"]) == EXIT_USAGE
+    assert "one of" in capsys.readouterr().err
+
+
+def test_ctrl_c_is_one_line_and_its_own_exit_code(monkeypatch, capsys):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_dispatch", interrupted)
+    assert main(["train", "x"]) == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.strip() == "gesturemap train: interrupted"
