@@ -199,6 +199,19 @@ def load(name: str) -> list[Data]:
     return out
 
 
+def live_labels(model: Any, sequences: Sequence[np.ndarray]) -> list[Any]:
+    """The label a stream shows at each sequence's last frame, reset at its start."""
+    stream = model.stream()
+    last = []
+    for s in sequences:
+        stream.reset()
+        r = None
+        for f in s:
+            r = stream.step(f)
+        last.append(r.label)
+    return last
+
+
 def standardised(train: Sequence[np.ndarray], *others: Sequence[np.ndarray]
                  ) -> list[list[np.ndarray]]:
     x = np.vstack(train)
@@ -256,14 +269,7 @@ def fit_score(kind: str, params: dict[str, Any], train: Sequence[np.ndarray],
     out: dict[str, Any] = {"n": len(te), "fit_s": fit_s,
                            "correct": int(sum(p == t for p, t in zip(pred, ytest, strict=True)))}
     if live:
-        stream = model.stream()
-        last = []
-        for s in te:
-            stream.reset()
-            r = None
-            for f in s:
-                r = stream.step(f)
-            last.append(r.label)
+        last = live_labels(model, te)
         out["live_correct"] = int(sum(p == t for p, t in zip(last, ytest, strict=True)))
         out["agree"] = int(sum(p == q for p, q in zip(last, pred, strict=True)))
     return out

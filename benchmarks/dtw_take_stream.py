@@ -36,25 +36,13 @@ def _dataset(seqs, labels) -> gm.Dataset:
     return ds
 
 
-def live_labels(model: gm.DTW, queries) -> list:
-    stream = model.stream()
-    out = []
-    for q in queries:
-        stream.reset()
-        r = None
-        for f in q:
-            r = stream.step(f)
-        out.append(r.label)
-    return out
-
-
 def measure(name: str, norm: str) -> dict:
     right_batch = right_live = agree = n = 0
     start = time.perf_counter()
     for data in dl.load(name):
         model = gm.DTW(normalization=norm, normalize=False).fit(_dataset(data.train, data.ytrain))
         batch = model.predict(data.test)
-        live = live_labels(model, data.test)
+        live = dl.live_labels(model, data.test)
         for b, lv, y in zip(batch, live, data.ytest, strict=True):
             right_batch += b == y
             right_live += lv == y

@@ -364,7 +364,7 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
     return sinks
 
 
-def _outside(outputs: list[Any], folders: list[Any], command: str) -> None:
+def outside(outputs: list[Any], folders: list[Any], command: str) -> None:
     """Refuse an output path inside a folder the command reads (a project, a session log): it
     would overwrite the project's or the log's own files (project.json, a take, a stream)."""
     for out in outputs:
@@ -436,7 +436,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
-    _outside([args.stats], [args.dir, args.log], "run")
+    outside([args.stats], [args.dir, args.log], "run")
     if args.stats and not os.access(Path(args.stats).absolute().parent, os.W_OK):
         raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder does not exist or "
                          "cannot be written to")
@@ -571,7 +571,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     if not (args.arff or args.xmm_set or args.xmm_model):
         raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
-    _outside([args.arff, args.xmm_set, args.xmm_model], [args.dir], "export")
+    outside([args.arff, args.xmm_set, args.xmm_model], [args.dir], "export")
     project = Project.load(args.dir)
     if args.arff:
         rows = export_arff(project, args.arff)
@@ -607,7 +607,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .offline import replay_log
 
-    _outside([args.out, args.events], [args.log, args.project], "replay")
+    outside([args.out, args.events], [args.log, args.project], "replay")
     rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"
           + (f" -> {args.out}" if args.out else "")

@@ -368,10 +368,9 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self.command("reset")
             return
         verb = address.rsplit("/", 1)[-1]
-        table = GESTUREMAP_CONTROL if address.startswith("/gesturemap/") else WEKINATOR_CONTROL
-        name = table.get(verb)
-        if name is None or address != ("/gesturemap/" if table is GESTUREMAP_CONTROL
-                                       else WEKINATOR_PREFIX) + verb:
+        ours = address.startswith("/gesturemap/")
+        name = (GESTUREMAP_CONTROL if ours else WEKINATOR_CONTROL).get(verb)
+        if name is None or address != ("/gesturemap/" if ours else WEKINATOR_PREFIX) + verb:
             self._errlog("control", "unknown Wekinator control message %s", address)
             return
         # Wekinator ignores an argument to a command that takes none (clients send "1")

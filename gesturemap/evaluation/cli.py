@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 from typing import Any
 
 __all__ = ["add_eval_parser", "main_eval"]
@@ -352,11 +351,9 @@ def main_eval(args: argparse.Namespace) -> int:
             return _fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return _fail(f"{type(error).__name__}: {error}")
-    for out in (args.json, args.csv):
-        if out and getattr(args, "dir", None) and Path(args.dir).absolute() in \
-                Path(out).absolute().parents:
-            return _fail(f"{out} is inside the project {args.dir}, whose files it could "
-                         "overwrite: write it elsewhere")
+    from ..cli import outside
+
+    outside([args.json, args.csv], [getattr(args, "dir", None)], "eval")
     try:
         report = _quality(args) if getattr(args, "dir", None) else _report(args)
         if args.json:

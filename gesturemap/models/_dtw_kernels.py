@@ -101,19 +101,26 @@ def class_distances(query, templates, offsets, template_class, band, normalize, 
 
 
 @njit(**_JIT)
+def welford_scale(x, d, n, mean, m2):
+    """Input ``d`` of frame ``x``, the ``n``-th since the reset, into its running mean and
+    sum of squared deviations (Welford); returns its scale: the standard deviation, or 1 for
+    an input still (near) constant, as :func:`znorm` does with a constant channel."""
+    delta = x[d] - mean[d]
+    mean[d] += delta / n
+    m2[d] += delta * (x[d] - mean[d])
+    std = math.sqrt(m2[d] / n)
+    return std if std > 1e-12 * max(1.0, abs(mean[d])) else 1.0
+
+
+@njit(**_JIT)
 def running_znorm(x, count, mean, m2, z):
-    """Per-take z-normalisation of a stream, causally: update the running mean and sum of
-    squared deviations (Welford) of the frames since the reset with ``x``, then write ``x``
-    z-normalised by them into ``z``. ``count`` (1,) frames seen; a channel whose spread is
-    still (near) zero is only centred, as :func:`znorm` does with a constant channel."""
+    """Per-take z-normalisation of a stream, causally: update the running statistics of the
+    frames since the reset with ``x`` (:func:`welford_scale`), then write ``x`` z-normalised
+    by them into ``z``. ``count`` (1,) frames seen."""
     count[0] += 1
     n = count[0]
     for d in range(x.shape[0]):
-        delta = x[d] - mean[d]
-        mean[d] += delta / n
-        m2[d] += delta * (x[d] - mean[d])
-        std = math.sqrt(m2[d] / n)
-        scale = std if std > 1e-12 * max(1.0, abs(mean[d])) else 1.0
+        scale = welford_scale(x, d, n, mean, m2)
         z[d] = (x[d] - mean[d]) / scale
 
 

@@ -29,10 +29,10 @@ a plain column (BENCHMARKS.md); nothing is allocated.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
+
+from ._dtw_kernels import welford_scale
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -42,20 +42,14 @@ def take_statistics(x, count, mean, m2, ref, shifted, mu, inv):
     """A raw frame ``x`` into the running statistics since the reset (Welford: ``count``
     (1,), ``mean``, ``m2``); the first frame since the reset becomes ``ref``. Writes the frame
     relative to ``ref`` into ``shifted``, the mean relative to ``ref`` into ``mu`` and one
-    over each input's scale into ``inv`` (the standard deviation; 1 for an input still (near)
-    constant, as :func:`gesturemap.features.stages.mean_and_scale` does)."""
+    over each input's scale into ``inv`` (:func:`~._dtw_kernels.welford_scale`)."""
     count[0] += 1
     n = count[0]
     if n == 1:
         for d in range(x.shape[0]):
             ref[d] = x[d]
     for d in range(x.shape[0]):
-        delta = x[d] - mean[d]
-        mean[d] += delta / n
-        m2[d] += delta * (x[d] - mean[d])
-        std = math.sqrt(m2[d] / n)
-        scale = std if std > 1e-12 * max(1.0, abs(mean[d])) else 1.0
-        inv[d] = 1.0 / scale
+        inv[d] = 1.0 / welford_scale(x, d, n, mean, m2)
         shifted[d] = x[d] - ref[d]
         mu[d] = mean[d] - ref[d]
 

@@ -21,9 +21,10 @@ exact per-take cost of a warping path (never below ``predict``'s), the paths cho
 statistics stood when they grew. On HAPT's transitions the label at a gesture's last frame is
 right 0.908 of the time where ``predict`` is 0.920 (the stream of before, which kept columns
 of frames normalised by the statistics so far, 0.684; docs/notes/issue-10n.md). Such a stream
-never prunes (its costs change with the statistics), and costs about five times a plain
-column's arithmetic per template frame. ``"running"`` normalises every frame by the running statistics of its
-own take so far, the templates' frames too, in ``fit``, ``predict`` and a stream alike: the
+never prunes (its costs change with the statistics), and costs about 20 times a plain
+column per template frame (BENCHMARKS.md). ``"running"`` normalises every frame by the
+running statistics of its own take so far, the templates' frames too, in ``fit``,
+``predict`` and a stream alike: the
 stream reads exactly what ``predict`` reads (its label at a gesture's last frame is
 ``predict``'s), at the cost of early frames normalised by few (docs/notes/issue-10m.md);
 ``"none"`` uses the raw inputs.
@@ -493,7 +494,7 @@ class DTWStream(StandardizingStream):
             best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
                                 self._inv_temp, self._col, self._dist, self._progress,
                                 self._best_template, self._log, self._inst, self._norm, False,
-                                self._awake, self._dist)
+                                self._awake, self._prune[8])
             return self._result(best)
         if self._take:
             z = self._check_frame(frame)
