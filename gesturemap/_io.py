@@ -612,3 +612,16 @@ def _check_npz_headers(
         raise
     except Exception as error:
         raise FormatError(f"{where} is damaged or not an .npz file ({error}).") from None
+
+
+def outside(outputs: list[Any], folders: list[Any], command: str) -> None:
+    """Refuse an output path inside a folder the command reads (a project, a session log): it
+    would overwrite the project's or the log's own files (project.json, a take, a stream)."""
+    for out in outputs:
+        if not out:
+            continue
+        target = Path(out).absolute()
+        for folder in folders:
+            if folder and Path(folder).absolute() in target.parents:
+                raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "
+                                 "it could overwrite: write it elsewhere")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._io import outside
 from .errors import GesturemapError
 
 #: Exit codes, the same for every command (README.md, "Exit codes").
@@ -364,17 +365,16 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
     return sinks
 
 
-def outside(outputs: list[Any], folders: list[Any], command: str) -> None:
-    """Refuse an output path inside a folder the command reads (a project, a session log): it
-    would overwrite the project's or the log's own files (project.json, a take, a stream)."""
-    for out in outputs:
-        if not out:
-            continue
-        target = Path(out).absolute()
-        for folder in folders:
-            if folder and Path(folder).absolute() in target.parents:
-                raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "
-                                 "it could overwrite: write it elsewhere")
+def _refuse_busy(folder: str) -> None:
+    """One line and no window when another gesturemap process is writing ``folder``."""
+    from pathlib import Path
+
+    from .project.lock import ProjectBusy, holder
+
+    busy = holder(folder)
+    if busy is not None:
+        raise ProjectBusy(Path(folder), busy)
+
 
 def _remove_fresh_log(folder: Path, keep_folder: bool) -> None:
     """Remove the session log a run that could not start wrote into ``folder`` (new or
@@ -667,6 +667,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _refuse_audio_with_no_audio(args, "open")
         osc_in = _host_port(args.osc_in, "--osc-in") if args.osc_in else None
         Project.load(args.dir)  # a missing or damaged project: one line, before any window
+        _refuse_busy(args.dir)
         _check_display()
         # the window falls back to no synth (and says so) when the output cannot be opened
         audio = False if args.no_audio else (_audio_settings(args, None, "open") or True)

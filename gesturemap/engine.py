@@ -4,10 +4,9 @@ Threads (DESIGN.md, "Data flow and threads"):
 
 - source threads parse and enqueue :class:`~gesturemap.sources.Frame` s into a bounded queue;
 - the **engine thread** (here) takes frames one by one: features -> model step -> outputs, and
-  between two frames applies commands (record, train, run, swap in a trained model…). When it
-  is idle, a source thread runs the same frame path itself for the frame it just received
-  (:meth:`Engine._direct`): one thread hop less. A lock keeps one frame path at a time, and the
-  frames in order;
+  between two frames applies commands (record, train, run, swap in a trained model…). Idle, a
+  source thread runs the same frame path itself for the frame it just received
+  (:meth:`Engine._direct`, one thread hop less; a lock keeps one frame path at a time, in order);
 - an **I/O thread** saves takes and models and prepares training data, so that no file write
   or data preparation ever runs on the frame path;
 - training runs in a warm worker **process** (:class:`~gesturemap.trainer.Trainer`);
@@ -42,6 +41,7 @@ from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .frame_path import FramePath, channel_names, model_stream
 from .outputs.osc import OSCOutput
+from .project.lock import FolderHold
 from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
@@ -122,10 +122,11 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.realtime_requested = realtime_wanted(realtime)
         #: SCHED_FIFO (frame path, background) priorities chosen at start, or None: ordinary
         self.priorities: tuple[int, int] | None = None
-        #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame
-        #: (never raises), ``stop()``, ``stats()``; opened at start, closed at stop
+        #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame (never
+        #: raises), ``stop()``, ``stats()``; opened at start, closed at stop
         self.sinks = list(sinks or [])
         self.project_dir = Path(project_dir) if project_dir else None
+        self._hold = FolderHold()  # the project folder's lock while running (project.lock)
         self.queue = FrameQueue(queue_size)
         self._osc_in = osc_in
         self._source_factories = list(sources or [])
@@ -141,9 +142,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._stats_file = Path(stats_file) if stats_file else None
         self._trainer_mode = trainer
         self.trainer: Any = None
-        #: (name, args, frames put before it): a command takes effect after the frames that
-        #: arrived before it and before those that arrive after it (a take stopped with
-        #: frames still queued keeps them)
+        #: (name, args, frames put before it): a command takes effect after the frames before
+        #: it, before those after it (a take stopped with frames still queued keeps them)
         self._commands: deque[tuple[str, tuple[Any, ...], int]] = deque()
         self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
         self._stop = threading.Event()
@@ -192,13 +192,12 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.last_train_ms: float | None = None
         #: CPU time the training process spent on the last retrain (None with a thread)
         self.last_train_cpu_ms: float | None = None
-        #: from the end of the last take to the first frame the model trained with it answered
-        #: (the performer's wait), in ms; None until that happened once
+        #: the performer's wait in ms, from a take's end to its model's first answer (or None)
         self.last_take_to_model_ms: float | None = None
         self._take_ended_at: float | None = None
         self._first_frame_pending = False
-        #: start and stop recording commands applied so far, from any sender (the window
-        #: tells by it whether the state it reads already holds its own last one)
+        #: start and stop recording commands applied so far, from any sender (the window tells
+        #: by it whether the state it reads holds its own last one)
         self.record_commands = 0
         self._step_us = Percentiles()
         self._latency_us = Percentiles()
@@ -229,11 +228,13 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> Engine:
-        """Open the sources and start every thread. Raises if a port cannot be opened, or
+        """Open the sources and start every thread. Raises ProjectBusy (first: one writer per
+        project folder) if another process writes the project, if a port cannot be opened, or
         :class:`~gesturemap.synth.NoAudioDeviceError` (saying what to do) if the synth has no
         audio device — after closing everything it had opened."""
         from .sources.osc import OSCSource
 
+        self._hold.move(self.project_dir)
         if self._osc_in is not None:
             # The project's input size, when it knows it, is the frames' size: a frame of
             # another size is counted and dropped, never adopted (issue 11).
@@ -348,6 +349,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self.session_log.close()
         self._write_stats()
         self.output.close()
+        self._hold.move(None)
         if self.exception is not None and raise_mode():
             raise self.exception
 

@@ -1,5 +1,5 @@
 """Helpers of the stage-mode tests over MIDI and LSL: a tiny trained project, and the labels a
-`gesturemap run` sends back over OSC."""
+`gesturemap run` sends back over OSC; float OSC messages and a free UDP port for a run's input."""
 
 from __future__ import annotations
 
@@ -95,3 +95,20 @@ def osc_receiver() -> socket.socket:
     rx.bind(("127.0.0.1", 0))
     rx.settimeout(0.2)
     return rx
+
+
+def float_msg(address: str, *values: float) -> bytes:
+    """An OSC datagram of float32 arguments, as a sensor or Wekinator's control sends it."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for v in values:
+        b.add_arg(float(v), "f")
+    return b.build().dgram
+
+
+def free_port() -> int:
+    """A loopback UDP port free right now, for a run's --osc-in."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -12,23 +12,12 @@ import sys
 import time
 
 import numpy as np
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from gesturemap.log import read_log
 from gesturemap.project import Project
 
-
-def _msg(address, *values):
-    b = OscMessageBuilder(address)
-    for v in values:
-        b.add_arg(float(v), "f")
-    return b.build().dgram
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .stage_helpers import float_msg as _msg
+from .stage_helpers import free_port as _free_port
 
 
 def test_sigkill_mid_take_keeps_completed_takes_and_the_log(tmp_path):

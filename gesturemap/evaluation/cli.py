@@ -351,7 +351,7 @@ def main_eval(args: argparse.Namespace) -> int:
             return _fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from ..cli import outside
+    from .._io import outside
 
     outside([args.json, args.csv], [getattr(args, "dir", None)], "eval")
     try:

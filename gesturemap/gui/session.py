@@ -428,6 +428,8 @@ class WindowEngine(Engine):
         def job() -> None:
             try:
                 self.project.save(folder)
+                if self._hold.folder is not None:  # running: the lock moves with the folder
+                    self._hold.move(folder)
             except Exception as exc:
                 if errors is not None:
                     errors.append(exc)

@@ -9,6 +9,7 @@ JSON and ``.npz`` files, each written atomically, so a crash never leaves a half
         takes/take-000000.npz        its inputs (T, D_in), and times (T,) / outputs (T, D_out)
         model-000001.json / .npz     the trained model (gesturemap.models format), if any
         trash/take-000003.json / .npz  deleted takes, until restored (``gesturemap restore``)
+        .gesturemap-lock             held by the process writing the project (:mod:`.lock`)
 
 Takes are written once, when they are recorded (:meth:`Project.save_take`, the engine's
 autosave), and never rewritten: relabelling a take is recorded in ``project.json``. Loading
@@ -26,7 +27,8 @@ Loading reads only regular files inside the project folder (no links out of it, 
 FIFOs), checks every array's declared shape and size before reading it, and skips a damaged
 take (whichever of its two files is damaged) with a warning, so the rest of the project opens.
 
-A :class:`Project` is not thread-safe: one owner (the engine) changes it.
+A :class:`Project` is not thread-safe: one owner (the engine) changes it. One process writes a
+folder at a time (:mod:`.lock`): a second writer gets :class:`~.lock.ProjectBusy`.
 
 The package, by job: :mod:`.core` (the :class:`Project` object, its settings, classes and
 takes), :mod:`.takes` (the :class:`Take` record and its times), :mod:`.training` (the training

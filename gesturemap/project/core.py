@@ -113,6 +113,9 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._removed: list[str] = []
         # Takes removed since the last save, for a save_take that was queued before.
         self._gone: dict[str, Take] = {}
+        # (folder, take id) of the takes known to be this project's own files there: loaded
+        # from it or written into it (a take id found there otherwise is another process's).
+        self._on_disk: set[tuple[Path, str]] = set()
         #: Steps back in takes' times re-stamped by add_take or load (see repair_times).
         self.times_repaired = 0
         self._uid = secrets.token_hex(8)

@@ -34,6 +34,7 @@ from .files import (
     _require,
     _scan_takes,
 )
+from .lock import LOCK_FILE, holding
 from .settings import _DEFAULT_MODEL
 from .takes import Label, PathLike, Take, _now_iso, _take_number
 from .trash import _keep_label, _move_take
@@ -103,7 +104,7 @@ class ProjectFolder:
                     f"{folder} holds another project; save into a new folder, or load that "
                     "project to change it."
                 )
-        elif folder.is_dir() and any(folder.iterdir()):
+        elif folder.is_dir() and any(p.name != LOCK_FILE for p in folder.iterdir()):
             raise GesturemapError(
                 f"{folder} is not empty and is not a gesturemap project; save into a new or "
                 "empty folder."
@@ -120,14 +121,26 @@ class ProjectFolder:
         ------
         GesturemapError
             If ``folder`` holds another project or unrelated files.
+        ProjectBusy
+            If another gesturemap process is writing ``folder`` (see
+            :mod:`gesturemap.project.lock`); nothing is written.
         OSError
             If the folder cannot be written.
         """
         folder = Path(folder)
         self._check_folder(folder)
+        (folder / TAKES_DIR).mkdir(parents=True, exist_ok=True)
+        with holding(folder):  # ProjectBusy while another process writes the folder
+            return self._save_locked(folder)
+
+    def _save_locked(self, folder: Path) -> Path:
         # Snapshots: the engine may add or remove a take while another thread saves.
         takes, removed = list(self._takes), list(self._removed)
-        (folder / TAKES_DIR).mkdir(parents=True, exist_ok=True)
+        root = folder.resolve()
+        for take in takes:  # another process's take of one of these ids: refused before any write
+            path = folder / TAKES_DIR / f"{take.id}.json"
+            if (root, take.id) not in self._on_disk and path.exists():
+                _refuse_other_take(path, take)
         for take in takes:
             self.save_take(folder, take)
         gone = set(self._removed)  # removed while saving: not written, so not listed
@@ -186,6 +199,8 @@ class ProjectFolder:
         ------
         GesturemapError
             If the take is not one of this project's.
+        ProjectBusy
+            If another gesturemap process is writing ``folder``; nothing is written.
         """
         ours = next((t for t in self._takes if t.id == take.id), None) or self._gone.get(take.id)
         if ours is None or not np.array_equal(ours.inputs, take.inputs):
@@ -193,14 +208,23 @@ class ProjectFolder:
         if take.id in self._removed:
             return  # removed since it was recorded (the save was queued before the removal)
         directory = Path(folder) / TAKES_DIR
+        directory.mkdir(parents=True, exist_ok=True)
+        with holding(folder):  # under the lock: another process's take may have this id
+            self._save_take_locked(Path(folder), directory, take)
+
+    def _save_take_locked(self, folder: Path, directory: Path, take: Take) -> None:
         json_path = directory / f"{take.id}.json"
         npz_path = directory / f"{take.id}.npz"
+        key = (folder.resolve(), take.id)
         if json_path.exists() and npz_path.exists():
+            if key not in self._on_disk:
+                _refuse_other_take(json_path, take)
+                self._on_disk.add(key)
             return
-        directory.mkdir(parents=True, exist_ok=True)
         if (Path(folder) / TRASH_DIR / json_path.name).exists():  # restored from the trash
             _move_take(Path(folder) / TRASH_DIR, directory, take.id)
             if json_path.exists() and npz_path.exists():
+                self._on_disk.add(key)
                 return
         arrays = {"inputs": take.inputs}
         if take.times is not None:
@@ -220,6 +244,7 @@ class ProjectFolder:
             "arrays_sha256": digest,
         }
         write_json(json_path, metadata, format=TAKE_FORMAT, version=VERSION)
+        self._on_disk.add(key)
 
     @classmethod
     def new(
@@ -318,6 +343,7 @@ class ProjectFolder:
                 if take_id in listed:
                     take = dataclasses.replace(take, label=listed[take_id])
                 project._add_loaded(take)
+                project._on_disk.add((folder.resolve(), take_id))
             except GesturemapError as error:  # FormatError included
                 _skip_take(project, take_id, str(error))
                 continue
@@ -399,6 +425,23 @@ class ProjectFolder:
         numbers = [_take_number(i) or 0 for i in removed]
         project._next_take = max([project._next_take, *(n + 1 for n in numbers)])
         return project
+
+
+def _refuse_other_take(json_path: Path, take: Take) -> None:
+    """Raise unless the take files at ``json_path`` are ``take``'s own (same time of
+    recording and length): a take of this id written by another process since this project
+    was loaded must neither be overwritten nor stand in for this one."""
+    try:
+        meta = read_json(json_path, format=TAKE_FORMAT, max_version=VERSION)
+    except FormatError:
+        meta = {}
+    if meta.get("created") == take.created and meta.get("frames") == take.length:
+        return
+    raise GesturemapError(
+        f"{json_path} holds another take of the same id, written since this project was "
+        f"loaded (by another process, or another copy of the project); {take.id} ({take.label!r}, {take.length} frames) was not "
+        "written. Nothing on disk changed: load the project again and add the take there."
+    )
 
 
 def _listed_takes(path: Path, document: Mapping[str, Any]) -> dict[str, Label]:

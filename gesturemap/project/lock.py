@@ -1,0 +1,232 @@
+"""One writer per project folder: an advisory lock that other gesturemap processes respect.
+
+Two processes writing one project (``gesturemap run`` twice, ``gesturemap import`` or
+``restore`` beside a running window) would both number their new takes from the same id, and
+the second take's files would be skipped because the first one's are there: a take lost
+without a word. So a process that writes a project holds ``.gesturemap-lock`` in its folder:
+
+- a running engine (``gesturemap run``, the window) holds it from ``start()`` to ``stop()``;
+- every :meth:`Project.save` / :meth:`Project.save_take` holds it while it writes.
+
+A second writer is refused with :class:`ProjectBusy`, which names the process that holds it
+(its pid, command and since when); nothing is written and nothing in memory is lost. Readers
+(``Project.load``, ``gesturemap eval``, ``export``) never need it.
+
+The lock is ``flock(2)`` on that file: the system drops it when its process ends, however it
+ends, so a crash never leaves a project locked (the file itself stays, harmless). Within one
+process the lock is counted, so the engine's saves while it runs, or a window and its engine
+in one process, never refuse each other. A child process forked while it is held (the
+trainer) does not hold it. Where ``fcntl`` does not exist (Windows), nothing is locked.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import GesturemapError
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no lock
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "holder", "holding", "release"]
+
+#: the lock file inside a project folder (never a take, never listed in project.json)
+LOCK_FILE = ".gesturemap-lock"
+
+
+class ProjectBusy(GesturemapError):
+    """Another gesturemap process is writing this project folder."""
+
+    def __init__(self, folder: Path, info: dict[str, Any] | None) -> None:
+        who = _describe(info)
+        super().__init__(
+            f"{folder} is open in another gesturemap process ({who}): close it there first, "
+            "or work on a copy of the folder. Two processes writing one project would lose "
+            "takes; nothing was written."
+        )
+        self.folder = folder
+        self.info = info
+
+
+@dataclass
+class _Held:
+    fd: int
+    count: int
+
+
+_held: dict[Path, _Held] = {}
+_guard = threading.Lock()
+
+
+def _key(folder: Path) -> Path:
+    return Path(os.path.realpath(folder))
+
+
+def _describe(info: dict[str, Any] | None) -> str:
+    if not info:
+        return "no details recorded"
+    parts = [f"pid {info.get('pid', '?')}"]
+    if info.get("command"):
+        parts.append(str(info["command"]))
+    if info.get("since"):
+        parts.append(f"since {info['since']}")
+    return ", ".join(parts)
+
+
+def _read_info(path: Path) -> dict[str, Any] | None:
+    try:
+        text = path.read_text(encoding="utf-8")[:4096]
+        info = json.loads(text)
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
+
+
+def _command() -> str:
+    argv = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"] + sys.argv[1:]
+    return " ".join(argv)[:300]
+
+
+def acquire(folder: str | os.PathLike[str]) -> None:
+    """Hold ``folder``'s lock for this process (counted: call :func:`release` as often).
+
+    Raises
+    ------
+    ProjectBusy
+        If another process holds it.
+    OSError
+        If the lock file cannot be created (the folder is missing or read-only).
+    """
+    if fcntl is None:  # pragma: no cover
+        return
+    key = _key(Path(folder))
+    with _guard:
+        held = _held.get(key)
+        if held is not None:
+            held.count += 1
+            return
+        path = key / LOCK_FILE
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ProjectBusy(Path(folder), _read_info(path)) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        info = {"pid": os.getpid(), "command": _command(),
+                "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+        try:  # who holds it, for the message a refused process gives
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
+        except OSError:
+            pass
+        _held[key] = _Held(fd, 1)
+
+
+def release(folder: str | os.PathLike[str]) -> None:
+    """Give back one :func:`acquire` of ``folder``; the last one unlocks it. A folder this
+    process does not hold is ignored."""
+    if fcntl is None:  # pragma: no cover
+        return
+    key = _key(Path(folder))
+    with _guard:
+        held = _held.get(key)
+        if held is None:
+            return
+        held.count -= 1
+        if held.count > 0:
+            return
+        del _held[key]
+        try:
+            fcntl.flock(held.fd, fcntl.LOCK_UN)
+        finally:
+            os.close(held.fd)
+
+
+@contextmanager
+def holding(folder: str | os.PathLike[str]) -> Iterator[None]:
+    """Hold ``folder``'s lock for the ``with`` block (see :func:`acquire`)."""
+    acquire(folder)
+    try:
+        yield
+    finally:
+        release(folder)
+
+
+def holder(folder: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """None if this process may write ``folder`` now (free, or held by this process); else
+    what the holding process recorded (``pid``, ``command``, ``since``; empty if unreadable).
+    A look only: the answer can change at once."""
+    if fcntl is None:  # pragma: no cover
+        return None
+    key = _key(Path(folder))
+    path = key / LOCK_FILE
+    with _guard:
+        if key in _held or not path.is_file():
+            return None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read_info(path) or {}
+        finally:
+            os.close(fd)  # closing drops a lock this probe took
+        return None
+
+
+class FolderHold:
+    """The lock of one folder at a time, for a long-lived writer (the engine: from its start
+    to its stop, and to the new folder after a "save as")."""
+
+    def __init__(self) -> None:
+        self.folder: Path | None = None
+
+    def move(self, folder: Path | None) -> None:
+        """Hold ``folder``'s lock instead of the one held so far (None: hold none). A folder
+        that does not exist yet is left to its first save, which locks it while it writes.
+
+        Raises
+        ------
+        ProjectBusy
+            If another process holds ``folder``; the lock held so far is kept.
+        """
+        if folder is not None and (folder == self.folder or not Path(folder).is_dir()):
+            return
+        if folder is not None:
+            acquire(folder)
+        if self.folder is not None:
+            release(self.folder)
+        self.folder = None if folder is None else Path(folder)
+
+
+def _forget_in_child() -> None:
+    # A forked child shares the parent's lock through the inherited descriptors: closing them
+    # (never unlocking, which would unlock the parent too) leaves the child holding nothing.
+    global _guard
+    for held in _held.values():
+        try:
+            os.close(held.fd)
+        except OSError:
+            pass
+    _held.clear()
+    _guard = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
