@@ -562,7 +562,7 @@ def import_arff(
             input_names=summary.inputs,
             output_names=None if summary.task == "classification" else summary.outputs,
         )
-    for take in summary.takes:
-        proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
-    proj.save(folder)
+    added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+             for take in summary.takes]
+    proj.save_batch(folder, [take.id for take in added])  # all or nothing: Ctrl-C included
     return proj, summary

@@ -678,9 +678,9 @@ def import_wekinator(
         outputs=output_settings(wp, summary),
         classes=classes or None,
     )
-    for take in summary.takes:
-        proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
-    proj.save(folder)
+    added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
+             for take in summary.takes]
+    proj.save_batch(folder, [take.id for take in added])  # all or nothing: Ctrl-C included
     return proj, summary
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import shutil
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -165,6 +166,38 @@ class ProjectFolder:
                 path.unlink(missing_ok=True)
         self.folder = folder
         return folder
+
+    def save_batch(self, folder: PathLike, take_ids: Sequence[str]) -> Path:
+        """:meth:`save`, all or nothing for the takes ``take_ids`` (an import's): if the save
+        stops before ``project.json`` lists them (an error, a full disk, Ctrl-C), the files it
+        wrote for them are removed again, and a folder the save created goes whole, so the
+        folder opens as it was before (loading would otherwise find the written takes)."""
+        folder = Path(folder)
+        created = not (folder / PROJECT_FILE).exists()
+        existed = folder.is_dir()
+        entries = set(folder.iterdir()) if existed else set()
+        before = set(_scan_takes(folder / TAKES_DIR, set()))
+        try:
+            return self.save(folder)
+        except BaseException:
+            if created and not (folder / PROJECT_FILE).exists():  # what this save made, whole
+                for entry in [folder] if not existed else set(folder.iterdir()) - entries:
+                    if entry.is_dir() and not entry.is_symlink():
+                        shutil.rmtree(entry, ignore_errors=True)
+                    else:
+                        entry.unlink(missing_ok=True)
+                raise
+            listed: set[str] = set()
+            try:
+                document = read_json(folder / PROJECT_FILE, format=FORMAT, max_version=VERSION)
+                listed = {t.get("id") for t in document.get("takes", []) if isinstance(t, dict)}
+            except (GesturemapError, AttributeError, TypeError):
+                pass
+            for take_id in set(take_ids) - listed - before:
+                self._on_disk.discard((folder.resolve(), take_id))
+                for suffix in (".json", ".npz"):
+                    (folder / TAKES_DIR / f"{take_id}{suffix}").unlink(missing_ok=True)
+            raise
 
     def _save_model(self, folder: Path) -> str | None:
         if self.trained is None:
