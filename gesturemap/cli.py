@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="run a logged session through a project")
     replay.add_argument("log")
-    replay.add_argument("--project", required=True, help="the project folder")
+    replay.add_argument("--project", help="the project folder (default: the one the log was "
+                        "recorded with, as its session.json says)")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
     replay.add_argument("--events", help="write the spotted gestures as CSV (t, label, score…)")
 
@@ -605,8 +606,18 @@ def _cmd_restore(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from .log import log_project
     from .offline import replay_log
 
+    if args.project is None:
+        args.project = log_project(args.log)
+        if args.project is None:
+            raise SystemExit(f"gesturemap replay: {args.log} does not say which project played "
+                             "it (a log written without a project folder, or by an older "
+                             "gesturemap): give --project DIR")
+        if not Path(args.project).is_dir():
+            raise SystemExit(f"gesturemap replay: {args.log} was recorded with {args.project}, "
+                             "which is no longer there: give --project DIR")
     outside([args.out, args.events], [args.log, args.project], "replay")
     rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"

@@ -39,7 +39,7 @@ from .engine_search import BackgroundSearch
 from .engine_wire import FrameWire
 from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
-from .frame_path import FramePath, channel_names, model_stream
+from .frame_path import FramePath, model_stream
 from .outputs.osc import OSCOutput
 from .project.lock import FolderHold
 from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
@@ -778,22 +778,6 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 job()
             except Exception as exc:
                 self._count_error(exc, "io")
-
-    def _open_log(self) -> None:
-        from .log import SessionLog
-
-        in_names = channel_names(self.project, self.project.input_dim or 0)
-        labels = list(getattr(self.model, "labels_", None) or self.project.classes or [])
-        streams = {"input": in_names}
-        if labels:  # a project with no classes yet logs labels and events only
-            streams["likelihoods"] = [str(lb) for lb in labels]
-        if self._is_regression():
-            streams["output"] = list(self.project.output_names)
-        # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
-        # same times
-        self.session_log = SessionLog(self._log_dir, streams, t0=0.0)
-        self._logged_labels = [str(lb) for lb in labels]
-        self._log_likelihoods = self._labels == self._logged_labels
 
     def _log_event(self, kind: str, **data: Any) -> None:
         if self.session_log is not None:

@@ -1,5 +1,6 @@
-"""The engine's health: step and latency percentiles, the counters of ``stats()``, and the
-``--stats FILE`` writer (DESIGN.md: the keys a stage crew watches).
+"""The engine's health: step and latency percentiles, the counters of ``stats()``, the
+``--stats FILE`` writer (DESIGN.md: the keys a stage crew watches), and the session log's
+opening.
 
 A mixin of :class:`gesturemap.engine.Engine`; ``stats()`` is safe to call from any thread.
 """
@@ -100,3 +101,22 @@ class Health:
     def _stats_loop(self) -> None:
         while not self._stop.wait(1.0):
             self._write_stats()
+
+    def _open_log(self) -> None:
+        from .frame_path import channel_names
+        from .log import SessionLog
+
+        in_names = channel_names(self.project, self.project.input_dim or 0)
+        labels = list(getattr(self.model, "labels_", None) or self.project.classes or [])
+        streams = {"input": in_names}
+        if labels:  # a project with no classes yet logs labels and events only
+            streams["likelihoods"] = [str(lb) for lb in labels]
+        if self._is_regression():
+            streams["output"] = list(self.project.output_names)
+        # which project played: `gesturemap replay LOG` replays through it unless told another
+        meta = {} if self.project_dir is None else {"project": str(self.project_dir.resolve())}
+        # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
+        # same times
+        self.session_log = SessionLog(self._log_dir, streams, t0=0.0, meta=meta)
+        self._logged_labels = [str(lb) for lb in labels]
+        self._log_likelihoods = self._labels == self._logged_labels

@@ -526,6 +526,19 @@ def _read_session(folder: Path) -> dict[str, Any]:
     return document
 
 
+def log_project(folder: str | os.PathLike[str]) -> str | None:
+    """The project folder a session log was recorded with (the engine writes it into
+    ``session.json``'s ``meta``), or None if the log does not say.
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    project = _read_session(Path(folder)).get("meta", {}).get("project")
+    return project if isinstance(project, str) and project else None
+
+
 def _complete_lines(path: Path) -> list[str]:
     """The file's lines that end with a line break (a line cut short by a crash is skipped)."""
     try:
