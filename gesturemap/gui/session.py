@@ -393,6 +393,8 @@ class WindowEngine(Engine):
         if isinstance(settings, dict) and "spotting" not in settings and spotting is not None:
             settings = {**settings, "spotting": spotting}  # the panel keeps spotting as it was
         self.project.model = settings
+        if self.model is not None and self.project.apply_runtime_settings(self.model):
+            self._set_model(self.model)  # new streams with them, no retraining
         self._edited()
 
     def _cmd_set_output_settings(self, settings: dict[str, Any]) -> None:

@@ -394,6 +394,7 @@ class ProjectFolder:
                         "own files are read."
                     )
             project.trained = load_model(folder / model_file)
+            project.apply_runtime_settings()  # a run-time setting changed since the training
             project._saved_model = (folder.resolve(), project.trained, model_file)
         project.folder = folder
         return project

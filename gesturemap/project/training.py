@@ -120,6 +120,23 @@ class ProjectTraining:
         self.check_verifier(model)
         return model
 
+    def apply_runtime_settings(self, model: Any = None) -> list[str]:
+        """Give the trained model (or ``model``) the run-time parameters of :attr:`model`'s
+        settings that it does not have yet (``estimate_speed``, ``decision``,
+        ``likelihood_window``...: those that need no retraining), so a setting changed after
+        the last training applies to the next stream. Returns the names changed; a model of
+        another kind than the settings' is left as it is (it is retrained anyway)."""
+        model = self.trained if model is None else model
+        if model is None or getattr(model, "kind", None) != self.model.get("kind"):
+            return []
+        params = effective_params(self.model)
+        current = model.get_params()
+        changed = {name: params[name] for name in getattr(model, "runtime_params", ())
+                   if name in params and params[name] != current.get(name)}
+        if changed:
+            model.set_params(**changed)
+        return sorted(changed)
+
     #: why the spotting verifier was last removed from the settings (it no longer fitted a
     #: retrained model), None when it was not; not saved (the window and ``stats()`` show it)
     verifier_removed: str | None = None
