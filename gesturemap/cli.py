@@ -631,6 +631,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
+    _plain_warnings(f"gesturemap {args.command or 'open'}")
     try:
         return _dispatch(args)
     except SystemExit as exc:
@@ -648,6 +649,19 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
               file=sys.stderr, flush=True)
         return EXIT_USAGE
+
+
+def _plain_warnings(prefix: str) -> None:
+    """A warning (a damaged take left out, a file read with something skipped) as one line
+    ``gesturemap CMD: warning: ...`` on stderr, not Python's file and line of the code."""
+    import warnings
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: Any = None, line: str | None = None) -> None:
+        text = " ".join(str(message).split())
+        print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
+
+    warnings.showwarning = show
 
 
 def _configure_logging(level: str) -> None:

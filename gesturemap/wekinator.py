@@ -331,6 +331,8 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
         csv = folder / "current" / "currentData.csv"
         if csv.is_file():
             project.dtw_examples = _read_dtw_csv(csv, n_inputs, project.outputs[0].classes)
+        else:
+            _warn_no_examples(csv)
         model = folder / "current" / "models" / "model1.xml"
         if model.is_file():
             project.dtw_settings = _dtw_settings(model)
@@ -339,7 +341,20 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
         if data.is_file():
             project.data = read_arff(data)
             _check_columns(project, data)
+        else:
+            _warn_no_examples(data)
     return project
+
+
+def _warn_no_examples(path: Path) -> None:
+    """Say that a project imports with its settings only: its examples' file is missing."""
+    import warnings
+
+    packed = [p.name for p in path.parent.glob(path.name + ".*")] if path.parent.is_dir() else []
+    hint = (f" ({', '.join(sorted(packed))} is there: unpack it first)" if packed
+            else " (Wekinator writes it when a project with examples is saved)")
+    warnings.warn(f"{path} is missing{hint}: no examples imported, only the project's "
+                  "settings.", stacklevel=3)
 
 
 def _check_columns(project: WekinatorProject, where: Path) -> None:

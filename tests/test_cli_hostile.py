@@ -73,3 +73,28 @@ def test_ctrl_c_is_one_line_and_its_own_exit_code(monkeypatch, capsys):
     assert main(["train", "x"]) == EXIT_INTERRUPTED
     err = capsys.readouterr().err
     assert err.strip() == "gesturemap train: interrupted"
+
+
+def test_a_damaged_take_is_one_warning_line_not_pythons(tmp_path, capsys):
+    folder = tmp_path / "p"
+    project = Project.new(folder, inputs=2)
+    project.add_take(np.zeros((30, 2)), label="a")
+    project.add_take(np.ones((30, 2)), label="b")
+    project.save(folder)
+    (folder / "takes" / "take-000001.npz").write_bytes(b"garbage")
+    assert not main(["export", str(folder), "--arff", str(tmp_path / "out.arff")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert err[0].startswith("gesturemap export: warning: take-000001 was left out: ")
+    assert "UserWarning" not in err[0] and ".py:" not in err[0] and ".." not in err[0]
+
+
+def test_a_wekinator_project_without_its_examples_file_says_so(tmp_path, capsys):
+    from .test_wekinator import unpack
+
+    source = unpack("eeg-hand", tmp_path)
+    (source / "current" / "currentData.arff").rename(tmp_path / "elsewhere.arff")
+    assert not main(["import", str(source), "--project", str(tmp_path / "gm")])
+    err = capsys.readouterr().err
+    assert "gesturemap import: warning: " in err and "currentData.arff is missing" in err
+    assert "no examples imported" in err

@@ -501,8 +501,8 @@ def _listed_takes(path: Path, document: Mapping[str, Any]) -> dict[str, Label]:
 def _skip_take(project: ProjectFolder, take_id: str, why: str) -> None:
     """Leave a damaged take out, with a warning; its id is never given to a new take."""
     warnings.warn(
-        f"{take_id} was left out: {why}. The rest of the project is open; the take's files "
-        "were left as they are.",
+        f"{take_id} was left out: {why.rstrip('.')}. The rest of the project is open; the "
+        "take's files were left as they are.",
         stacklevel=3,
     )
     number = _take_number(take_id)
