@@ -520,6 +520,28 @@ def _new_model(summary: ImportSummary, model: str | None) -> dict[str, Any]:
     return {"kind": "per_output", "params": {"outputs": outputs}}
 
 
+def _check_same_task(proj: Any, summary: ImportSummary, folder: Path, where: str) -> None:
+    """Refuse takes of another kind than the project's (continuous outputs into a project of
+    classes, or the other way round, or another number of outputs): appended, they would be
+    takes the project cannot train on."""
+    names = list(proj.output_names or [])
+    if summary.task == "classification":
+        if names:
+            raise GesturemapError(
+                f"{folder} maps to continuous outputs ({', '.join(names)}); {where} holds "
+                f"classes ({', '.join(summary.outputs)}). Import into a new project.")
+        return
+    if not names:
+        raise GesturemapError(
+            f"{folder} recognises classes; {where} holds continuous outputs "
+            f"({', '.join(summary.outputs)}) after {len(summary.inputs)} inputs. Import into a "
+            "new project, or say how many trailing columns are outputs (--outputs N).")
+    if len(names) != len(summary.outputs):
+        raise GesturemapError(
+            f"{folder} has {len(names)} outputs ({', '.join(names)}); {where} has "
+            f"{len(summary.outputs)} ({', '.join(summary.outputs)}). Import into a new project.")
+
+
 def import_arff(
     path: str | os.PathLike[str],
     project: str | os.PathLike[str],
@@ -553,6 +575,7 @@ def import_arff(
                 f"{folder} has {proj.input_dim} inputs; {os.fspath(path)} has "
                 f"{len(summary.inputs)} ({', '.join(summary.inputs)}). Import into a new project."
             )
+        _check_same_task(proj, summary, folder, os.fspath(path))
         if model is not None:
             proj.model = model
     else:

@@ -240,3 +240,27 @@ def test_import_command(tmp_path):
     out = cli("missing.arff", "--project", "p2", cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.startswith("gesturemap import: ")
     assert not (tmp_path / "p2").exists()
+
+
+def test_takes_of_another_kind_are_refused_and_the_project_kept(tmp_path):
+    """Continuous outputs appended to a project of classes became a class named 'take' with
+    outputs it could not train on; now refused, the project as it was."""
+    rng = np.random.default_rng(4)
+    numeric = wekinator_file(tmp_path / "reg.arff", ["a", "b"], [("c", "numeric")],
+                             [(1, 10 * i, rng.normal(size=2), [0.5]) for i in range(5)])
+    classes = arff.import_arff(
+        wekinator_file(tmp_path / "cls.arff", ["a", "b"], [("outputs-1", "{1,2}")],
+                       [(1, 10 * i, rng.normal(size=2), [1 + i % 2]) for i in range(6)]),
+        tmp_path / "classes", model="gmm")[0]
+    before = [t.label for t in classes.takes]
+    with pytest.raises(gm.GesturemapError, match="recognises classes; .* continuous outputs"):
+        arff.import_arff(numeric, tmp_path / "classes", outputs=1)
+    assert [t.label for t in gm.Project.load(tmp_path / "classes").takes] == before
+    arff.import_arff(numeric, tmp_path / "mapping", outputs=1)
+    with pytest.raises(gm.GesturemapError, match="maps to continuous outputs"):
+        arff.import_arff(tmp_path / "cls.arff", tmp_path / "mapping")
+    two = wekinator_file(tmp_path / "two.arff", ["a", "b"], [("c", "numeric"), ("d", "numeric")],
+                         [(1, 10 * i, rng.normal(size=2), [0.5, 0.1]) for i in range(5)])
+    with pytest.raises(gm.GesturemapError, match="has 1 outputs"):
+        arff.import_arff(two, tmp_path / "mapping", outputs=2)
+    assert len(gm.Project.load(tmp_path / "mapping").takes) == 1
