@@ -221,3 +221,29 @@ def test_two_runs_on_one_project_the_second_refused_no_take_lost(tmp_path, repo_
         stale.save(folder)
     loaded = Project.load(folder)
     assert [(t.label, t.length) for t in loaded.takes] == [(1, 30)]
+
+
+def test_a_read_only_project_still_runs(tmp_path, monkeypatch):
+    """A project on a read-only medium cannot get a lock file; nothing can write it there, so
+    the engine runs it anyway (before the lock, it did; the save alone says it cannot write)."""
+    import errno
+
+    from gesturemap.engine import Engine
+
+    folder = _project(tmp_path)
+    real_open = os.open
+
+    def read_only(path, flags, *args):
+        if str(path).endswith(lock.LOCK_FILE) and flags & os.O_CREAT:
+            raise OSError(errno.EROFS, "Read-only file system", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(lock.os, "open", read_only)
+    project = Project.load(folder)
+    project.train()
+    engine = Engine(project, project_dir=folder, trainer="thread").start()
+    try:
+        assert engine.stream is not None and engine.model is project.trained
+    finally:
+        engine.stop()
+    assert lock.holder(folder) is None and not lock._held  # counted back to nothing

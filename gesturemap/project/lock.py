@@ -21,6 +21,7 @@ trainer) does not hold it. Where ``fcntl`` does not exist (Windows), nothing is 
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -66,6 +67,8 @@ class _Held:
 
 
 _held: dict[Path, _Held] = {}
+#: the errors of a folder this process cannot write (then there is no lock to take)
+_CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM}
 _guard = threading.Lock()
 
 
@@ -101,12 +104,15 @@ def _command() -> str:
 def acquire(folder: str | os.PathLike[str]) -> None:
     """Hold ``folder``'s lock for this process (counted: call :func:`release` as often).
 
+    A folder this process cannot write (read-only, no permission) is taken as held: nothing
+    can be written there to guard, and a project on a read-only medium must still play.
+
     Raises
     ------
     ProjectBusy
         If another process holds it.
     OSError
-        If the lock file cannot be created (the folder is missing or read-only).
+        If the lock file cannot be created for another reason (the folder is missing).
     """
     if fcntl is None:  # pragma: no cover
         return
@@ -117,7 +123,15 @@ def acquire(folder: str | os.PathLike[str]) -> None:
             held.count += 1
             return
         path = key / LOCK_FILE
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            if error.errno not in _CANNOT_WRITE:
+                raise
+            # a read-only folder (a project on a locked medium, a shared install): nothing can
+            # write it, so there is nothing to guard; playing it must still work
+            _held[key] = _Held(-1, 1)
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -150,6 +164,8 @@ def release(folder: str | os.PathLike[str]) -> None:
         if held.count > 0:
             return
         del _held[key]
+        if held.fd < 0:  # a read-only folder: nothing was locked
+            return
         try:
             fcntl.flock(held.fd, fcntl.LOCK_UN)
         finally:
@@ -220,6 +236,8 @@ def _forget_in_child() -> None:
     # (never unlocking, which would unlock the parent too) leaves the child holding nothing.
     global _guard
     for held in _held.values():
+        if held.fd < 0:
+            continue
         try:
             os.close(held.fd)
         except OSError:
