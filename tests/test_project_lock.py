@@ -247,3 +247,20 @@ def test_a_read_only_project_still_runs(tmp_path, monkeypatch):
     finally:
         engine.stop()
     assert lock.holder(folder) is None and not lock._held  # counted back to nothing
+
+
+def test_a_file_system_without_locks_is_used_unguarded(tmp_path, monkeypatch):
+    import errno
+
+    folder = _project(tmp_path)
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock.fcntl, "flock", no_locks)
+    project = Project.load(folder)
+    project.add_take(np.ones((12, 2)), label="b")
+    project.save(folder)  # saved as before the lock existed
+    assert not lock._held
+    monkeypatch.undo()
+    assert [t.label for t in Project.load(folder).takes] == ["a", "b"]

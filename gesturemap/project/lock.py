@@ -69,6 +69,8 @@ class _Held:
 _held: dict[Path, _Held] = {}
 #: the errors of a folder this process cannot write (then there is no lock to take)
 _CANNOT_WRITE = {errno.EROFS, errno.EACCES, errno.EPERM}
+#: the errors of a file system that has no locks
+_NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EINVAL}
 _guard = threading.Lock()
 
 
@@ -105,7 +107,8 @@ def acquire(folder: str | os.PathLike[str]) -> None:
     """Hold ``folder``'s lock for this process (counted: call :func:`release` as often).
 
     A folder this process cannot write (read-only, no permission) is taken as held: nothing
-    can be written there to guard, and a project on a read-only medium must still play.
+    can be written there to guard, and a project on a read-only medium must still play. So is
+    a folder on a file system without locks (unguarded, as before the lock existed).
 
     Raises
     ------
@@ -137,6 +140,14 @@ def acquire(folder: str | os.PathLike[str]) -> None:
         except BlockingIOError:
             os.close(fd)
             raise ProjectBusy(Path(folder), _read_info(path)) from None
+        except OSError as error:
+            os.close(fd)
+            if error.errno not in _NO_LOCKS:
+                raise
+            # a file system without locks (some network or FUSE ones): the folder is used
+            # as before the lock existed, unguarded
+            _held[key] = _Held(-1, 1)
+            return
         except BaseException:
             os.close(fd)
             raise
