@@ -403,6 +403,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     _refuse_audio_with_no_audio(args, "run")
     project = Project.load(args.dir)
+    _refuse_busy(args.dir)  # before any device opens (the engine's start would refuse too)
     sensor = _stage_sensor(args, project)
     osc_out = _host_port(args.osc_out, "--osc-out") if args.osc_out else None
     factories = []
@@ -506,6 +507,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from .trainer import DEFAULT_SEARCH, _search_project, auto_settings
 
     project = Project.load(args.dir)
+    _refuse_busy(args.dir)  # before the training, not at its save
     if args.verifier:
         return _train_verifier(project, args)
     if not project.takes:
@@ -594,6 +596,7 @@ def _cmd_restore(args: argparse.Namespace) -> int:
         print(f"{args.dir}: {len(trash)} takes in the trash" + (": " if trash else "")
               + " ".join(trash))
         return 0
+    _refuse_busy(args.dir)
     unknown = [t for t in args.takes if t not in trash]
     if unknown:
         raise SystemExit(f"gesturemap restore: {', '.join(unknown)} not in the trash of "

@@ -194,6 +194,12 @@ def test_two_runs_on_one_project_the_second_refused_no_take_lost(tmp_path, repo_
         assert f"pid {run.pid}" in lines[0] and "gesturemap" in lines[0]
         opened = _cli(repo_dir, "open", folder)  # the window: refused before any display
         assert opened.returncode == 2 and "another gesturemap process" in opened.stderr
+        for command in (["train", folder], ["restore", folder]):  # before they work, not after
+            done = _cli(repo_dir, *command)
+            assert done.returncode == 2, command
+            assert "another gesturemap process" in done.stderr and "Traceback" not in done.stderr
+        listed = _cli(repo_dir, "restore", folder, "--list")  # reading is no writing
+        assert listed.returncode == 0 and "0 takes in the trash" in listed.stdout
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         dst = ("127.0.0.1", port)
         tx.sendto(_msg("/wekinator/control/outputs", 1), dst)
