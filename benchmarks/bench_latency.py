@@ -551,8 +551,10 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
                     f"external server {name!r} gave no /wek/outputs on 127.0.0.1:{rx_port} "
                     f"within 5 s of a /wek/inputs frame sent to 127.0.0.1:{port}")
         _drain(rx)
-        folders = {kind: _project(Path(tmp) / kind, reference, kind=kind)
-                   for kind in ("knn", "hhmm") if any(s.startswith(kind) for s in servers)}
+        # a project folder of its own per server: one process writes a project at a time
+        # (gesturemap.project.lock), and "hhmm" and "hhmm_ordinary" run side by side
+        folders = {name: _project(Path(tmp) / name, reference, kind=name.split("_")[0])
+                   for name in servers if name != "floor"}
         try:
             for name in servers:
                 port = ports[name] = _free_port()
@@ -560,8 +562,7 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
                 if name == "floor":
                     cmd = [sys.executable, "-c", ECHO_SCRIPT, str(port), str(rx_port)]
                 else:
-                    kind = name.split("_")[0]
-                    cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folders[kind]),
+                    cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folders[name]),
                            "--osc-in", f"127.0.0.1:{port}", "--osc-out",
                            f"127.0.0.1:{rx_port}", "--no-audio"]
                     if name.endswith("_ordinary"):
