@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._version import __version__
 from .data import Dataset, Recording
-from .errors import FormatError, GesturemapError, NotFittedError, TrainingCancelled
+from .errors import FormatError, GesturemapError, NotFittedError, ProjectBusy, TrainingCancelled
 from .models import (
     DTW,
     GMM,
@@ -39,7 +39,8 @@ from .models import (
 from .project import Project, Take
 
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
-           "Project", "Recording", "Take", "Result", "TrainingCancelled", "load", "load_xmm", "__version__"]
+           "Project", "ProjectBusy", "Recording", "Take", "Result", "TrainingCancelled", "load",
+           "load_xmm", "__version__"]
 __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]

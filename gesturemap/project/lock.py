@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import GesturemapError
+from ..errors import ProjectBusy
 
 try:  # POSIX
     import fcntl
@@ -44,20 +44,6 @@ __all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "holder", "holdi
 
 #: the lock file inside a project folder (never a take, never listed in project.json)
 LOCK_FILE = ".gesturemap-lock"
-
-
-class ProjectBusy(GesturemapError):
-    """Another gesturemap process is writing this project folder."""
-
-    def __init__(self, folder: Path, info: dict[str, Any] | None) -> None:
-        who = _describe(info)
-        super().__init__(
-            f"{folder} is open in another gesturemap process ({who}): close it there first, "
-            "or work on a copy of the folder. Two processes writing one project would lose "
-            "takes; nothing was written."
-        )
-        self.folder = folder
-        self.info = info
 
 
 @dataclass
@@ -76,17 +62,6 @@ _guard = threading.Lock()
 
 def _key(folder: Path) -> Path:
     return Path(os.path.realpath(folder))
-
-
-def _describe(info: dict[str, Any] | None) -> str:
-    if not info:
-        return "no details recorded"
-    parts = [f"pid {info.get('pid', '?')}"]
-    if info.get("command"):
-        parts.append(str(info["command"]))
-    if info.get("since"):
-        parts.append(f"since {info['since']}")
-    return ", ".join(parts)
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
