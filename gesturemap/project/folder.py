@@ -137,13 +137,14 @@ class ProjectFolder:
     def _save_locked(self, folder: Path) -> Path:
         # Snapshots: the engine may add or remove a take while another thread saves.
         takes, removed = list(self._takes), list(self._removed)
-        root = folder.resolve()
+        root, directory = folder.resolve(), folder / TAKES_DIR
         for take in takes:  # another process's take of one of these ids: refused before any write
-            path = folder / TAKES_DIR / f"{take.id}.json"
+            path = directory / f"{take.id}.json"
             if (root, take.id) not in self._on_disk and path.exists():
                 _refuse_other_take(path, take)
         for take in takes:
-            self.save_take(folder, take)
+            if take.id not in self._removed:  # else removed while saving (see save_take)
+                self._save_take_locked(folder, directory, take, root)
         gone = set(self._removed)  # removed while saving: not written, so not listed
         takes = [take for take in takes if take.id not in gone]
         model_file = self._save_model(folder)
@@ -243,12 +244,12 @@ class ProjectFolder:
         directory = Path(folder) / TAKES_DIR
         directory.mkdir(parents=True, exist_ok=True)
         with holding(folder):  # under the lock: another process's take may have this id
-            self._save_take_locked(Path(folder), directory, take)
+            self._save_take_locked(Path(folder), directory, take, Path(folder).resolve())
 
-    def _save_take_locked(self, folder: Path, directory: Path, take: Take) -> None:
+    def _save_take_locked(self, folder: Path, directory: Path, take: Take, root: Path) -> None:
         json_path = directory / f"{take.id}.json"
         npz_path = directory / f"{take.id}.npz"
-        key = (folder.resolve(), take.id)
+        key = (root, take.id)
         if json_path.exists() and npz_path.exists():
             if key not in self._on_disk:
                 _refuse_other_take(json_path, take)
@@ -473,8 +474,9 @@ def _refuse_other_take(json_path: Path, take: Take) -> None:
         return
     raise GesturemapError(
         f"{json_path} holds another take of the same id, written since this project was "
-        f"loaded (by another process, or another copy of the project); {take.id} ({take.label!r}, {take.length} frames) was not "
-        "written. Nothing on disk changed: load the project again and add the take there."
+        f"loaded (by another process, or another copy of the project); {take.id} "
+        f"({take.label!r}, {take.length} frames) was not written. Nothing on disk changed: "
+        "load the project again and add the take there."
     )
 
 
