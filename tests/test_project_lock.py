@@ -191,7 +191,7 @@ def test_two_runs_on_one_project_the_second_refused_no_take_lost(tmp_path, repo_
         assert second.returncode == 2
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1 and "is open in another gesturemap process" in lines[0]
-        assert f"pid {run.pid}" in lines[0] and "gesturemap" in lines[0]
+        assert f"pid {run.pid}, gesturemap run {folder}" in lines[0]
         opened = _cli(repo_dir, "open", folder)  # the window: refused before any display
         assert opened.returncode == 2 and "another gesturemap process" in opened.stderr
         for command in (["train", folder], ["restore", folder]):  # before they work, not after

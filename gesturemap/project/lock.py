@@ -74,8 +74,10 @@ def _read_info(path: Path) -> dict[str, Any] | None:
 
 
 def _command() -> str:
-    argv = [Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"] + sys.argv[1:]
-    return " ".join(argv)[:300]
+    first = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    if first.parent.name == "gesturemap" and first.name in ("cli.py", "__main__.py"):
+        first = Path("gesturemap")  # `python -m gesturemap.cli run ...`: the command it is
+    return " ".join([first.name, *sys.argv[1:]])[:300]
 
 
 def acquire(folder: str | os.PathLike[str]) -> None:
