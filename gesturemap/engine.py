@@ -139,6 +139,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self.synth = synth
         self._log_dir = Path(log_dir) if log_dir else None
         self.session_log: Any = None
+        self._logged_features = 0  # the width of the log's features stream (0: none)
         self._stats_file = Path(stats_file) if stats_file else None
         self._trainer_mode = trainer
         self.trainer: Any = None
@@ -723,6 +724,9 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 self._take_outputs.append(self.current_outputs.copy())
         if slog is not None:
             slog.write("input", t_in, values)
+            for f in feats if self._logged_features else ():  # a width changed by a retrain:
+                if len(f) == self._logged_features:  # its frames are not logged
+                    slog.write("features", t_in, f)
         if self._onset is not None and self._onset.step(values) and self.stream is not None:
             self.path.reset_stream()  # motion starts after a rest: a gesture starts
             self._clear_gesture()

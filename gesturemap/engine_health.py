@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from .errors import GesturemapError
+
 
 class Percentiles:
     """A ring of the last ``n`` samples; percentiles are computed off the real-time path."""
@@ -113,6 +115,15 @@ class Health:
             streams["likelihoods"] = [str(lb) for lb in labels]
         if self._is_regression():
             streams["output"] = list(self.project.output_names)
+        # the pipeline's output, as the model sees it (a project with no stage: the input)
+        self._logged_features = 0
+        pipeline = self.project.pipeline
+        if pipeline.stages:
+            try:
+                streams["features"] = list(pipeline.output_names(len(in_names), in_names))
+                self._logged_features = len(streams["features"])
+            except GesturemapError:  # a stage not fitted yet: its features cannot be named
+                pass
         # which project played: `gesturemap replay LOG` replays through it unless told another
         meta = {} if self.project_dir is None else {"project": str(self.project_dir.resolve())}
         # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
