@@ -47,3 +47,25 @@ def test_open_refuses_a_busy_project_and_keeps_the_open_one(qtbot, tmp_path, mon
     assert window.open_folder(busy) is True  # free again: it opens
     assert window.folder == busy
     window.close()
+
+
+@pytest.mark.parametrize("mode", ["thread", "process"])
+def test_save_as_moves_the_lock_to_the_new_folder(qtbot, tmp_path, repo_dir, mode):
+    from ..test_project_lock import _probe
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    project = Project(classes=["a"])
+    project.add_take(np.zeros((20, 2)), "a")
+    project.save(first)
+    window = MainWindow(Project.load(first), first, osc_in=None, trainer="thread",
+                        engine=mode, audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    try:
+        assert _probe(first, repo_dir) == "busy"  # the running engine holds its folder
+        assert window.save_to(second) is True
+        assert _probe(second, repo_dir) == "busy" and _probe(first, repo_dir) == "free"
+    finally:
+        window.close()
+    assert _probe(second, repo_dir) == "free"  # closed: nothing held
