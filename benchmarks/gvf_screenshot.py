@@ -36,7 +36,10 @@ def main(out: str) -> None:
     a = np.radians(20)
     rot = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
     x = x[0] + 1.5 * (x - x[0]) @ rot
+    from gesturemap.gui.colours import WINDOW_STYLE
+
     monitor = Monitor()
+    monitor.setStyleSheet(WINDOW_STYLE)  # as in the window: the bars' light text needs it
     monitor.resize(520, 360)
     monitor.show()
     stream = model.stream()

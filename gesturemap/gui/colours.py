@@ -14,6 +14,19 @@ from PySide6 import QtGui
 __all__ = ["CLASS_PALETTE", "class_colour", "class_colours"]
 
 #: The default class colours, in class order (cycling after eight).
+#: The window's dark style (Qt style sheet); the monitor's bars draw light text for it, so a
+#: widget shown on its own (a screenshot) takes it too.
+WINDOW_STYLE = (
+    "QMainWindow, QWidget { background: #171c24; color: #e2e8f0; }"
+    "QPushButton { background: #2d3748; border: 1px solid #4a5568;"
+    " padding: 5px 10px; border-radius: 3px; }"
+    "QPushButton:checked { background: #c53030; }"
+    "QListWidget, QTreeWidget, QLineEdit, QSpinBox, QDoubleSpinBox,"
+    " QComboBox { background: #1f2633; border: 1px solid #2d3748; }"
+    "QTabBar::tab { background: #2d3748; padding: 5px 12px; }"
+    "QTabBar::tab:selected { background: #4a5568; }"
+)
+
 CLASS_PALETTE = (
     "#4299e1",
     "#ed8936",

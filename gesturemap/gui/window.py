@@ -18,6 +18,7 @@ from typing import Any
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..project import Project
+from .colours import WINDOW_STYLE
 from .controls import WindowControls
 from .dataset import DatasetBrowser
 from .files import WindowFiles
@@ -128,16 +129,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
 
     # -- building -------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.setStyleSheet(
-            "QMainWindow, QWidget { background: #171c24; color: #e2e8f0; }"
-            "QPushButton { background: #2d3748; border: 1px solid #4a5568;"
-            " padding: 5px 10px; border-radius: 3px; }"
-            "QPushButton:checked { background: #c53030; }"
-            "QListWidget, QTreeWidget, QLineEdit, QSpinBox, QDoubleSpinBox,"
-            " QComboBox { background: #1f2633; border: 1px solid #2d3748; }"
-            "QTabBar::tab { background: #2d3748; padding: 5px 12px; }"
-            "QTabBar::tab:selected { background: #4a5568; }"
-        )
+        self.setStyleSheet(WINDOW_STYLE)
         # left: classes and recording
         self.classes = QtWidgets.QListWidget()
         self.classes.setToolTip("The class to record: pick it here (double-click renames)")
