@@ -165,7 +165,17 @@ class ModelPanel(QtWidgets.QWidget):
         self._extras: dict[str, Any] = {}
         self.search = QtWidgets.QCheckBox("after each retrain, search a better model (gm.auto)")
         self.onset = QtWidgets.QCheckBox("reset the model's stream when motion starts")
-        layout = QtWidgets.QVBoxLayout(self)
+        # the form in a scroll area: with spotting, per-class and per-output editors it is
+        # taller than a laptop's screen, and the window's least height would follow it
+        body = QtWidgets.QWidget()
+        scroll = QtWidgets.QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        scroll.setWidget(body)
+        outer = QtWidgets.QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        layout = QtWidgets.QVBoxLayout(body)
         top = QtWidgets.QFormLayout()
         top.addRow("model", self.kind)
         layout.addLayout(top)
