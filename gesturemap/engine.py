@@ -236,41 +236,41 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         from .sources.osc import OSCSource
 
         self._hold.move(self.project_dir)
-        if self._osc_in is not None:
-            # The project's input size, when it knows it, is the frames' size: a frame of
-            # another size is counted and dropped, never adopted (issue 11).
-            src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
-                            channel_names=self._input_names() or None,
-                            on_control=self._on_control, size=self.project.input_dim)
-            self.sources.append(src)
-        for factory in self._source_factories:
-            self.sources.append(factory(self.queue, self._on_control))
-        self.priorities = priorities_now()  # before any thread starts: below the audio server
-        if self._log_dir is not None and self.project.input_dim is not None:
-            self._open_log()
-        if self.project.input_dim is not None:
-            self._start_pipeline(self.project.input_dim)
-        from .trainer import Trainer
+        try:  # a failure on the way: everything opened so far closed, the lock freed
+            if self._osc_in is not None:
+                # The project's input size, when it knows it, is the frames' size: a frame of
+                # another size is counted and dropped, never adopted (issue 11).
+                src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
+                                channel_names=self._input_names() or None,
+                                on_control=self._on_control, size=self.project.input_dim)
+                self.sources.append(src)
+            for factory in self._source_factories:
+                self.sources.append(factory(self.queue, self._on_control))
+            self.priorities = priorities_now()  # before any thread starts: below the audio server
+            if self._log_dir is not None and self.project.input_dim is not None:
+                self._open_log()
+            if self.project.input_dim is not None:
+                self._start_pipeline(self.project.input_dim)
+            from .trainer import Trainer
 
-        # With real-time scheduling the frame path preempts training wherever it runs, so
-        # training may use every core; without it, one core stays free for the frame path.
-        cores = os.cpu_count() or 1
-        fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
-        self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
-        self.trainer.start_worker()
-        if self._search_settings() is not None:
-            # started now, before any audio stream: starting a process later would fork
-            # while the audio callback runs
-            self._ensure_searcher()
-        for target, name in ((self._run, "engine"), (self._io_loop, "io"),
-                             (self._stats_loop, "stats")):
-            t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
-            t.start()
-            self._threads.append(t)
-        if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
-            self.queue.set_direct(self._direct)
-            self._install_compiled()
-        try:
+            # With real-time scheduling the frame path preempts training wherever it runs, so
+            # training may use every core; without it, one core stays free for the frame path.
+            cores = os.cpu_count() or 1
+            fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
+            self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
+            self.trainer.start_worker()
+            if self._search_settings() is not None:
+                # started now, before any audio stream: starting a process later would fork
+                # while the audio callback runs
+                self._ensure_searcher()
+            for target, name in ((self._run, "engine"), (self._io_loop, "io"),
+                                 (self._stats_loop, "stats")):
+                t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
+                t.start()
+                self._threads.append(t)
+            if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
+                self.queue.set_direct(self._direct)
+                self._install_compiled()
             for src in self.sources:
                 src.start()
             for sink in self.sinks:

@@ -270,3 +270,18 @@ def test_a_file_system_without_locks_is_used_unguarded(tmp_path, monkeypatch):
     assert not lock._held
     monkeypatch.undo()
     assert [t.label for t in Project.load(folder).takes] == ["a", "b"]
+
+
+def test_an_engine_that_cannot_start_frees_the_folder(tmp_path, repo_dir):
+    """A start that fails on the way (here the session log: its folder is a file) closes what
+    it opened and gives the project's lock back: the folder is not held by a dead engine."""
+    from gesturemap.engine import Engine
+
+    folder = _project(tmp_path)
+    (tmp_path / "log").write_text("not a folder")
+    engine = Engine(Project.load(folder), project_dir=folder, trainer="thread",
+                    log_dir=tmp_path / "log")
+    with pytest.raises((OSError, GesturemapError)):
+        engine.start()
+    assert _probe(folder, repo_dir) == "free" and not lock._held
+    assert not any(t.is_alive() for t in engine._threads)
