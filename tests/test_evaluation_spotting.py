@@ -83,7 +83,16 @@ def test_eval_spotting_command_line(tmp_path, capsys) -> None:
     report = json.loads(out.read_text())
     m = report["metrics"]
     assert m["events"] == 24 and m["f1"] >= 0.9, m
-    assert "F1" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "F1" in printed
+    # a line a gesture: events, found, false alarms named after it (which one to work on)
+    rows = printed.splitlines()
+    header = rows.index("gesture  events  found  false  precision  recall     F1")
+    for label, line in zip(("1", "2"), rows[header + 1:header + 3], strict=True):
+        c = m["per_class"][label]
+        assert line.split()[:4] == [label, str(c["support"]), str(c["true_positives"]),
+                                    str(c["false_positives"])]
+    assert sum(c["false_positives"] for c in m["per_class"].values()) == m["false_positives"]
     # a bad setting is one line on stderr and exit code 2
     assert main(["eval", "--spotting", "--train", str(path), "--spot", "nope=1",
                  "--quiet"]) == 2

@@ -333,11 +333,24 @@ def _spotting(args: argparse.Namespace) -> int:
           f"{m['delay_median_s']:.2f} s / p90 {m['delay_p90_s']:.2f} s, false alarms "
           f"{m['false_alarms_per_min']:.3f}/min ({m['true_positives']} of {m['events']} "
           f"events, {m['false_positives']} false)")
+    print(_spotting_classes(m["per_class"]))
     if args.json:
         from .._io import atomic_write_text
 
         atomic_write_text(args.json, json.dumps(report, indent=1, default=str))
     return 0
+
+
+def _spotting_classes(per_class: dict[Any, dict[str, float]]) -> str:
+    """A line a gesture: its events, how many were found, the false alarms named after it,
+    precision, recall and F1 (which gesture to record again, or to tell apart better)."""
+    width = max([len("gesture"), *(len(str(c)) for c in per_class)])
+    lines = [f"{'gesture':<{width}}  events  found  false  precision  recall     F1"]
+    for label, v in per_class.items():
+        found, false = v["true_positives"], v["false_positives"]
+        lines.append(f"{label!s:<{width}}  {v['support']:>6}  {found:>5}  {false:>5}  "
+                     f"{v['precision']:>9.3f}  {v['recall']:>6.3f}  {v['f1']:>5.3f}")
+    return "\n".join(lines)
 
 
 def main_eval(args: argparse.Namespace) -> int:

@@ -105,7 +105,8 @@ def spotting_metrics(sessions: Sequence[SessionResult], classes: Sequence[Any],
         cfp = sum(1 for x in fp if x[0] == c)
         cfn = sum(1 for x in fn if x[0] == c)
         cp, cr, cf = _f1(ctp, cfp, cfn)
-        per_class[c] = {"precision": cp, "recall": cr, "f1": cf, "support": ctp + cfn}
+        per_class[c] = {"precision": cp, "recall": cr, "f1": cf, "support": ctp + cfn,
+                        "true_positives": ctp, "false_positives": cfp}
     delays = np.array([(t - end) / rate_hz for _, t, end in tp])
     null_min = sum(s.null_frames for s in sessions) / rate_hz / 60.0
     return {
