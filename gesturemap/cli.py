@@ -368,13 +368,9 @@ def _sinks(args: argparse.Namespace, project: object) -> list:
 
 def _refuse_busy(folder: str) -> None:
     """One line and no window when another gesturemap process is writing ``folder``."""
-    from pathlib import Path
+    from .project.lock import check_free
 
-    from .project.lock import ProjectBusy, holder
-
-    busy = holder(folder)
-    if busy is not None:
-        raise ProjectBusy(Path(folder), busy)
+    check_free(folder)
 
 
 def _remove_fresh_log(folder: Path, keep_folder: bool) -> None:

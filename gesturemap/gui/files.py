@@ -67,13 +67,12 @@ class WindowFiles:
         """Open another project in this window (asks first if this one has unsaved changes)."""
         if not self._maybe_save():
             return False
-        from ..project.lock import ProjectBusy, holder
+        from ..project.lock import check_free
 
         try:
             project = Project.load(folder)
-            busy = None if Path(folder) == self.folder else holder(folder)
-            if busy is not None:  # refused before this project's engine is closed
-                raise ProjectBusy(Path(folder), busy)
+            if Path(folder) != self.folder:  # refused before this project's engine is closed
+                check_free(folder)
         except Exception as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
             return False

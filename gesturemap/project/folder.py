@@ -142,6 +142,7 @@ class ProjectFolder:
             path = directory / f"{take.id}.json"
             if (root, take.id) not in self._on_disk and path.exists():
                 _refuse_other_take(path, take)
+                self._on_disk.add((root, take.id))  # its own files: not read again below
         for take in takes:
             if take.id not in self._removed:  # else removed while saving (see save_take)
                 self._save_take_locked(folder, directory, take, root)

@@ -40,7 +40,8 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows: no lock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "holder", "holding", "release"]
+__all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "check_free", "holder",
+           "holding", "release"]
 
 #: the lock file inside a project folder (never a take, never listed in project.json)
 LOCK_FILE = ".gesturemap-lock"
@@ -217,6 +218,15 @@ class FolderHold:
         if self.folder is not None:
             release(self.folder)
         self.folder = None if folder is None else Path(folder)
+
+
+def check_free(folder: str | os.PathLike[str]) -> None:
+    """Raise :class:`ProjectBusy` if another process writes ``folder`` now: the look a command
+    or the window takes before any work, so a busy project is refused at once (the saves
+    hold the lock themselves)."""
+    busy = holder(folder)
+    if busy is not None:
+        raise ProjectBusy(Path(folder), busy)
 
 
 def _forget_in_child() -> None:

@@ -17,6 +17,15 @@ from ..test_project_lock import HOLD
 
 pytestmark = pytest.mark.timeout(120)
 
+def _window(qtbot, folder, mode="thread") -> MainWindow:
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine=mode, audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    return window
+
+
 def test_open_refuses_a_busy_project_and_keeps_the_open_one(qtbot, tmp_path, monkeypatch,
                                                             repo_dir):
     first, busy = tmp_path / "first", tmp_path / "busy"
@@ -24,11 +33,7 @@ def test_open_refuses_a_busy_project_and_keeps_the_open_one(qtbot, tmp_path, mon
         project = Project(classes=["a"])
         project.add_take(np.zeros((20, 2)), "a")
         project.save(folder)
-    window = MainWindow(Project.load(first), first, osc_in=None, trainer="thread",
-                        engine="thread", audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
+    window = _window(qtbot, first)
     shown = []
     monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
                         staticmethod(lambda parent, title, text: shown.append((title, text))))
@@ -57,11 +62,7 @@ def test_save_as_moves_the_lock_to_the_new_folder(qtbot, tmp_path, repo_dir, mod
     project = Project(classes=["a"])
     project.add_take(np.zeros((20, 2)), "a")
     project.save(first)
-    window = MainWindow(Project.load(first), first, osc_in=None, trainer="thread",
-                        engine=mode, audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
+    window = _window(qtbot, first, mode)
     try:
         assert _probe(first, repo_dir) == "busy"  # the running engine holds its folder
         assert window.save_to(second) is True
