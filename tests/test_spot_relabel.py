@@ -1,0 +1,138 @@
+"""The context relabeller (issue 12z): trained on the recordings' labelled gestures, it names
+each spotted event from what came before its start and after its emission, never drops one,
+runs in the live stream as a verifier (``gm.spot`` equals stepping), saves as the verifier's
+JSON, and is chosen by its cross-fit or left off."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.evaluation.spot_relabel import fit_relabeler, relabeler_from_rows, truth_rows
+from gesturemap.evaluation.spotting import ground_truth_events
+from gesturemap.evaluation.spotting_cv import make_dataset
+from gesturemap.models.spot_verifier import SpotVerifier, VerifierUnavailable
+from gesturemap.models.spotting import NULL
+from tests.test_spot_verifier_context import bump_frames, bump_streams, rest_frames
+from tests.test_spot_verifier_live import SETTINGS, _factory
+
+
+def context_streams(seed: int):
+    """Bump streams (``bump_streams``): the same bump (0 -> 1 -> 0 on channel 0) labelled 1
+    after a still rest and 2 after a rest swaying on channel 1, then 5 still frames before the
+    bump: only the frames before an event's start tell the two apart."""
+    def trial(rng: np.random.Generator, sway: bool) -> tuple[np.ndarray, np.ndarray]:
+        rest, bump = rest_frames(rng, sway), bump_frames(rng)
+        return (np.vstack([rest, rng.normal(0, 0.01, (5, 2)), bump]),
+                np.array([0] * (len(rest) + 5) + [2 if sway else 1] * len(bump)))
+    return bump_streams(seed, trial, tail=80)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """A relabeller fitted (its own grid: context 0 / 50, wait 0, weight 1) on subjects 0-1
+    of :func:`context_streams`,
+    a model on the same; subjects 2-3 held out."""
+    st = context_streams(2)
+    v = fit_relabeler(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
+                      gestures=[1, 2], context=[0, 50], wait=0, weight=1.0, **SETTINGS)
+    model = _factory().fit(make_dataset(st, range(4), lambda a: a))
+    return st, v, model
+
+
+def _named(model, st, v) -> tuple[int, int, int]:
+    """Held-out events named right, events, true events."""
+    right = events = total = 0
+    for i in range(4, 8):
+        found = gm.spot(model, st.sessions[i], verifier=v, **SETTINGS)
+        truth = ground_truth_events(st.labels[i], [1, 2])
+        events += len(found)
+        total += len(truth)
+        for e in found:  # the truth whose bump holds the event's end
+            near = [str(lb) for lb, s, t in truth if s <= e.end <= t + 50]
+            right += bool(near) and near[0] == str(e.label)
+    return right, events, total
+
+
+def test_the_context_names_what_the_spotter_cannot(trained) -> None:
+    st, v, model = trained
+    assert v.cv_["chosen"] and v.cv_["context"] == 50 and v.context == 50
+    assert NULL not in v.labels and sorted(v.labels) == ["1", "2"]
+    right, events, total = _named(model, st, v)
+    assert events == total == 32 and right == 32
+    plain_right, plain_events, _ = _named(model, st, None)
+    assert plain_events == 32 and plain_right <= 0.75 * 32, plain_right
+    # the cross-fit says so: context 0 cannot tell them apart
+    assert v.cv_["scores"]["50+0+1"] > v.cv_["scores"]["0+0+1"] + 0.3
+    assert v.cv_["inner_score_with"] > v.cv_["inner_score_without"] + 0.3
+
+
+def test_it_never_drops_an_event_and_keeps_frames_and_scores(trained) -> None:
+    st, v, model = trained
+    for i in range(4, 8):
+        plain = gm.spot(model, st.sessions[i], **SETTINGS)
+        named = gm.spot(model, st.sessions[i], verifier=v, **SETTINGS)
+        assert [(e.start, e.end, e.emitted, e.score) for e in plain] == [
+            (e.start, e.end, e.emitted, e.score) for e in named]
+
+
+def test_stepping_equals_gm_spot_with_a_waiting_relabeller(trained) -> None:
+    st, _, model = trained
+    v = fit_relabeler(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
+                      gestures=[1, 2], context=50, wait=20, weight=2.0, rule=None, **SETTINGS)
+    assert v.wait == 20 and v.cv_["wait"] == 20
+    x = st.sessions[5]
+    spotted = gm.spot(model, x, verifier=v, **SETTINGS)
+    stream = gm.Spotter(model, verifier=v, **SETTINGS).stream()
+    stepped = [r.event for r in (stream.step(f) for f in x) if r.event is not None]
+    assert spotted == stepped and len(spotted) == 8
+    plain = gm.spot(model, x, **SETTINGS)
+    # the wait moves each emission by its 20 frames, nothing else
+    assert [e.emitted for e in spotted] == [e.emitted + 20 for e in plain]
+
+
+def test_its_json_round_trips(trained) -> None:
+    st, v, model = trained
+    back = SpotVerifier.from_dict(json.loads(json.dumps(v.to_dict())))
+    for i in range(4, 8):
+        assert gm.spot(model, st.sessions[i], verifier=back, **SETTINGS) == gm.spot(
+            model, st.sessions[i], verifier=v, **SETTINGS)
+
+
+def test_the_spotters_label_weighs_as_told() -> None:
+    """With no other feature telling anything, a large weight keeps the spotter's label and
+    a zero weight leaves the label to the segment's statistics."""
+    st = context_streams(3)
+    classes = ["1", "2"]
+    f, y = truth_rows(st, range(4), classes, 0, 0)
+    assert len(y) == 9 * 32 and f.shape[0] == len(y)
+    keep = relabeler_from_rows(f, y, classes, weight=100.0)
+    none = relabeler_from_rows(f, y, classes, weight=0.0)
+    one_hot = 4 * 2 + 1
+    for label in classes:
+        rows = f.copy()
+        rows[:, one_hot:one_hot + 2] = [float(label == c) for c in classes]
+        assert set(keep.predict(rows)) == {label}
+        assert none.predict(rows) == none.predict(f)
+
+
+def test_bad_input_is_refused_with_a_reason() -> None:
+    st = context_streams(2)
+    with pytest.raises(VerifierUnavailable, match="one group"):
+        fit_relabeler(_factory, st.sessions[:2], st.labels[:2], [0, 0], gestures=[1, 2],
+                      **SETTINGS)
+    with pytest.raises(VerifierUnavailable, match="weight"):
+        fit_relabeler(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
+                      gestures=[1, 2], weight=-1.0, **SETTINGS)
+    with pytest.raises(VerifierUnavailable, match="not pairs"):
+        fit_relabeler(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
+                      gestures=[1, 2], context=[(10, 50)], **SETTINGS)
+    with pytest.raises(gm.GesturemapError, match="model is int"):
+        fit_relabeler(3, st.sessions[:4], st.labels[:4], st.subject[:4], gestures=[1, 2])
+    # a gesture no labelled run shows: named
+    f, y = truth_rows(st, range(4), ["1", "2"], 0, 0)
+    with pytest.raises(VerifierUnavailable, match=r"\['3'\]"):
+        relabeler_from_rows(f, y, ["1", "2", "3"], weight=1.0)
