@@ -55,7 +55,9 @@ __all__ += ["HMM"]
 __all__ += ["auto", "check_params"]
 __all__ += ["NULL", "Event", "Spotter", "spot"]
 
-# the spotting verifier, trained from continuous labelled recordings (issue 12h)
+# the spotting verifier, trained from continuous labelled recordings (issue 12h), and the
+# context relabeller, trained on the same recordings' labelled gestures (issue 12z)
+from .evaluation.spot_relabel import fit_relabeler  # noqa: E402
 from .evaluation.spotting_cv import fit_verifier  # noqa: E402
 
-__all__ += ["SpotVerifier", "fit_verifier"]
+__all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]

@@ -183,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
                             "recordings labelled frame by frame (stream files .npz: X_concat, "
                             "labels_concat, lengths, optional subject); stored in the project "
                             "only when the cross-fitting chooses it")
+    train.add_argument("--relabeler", nargs="+", metavar="RECORDINGS",
+                       help="instead of the model: train a context relabeller from the same "
+                            "kind of recordings (gm.fit_relabeler: names each spotted event "
+                            "from the frames before its start and after its emission, never "
+                            "drops one); it takes the verifier's place, stored only when the "
+                            "cross-fitting chooses it")
 
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
@@ -504,7 +510,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before the training, not at its save
-    if args.verifier:
+    if args.verifier or args.relabeler:
         return _train_verifier(project, args)
     if not project.takes:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
@@ -543,20 +549,27 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _train_verifier(project: object, args: argparse.Namespace) -> int:
-    """``gesturemap train DIR --verifier RECORDINGS...``: the project's spotting verifier,
-    saved with the project only when chosen (evaluation/rehearsal.py)."""
+    """``gesturemap train DIR --verifier RECORDINGS...`` (or ``--relabeler``): the project's
+    spotting verifier (or context relabeller, in its place), saved with the project only when
+    chosen (evaluation/rehearsal.py)."""
     from .evaluation.rehearsal import train_project_verifier
 
+    flag = "--relabeler" if args.relabeler else "--verifier"
+    if args.verifier and args.relabeler:
+        raise SystemExit("gesturemap train: --verifier and --relabeler both take the "
+                         "verifier's place: give one")
     if args.auto:
-        raise SystemExit("gesturemap train: --verifier trains the verifier for the model the "
-                         "project has; leave out --auto (train the model first)")
-    verifier, line = train_project_verifier(project, args.verifier)
+        raise SystemExit(f"gesturemap train: {flag} trains for the model the project has; "
+                         "leave out --auto (train the model first)")
+    verifier, line = train_project_verifier(project, args.relabeler or args.verifier,
+                                            relabel=bool(args.relabeler))
     print(line)
     if verifier.cv_["chosen"]:
         spotting = {**project.model["spotting"], "verifier": verifier.to_dict()}
         project.model = {**project.model, "spotting": spotting}
         project.save(args.dir)
-        print(f"stored the verifier in {args.dir} (gestures {', '.join(verifier.classes)})")
+        what = "relabeller" if args.relabeler else "verifier"
+        print(f"stored the {what} in {args.dir} (gestures {', '.join(verifier.classes)})")
     else:
         print(f"nothing stored: {verifier.cv_['reason']}")
     return EXIT_OK

@@ -136,3 +136,67 @@ def test_bad_input_is_refused_with_a_reason() -> None:
     f, y = truth_rows(st, range(4), ["1", "2"], 0, 0)
     with pytest.raises(VerifierUnavailable, match=r"\['3'\]"):
         relabeler_from_rows(f, y, ["1", "2", "3"], weight=1.0)
+
+
+def test_eval_spotting_relabel(tmp_path, capsys) -> None:
+    """`gesturemap eval --spotting --relabel`: each fold trains a relabeller on its training
+    subjects; where its cross-fit chose it, the held-out sessions are named by it."""
+    from gesturemap.cli import main
+    from tests.test_spot_verifier_context import eval_args
+
+    args = [a for a in eval_args(tmp_path, context_streams(4)) if a != "--verify"]
+    reports = {}
+    for flag in ([], ["--relabel"]):
+        out = tmp_path / f"report{len(flag)}.json"
+        assert main([*args, *flag, "--verifier-wait", "0", "--json", str(out)]) == 0
+        reports[len(flag)] = json.loads(out.read_text())
+    folds = reports[1]["verifier"]
+    assert len(folds) == 2 and all(f["chosen"] and f["context"] in (50, 100) for f in folds)
+    assert all(set(f["scores"]) == {f"{c}+0+{w:g}" for c in (0, 50, 100)
+                                    for w in (1, 2, 4)} for f in folds), folds
+    assert reports[1]["metrics"]["f1"] > reports[0]["metrics"]["f1"] + 0.2
+    assert "fold 1: relabeller on (on: cross-fitted" in capsys.readouterr().out
+    assert main([*args, "--relabel", "--verify"]) == 2
+    assert "two second stages" in capsys.readouterr().err
+
+
+def test_train_relabeler_stores_it_in_the_project(tmp_path, capsys) -> None:
+    """`gesturemap train DIR --relabeler REHEARSALS.npz`: the relabeller takes the verifier's
+    place in the project's spotting settings, the reloaded project spots with it (stepping
+    as gm.spot), and the window's line says it only relabels."""
+    from gesturemap.cli import main
+    from gesturemap.gui.spotting_editor import verifier_text
+    from gesturemap.project import Project
+
+    st = context_streams(4)
+    folder = tmp_path / "proj"
+    project = Project("ctx", model={"kind": "gmm", "params": {"gaussians": 1, "deltas": False},
+                                    "spotting": dict(SETTINGS)})
+    for r in make_dataset(st, range(4), lambda a: a):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    project.save(folder)
+    path = tmp_path / "rehearsal.npz"
+    np.savez(path, X_concat=np.vstack(st.sessions[:4]), labels_concat=np.concatenate(
+        st.labels[:4]), lengths=[len(x) for x in st.sessions[:4]], subject=st.subject[:4],
+        gesture_labels=[1, 2])
+    assert main(["train", str(folder), "--relabeler", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "relabeller chosen: cross-fit F1" in out and "stored the relabeller" in out, out
+    project = Project.load(folder)
+    stored = project.model["spotting"]["verifier"]
+    assert NULL not in stored["labels"] and stored["summary"]["kind"] == "relabeller"
+    assert verifier_text(stored).startswith("verifier: on, relabels only (trained for 1, 2")
+    right = plain = 0
+    for i in range(4, 8):
+        x = st.sessions[i]
+        got = gm.spot(project.trained, x, **project.model["spotting"])
+        stream = gm.Spotter(project.trained, **project.model["spotting"]).stream()
+        assert [r.event for r in (stream.step(f) for f in x) if r.event is not None] == got
+        truth = [str(lb) for lb, _, _ in ground_truth_events(st.labels[i], [1, 2])]
+        alone = gm.spot(project.trained, x, **SETTINGS)
+        assert len(got) == len(alone) == len(truth)
+        right += sum(str(e.label) == t for e, t in zip(got, truth, strict=True))
+        plain += sum(str(e.label) == t for e, t in zip(alone, truth, strict=True))
+    assert right == 32 and plain <= 24, (right, plain)
+    assert main(["train", str(folder), "--relabeler", str(path), "--verifier", str(path)]) != 0

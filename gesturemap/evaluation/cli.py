@@ -133,6 +133,15 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "(gm.fit_verifier: its own cross-fitting there) and uses it where that chose it",
     )
     spot.add_argument(
+        "--relabel",
+        action="store_true",
+        help="each fold also trains a context relabeller on its training subjects "
+        "(gm.fit_relabeler: the gestures' labelled runs, the frames before each start and "
+        "after each emission; its own cross-fitting there chooses how many, or leaves it "
+        "off) and uses it where that chose it; --verifier-context, --verifier-wait, "
+        "--verifier-folds and the rule apply to it too",
+    )
+    spot.add_argument(
         "--verifier-context",
         type=parse_context,
         nargs="+",
@@ -146,10 +155,11 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "--verifier-wait",
         type=parse_wait,
         nargs="+",
-        default=[0],
+        default=None,
         metavar="FRAMES",
         help="with --verify: frames after the spotter's emission the verifier waits for and "
-        "reads, each event coming that much later (default 0); two joined by a comma (25,80): "
+        "reads, each event coming that much later (default 0; with --relabel 0 and 0.5 s at "
+        "--rate); two joined by a comma (25,80): "
         "the frames it reads once the movement settles, and the most frames it waits for "
         "that; several: chosen likewise",
     )
@@ -310,8 +320,14 @@ def _spotting(args: argparse.Namespace) -> int:
         # delta features cost spotting accuracy (docs/spotting.md: HAPT held-out micro F1
         # 0.667 with the deltas scored, 0.774 without them)
         params.setdefault("deltas", False)
-    verifier = {"verify": args.verify, "verifier_wait": list(args.verifier_wait),
-                "verifier_context": list(args.verifier_context or default_contexts(args.rate)),
+    if args.verify and args.relabel:
+        raise GesturemapError("--verify and --relabel are two second stages: give one")
+    verifier = {"verify": args.verify, "relabel": args.relabel,
+                "verifier_wait": (list(args.verifier_wait) if args.verifier_wait
+                                  else None if args.relabel else [0]),
+                "verifier_context": (list(args.verifier_context) if args.verifier_context
+                                     else None if args.relabel
+                                     else default_contexts(args.rate)),
                 "verifier_folds": args.verifier_folds, "verifier_rule": rule}
     if args.test:  # trained on every training session, scored on the test file's
         from .spotting_heldout import held_out_spotting
@@ -325,7 +341,9 @@ def _spotting(args: argparse.Namespace) -> int:
                                          folds=args.folds or 3, progress=not args.quiet,
                                          **verifier)
     for k, fold in enumerate(report.get("verifier", [])):
-        print(("" if args.test else f"fold {k + 1}: ") + f"verifier {'on' if fold['chosen'] else 'off'} ({fold['reason']})"
+        print(("" if args.test else f"fold {k + 1}: ")
+              + f"{'relabeller' if args.relabel else 'verifier'} "
+              f"{'on' if fold['chosen'] else 'off'} ({fold['reason']})"
               + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))
     m = report["metrics"]
     print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "

@@ -1,5 +1,6 @@
-"""A project's spotting verifier trained from rehearsal recordings labelled frame by frame
-(``gesturemap train DIR --verifier RECORDINGS...``; docs/spotting.md, "Verifying events").
+"""A project's spotting verifier (or context relabeller) trained from rehearsal recordings
+labelled frame by frame (``gesturemap train DIR --verifier RECORDINGS...``, ``--relabeler
+RECORDINGS...``; docs/spotting.md, "Verifying events" and "Naming events by their context").
 
 A recording is a stream file (``.npz``: ``X_concat``, ``labels_concat``, ``lengths``,
 optional ``subject`` and ``gesture_labels``; the layout ``gesturemap eval --spotting`` reads).
@@ -20,6 +21,7 @@ import numpy as np
 from ..errors import GesturemapError
 from ..models.spot_verifier import SpotVerifier, VerifierUnavailable, default_contexts
 from ..models.spotting import NULL
+from .spot_relabel import fit_relabeler
 from .spotting_cv import fit_verifier
 
 __all__ = ["read_rehearsals", "train_project_verifier", "verifier_line"]
@@ -140,9 +142,11 @@ def read_rehearsals(paths: Sequence[str], project: Any
     return recordings, frame_labels, groups, gestures, rate
 
 
-def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVerifier, str]:
+def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = False
+                           ) -> tuple[SpotVerifier, str]:
     """Train ``project``'s spotting verifier from the rehearsal recordings ``paths`` (with its
-    model and spotting settings, 2-fold cross-fitting over the groups); returns it, with its
+    model and spotting settings, 2-fold cross-fitting over the groups; ``relabel``: a context
+    relabeller, :func:`~.spot_relabel.fit_relabeler`, instead); returns it, with its
     ``summary`` set, and the one line that says what was found. Store it (``to_dict()`` in
     the spotting settings) only when ``verifier.cv_["chosen"]``."""
     from ..models import MODEL_REGISTRY
@@ -161,13 +165,16 @@ def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVeri
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
     spotting = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
+    settings = {"kind": kind, "params": params, "spotting": spotting}
     try:
-        verifier = fit_verifier({"kind": kind, "params": params, "spotting": spotting},
-                                recordings, labels, groups, gestures=gestures, rate_hz=rate,
-                                context=default_contexts(rate))
+        verifier = (fit_relabeler(settings, recordings, labels, groups, gestures=gestures,
+                                  rate_hz=rate) if relabel else
+                    fit_verifier(settings, recordings, labels, groups, gestures=gestures,
+                                 rate_hz=rate, context=default_contexts(rate)))
     except VerifierUnavailable as exc:  # what the rehearsals lack, and what to do about it
         raise GesturemapError(
-            f"no verifier can be trained from these rehearsals ({exc}): record longer ones, "
+            f"no {'relabeller' if relabel else 'verifier'} can be trained from these "
+            f"rehearsals ({exc}): record longer ones, "
             "with every gesture performed several times by each performer, or check the "
             "spotting settings (gesturemap eval --spotting shows what the spotter finds)"
         ) from None
@@ -176,9 +183,12 @@ def train_project_verifier(project: Any, paths: Sequence[str]) -> tuple[SpotVeri
         "gestures": list(verifier.classes), "chosen": bool(cv["chosen"]),
         "f1_with": round(float(cv["inner_with"]["f1"]), 4),
         "f1_without": round(float(cv["inner_without"]["f1"]), 4),
-        "detections": int(cv["inner_counts"]["detections"]),
+        "detections": int(cv["detections"] if relabel
+                          else cv["inner_counts"]["detections"]),
         "recordings": len(recordings), "groups": len(set(groups)), "model": kind,
-        "context": int(verifier.context)}
+        "context": int(verifier.context),
+        **({"kind": "relabeller", "wait": int(verifier.wait),
+            "weight": float(cv["weight"])} if relabel else {})}
     return verifier, verifier_line(verifier.summary, cv.get("reason"))
 
 
@@ -186,8 +196,9 @@ def verifier_line(summary: dict[str, Any], reason: str | None = None) -> str:
     """The one summary line of a verifier's training."""
     s = summary
     state = "chosen" if s.get("chosen") else "not chosen"
-    return (f"verifier {state}: cross-fit F1 {s['f1_with']:.3f} with, {s['f1_without']:.3f} "
+    return (f"{s.get('kind', 'verifier')} {state}: cross-fit F1 {s['f1_with']:.3f} with, {s['f1_without']:.3f} "
             f"without; {s['detections']} detections on {s['recordings']} recordings "
             f"({s['groups']} groups)"
             + (f", reading {s['context']} frames before each start" if s.get("context") else "")
+            + (f", waiting {s['wait']} frames after each emission" if s.get("wait") else "")
             + (f" ({reason})" if reason else ""))

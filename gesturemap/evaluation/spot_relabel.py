@@ -189,7 +189,7 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     groups). Returns the relabeller of that combination trained on every recording's
     labelled gestures, with ``cv_`` (``chosen``, ``reason``, ``context``, ``wait``,
     ``weight``, every combination's score in ``scores``, ``inner_with`` / ``inner_without``
-    metrics, ``folds``). Use it only when ``chosen``. Raises :class:`VerifierUnavailable`
+    metrics, ``folds``, the cross-fit's ``detections``). Use it only when ``chosen``. Raises :class:`VerifierUnavailable`
     (a :class:`~gesturemap.GesturemapError`) when it cannot be trained: fewer than two
     groups, more ``folds`` than groups, a fold's model that cannot be trained, a gesture
     without a labelled run."""
@@ -254,6 +254,7 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     pick = {k: spotting_metrics(r, classes, rate_hz) for k, r in (("with", on), ("without", off))}
     info.update({"chosen": info.pop("applied"), "context": c, "wait": w, "weight": beta,
                  "scores": scores, "folds": len(parts),
+                 "detections": sum(len(ev) for _, _, ev, _ in found),
                  **{f"inner_{k}": {q: m[q] for q in ("f1", "macro_f1", "false_alarms_per_min",
                                                       "delay_p90_s")}
                     for k, m in pick.items()}})

@@ -32,6 +32,7 @@ from ..models.spot_verifier import (
     wait_name,
 )
 from ..models.spotting import NULL, Spotter
+from .spot_relabel import fit_relabeler
 from .spot_streams import (
     Streams,
     cross_fit_folds,
@@ -515,8 +516,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             verifier_context: int | Sequence[int] = 0,
                             verifier_wait: int | Sequence[int] = 0,
                             verifier_folds: int = 2,
-                            verifier_rule: VerifierRule | None = DEFAULT_RULE
-                            ) -> dict[str, Any]:
+                            verifier_rule: VerifierRule | None = DEFAULT_RULE,
+                            relabel: bool = False) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -529,12 +530,16 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     (frames before an event's start), or several for its cross-fitting to choose among;
     ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
     folds of training subjects its cross-fitting deals them into (default 2: halves);
-    ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s). The
-    report's ``fold_metrics``: each fold's held-out metrics (``metrics``: pooled)."""
+    ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s).
+    ``relabel``: the second stage is a context relabeller instead
+    (:func:`~.spot_relabel.fit_relabeler`, the same arguments; ``verifier_context`` /
+    ``verifier_wait`` None: its own grid). The report's ``fold_metrics``: each fold's held-out
+    metrics (``metrics``: pooled)."""
     settings, params = _checked(model, params, settings)
     held: list[SessionResult] = []
     verifiers: list[dict[str, Any]] = []
     per_fold = []
+    verify = verify or relabel
     if verify:  # a number of cross-fitting folds the training subjects cannot fill: refused
         for test in grouped_folds(st.subject, folds):
             cross_fit_folds(np.delete(st.subject, test), verifier_folds)
@@ -542,12 +547,13 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fold, info = _train_and_spot(st, train, st, test, model, params, settings,
                                      (verifier_context, verifier_wait, verifier_folds,
-                                      verifier_rule) if verify else None)
+                                      verifier_rule, relabel) if verify else None)
         verifiers += [info] if info is not None else []
         per_fold.append(spotting_metrics(fold, [str(g) for g in st.gestures], st.rate_hz))
         held += fold
         if progress:
-            on = (f", verifier {'on' if info['chosen'] else 'off'}: "
+            on = (f", {'relabeller' if relabel else 'verifier'} "
+                  f"{'on' if info['chosen'] else 'off'}: "
                   f"{info['reason']}") if info is not None else ""
             print(f"fold {k + 1}/{folds} done{on}", flush=True)
     report = {"protocol": f"{folds}-fold leave-subjects-out CV",
@@ -578,11 +584,12 @@ def _checked(model: str, params: dict[str, Any], settings: dict[str, Any]
 
 def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test: np.ndarray,
                     model: str, params: dict[str, Any], settings: dict[str, Any],
-                    verifier: tuple[Any, Any, int, VerifierRule | None] | None
+                    verifier: tuple[Any, Any, int, VerifierRule | None, bool] | None
                     ) -> tuple[list[SessionResult], dict[str, Any] | None]:
     """Train on ``train_st``'s sessions ``train`` (and, given ``verifier`` = (context, wait,
-    folds, rule), a verifier on them), spot ``test_st``'s sessions ``test``: their results,
-    and the verifier's report (without the verifier itself) or None."""
+    folds, rule, relabel), a verifier or with ``relabel`` a context relabeller on them), spot
+    ``test_st``'s sessions ``test``: their results, and the verifier's report (without the
+    verifier itself) or None."""
     from ..models import MODEL_REGISTRY
 
     fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(train_st, train, _same))
@@ -598,22 +605,26 @@ def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test
 
 
 def _fold_verifier(st: Streams, train: np.ndarray, model: str, params: dict[str, Any],
-                   settings: dict[str, Any], context: int | Sequence[int] = 0,
-                   wait: int | Sequence[int] = 0, folds: int = 2,
-                   rule: VerifierRule | None = None) -> dict[str, Any]:
-    """A fold's verifier, trained on its training sessions only: ``chosen``, ``reason`` and
-    (when chosen) ``verifier``; a verifier that cannot be trained is off, with the reason."""
+                   settings: dict[str, Any], context: int | Sequence[int] | None = 0,
+                   wait: int | Sequence[int] | None = 0, folds: int = 2,
+                   rule: VerifierRule | None = None, relabel: bool = False) -> dict[str, Any]:
+    """A fold's verifier (``relabel``: context relabeller), trained on its training sessions
+    only: ``chosen``, ``reason`` and (when chosen) ``verifier``; one that cannot be trained is
+    off, with the reason."""
+    fit = fit_relabeler if relabel else fit_verifier
+    if not relabel:
+        context, wait = context or 0, wait or 0
     try:
-        v = fit_verifier({"kind": model, "params": params, "spotting": settings},
-                         [st.sessions[i] for i in train], [st.labels[i] for i in train],
-                         st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
-                         context=context, wait=wait, folds=folds, rule=rule)
+        v = fit({"kind": model, "params": params, "spotting": settings},
+                [st.sessions[i] for i in train], [st.labels[i] for i in train],
+                st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
+                context=context, wait=wait, folds=folds, rule=rule)
     except VerifierUnavailable as e:
         return {"chosen": False, "reason": str(e)}
     return {"chosen": bool(v.cv_["chosen"]), "reason": v.cv_["reason"], "verifier": v,
             "inner_with": v.cv_.get("inner_with"), "inner_without": v.cv_.get("inner_without"),
-            **{k: v.cv_[k] for k in ("context", "wait", "context_scores", "folds", "rule")
-               if k in v.cv_}}
+            **{k: v.cv_[k] for k in ("context", "wait", "weight", "context_scores", "scores",
+                                     "folds", "rule") if k in v.cv_}}
 
 
 def _same(x: np.ndarray) -> np.ndarray:

@@ -22,9 +22,11 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
                       verifier_context: int | Sequence[int] = 0,
                       verifier_wait: int | Sequence[int] = 0,
                       verifier_folds: int = 2,
-                      verifier_rule: VerifierRule | None = DEFAULT_RULE) -> dict[str, Any]:
+                      verifier_rule: VerifierRule | None = DEFAULT_RULE,
+                      relabel: bool = False) -> dict[str, Any]:
     """:func:`gesturemap.spot` trained on every session of ``train`` (and, with ``verify``, a
-    verifier cross-fitted over its subjects, used where that chose it) and scored on every
+    verifier cross-fitted over its subjects, used where that chose it; with ``relabel`` a
+    context relabeller instead, :func:`~.spot_relabel.fit_relabeler`) and scored on every
     session of ``test``, which nothing was trained or chosen on: the held-out figures of a
     project trained on its performers and used by new ones. Same report as
     :func:`cross_validate_spotting` (one fold)."""
@@ -36,12 +38,13 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
     if dims[0] != dims[1]:
         raise GesturemapError(f"the test streams have frames of {sorted(dims[1])} values, the "
                               f"training streams {sorted(dims[0])}")
+    verify = verify or relabel
     if verify:
         cross_fit_folds(train.subject, verifier_folds)
     held, info = _train_and_spot(train, np.arange(len(train.sessions)), test,
                                  np.arange(len(test.sessions)), model, params, settings,
                                  (verifier_context, verifier_wait, verifier_folds,
-                                  verifier_rule) if verify else None)
+                                  verifier_rule, relabel) if verify else None)
     n = lambda st: f"{len(st.sessions)} sessions of {len(set(st.subject.tolist()))} subjects"  # noqa: E731
     report = {"protocol": f"held out: trained on {n(train)}, tested on {n(test)}",
               "model": model, "params": params, "spotting": settings,

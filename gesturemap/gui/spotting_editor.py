@@ -203,7 +203,9 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
         return "verifier: none" + (f" (removed at the last retraining: {removed})"
                                    if removed else "")
     summary = verifier.get("summary") or {}
-    text = f"verifier: on (trained for {', '.join(map(str, verifier.get('classes', [])))}"
+    relabels = NULL not in verifier.get("labels", [NULL])  # a relabeller never drops
+    text = (f"verifier: on{', relabels only' if relabels else ''} (trained for "
+            f"{', '.join(map(str, verifier.get('classes', [])))}")
     if summary.get("f1_with") is not None and summary.get("f1_without") is not None:
         text += (f"; cross-fit F1 {summary['f1_with']:.2f} vs {summary['f1_without']:.2f} "
                  f"without, {summary.get('detections', '?')} detections")
