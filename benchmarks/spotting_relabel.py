@@ -7,7 +7,9 @@ the spotter (what ``gesturemap eval --spotting`` trains) and a relabeller are tr
 training subjects only (the relabeller's context, wait and weight chosen by its own
 cross-fitting over 2 folds of them), then spot the 7 held-out subjects' whole sessions. Arms:
 A the spotter alone; R with the relabeller where its default rule chose it; S where the strict
-comparison chose it (same fits); V ``gesturemap eval --spotting --verify``.
+comparison chose it (same fits); V ``gesturemap eval --spotting --verify``. With
+``--nested``: N, the spotter's settings chosen inside each outer fold (``run_nested``), and NR,
+N with the relabeller.
 
 Run from the repository root::
 
@@ -83,6 +85,64 @@ def run_partition(seed: int) -> dict[str, Any]:
     return out
 
 
+def run_nested(seed: int) -> dict[str, Any]:
+    """The nested arms on partition ``seed``: N, the spotter's settings chosen per outer fold
+    by ``benchmarks.spotting_hapt``'s inner grid (2 inner folds of subjects; its HHMM, the null
+    class's own floor, no verifier); NR, N's events named by a relabeller trained on the
+    outer fold's training subjects for N's chosen settings (``fit_relabeler``'s defaults)."""
+    from benchmarks.spotting_hapt import hhmm
+    from gesturemap.evaluation.spotting_cv import nested_cv
+
+    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
+    classes = [str(g) for g in st.gestures]
+    grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+            "max_stay": [1.0], "defer_frames": [0, 50]}
+    held: dict[str, list[Any]] = {"N": [], "NR": []}
+    folds = []
+    for k, test in enumerate(grouped_folds(st.subject, 3)):
+        res = nested_cv(st, hhmm, grid, lambda x: x, log=lambda s: None, only_fold=k)
+        chosen = res["chosen"][0]
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        v = fit_relabeler(hhmm, [st.sessions[i] for i in train], [st.labels[i] for i in train],
+                          st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz,
+                          **chosen)
+        model = hhmm().fit(make_dataset(st, train, lambda x: x))
+        plain = [_match(st, int(i), Spotter(model, **chosen).spot(st.sessions[i]))
+                 for i in test]
+        named = ([_match(st, int(i), Spotter(model, **chosen, verifier=v).spot(st.sessions[i]))
+                  for i in test] if v.cv_["chosen"] else plain)
+        assert [dataclass_tuple(r) for r in plain] == [dataclass_tuple(r) for r in
+                                                        res["sessions"]], "N is nested_cv's"
+        held["N"] += plain
+        held["NR"] += named
+        folds.append({"chosen_settings": chosen} | {
+            k2: v.cv_[k2] for k2 in ("chosen", "reason", "context", "wait", "weight")})
+    out: dict[str, Any] = {k: _short(spotting_metrics(v, classes, st.rate_hz))
+                           for k, v in held.items()}
+    out["relabeller"] = folds
+    return out
+
+
+def dataclass_tuple(r: Any) -> tuple[Any, ...]:
+    return (r.true_positives, r.false_positives, r.missed, r.null_frames)
+
+
+def nested_table(runs: dict[str, Any]) -> str:
+    lines = ["| partition | N (settings chosen inside) | NR (+ relabeller) | relabeller on |",
+             "|---|---|---|---|"]
+
+    def cell(m: dict[str, float]) -> str:
+        return (f"{m['f1']:.3f} (macro {m['macro_f1']:.3f}) / {m['false_alarms_per_min']:.3f}"
+                f" / {m['delay_p90_s']:.2f}")
+    for p in sorted(runs, key=int):
+        r = runs[p]
+        lines.append(f"| {p} | {cell(r['N'])} | {cell(r['NR'])} | "
+                     f"{sum(f['chosen'] for f in r['relabeller'])} of 3 |")
+    mean = {k: np.mean([runs[p][k]["f1"] for p in runs]) for k in ("N", "NR")}
+    lines.append(f"| mean micro F1 | {mean['N']:.3f} | {mean['NR']:.3f} | |")
+    return "\n".join(lines)
+
+
 def table(runs: dict[str, Any]) -> str:
     lines = ["| partition | A (spotter) | R (relabeller, its rule) | S (strict) | V (verifier) "
              "| relabeller on (rule / strict) |", "|---|---|---|---|---|---|"]
@@ -104,6 +164,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--partitions", type=int, nargs="*", default=[])
     ap.add_argument("--merge", nargs="*", default=[])
+    ap.add_argument("--nested", action="store_true",
+                    help="the nested arms (N, NR) instead of A, R, S, V")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
     runs: dict[str, Any] = {}
@@ -111,13 +173,14 @@ def main() -> None:
         runs.update(json.loads(Path(path).read_text())["runs"])
     for p in args.partitions:
         t0 = time.time()
-        runs[str(p)] = run_partition(p)
+        runs[str(p)] = run_nested(p) if args.nested else run_partition(p)
         runs[str(p)]["seconds"] = round(time.time() - t0, 1)
+        arms = ("N", "NR") if args.nested else "ARSV"
         print(f"partition {p}: " + ", ".join(f"{k} {runs[str(p)][k]['f1']:.3f}"
-                                           for k in "ARSV"), flush=True)
-        Path(args.out).write_text(json.dumps({"runs": runs}, indent=1))
-    Path(args.out).write_text(json.dumps({"runs": runs}, indent=1))
-    print(table(runs))
+                                           for k in arms), flush=True)
+        Path(args.out).write_text(json.dumps({"runs": runs}, indent=1, default=str))
+    Path(args.out).write_text(json.dumps({"runs": runs}, indent=1, default=str))
+    print(nested_table(runs) if args.nested else table(runs))
 
 
 if __name__ == "__main__":
