@@ -123,6 +123,67 @@ def run_nested(seed: int) -> dict[str, Any]:
     return out
 
 
+def plot(seed: int, path: Path) -> None:
+    """One held-out session of partition ``seed`` (the one with the most transitions in its
+    first outer fold): its transitions, the spotter's events alone and with the relabeller
+    that fold's training subjects gave."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from benchmarks.spotting_hapt import RATE
+    from gesturemap.evaluation.spotting import ground_truth_events
+
+    st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
+    settings, params = _checked("hhmm", {"deltas": False}, {})
+    test = grouped_folds(st.subject, 3)[0]
+    train = np.setdiff1d(np.arange(len(st.sessions)), test)
+    model = MODEL_REGISTRY["hhmm"](**params).fit(make_dataset(st, train, lambda x: x))
+    v = fit_relabeler({"kind": "hhmm", "params": params, "spotting": settings},
+                      [st.sessions[i] for i in train], [st.labels[i] for i in train],
+                      st.subject[train], gestures=st.gestures, rate_hz=st.rate_hz)
+    i = max(test, key=lambda j: len(ground_truth_events(st.labels[j], st.gestures)))
+    x = st.sessions[i]
+    rows = {"spotter alone": Spotter(model, **settings).spot(x),
+            "with the relabeller": Spotter(model, **settings, verifier=v).spot(x)}
+    names = {str(g): n.split(":")[1].lower().replace("_", " ") for g, n in zip(
+        range(1, 13), np.load(DATA / "HAPT_train_streams.npz")["label_names"], strict=True)}
+    cols = {str(g): c for g, c in zip(st.gestures, plt.cm.tab10.colors, strict=False)}
+    truth = ground_truth_events(st.labels[i], st.gestures)
+    fig, (a0, a1) = plt.subplots(2, 1, figsize=(12, 5), sharex=True,
+                                 gridspec_kw={"height_ratios": [1.4, 1.6]})
+    t = np.arange(len(x)) / RATE
+    a0.plot(t, x[:, :3], lw=0.5)
+    a0.set_ylabel("acceleration (g)")
+    a0.set_title(f"HAPT session {i}, held out (partition {seed}, outer fold 1): events "
+                 "against the ground truth; a wrong name is outlined red")
+    for lb, s0, e in truth:
+        a1.add_patch(plt.Rectangle((s0 / RATE, 2.15), (e + 1 - s0) / RATE, 0.6,
+                                   color=cols[str(lb)]))
+        a1.text(s0 / RATE, 2.8, names[str(lb)], fontsize=6, rotation=30, va="bottom")
+    for row, events in enumerate(rows.values()):
+        y0 = 1 - row
+        for ev in events:
+            near = [str(lb) for lb, s0, e in truth if s0 <= ev.emitted <= e + RATE]
+            wrong = not near or near[0] != str(ev.label)
+            a1.add_patch(plt.Rectangle((ev.start / RATE, y0 + 0.15),
+                                       (ev.end + 1 - ev.start) / RATE, 0.6,
+                                       color=cols[str(ev.label)], alpha=0.7,
+                                       ec="red" if wrong else "none", lw=1.5))
+            a1.plot([ev.emitted / RATE], [y0 + 0.45], "kv", ms=4)
+    a1.set_yticks([0.45, 1.45, 2.45], ["with the relabeller", "spotter alone",
+                                      "ground truth"])
+    a1.set_ylim(0, 3.6)
+    a1.set_xlabel("time (s)")
+    handles = [plt.Rectangle((0, 0), 1, 1, color=cols[str(g)]) for g in st.gestures]
+    a1.legend(handles, [names[str(g)] for g in st.gestures], fontsize=6, ncol=6,
+              loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def dataclass_tuple(r: Any) -> tuple[Any, ...]:
     return (r.true_positives, r.false_positives, r.missed, r.null_frames)
 
@@ -166,8 +227,15 @@ def main() -> None:
     ap.add_argument("--merge", nargs="*", default=[])
     ap.add_argument("--nested", action="store_true",
                     help="the nested arms (N, NR) instead of A, R, S, V")
-    ap.add_argument("--out", required=True)
+    ap.add_argument("--plot", metavar="PNG", help="only the plot of one held-out session of "
+                    "the first --partitions (default 21)")
+    ap.add_argument("--out")
     args = ap.parse_args()
+    if args.plot:
+        plot((args.partitions or [21])[0], Path(args.plot))
+        return
+    if not args.out:
+        ap.error("--out is needed")
     runs: dict[str, Any] = {}
     for path in args.merge:
         runs.update(json.loads(Path(path).read_text())["runs"])
