@@ -1,7 +1,8 @@
 """Per-frame cost of the spotting verifier: p50 / p90 of ``SpottingStream.step`` with and without
 a verifier (the ring write every frame; the verification itself only at an emission), and with
 one that reads the posture once the movement settles (wait (25, 60): a stillness test on each
-frame while an event waits).
+frame while an event waits), and with a context relabeller (issue 12z: 1 s before each start,
+0.5 s after each emission).
 
 HAPT's shape: 6 input channels, 6 gesture classes of an HHMM with 10 states and a null class of
 one state of 8 Gaussians, the package's default spotting settings; a verifier of the right
@@ -51,9 +52,14 @@ def main() -> None:
     settling = SpotVerifier(classes, [*classes, NULL], rng.normal(0, 1, w2),
                             rng.uniform(0.5, 2, w2), rng.normal(0, 1, (7, w2)),
                             rng.normal(0, 1, 7), wait=25, settle=60)
+    w3 = width + 2 * (2 * 6 + 2)  # a relabeller (issue 12z): 1 s before, 0.5 s after
+    relabelling = SpotVerifier(classes, classes, rng.normal(0, 1, w3), rng.uniform(0.5, 2, w3),
+                               rng.normal(0, 1, (6, w3)), rng.normal(0, 1, 6), context=50,
+                               wait=25)
     streams = {"without": gm.Spotter(model).stream(),
                "with": gm.Spotter(model, verifier=verifier).stream(),
-               "settling": gm.Spotter(model, verifier=settling).stream()}
+               "settling": gm.Spotter(model, verifier=settling).stream(),
+               "relabelling": gm.Spotter(model, verifier=relabelling).stream()}
     x = rng.normal(0, 0.5, (args.frames, 6))
     times = {k: np.empty(args.frames) for k in streams}
     events = dict.fromkeys(streams, 0)
@@ -79,6 +85,14 @@ def main() -> None:
         s._verify(ev, ev.emitted, s._ring_rows)
         cost[k] = (time.perf_counter_ns() - t0) / 1e3
     print(f"one verification (100 frames): p50 {np.median(cost):.1f} us, "
+          f"failures {s.verifier_failures}")
+    s = streams["relabelling"]
+    ev = gm.Event("0", s._t - 150, s._t - 70, s._t - 51, 50.0)  # read 25 frames after it
+    for k in range(len(cost)):
+        t0 = time.perf_counter_ns()
+        s._verify(ev, ev.emitted + 25, s._ring_rows)
+        cost[k] = (time.perf_counter_ns() - t0) / 1e3
+    print(f"one relabelling (80 frames, 50 before, 25 after): p50 {np.median(cost):.1f} us, "
           f"failures {s.verifier_failures}")
     # one stillness test (each frame while an event waits for the movement to settle)
     s = streams["settling"]
