@@ -340,7 +340,7 @@ def _pooled(parts: list[dict[str, Any]], gestures: list[Any]) -> dict[str, Any]:
         for d in p["sessions"]:
             sessions.append(SessionResult(
                 [tuple(x) for x in d["true_positives"]], [tuple(x) for x in d["false_positives"]],
-                [tuple(x) for x in d["missed"]], d["null_frames"]))
+                [tuple(x) for x in d["missed"]], d["null_frames"], d.get("misnamed", 0)))
     return spotting_metrics(sessions, [str(g) for g in gestures], RATE)
 
 

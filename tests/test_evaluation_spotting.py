@@ -40,12 +40,16 @@ def test_matching_rule() -> None:
     assert m["delay_median_s"] == pytest.approx(delays[1])
     assert m["delay_p90_s"] == pytest.approx(np.percentile(delays, 90))
     assert m["false_alarms_per_min"] == pytest.approx(3 / (3000 / 50 / 60))
+    # inside a real gesture's window: 200 only ("a" found a third time, within 160-170 + 50);
+    # 99 is before every start and 401 one frame past "b"'s 300-350 + 50: on null
+    assert res.misnamed == 1 and m["false_inside_gestures"] == 1
 
 
 def test_wrong_label_is_a_false_positive_and_a_miss() -> None:
     res = match_detections([("a", 10, 20)], [("b", 15)], tolerance=50, null_frames=100)
     assert res.true_positives == [] and res.false_positives == [("b", 15)]
     assert res.missed == [("a", 10, 20)]
+    assert res.misnamed == 1  # "a" named "b"
     m = spotting_metrics([res], ["a", "b"])
     assert m["f1"] == 0.0 and m["macro_f1"] == 0.0
     assert math.isnan(m["delay_median_s"])

@@ -145,17 +145,23 @@ def test_eval_spotting_relabel(tmp_path, capsys) -> None:
     from tests.test_spot_verifier_context import eval_args
 
     args = [a for a in eval_args(tmp_path, context_streams(4)) if a != "--verify"]
-    reports = {}
+    reports, printed = {}, {}
     for flag in ([], ["--relabel"]):
         out = tmp_path / f"report{len(flag)}.json"
         assert main([*args, *flag, "--verifier-wait", "0", "--json", str(out)]) == 0
         reports[len(flag)] = json.loads(out.read_text())
+        printed[len(flag)] = capsys.readouterr().out
+    # alone, the spotter's false events are the bumps named wrong: the command says so
+    m = reports[0]["metrics"]
+    assert m["false_positives"] > 0 and m["false_inside_gestures"] == m["false_positives"]
+    assert "most false events name a real gesture wrong: --relabel" in printed[0]
+    assert "most false events" not in printed[1]
     folds = reports[1]["verifier"]
     assert len(folds) == 2 and all(f["chosen"] and f["context"] in (50, 100) for f in folds)
     assert all(set(f["scores"]) == {f"{c}+0+{w:g}" for c in (0, 50, 100)
                                     for w in (1, 2, 4)} for f in folds), folds
     assert reports[1]["metrics"]["f1"] > reports[0]["metrics"]["f1"] + 0.2
-    assert "fold 1: relabeller on (on: cross-fitted" in capsys.readouterr().out
+    assert "fold 1: relabeller on (on: cross-fitted" in printed[1]
     assert main([*args, "--relabel", "--verify"]) == 2
     assert "two second stages" in capsys.readouterr().err
 

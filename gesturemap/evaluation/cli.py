@@ -350,7 +350,12 @@ def _spotting(args: argparse.Namespace) -> int:
           f"F1 {m['f1']:.3f}, macro F1 {m['macro_f1']:.3f}, delay median "
           f"{m['delay_median_s']:.2f} s / p90 {m['delay_p90_s']:.2f} s, false alarms "
           f"{m['false_alarms_per_min']:.3f}/min ({m['true_positives']} of {m['events']} "
-          f"events, {m['false_positives']} false)")
+          f"events, {m['false_positives']} false: {m['false_inside_gestures']} inside a real "
+          "gesture, named wrong or found twice)")
+    if m["false_positives"] and not args.relabel and (
+            m["false_inside_gestures"] >= m["false_positives"] / 2):
+        print("most false events name a real gesture wrong: --relabel trains a relabeller "
+              "that reads the posture before and after each event (docs/spotting.md)")
     print(_spotting_classes(m["per_class"]))
     if args.json:
         from .._io import atomic_write_text

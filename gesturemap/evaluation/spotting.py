@@ -47,13 +47,15 @@ def ground_truth_events(labels: np.ndarray, gestures: Iterable[Any]) -> list[tup
 @dataclass
 class SessionResult:
     """One session's matching: true positives as ``(label, t, end)``, false positives as
-    ``(label, t)``, missed ground-truth events as ``(label, start, end)``, and the number of
-    null frames."""
+    ``(label, t)``, missed ground-truth events as ``(label, start, end)``, the number of
+    null frames, and how many of the false positives were emitted inside a real gesture's
+    window (``start <= t <= end + tolerance``: that gesture named wrong, or found twice)."""
 
     true_positives: list[tuple[Any, int, int]] = field(default_factory=list)
     false_positives: list[tuple[Any, int]] = field(default_factory=list)
     missed: list[tuple[Any, int, int]] = field(default_factory=list)
     null_frames: int = 0
+    misnamed: int = 0
 
 
 def match_detections(truth: Sequence[tuple[Any, int, int]],
@@ -72,6 +74,7 @@ def match_detections(truth: Sequence[tuple[Any, int, int]],
                 best = i
         if best < 0:
             res.false_positives.append((label, int(t)))
+            res.misnamed += any(start <= t <= end + tolerance for _, start, end in truth)
         else:
             matched[best] = True
             res.true_positives.append((label, int(t), int(truth[best][2])))
@@ -92,8 +95,9 @@ def spotting_metrics(sessions: Sequence[SessionResult], classes: Sequence[Any],
 
     Returns a dict: ``precision``, ``recall``, ``f1`` (micro), ``macro_f1``, ``per_class``
     ({label: {precision, recall, f1, support}}), ``delay_median_s``, ``delay_p90_s``,
-    ``false_alarms_per_min``, and the counts ``true_positives``, ``false_positives``,
-    ``missed``, ``events``, ``null_minutes``.
+    ``false_alarms_per_min``, and the counts ``true_positives``, ``false_positives``
+    (``false_inside_gestures`` of them emitted inside a real gesture: named wrong or found
+    twice; the others fell on null), ``missed``, ``events``, ``null_minutes``.
     """
     tp = [x for s in sessions for x in s.true_positives]
     fp = [x for s in sessions for x in s.false_positives]
@@ -116,6 +120,7 @@ def spotting_metrics(sessions: Sequence[SessionResult], classes: Sequence[Any],
         "delay_median_s": float(np.median(delays)) if len(delays) else float("nan"),
         "delay_p90_s": float(np.percentile(delays, 90)) if len(delays) else float("nan"),
         "false_alarms_per_min": len(fp) / null_min if null_min > 0 else float("nan"),
-        "true_positives": len(tp), "false_positives": len(fp), "missed": len(fn),
+        "true_positives": len(tp), "false_positives": len(fp),
+        "false_inside_gestures": sum(s.misnamed for s in sessions), "missed": len(fn),
         "events": len(tp) + len(fn), "null_minutes": null_min,
     }
