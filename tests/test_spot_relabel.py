@@ -206,3 +206,30 @@ def test_train_relabeler_stores_it_in_the_project(tmp_path, capsys) -> None:
         plain += sum(str(e.label) == t for e, t in zip(alone, truth, strict=True))
     assert right == 32 and plain <= 24, (right, plain)
     assert main(["train", str(folder), "--relabeler", str(path), "--verifier", str(path)]) != 0
+
+
+def test_eval_spotting_relabel_held_out(tmp_path, capsys) -> None:
+    """`gesturemap eval --spotting --train A.npz --test B.npz --relabel`: the relabeller is
+    trained on A's performers only and names B's events."""
+    from gesturemap.cli import main
+
+    st = context_streams(5)
+
+    def npz(name: str, idx: range) -> str:
+        path = tmp_path / name
+        np.savez(path, X_concat=np.vstack([st.sessions[i] for i in idx]),
+                 labels_concat=np.concatenate([st.labels[i] for i in idx]),
+                 lengths=[len(st.sessions[i]) for i in idx], subject=st.subject[list(idx)],
+                 gesture_labels=[1, 2])
+        return str(path)
+    args = ["eval", "--spotting", "--train", npz("a.npz", range(4)), "--test",
+            npz("b.npz", range(4, 8)), "--model", "gmm", "--param", "gaussians=1", "--param",
+            "deltas=false", "--spot", "gmm_frames=40", "--quiet"]
+    reports = {}
+    for flag in ([], ["--relabel", "--verifier-wait", "0"]):
+        out = tmp_path / f"held{len(flag)}.json"
+        assert main([*args, *flag, "--json", str(out)]) == 0
+        reports[len(flag)] = json.loads(out.read_text())
+    assert reports[3]["verifier"][0]["chosen"], reports[3]["verifier"]
+    assert reports[3]["metrics"]["f1"] == 1.0 and reports[0]["metrics"]["f1"] < 0.8
+    assert "relabeller on (on:" in capsys.readouterr().out
