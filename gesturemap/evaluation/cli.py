@@ -147,9 +147,10 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="FRAMES",
-        help="with --verify: frames before each event's start whose statistics the verifier "
-        "also reads; several: its cross-fitting chooses among them (default: 0, 1 and 2 s "
-        "at --rate); two joined by a comma (50,100): both windows read at once",
+        help="with --verify or --relabel: frames before each event's start whose statistics "
+        "the verifier also reads; several: its cross-fitting chooses among them (default: 0, "
+        "1 and 2 s at --rate); two joined by a comma (50,100, --verify only): both windows "
+        "read at once",
     )
     spot.add_argument(
         "--verifier-wait",
@@ -157,9 +158,9 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         nargs="+",
         default=None,
         metavar="FRAMES",
-        help="with --verify: frames after the spotter's emission the verifier waits for and "
-        "reads, each event coming that much later (default 0; with --relabel 0 and 0.5 s at "
-        "--rate); two joined by a comma (25,80): "
+        help="with --verify or --relabel: frames after the spotter's emission the verifier "
+        "waits for and reads, each event coming that much later (default 0; with --relabel 0 "
+        "and 0.5 s at --rate); two joined by a comma (25,80): "
         "the frames it reads once the movement settles, and the most frames it waits for "
         "that; several: chosen likewise",
     )
@@ -168,7 +169,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=int,
         default=2,
         metavar="K",
-        help="with --verify: the folds of training subjects the verifier's cross-fitting deals "
+        help="with --verify or --relabel: the folds of training subjects the verifier's cross-fitting deals "
         "them into, each spotted by a model trained on the others (default 2: halves)",
     )
     spot.add_argument(
@@ -176,7 +177,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=float,
         default=0.0,
         metavar="M",
-        help="with --verify: switched on only when its cross-fitted score beats the spotter's "
+        help="with --verify or --relabel: switched on only when its cross-fitted score beats the spotter's "
         "alone by at least M (default 0: strictly)",
     )
     spot.add_argument(
@@ -184,7 +185,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=parse_confidence,
         default=0.9,
         metavar="Q",
-        help="with --verify: switched on only when it also beats the spotter's alone in at "
+        help="with --verify or --relabel: switched on only when it also beats the spotter's alone in at "
         "least a fraction Q of 1000 paired bootstrap draws of the training subjects (seed 0; "
         "default 0.9; none: no bootstrap, strictly better suffices)",
     )
@@ -322,6 +323,11 @@ def _spotting(args: argparse.Namespace) -> int:
         params.setdefault("deltas", False)
     if args.verify and args.relabel:
         raise GesturemapError("--verify and --relabel are two second stages: give one")
+    pairs = [v for v in (*(args.verifier_context or ()), *(args.verifier_wait or ()))
+             if isinstance(v, tuple)]
+    if args.relabel and pairs:
+        raise GesturemapError(f"--relabel reads one context and one wait: lengths in frames, "
+                              f"not pairs ({', '.join(','.join(map(str, p)) for p in pairs)})")
     verifier = {"verify": args.verify, "relabel": args.relabel,
                 "verifier_wait": (list(args.verifier_wait) if args.verifier_wait
                                   else None if args.relabel else [0]),

@@ -65,30 +65,41 @@ def _frames(seconds: float, rate_hz: float) -> int:
     return int(round(seconds * rate_hz))
 
 
+def _placements(s: int, e: int, rate_hz: float) -> list[tuple[int, int]]:
+    """Where a labelled run ``s .. e`` is read as an event: ``(start, emitted)`` for each of
+    ``START_SHIFTS_S`` × ``EMIT_SHIFTS_S``, a start shift at most a quarter of the run's
+    length and an emission shift at most half of it (a short gesture is not shifted off
+    itself: every placement keeps at least a quarter of the run; HAPT's transitions of 2 s
+    and more keep the shifts whole)."""
+    n = e - s + 1
+    out = []
+    for ds, de in itertools.product(START_SHIFTS_S, EMIT_SHIFTS_S):
+        a = int(np.clip(_frames(ds, rate_hz), -(n // 4), n // 4))
+        b = int(np.clip(_frames(de, rate_hz), -(n // 2), n // 2))
+        out.append((s + a, max(e + b, s + a)))
+    return out
+
+
 def truth_rows(st: Streams, idx: Sequence[int], classes: Sequence[str], context: int,
                wait: int) -> tuple[np.ndarray, list[str]]:
     """The relabeller's training rows from the labelled gestures of ``st``'s sessions
-    ``idx``: every labelled run read as an event (``START_SHIFTS_S`` × ``EMIT_SHIFTS_S``
-    placements, clipped to the session) with ``context`` frames before its start and ``wait``
-    after its emission, as :func:`~gesturemap.models.spot_verifier.verifier_features` reads a
-    detection; the targets are the runs' labels (as text)."""
+    ``idx``: every labelled run read as an event (:func:`_placements`) with ``context`` frames
+    before its start and ``wait`` after its emission, as
+    :func:`~gesturemap.models.spot_verifier.verifier_features` reads a detection; the targets
+    are the runs' labels (as text). A placement the session cannot hold (a start before its
+    first frame, or fewer than ``wait`` frames after the emission: a live stream would never
+    emit it) is left out."""
     rows, targets = [], []
-    rate = st.rate_hz
     for i in idx:
         x = st.sessions[i]
-        events = []
-        for label, s, e in ground_truth_events(st.labels[i], st.gestures):
-            for ds, de in itertools.product(START_SHIFTS_S, EMIT_SHIFTS_S):
-                start = min(max(s + _frames(ds, rate), 0), len(x) - 1)
-                t = min(max(e + _frames(de, rate), start), len(x) - 1)
-                events.append(Event(str(label), start, t, t, 1.0))
+        events = [Event(str(label), a, t, t, 1.0)
+                  for label, s, e in ground_truth_events(st.labels[i], st.gestures)
+                  for a, t in _placements(s, e, st.rate_hz) if a >= 0 and t + wait < len(x)]
         if not events:
             continue
-        # a wait reads the frames right after the emission (a run near the session's end
-        # reads what there is)
-        dues = [min(ev.emitted + wait, len(x) - 1) for ev in events] if wait else None
         rows.append(verifier_features(events, x, {}, classes, context=context, wait=wait,
-                                      dues=dues))
+                                      dues=[ev.emitted + wait for ev in events] if wait
+                                      else None))
         targets += [ev.label for ev in events]
     if not rows:
         raise VerifierUnavailable("no labelled gesture to train a relabeller on")
@@ -110,7 +121,11 @@ def relabeler_from_rows(features: np.ndarray, targets: Sequence[str], classes: S
                                   "relabeller on")
     n = features.shape[1]
     k = bool(context) + bool(wait)  # windows of 2·D + 2 statistics after the score
-    d = (n - len(classes) - 2 - 2 * k) // (4 + 2 * k)
+    d, rest = divmod(n - len(classes) - 2 - 2 * k, 4 + 2 * k)
+    if rest or d < 1:
+        raise VerifierUnavailable(f"{n} features do not fit {len(classes)} gestures with "
+                                  f"context {context} and wait {wait} (truth_rows' rows for "
+                                  "the same classes, context and wait)")
     seg = 4 * d + 1  # segment statistics, then the one-hot and the score
     keep = np.r_[0:seg, seg + len(classes) + 1:n]
     labels, mean, scale, coef, intercept = fit_logistic(features[:, keep], list(targets), C,
@@ -207,12 +222,37 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     if any(isinstance(c, tuple) for c in (*contexts, *waits)):
         raise VerifierUnavailable("a relabeller reads one context and one wait: give lengths "
                                   "in frames, not pairs")
-    weights = [float(w) for w in (weight if isinstance(weight, (list, tuple)) else [weight])]
+    try:
+        weights = [float(w) for w in np.atleast_1d(np.asarray(weight, dtype=np.float64))]
+    except (TypeError, ValueError):
+        weights = []
     if not weights or any(not np.isfinite(w) or w < 0 for w in weights):
         raise VerifierUnavailable(f"weight {weight!r}: one or several numbers >= 0")
+    if not (isinstance(C, (int, float)) and np.isfinite(C) and C > 0):
+        raise VerifierUnavailable(f"C {C!r}: a number > 0 (the logistic regression's inverse "
+                                  "regularisation)")
     classes = [str(g) for g in st.gestures]
+    if len(classes) < 2:
+        raise VerifierUnavailable(f"one gesture ({classes[0]}): a relabeller chooses among "
+                                  "gestures, it needs at least two")
     tol = int(round(rate_hz))
+    labelled = {str(lb) for lab in st.labels for lb, _, _ in ground_truth_events(lab, st.gestures)}
+    never = [c for c in classes if c not in labelled]
+    if never:
+        raise VerifierUnavailable(f"gesture(s) {never} have no labelled run in the recordings: "
+                                  "a relabeller learns each gesture from its labelled runs")
     parts = cross_fit_folds(st.subject, folds)
+    for p, test in enumerate(parts):  # before any training: what each part's rows lack
+        seen = {str(lb) for i in np.setdiff1d(np.arange(len(st.sessions)), test)
+                for lb, _, _ in ground_truth_events(st.labels[i], st.gestures)}
+        lacking = [c for c in classes if c not in seen]
+        if lacking:
+            raise VerifierUnavailable(
+                f"gesture(s) {lacking} are labelled only in the recordings of cross-fitting "
+                f"fold {p + 1} of {len(parts)} (groups "
+                f"{sorted({str(g) for g in st.subject[test]})}): the relabeller that names "
+                "that fold's events has none to learn from; record them in more groups, or "
+                "give fewer folds")
     found = []  # (part, session, events, the spotter's event frames)
     for p, test in enumerate(parts):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)

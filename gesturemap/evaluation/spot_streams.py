@@ -137,6 +137,9 @@ def labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],
                       groups: Sequence[Any] | None, gestures: Sequence[Any] | None,
                       rate_hz: float) -> Streams:
     """:func:`fit_verifier`'s recordings as :class:`Streams`, every input checked."""
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, (int, float)) or not (
+            np.isfinite(rate_hz) and rate_hz > 0):
+        raise VerifierUnavailable(f"rate_hz {rate_hz!r}: frames per second, a number > 0")
     if len(recordings) != len(frame_labels):
         raise VerifierUnavailable(f"{len(recordings)} recordings and {len(frame_labels)} "
                                   "label arrays: give one label array per recording")

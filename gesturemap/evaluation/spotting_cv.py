@@ -513,8 +513,8 @@ def _relabelled(events: list[Any], x: np.ndarray, relabeler: Any,
 def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             settings: dict[str, Any], folds: int = 3,
                             progress: bool = False, verify: bool = False,
-                            verifier_context: int | Sequence[int] = 0,
-                            verifier_wait: int | Sequence[int] = 0,
+                            verifier_context: int | Sequence[int] | None = None,
+                            verifier_wait: int | Sequence[int] | None = None,
                             verifier_folds: int = 2,
                             verifier_rule: VerifierRule | None = DEFAULT_RULE,
                             relabel: bool = False) -> dict[str, Any]:
@@ -527,8 +527,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     (:func:`fit_verifier`, grouped by subject: its own cross-fitting inside them) and spots
     the held-out sessions with it where that cross-fitting chose it; ``verifier`` in the
     report says, per fold, whether it was on and why. ``verifier_context``: its context length
-    (frames before an event's start), or several for its cross-fitting to choose among;
-    ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
+    (frames before an event's start), or several for its cross-fitting to choose among (None:
+    0); ``verifier_wait`` likewise (frames after the spotter's emission); ``verifier_folds``: the
     folds of training subjects its cross-fitting deals them into (default 2: halves);
     ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s).
     ``relabel``: the second stage is a context relabeller instead

@@ -19,8 +19,8 @@ __all__ = ["held_out_spotting"]
 
 def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[str, Any],
                       settings: dict[str, Any], verify: bool = False,
-                      verifier_context: int | Sequence[int] = 0,
-                      verifier_wait: int | Sequence[int] = 0,
+                      verifier_context: int | Sequence[int] | None = None,
+                      verifier_wait: int | Sequence[int] | None = None,
                       verifier_folds: int = 2,
                       verifier_rule: VerifierRule | None = DEFAULT_RULE,
                       relabel: bool = False) -> dict[str, Any]:
