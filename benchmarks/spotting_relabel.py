@@ -52,7 +52,7 @@ def _short(m: dict[str, Any]) -> dict[str, float]:
     return {k: round(float(m[k]), 4) for k in KEYS}
 
 
-def run_partition(seed: int) -> dict[str, Any]:
+def run_partition(seed: int, verifier: bool = True) -> dict[str, Any]:
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     settings, params = _checked("hhmm", {"deltas": False}, {})
     classes = [str(g) for g in st.gestures]
@@ -77,11 +77,13 @@ def run_partition(seed: int) -> dict[str, Any]:
         held["R"] += r if cv["chosen"] else a
         held["S"] += r if strict else a
     out = {k: _short(spotting_metrics(v, classes, st.rate_hz)) for k, v in held.items()}
+    out["relabeller"] = folds
+    if not verifier:
+        return out
     verify = cross_validate_spotting(st, "hhmm", {"deltas": False}, {}, folds=3, verify=True,
                                      verifier_context=default_contexts(st.rate_hz))
     out["V"] = _short(verify["metrics"])
     out["V_on"] = [bool(f["chosen"]) for f in verify["verifier"]]
-    out["relabeller"] = folds
     return out
 
 
@@ -213,9 +215,11 @@ def table(runs: dict[str, Any]) -> str:
     for p in sorted(runs, key=int):
         r = runs[p]
         on = (sum(f["chosen"] for f in r["relabeller"]), sum(f["strict"] for f in r["relabeller"]))
+        v = cell(r["V"]) if "V" in r else "—"
         lines.append(f"| {p} | {cell(r['A'])} | {cell(r['R'])} | {cell(r['S'])} | "
-                     f"{cell(r['V'])} | {on[0]} / {on[1]} of 3 |")
-    mean = {k: np.mean([runs[p][k]["f1"] for p in runs]) for k in "ARSV"}
+                     f"{v} | {on[0]} / {on[1]} of 3 |")
+    mean = {k: np.mean([runs[p][k]["f1"] for p in runs]) if all(k in runs[p] for p in runs)
+            else float("nan") for k in "ARSV"}
     lines.append(f"| mean micro F1 | {mean['A']:.3f} | {mean['R']:.3f} | {mean['S']:.3f} | "
                  f"{mean['V']:.3f} | |")
     return "\n".join(lines)
@@ -225,6 +229,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--partitions", type=int, nargs="*", default=[])
     ap.add_argument("--merge", nargs="*", default=[])
+    ap.add_argument("--no-verifier", action="store_true",
+                    help="leave arm V out (the relabeller's arms only)")
     ap.add_argument("--nested", action="store_true",
                     help="the nested arms (N, NR) instead of A, R, S, V")
     ap.add_argument("--plot", metavar="PNG", help="only the plot of one held-out session of "
@@ -241,9 +247,9 @@ def main() -> None:
         runs.update(json.loads(Path(path).read_text())["runs"])
     for p in args.partitions:
         t0 = time.time()
-        runs[str(p)] = run_nested(p) if args.nested else run_partition(p)
+        runs[str(p)] = run_nested(p) if args.nested else run_partition(p, not args.no_verifier)
         runs[str(p)]["seconds"] = round(time.time() - t0, 1)
-        arms = ("N", "NR") if args.nested else "ARSV"
+        arms = ("N", "NR") if args.nested else [k for k in "ARSV" if k in runs[str(p)]]
         print(f"partition {p}: " + ", ".join(f"{k} {runs[str(p)][k]['f1']:.3f}"
                                            for k in arms), flush=True)
         Path(args.out).write_text(json.dumps({"runs": runs}, indent=1, default=str))
