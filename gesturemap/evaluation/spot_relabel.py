@@ -198,10 +198,12 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     ``folds`` folds of the groups: a model trained on the other folds spots each fold, a
     relabeller trained on the other folds' labelled gestures relabels its events, and the
     pooled score (micro F1 minus false alarms per minute beyond ``fa_budget``) is compared
-    with the spotter's alone. The best combination (ties to the earlier: shorter context,
-    shorter wait, smaller weight) is ``chosen`` when it beats the spotter by ``rule``
-    (the verifier's: strictly higher, and in 0.9 of 1000 paired bootstrap draws of the
-    groups). Returns the relabeller of that combination trained on every recording's
+    with the spotter's alone. The best combination (ties to the earlier in the order given:
+    with the default grids, shorter context, shorter wait, smaller weight) is ``chosen`` when
+    it beats the spotter by ``rule`` (the verifier's: strictly higher, and in 0.9 of 1000
+    paired bootstrap draws of the groups; the best of several combinations is compared, so
+    the rule's confidence is that of the winner, as in ``fit_verifier``'s choice of a
+    context). Returns the relabeller of that combination trained on every recording's
     labelled gestures, with ``cv_`` (``chosen``, ``reason``, ``context``, ``wait``,
     ``weight``, every combination's score in ``scores``, ``inner_with`` / ``inner_without``
     metrics, ``folds``, the cross-fit's ``detections``). Use it only when ``chosen``. Raises :class:`VerifierUnavailable`
