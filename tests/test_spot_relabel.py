@@ -31,6 +31,30 @@ def context_streams(seed: int):
     return bump_streams(seed, trial, tail=80)
 
 
+def _stream_file(path, st, idx=range(4), labels=None, gestures=(1, 2)) -> str:
+    """Sessions ``idx`` of ``st`` as a stream file (``labels``: other frame labels)."""
+    idx = list(idx)
+    labels = st.labels if labels is None else labels
+    np.savez(path, X_concat=np.vstack([st.sessions[i] for i in idx]),
+             labels_concat=np.concatenate([labels[i] for i in idx]),
+             lengths=[len(st.sessions[i]) for i in idx], subject=st.subject[idx],
+             gesture_labels=list(gestures))
+    return str(path)
+
+
+def _gmm_project(folder, st, deltas: bool):
+    """A spotting project of one-Gaussian GMMs trained on sessions 0-3 of ``st``, saved."""
+    from gesturemap.project import Project
+
+    project = Project("p", model={"kind": "gmm", "params": {"gaussians": 1, "deltas": deltas},
+                                  "spotting": dict(SETTINGS)})
+    for r in make_dataset(st, range(4), lambda a: a):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    project.save(folder)
+    return project
+
+
 @pytest.fixture(scope="module")
 def trained():
     """A relabeller fitted (its own grid: context 0 / 50, wait 0, weight 1) on subjects 0-1
@@ -176,17 +200,9 @@ def test_train_relabeler_stores_it_in_the_project(tmp_path, capsys) -> None:
 
     st = context_streams(4)
     folder = tmp_path / "proj"
-    project = Project("ctx", model={"kind": "gmm", "params": {"gaussians": 1, "deltas": False},
-                                    "spotting": dict(SETTINGS)})
-    for r in make_dataset(st, range(4), lambda a: a):
-        project.add_take(r.inputs, r.label)
-    project.train()
-    project.save(folder)
-    path = tmp_path / "rehearsal.npz"
-    np.savez(path, X_concat=np.vstack(st.sessions[:4]), labels_concat=np.concatenate(
-        st.labels[:4]), lengths=[len(x) for x in st.sessions[:4]], subject=st.subject[:4],
-        gesture_labels=[1, 2])
-    assert main(["train", str(folder), "--relabeler", str(path)]) == 0
+    _gmm_project(folder, st, deltas=False)
+    path = _stream_file(tmp_path / "rehearsal.npz", st)
+    assert main(["train", str(folder), "--relabeler", path]) == 0
     out = capsys.readouterr().out
     assert "relabeller chosen: cross-fit F1" in out and "stored the relabeller" in out, out
     project = Project.load(folder)
@@ -205,7 +221,7 @@ def test_train_relabeler_stores_it_in_the_project(tmp_path, capsys) -> None:
         right += sum(str(e.label) == t for e, t in zip(got, truth, strict=True))
         plain += sum(str(e.label) == t for e, t in zip(alone, truth, strict=True))
     assert right == 32 and plain <= 24, (right, plain)
-    assert main(["train", str(folder), "--relabeler", str(path), "--verifier", str(path)]) != 0
+    assert main(["train", str(folder), "--relabeler", path, "--verifier", path]) != 0
 
 
 def test_eval_spotting_relabel_held_out(tmp_path, capsys) -> None:
@@ -214,16 +230,8 @@ def test_eval_spotting_relabel_held_out(tmp_path, capsys) -> None:
     from gesturemap.cli import main
 
     st = context_streams(5)
-
-    def npz(name: str, idx: range) -> str:
-        path = tmp_path / name
-        np.savez(path, X_concat=np.vstack([st.sessions[i] for i in idx]),
-                 labels_concat=np.concatenate([st.labels[i] for i in idx]),
-                 lengths=[len(st.sessions[i]) for i in idx], subject=st.subject[list(idx)],
-                 gesture_labels=[1, 2])
-        return str(path)
-    args = ["eval", "--spotting", "--train", npz("a.npz", range(4)), "--test",
-            npz("b.npz", range(4, 8)), "--model", "gmm", "--param", "gaussians=1", "--param",
+    args = ["eval", "--spotting", "--train", _stream_file(tmp_path / "a.npz", st), "--test",
+            _stream_file(tmp_path / "b.npz", st, range(4, 8)), "--model", "gmm", "--param", "gaussians=1", "--param",
             "deltas=false", "--spot", "gmm_frames=40", "--quiet"]
     reports = {}
     for flag in ([], ["--relabel", "--verifier-wait", "0"]):
@@ -314,38 +322,25 @@ def test_a_project_the_relabeller_does_not_help_stores_nothing(tmp_path, capsys)
     """Deltas tell the ramps apart: the spotter alone names them right, the relabeller is
     not chosen, the project is unchanged; bad input exits 2 with one line."""
     from gesturemap.cli import main
-    from gesturemap.project import Project
     from gesturemap.project.lock import LOCK_FILE
     from tests.test_evaluation_spotting import ramp_streams
 
     st = ramp_streams(5)
     folder = tmp_path / "proj"
-    project = Project("ramps", model={"kind": "gmm", "params": {"gaussians": 1,
-                                                                "deltas": True},
-                                      "spotting": dict(SETTINGS)})
-    for r in make_dataset(st, range(4), lambda a: a):
-        project.add_take(r.inputs, r.label)
-    project.train()
-    project.save(folder)
+    _gmm_project(folder, st, deltas=True)
 
     def files() -> dict[str, bytes]:
         return {str(p): p.read_bytes() for p in sorted(folder.rglob("*"))
                 if p.is_file() and p.name != LOCK_FILE}
     before = files()
-    path = tmp_path / "r.npz"
-    np.savez(path, X_concat=np.vstack(st.sessions[:4]), labels_concat=np.concatenate(
-        st.labels[:4]), lengths=[len(x) for x in st.sessions[:4]], subject=st.subject[:4],
-        gesture_labels=[1, 2])
-    assert main(["train", str(folder), "--relabeler", str(path)]) == 0
+    assert main(["train", str(folder), "--relabeler", _stream_file(tmp_path / "r.npz", st)]
+                ) == 0
     out = capsys.readouterr().out
     assert "relabeller not chosen" in out and "nothing stored: off:" in out, out
     assert files() == before
-    one = tmp_path / "one.npz"
-    np.savez(one, X_concat=np.vstack(st.sessions[:4]), labels_concat=np.concatenate(
-        [np.where(lab == 2, 0, lab) for lab in st.labels[:4]]),
-        lengths=[len(x) for x in st.sessions[:4]], subject=st.subject[:4],
-        gesture_labels=[1])
-    assert main(["train", str(folder), "--relabeler", str(one)]) == 2
+    one = _stream_file(tmp_path / "one.npz", st, labels=[np.where(lab == 2, 0, lab)
+                                                         for lab in st.labels], gestures=[1])
+    assert main(["train", str(folder), "--relabeler", one]) == 2
     err = capsys.readouterr().err
     assert "no relabeller can be trained" in err and "['2'] have no labelled run" in err and len(
         err.strip().splitlines()) == 1, err
