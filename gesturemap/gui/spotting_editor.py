@@ -6,7 +6,8 @@ round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red un
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
 Settings the editor does not show (the per-class ``thresholds`` and ``min_stays`` of a project
 file, ``bound_matches``) are kept as they were. The spotting verifier (``gesturemap train DIR
---verifier``) is shown on one read-only line, with a button that removes it.
+--verifier``), or the context relabeller in its place (``--relabeler``), is shown on one
+read-only line, with a button that removes it.
 """
 
 from __future__ import annotations
@@ -99,11 +100,15 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.verifier.setWordWrap(True)
         self.verifier.setToolTip("A second stage that checks each spotted gesture, trained from "
                                  "rehearsal recordings: gesturemap train DIR --verifier FILES "
-                                 "(docs/spotting.md, \"Verifying events\").")
+                                 "(docs/spotting.md, \"Verifying events\"), or one that only "
+                                 "renames it from the posture before and after: gesturemap "
+                                 "train DIR --relabeler FILES (\"Naming events by their "
+                                 "context\").")
         self.remove_verifier = QtWidgets.QPushButton("Remove verifier")
         self.remove_verifier.setObjectName("spotting.remove_verifier")
         self.remove_verifier.setToolTip("Spot without the verifier (applied at once); train it "
-                                        "again with gesturemap train DIR --verifier FILES.")
+                                        "again with gesturemap train DIR --verifier FILES "
+                                        "(or --relabeler FILES).")
         self.remove_verifier.clicked.connect(self._remove_verifier)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.verifier, 1)
