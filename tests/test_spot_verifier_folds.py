@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.evaluation import spotting_cv
+from gesturemap.evaluation import spot_streams, spotting_cv
 from gesturemap.evaluation.spot_streams import cross_fit_folds, grouped_folds
 from gesturemap.evaluation.spotting_cv import StackedVerifier, nested_cv
 from gesturemap.models.spot_verifier import VerifierUnavailable
@@ -26,19 +26,20 @@ def _spied(monkeypatch) -> tuple[list[set[int]], list[tuple[int, np.ndarray]]]:
     (its number) spots which frames."""
     trained: list[set[int]] = []
     spotted: list[tuple[int, np.ndarray]] = []
-    real = spotting_cv.make_dataset
+    real = spot_streams.make_dataset
 
     def make_dataset(st, idx, features, **kw):
         trained.append({int(i) for i in idx})
         return real(st, idx, features, **kw)
 
-    class Spotter(spotting_cv.Spotter):
+    class Spotter(spot_streams.Spotter):
         def spot(self, x, *a, **kw):
             spotted.append((len(trained) - 1, x))
             return super().spot(x, *a, **kw)
 
-    monkeypatch.setattr(spotting_cv, "make_dataset", make_dataset)
-    monkeypatch.setattr(spotting_cv, "Spotter", Spotter)
+    # (the cross-fit's spotters are trained and spot in spot_streams.cross_fit_spotters)
+    monkeypatch.setattr(spot_streams, "make_dataset", make_dataset)
+    monkeypatch.setattr(spot_streams, "Spotter", Spotter)
     return trained, spotted
 
 

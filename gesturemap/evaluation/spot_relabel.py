@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from ..errors import GesturemapError
 from ..models.spot_verifier import (
     SpotVerifier,
     VerifierUnavailable,
@@ -34,15 +33,18 @@ from ..models.spot_verifier import (
     verifier_features,
     wait_dues,
 )
-from ..models.spotting import Event, Spotter
+from ..models.spotting import Event
 from .spot_streams import (
     Streams,
     cross_fit_folds,
+    cross_fit_spotters,
     labelled_streams,
     length_grid,
-    make_dataset,
+    match_session,
+    penalised_f1,
+    spotting_model,
 )
-from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
+from .spotting import SessionResult, ground_truth_events, spotting_metrics
 from .verifier_rule import DEFAULT_RULE, VerifierRule, apply_rule
 
 __all__ = ["CONTEXTS_S", "EMIT_SHIFTS_S", "START_SHIFTS_S", "WAITS_S", "WEIGHTS",
@@ -114,8 +116,7 @@ def relabeler_from_rows(features: np.ndarray, targets: Sequence[str], classes: S
     feature but the spotter's label and score, which a labelled run does not have; then the
     spotter's own label counts ``weight`` in the linear score of that label."""
     classes = [str(c) for c in classes]
-    seen = sorted(set(targets))
-    missing = [c for c in classes if c not in seen]
+    missing = [c for c in classes if c not in set(targets)]
     if missing:
         raise VerifierUnavailable(f"no labelled run of gesture(s) {missing} to train a "
                                   "relabeller on")
@@ -154,32 +155,7 @@ def _relabelled(st: Streams, i: int, events: list[Event], v: SpotVerifier | None
                for k, (ev, lb) in enumerate(zip(events, labels, strict=True))
                if dues is None or dues[k] is not None]
         events = out
-    truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
-    null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
-    return match_detections(truth, [(str(ev.label), ev.emitted) for ev in events], tolerance,
-                            null_frames)
-
-
-def _score(results: list[SessionResult], classes: list[str], rate_hz: float,
-           fa_budget: float) -> float:
-    m = spotting_metrics(results, classes, rate_hz)
-    return m["f1"] - max(0.0, m["false_alarms_per_min"] - fa_budget)
-
-
-def _model_maker(model: Any) -> tuple[Callable[[], Any], dict[str, Any]]:
-    from ..models import MODEL_REGISTRY
-
-    if isinstance(model, dict):
-        kind, params = model.get("kind"), dict(model.get("params") or {})
-        if kind not in MODEL_REGISTRY:
-            raise GesturemapError(f"fit_relabeler: model kind {kind!r}, expected one of "
-                                  f"{sorted(MODEL_REGISTRY)}")
-        return (lambda: MODEL_REGISTRY[kind](**params)), dict(model.get("spotting") or {})
-    if callable(model):
-        return model, {}
-    raise GesturemapError(f"fit_relabeler: model is {type(model).__name__}, expected a "
-                          "function returning a new model, or model settings "
-                          "{\"kind\": ..., \"params\": ...}")
+    return match_session(st, i, events, tolerance)
 
 
 def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[Any],
@@ -212,7 +188,7 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     without a labelled run."""
     from ..models.spotting import check_settings
 
-    make_model, settings = _model_maker(model)
+    make_model, settings = spotting_model(model, "fit_relabeler")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
     settings = check_settings(settings)
@@ -255,20 +231,14 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
                 f"{sorted({str(g) for g in st.subject[test]})}): the relabeller that names "
                 "that fold's events has none to learn from; record them in more groups, or "
                 "give fewer folds")
-    found = []  # (part, session, events, the spotter's event frames)
-    for p, test in enumerate(parts):
-        train = np.setdiff1d(np.arange(len(st.sessions)), test)
-        try:
-            spotter = Spotter(make_model().fit(make_dataset(st, train, lambda x: x)),
-                              **settings)
-        except GesturemapError as e:
-            raise VerifierUnavailable(f"the model of cross-fitting fold {p + 1} of "
-                                      f"{len(parts)} (trained on {len(train)} recording(s)) "
-                                      f"cannot spot: {e}") from e
-        found += [(p, int(i), spotter.spot(st.sessions[i]), spotter.event_frames_)
-                  for i in test]
+    found = [(p, int(i), spotter.spot(st.sessions[i]), spotter.event_frames_)
+             for p, test, spotter in cross_fit_spotters(st, parts, make_model, settings)
+             for i in test]  # (part, session, events, the spotter's event frames)
+
+    def score(results: list[SessionResult]) -> float:
+        return penalised_f1(spotting_metrics(results, classes, rate_hz), fa_budget)
     off = [_relabelled(st, i, ev, None, fr, tol) for _, i, ev, fr in found]
-    without = _score(off, classes, rate_hz, fa_budget)
+    without = score(off)
     scores, best = {}, None
     for c, w in itertools.product(contexts, waits):
         rows = [truth_rows(st, np.setdiff1d(np.arange(len(st.sessions)), test), classes, c, w)
@@ -277,22 +247,22 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
             made = [relabeler_from_rows(*rows[p], classes, beta, C, c, w)
                     for p in range(len(parts))]
             on = [_relabelled(st, i, ev, made[p], fr, tol) for p, i, ev, fr in found]
-            score = _score(on, classes, rate_hz, fa_budget)
-            scores[f"{c}+{w}+{beta:g}"] = score
-            if best is None or score > best[0]:
-                best = (score, c, w, beta, on)
+            got = score(on)
+            scores[f"{c}+{w}+{beta:g}"] = got
+            if best is None or got > best[0]:
+                best = (got, c, w, beta, on)
     assert best is not None
-    score, c, w, beta, on = best
+    got, c, w, beta, on = best
     info: dict[str, Any] = {
-        "inner_score_with": score, "inner_score_without": without,
-        "reason": f"x: cross-fitted inner score {score:.3f} with, {without:.3f} without "
+        "inner_score_with": got, "inner_score_without": without,
+        "reason": f"x: cross-fitted inner score {got:.3f} with, {without:.3f} without "
                   f"(context {c}, wait {w} frames, weight {beta:g})"}
     if rule is None:
-        info["applied"] = score > without
+        info["applied"] = got > without
         info["reason"] = ("on" if info["applied"] else "off") + info["reason"][1:]
     else:
         info = apply_rule(info, rule, on, off, [st.subject[i] for _, i, _, _ in found],
-                          lambda res: _score(res, classes, rate_hz, fa_budget))
+                          score)
     pick = {k: spotting_metrics(r, classes, rate_hz) for k, r in (("with", on), ("without", off))}
     info.update({"chosen": info.pop("applied"), "context": c, "wait": w, "weight": beta,
                  "scores": scores, "folds": len(parts),

@@ -6,7 +6,7 @@ folds of subjects (groups) every cross-validation and cross-fitting of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,8 +14,8 @@ import numpy as np
 
 from ..data import Dataset
 from ..models.spot_verifier import VerifierUnavailable
-from ..models.spotting import NULL
-from .spotting import ground_truth_events
+from ..models.spotting import NULL, Spotter
+from .spotting import SessionResult, ground_truth_events, match_detections
 
 __all__ = ["Streams", "cross_fit_folds", "grouped_folds", "labelled_streams", "length_grid",
            "load_streams", "low_pass", "make_dataset", "null_runs"]
@@ -166,3 +166,58 @@ def labelled_streams(recordings: Sequence[Any], frame_labels: Sequence[Any],
     if not gestures:
         raise VerifierUnavailable("no frame is labelled with a gesture")
     return Streams(sessions, labels, groups, list(gestures), float(rate_hz))
+
+
+def match_session(st: Streams, i: int, events: Sequence[Any], tolerance: int = 50
+                  ) -> SessionResult:
+    """Session ``i``'s events (``label``, ``emitted``) matched to its ground truth."""
+    truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
+    null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
+    return match_detections(truth, [(ev.label, ev.emitted) for ev in events], tolerance,
+                            null_frames)
+
+
+def penalised_f1(m: dict[str, Any], fa_budget: float) -> float:
+    """An inner score: micro F1 first, with false alarms per minute beyond ``fa_budget``
+    paid for."""
+    return m["f1"] - max(0.0, m["false_alarms_per_min"] - fa_budget)
+
+
+def spotting_model(model: Any, who: str) -> tuple[Callable[[], Any], dict[str, Any]]:
+    """``fit_verifier``'s and ``fit_relabeler``'s ``model``: a function returning a new model,
+    or a project's model settings (``{"kind", "params", "spotting"}``). Returns the function
+    and the spotting settings it names (none for a function); ``who`` names the caller in
+    the error a wrong one gets."""
+    from ..errors import GesturemapError
+    from ..models import MODEL_REGISTRY
+
+    if isinstance(model, dict):
+        kind, params = model.get("kind"), dict(model.get("params") or {})
+        if kind not in MODEL_REGISTRY:
+            raise GesturemapError(f"{who}: model kind {kind!r}, expected one of "
+                                  f"{sorted(MODEL_REGISTRY)}")
+        return (lambda: MODEL_REGISTRY[kind](**params)), dict(model.get("spotting") or {})
+    if callable(model):
+        return model, {}
+    raise GesturemapError(f"{who}: model is {type(model).__name__}, expected a function "
+                          "returning a new model, or model settings "
+                          "{\"kind\": ..., \"params\": ...}")
+
+
+def cross_fit_spotters(st: Streams, parts: Sequence[np.ndarray], make_model: Callable[[], Any],
+                       settings: dict[str, Any]) -> Iterator[tuple[int, np.ndarray, Spotter]]:
+    """Each cross-fitting part (its number, its sessions) with a :class:`Spotter` whose model
+    trained on the other parts' sessions (:func:`make_dataset`), one part at a time (a
+    model is trained when its part is reached); a model that cannot be trained or spot is
+    :class:`VerifierUnavailable`, naming the part."""
+    from ..errors import GesturemapError
+
+    for p, test in enumerate(parts):
+        train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        try:
+            spotter = Spotter(make_model().fit(make_dataset(st, train, lambda x: x)), **settings)
+        except GesturemapError as e:
+            raise VerifierUnavailable(f"the model of cross-fitting fold {p + 1} of "
+                                      f"{len(parts)} (trained on {len(train)} recording(s)) "
+                                      f"cannot spot: {e}") from e
+        yield p, test, spotter

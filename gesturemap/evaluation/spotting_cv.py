@@ -36,17 +36,25 @@ from .spot_relabel import fit_relabeler
 from .spot_streams import (
     Streams,
     cross_fit_folds,
+    cross_fit_spotters,
     grouped_folds,
     labelled_streams,
     length_grid,
     load_streams,
     low_pass,
     make_dataset,
+    match_session,
     null_runs,
+    penalised_f1,
+    spotting_model,
 )
-from .spotting import SessionResult, ground_truth_events, match_detections, spotting_metrics
+from .spotting import SessionResult, ground_truth_events, spotting_metrics
 from .spotting_stack import SegmentStats, StackedVerifier, relabel
 from .verifier_rule import DEFAULT_RULE, VerifierRule, apply_rule
+
+# (the names this module and its importers have long used)
+_match = match_session
+_score = penalised_f1
 
 __all__ = ["SegmentStats", "StackedVerifier", "Streams", "VerifierUnavailable",
            "cross_validate_spotting", "detection_targets", "fit_verifier", "load_streams",
@@ -60,13 +68,6 @@ def evaluate_sessions(spotter: Spotter, st: Streams, idx: Sequence[int],
                       tolerance: int = 50) -> list[SessionResult]:
     """Spot in every session of ``idx`` and match the events to its ground truth."""
     return [_match(st, i, spotter.spot(features(st.sessions[i])), tolerance) for i in idx]
-
-
-def _match(st: Streams, i: int, events: list[Any], tolerance: int = 50) -> SessionResult:
-    truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
-    null_frames = int(np.sum(~np.isin(st.labels[i], st.gestures)))
-    return match_detections(truth, [(ev.label, ev.emitted) for ev in events], tolerance,
-                            null_frames)
 
 
 def _stack_verifier(st: Streams, parts: list[tuple[np.ndarray, dict, Any]],
@@ -324,11 +325,6 @@ def _verify_counts(rows: list[tuple[list[Any], list[str], list[str]]]) -> dict[s
             c["wrong_before"] += b != t
             c["wrong_after"] += a not in (t, NULL)
     return c
-
-
-def _score(m: dict[str, Any], fa_budget: float) -> float:
-    # F1 first, with false alarms beyond the budget paid for
-    return m["f1"] - max(0.0, m["false_alarms_per_min"] - fa_budget)
 
 
 def nested_cv(st: Streams, make_model: Callable[[], Any], grid: dict[str, Sequence[Any]],
@@ -670,24 +666,9 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
     trained: fewer than two groups, more ``folds`` than groups, a fold's model without takes to
     train on, too few detections, a gesture never detected (``cv_["folds"]``: the folds used)."""
-    from ..errors import GesturemapError
-    from ..models import MODEL_REGISTRY
     from ..models.spotting import check_settings
 
-    settings: dict[str, Any] = {}
-    if isinstance(model, dict):
-        kind, params = model.get("kind"), dict(model.get("params") or {})
-        if kind not in MODEL_REGISTRY:
-            raise GesturemapError(f"fit_verifier: model kind {kind!r}, expected one of "
-                                  f"{sorted(MODEL_REGISTRY)}")
-        settings = dict(model.get("spotting") or {})
-        make_model = lambda: MODEL_REGISTRY[kind](**params)  # noqa: E731
-    elif callable(model):
-        make_model = model
-    else:
-        raise GesturemapError(f"fit_verifier: model is {type(model).__name__}, expected a "
-                              "function returning a new model, or model settings "
-                              "{\"kind\": ..., \"params\": ...}")
+    make_model, settings = spotting_model(model, "fit_verifier")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
     settings = check_settings(settings)
@@ -697,14 +678,7 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     tol = int(round(rate_hz))
     found, plain = [], []  # (part, session, events, typical scores, ring frames)
     parts = cross_fit_folds(st.subject, folds)
-    for part, test in enumerate(parts):
-        train = np.setdiff1d(np.arange(len(st.sessions)), test)
-        try:
-            spotter = Spotter(make_model().fit(make_dataset(st, train, _same)), **settings)
-        except GesturemapError as e:
-            raise VerifierUnavailable(f"the model of cross-fitting fold {part + 1} of "
-                                      f"{len(parts)} (trained on {len(train)} recording(s)) "
-                                      f"cannot spot: {e}") from e
+    for part, test, spotter in cross_fit_spotters(st, parts, make_model, settings):
         typical = dict(zip(spotter.labels, spotter.typical_scores_.tolist(), strict=True))
         for i in test:
             events = spotter.spot(st.sessions[i])
