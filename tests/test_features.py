@@ -19,6 +19,7 @@ from gesturemap.features import (
     LowPass,
     Magnitude,
     MovingAverage,
+    MovingMedian,
     OneEuro,
     Pipeline,
     Resample,
@@ -165,6 +166,26 @@ def test_moving_average_matches_convolution(N):
     counts = np.minimum(np.arange(1, 121), N)[:, None]  # frames in the window while it fills
     expected = np.stack([np.convolve(X[:, j], np.ones(N))[:120] for j in range(3)], axis=1)
     np.testing.assert_allclose(Y, expected / counts, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("N", [1, 2, 3, 5, 8])
+def test_moving_median_matches_numpy_over_the_window(N):
+    X = noisy(T=120, D=3)
+    Y = Pipeline([MovingMedian(N)]).transform_sequence(X)
+    expected = np.stack([np.median(X[max(0, t - N + 1): t + 1], axis=0) for t in range(120)])
+    np.testing.assert_array_equal(Y, expected)
+    stats = Pipeline([WindowStats(N, ("median", "mean"))]).transform_sequence(X)
+    np.testing.assert_array_equal(stats[:, :3], expected)
+
+
+def test_moving_median_drops_a_lone_wild_sample_a_mean_spreads():
+    X = np.tile(np.linspace(0.0, 1.0, 60)[:, None], (1, 2))
+    X[30, 0] = 10.0  # one glitch on one channel (e.g. a corrupted serial value)
+    med = Pipeline([MovingMedian(3)]).transform_sequence(X)
+    mean = Pipeline([MovingAverage(3)]).transform_sequence(X)
+    # the glitch never reaches the output: at most one step of the ramp (a neighbour's value)
+    assert np.abs(med[:, 0] - med[:, 1]).max() <= 1.0 / 59 + 1e-12
+    assert np.abs(mean[:, 0] - mean[:, 1]).max() > 3.0  # a mean carries it over 3 frames
 
 
 def test_low_pass_matches_lfilter():
@@ -359,11 +380,12 @@ def every_stage() -> list[Stage]:
         Magnitude(("ax", "ay", "az"), append=True),
         OneEuro(min_cutoff=1.5, beta=0.02, d_cutoff=1.0),
         MovingAverage(3),
+        MovingMedian(3),
         LowPass(alpha=0.5),
         Derivative(2, append=True),
         Derivative(1, append=True),
         Resample(120.0, max_gap_s=0.2),
-        WindowStats(5, ("mean", "min", "std", "max"), append=True),
+        WindowStats(5, ("mean", "min", "std", "max", "median"), append=True),
         Standardize(),
     ]
 
@@ -506,7 +528,11 @@ BAD_SETTINGS = [
     ),
     (lambda: MovingAverage(2.5), r"window_frames: got 2\.5; expected an integer"),
     (lambda: WindowStats(True), r"window_frames: got True"),
-    (lambda: WindowStats(5, ("mean", "median")), r"stats: got \('mean', 'median'\).*among"),
+    (lambda: WindowStats(5, ("mean", "mode")), r"stats: got \('mean', 'mode'\).*among"),
+    (
+        lambda: MovingMedian(0),
+        r"^MovingMedian\.window_frames: got 0; expected an integer >= 1\. Take the median",
+    ),
     (lambda: LowPass(), r"LowPass\.cutoff_hz: got None; expected a cutoff .*LowPass\(alpha=0\.2\)"),
     (lambda: LowPass(cutoff_hz=5.0, alpha=0.3), r"LowPass\.alpha: got 0\.3; expected None when"),
     (lambda: LowPass(cutoff_hz=-1.0), r"cutoff_hz: got -1\.0; expected a number > 0"),

@@ -79,6 +79,8 @@ def window_stats(
     off_std: int,
     off_min: int,
     off_max: int,
+    off_median: int,
+    scratch: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
     """Per-channel statistics of the frames in ``window``, written into ``out``.
 
@@ -89,6 +91,9 @@ def window_stats(
     out : ndarray, shape (D_out,)
         Receives each statistic's D values at ``out[off:off + D]``; an offset < 0 skips
         that statistic. The std is the population std (ddof=0), computed in two passes.
+    scratch : ndarray, shape (>= n,)
+        Room for one channel's n values, sorted there for the median (the mean of the two
+        middle ones for an even n); nothing is allocated.
     """
     n, d = window.shape
     for j in range(d):
@@ -115,3 +120,13 @@ def window_stats(
             out[off_min + j] = lo
         if off_max >= 0:
             out[off_max + j] = hi
+        if off_median >= 0:
+            for i in range(n):  # insertion sort: windows are a few frames long
+                v = window[i, j]
+                k = i
+                while k > 0 and scratch[k - 1] > v:
+                    scratch[k] = scratch[k - 1]
+                    k -= 1
+                scratch[k] = v
+            half = n // 2
+            out[off_median + j] = scratch[half] if n % 2 else 0.5 * (scratch[half - 1] + scratch[half])

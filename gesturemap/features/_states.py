@@ -76,7 +76,7 @@ class WindowState:
     """
 
     emits_one = True
-    __slots__ = ("_ring", "_offsets", "_count", "_next", "_append", "_d", "out")
+    __slots__ = ("_ring", "_offsets", "_scratch", "_count", "_next", "_append", "_d", "out")
 
     def __init__(self, dim: int, window_frames: int, stats: Sequence[str], append: bool) -> None:
         self._d = dim
@@ -85,9 +85,12 @@ class WindowState:
         self.out = np.zeros(dim * (len(stats) + int(append)))
         first = dim if append else 0
         offsets = {s: first + k * dim for k, s in enumerate(stats)}
-        self._offsets = tuple(offsets.get(s, -1) for s in ("mean", "std", "min", "max"))
+        self._offsets = tuple(
+            offsets.get(s, -1) for s in ("mean", "std", "min", "max", "median")
+        )
+        self._scratch = np.zeros(window_frames)  # (the median sorts one channel here)
         _kernels.window_stats(
-            self._ring[:1], self.out, *self._offsets
+            self._ring[:1], self.out, *self._offsets, self._scratch
         )  # compile now, not on a frame
         self._count = 0
         self._next = 0
@@ -104,7 +107,7 @@ class WindowState:
             window = ring
         if self._append:
             self.out[: self._d] = x
-        _kernels.window_stats(window, self.out, *self._offsets)
+        _kernels.window_stats(window, self.out, *self._offsets, self._scratch)
         return self.out
 
     def reset(self) -> None:

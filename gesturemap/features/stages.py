@@ -38,6 +38,7 @@ __all__ = [
     "LowPass",
     "Magnitude",
     "MovingAverage",
+    "MovingMedian",
     "OneEuro",
     "Resample",
     "Select",
@@ -47,7 +48,7 @@ __all__ = [
     "stage_from_dict",
 ]
 
-WINDOW_STATS = ("mean", "std", "min", "max")
+WINDOW_STATS = ("mean", "std", "min", "max", "median")
 
 
 def _set(stage: Stage, name: str, value: Any) -> None:
@@ -311,6 +312,44 @@ class MovingAverage(Stage):
 
 
 @dataclass(frozen=True)
+class MovingMedian(Stage):
+    """Median of each channel over the last ``window_frames`` frames (fewer while it fills):
+    drops a lone wild sample (a sensor glitch, a corrupted serial value) that a mean or a
+    low-pass would spread over the next frames. With ``window_frames`` = 2k + 1 a run of up
+    to k wild samples in a row never reaches the output; a steady movement comes out
+    delayed by about k frames.
+
+    Parameters
+    ----------
+    window_frames : int
+        Window length in frames, >= 1 (1 passes the signal through); odd lengths (3, 5)
+        are the usual choice.
+    """
+
+    kind: ClassVar[str] = "moving_median"
+    window_frames: int
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            "window_frames",
+            check_int(
+                "MovingMedian",
+                "window_frames",
+                self.window_frames,
+                1,
+                "Take the median over at least one frame (1 passes the signal through).",
+            ),
+        )
+
+    def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(names)
+
+    def start(self, names: Sequence[str]) -> _states.WindowState:
+        return _states.WindowState(len(names), self.window_frames, ("median",), append=False)
+
+
+@dataclass(frozen=True)
 class LowPass(Stage):
     """One-pole low-pass filter ``y[n] = y[n-1] + a (x[n] - y[n-1])``, started at ``x[0]``.
 
@@ -531,7 +570,7 @@ class WindowStats(Stage):
     ----------
     window_frames : int
         Window length in frames, >= 1.
-    stats : sequence of {"mean", "std", "min", "max"}
+    stats : sequence of {"mean", "std", "min", "max", "median"}
         Which statistics, in output order; the std is the population std (ddof=0).
     append : bool
         False: output the statistics only; True: the input channels, then the statistics.
@@ -647,6 +686,7 @@ STAGES: Mapping[str, type[Stage]] = {
         Select,
         Standardize,
         MovingAverage,
+        MovingMedian,
         LowPass,
         OneEuro,
         Derivative,

@@ -34,6 +34,7 @@ number comes from the stream's own generator, seeded with ``random_state``: a st
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -61,7 +62,7 @@ from .gvf_align import FLOOR, LEGACY_MAX_STEP
 from .gvf_recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
 from .gvf_speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
 from .gvf_spreads import borrow_spreads
-from .gvf_templates import _clusters, _resample, _template
+from .gvf_templates import _clusters, _resample, _template, uneven_takes
 
 #: A template needs this many takes for a posture spread of its own (else its class's).
 MIN_POSTURE_TAKES = 3
@@ -399,7 +400,7 @@ class GVF(BaseModel):
         templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
         start_means, start_stds, spreads = [], [], []
         postures, posture_spreads, speed_means, speed_stds = [], [], [], []
-        n_takes, class_start_stds = [], []  # a class of one take borrows (gvf_spreads)
+        n_takes, class_start_stds, notes = [], [], []  # (one take borrows: gvf_spreads)
         standardized = Dataset()  # the recognizer's takes
         for c in classes:
             z = (c.inputs - mean) / scale
@@ -408,6 +409,7 @@ class GVF(BaseModel):
                 standardized.add(t, label=c.label)
             # the class's single template is the reference of its speed and scale
             ref = _template(takes, self.template)
+            notes.append(uneven_takes(c.label, [len(t) for t in takes], len(ref)))
             ref_rms = _rms(ref)
             floor = 0.1 * float(ref_rms.mean()) + 1e-12
             class_spread = _spread(takes, ref)
@@ -469,9 +471,13 @@ class GVF(BaseModel):
         self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
             progress(1.0, "templates chosen")
+        notes = [n for n in notes if n]
+        for note in notes:
+            warnings.warn(note, stacklevel=3)
         self.training_info_ = {"seconds": time.perf_counter() - start,
                                "template_frames": [len(t) for t in templates],
-                               "templates_per_class": np.diff(class_offsets).tolist()}
+                               "templates_per_class": np.diff(class_offsets).tolist(),
+                               "warnings": notes}
         return self
 
     @property

@@ -10,6 +10,9 @@ import numpy as np
 
 #: Takes are compared at this many resampled frames to choose the medoid.
 MEDOID_FRAMES = 64
+#: ``GVF.fit`` warns about a class whose longest take lasts more than this many times its
+#: shortest (HAPT's transitions and JapaneseVowels stay within 3.3).
+UNEVEN_TAKES = 4.0
 
 
 def _resample(x: np.ndarray, n: int) -> np.ndarray:
@@ -36,12 +39,28 @@ def _template(takes: list[np.ndarray], how: str) -> np.ndarray:
     return tmpl
 
 
+def uneven_takes(label: object, lengths: list[int], reference: int) -> str | None:
+    """The warning for a class whose takes' lengths differ by more than
+    :data:`UNEVEN_TAKES` times (None if they do not): its speed 1 is the pace of its
+    reference template, ``reference`` frames long (the takes' median length), so a take
+    recorded by mistake, much shorter or longer than the others, moves every speed it
+    reads."""
+    low, high = min(lengths), max(lengths)
+    if high <= UNEVEN_TAKES * low:
+        return None
+    return (f"GVF: the takes of class {label!r} last {low} to {high} frames; its speed 1 is the "
+            f"pace of its median take ({reference} frames), so a take much shorter or longer "
+            "than the others (recorded by mistake?) changes every speed the class reads. "
+            "Delete that take, or record takes of similar length.")
+
+
 def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
     """Up to ``k`` groups of similar takes (k-medoids on the takes resampled to
     ``MEDOID_FRAMES`` frames, relative to their first frame; deterministic).
 
     Starts from the medoid of all takes and adds, one by one, the take farthest from the
-    medoids so far; then alternates assigning each take to its nearest medoid and moving each
+    medoids so far (none at distance 0: takes that repeat one another, e.g. still takes,
+    make fewer groups); then alternates assigning each take to its nearest medoid and moving each
     medoid to its group's medoid until nothing changes. Groups are returned in the order of
     their medoids' take index."""
     n = len(takes)
@@ -53,12 +72,18 @@ def _clusters(takes: list[np.ndarray], k: int) -> list[list[int]]:
     np.fill_diagonal(dist, 0.0)
     medoids = [int(np.argmin(dist.sum(1)))]
     while len(medoids) < k:
-        medoids.append(int(np.argmax(dist[:, medoids].min(1))))
+        far = dist[:, medoids].min(1)
+        if far.max() <= 0.0:  # every take repeats a medoid: fewer groups than k
+            break
+        medoids.append(int(np.argmax(far)))
     for _ in range(50):
         assign = np.argmin(dist[:, medoids], axis=1)
         new = []
-        for g in range(k):
+        for g in range(len(medoids)):
             members = np.flatnonzero(assign == g)
+            if not len(members):  # (cannot happen with distinct medoids; kept as it was)
+                new.append(medoids[g])
+                continue
             new.append(int(members[np.argmin(dist[np.ix_(members, members)].sum(1))]))
         if new == medoids:
             break

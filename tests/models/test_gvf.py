@@ -417,3 +417,52 @@ def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_o
     gap_on = on[-1].log_likelihoods[k] - on[-1].log_likelihoods[1 - k]
     gap_off = off[-1].log_likelihoods[k] - off[-1].log_likelihoods[1 - k]
     assert gap_on > gap_off
+
+
+def test_takes_that_repeat_one_another_make_fewer_templates_not_a_crash():
+    # a mouse held still gives identical takes: the farthest-first seeding of the class's
+    # groups found no new take (distance 0), picked one of its medoids again and left a group
+    # empty (ValueError: argmin of an empty sequence)
+    ds = _shapes_dataset()
+    for _ in range(5):
+        ds.add(np.tile([0.5, 0.2], (50, 1)), label="rest")
+    model = gm.GVF(200).fit(ds)
+    rest = model.labels_.index("rest")
+    assert np.diff(model.class_offsets_)[rest] == 1
+    circle = model.labels_.index("circle")
+    assert np.diff(model.class_offsets_)[circle] == 3  # three distinct takes, three groups
+    r = None
+    stream = model.stream()
+    for f in _replay("circle", 1.0, 1.0):
+        r = stream.step(f)
+    assert r.label == "circle" and np.all(np.isfinite(r.speed))
+
+
+def test_two_equal_takes_among_others_share_a_group():
+    from gesturemap.models.gvf_templates import _clusters
+
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(40, 2))
+    takes = [a, a.copy(), a.copy(), rng.normal(size=(40, 2)), rng.normal(size=(40, 2))]
+    groups = _clusters(takes, 4)  # three distinct takes: three groups, the equal ones together
+    assert sorted(len(g) for g in groups) == [1, 1, 3]
+    assert [0, 1, 2] in groups
+
+
+def test_takes_of_very_different_lengths_are_warned_about():
+    t = lambda n: np.linspace(0, 1, n)  # noqa: E731
+    ds = gm.Dataset()
+    for n in (3, 4, 60):  # two takes recorded by mistake: the median take is 4 frames
+        ds.add(SHAPES["circle"](t(n)), label="circle")
+    for n in (55, 58, 60):
+        ds.add(SHAPES["wave"](t(n)), label="wave")
+    with pytest.warns(UserWarning, match=r"class 'circle' last 3 to 60 frames.*median take \(4"):
+        model = gm.GVF(200).fit(ds)
+    assert len(model.training_info_["warnings"]) == 1
+    ds = gm.Dataset()
+    for n in (50, 60, 70):
+        ds.add(SHAPES["circle"](t(n)), label="circle")
+        ds.add(SHAPES["wave"](t(n)), label="wave")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert gm.GVF(200).fit(ds).training_info_["warnings"] == []
