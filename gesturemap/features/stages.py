@@ -279,7 +279,31 @@ def _float_tuple(owner: str, param: str, value: Any, positive: bool) -> tuple[fl
 
 
 @dataclass(frozen=True)
-class MovingAverage(Stage):
+class _MovingStat(Stage):
+    """One statistic of each channel over the last ``window_frames`` frames (fewer while it
+    fills): the base of :class:`MovingAverage` and :class:`MovingMedian`, which name it
+    (``_stat``) and the hint of a bad window (``_hint``)."""
+
+    _stat: ClassVar[str] = ""
+    _hint: ClassVar[str] = ""
+    window_frames: int
+
+    def __post_init__(self) -> None:
+        _set(
+            self,
+            "window_frames",
+            check_int(type(self).__name__, "window_frames", self.window_frames, 1, self._hint),
+        )
+
+    def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
+        return tuple(names)
+
+    def start(self, names: Sequence[str]) -> _states.WindowState:
+        return _states.WindowState(len(names), self.window_frames, (self._stat,), append=False)
+
+
+@dataclass(frozen=True)
+class MovingAverage(_MovingStat):
     """Mean of each channel over the last ``window_frames`` frames (fewer while it fills).
 
     Parameters
@@ -289,30 +313,12 @@ class MovingAverage(Stage):
     """
 
     kind: ClassVar[str] = "moving_average"
-    window_frames: int
-
-    def __post_init__(self) -> None:
-        _set(
-            self,
-            "window_frames",
-            check_int(
-                "MovingAverage",
-                "window_frames",
-                self.window_frames,
-                1,
-                "Average over at least one frame (1 passes the signal through).",
-            ),
-        )
-
-    def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
-        return tuple(names)
-
-    def start(self, names: Sequence[str]) -> _states.WindowState:
-        return _states.WindowState(len(names), self.window_frames, ("mean",), append=False)
+    _stat: ClassVar[str] = "mean"
+    _hint: ClassVar[str] = "Average over at least one frame (1 passes the signal through)."
 
 
 @dataclass(frozen=True)
-class MovingMedian(Stage):
+class MovingMedian(_MovingStat):
     """Median of each channel over the last ``window_frames`` frames (fewer while it fills):
     drops a lone wild sample (a sensor glitch, a corrupted serial value) that a mean or a
     low-pass would spread over the next frames. With ``window_frames`` = 2k + 1 a run of up
@@ -327,26 +333,8 @@ class MovingMedian(Stage):
     """
 
     kind: ClassVar[str] = "moving_median"
-    window_frames: int
-
-    def __post_init__(self) -> None:
-        _set(
-            self,
-            "window_frames",
-            check_int(
-                "MovingMedian",
-                "window_frames",
-                self.window_frames,
-                1,
-                "Take the median over at least one frame (1 passes the signal through).",
-            ),
-        )
-
-    def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
-        return tuple(names)
-
-    def start(self, names: Sequence[str]) -> _states.WindowState:
-        return _states.WindowState(len(names), self.window_frames, ("median",), append=False)
+    _stat: ClassVar[str] = "median"
+    _hint: ClassVar[str] = "Take the median over at least one frame (1 passes the signal through)."
 
 
 @dataclass(frozen=True)
