@@ -22,7 +22,7 @@ import os
 import secrets
 import stat
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -614,9 +614,12 @@ def _check_npz_headers(
         raise FormatError(f"{where} is damaged or not an .npz file ({error}).") from None
 
 
-def outside(outputs: list[Any], folders: list[Any], command: str) -> None:
-    """Refuse an output path inside a folder the command reads (a project, a session log): it
-    would overwrite the project's or the log's own files (project.json, a take, a stream)."""
+def outside(outputs: list[Any], folders: list[Any], command: str,
+            reads: Sequence[Any] = ()) -> None:
+    """Refuse an output path inside a folder the command reads (a project, a session log), or
+    that is one of the files it reads (``reads``: a data file, through whatever path or link):
+    it would overwrite the project's or the log's own files (project.json, a take, a stream)
+    or the data themselves."""
     for out in outputs:
         if not out:
             continue
@@ -625,3 +628,16 @@ def outside(outputs: list[Any], folders: list[Any], command: str) -> None:
             if folder and Path(folder).absolute() in target.parents:
                 raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "
                                  "it could overwrite: write it elsewhere")
+        for source in reads:
+            if source and _same_file(out, source):
+                same = out if os.fspath(out) == os.fspath(source) else f"{out} ({source})"
+                raise SystemExit(f"gesturemap {command}: {same} is a file it reads, which the "
+                                 "output would replace: write it elsewhere")
+
+
+def _same_file(a: PathLike, b: PathLike) -> bool:
+    """Whether two paths name one file (the same path, a link to it, a hard link)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one is not there (yet): the same path once every link is resolved
+        return os.path.realpath(a) == os.path.realpath(b)

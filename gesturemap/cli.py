@@ -552,7 +552,8 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
     """``gesturemap train DIR --verifier RECORDINGS...`` (or ``--relabeler``): the project's
     spotting verifier (or context relabeller, in its place), saved with the project only when
     chosen (evaluation/rehearsal.py)."""
-    from .evaluation.rehearsal import train_project_verifier
+    from .evaluation.rehearsal import train_project_verifier, verifier_basis
+    from .project import Project
 
     flag = "--relabeler" if args.relabeler else "--verifier"
     if args.verifier and args.relabeler:
@@ -564,11 +565,20 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
     verifier, line = train_project_verifier(project, args.relabeler or args.verifier,
                                             relabel=bool(args.relabeler))
     print(line)
+    what = "relabeller" if args.relabeler else "verifier"
     if verifier.cv_["chosen"]:
-        spotting = {**project.model["spotting"], "verifier": verifier.to_dict()}
-        project.model = {**project.model, "spotting": spotting}
-        project.save(args.dir)
-        what = "relabeller" if args.relabeler else "verifier"
+        basis = verifier_basis(project)
+
+        def store(now: Any) -> None:  # the project as saved now, under its lock
+            if verifier_basis(now) != basis:
+                raise GesturemapError(
+                    f"{args.dir} changed while the {what} trained (another process saved its "
+                    "model, feature pipeline or spotting settings anew): nothing stored; run "
+                    "the command again")
+            spotting = {**now.model["spotting"], "verifier": verifier.to_dict()}
+            now.model = {**now.model, "spotting": spotting}
+
+        Project.update(args.dir, store)  # what else changed meanwhile stays
         print(f"stored the {what} in {args.dir} (gestures {', '.join(verifier.classes)})")
     else:
         print(f"nothing stored: {verifier.cv_['reason']}")

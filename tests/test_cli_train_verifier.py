@@ -111,10 +111,14 @@ def test_not_chosen_stores_nothing(streams, tmp_path, capsys) -> None:
     ("input size", "frames of 3 values, the project takes 2"),
     ("unknown gesture", "name no gesture of the project"),
     ("one group", "one performer or session"),
-    ("not a file", "not a stream file"),
+    ("not a file", "is damaged or not an .npz file"),
     ("folder", "a folder; give stream files"),
-    ("pickled labels", "not a stream file"),
+    ("pickled labels", "'labels_concat' holds pickled objects"),
     ("nan frames", "not finite"),
+    ("truncated", "is damaged or not an .npz file"),
+    ("one array", "is damaged or not an .npz file"),
+    ("few subjects", "2 subjects for 4 recordings"),
+    ("lengths", "summing to X_concat's"),
 ])
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, capsys, case,
                                                             message) -> None:
@@ -140,6 +144,15 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, c
     elif case == "nan frames":
         x[5, 0] = np.nan
         _npz(path, streams, X_concat=x)
+    elif case == "truncated":  # a damaged archive: one line, never zipfile's traceback
+        path.write_bytes(_npz(tmp_path / "whole.npz", streams).read_bytes()[:3000])
+    elif case == "one array":
+        path = tmp_path / "r.npy"
+        np.save(path, x)
+    elif case == "few subjects":
+        _npz(path, streams, subject=np.array([0, 1]))
+    elif case == "lengths":
+        _npz(path, streams, lengths=np.array([100, 100, 100, 100]))
     else:
         _npz(path, streams)
     before = _files(folder)
@@ -147,6 +160,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(streams, tmp_path, c
     err = capsys.readouterr().err
     assert rc == 2
     assert message in err and len(err.strip().splitlines()) == 1, err
+    assert err.count(str(path)) <= 1, err  # the file named once
     assert _files(folder) == before
 
 
@@ -312,3 +326,92 @@ def test_rehearsals_the_spotter_finds_nothing_in_say_so(streams, tmp_path, capsy
     assert "no verifier can be trained from these rehearsals (no training detections" in err
     assert "gesturemap eval --spotting" in err and len(err.strip().splitlines()) == 1, err
     assert _files(folder) == before
+
+
+def test_frames_labelled_0_are_no_gesture_without_gesture_labels(streams, tmp_path) -> None:
+    """Numbered frames, 0 between the gestures, no gesture_labels (docs/spotting.md): 0 is
+    no gesture, as null is; any other label still has to name a gesture of the project."""
+    from gesturemap.evaluation.rehearsal import read_rehearsals
+
+    project = _project(tmp_path / "proj", streams)
+    path = _npz(tmp_path / "r.npz", streams, gesture_labels=None)
+    assert 0 in np.concatenate(streams.labels[:4])
+    _, labels, _, gestures, _ = read_rehearsals([str(path)], project)
+    assert gestures == ["1", "2"]
+    for got, lab in zip(labels, streams.labels[:4], strict=True):
+        np.testing.assert_array_equal(got, np.where(lab == 0, "null", lab.astype(str)))
+    odd = _npz(tmp_path / "odd.npz", streams, gesture_labels=None,
+               labels_concat=np.concatenate(streams.labels[:4]) * 3)  # 3 and 6: no gesture
+    with pytest.raises(gm.GesturemapError, match=r"\['3', '6'\] name no gesture"):
+        read_rehearsals([str(odd)], project)
+
+
+def _change_while_training(monkeypatch, change) -> None:
+    """``gesturemap train --verifier``'s training, with ``change`` (another process's save)
+    made to the project folder before it ends."""
+    from gesturemap.evaluation import rehearsal
+
+    real = rehearsal.train_project_verifier
+
+    def training(project, paths, relabel=False):
+        out = real(project, paths, relabel=relabel)
+        change(project.folder)
+        return out
+    monkeypatch.setattr(rehearsal, "train_project_verifier", training)
+
+
+def test_a_change_saved_while_the_verifier_trained_is_kept(streams, tmp_path, monkeypatch,
+                                                          capsys) -> None:
+    """Another process changes the model's settings while the verifier trains: the verifier
+    goes onto the project as saved then, the change stays (not the copy loaded before over
+    it)."""
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+
+    def other(folder: Path) -> None:
+        project = Project.load(folder)
+        project.model = {**project.model, "params": {"gaussians": 2, "deltas": False}}
+        project.name = "renamed meanwhile"
+        project.save(folder)
+    _change_while_training(monkeypatch, other)
+    rc = main(["train", str(folder), "--verifier", str(_npz(tmp_path / "r.npz", streams))])
+    out = capsys.readouterr().out
+    assert rc == 0 and "stored the verifier" in out, out
+    project = Project.load(folder)
+    assert project.model["params"] == {"gaussians": 2, "deltas": False}
+    assert project.name == "renamed meanwhile"
+    assert project.model["spotting"]["verifier"]["summary"]["chosen"] is True
+
+
+def test_a_retrain_saved_while_the_verifier_trained_refuses_to_store_it(
+        streams, tmp_path, monkeypatch, capsys) -> None:
+    """Another process retrains the model while the verifier trains (over the old model):
+    nothing is stored, one line says why, the other process's project stays as it saved it."""
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    saved = {}
+
+    def other(folder: Path) -> None:
+        project = Project.load(folder)
+        project.train()
+        project.save(folder)
+        saved.update(_files(folder))
+    _change_while_training(monkeypatch, other)
+    rc = main(["train", str(folder), "--verifier", str(_npz(tmp_path / "r.npz", streams))])
+    err = capsys.readouterr().err
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert "changed while the verifier trained" in err and "nothing stored" in err, err
+    assert _files(folder) == saved
+
+
+def test_a_retrain_that_drops_a_relabeller_says_train_it_with_relabeler(streams, tmp_path
+                                                                       ) -> None:
+    v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
+                        streams.labels[:4], streams.subject[:4], gestures=[1, 2])
+    for kind, flag in (("relabeller", "--relabeler RECORDINGS"), (None, "--verifier RECORDINGS")):
+        v.summary = {"kind": kind} if kind else None
+        project = _project(tmp_path / str(kind), streams,
+                           spotting={**SPOTTING, "verifier": v.to_dict()})
+        project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a new gesture
+        project.train()
+        assert f"train it again (gesturemap train DIR {flag})" in project.verifier_removed

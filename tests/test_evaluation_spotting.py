@@ -202,3 +202,187 @@ def test_nested_cv_chooses_relabelling_when_it_fixes_labels(relabeller: str) -> 
     for i, events in res["events"].items():  # the events kept are the relabelled ones
         truth = [str(lb) for lb, _, _ in ground_truth_events(labels[i], [1, 2])]
         assert [e.label for e in events] == truth
+
+
+EVAL = ["eval", "--spotting", "--model", "gmm", "--param", "gaussians=1", "--param",
+        "deltas=false", "--spot", "gmm_frames=40", "--quiet"]
+
+
+@pytest.fixture(scope="module")
+def ramps() -> Any:
+    return ramp_streams(4)
+
+
+def _file(path: Any, st: Any, idx: Any = range(8), **replace: Any) -> str:
+    """Sessions ``idx`` of ``st`` as a stream file (``replace``: other arrays, None: none)."""
+    from tests.test_cli_train_verifier import _npz
+
+    return str(_npz(path, st, idx, **replace))
+
+
+def _refused(argv: list[str], capsys: Any, message: str) -> str:
+    """Run the command: exit code 2 and one line on stderr holding ``message`` (returned)."""
+    from gesturemap.cli import main
+
+    rc = main(argv)
+    err = capsys.readouterr().err
+    assert rc == 2 and message in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.mark.parametrize("case, message", [
+    ("few subjects", "2 subjects for 4 recordings: give one per recording"),
+    ("more subjects", "5 subjects for 4 recordings"),
+    ("lengths", "summing to X_concat's"),
+    ("labels", "a label per frame"),
+    ("empty", "no X_concat, labels_concat, lengths"),
+    ("one array", "is damaged or not an .npz file"),
+    ("no bytes", "is damaged or not an .npz file"),
+    ("nan frames", "X_concat holds values that are not finite numbers"),
+    ("no gesture", "no frame is labelled with a gesture (7, 8"),
+])
+def test_a_bad_stream_file_is_one_line_and_exit_2(ramps, tmp_path, capsys, case,
+                                                  message) -> None:
+    """``eval --spotting`` checks its stream files as ``train --verifier`` does (the same
+    reader): never silently wrong figures, never a traceback; the file named once."""
+    path = str(tmp_path / "s.npz")
+    x, lab = np.vstack(ramps.sessions[:4]), np.concatenate(ramps.labels[:4])
+    replace = {"few subjects": {"subject": np.array([0, 1])},
+               "more subjects": {"subject": np.arange(5)},
+               "lengths": {"lengths": np.array([100, 100, 100, 100])},
+               "labels": {"labels_concat": lab[:-3]},
+               "nan frames": {"X_concat": np.where(np.arange(len(x))[:, None] == 9, np.nan, x)},
+               "no gesture": {"gesture_labels": None}}.get(case)
+    if replace is not None:
+        _file(path, ramps, range(4), **replace)
+    elif case == "empty":
+        np.savez(path)
+    elif case == "one array":
+        path = str(tmp_path / "s.npy")
+        np.save(path, x)
+    else:
+        open(path, "wb").close()
+    err = _refused([*EVAL, "--train", path, "--folds", "2"], capsys, message)
+    assert err.count(path) == 1, err
+    _refused([*EVAL, "--train", _file(tmp_path / "a.npz", ramps, range(4)), "--test", path],
+             capsys, message)
+
+
+def test_whole_number_labels_are_read_as_the_integers_they_are(ramps, tmp_path) -> None:
+    from gesturemap.errors import GesturemapError
+    from gesturemap.evaluation.spot_streams import load_streams
+
+    lab = np.concatenate(ramps.labels[:4])
+    ints = load_streams(_file(tmp_path / "i.npz", ramps, range(4)))
+    floats = load_streams(_file(tmp_path / "f.npz", ramps, range(4),
+                                labels_concat=lab.astype(np.float32),
+                                gesture_labels=np.array([1.0, 2.0])))
+    assert floats.gestures == ints.gestures == [1, 2]
+    for a, b in zip(floats.labels, ints.labels, strict=True):
+        assert a.dtype.kind == "i"
+        np.testing.assert_array_equal(a, b)
+    # HAPT's numbering as floats, no gesture list: its transitions 7-12 are the gestures
+    hapt = load_streams(_file(tmp_path / "h.npz", ramps, range(4), gesture_labels=None,
+                              labels_concat=np.where(lab > 0, lab + 6, 0).astype(float)))
+    assert hapt.gestures == list(range(7, 13)) and hapt.labels[0].dtype.kind == "i"
+    assert load_streams(_file(tmp_path / "g.npz", ramps, range(4)), ["1", 2.0]).gestures == [1, 2]
+    with pytest.raises(GesturemapError, match=r"the gestures \['up'\] are not"):
+        load_streams(_file(tmp_path / "u.npz", ramps, range(4)), ["up", 2])
+    with pytest.raises(GesturemapError, match="rate_hz"):
+        load_streams(_file(tmp_path / "r.npz", ramps, range(4)), rate_hz=0)
+
+
+@pytest.mark.parametrize("rate", ["0", "-50", "nan", "inf", "fast"])
+def test_a_rate_that_is_not_a_positive_number_is_refused(ramps, tmp_path, capsys,
+                                                         rate) -> None:
+    from gesturemap.cli import main
+
+    with pytest.raises(SystemExit) as exc:
+        main([*EVAL, "--train", _file(tmp_path / "s.npz", ramps), "--rate", rate])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1].endswith(
+        f"argument --rate: {rate}: frames per second, a finite number > 0"), err
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--plots", "PLOTS"], "--plots with --spotting: spotting draws no plots"),
+    (["--standardize"], "--standardize with --spotting"),
+    (["--leave-one-out"], "--leave-one-out with --spotting: spotting's folds hold out subjects"),
+    (["--group-by", "subject"], "--group-by with --spotting"),
+    (["--seed", "0"], "--seed with --spotting: spotting's folds are not shuffled"),
+    (["--jobs", "2"], "--jobs with --spotting"),
+    (["--early", "none"], "--early with --spotting"),
+    (["--project", "P"], "--project with --spotting"),
+    (["--verifier-context", "50"], "--verifier-context: the second stage's setting(s); add "
+                                   "--verify or --relabel"),
+    (["--verifier-folds", "3", "--verifier-confidence", "none"],
+     "--verifier-folds, --verifier-confidence: the second stage's"),
+    (["--folds", "9"], "the streams come from 4 subjects; spotting's 9-fold cross-validation "
+                       "holds out subjects, so it needs at least 9: give --folds 4 or fewer"),
+    (["--folds", "2", "--verify", "--verifier-folds", "3"],
+     "(each fold trains on as few as 2); the second stage's cross-fitting over 3 folds needs "
+     "at least 3 groups of training subjects: give --verifier-folds 2 or fewer, or --folds 4"),
+])
+def test_an_option_spotting_would_ignore_is_refused(ramps, tmp_path, capsys, extra,
+                                                    message) -> None:
+    """Refused before any training, naming the option: never silently ignored."""
+    _refused([*EVAL, "--train", _file(tmp_path / "s.npz", ramps), *extra], capsys, message)
+
+
+def test_spotting_options_without_spotting_are_refused(ramps, tmp_path, capsys) -> None:
+    path = _file(tmp_path / "s.npz", ramps)
+    _refused(["eval", "--train", path, "--model", "gmm", "--verify", "--rate", "100"], capsys,
+             "--rate, --verify: for --spotting")
+
+
+def test_one_subject_is_said_before_any_training(ramps, tmp_path, capsys) -> None:
+    """Not "an empty dataset" nor "give folds <= 0": how many subjects, and how many the
+    cross-validation (or the second stage's cross-fitting) needs."""
+    one = _file(tmp_path / "one.npz", ramps, range(4), subject=np.zeros(4, dtype=int))
+    for extra in ([], ["--relabel"], ["--verify", "--verifier-folds", "2"]):
+        _refused([*EVAL, "--train", one, *extra], capsys,
+                 "the streams come from 1 subject; spotting's 3-fold cross-validation holds "
+                 "out subjects, so it needs at least 3")
+    test = _file(tmp_path / "test.npz", ramps, range(4, 8))
+    for flag in ("--verify", "--relabel"):
+        _refused([*EVAL, "--train", one, "--test", test, flag], capsys,
+                 "the training streams come from 1 subject; the second stage's cross-fitting "
+                 "over 2 folds needs at least 2 groups of training subjects")
+
+
+def test_an_output_that_is_a_file_read_is_refused(ramps, tmp_path, capsys) -> None:
+    train, test = _file(tmp_path / "a.npz", ramps, range(4)), _file(tmp_path / "b.npz", ramps,
+                                                                    range(4, 8))
+    (tmp_path / "link.npz").symlink_to(test)
+    before = {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    for argv in ([*EVAL, "--train", train, "--test", test, "--json", test],
+                 [*EVAL, "--train", train, "--test", test, "--csv", str(tmp_path / "link.npz")],
+                 [*EVAL, "--train", str(tmp_path / "link.npz"), "--json",
+                  str(tmp_path / "." / "b.npz")],
+                 ["eval", "--train", train, "--test", test, "--model", "gmm", "--json", train]):
+        _refused(argv, capsys, "is a file it reads, which the output would replace: write it "
+                               "elsewhere")
+    assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_eval_spotting_csv_is_the_table_printed(ramps, tmp_path, capsys) -> None:
+    import csv
+    import json
+
+    from gesturemap.cli import main
+
+    out, table = tmp_path / "r.json", tmp_path / "r.csv"
+    assert main([*EVAL, "--train", _file(tmp_path / "s.npz", ramps), "--folds", "2",
+                 "--json", str(out), "--csv", str(table)]) == 0
+    m = json.loads(out.read_text())["metrics"]
+    rows = list(csv.DictReader(table.read_text().splitlines()))
+    assert [r["gesture"] for r in rows] == [*m["per_class"], "micro"]
+    for row in rows:
+        v = m if row["gesture"] == "micro" else m["per_class"][row["gesture"]]
+        assert int(row["events"]) == v["support" if row["gesture"] != "micro" else "events"]
+        assert (int(row["found"]), int(row["false"])) == (v["true_positives"],
+                                                          v["false_positives"])
+        for key in ("precision", "recall", "f1"):
+            assert float(row[key]) == pytest.approx(v[key], rel=1e-5)

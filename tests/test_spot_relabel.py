@@ -170,11 +170,11 @@ def test_eval_spotting_relabel(tmp_path, capsys) -> None:
 
     args = [a for a in eval_args(tmp_path, context_streams(4)) if a != "--verify"]
     reports, printed = {}, {}
-    for flag in ([], ["--relabel"]):
-        out = tmp_path / f"report{len(flag)}.json"
-        assert main([*args, *flag, "--verifier-wait", "0", "--json", str(out)]) == 0
-        reports[len(flag)] = json.loads(out.read_text())
-        printed[len(flag)] = capsys.readouterr().out
+    for k, flag in enumerate(([], ["--relabel", "--verifier-wait", "0"])):
+        out = tmp_path / f"report{k}.json"
+        assert main([*args, *flag, "--json", str(out)]) == 0
+        reports[k] = json.loads(out.read_text())
+        printed[k] = capsys.readouterr().out
     # alone, the spotter's false events are the bumps named wrong: the command says so
     m = reports[0]["metrics"]
     assert m["false_positives"] > 0 and m["false_inside_gestures"] == m["false_positives"]

@@ -111,3 +111,21 @@ def test_bad_held_out_input_is_one_line_and_exit_2(streams, tmp_path, capsys, ca
     rc = main(["eval", "--spotting", "--train", train, "--test", test, *ARGS, *extra])
     err = capsys.readouterr().err
     assert rc == 2 and message in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_test_gestures_listed_in_another_order_are_the_same_gestures(streams, tmp_path
+                                                                     ) -> None:
+    """The test file lists its gestures in another order (or as text, its frames labelled
+    with text): the same gestures, the same figures, in the training file's order."""
+    train = _npz(tmp_path / "a.npz", streams, range(4))
+    text = [lab.astype(str) for lab in streams.labels]
+    reports = []
+    for name, replace in (("same", {}), ("reversed", {"gesture_labels": [2, 1]}),
+                          ("text", {"gesture_labels": ["2", "1"], "labels": text})):
+        test = _npz(tmp_path / f"{name}.npz", streams, range(4, 8), **replace)
+        out = tmp_path / f"{name}.json"
+        assert main(["eval", "--spotting", "--train", train, "--test", test, *ARGS,
+                     "--json", str(out)]) == 0
+        reports.append(json.loads(out.read_text())["metrics"])
+    assert list(reports[0]["per_class"]) == ["1", "2"] and reports[0]["events"] == 24
+    assert reports[1] == reports[0] == reports[2]

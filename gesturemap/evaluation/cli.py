@@ -9,8 +9,9 @@
                     [--verifier-confidence Q]]
     ... [--json OUT] [--csv OUT] [--plots DIR] [--standardize] [--early stream|prefix|both|none]
 
-Bad input (a missing or damaged file, an unknown model or parameter) ends with exit code 2
-and one line on stderr.
+Bad input (a missing or damaged file, an unknown model or parameter, an option the
+evaluation asked for would ignore, an output that would overwrite an input) ends with exit
+code 2 and one line on stderr.
 """
 
 from __future__ import annotations
@@ -22,6 +23,67 @@ from typing import Any
 
 __all__ = ["add_eval_parser", "main_eval"]
 
+#: The defaults of the options left out of the parsed arguments unless given (argparse's
+#: SUPPRESS), so that one given where it would do nothing is refused, never ignored.
+_DEFAULTS: dict[str, Any] = {"seed": 0, "jobs": 1, "early": "stream", "rate": 50.0,
+                             "verifier_folds": 2, "verifier_margin": 0.0,
+                             "verifier_confidence": 0.9}
+#: The options ``--spotting`` has no use for, why, and what to do: given, they are refused.
+_NOT_FOR_SPOTTING = {
+    "dir": "spotting reads stream files, not a project: give --train STREAMS.npz alone",
+    "project": "spotting reads stream files, not a project's takes: give --train STREAMS.npz",
+    "leave_one_take_out": "spotting's folds hold out subjects, not takes: give --folds K",
+    "leave_one_out": "spotting's folds hold out subjects, not recordings: give --folds K "
+                     "(as many as the subjects: one subject out at a time)",
+    "group_by": "spotting's folds are always of the stream file's subject array: give "
+                "--folds K",
+    "seed": "spotting's folds are not shuffled (the sorted subjects are dealt round-robin): "
+            "leave it out",
+    "standardize": "spotting's models read the frames as they are: scale them in the file, "
+                   "or leave it out",
+    "jobs": "spotting's folds are trained one after another: leave it out",
+    "early": "spotting reports each event's delay, not an early-recognition curve: leave it "
+             "out",
+    "plots": "spotting draws no plots: leave it out (--json holds every figure, --csv the "
+             "table)",
+}
+#: ``--spotting``'s own options, refused without it; from ``verifier_context`` on, those of
+#: its second stage, refused without ``--verify`` or ``--relabel``.
+_SPOTTING_ONLY = ("gestures", "spot", "rate", "verify", "relabel", "verifier_context",
+                  "verifier_wait", "verifier_folds", "verifier_margin", "verifier_confidence")
+
+
+def _given(args: argparse.Namespace, name: str) -> bool:
+    """Whether the option ``name`` (its argparse dest) was given on the command line."""
+    if name in _DEFAULTS:
+        return name in vars(args)
+    return getattr(args, name, None) not in (None, False, [])
+
+
+def _option(args: argparse.Namespace, name: str) -> Any:
+    """An option of :data:`_DEFAULTS`: as given, else its default."""
+    return vars(args).get(name, _DEFAULTS[name])
+
+
+def _flag(name: str) -> str:
+    """An option as typed (``group_by`` -> ``--group-by``)."""
+    return "DIR" if name == "dir" else "--" + name.replace("_", "-")
+
+
+def _them(options: list[str]) -> str:
+    """The pronoun of one option or of several."""
+    return "it" if len(options) == 1 else "them"
+
+
+def _rate(text: str) -> float:
+    """An argparse type: frames per second, a finite number > 0 (a clear message otherwise)."""
+    from ..validation import check_float
+
+    try:
+        return check_float("--rate", float(text), strict=True)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text}: frames per second, a finite number > 0"
+                                         ) from None
 
 
 def _at_least(low: int) -> Any:
@@ -72,7 +134,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="KEY",
         help="one fold per value of the per-recording array KEY of --train (e.g. subject)",
     )
-    how.add_argument("--seed", type=_at_least(0), default=0, help="fold shuffling seed (default 0)")
+    how.add_argument("--seed", type=_at_least(0), default=argparse.SUPPRESS,
+                     help="fold shuffling seed (default 0)")
     how.add_argument(
         "--standardize",
         action="store_true",
@@ -81,12 +144,13 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     how.add_argument(
         "--early",
         choices=("stream", "prefix", "both", "none"),
-        default="stream",
+        default=argparse.SUPPRESS,
         help="early-recognition curve: stream frame by frame (default), predict on "
         "prefixes, both, or skip",
     )
     how.add_argument(
-        "--jobs", type=_at_least(1), default=1, metavar="N", help="folds trained in parallel (default 1)"
+        "--jobs", type=_at_least(1), default=argparse.SUPPRESS, metavar="N",
+        help="folds trained in parallel (default 1)"
     )
     model = p.add_argument_group("model")
     model.add_argument(
@@ -125,7 +189,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         metavar="K=V",
         help="a spotting setting (threshold, min_stay, hold_frames...); repeatable",
     )
-    spot.add_argument("--rate", type=float, default=50.0, help="frame rate in Hz (default 50)")
+    spot.add_argument("--rate", type=_rate, default=argparse.SUPPRESS,
+                      help="frame rate in Hz (default 50)")
     spot.add_argument(
         "--verify",
         action="store_true",
@@ -166,8 +231,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     spot.add_argument(
         "--verifier-folds",
-        type=int,
-        default=2,
+        type=_at_least(2),
+        default=argparse.SUPPRESS,
         metavar="K",
         help="with --verify or --relabel: the folds of training subjects the verifier's cross-fitting deals "
         "them into, each spotted by a model trained on the others (default 2: halves)",
@@ -175,7 +240,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     spot.add_argument(
         "--verifier-margin",
         type=float,
-        default=0.0,
+        default=argparse.SUPPRESS,
         metavar="M",
         help="with --verify or --relabel: switched on only when its cross-fitted score beats the spotter's "
         "alone by at least M (default 0: strictly)",
@@ -183,7 +248,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     spot.add_argument(
         "--verifier-confidence",
         type=parse_confidence,
-        default=0.9,
+        default=argparse.SUPPRESS,
         metavar="Q",
         help="with --verify or --relabel: switched on only when it also beats the spotter's alone in at "
         "least a fraction Q of 1000 paired bootstrap draws of the training subjects (seed 0; "
@@ -191,7 +256,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     out = p.add_argument_group("output")
     out.add_argument("--json", metavar="OUT", help="write the full report as JSON")
-    out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output) metrics as CSV")
+    out.add_argument("--csv", metavar="OUT", help="write per-class (or per-output; with "
+                     "--spotting per-gesture) metrics as CSV")
     out.add_argument("--plots", metavar="DIR", help="write PNG plots into DIR")
     out.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
@@ -225,7 +291,7 @@ def _report(args: argparse.Namespace) -> Any:
 
     params = parse_params(args.param)
     progress = not args.quiet
-    common = dict(params=params, early=args.early, progress=progress)
+    common = dict(params=params, early=_option(args, "early"), progress=progress)
     if args.project:
         if args.train or args.test:
             raise GesturemapError("give either --project or --train/--test, not both")
@@ -243,7 +309,8 @@ def _report(args: argparse.Namespace) -> Any:
         project = Project.load(args.project)
         folds = None if args.leave_one_take_out else args.folds
         return evaluate_project(
-            project, model=args.model, folds=folds, seed=args.seed, n_jobs=args.jobs, **common
+            project, model=args.model, folds=folds, seed=_option(args, "seed"),
+            n_jobs=_option(args, "jobs"), **common
         )
     if not args.train:
         raise GesturemapError(
@@ -277,9 +344,9 @@ def _report(args: argparse.Namespace) -> Any:
         train,
         folds=args.folds or 5,
         groups=groups,
-        seed=args.seed,
+        seed=_option(args, "seed"),
         standardize=args.standardize,
-        n_jobs=args.jobs,
+        n_jobs=_option(args, "jobs"),
         **common,
     )
 
@@ -298,23 +365,33 @@ def _quality(args: argparse.Namespace) -> Any:
         model = build(args.model, parse_params(args.param))
     elif args.param:
         raise GesturemapError("--param needs --model (the family they belong to)")
-    return project_quality(project, model=model, folds=args.folds or 10, seed=args.seed)
+    return project_quality(project, model=model, folds=args.folds or 10,
+                           seed=_option(args, "seed"))
 
 
 def _spotting(args: argparse.Namespace) -> int:
+    from .._io import atomic_write_text
     from ..errors import GesturemapError
     from ..models.spot_verifier import default_contexts
     from .spotting_cv import cross_validate_spotting, load_streams
     from .verifier_rule import verifier_rule
 
+    for name, why in _NOT_FOR_SPOTTING.items():
+        if _given(args, name):
+            raise GesturemapError(f"{_flag(name)} with --spotting: {why}")
+    second = [_flag(name) for name in _SPOTTING_ONLY[5:] if _given(args, name)]
+    if second and not (args.verify or args.relabel):
+        raise GesturemapError(f"{', '.join(second)}: the second stage's setting(s); add "
+                              f"--verify or --relabel, or leave {_them(second)} out")
     if not args.train:
         raise GesturemapError("--spotting needs --train STREAMS.npz (per-frame labels)")
-    rule = verifier_rule(args.verifier_margin, args.verifier_confidence)
+    rule = verifier_rule(_option(args, "verifier_margin"), _option(args, "verifier_confidence"))
+    rate = _option(args, "rate")
     gestures = None
     if args.gestures:
         gestures = [int(g) if g.strip().lstrip("-").isdigit() else g.strip()
                     for g in args.gestures.split(",")]
-    st = load_streams(args.train, gestures, rate_hz=args.rate)
+    st = load_streams(args.train, gestures, rate_hz=rate)
     kind = args.model or "hhmm"
     params = parse_params(args.param)
     if kind in ("hhmm", "gmm"):
@@ -333,14 +410,14 @@ def _spotting(args: argparse.Namespace) -> int:
                                   else None if args.relabel else [0]),
                 "verifier_context": (list(args.verifier_context) if args.verifier_context
                                      else None if args.relabel
-                                     else default_contexts(args.rate)),
-                "verifier_folds": args.verifier_folds, "verifier_rule": rule}
+                                     else default_contexts(rate)),
+                "verifier_folds": _option(args, "verifier_folds"), "verifier_rule": rule}
     if args.test:  # trained on every training session, scored on the test file's
         from .spotting_heldout import held_out_spotting
 
-        if args.folds or args.leave_one_out or args.group_by:
+        if args.folds:
             raise GesturemapError("--test is a held-out evaluation: drop --folds, or drop --test")
-        test = load_streams(args.test, gestures, rate_hz=args.rate)
+        test = load_streams(args.test, gestures, rate_hz=rate)
         report = held_out_spotting(st, test, kind, params, parse_params(args.spot), **verifier)
     else:
         report = cross_validate_spotting(st, kind, params, parse_params(args.spot),
@@ -362,30 +439,54 @@ def _spotting(args: argparse.Namespace) -> int:
             m["false_inside_gestures"] >= m["false_positives"] / 2):
         print("most false events name a real gesture wrong: --relabel trains a relabeller "
               "that reads the posture before and after each event (docs/spotting.md)")
-    print(_spotting_classes(m["per_class"]))
+    print(_spotting_classes(m))
     if args.json:
-        from .._io import atomic_write_text
-
         atomic_write_text(args.json, json.dumps(report, indent=1, default=str))
+    if args.csv:
+        atomic_write_text(args.csv, _spotting_csv(m))
     return 0
 
 
-def _spotting_classes(per_class: dict[Any, dict[str, float]]) -> str:
-    """A line a gesture: its events, how many were found, the false alarms named after it,
+def _spotting_rows(m: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """A row a gesture: its events, how many were found, the false alarms named after it,
     precision, recall and F1 (which gesture to record again, or to tell apart better)."""
-    width = max([len("gesture"), *(len(str(c)) for c in per_class)])
+    return [(label, v["support"], v["true_positives"], v["false_positives"], v["precision"],
+             v["recall"], v["f1"]) for label, v in m["per_class"].items()]
+
+
+def _spotting_classes(m: dict[str, Any]) -> str:
+    """:func:`_spotting_rows` as the table printed."""
+    width = max([len("gesture"), *(len(str(c)) for c in m["per_class"])])
     lines = [f"{'gesture':<{width}}  events  found  false  precision  recall     F1"]
-    for label, v in per_class.items():
-        found, false = v["true_positives"], v["false_positives"]
-        lines.append(f"{label!s:<{width}}  {v['support']:>6}  {found:>5}  {false:>5}  "
-                     f"{v['precision']:>9.3f}  {v['recall']:>6.3f}  {v['f1']:>5.3f}")
+    for label, events, found, false, precision, recall, f1 in _spotting_rows(m):
+        lines.append(f"{label!s:<{width}}  {events:>6}  {found:>5}  {false:>5}  "
+                     f"{precision:>9.3f}  {recall:>6.3f}  {f1:>5.3f}")
     return "\n".join(lines)
+
+
+def _spotting_csv(m: dict[str, Any]) -> str:
+    """:func:`_spotting_rows` as CSV (``--csv``), with the micro figures of every gesture
+    last (gesture ``micro``)."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["gesture", "events", "found", "false", "precision", "recall", "f1"])
+    micro = ("micro", m["events"], m["true_positives"], m["false_positives"], m["precision"],
+             m["recall"], m["f1"])
+    for row in [*_spotting_rows(m), micro]:
+        writer.writerow([*row[:4], *(f"{v:.6g}" for v in row[4:])])
+    return buffer.getvalue()
 
 
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``gesturemap eval``; returns the exit code (2 for bad input)."""
+    from .._io import outside
     from ..errors import GesturemapError
 
+    outside([args.json, args.csv], [getattr(args, "dir", None), args.project], "eval",
+            reads=[args.train, args.test])
     if getattr(args, "spotting", False):
         try:
             return _spotting(args)
@@ -393,9 +494,10 @@ def main_eval(args: argparse.Namespace) -> int:
             return _fail(str(error))
         except (OSError, KeyError, ValueError) as error:
             return _fail(f"{type(error).__name__}: {error}")
-    from .._io import outside
-
-    outside([args.json, args.csv], [getattr(args, "dir", None)], "eval")
+    ignored = [_flag(name) for name in _SPOTTING_ONLY if _given(args, name)]
+    if ignored:
+        return _fail(f"{', '.join(ignored)}: for --spotting (gestures found in streams with "
+                     f"per-frame labels); add --spotting, or leave {_them(ignored)} out")
     try:
         report = _quality(args) if getattr(args, "dir", None) else _report(args)
         if args.json:

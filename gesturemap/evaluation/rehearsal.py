@@ -22,61 +22,27 @@ from ..errors import GesturemapError
 from ..models.spot_verifier import SpotVerifier, VerifierUnavailable, default_contexts
 from ..models.spotting import NULL
 from .spot_relabel import fit_relabeler
+from .spot_streams import read_stream_file
 from .spotting_cv import fit_verifier
 
-__all__ = ["read_rehearsals", "train_project_verifier", "verifier_line"]
+__all__ = ["read_rehearsals", "train_project_verifier", "verifier_basis", "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0
 
 
-def _as_text(labels: np.ndarray) -> np.ndarray:
-    """Frame labels as text, an integer-valued number as its integer (7.0 -> "7")."""
-    labels = np.asarray(labels)
-    if labels.dtype.kind == "f" and np.all(np.isfinite(labels)) and np.all(labels == np.round(
-            labels)):
-        labels = labels.astype(np.int64)
-    return labels.astype(str)
-
-
 def _stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray, Any,
                                            list[str] | None]]:
-    """A stream file's recordings: (frames, times None, labels as text, group, gestures)."""
-    try:
-        return _read_stream_file(path)
-    except (ValueError, TypeError, KeyError, EOFError) as exc:  # not numbers, a damaged file
-        raise GesturemapError(f"{path}: not a stream file (.npz) ({exc})") from None
-
-
-def _read_stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray,
-                                                Any, list[str] | None]]:
-    z = np.load(path, allow_pickle=False)
-    if not hasattr(z, "files"):
-        raise ValueError("one array, not a stream file's arrays")
-    with z:
-        missing = [k for k in ("X_concat", "labels_concat", "lengths") if k not in z.files]
-        if missing:
-            raise GesturemapError(f"{path}: no {', '.join(missing)} (a stream file holds "
-                                  "X_concat, labels_concat with one label per frame, lengths)")
-        x = np.asarray(z["X_concat"], dtype=np.float64)
-        labels = _as_text(z["labels_concat"])
-        lengths = np.asarray(z["lengths"], dtype=np.int64)
-        if x.ndim != 2 or labels.shape != (len(x),) or lengths.sum() != len(x) or np.any(
-                lengths < 1):
-            raise GesturemapError(f"{path}: X_concat {x.shape}, labels_concat {labels.shape}, "
-                                  f"lengths summing to {int(lengths.sum())}: expected (T, D), "
-                                  "(T,) and positive lengths summing to T")
-        if not np.all(np.isfinite(x)):
-            raise GesturemapError(f"{path}: X_concat holds values that are not finite numbers")
-        subject = (_as_text(z["subject"]) if "subject" in z.files
-                   else np.array([f"{path}#{k}" for k in range(len(lengths))]))
-        if subject.shape != lengths.shape:
-            raise GesturemapError(f"{path}: {subject.size} subjects for {lengths.size} "
-                                  "recordings: give one per recording")
-        gestures = list(_as_text(z["gesture_labels"])) if "gesture_labels" in z.files else None
+    """A stream file's recordings (:func:`~.spot_streams.read_stream_file`, which checks it):
+    (frames, times None, labels as text, group, gestures as text or None); a whole number as
+    its integer (7.0 -> "7")."""
+    x, labels, lengths, subject, gestures = read_stream_file(path)
+    groups = (subject.astype(str) if subject is not None
+              else [f"{path}#{k}" for k in range(len(lengths))])
     cuts = np.cumsum(lengths)[:-1]
-    return [(xs, None, ls, str(g), gestures) for xs, ls, g in
-            zip(np.split(x, cuts), np.split(labels, cuts), subject, strict=True)]
+    return [(xs, None, ls, str(g), None if gestures is None else [str(n) for n in gestures])
+            for xs, ls, g in zip(np.split(x, cuts), np.split(labels.astype(str), cuts), groups,
+                                 strict=True)]
 
 
 def read_rehearsals(paths: Sequence[str], project: Any
@@ -110,13 +76,13 @@ def read_rehearsals(paths: Sequence[str], project: Any
             if x.shape[1] != project.input_dim:
                 raise GesturemapError(f"{where}: frames of {x.shape[1]} values, the project "
                                       f"takes {project.input_dim}")
-            found = named if named is not None else sorted(
-                set(texts.tolist()) - {NULL, str(null)})
+            found = named if named is not None else sorted(  # 0: no gesture, unless one
+                set(texts.tolist()) - {NULL, str(null)} - ({"0"} - set(gestures)))
             unknown = sorted(set(found) - set(gestures))
             if unknown:
                 raise GesturemapError(f"{where}: the label(s) {unknown} name no gesture of the "
                                       f"project (its gestures: {', '.join(gestures)}); label "
-                                      "other frames null, or list the gestures in "
+                                      "other frames null or 0, or list the gestures in "
                                       "gesture_labels")
             if times is None:
                 times = np.arange(len(x)) * period
@@ -140,6 +106,19 @@ def read_rehearsals(paths: Sequence[str], project: Any
                               "subject): cross-fitting needs at least two; record another")
     rate = 1.0 / float(np.median(steps)) if steps and np.median(steps) > 0 else 1.0 / period
     return recordings, frame_labels, groups, gestures, rate
+
+
+def verifier_basis(project: Any) -> str:
+    """What :func:`train_project_verifier` trains a verifier for, as text to compare: the
+    trained model (its file), the feature pipeline, the inputs, the spotting settings but
+    the verifier. Where it changed (another process retrained the project, or changed its
+    settings), a verifier trained before must be trained again."""
+    import json
+
+    spotting = {k: v for k, v in (project.model.get("spotting") or {}).items()
+                if k != "verifier"}
+    return json.dumps([project.model_file, project.pipeline.to_dict(), project.input_dim,
+                       project.input_names, spotting], sort_keys=True, default=str)
 
 
 def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = False

@@ -6,6 +6,7 @@ folds of subjects (groups) every cross-validation and cross-fitting of
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,9 @@ from ..models.spot_verifier import VerifierUnavailable
 from ..models.spotting import NULL, Spotter
 from .spotting import SessionResult, ground_truth_events, match_detections
 
-__all__ = ["Streams", "cross_fit_folds", "grouped_folds", "labelled_streams", "length_grid",
-           "load_streams", "low_pass", "make_dataset", "null_runs"]
+__all__ = ["Streams", "check_subjects", "cross_fit_folds", "grouped_folds", "labelled_streams",
+           "length_grid", "load_streams", "low_pass", "make_dataset", "null_runs",
+           "read_stream_file", "whole_numbers"]
 
 
 @dataclass
@@ -32,31 +34,108 @@ class Streams:
     rate_hz: float
 
 
-def load_streams(path: str, gestures: Sequence[Any] | None = None,
-                 rate_hz: float = 50.0) -> Streams:
-    """Load a stream file (HAPT's layout; ``gesturemap train --verifier``'s rehearsals too).
-    Frame labels are numbers or text; ``gestures`` defaults to the file's ``gesture_labels``,
-    else HAPT's transitions 7-12 for numbered frames, every label but ``gm.NULL`` for text."""
-    z = np.load(path, allow_pickle=False)
-    if gestures is None and "gesture_labels" in z.files:
-        gestures = [g.item() for g in z["gesture_labels"]]
-    cuts = np.cumsum(z["lengths"])[:-1]
-    sessions = np.split(np.asarray(z["X_concat"], dtype=np.float64), cuts)
-    raw = np.asarray(z["labels_concat"])
-    if raw.dtype.kind in "iub":
-        labels = np.split(raw.astype(np.int64), cuts)
-        default: list[Any] = list(range(7, 13))
-    else:  # text labels ("circle", "null"), as a rehearsal is written
-        from ..models.spotting import NULL
+def whole_numbers(values: Any) -> np.ndarray:
+    """``values`` as integers (int64) when they are whole numbers (integers, booleans, or
+    finite floats such as 7.0), else as they are (text, 7.5)."""
+    a = np.asarray(values)
+    if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(
+            a == np.round(a))):
+        return a.astype(np.int64)
+    return a
 
-        text = raw.astype(str)
-        labels = np.split(text, cuts)
-        default = sorted(set(text.tolist()) - {NULL})
-        if gestures is not None:
-            gestures = [str(g) for g in gestures]
-    subject = np.asarray(z["subject"]) if "subject" in z.files else np.arange(len(sessions))
-    gest = list(gestures) if gestures is not None else default
-    return Streams(sessions, labels, subject, gest, rate_hz)
+
+def read_stream_file(path: str | os.PathLike[str]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None,
+                                list[Any] | None]:
+    """A stream file's arrays, every one checked: ``X_concat`` (T, D) as finite float64,
+    ``labels_concat`` (T,), ``lengths`` (S,) (each recording's frames, >= 1, summing to T),
+    ``subject`` (S,) or None, ``gesture_labels`` as a list or None. Labels, subjects and
+    gestures that are whole numbers are integers (:func:`whole_numbers`), else text. The one
+    reader of ``gesturemap eval --spotting`` and ``gesturemap train --verifier/--relabeler``;
+    raises :class:`~gesturemap.GesturemapError` naming the file and what is wrong."""
+    from .._io import load_npz
+    from ..errors import GesturemapError
+
+    where = os.fspath(path)
+    arrays = load_npz(path)  # not an .npz file, damaged, pickled objects: a FormatError
+    missing = [k for k in ("X_concat", "labels_concat", "lengths") if k not in arrays]
+    if missing:
+        raise GesturemapError(f"{where}: no {', '.join(missing)} (a stream file holds "
+                              "X_concat, labels_concat with one label per frame, lengths)")
+    try:
+        x = np.asarray(arrays["X_concat"], dtype=np.float64)
+    except (TypeError, ValueError):
+        raise GesturemapError(f"{where}: X_concat holds {arrays['X_concat'].dtype} values, "
+                              "not numbers") from None
+    labels, lengths = whole_numbers(arrays["labels_concat"]), whole_numbers(arrays["lengths"])
+    if x.ndim != 2 or labels.shape != (len(x),):
+        raise GesturemapError(f"{where}: X_concat {x.shape} and labels_concat "
+                              f"{labels.shape}: expected (T, D) and (T,), a label per frame")
+    if lengths.ndim != 1 or not lengths.size or lengths.dtype.kind not in "iu" or np.any(
+            lengths < 1) or lengths.sum() != len(x):
+        raise GesturemapError(f"{where}: lengths {lengths.tolist()!s:.60} for {len(x)} frames: "
+                              "give each recording's number of frames (whole numbers >= 1) "
+                              "summing to X_concat's")
+    if not np.all(np.isfinite(x)):
+        raise GesturemapError(f"{where}: X_concat holds values that are not finite numbers")
+    subject = whole_numbers(arrays["subject"]) if "subject" in arrays else None
+    if subject is not None and subject.shape != lengths.shape:
+        raise GesturemapError(f"{where}: {subject.size} subjects for {lengths.size} "
+                              "recordings: give one per recording")
+    gestures = None
+    if "gesture_labels" in arrays:
+        named = whole_numbers(arrays["gesture_labels"])
+        if named.ndim > 1 or not named.size:
+            raise GesturemapError(f"{where}: gesture_labels of shape {named.shape}: list the "
+                                  "labels that are gestures")
+        gestures = np.atleast_1d(named).tolist()
+    return x, labels, lengths, subject, gestures
+
+
+def load_streams(path: str | os.PathLike[str], gestures: Sequence[Any] | None = None,
+                 rate_hz: float = 50.0) -> Streams:
+    """Load a stream file (HAPT's layout; ``gesturemap train --verifier``'s rehearsals too),
+    checked by :func:`read_stream_file`. Frame labels are numbers or text; ``gestures``
+    defaults to the file's ``gesture_labels``, else HAPT's transitions 7-12 for numbered
+    frames, every label but ``gm.NULL`` for text. Raises :class:`~gesturemap.GesturemapError`
+    for a bad file, ``rate_hz``, or gestures no frame is labelled with."""
+    from ..errors import GesturemapError
+    from ..validation import check_float
+
+    rate_hz = check_float("rate_hz", rate_hz, strict=True, hint="frames per second")
+    x, raw, lengths, subject, named = read_stream_file(path)
+    where = os.fspath(path)
+    gest = list(gestures) if gestures is not None else named
+    numbered = raw.dtype.kind == "i"
+    if not numbered:  # text labels ("circle", "null"), as a rehearsal is written
+        raw = raw.astype(str)
+    if gest is None:
+        gest = list(range(7, 13)) if numbered else sorted(set(raw.tolist()) - {NULL})
+    elif numbered:  # "7" and 7.0 name the frames labelled 7
+        gest = [_whole(g) for g in gest]
+        if not all(isinstance(g, int) for g in gest):
+            raise GesturemapError(f"{where}: its frame labels are numbers, the gestures "
+                                  f"{[g for g in gest if not isinstance(g, int)]} are not: "
+                                  "name the gestures by their numbers")
+    else:
+        gest = [g if isinstance(g, str) else str(_whole(g)) for g in gest]
+    if not np.any(np.isin(raw, gest)):
+        raise GesturemapError(f"{where}: no frame is labelled with a gesture "
+                              f"({', '.join(map(str, gest)) or 'none named'}; its labels: "
+                              f"{', '.join(map(str, np.unique(raw)[:12]))}): name the labels "
+                              "that are gestures (--gestures, or the file's gesture_labels)")
+    cuts = np.cumsum(lengths)[:-1]
+    subject = subject if subject is not None else np.arange(len(lengths))
+    return Streams(np.split(x, cuts), np.split(raw, cuts), subject, gest, rate_hz)
+
+
+def _whole(value: Any) -> Any:
+    """A gesture's label as an ``int`` when it is a whole number (7, "7", 7.0), else as it is."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value
+    return int(number) if number.is_integer() else value
 
 
 def low_pass(x: np.ndarray, alpha: float) -> np.ndarray:
@@ -114,6 +193,41 @@ def cross_fit_folds(groups: np.ndarray, folds: Any) -> list[np.ndarray]:
                                   f"(performers or sessions), the recordings come from {n}: "
                                   f"give folds <= {n}")
     return grouped_folds(groups, k)
+
+
+def check_subjects(subject: np.ndarray, folds: Any, verifier_folds: Any = None,
+                   held_out: bool = False) -> None:
+    """Refuse, before any training, a spotting evaluation the streams' subjects cannot fill
+    (a :class:`~gesturemap.GesturemapError` that says so): ``folds`` leave-subjects-out folds
+    of them (``held_out``: none, every subject trains) and, given ``verifier_folds``, the
+    second stage's cross-fitting over that many folds of each training part's subjects."""
+    from ..errors import GesturemapError
+    from ..validation import check_int
+
+    n = len(np.unique(subject))
+    have = (f"the {'training ' if held_out else ''}streams come from {n} "
+            f"subject{'' if n == 1 else 's'}")
+    smallest, k = n, None
+    if not held_out:
+        k = check_int("folds", folds, 2, hint="leave-subjects-out folds")
+        if n < k:
+            raise GesturemapError(
+                f"{have}; spotting's {k}-fold cross-validation holds out subjects, so it needs "
+                f"at least {k}: " + (f"give --folds {n} or fewer" if n > 1 else
+                                     "give each session's subject (the file's subject array), "
+                                     "or score on other streams (--test)"))
+        smallest = min(len(np.unique(np.delete(subject, t))) for t in grouped_folds(subject, k))
+    if verifier_folds is None:
+        return
+    v = check_int("verifier_folds", verifier_folds, 2, hint="the second stage's folds")
+    if smallest < v:
+        fixes = [f"--verifier-folds {smallest} or fewer"] if smallest > 1 else []
+        if k is not None and k < n and n - 1 >= v:  # one subject held out at a time
+            fixes.append(f"--folds {n} (each fold then trains on {n - 1})")
+        raise GesturemapError(
+            f"{have}{'' if k is None else f' (each fold trains on as few as {smallest})'}; "
+            f"the second stage's cross-fitting over {v} folds needs at least {v} groups of "
+            f"training subjects: give {', or '.join(fixes) or 'the streams of more subjects'}")
 
 
 def length_grid(value: Any, name: str) -> tuple[Any, ...]:

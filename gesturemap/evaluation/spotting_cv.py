@@ -35,6 +35,7 @@ from ..models.spotting import NULL, Spotter
 from .spot_relabel import fit_relabeler
 from .spot_streams import (
     Streams,
+    check_subjects,
     cross_fit_folds,
     cross_fit_spotters,
     grouped_folds,
@@ -536,9 +537,8 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     verifiers: list[dict[str, Any]] = []
     per_fold = []
     verify = verify or relabel
-    if verify:  # a number of cross-fitting folds the training subjects cannot fill: refused
-        for test in grouped_folds(st.subject, folds):
-            cross_fit_folds(np.delete(st.subject, test), verifier_folds)
+    # more folds than subjects, or cross-fitting folds the training subjects cannot fill
+    check_subjects(st.subject, folds, verifier_folds if verify else None)
     for k, test in enumerate(grouped_folds(st.subject, folds)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fold, info = _train_and_spot(st, train, st, test, model, params, settings,

@@ -3,13 +3,14 @@ another's (``gesturemap eval --spotting --train A.npz --test B.npz``)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from ..errors import GesturemapError
-from .spot_streams import Streams, cross_fit_folds
+from .spot_streams import Streams, check_subjects
 from .spotting import spotting_metrics
 from .spotting_cv import _checked, _train_and_spot
 from .verifier_rule import DEFAULT_RULE, VerifierRule
@@ -31,16 +32,18 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
     project trained on its performers and used by new ones. Same report as
     :func:`cross_validate_spotting` (one fold)."""
     settings, params = _checked(model, params, settings)
-    if [str(g) for g in train.gestures] != [str(g) for g in test.gestures]:
+    named = {str(g): g for g in test.gestures}
+    if set(named) != {str(g) for g in train.gestures}:
         raise GesturemapError(f"the test streams' gestures {list(test.gestures)} are not the "
                               f"training streams' {list(train.gestures)}")
+    # the same gestures, in the training streams' order (each file's own labels: 7 or "7")
+    test = dataclasses.replace(test, gestures=[named[str(g)] for g in train.gestures])
     dims = {x.shape[1] for x in train.sessions}, {x.shape[1] for x in test.sessions}
     if dims[0] != dims[1]:
         raise GesturemapError(f"the test streams have frames of {sorted(dims[1])} values, the "
                               f"training streams {sorted(dims[0])}")
     verify = verify or relabel
-    if verify:
-        cross_fit_folds(train.subject, verifier_folds)
+    check_subjects(train.subject, None, verifier_folds if verify else None, held_out=True)
     held, info = _train_and_spot(train, np.arange(len(train.sessions)), test,
                                  np.arange(len(test.sessions)), model, params, settings,
                                  (verifier_context, verifier_wait, verifier_folds,

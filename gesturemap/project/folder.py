@@ -11,7 +11,7 @@ import re
 import shutil
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Self
 
@@ -168,6 +168,33 @@ class ProjectFolder:
                 path.unlink(missing_ok=True)
         self.folder = folder
         return folder
+
+    @classmethod
+    def update(cls, folder: PathLike, change: Callable[[Self], None]) -> Self:
+        """Load the project in ``folder``, apply ``change`` to it and save it, all under the
+        folder's lock: a read-modify-write no other gesturemap writer can come between. For a
+        change worked out at length on a copy loaded before (a verifier trained for minutes):
+        it goes onto the project as it is now, never that old copy over it, so what another
+        process saved meanwhile stays. ``change`` raises (nothing is written) when the
+        project no longer is what the change was worked out for. Returns the project saved.
+
+        Raises
+        ------
+        ProjectBusy
+            If another gesturemap process is writing ``folder``; nothing is written.
+        """
+        with holding(folder):
+            project = cls.load(folder)
+            change(project)
+            project.save(folder)
+        return project
+
+    @property
+    def model_file(self) -> str | None:
+        """The file of the trained model in the folder it was last loaded from or saved to
+        (a new one at every save of another model); None before that, or with no model."""
+        saved = self._saved_model
+        return saved[2] if saved is not None and saved[1] is self.trained else None
 
     def save_batch(self, folder: PathLike, take_ids: Sequence[str]) -> Path:
         """:meth:`save`, all or nothing for the takes ``take_ids`` (an import's): if the save

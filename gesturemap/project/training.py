@@ -167,10 +167,14 @@ class ProjectTraining:
             wrong = str(exc)
         if wrong is None:
             return None
+        summary = spotting["verifier"].get("summary") if isinstance(
+            spotting["verifier"], dict) else None
+        flag = ("--relabeler" if isinstance(summary, dict) and summary.get("kind") == "relabeller"
+                else "--verifier")
         self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
                                                  if k != "verifier"}}
         self.verifier_removed = f"{wrong} (retrained); train it again (gesturemap train DIR " \
-                                "--verifier RECORDINGS)"
+                                f"{flag} RECORDINGS)"
         logging.getLogger("gesturemap.spotting").warning(
             "the spotting verifier was removed from the settings: %s", self.verifier_removed)
         return self.verifier_removed
