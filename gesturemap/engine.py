@@ -465,6 +465,13 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             return None
         return job.progress, job.message
 
+    @property
+    def train_warnings(self) -> tuple[str, ...]:
+        """What the running model's training warned about (``training_info_["warnings"]``)."""
+        info = getattr(self.model, "training_info_", None)
+        notes = info.get("warnings") if isinstance(info, dict) else None
+        return tuple(str(n) for n in notes) if isinstance(notes, list) else ()
+
     def _cmd_cancel_train(self) -> None:
         self._train_cancel.set()
         if self._train_job is not None and not self._train_job.done():
@@ -640,7 +647,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             labels=None if labels is None else tuple(labels), last_result=self.path.result(),
             frames_in=self.frames_in, frames_out=self.frames_out,
             events_spotted=self.events_spotted, trainings=self.trainings,
-            last_train_ms=self.last_train_ms, training_progress=self.training_progress,
+            last_train_ms=self.last_train_ms, train_warnings=self.train_warnings,
+            training_progress=self.training_progress,
             errors=self.errors, edits=getattr(self, "edits", 0),
             record_commands=self.record_commands,
             output_host=out.settings.host, output_port=int(out.settings.port),

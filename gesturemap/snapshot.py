@@ -42,6 +42,8 @@ class EngineSnapshot:
     events_spotted: int = 0
     trainings: int = 0
     last_train_ms: float | None = None
+    #: what the running model's training warned about (e.g. a GVF class's uneven takes)
+    train_warnings: tuple[str, ...] = ()
     #: the training under way: (fraction done, message), or None
     training_progress: tuple[float, str] | None = None
     errors: int = 0
@@ -63,6 +65,7 @@ class EngineSnapshot:
         d["labels"] = None if self.labels is None else list(self.labels)
         d["training_progress"] = (None if self.training_progress is None
                                   else list(self.training_progress))
+        d["train_warnings"] = list(self.train_warnings)
         d["last_result"] = result
         return d
 
@@ -77,5 +80,6 @@ class EngineSnapshot:
         if kw.get("training_progress") is not None:
             fraction, message = kw["training_progress"]
             kw["training_progress"] = (float(fraction), str(message))
+        kw["train_warnings"] = tuple(str(w) for w in kw.get("train_warnings") or ())
         kw["last_result"] = result
         return cls(**kw)

@@ -59,6 +59,7 @@ def test_the_engine_publishes_a_consistent_frozen_snapshot():
 def test_a_snapshot_crosses_the_wire_whole():
     snap = EngineSnapshot(running=True, recording=False, current_label=3, labels=("x", 2),
                           frames_in=7, training_progress=(0.5, "fitting"), edits=4,
+                          train_warnings=("class 'x': uneven takes",),
                           output_host="10.0.0.2", output_port=9000, taken_at=12.5)
     back = EngineSnapshot.from_message(decode(encode({"s": snap.to_message()}))["s"])
     assert back == snap

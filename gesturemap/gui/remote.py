@@ -457,6 +457,7 @@ class EngineProcess:
 
     trainings = property(lambda self: self.snapshot.trainings)
     last_train_ms = property(lambda self: self.snapshot.last_train_ms)
+    train_warnings = property(lambda self: self.snapshot.train_warnings)
     training_progress = property(lambda self: self.snapshot.training_progress)
     errors = property(lambda self: self.snapshot.errors)
 

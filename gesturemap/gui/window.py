@@ -630,6 +630,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
                 self.last_stop_to_running_ms = (now - self._stop_sent) * 1e3
                 text += f" · take → new model {self.last_stop_to_running_ms:.0f} ms"
                 self._stop_sent = None
+            # what the training warned about (e.g. a GVF class's uneven takes), one per line
+            text += "".join(f"\n⚠ {w}" for w in getattr(engine, "train_warnings", ()))
             self.train_status.setText(text)
             self._request_review()
             self.model_panel.cost.setText(f"retrain time: {self.last_train_ms:.0f} ms")
