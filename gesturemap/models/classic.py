@@ -252,6 +252,14 @@ class ClassicModel(BaseModel):
         return dict(self.arrays_)
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        # what the arrays are checked against must be what the family can be: a classifier
+        # read as a regressor of edited ``output_dim`` outputs would size its kernels' buffers
+        # from that number and read or write outside its arrays
+        if self.output_dim_ and not self.can_regress:
+            raise ValueError(f"output_dim {self.output_dim_}: a {self.kind} is a classifier "
+                             "(output_dim 0)")
+        if not self.output_dim_ and not self.can_classify:
+            raise ValueError(f"output_dim 0: a {self.kind} is a regressor (output_dim >= 1)")
         d = self.input_dim_
         loaded = {"mean": _get(arrays, "mean", (d,)), "scale": _get(arrays, "scale", (d,))}
         if not (loaded["scale"] > 0).all():

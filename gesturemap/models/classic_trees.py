@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GesturemapError
 from . import _classic_kernels as _k
 from .base import check_float, check_int, register_model
 from .classic import RANDOM_STATE, ClassicModel, Evaluator, _get
@@ -155,7 +156,16 @@ class AdaBoost(ClassicModel):
         boost = AdaBoostClassifier(DecisionTreeClassifier(max_depth=int(self.max_depth)),
                                    n_estimators=int(self.rounds),
                                    learning_rate=float(self.learning_rate),
-                                   random_state=RANDOM_STATE).fit(z, y)
+                                   random_state=RANDOM_STATE)
+        try:
+            boost.fit(z, y)
+        except ValueError as exc:  # e.g. a first tree no better than chance
+            raise GesturemapError(
+                f"AdaBoost cannot be trained on these takes ({str(exc).split('.')[0]}): the "
+                "classes' frames are too alike for its trees (identical takes under two "
+                "labels, or inputs that barely vary). Check the takes, or choose another "
+                "model (knn, svm, mlp)."
+            ) from None
         trees = list(boost.estimators_)
         weights = boost.estimator_weights_
         total = weights.sum()

@@ -4,6 +4,7 @@ models give identical outputs, and wrong uses fail clearly."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -164,6 +165,25 @@ def test_tampered_tree_is_refused(ref, tmp_path):
         gm.load(path)
 
 
+@pytest.mark.parametrize("make, output_dim", [
+    (lambda: gm.SVM(), 5), (lambda: gm.SVM(), 100000), (lambda: gm.DecisionTree(), 5),
+    (lambda: gm.AdaBoost(5), 5), (lambda: gm.NaiveBayes(), 5), (lambda: gm.Polynomial(2), 0),
+    (lambda: gm.Linear(), 0)])
+def test_a_saved_output_count_the_family_cannot_have_is_refused(ref, tmp_path, make,
+                                                               output_dim):
+    """A classifier's file edited to say it has outputs (or a regressor's to say none) was
+    loaded, and its first step read or wrote outside its arrays (a crash of the process:
+    "double free or corruption", a segmentation fault) or returned other nodes' values."""
+    model = make()
+    data = small_dataset(ref, output_dim == 0 and not model.can_classify)
+    path = model.fit(data).save(tmp_path / "m")
+    doc = json.loads(Path(path).read_text())
+    doc["output_dim"] = output_dim
+    Path(path).write_text(json.dumps(doc))
+    with pytest.raises(FormatError, match=f"output_dim {output_dim}"):
+        gm.load(path)
+
+
 def test_smoothing_window_and_single_class(ref):
     ds = small_dataset(ref, False)
     model = gm.KNN(1, likelihood_window=3, decision="window").fit(ds)
@@ -228,3 +248,13 @@ def test_knn_neighbours_with_early_abandoning_are_the_exact_ones(k):
         order = np.argsort(dist, kind="stable")[:k]
         np.testing.assert_array_equal(best_i, order)
         np.testing.assert_allclose(best_d, dist[order], rtol=1e-12)
+
+
+def test_adaboost_on_takes_too_alike_says_so_in_gesturemap_words():
+    # scikit-learn's own ValueError ("... worse than random ...") came through as is
+    x = np.random.default_rng(0).normal(size=(30, 3))
+    ds = gm.Dataset()
+    ds.add(x, label="a")
+    ds.add(x.copy(), label="b")
+    with pytest.raises(GesturemapError, match="AdaBoost cannot be trained on these takes"):
+        gm.AdaBoost().fit(ds)
