@@ -145,3 +145,31 @@ def test_a_swapped_model_spots_once_its_spotter_is_ready(setup):
         assert [r.event.label for r in engine.stream.run(x) if r.event is not None] == order
     finally:
         engine.stop()
+
+
+def test_a_model_ignoring_a_channel_spots_in_the_engine(setup, caplog):
+    """The engine warms its spotter up on a frame as the model takes it: with a model that
+    ignores a channel it stepped the kept channels alone, caught the shape error, said
+    "spotting is off" and ran without spotting."""
+    _, _, x, order = setup
+    rng = np.random.default_rng(5)
+    project = Project("spotting", model={"kind": "hhmm", "params": {
+        "states": 6, "ignore_channels": [2]}, "spotting": {}})
+
+    def noisy(a):  # a third channel of loud noise, the one the model ignores
+        return np.c_[a, rng.normal(0, 3.0, len(a))]
+
+    for label in ("circle", "zigzag"):
+        for _ in range(5):
+            project.add_take(noisy(_gesture(label, int(rng.integers(45, 60)), rng)), label)
+    for _ in range(4):
+        project.add_take(noisy(_rest(150, rng)), gm.NULL)
+    project.train()
+    wide = noisy(x)
+    with caplog.at_level("WARNING", logger="gesturemap.spotting"):
+        engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), trainer="thread")
+    assert "spotting is off" not in caplog.text
+    assert getattr(engine.stream, "spotter", None) is not None
+    events = [r.event for r in engine.stream.run(wide) if r.event is not None]
+    assert [e.label for e in events] == order
+    assert events == gm.spot(project.trained, wide)

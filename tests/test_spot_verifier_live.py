@@ -180,6 +180,32 @@ def test_a_failing_verifier_passes_events_through_and_counts(trained, monkeypatc
     assert s.verifier_failures == len(events) > 0 and s.verifier_dropped == 0
 
 
+def test_a_verifier_over_a_model_ignoring_a_channel_reads_every_channel() -> None:
+    """A model told to ignore a channel still takes it: fit_verifier trains the verifier on
+    the frames as given (3 channels), and a spotter over that model takes the verifier (it
+    compared those 3 with the model's 2 kept channels and refused it), keeps the full frames
+    in its ring and verifies alike in a stream and in gm.spot."""
+    st = ramp_streams(4, excursions=True)
+    rng = np.random.default_rng(0)
+    wide = dataclasses.replace(st, sessions=[np.c_[x, rng.normal(0, 1.0, len(x))]
+                                             for x in st.sessions])
+
+    def factory() -> gm.GMM:
+        return gm.GMM(gaussians=1, deltas=False, ignore_channels=[2])
+
+    v = gm.fit_verifier(factory, wide.sessions[:4], wide.labels[:4], wide.subject[:4],
+                        gestures=[1, 2], **SETTINGS)
+    assert v.input_dim == 3
+    model = factory().fit(make_dataset(wide, range(4), lambda a: a))
+    live = Spotter(model, verifier=v, **SETTINGS)
+    changed = 0
+    for x in wide.sessions[4:]:
+        events = live.spot(x)
+        assert _stepped(live, x) == events
+        changed += events != Spotter(model, **SETTINGS).spot(x)
+    assert changed  # the verifier relabels or drops events
+
+
 def test_features_are_12gs(trained) -> None:
     """The live row is 12g's: segment stats, the one-hot, log(score / typical)."""
     rng = np.random.default_rng(0)

@@ -383,7 +383,9 @@ class BaseModel:
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _check_sequence(self, seq: Any) -> np.ndarray:
+    def _check_sequence(self, seq: Any, all_channels: bool = False) -> np.ndarray:
+        """``seq`` checked as a (T, D) float array of the model's input as given, then
+        without the channels the model ignores (``ignore_channels``) unless ``all_channels``."""
         try:
             x = np.asarray(seq, dtype=np.float64)
         except (TypeError, ValueError):
@@ -399,7 +401,7 @@ class BaseModel:
             )
         if not np.all(np.isfinite(x)):
             raise GesturemapError("sequence has NaN or infinite values.")
-        if kept is not None:  # the ignored channels never reach the model
+        if kept is not None and not all_channels:  # the ignored channels never reach the model
             x = x[:, kept]
         return np.ascontiguousarray(x)
 
@@ -659,6 +661,13 @@ def check_ignore_channels(value: Any, input_dim: int) -> tuple[int, ...]:
         raise bad_param(IGNORE_PARAM, value, "at least one input channel left",
                         "Keep one channel or more for the model to see.")
     return tuple(out)
+
+
+def frame_dim(model: Any) -> int:
+    """The size of the frames a fitted ``model`` takes as they are given to it: its
+    ``input_dim_`` and the channels it ignores (``ignore_channels``), which it drops itself."""
+    kept = getattr(model, "kept_channels_", None)
+    return int(model.input_dim_ if kept is None else model.full_input_dim_)
 
 
 def _init_with_ignore(init: Callable[..., None]) -> Callable[..., None]:

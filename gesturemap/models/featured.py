@@ -24,6 +24,7 @@ from .base import (
     Result,
     StreamBase,
     _jsonable_params,
+    frame_dim,
     register_model,
     restore,
 )
@@ -130,7 +131,8 @@ class Featured(BaseModel):
         return self
 
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
-        return self.inner_._sequence_loglik(np.ascontiguousarray(self._transform(x)))
+        # the inner model takes every feature (it drops any it ignores)
+        return self.inner_.log_likelihood(self._transform(x))
 
     def predict(self, sequences: Any) -> list[Any]:
         """The inner model's decision on each sequence's features (its own ``predict``)."""
@@ -160,7 +162,7 @@ class Featured(BaseModel):
         inner = restore(inner_meta, {k[len("inner_"):]: v for k, v in arrays.items()
                                      if k.startswith("inner_")})
         pipe = Pipeline.from_dict(meta["pipeline"])
-        if pipe.output_dim(self.input_dim_) != inner.input_dim_ or not pipe.emits_one:
+        if pipe.output_dim(self.input_dim_) != frame_dim(inner) or not pipe.emits_one:
             raise ValueError("the feature stages do not fit the inner model")
         self.pipeline_, self.inner_ = pipe, inner
 

@@ -51,6 +51,7 @@ from .base import (
     StreamBase,
     _frozen,
     bad_param,
+    frame_dim,
     register_model,
     restore,
 )
@@ -245,8 +246,9 @@ class PerOutput(BaseModel):
         return PerOutputStream(self)
 
     def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        # the output's own model takes its columns as given (it drops any it ignores)
         p = self.primary_
-        return self.models_[p]._sequence_loglik(np.ascontiguousarray(x[:, self.columns_[p]]))
+        return self.models_[p].log_likelihood(x[:, self.columns_[p]])
 
     def predict_outputs(self, sequence: Any) -> np.ndarray:
         """(T, n_outputs): every output's value for each frame of a sequence (streamed)."""
@@ -278,7 +280,7 @@ class PerOutput(BaseModel):
             if model.kind != self._specs[i]["kind"]:
                 raise ValueError(f"output {i} holds a {model.kind}, not a {self._specs[i]['kind']}")
             cols = [int(c) for c in columns[i]]
-            if not all(0 <= c < self.input_dim_ for c in cols) or len(cols) != model.input_dim_:
+            if not all(0 <= c < self.input_dim_ for c in cols) or len(cols) != frame_dim(model):
                 raise ValueError(f"output {i}: input columns do not fit")
             models.append(model)
         labels = self.labels_

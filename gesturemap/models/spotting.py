@@ -45,7 +45,16 @@ import numpy as np
 from ..errors import GesturemapError
 from . import _spot_kernels as _k
 from ._gaussian import gaussian_terms, pad_stack
-from .base import Result, StreamBase, bad_param, check_choice, check_float, check_int
+from .base import (
+    ChannelDropStream,
+    Result,
+    StreamBase,
+    bad_param,
+    check_choice,
+    check_float,
+    check_int,
+    frame_dim,
+)
 from .gmm import DeltaFrames
 from .spot_verifier import NULL, SETTLE_LONG, SpotVerifier  # NULL: gm.NULL, beside it
 from .spot_waiting import VerifierQueue, as_int_label
@@ -273,7 +282,7 @@ class Spotter:
         if self.verifier is None:
             return
         names = [str(lb) for lb in self.labels]
-        wrong = self.verifier.mismatch(names, self.model.input_dim_)
+        wrong = self.verifier.mismatch(names, frame_dim(self.model))
         if wrong:
             raise GesturemapError(f"spotting verifier: {wrong}: train the verifier again for "
                                   "this model (gm.fit_verifier).")
@@ -439,14 +448,16 @@ class Spotter:
     def spot(self, sequence: Any) -> list[Event]:
         """Every event in a (T, D_in) sequence, by the same frame-by-frame code as a stream."""
         s = self.stream()
+        # every channel, as a stream is given them: it drops the ones the model ignores
+        x = self.model._check_sequence(sequence, all_channels=True)
         if self.mode == "dtw":
             events = []
-            for f in self.model._check_sequence(sequence):
+            for f in x:
                 ev = s.step_event(f)
                 if ev is not None:
                     events.append(ev)
             return events
-        return s.run_events(self.model._check_sequence(sequence))
+        return s.run_events(x)
 
 
 class SpottingStream(VerifierQueue, StreamBase):
@@ -454,21 +465,27 @@ class SpottingStream(VerifierQueue, StreamBase):
     it is emitted, else None. Everything else in the result is the model's own."""
 
     def __init__(self, spotter: Spotter) -> None:
+        m = spotter.model
         self.spotter = spotter
-        self.model = spotter.model
-        self.labels = list(spotter.model.labels_)
+        self.model = m
+        self.labels = list(m.labels_)
         if spotter.mode == "dtw":
             # open-begin whatever the model's decision: a gesture may start at any frame
             from .dtw import DTWStream
 
-            self.inner = DTWStream(spotter.model, decision="decaying")
+            inner = DTWStream(m, decision="decaying")
         else:
-            self.inner = spotter.model.stream()
-        self._din = spotter.model.input_dim_
+            inner = m.stream()
+        # the model's own stream, on the channels it sees: a model that ignores channels
+        # (ignore_channels) has them dropped here, once a frame, for its stream and the spotter
+        self.inner = inner.inner if isinstance(inner, ChannelDropStream) else inner
+        self._kept = getattr(m, "kept_channels_", None)
+        self._seen = np.zeros(m.input_dim_)  # the frame's kept channels (when some are not)
+        self._din = frame_dim(m)  # the frames as given (the verifier's ring holds them)
         # what the model's Gaussians see: the frame, then (deltas) its delta over the model's
         # delta_lag frames since the reset, exactly as the model's own stream builds it
-        self._frames = DeltaFrames(self._din, spotter.mode == "hmm" and bool(
-            getattr(spotter.model, "deltas", False)), int(getattr(spotter.model, "delta_lag", 1)))
+        self._frames = DeltaFrames(m.input_dim_, spotter.mode == "hmm" and bool(
+            getattr(m, "deltas", False)), int(getattr(m, "delta_lag", 1)))
         nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
         self._s = _k.empty_state(len(spotter.labels), nmax, self._frames.frame.shape[0])
         self._t = 0
@@ -563,13 +580,20 @@ class SpottingStream(VerifierQueue, StreamBase):
             self._inner_since = self._t + 1
         return bool(fired)
 
+    def _seen_of(self, frame: Any) -> np.ndarray:
+        """The channels of a (D_in,) frame the model sees, once it is checked (a model that
+        ignores channels), in the stream's buffer (valid until the next frame)."""
+        np.take(self._check_frame(frame), self._kept, out=self._seen)
+        return self._seen
+
     def step(self, frame: Any) -> Result:
         """Step the model's stream and the spotter over one (D_in,) frame."""
-        r = self.inner.step(frame)
+        x = frame if self._kept is None else self._seen_of(frame)
+        r = self.inner.step(x)
         if self._ring is not None:  # the verifier's ring: frame t at row t % len
             self._ring[self._t % self._ring_n] = frame
         if self.spotter.mode == "hmm":
-            fired = self._hmm_step(np.asarray(frame, dtype=np.float64))
+            fired = self._hmm_step(np.asarray(x, dtype=np.float64))
         else:
             fired = self._dtw_step(r)
         ev = self._event(fired)
@@ -582,19 +606,21 @@ class SpottingStream(VerifierQueue, StreamBase):
         """Only the spotting part of :meth:`step` (what :func:`spot` runs per frame)."""
         if self.spotter.mode == "dtw":
             return self.step(frame).event
-        x = self.inner._check_frame(frame)
+        x = self.inner._check_frame(frame) if self._kept is None else self._seen_of(frame)
         if self._ring is not None:
-            self._ring[self._t % self._ring_n] = x
+            self._ring[self._t % self._ring_n] = frame
         ev = self._event(self._hmm_step(x))
         self._t += 1
         return ev
 
     def run_events(self, sequence: np.ndarray) -> list[Event]:
-        """:meth:`step_event` over every frame of a checked (T, D_in) sequence, in one kernel
-        call (the kernel loops over :func:`~._spot_kernels.spot_step`)."""
+        """:meth:`step_event` over every frame of a checked (T, D_in) sequence (every channel,
+        as given), in one kernel call (the kernel loops over
+        :func:`~._spot_kernels.spot_step`)."""
         out = np.zeros((len(sequence), 4), dtype=np.int64)
         scores = np.zeros(len(sequence))
-        xs = np.ascontiguousarray(sequence, dtype=np.float64)
+        xs = np.ascontiguousarray(sequence if self._kept is None else sequence[:, self._kept],
+                                  dtype=np.float64)
         # the model's frames, as step() builds them one by one: the first ones' deltas reach
         # into the frames before this sequence (0 right after a reset)
         xs = self._frames.run(xs)
@@ -699,7 +725,7 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
             log.warning("the spotting verifier is off: %s", exc)
             spotter = Spotter(model, **{k: v for k, v in settings.items() if k != "verifier"})
         if warm:
-            spotter.stream().step(np.zeros(model.input_dim_))
+            spotter.stream().step(np.zeros(frame_dim(model)))
         return spotter.stream()
     except GesturemapError as exc:
         log.warning("spotting is off: %s", exc)

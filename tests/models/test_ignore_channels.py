@@ -71,3 +71,24 @@ def test_bad_ignore_channels(bad):
 def test_project_settings_accept_it():
     project = gm.Project(model={"kind": "gmm", "params": {"ignore_channels": [1]}})
     assert project.new_model().ignore_channels == [1]
+
+
+def test_a_featured_models_inner_model_may_ignore_features(tmp_path):
+    """Featured's inner model with ignore_channels: Featured's batch log-likelihood gave the
+    inner model every feature (wrong scores, wrong labels) and its saved file did not load
+    (the features compared with the inner model's kept ones: "damaged")."""
+    ds = _data()
+    ignoring = gm.models.Featured({"model": "gmm", "params": {"gaussians": 2,
+                                                              "ignore_channels": [1, 3]}},
+                                  deltas=False).fit(ds)
+    plain = gm.models.Featured({"model": "gmm", "params": {"gaussians": 2}},
+                               deltas=False).fit(_reduced(ds, [0, 2]))
+    seqs = [r.inputs for r in ds]
+    for seq in seqs:
+        np.testing.assert_allclose(ignoring.log_likelihood(seq),
+                                   plain.log_likelihood(seq[:, [0, 2]]))
+    loaded = gm.load(ignoring.save(tmp_path / "m"))
+    for seq in seqs:
+        np.testing.assert_array_equal(loaded.log_likelihood(seq), ignoring.log_likelihood(seq))
+    np.testing.assert_array_equal(loaded.stream().step(seqs[0][0]).log_likelihoods,
+                                  ignoring.stream().step(seqs[0][0]).log_likelihoods)

@@ -91,6 +91,30 @@ def test_saved_and_loaded_gives_the_same_outputs(tmp_path):
         gm.load(path)
 
 
+def test_an_output_whose_model_ignores_channels_predicts_as_it_runs_and_reloads(tmp_path):
+    """An output's model with ignore_channels drops them from the output's columns in the
+    batch decision as in its stream (predict gave it every column: wrong labels), and its
+    saved file loads (its columns were compared with its kept channels: "damaged")."""
+    train, test = _data(0), _data(1)
+    spec = {"kind": "gmm", "params": {"gaussians": 2, "ignore_channels": [1]},
+            "inputs": ["c", "a", "b"]}  # the model sees c and b
+    model = gm.PerOutput([spec]).fit(train)
+    alone = gm.GMM(gaussians=2, ignore_channels=[1]).fit(_select(train, [2, 0, 1], None))
+    takes = [r.inputs for r in test]
+    predicted = model.predict(takes)
+    assert predicted == alone.predict([x[:, [2, 0, 1]] for x in takes])
+    assert predicted == [model.stream().run(x)[-1].label for x in takes]
+    assert predicted == [r.label for r in test]
+    back = gm.load(model.save(tmp_path / "m.json"))
+    assert back.predict(takes) == predicted
+    np.testing.assert_array_equal(back.log_likelihood(takes[0]), model.log_likelihood(takes[0]))
+    a, b = model.stream(), back.stream()
+    for frame in takes[0]:
+        ra, rb = a.step(frame), b.step(frame)
+        np.testing.assert_array_equal(ra.output, rb.output)
+        np.testing.assert_array_equal(ra.log_likelihoods, rb.log_likelihoods)
+
+
 def test_bad_settings_and_data_give_clear_errors():
     with pytest.raises(GesturemapError, match="kind"):
         gm.PerOutput([{"kind": "nope"}])

@@ -193,3 +193,35 @@ def test_a_dtw_event_never_starts_before_the_stream():
                         min_duration=0.0).stream()
     stepped = [r.event for r in (stream.step(f) for f in seq) if r.event is not None]
     assert stepped == events
+
+
+def _with_noise(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``x`` with a channel of loud noise first (the channel a model is told to ignore)."""
+    return np.c_[rng.normal(0, 3.0, len(x)), x]
+
+
+@pytest.mark.parametrize(("make", "threshold"), [
+    (lambda **k: gm.HHMM(states=6, **k), 0.3),
+    (lambda **k: gm.HHMM(states=6, deltas=False, **k), 0.3),
+    (lambda **k: gm.GMM(gaussians=2, **k), 0.3),
+    (lambda **k: gm.DTW(n_jobs=1, **k), 1.0)], ids=["hhmm", "hhmm-no-deltas", "gmm", "dtw"])
+def test_spotting_over_a_model_ignoring_channels(data, make, threshold) -> None:
+    """A spotter takes the frames its model takes, ignored channels included, and drops them
+    once: a stream stepped on them gave a shape error (HHMM with deltas, GMM, DTW) or read the
+    wrong channels (HHMM without deltas). Its events are gm.spot's and those of the same model
+    trained on the kept channels alone."""
+    ds, stream, _ = data
+    rng = np.random.default_rng(8)
+    noisy = gm.Dataset()
+    for r in ds:
+        noisy.add(_with_noise(r.inputs, rng), label=r.label)
+    full = _with_noise(stream, rng)
+    model = make(ignore_channels=[0]).fit(noisy)
+    alone = make().fit(ds)
+    s = gm.Spotter(model, threshold=threshold).stream()
+    stepped = [r.event for r in map(s.step, full) if r.event is not None]
+    expected = gm.spot(alone, stream, threshold=threshold)
+    assert expected and stepped == expected
+    assert gm.spot(model, full, threshold=threshold) == expected
+    with pytest.raises(gm.GesturemapError, match=r"expects \(3,\)"):
+        s.step(stream[0])  # the kept channels alone are not a frame of this model
