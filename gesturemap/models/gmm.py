@@ -12,6 +12,7 @@ import json
 import os
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -356,8 +357,27 @@ class _ModelCommon(BaseModel):
             "classes": {str(c.label): {"iterations": f["iterations"],
                                        "log_likelihood": f["log_likelihood"]}
                         for c, f in zip(classes, fitted, strict=True)},
+            "warnings": self._small_inputs(classes),
         }
         self._bank_cache = None
+
+    def _small_inputs(self, classes: list[ClassData]) -> list[str]:
+        """The warning for inputs that all vary less than the absolute regularisation adds to
+        every variance (XMM's 0.001 by default): the Gaussians are then wider than the
+        movements, and the classes may all look alike (a sensor in small units, e.g. metres
+        for hand movements of a few millimetres). Also said with ``warnings.warn``."""
+        d = self.input_dim_
+        var = np.vstack([c.inputs[:, :d] for c in classes]).var(axis=0)
+        floor = float(self.absolute_regularization)
+        if not len(var) or float(var.max()) > floor:
+            return []
+        note = (f"{type(self).__name__}: every input varies less than the absolute "
+                f"regularisation ({floor:g}) adds to its variance (largest variance "
+                f"{float(var.max()):.2g}): the model may not tell the classes apart. Scale the "
+                "inputs up (a Standardize stage in the project's pipeline), or lower "
+                "absolute_regularization.")
+        warnings.warn(note, stacklevel=4)
+        return [note]
 
     @property
     def is_bimodal_(self) -> bool:

@@ -191,3 +191,23 @@ def test_no_regularisation_on_collinear_inputs_is_a_clear_error(factory):
             ds.add(np.stack([t, t * slope], 1), label=label)
     with pytest.raises(GesturemapError, match="increase absolute_regularization"):
         factory().fit(ds)
+
+
+@pytest.mark.parametrize("factory", [gm.HHMM, gm.GMM])
+def test_inputs_smaller_than_the_regularisation_are_warned_about(factory):
+    # hand movements of a few millimetres in metres: the absolute regularisation (0.001 added
+    # to every variance) makes every class's Gaussians wider than the movements, and every
+    # class scored the same; nothing said so
+    t = np.linspace(0, 1, 40)
+    small, fine = gm.Dataset(), gm.Dataset()
+    for c in (1, 2):
+        for _ in range(3):
+            x = np.c_[np.sin(2 * np.pi * c * t), np.cos(2 * np.pi * c * t)]
+            small.add(x * 0.001, label=str(c))
+            fine.add(x, label=str(c))
+    with pytest.warns(UserWarning, match=r"every input varies less than the absolute "
+                                         r"regularisation \(0\.001\)"):
+        model = factory().fit(small)
+    assert len(model.training_info_["warnings"]) == 1
+    assert factory().fit(fine).training_info_["warnings"] == []
+    assert factory(absolute_regularization=1e-9).fit(small).training_info_["warnings"] == []
