@@ -504,9 +504,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
     from .models import selection_of
-    from .models.base import Cancel
     from .project import Project
-    from .trainer import DEFAULT_SEARCH, _search_project, auto_settings
+    from .trainer import DEFAULT_SEARCH, auto_settings, search_offline
 
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before the training, not at its save
@@ -520,8 +519,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if args.budget is not None and not (args.auto or search is not None):
         raise SystemExit("gesturemap train: --budget is the --auto search's: add --auto")
     if args.auto or search is not None:
-        budget = args.budget if args.budget is not None else (search or DEFAULT_SEARCH)["budget_s"]
-        model, _ = _search_project(project, budget, Cancel(), lambda f, m: None)
+        settings = search or DEFAULT_SEARCH
+        budget = args.budget if args.budget is not None else settings["budget_s"]
+        model = search_offline(project, budget, settings["margin"])
         sel = selection_of(model) or {}
         for c in sel.get("candidates", []):
             score = "-" if c["cv_score"] is None else f"{c['cv_score']:.3f}"

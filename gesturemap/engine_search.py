@@ -3,11 +3,13 @@
 A mixin of :class:`gesturemap.engine.Engine`. The search runs in a trainer process of its own
 (one core, nicer than a retrain), fed by a thread of its own; its winner comes back as a
 command and is swapped in between two frames only when it beats the current model's CV score
-by the project's margin.
+by the project's margin, and only when what it was trained on is still the project's (takes,
+labels, outputs, feature pipeline, model settings: :func:`search_basis`).
 """
 
 from __future__ import annotations
 
+import copy
 import queue as queue_mod
 import threading
 import time
@@ -15,6 +17,26 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import GesturemapError
+
+
+def search_basis(project: Any) -> tuple[Any, ...]:
+    """What a search of ``project`` trains on, to tell later whether its winner is still the
+    project's: the takes (each a frozen :class:`~gesturemap.project.takes.Take`: a relabelled
+    take, or new outputs or names, is a new object, compared by identity), the feature
+    pipeline's settings, the model settings (run-time ones included: the winner carries them)
+    and the input and output names."""
+    return (tuple(project.takes), project.pipeline.to_dict(), copy.deepcopy(project.model),
+            project.input_names, project.output_names)
+
+
+#: What each part of :func:`search_basis` is, for the message of a discarded search.
+_BASIS_PARTS = ("the takes", "the feature pipeline", "the model settings", "the input names",
+                "the output names")
+
+
+def _changed(before: tuple[Any, ...], now: tuple[Any, ...]) -> list[str]:
+    """The parts of a project that changed between two :func:`search_basis`."""
+    return [part for part, a, b in zip(_BASIS_PARTS, before, now, strict=True) if a != b]
 
 
 class BackgroundSearch:
@@ -54,9 +76,11 @@ class BackgroundSearch:
 
         settings = self._search_settings() or dict(DEFAULT_SEARCH)
         self._cancel_search()
-        takes = tuple(t.id for t in self.project.takes)
-        if not takes:
+        if not self.project.takes:
             return
+        # taken here, on the engine thread, before the search's own thread packs the project:
+        # whatever changes after this is caught when the winner comes back
+        basis = search_basis(self.project)
         self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
                               "margin": settings["margin"], "started": time.time()}
 
@@ -64,7 +88,7 @@ class BackgroundSearch:
             try:
                 self._search_job = self._ensure_searcher().search_project(
                     self.project, settings["budget_s"],
-                    on_done=lambda j: self.command("_searched", j, takes, settings["margin"]))
+                    on_done=lambda j: self.command("_searched", j, basis, settings["margin"]))
             except Exception as exc:
                 self._count_error(exc, "search")
                 self.search_status = {"state": "failed", "message": str(exc)}
@@ -99,7 +123,7 @@ class BackgroundSearch:
             # read on the search's thread: a job being sent becomes _search_job there
             self._search_io(lambda: self._search_job is not None and self._search_job.cancel())
 
-    def _cmd__searched(self, job: Any, takes: tuple[Any, ...], margin: float) -> None:
+    def _cmd__searched(self, job: Any, basis: tuple[Any, ...], margin: float) -> None:
         if job.cancelled:
             return
         try:
@@ -109,6 +133,7 @@ class BackgroundSearch:
             self._count_error(exc, "search")
             return
         from .models.search import selection_of
+        from .trainer import search_verdict
 
         sel = selection_of(winner) or {}
         cands = sel.get("candidates") or []
@@ -119,13 +144,13 @@ class BackgroundSearch:
             "cv_score": best, "current_cv_score": current, "cv": sel.get("cv"),
             "reason": sel.get("reason"), "tried": len(cands),
             "elapsed_s": sel.get("elapsed_s"), "margin": margin}
-        if tuple(t.id for t in self.project.takes) != takes:
-            status.update(state="discarded", message="the takes changed during the search")
-        elif best is None or sel.get("chosen") in (None, 0):
-            status["message"] = sel.get("reason") or "the project's model is the best"
-        elif current is not None and best < current + margin:
-            status["message"] = (f"best CV {best:.3f} is not above the current "
-                                 f"{current:.3f} by {margin:g}")
+        changed = _changed(basis, search_basis(self.project))
+        why = search_verdict(sel, margin)
+        if changed:
+            status.update(state="discarded",
+                          message=f"{' and '.join(changed)} changed during the search")
+        elif why is not None:
+            status["message"] = why
         else:
             if job.pipeline is not None:
                 self.project.pipeline = job.pipeline

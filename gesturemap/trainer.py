@@ -224,12 +224,27 @@ def _spotting_candidates(candidates: list[tuple[str, Callable[[], BaseModel]]]
     return out
 
 
+def _with_runtime_settings(settings: dict[str, Any], factory: Callable[[], BaseModel]
+                           ) -> Callable[[], BaseModel]:
+    from .project.training import carry_runtime_settings
+
+    def make() -> BaseModel:
+        model = factory()
+        carry_runtime_settings(settings, model)
+        return model
+
+    return make
+
+
 def _search_project(project: Any, budget_s: float, cancel: Cancel,
                     progress: Callable[[float, str], None],
                     n_jobs: int | None = None) -> tuple[BaseModel, dict[str, Any]]:
     """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
     project's own model settings as the first candidate (so ``selection_["candidates"][0]``
-    is the CV score of the model the quick retrain fitted): (winner, fitted pipeline)."""
+    is the CV score of the model the quick retrain fitted): (winner, fitted pipeline). Every
+    other candidate has the project's run-time settings its family has (``decision``,
+    ``likelihood_window``...: :func:`~gesturemap.project.training.carry_runtime_settings`),
+    so it is scored, and runs, as it will in the project."""
     from .models.search import _describe, auto, default_candidates
 
     project.fit_pipeline()
@@ -241,12 +256,50 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
         # a project that spots keeps a model that spots: a winner of another family would
         # silence its events
         others = _spotting_candidates(others)
+    others = [(name, _with_runtime_settings(project.model, f)) for name, f in others]
     cands = [(f"project's model ({own.kind})", project.new_model)]
     cands += [c for c in others if _describe(c[1]()) != _describe(own)]
     if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
         cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
     model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
     return model, project.pipeline.to_dict()
+
+
+def search_verdict(selection: dict[str, Any], margin: float) -> str | None:
+    """Why a project's search keeps the project's own model (its first candidate) instead of
+    its winner, or None to take the winner: another candidate whose complete CV score beats
+    the project model's by ``margin`` (or has one where the project model's did not finish).
+    The engine's background search and ``gesturemap train --auto`` decide by it."""
+    cands = selection.get("candidates") or []
+    current = cands[0].get("cv_score") if cands else None
+    best = selection.get("cv_score")
+    if best is None or selection.get("chosen") in (None, 0):
+        return selection.get("reason") or "the project's model is the best"
+    if current is not None and best < current + margin:
+        return f"best CV {best:.3f} is not above the current {current:.3f} by {margin:g}"
+    return None
+
+
+def search_offline(project: Any, budget_s: float, margin: float) -> BaseModel:
+    """``gesturemap train --auto``: the search's winner (the project's pipeline fitted), taken
+    or turned down by :func:`search_verdict` as the engine's background search does. Turned
+    down, the project's own model is fitted instead, the engine's current model, and its
+    ``selection_`` is the search's, saying that the first candidate was kept, and why."""
+    from .models.search import _describe, selection_of
+
+    winner, _ = _search_project(project, budget_s, Cancel(), lambda f, m: None)
+    sel = dict(selection_of(winner) or {})
+    why = search_verdict(sel, margin)
+    if why is None or sel.get("chosen") in (None, 0):  # the winner, or the project's model
+        return winner
+    own = project.new_model().fit(project.dataset())
+    first = sel["candidates"][0]
+    sel.update(chosen=0, chosen_name=first["name"], **_describe(own),
+               cv_score=first["cv_score"],
+               reason=f"kept the project's model over {sel.get('chosen_name')}: {why}")
+    own.selection_ = sel
+    own.training_info_ = {**(getattr(own, "training_info_", None) or {}), "selection": sel}
+    return own
 
 
 def _model_spec(model: BaseModel) -> dict[str, Any]:
@@ -261,6 +314,7 @@ def _warm_up() -> None:
     takes (labelled, and with outputs)."""
     from .data import Dataset
     from .models.base import MODEL_REGISTRY
+    from .models.search import mark_warm
 
     rng = np.random.default_rng(0)
     labelled, bimodal = Dataset(), Dataset()
@@ -282,6 +336,7 @@ def _warm_up() -> None:
                 continue
             model.stream().step(np.zeros(2))
             model.log_likelihood(np.zeros((2, 2)))
+            mark_warm(cls)  # a search need not warm it up again (gm.auto's warm_up)
 
 
 def _worker_main(conn: Any, nice: int = 5) -> None:

@@ -285,6 +285,7 @@ def test_a_search_that_swaps_in_another_family_drops_the_verifier(streams) -> No
     ramps apart, over the project's GMM that cannot): the verifier trained over the GMM's
     detections goes with a warning, as a retrain's would; the winner spots without it."""
     from gesturemap.engine import Engine
+    from gesturemap.engine_search import search_basis
     from gesturemap.trainer import TrainingJob
 
     v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
@@ -304,7 +305,7 @@ def test_a_search_that_swaps_in_another_family_drops_the_verifier(streams) -> No
     job._finish(winner, None)
     engine = Engine(project, osc_in=None, trainer="thread")
     try:
-        engine._cmd__searched(job, tuple(t.id for t in project.takes), 0.0)
+        engine._cmd__searched(job, search_basis(project), 0.0)
     finally:
         engine.stop()
     assert engine.search_status["state"] == "swapped", engine.search_status
@@ -415,3 +416,22 @@ def test_a_retrain_that_drops_a_relabeller_says_train_it_with_relabeler(streams,
         project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a new gesture
         project.train()
         assert f"train it again (gesturemap train DIR {flag})" in project.verifier_removed
+
+
+def test_a_retrain_keeps_a_verifier_over_a_model_that_ignores_a_channel(streams, tmp_path):
+    # the verifier reads the frames as given (3 channels); the retrain's check compared that
+    # with the model's 2 kept channels and removed a verifier that fits
+    import dataclasses
+
+    rng = np.random.default_rng(0)
+    wide = dataclasses.replace(streams, sessions=[np.c_[x, rng.normal(0, 1.0, len(x))]
+                                                  for x in streams.sessions])
+    model = {"kind": "gmm", "params": {"gaussians": 1, "deltas": False, "ignore_channels": [2]}}
+    v = gm.fit_verifier({**model, "spotting": SPOTTING}, wide.sessions[:4], wide.labels[:4],
+                        wide.subject[:4], gestures=[1, 2])
+    assert v.input_dim == 3
+    project = _project(tmp_path / "a", wide, spotting={**SPOTTING, "verifier": v.to_dict()},
+                       model=model)
+    project.train()
+    assert project.verifier_removed is None
+    assert project.model["spotting"]["verifier"] is not None

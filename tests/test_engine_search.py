@@ -213,3 +213,101 @@ def test_a_spotting_project_searches_only_models_that_spot():
     winner, _ = _search_project(plain, 5.0, Cancel(), lambda f, m: None)
     kinds = {c["model"] for c in winner.training_info_["selection"]["candidates"]}
     assert kinds - set(SPOT_KINDS), kinds  # kNN, naive Bayes, wrapped models... are tried
+
+
+def _small_project(reference_dir, model, per_class=3):
+    """The reference takes, ``per_class`` of each class, every 4th frame (a quick search)."""
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project, counts = Project("search-test", model=model), {}
+    for rec in ds:
+        counts[rec.label] = counts.get(rec.label, 0) + 1
+        if counts[rec.label] <= per_class:
+            project.add_take(rec.inputs[::4], rec.label)
+    return project
+
+
+def _beating_winner(dataset):
+    """A finished search job whose winner beats the project's model by far: swapped in unless
+    what it was trained on changed."""
+    from gesturemap.trainer import TrainingJob
+
+    winner = gm.HHMM(3).fit(dataset)
+    winner.selection_ = {
+        "candidates": [{"name": "project's model (gmm)", "cv_score": 0.5},
+                       {"name": "HHMM 3 states", "cv_score": 1.0}],
+        "chosen": 1, "chosen_name": "HHMM 3 states", "model": "hhmm", "cv_score": 1.0,
+        "cv": "leave-one-take-out per class (3 folds)", "reason": None, "elapsed_s": 1.0}
+    job = TrainingJob()
+    job._finish(winner, None)
+    return job, winner
+
+
+def test_a_search_on_what_changed_since_is_discarded(reference_dir):
+    """The winner comes back trained on the project as it was when the search started: a take
+    relabelled meanwhile (same id), another feature pipeline, other model settings (a run-time
+    one included: the winner carries them) make it out of date; it is discarded, saying what
+    changed, and the current model stays. Unchanged, it is swapped in."""
+    from gesturemap.engine_search import search_basis
+    from gesturemap.features import Derivative, Pipeline
+
+    project = _small_project(reference_dir, {"kind": "gmm", "params": {"gaussians": 1}})
+    project.train()
+    dataset = project.dataset()
+
+    def relabel(p):
+        p.relabel_take(p.takes[0].id, p.takes[-1].label)
+
+    def other_pipeline(p):
+        p.pipeline = Pipeline([Derivative(order=1, append=True)], rate_hz=100.0)
+
+    def decaying(p):
+        p.model = {**p.model, "params": {"gaussians": 1, "decision": "decaying"}}
+
+    changes = [(relabel, "the takes"), (other_pipeline, "the feature pipeline"),
+               (decaying, "the model settings")]
+    engine = Engine(project, osc_in=None, trainer="thread")
+    try:
+        for change, what in changes:
+            basis = search_basis(project)
+            change(project)
+            current = engine.model
+            job, winner = _beating_winner(dataset)
+            engine._cmd__searched(job, basis, 0.0)
+            status = engine.search_status
+            assert status["state"] == "discarded", (what, status)
+            assert status["message"] == f"{what} changed during the search"
+            assert engine.model is current and project.trained is current
+        basis = search_basis(project)
+        job, winner = _beating_winner(dataset)
+        engine._cmd__searched(job, basis, 0.0)
+    finally:
+        engine.stop()
+    assert engine.search_status["state"] == "swapped" and engine.model is winner
+
+
+def test_the_winner_keeps_the_projects_run_time_settings(reference_dir, tmp_path):
+    """A search's winner of another family (an HHMM over a GMM project too regularised to
+    tell the classes apart) runs with the project's run-time settings its family has
+    (``decision``, ``likelihood_window``), as every candidate was scored with them; saved and
+    loaded again, it runs exactly as the engine ran it."""
+    from gesturemap.trainer import Cancel, _search_project
+
+    model = {"kind": "gmm", "params": {"gaussians": 1, "relative_regularization": 5.0,
+                                       "decision": "decaying", "likelihood_window": 7}}
+    project = _small_project(reference_dir, model)
+    winner, _ = _search_project(project, 5.0, Cancel(), lambda f, m: None)
+    sel = winner.selection_
+    assert winner.kind == "hhmm" and sel["chosen"] != 0, sel["chosen_name"]
+    assert (winner.decision, winner.likelihood_window) == ("decaying", 7)
+    for cand in sel["candidates"]:
+        params = cand["params"]["model"]["params"] if cand["model"] == "featured" \
+            else cand["params"]
+        if cand["model"] in ("hhmm", "gmm", "dtw", "knn", "naive_bayes"):
+            assert params["decision"] == "decaying", cand["name"]
+    project.trained = winner
+    project.save(tmp_path / "p")
+    loaded = Project.load(tmp_path / "p").trained
+    assert (loaded.decision, loaded.likelihood_window) == ("decaying", 7)
+    frames = project.dataset()[0].inputs
+    for a, b in zip(winner.stream().run(frames), loaded.stream().run(frames), strict=True):
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)

@@ -44,10 +44,38 @@ def test_a_setting_changed_since_training_applies_when_the_project_opens(tmp_pat
     want = [r.speed for r in expected.stream().run(frames)]
     assert got[0] is not None
     np.testing.assert_allclose(got, want)
-    # settings of another kind than the model's: left to the next training
-    loaded.model = {"kind": "gmm", "params": {"decision": "cumulative"}}
-    assert loaded.apply_runtime_settings() == []
-    assert loaded.trained.decision == "window"
+    # settings of another kind than the model's (a search's winner runs for them): the
+    # run-time parameters both families have apply; the others wait for the next training
+    loaded.model = {"kind": "gmm", "params": {"decision": "cumulative", "gaussians": 2,
+                                               "multiclass_regression": "mixture"}}
+    assert loaded.apply_runtime_settings() == ["decision", "multiclass_regression"]
+    assert loaded.trained.decision == "cumulative" and loaded.trained.states == 4
+    # a value the model's family refuses leaves its own: DTW has no "window" decision
+    loaded.model = {"kind": "hhmm", "params": {"decision": "window"}}
+    dtw = gm.DTW(decision="decaying")
+    assert loaded.apply_runtime_settings(dtw) == [] and dtw.decision == "decaying"
+
+
+def test_a_wrapped_model_takes_the_settings_into_its_inner_model():
+    """A ``Featured`` model (a search's winner, deltas and standardisation around an HHMM)
+    runs its inner model: the project's run-time settings go there, fitted or not, and into
+    the settings it saves (a reload runs the same)."""
+    from gesturemap.models.featured import Featured
+
+    project = _trained()
+    dataset = project.dataset()
+    project.model = {"kind": "hhmm", "params": {"decision": "decaying", "estimate_speed": True}}
+    unfitted = Featured.of(gm.HHMM(4))
+    assert project.apply_runtime_settings(unfitted) == ["decision", "estimate_speed"]
+    fitted = unfitted.fit(dataset)
+    assert fitted.inner_.decision == "decaying" and fitted.inner_.estimate_speed is True
+    later = Featured.of(gm.HHMM(4)).fit(dataset)
+    assert project.apply_runtime_settings(later) == ["decision", "estimate_speed"]
+    assert later.inner_.decision == "decaying"
+    assert later.get_params()["model"]["params"]["decision"] == "decaying"
+    frames = project.takes[0].inputs
+    for a, b in zip(fitted.stream().run(frames), later.stream().run(frames), strict=True):
+        np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
 
 
 def test_the_window_form_changes_a_running_model_without_retraining():

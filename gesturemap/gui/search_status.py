@@ -26,7 +26,8 @@ def search_text(search: dict[str, Any] | None, resets: dict[str, int] | None = N
                 was = "" if current is None else f", was {current:.2f}"
                 lines.append(f"search chose {search.get('chosen')} ({score}{was})")
             elif state == "discarded":
-                lines.append("search result discarded: the takes changed")
+                lines.append("search result discarded: "
+                             + search.get("message", "the takes changed during the search"))
             else:
                 lines.append(f"search kept the model ({score}): {search.get('message', '')}")
     if resets and any(resets.values()):

@@ -2,21 +2,26 @@
 
 Every candidate (a model's settings) is scored by cross-validation grouped by take: each take is
 held out whole, with the other takes of every class for training — leave-one-take-out when a
-class has few takes, else ``folds`` folds that keep every class in every fold. The budget is
+class has few takes, else ``folds`` folds that keep every class in every fold (with ``groups``,
+whole groups held out, every class kept in every training part). The budget is
 spent in three passes: the first candidate (the defaults, or a project's own model: what a
 winner must beat) on every fold; every other candidate, in a fixed order (cheap families
 first), on the first fold (a screen, within 60 % of the budget); then the other folds, best
 screen first, for as many candidates as the budget allows. The best complete CV score wins (ties: the earlier candidate), and is
-fitted on the whole dataset.
+fitted on the whole dataset. A family's one-time start in a fresh process (imports, kernels
+loaded) is spent on a few takes before its first fold, not counted as the candidate's fit time.
 
 ``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
 its CV score (fold by fold), its mean fit time and its status, the index of the winner (whose
 ``kind`` and ``params`` are exactly those of the returned model), and, when no cross-validation
-was possible, why, and what was fitted instead.
+was possible (a class with a single take, or a single group; a single class), why, and what was
+fitted instead.
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -97,29 +102,25 @@ def take_folds(labels: Sequence[Any], folds: int = 5, seed: int = 0,
     shuffle), so each training part keeps every class. With fewer takes in a class than
     ``folds``, the number of folds is that smallest count (leave-one-take-out per class when
     it equals the number of takes). With ``groups`` (e.g. subjects), whole groups are held
-    out together. Returns ``(held_out_indices, description)``; an empty list when some class
-    has a single take (or group) and cannot be held out without vanishing from training.
+    out together, dealt so that no fold holds every group a class has: each training part
+    still keeps every class (with more folds than ``folds`` if the classes' groups leave no
+    other way; one group a fold always does). Returns ``(held_out_indices, description)``;
+    an empty list, and why, when a class cannot be held out without vanishing from training
+    (a single take, or a single group, of that class).
     """
+    _check_folds(folds)
     labels = list(labels)
     rng = np.random.default_rng(seed)
     if groups is not None:
-        groups = list(groups)
-        uniq = sorted(set(groups), key=str)
-        per_class_groups = [len({g for g, lb in zip(groups, labels, strict=True) if lb == c})
-                            for c in set(labels)]
-        k = min(folds, len(uniq))
-        if k < 2 or min(per_class_groups) < 2:
-            return [], "not enough groups"
-        order = [uniq[i] for i in rng.permutation(len(uniq))]
-        fold_of = {g: i % k for i, g in enumerate(order)}
-        held = [np.array([i for i, g in enumerate(groups) if fold_of[g] == f]) for f in range(k)]
-        return held, f"{k} folds grouped by {len(uniq)} groups"
+        return _group_folds(labels, list(groups), folds, rng)
     # classes in order of first appearance: a set's order of text labels changes from one
     # process to the next (hash randomisation), and with it the folds the seed deals
     counts = {c: labels.count(c) for c in dict.fromkeys(labels)}
     smallest = min(counts.values())
     if smallest < 2:
-        return [], "a class has a single take"
+        few = ", ".join(str(c) for c, n in counts.items() if n < 2)
+        return [], (f"a class has a single take ({few}); record at least 2 takes of every "
+                    "class to let gm.auto choose")
     k = min(folds, smallest)
     fold_of = np.zeros(len(labels), dtype=np.int64)
     for c in counts:
@@ -132,6 +133,76 @@ def take_folds(labels: Sequence[Any], folds: int = 5, seed: int = 0,
     else:
         how = f"{k} folds grouped by take, every class in every fold"
     return held, how
+
+
+def _check_folds(folds: Any) -> None:
+    if not isinstance(folds, numbers.Integral) or isinstance(folds, bool) or folds < 2:
+        raise GesturemapError(f"folds={folds!r} is not valid: expected a whole number >= 2 "
+                              "(each fold is held out in turn while the others train), e.g. "
+                              "gm.auto(ds, folds=5).")
+
+
+#: Seeded deals of the groups tried for a number of folds before trying one fold more.
+GROUP_DEALS = 20
+
+
+def _group_folds(labels: list[Any], groups: list[Any], folds: int,
+                 rng: np.random.Generator) -> tuple[list[np.ndarray], str]:
+    """:func:`take_folds` with ``groups``: whole groups held out, every class kept in every
+    training part (no fold holds all the groups of a class)."""
+    uniq = sorted(set(groups), key=str)
+    if len(uniq) < 2:
+        return [], (f"every take is in one group ({uniq[0]}): give at least 2 groups to hold "
+                    "out in turn")
+    of_class = {c: sorted({g for g, lb in zip(groups, labels, strict=True) if lb == c}, key=str)
+                for c in dict.fromkeys(labels)}
+    lonely = [f"class {c} only in group {gs[0]}" for c, gs in of_class.items() if len(gs) < 2]
+    if lonely:
+        return [], (f"too few groups per class: {', '.join(lonely)}; holding out a class's "
+                    "only group would leave it out of training and score it untrained. Record "
+                    "every class in at least 2 groups to let gm.auto choose")
+    classes_of = {g: {lb for h, lb in zip(groups, labels, strict=True) if h == g} for g in uniq}
+    # one group a fold (k = len(uniq)) always works: every class has 2 groups, so 2 folds
+    for k in range(min(folds, len(uniq)), len(uniq) + 1):
+        for _ in range(GROUP_DEALS):
+            fold_of = _deal_groups(uniq, classes_of, of_class, k, rng)
+            if all(len({fold_of[g] for g in gs}) > 1 for gs in of_class.values()):
+                at = np.array([fold_of[g] for g in groups])
+                held = [np.flatnonzero(at == f) for f in range(k)]
+                more = (f" (not {folds}: fewer would hold out every group of a class at once)"
+                        if k > folds else "")
+                return held, (f"{k} folds{more} grouped by {len(uniq)} groups, every class in "
+                              "every training part")
+    raise AssertionError("one group a fold keeps every class")  # pragma: no cover
+
+
+def _deal_groups(uniq: list[Any], classes_of: dict[Any, set[Any]],
+                 of_class: dict[Any, list[Any]], k: int,
+                 rng: np.random.Generator) -> dict[Any, int]:
+    """One seeded deal of the groups to ``k`` folds: the groups of the rarest classes first,
+    each to the fold where it would not hold the last group of a class whose other groups are
+    all there, then where fewer of its classes are already, then the emptiest (a round robin
+    when every group has every class)."""
+    order = [uniq[i] for i in rng.permutation(len(uniq))]
+    order.sort(key=lambda g: min(len(of_class[c]) for c in classes_of[g]))
+    fold_of: dict[Any, int] = {}
+    left = {c: len(gs) for c, gs in of_class.items()}
+    present: list[set[Any]] = [set() for _ in range(k)]
+    load = [0] * k
+
+    def cost(g: Any, f: int) -> tuple[int, int, int, int]:
+        closes = sum(1 for c in classes_of[g] if left[c] == 1
+                     and all(fold_of[h] == f for h in of_class[c] if h in fold_of))
+        return closes, len(classes_of[g] & present[f]), load[f], f
+
+    for g in order:
+        f = min(range(k), key=lambda f, g=g: cost(g, f))
+        fold_of[g] = f
+        present[f] |= classes_of[g]
+        load[f] += 1
+        for c in classes_of[g]:
+            left[c] -= 1
+    return fold_of
 
 
 def _subset(recs: list[Any], idx: Sequence[int]) -> Any:
@@ -188,6 +259,8 @@ def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], re
     scores, fits = entry["fold_scores"], entry["fits"]
     all_idx = np.arange(len(recs))
     k = len(held_out)
+    if not scores:
+        warm_up(model_factory, recs, bimodal, cancel)  # never timed as a fold's fit
     for f in range(len(scores), until):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("the model search was cancelled")
@@ -212,6 +285,51 @@ def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], re
         entry.update(status=f"screened on {len(scores)} of {k} folds", cv_score=None)
 
 
+#: The model classes fitted in this process already: their one-time start (imports, compiled
+#: kernels loaded: about 1 s for hmmlearn's first fit, 11 ms warm) is behind them.
+_WARM: set[type] = set()
+
+
+def _families(model: BaseModel) -> set[type]:
+    """The model classes a candidate runs: its own, and a wrapped model's (``Featured``)."""
+    out = {type(model)}
+    if model.kind == "featured":
+        spec = getattr(model, "model", None) or {}
+        inner = MODEL_REGISTRY.get(spec.get("model", "hhmm")) if isinstance(spec, dict) else None
+        if inner is not None:
+            out.add(inner)
+    return out
+
+
+def mark_warm(cls: type) -> None:
+    """Record that ``cls`` was fitted in this process (the trainer's start-up warm-up)."""
+    _WARM.add(cls)
+
+
+def warm_up(model_factory: Callable[[], BaseModel], recs: list[Any], bimodal: bool,
+            cancel: Cancel | None = None) -> None:
+    """Fit and score a fresh candidate once, untimed, on a few takes (one of each of two
+    classes, or two with outputs) when its family was never fitted in this process: its
+    one-time start is then spent (from the budget, which is wall time) but never counted as
+    the candidate's fit time, which decides whether its other folds fit in the budget."""
+    model = model_factory()
+    families = _families(model)
+    if families <= _WARM:
+        return
+    first: dict[Any, int] = {}
+    for i, r in enumerate(recs):
+        first.setdefault(r.label, i)
+    few = list(range(min(2, len(recs)))) if bimodal else list(first.values())[:2]
+    try:
+        model.fit(_subset(recs, few), cancel=cancel)
+        _score(model, recs, few[:1], bimodal)
+    except TrainingCancelled:
+        raise
+    except Exception:  # a warm-up only: the candidate's own folds will tell
+        pass
+    _WARM.update(families)
+
+
 def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
          groups: Sequence[Any] | None = None, candidates: Sequence[Candidate] | None = None,
          fallback: Callable[[], BaseModel] | None = None,
@@ -230,16 +348,23 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         cross-validations compete. The budget is checked between
         folds (a candidate whose other folds would not finish in time is not completed, and is
         listed so), but a fold under way is not interrupted, so one slow fold may overrun it.
+        A family's one-time start in a fresh process (about 1 s for hmmlearn) is spent once on
+        a few takes, before its first fold: from the budget, but never as its fit time.
     folds : int
-        Most folds (fewer when a class has fewer takes: leave-one-take-out).
+        Most folds, 2 or more (fewer when a class has fewer takes: leave-one-take-out).
     seed : int
         Seeds how takes are dealt to folds: the same seed, the same choice.
     groups : sequence, optional
-        One group per take (e.g. the performer): whole groups are held out together.
+        One group per take (e.g. the performer): whole groups are held out together, dealt so
+        that every training part keeps every class (no fold holds all the groups of a class;
+        more folds than ``folds`` when nothing else does). A class recorded by a single group
+        cannot be held out without being scored untrained: no cross-validation then, as for a
+        class with a single take (``reason`` names the class and its group).
     candidates : sequence of (description, factory), optional
         What to try, in order; default :func:`default_candidates`.
     fallback : callable, optional
-        The model fitted when cross-validation is impossible (a class with a single take) or
+        The model fitted when cross-validation is impossible (a class with a single take or
+        group, a dataset of a single class: every candidate would name it for every take) or
         no candidate finished; default the first candidate (the defaults).
 
     Returns
@@ -251,9 +376,12 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         "reason"}``.
     """
     start = time.perf_counter()
-    if not isinstance(budget_s, (int, float)) or isinstance(budget_s, bool) or budget_s <= 0:
-        raise GesturemapError(f"budget_s={budget_s!r} is not valid: expected a number of "
-                              "seconds > 0, e.g. gm.auto(ds, budget_s=20).")
+    if (not isinstance(budget_s, numbers.Real) or isinstance(budget_s, bool)
+            or not math.isfinite(budget_s) or budget_s <= 0):
+        raise GesturemapError(f"budget_s={budget_s!r} is not valid: expected a finite number "
+                              "of seconds > 0, e.g. gm.auto(ds, budget_s=20).")
+    budget_s = float(budget_s)
+    _check_folds(folds)
     _, _, d_out = split_dataset(dataset)  # validates, with fit()'s messages
     recs = list(dataset)
     bimodal = d_out > 0
@@ -263,22 +391,23 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     if groups is not None and len(groups) != len(recs):
         raise GesturemapError(f"groups has {len(groups)} entries for {len(recs)} takes: give "
                               "one group per take, in the dataset's order.")
+    classes = list(dict.fromkeys(r.label for r in recs))
     if bimodal:
         held, how = take_folds([0] * len(recs), folds, seed, groups)
+    elif len(classes) < 2:
+        # every candidate would name the one class it knows for every take: a CV score of 1
+        # that cannot tell them apart
+        held, how = [], (f"the dataset has a single class ({classes[0]}), and a recogniser "
+                         "of one class names it for every take whatever its settings; record "
+                         "a second class to let gm.auto choose")
     else:
         held, how = take_folds([r.label for r in recs], folds, seed, groups)
-    deadline = start + float(budget_s)
+    deadline = start + budget_s
     tried: list[dict[str, Any]] = []
     reason = None
+    fitted = cands[0][0] if fallback is None else "the given fallback"
     if not held:
-        counts: dict[Any, int] = {}
-        for r in recs:
-            counts[r.label] = counts.get(r.label, 0) + 1
-        few = sorted((str(c) for c, n in counts.items() if n < 2))
-        reason = (f"cannot cross-validate: {how}"
-                  + (f" ({', '.join(few)})" if few else "")
-                  + "; record at least 2 takes of every class to let gm.auto choose. "
-                  "Fitted the default model instead, without a CV score.")
+        reason = f"cannot cross-validate: {how}. Fitted {fitted} instead, without a CV score."
     else:
         # Three passes, so that a tight budget is spent on the promising candidates: the first
         # candidate (the defaults, or a project's own model: what a winner must beat) fully;
@@ -325,7 +454,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     scored = [i for i, e in enumerate(tried) if e["cv_score"] is not None]
     if held and not scored:
         reason = ("no candidate finished its cross-validation within the budget "
-                  f"({budget_s:g} s); fitted the default model instead. Give a larger budget_s.")
+                  f"({budget_s:g} s); fitted {fitted} instead. Give a larger budget_s.")
     if scored:
         best = max(scored, key=lambda i: (tried[i]["cv_score"], -i))
         factory = cands[best][1]
@@ -338,7 +467,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     selection = {
         "cv": how if held else None,
         "folds": len(held),
-        "budget_s": float(budget_s),
+        "budget_s": budget_s,
         "elapsed_s": time.perf_counter() - start,
         "candidates": tried,
         "chosen": best,

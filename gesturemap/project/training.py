@@ -124,18 +124,11 @@ class ProjectTraining:
         """Give the trained model (or ``model``) the run-time parameters of :attr:`model`'s
         settings that it does not have yet (``estimate_speed``, ``decision``,
         ``likelihood_window``...: those that need no retraining), so a setting changed after
-        the last training applies to the next stream. Returns the names changed; a model of
-        another kind than the settings' is left as it is (it is retrained anyway)."""
+        the last training applies to the next stream. Returns the names changed. A model of
+        another family (a search's winner) gets those its family has too:
+        :func:`carry_runtime_settings`, which the search gives its candidates."""
         model = self.trained if model is None else model
-        if model is None or getattr(model, "kind", None) != self.model.get("kind"):
-            return []
-        params = effective_params(self.model)
-        current = model.get_params()
-        changed = {name: params[name] for name in getattr(model, "runtime_params", ())
-                   if name in params and params[name] != current.get(name)}
-        if changed:
-            model.set_params(**changed)
-        return sorted(changed)
+        return carry_runtime_settings(self.model, model)
 
     #: why the spotting verifier was last removed from the settings (it no longer fitted a
     #: retrained model), None when it was not; not saved (the window and ``stats()`` show it)
@@ -146,6 +139,7 @@ class ProjectTraining:
         ``model`` (its gestures and input size); else remove it from the settings, log a
         warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
         whenever a new model replaces :attr:`trained` (training, retraining)."""
+        from ..models.base import frame_dim
         from ..models.spot_verifier import NULL, SpotVerifier
 
         if model is None:
@@ -158,7 +152,9 @@ class ProjectTraining:
         gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
         try:
             verifier = SpotVerifier.from_dict(spotting["verifier"])
-            wrong = verifier.mismatch(gestures, getattr(model, "input_dim_", None))
+            # the verifier reads the frames as given, ignored channels too (frame_dim)
+            wrong = verifier.mismatch(gestures, frame_dim(model)
+                                      if hasattr(model, "input_dim_") else None)
             kind = (verifier.summary or {}).get("model")
             if wrong is None and kind is not None and kind != getattr(model, "kind", kind):
                 # its features hold the spotter's scores, which another family scales otherwise
@@ -188,6 +184,55 @@ def effective_params(settings: dict[str, Any]) -> dict[str, Any]:
     if settings.get("spotting") is not None and settings.get("kind") in ("hhmm", "gmm"):
         params.setdefault("deltas", False)
     return params
+
+
+def carry_runtime_settings(settings: dict[str, Any], model: Any) -> list[str]:
+    """Give ``model`` the run-time parameters a project's model ``settings`` name: those of the
+    settings' ``params`` that are run-time parameters (``runtime_params``: ``decision``,
+    ``likelihood_window``..., no retraining needed) of the settings' family and of the model's
+    family alike. One rule for every model the project runs: its own kind, a search's winner
+    of another family (a DTW keeps an HHMM project's ``decision="decaying"``; an HHMM-only
+    ``estimate_speed`` does not reach it), a wrapped model (``Featured``: its inner model's).
+    A value the model's family refuses (DTW has no ``"window"`` decision) leaves its own; a
+    parameter the settings do not name keeps the model's value. The background search gives
+    it to every candidate, and a project applies it when it loads its model, so the same saved
+    model runs the same however it was loaded. Returns the names changed."""
+    if model is None:
+        return []
+    kind, params = settings.get("kind"), effective_params(settings)
+    if kind == "featured" and isinstance(params.get("model"), dict):  # its inner model's
+        kind, params = params["model"].get("model"), dict(params["model"].get("params") or {})
+    family = MODEL_REGISTRY.get(kind)
+    wanted = {name: value for name, value in params.items()
+              if name in getattr(family, "runtime_params", ())}
+    if getattr(model, "kind", None) != "featured":
+        return _carry(model, wanted)
+    from ..models.search import model_from_description
+
+    spec = model.model or {"model": "hhmm", "params": {}}
+    inner = getattr(model, "inner_", None) or model_from_description(spec)
+    changed = _carry(inner, wanted)
+    if changed:  # its settings (saved, and what a refit builds) say so too
+        model.model = {**spec, "params": {**(spec.get("params") or {}),
+                                          **{name: getattr(inner, name) for name in changed}}}
+    return changed
+
+
+def _carry(model: Any, wanted: dict[str, Any]) -> list[str]:
+    """Set each of ``wanted`` that is one of ``model``'s run-time parameters and that its
+    family accepts; the names changed."""
+    current = model.get_params()
+    changed = []
+    for name, value in wanted.items():
+        if name not in getattr(model, "runtime_params", ()) or current.get(name) == value:
+            continue
+        try:
+            model.set_params(**{name: value})
+        except GesturemapError:  # not a value of this family: it keeps its own
+            model.set_params(**{name: current[name]})
+            continue
+        changed.append(name)
+    return sorted(changed)
 
 
 def _interpolate(values: np.ndarray, times: np.ndarray, at: np.ndarray) -> np.ndarray:

@@ -53,3 +53,12 @@ def test_the_model_panel_keeps_the_search_and_onset_settings(qtbot):
     panel.search.setChecked(True)
     assert panel.settings()["auto"] is True
     Project("x", model=panel.settings())  # a project accepts what the panel sends
+
+
+def test_a_discarded_search_says_what_changed():
+    from gesturemap.gui.search_status import search_text
+
+    text = search_text({"state": "discarded", "cv_score": 1.0,
+                        "message": "the takes and the model settings changed during the search"})
+    assert text == ("search result discarded: the takes and the model settings changed during "
+                    "the search")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -102,6 +103,61 @@ def test_grouped_folds_hold_out_whole_groups():
         assert not inside & outside
 
 
+def test_grouped_folds_keep_every_class_in_every_training_part():
+    """Groups are dealt with their classes in view: a class two groups recorded never has
+    both held out at once (it would be scored untrained), whatever the seed; when the folds
+    asked for leave no such deal, there are more of them (one group a fold always works)."""
+    labels, groups = [], []
+    for g in ("P1", "P2", "P3", "P4", "P5", "P6"):
+        for c in ("a", "b", "c") if g in ("P2", "P4") else ("a", "b"):
+            labels.append(c)
+            groups.append(g)
+    triangle = (["x", "y", "y", "z", "x", "z"], ["A", "A", "B", "B", "C", "C"])
+    for lab, grp, folds, k in ((labels, groups, 5, 5), (labels, groups, 2, 2),
+                               (*triangle, 2, 3)):
+        for seed in range(10):
+            held, how = take_folds(lab, folds, seed, grp)
+            assert len(held) == k and how.startswith(f"{k} folds"), how
+            assert ("fewer would hold out every group of a class" in how) == (k > folds)
+            assert sorted(np.concatenate(held).tolist()) == list(range(len(lab)))
+            for test in held:
+                out = set(test.tolist())
+                assert not {grp[i] for i in out} & {grp[i] for i in range(len(lab))
+                                                    if i not in out}
+                assert {lab[i] for i in range(len(lab)) if i not in out} == set(lab), seed
+
+
+def test_a_class_of_a_single_group_cannot_be_cross_validated(ref):
+    """A class one group recorded (or groups that are the labels) cannot be held out without
+    being scored untrained: no cross-validation, as for a single take, and the reason says
+    which class and group, not to record more takes."""
+    ds = small_dataset(ref, False, per_class=2)
+    labels = [r.label for r in ds]
+    lonely = labels[-1]
+    groups = ["solo" if lb == lonely else f"p{i % 2}" for i, lb in enumerate(labels)]
+    for grp in (groups, labels):
+        model = gm.auto(ds, budget_s=30, groups=grp, candidates=_candidates())
+        sel = model.selection_
+        assert sel["chosen"] is None and sel["cv"] is None and sel["candidates"] == []
+        assert sel["reason"].startswith("cannot cross-validate: too few groups per class")
+        assert "takes" not in sel["reason"] and "Fitted GMM 1 instead" in sel["reason"]
+    assert f"class {lonely} only in group solo" in gm.auto(
+        ds, budget_s=30, groups=groups, candidates=_candidates()).selection_["reason"]
+
+
+def test_a_single_class_is_not_cross_validated(ref):
+    """With one class every candidate names it for every take (CV 1.0 for all): no CV, and
+    the reason says so and what was fitted."""
+    ds = gm.Dataset()
+    for rec in list(small_dataset(ref, False, per_class=3))[:3]:
+        ds.add(rec.inputs, label=rec.label)
+    model = gm.auto(ds, budget_s=30, candidates=_candidates())
+    sel = model.selection_
+    assert sel["chosen"] is None and sel["cv_score"] is None and sel["candidates"] == []
+    assert "single class" in sel["reason"] and "Fitted GMM 1 instead" in sel["reason"]
+    assert isinstance(model, gm.GMM)
+
+
 def test_one_take_of_a_class_falls_back_with_a_reason(ref):
     ds = small_dataset(ref, False, per_class=2)
     lonely = [r for r in ds][0]
@@ -138,6 +194,52 @@ def test_selection_is_saved_with_the_model(picked, tmp_path):
 def test_bad_budget_is_refused(ref):
     with pytest.raises(gm.GesturemapError, match="budget_s"):
         gm.auto(small_dataset(ref, False), budget_s=0)
+
+
+@pytest.mark.parametrize("kwargs", [{"budget_s": float("nan")}, {"budget_s": float("inf")},
+                                    {"budget_s": True}, {"folds": 0}, {"folds": 1},
+                                    {"folds": -1}, {"folds": 2.5}, {"folds": True}])
+def test_bad_budgets_and_folds_are_refused_in_one_line(ref, kwargs):
+    name = next(iter(kwargs))
+    with pytest.raises(gm.GesturemapError, match=f"^{name}=.* is not valid: expected") as info:
+        gm.auto(small_dataset(ref, False), **kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_numpy_numbers_are_budgets_and_folds(ref):
+    ds = small_dataset(ref, False)
+    for budget, folds in ((np.int64(30), np.int64(2)), (np.float32(30.0), 2)):
+        sel = gm.auto(ds, budget_s=budget, folds=folds, candidates=_candidates()[:2]).selection_
+        assert sel["budget_s"] == 30.0 and type(sel["budget_s"]) is float
+        assert sel["folds"] == 2 and sel["chosen"] is not None
+
+
+class _ColdStart(gm.KNN):
+    """A kNN whose first fit in the process takes a second (a family's one-time start, as
+    hmmlearn's import and first fit); it counts its fits."""
+
+    fits = 0
+
+    def fit(self, dataset, **kwargs):
+        _ColdStart.fits += 1
+        if _ColdStart.fits == 1:
+            time.sleep(1.0)
+        return super().fit(dataset, **kwargs)
+
+
+def test_a_familys_one_time_start_is_not_counted_as_its_fit_time(ref):
+    """The first fit of a family in a fresh process (about 1 s for hmmlearn, 11 ms warm) is not
+    the candidate's fit time: its other folds are not skipped as overrunning the budget. Once
+    warm, nothing more is fitted than the folds and the final fit."""
+    ds = small_dataset(ref, False, per_class=5)  # 5 folds
+    cands = [("kNN", lambda: gm.KNN(3)), ("cold start", lambda: _ColdStart(3))]
+    model = gm.auto(ds, budget_s=3, candidates=cands)
+    cold = model.selection_["candidates"][1]
+    assert cold["status"] == "ok" and cold["fit_seconds"] < 0.5, cold
+    fits = _ColdStart.fits
+    again = gm.auto(ds, budget_s=3, candidates=cands[1:])
+    assert _ColdStart.fits - fits == 5 + 1  # warm: the folds and the final fit only
+    assert again.selection_["candidates"][0]["fold_scores"] == cold["fold_scores"]
 
 
 def test_regression_is_scored_by_r2(ref):
