@@ -514,6 +514,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not project.takes:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
     t0 = time.perf_counter()
+    basis = project.training_basis()  # (before the training fits the pipeline)
     search = auto_settings(project.model)
     lines = []  # printed once the model is saved (a closed pipe cannot lose it)
     if args.budget is not None and not (args.auto or search is not None):
@@ -536,9 +537,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
     else:
         project.fit_pipeline()
         model = project.new_model().fit(project.dataset())
-    project.trained = model
-    removed = project.check_verifier(model)
-    project.save(args.dir)
+    notes: list[str | None] = []  # what check_verifier says of the saved project
+
+    def store(now: Any) -> None:  # the project as saved now, under its lock
+        if now.training_basis() != basis:
+            raise GesturemapError(
+                f"{args.dir} changed while the model trained (another process saved takes or "
+                "settings): nothing stored; run gesturemap train again")
+        now.pipeline, now.trained = project.pipeline, model  # (the pipeline fitted with it)
+        notes.append(now.check_verifier(model))
+
+    Project.update(args.dir, store)  # what else changed meanwhile (e.g. the name) stays
+    removed = notes[0]
     for line in lines:
         print(line)
     if removed:

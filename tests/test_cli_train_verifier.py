@@ -435,3 +435,50 @@ def test_a_retrain_keeps_a_verifier_over_a_model_that_ignores_a_channel(streams,
     project.train()
     assert project.verifier_removed is None
     assert project.model["spotting"]["verifier"] is not None
+
+
+def _change_while_plain_training(monkeypatch, folder: Path, change) -> None:
+    """Plain ``gesturemap train``: ``change`` (another process's save) made to ``folder``
+    while the model trains."""
+    real = Project.dataset
+
+    def dataset(self, *args, **kwargs):
+        out = real(self, *args, **kwargs)
+        change(folder)
+        return out
+    monkeypatch.setattr(Project, "dataset", dataset)
+
+
+def test_plain_train_keeps_what_another_process_saved_meanwhile(streams, tmp_path,
+                                                                monkeypatch, capsys):
+    # it saved the copy it had loaded before training: a name (or any setting) another
+    # process saved meanwhile went back to the old one
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+
+    def other(folder: Path) -> None:
+        project = Project.load(folder)
+        project.name = "renamed meanwhile"
+        project.save(folder)
+    _change_while_plain_training(monkeypatch, folder, other)
+    assert main(["train", str(folder)]) == 0
+    assert "trained GMM" in capsys.readouterr().out
+    project = Project.load(folder)
+    assert project.name == "renamed meanwhile" and project.trained is not None
+
+
+def test_plain_train_stores_nothing_over_takes_changed_meanwhile(streams, tmp_path,
+                                                                 monkeypatch, capsys):
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    before = Project.load(folder).model_file
+
+    def other(folder: Path) -> None:  # a take relabelled: the model would not be its model
+        project = Project.load(folder)
+        project.relabel_take(project.takes[0].id, "2" if project.takes[0].label != "2" else "1")
+        project.save(folder)
+    _change_while_plain_training(monkeypatch, folder, other)
+    assert main(["train", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "changed while the model trained" in err and len(err.strip().splitlines()) == 1
+    assert Project.load(folder).model_file == before  # the other process's save stands

@@ -7,6 +7,8 @@ save, and ``project.json`` last: it is what switches the folder to the new state
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import re
 import shutil
 import time
@@ -188,6 +190,22 @@ class ProjectFolder:
             change(project)
             project.save(folder)
         return project
+
+    def training_basis(self) -> str:
+        """What a training of this project reads, as text to compare: every take's id, label
+        and data (a digest), the feature pipeline's and the model's settings and the channel
+        names. Two loads of an unchanged folder give the same text; a take added, removed,
+        relabelled or edited, or such a setting changed, gives another (``gesturemap train``
+        stores its model only onto the project it trained on)."""
+        digest = hashlib.sha256()
+        for take in self.takes:
+            for a in (take.inputs, take.times, take.outputs):
+                digest.update(b"-" if a is None else repr(a.shape).encode())
+                if a is not None:
+                    digest.update(np.ascontiguousarray(a).tobytes())
+        return json.dumps([[(t.id, t.label) for t in self.takes], digest.hexdigest(),
+                           self.pipeline.to_dict(), self.model, self.input_names,
+                           self.output_names], sort_keys=True, default=str)
 
     @property
     def model_file(self) -> str | None:
