@@ -130,6 +130,13 @@ def model_to_xmm(model: Any) -> dict[str, Any]:
             "XMM's models have no delta features: train the model with deltas=False to write "
             "it in XMM's format."
         )
+    if getattr(model, "kept_channels_", None) is not None:
+        raise GesturemapError(
+            "XMM's models read every input: this model ignores channels "
+            f"{list(model.ignore_channels)} of its {model.full_input_dim_} (ignore_channels), "
+            "so XMM would read the wrong ones. Train it without ignore_channels, or leave those "
+            "channels out of the project's inputs or pipeline, to write it in XMM's format."
+        )
     d_in, d_out = int(model.input_dim_), int(model.output_dim_)
     bimodal = d_out > 0
     defaults: dict[str, Any] = {

@@ -354,3 +354,18 @@ def test_a_model_with_deltas_is_refused_with_the_fix():
     model = gm.GMM(gaussians=1, deltas=True).fit(ds)
     with pytest.raises(gm.GesturemapError, match="deltas=False"):
         model_to_xmm(model)
+
+
+def test_a_model_that_ignores_channels_is_not_written_as_xmm():
+    # it was written as a model of its kept channels, without a word: XMM would then read the
+    # first channels of every frame, not the kept ones
+    from gesturemap.models.xmm_export import model_to_xmm
+
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for r in _dataset():
+        ds.add(np.c_[rng.normal(size=len(r.inputs)), r.inputs], label=r.label)
+    model = gm.GMM(gaussians=2, deltas=False, decision="window", ignore_channels=[0]).fit(ds)
+    with pytest.raises(gm.GesturemapError, match=r"ignores channels \[0\] of its 3"):
+        model_to_xmm(model)
+    assert model_to_xmm(gm.GMM(gaussians=2, deltas=False, decision="window").fit(_dataset()))
