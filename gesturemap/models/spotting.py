@@ -583,7 +583,9 @@ class SpottingStream(VerifierQueue, StreamBase):
     def _seen_of(self, frame: Any) -> np.ndarray:
         """The channels of a (D_in,) frame the model sees, once it is checked (a model that
         ignores channels), in the stream's buffer (valid until the next frame)."""
-        np.take(self._check_frame(frame), self._kept, out=self._seen)
+        # (mode="clip": the indices are valid; the default "raise" buffers ``out``, a copy
+        # a frame on the real-time path)
+        np.take(self._check_frame(frame), self._kept, out=self._seen, mode="clip")
         return self._seen
 
     def step(self, frame: Any) -> Result:
