@@ -394,6 +394,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 self._errlog(f"refused {name}", "command %s refused: %s", name, exc)
             except Exception as exc:
                 self._count_error(exc, f"command {name}")
+            self._drop_outdated_search()
             if name in RECORD_COMMANDS:  # after it took effect: the window reads both
                 self.record_commands += 1
 

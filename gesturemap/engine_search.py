@@ -45,6 +45,8 @@ class BackgroundSearch:
     project: Any
     searcher: Any
     search_status: dict[str, Any] | None
+    #: what the running search trains on (:func:`search_basis`), None when none runs
+    _search_basis: tuple[Any, ...] | None = None
 
     def _search_settings(self) -> dict[str, float] | None:
         from .trainer import auto_settings
@@ -81,6 +83,7 @@ class BackgroundSearch:
         # taken here, on the engine thread, before the search's own thread packs the project:
         # whatever changes after this is caught when the winner comes back
         basis = search_basis(self.project)
+        self._search_basis = basis
         self.search_status = {"state": "searching", "budget_s": settings["budget_s"],
                               "margin": settings["margin"], "started": time.time()}
 
@@ -91,6 +94,8 @@ class BackgroundSearch:
                     on_done=lambda j: self.command("_searched", j, basis, settings["margin"]))
             except Exception as exc:
                 self._count_error(exc, "search")
+                if self._search_basis is basis:
+                    self._search_basis = None
                 self.search_status = {"state": "failed", "message": str(exc)}
 
         self._search_io(send)
@@ -119,11 +124,29 @@ class BackgroundSearch:
         self._search_queue.put(job)
 
     def _cancel_search(self) -> None:
+        self._search_basis = None
         if self._search_job is not None or self._search_queue is not None:
             # read on the search's thread: a job being sent becomes _search_job there
             self._search_io(lambda: self._search_job is not None and self._search_job.cancel())
 
+    def _drop_outdated_search(self) -> None:
+        """After each command: a search whose project has changed since it began (a take
+        relabelled, removed or added, other settings) could never be swapped in; it is
+        cancelled now, freeing its core, rather than discarded when it ends. Compares only
+        while a search runs."""
+        basis = self._search_basis
+        if basis is None:
+            return
+        changed = _changed(basis, search_basis(self.project))
+        if changed:
+            self._cancel_search()
+            self.search_status = {"state": "discarded",
+                                  "message": f"{' and '.join(changed)} changed during the "
+                                             "search; it was stopped"}
+
     def _cmd__searched(self, job: Any, basis: tuple[Any, ...], margin: float) -> None:
+        if basis is self._search_basis:
+            self._search_basis = None
         if job.cancelled:
             return
         try:

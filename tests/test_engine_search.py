@@ -311,3 +311,34 @@ def test_the_winner_keeps_the_projects_run_time_settings(reference_dir, tmp_path
     frames = project.dataset()[0].inputs
     for a, b in zip(winner.stream().run(frames), loaded.stream().run(frames), strict=True):
         np.testing.assert_array_equal(a.log_likelihoods, b.log_likelihoods)
+
+
+def test_a_search_made_out_of_date_by_a_command_is_stopped_at_once(reference_dir):
+    """A take removed while a search runs (a performer's edit, no retrain) makes its winner
+    unusable: the search is cancelled then, freeing its core, not left to run out its budget
+    (60 s here) and discarded at the end. The real search process."""
+    model = {"kind": "gmm", "params": {"gaussians": 1}, "auto": {"budget_s": 60, "margin": 0.0}}
+    project = _small_project(reference_dir, model)
+    engine = Engine(project, osc_in=None, trainer="process")
+    engine.start()
+    try:
+        engine.command("train")
+        assert engine.done_training.wait(60), "the quick retrain never came back"
+        assert _wait(lambda: (engine.search_status or {}).get("state") == "searching", 20)
+        assert _wait(lambda: engine._search_job is not None, 20)
+        job = engine._search_job
+        started = time.monotonic()
+        engine.command("remove_takes", [project.takes[0].id])
+        assert _wait(job.done, 20), "the search ran on"
+        assert time.monotonic() - started < 20
+        assert job.cancelled
+        status = engine.search_status
+        assert status["state"] == "discarded", status
+        assert status["message"] == "the takes changed during the search; it was stopped"
+        model_before = engine.model
+        engine.command("reset")  # a later command: nothing more to stop, nothing swapped
+        assert _wait(lambda: not engine._commands, 5)
+        assert engine.search_status["state"] == "discarded" and engine.model is model_before
+    finally:
+        engine.stop()
+    assert engine.errors == 0
