@@ -406,7 +406,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                                   "/wekinator/control/outputs with a class number first")
         self.recording = True
         if self.stream is not None:  # a take starts a gesture: the model follows it from here
-            self.path.reset_stream()
+            self._reset_stream("take")
             self.resets["take"] += 1
         self._take_inputs, self._take_times, self._take_outputs = [], [], []
         self._take_label = self.current_label if not self._is_regression() else "take"
@@ -589,7 +589,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._dtw_last = -1
         if self.model is None and self._dtw_project() and self.project.takes:
             self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
-        self.path.reset_stream()
+        self._reset_stream("running")
         self._clear_gesture()
 
     def _cmd_stop_running(self) -> None:
@@ -737,7 +737,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
                 if len(f) == self._logged_features:  # its frames are not logged
                     slog.write("features", t_in, f)
         if self._onset is not None and self._onset.step(values) and self.stream is not None:
-            self.path.reset_stream()  # motion starts after a rest: a gesture starts
+            self._reset_stream("onset", written=True)  # motion starts after a rest
             self._clear_gesture()
             self.resets["onset"] += 1
         if self.running and self.stream is not None:

@@ -24,6 +24,8 @@ class TakeEdits:
     project: Any
     stream: Any
     path: Any
+    session_log: Any
+    _log_event: Any
     resets: dict[str, int]
     _gesture: Any
     _gesture_t: Any
@@ -83,9 +85,19 @@ class TakeEdits:
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""
-        self.path.reset_stream()
+        self._reset_stream("trigger")
         self._clear_gesture()  # the last gesture (what a correction relabels) begins here
         self.resets["trigger"] += 1
+
+    def _reset_stream(self, reason: str, written: bool = False) -> None:
+        """Reset the model stream (a gesture starts) and, with a session log open, log it:
+        a ``reset`` event whose ``frame`` is the first ``input`` row the reset stream reads
+        (the row just logged when ``written``), where ``gesturemap replay`` resets too."""
+        self.path.reset_stream()
+        log = self.session_log
+        if log is not None:
+            self._log_event("reset", reason=reason,
+                            frame=max(0, log.accepted("input") - int(written)))
 
     def _clear_gesture(self) -> None:
         self._gesture.clear()

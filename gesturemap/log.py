@@ -8,7 +8,9 @@ A session log is a folder::
         input.csv           one file per stream: header "t,<col1>,<col2>,...", one row a frame
         features.csv        ...
         labels.csv          t,label (an empty label ends a labelled stretch)
-        events.csv          t,kind,data (data: a JSON object)
+        events.csv          t,kind,data (data: a JSON object; a ``reset`` event's ``frame``
+                            is the first input row after a stream reset, which a replay
+                            resets at too: see :meth:`SessionLog.accepted`)
 
 Times are ``t - t0`` in seconds: by default ``t0`` is ``time.perf_counter()`` when the log was
 created, so ``t`` is seconds since the session started. The engine gives ``t0 = 0``: its files
@@ -229,6 +231,7 @@ class SessionLog:
             raise validation_error("meta", meta, "a JSON-compatible dict") from None
         self._files = {name: f"{name}.csv" for name in (*self.streams, LABELS, EVENTS)}
         self.dropped: dict[str, int] = dict.fromkeys(self._files, 0)
+        self._accepted: dict[str, int] = dict.fromkeys(self._files, 0)
         self._queue: deque[tuple[str, float, Any]] = deque()
         self._max_queued = int(max_queued)
         self._closed = False
@@ -270,9 +273,26 @@ class SessionLog:
         if self._closed or len(self._queue) >= self._max_queued:
             _count_drop(self.dropped, stream)
             return False
+        accepted = self._accepted
+        if stream in accepted:  # (an unhashable name raises here, before anything is queued)
+            accepted[stream] += 1
         # deque.append is atomic under the GIL: no lock between this thread and the writer.
         self._queue.append((stream, t, item))
         return True
+
+    def accepted(self, stream: str) -> int:
+        """Rows of ``stream`` accepted so far (queued or written, not dropped): the index in
+        the stream's file of the next row accepted, when every row fits its stream.
+
+        An event can name a frame with it, e.g. the engine's ``reset`` event gives
+        ``frame=log.accepted("input")``, the first ``input`` row after the reset, which
+        :func:`gesturemap.offline.replay_log` resets the stream before. Never raises
+        (0 for a stream the log does not have).
+        """
+        try:
+            return self._accepted.get(stream, 0)
+        except TypeError:
+            return 0
 
     def write(self, stream: str, t: float, values: Any) -> bool:
         """Queue one row of a numeric stream; never blocks, never raises.
@@ -585,11 +605,28 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
             try:
                 table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2, dtype=np.float64)
             except ValueError as error:
-                raise FormatError(f"{path} is damaged (after its header line): {error}") from None
+                raise FormatError(f"{path} is damaged: {_bad_line(lines, width) or error}"
+                                  ) from None
         if table.shape[1] != width:
             raise FormatError(f"{path} is damaged: rows of {table.shape[1]} values, not {width}.")
         result[name] = Stream(table[:, 0].copy(), table[:, 1:].copy(), tuple(columns))
     return result
+
+
+def _bad_line(lines: list[str], width: int) -> str | None:
+    """Where a stream file is damaged: its first line (1-based, the header is line 1) that
+    is not ``width`` numbers, and its start; None if every line is."""
+    for number, line in enumerate(lines[1:], start=2):
+        fields = line.split(",")
+        try:
+            ok = len(fields) == width and all(f.strip() for f in fields)
+            if ok:
+                [float(f) for f in fields]
+        except ValueError:
+            ok = False
+        if not ok:
+            return f"line {number} is not {width} numbers ({line[:60]!r})."
+    return None
 
 
 def _read_rows(folder: Path, name: str, header: str) -> list[list[str]]:
@@ -602,7 +639,16 @@ def _read_rows(folder: Path, name: str, header: str) -> list[list[str]]:
     # A crash may cut the last line; quoted fields may hold line breaks, so keep whole records.
     cut = text.rfind("\n")
     text = text[: cut + 1]
-    rows = list(csv.reader(io.StringIO(text, newline="")))
+    rows: list[list[str]] = []
+    try:
+        # strict: a quoted field still open at the end is a record the crash cut inside its
+        # line break ("two\nli"), not a whole one
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+        for row in reader:
+            rows.append(row)
+    except csv.Error as error:
+        if "unexpected end of data" not in str(error):
+            raise FormatError(f"{path} is damaged at line {reader.line_num}: {error}.") from None
     if not rows or ",".join(rows[0]) != header:
         raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
     return rows[1:]

@@ -111,6 +111,19 @@ def test_classification_metrics_by_hand():
     assert m["macro_f1"] == pytest.approx(np.mean([0.8, 0.5, 2 / 3]))
 
 
+def test_macro_f1_counts_a_class_only_ever_predicted_wrongly_as_scikit_learn_does():
+    from sklearn.metrics import f1_score
+
+    # "c" is never true (a held-out test set without it) but predicted once: its F1 is 0
+    truth, predicted = ["a", "a", "b", "b"], ["a", "c", "b", "b"]
+    m = ev.classification_metrics(["a", "b", "c"], truth, predicted)
+    assert m["macro_f1"] == pytest.approx(f1_score(truth, predicted, average="macro"))
+    assert m["macro_f1"] == pytest.approx(np.mean([2 / 3, 1.0, 0.0]))
+    # a class neither true nor predicted stays out, as in scikit-learn
+    m = ev.classification_metrics(["a", "b", "c", "d"], truth, predicted)
+    assert m["macro_f1"] == pytest.approx(f1_score(truth, predicted, average="macro"))
+
+
 def test_regression_metrics_by_hand():
     truth = np.array([[0.0, 1.0], [0.0, 1.0]])
     estimate = np.array([[1.0, 1.0], [-3.0, 1.0]])
@@ -295,6 +308,10 @@ def test_report_files(tmp_path):
     assert sorted(p.name for p in paths) == ["confusion.png", "early.png", "f1.png"]
     for p in paths:
         assert p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 2000
+    (tmp_path / "a-file").write_text("x")  # --plots naming a file: one clear error, file kept
+    with pytest.raises(gm.GesturemapError, match="plots folder.*It is a file"):
+        report.save_plots(tmp_path / "a-file")
+    assert (tmp_path / "a-file").read_text() == "x"
 
 
 def test_bad_model_and_parameters_fail_before_any_fold():

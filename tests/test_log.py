@@ -197,6 +197,21 @@ def test_reader_skips_a_line_cut_short(tmp_path: Path) -> None:
     assert [e.kind for e in read_events(tmp_path / "s")] == ["start"]
 
 
+def test_reader_skips_a_label_cut_inside_its_line_break(tmp_path: Path) -> None:
+    with SessionLog(tmp_path / "s", {}, t0=0.0) as log:
+        log.label(1.0, "x")
+        log.label(2.0, "two\nlines")  # a class name with a line break: quoted over two lines
+    path = tmp_path / "s" / "labels.csv"
+    assert read_labels(tmp_path / "s")[1] == ["x", "two\nlines"]
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("two\n") + 4], encoding="utf-8")  # killed right there
+    times, labels = read_labels(tmp_path / "s")
+    assert times.tolist() == [1.0] and labels == ["x"]  # not a label "two\n" that never was
+    path.write_text('t,label\n1.0,x\n2.0,"a"b\n', encoding="utf-8")  # no writer's line
+    with pytest.raises(FormatError, match="labels.csv is damaged at line 3"):
+        read_labels(tmp_path / "s")
+
+
 def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
     with pytest.raises(FormatError, match="not a folder"):
         read_log(tmp_path / "none")
@@ -206,8 +221,8 @@ def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
         SessionLog(tmp_path / "s", {"input": ["x"]})
     path = tmp_path / "s" / "input.csv"
     path.write_text("t,x\n0.0,1.0\n0.1,oops\n")
-    with pytest.raises(FormatError, match="input.csv is damaged"):
-        read_log(tmp_path / "s")
+    with pytest.raises(FormatError, match="input.csv is damaged: line 3 is not 2 numbers"):
+        read_log(tmp_path / "s")  # the line a researcher opens the file at
     path.write_text("t,y\n")
     with pytest.raises(FormatError, match="first line"):
         read_log(tmp_path / "s")

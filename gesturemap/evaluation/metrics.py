@@ -47,7 +47,8 @@ def classification_metrics(
     dict
         ``accuracy`` (float), ``confusion`` ((C, C) int array, rows = true class, columns =
         predicted), ``per_class`` (list of dicts: label, precision, recall, f1, support),
-        ``macro_f1`` (float).
+        ``macro_f1`` (float: the mean F1 of the classes true or predicted at least once,
+        as scikit-learn's ``f1_score(average="macro")``).
     """
     from sklearn.metrics import precision_recall_fscore_support
 
@@ -71,7 +72,9 @@ def classification_metrics(
         }
         for i, label in enumerate(labels)
     ]
-    present = support > 0
+    # scikit-learn's f1_score(average="macro"): over the classes that are true or predicted at
+    # least once (a class only ever predicted wrongly counts, with F1 0)
+    present = (support > 0) | np.isin(np.arange(n), p)
     macro = float(np.mean(f1[present])) if present.any() else float("nan")
     return {"accuracy": accuracy, "confusion": confusion, "per_class": per_class, "macro_f1": macro}
 

@@ -126,9 +126,21 @@ def _draw_regression(ax: Any, report: Any) -> None:
     ax.legend(fontsize=7)
 
 
+def plot_folder(folder: Path) -> Path:
+    """``folder``, created if needed; a path that is a file is a GesturemapError saying so
+    (not the bare "File exists" of ``mkdir``)."""
+    if folder.exists() and not folder.is_dir():
+        from ..validation import validation_error
+
+        raise validation_error("plots folder", str(folder), "a folder (new or existing)",
+                               "It is a file: give a folder's path for the PNGs.")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def save_report_plots(report: Any, folder: Path, prefix: str = "") -> list[Path]:
     """The PNGs of one report (see :meth:`Report.save_plots`)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    plot_folder(folder)
     paths = []
     if report.task == "regression":
         fig = figure(5, 3.5)

@@ -99,10 +99,9 @@ class QualityReport:
 
     def save_plots(self, folder: str | Path) -> list[Path]:
         """``quality_confusion.png`` and ``quality_takes.png`` (suspicion of every take)."""
-        from .plots import draw_confusion, figure, save_figure
+        from .plots import draw_confusion, figure, plot_folder, save_figure
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = plot_folder(Path(folder))
         s = self.summary
         fig = figure(4.5, 4.0)
         draw_confusion(fig.add_subplot(), s, title=f"takes recognised from the others: "
