@@ -112,3 +112,12 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def logged_run(folder: Path, logdir: Path) -> tuple[subprocess.Popen, int]:
+    """`gesturemap run FOLDER --log LOGDIR` reading OSC on a free loopback port (returned),
+    sending nowhere that listens."""
+    port = free_port()
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
+                       "--log", logdir)
+    return run, port

@@ -15,7 +15,7 @@ import numpy as np
 from gesturemap.log import read_events, read_log
 from gesturemap.project import Project
 
-from .stage_helpers import float_msg, free_port, start_run, stop_run
+from .stage_helpers import float_msg, logged_run, stop_run
 
 
 def _project(folder):
@@ -37,9 +37,7 @@ def _project(folder):
 def test_replay_of_a_run_log_resets_where_the_live_stream_did(tmp_path, repo_dir):
     folder = _project(tmp_path / "proj")
     logdir = tmp_path / "log"
-    port = free_port()
-    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
-                       "--log", logdir)
+    run, port = logged_run(folder, logdir)
     rng = np.random.default_rng(1)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0

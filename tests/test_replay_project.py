@@ -15,7 +15,7 @@ import numpy as np
 
 from gesturemap.log import SessionLog, log_project, read_log
 
-from .stage_helpers import float_msg, free_port, start_run, stop_run, two_level_project
+from .stage_helpers import float_msg, logged_run, stop_run, two_level_project
 
 
 def _cli(repo_dir, *args):
@@ -26,9 +26,7 @@ def _cli(repo_dir, *args):
 def test_replay_of_a_run_log_goes_through_its_own_project(tmp_path, repo_dir):
     folder = two_level_project(tmp_path / "proj")
     logdir = tmp_path / "log"
-    port = free_port()
-    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
-                       "--log", logdir)
+    run, port = logged_run(folder, logdir)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         tx.sendto(float_msg("/wekinator/control/startRunning"), ("127.0.0.1", port))
