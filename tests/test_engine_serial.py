@@ -91,3 +91,41 @@ def test_binary_frames_at_1khz_through_engine(tmp_path):
     take = project.takes[0]
     assert take.length == 2000
     np.testing.assert_array_equal(take.inputs[:, 0], np.arange(2000, dtype=np.float32))
+
+
+def test_a_time_using_pipeline_takes_every_line_of_a_burst_and_a_board_reset(tmp_path):
+    """With a OneEuro filter (it uses frame times), lines read in one chunk shared one time and
+    all but the first were refused; after a board reset (millis() from 0 again) every frame
+    was refused until the new clock passed the old one."""
+    from gesturemap.features import OneEuro, Pipeline
+
+    link = SocatLink(tmp_path)
+    link.start()
+    project = Project("serial", model="gmm", pipeline=Pipeline([OneEuro()]))
+    made = []
+
+    def factory(queue, on_control):
+        src = SerialSource(queue, str(link.device), leading="timestamp", timestamp_unit="ms",
+                           channel_names=["a", "b"], reopen_backoff_s=(0.05, 0.2))
+        made.append(src)
+        return src
+
+    engine = Engine(project, osc_in=None, sources=[factory], trainer="thread").start()
+    try:
+        wait_until(lambda: made[0].stats.connected, timeout=10, what="the port")
+        fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
+        os.write(fd, b"".join(f"{3_600_000 + 5 * i},{i},1\n".encode() for i in range(50)))
+        wait_until(lambda: engine.frames_in >= 50, timeout=10, what="the burst")
+        os.close(fd)
+        link.stop()  # unplugged; plugged again, the board starts its clock from 0
+        wait_until(lambda: not made[0].stats.connected, timeout=10, what="unplug")
+        link.start()
+        wait_until(lambda: made[0].stats.connected, timeout=10, what="replug")
+        fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
+        _write_paced(fd, [f"{5 * i},{i},2\n".encode() for i in range(50)], 200.0)
+        wait_until(lambda: engine.frames_in >= 100, timeout=10, what="frames after replug")
+        os.close(fd)
+    finally:
+        engine.stop()
+        link.stop()
+    assert engine.bad_frames == 0 and engine.errors == 0

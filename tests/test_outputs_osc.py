@@ -152,3 +152,44 @@ def test_a_classifiers_frame_from_templates_is_byte_for_byte_the_general_encodin
     assert len(got) == len(expected) >= 2 * 50
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, (i, g, e)
+
+
+def test_a_host_name_is_looked_up_once_off_the_frame_path(rx, monkeypatch):
+    """A host given by name was resolved by every sendto (a DNS query per datagram): a DNS
+    server that is slow or gone held the engine thread for seconds on each frame. Now the name
+    is looked up once, on a thread of its own; frames before it resolves are counted, dropped."""
+    import threading
+    import time
+
+    real = socket.getaddrinfo
+    release = threading.Event()
+    calls = []
+
+    def fake(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if host == "gm-mixer.test":  # a name only this fake resolver knows, and slowly
+            calls.append(host)
+            release.wait(10)
+            return real("127.0.0.1", *args, **kwargs)
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+    out = OSCOutput({"host": "gm-mixer.test", "port": rx.getsockname()[1]})
+    try:
+        out.send(_result([0.2, 0.7, 0.1], 1), 2.0)  # the lookup hangs: the frame path does not
+        assert out.sent == 0 and out.send_errors >= 1
+        release.set()
+        rx.settimeout(0.01)
+        deadline = time.monotonic() + 10
+        while True:
+            out.send(_result([0.2, 0.7, 0.1], 1), 2.0)
+            try:
+                data = rx.recv(65536)
+                break
+            except TimeoutError:
+                assert time.monotonic() < deadline, "the name never resolved"
+        assert data.startswith(b"/wek/outputs")
+        for _ in range(50):
+            out.send(_result([0.2, 0.7, 0.1], 1), 2.0)
+        assert calls == ["gm-mixer.test"]  # once, not once per datagram
+    finally:
+        out.close()

@@ -1,14 +1,22 @@
 """OSC output: Wekinator's ``/wek/outputs`` plus gesturemap's richer messages.
 
 The socket never blocks: a datagram the kernel cannot take at once is counted and dropped (the
-next frame brings fresh values anyway). Messages are encoded by hand, with the address and
-type tags cached, because python-osc's builder costs tens of microseconds per message.
+next frame brings fresh values anyway). A host given by name is looked up once, on a thread of
+its own, never per frame: sending to a name would ask the resolver (``/etc/hosts``, then DNS)
+on every datagram, and a DNS server that does not answer would hold the frame path for
+seconds. Until the name resolves, datagrams are counted in ``send_errors`` and dropped; a name
+that does not resolve is tried again every :data:`RESOLVE_RETRY_S` seconds. Messages are encoded
+by hand, with the address and type tags cached, because python-osc's builder costs tens of
+microseconds per message.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import socket
 import struct
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +26,10 @@ from ..validation import check_number, validation_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000
+#: Seconds between two attempts to look up a host name that did not resolve.
+RESOLVE_RETRY_S = 2.0
+
+log = logging.getLogger("gesturemap.outputs.osc")
 
 #: Default addresses. Every one can be changed (``None`` turns a message off).
 DEFAULT_ADDRESSES = {
@@ -158,10 +170,31 @@ def sending_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _numeric_host(host: str) -> str | None:
+    """``host`` as an IPv4 address without asking any resolver ("localhost" included), else None."""
+    if host == "localhost":
+        return "127.0.0.1"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    return str(address) if address.version == 4 else None
+
+
+def _resolve(host: str, port: int) -> str | None:
+    """The IPv4 address of ``host`` (a name: asks the resolver, may take seconds), or None."""
+    try:
+        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
+    except (OSError, UnicodeError):
+        return None
+    return str(infos[0][4][0]) if infos else None
+
+
 class OSCOutput:
     """Sends a model's results over UDP; the engine calls :meth:`send` once per frame.
 
     Its socket is bound to the interface that reaches the target (:func:`sending_socket`).
+    A host name is looked up on a thread of its own (see the module docstring).
     """
 
     def __init__(self, settings: OSCOutputSettings | dict[str, Any] | None = None) -> None:
@@ -169,8 +202,16 @@ class OSCOutput:
             settings = OSCOutputSettings.from_dict(settings)
         self.settings = settings
         self.addresses = settings.addresses
-        self._target = (settings.host, settings.port)
-        self._sock = sending_socket(settings.host, settings.port)
+        self._closed = threading.Event()
+        numeric = _numeric_host(settings.host)
+        if numeric is not None:
+            self._target: tuple[str, int] | None = (numeric, settings.port)
+            self._sock = sending_socket(numeric, settings.port)
+        else:  # a name: the frame path sends nothing until it resolves
+            self._target = None
+            self._sock = sending_socket("127.0.0.1", settings.port)
+            threading.Thread(target=self._resolve_name, name="gesturemap-osc-out-resolve",
+                             daemon=True).start()
         self._enc = MessageEncoder()
         self._scales = [OutputScale(**s) for s in settings.scales]
         self._smoothed: np.ndarray | None = None
@@ -184,11 +225,35 @@ class OSCOutput:
         self.send_errors = 0
 
     def close(self) -> None:
+        self._closed.set()
         self._sock.close()
 
+    def _resolve_name(self) -> None:
+        """Look the host name up (off the frame path) until it resolves or the output closes."""
+        host, port = self.settings.host, self.settings.port
+        while not self._closed.is_set():
+            address = _resolve(host, port)
+            if address is not None:
+                sock = sending_socket(address, port)
+                if self._closed.is_set():
+                    sock.close()
+                    return
+                old, self._sock = self._sock, sock
+                self._target = (address, port)  # from here on the frame path sends to it
+                old.close()
+                log.info("OSC out: %s is %s", host, address)
+                return
+            log.warning("OSC out: cannot resolve %r; trying again in %.0f s", host,
+                        RESOLVE_RETRY_S)
+            self._closed.wait(RESOLVE_RETRY_S)
+
     def _send(self, data: bytes) -> None:
+        target = self._target
+        if target is None:  # a host name not resolved (yet)
+            self.send_errors += 1
+            return
         try:
-            self._sock.sendto(data, self._target)
+            self._sock.sendto(data, target)
             self.sent += 1
         except OSError:  # full buffer, unreachable port: drop, count, go on
             self.send_errors += 1

@@ -11,6 +11,7 @@ kind, and the thread carries on; nothing escapes it. With the environment variab
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -24,14 +25,81 @@ from ..validation import Described, check_number, validation_error
 
 __all__ = [
     "MAX_ABS_VALUE",
+    "MIN_STEP_S",
     "Frame",
     "FrameQueue",
+    "SensorClock",
     "Source",
     "SourceStats",
+    "spread_times",
 ]
 
 #: Values whose magnitude exceeds this are refused as corrupt (no sensor reads 1e12 of anything).
 MAX_ABS_VALUE = 1e12
+#: The least step between two frames' times from one source, in seconds. A pipeline that uses
+#: time (OneEuro, Derivative, Resample, a LowPass with a cutoff) refuses a frame whose time is
+#: not after the previous one's, so frames that share a receipt time (an OSC bundle) or whose
+#: sensor clock stood still or went back are moved just after the previous frame.
+MIN_STEP_S = 1e-6
+
+
+def spread_times(n: int, previous: float | None, t: float) -> list[float]:
+    """Times for ``n`` frames read at once at ``t``, received since ``previous``.
+
+    Frames read in one chunk (serial lines, an LSL chunk) arrived between the previous read
+    (``previous``, :func:`time.perf_counter` seconds, None if unknown) and ``t``: they get
+    times evenly spread over that span, the last one ``t``, so that a pipeline that uses time
+    sees each after the last with a plausible step (a step of a microsecond would turn a
+    derivative into a spike).
+    """
+    if n <= 1 or previous is None or not previous < t:
+        return [t] * n
+    step = (t - previous) / n
+    return [t - (n - 1 - j) * step for j in range(n)]
+
+
+class SensorClock:
+    """A sensor's own timestamps, mapped onto the receipt clock (:func:`time.perf_counter`).
+
+    The sensor's clock gives the steps between frames (free of the USB and scheduling jitter
+    of the receipt times); the receipt clock gives where they lie, so that a frame's time means
+    the same to the engine whatever the source (latency, take times, the session log). The
+    offset between the two is taken at the first frame, and taken again when a stamp goes
+    back (the board restarted: its clock starts from 0 again) or lies more than
+    :attr:`SLACK_S` behind its receipt (a clock that stood still, or drifted that far).
+
+    Attributes
+    ----------
+    resyncs : int
+        How many times the offset was taken again after the first.
+    """
+
+    SLACK_S = 1.0
+
+    __slots__ = ("_last_stamp", "_offset", "resyncs")
+
+    def __init__(self) -> None:
+        self._offset: float | None = None
+        self._last_stamp = -math.inf
+        self.resyncs = 0
+
+    def reset(self) -> None:
+        """Forget the offset (the device was opened again: its clock may have restarted)."""
+        self._offset = None
+        self._last_stamp = -math.inf
+
+    def map(self, stamp: float, receipt: float) -> float:
+        """The time on the receipt clock of a frame stamped ``stamp`` (s), received at ``receipt``."""
+        offset = receipt - stamp
+        if not math.isfinite(offset):  # a stamp that is no time at all: the receipt time
+            return receipt
+        kept = self._offset
+        if kept is None or stamp < self._last_stamp or offset - kept > self.SLACK_S:
+            if kept is not None:
+                self.resyncs += 1
+            self._offset = kept = offset
+        self._last_stamp = stamp
+        return stamp + kept
 
 
 class Frame(NamedTuple):
@@ -43,8 +111,9 @@ class Frame(NamedTuple):
     Attributes
     ----------
     t : float
-        When the frame arrived, in seconds of :func:`time.perf_counter`; or the sensor's own
-        timestamp in seconds when its profile declares one (:attr:`Source.sensor_clock`).
+        When the frame arrived, in seconds of :func:`time.perf_counter`. With a sensor's own
+        timestamps (:attr:`Source.sensor_clock`) they are mapped onto that clock
+        (:class:`SensorClock`). Strictly increasing from one frame of a source to the next.
     values : numpy.ndarray, shape (D,), float64
         The channel values, in the order of :attr:`Source.channel_names`.
     source : str
@@ -364,7 +433,8 @@ class Source:
     exception : BaseException or None
         The last unexpected exception caught in the thread (see the module docstring).
     sensor_clock : bool
-        True when :attr:`Frame.t` is the sensor's own timestamp rather than the receipt time.
+        True when :attr:`Frame.t` comes from the sensor's own timestamps (mapped onto the
+        receipt clock) rather than from the receipt time.
     """
 
     sensor_clock = False
@@ -386,6 +456,7 @@ class Source:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._lifecycle = threading.Lock()
+        self._last_t = -math.inf  # the last frame's time (frame times strictly increase)
 
     # -- public -------------------------------------------------------------------------------
 
@@ -509,6 +580,9 @@ class Source:
     def _enqueue(self, t: float, values: np.ndarray) -> None:
         """Put an already validated frame (a float64 array nobody else holds) into the queue."""
         stats = self.stats
+        if not t > self._last_t:  # a shared receipt time, a sensor clock that went back
+            t = self._last_t + MIN_STEP_S
+        self._last_t = t
         if self.queue.put(Frame(t, values, self.name)):
             stats.dropped_frames += 1
         stats.count_frame(time.perf_counter() if self.sensor_clock else t)

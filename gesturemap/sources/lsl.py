@@ -4,9 +4,10 @@ The stream is found by its name on the local network (LSL's own discovery); ever
 numeric stream becomes a frame, its channels named from the stream's description
 (``desc/channels/channel/label``, as LabRecorder and most LSL apps write it), else ``in1``...
 The source's thread pulls chunks with a short timeout, so it stops within 0.1 s.
-Frame times are the receipt times (``time.perf_counter()``, the engine's clock): on Linux the
-same monotonic clock as ``pylsl.local_clock()``, so a frame's LSL timestamp is also kept as
-:attr:`LSLSource.last_lsl_time` for a researcher who wants to line the two up.
+Frame times are on the engine's clock (``time.perf_counter()``): the samples' LSL timestamps
+give the steps between them (the samples of one chunk arrive together but were taken apart),
+mapped onto that clock (:class:`~.base.SensorClock`). The last sample's LSL timestamp is also
+kept as :attr:`LSLSource.last_lsl_time` for a researcher who wants to line the two up.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import time
 from typing import Any
 
 from ..errors import GesturemapError
-from .base import FrameQueue, Source
+from .base import FrameQueue, SensorClock, Source
 
 __all__ = ["LSLSource", "list_streams"]
 
@@ -74,6 +75,7 @@ class LSLSource(Source):
         self.stream = str(stream)
         self._inlet: Any = None
         self.last_lsl_time: float | None = None
+        self._clock = SensorClock()
 
     def _open(self) -> None:
         pylsl = _pylsl()
@@ -109,8 +111,9 @@ class LSLSource(Source):
             return
         t = time.perf_counter()
         self.stats.packets_in += len(samples)
-        for values in samples:
-            self._emit(t, values)
+        clock = self._clock
+        for values, stamp in zip(samples, stamps, strict=True):
+            self._emit(clock.map(stamp, t), values)
         self.last_lsl_time = stamps[-1]
 
     def _close(self) -> None:

@@ -11,6 +11,13 @@ Text lines
     with another label are ignored) or a timestamp. Empty lines and lines starting with ``#``
     are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
 
+Frame times
+    On :func:`time.perf_counter`'s clock. The lines or frames of one read arrived since the
+    previous read: their times are spread evenly over that span (the last one at the read), so
+    a pipeline that uses time sees each after the last. With a timestamp column, the board's
+    times give the steps and are mapped onto that clock (:class:`~.base.SensorClock`): a board
+    that restarts (its clock from 0 again) or a clock that stands still never holds frames back.
+
 Binary frames (see ``sensors/README.md`` and ``sensors/firmware/imu_serial/imu_serial.ino``)
     ======  ==========  ==============================================================
     offset  size        field
@@ -38,7 +45,7 @@ from collections.abc import Sequence
 import serial
 
 from ..validation import Described, check_choice, check_number, validation_error
-from .base import FrameQueue, Source
+from .base import FrameQueue, SensorClock, Source, spread_times
 
 __all__ = [
     "MAX_BINARY_VALUES",
@@ -142,8 +149,9 @@ class SerialSource(Source):
         With ``leading="label"``: keep only lines with this label (others are counted as
         ignored). Without it, any label is accepted.
     timestamp_unit : {"s", "ms", "us"}, default "ms"
-        With ``leading="timestamp"``: the unit of the timestamps. Frames then carry the sensor's
-        time in seconds (:attr:`Source.sensor_clock` is True).
+        With ``leading="timestamp"``: the unit of the timestamps. Frame times then follow the
+        board's clock, mapped onto :func:`time.perf_counter`'s (:attr:`Source.sensor_clock` is
+        True; see the module docstring).
     channel_names : sequence of str, optional
         One per value; if empty, the first valid frame fixes the size.
     name : str, default "serial"
@@ -198,6 +206,8 @@ class SerialSource(Source):
         self._pending = b""
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
+        self._clock = SensorClock()
+        self._read_t: float | None = None  # when the last read returned (data or not)
 
     # -- Source hooks -------------------------------------------------------------------------
 
@@ -219,9 +229,12 @@ class SerialSource(Source):
         except OSError as exc:  # serial.SerialException is an OSError
             self._lost(str(exc))
             return
+        t = time.perf_counter()
         if data:
-            self._feed(data, time.perf_counter())
+            self._feed(data, t)
+            self._read_t = t
             return
+        self._read_t = t
         # Some drivers just read nothing once the device is unplugged: check the path now and
         # then (cheap, and only while the line is silent).
         now = time.monotonic()
@@ -257,6 +270,8 @@ class SerialSource(Source):
         self._pending = b""
         self._fresh = True
         self._resyncing = True
+        self._clock.reset()  # the board may have restarted: its clock with it
+        self._read_t = None
         self._checked_path = time.monotonic()
         if self._opened_before:
             self.stats.reconnects += 1
@@ -281,8 +296,11 @@ class SerialSource(Source):
             return
         lines = (self._pending + data).split(b"\n")
         self._pending = lines.pop()
-        for line in lines:
-            self._line(line, t)
+        if len(lines) == 1:
+            self._line(lines[0], t)
+            return
+        for line, t_line in zip(lines, spread_times(len(lines), self._read_t, t), strict=True):
+            self._line(line, t_line)
 
     def _line(self, raw: bytes, t: float) -> None:
         text = raw.decode("utf-8", "replace").strip()
@@ -310,7 +328,7 @@ class SerialSource(Source):
         if self.leading == "timestamp":
             if not values or not self._plausible(values[:1]):
                 return
-            t = values.pop(0) * self._time_scale
+            t = self._clock.map(values.pop(0) * self._time_scale, t)
         if fresh and len(values) != self._arity and self._arity is not None:
             return  # the tail of a line sent before the port was opened
         self._emit(t, values)
@@ -321,6 +339,7 @@ class SerialSource(Source):
         buffer = self._pending + data if self._pending else data
         size = len(buffer)
         index = 0
+        found: list[tuple[float, ...]] = []
         while True:
             start = buffer.find(SYNC, index)
             if start < 0:
@@ -350,9 +369,15 @@ class SerialSource(Source):
                 index = start + 1
                 continue
             self._resyncing = False
-            self._emit(t, _FLOATS[n].unpack_from(buffer, start + 3))
+            found.append(_FLOATS[n].unpack_from(buffer, start + 3))
             index = end
         self._pending = buffer[index:]
+        if len(found) == 1:
+            self._emit(t, found[0])
+        elif found:
+            for values, t_frame in zip(found, spread_times(len(found), self._read_t, t),
+                                       strict=True):
+                self._emit(t_frame, values)
 
     def _skipped(self, count: int) -> None:
         """Bytes outside any frame: one bad packet per run, unless already counted or stale."""

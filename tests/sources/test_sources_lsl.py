@@ -51,6 +51,30 @@ def test_an_lsl_stream_becomes_frames(tmp_path):
     assert (got[:, 2] == -1.5).all()
 
 
+def test_the_samples_of_one_chunk_keep_their_own_times():
+    """The samples of one pulled chunk all got the pull's time: a pipeline that uses time
+    (OneEuro, Derivative) refused all but the first of them."""
+    name = f"gm-test-chunk-{time.monotonic_ns()}"
+    outlet = _outlet(name, n=2)
+    queue = FrameQueue(256)
+    src = LSLSource(queue, name).start()
+    try:
+        deadline = time.monotonic() + 5
+        while not outlet.have_consumers() and time.monotonic() < deadline:
+            time.sleep(0.005)
+        stamp = pylsl.local_clock()
+        outlet.push_chunk([[float(i), 0.0] for i in range(20)],
+                          [stamp + i / 100 for i in range(20)])
+        deadline = time.monotonic() + 5
+        while src.stats.frames_in < 20 and time.monotonic() < deadline:
+            time.sleep(0.005)
+    finally:
+        src.stop()
+    frames = queue.drain()
+    assert [f.values[0] for f in frames] == list(range(20))
+    np.testing.assert_allclose(np.diff([f.t for f in frames]), 0.01, atol=1e-6)
+
+
 def test_a_missing_stream_says_which_there_are():
     name = f"gm-test-other-{time.monotonic_ns()}"
     outlet = _outlet(name)

@@ -185,6 +185,15 @@ def test_bundles_are_unpacked_and_a_bad_element_spares_the_others(queue, started
     assert source.stats.bad_packets == 1
 
 
+def test_frames_of_one_bundle_get_increasing_times(queue, started):
+    """The frames of one bundle shared the datagram's time: a pipeline that uses time (OneEuro,
+    Derivative) refused all but the first."""
+    source = started(OSCSource(queue, {"/a": 2}, port=0))
+    Sender(source).send([bundle(*(message("/a", i, 0.5) for i in range(8)))])
+    times = np.array([f.t for f in queue.drain()])
+    assert len(times) == 8 and (np.diff(times) > 0).all()
+
+
 def test_nested_bundles_too_deep_are_refused(queue, started):
     source = started(OSCSource(queue, {"/a": 1}, port=0))
     deep = message("/a", 1)

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 import pytest
 
 from gesturemap.errors import GesturemapError
@@ -181,9 +182,48 @@ def test_timestamp_column_gives_the_sensor_clock(queue, pty_pair, started):
     os.write(master, b"1000,0.5\n1010,0.25\nnan,1\n")
     wait_until(lambda: accounted(source) == 3)
     frames = queue.drain()
-    assert [(f.t, f.values.tolist()) for f in frames] == [(1.0, [0.5]), (1.01, [0.25])]
+    assert [f.values.tolist() for f in frames] == [[0.5], [0.25]]
+    # the board's steps, on the engine's clock (latency and take times mean what they say)
+    assert frames[1].t - frames[0].t == pytest.approx(0.01, abs=1e-9)
+    assert frames[0].t == pytest.approx(time.perf_counter(), abs=5)
     assert source.stats.bad_packets == 1
     assert source.stats.last_frame_t == pytest.approx(time.perf_counter(), abs=5)
+
+
+def test_a_board_that_restarts_its_clock_keeps_its_frames_in_time(queue, pty_pair, started):
+    """A board reset sends millis() from 0 again: a pipeline that uses time refused every frame
+    until the new clock passed the old one (hours, for a board that had run for hours)."""
+    master, device = pty_pair
+    source = started(
+        SerialSource(queue, device, leading="timestamp", timestamp_unit="ms", channel_names=["a"])
+    )
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"7200000,1\n7200010,2\n7200010,3\n")  # 2 h up; a repeated stamp
+    wait_until(lambda: source.stats.frames_in == 3)
+    os.write(master, b"0,4\n10,5\n20,6\n")  # reset: from 0 again
+    wait_until(lambda: source.stats.frames_in == 6)
+    times = np.array([f.t for f in queue.drain()])
+    assert (np.diff(times) > 0).all(), np.diff(times)
+    np.testing.assert_allclose(np.diff(times)[[0, 4]], 0.01, atol=1e-9)  # the board's steps
+    assert times[-1] == pytest.approx(time.perf_counter(), abs=5)
+
+
+@pytest.mark.parametrize("framing", ["text", "binary"])
+def test_frames_read_in_one_chunk_get_increasing_times(queue, pty_pair, started, framing):
+    """Lines or frames read at once all got the read's time: a pipeline that uses time
+    (OneEuro, Derivative...) refused all but the first of them."""
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, framing=framing, channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    for burst in range(3):
+        if framing == "text":
+            data = b"".join(f"{i},{burst}\n".encode() for i in range(40))
+        else:
+            data = b"".join(encode_frame([float(i), float(burst)]) for i in range(40))
+        os.write(master, data)
+        wait_until(lambda: source.stats.frames_in == 40 * (burst + 1))  # noqa: B023
+    times = np.array([f.t for f in queue.drain()])
+    assert len(times) == 120 and (np.diff(times) > 0).all()
 
 
 def test_fixed_separator(queue, pty_pair, started):
