@@ -25,6 +25,7 @@ from ..validation import Described, check_number, validation_error
 
 __all__ = [
     "MAX_ABS_VALUE",
+    "MAX_SPREAD_S",
     "MIN_STEP_S",
     "Frame",
     "FrameQueue",
@@ -41,6 +42,9 @@ MAX_ABS_VALUE = 1e12
 #: not after the previous one's, so frames that share a receipt time (an OSC bundle) or whose
 #: sensor clock stood still or went back are moved just after the previous frame.
 MIN_STEP_S = 1e-6
+#: The longest span :func:`spread_times` spreads frames read at once over (a sender silent for
+#: a minute and then sending a bundle did not sample its frames over that minute).
+MAX_SPREAD_S = 1.0
 
 
 def spread_times(n: int, previous: float | None, t: float) -> list[float]:
@@ -50,11 +54,11 @@ def spread_times(n: int, previous: float | None, t: float) -> list[float]:
     (``previous``, :func:`time.perf_counter` seconds, None if unknown) and ``t``: they get
     times evenly spread over that span, the last one ``t``, so that a pipeline that uses time
     sees each after the last with a plausible step (a step of a microsecond would turn a
-    derivative into a spike).
+    derivative into a spike). After a silence the span is at most :data:`MAX_SPREAD_S`.
     """
     if n <= 1 or previous is None or not previous < t:
         return [t] * n
-    step = (t - previous) / n
+    step = min(t - previous, MAX_SPREAD_S) / n
     return [t - (n - 1 - j) * step for j in range(n)]
 
 

@@ -46,7 +46,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..validation import Described, check_choice, check_number, validation_error
-from .base import FrameQueue, Source, raise_mode
+from .base import FrameQueue, Source, raise_mode, spread_times
 
 __all__ = [
     "CONTROL_PREFIX",
@@ -462,6 +462,8 @@ class OSCSource(Source):
         self._unknown: set[bytes] = set()
         # Whether the datagram being read was already counted as bad (once per datagram).
         self._counted = False
+        self._bundled: list[np.ndarray] | None = None  # a bundle's frames while it is read
+        self._datagram_t: float | None = None  # when the last datagram was read
         # The receive buffer (a datagram is read into it, never allocated).
         self._rx = np.zeros(_MAX_DATAGRAM, dtype=np.uint8)
         self._rx_bytes = memoryview(self._rx)
@@ -528,6 +530,7 @@ class OSCSource(Source):
         if n == 0 and self._stopping.is_set():
             return  # woken by stop() (_interrupt)
         t = time.perf_counter()
+        previous, self._datagram_t = self._datagram_t, t
         stats = self.stats
         stats.packets_in += 1
         compiled = self.compiled
@@ -538,7 +541,11 @@ class OSCSource(Source):
         self._counted = False
         try:
             if data[:8] == _BUNDLE:
-                self._bundle(data, t, 0)
+                self._bundled = []
+                try:
+                    self._bundle(data, t, 0)
+                finally:
+                    self._enqueue_bundled(previous, t)
             else:
                 self._message(data, t)
         except BadPacket as bad:
@@ -548,6 +555,22 @@ class OSCSource(Source):
                 raise  # the control callback's, re-raised in GESTUREMAP_RAISE mode
             # Whatever a hostile datagram makes a parser raise is one bad packet, not an error.
             self._bad("malformed", "%s: refused an OSC packet: %s", f"{type(exc).__name__}: {exc}")
+
+    def _enqueue(self, t: float, values: np.ndarray) -> None:
+        if self._bundled is not None:  # a bundle's frames are timed together once it is read
+            self._bundled.append(values)
+        else:
+            super()._enqueue(t, values)
+
+    def _enqueue_bundled(self, previous: float | None, t: float) -> None:
+        """The frames of the bundle just read at ``t``, their times spread since the datagram
+        before, read at ``previous`` (:func:`~gesturemap.sources.base.spread_times`): a sender
+        that bundles several sensor frames sampled them over that time, and a pipeline that
+        uses time (a Derivative) needs their steps, not one shared time."""
+        frames, self._bundled = self._bundled or [], None
+        for values, t_frame in zip(frames, spread_times(len(frames), previous, t),
+                                   strict=True):
+            super()._enqueue(t_frame, values)
 
     def _bad(self, kind: str, message: str, *args: Any) -> None:
         """Count the datagram being read as bad, once, and log at a limited rate."""

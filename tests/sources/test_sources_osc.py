@@ -412,3 +412,20 @@ def test_decoder_agrees_with_python_osc_on_numeric_messages():
         assert list(decoded) == args
     with pytest.raises(BadPacket):
         decode_message(b"")
+
+
+def test_the_frames_of_a_bundle_are_spread_since_the_datagram_before(queue, started):
+    """A sender that bundles 8 sensor frames sampled them since its last datagram: their times
+    step evenly over that span, the last at the bundle's receipt, not a microsecond apart (a
+    Derivative of frames 1 µs apart is a spike of a million times the signal)."""
+    source = started(OSCSource(queue, {"/a": 2}, port=0))
+    sender = Sender(source)
+    sender.send([message("/a", 0, 0.5)])
+    time.sleep(0.08)
+    sender.send([bundle(*(message("/a", i, 0.5) for i in range(1, 9)))])
+    times = np.array([f.t for f in queue.drain()])
+    assert len(times) == 9
+    steps = np.diff(times)
+    assert (steps > 0).all()
+    assert steps.min() > 0.5 * steps.max()  # even steps ...
+    assert steps.min() > 0.005  # ... of about 80 ms / 8, not microseconds
