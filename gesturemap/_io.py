@@ -619,11 +619,21 @@ def outside(outputs: list[Any], folders: list[Any], command: str,
     """Refuse an output path inside a folder the command reads (a project, a session log), or
     that is one of the files it reads (``reads``: a data file, through whatever path or link):
     it would overwrite the project's or the log's own files (project.json, a take, a stream)
-    or the data themselves."""
-    for out in outputs:
-        if not out:
-            continue
+    or the data themselves. Also refused before any work is done: two outputs naming one
+    file (the second would replace the first), an output that is a folder, and one whose
+    folder does not exist (found only when it is written, the work would be lost)."""
+    given = [out for out in outputs if out]
+    for i, out in enumerate(given):
+        for other in given[:i]:
+            if _same_file(out, other):
+                raise SystemExit(f"gesturemap {command}: {out} is given for two outputs; the "
+                                 "second would replace the first: give each its own file")
         target = Path(out).absolute()
+        if target.is_dir():
+            raise SystemExit(f"gesturemap {command}: {out} is a folder: give a file's path")
+        if not target.parent.is_dir():
+            raise SystemExit(f"gesturemap {command}: {out}: the folder {target.parent} does "
+                             "not exist")
         for folder in folders:
             if folder and Path(folder).absolute() in target.parents:
                 raise SystemExit(f"gesturemap {command}: {out} is inside {folder}, whose files "

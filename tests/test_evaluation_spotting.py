@@ -367,6 +367,28 @@ def test_an_output_that_is_a_file_read_is_refused(ramps, tmp_path, capsys) -> No
     assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
 
 
+def test_outputs_that_would_be_lost_are_refused_before_the_work(ramps, tmp_path,
+                                                                 capsys) -> None:
+    """Two outputs naming one file (the CSV replaced the JSON), an output that is a folder or
+    in a folder that does not exist (found only after the whole evaluation): refused first,
+    one line, nothing written."""
+    train, test = _file(tmp_path / "a.npz", ramps, range(4)), _file(tmp_path / "b.npz", ramps,
+                                                                    range(4, 8))
+    out = str(tmp_path / "out.txt")
+    (tmp_path / "folder").mkdir()
+    for argv, message in (
+            ([*EVAL, "--train", train, "--test", test, "--json", out, "--csv", out],
+             "is given for two outputs"),
+            (["eval", "--train", train, "--test", test, "--model", "gmm", "--json", out,
+              "--csv", str(tmp_path / "." / "out.txt")], "is given for two outputs"),
+            ([*EVAL, "--train", train, "--test", test, "--json", str(tmp_path / "folder")],
+             "is a folder: give a file's path"),
+            (["eval", "--train", train, "--test", test, "--model", "gmm", "--csv",
+              str(tmp_path / "missing" / "r.csv")], "does not exist")):
+        _refused(argv, capsys, message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz", "folder"]
+
+
 def test_eval_spotting_csv_is_the_table_printed(ramps, tmp_path, capsys) -> None:
     import csv
     import json
