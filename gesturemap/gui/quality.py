@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -342,11 +341,21 @@ class WindowQuality:
         if label is None:
             self.train_status.setText("pick the class the gesture was, then correct")
             return
-        self.undo_stack.push(_Correction(self.engine_command, self._label(label)))
-        self._train_sent = time.perf_counter()  # the engine retrains: watch it finish
-        self._train_count = self.engine.trainings
-        self._errors_at_train = self.engine.errors
+        self._await_training()  # the engine retrains (or refuses): watch it
+        self._correction = _Correction(self.engine_command, self._label(label))
+        self.undo_stack.push(self._correction)
         self.train_status.setText(f"that was {label}: added as a take, training…")
+
+    def _correction_refused(self) -> None:
+        """The engine refused the last correction (no gesture since the last reset or take):
+        its undo step does nothing, and leaves the stack when undone (an undo there would take
+        an earlier correction's take out)."""
+        correction = getattr(self, "_correction", None)
+        if correction is not None:
+            correction.refused = True
+            correction.setText(f"{correction.text()} (nothing to correct)")
+            correction.setObsolete(True)
+            self._correction = None
 
 
 class _Correction(QtGui.QUndoCommand):
@@ -358,8 +367,12 @@ class _Correction(QtGui.QUndoCommand):
         self._send = send
         self._label = label
         self._done_once = False
+        #: the engine refused it (nothing to correct): undo and redo do nothing
+        self.refused = False
 
     def redo(self) -> None:
+        if self.refused:
+            return
         if self._done_once:
             self._send("redo_correction")
         else:
@@ -367,4 +380,5 @@ class _Correction(QtGui.QUndoCommand):
             self._send("correct", self._label)
 
     def undo(self) -> None:
-        self._send("undo_correction")
+        if not self.refused:
+            self._send("undo_correction")

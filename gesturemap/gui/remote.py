@@ -366,7 +366,11 @@ class _PadQueue:
         self._owner = owner
 
     def put(self, frame: Any) -> bool:
-        self._owner._send_bytes(_frame_bytes(frame.t, frame.values))
+        try:
+            self._owner._send_bytes(_frame_bytes(frame.t, frame.values))
+        except (OSError, ValueError) as exc:  # the engine process died: the window restarts it
+            owner = self._owner
+            owner.exception = owner.exception or f"engine process gone ({exc})"
         return False
 
 

@@ -150,6 +150,9 @@ class WindowEngine(Engine):
         self.feature_ring = InputRing(ring_frames)
         #: Incremented after every project edit the engine applied (takes, classes, labels).
         self.edits = 0
+        #: refused commands the window waits on, by name: [times refused, why the last time]
+        #: (replaced whole, never changed in place: stats() reads it on another thread)
+        self.refused: dict[str, list[Any]] = {}
         # the sources built from the project's sensor settings (touched by the I/O thread only)
         self._sensor_sources: list[Any] = []
         self._sensor_error: str | None = None
@@ -196,8 +199,10 @@ class WindowEngine(Engine):
         super().stop()
 
     def _frame(self, frame: Any) -> None:
-        if self._playing is not None and frame.source != PLAYBACK_SOURCE:
-            return  # while a take plays back, the live sensor is muted
+        if (self._playing is not None) != (frame.source == PLAYBACK_SOURCE):
+            # while a take plays back, the live sensor is muted; once it stopped, the
+            # playback's frames still queued are dropped (never recorded into a new take)
+            return
         self.ring.push(frame.t, frame.values)
         super()._frame(frame)
 
@@ -227,18 +232,57 @@ class WindowEngine(Engine):
 
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
-        ``playing`` (the id of the take being played back, or None) and ``playing_speed``."""
+        ``playing`` (the id of the take being played back, or None), ``playing_speed`` and
+        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
         out["midi_error"] = getattr(self, "_midi_error", None)
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
+        out["refused"] = self.refused
         return out
 
     def _edited(self) -> None:
         self.edits += 1
         self._autosave()
+
+    def _autosave(self) -> None:
+        """After every edit of the project (:class:`~gesturemap.engine.Engine` calls it): a
+        take being played back that the edit removed stops playing, and the live sensor comes
+        back; then saved as the engine saves."""
+        playing = self._playing
+        if playing is not None and all(t.id != playing for t in self.project.takes):
+            self._cmd_stop_play()
+        super()._autosave()
+
+    def _cmd_start_recording(self, *args: Any) -> None:
+        """Start a take as the engine does; a take being played back stops first, so that
+        the new take records the live sensor, not the frames played back."""
+        if self._playing is not None:
+            self._cmd_stop_play()
+        super()._cmd_start_recording(*args)
+
+    def _cmd_train(self) -> None:
+        try:
+            super()._cmd_train()
+        except GesturemapError as exc:
+            self._refused("train", exc)
+            raise
+
+    def _cmd_correct(self, label: Any = "") -> None:
+        try:
+            super()._cmd_correct(label)
+        except GesturemapError as exc:
+            self._refused("correct", exc)
+            raise
+
+    def _refused(self, name: str, exc: Exception) -> None:
+        """Count a refused ``train`` or ``correct`` (``stats()["refused"]``), so that the
+        window can say why instead of waiting for a training that never comes."""
+        count = int(self.refused.get(name, [0, ""])[0]) + 1
+        # one rebinding: stats() on another thread sees the old dict or the new one
+        self.refused = {**self.refused, name: [count, str(exc)]}
 
     def _cmd_stop_recording(self) -> None:
         before = len(self.project.takes)
@@ -426,6 +470,7 @@ class WindowEngine(Engine):
     ) -> None:
         """Save the project into ``folder`` (on the I/O thread) and autosave there from now."""
         folder = Path(folder)
+        previous = self.project_dir
 
         def job() -> None:
             try:
@@ -433,12 +478,24 @@ class WindowEngine(Engine):
                 if self._hold.folder is not None:  # running: the lock moves with the folder
                     self._hold.move(folder)
             except Exception as exc:
-                if errors is not None:
-                    errors.append(exc)
-                raise
+                # queued before ``done`` is set: applied before any later command of the window
+                self.command("_save_failed", str(folder),
+                             None if previous is None else str(previous))
+                if errors is None:
+                    raise
+                errors.append(exc)  # the window says so: not an engine error (nor a training's)
             finally:
                 if done is not None:
                     done.set()
 
         self.project_dir = folder
         self._io.put(job)
+
+    def _cmd__save_failed(self, folder: str, previous: str | None) -> None:
+        """A save into ``folder`` failed: the takes and edits go on into the folder they went
+        to before (the window stays there too), which gets every take and edit made since the
+        save was asked for (saved there as a whole)."""
+        if self.project_dir != Path(folder):
+            return  # saved elsewhere since
+        self.project_dir = None if previous is None else Path(previous)
+        self._autosave()

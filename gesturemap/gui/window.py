@@ -530,11 +530,24 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
     # -- training and running -------------------------------------------------------------------
     def train(self) -> None:
         """Retrain now (off the real-time path); running goes on with the old model."""
+        self._await_training()
+        self.engine_command("train")
+        self.train_status.setText("training…")
+
+    def _await_training(self) -> None:
+        """Watch for the training a command starts: done, failed, or refused (no takes…)."""
         self._train_sent = time.perf_counter()
         self._train_count = self.engine.trainings
         self._errors_at_train = self.engine.errors
-        self.engine_command("train")
-        self.train_status.setText("training…")
+        self._refused_at_train = dict(self.engine.stats().get("refused") or {})
+
+    def _refusal(self) -> tuple[str, str] | None:
+        """A train or correct the engine refused since :meth:`_await_training`: (its name,
+        why), or None."""
+        for name, (count, why) in (self.engine.stats().get("refused") or {}).items():
+            if count > (getattr(self, "_refused_at_train", {}).get(name) or (0, ""))[0]:
+                return name, str(why).removeprefix(f"{name}: ")
+        return None
 
     def _takes_edited(self) -> None:
         if self.auto_train.isChecked():
@@ -641,6 +654,12 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             if not engine.running:
                 engine.command("start_running")
             self.run_button.setChecked(True)
+        elif (refused := self._refusal()) is not None:
+            self._train_sent = None
+            if refused[0] == "correct":
+                self._correction_refused()
+            self.train_status.setText(("nothing to correct: " if refused[0] == "correct"
+                                       else "not trained: ") + refused[1])
         elif engine.errors > self._errors_at_train and now - self._train_sent > 0.2:
             self._train_sent = None
             self.train_status.setText("training failed (see the log); the old model runs on")

@@ -1,0 +1,155 @@
+"""What a careless user does in the window: Train with no takes, "that was X" with nothing to
+correct, Space while a take plays back, Delete on the take playing, Save As into a folder that
+cannot be written, and a mouse pad still moving after the engine process died."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import numpy as np
+
+from gesturemap.default_project import default_project
+from gesturemap.gui.remote import _PadQueue
+from gesturemap.gui.window import MainWindow
+from gesturemap.project import Project
+from gesturemap.sources.base import Frame
+
+
+def _project_with_takes(seconds: float = 2.0):
+    """The default project with a take of circle and of swipe, the pad held at x = 0.2 (100 Hz,
+    ``seconds`` long): played at x0.25, one plays for 4 x ``seconds``."""
+    project = default_project()
+    n = int(seconds * 100)
+    times = np.arange(n) / 100.0
+    for label, y in (("circle", 0.3), ("swipe", 0.7)):
+        inputs = np.column_stack([np.full(n, 0.2), np.full(n, y), np.zeros(n), np.zeros(n)])
+        project.add_take(inputs, label, times=times)
+    return project
+
+
+def _window(qtbot, tmp_path, project=None) -> MainWindow:
+    window = MainWindow(project or default_project(), autosave_dir=tmp_path / "autosave",
+                        osc_in=None, trainer="thread", audio=False, engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    return window
+
+
+def _synced(qtbot, window: MainWindow) -> None:
+    """Wait until the engine applied every command sent before this one."""
+    edits = window.engine.edits
+    window.engine_command("set_display", {"synced": time.perf_counter()})
+    qtbot.waitUntil(lambda: window.engine.edits > edits, timeout=5000)
+
+
+def _play(qtbot, window: MainWindow, take_id: str) -> None:
+    window.tabs.setCurrentWidget(window.dataset)
+    qtbot.waitUntil(lambda: window.dataset.take(take_id) is not None, timeout=5000)
+    window.dataset.select_take(take_id)
+    window.dataset.speed.setCurrentText("×0.25")
+    window.dataset.play_button.click()
+    qtbot.waitUntil(lambda: window.engine.stats()["playing"] == take_id, timeout=5000)
+
+
+def test_train_with_no_takes_says_so(qtbot, tmp_path):
+    """The engine refuses the command: the window said "training… N ms" for ever."""
+    window = _window(qtbot, tmp_path)
+    window.train_button.click()
+    qtbot.waitUntil(lambda: window._train_sent is None, timeout=5000)
+    assert window.train_status.text() == "not trained: no takes recorded yet"
+
+
+def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
+    """C with no gesture since the last take: the engine refuses it; the window said
+    "training…" for ever, and Ctrl+Z on that step took out the take of the correction before."""
+    project = _project_with_takes(0.3)
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
+    window = _window(qtbot, tmp_path, project)
+    window.train()
+    qtbot.waitUntil(lambda: window._train_sent is None and window.engine.running, timeout=10000)
+    window.reset_stream()
+    for i in range(20):
+        window.engine.queue.put(Frame(time.perf_counter(), np.array([0.2, 0.3, 0, i]), "osc"))
+    _synced(qtbot, window)
+    window.correct_last_gesture("circle")  # a real correction: a third take
+    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3 and window._train_sent is None,
+                    timeout=10000)
+    kept = window.engine.project.takes[-1].id
+    window.correct_last_gesture("swipe")  # no frame since that take
+    qtbot.waitUntil(lambda: window._train_sent is None, timeout=5000)
+    assert window.train_status.text().startswith("nothing to correct: no gesture")
+    window.undo_stack.undo()  # the refused step: nothing happens
+    _synced(qtbot, window)
+    assert kept in [t.id for t in window.engine.project.takes]
+    window.undo_stack.undo()  # the real correction's step
+    qtbot.waitUntil(lambda: kept not in [t.id for t in window.engine.project.takes],
+                    timeout=5000)
+
+
+def test_a_take_recorded_during_a_playback_records_the_pad(qtbot, tmp_path):
+    """Space while a take plays back: the new take held the frames played back (x = 0.2)
+    instead of the pad's (x = 0.9)."""
+    window = _window(qtbot, tmp_path, _project_with_takes())
+    _play(qtbot, window, window.engine.project.takes[0].id)
+    window.pad.move_to(0.9, 0.9)
+    window.classes.setCurrentRow(2)  # zigzag
+    window.auto_train.setChecked(False)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    qtbot.waitUntil(lambda: window.engine.stats()["playing"] is None, timeout=5000)
+    frames = window.engine.frames_in
+    qtbot.waitUntil(lambda: window.engine.frames_in >= frames + 10, timeout=5000)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3, timeout=5000)
+    take = window.engine.project.takes[-1]
+    assert take.label == "zigzag" and len(take.inputs) >= 10
+    assert np.allclose(np.asarray(take.inputs)[:, 0], 0.9)
+
+
+def test_deleting_the_take_playing_stops_it(qtbot, tmp_path):
+    """The take went on playing (8 s here) with the live sensor muted after its deletion."""
+    window = _window(qtbot, tmp_path, _project_with_takes())
+    take_id = window.engine.project.takes[0].id
+    _play(qtbot, window, take_id)
+    window.dataset.delete_selected()
+    qtbot.waitUntil(lambda: window.engine.stats()["playing"] is None, timeout=2000)
+    assert take_id not in [t.id for t in window.engine.project.takes]
+
+
+def test_a_failed_save_as_keeps_saving_takes_where_they_were(qtbot, tmp_path):
+    """The engine went on "autosaving" into the folder it could not write: every take and
+    edit after it was in memory only (a crash lost them)."""
+    folder = tmp_path / "p"
+    _project_with_takes(0.3).save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        audio=False, engine="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    (tmp_path / "a-file").write_text("not a folder")
+    assert not window.save_to(tmp_path / "a-file" / "project")
+    assert window.folder == folder
+    window.auto_train.setChecked(False)
+    window.classes.setCurrentRow(2)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    frames = window.engine.frames_in
+    qtbot.waitUntil(lambda: window.engine.frames_in >= frames + 5, timeout=5000)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3, timeout=5000)
+    new = window.engine.project.takes[-1].id
+    qtbot.waitUntil(lambda: (folder / "takes" / f"{new}.npz").is_file(), timeout=5000)
+
+
+def test_the_pad_says_nothing_when_the_engine_process_is_gone():
+    """A dead engine process (before the window restarts it, or after it gave up): each pad
+    tick raised BrokenPipeError, a traceback 100 times a second."""
+
+    def broken(data: bytes) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    owner = SimpleNamespace(_send_bytes=broken, exception=None)
+    assert _PadQueue(owner).put(Frame(0.0, np.zeros(4), "mouse")) is False
+    assert "engine process gone" in owner.exception
