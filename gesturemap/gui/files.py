@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,13 @@ class WindowFiles:
             return self.save_as_dialog()
         return self.save_to(self.folder)
 
-    def save_to(self, folder: str | Path, timeout_s: float = 10.0) -> bool:
-        """Save the project into ``folder`` and work there from now on."""
+    def save_to(self, folder: str | Path, timeout_s: float = 60.0) -> bool:
+        """Save the project into ``folder`` and work there from now on. The window goes on
+        drawing while the engine saves (a big project takes seconds); clicks and keys wait."""
         folder = Path(folder)
         done, errors = threading.Event(), []
         self.engine_command("save", folder, done, errors)
-        if not done.wait(timeout_s) or errors:
+        if not _wait_drawing(done, timeout_s) or errors:
             QtWidgets.QMessageBox.warning(
                 self, "Not saved", f"{folder}: {errors[0] if errors else 'timed out'}"
             )
@@ -119,3 +121,22 @@ class WindowFiles:
         for folder in self._settings().value("recent") or []:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+
+
+def _wait_drawing(done: threading.Event, timeout_s: float) -> bool:
+    """Wait for ``done`` with the window's own events going on (its timers, so its plots,
+    and repaints), but not the user's input: nothing can start a second save meanwhile.
+    True when ``done`` was set within ``timeout_s``."""
+    if done.wait(0.02):
+        return True
+    end = time.monotonic() + timeout_s
+    loop = QtCore.QEventLoop()
+    timer = QtCore.QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: (done.is_set() or time.monotonic() > end) and loop.quit())
+    timer.start()
+    try:
+        loop.exec(QtCore.QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+    finally:
+        timer.stop()
+    return done.is_set()

@@ -153,3 +153,35 @@ def test_the_pad_says_nothing_when_the_engine_process_is_gone():
     owner = SimpleNamespace(_send_bytes=broken, exception=None)
     assert _PadQueue(owner).put(Frame(0.0, np.zeros(4), "mouse")) is False
     assert "engine process gone" in owner.exception
+
+
+def test_the_window_goes_on_drawing_while_a_big_project_saves(qtbot, tmp_path, monkeypatch):
+    """Save waited on the window's thread (300 takes: up to 3 s frozen, the live plot
+    stopped): the window's timers now go on while the engine saves, and the save still
+    answers whether it worked."""
+    from PySide6 import QtCore
+
+    folder = tmp_path / "p"
+    _project_with_takes(0.3).save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        audio=False, engine="thread")
+    qtbot.addWidget(window)
+    window.show()
+    real_save = Project.save
+
+    def slow_save(self, target, *args, **kwargs):
+        time.sleep(0.6)  # a big project on a slow disk
+        return real_save(self, target, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "save", slow_save)
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+    timer.start(20)
+    started = time.monotonic()
+    assert window.save_to(tmp_path / "saved") is True
+    took = time.monotonic() - started
+    timer.stop()
+    assert took >= 0.6 and (tmp_path / "saved" / "project.json").is_file()
+    assert window.folder == tmp_path / "saved"
+    assert len(ticks) >= 10, (len(ticks), took)  # ~30 in 0.6 s; 0 while the save blocked
