@@ -305,8 +305,14 @@ def to_xmm_training_set(doc: Any, where: str) -> dict[str, Any]:
             (names.get("input") or []) + (names.get("output") or []),
             where,
         )
-    if isinstance(doc, dict) and "phrases" in doc:
-        return doc
+    if isinstance(doc, dict) and isinstance(doc.get("phrases"), list):
+        return {**doc, "phrases": [_frames_length(ph, doc) for ph in doc["phrases"]]}
+    if isinstance(doc, dict) and "dimension" in doc and "label" in doc and (
+            "data" in doc or "data_input" in doc):
+        # one phrase (XMM's Phrase JSON, xmm-client's PhraseMaker): a training set of one
+        keys = ("bimodal", "dimension", "dimension_input", "column_names")
+        return {**{k: doc[k] for k in keys if k in doc},
+                "phrases": [_frames_length({"index": 0, **doc}, doc)]}
     if (
         isinstance(doc, dict)
         and doc
@@ -329,6 +335,23 @@ def to_xmm_training_set(doc: Any, where: str) -> dict[str, Any]:
         "soundworks), RAPID-MIX training sets and CoMo examples; for a trained model use "
         "gm.load_xmm."
     )
+
+
+def _frames_length(phrase: Any, owner: dict[str, Any]) -> Any:
+    """A phrase whose ``length`` is its frame count. xmm-client's early PhraseMaker (2016)
+    wrote the number of VALUES there (3324 for 554 frames of 6): recognised only when
+    ``length`` equals the values' count and the dimension divides it; other phrases as they are."""
+    if not isinstance(phrase, dict):
+        return phrase
+    bimodal = bool(phrase.get("bimodal", owner.get("bimodal")))
+    key, width = (("data_input", phrase.get("dimension_input", owner.get("dimension_input")))
+                  if bimodal else ("data", phrase.get("dimension", owner.get("dimension"))))
+    values, length = phrase.get(key), phrase.get("length")
+    if not (isinstance(values, list) and isinstance(width, int) and width > 1):
+        return phrase
+    if length is None or (length == len(values) and len(values) % width == 0):
+        return {**phrase, "length": len(values) // width}
+    return phrase
 
 
 def _phrases(

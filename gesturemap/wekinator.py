@@ -16,6 +16,8 @@ A Wekinator 2 project folder (what "save project" writes, and what a ``.wekproj`
         current/currentData.csv      the examples of a DTW project: one line per example:
                                        dimensions, gesture number (from 1), then the frames
         current/models/model1.xml    a DTW project's model (its settings; examples again)
+        current/models/modelN.xml    output N's (0-based) saved model: its algorithm, settings
+                                       and connected inputs (gesturemap.wekinator_models)
 
 The ARFF's columns are ``ID``, ``Time``, ``'Training round'``, then the inputs, then the
 outputs, in the order of ``inputConfig.xml`` and ``outputConfig.xml``. They are matched by
@@ -36,11 +38,13 @@ sets output N to ``?`` in every example. Here:
 - DTW: a DTW project; takes labelled with their gesture number (1, 2, ...), and the gestures'
   OSC messages in the output settings (``outputs.gesture_messages``).
 
+Each output gets the algorithm, settings and inputs of its saved model; without one,
 Wekinator's defaults per output type: kNN with k = 1 for a classifier, a neural network (one
 hidden layer with as many units as inputs, logistic) for a numeric output, DTW for DTW. A
 numeric output's range becomes its output scale, clipped when its limit is HARD, rounded when
 its type is INTEGER; its training values are clipped to the range when the project enforces
-limits.
+limits. The project's sensor is OSC on the ``.wekproj``'s receive port at ``inputConfig.xml``'s
+message, where the project's sensor program sends.
 
 XML is read with Python's expat parser; a file that declares a DTD or entities is refused.
 Nothing read from the files is executed.
@@ -74,6 +78,7 @@ from .wekinator_examples import (
     mask_label,
     outputs_of_label,
 )
+from .wekinator_models import WekinatorPath, model_spec, read_path
 
 __all__ = [
     "ALL_OUTPUTS",
@@ -162,6 +167,8 @@ class WekinatorProject:
     dtw_examples: list[tuple[int, np.ndarray]] = field(default_factory=list)
     dtw_settings: dict[str, Any] = field(default_factory=dict)
     input_message: str = "/wek/inputs"
+    #: per output, what ``current/models/modelN.xml`` says (None: no such file, or unreadable)
+    paths: list[WekinatorPath | None] = field(default_factory=list)
 
     @property
     def is_dtw(self) -> bool:
@@ -301,6 +308,9 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
         root = _read_xml(wekproj)
         name = _text(root, "projectName", name) or name
         osc_port = int(_number(root, "oscReceivePort", 6448, str(wekproj)))
+        if not 1 <= osc_port <= 65535:
+            raise FormatError(f"{wekproj}: oscReceivePort is {osc_port}, not a UDP port "
+                              "(1 to 65535).")
     in_path, out_path = folder / "inputConfig.xml", folder / "outputConfig.xml"
     for p in (in_path, out_path):
         if not p.is_file():
@@ -313,6 +323,8 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input names are listed."
         )
     input_message = (_text(inputs, "oscMessage", "/wek/inputs") or "/wek/inputs").strip()
+    if not input_message.startswith("/") or any(c in input_message for c in " #*?,[]{}"):
+        raise FormatError(f"{in_path}: oscMessage is {input_message!r}, not an OSC address.")
     root = _read_xml(out_path)
     project = WekinatorProject(
         folder,
@@ -343,6 +355,8 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             _check_columns(project, data)
         else:
             _warn_no_examples(data)
+        models = folder / "current" / "models"
+        project.paths = [read_path(models / f"model{i}.xml") for i in range(len(project.outputs))]
     return project
 
 
@@ -414,6 +428,11 @@ class WekinatorImport(ImportSummary):
     no_output: int = 0
     renamed: list[str] = field(default_factory=list)
     input_message: str = "/wek/inputs"
+    paths: list[WekinatorPath | None] = field(default_factory=list)
+    wekinator_inputs: list[str] = field(default_factory=list)  # the names before renaming
+    osc_port: int = 6448
+    #: per output, the algorithm and inputs read from its saved model (see default_model)
+    models: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         outs = []
@@ -445,11 +464,11 @@ class WekinatorImport(ImportSummary):
             else ""
         )
         renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
-        if self.input_message != "/wek/inputs":
-            renamed += (
-                f"; the sensor sent {self.input_message}: point it to /wek/inputs "
-                "(gesturemap run listens there)"
-            )
+        if self.models:
+            renamed += f"; from Wekinator's saved models: {'; '.join(self.models)}"
+        if self.input_message != "/wek/inputs" or self.osc_port != 6448:
+            renamed += (f"; inputs received as Wekinator did, {self.input_message} on port "
+                        f"{self.osc_port}")
         return (
             f"Wekinator project {self.project_name!r}: {len(self.inputs)} inputs, "
             f"{len(self.wekinator_outputs)} output{'s' if len(self.wekinator_outputs) != 1 else ''}"
@@ -475,6 +494,9 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         input_message=wp.input_message,
         wekinator_outputs=wp.outputs,
         renamed=renamed + renamed_out,
+        paths=list(wp.paths),
+        wekinator_inputs=list(wp.input_names),
+        osc_port=wp.osc_port,
     )
     if wp.is_dtw:
         summary.task = "dtw"
@@ -573,9 +595,12 @@ def data_where(wp: WekinatorProject) -> str:
 
 
 def default_model(summary: WekinatorImport, model: str | None = None) -> dict[str, Any]:
-    """Wekinator's own default per output type: kNN (k = 1, no smoothing) for a classifier, a
-    neural network (one hidden layer, as many units as inputs, logistic) for a numeric
-    output, DTW for DTW. ``model`` (a kind) replaces them all."""
+    """Each output's model: the algorithm, settings and inputs of its saved model
+    (``current/models/modelN.xml``, :mod:`gesturemap.wekinator_models`; what they became is
+    listed in ``summary.models``), else Wekinator's own default per output type: kNN (k = 1,
+    no smoothing) for a classifier, a neural network (one hidden layer, as many units as
+    inputs, logistic) for a numeric output, DTW for DTW. ``model`` (a kind) replaces every
+    algorithm (each output keeps its inputs)."""
     from .models import MODEL_REGISTRY
 
     if model is not None and model not in MODEL_REGISTRY:
@@ -583,8 +608,9 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
             f"model {model!r} is not known; expected one of {', '.join(sorted(MODEL_REGISTRY))}."
         )
     n_in = len(summary.inputs)
+    summary.models = []
 
-    def for_kind(kind: str) -> dict[str, Any]:
+    def for_kind(kind: str, n_used: int) -> dict[str, Any]:
         if model is not None:
             return {"kind": model, "params": {}}
         # Wekinator decides frame by frame on a stream it never resets: a classifier on the
@@ -593,32 +619,59 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
             return {"kind": "knn", "params": {"k": 1, "likelihood_window": 1, "decision": "window"}}
         if kind == "dtw":
             return {"kind": "dtw", "params": {"decision": "decaying"}}
-        return {
-            "kind": "mlp",
-            "params": {
-                "hidden": max(1, n_in),
-                "layers": 1,
-                "activation": "logistic",
-                "likelihood_window": 1,
-            },
-        }
+        return {"kind": "mlp", "params": {"hidden": max(1, n_used), "layers": 1,
+                                          "activation": "logistic", "likelihood_window": 1}}
+
+    def for_output(i: int, o: WekinatorOutput) -> tuple[dict[str, Any], list[str] | None]:
+        """The output's model and its inputs (None: all), from its saved path if it has one."""
+        p = summary.paths[i] if i < len(summary.paths) else None
+        if p is None or o.kind == "dtw":
+            return for_kind(o.kind, n_in), None
+        name = summary.outputs[i]
+        if p.output_kind and p.output_kind != o.kind:
+            summary.models.append(f"{name}: models/model{i}.xml is for a {p.output_kind} "
+                                  "output, ignored")
+            return for_kind(o.kind, n_in), None
+        wanted = p.input_names or list(summary.wekinator_inputs)
+        where = [summary.wekinator_inputs.index(n) if n in summary.wekinator_inputs else -1
+                 for n in wanted]
+        inputs = None
+        if -1 in where:
+            summary.models.append(f"{name}: its model's inputs {wanted} are not the project's;"
+                                  " every input used")
+        elif sorted(set(where)) != list(range(n_in)):
+            inputs = [summary.inputs[j] for j in sorted(set(where))]
+        n_used = n_in if inputs is None else len(inputs)
+        spec, what, notes = model_spec(p, n_used)
+        if spec is None:
+            notes = [f"Wekinator's {what} is not known here, the default used instead"]
+            spec = for_kind(o.kind, n_used)
+        elif model is not None:
+            spec, what, notes = {"kind": model, "params": {}}, model, []
+        used = "" if inputs is None else f" on {', '.join(inputs)}"
+        summary.models.append(f"{name}: {what}{used}"
+                              f"{''.join(f' ({n})' for n in notes)}")
+        return spec, inputs
 
     outs = summary.wekinator_outputs
-    if len(outs) == 1:
-        return for_kind(outs[0].kind)
     n = len(outs)
+    chosen = [for_output(i, o) for i, o in enumerate(outs)]
+    if n == 1 and chosen[0][1] is None:
+        return chosen[0][0]
     specs = []
-    for i, o in enumerate(outs):
-        spec = for_kind(o.kind)
+    for i, (o, (spec, inputs)) in enumerate(zip(outs, chosen, strict=True)):
+        spec = dict(spec)
         spec.update(
-            target=i,
+            target="label" if n == 1 and summary.task == "classification" else i,
             type="classifier" if o.kind == "classifier" else "regressor",
             name=summary.outputs[i],
         )
+        if inputs is not None:
+            spec["inputs"] = inputs
         others = sorted(
             {t.label for t in summary.takes if i + 1 not in (outputs_of_label(t.label, n) or [])}
         )
-        if others:
+        if others and n > 1:
             spec["skip_labels"] = others
         specs.append(spec)
     return {"kind": "per_output", "params": {"outputs": specs}}
@@ -658,6 +711,15 @@ def output_settings(wp: WekinatorProject, summary: WekinatorImport) -> dict[str,
     return settings
 
 
+def sensor_settings(wp: WekinatorProject) -> dict[str, Any]:
+    """The project's sensor: OSC on Wekinator's receive port (the .wekproj's) at its input
+    message (inputConfig.xml's), where the project's sensor program sends."""
+    sensor: dict[str, Any] = {"transport": "osc", "profile": "wekinator", "port": wp.osc_port}
+    if wp.input_message != "/wek/inputs":
+        sensor["address"] = wp.input_message
+    return sensor
+
+
 def import_wekinator(
     path: str | os.PathLike[str],
     project: str | os.PathLike[str],
@@ -692,6 +754,7 @@ def import_wekinator(
         output_names=summary.outputs if summary.task in ("regression", "outputs") else None,
         outputs=output_settings(wp, summary),
         classes=classes or None,
+        sensor=sensor_settings(wp),
     )
     added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
              for take in summary.takes]

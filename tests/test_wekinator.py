@@ -72,6 +72,7 @@ FACTS = {
         [156, 380, 644, 101, 555, 638],
     ),
     "larsen-mediator": (1, "inputs-1", [("numeric", (0.0, 1.0))] * 3, 0, 0, [0, 0, 0]),
+    "shakefm-polynomial": (5, "inputs-1", [("numeric", (0.0, 1.0))] * 5, 1984, 0, [1984] * 5),
     "mlproject-classification": (2, "inputs-1", [("classifier", 5)], 3873, 0, [3873]),
     "pong-hockey": (
         4,
@@ -140,6 +141,8 @@ def test_real_project_imports_as_its_xml_says(name, tmp_path):
     loaded = gm.Project.load(tmp_path / "gm")
     assert loaded.input_dim == n_in
     kinds = [o[0] for o in outputs]
+    if (folder / "current" / "models").is_dir():
+        return  # the algorithms of its saved models: tests/test_wekinator_models.py
     if kinds == ["classifier"]:  # Wekinator's default: kNN with k = 1, no smoothing
         assert loaded.model == {"kind": "knn",
                                 "params": {"k": 1, "likelihood_window": 1, "decision": "window"}}
@@ -599,13 +602,17 @@ def test_import_command_on_a_projects_own_arff_reads_the_project(tmp_path):
     assert gm.Project.load(tmp_path / "gm").model["kind"] == "per_output"
 
 
-def test_a_custom_input_message_is_pointed_out(tmp_path):
-    # etextile-camp's sensor sends /inputs/analogue (inputConfig.xml's oscMessage)
-    _, summary = wk.import_wekinator(unpack("etextile-camp", tmp_path), tmp_path / "gm")
+def test_a_custom_input_message_is_listened_to(tmp_path):
+    # etextile-camp's sensor sends /inputs/analogue (inputConfig.xml's oscMessage): the
+    # project's sensor listens there, as Wekinator did
+    project, summary = wk.import_wekinator(unpack("etextile-camp", tmp_path), tmp_path / "gm")
     assert summary.input_message == "/inputs/analogue"
-    assert "sent /inputs/analogue: point it to /wek/inputs" in summary.describe()
-    _, other = wk.import_wekinator(unpack("eeg-hand", tmp_path), tmp_path / "gm2")
-    assert "point it to" not in other.describe()
+    assert "/inputs/analogue on port 8001" in summary.describe()  # the .wekproj's port
+    assert gm.Project.load(tmp_path / "gm").sensor == {
+        "transport": "osc", "profile": "wekinator", "port": 8001, "address": "/inputs/analogue"}
+    other, summary = wk.import_wekinator(unpack("eeg-hand", tmp_path), tmp_path / "gm2")
+    assert "inputs received as" not in summary.describe()
+    assert other.sensor == {"transport": "osc", "profile": "wekinator", "port": 6448}
 
 
 @pytest.mark.parametrize(("tag", "field"), [("OSCClassificationOutput", "numClasses"),

@@ -369,3 +369,29 @@ def test_a_model_that_ignores_channels_is_not_written_as_xmm():
     with pytest.raises(gm.GesturemapError, match=r"ignores channels \[0\] of its 3"):
         model_to_xmm(model)
     assert model_to_xmm(gm.GMM(gaussians=2, deltas=False, decision="window").fit(_dataset()))
+
+
+def test_one_phrase_file_as_xmm_client_wrote_it(tmp_path):
+    """A single phrase, the layout of wiml-prototype's public/uploads/phrases/Walk.json
+    (Ircam-RnD, xmm-client's PhraseMaker, 2016): no 'phrases' list, and 'length' counting the
+    values (3324 for 554 frames of 6). It was refused ("not an XMM training set"); it is one
+    take of its label."""
+    frames = np.arange(554 * 6, dtype=float).reshape(554, 6) / 7.0
+    doc = {"label": "Walk", "bimodal": False, "dimension": 6, "dimension_input": 0,
+           "column_names": ["accelX", "accelY", "accelZ", "rotX", "rotY", "rotZ"],
+           "data": frames.ravel().tolist(), "length": frames.size}
+    path = tmp_path / "Walk.json"
+    path.write_text(json.dumps(doc))
+    ds = gm.Dataset.from_xmm(path)
+    (rec,) = list(ds)
+    assert rec.label == "Walk" and np.array_equal(rec.inputs, frames)
+    assert tuple(ds.input_names) == tuple(doc["column_names"])
+    # a phrase whose length is its frame count, and one without length, read alike
+    for length in (554, None):
+        path.write_text(json.dumps({**doc, "length": length} if length else
+                                   {k: v for k, v in doc.items() if k != "length"}))
+        assert np.array_equal(next(iter(gm.Dataset.from_xmm(path))).inputs, frames)
+    # a length that fits neither reading stays an error
+    path.write_text(json.dumps({**doc, "length": 500}))
+    with pytest.raises(FormatError, match="expected length 500"):
+        gm.Dataset.from_xmm(path)
