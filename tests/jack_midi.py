@@ -35,6 +35,44 @@ def jack_midi(monkeypatch):
         server.wait(timeout=10)
 
 
+class JackServer:
+    """A dummy JACK server a test stops and starts again under the same name (a performer's
+    audio server that crashed and was restarted)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+@pytest.fixture()
+def jack_restartable(monkeypatch):
+    """Like :func:`jack_midi`, but yields the :class:`JackServer` to stop and start again."""
+    if shutil.which("jackd") is None:
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
+    server = JackServer(f"gm-midi-{os.getpid()}-{time.monotonic_ns() % 100000}")
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
 class _TestInput:
     """A test's own JACK MIDI input, read by a thread of the test's (``get_message`` every
     millisecond) rather than through a callback: python-rtmidi calls a Python callback from

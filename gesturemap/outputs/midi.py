@@ -12,11 +12,20 @@ Each frame's result goes out as:
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
 --midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
 never raises on the frame path: a failure is counted in ``midi_send_errors``.
+
+A thread of the output's own checks every quarter of a second that the port is still there
+(:class:`~gesturemap.midi_ports.PortWatch`). A port gone — the instrument unplugged or quit,
+the JACK server stopped — is logged and counted (``midi_disconnects``); nothing is sent to it
+meanwhile (frames then count in ``midi_frames_unsent``: on JACK, sending to a stopped server
+would block the frame path for ever). When a port the name matches is back, it is opened again
+(``midi_reconnects``) and the next frame sends every controller, and the class's note or
+program, afresh.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -118,34 +127,109 @@ class MIDIOutput:
         self._program = 0xC0 | (settings.channel - 1)
         self.sent = 0
         self.send_errors = 0
+        self.disconnects = 0
+        self.reconnects = 0
+        self.frames_unsent = 0
+        #: whether the port is there (False from a loss to its reopening)
+        self.connected = False
+        self._resend = False
+        self._watch: Any = None
+        self._watcher: threading.Thread | None = None
+        self._port_generation = 0  # the JACK server's generation the port was opened at
+        self._stopping = threading.Event()
         self._errlog = RateLimitedLog(log)
 
     # -- lifecycle (the engine calls these) ----------------------------------------------------
     def start(self) -> MIDIOutput:
         """Open the port (raises :class:`~gesturemap.midi_ports.MidiPortError` if not there)."""
-        from ..midi_ports import open_port
+        from ..midi_ports import PortWatch, open_port
 
         if self._port is None:
             self._port, self.port_name, self.backend = open_port(
                 "out", self.settings.port, "gesturemap-out"
             )
+            self.connected = True
+            self._watch = PortWatch(
+                "out", self.settings.port, self.port_name, self.backend, "gesturemap-out"
+            )
+            self._port_generation = self._watch.generation
+            self._stopping.clear()
+            self._watcher = threading.Thread(
+                target=self._watch_loop, name="gesturemap-midi-out-watch", daemon=True
+            )
+            self._watcher.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.join(5)
         port, self._port = self._port, None
-        if port is None:
+        watch, self._watch = self._watch, None
+        if port is None or watch is None:
             return
-        if self._note is not None:  # no note left hanging on the instrument
+        if self._note is not None and self._live(watch):  # no note left hanging
             self._send(port, [self._off, self._note, 0])
-        port.close_port()
-        port.delete()
+        watch.release(port, self._port_generation)
+        watch.close()
 
     def stats(self) -> dict[str, Any]:
         return {
             "midi_sent": self.sent,
             "midi_send_errors": self.send_errors,
             "midi_port": self.port_name,
+            "midi_connected": self.connected,
+            "midi_disconnects": self.disconnects,
+            "midi_reconnects": self.reconnects,
+            "midi_frames_unsent": self.frames_unsent,
         }
+
+    # -- the watcher (its own thread, off the frame path) ------------------------------------
+    def _live(self, watch: Any) -> bool:
+        return self.connected and not watch.server_down
+
+    def _watch_loop(self) -> None:
+        from ..midi_ports import CHECK_S
+
+        while not self._stopping.wait(CHECK_S):
+            try:
+                self._check()
+            except Exception as exc:  # noqa: BLE001 - the watcher carries on
+                self._errlog("watch", "MIDI out %s: %s", self.port_name, exc)
+
+    def _check(self) -> None:
+        watch = self._watch
+        if watch is None:
+            return
+        if self._live(watch):
+            if watch.present():
+                return
+            self.connected = False
+            self.disconnects += 1
+            log.warning("MIDI out %r (%s) is gone; sending again when it is back",
+                        self.port_name, self.backend)  # fmt: skip
+        elif not self.connected and watch.available():
+            from ..midi_ports import MidiPortError
+
+            try:
+                port, name = watch.reopen()
+            except MidiPortError:
+                return
+            old, self._port = self._port, port
+            old_generation, self._port_generation = self._port_generation, watch.generation
+            self.port_name = name
+            self._resend = True  # the frame path sends its whole state afresh
+            self.connected = True
+            self.reconnects += 1
+            log.warning("MIDI out %r (%s) is back", name, self.backend)
+            self._stopping.wait(0.05)  # the frame path may still be sending to the old one
+            watch.release(old, old_generation)
+        elif watch.server_down:
+            self.connected = False
+            self.disconnects += 1
+            log.warning("MIDI out %r: the JACK server stopped; sending again when it is back",
+                        self.port_name)  # fmt: skip
 
     # -- the frame path --------------------------------------------------------------------------
     def _send(self, port: Any, message: list[int]) -> None:
@@ -158,9 +242,16 @@ class MIDIOutput:
 
     def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
         """Send what changed in one frame's ``result``; never raises."""
-        port = self._port
-        if port is None:
+        port, watch = self._port, self._watch
+        if port is None or watch is None:
             return
+        if not self._live(watch):
+            self.frames_unsent += 1
+            return
+        if self._resend:
+            self._resend = False
+            self._last_cc.clear()
+            self._class = None
         try:
             self._update(port, result, labels)
         except Exception as exc:  # noqa: BLE001 - the frame path never raises

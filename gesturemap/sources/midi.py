@@ -19,6 +19,11 @@ audio server's real-time thread and must take Python's GIL there, which stalls t
 graph whenever another thread holds it — and, measured here, a callback slower than a JACK
 period receives the first message over and over instead of the new ones. A message that mido
 cannot read is counted as a bad packet.
+
+Every quarter of a second the thread checks that the port is still there
+(:class:`~gesturemap.midi_ports.PortWatch`): a controller unplugged, or the JACK server
+stopped, is logged and shown (``connected`` false); the port is opened again when it is back
+(``reconnects``).
 """
 
 from __future__ import annotations
@@ -92,15 +97,46 @@ class MIDISource(Source):
         self._cc = {int(c[2:]): i for i, c in enumerate(self.controls) if c.startswith("cc")}
         self._index = {c: i for i, c in enumerate(self.controls) if c in _NAMED}
         self._note: int | None = None
+        self._watch: Any = None
+        self._generation = 0  # the JACK server's generation the port was opened at
+        self._next_check = 0.0
 
     def _open(self) -> None:
-        from ..midi_ports import open_port
+        from ..midi_ports import PortWatch, open_port
 
         self._port, self.port_name, self.backend = open_port("in", self.port_query, "gesturemap-in")
+        self._watch = PortWatch("in", self.port_query, self.port_name, self.backend, "gesturemap-in")
+        self._generation = self._watch.generation
         self.stats.connected = True
 
+    def _check(self) -> None:
+        """Notice a port gone, and open it again once back (this thread only)."""
+        from ..midi_ports import CHECK_S, MidiPortError
+
+        self._next_check = time.monotonic() + CHECK_S
+        watch = self._watch
+        if self.stats.connected:
+            if not watch.server_down and watch.present():
+                return
+            self.stats.connected = False
+            self._log("lost", "%s: MIDI input %r is gone; opening it again when it is back",
+                      self.name, self.port_name)  # fmt: skip
+        elif watch.available():
+            try:
+                port, self.port_name = watch.reopen()
+            except MidiPortError:
+                return
+            old, self._port = self._port, port
+            old_generation, self._generation = self._generation, watch.generation
+            watch.release(old, old_generation)
+            self.stats.reconnects += 1
+            self.stats.connected = True
+            self._log("back", "%s: MIDI input %r is back", self.name, self.port_name)
+
     def _step(self) -> None:
-        port = self._port
+        if self._watch is not None and time.monotonic() >= self._next_check:
+            self._check()
+        port = self._port if self.stats.connected else None
         message = port.get_message() if port is not None else None
         if message is None:
             self._stopping.wait(0.001)
@@ -111,11 +147,13 @@ class MIDISource(Source):
 
     def _close(self) -> None:
         port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close_port()
-            finally:
-                port.delete()
+        watch, self._watch = self._watch, None
+        if watch is None:
+            return
+        try:
+            watch.release(port, self._generation)
+        finally:
+            watch.close()
 
     def _handle(self, raw: list[int]) -> None:
         t = time.perf_counter()

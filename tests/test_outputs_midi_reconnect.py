@@ -1,0 +1,85 @@
+"""MIDI out whose port goes away mid-performance: the instrument quits and comes back, the JACK
+server stops and starts again. The loss is counted, nothing is sent (nor blocks) meanwhile, and
+the port is opened again when it is back, with the whole state sent afresh."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+
+import numpy as np
+
+from gesturemap.outputs.midi import MIDIOutput
+
+from .jack_midi import jack_in, jack_midi, jack_restartable, wait_for  # noqa: F401 - fixtures
+
+
+@dataclasses.dataclass
+class R:
+    likelihoods: np.ndarray
+    label_index: int
+    output: np.ndarray | None = None
+    event: object = None
+
+
+def _frames(out: MIDIOutput, n: int, start: int = 0) -> None:
+    for i in range(start, start + n):
+        out.update(R(np.eye(2)[i % 2], i % 2))
+
+
+def test_an_instrument_that_quits_and_comes_back_gets_midi_again(jack_midi):  # noqa: F811
+    port, got = jack_in("synth-in")
+    out = MIDIOutput({"port": "synth-in"}).start()
+    try:
+        _frames(out, 4)
+        assert wait_for(lambda: len(got) >= 4)
+        port.delete()  # the instrument quits
+        port = None
+        assert wait_for(lambda: out.stats()["midi_disconnects"] == 1), out.stats()
+        assert out.stats()["midi_connected"] is False
+        _frames(out, 10)
+        assert out.stats()["midi_frames_unsent"] == 10
+        port, got = jack_in("synth-in")  # and comes back
+        assert wait_for(lambda: out.stats()["midi_reconnects"] == 1), out.stats()
+        _frames(out, 1, start=1)
+        # the class's note and both likelihoods, afresh
+        assert wait_for(lambda: [0x90, 61, 100] in got and len(got) >= 3), got
+        assert [0xB0, 1, 0] in got and [0xB0, 2, 127] in got, got
+    finally:
+        out.stop()
+        if port is not None:
+            port.delete()
+    assert out.stats()["midi_connected"] is True
+
+
+def test_a_jack_server_that_stops_never_blocks_the_frame_path(jack_restartable):  # noqa: F811
+    server = jack_restartable
+    port, got = jack_in("synth-in")
+    out = MIDIOutput({"port": "synth-in"}).start()
+    done = threading.Event()
+    try:
+        _frames(out, 2)
+        assert wait_for(lambda: len(got) >= 2)
+        port.delete()
+        port = None
+        server.stop()
+        # rtmidi's JACK send spins for ever once 16 KB wait for a stopped server: 20000
+        # frames of two control changes each would fill it many times over
+
+        def perform() -> None:
+            _frames(out, 20000)
+            done.set()
+
+        threading.Thread(target=perform, daemon=True).start()
+        assert done.wait(20), "the frame path blocked on a stopped JACK server"
+        assert wait_for(lambda: out.stats()["midi_disconnects"] == 1), out.stats()
+        assert not out.stats()["midi_connected"] and out.stats()["midi_frames_unsent"] > 0
+        server.start()
+        port, got = jack_in("synth-in")
+        assert wait_for(lambda: out.stats()["midi_reconnects"] == 1, timeout=10), out.stats()
+        _frames(out, 1)
+        assert wait_for(lambda: [0x90, 60, 100] in got), got
+    finally:
+        out.stop()
+        if port is not None:
+            port.delete()
