@@ -47,6 +47,9 @@ def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tu
         return "bad", "no audio device" if "device" in error.lower() else "audio failed"
     if not stats or stats.get("audio_callbacks") is None:
         return "off", "no synth"
+    if stats.get("audio_lost"):
+        return "bad", ("audio server gone (JACK stopped?): silent until gesturemap starts "
+                       "again; OSC and MIDI go on")
     callbacks = int(stats["audio_callbacks"])
     underruns = int(stats.get("audio_underruns") or 0)
     if callbacks == 0:

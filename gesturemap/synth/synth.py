@@ -54,6 +54,27 @@ _EMPTY_F32 = np.zeros(1, dtype=np.float32)  # a valid address for an empty sound
 _PLAYING: set[Any] = set()
 
 
+#: Synths whose audio server went away, with their streams: never stopped nor freed (see
+#: :meth:`Synth.stop`).
+_LOST: list[tuple[Any, Any]] = []
+
+
+def _stream_lost(stream: Any) -> bool:
+    """A stream that was started and is no longer active, though nobody stopped it."""
+    try:
+        return not stream.stopped and not stream.active
+    except Exception:  # a stream PortAudio no longer knows
+        return True
+
+
+def _leave_portaudio() -> None:
+    """Keep sounddevice's exit handler from terminating PortAudio, which waits for the dead
+    server's stream for ever (the process would not end)."""
+    import sounddevice as sd
+
+    sd._initialized = 0
+
+
 @atexit.register
 def _stop_all() -> None:
     """Stop every stream before the interpreter frees the arrays they read."""
@@ -199,6 +220,7 @@ class Synth:
         self.base_dir = base_dir
         self.rate = float(audio.samplerate)
         self._stream: Any = None
+        self._said_lost = False
         # shared with the audio callback (see the module docstring): written by the engine
         # thread, read by the callback
         self._targets = np.zeros(K.N_PARAMS)
@@ -511,9 +533,16 @@ class Synth:
 
     def stop(self) -> None:
         """Stop playing (fades nothing: call ``set_parameters(master_gain=0)`` first for a
-        graceful end) and re-raise an update error when ``GESTUREMAP_RAISE=1``."""
+        graceful end) and re-raise an update error when ``GESTUREMAP_RAISE=1``.
+
+        A stream whose audio server went away (:attr:`lost`) is left as it is: PortAudio's
+        stop, close and terminate all wait for the dead server (for minutes), so the synth and
+        its stream are kept (:data:`_LOST`) and PortAudio is not terminated at exit."""
         stream, self._stream = self._stream, None
-        if stream is not None:
+        if stream is not None and _stream_lost(stream):
+            _LOST.append((self, stream))
+            _leave_portaudio()
+        elif stream is not None:
             stream.stop()
             stream.close()
         _PLAYING.discard(self)
@@ -524,6 +553,13 @@ class Synth:
     @property
     def running(self) -> bool:
         return self._stream is not None and bool(self._stream.active)
+
+    @property
+    def lost(self) -> bool:
+        """The stream stopped without being stopped: its audio server (JACK) went away.
+        No sound until the process starts again (PortAudio cannot reopen it meanwhile)."""
+        stream = self._stream
+        return stream is not None and _stream_lost(stream)
 
     def __enter__(self) -> Synth:
         return self.start()
@@ -550,7 +586,17 @@ class Synth:
             "oneshots_played": int(c[K.C_ONESHOTS]),
             "oneshots_dropped": int(c[K.C_DROPPED]),
             "synth_update_errors": self.update_errors,
+            "audio_lost": self._lost_said(),
         }
+
+    def _lost_said(self) -> bool:
+        """:attr:`lost`, said once in the log when first seen."""
+        lost = self.lost
+        if lost and not self._said_lost:
+            self._said_lost = True
+            log.error("the audio stream stopped: its audio server (JACK?) went away; no "
+                      "sound until gesturemap starts again (everything else goes on)")
+        return lost
 
 
 def _variation(result: Any) -> np.ndarray:

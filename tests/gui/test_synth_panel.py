@@ -142,6 +142,8 @@ def test_a_bad_mapping_is_not_sent(qtbot, panel, engine):
 
 def test_audio_light():
     assert audio_light(None) == ("off", "no synth")
+    lost = audio_light({"audio_callbacks": 900, "audio_lost": True})
+    assert lost[0] == "bad" and "audio server gone" in lost[1]
     assert audio_light({}, "no audio output device found: ...")[0:2] == ("bad", "no audio device")
     assert audio_light({"audio_callbacks": 0, "audio_underruns": 0})[0] == "warn"
     state, detail = audio_light(
