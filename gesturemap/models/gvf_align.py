@@ -89,7 +89,8 @@ def input_energy(z, x0, energy, t):
 
 @njit(**_JIT)
 def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, new, pos,
-               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step, chord):
+               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step, chord,
+               queue):
     """One frame of every template's open-end alignment; writes each class's speed.
 
     ``z`` (D,) frame, ``x0`` (D,) the first frame since the reset, ``t`` the frame's index
@@ -103,7 +104,9 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
     (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost;
     ``max_step`` the most template frames one frame advances a path; ``chord``: the speed is
     the open end over the frames since the reset (``align_speed="chord"``), else the
-    least-squares slope of the open ends."""
+    least-squares slope of the open ends. ``queue`` (T,) a buffer: the least of the
+    ``max_step + 1`` costs before a cell is a sliding minimum (its queue's values increase
+    from the front), so a frame's cost does not grow with ``max_step``."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t):
@@ -111,6 +114,7 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
         inv = 1.0 / math.sqrt(energy + floor2[m])
         lo = math.inf
         arg = 0
+        head, tail = 0, 0
         for j in range(b - a):
             c = 0.0
             for q in range(d):
@@ -118,12 +122,15 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
                 c += e * e
             if t == 0:
                 prev = 0.0 if j == 0 else math.inf
-            else:
-                prev = math.inf
-                for k in range(min(j, max_step) + 1):
-                    v = cost[a + j - k]
-                    if v < prev:
-                        prev = v
+            else:  # the least of cost[a + j - max_step .. a + j]
+                v = cost[a + j]
+                while tail > head and cost[queue[tail - 1]] >= v:
+                    tail -= 1
+                queue[tail] = a + j
+                tail += 1
+                if queue[head] < a + j - max_step:
+                    head += 1
+                prev = cost[queue[head]]
             v = prev + c
             new[a + j] = v
             if v < lo:
@@ -291,6 +298,7 @@ class AlignEstimate:
         c = len(model.class_offsets_) - 1
         self._cost = np.zeros(len(model.templates_))
         self._new = np.zeros(len(model.templates_))
+        self._queue = np.zeros(len(model.templates_), dtype=np.int64)
         self._pos = np.zeros(n_t, dtype=np.int64)
         self._best = np.zeros(n_t)
         self._sums = np.zeros((n_t, 5))
@@ -350,7 +358,7 @@ class AlignEstimate:
             align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
                        self._class_offsets, self._floor2, self._cost, self._new, self._pos,
                        self._sums, self._speed_keep, self._align_speed, self._speed_factors,
-                       self._best, self._best_of, self.max_step, self.chord)
+                       self._best, self._best_of, self.max_step, self.chord, self._queue)
         self._t += 1
         if self._speed_on:
             out[:] = self._align_speed

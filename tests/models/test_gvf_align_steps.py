@@ -110,3 +110,40 @@ def test_each_cells_predecessor_is_the_plain_loops(max_step, rule):
         want = _plain_predecessors(tot, length, a, n, t, max_step, 4.0, 20.0, per_frame, young)
         assert pred[a:a + n].tolist() == want.tolist()
         assert (pred[:a] == -7).all() and (pred[a + n:] == -7).all()  # its template only
+
+
+@pytest.mark.parametrize("max_step", [1, 3, 12, 64])
+def test_the_since_reset_alignments_costs_are_the_plain_loops(max_step):
+    """align_step's least predecessor cost is a sliding minimum: the same costs, open ends
+    and speeds as the loop over the max_step + 1 cells before each (ties and inf included)."""
+    from gesturemap.models.gvf_align import align_step
+
+    rng = np.random.default_rng(max_step)
+    d = 3
+    lengths = [7, 1, 30]  # three templates, one class each
+    offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+    class_offsets = np.arange(len(lengths) + 1, dtype=np.int64)
+    size = int(offsets[-1])
+    normed = rng.standard_normal((size, d))
+    floor2 = np.full(len(lengths), 0.01)
+    for t in (0, 1, 5):
+        cost = rng.choice([0.0, 1.0, 2.0, np.inf], size) if t else np.zeros(size)
+        want = np.zeros(size)
+        z, x0 = rng.standard_normal(d), rng.standard_normal(d)
+        inv = 1.0 / np.sqrt(0.7 + floor2)
+        for m in range(len(lengths)):
+            a, b = offsets[m], offsets[m + 1]
+            for j in range(b - a):
+                c = float(np.sum(((z - x0) * inv[m] - normed[a + j]) ** 2))
+                prev = (0.0 if j == 0 else np.inf) if t == 0 else min(
+                    cost[a + j - k] for k in range(min(j, max_step) + 1))
+                want[a + j] = prev + c
+        new, pos, best = np.zeros(size), np.zeros(3, dtype=np.int64), np.zeros(3)
+        sums, speed = np.zeros((3, 5)), np.zeros(3)
+        align_step(z, x0, t, 0.7, normed, offsets, class_offsets, floor2, cost, new, pos,
+                   sums, 1.0, speed, np.ones(3), best, np.zeros(3, dtype=np.int64), max_step,
+                   True, np.zeros(size, dtype=np.int64))
+        np.testing.assert_array_equal(cost, want)  # written back into cost
+        for m in range(3):
+            seg = want[offsets[m]:offsets[m + 1]]
+            assert pos[m] == int(np.argmin(seg)) and best[m] == seg.min()
