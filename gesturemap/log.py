@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import itertools
 import json
 import logging
 import os
@@ -41,7 +42,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -58,9 +59,12 @@ __all__ = [
     "Event",
     "SessionLog",
     "Stream",
+    "iter_events",
     "read_events",
     "read_labels",
     "read_log",
+    "read_stream_chunks",
+    "stream_columns",
 ]
 
 FORMAT = "gesturemap.session"
@@ -559,14 +563,96 @@ def log_project(folder: str | os.PathLike[str]) -> str | None:
     return project if isinstance(project, str) and project else None
 
 
-def _complete_lines(path: Path) -> list[str]:
-    """The file's lines that end with a line break (a line cut short by a crash is skipped)."""
+#: Rows a streaming reader parses at a time (:func:`read_stream_chunks`): a few MB of text.
+CHUNK_ROWS = 20_000
+
+
+def stream_columns(folder: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]:
+    """The numeric streams of a session log and their column names (nothing else is read).
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    streams = _read_session(Path(folder))["streams"]
+    return {name: tuple(columns) for name, columns in streams.items()}
+
+
+def _open_lines(path: Path) -> io.TextIOWrapper:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        # universal newlines, as read_text reads: a "\r\n" written on Windows is a "\n"
+        return open(path, encoding="utf-8", errors="replace")
     except FileNotFoundError:
         raise FormatError(f"{path} is missing.") from None
-    lines = text.split("\n")
-    return lines[:-1]  # the piece after the last "\n": empty, or a line the crash cut short
+
+
+def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int) -> Iterator[np.ndarray]:
+    """The ``t`` and value columns of a stream file, ``(n, 1 + D)`` arrays of at most
+    ``chunk_rows`` rows, in order: only one chunk's lines are held at a time. A last line
+    without its line break (cut short by a crash) is skipped."""
+    header = _header(columns)
+    width = len(columns) + 1
+    with _open_lines(path) as handle:
+        first = handle.readline()
+        if first[-1:] != "\n" or first[:-1] != header:
+            raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
+        number = 2  # the file's line number of the chunk's first line (the header is line 1)
+        while lines := list(itertools.islice(handle, chunk_rows)):
+            if lines[-1][-1:] != "\n":
+                lines.pop()  # the piece after the last "\n": a line the crash cut short
+            if lines and (lines[0].strip() or "".join(lines).strip()):
+                try:
+                    table = np.loadtxt(lines, delimiter=",", ndmin=2, dtype=np.float64)
+                except ValueError as error:
+                    raise FormatError(f"{path} is damaged: "
+                                      f"{_bad_line(lines, width, number) or error}") from None
+                if table.shape[1] != width:
+                    raise FormatError(f"{path} is damaged: rows of {table.shape[1]} values, "
+                                      f"not {width}.")
+                yield table
+            number += len(lines)
+
+
+def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
+                       chunk_rows: int = CHUNK_ROWS) -> Iterator[Stream]:
+    """Read one numeric stream of a session log chunk by chunk (numpy only): memory is bounded
+    by ``chunk_rows``, not by the length of the session.
+
+    Parameters
+    ----------
+    folder : str or os.PathLike
+        A folder written by :class:`SessionLog`, closed or not (as :func:`read_log`).
+    stream : str, default "input"
+    chunk_rows : int, default CHUNK_ROWS
+        The most rows a chunk holds (the last one may hold fewer; a chunk is never empty).
+
+    Returns
+    -------
+    iterator of Stream
+        ``(times (n,), values (n, D), columns)`` of consecutive rows; concatenated, they are
+        :func:`read_log`'s stream, bit for bit.
+
+    Raises
+    ------
+    FormatError
+        At once if ``session.json`` is damaged or has no such stream; while iterating, if the
+        stream's file is missing or damaged.
+    """
+    check_number("chunk_rows", chunk_rows, minimum=1, integer=True)
+    folder = Path(folder)
+    document = _read_session(folder)
+    if stream not in document["streams"]:
+        raise FormatError(f"{folder} has no stream {stream!r} (its streams: "
+                          f"{', '.join(sorted(document['streams'])) or 'none'}).")
+    columns = tuple(document["streams"][stream])
+    path = folder / document["files"][stream]
+
+    def chunks() -> Iterator[Stream]:
+        for table in _stream_tables(path, columns, int(chunk_rows)):
+            yield Stream(table[:, 0], table[:, 1:], columns)
+
+    return chunks()
 
 
 def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
@@ -582,7 +668,8 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
     -------
     dict of str to Stream
         ``(times (N,), values (N, D), columns)`` for each numeric stream; labels and events are
-        read by :func:`read_labels` and :func:`read_events`.
+        read by :func:`read_labels` and :func:`read_events`. A long stream that need not be held
+        whole reads chunk by chunk with :func:`read_stream_chunks`.
 
     Raises
     ------
@@ -594,29 +681,23 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
     result = {}
     for name, columns in document["streams"].items():
         path = folder / document["files"][name]
-        lines = _complete_lines(path)
-        header = _header(columns)
-        if not lines or lines[0] != header:
-            raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
+        # the text is parsed a chunk at a time: only the arrays grow with the session
+        tables = list(_stream_tables(path, columns, CHUNK_ROWS))
         width = len(columns) + 1
-        body = "\n".join(lines[1:])
-        table = np.empty((0, width))
-        if body.strip():
-            try:
-                table = np.loadtxt(io.StringIO(body), delimiter=",", ndmin=2, dtype=np.float64)
-            except ValueError as error:
-                raise FormatError(f"{path} is damaged: {_bad_line(lines, width) or error}"
-                                  ) from None
-        if table.shape[1] != width:
-            raise FormatError(f"{path} is damaged: rows of {table.shape[1]} values, not {width}.")
-        result[name] = Stream(table[:, 0].copy(), table[:, 1:].copy(), tuple(columns))
+        if not tables:
+            tables = [np.empty((0, width))]
+        times = np.concatenate([table[:, 0] for table in tables])
+        values = np.concatenate([table[:, 1:] for table in tables])
+        result[name] = Stream(times, values, tuple(columns))
     return result
 
 
-def _bad_line(lines: list[str], width: int) -> str | None:
-    """Where a stream file is damaged: its first line (1-based, the header is line 1) that
-    is not ``width`` numbers, and its start; None if every line is."""
-    for number, line in enumerate(lines[1:], start=2):
+def _bad_line(lines: list[str], width: int, first_number: int) -> str | None:
+    """Where a stream file is damaged: the first of ``lines`` (the file's lines from line
+    ``first_number`` on, 1-based) that is not ``width`` numbers, and its start; None if every
+    line is."""
+    for number, line in enumerate(lines, start=first_number):
+        line = line.rstrip("\n")
         fields = line.split(",")
         try:
             ok = len(fields) == width and all(f.strip() for f in fields)
@@ -629,29 +710,23 @@ def _bad_line(lines: list[str], width: int) -> str | None:
     return None
 
 
-def _read_rows(folder: Path, name: str, header: str) -> list[list[str]]:
-    document = _read_session(folder)
-    path = folder / document["files"][name]
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise FormatError(f"{path} is missing.") from None
-    # A crash may cut the last line; quoted fields may hold line breaks, so keep whole records.
-    cut = text.rfind("\n")
-    text = text[: cut + 1]
-    rows: list[list[str]] = []
-    try:
-        # strict: a quoted field still open at the end is a record the crash cut inside its
-        # line break ("two\nli"), not a whole one
-        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-        for row in reader:
-            rows.append(row)
-    except csv.Error as error:
-        if "unexpected end of data" not in str(error):
-            raise FormatError(f"{path} is damaged at line {reader.line_num}: {error}.") from None
-    if not rows or ",".join(rows[0]) != header:
-        raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
-    return rows[1:]
+def _iter_rows(folder: Path, name: str, header: str) -> Iterator[list[str]]:
+    """The CSV records of a labels or events file after its header, read one at a time."""
+    path = folder / _read_session(folder)["files"][name]
+    with _open_lines(path) as handle:
+        # a crash may cut the last line: only lines with their line break; quoted fields may
+        # hold line breaks. strict: a quoted field still open at the end is a record the
+        # crash cut inside its line break ("two\nli"), not a whole one
+        lines = itertools.takewhile(lambda line: line[-1:] == "\n", handle)
+        reader = csv.reader(lines, strict=True)
+        try:
+            if ",".join(next(reader, ["(none)"])) != header:
+                raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
+            yield from reader
+        except csv.Error as error:
+            if "unexpected end of data" not in str(error):
+                raise FormatError(f"{path} is damaged at line {reader.line_num}: {error}."
+                                  ) from None
 
 
 def read_labels(folder: str | os.PathLike[str]) -> tuple[np.ndarray, list[str | None]]:
@@ -659,7 +734,7 @@ def read_labels(folder: str | os.PathLike[str]) -> tuple[np.ndarray, list[str | 
 
     Labels come back as text, as written (an int label 3 reads ``"3"``).
     """
-    rows = _read_rows(Path(folder), LABELS, "t,label")
+    rows = list(_iter_rows(Path(folder), LABELS, "t,label"))
     try:
         times = np.array([float(row[0]) for row in rows], dtype=np.float64)
     except (ValueError, IndexError):
@@ -670,11 +745,16 @@ def read_labels(folder: str | os.PathLike[str]) -> tuple[np.ndarray, list[str | 
 
 def read_events(folder: str | os.PathLike[str]) -> list[Event]:
     """Read a session's events, in order."""
-    events = []
-    for row in _read_rows(Path(folder), EVENTS, "t,kind,data"):
+    return list(iter_events(folder))
+
+
+def iter_events(folder: str | os.PathLike[str]) -> Iterator[Event]:
+    """A session's events, in order, read one at a time (as :func:`read_events`, whose
+    FormatError comes while iterating)."""
+    for row in _iter_rows(Path(folder), EVENTS, "t,kind,data"):
         try:
             data = json.loads(row[2])
-            events.append(Event(float(row[0]), row[1], data if isinstance(data, dict) else {}))
+            event = Event(float(row[0]), row[1], data if isinstance(data, dict) else {})
         except (ValueError, IndexError):
             raise FormatError(f"{folder}: {EVENTS}.csv is damaged at {row!r:.80}.") from None
-    return events
+        yield event

@@ -11,14 +11,47 @@ after a reset are the live ones too. A ``reset`` event without ``frame`` is plac
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+import secrets
+import stat
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import numpy as np
 
 #: The event kind of a stream reset in a session log (see the module's docstring).
 RESET = "reset"
+
+
+class _Replay:
+    """The engine's frame path over frames given a chunk at a time: its state (pipeline,
+    model stream) carries from one chunk to the next, so chunks replay as one stream."""
+
+    def __init__(self, project: Any, input_dim: int) -> None:
+        if project.trained is None:
+            from .errors import GesturemapError
+
+            raise GesturemapError("the project has no trained model: train it first")
+        from .frame_path import FramePath, model_stream
+
+        # the engine's frame path: its channel names, and its stream (spotting when the
+        # project's model settings say so)
+        self.path = FramePath(project, model_stream(project, project.trained))
+        self.path.start(input_dim)
+
+    def run(self, times: np.ndarray, inputs: np.ndarray,
+            resets: Iterable[int] = ()) -> Iterator[tuple[float, Any]]:
+        """``(t, Result)`` of each frame; ``resets``: indices in this chunk of the frames
+        before which the stream is reset."""
+        path = self.path
+        at = {int(i) for i in resets}
+        # tolist: the very floats float(t) gives, without a numpy scalar a frame
+        for i, (t, x) in enumerate(zip(times.tolist(), inputs, strict=True)):
+            if i in at:
+                path.reset_stream()
+            for r in path.step(x, t):
+                yield t, r
 
 
 def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
@@ -27,40 +60,64 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
 
     ``resets``: indices of the frames before which the stream is reset (a gesture starts).
     """
-    if project.trained is None:
-        from .errors import GesturemapError
+    return list(_Replay(project, inputs.shape[1]).run(times, inputs, resets))
 
-        raise GesturemapError("the project has no trained model: train it first")
-    from .frame_path import FramePath, model_stream
 
-    # the engine's frame path: its channel names, and its stream (spotting when the project's
-    # model settings say so)
-    path = FramePath(project, model_stream(project, project.trained))
-    path.start(inputs.shape[1])
-    at = {int(i) for i in resets}
-    out = []
-    for i, (t, x) in enumerate(zip(times, inputs, strict=True)):
-        if i in at:
-            path.reset_stream()
-        out.extend((float(t), r) for r in path.step(x, float(t)))
-    return out
+def _reset_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``reset`` events of a session log: the rows given by ``frame`` (sorted, unique),
+    and the times of those placed by their time (sorted)."""
+    from .log import iter_events
+
+    frames: set[int] = set()
+    by_time = []
+    for event in iter_events(log_dir):
+        if event.kind != RESET:
+            continue
+        frame = event.data.get("frame")
+        if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0:
+            frames.add(frame)
+        else:
+            by_time.append(event.t)
+    return (np.array(sorted(frames), dtype=np.int64),
+            np.sort(np.array(by_time, dtype=np.float64)))
+
+
+def _placed(times: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Before which of ``times`` each reset at ``when`` is: the first frame logged after it
+    (its time is past ``when``; ``len(times)``: none). On a clock that never goes back,
+    ``searchsorted(times, when, "right")``; the running maximum makes it so on any, and lets a
+    chunk answer alone for the resets no earlier chunk has placed."""
+    if not len(times):
+        return np.zeros(len(when), dtype=np.int64)
+    return np.searchsorted(np.maximum.accumulate(times), when, side="right")
 
 
 def log_resets(log_dir: str | os.PathLike[str], times: np.ndarray) -> list[int]:
     """The ``input`` rows of a session log before which the live stream was reset (see the
     module's docstring); ``times`` are the ``input`` stream's times."""
-    from .log import read_events
+    frames, by_time = _reset_events(log_dir)
+    placed = _placed(np.asarray(times, dtype=np.float64), by_time)
+    return sorted({*frames.tolist(), *placed.tolist()})
 
-    frames = []
-    for event in read_events(log_dir):
-        if event.kind != RESET:
-            continue
-        frame = event.data.get("frame")
-        if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0:
-            frames.append(frame)
-        else:  # placed by its time: before the first frame logged after it
-            frames.append(int(np.searchsorted(times, event.t, side="right")))
-    return sorted(set(frames))
+
+class _Resets:
+    """A session log's resets, given a chunk of ``input`` rows at a time (in order)."""
+
+    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+        self.frames, self.pending = _reset_events(log_dir)
+        self.first = 0  # the row index of the next chunk's first row
+
+    def chunk(self, times: np.ndarray) -> set[int]:
+        """The rows of this chunk (indices in it) before which the stream is reset."""
+        first, n = self.first, len(times)
+        self.first += n
+        lo, hi = np.searchsorted(self.frames, [first, first + n])
+        at = set((self.frames[lo:hi] - first).tolist())
+        placed = _placed(times, self.pending)
+        inside = placed < n
+        at.update(placed[inside].tolist())
+        self.pending = self.pending[~inside]
+        return at
 
 
 def _csv_row(fields: Iterable[Any]) -> str:
@@ -70,35 +127,120 @@ def _csv_row(fields: Iterable[Any]) -> str:
     return ",".join(_csv_field(str(f)) for f in fields)
 
 
+class _AtomicOut:
+    """A text file written a piece at a time into a temporary file beside ``path``, renamed
+    over it only by :meth:`commit`: an interrupted replay leaves no half file (and the file
+    ``path`` was, if any). As :func:`gesturemap._io.atomic_write_bytes`, whose rules it keeps:
+    same folder, fsync, rename, folder fsync; ``path`` only a regular file or nothing."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        folder = self.path.parent
+        try:
+            self.mode: int | None = os.lstat(self.path).st_mode
+        except FileNotFoundError:
+            self.mode = None
+        if self.mode is not None and not stat.S_ISREG(self.mode):
+            raise FileExistsError(f"cannot write {self.path}: it is not a regular file (the "
+                                  "file written would replace it); give a file's path")
+        if self.mode is None and not folder.is_dir():
+            raise FileNotFoundError(f"cannot write {self.path}: the folder {folder} does not "
+                                    "exist")
+        self.temporary = folder / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
+        # 0o666: the umask decides, as open() does; O_EXCL: never another's file
+        fd = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        self.handle.flush()
+        if self.mode is not None:
+            os.fchmod(self.handle.fileno(), stat.S_IMODE(self.mode))
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self.temporary, self.path)
+        from ._io import _fsync_directory
+
+        _fsync_directory(self.path.parent)
+
+    def exit(self, kind: type[BaseException] | None, *_: object) -> bool:
+        """The context exit: on an error, :meth:`discard` (the error goes on)."""
+        if kind is not None:
+            self.discard()
+        return False
+
+    def discard(self) -> None:
+        """Remove the temporary file (after an error, even one of :meth:`commit`)."""
+        self.handle.close()
+        try:
+            os.unlink(self.temporary)
+        except FileNotFoundError:  # renamed already
+            pass
+
+
+def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[Any]:
+    """An :class:`_AtomicOut` for each path given (None: none), discarded on any error."""
+    outs = []
+    for path in paths:
+        out = None if path is None else _AtomicOut(path)
+        if out is not None:
+            stack.push(out.exit)
+        outs.append(out)
+    return outs
+
+
 def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
                out: str | os.PathLike[str] | None = None,
-               events_out: str | os.PathLike[str] | None = None) -> int:
+               events_out: str | os.PathLike[str] | None = None,
+               chunk_rows: int | None = None) -> int:
     """Replay the ``input`` stream of a session log; optionally write results as CSV, and
-    the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``."""
-    from ._io import atomic_write_text
+    the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``.
+
+    The log is read, replayed and written ``chunk_rows`` input rows at a time (default
+    :data:`gesturemap.log.CHUNK_ROWS`), so memory does not grow with the session's length;
+    each file is written beside its path and renamed over it once whole. Returns the
+    number of results (one a frame, unless the feature pipeline makes more or fewer)."""
     from .errors import FormatError
-    from .log import read_log
+    from .log import CHUNK_ROWS, read_stream_chunks, stream_columns
     from .project import Project
 
     project = Project.load(project_dir)
-    streams = read_log(log_dir)
-    if "input" not in streams:
+    columns = stream_columns(log_dir)
+    if "input" not in columns:
         raise FormatError(f"{log_dir} has no 'input' stream to replay (its streams: "
-                          f"{', '.join(sorted(streams)) or 'none'}).")
-    times, values, _ = streams["input"]
-    results = replay_frames(project, times, values, log_resets(log_dir, times))
-    if out is not None:
-        labels = [str(lb) for lb in project.trained.labels_]
-        lines = [_csv_row(["t", "label", *labels])]
-        for t, r in results:
-            lines.append(_csv_row([repr(t), r.label, *map(repr, map(float, r.likelihoods))]))
-        atomic_write_text(Path(out), "\n".join(lines) + "\n")
-    if events_out is not None:
-        lines = ["t,label,score,start,end,emitted"]
-        for t, r in results:
-            ev = r.event
-            if ev is not None:
-                lines.append(_csv_row([repr(t), ev.label, repr(float(ev.score)), ev.start, ev.end,
-                                       ev.emitted]))
-        atomic_write_text(Path(events_out), "\n".join(lines) + "\n")
-    return len(results)
+                          f"{', '.join(sorted(columns)) or 'none'}).")
+    replay = _Replay(project, len(columns["input"]))
+    resets = _Resets(log_dir)
+    chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS)
+    count = 0
+    with ExitStack() as stack:
+        results, events = _open_outs(stack, out, events_out)
+        if results is not None:
+            labels = [str(lb) for lb in project.trained.labels_]
+            results.handle.write(_csv_row(["t", "label", *labels]) + "\n")
+        if events is not None:
+            events.handle.write("t,label,score,start,end,emitted\n")
+        fields: dict[Any, str] = {}  # each label's CSV field, quoted once
+        for times, values, _ in chunks:
+            rows, spotted = [], []
+            for t, r in replay.run(times, values, resets.chunk(times)):
+                count += 1
+                if results is not None:
+                    label = r.label
+                    field = fields.get(label)
+                    if field is None:
+                        field = fields[label] = _csv_row([label])
+                    lk = r.likelihoods
+                    lk = lk.tolist() if type(lk) is np.ndarray else map(float, lk)
+                    rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")
+                ev = r.event if events is not None else None
+                if ev is not None:
+                    spotted.append(_csv_row([repr(t), ev.label, repr(float(ev.score)),
+                                             ev.start, ev.end, ev.emitted]) + "\n")
+            if results is not None:
+                results.handle.write("".join(rows))
+            if events is not None:
+                events.handle.write("".join(spotted))
+        for done in (results, events):
+            if done is not None:
+                done.commit()
+    return count

@@ -5,6 +5,9 @@ replay is one clear error."""
 from __future__ import annotations
 
 import csv
+import gc
+import os
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +97,103 @@ def test_a_log_without_an_input_stream_is_a_format_error(tmp_path: Path) -> None
         log.write("imu", 1.0, [0.1, 0.1])
     with pytest.raises(FormatError, match="no 'input' stream to replay.*imu"):
         replay_log(tmp_path / "log", folder)
+
+
+def _reset_log(folder: Path, times: np.ndarray, x: np.ndarray) -> Path:
+    """Resets by frame (before rows 7, 30 and 31) and by time (before rows 12 and 45)."""
+    with SessionLog(folder, {"input": ["a", "b"]}, t0=0.0) as log:
+        for i, (t, row) in enumerate(zip(times, x, strict=True)):
+            if i in (7, 30, 31):
+                log.event(t - 0.004, "reset", reason="trigger", frame=log.accepted("input"))
+            if i in (12, 45):
+                log.event(t - 0.004, "reset", reason="trigger")
+            log.write("input", t, row)
+    return folder
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 7, 12, 29, 30, 31, 59])
+def test_a_replay_in_chunks_is_the_replay_in_one_piece(tmp_path: Path, chunk_rows: int) -> None:
+    """Chunks smaller than the log, with resets by frame and by time on and off their edges."""
+    from gesturemap.offline import log_resets, replay_frames
+    from gesturemap.project import Project
+
+    folder = _project(tmp_path / "proj")
+    times, x = _frames()
+    log = _reset_log(tmp_path / "log", times, x)
+    resets = log_resets(log, times)
+    assert resets == [7, 12, 30, 31, 45]
+    whole = replay_frames(Project.load(folder), times, x, resets)  # all frames in memory
+    expected = [["t", "label", *sorted([LOW, HIGH])]] + [
+        [repr(t), r.label, *map(repr, map(float, r.likelihoods))] for t, r in whole]
+    assert replay_log(log, folder, out=tmp_path / "one.csv") == 60
+    assert _replayed(tmp_path / "one.csv") == expected
+    assert replay_log(log, folder, out=tmp_path / "r.csv", chunk_rows=chunk_rows) == 60
+    assert (tmp_path / "r.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+
+
+def test_replay_holds_a_chunk_not_the_session(tmp_path: Path, monkeypatch) -> None:
+    """The input file is a pipe whose rest is written only once the first chunk's frames have
+    gone through the model: a replay that read the log whole would wait for ever (here 30 s,
+    then fail). And no more Results are alive at any time than one chunk makes."""
+    from gesturemap.frame_path import FramePath
+    from gesturemap.models.base import Result
+
+    folder = _project(tmp_path / "proj")
+    times, x = _frames()
+    log = _reset_log(tmp_path / "log", times, x)
+    path = log / "input.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.unlink()
+    os.mkfifo(path)
+    stepped = threading.Event()
+    waited, alive = [], []
+    gc.collect()
+    before = sum(isinstance(o, Result) for o in gc.get_objects())
+    step, count = FramePath.step, [0]
+
+    def counting_step(self: FramePath, values: np.ndarray, t: float) -> list:
+        count[0] += 1
+        if count[0] % 10 == 0:
+            alive.append(sum(isinstance(o, Result) for o in gc.get_objects()) - before)
+        if count[0] == 10:
+            stepped.set()
+        return step(self, values, t)
+
+    monkeypatch.setattr(FramePath, "step", counting_step)
+
+    def write() -> None:
+        with open(path, "w", encoding="utf-8") as pipe:
+            pipe.write(header + "".join(rows[:15]))
+            pipe.flush()
+            waited.append(stepped.wait(30))
+            pipe.write("".join(rows[15:]))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    try:
+        assert replay_log(log, folder, out=tmp_path / "r.csv", chunk_rows=10) == 60
+    finally:
+        stepped.set()
+        writer.join(30)
+    assert waited == [True], "replay read the whole log before stepping its first frames"
+    assert len(alive) == 6 and max(alive) <= 10 + 2, alive  # not 60: results are not kept
+    assert len(_replayed(tmp_path / "r.csv")) == 61
+
+
+def test_an_interrupted_replay_leaves_no_half_file(tmp_path: Path) -> None:
+    folder = _project(tmp_path / "proj")
+    times, x = _frames()
+    log = _reset_log(tmp_path / "log", times, x)
+    path = log / "input.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[50] = "oops"  # found in the 5th chunk, after 40 rows are written
+    path.write_text("\n".join(lines), encoding="utf-8")
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "old.csv").write_text("an older replay\n")
+    with pytest.raises(FormatError, match="line 51"):
+        replay_log(log, folder, out=tmp_path / "out" / "new.csv",
+                   events_out=tmp_path / "out" / "old.csv", chunk_rows=10)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["old.csv"]  # no temp file
+    assert (tmp_path / "out" / "old.csv").read_text() == "an older replay\n"
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        replay_log(log, folder, out=tmp_path / "nowhere" / "r.csv")

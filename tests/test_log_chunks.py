@@ -1,0 +1,89 @@
+"""Reading a session log chunk by chunk (gesturemap.log.read_stream_chunks): the chunks are
+read_log's stream bit for bit, and the reader holds one chunk, not the file: it hands the first
+chunk over while the rest of the file is not even written yet."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.log import SessionLog, read_log, read_stream_chunks, stream_columns
+
+
+def _log(folder: Path, rows: int = 103) -> Path:
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(rows, 3)) * 10.0 ** rng.integers(-300, 300, (rows, 3))
+    with SessionLog(folder, {"input": ["a", "b", "c"], "other": ["x"]}, t0=0.0) as log:
+        for i, row in enumerate(values):
+            log.write("input", 1e5 + i / 200 + 1e-7 * i * i, row)
+    return folder
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 10, 51, 102, 103, 104, 20_000])
+def test_chunks_are_read_logs_stream_bit_for_bit(tmp_path: Path, chunk_rows: int) -> None:
+    folder = _log(tmp_path / "s")
+    with open(folder / "input.csv", "a", encoding="utf-8") as handle:
+        handle.write("100.5,1.0,2")  # a line the kill cut short: skipped by both readers
+    whole = read_log(folder)["input"]
+    chunks = list(read_stream_chunks(folder, "input", chunk_rows=chunk_rows))
+    assert [len(c.times) for c in chunks[:-1]] == [chunk_rows] * (len(chunks) - 1)
+    assert 0 < len(chunks[-1].times) <= chunk_rows and len(whole.times) == 103
+    assert all(c.columns == ("a", "b", "c") == whole.columns for c in chunks)
+    times = np.concatenate([c.times for c in chunks])
+    values = np.concatenate([c.values for c in chunks])
+    assert times.tobytes() == whole.times.tobytes() and values.tobytes() == whole.values.tobytes()
+    assert stream_columns(folder) == {"input": ("a", "b", "c"), "other": ("x",)}
+    assert list(read_stream_chunks(folder, "other")) == []  # no row: no chunk
+    assert read_log(folder)["other"].values.shape == (0, 1)
+
+
+def test_a_damaged_line_in_a_later_chunk_is_named_by_its_line_in_the_file(tmp_path: Path) -> None:
+    folder = _log(tmp_path / "s")
+    path = folder / "input.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[57] = "0.5,1.0,oops,2.0"  # the file's line 58 (the header is line 1)
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(FormatError, match="input.csv is damaged: line 58 is not 4 numbers"):
+        list(read_stream_chunks(folder, "input", chunk_rows=10))
+    with pytest.raises(FormatError, match="line 58 is not 4 numbers"):
+        read_log(folder)
+    with pytest.raises(FormatError, match="no stream 'nope' .*its streams: input, other"):
+        read_stream_chunks(folder, "nope")  # at once, not at the first chunk
+    with pytest.raises(GesturemapError, match="chunk_rows"):
+        read_stream_chunks(folder, "input", chunk_rows=0)
+
+
+def test_the_reader_hands_over_a_chunk_before_the_rest_of_the_file_exists(tmp_path: Path
+                                                                          ) -> None:
+    folder = _log(tmp_path / "s")
+    path = folder / "input.csv"
+    header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.unlink()
+    os.mkfifo(path)  # the file is written while it is read: a reader that reads it whole
+    first_chunk = threading.Event()  # before parsing waits for the end, which never comes
+    waited = []
+
+    def write() -> None:
+        with open(path, "w", encoding="utf-8") as pipe:
+            pipe.write(header + "".join(rows[:25]))  # a chunk of 20 rows and a little more
+            pipe.flush()
+            waited.append(first_chunk.wait(30))
+            pipe.write("".join(rows[25:]))
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    chunks = []
+    try:
+        for chunk in read_stream_chunks(folder, "input", chunk_rows=20):
+            chunks.append(chunk)
+            first_chunk.set()
+    finally:
+        first_chunk.set()
+        writer.join(30)
+    assert waited == [True], "the reader waited for the whole file before its first chunk"
+    assert [len(c.times) for c in chunks] == [20] * 5 + [3]
