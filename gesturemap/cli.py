@@ -468,7 +468,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
                         for s in engine.sinks if hasattr(s, "source_id"))
     print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
           f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
-          f"{_running(engine.model) if engine.model else ''}"
+          f"{_running(engine.model, project.output_names) if engine.model else ''}"
           " (Ctrl-C stops)", flush=True)
     try:
         while not stopping:
@@ -495,7 +495,14 @@ def _listening(engine: object, sensor: object) -> str:
     return f"{sensor.describe()}, {origin}{f'; Wekinator OSC on {ports}' if ports else ''}"
 
 
-def _running(model: object) -> str:
+def _running(model: object, output_names: object = None) -> str:
+    """What the model runs, for the start-up line: its outputs (regression, one model per
+    output) or its classes (classification)."""
+    n_out = int(getattr(model, "output_dim_", 0) or 0)
+    if n_out:
+        names = list(output_names or [])[:n_out]
+        listed = f" ({', '.join(map(str, names))})" if len(names) == n_out <= 8 else ""
+        return f", running {n_out} output{'s' if n_out != 1 else ''}{listed}"
     n = len(getattr(model, "labels_", []))
     return f", running {n} class{'es' if n != 1 else ''}"
 

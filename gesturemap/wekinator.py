@@ -36,7 +36,9 @@ sets output N to ``?`` in every example. Here:
   all of them, else ``"outputs 1,3"`` (1-based). Each output's model skips the takes whose
   label leaves it out (``skip_labels``), so it trains on exactly its own examples;
 - DTW: a DTW project; takes labelled with their gesture number (1, 2, ...), and the gestures'
-  OSC messages in the output settings (``outputs.gesture_messages``).
+  OSC messages in the output settings (``outputs.gesture_messages``); its DTW settings
+  (``current/models/model1.xml``) as :mod:`gesturemap.wekinator_dtw` says (a gesture switched
+  off never matches; the threshold, on another scale, is not copied).
 
 Each output gets the algorithm, settings and inputs of its saved model; without one,
 Wekinator's defaults per output type: kNN with k = 1 for a classifier, a neural network (one
@@ -71,6 +73,7 @@ from .arff import (
     read_arff,
 )
 from .errors import FormatError, GesturemapError
+from .wekinator_dtw import dtw_model, dtw_settings
 from .wekinator_examples import (
     ALL_OUTPUTS,
     delete_examples_for_output,
@@ -273,26 +276,6 @@ def _read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int,
     return examples
 
 
-def _dtw_settings(path: Path) -> dict[str, Any]:
-    """The settings in a DTW model1.xml (match threshold, running type, ...), not its data."""
-    root = _read_xml(path)
-    out: dict[str, Any] = {}
-    threshold = _text(root, "matchThreshold")
-    if threshold:
-        try:
-            out["match_threshold"] = float(threshold)
-        except ValueError:
-            pass
-    settings = root.find("settings")
-    if settings is not None:
-        for child in settings:
-            out[child.tag] = (child.text or "").strip()
-    active = [b.text == "true" for b in root.findall("isGestureActive/boolean")]
-    if active:
-        out["gesture_active"] = active
-    return out
-
-
 def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
     """Read a Wekinator project folder (or its ``.wekproj`` file).
 
@@ -347,7 +330,7 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             _warn_no_examples(csv)
         model = folder / "current" / "models" / "model1.xml"
         if model.is_file():
-            project.dtw_settings = _dtw_settings(model)
+            project.dtw_settings = dtw_settings(_read_xml(model))
     else:
         data = folder / "current" / "currentData.arff"
         if data.is_file():
@@ -433,6 +416,10 @@ class WekinatorImport(ImportSummary):
     osc_port: int = 6448
     #: per output, the algorithm and inputs read from its saved model (see default_model)
     models: list[str] = field(default_factory=list)
+    #: a DTW project's settings (model1.xml), and what they became / could not become
+    dtw_settings: dict[str, Any] = field(default_factory=dict)
+    dtw_carried: list[str] = field(default_factory=list)
+    dtw_dropped: list[str] = field(default_factory=list)
 
     def describe(self) -> str:
         outs = []
@@ -466,6 +453,10 @@ class WekinatorImport(ImportSummary):
         renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
         if self.models:
             renamed += f"; from Wekinator's saved models: {'; '.join(self.models)}"
+        if self.dtw_carried:
+            renamed += f"; Wekinator's DTW settings: {'; '.join(self.dtw_carried)}"
+        if self.dtw_dropped:
+            renamed += f"; not carried over: {'; '.join(self.dtw_dropped)}"
         if self.input_message != "/wek/inputs" or self.osc_port != 6448:
             renamed += (f"; inputs received as Wekinator did, {self.input_message} on port "
                         f"{self.osc_port}")
@@ -497,6 +488,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         paths=list(wp.paths),
         wekinator_inputs=list(wp.input_names),
         osc_port=wp.osc_port,
+        dtw_settings=dict(wp.dtw_settings),
     )
     if wp.is_dtw:
         summary.task = "dtw"
@@ -622,10 +614,23 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
         return {"kind": "mlp", "params": {"hidden": max(1, n_used), "layers": 1,
                                           "activation": "logistic", "likelihood_window": 1}}
 
+    def for_dtw(o: WekinatorOutput) -> dict[str, Any]:
+        """A DTW output's model from the project's DTW settings (gesturemap.wekinator_dtw)."""
+        spec, carried, dropped = dtw_model(
+            summary.dtw_settings, list(range(1, o.classes + 1)),
+            [len(t.inputs) for t in summary.takes], summary.inputs)
+        if model is not None:
+            spec = for_kind("dtw", n_in)
+            carried, dropped = [], ["every DTW setting (--model chose another algorithm)"]
+        summary.dtw_carried, summary.dtw_dropped = carried, dropped
+        return spec
+
     def for_output(i: int, o: WekinatorOutput) -> tuple[dict[str, Any], list[str] | None]:
         """The output's model and its inputs (None: all), from its saved path if it has one."""
         p = summary.paths[i] if i < len(summary.paths) else None
-        if p is None or o.kind == "dtw":
+        if o.kind == "dtw":
+            return for_dtw(o), None
+        if p is None:
             return for_kind(o.kind, n_in), None
         name = summary.outputs[i]
         if p.output_kind and p.output_kind != o.kind:

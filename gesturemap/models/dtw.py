@@ -191,6 +191,10 @@ class DTW(BaseModel):
         last kept; the threshold and temperature learned as a stream meets them): the cost of
         a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
         frame.
+    inactive : labels of the classes switched off (Wekinator's per-gesture on/off): their
+        takes stay in the dataset but are not templates, so they never match and the model
+        does not know them (``labels_`` leaves them out). A number may be given as text
+        (``"2"`` for the class 2), as JSON settings key it.
 
     Defaults chosen by leave-one-dataset-out validation (docs/decisions.md).
     """
@@ -204,7 +208,8 @@ class DTW(BaseModel):
                  normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
                  n_jobs: int | None = None, normalization: str = "global",
                  decision: str = "cumulative", prune: bool = False,
-                 decimate: int = 1, precision: str = "float64") -> None:
+                 decimate: int = 1, precision: str = "float64",
+                 inactive: list[Any] | None = None) -> None:
         self.threshold = threshold
         self.temperature = temperature
         self.normalize = normalize
@@ -216,6 +221,7 @@ class DTW(BaseModel):
         self.prune = prune
         self.decimate = decimate
         self.precision = precision
+        self.inactive = inactive
 
     def _check_runtime_params(self) -> None:
         check_float("threshold", self.threshold)
@@ -238,6 +244,26 @@ class DTW(BaseModel):
             raise bad_param("standardize", self.standardize, "True, False or None")
         check_choice("normalization", self.normalization, NORMALIZATIONS)
         check_int("decimate", self.decimate, 1)
+        off = self.inactive
+        if off is not None and (not isinstance(off, list | tuple) or not all(
+                isinstance(v, str | int) and not isinstance(v, bool) for v in off)):
+            raise bad_param("inactive", off, "a list of class labels (text or integers)",
+                            "None switches every class on.")
+
+    def _active(self, dataset: Any) -> Any:
+        """``dataset`` without the takes of the classes switched off (``inactive``)."""
+        if not self.inactive:
+            return dataset
+        off = {str(v) for v in self.inactive}
+        try:
+            kept = [r for r in dataset if str(r.label) not in off]
+        except TypeError:
+            return dataset  # not a dataset: split_dataset says so
+        if not kept and list(dataset):
+            raise GesturemapError(
+                f"every class with takes is switched off (inactive={list(self.inactive)}): "
+                "switch one on (remove it from inactive), or record takes of another class.")
+        return kept
 
     @property
     def normalization_(self) -> str:
@@ -253,7 +279,7 @@ class DTW(BaseModel):
         temperature. Returns ``self``; ``labels_`` holds the sorted labels."""
         start = time.perf_counter()
         self._check_params()
-        classes, d_in, d_out = split_dataset(dataset)
+        classes, d_in, d_out = split_dataset(self._active(dataset))
         if d_out:
             raise GesturemapError(
                 "DTW recognises gestures and does not regress outputs, but the takes have "

@@ -1,0 +1,33 @@
+"""`gesturemap run`'s start-up line says what the project runs: its outputs for a regression
+(one model per output, or one model of every output), its classes for a classification.
+Before, a regression project said "running 1 class" (its one take label)."""
+
+from __future__ import annotations
+
+import pytest
+
+from gesturemap import wekinator as wk
+from gesturemap.cli import _running
+
+from .stage_helpers import start_run, stop_run
+from .test_wekinator import unpack
+
+
+@pytest.mark.parametrize("name, says", [
+    ("pong-puck", ", running 1 output (outputs-1)"),
+    ("iml4hci-assignment2", ", running 3 outputs (outputs-1, outputs-2, outputs-3)"),
+    ("eeg-hand", ", running 2 classes"),
+])
+def test_running_says_outputs_or_classes(name, says, tmp_path):
+    project, _ = wk.import_wekinator(unpack(name, tmp_path), tmp_path / "gm")
+    assert _running(project.train(), project.output_names) == says
+
+
+def test_run_of_a_regression_project_says_its_outputs(tmp_path):
+    project, _ = wk.import_wekinator(unpack("pong-puck", tmp_path), tmp_path / "gm")
+    project.train()
+    project.save(tmp_path / "gm")
+    proc, line = start_run(tmp_path / "gm", "--osc-in", "127.0.0.1:0", "--osc-out",
+                           "127.0.0.1:9", "--trainer", "thread")
+    stop_run(proc)
+    assert ", running 1 output (outputs-1) " in line and "class" not in line, line
