@@ -211,7 +211,7 @@ class GVF(BaseModel):
         per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the reset;
         ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
         ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
-        ``align_max_step`` (12, 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
+        ``align_max_step`` (48, 18ah; 12 since 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
         ``"slope"`` in older files): how far a frame may advance those alignments and how their
         speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
         older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
@@ -284,7 +284,7 @@ class GVF(BaseModel):
                  recognizer_schedule: str = "constant", recognizer_input: str = "plain",
                  recognizer_gate: float = 1.0, scale_estimate: str = "align",
                  scale_window: float = 100.0, speed_estimate: str = "align_open",
-                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 12,
+                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 48,
                  align_speed: str = "chord", align_null_cost: float = 6.0,
                  align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
                  align_reset_margin: float | None = 400.0, align_floor: float = 0.02,

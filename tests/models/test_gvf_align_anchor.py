@@ -36,7 +36,7 @@ def other_subjects(datasets_dir):
     for j in range(len(takes)):
         if 3 <= subjects[j] <= 8:
             ds.add(takes[j], label=labels[j])
-    model = gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor",
+    model = gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
                    align_speed="slope").fit(ds)
     own = [i for i in range(len(takes)) if subjects[i] == 1]
     pick = [[i for i in own if labels[i] == name][n]
@@ -68,7 +68,7 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (so the truth of the
     speed is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor",
+    return gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
                    align_speed="slope").fit(ds), two
 
 

@@ -25,7 +25,7 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (the truth of the speed
     is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, speed_estimate="align_anchor",
+    return gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
                    align_speed="slope").fit(ds), two
 
 

@@ -64,8 +64,8 @@ def test_the_defaults_are_the_connected_rule_of_issue_18x():
 
 
 def test_a_null_cost_of_0_is_the_per_frame_rule_of_before():
-    model = gm.GVF(300, random_state=2, align_null_cost=0.0,
-                   align_floor=0.1).fit(_shapes_dataset())  # (the floor of then)
+    model = gm.GVF(300, random_state=2, align_null_cost=0.0, align_floor=0.1,
+                   align_max_step=12).fit(_shapes_dataset())  # (the floor and step of then)
     res = model.stream().run(_x())
     for j, speed in PER_FRAME_BEFORE.items():
         assert_as_recorded(res[j].speed, speed)

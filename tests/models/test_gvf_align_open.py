@@ -31,7 +31,7 @@ def two_takes(datasets_dir):
     the open alignment's paths per frame (``align_null_cost=0``; the connected rule, the
     default since issue 18w, in test_gvf_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how,
+    models = {how: gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate=how,
                           align_speed="slope", align_null_cost=0.0).fit(ds)
               for how in ("align_open", "align")}
     return models, two

@@ -93,8 +93,8 @@ def test_the_rule_against_a_re_statement():
 def test_the_default_and_none_the_open_alignment_as_before():
     ds = _shapes_dataset()
     assert gm.GVF().align_reset_margin == 400.0  # issue 18y's CV
-    res = gm.GVF(300, random_state=2, align_reset_margin=None,
-                 align_floor=0.1).fit(ds).stream().run(_x())  # (the floor of then)
+    res = gm.GVF(300, random_state=2, align_reset_margin=None, align_floor=0.1,
+                 align_max_step=12).fit(ds).stream().run(_x())  # (the floor and step of then)
     for j, speed in BEFORE.items():
         assert_as_recorded(res[j].speed, speed)
     # the per-frame rule has no totals to compare: the margin does nothing there

@@ -44,7 +44,7 @@ def test_the_particles_target_at_weight_1_is_the_scale_of_before():
     defaults = gm.GVF().get_params()  # issue 18ab's CV, re-scored in 18ae
     assert (defaults["align_scale_target"], defaults["align_scale_prior"]) == ("amplitude", 5.0)
     model = gm.GVF(100, random_state=3, align_scale_target="particles",
-                   align_scale_prior=1.0).fit(_shapes_dataset())
+                   align_scale_prior=1.0, align_max_step=12).fit(_shapes_dataset())
     res = model.stream().run(_x())
     for j, scale in BEFORE.items():
         assert_as_recorded(res[j].scale, scale)

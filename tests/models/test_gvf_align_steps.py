@@ -41,6 +41,23 @@ def test_the_limit_is_the_fastest_speed_the_since_reset_alignment_follows(own_ta
         assert np.all(np.abs(scale - 1.0) < 0.1), (scale.min(), scale.max())
 
 
+def test_the_default_is_issue_18ahs_choice_and_reads_slow_and_fast_alike(own_take):  # noqa: F811
+    """48 since issue 18ah's CV (12 from 18u; a frame's cost no longer grows with it, the
+    sliding minimum). So free a limit neither races ahead on the take as recorded nor lags a
+    take replayed faster or slower: both alignments read the factor (measured: within 4.2 %
+    from x0.5 to x4; x8, 10 frames, 9.7 % and 14.1 % over)."""
+    assert gm.GVF().align_max_step == 48
+    for model, take, k in own_take:
+        for factor in (0.5, 1.0, 2.0, 4.0, 8.0):
+            x = _hapt_replay(take, factor, 1.0)
+            for how in ("align", "align_open"):
+                speed, scale = _read(model, x, k, 48, how)
+                tol = 0.15 if factor == 8.0 else 0.05
+                assert abs(speed[-1] / factor - 1.0) < tol, (how, factor, speed[-1])
+                assert np.all(np.abs(scale - 1.0) < 0.15), (how, factor, scale.min(),
+                                                            scale.max())
+
+
 def test_the_open_alignment_has_the_same_limit(own_take):  # noqa: F811
     for model, take, k in own_take:
         x = _hapt_replay(take, 3.0, 1.0)
