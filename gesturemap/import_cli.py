@@ -46,8 +46,9 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument(
         "--model",
         metavar="KIND",
-        help="model kind of a new project (default knn; with several outputs, one model per "
-        "output: knn for classes, mlp for continuous values, or KIND for all)",
+        help="model kind of a new project (default: a Wekinator project's outputs keep their "
+        "saved models' algorithms, else knn for classes and mlp for continuous values, one "
+        "model per output; KIND replaces every algorithm, each output keeping its inputs)",
     )
     return p
 

@@ -151,6 +151,13 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
     if len(dataset) != len(takes):  # takes the pipeline turned into no frame were left out
         left_out = {str(w.message).split(" ", 1)[0] for w in caught}
         ids = [i for i, t in zip(ids, takes, strict=True) if t.id not in left_out]
+    off = {str(v) for v in (getattr(model, "inactive", None) or ())}
+    if off:  # a class switched off (DTW's inactive) is never recognised: not reviewed
+        dataset = dataset.copy()
+        for i in reversed(range(len(dataset))):
+            if str(dataset[i].label) in off:
+                dataset.remove(i)
+                del ids[i]
     reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
     return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"))
 

@@ -571,6 +571,10 @@ class EngineProcess:
             folder, done, errors = args
             token = next(self._tokens)
             self._replies[token] = (done, errors)
+            if self._stopped.is_set() and self._replies.pop(token, None) is not None:
+                errors.append(GesturemapError("the engine process is not running"))
+                done.set()  # no answer would ever come
+                return
             message["token"] = token
             args = (str(folder),)
         elif name in ("remove_take", "restore_take", "relabel_take"):
@@ -623,6 +627,13 @@ class EngineProcess:
                 if message.get("error"):
                     self.exception = message["error"]
                 self._stopped.set()
+        # the process is gone: whatever waits on a reply (a save) hears it now, not at its
+        # timeout
+        for token in list(self._replies):
+            done, errors = self._replies.pop(token, (None, None))
+            if done is not None:
+                errors.append(GesturemapError("the engine process ended before it answered"))
+                done.set()
         self._stopped.set()
         self._started.set()
 

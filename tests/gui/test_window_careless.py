@@ -185,3 +185,29 @@ def test_the_window_goes_on_drawing_while_a_big_project_saves(qtbot, tmp_path, m
     assert took >= 0.6 and (tmp_path / "saved" / "project.json").is_file()
     assert window.folder == tmp_path / "saved"
     assert len(ticks) >= 10, (len(ticks), took)  # ~30 in 0.6 s; 0 while the save blocked
+
+
+def test_a_save_waiting_on_an_engine_process_that_ends_hears_it_at_once():
+    """The engine process ended while a save waited for its answer: the window waited its
+    whole timeout (60 s), then said "timed out". The reader now answers every pending reply
+    when the process's pipe closes, and a save sent after that is answered at once."""
+    import itertools
+    import threading
+
+    from gesturemap.gui.remote import EngineProcess
+
+    class _Closed:
+        def recv_bytes(self):
+            raise EOFError
+
+    done, errors = threading.Event(), []
+    owner = SimpleNamespace(_states=_Closed(), _replies={7: (done, errors)},
+                            _stopped=threading.Event(), _started=threading.Event(),
+                            exception=None)
+    EngineProcess._receive(owner)
+    assert done.is_set() and "ended before it answered" in str(errors[0])
+    assert owner._stopped.is_set() and owner._replies == {}
+    later, later_errors = threading.Event(), []
+    owner._tokens, owner._send_bytes = itertools.count(8), None  # nothing may be sent
+    EngineProcess.command(owner, "save", "/tmp/nowhere", later, later_errors)
+    assert later.is_set() and "not running" in str(later_errors[0])
