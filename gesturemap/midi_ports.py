@@ -164,6 +164,12 @@ def open_port(
     )
 
 
+#: ctypes callbacks handed to libjack, and what they reach: never freed (libjack calls a
+#: client's shutdown callback whenever its server goes, even after we dropped the client's
+#: object; a freed callback crashed the process then).
+_HANDED_TO_JACK: list[Any] = []
+
+
 class _JackServer:
     """A client of the JACK server of our own (libjack through ctypes), told by JACK when the
     server goes away. python-rtmidi cannot tell: its clients keep listing the ports of a dead
@@ -187,10 +193,12 @@ class _JackServer:
             ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
         ]
         lib.jack_free.argtypes = [ctypes.c_void_p]
+        lib.jack_client_close.argtypes = [ctypes.c_void_p]
         self._lib = lib
         self._client: int | None = None
         self._dead: list[int] = []  # clients of a server gone: never touched again
         self._on_shutdown = self._shutdown_type(self._gone)
+        _HANDED_TO_JACK.append(self._on_shutdown)
         self.down = True
         self._next_try = 0.0
         #: how many times our client connected (a new server each time but the first)
@@ -218,6 +226,16 @@ class _JackServer:
         self._client, self.down = client, False
         self.generation += 1
         return True
+
+    def close(self) -> None:
+        """Close our client on a live server (one of a server gone is left: closing it asks
+        the dead server, and may wait)."""
+        client, self._client = self._client, None
+        if client is not None and not self.down:
+            self.down = True
+            self._lib.jack_client_close(client)
+        elif client is not None:
+            self._dead.append(client)
 
     def ports(self, kind: str) -> list[str]:
         """The MIDI ports an rtmidi client of ``kind`` lists (an output lists JACK inputs)."""
@@ -325,3 +343,6 @@ class PortWatch:
         lister, self._lister = self._lister, None
         if lister is not None:
             lister.delete()
+        jack, self._jack = self._jack, None
+        if jack is not None:
+            jack.close()

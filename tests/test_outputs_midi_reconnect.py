@@ -83,3 +83,50 @@ def test_a_jack_server_that_stops_never_blocks_the_frame_path(jack_restartable):
         out.stop()
         if port is not None:
             port.delete()
+
+
+_STOPPED_THEN_SERVER_GOES = """
+import gc, os, sys, time
+sys.path.insert(0, {repo!r})
+from tests.jack_midi import jack_in
+from gesturemap.outputs.midi import MIDIOutput
+port, got = jack_in("synth-in")
+before = len(os.listdir("/proc/self/task"))
+for _ in range(3):
+    out = MIDIOutput({{"port": "synth-in"}}).start()
+    time.sleep(0.3)
+    out.stop()
+    del out
+    gc.collect()
+print("threads", len(os.listdir("/proc/self/task")) - before, flush=True)
+port.delete()
+sys.stdin.readline()  # the server stops now
+time.sleep(1.5)
+print("alive", flush=True)
+"""
+
+
+def test_an_output_stopped_before_its_server_leaves_nothing(jack_restartable, repo_dir):  # noqa: F811
+    """MIDI out started and stopped three times, then the JACK server stops: each stop left its
+    watcher's JACK client open, with its shutdown callback freed — the process crashed
+    (segmentation fault) when the server stopped. Now the client is closed and the callback
+    kept: no thread left behind, and the process lives on."""
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c",
+                              _STOPPED_THEN_SERVER_GOES.format(repo=str(repo_dir))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=repo_dir)
+    try:
+        assert child.stdout.readline().split() == ["threads", "0"], child.stderr.read()
+        jack_restartable.stop()
+        child.stdin.write("\n")
+        child.stdin.flush()
+        child.wait(timeout=60)
+        out = child.stdout.read()
+        assert child.returncode == 0 and "alive" in out, (child.returncode, child.stderr.read())
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
