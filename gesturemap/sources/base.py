@@ -67,10 +67,25 @@ class SensorClock:
 
     The sensor's clock gives the steps between frames (free of the USB and scheduling jitter
     of the receipt times); the receipt clock gives where they lie, so that a frame's time means
-    the same to the engine whatever the source (latency, take times, the session log). The
-    offset between the two is taken at the first frame, and taken again when a stamp goes
+    the same to the engine whatever the source (latency, take times, the session log).
+
+    The offset between the two clocks (receipt minus stamp) is the least one seen over the
+    last :attr:`WINDOW_S` seconds: a frame's offset is its transport delay plus a constant, so
+    the least is the frame that waited least, and a frame is never mapped later than it was
+    received (the engine's latency, now minus a frame's time, is never negative). A frame that
+    comes with a smaller offset than the one kept (a board clock that runs fast, a first frame
+    that waited long) lowers it at once; a greater one (a clock that runs slow, a fast frame
+    that left the window) raises it gradually, at most :attr:`RISE` seconds per second, so the
+    steps between frames stay the board's. The offset is taken again at once when a stamp goes
     back (the board restarted: its clock starts from 0 again) or lies more than
-    :attr:`SLACK_S` behind its receipt (a clock that stood still, or drifted that far).
+    :attr:`SLACK_S` behind its receipt (a clock that stood still).
+
+    Mapped times increase: frames a lowered offset would put less than half their stamps'
+    step after the last one mapped go on from it at half steps, squeezed if need be (to a
+    tenth at most) to end at their receipt. Two cases run ahead of the receipt for a while: a clock
+    taken again within a few frames' time of the last frame (a board that restarted) goes on
+    from it with the board's steps, and frames that came much faster than their stamps say (a
+    backlog) keep :attr:`SQUEEZE` of the board's steps, until the offset comes down again.
 
     Attributes
     ----------
@@ -78,33 +93,125 @@ class SensorClock:
         How many times the offset was taken again after the first.
     """
 
+    #: A frame whose stamp lies this much further behind its receipt than the kept offset
+    #: says takes the offset again at once (seconds).
     SLACK_S = 1.0
+    #: The span over which the least offset is kept (seconds of the receipt clock).
+    WINDOW_S = 1.0
+    #: How fast the kept offset may rise (seconds per second): above the drift of any
+    #: board's clock (crystals 0.01 %, ceramic resonators 0.5 %).
+    RISE = 0.02
+    #: The least step between frames that came faster than their stamps say, as a fraction
+    #: of their stamps' step (the rest is how fast they catch up with their receipt).
+    SQUEEZE = 0.95
 
-    __slots__ = ("_last_stamp", "_offset", "resyncs")
+    __slots__ = ("_last_receipt", "_last_stamp", "_last_t", "_offset", "_step", "_window",
+                 "resyncs")
 
     def __init__(self) -> None:
         self._offset: float | None = None
         self._last_stamp = -math.inf
+        self._last_receipt = -math.inf
+        self._last_t = -math.inf  # the last time mapped (kept across reset: times increase)
+        self._step = 0.0  # the last step between two stamps (0: none seen yet)
+        #: (receipt, offset) pairs, offsets increasing: the least of the window is first
+        self._window: deque[tuple[float, float]] = deque()
         self.resyncs = 0
 
     def reset(self) -> None:
         """Forget the offset (the device was opened again: its clock may have restarted)."""
         self._offset = None
         self._last_stamp = -math.inf
+        self._window.clear()
 
     def map(self, stamp: float, receipt: float) -> float:
         """The time on the receipt clock of a frame stamped ``stamp`` (s), received at ``receipt``."""
-        offset = receipt - stamp
-        if not math.isfinite(offset):  # a stamp that is no time at all: the receipt time
-            return receipt
+        return self.map_many((stamp,), receipt)[0]
+
+    def map_many(self, stamps: Sequence[float], receipt: float) -> list[float]:
+        """The times on the receipt clock of frames stamped ``stamps`` (s), received together
+        at ``receipt`` (an LSL chunk, the lines of one serial read), in order."""
+        times: list[float] = []
+        start = 0
+        n = len(stamps)
+        while start < n:
+            if not math.isfinite(stamps[start]):  # a stamp that is no time at all: the receipt
+                times.append(receipt)
+                start += 1
+                continue
+            # a run of frames whose stamps do not go back: they share one offset
+            end = start + 1
+            while end < n and math.isfinite(stamps[end]) and stamps[end] >= stamps[end - 1]:
+                end += 1
+            times += self._map_run(stamps[start:end], receipt)
+            start = end
+        return times
+
+    def _map_run(self, stamps: Sequence[float], receipt: float) -> list[float]:
+        first, latest = stamps[0], stamps[-1]
+        least = receipt - latest  # the offset of the run's frame that waited least
         kept = self._offset
-        if kept is None or stamp < self._last_stamp or offset - kept > self.SLACK_S:
+        anchor = kept is None or first < self._last_stamp or least - kept > self.SLACK_S
+        if anchor:
             if kept is not None:
                 self.resyncs += 1
-            self._offset = kept = offset
-        self._last_stamp = stamp
-        return stamp + kept
+            self._window.clear()
+        window = self._window
+        while window and window[-1][1] >= least:
+            window.pop()
+        window.append((receipt, least))
+        while window[0][0] < receipt - self.WINDOW_S:
+            window.popleft()
+        target = window[0][1]
+        if anchor or kept is None or target < kept:
+            kept = target
+        else:
+            kept = min(target, kept + self.RISE * (receipt - self._last_receipt))
+        if len(stamps) > 1 and latest > stamps[-2]:
+            self._step = latest - stamps[-2]
+        elif not anchor and first > self._last_stamp:
+            self._step = first - self._last_stamp
+        last_t = self._last_t
+        times = [stamp + kept for stamp in stamps]
+        if anchor:
+            if not times[0] > last_t:
+                # a board that restarted within a few frames' time: go on from the last
+                shift = last_t + (self._step or MIN_STEP_S) - times[0]
+                times = [t + shift for t in times]
+        elif times[0] - last_t < 0.5 * (first - self._last_stamp) or not times[0] > last_t:
+            times = self._after(times, stamps, receipt)
+        self._offset = kept
+        self._last_stamp = latest
+        self._last_receipt = receipt
+        self._last_t = max(last_t, times[-1])
+        return times
 
+    def _after(self, times: list[float], stamps: Sequence[float], receipt: float) -> list[float]:
+        """``times`` (a lowered offset's) placed after the last time mapped, each at least
+        half its stamps' step after the one before."""
+        last_t, before = self._last_t, self._last_stamp
+        out = []
+        previous = last_t
+        for t, stamp in zip(times, stamps, strict=True):
+            previous = max(t, previous + 0.5 * (stamp - before))
+            out.append(previous)
+            before = stamp
+        if not out[-1] > receipt:
+            return out
+        # Too many for the time since the last frame: squeezed towards it, never later than
+        # their receipt, unless the steps would be less than a tenth of the stamps' (the
+        # frames came faster than the board's clock says: a backlog). They then keep nearly
+        # the board's steps, ahead of their receipt until they catch up with it.
+        scale = (receipt - last_t) / (out[-1] - last_t)
+        if scale >= 0.1:
+            return [last_t + (t - last_t) * scale for t in out]
+        out.clear()
+        previous, before = last_t, self._last_stamp
+        for t, stamp in zip(times, stamps, strict=True):
+            previous = max(t, previous + self.SQUEEZE * (stamp - before))
+            out.append(previous)
+            before = stamp
+        return out
 
 class Frame(NamedTuple):
     """One sensor frame, as a source hands it to the engine.

@@ -6,8 +6,9 @@ numeric stream becomes a frame, its channels named from the stream's description
 The source's thread pulls chunks with a short timeout, so it stops within 0.1 s.
 Frame times are on the engine's clock (``time.perf_counter()``): the samples' LSL timestamps
 give the steps between them (the samples of one chunk arrive together but were taken apart),
-mapped onto that clock (:class:`~.base.SensorClock`). The last sample's LSL timestamp is also
-kept as :attr:`LSLSource.last_lsl_time` for a researcher who wants to line the two up.
+mapped onto that clock (:class:`~.base.SensorClock`), never later than the chunk's receipt.
+The last sample's LSL timestamp is also kept as :attr:`LSLSource.last_lsl_time` for a
+researcher who wants to line the two up.
 """
 
 from __future__ import annotations
@@ -111,9 +112,9 @@ class LSLSource(Source):
             return
         t = time.perf_counter()
         self.stats.packets_in += len(samples)
-        clock = self._clock
-        for values, stamp in zip(samples, stamps, strict=True):
-            self._emit(clock.map(stamp, t), values)
+        # mapped together: the chunk's last sample waited least, its first longest
+        for values, t_sample in zip(samples, self._clock.map_many(stamps, t), strict=True):
+            self._emit(t_sample, values)
         self.last_lsl_time = stamps[-1]
 
     def _close(self) -> None:

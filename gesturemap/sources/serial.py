@@ -12,9 +12,11 @@ Text lines
     are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
 
 Frame times
-    On :func:`time.perf_counter`'s clock. The lines or frames of one read arrived since the
-    previous read: their times are spread evenly over that span (the last one at the read), so
-    a pipeline that uses time sees each after the last. With a timestamp column, the board's
+    On :func:`time.perf_counter`'s clock. The lines or frames a read completes arrived since
+    the read that completed the last one (a burst's first byte is often read alone, the rest
+    microseconds later): their times are spread evenly over that span, at most
+    :data:`~.base.MAX_SPREAD_S` (the last one at the read), so a pipeline that uses time sees
+    each after the last with a plausible step. With a timestamp column, the board's
     times give the steps and are mapped onto that clock (:class:`~.base.SensorClock`): a board
     that restarts (its clock from 0 again) or a clock that stands still never holds frames back.
 
@@ -207,7 +209,8 @@ class SerialSource(Source):
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
-        self._read_t: float | None = None  # when the last read returned (data or not)
+        #: when the read that completed the last line or frame returned (or the port opened)
+        self._done_t: float | None = None
 
     # -- Source hooks -------------------------------------------------------------------------
 
@@ -232,9 +235,7 @@ class SerialSource(Source):
         t = time.perf_counter()
         if data:
             self._feed(data, t)
-            self._read_t = t
             return
-        self._read_t = t
         # Some drivers just read nothing once the device is unplugged: check the path now and
         # then (cheap, and only while the line is silent).
         now = time.monotonic()
@@ -271,7 +272,7 @@ class SerialSource(Source):
         self._fresh = True
         self._resyncing = True
         self._clock.reset()  # the board may have restarted: its clock with it
-        self._read_t = None
+        self._done_t = time.perf_counter()  # what was buffered before is gone (just above)
         self._checked_path = time.monotonic()
         if self._opened_before:
             self.stats.reconnects += 1
@@ -296,16 +297,32 @@ class SerialSource(Source):
             return
         lines = (self._pending + data).split(b"\n")
         self._pending = lines.pop()
-        if len(lines) == 1:
-            self._line(lines[0], t)
+        previous, self._done_t = self._done_t, t
+        if self.leading == "timestamp":
+            # the board's stamps give the steps; the lines were all received by now
+            parsed = [values for values in map(self._line, lines) if values is not None]
+            if parsed:
+                stamps = [values.pop(0) * self._time_scale for values in parsed]
+                for values, t_line in zip(parsed, self._clock.map_many(stamps, t), strict=True):
+                    self._emit(t_line, values)
             return
-        for line, t_line in zip(lines, spread_times(len(lines), self._read_t, t), strict=True):
-            self._line(line, t_line)
+        if len(lines) == 1:
+            values = self._line(lines[0])
+            if values is not None:
+                self._emit(t, values)
+            return
+        # received since the read that completed the last line (not since the last read: a
+        # burst's first byte is read alone, the rest a few microseconds later)
+        for line, t_line in zip(lines, spread_times(len(lines), previous, t), strict=True):
+            values = self._line(line)
+            if values is not None:
+                self._emit(t_line, values)
 
-    def _line(self, raw: bytes, t: float) -> None:
+    def _line(self, raw: bytes) -> list[float] | None:
+        """One line's numbers (the timestamp first, if any), or None if it gives no frame."""
         text = raw.decode("utf-8", "replace").strip()
         if not text or text[0] == "#":
-            return
+            return None
         self.stats.packets_in += 1
         fresh, self._fresh = self._fresh, False
         separator = self.separator
@@ -317,21 +334,20 @@ class SerialSource(Source):
         if self.leading == "label":
             if self.label is not None and parts[0].strip() != self.label:
                 self.stats.ignored += 1
-                return
+                return None
             del parts[0]
         try:
             values = [float(part) for part in parts]
         except ValueError:
             if not fresh:
                 self._bad("line", "%s: refused a line that is not all numbers: %.60r", text)
-            return
-        if self.leading == "timestamp":
-            if not values or not self._plausible(values[:1]):
-                return
-            t = self._clock.map(values.pop(0) * self._time_scale, t)
-        if fresh and len(values) != self._arity and self._arity is not None:
-            return  # the tail of a line sent before the port was opened
-        self._emit(t, values)
+            return None
+        stamped = self.leading == "timestamp"
+        if stamped and (not values or not self._plausible(values[:1])):
+            return None
+        if fresh and len(values) - stamped != self._arity and self._arity is not None:
+            return None  # the tail of a line sent before the port was opened
+        return values
 
     # -- binary frames ------------------------------------------------------------------------
 
@@ -372,12 +388,15 @@ class SerialSource(Source):
             found.append(_FLOATS[n].unpack_from(buffer, start + 3))
             index = end
         self._pending = buffer[index:]
+        if not found:
+            return
+        previous, self._done_t = self._done_t, t
         if len(found) == 1:
             self._emit(t, found[0])
-        elif found:
-            for values, t_frame in zip(found, spread_times(len(found), self._read_t, t),
-                                       strict=True):
-                self._emit(t_frame, values)
+            return
+        # received since the read that completed the last frame (see _feed_text)
+        for values, t_frame in zip(found, spread_times(len(found), previous, t), strict=True):
+            self._emit(t_frame, values)
 
     def _skipped(self, count: int) -> None:
         """Bytes outside any frame: one bad packet per run, unless already counted or stale."""

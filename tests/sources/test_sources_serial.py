@@ -226,6 +226,39 @@ def test_frames_read_in_one_chunk_get_increasing_times(queue, pty_pair, started,
     assert len(times) == 120 and (np.diff(times) > 0).all()
 
 
+@pytest.mark.parametrize("framing", ["text", "binary"])
+def test_a_burst_is_spread_since_the_last_burst_not_since_its_first_byte(
+    queue, started, socat_link, framing
+):
+    """A board that sends its lines in bursts (one USB packet of 10 lines every 100 ms): the
+    idle line's first read returns the burst's first byte alone, the rest comes microseconds
+    later; spread since that read, the burst's lines were microseconds apart (a derivative
+    spiked a thousandfold). They are spread since the last burst's lines arrived."""
+    socat_link.start()
+    source = started(SerialSource(queue, str(socat_link.device), framing=framing,
+                                  channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    n, gap, bursts = 10, 0.1, 6
+    fd = os.open(socat_link.peer, os.O_WRONLY | os.O_NOCTTY)
+    try:
+        for burst in range(bursts):
+            if framing == "text":
+                data = b"".join(f"{burst * n + i},{i}\n".encode() for i in range(n))
+            else:
+                data = b"".join(encode_frame([float(burst * n + i), float(i)]) for i in range(n))
+            os.write(fd, data)
+            wait_until(lambda: source.stats.frames_in == n * (burst + 1))  # noqa: B023
+            time.sleep(gap)  # paces the bursts: a longer pause only makes the steps longer
+    finally:
+        os.close(fd)
+    frames = queue.drain()
+    assert [f.values[0] for f in frames] == list(range(n * bursts))
+    times = np.array([f.t for f in frames]).reshape(bursts, n)
+    within = np.diff(times, axis=1)[1:]  # the first burst follows the opening, not a burst
+    assert (within > 0.2 * gap / n).all(), within.min()
+    assert (within < 1.5 * np.diff(times[:, -1]).max() / n).all()
+
+
 def test_fixed_separator(queue, pty_pair, started):
     master, device = pty_pair
     source = started(SerialSource(queue, device, separator="\t", channel_names=["a", "b"]))
