@@ -731,13 +731,14 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self._take_times.append(t_in - self._take_t0)
             if self._is_regression():
                 self._take_outputs.append(self.current_outputs.copy())
+        wrote = False  # (a row the log dropped is no row a reset can name)
         if slog is not None:
-            slog.write("input", t_in, values)
+            wrote = slog.write("input", t_in, values)
             for f in feats if self._logged_features else ():  # a width changed by a retrain:
                 if len(f) == self._logged_features:  # its frames are not logged
                     slog.write("features", t_in, f)
         if self._onset is not None and self._onset.step(values) and self.stream is not None:
-            self._reset_stream("onset", written=True)  # motion starts after a rest
+            self._reset_stream("onset", written=wrote)  # motion starts after a rest
             self._clear_gesture()
             self.resets["onset"] += 1
         if self.running and self.stream is not None:

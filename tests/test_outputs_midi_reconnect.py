@@ -130,3 +130,42 @@ def test_an_output_stopped_before_its_server_leaves_nothing(jack_restartable, re
         if child.poll() is None:
             child.kill()
             child.wait(timeout=10)
+
+
+def test_a_reopened_port_frees_the_old_one_only_once_no_frame_sends_to_it():
+    """The watcher swapped in a reopened port and freed the old one 50 ms later, whatever the
+    frame path was doing: a frame that read the old port and was held up longer sent to a
+    deleted port (a crash in python-rtmidi). The old port is now freed only once no frame is
+    inside update()."""
+    import threading
+    import types
+
+    class _Port:
+        def __init__(self):
+            self.deleted = False
+
+        def send_message(self, message):
+            assert not self.deleted
+
+        def close_port(self):
+            pass
+
+        def delete(self):
+            self.deleted = True
+
+    old, new = _Port(), _Port()
+    out = MIDIOutput({"port": "synth"})
+    released = []
+    watch = types.SimpleNamespace(server_down=False, generation=0,
+                                  available=lambda: True, reopen=lambda: (new, "synth 2"),
+                                  release=lambda port, generation=None: (released.append(port),
+                                                                         port.delete()))
+    out._port, out._watch, out.connected = old, watch, False
+    out._busy = True  # a frame read the old port and is held up
+    checker = threading.Thread(target=out._check)
+    checker.start()
+    checker.join(0.3)
+    assert out._port is new and not old.deleted and released == []  # waits for the frame
+    out._busy = False
+    checker.join(5)
+    assert released == [old] and old.deleted and not new.deleted

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -137,6 +138,8 @@ class MIDIOutput:
         self._watcher: threading.Thread | None = None
         self._port_generation = 0  # the JACK server's generation the port was opened at
         self._stopping = threading.Event()
+        self._busy = False  # the frame path is in update()
+        self._unreleased: list[Any] = []  # old ports a frame held past the wait: never freed
         self._errlog = RateLimitedLog(log)
 
     # -- lifecycle (the engine calls these) ----------------------------------------------------
@@ -223,8 +226,15 @@ class MIDIOutput:
             self.connected = True
             self.reconnects += 1
             log.warning("MIDI out %r (%s) is back", name, self.backend)
-            self._stopping.wait(0.05)  # the frame path may still be sending to the old one
-            watch.release(old, old_generation)
+            # a frame may still be sending to the old port: freed only once it is done (a
+            # send to a deleted port crashes the process); one that never ends keeps it
+            end = time.monotonic() + 1.0
+            while self._busy and time.monotonic() < end:
+                self._stopping.wait(0.001)
+            if self._busy:
+                self._unreleased.append(old)
+            else:
+                watch.release(old, old_generation)
         elif watch.server_down:
             self.connected = False
             self.disconnects += 1
@@ -242,21 +252,24 @@ class MIDIOutput:
 
     def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
         """Send what changed in one frame's ``result``; never raises."""
-        port, watch = self._port, self._watch
-        if port is None or watch is None:
-            return
-        if not self._live(watch):
-            self.frames_unsent += 1
-            return
-        if self._resend:
-            self._resend = False
-            self._last_cc.clear()
-            self._class = None
+        self._busy = True  # before the port is read: the watcher frees an old one after
         try:
+            port, watch = self._port, self._watch
+            if port is None or watch is None:
+                return
+            if not self._live(watch):
+                self.frames_unsent += 1
+                return
+            if self._resend:
+                self._resend = False
+                self._last_cc.clear()
+                self._class = None
             self._update(port, result, labels)
         except Exception as exc:  # noqa: BLE001 - the frame path never raises
             self.send_errors += 1
             self._errlog("update", "MIDI out: %s", exc)
+        finally:
+            self._busy = False
 
     def _update(self, port: Any, result: Any, labels: Sequence[Any]) -> None:
         s = self.settings
