@@ -102,46 +102,81 @@ def atomic_write_bytes(path: PathLike, data: bytes) -> None:
         If the folder does not exist or cannot be written to, or ``path`` is not a regular
         file (the message names ``path``).
     """
-    target = Path(path)
-    folder = target.parent
-    mode = None
+    out = AtomicFile(path)
     try:
-        st = os.lstat(target)
-    except FileNotFoundError:
-        if not folder.is_dir():
-            raise FileNotFoundError(f"cannot write {target}: the folder {folder} does not "
-                                    "exist") from None
-    else:
-        if not stat.S_ISREG(st.st_mode):
-            kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else
-                    "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket")
-            raise FileExistsError(f"cannot write {target}: it is {kind}, not a regular file "
-                                  "(the file written would replace it); give a file's path")
-        mode = stat.S_IMODE(st.st_mode)
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-    while True:
-        temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
-        try:
-            # 0o666 here lets the umask decide, as open() does; mkstemp would force 0o600.
-            fd = os.open(temporary, flags, 0o666)
-        except FileExistsError:
-            continue
-        break
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if mode is not None:
-                os.fchmod(handle.fileno(), mode)
-            os.fsync(handle.fileno())
-        os.replace(temporary, target)
+        out.handle.write(data)
     except BaseException:
+        out.discard()
+        raise
+    out.commit()
+
+
+class AtomicFile:
+    """A file written a piece at a time (``handle``) into a temporary file beside ``path``
+    and renamed over it only by :meth:`commit`, by :func:`atomic_write_bytes`'s rules (the
+    same folder, fsync, rename, the folder fsynced; ``path`` a regular file or nothing). As a
+    context manager, an error discards the temporary file: an interrupted write leaves the
+    file ``path`` was, if any. ``text``: a text handle (``encoding``, no newline
+    translation), else bytes."""
+
+    def __init__(self, path: PathLike, text: bool = False, encoding: str = "utf-8") -> None:
+        target = self.path = Path(path)
+        folder = target.parent
+        self._mode: int | None = None
         try:
-            os.unlink(temporary)
+            st = os.lstat(target)
+        except FileNotFoundError:
+            if not folder.is_dir():
+                raise FileNotFoundError(f"cannot write {target}: the folder {folder} does not "
+                                        "exist") from None
+        else:
+            if not stat.S_ISREG(st.st_mode):
+                kind = ("a symbolic link" if stat.S_ISLNK(st.st_mode) else
+                        "a folder" if stat.S_ISDIR(st.st_mode) else "a device, FIFO or socket")
+                raise FileExistsError(f"cannot write {target}: it is {kind}, not a regular "
+                                      "file (the file written would replace it); give a file's "
+                                      "path")
+            self._mode = stat.S_IMODE(st.st_mode)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+        while True:
+            self.temporary = folder / f".{target.name}.{secrets.token_hex(6)}.tmp"
+            try:
+                # 0o666 here lets the umask decide, as open() does; mkstemp would force 0o600.
+                fd = os.open(self.temporary, flags, 0o666)
+            except FileExistsError:
+                continue
+            break
+        self.handle: Any = (os.fdopen(fd, "w", encoding=encoding, newline="") if text
+                            else os.fdopen(fd, "wb"))
+
+    def commit(self) -> None:
+        """Flush, fsync and rename the temporary file over ``path`` (removed if that fails)."""
+        try:
+            self.handle.flush()
+            if self._mode is not None:
+                os.fchmod(self.handle.fileno(), self._mode)
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+            os.replace(self.temporary, self.path)
+        except BaseException:
+            self.discard()
+            raise
+        _fsync_directory(self.path.parent)
+
+    def discard(self) -> None:
+        """Remove the temporary file (nothing if it was renamed already)."""
+        self.handle.close()
+        try:
+            os.unlink(self.temporary)
         except OSError:
             pass
-        raise
-    _fsync_directory(folder)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(self, kind: Any, *_: Any) -> None:
+        if kind is not None:
+            self.discard()
 
 
 def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> None:

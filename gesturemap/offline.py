@@ -11,12 +11,9 @@ after a reset are the live ones too. A ``reset`` event without ``frame`` is plac
 from __future__ import annotations
 
 import os
-import secrets
-import stat
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack
-from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import numpy as np
 
@@ -127,65 +124,13 @@ def _csv_row(fields: Iterable[Any]) -> str:
     return ",".join(_csv_field(str(f)) for f in fields)
 
 
-class _AtomicOut:
-    """A text file written a piece at a time into a temporary file beside ``path``, renamed
-    over it only by :meth:`commit`: an interrupted replay leaves no half file (and the file
-    ``path`` was, if any). As :func:`gesturemap._io.atomic_write_bytes`, whose rules it keeps:
-    same folder, fsync, rename, folder fsync; ``path`` only a regular file or nothing."""
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        folder = self.path.parent
-        try:
-            self.mode: int | None = os.lstat(self.path).st_mode
-        except FileNotFoundError:
-            self.mode = None
-        if self.mode is not None and not stat.S_ISREG(self.mode):
-            raise FileExistsError(f"cannot write {self.path}: it is not a regular file (the "
-                                  "file written would replace it); give a file's path")
-        if self.mode is None and not folder.is_dir():
-            raise FileNotFoundError(f"cannot write {self.path}: the folder {folder} does not "
-                                    "exist")
-        self.temporary = folder / f".{self.path.name}.{secrets.token_hex(6)}.tmp"
-        # 0o666: the umask decides, as open() does; O_EXCL: never another's file
-        fd = os.open(self.temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
-
-    def commit(self) -> None:
-        self.handle.flush()
-        if self.mode is not None:
-            os.fchmod(self.handle.fileno(), stat.S_IMODE(self.mode))
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        os.replace(self.temporary, self.path)
-        from ._io import _fsync_directory
-
-        _fsync_directory(self.path.parent)
-
-    def exit(self, kind: type[BaseException] | None, *_: object) -> bool:
-        """The context exit: on an error, :meth:`discard` (the error goes on)."""
-        if kind is not None:
-            self.discard()
-        return False
-
-    def discard(self) -> None:
-        """Remove the temporary file (after an error, even one of :meth:`commit`)."""
-        self.handle.close()
-        try:
-            os.unlink(self.temporary)
-        except FileNotFoundError:  # renamed already
-            pass
-
-
 def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[Any]:
-    """An :class:`_AtomicOut` for each path given (None: none), discarded on any error."""
-    outs = []
-    for path in paths:
-        out = None if path is None else _AtomicOut(path)
-        if out is not None:
-            stack.push(out.exit)
-        outs.append(out)
-    return outs
+    """A :class:`gesturemap._io.AtomicFile` (text) for each path given (None: none), each
+    discarded on any error: an interrupted replay leaves no half file."""
+    from ._io import AtomicFile
+
+    return [None if path is None else stack.enter_context(AtomicFile(path, text=True))
+            for path in paths]
 
 
 def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
