@@ -189,13 +189,8 @@ class SensorClock:
     def _after(self, times: list[float], stamps: Sequence[float], receipt: float) -> list[float]:
         """``times`` (a lowered offset's) placed after the last time mapped, each at least
         half its stamps' step after the one before."""
-        last_t, before = self._last_t, self._last_stamp
-        out = []
-        previous = last_t
-        for t, stamp in zip(times, stamps, strict=True):
-            previous = max(t, previous + 0.5 * (stamp - before))
-            out.append(previous)
-            before = stamp
+        last_t = self._last_t
+        out = self._spaced(times, stamps, 0.5)
         if not out[-1] > receipt:
             return out
         # Too many for the time since the last frame: squeezed towards it, never later than
@@ -205,13 +200,19 @@ class SensorClock:
         scale = (receipt - last_t) / (out[-1] - last_t)
         if scale >= 0.1:
             return [last_t + (t - last_t) * scale for t in out]
-        out.clear()
-        previous, before = last_t, self._last_stamp
+        return self._spaced(times, stamps, self.SQUEEZE)
+
+    def _spaced(self, times: list[float], stamps: Sequence[float], share: float) -> list[float]:
+        """``times``, each at least ``share`` of its stamps' step after the one before (the
+        first after the last time mapped)."""
+        out = []
+        previous, before = self._last_t, self._last_stamp
         for t, stamp in zip(times, stamps, strict=True):
-            previous = max(t, previous + self.SQUEEZE * (stamp - before))
+            previous = max(t, previous + share * (stamp - before))
             out.append(previous)
             before = stamp
         return out
+
 
 class Frame(NamedTuple):
     """One sensor frame, as a source hands it to the engine.
