@@ -47,10 +47,19 @@ def invalid(owner: str, param: str, value: Any, expected: str, hint: str = "") -
     return validation_error(f"{owner}.{param}", value, expected, hint or None)
 
 
-def check_int(owner: str, param: str, value: Any, minimum: int, hint: str = "") -> int:
-    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``, else raise."""
+def check_int(
+    owner: str, param: str, value: Any, minimum: int, hint: str = "", maximum: int | None = None
+) -> int:
+    """Return ``value`` as an ``int`` if it is an integer in ``[minimum, maximum]``, else raise."""
     return int(
-        check_number(f"{owner}.{param}", value, minimum=minimum, integer=True, hint=hint or None)
+        check_number(
+            f"{owner}.{param}",
+            value,
+            minimum=minimum,
+            maximum=maximum,
+            integer=True,
+            hint=hint or None,
+        )
     )
 
 

@@ -76,7 +76,7 @@ class WindowState:
     """
 
     emits_one = True
-    __slots__ = ("_ring", "_offsets", "_scratch", "_count", "_next", "_append", "_d", "out")
+    __slots__ = ("_ring", "_offsets", "_ordered", "_count", "_next", "_append", "_d", "out")
 
     def __init__(self, dim: int, window_frames: int, stats: Sequence[str], append: bool) -> None:
         self._d = dim
@@ -88,15 +88,20 @@ class WindowState:
         self._offsets = tuple(
             offsets.get(s, -1) for s in ("mean", "std", "min", "max", "median")
         )
-        self._scratch = np.zeros(window_frames)  # (the median sorts one channel here)
-        _kernels.window_stats(
-            self._ring[:1], self.out, *self._offsets, self._scratch
-        )  # compile now, not on a frame
+        # The median reads each channel's window kept sorted here (one shift a frame);
+        # without a median nothing is kept.
+        self._ordered = np.zeros((window_frames, dim) if "median" in stats else (1, dim))
+        # compile now (or load from the cache), not on a frame
+        _kernels.window_stats(self._ring[:1], self.out, *self._offsets, self._ordered)
+        _kernels.window_insert(self._ordered, 0, self._ring[0], self._ring[0], False)
         self._count = 0
         self._next = 0
 
     def step(self, t: float, x: np.ndarray) -> np.ndarray:
         ring = self._ring
+        if self._offsets[4] >= 0:
+            full = self._count == ring.shape[0]
+            _kernels.window_insert(self._ordered, self._count, ring[self._next], x, full)
         ring[self._next] = x
         self._next = (self._next + 1) % ring.shape[0]
         if self._count < ring.shape[0]:
@@ -107,7 +112,7 @@ class WindowState:
             window = ring
         if self._append:
             self.out[: self._d] = x
-        _kernels.window_stats(window, self.out, *self._offsets, self._scratch)
+        _kernels.window_stats(window, self.out, *self._offsets, self._ordered)
         return self.out
 
     def reset(self) -> None:

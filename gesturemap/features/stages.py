@@ -49,6 +49,10 @@ __all__ = [
 ]
 
 WINDOW_STATS = ("mean", "std", "min", "max", "median")
+MAX_WINDOW_FRAMES = 100_000
+"""Longest window of :class:`MovingAverage`, :class:`MovingMedian` and :class:`WindowStats`
+(over eight minutes at 200 Hz). Each frame reads the whole window and the state holds it, so
+a longer one would be refused only when it runs out of memory or makes frames late."""
 
 
 def _set(stage: Stage, name: str, value: Any) -> None:
@@ -292,7 +296,14 @@ class _MovingStat(Stage):
         _set(
             self,
             "window_frames",
-            check_int(type(self).__name__, "window_frames", self.window_frames, 1, self._hint),
+            check_int(
+                type(self).__name__,
+                "window_frames",
+                self.window_frames,
+                1,
+                self._hint,
+                maximum=MAX_WINDOW_FRAMES,
+            ),
         )
 
     def output_names(self, names: Sequence[str]) -> tuple[str, ...]:
@@ -309,12 +320,15 @@ class MovingAverage(_MovingStat):
     Parameters
     ----------
     window_frames : int
-        Window length in frames, >= 1 (1 passes the signal through).
+        Window length in frames, 1 (passes the signal through) to
+        :data:`MAX_WINDOW_FRAMES`.
     """
 
     kind: ClassVar[str] = "moving_average"
     _stat: ClassVar[str] = "mean"
-    _hint: ClassVar[str] = "Average over at least one frame (1 passes the signal through)."
+    _hint: ClassVar[str] = (
+        "Average over 1 (which passes the signal through) to 100000 frames."
+    )
 
 
 @dataclass(frozen=True)
@@ -328,13 +342,16 @@ class MovingMedian(_MovingStat):
     Parameters
     ----------
     window_frames : int
-        Window length in frames, >= 1 (1 passes the signal through); odd lengths (3, 5)
-        are the usual choice.
+        Window length in frames, 1 (passes the signal through) to
+        :data:`MAX_WINDOW_FRAMES`; odd lengths (3, 5) are the usual choice. Each frame costs
+        one pass over the window (it is kept sorted), like the mean's.
     """
 
     kind: ClassVar[str] = "moving_median"
     _stat: ClassVar[str] = "median"
-    _hint: ClassVar[str] = "Take the median over at least one frame (1 passes the signal through)."
+    _hint: ClassVar[str] = (
+        "Take the median over 1 (which passes the signal through) to 100000 frames."
+    )
 
 
 @dataclass(frozen=True)
@@ -557,7 +574,7 @@ class WindowStats(Stage):
     Parameters
     ----------
     window_frames : int
-        Window length in frames, >= 1.
+        Window length in frames, 1 to :data:`MAX_WINDOW_FRAMES`.
     stats : sequence of {"mean", "std", "min", "max", "median"}
         Which statistics, in output order; the std is the population std (ddof=0).
     append : bool
@@ -575,7 +592,16 @@ class WindowStats(Stage):
 
     def __post_init__(self) -> None:
         _set(
-            self, "window_frames", check_int("WindowStats", "window_frames", self.window_frames, 1)
+            self,
+            "window_frames",
+            check_int(
+                "WindowStats",
+                "window_frames",
+                self.window_frames,
+                1,
+                f"A window of 1 to {MAX_WINDOW_FRAMES} frames.",
+                maximum=MAX_WINDOW_FRAMES,
+            ),
         )
         stats = (self.stats,) if isinstance(self.stats, str) else self.stats
         if (
