@@ -510,6 +510,7 @@ def _running(model: object, output_names: object = None) -> str:
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
+    from .frame_budget import note_frame_cost
     from .models import selection_of
     from .project import Project
     from .trainer import DEFAULT_SEARCH, auto_settings, search_offline
@@ -543,7 +544,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
                      f"{sel.get('cv') or 'no cross-validation'})")
     else:
         project.fit_pipeline()
-        model = project.new_model().fit(project.dataset())
+        dataset = project.dataset()
+        model = project.new_model().fit(dataset)
+        note_frame_cost(model, dataset)  # (said on stderr, kept with the model)
     notes: list[str | None] = []  # what check_verifier says of the saved project
 
     def store(now: Any) -> None:  # the project as saved now, under its lock

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError, TrainingCancelled
+from .frame_budget import note_frame_cost
 from .models.base import BaseModel, Cancel, load_kernels, restore
 from .wire import decode, encode
 
@@ -165,6 +166,7 @@ def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
     dataset = project.dataset()
     model = _fresh(project.new_model(), n_jobs)
     model.fit(dataset, cancel=cancel, progress=progress)
+    note_frame_cost(model, dataset)
     return model, project.pipeline.to_dict()
 
 
@@ -262,6 +264,7 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
         cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
     model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
+    note_frame_cost(model, dataset)
     return model, project.pipeline.to_dict()
 
 
@@ -293,6 +296,7 @@ def search_offline(project: Any, budget_s: float, margin: float) -> BaseModel:
     if why is None or sel.get("chosen") in (None, 0):  # the winner, or the project's model
         return winner
     own = project.new_model().fit(project.dataset())
+    note_frame_cost(own, project.dataset())
     first = sel["candidates"][0]
     sel.update(chosen=0, chosen_name=first["name"], **_describe(own),
                cv_score=first["cv_score"],
@@ -428,8 +432,9 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
                 if params.get("class_params"):
                     params["class_params"] = {k: v for k, v in params["class_params"]}
                 model = MODEL_REGISTRY[spec["model"]](**params)
-                model.fit(_dataset_from_message(cmd["data"]), cancel=cancel,
-                          progress=progress)
+                dataset = _dataset_from_message(cmd["data"])
+                model.fit(dataset, cancel=cancel, progress=progress)
+                note_frame_cost(model, dataset)
             meta, arrays = model.dump()
             send({"job": job_id, "op": "done", "meta": meta, "arrays": arrays,
                   "pipeline": pipeline, "cpu_seconds": time.process_time() - cpu0})
@@ -537,6 +542,7 @@ class Trainer:
                 _ordinary_scheduling()
                 try:
                     fresh.fit(snapshot, progress=job._report, cancel=cancel)
+                    note_frame_cost(fresh, snapshot)
                     job._finish(fresh, None)
                 except BaseException as exc:
                     job._finish(None, exc)

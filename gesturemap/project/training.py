@@ -12,6 +12,7 @@ import numpy as np
 from ..data import Dataset
 from ..errors import GesturemapError
 from ..features import Pipeline
+from ..frame_budget import note_frame_cost
 from ..models import MODEL_REGISTRY, BaseModel
 from .takes import Take
 
@@ -115,7 +116,9 @@ class ProjectTraining:
         """
         self._require_takes("train")
         self.fit_pipeline()
-        model = self.new_model().fit(self.dataset())
+        dataset = self.dataset()
+        model = self.new_model().fit(dataset)
+        note_frame_cost(model, dataset)  # a model slower than the frames come is warned about
         self.trained = model
         self.check_verifier(model)
         return model

@@ -1,0 +1,83 @@
+"""What one frame costs a trained model, measured once after its training, and a warning when
+that is more than a fast sensor leaves between two frames.
+
+The model forms and the API accept any size a model can fit (10^7 GVF particles, a kNN over
+every frame of an hour): such a model trains, then takes longer per frame than the frames
+come, and the engine falls behind the performer on stage. The trainer measures a few steps
+of a fresh stream on a training frame (:func:`note_frame_cost`: well under a second, in the
+trainer, never on the frame path), keeps the median in ``training_info_["step_ms"]`` and, above
+:data:`FRAME_BUDGET_S`, adds a warning to ``training_info_["warnings"]``, which the window
+shows under the training status and ``gesturemap train`` prints.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+#: A frame's cost above this is warned about: the time between two frames at 200 frames/s,
+#: the rate of the OSC sensors DESIGN.md budgets for.
+FRAME_BUDGET_S = 0.005
+#: The most timed steps, and the most time spent timing them (a step of 100 ms is timed
+#: twice, not 7 times).
+ROUNDS = 7
+MEASURE_S = 0.25
+
+
+def step_seconds(model: Any, frame: np.ndarray, rounds: int = ROUNDS,
+                 max_seconds: float = MEASURE_S) -> float:
+    """The median time of ``model.stream().step(frame)``, after one untimed step (first-call
+    compilation, buffers): at most ``rounds`` steps, and none started after ``max_seconds``."""
+    stream = model.stream()
+    stream.step(frame)
+    times = []
+    stop = time.perf_counter() + max_seconds
+    for _ in range(max(1, int(rounds))):
+        t0 = time.perf_counter()
+        stream.step(frame)
+        t1 = time.perf_counter()
+        times.append(t1 - t0)
+        if t1 > stop:
+            break
+    return float(np.median(times))
+
+
+def _first_frame(dataset: Any) -> np.ndarray | None:
+    for take in dataset:
+        x = np.asarray(take.inputs, dtype=float)
+        if x.ndim == 2 and len(x):
+            return x[0].copy()
+    return None
+
+
+def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) -> str | None:
+    """Time a trained ``model``'s step on ``dataset``'s first frame (:func:`step_seconds`);
+    keep it in ``training_info_["step_ms"]`` and, above ``budget_s``, add the warning to
+    ``training_info_["warnings"]`` and say it with ``warnings.warn``. Returns the warning,
+    or None. A model that cannot be timed (no frame, a step that fails) is left as it is: the
+    measurement never fails a training."""
+    frame = _first_frame(dataset)
+    if frame is None:
+        return None
+    try:
+        cost = step_seconds(model, frame)
+    except Exception:  # the measurement must not lose a trained model
+        return None
+    info = getattr(model, "training_info_", None)
+    if not isinstance(info, dict):
+        info = {}
+        model.training_info_ = info
+    info["step_ms"] = cost * 1e3
+    if cost <= budget_s:
+        return None
+    note = (f"one frame costs {cost * 1e3:.1f} ms with these settings, more than the "
+            f"{budget_s * 1e3:g} ms between frames at {1 / budget_s:.0f} frames/s: the engine "
+            "will fall behind a fast sensor. Make the model smaller (for GVF fewer particles; "
+            "fewer states, Gaussians, templates or stored examples) or slow the sensor down.")
+    notes = info.get("warnings")
+    info["warnings"] = [*notes, note] if isinstance(notes, list) else [note]
+    warnings.warn(note, stacklevel=2)
+    return note
