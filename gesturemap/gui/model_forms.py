@@ -24,7 +24,7 @@ from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
 from ..models.gvf_recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
 from ..models.gvf_rescaled import RECOGNIZER_INPUTS
-from ..models.gvf_speed import ALIGN_SPEEDS, SPEED_ESTIMATES
+from ..models.gvf_speed import ALIGN_SCALE_TARGETS, ALIGN_SPEEDS, SPEED_ESTIMATES
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
 __all__ = [
@@ -53,6 +53,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "template": tuple(TEMPLATES),  # GVF
     "speed_estimate": tuple(SPEED_ESTIMATES),  # GVF
     "align_speed": tuple(ALIGN_SPEEDS),  # GVF
+    "align_scale_target": tuple(ALIGN_SCALE_TARGETS),  # GVF
     "recognizer_decision": tuple(RECOGNIZER_DECISIONS),  # GVF
     "recognizer_schedule": tuple(RECOGNIZER_SCHEDULES),  # GVF
     "recognizer_input": tuple(RECOGNIZER_INPUTS),  # GVF

@@ -246,6 +246,22 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
     assert panel.problems() == []
 
 
+def test_every_text_setting_of_every_kind_is_offered_as_its_choices():
+    """A model parameter whose default is text takes one of a fixed set of values: the form
+    offers them as a list (a free text field let a performer type a value only the check at
+    Apply refused; GVF's align_scale_target was one)."""
+    import inspect
+
+    missing = [
+        (kind, name)
+        for kind, cls in MODEL_REGISTRY.items()
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if isinstance(p.default, str) and name not in CHOICES
+    ]
+    assert missing == []
+    assert CHOICES["align_scale_target"] == ("particles", "amplitude")
+
+
 def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     """GVF's scale estimate and template are offered as their fixed values; its counts
     (particles, templates, the recognizer's states) cannot be set to 0, which it refuses;
