@@ -270,6 +270,8 @@ def _baseline(model: Any, x: np.ndarray, dataset: Any, kept: np.ndarray) -> np.n
     if dataset is not None and len(dataset):
         return np.vstack([np.asarray(r.inputs) for r in dataset]).mean(axis=0)[kept]
     arrays = getattr(model, "arrays_", None)
+    if isinstance(arrays, dict) and "center" in arrays:  # classic models: the frames' mean
+        return np.asarray(arrays["center"])
     if isinstance(arrays, dict) and getattr(model, "standardize", False) and "mean" in arrays:
         return np.asarray(arrays["mean"])
     mean = getattr(model, "mean_", None)
