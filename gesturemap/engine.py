@@ -174,6 +174,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         #: ids of the takes added by corrections, the last one first to undo
         self.corrections: list[str] = []
         self._undone_corrections: list[Any] = []
+        #: the class each correction declared (its take id -> label), taken out on its undo
+        self._correction_classes: dict[str, Any] = {}
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))

@@ -137,14 +137,23 @@ class TakeEdits:
         inputs = np.array(self._gesture)
         times = np.array(self._gesture_t) - self._gesture_t[0]
         self._clear_gesture()
-        take = self.project.add_take(inputs, label, times=times)
-        self.corrections.append(take.id)
+        take = self._add_correction(inputs, label, times)
         self._take_ended_at = time.perf_counter()
         self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
+        self._cmd_train()
+
+    def _add_correction(self, inputs: Any, label: Any, times: Any) -> Any:
+        """Add a correction's take (saved by the I/O thread) and remember it for undo, with
+        the class it declared, if it named a new one: undone, the class goes with it."""
+        new_class = label not in self.project.classes
+        take = self.project.add_take(inputs, label, times=times)
+        self.corrections.append(take.id)
+        if new_class:
+            self._correction_classes[take.id] = take.label
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
-        self._cmd_train()
+        return take
 
     def _cmd_undo_correction(self) -> None:
         """Take the last correction's take out again, and retrain."""
@@ -155,6 +164,9 @@ class TakeEdits:
             except KeyError:  # deleted meanwhile: undo the one before
                 continue
             self._undone_corrections.append(take)
+            declared = self._correction_classes.pop(take_id, None)
+            if declared is not None and all(t.label != declared for t in self.project.takes):
+                self.project.remove_class(declared)  # the class this correction brought
             self._log_event("undo_correction", id=take_id)
             self._autosave()
             if self.project.takes:
@@ -167,11 +179,7 @@ class TakeEdits:
         if not self._undone_corrections:
             raise GesturemapError("redo: no undone correction")
         old = self._undone_corrections.pop()
-        take = self.project.add_take(old.inputs, old.label, times=old.times)
-        self.corrections.append(take.id)
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
+        self._add_correction(old.inputs, old.label, old.times)
         self._cmd_train()
 
     def _cmd_delete_all(self) -> None:

@@ -41,18 +41,28 @@ def _wait(cond, seconds=20.0):
     return cond()
 
 
-@pytest.fixture
-def engine():
-    rng = np.random.default_rng(0)
-    project = Project("correct", model={"kind": "gmm", "params": {"gaussians": 2}})
-    for name in ("circle", "line"):
+def _trained(name: str, gaussians: int, rng: np.random.Generator) -> Project:
+    """Two takes each of a circle and a line, trained."""
+    project = Project(name, model={"kind": "gmm", "params": {"gaussians": gaussians}})
+    for shape in ("circle", "line"):
         for _ in range(2):
-            project.add_take(_shape(name, rng), name)
+            project.add_take(_shape(shape, rng), shape)
     project.train()
-    eng = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
-                 trainer="thread").start()
+    return project
+
+
+def _started(project: Project, folder=None) -> tuple[Engine, socket.socket]:
+    """An engine on ``project`` listening on a free loopback port; ``engine.send(dgram)``."""
+    eng = Engine(project, project_dir=folder, osc_in=("127.0.0.1", 0),
+                 osc_out=("127.0.0.1", 9), trainer="thread").start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     eng.send = lambda data: tx.sendto(data, ("127.0.0.1", eng.osc_port))
+    return eng, tx
+
+
+@pytest.fixture
+def engine():
+    eng, tx = _started(_trained("correct", 2, np.random.default_rng(0)))
     yield eng
     eng.stop()
     tx.close()
@@ -123,3 +133,42 @@ def test_correction_labels_follow_the_projects_classes():
         assert engine.correction_label("circle") == "circle"
     finally:
         engine.output.close()
+
+
+def test_undoing_corrections_leaves_the_project_and_its_folder_as_before(tmp_path):
+    """A correction naming a new class, corrected twice and undone twice: the class goes
+    with its last take (the window's class list, project.json), the folder reloads as the
+    engine has it, and the model knows the classes of the takes; redo brings both back."""
+    rng = np.random.default_rng(4)
+    project = _trained("undo", 1, rng)
+    folder = tmp_path / "proj"
+    project.save(folder)
+    before = (list(project.classes), [t.id for t in project.takes])
+    engine, tx = _started(Project.load(folder), folder)
+    try:
+        for _ in range(2):
+            _perform(engine, _shape("zigzag", rng))
+            trainings = engine.trainings
+            engine.send(_msg("/gesturemap/correct", "zigzag"))
+            assert _wait(lambda t=trainings: engine.trainings > t), engine.errors
+        assert engine.project.classes == [*before[0], "zigzag"]
+        for _ in range(2):
+            trainings = engine.trainings
+            engine.send(_msg("/gesturemap/undo"))
+            assert _wait(lambda t=trainings: engine.trainings > t), engine.errors
+        assert (list(engine.project.classes), [t.id for t in engine.project.takes]) == before
+        assert engine.model.labels_ == before[0]
+        trainings = engine.trainings
+        engine.command("redo_correction")
+        assert _wait(lambda: engine.trainings > trainings), engine.errors
+        assert engine.project.classes == [*before[0], "zigzag"]
+        engine.command("undo_correction")
+        assert _wait(lambda: engine.trainings > trainings + 1), engine.errors
+    finally:
+        engine.stop()
+        tx.close()
+    assert engine.errors == 0
+    saved = Project.load(folder)
+    assert list(saved.classes) == before[0]
+    assert [t.id for t in saved.takes] == before[1]
+    assert saved.trained.labels_ == before[0]
