@@ -133,11 +133,12 @@ class TakeEdits:
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)
-        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         inputs = np.array(self._gesture)
         times = np.array(self._gesture_t) - self._gesture_t[0]
-        self._clear_gesture()
+        # refused (a label the project cannot take), the gesture stays for another try
         take = self._add_correction(inputs, label, times)
+        self._clear_gesture()
+        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         self._take_ended_at = time.perf_counter()
         self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
         self._cmd_train()

@@ -172,3 +172,31 @@ def test_undoing_corrections_leaves_the_project_and_its_folder_as_before(tmp_pat
     assert list(saved.classes) == before[0]
     assert [t.id for t in saved.takes] == before[1]
     assert saved.trained.labels_ == before[0]
+
+
+def test_a_refused_correction_keeps_the_gesture_for_another_try():
+    """In a numbered project (Wekinator's classes) "that was two" is refused (a name among
+    numbers); the gesture stays, so "that was 2" right after adds it."""
+    rng = np.random.default_rng(5)
+    project = Project("numbers", model={"kind": "gmm", "params": {"gaussians": 1}})
+    for label, shape in ((1, "circle"), (2, "line")):
+        for _ in range(2):
+            project.add_take(_shape(shape, rng), label)
+    project.train()
+    engine, tx = _started(project)
+    try:
+        gesture = _shape("line", rng)
+        _perform(engine, gesture)
+        refused = engine.refused_commands
+        engine.send(_msg("/gesturemap/correct", "two"))
+        assert _wait(lambda: engine.refused_commands > refused)
+        assert len(engine.project.takes) == 4 and engine.project.classes == [1, 2]
+        trainings = engine.trainings
+        engine.send(_msg("/gesturemap/correct", 2))
+        assert _wait(lambda: engine.trainings > trainings), engine.refused_commands
+        take = engine.project.takes[-1]
+        assert take.label == 2 and take.id == engine.corrections[-1]
+        np.testing.assert_allclose(np.asarray(take.inputs), gesture, rtol=1e-6)
+    finally:
+        engine.stop()
+        tx.close()
