@@ -290,11 +290,14 @@ class WindowQuality:
 
     project: Any
     engine: Any
+    #: the engine's trainings when the last review was asked for
+    _reviewed_trainings = 0
 
     def _request_review(self) -> None:
         """Review the takes in the background (after every training)."""
         from .quality_jobs import payload
 
+        self._reviewed_trainings = self.engine.trainings
         if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
             self.quality_worker.request_review(payload(self.project, tag=self._opened))
             self.quality.show_busy()
@@ -306,6 +309,12 @@ class WindowQuality:
 
     def _refresh_quality(self, now: float) -> None:
         """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
+        engine = self.engine
+        if engine.trainings != self._reviewed_trainings and engine.model is not None:
+            # a training the window did not ask for (an OSC correction or undo, Wekinator's
+            # train, the undo of a correction): its takes reviewed too, and the worker's model
+            # that the "why?" strip explains retrained with it
+            self._request_review()
         review, explanation = self.quality_worker.poll()
         if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)
@@ -316,7 +325,6 @@ class WindowQuality:
         if key != self._highlight_key:  # the take list was rebuilt, or a new review came
             self._highlight_key = key
             self.quality.highlight(self.dataset.tree)
-        engine = self.engine
         if (engine.running and engine.model is not None and self.quality.report is not None
                 and now - self._why_at >= 0.5):
             self._why_at = now

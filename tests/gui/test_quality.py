@@ -87,3 +87,25 @@ def _background(window, take_id):
             if item.data(0, 256) == take_id and item.background(0).style() != 0:
                 return item.background(0).color().name()
     return None
+
+
+def test_a_training_sent_by_another_client_is_reviewed_too(qtbot, tmp_path):
+    """A correction and its undo over OSC (here: the engine commands they become) retrain
+    the model without the window asking: the Quality tab reviews the new takes, and the
+    "why?" strip explains with the model that runs (the worker's, retrained with it)."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    window.engine_command("reset")
+    qtbot.wait(100)
+    for x, y in gesture_path("zigzag", 60)[::-1]:  # a new gesture: a zigzag backwards
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    window.engine.command("correct", "backwards")  # as "/gesturemap/correct backwards"
+    qtbot.waitUntil(lambda: "backwards" in (window.quality.report or {}).get("labels", []),
+                    timeout=120000)
+    window.engine.command("undo_correction")  # as "/gesturemap/undo"
+    qtbot.waitUntil(lambda: window.quality.report is not None
+                    and "backwards" not in window.quality.report["labels"], timeout=120000)
+    assert "backwards" not in window.project.classes
