@@ -269,15 +269,33 @@ def _baseline(model: Any, x: np.ndarray, dataset: Any, kept: np.ndarray) -> np.n
     """The value an occluded channel is held at: the training mean, as well as we know it."""
     if dataset is not None and len(dataset):
         return np.vstack([np.asarray(r.inputs) for r in dataset]).mean(axis=0)[kept]
+    mean = _training_mean(model)
+    if mean is not None and len(mean) >= x.shape[1]:
+        return mean[:x.shape[1]]
+    return x.mean(axis=0)  # a poor stand-in: a channel held still loses nothing
+
+
+def _training_mean(model: Any) -> np.ndarray | None:
+    """The mean of the frames ``model`` was trained on, where it keeps one. A model behind
+    its own feature stages (``Featured``, gm.auto's) keeps it in its standardisation, or its
+    inner model does: its features are the inputs first (then their deltas)."""
     arrays = getattr(model, "arrays_", None)
     if isinstance(arrays, dict) and "center" in arrays:  # classic models: the frames' mean
         return np.asarray(arrays["center"])
-    if isinstance(arrays, dict) and getattr(model, "standardize", False) and "mean" in arrays:
+    standardize = getattr(model, "standardize", False)
+    if isinstance(arrays, dict) and standardize and "mean" in arrays:
         return np.asarray(arrays["mean"])
+    pipeline, inner = getattr(model, "pipeline_", None), getattr(model, "inner_", None)
+    if pipeline is not None and inner is not None:
+        for stage in pipeline.stages:
+            if stage.kind == "standardize":
+                return np.asarray(stage.mean)
+        # an inner model that drops features keeps the mean of the others only
+        return _training_mean(inner) if getattr(inner, "kept_channels_", None) is None else None
     mean = getattr(model, "mean_", None)
-    if mean is not None and getattr(model, "standardize", False):
+    if mean is not None and standardize:
         return np.asarray(mean)
-    return x.mean(axis=0)
+    return None
 
 
 # -- where the classes parted ----------------------------------------------------------------

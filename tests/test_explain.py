@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import gesturemap as gm
+from gesturemap.models import Featured
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "JapaneseVowels"
 NOISE = 3
@@ -138,9 +139,14 @@ def test_regression_models_explain_their_recognition(model):
         gm.explain(gm.KNN().fit(ds), ds[0].inputs)
 
 
-@pytest.mark.parametrize("model", [gm.DecisionTree(), gm.AdaBoost(rounds=5), gm.NaiveBayes(),
-                                   gm.SVM(standardize=False), gm.MLP(max_iter=300)],
-                         ids=["tree", "adaboost", "naive_bayes", "svm-raw", "mlp"])
+@pytest.mark.parametrize("model", [
+    gm.DecisionTree(), gm.AdaBoost(rounds=5), gm.NaiveBayes(), gm.SVM(standardize=False),
+    gm.MLP(max_iter=300),
+    # gm.auto's candidates: the model behind its own feature stages
+    Featured.of(gm.HHMM(states=3)), Featured.of(gm.HMM(), standardize=False),
+    Featured.of(gm.DecisionTree(), deltas=False)],
+    ids=["tree", "adaboost", "naive_bayes", "svm-raw", "mlp", "featured-hhmm",
+         "featured-hmm-raw", "featured-tree"])
 def test_the_channel_that_tells_the_classes_apart_drives_without_a_dataset(model, tmp_path):
     """Without ``dataset=`` (the window's live "why?"), an occluded channel is held at the
     model's own training mean, saved with the model: a gesture held still on the channel that
