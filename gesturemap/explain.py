@@ -109,7 +109,8 @@ class Explanation:
         drivers = self.drivers()
         if drivers:
             parts.append("mostly from " + ", ".join(drivers))
-        parts.append(f"decided in frames {self.decided[0]}-{self.decided[1]}")
+        if self.runner_up is not None:
+            parts.append(f"decided in frames {self.decided[0]}-{self.decided[1]}")
         if self.nearest:
             n = self.nearest[0]
             parts.append(f"closest take: #{n.index} ({n.label})")
@@ -174,7 +175,8 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
 
     names = _names(channel_names, dataset, d)
     frames, curve = _margin_curve(model, x, best, second)
-    decided, parted = _decided(frames, curve)
+    # one class: nothing parts, the decision holds over the whole gesture from its start
+    decided, parted = _decided(frames, curve) if second is not None else ((0, len(x)), 0)
     nearest = _nearest(full, dataset, kept, n_nearest) if dataset is not None else None
     return Explanation(
         label=labels[best], runner_up=runner, margin=margin,

@@ -167,3 +167,19 @@ def test_the_channel_that_tells_the_classes_apart_drives_without_a_dataset(model
     model.save(tmp_path / "m.json")
     again = gm.explain(gm.load(tmp_path / "m.json"), gesture)
     np.testing.assert_allclose(again.channel_contributions, ex.channel_contributions)
+
+
+def test_one_class_is_decided_from_the_first_frame():
+    """With one class nothing parts: the decision holds from the first frame over the whole
+    gesture, and the summary says no "decided in frames 0-1"."""
+    rng = np.random.default_rng(2)
+    ds = gm.Dataset()
+    for _ in range(3):
+        ds.add(rng.normal(size=(30, 2)), label="only")
+    gesture = rng.normal(size=(30, 2))
+    for model in (gm.GMM(1), gm.KNN(), gm.DTW()):
+        ex = gm.explain(model.fit(ds), gesture, dataset=ds)
+        assert ex.runner_up is None and ex.margin == np.inf
+        assert ex.decided == (0, 30) and ex.parted_at == 0
+        assert not ex.channel_contributions.any()
+        assert ex.summary().startswith("only (the only class)") and "decided" not in ex.summary()
