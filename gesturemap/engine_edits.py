@@ -35,6 +35,7 @@ class TakeEdits:
     _cmd_start_recording: Any
     current_label: Any
     current_outputs: Any
+    recording: bool
 
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
@@ -130,6 +131,9 @@ class TakeEdits:
     def _cmd_correct(self, label: Any = "") -> None:
         """Relabel the last gesture (the frames since the last reset or take) as ``label``:
         it becomes a take, and training follows."""
+        if self.recording:  # its frames would be in two takes of two classes
+            raise GesturemapError("correct: a take is being recorded; stop it first (or delete "
+                                  "it and correct the gesture after)")
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)

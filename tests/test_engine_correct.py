@@ -200,3 +200,21 @@ def test_a_refused_correction_keeps_the_gesture_for_another_try():
     finally:
         engine.stop()
         tx.close()
+
+
+def test_a_correction_while_a_take_is_recorded_is_refused(engine):
+    """"That was line" in the middle of a take of circle would put the same frames into two
+    takes of two classes: refused, the take goes on and ends as it was recorded."""
+    rng = np.random.default_rng(6)
+    engine.command("start_recording", "circle")
+    take = _shape("circle", rng)
+    _perform(engine, take[:30])
+    refused = engine.refused_commands
+    engine.send(_msg("/gesturemap/correct", "line"))
+    assert _wait(lambda: engine.refused_commands > refused)
+    _perform(engine, take[30:])
+    n = len(engine.project.takes)
+    engine.command("stop_recording")
+    assert _wait(lambda: len(engine.project.takes) == n + 1)
+    assert [t.label for t in engine.project.takes[-1:]] == ["circle"] and not engine.corrections
+    np.testing.assert_allclose(np.asarray(engine.project.takes[-1].inputs), take, rtol=1e-6)
