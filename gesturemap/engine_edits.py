@@ -134,6 +134,11 @@ class TakeEdits:
         if self.recording:  # its frames would be in two takes of two classes
             raise GesturemapError("correct: a take is being recorded; stop it first (or delete "
                                   "it and correct the gesture after)")
+        if self._is_regression():  # a take of it needs the outputs it was meant to give
+            raise GesturemapError(
+                "correct: this project maps gestures to outputs "
+                f"({', '.join(self.project.output_names)}), it has no classes to correct; "
+                "set the outputs and record a take instead")
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)

@@ -4,6 +4,7 @@ takes it back."""
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 
@@ -13,6 +14,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 import gesturemap as gm
 from gesturemap.engine import Engine
+from gesturemap.gui.session import WindowEngine
 from gesturemap.project import Project
 
 
@@ -51,10 +53,10 @@ def _trained(name: str, gaussians: int, rng: np.random.Generator) -> Project:
     return project
 
 
-def _started(project: Project, folder=None) -> tuple[Engine, socket.socket]:
+def _started(project: Project, folder=None, kind=Engine) -> tuple[Engine, socket.socket]:
     """An engine on ``project`` listening on a free loopback port; ``engine.send(dgram)``."""
-    eng = Engine(project, project_dir=folder, osc_in=("127.0.0.1", 0),
-                 osc_out=("127.0.0.1", 9), trainer="thread").start()
+    eng = kind(project, project_dir=folder, osc_in=("127.0.0.1", 0),
+               osc_out=("127.0.0.1", 9), trainer="thread").start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     eng.send = lambda data: tx.sendto(data, ("127.0.0.1", eng.osc_port))
     return eng, tx
@@ -218,3 +220,26 @@ def test_a_correction_while_a_take_is_recorded_is_refused(engine):
     assert _wait(lambda: len(engine.project.takes) == n + 1)
     assert [t.label for t in engine.project.takes[-1:]] == ["circle"] and not engine.corrections
     np.testing.assert_allclose(np.asarray(engine.project.takes[-1].inputs), take, rtol=1e-6)
+
+
+def test_a_correction_in_a_project_of_outputs_says_why_it_is_refused():
+    """A regression project has outputs, not classes: "that was X" is refused in its words
+    (what the window shows), and the gesture stays."""
+    rng = np.random.default_rng(7)
+    project = Project("outputs", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=["pitch", "level"])
+    for shape in ("circle", "line"):
+        x = _shape(shape, rng)
+        project.add_take(x, "take", outputs=x * 0.5)
+    project.train()
+    engine, tx = _started(project, kind=WindowEngine)
+    try:
+        _perform(engine, _shape("zigzag", rng))
+        engine.send(_msg("/gesturemap/correct", "zigzag"))
+        assert _wait(lambda: "correct" in engine.stats()["refused"])
+        assert re.match(r"correct: .*outputs \(pitch, level\)",
+                        engine.stats()["refused"]["correct"][1])
+        assert len(engine.project.takes) == 2 and len(engine._gesture) == 60
+    finally:
+        engine.stop()
+        tx.close()
