@@ -28,6 +28,9 @@ __all__ = ["QualityPanel", "QualityWorker", "WhyStrip"]
 
 #: Suspicion at or above which a take is highlighted (orange), and "probably mislabelled" (red).
 SUSPICIOUS = 0.5
+#: Why a project's takes are not reviewed (nor the live decision explained).
+NOT_REVIEWED = ("takes of two classes or more are reviewed, and the live decision explained "
+                "(recognition projects)")
 MISLABELLED_COLOUR = "#9b2c2c"
 SUSPICIOUS_COLOUR = "#975a16"
 
@@ -301,6 +304,9 @@ class WindowQuality:
         if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
             self.quality_worker.request_review(payload(self.project, tag=self._opened))
             self.quality.show_busy()
+        else:  # nothing to review: the last review, and the model it explained with, are gone
+            self.quality.show_report({"error": NOT_REVIEWED})
+            self.why.text.setText(f"why? — {NOT_REVIEWED}")
 
     def _initial_review(self) -> None:
         if (self._engine_started and self.quality.report is None

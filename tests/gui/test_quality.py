@@ -109,3 +109,26 @@ def test_a_training_sent_by_another_client_is_reviewed_too(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.quality.report is not None
                     and "backwards" not in window.quality.report["labels"], timeout=120000)
     assert "backwards" not in window.project.classes
+
+
+def test_no_stale_why_once_one_class_is_left(qtbot, tmp_path):
+    """Down to one class, nothing is reviewed: the panel and the "why?" strip say so instead
+    of explaining the live gesture with the model of the classes that were deleted."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    for label in ("swipe", "zigzag"):
+        window.engine_command("remove_class", label)
+    qtbot.waitUntil(lambda: window.project.classes == ["circle"], timeout=10000)
+    trainings = window.engine.trainings
+    window.train()
+    qtbot.waitUntil(lambda: window.engine.trainings > trainings, timeout=30000)
+    qtbot.waitUntil(lambda: window.quality.report is None, timeout=5000)
+    assert "two classes" in window.quality.status.text()
+    window.engine_command("start_running")
+    for x, y in gesture_path("circle", 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    qtbot.wait(1500)  # the strip's refresh: twice a second
+    assert " over " not in window.why.text.text()
