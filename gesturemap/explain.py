@@ -153,6 +153,12 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
     if full.ndim == 1:
         full = full[:, None]
     d = full.shape[1]
+    widths = {np.asarray(r.inputs).shape[1] for r in dataset} if dataset is not None else set()
+    if widths - {d}:  # channels compared by position: another space would be read as this one
+        raise GesturemapError(
+            f"dataset: takes of {', '.join(map(str, sorted(widths)))} channels, the gesture has "
+            f"{d}: pass the takes the model was trained on, in its input space (a project's "
+            "features: project.dataset(), with its pipeline fitted)")
     kept = getattr(model, "kept_channels_", None)
     kept = np.arange(d) if kept is None else np.asarray(kept)
     labels = list(model.labels_)

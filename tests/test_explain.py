@@ -183,3 +183,21 @@ def test_one_class_is_decided_from_the_first_frame():
         assert ex.decided == (0, 30) and ex.parted_at == 0
         assert not ex.channel_contributions.any()
         assert ex.summary().startswith("only (the only class)") and "decided" not in ex.summary()
+
+
+def test_a_dataset_of_other_channels_is_refused_clearly():
+    """``dataset=`` must be in the gesture's space (the model's inputs): a dataset of raw
+    sensor channels beside a model of features is named, with what to pass instead, rather
+    than an IndexError, or nearest takes computed on the wrong channels."""
+    rng = np.random.default_rng(3)
+    wide, narrow = gm.Dataset(), gm.Dataset()
+    for label in ("a", "b"):
+        for _ in range(2):
+            x = rng.normal(size=(20, 4))
+            wide.add(x, label=label)
+            narrow.add(x[:, :2], label=label)
+    for model, gesture, other in ((gm.GMM(1).fit(wide), wide[0].inputs, narrow),
+                                  (gm.GMM(1).fit(narrow), narrow[0].inputs, wide)):
+        with pytest.raises(gm.GesturemapError,
+                           match=r"dataset: takes of \d channels, the gesture has \d: .*trained on"):
+            gm.explain(model, gesture, dataset=other)
