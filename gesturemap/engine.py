@@ -176,6 +176,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._undone_corrections: list[Any] = []
         #: the class each correction declared (its take id -> label), taken out on its undo
         self._correction_classes: dict[str, Any] = {}
+        #: the window's names for its corrections -> their take ids (its undo names one)
+        self._correction_tokens: dict[str, str] = {}
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))

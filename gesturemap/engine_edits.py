@@ -128,9 +128,10 @@ class TakeEdits:
             return int(label)
         return label if isinstance(label, (int, np.integer)) else str(label)
 
-    def _cmd_correct(self, label: Any = "") -> None:
+    def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         """Relabel the last gesture (the frames since the last reset or take) as ``label``:
-        it becomes a take, and training follows."""
+        it becomes a take, and training follows. ``token`` (the window's): the name its undo
+        and redo give this correction."""
         if self.recording:  # its frames would be in two takes of two classes
             raise GesturemapError("correct: a take is being recorded; stop it first (or delete "
                                   "it and correct the gesture after)")
@@ -145,51 +146,72 @@ class TakeEdits:
         inputs = np.array(self._gesture)
         times = np.array(self._gesture_t) - self._gesture_t[0]
         # refused (a label the project cannot take), the gesture stays for another try
-        take = self._add_correction(inputs, label, times)
+        take = self._add_correction(inputs, label, times, token)
         self._clear_gesture()
         self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         self._take_ended_at = time.perf_counter()
         self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
         self._cmd_train()
 
-    def _add_correction(self, inputs: Any, label: Any, times: Any) -> Any:
+    def _add_correction(self, inputs: Any, label: Any, times: Any, token: Any) -> Any:
         """Add a correction's take (saved by the I/O thread) and remember it for undo, with
-        the class it declared, if it named a new one: undone, the class goes with it."""
+        the class it declared, if it named a new one (undone, the class goes with it), and
+        its ``token``, if given."""
         new_class = label not in self.project.classes
         take = self.project.add_take(inputs, label, times=times)
         self.corrections.append(take.id)
         if new_class:
             self._correction_classes[take.id] = take.label
+        if token is not None:
+            self._correction_tokens[str(token)] = take.id
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
         return take
 
-    def _cmd_undo_correction(self) -> None:
-        """Take the last correction's take out again, and retrain."""
+    def _cmd_undo_correction(self, token: Any = None) -> None:
+        """Take the last correction's take out again (the correction named ``token``: the
+        window's undo, which must not take out a correction sent over OSC since), and
+        retrain."""
+        if token is not None:
+            take_id = self._correction_tokens.get(str(token))
+            if take_id not in self.corrections:
+                raise GesturemapError("undo: that correction is undone already")
+            self.corrections.remove(take_id)
+            self._undo_correction(take_id)
+            return
         while self.corrections:
             take_id = self.corrections.pop()
             try:
-                take = self.project.remove_take(take_id)
+                self._undo_correction(take_id)
             except KeyError:  # deleted meanwhile: undo the one before
                 continue
-            self._undone_corrections.append(take)
-            declared = self._correction_classes.pop(take_id, None)
-            if declared is not None and all(t.label != declared for t in self.project.takes):
-                self.project.remove_class(declared)  # the class this correction brought
-            self._log_event("undo_correction", id=take_id)
-            self._autosave()
-            if self.project.takes:
-                self._cmd_train()
             return
         raise GesturemapError("undo: no correction to undo")
 
-    def _cmd_redo_correction(self) -> None:
-        """Put the last undone correction's take back, and retrain."""
-        if not self._undone_corrections:
+    def _undo_correction(self, take_id: str) -> None:
+        take = self.project.remove_take(take_id)
+        tokens = [k for k, v in self._correction_tokens.items() if v == take_id]
+        for k in tokens:
+            del self._correction_tokens[k]
+        self._undone_corrections.append((take, tokens[0] if tokens else None))
+        declared = self._correction_classes.pop(take_id, None)
+        if declared is not None and all(t.label != declared for t in self.project.takes):
+            self.project.remove_class(declared)  # the class this correction brought
+        self._log_event("undo_correction", id=take_id)
+        self._autosave()
+        if self.project.takes:
+            self._cmd_train()
+
+    def _cmd_redo_correction(self, token: Any = None) -> None:
+        """Put the last undone correction's take back (the one named ``token``, if given),
+        and retrain."""
+        undone = self._undone_corrections
+        where = [i for i, (_, t) in enumerate(undone) if token is None or t == str(token)]
+        if not where:
             raise GesturemapError("redo: no undone correction")
-        old = self._undone_corrections.pop()
-        self._add_correction(old.inputs, old.label, old.times)
+        old, name = undone.pop(where[-1])
+        self._add_correction(old.inputs, old.label, old.times, name)
         self._cmd_train()
 
     def _cmd_delete_all(self) -> None:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing
 from collections.abc import Callable
 from typing import Any
@@ -372,6 +373,10 @@ class WindowQuality:
             self._correction = None
 
 
+#: numbers the window's corrections (their tokens in the engine)
+_TOKENS = itertools.count(1)
+
+
 class _Correction(QtGui.QUndoCommand):
     """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
     undo (the engine takes it out again); the engine retrains each time."""
@@ -381,6 +386,9 @@ class _Correction(QtGui.QUndoCommand):
         self._send = send
         self._label = label
         self._done_once = False
+        # its name in the engine: undo takes out this correction's take, not that of a
+        # correction sent over OSC since (a pedal's "/gesturemap/correct")
+        self._token = f"window-{next(_TOKENS)}"
         #: the engine refused it (nothing to correct): undo and redo do nothing
         self.refused = False
 
@@ -388,11 +396,11 @@ class _Correction(QtGui.QUndoCommand):
         if self.refused:
             return
         if self._done_once:
-            self._send("redo_correction")
+            self._send("redo_correction", self._token)
         else:
             self._done_once = True
-            self._send("correct", self._label)
+            self._send("correct", self._label, self._token)
 
     def undo(self) -> None:
         if not self.refused:
-            self._send("undo_correction")
+            self._send("undo_correction", self._token)

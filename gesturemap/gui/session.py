@@ -270,9 +270,9 @@ class WindowEngine(Engine):
             self._refused("train", exc)
             raise
 
-    def _cmd_correct(self, label: Any = "") -> None:
+    def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         try:
-            super()._cmd_correct(label)
+            super()._cmd_correct(label, token)
         except GesturemapError as exc:
             self._refused("correct", exc)
             raise

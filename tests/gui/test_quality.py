@@ -132,3 +132,35 @@ def test_no_stale_why_once_one_class_is_left(qtbot, tmp_path):
         qtbot.wait(10)
     qtbot.wait(1500)  # the strip's refresh: twice a second
     assert " over " not in window.why.text.text()
+
+
+def _draw(qtbot, window, kind: str) -> None:
+    """A gesture on the pad, after a reset (where "that was X" starts)."""
+    window.engine_command("reset")
+    qtbot.wait(100)
+    for x, y in gesture_path(kind, 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+
+
+def test_ctrl_z_takes_back_the_windows_correction_not_a_pedals(qtbot, tmp_path):
+    """"That was swipe" in the window, then "/gesturemap/correct circle" from a pedal: Ctrl+Z
+    undoes the window's own correction (its swipe take goes, the pedal's circle stays), and
+    redo puts the swipe back."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    n = len(window.project.takes)
+    names = [window.classes.item(i).text() for i in range(window.classes.count())]
+    window.classes.setCurrentRow(names.index("swipe"))
+    _draw(qtbot, window, "swipe")
+    window.correct_last_gesture()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 1, timeout=20000)
+    _draw(qtbot, window, "circle")
+    window.engine.command("correct", "circle")  # as "/gesturemap/correct circle"
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 2, timeout=20000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 1, timeout=20000)
+    assert window.project.takes[-1].label == "circle"
+    window.undo_stack.redo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 2, timeout=20000)
+    assert sorted(t.label for t in window.project.takes[-2:]) == ["circle", "swipe"]
