@@ -178,7 +178,10 @@ class TakeEdits:
             if take_id not in self.corrections:
                 raise GesturemapError("undo: that correction is undone already")
             self.corrections.remove(take_id)
-            self._undo_correction(take_id)
+            try:
+                self._undo_correction(take_id)
+            except KeyError:  # its take deleted meanwhile (the dataset browser)
+                raise GesturemapError("undo: that correction's take was deleted") from None
             return
         while self.corrections:
             take_id = self.corrections.pop()

@@ -243,3 +243,26 @@ def test_a_correction_in_a_project_of_outputs_says_why_it_is_refused():
     finally:
         engine.stop()
         tx.close()
+
+
+def test_the_windows_undo_names_its_correction(engine):
+    """The window's correction carries a name: its undo takes out that take, not a later
+    OSC correction's; after its take was deleted, its undo is refused (not an error)."""
+    rng = np.random.default_rng(8)
+    _perform(engine, _shape("line", rng))
+    engine.command("correct", "line", "window-1")
+    _perform(engine, _shape("circle", rng))
+    engine.send(_msg("/gesturemap/correct", "circle"))
+    assert _wait(lambda: len(engine.corrections) == 2)
+    window_take, osc_take = engine.corrections
+    engine.command("undo_correction", "window-1")
+    assert _wait(lambda: engine.corrections == [osc_take])
+    assert all(t.id != window_take for t in engine.project.takes)
+    engine.command("redo_correction", "window-1")
+    assert _wait(lambda: len(engine.corrections) == 2)
+    redone = engine.corrections[-1]
+    engine.command("remove_takes", [redone])
+    refused, errors = engine.refused_commands, engine.errors
+    engine.command("undo_correction", "window-1")
+    assert _wait(lambda: engine.refused_commands > refused) and engine.errors == errors
+    assert [t.label for t in engine.project.takes[-1:]] == ["circle"]
