@@ -171,13 +171,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         # the frames since the last reset or take: what "that was X" relabels (bounded)
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
-        #: ids of the takes added by corrections, the last one first to undo
-        self.corrections: list[str] = []
-        self._undone_corrections: list[Any] = []
-        #: the class each correction declared (its take id -> label), taken out on its undo
-        self._correction_classes: dict[str, Any] = {}
-        #: the window's names for its corrections -> their take ids (its undo names one)
-        self._correction_tokens: dict[str, str] = {}
+        self._init_corrections()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))

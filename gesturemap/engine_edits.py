@@ -37,6 +37,16 @@ class TakeEdits:
     current_outputs: Any
     recording: bool
 
+    def _init_corrections(self) -> None:
+        #: ids of the takes added by corrections, the last one first to undo
+        self.corrections: list[str] = []
+        #: (take, token) of the corrections undone, the last one first to redo
+        self._undone_corrections: list[tuple[Any, str | None]] = []
+        #: the class each correction declared (its take id -> label), taken out on its undo
+        self._correction_classes: dict[str, Any] = {}
+        #: the window's names for its corrections -> their take ids (its undo names one)
+        self._correction_tokens: dict[str, str] = {}
+
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
         return settings.get("onset") if isinstance(settings, dict) else None
