@@ -531,6 +531,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
     @stream.setter
     def stream(self, stream: Any) -> None:
         self.path.stream = stream
+        self._reset_pending = True  # a new stream: like a reset, it reads from the next frame
 
     def _set_model(self, model: Any) -> None:
         self.model = model
@@ -739,6 +740,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self._reset_stream("onset", written=wrote)  # motion starts after a rest
             self._clear_gesture()
             self.resets["onset"] += 1
+        if self._reset_pending:  # the first frame the stream reads since its reset (the "why?")
+            self._reset_pending, self.stream_reset_t = False, t_in
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth

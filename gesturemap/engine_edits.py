@@ -46,6 +46,10 @@ class TakeEdits:
         self._correction_classes: dict[str, Any] = {}
         #: the window's names for its corrections -> their take ids (its undo names one)
         self._correction_tokens: dict[str, str] = {}
+        #: the time of the first frame the model stream read since its last reset (or a new
+        #: stream), or None: the frames a cumulative decision is made on start there
+        self.stream_reset_t: float | None = None
+        self._reset_pending = True
 
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
@@ -105,6 +109,7 @@ class TakeEdits:
         a ``reset`` event whose ``frame`` is the first ``input`` row the reset stream reads
         (the row just logged when ``written``), where ``gesturemap replay`` resets too."""
         self.path.reset_stream()
+        self._reset_pending = True
         log = self.session_log
         if log is not None:
             self._log_event("reset", reason=reason,

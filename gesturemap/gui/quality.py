@@ -66,15 +66,17 @@ class QualityWorker:
             return
         self._review = self._executor().submit(quality_jobs.review, data)
 
-    def request_explanation(self, features: np.ndarray, names: list[str],
-                            rate_hz: float) -> bool:
-        """Submit an explanation unless one is under way; returns whether it was submitted."""
+    def request_explanation(self, times: np.ndarray, features: np.ndarray, names: list[str],
+                            since: float | None, frames: int) -> bool:
+        """Submit an explanation (see :func:`quality_jobs.explain_live`) unless one is under
+        way; returns whether it was submitted."""
         if self._closed:
             return False
         if self._explain is not None and not self._explain.done():
             return False
-        self._explain = self._executor().submit(quality_jobs.explain_live,
-                                                np.ascontiguousarray(features), names, rate_hz)
+        self._explain = self._executor().submit(
+            quality_jobs.explain_live, np.ascontiguousarray(times),
+            np.ascontiguousarray(features), names, since, frames)
         return True
 
     @property
@@ -338,10 +340,10 @@ class WindowQuality:
             ring = engine.feature_ring
             lengths = sorted(t.length for t in self.project.takes) or [150]
             n = int(min(lengths[len(lengths) // 2], 400))
-            times, values = ring.latest(n)
+            times, values = ring.latest()  # the worker picks the frames the decision reads
             if len(values) > 1:
-                rate = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
-                self.quality_worker.request_explanation(values, list(ring.names), rate)
+                self.quality_worker.request_explanation(
+                    times, values, list(ring.names), engine.stats().get("stream_reset_t"), n)
 
     def _quality_take_clicked(self, take_id: str) -> None:
         """A suspicious take clicked: select it in the dataset browser (overlaid on the live

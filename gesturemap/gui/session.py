@@ -232,8 +232,9 @@ class WindowEngine(Engine):
 
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
-        ``playing`` (the id of the take being played back, or None), ``playing_speed`` and
-        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``)."""
+        ``playing`` (the id of the take being played back, or None), ``playing_speed``,
+        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``) and
+        ``stream_reset_t`` (the time of the first frame since the stream's last reset)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -241,6 +242,7 @@ class WindowEngine(Engine):
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["refused"] = self.refused
+        out["stream_reset_t"] = self.stream_reset_t
         return out
 
     def _edited(self) -> None:

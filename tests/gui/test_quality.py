@@ -164,3 +164,24 @@ def test_ctrl_z_takes_back_the_windows_correction_not_a_pedals(qtbot, tmp_path):
     window.undo_stack.redo()
     qtbot.waitUntil(lambda: len(window.project.takes) == n + 2, timeout=20000)
     assert sorted(t.label for t in window.project.takes[-2:]) == ["circle", "swipe"]
+
+
+def test_the_why_strip_explains_the_decision_the_monitor_shows(qtbot, tmp_path):
+    """A gesture, then the pad at rest: the model decides on every frame since the reset
+    (cumulative, the default), and the "why?" strip explains those same frames, so it names
+    the class the monitor shows (it explained the last take-length of frames: the rest)."""
+    project, _ = _project()
+    project.model = {"kind": "hhmm", "params": {"states": 4}}
+    project.train()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    window.engine_command("start_running")
+    _draw(qtbot, window, "zigzag")
+    qtbot.wait(800)  # at rest: the last take-length of frames is the rest only
+    window.pad.stop()  # no frame more: the live label stays what it is
+    qtbot.wait(300)
+    live = window.engine.last_result.label
+    window.why.text.setText("")
+    qtbot.waitUntil(lambda: " over " in window.why.text.text(), timeout=30000)
+    assert window.why.text.text().startswith(f"why? {live} over "), (live, window.why.text.text())
