@@ -266,3 +266,25 @@ def test_the_windows_undo_names_its_correction(engine):
     engine.command("undo_correction", "window-1")
     assert _wait(lambda: engine.refused_commands > refused) and engine.errors == errors
     assert [t.label for t in engine.project.takes[-1:]] == ["circle"]
+
+
+def test_a_take_played_back_is_no_gesture_to_correct():
+    """A take played back (a click on a suspicious take in the Quality tab) is not the
+    performer's gesture: "that was circle" during or after it added a copy of that take
+    under another label. It is refused while the take plays; afterwards its frames are gone."""
+    project = _trained("played", 1, np.random.default_rng(9))
+    engine = WindowEngine(project, osc_in=None, osc_out=("127.0.0.1", 9),
+                          trainer="thread").start()
+    try:
+        take_id = project.takes[2].id  # a line
+        engine.command("play_take", take_id, 0.5)
+        assert _wait(lambda: engine.stats()["playing"] == take_id)
+        engine.command("correct", "circle")
+        assert _wait(lambda: "correct" in engine.refused)
+        assert "played back" in engine.refused["correct"][1]
+        assert _wait(lambda: engine.stats()["playing"] is None)
+        engine.command("correct", "circle")
+        assert _wait(lambda: engine.refused["correct"][0] == 2)
+        assert len(engine.project.takes) == 4 and not engine.corrections
+    finally:
+        engine.stop()

@@ -222,7 +222,10 @@ class WindowEngine(Engine):
     def _set_playing(self, take_id: str | None) -> None:
         """Start (a take's id) or end (None) a playback, on the engine thread between two
         frames: meanwhile the compiled path has no wire, so every live frame goes through
-        :meth:`_frame`, which mutes it."""
+        :meth:`_frame`, which mutes it. The frames played are a take's, not a gesture "that
+        was X" could add again: forgotten when it ends."""
+        if take_id is None and self._playing is not None:
+            self._clear_gesture()
         self._playing = take_id
         self._wire = None if take_id is not None else self._held_wire
 
@@ -274,6 +277,10 @@ class WindowEngine(Engine):
 
     def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         try:
+            if self._playing is not None:  # its frames are a take's: one label, in the list
+                raise GesturemapError(
+                    f"correct: take {self._playing} is being played back, not performed; "
+                    "change its label in the take list instead")
             super()._cmd_correct(label, token)
         except GesturemapError as exc:
             self._refused("correct", exc)
