@@ -33,6 +33,8 @@ class TakeEdits:
     _count_error: Any
     _is_regression: Any
     _cmd_start_recording: Any
+    _cmd_cancel_train: Any
+    _set_model: Any
     current_label: Any
     current_outputs: Any
     recording: bool
@@ -217,6 +219,9 @@ class TakeEdits:
         if declared is not None and all(t.label != declared for t in self.project.takes):
             self.project.remove_class(declared)  # the class this correction brought
         self._log_event("undo_correction", id=take_id)
+        if not self.project.takes:  # its only take: the model it trained goes with it
+            self._cmd_cancel_train()
+            self._set_model(None)
         self._autosave()
         if self.project.takes:
             self._cmd_train()

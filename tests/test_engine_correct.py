@@ -70,13 +70,15 @@ def engine():
     tx.close()
 
 
-def _perform(engine, frames) -> None:
+def _perform(engine, frames, counter: str = "frames_out") -> None:
+    """Reset, then send ``frames``; wait until the engine counted them (``frames_in`` when
+    no model runs yet)."""
     engine.send(_msg("/gesturemap/reset"))
-    start = engine.frames_out
+    start = getattr(engine, counter)
     for f in frames:
         engine.send(_msg("/wek/inputs", *map(float, f)))
         time.sleep(0.0005)
-    assert _wait(lambda: engine.frames_out >= start + len(frames))
+    assert _wait(lambda: getattr(engine, counter) >= start + len(frames))
 
 
 def test_correction_reaches_the_model_and_undo_takes_it_back(engine):
@@ -288,3 +290,25 @@ def test_a_take_played_back_is_no_gesture_to_correct():
         assert len(engine.project.takes) == 4 and not engine.corrections
     finally:
         engine.stop()
+
+
+def test_undoing_the_only_take_leaves_no_model(tmp_path):
+    """A new project's first take came from "that was circle"; undone, the project has no
+    take and no class, and no model of them runs on (nor is saved)."""
+    folder = tmp_path / "new"
+    Project("new", model={"kind": "gmm", "params": {"gaussians": 1}}).save(folder)
+    engine, tx = _started(Project.load(folder), folder)
+    try:
+        _perform(engine, _shape("circle", np.random.default_rng(10)), "frames_in")
+        engine.send(_msg("/gesturemap/correct", "circle"))
+        assert _wait(lambda: engine.trainings == 1), engine.errors
+        assert engine.model.labels_ == ["circle"]
+        engine.send(_msg("/gesturemap/undo"))
+        assert _wait(lambda: not engine.project.takes)
+        assert _wait(lambda: engine.model is None)
+        assert engine.project.classes == [] and engine.last_result is None
+    finally:
+        engine.stop()
+        tx.close()
+    saved = Project.load(folder)
+    assert not saved.takes and saved.trained is None
