@@ -171,9 +171,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         # the frames since the last reset or take: what "that was X" relabels (bounded)
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
-        #: ids of the takes added by corrections, the last one first to undo
-        self.corrections: list[str] = []
-        self._undone_corrections: list[Any] = []
+        self._init_corrections()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
@@ -533,6 +531,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
     @stream.setter
     def stream(self, stream: Any) -> None:
         self.path.stream = stream
+        self._reset_pending = True  # a new stream: like a reset, it reads from the next frame
 
     def _set_model(self, model: Any) -> None:
         self.model = model
@@ -741,6 +740,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             self._reset_stream("onset", written=wrote)  # motion starts after a rest
             self._clear_gesture()
             self.resets["onset"] += 1
+        if self._reset_pending:  # the first frame the stream reads since its reset (the "why?")
+            self._reset_pending, self.stream_reset_t = False, t_in
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth

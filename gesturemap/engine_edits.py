@@ -33,8 +33,25 @@ class TakeEdits:
     _count_error: Any
     _is_regression: Any
     _cmd_start_recording: Any
+    _cmd_cancel_train: Any
+    _set_model: Any
     current_label: Any
     current_outputs: Any
+    recording: bool
+
+    def _init_corrections(self) -> None:
+        #: ids of the takes added by corrections, the last one first to undo
+        self.corrections: list[str] = []
+        #: (take, token) of the corrections undone, the last one first to redo
+        self._undone_corrections: list[tuple[Any, str | None]] = []
+        #: the class each correction declared (its take id -> label), taken out on its undo
+        self._correction_classes: dict[str, Any] = {}
+        #: the window's names for its corrections -> their take ids (its undo names one)
+        self._correction_tokens: dict[str, str] = {}
+        #: the time of the first frame the model stream read since its last reset (or a new
+        #: stream), or None: the frames a cumulative decision is made on start there
+        self.stream_reset_t: float | None = None
+        self._reset_pending = True
 
     def _onset_settings(self) -> Any:
         settings = getattr(self.project, "model", None)
@@ -94,6 +111,7 @@ class TakeEdits:
         a ``reset`` event whose ``frame`` is the first ``input`` row the reset stream reads
         (the row just logged when ``written``), where ``gesturemap replay`` resets too."""
         self.path.reset_stream()
+        self._reset_pending = True
         log = self.session_log
         if log is not None:
             self._log_event("reset", reason=reason,
@@ -127,51 +145,96 @@ class TakeEdits:
             return int(label)
         return label if isinstance(label, (int, np.integer)) else str(label)
 
-    def _cmd_correct(self, label: Any = "") -> None:
+    def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         """Relabel the last gesture (the frames since the last reset or take) as ``label``:
-        it becomes a take, and training follows."""
+        it becomes a take, and training follows. ``token`` (the window's): the name its undo
+        and redo give this correction."""
+        if self.recording:  # its frames would be in two takes of two classes
+            raise GesturemapError("correct: a take is being recorded; stop it first (or delete "
+                                  "it and correct the gesture after)")
+        if self._is_regression():  # a take of it needs the outputs it was meant to give
+            raise GesturemapError(
+                "correct: this project maps gestures to outputs "
+                f"({', '.join(self.project.output_names)}), it has no classes to correct; "
+                "set the outputs and record a take instead")
         if not self._gesture:
             raise GesturemapError("correct: no gesture since the last reset or take")
         label = self.correction_label(label)
-        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         inputs = np.array(self._gesture)
         times = np.array(self._gesture_t) - self._gesture_t[0]
+        # refused (a label the project cannot take), the gesture stays for another try
+        take = self._add_correction(inputs, label, times, token)
         self._clear_gesture()
-        take = self.project.add_take(inputs, label, times=times)
-        self.corrections.append(take.id)
+        self._undone_corrections.clear()  # a new correction: the undone ones cannot come back
         self._take_ended_at = time.perf_counter()
         self._log_event("correction", id=take.id, label=str(take.label), frames=len(inputs))
+        self._cmd_train()
+
+    def _add_correction(self, inputs: Any, label: Any, times: Any, token: Any) -> Any:
+        """Add a correction's take (saved by the I/O thread) and remember it for undo, with
+        the class it declared, if it named a new one (undone, the class goes with it), and
+        its ``token``, if given."""
+        new_class = label not in self.project.classes
+        take = self.project.add_take(inputs, label, times=times)
+        self.corrections.append(take.id)
+        if new_class:
+            self._correction_classes[take.id] = take.label
+        if token is not None:
+            self._correction_tokens[str(token)] = take.id
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
-        self._cmd_train()
+        return take
 
-    def _cmd_undo_correction(self) -> None:
-        """Take the last correction's take out again, and retrain."""
+    def _cmd_undo_correction(self, token: Any = None) -> None:
+        """Take the last correction's take out again (the correction named ``token``: the
+        window's undo, which must not take out a correction sent over OSC since), and
+        retrain."""
+        if token is not None:
+            take_id = self._correction_tokens.get(str(token))
+            if take_id not in self.corrections:
+                raise GesturemapError("undo: that correction is undone already")
+            self.corrections.remove(take_id)
+            try:
+                self._undo_correction(take_id)
+            except KeyError:  # its take deleted meanwhile (the dataset browser)
+                raise GesturemapError("undo: that correction's take was deleted") from None
+            return
         while self.corrections:
             take_id = self.corrections.pop()
             try:
-                take = self.project.remove_take(take_id)
+                self._undo_correction(take_id)
             except KeyError:  # deleted meanwhile: undo the one before
                 continue
-            self._undone_corrections.append(take)
-            self._log_event("undo_correction", id=take_id)
-            self._autosave()
-            if self.project.takes:
-                self._cmd_train()
             return
         raise GesturemapError("undo: no correction to undo")
 
-    def _cmd_redo_correction(self) -> None:
-        """Put the last undone correction's take back, and retrain."""
-        if not self._undone_corrections:
+    def _undo_correction(self, take_id: str) -> None:
+        take = self.project.remove_take(take_id)
+        tokens = [k for k, v in self._correction_tokens.items() if v == take_id]
+        for k in tokens:
+            del self._correction_tokens[k]
+        self._undone_corrections.append((take, tokens[0] if tokens else None))
+        declared = self._correction_classes.pop(take_id, None)
+        if declared is not None and all(t.label != declared for t in self.project.takes):
+            self.project.remove_class(declared)  # the class this correction brought
+        self._log_event("undo_correction", id=take_id)
+        if not self.project.takes:  # its only take: the model it trained goes with it
+            self._cmd_cancel_train()
+            self._set_model(None)
+        self._autosave()
+        if self.project.takes:
+            self._cmd_train()
+
+    def _cmd_redo_correction(self, token: Any = None) -> None:
+        """Put the last undone correction's take back (the one named ``token``, if given),
+        and retrain."""
+        undone = self._undone_corrections
+        where = [i for i, (_, t) in enumerate(undone) if token is None or t == str(token)]
+        if not where:
             raise GesturemapError("redo: no undone correction")
-        old = self._undone_corrections.pop()
-        take = self.project.add_take(old.inputs, old.label, times=old.times)
-        self.corrections.append(take.id)
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
+        old, name = undone.pop(where[-1])
+        self._add_correction(old.inputs, old.label, old.times, name)
         self._cmd_train()
 
     def _cmd_delete_all(self) -> None:

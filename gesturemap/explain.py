@@ -109,7 +109,8 @@ class Explanation:
         drivers = self.drivers()
         if drivers:
             parts.append("mostly from " + ", ".join(drivers))
-        parts.append(f"decided in frames {self.decided[0]}-{self.decided[1]}")
+        if self.runner_up is not None:
+            parts.append(f"decided in frames {self.decided[0]}-{self.decided[1]}")
         if self.nearest:
             n = self.nearest[0]
             parts.append(f"closest take: #{n.index} ({n.label})")
@@ -152,6 +153,12 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
     if full.ndim == 1:
         full = full[:, None]
     d = full.shape[1]
+    widths = {np.asarray(r.inputs).shape[1] for r in dataset} if dataset is not None else set()
+    if widths - {d}:  # channels compared by position: another space would be read as this one
+        raise GesturemapError(
+            f"dataset: takes of {', '.join(map(str, sorted(widths)))} channels, the gesture has "
+            f"{d}: pass the takes the model was trained on, in its input space (a project's "
+            "features: project.dataset(), with its pipeline fitted)")
     kept = getattr(model, "kept_channels_", None)
     kept = np.arange(d) if kept is None else np.asarray(kept)
     labels = list(model.labels_)
@@ -174,7 +181,8 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
 
     names = _names(channel_names, dataset, d)
     frames, curve = _margin_curve(model, x, best, second)
-    decided, parted = _decided(frames, curve)
+    # one class: nothing parts, the decision holds over the whole gesture from its start
+    decided, parted = _decided(frames, curve) if second is not None else ((0, len(x)), 0)
     nearest = _nearest(full, dataset, kept, n_nearest) if dataset is not None else None
     return Explanation(
         label=labels[best], runner_up=runner, margin=margin,
@@ -269,13 +277,33 @@ def _baseline(model: Any, x: np.ndarray, dataset: Any, kept: np.ndarray) -> np.n
     """The value an occluded channel is held at: the training mean, as well as we know it."""
     if dataset is not None and len(dataset):
         return np.vstack([np.asarray(r.inputs) for r in dataset]).mean(axis=0)[kept]
+    mean = _training_mean(model)
+    if mean is not None and len(mean) >= x.shape[1]:
+        return mean[:x.shape[1]]
+    return x.mean(axis=0)  # a poor stand-in: a channel held still loses nothing
+
+
+def _training_mean(model: Any) -> np.ndarray | None:
+    """The mean of the frames ``model`` was trained on, where it keeps one. A model behind
+    its own feature stages (``Featured``, gm.auto's) keeps it in its standardisation, or its
+    inner model does: its features are the inputs first (then their deltas)."""
     arrays = getattr(model, "arrays_", None)
-    if isinstance(arrays, dict) and getattr(model, "standardize", False) and "mean" in arrays:
+    if isinstance(arrays, dict) and "center" in arrays:  # classic models: the frames' mean
+        return np.asarray(arrays["center"])
+    standardize = getattr(model, "standardize", False)
+    if isinstance(arrays, dict) and standardize and "mean" in arrays:
         return np.asarray(arrays["mean"])
+    pipeline, inner = getattr(model, "pipeline_", None), getattr(model, "inner_", None)
+    if pipeline is not None and inner is not None:
+        for stage in pipeline.stages:
+            if stage.kind == "standardize":
+                return np.asarray(stage.mean)
+        # an inner model that drops features keeps the mean of the others only
+        return _training_mean(inner) if getattr(inner, "kept_channels_", None) is None else None
     mean = getattr(model, "mean_", None)
-    if mean is not None and getattr(model, "standardize", False):
+    if mean is not None and standardize:
         return np.asarray(mean)
-    return x.mean(axis=0)
+    return None
 
 
 # -- where the classes parted ----------------------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 import gesturemap as gm
+from gesturemap.models import Featured
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "JapaneseVowels"
 NOISE = 3
@@ -136,3 +137,67 @@ def test_regression_models_explain_their_recognition(model):
     assert ex.label == "b" and ex.ranking()[0] == 0
     with pytest.raises(gm.GesturemapError, match="only regresses"):
         gm.explain(gm.KNN().fit(ds), ds[0].inputs)
+
+
+@pytest.mark.parametrize("model", [
+    gm.DecisionTree(), gm.AdaBoost(rounds=5), gm.NaiveBayes(), gm.SVM(standardize=False),
+    gm.MLP(max_iter=300),
+    # gm.auto's candidates: the model behind its own feature stages
+    Featured.of(gm.HHMM(states=3)), Featured.of(gm.HMM(), standardize=False),
+    Featured.of(gm.DecisionTree(), deltas=False)],
+    ids=["tree", "adaboost", "naive_bayes", "svm-raw", "mlp", "featured-hhmm",
+         "featured-hmm-raw", "featured-tree"])
+def test_the_channel_that_tells_the_classes_apart_drives_without_a_dataset(model, tmp_path):
+    """Without ``dataset=`` (the window's live "why?"), an occluded channel is held at the
+    model's own training mean, saved with the model: a gesture held still on the channel that
+    parts the classes is explained by that channel, not by the others."""
+    rng = np.random.default_rng(1)
+    ds = gm.Dataset()
+    for label, shift in (("a", 0.0), ("b", 3.0)):
+        for _ in range(4):
+            x = rng.normal(size=(50, 4))
+            x[:, 2] += shift
+            ds.add(x, label=label)
+    gesture = rng.normal(size=(50, 4))
+    gesture[:, 2] = 3.0  # the performer holds the "b" level on channel 2
+    model.fit(ds)
+    ex = gm.explain(model, gesture)
+    assert ex.label == "b" and ex.ranking()[0] == 2, np.round(ex.channel_contributions, 2)
+    assert ex.channel_contributions[2] > 0.25 * ex.margin  # it carries the decision
+    model.save(tmp_path / "m.json")
+    again = gm.explain(gm.load(tmp_path / "m.json"), gesture)
+    np.testing.assert_allclose(again.channel_contributions, ex.channel_contributions)
+
+
+def test_one_class_is_decided_from_the_first_frame():
+    """With one class nothing parts: the decision holds from the first frame over the whole
+    gesture, and the summary says no "decided in frames 0-1"."""
+    rng = np.random.default_rng(2)
+    ds = gm.Dataset()
+    for _ in range(3):
+        ds.add(rng.normal(size=(30, 2)), label="only")
+    gesture = rng.normal(size=(30, 2))
+    for model in (gm.GMM(1), gm.KNN(), gm.DTW()):
+        ex = gm.explain(model.fit(ds), gesture, dataset=ds)
+        assert ex.runner_up is None and ex.margin == np.inf
+        assert ex.decided == (0, 30) and ex.parted_at == 0
+        assert not ex.channel_contributions.any()
+        assert ex.summary().startswith("only (the only class)") and "decided" not in ex.summary()
+
+
+def test_a_dataset_of_other_channels_is_refused_clearly():
+    """``dataset=`` must be in the gesture's space (the model's inputs): a dataset of raw
+    sensor channels beside a model of features is named, with what to pass instead, rather
+    than an IndexError, or nearest takes computed on the wrong channels."""
+    rng = np.random.default_rng(3)
+    wide, narrow = gm.Dataset(), gm.Dataset()
+    for label in ("a", "b"):
+        for _ in range(2):
+            x = rng.normal(size=(20, 4))
+            wide.add(x, label=label)
+            narrow.add(x[:, :2], label=label)
+    for model, gesture, other in ((gm.GMM(1).fit(wide), wide[0].inputs, narrow),
+                                  (gm.GMM(1).fit(narrow), narrow[0].inputs, wide)):
+        with pytest.raises(gm.GesturemapError,
+                           match=r"dataset: takes of \d channels, the gesture has \d: .*trained on"):
+            gm.explain(model, gesture, dataset=other)

@@ -99,6 +99,23 @@ def test_removed_takes_go_to_the_trash_and_come_back(tmp_path: Path) -> None:
     assert again.add_take(np.zeros((3, 2)), "a").id == "take-000003"
 
 
+def test_a_take_removed_before_its_first_save_is_no_warning(tmp_path: Path, caplog) -> None:
+    """A correction undone at once (on stage: "/gesturemap/correct X", "/gesturemap/undo"):
+    its take is removed before the I/O thread wrote it. Nothing of it was on disk, so the
+    save has nothing to move to the trash, and says nothing ("could not keep the label" was
+    printed to the performer's console)."""
+    project = _takes(2)
+    folder = project.save(tmp_path / "p")
+    take = project.add_take(np.ones((5, 2)), "a")
+    project.remove_take(take.id)
+    with caplog.at_level(logging.WARNING, logger="gesturemap.project"):
+        project.save_take(folder, take)  # the autosave queued before the removal
+        project.save(folder)
+    assert caplog.text == ""
+    assert [t.id for t in Project.load(folder).takes] == ["take-000000", "take-000001"]
+    assert not (folder / "trash").exists() or not list((folder / "trash").iterdir())
+
+
 def test_an_unsaved_removal_restores_from_memory() -> None:
     project = _takes(2)
     removed = project.remove_take("take-000000")

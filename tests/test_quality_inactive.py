@@ -30,3 +30,15 @@ def test_the_takes_of_a_switched_off_class_are_not_reviewed():
     assert not any(r.suspicion > 0.5 for r in off.reviews)
     on = project_quality(_project(None))
     assert len(on.take_ids) == 12
+
+
+def test_a_project_of_one_take_per_class_says_no_take_could_be_checked():
+    """``gesturemap eval DIR`` on takes that cannot be checked (one per class) printed
+    "nan% of the takes recognised from the others" after "2 trainings, one per take"."""
+    project = Project("single", model={"kind": "dtw"})
+    t = np.linspace(0, 1, 30)[:, None]
+    for label, shape in ((1, np.sin(2 * np.pi * t)), (2, t ** 2)):
+        project.add_take(np.hstack([shape, -shape]), label)
+    text = project_quality(project).text()
+    assert "nan" not in text and "trainings" not in text.splitlines()[0]
+    assert "no take could be checked" in text.splitlines()[0]

@@ -37,10 +37,14 @@ class QualityReport:
 
     def text(self) -> str:
         s = self.summary
-        lines = [f"Quality of the takes ({self.model}, {s.folds} "
-                 f"{'trainings, one per take' if s.folds == len(self.take_ids) else 'folds'}): "
-                 f"{100 * s.accuracy:.0f}% of the takes recognised from the others", "",
-                 s.table(), ""]
+        if np.isfinite(s.accuracy):
+            head = (f"Quality of the takes ({self.model}, {s.folds} "
+                    f"{'trainings, one per take' if s.folds == len(self.take_ids) else 'folds'}"
+                    f"): {100 * s.accuracy:.0f}% of the takes recognised from the others")
+        else:  # every class has one take: none was held out, nothing trained
+            head = (f"Quality of the takes ({self.model}): no take could be checked against "
+                    "the others (a class's only take cannot be)")
+        lines = [head, "", s.table(), ""]
         bad = self.suspicious()
         if bad:
             lines.append("takes to look at:")

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import multiprocessing
 from collections.abc import Callable
 from typing import Any
@@ -28,6 +29,9 @@ __all__ = ["QualityPanel", "QualityWorker", "WhyStrip"]
 
 #: Suspicion at or above which a take is highlighted (orange), and "probably mislabelled" (red).
 SUSPICIOUS = 0.5
+#: Why a project's takes are not reviewed (nor the live decision explained).
+NOT_REVIEWED = ("takes of two classes or more are reviewed, and the live decision explained "
+                "(recognition projects)")
 MISLABELLED_COLOUR = "#9b2c2c"
 SUSPICIOUS_COLOUR = "#975a16"
 
@@ -62,15 +66,17 @@ class QualityWorker:
             return
         self._review = self._executor().submit(quality_jobs.review, data)
 
-    def request_explanation(self, features: np.ndarray, names: list[str],
-                            rate_hz: float) -> bool:
-        """Submit an explanation unless one is under way; returns whether it was submitted."""
+    def request_explanation(self, times: np.ndarray, features: np.ndarray, names: list[str],
+                            since: float | None, frames: int) -> bool:
+        """Submit an explanation (see :func:`quality_jobs.explain_live`) unless one is under
+        way; returns whether it was submitted."""
         if self._closed:
             return False
         if self._explain is not None and not self._explain.done():
             return False
-        self._explain = self._executor().submit(quality_jobs.explain_live,
-                                                np.ascontiguousarray(features), names, rate_hz)
+        self._explain = self._executor().submit(
+            quality_jobs.explain_live, np.ascontiguousarray(times),
+            np.ascontiguousarray(features), names, since, frames)
         return True
 
     @property
@@ -290,14 +296,20 @@ class WindowQuality:
 
     project: Any
     engine: Any
+    #: the engine's trainings when the last review was asked for
+    _reviewed_trainings = 0
 
     def _request_review(self) -> None:
         """Review the takes in the background (after every training)."""
         from .quality_jobs import payload
 
+        self._reviewed_trainings = self.engine.trainings
         if len({t.label for t in self.project.takes}) >= 2 and not self.project.output_names:
             self.quality_worker.request_review(payload(self.project, tag=self._opened))
             self.quality.show_busy()
+        else:  # nothing to review: the last review, and the model it explained with, are gone
+            self.quality.show_report({"error": NOT_REVIEWED})
+            self.why.text.setText(f"why? — {NOT_REVIEWED}")
 
     def _initial_review(self) -> None:
         if (self._engine_started and self.quality.report is None
@@ -306,6 +318,12 @@ class WindowQuality:
 
     def _refresh_quality(self, now: float) -> None:
         """Show finished reviews and explanations; ask for the next explanation (the timer's)."""
+        engine = self.engine
+        if engine.trainings != self._reviewed_trainings and engine.model is not None:
+            # a training the window did not ask for (an OSC correction or undo, Wekinator's
+            # train, the undo of a correction): its takes reviewed too, and the worker's model
+            # that the "why?" strip explains retrained with it
+            self._request_review()
         review, explanation = self.quality_worker.poll()
         if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)
@@ -316,17 +334,16 @@ class WindowQuality:
         if key != self._highlight_key:  # the take list was rebuilt, or a new review came
             self._highlight_key = key
             self.quality.highlight(self.dataset.tree)
-        engine = self.engine
         if (engine.running and engine.model is not None and self.quality.report is not None
                 and now - self._why_at >= 0.5):
             self._why_at = now
             ring = engine.feature_ring
             lengths = sorted(t.length for t in self.project.takes) or [150]
             n = int(min(lengths[len(lengths) // 2], 400))
-            times, values = ring.latest(n)
+            times, values = ring.latest()  # the worker picks the frames the decision reads
             if len(values) > 1:
-                rate = (len(times) - 1) / max(times[-1] - times[0], 1e-6)
-                self.quality_worker.request_explanation(values, list(ring.names), rate)
+                self.quality_worker.request_explanation(
+                    times, values, list(ring.names), engine.stats().get("stream_reset_t"), n)
 
     def _quality_take_clicked(self, take_id: str) -> None:
         """A suspicious take clicked: select it in the dataset browser (overlaid on the live
@@ -358,6 +375,10 @@ class WindowQuality:
             self._correction = None
 
 
+#: numbers the window's corrections (their tokens in the engine)
+_TOKENS = itertools.count(1)
+
+
 class _Correction(QtGui.QUndoCommand):
     """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
     undo (the engine takes it out again); the engine retrains each time."""
@@ -367,6 +388,9 @@ class _Correction(QtGui.QUndoCommand):
         self._send = send
         self._label = label
         self._done_once = False
+        # its name in the engine: undo takes out this correction's take, not that of a
+        # correction sent over OSC since (a pedal's "/gesturemap/correct")
+        self._token = f"window-{next(_TOKENS)}"
         #: the engine refused it (nothing to correct): undo and redo do nothing
         self.refused = False
 
@@ -374,11 +398,11 @@ class _Correction(QtGui.QUndoCommand):
         if self.refused:
             return
         if self._done_once:
-            self._send("redo_correction")
+            self._send("redo_correction", self._token)
         else:
             self._done_once = True
-            self._send("correct", self._label)
+            self._send("correct", self._label, self._token)
 
     def undo(self) -> None:
         if not self.refused:
-            self._send("undo_correction")
+            self._send("undo_correction", self._token)

@@ -75,11 +75,24 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
         return {"error": f"{type(exc).__name__}: {exc}", "project": data.get("project")}
 
 
-def explain_live(features: np.ndarray, names: list[str], rate_hz: float) -> dict[str, Any]:
-    """Explain the model's decision on the latest feature frames (the live gesture)."""
+def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
+                 since: float | None, frames: int) -> dict[str, Any]:
+    """Explain the model's live decision from the latest feature frames ``features`` (T, D)
+    at ``times`` (T,): a cumulative decision (the default) reads every frame since the
+    stream's last reset (the first at time ``since``), so those are explained — then the
+    explanation's label is the monitor's; other decisions (a window, decaying evidence) the
+    last ``frames`` (a typical take's length)."""
     model = _STATE.get("model")
     if model is None or len(features) == 0:
         return {}
+    decision = getattr(model, "decision", None) or getattr(
+        getattr(model, "inner_", None), "decision", None)
+    if decision == "cumulative" and since is not None and (times >= since).sum() > 1:
+        keep = times >= since
+    else:
+        keep = np.arange(len(times)) >= len(times) - max(frames, 2)  # two give a rate
+    times, features = times[keep], features[keep]
+    rate_hz = (len(times) - 1) / max(float(times[-1] - times[0]), 1e-6)
     try:
         from ..explain import explain
 

@@ -222,7 +222,10 @@ class WindowEngine(Engine):
     def _set_playing(self, take_id: str | None) -> None:
         """Start (a take's id) or end (None) a playback, on the engine thread between two
         frames: meanwhile the compiled path has no wire, so every live frame goes through
-        :meth:`_frame`, which mutes it."""
+        :meth:`_frame`, which mutes it. The frames played are a take's, not a gesture "that
+        was X" could add again: forgotten when it ends."""
+        if take_id is None and self._playing is not None:
+            self._clear_gesture()
         self._playing = take_id
         self._wire = None if take_id is not None else self._held_wire
 
@@ -232,8 +235,9 @@ class WindowEngine(Engine):
 
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
-        ``playing`` (the id of the take being played back, or None), ``playing_speed`` and
-        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``)."""
+        ``playing`` (the id of the take being played back, or None), ``playing_speed``,
+        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``) and
+        ``stream_reset_t`` (the time of the first frame since the stream's last reset)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -241,6 +245,7 @@ class WindowEngine(Engine):
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["refused"] = self.refused
+        out["stream_reset_t"] = self.stream_reset_t
         return out
 
     def _edited(self) -> None:
@@ -270,9 +275,13 @@ class WindowEngine(Engine):
             self._refused("train", exc)
             raise
 
-    def _cmd_correct(self, label: Any = "") -> None:
+    def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         try:
-            super()._cmd_correct(label)
+            if self._playing is not None:  # its frames are a take's: one label, in the list
+                raise GesturemapError(
+                    f"correct: take {self._playing} is being played back, not performed; "
+                    "change its label in the take list instead")
+            super()._cmd_correct(label, token)
         except GesturemapError as exc:
             self._refused("correct", exc)
             raise

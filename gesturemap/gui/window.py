@@ -297,6 +297,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
     def _open_engine(self, project: Project) -> None:
         self._opened += 1
         self.quality.clear()
+        self._reviewed_trainings = 0  # a new engine has trained none
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir

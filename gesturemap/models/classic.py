@@ -163,7 +163,9 @@ class ClassicModel(BaseModel):
             progress(1.0, "trained")
         self.labels_ = [c.label for c in classes]
         self.input_dim_, self.output_dim_ = d_in, d_out
-        self.arrays_ = {"mean": mean, "scale": scale, **arrays}
+        # "center": the training frames' mean, kept whether or not the model standardises:
+        # gm.explain holds an occluded channel there (a tree keeps no other trace of it)
+        self.arrays_ = {"mean": mean, "scale": scale, "center": x.mean(axis=0), **arrays}
         self.training_info_ = {
             "seconds": time.perf_counter() - start,
             "frames": int(len(z)),
@@ -264,6 +266,8 @@ class ClassicModel(BaseModel):
         loaded = {"mean": _get(arrays, "mean", (d,)), "scale": _get(arrays, "scale", (d,))}
         if not (loaded["scale"] > 0).all():
             raise ValueError("array 'scale' must be positive")
+        if "center" in arrays:  # absent from models saved before it was kept
+            loaded["center"] = _get(arrays, "center", (d,))
         self._check_common()
         if self.output_dim_ or len(self.labels_) > 1:
             loaded.update(self._check_arrays(arrays))

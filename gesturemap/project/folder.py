@@ -157,8 +157,9 @@ class ProjectFolder:
         for take_id in removed:
             _move_take(folder / TAKES_DIR, folder / TRASH_DIR, take_id)
             gone = self._gone.get(take_id)
-            if gone is not None:
-                _keep_label(folder / TRASH_DIR / f"{take_id}.json", gone.label)
+            trashed = folder / TRASH_DIR / f"{take_id}.json"
+            if gone is not None and trashed.exists():  # else never written (removed at once)
+                _keep_label(trashed, gone.label)
         self._removed = [take_id for take_id in self._removed if take_id not in removed]
         for take_id in removed:
             self._gone.pop(take_id, None)

@@ -87,3 +87,101 @@ def _background(window, take_id):
             if item.data(0, 256) == take_id and item.background(0).style() != 0:
                 return item.background(0).color().name()
     return None
+
+
+def test_a_training_sent_by_another_client_is_reviewed_too(qtbot, tmp_path):
+    """A correction and its undo over OSC (here: the engine commands they become) retrain
+    the model without the window asking: the Quality tab reviews the new takes, and the
+    "why?" strip explains with the model that runs (the worker's, retrained with it)."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    window.engine_command("reset")
+    qtbot.wait(100)
+    for x, y in gesture_path("zigzag", 60)[::-1]:  # a new gesture: a zigzag backwards
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    window.engine.command("correct", "backwards")  # as "/gesturemap/correct backwards"
+    qtbot.waitUntil(lambda: "backwards" in (window.quality.report or {}).get("labels", []),
+                    timeout=120000)
+    window.engine.command("undo_correction")  # as "/gesturemap/undo"
+    qtbot.waitUntil(lambda: window.quality.report is not None
+                    and "backwards" not in window.quality.report["labels"], timeout=120000)
+    assert "backwards" not in window.project.classes
+
+
+def test_no_stale_why_once_one_class_is_left(qtbot, tmp_path):
+    """Down to one class, nothing is reviewed: the panel and the "why?" strip say so instead
+    of explaining the live gesture with the model of the classes that were deleted."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    for label in ("swipe", "zigzag"):
+        window.engine_command("remove_class", label)
+    qtbot.waitUntil(lambda: window.project.classes == ["circle"], timeout=10000)
+    trainings = window.engine.trainings
+    window.train()
+    qtbot.waitUntil(lambda: window.engine.trainings > trainings, timeout=30000)
+    qtbot.waitUntil(lambda: window.quality.report is None, timeout=5000)
+    assert "two classes" in window.quality.status.text()
+    window.engine_command("start_running")
+    for x, y in gesture_path("circle", 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    qtbot.wait(1500)  # the strip's refresh: twice a second
+    assert " over " not in window.why.text.text()
+
+
+def _draw(qtbot, window, kind: str) -> None:
+    """A gesture on the pad, after a reset (where "that was X" starts)."""
+    window.engine_command("reset")
+    qtbot.wait(100)
+    for x, y in gesture_path(kind, 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+
+
+def test_ctrl_z_takes_back_the_windows_correction_not_a_pedals(qtbot, tmp_path):
+    """"That was swipe" in the window, then "/gesturemap/correct circle" from a pedal: Ctrl+Z
+    undoes the window's own correction (its swipe take goes, the pedal's circle stays), and
+    redo puts the swipe back."""
+    project, _ = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    n = len(window.project.takes)
+    names = [window.classes.item(i).text() for i in range(window.classes.count())]
+    window.classes.setCurrentRow(names.index("swipe"))
+    _draw(qtbot, window, "swipe")
+    window.correct_last_gesture()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 1, timeout=20000)
+    _draw(qtbot, window, "circle")
+    window.engine.command("correct", "circle")  # as "/gesturemap/correct circle"
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 2, timeout=20000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 1, timeout=20000)
+    assert window.project.takes[-1].label == "circle"
+    window.undo_stack.redo()
+    qtbot.waitUntil(lambda: len(window.project.takes) == n + 2, timeout=20000)
+    assert sorted(t.label for t in window.project.takes[-2:]) == ["circle", "swipe"]
+
+
+def test_the_why_strip_explains_the_decision_the_monitor_shows(qtbot, tmp_path):
+    """A gesture, then the pad at rest: the model decides on every frame since the reset
+    (cumulative, the default), and the "why?" strip explains those same frames, so it names
+    the class the monitor shows (it explained the last take-length of frames: the rest)."""
+    project, _ = _project()
+    project.model = {"kind": "hhmm", "params": {"states": 4}}
+    project.train()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    window.engine_command("start_running")
+    _draw(qtbot, window, "zigzag")
+    qtbot.wait(800)  # at rest: the last take-length of frames is the rest only
+    window.pad.stop()  # no frame more: the live label stays what it is
+    qtbot.wait(300)
+    live = window.engine.last_result.label
+    window.why.text.setText("")
+    qtbot.waitUntil(lambda: " over " in window.why.text.text(), timeout=30000)
+    assert window.why.text.text().startswith(f"why? {live} over "), (live, window.why.text.text())
