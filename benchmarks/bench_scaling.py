@@ -33,22 +33,34 @@ def synthetic_dataset(classes: int, channels: int, takes: int, frames: int = 150
     import gesturemap as gm
 
     rng = np.random.default_rng(seed)
-    t = np.linspace(0.0, 1.0, frames)
     ds = gm.Dataset()
     held = []
     for c in range(classes):
-        freq = rng.uniform(0.5, 2.0, size=channels)
-        phase = rng.uniform(0, 2 * np.pi, size=channels)
-        amp = rng.uniform(0.5, 1.5, size=channels)
+        shape = gesture_shape(rng, channels)
         for k in range(takes + 1):
-            warp = t ** rng.uniform(0.8, 1.25)
-            x = amp * np.sin(2 * np.pi * freq * warp[:, None] + phase)
-            x += 0.1 * rng.standard_normal(x.shape)
+            x = gesture_take(rng, shape, frames)
             if k < takes:
                 ds.add(x, f"g{c}")
             else:
                 held.append(x)
     return ds, held
+
+
+def gesture_shape(rng: np.random.Generator, channels: int) -> tuple[np.ndarray, ...]:
+    """A class's smooth random trajectory: per channel a frequency, phase and amplitude."""
+    freq = rng.uniform(0.5, 2.0, size=channels)
+    phase = rng.uniform(0, 2 * np.pi, size=channels)
+    amp = rng.uniform(0.5, 1.5, size=channels)
+    return freq, phase, amp
+
+
+def gesture_take(rng: np.random.Generator, shape: tuple[np.ndarray, ...],
+                 frames: int) -> np.ndarray:
+    """One take (frames, channels) of a class's trajectory, time-warped a little, with noise."""
+    freq, phase, amp = shape
+    warp = np.linspace(0.0, 1.0, frames) ** rng.uniform(0.8, 1.25)
+    x = amp * np.sin(2 * np.pi * freq * warp[:, None] + phase)
+    return x + 0.1 * rng.standard_normal(x.shape)
 
 
 def _model(kind: str) -> Any:

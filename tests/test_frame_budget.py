@@ -125,3 +125,31 @@ def test_gesturemap_train_prints_the_warning(tmp_path):
     assert "gesturemap train: warning: one frame costs" in out.stderr
     saved = Project.load(folder).trained
     assert any("one frame costs" in w for w in saved.training_info_["warnings"])
+
+
+def test_the_frame_timed_is_not_a_training_frame():
+    # a model that searches its stored frames (kNN's early abandoning) answers a frame it was
+    # trained on at once: timed there, a kNN at 20 gestures x 60 channels cost a third of its
+    # step on live frames (0.14 against 0.45 ms), and a model three times over the budget
+    # would not be warned about. The frame timed lies between two classes' takes.
+    class Recorder:
+        def __init__(self):
+            self.frames = []
+            self.training_info_ = {}
+
+        def stream(self):
+            return self
+
+        def step(self, frame):
+            self.frames.append(np.array(frame, copy=True))
+
+    ds = _takes()
+    model = Recorder()
+    assert note_frame_cost(model, ds) is None
+    assert model.frames and "step_ms" in model.training_info_
+    trained = np.vstack([take.inputs for take in ds])
+    low, high = trained.min(axis=0), trained.max(axis=0)
+    for frame in model.frames:
+        assert np.min(np.abs(trained - frame).max(axis=1)) > 1e-3  # no training frame
+        assert np.all(frame >= low) and np.all(frame <= high)  # among the takes' values
+

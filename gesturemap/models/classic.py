@@ -150,6 +150,11 @@ class ClassicModel(BaseModel):
             from ..errors import TrainingCancelled
 
             raise TrainingCancelled("training was cancelled")
+        if progress is not None:
+            # the fit below is one call with nothing to report until it ends (seconds at 20
+            # gestures x 60 channels): say what it is doing meanwhile
+            progress(0.0, f"training {type(self).__name__} on {len(z):,} frames of "
+                          f"{z.shape[1]} inputs")
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             if d_out:
