@@ -45,6 +45,7 @@ from ..validation import check_number
 from . import _gvf_kernels as _k
 from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
+from ._stream_memo import shared
 from .base import (
     BaseModel,
     Cancel,
@@ -633,14 +634,23 @@ class GVFStream(StandardizingStream):
         # each template's tolerance per input: the parameter, widened (learned_tolerance) by
         # how far the template's takes were from it
         # (at each template frame: the kernel reads the frame nearest a particle's phase)
+        # (computed once per model and tolerance, shared by its streams: _stream_memo)
         tol2 = float(model.tolerance) ** 2
-        var = np.full(model.templates_.shape, tol2)
-        if model.learned_tolerance:
-            var += np.repeat(model.spreads_, np.diff(model.offsets_), axis=0) ** 2
-        self._inv_vars, self._log_norms = _k.tolerance_gaussians(var)
+        learned = bool(model.learned_tolerance)
+
+        def template_gaussians() -> tuple[np.ndarray, np.ndarray]:
+            var = np.full(model.templates_.shape, tol2)
+            if learned:
+                var += np.repeat(model.spreads_, np.diff(model.offsets_), axis=0) ** 2
+            return _k.tolerance_gaussians(var)
+
+        self._inv_vars, self._log_norms = shared(
+            model, "tolerance", (model.templates_, model.offsets_, model.spreads_, tol2, learned),
+            template_gaussians)
         self._postures = model.postures_
-        self._posture_inv_vars, self._posture_log_norms = _k.tolerance_gaussians(
-            tol2 + model.posture_spreads_**2)
+        self._posture_inv_vars, self._posture_log_norms = shared(
+            model, "posture_tolerance", (model.posture_spreads_, tol2),
+            lambda: _k.tolerance_gaussians(tol2 + model.posture_spreads_**2))
         self._posture_weight = float(model.posture_weight)
         self._speed_weight = float(model.speed_weight)
         self._speed_means = model.speed_means_
@@ -670,7 +680,8 @@ class GVFStream(StandardizingStream):
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
         self._syy = np.zeros((n, d))
-        self._center, self._limit = absurd_limit(model.postures_, model.templates_)
+        self._center, self._limit = shared(model, "absurd", (model.postures_, model.templates_),
+                                           lambda: absurd_limit(model.postures_, model.templates_))
         self._normals = np.zeros((n, 3 + 2 * d + self._nr))
         self._uniforms = np.zeros(2 * n + c)
         self._post = np.zeros(c)

@@ -49,6 +49,7 @@ import numpy as np
 from numba import njit
 
 from ._gvf_kernels import FACTOR_MAX, FACTOR_MIN
+from ._stream_memo import shared
 from .gvf_align_open import EDGE, since_reset_until_restart
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
@@ -281,13 +282,16 @@ class AlignEstimate:
         self._class_offsets = model.class_offsets_
         self._speed_factors = model.speed_factors_
         self._scale_factors = model.scale_factors_
-        self._normed, self._floor2 = normed_templates(model.templates_, model.offsets_,
-                                                      float(model.align_floor))
+        floor = float(model.align_floor)  # (once per model and floor: _stream_memo)
+        self._normed, self._floor2 = shared(
+            model, "normed_templates", (model.templates_, model.offsets_, floor),
+            lambda: normed_templates(model.templates_, model.offsets_, floor))
         self._skipped = False
         self._prior = float(model.align_scale_prior)
         self._amplitude = model.align_scale_target == "amplitude" and self._scale_on
         if self._amplitude:
-            self._prefix = prefix_energies(model.templates_, model.offsets_)
+            self._prefix = shared(model, "prefix_energies", (model.templates_, model.offsets_),
+                                  lambda: prefix_energies(model.templates_, model.offsets_))
             self._input_energy = np.zeros(model.templates_.shape[1])
             self._target = np.zeros((len(model.class_offsets_) - 1, model.templates_.shape[1]))
         self.max_step = int(model.align_max_step)
