@@ -27,6 +27,45 @@ if str(ROOT) not in sys.path:
 from benchmarks import gvf_eval as ge  # noqa: E402
 
 COUNTS = (100, 250, 500, 1000, 2000, 5000)
+#: inputs of the studio project (20 gestures, benchmarks/studio_scale.py's takes) and the
+#: particle counts timed on each: a frame's cost grows with particles x inputs
+CHANNELS = (6, 20, 60)
+STUDIO_COUNTS = (250, 1000)
+
+
+def by_channels(rounds: int) -> dict:
+    """p50 / p99 of ``gm.GVF(n)``'s step on a 20-gesture studio project of each of
+    :data:`CHANNELS` inputs (its held-out takes streamed; rounds interleaved)."""
+    import gesturemap as gm
+    from benchmarks.studio_scale import studio_dataset
+
+    streams, frames = {}, {}
+    for d in CHANNELS:
+        ds, held = studio_dataset(channels=d)
+        frames[d] = np.vstack([x for _, x in held])[:1500]
+        for n in STUDIO_COUNTS:
+            streams[(d, n)] = gm.GVF(n).fit(ds).stream()
+    per: dict = {key: [] for key in streams}
+    for _ in range(rounds):
+        for (d, n), s in streams.items():
+            s.reset()
+            x = frames[d]
+            for f in x[:50]:
+                s.step(f)
+            t = []
+            for f in x:
+                t0 = time.perf_counter()
+                s.step(f)
+                t.append(time.perf_counter() - t0)
+            t = np.array(t) * 1e3
+            per[(d, n)].append((float(np.percentile(t, 50)), float(np.percentile(t, 99))))
+    out = {}
+    for (d, n), r in per.items():
+        out[f"{d} inputs, {n} particles"] = {
+            "p50_ms": float(np.median([a for a, _ in r])),
+            "p99_ms": float(np.median([b for _, b in r])), "rounds_ms": r}
+        print("studio", d, n, out[f"{d} inputs, {n} particles"], flush=True)
+    return out
 
 
 def table(steps: dict, counts) -> str:
@@ -59,8 +98,12 @@ def main() -> None:
               "load_average_before_after": [before, list(os.getloadavg())],
               "seconds": time.perf_counter() - t0,
               "step_time": {str(k): v for k, v in steps.items()}}
+    report["studio_by_channels"] = by_channels(max(2, args.rounds // 2))
+    report["load_average_after_studio"] = list(os.getloadavg())
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(table(steps, COUNTS))
+    for key, row in report["studio_by_channels"].items():
+        print(f"| {key} | {row['p50_ms']:.3f} | {row['p99_ms']:.3f} |")
 
 
 if __name__ == "__main__":

@@ -25,6 +25,15 @@ FRAME_BUDGET_S = 0.005
 #: twice, not 7 times).
 ROUNDS = 7
 MEASURE_S = 0.25
+#: What makes a frame cheaper, per model kind (None: the others). GVF's alignments cost most
+#: with many inputs: at 20 gestures x 60 inputs (benchmarks/gvf_step_particles.py) its step
+#: took 8.7 ms with 4 templates per class, 3.5 ms with 1, 1.9 ms with the particles' own
+#: speed and scale, and 7.1 ms with a quarter of the particles.
+ADVICE = {
+    "gvf": "for GVF fewer templates per class (templates_per_class), speed_estimate and "
+           "scale_estimate \"sampled\" (no alignments), or fewer particles",
+    None: "fewer states, Gaussians, templates or stored examples",
+}
 
 
 def step_seconds(model: Any, frame: np.ndarray, rounds: int = ROUNDS,
@@ -85,8 +94,9 @@ def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) 
         return None
     note = (f"one frame costs {cost * 1e3:.1f} ms with these settings, more than the "
             f"{budget_s * 1e3:g} ms between frames at {1 / budget_s:.0f} frames/s: the engine "
-            "will fall behind a fast sensor. Make the model smaller (for GVF fewer particles; "
-            "fewer states, Gaussians, templates or stored examples) or slow the sensor down.")
+            f"will fall behind a fast sensor. Make the model smaller "
+            f"({ADVICE.get(getattr(model, 'kind', None), ADVICE[None])}) or slow the sensor "
+            "down.")
     notes = info.get("warnings")
     info["warnings"] = [*notes, note] if isinstance(notes, list) else [note]
     warnings.warn(note, stacklevel=2)
