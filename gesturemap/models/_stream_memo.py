@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 
+#: the memo's entry naming the model it belongs to (by id)
+_OWNER = "__owner__"
+
 
 def _same(a: Any, b: Any) -> bool:
     # arrays by identity (a refit or a load replaces them), settings by value
@@ -29,8 +32,10 @@ def shared(model: Any, name: str, parts: Sequence[Any], build: Callable[[], Any]
     keyed on, so an id is never reused while it stands. Two threads asking at once may both
     build; the last one's value stays (one assignment)."""
     memo = model.__dict__.get("_stream_memo")
-    if memo is None:
-        memo = model.__dict__.setdefault("_stream_memo", {})
+    if memo is None or memo.get(_OWNER) != id(model):
+        # a copy (copy.copy shares its original's __dict__ values) gets a memo of its own
+        memo = {_OWNER: id(model)}
+        model.__dict__["_stream_memo"] = memo
     hit = memo.get(name)
     if hit is not None and len(hit[0]) == len(parts) and all(
             _same(a, b) for a, b in zip(hit[0], parts, strict=True)):

@@ -65,3 +65,16 @@ def test_a_refit_is_not_read_from_the_memo():
     assert model.stream()._inv_vars is not old
     x = other[2].inputs
     np.testing.assert_array_equal(_follow(model, x), _follow(_fresh(model), x))
+
+
+def test_a_copy_keeps_its_own_memo():
+    """copy.copy shares the original's attribute values: a copy given other settings must
+    neither read the original's derived arrays nor replace them."""
+    import copy
+
+    model = gm.GVF(300).fit(_takes())
+    shared_before = model.stream()._inv_vars
+    clone = copy.copy(model)
+    clone.tolerance = 0.3
+    assert clone.stream()._inv_vars is not shared_before
+    assert model.stream()._inv_vars is shared_before
