@@ -318,6 +318,21 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
     return scores
 
 
+def timed_round(stream, x) -> tuple[float, float]:
+    """One round of ``stream.step`` over the frames ``x`` after a reset and 50 untimed steps
+    (compiled and warm): the p50 and p99 in ms."""
+    stream.reset()
+    for f in x[:50]:
+        stream.step(f)
+    t = []
+    for f in x:
+        t0 = time.perf_counter()
+        stream.step(f)
+        t.append(time.perf_counter() - t0)
+    t = np.array(t) * 1e3
+    return float(np.percentile(t, 50)), float(np.percentile(t, 99))
+
+
 def step_times(model_ds, x, counts, params, rounds=3, extra=None):
     """p50/p99 of ``stream.step`` per particle count: ``rounds`` rounds, the counts
     interleaved within each (the machine is shared: a busy moment hits every count alike);
@@ -347,16 +362,7 @@ def step_times(model_ds, x, counts, params, rounds=3, extra=None):
     per: dict = {key: [] for key in streams}
     for _ in range(rounds):
         for key, s in streams.items():
-            s.reset()
-            for f in x[:50]:
-                s.step(f)  # compiled and warm
-            t = []
-            for f in x:
-                t0 = time.perf_counter()
-                s.step(f)
-                t.append(time.perf_counter() - t0)
-            t = np.array(t) * 1e3
-            per[key].append((float(np.percentile(t, 50)), float(np.percentile(t, 99))))
+            per[key].append(timed_round(s, x))
     out: dict = {}
     for (v, n), r in per.items():
         row = {"p50_ms": float(np.median([a for a, _ in r])),

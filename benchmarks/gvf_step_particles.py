@@ -48,17 +48,7 @@ def by_channels(rounds: int) -> dict:
     per: dict = {key: [] for key in streams}
     for _ in range(rounds):
         for (d, n), s in streams.items():
-            s.reset()
-            x = frames[d]
-            for f in x[:50]:
-                s.step(f)
-            t = []
-            for f in x:
-                t0 = time.perf_counter()
-                s.step(f)
-                t.append(time.perf_counter() - t0)
-            t = np.array(t) * 1e3
-            per[(d, n)].append((float(np.percentile(t, 50)), float(np.percentile(t, 99))))
+            per[(d, n)].append(ge.timed_round(s, frames[d]))
     out = {}
     for (d, n), r in per.items():
         out[f"{d} inputs, {n} particles"] = {

@@ -2,8 +2,8 @@
 per model and shared by its streams (read-only there).
 
 The engine builds a retrained model's stream on its frame path when it swaps the model in; a
-stream that derives large arrays from the templates (GVF at 20 gestures x 60 channels: each
-template frame's tolerance Gaussians, the alignments' size-normalised templates, 50-60 ms)
+stream that derives large arrays from the templates (at 20 gestures x 60 channels: GVF's
+tolerance Gaussians and normed templates, 50-60 ms; DTW's template blocks, 15-20 ms)
 held the performer's frames that long at every retrain. The trainer builds one stream before
 the hand-over (:func:`~gesturemap.models.base.load_kernels`), which fills the memo there.
 """

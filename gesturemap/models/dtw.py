@@ -60,6 +60,7 @@ from . import _dtw_kernels as _k
 from . import _dtw_take_kernels as _tk
 from ._absurd import absurd_limit, is_absurd
 from ._standardize import StandardizingStream, fit_standardization
+from ._stream_memo import shared
 from .base import (
     BaseModel,
     Cancel,
@@ -382,24 +383,22 @@ class DTW(BaseModel):
         """The templates as streams read them: (templates at the stream's precision, blocks,
         first block of each template, blocks' least and greatest values, absurd centre and
         limit), laid out once per fitted templates and precision and shared by every stream
-        (read-only there). The engine builds a retrained model's stream on its frame path;
-        the layout (a Python loop over every block: 15-20 ms at 150 takes of 60 channels)
-        is made before, where the trainer loads the model's kernels."""
-        key = (id(self.templates_), self.precision)
-        cached = self.__dict__.get("_layout")
-        if cached is not None and cached[0] == key and cached[1] is self.templates_:
-            return cached[2]
-        templates = self.templates_
-        if self.precision == "float32":  # the templates rounded once, then read at half width
-            templates = templates.astype(np.float32).astype(np.float64)
-        blocks, first, lo, hi = _k.template_blocks(templates, self.offsets_)
-        if self.precision == "float32":
-            blocks = blocks.astype(np.float32)
-        center, limit = absurd_limit(templates)
-        layout = (templates, blocks, first, lo, hi, center, limit)
-        # one assignment: a stream built on another thread meanwhile sees the old or the new
-        self._layout = (key, self.templates_, layout)
-        return layout
+        (read-only there; :mod:`._stream_memo`). The engine builds a retrained model's stream
+        on its frame path; the layout (a Python loop over every block: 15-20 ms at 150 takes
+        of 60 channels) is made before, where the trainer loads the model's kernels."""
+        precision = self.precision
+
+        def build() -> tuple[np.ndarray, ...]:
+            templates = self.templates_
+            if precision == "float32":  # the templates rounded once, then read at half width
+                templates = templates.astype(np.float32).astype(np.float64)
+            blocks, first, lo, hi = _k.template_blocks(templates, self.offsets_)
+            if precision == "float32":
+                blocks = blocks.astype(np.float32)
+            center, limit = absurd_limit(templates)
+            return templates, blocks, first, lo, hi, center, limit
+
+        return shared(self, "layout", (self.templates_, self.offsets_, precision), build)
 
     # -- saving ----------------------------------------------------------------------------
     def _state_arrays(self) -> dict[str, np.ndarray]:
