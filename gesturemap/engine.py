@@ -41,6 +41,7 @@ from .errors import GesturemapError
 from .faults import RateLimitedLog, raise_mode
 from .frame_path import FramePath, model_stream
 from .outputs.osc import OSCOutput
+from .prepare import preparation_message
 from .project.lock import FolderHold
 from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .snapshot import EngineSnapshot
@@ -256,7 +257,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             cores = os.cpu_count() or 1
             fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
             self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
-            self.trainer.start_worker()
+            self.trainer.start_worker(prepare=preparation_message(self.project))  # not at take 1
             if self._search_settings() is not None:
                 # started now, before any audio stream: starting a process later would fork
                 # while the audio callback runs
@@ -458,10 +459,10 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
 
     @property
     def training_progress(self) -> tuple[float, str] | None:
-        """The training under way: (fraction done, message), or None when none is."""
+        """The training under way (else the kernels' preparation): (fraction, message), or None."""
         job = self._train_job
         if job is None or job.done():
-            return None
+            return getattr(self.trainer, "preparing", None)
         return job.progress, job.message
 
     @property

@@ -45,6 +45,7 @@ class Health:
         """The health counters (safe to call from any thread)."""
         # one read of the list: the window replaces it (another sensor) from another thread
         live = list(self.sources)
+        trainer = getattr(self, "trainer", None)
         sources = [s.stats.snapshot() for s in live]
         out = {
             "frames_in": self.frames_in,
@@ -68,6 +69,9 @@ class Health:
             "latency_us_p50": self._latency_us.get(50),
             "latency_us_p99": self._latency_us.get(99),
             "trainings": self.trainings,
+            # the training process compiling the project's kernels (first start on a machine)
+            "preparing": None if trainer is None else getattr(trainer, "preparing", None),
+            "prepared_s": None if trainer is None else getattr(trainer, "prepared_s", None),
             "last_train_ms": self.last_train_ms,
             "last_train_cpu_ms": self.last_train_cpu_ms,
             "resets": dict(self.resets),

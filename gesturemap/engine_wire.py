@@ -17,6 +17,7 @@ from . import compiled_wire
 from .compiled_wire import CompiledWire
 from .features.pipeline import PipelineState
 from .models.base import load_kernels
+from .prepare import compile_frame_path_kernel, kernel_cached
 from .sources.osc import DEFAULT_ADDRESS, OSCSource
 
 log = logging.getLogger("gesturemap.engine")
@@ -200,6 +201,13 @@ class FrameWire:
 
     def _compile_kernel(self) -> None:
         t0 = time.perf_counter()
+        # compiled elsewhere first: compiling here would hold the GIL and numba's compiler
+        # lock for as long as it takes (tens of seconds on a new machine), and a model swapped
+        # in meanwhile could not load its own kernels; from the cache it is a short load
+        if not kernel_cached(compiled_wire.wire_step):
+            compile_frame_path_kernel(self._stop.is_set)
+        if self._stop.is_set():
+            return
         try:
             warm_kernel()
         except Exception as exc:  # numba could not build it: the ordinary path stays

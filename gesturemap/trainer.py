@@ -343,8 +343,16 @@ def _warm_up() -> None:
             mark_warm(cls)  # a search need not warm it up again (gm.auto's warm_up)
 
 
-def _worker_main(conn: Any, nice: int = 5) -> None:
-    """The worker process: receive jobs, train, send back the fitted model (wire format)."""
+#: The job number of the worker's own preparation messages (never a real job's).
+PREPARATION = -1
+
+
+def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None) -> None:
+    """The worker process: receive jobs, train, send back the fitted model (wire format).
+
+    ``prepare`` (:func:`gesturemap.prepare.preparation_message`): compile the kernels of that
+    project's model first, reporting progress, while jobs queue up; None: every model kind's
+    (a worker that serves any kind of job)."""
     import signal
 
     from .models.base import MODEL_REGISTRY
@@ -367,7 +375,6 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
         os.nice(nice)
     except OSError:
         pass
-    _warm_up()
 
     cancels: dict[int, Cancel] = {}
     jobs: list[dict[str, Any]] = []
@@ -402,6 +409,18 @@ def _worker_main(conn: Any, nice: int = 5) -> None:
         data = encode(obj)
         with send_lock:
             conn.send_bytes(data)
+
+    # jobs sent meanwhile queue up (the listener runs): they need these kernels anyway
+    if prepare is None:
+        _warm_up()
+    else:
+        from .prepare import prepare_project
+
+        def prepared(f: float, m: str) -> None:
+            send({"job": PREPARATION, "op": "progress", "fraction": f, "message": m})
+
+        seconds = prepare_project(prepare, prepared)
+        send({"job": PREPARATION, "op": "prepared", "seconds": seconds})
 
     while True:
         with cond:
@@ -466,6 +485,12 @@ class Trainer:
         self._proc: Any = None
         self._conn: Any = None
         self._reader: threading.Thread | None = None
+        self._prepare: dict[str, Any] | None = None
+        #: the worker's preparation of the project's kernels under way: (fraction, message),
+        #: or None (none asked, or done)
+        self.preparing: tuple[float, str] | None = None
+        #: seconds the last preparation took (None before one ended)
+        self.prepared_s: float | None = None
 
     # -- process plumbing --------------------------------------------------------------------
     def _ensure_worker(self) -> None:
@@ -473,8 +498,12 @@ class Trainer:
             return
         ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
         parent, child = ctx.Pipe(duplex=True)
-        self._proc = ctx.Process(target=_worker_main, args=(child, self.nice), daemon=True,
-                                 name="gesturemap-trainer")
+        if self._prepare is not None:
+            from .prepare import PREPARING
+
+            self.preparing = (0.0, f"{PREPARING}: 0%")
+        self._proc = ctx.Process(target=_worker_main, args=(child, self.nice, self._prepare),
+                                 daemon=True, name="gesturemap-trainer")
         self._proc.start()
         child.close()
         self._conn = parent
@@ -492,6 +521,9 @@ class Trainer:
             try:
                 info = decode(msg)
             except ValueError:  # cannot happen between our own processes; never fatal
+                continue
+            if info["job"] == PREPARATION:
+                self._on_preparation(info)
                 continue
             job = self._jobs.get(info["job"])
             if job is None:
@@ -517,13 +549,28 @@ class Trainer:
             else:
                 job._finish(None, GesturemapError(f"{info['type']}: {info['message']}"))
         # the worker died: fail what was pending
+        self.preparing = None
         for job_id in list(self._jobs):
             self._jobs.pop(job_id)._finish(None, GesturemapError("the training process ended"))
 
-    def start_worker(self) -> None:
-        """Start the worker process now (it takes a second or two to load the kernels)."""
+    def _on_preparation(self, info: dict[str, Any]) -> None:
+        """The worker's preparation moved on: say so, also on every job waiting behind it."""
+        if info["op"] == "prepared":
+            self.preparing = None
+            self.prepared_s = float(info["seconds"])
+            return
+        self.preparing = (float(info["fraction"]), str(info["message"]))
+        for job in list(self._jobs.values()):
+            job._report(0.0, self.preparing[1])
+
+    def start_worker(self, prepare: dict[str, Any] | None = None) -> None:
+        """Start the worker process now. ``prepare``
+        (:func:`gesturemap.prepare.preparation_message`): it compiles that project's kernels
+        first (:attr:`preparing` says how far); None: every model kind's."""
         if self.mode == "process":
             with self._lock:
+                if self._proc is None or not self._proc.is_alive():
+                    self._prepare = prepare
                 self._ensure_worker()
 
     # -- public ----------------------------------------------------------------------------
@@ -623,6 +670,8 @@ class Trainer:
                         pass
 
             job._cancel_hook = cancel_job
+            if self.preparing is not None:  # it waits for the preparation: say so at once
+                job._report(0.0, self.preparing[1])
             conn.send_bytes(encode({"op": op, "job": job_id, "n_jobs": self.n_jobs,
                                     "data": data, **extra}))
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
 from .controls import WindowControls
@@ -633,6 +634,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
     def _check_training(self, now: float) -> None:
         engine = self.engine
         if self._train_sent is None:
+            self._show_preparation(engine.training_progress)
             return
         if engine.trainings > self._train_count:
             self._train_sent = None
@@ -667,7 +669,20 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         else:
             progress = engine.training_progress
             done = f"{progress[0]:.0%} ({progress[1]}) · " if progress else ""
+            if progress and progress[1].startswith(PREPARING):  # the take waits for it
+                done = f"{progress[1]} · "
             self.train_status.setText(f"training… {done}{(now - self._train_sent) * 1e3:.0f} ms")
+
+    def _show_preparation(self, progress: tuple[float, str] | None) -> None:
+        """Before any training: what the training process is doing on a machine's first start
+        (compiling the project's kernels), and that it is ready once it is done."""
+        preparing = progress is not None and progress[1].startswith(PREPARING)
+        if preparing:
+            self._preparation_shown = True
+            self.train_status.setText(progress[1])
+        elif getattr(self, "_preparation_shown", False):
+            self._preparation_shown = False
+            self.train_status.setText("ready: record a take")
 
     def _update_rate(self, now: float) -> None:
         t0, n0 = self._rate_mark

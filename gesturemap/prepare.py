@@ -1,0 +1,178 @@
+"""Preparing the compiled kernels a project needs, before the performer needs them.
+
+numba compiles each kernel the first time it runs on a machine and keeps the result in its disk
+cache (``cache=True``); every later start loads it in a fraction of a second. On a machine that
+never ran gesturemap, compiling what one model needs takes seconds (an HHMM's training and
+step about 10 s on a 2-core machine), and everything a whole install could need takes about a
+minute. So the first take must not be the moment compiling starts:
+
+- the training process prepares **the project's own model** as soon as the window or
+  ``gesturemap run`` starts: it trains the project's settings on a few synthetic takes of the
+  project's shape and steps the result, which compiles (or loads) exactly the kernels the
+  first real take will use. Its progress is reported (:data:`PREPARING`), so the window says
+  what is happening instead of "queued";
+- the engine's compiled frame path is compiled in a short-lived process of its own
+  (:func:`compile_frame_path_kernel`), at low priority: compiling holds the GIL and numba's
+  compiler lock for tens of seconds, which must not happen in the process whose thread
+  answers frames.
+
+Other model kinds compile at their first use (a model chosen later in the window), as before.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+#: What the window and the training line say while the kernels are prepared.
+PREPARING = "preparing the models for this machine (first start only)"
+
+#: Frames per synthetic take: more than any default number of states, so every kind trains.
+_FRAMES = 80
+
+
+def preparation_message(project: Any) -> dict[str, Any]:
+    """The settings of ``project`` that decide which kernels it needs (model, pipeline, shape),
+    as plain values for the training process: no take crosses."""
+    return {
+        "name": str(project.name), "model": project.model,
+        "pipeline": project.pipeline.to_dict(),
+        "input_names": None if project.input_names is None else list(project.input_names),
+        "output_names": None if project.output_names is None else list(project.output_names),
+        "classes": [c for c in project.classes if isinstance(c, str | int)],
+        "input_dim": project.input_dim,
+    }
+
+
+def _synthetic_project(message: dict[str, Any]) -> Any:
+    """A project with ``message``'s settings and two classes of two synthetic takes each."""
+    from .features import Pipeline
+    from .project import Project
+
+    dim = int(message.get("input_dim") or len(message.get("input_names") or ()) or 2)
+    outputs = message.get("output_names") or None
+    classes = [c for c in message.get("classes") or [] if c not in (None, "")][:2]
+    classes += [c for c in ("a", "b") if c not in classes][: 2 - len(classes)]
+    project = Project(message.get("name") or "prepare", model=message["model"],
+                      pipeline=Pipeline.from_dict(message["pipeline"]),
+                      input_names=message.get("input_names"), output_names=outputs,
+                      classes=classes)
+    rng = np.random.default_rng(0)
+    t = np.linspace(0.0, 2 * np.pi, _FRAMES)
+    for k, label in enumerate(classes):
+        for _ in range(2):
+            x = np.sin(t[:, None] * (k + 1) + np.arange(dim)) + 0.1 * rng.normal(size=(_FRAMES, dim))
+            y = None if not outputs else rng.normal(size=(_FRAMES, len(outputs)))
+            project.add_take(x, label, outputs=y)
+    return project
+
+
+def prepare_project(message: dict[str, Any],
+                    report: Callable[[float, str], None] | None = None) -> float:
+    """Compile (or load from numba's cache) the kernels that training and running the project
+    of ``message`` (:func:`preparation_message`) use: its pipeline, its model's training, its
+    model's step (and spotting, when it spots). Best effort: a setting the synthetic takes
+    cannot train leaves its kernels to the first real training. Returns the seconds it took."""
+    import time
+
+    from .frame_path import FramePath, model_stream
+
+    t0 = time.perf_counter()
+
+    def say(fraction: float) -> None:
+        if report is not None:
+            report(fraction, f"{PREPARING}: {fraction:.0%}")
+
+    say(0.0)
+    try:
+        project = _synthetic_project(message)
+        project.fit_pipeline()
+        dataset = project.dataset()
+        say(0.1)
+        model = project.new_model()
+        if hasattr(model, "n_jobs"):
+            model.n_jobs = 1
+        model.fit(dataset)
+        say(0.6)
+        first = next(iter(dataset)).inputs
+        model_stream(project, model, warm=True).step(np.asarray(first[0], dtype=np.float64))
+        say(0.9)
+        # the engine's streaming pipeline, pushed frames as the frame path does
+        path = FramePath(project)
+        raw = project.takes[0].inputs
+        path.start(raw.shape[1])
+        for i in range(3):
+            path.push(raw[i], i * 0.01)
+        model.log_likelihood(first[:4])
+    except Exception as exc:  # noqa: BLE001 - a preparation only; the real training tells
+        log.info("kernels not all prepared ahead (%s: %s); the first training compiles them",
+                 type(exc).__name__, exc)
+    say(1.0)
+    return time.perf_counter() - t0
+
+
+def kernel_cached(dispatcher: Any) -> bool:
+    """Whether numba's disk cache holds ``dispatcher`` (a ``@njit(cache=True)`` function)
+    compiled for this machine from its current source: then loading it takes a fraction of a
+    second and needs no process of its own. Reads numba's own index (not a public API: any
+    surprise answers False, and the caller takes the longer, always safe way)."""
+    try:
+        from numba.core.registry import cpu_target
+
+        magic = cpu_target.target_context.codegen().magic_tuple()
+        index = dispatcher._cache._cache_file._load_index()
+        return any(isinstance(key, tuple) and len(key) > 1 and key[1] == magic for key in index)
+    except Exception:  # noqa: BLE001 - numba's internals moved: say "not known to be cached"
+        return False
+
+
+_FRAME_PATH_CHILD = (
+    "import os\n"
+    "try:\n    os.nice(10)\nexcept OSError:\n    pass\n"
+    "from gesturemap.compiled_wire import warm\n"
+    "warm()\n"
+)
+
+
+def compile_frame_path_kernel(stop: Callable[[], bool] | None = None,
+                              timeout_s: float = 600.0) -> bool:
+    """Compile the engine's compiled frame path into numba's disk cache in a process of its
+    own, at low priority, and wait for it (the caller's thread waits without the GIL). The
+    caller then loads the kernel from the cache, a fraction of a second. Started with
+    ``subprocess`` (vfork and exec, no copy of this process's pages: an audio callback running
+    here is not stalled by it). ``stop()`` true ends the wait and the process. False when the
+    process failed; the caller compiles in-process then, as it would have."""
+    import time
+
+    env = dict(os.environ)
+    # the child imports the same gesturemap as this process, wherever it was imported from
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    try:
+        child = subprocess.Popen([sys.executable, "-c", _FRAME_PATH_CHILD], env=env,
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, close_fds=True)
+    except OSError as exc:
+        log.info("could not start the frame path's compile process: %s", exc)
+        return False
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            child.wait(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            if (stop is not None and stop()) or time.monotonic() > deadline:
+                child.kill()
+                child.wait()
+                return False
+    if child.returncode != 0:
+        log.info("the frame path's compile process failed (exit code %s)", child.returncode)
+    return child.returncode == 0
