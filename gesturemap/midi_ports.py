@@ -39,7 +39,11 @@ def _rtmidi() -> Any:
     try:
         import rtmidi
     except ImportError as exc:  # pragma: no cover - a dependency; broken installs only
-        raise MidiPortError(f"MIDI needs python-rtmidi ({exc}): pip install python-rtmidi") from exc
+        raise MidiPortError(
+            f"MIDI needs python-rtmidi, which is not installed ({exc}). Install it with "
+            "pip install 'gesturemap[midi]' (where it has no wheel for this Python, first "
+            "install ALSA's and JACK's headers: apt install libasound2-dev libjack-jackd2-dev)."
+        ) from exc
     return rtmidi
 
 
