@@ -1,0 +1,51 @@
+"""The window's first start on a machine whose numba cache is empty: the training line says
+the models are being prepared for this machine (never "queued" for the whole compile), then
+that it is ready, and the first take of the mouse pad gives a model that runs.
+
+The window's engine and training run in processes of their own, started with the empty cache:
+they compile what the default project needs, as on a new machine. The time from the take to
+the model is a benchmark figure (``benchmarks/first_start.py``); the deadlines here only catch
+a preparation that never ends.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from gesturemap.default_project import default_project
+from gesturemap.gui.window import MainWindow
+from gesturemap.prepare import PREPARING
+
+from .test_session import pad_driver, record  # noqa: F401 - pad_driver is a fixture
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_path,
+                                                                    pad_driver,  # noqa: F811
+                                                                    monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path / "numba-cache"))
+    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
+                        audio=False)
+    window.pad_driver = pad_driver
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitExposed(window)
+    seen: list[str] = []
+
+    def status() -> str:
+        text = window.train_status.text()
+        if not seen or seen[-1] != text:
+            seen.append(text)
+        return text
+
+    qtbot.waitUntil(lambda: status().startswith(PREPARING), timeout=60000)
+    qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=60000)  # the pad's frames
+    record(qtbot, window, "circle", "circle")
+    qtbot.waitUntil(lambda: "trained in" in status(), timeout=240000)
+    assert window.engine.model is not None
+    assert [str(c) for c in window.engine.model.labels_] == ["circle"]
+    assert not any("queued" in text for text in seen), seen
+    preparing = [t for t in seen if t.startswith(PREPARING)]
+    assert preparing, seen
