@@ -21,8 +21,8 @@ import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_packet import OscPacket
 from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket
 
 from gesturemap.prepare import PREPARING
 
@@ -85,7 +85,7 @@ class _Client:
         while not self._stop.is_set():
             try:
                 data, _ = self.rx.recvfrom(65536)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             now = time.perf_counter()
             for timed in OscPacket(data).messages:  # a message, or a bundle's
