@@ -16,6 +16,11 @@ minute. So the first take must not be the moment compiling starts:
   compiler lock for tens of seconds, which must not happen in the process whose thread
   answers frames.
 
+Training and stepping a model use different kernels, so the two compile at once on two cores:
+while the training process trains the synthetic takes, a short-lived process steps a tiny
+model of the same kind saved with the package (a *seed*, ``gesturemap/seeds/``), which
+compiles the step's kernels into the cache without training anything.
+
 Other model kinds compile at their first use (a model chosen later in the window), as before.
 """
 
@@ -26,6 +31,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -50,6 +56,83 @@ def preparation_message(project: Any) -> dict[str, Any]:
         "classes": [c for c in project.classes if isinstance(c, str | int)],
         "input_dim": project.input_dim,
     }
+
+
+#: Where the seeds are: one tiny trained model per kind (and ``<kind>-bimodal``, trained with
+#: outputs), written by :func:`write_seeds`, stepped by :func:`step_seed`.
+SEEDS_DIR = Path(__file__).resolve().parent / "seeds"
+
+#: The kinds with seeds: those whose step has kernels of its own to compile.
+SEED_KINDS = ("hhmm", "gmm", "dtw", "gvf")
+
+
+def _seed_name(kind: str, bimodal: bool) -> str:
+    return f"{kind}-bimodal" if bimodal else kind
+
+
+def write_seeds(folder: Path = SEEDS_DIR) -> list[Path]:
+    """Train and save the seeds (run after a change to a model's file format; a test checks
+    that every seed loads and steps with the code as it is)."""
+    from .models.base import MODEL_REGISTRY
+
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind in SEED_KINDS:
+        for bimodal in (False, True):
+            message = {"model": {"kind": kind, "params": {}}, "classes": [],
+                       "pipeline": {"format": "gesturemap.feature_pipeline", "version": 1,
+                                    "rate_hz": None, "stages": []},
+                       "output_names": ["y"] if bimodal else None, "input_dim": 2}
+            project = _synthetic_project(message)
+            project.fit_pipeline()
+            model = MODEL_REGISTRY[kind]()
+            try:
+                model.fit(project.dataset())
+            except Exception:  # noqa: BLE001 - a kind that does not learn outputs
+                continue
+            written.append(model.save(folder / _seed_name(kind, bimodal)))
+    return written
+
+
+def step_seed(kind: str, bimodal: bool) -> bool:
+    """Load the seed of ``kind`` and step it once: its step's kernels are compiled (or loaded)
+    in this process, without its training's. False when there is no such seed."""
+    from .models.base import load
+
+    path = SEEDS_DIR / f"{_seed_name(kind, bimodal)}.json"
+    if not path.is_file():
+        return False
+    model = load(path)
+    model.stream().step(np.zeros(int(model.input_dim_)))
+    return True
+
+
+def _step_seed_elsewhere(message: dict[str, Any]) -> subprocess.Popen | None:
+    """Start a process that steps the seed of the project's model kind (None: no seed)."""
+    kind = (message.get("model") or {}).get("kind")
+    bimodal = bool(message.get("output_names"))
+    if kind not in SEED_KINDS or not (SEEDS_DIR / f"{_seed_name(kind, bimodal)}.json").is_file():
+        return None
+    code = ("import os\ntry:\n    os.nice(5)\nexcept OSError:\n    pass\n"
+            f"from gesturemap.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n")
+    return _child(code)
+
+
+def _child(code: str) -> subprocess.Popen | None:
+    """A Python process running ``code`` with this gesturemap (spawned with ``subprocess``:
+    vfork and exec, no copy of this process's pages, so an audio callback running here is not
+    stalled by it); None if it could not start."""
+    env = dict(os.environ)
+    # the child imports the same gesturemap as this process, wherever it was imported from
+    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    try:
+        return subprocess.Popen([sys.executable, "-c", code], env=env, close_fds=True,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    except OSError as exc:
+        log.info("could not start a compile process: %s", exc)
+        return None
 
 
 def _synthetic_project(message: dict[str, Any]) -> Any:
@@ -92,6 +175,7 @@ def prepare_project(message: dict[str, Any],
             report(fraction, f"{PREPARING}: {fraction:.0%}")
 
     say(0.0)
+    seed = _step_seed_elsewhere(message)  # the step's kernels, on the other core meanwhile
     try:
         project = _synthetic_project(message)
         project.fit_pipeline()
@@ -102,6 +186,9 @@ def prepare_project(message: dict[str, Any],
             model.n_jobs = 1
         model.fit(dataset)
         say(0.6)
+        if seed is not None:  # its kernels are loaded from the cache, not compiled twice
+            seed.wait()
+            seed = None
         first = next(iter(dataset)).inputs
         model_stream(project, model, warm=True).step(np.asarray(first[0], dtype=np.float64))
         say(0.9)
@@ -115,6 +202,8 @@ def prepare_project(message: dict[str, Any],
     except Exception as exc:  # noqa: BLE001 - a preparation only; the real training tells
         log.info("kernels not all prepared ahead (%s: %s); the first training compiles them",
                  type(exc).__name__, exc)
+    if seed is not None:
+        seed.wait()
     say(1.0)
     return time.perf_counter() - t0
 
@@ -146,22 +235,12 @@ def compile_frame_path_kernel(stop: Callable[[], bool] | None = None,
                               timeout_s: float = 600.0) -> bool:
     """Compile the engine's compiled frame path into numba's disk cache in a process of its
     own, at low priority, and wait for it (the caller's thread waits without the GIL). The
-    caller then loads the kernel from the cache, a fraction of a second. Started with
-    ``subprocess`` (vfork and exec, no copy of this process's pages: an audio callback running
-    here is not stalled by it). ``stop()`` true ends the wait and the process. False when the
+    caller then loads the kernel from the cache, a fraction of a second. ``stop()`` true ends the wait and the process. False when the
     process failed; the caller compiles in-process then, as it would have."""
     import time
 
-    env = dict(os.environ)
-    # the child imports the same gesturemap as this process, wherever it was imported from
-    package_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-    try:
-        child = subprocess.Popen([sys.executable, "-c", _FRAME_PATH_CHILD], env=env,
-                                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.DEVNULL, close_fds=True)
-    except OSError as exc:
-        log.info("could not start the frame path's compile process: %s", exc)
+    child = _child(_FRAME_PATH_CHILD)
+    if child is None:
         return False
     deadline = time.monotonic() + timeout_s
     while True:

@@ -73,6 +73,9 @@ def test_wheel_contains_data_folders(wheel_dir: Path, repo_dir: Path) -> None:
     assert "gesturemap/presets/README.md" in names
     assert f"gesturemap/sensors/{PROBE}" in names
     assert "gesturemap/_io.py" in names and "gesturemap/py.typed" in names
+    # the seeds a first start steps to compile a model's step beside its training
+    for path in (repo_dir / "gesturemap" / "seeds").iterdir():
+        assert f"gesturemap/seeds/{path.name}" in names
     # Every file of the checkout's data folders is shipped.
     for folder in ("sensors", "presets"):
         for path in (repo_dir / folder).rglob("*"):
