@@ -75,7 +75,7 @@ def one_start(model: str, take_s: float, cache: Path, folder: Path) -> dict:
         while not stop.is_set():
             try:
                 data, _ = rx.recvfrom(65536)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             if any(m.message.address == "/wek/outputs" for m in OscPacket(data).messages):
                 first_output.append(time.perf_counter())
