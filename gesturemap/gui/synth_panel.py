@@ -226,7 +226,7 @@ class SynthPanel(QtWidgets.QWidget):
         self._outputs = int(outputs)
         self._folder = Path(folder) if folder else None
         self._audio = dict(settings["audio"]) if settings and settings.get("audio") else None
-        mapping = SynthMapping.from_dict(settings)
+        mapping = SynthMapping.from_dict(settings, self._outputs)
         self.routes.setRowCount(0)
         for r in mapping.routes:
             self.add_route(r.to_dict())

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from .mapping import PARAMETERS, Route, SynthMapping
 from .sounds import builtin_sounds, load_sound
-from .synth import AudioSettings, NoAudioDeviceError, Synth
+from .synth import AudioSettings, NoAudioDeviceError, Synth, check_output
 
 __all__ = [
     "PARAMETERS",
@@ -20,5 +20,6 @@ __all__ = [
     "Synth",
     "SynthMapping",
     "builtin_sounds",
+    "check_output",
     "load_sound",
 ]

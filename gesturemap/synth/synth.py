@@ -182,6 +182,45 @@ def output_devices() -> tuple[Any, list[dict[str, Any]]]:
     return sd, outputs
 
 
+def _cannot_open(sd: Any, a: AudioSettings, exc: BaseException) -> NoAudioDeviceError:
+    """The error of an output PortAudio cannot open as asked, listing the devices there are."""
+    names = ", ".join(
+        f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0
+    )
+    return NoAudioDeviceError(
+        f"cannot open audio device {a.device!r} at {a.samplerate} Hz, {a.channels} "
+        f"channels, block {a.blocksize}: {exc}. Output devices: {names}. Choose another "
+        "device, sample rate or block size, or run with --no-audio."
+    )
+
+
+def check_output(audio: AudioSettings | Mapping[str, Any] | None = None) -> None:
+    """Check now, in a fraction of a second, that the output ``audio`` asks for can be opened.
+
+    A command calls this before it starts anything slow (the engine, the training process),
+    so a missing device is said at once rather than after the start-up.
+
+    Parameters
+    ----------
+    audio : AudioSettings or dict, optional
+        Device, sample rate, channels (default: PortAudio's default output).
+
+    Raises
+    ------
+    NoAudioDeviceError
+        If PortAudio is missing, sees no output device, or the device asked for is missing or
+        refuses the sample rate or channels.
+    """
+    a = audio if isinstance(audio, AudioSettings) else AudioSettings.from_dict(audio)
+    sd = output_devices()[0]
+    try:
+        sd.check_output_settings(
+            device=a.device, channels=a.channels, dtype="float32", samplerate=a.samplerate
+        )
+    except Exception as exc:
+        raise _cannot_open(sd, a, exc) from exc
+
+
 class Synth:
     """The built-in synth.
 
@@ -517,16 +556,7 @@ class Synth:
             )
             stream.start()
         except Exception as exc:
-            names = ", ".join(
-                f"{i}: {d['name']}"
-                for i, d in enumerate(sd.query_devices())
-                if d["max_output_channels"] > 0
-            )
-            raise NoAudioDeviceError(
-                f"cannot open audio device {a.device!r} at {a.samplerate} Hz, {a.channels} "
-                f"channels, block {a.blocksize}: {exc}. Output devices: {names}. Choose another "
-                "device, sample rate or block size, or run with --no-audio."
-            ) from exc
+            raise _cannot_open(sd, a, exc) from exc
         self._stream = stream
         _PLAYING.add(self)
         return self
