@@ -221,8 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # `gesturemap run DIR --log-level info` works too
         command.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
                              help="log records to print, with time stamps (default warning)")
-    p.epilog = "exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+    p.epilog = ("exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+                + f". {_examples_line()}")
     return p
+
+
+def _examples_line() -> str:
+    """Where the examples are (Pd and Max patches, a training set), for ``--help``."""
+    from ._data_dirs import examples_dir
+
+    try:
+        where = examples_dir()
+    except FileNotFoundError as exc:  # a broken installation: say so, --help still works
+        return str(exc)
+    return (f"Examples (Pure Data and Max patches that talk to gesturemap run, an XMM "
+            f"training set): {where}")
 
 
 
