@@ -514,7 +514,9 @@ def hhmm_step(
             p = 0.0
             for i in range(lo, hi):
                 p += (alpha[cl, 0, i] + alpha[cl, 1, i] + alpha[cl, 2, i]) * i / wnorm
-            progress[cl] = p / (n - 1)
+            # XMM's average counts the exit probability (alpha[2]) above but not in wnorm, so
+            # near a gesture's end it reaches n / (n - 1): a progress is at most 1
+            progress[cl] = min(p / (n - 1), 1.0)
         elif n == 1:
             progress[cl] = 0.0
         # else: nothing to average (XMM gives NaN): keep the previous progress
