@@ -147,7 +147,7 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
             engine = _child_engine(cfg)
             engine.start()
         except NoAudioDeviceError as exc:  # no sound card: run on without the synth, and say so
-            audio_error = " ".join(str(exc).split())
+            audio_error = exc.problem  # what is wrong: the window says what to do
             engine = _child_engine({**cfg, "audio": None})
             engine.start()
     except BaseException as exc:  # say why, then exit

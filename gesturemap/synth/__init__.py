@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from .mapping import PARAMETERS, Route, SynthMapping
 from .sounds import builtin_sounds, load_sound
-from .synth import AudioSettings, NoAudioDeviceError, Synth, check_output
+from .synth import NO_OUTPUT_DEVICE, AudioSettings, NoAudioDeviceError, Synth, check_output
 
 __all__ = [
+    "NO_OUTPUT_DEVICE",
     "PARAMETERS",
     "AudioSettings",
     "NoAudioDeviceError",
