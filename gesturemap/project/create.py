@@ -15,8 +15,9 @@ from .._data_dirs import presets_dir
 from ..errors import GesturemapError
 from .core import Project
 from .files import PROJECT_FILE
+from .lock import LOCK_FILE
 
-__all__ = ["create_project", "model_kinds", "preset_names"]
+__all__ = ["check_new_folder", "create_project", "model_kinds", "preset_names"]
 
 
 def preset_names() -> list[str]:
@@ -30,6 +31,18 @@ def model_kinds() -> list[str]:
     from ..models import MODEL_REGISTRY
 
     return sorted(MODEL_REGISTRY)
+
+
+def check_new_folder(folder: str | os.PathLike[str]) -> None:
+    """Raise :class:`GesturemapError` unless ``folder`` can take a new project: it does not
+    exist yet, or is an empty folder (a lock file left there is no content)."""
+    dest = Path(folder)
+    if dest.exists() and not dest.is_dir():
+        raise GesturemapError(f"{dest} is a file: give the path of a new folder")
+    if (dest / PROJECT_FILE).exists():
+        raise GesturemapError(f"{dest} already holds a project: open it, or give a new folder")
+    if dest.is_dir() and any(p.name != LOCK_FILE for p in dest.iterdir()):
+        raise GesturemapError(f"{dest} is not empty: give a new folder")
 
 
 def create_project(
@@ -66,8 +79,7 @@ def create_project(
         If the model kind or preset is unknown, or ``folder`` holds files already.
     """
     dest = Path(folder)
-    if dest.exists() and not dest.is_dir():
-        raise GesturemapError(f"{dest} is a file: give the path of a new folder")
+    check_new_folder(dest)
     if preset is not None:
         return _from_preset(dest, preset)
     kinds = model_kinds()
@@ -87,8 +99,6 @@ def _from_preset(dest: Path, name: str) -> tuple[Project, str]:
     names = preset_names()
     if name not in names:
         raise GesturemapError(f"--preset {name!r}: expected one of {', '.join(names)}")
-    if dest.exists() and any(dest.iterdir()):
-        raise GesturemapError(f"{dest} is not empty: give a new folder")
     source = presets_dir() / name
     project = Project.load(source)
     project._uid = secrets.token_hex(8)  # a project of its own, not the preset
