@@ -109,7 +109,8 @@ def test_readme_has_blocks_of_both_kinds_to_run():
 
 
 @pytest.mark.parametrize("args", [args for b in BLOCKS if b.language == "sh"
-                                  for args in _commands(b)], ids=" ".join)
+                                  for args in _commands(b)],
+                         ids=lambda args: " ".join(["gesturemap", *args]))
 def test_every_gesturemap_line_parses(args):
     try:
         build_parser().parse_args(args)
