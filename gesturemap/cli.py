@@ -354,10 +354,6 @@ def _refuse_busy(folder: str) -> None:
     check_free(folder)
 
 
-def _project_synth(project: Any) -> dict | None:
-    return (project.outputs or {}).get("synth")
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
@@ -400,10 +396,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                        input_dim=project.input_dim, allow_network=allow_network)
 
         factories.append(sensor_factory)
-    try:
-        synth = stage_synth(args, project, _audio_settings(args, _project_synth(project), "run"))
-    except NoAudio:
-        return EXIT_NO_AUDIO
+    synth = None
+    if not args.no_audio:
+        audio = _audio_settings(args, (project.outputs or {}).get("synth"), "run")
+        try:
+            synth = stage_synth(args, project, audio)
+        except NoAudio:
+            return EXIT_NO_AUDIO
     # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
     # signal comes while the main thread holds the Event's own lock inside its wait().
     stopping: list[int] = []

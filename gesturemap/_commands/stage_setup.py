@@ -53,13 +53,11 @@ def empty_log(folder: Path) -> None:
 
 
 def stage_synth(args: argparse.Namespace, project: Any, audio: dict) -> Any:
-    """The synth `gesturemap run` plays (None: --no-audio, or no output and none asked for).
-    The output is checked here, before the engine's slow start: an output asked for that
-    cannot be opened exits with EXIT_NO_AUDIO at once."""
+    """The synth `gesturemap run` plays on the output ``audio`` asks for (None: there is no
+    output and none was asked for). The output is checked here, before the engine's slow
+    start: one asked for that cannot be opened raises :class:`NoAudio` at once."""
     from ..synth import NoAudioDeviceError, Synth, SynthMapping, check_output
 
-    if args.no_audio:
-        return None
     project_synth = (project.outputs or {}).get("synth")
     try:
         check_output(audio)
