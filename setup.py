@@ -1,8 +1,10 @@
-"""Build hooks: ship the root ``sensors/`` and ``presets/`` folders inside the package.
+"""Build hooks: ship the root ``sensors/``, ``presets/`` and ``examples/`` folders inside the
+package.
 
 The project's metadata lives in pyproject.toml. The data folders sit at the repository root
-(where people look for them) but must be installed as ``gesturemap/sensors`` and
-``gesturemap/presets``, where ``gesturemap._io.sensors_dir()`` and ``presets_dir()`` find them.
+(where people look for them) but must be installed as ``gesturemap/sensors``,
+``gesturemap/presets`` and ``gesturemap/examples``, where ``gesturemap._io.sensors_dir()``,
+``presets_dir()`` and ``gesturemap.examples_dir()`` find them.
 Editable installs need nothing here: those functions fall back to the source checkout.
 """
 
@@ -15,7 +17,7 @@ from setuptools.command.build_py import build_py
 from setuptools.command.sdist import sdist
 
 ROOT = Path(__file__).resolve().parent
-DATA_DIRS = ("sensors", "presets")
+DATA_DIRS = ("sensors", "presets", "examples")
 
 
 def _data_files() -> list[Path]:
@@ -32,7 +34,7 @@ def _data_files() -> list[Path]:
 
 
 class BuildPyWithData(build_py):
-    """Copy ``sensors/`` and ``presets/`` into the built package (wheels, plain installs)."""
+    """Copy the data folders into the built package (wheels, plain installs)."""
 
     def run(self) -> None:
         super().run()
@@ -45,8 +47,8 @@ class BuildPyWithData(build_py):
 
 
 class SdistWithData(sdist):
-    """Put ``sensors/`` and ``presets/`` into source distributions, so wheels built from them
-    carry the data too."""
+    """Put the data folders into source distributions, so wheels built from them carry the
+    data too."""
 
     def make_distribution(self) -> None:
         self.filelist.extend(str(relative) for relative in _data_files())

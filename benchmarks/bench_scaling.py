@@ -106,6 +106,8 @@ def measure(kind: str, classes: int, channels: int, takes: int, *, repeats: int 
 def run(grid=DEFAULT_GRID, models=MODELS + BEFORE_MODELS, repeats: int = 3,
         frames: int = 2000, verbose: bool = True) -> list[dict[str, Any]]:
     rows = []
+    if verbose:  # the rows are printed as they are measured: the table's head first
+        print(HEAD, flush=True)
     for kind in models:
         measure(kind, 2, 3, 2, repeats=1, frames=10)  # warm-up (kernels compiled / cached)
         for classes, channels, takes in grid:
@@ -126,10 +128,12 @@ def format_row(r: dict[str, Any]) -> str:
             f"{r['held_out_takes_correct']}/{r['held_out_takes']} |")
 
 
+HEAD = ("| model | classes | channels | takes/class | retrain (s) | step p50 (µs) | "
+        "step p99 (µs) | held-out takes right |\n|---|---|---|---|---|---|---|---|")
+
+
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    head = ("| model | classes | channels | takes/class | retrain (s) | step p50 (µs) | "
-            "step p99 (µs) | held-out takes right |\n|---|---|---|---|---|---|---|---|")
-    return "\n".join([head] + [format_row(r) for r in rows])
+    return "\n".join([HEAD] + [format_row(r) for r in rows])
 
 
 def plot(rows: list[dict[str, Any]], path) -> None:

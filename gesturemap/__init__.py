@@ -7,6 +7,7 @@ into it, and the sound parameters it maps to.
 
 from __future__ import annotations
 
+from ._data_dirs import examples_dir
 from ._version import __version__
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, ProjectBusy, TrainingCancelled
@@ -45,6 +46,7 @@ __all__ += ["AdaBoost", "DecisionTree", "KNN", "Linear", "MLP", "NaiveBayes", "P
 __all__ += ["DTW"]
 __all__ += ["PerOutput"]
 __all__ += ["GVF"]
+__all__ += ["examples_dir"]
 
 # explanations and take reviews (issue 13)
 from .explain import Explanation, explain  # noqa: E402

@@ -1,10 +1,11 @@
-"""The data folders shipped with gesturemap: sensor profiles and ready projects (presets)."""
+"""The data folders shipped with gesturemap: sensor profiles, ready projects (presets) and
+examples (patches that talk to ``gesturemap run``, a training set)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["presets_dir", "sensors_dir"]
+__all__ = ["examples_dir", "presets_dir", "sensors_dir"]
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -55,3 +56,28 @@ def presets_dir() -> Path:
         If neither exists (a broken installation).
     """
     return _data_dir("presets")
+
+
+def examples_dir() -> Path:
+    """The folder of examples shipped with gesturemap: a Pure Data and a Max patch that talk
+    to ``gesturemap run``, and a small XMM training set (``air-drums.xmm.json``).
+
+    Returns
+    -------
+    pathlib.Path
+        ``gesturemap/examples`` inside the installed package, or ``examples/`` at the root of
+        the source checkout when running from one (editable installs).
+
+    Raises
+    ------
+    FileNotFoundError
+        If neither exists (a broken installation).
+
+    Examples
+    --------
+    >>> import gesturemap as gm
+    >>> ds = gm.Dataset.from_xmm(gm.examples_dir() / "air-drums.xmm.json")
+    >>> ds.input_dim
+    6
+    """
+    return _data_dir("examples")

@@ -45,6 +45,7 @@ colon, ``HH:mm:ss:SSS``), and the importer needs each row's raw metadata anyway.
 from __future__ import annotations
 
 import datetime as _dt
+import gzip
 import os
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,9 @@ from typing import Any
 import numpy as np
 
 from .errors import FormatError, GesturemapError
+
+#: the first bytes of a gzip file
+GZIP_MAGIC = b"\x1f\x8b"
 
 __all__ = [
     "Arff",
@@ -163,7 +167,8 @@ def _attribute(line: str, where: str) -> Attribute:
 
 
 def read_arff(path: str | os.PathLike[str]) -> Arff:
-    """Parse an ARFF file (dense or sparse rows, % comments, quoted names and values).
+    """Parse an ARFF file (dense or sparse rows, % comments, quoted names and values), plain
+    or gzip-compressed (Weka's ``.arff.gz``, recognised by its content, whatever the name).
 
     Raises
     ------
@@ -172,9 +177,14 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
     """
     where = os.fspath(path)
     try:
-        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # a BOM is not data
-    except OSError as error:
+        raw = Path(path).read_bytes()
+        if raw[:2] == GZIP_MAGIC:
+            raw = gzip.decompress(raw)
+    except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
         raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
+    except EOFError:
+        raise FormatError(f"{where}: cannot read it (the gzip archive is cut short).") from None
+    text = raw.decode("utf-8-sig", errors="replace")  # a BOM is not data
     relation, attributes, rows, lines = "", [], [], []
     in_data = False
     for number, raw in enumerate(text.splitlines(), start=1):

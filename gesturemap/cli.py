@@ -221,8 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     for command in sub.choices.values():  # `gesturemap run DIR --log-level info` works too
         command.add_argument("--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
                              help="log records to print, with time stamps (default warning)")
-    p.epilog = "exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+    p.epilog = ("exit codes: " + "; ".join(f"{k} {v}" for k, v in EXIT_CODES.items())
+                + f". {_examples_line()}")
     return p
+
+
+def _examples_line() -> str:
+    """Where the examples are (Pd and Max patches, a training set), for ``--help``."""
+    from ._data_dirs import examples_dir
+
+    try:
+        where = examples_dir()
+    except FileNotFoundError as exc:  # a broken installation: say so, --help still works
+        return str(exc)
+    return (f"Examples (Pure Data and Max patches that talk to gesturemap run, an XMM "
+            f"training set): {where}")
 
 
 
@@ -274,49 +287,11 @@ def _host_port(text: str, what: str) -> tuple[str, int]:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
-    from .models import MODEL_REGISTRY
-    from .project import Project
+    from .project.create import create_project
 
-    if args.preset:
-        return _new_from_preset(args.dir, args.preset)
-    if args.model not in MODEL_REGISTRY:
-        raise SystemExit(f"gesturemap new: --model {args.model!r}: expected one of "
-                         f"{', '.join(sorted(MODEL_REGISTRY))}")
-    names = [f"out{i + 1}" for i in range(args.outputs)] if args.outputs else None
-    project = Project.new(args.dir, model=args.model, inputs=args.inputs, output_names=names)
-    inputs = (f"{args.inputs} input{'s' if args.inputs != 1 else ''}" if args.inputs
-              else "input size set by the sensor's first frame")
-    task = (f"{args.outputs} continuous output{'s' if args.outputs != 1 else ''} (regression)"
-            if args.outputs else "recognises classes")
-    print(f"created {args.dir}: {project.model['kind']} model, {inputs}, {task}")
-    return 0
-
-
-def _new_from_preset(folder: str, name: str) -> int:
-    """A new project in ``folder``: a copy of preset ``name`` (takes, model, mapping)."""
-    import secrets
-    import shutil
-    from pathlib import Path
-
-    from ._io import presets_dir
-    from .project import PROJECT_FILE, Project
-
-    root = presets_dir()
-    names = sorted(p.name for p in root.iterdir() if (p / PROJECT_FILE).is_file())
-    if name not in names:
-        raise SystemExit(f"gesturemap new: --preset {name!r}: expected one of {', '.join(names)}")
-    dest = Path(folder)
-    if dest.exists() and any(dest.iterdir()):
-        raise SystemExit(f"gesturemap new: {dest} is not empty: give a new folder")
-    project = Project.load(root / name)
-    project._uid = secrets.token_hex(8)  # a project of its own, not the preset
-    project.save(dest)
-    for extra in (root / name).iterdir():  # the data's licence travels with its takes
-        if extra.is_file() and extra.name.startswith("LICENSE"):
-            shutil.copy(extra, dest / extra.name)
-    print(f"created {dest} from preset {name}: {len(project.takes)} takes, classes "
-          f"{', '.join(map(str, project.classes))}, {project.model['kind']} model"
-          f"{' (trained)' if project.trained is not None else ''}")
+    _, line = create_project(args.dir, model=args.model, inputs=args.inputs,
+                             outputs=args.outputs, preset=args.preset)
+    print(line)
     return 0
 
 
@@ -379,35 +354,35 @@ def _refuse_busy(folder: str) -> None:
     check_free(folder)
 
 
-def _remove_fresh_log(folder: Path, keep_folder: bool) -> None:
-    """Remove the session log a run that could not start wrote into ``folder`` (new or
-    empty before it), so that the run started again can log there."""
-    import shutil
-
-    if keep_folder:
-        for entry in folder.iterdir():
-            if entry.is_dir() and not entry.is_symlink():
-                shutil.rmtree(entry)
-            else:
-                entry.unlink()
-    else:
-        shutil.rmtree(folder)
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
 
+    from ._commands.stage_setup import (
+        NoAudio,
+        asked_audio,
+        empty_log,
+        prepare_log,
+        say_no_audio,
+        stage_synth,
+    )
     from .engine import Engine
     from .project import Project
     from .scheduling import tune_process
     from .sources.settings import build_sensor_source
+    from .synth import NoAudioDeviceError
 
     _refuse_audio_with_no_audio(args, "run")
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before any device opens (the engine's start would refuse too)
     sensor = _stage_sensor(args, project)
     osc_out = _host_port(args.osc_out, "--osc-out") if args.osc_out else None
+    # every file and folder the options name, checked (and made) before anything slow starts
+    outside([args.stats], [args.dir, args.log], "run")
+    if args.stats and not os.access(Path(args.stats).absolute().parent, os.W_OK):
+        raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder cannot be written "
+                         "to")
+    fresh_log = prepare_log(args.log)
     factories = []
     if sensor.settings is not None:
         settings = dict(sensor.settings)
@@ -421,44 +396,31 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                        input_dim=project.input_dim, allow_network=allow_network)
 
         factories.append(sensor_factory)
+    synth = None
+    if not args.no_audio:
+        audio = _audio_settings(args, (project.outputs or {}).get("synth"), "run")
+        try:
+            synth = stage_synth(args, project, audio)
+        except NoAudio:
+            return EXIT_NO_AUDIO
     # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
     # signal comes while the main thread holds the Event's own lock inside its wait().
     stopping: list[int] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda signum, _frame: stopping.append(signum))
-    synth = None
-    no_audio_error: tuple[type[BaseException], ...] = ()  # nothing to catch without a synth
-    asked_audio = any(v is not None for v in (args.audio_device, args.sample_rate,
-                                              args.block_size, args.audio_latency))
-    if not args.no_audio:
-        from .synth import NoAudioDeviceError, Synth
-
-        no_audio_error = (NoAudioDeviceError,)
-        project_synth = (project.outputs or {}).get("synth")
-        audio = _audio_settings(args, project_synth, "run")
-        synth = Synth(project_synth, audio=audio, base_dir=args.dir)
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
-    outside([args.stats], [args.dir, args.log], "run")
-    if args.stats and not os.access(Path(args.stats).absolute().parent, os.W_OK):
-        raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder does not exist or "
-                         "cannot be written to")
-    log_existed = args.log is not None and Path(args.log).exists()
-    fresh_log = args.log is not None and (not log_existed or not any(Path(args.log).iterdir()))
     engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
-    except no_audio_error as exc:
+    except NoAudioDeviceError as exc:  # the device went away since the check, or refused
         if fresh_log:  # the failed start's log holds no frame: the run's own starts afresh
-            _remove_fresh_log(Path(args.log), keep_folder=log_existed)
-        message = " ".join(str(exc).split())  # one line
-        if asked_audio:  # the output asked for is not there: say so and stop
-            print(f"gesturemap run: {message}", file=sys.stderr, flush=True)
+            empty_log(Path(args.log))
+        try:
+            say_no_audio(exc, asked_audio(args))
+        except NoAudio:
             return EXIT_NO_AUDIO
-        # no sound card and nothing asked: say so once, and run the mapping over OSC anyway
-        print(f"gesturemap run: no audio ({message}); running without the synth.",
-              file=sys.stderr, flush=True)
         engine = Engine(project, **engine_args)
         engine.start()
     tune_process()  # the stage program's choice (gesturemap.scheduling), not the engine's

@@ -28,12 +28,12 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
         "files into a project",
         description="Import into a project folder: a Wekinator project (its folder or "
         ".wekproj; outputs, per-output examples and DTW as Wekinator has them), a Wekinator "
-        "training-data export (.arff; the project is created if it does not exist, else the "
+        "training-data export (.arff, or Weka's .arff.gz; the project is created if it does not exist, else the "
         "examples are added as new takes), or an XMM / RAPID-MIX / CoMo training set (.json; "
         "appended to an existing project as an ARFF is) or trained model (.json, into a new "
         "project).",
     )
-    p.add_argument("file", metavar="PATH", help="project folder, .wekproj, .arff or .json")
+    p.add_argument("file", metavar="PATH", help="project folder, .wekproj, .arff (.arff.gz) or .json")
     p.add_argument("--project", required=True, metavar="DIR")
     p.add_argument(
         "--outputs",

@@ -9,6 +9,7 @@ for an output an example was not recorded for).
 
 from __future__ import annotations
 
+import gzip
 import subprocess
 import sys
 
@@ -240,6 +241,23 @@ def test_import_command(tmp_path):
     out = cli("missing.arff", "--project", "p2", cwd=tmp_path)
     assert out.returncode == 2 and out.stderr.startswith("gesturemap import: ")
     assert not (tmp_path / "p2").exists()
+
+
+def test_a_gzipped_arff_imports_as_the_plain_one(tmp_path):
+    """Weka writes and reads .arff.gz: gesturemap import takes it without unpacking."""
+    rng = np.random.default_rng(3)
+    plain = wekinator_file(tmp_path / "data.arff", ["inputs-1", "inputs-2", "inputs-3"],
+                           [("outputs-1", "{0,1,2,3}")], classification_rows(rng))
+    (tmp_path / "data.arff.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    out = cli("data.arff.gz", "--project", "proj", "--model", "gmm", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "4 takes, 15 examples, 1 skipped" in out.stdout
+    zipped, unzipped = gm.Project.load(tmp_path / "proj"), arff.read_arff(plain)
+    assert len(zipped.takes) == 4
+    assert arff.read_arff(tmp_path / "data.arff.gz") == unzipped
+    (tmp_path / "cut.arff.gz").write_bytes((tmp_path / "data.arff.gz").read_bytes()[:-20])
+    with pytest.raises(gm.FormatError, match="cut.arff.gz: cannot read it"):
+        arff.read_arff(tmp_path / "cut.arff.gz")
 
 
 def test_takes_of_another_kind_are_refused_and_the_project_kept(tmp_path):

@@ -1,4 +1,5 @@
-"""Packaging: an installed gesturemap carries the root sensors/ and presets/ folders.
+"""Packaging: an installed gesturemap carries the root sensors/, presets/ and examples/ folders,
+and its licence as an SPDX expression with the licence file.
 
 The build runs on a copy of the sources in a temporary folder, so it neither writes build/ or
 *.egg-info into the checkout nor races another test run using the same checkout.
@@ -16,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-SOURCES = ("pyproject.toml", "setup.py", "README.md", "gesturemap", "sensors", "presets")
+SOURCES = ("pyproject.toml", "setup.py", "README.md", "LICENSE", "gesturemap", "sensors",
+           "presets", "examples")
 PROBE = "probe-device/profile.json"  # a nested file, as real profiles with firmware will be
 
 
@@ -76,11 +78,25 @@ def test_wheel_contains_data_folders(wheel_dir: Path, repo_dir: Path) -> None:
     # the seeds a first start steps to compile a model's step beside its training
     for path in (repo_dir / "gesturemap" / "seeds").iterdir():
         assert f"gesturemap/seeds/{path.name}" in names
+    assert "gesturemap/examples/gesturemap.pd" in names  # the patches README points to
     # Every file of the checkout's data folders is shipped.
-    for folder in ("sensors", "presets"):
+    for folder in ("sensors", "presets", "examples"):
         for path in (repo_dir / folder).rglob("*"):
             if path.is_file() and "__pycache__" not in path.parts:
                 assert f"gesturemap/{path.relative_to(repo_dir).as_posix()}" in names
+
+
+def test_wheel_states_its_licence_as_an_spdx_expression(wheel_dir: Path) -> None:
+    """pyproject's ``license = "MIT"`` with ``license-files`` (the table form is deprecated)."""
+    (wheel,) = wheel_dir.glob("gesturemap-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        (metadata,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        fields = archive.read(metadata).decode("utf-8").split("\n\n", 1)[0].splitlines()
+        licence = [n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE")]
+    assert "License-Expression: MIT" in fields
+    assert "License-File: LICENSE" in fields
+    assert not any(f.startswith("License:") for f in fields)
+    assert licence, "the LICENSE file travels in the wheel"
 
 
 def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None:
@@ -95,6 +111,11 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
         "print(_io.sensors_dir())\n"
         "print(_io.presets_dir())\n"
         "print((_io.sensors_dir() / 'probe-device' / 'profile.json').read_text().strip())\n"
+        "import gesturemap as gm\n"
+        "print(gm.examples_dir())\n"
+        "print(gm.Dataset.from_xmm(gm.examples_dir() / 'air-drums.xmm.json').input_dim)\n"
+        "from gesturemap.cli import build_parser\n"
+        "print(' '.join(build_parser().epilog.split()))\n"  # `gesturemap --help` says where
     )
     # Run from an empty folder so the checkout cannot be imported instead of the install.
     lines = _run(sys.executable, "-c", script, cwd=tmp_path, env=env).splitlines()
@@ -103,6 +124,8 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
     assert Path(lines[1]) == package / "sensors"
     assert Path(lines[2]) == package / "presets"
     assert lines[3] == '{"name": "probe"}'
+    assert Path(lines[4]) == package / "examples" and lines[5] == "6"
+    assert lines[6].endswith(f"talk to gesturemap run, an XMM training set): {package / 'examples'}")
 
 
 def test_wheel_built_from_sdist_keeps_data(source_copy: Path, tmp_path: Path) -> None:

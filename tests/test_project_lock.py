@@ -222,6 +222,8 @@ def test_two_runs_on_one_project_the_second_refused_no_take_lost(tmp_path, repo_
         finally:
             if run.poll() is None:
                 run.kill()
+    assert run.returncode == 0
+    assert not (folder / lock.LOCK_FILE).exists()  # a run stopped normally leaves no lock file
     # the run stopped: the stale copy still may not take the recorded take's id
     with pytest.raises(GesturemapError, match="another take of the same id"):
         stale.save(folder)
@@ -285,3 +287,53 @@ def test_an_engine_that_cannot_start_frees_the_folder(tmp_path, repo_dir):
         engine.start()
     assert _probe(folder, repo_dir) == "free" and not lock._held
     assert not any(t.is_alive() for t in engine._threads)
+
+
+def test_a_writer_that_is_done_leaves_no_lock_file(tmp_path, repo_dir):
+    folder = _project(tmp_path)  # created and saved: the save's lock is given back
+    assert not (folder / lock.LOCK_FILE).exists()
+    lock.acquire(folder)
+    lock.acquire(folder)
+    assert (folder / lock.LOCK_FILE).exists()
+    lock.release(folder)
+    assert (folder / lock.LOCK_FILE).exists() and _probe(folder, repo_dir) == "busy"
+    lock.release(folder)
+    assert not (folder / lock.LOCK_FILE).exists() and _probe(folder, repo_dir) == "free"
+
+
+def _take_turns(folder, rounds, inside_file, clashes):
+    # each turn: hold the lock, and inside it create a marker no other holder may see
+    done = 0
+    while done < rounds:
+        try:
+            lock.acquire(folder)
+        except lock.ProjectBusy:
+            continue
+        try:
+            fd = os.open(inside_file, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:  # another process holds "the" lock at the same time
+            with clashes.get_lock():
+                clashes.value += 1
+        else:
+            os.close(fd)
+            os.unlink(inside_file)
+        finally:
+            lock.release(folder)
+        done += 1
+
+
+def test_removing_the_lock_file_never_lets_two_processes_hold_it(tmp_path):
+    """A holder removes the file as it releases; a process that opened the old file just
+    before must not believe it holds the lock while a third locks the new file."""
+    folder = _project(tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    clashes = ctx.Value("i", 0)
+    workers = [ctx.Process(target=_take_turns, args=(folder, 300, tmp_path / "inside", clashes))
+               for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=120)
+    assert [w.exitcode for w in workers] == [0, 0, 0, 0]
+    assert clashes.value == 0
+    assert not (folder / lock.LOCK_FILE).exists()

@@ -72,22 +72,16 @@ def test_bad_audio_options_are_refused_before_anything_opens(project_dir, option
     assert line.startswith("gesturemap run: ") and expected in line, line
 
 
-@pytest.mark.parametrize("log", [None, "new", "empty"])
-def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir, tmp_path, log):
-    """With ``--log`` too: the start that found no device had opened the log; the run
-    started again logs there (before, it stopped: "already holds a session log")."""
-    folder = tmp_path / "session"
-    if log == "empty":
-        folder.mkdir()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap.cli", "run", str(project_dir),
-         "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
-         *(["--log", str(folder)] if log else [])],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )  # fmt: skip
+def _start_run(*args: str) -> subprocess.Popen[str]:
+    """`gesturemap run ARGS` in a process of its own, stopped by the caller."""
+    return subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
+
+
+def _run_until_ctrl_c(*args: str, while_running=lambda: None) -> tuple[str, str]:
+    """`gesturemap run ARGS` until it listens, ``while_running()``, then Ctrl-C; its stdout
+    and stderr once it exited 0, saying once that it runs without the synth."""
+    proc = _start_run(*args)
     try:
         deadline = time.monotonic() + 60
         line = ""
@@ -96,6 +90,7 @@ def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir, t
             if not line and proc.poll() is not None:
                 break
         assert "listening" in line, proc.stderr.read() if proc.poll() is not None else line
+        while_running()
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     finally:
@@ -105,5 +100,52 @@ def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir, t
     ours = [ln for ln in err.splitlines() if ln.startswith("gesturemap")]
     assert len(ours) == 1 and "running without the synth" in ours[0], err
     assert "stopped" in out
+    return out, err
+
+
+@pytest.mark.parametrize("log", [None, "new", "empty"])
+def test_without_audio_options_a_missing_device_falls_back_to_osc(project_dir, tmp_path, log):
+    """With ``--log`` too: the start that found no device had opened the log; the run
+    started again logs there (before, it stopped: "already holds a session log")."""
+    folder = tmp_path / "session"
+    if log == "empty":
+        folder.mkdir()
+    _run_until_ctrl_c(str(project_dir), "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
+                      *(["--log", str(folder)] if log else []))
     if log:
         assert (folder / "session.json").is_file() and (folder / "input.csv").is_file()
+
+
+def test_a_log_folder_that_does_not_exist_is_made_for_a_project_of_unknown_size(tmp_path):
+    """A new project learns its input size from the first frame, so its engine opens no log
+    at start: the folder --log names is made before anything else, and a missing audio device
+    (no --audio-device asked) only says so."""
+    project = tmp_path / "myproject"
+    Project.new(project)
+    log, stats = tmp_path / "sessions" / "today", tmp_path / "stats.json"
+    seen = []
+    _run_until_ctrl_c(str(project), "--log", f"{log}/", "--stats", str(stats),
+                      "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9",
+                      while_running=lambda: seen.append(log.is_dir()))
+    assert seen == [True] and stats.is_file()
+
+
+def test_a_log_folder_holding_a_session_is_refused_before_the_start(tmp_path, project_dir):
+    log, stats = tmp_path / "session", tmp_path / "stats.json"
+    log.mkdir()
+    (log / "session.json").write_text("{}")
+    done = _run("run", str(project_dir), "--log", str(log), "--stats", str(stats),
+                "--osc-in", "127.0.0.1:0")
+    assert done.returncode == 2, done.stderr
+    assert not stats.exists()  # the engine never started: it writes its stats from the start
+    (line,) = _stderr_lines(done)
+    assert "already holds a session log" in line and "give a new folder" in line, line
+    assert "listening" not in done.stdout
+
+
+def test_a_missing_audio_device_is_said_before_the_engine_starts(tmp_path, project_dir):
+    stats = tmp_path / "stats.json"
+    done = _run("run", str(project_dir), "--osc-in", "127.0.0.1:0", "--stats", str(stats),
+                "--audio-device", "Scarlett")
+    assert done.returncode == EXIT_NO_AUDIO, done.stderr
+    assert not stats.exists()  # said before the engine (and its training process) started

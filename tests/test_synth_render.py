@@ -218,6 +218,16 @@ def test_mapping_round_trips_through_json():
     d = json.loads(json.dumps(mapping.to_dict()))
     assert SynthMapping.from_dict(d) == mapping
     assert SynthMapping.from_dict(None) == SynthMapping.default()
+    assert SynthMapping.from_dict(None, outputs=0) == SynthMapping.default(0)
+
+
+@pytest.mark.parametrize(("outputs", "voice"), [
+    (0, []), (1, [("output:0", "pitch_hz")]),
+    (3, [("output:0", "pitch_hz"), ("output:1", "brightness")]),
+])
+def test_the_default_mapping_routes_only_the_outputs_the_model_has(outputs, voice):
+    routes = [(r.source, r.target) for r in SynthMapping.default(outputs).routes]
+    assert routes == [*voice, ("likelihood:*", "loudness"), ("progress:*", "follower_position")]
     with pytest.raises(ValueError, match="target"):
         SynthMapping.from_dict({"routes": [{"source": "output:0", "target": "pitch"}]})
     with pytest.raises(ValueError, match="curve"):

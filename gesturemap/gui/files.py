@@ -60,6 +60,43 @@ class WindowFiles:
         )
         return bool(folder) and self.save_to(folder)
 
+    def new_project_dialog(self) -> bool:
+        """File > New…: ask where and what, then :meth:`new_project`."""
+        from .new_project import NewProjectDialog
+
+        dialog = NewProjectDialog(self.folder.parent if self.folder else Path.home(), self)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return False
+        return self.new_project(**dialog.values())
+
+    def new_project(self, folder: str | Path, **settings: Any) -> bool:
+        """Create a project in ``folder`` (new or empty), as ``gesturemap new`` does, and work
+        there (asks first if this one has unsaved changes).
+
+        Parameters
+        ----------
+        folder : path
+        **settings
+            ``model``, ``inputs``, ``outputs`` or ``preset``
+            (:func:`gesturemap.project.create.create_project`).
+        """
+        from ..project.create import check_new_folder, create_project
+
+        try:  # a folder that cannot take it: said before this project is closed
+            check_new_folder(folder)
+        except Exception as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot create the project", str(exc))
+            return False
+        if not self._maybe_save():
+            return False
+        try:
+            project, _ = create_project(folder, **settings)
+        except Exception as exc:
+            QtWidgets.QMessageBox.warning(self, "Cannot create the project", str(exc))
+            return False
+        self._work_in(Path(folder), project)
+        return True
+
     def open_dialog(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a project folder")
         if folder:
@@ -78,10 +115,14 @@ class WindowFiles:
         except Exception as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
             return False
-        self._close_engine()
-        self.folder, self.autosave_dir = Path(folder), None
-        self._open_engine(project)
+        self._work_in(Path(folder), project)
         return True
+
+    def _work_in(self, folder: Path, project: Project) -> None:
+        """Close this project's engine and open one on ``project``, saved in ``folder``."""
+        self._close_engine()
+        self.folder, self.autosave_dir = folder, None
+        self._open_engine(project)  # (its title, its place among the recent projects)
 
     def _ask_save(self) -> str:
         """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""

@@ -147,7 +147,7 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
             engine = _child_engine(cfg)
             engine.start()
         except NoAudioDeviceError as exc:  # no sound card: run on without the synth, and say so
-            audio_error = " ".join(str(exc).split())
+            audio_error = exc.problem  # what is wrong: the window says what to do
             engine = _child_engine({**cfg, "audio": None})
             engine.start()
     except BaseException as exc:  # say why, then exit
@@ -215,12 +215,14 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
     synth = None
     audio = cfg.get("audio")
     if audio:
-        from ..synth import Synth
+        from ..synth import Synth, SynthMapping
         from ..synth.synth import output_devices
 
         output_devices()  # no device: NoAudioDeviceError before anything starts
-        synth = Synth((project.outputs or {}).get("synth"),
-                      audio=audio if isinstance(audio, dict) else None, base_dir=folder)
+        mapping = (project.outputs or {}).get("synth")
+        if mapping is None:  # the default mapping for this project's outputs (or classes)
+            mapping = SynthMapping.default(len(project.output_names or []))
+        synth = Synth(mapping, audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
     engine = _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
                           realtime=True,

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
-from ..synth import PARAMETERS, SynthMapping, builtin_sounds
+from ..synth import NO_OUTPUT_DEVICE, PARAMETERS, SynthMapping, builtin_sounds
 from ..synth.mapping import CURVES
 
 __all__ = ["SynthPanel", "audio_light"]
@@ -61,14 +61,21 @@ def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tu
 
 
 def audio_advice(error: str) -> str:
-    """What to do when the synth could not start, in the window's words (no command options)."""
-    if "device" in error.lower():
+    """What to do when the synth could not start, in the window's words (no command options).
+
+    Parameters
+    ----------
+    error : str
+        What is wrong (:attr:`~gesturemap.synth.NoAudioDeviceError.problem`).
+    """
+    silent = ("Until then the mapping runs and its OSC messages go out; only the built-in synth "
+              "is silent.")
+    if error.startswith(NO_OUTPUT_DEVICE):  # said once, with what to do about it
         return ("no audio device: connect a sound card, or start a JACK server (`jackd -d "
-                "dummy` plays into nothing), then reopen the project (File > Open recent). Until "
-                "then the mapping runs and its OSC messages go out; only the built-in synth is "
-                f"silent. ({' '.join(error.split())})")
-    return (f"the synth could not start: {' '.join(error.split())}. The mapping still runs over "
-            "OSC; reopen the project to try again.")
+                "dummy` plays into nothing), then reopen the project (File > Open recent). "
+                f"{silent}")
+    return (f"the synth could not start: {' '.join(error.split())}. Reopen the project to try "
+            f"again. {silent}")
 
 
 def _spin(lo: float, hi: float, value: float, decimals: int = 3) -> QtWidgets.QDoubleSpinBox:
@@ -192,14 +199,19 @@ class SynthPanel(QtWidgets.QWidget):
         columns.addWidget(sounds_box, 1)
         columns.addWidget(params_box, 1)
         layout.addLayout(columns, 3)
-        layout.addWidget(apply_button)
-        layout.addWidget(self.status)
         scroll = QtWidgets.QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(inner)
+        # Apply and its status stay under the scrolled part, always in view: at 1280x780 the
+        # page above is taller than the tab, and a long audio notice makes it taller still
         outer = QtWidgets.QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(scroll, 1)
+        footer = QtWidgets.QVBoxLayout()
+        footer.setContentsMargins(9, 0, 9, 6)
+        footer.addWidget(apply_button)
+        footer.addWidget(self.status)
+        outer.addLayout(footer)
 
     # -- showing a mapping ------------------------------------------------------------------
     def show_mapping(
@@ -226,7 +238,7 @@ class SynthPanel(QtWidgets.QWidget):
         self._outputs = int(outputs)
         self._folder = Path(folder) if folder else None
         self._audio = dict(settings["audio"]) if settings and settings.get("audio") else None
-        mapping = SynthMapping.from_dict(settings)
+        mapping = SynthMapping.from_dict(settings, self._outputs)
         self.routes.setRowCount(0)
         for r in mapping.routes:
             self.add_route(r.to_dict())

@@ -256,6 +256,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         file = bar.addMenu("&File")
         self.recent_menu = QtWidgets.QMenu("Open &recent", self)
         for text, key, slot in (
+            ("&New…", QtGui.QKeySequence.StandardKey.New, self.new_project_dialog),
             ("&Open…", QtGui.QKeySequence.StandardKey.Open, self.open_dialog),
             ("&Save", QtGui.QKeySequence.StandardKey.Save, self.save),
             ("Save &as…", QtGui.QKeySequence.StandardKey.SaveAs, self.save_as_dialog),

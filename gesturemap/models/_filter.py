@@ -34,6 +34,8 @@ from numba import njit
 
 from ._kernels import LOG_ZERO, TINY, density  # O(D) for a diagonal factor (chol_precision)
 
+# _wire_kernel.py and _classic_kernels.py compile these kernels into theirs, cached under their
+# own files: a change here needs them changed (or their caches cleared) too
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: Codes of the ``decision`` modes (see the module docstring).
@@ -514,7 +516,9 @@ def hhmm_step(
             p = 0.0
             for i in range(lo, hi):
                 p += (alpha[cl, 0, i] + alpha[cl, 1, i] + alpha[cl, 2, i]) * i / wnorm
-            progress[cl] = p / (n - 1)
+            # XMM's average counts the exit probability (alpha[2]) above but not in wnorm, so
+            # near a gesture's end it rises above 1: a progress is at most 1
+            progress[cl] = min(p / (n - 1), 1.0)
         elif n == 1:
             progress[cl] = 0.0
         # else: nothing to average (XMM gives NaN): keep the previous progress

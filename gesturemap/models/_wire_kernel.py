@@ -26,6 +26,9 @@ from numba import njit
 
 from . import _filter
 
+# numba keys this module's cache on this file alone, yet its kernels compile _filter's in:
+# after a change to _filter.py, change this file too (or clear its __pycache__), or the
+# compiled path keeps running the old _filter code
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 #: the OSC source's plausibility bound (gesturemap.sources.base.MAX_ABS_VALUE)
 MAX_ABS = 1e12

@@ -13,10 +13,12 @@ A second writer is refused with :class:`ProjectBusy`, which names the process th
 (``Project.load``, ``gesturemap eval``, ``export``) never need it.
 
 The lock is ``flock(2)`` on that file: the system drops it when its process ends, however it
-ends, so a crash never leaves a project locked (the file itself stays, harmless). Within one
-process the lock is counted, so the engine's saves while it runs, or a window and its engine
-in one process, never refuse each other. A child process forked while it is held (the
-trainer) does not hold it. Where ``fcntl`` does not exist (Windows), nothing is locked.
+ends, so a crash never leaves a project locked (the file itself stays, harmless). A process
+that gives the lock back removes the file first, so a project closed normally keeps no trace
+of it; one that locked the file just as it was removed locks the folder's new one instead.
+Within one process the lock is counted, so the engine's saves while it runs, or a window and
+its engine in one process, never refuse each other. A child process forked while it is held
+(the trainer) does not hold it. Where ``fcntl`` does not exist (Windows), nothing is locked.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ LOCK_FILE = ".gesturemap-lock"
 class _Held:
     fd: int
     count: int
+    path: Path | None = None
 
 
 _held: dict[Path, _Held] = {}
@@ -104,31 +107,10 @@ def acquire(folder: str | os.PathLike[str]) -> None:
             held.count += 1
             return
         path = key / LOCK_FILE
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as error:
-            if error.errno not in _CANNOT_WRITE:
-                raise
-            # a read-only folder (a project on a locked medium, a shared install): nothing can
-            # write it, so there is nothing to guard; playing it must still work
+        fd = _lock_file(path, Path(folder))
+        if fd < 0:
             _held[key] = _Held(-1, 1)
             return
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise ProjectBusy(Path(folder), _read_info(path)) from None
-        except OSError as error:
-            os.close(fd)
-            if error.errno not in _NO_LOCKS:
-                raise
-            # a file system without locks (some network or FUSE ones): the folder is used
-            # as before the lock existed, unguarded
-            _held[key] = _Held(-1, 1)
-            return
-        except BaseException:
-            os.close(fd)
-            raise
         info = {"pid": os.getpid(), "command": _command(),
                 "since": time.strftime("%Y-%m-%d %H:%M:%S")}
         try:  # who holds it, for the message a refused process gives
@@ -136,7 +118,51 @@ def acquire(folder: str | os.PathLike[str]) -> None:
             os.pwrite(fd, json.dumps(info).encode("utf-8"), 0)
         except OSError:
             pass
-        _held[key] = _Held(fd, 1)
+        _held[key] = _Held(fd, 1, path)
+
+
+def _lock_file(path: Path, folder: Path) -> int:
+    """Open and lock ``path``: its descriptor, or -1 where nothing can be locked (a read-only
+    folder, a file system without locks). Raises ProjectBusy if another process holds it."""
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            if error.errno not in _CANNOT_WRITE:
+                raise
+            # a read-only folder (a project on a locked medium, a shared install): nothing can
+            # write it, so there is nothing to guard; playing it must still work
+            return -1
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ProjectBusy(folder, _read_info(path)) from None
+        except OSError as error:
+            os.close(fd)
+            if error.errno not in _NO_LOCKS:
+                raise
+            # a file system without locks (some network or FUSE ones): the folder is used
+            # as before the lock existed, unguarded
+            return -1
+        except BaseException:
+            os.close(fd)
+            raise
+        if _still_there(fd, path):
+            return fd
+        # the holder released it and removed the file between our open and our lock: this
+        # lock is on a file no other process will ever open; lock the folder's file anew
+        os.close(fd)
+
+
+def _still_there(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        now = os.stat(path, follow_symlinks=False)
+    except OSError:
+        return False
+    opened = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def release(folder: str | os.PathLike[str]) -> None:
@@ -156,9 +182,17 @@ def release(folder: str | os.PathLike[str]) -> None:
         if held.fd < 0:  # a read-only folder: nothing was locked
             return
         try:
-            fcntl.flock(held.fd, fcntl.LOCK_UN)
+            # removed while still locked: a process waiting for it then finds it gone (or
+            # locks a file no longer there, and tries again: _lock_file)
+            if held.path is not None and _still_there(held.fd, held.path):
+                os.unlink(held.path)
+        except OSError:
+            pass  # left behind, harmless: the next holder locks it as it is
         finally:
-            os.close(held.fd)
+            try:
+                fcntl.flock(held.fd, fcntl.LOCK_UN)
+            finally:
+                os.close(held.fd)
 
 
 @contextmanager

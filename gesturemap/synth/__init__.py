@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from .mapping import PARAMETERS, Route, SynthMapping
 from .sounds import builtin_sounds, load_sound
-from .synth import AudioSettings, NoAudioDeviceError, Synth
+from .synth import NO_OUTPUT_DEVICE, AudioSettings, NoAudioDeviceError, Synth, check_output
 
 __all__ = [
+    "NO_OUTPUT_DEVICE",
     "PARAMETERS",
     "AudioSettings",
     "NoAudioDeviceError",
@@ -20,5 +21,6 @@ __all__ = [
     "Synth",
     "SynthMapping",
     "builtin_sounds",
+    "check_output",
     "load_sound",
 ]

@@ -222,13 +222,27 @@ class SynthMapping:
                 )
 
     @classmethod
-    def default(cls) -> SynthMapping:
-        """A mapping that sounds with any model: regression outputs play the FM voice, the
-        likeliest class's likelihood its loudness, its progress the follower's position."""
+    def default(cls, outputs: int | None = None) -> SynthMapping:
+        """A mapping that sounds with the model it is for: regression outputs play the FM
+        voice, the likeliest class's likelihood its loudness, its progress the follower's
+        position.
+
+        Parameters
+        ----------
+        outputs : int, optional
+            The model's number of regression outputs: the first two drive the pitch and the
+            brightness. 0: a model of classes, which has none to route (its likelihood and
+            progress drive the sound). None (not known): routes for two outputs, which stay
+            silent where the model has none.
+        """
+        n = 2 if outputs is None else max(0, int(outputs))
+        voice = [
+            Route("output:0", "pitch_hz", 0.0, 1.0, 110.0, 880.0, "exp"),
+            Route("output:1", "brightness", 0.0, 1.0, 0.2, 1.0),
+        ][:n]
         return cls(
             routes=[
-                Route("output:0", "pitch_hz", 0.0, 1.0, 110.0, 880.0, "exp"),
-                Route("output:1", "brightness", 0.0, 1.0, 0.2, 1.0),
+                *voice,
                 Route("likelihood:*", "loudness", 0.3, 1.0, 0.0, 0.25, "exp"),
                 Route("progress:*", "follower_position", 0.0, 1.0),
             ],
@@ -248,10 +262,11 @@ class SynthMapping:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> SynthMapping:
-        """Read a mapping saved by :meth:`to_dict` (``None``: :meth:`default`)."""
+    def from_dict(cls, d: Mapping[str, Any] | None, outputs: int | None = None) -> SynthMapping:
+        """Read a mapping saved by :meth:`to_dict` (``None``: :meth:`default` for a model of
+        ``outputs`` regression outputs)."""
         if d is None:
-            return cls.default()
+            return cls.default(outputs)
         if not isinstance(d, Mapping):
             raise validation_error("synth settings", d, "a JSON object")
         known = {f for f in cls.__dataclass_fields__}

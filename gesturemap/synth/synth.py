@@ -86,7 +86,19 @@ def _stop_all() -> None:
 
 
 class NoAudioDeviceError(GesturemapError):
-    """No audio output device could be opened."""
+    """No audio output device could be opened.
+
+    The message says what is wrong and what to type (``--no-audio``...); :attr:`problem` says
+    only what is wrong, for a window to add what to do in its own words.
+    """
+
+    def __init__(self, message: str, problem: str | None = None) -> None:
+        super().__init__(message)
+        self.problem = " ".join((problem or message).split())
+
+
+#: How :attr:`NoAudioDeviceError.problem` begins when PortAudio sees no output device at all.
+NO_OUTPUT_DEVICE = "no audio output device found"
 
 
 @dataclass(frozen=True)
@@ -164,22 +176,61 @@ def output_devices() -> tuple[Any, list[dict[str, Any]]]:
     try:
         import sounddevice as sd
     except OSError as exc:
-        raise NoAudioDeviceError(
-            f"cannot load PortAudio ({exc}): install it (Debian/Ubuntu: apt-get install "
-            "libportaudio2), or run with --no-audio"
-        ) from exc
+        problem = (f"cannot load PortAudio ({exc}): install it (Debian/Ubuntu: apt-get install "
+                   "libportaudio2)")
+        raise NoAudioDeviceError(f"{problem}, or run with --no-audio", problem) from exc
     try:
         outputs = [d for d in sd.query_devices() if d["max_output_channels"] > 0]
     except Exception as exc:
-        raise NoAudioDeviceError(
-            f"PortAudio cannot list audio devices ({exc}); run with --no-audio"
-        ) from exc
+        problem = f"PortAudio cannot list audio devices ({exc})"
+        raise NoAudioDeviceError(f"{problem}; run with --no-audio", problem) from exc
     if not outputs:
         raise NoAudioDeviceError(
-            "no audio output device found: PortAudio sees none. Connect a sound card, start "
-            "a JACK server (e.g. jackd -d dummy), or run with --no-audio."
+            f"{NO_OUTPUT_DEVICE}: PortAudio sees none. Connect a sound card, start a JACK "
+            "server (e.g. jackd -d dummy), or run with --no-audio.",
+            f"{NO_OUTPUT_DEVICE} (PortAudio sees none)",
         )
     return sd, outputs
+
+
+def _cannot_open(sd: Any, a: AudioSettings, exc: BaseException) -> NoAudioDeviceError:
+    """The error of an output PortAudio cannot open as asked, listing the devices there are."""
+    names = ", ".join(
+        f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0
+    )
+    problem = (f"cannot open audio device {a.device!r} at {a.samplerate} Hz, {a.channels} "
+               f"channels, block {a.blocksize}: {exc}. Output devices: {names}")
+    return NoAudioDeviceError(
+        f"{problem}. Choose another device, sample rate or block size, or run with --no-audio.",
+        problem,
+    )
+
+
+def check_output(audio: AudioSettings | Mapping[str, Any] | None = None) -> None:
+    """Check now, in a fraction of a second, that the output ``audio`` asks for can be opened.
+
+    A command calls this before it starts anything slow (the engine, the training process),
+    so a missing device is said at once rather than after the start-up.
+
+    Parameters
+    ----------
+    audio : AudioSettings or dict, optional
+        Device, sample rate, channels (default: PortAudio's default output).
+
+    Raises
+    ------
+    NoAudioDeviceError
+        If PortAudio is missing, sees no output device, or the device asked for is missing or
+        refuses the sample rate or channels.
+    """
+    a = audio if isinstance(audio, AudioSettings) else AudioSettings.from_dict(audio)
+    sd = output_devices()[0]
+    try:
+        sd.check_output_settings(
+            device=a.device, channels=a.channels, dtype="float32", samplerate=a.samplerate
+        )
+    except Exception as exc:
+        raise _cannot_open(sd, a, exc) from exc
 
 
 class Synth:
@@ -517,16 +568,7 @@ class Synth:
             )
             stream.start()
         except Exception as exc:
-            names = ", ".join(
-                f"{i}: {d['name']}"
-                for i, d in enumerate(sd.query_devices())
-                if d["max_output_channels"] > 0
-            )
-            raise NoAudioDeviceError(
-                f"cannot open audio device {a.device!r} at {a.samplerate} Hz, {a.channels} "
-                f"channels, block {a.blocksize}: {exc}. Output devices: {names}. Choose another "
-                "device, sample rate or block size, or run with --no-audio."
-            ) from exc
+            raise _cannot_open(sd, a, exc) from exc
         self._stream = stream
         _PLAYING.add(self)
         return self

@@ -53,8 +53,10 @@ def _wav(path, seconds=0.5, rate=44100, hz=330.0):
 
 
 def test_default_mapping_shown_with_the_project_classes(panel):
-    default = SynthMapping.default()
+    default = SynthMapping.default(outputs=0)  # a classifier: no regression output to route
     assert panel.routes.rowCount() == len(default.routes)
+    routes = [(r["source"], r["target"]) for r in panel.settings()["routes"]]
+    assert routes == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
     assert panel.follower.currentText() == "pad"
     assert [panel.oneshots.item(r, 0).text() for r in range(panel.oneshots.rowCount())] == [
         "circle",
@@ -191,6 +193,9 @@ def test_window_engine_process_without_audio_device_runs_on_and_says_why(qtbot, 
         )
         panel.show_audio(engine.stats(), engine.audio_error)
         assert panel.audio_status.property("state") == "bad"
-        assert "no audio device" in panel.audio_status.text()
+        text = panel.audio_status.text()
+        assert "no audio device" in text
+        # said once, in the window's words: no command-line option to type
+        assert text.count("JACK server") == 1 and "--" not in text, text
     finally:
         engine.stop()

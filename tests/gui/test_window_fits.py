@@ -30,3 +30,28 @@ def test_the_window_fits_a_laptop_screen(qtbot, tmp_path):
     qtbot.wait(20)
     assert window.model_panel.apply_button.isVisibleTo(window)  # reached by scrolling
     window.close()
+
+
+def test_apply_to_the_synth_is_in_view_at_1280_by_780(qtbot, tmp_path):
+    """Its default size: the Synth tab's page is taller than the tab (more so under a long
+    audio notice), and "Apply to the synth" was cut off at the bottom of the scrolled page.
+    It now stays under the scrolled part."""
+    from PySide6 import QtWidgets
+
+    window = MainWindow(default_project(), autosave_dir=tmp_path / "autosave", osc_in=None,
+                        trainer="thread", engine="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.resize(1280, 780)
+    window.show()
+    window.audio_error = ("cannot open audio device 'Scarlett 2i2' at 48000 Hz, 2 channels, "
+                          "block 128: Invalid device. Output devices: 0: system, 1: pulse, "
+                          "2: default, 3: hdmi, 4: dmix")  # a long notice over the page
+    window._update_audio()
+    window.tabs.setCurrentWidget(window.synth_panel)
+    qtbot.wait(50)
+    apply = window.synth_panel.findChild(QtWidgets.QPushButton, "apply")
+    assert window.size().width() == 1280 and window.size().height() == 780
+    assert apply.isVisible() and apply.visibleRegion().boundingRect() == apply.rect()
+    window.grab().save(str(tmp_path / "synth-tab.png"))  # to look at when this fails
+    window.close()

@@ -44,7 +44,12 @@ def test_imported_model_reproduces_xmm_oracle(ref, kind):
         atol=1e-6,
     )
     if kind in ("hhmm", "hmr"):
-        fin = _close_where_finite(_stack(res, "progress"), o("progress"), atol=1e-6)
+        # XMM's progress overshoots 1 near a gesture's end (it counts the exit probability
+        # in its average but not in the normaliser): gesturemap's stops at 1, equal elsewhere
+        assert np.nanmax(o("progress")) > 1.0, "the overshoot is covered"
+        ours = _stack(res, "progress")
+        assert np.nanmax(ours) <= 1.0
+        fin = _close_where_finite(ours, np.minimum(o("progress"), 1.0), atol=1e-6)
         assert (~fin).sum() > 100, "the oracle's NaN progress (underflowed classes) is covered"
         np.testing.assert_array_equal(_stack(res, "likeliest_state"), o("likeliest_state"))
         _close_where_finite(
@@ -157,7 +162,7 @@ def test_hhmm_settings_match_reference_algorithm(ref, hierarchical, transition):
     for r, e in zip(ours, expected, strict=True):
         np.testing.assert_allclose(r.instant_likelihoods, e["inst"], rtol=1e-9, atol=1e-300)
         np.testing.assert_allclose(r.likelihoods, e["smoothed"], atol=1e-9)
-        _close_where_finite(r.progress, e["progress"], atol=1e-9)
+        _close_where_finite(r.progress, np.minimum(e["progress"], 1.0), atol=1e-9)  # at most 1
         assert r.label == e["label"]
 
 

@@ -1,0 +1,1 @@
+"""Parts of the ``gesturemap`` command line (:mod:`gesturemap.cli`), by command."""

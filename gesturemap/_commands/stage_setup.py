@@ -1,0 +1,90 @@
+"""What ``gesturemap run`` checks and prepares before its engine starts, so that a folder
+or device that cannot be used is said at once, not after a start-up of seconds: the session
+log's folder (made if it does not exist) and the audio output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+__all__ = ["NoAudio", "asked_audio", "empty_log", "prepare_log", "say_no_audio", "stage_synth"]
+
+
+def prepare_log(folder: str | None) -> bool:
+    """Make ``--log``'s folder (and its parents) before anything slow starts, and refuse one
+    that cannot take the session's log. True when it is new or empty: a start that fails may
+    clear it for the next attempt."""
+    from ..log import SESSION_FILE
+
+    if folder is None:
+        return False
+    path = Path(folder)
+    if path.exists() and not path.is_dir():
+        raise SystemExit(f"gesturemap run: --log {folder} is a file: give a folder (it is "
+                         "created if it does not exist)")
+    if (path / SESSION_FILE).exists():
+        raise SystemExit(f"gesturemap run: --log {folder} already holds a session log: give "
+                         f"a new folder, e.g. {path.name or 'session'}-2 or one named by the date")
+    fresh = not path.exists() or not any(path.iterdir())
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SystemExit(f"gesturemap run: --log {folder}: cannot create it ({exc.strerror}); "
+                         "give a folder you can write to") from None
+    if not os.access(path, os.W_OK):
+        raise SystemExit(f"gesturemap run: --log {folder} cannot be written to: give a folder "
+                         "you can write to")
+    return fresh
+
+
+def empty_log(folder: Path) -> None:
+    """Empty the session log a run that could not start wrote into ``folder`` (new or empty
+    before it), so that the run started again can log there."""
+    import shutil
+
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def stage_synth(args: argparse.Namespace, project: Any, audio: dict) -> Any:
+    """The synth `gesturemap run` plays on the output ``audio`` asks for (None: there is no
+    output and none was asked for). The output is checked here, before the engine's slow
+    start: one asked for that cannot be opened raises :class:`NoAudio` at once."""
+    from ..synth import NoAudioDeviceError, Synth, SynthMapping, check_output
+
+    project_synth = (project.outputs or {}).get("synth")
+    try:
+        check_output(audio)
+    except NoAudioDeviceError as exc:
+        say_no_audio(exc, asked_audio(args))
+        return None
+    if project_synth is None:  # the default mapping for this project's outputs (or classes)
+        project_synth = SynthMapping.default(len(project.output_names or []))
+    return Synth(project_synth, audio=audio, base_dir=args.dir)
+
+
+class NoAudio(Exception):
+    """The audio output asked for cannot be opened (exit code EXIT_NO_AUDIO)."""
+
+
+def asked_audio(args: argparse.Namespace) -> bool:
+    """Whether the command line asks for an audio output (a device, rate, block, latency)."""
+    return any(v is not None for v in (args.audio_device, args.sample_rate, args.block_size,
+                                       args.audio_latency))
+
+
+def say_no_audio(exc: BaseException, asked: bool) -> None:
+    """One line on stderr: the output asked for cannot be opened (then raise NoAudio), or
+    there is no sound card and nothing was asked: the mapping runs over OSC anyway."""
+    message = " ".join(str(exc).split())
+    if asked:
+        print(f"gesturemap run: {message}", file=sys.stderr, flush=True)
+        raise NoAudio
+    print(f"gesturemap run: no audio ({message}); running without the synth.",
+          file=sys.stderr, flush=True)
