@@ -179,6 +179,19 @@ def _project(folder: Path, workload: Workload, search: bool = False,
     return folder
 
 
+def compile_ahead() -> None:
+    """Compile every kernel a measured server loads (the models' and the compiled frame path's)
+    in this process, or load them from numba's disk cache, before any server starts. Uncached
+    (a new checkout or install) that takes minutes: a server would spend them compiling (its
+    training worker's warm-up, its compile thread) during the measurement, and its stop would
+    wait for the compile. Once compiled here, every server loads them from the cache."""
+    from ..compiled_wire import warm
+    from ..trainer import _warm_up
+
+    _warm_up()
+    warm()
+
+
 def _measuring_client_first() -> None:
     """Where permitted, the measuring client runs at real-time priority, so that its own wake-up
     on a busy machine (the window painting beside it, say) is not counted as the server's
@@ -198,6 +211,7 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
     with ``spotting``, the project's stream also spots gestures."""
     frames = workload.test_frames
     out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds, "spotting": spotting}
+    compile_ahead()
     _measuring_client_first()
     with tempfile.TemporaryDirectory() as tmp:
         folder = _project(Path(tmp) / "proj", workload, spotting=spotting)
@@ -243,8 +257,7 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
                 time.sleep(1.0)  # the training worker finishes loading
                 out[label] = _measure(port, rx, frames, rate_hz, seconds, retrain)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_servers([proc])  # killed if it does not stop: never left running
         rx.close()
     return out
 
@@ -552,6 +565,7 @@ def vs_floor(workload: Workload, rounds: int = 3, seconds: float = 10.0, rate_hz
                     f"external server {name!r} gave no /wek/outputs on 127.0.0.1:{rx_port} "
                     f"within 5 s of a /wek/inputs frame sent to 127.0.0.1:{port}")
         _drain(rx)
+        compile_ahead()
         # a project folder of its own per server: one process writes a project at a time
         # (gesturemap.project.lock), and "hhmm" and "hhmm_ordinary" run side by side
         folders = {name: _project(Path(tmp) / name, workload, kind=name.split("_")[0])

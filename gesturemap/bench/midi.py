@@ -53,11 +53,12 @@ def _regression_project(folder: Path, workload: Workload) -> tuple[Path, np.ndar
 
 def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
     """Latency figures of MIDI out (µs), or ``{"skipped": reason}`` without jackd."""
-    from .latency import _free_port, _message, _ordinary
+    from .latency import _free_port, _message, _ordinary, compile_ahead
 
     jackd = shutil.which("jackd")
     if jackd is None:
         return {"skipped": "jackd is not installed (apt-get install jackd2)"}
+    compile_ahead()
     name = f"gm-bench-midi-{os.getpid()}"
     env = dict(
         os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", GESTUREMAP_CLASS_CACHE="0"
