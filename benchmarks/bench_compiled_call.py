@@ -101,7 +101,8 @@ def _measure(cls: type, folder: Path, frames: np.ndarray, number: int,
 
 
 def main() -> None:
-    from gesturemap.bench import benchmark_module, find_reference
+    from gesturemap.bench import latency as bench_latency
+    from gesturemap.bench import load_workload
     from gesturemap.engine import Engine
     from gesturemap.gui.session import WindowEngine
 
@@ -109,10 +110,10 @@ def main() -> None:
     ap.add_argument("--number", type=int, default=2000)
     ap.add_argument("--repeat", type=int, default=7)
     args = ap.parse_args()
-    ref = find_reference(None)
-    frames = np.load(ref / "data" / "X_test.npy").astype(np.float64)[:500]
+    workload = load_workload()
+    frames = workload.test_frames[:500]
     with tempfile.TemporaryDirectory() as tmp:
-        folder = benchmark_module("bench_latency")._project(Path(tmp) / "proj", ref)
+        folder = bench_latency._project(Path(tmp) / "proj", workload)
         for cls in (Engine, WindowEngine):
             r = _measure(cls, folder, frames, args.number, args.repeat)
             python = f"{r['python_us']:5.2f}" if "python_us" in r else "  -  "

@@ -142,7 +142,8 @@ def _split(path: Path) -> tuple[list[np.ndarray], list[str], np.ndarray]:
 def splits(name: str, step: int | None = None) -> list[tuple[list, list, list, list]]:
     """(train, ytrain, test, ytest) of one shared dataset, standardised with the training
     statistics (every ``step``-th frame; by default 4 for the watch data, else 1)."""
-    base = ROOT.parent / "shared" / "datasets"
+    from benchmarks.shared_data import DATASETS as base
+
     if name == "hapt":
         seqs, y, subject = _split(base / "HAPTTransitions" / "HAPT_transitions_train.npz")
         subjects = sorted(set(subject.tolist()))

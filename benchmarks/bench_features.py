@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import numpy as np
 
+from benchmarks.shared_data import DATASETS
 from gesturemap.features import (
     Derivative,
     Magnitude,
@@ -25,10 +25,7 @@ from gesturemap.features import (
     WindowStats,
 )
 
-DATA = (
-    Path(__file__).resolve().parents[2]
-    / "shared/datasets/ShoulderExerciseWatch/ShoulderExerciseWatch_train.npz"
-)
+DATA = DATASETS / "ShoulderExerciseWatch" / "ShoulderExerciseWatch_train.npz"
 NAMES = ("ax", "ay", "az", "wx", "wy", "wz")
 
 

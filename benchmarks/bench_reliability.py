@@ -44,7 +44,6 @@ from gesturemap.engine import Engine  # noqa: E402
 from gesturemap.project import Project  # noqa: E402
 from gesturemap.sources import FrameQueue, OSCSource, SerialSource  # noqa: E402
 
-REFERENCE = ROOT.parent / "shared" / "reference" / "xmm"
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 Row = dict[str, Any]
 
@@ -103,9 +102,9 @@ _TRAINED: dict[str, Path] = {}
 def trained_project(tmp: Path) -> Path:
     """A 6-input HHMM project trained on the XMM reference data (5 classes x 5 takes)."""
     if "p" not in _TRAINED:
-        import gesturemap as gm
+        from gesturemap.bench import load_workload
 
-        ds = gm.Dataset.from_xmm(REFERENCE / "data" / "trainingset_unimodal.xmm.json")
+        ds = load_workload().unimodal
         project = Project("reliability", model={"kind": "hhmm", "params": {"states": 6}})
         for rec in ds:
             project.add_take(rec.inputs, rec.label)
@@ -120,7 +119,9 @@ def engine_for(folder: Path, rx: Receiver, **kw: Any) -> Engine:
 
 
 def frames6(n: int) -> list[bytes]:
-    x = np.load(REFERENCE / "data" / "X_test.npy").astype(np.float64)
+    from gesturemap.bench import load_workload
+
+    x = load_workload().test_frames
     return [msg("/wek/inputs", *map(float, x[i % len(x)])) for i in range(n)]
 
 

@@ -29,10 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import bench_latency as bl
-
-ROOT = Path(__file__).resolve().parents[1]
-REFERENCE = ROOT.parent / "shared" / "reference" / "xmm"
+from benchmarks.shared_data import REFERENCE
+from gesturemap.bench import latency as bl
+from gesturemap.bench import load_workload
 
 
 def _start(name: str, tree: Path | None, folder: Path, rx_port: int) -> tuple[Any, int]:
@@ -42,9 +41,14 @@ def _start(name: str, tree: Path | None, folder: Path, rx_port: int) -> tuple[An
         cmd = [sys.executable, "-c", bl.ECHO_SCRIPT, str(port), str(rx_port)]
         cwd = None
     else:
-        code = (f"import sys; sys.path.insert(0, {str(tree)!r}); from pathlib import Path; "
-                "from benchmarks import bench_latency as bl; "
-                f"bl._project(Path({str(folder)!r}), Path({str(REFERENCE)!r}))")
+        # the project written by that checkout's own code: the latency programs moved into
+        # the package (reading the packaged workload); older checkouts read XMM's folder
+        code = (f"import sys; sys.path.insert(0, {str(tree)!r}); from pathlib import Path\n"
+                "try:\n    from gesturemap.bench.latency import _project\n"
+                "    from gesturemap.bench import load_workload as load\n"
+                "except ImportError:\n    from benchmarks.bench_latency import _project\n"
+                f"    load = lambda: Path({str(REFERENCE)!r})\n"
+                f"_project(Path({str(folder)!r}), load())")
         subprocess.run([sys.executable, "-c", code], check=True, cwd=tree)
         cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--osc-in",
                f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx_port}", "--no-audio"]
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> dict:
         servers[name] = Path(tree).resolve()
     if len(servers) < 1:
         ap.error("nothing to measure")
-    frames = np.load(REFERENCE / "data" / "X_test.npy").astype(np.float64)
+    frames = load_workload().test_frames
     report: dict = {"settings": {"rounds": args.rounds, "seconds": args.seconds,
                                  "servers": {k: str(v) if v else "python-osc echo"
                                              for k, v in servers.items()},

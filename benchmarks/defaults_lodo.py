@@ -1,6 +1,6 @@
 """Defaults chosen by leave-one-dataset-out, and the live decision against ``predict``.
 
-Three real datasets beside the project (``../shared/datasets``):
+Three real datasets (``shared_data.DATASETS``: set ``GESTUREMAP_SHARED`` to the full copy):
 
 - ``watch``  ShoulderExerciseWatch: 6-D IMU, 7 classes, official subject split (train subjects
   1-7, test 8-10); CV inside the training set: leave-one-subject-out.
@@ -69,10 +69,10 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
+from benchmarks.shared_data import DATASETS as SHARED  # noqa: E402
 from gesturemap.models import gmm as gmm_module  # noqa: E402
 from gesturemap.models import hhmm as hhmm_module  # noqa: E402
 
-SHARED = ROOT.parent / "shared" / "datasets"
 NAMES = ("watch", "vowels", "hapt")
 #: Baselines of the datasets' READMEs (test accuracy on the same split). HAPT's README gives
 #: none for segment classification: its row is measured here with the same methods (below).

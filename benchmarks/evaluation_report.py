@@ -480,7 +480,7 @@ def markdown(doc: dict[str, Any], pngs: dict[str, dict[str, str]]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=real_data.SHARED / "datasets")
+    parser.add_argument("--data", type=Path, default=real_data.DATASETS_DIR)
     parser.add_argument("--models", nargs="+", default=list(FAMILIES), metavar="KIND")
     parser.add_argument(
         "--datasets", nargs="+", default=list(real_data.DATASETS), choices=list(real_data.DATASETS)

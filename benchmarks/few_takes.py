@@ -38,9 +38,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import gesturemap as gm  # noqa: E402
+from benchmarks.shared_data import DATASETS  # noqa: E402
 
-DATA = Path(os.environ.get("GESTUREMAP_DATASETS",
-                           Path(__file__).resolve().parents[1].parent / "shared" / "datasets"))
+DATA = Path(os.environ.get("GESTUREMAP_DATASETS", DATASETS))
 TAKES = (1, 2, 3, 5, 10)
 #: frame decimation of ShoulderExerciseWatch and HAPT (``--full-rate``: none)
 DECIMATE = {"ShoulderExerciseWatch": 5, "HAPTTransitions": 2}

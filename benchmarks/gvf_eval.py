@@ -1,6 +1,6 @@
 """The Gesture Variation Follower (``gm.GVF``) on real gestures replayed faster/slower, bigger/smaller.
 
-Data: the 250 postural-transition segments of ``../shared/datasets/HAPTTransitions``
+Data: the 250 postural-transition segments of ``datasets/HAPTTransitions`` (``shared_data``)
 (smartphone accelerometer + gyroscope, 6 inputs, 6 classes, 21 subjects), downsampled from 50 to
 25 Hz (every other frame: halves the cost; a transition still has 40-250 frames). Subjects are
 split once, by a fixed seed, into 14 training subjects and 7 test subjects: templates (GVF) and
@@ -75,8 +75,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
+from benchmarks.shared_data import DATASETS  # noqa: E402
 
-HAPT = ROOT.parent / "shared" / "datasets" / "HAPTTransitions" / "HAPT_transitions_train.npz"
+HAPT = DATASETS / "HAPTTransitions"
 FACTORS = (0.5, 1.0, 2.0)
 FRACTIONS = np.round(np.arange(0.1, 1.01, 0.1), 2)
 TOL = 0.15
@@ -100,8 +101,9 @@ GRID_18Q = (("align", 0.0), ("align_open", 0.0), ("align_open", 30.0), ("align_o
 DEFAULTS_18Q = ({}, {"speed_estimate": "align_open"})
 
 
-def load_takes() -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    z = np.load(HAPT, allow_pickle=False)
+def load_takes(folder: Path = HAPT) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """HAPT's transition takes of ``folder`` at 25 Hz, their labels and subjects."""
+    z = np.load(folder / "HAPT_transitions_train.npz", allow_pickle=False)
     takes = [x[::2].copy() for x in np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])]
     return takes, z["y"].astype(str), z["subject"]
 

@@ -23,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 
 import gesturemap as gm
+from benchmarks.shared_data import DATASETS
 from gesturemap.features import MovingMedian, Pipeline
 
-HAPT = "../shared/datasets/HAPTTransitions/HAPT_transitions_train.npz"
+HAPT = DATASETS / "HAPTTransitions" / "HAPT_transitions_train.npz"
 
 
 def _line(n: int) -> np.ndarray:

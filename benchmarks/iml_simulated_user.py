@@ -46,9 +46,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
+from benchmarks.shared_data import DATASETS as DATA  # noqa: E402
 from gesturemap.evaluation.plots import figure, save_figure  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "datasets"
 DOCS = ROOT / "docs"
 PERFORMANCES = 8
 

@@ -22,10 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.shared_data import DATASETS
 from gesturemap.onset import OnsetDetector
 
 RATE = 50
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "HAPTTransitions"
+DATA = DATASETS / "HAPTTransitions"
 GRID = [(50, 0.1), (90, 0.1), (90, 0.2), (95, 0.05), (95, 0.1), (95, 0.2), (99, 0.05)]
 
 

@@ -21,7 +21,7 @@ and, to choose settings without looking at the test set, the cross-validated ``p
 accuracy on the training set (``cv``): leave-one-subject-out on the watch data, 5 stratified
 folds on the vowels. Settings are compared one change at a time around the recommended ones.
 Last, the recommended settings run on the XMM reference workload (training set and test stream
-of ``../shared/reference/xmm``): frame accuracy of the streamed label and full retrain time.
+of XMM's reference data, ``shared_data.REFERENCE``): frame accuracy of the streamed label and full retrain time.
 
 Run from the repository root::
 
@@ -54,10 +54,11 @@ if str(ROOT) not in sys.path:  # run as a script from a source checkout
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
+from benchmarks.shared_data import DATASETS as DATASETS_DIR  # noqa: E402
+from benchmarks.shared_data import REFERENCE  # noqa: E402
 
-SHARED = ROOT.parent / "shared"
 DATASETS = {"watch": "ShoulderExerciseWatch", "vowels": "JapaneseVowels"}
-XMM_DATA = SHARED / "reference" / "xmm" / "data"
+XMM_DATA = REFERENCE / "data"
 
 #: Baselines measured in the datasets' READMEs (test accuracy on the same split).
 BASELINE_COLUMNS = ("1-NN DTW (per-series z-norm)", "1-NN DTW (global std.)",
@@ -526,7 +527,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="XMM's and the recommended settings only: no cv, no sweeps")
     parser.add_argument("--out", type=Path, help="write every result to this JSON file")
-    parser.add_argument("--data", type=Path, default=SHARED / "datasets",
+    parser.add_argument("--data", type=Path, default=DATASETS_DIR,
                         help="folder holding the datasets")
     parser.add_argument("--from-json", type=Path, metavar="JSON",
                         help="print the tables of an earlier run's --out file; measure nothing")

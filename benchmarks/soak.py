@@ -2,7 +2,7 @@
 
     python3 -m benchmarks.soak [--minutes 10] [--out soak.json]
 
-Serves an HHMM trained on XMM's reference workload (``../shared/reference/xmm``), sends
+Serves an HHMM trained on XMM's reference workload (``gesturemap.bench``'s), sends
 ``/wek/inputs`` at 200 frames/s and times each ``/wek/outputs``; every minute it records the
 latency p50/p99 of that minute and the engine process's resident memory (from /proc). A
 retrain (of every class) is requested 30 s into each minute, as a performer's session with
@@ -24,9 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gesturemap.bench import benchmark_module, find_reference
-
-bench_latency = benchmark_module("bench_latency")
+from gesturemap.bench import latency as bench_latency
+from gesturemap.bench import load_workload
 
 
 def rss_kib(pid: int) -> int:
@@ -42,11 +41,11 @@ def main() -> int:
     ap.add_argument("--out")
     ap.add_argument("--reference")
     args = ap.parse_args()
-    reference = find_reference(args.reference)
-    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    workload = load_workload(args.reference)
+    frames = workload.test_frames
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        folder = bench_latency._project(Path(tmp) / "proj", reference)
+        folder = bench_latency._project(Path(tmp) / "proj", workload)
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.bind(("127.0.0.1", 0))
         port = bench_latency._free_port()

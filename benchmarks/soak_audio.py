@@ -10,7 +10,7 @@ callback time p50/p99, frames, the hypervisor's steal time) and a JSON summary.
 
 Usage: ``python benchmarks/soak_audio.py [--minutes 10] [--retrain-s 60] [--priority 70|default|N]
 [--json OUT]``
-(as root, for real-time priority; ``../shared/reference/xmm`` beside the repository).
+(as root, for real-time priority).
 """
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "xmm"
 
 
 def _steal_ticks() -> int:
@@ -80,7 +78,6 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
-    import gesturemap as gm
     from gesturemap.engine import Engine
     from gesturemap.project import Project
     from gesturemap.sources.replay import ReplaySource
@@ -91,12 +88,15 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         for i, d in enumerate(sd.query_devices())
         if d["max_output_channels"] > 0 and "JACK" in sd.query_hostapis(d["hostapi"])["name"]
     ]
-    ds = gm.Dataset.from_xmm(REFERENCE / "data" / "trainingset_unimodal.xmm.json")
+    from gesturemap.bench import load_workload
+
+    workload = load_workload()
+    ds = workload.unimodal
     project = Project("soak", model={"kind": "hhmm", "params": {"states": 8}})
     for rec in ds:
         project.add_take(rec.inputs, rec.label)
     project.train()
-    x = np.load(REFERENCE / "data" / "X_test.npy").astype(np.float64)
+    x = workload.test_frames
     tmp = Path(tempfile.mkdtemp(prefix="gm-soak-"))
     replay = tmp / "sensor.npz"
     np.savez(replay, X_concat=x, lengths=np.array([len(x)]), y=np.array(["test"]))

@@ -1,6 +1,6 @@
 """Continuous spotting on HAPT's training subjects: gm.spot beside two baselines, held out.
 
-Protocol (``../shared/datasets/HAPTTransitions/README.md``): gestures are the six postural
+Protocol (``datasets/HAPTTransitions/README.md`` of the shared data, ``shared_data``): gestures are the six postural
 transitions (labels 7-12), everything else is null; an event counts when emitted within its
 ground-truth event or up to 1 s after; micro/macro F1, median / p90 delay, false alarms per
 minute of null. Nested leave-subjects-out cross-validation: 3 outer folds of 7 subjects; in each,
@@ -66,7 +66,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import time
 from functools import partial
 from pathlib import Path
@@ -75,6 +74,7 @@ from typing import Any
 import numpy as np
 
 import gesturemap as gm
+from benchmarks.shared_data import DATASETS
 from gesturemap.evaluation.spotting import ground_truth_events as gt_events
 from gesturemap.evaluation.spotting import match_detections, spotting_metrics
 from gesturemap.evaluation.spotting_cv import (
@@ -97,11 +97,7 @@ from gesturemap.evaluation.verifier_rule import verifier_rule
 from gesturemap.models.spot_verifier import parse_context, parse_wait
 from gesturemap.models.spotting import NULL_MODELS
 
-#: ``../shared`` beside the repository, or the folder ``GESTUREMAP_SHARED`` names (a checkout
-#: that does not sit beside it, e.g. a git worktree)
-SHARED = Path(os.environ.get("GESTUREMAP_SHARED",
-                             Path(__file__).resolve().parents[1] / ".." / "shared"))
-DATA = SHARED / "datasets" / "HAPTTransitions"
+DATA = DATASETS / "HAPTTransitions"
 RATE = 50.0
 WINDOW = 100  # 2 s
 HOP = 5

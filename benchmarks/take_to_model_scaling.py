@@ -1,6 +1,6 @@
 """Stop recording -> new model answering on a big project (issue 16's third target).
 
-The method of ``gesturemap bench --latency``'s take-to-model row (benchmarks/bench_latency.py,
+The method of ``gesturemap bench --latency``'s take-to-model row (gesturemap/bench/latency.py,
 ``take_to_model``): an HHMM project in a window engine with its training process, a take
 recorded live at 200 frames/s, stopped and trained as the window does; the time from "stop" to
 the first frame the new model answers. Here on synthetic takes of the scaling benchmark's shape
@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_latency  # noqa: E402
 import bench_scaling  # noqa: E402
+
+from gesturemap.bench import latency as bench_latency  # noqa: E402
 
 
 def main(argv: list[str]) -> int:

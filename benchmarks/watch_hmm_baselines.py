@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 from hmmlearn.hmm import GaussianHMM
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "ShoulderExerciseWatch"
+from benchmarks.shared_data import DATASETS
+
+DATA = DATASETS / "ShoulderExerciseWatch"
 
 #: three readings of "+ deltas": none, a first difference, numpy's central gradient
 VARIANTS = {

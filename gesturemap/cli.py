@@ -84,7 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--delay", type=_seconds(0.0), default=0.0,
                       help="seconds to wait between frames, to watch it unfold")
     bench = sub.add_parser("bench", help="performance figures (kept in BENCHMARKS.md)")
-    bench.add_argument("--reference", help="path to shared/reference/xmm (XMM's workload)")
+    bench.add_argument("--reference", metavar="PATH",
+                       help="another copy of XMM's reference data (the folder holding data/"
+                            "trainingset_*.xmm.json); default: the workload inside the package")
     bench.add_argument("--repeats", type=int, default=7, help="retrains per model (median)")
     bench.add_argument("--json", help="also write the figures to this JSON file")
     bench.add_argument("--latency", action="store_true",

@@ -5,8 +5,10 @@ Set before anything imports Qt or gesturemap:
 - ``GESTUREMAP_RAISE=1``: the real-time code re-raises errors it would otherwise count, log at a
   limited rate and skip, so a test sees them.
 
-The reference data lives beside the repository in ``../shared`` (XMM's outputs, recorded
-datasets). Tests that need it fail with a clear message when it is missing; they never skip.
+The reference data the tests read lives in the repository, in ``tests/data/shared``: the parts of
+the project's full shared data (XMM's reference outputs, recorded datasets) that the tests use,
+cut by ``tests/data/shared/cut.py`` (each folder's README.md says what was kept). A test never
+reaches outside the clone; a missing folder fails with a clear message, never a skip.
 """
 
 from __future__ import annotations
@@ -20,16 +22,16 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["GESTUREMAP_RAISE"] = "1"
 
 REPO_DIR = Path(__file__).resolve().parent.parent
-SHARED_DIR = REPO_DIR.parent / "shared"
+SHARED_DIR = REPO_DIR / "tests" / "data" / "shared"
 
 
 def _shared_folder(*parts: str) -> Path:
     folder = SHARED_DIR.joinpath(*parts)
     if not folder.is_dir():
         pytest.fail(
-            f"the shared data folder {folder} is missing: the tests expect the project's shared/ "
-            f"folder beside the repository ({REPO_DIR}), as the developers' and CI's machines "
-            "have it.",
+            f"the test data folder {folder} is missing from this checkout: it is part of the "
+            "repository (restore it with git, or cut it again with tests/data/shared/cut.py "
+            "from a full copy of the shared data).",
             pytrace=False,
         )
     return folder
@@ -43,13 +45,14 @@ def repo_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def reference_dir() -> Path:
-    """``../shared/reference/xmm``: IRCAM XMM's outputs on known data (see its README.md)."""
+    """``tests/data/shared/reference/xmm``: IRCAM XMM's outputs on known data (its README.md)."""
     return _shared_folder("reference", "xmm")
 
 
 @pytest.fixture(scope="session")
 def datasets_dir() -> Path:
-    """``../shared/datasets``: real recorded datasets as ``.npz`` files (see their README.md)."""
+    """``tests/data/shared/datasets``: real recorded datasets as ``.npz`` files, whole or cut
+    (each folder's README.md)."""
     return _shared_folder("datasets")
 
 

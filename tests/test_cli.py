@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -35,8 +36,8 @@ def test_builtin_data_is_learnable():
     assert model.predict([t for _, t in takes]) == [lb for lb, _ in takes]
 
 
-def test_bench_reports_every_model(reference_dir, tmp_path):
-    rows = bench.bench_models(reference_dir, repeats=1, frames=200)
+def test_bench_reports_every_model():
+    rows = bench.bench_models(bench.load_workload(), repeats=1, frames=200)
     assert set(rows) == {"gmm", "gmr", "hhmm", "hmr"}
     for row in rows.values():
         assert row["fit_ms_parallel"] > 0 and row["step_us_p99"] >= row["step_us_p50"] > 0
@@ -45,27 +46,25 @@ def test_bench_reports_every_model(reference_dir, tmp_path):
     assert table.count("\n") == 5 and "HHMM" in table
 
 
-def test_bench_command_writes_json(reference_dir, tmp_path):
+def test_bench_command_writes_json(tmp_path):
+    """From a folder with nothing beside it, on the workload inside the package."""
     out_json = tmp_path / "bench.json"
+    env = {k: v for k, v in os.environ.items() if k != "GESTUREMAP_REFERENCE"}
     proc = subprocess.run([sys.executable, "-m", "gesturemap.cli", "bench", "--repeats", "1",
-                           "--reference", str(reference_dir), "--json", str(out_json)],
-                          capture_output=True, text=True, timeout=600)
+                           "--json", str(out_json)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stderr
+    assert "reference workload: the workload inside the package" in proc.stdout
     data = json.loads(out_json.read_text())
     assert data["format"] == "gesturemap.bench" and set(data["models"]) == {
         "gmm", "gmr", "hhmm", "hmr"}
 
 
-def test_bench_without_reference_says_what_to_do(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("GESTUREMAP_REFERENCE", raising=False)
-    monkeypatch.setattr(bench, "__file__", str(tmp_path / "x" / "y" / "bench.py"))
-    try:
-        bench.find_reference(str(tmp_path / "nowhere"))
-    except SystemExit as exc:
-        assert "--reference" in str(exc)
-    else:  # pragma: no cover
-        raise AssertionError("expected a clear exit")
+def test_bench_with_a_wrong_reference_says_what_to_do(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "gesturemap.cli", "bench", "--reference",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "not a copy of XMM's reference data" in proc.stderr and "--reference" in proc.stderr
 
 
 def test_new_train_and_replay_commands(reference_dir, tmp_path):

@@ -11,14 +11,13 @@ from scipy.stats import multivariate_normal
 import gesturemap as gm
 from gesturemap.models import Featured
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "JapaneseVowels"
 NOISE = 3
 
 
-def _vowels(split: str, noise_seed: int) -> gm.Dataset:
+def _vowels(datasets: Path, split: str, noise_seed: int) -> gm.Dataset:
     """JapaneseVowels (12 real channels) with NOISE channels of pure noise appended, as loud
     as the real ones."""
-    z = np.load(DATA / f"JapaneseVowels_{split}.npz")
+    z = np.load(datasets / "JapaneseVowels" / f"JapaneseVowels_{split}.npz")
     xs = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
     rng = np.random.default_rng(noise_seed)
     ds = gm.Dataset()
@@ -28,8 +27,8 @@ def _vowels(split: str, noise_seed: int) -> gm.Dataset:
 
 
 @pytest.fixture(scope="module")
-def vowels() -> tuple[gm.Dataset, gm.Dataset]:
-    return _vowels("train", 0), _vowels("test", 1)
+def vowels(datasets_dir: Path) -> tuple[gm.Dataset, gm.Dataset]:
+    return _vowels(datasets_dir, "train", 0), _vowels(datasets_dir, "test", 1)
 
 
 @pytest.mark.parametrize("model, bottom", [(gm.GMM(), NOISE), (gm.HHMM(), NOISE),

@@ -1,6 +1,6 @@
 """``gesturemap import`` of XMM training sets into an existing project: one file per gesture,
 imported one after the other, appends as an ARFF import does (same rules, all or nothing,
-under the project's lock). Real files: tests/data/xmm (SOURCES.md) and ../shared/reference/xmm."""
+under the project's lock). Real files: tests/data/xmm (SOURCES.md) and tests/data/shared/reference/xmm."""
 
 from __future__ import annotations
 

@@ -152,14 +152,13 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
     assert any(m[0] == 0xB0 for m in got)  # the likelihoods as control changes
 
 
-def test_bench_measures_midi_out_latency(reference_dir):
+def test_bench_measures_midi_out_latency():
     """The benchmark's MIDI row: a dummy JACK server of its own, real MIDI timed (no timing
     asserted here: the figures go in BENCHMARKS.md)."""
-    from gesturemap.bench import benchmark_module
+    from gesturemap.bench import load_workload
+    from gesturemap.bench import midi as bench_midi
 
-    bench_midi = benchmark_module("bench_midi")
-
-    r = bench_midi.run(reference_dir, seconds=2.0)
+    r = bench_midi.run(load_workload(), seconds=2.0)
     assert r["frames"] == 400 and 0 < r["frames_with_midi"] <= r["frames"] - 200
     assert r["latency_us_p99"] >= r["latency_us_p50"] > 0
     assert "JACK MIDI" in bench_midi.format_row(r)

@@ -1,5 +1,6 @@
 """Packaging: an installed gesturemap carries the root sensors/, presets/ and examples/ folders,
-and its licence as an SPDX expression with the licence file.
+the reference workload of ``gesturemap bench``, the seeds of a first start, and its licence as
+an SPDX expression with the licence file.
 
 The build runs on a copy of the sources in a temporary folder, so it neither writes build/ or
 *.egg-info into the checkout nor races another test run using the same checkout.
@@ -79,6 +80,8 @@ def test_wheel_contains_data_folders(wheel_dir: Path, repo_dir: Path) -> None:
     for path in (repo_dir / "gesturemap" / "seeds").iterdir():
         assert f"gesturemap/seeds/{path.name}" in names
     assert "gesturemap/examples/gesturemap.pd" in names  # the patches README points to
+    assert "gesturemap/bench/xmm_workload.npz" in names
+    assert "gesturemap/bench/latency.py" in names and "gesturemap/bench/midi.py" in names
     # Every file of the checkout's data folders is shipped.
     for folder in ("sensors", "presets", "examples"):
         for path in (repo_dir / folder).rglob("*"):
@@ -128,6 +131,39 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
     assert lines[6].endswith(f"talk to gesturemap run, an XMM training set): {package / 'examples'}")
 
 
+def test_installed_wheel_benches_on_its_own_workload(wheel_dir: Path, tmp_path: Path) -> None:
+    """``gesturemap bench`` from an installed wheel, in a folder with nothing beside it: the
+    workload comes from the installed package (the whole bench compiles every kernel afresh in
+    a new install, minutes: `gesturemap bench` itself is run by hand, see BENCHMARKS.md)."""
+    site = tmp_path / "site"
+    (wheel,) = wheel_dir.glob("gesturemap-*.whl")
+    _run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+         str(wheel), cwd=tmp_path)  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "GESTUREMAP_REFERENCE"}
+    env["PYTHONPATH"] = str(site)
+    script = (
+        "from gesturemap.bench import latency, load_workload, midi, workload\n"
+        "w = load_workload()\n"
+        "print(workload.__file__)\n"
+        "print(w.source)\n"
+        "print(len(w.unimodal), sum(r.length for r in w.bimodal), w.test_frames.shape)\n"
+    )
+    lines = _run(sys.executable, "-c", script, cwd=tmp_path, env=env).splitlines()
+    assert Path(lines[0]).parent == site / "gesturemap" / "bench"
+    assert lines[1] == "the workload inside the package (xmm_workload.npz)"
+    assert lines[2] == "25 5132 (953, 6)"
+    # the command finds it too: its first line names the workload before any timing
+    proc = subprocess.Popen([sys.executable, "-m", "gesturemap", "bench", "--repeats", "1"],
+                            cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        first = proc.stdout.readline()
+    finally:
+        proc.kill()
+        proc.wait()
+    assert first.strip() == ("gesturemap bench — reference workload: the workload inside "
+                             "the package (xmm_workload.npz)")
+
+
 def test_wheel_built_from_sdist_keeps_data(source_copy: Path, tmp_path: Path) -> None:
     sdist_dir = tmp_path / "sdist"
     _run(
@@ -143,6 +179,7 @@ def test_wheel_built_from_sdist_keeps_data(source_copy: Path, tmp_path: Path) ->
     names = _build_wheel(sdist, tmp_path / "wheel", cwd=tmp_path)
     assert f"gesturemap/sensors/{PROBE}" in names
     assert "gesturemap/presets/README.md" in names
+    assert "gesturemap/bench/xmm_workload.npz" in names
 
 
 def test_ci_runs_the_readme_test_command(repo_dir: Path) -> None:

@@ -9,12 +9,10 @@ import pytest
 
 import gesturemap as gm
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "datasets" / "JapaneseVowels"
 
-
-def _flipped(fraction: float, seed: int) -> tuple[gm.Dataset, set[int]]:
+def _flipped(datasets: Path, fraction: float, seed: int) -> tuple[gm.Dataset, set[int]]:
     """JapaneseVowels' training takes with ``fraction`` of the labels changed at random."""
-    z = np.load(DATA / "JapaneseVowels_train.npz")
+    z = np.load(datasets / "JapaneseVowels" / "JapaneseVowels_train.npz")
     xs = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
     y = [int(v) for v in z["y"]]
     rng = np.random.default_rng(seed)
@@ -28,8 +26,8 @@ def _flipped(fraction: float, seed: int) -> tuple[gm.Dataset, set[int]]:
 
 
 @pytest.mark.parametrize("model", [gm.GMM(), gm.KNN()])
-def test_finds_flipped_labels(model):
-    ds, flipped = _flipped(0.05, seed=1)
+def test_finds_flipped_labels(datasets_dir, model):
+    ds, flipped = _flipped(datasets_dir, 0.05, seed=1)
     reviews = gm.review_takes(ds, model, folds=5)
     assert [r.index for r in reviews] == list(range(len(ds)))
     assert getattr(model, "labels_", None) is None  # the model given is never fitted

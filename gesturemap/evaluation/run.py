@@ -107,7 +107,7 @@ def build(kind: str, params: Mapping[str, Any]) -> Any:
 
 
 def load_npz_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, dict[str, np.ndarray]]:
-    """A dataset file in the format of ``../shared/datasets`` and its per-recording arrays.
+    """A dataset file in the format of the shared datasets and its per-recording arrays.
 
     The file holds ``X_concat`` (N, D), ``lengths`` (n,) and ``y`` (n,) (see
     :meth:`gesturemap.Dataset.from_npz`); an optional ``Y_concat`` (N, D_out) makes it bimodal

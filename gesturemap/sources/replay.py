@@ -2,7 +2,7 @@
 
 :class:`ReplaySource` plays the ``input`` stream of a session log (a folder written by
 :class:`gesturemap.log.SessionLog`), or a data set ``.npz`` file of concatenated recordings
-(``X_concat``, ``lengths``, ``y``: the format of ``../shared/datasets``), into a
+(``X_concat``, ``lengths``, ``y``: the format of the shared datasets), into a
 :class:`~gesturemap.sources.FrameQueue`, at the recorded timing scaled by ``speed``, or as fast
 as the consumer takes the frames. Everything downstream (engine, pipeline, model, outputs) runs
 exactly as with a real sensor, which is how a logged session is run through another model.

@@ -21,7 +21,8 @@ import numpy as np
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from gesturemap.bench import benchmark_module, find_reference
+from gesturemap.bench import latency as bench_latency
+from gesturemap.bench import load_workload
 from gesturemap.gui.remote import EngineProcess
 from gesturemap.gui.session import TakeRef
 from gesturemap.project import Project
@@ -73,14 +74,14 @@ def _wait(condition, timeout=10.0):
 
 
 @pytest.fixture(scope="module")
-def reference():
-    return find_reference(None)
+def workload():
+    return load_workload()
 
 
 @pytest.fixture
-def trained(tmp_path, reference):
+def trained(tmp_path, workload):
     """An HHMM project trained on XMM's reference workload; outputs go to a test socket."""
-    folder = benchmark_module("bench_latency")._project(tmp_path / "proj", reference)
+    folder = bench_latency._project(tmp_path / "proj", workload)
     rx = _udp_rx()
     project = Project.load(folder)
     project.outputs = {"host": "127.0.0.1", "port": rx.getsockname()[1]}
@@ -90,9 +91,9 @@ def trained(tmp_path, reference):
     rx.close()
 
 
-def test_engine_process_runs_records_edits_and_saves(trained, reference, tmp_path):
+def test_engine_process_runs_records_edits_and_saves(trained, workload, tmp_path):
     folder, rx = trained
-    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    frames = workload.test_frames
     engine = EngineProcess(Project.load(folder), project_dir=folder,
                            osc_in=("127.0.0.1", 0), trainer="thread").start()
     try:

@@ -10,7 +10,7 @@ import pytest
 
 import gesturemap as gm
 
-#: The settings XMM's reference models were trained with (../shared/reference/xmm/params.json).
+#: The settings XMM's reference models were trained with (tests/data/shared/reference/xmm/params.json).
 REFERENCE_SETTINGS = {
     "relative_regularization": 0.01,
     "absolute_regularization": 0.001,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -116,15 +115,11 @@ def test_mean_template_and_save_load_with_rotation(tmp_path):
         np.testing.assert_array_equal(a.scale, b.scale)
 
 
-HAPT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "HAPTTransitions"
-
-
-@pytest.mark.skipif(not (HAPT / "HAPT_transitions_train.npz").exists(),
-                    reason="the shared HAPT data is not beside the repository")
-def test_real_transition_replayed_faster_and_bigger():
+def test_real_transition_replayed_faster_and_bigger(datasets_dir):
     """A real postural transition (smartphone IMU), its own template, replayed x1.5 faster and
     x1.5 bigger: speed and scale found within 15 % after 30 % of the gesture."""
-    z = np.load(HAPT / "HAPT_transitions_train.npz", allow_pickle=False)
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz",
+                allow_pickle=False)
     takes = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
     ds = gm.Dataset()
     chosen = {}

@@ -3,8 +3,6 @@ with the particles' evidence (``recognizer_weight``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -13,8 +11,6 @@ from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.models.base import restore
 
 from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
-
-HAPT = Path(__file__).resolve().parents[3] / "shared" / "datasets" / "HAPTTransitions"
 
 
 def _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
@@ -90,13 +86,12 @@ def test_the_pool_is_the_weighted_sum_of_both_experts_and_leaves_the_estimates()
     np.testing.assert_array_equal(first, again)
 
 
-@pytest.mark.skipif(not (HAPT / "HAPT_transitions_train.npz").exists(),
-                    reason="the shared HAPT data is not beside the repository")
-def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wrong():
+def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wrong(datasets_dir):
     """HAPT postural transitions (25 Hz), templates from subjects 3.., two other subjects'
     takes streamed: read at 30, 40, ... 100 % of each take, the pool is right at points where
     the particle filter alone is wrong, and right more often overall."""
-    z = np.load(HAPT / "HAPT_transitions_train.npz", allow_pickle=False)
+    z = np.load(datasets_dir / "HAPTTransitions" / "HAPT_transitions_train.npz",
+                allow_pickle=False)
     takes = [x[::2] for x in np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])]
     labels, subjects = z["y"].astype(str), z["subject"]
     ds = gm.Dataset()

@@ -18,7 +18,7 @@ from gesturemap.models.gvf_recognizer import RECOGNIZER_HHMM, gated_weight
 from gesturemap.models.gvf_rescaled import RescaledRecognizer
 
 from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_recognizer import HAPT, _same_stream
+from .test_gvf_recognizer import _same_stream
 from .test_gvf_recognizer_decision import _saved_and_loaded, _standardized, _stream_x
 
 #: frame: (label index, log-likelihoods) of ``GVF(300, random_state=2)`` (the package
@@ -184,9 +184,8 @@ def test_bad_values_are_named():
         model.set_params(recognizer_input="Rescaled").stream()
 
 
-@pytest.mark.skipif(not (HAPT / "HAPT_transitions_train.npz").exists(),
-                    reason="the shared HAPT data is not beside the repository")
-def test_on_real_transitions_replayed_twice_as_big_the_rescaled_hhmm_recognises_more():
+def test_on_real_transitions_replayed_twice_as_big_the_rescaled_hhmm_recognises_more(
+        datasets_dir):
     """HAPT postural transitions (25 Hz, benchmarks/gvf_eval.py's takes), templates from
     gvf_eval's training subjects but 1 and 3, whose 24 takes are replayed twice as big about
     their first frame; the HHMM alone on the class (weight 1): at the end of each take the
@@ -194,7 +193,7 @@ def test_on_real_transitions_replayed_twice_as_big_the_rescaled_hhmm_recognises_
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from gvf_eval import load_takes, replay
 
-    takes, labels, subjects = load_takes()
+    takes, labels, subjects = load_takes(datasets_dir / "HAPTTransitions")
     held = {5, 7, 11, 17, 21, 26, 28, 1, 3}  # gvf_eval's test subjects, and 1 and 3
     ds = gm.Dataset()
     for x, y, s in zip(takes, labels, subjects, strict=True):

@@ -12,8 +12,6 @@ import pytest
 import gesturemap as gm
 from gesturemap.models.gvf_spreads import borrow_spreads
 
-from .test_gvf_recognizer import HAPT
-
 
 def _arrays(rng, n_templates, d=3, frames=(5, 7, 4, 6)):
     spreads = [rng.random(d) for _ in range(n_templates)]
@@ -73,9 +71,7 @@ def test_fit_gives_a_class_of_one_take_the_borrowed_spreads():
     assert b.min() > 0
 
 
-@pytest.mark.skipif(not (HAPT / "HAPT_transitions_train.npz").exists(),
-                    reason="the shared HAPT data is not beside the repository")
-def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template():
+def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template(datasets_dir):
     """HAPT postural transitions (25 Hz, benchmarks/gvf_eval.py's takes): 12 takes of
     gvf_eval's training subjects, 2 per class, each the only take of its class, the other
     classes from the other training subjects' takes (gvf_eval's own take as template), the
@@ -85,7 +81,7 @@ def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template():
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     from gvf_eval import load_takes
 
-    takes, labels, subjects = load_takes()
+    takes, labels, subjects = load_takes(datasets_dir / "HAPTTransitions")
     test_subjects = {5, 7, 11, 17, 21, 26, 28}  # gvf_eval's held-out subjects: not used
     train = [i for i in range(len(takes)) if subjects[i] not in test_subjects]
     pick = []

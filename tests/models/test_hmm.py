@@ -90,18 +90,22 @@ def test_short_takes_get_fewer_states():
 
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # hmmlearn's scaling pass, on purpose
 def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(datasets_dir):
-    """On ShoulderExerciseWatch's "IR" takes with first differences, hmmlearn's "scaling"
-    Baum-Welch ends on NaN parameters without an error (it did in 2 of 7 classes): the model
-    is the log domain's fit from the same start, finite, and says so."""
+    """On a real take with first differences (ShoulderExerciseWatch, subject 5's whole "ER"
+    recording; the whole "IR" class did it too), hmmlearn's "scaling" Baum-Welch ends on NaN
+    parameters without an error: the model is the log domain's fit from the same start,
+    finite, and says so."""
     z = np.load(datasets_dir / "ShoulderExerciseWatch" / "ShoulderExerciseWatch_train.npz")
     takes = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
     takes = [np.hstack([x, np.diff(x, axis=0, prepend=x[:1])])
-             for x, y in zip(takes, z["y"], strict=True) if str(y) == "IR"]
+             for x, y, subject, n in zip(takes, z["y"], z["subject"], z["full_lengths"],
+                                         strict=True)
+             if str(y) == "ER" and subject == 5 and len(x) == n]
+    assert len(takes) == 1  # the cut keeps this one whole
     ds = gm.Dataset()
     for x in takes:
-        ds.add(x, label="IR")
+        ds.add(x, label="ER")
     model = gm.HMM(10).fit(ds)
-    assert model.training_info_["classes"]["IR"]["implementation"] == "log"
+    assert model.training_info_["classes"]["ER"]["implementation"] == "log"
     c = model.class_params_[0]
     assert all(np.isfinite(c[k]).all() for k in ("startprob", "transmat", "means", "covars"))
     x = (np.vstack(takes) - model.mean_) / model.scale_
@@ -113,22 +117,30 @@ def test_a_fit_the_scaling_pass_leaves_non_finite_is_redone_in_the_log_domain(da
     assert np.isfinite(model.log_likelihood(takes[0])).all()
 
 
+#: Per-channel mean and standard deviation of every ShoulderExerciseWatch frame of the subjects
+#: other than 8 (the full data set's, rounded; the repository keeps excerpts of most recordings)
+WATCH_MEAN_BUT_SUBJECT_8 = np.array([-0.009, 0.387, -0.149, 0.025, -0.002, 0.015])
+WATCH_STD_BUT_SUBJECT_8 = np.array([0.902, 0.498, 0.549, 0.998, 2.519, 1.074])
+
+
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # hmmlearn's own fit, diverging
 def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
-    """ShoulderExerciseWatch, every subject but 8, class "PEN", 10 states, unstandardised
-    inputs standardised beforehand: hmmlearn's log-domain Baum-Welch reaches NaN after some
-    iterations. The model keeps the last parameters whose log-likelihood was finite: hmmlearn's
-    own fit stopped one step before."""
+    """ShoulderExerciseWatch, every subject but 8, class "PEN" (whole recordings), 10 states,
+    inputs standardised beforehand with every frame's mean and standard deviation (all classes,
+    every subject but 8; of the full data set: the cut keeps excerpts of the other classes):
+    hmmlearn's log-domain Baum-Welch reaches NaN after some iterations (a state that no
+    longer leaves starves the next one). The model keeps the last parameters whose
+    log-likelihood was finite: hmmlearn's own fit stopped one step before."""
     takes, labels, subjects = [], [], []
     for part in ("train", "test"):
         z = np.load(datasets_dir / "ShoulderExerciseWatch" / f"ShoulderExerciseWatch_{part}.npz")
         takes += np.split(z["X_concat"].astype(np.float64), np.cumsum(z["lengths"])[:-1])
         labels += [str(y) for y in z["y"]]
         subjects += [int(s) for s in z["subject"]]
-    train = [i for i in range(len(takes)) if subjects[i] != 8]
-    all_frames = np.vstack([takes[i] for i in train])
-    mean, std = all_frames.mean(0), all_frames.std(0)
-    pen = [(takes[i] - mean) / std for i in train if labels[i] == "PEN"]
+    mean, std = WATCH_MEAN_BUT_SUBJECT_8, WATCH_STD_BUT_SUBJECT_8
+    pen = [(takes[i] - mean) / std for i in range(len(takes))
+           if subjects[i] != 8 and labels[i] == "PEN"]
+    assert len(pen) == 18 and sum(map(len, pen)) == 23_641  # every one whole
     ds = gm.Dataset()
     for x in pen:
         ds.add(x, label="PEN")

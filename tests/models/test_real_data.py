@@ -1,5 +1,10 @@
 """On real recorded data, the default models recognise whole recordings at least as well as
-the hmmlearn baselines of the datasets' READMEs (standardised inputs, official split)."""
+hmmlearn's baselines (standardised inputs, the datasets' train/test split by speaker or subject).
+
+JapaneseVowels is whole here: its README's baseline. ShoulderExerciseWatch is cut (5-s excerpts
+of most recordings: tests/data/shared/datasets/ShoulderExerciseWatch/README.md): the baseline
+is hmmlearn's measured on the same cut. The figures on the whole watch data are a benchmark
+(``GESTUREMAP_SHARED=... python3 benchmarks/real_data.py``)."""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ import pytest
 
 import gesturemap as gm
 
-#: hmmlearn GaussianHMM per class, best of ergodic 5 st. / left-right 10 st. (README tables)
-HMMLEARN_BASELINE = {"JapaneseVowels": 0.978, "ShoulderExerciseWatch": 0.738}
+#: hmmlearn GaussianHMM per class: JapaneseVowels, the best of ergodic 5 st. / left-right 10 st.
+#: (its README's table); ShoulderExerciseWatch's cut, left-right 10 st. (0.690; 5 st.: 0.643),
+#: measured as benchmarks/watch_hmm_baselines.py does, on standardised inputs
+HMMLEARN_BASELINE = {"JapaneseVowels": 0.978, "ShoulderExerciseWatch": 0.690}
 
 
 def _split(path):
@@ -41,9 +48,10 @@ def test_default_models_match_hmmlearn(datasets_dir, name, factory):
     assert acc >= HMMLEARN_BASELINE[name], f"{name}: {acc:.3f}"
 
 
-def test_xmm_defaults_fall_short_on_watch(datasets_dir):
-    """Why the defaults differ from XMM's: XMM's own settings do worse on this real data."""
+def test_xmm_defaults_fall_short_on_real_data(datasets_dir):
+    """Why the defaults differ from XMM's: XMM's own settings do worse on real data (the whole
+    JapaneseVowels: 0.976, under hmmlearn's 0.978 that ``gm.HHMM()`` reaches; on the whole
+    watch data too, 0.714 against 0.738: benchmarks/real_data.py)."""
     xmm = gm.HHMM(10, relative_regularization=0.01, em_percent_change=0.01, deltas=False,
                   decision="window")
-    assert _accuracy(datasets_dir, "ShoulderExerciseWatch", xmm) < HMMLEARN_BASELINE[
-        "ShoulderExerciseWatch"]
+    assert _accuracy(datasets_dir, "JapaneseVowels", xmm) < HMMLEARN_BASELINE["JapaneseVowels"]

@@ -1,6 +1,6 @@
-"""``Spotter(bound_matches=True)`` (issue 12v, from issue 12u's exploration): a partial match
-that would span more frames than ``max_duration`` allows is dropped inside the Viterbi pass, so
-that a younger one may take its state, instead of only being refused when it completes."""
+"""``Spotter(bound_matches=True)``: a partial match that would span more frames than
+``max_duration`` allows is dropped inside the Viterbi pass, so that a younger one may take its
+state, instead of only being refused when it completes."""
 
 from __future__ import annotations
 
@@ -24,17 +24,20 @@ def test_drop_long_forgets_only_the_matches_too_long_to_count() -> None:
 
 @pytest.fixture(scope="module")
 def hapt(datasets_dir):
+    """HAPT's spotting HHMM (benchmarks/spotting_hapt.py's) trained on the sessions of subjects
+    1, 3 and 5 (the repository keeps 8 sessions, each up to 30 s after its last transition)."""
     from benchmarks.spotting_hapt import hhmm, training_data
     from gesturemap.evaluation.spotting_cv import load_streams
 
     st = load_streams(str(datasets_dir / "HAPTTransitions" / "HAPT_train_streams.npz"))
-    return st, hhmm(None).fit(training_data(st, list(range(12)), lambda x: x))
+    assert st.subject.tolist() == [1, 1, 3, 3, 5, 5, 6, 6]
+    return st, hhmm(None).fit(training_data(st, list(range(6)), lambda x: x))
 
 
 def test_on_real_sessions_it_changes_matches_and_stepping_equals_spot(hapt) -> None:
     st, model = hapt
     changed = 0
-    for i in (18, 23, 30):
+    for i in (0, 2, 6):
         x = st.sessions[i]
         plain = gm.spot(model, x)
         assert gm.spot(model, x, bound_matches=False) == plain  # off: the package's spotter
@@ -47,7 +50,9 @@ def test_on_real_sessions_it_changes_matches_and_stepping_equals_spot(hapt) -> N
         assert [r.event for r in map(s.step, x) if r.event is not None] == bounded
         s = sp.stream()
         assert [e for part in np.array_split(x, 5) for e in s.run_events(part)] == bounded
-    assert changed >= 2  # sessions 18 and 23 (trained on 0-11): a match taken by a younger one
+    # sessions 0 and 2 (subject 6's session 6 is held out): a match taken by a younger one;
+    # on the whole data, held-out sessions of subjects 16 and 19 did the same
+    assert changed >= 2
 
 
 def test_the_setting_is_checked(hapt) -> None:

@@ -1,6 +1,6 @@
 """OSC in -> OSC out latency of ``gesturemap run`` on loopback, beside a bare python-osc floor.
 
-A sender in this process sends ``/wek/inputs`` frames (6 floats of XMM's reference test data)
+A sender in this process sends ``/wek/inputs`` frames (6 floats of XMM's reference test stream)
 at a fixed rate to a ``gesturemap run`` process serving an HHMM project trained on XMM's
 reference workload, and times each ``/wek/outputs`` answer on its own receiving socket (UDP on
 loopback keeps order, so the n-th answer belongs to the n-th frame). The same is done against a
@@ -27,7 +27,8 @@ import numpy as np
 
 # in a measured process, before it starts (preexec_fn): ordinary scheduling, whatever the
 # client has (imported here: nothing is imported between fork and exec)
-from gesturemap.trainer import _ordinary_scheduling as _ordinary
+from ..trainer import _ordinary_scheduling as _ordinary
+from .workload import Workload
 
 FLOOR_SCRIPT = textwrap.dedent("""
     import sys
@@ -89,7 +90,7 @@ def _free_port() -> int:
 
 
 def _message(address: str, values: np.ndarray) -> bytes:
-    from gesturemap.outputs.osc import MessageEncoder
+    from ..outputs.osc import MessageEncoder
 
     return MessageEncoder().floats(address, values)
 
@@ -156,12 +157,13 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
             "jitter_us_p99_minus_p50": float(np.percentile(a, 99) - np.median(a))}
 
 
-def _project(folder: Path, reference: Path, search: bool = False,
+def _project(folder: Path, workload: Workload, search: bool = False,
              spotting: bool = False, kind: str = "hhmm") -> Path:
-    import gesturemap as gm
-    from gesturemap.project import Project
+    """A project trained on the workload's takes (an HHMM, or a 1-NN for ``kind="knn"``),
+    saved in ``folder``."""
+    from ..project import Project
 
-    ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
+    ds = workload.unimodal
     model: dict[str, Any] = ({"kind": "hhmm", "params": {"states": 10}} if kind == "hhmm" else
                              {"kind": "knn", "params": {"k": 1, "likelihood_window": 1,
                                                         "decision": "window"}})
@@ -177,6 +179,19 @@ def _project(folder: Path, reference: Path, search: bool = False,
     return folder
 
 
+def compile_ahead() -> None:
+    """Compile every kernel a measured server loads (the models' and the compiled frame path's)
+    in this process, or load them from numba's disk cache, before any server starts. Uncached
+    (a new checkout or install) that takes minutes: a server would spend them compiling (its
+    training worker's warm-up, its compile thread) during the measurement, and its stop would
+    wait for the compile. Once compiled here, every server loads them from the cache."""
+    from ..compiled_wire import warm
+    from ..trainer import _warm_up
+
+    _warm_up()
+    warm()
+
+
 def _measuring_client_first() -> None:
     """Where permitted, the measuring client runs at real-time priority, so that its own wake-up
     on a busy machine (the window painting beside it, say) is not counted as the server's
@@ -188,18 +203,19 @@ def _measuring_client_first() -> None:
         pass
 
 
-def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
+def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
         retrain_every_s: float = 1.0, window: bool = False,
         search: bool = False, spotting: bool = False) -> dict[str, Any]:
     """Latency figures; with ``window``, also with the window open, busy and retraining (its
     engine in a process of its own, as by default, and on a thread of the window's process);
     with ``spotting``, the project's stream also spots gestures."""
-    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    frames = workload.test_frames
     out: dict[str, Any] = {"rate_hz": rate_hz, "seconds": seconds, "spotting": spotting}
+    compile_ahead()
     _measuring_client_first()
     with tempfile.TemporaryDirectory() as tmp:
-        folder = _project(Path(tmp) / "proj", reference, spotting=spotting)
-        searching = _project(Path(tmp) / "proj_search", reference, search=True,
+        folder = _project(Path(tmp) / "proj", workload, spotting=spotting)
+        searching = _project(Path(tmp) / "proj_search", workload, search=True,
                              spotting=spotting) if search else None
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rx.bind(("127.0.0.1", 0))
@@ -241,13 +257,12 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0,
                 time.sleep(1.0)  # the training worker finishes loading
                 out[label] = _measure(port, rx, frames, rate_hz, seconds, retrain)
             finally:
-                proc.terminate()
-                proc.wait(timeout=30)
+                stop_servers([proc])  # killed if it does not stop: never left running
         rx.close()
     return out
 
 
-def take_to_model(reference: Path | None, repeats: int = 6, rate_hz: float = 200.0,
+def take_to_model(workload: Workload | None, repeats: int = 6, rate_hz: float = 200.0,
                   search: bool = False, dataset: Any = None,
                   params: dict[str, Any] | None = None) -> dict[str, Any]:
     """From "stop recording" to the first frame answered by the model trained with that take,
@@ -255,18 +270,17 @@ def take_to_model(reference: Path | None, repeats: int = 6, rate_hz: float = 200
     recorded live (frames at ``rate_hz``), then stopped and trained as the window does after a
     take. The engine and its training process run as in ``gesturemap run`` and the window.
     ``dataset`` (a :class:`gesturemap.Dataset`) and ``params`` (the HHMM's) replace the
-    reference workload (its last recording is the live take).
+    reference workload's takes (its last recording is the live take).
     With ``search``, the project asks for the background search: after each retrain it runs
     in its own process until the next take's retrain cancels it."""
     import threading
 
-    import gesturemap as gm
-    from gesturemap.gui.session import TakeRef, WindowEngine
-    from gesturemap.project import Project
-    from gesturemap.sources.base import Frame
+    from ..gui.session import TakeRef, WindowEngine
+    from ..project import Project
+    from ..sources.base import Frame
 
     if dataset is None:
-        dataset = gm.Dataset.from_xmm(reference / "data" / "trainingset_unimodal.xmm.json")
+        dataset = workload.unimodal
     recs = list(dataset)
     model: dict[str, Any] = {"kind": "hhmm", "params": dict(params or {"states": 10})}
     if search:
@@ -355,7 +369,7 @@ def format_rows(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# --vs-floor (issue 19) ---------------------------------------------------------------------
+# --vs-floor --------------------------------------------------------------------------------
 
 #: The floor: a bare python-osc server that answers each /wek/inputs with one /wek/outputs value
 #: and does nothing else (no model): what any Python OSC program pays on this machine.
@@ -491,7 +505,7 @@ def _warm_up(ports: dict[str, int], rx: socket.socket, frames: np.ndarray, rate_
     _drain(rx)
 
 
-def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: float = 200.0,
+def vs_floor(workload: Workload, rounds: int = 3, seconds: float = 10.0, rate_hz: float = 200.0,
              loads: tuple[str, ...] = ("idle", "busy"),
              servers: tuple[str, ...] = VS_FLOOR_SERVERS,
              external: dict[str, int] | None = None, receive_port: int = 0,
@@ -522,7 +536,7 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
     clash = set(external) & set(servers)
     if clash:
         raise ValueError(f"external server names clash with the built-in ones: {sorted(clash)}")
-    frames = np.load(reference / "data" / "X_test.npy").astype(np.float64)
+    frames = workload.test_frames
     order = [name for name in servers if name == "floor"] + list(external) + [
         name for name in servers if name != "floor"]
     out: dict[str, Any] = {"settings": {"rounds": rounds, "seconds": seconds, "rate_hz": rate_hz,
@@ -551,9 +565,10 @@ def vs_floor(reference: Path, rounds: int = 3, seconds: float = 10.0, rate_hz: f
                     f"external server {name!r} gave no /wek/outputs on 127.0.0.1:{rx_port} "
                     f"within 5 s of a /wek/inputs frame sent to 127.0.0.1:{port}")
         _drain(rx)
+        compile_ahead()
         # a project folder of its own per server: one process writes a project at a time
         # (gesturemap.project.lock), and "hhmm" and "hhmm_ordinary" run side by side
-        folders = {name: _project(Path(tmp) / name, reference, kind=name.split("_")[0])
+        folders = {name: _project(Path(tmp) / name, workload, kind=name.split("_")[0])
                    for name in servers if name != "floor"}
         try:
             for name in servers:

@@ -1,7 +1,11 @@
 """``gesturemap bench``: the performance figures kept in BENCHMARKS.md.
 
 Models: full retrain time (median of several runs) on XMM's reference workload beside XMM's own
-time (one thread, from ``reference/xmm/README.md``), and ``step()`` time p50 / p99.
+time (one thread, from XMM's reference README), and ``step()`` time p50 / p99. ``--latency``
+adds OSC in -> OSC out (:mod:`.latency`), OSC in -> MIDI out (:mod:`.midi`) and take -> model.
+The workload and these programs are inside the package, so an installed gesturemap measures
+itself with nothing beside it (:mod:`.workload`); ``--scaling`` runs a program of the source
+checkout's ``benchmarks/`` folder.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from typing import Any
 
 import numpy as np
 
+from .workload import Workload, load_workload
+
+__all__ = ["Workload", "bench_models", "benchmark_module", "load_workload", "main"]
+
 #: XMM's full retrain and per-frame times on this workload (C++, one thread, 2-core machine).
 XMM_TIMES_MS = {"gmm": 93.0, "hhmm": 235.0, "gmr": 126.0, "hmr": 289.0}
 XMM_STEP_US = {"gmm": 1.1, "hhmm": 3.9, "gmr": 2.4, "hmr": 14.0}
@@ -25,15 +33,13 @@ STEP_BUDGET_US = {"gmm": (15.0, None), "gmr": (15.0, None), "hhmm": (25.0, 60.0)
 
 
 def benchmark_module(name: str) -> Any:
-    """A benchmark program of the source checkout's ``benchmarks/`` folder (``bench_latency``,
-    ``bench_midi``, ``bench_scaling``), imported by name. They live outside the package: they
-    start windows, engines and clients, which the library itself never imports."""
+    """A benchmark program of the source checkout's ``benchmarks/`` folder (``bench_scaling``),
+    imported by name: programs that only a checkout runs."""
     import importlib
-    import sys
 
-    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    folder = Path(__file__).resolve().parents[2] / "benchmarks"
     if not (folder / f"{name}.py").is_file():
-        from .errors import GesturemapError
+        from ..errors import GesturemapError
 
         raise GesturemapError(
             f"this benchmark needs gesturemap's source checkout ({folder / (name + '.py')} "
@@ -41,21 +47,6 @@ def benchmark_module(name: str) -> Any:
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
     return importlib.import_module(name)
-
-
-def find_reference(path: str | None = None) -> Path:
-    """The XMM reference folder: ``path``, ``$GESTUREMAP_REFERENCE``, or ``../shared/...``."""
-    candidates = [path, os.environ.get("GESTUREMAP_REFERENCE")]
-    here = Path(__file__).resolve()
-    candidates += [str(p / "shared" / "reference" / "xmm") for p in
-                   (Path.cwd().parent, Path.cwd(), here.parents[2])]
-    for c in candidates:
-        if c and (Path(c) / "data" / "trainingset_unimodal.xmm.json").is_file():
-            return Path(c)
-    raise SystemExit(
-        "gesturemap bench: XMM's reference data was not found. Pass --reference "
-        "PATH/TO/shared/reference/xmm (or set GESTUREMAP_REFERENCE)."
-    )
 
 
 def _model(kind: str, n_jobs: int | None) -> Any:
@@ -71,14 +62,24 @@ def _model(kind: str, n_jobs: int | None) -> Any:
                    regression_estimator="full", **common)
 
 
-def bench_models(reference: Path, repeats: int = 7, frames: int = 5000) -> dict[str, Any]:
-    """Retrain and step timings of GMM, GMR, HHMM and HMR with XMM's reference settings."""
-    import gesturemap as gm
+def bench_models(workload: Workload, repeats: int = 7, frames: int = 5000) -> dict[str, Any]:
+    """Retrain and step timings of GMM, GMR, HHMM and HMR with XMM's reference settings.
 
-    data = reference / "data"
-    uni = gm.Dataset.from_xmm(data / "trainingset_unimodal.xmm.json")
-    bi = gm.Dataset.from_xmm(data / "trainingset_bimodal.xmm.json")
-    x_test = np.load(data / "X_test.npy").astype(np.float64)
+    Parameters
+    ----------
+    workload : Workload
+        The reference workload (:func:`load_workload`).
+    repeats : int
+        Retrains per model and thread setting; the median is reported.
+    frames : int
+        ``step()`` calls timed per model (the test stream, repeated).
+
+    Returns
+    -------
+    dict
+        Per model kind (``gmm``, ``gmr``, ``hhmm``, ``hmr``), its figures and budgets.
+    """
+    uni, bi, x_test = workload.unimodal, workload.bimodal, workload.test_frames
     out: dict[str, Any] = {}
     for kind in ("gmm", "gmr", "hhmm", "hmr"):
         ds = bi if kind in ("gmr", "hmr") else uni
@@ -151,16 +152,23 @@ def main(args: Any) -> int:
         print(f"gesturemap bench --scaling — machine: {machine()}")
         rows = bench_scaling.run()
         if args.json:
-            from ._io import write_json
+            from .._io import write_json
 
             bench_scaling.plot(rows, Path(args.json).with_suffix(".png"))
             write_json(Path(args.json), {"machine": machine(), "scaling": rows},
                        format="gesturemap.bench", version=1)
             print(f"\nwrote {args.json}")
         return 0
-    reference = find_reference(args.reference)
+    from ..errors import GesturemapError
+
+    try:
+        workload = load_workload(args.reference)
+    except GesturemapError as e:
+        print(f"gesturemap bench: {e}", file=sys.stderr)
+        return 2
     if getattr(args, "vs_floor", False):
-        bench_latency = benchmark_module("bench_latency")
+        from . import latency as bench_latency
+
         print(f"gesturemap bench --latency --vs-floor — machine: {machine()}")
         external = _external_servers(getattr(args, "external", None) or [])
         if external and not args.receive_port:
@@ -168,7 +176,7 @@ def main(args: Any) -> int:
                   "their /wek/outputs to", file=sys.stderr)
             return 2
         try:
-            res = bench_latency.vs_floor(reference, rounds=args.rounds, seconds=args.seconds,
+            res = bench_latency.vs_floor(workload, rounds=args.rounds, seconds=args.seconds,
                                          external=external, receive_port=args.receive_port,
                                          warmup_s=args.warmup, log=sys.stdout)
         except (ValueError, OSError, RuntimeError) as e:
@@ -176,44 +184,45 @@ def main(args: Any) -> int:
             return 2
         print(bench_latency.format_vs_floor(res))
         if args.json:
-            from ._io import write_json
+            from .._io import write_json
 
             write_json(Path(args.json), {"machine": machine(), "vs_floor": res},
                        format="gesturemap.bench", version=1)
             print(f"\nwrote {args.json}")
         return 0
-    print(f"gesturemap bench — reference workload: {reference}")
-    print(f"machine: {machine()}")
-    rows = bench_models(reference, repeats=args.repeats)
+    print(f"gesturemap bench — reference workload: {workload.source}", flush=True)
+    print(f"machine: {machine()}", flush=True)
+    rows = bench_models(workload, repeats=args.repeats)
     print()
     print(format_models(rows))
     result: dict[str, Any] = {"machine": machine(), "models": rows}
     if getattr(args, "latency", False):
-        bench_latency = benchmark_module("bench_latency")
+        from . import latency as bench_latency
+        from . import midi as bench_midi
+
         print("\nOSC in -> OSC out on loopback, 200 frames/s, 10 s each:")
-        lat = bench_latency.run(reference, window=getattr(args, "window", False),
+        lat = bench_latency.run(workload, window=getattr(args, "window", False),
                                 search=getattr(args, "search", False),
                                 spotting=getattr(args, "spotting", False))
         print(bench_latency.format_rows(lat))
         result["latency"] = lat
-        bench_midi = benchmark_module("bench_midi")
-        midi = bench_midi.run(reference)
+        midi = bench_midi.run(workload)
         print(bench_midi.format_row(midi))
         result["midi_latency"] = midi
-        ttm = bench_latency.take_to_model(reference)
+        ttm = bench_latency.take_to_model(workload)
         print("\nstop recording -> new model answering (reference workload, 24 takes + 1 live): "
               f"first retrain {ttm['first_take_to_model_ms']:.0f} ms (every class), then median "
               f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms "
               "(the new take's class)")
         result["take_to_model"] = ttm
         if getattr(args, "search", False):
-            ttm = bench_latency.take_to_model(reference, search=True)
+            ttm = bench_latency.take_to_model(workload, search=True)
             print(f"the same with the background search running: first retrain "
                   f"{ttm['first_take_to_model_ms']:.0f} ms, then median "
                   f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms")
             result["take_to_model_searching"] = ttm
     if args.json:
-        from ._io import write_json
+        from .._io import write_json
 
         write_json(Path(args.json), result, format="gesturemap.bench", version=1)
         print(f"\nwrote {args.json}")

@@ -1,6 +1,6 @@
 """OSC in -> MIDI out latency of ``gesturemap run --midi-out``, over JACK MIDI.
 
-The method of ``benchmarks/bench_latency.py``: this process sends ``/wek/inputs`` frames at 200
+The method of :mod:`gesturemap.bench.latency`: this process sends ``/wek/inputs`` frames at 200
 frames/s to a ``gesturemap run --midi-out`` of a GMR project on XMM's bimodal reference set
 (its takes' inputs as the frames: its two continuous outputs give a control change on most
 frames), and times the MIDI that comes back on a JACK MIDI input of its own.
@@ -28,16 +28,17 @@ from typing import Any
 
 import numpy as np
 
+from .workload import Workload
+
 __all__ = ["format_row", "run"]
 
 
-def _regression_project(folder: Path, reference: Path) -> tuple[Path, np.ndarray]:
+def _regression_project(folder: Path, workload: Workload) -> tuple[Path, np.ndarray]:
     """A GMR project on XMM's bimodal reference set (continuous outputs: a control change on
     most frames), and its takes' inputs back to back as the frames to send."""
-    import gesturemap as gm
-    from gesturemap.project import Project
+    from ..project import Project
 
-    ds = gm.Dataset.from_xmm(reference / "data" / "trainingset_bimodal.xmm.json")
+    ds = workload.bimodal
     first = next(iter(ds))
     names = [f"out{k + 1}" for k in range(first.outputs.shape[1])]
     project = Project(
@@ -50,13 +51,14 @@ def _regression_project(folder: Path, reference: Path) -> tuple[Path, np.ndarray
     return folder, np.concatenate([rec.inputs for rec in ds]).astype(np.float64)
 
 
-def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
+def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
     """Latency figures of MIDI out (µs), or ``{"skipped": reason}`` without jackd."""
-    from bench_latency import _free_port, _message, _ordinary
+    from .latency import _free_port, _message, _ordinary, compile_ahead
 
     jackd = shutil.which("jackd")
     if jackd is None:
         return {"skipped": "jackd is not installed (apt-get install jackd2)"}
+    compile_ahead()
     name = f"gm-bench-midi-{os.getpid()}"
     env = dict(
         os.environ, JACK_DEFAULT_SERVER=name, JACK_NO_START_SERVER="1", GESTUREMAP_CLASS_CACHE="0"
@@ -86,7 +88,7 @@ def run(reference: Path, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[
         sink.open_virtual_port("bench-sink")
         sink.set_callback(on_midi)
         with tempfile.TemporaryDirectory() as tmp:
-            folder, frames = _regression_project(Path(tmp) / "proj", reference)
+            folder, frames = _regression_project(Path(tmp) / "proj", workload)
             port = _free_port()
             proc = subprocess.Popen(
                 [
