@@ -372,7 +372,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .project import Project
     from .scheduling import tune_process
     from .sources.settings import build_sensor_source
-    from .synth import NoAudioDeviceError
 
     _refuse_audio_with_no_audio(args, "run")
     project = Project.load(args.dir)
@@ -399,7 +398,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         factories.append(sensor_factory)
     synth = None
-    if not args.no_audio:
+    no_audio_error: tuple[type[BaseException], ...] = ()  # without a synth, nothing to catch
+    if not args.no_audio:  # (importing the synth compiles its kernels on a new machine)
+        from .synth import NoAudioDeviceError
+
+        no_audio_error = (NoAudioDeviceError,)
         audio = _audio_settings(args, (project.outputs or {}).get("synth"), "run")
         try:
             synth = stage_synth(args, project, audio)
@@ -416,7 +419,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     engine = Engine(project, **engine_args, synth=synth)
     try:
         engine.start()
-    except NoAudioDeviceError as exc:  # the device went away since the check, or refused
+    except no_audio_error as exc:  # the device went away since the check, or refused
         if fresh_log:  # the failed start's log holds no frame: the run's own starts afresh
             empty_log(Path(args.log))
         try:

@@ -205,6 +205,12 @@ class FrameWire:
         # lock for as long as it takes (tens of seconds on a new machine), and a model swapped
         # in meanwhile could not load its own kernels; from the cache it is a short load
         if not kernel_cached(compiled_wire.wire_step):
+            # after the project's own kernels, which the first take waits for: on two cores
+            # the training and the seed's step already take both
+            deadline = time.monotonic() + 600
+            while (getattr(getattr(self, "trainer", None), "preparing", None) is not None
+                   and not self._stop.wait(0.1) and time.monotonic() < deadline):
+                pass
             compile_frame_path_kernel(self._stop.is_set)
         if self._stop.is_set():
             return

@@ -113,8 +113,8 @@ def _step_seed_elsewhere(message: dict[str, Any]) -> subprocess.Popen | None:
     bimodal = bool(message.get("output_names"))
     if kind not in SEED_KINDS or not (SEEDS_DIR / f"{_seed_name(kind, bimodal)}.json").is_file():
         return None
-    code = ("import os\ntry:\n    os.nice(5)\nexcept OSError:\n    pass\n"
-            f"from gesturemap.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n")
+    # at the training process's own priority, which it inherits
+    code = f"from gesturemap.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n"
     return _child(code)
 
 
