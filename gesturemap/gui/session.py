@@ -456,6 +456,7 @@ class WindowEngine(Engine):
         self.project.outputs = settings
         old, self.output = self.output, OSCOutput(settings)
         old.close()
+        self._build_wire()  # the compiled path's reply templates are the output's
         self._edited()
 
     def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:
