@@ -293,11 +293,10 @@ class WindowEngine(Engine):
         # one rebinding: stats() on another thread sees the old dict or the new one
         self.refused = {**self.refused, name: [count, str(exc)]}
 
-    def _cmd_stop_recording(self) -> None:
-        before = len(self.project.takes)
-        super()._cmd_stop_recording()
-        if len(self.project.takes) != before:
-            self.edits += 1  # the engine saved the take itself
+    def _take_added(self, take: Any) -> None:
+        """A take ended (stopped, or a recording's class changed): an edit the window shows;
+        the engine saved the take itself."""
+        self.edits += 1
 
     def _cmd_add_class(self, label: Any) -> None:
         self.project.add_class(label)
