@@ -55,8 +55,10 @@ def _refused(frame):
 @pytest.mark.parametrize("make", [
     lambda: gm.HHMM(states=4), lambda: gm.HHMM(states=4, deltas=False),
     lambda: gm.GMM(gaussians=2), lambda: gm.GMM(gaussians=2, deltas=False),
-    lambda: gm.HHMM(states=4, delta_lag=3), lambda: gm.GMM(gaussians=2, delta_lag=1)],
-    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas", "hhmm-lag3", "gmm-lag1"])
+    lambda: gm.HHMM(states=4, delta_lag=3), lambda: gm.GMM(gaussians=2, delta_lag=1),
+    lambda: gm.HHMM(states=4, decision="following")],
+    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas", "hhmm-lag3", "gmm-lag1",
+         "hhmm-following"])
 @pytest.mark.parametrize("extras", [False, True], ids=["wekinator", "extras"])
 def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make, extras):
     """Without sockets: every frame's datagrams (/wek/outputs, and the bundle of gesturemap's

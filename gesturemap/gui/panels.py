@@ -9,6 +9,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..models import MODEL_REGISTRY
+from ..project.settings import stage_model
 from ..project.training import effective_params
 from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were first
     CHOICES,
@@ -147,7 +148,10 @@ class ModelPanel(QtWidgets.QWidget):
             "One model per output, each on its own inputs (Wekinator's way)",
             QtCore.Qt.ItemDataRole.ToolTipRole,
         )
-        self.kind.currentTextChanged.connect(lambda _: self._build({}))
+        # a kind picked starts from a new project's settings for it (stage_model: the
+        # decision that follows the performer; Wekinator's k for kNN)
+        self.kind.currentTextChanged.connect(
+            lambda kind: self._build(stage_model(kind)["params"]))
         self.params_form = ParamsForm()
         self.params_box = QtWidgets.QGroupBox("parameters (XMM names)")
         QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
@@ -189,7 +193,7 @@ class ModelPanel(QtWidgets.QWidget):
         layout.addWidget(self.apply_button)
         layout.addWidget(self.cost)
         layout.addStretch(1)
-        self._build({})
+        self._build(stage_model(self.kind.currentText())["params"])
 
     @property
     def editors(self) -> dict[str, QtWidgets.QWidget]:

@@ -236,8 +236,10 @@ class WindowEngine(Engine):
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
         ``playing`` (the id of the take being played back, or None), ``playing_speed``,
-        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``) and
-        ``stream_reset_t`` (the time of the first frame since the stream's last reset)."""
+        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``),
+        ``stream_reset_t`` (the time of the first frame since the stream's last reset) and
+        ``decided_frames`` (the frames a following decision reads: since its last restart;
+        None for other decisions)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -246,6 +248,7 @@ class WindowEngine(Engine):
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["refused"] = self.refused
         out["stream_reset_t"] = self.stream_reset_t
+        out["decided_frames"] = getattr(self.stream, "decided_frames", None)
         return out
 
     def _edited(self) -> None:
