@@ -98,6 +98,12 @@ HISTORY_MIN = 512
 PRECISIONS = ("float64", "float32")
 #: How a stream decides (see the module docstring).
 DTW_DECISIONS = ("cumulative", "decaying", "following")
+#: A stream's best class also matches above the threshold (up to :data:`MATCH_REACH` times it)
+#: when its distance is at most 1 / MATCH_MARGIN of every other class's: a gesture performed a
+#: little faster or slower than its takes, far nearer its own class than any other, whose
+#: distance the takes' own spread (the threshold) does not cover. One class: the threshold only.
+MATCH_MARGIN = 3.0
+MATCH_REACH = 5.0
 
 
 def znorm(x: np.ndarray) -> np.ndarray:
@@ -589,9 +595,19 @@ class DTWStream(StandardizingStream):
             instant_likelihoods=_frozen(self._inst),
             instant_normalized_likelihoods=_frozen(self._norm),
             progress=_frozen(self._progress), distances=_frozen(self._dist),
-            match=label if self._dist[best] < self._threshold else None,
+            match=label if self._matches(best) else None,
         )
         return self._last
+
+    def _matches(self, best: int) -> bool:
+        """Whether the best class matches (see :data:`MATCH_MARGIN`)."""
+        d = float(self._dist[best])
+        if d < self._threshold:
+            return True
+        if d >= MATCH_REACH * self._threshold or len(self._dist) < 2:
+            return False
+        others = np.delete(self._dist, best)
+        return bool(d * MATCH_MARGIN <= others.min())
 
     def _skipped(self) -> Result:
         """An absurd frame changes nothing: the last answer again, or, before any frame since
