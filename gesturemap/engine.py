@@ -520,7 +520,7 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
         self._model_labels = labels  # one list object per model: the synth rebinds on change
         self._labels = [str(lb) for lb in labels]
         # Wekinator's class number of each class (one rule: data.class_numbers)
-        self._class_numbers = class_numbers(labels)
+        self._class_numbers = class_numbers(labels, self.output.settings.class_numbers)
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
         self._build_wire()

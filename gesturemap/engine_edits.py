@@ -36,6 +36,7 @@ class TakeEdits:
     _set_model: Any
     current_label: Any
     current_outputs: Any
+    output: Any
     recording: bool
 
     def _init_corrections(self) -> None:
@@ -73,7 +74,7 @@ class TakeEdits:
         labels = list(getattr(self.project.trained, "labels_", None) or [])
         if not labels:
             labels = sorted({*self.project.classes, *(t.label for t in self.project.takes)})
-        return label_for_number(number, labels)
+        return label_for_number(number, labels, self.output.settings.class_numbers)
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""

@@ -135,12 +135,15 @@ class OSCOutputSettings:
     #: where gesturemap's own messages go: None (the host and port above, after
     #: /wek/outputs) or (host, port) of their own; which are sent: ``addresses``
     extras_target: tuple[str, int] | None = None
+    #: Wekinator's number of each named class where it is not the class's place in the sorted
+    #: labels (an imported DTW project's gesture names: data.class_numbers)
+    class_numbers: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
         known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages",
-                 "extras"}
+                 "extras", "class_numbers"}
         # the synth's mapping, the MIDI and LSL outputs' settings live beside
         unknown = set(d) - known - {"task", "synth", "midi", "lsl"}
         if unknown:
@@ -163,8 +166,16 @@ class OSCOutputSettings:
                 isinstance(v, str) and v.startswith("/") for v in gestures.values()):
             raise validation_error("outputs.gesture_messages", gestures,
                                    "a dict {class number: OSC address like /output_1}")
+        numbers = d.get("class_numbers") or {}
+        if not isinstance(numbers, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                for v in numbers.values()) or len(set(numbers.values())) != len(numbers):
+            raise validation_error("outputs.class_numbers", numbers,
+                                   "a dict {class name: its Wekinator number, 1, 2...}, "
+                                   "each number once")
         return cls(host, int(port), addresses, list(d.get("scales") or []), float(reject),
-                   {str(k): v for k, v in gestures.items()}, target)
+                   {str(k): v for k, v in gestures.items()}, target,
+                   {str(k): int(v) for k, v in numbers.items()})
 
     @property
     def extras_on(self) -> list[str]:
