@@ -128,12 +128,13 @@ class CompiledWire:
                                            bufs[1], int(lay[-1, 0]))
         _rebind(stream, views)
         lik, progress = stream.views()
-        parts, toff, at = [], np.zeros((n, 5), dtype=np.int64), 0
+        parts, toff, at = [], np.zeros((n, 6), dtype=np.int64), 0
         for i, label in enumerate(stream.labels):
             wek, head, _pack, mid, pack_prog = output._class_templates(label, n, progress,
                                                                        class_numbers[i])
             toff[i] = (at, at + len(wek), at + len(wek) + len(head),
-                       at + len(wek) + len(head) + len(mid), pack_prog is not None)
+                       at + len(wek) + len(head) + len(mid), pack_prog is not None,
+                       len(head) > 0)
             parts += [wek, head, mid]
             at = int(toff[i, 3])
         tpl = np.frombuffer(b"".join(parts) or b"\0", dtype=np.uint8).copy()
@@ -190,5 +191,5 @@ def warm() -> None:
     zi = np.zeros(1, dtype=np.int64)
     zf = np.zeros(1)
     wire_step(HHMM, np.zeros(16, dtype=np.uint8), 0, z8, 0, zf, zf, zi, np.zeros(1, np.bool_),
-              np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 5), np.int64),
+              np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 6), np.int64),
               0.0, z8, np.zeros(3, dtype=np.int64))

@@ -17,7 +17,7 @@ import math
 import operator
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -57,16 +57,19 @@ def _check_label(name: str, label: Any) -> Label:
     raise validation_error(name, label, "a non-empty str (a gesture name) or an int")
 
 
-def class_numbers(labels: Sequence[Label]) -> list[float]:
+def class_numbers(labels: Sequence[Label],
+                  numbering: Mapping[str, int] | None = None) -> list[float]:
     """Wekinator's class number of each label, in order: what ``/wek/outputs`` sends.
 
-    An integer label is its own number (Wekinator's classes are numbers); any other label is
-    numbered by its place, from 1.
+    An integer label is its own number (Wekinator's classes are numbers); a named class is
+    its number in ``numbering`` (a project's ``outputs.class_numbers``: an imported DTW
+    project's gesture names, numbered as Wekinator numbered them), else its place, from 1.
 
     Parameters
     ----------
     labels : sequence of str or int
         The classes, in the model's order (``model.labels_``).
+    numbering : dict {name: number}, optional
 
     Returns
     -------
@@ -78,20 +81,26 @@ def class_numbers(labels: Sequence[Label]) -> list[float]:
     [3.0, 7.0]
     >>> class_numbers(["circle", "swipe"])
     [1.0, 2.0]
+    >>> class_numbers(["down", "left"], {"left": 1, "down": 3})
+    [3.0, 1.0]
     """
+    numbering = numbering or {}
     return [
-        float(label) if isinstance(label, int | np.integer) else float(i + 1)
+        float(label) if isinstance(label, int | np.integer)
+        else float(numbering.get(str(label), i + 1))
         for i, label in enumerate(labels)
     ]
 
 
-def label_for_number(number: Any, labels: Sequence[Label]) -> Label:
+def label_for_number(number: Any, labels: Sequence[Label],
+                     numbering: Mapping[str, int] | None = None) -> Label:
     """The class whose Wekinator number (:func:`class_numbers`) is ``number``: what a client
     selects with ``/wekinator/control/outputs N`` or ``startDtwRecording N``.
 
-    With integer labels (Wekinator's classes, or none yet) the number is the class itself; with
-    named classes it is a place in ``labels``, from 1. The number may come as a float (as Max
-    and Pd send it) if it is a whole number.
+    With integer labels (Wekinator's classes, or none yet) the number is the class itself; a
+    name ``numbering`` gives that number is that class; else a named class is a place in
+    ``labels``, from 1. The number may come as a float (as Max and Pd send it) if it is a
+    whole number.
 
     Raises
     ------
@@ -104,6 +113,8 @@ def label_for_number(number: Any, labels: Sequence[Label]) -> Label:
     2
     >>> label_for_number(2, ["circle", "swipe"])
     'swipe'
+    >>> label_for_number(3, [], {"left": 1, "down": 3})
+    'down'
     """
     try:
         value = float(number)
@@ -112,6 +123,13 @@ def label_for_number(number: Any, labels: Sequence[Label]) -> Label:
     if not (math.isfinite(value) and value.is_integer()):
         raise GesturemapError(f"class number {number!r:.40}: expected a whole number")
     whole = int(value)
+    if numbering:
+        named = [name for name, n in numbering.items() if n == whole]
+        if not named:
+            names = ", ".join(f"{n} {name}" for name, n in sorted(numbering.items(),
+                                                                  key=lambda kv: kv[1]))
+            raise GesturemapError(f"class number {whole}: the classes are {names}")
+        return named[0]
     if all(isinstance(lb, int | np.integer) for lb in labels):
         return whole
     if not 1 <= whole <= len(labels):

@@ -27,14 +27,15 @@ DEFAULT_CLASSES = ("circle", "swipe", "zigzag")
 #: ``min_stay`` 0.5 (a state is left only after half its expected stay) keeps one gesture from
 #: being taken for another (chosen on simulated mouse performances, docs/spotting.md).
 #: The mouse stream is never reset between gestures drawn one after another, so the label
-#: follows XMM's way (``decision="window"``: the last ``likelihood_window`` frames) rather than
-#: integrating everything since the last take (docs/decisions.md, "A stream that is never reset").
+#: decides as every new project does (``decision="following"``: the gesture since the last
+#: reset, restarted where a new gesture begins; docs/wekinator.md) rather than integrating
+#: everything since the last take.
 DEFAULT_MODEL = {
     "kind": "hhmm",
     # the settings the mouse project's spotting and its window tests were chosen with: plain
     # mouse position and velocity (no deltas: the spotter scores the raw inputs' Gaussians),
     # and the regularisation that keeps a state of a few quick takes from being too sharp
-    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5, "decision": "window",
+    "params": {"states": 8, "gaussians": 1, "likelihood_window": 5, "decision": "following",
                "deltas": False, "relative_regularization": 0.1},
     "spotting": {"min_stay": 0.5},
 }

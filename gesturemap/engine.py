@@ -35,6 +35,7 @@ import numpy as np
 from .data import class_numbers
 from .engine_edits import TakeEdits
 from .engine_health import Health, Percentiles
+from .engine_record import Recording
 from .engine_search import BackgroundSearch
 from .engine_wire import FrameWire
 from .errors import GesturemapError
@@ -52,7 +53,7 @@ log = logging.getLogger("gesturemap.engine")
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
     "startRecording": "start_numbered", "stopRecording": "stop_recording",
-    "train": "train", "cancelTrain": "cancel_train", "startRunning": "start_running",
+    "train": "train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
@@ -62,7 +63,8 @@ WEKINATOR_CONTROL = {
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
 NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
-                          "stop_running", "delete_all", "undo_correction", "reset"))
+                          "wek_start_running", "stop_running", "delete_all",
+                          "undo_correction", "reset"))
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": "reset"}
@@ -79,7 +81,7 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
-class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
+class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -397,42 +399,8 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
             if name in RECORD_COMMANDS:  # after it took effect: the window reads both
                 self.record_commands += 1
 
-    def _cmd_start_recording(self, *args: Any) -> None:
-        if args:
-            self.current_label = args[0]
-        if not self._is_regression() and self.current_label is None:
-            raise GesturemapError("startRecording before any class was set: send "
-                                  "/wekinator/control/outputs with a class number first")
-        self.recording = True
-        if self.stream is not None:  # a take starts a gesture: the model follows it from here
-            self._reset_stream("take")
-            self.resets["take"] += 1
-        self._take_inputs, self._take_times, self._take_outputs = [], [], []
-        self._take_label = self.current_label if not self._is_regression() else "take"
-        self._take_t0 = time.perf_counter()
-
-    def _cmd_stop_recording(self) -> None:
-        if not self.recording:
-            return
-        self.recording = False
-        if not self._take_inputs:
-            return
-        inputs = np.array(self._take_inputs)
-        times = np.array(self._take_times)
-        outputs = np.array(self._take_outputs) if self._is_regression() else None
-        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
-        self._clear_gesture()
-        self._take_ended_at = time.perf_counter()
-        self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
-        if self._dtw_project():
-            # Wekinator's DTW runs on its examples as soon as they are recorded, with no
-            # train message: the templates are stored again at once (milliseconds)
-            self._cmd_train()
-
     def _cmd_train(self) -> None:
+        self._train_while_recording()  # the take so far trains; recording goes on
         if not self.project.takes:
             raise GesturemapError("train: no takes recorded yet")
         self._cmd_cancel_train()  # the training under way or on its way
@@ -553,7 +521,7 @@ class Engine(TakeEdits, BackgroundSearch, Health, FrameWire):
         self._model_labels = labels  # one list object per model: the synth rebinds on change
         self._labels = [str(lb) for lb in labels]
         # Wekinator's class number of each class (one rule: data.class_numbers)
-        self._class_numbers = class_numbers(labels)
+        self._class_numbers = class_numbers(labels, self.output.settings.class_numbers)
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
         self._build_wire()

@@ -32,11 +32,11 @@ class TakeEdits:
     _onset_given: Any
     _count_error: Any
     _is_regression: Any
-    _cmd_start_recording: Any
     _cmd_cancel_train: Any
     _set_model: Any
     current_label: Any
     current_outputs: Any
+    output: Any
     recording: bool
 
     def _init_corrections(self) -> None:
@@ -67,30 +67,6 @@ class TakeEdits:
             self._count_error(exc, "onset settings")
             return None
 
-    def _cmd_set_outputs(self, *values: Any) -> None:
-        """Wekinator's ``outputs``: the targets recorded next (regression), or the class
-        recorded next, by its number (classification)."""
-        try:
-            vals = np.asarray([float(v) for v in values], dtype=np.float64)
-        except (TypeError, ValueError):
-            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
-        if not vals.size or not np.isfinite(vals).all():
-            raise GesturemapError(f"outputs {values!r} are not finite")
-        if self._is_regression():
-            self.current_outputs = vals
-        else:
-            self.current_label = self.label_for_number(round(vals[0]))
-
-    def _cmd_start_numbered(self, *number: Any) -> None:
-        """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
-        Wekinator number, :meth:`label_for_number`), or the class set last."""
-        if number:
-            self.current_label = self.label_for_number(number[0])
-        self._cmd_start_recording()
-
-    def _cmd_set_label(self, label: Any) -> None:
-        self.current_label = label
-
     def label_for_number(self, number: Any) -> Any:
         """The class Wekinator's class ``number`` names: the number itself in a numbered
         project; in a project of named classes, the class that number is sent for on
@@ -98,7 +74,7 @@ class TakeEdits:
         labels = list(getattr(self.project.trained, "labels_", None) or [])
         if not labels:
             labels = sorted({*self.project.classes, *(t.label for t in self.project.takes)})
-        return label_for_number(number, labels)
+        return label_for_number(number, labels, self.output.settings.class_numbers)
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""

@@ -280,7 +280,8 @@ class FrameWire:
                 if rc == 0:
                     sent, res = wire.sent, wire.res
                     self.output.send_bytes(sent[: res[1]])
-                    self.output.send_bytes(sent[res[1] : res[2]])
+                    if res[2] > res[1]:  # gesturemap's own messages, where the project sends them
+                        self.output.send_extra_bytes(sent[res[1] : res[2]])
                     path.stale = True
                 else:  # below reject_below, beyond float32: the plain send
                     r = stream.current()

@@ -29,14 +29,20 @@ were recording when it was recorded, and ``?`` for the others; ``deleteExamplesF
 sets output N to ``?`` in every example. Here:
 
 - one classifier output: a classification project; class numbers are the labels; examples
-  with ``?`` train nothing (as in Wekinator) and are counted as skipped;
+  with ``?`` for the output train nothing (as in Wekinator) and are counted (``no_output``);
+- an example with an input ``?`` (an input added after it was recorded) is kept, the value
+  filled with the input's mean over the examples that have it, as Weka fills it for the
+  models Wekinator trains (counted: ``imputed``); the import report says what became of every
+  row;
 - one numeric output: a regression project (takes with the output values);
 - several outputs: a ``per_output`` project. Each take holds every output value (``?``
   becomes 0, never used) and is labelled with the outputs it was recorded for: ``"take"`` for
   all of them, else ``"outputs 1,3"`` (1-based). Each output's model skips the takes whose
   label leaves it out (``skip_labels``), so it trains on exactly its own examples;
-- DTW: a DTW project; takes labelled with their gesture number (1, 2, ...), and the gestures'
-  OSC messages in the output settings (``outputs.gesture_messages``); its DTW settings
+- DTW: a DTW project; takes labelled with their gesture names (``gestureNames``, numbered as
+  Wekinator numbers them: ``outputs.class_numbers``), or their numbers (1, 2, ...) where
+  every name is Wekinator's default ``output_N``; the gestures' OSC messages in the output
+  settings (``outputs.gesture_messages``); its DTW settings
   (``current/models/model1.xml``) as :mod:`gesturemap.wekinator_dtw` says (a gesture switched
   off never matches; the threshold, on another scale, is not copied).
 
@@ -55,6 +61,7 @@ Nothing read from the files is executed.
 from __future__ import annotations
 
 import os
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,6 +109,8 @@ __all__ = [
 #: The most classes (or DTW gestures) an output may declare: Wekinator's own editor offers far
 #: fewer; a larger number is a damaged file, not a project.
 MAX_CLASSES = 10_000
+#: Wekinator's name for a DTW gesture nobody named.
+_DEFAULT_GESTURE = re.compile(r"output_?[0-9]+")
 
 def _read_xml(path: Path) -> ET.Element:
     try:
@@ -176,6 +185,20 @@ class WekinatorProject:
     @property
     def is_dtw(self) -> bool:
         return any(o.kind == "dtw" for o in self.outputs)
+
+    def gesture_labels(self) -> list[Any]:
+        """A DTW project's class of each gesture number (1, 2, ...): the gesture names of
+        ``outputConfig.xml`` (what Wekinator shows), or the numbers where every name is
+        Wekinator's default (``output_N``), or where names repeat or are empty."""
+        o = self.outputs[0]
+        names = list(o.gesture_names)
+        numbers = list(range(1, o.classes + 1))
+        default = [bool(_DEFAULT_GESTURE.fullmatch(n)) or n == f"{o.name}_{j + 1}"
+                   for j, n in enumerate(names)]
+        if (len(names) != o.classes or all(default) or len(set(names)) != len(names)
+                or not all(names)):
+            return numbers
+        return names
 
 
 def _find_folder(path: Path) -> tuple[Path, Path | None]:
@@ -420,6 +443,31 @@ class WekinatorImport(ImportSummary):
     dtw_settings: dict[str, Any] = field(default_factory=dict)
     dtw_carried: list[str] = field(default_factory=list)
     dtw_dropped: list[str] = field(default_factory=list)
+    #: a DTW project's class of each gesture number (WekinatorProject.gesture_labels)
+    gesture_labels: list[Any] = field(default_factory=list)
+    #: the ARFF's rows; of the examples kept, those with a missing input value (filled)
+    rows: int = 0
+    imputed: int = 0
+
+    def _rows_kept(self) -> list[str]:
+        """What became of every row of the examples' file, each row dropped or changed said
+        with why (Wekinator's own reasons)."""
+        if not self.rows:
+            return []
+        out = [f" (of {self.rows} rows in currentData.arff)"] if self.rows != self.examples \
+            else []
+        if self.no_output:
+            out.append(
+                f"; {self.no_output} row{'s' if self.no_output != 1 else ''} left out: '?' for "
+                "every output (recorded while no output was recording, or deleted with "
+                "deleteExamplesForOutput), so none of Wekinator's models trains on "
+                f"{'them' if self.no_output != 1 else 'it'}")
+        if self.imputed:
+            out.append(
+                f"; {self.imputed} example{'s' if self.imputed != 1 else ''} with an input '?' "
+                "(an input added after it was recorded) kept, the missing value filled with "
+                "that input's mean, as Weka fills it for Wekinator's models")
+        return out
 
     def describe(self) -> str:
         outs = []
@@ -445,11 +493,10 @@ class WekinatorImport(ImportSummary):
             if self.task in ("classification", "dtw") and labels
             else ""
         )
-        skipped = (
-            f", {self.no_output} recorded for no output (skipped, as in Wekinator)"
-            if self.no_output
-            else ""
-        )
+        if any(isinstance(lb, str) for lb in self.gesture_labels):  # named, by their numbers
+            classes = "; gestures " + ", ".join(
+                f"{n} {lb}" for n, lb in enumerate(self.gesture_labels, 1))
+        skipped = "".join(self._rows_kept())
         renamed = f"; renamed {', '.join(self.renamed)}" if self.renamed else ""
         if self.models:
             renamed += f"; from Wekinator's saved models: {'; '.join(self.models)}"
@@ -492,8 +539,9 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
     )
     if wp.is_dtw:
         summary.task = "dtw"
+        labels = summary.gesture_labels = wp.gesture_labels()
         for gesture, frames in wp.dtw_examples:
-            summary.takes.append(ImportedTake(gesture, frames, None, None))
+            summary.takes.append(ImportedTake(labels[gesture - 1], frames, None, None))
         summary.examples = len(wp.dtw_examples)
         counts = [0] * wp.outputs[0].classes
         for gesture, _ in wp.dtw_examples:
@@ -519,25 +567,25 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         _python_date_format(data.attributes[1].date_format or "") if time_col is not None else None
     )
     rows_x, rows_y, keys, times = [], [], [], []
+    summary.rows = len(data.rows)
     for values, line in zip(data.rows, data.lines, strict=True):
         x = values[n_meta : n_meta + n_in]
         y = values[n_meta + n_in :]
         recorded = [j + 1 for j, v in enumerate(y) if v is not None]
-        if not recorded:
+        if not recorded:  # no output to train: none of Wekinator's models uses it
             summary.no_output += 1
             continue
-        if any(v is None for v in x):
-            summary.skipped += 1  # an input masked out: the example cannot train
-            continue
         try:
-            xv = [float(v) for v in x]  # type: ignore[arg-type]
+            xv = [np.nan if v is None else float(v) for v in x]
             yv = [0.0 if v is None else float(v) for v in y]
         except ValueError:
             raise GesturemapError(
                 f"{data_where(wp)}, line {line}: a value is not a number."
             ) from None
-        if not (np.isfinite(xv).all() and np.isfinite(yv).all()):
+        missing = np.isnan(xv)
+        if not (np.isfinite(np.asarray(xv)[~missing]).all() and np.isfinite(yv).all()):
             raise GesturemapError(f"{data_where(wp)}, line {line}: a value is not finite.")
+        summary.imputed += bool(missing.any())
         for j in recorded:
             summary.per_output_examples[j - 1] += 1
             o = wp.outputs[j - 1]
@@ -556,7 +604,7 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
     summary.examples = len(rows_x)
     if not rows_x:
         return summary
-    x_all = np.array(rows_x)
+    x_all = _mean_filled(np.array(rows_x))
     y_all = np.array(rows_y)
     start = 0
     for i in range(1, len(rows_x) + 1):
@@ -577,6 +625,20 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         )
         start = i
     return summary
+
+
+def _mean_filled(x: np.ndarray) -> np.ndarray:
+    """``x`` (T, D) with each missing input value (NaN: ``?`` in the ARFF, an input added after
+    the example was recorded) replaced by that input's mean over the examples that have it,
+    as Weka's ReplaceMissingValues fills them for the models Wekinator trains (0 for an input
+    no example has)."""
+    missing = np.isnan(x)
+    if missing.any():
+        counts = (~missing).sum(axis=0)
+        means = np.where(counts > 0, np.where(missing, 0.0, x).sum(axis=0) / np.maximum(counts, 1),
+                         0.0)
+        x = np.where(missing, means, x)
+    return x
 
 
 def data_where(wp: WekinatorProject) -> str:
@@ -617,7 +679,7 @@ def default_model(summary: WekinatorImport, model: str | None = None) -> dict[st
     def for_dtw(o: WekinatorOutput) -> dict[str, Any]:
         """A DTW output's model from the project's DTW settings (gesturemap.wekinator_dtw)."""
         spec, carried, dropped = dtw_model(
-            summary.dtw_settings, list(range(1, o.classes + 1)),
+            summary.dtw_settings, summary.gesture_labels or list(range(1, o.classes + 1)),
             [len(t.inputs) for t in summary.takes], summary.inputs)
         if model is not None:
             spec = for_kind("dtw", n_in)
@@ -695,6 +757,9 @@ def output_settings(wp: WekinatorProject, summary: WekinatorImport) -> dict[str,
     if wp.is_dtw:
         dtw = wp.outputs[0]
         settings["gesture_messages"] = {str(j + 1): m for j, m in enumerate(dtw.gesture_messages)}
+        labels = wp.gesture_labels()
+        if any(isinstance(lb, str) for lb in labels):  # named: each keeps Wekinator's number
+            settings["class_numbers"] = {str(lb): j + 1 for j, lb in enumerate(labels)}
         return settings
     if any(o.kind == "numeric" for o in wp.outputs):
         scales = []
@@ -747,7 +812,7 @@ def import_wekinator(
             f"{folder} already holds a project: import a Wekinator project into a new folder."
         )
     if wp.is_dtw:
-        classes: list[Any] = list(range(1, wp.outputs[0].classes + 1))
+        classes: list[Any] = wp.gesture_labels()
     elif summary.task == "classification":
         classes = list(range(1, wp.outputs[0].classes + 1))
     else:

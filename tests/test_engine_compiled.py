@@ -55,15 +55,19 @@ def _refused(frame):
 @pytest.mark.parametrize("make", [
     lambda: gm.HHMM(states=4), lambda: gm.HHMM(states=4, deltas=False),
     lambda: gm.GMM(gaussians=2), lambda: gm.GMM(gaussians=2, deltas=False),
-    lambda: gm.HHMM(states=4, delta_lag=3), lambda: gm.GMM(gaussians=2, delta_lag=1)],
-    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas", "hhmm-lag3", "gmm-lag1"])
-def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make):
-    """Without sockets: every frame's two datagrams equal ``send_class_arrays``' for the same
+    lambda: gm.HHMM(states=4, delta_lag=3), lambda: gm.GMM(gaussians=2, delta_lag=1),
+    lambda: gm.HHMM(states=4, decision="following")],
+    ids=["hhmm", "hhmm-no-deltas", "gmm", "gmm-no-deltas", "hhmm-lag3", "gmm-lag1",
+         "hhmm-following"])
+@pytest.mark.parametrize("extras", [False, True], ids=["wekinator", "extras"])
+def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make, extras):
+    """Without sockets: every frame's datagrams (/wek/outputs, and the bundle of gesturemap's
+    own messages where the project asks for them) equal ``send_class_arrays``' for the same
     stream state (tags f, d and i, a reset in the middle), and a datagram the compiled path
     refuses changes nothing."""
     model = make().fit(dataset)
     ref, wired = model.stream(), model.stream()
-    out = OSCOutput({})
+    out = OSCOutput({"extras": extras})
     sent = []
     out._send = lambda d: sent.append(bytes(d))
     numbers = class_numbers(list(model.labels_))
@@ -92,7 +96,9 @@ def test_the_compiled_call_encodes_the_bytes_the_lean_path_sends(dataset, make):
         assert wire.step(rx, len(d)) == 0
         res = wire.res
         assert int(res[0]) == i
-        assert [bytes(wire.out[: res[1]]), bytes(wire.out[res[1] : res[2]])] == sent, k
+        replies = [bytes(wire.out[: res[1]]), bytes(wire.out[res[1] : res[2]])]
+        assert replies[: 1 + extras] == sent, k
+        assert extras or res[2] == res[1]  # no bundle when gesturemap's own messages are off
         assert np.array_equal(wire.x, decoded)
         wired._best = i
         _same(wired.current(), ref.current())
@@ -142,11 +148,12 @@ def _run(folder, frames, swap_to, log_dir, monkeypatch, compiled, label):
     return _received(rx), last, stats, take.inputs
 
 
-@pytest.mark.parametrize("kind", ["hhmm", "gmm"])
+@pytest.mark.parametrize("kind,extras", [("hhmm", True), ("gmm", True), ("hhmm", False)])
 def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, tmp_path,
-                                                                     monkeypatch, kind):
+                                                                     monkeypatch, kind, extras):
     params = {"states": 4} if kind == "hhmm" else {"gaussians": 2}
-    project = Project("compiled", model={"kind": kind, "params": params})
+    project = Project("compiled", model={"kind": kind, "params": params},
+                      outputs={"extras": extras})
     for rec in dataset:
         project.add_take(rec.inputs, rec.label)
     project.train()
@@ -160,7 +167,8 @@ def test_the_compiled_path_sends_and_logs_what_the_ordinary_path_does(dataset, t
     p_out, p_last, p_stats, p_take = _run(tmp_path / "proj", frames, other, tmp_path / "l2",
                                           monkeypatch, False, label)
     assert np.array_equal(c_take, p_take)  # the take recorded the same frames
-    assert len(p_out) == 2 * len(frames)  # /wek/outputs and the bundle, every frame
+    # /wek/outputs (and the bundle of gesturemap's own messages, when on), every frame
+    assert len(p_out) == (1 + extras) * len(frames)
     assert c_out == p_out  # byte for byte, in the same order
     _same(c_last, p_last)
     assert len(c_last.likelihoods) == len(other.labels_)  # the swapped model answered last
@@ -248,7 +256,7 @@ def test_start_never_waits_for_the_kernel(dataset, tmp_path, monkeypatch, outcom
         engine.stop()
         tx.close()
     assert stats["frames_out"] == len(frames)
-    assert len(_received(rx)) == 2 * len(frames)  # every frame answered, both datagrams
+    assert len(_received(rx)) == len(frames)  # every frame answered: /wek/outputs alone
     if outcome == "ready":
         assert stats["frames_compiled"] >= 30  # the compiled path took over
     else:
@@ -314,7 +322,7 @@ def test_a_sensor_source_on_its_own_address_takes_the_compiled_path(dataset, tmp
             tx.close()
         runs.append((_received(rx), stats))
     (c_out, c_stats), (p_out, p_stats) = runs
-    assert len(p_out) == 2 * len(frames) and c_out == p_out
+    assert len(p_out) == len(frames) and c_out == p_out  # /wek/outputs alone
     assert c_stats["frames_out"] == p_stats["frames_out"] == len(frames)
     assert p_stats["frames_compiled"] == 0
     if "*" in address:

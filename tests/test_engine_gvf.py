@@ -14,7 +14,8 @@ from .stage_helpers import bundle_params, osc_receiver
 def test_gvf_estimates_are_sent_on_osc():
     t = np.linspace(0, 1, 60)
     project = Project("gvf", model={"kind": "gvf", "params": {"particles": 200,
-                                                              "rotation": True}})
+                                                              "rotation": True}},
+                      outputs={"extras": True})
     project.add_take(np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)], "circle")
     project.add_take(np.c_[2 * t - 1, 0.5 * t], "line")
     project.train()

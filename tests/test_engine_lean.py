@@ -137,10 +137,12 @@ def _run(folder, frames, lean, log_dir):
 @pytest.mark.parametrize("model", [{"kind": "hhmm", "params": {"states": 4}},
                                    {"kind": "gmm", "params": {"gaussians": 2}}],
                          ids=["hhmm", "gmm"])
-def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path, model):
+@pytest.mark.parametrize("extras", [True, False], ids=["extras", "wekinator"])
+def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path, model,
+                                                               extras):
     """Also what the Results read when the compiled path has moved the stream's arrays into
     its own buffers (the HHMM's lie one after another there, the GMM's do not)."""
-    project = Project("lean", model=model)
+    project = Project("lean", model=model, outputs={"extras": extras})
     for rec in dataset:
         project.add_take(rec.inputs, rec.label)
     project.train()
@@ -148,7 +150,8 @@ def test_the_lean_path_sends_and_logs_what_the_plain_path_does(dataset, tmp_path
     frames = np.concatenate([rec.inputs for rec in dataset][:2])[:200]
     lean_out, lean_last, lean_built = _run(tmp_path / "proj", frames, True, tmp_path / "l1")
     plain_out, plain_last, plain_built = _run(tmp_path / "proj", frames, False, tmp_path / "l2")
-    assert len(plain_out) == 2 * len(frames)  # /wek/outputs and the bundle, every frame
+    # /wek/outputs (and the bundle of gesturemap's own messages, when on), every frame
+    assert len(plain_out) == (1 + extras) * len(frames)
     assert lean_out == plain_out  # byte for byte, in the same order
     _same(lean_last, plain_last)
     # the plain path builds a Result every frame; the lean one only when read (the window's

@@ -127,10 +127,8 @@ def test_wekinator_client_builds_a_mapping(stage):
         outs = [m.params[0] for m in got if m.address == "/wek/outputs"]
         assert len(outs) >= 40, f"only {len(outs)} outputs for 50 frames"
         assert outs[-1] == float(cls), outs[-10:]
-        labels = [m for m in got if m.address == "/gesturemap/label"]
-        assert labels and labels[-1].params[1] == float(cls)
-        lik = [m.params for m in got if m.address == "/gesturemap/likelihoods"]
-        assert lik and abs(sum(lik[-1]) - 1) < 1e-5
+        # what Wekinator sends, nothing else: gesturemap's own messages are the project's choice
+        assert {m.address for m in got} == {"/wek/outputs"}
         send(msg("/wekinator/control/stopRunning"))
         send(msg("/wekinator/control/startRunning"))
     # garbage between valid frames is counted, valid frames still answered

@@ -107,7 +107,7 @@ def test_refused_commands_are_not_errors(tmp_path):
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         target = ("127.0.0.1", engine.osc_port)
-        for packet in (_msg("/wekinator/control/startRecording"),  # no class set yet
+        for packet in (_msg("/wekinator/control/startDtwRecording", 1.5),  # no class number
                        _msg("/wekinator/control/train"),  # no takes
                        _msg("/wekinator/control/outputs", "x"),  # not a number
                        _msg("/wekinator/control/outputs"),  # no value

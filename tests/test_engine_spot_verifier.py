@@ -33,7 +33,8 @@ def setup(tmp_path_factory):
                         st.subject[:4], gestures=[1, 2])
     assert v.cv_["chosen"], v.cv_
     project = Project("verified", model={**MODEL, "spotting": {**SPOTTING,
-                                                               "verifier": v.to_dict()}})
+                                                               "verifier": v.to_dict()}},
+                      outputs={"extras": True})
     for r in make_dataset(st, range(4), lambda a: a):
         project.add_take(r.inputs, r.label)
     project.train()

@@ -24,7 +24,7 @@ from tests.models.test_spotting import _gesture, _rest
 def setup(tmp_path_factory):
     rng = np.random.default_rng(5)
     project = Project("spotting", model={"kind": "hhmm", "params": {"states": 6},
-                                         "spotting": {}})
+                                         "spotting": {}}, outputs={"extras": True})
     for label in ("circle", "zigzag"):
         for _ in range(5):
             project.add_take(_gesture(label, int(rng.integers(45, 60)), rng), label)
@@ -154,7 +154,7 @@ def test_a_model_ignoring_a_channel_spots_in_the_engine(setup, caplog):
     _, _, x, order = setup
     rng = np.random.default_rng(5)
     project = Project("spotting", model={"kind": "hhmm", "params": {
-        "states": 6, "ignore_channels": [2]}, "spotting": {}})
+        "states": 6, "ignore_channels": [2]}, "spotting": {}}, outputs={"extras": True})
 
     def noisy(a):  # a third channel of loud noise, the one the model ignores
         return np.c_[a, rng.normal(0, 3.0, len(a))]

@@ -1,5 +1,6 @@
-"""OSC outputs on a real loopback socket: Wekinator's /wek/outputs first, gesturemap's bundle
-after, and the optional rejection of a class no model is sure of."""
+"""OSC outputs on a real loopback socket: by default exactly what Wekinator sends; with
+gesturemap's own messages asked for, Wekinator's /wek/outputs first and gesturemap's bundle
+after (or on a port of their own); the optional rejection of a class no model is sure of."""
 
 from __future__ import annotations
 
@@ -34,8 +35,87 @@ def rx():
 def _wek_outputs(rx):
     data = rx.recv(65536)
     assert data.startswith(b"/wek/outputs")
-    rx.recv(65536)  # the bundle that follows
     return decode_message(data)[1]
+
+
+def _nothing_more(rx):
+    rx.settimeout(0.2)
+    try:
+        extra = rx.recv(65536)
+    except TimeoutError:
+        return True
+    finally:
+        rx.settimeout(2)
+    raise AssertionError(f"unexpected datagram {extra[:40]!r}")
+
+
+@pytest.mark.parametrize("result", ["class", "regression", "gvf"])
+def test_by_default_only_what_wekinator_sends_leaves(rx, result):
+    lik = np.array([0.7, 0.3])
+    res = Result(label="a", label_index=0, likelihoods=lik, log_likelihoods=np.log(lik),
+                 instant_likelihoods=lik, instant_normalized_likelihoods=lik,
+                 progress=np.array([0.4, 0.1]))
+    if result == "regression":
+        res = dataclasses.replace(res, output=np.array([0.25, 0.5]),
+                                  output_covariance=np.eye(2))
+    if result == "gvf":
+        res = dataclasses.replace(res, speed=np.array([1.5, 0.75]))
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    try:
+        assert out.settings.extras_on == []
+        for _ in range(3):
+            out.send(res, None if result == "regression" else 1.0)
+            got = decode_message(rx.recv(65536))
+            assert got == (b"/wek/outputs", (0.25, 0.5) if result == "regression" else (1.0,))
+        out.send_event("a", 0.9)  # a spotted gesture: gesturemap's own message, off
+        out.send_status("status")  # Wekinator's own: on
+        assert decode_message(rx.recv(65536)) == (b"/wekinator/status/done-training", ())
+        assert _nothing_more(rx)
+    finally:
+        out.close()
+
+
+def test_gesturemaps_own_messages_on_a_port_of_their_own(rx):
+    from pythonosc.osc_bundle import OscBundle
+
+    extra = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    extra.bind(("127.0.0.1", 0))
+    extra.settimeout(2)
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1],
+                     "extras": {"port": extra.getsockname()[1]}})
+    try:
+        assert "label" in out.settings.extras_on
+        out.send(_result([0.1, 0.8, 0.1], 1), 2.0)  # templates
+        out.send(dataclasses.replace(_result([0.1, 0.8, 0.1], 1), speed=np.ones(3)), 2.0)
+        out.send_event("b", 0.5)
+        for _ in range(2):
+            assert decode_message(rx.recv(65536)) == (b"/wek/outputs", (2.0,))
+            bundle = OscBundle(extra.recv(65536))
+            assert [m.address for m in bundle][:2] == ["/gesturemap/label",
+                                                       "/gesturemap/likelihoods"]
+        assert extra.recv(65536).startswith(b"/gesturemap/event\0")
+        assert _nothing_more(rx)
+    finally:
+        out.close()
+        extra.close()
+
+
+def test_one_address_named_turns_that_message_on_alone(rx):
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1],
+                     "addresses": {"event": "/spotted"}})
+    try:
+        assert out.settings.extras_on == ["event"]
+        out.send(_result([0.1, 0.8, 0.1], 1), 2.0)
+        out.send_event("b", 0.5)
+        assert decode_message(rx.recv(65536)) == (b"/wek/outputs", (2.0,))
+        assert rx.recv(65536).startswith(b"/spotted\0")
+        assert _nothing_more(rx)
+    finally:
+        out.close()
+    with pytest.raises(GesturemapError):
+        OSCOutput({"extras": {"host": "127.0.0.1"}})  # no port
+    with pytest.raises(GesturemapError):
+        OSCOutput({"extras": "yes"})
 
 
 def test_a_class_below_the_rejection_threshold_is_sent_as_none(rx):
@@ -66,7 +146,7 @@ def test_speed_scale_and_rotation_are_sent_when_the_model_gives_them(rx):
                  instant_likelihoods=lik, instant_normalized_likelihoods=lik,
                  progress=np.array([0.4, 0.1]), speed=np.array([1.5, 0.75]),
                  scale=np.array([[2.0, 1.0], [0.5, 0.25]]), rotation=np.array([[0.5], [-1.0]]))
-    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1], "extras": True})
     try:
         out.send(res, 1.0)
         rx.recv(65536)  # /wek/outputs
@@ -89,7 +169,7 @@ def test_the_label_message_numbers_classes_as_wek_outputs_does(rx):
     # /gesturemap/label alike (not its index + 1)
     from pythonosc.osc_bundle import OscBundle
 
-    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1]})
+    out = OSCOutput({"host": "127.0.0.1", "port": rx.getsockname()[1], "extras": True})
     try:
         out.send(_result([0.1, 0.8, 0.1], 1), 7.0)
         assert decode_message(rx.recv(65536))[1] == (7.0,)
@@ -108,6 +188,9 @@ def _datagrams(out, rx, results):
     got = []
     for r, number in results:
         out.send(r, number)
+        if not out.settings.extras_on:  # /wek/outputs alone
+            got.append(rx.recv(65536))
+            continue
         while True:  # /wek/outputs, then the bundle (none when nothing is in it)
             try:
                 rx.settimeout(0.2)
@@ -120,8 +203,9 @@ def _datagrams(out, rx, results):
     return got
 
 
-@pytest.mark.parametrize("settings", [{}, {"reject_below": 0.4},
-                                      {"addresses": {"progress": None}}])
+@pytest.mark.parametrize("settings", [{}, {"extras": True},
+                                      {"extras": True, "reject_below": 0.4},
+                                      {"extras": True, "addresses": {"progress": None}}])
 def test_a_classifiers_frame_from_templates_is_byte_for_byte_the_general_encoding(rx, settings):
     port = rx.getsockname()[1]
     rng = np.random.default_rng(3)
@@ -149,7 +233,7 @@ def test_a_classifiers_frame_from_templates_is_byte_for_byte_the_general_encodin
     finally:
         fast.close()
         general.close()
-    assert len(got) == len(expected) >= 2 * 50
+    assert len(got) == len(expected) >= (2 if settings else 1) * 50
     for i, (g, e) in enumerate(zip(got, expected, strict=True)):
         assert g == e, (i, g, e)
 

@@ -114,6 +114,13 @@ DTW_FACTS = {  # (inputs, first input name, gestures, examples per gesture, thei
     "mlproject-dtw": (2, "inputs-1", 3, {1: 15, 2: 5, 3: 1}, ["/one", "/two", "/three"]),
     "week1-gaborcsapo-dtw": (2, "inputs-1", 3, {1: 24, 2: 23, 3: 23}, None),
 }
+#: The DTW projects whose gestures have names of their own (outputConfig.xml's gestureNames);
+#: the others keep Wekinator's defaults (output_1...), imported as the numbers 1, 2...
+DTW_NAMES = {
+    "interactive-yz2812-dtw": ["left", "right", "down", "up", "null"],
+    "microbit-motion-dtw": ["swish_and_flick", "small_circle", "none"],
+    "mlproject-dtw": ["square", "triangle", "cirlce"],
+}
 
 
 def test_every_stored_project_has_its_facts():
@@ -137,6 +144,11 @@ def test_real_project_imports_as_its_xml_says(name, tmp_path):
     assert summary.per_output_examples == per_output
     assert summary.no_output == none
     assert summary.examples + summary.no_output + summary.skipped == rows  # every row kept
+    assert summary.skipped == 0  # an example with an input missing is kept (filled)
+    text = summary.describe()
+    if none:  # every row left out is counted, and why Wekinator leaves it out too
+        assert f"of {rows} rows" in text and f"{none} row" in text and "'?' for every output" \
+            in text, text
     assert sum(t.length for t in project.takes) == summary.examples
     loaded = gm.Project.load(tmp_path / "gm")
     assert loaded.input_dim == n_in
@@ -168,9 +180,15 @@ def test_real_dtw_project_imports_its_examples(name, tmp_path):
     assert summary.task == "dtw" and summary.inputs[0] == first
     assert project.input_dim == n_in or not per_gesture
     assert project.model["kind"] == "dtw"
-    assert project.classes == list(range(1, gestures + 1))
-    counts = {g: sum(t.label == g for t in project.takes) for g in range(1, gestures + 1)}
+    # the gestures' names in outputConfig.xml, unless every one is Wekinator's default
+    names = DTW_NAMES.get(name) or list(range(1, gestures + 1))
+    assert project.classes == names
+    counts = {g: sum(t.label == names[g - 1] for t in project.takes)
+              for g in range(1, gestures + 1)}
     assert {g: c for g, c in counts.items() if c} == per_gesture
+    numbers = project.outputs.get("class_numbers")  # each name keeps its Wekinator number
+    assert numbers == ({lb: g for g, lb in enumerate(names, 1)} if name in DTW_NAMES
+                       else None)
     messages = project.outputs["gesture_messages"]
     addresses = addresses or [f"/output_{g}" for g in range(1, gestures + 1)]  # the default
     assert messages == {str(g): a for g, a in enumerate(addresses, start=1)}
@@ -502,14 +520,15 @@ def test_dtw_client_sequence_over_loopback(tmp_path):
 
 def test_dtw_project_sends_its_own_gesture_messages(tmp_path):
     """mlproject-dtw names its gestures' messages /one, /two, /three: a recorded example of
-    gesture 2, played back into `gesturemap run`'s engine, brings /two."""
+    gesture 2 ("triangle", third of the sorted names), played back into `gesturemap run`'s
+    engine, brings /two, and its distance is the second on /wek/outputs."""
     from pythonosc.osc_message_builder import OscMessageBuilder
     from pythonosc.osc_packet import OscPacket
 
     from gesturemap.engine import Engine
 
     project, _ = wk.import_wekinator(unpack("mlproject-dtw", tmp_path), tmp_path / "gm")
-    take = next(t for t in project.takes if t.label == 2)
+    take = next(t for t in project.takes if t.label == "triangle")
     project.train()
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.bind(("127.0.0.1", 0))
@@ -535,14 +554,18 @@ def test_dtw_project_sends_its_own_gesture_messages(tmp_path):
                 data = rx.recv(65536)
             except (TimeoutError, BlockingIOError):
                 break
-            received += [m.message.address for m in OscPacket(data).messages]
+            received += [(m.message.address, m.message.params)
+                         for m in OscPacket(data).messages]
     finally:
         engine.stop()
         rx.close()
         tx.close()
-    assert "/two" in received
-    assert not any(a.startswith("/output_") for a in received)
-    assert received.count("/wek/outputs") == take.length
+    addresses = [a for a, _ in received]
+    assert "/two" in addresses
+    assert not any(a.startswith("/output_") for a in addresses)
+    distances = [p for a, p in received if a == "/wek/outputs"]
+    assert len(distances) == take.length
+    assert int(np.argmin(distances[-1])) == 1  # gesture 2's place, as Wekinator numbers it
 
 
 def test_run_says_one_class(tmp_path):
@@ -627,3 +650,58 @@ def test_an_absurd_number_of_classes_is_a_damaged_file(tag, field):
                          "</OSCOutputGroup>")
     with pytest.raises(gm.FormatError, match=f"{field} is 999999999"):
         wk._outputs(root, "outputConfig.xml")
+
+
+def test_an_example_with_a_missing_input_is_kept_filled_as_weka_fills_it(tmp_path):
+    """An input added after examples were recorded leaves '?' in them: Wekinator still trains
+    on them (Weka fills the value with the input's mean); they used to be dropped unsaid."""
+    folder = unpack("eeg-hand", tmp_path)
+    arff = folder / "current" / "currentData.arff"
+    lines = arff.read_text().splitlines()
+    data = lines.index(next(ln for ln in lines if ln.strip().lower() == "@data")) + 1
+    first = lines[data].split(",")
+    n_meta = 3
+    first[n_meta] = "?"  # the first input of the first example
+    lines[data] = ",".join(first)
+    arff.write_text("\n".join(lines) + "\n")
+    project, summary = wk.import_wekinator(folder, tmp_path / "gm")
+    rows = FACTS["eeg-hand"][3]
+    assert summary.examples == rows and summary.imputed == 1 and summary.skipped == 0
+    x = np.vstack([t.inputs for t in project.takes])
+    others = np.array([float(ln.split(",")[n_meta]) for ln in lines[data + 1:] if ln.strip()])
+    assert x[0, 0] == pytest.approx(others.mean())
+    assert "1 example with an input '?'" in summary.describe()
+
+
+def test_start_dtw_recording_n_records_the_gesture_wekinator_numbers_n(tmp_path):
+    """A DTW project imported with its gesture names: startDtwRecording 2 records gesture 2
+    ("triangle", whatever the names' sorted order), as a Wekinator client means it."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    from gesturemap.engine import Engine
+
+    project, _ = wk.import_wekinator(unpack("mlproject-dtw", tmp_path), tmp_path / "gm")
+    before = len(project.takes)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                    trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send(address: str, *args: float) -> None:
+        b = OscMessageBuilder(address)
+        for a in args:
+            b.add_arg(float(a))
+        tx.sendto(b.build().dgram, ("127.0.0.1", engine.osc_port))
+
+    try:
+        send("/wekinator/control/startDtwRecording", 2)
+        for k in range(20):
+            send("/wek/inputs", k, 2 * k)
+        send("/wekinator/control/stopDtwRecording")
+        deadline = time.monotonic() + 10
+        while len(engine.project.takes) == before:
+            assert time.monotonic() < deadline, "no take recorded"
+            time.sleep(0.01)
+    finally:
+        engine.stop()
+        tx.close()
+    assert engine.project.takes[-1].label == "triangle"

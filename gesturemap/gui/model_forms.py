@@ -18,7 +18,7 @@ from PySide6 import QtCore, QtWidgets
 from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY, check_params
 from ..models._classic_kernels import ACTIVATIONS, SVM_KERNELS
-from ..models.base import DECISIONS
+from ..models.base import FOLLOWING_DECISIONS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
 from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
@@ -46,7 +46,8 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "multiclass_regression": tuple(MULTICLASS_REGRESSION),
     "kernel": tuple(SVM_KERNELS),  # SVM
     "activation": tuple(ACTIVATIONS),  # MLP
-    "decision": tuple(DECISIONS),  # every classifier (docs/decisions.md)
+    "decision": tuple(FOLLOWING_DECISIONS),  # every classifier (docs/decisions.md); the
+    # model refuses the ones it does not know (the instantaneous models: "following")
     "normalization": tuple(NORMALIZATIONS),  # DTW
     "precision": tuple(PRECISIONS),  # DTW
     "scale_estimate": tuple(SCALE_ESTIMATES),  # GVF

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..models import MODEL_REGISTRY
+from ..project.settings import stage_model
 from ..project.training import effective_params
 from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were first
     CHOICES,
@@ -147,7 +148,10 @@ class ModelPanel(QtWidgets.QWidget):
             "One model per output, each on its own inputs (Wekinator's way)",
             QtCore.Qt.ItemDataRole.ToolTipRole,
         )
-        self.kind.currentTextChanged.connect(lambda _: self._build({}))
+        # a kind picked starts from a new project's settings for it (stage_model: the
+        # decision that follows the performer; Wekinator's k for kNN)
+        self.kind.currentTextChanged.connect(
+            lambda kind: self._build(stage_model(kind)["params"]))
         self.params_form = ParamsForm()
         self.params_box = QtWidgets.QGroupBox("parameters (XMM names)")
         QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
@@ -189,7 +193,7 @@ class ModelPanel(QtWidgets.QWidget):
         layout.addWidget(self.apply_button)
         layout.addWidget(self.cost)
         layout.addStretch(1)
-        self._build({})
+        self._build(stage_model(self.kind.currentText())["params"])
 
     @property
     def editors(self) -> dict[str, QtWidgets.QWidget]:
@@ -314,7 +318,8 @@ class SettingsPanel(QtWidgets.QWidget):
 
 
 class OutputsPanel(SettingsPanel):
-    """OSC host and port of the outputs; "Apply" sends them to the engine."""
+    """OSC host and port of the outputs, and whether gesturemap's own messages go out beside
+    Wekinator's (``outputs.extras``: off by default); "Apply" sends them to the engine."""
 
     def __init__(
         self, apply: Callable[[dict[str, Any]], None], parent: QtWidgets.QWidget | None = None
@@ -333,13 +338,25 @@ class OutputsPanel(SettingsPanel):
             "Below this likelihood of the likeliest class, /wek/outputs sends 0 (none of the "
             "classes) and the label is empty; off: always the likeliest class, as Wekinator"
         )
+        self.extras = QtWidgets.QCheckBox("also send gesturemap's own messages")
+        self.extras.setToolTip(
+            "/gesturemap/label, /likelihoods, /progress, /regression, /variance, /event after "
+            "each /wek/outputs. Off, the port carries exactly what Wekinator sends (some "
+            "Wekinator clients take every message for a reply)")
+        self.extras_port = QtWidgets.QSpinBox()
+        self.extras_port.setRange(0, 65535)
+        self.extras_port.setSpecialValueText("the same port")
+        self.extras.toggled.connect(self.extras_port.setEnabled)
+        self.extras_port.setEnabled(False)
         self.status = QtWidgets.QLabel("")
         form = QtWidgets.QFormLayout()
         form.addRow("OSC host", self.host)
         form.addRow("OSC port", self.port)
         form.addRow("send class 0 below", self.reject)
+        form.addRow(self.extras)
+        form.addRow("gesturemap's own on", self.extras_port)
         layout = QtWidgets.QVBoxLayout(self)
-        box = QtWidgets.QGroupBox("OSC out (Wekinator's /wek/outputs and gesturemap's own)")
+        box = QtWidgets.QGroupBox("OSC out (Wekinator's /wek/outputs, and gesturemap's own)")
         box.setLayout(form)
         layout.addWidget(box)
         layout.addWidget(self.apply_button)
@@ -351,6 +368,9 @@ class OutputsPanel(SettingsPanel):
         self.host.setText(str(self._settings.get("host", "127.0.0.1")))
         self.port.setValue(int(self._settings.get("port", 12000)))
         self.reject.setValue(float(self._settings.get("reject_below", 0.0)))
+        extras = self._settings.get("extras")
+        self.extras.setChecked(bool(extras))
+        self.extras_port.setValue(int(extras["port"]) if isinstance(extras, dict) else 0)
 
     def settings(self) -> dict[str, Any]:
         out = dict(self._settings)
@@ -358,4 +378,9 @@ class OutputsPanel(SettingsPanel):
         out["port"] = int(self.port.value())
         if self.reject.value() > 0 or "reject_below" in out:
             out["reject_below"] = float(self.reject.value())
+        if self.extras.isChecked():
+            port = int(self.extras_port.value())
+            out["extras"] = {"port": port} if port else True
+        elif "extras" in out:
+            out["extras"] = False
         return out

@@ -67,7 +67,8 @@ class QualityWorker:
         self._review = self._executor().submit(quality_jobs.review, data)
 
     def request_explanation(self, times: np.ndarray, features: np.ndarray, names: list[str],
-                            since: float | None, frames: int) -> bool:
+                            since: float | None, frames: int, decided: int | None = None
+                            ) -> bool:
         """Submit an explanation (see :func:`quality_jobs.explain_live`) unless one is under
         way; returns whether it was submitted."""
         if self._closed:
@@ -76,7 +77,7 @@ class QualityWorker:
             return False
         self._explain = self._executor().submit(
             quality_jobs.explain_live, np.ascontiguousarray(times),
-            np.ascontiguousarray(features), names, since, frames)
+            np.ascontiguousarray(features), names, since, frames, decided)
         return True
 
     @property
@@ -342,8 +343,10 @@ class WindowQuality:
             n = int(min(lengths[len(lengths) // 2], 400))
             times, values = ring.latest()  # the worker picks the frames the decision reads
             if len(values) > 1:
+                stats = engine.stats()
                 self.quality_worker.request_explanation(
-                    times, values, list(ring.names), engine.stats().get("stream_reset_t"), n)
+                    times, values, list(ring.names), stats.get("stream_reset_t"), n,
+                    stats.get("decided_frames"))
 
     def _quality_take_clicked(self, take_id: str) -> None:
         """A suspicious take clicked: select it in the dataset browser (overlaid on the live

@@ -76,10 +76,12 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
-                 since: float | None, frames: int) -> dict[str, Any]:
+                 since: float | None, frames: int, decided: int | None = None
+                 ) -> dict[str, Any]:
     """Explain the model's live decision from the latest feature frames ``features`` (T, D)
-    at ``times`` (T,): a cumulative decision (the default) reads every frame since the
-    stream's last reset (the first at time ``since``), so those are explained — then the
+    at ``times`` (T,): a cumulative decision reads every frame since the stream's last reset
+    (the first at time ``since``), a following one (a project's default) the last
+    ``decided`` of them (since its last restart), so those are explained — then the
     explanation's label is the monitor's; other decisions (a window, decaying evidence) the
     last ``frames`` (a typical take's length)."""
     model = _STATE.get("model")
@@ -87,8 +89,11 @@ def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],
         return {}
     decision = getattr(model, "decision", None) or getattr(
         getattr(model, "inner_", None), "decision", None)
-    if decision == "cumulative" and since is not None and (times >= since).sum() > 1:
+    if (decision in ("cumulative", "following") and since is not None
+            and (times >= since).sum() > 1):
         keep = times >= since
+        if decision == "following" and decided is not None and decided > 1:
+            keep &= np.arange(len(times)) >= len(times) - decided
     else:
         keep = np.arange(len(times)) >= len(times) - max(frames, 2)  # two give a rate
     times, features = times[keep], features[keep]

@@ -236,8 +236,10 @@ class WindowEngine(Engine):
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
         ``playing`` (the id of the take being played back, or None), ``playing_speed``,
-        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``) and
-        ``stream_reset_t`` (the time of the first frame since the stream's last reset)."""
+        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``),
+        ``stream_reset_t`` (the time of the first frame since the stream's last reset) and
+        ``decided_frames`` (the frames a following decision reads: since its last restart;
+        None for other decisions)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -246,6 +248,7 @@ class WindowEngine(Engine):
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["refused"] = self.refused
         out["stream_reset_t"] = self.stream_reset_t
+        out["decided_frames"] = getattr(self.stream, "decided_frames", None)
         return out
 
     def _edited(self) -> None:
@@ -293,11 +296,10 @@ class WindowEngine(Engine):
         # one rebinding: stats() on another thread sees the old dict or the new one
         self.refused = {**self.refused, name: [count, str(exc)]}
 
-    def _cmd_stop_recording(self) -> None:
-        before = len(self.project.takes)
-        super()._cmd_stop_recording()
-        if len(self.project.takes) != before:
-            self.edits += 1  # the engine saved the take itself
+    def _take_added(self, take: Any) -> None:
+        """A take ended (stopped, or a recording's class changed): an edit the window shows;
+        the engine saved the take itself."""
+        self.edits += 1
 
     def _cmd_add_class(self, label: Any) -> None:
         self.project.add_class(label)
@@ -456,6 +458,7 @@ class WindowEngine(Engine):
         self.project.outputs = settings
         old, self.output = self.output, OSCOutput(settings)
         old.close()
+        self._build_wire()  # the compiled path's reply templates are the output's
         self._edited()
 
     def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:

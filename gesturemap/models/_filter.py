@@ -22,6 +22,15 @@ What the label is decided on (``decision``, a run-time parameter of every model)
   forgetting, ``L_t = keep * L_t-1 + log p(x_t | ...)``, ``keep = 1 - 1 / likelihood_window``;
   the per-class HMM pass may also restart at any frame (probability ``1 - keep``), so a class
   can follow a new occurrence of its gesture.
+- ``DECISION_FOLLOWING`` (an HHMM's, for a stream that may or may not be reset): the
+  cumulative sum, restarted on a frame where a new gesture must have begun (:func:`_follow`):
+  the frame is less likely under the class decided so far than any frame of that class's
+  takes was (its ``floor``, a log-likelihood learned at fit, with a margin); or, in a stream
+  not reset for longer than any take, a class taken up afresh explains the frame far better
+  than the decided class's pass; or ``horizon`` frames have passed since the last reset or
+  restart. The restarted per-class passes may pick their gesture up at any state. A stream
+  reset at each gesture's start, on gestures like the takes, does not restart: its decision
+  is the cumulative one.
 """
 
 from __future__ import annotations
@@ -39,9 +48,9 @@ from ._kernels import LOG_ZERO, TINY, density  # O(D) for a diagonal factor (cho
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: Codes of the ``decision`` modes (see the module docstring).
-DECISION_WINDOW, DECISION_CUMULATIVE, DECISION_DECAYING = 0, 1, 2
+DECISION_WINDOW, DECISION_CUMULATIVE, DECISION_DECAYING, DECISION_FOLLOWING = 0, 1, 2, 3
 #: The modes' names, in code order.
-DECISIONS = ("window", "cumulative", "decaying")
+DECISIONS = ("window", "cumulative", "decaying", "following")
 
 
 @njit(**_JIT)
@@ -71,7 +80,7 @@ def _push_decision(mode, keep, logbuf, counts, pos, acc, cl, value):
     if counts[cl] == 0:
         acc[cl] = lv
         counts[cl] = 1
-    elif mode == DECISION_CUMULATIVE:
+    elif mode == DECISION_CUMULATIVE or mode == DECISION_FOLLOWING:
         acc[cl] += lv
     else:
         acc[cl] = keep * acc[cl] + lv
@@ -115,11 +124,74 @@ def decision_forward(first, mode, restart, n_states, left_right, class_prior, tr
                 else:
                     front[j] = class_prior[cl, j] * emis[cl, j]
                 norm += front[j]
-        out[cl] = norm
-        if not norm > TINY:
-            norm = TINY
+        _store(cl, n, front, norm, dalpha, out)
+
+
+@njit(**_JIT)
+def _store(cl, n, front, norm, dalpha, out):
+    """Class ``cl``'s forward pass after a frame: its predictive likelihood ``norm`` into
+    ``out[cl]``, its ``front`` normalised into ``dalpha[cl]`` (by at least TINY)."""
+    out[cl] = norm
+    if not norm > TINY:
+        norm = TINY
+    for j in range(n):
+        dalpha[cl, j] = front[j] / norm
+
+
+@njit(**_JIT)
+def _fresh(cl, n_states, left_right, class_prior, emis):
+    """``p(x_t | class cl's gesture taken up at this frame, at any of its states)``."""
+    n = n_states[cl]
+    s = 0.0
+    for j in range(n):
+        s += (1.0 / n if left_right[cl] else class_prior[cl, j]) * emis[cl, j]
+    return s
+
+
+@njit(**_JIT)
+def _follow(started, since, floor, ratio, longest, horizon, n_states, left_right, class_prior,
+            emis, dalpha, front, dlik, smoothed_log, counts):
+    """The following decision's restart (see the module docstring), after the per-class
+    passes read this frame. The class decided so far is ``smoothed_log``'s best; the passes
+    (and the sums: ``counts`` 0) start again on this frame, each class's at any of its
+    states, when
+
+    - the decided class finds the frame less likely than its ``floor``;
+    - the stream has not been reset for longer than the ``longest`` take (so it is not reset
+      at each gesture) and a class taken up afresh here explains the frame better than the
+      decided class's pass does, by more than ``ratio`` (nats);
+    - ``horizon`` frames have passed since the last reset or restart.
+
+    ``since`` (2,): frames since the last reset or restart, and since the last reset."""
+    if started[0] == 0:
+        since[0] = 0
+        since[1] = 0
+        return
+    since[0] += 1
+    since[1] += 1
+    best = 0
+    for c in range(smoothed_log.shape[0]):
+        if smoothed_log[c] > smoothed_log[best]:
+            best = c
+    lv = math.log(dlik[best] if dlik[best] > TINY else TINY)
+    restart = lv < floor[best] or (horizon > 0 and since[0] >= horizon)
+    if not restart and longest > 0 and since[1] > longest:
+        fresh = 0.0
+        for c in range(dalpha.shape[0]):
+            fresh = max(fresh, _fresh(c, n_states, left_right, class_prior, emis))
+        restart = fresh > TINY and math.log(fresh) - lv > ratio
+    if not restart:
+        return
+    since[0] = 0
+    for cl in range(dalpha.shape[0]):
+        n = n_states[cl]
+        norm = 0.0
         for j in range(n):
-            dalpha[cl, j] = front[j] / norm
+            init = 1.0 / n if left_right[cl] else class_prior[cl, j]
+            front[j] = init * emis[cl, j]
+            norm += front[j]
+        _store(cl, n, front, norm, dalpha, dlik)
+        counts[cl] = 0
 
 
 @njit(**_JIT)
@@ -440,14 +512,20 @@ def hhmm_step(
     class_cov,
     out,
     cov,
+    floor,
+    ratio,
+    longest,
+    horizon,
+    since,
 ):
     """One frame through a multi-class (hierarchical) HMM, HMR when ``bimodal``.
 
     ``estimator``: 0 full, 1 windowed, 2 likeliest state. ``started[0]`` says whether the
     forward pass has seen a frame since the last reset. ``mode``/``keep``: the decision (see
-    the module docstring); the cumulative and decaying ones run :func:`decision_forward` on
-    ``trans_plain`` (no cyclic transition) into ``dalpha``/``dlik``. Returns the likeliest
-    class.
+    the module docstring); the cumulative, decaying and following ones run
+    :func:`decision_forward` on ``trans_plain`` (no cyclic transition) into
+    ``dalpha``/``dlik``; the following one restarts them where :func:`_follow` says (``floor``
+    (C,), ``ratio``, ``longest``, ``horizon``, ``since`` (2,)). Returns the likeliest class.
     """
     n_classes = alpha.shape[0]
     for cl in range(n_classes):
@@ -455,6 +533,9 @@ def hhmm_step(
     if mode != DECISION_WINDOW:
         decision_forward(started[0] == 0, mode, restart, n_states, left_right, class_prior,
                          trans_plain, emis, dalpha, front, dlik)
+    if mode == DECISION_FOLLOWING:
+        _follow(started, since, floor, ratio, longest, horizon, n_states, left_right,
+                class_prior, emis, dalpha, front, dlik, smoothed_log, counts)
     if hierarchical:
         restart = started[0] == 0
         if not restart:

@@ -554,46 +554,69 @@ def gmm_sequence_loglik(x, n_comp, weights, means, linv, lognorm, out):
 
 
 @njit(**_JIT)
+def _forward_frame(xt, first, cl, n, n_comp, left_right, prior, trans, weights, means, linv,
+                   lognorm, b, alpha, prev):
+    """One frame ``xt`` of class ``cl``'s scaled forward pass (``first``: a sequence starts):
+    returns ``p(x_t | the frames before, class cl)`` (at least TINY); ``prev`` becomes the
+    normalised forward variables (``b`` and ``alpha``: scratch, (N,))."""
+    for i in range(n):
+        v = 0.0
+        for c in range(n_comp[cl]):
+            v += weights[cl, i, c] * density(xt, means[cl, i, c], linv[cl, i, c],
+                                             lognorm[cl, i, c])
+        b[i] = v
+    norm = 0.0
+    for j in range(n):
+        if first:
+            a = (1.0 if j == 0 else 0.0) if left_right[cl] else prior[cl, j]
+        else:
+            a = 0.0
+            for i in range(n):
+                a += prev[i] * trans[cl, i, j]
+        alpha[j] = a * b[j]
+        norm += alpha[j]
+    if not norm > TINY:
+        norm = TINY
+    for j in range(n):
+        prev[j] = alpha[j] / norm
+    return norm
+
+
+@njit(**_JIT)
 def hmm_sequence_loglik(
     x, n_states, n_comp, left_right, prior, trans, weights, means, linv, lognorm, out
 ):
     """Forward log-likelihood of the whole sequence under each class's HMM. ``out`` (C,)."""
-    t_total = x.shape[0]
-    n_classes = weights.shape[0]
     nmax = weights.shape[1]
     alpha = np.zeros(nmax)
     prev = np.zeros(nmax)
     b = np.zeros(nmax)
-    for cl in range(n_classes):
-        n = n_states[cl]
+    for cl in range(weights.shape[0]):
         total = 0.0
-        for t in range(t_total):
-            for i in range(n):
-                v = 0.0
-                for c in range(n_comp[cl]):
-                    v += weights[cl, i, c] * density(
-                        x[t], means[cl, i, c], linv[cl, i, c], lognorm[cl, i, c]
-                    )
-                b[i] = v
-            norm = 0.0
-            for j in range(n):
-                if t == 0:
-                    if left_right[cl]:
-                        a = 1.0 if j == 0 else 0.0
-                    else:
-                        a = prior[cl, j]
-                else:
-                    a = 0.0
-                    for i in range(n):
-                        a += prev[i] * trans[cl, i, j]
-                alpha[j] = a * b[j]
-                norm += alpha[j]
-            if not norm > TINY:
-                norm = TINY
-            total += math.log(norm)
-            for j in range(n):
-                prev[j] = alpha[j] / norm
+        for t in range(x.shape[0]):
+            total += math.log(_forward_frame(x[t], t == 0, cl, n_states[cl], n_comp,
+                                             left_right, prior, trans, weights, means, linv,
+                                             lognorm, b, alpha, prev))
         out[cl] = total
+
+
+@njit(**_JIT)
+def hmm_frame_logliks(
+    x, offsets, cl, n_states, n_comp, left_right, prior, trans, weights, means, linv, lognorm,
+    out
+):
+    """Each frame's log predictive likelihood ``log p(x_t | x_start..t-1)`` under class
+    ``cl``'s HMM, every take (``offsets``: (P+1,) bounds in ``x``) run from its own start, as
+    :func:`hmm_sequence_loglik` sums them: ``out`` (T,)."""
+    n = n_states[cl]
+    alpha = np.zeros(n)
+    prev = np.zeros(n)
+    b = np.zeros(n)
+    for p in range(offsets.shape[0] - 1):
+        for t in range(offsets[p], offsets[p + 1]):
+            out[t] = math.log(_forward_frame(x[t], t == offsets[p], cl, n, n_comp, left_right,
+                                             prior, trans, weights, means, linv, lognorm, b,
+                                             alpha, prev))
 
 
 # --------------------------------------------------------------------------------------------

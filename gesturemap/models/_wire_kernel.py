@@ -3,17 +3,17 @@ datagram to the encoded reply (issue 19).
 
 :func:`wire_step` decodes a ``/wek/inputs`` datagram (numeric tags ``f``, ``d``, ``i``
 only), checks it as the OSC source does, runs :func:`gesturemap.models._filter.hhmm_step` (or
-``gmm_step``) on the stream's arrays and encodes the two reply datagrams (``/wek/outputs``,
-then the bundle of label, likelihoods and progress) from per-class templates into one output
-buffer. The stream's arrays are views of three flat buffers (float64, int64, bool) described
-by a layout table, so the call unboxes 18 arguments instead of the kernel's 51 (GMM's 25).
+``gmm_step``) on the stream's arrays and encodes the reply datagrams (``/wek/outputs``, then,
+where the project sends gesturemap's own messages, the bundle of label, likelihoods and
+progress) from per-class templates into one output buffer. The stream's arrays are views of three flat buffers (float64, int64, bool) described
+by a layout table, so the call unboxes 18 arguments instead of the kernel's 56 (GMM's 25).
 With ``deltas``, the layout's last four rows are the stream's
 :class:`~gesturemap.models.gmm.DeltaFrames` (its frame, its ring of the last ``delta_lag``
 inputs, the ring's position, its "first frame" flag).
 
 Return codes: -1 the datagram is not one this path takes (nothing changed: the caller hands
 it to the ordinary path), 0 stepped and encoded (``res``: label index, end of the first
-datagram, end of the second), 1 stepped but not encoded (below ``reject_below``, a value
+datagram, end of the second: equal to the first's when there is no bundle), 1 stepped but not encoded (below ``reject_below``, a value
 beyond float32: the caller sends it the ordinary way from the stream's Result).
 """
 
@@ -83,7 +83,8 @@ def _hhmm(x, fb, ib, bb, lay):
         exit_ratio=_a1(fb, lay, 41), smoothed_log=_a1(fb, lay, 42), inst_norm=_a1(fb, lay, 43),
         smoothed_norm=_a1(fb, lay, 44), progress=_a1(fb, lay, 45), likeliest_state=_a1(ib, lay, 46),
         class_out=_a2(fb, lay, 47), class_cov=_a3(fb, lay, 48), out=_a1(fb, lay, 49),
-        cov=_a2(fb, lay, 50))
+        cov=_a2(fb, lay, 50), floor=_a1(fb, lay, 51), ratio=fb[lay[52, 0]],
+        longest=ib[lay[53, 0]], horizon=ib[lay[54, 0]], since=_a1(ib, lay, 55))
 
 
 @njit(**_JIT)
@@ -220,6 +221,9 @@ def _encode(best, fb, lik_at, prog_at, tpl, toff, reject, out, res, scratch):
         out[p] = tpl[j]
         p += 1
     res[1] = p
+    res[2] = p
+    if not toff[best, 5]:  # /wek/outputs alone: gesturemap's own messages are off
+        return 0
     for j in range(w1, h1):
         out[p] = tpl[j]
         p += 1

@@ -151,15 +151,21 @@ _RESULT_SET = tuple(Result.__dict__[f.name].__set__ for f in fields(Result))
 #: computes on that segment); ``"decaying"`` the same with exponential forgetting (time
 #: constant ``likelihood_window`` frames), for streams that are never reset.
 DECISIONS = ("window", "cumulative", "decaying")
+#: The HHMM's also: ``"following"``, the cumulative decision restarted where a new gesture
+#: must have begun (a frame less likely than any of the decided class's takes, or a stretch
+#: longer than any take): exactly ``"cumulative"`` on a stream reset at each gesture, and a
+#: label that follows the performer on one that is never reset (docs/wekinator.md).
+FOLLOWING_DECISIONS = (*DECISIONS, "following")
 
 
 def decision_settings(decision: Any, likelihood_window: Any,
                       allowed: Sequence[str] = DECISIONS) -> tuple[int, float]:
-    """``(code, keep)`` of a ``decision`` for the kernels: its index in :data:`DECISIONS` and
-    the decaying sum's factor ``1 - 1 / likelihood_window``. Raises a clear error otherwise."""
+    """``(code, keep)`` of a ``decision`` for the kernels: its index in
+    :data:`FOLLOWING_DECISIONS` and the decaying sum's factor ``1 - 1 / likelihood_window``.
+    Raises a clear error otherwise."""
     check_choice("decision", decision, allowed)
     window = check_int("likelihood_window", likelihood_window, 1)
-    return DECISIONS.index(decision), 1.0 - 1.0 / window
+    return FOLLOWING_DECISIONS.index(decision), 1.0 - 1.0 / window
 
 
 def bad_param(name: str, value: Any, expected: str, hint: str = "") -> GesturemapError:

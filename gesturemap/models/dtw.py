@@ -10,6 +10,10 @@ every template at once, one column update per template frame, O(total template f
   and the label is ``predict``'s.
 - ``decision="decaying"``: open-begin DTW (SPRING) for streams that are never reset: a match may
   start at any earlier frame (what came before it is forgotten).
+- ``decision="following"`` (a project's default, docs/wekinator.md): matches start at the reset
+  while the stream has not run longer than the longest take since it (a stream reset at each
+  gesture: ``"cumulative"`` exactly), and anywhere after that (``"decaying"``'s open begin: a
+  stream never reset follows the performer).
 
 Normalisation (``normalization``): ``"global"`` standardises every input with the statistics of
 all the training frames; ``"take"`` z-normalises every take (each template, and a whole query in
@@ -93,7 +97,13 @@ HISTORY_MIN = 512
 #: How precisely a stream reads its templates (``precision``).
 PRECISIONS = ("float64", "float32")
 #: How a stream decides (see the module docstring).
-DTW_DECISIONS = ("cumulative", "decaying")
+DTW_DECISIONS = ("cumulative", "decaying", "following")
+#: A stream's best class also matches above the threshold (up to :data:`MATCH_REACH` times it)
+#: when its distance is at most 1 / MATCH_MARGIN of every other class's: a gesture performed a
+#: little faster or slower than its takes, far nearer its own class than any other, whose
+#: distance the takes' own spread (the threshold) does not cover. One class: the threshold only.
+MATCH_MARGIN = 3.0
+MATCH_REACH = 5.0
 
 
 def znorm(x: np.ndarray) -> np.ndarray:
@@ -172,8 +182,9 @@ class DTW(BaseModel):
         reads what ``predict`` reads, so its label at a gesture's last frame is
         ``predict``'s) or ``"none"``.
     decision : ``"cumulative"`` (matches start at the reset: the label is ``predict``'s at a
-        gesture's last frame) or ``"decaying"`` (open-begin matching, never-reset streams)
-        (run-time).
+        gesture's last frame), ``"decaying"`` (open-begin matching, never-reset streams) or
+        ``"following"`` (anchored at the reset for as long as the longest take, open-begin
+        after: either, as the stream is used) (run-time).
     standardize : older spelling of ``normalization`` (True = ``"global"``, False =
         ``"none"``); when given (not None) it wins.
     n_jobs : threads that compare whole sequences in ``predict`` (default: one per core).
@@ -460,6 +471,9 @@ class DTWStream(StandardizingStream):
         self._inv_temp = 1.0 / model.temperature_
         check_choice("decision", decision or model.decision, DTW_DECISIONS)
         self._anchored = (decision or model.decision) == "cumulative"
+        # "following": anchored at the reset for the longest take's frames, open-begin after
+        self._following = (decision or model.decision) == "following"
+        self._longest = int(np.diff(model.offsets_).max()) if self._following else 0
         self._take = model.normalization_ in ("take", "running")
         # "take": every cell keeps its path's statistics over the raw frames (see
         # _dtw_take_kernels), scored with the take's statistics at each frame
@@ -481,7 +495,8 @@ class DTWStream(StandardizingStream):
         self._awake = np.ones(n_t, dtype=np.int8)
         # 1: prune (far classes get lower bounds), 2: within each class only (exact), 0: none
         # ("take" never prunes: its cells' costs change with the take's statistics)
-        mode = 1 if model.prune else (2 if exact_pruning and self._anchored else 0)
+        mode = 1 if model.prune else (
+            2 if exact_pruning and (self._anchored or self._following) else 0)
         if self._paths:
             mode = 0
         # the frames a sleeping template may have to be caught up over (only when pruning)
@@ -534,7 +549,7 @@ class DTWStream(StandardizingStream):
                                 self._shifted, self._mu, self._inv)
             _tk.take_columns(self._shifted, self._mu, self._inv, self._templates,
                              self._offsets, self._cells, self._spare, self._col,
-                             self._anchored, first)
+                             self._anchored_now(), first)
             best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
                                 self._inv_temp, self._col, self._dist, self._progress,
                                 self._best_template, self._log, self._inst, self._norm, False,
@@ -554,8 +569,23 @@ class DTWStream(StandardizingStream):
         best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._acc, self._dist, self._progress, self._best_template, self._log,
-                              self._inst, self._norm, self._anchored, first, self._prune)
+                              self._inst, self._norm, self._anchored_now(), first, self._prune)
         return self._result(best)
+
+    def _anchored_now(self) -> bool:
+        """Whether this frame's matches start at the reset: always (``"cumulative"``), never
+        (``"decaying"``), or (``"following"``) while no longer than the longest take has passed
+        since it. Where a following stream turns open-begin, templates put to sleep by pruning
+        (their columns not kept up) wake with no match under way."""
+        if not self._following:
+            return self._anchored
+        if self._count[0] <= self._longest:
+            return True
+        if self._count[0] == self._longest + 1 and self._prune[0][0]:
+            asleep = self._awake == 0
+            self._col[np.repeat(asleep, np.diff(self._offsets))] = np.inf
+            self._awake[:] = 1
+        return False
 
     def _result(self, best: int) -> Result:
         label = self.labels[best]
@@ -565,9 +595,19 @@ class DTWStream(StandardizingStream):
             instant_likelihoods=_frozen(self._inst),
             instant_normalized_likelihoods=_frozen(self._norm),
             progress=_frozen(self._progress), distances=_frozen(self._dist),
-            match=label if self._dist[best] < self._threshold else None,
+            match=label if self._matches(best) else None,
         )
         return self._last
+
+    def _matches(self, best: int) -> bool:
+        """Whether the best class matches (see :data:`MATCH_MARGIN`)."""
+        d = float(self._dist[best])
+        if d < self._threshold:
+            return True
+        if d >= MATCH_REACH * self._threshold or len(self._dist) < 2:
+            return False
+        others = np.delete(self._dist, best)
+        return bool(d * MATCH_MARGIN <= others.min())
 
     def _skipped(self) -> Result:
         """An absurd frame changes nothing: the last answer again, or, before any frame since

@@ -30,6 +30,7 @@ from ._gaussian import (
     saved_covariances,
 )
 from .base import (
+    DECISIONS,
     BaseModel,
     Cancel,
     ClassData,
@@ -296,6 +297,8 @@ class _ModelCommon(BaseModel):
 
     # saved before these parameters existed: no deltas, XMM's window decision
     legacy_params = {"deltas": False, "decision": "window", "delta_lag": 1}
+    #: the values of ``decision`` the model's stream knows
+    decisions: tuple[str, ...] = DECISIONS
 
     @property
     def model_dim_(self) -> int:
@@ -326,7 +329,7 @@ class _ModelCommon(BaseModel):
             check_int("n_jobs", self.n_jobs, 1)
 
     def _check_runtime_params(self) -> None:
-        decision_settings(self.decision, self.likelihood_window)
+        decision_settings(self.decision, self.likelihood_window, self.decisions)
         check_choice("multiclass_regression", self.multiclass_regression, MULTICLASS_REGRESSION)
 
     def _em(self) -> tuple[int, int, float]:

@@ -19,6 +19,7 @@ from ..errors import GesturemapError, TrainingCancelled
 from . import _filter, _kernels
 from ._gaussian import gaussian_terms, loaded_covariances, pad_stack, saved_covariances
 from .base import (
+    FOLLOWING_DECISIONS,
     Cancel,
     ClassData,
     FrozenBlock,
@@ -128,6 +129,42 @@ def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolut
 #: The longest expected stay in one state counted by the time-warp speed, in frames (a state
 #: that never leaves would otherwise put its class's gesture infinitely far).
 MAX_STATE_FRAMES = 1000.0
+#: ``decision="following"``: a class's floor lies below its takes' least likely frame by this
+#: many times the spread of its takes' frames (median minus least likely), and by at least
+#: :data:`FOLLOW_MARGIN_MIN` nats, so that a performance less like the takes than they are like
+#: each other does not restart the decision in the middle of a gesture (8: no restart in any
+#: held-out recording of HAPT, the watch exercises or JapaneseVowels, reset at its start,
+#: where 3 restarted in 1 of 25 HAPT transitions with 4 training subjects; a pose switch
+#: still falls hundreds of nats below it; docs/wekinator.md).
+FOLLOW_MARGIN_SPREADS = 8.0
+FOLLOW_MARGIN_MIN = 10.0
+#: ``decision="following"``, in a stream not reset for longer than the longest take: the
+#: decision restarts where a class taken up afresh (at any of its states) explains a frame
+#: better than the decided class's pass by more than this many nats (a new gesture began).
+FOLLOW_RATIO = 10.0
+#: ``decision="following"``: the horizon (frames without a reset or restart after which the
+#: decision restarts) is this many times the longest take.
+FOLLOW_HORIZON_TAKES = 1.5
+
+
+def follow_settings(model: HHMM, classes: list[ClassData]) -> tuple[np.ndarray, int]:
+    """What ``decision="following"`` restarts on, learned from the training takes: per class,
+    the floor of a frame's log predictive likelihood (see :data:`FOLLOW_MARGIN_SPREADS`), and
+    the longest take, in frames."""
+    b = model._bank()
+    floors = np.full(len(classes), -np.inf)
+    longest = 0
+    for k, cd in enumerate(classes):
+        longest = max(longest, int(np.diff(cd.offsets).max()))
+        ll = np.zeros(len(cd.inputs))
+        _kernels.hmm_frame_logliks(
+            np.ascontiguousarray(cd.inputs, dtype=np.float64), cd.offsets.astype(np.int64), k,
+            b["n_states"], b["n_comp"], b["left_right"], b["prior"], b["trans"], b["weights"],
+            b["mean_in"], b["linv_in"], b["lognorm_in"], ll)
+        low = float(ll.min())
+        spread = float(np.median(ll)) - low
+        floors[k] = low - max(FOLLOW_MARGIN_MIN, FOLLOW_MARGIN_SPREADS * spread)
+    return floors, longest
 
 
 @register_model
@@ -165,15 +202,30 @@ class HHMM(_ModelCommon):
         stream that estimates speed builds a Result every frame (the engine's lean path
         sends likelihoods and progress only). Ergodic classes have no order: their speed
         stays 1.
-    decision : as for GMM (run-time). ``"cumulative"`` (default) and ``"decaying"`` decide on
-        each class's HMM run on its own (a second forward pass; ``"cumulative"`` gives exactly
-        ``log_likelihood`` of the frames since the reset); ``"window"`` on the instant
-        likelihoods of the (hierarchical) forward pass, as XMM does. ``progress``, the
-        instant likelihoods and the regression always come from the (hierarchical) pass.
-        XMM's behaviour: ``decision="window"`` (and XMM's other settings, see above).
+    decision : as for GMM (run-time), or ``"following"``. ``"cumulative"`` (default),
+        ``"decaying"`` and ``"following"`` decide on each class's HMM run on its own (a second
+        forward pass; ``"cumulative"`` gives exactly ``log_likelihood`` of the frames since the
+        reset); ``"window"`` on the instant likelihoods of the (hierarchical) forward pass, as
+        XMM does. ``"following"`` (a project's default, docs/wekinator.md) is
+        ``"cumulative"`` restarted where a new gesture must have begun: on a frame less likely
+        under the class decided so far than any frame of its takes (``frame_floor_``), or
+        where, in a stream not reset for longer than ``longest_take_``, a class taken up afresh
+        explains a frame far better than the decided class, or after 1.5 times the longest
+        take without a reset; a stream reset at each gesture does not restart on gestures
+        like the takes. ``progress``, the instant
+        likelihoods and the regression always come from the (hierarchical) pass. XMM's
+        behaviour: ``decision="window"`` (and XMM's other settings, see above).
+
+    Attributes (beside GMM's)
+    ----------
+    frame_floor_ : (C,) each class's floor of a frame's log predictive likelihood
+        (``decision="following"``); -inf in a model saved before it existed.
+    longest_take_ : the longest training take, in frames (``decision="following"``: a stream
+        not reset for longer is not reset at each gesture); 0 in a model saved before.
     """
 
     kind = "hhmm"
+    decisions = FOLLOWING_DECISIONS
     runtime_params = ("likelihood_window", "multiclass_regression", "hierarchical",
                       "regression_estimator", "decision", "estimate_speed")
     class_overridable = ("states", "gaussians", "relative_regularization",
@@ -251,6 +303,7 @@ class HHMM(_ModelCommon):
         self.top_prior_ = np.full(c, 1.0 / c)
         self.top_transition_ = np.full((c, c), 1.0 / c)
         self.top_exit_transition_ = np.full(c, DEFAULT_EXIT_TRANSITION)
+        self.frame_floor_, self.longest_take_ = follow_settings(self, classes)
         return self
 
     # -- inference -------------------------------------------------------------------------
@@ -338,7 +391,8 @@ class HHMM(_ModelCommon):
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"top_prior": self.top_prior_, "top_transition": self.top_transition_,
-                  "top_exit_transition": self.top_exit_transition_}
+                  "top_exit_transition": self.top_exit_transition_,
+                  "frame_floor": self.frame_floor_}
         for i, c in enumerate(self.class_params_):
             for key in self._ARRAYS:
                 if key == "covariances":
@@ -349,7 +403,8 @@ class HHMM(_ModelCommon):
 
     def _state_meta(self) -> dict[str, Any]:
         return {"class_covariance": [c["covariance"] for c in self.class_params_],
-                "class_transition": [c["transition_mode"] for c in self.class_params_]}
+                "class_transition": [c["transition_mode"] for c in self.class_params_],
+                "longest_take": int(self.longest_take_)}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         c = len(self.labels_)
@@ -377,6 +432,16 @@ class HHMM(_ModelCommon):
         self.top_transition_ = np.asarray(arrays["top_transition"], dtype=np.float64).reshape(c, c)
         self.top_exit_transition_ = np.asarray(arrays["top_exit_transition"],
                                                dtype=np.float64).reshape(c)
+        # saved before the following decision existed: it never restarts on a floor nor a
+        # longest take (it is then the cumulative decision)
+        floor = arrays.get("frame_floor")
+        self.frame_floor_ = (np.full(c, -np.inf) if floor is None
+                             else np.asarray(floor, dtype=np.float64).reshape(c))
+        if np.isnan(self.frame_floor_).any() or np.isposinf(self.frame_floor_).any():
+            raise ValueError("frame_floor is not finite nor -inf")
+        self.longest_take_ = int(meta.get("longest_take", 0))
+        if self.longest_take_ < 0:
+            raise ValueError(f"longest_take {self.longest_take_} is negative")
         self._bank_cache = None
         self._bank()
 
@@ -406,8 +471,15 @@ class HHMMStream(StreamBase):
         self._trans = b["trans"] if self._hier else b["trans_cyclic"]
         self._estimator = REGRESSION_ESTIMATORS.index(model.regression_estimator)
         self._mixture = model.multiclass_regression == "mixture"
-        self._mode, self._keep = decision_settings(model.decision, model.likelihood_window)
+        self._mode, self._keep = decision_settings(model.decision, model.likelihood_window,
+                                                   model.decisions)
         self._restart = 1.0 - self._keep
+        # the following decision's floors and horizon (a model without them: never restarts)
+        floor = getattr(model, "frame_floor_", None)
+        self._floor = (np.full(c, -np.inf) if floor is None
+                       else np.array(floor, dtype=np.float64))
+        self._longest = int(getattr(model, "longest_take_", 0) or 0)
+        self._since = np.zeros(2, dtype=np.int64)
         self._dalpha = np.zeros((c, nmax))
         self._dlik = np.zeros(c)
         self._acc = np.zeros(c)
@@ -452,11 +524,14 @@ class HHMMStream(StreamBase):
             exit_ratio=self._exit_ratio, smoothed_log=self._slog, inst_norm=self._inorm,
             smoothed_norm=self._snorm, progress=self._progress,
             likeliest_state=self._lstate, class_out=self._cout, class_cov=self._ccov,
-            out=self._out, cov=self._cov)
+            out=self._out, cov=self._cov, floor=self._floor, ratio=float(FOLLOW_RATIO),
+            longest=self._longest, horizon=int(np.ceil(FOLLOW_HORIZON_TAKES * self._longest)),
+            since=self._since)
 
     def reset(self) -> None:
         """Forget the frames seen so far: the next frame starts a new forward pass."""
         self._started[0] = 0
+        self._since[:] = 0
         self._best = -1
         self._seen = 0
         self._last_speed[:] = 1.0
@@ -464,6 +539,14 @@ class HHMMStream(StreamBase):
         self._pos[:] = 0
         self._progress[:] = 0.0
         self._frames.reset()
+
+    @property
+    def decided_frames(self) -> int | None:
+        """The frames a ``"following"`` decision reads now: those since the last reset or
+        restart (None for the other decisions, or before a frame)."""
+        if self._mode != _filter.DECISION_FOLLOWING or not self._started[0]:
+            return None
+        return int(self._since[0]) + 1
 
     @property
     def alpha(self) -> np.ndarray:

@@ -1,4 +1,13 @@
-"""OSC output: Wekinator's ``/wek/outputs`` plus gesturemap's richer messages.
+"""OSC output: what Wekinator sends (``/wek/outputs``, ``done-training``), and gesturemap's
+richer messages where the project asks for them.
+
+By default the output port carries exactly what Wekinator would send: some clients count every
+message they receive as a reply, others log an error for each address they do not know.
+gesturemap's own messages (label, likelihoods, progress, regression values, variance, GVF's
+estimates, spotted events) are the project's choice (``outputs.extras``): ``true`` sends them
+to the same host and port after ``/wek/outputs``, ``{"port": P}`` (and optionally ``"host"``)
+sends them on a port of their own; an address named in ``outputs.addresses`` turns that one
+message on by itself.
 
 The socket never blocks: a datagram the kernel cannot take at once is counted and dropped (the
 next frame brings fresh values anyway). A host given by name is looked up once, on a thread of
@@ -34,6 +43,7 @@ log = logging.getLogger("gesturemap.outputs.osc")
 #: Default addresses. Every one can be changed (``None`` turns a message off).
 DEFAULT_ADDRESSES = {
     "outputs": "/wek/outputs",
+    "status": "/wekinator/status/done-training",
     "label": "/gesturemap/label",
     "likelihoods": "/gesturemap/likelihoods",
     "progress": "/gesturemap/progress",
@@ -44,9 +54,12 @@ DEFAULT_ADDRESSES = {
     "rotation": "/gesturemap/rotation",
     "regression": "/gesturemap/regression",
     "variance": "/gesturemap/variance",
-    "status": "/wekinator/status/done-training",
     "event": "/gesturemap/event",
 }
+#: The messages Wekinator itself sends: on by default.
+WEKINATOR_KEYS = ("outputs", "status")
+#: gesturemap's own messages: off unless the project asks (``extras``, or an address named).
+EXTRA_KEYS = tuple(k for k in DEFAULT_ADDRESSES if k not in WEKINATOR_KEYS)
 
 
 #: "#bundle", then the time tag 1 ("immediately").
@@ -119,22 +132,33 @@ class OSCOutputSettings:
     #: a DTW gesture's own OSC message, sent (without arguments) when it starts matching, by
     #: class number as text (Wekinator's gestureOscMessages); default ``/output_N``
     gesture_messages: dict[str, str] = field(default_factory=dict)
+    #: where gesturemap's own messages go: None (the host and port above, after
+    #: /wek/outputs) or (host, port) of their own; which are sent: ``addresses``
+    extras_target: tuple[str, int] | None = None
+    #: Wekinator's number of each named class where it is not the class's place in the sorted
+    #: labels (an imported DTW project's gesture names: data.class_numbers)
+    class_numbers: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
         d = dict(d or {})
-        known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages"}
+        known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages",
+                 "extras", "class_numbers"}
         # the synth's mapping, the MIDI and LSL outputs' settings live beside
         unknown = set(d) - known - {"task", "synth", "midi", "lsl"}
         if unknown:
             raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
-        addresses = dict(DEFAULT_ADDRESSES)
-        addresses.update(d.get("addresses") or {})
+        port = check_number("outputs.port", d.get("port", DEFAULT_PORT), minimum=1,
+                            maximum=65535, integer=True)
+        host = str(d.get("host", DEFAULT_HOST))
+        extras, target = _extras(d.get("extras"), host)
+        given = dict(d.get("addresses") or {})
+        addresses = {k: (v if k in WEKINATOR_KEYS or extras else None)
+                     for k, v in DEFAULT_ADDRESSES.items()}
+        addresses.update(given)
         for k, v in addresses.items():
             if v is not None and (not isinstance(v, str) or not v.startswith("/")):
                 raise validation_error(f"outputs.addresses.{k}", v, "an OSC address like /a/b")
-        port = check_number("outputs.port", d.get("port", DEFAULT_PORT), minimum=1,
-                            maximum=65535, integer=True)
         reject = check_number("outputs.reject_below", d.get("reject_below", 0.0), minimum=0.0,
                               maximum=1.0)
         gestures = d.get("gesture_messages") or {}
@@ -142,9 +166,34 @@ class OSCOutputSettings:
                 isinstance(v, str) and v.startswith("/") for v in gestures.values()):
             raise validation_error("outputs.gesture_messages", gestures,
                                    "a dict {class number: OSC address like /output_1}")
-        return cls(str(d.get("host", DEFAULT_HOST)), int(port), addresses,
-                   list(d.get("scales") or []), float(reject),
-                   {str(k): v for k, v in gestures.items()})
+        numbers = d.get("class_numbers") or {}
+        if not isinstance(numbers, dict) or not all(
+                isinstance(v, int) and not isinstance(v, bool) and v >= 1
+                for v in numbers.values()) or len(set(numbers.values())) != len(numbers):
+            raise validation_error("outputs.class_numbers", numbers,
+                                   "a dict {class name: its Wekinator number, 1, 2...}, "
+                                   "each number once")
+        return cls(host, int(port), addresses, list(d.get("scales") or []), float(reject),
+                   {str(k): v for k, v in gestures.items()}, target,
+                   {str(k): int(v) for k, v in numbers.items()})
+
+    @property
+    def extras_on(self) -> list[str]:
+        """gesturemap's own messages this output sends (their keys in ``addresses``)."""
+        return [k for k in EXTRA_KEYS if self.addresses.get(k)]
+
+
+def _extras(value: Any, host: str) -> tuple[bool, tuple[str, int] | None]:
+    """``outputs.extras`` checked: (gesturemap's own messages on, their own (host, port) or
+    None for the outputs' own)."""
+    if value is None or isinstance(value, bool):
+        return bool(value), None
+    if isinstance(value, dict) and set(value) <= {"host", "port"} and "port" in value:
+        port = check_number("outputs.extras.port", value["port"], minimum=1, maximum=65535,
+                            integer=True)
+        return True, (str(value.get("host", host)), int(port))
+    raise validation_error("outputs.extras", value, 'true, false, or {"port": P} (optionally '
+                           '"host") for gesturemap\'s own messages on a port of their own')
 
 
 def sending_socket(host: str, port: int) -> socket.socket:
@@ -212,6 +261,22 @@ class OSCOutput:
             self._sock = sending_socket("127.0.0.1", settings.port)
             threading.Thread(target=self._resolve_name, name="gesturemap-osc-out-resolve",
                              daemon=True).start()
+        # gesturemap's own messages on a port of their own: the same socket when they go to the
+        # outputs' host (its resolved address), else a socket of their own
+        self._extra_port: int | None = None
+        self._extra_sock: socket.socket | None = None
+        self._extra_target: tuple[str, int] | None = None
+        if settings.extras_target is not None:
+            xhost, xport = settings.extras_target
+            if xhost == settings.host:
+                self._extra_port = xport
+            else:
+                xnumeric = _numeric_host(xhost)
+                if xnumeric is None:
+                    raise validation_error("outputs.extras.host", xhost,
+                                           "an IP address (or the outputs' own host)")
+                self._extra_target = (xnumeric, xport)
+                self._extra_sock = sending_socket(xnumeric, xport)
         self._enc = MessageEncoder()
         self._scales = [OutputScale(**s) for s in settings.scales]
         self._smoothed: np.ndarray | None = None
@@ -220,13 +285,20 @@ class OSCOutput:
         self._templates: dict[tuple[Any, ...], tuple[bytes, bytes, struct.Struct, bytes,
                                                       struct.Struct | None]] = {}
         a = self.addresses
-        self._fast = bool(a.get("outputs") and a.get("label") and a.get("likelihoods"))
+        #: whether a classifier's frame follows /wek/outputs with a bundle (label and
+        #: likelihoods, and progress where the model gives it)
+        self._bundle = bool(a.get("label") and a.get("likelihoods"))
+        # a classifier's frame from templates: /wek/outputs alone, or with the full bundle
+        self._fast = bool(a.get("outputs")) and (self._bundle or not (
+            a.get("label") or a.get("likelihoods") or a.get("progress")))
         self.sent = 0
         self.send_errors = 0
 
     def close(self) -> None:
         self._closed.set()
         self._sock.close()
+        if self._extra_sock is not None:
+            self._extra_sock.close()
 
     def _resolve_name(self) -> None:
         """Look the host name up (off the frame path) until it resolves or the output closes."""
@@ -256,6 +328,25 @@ class OSCOutput:
             self._sock.sendto(data, target)
             self.sent += 1
         except OSError:  # full buffer, unreachable port: drop, count, go on
+            self.send_errors += 1
+
+    def _send_extra(self, data: bytes) -> None:
+        """gesturemap's own message(s): after /wek/outputs, or on their own port."""
+        if self._extra_port is not None:
+            main = self._target
+            if main is None:
+                self.send_errors += 1
+                return
+            target, sock = (main[0], self._extra_port), self._sock
+        elif self._extra_sock is not None:
+            target, sock = self._extra_target, self._extra_sock  # type: ignore[assignment]
+        else:
+            self._send(data)
+            return
+        try:
+            sock.sendto(data, target)
+            self.sent += 1
+        except OSError:
             self.send_errors += 1
 
     def _shape(self, values: np.ndarray) -> np.ndarray:
@@ -327,7 +418,7 @@ class OSCOutput:
             if a.get("variance") and result.output_covariance is not None:
                 parts.append(enc.floats(a["variance"], np.diag(result.output_covariance)))
         if parts:
-            self._send(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
+            self._send_extra(_BUNDLE_HEAD + b"".join(_SIZE.pack(len(p)) + p for p in parts))
 
     def _send_class(self, result: Any, class_number: float) -> bool:
         """A classifier's frame (no regression output, no GVF estimates), sent from per-class
@@ -346,7 +437,8 @@ class OSCOutput:
         """:meth:`send` for a classifier's frame given as its label and arrays (a lean
         stream's own, read before its next frame) instead of a :class:`Result`: the same bytes.
         False (nothing sent) when the frame needs :meth:`send`: no class templates (not
-        ``self._fast``), below ``reject_below``, values beyond float32."""
+        ``self._fast``: a bundle without label or likelihoods), below ``reject_below``, values
+        beyond float32."""
         lik = likelihoods
         if not self._fast or not len(lik):
             return False
@@ -360,23 +452,29 @@ class OSCOutput:
             t = self._templates[key] = self._class_templates(label, len(lik), progress,
                                                              class_number)
         wek, head, pack_lik, mid, pack_prog = t
+        if not head:  # Wekinator's message alone (gesturemap's own are off)
+            self._send(wek)
+            return True
         try:
             lik_bytes = pack_lik(*lik.tolist())  # checked before anything leaves
             prog_bytes = b"" if pack_prog is None else pack_prog(*progress.tolist())  # type: ignore[union-attr]
         except (OverflowError, struct.error, TypeError, AttributeError):
             return False
         self._send(wek)  # what a Wekinator client waits for, before the bundle is joined
-        self._send(head + lik_bytes + mid + prog_bytes)
+        self._send_extra(head + lik_bytes + mid + prog_bytes)
         return True
 
     def _class_templates(self, label: Any, n: int, progress: np.ndarray | None,
                          class_number: float) -> tuple[Any, ...]:
         """(the /wek/outputs datagram, the bundle's bytes up to the likelihoods' floats, their
         packer, the bytes between them and the progress floats, its packer or None): encoded
-        once per class and shape by :class:`MessageEncoder`, as :meth:`send` encodes them."""
+        once per class and shape by :class:`MessageEncoder`, as :meth:`send` encodes them.
+        Without a bundle (gesturemap's own messages off) the bundle's bytes are empty."""
         a = self.addresses
         enc = self._enc
         wek = enc.floats(a["outputs"], [class_number])
+        if not self._bundle:
+            return wek, b"", struct.Struct(f">{n}f").pack, b"", None
         label_msg = enc.floats(a["label"], [class_number], text=str(label))
         lik_head = enc.floats(a["likelihoods"], np.zeros(n))
         lik_head = lik_head[: len(lik_head) - 4 * n]  # address and tags: the floats follow
@@ -396,6 +494,10 @@ class OSCOutput:
         """One datagram already encoded (bytes or a buffer: the compiled path's reply)."""
         self._send(data)
 
+    def send_extra_bytes(self, data: Any) -> None:
+        """gesturemap's own messages already encoded (the compiled path's bundle)."""
+        self._send_extra(data)
+
     def send_message(self, address: str) -> None:
         """An OSC message without arguments (a DTW gesture's match message)."""
         self._send(self._enc.floats(address, []))
@@ -404,7 +506,7 @@ class OSCOutput:
         once)."""
         address = self.addresses.get("event")
         if address:
-            self._send(self._enc.floats(address, [score], text=label))
+            self._send_extra(self._enc.floats(address, [score], text=label))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)

@@ -38,7 +38,7 @@ from .files import (
     _scan_takes,
 )
 from .lock import LOCK_FILE, holding
-from .settings import _DEFAULT_MODEL
+from .settings import _DEFAULT_MODEL, stage_model
 from .takes import Label, PathLike, Take, _now_iso, _take_number
 from .trash import _keep_label, _move_take
 
@@ -342,7 +342,9 @@ class ProjectFolder:
         folder : str or os.PathLike
             Where to create it; its name is the project's name unless ``name=`` is given.
         model : dict or str, default "hhmm"
-            Model settings or kind (see :class:`Project`).
+            Model settings or kind (see :class:`Project`), with the stage defaults for what
+            they leave out (:func:`gesturemap.project.settings.stage_model`: a new project
+            follows the performer on a stream nobody resets, docs/wekinator.md).
         inputs : int or sequence of str, optional
             The input size, or the input channels' names; default: from the first take.
         **settings
@@ -362,7 +364,7 @@ class ProjectFolder:
         settings.setdefault("name", folder.name or "untitled")
         if inputs is not None and not isinstance(inputs, int | np.integer):
             settings["input_names"] = inputs
-        project = cls(model=model, **settings)
+        project = cls(model=stage_model(model), **settings)
         if isinstance(inputs, int | np.integer):
             project.input_dim = int(inputs)
         project.save(folder)

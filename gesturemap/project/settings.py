@@ -66,6 +66,51 @@ def _display_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return settings
 
 
+#: A new project's model follows the performer over a stream nobody resets (Wekinator's
+#: protocol), and gives the batch decision on a stream reset at each gesture
+#: (docs/wekinator.md): the temporal models decide with ``"following"``; the instantaneous
+#: ones on the current frame, as Wekinator does; kNN looks at the nearest example only,
+#: Wekinator's k.
+STAGE_PARAMS: dict[str, dict[str, Any]] = {
+    "hhmm": {"decision": "following"},
+    "dtw": {"decision": "following"},
+    "knn": {"k": 1, "decision": "window", "likelihood_window": 1},
+}
+#: ... the instantaneous models' (every other kind with a ``decision``): the current frame.
+PER_FRAME = {"decision": "window", "likelihood_window": 1}
+
+
+def stage_model(model: Any = None) -> dict[str, Any]:
+    """The model settings a new project starts with (``gesturemap new``, the window's new
+    project, an import that names no decision): ``model`` (a kind or settings) with the stage
+    defaults of :data:`STAGE_PARAMS` for the parameters it does not set.
+
+    Parameters
+    ----------
+    model : str or dict, optional
+        A kind (``"hhmm"``) or settings ``{"kind": ..., "params": {...}}``; default the HHMM.
+
+    Returns
+    -------
+    dict
+        ``{"kind": ..., "params": {...}}`` (and the settings' other keys, unchanged).
+
+    Examples
+    --------
+    >>> stage_model("knn")["params"]
+    {'k': 1, 'decision': 'window', 'likelihood_window': 1}
+    >>> stage_model({"kind": "hhmm", "params": {"states": 5}})["params"]
+    {'decision': 'following', 'states': 5}
+    """
+    settings = _model_settings(model)
+    kind = settings["kind"]
+    stage = STAGE_PARAMS.get(kind)
+    if stage is None:
+        known = MODEL_REGISTRY[kind]._param_names()
+        stage = PER_FRAME if "decision" in known and "likelihood_window" in known else {}
+    return {**settings, "params": {**stage, **settings["params"]}}
+
+
 def _model_settings(model: Any) -> dict[str, Any]:
     """Normalise model settings to ``{"kind": str, "params": dict}``; check the kind exists."""
     if model is None:

@@ -19,6 +19,7 @@ from gesturemap.gui.panels import ModelPanel
 from gesturemap.gui.session import WindowEngine
 from gesturemap.models import MODEL_REGISTRY, PerOutput
 from gesturemap.project import Project
+from gesturemap.project.settings import stage_model
 from gesturemap.sources.base import Frame
 
 from .windows import open_window
@@ -222,7 +223,9 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
             {"kind": "knn", "params": {}, "inputs": None, "target": "pitch", "type": "regressor"}
         ]
         return
-    assert settings["params"] == {}  # the defaults, untouched by the editors
+    # a new project's settings for the kind (stage_model), untouched by the editors
+    stage = stage_model(kind)["params"]
+    assert settings["params"] == stage
     defaults = model.get_params()
     assert panel.editors and set(panel.editors) <= set(defaults)
     for name, editor in panel.editors.items():
@@ -241,7 +244,7 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
     else:
         editor.setValue(defaults[name] + 1)
     changed = panel.settings()["params"]
-    assert list(changed) == [name]
+    assert [k for k, v in changed.items() if k not in stage or stage[k] != v] == [name]
     MODEL_REGISTRY[kind](**changed)
     assert panel.problems() == []
 
@@ -435,7 +438,8 @@ def test_the_dtw_form_offers_its_decision_normalisation_and_speed_settings(qtbot
     assert editors["decimate"].minimum() == 1
     editors["normalization"].setCurrentText("take")
     editors["prune"].setChecked(True)
-    assert panel.settings()["params"] == {"normalization": "take", "prune": True}
+    assert panel.settings()["params"] == {"decision": "following", "normalization": "take",
+                                          "prune": True}
     assert panel.problems() == []
     editors["decision"].setCurrentText("window")  # DTW decides cumulatively or decaying
     assert panel.problems() and "decision" in panel.problems()[0]

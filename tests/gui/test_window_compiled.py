@@ -33,7 +33,8 @@ def dataset(reference_dir):
 
 @pytest.fixture(scope="module")
 def folder(dataset, tmp_path_factory):
-    project = Project("window-compiled", model={"kind": "hhmm", "params": {"states": 4}})
+    project = Project("window-compiled", model={"kind": "hhmm", "params": {"states": 4}},
+                      outputs={"extras": True})  # the bundle too, byte for byte
     for rec in dataset:
         project.add_take(rec.inputs, rec.label)
     project.train()

@@ -119,7 +119,8 @@ def test_the_engine_sends_an_hhmm_speed_on_osc():
     t = np.linspace(0, 1, 60)
     circle = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)]
     project = Project("speed", model={"kind": "hhmm",
-                                      "params": {"states": 4, "estimate_speed": True}})
+                                      "params": {"states": 4, "estimate_speed": True}},
+                      outputs={"extras": True})
     for k in range(3):
         project.add_take(circle + 0.01 * k, "circle")
         project.add_take(np.c_[2 * t - 1, 0.5 * t] + 0.01 * k, "line")
