@@ -121,3 +121,25 @@ def logged_run(folder: Path, logdir: Path) -> tuple[subprocess.Popen, int]:
     run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
                        "--log", logdir)
     return run, port
+
+
+def osc_message(address: str, *values: object) -> bytes:
+    """An OSC datagram of ``values`` with python-osc's own types (int, float, str...); a
+    ``(value, type)`` pair gives the OSC type of one's choice (``"d"``: a double)."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for v in values:
+        if isinstance(v, tuple):
+            b.add_arg(*v)
+        else:
+            b.add_arg(v)
+    return b.build().dgram
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+    """Wait until ``condition()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.005)
