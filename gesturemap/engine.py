@@ -275,6 +275,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
                 src.start()
             for sink in self.sinks:
                 sink.start()
+            self._retrain_lost_model()
         except Exception:
             self.stop()
             raise
@@ -421,6 +422,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         inputs = np.array(self._take_inputs)
         times = np.array(self._take_times)
         outputs = np.array(self._take_outputs) if self._is_regression() else None
+        self._check_take("take", inputs, self._take_label, times)  # refused: said, not kept
         take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
         self._clear_gesture()
         self._take_ended_at = time.perf_counter()
@@ -489,6 +491,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         if job.pipeline is not None:  # fitted with the model, swapped in with it
             self.project.pipeline = job.pipeline
         self.project.check_verifier(model)  # a verifier that no longer fits: removed, said
+        self._note_left_out(model)
         self._set_model(model)
         self._start_pipeline(self.project.input_dim)
         self.trainings, self.training_failed = self.trainings + 1, None

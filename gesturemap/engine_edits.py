@@ -182,6 +182,7 @@ class TakeEdits:
         """Add a correction's take (saved by the I/O thread) and remember it for undo, with
         the class it declared, if it named a new one (undone, the class goes with it), and
         its ``token``, if given."""
+        self._check_take("correct", inputs, label, times)
         new_class = label not in self.project.classes
         take = self.project.add_take(inputs, label, times=times)
         self.corrections.append(take.id)
@@ -194,6 +195,15 @@ class TakeEdits:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
         return take
+
+    def _check_take(self, what: str, inputs: Any, label: Any, times: Any) -> None:
+        """Refuse a take (``what``: "take", "correct") the model could not train on, at once
+        and saying why, rather than let it break every retraining after it."""
+        try:
+            self.project.check_take(inputs, label, times)
+        except GesturemapError as exc:
+            raise GesturemapError(f"{what}: {len(inputs)} frames of {label!r} not added: "
+                                  f"{exc}") from None
 
     def _cmd_undo_correction(self, token: Any = None) -> None:
         """Take the last correction's take out again (the correction named ``token``: the

@@ -27,9 +27,13 @@ class Notices:
     """Refusals and failed trainings (mixed into :class:`gesturemap.engine.Engine`)."""
 
     output: Any
+    project: Any
     _errlog: Any
     _log_event: Any
     refused_commands: int
+    running: bool
+    model: Any
+    command: Any
     errors: int
     exception: BaseException | None
 
@@ -64,6 +68,38 @@ class Notices:
             self._count_error(exc, "training")
         self._log_event("training_failed", reason=self.training_failed)
         self._notice("training_failed", self.training_failed)
+
+    def _retrain_lost_model(self) -> None:
+        """A project whose saved model could not be read opened untrained with its takes:
+        retrain it at once, and run the new model when it comes (said in the log)."""
+        problem = getattr(self.project, "model_problem", None)
+        if problem is None or self.model is not None or not self.project.takes:
+            return
+        self._errlog("lost model", "%s", problem)
+        self.running = True  # the retrained model answers as soon as it is swapped in
+        self.command("train")
+
+    def _note_left_out(self, model: Any) -> None:
+        """A class the training set left out (its takes too short for the model's settings,
+        saved before such takes were refused) is said with the model's training warnings,
+        in the log and over OSC: the model plays without it."""
+        from .models.spotting import NULL
+
+        project = self.project
+        if project.output_names or (project.model or {}).get("kind") == "per_output":
+            return  # its take labels are no classes of the model
+        labels = set(getattr(model, "labels_", None) or [])
+        missing = sorted({t.label for t in project.takes} - labels - {NULL}, key=str)
+        if not missing or not labels:
+            return
+        text = (f"class(es) {', '.join(map(repr, missing))} left out of training: their takes "
+                "are too short for the model's settings (record longer takes, or delete "
+                "them)")
+        info = getattr(model, "training_info_", None)
+        if isinstance(info, dict):
+            info["warnings"] = [*(info.get("warnings") or []), text]
+        self._errlog("left out", "%s", text)
+        self._notice("refused", "train", text)
 
     def _count_error(self, exc: BaseException, where: str) -> None:
         """A fault of gesturemap's own (not the sender's): counted in ``errors``, logged at a

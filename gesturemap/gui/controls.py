@@ -155,7 +155,7 @@ class WindowControls:
                {k: v[0] for k, v in (stats.get("refused") or {}).items()})
         self._failures_seen = now
         if seen is None or getattr(self, "_train_sent", None) is not None:
-            return  # the first look; or a training awaited, which says its own outcome
+            return  # the first look; or a training awaited: _check_training says its outcome
         status = self.train_status  # type: ignore[attr-defined]
         if now[0] > seen[0] and stats.get("training_failed"):
             status.setText(f"retraining failed: {stats['training_failed']}"

@@ -541,6 +541,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self._train_count = self.engine.trainings
         self._errors_at_train = self.engine.errors
         self._refused_at_train = dict(self.engine.stats().get("refused") or {})
+        self._failures_seen = None  # what this training brings is said by _check_training
 
     def _refusal(self) -> tuple[str, str] | None:
         """A train or correct the engine refused since :meth:`_await_training`: (its name,
