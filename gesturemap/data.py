@@ -267,6 +267,11 @@ class Dataset:
     Recording(label='circle', length=100, inputs=3)
     """
 
+    #: The rate (Hz) its frames come at live, when a feature pipeline fixes it (a project's
+    #: Resample); None when the sensor's rate decides. A model's frame cost is judged
+    #: against it (:mod:`gesturemap.frame_budget`).
+    frame_rate_hz: float | None = None
+
     def __init__(
         self,
         input_names: Sequence[str] | None = None,
