@@ -19,10 +19,14 @@ from typing import IO
 
 from .errors import FormatError
 
-__all__ = ["MAX_LINE_BYTES", "open_regular_file", "read_regular_file", "text_lines"]
+__all__ = ["MAX_IMPORT_BYTES", "MAX_LINE_BYTES", "open_regular_file", "read_regular_file",
+           "text_lines"]
 
 PathLike = str | os.PathLike[str]
 
+#: The largest file imported from another program (an ARFF, Wekinator's DTW examples): far
+#: above any recorded training set.
+MAX_IMPORT_BYTES = 2 << 30
 #: The longest line a text file may have (a log row of thousands of channels is far shorter).
 MAX_LINE_BYTES = 4 << 20
 

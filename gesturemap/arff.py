@@ -53,6 +53,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import MAX_IMPORT_BYTES, read_regular_file
 from .errors import FormatError, GesturemapError
 
 __all__ = [
@@ -171,10 +172,8 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
         If the file is missing or is not ARFF; the message names the line.
     """
     where = os.fspath(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig", errors="replace")  # a BOM is not data
-    except OSError as error:
-        raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
+    text = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES).decode(
+        "utf-8-sig", errors="replace")  # a BOM is not data
     relation, attributes, rows, lines = "", [], [], []
     in_data = False
     for number, raw in enumerate(text.splitlines(), start=1):

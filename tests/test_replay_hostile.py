@@ -79,3 +79,16 @@ def test_a_fifo_nobody_writes_is_refused_at_once(saved):
     os.mkfifo(log / "input.csv")
     code, err, _ = _replay(log, project)
     assert code == 2 and "not a regular file" in err
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero"])
+def test_an_import_that_is_a_fifo_or_a_device_is_refused_at_once(tmp_path, kind):
+    source = tmp_path / "data.arff"
+    if kind == "fifo":
+        os.mkfifo(source)
+    else:
+        source.symlink_to("/dev/zero")
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", str(source),
+                           "--project", str(tmp_path / "p")], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2 and "not a regular file" in done.stderr

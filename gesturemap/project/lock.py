@@ -66,10 +66,11 @@ def _key(folder: Path) -> Path:
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
-    try:
-        text = path.read_text(encoding="utf-8")[:4096]
-        info = json.loads(text)
-    except (OSError, ValueError):
+    from .._files import read_regular_file
+
+    try:  # a regular file of a few bytes: never a FIFO that would hang the refused process
+        info = json.loads(read_regular_file(path, max_bytes=4096).decode("utf-8"))
+    except (OSError, ValueError):  # FormatError included
         return None
     return info if isinstance(info, dict) else None
 
