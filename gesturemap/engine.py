@@ -46,6 +46,7 @@ from .project.lock import FolderHold
 from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
+from .take_buffer import TakeRecording
 
 log = logging.getLogger("gesturemap.engine")
 
@@ -80,7 +81,7 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
-class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
+class Engine(TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -165,9 +166,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         self._set_model(getattr(project, "trained", None))
         self.running = self.model is not None
         self.recording = False
-        self._take_inputs: list[np.ndarray] = []
-        self._take_times: list[float] = []
-        self._take_outputs: list[np.ndarray] = []
+        self._take: Any = None  # the take's TakeBuffer, made at its first frame (its width)
         self._take_label: Any = None
         self._take_t0 = 0.0
         # the frames since the last reset or take: what "that was X" relabels (bounded)
@@ -409,7 +408,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         if self.stream is not None:  # a take starts a gesture: the model follows it from here
             self._reset_stream("take")
             self.resets["take"] += 1
-        self._take_inputs, self._take_times, self._take_outputs = [], [], []
+        self._take = None
         self._take_label = self.current_label if not self._is_regression() else "take"
         self._take_t0 = time.perf_counter()
 
@@ -417,11 +416,9 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         if not self.recording:
             return
         self.recording = False
-        if not self._take_inputs:
+        if self._take is None:
             return
-        inputs = np.array(self._take_inputs)
-        times = np.array(self._take_times)
-        outputs = np.array(self._take_outputs) if self._is_regression() else None
+        (inputs, times, outputs), self._take = self._take.arrays(), None  # handed over whole
         self._check_take("take", inputs, self._take_label, times)  # refused: said, not kept
         take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
         self._clear_gesture()
@@ -731,10 +728,7 @@ class Engine(TakeEdits, Notices, BackgroundSearch, Health, FrameWire):
         self._gesture.append(values)
         self._gesture_t.append(t_in)
         if self.recording:
-            self._take_inputs.append(values)
-            self._take_times.append(t_in - self._take_t0)
-            if self._is_regression():
-                self._take_outputs.append(self.current_outputs.copy())
+            self._record(values, t_in)
         wrote = False  # (a row the log dropped is no row a reset can name)
         if slog is not None:
             wrote = slog.write("input", t_in, values)

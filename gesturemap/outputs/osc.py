@@ -52,6 +52,7 @@ DEFAULT_ADDRESSES = {
     # the only way a performer without the window hears of them
     "refused": "/gesturemap/refused",
     "training_failed": "/gesturemap/training_failed",
+    "take_stopped": "/gesturemap/take_stopped",  # a take that reached its bound (why)
 }
 
 
