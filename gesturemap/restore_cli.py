@@ -41,10 +41,11 @@ def restore(args: argparse.Namespace) -> int:
     if unknown:
         raise SystemExit(f"gesturemap restore: {', '.join(unknown)} not in the trash of "
                          f"{args.dir} (it holds: {' '.join(trash) or 'nothing'})")
+    # in memory first: a damaged take in the trash is named (and left there) before anything
+    restored = project.restore_takes(args.takes or None)
     busy = holder(args.dir)
     if busy is not None:
-        return _through_engine(Path(args.dir), list(args.takes or trash), busy)
-    restored = project.restore_takes(args.takes or None)
+        return _through_engine(Path(args.dir), [t.id for t in restored], busy)
     project.save(args.dir)
     print(f"restored {len(restored)} takes into {args.dir}"
           + (": " + " ".join(t.id for t in restored) if restored else ""))
