@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._data_dirs import presets_dir, sensors_dir
+from ._files import read_regular_file
 from .errors import FormatError, GesturemapError
 from .validation import (  # noqa: F401 - kept importable from here
     Described,
@@ -201,86 +202,6 @@ def atomic_write_text(path: PathLike, text: str, encoding: str = "utf-8") -> Non
 MAX_JSON_BYTES = 256 << 20
 #: The largest .npz file, and the most bytes its arrays may expand to once read.
 MAX_NPZ_BYTES = 2 << 30
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root.resolve())
-    except (ValueError, OSError, RuntimeError):
-        return False
-    return True
-
-
-def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None = None) -> bytes:
-    """Read a whole file that is a regular file of at most ``max_bytes``, refusing anything else.
-
-    A device (``/dev/zero``), a FIFO (which would block the reader for ever), a socket or a
-    file larger than ``max_bytes`` is refused before anything is read: the file is opened
-    without blocking and checked with ``fstat``.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    max_bytes : int
-        The largest size accepted.
-    inside : str or os.PathLike, optional
-        A folder the file must be in once every link is resolved; the file itself must then
-        not be a symbolic link (a shared project must not read files from elsewhere).
-
-    Returns
-    -------
-    bytes
-
-    Raises
-    ------
-    FormatError
-        If the file is missing, unreadable, not a regular file, too large, a link, or outside
-        ``inside``.
-    """
-    where = os.fspath(path)
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    if inside is not None:
-        flags |= getattr(os, "O_NOFOLLOW", 0)
-        if Path(path).is_symlink() or not _inside(Path(path), Path(inside)):
-            raise FormatError(
-                f"{where} is a link or lies outside {os.fspath(inside)}: only the folder's own "
-                "files are read. Copy the file into the folder instead of linking it."
-            )
-    try:
-        fd = os.open(path, flags)
-    except FileNotFoundError:
-        raise FormatError(f"{where} does not exist.") from None
-    except OSError as error:
-        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise FormatError(
-                f"{where} is not a regular file (a device, a FIFO or a socket); it was not read."
-            )
-        if info.st_size > max_bytes:
-            raise FormatError(
-                f"{where} is {info.st_size} bytes, more than the {max_bytes} accepted here; it "
-                "is damaged or not a file of this kind."
-            )
-        chunks = []
-        remaining = max_bytes + 1
-        while remaining > 0:
-            chunk = os.read(fd, min(remaining, 1 << 24))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            remaining -= len(chunk)
-    except BlockingIOError as error:  # pragma: no cover - regular files never block
-        raise FormatError(f"cannot read {where}: {error}.") from error
-    except OSError as error:
-        raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
-    finally:
-        os.close(fd)
-    data = b"".join(chunks)
-    if len(data) > max_bytes:  # it grew while being read
-        raise FormatError(f"{where} is more than the {max_bytes} bytes accepted here.")
-    return data
 
 
 # -------------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import gzip
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import MAX_IMPORT_BYTES, read_regular_file
 from .errors import FormatError, GesturemapError
 
 #: the first bytes of a gzip file
@@ -176,14 +178,18 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
         If the file is missing or is not ARFF; the message names the line.
     """
     where = os.fspath(path)
-    try:
-        raw = Path(path).read_bytes()
-        if raw[:2] == GZIP_MAGIC:
-            raw = gzip.decompress(raw)
-    except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
-        raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
-    except EOFError:
-        raise FormatError(f"{where}: cannot read it (the gzip archive is cut short).") from None
+    raw = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES)
+    if raw[:2] == GZIP_MAGIC:  # Weka's compressed ARFF: unpacked within the same bound
+        try:
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+                raw = unpacked.read(MAX_IMPORT_BYTES + 1)
+        except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
+            raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
+        except EOFError:
+            raise FormatError(f"{where}: cannot read it (the gzip archive is cut short).") from None
+        if len(raw) > MAX_IMPORT_BYTES:
+            raise FormatError(f"{where}: unpacked, it is more than the {MAX_IMPORT_BYTES} bytes "
+                              "accepted here.")
     text = raw.decode("utf-8-sig", errors="replace")  # a BOM is not data
     relation, attributes, rows, lines = "", [], [], []
     in_data = False

@@ -195,7 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
         description="Deleted takes (the window, deleteAllExamples over OSC...) wait in the "
-                    "project's trash/ folder; this puts them back under their own ids.")
+                    "project's trash/ folder; this puts them back under their own ids. While "
+                    "`gesturemap run` plays the project, it asks the running engine to.")
     restore.add_argument("dir")
     restore.add_argument("takes", nargs="*", metavar="TAKE_ID",
                          help="the takes to restore (default: every take in the trash)")
@@ -594,24 +595,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
         save_xmm_model(project.trained, args.xmm_model)
         print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from .project import Project
+    from .restore_cli import restore
 
-    project = Project.load(args.dir)
-    trash = project.trash()
-    if args.list:
-        print(f"{args.dir}: {len(trash)} takes in the trash" + (": " if trash else "")
-              + " ".join(trash))
-        return 0
-    _refuse_busy(args.dir)
-    unknown = [t for t in args.takes if t not in trash]
-    if unknown:
-        raise SystemExit(f"gesturemap restore: {', '.join(unknown)} not in the trash of "
-                         f"{args.dir} (it holds: {' '.join(trash) or 'nothing'})")
-    restored = project.restore_takes(args.takes or None)
-    project.save(args.dir)
-    print(f"restored {len(restored)} takes into {args.dir}"
-          + (": " + " ".join(t.id for t in restored) if restored else ""))
-    return 0
+    return restore(args)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:

@@ -17,6 +17,7 @@ import math
 import operator
 import os
 import warnings
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -138,8 +139,34 @@ def label_for_number(number: Any, labels: Sequence[Label],
     return labels[whole - 1]
 
 
+#: Arrays handed over to gesturemap (:func:`hand_over`), by id, while they live.
+_HANDED_OVER: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def hand_over(array: np.ndarray) -> np.ndarray:
+    """Hand ``array`` (a float64 array its caller made and will not change) over to
+    gesturemap: it becomes read-only, and a recording made of it keeps it as it is instead of
+    copying it (it is still checked). The engine does so with a take's frames when the take
+    ends, so a long take is not copied while frames wait. Returns ``array``."""
+    array.flags.writeable = False
+    _HANDED_OVER[id(array)] = array
+    return array
+
+
+def _handed_over(values: Any) -> bool:
+    return (isinstance(values, np.ndarray) and _HANDED_OVER.get(id(values)) is values
+            and not values.flags.writeable and values.dtype == np.float64
+            and values.ndim == 2 and values.flags.c_contiguous)
+
+
 def _as_frames(name: str, values: Any) -> np.ndarray:
-    """Validate frames and return a read-only float64 copy of shape (T, D)."""
+    """Validate frames and return a read-only float64 copy of shape (T, D) (an array handed
+    over, :func:`hand_over`, is kept as it is)."""
+    if _handed_over(values):
+        if values.shape[0] < 1 or values.shape[1] < 1:
+            raise validation_error(name, values, "at least one frame (row) and one column")
+        check_finite(name, values, index_names=("frame", "column"))
+        return values
     try:
         array = np.asarray(values)
     except (TypeError, ValueError):
@@ -284,6 +311,11 @@ class Dataset:
     >>> ds.add(np.zeros((100, 3)), label="circle")
     Recording(label='circle', length=100, inputs=3)
     """
+
+    #: The rate (Hz) its frames come at live, when a feature pipeline fixes it (a project's
+    #: Resample); None when the sensor's rate decides. A model's frame cost is judged
+    #: against it (:mod:`gesturemap.frame_budget`).
+    frame_rate_hz: float | None = None
 
     def __init__(
         self,

@@ -35,6 +35,7 @@ import numpy as np
 from .data import class_numbers
 from .engine_edits import TakeEdits
 from .engine_health import Health, Percentiles
+from .engine_notices import Notices
 from .engine_record import Recording
 from .engine_search import BackgroundSearch
 from .engine_wire import FrameWire
@@ -47,6 +48,7 @@ from .project.lock import FolderHold
 from .scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
 from .snapshot import EngineSnapshot
 from .sources.base import FrameQueue
+from .take_buffer import TakeRecording
 
 log = logging.getLogger("gesturemap.engine")
 
@@ -64,10 +66,11 @@ WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
 NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
                           "wek_start_running", "stop_running", "delete_all",
-                          "undo_correction", "reset"))
+                          "undo_correction", "undo", "reset"))
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
-GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo_correction", "reset": "reset"}
+GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
+                      "restore": "restore_takes"}
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
@@ -81,7 +84,7 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
-class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
+class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -166,15 +169,13 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
         self._set_model(getattr(project, "trained", None))
         self.running = self.model is not None
         self.recording = False
-        self._take_inputs: list[np.ndarray] = []
-        self._take_times: list[float] = []
-        self._take_outputs: list[np.ndarray] = []
+        self._take: Any = None  # the take's TakeBuffer, made at its first frame (its width)
         self._take_label: Any = None
         self._take_t0 = 0.0
         # the frames since the last reset or take: what "that was X" relabels (bounded)
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
-        self._init_corrections()
+        self._init_corrections(), self._init_notices()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
@@ -276,11 +277,13 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
                 src.start()
             for sink in self.sinks:
                 sink.start()
+            self._retrain_lost_model()
         except Exception:
             self.stop()
             raise
-        if self._osc_in is not None:
+        if self._osc_in is not None:  # where `gesturemap restore` reaches a running engine
             self.osc_port = self.sources[0].port
+            self._hold.describe(osc=[self._osc_in[0], self.osc_port])
         # The receiving threads are on the real-time path too. They share one core with the
         # engine thread: a frame handed over then wakes a thread on a core that is already
         # awake, instead of waking an idle core (costly on virtual machines).
@@ -391,8 +394,7 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
             try:
                 getattr(self, "_cmd_" + name)(*args)
             except GesturemapError as exc:
-                self.refused_commands += 1
-                self._errlog(f"refused {name}", "command %s refused: %s", name, exc)
+                self._refuse(name, exc)
             except Exception as exc:
                 self._count_error(exc, f"command {name}")
             self._drop_outdated_search()
@@ -450,15 +452,16 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
             return
         try:
             model = job.result(timeout=0)
-        except Exception as exc:
-            self._count_error(exc, "training")
+        except Exception as exc:  # the last good model plays on; said on OSC and the window
+            self._training_failed(exc)
             return
         if job.pipeline is not None:  # fitted with the model, swapped in with it
             self.project.pipeline = job.pipeline
         self.project.check_verifier(model)  # a verifier that no longer fits: removed, said
+        self._note_left_out(model)
         self._set_model(model)
         self._start_pipeline(self.project.input_dim)
-        self.trainings += 1
+        self.trainings, self.training_failed = self.trainings + 1, None
         self.last_train_ms = (time.perf_counter() - started) * 1e3
         cpu = getattr(job, "cpu_seconds", None)
         self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
@@ -695,10 +698,7 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
         self._gesture.append(values)
         self._gesture_t.append(t_in)
         if self.recording:
-            self._take_inputs.append(values)
-            self._take_times.append(t_in - self._take_t0)
-            if self._is_regression():
-                self._take_outputs.append(self.current_outputs.copy())
+            self._record(values, t_in)
         wrote = False  # (a row the log dropped is no row a reset can name)
         if slog is not None:
             wrote = slog.write("input", t_in, values)
@@ -745,12 +745,6 @@ class Engine(Recording, TakeEdits, BackgroundSearch, Health, FrameWire):
 
     def _dtw_project(self) -> bool:
         return (self.project.model or {}).get("kind") == "dtw"
-
-    def _count_error(self, exc: BaseException, where: str) -> None:
-        self.errors += 1
-        self._errlog(where, "%s: %s", where, exc)
-        if raise_mode() and not isinstance(exc, GesturemapError):
-            self.exception = exc
 
     # -- I/O, logs, stats ---------------------------------------------------------------------
     def _io_loop(self) -> None:

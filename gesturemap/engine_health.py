@@ -61,6 +61,11 @@ class Health:
             "dropped_frames": self.queue.dropped,
             "errors": self.errors,
             "refused_commands": self.refused_commands,
+            # the last refusal of each command ({name: [times, why]}) and the last failed
+            # retraining (None since the last good one): what the window tells the performer
+            "refused": self.refused,
+            "trainings_failed": self.trainings_failed,
+            "training_failed": self.training_failed,
             "times_repaired": getattr(self.project, "times_repaired", 0),
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
             "control_deletions": [list(batch) for batch in self.control_deletions],

@@ -45,9 +45,8 @@ class Recording:
     current_outputs: Any
     resets: dict[str, int]
     _io: Any
-    _take_inputs: list[Any]
-    _take_times: list[float]
-    _take_outputs: list[Any]
+    _take: Any
+    _check_take: Any
     _take_label: Any
     _take_t0: float
     _take_ended_at: float | None
@@ -68,8 +67,9 @@ class Recording:
         if not self._is_regression() and self.current_label is None:
             self.current_label = self.label_for_number(1)
         if self.recording:
-            self._end_take()
-        self._begin_take()
+            self._next_take()
+        else:
+            self._begin_take()
 
     def _cmd_start_numbered(self, *number: Any) -> None:
         """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
@@ -106,8 +106,7 @@ class Recording:
         label = self.label_for_number(round(vals[0]))
         self.current_label = label
         if self.recording and label != self._take_label:
-            self._end_take()
-            self._begin_take()
+            self._next_take()
 
     def _cmd_set_label(self, label: Any) -> None:
         self.current_label = label
@@ -117,8 +116,7 @@ class Recording:
         recording): the take so far ends, so that it trains, and the next frames start
         another take of the same class."""
         if self.recording:
-            self._end_take()
-            self._begin_take()
+            self._next_take()
 
     def _cmd_wek_start_running(self) -> None:
         """Wekinator's ``startRunning``: a recording under way stops first (the window's own
@@ -132,19 +130,28 @@ class Recording:
         if self.stream is not None:  # a take starts a gesture: the model follows it from here
             self._reset_stream("take")
             self.resets["take"] += 1
-        self._take_inputs, self._take_times, self._take_outputs = [], [], []
+        self._take = None  # its bounded buffer is made at the first frame (its width)
         self._take_label = self.current_label if not self._is_regression() else "take"
         self._take_t0 = time.perf_counter()
 
+    def _next_take(self) -> None:
+        """The take under way ends and another begins at once (another class, a train): a
+        refused take (too short to train on) is said and counted, and recording goes on."""
+        try:
+            self._end_take()
+        finally:
+            self._begin_take()
+
     def _end_take(self) -> Any:
         """The frames recorded since the take began, added to the project as a take (saved
-        by the I/O thread); None when no frame came. The engine records on."""
-        inputs, times, outputs = self._take_inputs, self._take_times, self._take_outputs
-        self._take_inputs, self._take_times, self._take_outputs = [], [], []
-        if not inputs:
+        by the I/O thread); None when no frame came. Raises GesturemapError for a take the
+        model could not train on (said, not kept)."""
+        buffer, self._take = self._take, None
+        if buffer is None or not len(buffer):
             return None
-        take = self.project.add_take(np.array(inputs), self._take_label, times=np.array(times),
-                                     outputs=np.array(outputs) if self._is_regression() else None)
+        inputs, times, outputs = buffer.arrays()  # handed over whole
+        self._check_take("take", inputs, self._take_label, times)
+        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
         self._clear_gesture()
         self._take_ended_at = time.perf_counter()
         self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))

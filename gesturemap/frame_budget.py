@@ -73,7 +73,8 @@ def _probe_frame(dataset: Any) -> np.ndarray | None:
 
 def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) -> str | None:
     """Time a trained ``model``'s step on a frame among ``dataset``'s takes
-    (:func:`_probe_frame`, with :func:`step_seconds`);
+    (:func:`_probe_frame`, with :func:`step_seconds`); a dataset whose frames come faster
+    (``dataset.frame_rate_hz``, a project's Resample rate) gives a frame ``1 / rate`` instead;
     keep it in ``training_info_["step_ms"]`` and, above ``budget_s``, add the warning to
     ``training_info_["warnings"]`` and say it with ``warnings.warn``. Returns the warning,
     or None. A model that cannot be timed (no frame, a step that fails) is left as it is: the
@@ -90,13 +91,18 @@ def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) 
         info = {}
         model.training_info_ = info
     info["step_ms"] = cost * 1e3
+    rate = getattr(dataset, "frame_rate_hz", None)
+    resampled = isinstance(rate, (int, float)) and rate > 0 and 1.0 / rate < budget_s
+    if resampled:  # the pipeline's Resample: a model step per frame at that rate
+        budget_s = 1.0 / rate
     if cost <= budget_s:
         return None
     note = (f"one frame costs {cost * 1e3:.1f} ms with these settings, more than the "
-            f"{budget_s * 1e3:g} ms between frames at {1 / budget_s:.0f} frames/s: the engine "
-            f"will fall behind a fast sensor. Make the model smaller "
-            f"({ADVICE.get(getattr(model, 'kind', None), ADVICE[None])}) or slow the sensor "
-            "down.")
+            f"{budget_s * 1e3:.3g} ms between frames at {1 / budget_s:.0f} frames/s"
+            + (" (the pipeline's Resample rate)" if resampled else "")
+            + ": the engine will fall behind. Make the model smaller "
+            f"({ADVICE.get(getattr(model, 'kind', None), ADVICE[None])}) or "
+            + ("lower the Resample rate." if resampled else "slow the sensor down."))
     notes = info.get("warnings")
     info["warnings"] = [*notes, note] if isinstance(notes, list) else [note]
     warnings.warn(note, stacklevel=2)

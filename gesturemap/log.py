@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ._files import text_lines
 from ._io import read_json, write_json
 from .errors import FormatError
 from .faults import RateLimitedLog, raise_mode
@@ -579,12 +580,18 @@ def stream_columns(folder: str | os.PathLike[str]) -> dict[str, tuple[str, ...]]
     return {name: tuple(columns) for name, columns in streams.items()}
 
 
-def _open_lines(path: Path) -> io.TextIOWrapper:
-    try:
-        # universal newlines, as read_text reads: a "\r\n" written on Windows is a "\n"
-        return open(path, encoding="utf-8", errors="replace")
-    except FileNotFoundError:
-        raise FormatError(f"{path} is missing.") from None
+#: The largest stream, labels or events file read (hours of a wide session are far less).
+MAX_LOG_FILE_BYTES = 1 << 40
+
+
+def _open_lines(path: Path) -> Any:
+    """The lines of one of a log's files, read through :func:`gesturemap._files.text_lines`
+    (a regular file inside the log's folder, no line longer than it allows: a link to
+    ``/dev/zero``, a FIFO or a file without line breaks is refused, never read for ever);
+    a ``"\r\n"`` written on Windows is a ``"\n"``."""
+    if not path.exists() and not path.is_symlink():
+        raise FormatError(f"{path} is missing.")
+    return text_lines(path, max_bytes=MAX_LOG_FILE_BYTES, inside=path.parent)
 
 
 def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int) -> Iterator[np.ndarray]:
@@ -594,7 +601,7 @@ def _stream_tables(path: Path, columns: Sequence[str], chunk_rows: int) -> Itera
     header = _header(columns)
     width = len(columns) + 1
     with _open_lines(path) as handle:
-        first = handle.readline()
+        first = next(handle, "")
         if first[-1:] != "\n" or first[:-1] != header:
             raise FormatError(f"{path} is damaged: its first line is not {header!r}.")
         number = 2  # the file's line number of the chunk's first line (the header is line 1)

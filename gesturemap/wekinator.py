@@ -69,6 +69,7 @@ from typing import Any
 
 import numpy as np
 
+from ._files import MAX_IMPORT_BYTES, read_regular_file
 from .arff import (
     META_COLUMNS,
     Arff,
@@ -106,6 +107,8 @@ __all__ = [
 
 
 
+#: The largest XML file of a Wekinator project read (its settings: a few kB).
+MAX_XML_BYTES = 64 << 20
 #: The most classes (or DTW gestures) an output may declare: Wekinator's own editor offers far
 #: fewer; a larger number is a damaged file, not a project.
 MAX_CLASSES = 10_000
@@ -113,10 +116,7 @@ MAX_CLASSES = 10_000
 _DEFAULT_GESTURE = re.compile(r"output_?[0-9]+")
 
 def _read_xml(path: Path) -> ET.Element:
-    try:
-        raw = path.read_bytes()
-    except OSError as error:
-        raise FormatError(f"{path}: cannot read it ({error.strerror or error}).") from None
+    raw = read_regular_file(path, max_bytes=MAX_XML_BYTES)
     if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
         raise FormatError(
             f"{path}: declares a DTD or entities, which Wekinator never writes; refused."
@@ -272,7 +272,7 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
 def _read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, np.ndarray]]:
     """Wekinator's DTW examples: ``dims,gesture,f1[0],f2[0],...`` per line ('#' comments)."""
     examples = []
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES).decode("utf-8", errors="replace")
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip().rstrip(",")
         if not line or line.startswith("#"):

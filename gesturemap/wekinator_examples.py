@@ -23,7 +23,10 @@ __all__ = [
     "delete_examples_for_output",
     "export_arff",
     "mask_label",
+    "output_count",
+    "output_index",
     "outputs_of_label",
+    "sync_skip_labels",
 ]
 
 #: The label of a take recorded for every output of a per-output project.
@@ -48,7 +51,38 @@ def outputs_of_label(label: Any, n_outputs: int) -> list[int] | None:
     return list(range(1, n_outputs + 1))
 
 
-def delete_examples_for_output(project: Any, index: int) -> int:
+def output_index(value: Any) -> int:
+    """The 1-based output index a control message names: a whole number (an OSC int, or a
+    float or text holding one); anything else is refused."""
+    if isinstance(value, bool):
+        value = int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise GesturemapError(
+            f"deleteExamplesForOutput {value!r:.40}: not an output number") from None
+    if not np.isfinite(number) or not number.is_integer():
+        raise GesturemapError(f"deleteExamplesForOutput {value!r:.40}: not a whole number")
+    return int(number)
+
+
+def output_count(project: Any) -> int:
+    """How many outputs Wekinator would see in ``project``: a DTW project's gestures (its
+    gesture messages, or its highest gesture number), a per-output project's outputs, a
+    regression's targets; a classifier has one."""
+    model = project.model
+    kind = model.get("kind")
+    if kind == "dtw":
+        numbers = [int(lb) for lb in [*project.classes, *(t.label for t in project.takes)]
+                   if isinstance(lb, (int, np.integer))]
+        messages = ((project.outputs or {}).get("gesture_messages") or {})
+        return max([len(messages), *numbers, 0])
+    if kind == "per_output":
+        return len(model.get("params", {}).get("outputs", []))
+    return max(1, len(project.output_names or ()))
+
+
+def delete_examples_for_output(project: Any, index: Any) -> int:
     """Wekinator's ``deleteExamplesForOutput index`` (1-based) on a gesturemap project; returns
     the number of takes removed or changed.
 
@@ -56,26 +90,45 @@ def delete_examples_for_output(project: Any, index: int) -> int:
     - ``per_output`` model: output ``index`` is taken out of every take's recorded outputs
       (relabelled ``"outputs ..."``; removed when no output is left) and every output's
       ``skip_labels`` follows, so the other outputs keep their examples.
-    - any other model (one output): every take goes.
+    - one output (a classifier, a regression with one target): every take goes, as its only
+      output's examples.
+    - several outputs learnt by one model: refused (a take cannot keep some outputs' examples
+      without the others'; ``deleteAllExamples`` deletes them all).
+
+    Raises
+    ------
+    GesturemapError
+        If ``index`` is not a whole number between 1 and the number of outputs (Wekinator
+        refuses it too), or the project learns its outputs together; nothing is changed.
     """
-    model = dict(project.model)
-    kind = model.get("kind")
+    index = output_index(index)
+    n = output_count(project)
+    if not 1 <= index <= n:
+        what = "gestures" if project.model.get("kind") == "dtw" else "outputs"
+        raise GesturemapError(
+            f"deleteExamplesForOutput {index}: the project has {n} {what}: give an index "
+            f"between 1 and {n}; nothing was deleted.")
+    kind = project.model.get("kind")
     if kind == "dtw":
         gone = [t.id for t in project.takes if t.label == index]
-        for take_id in gone:
-            project.remove_take(take_id)
-        return len(gone)
-    if kind != "per_output":
+    elif kind == "per_output":
+        return _delete_output_examples(project, index, n)
+    elif n == 1:
         gone = [t.id for t in project.takes]
-        for take_id in gone:
-            project.remove_take(take_id)
-        return len(gone)
-    specs = [dict(s) for s in model["params"]["outputs"]]
-    n = len(specs)
-    if not 1 <= index <= n:
+    else:
         raise GesturemapError(
-            f"deleteExamplesForOutput {index}: the project has {n} outputs (1 to {n})."
-        )
+            f"deleteExamplesForOutput {index}: this project's model learns its {n} outputs "
+            "together, so a take cannot lose one output's examples and keep the others'; "
+            "nothing was deleted. deleteAllExamples deletes every take (they can be "
+            "restored), or make the model per-output.")
+    for take_id in gone:
+        project.remove_take(take_id)
+    return len(gone)
+
+
+def _delete_output_examples(project: Any, index: int, n: int) -> int:
+    """A per-output project's ``deleteExamplesForOutput index``."""
+    specs = project.model["params"]["outputs"]
     changed = 0
     for take in list(project.takes):
         recorded = outputs_of_label(take.label, n) or []
@@ -87,6 +140,18 @@ def delete_examples_for_output(project: Any, index: int) -> int:
             project.relabel_take(take.id, mask_label(left, n))
         else:
             project.remove_take(take.id)
+    sync_skip_labels(project)
+    return changed
+
+
+def sync_skip_labels(project: Any) -> None:
+    """Each output of a ``per_output`` project skips exactly the take labels that leave it
+    out (after takes were relabelled, removed or restored); other projects are left alone."""
+    model = dict(project.model)
+    if model.get("kind") != "per_output":
+        return
+    specs = [dict(s) for s in model["params"]["outputs"]]
+    n = len(specs)
     labels = {t.label for t in project.takes}
     for i, spec in enumerate(specs):
         skip = sorted(lb for lb in labels if i + 1 not in (outputs_of_label(lb, n) or []))
@@ -96,7 +161,6 @@ def delete_examples_for_output(project: Any, index: int) -> int:
             spec.pop("skip_labels", None)
     model["params"] = {**model.get("params", {}), "outputs": specs}
     project.model = model
-    return changed
 
 
 # ---- export -------------------------------------------------------------------------------------

@@ -33,6 +33,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ._files import read_regular_file
+from .errors import FormatError
+
 __all__ = ["WekinatorPath", "model_spec", "read_path"]
 
 #: Largest model file searched for its path (Wekinator's own reach a few MB with big datasets).
@@ -61,10 +64,8 @@ def read_path(path: Path) -> WekinatorPath | None:
     """The path saved in a model file, or None if the file holds none (a DTW model, a damaged
     or foreign file): then the output keeps Wekinator's default algorithm."""
     try:
-        if path.stat().st_size > MAX_MODEL_BYTES:
-            return None
-        raw = path.read_bytes()
-    except OSError:
+        raw = read_regular_file(path, max_bytes=MAX_MODEL_BYTES)
+    except FormatError:  # missing, too large, a FIFO or a device: no path read
         return None
     start = raw.find(b"<Path>")
     end = raw.find(b"</Path>", start)

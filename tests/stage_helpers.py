@@ -50,23 +50,17 @@ def osc_labels(rx, count: int, timeout: float = 5.0) -> list[str]:  # noqa: ANN0
 
 def bundle_params(rx, addresses: tuple[str, ...], enough, timeout: float = 5.0  # noqa: ANN001
                   ) -> dict[str, list[tuple]]:
-    """Every message to one of ``addresses`` inside the bundles received on ``rx``, as
+    """Every message to one of ``addresses`` received on ``rx`` (bundles opened), as
     ``{address: [params, ...]}`` in arrival order, until ``enough(got)`` or ``timeout``."""
-    from pythonosc.osc_bundle import OscBundle
-    from pythonosc.osc_message import OscMessage
 
-    got: dict[str, list[tuple]] = {a: [] for a in addresses}
-    end = time.monotonic() + timeout
-    while time.monotonic() < end and not enough(got):
-        try:
-            data = rx.recv(65536)
-        except TimeoutError:
-            continue
-        if data.startswith(b"#bundle"):
-            for m in OscBundle(data):
-                if isinstance(m, OscMessage) and m.address in got:
-                    got[m.address].append(tuple(m.params))
-    return got
+    def by_address(messages: list[tuple[str, tuple]]) -> dict[str, list[tuple]]:
+        got: dict[str, list[tuple]] = {a: [] for a in addresses}
+        for address, params in messages:
+            if address in got:
+                got[address].append(params)
+        return got
+
+    return by_address(osc_messages(rx, lambda m: enough(by_address(m)), timeout))
 
 
 def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
@@ -84,10 +78,11 @@ def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
     return proc, line
 
 
-def stop_run(proc: subprocess.Popen) -> None:
-    """Ctrl-C, as a performer stops it; waits for it to end."""
+def stop_run(proc: subprocess.Popen) -> tuple[str, str]:
+    """Ctrl-C, as a performer stops it; waits for it to end; returns the rest of its stdout
+    and its stderr."""
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=30)
+    return proc.communicate(timeout=30)
 
 
 def osc_receiver() -> socket.socket:
@@ -122,3 +117,72 @@ def logged_run(folder: Path, logdir: Path) -> tuple[subprocess.Popen, int]:
     run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
                        "--log", logdir)
     return run, port
+
+
+def osc_message(address: str, *values: object) -> bytes:
+    """An OSC datagram of ``values`` with python-osc's own types (int, float, str...); a
+    ``(value, type)`` pair gives the OSC type of one's choice (``"d"``: a double)."""
+    from pythonosc.osc_message_builder import OscMessageBuilder
+
+    b = OscMessageBuilder(address)
+    for v in values:
+        if isinstance(v, tuple):
+            b.add_arg(*v)
+        else:
+            b.add_arg(v)
+    return b.build().dgram
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
+    """Wait until ``condition()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
+        time.sleep(0.005)
+
+
+def osc_messages(rx, enough, timeout: float = 10.0) -> list[tuple[str, tuple]]:  # noqa: ANN001
+    """Every OSC message received on socket ``rx`` (bundles opened), as ``(address,
+    params)`` in arrival order, until ``enough(messages)`` or ``timeout``."""
+    from pythonosc.osc_bundle import OscBundle
+    from pythonosc.osc_message import OscMessage
+
+    got: list[tuple[str, tuple]] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and not enough(got):
+        try:
+            data = rx.recv(65536)
+        except TimeoutError:
+            continue
+        parts = list(OscBundle(data)) if data.startswith(b"#bundle") else [OscMessage(data)]
+        got += [(m.address, tuple(m.params)) for m in parts if isinstance(m, OscMessage)]
+    return got
+
+
+def watch_reading(monkeypatch, path) -> list:  # noqa: ANN001
+    """Watch gesturemap read ``path`` (through gesturemap._files, the one way it opens the
+    files it reads): returns a list whose last item is, at any moment, how many bytes of it
+    the reader has consumed so far (the file object's position, not what its buffer holds)."""
+    import os
+
+    from gesturemap import _files
+
+    opened = _files.open_regular_file
+    handles: list = []
+
+    def watched(where, **kwargs):  # noqa: ANN001, ANN202
+        handle = opened(where, **kwargs)
+        if os.path.samefile(where, path):
+            handles.append(handle)
+        return handle
+
+    monkeypatch.setattr(_files, "open_regular_file", watched)
+
+    class Position(list):
+        def __getitem__(self, index):  # noqa: ANN001, ANN204
+            return [h.tell() for h in handles][index]
+
+        def __len__(self) -> int:
+            return len(handles)
+
+    return Position()

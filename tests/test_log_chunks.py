@@ -1,11 +1,9 @@
 """Reading a session log chunk by chunk (gesturemap.log.read_stream_chunks): the chunks are
 read_log's stream bit for bit, and the reader holds one chunk, not the file: it hands the first
-chunk over while the rest of the file is not even written yet."""
+chunk over having read no further."""
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +11,7 @@ import pytest
 
 from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.log import SessionLog, read_log, read_stream_chunks, stream_columns
+from tests.stage_helpers import watch_reading
 
 
 def _log(folder: Path, rows: int = 103) -> Path:
@@ -58,32 +57,16 @@ def test_a_damaged_line_in_a_later_chunk_is_named_by_its_line_in_the_file(tmp_pa
         read_stream_chunks(folder, "input", chunk_rows=0)
 
 
-def test_the_reader_hands_over_a_chunk_before_the_rest_of_the_file_exists(tmp_path: Path
-                                                                          ) -> None:
+def test_the_reader_hands_over_a_chunk_having_read_only_that_chunk(tmp_path: Path,
+                                                                   monkeypatch) -> None:
     folder = _log(tmp_path / "s")
     path = folder / "input.csv"
     header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.unlink()
-    os.mkfifo(path)  # the file is written while it is read: a reader that reads it whole
-    first_chunk = threading.Event()  # before parsing waits for the end, which never comes
-    waited = []
-
-    def write() -> None:
-        with open(path, "w", encoding="utf-8") as pipe:
-            pipe.write(header + "".join(rows[:25]))  # a chunk of 20 rows and a little more
-            pipe.flush()
-            waited.append(first_chunk.wait(30))
-            pipe.write("".join(rows[25:]))
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    chunks = []
-    try:
-        for chunk in read_stream_chunks(folder, "input", chunk_rows=20):
-            chunks.append(chunk)
-            first_chunk.set()
-    finally:
-        first_chunk.set()
-        writer.join(30)
-    assert waited == [True], "the reader waited for the whole file before its first chunk"
+    read = watch_reading(monkeypatch, path)
+    chunks, consumed = [], []
+    for chunk in read_stream_chunks(folder, "input", chunk_rows=20):
+        chunks.append(chunk)
+        consumed.append(read[-1])
+    first = len((header + "".join(rows[:20])).encode())
+    assert consumed[0] == first, "the reader read past its first chunk before handing it over"
     assert [len(c.times) for c in chunks] == [20] * 5 + [3]

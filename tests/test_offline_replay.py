@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import os
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +14,7 @@ import pytest
 from gesturemap.errors import FormatError
 from gesturemap.log import SessionLog
 from gesturemap.offline import replay_log
+from tests.stage_helpers import watch_reading
 
 LOW, HIGH = "low, slow", 'hïgh "é"'  # a comma, quotes, non-ASCII: a CSV must keep them
 
@@ -132,9 +131,9 @@ def test_a_replay_in_chunks_is_the_replay_in_one_piece(tmp_path: Path, chunk_row
 
 
 def test_replay_holds_a_chunk_not_the_session(tmp_path: Path, monkeypatch) -> None:
-    """The input file is a pipe whose rest is written only once the first chunk's frames have
-    gone through the model: a replay that read the log whole would wait for ever (here 30 s,
-    then fail). And no more Results are alive at any time than one chunk makes."""
+    """When the first chunk's frames have gone through the model, the replay has read no
+    further in the log than that chunk. And no more Results are alive at any time than one
+    chunk makes."""
     from gesturemap.frame_path import FramePath
     from gesturemap.models.base import Result
 
@@ -143,10 +142,8 @@ def test_replay_holds_a_chunk_not_the_session(tmp_path: Path, monkeypatch) -> No
     log = _reset_log(tmp_path / "log", times, x)
     path = log / "input.csv"
     header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    path.unlink()
-    os.mkfifo(path)
-    stepped = threading.Event()
-    waited, alive = [], []
+    read = watch_reading(monkeypatch, path)
+    consumed, alive = [], []
     gc.collect()
     before = sum(isinstance(o, Result) for o in gc.get_objects())
     step, count = FramePath.step, [0]
@@ -156,26 +153,13 @@ def test_replay_holds_a_chunk_not_the_session(tmp_path: Path, monkeypatch) -> No
         if count[0] % 10 == 0:
             alive.append(sum(isinstance(o, Result) for o in gc.get_objects()) - before)
         if count[0] == 10:
-            stepped.set()
+            consumed.append(read[-1])
         return step(self, values, t)
 
     monkeypatch.setattr(FramePath, "step", counting_step)
-
-    def write() -> None:
-        with open(path, "w", encoding="utf-8") as pipe:
-            pipe.write(header + "".join(rows[:15]))
-            pipe.flush()
-            waited.append(stepped.wait(30))
-            pipe.write("".join(rows[15:]))
-
-    writer = threading.Thread(target=write)
-    writer.start()
-    try:
-        assert replay_log(log, folder, out=tmp_path / "r.csv", chunk_rows=10) == 60
-    finally:
-        stepped.set()
-        writer.join(30)
-    assert waited == [True], "replay read the whole log before stepping its first frames"
+    assert replay_log(log, folder, out=tmp_path / "r.csv", chunk_rows=10) == 60
+    assert consumed == [len((header + "".join(rows[:10])).encode())], \
+        "replay read past its first chunk before stepping its frames"
     assert len(alive) == 6 and max(alive) <= 10 + 2, alive  # not 60: results are not kept
     assert len(_replayed(tmp_path / "r.csv")) == 61
 

@@ -498,15 +498,31 @@ def _edit_json(path: Path, **changes: object) -> None:
         (lambda p: _edit_json(p / "project.json", pipeline={"format": "x"}), "feature pipeline"),
         (lambda p: _edit_json(p / "project.json", takes=[{"id": "t1"}]), "take entry"),
         (lambda p: _edit_json(p / "project.json", classes=[True]), "classes"),
-        (lambda p: _edit_json(p / "project.json", model_file="../x.json"), "model_file"),
-        (lambda p: (p / "model-000001.npz").write_bytes(b"PK"), "checksum"),
-        (lambda p: (p / "model-000001.json").unlink(), "does not exist"),
     ],
 )
 def test_damaged_projects_raise_clear_format_errors(saved: Path, damage, message: str) -> None:
     damage(saved)
     with pytest.raises(FormatError, match=message):
         Project.load(saved)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda p: _edit_json(p / "project.json", model_file="../x.json"), "model_file"),
+        (lambda p: (p / "model-000001.npz").write_bytes(b"PK"), "checksum"),
+        (lambda p: (p / "model-000001.json").unlink(), "does not exist"),
+    ],
+)
+def test_a_damaged_model_leaves_the_project_untrained_saying_why(saved: Path, damage,
+                                                                 message: str) -> None:
+    """The takes are the project, the model is derived from them: a model that cannot be
+    read leaves the project untrained (the engine retrains it), never unopenable."""
+    damage(saved)
+    with pytest.warns(UserWarning, match=message):
+        project = Project.load(saved)
+    assert project.trained is None and len(project.takes) == 3
+    assert message in project.model_problem
 
 
 @pytest.mark.parametrize(

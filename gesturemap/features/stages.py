@@ -49,6 +49,11 @@ __all__ = [
 ]
 
 WINDOW_STATS = ("mean", "std", "min", "max", "median")
+#: The fastest a Resample stage emits frames: twice the fastest sensor gesturemap reads (1 kHz
+#: serial). Each frame is a model step and a reply: at 10^5 Hz (a typo for 100) a 200 Hz
+#: sensor's frames waited seconds for their answers and the OSC output sent 53,000 datagrams a
+#: second. A model's frame budget shrinks with the rate (gesturemap.frame_budget).
+MAX_RESAMPLE_HZ = 2000.0
 MAX_WINDOW_FRAMES = 100_000
 """Longest window of :class:`MovingAverage`, :class:`MovingMedian` and :class:`WindowStats`
 (over eight minutes at 200 Hz). Each frame reads the whole window and the state holds it, so
@@ -641,7 +646,8 @@ class Resample(Stage):
     Parameters
     ----------
     rate_hz : float
-        Output rate in Hz, > 0.
+        Output rate in Hz, > 0 and at most :data:`MAX_RESAMPLE_HZ` (every frame is a model
+        step and a reply; a model must step in less than ``1 / rate_hz``).
     max_gap_s : float
         A time step longer than this (a sensor drop-out) is not bridged: the grid starts
         again at the next frame. > 0; it bounds the frames one input frame can emit to
@@ -657,7 +663,10 @@ class Resample(Stage):
         _set(
             self,
             "rate_hz",
-            check_float("Resample", "rate_hz", self.rate_hz, low=0.0, low_open=True),
+            check_float("Resample", "rate_hz", self.rate_hz, low=0.0, low_open=True,
+                        high=MAX_RESAMPLE_HZ,
+                        hint=f"At most {MAX_RESAMPLE_HZ:g} Hz: every frame is a model step and "
+                             "a reply (100 Hz is typical)."),
         )
         _set(
             self,

@@ -19,18 +19,22 @@ from PySide6 import QtGui, QtWidgets
 from .colours import class_colours
 from .model_forms import model_channels
 
-__all__ = ["ControlDeletion", "WindowControls"]
+__all__ = ["TRAINING_COMMANDS", "ControlDeletion", "WindowControls"]
 
 #: Seconds between two readings of the engine's stats for the sensor panel.
 _STATS_EVERY_S = 0.5
+#: The refused commands the window says in its training line: those it waits on after
+#: sending them, and a take refused at its end.
+TRAINING_COMMANDS = ("train", "correct", "stop_recording")
 #: Seconds a value the window sent wins over the engine's project, which has not caught up.
 _ECHO_WAIT_S = 2.0
 
 
 class ControlDeletion(QtGui.QUndoCommand):
-    """Takes deleted by a control message (deleteAllExamples over OSC), as the window's undo
-    stack knows them: undo puts them back from the project's trash, redo deletes them again.
-    The engine did the deletion itself, so the first redo (when pushed) does nothing."""
+    """Takes deleted by a control message (deleteAllExamples, deleteExamplesForOutput over
+    OSC), as the window's undo stack knows them: undo puts them back from the project's trash
+    (and gives takes a per-output deletion relabelled their labels back), redo deletes them
+    again. The engine did the deletion itself, so the first redo (when pushed) does nothing."""
 
     def __init__(self, send: Any, ids: list[str]) -> None:
         super().__init__(f"deletion of {len(ids)} takes by OSC")
@@ -42,7 +46,7 @@ class ControlDeletion(QtGui.QUndoCommand):
         if self._done:
             self._done = False
             return
-        self._send("remove_takes", list(self.ids))
+        self._send("redo_deletion", list(self.ids))
 
     def undo(self) -> None:
         self._send("restore_takes", list(self.ids))
@@ -142,6 +146,23 @@ class WindowControls:
                 self.undo_stack.push(  # type: ignore[attr-defined]
                     ControlDeletion(self.engine.command, list(batch))
                 )
+
+    def _check_failures(self, stats: dict[str, Any]) -> None:
+        """Say a retraining that failed, or a take or correction refused, whoever asked for
+        it (a correction or a take over OSC, which the window did not wait for)."""
+        seen = getattr(self, "_failures_seen", None)
+        now = (stats.get("trainings_failed", 0),
+               {k: v[0] for k, v in (stats.get("refused") or {}).items()})
+        self._failures_seen = now
+        if seen is None or getattr(self, "_train_sent", None) is not None:
+            return  # the first look; or a training awaited: _check_training says its outcome
+        status = self.train_status  # type: ignore[attr-defined]
+        if now[0] > seen[0] and stats.get("training_failed"):
+            status.setText(f"retraining failed: {stats['training_failed']}"
+                           + ("\nthe last model plays on" if self.engine.model else ""))
+        for name in TRAINING_COMMANDS:
+            if now[1].get(name, 0) > seen[1].get(name, 0):
+                status.setText(f"refused: {stats['refused'][name][1]}")
 
     # -- the plot ---------------------------------------------------------------------------
     def _plot_ring(self) -> Any:

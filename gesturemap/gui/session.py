@@ -150,9 +150,6 @@ class WindowEngine(Engine):
         self.feature_ring = InputRing(ring_frames)
         #: Incremented after every project edit the engine applied (takes, classes, labels).
         self.edits = 0
-        #: refused commands the window waits on, by name: [times refused, why the last time]
-        #: (replaced whole, never changed in place: stats() reads it on another thread)
-        self.refused: dict[str, list[Any]] = {}
         # the sources built from the project's sensor settings (touched by the I/O thread only)
         self._sensor_sources: list[Any] = []
         self._sensor_error: str | None = None
@@ -236,7 +233,6 @@ class WindowEngine(Engine):
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
         ``playing`` (the id of the take being played back, or None), ``playing_speed``,
-        ``refused`` (``{"train" or "correct": [times refused, why the last time]}``),
         ``stream_reset_t`` (the time of the first frame since the stream's last reset) and
         ``decided_frames`` (the frames a following decision reads: since its last restart;
         None for other decisions)."""
@@ -246,7 +242,6 @@ class WindowEngine(Engine):
         out["midi_error"] = getattr(self, "_midi_error", None)
         out["playing"] = self._playing
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
-        out["refused"] = self.refused
         out["stream_reset_t"] = self.stream_reset_t
         out["decided_frames"] = getattr(self.stream, "decided_frames", None)
         return out
@@ -271,30 +266,12 @@ class WindowEngine(Engine):
             self._cmd_stop_play()
         super()._cmd_start_recording(*args)
 
-    def _cmd_train(self) -> None:
-        try:
-            super()._cmd_train()
-        except GesturemapError as exc:
-            self._refused("train", exc)
-            raise
-
     def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
-        try:
-            if self._playing is not None:  # its frames are a take's: one label, in the list
-                raise GesturemapError(
-                    f"correct: take {self._playing} is being played back, not performed; "
-                    "change its label in the take list instead")
-            super()._cmd_correct(label, token)
-        except GesturemapError as exc:
-            self._refused("correct", exc)
-            raise
-
-    def _refused(self, name: str, exc: Exception) -> None:
-        """Count a refused ``train`` or ``correct`` (``stats()["refused"]``), so that the
-        window can say why instead of waiting for a training that never comes."""
-        count = int(self.refused.get(name, [0, ""])[0]) + 1
-        # one rebinding: stats() on another thread sees the old dict or the new one
-        self.refused = {**self.refused, name: [count, str(exc)]}
+        if self._playing is not None:  # its frames are a take's: one label, in the list
+            raise GesturemapError(
+                f"correct: take {self._playing} is being played back, not performed; "
+                "change its label in the take list instead")
+        super()._cmd_correct(label, token)
 
     def _take_added(self, take: Any) -> None:
         """A take ended (stopped, or a recording's class changed): an edit the window shows;
@@ -326,8 +303,12 @@ class WindowEngine(Engine):
         super()._cmd_delete_all()
         self.edits += 1
 
-    def _cmd_restore_takes(self, ids: Any = None) -> None:
-        super()._cmd_restore_takes(ids)
+    def _cmd_restore_takes(self, *ids: Any) -> None:
+        super()._cmd_restore_takes(*ids)
+        self.edits += 1
+
+    def _cmd_redo_deletion(self, ids: Any) -> None:
+        super()._cmd_redo_deletion(ids)
         self.edits += 1
 
     def _cmd_remove_takes(self, ids: Any) -> None:

@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
-from .controls import WindowControls
+from .controls import TRAINING_COMMANDS, WindowControls
 from .dataset import DatasetBrowser
 from .files import WindowFiles
 from .monitor import Monitor
@@ -543,11 +543,14 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self._train_count = self.engine.trainings
         self._errors_at_train = self.engine.errors
         self._refused_at_train = dict(self.engine.stats().get("refused") or {})
+        self._failures_seen = None  # what this training brings is said by _check_training
 
     def _refusal(self) -> tuple[str, str] | None:
         """A train or correct the engine refused since :meth:`_await_training`: (its name,
         why), or None."""
         for name, (count, why) in (self.engine.stats().get("refused") or {}).items():
+            if name not in TRAINING_COMMANDS:  # the others are said on their own
+                continue
             if count > (getattr(self, "_refused_at_train", {}).get(name) or (0, ""))[0]:
                 return name, str(why).removeprefix(f"{name}: ")
         return None
@@ -663,7 +666,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             if refused[0] == "correct":
                 self._correction_refused()
             self.train_status.setText(("nothing to correct: " if refused[0] == "correct"
-                                       else "not trained: ") + refused[1])
+                                       else "not trained: ") + refused[1]
+                                      + ("\nthe last model plays on" if engine.model else ""))
         elif engine.errors > self._errors_at_train and now - self._train_sent > 0.2:
             self._train_sent = None
             self.train_status.setText("training failed (see the log); the old model runs on")
@@ -691,6 +695,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self._rate_hz = (frames - n0) / (now - t0)
         self._rate_mark = (now, frames)
         s = self.engine.stats()
+        self._check_failures(s)
         self.search_status.setText(search_text(s.get("search"), s.get("resets")))
         self.sensor_status.setText(
             f"{'mouse pad' if self.pad.active else 'no pad'}"

@@ -356,6 +356,15 @@ class BaseModel:
                         "one of " + ", ".join(self.class_overridable),
                     )
 
+    def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
+        """Raise :class:`~gesturemap.errors.GesturemapError` if a class ``label`` whose takes
+        have ``lengths`` frames (as the model sees them, after the feature pipeline) cannot be
+        trained with these settings, with the message ``fit`` would give (an HHMM's takes
+        shorter than its states...). Cheap, so a take can be refused the moment it ends
+        rather than break every later retraining; models that train on any length say
+        nothing (the default)."""
+        del label, lengths
+
     def check_params(self) -> BaseModel:
         """Check every setting as ``fit`` would, without training; returns ``self``.
 

@@ -421,6 +421,11 @@ class KNN(ClassicModel):
         return {"train": train, "target": target}
 
 
+_SVM_FEW = ("{label} has {frames} training frame(s): the SVM calibrates its probabilities by "
+            "cross-validation and needs at least 2 frames per class; record longer takes (or "
+            "raise max_frames).")
+
+
 @register_model
 class SVM(ClassicModel):
     """Support vector machine classifier (Wekinator's SVM; scikit-learn's SVC, its
@@ -465,17 +470,20 @@ class SVM(ClassicModel):
         check_int("degree", self.degree, 1)
         check_float("coef0", self.coef0, -np.inf)
 
+    def check_class_lengths(self, label: Any, lengths: Any) -> None:
+        """See :meth:`BaseModel.check_class_lengths`: a class needs 2 frames (its
+        probabilities are calibrated by cross-validation)."""
+        if int(np.sum(lengths)) < 2:
+            raise GesturemapError(_SVM_FEW.format(label=f"class {label!r}",
+                                                  frames=int(np.sum(lengths))))
+
     def _fit_classifier(self, z, y, n_classes):
         from sklearn.calibration import CalibratedClassifierCV
         from sklearn.svm import SVC
 
         smallest = int(np.bincount(y).min())
         if smallest < 2:
-            raise GesturemapError(
-                f"a class has {smallest} training frame: the SVM calibrates its probabilities "
-                "by cross-validation and needs at least 2 frames per class; record longer "
-                "takes (or raise max_frames)."
-            )
+            raise GesturemapError(_SVM_FEW.format(label="a class", frames=smallest))
         svc = SVC(C=float(self.c), kernel=self.kernel, degree=int(self.degree),
                   gamma=float(self.gamma) if self.gamma > 0 else "scale",
                   coef0=float(self.coef0))

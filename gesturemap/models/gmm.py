@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -79,6 +80,16 @@ def resolve_covariance(mode: str, frames: int, gaussians: int, dim: int,
 MULTICLASS_REGRESSION = ("likeliest", "mixture")
 
 
+def check_gmm_lengths(label: Any, lengths: Any, gaussians: int) -> None:
+    """Raise if a class of takes of ``lengths`` frames has fewer frames than Gaussians."""
+    total = int(np.sum(lengths))
+    if total < gaussians:
+        raise GesturemapError(
+            f"class {label!r} has {total} frame(s), fewer than gaussians={gaussians}: record "
+            "a longer take or lower gaussians."
+        )
+
+
 def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
             absolute: float, diagonal: bool, em: tuple[int, int, float], cancel: Cancel,
             label: Any = None) -> dict[str, Any]:
@@ -88,11 +99,7 @@ def fit_gmm(x: np.ndarray, offsets: np.ndarray, gaussians: int, relative: float,
     covariances, then EM runs until XMM's stopping rule.
     """
     t_total, d = x.shape
-    if t_total < gaussians:
-        raise GesturemapError(
-            f"class {label!r} has {t_total} frame(s), fewer than gaussians={gaussians}: record "
-            "a longer take or lower gaussians."
-        )
+    check_gmm_lengths(label, [t_total], gaussians)
     reg = regularization(x, relative, absolute)
     x32 = np.ascontiguousarray(x, dtype=np.float32)
     first = int(offsets[1] - offsets[0])
@@ -463,6 +470,11 @@ class GMM(_ModelCommon):
     def _check_common(self) -> None:
         check_int("gaussians", self.gaussians, 1)
         super()._check_common()
+
+    def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
+        """See :meth:`BaseModel.check_class_lengths`: at least one frame per Gaussian."""
+        check_gmm_lengths(label, lengths,
+                          check_int("gaussians", self.class_param(label, "gaussians"), 1))
 
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> GMM:

@@ -11,6 +11,7 @@ progression within its gesture; on a bimodal dataset the states regress the outp
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +53,25 @@ DEFAULT_EXIT_TRANSITION = 0.1
 CYCLIC_TRANSITION = 0.05
 
 
+def check_hmm_lengths(label: Any, lengths: Any, states: int, gaussians: int) -> None:
+    """Raise if a class of takes of ``lengths`` frames cannot train an HMM of ``states``
+    states of ``gaussians`` Gaussians: its longest take must give every state a frame, and
+    each state's share of the takes must seed its Gaussians."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    longest = int(lengths.max()) if lengths.size else 0
+    if longest < states:
+        raise GesturemapError(
+            f"class {label!r}: its longest take has {longest} frame(s), fewer than "
+            f"states={states}; record a longer take or lower states."
+        )
+    share = int(np.sum(lengths // states))
+    if gaussians > 1 and share < gaussians:
+        raise GesturemapError(
+            f"class {label!r}: its takes give each of its {states} states {share} frame(s), "
+            f"fewer than gaussians={gaussians}; record longer takes or lower gaussians."
+        )
+
+
 def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolute: float,
             diagonal: bool, left_right: bool, em: tuple[int, int, float],
             cancel: Cancel) -> dict[str, Any]:
@@ -60,11 +80,7 @@ def fit_hmm(cd: ClassData, states: int, gaussians: int, relative: float, absolut
     x = cd.joint
     d = x.shape[1]
     lengths = np.diff(cd.offsets)
-    if lengths.max() < states:
-        raise GesturemapError(
-            f"class {cd.label!r}: its longest take has {int(lengths.max())} frame(s), fewer "
-            f"than states={states}; record a longer take or lower states."
-        )
+    check_hmm_lengths(cd.label, lengths, states, gaussians)
     reg = regularization(x, relative, absolute)
     means = np.zeros((states, gaussians, d))
     covs = np.zeros((states, gaussians, d, d))
@@ -274,6 +290,12 @@ class HHMM(_ModelCommon):
         if not isinstance(self.estimate_speed, (bool, np.bool_)):
             raise GesturemapError(
                 f"estimate_speed={self.estimate_speed!r}: expected True or False.")
+
+    def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
+        """See :meth:`BaseModel.check_class_lengths`: the longest take has at least as many
+        frames as the class's states (and enough for its Gaussians per state)."""
+        check_hmm_lengths(label, lengths, check_int("states", self.class_param(label, "states"), 1),
+                          check_int("gaussians", self.class_param(label, "gaussians"), 1))
 
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> HHMM:

@@ -35,6 +35,8 @@ from ..validation import check_number, validation_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000
+#: A string argument longer than this (bytes) is cut (a notice must fit a datagram).
+MAX_TEXT_BYTES = 1000
 #: Seconds between two attempts to look up a host name that did not resolve.
 RESOLVE_RETRY_S = 2.0
 
@@ -55,6 +57,11 @@ DEFAULT_ADDRESSES = {
     "regression": "/gesturemap/regression",
     "variance": "/gesturemap/variance",
     "event": "/gesturemap/event",
+    # what the engine refused (command, why) and a retraining that failed (why): rare, and
+    # the only way a performer without the window hears of them
+    "refused": "/gesturemap/refused",
+    "training_failed": "/gesturemap/training_failed",
+    "take_stopped": "/gesturemap/take_stopped",  # a take that reached its bound (why)
 }
 #: The messages Wekinator itself sends: on by default.
 WEKINATOR_KEYS = ("outputs", "status")
@@ -507,6 +514,17 @@ class OSCOutput:
         address = self.addresses.get("event")
         if address:
             self._send_extra(self._enc.floats(address, [score], text=label))
+
+    def send_texts(self, address_key: str, *texts: str) -> None:
+        """Send a message of strings (UTF-8, each cut to :data:`MAX_TEXT_BYTES`) to the
+        address ``address_key`` names, unless it is turned off."""
+        address = self.addresses.get(address_key)
+        if not address:
+            return
+        parts = [str(t).encode("utf-8", "replace")[:MAX_TEXT_BYTES].replace(b"\0", b" ")
+                 for t in texts]
+        self._send(_pad(address.encode()) + _pad(("," + "s" * len(parts)).encode())
+                   + b"".join(_pad(p) for p in parts))
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)

@@ -109,6 +109,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._raw = Dataset(self._input_names, self._output_names)
         self._takes: list[Take] = []
         self._classes: list[Label] = []
+        self._class_set: set[Label] = set()  # the same classes, for membership in O(1)
         self._next_take = 0
         self._removed: list[str] = []
         # Takes removed since the last save, for a save_take that was queued before.
@@ -186,6 +187,15 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
     def classes(self) -> list[Label]:
         """The declared classes, in display order (a copy)."""
         return list(self._classes)
+
+    def has_class(self, label: Label) -> bool:
+        """Whether ``label`` is a declared class (without copying :attr:`classes`)."""
+        return label in self._class_set
+
+    @property
+    def class_count(self) -> int:
+        """How many classes are declared."""
+        return len(self._classes)
 
     @property
     def input_dim(self) -> int | None:
@@ -290,7 +300,8 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
     # ---- classes and takes ----------------------------------------------------------------------
 
     def _check_label_kind(self, name: str, label: Label) -> None:
-        kinds = {type(c) for c in self._classes}
+        # every class is of one kind (this check keeps it so): the first one tells it
+        kinds = {type(self._classes[0])} if self._classes else set()
         if kinds and type(label) not in kinds:
             raise validation_error(
                 name,
@@ -309,8 +320,13 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         """
         label = _check_label("class", label)
         self._check_label_kind("class", label)
-        if label not in self._classes:
+        self._declare(label)
+
+    def _declare(self, label: Label) -> None:
+        """Add ``label`` at the end of the classes unless it is one (O(1))."""
+        if label not in self._class_set:
             self._classes.append(label)
+            self._class_set.add(label)
 
     def remove_class(self, label: Label, *, remove_takes: bool = False) -> list[Take]:
         """Remove a class; with ``remove_takes`` also its takes, which are returned.
@@ -322,7 +338,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         KeyError
             If there is no such class.
         """
-        if label not in self._classes:
+        if label not in self._class_set:
             raise KeyError(f"no class {label!r} in this project (classes: {self._classes})")
         takes = [t for t in self._takes if t.label == label]
         if takes and not remove_takes:
@@ -335,6 +351,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         for take in takes:
             self.remove_take(take.id)
         self._classes.remove(label)
+        self._class_set.discard(label)
         return takes
 
     def rename_class(self, old: Label, new: Label) -> list[Take]:
@@ -349,12 +366,12 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
             If ``new`` is not an acceptable label, or is a class already; the project is then
             unchanged.
         """
-        if old not in self._classes:
+        if old not in self._class_set:
             raise KeyError(f"no class {old!r} in this project (classes: {self._classes})")
         new = _check_label("class", new)
         if new == old:
             return []
-        if new in self._classes:
+        if new in self._class_set:
             raise validation_error("class", new, "a name no other class has", "Choose another.")
         self._check_label_kind("class", new)
         position = self._classes.index(old)
@@ -362,6 +379,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         # relabel_take declared the new name at the end: it takes the old one's place instead
         self._classes = [c for c in self._classes if c != new]
         self._classes[position] = new
+        self._class_set = set(self._classes)
         return relabelled
 
     def add_take(
@@ -438,8 +456,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._next_take = max(self._next_take, (number or 0) + 1)
         if self._input_dim is None:
             self._input_dim = int(take.inputs.shape[1])
-        if take.label not in self._classes:
-            self._classes.append(take.label)
+        self._declare(take.label)
         return take
 
     def remove_take(self, take_id: str) -> Take:
@@ -479,8 +496,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._raw.relabel(position, label)
         take = dataclasses.replace(self._takes[position], label=label)
         self._takes[position] = take
-        if label not in self._classes:
-            self._classes.append(label)
+        self._declare(label)
         return take
 
     def _add_loaded(self, take: Take) -> None:

@@ -385,8 +385,10 @@ class ProjectFolder:
         Raises
         ------
         FormatError
-            If the folder, ``project.json`` or the model is missing, damaged or from a newer
-            gesturemap, the model kind is unknown, or ``takes/`` is a link.
+            If the folder or ``project.json`` is missing, damaged or from a newer gesturemap,
+            the model kind is unknown, or ``takes/`` is a link. A trained model that cannot be
+            read (missing, damaged, newer) is not fatal: the project opens untrained with its
+            takes, with a warning, and :attr:`model_problem` says why.
         """
         folder = Path(folder)
         if not folder.is_dir():
@@ -433,21 +435,25 @@ class ProjectFolder:
             project.times_repaired += repaired
         model_file = document.get("model_file")
         if model_file is not None:
-            if not isinstance(model_file, str) or Path(model_file).name != model_file:
-                raise FormatError(f"{path}: 'model_file' must name a file in the project folder.")
-            for name in (model_file, str(Path(model_file).with_suffix(".npz"))):
-                if (folder / name).is_symlink() or (
-                    (folder / name).exists() and not (folder / name).is_file()
-                ):
-                    raise FormatError(
-                        f"{folder / name} is a link or not a regular file; only the project's "
-                        "own files are read."
-                    )
-            project.trained = load_model(folder / model_file)
-            project.apply_runtime_settings()  # a run-time setting changed since the training
-            project._saved_model = (folder.resolve(), project.trained, model_file)
+            try:
+                project.trained = _read_model(folder, path, model_file)
+            except (GesturemapError, OSError) as error:
+                # the takes are the project; a model is derived from them: open untrained,
+                # and say so (the engine retrains at its start, `gesturemap train` too)
+                project.model_problem = (
+                    f"its trained model ({model_file!s:.80}) cannot be read: {error}. The "
+                    "project opens with its takes, untrained; `gesturemap run` and the window "
+                    "retrain it as they start, `gesturemap train DIR` retrains it now.")
+                warnings.warn(f"{folder}: {project.model_problem}", stacklevel=2)
+            else:
+                project.apply_runtime_settings()  # a run-time setting changed since training
+                project._saved_model = (folder.resolve(), project.trained, model_file)
         project.folder = folder
         return project
+
+    #: why the saved model could not be read when the project was loaded (it opened
+    #: untrained, with its takes), or None
+    model_problem: str | None = None
 
     @classmethod
     def _from_document(cls, path: Path, document: Mapping[str, Any]) -> Self:
@@ -547,6 +553,22 @@ def _listed_takes(path: Path, document: Mapping[str, Any]) -> dict[str, Label]:
             )
         listed[entry["id"]] = entry["label"]
     return listed
+
+
+def _read_model(folder: Path, path: Path, model_file: Any) -> BaseModel:
+    """The trained model ``project.json`` (``path``) names, read from the project's own
+    regular files only."""
+    if not isinstance(model_file, str) or Path(model_file).name != model_file:
+        raise FormatError(f"{path}: 'model_file' must name a file in the project folder.")
+    for name in (model_file, str(Path(model_file).with_suffix(".npz"))):
+        if (folder / name).is_symlink() or (
+            (folder / name).exists() and not (folder / name).is_file()
+        ):
+            raise FormatError(
+                f"{folder / name} is a link or not a regular file; only the project's own "
+                "files are read."
+            )
+    return load_model(folder / model_file)
 
 
 def _skip_take(project: ProjectFolder, take_id: str, why: str) -> None:

@@ -42,8 +42,8 @@ try:  # POSIX
 except ImportError:  # pragma: no cover - Windows: no lock
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "check_free", "holder",
-           "holding", "release"]
+__all__ = ["LOCK_FILE", "FolderHold", "ProjectBusy", "acquire", "check_free", "describe",
+           "holder", "holding", "release"]
 
 #: the lock file inside a project folder (never a take, never listed in project.json)
 LOCK_FILE = ".gesturemap-lock"
@@ -69,10 +69,11 @@ def _key(folder: Path) -> Path:
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
-    try:
-        text = path.read_text(encoding="utf-8")[:4096]
-        info = json.loads(text)
-    except (OSError, ValueError):
+    from .._files import read_regular_file
+
+    try:  # a regular file of a few bytes: never a FIFO that would hang the refused process
+        info = json.loads(read_regular_file(path, max_bytes=4096).decode("utf-8"))
+    except (OSError, ValueError):  # FormatError included
         return None
     return info if isinstance(info, dict) else None
 
@@ -195,6 +196,31 @@ def release(folder: str | os.PathLike[str]) -> None:
                 os.close(held.fd)
 
 
+def describe(folder: str | os.PathLike[str], **info: Any) -> None:
+    """Add ``info`` (JSON values) to what this process recorded in the lock of ``folder``,
+    which it holds: e.g. where a running engine takes control messages (``osc``), so that
+    another gesturemap process refused the project can ask the engine instead. A folder this
+    process does not hold, or cannot write, is left alone."""
+    if fcntl is None:  # pragma: no cover
+        return
+    key = _key(Path(folder))
+    with _guard:
+        held = _held.get(key)
+        if held is None or held.fd < 0:
+            return
+        try:
+            text = os.pread(held.fd, 4096, 0).decode("utf-8")
+            old = json.loads(text) if text else {}
+        except (OSError, ValueError):
+            old = {}
+        body = json.dumps({**(old if isinstance(old, dict) else {}), **info})
+        try:
+            os.ftruncate(held.fd, 0)
+            os.pwrite(held.fd, body.encode("utf-8"), 0)
+        except OSError:
+            pass
+
+
 @contextmanager
 def holding(folder: str | os.PathLike[str]) -> Iterator[None]:
     """Hold ``folder``'s lock for the ``with`` block (see :func:`acquire`)."""
@@ -235,6 +261,14 @@ class FolderHold:
 
     def __init__(self) -> None:
         self.folder: Path | None = None
+        #: what the holder tells other processes in the lock (see :func:`describe`)
+        self.info: dict[str, Any] = {}
+
+    def describe(self, **info: Any) -> None:
+        """Record ``info`` in the held folder's lock, and in any folder held after a move."""
+        self.info.update(info)
+        if self.folder is not None:
+            describe(self.folder, **self.info)
 
     def move(self, folder: Path | None) -> None:
         """Hold ``folder``'s lock instead of the one held so far (None: hold none). A folder
@@ -252,6 +286,8 @@ class FolderHold:
         if self.folder is not None:
             release(self.folder)
         self.folder = None if folder is None else Path(folder)
+        if self.folder is not None and self.info:
+            describe(self.folder, **self.info)
 
 
 def check_free(folder: str | os.PathLike[str]) -> None:

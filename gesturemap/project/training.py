@@ -14,7 +14,7 @@ from ..errors import GesturemapError
 from ..features import Pipeline
 from ..frame_budget import note_frame_cost
 from ..models import MODEL_REGISTRY, BaseModel
-from .takes import Take
+from .takes import Label, Take
 
 
 class ProjectTraining:
@@ -73,7 +73,14 @@ class ProjectTraining:
         if self._input_dim is not None:
             names = self.pipeline.output_names(self._input_dim, self._input_names)
         dataset = Dataset(names, self._output_names)
+        lengths: dict[Any, list[int]] = {}
         for take in self._takes:
+            lengths.setdefault(take.label, []).append(self._feature_frames(take.length,
+                                                                           take.times))
+        left_out = self._untrainable(lengths)
+        for take in self._takes:
+            if take.label in left_out:
+                continue
             try:
                 features, times = self.pipeline.transform_sequence(
                     take.inputs, take.times, self._input_names, return_times=True
@@ -91,7 +98,64 @@ class ProjectTraining:
             if outputs is not None and not self.pipeline.emits_one:
                 outputs = _interpolate(outputs, self._take_times(take), times)
             dataset.add(features, take.label, outputs)
+        if not self.pipeline.emits_one:  # a model step per frame at this rate (frame budget)
+            dataset.frame_rate_hz = self.pipeline.output_rate_hz
         return dataset
+
+    def _untrainable(self, lengths: dict[Any, list[int]]) -> set[Any]:
+        """The classes (of takes of ``lengths`` feature frames, by label) the model's settings
+        cannot train on, each said in a warning: the training set leaves them out, so that
+        one bad class (a take saved before such takes were refused) does not stop every
+        retraining. None are left out when none would be left."""
+        try:
+            model = self.new_model().check_params()
+        except GesturemapError:  # settings fit refuses: it says so itself
+            return set()
+        why = {}
+        for label, frames in lengths.items():
+            try:
+                model.check_class_lengths(label, frames)
+            except GesturemapError as error:
+                why[label] = str(error)
+        if len(why) == len(lengths):
+            return set()  # nothing to train on: fit says why
+        for label, text in why.items():
+            warnings.warn(f"{text} Class {label!r} was left out of training until then.",
+                          stacklevel=3)
+        return set(why)
+
+    def check_take(self, inputs: Any, label: Label, times: Any = None) -> None:
+        """Refuse a take the model could not train on before it is added: ``label``'s takes
+        with this one (of ``inputs``, at ``times``) would still be too short for the model's
+        settings (an HHMM's states, a GMM's Gaussians, as the model sees them after the
+        feature pipeline).
+
+        Raises
+        ------
+        GesturemapError
+            Saying what the class lacks and what to change (record longer, lower a
+            setting); nothing is added.
+        """
+        try:
+            model = self.new_model().check_params()
+        except GesturemapError:  # settings fit refuses: training says so itself
+            return
+        lengths = [self._feature_frames(t.length, t.times) for t in self._takes
+                   if t.label == label]
+        lengths.append(self._feature_frames(len(inputs), times))
+        model.check_class_lengths(label, lengths)
+
+    def _feature_frames(self, frames: int, times: Any) -> int:
+        """How many frames the pipeline makes of a take of ``frames`` frames at ``times``: as
+        many, unless it resamples (then about its duration times the new rate)."""
+        if self.pipeline.emits_one or frames == 0:
+            return frames
+        rate = [s.rate_hz for s in self.pipeline.stages if not s.emits_one][-1]
+        if times is not None and len(times) == frames:
+            duration = float(times[-1] - times[0])
+        else:
+            duration = (frames - 1) / (self.pipeline.rate_hz or rate)
+        return int(duration * rate) + 1
 
     def _take_times(self, take: Take) -> np.ndarray:
         """A take's frame times: its own, else the pipeline's default (1 / rate_hz apart)."""

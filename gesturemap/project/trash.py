@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -61,8 +62,9 @@ class ProjectTrash:
         Raises
         ------
         GesturemapError
-            If a take does not fit the project any more (another input size); the takes
-            before it are restored.
+            If a take does not fit the project any more (another input size), or one asked
+            for by its id is damaged; the takes before it are restored. A damaged take met
+            while restoring the whole trash is left there with a warning.
         """
         wanted = self.trash() if ids is None else [str(i) for i in ids]
         restored = []
@@ -74,7 +76,14 @@ class ProjectTrash:
                 path = Path(self.folder) / TRASH_DIR / f"{take_id}.json"
                 if _take_number(take_id) is None or not path.is_file():
                     continue
-                take = _read_take(path, take_id, Path(self.folder))
+                try:
+                    take = _read_take(path, take_id, Path(self.folder))
+                except FormatError as error:
+                    if ids is not None:  # asked for by its id: say why it cannot come back
+                        raise
+                    # restoring the whole trash: one damaged take does not keep the others
+                    warnings.warn(f"{take_id} was left in the trash: {error}", stacklevel=2)
+                    continue
             if take is None:
                 continue
             self._add_loaded(take)

@@ -123,3 +123,43 @@ def test_undoing_a_delete_in_the_window_brings_the_take_back_from_the_trash(qtbo
     # no stale copy left in the trash (its two files move one after the other: the data, then
     # the description)
     qtbot.waitUntil(lambda: not list((folder / "trash").glob("*")), timeout=10000)
+
+
+def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot, tmp_path):
+    port = _free_port()
+    specs = [{"target": n, "type": "regressor", "kind": "linear"} for n in "ab"]
+    project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port},
+                      output_names=["a", "b"],
+                      model={"kind": "per_output", "params": {"outputs": specs}})
+    rng = np.random.default_rng(7)
+    for label in ("take", "outputs 2", "take"):
+        project.add_take(rng.normal(size=(12, 2)), label, outputs=rng.normal(size=(12, 2)))
+    folder = tmp_path / "p"
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitUntil(lambda: any(s.get("connected") for s in (
+        window.engine.stats().get("sources") or {}).values()), timeout=20000)
+    before = {t.id: t.label for t in window.project.takes}
+
+    def labels() -> dict:
+        return {t.id: t.label for t in window.project.takes}
+
+    message = OscMessageBuilder("/wekinator/control/deleteExamplesForOutput")
+    message.add_arg(2)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        tx.sendto(message.build().dgram, ("127.0.0.1", port))
+    after = {"take-000000": "outputs 1", "take-000002": "outputs 1"}
+    qtbot.waitUntil(lambda: labels() == after, timeout=10000)
+    qtbot.waitUntil(lambda: window.undo_stack.canUndo(), timeout=10000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: labels() == before, timeout=10000)
+    window.undo_stack.redo()
+    qtbot.waitUntil(lambda: labels() == after, timeout=10000)
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: labels() == before, timeout=10000)
+    qtbot.waitUntil(lambda: {t.id: t.label for t in Project.load(folder).takes} == before,
+                    timeout=10000)

@@ -258,7 +258,8 @@ def test_space_right_after_a_stop_starts_the_next_take(qtbot, tmp_path):
     window.classes.setCurrentRow(0)
     press_space(qtbot, window)
     qtbot.waitUntil(lambda: engine.recording and engine.record_commands == 1, timeout=10000)
-    qtbot.wait(100)  # a few frames in the take
+    frames = engine.frames_in  # frames enough for the model's 8 states (shorter: refused)
+    qtbot.waitUntil(lambda: engine.frames_in >= frames + 12, timeout=10000)
     with engine._frame_lock:  # the engine is busy: what the window sends waits its turn
         press_space(qtbot, window)  # stop
         assert engine.recording  # not applied yet: the state the window reads says recording

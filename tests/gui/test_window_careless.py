@@ -136,7 +136,8 @@ def test_a_failed_save_as_keeps_saving_takes_where_they_were(qtbot, tmp_path):
     window.toggle_recording()
     qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
     frames = window.engine.frames_in
-    qtbot.waitUntil(lambda: window.engine.frames_in >= frames + 5, timeout=5000)
+    # a take long enough for the HHMM's 8 states (a shorter one is refused at its end)
+    qtbot.waitUntil(lambda: window.engine.frames_in >= frames + 12, timeout=5000)
     window.toggle_recording()
     qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3, timeout=5000)
     new = window.engine.project.takes[-1].id
