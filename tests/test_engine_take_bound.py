@@ -25,6 +25,7 @@ def test_a_take_that_reaches_its_bound_ends_there_and_is_kept(monkeypatch, tmp_p
     rx = osc_receiver()
     project = Project.new(tmp_path / "p", inputs=2)
     project.model = {"kind": "knn", "params": {}}
+    project.outputs = {"extras": True}  # gesturemap's own messages: the project's choice
     engine = Engine(project, project_dir=tmp_path / "p", osc_in=("127.0.0.1", 0),
                     osc_out=rx.getsockname(), trainer="thread").start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

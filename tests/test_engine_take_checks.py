@@ -32,7 +32,8 @@ pytestmark = pytest.mark.timeout(240)
 
 def _two_classes(folder: Path, model: dict, frames: int = 40, labels=("low", "high")
                  ) -> Project:  # noqa: ANN001
-    project = Project(model=model)
+    # gesturemap's own messages (/gesturemap/refused...) are the project's choice
+    project = Project(model=model, outputs={"extras": True})
     rng = np.random.default_rng(8)
     for label, level in zip(labels, (0.1, 0.9), strict=True):
         for _ in range(2):
