@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import MAX_IMPORT_BYTES, read_regular_file
+from ._files import MAX_IMPORT_BYTES, open_regular_file, read_regular_file, text_lines
 from .errors import FormatError, GesturemapError
 
 #: the first bytes of a gzip file
@@ -178,23 +178,30 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
         If the file is missing or is not ARFF; the message names the line.
     """
     where = os.fspath(path)
+    with open_regular_file(path, max_bytes=MAX_IMPORT_BYTES) as handle:
+        packed = handle.read(2) == GZIP_MAGIC
+    if not packed:
+        with text_lines(path, max_bytes=MAX_IMPORT_BYTES) as file_lines:  # one line at a time
+            return _parse_arff(where, file_lines)
     raw = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES)
-    if raw[:2] == GZIP_MAGIC:  # Weka's compressed ARFF: unpacked within the same bound
-        try:
-            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
-                raw = unpacked.read(MAX_IMPORT_BYTES + 1)
-        except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
-            raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
-        except EOFError:
-            raise FormatError(f"{where}: cannot read it (the gzip archive is cut short).") from None
-        if len(raw) > MAX_IMPORT_BYTES:
-            raise FormatError(f"{where}: unpacked, it is more than the {MAX_IMPORT_BYTES} bytes "
-                              "accepted here.")
-    text = raw.decode("utf-8-sig", errors="replace")  # a BOM is not data
+    try:  # Weka's compressed ARFF: unpacked within the same bound
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
+            raw = unpacked.read(MAX_IMPORT_BYTES + 1)
+    except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
+        raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
+    except EOFError:
+        raise FormatError(f"{where}: cannot read it (the gzip archive is cut short).") from None
+    if len(raw) > MAX_IMPORT_BYTES:
+        raise FormatError(f"{where}: unpacked, it is more than the {MAX_IMPORT_BYTES} bytes "
+                          "accepted here.")
+    return _parse_arff(where, iter(raw.decode("utf-8", errors="replace").splitlines()))
+
+
+def _parse_arff(where: str, file_lines: Any) -> Arff:
     relation, attributes, rows, lines = "", [], [], []
     in_data = False
-    for number, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
+    for number, raw in enumerate(file_lines, start=1):
+        line = raw.lstrip("\ufeff").strip() if number == 1 else raw.strip()  # a BOM: no data
         if not line or line.startswith("%"):
             continue
         here = f"{where}, line {number}"
@@ -434,17 +441,21 @@ def takes_from_arff(
         date_format = _python_date_format(data.attributes[time_col].date_format or "")
 
     labels_raw: list[Any] = []
-    rows_in, rows_out, rounds, times = [], [], [], []
-    skipped = 0
+    rounds, times = [], []
+    # the numbers go straight into arrays of the file's row count (cut to the examples
+    # kept): lists of Python floats took four times their memory on a large import
+    x_all = np.empty((len(data.rows), len(in_cols)))
+    y_all = None if classification else np.empty((len(data.rows), len(out_cols)))
+    count = skipped = 0
     for values, line in zip(data.rows, data.lines, strict=True):
         x, y = [values[i] for i in in_cols], [values[i] for i in out_cols]
         if any(v is None for v in x) or any(v is None for v in y):
             skipped += 1  # not recorded for this output (Wekinator's "?"), or masked inputs
             continue
         try:
-            rows_in.append([float(v) for v in x])  # type: ignore[arg-type]
-            if not classification:
-                rows_out.append([float(v) for v in y])  # type: ignore[arg-type]
+            x_all[count] = [float(v) for v in x]  # type: ignore[arg-type]
+            if y_all is not None:
+                y_all[count] = [float(v) for v in y]  # type: ignore[arg-type]
         except ValueError:
             raise GesturemapError(
                 f"{where}, line {line}: a value is not a number: {x + y}."
@@ -463,15 +474,16 @@ def takes_from_arff(
             if date_format is not None and time_col is not None
             else None
         )
-    if not rows_in:
+        count += 1
+    if not count:
         raise GesturemapError(f"{where}: no example has every input and output value.")
+    x_all = x_all[:count]
+    y_all = None if y_all is None else y_all[:count]
     if classification:
         as_int = all(re.fullmatch(r"[+-]?\d+", v) for v in labels_raw)
         labels: list[Any] = [int(v) if as_int else v for v in labels_raw]
     else:
-        labels = ["take"] * len(rows_in)  # what the engine names a take with output values
-    x_all = np.array(rows_in, dtype=np.float64)
-    y_all = None if classification else np.array(rows_out, dtype=np.float64)
+        labels = ["take"] * count  # what the engine names a take with output values
 
     def key(i: int) -> Any:
         if round_col is not None:
@@ -479,8 +491,8 @@ def takes_from_arff(
         return labels[i] if classification else tuple(y_all[i])  # type: ignore[index]
 
     takes, start = [], 0
-    for i in range(1, len(rows_in) + 1):
-        if i < len(rows_in) and key(i) == key(start):
+    for i in range(1, count + 1):
+        if i < count and key(i) == key(start):
             continue
         t = times[start:i]
         frame_times = None
@@ -501,7 +513,7 @@ def takes_from_arff(
         [data.attributes[i].name for i in in_cols],
         [data.attributes[i].name for i in out_cols],
         takes,
-        len(rows_in),
+        count,
         skipped,
         [name for name, i in meta.items() if i is not None],
         ["classifier" if data.attributes[i].kind == "nominal" else "regressor" for i in out_cols],

@@ -335,7 +335,7 @@ class TakeEdits:
 
         sync_skip_labels(self.project)
 
-    def _cmd_delete_for_output(self, index: Any = 1, *_: Any) -> None:
+    def _cmd_delete_for_output(self, index: Any = None, *_: Any) -> None:
         """Wekinator's deleteExamplesForOutput N (from 1; out of range, or not a whole number:
         refused): a DTW project deletes gesture N's takes; a per-output project takes output
         N out of every take (a take left with no output goes), as Wekinator sets that output
@@ -344,6 +344,8 @@ class TakeEdits:
         :func:`gesturemap.wekinator_examples.delete_examples_for_output`)."""
         from .wekinator import delete_examples_for_output
 
+        if index is None:  # a message cut short is no "delete everything"
+            raise GesturemapError("deleteExamplesForOutput needs the output's number (from 1)")
         before = self._labels_now()
         delete_examples_for_output(self.project, index)
         self._control_edit(before)

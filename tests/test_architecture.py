@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gesturemap"
 MAX_LINES = 800
 
 #: the modules every layer may use: data, the file and wire formats, errors, validation, faults
-DATA_LEVEL = {"gesturemap.data", "gesturemap._io", "gesturemap.errors", "gesturemap.validation",
-              "gesturemap.wire", "gesturemap.faults", "gesturemap._xmm_formats",
+DATA_LEVEL = {"gesturemap.data", "gesturemap._io", "gesturemap._files", "gesturemap.errors",
+              "gesturemap.validation", "gesturemap.wire", "gesturemap.faults", "gesturemap._xmm_formats",
               "gesturemap._data_dirs", "gesturemap._version"}
 
 

@@ -68,10 +68,13 @@ def test_delete_examples_for_output_refuses_indices_out_of_range(tmp_path):
     folder = tmp_path / "p"
     ids = [t.id for t in _classifier(folder).takes]
     with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteExamplesForOutput")  # no number at all
+        _wait(lambda: engine.refused_commands == 1)
+        assert "needs the output's number" in engine.stats()["refused"]["delete_for_output"][1]
         bad = [2, 0, -1, (1e300, "d"), float("nan"), "x", 1.5, (2**40, "h")]
         for value in bad:
             send("/wekinator/control/deleteExamplesForOutput", value)
-        _wait(lambda: engine.refused_commands == len(bad))
+        _wait(lambda: engine.refused_commands == len(bad) + 1)
         stats = engine.stats()
         assert [t.id for t in engine.project.takes] == ids
         assert stats["errors"] == 0 and stats["control_deletions"] == []

@@ -125,6 +125,19 @@ def test_undoing_a_delete_in_the_window_brings_the_take_back_from_the_trash(qtbo
     qtbot.waitUntil(lambda: not list((folder / "trash").glob("*")), timeout=10000)
 
 
+def _listening_window(qtbot, project: Project, folder) -> MainWindow:
+    """The window on ``project`` saved in ``folder``, once its OSC sensor listens."""
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
+                        engine="thread", audio=False)
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitUntil(lambda: any(s.get("connected") for s in (
+        window.engine.stats().get("sources") or {}).values()), timeout=20000)
+    return window
+
+
 def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot, tmp_path):
     port = _free_port()
     specs = [{"target": n, "type": "regressor", "kind": "linear"} for n in "ab"]
@@ -135,14 +148,7 @@ def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot
     for label in ("take", "outputs 2", "take"):
         project.add_take(rng.normal(size=(12, 2)), label, outputs=rng.normal(size=(12, 2)))
     folder = tmp_path / "p"
-    project.save(folder)
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
-                        engine="thread", audio=False)
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
-    qtbot.waitUntil(lambda: any(s.get("connected") for s in (
-        window.engine.stats().get("sources") or {}).values()), timeout=20000)
+    window = _listening_window(qtbot, project, folder)
     before = {t.id: t.label for t in window.project.takes}
 
     def labels() -> dict:
@@ -163,3 +169,26 @@ def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot
     qtbot.waitUntil(lambda: labels() == before, timeout=10000)
     qtbot.waitUntil(lambda: {t.id: t.label for t in Project.load(folder).takes} == before,
                     timeout=10000)
+
+
+def test_a_correction_refused_over_osc_is_said_in_the_window(qtbot, tmp_path):
+    """The window did not send it, so it waited for nothing: the refusal used to be in the log
+    only."""
+    port = _free_port()
+    project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port},
+                      model={"kind": "hhmm", "params": {"states": 10}})
+    folder = tmp_path / "p"
+    window = _listening_window(qtbot, project, folder)
+    # the window's first look at the engine's counters (what it compares later ones with)
+    qtbot.waitUntil(lambda: getattr(window, "_failures_seen", None) is not None, timeout=10000)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        frames = [("/wek/inputs", 0.1 * i, 0.2) for i in range(5)]
+        for address, *values in [("/gesturemap/reset",), *frames, ("/gesturemap/correct",
+                                                                    "tiny")]:
+            message = OscMessageBuilder(address)
+            for v in values:
+                message.add_arg(v)
+            tx.sendto(message.build().dgram, ("127.0.0.1", port))
+    qtbot.waitUntil(lambda: "refused" in window.train_status.text(), timeout=10000)
+    assert "states=10" in window.train_status.text()
+    assert window.engine.project.takes == ()
