@@ -186,3 +186,52 @@ def watch_reading(monkeypatch, path) -> list:  # noqa: ANN001
             return len(handles)
 
     return Position()
+
+
+class OscPeer:
+    """A Wekinator client's two sockets: sends float messages to ``port_in`` (a stage's OSC
+    input) and reads what the stage answers on its own port (``port_out``)."""
+
+    def __init__(self, port_in: int) -> None:
+        self.port_in = port_in
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.rx.settimeout(0.05)
+
+    @property
+    def port_out(self) -> int:
+        return self.rx.getsockname()[1]
+
+    def send(self, address: str, *values: float) -> None:
+        self.tx.sendto(float_msg(address, *values), ("127.0.0.1", self.port_in))
+
+    def replies(self, until, timeout: float = 5.0) -> list:  # noqa: ANN001
+        """The messages received (a bundle counts as one, undecoded), until ``until(got)`` or
+        ``timeout`` seconds."""
+        from pythonosc.osc_message import OscMessage
+
+        got: list = []
+        deadline = time.monotonic() + timeout
+        while not until(got) and time.monotonic() < deadline:
+            try:
+                got.append(OscMessage(self.rx.recv(65536)))
+            except TimeoutError:
+                continue
+        return got
+
+    def record_and_train(self, frame, classes, frames: int = 40) -> None:  # noqa: ANN001
+        """One recording Wekinator's way (startRecording; for each class, ``outputs`` then
+        ``frames`` calls of ``frame(class)``; stopRecording), then train."""
+        self.send("/wekinator/control/startRecording")
+        for cls in classes:
+            self.send("/wekinator/control/outputs", cls)
+            for _ in range(frames):
+                frame(cls)
+                time.sleep(0.003)
+        self.send("/wekinator/control/stopRecording")
+        self.send("/wekinator/control/train")
+
+    def close(self) -> None:
+        self.tx.close()
+        self.rx.close()

@@ -5,56 +5,28 @@ The output port gets exactly one /wek/outputs per input frame and no other addre
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_message import OscMessage
 
-from .stage_helpers import float_msg, free_port, start_run, stop_run
+from .stage_helpers import OscPeer, free_port, start_run, stop_run
 
 POSES = {1: (0.1, 0.1), 2: (0.9, 0.1), 3: (0.5, 0.9)}
 #: the order the poses are shown in while running, each for 20 frames
 SHOWN = [1, 2, 3, 2, 1, 3, 1, 2, 3, 3, 1, 2]
 
 
-class WekinatorClient:
+class WekinatorClient(OscPeer):
     """Sends as a Wekinator client does and reads every datagram the output port gets."""
 
     def __init__(self, port_in: int) -> None:
-        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.rx.bind(("127.0.0.1", 0))
-        self.rx.settimeout(0.05)
-        self.port_in = port_in
+        super().__init__(port_in)
         self.rng = np.random.default_rng(7)
-
-    @property
-    def port_out(self) -> int:
-        return self.rx.getsockname()[1]
-
-    def send(self, address: str, *values: float) -> None:
-        self.tx.sendto(float_msg(address, *values), ("127.0.0.1", self.port_in))
 
     def frame(self, cls: int) -> None:
         self.send("/wek/inputs", *(np.array(POSES[cls]) + 0.02 * self.rng.standard_normal(2)))
-
-    def received(self, until, timeout: float) -> list[OscMessage]:
-        got: list[OscMessage] = []
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and not until(got):
-            try:
-                got.append(OscMessage(self.rx.recv(65536)))
-            except TimeoutError:
-                continue
-        return got
-
-    def close(self) -> None:
-        self.tx.close()
-        self.rx.close()
 
 
 @pytest.mark.parametrize("model", [None, "knn"], ids=["default", "knn"])
@@ -69,15 +41,8 @@ def test_a_new_classifier_project_follows_poses_over_wekinators_protocol(tmp_pat
     try:
         # one recording; the output value changes twice while it runs (Wekinator's way)
         client.send("/wekinator/control/outputs", 1)
-        client.send("/wekinator/control/startRecording")
-        for cls in (1, 2, 3):
-            client.send("/wekinator/control/outputs", cls)
-            for _ in range(40):
-                client.frame(cls)
-                time.sleep(0.002)
-        client.send("/wekinator/control/stopRecording")
-        client.send("/wekinator/control/train")
-        done = client.received(lambda g: any(
+        client.record_and_train(client.frame, (1, 2, 3))
+        done = client.replies(lambda g: any(
             m.address == "/wekinator/status/done-training" for m in g), 120)
         assert [m.address for m in done] == ["/wekinator/status/done-training"]
         client.send("/wekinator/control/startRunning")
@@ -85,11 +50,11 @@ def test_a_new_classifier_project_follows_poses_over_wekinators_protocol(tmp_pat
         for cls in SHOWN:  # poses switching every 20 frames, never a reset
             for _ in range(20):
                 client.frame(cls)
-                got = client.received(lambda g: len(g) >= 1, 5)
+                got = client.replies(lambda g: len(g) >= 1, 5)
                 assert got, f"no answer to frame {len(truth)}"
                 answers += got
                 truth.append(cls)
-        answers += client.received(lambda g: False, 0.3)  # anything else that came
+        answers += client.replies(lambda g: False, 0.3)  # anything else that came
     finally:
         client.close()
         stop_run(run)
