@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ._io import atomic_write_text
-from .data import class_numbers
+from .data import class_numbers, label_for_number
 from .errors import GesturemapError
 
 __all__ = [
@@ -73,13 +73,24 @@ def output_count(project: Any) -> int:
     model = project.model
     kind = model.get("kind")
     if kind == "dtw":
-        numbers = [int(lb) for lb in [*project.classes, *(t.label for t in project.takes)]
-                   if isinstance(lb, (int, np.integer))]
+        labels, numbering = _gesture_numbering(project)
+        numbers = [int(n) for n in class_numbers(labels, numbering)] if labels else []
         messages = ((project.outputs or {}).get("gesture_messages") or {})
         return max([len(messages), *numbers, 0])
     if kind == "per_output":
         return len(model.get("params", {}).get("outputs", []))
     return max(1, len(project.output_names or ()))
+
+
+def _gesture_numbering(project: Any) -> tuple[list[Any], dict[str, int] | None]:
+    """A DTW project's gestures, in the order the engine numbers them (its model's, else
+    sorted), and the numbers an import gave its named gestures (``outputs.class_numbers``)."""
+    labels = list(getattr(project.trained, "labels_", None) or [])
+    if not labels:
+        found = {*project.classes, *(t.label for t in project.takes)}
+        labels = sorted(found, key=lambda lb: (isinstance(lb, str), str(lb) if
+                                               isinstance(lb, str) else int(lb)))
+    return labels, (project.outputs or {}).get("class_numbers")
 
 
 def delete_examples_for_output(project: Any, index: Any) -> int:
@@ -109,8 +120,10 @@ def delete_examples_for_output(project: Any, index: Any) -> int:
             f"deleteExamplesForOutput {index}: the project has {n} {what}: give an index "
             f"between 1 and {n}; nothing was deleted.")
     kind = project.model.get("kind")
-    if kind == "dtw":
-        gone = [t.id for t in project.takes if t.label == index]
+    if kind == "dtw":  # gesture ``index`` by Wekinator's number (a named gesture's too)
+        labels, numbering = _gesture_numbering(project)
+        gesture = label_for_number(index, labels, numbering) if labels else index
+        gone = [t.id for t in project.takes if t.label == gesture]
     elif kind == "per_output":
         return _delete_output_examples(project, index, n)
     elif n == 1:
@@ -198,7 +211,9 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     numbers: dict[Any, int] = {}
     if classification:
         labels = list(project.classes)
-        numbers = {lb: int(n) for lb, n in zip(labels, class_numbers(labels), strict=True)}
+        numbering = (project.outputs or {}).get("class_numbers")  # an import's gesture names
+        numbers = {lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering),
+                                               strict=True)}
         top = max([0, *numbers.values()])
         lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
     else:

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from gesturemap.engine import Engine
+from gesturemap.errors import GesturemapError
 from gesturemap.project import Project
 from tests.stage_helpers import osc_message as _msg
 from tests.stage_helpers import wait_for as _wait
@@ -179,3 +180,22 @@ def test_gesturemap_restore_works_beside_the_running_engine(tmp_path):
         assert "restored 5 takes" in _restore(folder).stdout
         assert sorted(t.id for t in engine.project.takes) == sorted(ids)
         assert _saved_ids(folder) == sorted(ids)
+
+
+def test_a_named_dtw_gesture_is_deleted_by_its_wekinator_number():
+    """An imported DTW project names its gestures (outputConfig.xml's square, triangle...)
+    and keeps Wekinator's numbers for them: deleteExamplesForOutput 2 deletes triangle's
+    takes, by that number, and counts the gestures by their numbers too."""
+    from gesturemap.wekinator_examples import delete_examples_for_output, output_count
+
+    project = Project("named", model={"kind": "dtw", "params": {}},
+                      classes=["square", "triangle", "circle"],
+                      outputs={"class_numbers": {"square": 1, "triangle": 2, "circle": 3}})
+    for label in ("square", "triangle", "triangle", "circle"):
+        project.add_take(np.zeros((12, 2)) + len(label), label)
+    assert output_count(project) == 3
+    assert delete_examples_for_output(project, 2) == 2
+    assert [t.label for t in project.takes] == ["square", "circle"]
+    with pytest.raises(GesturemapError, match="between 1 and 3"):
+        delete_examples_for_output(project, 4)
+    assert len(project.takes) == 2
