@@ -69,7 +69,6 @@ from typing import Any
 
 import numpy as np
 
-from ._files import MAX_IMPORT_BYTES, read_regular_file
 from .arff import (
     META_COLUMNS,
     Arff,
@@ -89,6 +88,7 @@ from .wekinator_examples import (
     mask_label,
     outputs_of_label,
 )
+from .wekinator_files import read_dtw_csv, read_xml, xml_number, xml_text
 from .wekinator_models import WekinatorPath, model_spec, read_path
 
 __all__ = [
@@ -107,45 +107,11 @@ __all__ = [
 
 
 
-#: The largest XML file of a Wekinator project read (its settings: a few kB).
-MAX_XML_BYTES = 64 << 20
 #: The most classes (or DTW gestures) an output may declare: Wekinator's own editor offers far
 #: fewer; a larger number is a damaged file, not a project.
 MAX_CLASSES = 10_000
 #: Wekinator's name for a DTW gesture nobody named.
 _DEFAULT_GESTURE = re.compile(r"output_?[0-9]+")
-
-def _read_xml(path: Path) -> ET.Element:
-    raw = read_regular_file(path, max_bytes=MAX_XML_BYTES)
-    if b"<!DOCTYPE" in raw or b"<!ENTITY" in raw:
-        raise FormatError(
-            f"{path}: declares a DTD or entities, which Wekinator never writes; refused."
-        )
-    try:
-        return ET.fromstring(raw)
-    except ET.ParseError as error:
-        raise FormatError(f"{path} is not a readable Wekinator XML file ({error}).") from None
-
-
-def _text(element: ET.Element | None, tag: str, default: str | None = None) -> str | None:
-    child = None if element is None else element.find(tag)
-    if child is None:
-        return default
-    return child.text or ""
-
-
-def _number(element: ET.Element, tag: str, default: float, where: str) -> float:
-    text = _text(element, tag)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise FormatError(f"{where}: <{tag}> is {text!r}, not a number.") from None
-    if not np.isfinite(value):
-        raise FormatError(f"{where}: <{tag}> is {text!r}, not a finite number.")
-    return value
-
 
 @dataclass
 class WekinatorOutput:
@@ -219,32 +185,32 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
     outputs = []
     for i, el in enumerate(holder):
         tag = el.tag.rsplit(".", 1)[-1]
-        name = _text(el, "name", "") or ""
+        name = xml_text(el, "name", "") or ""
         here = f"{where}, output {i + 1} ({name!r})"
         if tag == "OSCClassificationOutput":
-            classes = int(_number(el, "numClasses", 0, here))
+            classes = int(xml_number(el, "numClasses", 0, here))
             if not 1 <= classes <= MAX_CLASSES:
                 raise FormatError(f"{here}: numClasses is {classes}; expected 1 to "
                                   f"{MAX_CLASSES}.")
             outputs.append(WekinatorOutput(name, "classifier", classes=classes))
         elif tag == "OSCNumericOutput":
-            low, high = _number(el, "min", 0.0, here), _number(el, "max", 1.0, here)
+            low, high = xml_number(el, "min", 0.0, here), xml_number(el, "max", 1.0, here)
             outputs.append(
                 WekinatorOutput(
                     name,
                     "numeric",
                     minimum=low,
                     maximum=high,
-                    integer=(_text(el, "outputType", "REAL") or "").strip() == "INTEGER",
-                    hard_limits=(_text(el, "limitType", "SOFT") or "").strip() == "HARD",
-                    enforce_limits=(_text(el, "trainingDataLimitRestriction", "") or "").strip()
+                    integer=(xml_text(el, "outputType", "REAL") or "").strip() == "INTEGER",
+                    hard_limits=(xml_text(el, "limitType", "SOFT") or "").strip() == "HARD",
+                    enforce_limits=(xml_text(el, "trainingDataLimitRestriction", "") or "").strip()
                     == "ENFORCE_LIMITS",
                 )
             )
         elif tag == "OSCDtwOutput":
             names = [s.text or "" for s in el.findall("gestureNames/string")]
             messages = [s.text or "" for s in el.findall("gestureOscMessages/string")]
-            count = int(_number(el, "numGestures", len(names), here))
+            count = int(xml_number(el, "numGestures", len(names), here))
             if not 0 <= count <= MAX_CLASSES:
                 raise FormatError(f"{here}: numGestures is {count}; expected 0 to "
                                   f"{MAX_CLASSES}.")
@@ -269,36 +235,6 @@ def _outputs(root: ET.Element, where: str) -> list[WekinatorOutput]:
     return outputs
 
 
-def _read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, np.ndarray]]:
-    """Wekinator's DTW examples: ``dims,gesture,f1[0],f2[0],...`` per line ('#' comments)."""
-    examples = []
-    text = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES).decode("utf-8", errors="replace")
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip().rstrip(",")
-        if not line or line.startswith("#"):
-            continue
-        where = f"{path}, line {number}"
-        try:
-            values = [float(v) for v in line.split(",")]
-        except ValueError:
-            raise FormatError(f"{where}: a value is not a number.") from None
-        if len(values) < 2 or values[0] != int(values[0]) or values[1] != int(values[1]):
-            raise FormatError(f"{where}: expected the dimensions and the gesture number first.")
-        dims, gesture = int(values[0]), int(values[1])
-        frames = np.asarray(values[2:])
-        if dims != n_inputs or frames.size == 0 or frames.size % dims:
-            raise FormatError(
-                f"{where}: {frames.size} values of {dims} dimensions; the "
-                f"project has {n_inputs} inputs."
-            )
-        if not 1 <= gesture <= n_gestures:
-            raise FormatError(f"{where}: gesture {gesture}; the project has {n_gestures}.")
-        if not np.isfinite(frames).all():
-            raise FormatError(f"{where}: a value is not finite.")
-        examples.append((gesture, frames.reshape(-1, dims)))
-    return examples
-
-
 def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
     """Read a Wekinator project folder (or its ``.wekproj`` file).
 
@@ -311,9 +247,9 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
     name = folder.name
     osc_port = 6448
     if wekproj is not None:
-        root = _read_xml(wekproj)
-        name = _text(root, "projectName", name) or name
-        osc_port = int(_number(root, "oscReceivePort", 6448, str(wekproj)))
+        root = read_xml(wekproj)
+        name = xml_text(root, "projectName", name) or name
+        osc_port = int(xml_number(root, "oscReceivePort", 6448, str(wekproj)))
         if not 1 <= osc_port <= 65535:
             raise FormatError(f"{wekproj}: oscReceivePort is {osc_port}, not a UDP port "
                               "(1 to 65535).")
@@ -321,26 +257,26 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
     for p in (in_path, out_path):
         if not p.is_file():
             raise GesturemapError(f"{folder} is not a Wekinator project: it has no {p.name}.")
-    inputs = _read_xml(in_path)
+    inputs = read_xml(in_path)
     input_names = [s.text or "" for s in inputs.findall("inputNames/string")]
-    n_inputs = int(_number(inputs, "numInputs", len(input_names), str(in_path)))
+    n_inputs = int(xml_number(inputs, "numInputs", len(input_names), str(in_path)))
     if len(input_names) != n_inputs:
         raise FormatError(
             f"{in_path}: numInputs is {n_inputs} but {len(input_names)} input names are listed."
         )
-    input_message = (_text(inputs, "oscMessage", "/wek/inputs") or "/wek/inputs").strip()
+    input_message = (xml_text(inputs, "oscMessage", "/wek/inputs") or "/wek/inputs").strip()
     if not input_message.startswith("/") or any(c in input_message for c in " #*?,[]{}"):
         raise FormatError(f"{in_path}: oscMessage is {input_message!r}, not an OSC address.")
-    root = _read_xml(out_path)
+    root = read_xml(out_path)
     project = WekinatorProject(
         folder,
         name,
         input_names,
         _outputs(root, str(out_path)),
         osc_port,
-        (_text(root, "hostName", "localhost") or "localhost").strip(),
-        int(_number(root, "outputPort", 12000, str(out_path))),
-        (_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip(),
+        (xml_text(root, "hostName", "localhost") or "localhost").strip(),
+        int(xml_number(root, "outputPort", 12000, str(out_path))),
+        (xml_text(root, "oscMessage", "/wek/outputs") or "/wek/outputs").strip(),
         input_message=input_message,
     )
     if project.is_dtw:
@@ -348,12 +284,12 @@ def read_project(path: str | os.PathLike[str]) -> WekinatorProject:
             raise FormatError(f"{out_path}: a DTW project has one DTW output.")
         csv = folder / "current" / "currentData.csv"
         if csv.is_file():
-            project.dtw_examples = _read_dtw_csv(csv, n_inputs, project.outputs[0].classes)
+            project.dtw_examples = read_dtw_csv(csv, n_inputs, project.outputs[0].classes)
         else:
             _warn_no_examples(csv)
         model = folder / "current" / "models" / "model1.xml"
         if model.is_file():
-            project.dtw_settings = dtw_settings(_read_xml(model))
+            project.dtw_settings = dtw_settings(read_xml(model))
     else:
         data = folder / "current" / "currentData.arff"
         if data.is_file():

@@ -414,7 +414,9 @@ class HHMM(_ModelCommon):
     def _state_arrays(self) -> dict[str, np.ndarray]:
         arrays = {"top_prior": self.top_prior_, "top_transition": self.top_transition_,
                   "top_exit_transition": self.top_exit_transition_,
-                  "frame_floor": self.frame_floor_}
+                  # none for an XMM model (no takes): -inf, that restart rule off
+                  "frame_floor": getattr(self, "frame_floor_",
+                                         np.full(len(self.labels_), -np.inf))}
         for i, c in enumerate(self.class_params_):
             for key in self._ARRAYS:
                 if key == "covariances":
@@ -426,7 +428,9 @@ class HHMM(_ModelCommon):
     def _state_meta(self) -> dict[str, Any]:
         return {"class_covariance": [c["covariance"] for c in self.class_params_],
                 "class_transition": [c["transition_mode"] for c in self.class_params_],
-                "longest_take": int(self.longest_take_)}
+                # an XMM model (gm.load_xmm) has no takes of its own: 0, the following
+                # decision's rule on the longest take off
+                "longest_take": int(getattr(self, "longest_take_", 0))}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         c = len(self.labels_)
