@@ -170,3 +170,78 @@ def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_
     # at 70): two counts of a rare event, compared with the few blocks of slack their chance
     # differences need (P(4 or more | a rate of 0.3 in 30 s) < 0.1 %), not exactly
     assert default["engine_lost"] <= high["engine_lost"] + RARE_BLOCKS, (default, high)
+
+
+#: forks seen by this process while a test below watches (os.register_at_fork cannot unregister)
+_FORKS: list[str] = []
+_WATCHING: list[bool] = []
+os.register_at_fork(before=lambda: _WATCHING and _FORKS.append(threading.current_thread().name))
+
+
+def _trained_project(reference_dir):  # noqa: ANN001, ANN202
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project("neighbours", model={"kind": "hhmm", "params": {"states": 8}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    return project
+
+
+def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinary_priority(
+    reference_dir,
+):
+    # While the stream plays, a fork() would copy the process's page tables with its memory map
+    # locked, and every page fault of the process — the audio callback's too — would wait for it;
+    # and a training process that inherited the engine's real-time policy would take the CPU
+    # from the audio server's threads. Both kept out: training runs in a process started (by
+    # spawn: vfork and exec, no copy of the page tables) before the stream, at ordinary policy
+    # and niceness 5 or more.
+    import sounddevice as sd
+
+    project = _trained_project(reference_dir)
+    server, reader, name, log = _jack(None)
+    old = os.environ.get("JACK_DEFAULT_SERVER")
+    os.environ["JACK_DEFAULT_SERVER"] = name
+    try:
+        sd._terminate()
+        sd._initialize()
+        jack = [i for i, d in enumerate(sd.query_devices())
+                if d["max_output_channels"] > 0
+                and "JACK" in sd.query_hostapis(d["hostapi"])["name"]]
+        synth = Synth(SynthMapping.default(),
+                      audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
+        engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), synth=synth,
+                        realtime=True)
+        _WATCHING.append(True)  # the engine starts its processes by spawn: nothing forks at all
+        engine.start()
+        try:
+            for n in (1, 2, 3):
+                engine.command("train")
+                deadline = time.monotonic() + 60
+                while engine.trainings < n and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert engine.trainings == n, engine.stats()
+            worker = engine.trainer._proc.pid
+            policy, niceness = os.sched_getscheduler(worker), os.getpriority(os.PRIO_PROCESS,
+                                                                              worker)
+            engine_thread = next(t for t in engine._threads if t.name == "gesturemap-engine")
+            engine_policy = os.sched_getscheduler(engine_thread.native_id)
+            assert synth.running and engine.stats()["audio_callbacks"] > 0
+        finally:
+            _WATCHING.clear()
+            engine.stop()
+    finally:
+        sd._terminate()  # before the server goes, or the process aborts
+        server.terminate()
+        server.wait(timeout=10)
+        reader.join(timeout=5)
+        if old is None:
+            os.environ.pop("JACK_DEFAULT_SERVER", None)
+        else:
+            os.environ["JACK_DEFAULT_SERVER"] = old
+        sd._initialize()
+    assert _FORKS == [], f"fork() while the engine ran, from threads {_FORKS}"
+    assert policy == os.SCHED_OTHER
+    assert niceness >= 5
+    if scheduling.realtime_allowed() and engine.priorities is not None:
+        assert engine_policy == os.SCHED_FIFO  # what the training process must not inherit
