@@ -12,8 +12,6 @@ see tests/test_synth_stream.py).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 
@@ -26,6 +24,8 @@ from gesturemap.engine import Engine
 from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
+
+from .jack_audio import jack_audio
 
 SECONDS = 30.0
 RATE_HZ = 200.0
@@ -55,46 +55,11 @@ def test_priorities_stay_below_the_audio_servers_clients():
                                                scheduling.BACKGROUND_PRIORITY)
 
 
-def _jack(priority: str | None):
-    """Start jackd (dummy driver) at ``priority`` (None: its default); returns (server, log)."""
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
-    name = f"gm-prio-{os.getpid()}-{priority}"
-    cmd = [jackd, "-R", *(["-P", priority] if priority else []), "-n", name,
-           "-d", "dummy", "-r", "48000", "-p", "128"]
-    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log: list[str] = []
-
-    def read() -> None:
-        for line in server.stdout:
-            if "xrun" in line.lower():
-                log.append(line.strip())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name)
-    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True,
-                   env=env)
-    return server, reader, name, log
-
-
 def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
-    import sounddevice as sd
-
-    server, reader, name, log = _jack(priority)
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        sd._terminate()  # rescan the host APIs now that the server is up
-        sd._initialize()
-        jack = [i for i, d in enumerate(sd.query_devices())
-                if d["max_output_channels"] > 0
-                and "JACK" in sd.query_hostapis(d["hostapi"])["name"]]
-        assert jack, f"PortAudio sees no JACK output: {sd.query_devices()}"
+    with jack_audio(priority, "prio") as (_, device, log):
         server_priority = scheduling.audio_server_priority()
         mapping = SynthMapping.default()
-        synth = Synth(mapping, audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
+        synth = Synth(mapping, audio={"device": device, "samplerate": 48000, "blocksize": 128})
 
         def sensor(queue, on_control):  # noqa: ANN001, ANN202
             return ReplaySource(queue, replay, rate_hz=RATE_HZ, loop=True)
@@ -112,16 +77,6 @@ def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
         finally:
             engine.stop()
         stats = engine.stats()
-    finally:
-        sd._terminate()  # before the server goes, or the process aborts
-        server.terminate()
-        server.wait(timeout=10)
-        reader.join(timeout=5)
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        sd._initialize()
     machine = [line for line in log if "JackTimedDriver" in line or "Triggered" in line]
     out = {"server_priority": server_priority, "engine_policy": policy,
            "engine_priority": frame_priority, "underruns": stats["audio_underruns"],
@@ -196,20 +151,10 @@ def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinar
     # from the audio server's threads. Both kept out: training runs in a process started (by
     # spawn: vfork and exec, no copy of the page tables) before the stream, at ordinary policy
     # and niceness 5 or more.
-    import sounddevice as sd
-
     project = _trained_project(reference_dir)
-    server, reader, name, log = _jack(None)
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        sd._terminate()
-        sd._initialize()
-        jack = [i for i, d in enumerate(sd.query_devices())
-                if d["max_output_channels"] > 0
-                and "JACK" in sd.query_hostapis(d["hostapi"])["name"]]
+    with jack_audio(None, "fork") as (_, device, _log):
         synth = Synth(SynthMapping.default(),
-                      audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
+                      audio={"device": device, "samplerate": 48000, "blocksize": 128})
         engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), synth=synth,
                         realtime=True)
         _WATCHING.append(True)  # the engine starts its processes by spawn: nothing forks at all
@@ -230,16 +175,6 @@ def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinar
         finally:
             _WATCHING.clear()
             engine.stop()
-    finally:
-        sd._terminate()  # before the server goes, or the process aborts
-        server.terminate()
-        server.wait(timeout=10)
-        reader.join(timeout=5)
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        sd._initialize()
     assert _FORKS == [], f"fork() while the engine ran, from threads {_FORKS}"
     assert policy == os.SCHED_OTHER
     assert niceness >= 5
