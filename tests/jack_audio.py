@@ -1,5 +1,5 @@
-"""A dummy JACK server with PortAudio pointed at it: the synth's real-stream tests (DESIGN.md,
-"Audio, real-time")."""
+"""A dummy JACK server with PortAudio pointed at it, and the project the synth's real-stream
+tests play (DESIGN.md, "Audio, real-time")."""
 
 from __future__ import annotations
 
@@ -12,6 +12,20 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+
+def reference_project(reference_dir: Any, name: str) -> Any:
+    """XMM's reference training set as a trained HHMM project (8 states): what these tests
+    play."""
+    import gesturemap as gm
+    from gesturemap.project import Project
+
+    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
+    project = Project(name, model={"kind": "hhmm", "params": {"states": 8}})
+    for rec in ds:
+        project.add_take(rec.inputs, rec.label)
+    project.train()
+    return project
 
 
 @contextlib.contextmanager

@@ -18,14 +18,12 @@ import time
 import numpy as np
 import pytest
 
-import gesturemap as gm
 from gesturemap import scheduling
 from gesturemap.engine import Engine
-from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
 
-from .jack_audio import jack_audio
+from .jack_audio import jack_audio, reference_project
 
 SECONDS = 30.0
 RATE_HZ = 200.0
@@ -92,11 +90,7 @@ def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
 def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_70(
     reference_dir, tmp_path
 ):
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("prio-test", model={"kind": "hhmm", "params": {"states": 8}})
-    for rec in ds:
-        project.add_take(rec.inputs, rec.label)
-    project.train()
+    project = reference_project(reference_dir, "prio-test")
     x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
     replay = tmp_path / "sensor.npz"
     np.savez(replay, X_concat=x, lengths=np.array([len(x)]), y=np.array(["test"]))
@@ -133,15 +127,6 @@ _WATCHING: list[bool] = []
 os.register_at_fork(before=lambda: _WATCHING and _FORKS.append(threading.current_thread().name))
 
 
-def _trained_project(reference_dir):  # noqa: ANN001, ANN202
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("neighbours", model={"kind": "hhmm", "params": {"states": 8}})
-    for rec in ds:
-        project.add_take(rec.inputs, rec.label)
-    project.train()
-    return project
-
-
 def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinary_priority(
     reference_dir,
 ):
@@ -151,7 +136,7 @@ def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinar
     # from the audio server's threads. Both kept out: training runs in a process started (by
     # spawn: vfork and exec, no copy of the page tables) before the stream, at ordinary policy
     # and niceness 5 or more.
-    project = _trained_project(reference_dir)
+    project = reference_project(reference_dir, "neighbours")
     with jack_audio(None, "fork") as (_, device, _log):
         synth = Synth(SynthMapping.default(),
                       audio={"device": device, "samplerate": 48000, "blocksize": 128})

@@ -20,13 +20,11 @@ import time
 import numpy as np
 import pytest
 
-import gesturemap as gm
 from gesturemap.engine import Engine
-from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
 
-from .jack_audio import jack_audio
+from .jack_audio import jack_audio, reference_project
 
 SECONDS = 30.0
 RATE_HZ = 200.0
@@ -47,12 +45,7 @@ def jack_server():
 
 @pytest.fixture()
 def trained_project(reference_dir):
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("stream-test", model={"kind": "hhmm", "params": {"states": 8}})
-    for rec in ds:
-        project.add_take(rec.inputs, rec.label)
-    project.train()
-    return project
+    return reference_project(reference_dir, "stream-test")
 
 
 def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
