@@ -12,20 +12,18 @@ see tests/test_synth_stream.py).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import threading
 import time
 
 import numpy as np
 import pytest
 
-import gesturemap as gm
 from gesturemap import scheduling
 from gesturemap.engine import Engine
-from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
+
+from .jack_audio import jack_audio, reference_project
 
 SECONDS = 30.0
 RATE_HZ = 200.0
@@ -55,46 +53,11 @@ def test_priorities_stay_below_the_audio_servers_clients():
                                                scheduling.BACKGROUND_PRIORITY)
 
 
-def _jack(priority: str | None):
-    """Start jackd (dummy driver) at ``priority`` (None: its default); returns (server, log)."""
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
-    name = f"gm-prio-{os.getpid()}-{priority}"
-    cmd = [jackd, "-R", *(["-P", priority] if priority else []), "-n", name,
-           "-d", "dummy", "-r", "48000", "-p", "128"]
-    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    log: list[str] = []
-
-    def read() -> None:
-        for line in server.stdout:
-            if "xrun" in line.lower():
-                log.append(line.strip())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    env = dict(os.environ, JACK_DEFAULT_SERVER=name)
-    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True,
-                   env=env)
-    return server, reader, name, log
-
-
 def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
-    import sounddevice as sd
-
-    server, reader, name, log = _jack(priority)
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    try:
-        sd._terminate()  # rescan the host APIs now that the server is up
-        sd._initialize()
-        jack = [i for i, d in enumerate(sd.query_devices())
-                if d["max_output_channels"] > 0
-                and "JACK" in sd.query_hostapis(d["hostapi"])["name"]]
-        assert jack, f"PortAudio sees no JACK output: {sd.query_devices()}"
+    with jack_audio(priority, "prio") as (_, device, log):
         server_priority = scheduling.audio_server_priority()
         mapping = SynthMapping.default()
-        synth = Synth(mapping, audio={"device": jack[0], "samplerate": 48000, "blocksize": 128})
+        synth = Synth(mapping, audio={"device": device, "samplerate": 48000, "blocksize": 128})
 
         def sensor(queue, on_control):  # noqa: ANN001, ANN202
             return ReplaySource(queue, replay, rate_hz=RATE_HZ, loop=True)
@@ -112,16 +75,6 @@ def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
         finally:
             engine.stop()
         stats = engine.stats()
-    finally:
-        sd._terminate()  # before the server goes, or the process aborts
-        server.terminate()
-        server.wait(timeout=10)
-        reader.join(timeout=5)
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        sd._initialize()
     machine = [line for line in log if "JackTimedDriver" in line or "Triggered" in line]
     out = {"server_priority": server_priority, "engine_policy": policy,
            "engine_priority": frame_priority, "underruns": stats["audio_underruns"],
@@ -137,11 +90,7 @@ def _run_synth(priority: str | None, project, replay) -> dict:  # noqa: ANN001
 def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_70(
     reference_dir, tmp_path
 ):
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("prio-test", model={"kind": "hhmm", "params": {"states": 8}})
-    for rec in ds:
-        project.add_take(rec.inputs, rec.label)
-    project.train()
+    project = reference_project(reference_dir, "prio-test")
     x = np.load(reference_dir / "data" / "X_test.npy").astype(np.float64)
     replay = tmp_path / "sensor.npz"
     np.savez(replay, X_concat=x, lengths=np.array([len(x)]), y=np.array(["test"]))
@@ -170,3 +119,49 @@ def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_
     # at 70): two counts of a rare event, compared with the few blocks of slack their chance
     # differences need (P(4 or more | a rate of 0.3 in 30 s) < 0.1 %), not exactly
     assert default["engine_lost"] <= high["engine_lost"] + RARE_BLOCKS, (default, high)
+
+
+#: forks seen by this process while a test below watches (os.register_at_fork cannot unregister)
+_FORKS: list[str] = []
+_WATCHING: list[bool] = []
+os.register_at_fork(before=lambda: _WATCHING and _FORKS.append(threading.current_thread().name))
+
+
+def test_retraining_beside_the_playing_synth_forks_nothing_and_trains_at_ordinary_priority(
+    reference_dir,
+):
+    # While the stream plays, a fork() would copy the process's page tables with its memory map
+    # locked, and every page fault of the process — the audio callback's too — would wait for it;
+    # and a training process that inherited the engine's real-time policy would take the CPU
+    # from the audio server's threads. Both kept out: training runs in a process started (by
+    # spawn: vfork and exec, no copy of the page tables) before the stream, at ordinary policy
+    # and niceness 5 or more.
+    project = reference_project(reference_dir, "neighbours")
+    with jack_audio(None, "fork") as (_, device, _log):
+        synth = Synth(SynthMapping.default(),
+                      audio={"device": device, "samplerate": 48000, "blocksize": 128})
+        engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", 9), synth=synth,
+                        realtime=True)
+        _WATCHING.append(True)  # the engine starts its processes by spawn: nothing forks at all
+        engine.start()
+        try:
+            for n in (1, 2, 3):
+                engine.command("train")
+                deadline = time.monotonic() + 60
+                while engine.trainings < n and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert engine.trainings == n, engine.stats()
+            worker = engine.trainer._proc.pid
+            policy, niceness = os.sched_getscheduler(worker), os.getpriority(os.PRIO_PROCESS,
+                                                                              worker)
+            engine_thread = next(t for t in engine._threads if t.name == "gesturemap-engine")
+            engine_policy = os.sched_getscheduler(engine_thread.native_id)
+            assert synth.running and engine.stats()["audio_callbacks"] > 0
+        finally:
+            _WATCHING.clear()
+            engine.stop()
+    assert _FORKS == [], f"fork() while the engine ran, from threads {_FORKS}"
+    assert policy == os.SCHED_OTHER
+    assert niceness >= 5
+    if scheduling.realtime_allowed() and engine.priorities is not None:
+        assert engine_policy == os.SCHED_FIFO  # what the training process must not inherit

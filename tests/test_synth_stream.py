@@ -15,20 +15,16 @@ on jackd at its default priority, 10).
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import threading
 import time
 
 import numpy as np
 import pytest
 
-import gesturemap as gm
 from gesturemap.engine import Engine
-from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
 from gesturemap.synth import Synth, SynthMapping
+
+from .jack_audio import jack_audio, reference_project
 
 SECONDS = 30.0
 RATE_HZ = 200.0
@@ -43,54 +39,13 @@ def _steal_ticks() -> int:
 
 @pytest.fixture()
 def jack_server():
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
-    name = f"gm-synth-{os.getpid()}"
-    server = subprocess.Popen(
-        [jackd, "-R", "-P", JACK_PRIORITY, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    old = os.environ.get("JACK_DEFAULT_SERVER")
-    os.environ["JACK_DEFAULT_SERVER"] = name
-    import sounddevice as sd
-
-    log: list[str] = []  # jackd's xrun messages, as they come
-
-    def read() -> None:
-        for line in server.stdout:
-            if "xrun" in line.lower():
-                log.append(line.strip())
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
-        sd._terminate()  # rescan the host APIs now that the server is up
-        sd._initialize()
+    with jack_audio(JACK_PRIORITY, "synth") as (sd, _, log):
         yield sd, log
-    finally:
-        sd._terminate()  # before the server goes, or the process aborts
-        server.terminate()
-        server.wait(timeout=10)
-        reader.join(timeout=5)
-        if old is None:
-            os.environ.pop("JACK_DEFAULT_SERVER", None)
-        else:
-            os.environ["JACK_DEFAULT_SERVER"] = old
-        sd._initialize()
 
 
 @pytest.fixture()
 def trained_project(reference_dir):
-    ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
-    project = Project("stream-test", model={"kind": "hhmm", "params": {"states": 8}})
-    for rec in ds:
-        project.add_take(rec.inputs, rec.label)
-    project.train()
-    return project
+    return reference_project(reference_dir, "stream-test")
 
 
 def test_engine_and_synth_30s_through_a_retrain_lose_no_block(

@@ -10,7 +10,11 @@ the engine at 200 frames/s, 16 retrains): a Python callback lost 34 blocks, at t
 this one lost none there (BENCHMARKS.md, "Built-in synth").
 
 The writes a callback does go to memory touched beforehand (see ``Synth.__init__``): a page
-fault in the audio thread waits for any other thread that is mapping memory.
+fault in the audio thread waits for any other thread that is mapping memory. Nothing in it can
+raise (numpy's error model, :data:`gesturemap.synth._kernels.AUDIO_THREAD`): numba reports an
+exception raised in a ``cfunc`` through Python, taking the GIL in the audio thread
+(tests/test_synth_callback.py reads the compiled code for raise sites, allocations and calls
+into Python).
 
 So PortAudio calls :func:`callback` (a numba ``cfunc``) directly. It reads everything through
 raw pointers held in one ``int64`` control table (``userData``), renders with
@@ -127,29 +131,29 @@ def _clock_gettime(typingctx, fn, ts):  # pragma: no cover - compiled
     return sig, codegen
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**K.AUDIO_THREAD)
 def _now_ns(ctl):  # pragma: no cover - compiled
     ts = numba.carray(_ptr(ctl[P_TIMESPEC]), (2,), np.int64)
     _clock_gettime(ctl[P_CLOCK], _ptr(ctl[P_TIMESPEC]))
     return ts[0] * 1_000_000_000 + ts[1]
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**K.AUDIO_THREAD)
 def _f64(addr, n):  # pragma: no cover - compiled
     return numba.carray(_ptr(addr), (n,), np.float64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**K.AUDIO_THREAD)
 def _i64(addr, n):  # pragma: no cover - compiled
     return numba.carray(_ptr(addr), (n,), np.int64)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**K.AUDIO_THREAD)
 def _f32(addr, n):  # pragma: no cover - compiled
     return numba.carray(_ptr(addr), (n,), np.float32)
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(**K.AUDIO_THREAD)
 def render_block(ctl, out_addr, frames):  # pragma: no cover - compiled
     """Render one block of ``frames`` into the interleaved float32 buffer at ``out_addr``."""
     t0 = _now_ns(ctl)
@@ -196,7 +200,7 @@ _CALLBACK_SIGNATURE = types.int32(
 )
 
 
-@numba.cfunc(_CALLBACK_SIGNATURE, cache=True, nopython=True)
+@numba.cfunc(_CALLBACK_SIGNATURE, nopython=True, **K.AUDIO_THREAD)
 def callback(inp, outp, frames, time_info, flags, user):  # pragma: no cover - compiled
     """PortAudio's stream callback (``PaStreamCallback``): no GIL, no allocation, no error."""
     ctl = numba.carray(user, (N_CTL,), np.int64)

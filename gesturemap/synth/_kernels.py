@@ -86,8 +86,14 @@ def _rw(dtype: types.Type, ndim: int) -> types.Array:
 
 f64, f32, i64 = types.float64, types.float32, types.int64
 
+#: numba's options for everything the audio thread runs. numpy's error model: with Python's, a
+#: float division carries a ZeroDivisionError check, and a raise inside the audio callback is
+#: reported through Python (the cfunc's wrapper takes the GIL in the audio thread). Here a
+#: division by zero gives inf or NaN, which :func:`render` answers with silence.
+AUDIO_THREAD = {"cache": True, "nogil": True, "error_model": "numpy"}
 
-@numba.njit(cache=True, nogil=True)
+
+@numba.njit(**AUDIO_THREAD)
 def reset(cur, st, g_age, v_pos, v_end):  # pragma: no cover - compiled
     """Silence every voice and restart from the sanitised targets with the gains at 0."""
     for k in range(N_PARAMS):
@@ -128,7 +134,7 @@ _RENDER_SIGNATURE = types.void(
 )
 
 
-@numba.njit(_RENDER_SIGNATURE, cache=True, nogil=True)
+@numba.njit(_RENDER_SIGNATURE, **AUDIO_THREAD)
 def render(
     out,
     targets,
