@@ -20,14 +20,17 @@ Two witnesses tell a block gesturemap lost from one the machine lost:
 
 - a C client on the same server (``jack_simple_client``): in each xrun report JACK names the
   client it found late, or its own driver when the driver's timer thread woke late;
-- a probe process at the JACK server's own real-time priority that wakes once per period and
-  counts the wake-ups later than one period: blocks no thread of that priority could have made.
+- a probe process on every CPU at the JACK server's own real-time priority that wakes once per
+  period and notes its late wake-ups: a wake-up more than one period late is a block no thread
+  of that priority could have made. Each xrun report is matched with a stall of the probe within
+  0.1 s (the probes run ~20 µs a period beside JACK's threads, at their priority).
 
 PortAudio raises its underflow flag in every client for an xrun anywhere in the JACK graph, so
 the synth's ``audio_underruns`` counts the machine's and the other clients' xruns too; the JACK
 reports say whose they were. Every minute and at the end: underruns and whom JACK blamed,
 callbacks, frames sent and answered, latency p50/p99, the probe's late wake-ups, resident memory
-of the window, engine and training processes (start / middle / end), load average and the
+of the window, engine and training processes (start: after the first retrain; middle; end),
+the time since the last retrain at each xrun report, load average and the
 hypervisor's steal time. Not a test: it takes as long as it says. Run it on a quiet machine and
 say what the load was (it is in the output).
 """
@@ -451,8 +454,10 @@ def _run(args: argparse.Namespace, program: subprocess.Popen, server: JackServer
     end = t0 + args.minutes * 60.0
     next_send, next_retrain = t0, t0 + args.retrain_s
     next_minute, minute_start = t0 + 60.0, t0
-    stats = _read_stats(stats_path)
-    memory = {"start": _memory(program.pid, stats.get("engine_pid"), args.stage)}
+    # "start": once the first retrain is back (the training process has loaded what it needs),
+    # or after 15 s
+    memory: dict[str, Any] = {}
+    start_by, next_look = t0 + 15.0, t0
     middle_at = t0 + args.minutes * 30.0
     last = {"audio_underruns": 0, "audio_callbacks": 0, "sent": 0, "answered": 0,
             "steal": _steal_ms(), "probe_late": 0}
@@ -469,6 +474,10 @@ def _run(args: argparse.Namespace, program: subprocess.Popen, server: JackServer
         if now >= next_retrain and now < end:
             client.retrain()
             next_retrain += args.retrain_s
+        if "start" not in memory and now >= next_look:
+            stats, next_look = _read_stats(stats_path), now + 1.0
+            if (stats.get("trainings") or 0) >= 1 or now >= start_by:
+                memory["start"] = _memory(program.pid, stats.get("engine_pid"), args.stage)
         if "middle" not in memory and now >= middle_at:
             stats = _read_stats(stats_path)
             memory["middle"] = _memory(program.pid, stats.get("engine_pid"), args.stage)
@@ -482,7 +491,8 @@ def _run(args: argparse.Namespace, program: subprocess.Popen, server: JackServer
                 break
         if program.poll() is not None:
             raise SystemExit(f"soak: the program ended during the run (exit {program.returncode})")
-        wake = min(next_send if now < end else end + 0.5, next_retrain, next_minute)
+        wake = min(next_send if now < end else end + 0.5, next_retrain, next_minute,
+                   next_look if "start" not in memory else next_minute)
         if select.select([rx], [], [], max(0.0, wake - time.perf_counter()))[0]:
             client.receive()
     stats = _read_stats(stats_path)
