@@ -1,4 +1,4 @@
-"""Never outrank the audio server (issue 19): the engine's real-time threads stay below the
+"""Never outrank the audio server: the engine's real-time threads stay below the
 JACK server's clients, whatever priority the server was started with.
 
 Real parts: jackd with the dummy driver (48 kHz, 128 frames), a PortAudio/JACK stream playing the
@@ -113,7 +113,7 @@ def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_
         assert run["frames_out"] >= 0.95 * RATE_HZ * SECONDS, run
         assert run["callbacks"] >= 0.98 * SECONDS * 48000 / 128, run
     # the must-show: an engine that outranks the server loses blocks by the hundred (178 and 269
-    # in 30 s before issue 19); below it, the blocks lost are the machine's. On a shared virtual
+    # in 30 s when the engine ran above JACK); below it, the blocks lost are the machine's. On a shared virtual
     # machine those come in storms whatever the priority (a thread doing nothing at JACK's
     # priority misses whole periods; the ten-minute soak lost 53 blocks in one minute, JACK
     # blaming its own driver, a C client and the synth alike: BENCHMARKS.md), and JACK does not

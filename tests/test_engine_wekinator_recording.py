@@ -10,19 +10,12 @@ import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_message_builder import OscMessageBuilder
 
 from gesturemap.engine import Engine
 from gesturemap.project import Project
+from tests.stage_helpers import float_msg
 
 POSES = {1: (0.1, 0.1), 2: (0.9, 0.1), 3: (0.5, 0.9)}
-
-
-def _msg(address: str, *values: float) -> bytes:
-    b = OscMessageBuilder(address)
-    for v in values:
-        b.add_arg(float(v), "f")
-    return b.build().dgram
 
 
 class Client:
@@ -35,13 +28,13 @@ class Client:
         self.rng = np.random.default_rng(0)
 
     def control(self, verb: str, *values: float) -> None:
-        self.sock.sendto(_msg(f"/wekinator/control/{verb}", *values),
+        self.sock.sendto(float_msg(f"/wekinator/control/{verb}", *values),
                          ("127.0.0.1", self.engine.osc_port))
 
     def pose(self, cls: int, n: int) -> None:
         for _ in range(n):
             x = np.array(POSES[cls]) + 0.02 * self.rng.standard_normal(2)
-            self.sock.sendto(_msg("/wek/inputs", *x), ("127.0.0.1", self.engine.osc_port))
+            self.sock.sendto(float_msg("/wek/inputs", *x), ("127.0.0.1", self.engine.osc_port))
             self.frames += 1
         self.settle()
 

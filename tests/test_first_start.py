@@ -21,26 +21,13 @@ import time
 
 import numpy as np
 import pytest
-from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
 import gesturemap as gm
 from gesturemap.prepare import PREPARING, SEED_KINDS, SEEDS_DIR, step_seed
+from tests.stage_helpers import float_msg, free_port
 
 pytestmark = pytest.mark.timeout(300)
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _msg(address: str, *args: float) -> bytes:
-    b = OscMessageBuilder(address)
-    for a in args:
-        b.add_arg(float(a), "f")
-    return b.build().dgram
 
 
 class _Client:
@@ -70,14 +57,14 @@ class _Client:
             t.join(5)
 
     def control(self, name: str, *args: float) -> None:
-        self.tx.sendto(_msg(f"/wekinator/control/{name}", *args), self.target)
+        self.tx.sendto(float_msg(f"/wekinator/control/{name}", *args), self.target)
 
     def _sense(self) -> None:
         rng = np.random.default_rng(0)
         next_t = time.perf_counter()
         while not self._stop.is_set():
             frame = self.pose + 0.05 * rng.normal(size=2)
-            self.tx.sendto(_msg("/wek/inputs", *frame), self.target)
+            self.tx.sendto(float_msg("/wek/inputs", *frame), self.target)
             self.sent += 1
             next_t += 0.01
             time.sleep(max(0.0, next_t - time.perf_counter()))
@@ -109,7 +96,7 @@ def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
     project = tmp_path / "myproject"
     subprocess.run([sys.executable, "-m", "gesturemap", "new", str(project), "--model", "hhmm"],
                    env=env, check=True, capture_output=True, timeout=60)
-    port = _free_port()
+    port = free_port()
     client = _Client(port)
     stats = tmp_path / "stats.json"
     run = subprocess.Popen(
