@@ -162,10 +162,18 @@ def _follow(started, since, floor, ratio, longest, horizon, n_states, left_right
       decided class's pass does, by more than ``ratio`` (nats);
     - ``horizon`` frames have passed since the last reset or restart.
 
-    ``since`` (2,): frames since the last reset or restart, and since the last reset."""
+    A restart on a frame that no class taken up afresh explains above its floor (a jump of the
+    sensor, a glitch) does not hold: the passes restart again on the next frame, and so on
+    until a frame some class's takes could have begun with. Otherwise that one frame, hundreds
+    of nats below every class, would weigh in each class's sum for the whole gesture, and
+    the class least surprised by the jump (the one with the widest spread) would win it.
+
+    ``since`` (3,): frames since the last reset or restart, since the last reset, and 1 while
+    the last restart was on such a frame."""
     if started[0] == 0:
         since[0] = 0
         since[1] = 0
+        since[2] = 0
         return
     since[0] += 1
     since[1] += 1
@@ -174,7 +182,7 @@ def _follow(started, since, floor, ratio, longest, horizon, n_states, left_right
         if smoothed_log[c] > smoothed_log[best]:
             best = c
     lv = math.log(dlik[best] if dlik[best] > TINY else TINY)
-    restart = lv < floor[best] or (horizon > 0 and since[0] >= horizon)
+    restart = since[2] != 0 or lv < floor[best] or (horizon > 0 and since[0] >= horizon)
     if not restart and longest > 0 and since[1] > longest:
         fresh = 0.0
         for c in range(dalpha.shape[0]):
@@ -183,6 +191,7 @@ def _follow(started, since, floor, ratio, longest, horizon, n_states, left_right
     if not restart:
         return
     since[0] = 0
+    since[2] = 1
     for cl in range(dalpha.shape[0]):
         n = n_states[cl]
         norm = 0.0
@@ -192,6 +201,8 @@ def _follow(started, since, floor, ratio, longest, horizon, n_states, left_right
             norm += front[j]
         _store(cl, n, front, norm, dalpha, dlik)
         counts[cl] = 0
+        if math.log(norm if norm > TINY else TINY) >= floor[cl]:
+            since[2] = 0
 
 
 @njit(**_JIT)
@@ -525,7 +536,7 @@ def hhmm_step(
     the module docstring); the cumulative, decaying and following ones run
     :func:`decision_forward` on ``trans_plain`` (no cyclic transition) into
     ``dalpha``/``dlik``; the following one restarts them where :func:`_follow` says (``floor``
-    (C,), ``ratio``, ``longest``, ``horizon``, ``since`` (2,)). Returns the likeliest class.
+    (C,), ``ratio``, ``longest``, ``horizon``, ``since`` (3,)). Returns the likeliest class.
     """
     n_classes = alpha.shape[0]
     for cl in range(n_classes):

@@ -505,7 +505,7 @@ class HHMMStream(StreamBase):
         self._floor = (np.full(c, -np.inf) if floor is None
                        else np.array(floor, dtype=np.float64))
         self._longest = int(getattr(model, "longest_take_", 0) or 0)
-        self._since = np.zeros(2, dtype=np.int64)
+        self._since = np.zeros(3, dtype=np.int64)
         self._dalpha = np.zeros((c, nmax))
         self._dlik = np.zeros(c)
         self._acc = np.zeros(c)

@@ -156,3 +156,26 @@ def test_dtw_following_is_anchored_for_a_gesture_and_open_begin_after(hapt_model
         np.testing.assert_array_equal(a.distances, b.distances)
     right = _back_to_back(model, test, truth)
     assert right["following"] > 2 * right["cumulative"], right
+
+
+def test_a_jump_between_gestures_does_not_decide_the_next_one(repo_dir):
+    """The pointer jumps from where a circle ended to where a swipe begins: the velocity
+    channels spike on one frame far below every class's takes. The decision restarts there,
+    but not *on* that frame: the swipe is then decided as a swipe, not as the class with the
+    widest spread (shake), which the jump alone favoured for the whole gesture."""
+    from gesturemap.default_project import default_project
+
+    rec = np.load(repo_dir / "tests" / "data" / "pad" / "jump_between_gestures.npz")
+    project = default_project()
+    project.add_class("shake")
+    for key in sorted(k for k in rec.files if k.startswith("take")):
+        project.add_take(rec[key], key.split("_", 1)[1])
+    stream = project.train().stream()
+    frames = rec["stream"]
+    speed = np.abs(frames[:, 2:]).sum(axis=1)
+    jump = int(np.argmax(speed))
+    labels = [str(stream.step(f).label) for f in frames[: jump + 60]]
+    swipe_end = labels[jump + 41:]
+    assert swipe_end.count("swipe") == len(swipe_end), labels[jump:]
+    # the decision reads the swipe alone: restarted at the jump, nothing of the circle
+    assert stream.decided_frames is not None and stream.decided_frames <= 60
