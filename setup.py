@@ -3,7 +3,7 @@ package.
 
 The project's metadata lives in pyproject.toml. The data folders sit at the repository root
 (where people look for them) but must be installed as ``gesturemap/sensors``,
-``gesturemap/presets`` and ``gesturemap/examples``, where ``gesturemap._io.sensors_dir()``,
+``gesturemap/presets`` and ``gesturemap/examples``, where ``gesturemap.utils.storage.sensors_dir()``,
 ``presets_dir()`` and ``gesturemap.examples_dir()`` find them.
 Editable installs need nothing here: those functions fall back to the source checkout.
 """

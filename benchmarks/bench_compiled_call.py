@@ -103,8 +103,8 @@ def _measure(cls: type, folder: Path, frames: np.ndarray, number: int,
 def main() -> None:
     from gesturemap.bench import latency as bench_latency
     from gesturemap.bench import load_workload
-    from gesturemap.engine import Engine
     from gesturemap.gui.session import WindowEngine
+    from gesturemap.live.engine import Engine
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--number", type=int, default=2000)

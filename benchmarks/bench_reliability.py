@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 
 from pythonosc.osc_message_builder import OscMessageBuilder  # noqa: E402
 
-from gesturemap.engine import Engine  # noqa: E402
+from gesturemap.live.engine import Engine  # noqa: E402
 from gesturemap.project import Project  # noqa: E402
 from gesturemap.sources import FrameQueue, OSCSource, SerialSource  # noqa: E402
 

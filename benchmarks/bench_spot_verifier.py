@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 import gesturemap as gm
-from gesturemap.models.spot_verifier import NULL, SpotVerifier, settle_window, settled
+from gesturemap.models.spotting.verifier import NULL, SpotVerifier, settle_window, settled
 
 
 def _data(rng: np.random.Generator) -> gm.Dataset:

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
-import gesturemap.models.gvf_align_open as open_align  # noqa: E402
+import gesturemap.models.gvf.align_open as open_align  # noqa: E402
 from benchmarks.gvf_eval import (  # noqa: E402
     FACTORS,
     back_to_back,

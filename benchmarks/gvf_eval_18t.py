@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
-import gesturemap.models.gvf_align_anchor as anchored  # noqa: E402
+import gesturemap.models.gvf.align_anchor as anchored  # noqa: E402
 from benchmarks import gvf_eval as ge  # noqa: E402
 from benchmarks.gvf_eval_18r import cv_row  # noqa: E402
 from benchmarks.gvf_eval_18s import choose as choose_18s  # noqa: E402

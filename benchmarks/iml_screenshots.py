@@ -21,9 +21,9 @@ OUT = ROOT / "docs" / "screenshots"
 def main() -> int:
     from PySide6 import QtTest, QtWidgets
 
-    from gesturemap.default_project import default_project
     from gesturemap.gui.screenshots import gesture_path
     from gesturemap.gui.window import MainWindow
+    from gesturemap.project.default import default_project
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     wait = QtTest.QTest.qWait

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.shared_data import DATASETS
-from gesturemap.onset import OnsetDetector
+from gesturemap.live.onset import OnsetDetector
 
 RATE = 50
 DATA = DATASETS / "HAPTTransitions"

@@ -40,7 +40,7 @@ CHANNELS = 6
 _CHILD = """
 import json, resource, sys, time
 start = time.perf_counter()
-from gesturemap.offline import replay_log
+from gesturemap.live.replay import replay_log
 rows = replay_log(sys.argv[1], sys.argv[2], out=sys.argv[3], events_out=sys.argv[4])
 wall = time.perf_counter() - start
 peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

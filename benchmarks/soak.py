@@ -407,7 +407,7 @@ def soak(args: argparse.Namespace) -> dict[str, Any]:
     server = JackServer(args.jack_priority)
     started: list[subprocess.Popen] = []
     try:
-        from gesturemap.scheduling import audio_server_priority
+        from gesturemap.utils.scheduling import audio_server_priority
 
         server_priority = audio_server_priority()
         if args.control:

@@ -78,7 +78,7 @@ def main(argv: list[str] | None = None) -> dict:
 
 
 def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
-    from gesturemap.engine import Engine
+    from gesturemap.live.engine import Engine
     from gesturemap.project import Project
     from gesturemap.sources.replay import ReplaySource
     from gesturemap.synth import Synth, SynthMapping
@@ -113,7 +113,7 @@ def _soak(sd, args: argparse.Namespace) -> dict:  # noqa: ANN001
         synth=synth,
         realtime=True,  # as gesturemap run
     )
-    from gesturemap.scheduling import audio_server_priority
+    from gesturemap.utils.scheduling import audio_server_priority
 
     steal0 = _steal_ticks()
     engine.start()

@@ -45,8 +45,8 @@ def inner_cv(seed: int, fold: int, null_floor: float | None, stored: Path) -> di
     import gesturemap as gm
     from benchmarks.spotting_hapt import DATA, hhmm, repartition, training_data
     from benchmarks.spotting_misses import match
-    from gesturemap.evaluation.spotting import spotting_metrics
-    from gesturemap.evaluation.spotting_cv import grouped_folds, load_streams
+    from gesturemap.evaluation.spotting.cv import grouped_folds, load_streams
+    from gesturemap.evaluation.spotting.scores import spotting_metrics
 
     run = json.loads((stored / f"spotting.gm{fold}.json").read_text())
     table = {json.dumps(c, sort_keys=True): m for c, m in run["inner"][0]}

@@ -75,9 +75,7 @@ import numpy as np
 
 import gesturemap as gm
 from benchmarks.shared_data import DATASETS
-from gesturemap.evaluation.spotting import ground_truth_events as gt_events
-from gesturemap.evaluation.spotting import match_detections, spotting_metrics
-from gesturemap.evaluation.spotting_cv import (
+from gesturemap.evaluation.spotting.cv import (
     SegmentStats,
     StackedVerifier,
     Streams,
@@ -87,15 +85,17 @@ from gesturemap.evaluation.spotting_cv import (
     make_dataset,
     nested_cv,
 )
-from gesturemap.evaluation.spotting_variants import (
+from gesturemap.evaluation.spotting.scores import ground_truth_events as gt_events
+from gesturemap.evaluation.spotting.scores import match_detections, spotting_metrics
+from gesturemap.evaluation.spotting.variants import (
     inner_score,
     nested_cv_variants,
     per_class_min_stay,
     pick_variant,
 )
-from gesturemap.evaluation.verifier_rule import verifier_rule
-from gesturemap.models.spot_verifier import parse_context, parse_wait
-from gesturemap.models.spotting import NULL_MODELS
+from gesturemap.evaluation.spotting.verifier_rule import verifier_rule
+from gesturemap.models.spotting.core import NULL_MODELS
+from gesturemap.models.spotting.verifier import parse_context, parse_wait
 
 DATA = DATASETS / "HAPTTransitions"
 RATE = 50.0
@@ -329,7 +329,7 @@ def nested_baseline(st: Any, run: Any, grid: list[Any], log: Any) -> dict[str, A
 
 def _pooled(parts: list[dict[str, Any]], gestures: list[Any]) -> dict[str, Any]:
     """The held-out metrics of outer folds run apart (their sessions' matches pooled)."""
-    from gesturemap.evaluation.spotting import SessionResult
+    from gesturemap.evaluation.spotting.scores import SessionResult
 
     sessions = []
     for p in parts:
@@ -387,7 +387,7 @@ def select_defaults(st: Any, grid: dict[str, list[Any]]) -> dict[str, Any]:
     """The grid setting with the best 3-fold leave-subjects-out score on all subjects."""
     import itertools
 
-    from gesturemap.evaluation.spotting_cv import evaluate_sessions
+    from gesturemap.evaluation.spotting.cv import evaluate_sessions
 
     combos = [dict(zip(grid, v, strict=True)) for v in itertools.product(*grid.values())]
     results: dict[int, list[Any]] = {i: [] for i in range(len(combos))}

@@ -47,9 +47,9 @@ import numpy as np
 
 import gesturemap as gm
 from benchmarks.spotting_hapt import DATA, hhmm, repartition, training_data
-from gesturemap.evaluation.spotting import ground_truth_events, match_detections
-from gesturemap.evaluation.spotting_cv import grouped_folds, load_streams
-from gesturemap.models import _spot_kernels as _k
+from gesturemap.evaluation.spotting.cv import grouped_folds, load_streams
+from gesturemap.evaluation.spotting.scores import ground_truth_events, match_detections
+from gesturemap.models.spotting import _kernels as _k
 
 TOLERANCE = 50
 #: one setting relaxed at a time (applied over the chosen setting)

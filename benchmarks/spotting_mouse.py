@@ -16,8 +16,8 @@ import itertools
 import numpy as np
 
 import gesturemap as gm
-from gesturemap.default_project import default_project
-from gesturemap.evaluation.spotting import match_detections
+from gesturemap.evaluation.spotting.scores import match_detections
+from gesturemap.project.default import default_project
 
 RATE = 100.0
 ORDER = ["circle", "swipe", "zigzag", "swipe", "circle", "zigzag", "zigzag", "circle", "swipe"]

@@ -18,7 +18,7 @@ import numpy as np
 
 import gesturemap as gm
 from benchmarks.spotting_hapt import DATA, hhmm, repartition
-from gesturemap.evaluation.spotting_cv import grouped_folds, load_streams, make_dataset
+from gesturemap.evaluation.spotting.cv import grouped_folds, load_streams, make_dataset
 
 #: HAPT's activities: 4 sitting, 5 standing, 6 lying
 STILL = {4: "sitting", 5: "standing", 6: "lying"}

@@ -48,13 +48,13 @@ import numpy as np
 import gesturemap as gm
 from benchmarks.spotting_hapt import DATA, RELATIVE_REGULARIZATION, repartition
 from benchmarks.spotting_null_check import STILL, class_llr
-from gesturemap.evaluation.spotting import spotting_metrics
-from gesturemap.evaluation.spotting_cv import (
+from gesturemap.evaluation.spotting.cv import (
     evaluate_sessions,
     grouped_folds,
     load_streams,
     make_dataset,
 )
+from gesturemap.evaluation.spotting.scores import spotting_metrics
 
 #: name -> (null_every, the null class's class_params)
 VARIANTS: dict[str, tuple[int, dict[str, Any]]] = {

@@ -30,9 +30,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.spotting_hapt import DATA, repartition
-from gesturemap.evaluation.spot_relabel import fit_relabeler
-from gesturemap.evaluation.spotting import spotting_metrics
-from gesturemap.evaluation.spotting_cv import (
+from gesturemap.evaluation.spotting.cv import (
     _checked,
     _match,
     cross_validate_spotting,
@@ -40,9 +38,11 @@ from gesturemap.evaluation.spotting_cv import (
     load_streams,
     make_dataset,
 )
+from gesturemap.evaluation.spotting.relabel import fit_relabeler
+from gesturemap.evaluation.spotting.scores import spotting_metrics
 from gesturemap.models import MODEL_REGISTRY
-from gesturemap.models.spot_verifier import default_contexts
-from gesturemap.models.spotting import Spotter
+from gesturemap.models.spotting.core import Spotter
+from gesturemap.models.spotting.verifier import default_contexts
 
 KEYS = ("f1", "macro_f1", "precision", "recall", "false_alarms_per_min", "delay_median_s",
         "delay_p90_s")
@@ -93,7 +93,7 @@ def run_nested(seed: int) -> dict[str, Any]:
     class's own floor, no verifier); NR, N's events named by a relabeller trained on the
     outer fold's training subjects for N's chosen settings (``fit_relabeler``'s defaults)."""
     from benchmarks.spotting_hapt import hhmm
-    from gesturemap.evaluation.spotting_cv import nested_cv
+    from gesturemap.evaluation.spotting.cv import nested_cv
 
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     classes = [str(g) for g in st.gestures]
@@ -135,7 +135,7 @@ def plot(seed: int, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     from benchmarks.spotting_hapt import RATE
-    from gesturemap.evaluation.spotting import ground_truth_events
+    from gesturemap.evaluation.spotting.scores import ground_truth_events
 
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     settings, params = _checked("hhmm", {"deltas": False}, {})

@@ -23,7 +23,7 @@ import numpy as np
 import gesturemap as gm
 from benchmarks.spotting_hapt import hhmm
 from benchmarks.spotting_null_check import fold_args, fold_sessions
-from gesturemap.evaluation.spotting_cv import grouped_folds, make_dataset
+from gesturemap.evaluation.spotting.cv import grouped_folds, make_dataset
 
 
 def main() -> None:

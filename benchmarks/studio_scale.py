@@ -111,8 +111,8 @@ def measure_fit(kind: str) -> dict[str, Any]:
     """In this process: full retrain, frame-cost measurement, step p50/p99, size, peak RSS."""
     import warnings
 
-    from gesturemap.frame_budget import note_frame_cost
     from gesturemap.models import MODEL_REGISTRY
+    from gesturemap.utils.frame_budget import note_frame_cost
 
     ds, held = studio_dataset()
     _warm(kind)

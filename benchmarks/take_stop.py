@@ -36,7 +36,7 @@ def _rss_bytes() -> int:
 
 
 def main() -> None:
-    from gesturemap.engine import Engine
+    from gesturemap.live.engine import Engine
     from gesturemap.project import Project
 
     rng = np.random.default_rng(0)

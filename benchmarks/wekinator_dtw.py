@@ -20,8 +20,8 @@ warnings.simplefilter("ignore")
 
 from test_wekinator import DTW_FACTS, unpack  # noqa: E402
 
-from gesturemap import wekinator as wk  # noqa: E402
 from gesturemap.evaluation import evaluate_project  # noqa: E402
+from gesturemap.interop.wekinator import project as wk  # noqa: E402
 
 
 def main() -> None:

@@ -7,10 +7,10 @@ into it, and the sound parameters it maps to.
 
 from __future__ import annotations
 
-from ._data_dirs import examples_dir
 from ._version import __version__
 from .data import Dataset, Recording
 from .errors import FormatError, GesturemapError, NotFittedError, ProjectBusy, TrainingCancelled
+from .interop.xmm.model_import import load_xmm
 from .models import (
     DTW,
     GMM,
@@ -34,10 +34,10 @@ from .models import (
     auto,
     check_params,
     load,
-    load_xmm,
     spot,
 )
 from .project import Project, Take
+from .utils.data_dirs import examples_dir
 
 __all__ = ["Dataset", "FormatError", "GMM", "GesturemapError", "HHMM", "NotFittedError",
            "Project", "ProjectBusy", "Recording", "Take", "Result", "TrainingCancelled", "load",
@@ -59,7 +59,7 @@ __all__ += ["NULL", "Event", "Spotter", "spot"]
 
 # the spotting verifier, trained from continuous labelled recordings (issue 12h), and the
 # context relabeller, trained on the same recordings' labelled gestures (issue 12z)
-from .evaluation.spot_relabel import fit_relabeler  # noqa: E402
-from .evaluation.spotting_cv import fit_verifier  # noqa: E402
+from .evaluation.spotting.cv import fit_verifier  # noqa: E402
+from .evaluation.spotting.relabel import fit_relabeler  # noqa: E402
 
 __all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]

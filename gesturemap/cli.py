@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._io import outside
 from .errors import GesturemapError
+from .utils.storage import outside
 
 #: Exit codes, the same for every command (README.md, "Exit codes").
 EXIT_OK = 0
@@ -62,7 +62,7 @@ def _whole(low: int, high: int) -> Any:
         return value
     return parse
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: one command after another
     p = argparse.ArgumentParser(
         prog="gesturemap",
         description="Real-time gesture-to-sound mapping. With no command: the window on the "
@@ -216,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--xmm-model", metavar="FILE",
                         help="the trained GMM / HHMM as an XMM model")
 
+    from ._commands.importing import add_import_parser
     from .evaluation.cli import add_eval_parser
-    from .import_cli import add_import_parser
 
     add_eval_parser(sub)
     add_import_parser(sub)
@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _examples_line() -> str:
     """Where the examples are (Pd and Max patches, a training set), for ``--help``."""
-    from ._data_dirs import examples_dir
+    from .utils.data_dirs import examples_dir
 
     try:
         where = examples_dir()
@@ -369,10 +369,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         say_no_audio,
         stage_synth,
     )
-    from .engine import Engine
+    from .live.engine import Engine
     from .project import Project
-    from .scheduling import tune_process
     from .sources.settings import build_sensor_source
+    from .utils.scheduling import tune_process
 
     _refuse_audio_with_no_audio(args, "run")
     project = Project.load(args.dir)
@@ -429,7 +429,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             return EXIT_NO_AUDIO
         engine = Engine(project, **engine_args)
         engine.start()
-    tune_process()  # the stage program's choice (gesturemap.scheduling), not the engine's
+    tune_process()  # the stage program's choice (gesturemap.utils.scheduling), not the engine's
     midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
                        if getattr(s, "port_name", None))
     midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"
@@ -478,10 +478,10 @@ def _running(model: object, output_names: object = None) -> str:
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
-    from .frame_budget import note_frame_cost
+    from .live.trainer import DEFAULT_SEARCH, auto_settings, search_offline
     from .models import selection_of
     from .project import Project
-    from .trainer import DEFAULT_SEARCH, auto_settings, search_offline
+    from .utils.frame_budget import note_frame_cost
 
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before the training, not at its save
@@ -575,9 +575,9 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .errors import GesturemapError
-    from .models.xmm_export import save_xmm_model, save_xmm_training_set
+    from .interop.wekinator.project import export_arff
+    from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
     from .project import Project
-    from .wekinator import export_arff
 
     if not (args.arff or args.xmm_set or args.xmm_model):
         raise SystemExit("gesturemap export: say what to write: --arff, --xmm-set or --xmm-model")
@@ -595,14 +595,14 @@ def _cmd_export(args: argparse.Namespace) -> int:
         save_xmm_model(project.trained, args.xmm_model)
         print(f"wrote the {project.trained.kind} model to {args.xmm_model}")
 def _cmd_restore(args: argparse.Namespace) -> int:
-    from .restore_cli import restore
+    from ._commands.restore import restore
 
     return restore(args)
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
+    from .live.replay import replay_log
     from .log import log_project
-    from .offline import replay_log
 
     if args.project is None:
         args.project = log_project(args.log)
@@ -677,7 +677,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         _check_display()
         return gui_main()
     if args.command == "demo":
-        from . import demo
+        from ._commands import demo
 
         return demo.run(delay_s=args.delay)
     if args.command == "open":
@@ -693,7 +693,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         audio = False if args.no_audio else (_audio_settings(args, None, "open") or True)
         return gui_main(args.dir, osc_in=osc_in, trainer=args.trainer, audio=audio)
     if args.command == "devices":
-        from .devices import main as devices_main
+        from ._commands.devices import main as devices_main
 
         return devices_main(args.lsl_wait)
     if args.command == "bench":
@@ -705,7 +705,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_eval(args)
     if args.command == "import":
-        from .import_cli import main_import
+        from ._commands.importing import main_import
 
         return main_import(args)
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,

@@ -24,7 +24,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._io import (
+from .errors import FormatError, GesturemapError
+from .utils.storage import (
     Described,
     check_finite,
     load_npz,
@@ -33,7 +34,6 @@ from ._io import (
     validation_error,
     write_json,
 )
-from .errors import FormatError, GesturemapError
 
 __all__ = ["Concatenated", "Dataset", "Recording", "class_numbers"]
 
@@ -314,7 +314,7 @@ class Dataset:
 
     #: The rate (Hz) its frames come at live, when a feature pipeline fixes it (a project's
     #: Resample); None when the sensor's rate decides. A model's frame cost is judged
-    #: against it (:mod:`gesturemap.frame_budget`).
+    #: against it (:mod:`gesturemap.utils.frame_budget`).
     frame_rate_hz: float | None = None
 
     def __init__(
@@ -717,7 +717,7 @@ class Dataset:
             If the file is missing, is not valid JSON, is not an XMM training set, or its data
             does not match its declared lengths and dimensions.
         """
-        from ._xmm_formats import read_document, to_xmm_training_set
+        from .interop.xmm.formats import read_document, to_xmm_training_set
 
         where = os.fspath(path)
         # XMM 1.x as it is; RAPID-MIX training sets and CoMo examples in XMM's layout

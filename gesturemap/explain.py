@@ -347,19 +347,12 @@ def _decided(frames: np.ndarray, curve: np.ndarray) -> tuple[tuple[int, int], in
 
 # -- nearest takes ---------------------------------------------------------------------------
 def _nearest(full: np.ndarray, dataset: Any, kept: np.ndarray, n: int) -> list[Neighbour]:
-    from .models import _dtw_kernels
-    from .models._standardize import fit_standardization
+    from .models.dtw import take_distances
 
     takes = [np.asarray(r.inputs, dtype=np.float64)[:, kept] for r in dataset]
     if not takes:
         return []
-    mean, scale = fit_standardization(np.vstack(takes), True)
-    templates = np.ascontiguousarray(np.vstack([(t - mean) / scale for t in takes]))
-    offsets = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
-    own = np.arange(len(takes), dtype=np.int64)  # each take its own "class": every distance
-    dist = np.zeros(len(takes))
-    query = np.ascontiguousarray((full[:, kept] - mean) / scale)
-    _dtw_kernels.class_distances(query, templates, offsets, own, 0.1, True, True, dist)
+    dist = take_distances(full[:, kept], takes)
     order = np.argsort(dist, kind="stable")[:n]
     labels = [r.label for r in dataset]
     return [Neighbour(int(i), labels[i], float(dist[i])) for i in order]

@@ -48,11 +48,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._files import text_lines
-from ._io import read_json, write_json
 from .errors import FormatError
-from .faults import RateLimitedLog, raise_mode
-from .validation import check_number, validation_error
+from .utils.faults import RateLimitedLog, raise_mode
+from .utils.reading import text_lines
+from .utils.storage import read_json, write_json
+from .utils.validation import check_number, validation_error
 
 __all__ = [
     "FORMAT",
@@ -291,7 +291,7 @@ class SessionLog:
 
         An event can name a frame with it, e.g. the engine's ``reset`` event gives
         ``frame=log.accepted("input")``, the first ``input`` row after the reset, which
-        :func:`gesturemap.offline.replay_log` resets the stream before. Never raises
+        :func:`gesturemap.live.replay.replay_log` resets the stream before. Never raises
         (0 for a stream the log does not have).
         """
         try:
@@ -585,7 +585,7 @@ MAX_LOG_FILE_BYTES = 1 << 40
 
 
 def _open_lines(path: Path) -> Any:
-    """The lines of one of a log's files, read through :func:`gesturemap._files.text_lines`
+    """The lines of one of a log's files, read through :func:`gesturemap.utils.reading.text_lines`
     (a regular file inside the log's folder, no line longer than it allows: a link to
     ``/dev/zero``, a FIFO or a file without line breaks is refused, never read for ever);
     a ``"\r\n"`` written on Windows is a ``"\n"``."""

@@ -77,9 +77,9 @@ def _compiled_kernels():
         Standardize,
         WindowStats,
     )
-    from gesturemap.trainer import _warm_up
+    from gesturemap.live.trainer import warm_up
 
-    _warm_up()
+    warm_up()
     pipe = Pipeline([Standardize(), MovingAverage(3), LowPass(alpha=0.5), OneEuro(),
                      Derivative(), Magnitude([0, 1]), WindowStats(4)], rate_hz=100.0)
     x = np.random.default_rng(0).normal(size=(40, 3))
@@ -90,7 +90,7 @@ def _compiled_kernels():
     Synth().render(512)
     # the compiled frame path's kernel: an engine compiles it on a thread of its own at start
     # (about 30 s uncached), which would race a test's frames and timings
-    from gesturemap.compiled_wire import warm
+    from gesturemap.live.compiled import warm
 
     warm()
 

@@ -160,12 +160,12 @@ def osc_messages(rx, enough, timeout: float = 10.0) -> list[tuple[str, tuple]]: 
 
 
 def watch_reading(monkeypatch, path) -> list:  # noqa: ANN001
-    """Watch gesturemap read ``path`` (through gesturemap._files, the one way it opens the
+    """Watch gesturemap read ``path`` (through gesturemap.utils.reading, the one way it opens the
     files it reads): returns a list whose last item is, at any moment, how many bytes of it
     the reader has consumed so far (the file object's position, not what its buffer holds)."""
     import os
 
-    from gesturemap import _files
+    from gesturemap.utils import reading as _files
 
     opened = _files.open_regular_file
     handles: list = []

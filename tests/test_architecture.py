@@ -1,23 +1,32 @@
-"""The layering of docs/architecture.md, read from the imports (lazy ones inside functions too).
+"""The house of docs/architecture.md, read from the code (imports, lazy ones inside functions too).
 
-cli → gui → engine / trainer / evaluation → project → models, features, sources, outputs/synth,
-log → data, io, errors. A failure here names the import that runs the wrong way.
+cli → gui → live / evaluation → project / interop → models, features, sources, outputs/synth,
+log → data, utils, errors. A failure here names the import that runs the wrong way, the private
+name taken from another package, or the function grown too long or too tangled.
 """
 
 from __future__ import annotations
 
 import ast
+import re
+import shutil
+import subprocess
 from pathlib import Path
 
-import pytest
+from tests.paths import REPO_DIR
 
-PACKAGE = Path(__file__).resolve().parents[1] / "gesturemap"
-MAX_LINES = 800
+PACKAGE = REPO_DIR / "gesturemap"
+#: At most about a dozen modules directly in gesturemap/: the rest lives in a folder named
+#: after its concept.
+MAX_TOP_LEVEL_MODULES = 12
 
-#: the modules every layer may use: data, the file and wire formats, errors, validation, faults
-DATA_LEVEL = {"gesturemap.data", "gesturemap._io", "gesturemap._files", "gesturemap.errors",
-              "gesturemap.validation", "gesturemap.wire", "gesturemap.faults", "gesturemap._xmm_formats",
-              "gesturemap._data_dirs", "gesturemap._version"}
+#: the modules every layer may use: data, utilities, errors, and the file format data reads
+DATA_LEVEL_ROOTS = ("gesturemap.data", "gesturemap.utils", "gesturemap.errors",
+                    "gesturemap._version", "gesturemap.interop.xmm.formats")
+
+
+def _is_data_level(module: str) -> bool:
+    return _in(module, *DATA_LEVEL_ROOTS)
 
 
 def _modules() -> dict[str, Path]:
@@ -68,29 +77,29 @@ def _violations(importers: tuple[str, ...], allowed: callable) -> list[str]:
 
 
 def test_the_graph_is_read():
-    assert "gesturemap.engine" in GRAPH and "gesturemap.models.hhmm" in GRAPH
+    assert "gesturemap.live.engine" in GRAPH and "gesturemap.models.hhmm" in GRAPH
     assert "gesturemap.models.base" in GRAPH["gesturemap.models.hhmm"]
 
 
 def test_models_know_data_never_the_app():
     # a model may wrap a feature pipeline (gm.models.Featured): features are data shaping
-    assert _violations(("gesturemap.models",), lambda m: m in DATA_LEVEL or _in(
+    assert _violations(("gesturemap.models",), lambda m: _is_data_level(m) or _in(
         m, "gesturemap.models", "gesturemap.features")) == []
 
 
 def test_features_never_import_models_or_anything_above_data():
-    assert _violations(("gesturemap.features",), lambda m: m in DATA_LEVEL or _in(
+    assert _violations(("gesturemap.features",), lambda m: _is_data_level(m) or _in(
         m, "gesturemap.features")) == []
 
 
 def test_sources_only_parse_validate_and_enqueue():
-    above = ("gesturemap.engine", "gesturemap.trainer", "gesturemap.project", "gesturemap.models",
+    above = ("gesturemap.live.engine", "gesturemap.live.trainer", "gesturemap.project", "gesturemap.models",
              "gesturemap.gui", "gesturemap.cli", "gesturemap.outputs", "gesturemap.synth")
     assert _violations(("gesturemap.sources",), lambda m: not _in(m, *above)) == []
 
 
 def test_the_session_log_imports_no_source_and_nothing_above_it():
-    assert _violations(("gesturemap.log",), lambda m: m in DATA_LEVEL) == []
+    assert _violations(("gesturemap.log",), _is_data_level) == []
 
 
 def test_nothing_but_the_cli_imports_the_window():
@@ -103,7 +112,7 @@ def test_nothing_but_the_cli_imports_the_window():
 
 
 def test_the_engine_and_trainer_never_import_the_window():
-    assert _violations(("gesturemap.engine", "gesturemap.trainer", "gesturemap.offline",
+    assert _violations(("gesturemap.live.engine", "gesturemap.live.trainer", "gesturemap.live.replay",
                         "gesturemap.project"), lambda m: not _in(m, "gesturemap.gui")) == []
 
 
@@ -161,14 +170,112 @@ def test_no_import_cycles():
 def test_the_cycle_finder_finds_a_cycle():
     saved = dict(GRAPH)
     try:
-        GRAPH["gesturemap.data"] = GRAPH["gesturemap.data"] | {"gesturemap.engine"}
-        assert any("gesturemap.data" in c and "gesturemap.engine" in c for c in _cycles())
+        GRAPH["gesturemap.data"] = GRAPH["gesturemap.data"] | {"gesturemap.live.engine"}
+        assert any("gesturemap.data" in c and "gesturemap.live.engine" in c for c in _cycles())
     finally:
         GRAPH.clear()
         GRAPH.update(saved)
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
-def test_no_module_over_800_lines(name):
-    lines = MODULES[name].read_text(encoding="utf-8").count("\n")
-    assert lines <= MAX_LINES, f"{MODULES[name].relative_to(PACKAGE.parent)}: {lines} lines"
+def test_utilities_import_nothing_above_them():
+    assert _violations(("gesturemap.utils",), lambda m: _in(
+        m, "gesturemap.utils", "gesturemap.errors", "gesturemap._version")) == []
+
+
+def test_other_tools_formats_know_the_project_never_the_app():
+    above = ("gesturemap.live", "gesturemap.gui", "gesturemap.cli", "gesturemap._commands",
+             "gesturemap.evaluation", "gesturemap.bench")
+    assert _violations(("gesturemap.interop",), lambda m: not _in(m, *above)) == []
+
+
+def test_at_most_a_dozen_modules_directly_in_the_package():
+    top = sorted(p.name for p in PACKAGE.glob("*.py"))
+    assert len(top) <= MAX_TOP_LEVEL_MODULES, top
+
+
+def _private_imports() -> list[str]:
+    """Names starting with one underscore taken from a package the importer is not inside."""
+    out = []
+    for name, path in MODULES.items():
+        package = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom):
+                continue
+            if node.level:
+                base = package[: len(package) - (node.level - 1)]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module or ""
+            if module.split(".")[0] != "gesturemap":
+                continue
+            for alias in node.names:
+                parts = f"{module}.{alias.name}".split(".")
+                for i, part in enumerate(parts):
+                    if part.startswith("_") and not part.startswith("__"):
+                        owner = ".".join(parts[:i])
+                        if owner in MODULES and MODULES[owner].name != "__init__.py":
+                            owner = owner.rsplit(".", 1)[0]  # a module's private name: its package's
+                        if not (name == owner or name.startswith(owner + ".")):
+                            out.append(f"{name} imports {'.'.join(parts)}")
+                        break
+    return sorted(out)
+
+
+def test_no_private_name_is_taken_across_packages():
+    assert _private_imports() == []
+
+
+def test_the_private_import_finder_finds_one(tmp_path, monkeypatch):
+    fake = tmp_path / "gesturemap" / "gui" / "x.py"
+    fake.parent.mkdir(parents=True)
+    fake.write_text("from ..models._kernels import LOG_ZERO\n")
+    monkeypatch.setitem(MODULES, "gesturemap.gui.x", fake)
+    assert _private_imports() == ["gesturemap.gui.x imports gesturemap.models._kernels.LOG_ZERO"]
+
+
+#: A work item's number ("issue 12", "issue 18ab"): the history of the work lives in git and
+#: CHANGELOG.md; the code says why, not when.
+WORK_ITEM = re.compile(r"\bissues? ?#?\d+[a-z]*\b", re.IGNORECASE)
+
+
+def test_the_package_names_no_work_item():
+    found = [f"{p.relative_to(REPO_DIR)}:{i}: {line.strip()}"
+             for p in sorted(PACKAGE.rglob("*.py"))
+             for i, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+             if WORK_ITEM.search(line)]
+    assert found == []
+
+
+def test_functions_stay_short_and_simple():
+    """Function length and branching, not module length, are what hurt: ruff's C901 (McCabe
+    complexity) and PLR0915 (statements per function) with pyproject.toml's limits. The few
+    functions above them say why on their ``def`` line (a numba kernel kept as one loop)."""
+    ruff = shutil.which("ruff")
+    assert ruff, "ruff is in the test extra"
+    done = subprocess.run([ruff, "check", "--select", "C901,PLR0915", "--output-format",
+                           "concise", str(PACKAGE)], cwd=REPO_DIR, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_exemptions_from_the_function_limits_only_shrink():
+    exempt = [p.relative_to(REPO_DIR) for p in PACKAGE.rglob("*.py")
+              for line in p.read_text(encoding="utf-8").splitlines()
+              if "noqa: C901" in line or "noqa: PLR0915" in line]
+    assert len(exempt) <= 10, exempt
+
+
+def test_no_test_imports_benchmark_code():
+    """Benchmarks measure; tests check. What both need lives in the package or a test helper."""
+    found = []
+    for p in sorted((REPO_DIR / "tests").rglob("*.py")):
+        if "data" in p.relative_to(REPO_DIR / "tests").parts:
+            continue
+        for node in ast.walk(ast.parse(p.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                     [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{p.relative_to(REPO_DIR)}: {n}" for n in names
+                      if n.split(".")[0] == "benchmarks"]
+        if '"benchmarks")' in p.read_text(encoding="utf-8") and "sys.path" in p.read_text(
+                encoding="utf-8"):
+            found.append(f"{p.relative_to(REPO_DIR)}: puts benchmarks/ on sys.path")
+    assert found == []

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 
 import gesturemap as gm
-from gesturemap import bench, demo
+from gesturemap import bench
+from gesturemap._commands import demo
 
 
 def test_demo_command(repo_dir):

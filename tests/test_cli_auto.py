@@ -64,7 +64,7 @@ def test_the_margin_keeps_the_projects_model_as_the_engine_does(reference_dir, t
     """A winner not better than the project's model by the project's ``margin`` is turned down
     as the engine's background search turns it down (one rule): the project's own model is
     saved, its selection saying it was kept and why; by a margin it beats, the winner is."""
-    from gesturemap.trainer import search_verdict
+    from gesturemap.live.trainer import search_verdict
 
     bad = {"kind": "gmm", "params": {"gaussians": 1, "relative_regularization": 5.0}}
     folder = tmp_path / "kept"

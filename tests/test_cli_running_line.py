@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import pytest
 
-from gesturemap import wekinator as wk
 from gesturemap.cli import _running
+from gesturemap.interop.wekinator import project as wk
 
+from .interop.wekinator.test_wekinator import unpack
 from .stage_helpers import start_run, stop_run
-from .test_wekinator import unpack
 
 
 @pytest.mark.parametrize("name, says", [

@@ -13,10 +13,10 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.cli import main
-from gesturemap.evaluation.spotting_cv import make_dataset
+from gesturemap.evaluation.spotting.cv import make_dataset
 from gesturemap.project import Project
 from gesturemap.project.lock import LOCK_FILE
-from tests.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
 
 MODEL = {"kind": "gmm", "params": {"gaussians": 1, "deltas": False}}
 SPOTTING = {"gmm_frames": 40}
@@ -197,7 +197,7 @@ def test_a_retrain_keeps_a_verifier_that_fits_and_drops_one_that_does_not(
 
 def test_the_engine_drops_a_stale_verifier_at_retraining_and_says_so(streams, tmp_path
                                                                      ) -> None:
-    from gesturemap.engine import Engine
+    from gesturemap.live.engine import Engine
 
     project = _with_verifier(tmp_path / "c", streams)
     project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")
@@ -284,9 +284,9 @@ def test_a_search_that_swaps_in_another_family_drops_the_verifier(streams) -> No
     """The engine swaps in a search's winner of another family (an HHMM that tells the
     ramps apart, over the project's GMM that cannot): the verifier trained over the GMM's
     detections goes with a warning, as a retrain's would; the winner spots without it."""
-    from gesturemap.engine import Engine
-    from gesturemap.engine_search import search_basis
-    from gesturemap.trainer import TrainingJob
+    from gesturemap.live.engine import Engine
+    from gesturemap.live.search import search_basis
+    from gesturemap.live.trainer import TrainingJob
 
     v = gm.fit_verifier({**MODEL, "spotting": SPOTTING}, streams.sessions[:4],
                         streams.labels[:4], streams.subject[:4], gestures=[1, 2])

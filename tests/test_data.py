@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesturemap import _io
 from gesturemap.data import Dataset, Recording, class_numbers
 from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.utils import storage as _io
 
 
 def _frames(t: int, d: int, seed: int = 0) -> np.ndarray:

@@ -75,7 +75,7 @@ def test_wheel_contains_data_folders(wheel_dir: Path, repo_dir: Path) -> None:
     assert "gesturemap/sensors/README.md" in names
     assert "gesturemap/presets/README.md" in names
     assert f"gesturemap/sensors/{PROBE}" in names
-    assert "gesturemap/_io.py" in names and "gesturemap/py.typed" in names
+    assert "gesturemap/utils/storage.py" in names and "gesturemap/py.typed" in names
     # the seeds a first start steps to compile a model's step beside its training
     for path in (repo_dir / "gesturemap" / "seeds").iterdir():
         assert f"gesturemap/seeds/{path.name}" in names
@@ -109,11 +109,11 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
          str(wheel), cwd=tmp_path)  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(site)}
     script = (
-        "from gesturemap import _io\n"
-        "print(_io.__file__)\n"
-        "print(_io.sensors_dir())\n"
-        "print(_io.presets_dir())\n"
-        "print((_io.sensors_dir() / 'probe-device' / 'profile.json').read_text().strip())\n"
+        "from gesturemap.utils import storage\n"
+        "print(storage.__file__)\n"
+        "print(storage.sensors_dir())\n"
+        "print(storage.presets_dir())\n"
+        "print((storage.sensors_dir() / 'probe-device' / 'profile.json').read_text().strip())\n"
         "import gesturemap as gm\n"
         "print(gm.examples_dir())\n"
         "print(gm.Dataset.from_xmm(gm.examples_dir() / 'air-drums.xmm.json').input_dim)\n"
@@ -123,7 +123,7 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
     # Run from an empty folder so the checkout cannot be imported instead of the install.
     lines = _run(sys.executable, "-c", script, cwd=tmp_path, env=env).splitlines()
     package = site / "gesturemap"
-    assert Path(lines[0]).parent == package
+    assert Path(lines[0]).parent == package / "utils"
     assert Path(lines[1]) == package / "sensors"
     assert Path(lines[2]) == package / "presets"
     assert lines[3] == '{"name": "probe"}'

@@ -152,7 +152,7 @@ def main(args: Any) -> int:
         print(f"gesturemap bench --scaling — machine: {machine()}")
         rows = bench_scaling.run()
         if args.json:
-            from .._io import write_json
+            from ..utils.storage import write_json
 
             bench_scaling.plot(rows, Path(args.json).with_suffix(".png"))
             write_json(Path(args.json), {"machine": machine(), "scaling": rows},
@@ -184,7 +184,7 @@ def main(args: Any) -> int:
             return 2
         print(bench_latency.format_vs_floor(res))
         if args.json:
-            from .._io import write_json
+            from ..utils.storage import write_json
 
             write_json(Path(args.json), {"machine": machine(), "vs_floor": res},
                        format="gesturemap.bench", version=1)
@@ -222,7 +222,7 @@ def main(args: Any) -> int:
                   f"{ttm['take_to_model_ms_median']:.0f} ms, max {ttm['take_to_model_ms_max']:.0f} ms")
             result["take_to_model_searching"] = ttm
     if args.json:
-        from .._io import write_json
+        from ..utils.storage import write_json
 
         write_json(Path(args.json), result, format="gesturemap.bench", version=1)
         print(f"\nwrote {args.json}")

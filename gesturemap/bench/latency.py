@@ -27,7 +27,7 @@ import numpy as np
 
 # in a measured process, before it starts (preexec_fn): ordinary scheduling, whatever the
 # client has (imported here: nothing is imported between fork and exec)
-from ..trainer import _ordinary_scheduling as _ordinary
+from ..live.trainer import ordinary_scheduling as _ordinary
 from .workload import Workload
 
 FLOOR_SCRIPT = textwrap.dedent("""
@@ -185,10 +185,10 @@ def compile_ahead() -> None:
     (a new checkout or install) that takes minutes: a server would spend them compiling (its
     training worker's warm-up, its compile thread) during the measurement, and its stop would
     wait for the compile. Once compiled here, every server loads them from the cache."""
-    from ..compiled_wire import warm
-    from ..trainer import _warm_up
+    from ..live.compiled import warm
+    from ..live.trainer import warm_up
 
-    _warm_up()
+    warm_up()
     warm()
 
 
@@ -479,7 +479,7 @@ def _drain(rx: socket.socket, quiet_s: float = 0.2) -> None:
             pass
 
 
-def _warm_up(ports: dict[str, int], rx: socket.socket, frames: np.ndarray, rate_hz: float,
+def warm_up(ports: dict[str, int], rx: socket.socket, frames: np.ndarray, rate_hz: float,
              seconds: float) -> None:
     """Every server gets ``seconds`` of frames at ``rate_hz`` before the rounds (a JVM's JIT
     compiles its hot path then, say); the replies are dropped."""
@@ -592,7 +592,7 @@ def vs_floor(workload: Workload, rounds: int = 3, seconds: float = 10.0, rate_hz
                     raise RuntimeError(f"{VS_FLOOR_NAMES.get(name, name)} gave no /wek/outputs "
                                        f"within {FIRST_ANSWER_S:.0f} s of its first frame")
             _drain(rx)
-            _warm_up(ports, rx, frames, rate_hz, warmup_s)
+            warm_up(ports, rx, frames, rate_hz, warmup_s)
             for i in range(rounds):
                 for load in loads:
                     busy = _busy_loop() if load == "busy" else None

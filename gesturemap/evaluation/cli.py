@@ -77,7 +77,7 @@ def _them(options: list[str]) -> str:
 
 def _rate(text: str) -> float:
     """An argparse type: frames per second, a finite number > 0 (a clear message otherwise)."""
-    from ..validation import check_float
+    from ..utils.validation import check_float
 
     try:
         return check_float("--rate", float(text), strict=True)
@@ -100,8 +100,8 @@ def _at_least(low: int) -> Any:
 
 def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add the ``eval`` command to ``gesturemap``'s subparsers."""
-    from ..models.spot_verifier import parse_context, parse_wait
-    from .verifier_rule import parse_confidence
+    from ..models.spotting.verifier import parse_context, parse_wait
+    from .spotting.verifier_rule import parse_confidence
 
     p = subparsers.add_parser(
         "eval",
@@ -265,7 +265,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def parse_params(items: list[str]) -> dict[str, Any]:
     """``["states=5", "transition=ergodic"]`` -> ``{"states": 5, "transition": "ergodic"}``."""
-    from ..validation import validation_error
+    from ..utils.validation import validation_error
 
     params: dict[str, Any] = {}
     for item in items:
@@ -370,11 +370,11 @@ def _quality(args: argparse.Namespace) -> Any:
 
 
 def _spotting(args: argparse.Namespace) -> int:
-    from .._io import atomic_write_text
     from ..errors import GesturemapError
-    from ..models.spot_verifier import default_contexts
-    from .spotting_cv import cross_validate_spotting, load_streams
-    from .verifier_rule import verifier_rule
+    from ..models.spotting.verifier import default_contexts
+    from ..utils.storage import atomic_write_text
+    from .spotting.cv import cross_validate_spotting, load_streams
+    from .spotting.verifier_rule import verifier_rule
 
     for name, why in _NOT_FOR_SPOTTING.items():
         if _given(args, name):
@@ -413,7 +413,7 @@ def _spotting(args: argparse.Namespace) -> int:
                                      else default_contexts(rate)),
                 "verifier_folds": _option(args, "verifier_folds"), "verifier_rule": rule}
     if args.test:  # trained on every training session, scored on the test file's
-        from .spotting_heldout import held_out_spotting
+        from .spotting.heldout import held_out_spotting
 
         if args.folds:
             raise GesturemapError("--test is a held-out evaluation: drop --folds, or drop --test")
@@ -482,8 +482,8 @@ def _spotting_csv(m: dict[str, Any]) -> str:
 
 def main_eval(args: argparse.Namespace) -> int:
     """Run ``gesturemap eval``; returns the exit code (2 for bad input)."""
-    from .._io import outside
     from ..errors import GesturemapError
+    from ..utils.storage import outside
 
     outside([args.json, args.csv], [getattr(args, "dir", None), args.project], "eval",
             reads=[args.train, args.test])

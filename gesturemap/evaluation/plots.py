@@ -30,7 +30,7 @@ def save_figure(fig: Any, path: Path) -> Path:
     """Write a PNG (via a temporary file and a rename, like every gesturemap write)."""
     import io
 
-    from .._io import atomic_write_bytes
+    from ..utils.storage import atomic_write_bytes
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -130,7 +130,7 @@ def plot_folder(folder: Path) -> Path:
     """``folder``, created if needed; a path that is a file is a GesturemapError saying so
     (not the bare "File exists" of ``mkdir``)."""
     if folder.exists() and not folder.is_dir():
-        from ..validation import validation_error
+        from ..utils.validation import validation_error
 
         raise validation_error("plots folder", str(folder), "a folder (new or existing)",
                                "It is a file: give a folder's path for the PNGs.")

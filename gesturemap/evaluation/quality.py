@@ -82,7 +82,7 @@ class QualityReport:
         }
 
     def to_json(self, path: str | Path) -> None:
-        from .._io import atomic_write_text
+        from ..utils.storage import atomic_write_text
 
         atomic_write_text(path, json.dumps(self.to_dict(), indent=1))
 
@@ -91,7 +91,7 @@ class QualityReport:
         import csv
         import io
 
-        from .._io import atomic_write_text
+        from ..utils.storage import atomic_write_text
 
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")

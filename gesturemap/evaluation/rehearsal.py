@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spot_verifier import SpotVerifier, VerifierUnavailable, default_contexts
-from ..models.spotting import NULL
-from .spot_relabel import fit_relabeler
-from .spot_streams import read_stream_file
-from .spotting_cv import fit_verifier
+from ..models.spotting.core import NULL
+from ..models.spotting.verifier import SpotVerifier, VerifierUnavailable, default_contexts
+from .spotting.cv import fit_verifier
+from .spotting.relabel import fit_relabeler
+from .spotting.streams import read_stream_file
 
 __all__ = ["read_rehearsals", "train_project_verifier", "verifier_basis", "verifier_line"]
 
@@ -129,7 +129,7 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
     ``summary`` set, and the one line that says what was found. Store it (``to_dict()`` in
     the spotting settings) only when ``verifier.cv_["chosen"]``."""
     from ..models import MODEL_REGISTRY
-    from ..models.base import _jsonable_params
+    from ..models.base import jsonable_params
     from ..project.training import effective_params
 
     recordings, labels, groups, gestures, rate = read_rehearsals(paths, project)
@@ -137,7 +137,7 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
     # than the settings name), else the one the settings train
     trained = getattr(project, "trained", None)
     if trained is not None and getattr(trained, "kind", None) in MODEL_REGISTRY:
-        kind, params = trained.kind, _jsonable_params(trained.get_params())
+        kind, params = trained.kind, jsonable_params(trained.get_params())
     else:
         kind, params = project.model.get("kind"), effective_params(project.model)
     if kind not in MODEL_REGISTRY:

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import atomic_write_text
+from ..utils.storage import atomic_write_text
 from .metrics import classification_metrics, early_accuracy, regression_metrics
 
 __all__ = ["Report"]

@@ -36,10 +36,10 @@ from typing import Any
 
 import numpy as np
 
-from .._io import load_npz
 from ..data import Dataset
 from ..errors import GesturemapError
-from ..validation import Described, validation_error
+from ..utils.storage import load_npz
+from ..utils.validation import Described, validation_error
 from .metrics import FRACTIONS, checkpoints
 from .report import Report
 from .splits import leave_one_group_out, stratified_kfold

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import Described, validation_error
+from ..utils.validation import Described, validation_error
 
 __all__ = ["leave_one_group_out", "stratified_kfold"]
 

@@ -1,6 +1,6 @@
 """Validation helpers of the feature pipeline, on gesturemap's shared error shape.
 
-Every settings error goes through :func:`gesturemap._io.validation_error`, named
+Every settings error goes through :func:`gesturemap.utils.storage.validation_error`, named
 ``<Owner>.<parameter>``, e.g.::
 
     MovingAverage.window_frames: got 0; expected an integer >= 1. Average over at least one
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from gesturemap.errors import GesturemapError
-from gesturemap.validation import check_number, validation_error
+from gesturemap.utils.validation import check_number, validation_error
 
 ChannelRef = int | str
 """A channel named by its index in the stage's input (0-based) or by its name."""

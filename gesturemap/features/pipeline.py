@@ -18,7 +18,7 @@ from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.features._checks import check_float, invalid
 from gesturemap.features._kernels import all_below
 from gesturemap.features.stages import Stage, stage_from_dict
-from gesturemap.validation import Described
+from gesturemap.utils.validation import Described
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ABS_VALUE", "Pipeline", "PipelineState"]
 

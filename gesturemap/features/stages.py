@@ -30,7 +30,7 @@ from gesturemap.features._checks import (
     invalid,
     resolve_channels,
 )
-from gesturemap.validation import Described
+from gesturemap.utils.validation import Described
 
 __all__ = [
     "STAGES",
@@ -52,7 +52,7 @@ WINDOW_STATS = ("mean", "std", "min", "max", "median")
 #: The fastest a Resample stage emits frames: twice the fastest sensor gesturemap reads (1 kHz
 #: serial). Each frame is a model step and a reply: at 10^5 Hz (a typo for 100) a 200 Hz
 #: sensor's frames waited seconds for their answers and the OSC output sent 53,000 datagrams a
-#: second. A model's frame budget shrinks with the rate (gesturemap.frame_budget).
+#: second. A model's frame budget shrinks with the rate (gesturemap.utils.frame_budget).
 MAX_RESAMPLE_HZ = 2000.0
 MAX_WINDOW_FRAMES = 100_000
 """Longest window of :class:`MovingAverage`, :class:`MovingMedian` and :class:`WindowStats`

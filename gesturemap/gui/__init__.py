@@ -1,7 +1,7 @@
 """The window: record demonstrations, retrain at once, monitor likelihoods; and a stage view.
 
 ``gesturemap`` opens :class:`MainWindow` on the built-in default project
-(:func:`gesturemap.default_project.default_project`); ``gesturemap open DIR`` on a project
+(:func:`gesturemap.project.default.default_project`); ``gesturemap open DIR`` on a project
 folder. See :func:`main`.
 """
 
@@ -64,8 +64,8 @@ def main(
     from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6 import QtWidgets
 
-    from ..default_project import default_project
     from ..project import Project
+    from ..project.default import default_project
     from .window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])

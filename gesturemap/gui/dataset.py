@@ -69,7 +69,7 @@ class DatasetBrowser(QtWidgets.QWidget):
     Parameters
     ----------
     send : callable ``send(command, *args)``
-        The engine's :meth:`~gesturemap.engine.Engine.command`.
+        The engine's :meth:`~gesturemap.live.engine.Engine.command`.
     undo_stack : QUndoStack
     on_change : callable
         Called after every edit (the window retrains when it retrains automatically).

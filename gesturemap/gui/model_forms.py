@@ -17,14 +17,14 @@ from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY, check_params
-from ..models._classic_kernels import ACTIVATIONS, SVM_KERNELS
 from ..models.base import FOLLOWING_DECISIONS
+from ..models.classic import ACTIVATIONS, SVM_KERNELS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
-from ..models.gvf import SCALE_ESTIMATES, TEMPLATES
-from ..models.gvf_recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
-from ..models.gvf_rescaled import RECOGNIZER_INPUTS
-from ..models.gvf_speed import ALIGN_SCALE_TARGETS, ALIGN_SPEEDS, SPEED_ESTIMATES
+from ..models.gvf.core import SCALE_ESTIMATES, TEMPLATES
+from ..models.gvf.recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
+from ..models.gvf.rescaled import RECOGNIZER_INPUTS
+from ..models.gvf.speed import ALIGN_SCALE_TARGETS, ALIGN_SPEEDS, SPEED_ESTIMATES
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
 __all__ = [

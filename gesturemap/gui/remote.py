@@ -10,13 +10,13 @@ commands and snapshots, so the engine can live in a process of its own").
   (``project``, ``model``, ``last_result``, ``ring``, ``running``, ``recording``, counters,
   ``stats()``) and :meth:`EngineProcess.command`, like an in-process
   :class:`~gesturemap.gui.session.WindowEngine`. Its state is one
-  :class:`~gesturemap.snapshot.EngineSnapshot`, taken by the child's engine thread between two
+  :class:`~gesturemap.live.snapshot.EngineSnapshot`, taken by the child's engine thread between two
   frames, shipped whole and swapped in with one assignment.
 - The child runs a :class:`~gesturemap.gui.session.WindowEngine` on the project folder, applies
   the window's commands between two frames, and sends its state about 30 times a second: the
   engine's latest snapshot, the new input frames, and — when it changed — the project (its
   settings and takes; the arrays of each take cross once).
-- Messages are in the one wire format (:mod:`gesturemap.wire`: JSON plus raw array bytes):
+- Messages are in the one wire format (:mod:`gesturemap.live.codec`: JSON plus raw array bytes):
   nothing is pickled.
 - The child watches its pipe: when the window process dies, even killed, the child sees the
   pipe close, stops the engine (finishing its saves) and exits. Takes are saved by the child as
@@ -44,16 +44,16 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..faults import raise_mode
-from ..scheduling import tune_process
-from ..snapshot import EngineSnapshot
-from ..wire import decode, encode
+from ..live.codec import decode, encode
+from ..live.snapshot import EngineSnapshot
+from ..utils.faults import raise_mode
+from ..utils.scheduling import tune_process
 from .session import InputRing, TakeRef, WindowEngine
 
 __all__ = ["EngineProcess"]
 
 _FRAME = b"F"  # a mouse-pad frame: F, time (float64), values (float64); anything else
-               # on the pipe is a wire message (gesturemap.wire)
+               # on the pipe is a wire message (gesturemap.live.codec)
 
 
 def _frame_bytes(t: float, values: np.ndarray) -> bytes:
@@ -70,7 +70,7 @@ def _result_dict(r: Any) -> dict[str, Any]:
 
 def _result(d: dict[str, Any]) -> Any:
     from ..models.base import Result
-    from ..models.spotting import Event
+    from ..models.spotting.core import Event
 
     known = {f.name for f in dataclasses.fields(Result)}
     d = {k: v for k, v in d.items() if k in known}
@@ -111,13 +111,13 @@ def _project_message(project: Any, sent: set[str]) -> dict[str, Any]:
 
 def _mirror(message: dict[str, Any], cache: dict[str, Any]) -> Any:
     """A Project rebuilt from :func:`_project_message`; ``cache`` keeps takes by id."""
-    from ..project import Take, _project_from_document
+    from ..project import Take, project_from_document
 
     for d in message["new_takes"]:
         cache[d["id"]] = Take(d["id"], d["label"], d["inputs"], d["times"], d["outputs"],
                               d["created"])
     doc = message["document"]
-    project = _project_from_document(Path("<engine>"), doc)
+    project = project_from_document(Path("<engine>"), doc)
     for entry in doc["takes"]:
         take = cache[entry["id"]]
         project._add_loaded(dataclasses.replace(take, label=entry["label"]))
@@ -153,7 +153,7 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
     except BaseException as exc:  # say why, then exit
         send({"kind": "failed", "error": f"{type(exc).__name__}: {exc}"})
         return
-    tune_process()  # this process is the window's engine program (gesturemap.scheduling)
+    tune_process()  # this process is the window's engine program (gesturemap.utils.scheduling)
     send({"kind": "started", "osc_port": engine.osc_port, "audio_error": audio_error})
     sender = _Snapshots(engine, send, float(cfg.get("snapshot_hz", 30.0)))
     thread = threading.Thread(target=sender.loop, name="gesturemap-snapshots", daemon=True)
@@ -408,7 +408,7 @@ class EngineProcess:
         self.project = project
         trained = getattr(project, "trained", None)
         out = dict(getattr(project, "outputs", None) or {})
-        #: the engine's latest state (:class:`~gesturemap.snapshot.EngineSnapshot`), replaced
+        #: the engine's latest state (:class:`~gesturemap.live.snapshot.EngineSnapshot`), replaced
         #: whole when a snapshot arrives; the properties below read it
         self.snapshot = EngineSnapshot(
             running=trained is not None,

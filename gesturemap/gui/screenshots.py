@@ -31,7 +31,7 @@ def gesture_path(kind: str, n: int = 70) -> np.ndarray:
 def main(out: str) -> int:
     from PySide6 import QtTest, QtWidgets
 
-    from ..default_project import default_project
+    from ..project.default import default_project
     from .window import MainWindow
 
     out_dir = Path(out)

@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from ..engine import Engine
 from ..errors import GesturemapError
+from ..live.engine import Engine
 from ..sources.base import Frame
 from ..sources.osc import is_loopback
 from ..sources.settings import build_sensor_source  # the window and `gesturemap run` share it
@@ -110,7 +110,7 @@ class _TappedPipeline:
 
 
 class WindowEngine(Engine):
-    """:class:`~gesturemap.engine.Engine` plus the window's project edits as commands.
+    """:class:`~gesturemap.live.engine.Engine` plus the window's project edits as commands.
 
     Every ``_cmd_*`` below runs on the engine thread (send them with
     :meth:`Engine.command`); with a project folder, each edit is saved at once by the I/O
@@ -119,7 +119,7 @@ class WindowEngine(Engine):
     Parameters
     ----------
     project, **kwargs
-        As for :class:`~gesturemap.engine.Engine`.
+        As for :class:`~gesturemap.live.engine.Engine`.
     ring_frames : int, default 1000
         Input frames kept for the window's plot (and as many feature frames).
 
@@ -129,7 +129,7 @@ class WindowEngine(Engine):
         The latest raw input frames, and the latest feature frames (the pipeline's output;
         ``feature_ring.names`` holds their names).
 
-    Its OSC sensor takes the compiled frame path as :class:`~gesturemap.engine.Engine`'s
+    Its OSC sensor takes the compiled frame path as :class:`~gesturemap.live.engine.Engine`'s
     does (``engine_wire``), the sensor opened later included (:meth:`_open_sensor`): a frame
     answered there goes into both rings after the reply (:meth:`_compiled_tap`; with no
     feature stage the feature frame is the input frame), and while a take plays back the
@@ -251,7 +251,7 @@ class WindowEngine(Engine):
         self._autosave()
 
     def _autosave(self) -> None:
-        """After every edit of the project (:class:`~gesturemap.engine.Engine` calls it): a
+        """After every edit of the project (:class:`~gesturemap.live.engine.Engine` calls it): a
         take being played back that the edit removed stops playing, and the live sensor comes
         back; then saved as the engine saves."""
         playing = self._playing

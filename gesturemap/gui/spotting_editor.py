@@ -17,7 +17,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
-from ..models.spotting import NULL, NUMBERS, SPOT_KINDS, check_value
+from ..models.spotting.core import NULL, NUMBERS, SPOT_KINDS, check_value
 
 __all__ = ["SPOTTING_KINDS", "SpottingEditor", "verifier_text"]
 

@@ -39,7 +39,7 @@ def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tu
     Parameters
     ----------
     stats : dict or None
-        The engine's health counters (:meth:`gesturemap.engine.Engine.stats`).
+        The engine's health counters (:meth:`gesturemap.live.engine.Engine.stats`).
     error : str, optional
         Why the synth could not start (e.g. no audio device).
     """
@@ -113,7 +113,7 @@ class SynthPanel(QtWidgets.QWidget):
 
     applied = QtCore.Signal(dict)
 
-    def __init__(
+    def __init__(  # noqa: PLR0915 - builds the panel's widgets in reading order
         self, apply: Callable[[dict[str, Any]], None], parent: QtWidgets.QWidget | None = None
     ) -> None:
         super().__init__(parent)

@@ -17,7 +17,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..prepare import PREPARING
+from ..live.prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls
@@ -129,7 +129,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self.resize(1280, 780)
 
     # -- building -------------------------------------------------------------------------------
-    def _build(self) -> None:
+    def _build(self) -> None:  # noqa: PLR0915 - builds the window's widgets in reading order
         self.setStyleSheet(WINDOW_STYLE)
         # left: classes and recording
         self.classes = QtWidgets.QListWidget()

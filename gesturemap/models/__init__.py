@@ -7,23 +7,22 @@
 from __future__ import annotations
 
 from .base import MODEL_REGISTRY, BaseModel, Cancel, Result, check_params, load, restore
-from .classic import KNN, SVM, ClassicModel, ClassicStream, NaiveBayes
-from .classic_nets import MLP, Linear, Polynomial
-from .classic_trees import AdaBoost, DecisionTree
+from .classic.core import KNN, SVM, ClassicModel, ClassicStream, NaiveBayes
+from .classic.nets import MLP, Linear, Polynomial
+from .classic.trees import AdaBoost, DecisionTree
 from .dtw import DTW, DTWStream
 from .featured import Featured, FeaturedStream
 from .gmm import GMM, GMMStream
-from .gvf import GVF, GVFStream
+from .gvf.core import GVF, GVFStream
 from .hhmm import HHMM, HHMMStream
 from .hmm import HMM, HMMStream
 from .per_output import PerOutput, PerOutputStream
 from .search import auto, selection_of
-from .spot_verifier import SpotVerifier
-from .spotting import NULL, Event, Spotter, SpottingStream, spot
-from .xmm_import import load_xmm
+from .spotting.core import NULL, Event, Spotter, SpottingStream, spot
+from .spotting.verifier import SpotVerifier
 
 __all__ = ["BaseModel", "Cancel", "check_params", "GMM", "GMMStream", "HHMM", "HHMMStream", "MODEL_REGISTRY",
-           "Result", "load", "load_xmm", "restore"]
+           "Result", "load", "restore"]
 __all__ += ["AdaBoost", "ClassicModel", "ClassicStream", "DecisionTree", "KNN", "Linear", "MLP",
             "NaiveBayes", "Polynomial", "SVM"]
 __all__ += ["DTW", "DTWStream"]

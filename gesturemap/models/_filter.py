@@ -43,7 +43,7 @@ from numba import njit
 
 from ._kernels import LOG_ZERO, TINY, density  # O(D) for a diagonal factor (chol_precision)
 
-# _wire_kernel.py and _classic_kernels.py compile these kernels into theirs, cached under their
+# compiled_path.py and _classic_kernels.py compile these kernels into theirs, cached under their
 # own files: a change here needs them changed (or their caches cleared) too
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -470,7 +470,7 @@ def _single_update(cl, n, left_right, trans, emis, alpha, front):
 
 
 @njit(**_JIT)
-def hhmm_step(
+def hhmm_step(  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
     x,
     started,
     hierarchical,

@@ -319,7 +319,7 @@ def _emissions(x, weights, means, linv, lognorm, out_state, out_comp):
 
 
 @njit(**_JIT)
-def hmm_baum_welch(
+def hmm_baum_welch(  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
     x,
     offsets,
     prior,

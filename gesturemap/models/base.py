@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from ..errors import FormatError, GesturemapError, NotFittedError
-from ..validation import (  # noqa: F401 - the models import their checks from here
+from ..utils.validation import (  # noqa: F401 - the models import their checks from here
     check_choice,
     check_float,
     check_int,
@@ -70,7 +70,7 @@ class Result:
     distances : (C,) each class's distance to this moment of the stream (DTW: the least cost
         of a match of one of its templates ending now), else None.
     match : the label whose distance is under the model's threshold now (DTW), else None.
-    event : the :class:`~gesturemap.models.spotting.Event` a spotting stream emits at this
+    event : the :class:`~gesturemap.models.spotting.core.Event` a spotting stream emits at this
         frame, else None.
     speed : (C,) estimated speed of each class's gesture relative to its template, 1 = as
         recorded (GVF), else None.
@@ -170,7 +170,7 @@ def decision_settings(decision: Any, likelihood_window: Any,
 
 def bad_param(name: str, value: Any, expected: str, hint: str = "") -> GesturemapError:
     """An error that names the parameter, the value received, what was expected and what to do
-    (:func:`gesturemap.validation.validation_error`'s shape)."""
+    (:func:`gesturemap.utils.validation.validation_error`'s shape)."""
     return validation_error(name, value, expected, hint.strip() or None)
 
 
@@ -369,7 +369,7 @@ class BaseModel:
         """Check every setting as ``fit`` would, without training; returns ``self``.
 
         Raises :class:`~gesturemap.errors.GesturemapError` (one message shape: see
-        :mod:`gesturemap.validation`) naming the first setting the model refuses.
+        :mod:`gesturemap.utils.validation`) naming the first setting the model refuses.
         """
         for hook in ("_check_common", "_check_params", "_check_runtime_params"):
             check = getattr(self, hook, None)
@@ -446,7 +446,7 @@ class BaseModel:
         labels = [lb.item() if isinstance(lb, np.generic) else lb for lb in self.labels_]
         meta = {
             "model": self.kind,
-            "params": _jsonable_params(self.get_params()),
+            "params": jsonable_params(self.get_params()),
             "labels": labels,
             "input_dim": int(self.input_dim_),
             "output_dim": int(self.output_dim_),
@@ -470,7 +470,7 @@ class BaseModel:
         GesturemapError
             If the folder cannot be created or written (naming it and why).
         """
-        from .. import _io
+        from ..utils import storage as _io
 
         path = Path(path)
         if path.suffix != ".json":
@@ -490,7 +490,7 @@ class BaseModel:
         return path
 
 
-def _jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
+def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
     cp = out.get("class_params")
     if cp:
@@ -569,7 +569,7 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
 
     Raises :class:`~gesturemap.errors.FormatError` for a damaged, tampered with or newer file.
     """
-    from .. import _io
+    from ..utils import storage as _io
 
     path = Path(path)
     if not path.exists() and path.with_name(path.name + ".json").exists():

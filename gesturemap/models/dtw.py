@@ -623,3 +623,29 @@ class DTWStream(StandardizingStream):
                       progress=_frozen(np.zeros(c)), distances=_frozen(np.full(c, np.inf)),
                       match=None)
 
+
+
+def take_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
+    """The DTW distance from ``query`` to each take, both standardised with the takes' mean and
+    scale (what "nearest takes" means in an explanation).
+
+    Parameters
+    ----------
+    query : numpy.ndarray, shape (T, D)
+    takes : list of numpy.ndarray, each (T_i, D)
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(takes),)
+        Each take's distance (0 for none when ``takes`` is empty).
+    """
+    if not takes:
+        return np.zeros(0)
+    mean, scale = fit_standardization(np.vstack(takes), True)
+    templates = np.ascontiguousarray(np.vstack([(t - mean) / scale for t in takes]))
+    offsets = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
+    own = np.arange(len(takes), dtype=np.int64)  # each take its own "class": every distance
+    dist = np.zeros(len(takes))
+    _k.class_distances(np.ascontiguousarray((query - mean) / scale), templates, offsets, own,
+                       0.1, True, True, dist)
+    return dist

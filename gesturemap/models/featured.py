@@ -23,8 +23,8 @@ from .base import (
     ProgressCallback,
     Result,
     StreamBase,
-    _jsonable_params,
     frame_dim,
+    jsonable_params,
     register_model,
     restore,
 )
@@ -87,7 +87,7 @@ class Featured(BaseModel):
     @classmethod
     def of(cls, model: BaseModel, *, deltas: bool = True, standardize: bool = True) -> Featured:
         """Wrap an (unfitted) model's settings."""
-        return cls({"model": model.kind, "params": _jsonable_params(model.get_params())},
+        return cls({"model": model.kind, "params": jsonable_params(model.get_params())},
                    deltas=deltas, standardize=standardize)
 
     def _transform(self, x: np.ndarray) -> np.ndarray:

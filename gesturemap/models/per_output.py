@@ -24,7 +24,7 @@ Each output is a dict:
 ``skip_labels``
     Optional; labels of takes that do not train this output — Wekinator's per-output example
     sets: a take recorded while this output was not recording (an imported Wekinator project
-    labels such takes ``"outputs 1,3"``, see :mod:`gesturemap.wekinator`).
+    labels such takes ``"outputs 1,3"``, see :mod:`gesturemap.interop.wekinator.project`).
 
 At run time ``Result.output`` holds one value per output, in order — a classifier's class
 number (an integer label itself, else its 1-based index), a regressor's value — which is what

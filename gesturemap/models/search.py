@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
-from .base import MODEL_REGISTRY, BaseModel, Cancel, _jsonable_params, split_dataset
+from .base import MODEL_REGISTRY, BaseModel, Cancel, jsonable_params, split_dataset
 
 #: Most of the budget the screen (every candidate on one fold) may take.
 SCREEN_SHARE = 0.6
@@ -40,9 +40,9 @@ Candidate = tuple[str, Callable[[], BaseModel]]
 
 def default_candidates(bimodal: bool = False) -> list[Candidate]:
     """The candidates :func:`auto` tries, in order (each a fresh unfitted model)."""
-    from .classic import KNN, SVM, NaiveBayes
-    from .classic_nets import MLP, Linear, Polynomial
-    from .classic_trees import DecisionTree
+    from .classic.core import KNN, SVM, NaiveBayes
+    from .classic.nets import MLP, Linear, Polynomial
+    from .classic.trees import DecisionTree
     from .dtw import DTW
     from .featured import Featured
     from .gmm import GMM
@@ -232,8 +232,8 @@ def _score(model: BaseModel, recs: list[Any], idx: Sequence[int], bimodal: bool)
     return float(1.0 - np.mean(((y - yhat) ** 2).mean(axis=0) / var))
 
 
-def _describe(model: BaseModel) -> dict[str, Any]:
-    return {"model": model.kind, "params": _jsonable_params(model.get_params())}
+def describe(model: BaseModel) -> dict[str, Any]:
+    return {"model": model.kind, "params": jsonable_params(model.get_params())}
 
 
 def cross_validate(model_factory: Callable[[], BaseModel], recs: list[Any],
@@ -413,7 +413,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         # candidate (the defaults, or a project's own model: what a winner must beat) fully;
         # then every other one on the first fold (a screen, in at most SCREEN_SHARE of the
         # budget); then the other folds, best screen first.
-        tried = [{"name": name, **_describe(factory()), "fold_scores": [], "fits": [],
+        tried = [{"name": name, **describe(factory()), "fold_scores": [], "fits": [],
                   "fit_seconds": None, "cv_score": None, "status": "not tried: budget spent"}
                  for name, factory in cands]
         k = len(held)
@@ -472,7 +472,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         "candidates": tried,
         "chosen": best,
         "chosen_name": chosen_name,
-        **_describe(model),
+        **describe(model),
         "cv_score": tried[best]["cv_score"] if best is not None else None,
         "reason": reason,
     }

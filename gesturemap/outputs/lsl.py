@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..faults import RateLimitedLog
+from ..utils.faults import RateLimitedLog
 
 __all__ = ["LSLOutput", "stream_name"]
 

@@ -14,7 +14,7 @@ The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap 
 never raises on the frame path: a failure is counted in ``midi_send_errors``.
 
 A thread of the output's own checks every quarter of a second that the port is still there
-(:class:`~gesturemap.midi_ports.PortWatch`). A port gone — the instrument unplugged or quit,
+(:class:`~gesturemap.utils.midi_ports.PortWatch`). A port gone — the instrument unplugged or quit,
 the JACK server stopped — is logged and counted (``midi_disconnects``); nothing is sent to it
 meanwhile (frames then count in ``midi_frames_unsent``: on JACK, sending to a stopped server
 would block the frame path for ever). When a port the name matches is back, it is opened again
@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..faults import RateLimitedLog
-from ..validation import check_number, validation_error
+from ..utils.faults import RateLimitedLog
+from ..utils.validation import check_number, validation_error
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 
@@ -144,8 +144,8 @@ class MIDIOutput:
 
     # -- lifecycle (the engine calls these) ----------------------------------------------------
     def start(self) -> MIDIOutput:
-        """Open the port (raises :class:`~gesturemap.midi_ports.MidiPortError` if not there)."""
-        from ..midi_ports import PortWatch, open_port
+        """Open the port (raises :class:`~gesturemap.utils.midi_ports.MidiPortError` if not there)."""
+        from ..utils.midi_ports import PortWatch, open_port
 
         if self._port is None:
             self._port, self.port_name, self.backend = open_port(
@@ -193,7 +193,7 @@ class MIDIOutput:
         return self.connected and not watch.server_down
 
     def _watch_loop(self) -> None:
-        from ..midi_ports import CHECK_S
+        from ..utils.midi_ports import CHECK_S
 
         while not self._stopping.wait(CHECK_S):
             try:
@@ -213,7 +213,7 @@ class MIDIOutput:
             log.warning("MIDI out %r (%s) is gone; sending again when it is back",
                         self.port_name, self.backend)  # fmt: skip
         elif not self.connected and watch.available():
-            from ..midi_ports import MidiPortError
+            from ..utils.midi_ports import MidiPortError
 
             try:
                 port, name = watch.reopen()

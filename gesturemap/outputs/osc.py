@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_number, validation_error
+from ..utils.validation import check_number, validation_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000

@@ -60,9 +60,10 @@ __all__ = [
     "VERSION",
     "Project",
     "Take",
+    "project_from_document",
     "repair_times",
 ]
 
 #: A project with the settings of a ``project.json`` (no takes, no model yet); the window's
 #: engine process sends a project this way.
-_project_from_document = Project._from_document
+project_from_document = Project._from_document

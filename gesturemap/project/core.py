@@ -15,11 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from .._io import Described, validation_error
 from ..data import Dataset, _check_label, _check_names
 from ..errors import GesturemapError
 from ..features import Pipeline
 from ..models import BaseModel
+from ..utils.storage import Described, validation_error
 from .folder import ProjectFolder
 from .settings import _display_settings, _model_settings, _positive_int, _settings
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number

@@ -11,8 +11,8 @@ import secrets
 import shutil
 from pathlib import Path
 
-from .._data_dirs import presets_dir
 from ..errors import GesturemapError
+from ..utils.data_dirs import presets_dir
 from .core import Project
 from .files import PROJECT_FILE
 from .lock import LOCK_FILE

@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import load_npz, read_json
 from ..errors import FormatError
+from ..utils.storage import load_npz, read_json
 from .takes import Take, _take_number, repair_times
 
 #: Format names and the newest version this code reads and writes.

@@ -19,12 +19,12 @@ from typing import Any, Self
 
 import numpy as np
 
-from .._io import read_json, save_npz, validation_error, write_json
 from .._version import __version__
 from ..errors import FormatError, GesturemapError
 from ..features import Pipeline
 from ..models import MODEL_REGISTRY, BaseModel
 from ..models import load as load_model
+from ..utils.storage import read_json, save_npz, validation_error, write_json
 from .files import (
     FORMAT,
     PROJECT_FILE,

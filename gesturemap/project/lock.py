@@ -69,7 +69,7 @@ def _key(folder: Path) -> Path:
 
 
 def _read_info(path: Path) -> dict[str, Any] | None:
-    from .._files import read_regular_file
+    from ..utils.reading import read_regular_file
 
     try:  # a regular file of a few bytes: never a FIFO that would hang the refused process
         info = json.loads(read_regular_file(path, max_bytes=4096).decode("utf-8"))

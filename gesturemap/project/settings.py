@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from .._io import validation_error
 from ..models import MODEL_REGISTRY
+from ..utils.storage import validation_error
 
 _DEFAULT_MODEL = "hhmm"
 
@@ -148,7 +148,7 @@ def _model_settings(model: Any) -> dict[str, Any]:
         ) from None
     out = {"kind": kind, "params": params}
     if model.get("spotting") is not None:
-        from ..models.spotting import check_settings
+        from ..models.spotting.core import check_settings
 
         out["spotting"] = _check_jsonable("model spotting", check_settings(model["spotting"]))
     for key in _SEARCH_KEYS:  # the background search and the onset reset (see engine)

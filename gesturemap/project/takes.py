@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._io import check_finite, validation_error
+from ..utils.storage import check_finite, validation_error
 
 Label = str | int
 PathLike = str | os.PathLike[str]

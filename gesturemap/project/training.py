@@ -12,8 +12,8 @@ import numpy as np
 from ..data import Dataset
 from ..errors import GesturemapError
 from ..features import Pipeline
-from ..frame_budget import note_frame_cost
 from ..models import MODEL_REGISTRY, BaseModel
+from ..utils.frame_budget import note_frame_cost
 from .takes import Label, Take
 
 
@@ -207,7 +207,7 @@ class ProjectTraining:
         warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
         whenever a new model replaces :attr:`trained` (training, retraining)."""
         from ..models.base import frame_dim
-        from ..models.spot_verifier import NULL, SpotVerifier
+        from ..models.spotting.verifier import NULL, SpotVerifier
 
         if model is None:
             return None

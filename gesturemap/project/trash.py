@@ -12,8 +12,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .._io import read_json, write_json
 from ..errors import FormatError
+from ..utils.storage import read_json, write_json
 from .files import TAKE_FORMAT, TRASH_DIR, VERSION, _read_take
 from .takes import Label, Take, _take_number
 

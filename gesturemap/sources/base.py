@@ -20,8 +20,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..faults import RateLimitedLog, raise_mode
-from ..validation import Described, check_number, validation_error
+from ..utils.faults import RateLimitedLog, raise_mode
+from ..utils.validation import Described, check_number, validation_error
 
 __all__ = [
     "MAX_ABS_VALUE",

@@ -21,7 +21,7 @@ period receives the first message over and over instead of the new ones. A messa
 cannot read is counted as a bad packet.
 
 Every quarter of a second the thread checks that the port is still there
-(:class:`~gesturemap.midi_ports.PortWatch`): a controller unplugged, or the JACK server
+(:class:`~gesturemap.utils.midi_ports.PortWatch`): a controller unplugged, or the JACK server
 stopped, is logged and shown (``connected`` false); the port is opened again when it is back
 (``reconnects``).
 """
@@ -72,7 +72,7 @@ class MIDISource(Source):
     ----------
     queue : FrameQueue
     port : str
-        Part of the input port's name (:func:`gesturemap.midi_ports.open_port`), or
+        Part of the input port's name (:func:`gesturemap.utils.midi_ports.open_port`), or
         ``virtual:NAME`` for a port of gesturemap's own that a controller program connects to.
     controls : sequence of str or str, optional
         The channels of a frame (see the module docstring); default :data:`DEFAULT_CONTROLS`.
@@ -102,7 +102,7 @@ class MIDISource(Source):
         self._next_check = 0.0
 
     def _open(self) -> None:
-        from ..midi_ports import PortWatch, open_port
+        from ..utils.midi_ports import PortWatch, open_port
 
         self._port, self.port_name, self.backend = open_port("in", self.port_query, "gesturemap-in")
         self._watch = PortWatch("in", self.port_query, self.port_name, self.backend, "gesturemap-in")
@@ -111,7 +111,7 @@ class MIDISource(Source):
 
     def _check(self) -> None:
         """Notice a port gone, and open it again once back (this thread only)."""
-        from ..midi_ports import CHECK_S, MidiPortError
+        from ..utils.midi_ports import CHECK_S, MidiPortError
 
         self._next_check = time.monotonic() + CHECK_S
         watch = self._watch

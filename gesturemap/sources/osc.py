@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..validation import Described, check_choice, check_number, validation_error
+from ..utils.validation import Described, check_choice, check_number, validation_error
 from .base import FrameQueue, Source, raise_mode, spread_times
 
 __all__ = [

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._io import read_json, sensors_dir
 from ..errors import FormatError, GesturemapError
-from ..validation import Described, check_choice, check_number, validation_error
+from ..utils.storage import read_json, sensors_dir
+from ..utils.validation import Described, check_choice, check_number, validation_error
 from .base import FrameQueue, Source
 from .osc import OSCSource, check_osc_settings
 from .serial import MAX_BINARY_VALUES, SerialSource, check_serial_settings

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import FormatError
-from ..validation import check_number, validation_error
+from ..utils.validation import check_number, validation_error
 from .base import FrameQueue, Source
 
 __all__ = ["ReplaySource", "load_replay"]

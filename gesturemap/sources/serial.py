@@ -46,7 +46,7 @@ from collections.abc import Sequence
 
 import serial
 
-from ..validation import Described, check_choice, check_number, validation_error
+from ..utils.validation import Described, check_choice, check_number, validation_error
 from .base import FrameQueue, SensorClock, Source, spread_times
 
 __all__ = [

@@ -135,7 +135,7 @@ _RENDER_SIGNATURE = types.void(
 
 
 @numba.njit(_RENDER_SIGNATURE, **AUDIO_THREAD)
-def render(
+def render(  # noqa: C901, PLR0915 - the audio callback's kernel: one pass per block, kept whole
     out,
     targets,
     triggers,

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validation import check_choice, check_number, validation_error
+from ..utils.validation import check_choice, check_number, validation_error
 from . import _kernels as K
 
 

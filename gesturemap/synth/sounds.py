@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .._io import atomic_write_bytes
-from ..validation import validation_error
+from ..utils.storage import atomic_write_bytes
+from ..utils.validation import validation_error
 
 SOUNDS_DIR = Path(__file__).resolve().parent / "sounds"
 BUILTIN_RATE = 48000

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..faults import raise_mode
-from ..validation import check_choice, check_number, validation_error
+from ..utils.faults import raise_mode
+from ..utils.validation import check_choice, check_number, validation_error
 from . import _callback as C
 from . import _kernels as K
 from .mapping import PARAMETERS, SynthMapping, limits

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from gesturemap.default_project import default_project
 from gesturemap.features import Pipeline, Select
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.project import Project
+from gesturemap.project.default import default_project
 
 from .windows import open_window
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.window import MainWindow
-from gesturemap.prepare import PREPARING
+from gesturemap.live.prepare import PREPARING
+from gesturemap.project.default import default_project
 
 from .test_session import pad_driver, record  # noqa: F401 - pad_driver is a fixture
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtGui, QtWidgets
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.new_project import EMPTY, NewProjectDialog
 from gesturemap.project import Project, lock
+from gesturemap.project.default import default_project
 
 from .windows import open_window
 

@@ -13,7 +13,7 @@ from PySide6 import QtWidgets
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
 
-from ..test_project_lock import HOLD
+from ..project.test_project_lock import HOLD
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -56,7 +56,7 @@ def test_open_refuses_a_busy_project_and_keeps_the_open_one(qtbot, tmp_path, mon
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
 def test_save_as_moves_the_lock_to_the_new_folder(qtbot, tmp_path, repo_dir, mode):
-    from ..test_project_lock import _probe
+    from ..project.test_project_lock import _probe
 
     first, second = tmp_path / "first", tmp_path / "second"
     project = Project(classes=["a"])

@@ -15,7 +15,6 @@ import pytest
 from PySide6 import QtCore, QtGui
 from pythonosc.udp_client import SimpleUDPClient
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.colours import class_colours
 from gesturemap.gui.dataset import DatasetBrowser
 from gesturemap.gui.monitor import Monitor
@@ -26,6 +25,7 @@ from gesturemap.gui.sensor_panel import SensorPanel
 from gesturemap.gui.session import WindowEngine
 from gesturemap.gui.targets import TargetsPanel
 from gesturemap.project import Project
+from gesturemap.project.default import default_project
 from gesturemap.sources.base import Frame
 
 pytestmark = pytest.mark.timeout(60)

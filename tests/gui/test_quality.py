@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.screenshots import gesture_path
+from gesturemap.project.default import default_project
 
 from .windows import open_window
 

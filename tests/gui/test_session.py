@@ -14,11 +14,11 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gesturemap.default_project import DEFAULT_CLASSES, MOUSE_CHANNELS, default_project
 from gesturemap.gui.pad import MousePad
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+from gesturemap.project.default import DEFAULT_CLASSES, MOUSE_CHANNELS, default_project
 
 pytestmark = pytest.mark.timeout(180)
 

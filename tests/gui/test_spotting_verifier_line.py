@@ -11,11 +11,11 @@ from PySide6 import QtCore
 
 import gesturemap as gm
 from gesturemap.gui.spotting_editor import SpottingEditor
-from gesturemap.models.spotting import SpottingStream
+from gesturemap.models.spotting.core import SpottingStream
 from gesturemap.project import Project
+from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
 from tests.gui.test_spotting_editor import open_window, saved_spotting
 from tests.test_cli_train_verifier import MODEL, SPOTTING, _project
-from tests.test_evaluation_spotting import ramp_streams
 
 pytestmark = pytest.mark.timeout(180)
 

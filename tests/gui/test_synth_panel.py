@@ -12,10 +12,10 @@ import pytest
 import soundfile as sf
 from PySide6 import QtCore, QtWidgets
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.session import WindowEngine
 from gesturemap.gui.synth_panel import NONE, SynthPanel, audio_light
 from gesturemap.project import Project
+from gesturemap.project.default import default_project
 from gesturemap.synth import Synth, SynthMapping
 
 

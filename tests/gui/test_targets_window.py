@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from gesturemap.default_project import MOUSE_CHANNELS
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.project import Project
+from gesturemap.project.default import MOUSE_CHANNELS
 
 from .windows import open_window
 

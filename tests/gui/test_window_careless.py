@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.remote import _PadQueue
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+from gesturemap.project.default import default_project
 from gesturemap.sources.base import Frame
 
 

@@ -20,8 +20,8 @@ from gesturemap.gui.session import WindowEngine
 from gesturemap.log import read_log
 from gesturemap.project import Project
 
-from ..test_engine_compiled import _msg, _refused, _script
-from ..test_engine_lean import _received, _same, _same_logs, _wait_frame
+from ..live.test_engine_compiled import _msg, _refused, _script
+from ..live.test_engine_lean import _received, _same, _same_logs, _wait_frame
 
 pytestmark = pytest.mark.timeout(300)
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.window import MainWindow
+from gesturemap.project.default import default_project
 
 pytestmark = pytest.mark.timeout(120)
 

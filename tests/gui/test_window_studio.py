@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from PySide6 import QtWidgets
 
-from gesturemap.default_project import default_project
 from gesturemap.gui.window import MainWindow
+from gesturemap.project.default import default_project
 
 from ..jack_midi import jack_midi  # noqa: F401 - a fixture
 from .windows import open_window

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap import wekinator as wk
+from gesturemap.interop.wekinator import project as wk
 
-from ..test_wekinator import unpack
+from ..interop.wekinator.test_wekinator import unpack
 
 
 def _resampled(x: np.ndarray, speed: float) -> np.ndarray:

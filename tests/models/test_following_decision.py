@@ -163,7 +163,7 @@ def test_a_jump_between_gestures_does_not_decide_the_next_one(repo_dir):
     channels spike on one frame far below every class's takes. The decision restarts there,
     but not *on* that frame: the swipe is then decided as a swipe, not as the class with the
     widest spread (shake), which the jump alone favoured for the whole gesture."""
-    from gesturemap.default_project import default_project
+    from gesturemap.project.default import default_project
 
     rec = np.load(repo_dir / "tests" / "data" / "pad" / "jump_between_gestures.npz")
     project = default_project()

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.engine import Engine
+from gesturemap.live.engine import Engine
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
 

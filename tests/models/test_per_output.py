@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from gesturemap.engine import Engine
 from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.live.engine import Engine
 from gesturemap.project import Project
 
 

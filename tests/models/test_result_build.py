@@ -92,7 +92,7 @@ def test_a_finite_frame_whose_sum_overflows_is_accepted():
 def _packed_in(order, block):
     """The block's arrays packed into one buffer in ``order`` as the compiled frame path packs
     a stream's (``compiled_wire._packed``), and the block moved there."""
-    from gesturemap.compiled_wire import _packed
+    from gesturemap.live.compiled import _packed
 
     other = {"x": np.zeros(2)}  # another array of the stream's, not the block's
     items = [block.arrays[name] if name in block.arrays else other[name] for name in order]
@@ -147,7 +147,7 @@ def test_a_stream_packed_as_the_compiled_path_packs_it(kind):
     (``compiled_wire._packed``): the HHMM's Result arrays then still lie one after another
     (one copy a frame), the GMM's do not (its ``beta`` lies between them: one copy an
     array); either way a Result reads what the kernel writes there."""
-    from gesturemap.compiled_wire import _packed, _rebind
+    from gesturemap.live.compiled import _packed, _rebind
 
     x = np.random.default_rng(1).normal(size=(60, 2))
     ds = gm.Dataset()

@@ -11,7 +11,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import TrainingCancelled
-from gesturemap.trainer import Trainer
+from gesturemap.live.trainer import Trainer
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import FormatError
-from gesturemap.models.xmm_export import (
+from gesturemap.interop.xmm.model_export import (
     model_to_xmm,
     save_xmm_model,
     save_xmm_training_set,
@@ -281,7 +281,7 @@ def test_export_command(tmp_path):
     assert done.returncode == 0, done.stderr
     assert len(list(gm.Dataset.from_xmm(tmp_path / "s.json"))) == 6
     assert gm.load_xmm(tmp_path / "m.json").labels_ == ["down", "up"]
-    from gesturemap import arff
+    from gesturemap.interop.wekinator import arff
 
     summary = arff.takes_from_arff(arff.read_arff(tmp_path / "p.arff"))
     assert summary.task == "classification" and len(summary.takes) == 6
@@ -357,7 +357,7 @@ def test_a_model_with_deltas_is_refused_with_the_fix():
 def test_a_model_that_ignores_channels_is_not_written_as_xmm():
     # it was written as a model of its kept channels, without a word: XMM would then read the
     # first channels of every frame, not the kept ones
-    from gesturemap.models.xmm_export import model_to_xmm
+    from gesturemap.interop.xmm.model_export import model_to_xmm
 
     rng = np.random.default_rng(0)
     ds = gm.Dataset()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from gesturemap.errors import GesturemapError
-from gesturemap.faults import RateLimitedLog
 from gesturemap.sources import Frame, FrameQueue, Source, SourceStats
+from gesturemap.utils.faults import RateLimitedLog
 
 from .source_helpers import wait_until
 

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from gesturemap._io import sensors_dir
 from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.sources import (
     FrameQueue,
@@ -21,6 +20,7 @@ from gesturemap.sources import (
     load_profile,
 )
 from gesturemap.sources.profiles import profile_from_dict
+from gesturemap.utils.storage import sensors_dir
 
 from .source_helpers import wait_until
 

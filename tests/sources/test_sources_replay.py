@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from gesturemap import _io
 from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.log import SessionLog
 from gesturemap.sources import Frame, FrameQueue, Source
 from gesturemap.sources.replay import ReplaySource
+from gesturemap.utils import storage as _io
 
 from .source_helpers import wait_until
 

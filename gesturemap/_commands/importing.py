@@ -1,0 +1,91 @@
+"""``gesturemap import``: its arguments, and which importer a file goes to.
+
+A Wekinator project (its folder or ``.wekproj``, :mod:`gesturemap.interop.wekinator.project`), a Wekinator
+training-data export (``.arff``, :mod:`gesturemap.interop.wekinator.arff`) or an XMM / RAPID-MIX / CoMo file
+(``.json``, :mod:`gesturemap.interop.xmm.project_import`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import GesturemapError
+from ..interop.wekinator.arff import import_arff
+from ..interop.wekinator.project import import_wekinator, looks_like_project
+from ..interop.xmm.project_import import main_import_xmm
+
+__all__ = ["add_import_parser", "main_import", "report_import"]
+
+
+def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``gesturemap import`` to ``gesturemap``'s subparsers."""
+    p = subparsers.add_parser(
+        "import",
+        help="import a Wekinator project, Wekinator data (ARFF) or XMM / RAPID-MIX / CoMo "
+        "files into a project",
+        description="Import into a project folder: a Wekinator project (its folder or "
+        ".wekproj; outputs, per-output examples and DTW as Wekinator has them), a Wekinator "
+        "training-data export (.arff, or Weka's .arff.gz; the project is created if it does not exist, else the "
+        "examples are added as new takes), or an XMM / RAPID-MIX / CoMo training set (.json; "
+        "appended to an existing project as an ARFF is) or trained model (.json, into a new "
+        "project).",
+    )
+    p.add_argument("file", metavar="PATH", help="project folder, .wekproj, .arff (.arff.gz) or .json")
+    p.add_argument("--project", required=True, metavar="DIR")
+    p.add_argument(
+        "--outputs",
+        type=int,
+        metavar="N",
+        help="the last N columns are outputs (default: the trailing class columns, "
+        "else the last column)",
+    )
+    p.add_argument("--output", metavar="NAME", help="import only this output column")
+    p.add_argument(
+        "--model",
+        metavar="KIND",
+        help="model kind of a new project (default: a Wekinator project's outputs keep their "
+        "saved models' algorithms, else knn for classes and mlp for continuous values, one "
+        "model per output; KIND replaces every algorithm, each output keeping its inputs)",
+    )
+    return p
+
+
+def main_import(args: argparse.Namespace) -> int:
+    """Run ``gesturemap import``; exit code 2 with one line on stderr for bad input."""
+    if looks_like_project(args.file):
+        return main_import_project(args)
+    inside = Path(args.file).resolve().parent.parent
+    if (Path(args.file).parent.name == "current" and looks_like_project(inside)
+            and args.outputs is None and args.output is None):
+        # a project's own data file: its outputConfig.xml says which columns are outputs
+        print(f"{args.file} belongs to the Wekinator project {inside}: importing the project")
+        args.file = str(inside)
+        return main_import_project(args)
+    if Path(args.file).suffix.lower() in (".json", ".json5"):
+        return main_import_xmm(args)
+    return report_import(args, lambda: import_arff(
+        args.file, args.project, outputs=args.outputs, output=args.output, model=args.model))
+
+
+def report_import(args: argparse.Namespace, run: Any) -> int:
+    """Run an import (``run()`` returns ``(project, summary)``) and say how it went: the
+    summary on stdout and 0, or one line on stderr and 2 for input that cannot be imported."""
+    try:
+        _, summary = run()
+    except GesturemapError as error:
+        sys.stderr.write(f"gesturemap import: {' '.join(str(error).split())}\n")
+        return 2
+    except OSError as error:
+        sys.stderr.write(f"gesturemap import: {error}\n")
+        return 2
+    print(f"imported {args.file} into {args.project}: {summary.describe()}")
+    return 0
+
+
+def main_import_project(args: argparse.Namespace) -> int:
+    """``gesturemap import`` of a Wekinator project folder or .wekproj."""
+    return report_import(args, lambda: import_wekinator(args.file, args.project,
+                                                        model=args.model))

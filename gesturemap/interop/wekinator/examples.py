@@ -1,0 +1,261 @@
+"""Wekinator's examples on a gesturemap project: per-output labels, deleting an output's
+examples, and the takes written as the ARFF Wekinator writes.
+
+A take of a per-output project is labelled with the outputs it was recorded for: ``"take"``
+for all of them, else ``"outputs 1,3"`` (1-based); see :mod:`gesturemap.interop.wekinator.project`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import re
+from typing import Any
+
+import numpy as np
+
+from ...data import class_numbers, label_for_number
+from ...errors import GesturemapError
+from ...utils.storage import atomic_write_text
+
+__all__ = [
+    "ALL_OUTPUTS",
+    "delete_examples_for_output",
+    "export_arff",
+    "mask_label",
+    "output_count",
+    "output_index",
+    "outputs_of_label",
+    "sync_skip_labels",
+]
+
+#: The label of a take recorded for every output of a per-output project.
+ALL_OUTPUTS = "take"
+
+
+def mask_label(recorded: list[int], n_outputs: int) -> str:
+    """The take label of examples recorded for the 1-based outputs ``recorded``."""
+    recorded = sorted(set(recorded))
+    if recorded == list(range(1, n_outputs + 1)):
+        return ALL_OUTPUTS
+    return "outputs " + ",".join(map(str, recorded))
+
+
+def outputs_of_label(label: Any, n_outputs: int) -> list[int] | None:
+    """The 1-based outputs a take label stands for (every output for other labels); None if
+    it names none."""
+    if isinstance(label, str):
+        m = re.fullmatch(r"outputs ([0-9]+(?:,[0-9]+)*)", label)
+        if m:
+            return sorted({int(v) for v in m.group(1).split(",")})
+    return list(range(1, n_outputs + 1))
+
+
+def output_index(value: Any) -> int:
+    """The 1-based output index a control message names: a whole number (an OSC int, or a
+    float or text holding one); anything else is refused."""
+    if isinstance(value, bool):
+        value = int(value)
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise GesturemapError(
+            f"deleteExamplesForOutput {value!r:.40}: not an output number") from None
+    if not np.isfinite(number) or not number.is_integer():
+        raise GesturemapError(f"deleteExamplesForOutput {value!r:.40}: not a whole number")
+    return int(number)
+
+
+def output_count(project: Any) -> int:
+    """How many outputs Wekinator would see in ``project``: a DTW project's gestures (its
+    gesture messages, or its highest gesture number), a per-output project's outputs, a
+    regression's targets; a classifier has one."""
+    model = project.model
+    kind = model.get("kind")
+    if kind == "dtw":
+        labels, numbering = _gesture_numbering(project)
+        numbers = [int(n) for n in class_numbers(labels, numbering)] if labels else []
+        messages = ((project.outputs or {}).get("gesture_messages") or {})
+        return max([len(messages), *numbers, 0])
+    if kind == "per_output":
+        return len(model.get("params", {}).get("outputs", []))
+    return max(1, len(project.output_names or ()))
+
+
+def _gesture_numbering(project: Any) -> tuple[list[Any], dict[str, int] | None]:
+    """A DTW project's gestures, in the order the engine numbers them (its model's, else
+    sorted), and the numbers an import gave its named gestures (``outputs.class_numbers``)."""
+    labels = list(getattr(project.trained, "labels_", None) or [])
+    if not labels:
+        found = {*project.classes, *(t.label for t in project.takes)}
+        labels = sorted(found, key=lambda lb: (isinstance(lb, str), str(lb) if
+                                               isinstance(lb, str) else int(lb)))
+    return labels, (project.outputs or {}).get("class_numbers")
+
+
+def delete_examples_for_output(project: Any, index: Any) -> int:
+    """Wekinator's ``deleteExamplesForOutput index`` (1-based) on a gesturemap project; returns
+    the number of takes removed or changed.
+
+    - DTW model: the takes of gesture ``index`` go.
+    - ``per_output`` model: output ``index`` is taken out of every take's recorded outputs
+      (relabelled ``"outputs ..."``; removed when no output is left) and every output's
+      ``skip_labels`` follows, so the other outputs keep their examples.
+    - one output (a classifier, a regression with one target): every take goes, as its only
+      output's examples.
+    - several outputs learnt by one model: refused (a take cannot keep some outputs' examples
+      without the others'; ``deleteAllExamples`` deletes them all).
+
+    Raises
+    ------
+    GesturemapError
+        If ``index`` is not a whole number between 1 and the number of outputs (Wekinator
+        refuses it too), or the project learns its outputs together; nothing is changed.
+    """
+    index = output_index(index)
+    n = output_count(project)
+    if not 1 <= index <= n:
+        what = "gestures" if project.model.get("kind") == "dtw" else "outputs"
+        raise GesturemapError(
+            f"deleteExamplesForOutput {index}: the project has {n} {what}: give an index "
+            f"between 1 and {n}; nothing was deleted.")
+    kind = project.model.get("kind")
+    if kind == "dtw":  # gesture ``index`` by Wekinator's number (a named gesture's too)
+        labels, numbering = _gesture_numbering(project)
+        gesture = label_for_number(index, labels, numbering) if labels else index
+        gone = [t.id for t in project.takes if t.label == gesture]
+    elif kind == "per_output":
+        return _delete_output_examples(project, index, n)
+    elif n == 1:
+        gone = [t.id for t in project.takes]
+    else:
+        raise GesturemapError(
+            f"deleteExamplesForOutput {index}: this project's model learns its {n} outputs "
+            "together, so a take cannot lose one output's examples and keep the others'; "
+            "nothing was deleted. deleteAllExamples deletes every take (they can be "
+            "restored), or make the model per-output.")
+    for take_id in gone:
+        project.remove_take(take_id)
+    return len(gone)
+
+
+def _delete_output_examples(project: Any, index: int, n: int) -> int:
+    """A per-output project's ``deleteExamplesForOutput index``."""
+    specs = project.model["params"]["outputs"]
+    changed = 0
+    for take in list(project.takes):
+        recorded = outputs_of_label(take.label, n) or []
+        if take.label in specs[index - 1].get("skip_labels", []) or index not in recorded:
+            continue
+        left = [j for j in recorded if j != index]
+        changed += 1
+        if left:
+            project.relabel_take(take.id, mask_label(left, n))
+        else:
+            project.remove_take(take.id)
+    sync_skip_labels(project)
+    return changed
+
+
+def sync_skip_labels(project: Any) -> None:
+    """Each output of a ``per_output`` project skips exactly the take labels that leave it
+    out (after takes were relabelled, removed or restored); other projects are left alone."""
+    model = dict(project.model)
+    if model.get("kind") != "per_output":
+        return
+    specs = [dict(s) for s in model["params"]["outputs"]]
+    n = len(specs)
+    labels = {t.label for t in project.takes}
+    for i, spec in enumerate(specs):
+        skip = sorted(lb for lb in labels if i + 1 not in (outputs_of_label(lb, n) or []))
+        if skip:
+            spec["skip_labels"] = skip
+        else:
+            spec.pop("skip_labels", None)
+    model["params"] = {**model.get("params", {}), "outputs": specs}
+    project.model = model
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    if name and re.fullmatch(r"[A-Za-z0-9_.\-]+", name) and name[0] not in "{}%,'\"":
+        return name
+    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
+    """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
+    round'``, inputs, outputs); one training round per take. Returns the number of rows.
+
+    A classification project has one classifier output (class numbers: integer labels, else
+    the 1-based class index); a regression project one numeric column per output; a per-output
+    project's takes write ``?`` for the outputs their label leaves out.
+    """
+    takes = list(project.takes)
+    if not takes:
+        raise GesturemapError("the project has no takes to export.")
+    d_in = takes[0].inputs.shape[1]
+    in_names = list(project.input_names or [f"inputs-{i + 1}" for i in range(d_in)])
+    out_names = list(project.output_names or [])
+    lines = [
+        "@relation dataset",
+        "",
+        "@attribute ID numeric",
+        "@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'",
+        "@attribute 'Training round' numeric",
+    ]
+    lines += [f"@attribute {_quote(n)} numeric" for n in in_names]
+    classification = not out_names
+    numbers: dict[Any, int] = {}
+    if classification:
+        labels = list(project.classes)
+        numbering = (project.outputs or {}).get("class_numbers")  # an import's gesture names
+        numbers = {lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering),
+                                               strict=True)}
+        top = max([0, *numbers.values()])
+        lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
+    else:
+        kinds = _output_kinds(project, len(out_names))
+        for name, kind in zip(out_names, kinds, strict=True):
+            if kind == "classifier":
+                top = int(max(np.max(t.outputs[:, out_names.index(name)]) for t in takes))
+                lines.append(f"@attribute {_quote(name)} {{{','.join(map(str, range(top + 1)))}}}")
+            else:
+                lines.append(f"@attribute {_quote(name)} numeric")
+    lines += ["", "@data"]
+    start = _dt.datetime(2000, 1, 1)
+    row = 0
+    for rnd, take in enumerate(takes, start=1):
+        times = take.times if take.times is not None else np.arange(take.length) * 0.01
+        recorded = None if classification else outputs_of_label(take.label, len(out_names)) or []
+        for f in range(take.length):
+            row += 1
+            stamp = start + _dt.timedelta(seconds=float(times[f]) + rnd * 10.0)
+            text = stamp.strftime("%Y/%m/%d %H:%M:%S:") + f"{stamp.microsecond // 1000:03d}"
+            values = [str(row), f"'{text}'", str(rnd)]
+            values += [repr(float(v)) for v in take.inputs[f]]
+            if classification:
+                values.append(str(numbers[take.label]))
+            else:
+                for j, v in enumerate(take.outputs[f]):
+                    kind = _output_kinds(project, len(out_names))[j]
+                    if recorded is not None and j + 1 not in recorded:
+                        values.append("?")
+                    elif kind == "classifier":
+                        values.append(str(int(round(float(v)))))
+                    else:
+                        values.append(repr(float(v)))
+            lines.append(",".join(values))
+    atomic_write_text(path, "\n".join(lines) + "\n")
+    return row
+
+
+def _output_kinds(project: Any, n: int) -> list[str]:
+    model = project.model
+    if model.get("kind") == "per_output":
+        specs = model.get("params", {}).get("outputs", [])
+        if len(specs) == n:
+            return [s.get("type", "regressor") for s in specs]
+    return ["regressor"] * n

@@ -1,0 +1,176 @@
+"""Import models trained by IRCAM's XMM (its JSON files) as gesturemap models.
+
+Only data is read: numbers and names from the JSON, validated, never code.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ...errors import FormatError, GesturemapError
+from ...models.base import BaseModel
+from ...models.gmm import GMM
+from ...models.hhmm import HHMM
+
+_COVARIANCE = {0: "full", 1: "diagonal"}
+_TRANSITION = {0: "ergodic", 1: "left-right"}
+_ESTIMATOR = {0: "full", 1: "windowed", 2: "likeliest"}
+_MULTICLASS = {0: "likeliest", 1: "mixture"}
+
+
+def _pick(table: dict[int, str], value: Any, what: str) -> str:
+    if value not in table:
+        raise FormatError(f"XMM model: unknown {what} {value!r} (expected one of {list(table)})")
+    return table[value]
+
+
+def _gaussian(comp: dict[str, Any], d: int) -> tuple[np.ndarray, np.ndarray]:
+    mean = np.asarray(comp["mean"], dtype=np.float64)
+    cov = np.asarray(comp["covariance"], dtype=np.float64)
+    if mean.shape != (d,):
+        raise FormatError(f"XMM model: a Gaussian mean has {mean.size} values, expected {d}")
+    if cov.size == d * d:
+        cov = cov.reshape(d, d)
+    elif cov.size == d:
+        cov = np.diag(cov)
+    else:
+        raise FormatError(f"XMM model: a covariance has {cov.size} values, expected {d * d}")
+    return mean, cov
+
+
+def _gmm_class(entry: dict[str, Any], d: int) -> dict[str, Any]:
+    comps = entry["components"]
+    means, covs = zip(*(_gaussian(c, d) for c in comps), strict=True)
+    w = np.asarray(entry["mixture_coeffs"], dtype=np.float64)
+    if w.shape != (len(comps),):
+        raise FormatError("XMM model: mixture_coeffs do not match the components")
+    return {"weights": w, "means": np.array(means), "covariances": np.array(covs)}
+
+
+def load_xmm(path: str | os.PathLike[str]) -> BaseModel:
+    """Load a trained XMM model (GMM, GMR, HHMM or HMR) from XMM's JSON file.
+
+    The model's settings (regularisation, likelihood window, regression estimators…) come
+    along; a bimodal XMM model becomes a regression model whose first ``dimension_input``
+    columns are the input.
+    """
+    from .formats import read_document, to_xmm_model
+
+    path = Path(path)
+    root = to_xmm_model(read_document(path), str(path))
+    try:
+        return _from_json(root)
+    except FormatError as exc:
+        raise FormatError(f"{path}: {exc}") from exc
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError,
+            RecursionError, GesturemapError) as exc:
+        raise FormatError(f"{path}: not an XMM model, or a damaged one ({exc!r})") from exc
+
+
+def _from_json(root: dict[str, Any]) -> BaseModel:
+    shared = root["shared_parameters"]
+    config = root.get("configuration", {})
+    defaults = config.get("default_parameters", {})
+    entries = root["models"]
+    if not entries:
+        raise FormatError("the XMM model has no classes: it was saved before any training "
+                          "(record examples and train it in its own tool, then export again)")
+    d = int(shared["dimension"])
+    bimodal = bool(shared.get("bimodal", False))
+    d_in = int(shared.get("dimension_input", 0)) if bimodal else d
+    entries = sorted(entries, key=lambda e: e["label"])  # XMM keeps classes in a std::map
+    labels = [str(e["label"]) for e in entries]
+    is_hmm = "states" in entries[0]
+    common = {
+        "relative_regularization": float(defaults.get("relative_regularization", 0.01)),
+        "absolute_regularization": float(defaults.get("absolute_regularization", 0.001)),
+        "covariance": _pick(_COVARIANCE, defaults.get("covariance_mode", 0), "covariance_mode"),
+        "likelihood_window": int(shared.get("likelihood_window", 5)),
+        # an imported XMM model decides as XMM does (over its sliding likelihood window) on
+        # XMM's inputs (no first differences)
+        "decision": "window",
+        "deltas": False,
+        "multiclass_regression": _pick(_MULTICLASS,
+                                       config.get("multiClass_regression_estimator", 0),
+                                       "multiClass_regression_estimator"),
+        "em_min_iterations": int(shared.get("em_algorithm_min_iterations", 10)),
+        "em_max_iterations": int(shared.get("em_algorithm_max_iterations", 0)),
+        "em_percent_change": float(shared.get("em_algorithm_percent_chg", 0.01)),
+    }
+    if not is_hmm:
+        model: BaseModel = GMM(int(defaults.get("gaussians", 1)), **common)
+        classes = []
+        for e in entries:
+            c = _gmm_class(e, d)
+            c["covariance"] = _pick(_COVARIANCE, e.get("parameters", {}).get(
+                "covariance_mode", defaults.get("covariance_mode", 0)), "covariance_mode")
+            c["iterations"], c["log_likelihood"] = 0, 0.0
+            classes.append(c)
+    else:
+        model = HHMM(int(defaults.get("states", 10)), int(defaults.get("gaussians", 1)),
+                     transition=_pick(_TRANSITION, defaults.get("transition_mode", 1),
+                                      "transition_mode"),
+                     hierarchical=bool(defaults.get("hierarchical", True)),
+                     regression_estimator=_pick(_ESTIMATOR,
+                                                defaults.get("regression_estimator", 0),
+                                                "regression_estimator"),
+                     **common)
+        classes = []
+        for e in entries:
+            params = e.get("parameters", {})
+            mode = _pick(_TRANSITION, params.get("transition_mode", 1), "transition_mode")
+            states = [_gmm_class(s, d) for s in e["states"]]
+            n = len(states)
+            k = max(len(s["weights"]) for s in states)
+            if any(len(s["weights"]) != k for s in states):
+                raise FormatError("states of one class have different numbers of Gaussians")
+            raw = np.asarray(e["transition"], dtype=np.float64)
+            trans = np.zeros((n, n))
+            prior = np.zeros(n)
+            if mode == "left-right":
+                if raw.size != 2 * n:
+                    raise FormatError(f"left-right transition has {raw.size} values, not {2 * n}")
+                raw = raw.reshape(n, 2)
+                for i in range(n):
+                    trans[i, i] = raw[i, 0]
+                    if i < n - 1:
+                        trans[i, i + 1] = raw[i, 1]
+                    elif n > 1:
+                        trans[i, 0] = raw[i, 1]
+                prior[0] = 1.0
+            else:
+                trans = raw.reshape(n, n)
+                prior = np.asarray(e["prior"], dtype=np.float64).reshape(n)
+            exit_p = np.asarray(e.get("exitProbabilities", [0.0] * (n - 1) + [0.1]),
+                                dtype=np.float64).reshape(n)
+            classes.append({
+                "prior": prior, "transition": trans, "exit_probabilities": exit_p,
+                "weights": np.array([s["weights"] for s in states]),
+                "means": np.array([s["means"] for s in states]),
+                "covariances": np.array([s["covariances"] for s in states]),
+                "covariance": _pick(_COVARIANCE, params.get(
+                    "covariance_mode", defaults.get("covariance_mode", 0)), "covariance_mode"),
+                "transition_mode": mode, "iterations": 0, "log_likelihood": 0.0,
+            })
+        c = len(entries)
+        model.top_prior_ = np.asarray(root.get("prior", [1.0 / c] * c), dtype=np.float64)
+        top = root.get("transition", [[1.0 / c] * c for _ in range(c)])
+        model.top_transition_ = np.asarray(top, dtype=np.float64).reshape(c, c)
+        model.top_exit_transition_ = np.asarray(root.get("exit_transition", [0.1] * c),
+                                                dtype=np.float64).reshape(c)
+    for cl in classes:
+        for key, val in cl.items():
+            if isinstance(val, np.ndarray) and not np.isfinite(val).all():
+                raise FormatError(f"class parameters {key!r} hold non-finite values")
+    model.labels_ = labels
+    model.input_dim_ = d_in
+    model.output_dim_ = d - d_in if bimodal else 0
+    model.class_params_ = classes
+    model.training_info_ = {"imported_from": "xmm"}
+    model._bank_cache = None
+    model._bank()
+    return model

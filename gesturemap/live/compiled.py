@@ -1,0 +1,195 @@
+"""The compiled frame path (issue 19): a lean HHMM or GMM classifier answered from the
+received datagram to the reply bytes in one numba-compiled call
+(:func:`gesturemap.models.compiled_path.wire_step`).
+
+:meth:`CompiledWire.build` packs a stream's arrays (the model's and its run-time state) into
+three flat buffers and rebinds the stream to views of them, so the stream's own methods
+(``reset``, ``current``, ``views``) keep working on the same memory, and encodes the reply
+templates of every class once (the bytes :meth:`gesturemap.outputs.osc.OSCOutput.send` would
+send). It returns None for whatever the compiled path does not cover; the engine then keeps
+its ordinary path. Nothing here runs on the frame path but :meth:`CompiledWire.step`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+from ..models.compiled_path import GMM, HHMM, wire_step
+from ..models.gmm import DeltaFrames
+
+__all__ = ["CompiledWire", "warm"]
+
+#: the longest datagram received (the OSC source's)
+MAX_DATAGRAM = 65536
+_KINDS = {np.dtype(np.float64): 0, np.dtype(np.int64): 1, np.dtype(np.bool_): 2}
+
+
+def _rebind(stream: Any, views: dict[int, np.ndarray]) -> None:
+    """A lean stream's arrays, kernel arguments and Result blocks moved onto ``views``
+    (``_packed``'s: the id of each array packed -> its view in the buffers)."""
+    from ..models.base import FrozenBlock
+
+    for name, value in list(vars(stream).items()):  # the stream's arrays: now the views
+        if isinstance(value, np.ndarray) and id(value) in views:
+            setattr(stream, name, views[id(value)])
+    stream._args = stream._args._replace(**{
+        k: views[id(v)] for k, v in stream._args._asdict().items() if id(v) in views})
+    for name, value in list(vars(stream).items()):  # what its Results freeze: there too
+        if isinstance(value, FrozenBlock):
+            setattr(stream, name, value.moved_to(views))
+
+
+def _packed(items: list[Any]) -> tuple[list[np.ndarray], np.ndarray, dict[int, np.ndarray]]:
+    """The three flat buffers, the layout table and each array's view (by the id of the array
+    it replaces)."""
+    sizes = [0, 0, 0]
+    lay = np.zeros((len(items), 7), dtype=np.int64)
+    for i, v in enumerate(items):
+        if isinstance(v, np.ndarray):
+            kind = _KINDS[v.dtype]
+            lay[i, 0], lay[i, 1] = sizes[kind], v.size
+            lay[i, 2 : 2 + v.ndim] = v.shape
+            sizes[kind] += v.size
+        else:  # a scalar setting: bools and ints in the int buffer, floats in the float one
+            kind = 0 if isinstance(v, float) else 1
+            lay[i, 0], lay[i, 1] = sizes[kind], 1
+            sizes[kind] += 1
+    bufs = [np.zeros(max(sizes[0], 1)), np.zeros(max(sizes[1], 1), dtype=np.int64),
+            np.zeros(max(sizes[2], 1), dtype=np.bool_)]
+    views: dict[int, np.ndarray] = {}
+    for i, v in enumerate(items):
+        o, size = int(lay[i, 0]), int(lay[i, 1])
+        if isinstance(v, np.ndarray):
+            view = bufs[_KINDS[v.dtype]][o : o + size].reshape(v.shape)
+            view[...] = v
+            views[id(v)] = view
+        else:
+            bufs[0 if isinstance(v, float) else 1][o] = v
+    return bufs, lay, views
+
+
+class CompiledWire:
+    """One lean HHMM or GMM stream's compiled frame path (built by :meth:`build`)."""
+
+    def __init__(self, stream: Any, output: Any, address: str, dim: int,
+                 bufs: list[np.ndarray], lay: np.ndarray, tpl: np.ndarray,
+                 toff: np.ndarray, lik_at: np.ndarray, prog_at: np.ndarray,
+                 deltas: bool, kind: int) -> None:
+        self.stream = stream
+        self.output = output
+        self.dim = dim
+        self.addr = np.frombuffer(address.encode("ascii") + b"\0", dtype=np.uint8).copy()
+        self.fb, self.ib, self.bb = bufs
+        self.lay = lay
+        self.deltas = bool(deltas)
+        self.kind = kind
+        self.tpl = tpl
+        self.toff = toff
+        self.lik_at = lik_at
+        self.prog_at = prog_at
+        self.reject = float(output.settings.reject_below)
+        #: the decoded frame (overwritten by every call)
+        self.x = np.zeros(dim)
+        #: the reply datagrams' bytes, and (label index, end of the first, end of the second)
+        self.out = np.zeros(MAX_DATAGRAM, dtype=np.uint8)
+        self.res = np.zeros(3, dtype=np.int64)
+        self.sent = memoryview(self.out)
+
+    @classmethod
+    def build(cls, stream: Any, output: Any, address: str, dim: int | None,
+              class_numbers: Any) -> CompiledWire | None:
+        """The compiled path for ``stream`` answering ``address`` datagrams of ``dim`` values
+        through ``output``; None when it does not apply (not a lean HHMM or GMM classifier, no
+        class templates, another byte order). Rebinds the stream to the packed arrays."""
+        from ..models.gmm import GMMStream
+        from ..models.hhmm import HHMMStream
+
+        kind = {HHMMStream: HHMM, GMMStream: GMM}.get(type(stream))
+        if (kind is None or not stream.lean
+                or dim is None or stream._din != dim or not output._fast
+                or not address.isascii() or "*" in address or sys.byteorder != "little"):
+            return None
+        lik, progress = stream.views()
+        n = len(lik)
+        if not n or not len(stream.labels):
+            return None
+        frames = stream._frames
+        items = list(stream._args._asdict().values())
+        if frames.enabled:
+            items += [frames.frame, frames._prev, frames._pos,
+                      np.array([frames._first], dtype=np.int64)]
+        bufs, lay, views = _packed(items)
+        if frames.enabled:
+            stream._frames = _PackedDeltas(frames, views[id(frames.frame)],
+                                           views[id(frames._prev)], views[id(frames._pos)],
+                                           bufs[1], int(lay[-1, 0]))
+        _rebind(stream, views)
+        lik, progress = stream.views()
+        parts, toff, at = [], np.zeros((n, 6), dtype=np.int64), 0
+        for i, label in enumerate(stream.labels):
+            wek, head, _pack, mid, pack_prog = output._class_templates(label, n, progress,
+                                                                       class_numbers[i])
+            toff[i] = (at, at + len(wek), at + len(wek) + len(head),
+                       at + len(wek) + len(head) + len(mid), pack_prog is not None,
+                       len(head) > 0)
+            parts += [wek, head, mid]
+            at = int(toff[i, 3])
+        tpl = np.frombuffer(b"".join(parts) or b"\0", dtype=np.uint8).copy()
+        fb = bufs[0]
+        lik_at = np.array([_offset_in(fb, lik), n], dtype=np.int64)
+        prog_at = np.array([0, 0] if progress is None else
+                           [_offset_in(fb, progress), len(progress)], dtype=np.int64)
+        return cls(stream, output, address, dim, bufs, lay, tpl, toff, lik_at, prog_at,
+                   frames.enabled, kind)
+
+    def step(self, rx: np.ndarray, n: int) -> int:
+        """The datagram ``rx[:n]`` through the stream (see
+        :func:`~gesturemap.models.compiled_path.wire_step` for the return codes)."""
+        return wire_step(self.kind, rx, n, self.addr, self.dim, self.x, self.fb, self.ib,
+                         self.bb, self.lay, self.deltas, self.lik_at, self.prog_at, self.tpl,
+                         self.toff, self.reject, self.out, self.res)
+
+
+class _PackedDeltas(DeltaFrames):
+    """A stream's :class:`DeltaFrames` on the packed buffers: its frame, ring of previous
+    inputs and ring position are views, its "first frame" flag an element of the int buffer
+    (the compiled call reads and writes the same state as :meth:`DeltaFrames.__call__` and
+    ``reset``)."""
+
+    def __init__(self, old: DeltaFrames, frame: np.ndarray, prev: np.ndarray,
+                 pos: np.ndarray, ints: np.ndarray, at: int) -> None:
+        self._flag = ints[at : at + 1]
+        self.enabled = True
+        self.lag = old.lag
+        self.frame = frame
+        self._prev = prev
+        self._pos = pos
+        self._d = old._d
+        self._first = old._first
+
+    @property  # type: ignore[override]
+    def _first(self) -> bool:
+        return bool(self._flag[0])
+
+    @_first.setter
+    def _first(self, value: bool) -> None:
+        self._flag[0] = 1 if value else 0
+
+
+def _offset_in(buf: np.ndarray, view: np.ndarray) -> int:
+    """Where the 1-D ``view`` starts in ``buf`` (an element index)."""
+    return (view.__array_interface__["data"][0] - buf.__array_interface__["data"][0]) // 8
+
+
+def warm() -> None:
+    """Compile (or load from numba's cache) the compiled path's kernel: a datagram it refuses
+    compiles the whole function, every path of it. Never on the frame path."""
+    z8 = np.zeros(1, dtype=np.uint8)
+    zi = np.zeros(1, dtype=np.int64)
+    zf = np.zeros(1)
+    wire_step(HHMM, np.zeros(16, dtype=np.uint8), 0, z8, 0, zf, zf, zi, np.zeros(1, np.bool_),
+              np.zeros((1, 7), dtype=np.int64), False, zi, zi, z8, np.zeros((1, 6), np.int64),
+              0.0, z8, np.zeros(3, dtype=np.int64))

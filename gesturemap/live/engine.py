@@ -1,0 +1,762 @@
+"""The real-time engine: the one owner of the feature pipeline and the model stream.
+
+Threads (DESIGN.md, "Data flow and threads"):
+
+- source threads parse and enqueue :class:`~gesturemap.sources.Frame` s into a bounded queue;
+- the **engine thread** (here) takes frames one by one: features -> model step -> outputs, and
+  between two frames applies commands (record, train, run, swap in a trained model…). Idle, a
+  source thread runs the same frame path itself for the frame it just received
+  (:meth:`Engine._direct`, one thread hop less; a lock keeps one frame path at a time, in order);
+- an **I/O thread** saves takes and models and prepares training data, so that no file write
+  or data preparation ever runs on the frame path;
+- training runs in a warm worker **process** (:class:`~gesturemap.live.trainer.Trainer`);
+  the finished model comes back as a command and is swapped in between two frames;
+- a **stats thread** writes the health counters to a JSON file every second.
+
+The frame path never raises: a bad frame is counted and skipped, an unexpected error is
+counted and logged at most once a second (with ``GESTUREMAP_RAISE=1``, as in the tests, it is
+kept and re-raised by :meth:`Engine.stop`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue as queue_mod
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..data import class_numbers
+from ..errors import GesturemapError
+from ..outputs.osc import OSCOutput
+from ..project.lock import FolderHold
+from ..sources.base import FrameQueue
+from ..utils.faults import RateLimitedLog, raise_mode
+from ..utils.scheduling import priorities_now, realtime_allowed, realtime_wanted, schedule_threads
+from .edits import TakeEdits
+from .frame_path import FramePath, model_stream
+from .health import Health, Percentiles
+from .notices import Notices
+from .prepare import preparation_message
+from .recording import Recording
+from .replies import FrameWire
+from .search import BackgroundSearch
+from .snapshot import EngineSnapshot
+from .take_buffer import TakeRecording
+
+log = logging.getLogger("gesturemap.live.engine")
+
+#: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
+WEKINATOR_CONTROL = {
+    "startRecording": "start_numbered", "stopRecording": "stop_recording",
+    "train": "train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
+    "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
+    "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
+    "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
+    "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_recording",
+}
+
+WEKINATOR_PREFIX = "/wekinator/control/"
+#: Commands that take no argument (one sent anyway is ignored).
+NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
+                          "wek_start_running", "stop_running", "delete_all",
+                          "undo_correction", "undo", "reset"))
+
+#: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
+GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
+                      "restore": "restore_takes"}
+
+#: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
+SNAPSHOT_HZ = 30.0
+
+#: Frames of the last gesture kept for a correction (about 80 s at 100 frames/s).
+GESTURE_FRAMES = 8192
+
+
+#: OSC address that resets the model streams (a gesture starts).
+RESET_ADDRESS = "/gesturemap/reset"
+RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
+
+
+class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire):
+    """Runs a project live: sources in, features, model, OSC out; records takes; trains.
+
+    Parameters
+    ----------
+    project : gesturemap.project.Project
+    project_dir : path, optional
+        Where the project lives: takes are saved there as soon as they end (autosave), and the
+        trained model after every training.
+    osc_in : (host, port) or None
+        Listen for ``/wek/inputs`` frames and Wekinator's control messages there (port 0: a
+        free port, read back from :attr:`osc_port`). ``None``: no OSC input.
+    osc_out : (host, port) or None
+        Where results go (default: the project's setting, Wekinator's 127.0.0.1:12000).
+    sources : list of callables ``factory(queue, on_control) -> Source``, optional
+        More sources (serial, replay…), built on the engine's queue.
+    log_dir : path, optional
+        Log every stream of the session there (:class:`gesturemap.log.SessionLog`).
+    stats_file : path, optional
+        Health counters as JSON, rewritten every second and at stop.
+    trainer : "process" or "thread"
+        Where training runs (a process keeps it off this process's GIL).
+    realtime : bool, default False
+        Ask for real-time scheduling of the engine's threads where permitted
+        (:mod:`gesturemap.utils.scheduling`); ``gesturemap run`` and the window's engine process
+        do. Off, the engine leaves the operating system's scheduling as it is.
+    """
+
+    def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
+                 osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
+                 osc_out: tuple[str, int] | None = None,
+                 sources: list[Callable[..., Any]] | None = None,
+                 log_dir: str | os.PathLike[str] | None = None,
+                 stats_file: str | os.PathLike[str] | None = None,
+                 trainer: str = "process", queue_size: int = 4096,
+                 synth: Any = None, sinks: list[Any] | None = None,
+                 realtime: bool = False) -> None:
+        self.project = project
+        #: the frame path: feature pipeline state and model stream (engine thread only)
+        self.path = FramePath(project)
+        #: whether the engine asks for real-time scheduling of its threads
+        self.realtime_requested = realtime_wanted(realtime)
+        #: SCHED_FIFO (frame path, background) priorities chosen at start, or None: ordinary
+        self.priorities: tuple[int, int] | None = None
+        #: more outputs (MIDI, LSL): ``start()``, ``update(result, labels)`` once per frame (never
+        #: raises), ``stop()``, ``stats()``; opened at start, closed at stop
+        self.sinks = list(sinks or [])
+        self.project_dir = Path(project_dir) if project_dir else None
+        self._hold = FolderHold()  # the project folder's lock while running (project.lock)
+        self.queue = FrameQueue(queue_size)
+        self._osc_in = osc_in
+        self._source_factories = list(sources or [])
+        self.sources: list[Any] = []
+        out_settings = dict(getattr(project, "outputs", None) or {})
+        if osc_out is not None:
+            out_settings["host"], out_settings["port"] = osc_out[0], int(osc_out[1])
+        self.output = OSCOutput(out_settings)
+        #: the built-in synth (gesturemap.synth.Synth) or None; fed once per frame
+        self.synth = synth
+        self._log_dir = Path(log_dir) if log_dir else None
+        self.session_log: Any = None
+        self._logged_features = 0  # the width of the log's features stream (0: none)
+        self._stats_file = Path(stats_file) if stats_file else None
+        self._trainer_mode = trainer
+        self.trainer: Any = None
+        #: (name, args, frames put before it): a command takes effect after the frames before
+        #: it, before those after it (a take stopped with frames still queued keeps them)
+        self._commands: deque[tuple[str, tuple[Any, ...], int]] = deque()
+        self._io: queue_mod.Queue[Callable[[], None] | None] = queue_mod.Queue()
+        self._stop = threading.Event()
+        #: held by whichever thread runs the frame path: the engine thread, or a source
+        #: thread handling its own frame while the engine is idle (see _direct)
+        self._frame_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._errlog = RateLimitedLog(log)
+        self.exception: BaseException | None = None
+        # engine-thread state
+        self._logged_labels: list[str] = []
+        #: whether a lean HHMM's or GMM's frames take the compiled path (engine_wire._compiled)
+        self.compiled_path = os.environ.get("GESTUREMAP_COMPILED", "1") != "0"
+        #: the compiled path's kernel: "off", "compiling", "ready", "failed" (engine_wire)
+        self._wire, self.frames_compiled, self.compiled_state = None, 0, "off"
+        self._set_model(getattr(project, "trained", None))
+        self.running = self.model is not None
+        self.recording = False
+        self._take: Any = None  # the take's TakeBuffer, made at its first frame (its width)
+        self._take_label: Any = None
+        self._take_t0 = 0.0
+        # the frames since the last reset or take: what "that was X" relabels (bounded)
+        self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
+        self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
+        self._init_corrections(), self._init_notices()
+        self._train_job: Any = None
+        self._train_cancel = threading.Event()
+        self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
+        self.current_label: Any = None
+        # health
+        self.frames_in = 0
+        self.frames_out = 0
+        self.bad_frames = 0
+        self.errors = 0
+        #: commands refused as they stand (startRecording before any class, train without
+        #: takes...): the sender's mistake, not a fault of gesturemap, so not in ``errors``
+        self.refused_commands = 0
+        #: takes deleted by control messages (deleteAllExamples...), newest batch last: each
+        #: batch a list of take ids, in the project's trash until restored (restore_takes)
+        self.control_deletions: list[list[str]] = []
+        self.trainings = 0
+        self.last_train_ms: float | None = None
+        #: CPU time the training process spent on the last retrain (None with a thread)
+        self.last_train_cpu_ms: float | None = None
+        #: the performer's wait in ms, from a take's end to its model's first answer (or None)
+        self.last_take_to_model_ms: float | None = None
+        self._take_ended_at: float | None = None
+        self._first_frame_pending = False
+        #: start and stop recording commands applied so far, from any sender (the window tells
+        #: by it whether the state it reads holds its own last one)
+        self.record_commands = 0
+        self._step_us = Percentiles()
+        self._latency_us = Percentiles()
+        #: gestures spotted so far, and the latest ones as (t, label, score), newest last
+        self.events_spotted = 0
+        self.recent_events: deque[tuple[float, str, float]] = deque(maxlen=256)
+        self.done_training = threading.Event()
+        self.osc_port: int | None = None
+        self.realtime = False
+        # the background search (gm.auto) after each retrain, when the project asks for it
+        self.searcher: Any = None
+        self._search_job: Any = None
+        self._search_queue: queue_mod.Queue[Callable[[], None] | None] | None = None
+        #: what the last search did (shown by the window, in stats()["search"]), or None
+        self.search_status: dict[str, Any] | None = None
+        self.searches_swapped = 0
+        #: stream resets by cause: a take starting, an explicit trigger (OSC
+        #: /gesturemap/reset, the window's key), an onset of motion
+        self.resets = {"take": 0, "trigger": 0, "onset": 0}
+        self._onset = self._onset_detector()
+        if self._onset is not None:  # a saved project's takes give the threshold at once
+            self._onset.calibrate(t.inputs for t in getattr(project, "takes", []))
+        #: the latest :class:`~gesturemap.live.snapshot.EngineSnapshot` (a latest-value slot: read
+        #: it from any thread; the engine thread replaces it whole between two frames)
+        self.snapshot = EngineSnapshot()
+        self._snapshot_due = 0.0
+        self._publish()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> Engine:
+        """Open the sources and start every thread. Raises ProjectBusy (first: one writer per
+        project folder) if another process writes the project, if a port cannot be opened, or
+        :class:`~gesturemap.synth.NoAudioDeviceError` (saying what to do) if the synth has no
+        audio device — after closing everything it had opened."""
+        from ..sources.osc import OSCSource
+
+        self._hold.move(self.project_dir)
+        try:  # a failure on the way: everything opened so far closed, the lock freed
+            if self._osc_in is not None:
+                # The project's input size, when it knows it, is the frames' size: a frame of
+                # another size is counted and dropped, never adopted (issue 11).
+                src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
+                                channel_names=self._input_names() or None,
+                                on_control=self._on_control, size=self.project.input_dim)
+                self.sources.append(src)
+            for factory in self._source_factories:
+                self.sources.append(factory(self.queue, self._on_control))
+            self.priorities = priorities_now()  # before any thread starts: below the audio server
+            if self._log_dir is not None and self.project.input_dim is not None:
+                self._open_log()
+            if self.project.input_dim is not None:
+                self._start_pipeline(self.project.input_dim)
+            from .trainer import Trainer
+
+            # With real-time scheduling the frame path preempts training wherever it runs, so
+            # training may use every core; without it, one core stays free for the frame path.
+            cores = os.cpu_count() or 1
+            fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
+            self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
+            self.trainer.start_worker(prepare=preparation_message(self.project))  # not at take 1
+            if self._search_settings() is not None:
+                # started now, before any audio stream: starting a process later would fork
+                # while the audio callback runs
+                self._ensure_searcher()
+            for target, name in ((self._run, "engine"), (self._io_loop, "io"),
+                                 (self._stats_loop, "stats")):
+                t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
+                t.start()
+                self._threads.append(t)
+            if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
+                self.queue.set_direct(self._direct)
+                self._install_compiled()
+            for src in self.sources:
+                src.start()
+            for sink in self.sinks:
+                sink.start()
+            self._retrain_lost_model()
+        except Exception:
+            self.stop()
+            raise
+        if self._osc_in is not None:  # where `gesturemap restore` reaches a running engine
+            self.osc_port = self.sources[0].port
+            self._hold.describe(osc=[self._osc_in[0], self.osc_port])
+        # The receiving threads are on the real-time path too. They share one core with the
+        # engine thread: a frame handed over then wakes a thread on a core that is already
+        # awake, instead of waking an idle core (costly on virtual machines).
+        engine_thread = next(t for t in self._threads if t.name == "gesturemap-engine")
+        self.realtime_threads([engine_thread, *(getattr(s, "_thread", None) for s in self.sources)])
+        self.background_threads([t for t in self._threads if t is not engine_thread]
+                                + [getattr(self.trainer, "_reader", None),
+                                   getattr(self.searcher, "_reader", None)])
+        if self.synth is not None:
+            # The audio stream starts last: starting the training process forks this one, and
+            # while fork() copies the address space every page fault of the process waits,
+            # the audio callback's included (measured: start-up underruns when the stream ran
+            # first). Nothing forks once the stream is running.
+            try:
+                self.synth.start()
+            except Exception:
+                self.stop()
+                raise
+        return self
+
+    def realtime_threads(self, threads: list[Any]) -> None:
+        """With ``realtime=True``: give threads of the real-time path (the engine's, a source's
+        receiving thread, which may run the frame path itself) real-time scheduling and the
+        same core, where permitted. Call it for a source started after :meth:`start` too."""
+        if self.realtime_requested and self.priorities is not None:
+            pin = os.environ.get("GESTUREMAP_PIN", "1") != "0"
+            schedule_threads(threads, self.priorities[0], pin)
+
+    def background_threads(self, threads: list[Any]) -> None:
+        """With ``realtime=True``: real-time scheduling below the frame path's for this
+        process's other Python threads (I/O, stats, the trainer's reader, a window's
+        snapshots), where permitted (see :data:`gesturemap.utils.scheduling.BACKGROUND_PRIORITY`)."""
+        if self.realtime_requested and self.priorities is not None:
+            schedule_threads(threads, self.priorities[1])
+
+    def stop(self) -> None:
+        """Stop sources and threads; finish a take being recorded; write the last stats."""
+        for src in self.sources:
+            try:
+                src.stop()
+            except Exception as exc:  # keep stopping the rest
+                self.exception = self.exception or exc
+        self.command("stop_recording")
+        self._stop.set()
+        for t in self._threads:
+            if t.name == "gesturemap-engine":
+                t.join(timeout=5)
+        self._io.put(None)
+        for t in self._threads:
+            t.join(timeout=10)
+        if self.trainer is not None:
+            self.trainer.close()
+        if self._search_queue is not None:
+            self._search_queue.put(None)
+        if self.searcher is not None:
+            self.searcher.close()
+        if self.synth is not None:
+            try:
+                self.synth.stop()
+            except Exception as exc:
+                self.exception = self.exception or exc
+        for sink in self.sinks:
+            try:
+                sink.stop()
+            except Exception as exc:
+                self.exception = self.exception or exc
+        if self.session_log is not None:
+            self.session_log.close()
+        self._write_stats()
+        self.output.close()
+        self._hold.move(None)
+        if self.exception is not None and raise_mode():
+            raise self.exception
+
+    def __enter__(self) -> Engine:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- commands -----------------------------------------------------------------------------
+    def command(self, name: str, *args: Any) -> None:
+        """Queue a command for the engine thread (thread-safe, never blocks): it takes
+        effect after the frames put before it and before those put after it."""
+        self._commands.append((name, args, self.queue.put_count))
+
+    def _on_control(self, address: str, args: list[Any]) -> None:
+        if address == RESET_ADDRESS:
+            self.command("reset")
+            return
+        verb = address.rsplit("/", 1)[-1]
+        ours = address.startswith("/gesturemap/")
+        name = (GESTUREMAP_CONTROL if ours else WEKINATOR_CONTROL).get(verb)
+        if name is None or address != ("/gesturemap/" if ours else WEKINATOR_PREFIX) + verb:
+            self._errlog("control", "unknown Wekinator control message %s", address)
+            return
+        # Wekinator ignores an argument to a command that takes none (clients send "1")
+        self.command(name, *([] if name in NO_ARGUMENTS else args))
+
+    def _apply_commands(self, before: int | None = None) -> None:
+        """Apply the waiting commands (only those sent before frame number ``before`` was
+        put, when given), in order."""
+        commands = self._commands
+        while commands:
+            if before is not None and commands[0][2] > before:
+                return
+            name, args, _ = commands.popleft()
+            try:
+                getattr(self, "_cmd_" + name)(*args)
+            except GesturemapError as exc:
+                self._refuse(name, exc)
+            except Exception as exc:
+                self._count_error(exc, f"command {name}")
+            self._drop_outdated_search()
+            if name in RECORD_COMMANDS:  # after it took effect: the window reads both
+                self.record_commands += 1
+
+    def _cmd_train(self) -> None:
+        self._train_while_recording()  # the take so far trains; recording goes on
+        if not self.project.takes:
+            raise GesturemapError("train: no takes recorded yet")
+        self._cmd_cancel_train()  # the training under way or on its way
+        self._cancel_search()  # its takes are out of date
+        started = time.perf_counter()
+        # set by cancelTrain, which may come before the I/O thread has handed this one over
+        self._train_cancel = cancelled = threading.Event()
+
+        # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
+        # running every take through it (Python per frame) happen there, off this GIL.
+        def send() -> None:
+            if cancelled.is_set():
+                return
+            try:
+                self._train_job = job = self.trainer.train_project(
+                    self.project, on_done=lambda j: self.command("_trained", j, started))
+                if cancelled.is_set():
+                    job.cancel()
+            except Exception as exc:
+                self._count_error(exc, "train")
+                self.command("_trained", None, started)
+
+        self._io.put(send)
+
+    @property
+    def training_progress(self) -> tuple[float, str] | None:
+        """The training under way (else the kernels' preparation): (fraction, message), or None."""
+        job = self._train_job
+        if job is None or job.done():
+            return getattr(self.trainer, "preparing", None)
+        return job.progress, job.message
+
+    @property
+    def train_warnings(self) -> tuple[str, ...]:
+        """What the running model's training warned about (``training_info_["warnings"]``)."""
+        info = getattr(self.model, "training_info_", None)
+        notes = info.get("warnings") if isinstance(info, dict) else None
+        return tuple(str(n) for n in notes) if isinstance(notes, list) else ()
+
+    def _cmd_cancel_train(self) -> None:
+        self._train_cancel.set()
+        if self._train_job is not None and not self._train_job.done():
+            self._train_job.cancel()
+
+    def _cmd__trained(self, job: Any, started: float) -> None:
+        if job is None or job.cancelled:
+            return
+        try:
+            model = job.result(timeout=0)
+        except Exception as exc:  # the last good model plays on; said on OSC and the window
+            self._training_failed(exc)
+            return
+        if job.pipeline is not None:  # fitted with the model, swapped in with it
+            self.project.pipeline = job.pipeline
+        self.project.check_verifier(model)  # a verifier that no longer fits: removed, said
+        self._note_left_out(model)
+        self._set_model(model)
+        self._start_pipeline(self.project.input_dim)
+        self.trainings, self.training_failed = self.trainings + 1, None
+        self.last_train_ms = (time.perf_counter() - started) * 1e3
+        cpu = getattr(job, "cpu_seconds", None)
+        self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
+        self._first_frame_pending = self._take_ended_at is not None
+        self._log_event("trained", ms=self.last_train_ms)
+        self.output.send_status("status")
+        self.done_training.set()
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save(folder))
+        if self._onset_settings() != self._onset_given:  # changed in the window since
+            self._onset = self._onset_detector()
+        if self._onset is not None:
+            takes = [t.inputs for t in self.project.takes]
+            onset = self._onset
+            self._io.put(lambda: onset.calibrate(takes))
+        if self._search_settings() is not None:
+            self._start_search()
+
+    def _cmd_swap_model(self, model: Any) -> None:
+        """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
+        self._set_model(model)
+
+    @property
+    def last_result(self) -> Any:
+        """The last frame's :class:`Result` (None before the first), built when read: a
+        lean stream builds none per frame (:meth:`_lean`)."""
+        path = self.path
+        if path.stale:
+            with self._frame_lock:
+                return path.result()
+        return path.last
+
+    @property
+    def stream(self) -> Any:
+        """The model stream frames go through (None: no model)."""
+        return self.path.stream
+
+    @stream.setter
+    def stream(self, stream: Any) -> None:
+        self.path.stream = stream
+        self._reset_pending = True  # a new stream: like a reset, it reads from the next frame
+
+    def _set_model(self, model: Any) -> None:
+        self.model = model
+        # with a "spotting" setting the stream also spots gestures (Result.event)
+        spotting = (getattr(self.project, "model", None) or {}).get("spotting")
+        if model is not None and spotting is not None and self._threads:
+            # running: the spotter (its calibration, its kernels loaded) is prepared on the
+            # I/O thread, never on the frame path; the model's own stream answers meanwhile
+            self.stream = model.stream()
+            self._io.put(lambda: self.command(
+                "_spotting_ready", model, model_stream(self.project, model, warm=True)))
+        else:
+            self.stream = model_stream(self.project, model, warm=True)
+        if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
+            self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
+        self.project.trained = model
+        labels = list(getattr(model, "labels_", None) or [])
+        self._model_labels = labels  # one list object per model: the synth rebinds on change
+        self._labels = [str(lb) for lb in labels]
+        # Wekinator's class number of each class (one rule: data.class_numbers)
+        self._class_numbers = class_numbers(labels, self.output.settings.class_numbers)
+        self._log_likelihoods = self._labels == self._logged_labels
+        self._set_dtw_wire(model, labels)
+        self._build_wire()
+
+    def _set_dtw_wire(self, model: Any, labels: list[Any]) -> None:
+        """Wekinator's DTW on the wire: per-gesture distances on /wek/outputs, one value per
+        gesture of the project (``outputs.gesture_messages``; +inf for a gesture without
+        takes, as Wekinator's float of Double.MAX_VALUE), and the gesture's own message on a
+        match (default /output_N)."""
+        self._dtw_last = -1
+        messages = dict(self.output.settings.gesture_messages)
+        numbers = [int(n) for n in self._class_numbers]
+        # a spotted gesture sends its match message too, whatever the model (issue 12)
+        self._match_address = {str(lb): messages.get(str(n), f"/output_{n}")
+                               for lb, n in zip(labels, numbers, strict=True)}
+        if getattr(model, "kind", None) != "dtw":
+            self._dtw_values = None
+            return
+        count = max([len(messages), *numbers, 0])
+        self._dtw_values = np.full(count, np.inf)
+        self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
+        self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
+
+    def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
+        """The spotting stream prepared for ``model`` (unless another model came since)."""
+        if model is self.model:
+            self.stream = stream
+            if self.synth is not None:
+                self.synth.spot_events = getattr(stream, "spotter", None) is not None
+
+    def _cmd_start_running(self) -> None:
+        self.running = True
+        self._dtw_last = -1
+        if self.model is None and self._dtw_project() and self.project.takes:
+            self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
+        self._reset_stream("running")
+        self._clear_gesture()
+
+    def _cmd_stop_running(self) -> None:
+        self.running = False
+
+    def _autosave(self) -> None:
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save(folder))
+
+    # -- the frame path -----------------------------------------------------------------------
+    def _is_regression(self) -> bool:
+        return bool(getattr(self.project, "output_names", None))
+
+    def _input_names(self) -> list[str]:
+        return list(getattr(self.project, "input_names", None) or [])
+
+    def _start_pipeline(self, input_dim: int) -> None:
+        self.path.start(input_dim)
+
+    def _realtime_priority(self) -> None:
+        """With ``realtime=True``, ask the OS to schedule the engine thread ahead of ordinary
+        work (SCHED_FIFO), where permitted (root, or rtprio in limits.conf); otherwise carry
+        on as we are. Never above a running audio server's clients (``self.priorities``)."""
+        if not self.realtime_requested or self.priorities is None:
+            return
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(self.priorities[0]))
+            self.realtime = True
+        except (AttributeError, OSError):
+            self.realtime = False
+
+    def _run(self) -> None:
+        self._realtime_priority()
+        q = self.queue
+        lock = self._frame_lock
+        period = 1.0 / SNAPSHOT_HZ
+        while not self._stop.is_set():
+            q.wait(period)
+            with lock:
+                self._pending()
+                if time.perf_counter() >= self._snapshot_due:
+                    self._publish()
+        with lock:
+            self._apply_commands()
+            self._publish()
+
+    def _publish(self) -> None:
+        """Build the state snapshot and publish it (engine thread, between two frames)."""
+        now = time.perf_counter()
+        self._snapshot_due = now + 1.0 / SNAPSHOT_HZ
+        out = self.output
+        labels = getattr(self.model, "labels_", None) if self.model is not None else None
+        self.snapshot = EngineSnapshot(
+            running=self.running, recording=self.recording, current_label=self.current_label,
+            labels=None if labels is None else tuple(labels), last_result=self.path.result(),
+            frames_in=self.frames_in, frames_out=self.frames_out,
+            events_spotted=self.events_spotted, trainings=self.trainings,
+            last_train_ms=self.last_train_ms, train_warnings=self.train_warnings,
+            training_progress=self.training_progress,
+            errors=self.errors, edits=getattr(self, "edits", 0),
+            record_commands=self.record_commands,
+            output_host=out.settings.host, output_port=int(out.settings.port),
+            output_send_errors=out.send_errors, taken_at=now)
+
+    def _pending(self) -> None:
+        """Apply the waiting commands and handle the queued frames, oldest first (with the
+        frame lock held)."""
+        q = self.queue
+        # read before looking at the queue: every frame numbered below it is queued or handled
+        count = q.put_count
+        while len(q):  # no lock (nor list) when nothing waits: the direct path's common case
+            frames, numbers, count = q.drain_numbered()
+            for i, frame in zip(numbers, frames, strict=True):
+                if self._commands:
+                    self._apply_commands(i)  # those sent before this frame came
+                self._handle(frame)
+        if self._commands:
+            # those sent before every frame still to come; a later one waits for the frames
+            # sent before it, queued since (the next round takes them)
+            self._apply_commands(count)
+
+    def _handle(self, frame: Any) -> None:
+        try:
+            self._frame(frame)
+        except Exception as exc:  # never let the frame path raise
+            self._count_error(exc, "frame")
+
+    def _direct(self, frame: Any) -> bool:
+        """A source thread's frame, handled on that thread when the engine is idle: one thread
+        hop less between the packet and the answer. The frame lock keeps one frame path at a
+        time and the order (queued frames first); busy, the frame goes to the queue."""
+        lock = self._frame_lock
+        if self._stop.is_set() or not lock.acquire(blocking=False):
+            return False
+        try:
+            self._pending()
+            self._handle(frame)
+        finally:
+            lock.release()
+        return True
+
+    def _frame(self, frame: Any) -> None:
+        t_in = frame.t
+        self.frames_in += 1
+        values = frame.values
+        if self.path.state is None:
+            # a new project learns its input size from its first frame
+            if self.project.input_dim is None:
+                self.project.input_dim = len(values)
+                if self._log_dir is not None:  # now the log knows its columns
+                    self._io.put(self._open_log)
+            self._start_pipeline(self.project.input_dim)
+        if len(values) != self.project.input_dim:
+            self.bad_frames += 1
+            return
+        t0 = time.perf_counter()
+        try:
+            feats = self.path.push(values, t_in)
+        except GesturemapError:
+            self.bad_frames += 1
+            return
+        slog = self.session_log
+        stream = self.stream
+        lean = (self.running and stream is not None and stream.lean and self._onset is None
+                and not self.sinks and self._dtw_values is None)
+        if lean:  # the reply first, from the stream's arrays; the frame is kept after it
+            self._lean(stream, feats, t_in, slog)
+        self._keep(values, t_in, slog, t0, lean, feats)
+
+    def _keep(self, values: Any, t_in: float, slog: Any, t0: float, lean: bool,
+              feats: Any) -> None:
+        """The frame kept (gesture, take, log, onset), then, unless ``lean`` sent them, its
+        feature frames through the stream and their replies; the timing counters."""
+        self._gesture.append(values)
+        self._gesture_t.append(t_in)
+        if self.recording:
+            self._record(values, t_in)
+        wrote = False  # (a row the log dropped is no row a reset can name)
+        if slog is not None:
+            wrote = slog.write("input", t_in, values)
+            for f in feats if self._logged_features else ():  # a width changed by a retrain:
+                if len(f) == self._logged_features:  # its frames are not logged
+                    slog.write("features", t_in, f)
+        if self._onset is not None and self._onset.step(values) and self.stream is not None:
+            self._reset_stream("onset", written=wrote)  # motion starts after a rest
+            self._clear_gesture()
+            self.resets["onset"] += 1
+        if self._reset_pending:  # the first frame the stream reads since its reset (the "why?")
+            self._reset_pending, self.stream_reset_t = False, t_in
+        if self.running and self.stream is not None:
+            labels = self._labels
+            synth = self.synth
+            for f in () if lean else feats:
+                r = self.stream.step(f)
+                if self._dtw_values is not None:
+                    self._send_dtw(r)
+                else:
+                    self.output.send(r, self._class_numbers[r.label_index])
+                if synth is not None:
+                    synth.update(r, self._model_labels)
+                for sink in self.sinks:
+                    sink.update(r, self._model_labels)
+                self.frames_out += 1
+                self.path.set_result(r)
+                ev = r.event
+                if ev is not None:
+                    self._spotted(t_in, ev, slog)
+                if slog is not None:
+                    if self._log_likelihoods:
+                        slog.write("likelihoods", t_in, r.likelihoods)
+                    if r.output is not None:
+                        slog.write("output", t_in, r.output)
+                    slog.label(t_in, labels[r.label_index])
+            now = time.perf_counter()
+            self._step_us.add((now - t0) * 1e6)
+            self._latency_us.add((now - t_in) * 1e6)
+            if self._first_frame_pending:
+                self._first_frame_pending = False
+                self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
+                self._take_ended_at = None
+
+    def _dtw_project(self) -> bool:
+        return (self.project.model or {}).get("kind") == "dtw"
+
+    # -- I/O, logs, stats ---------------------------------------------------------------------
+    def _io_loop(self) -> None:
+        while True:
+            job = self._io.get()
+            if job is None:
+                return
+            try:
+                job()
+            except Exception as exc:
+                self._count_error(exc, "io")
+
+    def _log_event(self, kind: str, **data: Any) -> None:
+        if self.session_log is not None:
+            self.session_log.event(time.perf_counter(), kind, **data)

@@ -1,0 +1,107 @@
+"""One frame's way from sensor values to results, shared by the live engine and by replay.
+
+:class:`FramePath` holds the two pieces of run-time state a frame goes through — the feature
+pipeline's state and the model's stream — and the rules that build them from a project: the
+channel names (:func:`channel_names`, the same in the plot, the session log and the features),
+and the stream the project asks for (:func:`model_stream`: with spotting on, a spotting stream).
+The engine (:class:`gesturemap.live.engine.Engine`) and offline replay
+(:func:`gesturemap.live.replay.replay_frames`) both run frames through it, so a logged session
+replays to the outputs it produced by construction, not by keeping two loops alike.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FramePath", "channel_names", "model_stream"]
+
+
+def channel_names(project: Any, input_dim: int) -> list[str]:
+    """The names of a project's ``input_dim`` input channels: its own when it names that many,
+    else ``in1 … inN`` (the names sources, the window's plot, the log and features share)."""
+    names = list(getattr(project, "input_names", None) or [])
+    if len(names) == input_dim:
+        return [str(n) for n in names]
+    return [f"in{i + 1}" for i in range(input_dim)]
+
+
+def model_stream(project: Any, model: Any, *, warm: bool = False) -> Any:
+    """The stream a project runs ``model`` with: with a ``spotting`` model setting, a stream
+    that also spots gestures (``Result.event``); else the model's own stream. ``warm`` loads
+    the spotter's kernels now (never do it on the frame path)."""
+    if model is None:
+        return None
+    spotting = (getattr(project, "model", None) or {}).get("spotting")
+    if spotting is None:
+        return model.stream()
+    from ..models.spotting.core import spotting_stream
+
+    return spotting_stream(model, spotting, warm=warm)
+
+
+class FramePath:
+    """Pipeline state and model stream of one run (engine thread only; not thread-safe).
+
+    ``start(input_dim)`` (re)starts the pipeline; ``stream`` is the model stream (None: no
+    model); ``push(values, t)`` gives the feature frames of one sensor frame; ``step(values,
+    t)`` the results of one sensor frame (features, then the stream, as the engine runs them).
+
+    The last frame's result: the engine either hands it over (:meth:`set_result`) or, with a
+    lean stream that built none, marks it due (``stale``) and :meth:`result` builds it from the
+    stream when someone reads it, before the stream changes (another stream, a reset).
+    """
+
+    __slots__ = ("project", "state", "_stream", "stale", "last")
+
+    def __init__(self, project: Any, stream: Any = None) -> None:
+        self.project = project
+        #: the feature pipeline's run-time state (None until started)
+        self.state: Any = None
+        self._stream: Any = stream
+        #: True: the last frame's Result is the stream's to build (:meth:`result`)
+        self.stale = False
+        #: the last Result built or handed over (None before the first frame)
+        self.last: Any = None
+
+    @property
+    def stream(self) -> Any:
+        """The model stream frames go through (None: no model)."""
+        return self._stream
+
+    @stream.setter
+    def stream(self, stream: Any) -> None:
+        self.result()  # the old stream's last frame, while it still holds it
+        self._stream = stream
+
+    def result(self) -> Any:
+        """The last frame's Result (built now if it is due)."""
+        if self.stale:
+            self.stale = False
+            self.last = self._stream.current()
+        return self.last
+
+    def set_result(self, result: Any) -> None:
+        self.stale = False
+        self.last = result
+
+    def reset_stream(self) -> None:
+        """Reset the stream (a gesture starts), its last frame's result kept first."""
+        if self._stream is not None:
+            self.result()
+            self._stream.reset()
+
+    def start(self, input_dim: int) -> None:
+        """Start the project's pipeline for frames of ``input_dim`` values."""
+        self.state = self.project.pipeline.start(input_dim, channel_names(self.project,
+                                                                          input_dim))
+
+    def push(self, values: np.ndarray, t: float) -> Any:
+        """The feature frames of one sensor frame (raises GesturemapError on a bad frame)."""
+        return self.state.push(values, t)
+
+    def step(self, values: np.ndarray, t: float) -> list[Any]:
+        """The results of one sensor frame: each feature frame through the stream."""
+        step = self._stream.step
+        return [step(f) for f in self.state.push(values, t)]

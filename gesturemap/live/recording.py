@@ -1,0 +1,165 @@
+"""Recording takes, with Wekinator's semantics on its control messages.
+
+Wekinator adds one example per frame while it records, labelled with the output values current
+at that frame (``/wekinator/control/outputs`` sets them; before any, each output's default:
+class 1, or 0). Its control messages act on that state:
+
+- ``startRecording`` starts a new training round (a second one while recording keeps every
+  frame recorded so far) and stops running;
+- ``outputs`` while recording changes the label of the frames that follow;
+- ``train`` while recording trains on the examples so far and recording goes on;
+- ``startRunning`` stops recording.
+
+Here the frames of a recording are kept as takes, so that the window lists them and a take can
+be played back, relabelled or deleted: a take is a stretch of frames with one label. A take ends
+where the label changes (the next frames start a take of the new label), at a second
+``startRecording``, at ``train`` (the take so far trains; the next one goes on recording), and
+at ``stopRecording`` or ``startRunning``. A regression project's frames carry their output
+values frame by frame (the targets current at each frame), as they always did.
+
+A mixin of :class:`gesturemap.live.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
+between two frames; saving is the I/O thread's.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+
+__all__ = ["Recording"]
+
+
+class Recording:
+    """Takes recorded live (mixed into :class:`gesturemap.live.engine.Engine`)."""
+
+    project: Any
+    project_dir: Any
+    stream: Any
+    recording: bool
+    running: bool
+    current_label: Any
+    current_outputs: Any
+    resets: dict[str, int]
+    _io: Any
+    _take: Any
+    _check_take: Any
+    _take_label: Any
+    _take_t0: float
+    _take_ended_at: float | None
+    _is_regression: Any
+    _dtw_project: Any
+    _reset_stream: Any
+    _clear_gesture: Any
+    _log_event: Any
+    _cmd_train: Any
+    _cmd_start_running: Any
+    label_for_number: Any
+
+    def _cmd_start_recording(self, *args: Any) -> None:
+        """Start a take of class ``args[0]`` (else the class set last; none set yet: class 1,
+        Wekinator's default). A take under way ends first, its frames kept."""
+        if args:
+            self.current_label = args[0]
+        if not self._is_regression() and self.current_label is None:
+            self.current_label = self.label_for_number(1)
+        if self.recording:
+            self._next_take()
+        else:
+            self._begin_take()
+
+    def _cmd_start_numbered(self, *number: Any) -> None:
+        """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
+        Wekinator number, :meth:`label_for_number`), or the class set last. Wekinator stops
+        running when a supervised project starts recording (a DTW project runs on)."""
+        if number:
+            self.current_label = self.label_for_number(number[0])
+        if self.running and not self._dtw_project():
+            self.running = False
+        self._cmd_start_recording()
+
+    def _cmd_stop_recording(self) -> None:
+        if not self.recording:
+            return
+        self.recording = False
+        if self._end_take() is not None and self._dtw_project():
+            # Wekinator's DTW runs on its examples as soon as they are recorded, with no
+            # train message: the templates are stored again at once (milliseconds)
+            self._cmd_train()
+
+    def _cmd_set_outputs(self, *values: Any) -> None:
+        """Wekinator's ``outputs``: the targets recorded with the next frames (regression),
+        or the class of the next frames, by its number (classification). While recording,
+        a new class ends the take under way and the next frames start one of the new class."""
+        try:
+            vals = np.asarray([float(v) for v in values], dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
+        if not vals.size or not np.isfinite(vals).all():
+            raise GesturemapError(f"outputs {values!r} are not finite")
+        if self._is_regression():
+            self.current_outputs = vals
+            return
+        label = self.label_for_number(round(vals[0]))
+        self.current_label = label
+        if self.recording and label != self._take_label:
+            self._next_take()
+
+    def _cmd_set_label(self, label: Any) -> None:
+        self.current_label = label
+
+    def _train_while_recording(self) -> None:
+        """``train`` during a recording (Wekinator trains on the examples so far and goes on
+        recording): the take so far ends, so that it trains, and the next frames start
+        another take of the same class."""
+        if self.recording:
+            self._next_take()
+
+    def _cmd_wek_start_running(self) -> None:
+        """Wekinator's ``startRunning``: a recording under way stops first (the window's own
+        start, after a training, leaves a take being recorded alone)."""
+        if self.recording:
+            self._cmd_stop_recording()
+        self._cmd_start_running()
+
+    def _begin_take(self) -> None:
+        self.recording = True
+        if self.stream is not None:  # a take starts a gesture: the model follows it from here
+            self._reset_stream("take")
+            self.resets["take"] += 1
+        self._take = None  # its bounded buffer is made at the first frame (its width)
+        self._take_label = self.current_label if not self._is_regression() else "take"
+        self._take_t0 = time.perf_counter()
+
+    def _next_take(self) -> None:
+        """The take under way ends and another begins at once (another class, a train): a
+        refused take (too short to train on) is said and counted, and recording goes on."""
+        try:
+            self._end_take()
+        finally:
+            self._begin_take()
+
+    def _end_take(self) -> Any:
+        """The frames recorded since the take began, added to the project as a take (saved
+        by the I/O thread); None when no frame came. Raises GesturemapError for a take the
+        model could not train on (said, not kept)."""
+        buffer, self._take = self._take, None
+        if buffer is None or not len(buffer):
+            return None
+        inputs, times, outputs = buffer.arrays()  # handed over whole
+        self._check_take("take", inputs, self._take_label, times)
+        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
+        self._clear_gesture()
+        self._take_ended_at = time.perf_counter()
+        self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
+        if self.project_dir is not None:
+            folder = self.project_dir
+            self._io.put(lambda: self.project.save_take(folder, take))
+        self._take_added(take)
+        return take
+
+    def _take_added(self, take: Any) -> None:
+        """A hook: a take was added by a recording (the window counts it as an edit)."""

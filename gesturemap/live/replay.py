@@ -1,0 +1,191 @@
+"""Run a logged session back through a project, offline: the same pipeline and model stream
+code as the engine, fed with the logged frames and their logged times, so the outputs are the
+ones the session produced.
+
+The live stream is reset where a gesture starts (``/gesturemap/reset``, a take, running
+started, an onset); a log that records those resets as ``reset`` events (data ``frame``: the
+index of the first ``input`` row after the reset) replays them at the same frame, so the labels
+after a reset are the live ones too. A ``reset`` event without ``frame`` is placed by its time
+(before the first frame logged after it)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import numpy as np
+
+#: The event kind of a stream reset in a session log (see the module's docstring).
+RESET = "reset"
+
+
+class _Replay:
+    """The engine's frame path over frames given a chunk at a time: its state (pipeline,
+    model stream) carries from one chunk to the next, so chunks replay as one stream."""
+
+    def __init__(self, project: Any, input_dim: int) -> None:
+        if project.trained is None:
+            from ..errors import GesturemapError
+
+            raise GesturemapError("the project has no trained model: train it first")
+        from .frame_path import FramePath, model_stream
+
+        # the engine's frame path: its channel names, and its stream (spotting when the
+        # project's model settings say so)
+        self.path = FramePath(project, model_stream(project, project.trained))
+        self.path.start(input_dim)
+
+    def run(self, times: np.ndarray, inputs: np.ndarray,
+            resets: Iterable[int] = ()) -> Iterator[tuple[float, Any]]:
+        """``(t, Result)`` of each frame; ``resets``: indices in this chunk of the frames
+        before which the stream is reset."""
+        path = self.path
+        at = {int(i) for i in resets}
+        # tolist: the very floats float(t) gives, without a numpy scalar a frame
+        for i, (t, x) in enumerate(zip(times.tolist(), inputs, strict=True)):
+            if i in at:
+                path.reset_stream()
+            for r in path.step(x, t):
+                yield t, r
+
+
+def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
+                  resets: Iterable[int] = ()) -> list[Any]:
+    """``(t, Result)`` of ``project.trained`` for every frame, as the engine computes them.
+
+    ``resets``: indices of the frames before which the stream is reset (a gesture starts).
+    """
+    return list(_Replay(project, inputs.shape[1]).run(times, inputs, resets))
+
+
+def _reset_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The ``reset`` events of a session log: the rows given by ``frame`` (sorted, unique),
+    and the times of those placed by their time (sorted)."""
+    from ..log import iter_events
+
+    frames: set[int] = set()
+    by_time = []
+    for event in iter_events(log_dir):
+        if event.kind != RESET:
+            continue
+        frame = event.data.get("frame")
+        if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0:
+            frames.add(frame)
+        else:
+            by_time.append(event.t)
+    return (np.array(sorted(frames), dtype=np.int64),
+            np.sort(np.array(by_time, dtype=np.float64)))
+
+
+def _placed(times: np.ndarray, when: np.ndarray) -> np.ndarray:
+    """Before which of ``times`` each reset at ``when`` is: the first frame logged after it
+    (its time is past ``when``; ``len(times)``: none). On a clock that never goes back,
+    ``searchsorted(times, when, "right")``; the running maximum makes it so on any, and lets a
+    chunk answer alone for the resets no earlier chunk has placed."""
+    if not len(times):
+        return np.zeros(len(when), dtype=np.int64)
+    return np.searchsorted(np.maximum.accumulate(times), when, side="right")
+
+
+def log_resets(log_dir: str | os.PathLike[str], times: np.ndarray) -> list[int]:
+    """The ``input`` rows of a session log before which the live stream was reset (see the
+    module's docstring); ``times`` are the ``input`` stream's times."""
+    frames, by_time = _reset_events(log_dir)
+    placed = _placed(np.asarray(times, dtype=np.float64), by_time)
+    return sorted({*frames.tolist(), *placed.tolist()})
+
+
+class _Resets:
+    """A session log's resets, given a chunk of ``input`` rows at a time (in order)."""
+
+    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+        self.frames, self.pending = _reset_events(log_dir)
+        self.first = 0  # the row index of the next chunk's first row
+
+    def chunk(self, times: np.ndarray) -> set[int]:
+        """The rows of this chunk (indices in it) before which the stream is reset."""
+        first, n = self.first, len(times)
+        self.first += n
+        lo, hi = np.searchsorted(self.frames, [first, first + n])
+        at = set((self.frames[lo:hi] - first).tolist())
+        placed = _placed(times, self.pending)
+        inside = placed < n
+        at.update(placed[inside].tolist())
+        self.pending = self.pending[~inside]
+        return at
+
+
+def _csv_row(fields: Iterable[Any]) -> str:
+    """One CSV line (labels may hold commas, quotes or line breaks: quoted as CSV does)."""
+    from ..log import _csv_field
+
+    return ",".join(_csv_field(str(f)) for f in fields)
+
+
+def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[Any]:
+    """A :class:`gesturemap.utils.storage.AtomicFile` (text) for each path given (None: none), each
+    discarded on any error: an interrupted replay leaves no half file."""
+    from ..utils.storage import AtomicFile
+
+    return [None if path is None else stack.enter_context(AtomicFile(path, text=True))
+            for path in paths]
+
+
+def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
+               out: str | os.PathLike[str] | None = None,
+               events_out: str | os.PathLike[str] | None = None,
+               chunk_rows: int | None = None) -> int:
+    """Replay the ``input`` stream of a session log; optionally write results as CSV, and
+    the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``.
+
+    The log is read, replayed and written ``chunk_rows`` input rows at a time (default
+    :data:`gesturemap.log.CHUNK_ROWS`), so memory does not grow with the session's length;
+    each file is written beside its path and renamed over it once whole. Returns the
+    number of results (one a frame, unless the feature pipeline makes more or fewer)."""
+    from ..errors import FormatError
+    from ..log import CHUNK_ROWS, read_stream_chunks, stream_columns
+    from ..project import Project
+
+    project = Project.load(project_dir)
+    columns = stream_columns(log_dir)
+    if "input" not in columns:
+        raise FormatError(f"{log_dir} has no 'input' stream to replay (its streams: "
+                          f"{', '.join(sorted(columns)) or 'none'}).")
+    replay = _Replay(project, len(columns["input"]))
+    resets = _Resets(log_dir)
+    chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS)
+    count = 0
+    with ExitStack() as stack:
+        results, events = _open_outs(stack, out, events_out)
+        if results is not None:
+            labels = [str(lb) for lb in project.trained.labels_]
+            results.handle.write(_csv_row(["t", "label", *labels]) + "\n")
+        if events is not None:
+            events.handle.write("t,label,score,start,end,emitted\n")
+        fields: dict[Any, str] = {}  # each label's CSV field, quoted once
+        for times, values, _ in chunks:
+            rows, spotted = [], []
+            for t, r in replay.run(times, values, resets.chunk(times)):
+                count += 1
+                if results is not None:
+                    label = r.label
+                    field = fields.get(label)
+                    if field is None:
+                        field = fields[label] = _csv_row([label])
+                    lk = r.likelihoods
+                    lk = lk.tolist() if type(lk) is np.ndarray else map(float, lk)
+                    rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")
+                ev = r.event if events is not None else None
+                if ev is not None:
+                    spotted.append(_csv_row([repr(t), ev.label, repr(float(ev.score)),
+                                             ev.start, ev.end, ev.emitted]) + "\n")
+            if results is not None:
+                results.handle.write("".join(rows))
+            if events is not None:
+                events.handle.write("".join(spotted))
+        for done in (results, events):
+            if done is not None:
+                done.commit()
+    return count

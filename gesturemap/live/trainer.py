@@ -1,0 +1,696 @@
+"""Training off the caller's thread: progress, cancellation, and a warm worker process.
+
+Two ways, one interface (:class:`TrainingJob`):
+
+- ``Trainer("thread")`` fits a fresh copy of the model on a background thread. The numeric
+  kernels release the GIL, so the caller keeps running; the Python glue around them still takes
+  the GIL for short moments.
+- ``Trainer("process")`` keeps one warm worker process (numba kernels already loaded) and sends
+  it datasets. Nothing the worker does can delay the caller's real-time thread: this is the
+  choice for the engine and the window (see DESIGN.md, "Data flow and threads").
+
+Data crosses the process boundary in the one wire format (:mod:`gesturemap.live.codec`: JSON plus raw
+array bytes), never as pickles. The model being trained is never the one in use: a job returns a new,
+fitted model that the caller swaps in when it likes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError, TrainingCancelled
+from ..models.base import BaseModel, Cancel, load_kernels, restore
+from ..utils.frame_budget import note_frame_cost
+from .codec import decode, encode
+
+
+class TrainingJob:
+    """One training run. ``progress`` goes from 0 to 1; ``result()`` waits for the model."""
+
+    def __init__(self, on_progress: Callable[[float, str], None] | None = None,
+                 on_done: Callable[[TrainingJob], None] | None = None) -> None:
+        self.progress = 0.0
+        self.message = "queued"
+        self.seconds: float | None = None
+        #: CPU seconds the training process spent on the job (every thread), when it ran in
+        #: one: what the job costs, whatever else the machine was doing meanwhile
+        self.cpu_seconds: float | None = None
+        self._on_progress = on_progress
+        self._on_done = on_done
+        self._event = threading.Event()
+        self._model: BaseModel | None = None
+        self._error: BaseException | None = None
+        self._cancel_hook: Callable[[], None] | None = None
+        self.started = time.perf_counter()
+        #: the fitted feature pipeline, for a job that trained a whole project
+        self.pipeline: Any = None
+
+    def _report(self, fraction: float, message: str) -> None:
+        self.progress = fraction
+        self.message = message
+        if self._on_progress is not None:
+            try:
+                self._on_progress(fraction, message)
+            except Exception:  # a broken callback must not kill training
+                pass
+
+    def _finish(self, model: BaseModel | None, error: BaseException | None) -> None:
+        if model is not None:  # its kernels loaded now, not at its first frame in the engine
+            load_kernels(model)
+        self._model, self._error = model, error
+        self.seconds = time.perf_counter() - self.started
+        if model is not None:
+            self._report(1.0, "done")
+        self._event.set()
+        if self._on_done is not None:
+            try:
+                self._on_done(self)
+            except Exception:
+                pass
+
+    def cancel(self) -> None:
+        """Ask training to stop; ``result()`` then raises :class:`TrainingCancelled`."""
+        if self._cancel_hook is not None and not self._event.is_set():
+            self._cancel_hook()
+
+    def done(self) -> bool:
+        return self._event.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return isinstance(self._error, TrainingCancelled)
+
+    def result(self, timeout: float | None = None) -> BaseModel:
+        """The trained model; re-raises the training error (or TimeoutError)."""
+        if not self._event.wait(timeout):
+            raise TimeoutError(f"training did not finish within {timeout} s")
+        if self._error is not None:
+            raise self._error
+        assert self._model is not None
+        return self._model
+
+
+def ordinary_scheduling() -> None:
+    """Training runs at ordinary priority, whatever the thread or process that started it."""
+    if hasattr(os, "sched_setscheduler"):
+        try:
+            os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))
+        except OSError:
+            pass
+
+
+def _fresh(model: BaseModel, n_jobs: int | None = None) -> BaseModel:
+    fresh = type(model)(**model.get_params())
+    if n_jobs is not None:
+        fresh.n_jobs = n_jobs
+    return fresh
+
+
+# -- what crosses to the worker (plain dicts of JSON values and arrays: see gesturemap.live.codec) --
+def _dataset_message(dataset: Any) -> dict[str, Any]:
+    recs = list(dataset)
+    return {"labels": [r.label.item() if isinstance(r.label, np.generic) else r.label
+                       for r in recs],
+            "inputs": [np.asarray(r.inputs) for r in recs],
+            "outputs": [None if r.outputs is None else np.asarray(r.outputs) for r in recs]}
+
+
+def _dataset_from_message(m: dict[str, Any]) -> Any:
+    from ..data import Dataset
+
+    ds = Dataset()
+    for label, x, y in zip(m["labels"], m["inputs"], m["outputs"], strict=True):
+        ds.add(x, label=label, outputs=y)
+    return ds
+
+
+def _project_message(project: Any) -> dict[str, Any]:
+    """What training a project needs: its settings and raw takes (the pipeline runs in the
+    trainer, not on the caller's process)."""
+    takes = list(project.takes)
+    return {
+        "name": project.name, "model": project.model, "pipeline": project.pipeline.to_dict(),
+        "input_names": None if project.input_names is None else list(project.input_names),
+        "output_names": None if project.output_names is None else list(project.output_names),
+        "classes": list(project.classes), "input_dim": project.input_dim,
+        "labels": [t.label for t in takes], "inputs": [t.inputs for t in takes],
+        "times": [t.times for t in takes], "outputs": [t.outputs for t in takes],
+    }
+
+
+def _project_from_message(m: dict[str, Any]) -> Any:
+    from ..features import Pipeline
+    from ..project import Project
+
+    project = Project(m["name"], model=m["model"], pipeline=Pipeline.from_dict(m["pipeline"]),
+                      input_names=m["input_names"], output_names=m["output_names"],
+                      classes=m["classes"])
+    if m["input_dim"] is not None:
+        project.input_dim = m["input_dim"]
+    for label, x, t, y in zip(m["labels"], m["inputs"], m["times"], m["outputs"], strict=True):
+        project.add_take(x, label, times=t, outputs=y)
+    return project
+
+
+def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
+                 progress: Callable[[float, str], None]) -> tuple[BaseModel, dict[str, Any]]:
+    """Fit the project's pipeline, then a new model on its dataset: (model, fitted pipeline)."""
+    project.fit_pipeline()
+    dataset = project.dataset()
+    model = _fresh(project.new_model(), n_jobs)
+    model.fit(dataset, cancel=cancel, progress=progress)
+    note_frame_cost(model, dataset)
+    return model, project.pipeline.to_dict()
+
+
+#: The background search's settings when a project's model settings say ``"auto": true``.
+DEFAULT_SEARCH = {"budget_s": 20.0, "margin": 0.02}
+
+
+def auto_settings(model_settings: dict[str, Any] | None) -> dict[str, float] | None:
+    """The search settings of a project's model settings (``"auto": true`` or a dict with
+    ``budget_s`` and ``margin``), or None when the project does not ask for a search."""
+    value = (model_settings or {}).get("auto")
+    if not value:
+        return None
+    out = dict(DEFAULT_SEARCH)
+    if isinstance(value, dict):
+        for key in out:
+            if key in value:
+                v = float(value[key])
+                if not np.isfinite(v) or v < 0 or (key == "budget_s" and v == 0):
+                    raise GesturemapError(f"model auto {key}={value[key]!r}: expected a "
+                                          "number > 0 (budget_s) or >= 0 (margin).")
+                out[key] = v
+    return out
+
+
+def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], BaseModel]:
+    def make() -> BaseModel:
+        model = factory()
+        if hasattr(model, "n_jobs"):
+            model.n_jobs = n_jobs
+        return model
+
+    return make
+
+
+def _spotting_candidates(candidates: list[tuple[str, Callable[[], BaseModel]]]
+                         ) -> list[tuple[str, Callable[[], BaseModel]]]:
+    """The search candidates a project that spots may swap in: the kinds that spot, an HHMM
+    or GMM without deltas as the project's own spotting model trains (``effective_params``)."""
+    from ..models.spotting.core import SPOT_KINDS
+
+    def without_deltas(factory: Callable[[], BaseModel]) -> Callable[[], BaseModel]:
+        def make() -> BaseModel:
+            model = factory()
+            model.deltas = False
+            return model
+
+        return make
+
+    out = []
+    for name, factory in candidates:
+        kind = factory().kind
+        if kind in ("hhmm", "gmm"):
+            out.append((name + ", no deltas", without_deltas(factory)))
+        elif kind in SPOT_KINDS:
+            out.append((name, factory))
+    return out
+
+
+def _with_runtime_settings(settings: dict[str, Any], factory: Callable[[], BaseModel]
+                           ) -> Callable[[], BaseModel]:
+    from ..project.training import carry_runtime_settings
+
+    def make() -> BaseModel:
+        model = factory()
+        carry_runtime_settings(settings, model)
+        return model
+
+    return make
+
+
+def _search_project(project: Any, budget_s: float, cancel: Cancel,
+                    progress: Callable[[float, str], None],
+                    n_jobs: int | None = None) -> tuple[BaseModel, dict[str, Any]]:
+    """Fit the project's pipeline, then :func:`gesturemap.auto` on its dataset, with the
+    project's own model settings as the first candidate (so ``selection_["candidates"][0]``
+    is the CV score of the model the quick retrain fitted): (winner, fitted pipeline). Every
+    other candidate has the project's run-time settings its family has (``decision``,
+    ``likelihood_window``...: :func:`~gesturemap.project.training.carry_runtime_settings`),
+    so it is scored, and runs, as it will in the project."""
+    from ..models.search import auto, default_candidates, describe
+
+    project.fit_pipeline()
+    dataset = project.dataset()
+    own = project.new_model()
+    bimodal = bool(project.output_names)
+    others = default_candidates(bimodal)
+    if isinstance((project.model or {}).get("spotting"), dict):
+        # a project that spots keeps a model that spots: a winner of another family would
+        # silence its events
+        others = _spotting_candidates(others)
+    others = [(name, _with_runtime_settings(project.model, f)) for name, f in others]
+    cands = [(f"project's model ({own.kind})", project.new_model)]
+    cands += [c for c in others if describe(c[1]()) != describe(own)]
+    if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
+        cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
+    model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
+    note_frame_cost(model, dataset)
+    return model, project.pipeline.to_dict()
+
+
+def search_verdict(selection: dict[str, Any], margin: float) -> str | None:
+    """Why a project's search keeps the project's own model (its first candidate) instead of
+    its winner, or None to take the winner: another candidate whose complete CV score beats
+    the project model's by ``margin`` (or has one where the project model's did not finish).
+    The engine's background search and ``gesturemap train --auto`` decide by it."""
+    cands = selection.get("candidates") or []
+    current = cands[0].get("cv_score") if cands else None
+    best = selection.get("cv_score")
+    if best is None or selection.get("chosen") in (None, 0):
+        return selection.get("reason") or "the project's model is the best"
+    if current is not None and best < current + margin:
+        return f"best CV {best:.3f} is not above the current {current:.3f} by {margin:g}"
+    return None
+
+
+def search_offline(project: Any, budget_s: float, margin: float) -> BaseModel:
+    """``gesturemap train --auto``: the search's winner (the project's pipeline fitted), taken
+    or turned down by :func:`search_verdict` as the engine's background search does. Turned
+    down, the project's own model is fitted instead, the engine's current model, and its
+    ``selection_`` is the search's, saying that the first candidate was kept, and why."""
+    from ..models.search import describe, selection_of
+
+    winner, _ = _search_project(project, budget_s, Cancel(), lambda f, m: None)
+    sel = dict(selection_of(winner) or {})
+    why = search_verdict(sel, margin)
+    if why is None or sel.get("chosen") in (None, 0):  # the winner, or the project's model
+        return winner
+    own = project.new_model().fit(project.dataset())
+    note_frame_cost(own, project.dataset())
+    first = sel["candidates"][0]
+    sel.update(chosen=0, chosen_name=first["name"], **describe(own),
+               cv_score=first["cv_score"],
+               reason=f"kept the project's model over {sel.get('chosen_name')}: {why}")
+    own.selection_ = sel
+    own.training_info_ = {**(getattr(own, "training_info_", None) or {}), "selection": sel}
+    return own
+
+
+def _model_spec(model: BaseModel) -> dict[str, Any]:
+    from ..models.base import jsonable_params
+
+    return {"model": model.kind, "params": jsonable_params(model.get_params())}
+
+
+def warm_up() -> None:
+    """Load every model's compiled kernels now (from numba's disk cache), not at the first real
+    job: each registered kind is fitted and stepped once on a tiny dataset of each kind it
+    takes (labelled, and with outputs)."""
+    from ..data import Dataset
+    from ..models.base import MODEL_REGISTRY
+    from ..models.search import mark_warm
+
+    rng = np.random.default_rng(0)
+    labelled, bimodal = Dataset(), Dataset()
+    for label in ("a", "b"):
+        x = rng.normal(size=(30, 2))
+        labelled.add(x, label=label)
+        bimodal.add(x, label=label, outputs=rng.normal(size=(30, 1)))
+    small = {"gmm": {"gaussians": 2}, "hhmm": {"states": 3, "gaussians": 2}}
+    for kind, cls in MODEL_REGISTRY.items():
+        if kind == "per_output":  # made of the others
+            continue
+        for ds in (labelled, bimodal):
+            model = cls(**small.get(kind, {}))
+            if hasattr(model, "n_jobs"):
+                model.n_jobs = 1
+            try:
+                model.fit(ds)
+            except GesturemapError:  # this kind does not learn this kind of data
+                continue
+            model.stream().step(np.zeros(2))
+            model.log_likelihood(np.zeros((2, 2)))
+            mark_warm(cls)  # a search need not warm it up again (gm.auto's warm_up)
+
+
+#: The job number of the worker's own preparation messages (never a real job's).
+PREPARATION = -1
+
+
+def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None) -> None:  # noqa: PLR0915 - the worker's loop: one message kind after another
+    """The worker process: receive jobs, train, send back the fitted model (wire format).
+
+    ``prepare`` (:func:`gesturemap.live.prepare.preparation_message`): compile the kernels of that
+    project's model first, reporting progress, while jobs queue up; None: every model kind's
+    (a worker that serves any kind of job)."""
+    import signal
+
+    from ..models.base import MODEL_REGISTRY
+
+    # Ctrl-C in a terminal reaches the whole process group: the parent decides when the
+    # worker stops (it closes the pipe), so the worker ignores it
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    ordinary_scheduling()  # never a real-time policy inherited from the parent
+    # one BLAS thread for the whole process: its training spreads classes over threads of its
+    # own, and a search must keep to its one core (OpenBLAS's threads would spin on the other,
+    # the engine's)
+    from threadpoolctl import threadpool_limits
+
+    blas = threadpool_limits(limits=1, user_api="blas")  # noqa: F841 - kept for the process
+    from ..models.gmm import CLASS_CACHE
+
+    # a retrain after a new take refits only the classes whose frames changed
+    CLASS_CACHE.enabled = os.environ.get("GESTUREMAP_CLASS_CACHE", "1") != "0"
+    try:  # training yields the CPU to the real-time path (engine, audio) when both want it
+        os.nice(nice)
+    except OSError:
+        pass
+
+    cancels: dict[int, Cancel] = {}
+    jobs: list[dict[str, Any]] = []
+    cond = threading.Condition()
+    alive = [True]
+
+    def listen() -> None:
+        while True:
+            try:
+                cmd = decode(conn.recv_bytes())
+            except (EOFError, OSError):
+                break
+            if cmd["op"] == "cancel":
+                c = cancels.get(cmd["job"])
+                if c is not None:
+                    c.set()
+            elif cmd["op"] in ("train", "train_project", "search_project"):
+                with cond:
+                    jobs.append(cmd)
+                    cancels[cmd["job"]] = Cancel()
+                    cond.notify()
+            elif cmd["op"] == "stop":
+                break
+        with cond:
+            alive[0] = False
+            cond.notify()
+
+    threading.Thread(target=listen, daemon=True).start()
+    send_lock = threading.Lock()
+
+    def send(obj: dict[str, Any]) -> None:
+        data = encode(obj)
+        with send_lock:
+            conn.send_bytes(data)
+
+    # jobs sent meanwhile queue up (the listener runs): they need these kernels anyway
+    if prepare is None:
+        warm_up()
+    else:
+        from .prepare import prepare_project
+
+        def prepared(f: float, m: str) -> None:
+            send({"job": PREPARATION, "op": "progress", "fraction": f, "message": m})
+
+        seconds = prepare_project(prepare, prepared)
+        send({"job": PREPARATION, "op": "prepared", "seconds": seconds})
+
+    while True:
+        with cond:
+            while not jobs and alive[0]:
+                cond.wait()
+            if not jobs:
+                return
+            cmd = jobs.pop(0)
+        job_id = cmd["job"]
+        cancel = cancels[job_id]
+
+        def progress(f: float, m: str, j: int = job_id) -> None:
+            send({"job": j, "op": "progress", "fraction": f, "message": m})
+
+        cpu0 = time.process_time()
+        try:
+            pipeline = None
+            if cmd["op"] == "search_project":  # gm.auto on a whole project
+                project = _project_from_message(cmd["data"])
+                model, pipeline = _search_project(project, float(cmd["budget_s"]), cancel,
+                                                  progress, cmd["n_jobs"])
+            elif cmd["op"] == "train_project":  # pipeline, dataset and model all here
+                project = _project_from_message(cmd["data"])
+                model, pipeline = _fit_project(project, cmd["n_jobs"], cancel, progress)
+            else:
+                spec = cmd["model"]
+                params = dict(spec["params"])
+                if params.get("class_params"):
+                    params["class_params"] = {k: v for k, v in params["class_params"]}
+                model = MODEL_REGISTRY[spec["model"]](**params)
+                dataset = _dataset_from_message(cmd["data"])
+                model.fit(dataset, cancel=cancel, progress=progress)
+                note_frame_cost(model, dataset)
+            meta, arrays = model.dump()
+            send({"job": job_id, "op": "done", "meta": meta, "arrays": arrays,
+                  "pipeline": pipeline, "cpu_seconds": time.process_time() - cpu0})
+        except TrainingCancelled:
+            send({"job": job_id, "op": "cancelled"})
+        except Exception as exc:  # report every training failure to the caller
+            send({"job": job_id, "op": "error", "type": type(exc).__name__,
+                  "message": str(exc)})
+        finally:
+            cancels.pop(job_id, None)
+
+
+class Trainer:
+    """Runs training jobs in the background (``"thread"`` or a warm ``"process"``)."""
+
+    def __init__(self, mode: str = "process", *, n_jobs: int | None = None,
+                 nice: int = 5) -> None:
+        if mode not in ("thread", "process"):
+            raise GesturemapError(f"mode={mode!r}: expected 'thread' or 'process'.")
+        self.mode = mode
+        #: niceness the worker process adds to its own (a search runs nicer than a retrain)
+        self.nice = nice
+        #: threads a training may use (overrides the model's n_jobs); the engine leaves one
+        #: core to the real-time path
+        self.n_jobs = n_jobs
+        self._jobs: dict[int, TrainingJob] = {}
+        self._next = 0
+        self._lock = threading.Lock()
+        self._proc: Any = None
+        self._conn: Any = None
+        self._reader: threading.Thread | None = None
+        self._prepare: dict[str, Any] | None = None
+        #: the worker's preparation of the project's kernels under way: (fraction, message),
+        #: or None (none asked, or done)
+        self.preparing: tuple[float, str] | None = None
+        #: seconds the last preparation took (None before one ended)
+        self.prepared_s: float | None = None
+
+    # -- process plumbing --------------------------------------------------------------------
+    def _ensure_worker(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
+        parent, child = ctx.Pipe(duplex=True)
+        if self._prepare is not None:
+            from .prepare import PREPARING
+
+            self.preparing = (0.0, f"{PREPARING}: 0%")
+        self._proc = ctx.Process(target=_worker_main, args=(child, self.nice, self._prepare),
+                                 daemon=True, name="gesturemap-trainer")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self._reader = threading.Thread(target=self._read, daemon=True,
+                                        name="gesturemap-trainer-reader")
+        self._reader.start()
+
+    def _read(self) -> None:
+        conn = self._conn
+        while True:
+            try:
+                msg = conn.recv_bytes()
+            except (EOFError, OSError):
+                break
+            try:
+                info = decode(msg)
+            except ValueError:  # cannot happen between our own processes; never fatal
+                continue
+            if info["job"] == PREPARATION:
+                self._on_preparation(info)
+                continue
+            job = self._jobs.get(info["job"])
+            if job is None:
+                continue
+            op = info["op"]
+            if op == "progress":
+                job._report(info["fraction"], info["message"])
+                continue
+            self._jobs.pop(info["job"], None)
+            if op == "done":
+                job.cpu_seconds = info.get("cpu_seconds")
+                try:
+                    if info.get("pipeline") is not None:
+                        from ..features import Pipeline
+
+                        job.pipeline = Pipeline.from_dict(info["pipeline"])
+                    arrays = {k: np.array(v) for k, v in info["arrays"].items()}  # writable
+                    job._finish(restore(info["meta"], arrays), None)
+                except Exception as exc:
+                    job._finish(None, exc)
+            elif op == "cancelled":
+                job._finish(None, TrainingCancelled("training was cancelled"))
+            else:
+                job._finish(None, GesturemapError(f"{info['type']}: {info['message']}"))
+        # the worker died: fail what was pending
+        self.preparing = None
+        for job_id in list(self._jobs):
+            self._jobs.pop(job_id)._finish(None, GesturemapError("the training process ended"))
+
+    def _on_preparation(self, info: dict[str, Any]) -> None:
+        """The worker's preparation moved on: say so, also on every job waiting behind it."""
+        if info["op"] == "prepared":
+            self.preparing = None
+            self.prepared_s = float(info["seconds"])
+            return
+        self.preparing = (float(info["fraction"]), str(info["message"]))
+        for job in list(self._jobs.values()):
+            job._report(0.0, self.preparing[1])
+
+    def start_worker(self, prepare: dict[str, Any] | None = None) -> None:
+        """Start the worker process now. ``prepare``
+        (:func:`gesturemap.live.prepare.preparation_message`): it compiles that project's kernels
+        first (:attr:`preparing` says how far); None: every model kind's."""
+        if self.mode == "process":
+            with self._lock:
+                if self._proc is None or not self._proc.is_alive():
+                    self._prepare = prepare
+                self._ensure_worker()
+
+    # -- public ----------------------------------------------------------------------------
+    def train(self, model: BaseModel, dataset: Any, *,
+              on_progress: Callable[[float, str], None] | None = None,
+              on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Start training a fresh copy of ``model`` (same parameters) on ``dataset``."""
+        job = TrainingJob(on_progress, on_done)
+        if self.mode == "thread":
+            cancel = Cancel()
+            job._cancel_hook = cancel.set
+            fresh = _fresh(model, self.n_jobs)
+            snapshot = _dataset_from_message(decode(encode(_dataset_message(dataset))))
+
+            def run() -> None:
+                ordinary_scheduling()
+                try:
+                    fresh.fit(snapshot, progress=job._report, cancel=cancel)
+                    note_frame_cost(fresh, snapshot)
+                    job._finish(fresh, None)
+                except BaseException as exc:
+                    job._finish(None, exc)
+
+            threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
+            return job
+        self._send_job(job, "train", _dataset_message(dataset),
+                       model=_model_spec(_fresh(model, self.n_jobs)))
+        return job
+
+    def train_project(self, project: Any, *,
+                      on_progress: Callable[[float, str], None] | None = None,
+                      on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Train a project from its raw takes: fit its feature pipeline, run every take
+        through it and fit a new model of its settings — all in the trainer (with a worker
+        process, none of it holds the caller's GIL). ``job.result()`` is the model and
+        ``job.pipeline`` the fitted pipeline; the project itself is not changed."""
+        job = TrainingJob(on_progress, on_done)
+        message = _project_message(project)
+        if self.mode == "thread":
+            return self._project_thread(job, message, lambda p, c, r: _fit_project(
+                p, self.n_jobs, c, r))
+        self._send_job(job, "train_project", message)
+        return job
+
+    def search_project(self, project: Any, budget_s: float = 20.0, *,
+                       on_progress: Callable[[float, str], None] | None = None,
+                       on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Search a family and settings for a project (:func:`gesturemap.auto` on its
+        dataset, the project's own model first) in the trainer. ``job.result()`` is the
+        winner, with its ``selection_`` in ``training_info_["selection"]``; ``job.pipeline``
+        the fitted pipeline. Cancel it when the takes change."""
+        job = TrainingJob(on_progress, on_done)
+        message = _project_message(project)
+        if self.mode == "thread":
+            return self._project_thread(job, message, lambda p, c, r: _search_project(
+                p, budget_s, c, r, self.n_jobs))
+        self._send_job(job, "search_project", message, budget_s=float(budget_s))
+        return job
+
+    @staticmethod
+    def _project_thread(job: TrainingJob, message: dict[str, Any],
+                        fit: Callable[[Any, Cancel, Callable[[float, str], None]],
+                                      tuple[BaseModel, dict[str, Any]]]) -> TrainingJob:
+        """Run ``fit(project snapshot, cancel, report) -> (model, pipeline dict)`` on a
+        background thread for ``job``."""
+        cancel = Cancel()
+        job._cancel_hook = cancel.set
+        snapshot = _project_from_message(decode(encode(message)))
+
+        def run() -> None:
+            ordinary_scheduling()
+            try:
+                model, pipeline = fit(snapshot, cancel, job._report)
+                from ..features import Pipeline
+
+                job.pipeline = Pipeline.from_dict(pipeline)
+                job._finish(model, None)
+            except BaseException as exc:
+                job._finish(None, exc)
+
+        threading.Thread(target=run, daemon=True, name="gesturemap-training").start()
+        return job
+
+    def _send_job(self, job: TrainingJob, op: str, data: dict[str, Any], **extra: Any) -> None:
+        with self._lock:
+            self._ensure_worker()
+            job_id = self._next
+            self._next += 1
+            self._jobs[job_id] = job
+            conn = self._conn
+
+            def cancel_job() -> None:
+                with self._lock:
+                    try:
+                        conn.send_bytes(encode({"op": "cancel", "job": job_id}))
+                    except OSError:
+                        pass
+
+            job._cancel_hook = cancel_job
+            if self.preparing is not None:  # it waits for the preparation: say so at once
+                job._report(0.0, self.preparing[1])
+            conn.send_bytes(encode({"op": op, "job": job_id, "n_jobs": self.n_jobs,
+                                    "data": data, **extra}))
+
+    def close(self) -> None:
+        """Stop the worker process (pending jobs fail)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.send_bytes(encode({"op": "stop"}))
+                except OSError:
+                    pass
+            if self._proc is not None:
+                self._proc.join(timeout=5)
+                if self._proc.is_alive():
+                    self._proc.terminate()
+            self._proc = None
+
+    def __enter__(self) -> Trainer:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()

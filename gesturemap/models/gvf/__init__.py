@@ -1,0 +1,8 @@
+"""The Gesture Variation Follower: templates followed by a particle filter, with progress,
+speed, scale and rotation per class (:class:`~gesturemap.models.gvf.core.GVF`)."""
+
+from __future__ import annotations
+
+from .core import GVF, GVFStream
+
+__all__ = ["GVF", "GVFStream"]

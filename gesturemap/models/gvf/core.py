@@ -1,0 +1,781 @@
+"""Gesture Variation Follower (Caramiaux et al., ACM TiiS 2014): how a gesture is performed.
+
+Per class up to ``templates_per_class`` templates (GVF 2's multiple templates): the takes are
+grouped into similar takes (k-medoids) and each group gives the mean of its takes resampled to
+their median length, or its medoid take. A stream runs a particle filter over (class, template,
+phase, speed, scale per input, rotation, offset): at every frame each particle moves along its
+template by ``speed / template length``, its variables take a small random step (speed and
+scale multiplicative), and it is weighed by how well ``scale * rotate(template(phase)) +
+offset`` explains the frame (a Gaussian of standard deviation ``tolerance`` in standardised
+units, optionally widened per template and input by the takes' spread around it). The weights
+give the class posterior (``likelihoods``) and, per class, weighted means of the phase
+(``progress``), ``speed``, ``scale`` and ``rotation``, speed and scale converted to the class's
+single template (all its takes) so that they do not depend on which template the particles
+follow. Templates are stored relative to their first frame and a particle's offset starts at
+the frame it started on, so scale and rotation act about the gesture's start; with
+``start_posture`` the first frame after a reset is also compared with where each template's
+takes started. The particles are shared evenly among the classes and each class resamples its
+own, so every class always has its estimates (and can take over when the performer changes
+gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past
+frames)``, forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end
+holds the final posture and starts again with probability ``restart_probability`` per frame.
+On the class evidence only (the particles and their estimates follow the shape alone), the
+absolute posture through the gesture (``posture_weight``: each template's mean posture at
+each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
+``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the
+stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
+log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
+are left alone. ``scale_estimate="fitted"`` reports each particle's least-squares scale
+along its path, ``speed_estimate="warp..."`` a time warp per class (gvf_speed). Every random
+number comes from the stream's own generator, seeded with ``random_state``: a stream (and its
+``reset``) is reproducible, and streams sharing a model are independent.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+
+from ...data import Dataset
+from ...errors import GesturemapError
+from ...utils.validation import check_number
+from .._absurd import absurd_limit, is_absurd
+from .._standardize import StandardizingStream, fit_standardization
+from .._stream_memo import shared
+from ..base import (
+    BaseModel,
+    Cancel,
+    ProgressCallback,
+    Result,
+    _frozen,
+    bad_param,
+    check_choice,
+    check_float,
+    check_int,
+    register_model,
+    split_dataset,
+)
+from . import _kernels as _k
+from .align import FLOOR, LEGACY_MAX_STEP
+from .recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
+from .speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
+from .spreads import borrow_spreads
+from .templates import _clusters, _resample, _template, uneven_takes
+
+#: A template needs this many takes for a posture spread of its own (else its class's).
+MIN_POSTURE_TAKES = 3
+#: Posture spreads are averaged over this fraction of the template on either side.
+SMOOTH_FRACTION = 0.05
+#: Least spread (log units) of a class's speeds for ``speed_weight``.
+SPEED_SPREAD_FLOOR = 0.1
+#: How strongly a fitted scale (``scale_estimate="fitted"``) is pulled towards the particle's
+#: sampled scale: as many frames of a template one standardised unit from its start.
+SCALE_FIT_PRIOR = 1.0
+#: Saved arrays of the recognizer HHMM carry this prefix.
+RECOGNIZER_PREFIX = "recognizer_"
+#: How the class's scale is read from its particles (``scale_estimate``).
+SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted", "align")
+#: How a class's template is made from its takes (``template``).
+TEMPLATES = ("mean", "medoid")
+
+
+def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
+    """(D,) root mean square difference between takes (relative to their first frame,
+    resampled to the template's length) and the template."""
+    r = np.array([_resample(t - t[0], len(tmpl)) - tmpl for t in takes])
+    return np.sqrt(np.mean(r**2, axis=(0, 1)))
+
+
+def _posture_spreads(takes: list[np.ndarray], posture: np.ndarray) -> np.ndarray:
+    """(T, D) spread of the takes' absolute postures around ``posture`` at each of its
+    frames: root mean square difference of the takes resampled to its length."""
+    r = np.array([_resample(t, len(posture)) - posture for t in takes])
+    return np.sqrt(np.mean(r**2, axis=0))
+
+
+def _smooth(x: np.ndarray, width: int) -> np.ndarray:
+    """(T, D) moving average over ``2 * width + 1`` frames (edges: the frames there are)."""
+    if width < 1:
+        return x
+    c = np.vstack([np.zeros((1, x.shape[1])), np.cumsum(x, axis=0)])
+    i = np.arange(len(x))
+    lo, hi = np.maximum(i - width, 0), np.minimum(i + width + 1, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)[:, None]
+
+
+def _rms(tmpl: np.ndarray) -> np.ndarray:
+    """(D,) root mean square of a template (relative to its first frame) per input."""
+    return np.sqrt(np.mean(tmpl**2, axis=0))
+
+
+@register_model
+class GVF(BaseModel):
+    """Gesture Variation Follower: which gesture, how far into it, how fast, how big, how
+    turned — continuously, with a particle filter against a few templates per class.
+
+    Parameters
+    ----------
+    particles : number of particles (shared evenly by the classes; at least one each).
+    likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
+    tolerance : standard deviation of a frame around the particle's prediction, in
+        standardised input units (larger: looser matching, slower to commit).
+    learned_tolerance : widen the tolerance of each template and input by the spread of its takes
+        around it in training (root mean square difference, takes resampled to the template's
+        length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers differ then count
+        less than those on which they agree. A class of one take borrows the other classes'
+        spreads (shape, posture, start: ``gvf_spreads``).
+    resampling_threshold : resample when the effective number of particles falls under this
+        fraction of ``particles``.
+    restart_probability : chance per frame that a particle at the end of its template starts again
+        on a new gesture (1: at once, as in GVF); until then it holds the template's final
+        posture, so a performer who ends slower than the template or stays still at the end
+        keeps the estimates of the gesture just made.
+    phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
+        of each variable's random step per frame (phase in template fractions; speed and scale
+        in log units: a step multiplies them by ``exp(noise * N(0, 1))``, so that x0.5 and x2
+        are equally far from 1; rotation in radians, offset in standardised units).
+    speed_spread, scale_spread, rotation_spread : spread of a new particle's speed and scale
+        (``exp(spread * N(0, 1))``) and rotation (``spread * N(0, 1)``): the range of
+        variations expected.
+    phase_spread : a new particle starts at a phase uniform in [0, phase_spread].
+    rotation : estimate a rotation (inputs of 2 or 3 dimensions only).
+    uniform_scale : one scale for all inputs instead of one per input.
+    template : ``"mean"`` (the mean of the takes resampled to their median length) or
+        ``"medoid"`` (the take nearest to the others).
+    templates_per_class : how many templates a class may have (GVF 2's multiple templates): its
+        takes are grouped into at most this many groups of similar takes (k-medoids), and each
+        group gives a template (its mean or medoid, as ``template`` says); a class with fewer
+        takes has one template per take. A particle follows one template of its class (chosen
+        again whenever it starts a new gesture), and resampling keeps the templates that explain
+        the performance. ``speed`` and ``scale`` stay relative to the class's single template
+        (all its takes), each template's converted by its duration and size.
+    posture_weight : weight of the absolute posture through the gesture (0: off). Besides the shape
+        relative to the gesture's start, each particle's frame is compared with the mean
+        absolute posture of its template's takes at its phase (a Gaussian of their spread there,
+        widened by ``tolerance``), raised to this power. For sensors whose absolute value means
+        something (the gravity direction of an accelerometer), this tells apart gestures of
+        similar shape made from different postures, all along.
+    posture_in_particles : where the absolute posture acts. False: only on the class
+        posterior (each class's evidence gains the posture's likelihood averaged over its
+        particles; the particles, and so progress, speed and scale, follow the shape only).
+        True: on each particle's weight as well (it then also steers the phase).
+    speed_weight : weight of a class's usual speed in its evidence (0: off): the class evidence
+        gains, each frame, this weight times the log-density of its particles' speed under a
+        log-normal of its takes' speeds (template length over take length; spread at least
+        ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from the
+        slowed beginning of a longer one; the particles (and so the estimates) are left alone.
+    recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the particle
+        filter alone, exactly as without it). ``fit`` then also trains an HHMM
+        (``recognizer_states`` states, regularisation 0.01, first-difference deltas, the HHMM's
+        other defaults) on the same standardised takes, and a stream's class log-posterior is
+        the log-linear pool (a product of the two experts, each raised to its weight) ``(1 - w)
+        * L_gvf + w * L_hhmm`` of the particle filter's smoothed evidence and the HHMM's forward
+        log-likelihood per class, summed since the reset (``recognizer_decision``:
+        ``"decaying"``, the same forgetting, ``likelihood_window``; ``"cumulative"``, none: see
+        ``gvf_recognizer``). ``label``, ``likelihoods``, ``log_likelihoods`` are the pool's;
+        nothing else is pooled. 1: the HHMM alone on the class. A model fitted with 0 has no
+        HHMM (fit it again).
+    recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the frame's
+        weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the particles'
+        progress per class averaged under the previous frame's pooled posterior (0 at the first
+        frame after a reset): the pool above at the start, the HHMM alone at the end; the same
+        ``w_t`` for every class (see ``gvf_recognizer``).
+    recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
+        brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
+        with the change of variables' term: see ``gvf_rescaled``).
+    recognizer_gate : 0 (off) or a width ``g`` (default 1, issue 18o's CV): ``w_t`` moves
+        towards 1 by ``exp(-dev / g)``, ``dev`` the leading classes' ``|log speed| + |log
+        scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
+    recognizer_states : states per class of that HHMM (left-right; takes need at least that
+        many frames).
+    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``: the
+        weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
+        weighted mean of each particle's least-squares scale along its own path, the frames
+        (relative to the gesture's start) regressed on its (rotated) template at the phases it
+        went through, over the last ``scale_window`` frames (exponential forgetting), pulled
+        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the same
+        either way: only the reported scale changes. (With ``rotation`` and a scale per input,
+        each input is regressed on the rotated template's: an approximation.) ``"warp_fitted"``:
+        per class, the frames regressed on its time warp's expected mean frame instead (the
+        rescaled warp, ``gvf_speed.warp_scale``), pulled towards the ``"fitted"`` scale, which
+        the warp's rescaling uses. ``"align"`` (the default, 18p): least squares along each
+        class's open-end alignment of its templates (``gvf_align``).
+    scale_window : frames over which a fitted scale looks back (0: since it started).
+    speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time warp
+        under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided by the
+        class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``: frames a
+        warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp runs the
+        recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that many states
+        per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the reset;
+        ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
+        ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
+        ``align_max_step`` (48, 18ah; 12 since 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
+        ``"slope"`` in older files): how far a frame may advance those alignments and how their
+        speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
+        older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
+        18x): how ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
+        (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
+        path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
+        (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
+        fraction of the template's root mean square (gvf_align). ``align_scale_target``
+        (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (5,
+        18ae; 1 in files saved before it, which store it, and in older ones):
+        what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
+        aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
+        ``align_margin_speed`` (0.5, 18ad; 0, off, in older files): the restart margin divided
+        by the since-reset winner's speed to this power (gvf_align_open).
+    start_posture : also weigh where a gesture starts: the first frame after a reset is
+        compared with the first frames of each template's takes (a Gaussian of their spread
+        per input, widened by ``tolerance``), which tells gestures that start from different
+        postures apart from their first frame. Off, only the shape relative to the start.
+
+    The defaults of the templates, postures, restart, windows, noises, spreads, recognizer and
+    scale and speed estimates were chosen by cross-validation on HAPTTransitions' training
+    subjects (benchmarks/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
+    standardize : scale inputs by the training statistics first (with ``rotation``, one
+        scale for all inputs, so that angles stay true).
+    random_state : seed of every stream's random generator.
+    """
+
+    kind = "gvf"
+    runtime_params = ("particles", "likelihood_window", "tolerance", "learned_tolerance",
+                      "resampling_threshold", "restart_probability", "start_posture",
+                      "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
+                      "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
+                      "posture_weight", "posture_in_particles", "speed_weight",
+                      "recognizer_weight", "recognizer_decision", "recognizer_schedule",
+                      "recognizer_input", "recognizer_gate", "scale_estimate", "scale_window",
+                      "speed_estimate", "speed_window", "align_max_step", "align_speed",
+                      "align_null_cost", "align_switch_cost", "align_young_cost",
+                      "align_reset_margin", "align_floor", "align_scale_target",
+                      "align_scale_prior", "align_margin_speed", "random_state")
+
+    #: saved before several templates per class: one template, no start posture, restart at
+    #: the end at once (the multiplicative speed and scale steps came at the same time)
+    legacy_params = {"templates_per_class": 1, "start_posture": False,
+                     "restart_probability": 1.0, "learned_tolerance": False,
+                     "posture_weight": 0.0, "posture_in_particles": False,
+                     "speed_weight": 0.0, "recognizer_weight": 0.0,
+                     "recognizer_decision": "decaying", "recognizer_schedule": "constant",
+                     "recognizer_input": "plain", "recognizer_gate": 0.0,
+                     "recognizer_states": 5, "scale_estimate": "sampled",
+                     "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
+                     "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
+                     "align_null_cost": 0.0, "align_young_cost": 0.0,
+                     "align_reset_margin": None, "align_floor": FLOOR,
+                     "align_scale_target": "particles", "align_scale_prior": 1.0,
+                     "align_margin_speed": 0.0}
+
+    def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
+                 tolerance: float = 0.6, learned_tolerance: bool = False,
+                 resampling_threshold: float = 0.25, restart_probability: float = 0.002,
+                 phase_noise: float = 0.001, speed_noise: float = 0.015,
+                 scale_noise: float = 0.05, rotation_noise: float = 0.01,
+                 offset_noise: float = 0.0, speed_spread: float = 0.6,
+                 scale_spread: float = 0.6, rotation_spread: float = 0.3,
+                 phase_spread: float = 0.05, rotation: bool = False,
+                 uniform_scale: bool = False, template: str = "mean",
+                 templates_per_class: int = 4, start_posture: bool = True,
+                 posture_weight: float = 0.3, posture_in_particles: bool = False,
+                 speed_weight: float = 0.1, recognizer_weight: float = 0.5,
+                 recognizer_states: int = 10, recognizer_decision: str = "cumulative",
+                 recognizer_schedule: str = "constant", recognizer_input: str = "plain",
+                 recognizer_gate: float = 1.0, scale_estimate: str = "align",
+                 scale_window: float = 100.0, speed_estimate: str = "align_open",
+                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 48,
+                 align_speed: str = "chord", align_null_cost: float = 6.0,
+                 align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
+                 align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
+                 align_scale_target: str = "amplitude", align_scale_prior: float = 5.0,
+                 align_margin_speed: float = 0.5, standardize: bool = True,
+                 random_state: int = 0) -> None:
+        self.particles = particles
+        self.likelihood_window = likelihood_window
+        self.tolerance = tolerance
+        self.learned_tolerance = learned_tolerance
+        self.resampling_threshold = resampling_threshold
+        self.restart_probability = restart_probability
+        self.phase_noise = phase_noise
+        self.speed_noise = speed_noise
+        self.scale_noise = scale_noise
+        self.rotation_noise = rotation_noise
+        self.offset_noise = offset_noise
+        self.speed_spread = speed_spread
+        self.scale_spread = scale_spread
+        self.rotation_spread = rotation_spread
+        self.phase_spread = phase_spread
+        self.rotation = rotation
+        self.uniform_scale = uniform_scale
+        self.template = template
+        self.templates_per_class = templates_per_class
+        self.start_posture = start_posture
+        self.posture_weight = posture_weight
+        self.posture_in_particles = posture_in_particles
+        self.speed_weight = speed_weight
+        self.recognizer_weight = recognizer_weight
+        self.recognizer_states = recognizer_states
+        self.recognizer_decision = recognizer_decision
+        self.recognizer_schedule = recognizer_schedule
+        self.recognizer_input = recognizer_input
+        self.recognizer_gate = recognizer_gate
+        self.scale_estimate = scale_estimate
+        self.scale_window = scale_window
+        self.speed_estimate = speed_estimate
+        self.speed_window = speed_window
+        self.speed_states = speed_states
+        self.align_max_step = align_max_step
+        self.align_speed = align_speed
+        self.align_null_cost = align_null_cost
+        self.align_switch_cost = align_switch_cost
+        self.align_young_cost = align_young_cost
+        self.align_reset_margin = align_reset_margin
+        self.align_floor = align_floor
+        self.align_scale_target = align_scale_target
+        self.align_scale_prior = align_scale_prior
+        self.align_margin_speed = align_margin_speed
+        self.standardize = standardize
+        self.random_state = random_state
+
+    def _check_runtime_params(self) -> None:
+        check_int("particles", self.particles, 1)
+        check_float("tolerance", self.tolerance, 0.0, strict=True)
+        for name in ("learned_tolerance", "start_posture", "posture_in_particles"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad_param(name, getattr(self, name), "True or False")
+        check_float("likelihood_window", self.likelihood_window, 1.0)
+        check_number("resampling_threshold", self.resampling_threshold, minimum=0, maximum=1,
+                     hint="0 never resamples, 1 resamples at every frame.")
+        for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
+                     "speed_spread", "scale_spread", "rotation_spread", "posture_weight",
+                     "speed_weight"):
+            check_float(name, getattr(self, name))
+        check_number("phase_spread", self.phase_spread, minimum=0, maximum=1)
+        p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)
+        if p > 1.0:
+            raise bad_param("restart_probability", p, "a probability in (0, 1]",
+                            "1 starts a particle again as soon as it reaches the end of its "
+                            "template; smaller values let it hold the final posture.")
+        check_recognizer_params(self)
+        check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
+        check_speed_params(self)
+        window = check_float("scale_window", self.scale_window)
+        if 0.0 < window < 1.0:
+            raise bad_param("scale_window", window, "0 or a number of frames >= 1",
+                            "0 looks back to where each particle started.")
+        check_int("random_state", self.random_state, 0)
+
+    def _check_params(self) -> None:
+        self._check_runtime_params()
+        for name in ("rotation", "uniform_scale", "standardize"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad_param(name, getattr(self, name), "True or False")
+        check_choice("template", self.template, TEMPLATES)
+        check_int("templates_per_class", self.templates_per_class, 1)
+        check_int("recognizer_states", self.recognizer_states, 1)
+        check_int("speed_states", self.speed_states, 0)
+
+    # -- training --------------------------------------------------------------------------
+    def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
+            cancel: Cancel | None = None) -> GVF:
+        """Choose the templates of each class from the takes of ``dataset``. Returns ``self``."""
+        start = time.perf_counter()
+        self._check_params()
+        classes, d_in, d_out = split_dataset(dataset)
+        if d_out:
+            raise GesturemapError(
+                "GVF follows gestures and does not regress outputs, but the takes have "
+                "outputs: record the takes without outputs, or choose a regressor (gmm, hhmm, "
+                "mlp, knn, linear, polynomial)."
+            )
+        if self.rotation and d_in not in (2, 3):
+            raise bad_param("rotation", self.rotation, "False for inputs of "
+                            f"{d_in} dimensions", "Rotation is estimated for 2-D or 3-D inputs.")
+        x = np.vstack([c.inputs for c in classes])
+        mean, scale = fit_standardization(x, self.standardize)
+        if self.rotation:
+            # a rotation turns inputs into one another: one scale for all keeps angles true
+            scale = np.full(d_in, float(np.sqrt(np.mean(scale**2))))
+        templates, class_offsets, speed_factors, scale_factors = [], [0], [], []
+        start_means, start_stds, spreads = [], [], []
+        postures, posture_spreads, speed_means, speed_stds = [], [], [], []
+        n_takes, class_start_stds, notes = [], [], []  # (one take borrows: gvf_spreads)
+        standardized = Dataset()  # the recognizer's takes
+        for c in classes:
+            z = (c.inputs - mean) / scale
+            takes = [z[c.offsets[i]:c.offsets[i + 1]] for i in range(len(c.offsets) - 1)]
+            for t in takes:
+                standardized.add(t, label=c.label)
+            # the class's single template is the reference of its speed and scale
+            ref = _template(takes, self.template)
+            notes.append(uneven_takes(c.label, [len(t) for t in takes], len(ref)))
+            ref_rms = _rms(ref)
+            floor = 0.1 * float(ref_rms.mean()) + 1e-12
+            class_spread = _spread(takes, ref)
+            # the class's posture spread at each phase (for templates of too few takes to
+            # have their own)
+            ref_post = np.mean([_resample(t, len(ref)) for t in takes], axis=0)
+            class_post = _posture_spreads(takes, ref_post)
+            # the class's speeds: its reference's length over each take's, in log units
+            log_speeds = np.log(len(ref) / np.array([len(t) for t in takes], dtype=float))
+            speed_mean = float(log_speeds.mean())
+            speed_std = max(float(log_speeds.std()), SPEED_SPREAD_FLOOR)
+            groups = ([list(range(len(takes)))] if self.templates_per_class == 1
+                      else _clusters(takes, self.templates_per_class))
+            for g in groups:
+                gt = [takes[i] for i in g]
+                t = ref if len(groups) == 1 else _template(gt, self.template)
+                templates.append(t)
+                firsts = np.array([x[0] for x in gt])
+                start_means.append(firsts.mean(axis=0))
+                start_stds.append(firsts.std(axis=0))
+                # a template of one take has no spread of its own: the class's then
+                spreads.append(_spread(gt, t) if len(g) > 1 else class_spread)
+                post = np.mean([_resample(x, len(t)) for x in gt], axis=0)
+                postures.append(post)
+                own = len(g) >= MIN_POSTURE_TAKES
+                width = int(round(SMOOTH_FRACTION * len(t)))
+                posture_spreads.append(_smooth(_posture_spreads(gt, post) if own
+                                               else _resample(class_post, len(t)), width))
+                speed_factors.append(len(ref) / len(t))
+                speed_means.append(speed_mean)
+                speed_stds.append(speed_std)
+                scale_factors.append((_rms(t) + floor) / (ref_rms + floor))
+            class_offsets.append(len(templates))
+            n_takes.append(len(takes))
+            class_start_stds.append(np.array([t[0] for t in takes]).std(axis=0))
+        borrow_spreads(n_takes, np.diff(class_offsets).tolist(), spreads, posture_spreads,
+                       start_stds, class_start_stds)
+        self.labels_ = [c.label for c in classes]
+        self.input_dim_, self.output_dim_ = d_in, 0
+        self.mean_, self.scale_ = mean, scale
+        self.templates_ = np.ascontiguousarray(np.vstack(templates))
+        self.offsets_ = np.concatenate([[0], np.cumsum([len(t) for t in templates])]).astype(
+            np.int64)
+        self.class_offsets_ = np.array(class_offsets, dtype=np.int64)
+        self.speed_factors_ = np.array(speed_factors, dtype=np.float64)
+        self.scale_factors_ = np.ascontiguousarray(scale_factors, dtype=np.float64)
+        self.start_means_ = np.array(start_means, dtype=np.float64)
+        self.start_stds_ = np.array(start_stds, dtype=np.float64)
+        self.spreads_ = np.array(spreads, dtype=np.float64)
+        self.postures_ = np.ascontiguousarray(np.vstack(postures))
+        self.posture_spreads_ = np.ascontiguousarray(np.vstack(posture_spreads))
+        self.speed_means_ = np.array(speed_means, dtype=np.float64)
+        self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
+        self.recognizer_ = (fit_hhmm(
+            self.recognizer_states, self.likelihood_window, standardized, cancel,
+            f"recognizer (an HHMM, recognizer_weight={self.recognizer_weight}) cannot be "
+            "trained: {exc} Lower recognizer_states, or set recognizer_weight=0 to follow "
+            "with the particle filter alone.") if self.recognizer_weight > 0 else None)
+        self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
+        if progress is not None:
+            progress(1.0, "templates chosen")
+        notes = [n for n in notes if n]
+        for note in notes:
+            warnings.warn(note, stacklevel=3)
+        self.training_info_ = {"seconds": time.perf_counter() - start,
+                               "template_frames": [len(t) for t in templates],
+                               "templates_per_class": np.diff(class_offsets).tolist(),
+                               "warnings": notes}
+        return self
+
+    @property
+    def rotation_dim_(self) -> int:
+        """Number of rotation variables: 1 (2-D), 3 (3-D) or 0 (no rotation)."""
+        self._check_fitted()
+        return {2: 1, 3: 3}.get(self.input_dim_, 0) if self.rotation else 0
+
+    def stream(self) -> GVFStream:
+        """A new run-time stream (its own particles and random generator)."""
+        self._check_fitted()
+        return GVFStream(self)
+
+    def _sequence_loglik(self, x: np.ndarray) -> np.ndarray:
+        """Each class's smoothed log-evidence after following the whole sequence with a fresh
+        stream (``log_likelihoods`` of its last result; seeded, so repeatable)."""
+        s = GVFStream(self)
+        r = None
+        for f in x:
+            r = s.step(f)
+        return np.array(r.log_likelihoods)
+
+    # -- saving ----------------------------------------------------------------------------
+    def _state_arrays(self) -> dict[str, np.ndarray]:
+        return {"mean": self.mean_, "scale": self.scale_, "templates": self.templates_,
+                "offsets": self.offsets_, "class_offsets": self.class_offsets_,
+                "speed_factors": self.speed_factors_, "scale_factors": self.scale_factors_,
+                "start_means": self.start_means_, "start_stds": self.start_stds_,
+                "spreads": self.spreads_, "postures": self.postures_,
+                "posture_spreads": self.posture_spreads_, "speed_means": self.speed_means_,
+                "speed_stds": self.speed_stds_, **self._hhmm_dumps()[1]}
+
+    def _state_meta(self) -> dict[str, Any]:
+        return self._hhmm_dumps()[0]
+
+    def _hhmm_dumps(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+        """The recognizer's and the warp's HHMMs (those trained): their meta by name, and
+        their arrays under their prefixes."""
+        meta, arrays = {}, {}
+        for name, attr, prefix in (("recognizer", "recognizer_", RECOGNIZER_PREFIX),
+                                   ("speed_hhmm", "speed_hhmm_", SPEED_HHMM_PREFIX)):
+            m, a = dump_hhmm(getattr(self, attr, None), prefix)
+            if m:
+                meta[name] = m
+                arrays.update(a)
+        return meta, arrays
+
+    def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
+        self._check_params()
+        d = self.input_dim_
+        mean = np.asarray(arrays["mean"], dtype=np.float64)
+        scale = np.asarray(arrays["scale"], dtype=np.float64)
+        templates = np.ascontiguousarray(arrays["templates"], dtype=np.float64)
+        offsets = np.asarray(arrays["offsets"])
+        if "class_offsets" not in arrays:
+            # saved before several templates per class: one each, nothing learned beyond it
+            n_c = len(self.labels_)
+            arrays = {**arrays, "class_offsets": np.arange(n_c + 1),
+                      "speed_factors": np.ones(n_c), "scale_factors": np.ones((n_c, d)),
+                      "start_means": np.zeros((n_c, d)), "start_stds": np.zeros((n_c, d)),
+                      "spreads": np.zeros((n_c, d))}
+        if "postures" not in arrays:
+            # saved before the absolute posture (then unused): postures unknown
+            arrays = {**arrays, "postures": np.zeros_like(templates),
+                      "posture_spreads": np.ones_like(templates)}
+        per_frame = [np.ascontiguousarray(arrays[k], dtype=np.float64)
+                     for k in ("postures", "posture_spreads")]
+        if "speed_means" not in arrays:
+            # saved before the classes' speeds (then unused): unknown
+            n_t0 = len(np.asarray(arrays["speed_factors"]))
+            arrays = {**arrays, "speed_means": np.zeros(n_t0), "speed_stds": np.ones(n_t0)}
+        speed_means = np.asarray(arrays["speed_means"], dtype=np.float64)
+        speed_stds = np.asarray(arrays["speed_stds"], dtype=np.float64)
+        class_offsets = np.asarray(arrays["class_offsets"])
+        speed_factors = np.asarray(arrays["speed_factors"], dtype=np.float64)
+        scale_factors = np.ascontiguousarray(arrays["scale_factors"], dtype=np.float64)
+        start_means = np.asarray(arrays["start_means"], dtype=np.float64)
+        start_stds = np.asarray(arrays["start_stds"], dtype=np.float64)
+        spreads = np.asarray(arrays["spreads"], dtype=np.float64)
+        if mean.shape != (d,) or scale.shape != (d,) or not (scale > 0).all():
+            raise ValueError("standardisation arrays do not match the inputs")
+        if templates.ndim != 2 or templates.shape[1] != d or not np.isfinite(templates).all():
+            raise ValueError(f"templates have shape {templates.shape}, expected (T, {d})")
+        if (offsets.dtype.kind not in "iu" or offsets.ndim != 1 or len(offsets) < 2
+                or offsets[0] != 0 or offsets[-1] != len(templates)
+                or (np.diff(offsets) < 2).any()):
+            raise ValueError("template offsets are inconsistent")
+        n_t = len(offsets) - 1
+        if (class_offsets.dtype.kind not in "iu"
+                or class_offsets.shape != (len(self.labels_) + 1,) or class_offsets[0] != 0
+                or class_offsets[-1] != n_t or (np.diff(class_offsets) < 1).any()):
+            raise ValueError("class template offsets are inconsistent")
+        if (speed_factors.shape != (n_t,) or scale_factors.shape != (n_t, d)
+                or not (speed_factors > 0).all() or not (scale_factors > 0).all()
+                or not np.isfinite(speed_factors).all()
+                or not np.isfinite(scale_factors).all()):
+            raise ValueError("template speed and scale factors are inconsistent")
+        if (start_means.shape != (n_t, d) or start_stds.shape != (n_t, d)
+                or not np.isfinite(start_means).all() or not np.isfinite(start_stds).all()
+                or (start_stds < 0).any() or spreads.shape != (n_t, d)
+                or not np.isfinite(spreads).all() or (spreads < 0).any()):
+            raise ValueError("template start postures or spreads are inconsistent")
+        if (any(a.shape != templates.shape or not np.isfinite(a).all() for a in per_frame)
+                or (per_frame[1] < 0).any()):
+            raise ValueError("template postures or their spreads are inconsistent")
+        if (speed_means.shape != (n_t,) or speed_stds.shape != (n_t,)
+                or not np.isfinite(speed_means).all() or not np.isfinite(speed_stds).all()
+                or not (speed_stds > 0).all()):
+            raise ValueError("class speeds are inconsistent")
+        if self.rotation and d not in (2, 3):
+            raise ValueError("rotation needs 2-D or 3-D inputs")
+        self.mean_, self.scale_, self.templates_ = mean, scale, templates
+        self.offsets_ = offsets.astype(np.int64)
+        self.class_offsets_ = class_offsets.astype(np.int64)
+        self.speed_factors_, self.scale_factors_ = speed_factors, scale_factors
+        self.start_means_, self.start_stds_, self.spreads_ = start_means, start_stds, spreads
+        self.postures_, self.posture_spreads_ = per_frame
+        self.speed_means_, self.speed_stds_ = speed_means, speed_stds
+        self.recognizer_ = load_hhmm(meta.get("recognizer"), arrays, RECOGNIZER_PREFIX,
+                                     self.labels_, d)
+        self.speed_hhmm_ = load_hhmm(meta.get("speed_hhmm"), arrays, SPEED_HHMM_PREFIX,
+                                     self.labels_, d)
+        if (self.speed_hhmm_ is None) != (int(self.speed_states) == 0) or (
+                self.speed_hhmm_ is not None
+                and self.speed_hhmm_.states != int(self.speed_states)):
+            raise ValueError("the time warp's HHMM does not match speed_states")
+
+
+class GVFStream(StandardizingStream):
+    """Run-time state of a :class:`GVF`: the particles and the stream's random generator."""
+
+    def __init__(self, model: GVF) -> None:
+        self.model = model
+        self.labels = list(model.labels_)
+        c = len(self.labels)
+        self._init_standardization(model.mean_, model.scale_)
+        d = self._din
+        self._nr = model.rotation_dim_
+        n = max(1, int(model.particles) // c) * c
+        self._forgetting = 1.0 / float(model.likelihood_window)
+        self._seed = int(model.random_state)
+        self._templates, self._offsets = model.templates_, model.offsets_
+        self._lengths = np.diff(model.offsets_).astype(np.float64)
+        self._class_offsets = model.class_offsets_
+        self._speed_factors, self._scale_factors = model.speed_factors_, model.scale_factors_
+        self._start_posture = bool(model.start_posture)
+        self._start_means = model.start_means_
+        self._start_var = model.start_stds_**2 + float(model.tolerance) ** 2
+        self._noise = np.array([model.phase_noise, model.speed_noise, model.scale_noise,
+                                model.rotation_noise, model.offset_noise], dtype=np.float64)
+        self._spreads = np.array([model.phase_spread, model.speed_spread, model.scale_spread,
+                                  model.rotation_spread], dtype=np.float64)
+        # each template's tolerance per input: the parameter, widened (learned_tolerance) by
+        # how far the template's takes were from it
+        # (at each template frame: the kernel reads the frame nearest a particle's phase)
+        # (computed once per model and tolerance, shared by its streams: _stream_memo)
+        tol2 = float(model.tolerance) ** 2
+        learned = bool(model.learned_tolerance)
+
+        def template_gaussians() -> tuple[np.ndarray, np.ndarray]:
+            var = np.full(model.templates_.shape, tol2)
+            if learned:
+                var += np.repeat(model.spreads_, np.diff(model.offsets_), axis=0) ** 2
+            return _k.tolerance_gaussians(var)
+
+        self._inv_vars, self._log_norms = shared(
+            model, "tolerance", (model.templates_, model.offsets_, model.spreads_, tol2, learned),
+            template_gaussians)
+        self._postures = model.postures_
+        self._posture_inv_vars, self._posture_log_norms = shared(
+            model, "posture_tolerance", (model.posture_spreads_, tol2),
+            lambda: _k.tolerance_gaussians(tol2 + model.posture_spreads_**2))
+        self._posture_weight = float(model.posture_weight)
+        self._speed_weight = float(model.speed_weight)
+        self._speed_means = model.speed_means_
+        speed_var = model.speed_stds_**2
+        self._speed_inv_vars = 1.0 / speed_var
+        self._speed_log_norms = -0.5 * np.log(2.0 * np.pi * speed_var)
+        self._posture_in_particles = bool(model.posture_in_particles)
+        self._threshold = float(model.resampling_threshold)
+        self._restart = float(model.restart_probability)
+        self._uniform_scale = bool(model.uniform_scale)
+        self._cls = np.zeros(n, dtype=np.int64)
+        self._tid = np.zeros(n, dtype=np.int64)
+        self._phase = np.zeros(n)
+        self._speed = np.ones(n)
+        self._pscale = np.ones((n, d))
+        self._rot = np.zeros((n, self._nr))
+        self._offset = np.zeros((n, d))
+        self._logw = np.zeros(n)
+        self._posture_log = np.zeros(n)
+        self._new_idx = np.zeros(n, dtype=np.int64)
+        self._buf = np.zeros((3, d))
+        # scale_estimate="fitted": each particle's least-squares sums along its path
+        self._fit_scale = model.scale_estimate != "sampled"
+        self._warp_scale = model.scale_estimate in ("warp_fitted", "align")
+        self._warp_speed = model.speed_estimate != "sampled"
+        window = float(model.scale_window)
+        self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
+        self._sxy = np.zeros((n, d))
+        self._syy = np.zeros((n, d))
+        self._center, self._limit = shared(model, "absurd", (model.postures_, model.templates_),
+                                           lambda: absurd_limit(model.postures_, model.templates_))
+        self._normals = np.zeros((n, 3 + 2 * d + self._nr))
+        self._uniforms = np.zeros(2 * n + c)
+        self._post = np.zeros(c)
+        self._inst = np.zeros(c)
+        self._inst_norm = np.zeros(c)
+        self._progress = np.zeros(c)
+        self._speeds = np.ones(c)
+        self._scales = np.ones((c, d))
+        self._rots = np.zeros((c, self._nr))
+        self._log = np.zeros(c)
+        # the second expert on the class (recognizer_weight > 0): an HHMM stream whose
+        # log-likelihoods are pooled with the particles' evidence (gvf_recognizer)
+        self._rec = recognizer_pool(model, c)
+        self._warp = warp_speed(model)  # speed_estimate: None, or a time warp per class
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget the frames seen so far: the next frame starts every particle again."""
+        self._rng = np.random.default_rng(self._seed)
+        self._started = False
+        if self._rec is not None:
+            self._rec.reset()
+        if self._warp is not None:
+            self._warp.reset()
+
+    @property
+    def particles(self) -> dict[str, np.ndarray]:
+        """A copy of the particles' state (class, template, phase, speed, scale, rotation,
+        offset, log weight), for plots and checks. ``template`` indexes ``model.offsets_``;
+        speed and scale are relative to the particle's own template."""
+        return {"class": self._cls.copy(), "template": self._tid.copy(),
+                "phase": self._phase.copy(),
+                "speed": self._speed.copy(), "scale": self._pscale.copy(),
+                "rotation": self._rot.copy(), "offset": self._offset.copy(),
+                "log_weight": self._logw.copy()}
+
+    def step(self, frame: Any) -> Result:
+        """Follow one (D_in,) frame; returns a frozen :class:`Result`."""
+        z = self._standardize(frame)
+        rng = self._rng
+        rng.standard_normal(out=self._normals)
+        rng.random(out=self._uniforms)
+        absurd = is_absurd(z, self._center, self._limit)  # (the particles start after it)
+        if not self._started and not absurd:
+            self._started = True
+            _k.init_particles(z, len(self.labels), self._class_offsets, self._uniforms,
+                              self._normals, self._spreads[0], self._spreads[1],
+                              self._spreads[2], self._spreads[3], self._cls, self._tid,
+                              self._phase, self._speed,
+                              self._pscale, self._rot, self._offset, self._logw, self._log)
+            self._sxy[:] = 0.0
+            self._syy[:] = 0.0
+            if self._start_posture:
+                # log p(first frame | template's start posture), added to the particles'
+                # (class-normalised) weights: the frame's evidence then includes it
+                e = z - self._start_means
+                ll = -0.5 * (np.log(2.0 * np.pi * self._start_var) + e * e
+                             / self._start_var).sum(axis=1)
+                self._logw += ll[self._tid]
+            rng.standard_normal(out=self._normals)
+            rng.random(out=self._uniforms)
+        best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
+                       self._speed_factors, self._scale_factors, len(self.labels),
+                       self._normals, self._uniforms, self._noise, self._inv_vars,
+                       self._log_norms, self._postures, self._posture_inv_vars,
+                       self._posture_log_norms, self._posture_weight,
+                       self._posture_in_particles, self._posture_log,
+                       self._speed_weight, self._speed_means, self._speed_inv_vars,
+                       self._speed_log_norms, self._threshold,
+                       self._restart, self._uniform_scale, self._spreads, self._forgetting,
+                       self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
+                       self._offset, self._logw, self._new_idx, self._buf, self._log,
+                       self._inst, self._progress, self._speeds, self._scales, self._rots,
+                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy,
+                       absurd)
+        if self._warp is not None:
+            self._warp.update(z, self._scales, self._speeds if self._warp_speed
+                              else self._warp.speed, absurd)
+            if self._warp_scale:
+                self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
+                                      self._uniform_scale, self._scales)
+        log = self._log
+        if self._rec is not None:  # self._post: still the previous frame's
+            best, log = self._rec.pool(z, log, best, self._progress, self._post,
+                                       self._speeds, self._scales, absurd)
+        _k.softmax(log, self._post)
+        _k.softmax(self._inst, self._inst_norm)
+        return Result(
+            label=self.labels[best], label_index=int(best),
+            likelihoods=_frozen(self._post), log_likelihoods=_frozen(log),
+            instant_likelihoods=_frozen(self._inst_norm),
+            instant_normalized_likelihoods=_frozen(self._inst_norm),
+            progress=_frozen(self._progress), speed=_frozen(self._speeds),
+            scale=_frozen(self._scales),
+            rotation=_frozen(self._rots) if self._nr else None,
+        )
+

@@ -1,0 +1,745 @@
+"""Continuous spotting with null rejection: gestures found in an unsegmented stream.
+
+A :class:`Spotter` wraps a trained model and emits one :class:`Event` per detected gesture,
+causally (an event emitted at frame ``t`` used frames ``0..t`` only), and nothing for anything
+else. :func:`spot` runs the same frame-by-frame code over a whole recording.
+
+How (HHMM and GMM): every gesture class's HMM (a GMM is a one-state HMM) is matched against the
+stream with a free start — a Viterbi pass in which a match may begin at any frame, the HMM
+counterpart of open-begin DTW — each frame scored by its log-likelihood ratio between the
+class's state and a **null model**:
+
+- with non-gesture takes (recordings labelled :data:`NULL`, trained as a class of the model),
+  the null model is the mixture of that class's states;
+- without them, Lee & Kim's (1999) threshold model: every gesture state in one ergodic model
+  with uniform transitions, whose per-frame likelihood is the plain mixture of all states;
+- ``null_model="null+gestures"`` with null takes: both, half the mass each (issue 12p).
+
+A match's score is its summed log-likelihood ratio. A class's match counts once its score
+reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
+score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
+frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
+``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
+explanation of the stream wins); the best candidate is emitted when its score has not improved
+for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
+``refractory_frames`` frames ignore everything and every partial match starts afresh. The
+thresholds are model-implied, so one ``threshold`` fits gestures of any length, dimension or
+rate.
+
+DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
+while its distance is under ``threshold`` times the model's calibrated ``threshold_``.
+
+The defaults were chosen by leave-subjects-out cross-validation on HAPT's training subjects
+(see docs/spotting.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ...errors import GesturemapError
+from .._gaussian import gaussian_terms, pad_stack
+from ..base import (
+    ChannelDropStream,
+    Result,
+    StreamBase,
+    bad_param,
+    check_choice,
+    check_float,
+    check_int,
+    frame_dim,
+)
+from ..gmm import DeltaFrames
+from . import _kernels as _k
+from .verifier import NULL, SETTLE_LONG, SpotVerifier  # NULL: gm.NULL, beside it
+from .waiting import VerifierQueue, as_int_label
+
+#: Defaults chosen by leave-subjects-out cross-validation on HAPT (docs/spotting.md).
+DEFAULT_THRESHOLD = 0.4
+DEFAULT_MIN_DURATION = 0.3
+DEFAULT_HOLD_FRAMES = 10
+DEFAULT_REFRACTORY_FRAMES = 25
+DEFAULT_MAX_STAY = 1.0
+DEFAULT_MAX_DURATION = 2.0
+DEFAULT_MIN_STAY = 0.0
+#: Chosen by the nested leave-subjects-out CV on HAPT in every outer fold (docs/spotting.md).
+DEFAULT_DEFER_FRAMES = 50
+#: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
+DEFAULT_DEFER_PROJECTION = 0.0
+#: 0: a candidate due for emission does not wait for the movement to settle.
+DEFAULT_SETTLE_FRAMES = 0
+#: Settled: the short motion average below this fraction of the long one. 0.8: the best ratio
+#: of issue 12e's inner-fold exploration on HAPT's training subjects (0.3 to 1.2 at 50 frames),
+#: the one its nested run measured.
+DEFAULT_SETTLE_RATIO = 0.8
+#: "null": the null class's states when there are null takes (else every gesture state);
+#: "null+gestures": with null takes, those and every gesture state, half the mass each.
+NULL_MODELS = ("null", "null+gestures")
+DEFAULT_NULL_MODEL = "null"
+#: False: a partial match longer than ``max_duration`` allows is refused at the decision only,
+#: and may keep its state from a younger match meanwhile (issue 12u measured the other way on
+#: inner folds: +0.005; issue 12v's paired held-out run on fresh partitions: 0.767 against
+#: 0.788, so off; docs/notes/issue-12v.md).
+DEFAULT_BOUND_MATCHES = False
+#: A GMM has no duration model: its class's typical gesture lasts this many frames.
+DEFAULT_GMM_FRAMES = 50
+#: the model kinds a stream can spot gestures over
+SPOT_KINDS = ("hhmm", "gmm", "dtw")
+#: Frames drawn from each state to estimate its expected log-likelihood ratio (fixed seed).
+CALIBRATION_SAMPLES = 256
+#: A state's expected duration is capped (a state that never leaves would make it infinite).
+MAX_STATE_FRAMES = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One detected gesture.
+
+    Attributes
+    ----------
+    label : the gesture's label.
+    start, end : first and last frame of the match (frame indices since the stream began or
+        was reset).
+    emitted : the frame at which the event was emitted (causal: frames ``0..emitted`` were used);
+        ``emitted >= end``.
+    score : the match's score (summed log-likelihood ratio against the null model for HMMs;
+        threshold minus distance for DTW).
+    """
+
+    label: Any
+    start: int
+    end: int
+    emitted: int
+    score: float
+
+
+class Spotter:
+    """A trained model's spotting parameters: read-only, shared by many streams.
+
+    Parameters
+    ----------
+    model : a fitted :class:`~gesturemap.HHMM`, :class:`~gesturemap.GMM` or
+        :class:`~gesturemap.DTW`. Its class :data:`NULL` (``null_label``), if any, is the null
+        model and is never emitted.
+    threshold : a match counts from this fraction of its class's typical score (HMMs), or while
+        its distance is under this times the model's ``threshold_`` (DTW).
+    min_duration : a match counts when it spans at least this fraction of its class's expected
+        duration (HMMs: from the transition probabilities; DTW: the class's median take).
+    hold_frames : a candidate is emitted once its score has not improved for this many frames.
+    refractory_frames : frames after an event during which nothing else is emitted.
+    thresholds : optional ``{label: score}`` absolute thresholds overriding the calibrated ones.
+    null_label : the label of the non-gesture class (default :data:`NULL`).
+    null_model : HMMs: what each frame's likelihood ratio is taken against. ``"null"``
+        (default): the null class's states when the model has one, else every gesture state
+        (Lee & Kim's threshold model). ``"null+gestures"``: with a null class, the mixture of
+        its states (half the mass, each state alike) and of every gesture state (the other
+        half, each state alike), so that no gesture state can out-explain the null model by
+        more than ``log(2 * gesture states)`` per frame (a posture the null takes never show
+        is not a gesture's for that alone); without a null class the same as ``"null"``.
+    gmm_frames : typical duration of a GMM class, in frames (a GMM has no duration model).
+    max_duration : a match counts when it spans at most this many times its class's expected
+        duration.
+    min_stay : a match leaves a state only after this fraction of the state's expected
+        duration (so a class cannot rush through the states that tell it from another).
+    min_stays : optional ``{label: fraction}``: a class's own ``min_stay`` (a gesture whose
+        performers differ most in how long they hold its first posture may need none while
+        the others need it).
+    max_stay : after this many times its expected duration in one state, a match gains nothing
+        more there (frames can only lower its score): a start posture held for long is not
+        more of the gesture.
+    defer_frames : HMMs: a candidate due for emission waits up to this many more frames while
+        another class's partial match, begun by the candidate's end and past its first state,
+        scores above it (the candidate may be the first part of a longer gesture: stand-to-sit
+        inside stand-to-lie); if that match completes above it, it is emitted instead. 0: off.
+    defer_projection : a rival counts as above the candidate when its partial score plus this
+        fraction of what its remaining states typically add (their share of the class's
+        typical score) is above it; 0: its partial score alone.
+    settle_frames : HMMs: a candidate due for emission waits up to this many more frames
+        while the stream is still moving (its motion energy — squared frame-to-frame change —
+        averaged over about 0.2 s is above ``settle_ratio`` times its average over about 2 s);
+        a class whose match completes above it meanwhile replaces it, so the event is named
+        once the movement is over (a stand-to-sit that goes on lying down is a stand-to-lie).
+        0: off.
+    settle_ratio : the movement has settled when the short motion average is below this
+        fraction of the long one.
+    bound_matches : HMMs: drop a partial match inside the Viterbi pass once it spans more
+        frames than ``max_duration`` allows, so that a younger match may take its state (by
+        default such a match is only refused when it completes; issue 12u).
+    verifier : a :class:`~.spot_verifier.SpotVerifier` (or its ``to_dict()``), trained for
+        this model's gesture labels (``gm.fit_verifier``): each emitted event is checked on its
+        frames ``start .. emitted`` and dropped (the verifier says null) or relabelled. None
+        (default): events are emitted as the spotter finds them.
+    verifier_frames : the most recent frames a stream keeps for the verifier (an event's frames
+        before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
+        event the settings allow (``max_duration`` times the longest class's expected duration,
+        plus ``hold_frames``, ``defer_frames`` and ``settle_frames``). A verifier with a
+        ``context`` also sees that many frames before each event's start, one with a ``wait``
+        that many after the spotter's emission (the event comes that much later): the ring
+        holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
+    """
+
+    def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
+                 min_duration: float = DEFAULT_MIN_DURATION,
+                 hold_frames: int = DEFAULT_HOLD_FRAMES,
+                 refractory_frames: int = DEFAULT_REFRACTORY_FRAMES,
+                 thresholds: dict | None = None, null_label: Any = NULL,
+                 gmm_frames: int = DEFAULT_GMM_FRAMES,
+                 max_stay: float = DEFAULT_MAX_STAY,
+                 max_duration: float = DEFAULT_MAX_DURATION,
+                 min_stay: float = DEFAULT_MIN_STAY,
+                 min_stays: dict[Any, float] | None = None,
+                 defer_frames: int = DEFAULT_DEFER_FRAMES,
+                 defer_projection: float = DEFAULT_DEFER_PROJECTION,
+                 settle_frames: int = DEFAULT_SETTLE_FRAMES,
+                 settle_ratio: float = DEFAULT_SETTLE_RATIO,
+                 null_model: str = DEFAULT_NULL_MODEL,
+                 bound_matches: bool = DEFAULT_BOUND_MATCHES,
+                 verifier: Any = None, verifier_frames: int | None = None) -> None:
+        model._check_fitted()
+        self.model = model
+        self.threshold = check_value("threshold", threshold)
+        self.min_duration = check_value("min_duration", min_duration)
+        self.hold_frames = check_value("hold_frames", hold_frames)
+        self.refractory_frames = check_value("refractory_frames", refractory_frames)
+        self.gmm_frames = check_value("gmm_frames", gmm_frames)
+        self.max_stay = check_value("max_stay", max_stay)
+        self.max_duration = check_value("max_duration", max_duration)
+        self.min_stay = check_value("min_stay", min_stay)
+        self.defer_frames = check_value("defer_frames", defer_frames)
+        self.defer_projection = check_value("defer_projection", defer_projection)
+        self.settle_frames = check_value("settle_frames", settle_frames)
+        self.settle_ratio = check_value("settle_ratio", settle_ratio)
+        self.null_label = null_label
+        self.null_model = check_choice("null_model", null_model, NULL_MODELS)
+        self.bound_matches = check_bound(bound_matches)
+        labels = list(model.labels_)
+        self.labels = [lb for lb in labels if lb != null_label]
+        if not self.labels:
+            raise GesturemapError(
+                "the model knows only the null class: record takes of at least one gesture.")
+        self.thresholds = self._per_class("thresholds", thresholds, "score")
+        self.min_stays = {lb: check_value("min_stay", v) for lb, v in
+                          self._per_class("min_stays", min_stays, "fraction").items()}
+        self._class_index = [labels.index(lb) for lb in self.labels]
+        self.has_null_ = null_label in labels
+        kind = getattr(model, "kind", "")
+        if kind in ("hhmm", "gmm"):
+            self.mode = "hmm"
+            self._build_hmm(labels)
+        elif kind == "dtw":
+            self.mode = "dtw"
+            self._build_dtw()
+        else:
+            raise GesturemapError(
+                f"spotting works over HHMM, GMM and DTW models, not {type(model).__name__}: "
+                "train one of those (e.g. gm.HHMM()) to spot gestures in a stream.")
+        self.thresholds_ = np.array([
+            float(self.thresholds[lb]) if lb in self.thresholds else self.threshold * s
+            for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
+        # classes compete by their summed log-likelihood ratio (the likeliest explanation of
+        # the stream wins); DTW's by the distance relative to the class's limit
+        self.scale_ = np.ones(len(self.labels))
+        self.max_length_ = np.ceil(self.max_duration * self.expected_frames_).astype(np.int64)
+        if self.mode == "dtw":
+            # DTW's score is (threshold - distance): it counts from 0
+            self.thresholds_ = np.zeros(len(self.labels))
+            self._dtw_limit = np.array([
+                float(self.thresholds[lb]) if lb in self.thresholds
+                else self.threshold * self.model.threshold_ for lb in self.labels])
+            self.scale_ = np.maximum(self._dtw_limit, 1e-12)
+        self._set_verifier(verifier, verifier_frames)
+
+    def _per_class(self, name: str, given: Any, what: str) -> dict[Any, Any]:
+        """A per-class setting ``{label: what}`` with its keys as the gesture labels (a
+        numbered class may be keyed by its number as text, as JSON settings are); a key that is
+        not a gesture label is refused, naming the labels."""
+        if given is None:
+            return {}
+        if not isinstance(given, dict):
+            raise bad_param(name, given, f"a dict {{label: {what}}}")
+        by_text = {str(lb): lb for lb in self.labels}
+        out = {}
+        for k, v in given.items():
+            lb = k if k in self.labels else by_text.get(k, k)
+            if lb not in self.labels:
+                raise bad_param(f"{name} key", k, "one of the gesture labels " +
+                                ", ".join(repr(x) for x in self.labels))
+            out[lb] = v
+        return out
+
+    def _set_verifier(self, verifier: Any, frames: int | None) -> None:
+        # the longest event the settings allow, first frame to emission: a match spans at most
+        # max_length_ frames, and is emitted at most hold + defer / settle frames after its end
+        self.event_frames_ = int(np.max(self.max_length_)) + int(self.hold_frames) + int(
+            self.defer_frames) + int(self.settle_frames) + 1
+        self.verifier = None if verifier is None else SpotVerifier.from_dict(verifier)
+        self.verifier_frames_ = self.ring_frames_ = 0
+        if self.verifier is None:
+            return
+        names = [str(lb) for lb in self.labels]
+        wrong = self.verifier.mismatch(names, frame_dim(self.model))
+        if wrong:
+            raise GesturemapError(f"spotting verifier: {wrong}: train the verifier again for "
+                                  "this model (gm.fit_verifier).")
+        self._by_text = dict(zip(names, self.labels, strict=True))
+        self._typical = dict(zip(self.labels, self.typical_scores_.tolist(), strict=True))
+        self.verifier_frames_ = self.event_frames_ if frames is None else check_int(
+            "verifier_frames", frames, 1)
+        # (a verifier that waits for the movement to settle also reads the 2 s before each
+        # frame it checks, and an event may be read a little late behind another)
+        v = self.verifier
+        self.ring_frames_ = self.verifier_frames_ + v.context + v.wait + v.settle + (
+            2 * SETTLE_LONG if v.settle else 0)
+
+    # -- HMM / GMM -------------------------------------------------------------------------
+    def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
+        """(weights (N,K), means (N,K,D), covs (N,K,D,D), trans (N,N), prior (N,)) of class i,
+        over the model's whole input part (D = ``model_dim_``: the raw inputs, then their
+        deltas when the model was trained with ``deltas``), without the regression outputs."""
+        m = self.model
+        c = m.class_params_[i]
+        d = m.model_dim_
+        if m.kind == "hhmm":
+            return (c["weights"], c["means"][..., :d], c["covariances"][..., :d, :d],
+                    c["transition"], c["prior"])
+        stay = 1.0 - 1.0 / self.gmm_frames
+        return (c["weights"][None], c["means"][None, :, :d], c["covariances"][None, :, :d, :d],
+                np.array([[stay]]), np.array([1.0]))
+
+    def _build_hmm(self, labels: list[Any]) -> None:
+        d = self.model.model_dim_
+        hmms = [self._class_hmm(i) for i in range(len(labels))]
+        gest = [hmms[i] for i in self._class_index]
+        nmax = max(h[0].shape[0] for h in gest)
+        kmax = max(h[0].shape[1] for h in gest)
+        terms = [gaussian_terms(h[1], h[2], d) for h in gest]
+        log_trans, log_prior, durations = [], [], []
+        for h in gest:
+            trans = np.array(h[3], dtype=np.float64)
+            n = len(trans)
+            stays = np.clip(np.diag(trans), 0.0, 1.0 - 1.0 / MAX_STATE_FRAMES)
+            if n > 1 and np.allclose(np.triu(trans, 2), 0) and np.allclose(np.tril(trans, -1), 0):
+                # left-right: training leaves the last state's self-loop at 1 (it never
+                # leaves); give it the others' mean duration so that a match cannot grow for
+                # ever in the gesture's end posture
+                stays[-1] = float(np.exp(np.mean(np.log(stays[:-1]))))
+                trans = trans.copy()
+                trans[-1, -1] = stays[-1]
+            with np.errstate(divide="ignore"):
+                lt = np.where(trans > 0, np.log(np.maximum(trans, 1e-300)), -np.inf)
+                lp = np.where(h[4] > 0, np.log(np.maximum(h[4], 1e-300)), -np.inf)
+            log_trans.append(lt)
+            log_prior.append(lp)
+            durations.append(1.0 / (1.0 - stays))
+        self._b = {
+            "n_states": np.array([h[0].shape[0] for h in gest], dtype=np.int64),
+            "n_comp": np.array([h[0].shape[1] for h in gest], dtype=np.int64),
+            "weights": pad_stack([h[0] for h in gest], (nmax, kmax)),
+            "means": pad_stack([t.mean_in for t in terms], (nmax, kmax, d)),
+            "linv": pad_stack([t.linv_in for t in terms], (nmax, kmax, d, d)),
+            "lognorm": pad_stack([t.lognorm_in for t in terms], (nmax, kmax)),
+            "log_prior": np.full((len(gest), nmax), -np.inf),
+        }
+        lt = np.full((len(gest), nmax, nmax), -np.inf)
+        for i, a in enumerate(log_trans):
+            lt[i, :len(a), :len(a)] = a
+            self._b["log_prior"][i, :len(a)] = log_prior[i]
+        self._b["log_trans"] = lt
+        # the null model: the null class's states, else every gesture state (Lee & Kim);
+        # "null+gestures": both, half the mass each
+        parts = [[hmms[labels.index(self.null_label)]]] if self.has_null_ else [gest]
+        if self.has_null_ and self.null_model == "null+gestures":
+            parts.append(gest)
+        w, mu, cov = [], [], []
+        for null_src in parts:
+            n_states_total = len(parts) * sum(h[0].shape[0] for h in null_src)
+            for h in null_src:
+                for j in range(h[0].shape[0]):
+                    for k in range(h[0].shape[1]):
+                        if h[0][j, k] > 0:
+                            w.append(h[0][j, k] / n_states_total)
+                            mu.append(h[1][j, k])
+                            cov.append(h[2][j, k])
+        nt = gaussian_terms(np.array(mu), np.array(cov), d)
+        self._null = {"w": np.array(w), "mean": nt.mean_in, "linv": nt.linv_in,
+                      "lognorm": nt.lognorm_in}
+        # typical score and expected duration of each class, from its trained states
+        rng = np.random.default_rng(0)
+        typical, expected = [], []
+        # what the states after each one typically add to a match (for defer_projection)
+        to_go = np.zeros_like(self._b["log_prior"])
+        for ci, h in enumerate(gest):
+            total = 0.0
+            per_state = np.zeros(h[0].shape[0])
+            for j in range(h[0].shape[0]):
+                w = h[0][j] / h[0][j].sum()
+                comp = rng.choice(len(w), size=CALIBRATION_SAMPLES, p=w)
+                z = rng.standard_normal((CALIBRATION_SAMPLES, d))
+                frames = np.empty((CALIBRATION_SAMPLES, d))
+                for k in np.unique(comp):
+                    sel = comp == k
+                    chol = np.linalg.cholesky(h[2][j, k])
+                    frames[sel] = h[1][j, k] + z[sel] @ chol.T
+                per_state[j] = durations[ci][j] * float(np.mean(self._frame_llr(frames, ci, j)))
+                total += per_state[j]
+            after = np.cumsum(per_state[::-1])[::-1] - per_state
+            to_go[ci, :len(after)] = np.maximum(after, 0.0)
+            typical.append(total)
+            expected.append(float(np.sum(durations[ci])))
+        self.typical_scores_ = np.array(typical)
+        self.expected_frames_ = np.array(expected)
+        self._to_go = np.ascontiguousarray(self.defer_projection * to_go)
+        if np.any(self.typical_scores_ <= 0):
+            bad = [lb for lb, s in zip(self.labels, typical, strict=True) if s <= 0]
+            raise GesturemapError(
+                f"gesture(s) {bad!r} are no more likely under their own model than under the "
+                "null model: their takes look like the null takes. Record clearer takes, or "
+                "fewer or different null takes.")
+        self.min_length_ = np.maximum(1, np.floor(self.min_duration * self.expected_frames_)
+                                      ).astype(np.int64)
+        stay = np.zeros_like(self._b["weights"][:, :, 0])
+        least = np.zeros_like(stay)
+        for i, dur in enumerate(durations):
+            stay[i, :len(dur)] = np.maximum(1.0, np.ceil(self.max_stay * dur))
+            least[i, :len(dur)] = np.floor(self.min_stays.get(self.labels[i], self.min_stay)
+                                           * dur)
+        self._max_stay = stay
+        self._min_stay = least
+
+    def _frame_llr(self, frames: np.ndarray, ci: int, j: int) -> np.ndarray:
+        """(T,) each frame's clipped ratio between class ``ci``'s state ``j`` and the null
+        model; ``frames`` (T, model dimensions): what the Gaussians see (with deltas, the
+        inputs and their deltas). A diagnostic, never on the real-time path."""
+        b, nl = self._b, self._null
+        frames = np.ascontiguousarray(frames, dtype=np.float64)
+        dim = b["means"].shape[-1]
+        if frames.ndim != 2 or frames.shape[1] != dim:
+            raise GesturemapError(
+                f"frames of shape {frames.shape} for a model of {dim} dimensions: give the "
+                "frames as the model's Gaussians see them (inputs, then their deltas when the "
+                "model has deltas)")
+        out = np.empty(len(frames))
+        _k.frame_llr(frames, b["weights"][ci, j], b["means"][ci, j], b["linv"][ci, j],
+                     b["lognorm"][ci, j], b["n_comp"][ci], nl["w"], nl["mean"], nl["linv"],
+                     nl["lognorm"], out)
+        return out
+
+    # -- DTW -------------------------------------------------------------------------------
+    def _build_dtw(self) -> None:
+        m = self.model
+        lengths = np.diff(m.offsets_)
+        med = [float(np.median(lengths[m.template_class_ == i])) for i in self._class_index]
+        self.expected_frames_ = np.array(med)
+        self.typical_scores_ = np.ones(len(self.labels))
+        self.min_length_ = np.maximum(1, np.floor(self.min_duration * self.expected_frames_)
+                                      ).astype(np.int64)
+        self._template_lengths = lengths
+
+    # -- running ---------------------------------------------------------------------------
+    def stream(self) -> SpottingStream:
+        """A new spotting stream (its own model stream and spotting state)."""
+        return SpottingStream(self)
+
+    def spot(self, sequence: Any) -> list[Event]:
+        """Every event in a (T, D_in) sequence, by the same frame-by-frame code as a stream."""
+        s = self.stream()
+        # every channel, as a stream is given them: it drops the ones the model ignores
+        x = self.model._check_sequence(sequence, all_channels=True)
+        if self.mode == "dtw":
+            events = []
+            for f in x:
+                ev = s.step_event(f)
+                if ev is not None:
+                    events.append(ev)
+            return events
+        return s.run_events(x)
+
+
+class SpottingStream(VerifierQueue, StreamBase):
+    """A model stream that also spots: ``step(frame).event`` is an :class:`Event` on the frame
+    it is emitted, else None. Everything else in the result is the model's own."""
+
+    def __init__(self, spotter: Spotter) -> None:
+        m = spotter.model
+        self.spotter = spotter
+        self.model = m
+        self.labels = list(m.labels_)
+        if spotter.mode == "dtw":
+            # open-begin whatever the model's decision: a gesture may start at any frame
+            from ..dtw import DTWStream
+
+            inner = DTWStream(m, decision="decaying")
+        else:
+            inner = m.stream()
+        # the model's own stream, on the channels it sees: a model that ignores channels
+        # (ignore_channels) has them dropped here, once a frame, for its stream and the spotter
+        self.inner = inner.inner if isinstance(inner, ChannelDropStream) else inner
+        self._kept = getattr(m, "kept_channels_", None)
+        self._seen = np.zeros(m.input_dim_)  # the frame's kept channels (when some are not)
+        self._din = frame_dim(m)  # the frames as given (the verifier's ring holds them)
+        # what the model's Gaussians see: the frame, then (deltas) its delta over the model's
+        # delta_lag frames since the reset, exactly as the model's own stream builds it
+        self._frames = DeltaFrames(m.input_dim_, spotter.mode == "hmm" and bool(
+            getattr(m, "deltas", False)), int(getattr(m, "delta_lag", 1)))
+        nmax = spotter._b["weights"].shape[1] if spotter.mode == "hmm" else 1
+        self._s = _k.empty_state(len(spotter.labels), nmax, self._frames.frame.shape[0])
+        self._t = 0
+        self._inner_since = 0  # the frame the model's stream was last reset on (DTW)
+        self._hold = spotter.hold_frames
+        self._refr = spotter.refractory_frames
+        self._args = self._kernel_args()
+        #: events the verifier dropped, and events it failed on (passed through unverified)
+        self.verifier_dropped = 0
+        self.verifier_failures = 0
+        # the recent input frames the verifier sees (frame t at row t % len), preallocated:
+        # an event's last verifier_frames_ and the verifier's context before its start
+        self._ring = (np.zeros((spotter.ring_frames_, self._din))
+                      if spotter.verifier is not None else None)
+        self._ring_n = spotter.ring_frames_
+        # a verifier that waits: the spotter's events not yet read (emission order), each
+        # with the frame its movement settled (None: not yet); the frame the last was read
+        v = spotter.verifier
+        self._wait, self._settle = (v.wait, v.settle) if v is not None else (0, 0)
+        self._waiting: list[list[Any]] = []
+        self._last_due = -1
+
+    def reset(self) -> None:
+        """Forget the frames seen so far (frame indices start again at 0)."""
+        self.inner.reset()
+        self._frames.reset()
+        nmax = self._s["delta"].shape[1]
+        self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
+        self._args = self._kernel_args()
+        self._t = 0
+        self._inner_since = 0
+        self._waiting = []
+        self._last_due = -1
+
+    def _event(self, fired: bool) -> Event | None:
+        if not fired and not self._waiting:
+            return None
+        ev = None
+        if fired:
+            e = self._s["event"]
+            ev = Event(as_int_label(self.spotter.labels[int(e[0])]), int(e[1]), int(e[2]),
+                       self._t, float(self._s["pending_f"][0]))
+            if self._ring is None:
+                return ev
+        if self._wait:  # the verifier waits: the spotter's events, each read when due
+            if ev is not None:
+                self._waiting.append([ev, None])
+            return self._due(self._ring_rows)
+        return self._verify(ev, ev.emitted, self._ring_rows)
+
+    def _ring_rows(self, lo: int, hi: int) -> np.ndarray:
+        """The stream's frames ``lo .. hi - 1`` from the verifier's ring."""
+        return self._ring[np.arange(lo, hi) % self._ring_n]
+
+    def _kernel_args(self) -> tuple[Any, ...]:
+        """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
+        (the model's, this stream's state, the decision settings), in its order."""
+        sp, s = self.spotter, self._s
+        if sp.mode != "hmm":
+            return ()
+        b, nl = sp._b, sp._null
+        return (b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"],
+                b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
+                sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
+                s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
+                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
+                sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
+                bool(sp.bound_matches), s["prev"], s["motion"], s["pending"], s["pending_f"],
+                s["event"])
+
+    def _hmm_step(self, x: np.ndarray) -> bool:
+        return _k.spot_step(self._frames(x), self._t, *self._args)
+
+    def _dtw_step(self, r: Result) -> bool:
+        sp, s = self.spotter, self._s
+        dist = r.distances[sp._class_index]
+        best = self.inner.best_templates[sp._class_index]
+        done = np.asarray(r.progress)[sp._class_index] * sp._template_lengths[best]
+        s["score"][:] = sp._dtw_limit - dist
+        # the match's length in template frames, as frames back from now: never before the
+        # frame the model's stream was last reset on (its matches begin there at the earliest)
+        start = s["score_start"]
+        start[:] = np.round(done)
+        np.subtract(self._t + 1, start, out=start)
+        np.maximum(start, self._inner_since, out=start)
+        fired = _k.decide_step(self._t, s["score"], s["score_start"], sp.thresholds_,
+                               sp.scale_, sp.min_length_, sp.max_length_, self._hold,
+                               self._refr, s["pending"],
+                               s["pending_f"], s["event"])
+        if fired:
+            self.inner.reset()
+            self._inner_since = self._t + 1
+        return bool(fired)
+
+    def _seen_of(self, frame: Any) -> np.ndarray:
+        """The channels of a (D_in,) frame the model sees, once it is checked (a model that
+        ignores channels), in the stream's buffer (valid until the next frame)."""
+        # (mode="clip": the indices are valid; the default "raise" buffers ``out``, a copy
+        # a frame on the real-time path)
+        np.take(self._check_frame(frame), self._kept, out=self._seen, mode="clip")
+        return self._seen
+
+    def step(self, frame: Any) -> Result:
+        """Step the model's stream and the spotter over one (D_in,) frame."""
+        x = frame if self._kept is None else self._seen_of(frame)
+        r = self.inner.step(x)
+        if self._ring is not None:  # the verifier's ring: frame t at row t % len
+            self._ring[self._t % self._ring_n] = frame
+        if self.spotter.mode == "hmm":
+            fired = self._hmm_step(np.asarray(x, dtype=np.float64))
+        else:
+            fired = self._dtw_step(r)
+        ev = self._event(fired)
+        self._t += 1
+        if ev is not None:
+            r = dataclasses.replace(r, event=ev)
+        return r
+
+    def step_event(self, frame: Any) -> Event | None:
+        """Only the spotting part of :meth:`step` (what :func:`spot` runs per frame)."""
+        if self.spotter.mode == "dtw":
+            return self.step(frame).event
+        x = self.inner._check_frame(frame) if self._kept is None else self._seen_of(frame)
+        if self._ring is not None:
+            self._ring[self._t % self._ring_n] = frame
+        ev = self._event(self._hmm_step(x))
+        self._t += 1
+        return ev
+
+    def run_events(self, sequence: np.ndarray) -> list[Event]:
+        """:meth:`step_event` over every frame of a checked (T, D_in) sequence (every channel,
+        as given), in one kernel call (the kernel loops over
+        :func:`~._spot_kernels.spot_step`)."""
+        out = np.zeros((len(sequence), 4), dtype=np.int64)
+        scores = np.zeros(len(sequence))
+        xs = np.ascontiguousarray(sequence if self._kept is None else sequence[:, self._kept],
+                                  dtype=np.float64)
+        # the model's frames, as step() builds them one by one: the first ones' deltas reach
+        # into the frames before this sequence (0 right after a reset)
+        xs = self._frames.run(xs)
+        n = _k.spot_run(xs, self._t, *self._args, out, scores)
+        labels = self.spotter.labels
+        events = [Event(as_int_label(labels[int(r[0])]), int(r[1]), int(r[2]), int(r[3]),
+                        float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
+        if self._ring is not None:
+            events = self._verify_run(events, sequence)
+        self._t += len(sequence)
+        return events
+
+
+#: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
+SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
+            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "min_stays",
+            "defer_frames",
+            "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
+            "verifier")
+
+
+#: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
+NUMBERS: dict[str, tuple[str, float, bool, float]] = {
+    "threshold": ("float", 0.0, True, DEFAULT_THRESHOLD),
+    "min_duration": ("float", 0.0, False, DEFAULT_MIN_DURATION),
+    "max_duration": ("float", 0.0, True, DEFAULT_MAX_DURATION),
+    "hold_frames": ("int", 0, False, DEFAULT_HOLD_FRAMES),
+    "refractory_frames": ("int", 0, False, DEFAULT_REFRACTORY_FRAMES),
+    "defer_frames": ("int", 0, False, DEFAULT_DEFER_FRAMES),
+    "defer_projection": ("float", 0.0, False, DEFAULT_DEFER_PROJECTION),
+    "settle_frames": ("int", 0, False, DEFAULT_SETTLE_FRAMES),
+    "settle_ratio": ("float", 0.0, True, DEFAULT_SETTLE_RATIO),
+    "min_stay": ("float", 0.0, False, DEFAULT_MIN_STAY),
+    "max_stay": ("float", 0.0, True, DEFAULT_MAX_STAY),
+    "gmm_frames": ("int", 1, False, DEFAULT_GMM_FRAMES),
+}
+
+
+def check_bound(value: Any) -> bool:
+    """``bound_matches``: True or False, else an error naming it."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise bad_param("bound_matches", value, "true or false")
+    return bool(value)
+
+
+def check_value(name: str, value: Any) -> Any:
+    """One numeric spotting setting, checked by its rule (:data:`NUMBERS`): returned as an
+    int or a float, else an error naming the setting, the value and what is expected."""
+    kind, low, strict, _ = NUMBERS[name]
+    if kind == "int":
+        return check_int(name, value, int(low))
+    return check_float(name, value, low, strict=strict)
+
+
+def check_settings(settings: Any) -> dict[str, Any]:
+    """Check spotting settings read from a file or typed in the window: every name, every
+    numeric value (the per-class ``thresholds`` are checked against the model's labels when a
+    :class:`Spotter` is built). Returns them as a plain dict."""
+    if not isinstance(settings, dict):
+        raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
+                        "defaults or {\"threshold\": 0.4}")
+    for key in settings:
+        if key not in SETTINGS:
+            raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
+        if key in NUMBERS:
+            check_value(key, settings[key])
+    if "null_model" in settings:
+        check_choice("null_model", settings["null_model"], NULL_MODELS)
+    if "bound_matches" in settings:
+        check_bound(settings["bound_matches"])
+    thresholds = settings.get("thresholds")
+    if thresholds is not None and not isinstance(thresholds, dict):
+        raise bad_param("thresholds", thresholds, "a dict {label: score}")
+    min_stays = settings.get("min_stays")
+    if min_stays is not None:
+        if not isinstance(min_stays, dict):
+            raise bad_param("min_stays", min_stays, "a dict {label: fraction}")
+        for v in min_stays.values():
+            check_value("min_stay", v)
+    out = dict(settings)
+    if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
+        out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
+    return out
+
+
+def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
+    """A stream over ``model``: a spotting stream when ``settings`` is a dict (spotting on),
+    else the model's own. A model that cannot spot (a kind without spotting, only the null
+    class) gets its own stream: it still runs, without events. ``warm``: step a throwaway
+    stream once first, so that the kernels are loaded before the real stream's first frame."""
+    if settings is None:
+        return model.stream()
+    log = logging.getLogger("gesturemap.spotting")
+    try:
+        try:
+            spotter = Spotter(model, **settings)
+        except GesturemapError as exc:
+            if settings.get("verifier") is None:
+                raise
+            # a verifier that does not fit the model (retrained with other gestures): spot
+            # without it rather than not at all
+            log.warning("the spotting verifier is off: %s", exc)
+            spotter = Spotter(model, **{k: v for k, v in settings.items() if k != "verifier"})
+        if warm:
+            spotter.stream().step(np.zeros(frame_dim(model)))
+        return spotter.stream()
+    except GesturemapError as exc:
+        log.warning("spotting is off: %s", exc)
+        return model.stream()
+
+
+def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:
+    """Every gesture detected in a (T, D_in) ``sequence``, as a stream would emit them.
+
+    ``model`` is a fitted HHMM, GMM or DTW (or a :class:`Spotter`); ``settings`` are
+    :class:`Spotter`'s. Returns a list of :class:`Event` in emission order.
+    """
+    spotter = model if isinstance(model, Spotter) and not settings else Spotter(
+        model.model if isinstance(model, Spotter) else model, **settings)
+    return spotter.spot(sequence)

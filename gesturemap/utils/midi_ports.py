@@ -1,0 +1,352 @@
+"""MIDI ports found by (part of) their name, on whichever backend has them.
+
+python-rtmidi speaks to every platform's MIDI system — ALSA and JACK on Linux, CoreMIDI on
+macOS, Windows MultiMedia — but one backend at a time. A musician knows the port's name
+("nanoKONTROL2", "IAC Driver Bus 1", "loopMIDI Port"), not the backend: :func:`open_port` asks
+each backend compiled in, in turn, and opens the first port whose name contains the text given
+(case-insensitive; an exact name wins over a partial one). ``virtual:NAME`` creates a port of
+gesturemap's own called NAME instead, for a DAW to connect to (not on Windows).
+
+A backend that is not there (no ALSA sequencer, no JACK server) is skipped: it is not an
+error unless no backend has the port. JACK is never started on the user's behalf
+(``JACK_NO_START_SERVER``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from ..errors import GesturemapError
+
+__all__ = ["CHECK_S", "MidiPortError", "PortWatch", "list_ports", "open_port"]
+
+#: Prefix of a port name that asks for a virtual port of gesturemap's own.
+VIRTUAL = "virtual:"
+
+#: Seconds between two checks that an open port is still there (and back, once lost).
+CHECK_S = 0.25
+
+
+class MidiPortError(GesturemapError):
+    """No MIDI port matches the name given (the message lists the ports there are)."""
+
+
+def _rtmidi() -> Any:
+    # asking a backend must never start a JACK server (it would take over the sound card)
+    os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    try:
+        import rtmidi
+    except ImportError as exc:  # pragma: no cover - a dependency; broken installs only
+        raise MidiPortError(
+            f"MIDI needs python-rtmidi, which is not installed ({exc}). Install it with "
+            "pip install 'gesturemap[midi]' (where it has no wheel for this Python, first "
+            "install ALSA's and JACK's headers: apt install libasound2-dev libjack-jackd2-dev)."
+        ) from exc
+    return rtmidi
+
+
+def _backends(rtmidi: Any) -> list[tuple[int, str]]:
+    return [
+        (api, rtmidi.get_api_display_name(api))
+        for api in rtmidi.get_compiled_api()
+        if api != rtmidi.API_RTMIDI_DUMMY
+    ]
+
+
+def _client(rtmidi: Any, kind: str, api: int, client_name: str) -> Any:
+    cls = rtmidi.MidiIn if kind == "in" else rtmidi.MidiOut
+    return cls(api, name=client_name)
+
+
+def list_ports(kind: str | None = None) -> dict[str, dict[str, list[str]]]:
+    """The MIDI ports each backend sees: ``{backend: {"in": [...], "out": [...]}}``.
+
+    Backends that cannot be reached (no ALSA sequencer, no JACK server) are left out.
+    ``kind`` ("in" or "out") lists only inputs or outputs.
+    """
+    rtmidi = _rtmidi()
+    out: dict[str, dict[str, list[str]]] = {}
+    for api, backend in _backends(rtmidi):
+        for k in ("in", "out") if kind is None else (kind,):
+            try:
+                client = _client(rtmidi, k, api, "gesturemap-list")
+            except Exception:  # noqa: BLE001 - a backend that is not there
+                continue
+            try:
+                out.setdefault(backend, {})[k] = list(client.get_ports())
+            finally:
+                client.delete()
+    return out
+
+
+def open_port(
+    kind: str, name: str, client_name: str = "gesturemap", backend: str | None = None
+) -> tuple[Any, str, str]:
+    """Open the MIDI input (``kind="in"``) or output (``"out"``) whose name contains ``name``.
+
+    Parameters
+    ----------
+    kind : "in" or "out"
+    name : str
+        Part of the port's name (case-insensitive); ``virtual:NAME`` creates a port of our own.
+    client_name : str
+        How gesturemap shows up to the other MIDI programs.
+    backend : str, optional
+        Look on this backend only (its display name, e.g. "Jack"): a lost port is reopened
+        where it was.
+
+    Returns
+    -------
+    (port, port_name, backend)
+        The open ``rtmidi.MidiIn`` / ``MidiOut``, the full name of the port, and the backend
+        that has it ("ALSA", "JACK", "CoreMIDI", "Windows MultiMedia"...).
+
+    Raises
+    ------
+    MidiPortError
+        No backend has such a port (the message lists the ports there are).
+    """
+    if kind not in ("in", "out"):
+        raise ValueError(f"kind: {kind!r}: expected 'in' or 'out'")
+    what = "input" if kind == "in" else "output"
+    text = str(name or "").strip()
+    if not text:
+        raise MidiPortError(
+            f"MIDI {what}: give a part of the port's name (gesturemap devices "
+            "lists them), or virtual:NAME for a port of gesturemap's own."
+        )
+    rtmidi = _rtmidi()
+    backends = [b for b in _backends(rtmidi) if backend is None or b[1] == backend]
+    errors: list[str] = []
+    if text.lower().startswith(VIRTUAL):
+        own = text[len(VIRTUAL) :] or "gesturemap"
+        for api, where in backends:
+            try:
+                port = _client(rtmidi, kind, api, client_name)
+            except Exception as exc:  # noqa: BLE001 - a backend that is not there
+                errors.append(f"{where}: {exc}")
+                continue
+            try:
+                port.open_virtual_port(own)
+            except Exception as exc:  # noqa: BLE001 - e.g. Windows: no virtual ports
+                errors.append(f"{where}: {exc}")
+                port.delete()
+                continue
+            return port, own, where
+        raise MidiPortError(
+            f"MIDI {what} {text!r}: no backend can make a virtual port "
+            f"({'; '.join(errors) or 'no MIDI backend'})."
+        )
+    seen: list[str] = []
+    wanted = text.lower()
+    for exact in (True, False):
+        for api, where in backends:
+            try:
+                port = _client(rtmidi, kind, api, client_name)
+            except Exception:  # noqa: BLE001 - a backend that is not there
+                continue
+            names = list(port.get_ports())
+            if exact:
+                seen += [f"{n} ({where})" for n in names]
+            for i, n in enumerate(names):
+                if (n.lower() == wanted) if exact else (wanted in n.lower()):
+                    try:
+                        port.open_port(i)
+                    except Exception as exc:  # noqa: BLE001
+                        port.delete()
+                        raise MidiPortError(
+                            f"MIDI {what} {n!r} ({where}): cannot open it: {exc}"
+                        ) from exc
+                    return port, n, where
+            port.delete()
+    there = ", ".join(seen) if seen else "none (no MIDI device, or no ALSA sequencer / JACK server)"
+    raise MidiPortError(
+        f"MIDI {what} {text!r}: no port's name contains it. MIDI {what}s: "
+        f"{there}. `gesturemap devices` lists them."
+    )
+
+
+#: ctypes callbacks handed to libjack, and what they reach: never freed (libjack calls a
+#: client's shutdown callback whenever its server goes, even after we dropped the client's
+#: object; a freed callback crashed the process then).
+_HANDED_TO_JACK: list[Any] = []
+
+
+class _JackServer:
+    """A client of the JACK server of our own (libjack through ctypes), told by JACK when the
+    server goes away. python-rtmidi cannot tell: its clients keep listing the ports of a dead
+    server, and its JACK ``send_message`` then spins for ever once its ring buffer is full."""
+
+    def __init__(self) -> None:
+        import ctypes
+        import ctypes.util
+
+        path = ctypes.util.find_library("jack")
+        if path is None:
+            raise OSError("libjack not found")
+        lib = ctypes.CDLL(path)
+        lib.jack_client_open.restype = ctypes.c_void_p
+        lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+        self._shutdown_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+        lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, self._shutdown_type, ctypes.c_void_p]
+        lib.jack_activate.argtypes = [ctypes.c_void_p]
+        lib.jack_get_ports.restype = ctypes.POINTER(ctypes.c_char_p)
+        lib.jack_get_ports.argtypes = [
+            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
+        ]
+        lib.jack_free.argtypes = [ctypes.c_void_p]
+        lib.jack_client_close.argtypes = [ctypes.c_void_p]
+        self._lib = lib
+        self._client: int | None = None
+        self._dead: list[int] = []  # clients of a server gone: never touched again
+        self._on_shutdown = self._shutdown_type(self._gone)
+        _HANDED_TO_JACK.append(self._on_shutdown)
+        self.down = True
+        self._next_try = 0.0
+        #: how many times our client connected (a new server each time but the first)
+        self.generation = 0
+
+    def _gone(self, _arg: Any) -> None:  # JACK's thread: one flag, nothing else
+        self.down = True
+
+    def connect(self) -> bool:
+        """Whether the server is up, opening our client again if it went (no server started)."""
+        if not self.down:
+            return True
+        now = time.monotonic()
+        if now < self._next_try:  # libjack prints a few lines at each failed try
+            return False
+        self._next_try = now + 1.0
+        if self._client is not None:
+            self._dead.append(self._client)
+            self._client = None
+        client = self._lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
+        if not client:
+            return False
+        self._lib.jack_on_shutdown(client, self._on_shutdown, None)
+        self._lib.jack_activate(client)
+        self._client, self.down = client, False
+        self.generation += 1
+        return True
+
+    def close(self) -> None:
+        """Close our client on a live server (one of a server gone is left: closing it asks
+        the dead server, and may wait)."""
+        client, self._client = self._client, None
+        if client is not None and not self.down:
+            self.down = True
+            self._lib.jack_client_close(client)
+        elif client is not None:
+            self._dead.append(client)
+
+    def ports(self, kind: str) -> list[str]:
+        """The MIDI ports an rtmidi client of ``kind`` lists (an output lists JACK inputs)."""
+        if not self.connect():
+            return []
+        flags = 0x1 if kind == "out" else 0x2  # JackPortIsInput / JackPortIsOutput
+        found = self._lib.jack_get_ports(self._client, None, b"8 bit raw midi", flags)
+        if not found:
+            return []
+        names = []
+        i = 0
+        while found[i] is not None:
+            names.append(found[i].decode("utf-8", "replace"))
+            i += 1
+        self._lib.jack_free(found)
+        return names
+
+
+class PortWatch:
+    """Whether a port :func:`open_port` opened is still there, asked off the real-time path.
+
+    A device unplugged, a program quit, the JACK server stopped: the port is gone, and sending
+    to it or reading it does nothing (on JACK, sending to a stopped server blocks for ever).
+    :meth:`present` says so; when the port is back, :meth:`reopen` opens it again by the same
+    text, on the same backend (an ALSA port's numbers may have changed on the way).
+
+    A port that goes and comes back between two checks is not noticed by its name: check
+    often (the outputs and the MIDI source do every :data:`CHECK_S`).
+    """
+
+    def __init__(self, kind: str, query: str, port_name: str, backend: str,
+                 client_name: str) -> None:  # fmt: skip
+        self.kind, self.query, self.port_name = kind, query, port_name
+        self.backend, self.client_name = backend, client_name
+        self.virtual = query.strip().lower().startswith(VIRTUAL)
+        self._jack: _JackServer | None = None
+        if backend.lower() == "jack":
+            try:
+                self._jack = _JackServer()
+                self._jack.connect()
+            except OSError:
+                self._jack = None
+        self._lister: Any = None
+        self._kept: list[Any] = []  # ports of a server gone, never freed
+
+    @property
+    def generation(self) -> int:
+        """Changes when the JACK server stopped and another started: ports opened before are
+        dead and must never be closed (closing one asks the dead server, and may wait)."""
+        return self._jack.generation if self._jack is not None else 0
+
+    @property
+    def server_down(self) -> bool:
+        """True once JACK told us its server went (set from JACK's thread, at once)."""
+        return self._jack is not None and self._jack.down
+
+    def present(self) -> bool:
+        """Whether the port (exactly its name; or the server, for a virtual port) is there."""
+        if self._jack is not None:
+            if not self._jack.connect():
+                return False
+            return self.virtual or self.port_name in self._jack.ports(self.kind)
+        if self.virtual:
+            return True
+        try:
+            if self._lister is None:
+                rtmidi = _rtmidi()
+                api = next(a for a, name in _backends(rtmidi) if name == self.backend)
+                self._lister = _client(rtmidi, self.kind, api, f"{self.client_name}-watch")
+            return self.port_name in list(self._lister.get_ports())
+        except Exception:  # noqa: BLE001 - the backend itself went
+            self._lister = None
+            return False
+
+    def available(self) -> bool:
+        """Whether a port the query names (or the server, for a virtual port) is there."""
+        if self._jack is not None:
+            if not self._jack.connect():
+                return False
+            wanted = self.query.strip().lower()
+            return self.virtual or any(wanted in n.lower() for n in self._jack.ports(self.kind))
+        return True  # reopen() finds out
+
+    def reopen(self) -> tuple[Any, str]:
+        """Open the port again (raises :class:`MidiPortError` while it is not there)."""
+        port, name, _ = open_port(self.kind, self.query, self.client_name, self.backend)
+        self.port_name = name
+        return port, name
+
+    def release(self, port: Any, generation: int | None = None) -> None:
+        """Close a port that is no longer used, opened at ``generation`` (default: now); one
+        of a JACK server gone is left alone (closing it asks the dead server, and may wait
+        for ever)."""
+        if generation is None:
+            generation = self.generation
+        if port is None or self.server_down or generation != self.generation:
+            self._kept.append(port)
+            return
+        try:
+            port.close_port()
+        finally:
+            port.delete()
+
+    def close(self) -> None:
+        lister, self._lister = self._lister, None
+        if lister is not None:
+            lister.delete()
+        jack, self._jack = self._jack, None
+        if jack is not None:
+            jack.close()

@@ -1,0 +1,284 @@
+"""Wekinator training data (ARFF) into projects: the file layout Wekinator writes.
+
+The files below follow Wekinator 2's ``DataManager``: a Weka ``Instances`` with the metadata
+columns ``ID``, ``Time`` (date ``yyyy/MM/dd HH:mm:ss:SSS``) and ``'Training round'``, then the
+inputs, then the outputs (classifier outputs nominal ``{0,1,...,N}``, continuous ones
+numeric), saved by Weka's ``ArffSaver`` (names with spaces and dates in single quotes, ``?``
+for an output an example was not recorded for).
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.evaluation import evaluate_project
+from gesturemap.interop.wekinator import arff
+
+HEADER = """@relation dataset
+
+@attribute ID numeric
+@attribute Time date 'yyyy/MM/dd HH:mm:ss:SSS'
+@attribute 'Training round' numeric
+"""
+
+
+def wekinator_file(path, inputs, outputs, rows):
+    """Write an ARFF as Wekinator saves it. ``rows``: (round, ms offset, inputs, outputs)."""
+    lines = [HEADER.rstrip("\n")]
+    lines += [f"@attribute {name} numeric" for name in inputs]
+    lines += [f"@attribute {name} {kind}" for name, kind in outputs]
+    lines += ["", "@data"]
+    for i, (rnd, ms, x, y) in enumerate(rows, start=1):
+        stamp = f"2016/03/01 14:02:{11 + ms // 1000:02d}:{ms % 1000:03d}"
+        values = [str(i), f"'{stamp}'", str(rnd), *(f"{v:.6g}" for v in x), *map(str, y)]
+        lines.append(",".join(values))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def classification_rows(rng):
+    """Three rounds: class 1, class 2, then class 1 and class 3 in one round, one unrecorded."""
+    rows, ms = [], 0
+    for rnd, label, n in ((1, 1, 5), (2, 2, 4), (3, 1, 3), (3, 3, 3)):
+        for _ in range(n):
+            rows.append((rnd, ms, rng.normal(size=3) + label, [label]))
+            ms += 10  # 100 examples per second, as Wekinator records at its input rate
+        ms += 2000
+    rows.insert(7, (2, rows[6][1] + 5, rng.normal(size=3), ["?"]))  # not recorded for outputs-1
+    return rows
+
+
+def test_classification_export_becomes_takes(tmp_path):
+    rng = np.random.default_rng(0)
+    rows = classification_rows(rng)
+    path = wekinator_file(
+        tmp_path / "data.arff",
+        ["inputs-1", "inputs-2", "inputs-3"],
+        [("outputs-1", "{0,1,2,3}")],
+        rows,
+    )
+    summary = arff.takes_from_arff(arff.read_arff(path))
+    assert summary.task == "classification" and summary.metadata == list(arff.META_COLUMNS)
+    assert summary.inputs == ["inputs-1", "inputs-2", "inputs-3"]
+    assert summary.outputs == ["outputs-1"]
+    assert [t.label for t in summary.takes] == [1, 2, 1, 3]  # int class numbers
+    assert [len(t.inputs) for t in summary.takes] == [5, 4, 3, 3]
+    assert summary.examples == 15 and summary.skipped == 1
+    recorded = [r for r in rows if r[3] != ["?"]]
+    assert np.allclose(
+        np.vstack([t.inputs for t in summary.takes]), [r[2] for r in recorded], atol=1e-5
+    )  # 6 significant digits in the file
+    for take in summary.takes:  # frame times from the Time column, from the take's start
+        assert np.allclose(take.times, 0.01 * np.arange(len(take.inputs)))
+
+    project, _ = arff.import_arff(path, tmp_path / "proj", model="gmm")
+    loaded = gm.Project.load(tmp_path / "proj")
+    assert [t.label for t in loaded.takes] == [1, 2, 1, 3]
+    assert loaded.input_names == ("inputs-1", "inputs-2", "inputs-3")
+    assert loaded.model["kind"] == "gmm" and loaded.classes == [1, 2, 3]
+    assert np.array_equal(loaded.takes[0].inputs, summary.takes[0].inputs)
+    # the project trains and cross-validates like any other
+    report = evaluate_project(loaded, params={"gaussians": 1}, early="none")
+    assert len(report.predictions) == 4
+
+    arff.import_arff(path, tmp_path / "proj")  # appends: new takes after the old ones
+    again = gm.Project.load(tmp_path / "proj")
+    assert [t.label for t in again.takes] == [1, 2, 1, 3] * 2
+    assert [t.id for t in again.takes][4:] == [f"take-{i:06d}" for i in range(4, 8)]
+
+
+def test_regression_exports(tmp_path):
+    rng = np.random.default_rng(1)
+    rows = []
+    for rnd, (a, b) in enumerate(((0.2, 0.9), (0.7, 0.1), (0.4, 0.4)), start=1):
+        for k in range(6):  # the sliders stay put during a recording round
+            rows.append((rnd, 3000 * rnd + 10 * k, rng.normal(size=2), [a, b]))
+    full = wekinator_file(
+        tmp_path / "all.arff", ["x", "y"], [("pitch", "numeric"), ("cutoff", "numeric")], rows
+    )
+    summary = arff.takes_from_arff(arff.read_arff(full), outputs=2)
+    assert summary.task == "regression" and summary.outputs == ["pitch", "cutoff"]
+    assert [t.label for t in summary.takes] == ["take"] * 3
+    assert [t.outputs[0].tolist() for t in summary.takes] == [[0.2, 0.9], [0.7, 0.1], [0.4, 0.4]]
+    project, _ = arff.import_arff(full, tmp_path / "reg", outputs=2, model="gmm")
+    assert gm.Project.load(tmp_path / "reg").output_names == ("pitch", "cutoff")
+    # one output of a full export: the other output is not taken for an input
+    one = arff.takes_from_arff(arff.read_arff(full), outputs=2, output="cutoff")
+    assert one.inputs == ["x", "y"] and one.outputs == ["cutoff"]
+    assert one.takes[1].outputs[:, 0].tolist() == [0.1] * 6
+
+    # a per-output export (one model's data: its inputs, its output last)
+    per_output = wekinator_file(
+        tmp_path / "pitch.arff",
+        ["x"],
+        [("pitch", "numeric")],
+        [(r, ms, x[:1], y[:1]) for r, ms, x, y in rows],
+    )
+    summary = arff.takes_from_arff(arff.read_arff(per_output))
+    assert summary.inputs == ["x"] and summary.outputs == ["pitch"] and len(summary.takes) == 3
+
+
+def test_plain_arff_without_wekinator_metadata(tmp_path):
+    text = """% exported by hand
+@RELATION allFeatures
+@ATTRIBUTE feature0 NUMERIC
+@ATTRIBUTE 'feature \\'1\\'' REAL
+@ATTRIBUTE output NUMERIC
+@DATA
+0.1,0.2,1
+0.1,0.3,1
+{0 0.5, 2 2}
+0.6,?,2
+0.7,0.8,2
+"""
+    path = tmp_path / "plain.arff"
+    # saved by a Windows editor: a byte-order mark and CRLF line ends
+    path.write_bytes(("\ufeff" + text.replace("\n", "\r\n")).encode("utf-8"))
+    data = arff.read_arff(path)
+    assert [a.name for a in data.attributes] == ["feature0", "feature '1'", "output"]
+    assert data.rows[2] == ["0.5", "0", "2"]  # sparse row: absent values are 0
+    summary = arff.takes_from_arff(data)
+    assert summary.metadata == [] and summary.task == "regression"
+    # no rounds: a new take starts where the output values change
+    assert [len(t.inputs) for t in summary.takes] == [2, 2] and summary.skipped == 1
+    assert all(t.times is None for t in summary.takes)
+
+
+def test_several_outputs_become_one_model_per_output(tmp_path):
+    """A Wekinator project with a classifier output and a continuous one."""
+    rng = np.random.default_rng(2)
+    rows = []
+    for rnd, (drum, level) in enumerate(((1, 0.2), (2, 0.8), (1, 0.5), (2, 0.1)), start=1):
+        for k in range(8):
+            x = rng.normal(size=2) + [3.0 * drum, 0.0]
+            rows.append((rnd, 4000 * rnd + 10 * k, [x[0], x[1] + level], [drum, level]))
+    path = wekinator_file(
+        tmp_path / "two.arff", ["a", "b"], [("drum", "{0,1,2}"), ("level", "numeric")], rows
+    )
+    with pytest.raises(gm.GesturemapError, match="cannot be told from its inputs.*--outputs N"):
+        arff.takes_from_arff(arff.read_arff(path))  # by default only the last column is out
+    summary = arff.takes_from_arff(arff.read_arff(path), outputs=2)
+    assert summary.task == "outputs" and summary.output_types == ["classifier", "regressor"]
+    assert [t.outputs[0].tolist() for t in summary.takes] == [
+        [1, 0.2],
+        [2, 0.8],
+        [1, 0.5],
+        [2, 0.1],
+    ]
+    project, _ = arff.import_arff(path, tmp_path / "proj", outputs=2, model="knn")
+    loaded = gm.Project.load(tmp_path / "proj")
+    assert loaded.output_names == ("drum", "level")
+    assert loaded.model == {
+        "kind": "per_output",
+        "params": {
+            "outputs": [
+                {"kind": "knn", "target": "drum", "type": "classifier"},
+                {"kind": "knn", "target": "level", "type": "regressor"},
+            ]
+        },
+    }
+    model = loaded.train()
+    result = model.stream().step(summary.takes[1].inputs[0])
+    assert result.output.shape == (2,) and result.output[0] == 2  # drum class 2
+    # or only one of them, as a plain classification project
+    one = arff.takes_from_arff(arff.read_arff(path), outputs=2, output="drum")
+    assert one.task == "classification" and one.inputs == ["a", "b"]
+    assert [t.label for t in one.takes] == [1, 2, 1, 2]
+
+
+def test_bad_files(tmp_path):
+    (tmp_path / "notes.arff").write_text("hello\n")
+    with pytest.raises(gm.FormatError, match="line 1.*ARFF"):
+        arff.read_arff(tmp_path / "notes.arff")
+    (tmp_path / "short.arff").write_text(HEADER + "@attribute a numeric\n@data\n1,'x',1\n")
+    with pytest.raises(gm.FormatError, match="line 8: 3 values for 4 attributes"):
+        arff.read_arff(tmp_path / "short.arff")
+    (tmp_path / "rel.arff").write_text("@relation r\n@attribute b relational\n@data\n")
+    with pytest.raises(gm.FormatError, match="relational"):
+        arff.read_arff(tmp_path / "rel.arff")
+    with pytest.raises(gm.FormatError, match="missing.arff"):
+        arff.read_arff(tmp_path / "missing.arff")
+    (tmp_path / "text.arff").write_text(
+        HEADER + "@attribute name string\n@attribute out {1,2}\n@data\n1,'x',1,'abc',1\n"
+    )
+    with pytest.raises(gm.GesturemapError, match="'name' is string, not numeric"):
+        arff.takes_from_arff(arff.read_arff(tmp_path / "text.arff"))
+
+
+def cli(*args, cwd):
+    return subprocess.run(
+        [sys.executable, "-m", "gesturemap.cli", "import", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+
+
+def test_import_command(tmp_path):
+    rng = np.random.default_rng(3)
+    wekinator_file(
+        tmp_path / "data.arff",
+        ["inputs-1", "inputs-2", "inputs-3"],
+        [("outputs-1", "{0,1,2,3}")],
+        classification_rows(rng),
+    )
+    out = cli("data.arff", "--project", "proj", "--model", "gmm", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "4 takes, 15 examples, 1 skipped" in out.stdout and "3 classes (1, 2, 3)" in out.stdout
+    assert len(gm.Project.load(tmp_path / "proj").takes) == 4
+    wekinator_file(tmp_path / "other.arff", ["a", "b"], [("o", "{0,1}")], [(1, 0, [0.0, 1.0], [1])])
+    out = cli("other.arff", "--project", "proj", cwd=tmp_path)
+    assert out.returncode == 2 and "3 inputs" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    assert len(gm.Project.load(tmp_path / "proj").takes) == 4  # unchanged
+    out = cli("missing.arff", "--project", "p2", cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.startswith("gesturemap import: ")
+    assert not (tmp_path / "p2").exists()
+
+
+def test_a_gzipped_arff_imports_as_the_plain_one(tmp_path):
+    """Weka writes and reads .arff.gz: gesturemap import takes it without unpacking."""
+    rng = np.random.default_rng(3)
+    plain = wekinator_file(tmp_path / "data.arff", ["inputs-1", "inputs-2", "inputs-3"],
+                           [("outputs-1", "{0,1,2,3}")], classification_rows(rng))
+    (tmp_path / "data.arff.gz").write_bytes(gzip.compress(plain.read_bytes()))
+    out = cli("data.arff.gz", "--project", "proj", "--model", "gmm", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "4 takes, 15 examples, 1 skipped" in out.stdout
+    zipped, unzipped = gm.Project.load(tmp_path / "proj"), arff.read_arff(plain)
+    assert len(zipped.takes) == 4
+    assert arff.read_arff(tmp_path / "data.arff.gz") == unzipped
+    (tmp_path / "cut.arff.gz").write_bytes((tmp_path / "data.arff.gz").read_bytes()[:-20])
+    with pytest.raises(gm.FormatError, match="cut.arff.gz: cannot read it"):
+        arff.read_arff(tmp_path / "cut.arff.gz")
+
+
+def test_takes_of_another_kind_are_refused_and_the_project_kept(tmp_path):
+    """Continuous outputs appended to a project of classes became a class named 'take' with
+    outputs it could not train on; now refused, the project as it was."""
+    rng = np.random.default_rng(4)
+    numeric = wekinator_file(tmp_path / "reg.arff", ["a", "b"], [("c", "numeric")],
+                             [(1, 10 * i, rng.normal(size=2), [0.5]) for i in range(5)])
+    classes = arff.import_arff(
+        wekinator_file(tmp_path / "cls.arff", ["a", "b"], [("outputs-1", "{1,2}")],
+                       [(1, 10 * i, rng.normal(size=2), [1 + i % 2]) for i in range(6)]),
+        tmp_path / "classes", model="gmm")[0]
+    before = [t.label for t in classes.takes]
+    with pytest.raises(gm.GesturemapError, match="recognises classes; .* continuous outputs"):
+        arff.import_arff(numeric, tmp_path / "classes", outputs=1)
+    assert [t.label for t in gm.Project.load(tmp_path / "classes").takes] == before
+    arff.import_arff(numeric, tmp_path / "mapping", outputs=1)
+    with pytest.raises(gm.GesturemapError, match="maps to continuous outputs"):
+        arff.import_arff(tmp_path / "cls.arff", tmp_path / "mapping")
+    two = wekinator_file(tmp_path / "two.arff", ["a", "b"], [("c", "numeric"), ("d", "numeric")],
+                         [(1, 10 * i, rng.normal(size=2), [0.5, 0.1]) for i in range(5)])
+    with pytest.raises(gm.GesturemapError, match="has 1 outputs"):
+        arff.import_arff(two, tmp_path / "mapping", outputs=2)
+    assert len(gm.Project.load(tmp_path / "mapping").takes) == 1

@@ -1,0 +1,132 @@
+"""``gesturemap import`` of XMM training sets into an existing project: one file per gesture,
+imported one after the other, appends as an ARFF import does (same rules, all or nothing,
+under the project's lock). Real files: tests/data/xmm (SOURCES.md) and tests/data/shared/reference/xmm."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.cli import main
+from gesturemap.project import folder as folder_module
+from tests.paths import DATA_DIR
+
+from ...project.test_project_lock import _holder_process
+
+DATA = DATA_DIR / "xmm"
+CLIENT = DATA / "xmm-client" / "3gestures-unimodal-dim6.json"
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != ".gesturemap-lock"}
+
+
+def _soundworks(tmp_path):
+    path = tmp_path / "exampleTrainingSet.json"
+    path.write_bytes(gzip.decompress((DATA / "soundworks" / "exampleTrainingSet.json.gz")
+                                     .read_bytes()))
+    return path
+
+
+def _one_file_per_gesture(source, tmp_path):
+    """XMM's training set split as a user keeping one file per gesture would have it."""
+    doc = json.loads(source.read_text())
+    files = []
+    for label in sorted({p["label"] for p in doc["phrases"]}):
+        phrases = [dict(p, index=i) for i, p in
+                   enumerate(p for p in doc["phrases"] if p["label"] == label)]
+        path = tmp_path / f"{label}.json"
+        path.write_text(json.dumps({**doc, "phrases": phrases}))
+        files.append(path)
+    return files
+
+
+def test_one_training_set_file_per_gesture_builds_one_project(tmp_path, reference_dir):
+    whole = reference_dir / "data" / "trainingset_unimodal.xmm.json"
+    files = _one_file_per_gesture(whole, tmp_path)
+    assert len(files) == 5
+    for path in files:
+        assert main(["import", str(path), "--project", str(tmp_path / "gm")]) == 0
+    project = gm.Project.load(tmp_path / "gm")
+    expected = list(gm.Dataset.from_xmm(whole))
+    assert len(project.takes) == len(expected) == 25
+    assert sorted(project.classes) == ["g0", "g1", "g2", "g3", "g4"]
+    got = sorted((t.label, t.inputs.tobytes()) for t in project.takes)
+    assert got == sorted((r.label, r.inputs.tobytes()) for r in expected)
+
+
+def test_real_files_of_two_apps_append_and_say_so(tmp_path, capsys):
+    folder = tmp_path / "gm"
+    assert main(["import", str(CLIENT), "--project", str(folder)]) == 0
+    capsys.readouterr()
+    assert main(["import", str(_soundworks(tmp_path)), "--project", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "12 takes" in out and "added after the project's 4 takes" in out
+    project = gm.Project.load(folder)
+    assert len(project.takes) == 16
+    assert set(project.classes) == {"branches", "gadoue", "nage", "tempete", "vent"}
+    project.train()  # the appended takes train with the others
+
+
+@pytest.mark.parametrize("other, words", [
+    ("bimodal", "recognises classes;"),
+    ("como", "has 6 inputs;"),
+    ("model", "is a trained model"),
+])
+def test_what_the_project_cannot_take_is_refused_and_nothing_changes(tmp_path, capsys,
+                                                                    reference_dir, other,
+                                                                    words):
+    folder = tmp_path / "gm"
+    assert main(["import", str(CLIENT), "--project", str(folder)]) == 0
+    before = _files(folder)
+    path = {"bimodal": reference_dir / "data" / "trainingset_bimodal.xmm.json",
+            "como": DATA / "como-elements-fred" / ".ml-processed-examples.debug.json",
+            "model": DATA / "xmm-cpp" / "test_gmm.json"}[other]
+    capsys.readouterr()
+    assert main(["import", str(path), "--project", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1
+    assert _files(folder) == before
+
+
+def test_interrupted_append_leaves_the_project_as_it_was(tmp_path, monkeypatch):
+    folder = tmp_path / "gm"
+    assert main(["import", str(CLIENT), "--project", str(folder)]) == 0
+    before = _files(folder)
+    real, calls = folder_module.save_npz, []
+
+    def save_npz(path, **arrays):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(path, **arrays)
+
+    monkeypatch.setattr(folder_module, "save_npz", save_npz)
+    assert main(["import", str(_soundworks(tmp_path)), "--project", str(folder)]) == 2
+    assert _files(folder) == before
+    assert len(gm.Project.load(folder).takes) == 4
+
+
+def test_append_while_another_process_writes_the_project_is_refused(tmp_path, repo_dir,
+                                                                    capsys):
+    folder = tmp_path / "gm"
+    assert main(["import", str(CLIENT), "--project", str(folder)]) == 0
+    before = _files(folder)
+    proc = _holder_process(folder, repo_dir)
+    try:
+        capsys.readouterr()
+        assert main(["import", str(_soundworks(tmp_path)), "--project", str(folder)]) == 2
+    finally:
+        proc.communicate("", timeout=60)
+    assert "gesturemap import:" in capsys.readouterr().err
+    assert _files(folder) == before
+    assert main(["import", str(_soundworks(tmp_path)), "--project", str(folder)]) == 0
+    assert len(gm.Project.load(folder).takes) == 16
+    np.testing.assert_array_equal(gm.Project.load(folder).takes[0].inputs,
+                                  list(gm.Dataset.from_xmm(CLIENT))[0].inputs)

@@ -1,0 +1,201 @@
+"""Wekinator's delete commands on stage, over real loopback sockets, real folders and a real
+``gesturemap restore`` process: ``deleteExamplesForOutput N`` acts per output as Wekinator's
+does (an index out of range, or not a whole number, is refused and counted, never an error),
+and whatever a control message deletes comes back while the engine runs: ``/gesturemap/undo``,
+``/gesturemap/restore``, and ``gesturemap restore DIR`` beside the running engine.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import GesturemapError
+from gesturemap.live.engine import Engine
+from gesturemap.project import Project
+from tests.stage_helpers import osc_message as _msg
+from tests.stage_helpers import wait_for as _wait
+
+pytestmark = pytest.mark.timeout(180)
+
+
+@contextmanager
+def _running(folder: Path):
+    """An engine running the project saved in ``folder`` over loopback OSC; yields it and a
+    function that sends it an OSC message."""
+    engine = Engine(Project.load(folder), project_dir=folder, osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", 9), trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        yield engine, lambda *msg: tx.sendto(_msg(*msg), ("127.0.0.1", engine.osc_port))
+    finally:
+        engine.stop()
+        tx.close()
+
+
+def _gmr_project(folder: Path) -> Project:
+    """A GMM project with 3 outputs (regression) and 6 takes, saved in ``folder``."""
+    project = Project(output_names=["a", "b", "c"], model={"kind": "gmm",
+                                                           "params": {"gaussians": 1}})
+    rng = np.random.default_rng(4)
+    for _ in range(6):
+        project.add_take(rng.normal(size=(20, 2)), "take", outputs=rng.normal(size=(20, 3)))
+    project.train()
+    project.save(folder)
+    return project
+
+
+def _classifier(folder: Path) -> Project:
+    project = Project(model={"kind": "gmm", "params": {"gaussians": 1}})
+    rng = np.random.default_rng(5)
+    for i in range(6):
+        project.add_take(rng.normal(size=(20, 2)) + 3 * (i % 3), "abc"[i % 3])
+    project.train()
+    project.save(folder)
+    return project
+
+
+def _saved_ids(folder: Path) -> list[str]:
+    return sorted(p.stem for p in (folder / "takes").glob("*.npz"))
+
+
+def test_delete_examples_for_output_refuses_indices_out_of_range(tmp_path):
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteExamplesForOutput")  # no number at all
+        _wait(lambda: engine.refused_commands == 1)
+        assert "needs the output's number" in engine.stats()["refused"]["delete_for_output"][1]
+        bad = [2, 0, -1, (1e300, "d"), float("nan"), "x", 1.5, (2**40, "h")]
+        for value in bad:
+            send("/wekinator/control/deleteExamplesForOutput", value)
+        _wait(lambda: engine.refused_commands == len(bad) + 1)
+        stats = engine.stats()
+        assert [t.id for t in engine.project.takes] == ids
+        assert stats["errors"] == 0 and stats["control_deletions"] == []
+        assert "between 1 and 1" in stats["refused"]["delete_for_output"][1]
+    assert _saved_ids(folder) == sorted(ids)
+
+
+def test_a_joint_regression_keeps_its_takes_when_one_output_is_deleted(tmp_path):
+    """GMM, 3 outputs, 6 takes: ``deleteExamplesForOutput 2`` took every take. One model for
+    the three outputs cannot keep output 1 and 3's examples without output 2's: refused,
+    saying how to delete them all."""
+    folder = tmp_path / "p"
+    ids = [t.id for t in _gmr_project(folder).takes]
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteExamplesForOutput", 2)
+        _wait(lambda: engine.refused_commands == 1)
+        assert "deleteAllExamples" in engine.stats()["refused"]["delete_for_output"][1]
+        assert [t.id for t in engine.project.takes] == ids
+        assert engine.stats()["errors"] == 0
+    assert _saved_ids(folder) == sorted(ids)
+
+
+def test_undo_over_osc_brings_back_what_delete_examples_for_output_took(tmp_path):
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteExamplesForOutput", 1)  # Wekinator's only output's
+        _wait(lambda: _saved_ids(folder) == [])  # examples: every take
+        assert engine.stats()["control_deletions"] == [ids]
+        send("/gesturemap/undo")
+        _wait(lambda: _saved_ids(folder) == sorted(ids))
+        assert [t.id for t in engine.project.takes] == ids
+        send("/wekinator/control/deleteAllExamples")
+        _wait(lambda: _saved_ids(folder) == [])
+        send("/gesturemap/restore", ids[0], ids[1])  # some of them
+        _wait(lambda: _saved_ids(folder) == sorted(ids[:2]))
+        send("/gesturemap/restore")  # the rest of the last deletion
+        _wait(lambda: _saved_ids(folder) == sorted(ids))
+        stats = engine.stats()
+        assert stats["errors"] == 0 and stats["refused_commands"] == 0
+        assert stats["control_deletions"] == []
+
+
+def test_undo_over_osc_takes_back_the_latest_of_a_correction_and_a_deletion(tmp_path):
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (_, send):
+        send("/wekinator/control/deleteAllExamples")
+        _wait(lambda: _saved_ids(folder) == [])
+        send("/gesturemap/reset")
+        for i in range(30):
+            send("/wek/inputs", 0.5 + 0.01 * i, 0.5)
+        send("/gesturemap/correct", "d")
+        _wait(lambda: len(_saved_ids(folder)) == 1)
+        send("/gesturemap/undo")  # the correction, the latest
+        _wait(lambda: _saved_ids(folder) == [])
+        send("/gesturemap/undo")  # then the deletion
+        _wait(lambda: _saved_ids(folder) == sorted(ids))
+
+
+def test_per_output_deletion_is_undone_with_its_labels(tmp_path):
+    folder = tmp_path / "p"
+    outputs = [{"target": n, "type": "regressor", "kind": "linear"} for n in "ab"]
+    project = Project(output_names=["a", "b"],
+                      model={"kind": "per_output", "params": {"outputs": outputs}})
+    rng = np.random.default_rng(6)
+    for label in ("take", "take", "outputs 1", "outputs 2"):
+        project.add_take(rng.normal(size=(20, 2)), label, outputs=rng.normal(size=(20, 2)))
+    project.save(folder)
+    before = {t.id: t.label for t in project.takes}
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteExamplesForOutput", 2)
+        _wait(lambda: len(engine.project.takes) == 3)
+        assert {t.label for t in engine.project.takes} == {"outputs 1"}
+        send("/wekinator/control/deleteExamplesForOutput", 3)  # there is no output 3
+        _wait(lambda: engine.refused_commands == 1)
+        send("/gesturemap/undo")
+        _wait(lambda: {t.id: t.label for t in engine.project.takes} == before)
+        specs = engine.project.model["params"]["outputs"]
+        assert [s.get("skip_labels") for s in specs] == [["outputs 2"], ["outputs 1"]]
+    assert {t.id: t.label for t in Project.load(folder).takes} == before
+
+
+def _restore(folder: Path, *ids: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "restore", str(folder),
+                           *ids], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done
+
+
+def test_gesturemap_restore_works_beside_the_running_engine(tmp_path):
+    """`gesturemap restore DIR` was refused while `run` held the project: the training set
+    was gone for the rest of the show. It now asks the running engine to restore them."""
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/deleteAllExamples")
+        _wait(lambda: _saved_ids(folder) == [])
+        done = _restore(folder, ids[2])
+        assert "restored 1 takes" in done.stdout and "running" in done.stdout
+        assert [t.id for t in engine.project.takes] == [ids[2]]
+        assert "restored 5 takes" in _restore(folder).stdout
+        assert sorted(t.id for t in engine.project.takes) == sorted(ids)
+        assert _saved_ids(folder) == sorted(ids)
+
+
+def test_a_named_dtw_gesture_is_deleted_by_its_wekinator_number():
+    """An imported DTW project names its gestures (outputConfig.xml's square, triangle...)
+    and keeps Wekinator's numbers for them: deleteExamplesForOutput 2 deletes triangle's
+    takes, by that number, and counts the gestures by their numbers too."""
+    from gesturemap.interop.wekinator.examples import delete_examples_for_output, output_count
+
+    project = Project("named", model={"kind": "dtw", "params": {}},
+                      classes=["square", "triangle", "circle"],
+                      outputs={"class_numbers": {"square": 1, "triangle": 2, "circle": 3}})
+    for label in ("square", "triangle", "triangle", "circle"):
+        project.add_take(np.zeros((12, 2)) + len(label), label)
+    assert output_count(project) == 3
+    assert delete_examples_for_output(project, 2) == 2
+    assert [t.label for t in project.takes] == ["square", "circle"]
+    with pytest.raises(GesturemapError, match="between 1 and 3"):
+        delete_examples_for_output(project, 4)
+    assert len(project.takes) == 2

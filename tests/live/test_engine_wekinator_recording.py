@@ -1,0 +1,150 @@
+"""Wekinator's recording semantics on its control messages, over real loopback UDP: one example
+per frame labelled with the output value current at that frame (takes split where it changes),
+startRecording before any outputs, a second startRecording, train and startRunning while
+recording."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+
+from gesturemap.live.engine import Engine
+from gesturemap.project import Project
+from tests.stage_helpers import float_msg
+
+POSES = {1: (0.1, 0.1), 2: (0.9, 0.1), 3: (0.5, 0.9)}
+
+
+class Client:
+    """A Wekinator client: sends to the engine's OSC port, one datagram at a time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.frames = 0
+        self.rng = np.random.default_rng(0)
+
+    def control(self, verb: str, *values: float) -> None:
+        self.sock.sendto(float_msg(f"/wekinator/control/{verb}", *values),
+                         ("127.0.0.1", self.engine.osc_port))
+
+    def pose(self, cls: int, n: int) -> None:
+        for _ in range(n):
+            x = np.array(POSES[cls]) + 0.02 * self.rng.standard_normal(2)
+            self.sock.sendto(float_msg("/wek/inputs", *x), ("127.0.0.1", self.engine.osc_port))
+            self.frames += 1
+        self.settle()
+
+    def as_class(self, cls: int, n: int) -> None:
+        """``outputs cls``, then ``n`` frames of its pose."""
+        self.control("outputs", cls)
+        self.pose(cls, n)
+
+    def stop(self) -> list[tuple[object, int]]:
+        """``stopRecording``; the takes once the engine has stopped recording."""
+        self.control("stopRecording")
+        self.settle()
+        assert _wait(lambda: not self.engine.recording)
+        return _takes(self.engine)
+
+    def settle(self) -> None:
+        """Wait until the engine took every frame sent (and the commands before them)."""
+        deadline = time.monotonic() + 10
+        while self.engine.frames_in < self.frames and time.monotonic() < deadline:
+            time.sleep(0.002)
+        assert self.engine.frames_in == self.frames
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+@pytest.fixture
+def client():
+    engine = Engine(Project("wek"), osc_in=("127.0.0.1", 0), osc_out=None,
+                    trainer="thread").start()
+    c = Client(engine)
+    yield c
+    c.close()
+    engine.stop()
+
+
+def _wait(condition, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return condition()
+
+
+def _takes(engine: Engine) -> list[tuple[object, int]]:
+    return [(t.label, len(t.inputs)) for t in engine.project.takes]
+
+
+def test_outputs_during_a_recording_label_the_frames_that_follow(client):
+    """Wekinator's way: one recording, the output value changed twice while it runs; every
+    frame is kept under the class current when it came (a take per stretch of one class)."""
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 30)
+    client.as_class(2, 25)
+    client.as_class(2, 5)  # the same class again: the take goes on
+    client.as_class(3, 20)
+    assert client.stop() == [(1, 30), (2, 30), (3, 20)]
+    for take in client.engine.project.takes:  # the take's frames are its pose's, none of another's
+        assert np.allclose(take.inputs.mean(axis=0), POSES[take.label], atol=0.02)
+
+
+def test_start_recording_before_any_outputs_records_class_one(client):
+    """Wekinator records the outputs' default values (class 1) when no outputs came: it used
+    to be refused here, and a client that sets its class after starting lost its frames."""
+    client.control("startRecording")
+    client.pose(1, 10)
+    client.as_class(2, 10)
+    assert client.stop() == [(1, 10), (2, 10)]
+    assert client.engine.refused_commands == 0
+
+
+def test_a_second_start_recording_keeps_the_frames_recorded(client):
+    """A second startRecording starts a new round: the frames so far stay (10 of 15 were kept:
+    the open take's were dropped)."""
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 10)
+    client.control("startRecording")
+    client.pose(1, 5)
+    assert client.stop() == [(1, 10), (1, 5)]
+
+
+def test_train_while_recording_trains_on_the_frames_so_far_and_records_on(client):
+    engine = client.engine
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 20)
+    client.as_class(2, 20)
+    client.control("train")  # refused before: "a take is being recorded"
+    client.pose(2, 10)
+    client.settle()
+    assert _wait(lambda: engine.trainings == 1)
+    assert engine.recording and engine.refused_commands == 0
+    assert list(engine.model.labels_) == [1, 2]
+    assert client.stop() == [(1, 20), (2, 20), (2, 10)]
+
+
+def test_start_running_stops_a_recording_and_start_recording_stops_running(client):
+    engine = client.engine
+    for cls in (1, 2):
+        client.control("outputs", cls)
+        client.control("startRecording")
+        client.pose(cls, 20)
+    client.control("train")
+    client.settle()
+    assert _wait(lambda: engine.trainings == 1)
+    client.control("startRunning")  # as Wekinator: the recording stops
+    client.pose(2, 5)
+    assert _wait(lambda: not engine.recording) and engine.running
+    assert _takes(engine) == [(1, 20), (2, 20)]  # the running frames recorded nothing
+    client.control("startRecording")  # as Wekinator: running stops
+    client.settle()
+    assert _wait(lambda: engine.recording) and not engine.running

@@ -1,0 +1,157 @@
+"""The first start on a machine whose numba cache is empty: ``gesturemap run`` of a new HHMM
+project, driven as a Wekinator client drives it.
+
+What must hold there: the port is bound before the "listening" line, every frame sent from
+then on is counted (answered once a model runs), the training process says it is preparing
+the project's kernels (not "queued"), and the first take's model comes and answers. How long
+it takes from an empty cache is a benchmark figure (``benchmarks/first_start.py``), not an
+assertion here; the bound below only catches a preparation that never ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_packet import OscPacket
+
+import gesturemap as gm
+from gesturemap.live.prepare import PREPARING, SEED_KINDS, SEEDS_DIR, step_seed
+from tests.stage_helpers import float_msg, free_port
+
+pytestmark = pytest.mark.timeout(300)
+
+
+class _Client:
+    """A Wekinator client: a sensor sending ``/wek/inputs`` at 100 Hz on a thread of its own
+    (the pose it holds set by the test), control messages, and a socket for the replies."""
+
+    def __init__(self, port: int) -> None:
+        self.target = ("127.0.0.1", port)
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.rx.settimeout(0.1)
+        self.pose = np.zeros(2)
+        self.sent = 0
+        self.replies: list[tuple[float, str, list]] = []
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._sense, daemon=True),
+                         threading.Thread(target=self._listen, daemon=True)]
+
+    def start(self) -> None:
+        for t in self._threads:
+            t.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for t in self._threads:
+            t.join(5)
+
+    def control(self, name: str, *args: float) -> None:
+        self.tx.sendto(float_msg(f"/wekinator/control/{name}", *args), self.target)
+
+    def _sense(self) -> None:
+        rng = np.random.default_rng(0)
+        next_t = time.perf_counter()
+        while not self._stop.is_set():
+            frame = self.pose + 0.05 * rng.normal(size=2)
+            self.tx.sendto(float_msg("/wek/inputs", *frame), self.target)
+            self.sent += 1
+            next_t += 0.01
+            time.sleep(max(0.0, next_t - time.perf_counter()))
+
+    def _listen(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, _ = self.rx.recvfrom(65536)
+            except TimeoutError:
+                continue
+            now = time.perf_counter()
+            for timed in OscPacket(data).messages:  # a message, or a bundle's
+                self.replies.append((now, timed.message.address, list(timed.message.params)))
+
+    def outputs_after(self, t: float) -> list[tuple[float, str, list]]:
+        return [r for r in list(self.replies) if r[1] == "/wek/outputs" and r[0] > t]
+
+
+def _stats(path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):  # not written yet, or being replaced
+        return {}
+
+
+def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    env.pop("GESTUREMAP_RAISE", None)  # the program as a performer runs it
+    project = tmp_path / "myproject"
+    subprocess.run([sys.executable, "-m", "gesturemap", "new", str(project), "--model", "hhmm"],
+                   env=env, check=True, capture_output=True, timeout=60)
+    port = free_port()
+    client = _Client(port)
+    stats = tmp_path / "stats.json"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap", "run", str(project), "--no-audio",
+         "--osc-in", f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{client.rx.getsockname()[1]}",
+         "--stats", str(stats)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = run.stdout.readline()
+        assert "listening" in line, line
+        client.start()  # frames from the moment it says it listens
+        seen_preparing = False
+        for label, pose in ((1, (0.0, 0.0)), (2, (1.0, 1.0))):
+            client.control("outputs", label)
+            client.pose = np.array(pose)
+            client.control("startRecording")
+            t_end = time.perf_counter() + 1.5
+            while time.perf_counter() < t_end:
+                progress = _stats(stats).get("preparing")
+                seen_preparing |= bool(progress) and progress[1].startswith(PREPARING)
+                time.sleep(0.1)
+            client.control("stopRecording")
+        train_sent = time.perf_counter()
+        client.control("train")
+        client.control("startRunning")
+        deadline = train_sent + 240
+        while not client.outputs_after(train_sent) and time.perf_counter() < deadline:
+            progress = _stats(stats).get("preparing")
+            seen_preparing |= bool(progress) and progress[1].startswith(PREPARING)
+            time.sleep(0.05)
+        assert client.outputs_after(train_sent), "no model answered"
+        assert seen_preparing, "the preparation of the kernels was never reported"
+        time.sleep(0.5)  # frames of the running model
+    finally:
+        client.stop()
+        deadline = time.perf_counter() + 10  # the last datagrams reach the engine
+        while _stats(stats).get("frames_in") != client.sent and time.perf_counter() < deadline:
+            time.sleep(0.1)
+        run.send_signal(signal.SIGINT)
+        out, _ = run.communicate(timeout=60)
+    final = json.loads(stats.read_text())
+    assert final["prepared_s"] is not None and final["prepared_s"] > 0
+    assert final["frames_in"] == client.sent, (final["frames_in"], client.sent, out)
+    assert final["bad_packets"] == 0 and final["dropped_frames"] == 0
+    assert final["frames_out"] > 0 and final["trainings"] == 1
+
+
+@pytest.mark.parametrize("kind", SEED_KINDS)
+def test_every_seed_steps_with_the_code_as_it_is(kind):
+    """The seeds (tiny trained models the first start steps to compile a kind's step kernels
+    beside its training) load and step with today's model code: a changed file format would
+    leave a first start compiling the step after the training again. Rewrite them with
+    ``python -c "from gesturemap.live.prepare import write_seeds; write_seeds()"``."""
+    assert step_seed(kind, bimodal=False)
+    if kind in ("hhmm", "gmm"):  # the kinds that regress (HMR, GMR)
+        assert step_seed(kind, bimodal=True)
+    for path in SEEDS_DIR.glob(f"{kind}*.json"):
+        assert gm.load(path).kind == kind

@@ -1,0 +1,66 @@
+"""`gesturemap replay LOG` as DESIGN.md writes it: a log that `gesturemap run --log` recorded
+names its project in session.json, and the replay goes through that project unless
+``--project`` says another; a log that names none, or a project no longer there, is one line
+saying to give ``--project``."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from gesturemap.log import SessionLog, log_project, read_log
+
+from ..stage_helpers import float_msg, logged_run, stop_run, two_level_project
+
+
+def _cli(repo_dir, *args):
+    return subprocess.run([sys.executable, "-m", "gesturemap.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=300, cwd=repo_dir)
+
+
+def test_replay_of_a_run_log_goes_through_its_own_project(tmp_path, repo_dir):
+    folder = two_level_project(tmp_path / "proj")
+    logdir = tmp_path / "log"
+    run, port = logged_run(folder, logdir)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        tx.sendto(float_msg("/wekinator/control/startRunning"), ("127.0.0.1", port))
+        for i in range(60):
+            level = 0.1 if i < 30 else 0.9
+            tx.sendto(float_msg("/wek/inputs", level, level), ("127.0.0.1", port))
+            time.sleep(0.005)
+        time.sleep(0.3)
+    finally:
+        tx.close()
+        stop_run(run)
+    assert log_project(logdir) == str(folder.resolve())
+    frames = len(read_log(logdir)["input"][1])
+    assert frames >= 50
+    out = _cli(repo_dir, "replay", logdir, "--out", tmp_path / "r.csv")
+    assert out.returncode == 0, out.stderr
+    assert f"through {folder.resolve()}" in out.stdout
+    labels = np.loadtxt(tmp_path / "r.csv", delimiter=",", skiprows=1, usecols=1, dtype=str)
+    assert len(labels) == frames and labels[0] == "low" and labels[-1] == "high"
+    # --project still chooses another (here a copy) ...
+    shutil.copytree(folder, tmp_path / "copy")
+    out = _cli(repo_dir, "replay", logdir, "--project", tmp_path / "copy")
+    assert out.returncode == 0 and f"through {tmp_path / 'copy'}" in out.stdout
+    # ... and a project moved away since is one line asking for it
+    shutil.move(folder, tmp_path / "moved")
+    out = _cli(repo_dir, "replay", logdir)
+    assert out.returncode == 2 and "no longer there: give --project DIR" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_a_log_that_names_no_project_asks_for_one(tmp_path, repo_dir):
+    logdir = tmp_path / "log"
+    with SessionLog(logdir, {"input": ["a", "b"]}, t0=0.0) as log:
+        log.write("input", 0.0, np.zeros(2))
+    assert log_project(logdir) is None
+    out = _cli(repo_dir, "replay", logdir)
+    assert out.returncode == 2 and "give --project DIR" in out.stderr

@@ -1,0 +1,67 @@
+"""No data lost: ``gesturemap run`` killed with SIGKILL in the middle of a take and of a logged
+session leaves a project that loads with every completed take, and a log readable up to its
+last second."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from gesturemap.log import read_log
+from gesturemap.project import Project
+
+from ..stage_helpers import float_msg as _msg
+from ..stage_helpers import free_port as _free_port
+
+
+def test_sigkill_mid_take_keeps_completed_takes_and_the_log(tmp_path):
+    folder, logdir = tmp_path / "proj", tmp_path / "log"
+    subprocess.run([sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--inputs", "3"],
+                   check=True, timeout=60)
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--osc-in",
+         f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9", "--log", str(logdir), "--no-audio"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert "listening" in proc.stdout.readline()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    dst = ("127.0.0.1", port)
+    sent = 0
+    try:
+        for take in range(3):  # three completed takes...
+            tx.sendto(_msg("/wekinator/control/outputs", take % 2 + 1), dst)
+            tx.sendto(_msg("/wekinator/control/startRecording"), dst)
+            for i in range(40):
+                tx.sendto(_msg("/wek/inputs", take, i, np.sin(i / 5)), dst)
+                sent += 1
+                time.sleep(0.005)
+            tx.sendto(_msg("/wekinator/control/stopRecording"), dst)
+        time.sleep(0.5)  # the takes are saved off the frame path, within a moment
+        tx.sendto(_msg("/wekinator/control/startRecording"), dst)  # ...and one never finished
+        t_kill_frames = sent
+        for i in range(300):  # 1.5 s of a take in progress, logged
+            tx.sendto(_msg("/wek/inputs", 9, i, 0.5), dst)
+            sent += 1
+            time.sleep(0.005)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+    finally:
+        tx.close()
+        if proc.poll() is None:
+            proc.kill()
+    project = Project.load(folder)
+    assert len(project.takes) == 3
+    assert [t.length for t in project.takes] == [40, 40, 40]
+    assert [t.label for t in project.takes] == [1, 2, 1]
+    logged = read_log(logdir)
+    times, values, _ = logged["input"]
+    # every frame up to the last second before the kill is in the log, in order
+    assert len(values) >= t_kill_frames + 300 - 200 - 20
+    np.testing.assert_array_equal(values[:40, 1], np.arange(40))
+    assert np.all(np.diff(times) >= 0)

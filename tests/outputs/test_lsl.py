@@ -1,0 +1,86 @@
+"""LSL out over a real outlet and inlet on this machine: `gesturemap run --lsl-out` publishes
+likelihoods and labels for OSC frames in, so LabRecorder can record them."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pylsl
+
+from gesturemap.outputs.lsl import LSLOutput, stream_name
+
+from ..project.test_presets import _osc_message
+from ..stage_helpers import start_run, stop_run, two_level_project
+
+
+def test_stream_names_start_with_gesturemap():
+    assert stream_name(None) == "gesturemap"
+    assert stream_name("gesturemap-lab2") == "gesturemap-lab2"
+    assert stream_name("lab2") == "gesturemap-lab2"
+
+
+def _inlet(name: str) -> pylsl.StreamInlet:
+    found = pylsl.resolve_byprop("name", name, timeout=10)
+    assert found, f"no LSL stream {name!r}"
+    inlet = pylsl.StreamInlet(found[0])
+    inlet.open_stream(timeout=5)
+    return inlet
+
+
+def test_run_publishes_likelihoods_and_markers(tmp_path):
+    folder = two_level_project(tmp_path / "p")
+    suffix = f"test{time.monotonic_ns()}"
+    proc, line = start_run(
+        folder, "--osc-in", "127.0.0.1:0", "--osc-out", "127.0.0.1:9", "--lsl-out", suffix
+    )
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    name = f"gesturemap-{suffix}"
+    try:
+        assert f"LSL streams {name!r}" in line, line
+        port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
+        markers = _inlet(f"{name}-markers")
+        tx.sendto(_osc_message("/wek/inputs", [0.9, 0.9]), ("127.0.0.1", port))  # opens it
+        data = _inlet(name)
+        info = data.info(timeout=5)
+        ch = info.desc().child("channels").child("channel")
+        labels = []
+        while not ch.empty():
+            labels.append(ch.child_value("label"))
+            ch = ch.next_sibling()
+        assert labels == ["likelihood:high", "likelihood:low"]
+        time.sleep(0.3)
+        for level in [0.9] * 20 + [0.1] * 20:
+            tx.sendto(_osc_message("/wek/inputs", [level, level]), ("127.0.0.1", port))
+            time.sleep(0.005)
+        time.sleep(0.5)
+        samples, _ = data.pull_chunk(timeout=2.0)
+        marks, _ = markers.pull_chunk(timeout=2.0)
+    finally:
+        stop_run(proc)
+        tx.close()
+    assert proc.returncode == 0
+    got = np.array(samples)
+    assert got.shape[1] == 2 and len(got) >= 30
+    assert got[-1, 1] > 0.9 and got[-25, 0] > 0.9  # "low" at the end, "high" before
+    assert [m[0] for m in marks][-2:] == ["high", "low"]
+
+
+def test_layout_change_opens_a_new_stream():
+    out = LSLOutput("layout-test").start()
+
+    class R:
+        def __init__(self, n):  # noqa: ANN001
+            self.likelihoods = np.ones(n) / n
+            self.progress = None
+            self.output = None
+            self.label_index = 0
+            self.event = None
+
+    out.update(R(2), ["a", "b"])
+    first = out._outlet
+    out.update(R(3), ["a", "b", "c"])  # a class added by a retrain
+    assert out._outlet is not first and out.stats()["lsl_samples"] == 2
+    assert out.stats()["lsl_send_errors"] == 0
+    out.stop()

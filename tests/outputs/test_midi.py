@@ -1,0 +1,164 @@
+"""MIDI out over real ports (JACK's MIDI on a dummy server): results become control changes,
+class changes notes or program changes; `gesturemap run --midi-out` sends them for OSC frames."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from gesturemap.outputs.midi import MIDIOutput, MIDIOutputSettings, output_ranges
+from gesturemap.utils.midi_ports import MidiPortError, list_ports
+
+from ..jack_midi import jack_in, jack_midi, wait_for  # noqa: F401 - a fixture
+from ..stage_helpers import start_run, stop_run
+
+
+@dataclasses.dataclass
+class R:  # what the engine hands an output: the fields MIDIOutput reads
+    likelihoods: np.ndarray
+    label_index: int
+    output: np.ndarray | None = None
+    event: object = None
+
+
+def test_regression_outputs_become_control_changes(jack_midi):  # noqa: F811
+    port, got = jack_in("synth-in")
+    out = MIDIOutput(
+        {"port": "SYNTH-IN", "channel": 2, "first_cc": 20},  # part, any case
+        ranges=[(0.0, 10.0), (-1.0, 1.0)],
+    ).start()
+    try:
+        assert out.backend == "Jack" and "synth-in" in out.port_name
+        for values in ([0.0, -1.0], [5.0, 1.0], [5.0, 1.0], [20.0, 0.0]):
+            out.update(R(np.ones(1), 0, output=np.array(values)))
+        assert wait_for(lambda: len(got) >= 5)
+        time.sleep(0.1)
+    finally:
+        out.stop()
+        port.delete()
+    # channel 2 = status 0xB1; scaled from each output's range, clipped; sent on change only
+    assert got == [
+        [0xB1, 20, 0],
+        [0xB1, 21, 0],
+        [0xB1, 20, 64],
+        [0xB1, 21, 127],
+        [0xB1, 20, 127],
+        [0xB1, 21, 64],
+    ]
+
+
+@pytest.mark.parametrize("classes", ["note", "program"])
+def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F811
+    port, got = jack_in("drums")
+    out = MIDIOutput({"port": "drums", "classes": classes, "first_note": 36, "first_cc": 1}).start()
+    try:
+        for cls in (0, 0, 2, 1):
+            lik = np.eye(3)[cls]
+            out.update(R(lik, cls))
+        wait_for(lambda: len(got) >= 11)
+        time.sleep(0.1)
+    finally:
+        out.stop()
+        if classes == "note":  # the last note-off leaves at stop: let JACK deliver it first
+            wait_for(lambda: [0x80, 37, 0] in got)
+        port.delete()
+    notes = [m for m in got if m[0] & 0xF0 in (0x80, 0x90, 0xC0)]
+    ccs = [m for m in got if m[0] & 0xF0 == 0xB0]
+    if classes == "note":
+        assert notes == [
+            [0x90, 36, 100],
+            [0x80, 36, 0],
+            [0x90, 38, 100],
+            [0x80, 38, 0],
+            [0x90, 37, 100],
+            [0x80, 37, 0],
+        ]  # the last note-off: at stop
+    else:
+        assert notes == [[0xC0, 0], [0xC0, 2], [0xC0, 1]]
+    assert [1, 127] in [m[1:] for m in ccs] and [3, 127] in [m[1:] for m in ccs]  # likelihoods
+
+
+def test_a_missing_port_lists_those_there_are(jack_midi):  # noqa: F811
+    port, _ = jack_in("only-this-one")
+    try:
+        assert any(
+            "only-this-one" in p for ports in list_ports("out").values() for p in ports["out"]
+        )
+        with pytest.raises(MidiPortError, match="only-this-one"):
+            MIDIOutput({"port": "nanoKONTROL"}).start()
+    finally:
+        port.delete()
+    with pytest.raises(Exception, match="classes"):
+        MIDIOutputSettings.from_dict({"port": "x", "classes": "chord"})
+
+
+def test_output_ranges_come_from_the_takes():
+    from gesturemap.project import Project
+
+    p = Project(output_names=["a", "b"])
+    p.add_take(np.zeros((3, 2)), "x", outputs=np.array([[0.0, 5.0], [2.0, 5.0], [1.0, 5.0]]))
+    assert output_ranges(p) == [(0.0, 2.0), (0.0, 1.0)]  # b never moved: 0..1
+
+
+def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
+    """`gesturemap run --midi-out`: a frame in over OSC gives MIDI out on a real JACK port."""
+    from ..project.test_presets import _osc_message
+
+    folder = tmp_path / "drums"
+    subprocess.run(
+        [sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--preset", "watch-exercises"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    from gesturemap.project import Project
+
+    project = Project.load(folder)
+    port, got = jack_in("gm-test-sink")
+    stats = tmp_path / "stats.json"
+    proc, line = start_run(
+        folder,
+        "--osc-in",
+        "127.0.0.1:0",
+        "--osc-out",
+        "127.0.0.1:9",
+        "--midi-out",
+        "gm-test-sink",
+        "--stats",
+        stats,
+    )
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        assert "MIDI 'gmtest:gm-test-sink' (Jack)" in line, line
+        osc_port = int(line.split("listening on 127.0.0.1:")[1].split()[0])
+        for frame in project.takes[0].inputs[:100]:
+            tx.sendto(_osc_message("/wek/inputs", frame), ("127.0.0.1", osc_port))
+            time.sleep(0.003)
+        assert wait_for(lambda: any(m[0] == 0x90 for m in got), timeout=10), got
+    finally:
+        stop_run(proc)
+        tx.close()
+        port.delete()
+    assert proc.returncode == 0
+    s = json.loads(stats.read_text())
+    assert s["frames_in"] == 100 and s["midi_sent"] >= len(got) > 0 and s["midi_send_errors"] == 0
+    assert any(m[0] == 0xB0 for m in got)  # the likelihoods as control changes
+
+
+def test_bench_measures_midi_out_latency():
+    """The benchmark's MIDI row: a dummy JACK server of its own, real MIDI timed (no timing
+    asserted here: the figures go in BENCHMARKS.md)."""
+    from gesturemap.bench import load_workload
+    from gesturemap.bench import midi as bench_midi
+
+    r = bench_midi.run(load_workload(), seconds=2.0)
+    assert r["frames"] == 400 and 0 < r["frames_with_midi"] <= r["frames"] - 200
+    assert r["latency_us_p99"] >= r["latency_us_p50"] > 0
+    assert "JACK MIDI" in bench_midi.format_row(r)
