@@ -275,7 +275,7 @@ def test_no_test_imports_benchmark_code():
                      [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             found += [f"{p.relative_to(REPO_DIR)}: {n}" for n in names
                       if n.split(".")[0] == "benchmarks"]
-        if '"benchmarks")' in p.read_text(encoding="utf-8") and "sys.path" in p.read_text(
-                encoding="utf-8"):
+        text = p.read_text(encoding="utf-8")
+        if p.name != "test_architecture.py" and re.search(r"sys\.path.*benchmarks", text):
             found.append(f"{p.relative_to(REPO_DIR)}: puts benchmarks/ on sys.path")
     assert found == []

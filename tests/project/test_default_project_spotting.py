@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from benchmarks.spotting_mouse import frames as _frames
-from benchmarks.spotting_mouse import shape as _shape
 from gesturemap.live.replay import replay_frames
 from gesturemap.project.default import DEFAULT_CLASSES, default_project
+from tests.recordings import mouse_frames as _frames
+from tests.recordings import mouse_shape as _shape
 
 RATE = 100.0
 

@@ -6,7 +6,6 @@ issue 18l."""
 from __future__ import annotations
 
 import math
-import sys
 
 import numpy as np
 import pytest
@@ -15,7 +14,6 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf.recognizer import RECOGNIZER_HHMM, gated_weight
 from gesturemap.models.gvf.rescaled import RescaledRecognizer
-from tests.paths import REPO_DIR
 
 from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
 from .test_gvf_recognizer import _same_stream
@@ -186,12 +184,12 @@ def test_bad_values_are_named():
 
 def test_on_real_transitions_replayed_twice_as_big_the_rescaled_hhmm_recognises_more(
         datasets_dir):
-    """HAPT postural transitions (25 Hz, benchmarks/gvf_eval.py's takes), templates from
+    """HAPT postural transitions (25 Hz, HAPT's transition takes at 25 Hz), templates from
     gvf_eval's training subjects but 1 and 3, whose 24 takes are replayed twice as big about
     their first frame; the HHMM alone on the class (weight 1): at the end of each take the
     rescaled input is right on takes where the plain HHMM is wrong, and right more often."""
-    sys.path.insert(0, str(REPO_DIR / "benchmarks"))
-    from gvf_eval import load_takes, replay
+    from tests.recordings import hapt_transition_takes as load_takes
+    from tests.recordings import replayed as replay
 
     takes, labels, subjects = load_takes(datasets_dir / "HAPTTransitions")
     held = {5, 7, 11, 17, 21, 26, 28, 1, 3}  # gvf_eval's test subjects, and 1 and 3

@@ -3,14 +3,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import numpy as np
 import pytest
 
 import gesturemap as gm
 from gesturemap.models.gvf.spreads import borrow_spreads
-from tests.paths import REPO_DIR
 
 
 def _arrays(rng, n_templates, d=3, frames=(5, 7, 4, 6)):
@@ -72,14 +69,13 @@ def test_fit_gives_a_class_of_one_take_the_borrowed_spreads():
 
 
 def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template(datasets_dir):
-    """HAPT postural transitions (25 Hz, benchmarks/gvf_eval.py's takes): 12 takes of
+    """HAPT postural transitions (25 Hz, HAPT's transition takes at 25 Hz): 12 takes of
     gvf_eval's training subjects, 2 per class, each the only take of its class, the other
     classes from the other training subjects' takes (gvf_eval's own take as template), the
     particle filter alone on the class; replayed unchanged, the take's class leads at the
     end. With the bare tolerance for the class of one take (before the spreads were
     borrowed), 2 of the 12."""
-    sys.path.insert(0, str(REPO_DIR / "benchmarks"))
-    from gvf_eval import load_takes
+    from tests.recordings import hapt_transition_takes as load_takes
 
     takes, labels, subjects = load_takes(datasets_dir / "HAPTTransitions")
     test_subjects = {5, 7, 11, 17, 21, 26, 28}  # gvf_eval's held-out subjects: not used

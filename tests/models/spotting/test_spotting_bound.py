@@ -24,14 +24,17 @@ def test_drop_long_forgets_only_the_matches_too_long_to_count() -> None:
 
 @pytest.fixture(scope="module")
 def hapt(datasets_dir):
-    """HAPT's spotting HHMM (benchmarks/spotting_hapt.py's) trained on the sessions of subjects
-    1, 3 and 5 (the repository keeps 8 sessions, each up to 30 s after its last transition)."""
-    from benchmarks.spotting_hapt import hhmm, training_data
-    from gesturemap.evaluation.spotting.cv import load_streams
+    """HAPT's spotting HHMM (the settings of the spotting benchmark: 10 states, a null class of
+    one state with 8 Gaussians, null takes every 1000 frames) trained on the sessions of
+    subjects 1, 3 and 5 (the repository keeps 8 sessions, each up to 30 s after its last
+    transition)."""
+    from gesturemap.evaluation.spotting.streams import load_streams, make_dataset
 
     st = load_streams(str(datasets_dir / "HAPTTransitions" / "HAPT_train_streams.npz"))
     assert st.subject.tolist() == [1, 1, 3, 3, 5, 5, 6, 6]
-    return st, hhmm(None).fit(training_data(st, list(range(6)), lambda x: x))
+    model = gm.HHMM(states=10, gaussians=1, relative_regularization=0.1, deltas=False,
+                    class_params={gm.NULL: {"states": 1, "gaussians": 8}})
+    return st, model.fit(make_dataset(st, list(range(6)), lambda x: x, null_every=1000))
 
 
 def test_on_real_sessions_it_changes_matches_and_stepping_equals_spot(hapt) -> None:
