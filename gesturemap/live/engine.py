@@ -714,8 +714,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth
-            for f in () if lean else feats:
-                r = self.stream.step(f)
+            for r in () if lean else self.path.answer(feats):
                 if self._dtw_values is not None:
                     self._send_dtw(r)
                 else:
@@ -725,7 +724,6 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 for sink in self.sinks:
                     sink.update(r, self._model_labels)
                 self.frames_out += 1
-                self.path.set_result(r)
                 ev = r.event
                 if ev is not None:
                     self._spotted(t_in, ev, slog)

@@ -11,6 +11,7 @@ replays to the outputs it produced by construction, not by keeping two loops ali
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -101,7 +102,17 @@ class FramePath:
         """The feature frames of one sensor frame (raises GesturemapError on a bad frame)."""
         return self.state.push(values, t)
 
-    def step(self, values: np.ndarray, t: float) -> list[Any]:
-        """The results of one sensor frame: each feature frame through the stream."""
+    def answer(self, feats: Any) -> Iterator[Any]:
+        """Each feature frame through the stream: its Result, kept as the last one. The one
+        loop that steps a stream on the plain path, for the engine and for replay alike (the
+        lean path's ``advance`` answers the same, from the stream's arrays)."""
         step = self._stream.step
-        return [step(f) for f in self.state.push(values, t)]
+        for f in feats:
+            r = step(f)
+            self.stale = False
+            self.last = r
+            yield r
+
+    def step(self, values: np.ndarray, t: float) -> list[Any]:
+        """The results of one sensor frame: its feature frames through :meth:`answer`."""
+        return list(self.answer(self.state.push(values, t)))
