@@ -633,11 +633,14 @@ class GMMStream(StreamBase):
         if best < 0:
             return None
         snorm, slog, inst, inorm = self._block.frozen()
+        common = dict(label=self.labels[best], label_index=best, likelihoods=snorm,
+                      log_likelihoods=slog, instant_likelihoods=inst,
+                      instant_normalized_likelihoods=inorm)
         if not self._bimodal:
-            return Result(self.labels[best], best, snorm, slog, inst, inorm)
+            return Result(**common)
         out, cov, cout, ccov = self._out_block.frozen()
-        return Result(self.labels[best], best, snorm, slog, inst, inorm, output=out,
-                      output_covariance=cov, class_outputs=cout, class_output_covariances=ccov)
+        return Result(**common, output=out, output_covariance=cov, class_outputs=cout,
+                      class_output_covariances=ccov)
 
     def step(self, frame: Any) -> Result:
         """Filter one (D_in,) frame; returns a frozen :class:`Result`."""

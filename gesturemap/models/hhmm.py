@@ -602,8 +602,12 @@ class HHMMStream(StreamBase):
             exit_ = ratio = None
         out, cov, cout, ccov = self._out_block.frozen() if self._bimodal else (None,) * 4
         return Result(
-            self.labels[best], best, snorm, slog, inst, inorm, progress,
-            _frozen(self._lstate), exit_, ratio, out, cov, cout, ccov,
+            label=self.labels[best], label_index=best, likelihoods=snorm,
+            log_likelihoods=slog, instant_likelihoods=inst,
+            instant_normalized_likelihoods=inorm, progress=progress,
+            likeliest_state=_frozen(self._lstate), exit_likelihoods=exit_, exit_ratios=ratio,
+            output=out, output_covariance=cov, class_outputs=cout,
+            class_output_covariances=ccov,
             speed=_frozen(self._speed()) if self._speed_on else None,
         )
 
