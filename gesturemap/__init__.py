@@ -48,7 +48,7 @@ __all__ += ["PerOutput"]
 __all__ += ["GVF"]
 __all__ += ["examples_dir"]
 
-# explanations and take reviews (issue 13)
+# explanations and take reviews
 from .explain import Explanation, explain  # noqa: E402
 from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E402
 
@@ -57,8 +57,8 @@ __all__ += ["HMM"]
 __all__ += ["auto", "check_params"]
 __all__ += ["NULL", "Event", "Spotter", "spot"]
 
-# the spotting verifier, trained from continuous labelled recordings (issue 12h), and the
-# context relabeller, trained on the same recordings' labelled gestures (issue 12z)
+# the spotting verifier, trained from continuous labelled recordings, and the context
+# relabeller, trained on the same recordings' labelled gestures
 from .evaluation.spotting.cv import fit_verifier  # noqa: E402
 from .evaluation.spotting.relabel import fit_relabeler  # noqa: E402
 

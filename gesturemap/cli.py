@@ -83,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     demo = sub.add_parser("demo", help="a console demo on built-in data, no window needed")
     demo.add_argument("--delay", type=_seconds(0.0), default=0.0,
                       help="seconds to wait between frames, to watch it unfold")
-    bench = sub.add_parser("bench", help="performance figures (kept in BENCHMARKS.md)")
+    bench = sub.add_parser("bench", help="performance figures (kept in docs/performance.md)")
     bench.add_argument("--reference", metavar="PATH",
                        help="another copy of XMM's reference data (the folder holding data/"
                             "trainingset_*.xmm.json); default: the workload inside the package")
@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     bench.add_argument("--vs-floor", action="store_true",
                        help="with --latency: only interleaved rounds against a bare python-osc "
                             "echo (the floor), client at ordinary priority, idle and one core "
-                            "busy, kNN and HHMM (issue 19)")
+                            "busy, kNN and HHMM")
     bench.add_argument("--rounds", type=int, default=3, help="with --vs-floor: rounds")
     bench.add_argument("--seconds", type=float, default=10.0,
                        help="with --vs-floor: seconds per server per load in each round")

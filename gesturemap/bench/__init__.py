@@ -1,4 +1,4 @@
-"""``gesturemap bench``: the performance figures kept in BENCHMARKS.md.
+"""``gesturemap bench``: the performance figures kept in docs/performance.md.
 
 Models: full retrain time (median of several runs) on XMM's reference workload beside XMM's own
 time (one thread, from XMM's reference README), and ``step()`` time p50 / p99. ``--latency``
@@ -27,7 +27,7 @@ __all__ = ["Workload", "bench_models", "benchmark_module", "load_workload", "mai
 #: XMM's full retrain and per-frame times on this workload (C++, one thread, 2-core machine).
 XMM_TIMES_MS = {"gmm": 93.0, "hhmm": 235.0, "gmr": 126.0, "hmr": 289.0}
 XMM_STEP_US = {"gmm": 1.1, "hhmm": 3.9, "gmr": 2.4, "hmr": 14.0}
-#: The budgets of DESIGN.md: step p50 (and HHMM p99) in microseconds.
+#: The performance budgets (docs/performance.md): step p50 (and HHMM p99) in microseconds.
 STEP_BUDGET_US = {"gmm": (15.0, None), "gmr": (15.0, None), "hhmm": (25.0, 60.0),
                   "hmr": (40.0, None)}
 

@@ -522,13 +522,13 @@ def vs_floor(workload: Workload, rounds: int = 3, seconds: float = 10.0, rate_hz
     "rounds": [{"round", "load", "results": {server: figures}}], "cpu_percent_1khz": {…}}``.
 
     ``external`` (``{name: port}``) adds OSC servers already running on this machine (Wekinator,
-    say; BENCHMARKS.md has the recipe), measured in the same rounds right after the floor: each
-    gets the same ``/wek/inputs`` frames on 127.0.0.1:``port`` and must send its ``/wek/outputs``
-    to 127.0.0.1:``receive_port``, where the benchmark reads every server's replies (so with
-    ``external`` a ``receive_port`` is required; 0 = any free port otherwise). Each must answer
-    one frame within 5 s before the rounds begin. ``warmup_s``: seconds of frames sent to every
-    server before the rounds (replies dropped). ``log`` (a text stream) is told the receive port
-    and the servers' ports."""
+    say; docs/performance.md has the recipe), measured in the same rounds right after the floor:
+    each gets the same ``/wek/inputs`` frames on 127.0.0.1:``port`` and must send its
+    ``/wek/outputs`` to 127.0.0.1:``receive_port``, where the benchmark reads every server's
+    replies (so with ``external`` a ``receive_port`` is required; 0 = any free port otherwise).
+    Each must answer one frame within 5 s before the rounds begin. ``warmup_s``: seconds of
+    frames sent to every server before the rounds (replies dropped). ``log`` (a text stream) is
+    told the receive port and the servers' ports."""
     external = dict(external or {})
     if external and not receive_port:
         raise ValueError("an external server needs a fixed receive port (the port it sends its "

@@ -2,9 +2,9 @@
 
 Painting and plotting are Python work on the window's GIL; an engine thread in the same process
 waits behind them, and its OSC outputs came up to ~20 ms late while the window redrew (see
-BENCHMARKS.md). So the window runs its engine — sources, pipeline, model, OSC out, synth,
-training — in a child process (DESIGN.md: "the window talks to the engine only through
-commands and snapshots, so the engine can live in a process of its own").
+docs/performance.md). So the window runs its engine — sources, pipeline, model, OSC out, synth,
+training — in a child process: the window talks to the engine only through commands and
+snapshots, so the engine can live in a process of its own.
 
 - :class:`EngineProcess` is what the window holds. It has the attributes the window reads
   (``project``, ``model``, ``last_result``, ``ring``, ``running``, ``recording``, counters,

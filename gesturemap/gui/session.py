@@ -1,12 +1,12 @@
 """The engine as the window drives it: project edits as engine commands, and an input tap.
 
-The engine is the one owner of the project (DESIGN.md, "Data flow and threads"): the window
-never changes it from the GUI thread. :class:`WindowEngine` adds the edits the window needs
-(classes, takes, model settings, save) as ordinary engine commands, run on the engine thread
-between two frames, and keeps the last few seconds of input in a ring that the window's timer
-reads to plot (and the features the pipeline makes of it, in a second ring). Nothing here
-blocks the frame path: the ring write is one row copy, and files are written, sources opened
-and closed by the engine's I/O thread.
+The engine is the one owner of the project (docs/architecture.md, "The one-way data flow"): the
+window never changes it from the GUI thread. :class:`WindowEngine` adds the edits the window
+needs (classes, takes, model settings, save) as ordinary engine commands, run on the engine
+thread between two frames, and keeps the last few seconds of input in a ring that the window's
+timer reads to plot (and the features the pipeline makes of it, in a second ring). Nothing here
+blocks the frame path: the ring write is one row copy, and files are written, sources opened and
+closed by the engine's I/O thread.
 
 Every command the window sends takes JSON-compatible arguments only (str, numbers, lists,
 dicts), so the engine can live in a process of its own.

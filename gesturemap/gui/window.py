@@ -1,7 +1,7 @@
 """The main window: sensor pad and live plot, classes, recording, training, monitor.
 
-The window never runs in the frame path (DESIGN.md, "Data flow and threads"): the pad puts
-frames into the engine's queue, a 30 Hz timer reads the engine's latest state (input ring,
+The window never runs in the frame path (docs/architecture.md, "The one-way data flow"): the
+pad puts frames into the engine's queue, a 30 Hz timer reads the engine's latest state (input ring,
 last result, counters) and redraws, and every change to the project is an engine command.
 With a project folder the engine saves each take as it ends and each edit at once (autosave);
 "unsaved changes" are those made since the last Save or Save As, or an untitled project whose

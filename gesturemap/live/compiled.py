@@ -1,4 +1,4 @@
-"""The compiled frame path (issue 19): a lean HHMM or GMM classifier answered from the
+"""The compiled frame path: a lean HHMM or GMM classifier answered from the
 received datagram to the reply bytes in one numba-compiled call
 (:func:`gesturemap.models.compiled_path.wire_step`).
 

@@ -1,6 +1,6 @@
 """The real-time engine: the one owner of the feature pipeline and the model stream.
 
-Threads (DESIGN.md, "Data flow and threads"):
+Threads (docs/architecture.md, "The one-way data flow"):
 
 - source threads parse and enqueue :class:`~gesturemap.sources.Frame` s into a bounded queue;
 - the **engine thread** (here) takes frames one by one: features -> model step -> outputs, and
@@ -241,7 +241,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         try:  # a failure on the way: everything opened so far closed, the lock freed
             if self._osc_in is not None:
                 # The project's input size, when it knows it, is the frames' size: a frame of
-                # another size is counted and dropped, never adopted (issue 11).
+                # another size is counted and dropped, never adopted: a stray message must not
+                # become the size every later frame is held to.
                 src = OSCSource(self.queue, host=self._osc_in[0], port=int(self._osc_in[1]),
                                 channel_names=self._input_names() or None,
                                 on_control=self._on_control, size=self.project.input_dim)
@@ -537,7 +538,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._dtw_last = -1
         messages = dict(self.output.settings.gesture_messages)
         numbers = [int(n) for n in self._class_numbers]
-        # a spotted gesture sends its match message too, whatever the model (issue 12)
+        # a spotted gesture sends its match message too, whatever the model
         self._match_address = {str(lb): messages.get(str(n), f"/output_{n}")
                                for lb, n in zip(labels, numbers, strict=True)}
         if getattr(model, "kind", None) != "dtw":

@@ -1,5 +1,5 @@
 """The engine's health: step and latency percentiles, the counters of ``stats()``, the
-``--stats FILE`` writer (DESIGN.md: the keys a stage crew watches), and the session log's
+``--stats FILE`` writer (the keys a stage crew watches), and the session log's
 opening.
 
 A mixin of :class:`gesturemap.live.engine.Engine`; ``stats()`` is safe to call from any thread.

@@ -12,7 +12,7 @@ detector learns one from the takes: a twentieth of the 95th percentile of their 
 energies. A high percentile is the energy of the movement whether or not the takes hold rest
 before and after it; the median of takes padded with rest is the rest's own jitter, a
 threshold the detector never falls quiet under (HAPT's transitions with 3 s of rest: 2 of 80
-fired at a tenth of the median, 65 of 80 now; docs/notes/onset-2026-12-10.md).
+fired at a tenth of the median, 65 of 80 now).
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ while the training process trains the synthetic takes, a short-lived process ste
 model of the same kind saved with the package (a *seed*, ``gesturemap/seeds/``), which
 compiles the step's kernels into the cache without training anything.
 
-Other model kinds compile at their first use (a model chosen later in the window), as before.
+Other model kinds compile at their first use (a model chosen later in the window).
 """
 
 from __future__ import annotations

@@ -299,7 +299,7 @@ class FrameWire:
                 self._count_error(exc, "frame")
             # counted without the queue's lock, as FrameQueue.put counts a frame handed on
             # directly: under CPython's GIL this `+=` loses no count, and the lock measured
-            # 0.2-0.3 µs more per frame here (docs/notes/issue-19e.md)
+            # 0.2-0.3 µs more per frame here
             self.queue.put_count += 1
             return True
         finally:

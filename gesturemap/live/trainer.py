@@ -7,7 +7,7 @@ Two ways, one interface (:class:`TrainingJob`):
   the GIL for short moments.
 - ``Trainer("process")`` keeps one warm worker process (numba kernels already loaded) and sends
   it datasets. Nothing the worker does can delay the caller's real-time thread: this is the
-  choice for the engine and the window (see DESIGN.md, "Data flow and threads").
+  choice for the engine and the window (see docs/architecture.md, "The one-way data flow").
 
 Data crosses the process boundary in the one wire format (:mod:`gesturemap.live.codec`: JSON plus raw
 array bytes), never as pickles. The model being trained is never the one in use: a job returns a new,

@@ -16,7 +16,8 @@ of the frames so far, it is exactly the batch cost of that path. At each frame a
 its least predecessor by those costs (the paths themselves are chosen as the statistics
 stood when they were extended), so at a gesture's last frame each distance is the exact
 per-take-normalised cost of a warping path, never below ``predict``'s distance and equal to
-it when the paths agree (docs/notes/issue-10n.md measures how often the labels do).
+it when the paths agree (on HAPT's transitions the label at a gesture's last frame is right
+0.908 of the time, ``predict``'s 0.920).
 
 The raw frames are taken relative to the first frame since the reset (a z-normalisation
 does not see a constant shift), so the sums stay near the data's own scale and the expanded
@@ -24,7 +25,7 @@ cost loses no precision to a large offset. One cell holds ``2 + 4 D`` numbers (`
 ``Σ|y|²``, then ``Σq``, ``Σq²``, ``Σqy``, ``Σy`` per input), replaced in place frame after
 frame (the previous frame's path of the cell before, the next cell's diagonal, held aside).
 O(total template frames * D) a frame, with more arithmetic and memory per template frame than
-a plain column (BENCHMARKS.md); nothing is allocated.
+a plain column (about 20 times its cost, docs/performance.md); nothing is allocated.
 """
 
 from __future__ import annotations

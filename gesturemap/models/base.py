@@ -633,7 +633,7 @@ class StreamBase:
     #: True where :meth:`advance` builds no :class:`Result` and :meth:`views` gives the
     #: likelihoods and progress: a classifier that emits no event nor estimate. The engine's
     #: frame path then sends from the stream's own arrays and builds a Result only when
-    #: someone reads one (issue 19).
+    #: someone reads one (building it cost about 21 µs of a cold frame's time).
     lean = False
     _current: Result | None = None
 

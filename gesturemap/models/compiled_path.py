@@ -1,5 +1,5 @@
 """The compiled frame path of a lean HHMM or GMM classifier: one call from the received
-datagram to the encoded reply (issue 19).
+datagram to the encoded reply, so that no Python runs between them on the frame path.
 
 :func:`wire_step` decodes a ``/wek/inputs`` datagram (numeric tags ``f``, ``d``, ``i``
 only), checks it as the OSC source does, runs :func:`gesturemap.models._filter.hhmm_step` (or

@@ -24,13 +24,13 @@ their statistics *now* (``_dtw_take_kernels``); at a gesture's last frame each d
 exact per-take cost of a warping path (never below ``predict``'s), the paths chosen as the
 statistics stood when they grew. On HAPT's transitions the label at a gesture's last frame is
 right 0.908 of the time where ``predict`` is 0.920 (the stream of before, which kept columns
-of frames normalised by the statistics so far, 0.684; docs/notes/issue-10n.md). Such a stream
+of frames normalised by the statistics so far, 0.684). Such a stream
 never prunes (its costs change with the statistics), and costs about 20 times a plain
-column per template frame (BENCHMARKS.md). ``"running"`` normalises every frame by the
+column per template frame (docs/performance.md). ``"running"`` normalises every frame by the
 running statistics of its own take so far, the templates' frames too, in ``fit``,
 ``predict`` and a stream alike: the
 stream reads exactly what ``predict`` reads (its label at a gesture's last frame is
-``predict``'s), at the cost of early frames normalised by few (docs/notes/issue-10m.md);
+``predict``'s), at the cost of early frames normalised by few;
 ``"none"`` uses the raw inputs.
 
 ``DTWStream(model, exact_pruning=True)``: a cumulative stream lets a template sleep while it
@@ -198,10 +198,10 @@ class DTW(BaseModel):
         (run-time).
     precision : ``"float32"``: a stream reads its templates rounded to single precision (half
         the memory read per frame; sums still in double precision), so its distances differ
-        from the exact ones by about 1e-8 relatively (BENCHMARKS.md) (run-time).
+        from the exact ones by about 1e-8 relatively (docs/performance.md) (run-time).
     decimate : keep about one frame in ``decimate`` of every take as its template (first and
         last kept; the threshold and temperature learned as a stream meets them): the cost of
-        a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
+        a frame divided by about ``decimate``, at some accuracy (docs/performance.md); 1 = every
         frame.
     inactive : labels of the classes switched off (Wekinator's per-gesture on/off): their
         takes stay in the dataset but are not templates, so they never match and the model
@@ -455,7 +455,7 @@ class DTWStream(StandardizingStream):
         """``exact_pruning``: a cumulative stream lets sleep the templates that cannot be their
         class's best (every output unchanged to the last bit). Off by default: it saves
         little where a class's takes are alike, and a template woken late is caught up over
-        every frame it missed at once (BENCHMARKS.md, "DTW per frame"). ``decision``: this
+        every frame it missed at once (docs/performance.md, "DTW per frame"). ``decision``: this
         stream's, instead of the model's (a spotter's stream is ``"decaying"``: open-begin)."""
         self.model = model
         self.labels = list(model.labels_)

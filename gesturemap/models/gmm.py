@@ -212,7 +212,7 @@ def train_classes(classes: list[ClassData], fit_one: Any,
     # One BLAS thread: a class's numpy work is on small matrices, where OpenBLAS's own
     # threads (one per core by default) spin and contend with the class threads here and with
     # the engine: at 20 classes x 60 channels a retrain took 1.2 s of CPU with them, 0.28 s
-    # without, and less wall time too (BENCHMARKS.md, "Scaling").
+    # without, and less wall time too.
     with threadpool_limits(limits=1, user_api="blas"):
         if jobs <= 1 or len(classes) <= 1:
             return [one(cd) for cd in classes]
@@ -401,7 +401,7 @@ class GMM(_ModelCommon):
 
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
     real datasets, docs/decisions.md: ``gaussians=4`` (XMM: 1), ``deltas=True`` (XMM: no
-    deltas) over ``delta_lag=4`` frames (issue 10e), ``decision="cumulative"`` (XMM: the
+    deltas) over ``delta_lag=4`` frames, ``decision="cumulative"`` (XMM: the
     sliding window). XMM's default model: ``GMM(1, deltas=False, decision="window")``.)
     ----------
     gaussians : Gaussians per class.

@@ -42,7 +42,7 @@ REGRESSION_ESTIMATORS = ("full", "windowed", "likeliest")
 #: ``covariance="auto"``: a class's states are full when it has at least this many frames per
 #: state (times Gaussians per state) per model dimension, else diagonal. The GMM's threshold
 #: (``gmm.AUTO_FULL_FRAMES_PER_DIM``) is 2; the HHMM's 1 was chosen by leave-one-dataset-out
-#: (issue 10g: at 10 states, 2 made most of JapaneseVowels' classes diagonal inside CV, mean CV
+#: (at 10 states, 2 made most of JapaneseVowels' classes diagonal inside CV, mean CV
 #: 0.898 against 0.904). It still keeps wide inputs with few takes diagonal: 20 gestures × 60
 #: channels × 5 takes of 150 frames is 750 frames a class, 10 states × 120 dimensions need 1,200.
 HHMM_AUTO_FULL_FRAMES_PER_DIM = 1.0
@@ -190,7 +190,7 @@ class HHMM(_ModelCommon):
     Parameters (XMM's names. Defaults chosen by leave-one-dataset-out cross-validation on three
     real datasets, docs/decisions.md: ``states=10``, ``relative_regularization=0.05`` (XMM:
     0.01), ``deltas=True`` (XMM: no deltas) over ``delta_lag=2`` frames (one joint grid of the
-    three, issue 10f; the GMM's lag is 4, issue 10e), ``decision="cumulative"`` (XMM: the
+    three; the GMM's own grid chose a lag of 4), ``decision="cumulative"`` (XMM: the
     sliding window), ``em_percent_change=0.05`` (XMM: 0.01).
     XMM's behaviour: ``HHMM(10, relative_regularization=0.01, deltas=False,
     decision="window", em_percent_change=0.01)``.)
@@ -202,7 +202,7 @@ class HHMM(_ModelCommon):
         least 1 frame per state (times ``gaussians``) per model dimension
         (``HHMM_AUTO_FULL_FRAMES_PER_DIM``; the GMM's threshold is 2) and at most 32 model
         dimensions (``gmm.AUTO_FULL_MAX_DIM``, for cost): the threshold chosen by
-        leave-one-dataset-out (issue 10g), where the threshold 2 made most of JapaneseVowels'
+        leave-one-dataset-out, where the threshold 2 made most of JapaneseVowels'
         classes diagonal at 10 states. ``class_params_[i]["covariance"]`` says which was used.
     transition : ``"left-right"`` (gestures unfold in order) or ``"ergodic"``.
     hierarchical : join the classes with a top level (run-time).

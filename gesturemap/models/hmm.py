@@ -135,7 +135,7 @@ def _baum_welch(hmm: Any, x: np.ndarray, lengths: np.ndarray, start: tuple, iter
     hmmlearn's "scaling" forward-backward is the log domain's fit several times faster where
     it holds, but on long, sharply modelled takes it either underflows ("forward pass
     failed") or, with no error at all, ends on NaN parameters (ShoulderExerciseWatch with
-    deltas: 2 of 7 classes; docs/notes/issue-10l.md): such a class is fitted again in the log
+    deltas: 2 of 7 classes): such a class is fitted again in the log
     domain from the same start. The log domain can still diverge to NaN after some
     iterations; :func:`_em` then keeps the last finite step."""
     # hmmlearn logs a non-monotone EM step or a short take (and stops): what it reached is

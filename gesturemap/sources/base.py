@@ -1,9 +1,9 @@
 """What every sensor source shares: frames, the bounded frame queue, health counters, the thread.
 
 A source owns one thread. The thread only reads, parses, validates and enqueues: it never
-touches the pipeline or the model (the engine owns them, see DESIGN.md, "Data flow and
-threads"). Whatever goes wrong inside the thread is counted, logged at most once a second per
-kind, and the thread carries on; nothing escapes it. With the environment variable
+touches the pipeline or the model (the engine owns them, see docs/architecture.md, "The
+one-way data flow"). Whatever goes wrong inside the thread is counted, logged at most once a
+second per kind, and the thread carries on; nothing escapes it. With the environment variable
 ``GESTUREMAP_RAISE=1`` (tests set it) an unexpected exception instead ends the thread, is kept in
 :attr:`Source.exception` and is raised again by :meth:`Source.stop`, so a bug cannot hide.
 """

@@ -1,6 +1,6 @@
 """The built-in synth: an FM voice, a granular sample follower and one-shots, on PortAudio.
 
-Threads (DESIGN.md, "Data flow and threads"):
+Threads (docs/architecture.md, "The one-way data flow"):
 
 - the **engine thread** calls :meth:`Synth.update` once per frame. It maps the model's result to
   parameter targets (one numba call) and copies them into the array the audio callback reads,

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 #: A frame's cost above this is warned about: the time between two frames at 200 frames/s,
-#: the rate of the OSC sensors DESIGN.md budgets for.
+#: the rate of the OSC sensors the performance budgets are set for (docs/performance.md).
 FRAME_BUDGET_S = 0.005
 #: The most timed steps, and the most time spent timing them (a step of 100 ms is timed
 #: twice, not 7 times).

@@ -15,11 +15,11 @@ window's engine process) decide, and ask for it here:
 Never above the audio server: the engine feeds the synth's callback, which runs in a thread of the
 audio server's client at the server's priority minus :data:`JACK_CLIENT_OFFSET` (JACK; PipeWire's
 JACK layer does the same). A real-time frame path above that callback preempts it and loses blocks
-(issue 19: 178 and 269 lost blocks in 30 s under ``jackd`` at its default priority 10 against 21
-under ``-P 70``). :func:`frame_priorities` reads the running server's priority
+(measured: 178 and 269 lost blocks in 30 s under ``jackd`` at its default priority 10 against
+21 under ``-P 70``). :func:`frame_priorities` reads the running server's priority
 (:func:`audio_server_priority`, from ``/proc``) and places the engine's threads below its clients,
-or leaves them at ordinary priority when there is no room below (see docs/notes/issue-19.md and
-BENCHMARKS.md for the measurements behind the choice).
+or leaves them at ordinary priority when there is no room below (docs/audio.md says what a
+performer sets up; docs/performance.md has the latency figures against a bare echo).
 """
 
 from __future__ import annotations

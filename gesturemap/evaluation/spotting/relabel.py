@@ -1,4 +1,4 @@
-"""A context relabeller for spotted events (issue 12z): which gesture it was, read from what
+"""A context relabeller for spotted events: which gesture it was, read from what
 the stream did before the event began and just after it was emitted.
 
 On HAPT's training subjects, 40 of the spotter's 41 false alarms (package defaults, 3-fold
@@ -52,13 +52,14 @@ __all__ = ["CONTEXTS_S", "EMIT_SHIFTS_S", "START_SHIFTS_S", "WAITS_S", "WEIGHTS"
 
 #: The grid :func:`fit_relabeler` cross-fits by default: seconds before an event's start it
 #: reads, seconds after the emission it waits for and reads, and the weight of the spotter's
-#: own label (declared before issue 12z's held-out runs, docs/notes/issue-12z.md).
+#: own label (fixed before its held-out runs on HAPT, docs/spotting.md, "Naming events by
+#: their context").
 CONTEXTS_S = (0.0, 1.0, 2.0)
 WAITS_S = (0.0, 0.5)
 WEIGHTS = (1.0, 2.0, 4.0)
 #: Where a training row puts an event relative to its labelled run: its start shifted by each
 #: of these (seconds), its emission at the run's end plus each of these (the spotter emits
-#: about half a second before a HAPT transition's labelled end, issue 12z).
+#: about half a second before a HAPT transition's labelled end).
 START_SHIFTS_S = (-0.5, 0.0, 0.5)
 EMIT_SHIFTS_S = (-1.0, -0.5, 0.0)
 

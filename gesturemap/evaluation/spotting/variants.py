@@ -3,7 +3,7 @@
 :func:`~gesturemap.evaluation.spotting.cv.nested_cv` chooses the spotter's settings (and its
 verifier) by an inner leave-subjects-out CV, for one way of training the model. Some choices
 belong to the model's training instead — on HAPT, the null class's own covariance floor
-(issue 12q: a null class trained on walking as well as on still postures gets Gaussians too
+(a null class trained on walking as well as on still postures gets Gaussians too
 wide for those postures unless its floor is lower). :func:`nested_cv_variants` runs the nested
 CV once per model variant on the same folds and keeps, in each outer fold, the variant whose
 chosen setting has the best inner score: the held-out figure of the whole selection, since

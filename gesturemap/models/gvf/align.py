@@ -1,5 +1,5 @@
 """GVF's speed and scale read from an open-end alignment (``speed_estimate="align"``,
-``scale_estimate="align"``; docs/notes/issue-18p.md).
+``scale_estimate="align"``).
 
 Per template (every template of every class), a causal open-end dynamic time warping of the
 frames seen since the reset onto the template's beginning, one frame at a time: ``cost[j]`` is
@@ -20,21 +20,21 @@ floored at the model's ``align_floor`` (:data:`FLOOR` in older files) times the 
 own root mean square (squares added), so the first frames, where nothing has moved yet, do
 not divide by zero.
 
-- **speed**: with ``align_speed="chord"`` (the default since issue 18v) ``j*`` over the frames
+- **speed**: with ``align_speed="chord"`` (the default) ``j*`` over the frames
   since the reset (template frames per frame); with ``"slope"`` the least-squares slope of
   ``j*`` against the frame index, over the frames since the reset (``speed_window`` 0) or with
   an exponential forgetting of ``1 / speed_window`` per frame, times the template's
   ``speed_factors_`` (the class's reference template's frames), kept in the particles' bounds.
   Before two frames: 1.
 - **scale**: the least-squares scale of ``x_t - x_0`` on the aligned template frame
-  ``y[j*(t)]``, per input (or one for all, ``uniform_scale``), sums forgotten by
-  ``1 / scale_window`` per frame (0: since the reset), pulled towards the particles' scale by
-  ``SCALE_FIT_PRIOR`` times the model's ``align_scale_prior``, times ``scale_factors_``;
-  the pull's target is the particles' scale (``align_scale_target="particles"``, files saved
-  before issue 18ab) or, with ``"amplitude"``, each input's amplitude ratio: the root mean
-  square of ``x_i - x_0`` over the frames since the reset over that of the template's frames
-  up to ``j*`` (:func:`amplitude_targets`), which is the scale early in a gesture, where the
-  least-squares sums are small.
+  ``y[j*(t)]``, per input (or one for all, ``uniform_scale``), sums forgotten by ``1 /
+  scale_window`` per frame (0: since the reset), pulled towards the particles' scale by
+  ``SCALE_FIT_PRIOR`` times the model's ``align_scale_prior``, times ``scale_factors_``; the
+  pull's target is the particles' scale (``align_scale_target="particles"``, and in files saved
+  before that setting existed) or, with ``"amplitude"``, each input's amplitude ratio: the root
+  mean square of ``x_i - x_0`` over the frames since the reset over that of the template's
+  frames up to ``j*`` (:func:`amplitude_targets`), which is the scale early in a gesture, where
+  the least-squares sums are small.
 
 A class reports the template of its own with the least cost at the open end. The particles,
 progress, rotation and class posterior are untouched; with the other estimate on the warp
@@ -55,10 +55,10 @@ from .align_open import EDGE, since_reset_until_restart
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: The most template frames one frame may advance the alignment (slopes 0 to this) in files
-#: saved before ``align_max_step`` existed (docs/notes/issue-18u.md).
+#: saved before ``align_max_step`` existed.
 LEGACY_MAX_STEP = 4
 #: The size normalisation's floor, as a fraction of the template's root mean square, in
-#: files saved before ``align_floor`` existed (docs/notes/issue-18aa.md).
+#: files saved before ``align_floor`` existed.
 FLOOR = 0.1
 
 
@@ -319,7 +319,7 @@ class AlignEstimate:
         self._margin = (float(margin) if margin is not None and self._open is not None
                         and model.speed_estimate == "align_open"
                         and float(model.align_null_cost) > 0.0 else None)
-        # align_margin_speed (18ad): the margin over the since-reset winner's speed to this power
+        # align_margin_speed: the margin over the since-reset winner's speed to this power
         self._margin_speed = float(model.align_margin_speed)
         self._latched = np.zeros(c, dtype=np.bool_)
         self._held = np.ones(c)

@@ -1,12 +1,11 @@
 """GVF's speed from an alignment anchored at the gesture's beginning, handed to a newer path
-only when the gesture has ended or no longer fits (``speed_estimate="align_anchor"``;
-docs/notes/issue-18s.md).
+only when the gesture has ended or no longer fits (``speed_estimate="align_anchor"``).
 
 The open alignment (:mod:`gvf_align_open`, ``"align_open"``) lets a path begun on any frame
 take over once its cost per frame is below the older path's: it restarts for a second gesture
 streamed without a reset, but also inside one gesture, where a path begun mid-gesture sees the
 rest of the movement normalised by its own small energy and can look like a template's
-beginning (docs/notes/issue-18r.md). The since-reset alignment never restarts. This one runs
+beginning. The since-reset alignment never restarts. This one runs
 two open-begin alignments of the same kind:
 
 - the **anchored** one, whose paths all began on the anchor frame (the reset's first frame at
@@ -30,8 +29,8 @@ on the new gesture is read as if the stream had been reset at its beginning. O(t
 frames) for that copy, on the frame it happens; nothing allocated; an absurd frame never
 comes here (:class:`gvf_align.AlignEstimate` skips it).
 
-An end read from the stream (docs/notes/issue-18t.md; all off by default, as measured there
-none restarted often enough against the truth to become the default): :data:`LATCH_END`
+An end read from the stream (all off by default: measured on HAPT, none restarted often
+enough against the truth to become the default): :data:`LATCH_END`
 keeps the end a class has seen until it takes over (else it is read afresh from the class
 that fits best on each frame, and is lost once the next gesture's class fits best);
 :data:`SETTLE_SHARE` lets a class that took over at an end follow newer candidates until its
@@ -191,7 +190,8 @@ class AnchoredAlign:
         self._open = _open.OpenAlign(model, align)
         self._anch = _Anchored(model, align)
         self._open.rec_keep = self._anch.rec_keep = keep
-        self._open.null_cost = self._anch.null_cost = 0.0  # per frame, as 18s built it
+        # per frame: the rule the anchored alignment was built and measured with
+        self._open.null_cost = self._anch.null_cost = 0.0
         self._open.start_weight = CANDIDATE_POSTURE
         self._offsets = model.offsets_
         self._class_offsets = model.class_offsets_

@@ -186,7 +186,8 @@ class GVF(BaseModel):
     recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
         brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
         with the change of variables' term: see ``gvf_rescaled``).
-    recognizer_gate : 0 (off) or a width ``g`` (default 1, issue 18o's CV): ``w_t`` moves
+    recognizer_gate : 0 (off) or a width ``g`` (default 1, chosen by cross-validation on
+        HAPT's training subjects): ``w_t`` moves
         towards 1 by ``exp(-dev / g)``, ``dev`` the leading classes' ``|log speed| + |log
         scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
     recognizer_states : states per class of that HHMM (left-right; takes need at least that
@@ -201,7 +202,7 @@ class GVF(BaseModel):
         each input is regressed on the rotated template's: an approximation.) ``"warp_fitted"``:
         per class, the frames regressed on its time warp's expected mean frame instead (the
         rescaled warp, ``gvf_speed.warp_scale``), pulled towards the ``"fitted"`` scale, which
-        the warp's rescaling uses. ``"align"`` (the default, 18p): least squares along each
+        the warp's rescaling uses. ``"align"`` (the default): least squares along each
         class's open-end alignment of its templates (``gvf_align``).
     scale_window : frames over which a fitted scale looks back (0: since it started).
     speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time warp
@@ -210,23 +211,26 @@ class GVF(BaseModel):
         warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp runs the
         recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that many states
         per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the reset;
-        ``"align_open"`` (the default, 18q): one that restarts and holds (gvf_align*);
-        ``"align_anchor"``: the path begun at the reset until the gesture ends (18s).
-        ``align_max_step`` (48, 18ah; 12 since 18u; 4 in older files) and ``align_speed`` (``"chord"``, 18v;
+        ``"align_open"`` (the default): one that restarts and holds (gvf_align*);
+        ``"align_anchor"``: the path begun at the reset until the gesture ends.
+        The alignments' settings below default to what cross-validation on HAPT's training
+        subjects chose; "older files" are files saved before a setting existed, which load
+        with the value that reproduces what they ran.
+        ``align_max_step`` (48; 4 in older files) and ``align_speed`` (``"chord"``;
         ``"slope"`` in older files): how far a frame may advance those alignments and how their
         speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
-        older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2; issues 18w /
-        18x): how ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
-        (400, 18y; None, off, in older files): the since-reset speed until the open alignment's
+        older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2): how
+        ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
+        (400; None, off, in older files): the since-reset speed until the open alignment's
         path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
-        (0.02, 18aa; 0.1 in older files): the alignments' size normalisation's floor, a
+        (0.02; 0.1 in older files): the alignments' size normalisation's floor, a
         fraction of the template's root mean square (gvf_align). ``align_scale_target``
-        (``"amplitude"``, 18ab; ``"particles"`` in older files) and ``align_scale_prior`` (5,
-        18ae; 1 in files saved before it, which store it, and in older ones):
-        what the ``"align"`` scale is pulled towards (each input's amplitude ratio to the
-        aligned template's prefix, or the particles' scale) and how strongly (gvf_align).
-        ``align_margin_speed`` (0.5, 18ad; 0, off, in older files): the restart margin divided
-        by the since-reset winner's speed to this power (gvf_align_open).
+        (``"amplitude"``; ``"particles"`` in older files) and ``align_scale_prior`` (5;
+        1 in older files): what the ``"align"`` scale is pulled towards (each input's
+        amplitude ratio to the aligned template's prefix, or the particles' scale) and how
+        strongly (gvf_align). ``align_margin_speed`` (0.5; 0, off, in older files): the
+        restart margin divided by the since-reset winner's speed to this power
+        (gvf_align_open).
     start_posture : also weigh where a gesture starts: the first frame after a reset is
         compared with the first frames of each template's takes (a Gaussian of their spread
         per input, widened by ``tolerance``), which tells gestures that start from different

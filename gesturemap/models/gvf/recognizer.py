@@ -5,14 +5,14 @@
 
 - ``"decaying"``: the HHMM's forward log-likelihood since the reset with the GVF's forgetting
   (``1 / likelihood_window`` per frame, the HHMM's ``"decaying"`` decision): the same memory
-  as the particles' evidence (issue 18e).
+  as the particles' evidence.
 - ``"cumulative"``: the forward log-likelihood since the reset, no forgetting (the HHMM's
   package decision, as the HHMM alone decides): late in a gesture the whole gesture counts.
 
 Both are run-time (the HHMM is the same; only its stream's decision changes). Files saved
 before the setting existed load with ``"decaying"`` (what they ran).
 
-``recognizer_schedule`` (issue 18k), the pool's weight frame by frame:
+``recognizer_schedule``, the pool's weight frame by frame:
 
 - ``"constant"``: ``w = recognizer_weight`` at every frame.
 - ``"progress"``: ``w_t = w + (1 - w) * p_t``, ``p_t`` the gesture's expected progress, the
@@ -24,19 +24,19 @@ before the setting existed load with ``"decaying"`` (what they ran).
 
 Run-time too; files saved before it existed load with ``"constant"`` (what they ran).
 
-``recognizer_input`` (issue 18l): what the HHMM is fed, ``"plain"`` (the standardised frame)
+``recognizer_input``: what the HHMM is fed, ``"plain"`` (the standardised frame)
 or each class's frame brought back to its size by its scale estimate (``"rescaled"``,
 ``"rescaled_jacobian"``: see ``gvf_rescaled``).
 
-``recognizer_gate`` (issue 18l), a width ``g`` in log units (0: off): the frame's weight
+``recognizer_gate``, a width ``g`` in log units (0: off): the frame's weight
 moves towards 1 (the HHMM alone) when the GVF's own estimates say the performance looks like
 the templates, ``w_t = w + (1 - w) * exp(-dev_t / g)``, ``dev_t`` the previous frame's pooled
 posterior's average over the classes of ``|log speed_k| + mean_j |log scale_kj|`` (this
 frame's estimates; 0 weight change at the first frame after a reset, no posterior yet). It
 acts after the schedule (on its ``w_t``). Both run-time; files saved before them load with
-``"plain"`` and 0 (what they ran). Issue 18l's CV chose ``"plain"`` and a gate of 0.5, the
-edge of its grid; issue 18o's, over 0.5, 1, 2 and 4, chose 1, the default
-(docs/notes/issue-18l.md, issue-18o.md).
+``"plain"`` and 0 (what they ran). Cross-validation on HAPT's training subjects chose
+``"plain"`` over the rescaled inputs and a gate of 0.5, the edge of its grid; a second one,
+over 0.5, 1, 2 and 4, chose 1, the default.
 """
 
 from __future__ import annotations
@@ -190,7 +190,7 @@ def recognizer_stream(model: Any) -> Any:
 
 #: The GVF's HHMMs' settings, whatever the HHMM's defaults: ``delta_lag=1`` because the time
 #: warp's kernel (gvf_speed.warp_step) builds the first difference itself; the regularisation
-#: the GVF's grids were run with (the HHMM's default before issue 10f).
+#: the GVF's grids were run with (XMM's 0.01, not the HHMM's own default).
 RECOGNIZER_HHMM = {"delta_lag": 1, "relative_regularization": 0.01}
 
 

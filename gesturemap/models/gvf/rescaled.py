@@ -1,12 +1,12 @@
 """GVF's recognizer HHMM on the frame brought back to each class's size
-(``GVF(recognizer_input=...)``, issue 18l).
+(``GVF(recognizer_input=...)``).
 
 The recognizer HHMM's Gaussians hold absolute (standardised) values: a performance twice as
 big as the templates lands in the wrong states and the HHMM, the stronger expert on
 performances that look like the templates, is the one that fails. GVF knows each class's size
 (its ``scale`` estimate), so, like the rescaled time warp (``gvf_speed``):
 
-- ``"plain"``: the HHMM's own stream on the standardised frame, as before (its decision:
+- ``"plain"``: the HHMM's own stream on the standardised frame (its decision:
   each class's HMM run on its own, ``recognizer_decision``).
 - ``"rescaled"``: the same per-class forward passes, but class ``k``'s pass is fed
   ``start + (z - start) / scale_k``, the frame brought back to the template's size about the

@@ -6,7 +6,7 @@ seen since the reset: ``gm.HHMM(estimate_speed=True)``) follows the tempo better
 Gaussians are not size-invariant, so a performance twice as big lands in the wrong states.
 GVF already knows the size: each class's ``scale`` estimate. So:
 
-- ``"sampled"``: the particles' weighted mean speed (the filter's variable), as before.
+- ``"sampled"``: the particles' weighted mean speed (the filter's variable).
 - ``"warp"``: per class, a forward pass of that class's HMM (from the GVF's recognizer HHMM,
   its states, Gaussians and transitions, deltas as it was trained) over the standardised
   frames; the speed is the time warp above.
@@ -32,18 +32,18 @@ exceed its expected stay at the current speed (a held end keeps its speed); the 
 goes back to the first with probability :data:`WRAP`, and a pass that has been in its last
 state and is back in its first starts the class's sums (and its rescaling anchor) again; the
 speed is relative to the class's reference template (the particles' reference) and kept in
-[1/20, 20]. Measured in docs/notes/issue-18g.md: it keeps a held end and reads a second
-gesture where its pass comes back to its first state, but its CV score is below 0's.
+[1/20, 20]. Measured on HAPT: it keeps a held end and reads a second gesture where its pass
+comes back to its first state, but its CV score is below 0's.
 
-``speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer_states`` states per
-class, as many as suit recognition; the warp then needs ``recognizer_weight`` > 0 at fit).
-``speed_states`` > 0 (default 10, chosen by gvf_eval's CV in docs/notes/issue-18i.md, as
-``scale_estimate="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for the warp, with
-that many left-right states per class (the HHMM's other defaults, the same standardised
-takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any,
-is left to the class. More states place the expected position more finely (a posterior that
-sits on one state for a fifth of the gesture reads a speed that steps by a state's width).
-docs/notes/issue-18i.md measures it.
+``speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer_states`` states per class,
+as many as suit recognition; the warp then needs ``recognizer_weight`` > 0 at fit).
+``speed_states`` > 0 (default 10, chosen by gvf_eval's cross-validation on HAPT's training
+subjects, as ``scale_estimate="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for
+the warp, with that many left-right states per class (the HHMM's other defaults, the same
+standardised takes as the recognizer; saved with the model), and the warp runs it; the
+recognizer, if any, is left to the class. More states place the expected position more finely (a
+posterior that sits on one state for a fifth of the gesture reads a speed that steps by a
+state's width).
 
 ``GVF(scale_estimate="warp_fitted")``: the class's scale by least squares along the warp's
 alignment (:func:`warp_scale`): the frames relative to the gesture's start regressed on the
@@ -400,12 +400,13 @@ def warp_speed(model):
 #: ``"align_anchor"``) is read, GVF's ``align_speed``: ``"slope"``, the least-squares slope
 #: of the path's template frames against its frames (over ``speed_window``); ``"chord"``,
 #: the path's advance over its frames from where its slope begins (``"align"``: the open end
-#: over the frames since the reset; ``speed_window`` unused), the default since issue 18v's
-#: CV (files saved without it load with ``"slope"``). GVF's ``align_max_step`` (the
-#: most template frames one frame may advance an alignment: the fastest speed followed,
-#: relative to a template) is 12 (issue 18u's CV); files saved without it load with 4.
+#: over the frames since the reset; ``speed_window`` unused), the default, chosen by
+#: cross-validation on HAPT's training subjects (files saved without it load with
+#: ``"slope"``). GVF's ``align_max_step`` (the most template frames one frame may advance an
+#: alignment: the fastest speed followed, relative to a template) is 48, chosen likewise over
+#: 12, 24 and 48; files saved without it load with 4.
 ALIGN_SPEEDS = ("slope", "chord")
-#: What the ``"align"`` scale is pulled towards (GVF's ``align_scale_target``, issue 18ab).
+#: What the ``"align"`` scale is pulled towards (GVF's ``align_scale_target``).
 ALIGN_SCALE_TARGETS = ("particles", "amplitude")
 #: The largest ``align_max_step`` (template frames one frame may advance an alignment)
 ALIGN_MAX_STEP_LIMIT = 64
@@ -432,14 +433,14 @@ def check_speed_params(model) -> None:
                      hint="None: the open alignment's speed from the first frame.")
     check_float("align_floor", model.align_floor, 0.0, strict=True,
                 hint="The alignments' size normalisation's floor, a fraction of the "
-                     "template's root mean square (0.1 before issue 18aa).")
+                     "template's root mean square (files saved without it use 0.1).")
     check_choice("align_scale_target", model.align_scale_target, ALIGN_SCALE_TARGETS)
     check_float("align_scale_prior", model.align_scale_prior, 0.0,
                 hint="How strongly the alignment's scale is pulled towards its target "
-                     "(1: as before issue 18ab).")
+                     "(1 in files saved without it).")
     check_float("align_margin_speed", model.align_margin_speed, 0.0,
                 hint="The restart margin over the since-reset winner's speed to this power "
-                     "(0: off, as before issue 18ad).")
+                     "(0: off, as in files saved without it).")
     window = check_float("speed_window", model.speed_window)
     if 0.0 < window < 1.0:
         raise bad_param("speed_window", window, "0 or a number of frames >= 1",

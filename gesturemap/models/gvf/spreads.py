@@ -9,14 +9,14 @@ none of them: its take is its template, so each is 0 and the class is weighed wi
 much their performers differed. Its evidence is then far sharper than theirs: a
 performance of the class, even the very take it was trained on replayed as it was, pays for
 every small miss of its particles where the other classes hardly pay for large ones, and
-the class loses on its own take as the gesture goes on (issue 18m: gvf_eval's own take as
-template, recognised at 0.82 of 10 % and 0.31 of 100 % of the gesture).
+the class loses on its own take as the gesture goes on (gvf_eval's own take as template on
+HAPT was recognised at 0.82 of 10 % and 0.31 of 100 % of the gesture).
 
 A class of one take therefore borrows the spreads of the classes that have them: the mean
 of the templates' shape spreads over the classes of several takes, per input; the mean of
 their posture spreads over all their frames, per input (the same at every phase); the mean
 of those classes' spreads of their takes' first frames, per input. With no class of several
-takes (every class one take) nothing is borrowed: all classes are alike, as before. Classes
+takes (every class one take) nothing is borrowed: all classes are alike. Classes
 of several takes are left exactly as they were.
 """
 

@@ -13,7 +13,7 @@ class's state and a **null model**:
   the null model is the mixture of that class's states;
 - without them, Lee & Kim's (1999) threshold model: every gesture state in one ergodic model
   with uniform transitions, whose per-frame likelihood is the plain mixture of all states;
-- ``null_model="null+gestures"`` with null takes: both, half the mass each (issue 12p).
+- ``null_model="null+gestures"`` with null takes: both, half the mass each.
 
 A match's score is its summed log-likelihood ratio. A class's match counts once its score
 reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
@@ -69,22 +69,23 @@ DEFAULT_MAX_DURATION = 2.0
 DEFAULT_MIN_STAY = 0.0
 #: Chosen by the nested leave-subjects-out CV on HAPT in every outer fold (docs/spotting.md).
 DEFAULT_DEFER_FRAMES = 50
-#: 0: a deferring rival counts by its partial score alone (issue 12b's rule).
+#: 0: a deferring rival counts by its partial score alone (every inner CV on HAPT chose 0
+#: over 1).
 DEFAULT_DEFER_PROJECTION = 0.0
 #: 0: a candidate due for emission does not wait for the movement to settle.
 DEFAULT_SETTLE_FRAMES = 0
 #: Settled: the short motion average below this fraction of the long one. 0.8: the best ratio
-#: of issue 12e's inner-fold exploration on HAPT's training subjects (0.3 to 1.2 at 50 frames),
-#: the one its nested run measured.
+#: of an inner-fold exploration on HAPT's training subjects (0.3 to 1.2 at 50 frames), the
+#: one the nested run then measured.
 DEFAULT_SETTLE_RATIO = 0.8
 #: "null": the null class's states when there are null takes (else every gesture state);
 #: "null+gestures": with null takes, those and every gesture state, half the mass each.
 NULL_MODELS = ("null", "null+gestures")
 DEFAULT_NULL_MODEL = "null"
 #: False: a partial match longer than ``max_duration`` allows is refused at the decision only,
-#: and may keep its state from a younger match meanwhile (issue 12u measured the other way on
-#: inner folds: +0.005; issue 12v's paired held-out run on fresh partitions: 0.767 against
-#: 0.788, so off; docs/notes/issue-12v.md).
+#: and may keep its state from a younger match meanwhile (bounding them gained +0.005 on HAPT's
+#: inner folds, but a paired held-out run on fresh partitions scored 0.767 with against 0.788
+#: without, so off; docs/spotting.md).
 DEFAULT_BOUND_MATCHES = False
 #: A GMM has no duration model: its class's typical gesture lasts this many frames.
 DEFAULT_GMM_FRAMES = 50
@@ -169,7 +170,7 @@ class Spotter:
         fraction of the long one.
     bound_matches : HMMs: drop a partial match inside the Viterbi pass once it spans more
         frames than ``max_duration`` allows, so that a younger match may take its state (by
-        default such a match is only refused when it completes; issue 12u).
+        default such a match is only refused when it completes).
     verifier : a :class:`~.spot_verifier.SpotVerifier` (or its ``to_dict()``), trained for
         this model's gesture labels (``gm.fit_verifier``): each emitted event is checked on its
         frames ``start .. emitted`` and dropped (the verifier says null) or relabelled. None

@@ -39,7 +39,7 @@ FORMAT = 1
 #: The longest context a verifier may read before an event's start (frames).
 MAX_CONTEXT = 100_000
 #: The context lengths (seconds before an event's start) the command line's verifier training
-#: cross-fits by default, the best kept (issue 12k: chosen as 2 s in every fold on HAPT).
+#: cross-fits by default, the best kept (on HAPT every fold chose 2 s).
 DEFAULT_CONTEXT_SECONDS = (0.0, 1.0, 2.0)
 
 
@@ -53,8 +53,8 @@ MAX_WAIT = 1000
 #: is at most SETTLE_RATIO times that of the last SETTLE_LONG (2 s). The spotter's own rule
 #: (``settle_frames``) uses 0.8; read that way a movement that slows down already counts as
 #: still (on HAPT's postural transitions it fired a median 30 frames before the transition's
-#: labelled end); at 0.2 it fires about at the end (issue 12v: the training subjects of one
-#: outer fold, partition 1).
+#: labelled end); at 0.2 it fires about at the end (measured on the training subjects of one
+#: outer fold).
 SETTLE_SHORT = 10
 SETTLE_LONG = 100
 SETTLE_RATIO = 0.2
@@ -156,7 +156,7 @@ def due_frames(emitted: Sequence[int], get: Any, end: int, wait: int, settle: in
 def split_context(context: Any) -> tuple[int, int]:
     """A verifier's context setting as (``context``, ``near``): a length of frames (``near``
     0), or a pair of lengths ``(near, context)`` (either order), ``0 < near < context``: the
-    statistics of both windows before an event's start, read at once (issue 12m)."""
+    statistics of both windows before an event's start, read at once."""
     if isinstance(context, (list, tuple)):
         if len(context) != 2:
             raise _bad("context", context, "a length of frames, or two lengths (both windows)")
@@ -396,7 +396,7 @@ class SpotVerifier:
         (:func:`context_stats`; a live stream's ring holds them too); 0: none. A file without
         it (written before it existed) has none.
     near : with a context, the nearest ``near`` of its frames (``0 < near < context``) whose
-        statistics it reads too (issue 12m: both windows at once); 0: none (likewise).
+        statistics it reads too (both windows at once); 0: none (likewise).
     wait : frames after the spotter's emission it waits for and reads (:func:`context_stats`):
         the event is emitted that many frames later (``emitted`` moved); 0: none (likewise).
     settle : with a ``wait``, it reads the ``wait`` frames after the movement settles
