@@ -455,7 +455,7 @@ class DTWStream(StandardizingStream):
         """``exact_pruning``: a cumulative stream lets sleep the templates that cannot be their
         class's best (every output unchanged to the last bit). Off by default: it saves
         little where a class's takes are alike, and a template woken late is caught up over
-        every frame it missed at once (docs/performance.md, "DTW per frame"). ``decision``: this
+        every frame it missed at once (docs/performance.md, "Scale"). ``decision``: this
         stream's, instead of the model's (a spotter's stream is ``"decaying"``: open-begin)."""
         self.model = model
         self.labels = list(model.labels_)

@@ -7,7 +7,7 @@ a few milliseconds *while it holds the GIL* (it runs at ordinary priority; the a
 real-time priority does not pass to it). The audio thread then waits past its deadline and
 the block is lost. Measured on a 2-core machine with other work running (48 kHz, 128 frames,
 the engine at 200 frames/s, 16 retrains): a Python callback lost 34 blocks, at the retrains;
-this one lost none there (docs/performance.md, "Built-in synth").
+this one lost none there (docs/performance.md, "Audio").
 
 The writes a callback does go to memory touched beforehand (see ``Synth.__init__``): a page
 fault in the audio thread waits for any other thread that is mapping memory. Nothing in it can
