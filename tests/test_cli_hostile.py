@@ -90,7 +90,7 @@ def test_a_damaged_take_is_one_warning_line_not_pythons(tmp_path, capsys):
 
 
 def test_a_wekinator_project_without_its_examples_file_says_so(tmp_path, capsys):
-    from .interop.wekinator.test_wekinator import unpack
+    from .interop.wekinator.test_project import unpack
 
     source = unpack("eeg-hand", tmp_path)
     (source / "current" / "currentData.arff").rename(tmp_path / "elsewhere.arff")

@@ -9,7 +9,7 @@ import pytest
 from gesturemap.cli import _running
 from gesturemap.interop.wekinator import project as wk
 
-from .interop.wekinator.test_wekinator import unpack
+from .interop.wekinator.test_project import unpack
 from .stage_helpers import start_run, stop_run
 
 

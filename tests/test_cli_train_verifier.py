@@ -16,7 +16,7 @@ from gesturemap.cli import main
 from gesturemap.evaluation.spotting.cv import make_dataset
 from gesturemap.project import Project
 from gesturemap.project.lock import LOCK_FILE
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 MODEL = {"kind": "gmm", "params": {"gaussians": 1, "deltas": False}}
 SPOTTING = {"gmm_frames": 40}

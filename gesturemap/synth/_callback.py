@@ -13,7 +13,7 @@ The writes a callback does go to memory touched beforehand (see ``Synth.__init__
 fault in the audio thread waits for any other thread that is mapping memory. Nothing in it can
 raise (numpy's error model, :data:`gesturemap.synth._kernels.AUDIO_THREAD`): numba reports an
 exception raised in a ``cfunc`` through Python, taking the GIL in the audio thread
-(tests/test_synth_callback.py reads the compiled code for raise sites, allocations and calls
+(tests/synth/test_callback.py reads the compiled code for raise sites, allocations and calls
 into Python).
 
 So PortAudio calls :func:`callback` (a numba ``cfunc``) directly. It reads everything through

@@ -13,7 +13,7 @@ import gesturemap as gm
 from gesturemap.gui.spotting_editor import SpottingEditor
 from gesturemap.models.spotting.core import SpottingStream
 from gesturemap.project import Project
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 from tests.gui.test_spotting_editor import open_window, saved_spotting
 from tests.test_cli_train_verifier import MODEL, SPOTTING, _project
 

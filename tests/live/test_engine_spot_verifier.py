@@ -16,7 +16,7 @@ from gesturemap.live.engine import Engine
 from gesturemap.live.replay import replay_log
 from gesturemap.log import SessionLog, read_events
 from gesturemap.project import Project
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 from tests.live.test_engine_spotting import replay_through_engine
 
 MODEL = {"kind": "gmm", "params": {"gaussians": 1, "deltas": False}}

@@ -10,8 +10,8 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.models.search import (
-    _describe,
     cross_validate,
+    describe,
     model_from_description,
     take_folds,
 )
@@ -38,7 +38,7 @@ def test_selection_describes_the_model_returned(picked):
     chosen = sel["candidates"][sel["chosen"]]
     # the returned model is exactly the chosen candidate: same kind, same parameters
     assert model.kind == chosen["model"] == sel["model"]
-    assert _describe(model)["params"] == chosen["params"] == sel["params"]
+    assert describe(model)["params"] == chosen["params"] == sel["params"]
     assert sel["cv_score"] == chosen["cv_score"] == max(
         c["cv_score"] for c in sel["candidates"] if c["cv_score"] is not None)
     # ... and fitted on the whole dataset: it predicts as a fresh fit of those settings does

@@ -12,7 +12,7 @@ from gesturemap.models import _dtw_kernels
 from gesturemap.models.base import Cancel
 from gesturemap.models.dtw import DTWStream
 
-from .classic.test_classic import rewrite_arrays
+from .classic.test_core import rewrite_arrays
 
 
 def numpy_dtw(a: np.ndarray, b: np.ndarray) -> float:

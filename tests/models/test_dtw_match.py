@@ -10,7 +10,7 @@ import pytest
 import gesturemap as gm
 from gesturemap.interop.wekinator import project as wk
 
-from ..interop.wekinator.test_wekinator import unpack
+from ..interop.wekinator.test_project import unpack
 
 
 def _resampled(x: np.ndarray, speed: float) -> np.ndarray:

@@ -19,7 +19,7 @@ from gesturemap.models.spotting.verifier import (
     event_row,
     verifier_features,
 )
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 SETTINGS = {"gmm_frames": 40}
 

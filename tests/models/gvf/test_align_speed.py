@@ -12,9 +12,9 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
 
-from .test_gvf import _shapes_dataset
-from .test_gvf_align_open import REPLAYS, _back_to_back, _speed, two_takes_dataset
-from .test_gvf_speed import _hapt_replay
+from .test_align_open import REPLAYS, _back_to_back, _speed, two_takes_dataset
+from .test_core import _shapes_dataset
+from .test_speed import _hapt_replay
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ import gesturemap as gm
 from gesturemap.interop.wekinator import project as wk
 from gesturemap.interop.wekinator.models import read_path
 
-from .test_wekinator import DATA, unpack
+from .test_project import DATA, unpack
 
 # name: per output (kind, params that must be there, connected inputs or None for all)
 SAVED = {

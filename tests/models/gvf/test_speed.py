@@ -9,8 +9,8 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_recognizer import _same_stream
+from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
 
 #: frame: (label index, log-likelihoods, speeds, scales (C * D)) of ``GVF(300,
 #: random_state=2)`` (its defaults then: recognizer 0.5, fitted scale) on the shapes,

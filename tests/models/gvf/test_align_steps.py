@@ -13,9 +13,9 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
 
-from .test_gvf import _shapes_dataset
-from .test_gvf_align import own_take  # noqa: F401  (the fixture)
-from .test_gvf_speed import _hapt_replay
+from .test_align import own_take  # noqa: F401  (the fixture)
+from .test_core import _shapes_dataset
+from .test_speed import _hapt_replay
 
 
 def _read(model, x, k, steps, how):

@@ -12,9 +12,9 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf import align_open as gvf_align_open
 
-from .test_gvf import _replay, _shapes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt, _hapt_replay
+from .test_core import _replay, _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_speed import _hapt, _hapt_replay
 
 #: (speed, size) replays of a take
 REPLAYS = [(sp, sc) for sp in (0.5, 1.0, 2.0) for sc in (1.0, 0.5, 2.0)]
@@ -27,9 +27,9 @@ def two_takes(datasets_dir):
     each class's template is the take itself, so the truth of the speed is exactly the
     replay's factor. A model per speed estimate (300 particles, one scale for all inputs),
     reading the speed as the least-squares slope (``align_speed="slope"``, the measurements
-    below; the chord, the default since issue 18v, in test_gvf_align_speed.py) and comparing
+    below; the chord, the default since issue 18v, in test_align_speed.py) and comparing
     the open alignment's paths per frame (``align_null_cost=0``; the connected rule, the
-    default since issue 18w, in test_gvf_align_connected.py)."""
+    default since issue 18w, in test_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
     models = {how: gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate=how,
                           align_speed="slope", align_null_cost=0.0).fit(ds)

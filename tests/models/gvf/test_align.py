@@ -11,9 +11,9 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
 
-from .test_gvf import _replay, _shapes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt, _hapt_replay
+from .test_core import _replay, _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_speed import _hapt, _hapt_replay
 
 #: (speed, size) replays of a take: time-stretched, resized about its first frame, both
 REPLAYS = [(0.5, 1.0), (1.0, 1.0), (2.0, 1.0), (1.0, 0.5), (1.0, 2.0), (0.5, 2.0), (2.0, 0.5)]

@@ -15,9 +15,9 @@ from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf.recognizer import RECOGNIZER_HHMM, gated_weight
 from gesturemap.models.gvf.rescaled import RescaledRecognizer
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_recognizer_decision import _saved_and_loaded, _standardized, _stream_x
+from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
+from .test_recognizer_decision import _saved_and_loaded, _standardized, _stream_x
 
 #: frame: (label index, log-likelihoods) of ``GVF(300, random_state=2)`` (the package
 #: defaults then: the gate off) on the shapes, a wave x1.3 x2 then a circle x0.8 x0.5, from the code before

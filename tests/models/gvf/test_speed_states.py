@@ -9,9 +9,9 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import WARP_BEFORE, _stream_x
+from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
+from .test_speed import WARP_BEFORE, _stream_x
 
 #: every field of a result but the speed
 NOT_SPEED = ("label", "likelihoods", "log_likelihoods", "progress", "scale",
@@ -206,7 +206,7 @@ def test_warp_fitted_scale_stays_a_size_where_the_warp_blends_variants():
     scale then stands, and every value stays within the particles' bounds."""
     from gesturemap.models.gvf._kernels import FACTOR_MAX, FACTOR_MIN
 
-    from .test_gvf import SHAPES, _two_variant_dataset
+    from .test_core import SHAPES, _two_variant_dataset
 
     model = gm.GVF(templates_per_class=2, random_state=4,
                    scale_estimate="warp_fitted").fit(_two_variant_dataset())

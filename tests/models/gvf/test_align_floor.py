@@ -14,10 +14,10 @@ import gesturemap as gm
 from gesturemap.models.base import restore
 from gesturemap.models.gvf.align import FLOOR, normed_templates
 
-from .test_gvf import _replay, _shapes_dataset
-from .test_gvf_align_connected import assert_refused
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt, _hapt_replay
+from .test_align_connected import assert_refused
+from .test_core import _replay, _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_speed import _hapt, _hapt_replay
 
 
 def subjects_3_to_8(datasets_dir):

@@ -15,11 +15,11 @@ import gesturemap as gm
 from gesturemap.models.base import restore
 from gesturemap.models.gvf.align import amplitude_targets, input_energy, prefix_energies
 
-from .test_gvf import _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_align_connected import assert_refused
-from .test_gvf_align_floor import subjects_3_to_8
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt_replay
+from .test_align_connected import assert_refused
+from .test_align_floor import subjects_3_to_8
+from .test_core import _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
+from .test_speed import _hapt_replay
 
 
 def _x() -> np.ndarray:

@@ -17,11 +17,11 @@ from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
 from gesturemap.models.gvf.align_open import EDGE, since_reset_until_restart
 
-from .test_gvf import _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_align_connected import _after_a_pause
-from .test_gvf_align_open import REPLAYS, _speed, two_takes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt_replay
+from .test_align_connected import _after_a_pause
+from .test_align_open import REPLAYS, _speed, two_takes_dataset
+from .test_core import _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
+from .test_speed import _hapt_replay
 
 
 def _x() -> np.ndarray:

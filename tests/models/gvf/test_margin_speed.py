@@ -20,13 +20,13 @@ from gesturemap.models.gvf.align_open import (
     since_reset_until_restart,
 )
 
-from .test_gvf import _shapes_dataset
-from .test_gvf_align_connected import _after_a_pause, assert_refused
-from .test_gvf_align_floor import subjects_3_to_8
-from .test_gvf_align_open import two_takes_dataset
-from .test_gvf_align_reset_margin import _x, restated
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt_replay
+from .test_align_connected import _after_a_pause, assert_refused
+from .test_align_floor import subjects_3_to_8
+from .test_align_open import two_takes_dataset
+from .test_align_reset_margin import _x, restated
+from .test_core import _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_speed import _hapt_replay
 
 
 def test_the_rule_against_a_re_statement():

@@ -16,9 +16,9 @@ from gesturemap.models.gvf.recognizer import (
     scheduled_weight,
 )
 
-from .test_gvf import _check_old_file_runs_as, _shapes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_recognizer_decision import (
+from .test_core import _check_old_file_runs_as, _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_recognizer_decision import (
     _runs_as_recorded,
     _saved_and_loaded,
     _standardized,

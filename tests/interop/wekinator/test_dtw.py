@@ -9,7 +9,7 @@ import numpy as np
 
 from gesturemap.interop.wekinator import project as wk
 
-from .test_wekinator import unpack
+from .test_project import unpack
 
 
 def _switch_off(folder, gesture: int) -> None:

@@ -18,7 +18,7 @@ from gesturemap.interop.wekinator import project as wk
 from gesturemap.project import folder as folder_module
 
 from ..wekinator.test_arff import classification_rows, wekinator_file
-from ..wekinator.test_wekinator import unpack
+from ..wekinator.test_project import unpack
 
 
 def _interrupt_at(monkeypatch, n, exc):

@@ -16,10 +16,10 @@ from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
 from gesturemap.models.gvf.align_open import EDGE
 
-from .test_gvf import _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_align_open import REPLAYS, _speed, two_takes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt_replay
+from .test_align_open import REPLAYS, _speed, two_takes_dataset
+from .test_core import _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
+from .test_speed import _hapt_replay
 
 #: the connected rule's costs these tests run (the defaults since issue 18x's CV; 18w's were
 #: 5 and 100 without a young cost)
@@ -48,7 +48,7 @@ def rules(datasets_dir):
     inputs, the chord)."""
     ds, two = two_takes_dataset(datasets_dir)
     # (the open alignment's reading from the first frame: the since-reset one until a
-    # restart, the default since issue 18y, in test_gvf_align_reset_margin.py)
+    # restart, the default since issue 18y, in test_align_reset_margin.py)
     # (the per-frame rule at the alignments' floor of before issue 18aa, 0.1, where it
     # fails after a pause; at today's 0.02 it reads these two takes' pauses too, 0.977-1.067)
     models = {"per frame": gm.GVF(300, uniform_scale=True, align_null_cost=0.0,

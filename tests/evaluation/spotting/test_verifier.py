@@ -19,7 +19,7 @@ from gesturemap.evaluation.spotting.cv import (
 )
 from gesturemap.evaluation.spotting.scores import ground_truth_events
 from gesturemap.models.spotting.core import NULL, Event
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 
 def _run(st: Streams, verify: bool, grid: dict | None = None) -> dict:

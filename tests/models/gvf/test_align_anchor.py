@@ -10,10 +10,10 @@ import pytest
 import gesturemap as gm
 from gesturemap.models.gvf import align_anchor as gvf_align_anchor
 
-from .test_gvf import _replay, _shapes_dataset
-from .test_gvf_align_open import two_takes_dataset
-from .test_gvf_recognizer import _same_stream
-from .test_gvf_speed import _hapt, _hapt_replay
+from .test_align_open import two_takes_dataset
+from .test_core import _replay, _shapes_dataset
+from .test_recognizer import _same_stream
+from .test_speed import _hapt, _hapt_replay
 
 
 def _speeds_and_anchors(model, x, k):

@@ -10,7 +10,7 @@ import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.models.base import restore
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset
+from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset
 
 
 def _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",

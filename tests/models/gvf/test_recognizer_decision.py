@@ -10,8 +10,8 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.gvf.recognizer import RECOGNIZER_HHMM
 
-from .test_gvf import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
-from .test_gvf_recognizer import _same_stream
+from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
+from .test_recognizer import _same_stream
 
 
 def _stream_x() -> np.ndarray:

@@ -10,9 +10,9 @@ import pytest
 import gesturemap as gm
 from gesturemap.models.gvf import align_anchor as gvf_align_anchor
 
-from .test_gvf_align_anchor import _speeds_and_anchors
-from .test_gvf_align_open import two_takes_dataset
-from .test_gvf_speed import _hapt_replay
+from .test_align_anchor import _speeds_and_anchors
+from .test_align_open import two_takes_dataset
+from .test_speed import _hapt_replay
 
 #: 18t's rows: the end rule only (18s's row 5) with the end latched, the new beginning
 #: followed until its path has passed 0.7 of its template, and a held end

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 
 def _run(variants):

@@ -13,8 +13,8 @@ import pytest
 import gesturemap as gm
 from gesturemap.models._absurd import absurd_limit, is_absurd
 
-from .test_gvf_align_open import two_takes_dataset
-from .test_gvf_speed import _hapt, _hapt_replay
+from .test_align_open import two_takes_dataset
+from .test_speed import _hapt, _hapt_replay
 
 #: (speed_estimate, scale_estimate): the defaults, the since-reset alignment's speed, the
 #: particles' speed with their fitted scale, and the time warp's

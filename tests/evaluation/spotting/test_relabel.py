@@ -323,7 +323,7 @@ def test_a_project_the_relabeller_does_not_help_stores_nothing(tmp_path, capsys)
     not chosen, the project is unchanged; bad input exits 2 with one line."""
     from gesturemap.cli import main
     from gesturemap.project.lock import LOCK_FILE
-    from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+    from tests.evaluation.spotting.test_scores import ramp_streams
 
     st = ramp_streams(5)
     folder = tmp_path / "proj"

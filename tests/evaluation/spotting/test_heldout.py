@@ -17,7 +17,7 @@ from gesturemap.evaluation.spotting.scores import (
     spotting_metrics,
 )
 from gesturemap.evaluation.spotting.streams import load_streams, make_dataset
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 ARGS = ["--model", "gmm", "--param", "gaussians=1", "--param", "deltas=false",
         "--spot", "gmm_frames=40", "--quiet"]
