@@ -1,6 +1,6 @@
 """In-process cost of one frame on the compiled path (``engine_wire._compiled``) and on the
 ordinary path (the OSC source's decoder, then ``Engine._direct``), for ``Engine`` and the
-window's ``WindowEngine``, on the HHMM reference project (issue 19).
+window's ``WindowEngine``, on the HHMM reference project.
 
 No socket is timed: the replies go to a sink that drops them, and the datagrams are handed to
 the engine as the OSC source would after ``recv_into``. ``timeit``: the best of ``--repeat``

@@ -137,7 +137,7 @@ def send_paced(tx: socket.socket, target: tuple[str, int], packets: list[bytes],
 
 
 def probe_wrong_first_frame(tmp: Path, quick: bool) -> Row:
-    """Issue 11.1: one 3-value frame at start-up, then correct 6-value frames."""
+    """one 3-value frame at start-up, then correct 6-value frames."""
     rx = Receiver()
     engine = engine_for(trained_project(tmp), rx)
     n = 200 if quick else 1000
@@ -157,7 +157,7 @@ def probe_wrong_first_frame(tmp: Path, quick: bool) -> Row:
 
 
 def probe_control_stall(tmp: Path, quick: bool) -> Row:
-    """Issue 11.2: non-UTF-8 control messages, then one frame; a 60 KB unknown-tag message."""
+    """non-UTF-8 control messages, then one frame; a 60 KB unknown-tag message."""
     rx = Receiver()
     engine = engine_for(trained_project(tmp), rx)
     records: list[logging.LogRecord] = []
@@ -201,7 +201,7 @@ def probe_control_stall(tmp: Path, quick: bool) -> Row:
 
 
 def probe_times_back(tmp: Path, quick: bool) -> Row:
-    """Issue 11.3: a take over serial whose sensor clock resets mid-take."""
+    """a take over serial whose sensor clock resets mid-take."""
     master, slave = os.openpty()
     tty.setraw(slave)
     folder = tmp / "times"
@@ -247,7 +247,7 @@ def probe_times_back(tmp: Path, quick: bool) -> Row:
 
 
 def probe_delete_all(tmp: Path, quick: bool) -> Row:
-    """Issue 11.4: deleteAllExamples in one datagram; the trash; `gesturemap restore`."""
+    """deleteAllExamples in one datagram; the trash; `gesturemap restore`."""
     folder = tmp / "trash"
     project = Project.new(folder, inputs=6)
     rng = np.random.default_rng(0)
@@ -276,7 +276,7 @@ def probe_delete_all(tmp: Path, quick: bool) -> Row:
 
 
 def probe_listen(tmp: Path, quick: bool) -> Row:
-    """Issue 11.4: a project file asking for 0.0.0.0; the output socket's address."""
+    """a project file asking for 0.0.0.0; the output socket's address."""
     from gesturemap.gui.session import WindowEngine
 
     folder = tmp / "listen"
@@ -327,7 +327,7 @@ _LOADER = textwrap.dedent("""
 
 
 def probe_files(tmp: Path, quick: bool) -> list[Row]:
-    """Issue 11.5: hostile project folders, each loaded in a fresh process with a time limit."""
+    """hostile project folders, each loaded in a fresh process with a time limit."""
     rows = []
     cases = ["dev-zero", "fifo", "bomb", "takes-link", "damaged-json", "damaged-npz"]
     for case in cases:
@@ -383,7 +383,7 @@ def probe_files(tmp: Path, quick: bool) -> list[Row]:
 
 
 def probe_kernel_drops(tmp: Path, quick: bool) -> Row:
-    """Issue 11.6: the source thread held up while a burst overflows the socket buffer."""
+    """the source thread held up while a burst overflows the socket buffer."""
     release, entered = threading.Event(), threading.Event()
 
     def hold(address: str, args: list[Any]) -> None:
@@ -416,7 +416,7 @@ def probe_kernel_drops(tmp: Path, quick: bool) -> Row:
 
 
 def probe_counters(tmp: Path, quick: bool) -> Row:
-    """Issue 11.6: a bundle of bad elements; harmless control messages."""
+    """a bundle of bad elements; harmless control messages."""
     rx = Receiver()
     folder = tmp / "counters"
     Project.new(folder, inputs=2)
@@ -445,7 +445,7 @@ def probe_counters(tmp: Path, quick: bool) -> Row:
 
 
 def probe_models(tmp: Path, quick: bool) -> Row:
-    """Issue 11.7: gm.load_xmm and gm.load on hostile files."""
+    """gm.load_xmm and gm.load on hostile files."""
     import gesturemap as gm
     from gesturemap.errors import FormatError
 
@@ -480,7 +480,7 @@ def probe_models(tmp: Path, quick: bool) -> Row:
 
 
 def probe_replay_timing(tmp: Path, quick: bool) -> Row:
-    """Issue 11.8: how closely a replay follows its log (what the flaky test claimed)."""
+    """how closely a replay follows its log (what the flaky test claimed)."""
     from gesturemap.log import SessionLog
     from gesturemap.sources.replay import ReplaySource
 
@@ -521,7 +521,7 @@ def probe_replay_timing(tmp: Path, quick: bool) -> Row:
 
 
 def probe_fuzz(tmp: Path, quick: bool) -> Row:
-    """Malformed packets of 14 kinds with a valid frame between them (passed before issue 11)."""
+    """Malformed packets of 14 kinds with a valid frame between them (a check that held from the start)."""
     rx = Receiver()
     engine = engine_for(trained_project(tmp), rx)
     rng = np.random.default_rng(3)
@@ -562,7 +562,7 @@ def probe_fuzz(tmp: Path, quick: bool) -> Row:
 
 
 def probe_sigkill(tmp: Path, quick: bool) -> Row:
-    """`gesturemap run` killed with SIGKILL in the middle of a take (passed before issue 11)."""
+    """`gesturemap run` killed with SIGKILL in the middle of a take (a check that held from the start)."""
     kills = 2 if quick else 5
     kept = 0
     for k in range(kills):
@@ -600,7 +600,7 @@ def probe_sigkill(tmp: Path, quick: bool) -> Row:
 
 
 def probe_serial(tmp: Path, quick: bool) -> Row:
-    """Serial at 1 kHz over a pseudo-terminal (passed before issue 11)."""
+    """Serial at 1 kHz over a pseudo-terminal (a check that held from the start)."""
     master, slave = os.openpty()
     tty.setraw(slave)
     q = FrameQueue(100_000)

@@ -1,7 +1,7 @@
 """Per-frame cost of the spotting verifier: p50 / p90 of ``SpottingStream.step`` with and without
 a verifier (the ring write every frame; the verification itself only at an emission), and with
 one that reads the posture once the movement settles (wait (25, 60): a stillness test on each
-frame while an event waits), and with a context relabeller (issue 12z: 1 s before each start,
+frame while an event waits), and with a context relabeller (1 s before each start,
 0.5 s after each emission).
 
 HAPT's shape: 6 input channels, 6 gesture classes of an HHMM with 10 states and a null class of
@@ -52,7 +52,7 @@ def main() -> None:
     settling = SpotVerifier(classes, [*classes, NULL], rng.normal(0, 1, w2),
                             rng.uniform(0.5, 2, w2), rng.normal(0, 1, (7, w2)),
                             rng.normal(0, 1, 7), wait=25, settle=60)
-    w3 = width + 2 * (2 * 6 + 2)  # a relabeller (issue 12z): 1 s before, 0.5 s after
+    w3 = width + 2 * (2 * 6 + 2)  # a relabeller: 1 s before, 0.5 s after
     relabelling = SpotVerifier(classes, classes, rng.normal(0, 1, w3), rng.uniform(0.5, 2, w3),
                                rng.normal(0, 1, (6, w3)), rng.normal(0, 1, 6), context=50,
                                wait=25)

@@ -37,13 +37,13 @@ Run from the repository root::
         [--no-classic] [--grid defaults|delta_lag|hhmm_joint|hhmm_covariance|hhmm_gaussians]
         [--out docs/defaults_lodo.json]
 
-``--grid delta_lag`` (issue 10e) compares the delta's lag (1, 2, 4) for HHMM and GMM with every
-other setting at the package default, by the same protocol. ``--grid hhmm_joint`` (issue 10f)
+``--grid delta_lag`` compares the delta's lag (1, 2, 4) for HHMM and GMM with every
+other setting at the package default, by the same protocol. ``--grid hhmm_joint``
 crosses the HHMM's lag (1, 2, 4) with states (5, 10) and relative regularisation (0.01, 0.05,
-0.1): 18 settings, today's default first. ``--grid hhmm_covariance`` (issue 10g) compares the
+0.1): 18 settings, today's default first. ``--grid hhmm_covariance`` compares the
 HHMM's covariance at 10 states, 0.05, lag 2: ``"auto"`` (threshold 2 frames per Gaussian per
 dimension, the package's then), ``"auto"`` with thresholds 1 (the HHMM's since) and 4,
-``"full"``, ``"diagonal"``. ``--grid hhmm_gaussians`` (issue 10j) compares the HHMM's
+``"full"``, ``"diagonal"``. ``--grid hhmm_gaussians`` compares the HHMM's
 Gaussians per state (1, 2, 3) with the rest at today's defaults.
     python3 -m benchmarks.defaults_lodo --merge a.json b.json --out docs/defaults_lodo.md
 
@@ -93,7 +93,7 @@ GRIDS: dict[str, list[dict[str, Any]]] = {
     "dtw": [{"normalization": n, "normalize": ln}
             for n in ("global", "take", "none") for ln in (False, True)],
 }
-#: ``--grid delta_lag`` (issue 10e): the delta's lag, every other setting at the package default
+#: ``--grid delta_lag``: the delta's lag, every other setting at the package default
 #: as ``GRIDS`` spells it; 1 (today's default) first, so a tie keeps it.
 DELTA_LAG_GRIDS: dict[str, list[dict[str, Any]]] = {
     "hhmm": [{"states": 5, "relative_regularization": 0.01, "covariance": "full",
@@ -101,7 +101,7 @@ DELTA_LAG_GRIDS: dict[str, list[dict[str, Any]]] = {
     "gmm": [{"gaussians": 4, "relative_regularization": 0.01, "deltas": True,
              "delta_lag": lag} for lag in (1, 2, 4)],
 }
-#: ``--grid hhmm_joint`` (issue 10f): the delta's lag jointly with the states and the relative
+#: ``--grid hhmm_joint``: the delta's lag jointly with the states and the relative
 #: regularisation (the earlier grids varied the lag only at 5 states, 0.01), covariance and
 #: deltas as the package default was chosen; today's default first, so a tie keeps it.
 HHMM_JOINT_GRIDS: dict[str, list[dict[str, Any]]] = {
@@ -114,7 +114,7 @@ HHMM_JOINT_GRIDS: dict[str, list[dict[str, Any]]] = {
 AUTO_THRESHOLD = "auto_full_frames_per_dim"
 THRESHOLD_CONSTANT = {"hhmm": (hhmm_module, "HHMM_AUTO_FULL_FRAMES_PER_DIM"),
                       "gmm": (gmm_module, "AUTO_FULL_FRAMES_PER_DIM")}
-#: ``--grid hhmm_covariance`` (issue 10g): the HHMM's covariance at the defaults 10f chose
+#: ``--grid hhmm_covariance``: the HHMM's covariance at the defaults 10f chose
 #: (10 states, 0.05, lag 2). The default of then ("auto", threshold 2: the run's JSON names it
 #: without the key) first, then the auto rule with a looser and a stricter threshold, then the
 #: fixed modes, so a tie keeps the smaller change to the package. The run chose threshold 1.
@@ -125,7 +125,7 @@ HHMM_COVARIANCE_GRIDS: dict[str, list[dict[str, Any]]] = {
                               ("auto", {AUTO_THRESHOLD: 4.0}), ("full", {}),
                               ("diagonal", {}))],
 }
-#: ``--grid hhmm_gaussians`` (issue 10j): the HHMM's Gaussians per state at today's other
+#: ``--grid hhmm_gaussians``: the HHMM's Gaussians per state at today's other
 #: defaults (10 states, 0.05, ``"auto"`` at the HHMM's threshold, lag 2); 1 (today) first, so a
 #: tie keeps it.
 HHMM_GAUSSIANS_GRIDS: dict[str, list[dict[str, Any]]] = {
@@ -410,10 +410,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="two settings per family")
     ap.add_argument("--grid", choices=("defaults", *NAMED_GRIDS), default="defaults",
-                    help="the settings compared: the defaults' grid; (issue 10e) the "
+                    help="the settings compared: the defaults' grid; the "
                          "delta's lag 1, 2, 4 with the rest at the package default; (issue "
                          "10f) the HHMM's lag x states x relative regularisation; (issue "
-                         "10g) the HHMM's covariance; (issue 10j) its Gaussians per state")
+                         "10g) the HHMM's covariance; its Gaussians per state")
     ap.add_argument("--out", type=Path, default=None, help="JSON file for every number")
     ap.add_argument("--families", default=None, help="comma-separated subset: hhmm,gmm,dtw")
     ap.add_argument("--no-classic", action="store_true", help="skip the classic models' row")

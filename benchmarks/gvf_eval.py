@@ -54,7 +54,7 @@ Run from the repository root::
 
 ``--package-defaults REPORT`` runs the held-out part (relative, own take, recognition beside
 the HHMM) with ``gm.GVF()`` as a user constructs it, on REPORT's split, beside REPORT's figures
-(docs/notes/issue-18n.md); ``--defaults-cv``, the CV above on the defaults and on them with
+; ``--defaults-cv``, the CV above on the defaults and on them with
 the evaluated values one or a few at a time. Both also read each input's scale on its own
 (``scale_inputs_*``: every frame x every input against the truth).
 """
@@ -81,10 +81,10 @@ HAPT = DATASETS / "HAPTTransitions"
 FACTORS = (0.5, 1.0, 2.0)
 FRACTIONS = np.round(np.arange(0.1, 1.01, 0.1), 2)
 TOL = 0.15
-#: The candidates of ``speed_states`` (docs/notes/issue-18i.md); step times are measured for
+#: The candidates of ``speed_states``; step times are measured for
 #: every one of them
 SPEED_STATES = (0, 10, 20)
-#: 18p's grid (declared in docs/notes/issue-18p.md): (speed_estimate, speed_window,
+#: 18p's grid (declared): (speed_estimate, speed_window,
 #: scale_estimate, scale_window); 18o's choice first (ties go to it)
 GRID_18P = (("warp_rescaled", 0.0, "warp_fitted", 100.0), ("align", 0.0, "warp_fitted", 100.0),
             ("warp_rescaled", 0.0, "align", 100.0), ("align", 0.0, "align", 100.0),
@@ -94,7 +94,7 @@ GRID_18P = (("warp_rescaled", 0.0, "warp_fitted", 100.0), ("align", 0.0, "warp_f
 #: alignment's scale, speed, both
 DEFAULTS_18P = ({}, {"scale_estimate": "align"}, {"speed_estimate": "align"},
                 {"speed_estimate": "align", "scale_estimate": "align"})
-#: 18q's grid (declared in docs/notes/issue-18q.md): (speed_estimate, speed_window) at 18p's
+#: 18q's grid (declared): (speed_estimate, speed_window) at 18p's
 #: chosen settings; 18p's choice first (ties go to it)
 GRID_18Q = (("align", 0.0), ("align_open", 0.0), ("align_open", 30.0), ("align_open", 100.0))
 #: 18q's rows for the package default speed: ``gm.GVF()`` (first) and it with "align_open"
@@ -419,7 +419,7 @@ def folds_back_to_back(takes, labels, subjects, train_idx, variants, rng) -> dic
     """:func:`back_to_back` on the CV's folds (``rng`` as :func:`cross_validate` gets it):
     per fold, templates from the other fold's takes, pairs among the fold's third of the takes
     that the CV reads; ``all``: per variant, the mean of the two folds' shares within 15 %
-    (declared in docs/notes/issue-18q.md)."""
+    (declared)."""
     subs = np.array(sorted(set(subjects[train_idx])))
     rng.shuffle(subs)
     folds = [set(subs[: len(subs) // 2]), set(subs[len(subs) // 2:])]
@@ -569,7 +569,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer takes and no CV")
     ap.add_argument("--grid", choices=("18i", "18j", "18k", "18l", "18o", "18p", "18q"),
                     default="18q",
-                    help="which declared grid the CV chooses from (docs/notes/issue-18*.md)")
+                    help="which declared grid the CV chooses from")
     ap.add_argument("--out", default=str(ROOT / "docs" / "gvf.json"))
     ap.add_argument("--report", help="print the Markdown tables of a saved report and stop")
     ap.add_argument("--rounds", type=int, default=3, help="rounds of step-time measurement")
@@ -652,8 +652,8 @@ def main() -> None:
     # expert on the class, ``recognizer_weight``, over 0, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7,
     # 1: docs/gvf_recognizer.json); this grid chooses how the class's scale is read: the
     # particles' sampled scales, or each particle's least-squares scale along its path over
-    # a window of frames (0: since it started): fitted, 100 frames (docs/notes/issue-18e.md).
-    # This grid (declared in docs/notes/issue-18f.md before the held-out run) chooses how the
+    # a window of frames (0: since it started): fitted, 100 frames.
+    # This grid (declared before the held-out run) chooses how the
     # class's speed is read: the particles' sampled speed, each class's time warp under the
     # recognizer HHMM, or that time warp on the frame divided by the class's scale estimate.
     fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
@@ -663,14 +663,14 @@ def main() -> None:
              "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5,
              "scale_estimate": "fitted", "scale_window": 100.0}
     # 18g's grid chose how far back the rescaled warp looks (``speed_window`` 0, 18f's mean
-    # since the reset: docs/gvf_local_warp.json). 18h's grid (declared in
-    # docs/notes/issue-18h.md before its held-out run) chose how the recognizer HHMM's
+    # since the reset: docs/gvf_local_warp.json). 18h's grid (declared
+    # before its held-out run) chose how the recognizer HHMM's
     # evidence is read and pooled: its decision (``"decaying"`` with the GVF's
     # likelihood_window, 200, or ``"cumulative"``, no forgetting), its states (5, 10) and
     # the pool weight (0.3, 0.5, 0.7, 1); 18g's choice first (ties go to the earlier row).
     fixed = {**fixed, "speed_estimate": "warp_rescaled", "speed_window": 0.0}
     # 18h's grid chose the recognizer's decision "cumulative", 5 states, weight 0.3
-    # (docs/notes/issue-18h.md). This grid (declared in docs/notes/issue-18i.md before the
+    #. This grid (declared before the
     # held-out run) chooses which HHMM the rescaled warp runs: the recognizer's (0, 18h's
     # choice, first: ties go to it) or one of its own with 10 or 20 states per class, and
     # how the class's scale is read: each particle's least-squares scale along its path
@@ -678,26 +678,26 @@ def main() -> None:
     # ("warp_fitted").
     fixed = {**fixed, "recognizer_decision": "cumulative", "recognizer_states": 5,
              "recognizer_weight": 0.3}
-    # 18i's grid chose speed_states 10 and "warp_fitted" (docs/notes/issue-18i.md). With the
-    # ``--grid 18i`` flag it runs again. This grid (declared in docs/notes/issue-18j.md before
+    # 18i's grid chose speed_states 10 and "warp_fitted". With the
+    # ``--grid 18i`` flag it runs again. This grid (declared before
     # the run) chooses the recognizer HHMM's states, decision and pool weight again, now that
     # they no longer move the warp: 18i's choice first (ties go to it). 18j's grid chose 10
-    # states, "cumulative", weight 0.5 (docs/notes/issue-18j.md; ``--grid 18j`` runs it
-    # again). This grid (declared in docs/notes/issue-18k.md before the run) chooses how the
+    # states, "cumulative", weight 0.5 (``--grid 18j`` runs it
+    # again). This grid (declared before the run) chooses how the
     # pool's weight moves through the gesture: ``recognizer_schedule`` "constant" or
     # "progress" (from w at the start to the HHMM alone at the end), at weights 0.3 and 0.5;
     # 18j's choice first (ties go to it). 18k's grid kept "constant", 0.5 (``--grid 18k`` runs
-    # it again). This grid (declared in docs/notes/issue-18l.md before the run) chooses what
+    # it again). This grid (declared before the run) chooses what
     # the recognizer HHMM reads (``recognizer_input``: the frame, or each class's frame
     # rescaled by its scale estimate, without or with the Jacobian term) and whether the
     # pool's weight moves towards the HHMM alone when the speed and scale estimates are near
     # 1 (``recognizer_gate``: 0, off, or a width of 0.2 or 0.5 in log units); today's
     # default first (ties go to it). 18l's grid chose "plain" and the gate 0.5, its edge
-    # (``--grid 18l`` runs it again). This grid (declared in docs/notes/issue-18o.md before
+    # (``--grid 18l`` runs it again). This grid (declared before
     # the run) goes past that edge: the gate 0.5 (today's default, first: ties go to it), 1,
     # 2 and 4, crossed with the pool's weight 0.5 (today's) and 0.3, the plain input. 18o's
-    # grid chose the gate 1 (``--grid 18o`` runs it again). This grid (declared in
-    # docs/notes/issue-18p.md before the run) chooses how the class's speed and scale are read:
+    # grid chose the gate 1 (``--grid 18o`` runs it again). This grid (declared
+    # before the run) chooses how the class's speed and scale are read:
     # the warp's (18o's choice, first: ties go to it) or each class's open-end alignment of its
     # templates (``"align"``, gvf_align), with how far back each looks (speed_window,
     # scale_window); beside it, the same folds' CV of ``gm.GVF()`` with the alignment's
@@ -741,10 +741,10 @@ def main() -> None:
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
         report["cv"] = cv
         params = max(cv, key=lambda r: r["score"])["params"]
-        if args.grid == "18p":  # the package defaults' rule (docs/notes/issue-18p.md)
+        if args.grid == "18p":  # the package defaults' rule
             report["cv_defaults"] = cross_validate(takes, labels, subjects, train_idx,
                                                    DEFAULTS_18P, 1000, same_folds)
-        if args.grid == "18q":  # the package default speed's rule (docs/notes/issue-18q.md)
+        if args.grid == "18q":  # the package default speed's rule
             report["cv_defaults"] = cross_validate(takes, labels, subjects, train_idx,
                                                    DEFAULTS_18Q, 1000, copy.deepcopy(same_folds))
             report["back_to_back_folds"] = folds_back_to_back(
@@ -787,7 +787,7 @@ def main() -> None:
                       **{f"recognizer_gate={g:g}": {**params, "recognizer_gate": g}
                          for g in (0.0, 0.5) if params
                          and g != params.get("recognizer_gate", 0.0)}})
-    # two takes streamed back to back without a reset (declared in docs/notes/issue-18g.md)
+    # two takes streamed back to back without a reset (declared)
     report["back_to_back"] = back_to_back(
         train_ds, takes, labels, subjects, test_idx,
         {"sampled": {**params, "speed_estimate": "sampled"},

@@ -1,4 +1,4 @@
-"""GVF's step time against the particle count, ``gm.GVF()`` as shipped (issue 18's "step time
+"""GVF's step time against the particle count, ``gm.GVF()`` as shipped (the "step time
 p50/p99 against particle count"): ``gvf_eval.step_times`` (``stream.step`` with its Result,
 rounds interleaved across the counts and variants so that a busy moment hits all alike; the
 median over rounds of each round's p50 and p99) on the held-out subjects' frames of 18p's

@@ -1,9 +1,9 @@
 """Per-frame cost of the HHMM's time-warp speed (``gm.HHMM(estimate_speed=True)``): p50 / p90 of
 ``stream.step`` with the estimate off and on, at the package's defaults and at the defaults of
-before issue 10f (``relative_regularization`` 0.01; the lag does not reach a model without
+with the earlier defaults (``relative_regularization`` 0.01; the lag does not reach a model without
 deltas).
 
-The shape of issue 18d's measurement (docs/gvf.md, "The HHMM's time warp"): XMM's reference
+The shape of the time-warp speed measurement: XMM's reference
 workload's shape, 5 classes x 5 takes x 200 frames of 6 inputs, 10 states, no deltas (so
 ``covariance="auto"`` is full under either of its thresholds). Synthetic takes; the stepped
 frames are one take of each class in turn, over and over. The four streams are stepped frame

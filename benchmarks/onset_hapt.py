@@ -1,5 +1,5 @@
 """The onset detector's learned threshold on HAPT's postural transitions, with and without
-rest in the takes it learns from (docs/notes/onset-2026-12-10.md).
+rest in the takes it learns from .
 
 Takes are HAPT's transitions cut with 0, 1 or 3 s of the posture before and after; the
 detector learns its threshold from the takes of some subjects and runs over the whole

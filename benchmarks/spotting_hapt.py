@@ -33,7 +33,7 @@ or the three systems side by side, then merged::
     for s in gm window dtw; do nice -n 10 python3 -m benchmarks.spotting_hapt --only $s & done
     wait; python3 -m benchmarks.spotting_hapt --merge
 
-The shipped procedure (issue 12s; its estimate in docs/spotting.md)::
+The shipped procedure (its estimate in docs/spotting.md)::
 
     nice -n 10 python3 -m benchmarks.spotting_hapt --only gm --fold K --verify \
         --verify-context 0 50 100 --verify-confidence 0.9 --partition-seed S --out DIR/spotting.json
@@ -51,10 +51,10 @@ the live path, ``Spotter(..., verifier=...)``; with ``--verify-in-loop`` every s
 cross-fitted and chosen by its better score, plain or verified; with ``--verify-folds K`` it
 is cross-fitted over K folds of the outer training subjects of its own),
 ``--threshold``/``--defer`` grids, ``--null-model null+gestures`` the null model that also
-holds every gesture state, issue 12p; ``--null-every FRAMES``, ``--null-states N``,
+holds every gesture state; ``--null-every FRAMES``, ``--null-states N``,
 ``--null-gaussians N``, ``--null-transition``, ``--null-relative-regularization R...`` the
-null takes' spacing and the null class, issue 12q; with several floors, the default ``class
-0.01``, each outer fold keeps the floor whose chosen setting has the best inner score, issue 12s)
+null takes' spacing and the null class; with several floors, the default ``class
+0.01``, each outer fold keeps the floor whose chosen setting has the best inner score)
 run one outer fold at a time
 (``--only gm --fold K``); ``--select DIR...`` pools each variant's folds and gives the held-out
 figure of choosing the variant per outer fold by its inner-CV score
@@ -109,8 +109,7 @@ def _identity(x: np.ndarray) -> np.ndarray:
 
 #: the HHMM's relative_regularization (``--relative-regularization``; the package default 0.1)
 RELATIVE_REGULARIZATION = [0.1]
-#: the HHMM's deltas (off unless ``--deltas``, as issue 12 measured; the HHMM's default
-#: is on since issue 10a, which spots worse here)
+#: the HHMM's deltas (off unless ``--deltas``: the HHMM's default is on, which spots worse here)
 DELTAS = [False]
 #: Gaussians per gesture state (``--gaussians``; 1 unless told)
 GAUSSIANS = [1]
@@ -118,7 +117,7 @@ GAUSSIANS = [1]
 #: ``--null-transition``; one state of 8 Gaussians unless told)
 NULL_CLASS: list[dict[str, Any]] = [{"states": 1, "gaussians": 8}]
 #: the null class's floors each outer fold chooses among by inner score (None: the HHMM's;
-#: ``--null-relative-regularization``): issue 12s's declared rule adopted it, held out on
+#: ``--null-relative-regularization``): the declared rule adopted it, held out on
 #: fresh partitions 9-11 (mean micro F1 0.785 against 0.780 with the HHMM's floor alone)
 NULL_FLOORS: tuple[float | None, ...] = (None, 0.01)
 #: frames between two null takes' starts in a stretch of null (``--null-every``; 1000 unless
@@ -497,13 +496,13 @@ def main() -> None:
                     help="with --verify: every grid setting's inner detections cross-fitted, "
                     "each setting scored by the better of its plain and verified inner score; "
                     "the verifier is on at the outer test iff the chosen setting's verified "
-                    "score won (issue 12j)")
+                    "score won")
     ap.add_argument("--verify-context", type=parse_context, nargs="+", default=[0],
                     metavar="FRAMES",
                     help="with --verify: the verifier's context lengths (frames before an "
                     "event's start whose statistics it reads; 0: none), chosen per outer fold "
                     "by the inner cross-fit (best score, ties to the earlier); two joined by a "
-                    "comma (50,100): both windows read at once (issue 12m)")
+                    "comma (50,100): both windows read at once")
     ap.add_argument("--verify-folds", type=int, default=None, metavar="K",
                     help="with --verify: cross-fit the verifier over K folds of the outer "
                     "training subjects of its own (the chosen setting spotted by K models, "
@@ -524,11 +523,11 @@ def main() -> None:
                     "of at most DEGREES (accelerometer and gyroscope alike); default none")
     ap.add_argument("--verify-margin", type=float, default=0.0, metavar="M",
                     help="with --verify: switched on only when its cross-fitted inner score "
-                    "beats the plain one by at least M (default 0: strictly; issue 12n)")
+                    "beats the plain one by at least M (default 0: strictly)")
     ap.add_argument("--verify-confidence", type=float, default=None, metavar="Q",
                     help="with --verify: switched on only when it also beats the plain score "
                     "in at least a fraction Q of 1000 paired bootstrap draws of the inner "
-                    "subjects (seed 0; default: no bootstrap; issue 12n)")
+                    "subjects (seed 0; default: no bootstrap)")
     ap.add_argument("--defer", type=int, nargs="+", default=[0, 50],
                     help="the grid's defer_frames values (default 0 50)")
     ap.add_argument("--settle", type=int, nargs="+", default=[0],
@@ -536,22 +535,22 @@ def main() -> None:
     ap.add_argument("--settle-ratio", type=float, nargs="+", default=[0.5],
                     help="the grid's settle_ratio values, with --settle (default 0.5)")
     ap.add_argument("--null-model", nargs="+", default=["null"], choices=NULL_MODELS,
-                    help="the grid's null_model values (default null; issue 12p)")
+                    help="the grid's null_model values (default null)")
     ap.add_argument("--null-every", type=int, default=1000, metavar="FRAMES",
                     help="one null take every FRAMES frames of each stretch of null (default "
-                    "1000; issue 12q)")
+                    "1000)")
     ap.add_argument("--null-states", type=int, default=1,
-                    help="the null class's states (default 1; issue 12q)")
+                    help="the null class's states (default 1)")
     ap.add_argument("--null-gaussians", type=int, default=8,
-                    help="the null class's Gaussians per state (default 8; issue 12q)")
+                    help="the null class's Gaussians per state (default 8)")
     ap.add_argument("--null-transition", choices=("left-right", "ergodic"),
-                    help="the null class's transition (default: the HHMM's; issue 12q)")
+                    help="the null class's transition (default: the HHMM's)")
     ap.add_argument("--null-relative-regularization", type=_null_floor, nargs="+", metavar="R",
                     default=list(NULL_FLOORS),
                     help="the null class's relative_regularization, 'class' for the HHMM's "
-                    "(--relative-regularization; issue 12q); several: each outer fold runs the "
+                    "(--relative-regularization); several: each outer fold runs the "
                     "nested CV once per value and keeps the one whose chosen setting has the "
-                    "best inner score (default: class 0.01, issue 12s; --quick: class)")
+                    "best inner score (default: class 0.01; --quick: class)")
     ap.add_argument("--bound-matches", action="store_true",
                     help="the spotter drops a partial match inside the Viterbi pass once it "
                     "is longer than max_duration allows (gm.Spotter(bound_matches=True)); "
@@ -559,7 +558,7 @@ def main() -> None:
     ap.add_argument("--per-class-min-stay", action="store_true",
                     help="after the grid's choice, each class in turn tries each of the grid's "
                     "min_stay values as its own (Spotter min_stays), kept when the inner score "
-                    "rises (issue 12t)")
+                    "rises")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
                     "0.75 and 1.0) by 3-fold leave-subjects-out CV over all 21 subjects; "
@@ -574,7 +573,7 @@ def main() -> None:
     ap.add_argument("--partition-seed", type=int, default=0,
                     help="deal the subjects into folds after renumbering them by this seed's "
                     "permutation (0, the default: as numbered, the stored runs' folds); the "
-                    "same procedure over another partition of the same subjects (issue 12o)")
+                    "same procedure over another partition of the same subjects")
     args = ap.parse_args()
     if args.select:
         res = select_variants(args.select)

@@ -1,6 +1,6 @@
-"""Issue 12z's held-out runs: the spotter at the package defaults, with and without the context
+"""Held-out runs of the context relabeller: the spotter at the package defaults, with and without the context
 relabeller (``gm.fit_relabeler``), and with the verifier, over fresh partitions of HAPT's
-training subjects (declared in docs/notes/issue-12z.md before they ran).
+training subjects (declared before they ran).
 
 Per partition (``benchmarks.spotting_hapt.repartition``), 3 outer folds of 7 subjects; in each
 the spotter (what ``gesturemap eval --spotting`` trains) and a relabeller are trained on the 14

@@ -1,5 +1,5 @@
 """A big studio project, every model kind the window's model form offers: 20 gestures x 60
-channels, 5-10 takes of 100-300 frames per gesture (issue 16's size, with takes as a musician
+channels, 5-10 takes of 100-300 frames per gesture (a studio's size, with takes as a musician
 records them rather than 5 equal ones).
 
 Per kind, each in a fresh process (its memory its own):

@@ -1,4 +1,4 @@
-"""Stop recording -> new model answering on a big project (issue 16's third target).
+"""Stop recording -> new model answering on a big project (the budget for a studio-sized project).
 
 The method of ``gesturemap bench --latency``'s take-to-model row (gesturemap/bench/latency.py,
 ``take_to_model``): an HHMM project in a window engine with its training process, a take

@@ -3,7 +3,7 @@ hmmlearn directly as the README describes them (GaussianHMM per class, diagonal 
 EM iterations, left-right, initialised by uniform segmentation, classify by the largest
 log-likelihood), on the README's subject split, with three readings of "deltas". Nothing is
 chosen here: it measures how far the README's figures move with details the README leaves
-open (issue 10).
+open.
 
     python3 -m benchmarks.watch_hmm_baselines
 """

@@ -1,5 +1,5 @@
 """A dummy JACK server with PortAudio pointed at it, and the project the synth's real-stream
-tests play (DESIGN.md, "Audio, real-time")."""
+tests play (docs/audio.md)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A dummy JACK server for the MIDI tests: python-rtmidi's JACK backend gives real MIDI ports
-with no sound card and no ALSA sequencer (DESIGN.md, "Testing with real parts")."""
+with no sound card and no ALSA sequencer (docs/architecture.md)."""
 
 from __future__ import annotations
 

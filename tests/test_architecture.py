@@ -233,7 +233,7 @@ def test_the_private_import_finder_finds_one(tmp_path, monkeypatch):
     assert _private_imports() == ["gesturemap.gui.x imports gesturemap.models._kernels.LOG_ZERO"]
 
 
-#: A work item's number ("issue 12", "issue 18ab"): the history of the work lives in git and
+#: A work item's number (the word "issue" and a number): the history of the work lives in git and
 #: CHANGELOG.md; the code says why, not when.
 WORK_ITEM = re.compile(r"\bissues? ?#?\d+[a-z]*\b", re.IGNORECASE)
 

@@ -1,4 +1,4 @@
-"""``gesturemap train DIR --verifier RECORDINGS`` (issue 12i): a project's spotting verifier
+"""``gesturemap train DIR --verifier RECORDINGS``: a project's spotting verifier
 trained from rehearsal stream files through the real command, stored only when its
 cross-fitting chooses it; bad input changes nothing. And a retrained project whose verifier
 no longer fits its model drops it, saying so."""

@@ -134,7 +134,7 @@ def test_installed_wheel_finds_its_data(wheel_dir: Path, tmp_path: Path) -> None
 def test_installed_wheel_benches_on_its_own_workload(wheel_dir: Path, tmp_path: Path) -> None:
     """``gesturemap bench`` from an installed wheel, in a folder with nothing beside it: the
     workload comes from the installed package (the whole bench compiles every kernel afresh in
-    a new install, minutes: `gesturemap bench` itself is run by hand, see BENCHMARKS.md)."""
+    a new install, minutes: `gesturemap bench` itself is run by hand, see docs/performance.md)."""
     site = tmp_path / "site"
     (wheel,) = wheel_dir.glob("gesturemap-*.whl")
     _run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),

@@ -1,8 +1,8 @@
 """``gesturemap bench --latency --vs-floor``, short: one round of 2 s per server and
 load, through the command line, on real loopback sockets and real ``gesturemap run`` processes,
 with one external OSC server (a second python-osc echo in a process of its own, as Wekinator
-would be; BENCHMARKS.md) timed in the same rounds. Only the shape and sanity of the figures are
-checked here; the figures belong in BENCHMARKS.md."""
+would be; docs/performance.md) timed in the same rounds. Only the shape and sanity of the figures are
+checked here; the figures belong in docs/performance.md."""
 
 from __future__ import annotations
 

@@ -288,7 +288,7 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
         editor = panel.editors[name]
         editor.setValue(0)
         assert editor.value() == 1, name
-    panel.editors["align_max_step"].setValue(8)  # (issue 18u's limit: 12 by default)
+    panel.editors["align_max_step"].setValue(8)  # (below the default limit, 48)
     assert panel.settings()["params"]["align_max_step"] == 8
     # the warp's own HHMM: 0 (the recognizer's) is a value
     assert panel.editors["speed_states"].value() == 10  # the default
@@ -301,7 +301,7 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
 
 @pytest.mark.parametrize("kind, default", [("hhmm", 2), ("gmm", 4)])
 def test_the_delta_lag_is_a_count_from_one(qtbot, kind, default):
-    """The delta's lag (issue 10e; the HHMM's default 2 since issue 10f) shows its default,
+    """The delta's lag (the HHMM's default 2) shows its default,
     cannot be set to 0, which the model refuses, and a lag typed in reaches the settings the
     model is built with."""
     panel = ModelPanel(lambda s: None)

@@ -1,5 +1,5 @@
 """The window never opens a port to the network on a project file's word alone, and undoes a
-deletion that came over OSC (issue 11). Qt offscreen, real loopback sockets, real files."""
+deletion that came over OSC. Qt offscreen, real loopback sockets, real files."""
 
 from __future__ import annotations
 

@@ -138,7 +138,7 @@ def test_engine_process_runs_records_edits_and_saves(trained, workload, tmp_path
         engine.command("restore_take", ref)
         assert _wait(lambda: len(engine.project.takes) == takes + 1)
         back = engine.project.takes[-1]
-        # back from the project's trash under its own id (issue 11)
+        # back from the project's trash under its own id
         assert back.id == take.id and np.array_equal(back.inputs, take.inputs)
         engine.command("relabel_take", ref, engine.project.classes[0])
         assert _wait(lambda: engine.project.takes[-1].label == engine.project.classes[0])

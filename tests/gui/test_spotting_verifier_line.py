@@ -1,4 +1,4 @@
-"""The spotting verifier in the window (issue 12i): one read-only line says whether the
+"""The spotting verifier in the window: one read-only line says whether the
 project's spotting has a verifier (and its cross-fitted F1 with and without), a button removes
 it (saved and in effect at once), and a retraining that no longer fits it says it was removed.
 """

@@ -1,4 +1,4 @@
-"""The window's engine on the compiled frame path (issue 19): its OSC sensor, opened after
+"""The window's engine on the compiled frame path: its OSC sensor, opened after
 start from the project's sensor settings, answers a ``/wek/inputs`` datagram (or the sensor's
 own single address) in one compiled call, and the window sees what it saw on the ordinary
 path: the plot's rings, the take, the log; a take played back still mutes the live sensor.

@@ -63,7 +63,7 @@ def test_logged_session_replays_to_identical_outputs(trained_project, reference_
     logged = read_log(logdir)
     t_in, inputs, _ = logged["input"]
     np.testing.assert_array_equal(inputs, x.astype(np.float32).astype(np.float64))
-    # the features the model saw are logged too (DESIGN.md: raw input, features, outputs...)
+    # the features the model saw are logged too (raw input, features, outputs...)
     project = Project.load(trained_project)
     _, feats, names = logged["features"]
     assert list(names) == list(project.pipeline.output_names(6, project.input_names))

@@ -1,4 +1,4 @@
-"""The compiled frame path (issue 19): a ``/wek/inputs`` datagram through a lean HHMM stream
+"""The compiled frame path: a ``/wek/inputs`` datagram through a lean HHMM stream
 to the reply bytes in one compiled call. What a client, the log and the window see must be
 what the ordinary path gives; whatever the compiled path does not take goes the ordinary way."""
 

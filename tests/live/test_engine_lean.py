@@ -1,4 +1,4 @@
-"""The lean frame path (issue 19): a classifier's stream steps without building a Result, the
+"""The lean frame path: a classifier's stream steps without building a Result, the
 engine sends its reply from the stream's own arrays and builds the Result only when someone
 reads it. Everything a client or the log sees must be what the plain path gives."""
 

@@ -1,4 +1,4 @@
-"""The engine against a careless or hostile OSC world (issue 11), over real loopback sockets.
+"""The engine against a careless or hostile OSC world, over real loopback sockets.
 
 The project's input size wins over a wrong first frame; deleteAllExamples moves takes to the
 trash, from where the engine and `gesturemap restore` bring them back; a refused command is not

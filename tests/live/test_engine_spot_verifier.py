@@ -1,4 +1,4 @@
-"""The spotting verifier through the real engine (issue 12h): a project whose spotting settings
+"""The spotting verifier through the real engine: a project whose spotting settings
 carry a verifier is saved, loaded, and a recorded stream replayed through the engine emits the
 verified events on loopback OSC and in the session log; an event the verifier drops is never
 sent."""

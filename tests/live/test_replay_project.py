@@ -1,4 +1,4 @@
-"""`gesturemap replay LOG` as DESIGN.md writes it: a log that `gesturemap run --log` recorded
+"""`gesturemap replay LOG` as docs/guides/logging.md describes it: a log that `gesturemap run --log` recorded
 names its project in session.json, and the replay goes through that project unless
 ``--project`` says another; a log that names none, or a project no longer there, is one line
 saying to give ``--project``."""

@@ -54,7 +54,7 @@ def test_resolve_covariance_follows_frames_per_dimension():
 def test_auto_is_diagonal_above_the_dimension_cap_whatever_the_frames():
     """A wide project never trains full covariances, however many takes it has: at 20
     gestures x 60 channels x 10 takes the frames alone would make them full (a retrain of
-    about 50 s and a step of 2-6 ms, issue 10g's measurement)."""
+    about 50 s and a step of 2-6 ms, as measured when the threshold was chosen)."""
     assert AUTO_FULL_MAX_DIM == 32
     many = 10**7
     assert resolve_covariance("auto", many, 10, AUTO_FULL_MAX_DIM) == "full"
@@ -70,7 +70,7 @@ def test_auto_is_diagonal_above_the_dimension_cap_whatever_the_frames():
 
 
 def test_hhmm_is_full_from_one_frame_per_state_per_dimension():
-    """The HHMM's threshold (1, issue 10g) is its own: a class of 20 frames of a 4-D model
+    """The HHMM's threshold (1) is its own: a class of 20 frames of a 4-D model
     (2 channels + deltas) is full at 5 states and diagonal with one frame less, where a GMM
     of 5 Gaussians needs twice as many frames."""
     assert HHMM_AUTO_FULL_FRAMES_PER_DIM == 1.0 and AUTO_FULL_FRAMES_PER_DIM == 2.0
@@ -126,9 +126,9 @@ def test_auto_recognises_held_out_takes_of_wide_inputs():
                                   "HAPTTransitions"])
 def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
     """The default models are full-covariance on the shared datasets (the leave-one-dataset-out
-    grids' spelling). With the GMM's threshold (2) the HHMM's 10 states (issue 10f) would make
+    grids' spelling). With the GMM's threshold (2) the HHMM's 10 states would make
     5 of JapaneseVowels' 9 classes diagonal (377-465 frames, under 2 x 10 states x 24
-    dimensions); the HHMM's own threshold (1, issue 10g) keeps them full."""
+    dimensions); the HHMM's own threshold (1) keeps them full."""
     path = next((datasets_dir / name).glob("*train*.npz"))
     with np.load(path, allow_pickle=False) as z:
         lengths, labels, d = z["lengths"], z["y"], 2 * z["X_concat"].shape[1]  # + deltas
@@ -148,7 +148,7 @@ def test_auto_keeps_full_covariances_on_the_shared_datasets(datasets_dir, name):
 
 def test_default_hhmm_trains_full_covariances_on_japanese_vowels(datasets_dir):
     """What ``fit`` does, not only the rule: every class of ``gm.HHMM()`` on JapaneseVowels'
-    training data is full (the leave-one-dataset-out grid's setting, issue 10g)."""
+    training data is full (the leave-one-dataset-out grid's setting)."""
     with np.load(datasets_dir / "JapaneseVowels" / "JapaneseVowels_train.npz") as z:
         xs = np.split(z["X_concat"], np.cumsum(z["lengths"])[:-1])
         ys = [str(v) for v in z["y"]]

@@ -80,7 +80,7 @@ def vowels(datasets_dir):
 @pytest.fixture
 def hhmm_then(monkeypatch):
     """The HHMM's ``covariance="auto"`` threshold of then (2 frames per state per dimension,
-    the GMM's; issue 10g moved the HHMM's to 1): on these 6 takes a speaker it decides which
+    the GMM's; the HHMM's is 1): on these 6 takes a speaker it decides which
     classes are full."""
     monkeypatch.setattr(hhmm_module, "HHMM_AUTO_FULL_FRAMES_PER_DIM", 2.0)
 
@@ -95,8 +95,7 @@ def test_lag_one_gives_the_earlier_models_likelihoods(vowels, kind, hhmm_then):
     """``delta_lag=1`` trains and scores as the code before the option: the same
     log-likelihoods, batch and live (equal to the last bit on the machine that wrote the
     reference; the tolerance allows for another BLAS). The HHMM with its defaults of then
-    (5 states, regularisation 0.01; issue 10f moved them; the auto covariance's threshold 2,
-    issue 10g moved it)."""
+    (5 states, regularisation 0.01, the auto covariance's threshold 2: the defaults then)."""
     ref = np.load(REFERENCE, allow_pickle=False)
     ds, test, _ = vowels
     then = {"states": 5, "relative_regularization": 0.01} if kind == "hhmm" else {}
@@ -124,7 +123,7 @@ def test_a_longer_lag_changes_the_model_and_streams_as_predict(vowels, kind, lag
 
 
 def test_the_defaults_chosen_by_leave_one_dataset_out():
-    """Issue 10e: the GMM's CV chose the delta over 4 frames; issue 10f: the HHMM's joint grid
+    """The GMM's CV chose the delta over 4 frames; the HHMM's joint grid
     chose 2 frames, 10 states, regularisation 0.05 (docs/decisions.md)."""
     hhmm = gm.HHMM()
     assert hhmm.delta_lag == 2 and hhmm.deltas is True

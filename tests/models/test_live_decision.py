@@ -82,7 +82,7 @@ FAMILIES = {
     "gmm-lag2": lambda: gm.GMM(3, delta_lag=2),
     "dtw": lambda: gm.DTW(),
     "dtw-none": lambda: gm.DTW(normalization="none", normalize=True),
-    # per-take statistics so far, templates alike: what a stream can know (issue 10m)
+    # per-take statistics so far, templates alike: what a stream can know
     "dtw-running": lambda: gm.DTW(normalization="running"),
     "knn": lambda: gm.KNN(5, max_frames=3000),
     "naive_bayes": lambda: gm.NaiveBayes(),
@@ -325,7 +325,7 @@ def test_dtw_take_stream_stays_near_predict_on_real_takes(datasets_dir):
     first 120 test takes of JapaneseVowels (every training take a template): within 0.05
     of its accuracy. The stream that normalised each frame by the statistics so far and
     kept the columns of those values read 0.478 where ``predict`` reads 0.662 on the whole
-    test set (docs/notes/issue-10n.md)."""
+    test set."""
     ds, test, truth = _vowels(datasets_dir, n_train=1000, n_test=120)
     model = gm.DTW(normalization="take", normalize=False).fit(ds)
     live = [r.label for r in last_labels(model, test)]

@@ -1,4 +1,4 @@
-"""Loading models from files a user was given (issue 11): clear FormatErrors, never raw
+"""Loading models from files a user was given: clear FormatErrors, never raw
 RecursionError / AttributeError / OverflowError, and parameters checked as fit checks them."""
 
 from __future__ import annotations

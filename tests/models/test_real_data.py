@@ -42,8 +42,8 @@ def _accuracy(datasets_dir, name, model):
 @pytest.mark.parametrize("factory", [gm.HHMM, gm.GMM], ids=["hhmm", "gmm"])
 @pytest.mark.parametrize("name", list(HMMLEARN_BASELINE))
 def test_default_models_match_hmmlearn(datasets_dir, name, factory):
-    # gm.HHMM() on JapaneseVowels missed this bar after issue 10f (0.976, with 5 classes
-    # diagonal at 10 states) and meets it again since issue 10g's covariance threshold (0.984)
+    # gm.HHMM() on JapaneseVowels missed this bar with 10 states (0.976, with 5 classes
+    # diagonal at 10 states) and meets it with the covariance threshold (0.984)
     acc = _accuracy(datasets_dir, name, factory())
     assert acc >= HMMLEARN_BASELINE[name], f"{name}: {acc:.3f}"
 

@@ -154,7 +154,7 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
 
 def test_bench_measures_midi_out_latency():
     """The benchmark's MIDI row: a dummy JACK server of its own, real MIDI timed (no timing
-    asserted here: the figures go in BENCHMARKS.md)."""
+    asserted here: the figures go in docs/performance.md)."""
     from gesturemap.bench import load_workload
     from gesturemap.bench import midi as bench_midi
 

@@ -1,4 +1,4 @@
-"""Projects against a careless sensor and hostile files (issue 11), on real files.
+"""Projects against a careless sensor and hostile files, on real files.
 
 A take whose sensor clock went back is repaired and kept; removed takes wait in the project's
 trash and come back; loading reads only the project's own regular files, checks declared

@@ -1,4 +1,4 @@
-"""OSCSource against a hostile or careless sender (issue 11), over real loopback UDP sockets.
+"""OSCSource against a hostile or careless sender, over real loopback UDP sockets.
 
 Each test fails on the defect it is named after: a first wrong-size frame adopted as the size,
 control messages whose decoding raised outside the counted path (and slept the thread), a

@@ -70,7 +70,7 @@ def test_timing_follows_the_log_at_speed_one_and_two(
     consumer was descheduled) but never early. How closely the arrivals follow the log
     (inter-frame error, median and p99) is measured by ``benchmarks/bench_reliability.py``
     and quoted in docs/reliability.md; the old absolute check failed when the first frame
-    alone arrived 3 ms late (issue 11).
+    alone arrived 3 ms late.
     """
     # 0.4 s of irregular frames, with a pause in the middle.
     steps = np.r_[np.full(20, 0.005), 0.1, np.full(20, 0.01)]

@@ -1,4 +1,4 @@
-"""Serial counters mean what their names say (issue 11), over a real pseudo-terminal: every bad
+"""Serial counters mean what their names say, over a real pseudo-terminal: every bad
 packet was also counted in, so ``packets_in == frames_in + bad_packets`` (+ ignored)."""
 
 from __future__ import annotations

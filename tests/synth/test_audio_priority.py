@@ -116,7 +116,7 @@ def test_the_synth_loses_no_more_blocks_under_jacks_default_priority_than_under_
     # in 30 s when the engine ran above JACK); below it, the blocks lost are the machine's. On a shared virtual
     # machine those come in storms whatever the priority (a thread doing nothing at JACK's
     # priority misses whole periods; the ten-minute soak lost 53 blocks in one minute, JACK
-    # blaming its own driver, a C client and the synth alike: BENCHMARKS.md), and JACK does not
+    # blaming its own driver, a C client and the synth alike: docs/performance.md), and JACK does not
     # always name the machine, so the two runs are compared with a storm's worth of slack.
     # The priorities asserted above are the cause; this bound catches its symptom.
     assert default["engine_lost"] <= high["engine_lost"] + STALL_BLOCKS, (default, high)

@@ -1,6 +1,6 @@
 """A real PortAudio stream: JACK with the dummy driver (no sound card), 48 kHz, 128 frames.
 
-The must-show of issue 5: the engine runs a project at 200 frames/s from a replayed sensor,
+What the synth must show: the engine runs a project at 200 frames/s from a replayed sensor,
 feeds the built-in synth, retrains in the middle, and not one block is lost in 30 s — from the
 stream's first block. The one exception is named by JACK itself: when the machine stops the
 server's timer or leaves a woken callback thread without a CPU (a busy shared virtual machine
@@ -105,12 +105,12 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     assert stats["oneshots_played"] > 0, stats  # every voice took part
     assert stats["synth_update_errors"] == 0
     assert stats["audio_bad_output_blocks"] == 0
-    # DESIGN.md's budget, counted from the stream's first block. JACK names each xrun's cause:
+    # the audio budget (docs/performance.md), counted from the stream's first block. JACK names each xrun's cause:
     # a client that ran past its deadline ("state = Running"), a client woken but given no CPU
     # in time ("state = Triggered") or the server's own timer thread late ("JackTimedDriver").
     # The last two are the machine: on a shared virtual machine the hypervisor stops a virtual
     # CPU for milliseconds at a time, and a C client that does nothing loses cycles the same
-    # way (BENCHMARKS.md, "Built-in synth"); such a stop may also fall inside a client's cycle.
+    # way (docs/performance.md, "Audio"); such a stop may also fall inside a client's cycle.
     machine = [line for line in jack_log if "JackTimedDriver" in line or "Triggered" in line]
     # A client xrun ("state = Running") while the callback itself stays short is time lost
     # around it. The callback is compiled and never takes the GIL, and the engine's real-time

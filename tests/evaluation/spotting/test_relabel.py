@@ -1,4 +1,4 @@
-"""The context relabeller (issue 12z): trained on the recordings' labelled gestures, it names
+"""The context relabeller: trained on the recordings' labelled gestures, it names
 each spotted event from what came before its start and after its emission, never drops one,
 runs in the live stream as a verifier (``gm.spot`` equals stepping), saves as the verifier's
 JSON, and is chosen by its cross-fit or left off."""

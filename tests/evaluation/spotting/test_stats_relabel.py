@@ -1,4 +1,4 @@
-"""The summary-statistics relabeller of the spotting CV (issue 12f): a segment's start and end
+"""The summary-statistics relabeller of the spotting CV: a segment's start and end
 posture, log length, per-channel mean and log std, through a multinomial logistic regression."""
 
 from __future__ import annotations

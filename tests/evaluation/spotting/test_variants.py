@@ -1,4 +1,4 @@
-"""Nested spotting CV over model variants (issue 12s): the model variant chosen per outer fold
+"""Nested spotting CV over model variants: the model variant chosen per outer fold
 by its inner score only, and the held-out results those of the variant picked."""
 
 from __future__ import annotations

@@ -139,7 +139,7 @@ def _in_loop(st: Streams, grid: dict, in_loop: bool) -> dict:
 
 
 def test_in_loop_scores_every_setting_both_ways_and_picks_the_better_pairing() -> None:
-    """Issue 12j: with the verifier in the loop every setting's inner detections are
+    """With the verifier in the loop every setting's inner detections are
     cross-fitted; a setting scores the better of plain and verified, the best setting wins and
     the verifier is on at the outer test iff its verified score won. On the ramps with null
     excursions the plain scores tie (the first setting is chosen without the loop) while the

@@ -1,7 +1,7 @@
 """One absurd frame (a corrupted but finite value: the engine drops only non-finite frames) in
 a GVF stream: the alignments, the fitted scale's sums, the particles' weights, the class
 evidence and the recognizer skip it, so the speed, scale and label that follow read as
-without it (docs/notes/issue-18r.md)."""
+without it."""
 
 from __future__ import annotations
 

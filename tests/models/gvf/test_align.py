@@ -1,5 +1,5 @@
 """GVF's speed and scale from an open-end alignment of each template (``speed_estimate="align"``,
-``scale_estimate="align"``: gvf_align, docs/notes/issue-18p.md)."""
+``scale_estimate="align"``: gvf_align)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_on_a_real_take_the_alignment_reads_the_replays_factors(own_take):
     # measured (subject 1's takes 0 and 1, STAND_TO_SIT and SIT_TO_STAND, 80 and 83 frames
     # at 25 Hz): after 30 % of each replay, every frame's speed / factor in [0.931, 1.053]
     # and scale / factor in [0.942, 1.074]; the particles' sampled estimates are nowhere
-    # near that tight (docs/notes/issue-18n.md: 64-100 % of frames within 15 %)
+    # near that tight (64-100 % of frames within 15 %)
     for model, take, k in own_take:
         for sp, sc in REPLAYS:
             speed, scale = _after_30(model, _hapt_replay(take, sp, sc), k)
@@ -200,10 +200,10 @@ def test_save_and_load_keep_the_alignment_settings(tmp_path):
 
 
 def test_the_alignment_scale_and_the_open_alignment_speed_are_the_defaults():
-    # issue 18p's declared rule on the CV folds: gm.GVF(scale_estimate="align") scored 0.637
-    # against gm.GVF()'s 0.554 with "warp_fitted"; issue 18q's: "align_open" read the speed
+    # the declared rule on the CV folds: gm.GVF(scale_estimate="align") scored 0.637
+    # against gm.GVF()'s 0.554 with "warp_fitted"; then "align_open" read the speed
     # within 15 % on 0.600 of the frames against "sampled"'s 0.437, and back to back on the
-    # training folds 0.486 against 0.129 (docs/notes/issue-18q.md)
+    # training folds 0.486 against 0.129
     model = gm.GVF()
     assert model.scale_estimate == "align" and model.speed_estimate == "align_open"
     # (files saved before scale_estimate existed load "sampled", as they ran)

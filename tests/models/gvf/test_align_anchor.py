@@ -1,6 +1,6 @@
 """GVF's speed from an alignment anchored at the gesture's beginning, handed to a newer path
 when the gesture has ended or no longer fits (``speed_estimate="align_anchor"``:
-gvf_align_anchor, docs/notes/issue-18s.md)."""
+gvf_align_anchor)."""
 
 from __future__ import annotations
 
@@ -78,7 +78,7 @@ def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes, monkeypa
     """Two different takes back to back without a reset, the second at x0.5, x1, x2: the
     second's class re-anchors on the second take's first frame and reads its speed (measured:
     the anchor exactly there, speed / factor in [0.983, 1.026] after 30 % of it with the
-    slope, [0.977, 1.067] with the chord, the package's reading since issue 18v); alone, the
+    slope, [0.977, 1.067] with the chord, the package's reading); alone, the
     same take never re-anchors."""
     model, (a, b) = two_takes
     monkeypatch.setattr(model, "align_speed", reading)  # (restored after the test)

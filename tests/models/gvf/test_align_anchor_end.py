@@ -1,5 +1,5 @@
 """``"align_anchor"``'s end read from the stream (gvf_align_anchor's ``LATCH_END``,
-``SETTLE_SHARE``, ``STILL_RATIO``, ``PASS_SHARE``; docs/notes/issue-18t.md): a gesture cut
+``SETTLE_SHARE``, ``STILL_RATIO``, ``PASS_SHARE``): a gesture cut
 short and held restarts the next one."""
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, 
     held still 20 frames, then the second take at x0.5, x1, x2 without a reset: with the held
     end the second's class re-anchors on the second take's first frame and reads its speed
     (measured: exactly there, speed / factor in [0.983, 1.026] after 30 % of it with the
-    slope, [0.977, 1.067] with the chord, the package's reading since issue 18v); with the
+    slope, [0.977, 1.067] with the chord, the package's reading); with the
     end rule of 18s only it stays on the first take's anchor (measured: speed / factor from
     0.07 to 1.53)."""
     for name, value in HELD_END.items():

@@ -1,4 +1,4 @@
-"""The open alignment's connected rule (``GVF(align_null_cost > 0)``, docs/notes/issue-18w.md):
+"""The open alignment's connected rule (``GVF(align_null_cost > 0)``):
 paths compare by their total cost since the reset, a frame explained by no gesture costing
 ``align_null_cost``, a path beginning from the least of the null's total and a gesture end's
 plus ``align_switch_cost``; ``align_null_cost=0`` is the per-frame rule of before."""
@@ -21,7 +21,7 @@ from .test_core import _replay, _shapes_dataset, assert_as_recorded
 from .test_recognizer import _same_stream
 from .test_speed import _hapt_replay
 
-#: the connected rule's costs these tests run (the defaults since issue 18x's CV; 18w's were
+#: the connected rule's costs these tests run (the defaults chosen by cross-validation; the first ones were
 #: 5 and 100 without a young cost)
 CONNECTED = {"align_null_cost": 6.0, "align_switch_cost": 150.0, "align_young_cost": 2.0}
 
@@ -48,8 +48,8 @@ def rules(datasets_dir):
     inputs, the chord)."""
     ds, two = two_takes_dataset(datasets_dir)
     # (the open alignment's reading from the first frame: the since-reset one until a
-    # restart, the default since issue 18y, in test_align_reset_margin.py)
-    # (the per-frame rule at the alignments' floor of before issue 18aa, 0.1, where it
+    # restart, the default, in test_align_reset_margin.py)
+    # (the per-frame rule at the alignments' earlier floor, 0.1, where it
     # fails after a pause; at today's 0.02 it reads these two takes' pauses too, 0.977-1.067)
     models = {"per frame": gm.GVF(300, uniform_scale=True, align_null_cost=0.0,
                                   align_floor=0.1).fit(ds),
@@ -156,7 +156,7 @@ def test_a_second_gesture_restarts_after_a_pause(rules):
 
 
 def test_young_paths_prove_themselves_before_they_take_over(rules):
-    """Issue 18x: the second take at x0.5 right after the first begins slowly from the
+    """The second take at x0.5 right after the first begins slowly from the
     posture the first ended in; without the young cost (18w's rule) its path begins late,
     crosses the template in the frames left and reads 4-16 times the factor (measured, with
     or without a pause); with it, 0.977-1.067 (the test above)."""
@@ -192,7 +192,7 @@ def test_saved_loaded_and_older_files_compare_per_frame(tmp_path):
         del meta["params"][name]
     old = restore(json.loads(json.dumps(meta)), arrays)
     assert old.align_null_cost == 0.0 and old.align_young_cost == 0.0
-    # (a file of issue 18w's rule, without the young cost: none)
+    # (a file of the first connected rule, without the young cost: none)
     meta, arrays = model.dump()
     del meta["params"]["align_young_cost"]
     assert restore(json.loads(json.dumps(meta)), arrays).align_young_cost == 0.0

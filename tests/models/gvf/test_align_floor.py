@@ -1,4 +1,4 @@
-"""GVF's ``align_floor`` (docs/notes/issue-18aa.md): the floor of the alignments' size
+"""GVF's ``align_floor``: the floor of the alignments' size
 normalisation, as a fraction of each template's root mean square. A take made smaller has a
 smaller running root mean square but the same floor, so the higher the floor, the more a
 size-only change moves what the alignment reads."""
@@ -52,7 +52,7 @@ def _moved_by_half_size(model, test) -> float:
 
 def test_a_lower_floor_leaves_a_size_only_change_alone(hapt_model):
     # measured on subject 1's 12 takes: 9.3 % of frames moved at the floor 0.1, 3.3 % at
-    # 0.03, 0.9 % at 0.01 (docs/notes/issue-18z.md found the same on the training folds)
+    # 0.03, 0.9 % at 0.01 (the same on the training folds)
     model, test = hapt_model
     moved = {}
     for floor in (0.1, 0.01):
@@ -84,7 +84,7 @@ def _x() -> np.ndarray:
 
 
 def test_the_default_is_the_cvs_floor_and_the_floor_reaches_the_stream():
-    assert gm.GVF().align_floor == 0.02  # issue 18aa's CV
+    assert gm.GVF().align_floor == 0.02  # chosen by cross-validation on HAPT
     assert FLOOR == 0.1  # what files saved before the parameter computed
     model = gm.GVF(50, random_state=2, align_floor=0.1).fit(_shapes_dataset())
     before = np.array([r.speed for r in model.stream().run(_x())])

@@ -1,5 +1,5 @@
 """GVF's speed from an open-begin alignment that restarts for a next gesture and holds at a
-held end (``speed_estimate="align_open"``: gvf_align_open, docs/notes/issue-18q.md)."""
+held end (``speed_estimate="align_open"``: gvf_align_open)."""
 
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ def two_takes(datasets_dir):
     each class's template is the take itself, so the truth of the speed is exactly the
     replay's factor. A model per speed estimate (300 particles, one scale for all inputs),
     reading the speed as the least-squares slope (``align_speed="slope"``, the measurements
-    below; the chord, the default since issue 18v, in test_align_speed.py) and comparing
+    below; the chord, the default, in test_align_speed.py) and comparing
     the open alignment's paths per frame (``align_null_cost=0``; the connected rule, the
-    default since issue 18w, in test_align_connected.py)."""
+    default, in test_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
     models = {how: gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate=how,
                           align_speed="slope", align_null_cost=0.0).fit(ds)
@@ -59,7 +59,7 @@ def _speed(model, x, label):
 def test_on_a_real_take_it_reads_the_replays_speed(two_takes, monkeypatch):
     # measured: after 30 % of each replay (x0.5, x1, x2 in time, each at size x1, x0.5, x2),
     # every frame's speed / factor in [0.958, 1.100] on both takes with the default step limit
-    # (align_max_step 12, issue 18u: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
+    # (align_max_step 12: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
     # frames after 30 %, down to 1.024 at its end), [0.958, 1.082] with the limit of before (4)
     models, takes = two_takes
     model = models["align_open"]

@@ -1,4 +1,4 @@
-"""GVF's ``align_reset_margin`` (docs/notes/issue-18y.md): under the open alignment's connected
+"""GVF's ``align_reset_margin``: under the open alignment's connected
 rule, each class reports the since-reset alignment's speed until the path its open alignment
 reports costs less than the since-reset alignment's best by more than the margin (a new
 gesture has begun), then the open alignment's until the next reset; None, the open
@@ -92,7 +92,7 @@ def test_the_rule_against_a_re_statement():
 
 def test_the_default_and_none_the_open_alignment_as_before():
     ds = _shapes_dataset()
-    assert gm.GVF().align_reset_margin == 400.0  # issue 18y's CV
+    assert gm.GVF().align_reset_margin == 400.0  # chosen by cross-validation on HAPT
     res = gm.GVF(300, random_state=2, align_reset_margin=None, align_floor=0.1,
                  align_max_step=12).fit(ds).stream().run(_x())  # (the floor and step of then)
     for j, speed in BEFORE.items():

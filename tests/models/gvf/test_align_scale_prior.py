@@ -1,4 +1,4 @@
-"""What GVF's ``"align"`` scale is pulled towards (docs/notes/issue-18ab.md):
+"""What GVF's ``"align"`` scale is pulled towards:
 ``align_scale_target="particles"`` (the particles' scale, as before) or ``"amplitude"`` (each
 input's amplitude ratio to the aligned template's prefix), with the weight
 ``align_scale_prior`` (times ``SCALE_FIT_PRIOR``)."""
@@ -41,7 +41,7 @@ BEFORE = {
 
 
 def test_the_particles_target_at_weight_1_is_the_scale_of_before():
-    defaults = gm.GVF().get_params()  # issue 18ab's CV, re-scored in 18ae
+    defaults = gm.GVF().get_params()  # chosen by cross-validation, re-scored since
     assert (defaults["align_scale_target"], defaults["align_scale_prior"]) == ("amplitude", 5.0)
     model = gm.GVF(100, random_state=3, align_scale_target="particles",
                    align_scale_prior=1.0, align_max_step=12).fit(_shapes_dataset())
@@ -117,7 +117,7 @@ def test_the_amplitude_target_reads_a_smaller_gesture_sooner(datasets_dir):
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    # 1: the default saved between issues 18ab and 18ae (files store it); 20: another
+    # 1: an earlier default (files store it); 20: another
     for prior in (1.0, 20.0):
         model = gm.GVF(100, random_state=3, align_scale_target="amplitude",
                        align_scale_prior=prior).fit(_shapes_dataset())

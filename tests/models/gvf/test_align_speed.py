@@ -1,5 +1,5 @@
 """``GVF(align_speed="chord")``: the alignments' speed read as the path's advance over its
-frames instead of the least-squares slope (docs/notes/issue-18v.md)."""
+frames instead of the least-squares slope."""
 
 from __future__ import annotations
 

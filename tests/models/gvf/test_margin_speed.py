@@ -1,4 +1,4 @@
-"""GVF's ``align_margin_speed`` (docs/notes/issue-18ad.md): the restart margin
+"""GVF's ``align_margin_speed``: the restart margin
 (``align_reset_margin``) divided by the since-reset winner's held speed to this power. The
 margin is a difference of summed frame costs, so a gesture performed slowly, with more frames,
 reaches it over less of the gesture; divided by the speed, the margin is the same share of a
@@ -118,7 +118,7 @@ def test_a_second_gesture_still_restarts(datasets_dir):
 
 
 def test_the_default_is_the_declared_runs_choice():
-    assert gm.GVF().align_margin_speed == 0.5  # issue 18ad's CV (docs/notes/issue-18ad.md)
+    assert gm.GVF().align_margin_speed == 0.5  # chosen by cross-validation on HAPT
 
 
 def test_saved_loaded_and_older_files(tmp_path):

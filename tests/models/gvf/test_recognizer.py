@@ -112,7 +112,7 @@ def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wron
     alone, pooled = np.array(right[0.0]), np.array(right[0.5])
     # 96 readings: 75 right alone, 78 pooled (6 corrected, 3 lost). (18e's pool, measured
     # with it: the "cumulative" decision that became the default in 18h gives 73 at w 0.3,
-    # 2 corrected, 4 lost, and 72 at 0.5 on these 12 takes: docs/notes/issue-18h.md.)
+    # 2 corrected, 4 lost, and 72 at 0.5 on these 12 takes.)
     assert (pooled & ~alone).sum() >= 5
     assert pooled.sum() > alone.sum()
 

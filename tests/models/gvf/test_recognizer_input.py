@@ -1,7 +1,6 @@
 """GVF's ``recognizer_input`` (the recognizer HHMM fed each class's frame brought back to its
 size by its scale estimate, with or without the Jacobian term) and ``recognizer_gate`` (the
-pool's weight moving towards the HHMM alone when the speed and scale estimates are near 1),
-issue 18l."""
+pool's weight moving towards the HHMM alone when the speed and scale estimates are near 1)."""
 
 from __future__ import annotations
 
@@ -38,7 +37,7 @@ def _resized_x() -> np.ndarray:
 
 def test_plain_and_gate_off_are_the_stream_as_before():
     model = gm.GVF(300, random_state=2, recognizer_gate=0.0).fit(_shapes_dataset())
-    # (the CVs' choice, docs/notes/issue-18l.md and issue-18o.md: the plain input, the gate
+    # (the CVs' choice, docs/decisions.md: the plain input, the gate
     # at 1)
     assert model.recognizer_input == "plain" and gm.GVF().recognizer_gate == 1.0
     res = model.stream().run(_resized_x())

@@ -33,7 +33,7 @@ BEFORE = {
 
 
 #: the local warp's window the CV ranked best among local ones (no forgetting: the mean
-#: since the class's gesture began; docs/notes/issue-18g.md)
+#: since the class's gesture began;
 LOCAL = 1e6
 
 
@@ -103,7 +103,7 @@ def hapt_gvf(datasets_dir):
         if subjects[i] > 2:
             ds.add(takes[i], label=labels[i])
     # (the recognizer's 5-state warp and the fitted scale, with which these tests' figures
-    # were measured; 18i's defaults differ: docs/notes/issue-18i.md)
+    # were measured; 18i's defaults differ:
     model = gm.GVF(300, templates_per_class=4, tolerance=0.15, learned_tolerance=True,
                    uniform_scale=True, speed_states=0, recognizer_states=5,
                    scale_estimate="fitted").fit(ds)

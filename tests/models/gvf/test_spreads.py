@@ -1,5 +1,5 @@
 """A GVF class trained from a single take borrows the spreads of the classes of several takes
-(gesturemap/models/gvf_spreads.py, issue 18m)."""
+(gesturemap/models/gvf_spreads.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The spotting verifier's context (issue 12k): statistics of the frames before an event's
+"""The spotting verifier's context: statistics of the frames before an event's
 start, read from the live stream's ring at emission (no added delay), stored in the verifier's
 JSON, chosen among several lengths by its cross-fit; a verifier without one is 12h's."""
 

@@ -1,4 +1,4 @@
-"""K-fold cross-fitting of the spotting verifier (issue 12l): ``fit_verifier(folds=K)``, the
+"""K-fold cross-fitting of the spotting verifier: ``fit_verifier(folds=K)``, the
 nested CV's ``verifier_folds``, ``gesturemap eval --spotting --verify --verifier-folds K``.
 Each detection the verifier learns from (and each score that switches it on) comes from a
 spotter trained on the other K - 1 folds of groups, never on its own group; 2 folds are the

@@ -1,4 +1,4 @@
-"""The spotting verifier as a live part of spotting (issue 12h): plain arrays that predict as
+"""The spotting verifier as a live part of spotting: plain arrays that predict as
 scikit-learn does, JSON in and out with checked values, applied by a Spotter as it emits (in a
 stream and in gm.spot alike, on the frames its ring holds), and trained by gm.fit_verifier."""
 

@@ -1,4 +1,4 @@
-"""The rule that switches the spotting verifier on (issue 12n): a margin its cross-fitted inner
+"""The rule that switches the spotting verifier on: a margin its cross-fitted inner
 score must beat the spotter's alone by, and a paired bootstrap over the inner subjects whose
 fraction of wins must reach a confidence; without either, the strict comparison of before."""
 
@@ -154,7 +154,7 @@ def test_fit_verifier_margin_decides_on_the_same_scores(streams, plain) -> None:
 def test_fit_verifier_bootstrap_by_default(streams, plain) -> None:
     """Two subjects, each drawn whole: a draw of the same subject twice is still a paired
     comparison; a verifier that wins in both subjects wins every draw. The bootstrap at a
-    confidence of 0.9 is the default since issue 12n's declared runs."""
+    confidence of 0.9 is the default (declared before the held-out runs that kept it)."""
     st = streams
     runs = [gm.fit_verifier(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
                             gestures=[1, 2], context=[50], **rule, **SETTINGS)

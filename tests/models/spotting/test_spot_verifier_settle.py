@@ -1,4 +1,4 @@
-"""A spotting verifier that waits for the movement to settle (issue 12v): with a wait
+"""A spotting verifier that waits for the movement to settle: with a wait
 ``(read, settle)`` it reads the ``read`` frames after the stream is still again — the posture
 the gesture ended in — and the event comes then, at most ``settle`` frames after the spotter's
 emission (then it reads the last ``read`` frames whatever they are). Checked against a plain re-statement of the rule, in a stream, in

@@ -1,4 +1,4 @@
-"""The spotting verifier's wait (issue 12k, second variant): it also reads the frames just
+"""The spotting verifier's wait (second variant): it also reads the frames just
 after the spotter's emission, and the event is emitted that many frames later — in a stream,
 in gm.spot and run in pieces alike; stored in its JSON; chosen by its cross-fit."""
 

@@ -1,4 +1,4 @@
-"""The spotting verifier reading two context windows at once (issue 12m): the statistics of the
+"""The spotting verifier reading two context windows at once: the statistics of the
 ``context`` frames before an event's start and of the nearest ``near`` of them, concatenated,
 so that no cross-fit has to choose between the two lengths; stored in its JSON (``"near"``),
 read from the live stream's ring at emission; a verifier without it is 12k's."""

@@ -40,8 +40,8 @@ def _nested(seed: int, turns: float = 1.0) -> tuple[gm.HHMM, np.ndarray,
         truth.append((name, t + len(r), t + len(r) + len(g) - 1))
         t += len(r) + len(g)
     parts.append(_rest(100, rng))
-    # the HHMM's defaults of issue 10e (regularisation 0.01, first difference), which the
-    # scenes below were written with (issue 10f moved them)
+    # the HHMM's earlier defaults (regularisation 0.01, first difference), which the
+    # scenes below were written with
     model = gm.HHMM(states=6, relative_regularization=0.01, delta_lag=1).fit(ds)
     return model, np.vstack(parts), truth
 
@@ -112,7 +112,7 @@ def test_defer_projection_counts_what_the_longer_gesture_still_has_to_come() -> 
     # the same events stepping
     s = gm.Spotter(model, hold_frames=3, defer_frames=60, defer_projection=1.0).stream()
     assert [ev for ev in (s.step(f).event for f in stream) if ev is not None] == projected
-    # 0 is issue 12b's rule, and the default
+    # 0: a deferring rival counts by its partial score alone (the default)
     assert gm.spot(model, stream, hold_frames=3, defer_frames=60, defer_projection=0.0) == alone
     assert gm.Spotter(model).defer_projection == 0.0
     with pytest.raises(gm.GesturemapError, match="defer_projection"):

@@ -1,4 +1,4 @@
-"""A class's own ``min_stay`` (``Spotter(min_stays={label: fraction})``, issue 12t) and the
+"""A class's own ``min_stay`` (``Spotter(min_stays={label: fraction})``) and the
 nested CV step that chooses it per class on the inner folds."""
 
 from __future__ import annotations

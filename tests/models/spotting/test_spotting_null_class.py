@@ -1,4 +1,4 @@
-"""The null class's covariance floor (issue 12q): an HHMM regularises each class relative to
+"""The null class's covariance floor: an HHMM regularises each class relative to
 the spread of its own data, so a null class trained on wide movement and on a still posture
 gets Gaussians too wide for that posture; a gesture ending in it then out-scores the null on
 every still frame. ``class_params={gm.NULL: {..., "relative_regularization": 0.01}}`` gives

@@ -1,4 +1,4 @@
-"""Spotting's null model option (issue 12p): with null takes, ``null_model="null+gestures"``
+"""Spotting's null model option: with null takes, ``null_model="null+gestures"``
 puts every gesture state beside the null class's states in the null model."""
 
 from __future__ import annotations
