@@ -16,18 +16,18 @@ class's state and a **null model**:
 - ``null_model="null+gestures"`` with null takes: both, half the mass each (issue 12p).
 
 A match's score is its summed log-likelihood ratio. A class's match counts once its score
-reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
+reaches ``thresholds`` times the class's *typical* score (what a take of the class is expected to
 score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
 frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
 ``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
 explanation of the stream wins); the best candidate is emitted when its score has not improved
 for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
 ``refractory_frames`` frames ignore everything and every partial match starts afresh. The
-thresholds are model-implied, so one ``threshold`` fits gestures of any length, dimension or
+thresholds are model-implied, so one number fits gestures of any length, dimension or
 rate.
 
 DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
-while its distance is under ``threshold`` times the model's calibrated ``threshold_``.
+while its distance is under ``thresholds`` times the model's calibrated ``threshold_``.
 
 The defaults were chosen by leave-subjects-out cross-validation on HAPT's training subjects
 (see docs/spotting.md).
