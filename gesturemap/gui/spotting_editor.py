@@ -27,7 +27,7 @@ SPOTTING_KINDS = SPOT_KINDS
 
 #: What each field means, for its label's tooltip.
 HELP = {
-    "thresholds": "A match counts from this fraction of its class's typical score (HHMM, GMM); "
+    "relative_threshold": "A match counts from this fraction of its class's typical score (HHMM, GMM); "
                  "DTW: while its distance is under this times the model's threshold. Higher: "
                  "fewer false alarms, more misses.",
     "min_duration": "A match counts when it lasts at least this fraction of its class's "
@@ -136,8 +136,6 @@ class SpottingEditor(QtWidgets.QGroupBox):
         kept = [f"per-class {name} (kept as the project has them): {self._given[name]}"
                 for name in ("thresholds", "min_stay", "min_stays")
                 if isinstance(self._given.get(name), dict)]
-        if "threshold" in self._given:  # the number beside a dict of classes' own
-            kept.append(f"threshold (kept as the project has it): {self._given['threshold']}")
         if "bound_matches" in self._given:
             kept.append("bound_matches (kept as the project has it): "
                         f"{self._given['bound_matches']}")

@@ -16,7 +16,7 @@ class's state and a **null model**:
 - ``null_model="null+gestures"`` with null takes: both, half the mass each (issue 12p).
 
 A match's score is its summed log-likelihood ratio. A class's match counts once its score
-reaches ``thresholds`` times the class's *typical* score (what a take of the class is expected to
+reaches ``relative_threshold`` times the class's *typical* score (what a take of the class is expected to
 score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
 frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
 ``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
@@ -27,7 +27,8 @@ thresholds are model-implied, so one number fits gestures of any length, dimensi
 rate.
 
 DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
-while its distance is under ``thresholds`` times the model's calibrated ``threshold_``.
+while its distance is under ``relative_threshold`` times the model's calibrated ``threshold_``;
+a class named in ``thresholds`` has that absolute score (or distance) instead.
 
 The defaults were chosen by leave-subjects-out cross-validation on HAPT's training subjects
 (see docs/spotting.md).
@@ -127,11 +128,12 @@ class Spotter:
     model : a fitted :class:`~gesturemap.HHMM`, :class:`~gesturemap.GMM` or
         :class:`~gesturemap.DTW`. Its class :data:`NULL` (``null_label``), if any, is the null
         model and is never emitted.
-    thresholds : a number: every class's match counts from this fraction of its class's
-        typical score (HMMs), or while its distance is under this times the model's
-        ``threshold_`` (DTW); default 0.4. A dict ``{label: score}``: those classes' own
-        absolute thresholds (scores, or DTW distances, as ``gm.audit_spotting`` reports them
-        in ``audit.thresholds``); the classes it does not name keep the fraction.
+    relative_threshold : a match counts from this fraction of its class's typical score
+        (HMMs), or while its distance is under this times the model's ``threshold_`` (DTW);
+        default 0.4. One number for every class: the thresholds are model-implied.
+    thresholds : optional ``{label: score}``: those classes' own absolute thresholds (scores,
+        or DTW distances, as a rehearsal audit reports them in ``audit.thresholds``),
+        overriding the relative one; the classes it does not name keep it.
     min_duration : a match counts when it spans at least this fraction of its class's expected
         duration (HMMs: from the transition probabilities; DTW: the class's median take).
     hold_frames : a candidate is emitted once its score has not improved for this many frames.
@@ -184,19 +186,19 @@ class Spotter:
         ``context`` also sees that many frames before each event's start, one with a ``wait``
         that many after the spotter's emission (the event comes that much later): the ring
         holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
-    threshold, min_stays : the names of earlier releases for the number of ``thresholds`` and
-        the dict of ``min_stay``: still accepted (with a DeprecationWarning) and merged into
-        them, a dict's classes overriding the number.
+    threshold, min_stays : the names of earlier releases for ``relative_threshold`` and the
+        dict of ``min_stay``: still accepted (with a DeprecationWarning).
 
     Attributes
     ----------
-    threshold, thresholds : the fraction for every class, and the classes' own scores
-        (``{label: score}``), as given by ``thresholds`` (and ``threshold``).
+    relative_threshold, thresholds : the fraction for every class, and the classes' own
+        scores (``{label: score}``); ``threshold`` is the fraction too (its earlier name).
     min_stay, min_stays : the fraction for every class, and the classes' own
         (``{label: fraction}``), as given by ``min_stay`` (and ``min_stays``).
     """
 
-    def __init__(self, model: Any, *, thresholds: float | dict | None = None,
+    def __init__(self, model: Any, *, relative_threshold: float = DEFAULT_THRESHOLD,
+                 thresholds: dict | None = None,
                  min_duration: float = DEFAULT_MIN_DURATION,
                  hold_frames: int = DEFAULT_HOLD_FRAMES,
                  refractory_frames: int = DEFAULT_REFRACTORY_FRAMES,
@@ -220,9 +222,18 @@ class Spotter:
             if given is not None:
                 warnings.warn(f"Spotter: {old!r} is deprecated; use {RENAMED[old]!r}"
                               f"{RENAMED_HOW[old]}.", DeprecationWarning, stacklevel=2)
-        threshold, thresholds = per_class_setting("thresholds", thresholds, threshold)
+        if threshold is not None:
+            if relative_threshold != DEFAULT_THRESHOLD:
+                raise bad_param("threshold", threshold, "nothing beside relative_threshold "
+                                "(its new name): give relative_threshold only")
+            relative_threshold = threshold
+        if thresholds is not None and not isinstance(thresholds, dict):
+            raise bad_param("thresholds", thresholds, "a dict {label: score} of classes' own "
+                            "absolute thresholds (one fraction of every class's typical score "
+                            "is relative_threshold)")
         min_stay, min_stays = per_class_setting("min_stay", min_stay, min_stays)
-        self.threshold = check_value("thresholds", threshold)
+        self.relative_threshold = check_value("relative_threshold", relative_threshold)
+        self.threshold = self.relative_threshold  # its earlier name, still read
         self.min_duration = check_value("min_duration", min_duration)
         self.hold_frames = check_value("hold_frames", hold_frames)
         self.refractory_frames = check_value("refractory_frames", refractory_frames)
@@ -242,7 +253,7 @@ class Spotter:
         if not self.labels:
             raise GesturemapError(
                 "the model knows only the null class: record takes of at least one gesture.")
-        self.thresholds = self._per_class("thresholds", thresholds, "score")
+        self.thresholds = self._per_class("thresholds", thresholds or {}, "score")
         self.min_stays = {lb: check_value("min_stay", v) for lb, v in
                           self._per_class("min_stay", min_stays, "fraction").items()}
         self._class_index = [labels.index(lb) for lb in self.labels]
@@ -658,23 +669,24 @@ class SpottingStream(VerifierQueue, StreamBase):
 
 #: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s
 #: (and :data:`RENAMED`'s old names).
-SETTINGS = ("thresholds", "min_duration", "max_duration", "hold_frames", "refractory_frames",
+SETTINGS = ("relative_threshold", "thresholds", "min_duration", "max_duration", "hold_frames",
+            "refractory_frames",
             "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
             "verifier", "threshold", "min_stays")
-#: Old setting names, still accepted: ``{old: new}``. ``threshold`` was the number of
-#: ``thresholds``, ``min_stays`` the dict of ``min_stay``.
-RENAMED = {"threshold": "thresholds", "min_stays": "min_stay"}
-RENAMED_HOW = {"threshold": " (a number: the fraction for every class)",
+#: Old setting names, still accepted: ``{old: new}``. ``threshold`` is now
+#: ``relative_threshold``, ``min_stays`` the dict form of ``min_stay``.
+RENAMED = {"threshold": "relative_threshold", "min_stays": "min_stay"}
+RENAMED_HOW = {"threshold": " (the fraction of every class's typical score)",
                "min_stays": " (a dict: the classes' own)"}
 #: The settings that take one number for every class or a dict ``{label: number}``.
-PER_CLASS = ("thresholds", "min_stay")
+PER_CLASS = ("min_stay",)
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default
-#: (``thresholds`` and ``min_stay``: the number for every class).
+#: (``min_stay``: the number for every class).
 NUMBERS: dict[str, tuple[str, float, bool, float]] = {
-    "thresholds": ("float", 0.0, True, DEFAULT_THRESHOLD),
+    "relative_threshold": ("float", 0.0, True, DEFAULT_THRESHOLD),
     "min_duration": ("float", 0.0, False, DEFAULT_MIN_DURATION),
     "max_duration": ("float", 0.0, True, DEFAULT_MAX_DURATION),
     "hold_frames": ("int", 0, False, DEFAULT_HOLD_FRAMES),
@@ -708,11 +720,11 @@ def check_value(name: str, value: Any) -> Any:
 
 def per_class_setting(name: str, value: Any, old: Any) -> tuple[Any, dict[Any, Any]]:
     """A setting that takes one number (every class) or a dict ``{label: number}``, merged
-    with its old name's value (``threshold`` gave the number, ``min_stays`` the dict).
+    with its old name's value (``min_stays`` gave the dict).
 
     Parameters
     ----------
-    name : ``"thresholds"`` or ``"min_stay"``.
+    name : ``"min_stay"``.
     value : the setting as given: a number, a dict, or None (the default number).
     old : the value given under its old name (:data:`RENAMED`), or None.
 
@@ -742,9 +754,9 @@ def per_class_setting(name: str, value: Any, old: Any) -> tuple[Any, dict[Any, A
 
 def with_new_names(settings: dict[str, Any]) -> dict[str, Any]:
     """Spotting settings with their old names (:data:`RENAMED`) written as the new ones
-    where that says the same: ``{"threshold": 0.3}`` is ``{"thresholds": 0.3}``,
+    where that says the same: ``{"threshold": 0.3}`` is ``{"relative_threshold": 0.3}``,
     ``{"min_stays": {"up": 0}}`` is ``{"min_stay": {"up": 0}}``. An old name given beside
-    its new one (a number for every class beside the classes' own) is kept: the
+    its new one (``min_stays`` beside a number for every class) is kept: the
     :class:`Spotter` merges them."""
     out = dict(settings)
     for old, new in RENAMED.items():
@@ -759,7 +771,7 @@ def check_settings(settings: Any) -> dict[str, Any]:
     :class:`Spotter` is built). Returns them as a plain dict."""
     if not isinstance(settings, dict):
         raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
-                        "defaults or {\"thresholds\": 0.4}")
+                        "defaults or {\"relative_threshold\": 0.4}")
     for key in settings:
         if key not in SETTINGS:
             raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
@@ -775,12 +787,14 @@ def check_settings(settings: Any) -> dict[str, Any]:
     if "threshold" in settings:
         check_value("threshold", settings["threshold"])
     settings = with_new_names(settings)
-    for key in ("thresholds", "min_stay", "min_stays"):
+    if settings.get("thresholds") is not None and not isinstance(settings["thresholds"], dict):
+        raise bad_param("thresholds", settings["thresholds"], "a dict {label: score} (one "
+                        "fraction of every class's typical score is relative_threshold)")
+    for key in ("min_stay", "min_stays"):
         value = settings.get(key)
         if isinstance(value, dict):
-            if key != "thresholds":  # (a class's own score may be any number)
-                for v in value.values():
-                    check_value("min_stay", v)
+            for v in value.values():
+                check_value("min_stay", v)
         elif value is not None:
             check_value(key, value)
     out = dict(settings)
