@@ -557,7 +557,7 @@ def main() -> None:
                     "default off")
     ap.add_argument("--per-class-min-stay", action="store_true",
                     help="after the grid's choice, each class in turn tries each of the grid's "
-                    "min_stay values as its own (Spotter min_stays), kept when the inner score "
+                    "min_stay values as its own (a {label: fraction} min_stay), kept when the inner score "
                     "rises")
     ap.add_argument("--defaults", action="store_true",
                     help="choose the package defaults: every setting of the grid (max_stay "
@@ -591,7 +591,7 @@ def main() -> None:
         return
     if args.defaults:
         st = load_streams(str(DATA / "HAPT_train_streams.npz"))
-        grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+        grid = {"relative_threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
                 "max_stay": [0.75, 1.0] if args.max_stay is None else [args.max_stay]}
         if args.settle != [0]:
             grid["settle_frames"] = list(args.settle)
@@ -667,7 +667,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
     if system == "dtw":
         print("baseline: subsequence DTW, per-class thresholds", flush=True)
         return {"subsequence DTW": nested_baseline(st, dtw_baseline, [0.25, 0.4, 0.6], log)}
-    grid = {"threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+    grid = {"relative_threshold": list(args.threshold), "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
             "max_stay": [args.max_stay or 1.0], "defer_frames": list(args.defer)}
     if args.projection != [0.0]:
         grid["defer_projection"] = list(args.projection)
@@ -683,7 +683,7 @@ def run_system(system: str, st: Any, args: argparse.Namespace) -> dict[str, Any]
         grid["relabel_context"] = [None, *args.relabel]
         relabeler = RELABELERS[args.relabel_with]
     if args.quick:
-        grid = {"threshold": [0.3, 0.4], "max_stay": [1.0]}
+        grid = {"relative_threshold": [0.3, 0.4], "max_stay": [1.0]}
     print("gm.spot over an HHMM", flush=True)
     features = _identity if args.low_pass >= 1.0 else partial(low_pass, alpha=args.low_pass)
     variants = None if args.quick else null_variants(args.null_relative_regularization)

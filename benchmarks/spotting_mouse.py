@@ -71,7 +71,7 @@ def main() -> None:
         model, x, truth = performance(seed)
         for s in settings:
             max_stay, threshold, min_stay = s
-            events = gm.spot(model, x, threshold=threshold, max_stay=max_stay, min_stay=min_stay)
+            events = gm.spot(model, x, relative_threshold=threshold, max_stay=max_stay, min_stay=min_stay)
             r = match_detections(truth, [(e.label, e.emitted) for e in events], tolerance=100)
             c = counts[s]
             c[0] += len(r.true_positives)

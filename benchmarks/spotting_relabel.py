@@ -97,7 +97,7 @@ def run_nested(seed: int) -> dict[str, Any]:
 
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     classes = [str(g) for g in st.gestures]
-    grid = {"threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
+    grid = {"relative_threshold": [0.2, 0.3, 0.4], "min_stay": [0.0, 0.5], "hold_frames": [10, 25],
             "max_stay": [1.0], "defer_frames": [0, 50]}
     held: dict[str, list[Any]] = {"N": [], "NR": []}
     folds = []

@@ -187,7 +187,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="K=V",
-        help="a spotting setting (threshold, min_stay, hold_frames...); repeatable",
+        help="a spotting setting (relative_threshold, min_stay, hold_frames...); repeatable",
     )
     spot.add_argument("--rate", type=_rate, default=argparse.SUPPRESS,
                       help="frame rate in Hz (default 50)")

@@ -17,7 +17,7 @@ from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY, check_params
-from ..models.base import FOLLOWING_DECISIONS
+from ..models.base import FOLLOWING_DECISIONS, with_new_names
 from ..models.classic import ACTIVATIONS, SVM_KERNELS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
@@ -209,6 +209,10 @@ class ParamsForm(QtWidgets.QWidget):
         self.kind = kind
         self.defaults = MODEL_REGISTRY[kind]().get_params()
         self._given = dict(params or {})
+        try:  # settings written before a parameter was renamed: its editor, by the new name
+            self._given = with_new_names(MODEL_REGISTRY[kind], self._given)
+        except GesturemapError:  # both names given: kept as they are, the check says so
+            pass
         self.editors, self._kept = {}, {}
         for name, default in self.defaults.items():
             value = self._given.get(name, default)

@@ -4,8 +4,9 @@
 Every number is typed as text (a spin box would refuse a wrong value without saying why, and
 round a fraction): what :meth:`SpottingEditor.problems` finds is shown in red under the fields
 and the wrong field is outlined, and the model panel sends nothing until it is corrected.
-Settings the editor does not show (the per-class ``thresholds`` and ``min_stays`` of a project
-file, ``bound_matches``) are kept as they were. The spotting verifier (``gesturemap train DIR
+Settings the editor does not show (the per-class ``thresholds`` and ``min_stay`` dicts of a
+project file, whose number field is then read-only, and ``bound_matches``) are kept as they
+were. The spotting verifier (``gesturemap train DIR
 --verifier``), or the context relabeller in its place (``--relabeler``), is shown on one
 read-only line, with a button that removes it.
 """
@@ -17,7 +18,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
-from ..models.spotting.core import NULL, NUMBERS, SPOT_KINDS, check_value
+from ..models.spotting.core import NULL, NUMBERS, SPOT_KINDS, check_value, with_new_names
 
 __all__ = ["SPOTTING_KINDS", "SpottingEditor", "verifier_text"]
 
@@ -26,7 +27,7 @@ SPOTTING_KINDS = SPOT_KINDS
 
 #: What each field means, for its label's tooltip.
 HELP = {
-    "threshold": "A match counts from this fraction of its class's typical score (HHMM, GMM); "
+    "relative_threshold": "A match counts from this fraction of its class's typical score (HHMM, GMM); "
                  "DTW: while its distance is under this times the model's threshold. Higher: "
                  "fewer false alarms, more misses.",
     "min_duration": "A match counts when it lasts at least this fraction of its class's "
@@ -122,15 +123,19 @@ class SpottingEditor(QtWidgets.QGroupBox):
     def show_spotting(self, settings: dict[str, Any] | None) -> None:
         """Show a project's spotting settings (None: spotting off, the fields at their
         defaults)."""
-        self._given = dict(settings or {})
+        self._given = with_new_names(dict(settings or {}))
         self.setChecked(settings is not None)
         for name, field in self.fields.items():
-            field.setText(_text(self._given[name]) if name in self._given else "")
+            value = self._given.get(name)
+            # a dict of classes' own values is kept as it is, not typed over
+            field.setEnabled(not isinstance(value, dict))
+            field.setText("" if value is None or isinstance(value, dict) else _text(value))
             field.setStyleSheet("")
         label = self._given.get("null_label")
         self.null_label.setText("" if label is None else str(label))
         kept = [f"per-class {name} (kept as the project has them): {self._given[name]}"
-                for name in ("thresholds", "min_stays") if self._given.get(name)]
+                for name in ("thresholds", "min_stay", "min_stays")
+                if isinstance(self._given.get(name), dict)]
         if "bound_matches" in self._given:
             kept.append("bound_matches (kept as the project has it): "
                         f"{self._given['bound_matches']}")
@@ -159,7 +164,7 @@ class SpottingEditor(QtWidgets.QGroupBox):
         values: dict[str, Any] = {}
         wrong: list[str] = []
         for name, field in self.fields.items():
-            text = field.text().strip()
+            text = field.text().strip() if field.isEnabled() else ""
             bad = False
             if text:
                 try:
@@ -186,7 +191,8 @@ class SpottingEditor(QtWidgets.QGroupBox):
         if not self.isChecked():
             return None
         values, _ = self._values()
-        out = {k: v for k, v in self._given.items() if k not in NUMBERS or k in values}
+        out = {k: v for k, v in self._given.items()
+               if k not in NUMBERS or k in values or isinstance(v, dict)}
         for name, value in values.items():
             if name in self._given or value != NUMBERS[name][3]:
                 out[name] = value

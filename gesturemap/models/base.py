@@ -13,6 +13,7 @@ import functools
 import inspect
 import math
 import os
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -296,6 +297,9 @@ class BaseModel:
     #: Values of parameters added after a model could already be saved: a file that does not
     #: name one was saved before it existed and loads with the behaviour it had then.
     legacy_params: ClassVar[dict[str, Any]] = {}
+    #: Old names of renamed parameters, ``{old: new}``: still accepted by ``__init__`` and
+    #: ``set_params`` (with a DeprecationWarning), and read from saved models and projects.
+    renamed_params: ClassVar[dict[str, str]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -312,6 +316,7 @@ class BaseModel:
         """Change parameters. Run-time ones (e.g. ``likelihood_window``) apply to new streams
         at once; the others take effect at the next ``fit``."""
         names = self._param_names()
+        params = with_new_names(type(self), params, warn=True)
         for key, value in params.items():
             if key not in names:
                 raise bad_param(key, value, "one of " + ", ".join(names))
@@ -490,6 +495,44 @@ class BaseModel:
         return path
 
 
+def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool = False
+                   ) -> dict[str, Any]:
+    """``params`` with the old names of renamed parameters (``cls.renamed_params``) replaced
+    by the new ones.
+
+    Parameters
+    ----------
+    cls : the model class whose parameters these are.
+    params : keyword arguments, as given or as read from a file.
+    warn : emit a DeprecationWarning naming the new name for each old one (for code that
+        passes them; a saved model or project is translated silently: re-saving it writes the
+        new names).
+
+    Returns
+    -------
+    dict
+        A new dict; ``params`` itself is not changed.
+
+    Raises
+    ------
+    GesturemapError
+        When an old name and its new name are both given.
+    """
+    out = dict(params)
+    for old, new in cls.renamed_params.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise GesturemapError(
+                f"{cls.__name__}: {old!r} is the old name of {new!r}; give {new!r} only.")
+        if warn:
+            # stacklevel 3: the caller of __init__ / set_params, which call this
+            warnings.warn(f"{cls.__name__}: {old!r} is deprecated; use {new!r}.",
+                          DeprecationWarning, stacklevel=3)
+        out[new] = out.pop(old)
+    return out
+
+
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     out = dict(params)
     cp = out.get("class_params")
@@ -537,7 +580,7 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
             f"unknown model type {kind!r}; known: {', '.join(sorted(MODEL_REGISTRY))}."
         )
     try:
-        params = dict(meta["params"])
+        params = with_new_names(cls, dict(meta["params"]))
         for key, value in cls.legacy_params.items():
             params.setdefault(key, value)
         if params.get("class_params"):
@@ -688,7 +731,7 @@ def frame_dim(model: Any) -> int:
 def _init_with_ignore(init: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(init)
     def wrapper(self: BaseModel, *args: Any, ignore_channels: Any = None, **kwargs: Any) -> None:
-        init(self, *args, **kwargs)
+        init(self, *args, **with_new_names(type(self), kwargs, warn=True))
         self.ignore_channels = ignore_channels
     return wrapper
 

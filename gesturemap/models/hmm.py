@@ -189,25 +189,31 @@ class HMM(BaseModel):
     covariance : ``"diagonal"`` or ``"full"`` covariance per state.
     transition : ``"left-right"`` (each state stays or moves to the next; starts in the
         first) or ``"ergodic"`` (any state to any state).
-    iterations : most Baum-Welch iterations (hmmlearn's ``n_iter``).
-    tolerance : stop when the log-likelihood gains less than this (hmmlearn's ``tol``).
+    em_max_iterations : most Baum-Welch iterations (hmmlearn's ``n_iter``).
+    em_tolerance : stop when an iteration raises the training log-likelihood (summed over
+        the class's takes, in nats) by less than this absolute amount (hmmlearn's ``tol``;
+        the XMM models' ``em_percent_change`` is relative instead).
     min_covar : floor added to every variance (hmmlearn's ``min_covar``), in standardised
         units when ``standardize``.
     standardize : scale every input to zero mean and unit variance (statistics of all the
         training frames) first.
+
+    The names ``iterations`` and ``tolerance`` of earlier releases are still accepted (with a
+    DeprecationWarning) and read from models saved with them.
     """
 
     kind = "hmm"
+    renamed_params = {"iterations": "em_max_iterations", "tolerance": "em_tolerance"}
 
     def __init__(self, states: int = 5, *, covariance: str = "diagonal",
-                 transition: str = "left-right", iterations: int = 20,
-                 tolerance: float = 0.01, min_covar: float = 0.001,
+                 transition: str = "left-right", em_max_iterations: int = 20,
+                 em_tolerance: float = 0.01, min_covar: float = 0.001,
                  standardize: bool = True) -> None:
         self.states = states
         self.covariance = covariance
         self.transition = transition
-        self.iterations = iterations
-        self.tolerance = tolerance
+        self.em_max_iterations = em_max_iterations
+        self.em_tolerance = em_tolerance
         self.min_covar = min_covar
         self.standardize = standardize
 
@@ -215,8 +221,8 @@ class HMM(BaseModel):
         check_int("states", self.states, 1)
         check_choice("covariance", self.covariance, COVARIANCES)
         check_choice("transition", self.transition, TRANSITIONS)
-        check_int("iterations", self.iterations, 1)
-        check_float("tolerance", self.tolerance)
+        check_int("em_max_iterations", self.em_max_iterations, 1)
+        check_float("em_tolerance", self.em_tolerance)
         check_float("min_covar", self.min_covar, strict=True)
         if not isinstance(self.standardize, (bool, np.bool_)):
             raise GesturemapError(f"standardize={self.standardize!r}: expected True or False.")
@@ -249,7 +255,7 @@ class HMM(BaseModel):
             # "scaling" first, "log" where it fails (:func:`_baum_welch`)
             hmm = GaussianHMM(n_components=n, covariance_type="diag" if diagonal else "full",
                               min_covar=float(self.min_covar), n_iter=1,
-                              tol=float(self.tolerance), params="stmc", init_params="",
+                              tol=float(self.em_tolerance), params="stmc", init_params="",
                               implementation="scaling")
             if left_right:
                 trans = np.eye(n) * 0.5 + np.eye(n, k=1) * 0.5
@@ -261,7 +267,8 @@ class HMM(BaseModel):
             covars = np.diagonal(covs, axis1=1, axis2=2).copy() if diagonal else covs
             try:
                 how = _baum_welch(hmm, x, lengths, (startprob, trans, means, covars),
-                                  int(self.iterations), float(self.tolerance), cancel)
+                                  int(self.em_max_iterations), float(self.em_tolerance),
+                                  cancel)
             except TrainingCancelled:
                 raise
             except (ValueError, np.linalg.LinAlgError) as exc:

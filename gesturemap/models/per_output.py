@@ -54,6 +54,7 @@ from .base import (
     frame_dim,
     register_model,
     restore,
+    with_new_names,
 )
 
 __all__ = ["PerOutput", "PerOutputStream"]
@@ -74,7 +75,8 @@ def _check_output(i: int, spec: Any) -> dict[str, Any]:
     if kind not in MODEL_REGISTRY or kind == PerOutput.kind:
         known = ", ".join(k for k in sorted(MODEL_REGISTRY) if k != PerOutput.kind)
         raise bad_param(f"{where}.kind", kind, "one of " + known)
-    params = dict(spec.get("params") or {})
+    # an output saved before one of its model's parameters was renamed: the new name
+    params = with_new_names(MODEL_REGISTRY[kind], dict(spec.get("params") or {}))
     try:
         sub = MODEL_REGISTRY[kind](**params)
     except TypeError as exc:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..models import MODEL_REGISTRY
+from ..models.base import with_new_names
 from ..utils.storage import validation_error
 
 _DEFAULT_MODEL = "hhmm"
@@ -136,7 +137,8 @@ def _model_settings(model: Any) -> dict[str, Any]:
         )
     if not isinstance(params, Mapping):
         raise validation_error("model params", params, "a dict of the model's parameters")
-    params = _check_jsonable("model params", dict(params))
+    # a project saved before a parameter was renamed: its new name, written on the next save
+    params = _check_jsonable("model params", with_new_names(MODEL_REGISTRY[kind], dict(params)))
     try:
         MODEL_REGISTRY[kind](**params)
     except TypeError:

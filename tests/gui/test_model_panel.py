@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from gesturemap.gui.model_forms import CHOICES, FloatEdit, kinds_for, model_channels
+from gesturemap.gui.model_forms import CHOICES, FloatEdit, ParamsForm, kinds_for, model_channels
 from gesturemap.gui.panels import ModelPanel
 from gesturemap.gui.session import WindowEngine
 from gesturemap.models import MODEL_REGISTRY, PerOutput
@@ -443,3 +443,16 @@ def test_the_dtw_form_offers_its_decision_normalisation_and_speed_settings(qtbot
     assert panel.problems() == []
     editors["decision"].setCurrentText("window")  # DTW decides cumulatively or decaying
     assert panel.problems() and "decision" in panel.problems()[0]
+
+
+def test_the_hmm_form_shows_its_em_settings_by_their_new_names(qtbot):
+    """gm.HMM's EM stopping is ``em_max_iterations`` / ``em_tolerance``, as the XMM models
+    say it; settings written with the old names (``iterations``, ``tolerance``) show in those
+    editors and come back under the new names."""
+    form = ParamsForm()
+    qtbot.addWidget(form)
+    form.show_params("hmm", {"iterations": 9, "tolerance": 0.5})
+    assert "iterations" not in form.editors and "tolerance" not in form.editors
+    assert form.editors["em_max_iterations"].value() == 9
+    assert form.editors["em_tolerance"].value() == 0.5
+    assert form.params() == {"em_max_iterations": 9, "em_tolerance": 0.5}

@@ -76,22 +76,22 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     window.tabs.setCurrentWidget(panel)
     # the project does not spot: the editor shows it off, with the defaults as placeholders
     assert editor.isVisibleTo(panel) and not editor.isChecked()
-    assert editor.fields["threshold"].placeholderText() == str(gm.models.spotting.DEFAULT_THRESHOLD)
+    assert editor.fields["relative_threshold"].placeholderText() == str(gm.models.spotting.core.DEFAULT_THRESHOLD)
     trained = engine.trainings
     # on, a threshold and a refractory period typed
     editor.setChecked(True)
-    type_into(qtbot, editor.fields["threshold"], "0.45")
+    type_into(qtbot, editor.fields["relative_threshold"], "0.45")
     type_into(qtbot, editor.fields["refractory_frames"], "40")
     click(qtbot, panel.apply_button)
     assert panel.message.text() == "" and editor.message.text() == ""
-    wanted = {"threshold": 0.45, "refractory_frames": 40}
+    wanted = {"relative_threshold": 0.45, "refractory_frames": 40}
     qtbot.waitUntil(lambda: engine.project.model.get("spotting") == wanted, timeout=5000)
     # the retrain's model runs in a spotting stream with those settings
     qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
     qtbot.waitUntil(lambda: isinstance(engine.stream, SpottingStream), timeout=20000)
     spotter = engine.stream.spotter
     assert spotter.threshold == 0.45 and spotter.refractory_frames == 40
-    assert spotter.hold_frames == gm.models.spotting.DEFAULT_HOLD_FRAMES
+    assert spotter.hold_frames == gm.models.spotting.core.DEFAULT_HOLD_FRAMES
     # kept in the project's folder
     qtbot.waitUntil(lambda: saved_spotting(folder) == wanted, timeout=10000)
 
@@ -99,22 +99,22 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     sent: list[dict] = []
     real = panel._apply
     panel._apply = lambda s: (sent.append(s), real(s))
-    type_into(qtbot, editor.fields["threshold"], "-1")
+    type_into(qtbot, editor.fields["relative_threshold"], "-1")
     type_into(qtbot, editor.fields["hold_frames"], "12")
     assert "threshold" in editor.message.text()  # said as it is typed
     click(qtbot, panel.apply_button)
     assert sent == []
     assert panel.message.text().startswith("Not applied")
     assert "threshold" in panel.message.text() and "-1" in panel.message.text()
-    assert "border" in editor.fields["threshold"].styleSheet()
-    assert editor.fields["threshold"].text() == "-1" and editor.fields["hold_frames"].text() == "12"
+    assert "border" in editor.fields["relative_threshold"].styleSheet()
+    assert editor.fields["relative_threshold"].text() == "-1" and editor.fields["hold_frames"].text() == "12"
     assert engine.project.model["spotting"] == wanted
     assert engine.stream.spotter.threshold == 0.45
-    type_into(qtbot, editor.fields["threshold"], "abc")
+    type_into(qtbot, editor.fields["relative_threshold"], "abc")
     click(qtbot, panel.apply_button)
     assert sent == [] and "threshold" in panel.message.text()
     type_into(qtbot, editor.fields["defer_frames"], "2.5")  # frames are whole numbers
-    type_into(qtbot, editor.fields["threshold"], "0.5")
+    type_into(qtbot, editor.fields["relative_threshold"], "0.5")
     click(qtbot, panel.apply_button)
     assert sent == [] and "defer_frames" in panel.message.text()
     type_into(qtbot, editor.fields["defer_frames"], "30")
@@ -128,7 +128,7 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
     trained = engine.trainings
     click(qtbot, panel.apply_button)
     assert panel.message.text() == ""
-    wanted = {"threshold": 0.5, "refractory_frames": 40, "hold_frames": 12, "defer_frames": 30,
+    wanted = {"relative_threshold": 0.5, "refractory_frames": 40, "hold_frames": 12, "defer_frames": 30,
               "settle_frames": 40, "settle_ratio": 0.7}
     assert sent[-1]["spotting"] == wanted
     qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
@@ -153,25 +153,37 @@ def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine
 def test_the_editor_shows_a_projects_settings_back_and_keeps_what_it_does_not_show(qtbot):
     editor = SpottingEditor()
     qtbot.addWidget(editor)
-    given = {"threshold": 0.4, "hold_frames": 25, "thresholds": {"circle": 12.0},
-             "min_stays": {"swipe": 0.0}, "null_label": "rest"}
+    given = {"relative_threshold": 0.4, "hold_frames": 25, "min_stay": {"swipe": 0.0},
+             "null_label": "rest"}
     editor.show_spotting(given)
-    assert editor.isChecked() and editor.fields["threshold"].text() == "0.4"
-    assert editor.fields["min_stay"].text() == ""  # the default, as a placeholder
+    assert editor.isChecked() and editor.fields["relative_threshold"].text() == "0.4"
+    # a class's own min_stay: kept as it is, its field not typed over
+    assert editor.fields["min_stay"].text() == "" and not editor.fields["min_stay"].isEnabled()
     assert editor.spotting() == given and editor.problems() == []
-    assert "circle" in editor.kept.text() and "swipe" in editor.kept.text()
+    assert "swipe" in editor.kept.text()
     # a value typed equal to the default is not written out; an empty field is the default
     editor.fields["defer_frames"].setText("50")
     editor.fields["hold_frames"].setText("")
-    assert editor.spotting() == {"threshold": 0.4, "thresholds": {"circle": 12.0},
-                                 "min_stays": {"swipe": 0.0}, "null_label": "rest"}
+    assert editor.spotting() == {"relative_threshold": 0.4, "min_stay": {"swipe": 0.0},
+                                 "null_label": "rest"}
     # a wrong value keeps the project's in what would be sent, and is named
-    editor.fields["threshold"].setText("0")
-    assert editor.spotting()["threshold"] == 0.4
-    assert len(editor.problems()) == 1 and "threshold" in editor.problems()[0]
+    editor.fields["relative_threshold"].setText("0")
+    assert editor.spotting()["relative_threshold"] == 0.4
+    assert len(editor.problems()) == 1 and "relative_threshold" in editor.problems()[0]
     editor.show_spotting({**given, "bound_matches": True})
     assert editor.spotting()["bound_matches"] is True
     assert "bound_matches (kept as the project has it): True" in editor.kept.text()
+    # a project with the names of earlier releases: shown and sent by the new names, the
+    # classes' own absolute thresholds kept as they were
+    old = {"threshold": 0.3, "thresholds": {"circle": 12.0}, "min_stays": {"swipe": 0.0}}
+    editor.show_spotting(old)
+    assert editor.fields["relative_threshold"].text() == "0.3"
+    assert "circle" in editor.kept.text() and "swipe" in editor.kept.text()
+    assert editor.spotting() == {"relative_threshold": 0.3, "thresholds": {"circle": 12.0},
+                                 "min_stay": {"swipe": 0.0}}
+    editor.show_spotting({"threshold": 0.3})
+    assert editor.fields["relative_threshold"].text() == "0.3"
+    assert editor.spotting() == {"relative_threshold": 0.3}
     editor.show_spotting(None)
     assert not editor.isChecked() and editor.spotting() is None and editor.problems() == []
 

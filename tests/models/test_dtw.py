@@ -295,7 +295,7 @@ def test_spotting_matches_open_begin_whatever_the_models_decision(datasets_dir):
     ds, segments = _hapt_segments(datasets_dir)
     xs = np.vstack(segments[:12])
     models = [gm.DTW().fit(ds), gm.DTW(prune=True).fit(ds), gm.DTW(decision="decaying").fit(ds)]
-    streams = [gm.Spotter(m, threshold=2.0, hold_frames=2, refractory_frames=0).stream()
+    streams = [gm.Spotter(m, thresholds=2.0, hold_frames=2, refractory_frames=0).stream()
                for m in models]
     events = 0
     for f in xs:
@@ -318,7 +318,7 @@ def test_a_default_dtw_spots_a_gesture_that_starts_after_a_rest(gestures):
     for kind, label in enumerate(labels):
         truth.append(label)
         parts += [shape(kind, 45) + rng.normal(0, 0.03, (45, 2)), rest(40)]
-    events = gm.spot(model, np.vstack(parts), threshold=1.0)
+    events = gm.spot(model, np.vstack(parts), thresholds=1.0)
     assert [e.label for e in events] == truth
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import warnings
+
 import numpy as np
 import pytest
 from hmmlearn.hmm import GaussianHMM
@@ -55,7 +58,7 @@ def test_training_is_hmmlearns_baum_welch(ref):
     """The learned parameters are those hmmlearn's own Baum-Welch reaches from the same start
     (our equal-segment initialisation, left-right structure)."""
     ds = small_dataset(ref, False)
-    model = gm.HMM(3, iterations=5).fit(ds)
+    model = gm.HMM(3, em_max_iterations=5).fit(ds)
     recs = [r for r in ds if r.label == model.labels_[0]]
     x = (np.vstack([r.inputs for r in recs]) - model.mean_) / model.scale_
     h = _hmmlearn_left_right(x, [len(r.inputs) for r in recs], 3, 5)
@@ -144,7 +147,7 @@ def test_a_baum_welch_that_diverges_keeps_its_last_finite_step(datasets_dir):
     ds = gm.Dataset()
     for x in pen:
         ds.add(x, label="PEN")
-    model = gm.HMM(10, iterations=30, standardize=False).fit(ds)
+    model = gm.HMM(10, em_max_iterations=30, standardize=False).fit(ds)
     info = model.training_info_["classes"]["PEN"]
     assert info["stopped"] == "not finite" and info["implementation"] == "log"
     c = model.class_params_[0]
@@ -186,7 +189,7 @@ def test_a_cancel_stops_baum_welch_between_two_steps(ref):
         if r.label == recordings[0].label:
             ds.add(r.inputs, label=r.label)  # one class: one check before it, then per step
     cancel = AfterChecks(3)
-    model = gm.HMM(3, iterations=50, tolerance=0.0)
+    model = gm.HMM(3, em_max_iterations=50, em_tolerance=0.0)
     with pytest.raises(TrainingCancelled):
         model.fit(ds, cancel=cancel)
     assert cancel.checks == 4
@@ -214,3 +217,61 @@ def test_a_full_covariance_of_alike_frames_is_floored_not_refused(tmp_path):
     loaded = gm.load(model.save(tmp_path / "m"))  # and it saves and loads
     np.testing.assert_array_equal(loaded.log_likelihood(tests[0][0].astype(float)),
                                   model.log_likelihood(tests[0][0].astype(float)))
+
+
+# -- parameter names: EM stopping as the XMM models name it -----------------------------------
+
+
+def test_the_old_em_names_warn_and_train_the_same_model(ref):
+    """``iterations`` / ``tolerance`` (the names before ``em_max_iterations`` /
+    ``em_tolerance``) still work this release: a DeprecationWarning names the new one, and
+    the model is the one the new names train."""
+    ds = small_dataset(ref, False)
+    new = gm.HMM(3, em_max_iterations=4, em_tolerance=0.5).fit(ds)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = gm.HMM(3, iterations=4, tolerance=0.5)
+    assert sorted(str(w.message) for w in caught) == [
+        "HMM: 'iterations' is deprecated; use 'em_max_iterations'.",
+        "HMM: 'tolerance' is deprecated; use 'em_tolerance'."]
+    assert {w.filename for w in caught} == {__file__}  # points at the caller's line
+    assert old.get_params() == new.get_params()
+    assert "iterations" not in old.get_params() and "tolerance" not in old.get_params()
+    old.fit(ds)
+    for a, b in zip(old.class_params_, new.class_params_, strict=True):
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    # and through set_params
+    model = gm.HMM(3)
+    with pytest.warns(DeprecationWarning, match="use 'em_max_iterations'"):
+        model.set_params(iterations=4)
+    assert model.em_max_iterations == 4 and not hasattr(model, "iterations")
+    with pytest.raises(gm.GesturemapError, match="give 'em_tolerance' only"):
+        gm.HMM(3, tolerance=0.1, em_tolerance=0.2)
+
+
+def test_the_new_em_names_are_checked_by_their_names():
+    with pytest.raises(gm.GesturemapError, match="em_max_iterations"):
+        gm.check_params("hmm", {"em_max_iterations": 0})
+    with pytest.raises(gm.GesturemapError, match="em_tolerance"):
+        gm.check_params("hmm", {"em_tolerance": -1.0})
+    assert gm.check_params("hmm", {"em_tolerance": 0.1})["em_tolerance"] == 0.1
+
+
+def test_a_model_saved_with_the_old_em_names_loads(ref, tmp_path):
+    """A file written before the rename names ``iterations`` and ``tolerance``: it loads
+    silently (the file is not the user's code) with those values under the new names, and
+    decides as it did."""
+    ds = small_dataset(ref, False)
+    model = gm.HMM(3, em_max_iterations=6, em_tolerance=0.25).fit(ds)
+    path = model.save(tmp_path / "old.json")
+    doc = json.loads(path.read_text())
+    params = doc["params"]
+    params["iterations"] = params.pop("em_max_iterations")
+    params["tolerance"] = params.pop("em_tolerance")
+    path.write_text(json.dumps(doc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = gm.load(path)
+    assert loaded.get_params() == model.get_params()
+    xs = ref.x_test[100:220]
+    np.testing.assert_array_equal(loaded.log_likelihood(xs), model.log_likelihood(xs))

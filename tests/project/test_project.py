@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -275,6 +276,25 @@ def test_model_settings_and_new_model() -> None:
     with pytest.raises(GesturemapError, match="Pipeline"):
         project.pipeline = None  # type: ignore[assignment]
     assert project.model["kind"] == "hhmm" and project.sensor is None
+
+
+def test_a_project_saved_with_a_models_old_parameter_names_loads_with_the_new_ones(
+    tmp_path: Path,
+) -> None:
+    """``project.json`` written before gm.HMM's ``iterations`` / ``tolerance`` became
+    ``em_max_iterations`` / ``em_tolerance``: it loads without a warning (the file is not the
+    user's code), its settings say the new names and build the same model."""
+    Project(model="hmm").save(tmp_path / "p")
+    path = tmp_path / "p" / "project.json"
+    doc = json.loads(path.read_text())
+    doc["model"]["params"] = {"iterations": 7, "tolerance": 0.2, "states": 3}
+    path.write_text(json.dumps(doc))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        project = Project.load(tmp_path / "p")
+        model = project.new_model()
+    assert project.model["params"] == {"em_max_iterations": 7, "em_tolerance": 0.2, "states": 3}
+    assert (model.em_max_iterations, model.em_tolerance, model.states) == (7, 0.2, 3)
 
 
 # ---- the training set ---------------------------------------------------------------------------

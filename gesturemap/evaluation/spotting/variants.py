@@ -96,7 +96,7 @@ def per_class_min_stay(st: Streams, parts: Sequence[tuple[np.ndarray, dict, Any]
                        ) -> tuple[dict[str, Any], dict[str, Any]]:
     """A ``refine`` step for :func:`nested_cv`: from the grid's chosen setting ``best``
     (setting, inner metrics), each gesture class in turn (``st.gestures``' order) tries each
-    of ``values`` as its own ``min_stay`` (the Spotter's ``min_stays``), every other class
+    of ``values`` as its own ``min_stay`` (a ``{label: fraction}`` dict), every other class
     as it stands; a value is kept when the inner score (F1 minus false alarms per minute
     beyond ``fa_budget``, over every inner fold: ``parts``) rises. One pass; a gesture whose
     performers differ in how long they hold its first posture can then do without the
@@ -105,10 +105,13 @@ def per_class_min_stay(st: Streams, parts: Sequence[tuple[np.ndarray, dict, Any]
     classes = [str(g) for g in st.gestures]
     for g in classes:
         for v in values:
-            own = dict(combo.get("min_stays") or {})
-            if own.get(g, combo.get("min_stay", 0.0)) == v:
+            # every class's min_stay spelt out, so that one class's own value leaves the
+            # others as they stand
+            base = combo.get("min_stay", 0.0)
+            own = dict(base) if isinstance(base, dict) else {c: base for c in classes}
+            if own.get(g) == v:
                 continue
-            cand = {**combo, "min_stays": {**own, g: v}}
+            cand = {**combo, "min_stay": {**own, g: v}}
             res = []
             for itest, spotted, model in parts:
                 res += _evaluate(model, None, cand, st, itest, features, spotted)

@@ -16,18 +16,19 @@ class's state and a **null model**:
 - ``null_model="null+gestures"`` with null takes: both, half the mass each.
 
 A match's score is its summed log-likelihood ratio. A class's match counts once its score
-reaches ``threshold`` times the class's *typical* score (what a take of the class is expected to
+reaches ``relative_threshold`` times the class's *typical* score (what a take of the class is expected to
 score, computed from the trained states: each state's expected log-likelihood ratio, estimated on
 frames drawn from the state, times its expected duration ``1 / (1 - a_ii)``), and once it spans
 ``min_duration`` times the class's expected duration. Classes compete by score (the likeliest
 explanation of the stream wins); the best candidate is emitted when its score has not improved
 for ``hold_frames`` frames (so ``end`` is the frame where the match peaked), then
 ``refractory_frames`` frames ignore everything and every partial match starts afresh. The
-thresholds are model-implied, so one ``threshold`` fits gestures of any length, dimension or
+thresholds are model-implied, so one number fits gestures of any length, dimension or
 rate.
 
 DTW: each class's open-begin DTW distance (the model's stream) is the score; a class counts
-while its distance is under ``threshold`` times the model's calibrated ``threshold_``.
+while its distance is under ``relative_threshold`` times the model's calibrated ``threshold_``;
+a class named in ``thresholds`` has that absolute score (or distance) instead.
 
 The defaults were chosen by leave-subjects-out cross-validation on HAPT's training subjects
 (see docs/spotting.md).
@@ -37,6 +38,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,13 +129,16 @@ class Spotter:
     model : a fitted :class:`~gesturemap.HHMM`, :class:`~gesturemap.GMM` or
         :class:`~gesturemap.DTW`. Its class :data:`NULL` (``null_label``), if any, is the null
         model and is never emitted.
-    threshold : a match counts from this fraction of its class's typical score (HMMs), or while
-        its distance is under this times the model's ``threshold_`` (DTW).
+    relative_threshold : a match counts from this fraction of its class's typical score
+        (HMMs), or while its distance is under this times the model's ``threshold_`` (DTW);
+        default 0.4. One number for every class: the thresholds are model-implied.
+    thresholds : optional ``{label: score}``: those classes' own absolute thresholds (scores,
+        or DTW distances, as a rehearsal audit reports them in ``audit.thresholds``),
+        overriding the relative one; the classes it does not name keep it.
     min_duration : a match counts when it spans at least this fraction of its class's expected
         duration (HMMs: from the transition probabilities; DTW: the class's median take).
     hold_frames : a candidate is emitted once its score has not improved for this many frames.
     refractory_frames : frames after an event during which nothing else is emitted.
-    thresholds : optional ``{label: score}`` absolute thresholds overriding the calibrated ones.
     null_label : the label of the non-gesture class (default :data:`NULL`).
     null_model : HMMs: what each frame's likelihood ratio is taken against. ``"null"``
         (default): the null class's states when the model has one, else every gesture state
@@ -146,10 +151,10 @@ class Spotter:
     max_duration : a match counts when it spans at most this many times its class's expected
         duration.
     min_stay : a match leaves a state only after this fraction of the state's expected
-        duration (so a class cannot rush through the states that tell it from another).
-    min_stays : optional ``{label: fraction}``: a class's own ``min_stay`` (a gesture whose
-        performers differ most in how long they hold its first posture may need none while
-        the others need it).
+        duration (so a class cannot rush through the states that tell it from another): one
+        number for every class, or a dict ``{label: fraction}`` of classes' own (a gesture
+        whose performers differ most in how long they hold its first posture may need none
+        while the others need it); the classes it does not name keep the default, 0.
     max_stay : after this many times its expected duration in one state, a match gains nothing
         more there (frames can only lower its score): a start posture held for long is not
         more of the gesture.
@@ -182,28 +187,54 @@ class Spotter:
         ``context`` also sees that many frames before each event's start, one with a ``wait``
         that many after the spotter's emission (the event comes that much later): the ring
         holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
+    threshold, min_stays : the names of earlier releases for ``relative_threshold`` and the
+        dict of ``min_stay``: still accepted (with a DeprecationWarning).
+
+    Attributes
+    ----------
+    relative_threshold, thresholds : the fraction for every class, and the classes' own
+        scores (``{label: score}``); ``threshold`` is the fraction too (its earlier name).
+    min_stay, min_stays : the fraction for every class, and the classes' own
+        (``{label: fraction}``), as given by ``min_stay`` (and ``min_stays``).
     """
 
-    def __init__(self, model: Any, *, threshold: float = DEFAULT_THRESHOLD,
+    def __init__(self, model: Any, *, relative_threshold: float = DEFAULT_THRESHOLD,
+                 thresholds: dict | None = None,
                  min_duration: float = DEFAULT_MIN_DURATION,
                  hold_frames: int = DEFAULT_HOLD_FRAMES,
                  refractory_frames: int = DEFAULT_REFRACTORY_FRAMES,
-                 thresholds: dict | None = None, null_label: Any = NULL,
+                 null_label: Any = NULL,
                  gmm_frames: int = DEFAULT_GMM_FRAMES,
                  max_stay: float = DEFAULT_MAX_STAY,
                  max_duration: float = DEFAULT_MAX_DURATION,
-                 min_stay: float = DEFAULT_MIN_STAY,
-                 min_stays: dict[Any, float] | None = None,
+                 min_stay: float | dict = DEFAULT_MIN_STAY,
                  defer_frames: int = DEFAULT_DEFER_FRAMES,
                  defer_projection: float = DEFAULT_DEFER_PROJECTION,
                  settle_frames: int = DEFAULT_SETTLE_FRAMES,
                  settle_ratio: float = DEFAULT_SETTLE_RATIO,
                  null_model: str = DEFAULT_NULL_MODEL,
                  bound_matches: bool = DEFAULT_BOUND_MATCHES,
-                 verifier: Any = None, verifier_frames: int | None = None) -> None:
+                 verifier: Any = None, verifier_frames: int | None = None,
+                 threshold: float | None = None,
+                 min_stays: dict[Any, float] | None = None) -> None:
         model._check_fitted()
         self.model = model
-        self.threshold = check_value("threshold", threshold)
+        for old, given in (("threshold", threshold), ("min_stays", min_stays)):
+            if given is not None:
+                warnings.warn(f"Spotter: {old!r} is deprecated; use {RENAMED[old]!r}"
+                              f"{RENAMED_HOW[old]}.", DeprecationWarning, stacklevel=2)
+        if threshold is not None:
+            if relative_threshold != DEFAULT_THRESHOLD:
+                raise bad_param("threshold", threshold, "nothing beside relative_threshold "
+                                "(its new name): give relative_threshold only")
+            relative_threshold = threshold
+        if thresholds is not None and not isinstance(thresholds, dict):
+            raise bad_param("thresholds", thresholds, "a dict {label: score} of classes' own "
+                            "absolute thresholds (one fraction of every class's typical score "
+                            "is relative_threshold)")
+        min_stay, min_stays = per_class_setting("min_stay", min_stay, min_stays)
+        self.relative_threshold = check_value("relative_threshold", relative_threshold)
+        self.threshold = self.relative_threshold  # its earlier name, still read
         self.min_duration = check_value("min_duration", min_duration)
         self.hold_frames = check_value("hold_frames", hold_frames)
         self.refractory_frames = check_value("refractory_frames", refractory_frames)
@@ -223,9 +254,9 @@ class Spotter:
         if not self.labels:
             raise GesturemapError(
                 "the model knows only the null class: record takes of at least one gesture.")
-        self.thresholds = self._per_class("thresholds", thresholds, "score")
+        self.thresholds = self._per_class("thresholds", thresholds or {}, "score")
         self.min_stays = {lb: check_value("min_stay", v) for lb, v in
-                          self._per_class("min_stays", min_stays, "fraction").items()}
+                          self._per_class("min_stay", min_stays, "fraction").items()}
         self._class_index = [labels.index(lb) for lb in self.labels]
         self.has_null_ = null_label in labels
         kind = getattr(model, "kind", "")
@@ -637,17 +668,26 @@ class SpottingStream(VerifierQueue, StreamBase):
         return events
 
 
-#: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s.
-SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refractory_frames",
-            "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "min_stays",
-            "defer_frames",
+#: The settings a project may give (``project.model["spotting"]``), all of :class:`Spotter`'s
+#: (and :data:`RENAMED`'s old names).
+SETTINGS = ("relative_threshold", "thresholds", "min_duration", "max_duration", "hold_frames",
+            "refractory_frames",
+            "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
-            "verifier")
+            "verifier", "threshold", "min_stays")
+#: Old setting names, still accepted: ``{old: new}``. ``threshold`` is now
+#: ``relative_threshold``, ``min_stays`` the dict form of ``min_stay``.
+RENAMED = {"threshold": "relative_threshold", "min_stays": "min_stay"}
+RENAMED_HOW = {"threshold": " (the fraction of every class's typical score)",
+               "min_stays": " (a dict: the classes' own)"}
+#: The settings that take one number for every class or a dict ``{label: number}``.
+PER_CLASS = ("min_stay",)
 
 
-#: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
+#: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default
+#: (``min_stay``: the number for every class).
 NUMBERS: dict[str, tuple[str, float, bool, float]] = {
-    "threshold": ("float", 0.0, True, DEFAULT_THRESHOLD),
+    "relative_threshold": ("float", 0.0, True, DEFAULT_THRESHOLD),
     "min_duration": ("float", 0.0, False, DEFAULT_MIN_DURATION),
     "max_duration": ("float", 0.0, True, DEFAULT_MAX_DURATION),
     "hold_frames": ("int", 0, False, DEFAULT_HOLD_FRAMES),
@@ -670,12 +710,60 @@ def check_bound(value: Any) -> bool:
 
 
 def check_value(name: str, value: Any) -> Any:
-    """One numeric spotting setting, checked by its rule (:data:`NUMBERS`): returned as an
-    int or a float, else an error naming the setting, the value and what is expected."""
-    kind, low, strict, _ = NUMBERS[name]
+    """One numeric spotting setting, checked by its rule (:data:`NUMBERS`; an old name by its
+    new name's): returned as an int or a float, else an error naming the setting, the value
+    and what is expected."""
+    kind, low, strict, _ = NUMBERS[RENAMED.get(name, name)]
     if kind == "int":
         return check_int(name, value, int(low))
     return check_float(name, value, low, strict=strict)
+
+
+def per_class_setting(name: str, value: Any, old: Any) -> tuple[Any, dict[Any, Any]]:
+    """A setting that takes one number (every class) or a dict ``{label: number}``, merged
+    with its old name's value (``min_stays`` gave the dict).
+
+    Parameters
+    ----------
+    name : ``"min_stay"``.
+    value : the setting as given: a number, a dict, or None (the default number).
+    old : the value given under its old name (:data:`RENAMED`), or None.
+
+    Returns
+    -------
+    tuple
+        (the number for every class, ``{label: number}`` of the classes' own; those override
+        the number). The values are not checked here.
+
+    Raises
+    ------
+    GesturemapError
+        When both give a number, or both a dict.
+    """
+    was = next(k for k, v in RENAMED.items() if v == name)
+    if old is not None and isinstance(old, dict) != (was == "min_stays"):
+        raise bad_param(was, old, "a dict {label: fraction}" if was == "min_stays"
+                        else "a number")
+    numbers = [v for v in (value, old) if v is not None and not isinstance(v, dict)]
+    dicts = [v for v in (value, old) if isinstance(v, dict)]
+    if len(numbers) > 1 or len(dicts) > 1:
+        raise bad_param(name, value, f"one number or one dict: {was!r} (its old name) "
+                        f"gives the {'number' if numbers[1:] else 'dict'} too; give {name!r} "
+                        "only")
+    return (numbers[0] if numbers else NUMBERS[name][3]), (dicts[0] if dicts else {})
+
+
+def with_new_names(settings: dict[str, Any]) -> dict[str, Any]:
+    """Spotting settings with their old names (:data:`RENAMED`) written as the new ones
+    where that says the same: ``{"threshold": 0.3}`` is ``{"relative_threshold": 0.3}``,
+    ``{"min_stays": {"up": 0}}`` is ``{"min_stay": {"up": 0}}``. An old name given beside
+    its new one (``min_stays`` beside a number for every class) is kept: the
+    :class:`Spotter` merges them."""
+    out = dict(settings)
+    for old, new in RENAMED.items():
+        if old in out and new not in out:
+            out[new] = out.pop(old)
+    return out
 
 
 def check_settings(settings: Any) -> dict[str, Any]:
@@ -684,25 +772,32 @@ def check_settings(settings: Any) -> dict[str, Any]:
     :class:`Spotter` is built). Returns them as a plain dict."""
     if not isinstance(settings, dict):
         raise bad_param("spotting", settings, "a dict of spotting settings, e.g. {} for the "
-                        "defaults or {\"threshold\": 0.4}")
+                        "defaults or {\"relative_threshold\": 0.4}")
     for key in settings:
         if key not in SETTINGS:
             raise bad_param("spotting key", key, "one of " + ", ".join(SETTINGS))
-        if key in NUMBERS:
+        if key in NUMBERS and key not in PER_CLASS:
             check_value(key, settings[key])
     if "null_model" in settings:
         check_choice("null_model", settings["null_model"], NULL_MODELS)
     if "bound_matches" in settings:
         check_bound(settings["bound_matches"])
-    thresholds = settings.get("thresholds")
-    if thresholds is not None and not isinstance(thresholds, dict):
-        raise bad_param("thresholds", thresholds, "a dict {label: score}")
-    min_stays = settings.get("min_stays")
-    if min_stays is not None:
-        if not isinstance(min_stays, dict):
-            raise bad_param("min_stays", min_stays, "a dict {label: fraction}")
-        for v in min_stays.values():
-            check_value("min_stay", v)
+    for name in PER_CLASS:  # a number, a dict, and the old name's kind of value
+        was = next(k for k, v in RENAMED.items() if v == name)
+        per_class_setting(name, settings.get(name), settings.get(was))
+    if "threshold" in settings:
+        check_value("threshold", settings["threshold"])
+    settings = with_new_names(settings)
+    if settings.get("thresholds") is not None and not isinstance(settings["thresholds"], dict):
+        raise bad_param("thresholds", settings["thresholds"], "a dict {label: score} (one "
+                        "fraction of every class's typical score is relative_threshold)")
+    for key in ("min_stay", "min_stays"):
+        value = settings.get(key)
+        if isinstance(value, dict):
+            for v in value.values():
+                check_value("min_stay", v)
+        elif value is not None:
+            check_value(key, value)
     out = dict(settings)
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
         out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()

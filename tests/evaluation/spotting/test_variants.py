@@ -94,7 +94,7 @@ def test_per_class_min_stay_frees_each_class_that_gains_and_reports_true_metrics
     before = metrics(start)
     assert before["f1"] == 0.0
     combo, m = per_class_min_stay(st, parts, (start, before), ident, values=(0.0, 50.0))
-    assert combo == {**start, "min_stays": {"1": 0.0, "2": 0.0}}
+    assert combo == {"min_stay": {"1": 0.0, "2": 0.0}}
     assert m == metrics(combo)
     assert m["f1"] > 0.9
     # at a setting that already lets both complete, nothing is worth changing
@@ -113,7 +113,7 @@ def test_nested_cv_keeps_the_refined_setting_in_its_inner_table() -> None:
                     log=lambda s: None,
                     refine=lambda *a: per_class_min_stay(*a, values=(0.0, 50.0)))
     for k, chosen in enumerate(res["chosen"]):
-        assert chosen["min_stays"] == {"1": 0.0, "2": 0.0}
+        assert chosen["min_stay"] == {"1": 0.0, "2": 0.0}
         part = {"chosen": [chosen], "inner": [res["inner"][k]]}
         assert inner_score(part) > 0.8
     assert res["metrics"]["f1"] > 0.9

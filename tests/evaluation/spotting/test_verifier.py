@@ -57,7 +57,7 @@ def test_verifier_without_detections_falls_back_to_the_spotter() -> None:
     """A spotter that never fires leaves nothing to train on: off, with a reason, and the
     run is the one without a verifier."""
     st = ramp_streams(4, False)
-    grid = {"gmm_frames": [40], "threshold": [1e6]}
+    grid = {"gmm_frames": [40], "relative_threshold": [1e6]}
     plain, verified = _run(st, False, grid), _run(st, True, grid)
     assert [v["applied"] for v in verified["verifier"]] == [False, False]
     assert all("no training detections" in v["reason"] for v in verified["verifier"])

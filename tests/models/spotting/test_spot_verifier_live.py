@@ -95,7 +95,7 @@ def test_dict_round_trip_through_json_and_checked_values(trained) -> None:
             SpotVerifier.from_dict(value)
         with pytest.raises(gm.GesturemapError, match="spotting verifier"):
             check_settings({"verifier": value})
-    assert check_settings({"threshold": 0.3, "verifier": v})["verifier"] == v.to_dict()
+    assert check_settings({"relative_threshold": 0.3, "verifier": v})["verifier"] == v.to_dict()
 
 
 def test_a_verifier_for_other_gestures_or_inputs_is_refused(trained) -> None:
@@ -109,7 +109,7 @@ def test_a_verifier_for_other_gestures_or_inputs_is_refused(trained) -> None:
     with pytest.raises(gm.GesturemapError, match="3-dimensional frames"):
         Spotter(model, verifier=wide, **SETTINGS)
     # the engine's stream spots on without it
-    stream = gm.models.spotting.spotting_stream(model, {**SETTINGS, "verifier": other})
+    stream = gm.models.spotting.core.spotting_stream(model, {**SETTINGS, "verifier": other})
     assert stream.spotter.verifier is None
 
 
@@ -223,7 +223,7 @@ def test_fit_verifier_explains_what_it_cannot_do() -> None:
         gm.fit_verifier(_factory, st.sessions[:2], st.labels[:2], [0, 0], gestures=[1, 2])
     with pytest.raises(VerifierUnavailable, match="no training detections"):
         gm.fit_verifier(_factory, st.sessions[:4], st.labels[:4], st.subject[:4],
-                        gestures=[1, 2], threshold=1e6, **SETTINGS)
+                        gestures=[1, 2], relative_threshold=1e6, **SETTINGS)
     with pytest.raises(VerifierUnavailable, match="label arrays"):
         gm.fit_verifier(_factory, st.sessions[:4], st.labels[:3])
     with pytest.raises(VerifierUnavailable, match="shape"):

@@ -77,7 +77,7 @@ def test_hhmm_spots_every_gesture_and_nothing_else(data, use_null) -> None:
 def test_spot_equals_stepping(data, make) -> None:
     ds, stream, _ = data
     model = make().fit(ds)
-    spotter = gm.Spotter(model, threshold=0.3)
+    spotter = gm.Spotter(model, relative_threshold=0.3)
     s = spotter.stream()
     stepped = []
     for i, frame in enumerate(stream):
@@ -86,7 +86,7 @@ def test_spot_equals_stepping(data, make) -> None:
         if r.event is not None:
             assert r.event.emitted == i  # emitted on the frame it is returned
             stepped.append(r.event)
-    assert stepped == gm.spot(model, stream, threshold=0.3)
+    assert stepped == gm.spot(model, stream, relative_threshold=0.3)
     assert gm.spot(spotter, stream) == stepped
     # a reset stream starts again at frame 0 and finds the same events
     s.reset()
@@ -107,8 +107,8 @@ def test_step_keeps_the_models_own_result(data) -> None:
 def test_higher_threshold_emits_fewer_events(data) -> None:
     ds, stream, _ = data
     model = gm.HHMM(states=6).fit(ds)
-    low = gm.spot(model, stream, threshold=0.05, refractory_frames=0, min_duration=0.0)
-    high = gm.spot(model, stream, threshold=5.0)
+    low = gm.spot(model, stream, relative_threshold=0.05, refractory_frames=0, min_duration=0.0)
+    high = gm.spot(model, stream, relative_threshold=5.0)
     assert len(high) < len(low)
     assert high == []
 
@@ -116,7 +116,7 @@ def test_higher_threshold_emits_fewer_events(data) -> None:
 def test_refractory_period_spaces_events(data) -> None:
     ds, stream, _ = data
     model = gm.HHMM(states=6).fit(ds)
-    events = gm.spot(model, stream, threshold=0.05, refractory_frames=60, min_duration=0.0)
+    events = gm.spot(model, stream, relative_threshold=0.05, refractory_frames=60, min_duration=0.0)
     gaps = np.diff([e.emitted for e in events])
     assert len(events) >= 2 and np.all(gaps > 60)
 
@@ -124,8 +124,10 @@ def test_refractory_period_spaces_events(data) -> None:
 def test_bad_settings_say_what_to_do(data) -> None:
     ds, _, _ = data
     model = gm.HHMM(states=6).fit(ds)
-    with pytest.raises(gm.GesturemapError, match="threshold"):
-        gm.Spotter(model, threshold=-1)
+    with pytest.raises(gm.GesturemapError, match="relative_threshold"):
+        gm.Spotter(model, relative_threshold=-1)
+    with pytest.raises(gm.GesturemapError, match="a dict"):
+        gm.Spotter(model, thresholds=0.4)  # one fraction for all is relative_threshold
     with pytest.raises(gm.GesturemapError, match="thresholds key"):
         gm.Spotter(model, thresholds={"nope": 1.0})
     with pytest.raises(gm.GesturemapError, match="HHMM, GMM and DTW"):
@@ -185,11 +187,11 @@ def test_a_dtw_event_never_starts_before_the_stream():
             ds.add(take + rng.normal(0, 0.01, take.shape), label=label)
     model = gm.DTW(n_jobs=1).fit(ds)
     seq = np.vstack([moves["a"], moves["b"]]) + rng.normal(0, 0.01, (80, 2))
-    events = gm.spot(model, seq, threshold=1.0, hold_frames=1, refractory_frames=5,
+    events = gm.spot(model, seq, relative_threshold=1.0, hold_frames=1, refractory_frames=5,
                      min_duration=0.0)
     assert [e.label for e in events] == ["a"]
     assert events[0].start == 0 and events[0].end == 39 and events[0].emitted == 40
-    stream = gm.Spotter(model, threshold=1.0, hold_frames=1, refractory_frames=5,
+    stream = gm.Spotter(model, relative_threshold=1.0, hold_frames=1, refractory_frames=5,
                         min_duration=0.0).stream()
     stepped = [r.event for r in (stream.step(f) for f in seq) if r.event is not None]
     assert stepped == events
@@ -218,10 +220,10 @@ def test_spotting_over_a_model_ignoring_channels(data, make, threshold) -> None:
     full = _with_noise(stream, rng)
     model = make(ignore_channels=[0]).fit(noisy)
     alone = make().fit(ds)
-    s = gm.Spotter(model, threshold=threshold).stream()
+    s = gm.Spotter(model, relative_threshold=threshold).stream()
     stepped = [r.event for r in map(s.step, full) if r.event is not None]
-    expected = gm.spot(alone, stream, threshold=threshold)
+    expected = gm.spot(alone, stream, relative_threshold=threshold)
     assert expected and stepped == expected
-    assert gm.spot(model, full, threshold=threshold) == expected
+    assert gm.spot(model, full, relative_threshold=threshold) == expected
     with pytest.raises(gm.GesturemapError, match=r"expects \(3,\)"):
         s.step(stream[0])  # the kept channels alone are not a frame of this model

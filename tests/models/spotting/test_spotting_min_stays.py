@@ -1,5 +1,5 @@
-"""A class's own ``min_stay`` (``Spotter(min_stays={label: fraction})``) and the
-nested CV step that chooses it per class on the inner folds."""
+"""A class's own ``min_stay`` (``Spotter(min_stay={label: fraction})``) and the nested CV
+step that chooses it per class on the inner folds."""
 
 from __future__ import annotations
 
@@ -33,12 +33,12 @@ def two_class() -> tuple[gm.HHMM, np.ndarray]:
 def test_a_class_min_stay_changes_that_class_only(two_class) -> None:
     model, x = two_class
     plain = gm.Spotter(model)
-    same = gm.Spotter(model, min_stays={"up": plain.min_stay, "down": plain.min_stay})
+    same = gm.Spotter(model, min_stay={"up": plain.min_stay, "down": plain.min_stay})
     assert same.spot(x) == plain.spot(x)
     assert {e.label for e in plain.spot(x)} == {"up", "down"}
     # "up" cannot leave its states before 50 times their expected duration: it never
     # completes; "down"'s minimum is the global one
-    sp = gm.Spotter(model, min_stay=0.0, min_stays={"up": 50.0})
+    sp = gm.Spotter(model, min_stay={"up": 50.0})
     i, j = sp.labels.index("up"), sp.labels.index("down")
     base = gm.Spotter(model, min_stay=0.0)
     assert np.array_equal(sp._min_stay[j], base._min_stay[j])
@@ -53,19 +53,19 @@ def test_a_class_min_stay_changes_that_class_only(two_class) -> None:
     assert all(abs(a.end - b.end) <= 5 for a, b in zip(down, events, strict=True))
 
 
-def test_min_stays_are_checked_and_read_from_json(two_class) -> None:
+def test_a_class_min_stay_is_checked_and_read_from_json(two_class) -> None:
     from gesturemap.models.spotting.core import check_settings
 
     model, x = two_class
-    with pytest.raises(GesturemapError, match="min_stays key"):
-        gm.Spotter(model, min_stays={"sideways": 0.5})
+    with pytest.raises(GesturemapError, match="min_stay key"):
+        gm.Spotter(model, min_stay={"sideways": 0.5})
     with pytest.raises(GesturemapError, match="min_stay"):
-        gm.Spotter(model, min_stays={"up": -1.0})
-    with pytest.raises(GesturemapError, match="min_stays"):
-        gm.Spotter(model, min_stays=[0.5])
+        gm.Spotter(model, min_stay={"up": -1.0})
     with pytest.raises(GesturemapError, match="min_stay"):
-        check_settings({"min_stays": {"up": "long"}})
-    assert check_settings({"min_stays": {"up": 0.5}}) == {"min_stays": {"up": 0.5}}
+        gm.Spotter(model, min_stay=[0.5])
+    with pytest.raises(GesturemapError, match="min_stay"):
+        check_settings({"min_stay": {"up": "long"}})
+    assert check_settings({"min_stay": {"up": 0.5}}) == {"min_stay": {"up": 0.5}}
     # a numbered class keyed by its number as text (JSON), as thresholds are
     ds = gm.Dataset()
     rng = np.random.default_rng(0)
@@ -73,5 +73,5 @@ def test_min_stays_are_checked_and_read_from_json(two_class) -> None:
         ds.add(_ramp(True, 40, rng), label=7)
         ds.add(_ramp(False, 40, rng), label=8)
     numbered = gm.HHMM(states=3, deltas=True).fit(ds)
-    sp = gm.Spotter(numbered, min_stays={"7": 2.0})
+    sp = gm.Spotter(numbered, min_stay={"7": 2.0})
     assert sp.min_stays == {7: 2.0}

@@ -61,10 +61,10 @@ def test_held_end_posture_fires_by_default_and_not_with_gestures_in_the_null(cas
 
 def test_spot_equals_stepping_with_gestures_in_the_null(case, model) -> None:
     stream = case[1]
-    spotter = gm.Spotter(model, null_model="null+gestures", threshold=0.3)
+    spotter = gm.Spotter(model, null_model="null+gestures", relative_threshold=0.3)
     s = spotter.stream()
     stepped = [r.event for r in (s.step(f) for f in stream) if r.event is not None]
-    assert stepped == gm.spot(model, stream, null_model="null+gestures", threshold=0.3)
+    assert stepped == gm.spot(model, stream, null_model="null+gestures", relative_threshold=0.3)
     assert stepped
 
 
