@@ -18,7 +18,7 @@ from gesturemap.gui.spotting_editor import SpottingEditor
 from gesturemap.gui.window import MainWindow
 from gesturemap.models.spotting.core import SpottingStream
 from gesturemap.project import Project
-from tests.models.spotting.test_spotting import _gesture, _rest
+from tests.models.spotting.test_core_spotting import _gesture, _rest
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -12,7 +12,7 @@ from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
 from tests.gui.windows import open_window
-from tests.models.spotting.test_spotting import _gesture, _rest
+from tests.models.spotting.test_core_spotting import _gesture, _rest
 
 
 @pytest.mark.parametrize("mode", ["process", "thread"])

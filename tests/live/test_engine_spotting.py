@@ -17,7 +17,7 @@ from gesturemap.live.replay import replay_log
 from gesturemap.log import SessionLog, read_events
 from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
-from tests.models.spotting.test_spotting import _gesture, _rest
+from tests.models.spotting.test_core_spotting import _gesture, _rest
 
 
 @pytest.fixture(scope="module")

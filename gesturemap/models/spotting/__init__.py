@@ -1,10 +1,45 @@
 """Spotting: gestures found in a continuous stream, emitted as events
 (:class:`~gesturemap.models.spotting.core.Spotter`, :func:`~gesturemap.models.spotting.core.spot`),
-and the verifier that takes second opinions on them."""
+and the verifier that takes second opinions on them. The names of the spotting module of
+earlier releases (``gm.models.spotting.SETTINGS``, ``DEFAULT_*``, ``check_settings``...) are
+here too."""
 
 from __future__ import annotations
 
-from .core import NULL, Event, Spotter, SpottingStream, spot
+from .core import (
+    DEFAULT_BOUND_MATCHES,
+    DEFAULT_DEFER_FRAMES,
+    DEFAULT_DEFER_PROJECTION,
+    DEFAULT_GMM_FRAMES,
+    DEFAULT_HOLD_FRAMES,
+    DEFAULT_MAX_DURATION,
+    DEFAULT_MAX_STAY,
+    DEFAULT_MIN_DURATION,
+    DEFAULT_MIN_STAY,
+    DEFAULT_NULL_MODEL,
+    DEFAULT_REFRACTORY_FRAMES,
+    DEFAULT_SETTLE_FRAMES,
+    DEFAULT_SETTLE_RATIO,
+    DEFAULT_THRESHOLD,
+    NULL,
+    NULL_MODELS,
+    NUMBERS,
+    SETTINGS,
+    Event,
+    Spotter,
+    SpottingStream,
+    check_settings,
+    spot,
+    spotting_stream,
+    with_new_names,
+)
 from .verifier import SpotVerifier
 
-__all__ = ["NULL", "Event", "SpotVerifier", "Spotter", "SpottingStream", "spot"]
+__all__ = [
+    "DEFAULT_BOUND_MATCHES", "DEFAULT_DEFER_FRAMES", "DEFAULT_DEFER_PROJECTION",
+    "DEFAULT_GMM_FRAMES", "DEFAULT_HOLD_FRAMES", "DEFAULT_MAX_DURATION", "DEFAULT_MAX_STAY",
+    "DEFAULT_MIN_DURATION", "DEFAULT_MIN_STAY", "DEFAULT_NULL_MODEL", "DEFAULT_REFRACTORY_FRAMES",
+    "DEFAULT_SETTLE_FRAMES", "DEFAULT_SETTLE_RATIO", "DEFAULT_THRESHOLD", "NULL", "NULL_MODELS",
+    "NUMBERS", "SETTINGS", "Event", "SpotVerifier", "Spotter", "SpottingStream", "check_settings",
+    "spot", "spotting_stream", "with_new_names",
+]

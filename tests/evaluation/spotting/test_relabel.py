@@ -16,8 +16,8 @@ from gesturemap.evaluation.spotting.relabel import fit_relabeler, relabeler_from
 from gesturemap.evaluation.spotting.scores import ground_truth_events
 from gesturemap.models.spotting.core import NULL
 from gesturemap.models.spotting.verifier import SpotVerifier, VerifierUnavailable
-from tests.models.spotting.test_spot_verifier_context import bump_frames, bump_streams, rest_frames
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_context import bump_frames, bump_streams, rest_frames
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 
 def context_streams(seed: int):
@@ -166,7 +166,7 @@ def test_eval_spotting_relabel(tmp_path, capsys) -> None:
     """`gesturemap eval --spotting --relabel`: each fold trains a relabeller on its training
     subjects; where its cross-fit chose it, the held-out sessions are named by it."""
     from gesturemap.cli import main
-    from tests.models.spotting.test_spot_verifier_context import eval_args
+    from tests.models.spotting.test_verifier_context import eval_args
 
     args = [a for a in eval_args(tmp_path, context_streams(4)) if a != "--verify"]
     reports, printed = {}, {}
@@ -349,7 +349,7 @@ def test_a_project_the_relabeller_does_not_help_stores_nothing(tmp_path, capsys)
 
 def test_eval_relabel_refuses_pairs(tmp_path, capsys) -> None:
     from gesturemap.cli import main
-    from tests.models.spotting.test_spot_verifier_context import eval_args
+    from tests.models.spotting.test_verifier_context import eval_args
 
     args = [a for a in eval_args(tmp_path, context_streams(4)) if a != "--verify"]
     for extra in (["--verifier-context", "50,100"], ["--verifier-wait", "10,40"]):

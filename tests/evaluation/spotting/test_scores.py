@@ -63,7 +63,7 @@ def test_eval_spotting_command_line(tmp_path, capsys) -> None:
     import json
 
     from gesturemap.cli import main
-    from tests.models.spotting.test_spotting import _gesture, _rest
+    from tests.models.spotting.test_core_spotting import _gesture, _rest
 
     rng = np.random.default_rng(2)
     xs, labels, subject = [], [], []
@@ -153,7 +153,7 @@ def ramp_streams(seed: int, excursions: bool = False) -> Any:
     are guesses. With ``excursions``, rests on 0 are broken by a null "up and straight back
     down" that the GMM also takes for a ramp."""
     from gesturemap.evaluation.spotting.cv import Streams
-    from tests.models.spotting.test_spotting_deltas import _ramp, _rest
+    from tests.models.spotting.test_core_deltas import _ramp, _rest
 
     rng = np.random.default_rng(seed)
     xs, labels = [], []

@@ -17,7 +17,7 @@ import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.spotting.core import check_settings, spotting_stream
 from gesturemap.project import Project
-from tests.models.spotting.test_spotting_min_stays import two_class  # noqa: F401 - fixture
+from tests.models.spotting.test_core_min_stays import two_class  # noqa: F401 - fixture
 
 
 def _events(spotter_or_stream, x: np.ndarray) -> list:

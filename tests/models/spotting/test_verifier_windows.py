@@ -24,7 +24,7 @@ from gesturemap.models.spotting.verifier import (
     split_context,
     verifier_features,
 )
-from tests.models.spotting.test_spot_verifier_context import (
+from tests.models.spotting.test_verifier_context import (
     _right,
     bump_frames,
     bump_streams,
@@ -32,7 +32,7 @@ from tests.models.spotting.test_spot_verifier_context import (
     every_path_equal,
     rest_frames,
 )
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 BOTH = (50, 100)
 

@@ -25,8 +25,8 @@ from gesturemap.models.spotting.verifier import (
     verifier_features,
     wait_name,
 )
-from tests.models.spotting.test_spot_verifier_context import bump_frames, bump_streams
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_context import bump_frames, bump_streams
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 SETTLE = (10, 60)  # read 10 frames once still, 60 frames after the emission at the latest
 

@@ -18,8 +18,8 @@ from gesturemap.evaluation.spotting import streams as spot_streams
 from gesturemap.evaluation.spotting.cv import StackedVerifier, nested_cv
 from gesturemap.evaluation.spotting.streams import cross_fit_folds, grouped_folds
 from gesturemap.models.spotting.verifier import VerifierUnavailable
-from tests.models.spotting.test_spot_verifier_context import context_streams
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_context import context_streams
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 
 def _spied(monkeypatch) -> tuple[list[set[int]], list[tuple[int, np.ndarray]]]:

@@ -20,8 +20,8 @@ from gesturemap.evaluation.spotting.verifier_rule import (
     parse_confidence,
     verifier_rule,
 )
-from tests.models.spotting.test_spot_verifier_context import context_streams, eval_args
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_context import context_streams, eval_args
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 
 def _session(tp: int, fp: int, missed: int) -> SessionResult:

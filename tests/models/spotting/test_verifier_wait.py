@@ -14,13 +14,13 @@ from gesturemap.evaluation.spotting.cv import StackedVerifier, Streams, make_dat
 from gesturemap.evaluation.spotting.scores import ground_truth_events
 from gesturemap.models.spotting.core import Spotter
 from gesturemap.models.spotting.verifier import MAX_WAIT, SpotVerifier
-from tests.models.spotting.test_spot_verifier_context import (
+from tests.models.spotting.test_verifier_context import (
     bump_frames,
     bump_streams,
     live_equals_post_hoc,
     rest_frames,
 )
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 
 def after_streams(seed: int) -> Streams:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
-from tests.models.spotting.test_spotting_null_model import P, _sit, _wave  # P: the seated posture
+from tests.models.spotting.test_core_null_model import P, _sit, _wave  # P: the seated posture
 
 
 def _walk(n: int, rng: np.random.Generator) -> np.ndarray:

@@ -8,7 +8,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
-from tests.models.spotting.test_spotting_deltas import _ramp, _rest
+from tests.models.spotting.test_core_deltas import _ramp, _rest
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from gesturemap.models.spotting.verifier import (
     event_row,
     verifier_features,
 )
-from tests.models.spotting.test_spot_verifier_live import SETTINGS, _factory
+from tests.models.spotting.test_verifier_live import SETTINGS, _factory
 
 
 def bump_frames(rng: np.random.Generator) -> np.ndarray:
