@@ -282,6 +282,33 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
     }
 
 
+def _settle(replay: _Replay, grid: np.ndarray, fields: dict[str, Any], minutes: float,
+            budget: float, costs: dict[str, dict[str, float]]
+            ) -> tuple[np.ndarray, list[tuple[int, Event]], np.ndarray, np.ndarray]:
+    """Replay at the chosen thresholds together (the curves had every class at one level:
+    raising one class's threshold can let another fire where the first no longer does), and
+    while the budget is not met, raise the class with the most cost-weighted false triggers
+    one level and replay again. Updates ``fields`` (thresholds, multipliers, met); returns
+    the last replay's counts, false triggers, false alarms per minute and recall."""
+    labels, typical = replay.labels, replay.typical
+    pick = np.array([int(np.argmin(np.abs(grid - fields["multipliers"][lb]))) for lb in labels])
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    for _ in range(3 * len(labels) + 1):
+        counts, false = replay.run({lb: grid[pick[i]] * typical[lb]
+                                    for i, lb in enumerate(labels)})
+        fa, rec = _rates(counts, minutes)
+        weighted = fc * fa
+        fields["met"] = bool(weighted.sum() <= budget + 1e-12)
+        room = (weighted > 0) & (pick < len(grid) - 1)
+        if fields["met"] or not room.any():
+            break
+        pick[int(np.argmax(np.where(room, weighted, -1.0)))] += 1
+    fields["multipliers"] = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
+    fields["thresholds"] = {lb: float(grid[pick[i]] * typical[lb])
+                            for i, lb in enumerate(labels)}
+    return counts, false, fa, rec
+
+
 def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
     from ..explain import explain
 
@@ -340,10 +367,7 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     fields = _choose_audit(replay.labels, grid_a, replay.typical, np.stack(per, axis=1),
                            minutes, budget, costs,
                            float(settings.get("threshold", DEFAULT_THRESHOLD)))
-    # the chosen thresholds together (the curves had every class at one level): the figures
-    # predicted are this run's
-    counts, false = replay.run(fields["thresholds"])
-    fa, rec = _rates(counts, minutes)
+    counts, false, fa, rec = _settle(replay, grid_a, fields, minutes, budget, costs)
     fields["predicted_false_alarms"] = {lb: float(fa[i]) for i, lb in enumerate(replay.labels)}
     fields["predicted_recall"] = {lb: float(rec[i]) for i, lb in enumerate(replay.labels)}
     rate = replay.rate

@@ -641,7 +641,10 @@ SETTINGS = ("threshold", "min_duration", "max_duration", "hold_frames", "refract
             "thresholds", "null_label", "gmm_frames", "max_stay", "min_stay", "min_stays",
             "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
-            "verifier")
+            "verifier", "costs")
+#: Settings stored beside the spotter's own: what chose them (``costs``: the error costs the
+#: rehearsal audit chose the ``thresholds`` by), never given to :class:`Spotter`.
+STORED_ONLY = ("costs",)
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default.
@@ -703,9 +706,19 @@ def check_settings(settings: Any) -> dict[str, Any]:
         for v in min_stays.values():
             check_value("min_stay", v)
     out = dict(settings)
+    if "costs" in out:
+        from .costs import check_costs
+
+        out["costs"] = check_costs(out["costs"])
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
         out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
     return out
+
+
+def spotter_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A project's spotting settings as :class:`Spotter`'s keyword arguments: without those
+    only stored beside them (:data:`STORED_ONLY`)."""
+    return {k: v for k, v in settings.items() if k not in STORED_ONLY}
 
 
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
@@ -715,6 +728,7 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
     stream once first, so that the kernels are loaded before the real stream's first frame."""
     if settings is None:
         return model.stream()
+    settings = spotter_settings(settings)
     log = logging.getLogger("gesturemap.spotting")
     try:
         try:
