@@ -6,7 +6,7 @@ are dealt into 3 outer folds of 7 (sorted subjects round-robin); in each outer f
 ``benchmarks/spotting_hapt.py``: 10 states, null class one state of 8 Gaussians, raw 50 Hz
 accelerometer + gyroscope) trained on one part is audited on the other part's whole sessions
 (their null segments are the rehearsal; their labelled transitions the gestures whose recall
-the thresholds keep), and the two audits are pooled (``pool_audits``) into thresholds for the
+the thresholds keep), and the two audits are pooled (``cross_fitted_audit``) into thresholds for the
 model trained on all 14, with a budget of 0.1 false triggers/min. The held-out subjects' whole
 sessions are then spotted with the default thresholds, with the audit's, and with the audit's
 when one class costs 10 for a false trigger (the class with the most predicted false
@@ -33,7 +33,7 @@ import numpy as np
 
 import gesturemap as gm
 from benchmarks.shared_data import DATASETS, describe
-from gesturemap.evaluation.audit import pool_audits
+from gesturemap.evaluation.audit import cross_fitted_audit
 from gesturemap.evaluation.spotting.cv import evaluate_sessions
 from gesturemap.evaluation.spotting.scores import spotting_metrics
 from gesturemap.evaluation.spotting.streams import grouped_folds, load_streams, make_dataset
@@ -54,15 +54,16 @@ def _same(x: np.ndarray) -> np.ndarray:
 
 
 def _micro_recall(audit: gm.Audit, which: str) -> float:
-    """Recall over every gesture of the audit's pooled counts, at the chosen ("chosen") or the
-    default ("baseline") level."""
-    hits = total = 0
+    """Recall over every gesture the audit counted, at its chosen thresholds ("chosen": the
+    replay of them together) or the default ones ("baseline")."""
+    hits = total = 0.0
     for lb in audit.labels:
         c = audit.curve[lb]
-        m = audit.multipliers[lb] if which == "chosen" else DEFAULT_THRESHOLD
-        i = int(np.argmin(np.abs(c.multiplier - m)))
-        hits += audit.counts[lb][i, 1]
-        total += audit.counts[lb][i, 2]
+        i = int(np.argmin(np.abs(c.multiplier - DEFAULT_THRESHOLD)))
+        n = audit.counts[lb][i, 2]
+        rec = audit.predicted_recall[lb] if which == "chosen" else c.recall[i]
+        hits += rec * n
+        total += n
     return hits / total if total else float("nan")
 
 
@@ -71,17 +72,16 @@ def outer_fold(st: Any, fold: int) -> dict[str, Any]:
     t0 = time.time()
     test = grouped_folds(st.subject, 3)[fold]
     train = np.setdiff1d(np.arange(len(st.sessions)), test)
-    audits = []
+    parts = []
     for part in grouped_folds(st.subject[train], 2):
         rehearse = train[part]
         model = hhmm().fit(make_dataset(st, np.setdiff1d(train, rehearse), _same))
-        audits.append(gm.audit(model, [st.sessions[i] for i in rehearse], budget=BUDGET,
-                               labels=[st.labels[i] for i in rehearse], rate_hz=st.rate_hz,
-                               explain=False))
+        parts.append((model, [st.sessions[i] for i in rehearse],
+                      [st.labels[i] for i in rehearse]))
     final = hhmm().fit(make_dataset(st, train, _same))
-    plain = pool_audits(audits, final)
+    plain = cross_fitted_audit(parts, final, BUDGET, rate_hz=st.rate_hz)
     costly = max(plain.labels, key=lambda lb: plain.baseline_false_alarms[lb])
-    costed = pool_audits(audits, final, costs={costly: COST})
+    costed = cross_fitted_audit(parts, final, BUDGET, {costly: COST}, rate_hz=st.rate_hz)
     classes = [str(g) for g in st.gestures]
 
     def held(thresholds: dict[str, float] | None) -> dict[str, Any]:

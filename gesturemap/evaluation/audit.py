@@ -33,8 +33,8 @@ from ..models.spotting.core import DEFAULT_THRESHOLD, Event, Spotter
 from ..models.spotting.costs import check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
-__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "plot_audit",
-           "pool_audits"]
+__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fitted_audit",
+           "plot_audit"]
 
 #: Strictness levels tried: each class's threshold as a multiple of its typical score (the
 #: Spotter's ``threshold`` scale; its default, 0.4, among them).
@@ -282,20 +282,34 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
     }
 
 
-def _settle(replay: _Replay, grid: np.ndarray, fields: dict[str, Any], minutes: float,
-            budget: float, costs: dict[str, dict[str, float]]
-            ) -> tuple[np.ndarray, list[tuple[int, Event]], np.ndarray, np.ndarray]:
+def _run_all(replays: list[_Replay], mult: np.ndarray
+             ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
+    """Every replay at per-class multipliers (each on its own model's typical scores): the
+    summed counts, and the false triggers with their recording's index across replays."""
+    counts, false, base = 0, [], 0
+    for r in replays:
+        c, f = r.run({lb: float(mult[i]) * r.typical[lb] for i, lb in enumerate(r.labels)})
+        counts = counts + c
+        false += [(base + k, ev) for k, ev in f]
+        base += len(r.xs)
+    return counts, false
+
+
+def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
+            minutes: float, budget: float, costs: dict[str, dict[str, float]],
+            typical: dict[str, float]
+            ) -> tuple[list[tuple[int, Event]], np.ndarray, np.ndarray]:
     """Replay at the chosen thresholds together (the curves had every class at one level:
     raising one class's threshold can let another fire where the first no longer does), and
     while the budget is not met, raise the class with the most cost-weighted false triggers
-    one level and replay again. Updates ``fields`` (thresholds, multipliers, met); returns
-    the last replay's counts, false triggers, false alarms per minute and recall."""
-    labels, typical = replay.labels, replay.typical
+    one level and replay again. Updates ``fields`` (thresholds for ``typical``'s model,
+    multipliers, met); returns the last replay's false triggers, false alarms per minute and
+    recall per class."""
+    labels = fields["labels"]
     pick = np.array([int(np.argmin(np.abs(grid - fields["multipliers"][lb]))) for lb in labels])
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     for _ in range(3 * len(labels) + 1):
-        counts, false = replay.run({lb: grid[pick[i]] * typical[lb]
-                                    for i, lb in enumerate(labels)})
+        counts, false = _run_all(replays, grid[pick])
         fa, rec = _rates(counts, minutes)
         weighted = fc * fa
         fields["met"] = bool(weighted.sum() <= budget + 1e-12)
@@ -306,7 +320,9 @@ def _settle(replay: _Replay, grid: np.ndarray, fields: dict[str, Any], minutes: 
     fields["multipliers"] = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
     fields["thresholds"] = {lb: float(grid[pick[i]] * typical[lb])
                             for i, lb in enumerate(labels)}
-    return counts, false, fa, rec
+    fields["predicted_false_alarms"] = {lb: float(fa[i]) for i, lb in enumerate(labels)}
+    fields["predicted_recall"] = {lb: float(rec[i]) for i, lb in enumerate(labels)}
+    return false, fa, rec
 
 
 def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
@@ -348,60 +364,67 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     -------
     :class:`Audit`
     """
-    settings = {k: v for k, v in (spotting or {}).items() if k not in ("thresholds", "costs")}
-    costs = check_costs(costs)
-    budget = _check_budget(budget)
+    settings = _settings(spotting)
     xs, labs = _recordings(rehearsal, labels)
     replay = _Replay(model, settings, xs, labs, takes, float(rate_hz))
-    unknown = sorted(set(costs) - set(replay.labels))
+    return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain)
+
+
+def cross_fitted_audit(parts: Sequence[tuple[Any, Any, Any]], model: Any, budget: float = 0.1,
+                       costs: dict[str, Any] | None = None, *, rate_hz: float = 50.0,
+                       spotting: dict[str, Any] | None = None,
+                       grid: Sequence[float] = DEFAULT_GRID, explain: bool = False) -> Audit:
+    """:func:`audit` cross-fitted: each part ``(part_model, rehearsal, labels)`` replays a part
+    of the performers' recordings through a model trained on the other parts (what a model
+    does on movement it has not seen); the false triggers and gestures of every part are
+    counted together, and the thresholds are given for ``model`` (trained on every part) as
+    the same multiples of its classes' typical scores."""
+    settings = _settings(spotting)
+    replays = []
+    for part_model, rehearsal, labels in parts:
+        xs, labs = _recordings(rehearsal, labels)
+        replays.append(_Replay(part_model, settings, xs, labs, None, float(rate_hz)))
+    if not replays:
+        raise GesturemapError("cross_fitted_audit: no part to replay")
+    sp = Spotter(model, **settings)
+    typical = dict(zip([str(lb) for lb in sp.labels], sp.typical_scores_.tolist(), strict=True))
+    return _audit_replays(replays, typical, budget, costs, settings, grid, explain)
+
+
+def _settings(spotting: dict[str, Any] | None) -> dict[str, Any]:
+    """The spotting settings the audit replays with: all but those it chooses."""
+    return {k: v for k, v in (spotting or {}).items() if k not in ("thresholds", "costs")}
+
+
+def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: float,
+                   costs: Any, settings: dict[str, Any], grid: Sequence[float],
+                   explain: bool) -> Audit:
+    costs = check_costs(costs)
+    budget = _check_budget(budget)
+    labels = replays[0].labels
+    if any(r.labels != labels for r in replays) or sorted(typical) != sorted(labels):
+        raise GesturemapError("the audit's models differ in their gestures")
+    unknown = sorted(set(costs) - set(labels))
     if unknown:
         raise GesturemapError(f"costs: {unknown} name no gesture of the model (its gestures: "
-                              f"{', '.join(replay.labels)})")
-    grid_a = np.array(sorted({float(m) for m in grid} | {float(
-        settings.get("threshold", DEFAULT_THRESHOLD))}))
+                              f"{', '.join(labels)})")
+    base = float(settings.get("threshold", DEFAULT_THRESHOLD))
+    grid_a = np.array(sorted({float(m) for m in grid} | {base}))
     if grid_a[0] <= 0:
         raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
                               "each class's typical score")
-    per = [replay.run({lb: m * replay.typical[lb] for lb in replay.labels})[0] for m in grid_a]
-    minutes = replay.null_frames / replay.rate / 60.0
-    fields = _choose_audit(replay.labels, grid_a, replay.typical, np.stack(per, axis=1),
-                           minutes, budget, costs,
-                           float(settings.get("threshold", DEFAULT_THRESHOLD)))
-    counts, false, fa, rec = _settle(replay, grid_a, fields, minutes, budget, costs)
-    fields["predicted_false_alarms"] = {lb: float(fa[i]) for i, lb in enumerate(replay.labels)}
-    fields["predicted_recall"] = {lb: float(rec[i]) for i, lb in enumerate(replay.labels)}
-    rate = replay.rate
-    fields["events"] = [FalseTrigger(k, ev, ev.emitted / rate,
-                                     _why(model, xs[k], ev) if explain and n < MAX_EXPLAINED
-                                     else None) for n, (k, ev) in enumerate(false)]
+    per = [_run_all(replays, np.full(len(labels), m))[0] for m in grid_a]
+    minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
+    fields = _choose_audit(labels, grid_a, typical, np.stack(per, axis=1), minutes, budget,
+                           costs, base)
+    false, _, _ = _settle(replays, grid_a, fields, minutes, budget, costs, typical)
+    where = [(r, x) for r in replays for x in r.xs]
+    fields["events"] = [
+        FalseTrigger(k, ev, ev.emitted / where[k][0].rate,
+                     _why(where[k][0].model, where[k][1], ev)
+                     if explain and n < MAX_EXPLAINED else None)
+        for n, (k, ev) in enumerate(false)]
     return Audit(**fields)
-
-
-def pool_audits(audits: Sequence[Audit], model: Any, budget: float | None = None,
-                costs: dict[str, Any] | None = None, spotting: dict[str, Any] | None = None
-                ) -> Audit:
-    """Audits of models cross-fitted on parts of the same performers' recordings (each model
-    replaying the rehearsals it was not trained on), pooled: their counts summed level by
-    level, the thresholds chosen from the pooled curves and given for ``model`` (trained on
-    all of them) as the same multiples of its classes' typical scores. The prediction is the
-    pooled curves' at the chosen levels; ``events`` are the audits' own."""
-    if not audits:
-        raise GesturemapError("pool_audits: no audit to pool")
-    first = audits[0]
-    grid = first.curve[first.labels[0]].multiplier
-    for a in audits[1:]:
-        if a.labels != first.labels or not np.array_equal(a.curve[a.labels[0]].multiplier, grid):
-            raise GesturemapError("pool_audits: the audits differ in gestures or grid")
-    counts = np.stack([sum(a.counts[lb] for a in audits) for lb in first.labels])
-    minutes = float(sum(a.null_minutes for a in audits))
-    settings = {k: v for k, v in (spotting or {}).items() if k not in ("thresholds", "costs")}
-    sp = Spotter(model, **settings)
-    typical = dict(zip([str(lb) for lb in sp.labels], sp.typical_scores_.tolist(), strict=True))
-    fields = _choose_audit(first.labels, grid, typical, counts, minutes,
-                           first.budget if budget is None else _check_budget(budget),
-                           first.costs if costs is None else check_costs(costs),
-                           float(settings.get("threshold", DEFAULT_THRESHOLD)))
-    return Audit(**fields, events=[e for a in audits for e in a.events])
 
 
 def _check_budget(budget: Any) -> float:
