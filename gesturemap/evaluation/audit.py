@@ -308,7 +308,7 @@ def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
     labels = fields["labels"]
     pick = np.array([int(np.argmin(np.abs(grid - fields["multipliers"][lb]))) for lb in labels])
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
-    for _ in range(3 * len(labels) + 1):
+    for _ in range(len(grid) * len(labels) + 1):  # at worst every class to the top
         counts, false = _run_all(replays, grid[pick])
         fa, rec = _rates(counts, minutes)
         weighted = fc * fa
