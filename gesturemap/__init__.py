@@ -63,3 +63,8 @@ from .evaluation.spotting.cv import fit_verifier  # noqa: E402
 from .evaluation.spotting.relabel import fit_relabeler  # noqa: E402
 
 __all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]
+
+# the rehearsal audit: false triggers on ordinary movement, thresholds within a budget
+from .evaluation.audit import Audit, audit  # noqa: E402
+
+__all__ += ["Audit", "audit"]

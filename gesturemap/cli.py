@@ -192,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                             "drops one); it takes the verifier's place, stored only when the "
                             "cross-fitting chooses it")
 
+    from ._commands.audit import add_parser as add_audit
+
+    add_audit(sub)
+
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
         description="Deleted takes (the window, deleteAllExamples over OSC...) wait in the "
@@ -708,6 +712,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ._commands.importing import main_import
 
         return main_import(args)
+    if args.command == "audit":
+        from ._commands.audit import main_audit
+
+        return main_audit(args)
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
                 "export": _cmd_export, "restore": _cmd_restore}
     return handlers[args.command](args)

@@ -19,13 +19,13 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spotting.core import NULL
+from ..models.spotting.core import NULL, spotter_settings
 from ..models.spotting.verifier import SpotVerifier, VerifierUnavailable, default_contexts
 from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
-__all__ = ["read_rehearsals", "train_project_verifier", "verifier_basis", "verifier_line"]
+__all__ = ["read_rehearsals", "rehearsal_frames", "train_project_verifier", "verifier_basis", "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0
@@ -49,7 +49,22 @@ def read_rehearsals(paths: Sequence[str], project: Any
                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any], list[str], float]:
     """The rehearsal recordings as the model's frames: (recordings, frame labels as text
     (a project gesture, else ``"null"``), groups, the project's gestures as text, frames per
-    second). Raises :class:`GesturemapError` naming the file and what is wrong."""
+    second), with gestures labelled and at least two groups, as a verifier is trained from.
+    Raises :class:`GesturemapError` naming the file and what is wrong."""
+    recordings, frame_labels, groups, gestures, rate = rehearsal_frames(paths, project)
+    if not any(np.any(lab != NULL) for lab in frame_labels):
+        raise GesturemapError(f"no frame of the recordings is labelled with a gesture of the "
+                              f"project ({', '.join(gestures)})")
+    if len(set(groups)) < 2:
+        raise GesturemapError("the recordings come from one performer or session (one "
+                              "subject): cross-fitting needs at least two; record another")
+    return recordings, frame_labels, groups, gestures, rate
+
+
+def rehearsal_frames(paths: Sequence[str], project: Any
+                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any], list[str], float]:
+    """:func:`read_rehearsals` without its checks of what a verifier needs: a rehearsal of
+    ordinary movement alone (every frame null) reads too (``gesturemap audit``)."""
     if project.trained is None:
         raise GesturemapError("the project has no trained model: run gesturemap train DIR "
                               "first (a verifier is trained for the model's gestures)")
@@ -98,12 +113,6 @@ def read_rehearsals(paths: Sequence[str], project: Any
             groups.append(group)
             if len(out_t) > 1:
                 steps.append(float(np.median(np.diff(out_t))))
-    if not any(np.any(lab != NULL) for lab in frame_labels):
-        raise GesturemapError(f"no frame of the recordings is labelled with a gesture of the "
-                              f"project ({', '.join(gestures)})")
-    if len(set(groups)) < 2:
-        raise GesturemapError("the recordings come from one performer or session (one "
-                              "subject): cross-fitting needs at least two; record another")
     rate = 1.0 / float(np.median(steps)) if steps and np.median(steps) > 0 else 1.0 / period
     return recordings, frame_labels, groups, gestures, rate
 
@@ -142,7 +151,7 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
         kind, params = project.model.get("kind"), effective_params(project.model)
     if kind not in MODEL_REGISTRY:
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
-    spotting = {k: v for k, v in project.model["spotting"].items()
+    spotting = {k: v for k, v in spotter_settings(project.model["spotting"]).items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
     settings = {"kind": kind, "params": params, "spotting": spotting}
     try:

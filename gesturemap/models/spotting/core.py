@@ -674,7 +674,7 @@ SETTINGS = ("relative_threshold", "thresholds", "min_duration", "max_duration", 
             "refractory_frames",
             "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
-            "verifier", "threshold", "min_stays")
+            "verifier", "costs", "threshold", "min_stays")
 #: Old setting names, still accepted: ``{old: new}``. ``threshold`` is now
 #: ``relative_threshold``, ``min_stays`` the dict form of ``min_stay``.
 RENAMED = {"threshold": "relative_threshold", "min_stays": "min_stay"}
@@ -682,6 +682,9 @@ RENAMED_HOW = {"threshold": " (the fraction of every class's typical score)",
                "min_stays": " (a dict: the classes' own)"}
 #: The settings that take one number for every class or a dict ``{label: number}``.
 PER_CLASS = ("min_stay",)
+#: Settings stored beside the spotter's own: what chose them (``costs``: the error costs the
+#: rehearsal audit chose the ``thresholds`` by), never given to :class:`Spotter`.
+STORED_ONLY = ("costs",)
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default
@@ -799,9 +802,19 @@ def check_settings(settings: Any) -> dict[str, Any]:
         elif value is not None:
             check_value(key, value)
     out = dict(settings)
+    if "costs" in out:
+        from .costs import check_costs
+
+        out["costs"] = check_costs(out["costs"])
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
         out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
     return out
+
+
+def spotter_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A project's spotting settings as :class:`Spotter`'s keyword arguments: without those
+    only stored beside them (:data:`STORED_ONLY`)."""
+    return {k: v for k, v in settings.items() if k not in STORED_ONLY}
 
 
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
@@ -811,6 +824,7 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
     stream once first, so that the kernels are loaded before the real stream's first frame."""
     if settings is None:
         return model.stream()
+    settings = spotter_settings(settings)
     log = logging.getLogger("gesturemap.spotting")
     try:
         try:

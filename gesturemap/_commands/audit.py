@@ -1,0 +1,132 @@
+"""``gesturemap audit DIR REHEARSAL... --budget 0.1 [--cost LABEL=C] [--apply]``: replay
+rehearsal recordings through a project's spotter, print the false triggers and the thresholds
+that meet the budget; ``--apply`` stores them (and the costs) in the project's spotting
+settings, under the project's lock. Nothing is written without it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ..errors import GesturemapError
+
+__all__ = ["add_parser", "main_audit"]
+
+#: False triggers printed (each with its why) under the table.
+SHOWN = 10
+
+
+def add_parser(sub: Any) -> None:
+    """The ``audit`` command's arguments."""
+    p = sub.add_parser(
+        "audit", help="replay rehearsals through a project's spotter: false triggers, and the "
+                      "thresholds within a false-alarm budget",
+        description="Replay rehearsal recordings (stream files .npz: X_concat, labels_concat, "
+                    "lengths; ordinary movement labelled null, or a run-through with its "
+                    "gestures labelled) through the project's spotter; print per gesture the "
+                    "false triggers per minute and the threshold that keeps all of them within "
+                    "the budget while the takes stay recognised. Nothing is written without "
+                    "--apply.")
+    p.add_argument("dir")
+    p.add_argument("rehearsal", nargs="+", metavar="REHEARSAL")
+    p.add_argument("--budget", type=float, default=0.1, metavar="PER_MIN",
+                   help="false triggers per minute allowed, all gestures together (default 0.1)")
+    p.add_argument("--cost", action="append", default=[], metavar="LABEL=C",
+                   help="a false trigger of LABEL costs C (default 1; e.g. explosion=10)")
+    p.add_argument("--miss-cost", action="append", default=[], metavar="LABEL=C",
+                   help="missing a gesture LABEL costs C (default 1; e.g. swell=0.2)")
+    p.add_argument("--plot", metavar="PNG", help="draw the trade-off curves into this file")
+    p.add_argument("--json", metavar="FILE", help="write the audit as JSON")
+    p.add_argument("--apply", action="store_true",
+                   help="store the thresholds (and the costs) in the project's spotting "
+                        "settings")
+
+
+def _costs(false: list[str], miss: list[str]) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    for kind, items in (("false", false), ("miss", miss)):
+        for item in items:
+            label, sep, value = item.rpartition("=")
+            try:
+                cost = float(value)
+            except ValueError:
+                cost = None
+            if not sep or not label or cost is None:
+                flag = "--cost" if kind == "false" else "--miss-cost"
+                raise SystemExit(f"gesturemap audit: {flag} {item!r}: give LABEL=COST, e.g. "
+                                 "explosion=10")
+            out.setdefault(label, {})[kind] = cost
+    return out
+
+
+def _basis(project: Any) -> str:
+    """What the audit was worked out for, as text: the trained model, the pipeline, the
+    spotting settings but the thresholds and costs it sets."""
+    spotting = {k: v for k, v in (project.model.get("spotting") or {}).items()
+                if k not in ("thresholds", "costs")}
+    return json.dumps([project.model_file, project.pipeline.to_dict(), spotting],
+                      sort_keys=True, default=str)
+
+
+def _summary(result: Any) -> dict[str, Any]:
+    return {"budget": result.budget, "met": result.met, "thresholds": result.thresholds,
+            "multipliers": result.multipliers, "costs": result.costs,
+            "predicted_false_alarms": result.predicted_false_alarms,
+            "predicted_recall": result.predicted_recall,
+            "baseline_false_alarms": result.baseline_false_alarms,
+            "baseline_recall": result.baseline_recall, "null_minutes": result.null_minutes,
+            "curve": {lb: {"threshold": c.threshold.tolist(),
+                           "false_alarms_per_min": c.false_alarms_per_min.tolist(),
+                           "recall": [None if r != r else r for r in c.recall.tolist()]}
+                      for lb, c in result.curve.items()},
+            "events": [{"recording": e.recording, "label": str(e.event.label),
+                        "time_s": e.time_s, "score": e.event.score, "why": e.why}
+                       for e in result.events]}
+
+
+def main_audit(args: argparse.Namespace) -> int:
+    """Run ``gesturemap audit``; returns the exit code."""
+    from ..evaluation.audit import audit, plot_audit
+    from ..evaluation.rehearsal import rehearsal_frames
+    from ..models.spotting.core import spotter_settings
+    from ..project import Project
+    from ..utils.storage import atomic_write_text, outside
+
+    costs = _costs(args.cost, args.miss_cost)
+    outside([args.plot, args.json], [args.dir, *args.rehearsal], "audit")
+    project = Project.load(args.dir)
+    recordings, labels, _, _, rate = rehearsal_frames(args.rehearsal, project)
+    spotting = spotter_settings(project.model["spotting"])
+    result = audit(project.trained, recordings, args.budget, costs, labels=labels,
+                   takes=project.dataset(), rate_hz=rate, spotting=spotting)
+    print(result.table())
+    for e in result.events[:SHOWN]:
+        print(f"  false {e.event.label} in recording {e.recording + 1} at {e.time_s:.1f} s"
+              + (f": {e.why}" if e.why else ""))
+    if len(result.events) > SHOWN:
+        print(f"  ... and {len(result.events) - SHOWN} more")
+    if args.plot:
+        print(f"wrote the curves to {plot_audit(result, args.plot)}")
+    if args.json:
+        atomic_write_text(args.json, json.dumps(_summary(result), indent=1))
+    if not args.apply:
+        print("nothing written (--apply stores the thresholds in the project)")
+        return 0
+    basis = _basis(project)
+
+    def store(now: Any) -> None:  # the project as saved now, under its lock
+        if _basis(now) != basis:
+            raise GesturemapError(f"{args.dir} changed while the audit ran (its model, "
+                                  "pipeline or spotting settings): nothing stored; run the "
+                                  "command again")
+        settings = {**now.model["spotting"], "thresholds": result.thresholds}
+        if result.costs:
+            settings["costs"] = result.costs
+        else:
+            settings.pop("costs", None)
+        now.model = {**now.model, "spotting": settings}
+
+    Project.update(args.dir, store)
+    print(f"stored the thresholds in {args.dir}")
+    return 0

@@ -1,0 +1,485 @@
+"""The rehearsal audit: how often a spotter fires by mistake on ordinary movement, and the
+per-class thresholds that keep it within a false-alarm budget (``gm.audit``).
+
+A rehearsal is the performer moving as in the piece without the gestures (every frame
+null), or a run-through with its gestures labelled frame by frame. :func:`audit` replays it
+through the model's :class:`~gesturemap.Spotter` at a grid of strictness levels (each class's
+threshold a multiple of its typical score, the Spotter's own scale), and counts per class the
+false triggers per minute of non-gesture movement and the share of gestures still recognised:
+the labelled gestures of a run-through, else the recorded takes (``takes=``). From those
+curves it chooses one threshold per class so that the false triggers, weighted by their
+costs, stay within ``budget`` per minute, missing as few gestures (weighted by their miss
+costs) as possible; then it replays the rehearsal once more at the chosen thresholds and
+keeps the false triggers found, each with its "why?" (:func:`gesturemap.explain`).
+
+The choice is a Lagrangian one: for a price ``lam`` of a false trigger, each class takes the
+threshold minimising ``miss cost x (1 - recall) + lam x false cost x false alarms/min``; the
+audit takes the smallest price whose choices meet the budget. A class that costs ten times as
+much when it fires by mistake is pushed ten times as hard towards silence.
+
+Nothing here writes: ``gesturemap audit DIR REHEARSAL... --apply`` stores the thresholds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from ..models.spotting.core import DEFAULT_THRESHOLD, Event, Spotter, with_new_names
+from ..models.spotting.costs import check_costs, cost_of
+from .spotting.scores import ground_truth_events, match_detections
+
+__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fitted_audit",
+           "plot_audit"]
+
+#: Strictness levels tried: each class's threshold as a multiple of its typical score (the
+#: Spotter's ``threshold`` scale; its default, 0.4, among them).
+DEFAULT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.1, 1.35, 1.7, 2.1, 2.6)
+#: False triggers explained at most (each explanation scores the event's frames again).
+MAX_EXPLAINED = 50
+#: Prices of a false trigger the choice sweeps (per false alarm per minute, in misses).
+_PRICES = np.concatenate([[0.0], np.geomspace(1e-3, 1e6, 400)])
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One class's trade-off: at each strictness ``multiplier`` (G,), the absolute
+    ``threshold`` (G,) the Spotter takes, ``false_alarms_per_min`` (G,) on the rehearsal's
+    non-gesture movement, and ``recall`` (G,) of its gestures (NaN: no gesture to count)."""
+
+    multiplier: np.ndarray
+    threshold: np.ndarray
+    false_alarms_per_min: np.ndarray
+    recall: np.ndarray
+
+
+@dataclass(frozen=True)
+class FalseTrigger:
+    """A false trigger found at the chosen thresholds: the ``event``, the ``recording`` it was
+    found in (index), when (``time_s``: its emission), and ``why`` (the model's explanation of
+    the event's frames, :meth:`gesturemap.Explanation.summary`; None past the first
+    :data:`MAX_EXPLAINED`, or where the model cannot explain)."""
+
+    recording: int
+    event: Event
+    time_s: float
+    why: str | None = None
+
+
+@dataclass(frozen=True)
+class Audit:
+    """What :func:`audit` found.
+
+    Attributes
+    ----------
+    labels : the gesture classes (the model's, as text).
+    budget : false triggers per minute allowed, all classes together, each weighted by its
+        false-trigger cost.
+    costs : the checked costs ``{label: {"false": c, "miss": c}}``.
+    thresholds : ``{label: value}`` for ``gm.Spotter(model, thresholds=...)`` or a project's
+        spotting settings.
+    multipliers : ``{label: m}``: the same thresholds as multiples of each class's typical
+        score (what carries over to a model retrained on the same gestures).
+    predicted_false_alarms : ``{label: per minute}`` at the chosen thresholds.
+    predicted_recall : ``{label: share of its gestures recognised}`` (NaN: none to count).
+    baseline_false_alarms, baseline_recall : the same at the settings' own thresholds.
+    met : whether the budget is met (else the strictest thresholds of the grid).
+    curve : ``{label: Curve}``.
+    events : the false triggers at the chosen thresholds (:class:`FalseTrigger`).
+    null_minutes : minutes of non-gesture movement replayed.
+    """
+
+    labels: list[str]
+    budget: float
+    costs: dict[str, dict[str, float]]
+    thresholds: dict[str, float]
+    multipliers: dict[str, float]
+    predicted_false_alarms: dict[str, float]
+    predicted_recall: dict[str, float]
+    baseline_false_alarms: dict[str, float]
+    baseline_recall: dict[str, float]
+    met: bool
+    curve: dict[str, Curve]
+    events: list[FalseTrigger] = field(default_factory=list)
+    null_minutes: float = 0.0
+    #: per class and strictness: false triggers, gestures recognised, gestures counted
+    counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def total_false_alarms(self) -> float:
+        """Predicted false triggers per minute, all classes together."""
+        return float(sum(self.predicted_false_alarms.values()))
+
+    def table(self) -> str:
+        """The audit as a text table, one line per class."""
+        rows = [f"{'gesture':<14}{'threshold':>11}{'x typical':>10}{'false/min':>11}"
+                f"{'recall':>8}{'  (now: false/min, recall)'}"]
+        for lb in self.labels:
+            c = self.costs.get(lb)
+            rows.append(
+                f"{lb:<14}{self.thresholds[lb]:>11.1f}{self.multipliers[lb]:>10.2f}"
+                f"{self.predicted_false_alarms[lb]:>11.3f}{_pct(self.predicted_recall[lb]):>8}"
+                f"  ({self.baseline_false_alarms[lb]:.3f}, "
+                f"{_pct(self.baseline_recall[lb]).strip()})"
+                + (f"  costs: false {c['false']:g}, miss {c['miss']:g}" if c else ""))
+        rows.append(f"total {self.total_false_alarms:.3f} false triggers/min over "
+                    f"{self.null_minutes:.1f} min of ordinary movement; budget {self.budget:g}"
+                    + ("" if self.met else " NOT met: even the strictest thresholds tried "
+                       "fire more often (record more takes, or null takes of this movement)"))
+        return "\n".join(rows)
+
+
+def _pct(x: float) -> str:
+    return "   n/a" if not np.isfinite(x) else f"{100 * x:5.1f}%"
+
+
+def _recordings(rehearsal: Any, labels: Any) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
+    """The rehearsal as a list of (T, D) arrays and their frame labels (None: all null)."""
+    if isinstance(rehearsal, np.ndarray) and rehearsal.ndim == 2:
+        rehearsal = [rehearsal]
+        labels = None if labels is None else [labels]
+    xs = [np.asarray(x, dtype=np.float64) for x in rehearsal]
+    if not xs:
+        raise GesturemapError("rehearsal: no recording; give one (T, D) array of ordinary "
+                              "movement or a list of them")
+    if labels is None:
+        return xs, [None] * len(xs)
+    if len(labels) != len(xs):
+        raise GesturemapError(f"labels: {len(labels)} label arrays for {len(xs)} rehearsal "
+                              "recordings; give one per recording (a label per frame)")
+    labs = []
+    for k, (x, lab) in enumerate(zip(xs, labels, strict=True)):
+        lab = np.asarray(lab)
+        if x.ndim != 2 or lab.shape != (len(x),):
+            raise GesturemapError(f"rehearsal recording {k}: frames {x.shape} and labels "
+                                  f"{lab.shape}; expected (T, D) and (T,), a label per frame")
+        labs.append(lab.astype(str))
+    return xs, labs
+
+
+def _take_frames(spotter: Spotter, x: np.ndarray) -> np.ndarray:
+    """A take followed by its last frame held long enough for the spotter to emit (a take
+    ends where the gesture does; the spotter names it only once its score stops growing)."""
+    pad = spotter.hold_frames + spotter.defer_frames + spotter.settle_frames + 2
+    return np.vstack([x, np.repeat(x[-1:], pad, axis=0)])
+
+
+class _Replay:
+    """The rehearsal, the takes and the model: replays at given thresholds, counting."""
+
+    def __init__(self, model: Any, settings: dict[str, Any], xs: list[np.ndarray],
+                 labs: list[np.ndarray | None], takes: Any, rate_hz: float) -> None:
+        self.model, self.settings, self.rate = model, settings, rate_hz
+        self.xs, self.labs = xs, labs
+        try:
+            base = Spotter(model, **settings)
+        except TypeError as exc:
+            raise GesturemapError(f"spotting settings: {exc}") from None
+        if base.mode != "hmm":
+            raise GesturemapError("the rehearsal audit tunes HHMM and GMM spotters (their "
+                                  "thresholds are scores on one scale); a DTW spotter's "
+                                  "limits are distances: train an HHMM to audit it")
+        self.labels = [str(lb) for lb in base.labels]
+        self.typical = dict(zip(self.labels, base.typical_scores_.tolist(), strict=True))
+        self.base = base
+        self.null_frames = sum(len(x) if lab is None else int(np.sum(~np.isin(lab, self.labels)))
+                               for x, lab in zip(xs, labs, strict=True))
+        labelled = any(lab is not None and np.isin(lab, self.labels).any() for lab in labs)
+        self.takes = [] if labelled or takes is None else [
+            (str(r.label), np.asarray(r.inputs, dtype=np.float64)) for r in takes
+            if str(r.label) in self.labels]
+
+    def spotter(self, thresholds: dict[str, float]) -> Spotter:
+        return Spotter(self.model, **{**self.settings, "thresholds": thresholds})
+
+    def run(self, thresholds: dict[str, float]
+            ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
+        """(C, 3) per class: false triggers, gestures recognised, gestures counted; and the
+        false triggers as (recording, event)."""
+        sp = self.spotter(thresholds)
+        idx = {lb: i for i, lb in enumerate(self.labels)}
+        counts = np.zeros((len(self.labels), 3), dtype=np.int64)
+        false = []
+        tol = int(round(self.rate))
+        for k, (x, lab) in enumerate(zip(self.xs, self.labs, strict=True)):
+            events = sp.spot(x)
+            if lab is None:
+                for ev in events:
+                    counts[idx[str(ev.label)], 0] += 1
+                    false.append((k, ev))
+                continue
+            truth = [(str(g), s, e) for g, s, e in ground_truth_events(lab, self.labels)]
+            res = match_detections(truth, [(str(ev.label), ev.emitted) for ev in events], tol)
+            for g, _, _ in truth:
+                counts[idx[g], 2] += 1
+            for g, _, _ in res.true_positives:
+                counts[idx[g], 1] += 1
+            fp = {(g, t) for g, t in res.false_positives}
+            for ev in events:
+                if (str(ev.label), ev.emitted) in fp:
+                    counts[idx[str(ev.label)], 0] += 1
+                    false.append((k, ev))
+        for label, x in self.takes:
+            counts[idx[label], 2] += 1
+            counts[idx[label], 1] += any(str(ev.label) == label
+                                         for ev in sp.spot(_take_frames(sp, x)))
+        return counts, false
+
+
+def _rates(counts: np.ndarray, null_minutes: float) -> tuple[np.ndarray, np.ndarray]:
+    """False alarms per minute and recall from counts (..., 3)."""
+    fa = counts[..., 0] / null_minutes if null_minutes > 0 else np.zeros(counts.shape[:-1])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rec = np.where(counts[..., 2] > 0, counts[..., 1] / np.maximum(counts[..., 2], 1),
+                       np.nan)
+    return fa, rec
+
+
+def choose(fa: np.ndarray, recall: np.ndarray, budget: float, false_cost: np.ndarray,
+           miss_cost: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Per class (rows of the (C, G) curves, G ordered from least to most strict), the
+    strictness index meeting ``sum(false_cost * fa) <= budget`` at the least miss cost; and
+    whether the budget is met. Where recall is unknown (NaN), the least strict level that
+    the price allows."""
+    g = fa.shape[1]
+    miss = np.where(np.isfinite(recall), 1.0 - recall, 0.0) * miss_cost[:, None]
+    miss = miss + 1e-9 * np.arange(g)[None, :]  # ties: the least strict
+    pick = None
+    for lam in _PRICES:
+        pick = np.argmin(miss + lam * false_cost[:, None] * fa, axis=1)
+        if float(np.sum(false_cost * fa[np.arange(len(fa)), pick])) <= budget + 1e-12:
+            return pick, True
+    # the budget cannot be met: each class at its fewest false triggers
+    return np.argmin(fa + 1e-9 * (g - np.arange(g))[None, :], axis=1), False
+
+
+def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float],
+                  counts: np.ndarray, null_minutes: float, budget: float,
+                  costs: dict[str, dict[str, float]], base_mult: float
+                  ) -> dict[str, Any]:
+    """The choice over the (C, G, 3) counts: the audit's fields but the check run's."""
+    fa, rec = _rates(counts, null_minutes)
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
+    pick, met = choose(fa, rec, budget, fc, mc)
+    b = int(np.argmin(np.abs(grid - base_mult)))
+    curve = {lb: Curve(grid.copy(), grid * typical[lb], fa[i].copy(), rec[i].copy())
+             for i, lb in enumerate(labels)}
+    mult = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
+    return {
+        "labels": labels, "budget": float(budget), "costs": costs,
+        "thresholds": {lb: mult[lb] * typical[lb] for lb in labels}, "multipliers": mult,
+        "predicted_false_alarms": {lb: float(fa[i, pick[i]]) for i, lb in enumerate(labels)},
+        "predicted_recall": {lb: float(rec[i, pick[i]]) for i, lb in enumerate(labels)},
+        "baseline_false_alarms": {lb: float(fa[i, b]) for i, lb in enumerate(labels)},
+        "baseline_recall": {lb: float(rec[i, b]) for i, lb in enumerate(labels)},
+        "met": met, "curve": curve, "null_minutes": float(null_minutes),
+        "counts": {lb: counts[i].copy() for i, lb in enumerate(labels)},
+    }
+
+
+def _run_all(replays: list[_Replay], mult: np.ndarray
+             ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
+    """Every replay at per-class multipliers (each on its own model's typical scores): the
+    summed counts, and the false triggers with their recording's index across replays."""
+    counts, false, base = 0, [], 0
+    for r in replays:
+        c, f = r.run({lb: float(mult[i]) * r.typical[lb] for i, lb in enumerate(r.labels)})
+        counts = counts + c
+        false += [(base + k, ev) for k, ev in f]
+        base += len(r.xs)
+    return counts, false
+
+
+def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
+            minutes: float, budget: float, costs: dict[str, dict[str, float]],
+            typical: dict[str, float]
+            ) -> tuple[list[tuple[int, Event]], np.ndarray, np.ndarray]:
+    """Replay at the chosen thresholds together (the curves had every class at one level:
+    raising one class's threshold can let another fire where the first no longer does), and
+    while the budget is not met, raise the class with the most cost-weighted false triggers
+    one level and replay again. Updates ``fields`` (thresholds for ``typical``'s model,
+    multipliers, met); returns the last replay's false triggers, false alarms per minute and
+    recall per class."""
+    labels = fields["labels"]
+    pick = np.array([int(np.argmin(np.abs(grid - fields["multipliers"][lb]))) for lb in labels])
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    for _ in range(len(grid) * len(labels) + 1):  # at worst every class to the top
+        counts, false = _run_all(replays, grid[pick])
+        fa, rec = _rates(counts, minutes)
+        weighted = fc * fa
+        fields["met"] = bool(weighted.sum() <= budget + 1e-12)
+        room = (weighted > 0) & (pick < len(grid) - 1)
+        if fields["met"] or not room.any():
+            break
+        pick[int(np.argmax(np.where(room, weighted, -1.0)))] += 1
+    fields["multipliers"] = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
+    fields["thresholds"] = {lb: float(grid[pick[i]] * typical[lb])
+                            for i, lb in enumerate(labels)}
+    fields["predicted_false_alarms"] = {lb: float(fa[i]) for i, lb in enumerate(labels)}
+    fields["predicted_recall"] = {lb: float(rec[i]) for i, lb in enumerate(labels)}
+    return false, fa, rec
+
+
+def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
+    from ..explain import explain
+
+    try:
+        return explain(model, x[ev.start:ev.end + 1]).summary()
+    except GesturemapError:
+        return None
+
+
+def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any] | None = None,
+          *, labels: Sequence[Any] | None = None, takes: Any = None, rate_hz: float = 50.0,
+          spotting: dict[str, Any] | None = None, grid: Sequence[float] = DEFAULT_GRID,
+          explain: bool = True) -> Audit:
+    """Replay a rehearsal through ``model``'s spotter, and choose per-class thresholds.
+
+    Parameters
+    ----------
+    model : a fitted :class:`~gesturemap.HHMM` or :class:`~gesturemap.GMM` that spots.
+    rehearsal : a (T, D) recording of ordinary movement, or a list of them, in the model's
+        input space (a project's features).
+    budget : false triggers per minute of ordinary movement allowed, all classes together
+        (each weighted by its false-trigger cost).
+    costs : ``{label: cost of a false trigger}`` or ``{label: {"false": c, "miss": c}}``
+        (:func:`~gesturemap.models.spotting.costs.check_costs`; 1.0 where not given).
+    labels : one (T,) label array per rehearsal recording (a run-through with its gestures
+        marked); frames labelled with a gesture are its gestures, every other frame is
+        ordinary movement. None: every frame is ordinary movement.
+    takes : the recorded takes (a :class:`~gesturemap.Dataset`, the model's own), whose
+        recognition the thresholds keep when the rehearsal has no labelled gesture.
+    rate_hz : frames per second of the recordings.
+    spotting : the other spotting settings (a project's, :class:`~gesturemap.Spotter`'s
+        keyword arguments); ``thresholds`` and ``costs`` among them are replaced.
+    grid : strictness levels tried, as multiples of each class's typical score.
+    explain : give each false trigger found its "why?".
+
+    Returns
+    -------
+    :class:`Audit`
+    """
+    settings = _settings(spotting)
+    xs, labs = _recordings(rehearsal, labels)
+    replay = _Replay(model, settings, xs, labs, takes, float(rate_hz))
+    return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain)
+
+
+def cross_fitted_audit(parts: Sequence[tuple[Any, Any, Any]], model: Any, budget: float = 0.1,
+                       costs: dict[str, Any] | None = None, *, rate_hz: float = 50.0,
+                       spotting: dict[str, Any] | None = None,
+                       grid: Sequence[float] = DEFAULT_GRID, explain: bool = False) -> Audit:
+    """:func:`audit` cross-fitted: each part ``(part_model, rehearsal, labels)`` replays a part
+    of the performers' recordings through a model trained on the other parts (what a model
+    does on movement it has not seen); the false triggers and gestures of every part are
+    counted together, and the thresholds are given for ``model`` (trained on every part) as
+    the same multiples of its classes' typical scores."""
+    settings = _settings(spotting)
+    replays = []
+    for part_model, rehearsal, labels in parts:
+        xs, labs = _recordings(rehearsal, labels)
+        replays.append(_Replay(part_model, settings, xs, labs, None, float(rate_hz)))
+    if not replays:
+        raise GesturemapError("cross_fitted_audit: no part to replay")
+    sp = Spotter(model, **settings)
+    typical = dict(zip([str(lb) for lb in sp.labels], sp.typical_scores_.tolist(), strict=True))
+    return _audit_replays(replays, typical, budget, costs, settings, grid, explain)
+
+
+def _settings(spotting: dict[str, Any] | None) -> dict[str, Any]:
+    """The spotting settings the audit replays with: all but those it chooses."""
+    return {k: v for k, v in (spotting or {}).items() if k not in ("thresholds", "costs")}
+
+
+def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: float,
+                   costs: Any, settings: dict[str, Any], grid: Sequence[float],
+                   explain: bool) -> Audit:
+    costs = check_costs(costs)
+    budget = _check_budget(budget)
+    labels = replays[0].labels
+    if any(r.labels != labels for r in replays) or sorted(typical) != sorted(labels):
+        raise GesturemapError("the audit's models differ in their gestures")
+    unknown = sorted(set(costs) - set(labels))
+    if unknown:
+        raise GesturemapError(f"costs: {unknown} name no gesture of the model (its gestures: "
+                              f"{', '.join(labels)})")
+    base = float(with_new_names(settings).get("relative_threshold", DEFAULT_THRESHOLD))
+    grid_a = np.array(sorted({float(m) for m in grid} | {base}))
+    if grid_a[0] <= 0:
+        raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
+                              "each class's typical score")
+    per = [_run_all(replays, np.full(len(labels), m))[0] for m in grid_a]
+    minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
+    fields = _choose_audit(labels, grid_a, typical, np.stack(per, axis=1), minutes, budget,
+                           costs, base)
+    false, _, _ = _settle(replays, grid_a, fields, minutes, budget, costs, typical)
+    where = [(r, x) for r in replays for x in r.xs]
+    fields["events"] = [
+        FalseTrigger(k, ev, ev.emitted / where[k][0].rate,
+                     _why(where[k][0].model, where[k][1], ev)
+                     if explain and n < MAX_EXPLAINED else None)
+        for n, (k, ev) in enumerate(false)]
+    return Audit(**fields)
+
+
+def _check_budget(budget: Any) -> float:
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not (
+            np.isfinite(budget) and budget >= 0):
+        raise GesturemapError(f"budget: {budget!r}; expected false triggers per minute, a "
+                              "number >= 0 (e.g. 0.1: one every ten minutes)")
+    return float(budget)
+
+
+def plot_audit(result: Audit, path: Any) -> Any:
+    """Draw each class's trade-off (false triggers per minute against recall, the chosen
+    threshold marked) into the image file ``path`` (PNG); matplotlib if installed, else
+    pyqtgraph's exporter. Returns the path."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return _plot_pyqtgraph(result, path)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for lb in result.labels:
+        c = result.curve[lb]
+        line, = ax.plot(c.false_alarms_per_min, c.recall, marker=".", label=lb)
+        i = int(np.argmin(np.abs(c.multiplier - result.multipliers[lb])))
+        ax.plot([c.false_alarms_per_min[i]], [c.recall[i]], "o", ms=9, mfc="none",
+                color=line.get_color())
+    ax.set_xlabel("false triggers per minute of ordinary movement")
+    ax.set_ylabel("gestures recognised")
+    ax.set_title(f"rehearsal audit (budget {result.budget:g}/min; circles: chosen)")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _plot_pyqtgraph(result: Audit, path: Any) -> Any:
+    import pyqtgraph as pg
+    import pyqtgraph.exporters as exporters
+
+    pg.mkQApp()
+    plot = pg.PlotWidget(title=f"rehearsal audit (budget {result.budget:g}/min)")
+    plot.addLegend()
+    plot.setLabel("bottom", "false triggers per minute")
+    plot.setLabel("left", "gestures recognised")
+    for k, lb in enumerate(result.labels):
+        c = result.curve[lb]
+        ok = np.isfinite(c.recall)
+        plot.plot(c.false_alarms_per_min[ok], c.recall[ok], pen=pg.intColor(k), symbol="o",
+                  symbolSize=5, name=lb)
+    plot.resize(600, 400)
+    exporters.ImageExporter(plot.plotItem).export(str(path))
+    return path

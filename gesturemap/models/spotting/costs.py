@@ -1,0 +1,67 @@
+"""Error costs of spotting: what a false trigger and a missed gesture of each class cost.
+
+A performer says which mistakes matter: ``{"explosion": 10.0}`` (firing *explosion* by
+mistake costs ten times an ordinary false trigger) or ``{"swell": {"miss": 0.2}}`` (missing
+*swell* is cheap). :func:`check_costs` reads either form into one shape,
+``{label: {"false": cost, "miss": cost}}`` (1.0 where not given), as a project's spotting
+settings store it (``spotting: {"thresholds": {...}, "costs": {...}}``). The rehearsal
+audit (:func:`gesturemap.audit`) chooses the per-class thresholds that follow them.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..base import bad_param
+
+__all__ = ["COST_KINDS", "check_costs", "cost_of"]
+
+#: The two mistakes a class can cost: a false trigger, a missed gesture.
+COST_KINDS = ("false", "miss")
+
+
+def _cost(where: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (
+            math.isfinite(float(value)) and float(value) > 0):
+        raise bad_param(where, value, "a number > 0 (1 is an ordinary mistake, 10 one ten "
+                        "times as bad, 0.1 one that hardly matters)")
+    return float(value)
+
+
+def check_costs(costs: Any) -> dict[str, dict[str, float]]:
+    """Error costs as given by a user or read from a file, checked and in one shape.
+
+    Parameters
+    ----------
+    costs : None, or a dict ``{label: cost}`` (the cost of a false trigger of that class) or
+        ``{label: {"false": cost, "miss": cost}}`` (either key may be left out: 1.0).
+
+    Returns
+    -------
+    dict ``{label as text: {"false": float, "miss": float}}`` (empty for None). Raises a
+    :class:`~gesturemap.GesturemapError` naming the class and the value that is wrong.
+    """
+    if costs is None:
+        return {}
+    if not isinstance(costs, dict):
+        raise bad_param("costs", costs, 'a dict {label: cost of a false trigger} or '
+                        '{label: {"false": cost, "miss": cost}}')
+    out = {}
+    for label, value in costs.items():
+        if isinstance(value, dict):
+            wrong = sorted(set(map(str, value)) - set(COST_KINDS))
+            if wrong:
+                raise bad_param(f"costs[{label!r}] key", wrong[0], 'one of "false" (a false '
+                                'trigger) and "miss" (a missed gesture)')
+            out[str(label)] = {k: _cost(f"costs[{label!r}][{k!r}]", value.get(k, 1.0))
+                               for k in COST_KINDS}
+        else:
+            out[str(label)] = {"false": _cost(f"costs[{label!r}]", value), "miss": 1.0}
+    return out
+
+
+def cost_of(costs: dict[str, dict[str, float]], label: Any, kind: str) -> float:
+    """The cost of a ``kind`` mistake (``"false"`` or ``"miss"``) of class ``label`` in checked
+    ``costs`` (1.0 when not given)."""
+    return costs.get(str(label), {}).get(kind, 1.0)

@@ -1,0 +1,164 @@
+"""The rehearsal audit (``gm.audit``, ``gesturemap audit``): false triggers counted as the
+spotter emits them, thresholds that meet the budget on the rehearsal and carry over to other
+recordings of the same movement, costs that push a class towards silence, and a command
+that writes nothing without --apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.cli import main
+from gesturemap.evaluation.audit import plot_audit
+from gesturemap.evaluation.spotting.cv import evaluate_sessions, make_dataset
+from gesturemap.evaluation.spotting.scores import spotting_metrics
+from gesturemap.models.spotting.core import check_settings, spotting_stream
+from gesturemap.project import Project
+from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+
+BUDGET = 0.5
+
+
+@pytest.fixture(scope="module")
+def streams():
+    # ramps up (1) and down (2) between rests, the rests broken by an "up and straight back
+    # down" that the spotter takes for a gesture at its default threshold
+    return ramp_streams(4, excursions=True)
+
+
+@pytest.fixture(scope="module")
+def model(streams):
+    return gm.HHMM(states=4, gaussians=1, deltas=False).fit(
+        make_dataset(streams, range(4), lambda a: a))
+
+
+def _held_out(model, streams, thresholds=None):
+    sp = gm.Spotter(model, **({} if thresholds is None else {"thresholds": thresholds}))
+    return spotting_metrics(evaluate_sessions(sp, streams, range(6, 8), lambda a: a, 50),
+                            ["1", "2"])
+
+
+def test_false_triggers_are_those_the_spotter_emits_on_ordinary_movement(model, streams):
+    rest = [x[lab == 0] for x, lab in zip(streams.sessions[4:6], streams.labels[4:6],
+                                           strict=True)]
+    a = gm.audit(model, rest, budget=1000.0)  # a budget the default thresholds meet
+    minutes = sum(len(x) for x in rest) / 50.0 / 60.0
+    events = [ev for x in rest for ev in gm.spot(model, x, thresholds=a.thresholds)]
+    assert events, "the excursions must fire at the default thresholds"
+    assert len(a.events) == len(events)
+    for lb in a.labels:
+        n = sum(str(ev.label) == lb for ev in events)
+        assert a.predicted_false_alarms[lb] == pytest.approx(n / minutes)
+    assert a.met and all(e.why for e in a.events)  # each with its "why?"
+
+
+def test_thresholds_meet_the_budget_and_carry_over_to_other_recordings(model, streams):
+    a = gm.audit(model, streams.sessions[4:6], budget=BUDGET, labels=streams.labels[4:6])
+    assert a.met and a.total_false_alarms <= BUDGET
+    assert sum(a.baseline_false_alarms.values()) > BUDGET
+    assert set(a.thresholds) == {"1", "2"}
+    for lb in a.labels:  # thresholds on the Spotter's own scale, from the curve
+        c = a.curve[lb]
+        assert np.isclose(c.threshold, a.thresholds[lb]).any()
+        assert len(c.false_alarms_per_min) == len(c.recall) == len(c.multiplier)
+        assert np.all(np.isfinite(c.recall))  # the run-throughs' labelled gestures
+    before, after = _held_out(model, streams), _held_out(model, streams, a.thresholds)
+    assert before["false_alarms_per_min"] > 2.0
+    assert after["false_alarms_per_min"] <= BUDGET
+    assert after["recall"] > 0
+
+
+def test_a_costly_class_is_pushed_towards_silence(model, streams):
+    rest = [x[lab == 0] for x, lab in zip(streams.sessions[4:6], streams.labels[4:6],
+                                           strict=True)]
+    takes = make_dataset(streams, range(4), lambda a: a)
+    plain = gm.audit(model, rest, budget=20.0, takes=takes)
+    costly = max(plain.labels, key=lambda lb: plain.predicted_false_alarms[lb])
+    assert plain.predicted_false_alarms[costly] > 0
+    costed = gm.audit(model, rest, budget=20.0, takes=takes, costs={costly: 1000.0})
+    assert costed.multipliers[costly] > plain.multipliers[costly]
+    assert costed.predicted_false_alarms[costly] < plain.predicted_false_alarms[costly]
+    assert costed.costs[costly] == {"false": 1000.0, "miss": 1.0}
+    assert all(np.isfinite(costed.predicted_recall[lb]) for lb in costed.labels)  # the takes
+
+
+def test_bad_costs_and_budgets_are_refused(model, streams):
+    x = streams.sessions[4]
+    with pytest.raises(gm.GesturemapError, match="no gesture"):
+        gm.audit(model, x, costs={"explosion": 10})
+    with pytest.raises(gm.GesturemapError, match="number > 0"):
+        gm.audit(model, x, costs={"1": -1})
+    with pytest.raises(gm.GesturemapError, match="budget"):
+        gm.audit(model, x, budget=-0.1)
+    with pytest.raises(gm.GesturemapError, match="HHMM and GMM"):
+        gm.audit(gm.DTW().fit(make_dataset(streams, range(2), lambda a: a)), x)
+
+
+def test_costs_live_in_the_spotting_settings_and_the_spotter_runs_with_them(model, streams):
+    settings = check_settings({"thresholds": {"1": 30.0}, "costs": {"1": 10, "2": {"miss": 0.5}}})
+    assert settings["costs"] == {"1": {"false": 10.0, "miss": 1.0},
+                                 "2": {"false": 1.0, "miss": 0.5}}
+    with pytest.raises(gm.GesturemapError, match="costs"):
+        check_settings({"costs": {"1": {"often": 2}}})
+    stream = spotting_stream(model, settings)
+    assert isinstance(stream.spotter, gm.Spotter)
+    assert stream.spotter.thresholds_[stream.spotter.labels.index("1")] == 30.0
+
+
+def test_plot_writes_an_image(model, streams, tmp_path):
+    a = gm.audit(model, streams.sessions[4:6], budget=BUDGET, labels=streams.labels[4:6],
+                 explain=False)
+    path = plot_audit(a, tmp_path / "audit.png")
+    assert Path(path).read_bytes()[:4] == b"\x89PNG"
+
+
+def _project(folder: Path, st) -> None:
+    project = Project("rehearsed", model={"kind": "hhmm", "params": {
+        "states": 4, "gaussians": 1, "deltas": False}, "spotting": {}})
+    for r in make_dataset(st, range(4), lambda a: a):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    project.save(folder)
+
+
+def _rehearsal(path: Path, st) -> Path:
+    idx = [4, 5]
+    np.savez(path, X_concat=np.vstack([st.sessions[i] for i in idx]),
+             labels_concat=np.concatenate([st.labels[i] for i in idx]),
+             lengths=np.array([len(st.sessions[i]) for i in idx]),
+             gesture_labels=np.array([1, 2]))
+    return path
+
+
+def test_command_prints_the_table_and_writes_only_with_apply(streams, tmp_path, capsys):
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    rehearsal = _rehearsal(tmp_path / "r.npz", streams)
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    rc = main(["audit", str(folder), str(rehearsal), "--budget", str(BUDGET), "--cost", "1=10"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "false/min" in out and "nothing written" in out
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    rc = main(["audit", str(folder), str(rehearsal), "--budget", str(BUDGET), "--cost", "1=10",
+               "--apply"])
+    assert rc == 0 and "stored the thresholds" in capsys.readouterr().out
+    spotting = Project.load(folder).model["spotting"]
+    assert set(spotting["thresholds"]) == {"1", "2"}
+    assert spotting["costs"] == {"1": {"false": 10.0, "miss": 1.0}}
+    project = Project.load(folder)
+    expected = gm.audit(project.trained, [streams.sessions[4], streams.sessions[5]],
+                        budget=BUDGET, costs={"1": 10}, labels=streams.labels[4:6],
+                        spotting={}, takes=project.dataset(), explain=False)
+    assert spotting["thresholds"] == pytest.approx(expected.thresholds)
+
+
+def test_command_refuses_a_bad_cost(streams, tmp_path, capsys):
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    rc = main(["audit", str(folder), str(_rehearsal(tmp_path / "r.npz", streams)),
+               "--cost", "explosion"])
+    assert rc != 0 and "LABEL=COST" in capsys.readouterr().err
