@@ -17,7 +17,7 @@ from gesturemap.evaluation.spotting.cv import evaluate_sessions, make_dataset
 from gesturemap.evaluation.spotting.scores import spotting_metrics
 from gesturemap.models.spotting.core import check_settings, spotting_stream
 from gesturemap.project import Project
-from tests.evaluation.spotting.test_evaluation_spotting import ramp_streams
+from tests.evaluation.spotting.test_scores import ramp_streams
 
 BUDGET = 0.5
 
