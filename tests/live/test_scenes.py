@@ -158,12 +158,23 @@ def test_labels_switch_at_once_and_the_lean_path_comes_back(tmp_path, stage):
     s.control("right")
     assert s.frame() == (2.0,)  # the first frame after the recall: "b" at once
     assert isinstance(s.engine.stream, CrossfadeStream)  # the plain path during the fade
-    lean_before = s.engine.frames_compiled
-    wait_for(lambda: s.frame() == (2.0,) and not isinstance(s.engine.stream, CrossfadeStream))
-    assert s.engine.frames_compiled == lean_before  # no compiled frame while fading
+    fading = 0
+    deadline = time.monotonic() + 5.0
+    while isinstance(s.engine.stream, CrossfadeStream):
+        assert time.monotonic() < deadline, "the fade never ended"
+        compiled = s.engine.frames_compiled
+        assert s.frame() == (2.0,)
+        if isinstance(s.engine.stream, CrossfadeStream):  # this frame went through the fade
+            assert s.engine.frames_compiled == compiled  # never the compiled path
+            fading += 1
+        time.sleep(0.005)
+    assert fading >= 5
     assert s.engine.stream.lean  # the lean (and compiled) paths again
+    compiled = s.engine.frames_compiled
     for _ in range(10):
         assert s.frame() == (2.0,)
+    if s.engine.compiled_state == "ready":
+        assert s.engine.frames_compiled > compiled
 
 
 def test_an_unknown_scene_is_counted_and_refused(tmp_path, stage):
