@@ -206,6 +206,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                          help="the takes to restore (default: every take in the trash)")
     restore.add_argument("--list", action="store_true", help="only list the trash")
 
+    from ._commands.scenes import add_parser as add_scene_parser
+
+    add_scene_parser(sub)
+
     replay = sub.add_parser("replay", help="run a logged session through a project")
     replay.add_argument("log")
     replay.add_argument("--project", help="the project folder (default: the one the log was "
@@ -604,6 +608,12 @@ def _cmd_restore(args: argparse.Namespace) -> int:
     return restore(args)
 
 
+def _cmd_scene(args: argparse.Namespace) -> int:
+    from ._commands.scenes import scene
+
+    return scene(args)
+
+
 def _cmd_replay(args: argparse.Namespace) -> int:
     from .live.replay import replay_log
     from .log import log_project
@@ -717,7 +727,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 
         return main_audit(args)
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
-                "export": _cmd_export, "restore": _cmd_restore}
+                "export": _cmd_export, "restore": _cmd_restore, "scene": _cmd_scene}
     return handlers[args.command](args)
 
 

@@ -96,9 +96,12 @@ def _message(address: str, values: np.ndarray) -> bytes:
 
 
 def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float,
-             seconds: float, retrain_every_s: float | None) -> dict[str, Any]:
-    """Send frames at ``rate_hz``; time each answer. After each send the client polls its
-    socket for up to 2 ms (so that its own wake-up delay is not measured), then waits in
+             seconds: float, retrain_every_s: float | None,
+             controls: list[bytes] | None = None) -> dict[str, Any]:
+    """Send frames at ``rate_hz``; time each answer. Every ``retrain_every_s`` seconds a
+    control message goes too: Wekinator's ``train``, or the next of ``controls`` in turn.
+    After each send the client polls its socket for up to 2 ms (so that its own wake-up
+    delay is not measured), then waits in
     ``select`` until the next send: a few percent of a core, not a spinning one that would
     take CPU away from what it measures (a retrain, say)."""
     import select
@@ -109,7 +112,8 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
     sent = np.zeros(n)
     lat = []
     packets = [_message("/wek/inputs", frames[i % len(frames)]) for i in range(n)]
-    train = _message("/wekinator/control/train", np.zeros(0))
+    controls = controls or [_message("/wekinator/control/train", np.zeros(0))]
+    sent_controls = 0
     rx.setblocking(False)
     answered = 0
 
@@ -135,7 +139,8 @@ def _measure(in_port: int, rx: socket.socket, frames: np.ndarray, rate_hz: float
             if select.select([rx], [], [], wait)[0]:
                 read_all()
         if retrain_every_s and next_t - last_train >= retrain_every_s:
-            tx.sendto(train, ("127.0.0.1", in_port))
+            tx.sendto(controls[sent_controls % len(controls)], ("127.0.0.1", in_port))
+            sent_controls += 1
             last_train = next_t
         sent[i] = time.perf_counter()
         tx.sendto(packets[i], ("127.0.0.1", in_port))

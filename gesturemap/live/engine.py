@@ -46,6 +46,7 @@ from .notices import Notices
 from .prepare import preparation_message
 from .recording import Recording
 from .replies import FrameWire
+from .scenes import SceneCommands, SceneRuntime
 from .search import BackgroundSearch
 from .snapshot import EngineSnapshot
 from .take_buffer import TakeRecording
@@ -70,7 +71,8 @@ NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_runn
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
-                      "restore": "restore_takes"}
+                      "restore": "restore_takes",
+                      "scene": "scene"}
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
@@ -84,7 +86,8 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
-class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire):
+class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
+             SceneCommands):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -141,6 +144,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if osc_out is not None:
             out_settings["host"], out_settings["port"] = osc_out[0], int(osc_out[1])
         self.output = OSCOutput(out_settings)
+        #: the project's scenes on stage (prepared on the I/O thread at start)
+        self.scenes = SceneRuntime(self, osc_out)
         #: the built-in synth (gesturemap.synth.Synth) or None; fed once per frame
         self.synth = synth
         self._log_dir = Path(log_dir) if log_dir else None
@@ -271,6 +276,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 t = threading.Thread(target=target, name=f"gesturemap-{name}", daemon=True)
                 t.start()
                 self._threads.append(t)
+            if getattr(self.project, "scenes", None):
+                self._io.put(self.scenes.prepare)
             if os.environ.get("GESTUREMAP_DIRECT", "1") != "0":
                 self.queue.set_direct(self._direct)
                 self._install_compiled()
@@ -354,6 +361,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self.session_log is not None:
             self.session_log.close()
         self._write_stats()
+        self.scenes.close()
         self.output.close()
         self._hold.move(None)
         if self.exception is not None and raise_mode():
@@ -506,11 +514,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self.path.stream = stream
         self._reset_pending = True  # a new stream: like a reset, it reads from the next frame
 
-    def _set_model(self, model: Any) -> None:
+    def _set_model(self, model: Any, stream: Any = None) -> None:
+        """Run with ``model`` from the next frame on, through ``stream`` when given (one
+        made ahead, off the frame path), else a stream of the project's settings."""
         self.model = model
         # with a "spotting" setting the stream also spots gestures (Result.event)
         spotting = (getattr(self.project, "model", None) or {}).get("spotting")
-        if model is not None and spotting is not None and self._threads:
+        if stream is not None:
+            self.stream = stream
+        elif model is not None and spotting is not None and self._threads:
             # running: the spotter (its calibration, its kernels loaded) is prepared on the
             # I/O thread, never on the frame path; the model's own stream answers meanwhile
             self.stream = model.stream()

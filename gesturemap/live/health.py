@@ -91,6 +91,7 @@ class Health:
             "recording": self.recording,
             "sources": {s.name: snap for s, snap in zip(live, sources, strict=True)},
             "output_send_errors": self.output.send_errors,
+            "scenes": self.scenes.stats(),
             **(self.synth.stats() if self.synth is not None else {}),
             **{k: v for sink in self.sinks for k, v in sink.stats().items()},
             "time": time.time(),

@@ -8,6 +8,7 @@ JSON and ``.npz`` files, each written atomically, so a crash never leaves a half
         takes/take-000000.json       one take's label, shape, time and arrays' checksum
         takes/take-000000.npz        its inputs (T, D_in), and times (T,) / outputs (T, D_out)
         model-000001.json / .npz     the trained model (gesturemap.models format), if any
+        scene-000001.json / .npz     a scene's trained model (:mod:`.scenes`; listed in project.json)
         trash/take-000003.json / .npz  deleted takes, until restored (``gesturemap restore``)
         .gesturemap-lock             held by the process writing the project (:mod:`.lock`)
 
@@ -33,7 +34,8 @@ folder at a time (:mod:`.lock`): a second writer gets :class:`~.lock.ProjectBusy
 The package, by job: :mod:`.core` (the :class:`Project` object, its settings, classes and
 takes), :mod:`.takes` (the :class:`Take` record and its times), :mod:`.training` (the training
 set derived from the takes), :mod:`.folder` and :mod:`.files` (the folder format), and
-:mod:`.trash` (removed takes and their restoring).
+:mod:`.trash` (removed takes and their restoring) and :mod:`.scenes` (named mappings recalled on
+stage).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ from .files import (
     TRASH_DIR,
     VERSION,
 )
+from .scenes import Scene
 from .takes import Take, repair_times
 
 __all__ = [
@@ -59,6 +62,7 @@ __all__ = [
     "TRASH_DIR",
     "VERSION",
     "Project",
+    "Scene",
     "Take",
     "project_from_document",
     "repair_times",

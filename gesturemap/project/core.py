@@ -21,6 +21,7 @@ from ..features import Pipeline
 from ..models import BaseModel
 from ..utils.storage import Described, validation_error
 from .folder import ProjectFolder
+from .scenes import ProjectScenes
 from .settings import _display_settings, _model_settings, _positive_int, _settings
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number
 from .training import ProjectTraining
@@ -29,7 +30,7 @@ from .trash import ProjectTrash
 log = logging.getLogger("gesturemap.project")
 
 
-class Project(ProjectFolder, ProjectTraining, ProjectTrash):
+class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
     """A gesture-to-sound mapping: settings, takes and (once trained) a model.
 
     Parameters
@@ -122,6 +123,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash):
         self._uid = secrets.token_hex(8)
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None
+        self._init_scenes()
         for label in classes or ():
             self.add_class(label)
 

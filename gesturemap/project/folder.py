@@ -38,6 +38,7 @@ from .files import (
     _scan_takes,
 )
 from .lock import LOCK_FILE, holding
+from .scenes import DEFAULT_FADE_S
 from .settings import _DEFAULT_MODEL, stage_model
 from .takes import Label, PathLike, Take, _now_iso, _take_number
 from .trash import _keep_label, _move_take
@@ -69,11 +70,16 @@ class ProjectFolder:
     _input_names: tuple[str, ...] | None
     _output_names: tuple[str, ...] | None
     _saved_model: tuple[Path, BaseModel, str] | None
+    scene_fade_s: float
+    _save_scenes: Callable[[Path], list[dict[str, Any]]]
+    _remove_stale_scene_files: Callable[[Path, list[dict[str, Any]]], None]
+    _load_scenes: Callable[..., None]
 
     def _document(
-        self, model_file: str | None, takes: list[Take], removed: list[str]
+        self, model_file: str | None, takes: list[Take], removed: list[str],
+        scenes: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        return {
+        document = {
             "name": self.name,
             "uid": self._uid,
             "created": self._created,
@@ -93,6 +99,11 @@ class ProjectFolder:
             "next_take": self._next_take,
             "model_file": model_file,
         }
+        if scenes:  # a project without scenes is written as before they existed
+            document["scenes"] = scenes
+        if self.scene_fade_s != DEFAULT_FADE_S:
+            document["scene_fade_s"] = self.scene_fade_s
+        return document
 
     def _check_folder(self, folder: Path) -> None:
         """Refuse to save into a folder that holds another project or other files."""
@@ -151,8 +162,10 @@ class ProjectFolder:
         gone = set(self._removed)  # removed while saving: not written, so not listed
         takes = [take for take in takes if take.id not in gone]
         model_file = self._save_model(folder)
-        document = self._document(model_file, takes, removed)
+        scenes = self._save_scenes(folder)
+        document = self._document(model_file, takes, removed, scenes)
         write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
+        self._remove_stale_scene_files(folder, scenes)
         # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:
             _move_take(folder / TAKES_DIR, folder / TRASH_DIR, take_id)
@@ -433,6 +446,7 @@ class ProjectFolder:
                 _skip_take(project, take_id, str(error))
                 continue
             project.times_repaired += repaired
+        project._load_scenes(folder, path, document, _read_model)
         model_file = document.get("model_file")
         if model_file is not None:
             try:

@@ -1,0 +1,287 @@
+"""Scenes on stage: recalling a project's named mappings between two frames, with a crossfade.
+
+A recall (OSC ``/gesturemap/scene NAME`` or ``/gesturemap/scene INDEX``, a MIDI program
+change, the window) swaps the engine's model, output route and synth mapping between two
+frames, as a retrain's model is swapped in. Everything a recall needs is made ahead, off the
+frame path, on the engine's I/O thread: each scene's model streams (its spotting stream, its
+kernels loaded) and its OSC output. A stream is used by one recall only, then dropped: a
+fresh one is prepared on the I/O thread behind it, so a stream still fading out is never the
+one fading in (A -> B -> A within one fade).
+
+During the crossfade (:attr:`Project.scene_fade_s`, default 0.5 s), both the old and the new
+stream step on every frame (:class:`CrossfadeStream`): the class label, likelihoods and
+events are the new mapping's at once, the regression output moves linearly from the old
+mapping's to the new one's. The crossfading stream is not lean, so its frames take the plain
+path (neither the lean reply nor the compiled one); when the fade ends the engine installs the
+new stream itself, and those paths come back.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+from ..outputs.osc import OSCOutput
+from .frame_path import model_stream
+
+log = logging.getLogger("gesturemap.live.scenes")
+
+__all__ = ["CrossfadeStream", "SceneCommands", "SceneRuntime"]
+
+#: Streams kept ready per scene: one for the next recall, one for the recall after it while
+#: the I/O thread prepares the next.
+READY_STREAMS = 2
+
+
+class CrossfadeStream:
+    """Two model streams stepped together over ``fade_s`` seconds: the new one's results,
+    with the regression output moving linearly from the old stream's to the new one's.
+
+    ``on_done(self)`` is called once, from the first step at or past the fade's end (the
+    engine then installs the new stream between two frames). Any other attribute is the new
+    stream's (its labels, its spotter).
+    """
+
+    #: a crossfade builds a Result per frame: the plain path takes its frames
+    lean = False
+
+    def __init__(self, old: Any, new: Any, fade_s: float,
+                 on_done: Callable[[CrossfadeStream], None],
+                 clock: Callable[[], float] = time.perf_counter) -> None:
+        self.old, self.new = old, new
+        self.fade_s = float(fade_s)
+        self._on_done = on_done
+        self._clock = clock
+        self._t0 = clock()
+        self.done = False
+
+    def weight(self) -> float:
+        """How far the fade is, 0 (the old mapping) .. 1 (the new one)."""
+        if self.fade_s <= 0.0:
+            return 1.0
+        return min(1.0, max(0.0, (self._clock() - self._t0) / self.fade_s))
+
+    def step(self, frame: np.ndarray) -> Any:
+        """One feature frame through both streams; the new stream's result, its ``output``
+        the old one's and the new one's mixed by :meth:`weight`."""
+        a = self.weight()
+        if a >= 1.0:
+            r = self.new.step(frame)
+            if not self.done:
+                self.done = True
+                self._on_done(self)
+            return r
+        before = self.old.step(frame).output
+        r = self.new.step(frame)
+        after = r.output
+        if before is None or after is None or np.shape(before) != np.shape(after):
+            return r  # nothing continuous to fade between: the new mapping at once
+        return dataclasses.replace(r, output=before + a * (after - before))
+
+    def reset(self) -> None:
+        self.old.reset()
+        self.new.reset()
+
+    def current(self) -> Any:
+        return self.new.current()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.new, name)
+
+
+def _output_key(settings: dict[str, Any]) -> str:
+    return json.dumps(settings, sort_keys=True, default=str)
+
+
+class SceneRuntime:
+    """A running engine's scenes: what each recall needs, prepared on the I/O thread, and
+    the recall itself (engine thread, between two frames).
+
+    Parameters
+    ----------
+    engine : gesturemap.live.engine.Engine
+    osc_out : (host, port) or None
+        The engine's ``osc_out`` (the command line's ``--osc-out``): it routes every scene's
+        outputs, as it routes the project's.
+    """
+
+    def __init__(self, engine: Any, osc_out: tuple[str, int] | None) -> None:
+        self.engine = engine
+        self._osc_out = osc_out
+        #: scene name -> streams ready for its next recalls (engine thread takes, I/O refills)
+        self._streams: dict[str, list[Any]] = {}
+        #: output settings (JSON) -> its OSC output; the engine's own first
+        self._outputs: dict[str, Any] = {}
+        self._scenes: tuple[Any, ...] = ()
+        self.ready = False
+        #: the scene recalled last (None: the project as it was opened)
+        self.current: str | None = None
+        self.recalls = 0
+        #: recalls of a scene the project does not have (refused)
+        self.unknown = 0
+        #: recalls whose stream was not ready and was built on the frame path
+        self.cold_recalls = 0
+        self._pending: str | None = None
+
+    # -- off the frame path -------------------------------------------------------------------
+    def _route(self, outputs: dict[str, Any] | None) -> dict[str, Any]:
+        settings = dict(outputs or {})
+        if self._osc_out is not None:
+            settings["host"], settings["port"] = self._osc_out[0], int(self._osc_out[1])
+        return settings
+
+    def _stream(self, scene: Any) -> Any:
+        return model_stream(SimpleNamespace(model=scene.model), scene.trained, warm=True)
+
+    def prepare(self) -> None:
+        """Every scene's streams and outputs (I/O thread); the engine takes them between two
+        frames (``_scenes_ready``)."""
+        engine = self.engine
+        scenes = tuple(getattr(engine.project, "scenes", ()))
+        own = self._route(getattr(engine.project, "outputs", None))
+        outputs = {_output_key(own): engine.output}
+        streams: dict[str, list[Any]] = {}
+        for scene in scenes:
+            streams[scene.name] = [self._stream(scene) for _ in range(READY_STREAMS)]
+            key = _output_key(self._route(scene.outputs))
+            if key not in outputs:
+                outputs[key] = OSCOutput(self._route(scene.outputs))
+        engine.command("_scenes_ready", scenes, streams, outputs)
+
+    def refill(self, scene: Any) -> None:
+        """Another stream for ``scene``'s next recall (I/O thread)."""
+        stream = self._stream(scene)
+        self.engine.command("_scene_stream", scene.name, stream)
+
+    def close(self) -> None:
+        """Close the outputs made for scenes (the engine closes the one it sends on)."""
+        for output in self._outputs.values():
+            if output is not self.engine.output:
+                output.close()
+
+    # -- engine thread ------------------------------------------------------------------------
+    def take_ready(self, scenes: tuple[Any, ...], streams: dict[str, list[Any]],
+                   outputs: dict[str, Any]) -> None:
+        self._scenes, self._streams, self._outputs = scenes, streams, outputs
+        self.ready = True
+        if self._pending is not None:
+            name, self._pending = self._pending, None
+            self.recall(name)
+
+    def add_stream(self, name: str, stream: Any) -> None:
+        ready = self._streams.get(name)
+        if ready is not None and len(ready) < READY_STREAMS:
+            ready.append(stream)
+
+    def _find(self, which: Any) -> Any:
+        """The scene ``which`` names (its name, or its 0-based index), else raise."""
+        names = [s.name for s in getattr(self.engine.project, "scenes", ())]
+        if isinstance(which, float) and which.is_integer():
+            which = int(which)
+        if isinstance(which, int) and not isinstance(which, bool):
+            if 0 <= which < len(names):
+                return names[which]
+        elif isinstance(which, str) and which in names:
+            return which
+        self.unknown += 1
+        raise GesturemapError(f"no scene {which!r:.60} (scenes: {', '.join(names) or 'none'}; "
+                              "by name or by index from 0)")
+
+    def recall(self, which: Any) -> None:
+        """Recall the scene ``which`` (engine thread, between two frames): its stream fades in
+        over the project's ``scene_fade_s``, its output route and synth mapping apply at once.
+
+        Raises
+        ------
+        GesturemapError
+            If the project has no such scene (counted in :attr:`unknown`).
+        """
+        name = self._find(which)
+        if not self.ready:  # the I/O thread is still preparing: recalled as soon as it is done
+            self._pending = name
+            return
+        scene = next((s for s in self._scenes if s.name == name), None)
+        if scene is None:  # saved after the engine started: not prepared
+            raise GesturemapError(f"scene {name!r} was saved after the engine started; "
+                                  "restart to recall it")
+        engine = self.engine
+        ready = self._streams.setdefault(name, [])
+        if ready:
+            new = ready.pop(0)
+        else:  # recalled faster than the I/O thread prepares: built here, once
+            self.cold_recalls += 1
+            new = self._stream(scene)
+        engine._io.put(lambda: self.refill(scene))
+        old = engine.stream
+        fade_s = float(getattr(engine.project, "scene_fade_s", 0.0))
+        project = engine.project
+        project.model, project.outputs = scene.model, scene.outputs
+        output = self._outputs.get(_output_key(self._route(scene.outputs)))
+        if output is not None:
+            engine.output = output
+        if old is not None and fade_s > 0 and engine.running:
+            fader = CrossfadeStream(old, new, fade_s,
+                                    lambda f: engine.command("_scene_faded", f))
+            engine._set_model(scene.trained, stream=fader)
+        else:
+            engine._set_model(scene.trained, stream=new)
+        synth = engine.synth
+        if synth is not None:
+            mapping = (scene.outputs or {}).get("synth")
+            engine._io.put(lambda: _set_synth(synth, mapping, project))
+        self.current = name
+        self.recalls += 1
+        engine._log_event("scene", name=name)
+
+    def faded(self, fader: Any) -> None:
+        """The crossfade ``fader`` ended: its new stream runs alone (engine thread), unless
+        another recall came since."""
+        engine = self.engine
+        if engine.path.stream is fader:
+            engine.path.stream = fader.new  # the same stream goes on: no reset
+            engine._build_wire()
+
+    def stats(self) -> dict[str, Any]:
+        return {"current": self.current, "names": [s.name for s in self._scenes],
+                "recalls": self.recalls, "unknown": self.unknown,
+                "cold_recalls": self.cold_recalls,
+                "fading": isinstance(self.engine.path.stream, CrossfadeStream)}
+
+
+class SceneCommands:
+    """The engine's scene commands (mixed into :class:`gesturemap.live.engine.Engine`; run on
+    the engine thread, between two frames), all handed to its :class:`SceneRuntime`."""
+
+    scenes: SceneRuntime
+
+    def _cmd_scene(self, which: Any = None, *_: Any) -> None:
+        """``/gesturemap/scene NAME`` or ``INDEX``: recall a scene."""
+        self.scenes.recall(which)
+
+    def _cmd__scenes_ready(self, scenes: tuple[Any, ...], streams: dict[str, list[Any]],
+                           outputs: dict[str, Any]) -> None:
+        self.scenes.take_ready(scenes, streams, outputs)
+
+    def _cmd__scene_stream(self, name: str, stream: Any) -> None:
+        self.scenes.add_stream(name, stream)
+
+    def _cmd__scene_faded(self, fader: CrossfadeStream) -> None:
+        self.scenes.faded(fader)
+
+
+def _set_synth(synth: Any, mapping: Any, project: Any) -> None:
+    """The synth plays ``mapping`` (I/O thread: loading its sounds is file I/O); none: the
+    default mapping for the project's outputs, as ``gesturemap run`` starts with."""
+    from ..synth import SynthMapping
+
+    if mapping is None:
+        mapping = SynthMapping.default(len(getattr(project, "output_names", None) or []))
+    synth.set_mapping(mapping)

@@ -1,0 +1,249 @@
+"""Scenes: named mappings of one project, recalled on stage (see docs/guides/scenes.md).
+
+A scene is what the engine needs to play one section of a piece: a trained model with its
+model settings, and the ``outputs`` settings (the OSC route and the synth mapping under
+``"synth"``). Every scene shares the project's sensor and feature pipeline, so a recall never
+restarts the pipeline, only the model stream and the routes.
+
+On disk a scene is an entry of ``project.json``'s ``"scenes"`` list (its name, model settings,
+outputs and model file) and its model's pair of files, ``scene-NNNNNN.json`` / ``.npz``, in the
+models' own format (JSON + ``.npz``, never pickled), written once under a new name and removed
+when no scene names it any more (after ``project.json`` stopped naming it).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import re
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import FormatError, GesturemapError
+from ..models import BaseModel
+from ..utils.storage import validation_error
+from .settings import _model_settings, _settings
+
+__all__ = ["DEFAULT_FADE_S", "Scene", "ProjectScenes"]
+
+#: The crossfade of continuous outputs when a scene is recalled, in seconds: long enough
+#: that a jump of a synth parameter is heard as a glide, short enough to land on a beat.
+DEFAULT_FADE_S = 0.5
+#: The longest crossfade accepted (a minute: a slow morph between two sections).
+MAX_FADE_S = 60.0
+
+SCENE_FILE = re.compile(r"scene-(\d{6,})\.json")
+
+
+@dataclass(frozen=True)
+class Scene:
+    """One named mapping: model settings, trained model and output settings.
+
+    Attributes
+    ----------
+    name : str
+    model : dict
+        Model settings ``{"kind": ..., "params": {...}}`` (with ``spotting`` where set).
+    trained : BaseModel
+        The trained model the scene plays (read-only: streams are made from it).
+    outputs : dict or None
+        Output settings (OSC route, ``"synth"`` mapping), as :attr:`Project.outputs`.
+    """
+
+    name: str
+    model: dict[str, Any]
+    trained: BaseModel = field(repr=False)
+    outputs: dict[str, Any] | None
+
+
+def _check_name(name: Any) -> str:
+    if not isinstance(name, str) or not name.strip() or len(name) > 200:
+        raise validation_error("scene name", name, "a non-empty str of at most 200 characters")
+    return name
+
+
+def check_fade(value: Any) -> float:
+    """``value`` as a crossfade time in seconds (0..:data:`MAX_FADE_S`), or a validation
+    error."""
+    if (isinstance(value, bool) or not isinstance(value, int | float)
+            or not math.isfinite(value) or not 0.0 <= value <= MAX_FADE_S):
+        raise validation_error("scene_fade_s", value, f"seconds from 0 to {MAX_FADE_S:g}",
+                               "0 switches at once.")
+    return float(value)
+
+
+class ProjectScenes:
+    """A project's scenes (mixed into :class:`~gesturemap.project.Project`)."""
+
+    model: dict[str, Any]
+    outputs: dict[str, Any] | None
+    trained: BaseModel | None
+    _scenes: list[Scene]
+    _scene_files: dict[int, tuple[Path, BaseModel, str]]
+    _scene_fade_s: float
+
+    def _init_scenes(self) -> None:
+        self._scenes = []
+        # id(model) -> (folder, model, file): a scene's model is written once per folder
+        self._scene_files = {}
+        self._scene_fade_s = DEFAULT_FADE_S
+
+    @property
+    def scenes(self) -> tuple[Scene, ...]:
+        """The scenes, in the order they were first saved (a tuple: edit with
+        :meth:`save_scene` and :meth:`remove_scene`)."""
+        return tuple(self._scenes)
+
+    @property
+    def scene_names(self) -> list[str]:
+        """The scenes' names, in order (a scene's index in OSC is its place here)."""
+        return [s.name for s in self._scenes]
+
+    @property
+    def scene_fade_s(self) -> float:
+        """Seconds over which continuous outputs cross-fade when a scene is recalled (default
+        :data:`DEFAULT_FADE_S`; 0: at once)."""
+        return self._scene_fade_s
+
+    @scene_fade_s.setter
+    def scene_fade_s(self, value: float) -> None:
+        self._scene_fade_s = check_fade(value)
+
+    def scene(self, name: str) -> Scene:
+        """The scene called ``name``.
+
+        Raises
+        ------
+        KeyError
+            If there is no such scene.
+        """
+        for s in self._scenes:
+            if s.name == name:
+                return s
+        raise KeyError(f"no scene {name!r} in this project (scenes: {self.scene_names})")
+
+    def save_scene(self, name: str) -> Scene:
+        """Make the current trained model, its model settings and the output settings (OSC
+        route, synth mapping) the scene ``name``, replacing a scene of that name in its
+        place, or adding it at the end. In memory, like every edit: :meth:`save` writes it.
+
+        Returns
+        -------
+        Scene
+
+        Raises
+        ------
+        GesturemapError
+            If the name is not a non-empty str, or the project has no trained model yet.
+        """
+        name = _check_name(name)
+        if self.trained is None:
+            raise GesturemapError(f"scene {name!r}: the project has no trained model yet; "
+                                  "train it first (a scene plays a trained model).")
+        scene = Scene(name, copy.deepcopy(self.model), self.trained,
+                      copy.deepcopy(self.outputs))
+        for i, s in enumerate(self._scenes):
+            if s.name == name:
+                self._scenes[i] = scene
+                return scene
+        self._scenes.append(scene)
+        return scene
+
+    def remove_scene(self, name: str) -> Scene:
+        """Remove the scene ``name`` and return it (its model files go at the next save).
+
+        Raises
+        ------
+        KeyError
+            If there is no such scene.
+        """
+        scene = self.scene(name)
+        self._scenes.remove(scene)
+        return scene
+
+    def recall_scene(self, name: str) -> Scene:
+        """Make the scene ``name`` the project's current mapping: its model settings, trained
+        model and output settings (what the engine does on stage, without the crossfade).
+
+        Raises
+        ------
+        KeyError
+            If there is no such scene.
+        """
+        scene = self.scene(name)
+        self.model = copy.deepcopy(scene.model)  # type: ignore[assignment]
+        self.trained = scene.trained
+        self.outputs = copy.deepcopy(scene.outputs)  # type: ignore[assignment]
+        return scene
+
+    # ---- the folder ------------------------------------------------------------------------
+
+    def _save_scenes(self, folder: Path) -> list[dict[str, Any]]:
+        """Write the models of scenes not yet in ``folder``; the entries of project.json."""
+        resolved = folder.resolve()
+        numbers = [0]
+        for path in folder.glob("scene-*.json"):
+            match = SCENE_FILE.fullmatch(path.name)
+            if match:
+                numbers.append(int(match.group(1)))
+        entries = []
+        files: dict[int, tuple[Path, BaseModel, str]] = {}
+        for scene in list(self._scenes):  # a snapshot: another thread may edit meanwhile
+            key = id(scene.trained)
+            saved = files.get(key) or self._scene_files.get(key)
+            if (saved is None or saved[0] != resolved or saved[1] is not scene.trained
+                    or not (folder / saved[2]).exists()):
+                name = f"scene-{max(numbers) + 1:06d}.json"
+                numbers.append(max(numbers) + 1)
+                scene.trained.save(folder / name)
+                saved = (resolved, scene.trained, name)
+            files[key] = saved
+            entries.append({"name": scene.name, "model": scene.model,
+                            "outputs": scene.outputs, "model_file": saved[2]})
+        self._scene_files = files
+        return entries
+
+    @staticmethod
+    def _remove_stale_scene_files(folder: Path, entries: list[dict[str, Any]]) -> None:
+        """Delete scene model files project.json (just written) no longer names."""
+        keep = {Path(e["model_file"]).stem for e in entries}
+        for path in folder.glob("scene-*.*"):
+            if (SCENE_FILE.fullmatch(path.with_suffix(".json").name)
+                    and path.suffix in (".json", ".npz") and path.stem not in keep):
+                path.unlink(missing_ok=True)
+
+    def _load_scenes(self, folder: Path, path: Path, document: dict[str, Any],
+                     read_model: Any) -> None:
+        """The scenes ``project.json`` lists (none in a project saved before scenes existed);
+        a scene whose model cannot be read is left out with a warning, the rest opens."""
+        if "scene_fade_s" in document:
+            try:
+                self.scene_fade_s = document["scene_fade_s"]
+            except GesturemapError as error:
+                raise FormatError(f"{path} is damaged: {error}") from None
+        entries = document.get("scenes") or []
+        if not isinstance(entries, list):
+            raise FormatError(f"{path} is damaged: 'scenes' is {entries!r:.80}; expected a list.")
+        loaded: dict[str, BaseModel] = {}
+        for entry in entries:
+            try:
+                if not isinstance(entry, dict):
+                    raise FormatError(f"{entry!r:.80} is not a scene entry")
+                name = _check_name(entry.get("name"))
+                if name in self.scene_names:
+                    raise FormatError(f"a second scene named {name!r}")
+                model_file = entry.get("model_file")
+                if not (isinstance(model_file, str) and SCENE_FILE.fullmatch(model_file)):
+                    raise FormatError(f"scene {name!r}: 'model_file' is {model_file!r:.80}")
+                settings = _model_settings(entry.get("model"))
+                outputs = _settings("outputs", entry.get("outputs"))
+                if model_file not in loaded:
+                    loaded[model_file] = read_model(folder, path, model_file)
+                trained = loaded[model_file]
+            except (GesturemapError, OSError) as error:  # FormatError included
+                warnings.warn(f"{folder}: a scene was left out: {error}", stacklevel=3)
+                continue
+            self._scenes.append(Scene(name, settings, trained, outputs))
+            self._scene_files[id(trained)] = (folder.resolve(), trained, model_file)

@@ -1,0 +1,204 @@
+"""Scenes recalled on stage over real loopback UDP: the regression outputs cross-fade from one
+mapping to the other, class labels switch at once, an unknown scene is counted and refused."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import numpy as np
+import pytest
+from pythonosc.osc_message import OscMessage
+
+from gesturemap.live.engine import Engine
+from gesturemap.live.scenes import CrossfadeStream
+from gesturemap.project import Project
+from tests.stage_helpers import float_msg, osc_message, wait_for
+
+FRAME = (0.1, -0.2)
+
+
+def _regression_model(level: float, seed: int):  # noqa: ANN202
+    """A GMR whose output stays near ``level`` whatever the input."""
+    rng = np.random.default_rng(seed)
+    p = Project(model={"kind": "gmm", "params": {"gaussians": 1}}, output_names=["level"])
+    for _ in range(3):
+        p.add_take(rng.normal(size=(60, 2)), "move", outputs=np.full((60, 1), level))
+    p.train()
+    return p.trained
+
+
+def _classifier(first: str, second: str):  # noqa: ANN202
+    """A GMM classifier that calls frames near FRAME ``first`` and far ones ``second``."""
+    rng = np.random.default_rng(3)
+    p = Project(model={"kind": "gmm", "params": {"gaussians": 1, "decision": "window",
+                                                  "likelihood_window": 1}})
+    for _ in range(3):
+        p.add_take(np.array(FRAME) + rng.normal(0, 0.05, size=(40, 2)), first)
+        p.add_take(np.array([5.0, 5.0]) + rng.normal(0, 0.05, size=(40, 2)), second)
+    p.train()
+    return p.trained
+
+
+def _project(folder, models: dict, *, output_names=None, fade_s: float = 0.5):  # noqa: ANN001, ANN202
+    project = Project("scenes", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=output_names)
+    project.input_dim = 2
+    for name, model in models.items():
+        project.trained = model
+        project.save_scene(name)
+    project.recall_scene(next(iter(models)))
+    project.scene_fade_s = fade_s
+    project.save(folder)
+    return Project.load(folder)
+
+
+class _Stage:
+    """An engine on loopback UDP and a client that sends one frame and reads its answer."""
+
+    def __init__(self, project: Project) -> None:
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.bind(("127.0.0.1", 0))
+        self.rx.settimeout(2.0)
+        self.engine = Engine(project, osc_in=("127.0.0.1", 0),
+                             osc_out=("127.0.0.1", self.rx.getsockname()[1]), trainer="thread")
+        self.engine.start()
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.to = ("127.0.0.1", self.engine.osc_port)
+        if project.scenes:
+            wait_for(lambda: self.engine.scenes.ready)
+
+    def frame(self) -> tuple:
+        """One frame in, its /wek/outputs arguments back."""
+        self.tx.sendto(float_msg("/wek/inputs", *FRAME), self.to)
+        while True:
+            message = OscMessage(self.rx.recv(65536))
+            if message.address == "/wek/outputs":
+                return tuple(message.params)
+
+    def control(self, *values: object) -> None:
+        self.tx.sendto(osc_message("/gesturemap/scene", *values), self.to)
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.tx.close()
+        self.rx.close()
+
+
+@pytest.fixture
+def stage():  # noqa: ANN201
+    made: list[_Stage] = []
+    yield lambda project: made.append(_Stage(project)) or made[-1]
+    for s in made:
+        s.close()
+
+
+def _paced(stage: _Stage, seconds: float, rate_hz: float = 200.0) -> list[float]:
+    """Frames at about ``rate_hz`` for ``seconds``: the first output of each answer."""
+    values = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        t = time.perf_counter()
+        values.append(float(stage.frame()[0]))
+        time.sleep(max(0.0, 1.0 / rate_hz - (time.perf_counter() - t)))
+    return values
+
+
+def test_outputs_move_monotonically_from_one_scene_to_the_other(tmp_path, stage):
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "high": _regression_model(1.0, 2)},
+                       output_names=["level"], fade_s=0.5)
+    s = stage(project)
+    before = _paced(s, 0.3)
+    assert np.allclose(before[5:], 0.0, atol=0.05)
+    s.control("high")
+    t0 = time.perf_counter()
+    during = _paced(s, 1.0)
+    assert np.allclose(during[-20:], 1.0, atol=0.05)  # the new mapping's, once faded
+    steps = np.diff([before[-1], *during])
+    assert (steps >= -1e-6).all(), f"the outputs went back: {np.round(during, 3)}"
+    between = [v for v in during if 0.05 < v < 0.95]
+    # about 100 frames of a 0.5 s fade at 200 frames/s; a busy machine sends fewer
+    assert len(between) >= 20, f"only {len(between)} frames in the fade: {np.round(during, 3)}"
+    assert max(steps) < 0.5  # no jump: the fade spreads over many frames
+    stats = s.engine.stats()["scenes"]
+    assert stats["current"] == "high" and stats["recalls"] == 1 and not stats["fading"]
+    assert not isinstance(s.engine.stream, CrossfadeStream)
+    assert time.perf_counter() - t0 > 0.5
+    # by index, from 0: back to "low", fading down
+    s.control(0)
+    back = _paced(s, 0.8)
+    assert np.allclose(back[-20:], 0.0, atol=0.05)
+    assert (np.diff([during[-1], *back]) <= 1e-6).all()
+    assert s.engine.project.scene_names == ["low", "high"]
+    assert s.engine.stats()["scenes"]["current"] == "low"
+
+
+def test_a_recall_back_within_the_fade_reaches_the_scene_recalled(tmp_path, stage):
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "high": _regression_model(1.0, 2)},
+                       output_names=["level"], fade_s=0.5)
+    s = stage(project)
+    _paced(s, 0.2)
+    s.control("high")
+    _paced(s, 0.1)
+    s.control("low")  # low -> high -> low: "low"'s stream never steps twice a frame
+    after = _paced(s, 1.0)
+    assert np.allclose(after[-20:], 0.0, atol=0.05)
+    assert s.engine.errors == 0
+    assert not isinstance(s.engine.stream, CrossfadeStream)
+
+
+def test_labels_switch_at_once_and_the_lean_path_comes_back(tmp_path, stage):
+    project = _project(tmp_path / "p", {"left": _classifier("a", "b"),
+                                        "right": _classifier("b", "a")}, fade_s=0.3)
+    s = stage(project)
+    for _ in range(20):
+        assert s.frame() == (1.0,)  # "a", class 1
+    s.control("right")
+    assert s.frame() == (2.0,)  # the first frame after the recall: "b" at once
+    assert isinstance(s.engine.stream, CrossfadeStream)  # the plain path during the fade
+    fading = 0
+    deadline = time.monotonic() + 5.0
+    while isinstance(s.engine.stream, CrossfadeStream):
+        assert time.monotonic() < deadline, "the fade never ended"
+        compiled = s.engine.frames_compiled
+        assert s.frame() == (2.0,)
+        if isinstance(s.engine.stream, CrossfadeStream):  # this frame went through the fade
+            assert s.engine.frames_compiled == compiled  # never the compiled path
+            fading += 1
+        time.sleep(0.005)
+    assert fading >= 5
+    assert s.engine.stream.lean  # the lean (and compiled) paths again
+    compiled = s.engine.frames_compiled
+    for _ in range(10):
+        assert s.frame() == (2.0,)
+    if s.engine.compiled_state == "ready":
+        assert s.engine.frames_compiled > compiled
+
+
+def test_an_unknown_scene_is_counted_and_refused(tmp_path, stage):
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1)},
+                       output_names=["level"])
+    s = stage(project)
+    s.frame()
+    for bad in (("nowhere",), (7,), (-1,), ()):
+        s.control(*bad)
+    wait_for(lambda: s.engine.stats()["scenes"]["unknown"] == 4)
+    stats = s.engine.stats()
+    assert stats["refused_commands"] == 4 and stats["errors"] == 0
+    assert stats["scenes"]["current"] is None
+    assert abs(s.frame()[0]) < 0.05  # still playing "low"
+
+
+def test_a_project_without_scenes_runs_as_before(tmp_path, stage):
+    project = Project("plain", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=["level"])
+    project.trained = _regression_model(1.0, 2)
+    project.input_dim = 2
+    project.save(tmp_path / "p")
+    s = stage(Project.load(tmp_path / "p"))
+    assert abs(s.frame()[0] - 1.0) < 0.05
+    s.control("any")
+    wait_for(lambda: s.engine.stats()["scenes"]["unknown"] == 1)
+    assert abs(s.frame()[0] - 1.0) < 0.05

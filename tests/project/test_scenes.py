@@ -1,0 +1,147 @@
+"""A project's scenes: saved beside its model files, listed in project.json, loaded back;
+old projects open unchanged; the ``gesturemap scene`` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from gesturemap.errors import GesturemapError
+from gesturemap.project import PROJECT_FILE, Project
+from tests.paths import REPO_DIR
+
+
+def _trained(folder=None, level: float = 0.0) -> Project:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    project = Project("scenes", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=["level"])
+    for _ in range(3):
+        project.add_take(rng.normal(size=(30, 2)), "move", outputs=np.full((30, 1), level))
+    project.train()
+    if folder is not None:
+        project.save(folder)
+    return project
+
+
+def _output(model, frame=(0.0, 0.0)) -> float:  # noqa: ANN001
+    stream = model.stream()
+    return float(stream.step(np.array(frame)).output[0])
+
+
+def test_scenes_round_trip_with_their_models_and_routes(tmp_path):
+    project = _trained()
+    project.outputs = {"port": 12001, "synth": {"routes": []}}
+    project.save_scene("verse")
+    low = project.trained
+    project.trained = _trained(level=1.0).trained
+    project.outputs = {"port": 12002}
+    project.model = {"kind": "gmm", "params": {"gaussians": 1, "likelihood_window": 3}}
+    project.save_scene("chorus")
+    project.scene_fade_s = 1.5
+    project.save(tmp_path / "p")
+
+    document = json.loads((tmp_path / "p" / PROJECT_FILE).read_text())
+    assert [s["name"] for s in document["scenes"]] == ["verse", "chorus"]
+    assert document["scene_fade_s"] == 1.5
+    for entry in document["scenes"]:
+        assert (tmp_path / "p" / entry["model_file"]).exists()
+        assert (tmp_path / "p" / entry["model_file"]).with_suffix(".npz").exists()
+
+    loaded = Project.load(tmp_path / "p")
+    assert loaded.scene_names == ["verse", "chorus"]
+    assert loaded.scene_fade_s == 1.5
+    verse, chorus = loaded.scenes
+    assert verse.outputs == {"port": 12001, "synth": {"routes": []}}
+    assert chorus.outputs == {"port": 12002}
+    assert chorus.model["params"]["likelihood_window"] == 3
+    assert abs(_output(verse.trained) - _output(low)) < 1e-12
+    assert abs(_output(chorus.trained) - 1.0) < 0.05
+
+    loaded.recall_scene("verse")
+    assert loaded.outputs == verse.outputs and loaded.trained is verse.trained
+    assert loaded.model == verse.model
+
+
+def test_saving_again_rewrites_no_scene_and_removing_one_removes_its_files(tmp_path):
+    project = _trained(tmp_path / "p")
+    project.save_scene("a")
+    project.save_scene("b")  # the same model: one pair of files would do, two names are fine
+    project.save(tmp_path / "p")
+    files = {e["name"]: e["model_file"] for e in
+             json.loads((tmp_path / "p" / PROJECT_FILE).read_text())["scenes"]}
+    stamp = {f: os.stat(tmp_path / "p" / f).st_mtime_ns for f in files.values()}
+    project.save(tmp_path / "p")
+    assert {f: os.stat(tmp_path / "p" / f).st_mtime_ns for f in files.values()} == stamp
+
+    project.trained = _trained(level=1.0).trained
+    project.save_scene("a")  # replaced in its place
+    assert project.scene_names == ["a", "b"]
+    project.remove_scene("b")
+    project.save(tmp_path / "p")
+    left = sorted(p.name for p in (tmp_path / "p").glob("scene-*"))
+    entry = json.loads((tmp_path / "p" / PROJECT_FILE).read_text())["scenes"]
+    assert [e["name"] for e in entry] == ["a"]
+    assert left == sorted([entry[0]["model_file"],
+                           entry[0]["model_file"].replace(".json", ".npz")])
+    assert abs(_output(Project.load(tmp_path / "p").scene("a").trained) - 1.0) < 0.05
+
+
+def test_a_project_without_scenes_is_written_and_read_as_before(tmp_path):
+    _trained(tmp_path / "p")
+    document = json.loads((tmp_path / "p" / PROJECT_FILE).read_text())
+    assert "scenes" not in document and "scene_fade_s" not in document
+    loaded = Project.load(tmp_path / "p")
+    assert loaded.scenes == () and loaded.scene_fade_s == 0.5
+
+
+def test_bad_scenes_are_refused_and_a_damaged_one_is_left_out(tmp_path):
+    project = Project("untrained")
+    with pytest.raises(GesturemapError, match="no trained model"):
+        project.save_scene("verse")
+    project = _trained()
+    for bad in ("", "  ", 3, None):
+        with pytest.raises(GesturemapError):
+            project.save_scene(bad)
+    with pytest.raises(KeyError, match="no scene"):
+        project.remove_scene("nowhere")
+    for bad in (-1, float("nan"), "1", True, 61):
+        with pytest.raises(GesturemapError):
+            project.scene_fade_s = bad
+    project.save_scene("good")
+    project.save_scene("broken")
+    project.save(tmp_path / "p")
+    document = json.loads((tmp_path / "p" / PROJECT_FILE).read_text())
+    document["scenes"][1]["model_file"] = "../elsewhere.json"
+    (tmp_path / "p" / PROJECT_FILE).write_text(json.dumps(document))
+    with pytest.warns(UserWarning, match="scene was left out"):
+        loaded = Project.load(tmp_path / "p")
+    assert loaded.scene_names == ["good"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO_DIR)}
+    return subprocess.run([sys.executable, "-m", "gesturemap", *args], capture_output=True,
+                          text=True, env=env, timeout=120)
+
+
+def test_the_scene_command_saves_lists_and_removes(tmp_path):
+    folder = tmp_path / "p"
+    _trained(folder)
+    saved = _cli("scene", str(folder), "save", "verse")
+    assert saved.returncode == 0, saved.stderr
+    assert _cli("scene", str(folder), "save", "chorus").returncode == 0
+    listed = _cli("scene", str(folder), "list")
+    assert listed.returncode == 0
+    assert "0\tverse\tgmm" in listed.stdout and "1\tchorus\tgmm" in listed.stdout
+    assert Project.load(folder).scene_names == ["verse", "chorus"]
+    assert _cli("scene", str(folder), "remove", "verse").returncode == 0
+    assert Project.load(folder).scene_names == ["chorus"]
+    missing = _cli("scene", str(folder), "remove", "verse")
+    assert missing.returncode == 2 and "no scene 'verse'" in missing.stderr
+    nameless = _cli("scene", str(folder), "save")
+    assert nameless.returncode == 2 and "NAME" in nameless.stderr
