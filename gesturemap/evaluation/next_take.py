@@ -42,6 +42,10 @@ __all__ = ["NextTake", "suggest_from_reviews", "suggest_next_take"]
 ALIKE = 0.15
 #: A class whose takes' mean suspicion is at least this is "confused" with its runner-up.
 CONFUSED = 0.35
+#: A class is a candidate when it has at most this many takes more than the class with fewest.
+SLACK = 1
+#: Weight of the share of the other classes' takes taken for a class, in its need.
+FALSE_WEIGHT = 0.5
 
 
 @dataclass(frozen=True)
@@ -131,7 +135,9 @@ def suggest_from_reviews(dataset: Any, reviews: Any) -> NextTake:
     # runner-up named by a "confused with" verdict
     runner = [_runner_up(r, index) for r in reviews]
     need = _need(y, counts, suspicion, summary.confusion)
-    best = int(np.argmax(need))  # ties: the first class in sorted order (deterministic)
+    eligible = counts <= counts.min() + SLACK
+    # the neediest candidate; ties: the fewest takes, then the first in sorted order
+    best = min(np.nonzero(eligible)[0], key=lambda k: (-need[k], counts[k], k))
     label = labels[best]
     hint, reason = _hint(best, labels, recordings, y, counts, suspicion, runner,
                          summary.confusion)
@@ -166,7 +172,12 @@ def _need(y: np.ndarray, counts: np.ndarray, suspicion: np.ndarray,
     others = confusion.sum() - confusion.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         false_share = np.where(others > 0, taken_for / others, 0.0)
-    return (unsure + 0.5 * false_share) * np.sqrt(counts.mean() / counts)
+    need = unsure + FALSE_WEIGHT * false_share
+    # only the classes with the fewest takes (or one more) are candidates: the review of a few
+    # takes is noisy, and a class that keeps most of the new takes starves the others (a
+    # simulated user who let the least sure class take any number of takes did worse than one
+    # who records the classes in turn)
+    return np.where(counts <= counts.min() + SLACK, need, 0.0)
 
 
 def _hint(k: int, labels: list[Any], recordings: list[Any], y: np.ndarray,
