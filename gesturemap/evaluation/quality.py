@@ -26,6 +26,8 @@ class QualityReport:
     reviews: Any  # gesturemap.review.Reviews
     take_ids: list[str]
     model: str
+    #: the reviewed takes as the model saw them (the pipeline's features), in review order
+    dataset: Any = None
 
     @property
     def summary(self) -> Any:
@@ -54,7 +56,16 @@ class QualityReport:
             lines.append("no suspicious take.")
         lines.append("")
         lines.append(self.advice())
+        if self.dataset is not None:
+            lines.append(self.next_take().text())
         return "\n".join(lines)
+
+    def next_take(self) -> Any:
+        """The take to record next (:class:`gesturemap.NextTake`), from this review: no
+        training."""
+        from .next_take import suggest_from_reviews
+
+        return suggest_from_reviews(self.dataset, self.reviews)
 
     def advice(self) -> str:
         """The summary's advice, with take ids instead of dataset indices."""
@@ -76,6 +87,7 @@ class QualityReport:
             "recall": [num(v) for v in s.recall], "precision": [num(v) for v in s.precision],
             "needs_take": None if s.needs_take is None else str(s.needs_take),
             "advice": self.advice(),
+            "next_take": None if self.dataset is None else self.next_take().to_dict(),
             "takes": [{"id": self.take_ids[r.index], "label": str(r.label),
                        "suspicion": r.suspicion, "likely_label": str(r.likely_label),
                        "verdict": r.verdict} for r in self.reviews],
@@ -163,7 +175,8 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
                 dataset.remove(i)
                 del ids[i]
     reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
-    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"))
+    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"),
+                         dataset=dataset)
 
 
 def snapshot(project: Any) -> Any:
