@@ -35,7 +35,7 @@ import numpy as np
 
 from ..models import NULL
 
-__all__ = ["NextTake", "suggest_for_project", "suggest_from_reviews", "suggest_next_take"]
+__all__ = ["NextTake", "suggest_from_reviews", "suggest_next_take", "too_few_classes"]
 
 #: Takes whose lengths (or sizes) vary by less than this (coefficient of variation) are
 #: "all alike": a slower or faster (bigger, smaller) take widens what the model knows.
@@ -113,31 +113,13 @@ def suggest_next_take(model: Any, dataset: Any, *, folds: int = 10, seed: int = 
 
     labels = sorted({r.label for r in dataset}, key=str)
     if len(labels) < 2:
-        return _too_few(labels)
+        return too_few_classes(labels)
     reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
     return suggest_from_reviews(dataset, reviews)
 
 
-def suggest_for_project(project: Any, *, folds: int = 10, seed: int = 0,
-                        cancel: Any = None) -> NextTake:
-    """:func:`suggest_next_take` for a project: its takes through its own pipeline, its own
-    model settings (what ``gesturemap eval DIR``, the window and ``/gesturemap/suggest`` use).
-
-    Reads a copy of the takes (:func:`gesturemap.evaluation.quality.snapshot`), so it may run on
-    another thread while the project changes.
-    """
-    from .quality import project_quality
-
-    if project.output_names:
-        return NextTake(None, "", "suggestions are for recognising gestures; this project "
-                        "maps to continuous outputs")
-    labels = sorted({t.label for t in list(project.takes)}, key=str)
-    if len(labels) < 2:
-        return _too_few(labels)
-    return project_quality(project, folds=folds, seed=seed, cancel=cancel).next_take()
-
-
-def _too_few(labels: list[Any]) -> NextTake:
+def too_few_classes(labels: list[Any]) -> NextTake:
+    """No suggestion: fewer than two classes (``labels``) to compare."""
     what = "no take yet" if not labels else f"only {labels[0]} so far"
     return NextTake(None, "", f"{what}: record another gesture, then the takes can be "
                     "compared", tuple(1.0 for _ in labels), tuple(labels))

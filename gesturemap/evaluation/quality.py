@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["QualityReport", "project_quality", "snapshot"]
+__all__ = ["QualityReport", "project_quality", "snapshot", "suggest_for_project"]
 
 
 @dataclass
@@ -177,6 +177,25 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
     reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
     return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"),
                          dataset=dataset)
+
+
+def suggest_for_project(project: Any, *, folds: int = 10, seed: int = 0,
+                        cancel: Any = None) -> Any:
+    """:func:`gesturemap.suggest_next_take` for a project: its takes through its own pipeline, its own
+    model settings (what ``gesturemap eval DIR``, the window and ``/gesturemap/suggest`` use).
+
+    Reads a copy of the takes (:func:`snapshot`), so it may run on
+    another thread while the project changes.
+    """
+    from .next_take import NextTake, too_few_classes
+
+    if project.output_names:
+        return NextTake(None, "", "suggestions are for recognising gestures; this project "
+                        "maps to continuous outputs")
+    labels = sorted({t.label for t in list(project.takes)}, key=str)
+    if len(labels) < 2:
+        return too_few_classes(labels)
+    return project_quality(project, folds=folds, seed=seed, cancel=cancel).next_take()
 
 
 def snapshot(project: Any) -> Any:

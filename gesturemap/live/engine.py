@@ -491,8 +491,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         thread from a copy of the project, never on the frame path."""
         if self.recording:
             raise GesturemapError("suggest: not during a take; ask again when it has ended")
-        from ..evaluation.next_take import suggest_for_project
-        from ..evaluation.quality import snapshot
+        from ..evaluation.quality import snapshot, suggest_for_project
 
         copy = snapshot(self.project)  # the takes as they are now (the list, not the frames)
 

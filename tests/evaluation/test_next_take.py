@@ -102,8 +102,7 @@ def test_gesturemap_eval_prints_the_next_take(tmp_path):
 
 @pytest.mark.parametrize("folds", [3])
 def test_the_project_report_carries_the_suggestion(folds):
-    from gesturemap.evaluation.next_take import suggest_for_project
-    from gesturemap.evaluation.quality import project_quality
+    from gesturemap.evaluation.quality import project_quality, suggest_for_project
 
     ds = _dataset({"a": 3, "b": 3, "c": 1})
     project = gm.Project("p", classes=["a", "b", "c"], model="gmm")
