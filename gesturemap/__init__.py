@@ -53,6 +53,11 @@ from .explain import Explanation, explain  # noqa: E402
 from .review import Reviews, ReviewSummary, TakeReview, review_takes  # noqa: E402
 
 __all__ += ["Explanation", "explain", "Reviews", "ReviewSummary", "TakeReview", "review_takes"]
+
+# the take to record next, from the same review of the takes
+from .evaluation.next_take import NextTake, suggest_next_take  # noqa: E402
+
+__all__ += ["NextTake", "suggest_next_take"]
 __all__ += ["HMM"]
 __all__ += ["auto", "check_params"]
 __all__ += ["NULL", "Event", "Spotter", "spot"]

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["QualityReport", "project_quality", "snapshot"]
+__all__ = ["QualityReport", "project_quality", "snapshot", "suggest_for_project"]
 
 
 @dataclass
@@ -26,6 +26,8 @@ class QualityReport:
     reviews: Any  # gesturemap.review.Reviews
     take_ids: list[str]
     model: str
+    #: the reviewed takes as the model saw them (the pipeline's features), in review order
+    dataset: Any = None
 
     @property
     def summary(self) -> Any:
@@ -54,7 +56,16 @@ class QualityReport:
             lines.append("no suspicious take.")
         lines.append("")
         lines.append(self.advice())
+        if self.dataset is not None:
+            lines.append(self.next_take().text())
         return "\n".join(lines)
+
+    def next_take(self) -> Any:
+        """The take to record next (:class:`gesturemap.NextTake`), from this review: no
+        training."""
+        from .next_take import suggest_from_reviews
+
+        return suggest_from_reviews(self.dataset, self.reviews)
 
     def advice(self) -> str:
         """The summary's advice, with take ids instead of dataset indices."""
@@ -76,6 +87,7 @@ class QualityReport:
             "recall": [num(v) for v in s.recall], "precision": [num(v) for v in s.precision],
             "needs_take": None if s.needs_take is None else str(s.needs_take),
             "advice": self.advice(),
+            "next_take": None if self.dataset is None else self.next_take().to_dict(),
             "takes": [{"id": self.take_ids[r.index], "label": str(r.label),
                        "suspicion": r.suspicion, "likely_label": str(r.likely_label),
                        "verdict": r.verdict} for r in self.reviews],
@@ -163,7 +175,27 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
                 dataset.remove(i)
                 del ids[i]
     reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
-    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"))
+    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"),
+                         dataset=dataset)
+
+
+def suggest_for_project(project: Any, *, folds: int = 10, seed: int = 0,
+                        cancel: Any = None) -> Any:
+    """:func:`gesturemap.suggest_next_take` for a project: its takes through its own pipeline, its own
+    model settings (what ``gesturemap eval DIR``, the window and ``/gesturemap/suggest`` use).
+
+    Reads a copy of the takes (:func:`snapshot`), so it may run on
+    another thread while the project changes.
+    """
+    from .next_take import NextTake, too_few_classes
+
+    if project.output_names:
+        return NextTake(None, "", "suggestions are for recognising gestures; this project "
+                        "maps to continuous outputs")
+    labels = sorted({t.label for t in list(project.takes)}, key=str)
+    if len(labels) < 2:
+        return too_few_classes(labels)
+    return project_quality(project, folds=folds, seed=seed, cancel=cancel).next_take()
 
 
 def snapshot(project: Any) -> Any:

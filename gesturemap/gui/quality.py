@@ -132,6 +132,14 @@ class QualityPanel(QtWidgets.QWidget):
         self.advice = QtWidgets.QLabel("")
         self.advice.setWordWrap(True)
         self.advice.setStyleSheet("font-weight: bold")
+        #: what to record next (the review's suggestion), shown between takes only
+        self.next_take = QtWidgets.QLabel("")
+        self.next_take.setWordWrap(True)
+        self.next_take.setToolTip("the class the model is least sure of, or whose takes "
+                                  "cover least, and how to record it; updated after each "
+                                  "training, hidden while a take is recorded")
+        self._next_text = ""
+        self._recording = False
         self.classes = QtWidgets.QTableWidget(0, 4)
         self.classes.setHorizontalHeaderLabels(["class", "takes", "recognised", "precision"])
         self.classes.verticalHeader().setVisible(False)
@@ -148,6 +156,7 @@ class QualityPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.advice)
+        layout.addWidget(self.next_take)
         tables = QtWidgets.QHBoxLayout()
         left = QtWidgets.QVBoxLayout()
         left.addWidget(QtWidgets.QLabel(
@@ -167,6 +176,8 @@ class QualityPanel(QtWidgets.QWidget):
         self.report = None
         self.status.setText("the takes are reviewed after each training")
         self.advice.setText("")
+        self._next_text = ""
+        self._show_next_take()
         self.classes.setRowCount(0)
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)
@@ -180,6 +191,8 @@ class QualityPanel(QtWidgets.QWidget):
         if "error" in report:
             self.report = None
             self.status.setText(f"no review: {report['error']}")
+            self._next_text = ""
+            self._show_next_take()
             return
         self.report = report
         n = len(report["takes"])
@@ -190,6 +203,9 @@ class QualityPanel(QtWidgets.QWidget):
             f"{'-' if acc is None else f'{100 * acc:.0f}%'} of {n} takes recognised by the "
             f"model trained on the others ({how}, {report['model']})")
         self.advice.setText(report["advice"])
+        suggestion = report.get("next_take")
+        self._next_text = suggestion["text"] if suggestion else ""
+        self._show_next_take()
         labels = report["labels"]
         counts = np.asarray(report["confusion"])
         self.classes.setRowCount(len(labels))
@@ -230,6 +246,17 @@ class QualityPanel(QtWidgets.QWidget):
             self.suspicious.addItem(item)
         if not self.suspicious.count():
             self.suspicious.addItem("no suspicious take")
+
+    def set_recording(self, recording: bool) -> None:
+        """Hide the next-take line while a take is recorded (the performer is busy)."""
+        if recording != self._recording:
+            self._recording = recording
+            self._show_next_take()
+
+    def _show_next_take(self) -> None:
+        text = "" if self._recording else self._next_text
+        self.next_take.setText(text)
+        self.next_take.setVisible(bool(text))
 
     def suspicion(self) -> dict[str, tuple[float, str]]:
         """``{take id: (suspicion, verdict)}`` of the takes at or above :data:`SUSPICIOUS`."""
@@ -325,6 +352,7 @@ class WindowQuality:
             # train, the undo of a correction): its takes reviewed too, and the worker's model
             # that the "why?" strip explains retrained with it
             self._request_review()
+        self.quality.set_recording(bool(engine.recording))
         review, explanation = self.quality_worker.poll()
         if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)

@@ -67,11 +67,11 @@ WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
 NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
                           "wek_start_running", "stop_running", "delete_all",
-                          "undo_correction", "undo", "reset"))
+                          "undo_correction", "undo", "reset", "suggest"))
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
-                      "restore": "restore_takes",
+                      "restore": "restore_takes", "suggest": "suggest",
                       "scene": "scene"}
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
@@ -174,6 +174,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._set_model(getattr(project, "trained", None))
         self.running = self.model is not None
         self.recording = False
+        #: the last answer to /gesturemap/suggest: (label, hint, reason), or None
+        self.last_suggestion: tuple[str, str, str] | None = None
         self._take: Any = None  # the take's TakeBuffer, made at its first frame (its width)
         self._take_label: Any = None
         self._take_t0 = 0.0
@@ -489,6 +491,31 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self._io.put(lambda: onset.calibrate(takes))
         if self._search_settings() is not None:
             self._start_search()
+
+    def _cmd_suggest(self) -> None:
+        """``/gesturemap/suggest``: which class to record next, and how, answered with
+        ``/gesturemap/suggestion label hint reason``. Never during a take (its frames are not
+        a take yet, and the performer is busy): refused. The takes are reviewed on the I/O
+        thread from a copy of the project, never on the frame path."""
+        if self.recording:
+            raise GesturemapError("suggest: not during a take; ask again when it has ended")
+        from ..evaluation.quality import snapshot, suggest_for_project
+
+        copy = snapshot(self.project)  # the takes as they are now (the list, not the frames)
+
+        def job() -> None:
+            try:
+                s = suggest_for_project(copy)
+                answer = ("" if s.label is None else str(s.label), s.hint, s.reason)
+            except GesturemapError as exc:  # takes the model cannot train on: said why
+                answer = ("", "", f"no suggestion: {exc}")
+            self.command("_suggested", *answer)
+
+        self._io.put(job)
+
+    def _cmd__suggested(self, label: str, hint: str, reason: str) -> None:
+        self.last_suggestion = (label, hint, reason)
+        self.output.send_texts("suggestion", label, hint, reason)
 
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""

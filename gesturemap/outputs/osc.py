@@ -62,11 +62,15 @@ DEFAULT_ADDRESSES = {
     "refused": "/gesturemap/refused",
     "training_failed": "/gesturemap/training_failed",
     "take_stopped": "/gesturemap/take_stopped",  # a take that reached its bound (why)
+    # the answer to /gesturemap/suggest (label, hint, reason): sent only when asked for
+    "suggestion": "/gesturemap/suggestion",
 }
 #: The messages Wekinator itself sends: on by default.
 WEKINATOR_KEYS = ("outputs", "status")
+#: Answers to a request of the client's own: on by default (a Wekinator client never asks).
+REPLY_KEYS = ("suggestion",)
 #: gesturemap's own messages: off unless the project asks (``extras``, or an address named).
-EXTRA_KEYS = tuple(k for k in DEFAULT_ADDRESSES if k not in WEKINATOR_KEYS)
+EXTRA_KEYS = tuple(k for k in DEFAULT_ADDRESSES if k not in WEKINATOR_KEYS + REPLY_KEYS)
 
 
 #: "#bundle", then the time tag 1 ("immediately").
@@ -160,7 +164,7 @@ class OSCOutputSettings:
         host = str(d.get("host", DEFAULT_HOST))
         extras, target = _extras(d.get("extras"), host)
         given = dict(d.get("addresses") or {})
-        addresses = {k: (v if k in WEKINATOR_KEYS or extras else None)
+        addresses = {k: (v if k in WEKINATOR_KEYS + REPLY_KEYS or extras else None)
                      for k, v in DEFAULT_ADDRESSES.items()}
         addresses.update(given)
         for k, v in addresses.items():
