@@ -6,14 +6,19 @@
 - the ``margin``: their log-likelihood ratio, also in words ("circle over swipe, 12x as
   likely");
 - ``channel_contributions`` (D,): how much each input channel pushed the decision towards
-  ``label`` and away from ``runner_up``, in the same unit as the margin (nats). For the
-  Gaussian models (GMM/GMR, HHMM/HMR) it is exact: the channel is marginalised out of every
-  Gaussian (its rows and columns dropped) and the margin computed again without it; a channel
-  is worth what the margin loses. DTW and kNN compare with stored examples: the channel is
-  dropped from them and from the gesture, exactly as well. For the other classic models the
-  channel is occluded (held at its training mean) and the margin computed again. Channels the
-  model ignores (``ignore_channels``) contribute exactly 0. The contributions are not
-  additive: their sum need not equal the margin (channels share information);
+  ``label`` and away from ``runner_up``, in the same unit as the margin (nats): the channel's
+  Shapley value, its gain to the margin averaged over every order in which the channels can
+  join. Leaving one channel out of all the others is not enough on a motion sensor: the axes
+  of an IMU are correlated, a channel whose partner carries the same information loses
+  little alone, and a channel of pure noise the model overfitted may lose as much (measured
+  in ``benchmarks/explain_noise_channels.py``). A coalition of channels is scored exactly for
+  the Gaussian models (GMM/GMR, HHMM/HMR): the other channels are marginalised out of every
+  Gaussian (their rows and columns dropped). DTW and kNN compare with stored examples: the
+  other channels are dropped from them and from the gesture, exactly as well. For the other
+  classic models the other channels are occluded (held at their training mean). Channels the
+  model ignores (``ignore_channels``) contribute exactly 0. The contributions add up to the
+  margin (with occlusion: to the margin minus that of the gesture with every channel held);
+  ``contributions="leave-one-out"`` gives the margin lost without each channel alone;
 - ``decided``: the span of frames over which the margin grew most (where the classes
   parted), and ``parted_at``, the frame from which ``label`` led for good;
 - ``nearest``: the training takes the gesture resembles most (DTW distance on standardised
@@ -34,11 +39,22 @@ from typing import Any
 import numpy as np
 
 from .errors import GesturemapError
+from .utils.shapley import shapley_values
 
 __all__ = ["Explanation", "Neighbour", "explain", "margin_words"]
 
 #: Prefix lengths at which the margin is computed to find where the classes parted.
 _CURVE_POINTS = 24
+
+#: Coalitions of channels scored for the Shapley values: every one up to 9 channels (510),
+#: sampled orders beyond, so that the cost stays near 512 scorings of the gesture whatever the
+#: width. Chosen on HAPT's training subjects only (benchmarks/explain_noise_channels.py
+#: --choose, 6 IMU + 3 noise channels): every coalition ranked the noise channels last on
+#: 0.85 of the inner held-out takes, 64 to 256 sampled ones on 0.80-0.82.
+SHAPLEY_BUDGET = 512
+
+#: How ``channel_contributions`` are computed (see :func:`explain`).
+CONTRIBUTIONS = ("shapley", "leave-one-out")
 
 
 @dataclass(frozen=True)
@@ -63,9 +79,11 @@ class Explanation:
     labels : the model's classes; ``log_likelihoods`` (C,) of the whole gesture under each.
     channel_contributions : (D,) per input channel: the margin lost without that channel
         (positive: the channel pushed towards ``label``; negative: towards ``runner_up``).
-    method : ``"marginal"`` (Gaussian models: the channel marginalised out, exact),
-        ``"dropped"`` (DTW, kNN: the channel dropped from the stored examples too, exact) or
-        ``"occlusion"`` (other families: the channel held at its training mean).
+    method : how a channel is taken away: ``"marginal"`` (Gaussian models: marginalised out,
+        exact), ``"dropped"`` (DTW, kNN: dropped from the stored examples too, exact) or
+        ``"occlusion"`` (other families: held at its training mean).
+    contributions : ``"shapley"`` (each channel's Shapley value, the default) or
+        ``"leave-one-out"`` (the margin lost without that channel alone).
     channel_names : names of the D channels (given, or the dataset's), else ``in1``...
     decided : (start, end) frames, end exclusive: where the margin grew most.
     parted_at : first frame from which ``label`` stayed ahead of ``runner_up``.
@@ -88,6 +106,7 @@ class Explanation:
     curve: np.ndarray
     nearest: list[Neighbour] | None = None
     ignored: tuple[int, ...] = field(default=())
+    contributions: str = "shapley"
 
     @property
     def ratio(self) -> float:
@@ -133,7 +152,8 @@ def margin_words(label: Any, runner_up: Any, margin: float) -> str:
 
 
 def explain(model: Any, sequence: Any, *, dataset: Any = None,
-            channel_names: Sequence[str] | None = None, n_nearest: int = 3) -> Explanation:
+            channel_names: Sequence[str] | None = None, n_nearest: int = 3,
+            contributions: str = "shapley") -> Explanation:
     """Explain ``model``'s decision on a whole gesture ``sequence`` (T, D).
 
     Parameters
@@ -146,7 +166,14 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
         mean; without it ``nearest`` is None and occlusion uses the model's own training mean
         where it keeps one (classic models, DTW), else the gesture's mean.
     channel_names : names of the D channels (default: the dataset's, else ``in1``...).
+    contributions : ``"shapley"`` (default): a channel's Shapley value over the coalitions of
+        channels, exact up to 9 channels the model sees, else estimated from
+        :data:`SHAPLEY_BUDGET` coalitions; ``"leave-one-out"``: the margin lost without that
+        channel alone (D + 1 scorings, but a channel correlated with another looks idle).
     """
+    if contributions not in CONTRIBUTIONS:
+        raise GesturemapError(f"contributions={contributions!r}: expected one of "
+                              f"{', '.join(map(repr, CONTRIBUTIONS))}.")
     model._check_fitted()
     x = model._check_sequence(sequence)  # the channels the model sees
     full = np.asarray(sequence, dtype=np.float64)
@@ -176,7 +203,8 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
     contrib = np.zeros(d)
     method = _method(model)
     if second is not None:
-        inner = _inner_contributions(model, x, best, second, margin, dataset, kept, method)
+        inner = _inner_contributions(model, x, best, second, margin, dataset, kept, method,
+                                     contributions)
         contrib[kept] = inner
 
     names = _names(channel_names, dataset, d)
@@ -191,6 +219,7 @@ def explain(model: Any, sequence: Any, *, dataset: Any = None,
         channel_names=names, decided=decided, parted_at=parted, curve_frames=frames,
         curve=curve, nearest=nearest,
         ignored=tuple(i for i in range(d) if i not in set(kept.tolist())),
+        contributions=contributions,
     )
 
 
@@ -202,27 +231,32 @@ def _is_gaussian(model: Any) -> bool:
 
 
 def _inner_contributions(model: Any, x: np.ndarray, best: int, second: int, margin: float,
-                         dataset: Any, kept: np.ndarray, method: str) -> np.ndarray:
-    """Margin lost without each channel the model sees (x: (T, D_seen))."""
+                         dataset: Any, kept: np.ndarray, method: str,
+                         contributions: str) -> np.ndarray:
+    """Each seen channel's contribution to the margin (x: (T, D_seen)): its Shapley value over
+    the coalitions of channels, or the margin lost without it alone (``"leave-one-out"``)."""
     d = x.shape[1]
-    out = np.zeros(d)
     if d == 1:  # without its only channel the model knows nothing: the whole margin
-        out[0] = margin
-        return out
-    if method in ("marginal", "dropped"):
-        without = _without_channel if method == "marginal" else _without_stored_channel
-        for j in range(d):
-            ll = without(model, j)._sequence_loglik(
-                np.ascontiguousarray(np.delete(x, j, axis=1)))
-            out[j] = margin - float(ll[best] - ll[second])
-        return out
-    baseline = _baseline(model, x, dataset, kept)
-    for j in range(d):
-        occluded = x.copy()
-        occluded[:, j] = baseline[j]
-        ll = model._sequence_loglik(occluded)
-        out[j] = margin - float(ll[best] - ll[second])
-    return out
+        return np.array([margin])
+    baseline = _baseline(model, x, dataset, kept) if method == "occlusion" else None
+
+    def worth(mask: np.ndarray) -> float:
+        """The margin of ``best`` over ``second`` seeing only the channels in ``mask``."""
+        if baseline is not None:
+            occluded = x.copy()
+            occluded[:, ~mask] = baseline[~mask]
+            ll = model._sequence_loglik(occluded)
+        else:
+            without = _without_channels if method == "marginal" else _without_stored_channels
+            ll = without(model, np.flatnonzero(~mask))._sequence_loglik(
+                np.ascontiguousarray(x[:, mask]))
+        return float(ll[best] - ll[second])
+
+    # a model that sees no channel knows nothing (margin 0); an occluded one sees the baseline
+    empty = 0.0 if baseline is None else worth(np.zeros(d, dtype=bool))
+    if contributions == "leave-one-out":
+        return np.array([margin - worth(np.arange(d) != j) for j in range(d)])
+    return shapley_values(worth, d, full=margin, empty=empty, budget=SHAPLEY_BUDGET)
 
 
 def _method(model: Any) -> str:
@@ -234,33 +268,35 @@ def _method(model: Any) -> str:
     return "occlusion"
 
 
-def _without_stored_channel(model: Any, j: int) -> Any:
+def _without_stored_channels(model: Any, drop: np.ndarray) -> Any:
     """A copy of a fitted DTW or kNN whose stored examples (templates, training frames) and
-    standardisation lose channel ``j``: the distance without that channel, exactly."""
+    standardisation lose the channels ``drop``: the distance without them, exactly."""
     clone = copy.copy(model)
     if getattr(model, "kind", "") == "dtw":
-        clone.templates_ = np.ascontiguousarray(np.delete(model.templates_, j, axis=1))
-        clone.mean_ = np.delete(model.mean_, j)
-        clone.scale_ = np.delete(model.scale_, j)
+        clone.templates_ = np.ascontiguousarray(np.delete(model.templates_, drop, axis=1))
+        clone.mean_ = np.delete(model.mean_, drop)
+        clone.scale_ = np.delete(model.scale_, drop)
     else:
         arrays = dict(model.arrays_)
-        arrays["train"] = np.ascontiguousarray(np.delete(arrays["train"], j, axis=1))
-        arrays["mean"] = np.delete(arrays["mean"], j)
-        arrays["scale"] = np.delete(arrays["scale"], j)
+        arrays["train"] = np.ascontiguousarray(np.delete(arrays["train"], drop, axis=1))
+        arrays["mean"] = np.delete(arrays["mean"], drop)
+        arrays["scale"] = np.delete(arrays["scale"], drop)
         clone.arrays_ = arrays
-    clone.input_dim_ = model.input_dim_ - 1
+    clone.input_dim_ = model.input_dim_ - len(drop)
     return clone
 
 
-def _without_channel(model: Any, j: int) -> Any:
-    """A copy of a fitted GMM/HHMM with input channel ``j`` marginalised out of every Gaussian
-    (a Gaussian's marginal drops the channel's row and column); the original is untouched."""
+def _without_channels(model: Any, drop: np.ndarray) -> Any:
+    """A copy of a fitted GMM/HHMM with the input channels ``drop`` marginalised out of every
+    Gaussian (a Gaussian's marginal drops their rows and columns); the original is untouched."""
     clone = copy.copy(model)
     d_in = int(getattr(model, "model_dim_", model.input_dim_))
     d_all = d_in + model.output_dim_
-    # with deltas the model's frame is (inputs, their differences): both of j's columns go
-    drop = {j, j + model.input_dim_} if d_in != model.input_dim_ else {j}
-    keep = np.array([i for i in range(d_all) if i not in drop])
+    # with deltas the model's frame is (inputs, their differences): both columns of each go
+    gone = {int(j) for j in drop}
+    if d_in != model.input_dim_:
+        gone |= {int(j) + model.input_dim_ for j in drop}
+    keep = np.array([i for i in range(d_all) if i not in gone])
     classes = []
     for c in model.class_params_:
         c2 = dict(c)
@@ -268,7 +304,7 @@ def _without_channel(model: Any, j: int) -> Any:
         c2["covariances"] = np.ascontiguousarray(c["covariances"][..., keep, :][..., keep])
         classes.append(c2)
     clone.class_params_ = classes
-    clone.input_dim_ = model.input_dim_ - 1
+    clone.input_dim_ = model.input_dim_ - len(drop)
     clone._bank_cache = None
     return clone
 
