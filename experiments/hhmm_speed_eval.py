@@ -1,6 +1,6 @@
 """The HHMM's time-warp speed (``gm.HHMM(estimate_speed=True)``) beside the GVF's, same replays.
 
-Exactly ``benchmarks/gvf_eval.py``'s protocol, so the figures sit beside the GVF's in
+Exactly ``experiments/gvf_eval.py``'s protocol, so the figures sit beside the GVF's in
 ``docs/gvf.json``: HAPT's 250 transition segments at 25 Hz, the same 7 test subjects (the same
 seeded draw), each test take replayed time-stretched by 0.5, 1 and 2 and scaled by 0.5, 1 and 2
 (9 conditions), the estimate of the take's true class at every frame after the first 30 % of
@@ -18,7 +18,7 @@ nothing is chosen here. Scale is a GVF estimate only.
 
 Run from the repository root::
 
-    nice -n 10 python3 -m benchmarks.hhmm_speed_eval [--out docs/hhmm_speed.json]
+    nice -n 10 python3 -m experiments.hhmm_speed_eval [--out docs/hhmm_speed.json]
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import gesturemap as gm  # noqa: E402
-from benchmarks.gvf_eval import FACTORS, TOL, at_fractions, load_takes, replay  # noqa: E402
+from experiments.gvf_eval import FACTORS, TOL, at_fractions, load_takes, replay  # noqa: E402
 
 
 def split(subjects: np.ndarray) -> tuple[list[int], list[int]]:

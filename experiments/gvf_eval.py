@@ -50,7 +50,7 @@ cross-validation. Nothing is chosen on the test subjects.
 
 Run from the repository root::
 
-    nice -n 10 python3 benchmarks/gvf_eval.py [--quick] [--out docs/gvf.json]
+    nice -n 10 python3 -m experiments.gvf_eval [--quick] [--out docs/gvf.json]
 
 ``--package-defaults REPORT`` runs the held-out part (relative, own take, recognition beside
 the HHMM) with ``gm.GVF()`` as a user constructs it, on REPORT's split, beside REPORT's figures

@@ -6,7 +6,7 @@ split, the models fitted on its training subjects. The variants step_times adds 
 start posture, without the recognizer, with the particles' own speed or scale) are measured
 in the same rounds. Run it on a quiet machine::
 
-    python3 benchmarks/gvf_step_particles.py --out docs/gvf_step_particles.json
+    python3 -m experiments.gvf_step_particles --out docs/gvf_step_particles.json
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from benchmarks import gvf_eval as ge  # noqa: E402
+from experiments import gvf_eval as ge  # noqa: E402
 
 COUNTS = (100, 250, 500, 1000, 2000, 5000)
 #: inputs of the studio project (20 gestures, benchmarks/studio_scale.py's takes) and the
