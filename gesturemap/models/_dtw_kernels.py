@@ -34,6 +34,17 @@ def _sqdist(a, i, b, j):
 def dtw(a, b, band, cutoff):
     """DTW distance between sequences ``a`` (n, D) and ``b`` (m, D).
 
+    :func:`dtw_last_row` documents ``band`` and ``cutoff``.
+    """
+    return dtw_last_row(a, b, band, cutoff, np.empty(b.shape[0]))
+
+
+@njit(**_JIT)
+def dtw_last_row(a, b, band, cutoff, row):
+    """DTW distance between sequences ``a`` (n, D) and ``b`` (m, D); the last row of the
+    cost matrix (the cost of the whole of ``a`` against each prefix of ``b``) into ``row``
+    (m,), all ``inf`` when abandoned.
+
     ``band`` in (0, 1]: cell (i, j) is allowed when ``j`` lies within ``band * max(n, m)``
     frames of the diagonal ``i * m / n`` (1 = no band; the radius never drops below
     ``|n - m|`` nor 1, so a path always exists). Returns ``inf`` as soon as a whole row costs
@@ -66,11 +77,16 @@ def dtw(a, b, band, cutoff):
             if v < row_min:
                 row_min = v
         if row_min > cutoff:
+            row[:] = np.inf
             return np.inf
         prev, cur = cur, prev
         cur_lo, cur_hi = prev_lo, prev_hi
         prev_lo, prev_hi = lo + 1, hi + 1
-    return prev[m] if prev[m] <= cutoff else np.inf
+    if prev[m] > cutoff:
+        row[:] = np.inf
+        return np.inf
+    row[:] = prev[1:]
+    return prev[m]
 
 
 @njit(**_JIT)

@@ -296,6 +296,9 @@ class BaseModel:
     #: Values of parameters added after a model could already be saved: a file that does not
     #: name one was saved before it existed and loads with the behaviour it had then.
     legacy_params: ClassVar[dict[str, Any]] = {}
+    #: Old names of parameters that were renamed: a file saved with the old name loads
+    #: under the new one.
+    renamed_params: ClassVar[dict[str, str]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -538,6 +541,11 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         )
     try:
         params = dict(meta["params"])
+        for old, new in cls.renamed_params.items():
+            if old in params:
+                value = params.pop(old)
+                if value is not None:
+                    params.setdefault(new, value)
         for key, value in cls.legacy_params.items():
             params.setdefault(key, value)
         if params.get("class_params"):

@@ -1,0 +1,144 @@
+"""How ``DTW(normalization="auto")`` chooses its normalisation: leave-one-take-out 1-NN on the
+training takes.
+
+Which normalisation DTW needs depends on the data: z-normalising every take removes a
+sensor's offset and gain (an accelerometer's gravity, a loose strap) and wins on motion
+sensors; where the level itself tells the classes apart (speech cepstra: the speaker is in
+the levels), the same z-normalisation throws the answer away and global standardisation
+wins. So ``fit`` matches every take (or an even sample of them) against all the others with
+each candidate and keeps the one whose nearest other take most often has the take's label.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..errors import TrainingCancelled
+from . import _dtw_kernels as _k
+from . import _dtw_window_kernels as _wk
+from ._standardize import fit_standardization
+from .base import Cancel
+
+#: Normalisations ``"auto"`` tries, the simpler first (it wins a tie).
+AUTO_NORMALIZATIONS = ("global", "window")
+#: At most this many takes are matched against the others (an even sample across classes).
+AUTO_QUERIES = 120
+#: Takes whose median length exceeds this are compared one frame in N (the same N for every
+#: take and candidate): the choice stays cheap on recordings of a minute.
+AUTO_LENGTH = 160
+#: A window is at most this many times its template's length (``normalization="window"``).
+WINDOW_REACH = 2
+
+
+def znorm_take(x: np.ndarray) -> np.ndarray:
+    """(T, D) ``x`` z-normalised as a whole by the kernel a ``"window"`` stream uses."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    _wk.window_znorm(x, 0, len(x), out)
+    return out
+
+
+def _sample(template_class: np.ndarray, n: int) -> np.ndarray:
+    """Indices of at most ``n`` takes, spread evenly over each class's takes in turn."""
+    if len(template_class) <= n:
+        return np.arange(len(template_class))
+    order = np.concatenate([np.flatnonzero(template_class == c)
+                            for c in np.unique(template_class)])
+    return np.sort(order[np.round(np.linspace(0, len(order) - 1, n)).astype(int)])
+
+
+def _nearest_labels(prepared: list[np.ndarray], queries: list[np.ndarray] | None,
+                    template_class: np.ndarray, picks: np.ndarray, band: float,
+                    cancel: Cancel | None) -> dict[bool, list[int]]:
+    """For each picked take, the class of its nearest other take, per frame distance (True)
+    and total distance (False). ``queries``: the raw takes (``"window"``: each template is
+    matched against the query's last frames within its reach), else ``prepared``."""
+    lengths = np.array([len(t) for t in prepared])
+    nearest: dict[bool, list[int]] = {True: [], False: []}
+    scratch = np.empty((max(len(t) for t in prepared) * WINDOW_REACH, prepared[0].shape[1]))
+    for i in picks:
+        if cancel is not None and cancel.is_set():
+            raise TrainingCancelled("training was cancelled")
+        best = {True: (np.inf, -1), False: (np.inf, -1)}
+        for j in range(len(prepared)):
+            if j == i:
+                continue
+            # a take over both bests can be nearest under neither: abandon it there
+            cutoff = max(best[False][0], best[True][0] * lengths[j])
+            if queries is None:
+                q = prepared[i]
+            else:
+                w = min(len(queries[i]), WINDOW_REACH * lengths[j])
+                _wk.window_znorm(queries[i], len(queries[i]) - w, len(queries[i]), scratch)
+                q = scratch[:w]
+            d = _k.dtw(q, prepared[j], band, cutoff)
+            for per_frame, scale in ((True, lengths[j]), (False, 1.0)):
+                if d / scale < best[per_frame][0]:
+                    best[per_frame] = (d / scale, j)
+        for per_frame in (True, False):
+            k = best[per_frame][1]
+            nearest[per_frame].append(int(template_class[k]) if k >= 0 else -1)
+    return nearest
+
+
+def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: tuple[str, ...],
+           per_frames: tuple[bool, ...], band: float, cancel: Cancel | None = None
+           ) -> tuple[str, bool, dict[str, Any]]:
+    """The normalisation and per-frame setting of the best leave-one-take-out 1-NN accuracy.
+
+    Parameters
+    ----------
+    takes : list of numpy.ndarray, each (T_i, D)
+        The raw training takes.
+    template_class : numpy.ndarray, shape (len(takes),)
+        Each take's class index.
+    normalizations, per_frames : the candidates, the simpler first (the first of equals wins).
+    band : Sakoe-Chiba band of the comparisons (the model's).
+    cancel : set to stop (raises :class:`TrainingCancelled`).
+
+    Returns
+    -------
+    normalization, per_frame_distance, record
+        The choice and what was measured (``candidates`` with their ``cv_score``, ``chosen``,
+        ``chosen_name``, how many takes and which decimation were used, and ``reason``).
+    """
+    counts = np.bincount(template_class)
+    candidates = [(n, p) for n in normalizations for p in per_frames]
+    record: dict[str, Any] = {
+        "cv": "leave-one-take-out 1-NN DTW on the training takes",
+        "candidates": [{"name": f"{n}, per_frame_distance={p}",
+                        "params": {"normalization": n, "per_frame_distance": p},
+                        "cv_score": None} for n, p in candidates],
+    }
+    if len(candidates) == 1 or counts.max() < 2 or len(counts) < 2:
+        record.update(chosen=0, chosen_name=record["candidates"][0]["name"], queries=0,
+                      reason="nothing to compare (one candidate, one class, or no class "
+                      "with two takes): the simplest candidate")
+        return candidates[0][0], candidates[0][1], record
+    factor = max(1, math.ceil(float(np.median([len(t) for t in takes])) / AUTO_LENGTH))
+    short = [np.ascontiguousarray(t[::factor], dtype=np.float64) for t in takes]
+    picks = _sample(template_class, AUTO_QUERIES)
+    truth = template_class[picks]
+    for norm in normalizations:
+        if norm == "window":
+            prepared, queries = [znorm_take(t) for t in short], short
+        else:
+            mean, scale = fit_standardization(np.vstack(short), norm == "global")
+            prepared = [np.ascontiguousarray((t - mean) / scale) for t in short]
+            queries = None
+        nearest = _nearest_labels(prepared, queries, template_class, picks, band, cancel)
+        for entry, (n, p) in zip(record["candidates"], candidates, strict=True):
+            if n == norm:
+                entry["cv_score"] = float(np.mean(np.array(nearest[p]) == truth))
+    scores = [e["cv_score"] for e in record["candidates"]]
+    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    record.update(
+        chosen=best, chosen_name=record["candidates"][best]["name"], queries=int(len(picks)),
+        takes=len(takes), decimation=factor,
+        reason=(f"{len(picks)} of {len(takes)} takes matched against all the others"
+                + (f", one frame in {factor}" if factor > 1 else "")
+                + "; the best accuracy wins, the simpler candidate on a tie"))
+    return candidates[best][0], candidates[best][1], record
