@@ -15,8 +15,18 @@ every template at once, one column update per template frame, O(total template f
   gesture: ``"cumulative"`` exactly), and anywhere after that (``"decaying"``'s open begin: a
   stream never reset follows the performer).
 
-Normalisation (``normalization``): ``"global"`` standardises every input with the statistics of
-all the training frames; ``"take"`` z-normalises every take (each template, and a whole query in
+Normalisation (``normalization``): ``"auto"`` (default) chooses, in ``fit``, between
+``"global"`` and ``"window"`` (and, unless ``per_frame_distance`` is given, whether distances
+are per template frame) by leave-one-take-out 1-NN on the training takes
+(:mod:`._dtw_selection`), and says what it measured in ``normalization_selection_``: motion
+sensors usually need each take z-normalised, speech-like features whose levels carry the class
+need global standardisation. ``"global"`` standardises every input with the statistics of
+all the training frames; ``"window"`` z-normalises every take as a whole, and matches each
+template against the frames since the reset (at most twice the template's length) z-normalised
+as a whole, afresh at each frame (:mod:`._dtw_window_kernels`, the UCR suite's approach): a
+stream's distances are, to the last bit, ``distances`` of the frames so far, whatever the
+``decision`` (the window is what it reads), at the cost of a whole-sequence DTW per frame.
+``"take"`` z-normalises every take (each template, and a whole query in
 ``predict``) by its own mean and standard deviation per input. A stream knows a gesture's
 statistics only so far: every cell of its columns keeps its warping path's sums over the raw
 frames and is costed, at each frame, as if the frames since the reset were z-normalised by
@@ -44,8 +54,8 @@ it can be neither the best class nor under the threshold: decisions are unchange
 distances of far classes become lower bounds.
 
 ``progress`` is how far into the best template the stream has been matched for at most the
-threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
-length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
+threshold per template frame. With ``per_frame_distance`` a DTW distance is divided by the
+template's length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
 ``likelihoods`` are their softmax, so a class as far as a typical good match (``temperature``,
 by default learned from the takes) is ``e`` times less likely than a perfect one.
 """
@@ -64,8 +74,8 @@ from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
 from . import _dtw_take_kernels as _tk
 from . import _dtw_window_kernels as _wk
-from ._dtw_selection import AUTO_NORMALIZATIONS, WINDOW_REACH, choose, znorm_take
 from ._absurd import absurd_limit, is_absurd
+from ._dtw_selection import AUTO_NORMALIZATIONS, WINDOW_REACH, choose, znorm_take
 from ._standardize import StandardizingStream, fit_standardization
 from ._stream_memo import shared
 from .base import (
@@ -176,10 +186,16 @@ class DTW(BaseModel):
         other take of its class.
     temperature : scale of the likelihoods (``log_likelihoods = -distances / temperature``);
         0 = learned: that typical distance.
-    normalize : divide distances by the template length (cost per template frame).
+    per_frame_distance : divide distances by the template length (cost per template frame);
+        None: chosen with the normalisation when ``normalization="auto"``, else True.
     band : Sakoe-Chiba band of whole-sequence DTW (``predict``, ``log_likelihood``), as a
         fraction of the longer sequence; 1 = unconstrained (what a stream computes).
-    normalization : ``"global"`` (standardise every input with the training statistics),
+    normalization : ``"auto"`` (chosen in ``fit`` between ``"global"`` and ``"window"`` by
+        leave-one-take-out 1-NN on the takes; ``normalization_`` and
+        ``normalization_selection_`` say what and why), ``"window"`` (every take, and the
+        frames since a stream's reset within twice a template's length, z-normalised as a
+        whole, matched afresh at each frame: live = batch, a whole DTW per frame),
+        ``"global"`` (standardise every input with the training statistics),
         ``"take"`` (z-normalise every take by its own statistics), ``"running"`` (every
         frame by the statistics of its take so far, templates and queries alike: a stream
         reads what ``predict`` reads, so its label at a gesture's last frame is
@@ -206,6 +222,7 @@ class DTW(BaseModel):
         last kept; the threshold and temperature learned as a stream meets them): the cost of
         a frame divided by about ``decimate``, at some accuracy (BENCHMARKS.md); 1 = every
         frame.
+    normalize : former name of ``per_frame_distance`` (deprecated).
     inactive : labels of the classes switched off (Wekinator's per-gesture on/off): their
         takes stay in the dataset but are not templates, so they never match and the model
         does not know them (``labels_`` leaves them out). A number may be given as text
