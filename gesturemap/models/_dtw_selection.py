@@ -29,6 +29,11 @@ AUTO_QUERIES = 120
 #: Takes whose median length exceeds this are compared one frame in N (the same N for every
 #: take and candidate): the choice stays cheap on recordings of a minute.
 AUTO_LENGTH = 160
+#: At most about this many frame distances times inputs per candidate normalisation (about a
+#: second): fewer takes are matched, then fewer frames, until it fits.
+AUTO_WORK = 3e8
+#: ... but at least this many takes (all of them if fewer).
+AUTO_MIN_QUERIES = 30
 #: A window is at most this many times its template's length (``normalization="window"``).
 WINDOW_REACH = 2
 
@@ -39,6 +44,21 @@ def znorm_take(x: np.ndarray) -> np.ndarray:
     out = np.empty_like(x)
     _wk.window_znorm(x, 0, len(x), out)
     return out
+
+
+def _plan(lengths: np.ndarray, dim: int) -> tuple[int, int]:
+    """(one frame in how many, how many takes matched) so that matching them against every
+    take costs about :data:`AUTO_WORK` at most."""
+    n = len(lengths)
+    factor = max(1, math.ceil(float(np.median(lengths)) / AUTO_LENGTH))
+    while True:
+        short = -(-lengths // factor)
+        per_query = float(short.sum()) * float(short.mean()) * dim
+        queries = int(min(n, AUTO_QUERIES, max(min(n, AUTO_MIN_QUERIES),
+                                               AUTO_WORK // per_query)))
+        if queries * per_query <= AUTO_WORK or short.mean() <= 16:
+            return factor, queries
+        factor += 1
 
 
 def _sample(template_class: np.ndarray, n: int) -> np.ndarray:
@@ -118,9 +138,9 @@ def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: 
                       reason="nothing to compare (one candidate, one class, or no class "
                       "with two takes): the simplest candidate")
         return candidates[0][0], candidates[0][1], record
-    factor = max(1, math.ceil(float(np.median([len(t) for t in takes])) / AUTO_LENGTH))
+    factor, queries = _plan(np.array([len(t) for t in takes]), takes[0].shape[1])
     short = [np.ascontiguousarray(t[::factor], dtype=np.float64) for t in takes]
-    picks = _sample(template_class, AUTO_QUERIES)
+    picks = _sample(template_class, queries)
     truth = template_class[picks]
     for norm in normalizations:
         if norm == "window":

@@ -192,7 +192,8 @@ class DTW(BaseModel):
         fraction of the longer sequence; 1 = unconstrained (what a stream computes).
     normalization : ``"auto"`` (chosen in ``fit`` between ``"global"`` and ``"window"`` by
         leave-one-take-out 1-NN on the takes; ``normalization_`` and
-        ``normalization_selection_`` say what and why), ``"window"`` (every take, and the
+        ``normalization_selection_`` say what and why; ``"global"`` unless ``decision`` is
+        ``"cumulative"``), ``"window"`` (every take, and the
         frames since a stream's reset within twice a template's length, z-normalised as a
         whole, matched afresh at each frame: live = batch, a whole DTW per frame),
         ``"global"`` (standardise every input with the training statistics),
@@ -247,7 +248,7 @@ class DTW(BaseModel):
         if normalize is not None:
             # the old name of per_frame_distance: it said "normalize" beside "normalization"
             warnings.warn("DTW(normalize=...) is now DTW(per_frame_distance=...); "
-                          "normalize will be removed.", DeprecationWarning, stacklevel=2)
+                          "normalize will be removed.", DeprecationWarning, stacklevel=3)
             per_frame_distance = normalize
         self.threshold = threshold
         self.temperature = temperature
@@ -325,6 +326,14 @@ class DTW(BaseModel):
         (None when nothing was left to choose)."""
         asked = self._requested_normalization()
         norms = AUTO_NORMALIZATIONS if asked == "auto" else (asked,)
+        if asked == "auto" and self.decision != "cumulative":
+            # a stream that is never reset matches from any frame (open begin): "window"
+            # reads the latest frames anchored at the window's start, which only a stream
+            # reset at each gesture ("cumulative") reads as predict does. Such models (a
+            # project's, a Wekinator import) keep the historical behaviour, and their retrain
+            # after a take stays as quick as it was
+            norms = ("global",)
+            asked = "global"
         if self.per_frame_distance is not None:
             per_frames: tuple[bool, ...] = (bool(self.per_frame_distance),)
         else:  # the historical default, unless "auto" chooses it with the normalisation
