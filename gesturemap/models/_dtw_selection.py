@@ -115,7 +115,8 @@ def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: 
         The raw training takes.
     template_class : numpy.ndarray, shape (len(takes),)
         Each take's class index.
-    normalizations, per_frames : the candidates, the simpler first (the first of equals wins).
+    normalizations, per_frames : the candidates, the simpler first (the first within one
+        take of the best accuracy wins).
     band : Sakoe-Chiba band of the comparisons (the model's).
     cancel : set to stop (raises :class:`TrainingCancelled`).
 
@@ -154,11 +155,13 @@ def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: 
             if n == norm:
                 entry["cv_score"] = float(np.mean(np.array(nearest[p]) == truth))
     scores = [e["cv_score"] for e in record["candidates"]]
-    best = max(range(len(scores)), key=lambda i: (scores[i], -i))
+    # within one take of the best is a tie (a take more or less is noise on a few takes):
+    # the simplest of the tied wins
+    best = next(i for i, v in enumerate(scores) if v >= max(scores) - 1.0 / len(picks) - 1e-12)
     record.update(
         chosen=best, chosen_name=record["candidates"][best]["name"], queries=int(len(picks)),
         takes=len(takes), decimation=factor,
         reason=(f"{len(picks)} of {len(takes)} takes matched against all the others"
                 + (f", one frame in {factor}" if factor > 1 else "")
-                + "; the best accuracy wins, the simpler candidate on a tie"))
+                + "; the best accuracy wins, the simplest within one take of it"))
     return candidates[best][0], candidates[best][1], record

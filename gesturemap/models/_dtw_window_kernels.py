@@ -53,7 +53,7 @@ def window_znorm(x, start, stop, out):
 
 @njit(**_JIT)
 def window_class_distances(query, templates, offsets, template_class, reach, band,
-                           per_frame, per_class, scratch, col, out):
+                           per_frame, per_class, open_begin, scratch, col, out):
     """The least DTW distance from the end of ``query`` (T, D, raw frames) to each class's
     templates (z-normalised takes), into ``out`` (C,).
 
@@ -63,7 +63,8 @@ def window_class_distances(query, templates, offsets, template_class, reach, ban
     only the nearest template's (1-NN search abandons the others early). ``col`` (sum of
     template lengths,) receives each template's last DTW row (the cost of the window against
     every prefix of the template: a stream's progress), ``inf`` where abandoned. Returns the
-    index of the nearest template.
+    index of the nearest template. ``open_begin``: a match may start at any frame of the
+    window (a stream that is never reset; :func:`~._dtw_kernels.dtw_last_row`).
     """
     n = query.shape[0]
     out[:] = np.inf
@@ -78,7 +79,7 @@ def window_class_distances(query, templates, offsets, template_class, reach, ban
         scale = float(m) if per_frame else 1.0
         limit = out[c] if per_class else best
         d = dtw_last_row(scratch[:w], templates[offsets[k]:offsets[k + 1]], band,
-                         limit * scale, col[offsets[k]:offsets[k + 1]]) / scale
+                         limit * scale, col[offsets[k]:offsets[k + 1]], open_begin) / scale
         if d < out[c]:
             out[c] = d
         if d < best:

@@ -24,8 +24,9 @@ need global standardisation. ``"global"`` standardises every input with the stat
 all the training frames; ``"window"`` z-normalises every take as a whole, and matches each
 template against the frames since the reset (at most twice the template's length) z-normalised
 as a whole, afresh at each frame (:mod:`._dtw_window_kernels`, the UCR suite's approach): a
-stream's distances are, to the last bit, ``distances`` of the frames so far, whatever the
-``decision`` (the window is what it reads), at the cost of a whole-sequence DTW per frame.
+stream's distances are, to the last bit, ``distances`` of the frames so far (with an
+open-begin decision a match may start anywhere in the window), at the cost of a
+whole-sequence DTW per frame.
 ``"take"`` z-normalises every take (each template, and a whole query in
 ``predict``) by its own mean and standard deviation per input. A stream knows a gesture's
 statistics only so far: every cell of its columns keeps its warping path's sums over the raw
@@ -424,7 +425,7 @@ class DTW(BaseModel):
             k = _wk.window_class_distances(
                 np.ascontiguousarray(x, dtype=np.float64), self.templates_, self.offsets_,
                 self.template_class_, reach, float(self.band), self.per_frame_distance_,
-                per_class, np.empty((int(reach.max()), x.shape[1])),
+                per_class, False, np.empty((int(reach.max()), x.shape[1])),
                 np.empty(len(self.templates_)), out)
             return out, int(k)
         k = _k.class_distances(self._standardized(x), self.templates_, self.offsets_,
@@ -675,7 +676,9 @@ class DTWStream(StandardizingStream):
 
     def _window_step(self, frame: Any) -> Result:
         """``normalization="window"``: the frames since the reset (within the longest reach)
-        matched against every template afresh, as ``distances`` matches a sequence."""
+        matched against every template afresh, as ``distances`` matches a sequence; where the
+        decision is open-begin (``"decaying"``, ``"following"`` after the longest take), a
+        match may start at any frame of the window."""
         x = self._check_frame(frame)
         if is_absurd(x, self._zero, RAW_ABSURD):
             return self._skipped()
@@ -691,7 +694,8 @@ class DTWStream(StandardizingStream):
         window = self._history[max(0, pos + 1 - reach):pos + 1]
         _wk.window_class_distances(window, self._templates_w, self._offsets, self._tclass,
                                    self._reach, self._band, self._normalize, True,
-                                   self._scratch, self._col, self._dist)
+                                   not self._anchored_now(), self._scratch, self._col,
+                                   self._dist)
         best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
                             self._inv_temp, self._col, self._dist, self._progress,
                             self._best_template, self._log, self._inst, self._norm, False,

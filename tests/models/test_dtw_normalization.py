@@ -142,3 +142,19 @@ def test_normalize_is_the_old_name_of_per_frame_distance(hapt, tmp_path):
         loaded = gm.load(path)
     assert loaded.per_frame_distance_ is False and loaded.normalization_ == "global"
     assert np.array_equal(loaded.distances(takes[20]), model.distances(takes[20]))
+
+
+def test_an_open_begin_window_stream_finds_the_gesture_at_the_end(hapt):
+    """A never-reset ("decaying") "window" stream lets a match start anywhere in its window:
+    each distance at most the anchored one (the window's first frame is one of the starts),
+    and a take after another of a different class is found."""
+    takes, labels, _ = hapt
+    ds = _dataset(takes[:40], labels[:40])
+    model = gm.DTW(normalization="window", per_frame_distance=False).fit(ds)
+    later = [k for k in range(40, 60) if labels[k] != labels[41]][0]
+    frames = np.vstack([takes[41], takes[later]])
+    anchored, open_begin = model.stream(), gm.DTWStream(model, decision="decaying")
+    for f in frames:
+        a, o = anchored.step(f), open_begin.step(f)
+    assert (o.distances <= a.distances).all() and (o.distances < a.distances).any()
+    assert o.label == str(labels[later])
