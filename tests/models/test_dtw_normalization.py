@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import gesturemap as gm
+from gesturemap.models import DTWStream
 from tests.recordings import hapt_transition_takes
 
 
@@ -153,7 +154,7 @@ def test_an_open_begin_window_stream_finds_the_gesture_at_the_end(hapt):
     model = gm.DTW(normalization="window", per_frame_distance=False).fit(ds)
     later = [k for k in range(40, 60) if labels[k] != labels[41]][0]
     frames = np.vstack([takes[41], takes[later]])
-    anchored, open_begin = model.stream(), gm.DTWStream(model, decision="decaying")
+    anchored, open_begin = model.stream(), DTWStream(model, decision="decaying")
     for f in frames:
         a, o = anchored.step(f), open_begin.step(f)
     assert (o.distances <= a.distances).all() and (o.distances < a.distances).any()
