@@ -18,7 +18,7 @@ Splits: HAPT transitions, the 21 training subjects' takes, every third subject h
 
 Run from the repository root (full data: ``GESTUREMAP_SHARED=/path/to/shared``)::
 
-    python3 -m benchmarks.dtw_normalization [--stream-max 40] [--stream-frames 300]
+    python3 -m benchmarks.dtw_normalization [--stream-max 40] [--stream-frames 400]
 
 ``--stream-frames``: where the recordings are longer than this (median), three of them are
 streamed over their first fifth of that many frames only (live = batch checked there; the
@@ -96,7 +96,7 @@ def streamed(model: gm.DTW, x: list[np.ndarray], y: list[str], most: int,
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stream-max", type=int, default=40)
-    ap.add_argument("--stream-frames", type=int, default=300)
+    ap.add_argument("--stream-frames", type=int, default=400)
     args = ap.parse_args(argv)
     print(f"Data: {describe()}\n")
     rows = []

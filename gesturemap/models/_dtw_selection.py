@@ -31,9 +31,13 @@ AUTO_QUERIES = 120
 AUTO_LENGTH = 160
 #: At most about this many frame distances times inputs per candidate normalisation (about a
 #: second): fewer takes are matched, then fewer frames, until it fits.
-AUTO_WORK = 3e8
+AUTO_WORK = 1.2e9
 #: ... but at least this many takes (all of them if fewer).
 AUTO_MIN_QUERIES = 30
+#: A take is matched against every take but itself and this many of its class recorded just
+#: before and after it: takes recorded one after another share a sensor's placement and a
+#: performer's mood more than a later performance will.
+NEIGHBOURS_OUT = 1
 #: A window is at most this many times its template's length (``normalization="window"``).
 WINDOW_REACH = 2
 
@@ -70,24 +74,25 @@ def _sample(template_class: np.ndarray, n: int) -> np.ndarray:
     return np.sort(order[np.round(np.linspace(0, len(order) - 1, n)).astype(int)])
 
 
-def _nearest_labels(prepared: list[np.ndarray], queries: list[np.ndarray] | None,
-                    template_class: np.ndarray, picks: np.ndarray, band: float,
-                    cancel: Cancel | None) -> dict[bool, list[int]]:
-    """For each picked take, the class of its nearest other take, per frame distance (True)
-    and total distance (False). ``queries``: the raw takes (``"window"``: each template is
-    matched against the query's last frames within its reach), else ``prepared``."""
+def _nearest(prepared: list[np.ndarray], queries: list[np.ndarray] | None,
+             template_class: np.ndarray, picks: np.ndarray, band: float,
+             cancel: Cancel | None) -> dict[bool, np.ndarray]:
+    """For each picked take, the distance to its nearest other take of its own class and of
+    any other class ((len(picks), 2), ``inf`` for none), per frame distance (True) and total
+    distance (False). ``queries``: the raw takes (``"window"``: each template is matched
+    against the query's last frames within its reach), else ``prepared``."""
     lengths = np.array([len(t) for t in prepared])
-    nearest: dict[bool, list[int]] = {True: [], False: []}
+    out = {True: np.full((len(picks), 2), np.inf), False: np.full((len(picks), 2), np.inf)}
     scratch = np.empty((max(len(t) for t in prepared) * WINDOW_REACH, prepared[0].shape[1]))
-    for i in picks:
+    for row, i in enumerate(picks):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("training was cancelled")
-        best = {True: (np.inf, -1), False: (np.inf, -1)}
         for j in range(len(prepared)):
-            if j == i:
+            if abs(j - i) <= NEIGHBOURS_OUT and template_class[j] == template_class[i]:
                 continue
-            # a take over both bests can be nearest under neither: abandon it there
-            cutoff = max(best[False][0], best[True][0] * lengths[j])
+            other = int(template_class[j] != template_class[i])
+            # a take over both bests of its kind can be nearest under neither: abandon it
+            cutoff = max(out[False][row, other], out[True][row, other] * lengths[j])
             if queries is None:
                 q = prepared[i]
             else:
@@ -96,12 +101,23 @@ def _nearest_labels(prepared: list[np.ndarray], queries: list[np.ndarray] | None
                 q = scratch[:w]
             d = _k.dtw(q, prepared[j], band, cutoff)
             for per_frame, scale in ((True, lengths[j]), (False, 1.0)):
-                if d / scale < best[per_frame][0]:
-                    best[per_frame] = (d / scale, j)
-        for per_frame in (True, False):
-            k = best[per_frame][1]
-            nearest[per_frame].append(int(template_class[k]) if k >= 0 else -1)
-    return nearest
+                if d / scale < out[per_frame][row, other]:
+                    out[per_frame][row, other] = d / scale
+    return out
+
+
+def _scores(nearest: np.ndarray) -> tuple[float, float]:
+    """(accuracy, margin) of 1-NN from each take's nearest same-class and other-class
+    distances: how often the own class is nearer, and the mean of
+    ``(other - own) / (other + own)`` (-1..1, scale-free: comparable across
+    normalisations; it separates candidates that 1-NN ties on)."""
+    own, other = nearest[:, 0], nearest[:, 1]
+    accuracy = float(np.mean(own < other))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        margin = np.where(np.isfinite(own) & np.isfinite(other),
+                          (other - own) / np.maximum(other + own, 1e-300),
+                          np.where(np.isfinite(own), 1.0, -1.0))
+    return accuracy, float(np.mean(margin))
 
 
 def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: tuple[str, ...],
@@ -142,7 +158,6 @@ def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: 
     factor, queries = _plan(np.array([len(t) for t in takes]), takes[0].shape[1])
     short = [np.ascontiguousarray(t[::factor], dtype=np.float64) for t in takes]
     picks = _sample(template_class, queries)
-    truth = template_class[picks]
     for norm in normalizations:
         if norm == "window":
             prepared, queries = [znorm_take(t) for t in short], short
@@ -150,13 +165,13 @@ def choose(takes: list[np.ndarray], template_class: np.ndarray, normalizations: 
             mean, scale = fit_standardization(np.vstack(short), norm == "global")
             prepared = [np.ascontiguousarray((t - mean) / scale) for t in short]
             queries = None
-        nearest = _nearest_labels(prepared, queries, template_class, picks, band, cancel)
+        nearest = _nearest(prepared, queries, template_class, picks, band, cancel)
         for entry, (n, p) in zip(record["candidates"], candidates, strict=True):
             if n == norm:
-                entry["cv_score"] = float(np.mean(np.array(nearest[p]) == truth))
+                entry["cv_score"], entry["margin"] = _scores(nearest[p])
     scores = [e["cv_score"] for e in record["candidates"]]
     # within one take of the best is a tie (a take more or less is noise on a few takes):
-    # the simplest of the tied wins
+    # among the tied, the wider margin between own and other classes wins
     best = next(i for i, v in enumerate(scores) if v >= max(scores) - 1.0 / len(picks) - 1e-12)
     record.update(
         chosen=best, chosen_name=record["candidates"][best]["name"], queries=int(len(picks)),
