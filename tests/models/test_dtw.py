@@ -411,7 +411,7 @@ def test_class_pruning_changes_no_output_on_synthetic_takes(gestures):
         for n, size in ((40, 1.0), (48, 1.1), (44, 2.0)):
             ds.add(size * shape(kind, n) + rng.normal(0, 0.05, (n, 2)), label=label)
     for normalize in (True, False):
-        model = gm.DTW(per_frame_distance=normalize).fit(ds)
+        model = gm.DTW(normalization="global", per_frame_distance=normalize).fit(ds)
         pruned, full = _stream_pair(model)
         count = _SleepCount(pruned)
         for kind in (0, 1, 2, 1, 0):
