@@ -44,7 +44,7 @@ AUTO_MIN_QUERIES = 30
 #: before and after it: takes recorded one after another share a sensor's placement and a
 #: performer's mood more than a later performance will.
 NEIGHBOURS_OUT = 1
-#: A window is at most this many times its template's length (``normalization="window"``).
+#: A window is at most this many times the longest take (``normalization="window"``).
 WINDOW_REACH = 2
 
 
@@ -102,7 +102,7 @@ def _nearest(prepared: list[np.ndarray], queries: list[np.ndarray] | None,
             if queries is None:
                 q = prepared[i]
             else:
-                w = min(len(queries[i]), WINDOW_REACH * lengths[j])
+                w = min(len(queries[i]), WINDOW_REACH * int(lengths.max()))
                 _wk.window_znorm(queries[i], len(queries[i]) - w, len(queries[i]), scratch)
                 q = scratch[:w]
             d = _k.dtw(q, prepared[j], band, cutoff)

@@ -6,11 +6,11 @@ standard deviation change with every frame, and with them every cell's cost and 
 warping path. So, as the UCR suite does for streaming subsequence search (Rakthanmanon et al.,
 "Searching and mining trillions of time series subsequences under dynamic time warping", KDD
 2012), each frame z-normalises the candidate window afresh and matches it from scratch. The
-window of template ``k`` is the frames since the reset, at most ``reach[k]`` of them (a fixed
-multiple of the template's length, so that a stream never reset does a bounded amount of work).
+window of template ``k`` is the frames since the reset, at most ``reach[k]`` of them (twice the
+longest take for every template, so that a stream never reset does a bounded amount of work).
 A whole sequence and a stream run the *same* kernel on the same frames, so a stream's
 distances at a frame are, to the last bit, ``distances`` of the sequence so far: live = batch.
-For a gesture no longer than its reach, a template's window is the whole gesture: the
+For a gesture no longer than the reach, every template's window is the whole gesture: the
 distance is 1-NN DTW with per-take z-normalisation, the UCR archive's standard.
 
 The cost of a frame is that of whole-sequence DTW against every template, O(sum over

@@ -22,7 +22,7 @@ are per template frame) by leave-one-take-out 1-NN on the training takes
 sensors usually need each take z-normalised, speech-like features whose levels carry the class
 need global standardisation. ``"global"`` standardises every input with the statistics of
 all the training frames; ``"window"`` z-normalises every take as a whole, and matches each
-template against the frames since the reset (at most twice the template's length) z-normalised
+template against the frames since the reset (at most twice the longest take) z-normalised
 as a whole, afresh at each frame (:mod:`._dtw_window_kernels`, the UCR suite's approach): a
 stream's distances are, to the last bit, ``distances`` of the frames so far (with an
 open-begin decision a match may start anywhere in the window), at the cost of a
@@ -195,7 +195,7 @@ class DTW(BaseModel):
         leave-one-take-out 1-NN on the takes; ``normalization_`` and
         ``normalization_selection_`` say what and why; ``"global"`` unless ``decision`` is
         ``"cumulative"``), ``"window"`` (every take, and the
-        frames since a stream's reset within twice a template's length, z-normalised as a
+        frames since a stream's reset within twice the longest take, z-normalised as a
         whole, matched afresh at each frame: live = batch, a whole DTW per frame),
         ``"global"`` (standardise every input with the training statistics),
         ``"take"`` (z-normalise every take by its own statistics), ``"running"`` (every
@@ -435,10 +435,13 @@ class DTW(BaseModel):
 
     def window_reach(self) -> np.ndarray:
         """(K,) how many of the latest frames each template is matched against with
-        ``normalization="window"``: :data:`WINDOW_REACH` times the take's length."""
+        ``normalization="window"``: :data:`WINDOW_REACH` times the longest take, the same for
+        every template, so that a gesture is z-normalised as a whole against every template
+        (a shorter window would cut a long gesture to a short template's length and match
+        its end only)."""
         self._check_fitted()
-        return (WINDOW_REACH * max(1, int(self.decimate)) * np.diff(self.offsets_)).astype(
-            np.int64)
+        longest = WINDOW_REACH * max(1, int(self.decimate)) * int(np.diff(self.offsets_).max())
+        return np.full(len(self.offsets_) - 1, longest, dtype=np.int64)
 
     def distances(self, sequence: Any) -> np.ndarray:
         """(C,) DTW distance of a whole (T, D_in) sequence to each class's nearest template."""

@@ -40,7 +40,7 @@ def test_window_stream_is_distances_of_the_frames_so_far(hapt):
     ds = _dataset(takes[:24:2], labels[:24:2])
     model = gm.DTW(normalization="window", per_frame_distance=False).fit(ds)
     stream = model.stream()
-    query = np.vstack(takes[25:41:2])
+    query = np.vstack(takes[25:61:2])
     assert len(query) > 2 * int(model.window_reach().max())
     checked = 0
     for t, frame in enumerate(query):
