@@ -280,6 +280,9 @@ class DTW(BaseModel):
 
     def _check_params(self) -> None:
         self._check_runtime_params()
+        if self.normalize is not None:  # set_params(normalize=...) after construction
+            raise bad_param("normalize", self.normalize, "None",
+                            "normalize is now per_frame_distance: set that instead.")
         if self.per_frame_distance is not None and not isinstance(self.per_frame_distance, bool):
             raise bad_param("per_frame_distance", self.per_frame_distance,
                             "True, False or None",

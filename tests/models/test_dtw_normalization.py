@@ -127,6 +127,8 @@ def test_normalize_is_the_old_name_of_per_frame_distance(hapt, tmp_path):
     with pytest.warns(DeprecationWarning, match="per_frame_distance"):
         old = gm.DTW(normalize=False, normalization="global")
     assert old.per_frame_distance is False
+    with pytest.raises(gm.GesturemapError, match="per_frame_distance"):
+        gm.DTW().set_params(normalize=True).fit(_dataset(takes[:12], labels[:12]))
     model = old.fit(_dataset(takes[:12], labels[:12]))
     path = model.save(tmp_path / "m")
     # a file saved before the rename and before "auto": "normalize", no chosen normalisation
