@@ -20,8 +20,8 @@ Run from the repository root (full data: ``GESTUREMAP_SHARED=/path/to/shared``):
 
     python3 -m benchmarks.dtw_normalization [--stream-max 40] [--stream-frames 400]
 
-``--stream-frames``: where the recordings are longer than this (median), three of them are
-streamed over their first fifth of that many frames only (live = batch checked there; the
+``--stream-frames``: where ``"window"`` was chosen and the recordings are longer than this
+(median), three of them are streamed over their first fifth of that many frames only (live = batch checked there; the
 streamed accuracy is then ``predict``'s by that identity, not measured). Prints a Markdown table.
 """
 
@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
         model = gm.DTW().fit(ds)
         fit_s = time.perf_counter() - start
         batch = accuracy(model, xte, yte)
-        if np.median([len(x) for x in xte]) > args.stream_frames:
+        if (model.normalization_ == "window"
+                and np.median([len(x) for x in xte]) > args.stream_frames):
             # minute-long recordings: a "window" stream matches every template afresh at each
             # frame; a few recordings' first frames check live = batch
             live = streamed(model, xte, yte, 3, args.stream_frames // 5)
