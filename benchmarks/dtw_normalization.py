@@ -97,10 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--stream-max", type=int, default=40)
     ap.add_argument("--stream-frames", type=int, default=400)
+    ap.add_argument("--only", help="one dataset (its name as the table prints it)")
     args = ap.parse_args(argv)
     print(f"Data: {describe()}\n")
     rows = []
     for name, (xtr, ytr, xte, yte) in splits().items():
+        if args.only and name != args.only:
+            continue
         ds = gm.Dataset()
         for x, label in zip(xtr, ytr, strict=True):
             ds.add(x, label=label)
@@ -118,7 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             # frame; a few recordings' first frames check live = batch
             live = streamed(model, xte, yte, 3, args.stream_frames // 5)
         else:
-            live = streamed(model, xte, yte, args.stream_max, args.stream_frames)
+            live = streamed(model, xte, yte, args.stream_max, max(len(x) for x in xte))
         sel = model.normalization_selection_ or {}
         scores = ", ".join(f"{c['params']['normalization']}/"
                            f"{'frame' if c['params']['per_frame_distance'] else 'total'} "
@@ -134,6 +137,7 @@ def main(argv: list[str] | None = None) -> None:
         acc = (f"{live['accuracy']:.3f} (batch {live['batch_on_sample']:.3f}, n={live['n']})"
                if live["accuracy"] is not None else
                f"first {args.stream_frames // 5} frames of {live['n']} recordings")
+        # (a "global" stream runs over whole recordings: only a "window" one is cut)
         print(f"| {name} | {ntr} / {nte} | {g:.3f} | {zn:.3f} | {b:.3f} | {acc} | "
               f"{live['same']}/{live['n']} | {chosen} ({scores}) | {fit_s:.1f} | "
               f"{live['ms_per_frame']:.1f} |")
