@@ -34,14 +34,29 @@ def _sqdist(a, i, b, j):
 def dtw(a, b, band, cutoff):
     """DTW distance between sequences ``a`` (n, D) and ``b`` (m, D).
 
+    :func:`dtw_last_row` documents ``band`` and ``cutoff``.
+    """
+    return dtw_last_row(a, b, band, cutoff, np.empty(b.shape[0]), False)
+
+
+@njit(**_JIT)
+def dtw_last_row(a, b, band, cutoff, row, open_begin):
+    """DTW distance between sequences ``a`` (n, D) and ``b`` (m, D); the last row of the
+    cost matrix (the cost of the whole of ``a`` against each prefix of ``b``) into ``row``
+    (m,), all ``inf`` when abandoned.
+
     ``band`` in (0, 1]: cell (i, j) is allowed when ``j`` lies within ``band * max(n, m)``
     frames of the diagonal ``i * m / n`` (1 = no band; the radius never drops below
     ``|n - m|`` nor 1, so a path always exists). Returns ``inf`` as soon as a whole row costs
     more than ``cutoff``, and whenever the distance is more than ``cutoff`` (early
     abandoning: that pair cannot beat a distance already found).
+
+    ``open_begin``: the path may start at any frame of ``a`` (SPRING's subsequence match of
+    ``b`` ending at ``a``'s last frame), with no band and no abandoning before the last row (a
+    path starting later may cost less than a whole row).
     """
     n, m = a.shape[0], b.shape[0]
-    radius = max(band * max(n, m), abs(n - m), 1.0)
+    radius = max(band * max(n, m), abs(n - m), 1.0) if not open_begin else float(n + m)
     # prev[j + 1] = D(i - 1, j), cur[j + 1] = D(i, j); index 0 is the column before the first
     prev = np.full(m + 1, np.inf)
     cur = np.full(m + 1, np.inf)
@@ -54,6 +69,9 @@ def dtw(a, b, band, cutoff):
         hi = min(m - 1, int(math.ceil(centre + radius)))
         for j in range(cur_lo, cur_hi + 1):  # clear what this buffer held two rows ago
             cur[j] = np.inf
+        if open_begin:  # a match may start at this frame too
+            prev[0] = 0.0
+            cur[0] = 0.0
         row_min = np.inf
         for j in range(lo, hi + 1):
             best = prev[j]
@@ -65,12 +83,17 @@ def dtw(a, b, band, cutoff):
             cur[j + 1] = v
             if v < row_min:
                 row_min = v
-        if row_min > cutoff:
+        if row_min > cutoff and not open_begin:
+            row[:] = np.inf
             return np.inf
         prev, cur = cur, prev
         cur_lo, cur_hi = prev_lo, prev_hi
         prev_lo, prev_hi = lo + 1, hi + 1
-    return prev[m] if prev[m] <= cutoff else np.inf
+    if prev[m] > cutoff:
+        row[:] = np.inf
+        return np.inf
+    row[:] = prev[1:]
+    return prev[m]
 
 
 @njit(**_JIT)

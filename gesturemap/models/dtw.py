@@ -15,8 +15,19 @@ every template at once, one column update per template frame, O(total template f
   gesture: ``"cumulative"`` exactly), and anywhere after that (``"decaying"``'s open begin: a
   stream never reset follows the performer).
 
-Normalisation (``normalization``): ``"global"`` standardises every input with the statistics of
-all the training frames; ``"take"`` z-normalises every take (each template, and a whole query in
+Normalisation (``normalization``): ``"auto"`` (default) chooses, in ``fit``, between
+``"global"`` and ``"window"`` (and, unless ``per_frame_distance`` is given, whether distances
+are per template frame) by leave-one-take-out 1-NN on the training takes
+(:mod:`._dtw_selection`), and says what it measured in ``normalization_selection_``: motion
+sensors usually need each take z-normalised, speech-like features whose levels carry the class
+need global standardisation. ``"global"`` standardises every input with the statistics of
+all the training frames; ``"window"`` z-normalises every take as a whole, and matches each
+template against the frames since the reset (at most twice the longest take) z-normalised
+as a whole, afresh at each frame (:mod:`._dtw_window_kernels`, the UCR suite's approach): a
+stream's distances are, to the last bit, ``distances`` of the frames so far (with an
+open-begin decision a match may start anywhere in the window), at the cost of a
+whole-sequence DTW per frame.
+``"take"`` z-normalises every take (each template, and a whole query in
 ``predict``) by its own mean and standard deviation per input. A stream knows a gesture's
 statistics only so far: every cell of its columns keeps its warping path's sums over the raw
 frames and is costed, at each frame, as if the frames since the reset were z-normalised by
@@ -44,8 +55,8 @@ it can be neither the best class nor under the threshold: decisions are unchange
 distances of far classes become lower bounds.
 
 ``progress`` is how far into the best template the stream has been matched for at most the
-threshold per template frame. With ``normalize`` a DTW distance is divided by the template's
-length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
+threshold per template frame. With ``per_frame_distance`` a DTW distance is divided by the
+template's length (the cost per template frame). ``log_likelihoods = -distances / temperature`` and
 ``likelihoods`` are their softmax, so a class as far as a typical good match (``temperature``,
 by default learned from the takes) is ``e`` times less likely than a perfect one.
 """
@@ -62,7 +73,9 @@ import numpy as np
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
 from . import _dtw_take_kernels as _tk
+from . import _dtw_window_kernels as _wk
 from ._absurd import absurd_limit, is_absurd
+from ._dtw_selection import AUTO_NORMALIZATIONS, WINDOW_REACH, choose, znorm_take
 from ._standardize import StandardizingStream, fit_standardization
 from ._stream_memo import shared
 from .base import (
@@ -90,7 +103,7 @@ CALIBRATION_BAND = 0.1
 #: there are many long takes).
 CALIBRATION_NEIGHBOURS = 5
 #: Input normalisations (see the module docstring).
-NORMALIZATIONS = ("global", "take", "running", "none")
+NORMALIZATIONS = ("auto", "global", "window", "take", "running", "none")
 #: Frames a pruning stream keeps at least (to catch a sleeping template up); at least twice
 #: the longest template.
 HISTORY_MIN = 512
@@ -173,10 +186,17 @@ class DTW(BaseModel):
         other take of its class.
     temperature : scale of the likelihoods (``log_likelihoods = -distances / temperature``);
         0 = learned: that typical distance.
-    normalize : divide distances by the template length (cost per template frame).
+    per_frame_distance : divide distances by the template length (cost per template frame);
+        None: chosen with the normalisation when ``normalization="auto"``, else True.
     band : Sakoe-Chiba band of whole-sequence DTW (``predict``, ``log_likelihood``), as a
         fraction of the longer sequence; 1 = unconstrained (what a stream computes).
-    normalization : ``"global"`` (standardise every input with the training statistics),
+    normalization : ``"auto"`` (chosen in ``fit`` between ``"global"`` and ``"window"`` by
+        leave-one-take-out 1-NN on the takes; ``normalization_`` and
+        ``normalization_selection_`` say what and why; ``"global"`` unless ``decision`` is
+        ``"cumulative"``), ``"window"`` (every take, and the
+        frames since a stream's reset within twice the longest take, z-normalised as a
+        whole, matched afresh at each frame: live = batch, a whole DTW per frame),
+        ``"global"`` (standardise every input with the training statistics),
         ``"take"`` (z-normalise every take by its own statistics), ``"running"`` (every
         frame by the statistics of its take so far, templates and queries alike: a stream
         reads what ``predict`` reads, so its label at a gesture's last frame is
@@ -203,6 +223,8 @@ class DTW(BaseModel):
         last kept; the threshold and temperature learned as a stream meets them): the cost of
         a frame divided by about ``decimate``, at some accuracy (docs/performance.md); 1 = every
         frame.
+    normalize : former name of ``per_frame_distance``: still accepted, with a
+        DeprecationWarning (``renamed_params``); files saved with it load.
     inactive : labels of the classes switched off (Wekinator's per-gesture on/off): their
         takes stay in the dataset but are not templates, so they never match and the model
         does not know them (``labels_`` leaves them out). A number may be given as text
@@ -214,17 +236,19 @@ class DTW(BaseModel):
     kind = "dtw"
     runtime_params = ("threshold", "temperature", "band", "n_jobs", "decision", "prune",
                       "precision")
-    legacy_params = {"decision": "decaying"}  # saved before decisions: open-begin streams
+    # saved before decisions: open-begin streams; before "auto": global standardisation
+    legacy_params = {"decision": "decaying", "normalization": "global"}
+    renamed_params = {"normalize": "per_frame_distance"}
 
     def __init__(self, threshold: float = 0.0, *, temperature: float = 0.0,
-                 normalize: bool = True, band: float = 1.0, standardize: bool | None = None,
-                 n_jobs: int | None = None, normalization: str = "global",
-                 decision: str = "cumulative", prune: bool = False,
-                 decimate: int = 1, precision: str = "float64",
+                 per_frame_distance: bool | None = None, band: float = 1.0,
+                 standardize: bool | None = None, n_jobs: int | None = None,
+                 normalization: str = "auto", decision: str = "cumulative",
+                 prune: bool = False, decimate: int = 1, precision: str = "float64",
                  inactive: list[Any] | None = None) -> None:
         self.threshold = threshold
         self.temperature = temperature
-        self.normalize = normalize
+        self.per_frame_distance = per_frame_distance
         self.band = band
         self.standardize = standardize
         self.n_jobs = n_jobs
@@ -250,8 +274,10 @@ class DTW(BaseModel):
 
     def _check_params(self) -> None:
         self._check_runtime_params()
-        if not isinstance(self.normalize, bool):
-            raise bad_param("normalize", self.normalize, "True or False")
+        if self.per_frame_distance is not None and not isinstance(self.per_frame_distance, bool):
+            raise bad_param("per_frame_distance", self.per_frame_distance,
+                            "True, False or None",
+                            "None: chosen with normalization=\"auto\", else True.")
         if self.standardize is not None and not isinstance(self.standardize, bool):
             raise bad_param("standardize", self.standardize, "True, False or None")
         check_choice("normalization", self.normalization, NORMALIZATIONS)
@@ -279,10 +305,38 @@ class DTW(BaseModel):
 
     @property
     def normalization_(self) -> str:
-        """The normalisation in use (``standardize``, when given, wins)."""
+        """The normalisation in use: the one ``fit`` chose (``"auto"``), else the one asked
+        for (``standardize``, when given, wins)."""
+        chosen = getattr(self, "fitted_normalization_", None)
+        return chosen if chosen is not None else self._requested_normalization()
+
+    def _requested_normalization(self) -> str:
         if self.standardize is None:
             return str(self.normalization)
         return "global" if self.standardize else "none"
+
+    def _choose_normalization(self, takes: list[np.ndarray], template_class: list[int],
+                              cancel: Cancel | None) -> tuple[str, bool, dict[str, Any] | None]:
+        """The normalisation and per-frame setting to fit with, and the record of the choice
+        (None when nothing was left to choose)."""
+        asked = self._requested_normalization()
+        norms = AUTO_NORMALIZATIONS if asked == "auto" else (asked,)
+        if asked == "auto" and self.decision != "cumulative":
+            # a stream that is never reset matches from any frame (open begin): "window"
+            # reads the latest frames anchored at the window's start, which only a stream
+            # reset at each gesture ("cumulative") reads as predict does. Such models (a
+            # project's, a Wekinator import) keep the historical behaviour, and their retrain
+            # after a take stays as quick as it was
+            norms = ("global",)
+            asked = "global"
+        if self.per_frame_distance is not None:
+            per_frames: tuple[bool, ...] = (bool(self.per_frame_distance),)
+        else:  # the historical default, unless "auto" chooses it with the normalisation
+            per_frames = (True, False) if asked == "auto" else (True,)
+        if len(norms) * len(per_frames) == 1:
+            return norms[0], per_frames[0], None
+        return choose(takes, np.array(template_class), norms, per_frames, float(self.band),
+                      cancel)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
@@ -298,14 +352,16 @@ class DTW(BaseModel):
                 "outputs: record the takes without outputs, or choose a regressor (gmm, hhmm, "
                 "mlp, knn, linear, polynomial)."
             )
-        norm = self.normalization_
         lengths, template_class, takes = [], [], []
         for i, c in enumerate(classes):
             lengths.extend(np.diff(c.offsets).tolist())
             template_class.extend([i] * (len(c.offsets) - 1))
             takes.extend(c.inputs[a:b] for a, b in zip(c.offsets[:-1], c.offsets[1:],
                                                        strict=True))
-        if norm == "take":
+        norm, per_frame, selection = self._choose_normalization(takes, template_class, cancel)
+        if norm == "window":
+            takes = [znorm_take(t) for t in takes]
+        elif norm == "take":
             takes = [znorm(t) for t in takes]
         elif norm == "running":
             takes = [running_znorm(t) for t in takes]
@@ -320,8 +376,7 @@ class DTW(BaseModel):
             keep = [offsets[k] + decimated(n, self.decimate) for k, n in enumerate(lengths)]
             templates = np.ascontiguousarray(templates[np.concatenate(keep)])
             offsets = np.concatenate([[0], np.cumsum([len(k) for k in keep])]).astype(np.int64)
-        typical = typical_distance(templates, offsets, tclass, bool(self.normalize), cancel,
-                                   queries)
+        typical = typical_distance(templates, offsets, tclass, per_frame, cancel, queries)
         if progress is not None:
             progress(1.0, "templates stored")
         # every fitted attribute at once, at the end: a cancelled fit leaves the model as it was
@@ -329,8 +384,11 @@ class DTW(BaseModel):
         self.mean_, self.scale_ = mean, scale
         self.templates_, self.offsets_, self.template_class_ = templates, offsets, tclass
         self.typical_distance_ = typical
+        self.fitted_normalization_, self.per_frame_distance_ = norm, per_frame
+        self.normalization_selection_ = selection
         self.training_info_ = {"seconds": time.perf_counter() - start,
-                               "templates": len(lengths), "typical_distance": typical}
+                               "templates": len(lengths), "typical_distance": typical,
+                               "normalization": norm, "per_frame_distance": per_frame}
         self.labels_ = [c.label for c in classes]
         return self
 
@@ -356,10 +414,28 @@ class DTW(BaseModel):
 
     def _distances(self, x: np.ndarray, per_class: bool) -> tuple[np.ndarray, int]:
         out = np.zeros(len(self.labels_))
+        if self.normalization_ == "window":
+            reach = self.window_reach()
+            k = _wk.window_class_distances(
+                np.ascontiguousarray(x, dtype=np.float64), self.templates_, self.offsets_,
+                self.template_class_, reach, float(self.band), self.per_frame_distance_,
+                per_class, False, np.empty((int(reach.max()), x.shape[1])),
+                np.empty(len(self.templates_)), out)
+            return out, int(k)
         k = _k.class_distances(self._standardized(x), self.templates_, self.offsets_,
-                               self.template_class_, float(self.band), bool(self.normalize),
+                               self.template_class_, float(self.band), self.per_frame_distance_,
                                per_class, out)
         return out, int(k)
+
+    def window_reach(self) -> np.ndarray:
+        """(K,) how many of the latest frames each template is matched against with
+        ``normalization="window"``: :data:`WINDOW_REACH` times the longest take, the same for
+        every template, so that a gesture is z-normalised as a whole against every template
+        (a shorter window would cut a long gesture to a short template's length and match
+        its end only)."""
+        self._check_fitted()
+        longest = WINDOW_REACH * max(1, int(self.decimate)) * int(np.diff(self.offsets_).max())
+        return np.full(len(self.offsets_) - 1, longest, dtype=np.int64)
 
     def distances(self, sequence: Any) -> np.ndarray:
         """(C,) DTW distance of a whole (T, D_in) sequence to each class's nearest template."""
@@ -417,7 +493,10 @@ class DTW(BaseModel):
                 "offsets": self.offsets_, "template_class": self.template_class_}
 
     def _state_meta(self) -> dict[str, Any]:
-        return {"typical_distance": self.typical_distance_}
+        return {"typical_distance": self.typical_distance_,
+                "normalization": self.fitted_normalization_,
+                "per_frame_distance": self.per_frame_distance_,
+                "normalization_selection": self.normalization_selection_}
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -441,9 +520,17 @@ class DTW(BaseModel):
         if not (np.isfinite(typical) and typical > 0):
             raise ValueError("typical_distance must be a positive number")
         self.mean_, self.scale_, self.templates_ = mean, scale, templates
+        # a model saved before "auto" names neither: it used what its parameters asked for
+        norm = meta.get("normalization", self._requested_normalization())
+        per_frame = meta.get("per_frame_distance", self.per_frame_distance)
+        per_frame = True if per_frame is None else per_frame
+        if norm not in NORMALIZATIONS or norm == "auto" or not isinstance(per_frame, bool):
+            raise ValueError(f"normalization {norm!r} / per_frame_distance {per_frame!r}")
         self.offsets_ = offsets.astype(np.int64)
         self.template_class_ = tclass.astype(np.int64)
         self.typical_distance_ = typical
+        self.fitted_normalization_, self.per_frame_distance_ = norm, per_frame
+        self.normalization_selection_ = meta.get("normalization_selection")
 
 
 class DTWStream(StandardizingStream):
@@ -466,7 +553,7 @@ class DTWStream(StandardizingStream):
             model._stream_layout())
         self._acc = np.zeros((2, self._blocks.shape[2]))
         self._tclass = model.template_class_
-        self._normalize = bool(model.normalize)
+        self._normalize = model.per_frame_distance_
         self._threshold = model.threshold_
         self._inv_temp = 1.0 / model.temperature_
         check_choice("decision", decision or model.decision, DTW_DECISIONS)
@@ -474,7 +561,17 @@ class DTWStream(StandardizingStream):
         # "following": anchored at the reset for the longest take's frames, open-begin after
         self._following = (decision or model.decision) == "following"
         self._longest = int(np.diff(model.offsets_).max()) if self._following else 0
-        self._take = model.normalization_ in ("take", "running")
+        self._take = model.normalization_ in ("take", "running", "window")
+        # "window": the raw frames since the reset (at most the longest reach), matched afresh
+        # at each frame by the kernel ``distances`` runs (_dtw_window_kernels)
+        self._window = model.normalization_ == "window"
+        if self._window:
+            self._reach = model.window_reach()
+            self._band = float(model.band)
+            reach = int(self._reach.max())
+            self._history = np.zeros((2 * reach, self._din))
+            self._scratch = np.zeros((reach, self._din))
+            self._templates_w = np.ascontiguousarray(templates)
         # "take": every cell keeps its path's statistics over the raw frames (see
         # _dtw_take_kernels), scored with the take's statistics at each frame
         self._paths = model.normalization_ == "take"
@@ -497,7 +594,7 @@ class DTWStream(StandardizingStream):
         # ("take" never prunes: its cells' costs change with the take's statistics)
         mode = 1 if model.prune else (
             2 if exact_pruning and (self._anchored or self._following) else 0)
-        if self._paths:
+        if self._paths or self._window:
             mode = 0
         # the frames a sleeping template may have to be caught up over (only when pruning)
         history = max(HISTORY_MIN, 2 * int(np.diff(model.offsets_).max())) if mode else 1
@@ -541,6 +638,8 @@ class DTWStream(StandardizingStream):
     def step(self, frame: Any) -> Result:
         """Match one (D_in,) frame; returns a frozen :class:`Result`."""
         first = self._count[0] == 0
+        if self._window:
+            return self._window_step(frame)
         if self._paths:
             x = self._check_frame(frame)
             if is_absurd(x, self._zero, RAW_ABSURD):
@@ -570,6 +669,34 @@ class DTWStream(StandardizingStream):
                               self._normalize, self._threshold, self._inv_temp, self._col,
                               self._acc, self._dist, self._progress, self._best_template, self._log,
                               self._inst, self._norm, self._anchored_now(), first, self._prune)
+        return self._result(best)
+
+    def _window_step(self, frame: Any) -> Result:
+        """``normalization="window"``: the frames since the reset (within the longest reach)
+        matched against every template afresh, as ``distances`` matches a sequence; where the
+        decision is open-begin (``"decaying"``, ``"following"`` after the longest take), a
+        match may start at any frame of the window."""
+        x = self._check_frame(frame)
+        if is_absurd(x, self._zero, RAW_ABSURD):
+            return self._skipped()
+        reach = len(self._scratch)
+        n = int(self._count[0])
+        if n >= 2 * reach and n % reach == 0:
+            # the buffer (twice the reach) is full: its latest half moves to the start, once
+            # every reach frames (no allocation)
+            self._history[:reach] = self._history[reach:]
+        pos = reach + n % reach if n >= 2 * reach else n
+        self._history[pos] = x
+        self._count[0] = n + 1
+        window = self._history[max(0, pos + 1 - reach):pos + 1]
+        _wk.window_class_distances(window, self._templates_w, self._offsets, self._tclass,
+                                   self._reach, self._band, self._normalize, True,
+                                   not self._anchored_now(), self._scratch, self._col,
+                                   self._dist)
+        best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
+                            self._inv_temp, self._col, self._dist, self._progress,
+                            self._best_template, self._log, self._inst, self._norm, False,
+                            self._awake, self._prune[8])
         return self._result(best)
 
     def _anchored_now(self) -> bool:

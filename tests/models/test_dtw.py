@@ -59,7 +59,7 @@ def test_kernel_matches_numpy_dtw_on_unequal_lengths():
 
 
 def test_whole_sequence_distances_and_predict(gestures):
-    model = gm.DTW(band=1.0, normalization="none", normalize=True).fit(gestures)
+    model = gm.DTW(band=1.0, normalization="none", per_frame_distance=True).fit(gestures)
     query = shape(1, 47)
     expected = []
     for label in model.labels_:
@@ -76,7 +76,7 @@ def test_whole_sequence_distances_and_predict(gestures):
 def test_stream_distance_is_the_best_subsequence_match(gestures):
     """At every frame, each class's distance is the least DTW distance from any stretch of the
     stream ending now to one of its templates (brute force over every start)."""
-    model = gm.DTW(normalization="none", normalize=True, decision="decaying").fit(gestures)
+    model = gm.DTW(normalization="none", per_frame_distance=True, decision="decaying").fit(gestures)
     rng = np.random.default_rng(1)
     xs = np.vstack([rng.normal(0, 0.5, (6, 2)), shape(2, 20), rng.normal(0, 0.5, (4, 2))])
     res = model.stream().run(xs)
@@ -94,7 +94,7 @@ def test_stream_distance_is_the_best_subsequence_match(gestures):
 
 def test_stream_detects_a_warped_gesture_in_noise(gestures):
     # a stream never reset: open-begin matching (the decaying decision), cost per template frame
-    model = gm.DTW(decision="decaying", normalize=True).fit(gestures)
+    model = gm.DTW(decision="decaying", per_frame_distance=True).fit(gestures)
     rng = np.random.default_rng(2)
     gesture = shape(1, 64) + rng.normal(0, 0.03, (64, 2))  # slower than both "eight" takes
     noise = rng.normal(0, 0.4, (80, 2)) + [0.0, 1.5]
@@ -166,7 +166,7 @@ def test_one_take_and_regression_data():
 def test_bad_parameters_and_files(gestures, tmp_path):
     for kwargs, name in [({"band": 0}, "band: got 0"), ({"band": 1.5}, "band: got 1.5"),
                          ({"threshold": -1}, "threshold: got -1"),
-                         ({"normalize": 1}, "normalize: got 1"),
+                         ({"per_frame_distance": 1}, "per_frame_distance: got 1"),
                          ({"temperature": float("nan")}, "temperature: got nan"),
                          ({"prune": 1}, "prune: got 1"), ({"decimate": 0}, "decimate: got 0"),
                          ({"precision": "half"}, "precision: got 'half'")]:
@@ -275,8 +275,8 @@ def test_pruned_stream_decides_as_the_exact_one_on_real_data(datasets_dir, norma
     never reset (longer than the frames a pruning stream keeps: sleeping templates are moved
     on and woken from the ring): the same decisions with and without pruning."""
     ds, segments = _hapt_segments(datasets_dir)
-    model = gm.DTW(normalization=normalization, normalize=normalize).fit(ds)
-    pruned_model = gm.DTW(normalization=normalization, normalize=normalize, prune=True).fit(ds)
+    model = gm.DTW(normalization=normalization, per_frame_distance=normalize).fit(ds)
+    pruned_model = gm.DTW(normalization=normalization, per_frame_distance=normalize, prune=True).fit(ds)
     cap = model.threshold_
     exact, pruned = model.stream(), pruned_model.stream()
     count = _SleepCount(pruned)
@@ -295,7 +295,7 @@ def test_spotting_matches_open_begin_whatever_the_models_decision(datasets_dir):
     ds, segments = _hapt_segments(datasets_dir)
     xs = np.vstack(segments[:12])
     models = [gm.DTW().fit(ds), gm.DTW(prune=True).fit(ds), gm.DTW(decision="decaying").fit(ds)]
-    streams = [gm.Spotter(m, thresholds=2.0, hold_frames=2, refractory_frames=0).stream()
+    streams = [gm.Spotter(m, relative_threshold=2.0, hold_frames=2, refractory_frames=0).stream()
                for m in models]
     events = 0
     for f in xs:
@@ -318,7 +318,7 @@ def test_a_default_dtw_spots_a_gesture_that_starts_after_a_rest(gestures):
     for kind, label in enumerate(labels):
         truth.append(label)
         parts += [shape(kind, 45) + rng.normal(0, 0.03, (45, 2)), rest(40)]
-    events = gm.spot(model, np.vstack(parts), thresholds=1.0)
+    events = gm.spot(model, np.vstack(parts), relative_threshold=1.0)
     assert [e.label for e in events] == truth
 
 
@@ -391,7 +391,7 @@ def test_class_pruning_changes_no_output_on_real_data(datasets_dir, normalizatio
     longer than the frames kept for catching up), every distance, progress, likelihood, label,
     match and best template is the one of a stream that updates every template."""
     ds, segments = _hapt_segments(datasets_dir)
-    model = gm.DTW(normalization=normalization, normalize=normalize).fit(ds)
+    model = gm.DTW(normalization=normalization, per_frame_distance=normalize).fit(ds)
     pruned, full = _stream_pair(model)
     count = _SleepCount(pruned)
     for f in _frames_both_ways(segments, pruned, full):
@@ -411,7 +411,7 @@ def test_class_pruning_changes_no_output_on_synthetic_takes(gestures):
         for n, size in ((40, 1.0), (48, 1.1), (44, 2.0)):
             ds.add(size * shape(kind, n) + rng.normal(0, 0.05, (n, 2)), label=label)
     for normalize in (True, False):
-        model = gm.DTW(normalize=normalize).fit(ds)
+        model = gm.DTW(normalization="global", per_frame_distance=normalize).fit(ds)
         pruned, full = _stream_pair(model)
         count = _SleepCount(pruned)
         for kind in (0, 1, 2, 1, 0):
@@ -434,7 +434,8 @@ def test_only_cumulative_streams_prune():
     frames = np.vstack([3.0 * shape(0, 30), shape(1, 30)])
     asleep = {}
     for decision in ("decaying", "cumulative"):
-        stream = DTWStream(gm.DTW(decision=decision).fit(ds), exact_pruning=True)
+        stream = DTWStream(gm.DTW(decision=decision, normalization="global").fit(ds),
+                           exact_pruning=True)
         asleep[decision] = sum(int((stream._awake == 0).sum()) for f in frames
                                if stream.step(f) is not None)
     assert asleep["decaying"] == 0 and asleep["cumulative"] > 0

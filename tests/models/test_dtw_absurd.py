@@ -34,7 +34,7 @@ def _run(model: gm.DTW, frames: np.ndarray) -> list:
         return [stream.step(f) for f in frames]
 
 
-@pytest.mark.parametrize("normalization", ["global", "none", "take"])
+@pytest.mark.parametrize("normalization", ["global", "none", "take", "window"])
 @pytest.mark.parametrize("value", [1e30, -1e30, 1e200])
 @pytest.mark.parametrize("where", [0, 40])
 def test_an_absurd_frame_is_skipped_as_if_it_had_not_come(normalization, value, where):

@@ -38,7 +38,9 @@ def test_a_held_out_gesture_matches_at_another_speed(microbit, speed):
         for j, other in enumerate(microbit):
             if j != k:
                 ds.add(other.inputs, label=other.label)
-        model = gm.DTW(decision="cumulative").fit(ds)
+        # a Wekinator project's DTW compares globally standardised inputs (its import says
+        # so); with the learned threshold, "window" matched 14 of 20 here (labels: 18)
+        model = gm.DTW(decision="cumulative", normalization="global").fit(ds)
         last = model.stream().run(_resampled(take.inputs, speed))[-1]
         matched.append(last.match == take.label)
     assert len(matched) == 20

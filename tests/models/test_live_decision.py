@@ -81,7 +81,7 @@ FAMILIES = {
     "gmm-lag1": lambda: gm.GMM(3, delta_lag=1),  # the GMM's default is 4
     "gmm-lag2": lambda: gm.GMM(3, delta_lag=2),
     "dtw": lambda: gm.DTW(),
-    "dtw-none": lambda: gm.DTW(normalization="none", normalize=True),
+    "dtw-none": lambda: gm.DTW(normalization="none", per_frame_distance=True),
     # per-take statistics so far, templates alike: what a stream can know
     "dtw-running": lambda: gm.DTW(normalization="running"),
     "knn": lambda: gm.KNN(5, max_frames=3000),
@@ -223,7 +223,7 @@ def test_dtw_predict_is_the_1nn_oracle(vowels, norm):
     fitted = gm.Dataset()
     for t, lb in zip(train, labels, strict=True):
         fitted.add(t, label=lb)
-    model = gm.DTW(normalization=norm, normalize=False).fit(fitted)
+    model = gm.DTW(normalization=norm, per_frame_distance=False).fit(fitted)
     expected = oracle_1nn(train, labels, test, norm)
     assert model.predict(test) == expected
     if norm != "take":
@@ -273,7 +273,7 @@ def test_dtw_take_stream_scores_whole_paths_by_the_take_statistics_so_far(vowels
     fitted = gm.Dataset()
     for rec in list(ds)[::4]:
         fitted.add(rec.inputs * scale + 3.0, label=rec.label)
-    model = gm.DTW(normalization="take", normalize=False).fit(fitted)
+    model = gm.DTW(normalization="take", per_frame_distance=False).fit(fitted)
     templates = [(r.inputs - r.inputs.mean(0)) / r.inputs.std(0) for r in fitted]
     for q in (test[3] * scale + 3.0, test[11] * scale + 3.0):
         r = model.stream().run(q)[-1]
@@ -294,7 +294,7 @@ def test_dtw_take_stream_open_begin_follows_the_oracle(vowels):
     fitted = gm.Dataset()
     for rec in list(ds)[::9]:
         fitted.add(rec.inputs, label=rec.label)
-    model = gm.DTW(normalization="take", normalize=False, decision="decaying").fit(fitted)
+    model = gm.DTW(normalization="take", per_frame_distance=False, decision="decaying").fit(fitted)
     q = np.vstack([test[5], test[20]])
     r = model.stream().run(q)[-1]
     per_class: dict[str, float] = {}
@@ -327,7 +327,7 @@ def test_dtw_take_stream_stays_near_predict_on_real_takes(datasets_dir):
     kept the columns of those values read 0.478 where ``predict`` reads 0.662 on the whole
     test set."""
     ds, test, truth = _vowels(datasets_dir, n_train=1000, n_test=120)
-    model = gm.DTW(normalization="take", normalize=False).fit(ds)
+    model = gm.DTW(normalization="take", per_frame_distance=False).fit(ds)
     live = [r.label for r in last_labels(model, test)]
     batch = model.predict(test)
     acc_live = np.mean([a == b for a, b in zip(live, truth, strict=True)])

@@ -105,8 +105,12 @@ def dtw_model(s: dict[str, Any], labels: list[Any], lengths: list[int],
     for gestures ``labels`` (1, 2, ...), examples of ``lengths`` frames and the project's
     inputs. Returns ``(spec, carried, not_carried)``: the model ``{"kind", "params"}``, what
     each setting became, and the settings not carried over with the reason."""
-    params: dict[str, Any] = {}
-    carried: list[str] = []
+    # Wekinator compares every frame of a continuous stream with distances that carry from
+    # frame to frame: global standardisation, per template frame, not gesturemap's choice
+    # among normalisations (whose z-normalised windows are matched afresh at every frame)
+    params: dict[str, Any] = {"normalization": "global", "per_frame_distance": True}
+    carried: list[str] = ["distance -> DTW on globally standardised inputs, per template "
+                          "frame (normalization global, not chosen from the takes)"]
     dropped: list[str] = []
     once = s.get("runningType") == "LABEL_ONCE_PER_RECORD"
     params["decision"] = "cumulative" if once else "decaying"
