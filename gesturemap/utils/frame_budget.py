@@ -26,7 +26,7 @@ FRAME_BUDGET_S = 0.005
 ROUNDS = 7
 MEASURE_S = 0.25
 #: What makes a frame cheaper, per model kind (None: the others). GVF's alignments cost most
-#: with many inputs: at 20 gestures x 60 inputs (benchmarks/gvf_step_particles.py) its step
+#: with many inputs: at 20 gestures x 60 inputs (experiments/gvf_step_particles.py) its step
 #: took 8.7 ms with 4 templates per class, 3.5 ms with 1, 1.9 ms with the particles' own
 #: speed and scale, and 7.1 ms with a quarter of the particles.
 ADVICE = {

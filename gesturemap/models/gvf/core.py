@@ -238,7 +238,7 @@ class GVF(BaseModel):
 
     The defaults of the templates, postures, restart, windows, noises, spreads, recognizer and
     scale and speed estimates were chosen by cross-validation on HAPTTransitions' training
-    subjects (benchmarks/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
+    subjects (experiments/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
