@@ -22,6 +22,9 @@ from gesturemap.project.default import DEFAULT_CLASSES, MOUSE_CHANNELS, default_
 
 pytestmark = pytest.mark.timeout(180)
 
+#: Pad frames the hand takes to glide to a gesture's start.
+GLIDE_FRAMES = 15
+
 
 def path(kind: str) -> np.ndarray:
     """A gesture on the pad, (n, 2) positions in 0..1 ("shake": the zigzag)."""
@@ -67,6 +70,14 @@ def perform(qtbot, window: MainWindow, kind: str, answers: list[str] | None = No
     driver = window.pad_driver
     driver.manual = True
     try:
+        # the hand glides to where the gesture starts, as a mouse does (a pointer that jumped
+        # there would make one frame of huge velocity between two gestures)
+        start = path(kind)[0]
+        here = np.array(pad._pos, dtype=float)
+        for a in np.linspace(0.0, 1.0, GLIDE_FRAMES + 1)[1:]:
+            pad.move_to(*(here + a * (start - here)))
+            pad.tick(by_test=True)
+            qtbot.wait(10)
         base = settled_frames(qtbot, window)
         for i, (x, y) in enumerate(path(kind)):
             pad.move_to(x, y)
