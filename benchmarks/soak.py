@@ -3,7 +3,7 @@
     python3 -m benchmarks.soak [--minutes 10] [--retrain-s 10] [--rate-hz 500]
         [--jack-priority default|N] [--stage] [--no-control] [--no-probe] [--out FILE]
 
-Everything is real (DESIGN.md's budget: zero underruns at 48 kHz with 128-frame blocks over ten
+Everything is real (the audio budget, docs/performance.md: zero underruns at 48 kHz with 128-frame blocks over ten
 minutes, retrains included):
 
 - a JACK server with the dummy driver (no sound card), 48 kHz, 128-frame periods, real-time at

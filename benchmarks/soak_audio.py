@@ -1,4 +1,4 @@
-"""Audio soak: DESIGN.md's budget — zero underruns at 48 kHz / 128 frames over 10 minutes,
+"""Audio soak: the audio budget (docs/performance.md) — zero underruns at 48 kHz / 128 frames over 10 minutes,
 retrains included.
 
 Starts a JACK server with the dummy driver (no sound card; real-time priority 70 unless

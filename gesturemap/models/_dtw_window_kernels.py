@@ -15,7 +15,7 @@ distance is 1-NN DTW with per-take z-normalisation, the UCR archive's standard.
 
 The cost of a frame is that of whole-sequence DTW against every template, O(sum over
 templates of window length x template length x D): affordable for gestures of a few seconds,
-not for recordings of a minute (BENCHMARKS.md, docs/performance.md).
+not for recordings of a minute (docs/performance.md).
 """
 
 from __future__ import annotations
