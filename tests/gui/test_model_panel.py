@@ -433,7 +433,7 @@ def test_the_dtw_form_offers_its_decision_normalisation_and_speed_settings(qtbot
     assert {"decision", "normalization", "precision", "prune", "decimate"} <= set(editors)
     items = {name: [editors[name].itemText(i) for i in range(editors[name].count())]
              for name in ("decision", "normalization", "precision")}
-    assert items["normalization"] == ["global", "take", "running", "none"]
+    assert items["normalization"] == ["auto", "global", "window", "take", "running", "none"]
     assert items["precision"] == ["float64", "float32"]
     assert editors["decimate"].minimum() == 1
     editors["normalization"].setCurrentText("take")
