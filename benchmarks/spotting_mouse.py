@@ -19,24 +19,11 @@ import gesturemap as gm
 from gesturemap.evaluation.spotting.scores import match_detections
 from gesturemap.project.default import default_project
 
-RATE = 100.0
+# the mouse performances the tests draw too (one definition for both)
+from tests.recordings import mouse_frames as frames
+from tests.recordings import mouse_shape as shape
+
 ORDER = ["circle", "swipe", "zigzag", "swipe", "circle", "zigzag", "zigzag", "circle", "swipe"]
-
-
-def shape(label: str, n: int, rng: np.random.Generator) -> np.ndarray:
-    t = np.linspace(0, 1, n)
-    s = 0.25 * rng.uniform(0.85, 1.15)
-    if label == "circle":
-        p = np.c_[np.cos(2 * np.pi * t), np.sin(2 * np.pi * t)] * s
-    elif label == "swipe":
-        p = np.c_[(t - 0.5) * 2.5, 0 * t] * s
-    else:  # zigzag
-        p = np.c_[(t - 0.5) * 2.5, (np.abs(((3 * t) % 1) * 2 - 1) * 2 - 1) * 0.8] * s
-    return p + 0.5 + rng.normal(0, 0.004, p.shape)
-
-
-def frames(p: np.ndarray) -> np.ndarray:
-    return np.c_[p, np.gradient(p, axis=0) * RATE]
 
 
 def idle(n: int, start: np.ndarray, rng: np.random.Generator) -> np.ndarray:

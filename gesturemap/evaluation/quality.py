@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from copy import deepcopy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -201,12 +202,23 @@ def suggest_for_project(project: Any, *, folds: int = 10, seed: int = 0,
 def snapshot(project: Any) -> Any:
     """A copy of ``project``'s takes, names, pipeline (unfitted copy) and model settings: what
     a review reads, so that it can run on another thread while the project changes."""
+    return copy_of(settings_of(project), project.takes)
+
+
+def settings_of(project: Any) -> dict[str, Any]:
+    """What :func:`copy_of` needs of a project besides its takes (settings only: quick)."""
+    return {"pipeline": project.pipeline.to_dict(), "model": deepcopy(project.model),
+            "input_names": project.input_names, "output_names": project.output_names}
+
+
+def copy_of(settings: dict[str, Any], takes: Any) -> Any:
+    """A project of ``settings`` (:func:`settings_of`) holding ``takes`` (the project's
+    tuple: its takes are frozen, so the copy may be made on another thread)."""
     from ..features import Pipeline
     from ..project import Project
 
-    copy = Project(pipeline=Pipeline.from_dict(project.pipeline.to_dict()),
-                   model=project.model, input_names=project.input_names,
-                   output_names=project.output_names)
-    for take in list(project.takes):
+    copy = Project(pipeline=Pipeline.from_dict(settings["pipeline"]), model=settings["model"],
+                   input_names=settings["input_names"], output_names=settings["output_names"])
+    for take in takes:
         copy.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
     return copy

@@ -499,13 +499,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         thread from a copy of the project, never on the frame path."""
         if self.recording:
             raise GesturemapError("suggest: not during a take; ask again when it has ended")
-        from ..evaluation.quality import snapshot, suggest_for_project
+        from ..evaluation.quality import copy_of, settings_of, suggest_for_project
 
-        copy = snapshot(self.project)  # the takes as they are now (the list, not the frames)
+        # the takes as they are now (a tuple of frozen takes) and the settings: the copy of
+        # the frames is made on the I/O thread, off the frame path
+        settings, takes = settings_of(self.project), self.project.takes
 
         def job() -> None:
             try:
-                s = suggest_for_project(copy)
+                s = suggest_for_project(copy_of(settings, takes))
                 answer = ("" if s.label is None else str(s.label), s.hint, s.reason)
             except GesturemapError as exc:  # takes the model cannot train on: said why
                 answer = ("", "", f"no suggestion: {exc}")
@@ -754,7 +756,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self.running and self.stream is not None:
             labels = self._labels
             synth = self.synth
-            for r in () if lean else self.path.answer(feats):
+            answer = self.path.answer
+            for f in () if lean else feats:
+                r = answer(f)
                 if self._dtw_values is not None:
                     self._send_dtw(r)
                 else:

@@ -11,7 +11,6 @@ replays to the outputs it produced by construction, not by keeping two loops ali
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -102,17 +101,15 @@ class FramePath:
         """The feature frames of one sensor frame (raises GesturemapError on a bad frame)."""
         return self.state.push(values, t)
 
-    def answer(self, feats: Any) -> Iterator[Any]:
-        """Each feature frame through the stream: its Result, kept as the last one. The one
-        loop that steps a stream on the plain path, for the engine and for replay alike (the
+    def answer(self, feature_frame: Any) -> Any:
+        """One feature frame through the stream: its Result, kept as the last one. The one
+        place that steps a stream on the plain path, for the engine and for replay alike (the
         lean path's ``advance`` answers the same, from the stream's arrays)."""
-        step = self._stream.step
-        for f in feats:
-            r = step(f)
-            self.stale = False
-            self.last = r
-            yield r
+        r = self._stream.step(feature_frame)
+        self.stale = False
+        self.last = r
+        return r
 
     def step(self, values: np.ndarray, t: float) -> list[Any]:
-        """The results of one sensor frame: its feature frames through :meth:`answer`."""
-        return list(self.answer(self.state.push(values, t)))
+        """The results of one sensor frame: each of its feature frames :meth:`answer`-ed."""
+        return [self.answer(f) for f in self.state.push(values, t)]
