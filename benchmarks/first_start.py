@@ -4,7 +4,8 @@ A Wekinator client starts sending frames at 100 Hz when the program says it list
 two poses of ``--take-s`` seconds each (Wekinator's outputs / startRecording / stopRecording),
 then sends train and startRunning. Measured: the listening line, the preparation of the
 project's kernels (``prepared_s`` in the stats), the time from the train command to the first
-``/wek/outputs``, and whether every frame sent was counted. Then the same again with the cache
+``/wek/outputs``, whether every frame sent was counted, and how many trainings the interpreted
+worker did (the first take's, while the kernels compiled). Then the same again with the cache
 the first run filled (a second start).
 
     python benchmarks/first_start.py [--model hhmm] [--take-s 3] [--runs 1]
@@ -105,7 +106,8 @@ def one_start(model: str, take_s: float, cache: Path, folder: Path) -> dict:
     final = json.loads(stats.read_text())
     return {"listening_s": listening, "prepared_s": final.get("prepared_s"),
             "train_at_s": train - t0, "model_in_s": model_in,
-            "frames_sent": sent[0], "frames_counted": final["frames_in"]}
+            "frames_sent": sent[0], "frames_counted": final["frames_in"],
+            "interpreted": final.get("trainings_interpreted", 0)}
 
 
 def main() -> None:
@@ -115,7 +117,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     args = parser.parse_args()
     print(f"{'start':<8} {'listening s':>11} {'prepared s':>10} {'train at s':>10} "
-          f"{'train -> model s':>16} {'frames counted':>15}")
+          f"{'train -> model s':>16} {'frames counted':>15} {'interpreted':>11}")
     for _ in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:
             cache = Path(tmp) / "numba-cache"
@@ -125,7 +127,8 @@ def main() -> None:
                 r = one_start(args.model, args.take_s, cache, folder)
                 print(f"{which:<8} {r['listening_s']:>11.2f} {r['prepared_s'] or 0:>10.2f} "
                       f"{r['train_at_s']:>10.2f} {r['model_in_s']:>16.2f} "
-                      f"{r['frames_counted']:>7}/{r['frames_sent']:<7}", flush=True)
+                      f"{r['frames_counted']:>7}/{r['frames_sent']:<7} "
+                      f"{r['interpreted']:>11}", flush=True)
 
 
 if __name__ == "__main__":

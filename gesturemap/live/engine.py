@@ -34,6 +34,7 @@ import numpy as np
 
 from ..data import class_numbers
 from ..errors import GesturemapError
+from ..models.interpreted import compile_steps, interpret_steps
 from ..outputs.osc import OSCOutput
 from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
@@ -199,6 +200,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         #: batch a list of take ids, in the project's trash until restored (restore_takes)
         self.control_deletions: list[list[str]] = []
         self.trainings = 0
+        #: trainings done interpreted on a first start, while the kernels compiled
+        self.trainings_interpreted = 0
         self.last_train_ms: float | None = None
         #: CPU time the training process spent on the last retrain (None with a thread)
         self.last_train_cpu_ms: float | None = None
@@ -269,6 +272,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             fifo = self.realtime_requested and self.priorities is not None and realtime_allowed()
             self.trainer = Trainer(self._trainer_mode, n_jobs=cores if fifo else max(1, cores - 1))
             self.trainer.start_worker(prepare=preparation_message(self.project))  # not at take 1
+            self._interpret_until_compiled()
             if self._search_settings() is not None:
                 # started now, before any audio stream: starting a process later would fork
                 # while the audio callback runs
@@ -473,6 +477,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._set_model(model)
         self._start_pipeline(self.project.input_dim)
         self.trainings, self.training_failed = self.trainings + 1, None
+        self.trainings_interpreted += bool(getattr(job, "interpreted", False))
         self.last_train_ms = (time.perf_counter() - started) * 1e3
         cpu = getattr(job, "cpu_seconds", None)
         self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
@@ -542,6 +547,23 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def stream(self, stream: Any) -> None:
         self.path.stream = stream
         self._reset_pending = True  # a new stream: like a reset, it reads from the next frame
+
+    def _interpret_until_compiled(self) -> None:
+        """On a first start (numba's cache lacks the project's step kernels), step with their
+        interpreted twins until the training process's preparation has compiled them: the
+        first take's model answers at once instead of compiling here, on the frame path."""
+        trainer = self.trainer
+        kind = (getattr(self.project, "model", None) or {}).get("kind")
+        if trainer is None or trainer.preparing is None or not interpret_steps(kind):
+            return
+
+        def compiled() -> None:  # on the I/O thread: loading from the cache holds the GIL
+            still = compile_steps()
+            if still:
+                log.info("step kernels %s stay interpreted (numba's cache did not load them)",
+                         ", ".join(still))
+
+        trainer.on_prepared = lambda: self._io.put(compiled)
 
     def _set_model(self, model: Any, stream: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..models.interpreted import interpreting
 
 
 class Percentiles:
@@ -77,6 +78,9 @@ class Health:
             # the training process compiling the project's kernels (first start on a machine)
             "preparing": None if trainer is None else getattr(trainer, "preparing", None),
             "prepared_s": None if trainer is None else getattr(trainer, "prepared_s", None),
+            # meanwhile: models trained, and step kernels run, by the interpreter
+            "trainings_interpreted": self.trainings_interpreted,
+            "interpreted_steps": list(interpreting()),
             "last_train_ms": self.last_train_ms,
             "last_train_cpu_ms": self.last_train_cpu_ms,
             "resets": dict(self.resets),

@@ -21,6 +21,13 @@ while the training process trains the synthetic takes, a short-lived process ste
 model of the same kind saved with the package (a *seed*, ``gesturemap/seeds/``), which
 compiles the step's kernels into the cache without training anything.
 
+The performer does not wait for any of it. For an HHMM or a GMM (the kinds of
+:data:`gesturemap.models.interpreted.INTERPRETABLE`), a second worker whose numba runs every
+kernel as plain Python trains the takes recorded meanwhile (about half a second for a first
+take), and the engine steps that model with the interpreted step kernels; once the preparation
+has ended, later trainings go to the compiled worker and the engine loads the compiled step
+kernels from the cache between two frames (:mod:`gesturemap.models.interpreted`).
+
 Other model kinds compile at their first use (a model chosen later in the window).
 """
 
@@ -113,8 +120,10 @@ def _step_seed_elsewhere(message: dict[str, Any]) -> subprocess.Popen | None:
     bimodal = bool(message.get("output_names"))
     if kind not in SEED_KINDS or not (SEEDS_DIR / f"{_seed_name(kind, bimodal)}.json").is_file():
         return None
-    # at the training process's own priority, which it inherits
-    code = f"from gesturemap.live.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n"
+    # nicer than the training process it comes from: on a first start an interpreted worker
+    # trains the performer's first takes meanwhile, and that is what someone waits for
+    code = ("import os\ntry:\n    os.nice(5)\nexcept OSError:\n    pass\n"
+            f"from gesturemap.live.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n")
     return _child(code)
 
 
@@ -206,21 +215,6 @@ def prepare_project(message: dict[str, Any],
         seed.wait()
     say(1.0)
     return time.perf_counter() - t0
-
-
-def kernel_cached(dispatcher: Any) -> bool:
-    """Whether numba's disk cache holds ``dispatcher`` (a ``@njit(cache=True)`` function)
-    compiled for this machine from its current source: then loading it takes a fraction of a
-    second and needs no process of its own. Reads numba's own index (not a public API: any
-    surprise answers False, and the caller takes the longer, always safe way)."""
-    try:
-        from numba.core.registry import cpu_target
-
-        magic = cpu_target.target_context.codegen().magic_tuple()
-        index = dispatcher._cache._cache_file._load_index()
-        return any(isinstance(key, tuple) and len(key) > 1 and key[1] == magic for key in index)
-    except Exception:  # noqa: BLE001 - numba's internals moved: say "not known to be cached"
-        return False
 
 
 _FRAME_PATH_CHILD = (

@@ -15,10 +15,11 @@ from typing import Any
 
 from ..features.pipeline import PipelineState
 from ..models.base import load_kernels
+from ..models.interpreted import kernel_cached
 from ..sources.osc import DEFAULT_ADDRESS, OSCSource
 from . import compiled as compiled_wire
 from .compiled import CompiledWire
-from .prepare import compile_frame_path_kernel, kernel_cached
+from .prepare import compile_frame_path_kernel
 
 log = logging.getLogger("gesturemap.live.engine")
 

@@ -27,8 +27,12 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from ..models.base import BaseModel, Cancel, load_kernels, restore
+from ..models.interpreted import training_needs_compiling
 from ..utils.frame_budget import note_frame_cost
 from .codec import decode, encode
+
+# one environment change at a time (the interpreted worker's start sets a variable for it)
+_ENVIRONMENT = threading.Lock()
 
 
 class TrainingJob:
@@ -51,6 +55,8 @@ class TrainingJob:
         self.started = time.perf_counter()
         #: the fitted feature pipeline, for a job that trained a whole project
         self.pipeline: Any = None
+        #: whether the model was trained interpreted (a first start, while the kernels compile)
+        self.interpreted = False
 
     def _report(self, fraction: float, message: str) -> None:
         self.progress = fraction
@@ -343,16 +349,22 @@ def warm_up() -> None:
             mark_warm(cls)  # a search need not warm it up again (gm.auto's warm_up)
 
 
+#: What a training says when the interpreted worker of a first start runs it.
+INTERPRETED = "training while the models are prepared for this machine"
+
 #: The job number of the worker's own preparation messages (never a real job's).
 PREPARATION = -1
 
 
-def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None) -> None:  # noqa: PLR0915 - the worker's loop: one message kind after another
+def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None,  # noqa: PLR0915 - the worker's loop: one message kind after another
+                 interpreted: bool = False) -> None:
     """The worker process: receive jobs, train, send back the fitted model (wire format).
 
     ``prepare`` (:func:`gesturemap.live.prepare.preparation_message`): compile the kernels of that
     project's model first, reporting progress, while jobs queue up; None: every model kind's
-    (a worker that serves any kind of job)."""
+    (a worker that serves any kind of job). ``interpreted``: a worker started with numba's
+    compiler off (``NUMBA_DISABLE_JIT``), which trains the first takes while the other one
+    compiles: it loads and prepares nothing."""
     import signal
 
     from ..models.base import MODEL_REGISTRY
@@ -411,7 +423,11 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
             conn.send_bytes(data)
 
     # jobs sent meanwhile queue up (the listener runs): they need these kernels anyway
-    if prepare is None:
+    if interpreted:
+        from ..models.interpreted import interpret_every_kernel
+
+        interpret_every_kernel()
+    elif prepare is None:
         warm_up()
     else:
         from .prepare import prepare_project
@@ -484,35 +500,53 @@ class Trainer:
         self._lock = threading.Lock()
         self._proc: Any = None
         self._conn: Any = None
-        self._reader: threading.Thread | None = None
         self._prepare: dict[str, Any] | None = None
         #: the worker's preparation of the project's kernels under way: (fraction, message),
         #: or None (none asked, or done)
         self.preparing: tuple[float, str] | None = None
         #: seconds the last preparation took (None before one ended)
         self.prepared_s: float | None = None
+        #: called (on a reader thread) when the preparation has ended
+        self.on_prepared: Callable[[], None] | None = None
+        # the interpreted worker of a first start (None: none, or its part is over)
+        self._interp_proc: Any = None
+        self._interp_conn: Any = None
+        self._interp_kind: str | None = None
+        self._owners: dict[int, Any] = {}  # job id -> the connection of the worker it went to
+        self._payloads: dict[int, bytes] = {}  # an interpreted job's message, to send again
 
     # -- process plumbing --------------------------------------------------------------------
     def _ensure_worker(self) -> None:
         if self._proc is not None and self._proc.is_alive():
             return
-        ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
-        parent, child = ctx.Pipe(duplex=True)
         if self._prepare is not None:
             from .prepare import PREPARING
 
             self.preparing = (0.0, f"{PREPARING}: 0%")
-        self._proc = ctx.Process(target=_worker_main, args=(child, self.nice, self._prepare),
-                                 daemon=True, name="gesturemap-trainer")
-        self._proc.start()
-        child.close()
-        self._conn = parent
-        self._reader = threading.Thread(target=self._read, daemon=True,
-                                        name="gesturemap-trainer-reader")
-        self._reader.start()
+        self._proc, self._conn = self._spawn(self._prepare, interpreted=False)
 
-    def _read(self) -> None:
-        conn = self._conn
+    def _spawn(self, prepare: dict[str, Any] | None, *, interpreted: bool) -> tuple[Any, Any]:
+        """Start a worker process and the thread that reads it: (process, connection)."""
+        ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
+        parent, child = ctx.Pipe(duplex=True)
+        proc = ctx.Process(target=_worker_main, args=(child, self.nice, prepare, interpreted),
+                           daemon=True, name="gesturemap-trainer")
+        if interpreted:
+            # numba reads it when the child imports it: every kernel there stays Python
+            with _ENVIRONMENT:
+                os.environ["NUMBA_DISABLE_JIT"] = "1"
+                try:
+                    proc.start()
+                finally:
+                    del os.environ["NUMBA_DISABLE_JIT"]
+        else:
+            proc.start()
+        child.close()
+        threading.Thread(target=self._read, args=(parent, interpreted), daemon=True,
+                         name="gesturemap-trainer-reader").start()
+        return proc, parent
+
+    def _read(self, conn: Any, interpreted: bool = False) -> None:
         while True:
             try:
                 msg = conn.recv_bytes()
@@ -532,9 +566,14 @@ class Trainer:
             if op == "progress":
                 job._report(info["fraction"], info["message"])
                 continue
+            if op == "error" and interpreted and self._retry_compiled(info["job"]):
+                continue  # the compiled worker trains it: an interpreted failure is not final
             self._jobs.pop(info["job"], None)
+            self._owners.pop(info["job"], None)
+            self._payloads.pop(info["job"], None)
             if op == "done":
                 job.cpu_seconds = info.get("cpu_seconds")
+                job.interpreted = interpreted
                 try:
                     if info.get("pipeline") is not None:
                         from ..features import Pipeline
@@ -548,30 +587,71 @@ class Trainer:
                 job._finish(None, TrainingCancelled("training was cancelled"))
             else:
                 job._finish(None, GesturemapError(f"{info['type']}: {info['message']}"))
-        # the worker died: fail what was pending
-        self.preparing = None
-        for job_id in list(self._jobs):
-            self._jobs.pop(job_id)._finish(None, GesturemapError("the training process ended"))
+        # the worker died: fail what was pending on it
+        if not interpreted:
+            self.preparing = None
+        for job_id, owner in list(self._owners.items()):
+            if owner is conn and not (interpreted and self._retry_compiled(job_id)):
+                self._owners.pop(job_id, None)
+                job = self._jobs.pop(job_id, None)
+                if job is not None:
+                    job._finish(None, GesturemapError("the training process ended"))
 
     def _on_preparation(self, info: dict[str, Any]) -> None:
         """The worker's preparation moved on: say so, also on every job waiting behind it."""
         if info["op"] == "prepared":
             self.preparing = None
             self.prepared_s = float(info["seconds"])
+            self._stop_interpreted()
+            if self.on_prepared is not None:
+                self.on_prepared()
             return
         self.preparing = (float(info["fraction"]), str(info["message"]))
-        for job in list(self._jobs.values()):
-            job._report(0.0, self.preparing[1])
+        for job_id, job in list(self._jobs.items()):
+            if self._owners.get(job_id) is self._conn:  # the interpreted worker's go on
+                job._report(0.0, self.preparing[1])
+
+    def _retry_compiled(self, job_id: int) -> bool:
+        """Send a job the interpreted worker failed to the compiling worker (it trains once its
+        kernels are ready). False when there is nothing to resend."""
+        with self._lock:
+            payload = self._payloads.pop(job_id, None)
+            if payload is None or self._conn is None or job_id not in self._jobs:
+                return False
+            self._owners[job_id] = self._conn
+            try:
+                self._conn.send_bytes(payload)
+            except OSError:
+                return False
+        return True
+
+    def _stop_interpreted(self) -> None:
+        """The kernels are compiled: the interpreted worker finishes what it has, then ends."""
+        with self._lock:
+            conn, self._interp_conn = self._interp_conn, None
+            self._interp_proc = None
+            if conn is not None:
+                try:
+                    conn.send_bytes(encode({"op": "stop"}))
+                except OSError:
+                    pass
 
     def start_worker(self, prepare: dict[str, Any] | None = None) -> None:
         """Start the worker process now. ``prepare``
         (:func:`gesturemap.live.prepare.preparation_message`): it compiles that project's kernels
-        first (:attr:`preparing` says how far); None: every model kind's."""
+        first (:attr:`preparing` says how far); None: every model kind's. Where the project's
+        training would compile first (a new machine), a second, interpreted worker trains the
+        first takes meanwhile (:mod:`gesturemap.models.interpreted`)."""
         if self.mode == "process":
             with self._lock:
                 if self._proc is None or not self._proc.is_alive():
                     self._prepare = prepare
                 self._ensure_worker()
+                kind = ((prepare or {}).get("model") or {}).get("kind")
+                if (prepare is not None and self._interp_conn is None
+                        and self.preparing is not None and training_needs_compiling(kind)):
+                    self._interp_proc, self._interp_conn = self._spawn(None, interpreted=True)
+                    self._interp_kind = kind
 
     # -- public ----------------------------------------------------------------------------
     def train(self, model: BaseModel, dataset: Any, *,
@@ -661,22 +741,41 @@ class Trainer:
             self._next += 1
             self._jobs[job_id] = job
             conn = self._conn
+            interpreted = self._interpreted_takes(op, data, extra)
+            if interpreted:
+                conn = self._interp_conn
+            self._owners[job_id] = conn
 
             def cancel_job() -> None:
                 with self._lock:
-                    try:
-                        conn.send_bytes(encode({"op": "cancel", "job": job_id}))
+                    try:  # to the worker that has it now (a failed interpreted job moves)
+                        self._owners.get(job_id, conn).send_bytes(
+                            encode({"op": "cancel", "job": job_id}))
                     except OSError:
                         pass
 
             job._cancel_hook = cancel_job
-            if self.preparing is not None:  # it waits for the preparation: say so at once
+            payload = encode({"op": op, "job": job_id, "n_jobs": self.n_jobs, "data": data,
+                              **extra})
+            if interpreted:  # never "queued": it starts at once, beside the preparation
+                job._report(0.0, INTERPRETED)
+                self._payloads[job_id] = payload
+            elif self.preparing is not None:  # it waits for the preparation: say so at once
                 job._report(0.0, self.preparing[1])
-            conn.send_bytes(encode({"op": op, "job": job_id, "n_jobs": self.n_jobs,
-                                    "data": data, **extra}))
+            conn.send_bytes(payload)
+
+    def _interpreted_takes(self, op: str, data: dict[str, Any], extra: dict[str, Any]) -> bool:
+        """Whether a job goes to the interpreted worker: a training (not a search) of the
+        project's own model kind while the other worker still compiles its kernels."""
+        if self._interp_conn is None or self.preparing is None or op == "search_project":
+            return False
+        spec = data.get("model") if op == "train_project" else extra.get("model")
+        kind = (spec or {}).get("kind") or (spec or {}).get("model")
+        return bool(kind == self._interp_kind)
 
     def close(self) -> None:
-        """Stop the worker process (pending jobs fail)."""
+        """Stop the worker processes (pending jobs fail)."""
+        self._stop_interpreted()
         with self._lock:
             if self._conn is not None:
                 try:

@@ -670,7 +670,7 @@ def _arguments_of(kernel: object, name: str) -> type:
     """A namedtuple of ``kernel``'s arguments after the frame, in the kernel's order: a stream
     builds it once, by keyword, and calls ``kernel(x, *args)``. Built by name, two arrays of the
     same shape cannot trade places; the dispatch costs what positional arrays cost."""
-    params = list(inspect.signature(kernel.py_func).parameters)  # type: ignore[attr-defined]
+    params = list(inspect.signature(getattr(kernel, "py_func", kernel)).parameters)  # type: ignore[attr-defined]
     return namedtuple(name, params[1:])
 
 

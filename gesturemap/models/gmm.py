@@ -47,6 +47,7 @@ from .base import (
     regularization,
     split_dataset,
 )
+from .interpreted import STEP
 
 COVARIANCE_MODES = ("full", "diagonal", "auto")
 #: ``covariance="auto"``: a class's Gaussians are full when it has at least this many frames per
@@ -623,7 +624,7 @@ class GMMStream(StreamBase):
 
     def advance(self, frame: Any) -> int:
         """Filter one (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
-        best = self._best = int(_filter.gmm_step(self._frames(self._check_frame(frame)),
+        best = self._best = int(STEP.gmm_step(self._frames(self._check_frame(frame)),
                                                  *self._args))
         return best
 

@@ -36,6 +36,7 @@ from .base import (
     regularization,
 )
 from .gmm import DeltaFrames, _ModelCommon, fit_gmm, resolve_covariance, train_classes
+from .interpreted import STEP
 
 TRANSITIONS = ("left-right", "ergodic")
 REGRESSION_ESTIMATORS = ("full", "windowed", "likeliest")
@@ -581,7 +582,7 @@ class HHMMStream(StreamBase):
 
     def advance(self, frame: Any) -> int:
         """Filter one (D_in,) frame; the label's index (:meth:`current` builds the Result)."""
-        best = self._best = int(_filter.hhmm_step(self._frames(self._check_frame(frame)),
+        best = self._best = int(STEP.hhmm_step(self._frames(self._check_frame(frame)),
                                                   *self._args))
         self._seen += 1
         return best

@@ -71,6 +71,14 @@ def _probe_frame(dataset: Any) -> np.ndarray | None:
     return 0.5 * (x[len(x) // 2] + other[len(other) // 2])
 
 
+def _interpreted() -> bool:
+    """Whether numba runs its kernels as Python in this process (the interpreted worker of a
+    first start): a step timed here says nothing of the compiled step the engine will run."""
+    from numba.core import config
+
+    return bool(config.DISABLE_JIT)
+
+
 def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) -> str | None:
     """Time a trained ``model``'s step on a frame among ``dataset``'s takes
     (:func:`_probe_frame`, with :func:`step_seconds`); a dataset whose frames come faster
@@ -78,9 +86,9 @@ def note_frame_cost(model: Any, dataset: Any, budget_s: float = FRAME_BUDGET_S) 
     keep it in ``training_info_["step_ms"]`` and, above ``budget_s``, add the warning to
     ``training_info_["warnings"]`` and say it with ``warnings.warn``. Returns the warning,
     or None. A model that cannot be timed (no frame, a step that fails) is left as it is: the
-    measurement never fails a training."""
+    measurement never fails a training, and a model trained interpreted is not timed."""
     frame = _probe_frame(dataset)
-    if frame is None:
+    if frame is None or _interpreted():
         return None
     try:
         cost = step_seconds(model, frame)

@@ -1,6 +1,7 @@
 """The window's first start on a machine whose numba cache is empty: the training line says
 the models are being prepared for this machine (never "queued" for the whole compile), then
-that it is ready, and the first take of the mouse pad gives a model that runs.
+that it is ready, and the first take of the mouse pad gives a model that runs, trained while
+the kernels compile (by the interpreted worker: the take does not wait for the compiler).
 
 The window's engine and training run in processes of their own, started with the empty cache:
 they compile what the default project needs, as on a new machine. The time from the take to
@@ -14,6 +15,7 @@ import pytest
 
 from gesturemap.gui.window import MainWindow
 from gesturemap.live.prepare import PREPARING
+from gesturemap.live.trainer import INTERPRETED
 from gesturemap.project.default import default_project
 
 from .test_session import pad_driver, record  # noqa: F401 - pad_driver is a fixture
@@ -46,6 +48,10 @@ def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_pa
     qtbot.waitUntil(lambda: "trained in" in status(), timeout=240000)
     assert window.engine.model is not None
     assert [str(c) for c in window.engine.model.labels_] == ["circle"]
-    assert not any("queued" in text for text in seen), seen
+    assert not any("queued" in text for text in seen), str(seen)
     preparing = [t for t in seen if t.startswith(PREPARING)]
     assert preparing, seen
+    # the take did not wait for the compiler: an interpreted worker trained it meanwhile
+    assert any(INTERPRETED in text for text in seen), str(seen)
+    qtbot.waitUntil(lambda: window.engine.stats().get("trainings_interpreted") == 1,
+                    timeout=10000)

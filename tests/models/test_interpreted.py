@@ -1,0 +1,125 @@
+"""The interpreted twins of the step kernels (a first start's model steps with them while the
+compiled ones are prepared): the same results as the compiled kernels, nothing compiled, and a
+switch back to the compiled kernels once numba's cache holds them."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.live.prepare import preparation_message
+from gesturemap.live.trainer import Trainer
+from gesturemap.models import _filter, interpreted
+from gesturemap.models.interpreted import STEP
+
+
+def _dataset() -> gm.Dataset:
+    rng = np.random.default_rng(3)
+    ds = gm.Dataset()
+    t = np.linspace(0.0, 3.0, 60)[:, None]
+    for label, level in (("a", 0.0), ("b", 1.0)):
+        for _ in range(2):
+            ds.add(level + np.sin(t * (1 + level)) + 0.2 * rng.standard_normal((60, 2)),
+                   label=label)
+    return ds
+
+
+@pytest.fixture
+def restore_steps():
+    yield
+    for name in ("hhmm_step", "gmm_step"):
+        setattr(STEP, name, getattr(_filter, name))
+
+
+@pytest.mark.parametrize(("factory", "name"), [(gm.HHMM, "hhmm_step"), (gm.GMM, "gmm_step")])
+def test_a_stream_steps_the_same_interpreted(factory, name, restore_steps):
+    ds = _dataset()
+    model = factory().fit(ds)
+    frames = np.vstack([ds[0].inputs, ds[2].inputs])
+    stream = model.stream()
+    compiled = [stream.step(f) for f in frames]
+    twin = interpreted.interpreted(getattr(_filter, name))
+    assert not hasattr(twin, "signatures")  # a plain function, not a numba dispatcher
+    setattr(STEP, name, twin)
+    assert name in interpreted.interpreting()
+    stream = model.stream()
+    again = [stream.step(f) for f in frames]
+    assert [r.label for r in again] == [r.label for r in compiled]
+    for a, b in zip(again, compiled, strict=True):
+        np.testing.assert_array_equal(a.likelihoods, b.likelihoods)
+        np.testing.assert_array_equal(a.progress, b.progress)
+
+
+def test_a_twin_calls_the_twins_of_the_kernels_it_calls():
+    twin = interpreted.interpreted(_filter.hhmm_step)
+    called = [v for v in twin.__globals__.values() if callable(v) and hasattr(v, "__code__")
+              and v.__code__ in {k.py_func.__code__ for k in (_filter._follow,
+                                                               _filter._push_decision)}]
+    assert called, "the twin does not reach the kernels it calls"
+    assert not any(hasattr(v, "signatures") for v in called)
+
+
+def test_steps_go_back_to_the_compiled_kernels_once_cached(restore_steps):
+    ds = _dataset()
+    gm.HHMM().fit(ds).stream().step(ds[0].inputs[0])  # compiled (and cached) in this process
+    assert interpreted.kernel_cached(_filter.hhmm_step)
+    assert not interpreted.interpret_steps("hhmm")  # cached: nothing to interpret
+    assert STEP.hhmm_step is _filter.hhmm_step
+    STEP.hhmm_step = interpreted.interpreted(_filter.hhmm_step)
+    assert interpreted.compile_steps() == ()
+    assert STEP.hhmm_step is _filter.hhmm_step
+    assert not interpreted.interpret_steps("dtw")  # a kind without twins waits for its kernels
+
+
+def test_the_interpreted_worker_trains_the_model_the_compiled_one_does(monkeypatch):
+    """A first start's training, routed to the worker whose numba runs every kernel as
+    Python: the same model as the compiled training, to rounding."""
+    from gesturemap.live import trainer as trainer_module
+
+    project = gm.Project("first", model={"kind": "hhmm"}, classes=["a", "b"])
+    for rec in _dataset():
+        project.add_take(rec.inputs, rec.label)
+    # the cache of this test session holds every kernel: say it does not, as on a new machine
+    monkeypatch.setattr(trainer_module, "training_needs_compiling", lambda kind: kind == "hhmm")
+    with Trainer("process") as trainer:
+        trainer.start_worker(prepare=preparation_message(project))
+        job = trainer.train_project(project)  # sent before the preparation can end
+        model = job.result(timeout=120)
+        assert job.interpreted
+        deadline = time.monotonic() + 120
+        while trainer.preparing is not None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        later = trainer.train_project(project)
+        compiled_model = later.result(timeout=120)
+        assert not later.interpreted
+    meta, arrays = model.dump()
+    meta_c, arrays_c = compiled_model.dump()
+    assert model.kind == compiled_model.kind == "hhmm" and arrays.keys() == arrays_c.keys()
+    for key, value in arrays.items():
+        if np.issubdtype(np.asarray(value).dtype, np.floating):
+            np.testing.assert_allclose(value, arrays_c[key], rtol=1e-9, atol=1e-12, err_msg=key)
+        else:
+            np.testing.assert_array_equal(value, arrays_c[key], err_msg=key)
+
+
+def test_interpreted_math_is_what_compiled_kernels_compute():
+    """Where Python's math raises, a compiled kernel returns -inf, inf or nan and goes on: the
+    interpreted kernels must do the same, or a first start would fail where later ones pass."""
+    from numba import njit
+
+    @njit
+    def compiled(x):
+        return math.log(x), math.exp(x), math.sqrt(x)
+
+    def twin(x):
+        m = interpreted.NUMBA_MATH
+        return m.log(x), m.exp(x), m.sqrt(x)
+
+    for x in (0.0, -1.0, 1e4, 2.5, math.inf, math.nan):
+        np.testing.assert_array_equal(twin(x), compiled(x), err_msg=f"x={x}")
+    with pytest.raises(ValueError):
+        math.log(0.0)  # what a plain Python kernel would have done
