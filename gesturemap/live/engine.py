@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from ..data import class_numbers
-from ..errors import GesturemapError
+from ..errors import GesturemapError, TrainingCancelled
 from ..models.interpreted import compile_steps, interpret_steps
 from ..outputs.osc import OSCOutput
 from ..project.lock import FolderHold
@@ -87,6 +87,21 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
+#: ``/gesturemap/suggestion``'s reason when a training came while it was worked out.
+TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
+
+
+def _suggestion_of(job: Any) -> tuple[str, str, str]:
+    """A finished suggestion job as ``/gesturemap/suggestion``'s three strings."""
+    try:
+        value = job.result(timeout=0)
+    except TrainingCancelled:
+        return "", "", TAKES_CHANGED
+    except Exception as exc:  # noqa: BLE001 - takes the model cannot train on: said why
+        return "", "", f"no suggestion: {exc}"
+    return ("" if value["label"] is None else value["label"]), value["hint"], value["reason"]
+
+
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
              SceneCommands):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
@@ -115,6 +130,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         (:mod:`gesturemap.utils.scheduling`); ``gesturemap run`` and the window's engine process
         do. Off, the engine leaves the operating system's scheduling as it is.
     """
+
+    #: the next-take suggestion under way in the trainer (None: none asked), and what
+    #: cancels it before the I/O thread has sent it there
+    _suggest_job: Any = None
+    _suggest_cancel: threading.Event | None = None
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
                  osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
@@ -199,9 +219,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         #: takes deleted by control messages (deleteAllExamples...), newest batch last: each
         #: batch a list of take ids, in the project's trash until restored (restore_takes)
         self.control_deletions: list[list[str]] = []
-        self.trainings = 0
-        #: trainings done interpreted on a first start, while the kernels compiled
-        self.trainings_interpreted = 0
+        #: trainings done, and those done interpreted on a first start while the kernels
+        #: compiled (:mod:`gesturemap.models.interpreted`)
+        self.trainings = self.trainings_interpreted = 0
         self.last_train_ms: float | None = None
         #: CPU time the training process spent on the last retrain (None with a thread)
         self.last_train_cpu_ms: float | None = None
@@ -422,6 +442,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             raise GesturemapError("train: no takes recorded yet")
         self._cmd_cancel_train()  # the training under way or on its way
         self._cancel_search()  # its takes are out of date
+        if self._suggest_cancel is not None:  # so is a suggestion's: it must not hold it up
+            self._suggest_cancel.set()
+        if self._suggest_job is not None:
+            self._suggest_job.cancel()
         started = time.perf_counter()
         # set by cancelTrain, which may come before the I/O thread has handed this one over
         self._train_cancel = cancelled = threading.Event()
@@ -500,25 +524,35 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _cmd_suggest(self) -> None:
         """``/gesturemap/suggest``: which class to record next, and how, answered with
         ``/gesturemap/suggestion label hint reason``. Never during a take (its frames are not
-        a take yet, and the performer is busy): refused. The takes are reviewed on the I/O
-        thread from a copy of the project, never on the frame path."""
+        a take yet, and the performer is busy): refused. The takes are reviewed in the
+        training process (a cross-validation: seconds of Python that must not share this
+        process's GIL with the frame path), from a copy made on the I/O thread; a training
+        asked meanwhile cancels it (the answer would be about takes that are gone)."""
         if self.recording:
             raise GesturemapError("suggest: not during a take; ask again when it has ended")
-        from ..evaluation.quality import copy_of, settings_of, suggest_for_project
+        from ..evaluation.quality import copy_of, settings_of
 
-        # the takes as they are now (a tuple of frozen takes) and the settings: the copy of
-        # the frames is made on the I/O thread, off the frame path
+        # the takes as they are now (a tuple of frozen takes) and the settings
         settings, takes = settings_of(self.project), self.project.takes
 
-        def job() -> None:
-            try:
-                s = suggest_for_project(copy_of(settings, takes))
-                answer = ("" if s.label is None else str(s.label), s.hint, s.reason)
-            except GesturemapError as exc:  # takes the model cannot train on: said why
-                answer = ("", "", f"no suggestion: {exc}")
-            self.command("_suggested", *answer)
+        # set by a training asked before the I/O thread has handed this one over
+        self._suggest_cancel = cancelled = threading.Event()
 
-        self._io.put(job)
+        def send() -> None:
+            if cancelled.is_set():
+                self.command("_suggested", "", "", TAKES_CHANGED)
+                return
+            try:
+                self._suggest_job = job = self.trainer.suggest_project(
+                    copy_of(settings, takes),
+                    on_done=lambda j: self.command("_suggested", *_suggestion_of(j)))
+            except Exception as exc:  # noqa: BLE001 - said to the performer, never fatal
+                self.command("_suggested", "", "", f"no suggestion: {exc}")
+                return
+            if cancelled.is_set():
+                job.cancel()
+
+        self._io.put(send)
 
     def _cmd__suggested(self, label: str, hint: str, reason: str) -> None:
         self.last_suggestion = (label, hint, reason)

@@ -176,6 +176,15 @@ def _fit_project(project: Any, n_jobs: int | None, cancel: Cancel,
     return model, project.pipeline.to_dict()
 
 
+def _suggestion(project: Any, cancel: Cancel) -> dict[str, Any]:
+    """:func:`gesturemap.evaluation.quality.suggest_for_project` as plain values."""
+    from ..evaluation.quality import suggest_for_project
+
+    s = suggest_for_project(project, cancel=cancel)
+    return {"label": None if s.label is None else str(s.label), "hint": s.hint,
+            "reason": s.reason}
+
+
 #: The background search's settings when a project's model settings say ``"auto": true``.
 DEFAULT_SEARCH = {"budget_s": 20.0, "margin": 0.02}
 
@@ -403,7 +412,7 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
                 c = cancels.get(cmd["job"])
                 if c is not None:
                     c.set()
-            elif cmd["op"] in ("train", "train_project", "search_project"):
+            elif cmd["op"] in ("train", "train_project", "search_project", "suggest_project"):
                 with cond:
                     jobs.append(cmd)
                     cancels[cmd["job"]] = Cancel()
@@ -454,6 +463,10 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
         cpu0 = time.process_time()
         try:
             pipeline = None
+            if cmd["op"] == "suggest_project":  # the next take to record: an answer, no model
+                send({"job": job_id, "op": "answer",
+                      "value": _suggestion(_project_from_message(cmd["data"]), cancel)})
+                continue
             if cmd["op"] == "search_project":  # gm.auto on a whole project
                 project = _project_from_message(cmd["data"])
                 model, pipeline = _search_project(project, float(cmd["budget_s"]), cancel,
@@ -571,7 +584,9 @@ class Trainer:
             self._jobs.pop(info["job"], None)
             self._owners.pop(info["job"], None)
             self._payloads.pop(info["job"], None)
-            if op == "done":
+            if op == "answer":  # a job whose result is plain values (a suggestion)
+                job._finish(info["value"], None)
+            elif op == "done":
                 job.cpu_seconds = info.get("cpu_seconds")
                 job.interpreted = interpreted
                 try:
@@ -710,6 +725,30 @@ class Trainer:
         self._send_job(job, "search_project", message, budget_s=float(budget_s))
         return job
 
+    def suggest_project(self, project: Any, *,
+                        on_done: Callable[[TrainingJob], None] | None = None) -> TrainingJob:
+        """Work out which class to record next for ``project``
+        (:func:`gesturemap.evaluation.quality.suggest_for_project`: a cross-validation of its
+        takes) in the trainer, off the caller's GIL. ``job.result()`` is a dict with
+        ``label`` (str, or None), ``hint`` and ``reason``. Cancel it when the takes change."""
+        job = TrainingJob(None, on_done)
+        if self.mode == "thread":
+            cancel = Cancel()
+            job._cancel_hook = cancel.set
+            snapshot = _project_from_message(decode(encode(_project_message(project))))
+
+            def run() -> None:
+                ordinary_scheduling()
+                try:
+                    job._finish(_suggestion(snapshot, cancel), None)
+                except BaseException as exc:
+                    job._finish(None, exc)
+
+            threading.Thread(target=run, daemon=True, name="gesturemap-suggestion").start()
+            return job
+        self._send_job(job, "suggest_project", _project_message(project))
+        return job
+
     @staticmethod
     def _project_thread(job: TrainingJob, message: dict[str, Any],
                         fit: Callable[[Any, Cancel, Callable[[float, str], None]],
@@ -767,7 +806,8 @@ class Trainer:
     def _interpreted_takes(self, op: str, data: dict[str, Any], extra: dict[str, Any]) -> bool:
         """Whether a job goes to the interpreted worker: a training (not a search) of the
         project's own model kind while the other worker still compiles its kernels."""
-        if self._interp_conn is None or self.preparing is None or op == "search_project":
+        if self._interp_conn is None or self.preparing is None or op not in ("train",
+                                                                            "train_project"):
             return False
         spec = data.get("model") if op == "train_project" else extra.get("model")
         kind = (spec or {}).get("kind") or (spec or {}).get("model")

@@ -8,7 +8,7 @@ import socket
 import numpy as np
 import pytest
 
-from gesturemap.live.engine import Engine
+from gesturemap.live.engine import TAKES_CHANGED, Engine
 from gesturemap.project import Project
 from tests.stage_helpers import float_msg, osc_messages, osc_receiver, wait_for
 from tests.stage_helpers import osc_message as msg
@@ -78,6 +78,45 @@ def test_suggest_is_refused_during_a_take_and_answered_after_it():
         tx.sendto(msg("/gesturemap/suggest"), target)
         (label, _hint, reason), = _suggestions(rx)
         assert label in ("a", "b", "c") and reason
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+
+
+def _bigger_project() -> Project:
+    """Four gestures, five takes each, an HHMM: a suggestion's cross-validation takes a while."""
+    rng = np.random.default_rng(5)
+    project = Project("suggest", classes=["a", "b", "c", "d"], model="hhmm")
+    t = np.linspace(0, 1, 80)[:, None]
+    for k, label in enumerate(project.classes):
+        for _ in range(5):
+            shape = np.hstack([np.sin(3 * t * (k + 1)), np.cos(2 * t * (k + 1))])
+            project.add_take(shape + rng.normal(scale=0.05, size=shape.shape), label)
+    project.train()
+    return project
+
+
+def test_the_training_process_answers_and_a_training_cancels_it():
+    """The suggestion is worked out in the training process, as trainings are; a training
+    asked right after it cancels it (its takes are out of date) instead of waiting behind it."""
+    rx = osc_receiver()
+    engine = Engine(_bigger_project(), osc_in=("127.0.0.1", 0), osc_out=rx.getsockname(),
+                    trainer="process").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        target = ("127.0.0.1", engine.osc_port)
+        tx.sendto(msg("/gesturemap/suggest"), target)
+        (label, _hint, reason), = _suggestions(rx)
+        assert label in ("a", "b", "c", "d") and reason
+        assert engine.trainer.mode == "process" and engine._suggest_job.done()
+        trainings = engine.trainings
+        tx.sendto(msg("/gesturemap/suggest"), target)
+        tx.sendto(msg("/wekinator/control/train"), target)
+        (label, _hint, reason), = _suggestions(rx)
+        assert (label, reason) == ("", TAKES_CHANGED)
+        wait_for(lambda: engine.trainings == trainings + 1)
+        assert engine.stats()["errors"] == 0
     finally:
         engine.stop()
         tx.close()
