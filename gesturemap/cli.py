@@ -149,7 +149,12 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     midi.add_argument("--midi-out", metavar="PORT",
                       help="send continuous outputs as control changes and class changes as "
                            "notes (or programs: the project's outputs.midi settings)")
-    midi.add_argument("--midi-in", metavar="PORT", help="a MIDI controller as the sensor")
+    midi.add_argument("--midi-in", metavar="PORT", help="a MIDI controller as the sensor "
+                                                         "(its program changes recall scenes)")
+    midi.add_argument("--midi-scenes", metavar="PORT",
+                      help="a MIDI input whose program changes recall the project's scenes "
+                           "(program N as sent, 0 for a device's program 1: scene N), e.g. a "
+                           "foot controller beside a sensor on OSC")
     midi.add_argument("--midi-controls", metavar="LIST",
                       help="with --midi-in: its channels, e.g. cc1,cc7,note,velocity,bend "
                            "(default cc1..cc8,note,velocity,bend)")
@@ -406,6 +411,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
                                        input_dim=project.input_dim, allow_network=allow_network)
 
         factories.append(sensor_factory)
+    if args.midi_scenes:
+        from .sources.midi import MIDISource
+
+        def scenes_factory(queue, on_control):  # noqa: ANN001, ANN202
+            return MIDISource(queue, args.midi_scenes, name="midi-scenes",
+                              on_control=on_control, frames=False)
+
+        factories.append(scenes_factory)
     synth = None
     no_audio_error: tuple[type[BaseException], ...] = ()  # without a synth, nothing to catch
     if not args.no_audio:  # (importing the synth compiles its kernels on a new machine)

@@ -20,6 +20,11 @@ graph whenever another thread holds it — and, measured here, a callback slower
 period receives the first message over and over instead of the new ones. A message that mido
 cannot read is counted as a bad packet.
 
+A program change recalls a scene of the project (:mod:`gesturemap.live.scenes`): program N as
+sent (0 for what a device shows as program 1) recalls the scene of index N. A MIDI input may
+serve for that alone (``frames=False``, ``gesturemap run --midi-scenes PORT``): a foot
+controller beside a sensor on OSC.
+
 Every quarter of a second the thread checks that the port is still there
 (:class:`~gesturemap.utils.midi_ports.PortWatch`): a controller unplugged, or the JACK server
 stopped, is logged and shown (``connected`` false); the port is opened again when it is back
@@ -29,7 +34,7 @@ stopped, is logged and shown (``connected`` false); the port is opened again whe
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import mido
@@ -38,6 +43,9 @@ from ..errors import GesturemapError
 from .base import FrameQueue, Source
 
 __all__ = ["DEFAULT_CONTROLS", "MIDISource", "parse_controls"]
+
+#: Where a program change goes (the engine's OSC control address for a scene recall).
+SCENE_ADDRESS = "/gesturemap/scene"
 
 DEFAULT_CONTROLS = (*(f"cc{i}" for i in range(1, 9)), "note", "velocity", "bend")
 _NAMED = ("note", "velocity", "bend", "aftertouch")
@@ -77,6 +85,11 @@ class MIDISource(Source):
     controls : sequence of str or str, optional
         The channels of a frame (see the module docstring); default :data:`DEFAULT_CONTROLS`.
     name : str, default "midi"
+    on_control : callable, optional
+        Called as ``on_control("/gesturemap/scene", [N])`` from the source's thread for a
+        program change N (the engine's control entry, as OSC's).
+    frames : bool, default True
+        False: the port only recalls scenes; its other messages make no frames.
     """
 
     def __init__(
@@ -86,9 +99,13 @@ class MIDISource(Source):
         *,
         controls: Sequence[str] | str | None = None,
         name: str = "midi",
+        on_control: Callable[[str, list[Any]], object] | None = None,
+        frames: bool = True,
     ) -> None:
         self.controls = parse_controls(controls)
         super().__init__(queue, name=name, channel_names=self.controls)
+        self.on_control = on_control
+        self.frames = bool(frames)
         self.port_query = port
         self.port_name: str | None = None
         self.backend: str | None = None
@@ -163,10 +180,16 @@ class MIDISource(Source):
         except (ValueError, TypeError) as exc:
             self._bad("decode", "%s: unreadable MIDI message %r (%s)", raw, exc)
             return
+        kind = msg.type
+        if kind == "program_change":
+            if self.on_control is not None:
+                self.on_control(SCENE_ADDRESS, [msg.program])
+            return
+        if not self.frames:
+            return
         v = self._values
         idx = self._index
         changed = False
-        kind = msg.type
         if kind == "control_change" and msg.control in self._cc:
             v[self._cc[msg.control]] = msg.value / 127.0
             changed = True

@@ -42,7 +42,8 @@ def build_sensor_source(
         LSL ``stream`` (a stream's name).
     queue : FrameQueue
     on_control : callable, optional
-        Receives Wekinator's control messages (OSC).
+        Receives Wekinator's control messages (OSC) and a MIDI input's program changes
+        (scene recalls).
     input_dim : int, optional
         The project's input size, when known: an OSC frame of another size is refused, never
         adopted.
@@ -64,7 +65,8 @@ def build_sensor_source(
     if transport == "midi":
         from .midi import MIDISource
 
-        return MIDISource(queue, str(settings.get("port") or ""), controls=settings.get("controls"))
+        return MIDISource(queue, str(settings.get("port") or ""), controls=settings.get("controls"),
+                          on_control=on_control)
     if transport == "lsl":
         from .lsl import LSLSource
 

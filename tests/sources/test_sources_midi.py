@@ -101,3 +101,58 @@ def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # no
         rx.close()
     assert proc.returncode == 0
     assert "high" in labels[:20] and labels[-1] == "low", labels
+
+
+def _project_with_scenes(folder):  # noqa: ANN001, ANN202
+    """The two-level project with two scenes: "plain" (as trained) and "swapped" (its classes
+    learned the other way round)."""
+    import gesturemap as gm
+
+    two_level_project(folder)
+    project = gm.Project.load(folder)
+    project.save_scene("plain")
+    swapped = gm.Project(classes=["low", "high"], outputs={"extras": True}, model=project.model)
+    for take in project.takes:
+        swapped.add_take(take.inputs, "high" if take.label == "low" else "low")
+    swapped.train()
+    project.trained = swapped.trained
+    project.save_scene("swapped")
+    project.save(folder)
+    return folder
+
+
+def test_program_changes_recall_scenes(jack_midi, tmp_path):  # noqa: F811
+    """`gesturemap run --midi-scenes PORT`: a foot controller's program change N recalls the
+    scene of index N; the sensor stays on OSC, and the port's other messages make no frame."""
+    import json
+
+    folder = _project_with_scenes(tmp_path / "p")
+    footswitch = jack_out("FCB1010")
+    rx = osc_receiver()
+    stats = tmp_path / "stats.json"
+
+    def current():  # noqa: ANN202
+        try:
+            return json.loads(stats.read_text())["scenes"]["current"]
+        except (OSError, ValueError, KeyError):
+            return None
+
+    proc, line = start_run(folder, "--midi-scenes", "fcb1010", "--osc-in", "127.0.0.1:0",
+                           "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}", "--stats", stats)
+    try:
+        assert wait_for(lambda: stats.exists(), 10)
+        time.sleep(0.2)  # the port is connected once the engine runs
+        footswitch.send_message([0xC0, 1])  # program 2 on the device: scene 1
+        assert wait_for(lambda: current() == "swapped", 10), current()
+        footswitch.send_message([0xB0, 1, 127])  # a control change: no frame from this port
+        footswitch.send_message([0xC5, 0])  # any channel: scene 0
+        assert wait_for(lambda: current() == "plain", 10), current()
+        footswitch.send_message([0xC0, 9])  # no such scene: refused and counted
+        assert wait_for(lambda: json.loads(stats.read_text())["scenes"]["unknown"] == 1, 10)
+        final = json.loads(stats.read_text())
+    finally:
+        stop_run(proc)
+        footswitch.delete()
+        rx.close()
+    assert proc.returncode == 0
+    assert final["frames_in"] == 0 and final["scenes"]["recalls"] == 2
