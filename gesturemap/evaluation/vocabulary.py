@@ -429,7 +429,8 @@ def vocabulary_guide(model: Any, dataset: Any, *, rehearsal: Any = None, folds: 
         pf = ll / (frames[:, None] if per_frame else 1.0)
         others = pf.copy()
         others[np.arange(n), y] = -np.inf
-        return pf[np.arange(n), y] - others.max(axis=1)
+        with np.errstate(invalid="ignore"):  # a take not checked: -inf - -inf
+            return pf[np.arange(n), y] - others.max(axis=1)
 
     # one threshold per share of a take: early in a take the margins are smaller, and a
     # threshold right for a whole take would miss there (or one right there cry wolf at the end)
