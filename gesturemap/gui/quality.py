@@ -285,8 +285,9 @@ class QualityPanel(QtWidgets.QWidget):
         self.blurs.clear()
         for b in blurs:
             item = QtWidgets.QListWidgetItem(
-                f"{b['label']} → {b['into']}: {b['take']} "
-                f"({b['margin']:+.2f} per frame over {b['into']})")
+                f"{b['label']} → {b['into']}: {b['take']} ({b['label']} "
+                f"{abs(b['margin']):.2f} per frame {'below' if b['margin'] < 0 else 'above'} "
+                f"{b['into']})")
             item.setToolTip(b["reason"])
             item.setData(QtCore.Qt.ItemDataRole.UserRole, b["take"])
             item.setForeground(QtGui.QColor("#fbd38d"))
