@@ -219,7 +219,9 @@ def distinctness(model: Any, take: Any, label: Any = None, *, rehearsal: Any = N
     Parameters
     ----------
     model : a fitted gesturemap classifier (anything with ``labels_`` and
-        ``log_likelihood``), trained without this take.
+        ``log_likelihood``), trained without this take; or a trained
+        :class:`gesturemap.Project` (then ``take`` and ``rehearsal`` are raw sensor frames,
+        put through the project's feature pipeline).
     take : (T, D) array: the take, or the frames recorded so far (at least 3).
     label : the class it is recorded for; None: the class the model finds likeliest (then
         ``nearest`` is the runner-up).
@@ -241,6 +243,8 @@ def distinctness(model: Any, take: Any, label: Any = None, *, rehearsal: Any = N
     >>> d.collides, d.nearest, d.reason                         # doctest: +SKIP
     (True, 'swipe', 'taken for swipe: swipe is likelier than circle on these frames; ...')
     """
+    if hasattr(model, "pipeline") and hasattr(model, "trained"):  # a Project: raw frames in
+        model, take, rehearsal = _through_project(model, take, rehearsal)
     labels = _labels(model)
     x = _check_take(take)
     ll = np.asarray(model.log_likelihood(x), dtype=np.float64)
@@ -249,6 +253,26 @@ def distinctness(model: Any, take: Any, label: Any = None, *, rehearsal: Any = N
     ordinary = _ordinary_score(_ordinary_model(model, moves, len(x)), x) if moves else None
     return _judge(labels, own, ll, len(x), _per_frame(model), ordinary, float(threshold),
                   _positive("scale", scale))
+
+
+def _through_project(project: Any, take: Any, rehearsal: Any) -> tuple[Any, Any, Any]:
+    """A project's trained model, and the take and rehearsal (raw sensor frames) through its
+    fitted feature pipeline, as the engine sees them."""
+    if project.trained is None or not project.pipeline.fitted:
+        raise GesturemapError("the project has no trained model: train it first (gesturemap "
+                              "train DIR, or Train in the window)")
+
+    def features(x: Any) -> np.ndarray:
+        x = np.asarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != project.input_dim:
+            raise GesturemapError(f"take: shape {x.shape}; the project takes frames of "
+                                  f"{project.input_dim} values: a (T, {project.input_dim}) array")
+        return np.asarray(project.pipeline.transform_sequence(
+            x, input_names=project.input_names))
+
+    moves = _rehearsal(rehearsal)
+    return (project.trained, features(_check_take(take)),
+            [features(x) for x in moves] or None)
 
 
 def _positive(name: str, value: Any) -> float:

@@ -122,6 +122,22 @@ def test_the_threshold_is_the_one_that_best_predicts_misrecognitions():
     assert choose_threshold(margins, np.zeros(6, dtype=bool)) == 0.0
 
 
+def test_a_project_reads_raw_frames_through_its_pipeline():
+    rng = np.random.default_rng(9)
+    project = Project("p", classes=list(SHAPES), model="gmm")
+    with pytest.raises(gm.GesturemapError, match="train it first"):
+        gm.distinctness(project, take("circle", rng), "circle")
+    for _ in range(3):
+        for kind in SHAPES:
+            project.add_take(take(kind, rng), kind)
+    project.train()
+    assert not gm.distinctness(project, take("circle", rng), "circle").collides
+    d = gm.distinctness(project, take("swipe", rng)[:30], "rise")
+    assert d.collides and d.nearest == "swipe"
+    with pytest.raises(gm.GesturemapError, match="frames of 2 values"):
+        gm.distinctness(project, np.zeros((20, 3)), "rise")
+
+
 def test_gesturemap_guide_prints_each_take_and_writes_nothing_else(tmp_path, capsys):
     rng = np.random.default_rng(8)
     project = Project("g", classes=list(SHAPES), model="gmm")
