@@ -72,7 +72,15 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
         # the vocabulary guide: the same takes, its threshold chosen by cross-validation on
         # them; its model (fitted on every take, deterministic) is the engine's, and the
         # one the "why?" strip explains with
-        guide = vocabulary_guide(project.new_model(), report.dataset, folds=int(data["folds"]))
+        try:
+            guide = vocabulary_guide(project.new_model(), report.dataset,
+                                     folds=int(data["folds"]))
+        except Exception as exc:  # the review stands without the guide
+            _STATE.pop("guide", None)
+            project.fit_pipeline()
+            _STATE["model"] = project.new_model().fit(project.dataset())
+            return {**report.to_dict(), "project": data.get("project"), "blurs": [],
+                    "guide_error": f"{type(exc).__name__}: {exc}"}
         _STATE["model"] = guide.model
         _STATE["guide"] = guide
         return {**report.to_dict(), "project": data.get("project"),
