@@ -64,7 +64,6 @@ def main() -> int:
                 break
             wait(50)
         window.grab().save(str(OUT / "vocabulary-meter-window.png"))
-        window.distinct.parentWidget().grab().save(str(OUT / "vocabulary-meter.png"))
         print(window.distinct.warning.text())
         window.stop_recording()
         window.tabs.setCurrentWidget(window.quality)

@@ -5,7 +5,8 @@
   :func:`gesturemap.review_takes`): the share of takes recognised from the others per class,
   the confusion matrix, the class that most needs another take, and the suspicious takes —
   highlighted in the dataset browser's take list; a click on one selects it there (shown
-  over the live plot) and plays it through the model.
+  over the live plot) and plays it through the model; and the takes that blur a class into
+  another (the vocabulary guide's, :func:`gesturemap.vocabulary_guide`).
 - :class:`WhyStrip` (under the monitor): the live decision explained — runner-up, margin in
   words, the channels that drove it — refreshed twice a second.
 - :class:`DistinctMeter` (under the monitor): while a take is recorded, how distinct it is so
