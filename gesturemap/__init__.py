@@ -73,3 +73,14 @@ __all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]
 from .evaluation.audit import Audit, audit  # noqa: E402
 
 __all__ += ["Audit", "audit"]
+
+# the vocabulary guide: how distinct a take is, and which takes blur their class
+from .evaluation.vocabulary import (  # noqa: E402
+    Blur,
+    Distinctness,
+    VocabularyGuide,
+    distinctness,
+    vocabulary_guide,
+)
+
+__all__ += ["Blur", "Distinctness", "VocabularyGuide", "distinctness", "vocabulary_guide"]

@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
 
     add_audit(sub)
 
+    from ._commands.guide import add_parser as add_guide
+
+    add_guide(sub)
+
     restore = sub.add_parser(
         "restore", help="bring deleted takes back from a project's trash",
         description="Deleted takes (the window, deleteAllExamples over OSC...) wait in the "
@@ -739,6 +743,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from ._commands.audit import main_audit
 
         return main_audit(args)
+    if args.command == "guide":
+        from ._commands.guide import main_guide
+
+        return main_guide(args)
     handlers = {"new": _cmd_new, "run": _cmd_run, "train": _cmd_train, "replay": _cmd_replay,
                 "export": _cmd_export, "restore": _cmd_restore, "scene": _cmd_scene}
     return handlers[args.command](args)

@@ -140,7 +140,7 @@ def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,
     index = {lb: i for i, lb in enumerate(labels)}
     y = np.array([index[r.label] for r in recordings])
     counts = np.bincount(y, minlength=len(labels))
-    fold_of = _assign_folds(y, min(folds, n), seed)
+    fold_of = assign_folds(y, min(folds, n), seed)
     n_folds = int(fold_of.max()) + 1
     ll = np.full((n, len(labels)), -np.inf)
     checked = counts[y] > 1  # a class's only take cannot be checked against the others
@@ -164,7 +164,7 @@ def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,
                     per_frame=getattr(model, "kind", "") != "dtw")
 
 
-def _assign_folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
+def assign_folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
     """Fold of each take: each class's takes, shuffled, dealt round-robin from a running
     offset (so folds stay balanced and a class with two takes or more is never held out
     whole)."""

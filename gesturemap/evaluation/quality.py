@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["QualityReport", "project_quality", "snapshot", "suggest_for_project"]
+__all__ = ["QualityReport", "project_quality", "reviewed_takes", "snapshot",
+           "suggest_for_project"]
 
 
 @dataclass
@@ -152,6 +153,18 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
     """
     from ..review import review_takes
 
+    model, dataset, ids = reviewed_takes(project, model)
+    reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
+    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"),
+                         dataset=dataset)
+
+
+def reviewed_takes(project: Any, model: Any = None) -> tuple[Any, Any, list[str]]:
+    """``(model, dataset, take ids)`` that a review of ``project`` reads: the unfitted model
+    (``model``: an unfitted model, a kind name, or None for the project's own settings), the
+    takes through the project's pipeline fitted on every take (a copy: the project may
+    change meanwhile), and the id of each take kept (those the pipeline turned into no frame,
+    and those of a class switched off, are left out)."""
     if model is None:
         model = project.new_model()
     elif isinstance(model, str):
@@ -175,9 +188,7 @@ def project_quality(project: Any, *, model: Any = None, folds: int = 10, seed: i
             if str(dataset[i].label) in off:
                 dataset.remove(i)
                 del ids[i]
-    reviews = review_takes(dataset, model, folds=folds, seed=seed, cancel=cancel)
-    return QualityReport(reviews=reviews, take_ids=ids, model=getattr(model, "kind", "model"),
-                         dataset=dataset)
+    return model, dataset, ids
 
 
 def suggest_for_project(project: Any, *, folds: int = 10, seed: int = 0,

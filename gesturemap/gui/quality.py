@@ -5,10 +5,14 @@
   :func:`gesturemap.review_takes`): the share of takes recognised from the others per class,
   the confusion matrix, the class that most needs another take, and the suspicious takes —
   highlighted in the dataset browser's take list; a click on one selects it there (shown
-  over the live plot) and plays it through the model.
+  over the live plot) and plays it through the model; and the takes that blur a class into
+  another (the vocabulary guide's, :func:`gesturemap.vocabulary_guide`).
 - :class:`WhyStrip` (under the monitor): the live decision explained — runner-up, margin in
   words, the channels that drove it — refreshed twice a second.
-- :class:`QualityWorker` runs both in a worker process (:mod:`.quality_jobs`): never on the
+- :class:`DistinctMeter` (under the monitor): while a take is recorded, how distinct it is so
+  far from the other classes (the vocabulary guide, :func:`gesturemap.vocabulary_guide`), the
+  nearest class, and a warning when it collides; refreshed four times a second.
+- :class:`QualityWorker` runs them all in a worker process (:mod:`.quality_jobs`): never on the
   GUI thread, never on the engine's frame path. The GUI polls the futures on its timer.
 """
 
@@ -25,7 +29,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from . import quality_jobs
 
-__all__ = ["QualityPanel", "QualityWorker", "WhyStrip"]
+__all__ = ["DistinctMeter", "QualityPanel", "QualityWorker", "WhyStrip"]
 
 #: Suspicion at or above which a take is highlighted (orange), and "probably mislabelled" (red).
 SUSPICIOUS = 0.5
@@ -47,6 +51,7 @@ class QualityWorker:
         self._pool: cf.ProcessPoolExecutor | None = None
         self._review: cf.Future | None = None
         self._explain: cf.Future | None = None
+        self._distinct: cf.Future | None = None
         self._next_review: dict[str, Any] | None = None
         self._closed = False
 
@@ -79,6 +84,24 @@ class QualityWorker:
             quality_jobs.explain_live, np.ascontiguousarray(times),
             np.ascontiguousarray(features), names, since, frames, decided)
         return True
+
+    def request_distinctness(self, features: np.ndarray, label: Any) -> bool:
+        """Submit the guide's check of the take being recorded (:func:`quality_jobs.distinct_live`)
+        unless one is under way; returns whether it was submitted."""
+        if self._closed:
+            return False
+        if self._distinct is not None and not self._distinct.done():
+            return False
+        self._distinct = self._executor().submit(
+            quality_jobs.distinct_live, np.ascontiguousarray(features), label)
+        return True
+
+    def poll_distinctness(self) -> dict[str, Any] | None:
+        """The guide's check that finished since the last poll (else None)."""
+        if self._distinct is None or not self._distinct.done():
+            return None
+        future, self._distinct = self._distinct, None
+        return _result(future)
 
     @property
     def busy(self) -> bool:
@@ -170,6 +193,16 @@ class QualityPanel(QtWidgets.QWidget):
         layout.addLayout(tables, 2)
         layout.addWidget(QtWidgets.QLabel("<b>Takes to look at</b>"))
         layout.addWidget(self.suspicious, 1)
+        #: the vocabulary guide's takes that blur their class into another
+        self.blurs = QtWidgets.QListWidget()
+        self.blurs.setToolTip("takes that the model trained without them takes for another "
+                              "class, or nearly: they blur their class into it. Click: select "
+                              "the take and play it")
+        self.blurs.itemClicked.connect(
+            lambda item: item.data(QtCore.Qt.ItemDataRole.UserRole) and self.take_clicked.emit(
+                item.data(QtCore.Qt.ItemDataRole.UserRole)))
+        layout.addWidget(QtWidgets.QLabel("<b>Takes that blur a class into another</b>"))
+        layout.addWidget(self.blurs, 1)
 
     def clear(self) -> None:
         """Forget the last review (another project was opened)."""
@@ -182,6 +215,7 @@ class QualityPanel(QtWidgets.QWidget):
         self.confusion.setRowCount(0)
         self.confusion.setColumnCount(0)
         self.suspicious.clear()
+        self.blurs.clear()
 
     def show_busy(self) -> None:
         self.status.setText("reviewing the takes (in the background)…")
@@ -246,6 +280,21 @@ class QualityPanel(QtWidgets.QWidget):
             self.suspicious.addItem(item)
         if not self.suspicious.count():
             self.suspicious.addItem("no suspicious take")
+        self._show_blurs(report.get("blurs") or [])
+
+    def _show_blurs(self, blurs: list[dict[str, Any]]) -> None:
+        self.blurs.clear()
+        for b in blurs:
+            item = QtWidgets.QListWidgetItem(
+                f"{b['label']} → {b['into']}: {b['take']} ({b['label']} "
+                f"{abs(b['margin']):.2f} per frame {'below' if b['margin'] < 0 else 'above'} "
+                f"{b['into']})")
+            item.setToolTip(b["reason"])
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, b["take"])
+            item.setForeground(QtGui.QColor("#fbd38d"))
+            self.blurs.addItem(item)
+        if not self.blurs.count():
+            self.blurs.addItem("no take blurs its class into another")
 
     def set_recording(self, recording: bool) -> None:
         """Hide the next-take line while a take is recorded (the performer is busy)."""
@@ -281,6 +330,60 @@ class QualityPanel(QtWidgets.QWidget):
 
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.0f}%"
+
+
+class DistinctMeter(QtWidgets.QFrame):
+    """While a take is recorded: how distinct it is so far (a meter), the nearest class, and a
+    warning when it collides. The last take's verdict stays until the next take starts."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.bar = QtWidgets.QProgressBar()
+        self.bar.setRange(0, 100)
+        self.bar.setValue(0)
+        self.bar.setFormat("distinct %p%")
+        self.bar.setToolTip("how distinct the take being recorded is so far from the other "
+                            "classes (and the null class): 50% is a tie with the nearest")
+        self.nearest = QtWidgets.QLabel("distinctness: shown while a take is recorded")
+        self.nearest.setWordWrap(True)
+        self.warning = QtWidgets.QLabel("")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #feb2b2; font-weight: bold")
+        self.warning.setVisible(False)
+        #: checks shown (the tests count them)
+        self.updates = 0
+        #: the last check shown (plain data), or None
+        self.last: dict[str, Any] | None = None
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.addWidget(self.bar)
+        layout.addWidget(self.nearest)
+        layout.addWidget(self.warning)
+
+    def start(self, label: Any) -> None:
+        """A take of ``label`` starts: forget the last one's verdict."""
+        self.last = None
+        self.bar.setValue(0)
+        self.nearest.setText(f"recording {label}: judged after a few frames…")
+        self.warning.setVisible(False)
+
+    def show_distinctness(self, d: dict[str, Any]) -> None:
+        if not d:
+            return
+        if "note" in d or "error" in d:
+            self.nearest.setText(d.get("note") or d["error"])
+            return
+        self.last = d
+        self.updates += 1
+        self.bar.setValue(int(round(100 * d["score"])))
+        self.nearest.setText(f"{d['label']}: nearest {d['nearest']} "
+                             f"({d['margin']:+.2f} per frame, {d['frames']} frames)")
+        self.warning.setText(f"⚠ collides with {d['nearest']}: {d['reason']}"
+                             if d["collides"] else "")
+        self.warning.setVisible(bool(d["collides"]))
+        colour = "#c0392b" if d["collides"] else "#2f855a"
+        self.bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
 
 
 class WhyStrip(QtWidgets.QFrame):
@@ -359,6 +462,7 @@ class WindowQuality:
             self._highlight_key = None
         if explanation is not None:
             self.why.show_explanation(explanation)
+        self._refresh_distinctness(now)
         key = getattr(self.dataset, "_shown", None)
         if key != self._highlight_key:  # the take list was rebuilt, or a new review came
             self._highlight_key = key
@@ -375,6 +479,33 @@ class WindowQuality:
                 self.quality_worker.request_explanation(
                     times, values, list(ring.names), stats.get("stream_reset_t"), n,
                     stats.get("decided_frames"))
+
+    #: the feature ring's frame count when the take being recorded started (None: no take)
+    _take_from: int | None = None
+    _distinct_at = 0.0
+
+    def _refresh_distinctness(self, now: float) -> None:
+        """While a take is recorded, ask the worker four times a second how distinct its
+        frames so far are (the guide's check runs there, never on the GUI thread or the
+        frame path); show what comes back."""
+        engine = self.engine
+        shown = self.quality_worker.poll_distinctness()
+        if shown is not None and self._take_from is not None:
+            self.distinct.show_distinctness(shown)
+        ring = engine.feature_ring
+        if not engine.recording:
+            self._take_from = None
+            return
+        if self._take_from is None:  # the take's first frames: count from here
+            self._take_from = ring.count
+            self._distinct_at = now
+            self.distinct.start(engine.current_label)
+            return
+        frames = min(ring.count - self._take_from, ring.capacity)
+        if frames >= 3 and now - self._distinct_at >= 0.25:
+            _, values = ring.latest(frames)
+            if self.quality_worker.request_distinctness(values, engine.current_label):
+                self._distinct_at = now
 
     def _quality_take_clicked(self, take_id: str) -> None:
         """A suspicious take clicked: select it in the dataset browser (overlaid on the live

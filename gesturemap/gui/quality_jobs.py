@@ -56,6 +56,7 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
     problem comes back as ``{"error": message}``."""
     try:
         from ..evaluation.quality import project_quality
+        from ..evaluation.vocabulary import vocabulary_guide
         from ..features import Pipeline
         from ..project import Project
 
@@ -68,11 +69,53 @@ def review(data: dict[str, Any]) -> dict[str, Any]:
             return {"error": "the quality review needs takes of two classes or more "
                     "(recognition)", "project": data.get("project")}
         report = project_quality(project, folds=int(data["folds"]))
-        project.fit_pipeline()
-        _STATE["model"] = project.new_model().fit(project.dataset())
-        return {**report.to_dict(), "project": data.get("project")}
+        # the vocabulary guide: the same takes, its threshold chosen by cross-validation on
+        # them; its model (fitted on every take, deterministic) is the engine's, and the
+        # one the "why?" strip explains with
+        try:
+            guide = vocabulary_guide(project.new_model(), report.dataset,
+                                     folds=int(data["folds"]))
+        except Exception as exc:  # the review stands without the guide
+            _STATE.pop("guide", None)
+            project.fit_pipeline()
+            _STATE["model"] = project.new_model().fit(project.dataset())
+            return {**report.to_dict(), "project": data.get("project"), "blurs": [],
+                    "guide_error": f"{type(exc).__name__}: {exc}"}
+        _STATE["model"] = guide.model
+        _STATE["guide"] = guide
+        return {**report.to_dict(), "project": data.get("project"),
+                "blurs": blurs(guide, report.take_ids), "guide_threshold": guide.threshold}
     except Exception as exc:  # reported in the panel, never raised into the window
+        _STATE.pop("guide", None)
         return {"error": f"{type(exc).__name__}: {exc}", "project": data.get("project")}
+
+
+def blurs(guide: Any, take_ids: list[str]) -> list[dict[str, Any]]:
+    """The takes that blur their class into another (:attr:`VocabularyGuide.blurs`), as
+    plain data with their take ids."""
+    return [{"take": take_ids[b.index], "label": str(b.label), "into": str(b.into),
+             "margin": b.distinctness.margin, "reason": b.distinctness.reason}
+            for b in guide.blurs]
+
+
+def distinct_live(features: np.ndarray, label: Any) -> dict[str, Any]:
+    """How distinct the take being recorded is so far (``features``: its feature frames,
+    (T, D)) for its class ``label``, by the vocabulary guide of the last review
+    (:meth:`~gesturemap.VocabularyGuide.check`). ``{}`` with no guide yet; a ``note`` when
+    there is nothing to compare (a new class, too few frames)."""
+    guide = _STATE.get("guide")
+    if guide is None:
+        return {}
+    if not any(str(lb) == str(label) for lb in guide.labels):
+        return {"note": f"{label} is a new class: its takes are compared once it is trained"}
+    try:
+        from ..errors import GesturemapError
+
+        return guide.check(features, label).to_dict()
+    except GesturemapError as exc:  # too few frames, say
+        return {"note": str(exc)}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def explain_live(times: np.ndarray, features: np.ndarray, names: list[str],

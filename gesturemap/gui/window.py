@@ -27,7 +27,7 @@ from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import EventTimeline, SignalPlot, class_colour
-from .quality import QualityPanel, QualityWorker, WhyStrip, WindowQuality
+from .quality import DistinctMeter, QualityPanel, QualityWorker, WhyStrip, WindowQuality
 from .remote import EngineProcess
 from .search_status import RESET_KEYS, search_text
 from .sensor_panel import SensorPanel
@@ -233,10 +233,12 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self.monitor.threshold_changed.connect(self.set_rejection_threshold)
         self.monitor.setMinimumWidth(300)
         self.why = WhyStrip(self.correct_last_gesture)
+        self.distinct = DistinctMeter()  # the vocabulary guide, while a take is recorded
         right = QtWidgets.QWidget()
         rv = QtWidgets.QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.addWidget(self.monitor, 1)
+        rv.addWidget(self.distinct)
         rv.addWidget(self.why)
         splitter = QtWidgets.QSplitter()
         splitter.addWidget(left)

@@ -1,0 +1,81 @@
+"""The vocabulary guide in the window (Qt offscreen, a real engine, the guide in the quality
+worker process): while a take is recorded the meter follows it, names the nearest class and
+warns when the take collides; the Quality tab lists the takes that blur a class."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesturemap.gui.screenshots import gesture_path
+from gesturemap.project.default import default_project
+
+from .windows import open_window
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A take as the pad records it: x, y, vx, vy at 100 Hz."""
+    pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
+    return np.hstack([pos, np.gradient(pos, 0.01, axis=0)]), np.arange(60) * 0.01
+
+
+def _project():
+    rng = np.random.default_rng(0)
+    project = default_project()
+    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
+    for kind in ("circle", "swipe", "zigzag"):
+        if kind not in project.classes:
+            project.add_class(kind)
+        for _ in range(4):
+            inputs, times = _pad_take(kind, rng)
+            project.add_take(inputs, kind, times=times)
+    inputs, times = _pad_take("circle", rng)
+    wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
+    project.train()
+    return project, wrong.id
+
+
+def _record(qtbot, window, label: str, kind: str) -> dict:
+    """Record a take of ``label`` while drawing ``kind`` on the pad; the meter's last check,
+    read while the take is still being recorded."""
+    names = [window.classes.item(i).text() for i in range(window.classes.count())]
+    window.classes.setCurrentRow(names.index(label))
+    window.pad.move_to(*gesture_path(kind, 60)[0])
+    qtbot.wait(50)
+    updates = window.distinct.updates
+    window.start_recording()
+    for x, y in gesture_path(kind, 60):
+        window.pad.move_to(x, y)
+        qtbot.wait(10)
+    # the meter is refreshed while recording: a check of most of the gesture comes back
+    qtbot.waitUntil(lambda: window.distinct.updates > updates + 1
+                    and window.distinct.last["frames"] >= 40, timeout=30000)
+    last = dict(window.distinct.last)
+    assert window.distinct.bar.value() == round(100 * last["score"])
+    window.stop_recording()
+    return last
+
+
+def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path):
+    project, wrong = _project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.count_in.setValue(0)
+    window.auto_train.setChecked(False)  # the takes recorded here must not retrain the guide
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
+    # the Quality tab: the circle recorded as a swipe blurs swipe into circle
+    blurs = [window.quality.blurs.item(i) for i in range(window.quality.blurs.count())]
+    assert [b.data(256) for b in blurs] == [wrong]
+    assert blurs[0].text().startswith("swipe → circle")
+
+    clear = _record(qtbot, window, "zigzag", "zigzag")
+    assert not clear["collides"] and clear["label"] == "zigzag"
+    assert not window.distinct.warning.isVisible()
+
+    copied = _record(qtbot, window, "zigzag", "circle")  # a circle recorded as a zigzag
+    assert copied["collides"] and copied["nearest"] == "circle"
+    assert window.distinct.warning.isVisible()
+    assert "collides with circle" in window.distinct.warning.text()
+    assert copied["score"] < clear["score"]
