@@ -32,6 +32,24 @@ def two_level_project(folder: Path) -> Path:
     return folder
 
 
+def project_with_scenes(folder: Path) -> Path:
+    """The two-level project with two scenes: "plain" (as trained) and "swapped" (its classes
+    learned the other way round); saved in folder."""
+    from gesturemap.project import Project
+
+    two_level_project(folder)
+    project = Project.load(folder)
+    project.save_scene("plain")
+    swapped = Project(classes=["low", "high"], outputs={"extras": True}, model=project.model)
+    for take in project.takes:
+        swapped.add_take(take.inputs, "high" if take.label == "low" else "low")
+    swapped.train()
+    project.trained = swapped.trained
+    project.save_scene("swapped")
+    project.save(folder)
+    return folder
+
+
 def osc_labels(rx, count: int, timeout: float = 5.0) -> list[str]:  # noqa: ANN001
     """The /gesturemap/label texts received on socket ``rx``, until ``count`` or ``timeout``."""
     from pythonosc.osc_bundle import OscBundle

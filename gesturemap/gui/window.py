@@ -280,6 +280,17 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         stage = view.addAction("&Stage view")
         stage.setShortcut(QtGui.QKeySequence("F11"))
         stage.triggered.connect(self.show_stage)
+        # the project's scenes: Ctrl+1..Ctrl+9 recall the first nine from anywhere in the
+        # window, as a program change or /gesturemap/scene does on stage
+        self.scenes_menu = bar.addMenu("S&cenes")
+        self.scenes_menu.aboutToShow.connect(self._fill_scenes)
+        self.scene_shortcuts = []
+        for index in range(9):
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(f"Ctrl+{index + 1}"), self)
+            shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(lambda i=index: self.recall_scene(i))
+            self.scene_shortcuts.append(shortcut)
+        self._fill_scenes()
         # space records from anywhere in the window: hands stay on the sensor
         self.record_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Space"), self)
         self.record_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
@@ -296,6 +307,45 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             shortcut.activated.connect(self.reset_stream)
             self.reset_shortcuts.append(shortcut)
         self._fill_recent()
+
+    # -- scenes ---------------------------------------------------------------------------------
+    def scene_names(self) -> list[str]:
+        """The names of the scenes the engine can recall (those of the project it opened)."""
+        stats = self.engine.stats() if self.engine is not None else {}
+        return list((stats.get("scenes") or {}).get("names") or [])
+
+    def recall_scene(self, which: int | str) -> bool:
+        """Recall a scene (its index from 0, or its name) on the engine, with the project's
+        crossfade; False when the project has no such scene (nothing sent)."""
+        names = self.scene_names()
+        name = names[which] if isinstance(which, int) and 0 <= which < len(names) else which
+        if self.engine is None or name not in names:
+            self.statusBar().showMessage(
+                "no scene there: save scenes with gesturemap scene DIR save NAME", 4000)
+            return False
+        self.engine.command("scene", name)
+        self.statusBar().showMessage(f"scene {name}", 3000)
+        return True
+
+    def _fill_scenes(self) -> None:
+        """The Scenes menu, as the menu opens: one entry per scene, the current one checked."""
+        menu = self.scenes_menu
+        menu.clear()
+        names = self.scene_names()
+        stats = self.engine.stats() if self.engine is not None else {}
+        current = (stats.get("scenes") or {}).get("current")
+        for index, name in enumerate(names):
+            action = menu.addAction(f"&{index + 1}  {name}" if index < 9 else name)
+            action.setCheckable(True)
+            action.setChecked(name == current)
+            if index < 9:
+                action.setShortcut(QtGui.QKeySequence(f"Ctrl+{index + 1}"))
+                # the window's own shortcuts recall it: the menu's would take the key twice
+                action.setShortcutContext(QtCore.Qt.ShortcutContext.WidgetShortcut)
+            action.triggered.connect(lambda _checked=False, n=name: self.recall_scene(n))
+        if not names:
+            none = menu.addAction("no scenes: gesturemap scene DIR save NAME")
+            none.setEnabled(False)
 
     # -- the engine -----------------------------------------------------------------------------
     def _open_engine(self, project: Project) -> None:

@@ -12,7 +12,14 @@ from gesturemap.sources import FrameQueue
 from gesturemap.sources.midi import DEFAULT_CONTROLS, MIDISource, parse_controls
 
 from ..jack_midi import jack_midi, jack_out, wait_for  # noqa: F401 - a fixture
-from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
+from ..stage_helpers import (
+    osc_labels,
+    osc_receiver,
+    project_with_scenes,
+    start_run,
+    stop_run,
+    two_level_project,
+)
 
 
 def test_controls_parse():
@@ -103,30 +110,12 @@ def test_run_with_a_midi_controller_answers_over_osc(jack_midi, tmp_path):  # no
     assert "high" in labels[:20] and labels[-1] == "low", labels
 
 
-def _project_with_scenes(folder):  # noqa: ANN001, ANN202
-    """The two-level project with two scenes: "plain" (as trained) and "swapped" (its classes
-    learned the other way round)."""
-    import gesturemap as gm
-
-    two_level_project(folder)
-    project = gm.Project.load(folder)
-    project.save_scene("plain")
-    swapped = gm.Project(classes=["low", "high"], outputs={"extras": True}, model=project.model)
-    for take in project.takes:
-        swapped.add_take(take.inputs, "high" if take.label == "low" else "low")
-    swapped.train()
-    project.trained = swapped.trained
-    project.save_scene("swapped")
-    project.save(folder)
-    return folder
-
-
 def test_program_changes_recall_scenes(jack_midi, tmp_path):  # noqa: F811
     """`gesturemap run --midi-scenes PORT`: a foot controller's program change N recalls the
     scene of index N; the sensor stays on OSC, and the port's other messages make no frame."""
     import json
 
-    folder = _project_with_scenes(tmp_path / "p")
+    folder = project_with_scenes(tmp_path / "p")
     footswitch = jack_out("FCB1010")
     rx = osc_receiver()
     stats = tmp_path / "stats.json"

@@ -1,0 +1,43 @@
+"""The window recalls the project's scenes: Ctrl+1..Ctrl+9 and the Scenes menu, on the
+window's engine process (Qt offscreen), as a program change or /gesturemap/scene does."""
+
+from __future__ import annotations
+
+from PySide6 import QtCore
+
+from gesturemap.gui.window import MainWindow
+from gesturemap.project import Project
+
+from ..stage_helpers import project_with_scenes
+
+
+def _current(window: MainWindow) -> str | None:
+    return (window.engine.stats().get("scenes") or {}).get("current")
+
+
+def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
+    folder = project_with_scenes(tmp_path / "piece")
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=30000)
+    ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_2, ctrl)
+    qtbot.waitUntil(lambda: _current(window) == "swapped", timeout=10000)
+    window._fill_scenes()
+    actions = [a for a in window.scenes_menu.actions() if a.isCheckable()]
+    assert [a.text() for a in actions] == ["&1  plain", "&2  swapped"]
+    qtbot.waitUntil(lambda: (window._fill_scenes() or True)
+                    and [a.isChecked() for a in window.scenes_menu.actions()] == [False, True],
+                    timeout=5000)
+    window.scenes_menu.actions()[0].trigger()  # the menu's entry
+    qtbot.waitUntil(lambda: _current(window) == "plain", timeout=10000)
+    recalls = window.engine.stats()["scenes"]["recalls"]
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_5, ctrl)  # no fifth scene: nothing sent
+    assert not window.recall_scene(4)
+    qtbot.wait(300)
+    assert window.engine.stats()["scenes"]["recalls"] == recalls
+    assert window.engine.stats()["scenes"]["unknown"] == 0
+    assert "no scene" in window.statusBar().currentMessage()
