@@ -623,7 +623,8 @@ class Trainer:
             return
         self.preparing = (float(info["fraction"]), str(info["message"]))
         for job_id, job in list(self._jobs.items()):
-            if self._owners.get(job_id) is self._conn:  # the interpreted worker's go on
+            # the jobs waiting behind it (the interpreted worker's say their own progress)
+            if self._owners.get(job_id) is self._conn:
                 job._report(0.0, self.preparing[1])
 
     def _retry_compiled(self, job_id: int) -> bool:
