@@ -22,10 +22,17 @@ def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
     window._ask_save = lambda: "discard"
     window.show()
     qtbot.waitExposed(window)
-    qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=30000)
+    qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=60000)
+    # a window's shortcuts answer in the active window (a busy machine may not have made it so)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=10000)
+    sent: list[str] = []
+    recall = window.recall_scene
+    window.recall_scene = lambda which: sent.append(which) or recall(which)
     ctrl = QtCore.Qt.KeyboardModifier.ControlModifier
     qtbot.keyClick(window, QtCore.Qt.Key.Key_2, ctrl)
-    qtbot.waitUntil(lambda: _current(window) == "swapped", timeout=10000)
+    assert sent == [1]  # the key reached the window's shortcut
+    qtbot.waitUntil(lambda: _current(window) == "swapped", timeout=30000)
     window._fill_scenes()
     actions = [a for a in window.scenes_menu.actions() if a.isCheckable()]
     assert [a.text() for a in actions] == ["&1  plain", "&2  swapped"]
@@ -33,7 +40,7 @@ def test_keys_and_menu_recall_scenes(qtbot, tmp_path):
                     and [a.isChecked() for a in window.scenes_menu.actions()] == [False, True],
                     timeout=5000)
     window.scenes_menu.actions()[0].trigger()  # the menu's entry
-    qtbot.waitUntil(lambda: _current(window) == "plain", timeout=10000)
+    qtbot.waitUntil(lambda: _current(window) == "plain", timeout=30000)
     recalls = window.engine.stats()["scenes"]["recalls"]
     qtbot.keyClick(window, QtCore.Qt.Key.Key_5, ctrl)  # no fifth scene: nothing sent
     assert not window.recall_scene(4)

@@ -29,8 +29,8 @@ def _project() -> Project:
     return project
 
 
-def _suggestions(rx) -> list[tuple]:  # noqa: ANN001
-    got = osc_messages(rx, lambda g: any(a == "/gesturemap/suggestion" for a, _ in g))
+def _suggestions(rx, timeout: float = 10.0) -> list[tuple]:  # noqa: ANN001
+    got = osc_messages(rx, lambda g: any(a == "/gesturemap/suggestion" for a, _ in g), timeout)
     return [p for a, p in got if a == "/gesturemap/suggestion"]
 
 
@@ -85,12 +85,13 @@ def test_suggest_is_refused_during_a_take_and_answered_after_it():
 
 
 def _bigger_project() -> Project:
-    """Four gestures, five takes each, an HHMM: a suggestion's cross-validation takes a while."""
+    """Four gestures, four takes each, an HHMM: a suggestion's cross-validation takes a while
+    (far longer than a training command takes to follow it)."""
     rng = np.random.default_rng(5)
     project = Project("suggest", classes=["a", "b", "c", "d"], model="hhmm")
     t = np.linspace(0, 1, 80)[:, None]
     for k, label in enumerate(project.classes):
-        for _ in range(5):
+        for _ in range(4):
             shape = np.hstack([np.sin(3 * t * (k + 1)), np.cos(2 * t * (k + 1))])
             project.add_take(shape + rng.normal(scale=0.05, size=shape.shape), label)
     project.train()
@@ -107,15 +108,15 @@ def test_the_training_process_answers_and_a_training_cancels_it():
     try:
         target = ("127.0.0.1", engine.osc_port)
         tx.sendto(msg("/gesturemap/suggest"), target)
-        (label, _hint, reason), = _suggestions(rx)
+        (label, _hint, reason), = _suggestions(rx, timeout=120)  # a process starts first
         assert label in ("a", "b", "c", "d") and reason
         assert engine.trainer.mode == "process" and engine._suggest_job.done()
         trainings = engine.trainings
         tx.sendto(msg("/gesturemap/suggest"), target)
         tx.sendto(msg("/wekinator/control/train"), target)
-        (label, _hint, reason), = _suggestions(rx)
+        (label, _hint, reason), = _suggestions(rx, timeout=60)
         assert (label, reason) == ("", TAKES_CHANGED)
-        wait_for(lambda: engine.trainings == trainings + 1)
+        wait_for(lambda: engine.trainings == trainings + 1, 60)
         assert engine.stats()["errors"] == 0
     finally:
         engine.stop()
