@@ -69,22 +69,6 @@ def _basis(project: Any) -> str:
                       sort_keys=True, default=str)
 
 
-def _summary(result: Any) -> dict[str, Any]:
-    return {"budget": result.budget, "met": result.met, "thresholds": result.thresholds,
-            "multipliers": result.multipliers, "costs": result.costs,
-            "predicted_false_alarms": result.predicted_false_alarms,
-            "predicted_recall": result.predicted_recall,
-            "baseline_false_alarms": result.baseline_false_alarms,
-            "baseline_recall": result.baseline_recall, "null_minutes": result.null_minutes,
-            "curve": {lb: {"threshold": c.threshold.tolist(),
-                           "false_alarms_per_min": c.false_alarms_per_min.tolist(),
-                           "recall": [None if r != r else r for r in c.recall.tolist()]}
-                      for lb, c in result.curve.items()},
-            "events": [{"recording": e.recording, "label": str(e.event.label),
-                        "time_s": e.time_s, "score": e.event.score, "why": e.why}
-                       for e in result.events]}
-
-
 def main_audit(args: argparse.Namespace) -> int:
     """Run ``gesturemap audit``; returns the exit code."""
     from ..evaluation.audit import audit, plot_audit
@@ -109,7 +93,7 @@ def main_audit(args: argparse.Namespace) -> int:
     if args.plot:
         print(f"wrote the curves to {plot_audit(result, args.plot)}")
     if args.json:
-        atomic_write_text(args.json, json.dumps(_summary(result), indent=1))
+        atomic_write_text(args.json, json.dumps(result.to_dict(), indent=1))
     if not args.apply:
         print("nothing written (--apply stores the thresholds in the project)")
         return 0

@@ -114,6 +114,25 @@ class Audit:
         """Predicted false triggers per minute, all classes together."""
         return float(sum(self.predicted_false_alarms.values()))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The audit as plain data (JSON: ``gesturemap audit --json``; what the window's
+        worker sends back): every field but ``counts``, curves as lists (NaN recall: None),
+        each false trigger as ``{recording, label, time_s, score, why}``."""
+        return {"labels": list(self.labels), "budget": self.budget, "met": self.met,
+                "thresholds": self.thresholds, "multipliers": self.multipliers,
+                "costs": self.costs, "predicted_false_alarms": self.predicted_false_alarms,
+                "predicted_recall": self.predicted_recall,
+                "baseline_false_alarms": self.baseline_false_alarms,
+                "baseline_recall": self.baseline_recall, "null_minutes": self.null_minutes,
+                "curve": {lb: {"multiplier": c.multiplier.tolist(),
+                               "threshold": c.threshold.tolist(),
+                               "false_alarms_per_min": c.false_alarms_per_min.tolist(),
+                               "recall": [None if r != r else r for r in c.recall.tolist()]}
+                          for lb, c in self.curve.items()},
+                "events": [{"recording": e.recording, "label": str(e.event.label),
+                            "time_s": e.time_s, "score": e.event.score, "why": e.why}
+                           for e in self.events]}
+
     def table(self) -> str:
         """The audit as a text table, one line per class."""
         rows = [f"{'gesture':<14}{'threshold':>11}{'x typical':>10}{'false/min':>11}"

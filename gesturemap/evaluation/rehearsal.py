@@ -25,7 +25,8 @@ from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
-__all__ = ["read_rehearsals", "rehearsal_frames", "train_project_verifier", "verifier_basis", "verifier_line"]
+__all__ = ["read_rehearsals", "recorded_rehearsal", "rehearsal_frames", "train_project_verifier",
+           "verifier_basis", "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0
@@ -61,10 +62,9 @@ def read_rehearsals(paths: Sequence[str], project: Any
     return recordings, frame_labels, groups, gestures, rate
 
 
-def rehearsal_frames(paths: Sequence[str], project: Any
-                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any], list[str], float]:
-    """:func:`read_rehearsals` without its checks of what a verifier needs: a rehearsal of
-    ordinary movement alone (every frame null) reads too (``gesturemap audit``)."""
+def _project_gestures(project: Any) -> tuple[Any, list[str]]:
+    """The project's null label and gestures as text, once it is checked to be trained, to
+    spot, and its pipeline fitted."""
     if project.trained is None:
         raise GesturemapError("the project has no trained model: run gesturemap train DIR "
                               "first (a verifier is trained for the model's gestures)")
@@ -73,12 +73,42 @@ def rehearsal_frames(paths: Sequence[str], project: Any
         raise GesturemapError("the project does not spot gestures (no spotting settings): "
                               "turn spotting on in the window's model panel first")
     null = spotting.get("null_label", NULL)
-    gestures = [str(lb) for lb in project.trained.labels_ if lb != null]
-    pipeline = project.pipeline
-    if not pipeline.fitted:
+    if not project.pipeline.fitted:
         raise GesturemapError("the project's feature pipeline is not fitted: run gesturemap "
                               "train DIR first")
-    period = 1.0 / (pipeline.rate_hz or DEFAULT_RATE_HZ)
+    return null, [str(lb) for lb in project.trained.labels_ if lb != null]
+
+
+def _features(project: Any, x: np.ndarray, times: np.ndarray, texts: np.ndarray,
+              gestures: list[str], where: Any) -> tuple[np.ndarray, np.ndarray, float | None]:
+    """One recording's raw frames at ``times`` through the project's fitted pipeline: its
+    feature frames, their labels (a gesture, else ``"null"``) and the median step between
+    them in seconds (None: one frame)."""
+    if x.ndim != 2 or x.shape[1] != project.input_dim:
+        raise GesturemapError(f"{where}: frames of {x.shape[-1]} values, the project "
+                              f"takes {project.input_dim}")
+    try:
+        feats, out_t = project.pipeline.transform_sequence(x, times, project.input_names,
+                                                           return_times=True)
+    except GesturemapError as exc:
+        raise GesturemapError(f"{where}: {exc}") from None
+    at = np.clip(np.searchsorted(times, out_t, side="right") - 1, 0, len(x) - 1)
+    lab = texts[at] if len(at) != len(texts) else texts
+    step = float(np.median(np.diff(out_t))) if len(out_t) > 1 else None
+    return (np.asarray(feats, dtype=np.float64), np.where(np.isin(lab, gestures), lab, NULL),
+            step)
+
+
+def _rate(steps: list[float], period: float) -> float:
+    return 1.0 / float(np.median(steps)) if steps and np.median(steps) > 0 else 1.0 / period
+
+
+def rehearsal_frames(paths: Sequence[str], project: Any
+                     ) -> tuple[list[np.ndarray], list[np.ndarray], list[Any], list[str], float]:
+    """:func:`read_rehearsals` without its checks of what a verifier needs: a rehearsal of
+    ordinary movement alone (every frame null) reads too (``gesturemap audit``)."""
+    null, gestures = _project_gestures(project)
+    period = 1.0 / (project.pipeline.rate_hz or DEFAULT_RATE_HZ)
     recordings, frame_labels, groups, steps = [], [], [], []
     for name in paths:
         path = Path(name)
@@ -88,9 +118,6 @@ def rehearsal_frames(paths: Sequence[str], project: Any
         parts = _stream_file(path)
         for k, (x, times, texts, group, named) in enumerate(parts):
             where = path if len(parts) == 1 else f"{path} (recording {k + 1})"
-            if x.shape[1] != project.input_dim:
-                raise GesturemapError(f"{where}: frames of {x.shape[1]} values, the project "
-                                      f"takes {project.input_dim}")
             found = named if named is not None else sorted(  # 0: no gesture, unless one
                 set(texts.tolist()) - {NULL, str(null)} - ({"0"} - set(gestures)))
             unknown = sorted(set(found) - set(gestures))
@@ -101,20 +128,31 @@ def rehearsal_frames(paths: Sequence[str], project: Any
                                       "gesture_labels")
             if times is None:
                 times = np.arange(len(x)) * period
-            try:
-                feats, out_t = pipeline.transform_sequence(x, times, project.input_names,
-                                                           return_times=True)
-            except GesturemapError as exc:
-                raise GesturemapError(f"{where}: {exc}") from None
-            at = np.clip(np.searchsorted(times, out_t, side="right") - 1, 0, len(x) - 1)
-            lab = texts[at] if len(at) != len(texts) else texts
-            recordings.append(np.asarray(feats, dtype=np.float64))
-            frame_labels.append(np.where(np.isin(lab, gestures), lab, NULL))
+            feats, lab, step = _features(project, x, times, texts, gestures, where)
+            recordings.append(feats)
+            frame_labels.append(lab)
             groups.append(group)
-            if len(out_t) > 1:
-                steps.append(float(np.median(np.diff(out_t))))
-    rate = 1.0 / float(np.median(steps)) if steps and np.median(steps) > 0 else 1.0 / period
-    return recordings, frame_labels, groups, gestures, rate
+            if step is not None:
+                steps.append(step)
+    return recordings, frame_labels, groups, gestures, _rate(steps, period)
+
+
+def recorded_rehearsal(project: Any, frames: np.ndarray, times: np.ndarray
+                       ) -> tuple[list[np.ndarray], list[np.ndarray], float]:
+    """A rehearsal of ordinary movement recorded live (the window's): raw sensor ``frames``
+    (T, D) at ``times`` (T,) in seconds, through the project's fitted pipeline as
+    :func:`rehearsal_frames` reads a file: ([features], [frame labels, all null], frames per
+    second)."""
+    _, gestures = _project_gestures(project)
+    x = np.asarray(frames, dtype=np.float64)
+    times = np.asarray(times, dtype=np.float64)
+    if x.ndim != 2 or times.shape != (len(x),) or len(x) < 2:
+        raise GesturemapError(f"rehearsal: frames {x.shape} at times {times.shape}: record "
+                              "a rehearsal of a few seconds at least")
+    feats, lab, step = _features(project, x, times, np.full(len(x), NULL), gestures,
+                                 "the rehearsal")
+    period = 1.0 / (project.pipeline.rate_hz or DEFAULT_RATE_HZ)
+    return [feats], [lab], _rate([step] if step is not None else [], period)
 
 
 def verifier_basis(project: Any) -> str:

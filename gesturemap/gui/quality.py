@@ -12,8 +12,9 @@
 - :class:`DistinctMeter` (under the monitor): while a take is recorded, how distinct it is so
   far from the other classes (the vocabulary guide, :func:`gesturemap.vocabulary_guide`), the
   nearest class, and a warning when it collides; refreshed four times a second.
-- :class:`QualityWorker` runs them all in a worker process (:mod:`.quality_jobs`): never on the
-  GUI thread, never on the engine's frame path. The GUI polls the futures on its timer.
+- :class:`QualityWorker` runs them all in a worker process (:mod:`.quality_jobs`), and the
+  rehearsal audits (:mod:`.rehearsal_jobs`): never on the GUI thread, never on the engine's
+  frame path. The GUI polls the futures on its timer.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from . import quality_jobs
+from . import quality_jobs, rehearsal_jobs
 
 __all__ = ["DistinctMeter", "QualityPanel", "QualityWorker", "WhyStrip"]
 
@@ -52,6 +53,7 @@ class QualityWorker:
         self._review: cf.Future | None = None
         self._explain: cf.Future | None = None
         self._distinct: cf.Future | None = None
+        self._audit: cf.Future | None = None
         self._next_review: dict[str, Any] | None = None
         self._closed = False
 
@@ -101,6 +103,21 @@ class QualityWorker:
         if self._distinct is None or not self._distinct.done():
             return None
         future, self._distinct = self._distinct, None
+        return _result(future)
+
+    def request_audit(self, data: dict[str, Any]) -> bool:
+        """Submit a rehearsal audit (:func:`rehearsal_jobs.audit_project`) unless one is under
+        way; returns whether it was submitted."""
+        if self._closed or (self._audit is not None and not self._audit.done()):
+            return False
+        self._audit = self._executor().submit(rehearsal_jobs.audit_project, data)
+        return True
+
+    def poll_audit(self) -> dict[str, Any] | None:
+        """The rehearsal audit that finished since the last poll (else None)."""
+        if self._audit is None or not self._audit.done():
+            return None
+        future, self._audit = self._audit, None
         return _result(future)
 
     @property

@@ -433,6 +433,12 @@ class WindowEngine(Engine):
             self._set_model(self.model)  # new streams with them, no retraining
         self._edited()
 
+    def _cmd_set_spotting_values(self, values: dict[str, Any]) -> None:
+        """:meth:`Engine._cmd_set_spotting_values` (an audit's thresholds applied, the costs,
+        over OSC ``/gesturemap/costs`` too): an edit the window shows."""
+        super()._cmd_set_spotting_values(values)
+        self.edits += 1
+
     def _cmd_set_output_settings(self, settings: dict[str, Any]) -> None:
         from ..outputs.osc import OSCOutput
 

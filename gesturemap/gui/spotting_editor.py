@@ -133,16 +133,37 @@ class SpottingEditor(QtWidgets.QGroupBox):
             field.setStyleSheet("")
         label = self._given.get("null_label")
         self.null_label.setText("" if label is None else str(label))
-        kept = [f"per-class {name} (kept as the project has them): {self._given[name]}"
+        self._show_kept()
+        self.message.setText("")
+        self.show_verifier(self._given.get("verifier"))
+
+    def _show_kept(self) -> None:
+        kept = [f"per-class {name} (kept as the project has them): {_short(self._given[name])}"
                 for name in ("thresholds", "min_stay", "min_stays")
                 if isinstance(self._given.get(name), dict)]
         if "bound_matches" in self._given:
             kept.append("bound_matches (kept as the project has it): "
                         f"{self._given['bound_matches']}")
+        if self._given.get("costs"):
+            kept.append(f"costs of mistakes (the Rehearsal tab): {self._given['costs']}")
         self.kept.setText("\n".join(kept))
         self.kept.setVisible(bool(kept))
-        self.message.setText("")
-        self.show_verifier(self._given.get("verifier"))
+
+    def follow_stored(self, settings: dict[str, Any] | None) -> None:
+        """Take the per-class ``thresholds`` and the ``costs`` the project has now (set by
+        the Rehearsal tab, or over OSC), every field kept as typed: the settings this editor
+        sends keep them."""
+        settings = settings or {}
+        changed = False
+        for name in ("thresholds", "costs"):
+            if self._given.get(name) != settings.get(name):
+                changed = True
+                if settings.get(name) is None:
+                    self._given.pop(name, None)
+                else:
+                    self._given[name] = settings[name]
+        if changed:
+            self._show_kept()
 
     def show_verifier(self, verifier: dict[str, Any] | None, removed: str | None = None
                       ) -> None:
@@ -229,6 +250,12 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
     elif verifier.get("wait"):
         text += f"; waits {verifier['wait']} frames after each emission"
     return text + ")"
+
+
+def _short(values: dict[str, Any]) -> str:
+    """Per-class numbers, rounded for reading."""
+    return ", ".join(f"{k}: {v:.3g}" if isinstance(v, float) else f"{k}: {v}"
+                     for k, v in values.items())
 
 
 def _number(text: str) -> Any:

@@ -28,6 +28,7 @@ from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import EventTimeline, SignalPlot, class_colour
 from .quality import DistinctMeter, QualityPanel, QualityWorker, WhyStrip, WindowQuality
+from .rehearsal import RehearsalPanel, WindowRehearsal
 from .remote import EngineProcess
 from .search_status import RESET_KEYS, search_text
 from .sensor_panel import SensorPanel
@@ -46,7 +47,8 @@ INITIAL_REVIEW_MS = 10000
 MAX_RESTARTS_PER_MINUTE = 3
 
 
-class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWindow):
+class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
+                 QtWidgets.QMainWindow):
     """The gesturemap window on one project.
 
     Parameters
@@ -221,6 +223,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
         self.tabs.currentChanged.connect(
             lambda _: self._initial_review() if self.tabs.currentWidget() is self.quality
             else None)
+        # the rehearsal audit: false triggers on ordinary movement, thresholds within a budget
+        self.rehearsal = RehearsalPanel()
+        self._connect_rehearsal()
+        self.tabs.addTab(self.rehearsal, "Rehearsal")
         self.tabs.addTab(self.model_panel, "Model")
         self.tabs.addTab(self.outputs_panel, "Outputs")
         self.synth_panel = SynthPanel(self.set_synth_mapping)
@@ -351,6 +357,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
     def _open_engine(self, project: Project) -> None:
         self._opened += 1
         self.quality.clear()
+        self.rehearsal.clear()
         self._reviewed_trainings = 0  # a new engine has trained none
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
@@ -678,6 +685,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, QtWidgets.QMainWind
             )
         self.dataset.refresh(self.project)
         self._refresh_quality(now)
+        self._refresh_rehearsal(now)
         self._refresh_controls(now)
         if now - self._rate_mark[0] >= 0.5:
             self._update_rate(now)

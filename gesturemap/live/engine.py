@@ -73,7 +73,7 @@ NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_runn
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
                       "restore": "restore_takes", "suggest": "suggest",
-                      "scene": "scene"}
+                      "scene": "scene", "costs": "costs"}
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
@@ -89,6 +89,15 @@ RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recordin
 
 #: ``/gesturemap/suggestion``'s reason when a training came while it was worked out.
 TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
+
+
+def _checked_thresholds(value: Any) -> dict[str, float]:
+    """Per-class spotting thresholds as a checked ``{label: number > 0}``."""
+    if not isinstance(value, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v) and v > 0
+            for v in value.values()):
+        raise GesturemapError(f"thresholds: {value!r:.80}; expected {{gesture: a number > 0}}")
+    return {str(k): float(v) for k, v in value.items()}
 
 
 def _suggestion_of(job: Any) -> tuple[str, str, str]:
@@ -561,6 +570,57 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _cmd_swap_model(self, model: Any) -> None:
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
         self._set_model(model)
+
+    def _cmd_set_spotting_values(self, values: dict[str, Any]) -> None:
+        """Replace some of the spotting settings (the window's Apply of a rehearsal audit's
+        ``thresholds``, its ``costs``, and their undo): each key given takes its value, None
+        removes it, the others stay. Saved as every edit; the model runs with them from the
+        next frame, without retraining."""
+        from ..models.spotting.costs import check_costs
+
+        spotting = (self.project.model or {}).get("spotting")
+        if not isinstance(spotting, dict):
+            raise GesturemapError("set_spotting_values: the project does not spot gestures "
+                                  "(turn spotting on in the model panel first)")
+        if not isinstance(values, dict):
+            raise GesturemapError(f"set_spotting_values: {values!r}; expected a dict")
+        new = dict(spotting)
+        for key, value in values.items():
+            if key == "costs" and value is not None:
+                value = check_costs(value) or None
+            elif key == "thresholds" and value is not None:
+                value = _checked_thresholds(value)
+            elif key not in ("costs", "thresholds"):
+                raise GesturemapError(f"set_spotting_values: {key!r}; only thresholds and "
+                                      "costs are set here (the model panel sets the others)")
+            if value is None:
+                new.pop(key, None)
+            else:
+                new[key] = value
+        self.project.model = {**self.project.model, "spotting": new}
+        if "thresholds" in values and self.model is not None:
+            self._set_model(self.model)  # a spotter with the new thresholds, no retraining
+        self._autosave()
+
+    def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
+        """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture
+        ``LABEL`` cost (stored in the spotting settings for the next rehearsal audit; 1 and
+        1 take the class's costs out)."""
+        from ..models.spotting.costs import check_costs
+
+        spotting = (self.project.model or {}).get("spotting")
+        null = spotting.get("null_label", "null") if isinstance(spotting, dict) else "null"
+        gestures = {str(c): c for c in self.project.classes if str(c) != str(null)}
+        if label is None or str(label) not in gestures:
+            raise GesturemapError(f"costs: {label!r} is no gesture of the project (its "
+                                  f"gestures: {', '.join(gestures) or 'none'})")
+        costs = dict((spotting or {}).get("costs") or {}) if isinstance(spotting, dict) else {}
+        one = check_costs({str(label): {"false": false, "miss": miss}})[str(label)]
+        if one == {"false": 1.0, "miss": 1.0}:
+            costs.pop(str(label), None)
+        else:
+            costs[str(label)] = one
+        self._cmd_set_spotting_values({"costs": costs or None})
 
     @property
     def last_result(self) -> Any:

@@ -1,0 +1,479 @@
+"""The Rehearsal tab: how often the spotter fires by mistake while the performer only moves,
+and the per-gesture thresholds that keep it within a budget (the window's ``gesturemap
+audit``; docs/guides/rehearsal.md).
+
+- :class:`RehearsalPanel`: record a rehearsal (the sensor's frames, kept by the window: never
+  a take) or load a rehearsal file (a stream file, as ``gesturemap audit`` reads), the budget,
+  the costs of each gesture's mistakes, and the audit's figures: per gesture, false triggers
+  per minute and gestures recognised now and at the proposed thresholds, the trade-off
+  curves, and the false triggers with their "why?".
+- :class:`WindowRehearsal` (mixed into the main window): runs the audit in the window's
+  worker process (:mod:`.rehearsal_jobs`: never on the GUI thread or the frame path) and
+  stores what the performer asks for, each an engine command on the undo stack: the
+  thresholds when Apply is pressed, the costs when they are edited. Nothing else is written.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from ..models.spotting.core import NULL
+from .colours import class_colour
+from .rehearsal_jobs import basis
+
+__all__ = ["RehearsalPanel", "SpottingValues", "WindowRehearsal"]
+
+#: The default false-alarm budget (false triggers per minute, all gestures together).
+DEFAULT_BUDGET = 0.1
+#: Costs are stored this long after the last change of a cost box (one undo step per edit).
+COSTS_DELAY_MS = 400
+#: Seconds a training must have been over before an audit reads the project's folder.
+SETTLED_S = 0.5
+
+_COLUMNS = ["gesture", "false/min now", "false/min proposed", "recognised now",
+            "recognised proposed", "threshold (× typical)"]
+
+
+def _pct(x: Any) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.0f}%"
+
+
+class RehearsalPanel(QtWidgets.QWidget):
+    """The rehearsal, the budget, the costs and the last audit's figures."""
+
+    #: the record button was toggled: record (True) or stop (False)
+    record_toggled = QtCore.Signal(bool)
+    audit_clicked = QtCore.Signal()
+    apply_clicked = QtCore.Signal()
+    #: a cost box changed and stayed unchanged for :data:`COSTS_DELAY_MS`
+    costs_edited = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: stream files to audit (None: the recorded rehearsal)
+        self.paths: list[str] | None = None
+        self.result: dict[str, Any] | None = None
+        self._labels: list[str] = []
+        self.record = QtWidgets.QPushButton("● Record a rehearsal")
+        self.record.setCheckable(True)
+        self.record.setToolTip("Move as in the piece, without the gestures; press again to "
+                               "stop. The frames are kept for the audit, never as a take.")
+        self.record.toggled.connect(self.record_toggled.emit)
+        self.load = QtWidgets.QPushButton("Load a rehearsal file…")
+        self.load.setToolTip("A stream file (.npz: X_concat, labels_concat, lengths), as "
+                             "gesturemap audit reads: ordinary movement labelled null or 0, "
+                             "or a run-through with its gestures labelled")
+        self.load.clicked.connect(self._load_dialog)
+        self.source = QtWidgets.QLabel("no rehearsal yet")
+        self.source.setWordWrap(True)
+        self.budget = QtWidgets.QDoubleSpinBox(decimals=3, singleStep=0.05,
+                                               suffix=" false triggers / min")
+        self.budget.setRange(0.0, 100.0)
+        self.budget.setValue(DEFAULT_BUDGET)
+        self.budget.setToolTip("False triggers per minute allowed, all gestures together, "
+                               "each weighted by its cost (0.1: one every ten minutes)")
+        self.audit_button = QtWidgets.QPushButton("Audit")
+        self.audit_button.setToolTip("Replay the rehearsal through the spotter (in the "
+                                     "background); nothing is written")
+        self.audit_button.clicked.connect(self.audit_clicked.emit)
+        self.apply_button = QtWidgets.QPushButton("Apply the proposed thresholds")
+        self.apply_button.setToolTip("Store them in the project's spotting settings (Ctrl+Z "
+                                     "takes them back)")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply_clicked.emit)
+        self.status = QtWidgets.QLabel("record or load a rehearsal, then audit")
+        self.status.setWordWrap(True)
+        self.verdict = QtWidgets.QLabel("")
+        self.verdict.setWordWrap(True)
+        self.verdict.setStyleSheet("font-weight: bold")
+        self.table = QtWidgets.QTableWidget(0, len(_COLUMNS))
+        self.table.setHorizontalHeaderLabels(_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.costs = QtWidgets.QTableWidget(0, 3)
+        self.costs.setHorizontalHeaderLabels(["gesture", "false trigger costs", "miss costs"])
+        self.costs.verticalHeader().setVisible(False)
+        self.costs.setToolTip("What each mistake costs (1: an ordinary one; 10: ten times as "
+                              "bad). Stored in the project's spotting settings; the next "
+                              "audit follows them.")
+        self._cost_boxes: dict[str, tuple[QtWidgets.QDoubleSpinBox, QtWidgets.QDoubleSpinBox]] = {}
+        self._costs_timer = QtCore.QTimer(self, singleShot=True, interval=COSTS_DELAY_MS)
+        self._costs_timer.timeout.connect(self.costs_edited.emit)
+        self.plot = pg.PlotWidget()
+        self.plot.setLabel("bottom", "false triggers per minute")
+        self.plot.setLabel("left", "gestures recognised")
+        self.plot.addLegend(offset=(-10, 10))
+        self.plot.setMinimumHeight(160)
+        self.triggers = QtWidgets.QListWidget()
+        self.triggers.setToolTip("The false triggers at the proposed thresholds: when, which "
+                                 "gesture, and why the model took the movement for it")
+        self._build_layout()
+
+    def _build_layout(self) -> None:
+        top = QtWidgets.QHBoxLayout()
+        for w in (self.record, self.load):
+            top.addWidget(w)
+        top.addWidget(self.source, 1)
+        run = QtWidgets.QHBoxLayout()
+        run.addWidget(QtWidgets.QLabel("budget"))
+        run.addWidget(self.budget)
+        run.addWidget(self.audit_button)
+        run.addWidget(self.apply_button)
+        run.addStretch(1)
+        middle = QtWidgets.QHBoxLayout()
+        left = QtWidgets.QVBoxLayout()
+        left.addWidget(QtWidgets.QLabel("<b>Per gesture</b>"))
+        left.addWidget(self.table, 2)
+        left.addWidget(QtWidgets.QLabel("<b>Costs of its mistakes</b>"))
+        left.addWidget(self.costs, 1)
+        right = QtWidgets.QVBoxLayout()
+        right.addWidget(QtWidgets.QLabel("<b>Trade-off</b> (circles: proposed)"))
+        right.addWidget(self.plot)
+        middle.addLayout(left, 1)
+        middle.addLayout(right, 1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(run)
+        layout.addWidget(self.status)
+        layout.addWidget(self.verdict)
+        layout.addLayout(middle, 3)
+        layout.addWidget(QtWidgets.QLabel("<b>False triggers</b> (at the proposed thresholds)"))
+        layout.addWidget(self.triggers, 1)
+
+    def clear(self) -> None:
+        """Forget the last audit and the rehearsal file (another project was opened)."""
+        self.result, self.paths = None, None
+        self.record.setChecked(False)
+        self.source.setText("no rehearsal yet")
+        self.status.setText("record or load a rehearsal, then audit")
+        self.verdict.setText("")
+        self.table.setRowCount(0)
+        self.triggers.clear()
+        self.plot.clear()
+        self.apply_button.setEnabled(False)
+        self.audit_button.setEnabled(True)
+
+    # -- the rehearsal ------------------------------------------------------------------------
+    def _load_dialog(self) -> None:
+        paths, _ = QtWidgets.QFileDialog.getOpenFileNames(
+            self, "Rehearsal files", "", "stream files (*.npz)")
+        if paths:
+            self.use_files(paths)
+
+    def use_files(self, paths: list[str]) -> None:
+        """Audit these stream files (instead of a recorded rehearsal)."""
+        self.paths = [str(p) for p in paths]
+        self.source.setText("rehearsal: " + ", ".join(Path(p).name for p in self.paths))
+
+    # -- costs --------------------------------------------------------------------------------
+    def show_costs(self, labels: list[str], costs: dict[str, Any] | None) -> None:
+        """One row per gesture, its costs as the project stores them (1 where not given);
+        the boxes being edited are left alone."""
+        if self._costs_timer.isActive():
+            return
+        if labels != self._labels:
+            self._labels = list(labels)
+            self.costs.setRowCount(len(labels))
+            self._cost_boxes = {}
+            for i, lb in enumerate(labels):
+                self.costs.setItem(i, 0, QtWidgets.QTableWidgetItem(lb))
+                boxes = []
+                for j in (1, 2):
+                    box = QtWidgets.QDoubleSpinBox(decimals=2, singleStep=0.5)
+                    box.setRange(0.01, 1000.0)
+                    box.setValue(1.0)
+                    box.setObjectName(f"cost.{lb}.{'false' if j == 1 else 'miss'}")
+                    box.valueChanged.connect(lambda _v: self._costs_timer.start())
+                    self.costs.setCellWidget(i, j, box)
+                    boxes.append(box)
+                self._cost_boxes[lb] = (boxes[0], boxes[1])
+            self.costs.resizeColumnsToContents()
+        for lb, (false, miss) in self._cost_boxes.items():
+            given = (costs or {}).get(lb) or {}
+            for box, kind in ((false, "false"), (miss, "miss")):
+                value = float(given.get(kind, 1.0)) if isinstance(given, dict) else (
+                    float(given) if kind == "false" else 1.0)
+                if box.value() != value:
+                    box.blockSignals(True)
+                    box.setValue(value)
+                    box.blockSignals(False)
+
+    def costs_shown(self) -> dict[str, dict[str, float]]:
+        """The costs in the boxes, as the project's spotting settings store them: the
+        gestures whose costs are not both 1."""
+        out = {}
+        for lb, (false, miss) in self._cost_boxes.items():
+            one = {"false": float(false.value()), "miss": float(miss.value())}
+            if one != {"false": 1.0, "miss": 1.0}:
+                out[lb] = one
+        return out
+
+    @property
+    def costs_pending(self) -> bool:
+        return self._costs_timer.isActive()
+
+    # -- results ------------------------------------------------------------------------------
+    def show_busy(self, what: str) -> None:
+        self.status.setText(f"auditing {what} (in the background)…")
+        self.audit_button.setEnabled(False)
+
+    def show_error(self, text: str) -> None:
+        self.status.setText(f"no audit: {text}")
+        self.audit_button.setEnabled(True)
+
+    def show_audit(self, result: dict[str, Any]) -> None:
+        """Show an audit (:meth:`gesturemap.evaluation.audit.Audit.to_dict`)."""
+        self.audit_button.setEnabled(True)
+        if "error" in result:
+            self.result = None
+            self.apply_button.setEnabled(False)
+            self.show_error(result["error"])
+            return
+        self.result = result
+        labels = result["labels"]
+        total = sum(result["predicted_false_alarms"].values())
+        self.status.setText(
+            f"{result['null_minutes']:.1f} min of ordinary movement replayed; budget "
+            f"{result['budget']:g} false triggers/min. Nothing is written until you apply.")
+        self.verdict.setText(
+            f"budget met: {total:.2f} false triggers/min at the proposed thresholds"
+            if result["met"] else
+            f"budget NOT met: {total:.2f} false triggers/min even at the strictest "
+            "thresholds tried (record more takes, or null takes of this movement)")
+        self.verdict.setStyleSheet("font-weight: bold; color: "
+                                   + ("#68d391" if result["met"] else "#fc8181"))
+        self.table.setRowCount(len(labels))
+        for i, lb in enumerate(labels):
+            cells = [lb, f"{result['baseline_false_alarms'][lb]:.2f}",
+                     f"{result['predicted_false_alarms'][lb]:.2f}",
+                     _pct(result["baseline_recall"][lb]), _pct(result["predicted_recall"][lb]),
+                     f"{result['thresholds'][lb]:.1f} ({result['multipliers'][lb]:.2f})"]
+            for j, text in enumerate(cells):
+                self.table.setItem(i, j, QtWidgets.QTableWidgetItem(text))
+        self.table.resizeColumnsToContents()
+        self._plot(result)
+        self.triggers.clear()
+        for e in result["events"]:
+            text = f"{e['time_s']:7.1f} s · {e['label']}"
+            if self.paths and len(self.paths) > 0 and e["recording"]:
+                text += f" (recording {e['recording'] + 1})"
+            item = QtWidgets.QListWidgetItem(text + (f" · {e['why']}" if e["why"] else ""))
+            item.setToolTip(e["why"] or "")
+            self.triggers.addItem(item)
+        if not result["events"]:
+            self.triggers.addItem("no false trigger at the proposed thresholds")
+        self.apply_button.setEnabled(True)
+
+    def _plot(self, result: dict[str, Any]) -> None:
+        self.plot.clear()
+        for k, lb in enumerate(result["labels"]):
+            c = result["curve"][lb]
+            fa = np.asarray(c["false_alarms_per_min"], dtype=float)
+            rec = np.array([np.nan if r is None else r for r in c["recall"]], dtype=float)
+            ok = np.isfinite(rec)
+            colour = class_colour(k)
+            self.plot.plot(fa[ok], rec[ok], pen=pg.mkPen(colour, width=2), symbol="o",
+                           symbolSize=5, symbolBrush=colour, name=lb)
+            i = int(np.argmin(np.abs(np.asarray(c["multiplier"]) - result["multipliers"][lb])))
+            if ok[i]:
+                self.plot.plot([fa[i]], [rec[i]], pen=None, symbol="o", symbolSize=14,
+                               symbolPen=pg.mkPen(colour, width=2), symbolBrush=None)
+
+
+class SpottingValues(QtGui.QUndoCommand):
+    """Some spotting settings set (redo) and put back (undo), by the engine command
+    ``set_spotting_values``: an audit's thresholds applied, or the costs edited."""
+
+    def __init__(self, send: Any, text: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+        super().__init__(text)
+        self._send, self._new, self._old = send, new, old
+
+    def redo(self) -> None:
+        self._send("set_spotting_values", self._new)
+
+    def undo(self) -> None:
+        self._send("set_spotting_values", self._old)
+
+
+class WindowRehearsal:
+    """The Rehearsal tab's recording, audits, Apply and costs (mixed into the main window)."""
+
+    project: Any
+    engine: Any
+    rehearsal: RehearsalPanel
+    #: the recorded rehearsal: chunks of (times, frames), and the input ring's count read
+    _rehearsal_chunks: list[tuple[np.ndarray, np.ndarray]]
+    _rehearsal_from: int | None = None
+    _rehearsal_missed = 0
+    #: the audit asked for and not yet submitted (waits for a training to settle)
+    _audit_wanted: dict[str, Any] | None = None
+    _audit_basis: str | None = None
+    _trainings_seen = (0, 0.0)
+    #: the costs last stored and when: shown once the project has them
+    _costs_sent: tuple[Any, float] | None = None
+
+    def _connect_rehearsal(self) -> None:
+        panel = self.rehearsal
+        self._rehearsal_chunks = []
+        panel.record_toggled.connect(self.record_rehearsal)
+        panel.audit_clicked.connect(self.audit_rehearsal)
+        panel.apply_clicked.connect(self.apply_audit)
+        panel.costs_edited.connect(self.store_costs)
+
+    def _spotting_settings(self) -> dict[str, Any] | None:
+        spotting = (self.project.model or {}).get("spotting")
+        return dict(spotting) if isinstance(spotting, dict) else None
+
+    def _gestures(self) -> list[str]:
+        spotting = self._spotting_settings() or {}
+        null = str(spotting.get("null_label", NULL))
+        labels = getattr(self.engine.model, "labels_", None) or []
+        return [str(lb) for lb in labels if str(lb) != null]
+
+    # -- recording ----------------------------------------------------------------------------
+    def record_rehearsal(self, on: bool) -> None:
+        """Start (``on``) or stop keeping the sensor's frames as the rehearsal: read from the
+        window's input ring, never recorded by the engine as a take."""
+        panel = self.rehearsal
+        if on:
+            self._rehearsal_chunks = []
+            self._rehearsal_missed = 0
+            self._rehearsal_from = self.engine.ring.count
+            panel.paths = None
+            panel.source.setText("recording a rehearsal: move as in the piece…")
+            return
+        self._read_rehearsal()
+        self._rehearsal_from = None
+        frames = sum(len(t) for t, _ in self._rehearsal_chunks)
+        seconds = (float(self._rehearsal_chunks[-1][0][-1] - self._rehearsal_chunks[0][0][0])
+                   if frames > 1 else 0.0)
+        panel.source.setText(
+            f"rehearsal recorded: {frames} frames, {seconds:.0f} s"
+            + (f" ({self._rehearsal_missed} frames missed)" if self._rehearsal_missed else ""))
+
+    def _read_rehearsal(self) -> None:
+        """The frames the input ring got since the last read (the window's timer)."""
+        if self._rehearsal_from is None:
+            return
+        ring = self.engine.ring
+        count = ring.count
+        new = count - self._rehearsal_from
+        if new < 0:  # the ring started again (a new engine): from its start
+            new = count
+        if new > ring.capacity:
+            self._rehearsal_missed += new - ring.capacity
+        if new > 0:
+            t, v = ring.latest(min(new, ring.capacity))
+            self._rehearsal_chunks.append((t, v))
+        self._rehearsal_from = count
+
+    def recorded_rehearsal(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The recorded rehearsal: times (T,) and frames (T, D), or None."""
+        chunks = [c for c in self._rehearsal_chunks if len(c[0])]
+        if not chunks:
+            return None
+        return (np.concatenate([t for t, _ in chunks]),
+                np.vstack([v for _, v in chunks]))
+
+    # -- auditing -----------------------------------------------------------------------------
+    def audit_rehearsal(self) -> None:
+        """Audit the rehearsal (a file, else the one recorded) in the worker process."""
+        panel = self.rehearsal
+        if panel.record.isChecked():
+            panel.record.setChecked(False)  # stops and keeps what was recorded
+        labels = getattr(self.engine.model, "labels_", None)
+        if labels is None:
+            panel.show_error("train the model first")
+            return
+        data: dict[str, Any] = {
+            "folder": str(self.engine.project_dir), "spotting": self._spotting_settings(),
+            "budget": float(panel.budget.value()), "basis": basis(self.project, labels),
+            "tag": getattr(self, "_opened", 0)}
+        if panel.paths:
+            data["paths"] = list(panel.paths)
+            what = "the rehearsal file"
+        else:
+            recorded = self.recorded_rehearsal()
+            if recorded is None:
+                panel.show_error("record a rehearsal or load a rehearsal file first")
+                return
+            data["times"], data["frames"] = recorded
+            what = "the recorded rehearsal"
+        self._audit_wanted = data
+        panel.show_busy(what)
+        self._submit_audit(time.perf_counter())
+
+    def _submit_audit(self, now: float) -> None:
+        """Hand the audit to the worker once no training is under way and the last one
+        ended :data:`SETTLED_S` ago (the engine saves its model just after)."""
+        data = self._audit_wanted
+        if data is None:
+            return
+        trainings = self.engine.trainings
+        if trainings != self._trainings_seen[0]:
+            self._trainings_seen = (trainings, now)
+        if (getattr(self, "_train_sent", None) is not None
+                or now - self._trainings_seen[1] < SETTLED_S):
+            return
+        data["basis"] = basis(self.project, getattr(self.engine.model, "labels_", None))
+        if self.quality_worker.request_audit(data):  # type: ignore[attr-defined]
+            self._audit_wanted = None
+            self._audit_basis = data["basis"]
+
+    def _refresh_rehearsal(self, now: float) -> None:
+        """The window's timer: keep the rehearsal's frames, submit and show audits, and
+        show the costs the project has."""
+        self._read_rehearsal()
+        self._submit_audit(now)
+        result = self.quality_worker.poll_audit()  # type: ignore[attr-defined]
+        if result is not None and result.get("tag", 0) == getattr(self, "_opened", 0):
+            self.rehearsal.show_audit(result)
+        spotting = self._spotting_settings()
+        if spotting is not None:  # the Model tab sends its settings whole: with these in
+            self.model_panel.spotting.follow_stored(spotting)  # type: ignore[attr-defined]
+        costs = (spotting or {}).get("costs") or None
+        sent = self._costs_sent
+        if sent is not None and sent[0] != costs and now - sent[1] < 3.0:
+            return  # the engine has not applied them yet: the boxes keep what was typed
+        self._costs_sent = None
+        self.rehearsal.show_costs(self._gestures() if spotting is not None else [], costs)
+
+    # -- what is written: only what the performer asks for ------------------------------------
+    def apply_audit(self) -> None:
+        """Store the last audit's thresholds (and the costs it followed) in the project's
+        spotting settings, as ``gesturemap audit --apply`` does; Ctrl+Z takes them back."""
+        panel = self.rehearsal
+        result = panel.result
+        spotting = self._spotting_settings()
+        if result is None or spotting is None:
+            return
+        now = basis(self.project, getattr(self.engine.model, "labels_", None))
+        if now != self._audit_basis:
+            panel.status.setText("the project changed since the audit (a training, a take): "
+                                 "nothing applied; audit again")
+            return
+        new = {"thresholds": dict(result["thresholds"]), "costs": result["costs"] or None}
+        old = {"thresholds": spotting.get("thresholds"), "costs": spotting.get("costs")}
+        self.undo_stack.push(SpottingValues(  # type: ignore[attr-defined]
+            self.engine_command, "apply the rehearsal audit's thresholds", new, old))  # type: ignore[attr-defined]
+        panel.status.setText("applied: the thresholds are in the project's spotting settings "
+                             "(Ctrl+Z takes them back)")
+
+    def store_costs(self) -> None:
+        """The costs in the boxes into the project's spotting settings (one undo step)."""
+        spotting = self._spotting_settings()
+        if spotting is None:
+            return
+        costs = self.rehearsal.costs_shown() or None
+        if costs == (spotting.get("costs") or None):
+            return
+        self._costs_sent = (costs, time.perf_counter())
+        self.undo_stack.push(SpottingValues(  # type: ignore[attr-defined]
+            self.engine_command, "edit the costs of mistakes", {"costs": costs},  # type: ignore[attr-defined]
+            {"costs": spotting.get("costs")}))

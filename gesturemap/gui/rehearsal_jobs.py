@@ -1,0 +1,84 @@
+"""The rehearsal audit's work, run in the window's worker process (no Qt here).
+
+:func:`audit_project` replays a rehearsal through the project's spotter, as ``gesturemap audit
+DIR REHEARSAL...`` does: the project is read from its folder (the trained model and fitted
+pipeline the engine saved after its last training), the rehearsal is a stream file read by the
+command's own reader or the frames the window recorded, and the audit is
+:func:`gesturemap.evaluation.audit.audit` with the window's spotting settings and costs. It
+reads, never writes: the window stores the thresholds when the performer presses Apply. Only
+plain data and arrays cross the process boundary.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+#: How long the worker waits for the project's folder to hold the model the engine runs (the
+#: engine saves it on its I/O thread just after a training).
+SAVED_WAIT_S = 10.0
+
+
+def basis(project: Any, labels: Any) -> str:
+    """What an audit is worked out for, as text to compare: the model's gestures, the
+    fitted pipeline, the model settings but spotting, and the takes (ids and labels)."""
+    model = {k: v for k, v in (project.model or {}).items() if k != "spotting"}
+    return json.dumps([[str(lb) for lb in labels or []], project.pipeline.to_dict(), model,
+                       [(t.id, str(t.label)) for t in project.takes]],
+                      sort_keys=True, default=str)
+
+
+def _saved_project(folder: str, expected: str) -> Any:
+    """The project in ``folder`` once it is the one the window runs (``expected``: its
+    :func:`basis`); raises a GesturemapError saying what to do after :data:`SAVED_WAIT_S`."""
+    from ..errors import GesturemapError
+    from ..project import Project
+
+    deadline = time.monotonic() + SAVED_WAIT_S
+    while True:
+        project = Project.load(folder)
+        labels = getattr(project.trained, "labels_", None)
+        if basis(project, labels) == expected:
+            return project
+        if time.monotonic() > deadline:
+            raise GesturemapError("the project's folder does not hold the model that runs "
+                                  "(a training or save under way?): train again, then audit")
+        time.sleep(0.2)
+
+
+def audit_project(data: dict[str, Any]) -> dict[str, Any]:
+    """Audit a rehearsal (``data``: ``folder``, ``basis``, ``spotting`` the window's spotting
+    settings, ``budget``, and ``paths`` of stream files or the recorded ``frames`` (T, D) at
+    ``times`` (T,)). Returns :meth:`Audit.to_dict` plus ``rate_hz`` and ``tag``; never raises:
+    a problem comes back as ``{"error": message}``."""
+    tag = data.get("tag")
+    try:
+        from ..evaluation.audit import audit
+        from ..evaluation.rehearsal import recorded_rehearsal, rehearsal_frames
+        from ..models.spotting.core import spotter_settings
+
+        project = _saved_project(data["folder"], data["basis"])
+        spotting = data["spotting"]
+        if spotting is None:
+            return {"error": "spotting is off: turn it on in the Model tab first", "tag": tag}
+        # the window's settings: costs edited a moment ago are the ones the audit follows
+        project.model = {**project.model, "spotting": spotting}
+        if data.get("paths"):
+            recordings, labels, _, _, rate = rehearsal_frames(data["paths"], project)
+        else:
+            recordings, labels, rate = recorded_rehearsal(project, data["frames"],
+                                                          data["times"])
+        result = audit(project.trained, recordings, float(data["budget"]),
+                       spotting.get("costs"), labels=labels, takes=project.dataset(),
+                       rate_hz=rate, spotting=spotter_settings(spotting))
+        return {**result.to_dict(), "rate_hz": rate, "tag": tag}
+    except Exception as exc:  # shown in the panel, never raised into the window
+        return {"error": f"{type(exc).__name__}: {exc}" if not _ours(exc) else str(exc),
+                "tag": tag}
+
+
+def _ours(exc: Exception) -> bool:
+    from ..errors import GesturemapError
+
+    return isinstance(exc, GesturemapError)

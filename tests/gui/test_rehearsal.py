@@ -1,0 +1,150 @@
+"""The Rehearsal tab (Qt offscreen, a real engine process, the audit in the window's worker
+process): the window's figures are ``gm.audit``'s on the same inputs, nothing is written
+before Apply, Apply and Ctrl+Z, and costs edited in the window steer the next audit."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore
+
+import gesturemap as gm
+from gesturemap.evaluation.audit import audit
+from gesturemap.evaluation.rehearsal import rehearsal_frames
+from gesturemap.models.spotting.core import spotter_settings
+from gesturemap.project import Project
+from gesturemap.project.lock import LOCK_FILE
+from gesturemap.utils.storage import save_npz
+
+from .windows import open_window
+
+BUDGET = 1.0
+
+
+def _ramp(rng, up: bool, n: int, a: float = 0.0, b: float = 1.0) -> np.ndarray:
+    s = np.linspace(a, b, n) if up else np.linspace(b, a, n)
+    return np.c_[s, 1 - s] + 0.03 * rng.normal(size=(n, 2))
+
+
+def _rest(rng, level: float, n: int) -> np.ndarray:
+    return np.c_[np.full(n, level), np.full(n, 1 - level)] + 0.03 * rng.normal(size=(n, 2))
+
+
+def _project_and_rehearsal(tmp_path):
+    """Two gestures and a null class (docs/guides/rehearsal.md's example); a two-minute
+    rehearsal at 50 frames/s, resting, with two explosions performed by mistake and a swell
+    begun and taken back: at the budget, explosion's threshold stays lenient (one false
+    trigger a minute, every take recognised) unless its false triggers cost more."""
+    rng = np.random.default_rng(1)
+    project = Project("rehearsal", model={"kind": "hhmm", "params": {
+        "states": 4, "gaussians": 1, "deltas": False}, "spotting": {}},
+        input_names=["x", "y"])
+    for _ in range(6):
+        project.add_take(_ramp(rng, True, int(rng.integers(30, 50))), "swell")
+        project.add_take(_ramp(rng, False, int(rng.integers(30, 50))), "explosion")
+        project.add_take(_rest(rng, rng.integers(2), 100), gm.NULL)
+    project.train()
+    x = np.vstack([_rest(rng, 1, 1400), _ramp(rng, False, 40), _rest(rng, 0, 100),
+                   _ramp(rng, True, 20, 0, 0.5), _ramp(rng, False, 20, 0, 0.5),
+                   _rest(rng, 0, 1300), _ramp(rng, True, 60), _rest(rng, 1, 1400),
+                   _ramp(rng, False, 40), _rest(rng, 0, 1640)])
+    path = tmp_path / "rehearsal.npz"
+    save_npz(path, X_concat=x, labels_concat=np.zeros(len(x), dtype=np.int64),
+             lengths=np.array([len(x)]))
+    return project, path
+
+
+def _expected(folder, path, costs=None):
+    """``gm.audit`` on the same inputs, as ``gesturemap audit DIR REHEARSAL`` runs it."""
+    project = Project.load(folder)
+    recordings, labels, _, _, rate = rehearsal_frames([str(path)], project)
+    return audit(project.trained, recordings, BUDGET, costs, labels=labels,
+                 takes=project.dataset(), rate_hz=rate,
+                 spotting=spotter_settings(project.model["spotting"]))
+
+
+def _files(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and p.name != LOCK_FILE}
+
+
+def _spotting(window):
+    return window.project.model["spotting"]
+
+
+def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
+    project, path = _project_and_rehearsal(tmp_path)
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    expected = _expected(folder, path)
+    assert expected.baseline_false_alarms["explosion"] > 0  # the audit has work to do
+    before = _files(folder)
+
+    panel.use_files([str(path)])
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=120000)
+    result = panel.result
+    assert "error" not in result
+    # the window's figures are gm.audit's
+    assert result["thresholds"] == expected.thresholds
+    assert result["predicted_false_alarms"] == expected.predicted_false_alarms
+    assert result["predicted_recall"] == expected.predicted_recall
+    assert result["baseline_false_alarms"] == expected.baseline_false_alarms
+    assert result["met"] == expected.met
+    rows = {panel.table.item(i, 0).text(): [panel.table.item(i, j).text() for j in range(1, 6)]
+            for i in range(panel.table.rowCount())}
+    assert sorted(rows) == sorted(expected.labels)
+    for lb in expected.labels:
+        assert rows[lb][0] == f"{expected.baseline_false_alarms[lb]:.2f}"
+        assert rows[lb][1] == f"{expected.predicted_false_alarms[lb]:.2f}"
+        assert rows[lb][3] == f"{100 * expected.predicted_recall[lb]:.0f}%"
+        assert rows[lb][4].startswith(f"{expected.thresholds[lb]:.1f} ")
+    assert ("met" in panel.verdict.text()) and (
+        ("NOT" in panel.verdict.text()) == (not expected.met))
+    assert panel.triggers.count() == max(len(expected.events), 1)
+    # one curve per gesture, and one circle each at the proposed threshold
+    assert len(panel.plot.getPlotItem().listDataItems()) == 2 * len(expected.labels)
+    # nothing written before Apply
+    qtbot.wait(300)
+    assert _files(folder) == before
+    assert "thresholds" not in _spotting(window)
+
+    # Apply: into the project's spotting settings, saved; Ctrl+Z takes them back
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: _spotting(window).get("thresholds") == expected.thresholds,
+                    timeout=10000)
+    qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("thresholds")
+                    == expected.thresholds, timeout=10000)
+    # the Model tab keeps them in the settings it sends
+    qtbot.waitUntil(lambda: "thresholds" in window.model_panel.spotting.spotting(),
+                    timeout=5000)
+    window.activateWindow()
+    qtbot.keyClick(window, QtCore.Qt.Key.Key_Z, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: "thresholds" not in _spotting(window), timeout=10000)
+    qtbot.waitUntil(lambda: "thresholds" not in Project.load(folder).model["spotting"],
+                    timeout=10000)
+    qtbot.waitUntil(lambda: "thresholds" not in window.model_panel.spotting.spotting(),
+                    timeout=5000)
+
+    # a costly false explosion, typed in the window: stored, and the next audit follows it
+    box = panel.findChild(type(panel.budget), "cost.explosion.false")
+    box.setValue(10.0)
+    stored = {"explosion": {"false": 10.0, "miss": 1.0}}
+    qtbot.waitUntil(lambda: _spotting(window).get("costs") == stored, timeout=10000)
+    qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("costs") == stored,
+                    timeout=10000)
+    costed = _expected(folder, path, costs=stored)
+    assert costed.multipliers["explosion"] > expected.multipliers["explosion"]
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not result and panel.result is not None,
+                    timeout=120000)
+    assert panel.result["costs"] == stored
+    assert panel.result["thresholds"] == costed.thresholds
+    assert panel.result["predicted_false_alarms"] == costed.predicted_false_alarms
+    # undo the costs: back to none, and the boxes show it
+    window.undo_stack.undo()
+    qtbot.waitUntil(lambda: "costs" not in _spotting(window), timeout=10000)
+    qtbot.waitUntil(lambda: box.value() == 1.0, timeout=5000)
