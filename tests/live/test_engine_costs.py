@@ -1,0 +1,82 @@
+"""``/gesturemap/costs LABEL FALSE MISS`` (a real engine over loopback UDP): the costs of a
+gesture's mistakes land in the project's spotting settings, saved, for the next rehearsal
+audit; bad ones are refused, and the window's ``set_spotting_values`` applies thresholds
+to the running spotter without retraining."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.live.engine import Engine
+from gesturemap.project import Project
+from tests.stage_helpers import osc_message as msg
+from tests.stage_helpers import wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _project() -> Project:
+    rng = np.random.default_rng(2)
+    project = Project("costs", model={"kind": "hhmm", "params": {
+        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {}}, input_names=["x", "y"])
+    t = np.linspace(0, 1, 40)[:, None]
+    for _ in range(4):
+        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), "swell")
+        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)),
+                         "explosion")
+        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), gm.NULL)
+    project.train()
+    return project
+
+
+def test_costs_over_osc_are_stored_and_bad_ones_refused(tmp_path):
+    project = _project()
+    project.save(tmp_path / "p")
+    project = Project.load(tmp_path / "p")
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
+                    project_dir=tmp_path / "p").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        target = ("127.0.0.1", engine.osc_port)
+        tx.sendto(msg("/gesturemap/costs", "explosion", 10.0, 1.0), target)
+        wanted = {"explosion": {"false": 10.0, "miss": 1.0}}
+        wait_for(lambda: project.model["spotting"].get("costs") == wanted)
+        wait_for(lambda: Project.load(tmp_path / "p").model["spotting"].get("costs") == wanted)
+        tx.sendto(msg("/gesturemap/costs", "swell", 1, 0.25), target)  # an int is a number too
+        wait_for(lambda: len(project.model["spotting"].get("costs", {})) == 2)
+        assert project.model["spotting"]["costs"]["swell"] == {"false": 1.0, "miss": 0.25}
+        for bad in (("circle", 2.0, 1.0), ("explosion", -1.0, 1.0), ("null", 2.0, 1.0)):
+            refused = engine.refused.get("costs", (0, ""))[0]
+            tx.sendto(msg("/gesturemap/costs", *bad), target)
+            wait_for(lambda r=refused: engine.refused.get("costs", (0, ""))[0] == r + 1)
+        assert "no gesture" in engine.refused["costs"][1] or "number" in engine.refused["costs"][1]
+        tx.sendto(msg("/gesturemap/costs", "explosion", 1.0, 1.0), target)  # back to ordinary
+        wait_for(lambda: project.model["spotting"]["costs"] == {
+            "swell": {"false": 1.0, "miss": 0.25}})
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+
+
+def test_thresholds_set_apply_to_the_running_spotter_without_retraining():
+    project = _project()
+    engine = Engine(project, trainer="thread").start()
+    try:
+        trainings = engine.trainings
+        engine.command("set_spotting_values", {"thresholds": {"swell": 1e9}})
+        wait_for(lambda: getattr(getattr(engine.stream, "spotter", None), "thresholds_",
+                                 None) is not None
+                 and 1e9 in engine.stream.spotter.thresholds_)
+        assert project.model["spotting"]["thresholds"] == {"swell": 1e9}
+        engine.command("set_spotting_values", {"thresholds": None})
+        wait_for(lambda: "thresholds" not in project.model["spotting"])
+        engine.command("set_spotting_values", {"verifier": None})  # not set here: refused
+        wait_for(lambda: "set_spotting_values" in engine.refused)
+        assert engine.trainings == trainings
+    finally:
+        engine.stop()
