@@ -355,7 +355,8 @@ class WindowRehearsal:
                    if frames > 1 else 0.0)
         panel.source.setText(
             f"rehearsal recorded: {frames} frames, {seconds:.0f} s"
-            + (f" ({self._rehearsal_missed} frames missed)" if self._rehearsal_missed else ""))
+            + (f" ({self._rehearsal_missed} frames missed or of another size)"
+               if self._rehearsal_missed else ""))
 
     def _read_rehearsal(self) -> None:
         """The frames the input ring got since the last read (the window's timer)."""
@@ -369,8 +370,11 @@ class WindowRehearsal:
         if new > ring.capacity:
             self._rehearsal_missed += new - ring.capacity
         if new > 0:
-            t, v = ring.latest(min(new, ring.capacity))
-            self._rehearsal_chunks.append((t, v))
+            t, v = ring.between(count - new, count)
+            if v.ndim == 2 and v.shape[1] == (self.project.input_dim or v.shape[1]):
+                self._rehearsal_chunks.append((t, v))
+            else:  # another source's frames (the pad beside an OSC sensor): not the sensor's
+                self._rehearsal_missed += len(t)
         self._rehearsal_from = count
 
     def recorded_rehearsal(self) -> tuple[np.ndarray, np.ndarray] | None:

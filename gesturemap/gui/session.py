@@ -75,6 +75,17 @@ class InputRing:
         self.times[i] = t
         self.count += 1
 
+    def between(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Frames number ``start`` to ``stop - 1`` since the first (those still kept: at
+        most the last ``capacity`` before ``count``): times and values (copies). Unlike
+        :meth:`latest`, a frame the writer adds meanwhile never shifts them."""
+        values = self.values
+        start = max(start, stop - self.capacity, self.count - self.capacity, 0)
+        if values is None or stop <= start:
+            return np.zeros(0), np.zeros((0, 0 if values is None else values.shape[1]))
+        idx = np.arange(start, stop) % self.capacity
+        return self.times[idx].copy(), values[idx].copy()
+
     def latest(self, n: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The last ``n`` frames, oldest first: times (n,) and values (n, D) (copies)."""
         values = self.values

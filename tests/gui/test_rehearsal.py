@@ -5,6 +5,7 @@ before Apply, Apply and Ctrl+Z, and costs edited in the window steer the next au
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from PySide6 import QtCore
 
 import gesturemap as gm
@@ -148,3 +149,50 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
     window.undo_stack.undo()
     qtbot.waitUntil(lambda: "costs" not in _spotting(window), timeout=10000)
     qtbot.waitUntil(lambda: box.value() == 1.0, timeout=5000)
+
+
+def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, tmp_path):
+    """The sensor's frames while "Record a rehearsal" is down are the rehearsal: all of
+    them, in order, and no take; the audit is gm.audit's on them."""
+    from gesturemap.evaluation.rehearsal import recorded_rehearsal
+    from gesturemap.sources.base import Frame
+
+    project, _ = _project_and_rehearsal(tmp_path)
+    # an OSC sensor (the mouse pad is then off): the frames below stand for its
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    engine = window.engine
+    qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
+    assert not window.pad.active
+    rng = np.random.default_rng(4)
+    takes = [t.id for t in window.project.takes]
+    x = np.vstack([_rest(rng, 1, 300), _ramp(rng, False, 40), _rest(rng, 0, 260)])
+    panel.record.click()
+    assert panel.record.isChecked()
+    start = engine.ring.count
+    t0 = 1000.0
+    for i, frame in enumerate(x):  # 50 frames/s of sensor time, sent at once
+        engine.queue.put(Frame(t0 + 0.02 * i, frame, "test"))
+    qtbot.waitUntil(lambda: engine.ring.count - start >= len(x), timeout=20000)
+    qtbot.wait(100)  # the timer's read of the last frames
+    panel.record.click()
+    times, frames = window.recorded_rehearsal()
+    np.testing.assert_allclose(frames, x)
+    np.testing.assert_allclose(times, t0 + 0.02 * np.arange(len(x)))
+    assert f"{len(x)} frames" in panel.source.text()
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=120000)
+    assert "error" not in panel.result, panel.result
+    saved = Project.load(folder)
+    assert [t.id for t in saved.takes] == takes == [t.id for t in window.project.takes]
+    recordings, labels, rate = recorded_rehearsal(saved, frames, times)
+    expected = audit(saved.trained, recordings, BUDGET, None, labels=labels,
+                     takes=saved.dataset(), rate_hz=rate,
+                     spotting=spotter_settings(saved.model["spotting"]))
+    assert panel.result["null_minutes"] == expected.null_minutes
+    assert expected.null_minutes == pytest.approx(len(x) / 50 / 60)
+    assert panel.result["thresholds"] == expected.thresholds
+    assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
