@@ -36,8 +36,8 @@ COSTS_DELAY_MS = 400
 #: Seconds a training must have been over before an audit reads the project's folder.
 SETTLED_S = 0.5
 
-_COLUMNS = ["gesture", "false/min now", "false/min proposed", "recognised now",
-            "recognised proposed", "threshold (× typical)"]
+_COLUMNS = ["gesture", "false/min\nnow", "false/min\nproposed", "recognised\nnow",
+            "recognised\nproposed", "threshold\n(× typical)"]
 
 
 def _pct(x: Any) -> str:
@@ -135,8 +135,8 @@ class RehearsalPanel(QtWidgets.QWidget):
         right = QtWidgets.QVBoxLayout()
         right.addWidget(QtWidgets.QLabel("<b>Trade-off</b> (circles: proposed)"))
         right.addWidget(self.plot)
-        middle.addLayout(left, 1)
-        middle.addLayout(right, 1)
+        middle.addLayout(left, 3)
+        middle.addLayout(right, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(run)
