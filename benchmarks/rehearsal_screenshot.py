@@ -23,19 +23,9 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import gesturemap as gm  # noqa: E402
 from gesturemap.project import Project  # noqa: E402
 from gesturemap.utils.storage import save_npz  # noqa: E402
-
-
-def _ramp(rng: np.random.Generator, up: bool, n: int, a: float = 0.0, b: float = 1.0
-          ) -> np.ndarray:
-    s = np.linspace(a, b, n) if up else np.linspace(b, a, n)
-    return np.c_[s, 1 - s] + 0.03 * rng.normal(size=(n, 2))
-
-
-def _rest(rng: np.random.Generator, level: float, n: int) -> np.ndarray:
-    return np.c_[np.full(n, level), np.full(n, 1 - level)] + 0.03 * rng.normal(size=(n, 2))
+from tests.recordings import rehearsal_project  # noqa: E402
 
 
 def main(out: str) -> int:
@@ -44,19 +34,8 @@ def main(out: str) -> int:
     from gesturemap.gui.window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
-    rng = np.random.default_rng(1)
-    project = Project("rehearsal", model={"kind": "hhmm", "params": {
-        "states": 4, "gaussians": 1, "deltas": False}, "spotting": {}},
-        input_names=["x", "y"], sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
-    for _ in range(6):
-        project.add_take(_ramp(rng, True, int(rng.integers(30, 50))), "swell")
-        project.add_take(_ramp(rng, False, int(rng.integers(30, 50))), "explosion")
-        project.add_take(_rest(rng, rng.integers(2), 100), gm.NULL)
-    project.train()
-    x = np.vstack([_rest(rng, 1, 1400), _ramp(rng, False, 40), _rest(rng, 0, 100),
-                   _ramp(rng, True, 20, 0, 0.5), _ramp(rng, False, 20, 0, 0.5),
-                   _rest(rng, 0, 1300), _ramp(rng, True, 60), _rest(rng, 1, 1400),
-                   _ramp(rng, False, 40), _rest(rng, 0, 1640)])
+    project, x = rehearsal_project(
+        sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
     wait = QtTest.QTest.qWait
     with tempfile.TemporaryDirectory() as tmp:
         rehearsal = Path(tmp) / "rehearsal.npz"

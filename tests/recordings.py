@@ -1,5 +1,6 @@
 """Recordings the tests build or read the same way in several modules: HAPT's transition takes,
-a take replayed faster, slower or bigger, and gestures drawn on the window's mouse pad."""
+a take replayed faster, slower or bigger, gestures drawn on the window's mouse pad, and a
+spotting project with a rehearsal to audit."""
 
 from __future__ import annotations
 
@@ -45,3 +46,42 @@ def mouse_shape(label: str, n: int, rng: np.random.Generator) -> np.ndarray:
 def mouse_frames(p: np.ndarray) -> np.ndarray:
     """The pad's frames for positions ``p``: x, y and their velocities (units per second)."""
     return np.c_[p, np.gradient(p, axis=0) * PAD_RATE]
+
+
+def ramp(rng: np.random.Generator, up: bool, n: int, a: float = 0.0, b: float = 1.0
+         ) -> np.ndarray:
+    """A gesture on two channels: a smooth move between two postures (``up``: from a to b),
+    (n, 2)."""
+    s = np.linspace(a, b, n) if up else np.linspace(b, a, n)
+    return np.c_[s, 1 - s] + 0.03 * rng.normal(size=(n, 2))
+
+
+def rest(rng: np.random.Generator, level: float, n: int) -> np.ndarray:
+    """Resting in a posture (``level``, 1 - ``level``), (n, 2)."""
+    return np.c_[np.full(n, level), np.full(n, 1 - level)] + 0.03 * rng.normal(size=(n, 2))
+
+
+def rehearsal_project(**project: object) -> tuple[object, np.ndarray]:
+    """docs/guides/rehearsal.md's example as a trained project (two gestures, swell and
+    explosion, and a null class; HHMM spotting) and a two-minute rehearsal at 50 frames/s:
+    resting, with two explosions performed by mistake and a swell begun and taken back. At
+    a budget of one false trigger a minute, explosion's threshold stays lenient (every take
+    recognised) unless its false triggers cost more. ``project``: more of
+    :class:`~gesturemap.project.Project`'s arguments (a sensor...)."""
+    import gesturemap as gm
+    from gesturemap.project import Project
+
+    rng = np.random.default_rng(1)
+    p = Project("rehearsal", model={"kind": "hhmm", "params": {
+        "states": 4, "gaussians": 1, "deltas": False}, "spotting": {}},
+        input_names=["x", "y"], **project)
+    for _ in range(6):
+        p.add_take(ramp(rng, True, int(rng.integers(30, 50))), "swell")
+        p.add_take(ramp(rng, False, int(rng.integers(30, 50))), "explosion")
+        p.add_take(rest(rng, rng.integers(2), 100), gm.NULL)
+    p.train()
+    x = np.vstack([rest(rng, 1, 1400), ramp(rng, False, 40), rest(rng, 0, 100),
+                   ramp(rng, True, 20, 0, 0.5), ramp(rng, False, 20, 0, 0.5),
+                   rest(rng, 0, 1300), ramp(rng, True, 60), rest(rng, 1, 1400),
+                   ramp(rng, False, 40), rest(rng, 0, 1640)])
+    return p, x

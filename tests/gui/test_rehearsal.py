@@ -8,46 +8,23 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-import gesturemap as gm
 from gesturemap.evaluation.audit import audit
 from gesturemap.evaluation.rehearsal import rehearsal_frames
 from gesturemap.models.spotting.core import spotter_settings
 from gesturemap.project import Project
 from gesturemap.project.lock import LOCK_FILE
 from gesturemap.utils.storage import save_npz
+from tests.recordings import ramp, rehearsal_project, rest
 
 from .windows import open_window
 
 BUDGET = 1.0
 
 
-def _ramp(rng, up: bool, n: int, a: float = 0.0, b: float = 1.0) -> np.ndarray:
-    s = np.linspace(a, b, n) if up else np.linspace(b, a, n)
-    return np.c_[s, 1 - s] + 0.03 * rng.normal(size=(n, 2))
-
-
-def _rest(rng, level: float, n: int) -> np.ndarray:
-    return np.c_[np.full(n, level), np.full(n, 1 - level)] + 0.03 * rng.normal(size=(n, 2))
-
-
-def _project_and_rehearsal(tmp_path):
-    """Two gestures and a null class (docs/guides/rehearsal.md's example); a two-minute
-    rehearsal at 50 frames/s, resting, with two explosions performed by mistake and a swell
-    begun and taken back: at the budget, explosion's threshold stays lenient (one false
-    trigger a minute, every take recognised) unless its false triggers cost more."""
-    rng = np.random.default_rng(1)
-    project = Project("rehearsal", model={"kind": "hhmm", "params": {
-        "states": 4, "gaussians": 1, "deltas": False}, "spotting": {}},
-        input_names=["x", "y"])
-    for _ in range(6):
-        project.add_take(_ramp(rng, True, int(rng.integers(30, 50))), "swell")
-        project.add_take(_ramp(rng, False, int(rng.integers(30, 50))), "explosion")
-        project.add_take(_rest(rng, rng.integers(2), 100), gm.NULL)
-    project.train()
-    x = np.vstack([_rest(rng, 1, 1400), _ramp(rng, False, 40), _rest(rng, 0, 100),
-                   _ramp(rng, True, 20, 0, 0.5), _ramp(rng, False, 20, 0, 0.5),
-                   _rest(rng, 0, 1300), _ramp(rng, True, 60), _rest(rng, 1, 1400),
-                   _ramp(rng, False, 40), _rest(rng, 0, 1640)])
+def _project_and_rehearsal(tmp_path, **settings):
+    """The project and its rehearsal (:func:`tests.recordings.rehearsal_project`), the
+    rehearsal as a stream file outside the project's folder."""
+    project, x = rehearsal_project(**settings)
     path = tmp_path / "rehearsal.npz"
     save_npz(path, X_concat=x, labels_concat=np.zeros(len(x), dtype=np.int64),
              lengths=np.array([len(x)]))
@@ -157,9 +134,9 @@ def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, t
     from gesturemap.evaluation.rehearsal import recorded_rehearsal
     from gesturemap.sources.base import Frame
 
-    project, _ = _project_and_rehearsal(tmp_path)
     # an OSC sensor (the mouse pad is then off): the frames below stand for its
-    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}
+    project, _ = _project_and_rehearsal(
+        tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
     folder = tmp_path / "proj"
     window = open_window(qtbot, project, folder)
     panel = window.rehearsal
@@ -168,7 +145,7 @@ def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, t
     assert not window.pad.active
     rng = np.random.default_rng(4)
     takes = [t.id for t in window.project.takes]
-    x = np.vstack([_rest(rng, 1, 300), _ramp(rng, False, 40), _rest(rng, 0, 260)])
+    x = np.vstack([rest(rng, 1, 300), ramp(rng, False, 40), rest(rng, 0, 260)])
     panel.record.click()
     assert panel.record.isChecked()
     start = engine.ring.count
