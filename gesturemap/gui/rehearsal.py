@@ -259,9 +259,10 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.table.resizeColumnsToContents()
         self._plot(result)
         self.triggers.clear()
+        several = any(e["recording"] for e in result["events"])  # a file of recordings
         for e in result["events"]:
             text = f"{e['time_s']:7.1f} s · {e['label']}"
-            if self.paths and len(self.paths) > 0 and e["recording"]:
+            if several:
                 text += f" (recording {e['recording'] + 1})"
             item = QtWidgets.QListWidgetItem(text + (f" · {e['why']}" if e["why"] else ""))
             item.setToolTip(e["why"] or "")
@@ -336,6 +337,13 @@ class WindowRehearsal:
         labels = getattr(self.engine.model, "labels_", None) or []
         return [str(lb) for lb in labels if str(lb) != null]
 
+    def _clear_rehearsal(self) -> None:
+        """Another project is opened: its rehearsal, audit and pending audit are forgotten."""
+        self._rehearsal_from = None
+        self._rehearsal_chunks = []
+        self._audit_wanted = self._audit_basis = self._costs_sent = None
+        self.rehearsal.clear()
+
     # -- recording ----------------------------------------------------------------------------
     def record_rehearsal(self, on: bool) -> None:
         """Start (``on``) or stop keeping the sensor's frames as the rehearsal: read from the
@@ -392,8 +400,9 @@ class WindowRehearsal:
         if panel.record.isChecked():
             panel.record.setChecked(False)  # stops and keeps what was recorded
         labels = getattr(self.engine.model, "labels_", None)
-        if labels is None:
-            panel.show_error("train the model first")
+        if labels is None or self._spotting_settings() is None:
+            panel.show_error("train the model first" if labels is None else
+                             "spotting is off: turn it on in the Model tab first")
             return
         data: dict[str, Any] = {
             "folder": str(self.engine.project_dir), "spotting": self._spotting_settings(),

@@ -357,7 +357,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def _open_engine(self, project: Project) -> None:
         self._opened += 1
         self.quality.clear()
-        self.rehearsal.clear()
+        self._clear_rehearsal()
         self._reviewed_trainings = 0  # a new engine has trained none
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
