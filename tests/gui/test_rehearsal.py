@@ -128,9 +128,11 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
     qtbot.waitUntil(lambda: box.value() == 1.0, timeout=5000)
 
 
-def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, tmp_path):
+@pytest.mark.parametrize("mode", ["process", "thread"])
+def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, tmp_path, mode):
     """The sensor's frames while "Record a rehearsal" is down are the rehearsal: all of
-    them, in order, and no take; the audit is gm.audit's on them."""
+    them, in order, and no take; the audit is gm.audit's on them. The engine in a process
+    of its own or on a thread of the window's."""
     from gesturemap.evaluation.rehearsal import recorded_rehearsal
     from gesturemap.sources.base import Frame
 
@@ -138,11 +140,11 @@ def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, t
     project, _ = _project_and_rehearsal(
         tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
     folder = tmp_path / "proj"
-    window = open_window(qtbot, project, folder)
+    window = open_window(qtbot, project, folder, engine=mode)
     panel = window.rehearsal
     engine = window.engine
     qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
-    assert not window.pad.active
+    qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
     rng = np.random.default_rng(4)
     takes = [t.id for t in window.project.takes]
     x = np.vstack([rest(rng, 1, 300), ramp(rng, False, 40), rest(rng, 0, 260)])
