@@ -296,8 +296,9 @@ class ParamGroup:
         pass
 
     def _field(self, field: str) -> str:
-        """How an error names one of the fields: ``alignment.max_step``."""
-        return f"{self.name}.{field}"
+        """How an error names one of the fields: ``alignment__max_step``, as
+        ``set_params`` and ``get_params(deep=True)`` name it."""
+        return f"{self.name}__{field}"
 
     @classmethod
     def from_value(cls, value: Any) -> ParamGroup:

@@ -317,8 +317,8 @@ class GVF(BaseModel):
         self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
         self.recognizer_ = (fit_hhmm(
             self.recognizer.states, self.likelihood_window, standardized, cancel,
-            f"recognizer (an HHMM, recognizer.weight={self.recognizer.weight}) cannot be "
-            "trained: {exc} Lower recognizer.states, or set recognizer.weight=0 to follow "
+            f"recognizer (an HHMM, recognizer__weight={self.recognizer.weight}) cannot be "
+            "trained: {exc} Lower recognizer__states, or set recognizer__weight=0 to follow "
             "with the particle filter alone.") if self.recognizer.weight > 0 else None)
         self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
@@ -455,7 +455,7 @@ class GVF(BaseModel):
         speed_states = int(self.estimates.speed_states)
         if (self.speed_hhmm_ is None) != (speed_states == 0) or (
                 self.speed_hhmm_ is not None and self.speed_hhmm_.states != speed_states):
-            raise ValueError("the time warp's HHMM does not match estimates.speed_states")
+            raise ValueError("the time warp's HHMM does not match estimates__speed_states")
 
 
 class GVFStream(StandardizingStream):

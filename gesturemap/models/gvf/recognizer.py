@@ -47,7 +47,7 @@ def recognizer_window(likelihood_window: float) -> int:
 
 @njit(cache=True, nogil=True)
 def gated_weight(w, gate, post, speeds, scales):
-    """``recognizer_gate``: the pool's weight ``w + (1 - w) * exp(-dev / gate)``, ``dev``
+    """``recognizer.gate``: the pool's weight ``w + (1 - w) * exp(-dev / gate)``, ``dev``
     the average under ``post`` (C,) of ``|log speeds[k]| + mean_j |log scales[k, j]|``."""
     c, d = scales.shape
     dev = 0.0
@@ -120,9 +120,9 @@ def recognizer_stream(model: Any) -> Any:
     rec = getattr(model, "recognizer_", None)
     if rec is None:
         raise GesturemapError(
-            f"recognizer.weight={model.recognizer.weight} but this GVF was trained "
-            "without a recognizer (recognizer.weight=0 at fit, or saved before it "
-            "existed): fit it again with recognizer.weight > 0, or set it to 0.")
+            f"recognizer__weight={model.recognizer.weight} but this GVF was trained "
+            "without a recognizer (recognizer__weight=0 at fit, or saved before it "
+            "existed): fit it again with recognizer__weight > 0, or set it to 0.")
     window = recognizer_window(model.likelihood_window)
     decision = model.recognizer.decision
     if rec.likelihood_window != window or rec.decision != decision:

@@ -261,7 +261,7 @@ class WarpSpeed:
             raise GesturemapError(
                 f"the GVF's time warp runs on an HHMM with delta_lag={rec.delta_lag}, but it "
                 "only builds first differences (delta_lag=1): fit the GVF again (its HHMMs "
-                "are trained with delta_lag=1) or use estimates.speed='sampled'.")
+                "are trained with delta_lag=1) or use estimates__speed='sampled'.")
         frames = rec.state_frames_
         c, nmax = b["trans"].shape[:2]
         d = int(model.input_dim_)
@@ -359,12 +359,12 @@ def warp_hhmm(model) -> HHMM:
     rec = getattr(model, "recognizer_", None)
     if rec is None:
         raise GesturemapError(
-            f"the time warp (estimates.speed={model.estimates.speed!r}, estimates.scale="
+            f"the time warp (estimates__speed={model.estimates.speed!r}, estimates__scale="
             f"{model.estimates.scale!r}) reads the GVF's "
-            "recognizer HHMM (estimates.speed_states=0), but this GVF was trained without one "
-            "(recognizer.weight=0 at fit, or saved before it existed): fit it again with "
-            "recognizer.weight > 0 or estimates.speed_states > 0, or use estimates.speed="
-            "'sampled' (and an estimates.scale other than 'warp_fitted').")
+            "recognizer HHMM (estimates__speed_states=0), but this GVF was trained without one "
+            "(recognizer__weight=0 at fit, or saved before it existed): fit it again with "
+            "recognizer__weight > 0 or estimates__speed_states > 0, or use estimates__speed="
+            "'sampled' (and an estimates__scale other than 'warp_fitted').")
     return rec
 
 
@@ -375,8 +375,8 @@ def fit_speed_hhmm(model, standardized: Dataset, cancel: Cancel | None) -> HHMM 
     if n == 0:
         return None
     return fit_hhmm(n, model.likelihood_window, standardized, cancel,
-                    f"time-warp HHMM (estimates.speed_states={n}) cannot be trained: {{exc}} "
-                    "Lower estimates.speed_states, or set it to 0 to read the warp from the "
+                    f"time-warp HHMM (estimates__speed_states={n}) cannot be trained: {{exc}} "
+                    "Lower estimates__speed_states, or set it to 0 to read the warp from the "
                     "recognizer HHMM.")
 
 
