@@ -416,6 +416,11 @@ class BaseModel:
             if not isinstance(current, ParamGroup):
                 raise bad_param(f"{group}__{next(iter(changes))}", changes,
                                 f"a parameter of {type(self).__name__}: {group} has no fields")
+            known = list(current.get_params())
+            for field, value in changes.items():
+                if field not in known:
+                    raise bad_param(f"{group}__{field}", value,
+                                    "one of " + ", ".join(f"{group}__{k}" for k in known))
             setattr(self, group, current.replace(**changes))
         self._check_runtime_params()
         self._bank_cache = None
