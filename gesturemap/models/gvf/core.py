@@ -42,7 +42,6 @@ import numpy as np
 
 from ...data import Dataset
 from ...errors import GesturemapError
-from ...utils.validation import check_number
 from .._absurd import absurd_limit, is_absurd
 from .._standardize import StandardizingStream, fit_standardization
 from .._stream_memo import shared
@@ -53,7 +52,6 @@ from ..base import (
     Result,
     _frozen,
     bad_param,
-    check_choice,
     check_float,
     check_int,
     register_model,
@@ -89,6 +87,9 @@ SPEED_SPREAD_FLOOR = 0.1
 SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
+#: The groups' defaults (frozen: every model that is not given its own shares them).
+DEFAULT_TEMPLATES, DEFAULT_TRACKING = Templates(), Tracking()
+DEFAULT_RECOGNIZER, DEFAULT_ESTIMATES, DEFAULT_ALIGNMENT = Recognizer(), Estimates(), Alignment()
 
 
 def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
@@ -194,9 +195,11 @@ class GVF(BaseModel):
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, rotation: bool = False, uniform_scale: bool = False,
-                 templates: Templates = Templates(), tracking: Tracking = Tracking(),
-                 recognizer: Recognizer = Recognizer(), estimates: Estimates = Estimates(),
-                 alignment: Alignment = Alignment(), standardize: bool = True,
+                 templates: Templates = DEFAULT_TEMPLATES,
+                 tracking: Tracking = DEFAULT_TRACKING,
+                 recognizer: Recognizer = DEFAULT_RECOGNIZER,
+                 estimates: Estimates = DEFAULT_ESTIMATES,
+                 alignment: Alignment = DEFAULT_ALIGNMENT, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window

@@ -101,5 +101,5 @@ def test_bad_values_are_named():
         with pytest.raises(GesturemapError, match=name):
             gm.GVF(100, **{name: bad}).fit(ds)
     model = gm.GVF(100).fit(ds)
-    with pytest.raises(GesturemapError, match="recognizer_input"):
-        model.set_params(recognizer_input="Rescaled").stream()
+    with pytest.raises(GesturemapError, match="recognizer__gate"):
+        model.set_params(recognizer__gate=-1.0)
