@@ -552,6 +552,23 @@ class GVFStream(StandardizingStream):
         # log-likelihoods are pooled with the particles' evidence (gvf_recognizer)
         self._rec = recognizer_pool(model, c)
         self._warp = warp_speed(model)  # estimates.speed: None, or a time warp per class
+        # the step kernel's arrays, by job (the same arrays: the stream's own names stay valid)
+        self._k_model = _k.StepModel(
+            self._templates, self._offsets, self._lengths, self._class_offsets,
+            self._speed_factors, self._scale_factors, self._inv_vars, self._log_norms,
+            self._postures, self._posture_inv_vars, self._posture_log_norms, self._speed_means,
+            self._speed_inv_vars, self._speed_log_norms)
+        self._k_settings = _k.StepSettings(
+            c, self._noise, self._spreads, self._posture_weight, self._posture_in_particles,
+            self._speed_weight, self._threshold, self._restart, self._uniform_scale,
+            self._forgetting, self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR)
+        self._k_particles = _k.Particles(self._cls, self._tid, self._phase, self._speed,
+                                         self._pscale, self._rot, self._offset, self._logw,
+                                         self._sxy, self._syy)
+        self._k_out = _k.ClassEstimates(self._log, self._inst, self._progress, self._speeds,
+                                        self._scales, self._rots)
+        self._k_scratch = _k.Scratch(self._normals, self._uniforms, self._posture_log,
+                                     self._new_idx, self._buf)
         self.reset()
 
     def reset(self) -> None:
@@ -599,20 +616,8 @@ class GVFStream(StandardizingStream):
                 self._logw += ll[self._tid]
             rng.standard_normal(out=self._normals)
             rng.random(out=self._uniforms)
-        best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
-                       self._speed_factors, self._scale_factors, len(self.labels),
-                       self._normals, self._uniforms, self._noise, self._inv_vars,
-                       self._log_norms, self._postures, self._posture_inv_vars,
-                       self._posture_log_norms, self._posture_weight,
-                       self._posture_in_particles, self._posture_log,
-                       self._speed_weight, self._speed_means, self._speed_inv_vars,
-                       self._speed_log_norms, self._threshold,
-                       self._restart, self._uniform_scale, self._spreads, self._forgetting,
-                       self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
-                       self._offset, self._logw, self._new_idx, self._buf, self._log,
-                       self._inst, self._progress, self._speeds, self._scales, self._rots,
-                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy,
-                       absurd)
+        best = _k.step(z, self._k_model, self._k_settings, self._k_particles, self._k_out,
+                       self._k_scratch, absurd)
         if self._warp is not None:
             self._warp.update(z, self._scales, self._speeds if self._warp_speed
                               else self._warp.speed, absurd)
