@@ -131,7 +131,8 @@ class GVF(BaseModel):
     Most settings come in a few groups, each a frozen value with those defaults
     (:mod:`gesturemap.models.gvf.params`), ``gm.GVF(alignment=gm.GVF.Alignment(max_step=24))``
     or ``model.set_params(alignment__max_step=24)``; a group may also be given as a dict of
-    (some of) its fields. The flat names of before (``align_max_step=24``) still work this
+    (some of) its fields, and a field as ``alignment__max_step=24`` (settings held in one flat
+    dict, ``gm.GVF(**settings)``). The flat names of before (``align_max_step=24``) still work this
     release, with a DeprecationWarning; saved models and projects with them load as before.
 
     Parameters

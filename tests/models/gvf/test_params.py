@@ -15,6 +15,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError
+from gesturemap.models.base import jsonable_params
 from gesturemap.models.gvf import Alignment, Estimates, Recognizer, Templates, Tracking
 from gesturemap.models.gvf.params import GROUPS, OLD_NAMES, REMOVED
 from gesturemap.project.training import carry_runtime_settings
@@ -98,6 +99,11 @@ def test_nested_parameters_as_scikit_learn_names_them():
     assert model.alignment == Alignment(floor=0.05)
     clone = type(model)(**model.get_params())
     assert clone.get_params() == model.get_params() == copy.deepcopy(model).get_params()
+    # as the trainer sends a model to its worker: JSON, each group a dict of its fields
+    sent = json.loads(json.dumps(jsonable_params(model.get_params())))
+    assert sent["alignment"] == Alignment(floor=0.05).get_params()
+    assert type(model)(**sent).get_params() == model.get_params()
+    assert gm.check_params("gvf", sent) == model.get_params()
     # groups are frozen: a change is a new group, the model's own stays
     with pytest.raises(AttributeError):
         model.alignment.max_step = 3
