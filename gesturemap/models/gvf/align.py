@@ -22,8 +22,8 @@ not divide by zero.
 
 - **speed**: with ``alignment.speed="chord"`` (the default) ``j*`` over the frames
   since the reset (template frames per frame); with ``"slope"`` the least-squares slope of
-  ``j*`` against the frame index, over the frames since the reset (``estimates.speed_window`` 0) or with
-  an exponential forgetting of ``1 / estimates.speed_window`` per frame, times the template's
+  ``j*`` against the frame index, over the frames since the reset (``estimates.speed_window`` 0) or
+  with an exponential forgetting of ``1 / estimates.speed_window`` per frame, times the template's
   ``speed_factors_`` (the class's reference template's frames), kept in the particles' bounds.
   Before two frames: 1.
 - **scale**: the least-squares scale of ``x_t - x_0`` on the aligned template frame
@@ -172,10 +172,10 @@ def align_scale(z, x0, t, templates, offsets, class_offsets, pos, best_of, keep,
                 uniform, scale_factors, sxy, syy, base, out, add):
     """Each template's least-squares scale of ``z - x0`` on its aligned frame
     ``templates[offsets[m] + pos[m]]`` (sums ``sxy``/``syy`` (n_templates, D) forgotten by
-    ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from its best template ``best_of`` (C,), pulled towards
-    ``base`` (C, D; the particles' scale, the class's reference units) by ``prior``, per
-    input or one for all (``uniform``), kept in the particles' bounds; writes ``out`` (C, D;
-    it may be ``base``)."""
+    ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from
+    its best template ``best_of`` (C,), pulled towards ``base`` (C, D; the particles' scale, the
+    class's reference units) by ``prior``, per input or one for all (``uniform``), kept in the
+    particles' bounds; writes ``out`` (C, D; it may be ``base``)."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t if add else 0):

@@ -1,28 +1,28 @@
 """GVF's speed from an open-begin alignment that restarts and holds
 (``estimates.speed="align_open"``).
 
-The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame since the reset
-to a template's beginning: a second gesture streamed without a reset is read as the first
-one's continuation, and at a held end its slope decays. This one is a subsequence alignment:
-per template, a path may *begin* at template frame 0 on any frame (it then carries its own
-start ``x_s``, the frame it began on), and each frame extends it by 0 to ``alignment.max_step``
-template frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
-prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
-if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
-just begun, whose first costs are near 0 as nothing has moved relative to its start, must
-prove itself over some frames before it displaces an old one). With :data:`START_POSTURE` > 0
-a path also begins with the cost of where it begins: that weight times half the squared
-distance of its first frame from the template's start posture (in the start spread plus the
-tolerance), so a path begun mid-gesture, away from any start, pays for it. Each cell keeps
-the path with the least such cost among its predecessors (the greedy rule of normalised subsequence DTW);
-the cell at template frame 0 is always a path beginning on this frame. That is the rule with
-GVF's ``alignment.null_cost=0`` (and in files saved before that setting existed).
+The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame since the reset to a
+template's beginning: a second gesture streamed without a reset is read as the first one's
+continuation, and at a held end its slope decays. This one is a subsequence alignment: per template,
+a path may *begin* at template frame 0 on any frame (it then carries its own start ``x_s``, the
+frame it began on), and each frame extends it by 0 to ``alignment.max_step`` template frames, as in
+``"align"``. Paths of different ages compare by their cost per frame with a prior: ``(START_COST *
+START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as if every path had begun with
+``START_FRAMES`` frames at ``START_COST`` each (a path that has just begun, whose first costs are
+near 0 as nothing has moved relative to its start, must prove itself over some frames before it
+displaces an old one). With :data:`START_POSTURE` > 0 a path also begins with the cost of where it
+begins: that weight times half the squared distance of its first frame from the template's start
+posture (in the start spread plus the tolerance), so a path begun mid-gesture, away from any start,
+pays for it. Each cell keeps the path with the least such cost among its predecessors (the greedy
+rule of normalised subsequence DTW); the cell at template frame 0 is always a path beginning on this
+frame. That is the rule with GVF's ``alignment.null_cost=0`` (and in files saved before that setting
+existed).
 
-**The connected rule** (``alignment.null_cost`` > 0, the default, chosen with ``alignment.switch_cost``
-and ``alignment.young_cost`` by cross-validation on HAPT's training subjects: a path begun
-mid-gesture no longer takes over, and held out the speed was within ±15 % on 71.5 % of frames
-against 66.5 % per frame): every path explains every frame since the reset, so paths of
-different ages compare by their total cost. A frame explained by no gesture costs
+**The connected rule** (``alignment.null_cost`` > 0, the default, chosen with
+``alignment.switch_cost`` and ``alignment.young_cost`` by cross-validation on HAPT's training
+subjects: a path begun mid-gesture no longer takes over, and held out the speed was within ±15 % on
+71.5 % of frames against 66.5 % per frame): every path explains every frame since the reset, so
+paths of different ages compare by their total cost. A frame explained by no gesture costs
 ``alignment.null_cost``; a path begins from the least total before its frame of the null (no gesture
 so far) or of a path in a template's end region (``EDGE``: a gesture just ended), plus
 ``alignment.switch_cost``; a path of fewer than ``START_FRAMES`` frames is compared as if each frame
@@ -33,20 +33,20 @@ The frame cost is :mod:`gvf_align`'s size-free one, relative to the path's own s
 x_s`` divided by the root mean square of ``x_i - x_s`` over the path's frames, template frame
 ``j`` by its prefix's root mean square (both floored as there), the squared distance.
 
-**Speed**: the least-squares slope of the path's template frames against its frames (kept per
-cell along the path, forgotten by ``1 / estimates.speed_window`` per frame, 0: the whole path), counting
-only the frames whose template frame lies inside the template's middle (``EDGE`` of its frames
-off each end): at the beginning a path that waits at the template's first frames starts its
-slope again, and at the end (a held end, or the template's last frames) the slope is frozen.
-With ``alignment.speed="chord"`` (the default) the speed is instead the path's
-advance from the slope's origin to its last counted frame over the frames between (no
-forgetting), frozen the same way. A class reports the speed of its path of least cost per frame
-among those that have left the template's beginning with at least ``MIN_POINTS`` counted frames
-(over all its templates), times the template's ``speed_factors_``, in the particles' bounds;
-with no such path (before a gesture, while a new path grows, at a held end where a fresh path
-waits at the template's start) the class **holds** its last speed (1 after the reset). A second
-gesture begins a new path at its start, which takes over once its cost per frame is below the
-old path's. O((template frames) x inputs) per frame, compiled.
+**Speed**: the least-squares slope of the path's template frames against its frames (kept per cell
+along the path, forgotten by ``1 / estimates.speed_window`` per frame, 0: the whole path), counting
+only the frames whose template frame lies inside the template's middle (``EDGE`` of its frames off
+each end): at the beginning a path that waits at the template's first frames starts its slope again,
+and at the end (a held end, or the template's last frames) the slope is frozen. With
+``alignment.speed="chord"`` (the default) the speed is instead the path's advance from the slope's
+origin to its last counted frame over the frames between (no forgetting), frozen the same way. A
+class reports the speed of its path of least cost per frame among those that have left the
+template's beginning with at least ``MIN_POINTS`` counted frames (over all its templates), times the
+template's ``speed_factors_``, in the particles' bounds; with no such path (before a gesture, while
+a new path grows, at a held end where a fresh path waits at the template's start) the class
+**holds** its last speed (1 after the reset). A second gesture begins a new path at its start, which
+takes over once its cost per frame is below the old path's. O((template frames) x inputs) per frame,
+compiled.
 """
 
 from __future__ import annotations
@@ -143,14 +143,13 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     cell (-1: none, the speed held) and its cost per frame with the prior (the connected
     rule: its total with the young cost);
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
-    speed is its path's advance over its frames from the slope's origin to its last counted
-    frame (``alignment.speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
-    connected rule (GVF's ``alignment.null_cost``, ``alignment.switch_cost`` and ``alignment.young_cost``,
-    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it
-    lacks cost that much more; ``totals`` (3,) the null's total and the least total in a
-    template's end region, both after the last frame, and the sum of the shifts: every total
-    is shifted by the same amount each frame so that the least is 0), else the cost per frame
-    with the prior."""
+    speed is its path's advance over its frames from the slope's origin to its last counted frame
+    (``alignment.speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the connected
+    rule (GVF's ``alignment.null_cost``, ``alignment.switch_cost`` and ``alignment.young_cost``,
+    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it lacks cost
+    that much more; ``totals`` (3,) the null's total and the least total in a template's end region,
+    both after the last frame, and the sum of the shifts: every total is shifted by the same amount
+    each frame so that the least is 0), else the cost per frame with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     per_frame = null_cost == 0.0

@@ -13,22 +13,22 @@ give the class posterior (``likelihoods``) and, per class, weighted means of the
 single template (all its takes) so that they do not depend on which template the particles
 follow. Templates are stored relative to their first frame and a particle's offset starts at
 the frame it started on, so scale and rotation act about the gesture's start; with
-``templates.start_posture`` the first frame after a reset is also compared with where each template's
-takes started. The particles are shared evenly among the classes and each class resamples its
-own, so every class always has its estimates (and can take over when the performer changes
-gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past
-frames)``, forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end
-holds the final posture and starts again with probability ``tracking.restart_probability`` per frame.
-On the class evidence only (the particles and their estimates follow the shape alone), the
-absolute posture through the gesture (``templates.posture_weight``: each template's mean posture at
-each frame) and each class's usual speed (``templates.speed_weight``) can weigh in too. With
-``recognizer.weight``, an HHMM trained on the same takes is a second expert on the class: the
-stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
-log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
-are left alone. ``estimates.scale="fitted"`` reports each particle's least-squares scale
-along its path, ``estimates.speed="warp..."`` a time warp per class (gvf_speed). Every random
-number comes from the stream's own generator, seeded with ``random_state``: a stream (and its
-``reset``) is reproducible, and streams sharing a model are independent.
+``templates.start_posture`` the first frame after a reset is also compared with where each
+template's takes started. The particles are shared evenly among the classes and each class resamples
+its own, so every class always has its estimates (and can take over when the performer changes
+gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past frames)``,
+forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end holds the final
+posture and starts again with probability ``tracking.restart_probability`` per frame. On the class
+evidence only (the particles and their estimates follow the shape alone), the absolute posture
+through the gesture (``templates.posture_weight``: each template's mean posture at each frame) and
+each class's usual speed (``templates.speed_weight``) can weigh in too. With ``recognizer.weight``,
+an HHMM trained on the same takes is a second expert on the class: the stream's class posterior is
+the log-linear pool ``(1 - w) * GVF evidence + w * HHMM log-likelihood`` (both smoothed with the
+same forgetting); the particles and their estimates are left alone. ``estimates.scale="fitted"``
+reports each particle's least-squares scale along its path, ``estimates.speed="warp..."`` a time
+warp per class (gvf_speed). Every random number comes from the stream's own generator, seeded with
+``random_state``: a stream (and its ``reset``) is reproducible, and streams sharing a model are
+independent.
 """
 
 from __future__ import annotations

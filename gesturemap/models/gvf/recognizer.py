@@ -87,9 +87,9 @@ class RecognizerPool:
         particles' ``best`` if nothing is left to pool). ``w`` is ``recognizer.weight``, or
         with ``recognizer.gate`` :func:`gated_weight` at the particles' ``speeds`` and
         ``scales`` (C, D; this frame's) under ``post``, the previous frame's pooled posterior
-        (unused at the first frame after a reset; ``progress`` is unused). An ``absurd`` frame (the stream's
-        ``_absurd.is_absurd``) is not fed to the HHMM: its log-likelihood (about -1e60
-        for every class at 1e30) would drown the classes' differences until the next reset."""
+        (unused at the first frame after a reset; ``progress`` is unused). An ``absurd`` frame (the
+        stream's ``_absurd.is_absurd``) is not fed to the HHMM: its log-likelihood (about -1e60 for
+        every class at 1e30) would drown the classes' differences until the next reset."""
         del progress
         if not absurd:
             self.rec.advance(z)

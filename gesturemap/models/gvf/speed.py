@@ -24,36 +24,34 @@ scale, rotation and class posterior are untouched.
 
 ``estimates.speed_window`` = 0 (the default, chosen by gvf_eval's CV): the average speed since the
 reset, relative to the class's training takes (the HHMM's durations), like the HHMM's own
-``speed``: it suits one gesture per reset; it decays while a performer holds the end and does
-not restart for a next gesture without a reset. ``estimates.speed_window`` > 0, the *local* warp: the
-advance of the expected position over the frames counted, both forgotten by
-``1 / estimates.speed_window`` per counted frame; the frames in the last state stop counting once they
-exceed its expected stay at the current speed (a held end keeps its speed); the last state
-goes back to the first with probability :data:`WRAP`, and a pass that has been in its last
-state and is back in its first starts the class's sums (and its rescaling anchor) again; the
-speed is relative to the class's reference template (the particles' reference) and kept in
-[1/20, 20]. Measured on HAPT: it keeps a held end and reads a second gesture where its pass
-comes back to its first state, but its CV score is below 0's.
+``speed``: it suits one gesture per reset; it decays while a performer holds the end and does not
+restart for a next gesture without a reset. ``estimates.speed_window`` > 0, the *local* warp: the
+advance of the expected position over the frames counted, both forgotten by ``1 /
+estimates.speed_window`` per counted frame; the frames in the last state stop counting once they
+exceed its expected stay at the current speed (a held end keeps its speed); the last state goes back
+to the first with probability :data:`WRAP`, and a pass that has been in its last state and is back
+in its first starts the class's sums (and its rescaling anchor) again; the speed is relative to the
+class's reference template (the particles' reference) and kept in [1/20, 20]. Measured on HAPT: it
+keeps a held end and reads a second gesture where its pass comes back to its first state, but its CV
+score is below 0's.
 
-``estimates.speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer.states`` states per class,
-as many as suit recognition; the warp then needs ``recognizer.weight`` > 0 at fit).
+``estimates.speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer.states`` states per
+class, as many as suit recognition; the warp then needs ``recognizer.weight`` > 0 at fit).
 ``estimates.speed_states`` > 0 (default 10, chosen by gvf_eval's cross-validation on HAPT's training
-subjects, as ``estimates.scale="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for
-the warp, with that many left-right states per class (the HHMM's other defaults, the same
-standardised takes as the recognizer; saved with the model), and the warp runs it; the
-recognizer, if any, is left to the class. More states place the expected position more finely (a
-posterior that sits on one state for a fifth of the gesture reads a speed that steps by a
-state's width).
+subjects, as ``estimates.scale="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for the
+warp, with that many left-right states per class (the HHMM's other defaults, the same standardised
+takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any, is
+left to the class. More states place the expected position more finely (a posterior that sits on one
+state for a fifth of the gesture reads a speed that steps by a state's width).
 
-``Estimates(scale="warp_fitted")``: the class's scale by least squares along the warp's
-alignment (:func:`warp_scale`): the frames relative to the gesture's start regressed on the
-pass's expected mean frame (its posterior over the states times their Gaussian means)
-relative to the one at the first frame, forgotten by ``1 / estimates.scale_window`` per frame and pulled
-towards the particles' ``"fitted"`` scale (``SCALE_FIT_PRIOR``), which the rescaled warp
-uses to bring the frame back to the template's size (so the reported scale does not feed
-back into the alignment). With the particles' speed (``estimates.speed="sampled"``) the
-rescaled warp runs for the scale alone. With a local warp (``estimates.speed_window`` > 0) the fit is
-still about the first frame since the reset.
+``Estimates(scale="warp_fitted")``: the class's scale by least squares along the warp's alignment
+(:func:`warp_scale`): the frames relative to the gesture's start regressed on the pass's expected
+mean frame (its posterior over the states times their Gaussian means) relative to the one at the
+first frame, forgotten by ``1 / estimates.scale_window`` per frame and pulled towards the particles'
+``"fitted"`` scale (``SCALE_FIT_PRIOR``), which the rescaled warp uses to bring the frame back to
+the template's size (so the reported scale does not feed back into the alignment). With the
+particles' speed (``estimates.speed="sampled"``) the rescaled warp runs for the scale alone. With a
+local warp (``estimates.speed_window`` > 0) the fit is still about the first frame since the reset.
 """
 
 from __future__ import annotations

@@ -33,7 +33,8 @@ def own_take(datasets_dir):
         for j in range(len(takes)):
             if labels[j] != labels[i] and 3 <= subjects[j] <= 6:
                 ds.add(takes[j], label=labels[j])
-        model = gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
+        model = gm.GVF(300, uniform_scale=True,
+                       estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
         out.append((model, takes[i], model.labels_.index(labels[i])))
     return out
 
@@ -83,10 +84,14 @@ def test_the_alignment_changes_speed_and_scale_only():
     ds = _shapes_dataset()
     x = _x()
     # (the gate, which reads speed and scale into the class's pool, off)
-    before = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(scale="fitted", speed="sampled")).fit(ds)
+    before = gm.GVF(300, random_state=2,
+                    recognizer=gm.GVF.Recognizer(gate=0.0),
+                    estimates=gm.GVF.Estimates(scale="fitted", speed="sampled")).fit(ds)
     a = before.stream().run(x)
     for speed, scale in (("align", "fitted"), ("sampled", "align"), ("align", "align")):
-        b = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds).stream().run(x)
+        b = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds).stream().run(x)
         _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
                                    "instant_likelihoods"))
         speeds = np.array([r.speed for r in b])
@@ -110,7 +115,9 @@ def test_each_estimate_is_its_own_beside_the_warp():
     x = _x()
 
     def run(speed, scale):
-        m = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds)
+        m = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds)
         res = m.stream().run(x)
         return np.array([r.speed for r in res]), np.array([r.scale for r in res])
 
@@ -125,7 +132,8 @@ def test_each_estimate_is_its_own_beside_the_warp():
 
 
 def test_reset_starts_the_alignment_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=20.0)).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=20.0)).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [(r.speed.copy(), r.scale.copy()) for r in (s.step(f) for f in x[:40])]
@@ -151,7 +159,9 @@ def test_a_window_makes_the_speed_local():
     k = gm.GVF(300).fit(ds).labels_.index("wave")
 
     def end_speed(window):
-        m = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="align", speed_window=window), alignment=gm.GVF.Alignment(speed="slope")).fit(ds)  # (the chord reads no window)
+        m = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align", speed_window=window),
+                   alignment=gm.GVF.Alignment(speed="slope")).fit(ds)  # (the chord reads no window)
         res = m.stream().run(x)
         mid = res[half - 1].speed[k]
         return res[-1].speed[k] / mid
@@ -176,11 +186,13 @@ def test_bad_settings_are_refused_with_their_name():
     for name in ("estimates__speed_window", "estimates__scale_window"):
         for bad in (0.5, -1.0, float("nan"), "long"):
             with pytest.raises(GesturemapError, match=name):
-                gm.GVF(100, **{name: bad}, estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
+                gm.GVF(100, **{name: bad},
+                       estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
 
 
 def test_save_and_load_keep_the_alignment_settings(tmp_path):
-    model = gm.GVF(200, random_state=3, estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=30.0, scale_window=50.0)).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=30.0, scale_window=50.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
     assert params["estimates"]["speed"] == "align" and params["estimates"]["scale"] == "align"

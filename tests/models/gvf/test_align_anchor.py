@@ -36,7 +36,9 @@ def other_subjects(datasets_dir):
     for j in range(len(takes)):
         if 3 <= subjects[j] <= 8:
             ds.add(takes[j], label=labels[j])
-    model = gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed="align_anchor"), alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds)
+    model = gm.GVF(300, uniform_scale=True,
+                   estimates=gm.GVF.Estimates(speed="align_anchor"),
+                   alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds)
     own = [i for i in range(len(takes)) if subjects[i] == 1]
     pick = [[i for i in own if labels[i] == name][n]
             for name, n in (("STAND_TO_SIT", 0), ("LIE_TO_STAND", 1))]
@@ -67,7 +69,9 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (so the truth of the
     speed is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed="align_anchor"), alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
+    return gm.GVF(300, uniform_scale=True,
+                  estimates=gm.GVF.Estimates(speed="align_anchor"),
+                  alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
 
 
 @pytest.mark.parametrize("reading, bound", [("slope", 0.05), ("chord", 0.07)])
@@ -107,7 +111,9 @@ def test_its_candidates_are_the_open_alignments_and_it_changes_the_speed_only(mo
     ``"align_open"``'s bit for bit."""
     ds = _shapes_dataset()
     x = _x()
-    model = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds)
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds)
     ref = model.stream().run(x)  # "align_open", the default
     model.set_params(estimates__speed="align_anchor")
     monkeypatch.setattr(gvf_align_anchor, "CANDIDATE_POSTURE", 0.0)
@@ -125,7 +131,8 @@ def test_its_candidates_are_the_open_alignments_and_it_changes_the_speed_only(mo
 
 
 def test_reset_starts_it_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="align_anchor")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align_anchor")).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [r.speed.copy() for r in (s.step(f) for f in x)]

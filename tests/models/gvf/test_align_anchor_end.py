@@ -25,7 +25,9 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (the truth of the speed
     is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed="align_anchor"), alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
+    return gm.GVF(300, uniform_scale=True,
+                  estimates=gm.GVF.Estimates(speed="align_anchor"),
+                  alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
 
 
 def _cut_and_held(take, share=0.7, frames=20):

@@ -51,8 +51,10 @@ def rules(datasets_dir):
     # restart, the default, in test_align_reset_margin.py)
     # (the per-frame rule at the alignments' earlier floor, 0.1, where it
     # fails after a pause; at today's 0.02 it reads these two takes' pauses too, 0.977-1.067)
-    models = {"per frame": gm.GVF(300, uniform_scale=True, alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1)).fit(ds),
-              "connected": gm.GVF(300, uniform_scale=True, **CONNECTED, alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)}
+    models = {"per frame": gm.GVF(300, uniform_scale=True,
+                                  alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1)).fit(ds),
+              "connected": gm.GVF(300, uniform_scale=True, **CONNECTED,
+                                  alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)}
     return models, two
 
 
@@ -62,7 +64,8 @@ def test_the_defaults_are_the_connected_rule_of_issue_18x():
 
 
 def test_a_null_cost_of_0_is_the_per_frame_rule_of_before():
-    model = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1, max_step=12)).fit(_shapes_dataset())  # (the floor and step of then)
+    model = gm.GVF(300, random_state=2,
+                   alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1, max_step=12)).fit(_shapes_dataset())  # (the floor and step of then)
     res = model.stream().run(_x())
     for j, speed in PER_FRAME_BEFORE.items():
         assert_as_recorded(res[j].speed, speed)

@@ -96,7 +96,8 @@ def test_the_default_is_the_cvs_floor_and_the_floor_reaches_the_stream():
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, alignment=gm.GVF.Alignment(floor=0.03)).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(floor=0.03)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     assert json.loads(path.read_text())["params"]["alignment"]["floor"] == 0.03
     loaded = gm.load(path)

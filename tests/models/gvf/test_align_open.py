@@ -31,7 +31,9 @@ def two_takes(datasets_dir):
     the open alignment's paths per frame (``alignment.null_cost=0``; the connected rule, the
     default, in test_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed=how), alignment=gm.GVF.Alignment(max_step=12, speed="slope", null_cost=0.0)).fit(ds)
+    models = {how: gm.GVF(300, uniform_scale=True,
+                          estimates=gm.GVF.Estimates(speed=how),
+                          alignment=gm.GVF.Alignment(max_step=12, speed="slope", null_cost=0.0)).fit(ds)
               for how in ("align_open", "align")}
     return models, two
 
@@ -116,8 +118,12 @@ def _x():
 def test_it_changes_the_speed_only_and_keeps_finite_speeds():
     ds = _shapes_dataset()
     x = _x()
-    a = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
-    model = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(speed="align_open")).fit(ds)
+    a = gm.GVF(300, random_state=2,
+               recognizer=gm.GVF.Recognizer(gate=0.0),
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed="align_open")).fit(ds)
     b = model.stream().run(x)
     _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
                                "instant_likelihoods", "scale"))
@@ -132,7 +138,8 @@ def test_it_changes_the_speed_only_and_keeps_finite_speeds():
 
 
 def test_reset_starts_it_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="align_open")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align_open")).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [r.speed.copy() for r in (s.step(f) for f in x[:60])]
@@ -158,7 +165,8 @@ def test_bad_settings_are_refused_with_their_name():
 
 
 def test_save_and_load_keep_the_setting(tmp_path):
-    model = gm.GVF(200, random_state=3, estimates=gm.GVF.Estimates(speed="align_open", speed_window=30.0)).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="align_open", speed_window=30.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
     assert params["estimates"]["speed"] == "align_open" and params["estimates"]["speed_window"] == 30.0

@@ -93,12 +93,15 @@ def test_the_rule_against_a_re_statement():
 def test_the_default_and_none_the_open_alignment_as_before():
     ds = _shapes_dataset()
     assert gm.GVF().alignment.reset_margin == 400.0  # chosen by cross-validation on HAPT
-    res = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(reset_margin=None, floor=0.1, max_step=12)).fit(ds).stream().run(_x())  # (the floor and step of then)
+    res = gm.GVF(300, random_state=2,
+                 alignment=gm.GVF.Alignment(reset_margin=None, floor=0.1, max_step=12)).fit(ds).stream().run(_x())  # (the floor and step of then)
     for j, speed in BEFORE.items():
         assert_as_recorded(res[j].speed, speed)
     # the per-frame rule has no totals to compare: the margin does nothing there
-    c = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(null_cost=0.0, reset_margin=None)).fit(ds).stream().run(_x())
-    d = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds).stream().run(_x())
+    c = gm.GVF(300, random_state=2,
+               alignment=gm.GVF.Alignment(null_cost=0.0, reset_margin=None)).fit(ds).stream().run(_x())
+    d = gm.GVF(300, random_state=2,
+               alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds).stream().run(_x())
     _same_stream(c, d)
 
 
@@ -182,7 +185,8 @@ def test_a_second_gesture_restarts(margin_models):
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, alignment=gm.GVF.Alignment(reset_margin=40.0)).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(reset_margin=40.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     assert json.loads(path.read_text())["params"]["alignment"]["reset_margin"] == 40.0
     loaded = gm.load(path)

@@ -43,7 +43,8 @@ BEFORE = {
 def test_the_particles_target_at_weight_1_is_the_scale_of_before():
     defaults = gm.GVF().get_params(deep=True)  # chosen by cross-validation, re-scored since
     assert (defaults["alignment__scale_target"], defaults["alignment__scale_prior"]) == ("amplitude", 5.0)
-    model = gm.GVF(100, random_state=3, alignment=gm.GVF.Alignment(scale_target="particles", scale_prior=1.0, max_step=12)).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(scale_target="particles", scale_prior=1.0, max_step=12)).fit(_shapes_dataset())
     res = model.stream().run(_x())
     for j, scale in BEFORE.items():
         assert_as_recorded(res[j].scale, scale)
@@ -118,7 +119,8 @@ def test_the_amplitude_target_reads_a_smaller_gesture_sooner(datasets_dir):
 def test_saved_loaded_and_older_files(tmp_path):
     # 1: an earlier default (files store it); 20: another
     for prior in (1.0, 20.0):
-        model = gm.GVF(100, random_state=3, alignment=gm.GVF.Alignment(scale_target="amplitude", scale_prior=prior)).fit(_shapes_dataset())
+        model = gm.GVF(100, random_state=3,
+                       alignment=gm.GVF.Alignment(scale_target="amplitude", scale_prior=prior)).fit(_shapes_dataset())
         path = model.save(tmp_path / f"gvf{prior}")
         params = json.loads(path.read_text())["params"]
         assert (params["alignment"]["scale_target"], params["alignment"]["scale_prior"]) == ("amplitude",

@@ -23,7 +23,9 @@ def chords(datasets_dir):
     alignment reading the chord (300 particles, one scale for all inputs; the open
     alignment's paths compared per frame, ``alignment.null_cost=0``, as measured here)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, estimates=gm.GVF.Estimates(speed=how), alignment=gm.GVF.Alignment(speed="chord", null_cost=0.0)).fit(ds) for how in ("align_open", "align")}
+    models = {how: gm.GVF(300, uniform_scale=True,
+                          estimates=gm.GVF.Estimates(speed=how),
+                          alignment=gm.GVF.Alignment(speed="chord", null_cost=0.0)).fit(ds) for how in ("align_open", "align")}
     return models, two
 
 

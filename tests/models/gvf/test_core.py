@@ -40,7 +40,8 @@ def _replay(label: str, speed: float, scale: float, angle: float = 0.0) -> np.nd
 def test_speed_and_scale_are_estimated_within_15_percent(label):
     # (the particles' fitted scale: the warp's, 18i's default, reads the wave x2 as 1.59 in
     # absolute terms, its HHMM's mean path being smaller than the template: 18i's notes)
-    model = gm.GVF(random_state=7, estimates=gm.GVF.Estimates(scale="fitted")).fit(_shapes_dataset())
+    model = gm.GVF(random_state=7,
+                   estimates=gm.GVF.Estimates(scale="fitted")).fit(_shapes_dataset())
     x = _replay(label, 1.5, 2.0)
     res = model.stream().run(x)
     k = model.labels_.index(label)
@@ -71,9 +72,12 @@ def test_the_stream_is_seeded_and_the_seed_matters():
     ds = _shapes_dataset()
     x = _replay("wave", 0.8, 1.3)
     # (the particles' speed: the default since 18q, the open alignment's, has no seed)
-    a = gm.GVF(300, random_state=5, estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
-    b = gm.GVF(300, random_state=5, estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
-    c = gm.GVF(300, random_state=6, estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    a = gm.GVF(300, random_state=5,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    b = gm.GVF(300, random_state=5,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    c = gm.GVF(300, random_state=6,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
     np.testing.assert_array_equal([r.speed for r in a], [r.speed for r in b])
     assert not np.array_equal([r.speed for r in a], [r.speed for r in c])
 
@@ -107,7 +111,8 @@ def test_bad_parameters_are_named():
 
 
 def test_mean_template_and_save_load_with_rotation(tmp_path):
-    model = gm.GVF(200, rotation=True, templates=gm.GVF.Templates(kind="mean")).fit(_shapes_dataset())
+    model = gm.GVF(200, rotation=True,
+                   templates=gm.GVF.Templates(kind="mean")).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     x = _replay("line", 1.2, 0.7, 0.2)
     for a, b in zip(model.stream().run(x), loaded.stream().run(x), strict=True):
@@ -161,7 +166,9 @@ def test_several_templates_per_class_follow_the_variant_performed():
     ds = _two_variant_dataset()
     # (the particles' fitted scale, converted by their template's factors: the warp's HHMM
     # blends both variants of the class)
-    model = gm.GVF(random_state=4, templates=gm.GVF.Templates(per_class=2), estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
+    model = gm.GVF(random_state=4,
+                   templates=gm.GVF.Templates(per_class=2),
+                   estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
     k = model.labels_.index("draw")
     a, b = model.class_offsets_[k], model.class_offsets_[k + 1]
     assert b - a == 2
@@ -195,7 +202,9 @@ def test_several_templates_per_class_follow_the_variant_performed():
 
 
 def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path):
-    model = gm.GVF(300, random_state=1, templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, start_posture=True, posture_weight=0.5, speed_weight=0.2), tracking=gm.GVF.Tracking(restart_probability=0.1)).fit(_two_variant_dataset())
+    model = gm.GVF(300, random_state=1,
+                   templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, start_posture=True, posture_weight=0.5, speed_weight=0.2),
+                   tracking=gm.GVF.Tracking(restart_probability=0.1)).fit(_two_variant_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     for name in ("templates_", "offsets_", "class_offsets_", "speed_factors_",
@@ -226,8 +235,10 @@ def test_a_held_final_posture_keeps_the_gesture_with_a_small_restart_probability
     x = _replay("wave", 1.0, 1.0)
     held = np.vstack([x, np.repeat(x[-1:], 40, axis=0)])
     k = 2  # labels are sorted: circle, line, wave
-    hold = gm.GVF(random_state=3, tracking=gm.GVF.Tracking(restart_probability=0.02)).fit(ds).stream().run(held)
-    again = gm.GVF(random_state=3, tracking=gm.GVF.Tracking(restart_probability=1.0)).fit(ds).stream().run(held)
+    hold = gm.GVF(random_state=3,
+                  tracking=gm.GVF.Tracking(restart_probability=0.02)).fit(ds).stream().run(held)
+    again = gm.GVF(random_state=3,
+                   tracking=gm.GVF.Tracking(restart_probability=1.0)).fit(ds).stream().run(held)
     assert hold[-1].label == "wave"
     still = slice(len(x), len(x) + 20)  # the first 20 frames of the held final posture
     assert min(r.progress[k] for r in hold[still]) > 0.85
@@ -246,10 +257,12 @@ def test_start_posture_tells_apart_gestures_that_differ_only_where_they_start():
         ds.add(shape + [3.0, 3.0] + rng.normal(0, 0.05, (80, 2)), label="high")
     for label, at in (("low", 0.0), ("high", 3.0)):
         x = shape + at
-        with_start = gm.GVF(random_state=2, templates=gm.GVF.Templates(start_posture=True)).fit(ds).stream().run(x)
+        with_start = gm.GVF(random_state=2,
+                            templates=gm.GVF.Templates(start_posture=True)).fit(ds).stream().run(x)
         assert all(r.label == label for r in with_start[3:])
         # without it only the shape relative to the start counts: both classes fit alike
-        without = gm.GVF(random_state=2, templates=gm.GVF.Templates(start_posture=False)).fit(ds).stream().run(x)
+        without = gm.GVF(random_state=2,
+                         templates=gm.GVF.Templates(start_posture=False)).fit(ds).stream().run(x)
         assert abs(np.diff(without[10].log_likelihoods)[0]) < abs(
             np.diff(with_start[10].log_likelihoods)[0])
 
@@ -258,7 +271,11 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
     """A file without the new parameters and arrays (saved before templates.per_class,
     templates.start_posture, tracking.restart_probability, templates.learned_tolerance) loads with one template per
     class, no start posture and an immediate restart: as a model so set now runs."""
-    model = gm.GVF(300, random_state=2, templates=gm.GVF.Templates(per_class=1, start_posture=False, learned_tolerance=False, posture_weight=0.0, speed_weight=0.0), tracking=gm.GVF.Tracking(restart_probability=1.0), recognizer=gm.GVF.Recognizer(weight=0.0, states=5), estimates=gm.GVF.Estimates(speed_states=0, scale="sampled")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   templates=gm.GVF.Templates(per_class=1, start_posture=False, learned_tolerance=False, posture_weight=0.0, speed_weight=0.0),
+                   tracking=gm.GVF.Tracking(restart_probability=1.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="sampled")).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates__per_class", "templates__start_posture",
                                     "tracking__restart_probability", "templates__learned_tolerance",
                                     "templates__posture_weight",
@@ -367,7 +384,9 @@ def test_posture_and_its_spread_at_each_phase():
 def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
     """A file without the postures and their parameters (saved before them) runs exactly as
     a model with them off."""
-    model = gm.GVF(300, random_state=2, templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, posture_weight=0.0, speed_weight=0.0), recognizer=gm.GVF.Recognizer(weight=0.0, states=5)).fit(_two_variant_dataset())
+    model = gm.GVF(300, random_state=2,
+                   templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, posture_weight=0.0, speed_weight=0.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5)).fit(_two_variant_dataset())
     kept = [k for k in model.dump()[1]
             if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]
     _check_old_file_runs_as(model, ("templates__posture_weight", "templates__speed_weight",
@@ -385,7 +404,8 @@ def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_o
         ds.add(SHAPES["wave"](np.linspace(0, 1, n)) + rng.normal(0, 0.02, (n, 2)), label="whole")
         ds.add(SHAPES["wave"](np.linspace(0, 0.5, n)) + rng.normal(0, 0.02, (n, 2)),
                label="half")
-    model = gm.GVF(random_state=1, templates=gm.GVF.Templates(per_class=1, speed_weight=0.0)).fit(ds)
+    model = gm.GVF(random_state=1,
+                   templates=gm.GVF.Templates(per_class=1, speed_weight=0.0)).fit(ds)
     k = model.labels_.index("half")
     lengths = np.array([96, 100, 104], dtype=float)
     for c in range(2):

@@ -122,7 +122,8 @@ def test_the_default_is_the_declared_runs_choice():
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, alignment=gm.GVF.Alignment(margin_speed=0.5)).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(margin_speed=0.5)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     assert json.loads(path.read_text())["params"]["alignment"]["margin_speed"] == 0.5
     loaded = gm.load(path)

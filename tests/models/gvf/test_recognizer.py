@@ -26,9 +26,13 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
     ds = _shapes_dataset()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
     # (the particles' speed, as the code before the recognizer read it)
-    plain = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(weight=0.0, states=5), estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
+    plain = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5),
+                   estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
     assert plain.recognizer.weight == 0.0 and plain.recognizer_ is None
-    with_rec = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(weight=0.5, states=5), estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
+    with_rec = gm.GVF(300, random_state=2,
+                      recognizer=gm.GVF.Recognizer(weight=0.5, states=5),
+                      estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
     assert with_rec.recognizer_ is not None
     with_rec.set_params(recognizer__weight=0.0)
     _same_stream(plain.stream().run(x), with_rec.stream().run(x))
@@ -96,7 +100,9 @@ def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wron
     for x, y, s in zip(takes, labels, subjects, strict=True):
         if s > 2:
             ds.add(x, label=y)
-    model = gm.GVF(300, tolerance=0.15, uniform_scale=True, random_state=0, templates=gm.GVF.Templates(learned_tolerance=True), recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying")).fit(ds)
+    model = gm.GVF(300, tolerance=0.15, uniform_scale=True, random_state=0,
+                   templates=gm.GVF.Templates(learned_tolerance=True),
+                   recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying")).fit(ds)
     test = [i for i in range(len(takes)) if subjects[i] <= 2]
     right = {0.0: [], 0.5: []}
     for w in right:
@@ -114,7 +120,8 @@ def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wron
 
 
 def test_save_and_load_keep_the_recognizer(tmp_path):
-    model = gm.GVF(200, random_state=3, recognizer=gm.GVF.Recognizer(weight=0.4, states=4)).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   recognizer=gm.GVF.Recognizer(weight=0.4, states=4)).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     assert loaded.recognizer_.states == 4 and loaded.recognizer_.labels_ == model.labels_
@@ -145,7 +152,8 @@ def test_bad_recognizer_settings_are_named():
     short.add(np.arange(8.0).reshape(4, 2)[::-1], label="b")
     with pytest.raises(GesturemapError, match="recognizer__states"):
         gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=5)).fit(short)
-    gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=2), estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(short).stream().step([0.0, 1.0])
+    gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=2),
+           estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(short).stream().step([0.0, 1.0])
 
 
 @pytest.mark.parametrize("window", [15.0, 0.0])
@@ -155,7 +163,9 @@ def test_a_fitted_scale_follows_the_size_and_leaves_the_particles(window):
     particles and every other estimate are those of the sampled scale, bit for bit."""
     ds = _shapes_dataset()
     sampled = gm.GVF(1000, recognizer=gm.GVF.Recognizer(weight=0.0)).fit(ds)
-    fitted = gm.GVF(1000, recognizer=gm.GVF.Recognizer(weight=0.0), estimates=gm.GVF.Estimates(scale="fitted", scale_window=window)).fit(ds)
+    fitted = gm.GVF(1000,
+                    recognizer=gm.GVF.Recognizer(weight=0.0),
+                    estimates=gm.GVF.Estimates(scale="fitted", scale_window=window)).fit(ds)
     for label, speed, size in (("circle", 1.3, 1.5), ("wave", 0.8, 0.6)):
         x = _replay(label, speed, size)
         k = fitted.labels_.index(label)
@@ -174,7 +184,11 @@ def test_the_fitted_scale_is_the_least_squares_scale_of_a_particle_path():
     t = np.linspace(0, 1, 50)
     ds = gm.Dataset()
     ds.add(np.c_[t, t**2], label="a")
-    model = gm.GVF(1, uniform_scale=True, standardize=False, templates=gm.GVF.Templates(start_posture=False, posture_weight=0.0, speed_weight=0.0), tracking=gm.GVF.Tracking(phase_noise=0.0, speed_noise=0.0, scale_noise=0.0, phase_spread=0.0, speed_spread=0.0, scale_spread=0.0), recognizer=gm.GVF.Recognizer(weight=0.0), estimates=gm.GVF.Estimates(scale="fitted", scale_window=0.0)).fit(ds)
+    model = gm.GVF(1, uniform_scale=True, standardize=False,
+                   templates=gm.GVF.Templates(start_posture=False, posture_weight=0.0, speed_weight=0.0),
+                   tracking=gm.GVF.Tracking(phase_noise=0.0, speed_noise=0.0, scale_noise=0.0, phase_spread=0.0, speed_spread=0.0, scale_spread=0.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="fitted", scale_window=0.0)).fit(ds)
     x = np.c_[t, t**2] * 1.7
     res = model.stream().run(x)
     tmpl = model.templates_

@@ -41,7 +41,8 @@ def _runs_as_recorded(model, recorded) -> None:
 
 
 def test_decaying_is_the_pool_as_before():
-    _runs_as_recorded(gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(weight=0.5, states=5, decision="decaying", gate=0.0)).fit(_shapes_dataset()), BEFORE)
+    _runs_as_recorded(gm.GVF(300, random_state=2,
+                             recognizer=gm.GVF.Recognizer(weight=0.5, states=5, decision="decaying", gate=0.0)).fit(_shapes_dataset()), BEFORE)
 
 
 def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forgetting():
@@ -50,7 +51,8 @@ def test_cumulative_pools_the_hhmm_log_likelihood_since_the_reset_without_forget
     and the decision can be switched at run time on the same model."""
     ds = _shapes_dataset()
     w = 0.4
-    model = gm.GVF(300, random_state=1, recognizer=gm.GVF.Recognizer(weight=w, states=5, decision="cumulative", gate=0.0)).fit(ds)
+    model = gm.GVF(300, random_state=1,
+                   recognizer=gm.GVF.Recognizer(weight=w, states=5, decision="cumulative", gate=0.0)).fit(ds)
     x = _stream_x()
     pooled = model.stream().run(x)
     alone = model.set_params(recognizer__weight=0.0).stream().run(x)
@@ -82,7 +84,8 @@ def _standardized(ds, model) -> gm.Dataset:
 def _saved_and_loaded(tmp_path, name: str, value) -> gm.GVF:
     """A GVF (recognizer 0.5) with the run-time setting ``name=value``, saved and loaded: it
     keeps the setting and streams as the model saved. Returns the loaded model."""
-    model = gm.GVF(200, random_state=3, **{name: value}, recognizer=gm.GVF.Recognizer(weight=0.5)).fit(
+    model = gm.GVF(200, random_state=3, **{name: value},
+                   recognizer=gm.GVF.Recognizer(weight=0.5)).fit(
         _shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params(deep=True)[name] == value
@@ -94,7 +97,8 @@ def _saved_and_loaded(tmp_path, name: str, value) -> gm.GVF:
 def test_the_decision_is_saved_and_old_files_load_decaying(tmp_path):
     _saved_and_loaded(tmp_path, "recognizer__decision", "cumulative")
     # a file saved before the setting existed runs as "decaying" did
-    old = gm.GVF(200, random_state=3, recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying")).fit(_shapes_dataset())
+    old = gm.GVF(200, random_state=3,
+                 recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying")).fit(_shapes_dataset())
     _check_old_file_runs_as(old, ("recognizer__decision",), list(old.dump()[1]))
 
 

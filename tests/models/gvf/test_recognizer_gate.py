@@ -34,7 +34,8 @@ def _resized_x() -> np.ndarray:
 
 
 def test_plain_and_gate_off_are_the_stream_as_before():
-    model = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0)).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0)).fit(_shapes_dataset())
     # (the CVs' choice, docs/decisions.md: the gate at 1)
     assert gm.GVF().recognizer.gate == 1.0
     res = model.stream().run(_resized_x())
@@ -52,7 +53,10 @@ def test_the_gate_moves_the_weight_towards_the_hhmm_when_the_estimates_are_near_
     # (the warp's scale and the open alignment's speed from the first frame, the defaults
     # when this was measured; with 18p's "align" scale the least weight here is 0.51, with
     # 18y's alignment.reset_margin the largest 0.63)
-    model = gm.GVF(300, random_state=1, recognizer=gm.GVF.Recognizer(weight=w, states=5, decision="cumulative", gate=g), estimates=gm.GVF.Estimates(scale="warp_fitted"), alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)
+    model = gm.GVF(300, random_state=1,
+                   recognizer=gm.GVF.Recognizer(weight=w, states=5, decision="cumulative", gate=g),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted"),
+                   alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)
     x = _stream_x()
     gated = model.stream().run(x)
     alone = model.set_params(recognizer__weight=0.0).stream().run(x)
@@ -84,11 +88,13 @@ def test_the_gate_is_saved_and_old_files_load_it_off(tmp_path):
     for name, value in (("recognizer__gate", 0.2),):
         loaded = _saved_and_loaded(tmp_path / name, name, value)
         # run time: switched back, the loaded model runs as the default does
-        default = gm.GVF(200, random_state=3, recognizer=gm.GVF.Recognizer(weight=0.5)).fit(_shapes_dataset())
+        default = gm.GVF(200, random_state=3,
+                         recognizer=gm.GVF.Recognizer(weight=0.5)).fit(_shapes_dataset())
         _same_stream(loaded.set_params(**{name: default.get_params(deep=True)[name]}).stream().run(
             _stream_x()), default.stream().run(_stream_x()))
     # a file saved before the setting existed runs as 0 (the gate off) did
-    before = gm.GVF(200, random_state=3, recognizer=gm.GVF.Recognizer(weight=0.5, gate=0.0)).fit(_shapes_dataset())
+    before = gm.GVF(200, random_state=3,
+                    recognizer=gm.GVF.Recognizer(weight=0.5, gate=0.0)).fit(_shapes_dataset())
     _check_old_file_runs_as(before, ("recognizer__gate",),
                             list(before.dump()[1]))
 

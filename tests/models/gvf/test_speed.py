@@ -44,7 +44,9 @@ def _stream_x():
 def test_sampled_is_the_stream_before():
     # (the recognizer as it was then: w 0.5, "decaying"; 18h's defaults differ)
     # (and the warp and scale as they were then: 18i's defaults differ)
-    model = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying", states=5, gate=0.0), estimates=gm.GVF.Estimates(speed="sampled", speed_states=0, scale="fitted")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying", states=5, gate=0.0),
+                   estimates=gm.GVF.Estimates(speed="sampled", speed_states=0, scale="fitted")).fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, (label, log, speed, scale) in BEFORE.items():
         assert res[j].label_index == label
@@ -61,8 +63,12 @@ def test_a_warp_speed_changes_the_speed_only(how):
     x = _stream_x()
     # (the particles' fitted scale: the warp's follows the warp's alignment, which "warp"
     # does not rescale; 18l's gate, which reads the speed into the pool's weight, off)
-    sampled = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
-    warp = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(gate=0.0), estimates=gm.GVF.Estimates(speed=how, scale="fitted")).fit(ds)
+    sampled = gm.GVF(300, random_state=2,
+                     recognizer=gm.GVF.Recognizer(gate=0.0),
+                     estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
+    warp = gm.GVF(300, random_state=2,
+                  recognizer=gm.GVF.Recognizer(gate=0.0),
+                  estimates=gm.GVF.Estimates(speed=how, scale="fitted")).fit(ds)
     a, b = sampled.stream().run(x), warp.stream().run(x)
     _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress", "scale",
                                "instant_likelihoods"))
@@ -101,7 +107,10 @@ def hapt_gvf(datasets_dir):
             ds.add(takes[i], label=labels[i])
     # (the recognizer's 5-state warp and the fitted scale, with which these tests' figures
     # were measured; 18i's defaults differ:
-    model = gm.GVF(300, tolerance=0.15, uniform_scale=True, templates=gm.GVF.Templates(per_class=4, learned_tolerance=True), recognizer=gm.GVF.Recognizer(states=5), estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
+    model = gm.GVF(300, tolerance=0.15, uniform_scale=True,
+                   templates=gm.GVF.Templates(per_class=4, learned_tolerance=True),
+                   recognizer=gm.GVF.Recognizer(states=5),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
     return model, [(takes[i], labels[i]) for i in range(len(takes)) if subjects[i] <= 2]
 
 
@@ -148,7 +157,8 @@ def test_on_real_takes_the_rescaled_warp_also_reads_them_twice_as_big(hapt_gvf):
 
 
 def test_save_and_load_keep_the_speed_estimate(tmp_path):
-    model = gm.GVF(200, random_state=3, estimates=gm.GVF.Estimates(speed="warp_rescaled", speed_window=LOCAL)).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="warp_rescaled", speed_window=LOCAL)).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.estimates.speed == "warp_rescaled" and loaded.estimates.speed_window == LOCAL
     assert loaded.get_params() == model.get_params()
@@ -163,7 +173,8 @@ def test_the_warp_runs_on_first_differences_only():
     HHMM was not trained on."""
     from gesturemap.models.gvf.speed import warp_hhmm
 
-    model = gm.GVF(200, random_state=3, estimates=gm.GVF.Estimates(speed="warp")).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="warp")).fit(_shapes_dataset())
     assert model.recognizer_.delta_lag == 1 and model.speed_hhmm_.delta_lag == 1
     rec = warp_hhmm(model)
     assert rec.deltas
@@ -184,7 +195,9 @@ def test_bad_speed_settings_are_named():
         with pytest.raises(GesturemapError, match="estimates__speed_window"):
             gm.GVF(100, estimates=gm.GVF.Estimates(speed_window=bad)).fit(ds)
     # the recognizer's time warp (speed_states=0) needs the recognizer HHMM
-    model = gm.GVF(100, recognizer=gm.GVF.Recognizer(weight=0.0), estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
     model.set_params(estimates__speed="warp")
     with pytest.raises(GesturemapError, match="recognizer__weight > 0"):
         model.stream()
@@ -205,7 +218,9 @@ WARP_BEFORE = {
 
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
 def test_a_file_saved_before_speed_window_reads_the_warp_as_before(how):
-    model = gm.GVF(300, random_state=2, recognizer=gm.GVF.Recognizer(states=5), estimates=gm.GVF.Estimates(speed=how, speed_window=0.0, speed_states=0, scale="fitted")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(states=5),
+                   estimates=gm.GVF.Estimates(speed=how, speed_window=0.0, speed_states=0, scale="fitted")).fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, speed in WARP_BEFORE[how].items():
         assert_as_recorded(res[j].speed, speed)
@@ -271,7 +286,8 @@ def test_the_local_warp_reads_speeds_against_the_reference_template():
     # the particles' speed is relative to the class's reference template (speed_factors_
     # times a template's length); the local warp converts the HHMM's frames to it: a
     # reference twice as long reads twice the speed; 18f's warp (window 0) keeps the HHMM's
-    model = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="warp_rescaled")).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="warp_rescaled")).fit(_shapes_dataset())
     x = _stream_x()
     factors = model.speed_factors_.copy()
     for window, factor in ((LOCAL, 2.0), (0.0, 1.0)):

@@ -27,7 +27,8 @@ def _model(ds, states, how="warp_rescaled", **kw):
     # (the scale along the warp would follow it; the recognizer's 5 states, as measured;
     # 18l's gate, which reads the speed and scale into the pool's weight, off)
     kw = {"estimates__scale": "fitted", "recognizer__states": 5, "recognizer__gate": 0.0, **kw}
-    return gm.GVF(300, random_state=2, **kw, estimates=gm.GVF.Estimates(speed=how, speed_states=states)).fit(ds)
+    return gm.GVF(300, random_state=2, **kw,
+                  estimates=gm.GVF.Estimates(speed=how, speed_states=states)).fit(ds)
 
 
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
@@ -191,10 +192,14 @@ def test_warp_fitted_reads_a_shape_twice_as_big(shapes):
 
 
 def test_warp_fitted_needs_a_warp_hhmm(shapes):
-    model = gm.GVF(100, recognizer=gm.GVF.Recognizer(weight=0.0), estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=0)).fit(shapes)
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=0)).fit(shapes)
     with pytest.raises(GesturemapError, match="warp_fitted"):
         model.stream()
-    model = gm.GVF(100, recognizer=gm.GVF.Recognizer(weight=0.0), estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=10)).fit(shapes)
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=10)).fit(shapes)
     assert np.isfinite([r.scale for r in model.stream().run(_stream_x())]).all()
 
 
@@ -206,7 +211,9 @@ def test_warp_fitted_scale_stays_a_size_where_the_warp_blends_variants():
 
     from .test_core import SHAPES, _two_variant_dataset
 
-    model = gm.GVF(random_state=4, templates=gm.GVF.Templates(per_class=2), estimates=gm.GVF.Estimates(scale="warp_fitted")).fit(_two_variant_dataset())
+    model = gm.GVF(random_state=4,
+                   templates=gm.GVF.Templates(per_class=2),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted")).fit(_two_variant_dataset())
     x = SHAPES["wave"](np.linspace(0, 1, round(70 / 1.5)))
     x = (x - x[0]) * 2.0 + x[0]
     scales = np.array([r.scale for r in model.stream().run(x)])
