@@ -31,22 +31,23 @@ move in a gesture carry no information on its size).
 - **step time**: p50/p99 of ``stream.step`` (Python call and Result included) against particle
   count, on the test stream.
 
-Which HHMM GVF's time-warp speed runs (``speed_states``: 0, the recognizer HHMM's 5 states
-per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's scale
-is read (``scale_estimate``: ``"fitted"``, each particle's least-squares scale along its path,
+Settings are named as ``gm.GVF``'s parameter groups name them (``estimates__speed_states``:
+``GVF(estimates=GVF.Estimates(speed_states=...))``; the grids' flat dicts pass them so).
+Which HHMM GVF's time-warp speed runs (``estimates__speed_states``: 0, the recognizer HHMM's 5
+states per class; 10 or 20, an HHMM of its own trained inside ``GVF.fit``) and how the class's
+scale is read (``estimates__scale``: ``"fitted"``, each particle's least-squares scale along its path,
 or ``"warp_fitted"``, along the warp's alignment; since 18p, ``"align"`` for both speed and
 scale, an open-end alignment of each template: ``--grid 18p``; since 18q, ``"align_open"``,
 one that restarts and holds: ``--grid 18q``) are chosen by 2-fold
 cross-validation grouped by subject *within the training subjects* (criterion: the mean of
 recognition after 30 %, the fraction of relative speed and of relative scale within 15 %, on
 a third of each fold's takes and three conditions); the other settings
-(``templates_per_class``, ``tolerance`` / ``learned_tolerance``, ``uniform_scale``,
-``scale_noise``, ``posture_weight``, ``speed_weight``, ``restart_probability``,
-``speed_noise``, ``scale_window``, ``speed_estimate`` and
-``speed_window``, the recognizer's ``recognizer_decision``, ``recognizer_states``,
-``recognizer_weight``, ``recognizer_schedule``, ``recognizer_input`` and
-``recognizer_gate``, ...) are held at values found by earlier runs of the same
-cross-validation. Nothing is chosen on the test subjects.
+(the templates per class, ``tolerance`` and the learned tolerance, ``uniform_scale``, the
+scale noise, the posture and speed weights, the restart probability, the speed noise, the
+windows of the scale and speed estimates, the recognizer's decision, states, weight, schedule,
+input and gate, ...) are held at values found by earlier runs of the same cross-validation
+(the recognizer's schedule and input, which grids 18k and 18l kept at "constant" and
+"plain", have since left the package). Nothing is chosen on the test subjects.
 
 Run from the repository root::
 
@@ -92,13 +93,13 @@ GRID_18P = (("warp_rescaled", 0.0, "warp_fitted", 100.0), ("align", 0.0, "warp_f
             ("align", 30.0, "align", 100.0), ("align", 100.0, "align", 100.0))
 #: 18p's rows for the package defaults: ``gm.GVF()`` (first: ties go to it) and it with the
 #: alignment's scale, speed, both
-DEFAULTS_18P = ({}, {"scale_estimate": "align"}, {"speed_estimate": "align"},
-                {"speed_estimate": "align", "scale_estimate": "align"})
+DEFAULTS_18P = ({}, {"estimates__scale": "align"}, {"estimates__speed": "align"},
+                {"estimates__speed": "align", "estimates__scale": "align"})
 #: 18q's grid (declared): (speed_estimate, speed_window) at 18p's
 #: chosen settings; 18p's choice first (ties go to it)
 GRID_18Q = (("align", 0.0), ("align_open", 0.0), ("align_open", 30.0), ("align_open", 100.0))
 #: 18q's rows for the package default speed: ``gm.GVF()`` (first) and it with "align_open"
-DEFAULTS_18Q = ({}, {"speed_estimate": "align_open"})
+DEFAULTS_18Q = ({}, {"estimates__speed": "align_open"})
 
 
 def load_takes(folder: Path = HAPT) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
@@ -303,7 +304,7 @@ def cross_validate(takes, labels, subjects, train_idx, grid, particles, rng):
                 fitted[key] = gm.GVF(particles, **params).fit(dataset(takes, labels, tr))
             # every run-time setting, the row's or the default (a setting a row leaves out must
             # not stay at the value an earlier row set on the same cached model)
-            row = {**gm.GVF(particles).get_params(), **params}
+            row = {**gm.GVF(particles).get_params(deep=True), **params}
             model = fitted[key].set_params(**{k: v for k, v in row.items() if k in runtime})
             out = run_conditions(model, takes, labels, te, conditions)
             s = summarise(out)["all"]
@@ -344,21 +345,21 @@ def step_times(model_ds, x, counts, params, rounds=3, extra=None):
     variants measured in the same rounds."""
     variants = {"": params, **(extra or {})}
     default = gm.GVF()
-    if params.get("posture_weight", default.posture_weight) > 0:
-        variants["no_posture"] = {**params, "posture_weight": 0.0}
-    rec = params.get("recognizer_weight", default.recognizer_weight) > 0
-    fitted = params.get("scale_estimate", default.scale_estimate) != "sampled"
+    if params.get("templates__posture_weight", default.templates.posture_weight) > 0:
+        variants["no_posture"] = {**params, "templates__posture_weight": 0.0}
+    rec = params.get("recognizer__weight", default.recognizer.weight) > 0
+    fitted = params.get("estimates__scale", default.estimates.scale) != "sampled"
     if rec:
         # (a time-warp speed needs the recognizer: without it, the particles' speed)
-        variants["no_recognizer"] = {**params, "recognizer_weight": 0.0,
-                                     "speed_estimate": "sampled"}
+        variants["no_recognizer"] = {**params, "recognizer__weight": 0.0,
+                                     "estimates__speed": "sampled"}
     if fitted:
-        variants["sampled_scale"] = {**params, "scale_estimate": "sampled"}
+        variants["sampled_scale"] = {**params, "estimates__scale": "sampled"}
     if rec and fitted:  # the step as it was before both (bit for bit the same stream)
-        variants["before"] = {**params, "recognizer_weight": 0.0, "scale_estimate": "sampled",
-                              "speed_estimate": "sampled"}
-    if params.get("speed_estimate", default.speed_estimate) != "sampled":
-        variants["sampled_speed"] = {**params, "speed_estimate": "sampled"}
+        variants["before"] = {**params, "recognizer__weight": 0.0, "estimates__scale": "sampled",
+                              "estimates__speed": "sampled"}
+    if params.get("estimates__speed", default.estimates.speed) != "sampled":
+        variants["sampled_speed"] = {**params, "estimates__speed": "sampled"}
     streams = {(v, n): gm.GVF(n, **p).fit(model_ds).stream()
                for v, p in variants.items() for n in counts}
     per: dict = {key: [] for key in streams}
@@ -484,8 +485,6 @@ def markdown(report: dict) -> str:
              "before": "without the recognizer, sampled scale and speed",
              **{k: k for k in steps if str(k).startswith(("speed_states=", "scale_estimate=",
                                                          "speed_estimate=",
-                                                         "recognizer_schedule=",
-                                                         "recognizer_input=",
                                                          "recognizer_gate="))}}
     counts = [n for n, v in steps.items() if "p50_ms" in v]
 
@@ -598,12 +597,12 @@ def main() -> None:
         subs = np.array(sorted(set(subjects)))
         rng.shuffle(subs)  # the held-out split, as below: the same folds follow
         train_idx = [i for i in range(len(takes)) if subjects[i] not in set(subs[:7].tolist())]
-        grid = [{}, {"speed_estimate": "warp_rescaled"}, {"uniform_scale": True},
-                {"learned_tolerance": True}, {"tolerance": 0.15, "learned_tolerance": True},
-                {"learned_tolerance": True, "uniform_scale": True},
-                {"learned_tolerance": True, "speed_estimate": "warp_rescaled"},
-                {"learned_tolerance": True, "uniform_scale": True,
-                 "speed_estimate": "warp_rescaled"}]  # the evaluated settings at tolerance 0.6
+        grid = [{}, {"estimates__speed": "warp_rescaled"}, {"uniform_scale": True},
+                {"templates__learned_tolerance": True}, {"tolerance": 0.15, "templates__learned_tolerance": True},
+                {"templates__learned_tolerance": True, "uniform_scale": True},
+                {"templates__learned_tolerance": True, "estimates__speed": "warp_rescaled"},
+                {"templates__learned_tolerance": True, "uniform_scale": True,
+                 "estimates__speed": "warp_rescaled"}]  # the evaluated settings at tolerance 0.6
         cv = cross_validate(takes, labels, subjects, train_idx, grid, 1000, rng)
         Path(args.out).write_text(json.dumps({"cv": cv}, indent=1, default=float))
         return
@@ -656,19 +655,19 @@ def main() -> None:
     # This grid (declared before the held-out run) chooses how the
     # class's speed is read: the particles' sampled speed, each class's time warp under the
     # recognizer HHMM, or that time warp on the frame divided by the class's scale estimate.
-    fixed = {"template": "mean", "start_posture": True, "likelihood_window": 200.0,
-             "speed_spread": 0.6, "scale_spread": 0.6, "templates_per_class": 4,
-             "tolerance": 0.15, "learned_tolerance": True, "uniform_scale": True,
-             "scale_noise": 0.05, "posture_weight": 0.3, "speed_weight": 0.1,
-             "restart_probability": 0.002, "speed_noise": 0.015, "recognizer_weight": 0.5,
-             "scale_estimate": "fitted", "scale_window": 100.0}
+    fixed = {"templates__kind": "mean", "templates__start_posture": True, "likelihood_window": 200.0,
+             "tracking__speed_spread": 0.6, "tracking__scale_spread": 0.6, "templates__per_class": 4,
+             "tolerance": 0.15, "templates__learned_tolerance": True, "uniform_scale": True,
+             "tracking__scale_noise": 0.05, "templates__posture_weight": 0.3, "templates__speed_weight": 0.1,
+             "tracking__restart_probability": 0.002, "tracking__speed_noise": 0.015, "recognizer__weight": 0.5,
+             "estimates__scale": "fitted", "estimates__scale_window": 100.0}
     # 18g's grid chose how far back the rescaled warp looks (``speed_window`` 0, 18f's mean
     # since the reset: docs/gvf_local_warp.json). 18h's grid (declared
     # before its held-out run) chose how the recognizer HHMM's
     # evidence is read and pooled: its decision (``"decaying"`` with the GVF's
     # likelihood_window, 200, or ``"cumulative"``, no forgetting), its states (5, 10) and
     # the pool weight (0.3, 0.5, 0.7, 1); 18g's choice first (ties go to the earlier row).
-    fixed = {**fixed, "speed_estimate": "warp_rescaled", "speed_window": 0.0}
+    fixed = {**fixed, "estimates__speed": "warp_rescaled", "estimates__speed_window": 0.0}
     # 18h's grid chose the recognizer's decision "cumulative", 5 states, weight 0.3
     #. This grid (declared before the
     # held-out run) chooses which HHMM the rescaled warp runs: the recognizer's (0, 18h's
@@ -676,8 +675,8 @@ def main() -> None:
     # how the class's scale is read: each particle's least-squares scale along its path
     # ("fitted", 18e's choice, first) or the least-squares scale along the warp's alignment
     # ("warp_fitted").
-    fixed = {**fixed, "recognizer_decision": "cumulative", "recognizer_states": 5,
-             "recognizer_weight": 0.3}
+    fixed = {**fixed, "recognizer__decision": "cumulative", "recognizer__states": 5,
+             "recognizer__weight": 0.3}
     # 18i's grid chose speed_states 10 and "warp_fitted". With the
     # ``--grid 18i`` flag it runs again. This grid (declared before
     # the run) chooses the recognizer HHMM's states, decision and pool weight again, now that
@@ -703,37 +702,34 @@ def main() -> None:
     # scale_window); beside it, the same folds' CV of ``gm.GVF()`` with the alignment's
     # estimates (``cv_defaults``: the rule for the package defaults, not the held-out run's).
     if args.grid == "18i":
-        grid = [{**fixed, "speed_states": n, "scale_estimate": s}
+        grid = [{**fixed, "estimates__speed_states": n, "estimates__scale": s}
                 for n in SPEED_STATES for s in ("fitted", "warp_fitted")]
     elif args.grid == "18j":
-        fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted"}
-        grid = [{**fixed, "recognizer_states": n, "recognizer_decision": d,
-                 "recognizer_weight": w}
+        fixed = {**fixed, "estimates__speed_states": 10, "estimates__scale": "warp_fitted"}
+        grid = [{**fixed, "recognizer__states": n, "recognizer__decision": d,
+                 "recognizer__weight": w}
                 for n in (5, 10) for d in ("cumulative", "decaying")
                 for w in (0.3, 0.5, 0.7, 1.0)]
-    elif args.grid == "18k":
-        fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted",
-                 "recognizer_states": 10, "recognizer_decision": "cumulative"}
-        grid = [{**fixed, "recognizer_schedule": s, "recognizer_weight": w}
-                for s, w in (("constant", 0.5), ("constant", 0.3), ("progress", 0.5),
-                             ("progress", 0.3))]
+    elif args.grid in ("18k", "18l"):
+        # what these grids compared besides the kept values (the "progress" schedule, the
+        # rescaled inputs) left the package after they rejected it: run them from the
+        # repository's history, before GVF's settings were grouped
+        raise SystemExit(f"--grid {args.grid}: its alternatives were removed from gm.GVF; "
+                         "run it from the code before they were (git history).")
     else:
-        fixed = {**fixed, "speed_states": 10, "scale_estimate": "warp_fitted",
-                 "recognizer_states": 10, "recognizer_decision": "cumulative",
-                 "recognizer_weight": 0.5, "recognizer_schedule": "constant"}
-        if args.grid == "18l":
-            grid = [{**fixed, "recognizer_input": i, "recognizer_gate": g}
-                    for i in ("plain", "rescaled", "rescaled_jacobian") for g in (0.0, 0.2, 0.5)]
-        elif args.grid == "18o":
-            grid = [{**fixed, "recognizer_input": "plain", "recognizer_weight": w,
-                     "recognizer_gate": g} for w in (0.5, 0.3) for g in (0.5, 1.0, 2.0, 4.0)]
+        fixed = {**fixed, "estimates__speed_states": 10, "estimates__scale": "warp_fitted",
+                 "recognizer__states": 10, "recognizer__decision": "cumulative",
+                 "recognizer__weight": 0.5}
+        if args.grid == "18o":
+            grid = [{**fixed, "recognizer__weight": w,
+                     "recognizer__gate": g} for w in (0.5, 0.3) for g in (0.5, 1.0, 2.0, 4.0)]
         else:
-            fixed = {**fixed, "recognizer_input": "plain", "recognizer_gate": 1.0}
-            grid = [{**fixed, "speed_estimate": sp, "speed_window": sw, "scale_estimate": sc,
-                     "scale_window": cw} for sp, sw, sc, cw in GRID_18P]
+            fixed = {**fixed, "recognizer__gate": 1.0}
+            grid = [{**fixed, "estimates__speed": sp, "estimates__speed_window": sw, "estimates__scale": sc,
+                     "estimates__scale_window": cw} for sp, sw, sc, cw in GRID_18P]
             if args.grid == "18q":  # 18p's choice: "align" speed (0), "align" scale (30)
-                fixed = {**fixed, "scale_estimate": "align", "scale_window": 30.0}
-                grid = [{**fixed, "speed_estimate": sp, "speed_window": sw}
+                fixed = {**fixed, "estimates__scale": "align", "estimates__scale_window": 30.0}
+                grid = [{**fixed, "estimates__speed": sp, "estimates__speed_window": sw}
                         for sp, sw in GRID_18Q]
     params: dict = {}
     if not args.quick:
@@ -749,8 +745,8 @@ def main() -> None:
                                                    DEFAULTS_18Q, 1000, copy.deepcopy(same_folds))
             report["back_to_back_folds"] = folds_back_to_back(
                 takes, labels, subjects, train_idx,
-                {"sampled": {}, "align_open": {"speed_estimate": "align_open"},
-                 "align": {"speed_estimate": "align"}}, same_folds)
+                {"sampled": {}, "align_open": {"estimates__speed": "align_open"},
+                 "align": {"estimates__speed": "align"}}, same_folds)
     report["chosen_params"] = params
     train_ds = dataset(takes, labels, train_idx)
     model = gm.GVF(1000, **params).fit(train_ds)
@@ -764,7 +760,7 @@ def main() -> None:
     tr_all = np.vstack([takes[i] for i in train_idx])
     mean, std = tr_all.mean(0), tr_all.std(0) + 1e-12
     hh = hhmm_curves(train_ds, takes, labels, test_idx, conditions, mean, std)
-    w = params.get("recognizer_weight", gm.GVF().recognizer_weight)
+    w = params.get("recognizer__weight", gm.GVF().recognizer.weight)
     name = f"GVF + HHMM expert (w={w:g})" if w > 0 else "GVF"
     curves = {name: {k: v["accuracy_by_fraction"] for k, v in held.items()
                       if "accuracy_by_fraction" in v}, "HHMM": hh}
@@ -773,30 +769,27 @@ def main() -> None:
     stream_x = np.vstack([takes[i] for i in test_idx[:20]])
     report["step_time"] = step_times(
         train_ds, stream_x[:1000 if args.quick else 3000], (100, 500, 1000, 2000), params,
-        args.rounds, {**{f"speed_states={n}": {**params, "speed_states": n}
-                         for n in SPEED_STATES if params and n != params.get("speed_states", 0)},
-                      **{f"scale_estimate={s}": {**params, "scale_estimate": s}
+        args.rounds, {**{f"speed_states={n}": {**params, "estimates__speed_states": n}
+                         for n in SPEED_STATES if params and n != params.get("estimates__speed_states", 0)},
+                      **{f"scale_estimate={s}": {**params, "estimates__scale": s}
                          for s in ("fitted", "warp_fitted", "align")
-                         if params and s != params.get("scale_estimate")},
-                      **{f"speed_estimate={s}": {**params, "speed_estimate": s}
+                         if params and s != params.get("estimates__scale")},
+                      **{f"speed_estimate={s}": {**params, "estimates__speed": s}
                          for s in ("warp_rescaled", "align", "align_open")
-                         if params and s != params.get("speed_estimate")},
-                      **{f"recognizer_input={s}": {**params, "recognizer_input": s}
-                         for s in ("plain", "rescaled_jacobian") if params
-                         and s != params.get("recognizer_input", "plain")},
-                      **{f"recognizer_gate={g:g}": {**params, "recognizer_gate": g}
+                         if params and s != params.get("estimates__speed")},
+                      **{f"recognizer_gate={g:g}": {**params, "recognizer__gate": g}
                          for g in (0.0, 0.5) if params
-                         and g != params.get("recognizer_gate", 0.0)}})
+                         and g != params.get("recognizer__gate", 0.0)}})
     # two takes streamed back to back without a reset (declared)
     report["back_to_back"] = back_to_back(
         train_ds, takes, labels, subjects, test_idx,
-        {"sampled": {**params, "speed_estimate": "sampled"},
-         "warp_rescaled (since the reset)": {**params, "speed_estimate": "warp_rescaled",
-                                             "speed_window": 0.0},
+        {"sampled": {**params, "estimates__speed": "sampled"},
+         "warp_rescaled (since the reset)": {**params, "estimates__speed": "warp_rescaled",
+                                             "estimates__speed_window": 0.0},
          "chosen": params,
-         "align (since the reset)": {**params, "speed_estimate": "align", "speed_window": 0.0},
-         "align_open": {**params, "speed_estimate": "align_open", "speed_window": 0.0},
-         "gm.GVF()": {}, "gm.GVF(speed_estimate=align_open)": {"speed_estimate": "align_open"}})
+         "align (since the reset)": {**params, "estimates__speed": "align", "estimates__speed_window": 0.0},
+         "align_open": {**params, "estimates__speed": "align_open", "estimates__speed_window": 0.0},
+         "gm.GVF()": {}, "gm.GVF(speed_estimate=align_open)": {"estimates__speed": "align_open"}})
     plot(curves, Path(args.out).with_suffix(".png"))
     Path(args.out).write_text(json.dumps(report, indent=1, default=float))
     print(json.dumps({k: report[k] for k in ("chosen_params", "step_time")}, indent=1))

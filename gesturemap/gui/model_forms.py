@@ -17,14 +17,18 @@ from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY, check_params
-from ..models.base import FOLLOWING_DECISIONS, with_new_names
+from ..models.base import FOLLOWING_DECISIONS, ParamGroup, fold_groups, with_new_names
 from ..models.classic import ACTIVATIONS, SVM_KERNELS
 from ..models.dtw import NORMALIZATIONS, PRECISIONS
 from ..models.gmm import COVARIANCE_MODES, MULTICLASS_REGRESSION
-from ..models.gvf.core import SCALE_ESTIMATES, TEMPLATES
-from ..models.gvf.recognizer import RECOGNIZER_DECISIONS, RECOGNIZER_SCHEDULES
-from ..models.gvf.rescaled import RECOGNIZER_INPUTS
-from ..models.gvf.speed import ALIGN_SCALE_TARGETS, ALIGN_SPEEDS, SPEED_ESTIMATES
+from ..models.gvf.params import (
+    ALIGN_SCALE_TARGETS,
+    ALIGN_SPEEDS,
+    RECOGNIZER_DECISIONS,
+    SCALE_ESTIMATES,
+    SPEED_ESTIMATES,
+    TEMPLATES,
+)
 from ..models.hhmm import REGRESSION_ESTIMATORS, TRANSITIONS
 
 __all__ = [
@@ -50,14 +54,13 @@ CHOICES: dict[str, tuple[str, ...]] = {
     # model refuses the ones it does not know (the instantaneous models: "following")
     "normalization": tuple(NORMALIZATIONS),  # DTW
     "precision": tuple(PRECISIONS),  # DTW
-    "scale_estimate": tuple(SCALE_ESTIMATES),  # GVF
-    "template": tuple(TEMPLATES),  # GVF
-    "speed_estimate": tuple(SPEED_ESTIMATES),  # GVF
-    "align_speed": tuple(ALIGN_SPEEDS),  # GVF
-    "align_scale_target": tuple(ALIGN_SCALE_TARGETS),  # GVF
-    "recognizer_decision": tuple(RECOGNIZER_DECISIONS),  # GVF
-    "recognizer_schedule": tuple(RECOGNIZER_SCHEDULES),  # GVF
-    "recognizer_input": tuple(RECOGNIZER_INPUTS),  # GVF
+    # GVF's groups' fields, by their nested names (``<group>__<field>``)
+    "estimates__scale": tuple(SCALE_ESTIMATES),
+    "templates__kind": tuple(TEMPLATES),
+    "estimates__speed": tuple(SPEED_ESTIMATES),
+    "alignment__speed": tuple(ALIGN_SPEEDS),
+    "alignment__scale_target": tuple(ALIGN_SCALE_TARGETS),
+    "recognizer__decision": tuple(RECOGNIZER_DECISIONS),
 }
 #: Parameters the forms do not show (class_params has its own editor; n_jobs is the engine's).
 #: A value given for one is kept as it is.
@@ -76,9 +79,9 @@ _FROM_ONE = {
     "min_samples_leaf",
     "decimate",
     "particles",  # GVF
-    "templates_per_class",
-    "recognizer_states",
-    "align_max_step",
+    "templates__per_class",
+    "recognizer__states",
+    "alignment__max_step",
     "delta_lag",  # HHMM, GMM
 }
 #: Float parameters that may be negative.
@@ -145,6 +148,20 @@ def _editor(name: str, default: Any, value: Any) -> QtWidgets.QWidget | None:
     return editor
 
 
+def _flat(params: dict[str, Any], groups: set[str]) -> dict[str, Any]:
+    """``params`` with each parameter group (a group, or the dict of its fields a project
+    holds) of ``groups`` given as its fields, ``<group>__<field>``: an editor each."""
+    out: dict[str, Any] = {}
+    for name, value in params.items():
+        if isinstance(value, ParamGroup):
+            value = value.get_params()
+        if name in groups and isinstance(value, dict):
+            out.update({f"{name}__{k}": v for k, v in value.items()})
+        else:
+            out[name] = value
+    return out
+
+
 def _value(editor: QtWidgets.QWidget) -> Any:
     if isinstance(editor, QtWidgets.QComboBox):
         return editor.currentText()
@@ -201,18 +218,23 @@ class ParamsForm(QtWidgets.QWidget):
         self.defaults: dict[str, Any] = {}
         self._given: dict[str, Any] = {}
         self._kept: dict[str, Any] = {}
+        self._groups: set[str] = set()
 
     def show_params(self, kind: str, params: dict[str, Any] | None) -> None:
         """Editors for ``kind``'s parameters, showing ``params`` (the others: defaults)."""
         while self.form.rowCount():
             self.form.removeRow(0)
         self.kind = kind
-        self.defaults = MODEL_REGISTRY[kind]().get_params()
+        # a parameter group's fields each have an editor, named <group>__<field>
+        shallow = MODEL_REGISTRY[kind]().get_params()
+        self._groups = {n for n, v in shallow.items() if isinstance(v, ParamGroup)}
+        self.defaults = _flat(shallow, self._groups)
         self._given = dict(params or {})
         try:  # settings written before a parameter was renamed: its editor, by the new name
             self._given = with_new_names(MODEL_REGISTRY[kind], self._given)
         except GesturemapError:  # both names given: kept as they are, the check says so
             pass
+        self._given = _flat(self._given, self._groups)
         self.editors, self._kept = {}, {}
         for name, default in self.defaults.items():
             value = self._given.get(name, default)
@@ -236,7 +258,8 @@ class ParamsForm(QtWidgets.QWidget):
                 self._kept[name] = value
 
     def values(self) -> dict[str, Any]:
-        """Every parameter as shown (defaults for those without an editor)."""
+        """Every parameter as shown (defaults for those without an editor); a parameter
+        group's fields by their nested names (``alignment__max_step``)."""
         return {**self.defaults, **self._kept, **{n: _value(e) for n, e in self.editors.items()}}
 
     def params(self) -> dict[str, Any]:
@@ -251,7 +274,8 @@ class ParamsForm(QtWidgets.QWidget):
                 out[name] = self._kept[name]
         for name, value in self._kept.items():
             out.setdefault(name, value)
-        return out
+        # a group's fields go back into its dict, as the model and a project take them
+        return fold_groups(MODEL_REGISTRY[self.kind], out) if self._groups else out
 
 
 def _new_output(target: str, type_: str) -> dict[str, Any]:

@@ -273,6 +273,75 @@ class Cancel:
 ProgressCallback = Callable[[float, str], None]
 
 
+@dataclass(frozen=True)
+class ParamGroup:
+    """A few related parameters of a model, held as one value (``GVF(alignment=...)``), as
+    scikit-learn's meta-estimators hold their sub-estimators: ``model.get_params(deep=True)``
+    names each field ``<group>__<field>`` and ``model.set_params(<group>__<field>=...)``
+    changes one. Frozen (a model shares it with its copies and nobody changes it behind the
+    model's back: :meth:`replace` gives a new one) and checked when built, each error naming
+    the group and the field. Saved as a plain JSON object of its fields.
+
+    A subclass is a frozen dataclass whose fields have the defaults and whose
+    :meth:`_check` raises on a bad value; :attr:`name` is the model parameter holding it.
+    """
+
+    #: The model parameter that holds the group (for error messages).
+    name: ClassVar[str] = "group"
+
+    def __post_init__(self) -> None:
+        self._check()
+
+    def _check(self) -> None:  # pragma: no cover - overridden
+        pass
+
+    def _field(self, field: str) -> str:
+        """How an error names one of the fields: ``alignment__max_step``, as
+        ``set_params`` and ``get_params(deep=True)`` name it."""
+        return f"{self.name}__{field}"
+
+    @classmethod
+    def from_value(cls, value: Any) -> ParamGroup:
+        """``value`` as a group: itself, a dict of (some of) its fields (a saved model's or a
+        project's JSON; the others keep their defaults), or None (every default)."""
+        if value is None:
+            return cls()
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, dict):
+            known = [f.name for f in fields(cls)]
+            unknown = [k for k in value if k not in known]
+            if unknown:
+                raise validation_error(f"{cls.name} key", unknown[0], "one of " + ", ".join(known))
+            return cls(**value)
+        raise validation_error(cls.name, value,
+                               f"a {cls.__qualname__}(...) or a dict of its fields")
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Every field and its value (a plain dict: what a saved model holds)."""
+        del deep
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def replace(self, **changes: Any) -> ParamGroup:
+        """A copy with ``changes`` (field names), checked."""
+        return type(self).from_value({**self.get_params(), **changes})
+
+    def __eq__(self, other: object) -> bool:
+        # a group equals the same values given as a dict (a project's settings), so that
+        # comparing a model's value with its settings does not see a change that is none
+        if isinstance(other, dict):
+            try:
+                other = type(self).from_value(other)
+            except GesturemapError:
+                return False
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.get_params() == other.get_params()  # type: ignore[union-attr]
+
+    def __hash__(self) -> int:
+        return hash((type(self), tuple(self.get_params().items())))
+
+
 class BaseModel:
     """Parameters, fitted-state checks, batch helpers and saving shared by every model."""
 
@@ -295,11 +364,16 @@ class BaseModel:
     #: Parameters a class may override through ``class_params``.
     class_overridable: ClassVar[tuple[str, ...]] = ()
     #: Values of parameters added after a model could already be saved: a file that does not
-    #: name one was saved before it existed and loads with the behaviour it had then.
+    #: name one was saved before it existed and loads with the behaviour it had then (a
+    #: group's field: ``<group>__<field>``).
     legacy_params: ClassVar[dict[str, Any]] = {}
     #: Old names of renamed parameters, ``{old: new}``: still accepted by ``__init__`` and
     #: ``set_params`` (with a DeprecationWarning), and read from saved models and projects.
     renamed_params: ClassVar[dict[str, str]] = {}
+    #: Parameters removed after the project's experiments rejected every value but one,
+    #: ``{name: (value, why)}``: that value is still accepted (code: a DeprecationWarning;
+    #: files: silently) and does what it did; another value is refused, saying why.
+    removed_params: ClassVar[dict[str, tuple[Any, str]]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -308,19 +382,46 @@ class BaseModel:
         names = [p for p in sig.parameters if p != "self"]
         return names + [IGNORE_PARAM] if IGNORE_PARAM not in names else names
 
-    def get_params(self) -> dict[str, Any]:
-        """Every constructor parameter and its current value."""
-        return {name: copy.deepcopy(getattr(self, name)) for name in self._param_names()}
+    def get_params(self, deep: bool = False) -> dict[str, Any]:
+        """Every constructor parameter and its current value; with ``deep``, also each field
+        of a parameter group as ``<group>__<field>`` (scikit-learn's nested parameters)."""
+        out = {name: copy.deepcopy(getattr(self, name)) for name in self._param_names()}
+        if deep:
+            for name, value in list(out.items()):
+                if isinstance(value, ParamGroup):
+                    out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
+        return out
 
     def set_params(self, **params: Any) -> BaseModel:
         """Change parameters. Run-time ones (e.g. ``likelihood_window``) apply to new streams
-        at once; the others take effect at the next ``fit``."""
+        at once; the others take effect at the next ``fit``. A field of a parameter group is
+        ``<group>__<field>`` (``alignment__max_step=24``); a whole group may be given as a
+        group or a dict of its fields."""
         names = self._param_names()
-        params = with_new_names(type(self), params, warn=True)
+        params = with_new_names(type(self), params, warn=True, fold=False)
+        nested: dict[str, dict[str, Any]] = {}
         for key, value in params.items():
+            group, sep, field = key.partition("__")
+            if sep and group in names:
+                nested.setdefault(group, {})[field] = value
+                continue
             if key not in names:
                 raise bad_param(key, value, "one of " + ", ".join(names))
+            current = getattr(self, key, None)
+            if isinstance(current, ParamGroup):
+                value = type(current).from_value(value)
             setattr(self, key, value)
+        for group, changes in nested.items():
+            current = getattr(self, group, None)
+            if not isinstance(current, ParamGroup):
+                raise bad_param(f"{group}__{next(iter(changes))}", changes,
+                                f"a parameter of {type(self).__name__}: {group} has no fields")
+            known = list(current.get_params())
+            for field, value in changes.items():
+                if field not in known:
+                    raise bad_param(f"{group}__{field}", value,
+                                    "one of " + ", ".join(f"{group}__{k}" for k in known))
+            setattr(self, group, current.replace(**changes))
         self._check_runtime_params()
         self._bank_cache = None
         return self
@@ -495,10 +596,10 @@ class BaseModel:
         return path
 
 
-def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool = False
-                   ) -> dict[str, Any]:
+def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool = False,
+                   fold: bool = True) -> dict[str, Any]:
     """``params`` with the old names of renamed parameters (``cls.renamed_params``) replaced
-    by the new ones.
+    by the new ones, and removed parameters (``cls.removed_params``) left out.
 
     Parameters
     ----------
@@ -507,6 +608,9 @@ def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool =
     warn : emit a DeprecationWarning naming the new name for each old one (for code that
         passes them; a saved model or project is translated silently: re-saving it writes the
         new names).
+    fold : put the fields of parameter groups (``alignment__max_step``, what an old name may
+        now be) into their group's dict (``alignment={"max_step": ...}``), as ``__init__``
+        takes them; False leaves them apart, as ``set_params`` takes them.
 
     Returns
     -------
@@ -516,9 +620,22 @@ def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool =
     Raises
     ------
     GesturemapError
-        When an old name and its new name are both given.
+        When an old name and its new name are both given, or a removed parameter has a value
+        other than the one kept.
     """
     out = dict(params)
+    for old, (kept, why) in cls.removed_params.items():
+        if old not in out:
+            continue
+        value = out.pop(old)
+        if not (value == kept and type(value) is type(kept)):
+            raise GesturemapError(
+                f"{cls.__name__}: {old}={value!r} is no longer available: {why} Leave "
+                f"{old!r} out (it now always does what {old}={kept!r} did).")
+        if warn:
+            warnings.warn(f"{cls.__name__}: {old!r} was removed ({why}); leave it out: "
+                          f"{old}={kept!r} is what it always does now.",
+                          DeprecationWarning, stacklevel=3)
     for old, new in cls.renamed_params.items():
         if old not in out:
             continue
@@ -527,14 +644,60 @@ def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool =
                 f"{cls.__name__}: {old!r} is the old name of {new!r}; give {new!r} only.")
         if warn:
             # stacklevel 3: the caller of __init__ / set_params, which call this
-            warnings.warn(f"{cls.__name__}: {old!r} is deprecated; use {new!r}.",
+            warnings.warn(f"{cls.__name__}: {old!r} is deprecated; use {_spelling(cls, new)}.",
                           DeprecationWarning, stacklevel=3)
         out[new] = out.pop(old)
+    return fold_groups(cls, out) if fold else out
+
+
+def _spelling(cls: type[BaseModel], new: str) -> str:
+    """How to give the parameter ``new``: its name, or for a group's field
+    ``alignment=GVF.Alignment(max_step=...)`` (``alignment__max_step`` in set_params)."""
+    group, sep, field = new.partition("__")
+    if not sep:
+        return repr(new)
+    default = inspect.signature(cls.__init__).parameters.get(group)
+    kind = getattr(getattr(default, "default", None), "__class__", None)
+    if default is None or not isinstance(default.default, ParamGroup):
+        return repr(new)
+    return (f"{group}={cls.__name__}.{kind.__name__}({field}=...) "
+            f"(set_params({new}=...))")
+
+
+def fold_groups(cls: type[BaseModel], params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each ``<group>__<field>`` key put into its group's value, a dict of
+    fields (a group object given too gives the other fields; a field given twice is refused).
+    A new dict; JSON stays JSON."""
+    out: dict[str, Any] = {}
+    nested: dict[str, dict[str, Any]] = {}
+    for key, value in params.items():
+        group, sep, field = key.partition("__")
+        if sep:
+            nested.setdefault(group, {})[field] = value
+        else:
+            out[key] = value
+    for group, changes in nested.items():
+        given = out.get(group)
+        if isinstance(given, ParamGroup):
+            given = given.get_params()
+        elif given is None:
+            given = {}
+        elif isinstance(given, dict):
+            twice = sorted(set(given) & set(changes))
+            if twice:
+                raise GesturemapError(
+                    f"{cls.__name__}: {group}__{twice[0]} is given twice (also in {group}); "
+                    "give it once.")
+        else:
+            raise bad_param(group, given, "a group of settings or a dict of its fields")
+        out[group] = {**given, **changes}
     return out
 
 
 def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
-    out = dict(params)
+    """A model's parameters as JSON holds them: parameter groups as dicts of their fields,
+    ``class_params`` as a list of pairs."""
+    out = {k: v.get_params() if isinstance(v, ParamGroup) else v for k, v in params.items()}
     cp = out.get("class_params")
     if cp:
         # JSON keys are strings: keep the label's type in a list of pairs
@@ -582,7 +745,11 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
     try:
         params = with_new_names(cls, dict(meta["params"]))
         for key, value in cls.legacy_params.items():
-            params.setdefault(key, value)
+            group, sep, field = key.partition("__")
+            if not sep:
+                params.setdefault(key, value)
+            elif isinstance(params.setdefault(group, {}), dict):  # JSON: a dict of fields
+                params[group].setdefault(field, value)
         if params.get("class_params"):
             params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)

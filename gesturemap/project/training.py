@@ -13,6 +13,7 @@ from ..data import Dataset
 from ..errors import GesturemapError
 from ..features import Pipeline
 from ..models import MODEL_REGISTRY, BaseModel
+from ..models.base import ParamGroup
 from ..utils.frame_budget import note_frame_cost
 from .takes import Label, Take
 
@@ -270,8 +271,9 @@ def carry_runtime_settings(settings: dict[str, Any], model: Any) -> list[str]:
     if kind == "featured" and isinstance(params.get("model"), dict):  # its inner model's
         kind, params = params["model"].get("model"), dict(params["model"].get("params") or {})
     family = MODEL_REGISTRY.get(kind)
-    wanted = {name: value for name, value in params.items()
-              if name in getattr(family, "runtime_params", ())}
+    runtime = getattr(family, "runtime_params", ())
+    wanted = {name: value for name, value in _with_fields(params, runtime).items()
+              if name in runtime}
     if getattr(model, "kind", None) != "featured":
         return _carry(model, wanted)
     from ..models.search import model_from_description
@@ -280,15 +282,37 @@ def carry_runtime_settings(settings: dict[str, Any], model: Any) -> list[str]:
     inner = getattr(model, "inner_", None) or model_from_description(spec)
     changed = _carry(inner, wanted)
     if changed:  # its settings (saved, and what a refit builds) say so too
-        model.model = {**spec, "params": {**(spec.get("params") or {}),
-                                          **{name: getattr(inner, name) for name in changed}}}
+        now = inner.get_params(deep=True)
+        params = dict(spec.get("params") or {})
+        for name in changed:
+            group, sep, field = name.partition("__")
+            if sep:  # a group's field: into the group's dict of fields
+                given = params.get(group)
+                given = given.get_params() if isinstance(given, ParamGroup) else given
+                params[group] = {**(given or {}), field: now[name]}
+            else:
+                params[name] = now[name]
+        model.model = {**spec, "params": params}
     return changed
+
+
+def _with_fields(params: dict[str, Any], runtime: tuple[str, ...]) -> dict[str, Any]:
+    """``params`` and, for a parameter group (a group, or the dict of fields a project
+    holds) with run-time fields, each field by its nested name (``alignment__max_step``):
+    a model's run-time settings may be fields of a group."""
+    out = dict(params)
+    for name, value in params.items():
+        if isinstance(value, ParamGroup):
+            value = value.get_params()
+        if isinstance(value, dict) and any(r.startswith(f"{name}__") for r in runtime):
+            out.update({f"{name}__{k}": v for k, v in value.items()})
+    return out
 
 
 def _carry(model: Any, wanted: dict[str, Any]) -> list[str]:
     """Set each of ``wanted`` that is one of ``model``'s run-time parameters and that its
     family accepts; the names changed."""
-    current = model.get_params()
+    current = model.get_params(deep=True)
     changed = []
     for name, value in wanted.items():
         if name not in getattr(model, "runtime_params", ()) or current.get(name) == value:

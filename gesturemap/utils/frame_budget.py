@@ -30,8 +30,9 @@ MEASURE_S = 0.25
 #: took 8.7 ms with 4 templates per class, 3.5 ms with 1, 1.9 ms with the particles' own
 #: speed and scale, and 7.1 ms with a quarter of the particles.
 ADVICE = {
-    "gvf": "for GVF fewer templates per class (templates_per_class), speed_estimate and "
-           "scale_estimate \"sampled\" (no alignments), or fewer particles",
+    "gvf": "for GVF fewer templates per class (templates__per_class), the speed and scale "
+           "\"sampled\" (estimates__speed and estimates__scale: no alignments), or fewer "
+           "particles",
     None: "fewer states, Gaussians, templates or stored examples",
 }
 

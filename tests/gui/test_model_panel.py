@@ -226,7 +226,7 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
     # a new project's settings for the kind (stage_model), untouched by the editors
     stage = stage_model(kind)["params"]
     assert settings["params"] == stage
-    defaults = model.get_params()
+    defaults = model.get_params(deep=True)  # (a parameter group's fields: an editor each)
     assert panel.editors and set(panel.editors) <= set(defaults)
     for name, editor in panel.editors.items():
         if name in CHOICES:  # a string with fixed values: every value offered
@@ -252,51 +252,57 @@ def test_every_kind_shows_a_form_whose_settings_build_its_model(qtbot, kind):
 def test_every_text_setting_of_every_kind_is_offered_as_its_choices():
     """A model parameter whose default is text takes one of a fixed set of values: the form
     offers them as a list (a free text field let a performer type a value only the check at
-    Apply refused; GVF's align_scale_target was one)."""
-    import inspect
-
+    Apply refused; GVF's alignment's scale_target was one). A parameter group's fields count
+    by their nested names."""
     missing = [
         (kind, name)
         for kind, cls in MODEL_REGISTRY.items()
-        for name, p in inspect.signature(cls.__init__).parameters.items()
-        if isinstance(p.default, str) and name not in CHOICES
+        for name, value in cls().get_params(deep=True).items()
+        if isinstance(value, str) and name not in CHOICES
     ]
     assert missing == []
-    assert CHOICES["align_scale_target"] == ("particles", "amplitude")
+    assert CHOICES["alignment__scale_target"] == ("particles", "amplitude")
 
 
 def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
     """GVF's scale estimate and template are offered as their fixed values; its counts
     (particles, templates, the recognizer's states) cannot be set to 0, which it refuses;
-    the warp's states can (0: the recognizer's)."""
+    the warp's states can (0: the recognizer's). A group's field has its own editor, and a
+    changed one comes back in its group's dict, as the model and a project take it."""
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
-    for name, values in (("scale_estimate", ["sampled", "fitted", "warp_fitted", "align"]),
-                         ("template", ["mean", "medoid"]),
-                         ("speed_estimate", ["sampled", "warp", "warp_rescaled", "align",
-                                             "align_open", "align_anchor"]),
-                         ("recognizer_decision", ["decaying", "cumulative"]),
-                         ("recognizer_input", ["plain", "rescaled", "rescaled_jacobian"]),
-                         ("align_speed", ["slope", "chord"])):
+    for name, values in (("estimates__scale", ["sampled", "fitted", "warp_fitted", "align"]),
+                         ("templates__kind", ["mean", "medoid"]),
+                         ("estimates__speed", ["sampled", "warp", "warp_rescaled", "align",
+                                               "align_open", "align_anchor"]),
+                         ("recognizer__decision", ["decaying", "cumulative"]),
+                         ("alignment__speed", ["slope", "chord"])):
         editor = panel.editors[name]
         assert isinstance(editor, QtWidgets.QComboBox), name
         assert [editor.itemText(i) for i in range(editor.count())] == values
-    panel.editors["scale_estimate"].setCurrentText("sampled")
-    assert panel.settings()["params"] == {"scale_estimate": "sampled"}
-    for name in ("particles", "templates_per_class", "recognizer_states", "align_max_step"):
+    panel.editors["estimates__scale"].setCurrentText("sampled")
+    assert panel.settings()["params"] == {"estimates": {"scale": "sampled"}}
+    for name in ("particles", "templates__per_class", "recognizer__states",
+                 "alignment__max_step"):
         editor = panel.editors[name]
         editor.setValue(0)
         assert editor.value() == 1, name
-    panel.editors["align_max_step"].setValue(8)  # (below the default limit, 48)
-    assert panel.settings()["params"]["align_max_step"] == 8
+    panel.editors["alignment__max_step"].setValue(8)  # (below the default limit, 48)
+    assert panel.settings()["params"]["alignment"] == {"max_step": 8}
     # the warp's own HHMM: 0 (the recognizer's) is a value
-    assert panel.editors["speed_states"].value() == 10  # the default
-    panel.editors["speed_states"].setValue(0)
-    assert panel.editors["speed_states"].value() == 0
-    assert panel.settings()["params"]["speed_states"] == 0
+    assert panel.editors["estimates__speed_states"].value() == 10  # the default
+    panel.editors["estimates__speed_states"].setValue(0)
+    assert panel.editors["estimates__speed_states"].value() == 0
+    assert panel.settings()["params"]["estimates"] == {"scale": "sampled", "speed_states": 0}
     assert panel.problems() == []
-    MODEL_REGISTRY["gvf"](**panel.settings()["params"])
+    model = MODEL_REGISTRY["gvf"](**panel.settings()["params"])
+    assert (model.alignment.max_step, model.estimates.speed_states) == (8, 0)
+    # settings saved with the flat names of before show in the groups' editors
+    panel.show_settings({"kind": "gvf", "params": {"align_max_step": 24,
+                                                   "posture_in_particles": False}})
+    assert panel.editors["alignment__max_step"].value() == 24
+    assert panel.settings()["params"] == {"alignment": {"max_step": 24}}
 
 
 @pytest.mark.parametrize("kind, default", [("hhmm", 2), ("gmm", 4)])

@@ -61,7 +61,7 @@ def test_over_the_budget_the_warning_is_kept_with_the_model_and_said():
     before = list(model.training_info_.get("warnings") or [])
     with pytest.warns(UserWarning, match="one frame costs"):
         note = note_frame_cost(model, ds)
-    assert note is not None and "templates_per_class" in note and "fewer particles" in note
+    assert note is not None and "templates__per_class" in note and "fewer particles" in note
     assert model.training_info_["warnings"] == [*before, note]
     assert model.training_info_["step_ms"] > FRAME_BUDGET_S * 1e3
     # saved and loaded, the warning is still there (the window reads it from the engine)

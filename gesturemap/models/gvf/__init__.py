@@ -4,5 +4,6 @@ speed, scale and rotation per class (:class:`~gesturemap.models.gvf.core.GVF`)."
 from __future__ import annotations
 
 from .core import GVF, GVFStream
+from .params import Alignment, Estimates, Recognizer, Templates, Tracking
 
-__all__ = ["GVF", "GVFStream"]
+__all__ = ["GVF", "GVFStream", "Alignment", "Estimates", "Recognizer", "Templates", "Tracking"]

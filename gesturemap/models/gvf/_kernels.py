@@ -18,6 +18,7 @@ is reproducible from its seed and two streams never share a random state.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -113,6 +114,29 @@ def _scaled(value, log_step):
     return min(max(value * math.exp(log_step), FACTOR_MIN), FACTOR_MAX)
 
 
+#: A model's arrays the step reads, shared by its streams: the templates' frames stacked
+#: (T, D), each template's start (``offsets``, M + 1), length and class (``class_offsets``,
+#: C + 1), speed and scale factors, the Gaussians of the shape and of the absolute posture at
+#: each template frame, and the log-normal of each template's class's speeds.
+StepModel = namedtuple("StepModel", (
+    "templates", "offsets", "lengths", "class_offsets", "speed_factors", "scale_factors",
+    "inv_vars", "log_norms", "postures", "posture_inv_vars", "posture_log_norms",
+    "speed_means", "speed_inv_vars", "speed_log_norms"))
+#: A stream's scalars (and its noise and spread vectors).
+StepSettings = namedtuple("StepSettings", (
+    "n_classes", "noise", "spreads", "posture_weight", "posture_in_particles", "speed_weight",
+    "resampling_threshold", "restart_probability", "uniform_scale", "forgetting", "fit_scale",
+    "fit_keep", "fit_prior"))
+#: The particles' state (N rows each), and their fitted-scale sums.
+Particles = namedtuple("Particles", (
+    "cls", "tid", "phase", "speed", "scale", "rot", "offset", "logw", "sxy", "syy"))
+#: What a frame gives per class: smoothed and instant log-evidence, progress, speed, scale,
+#: rotation.
+ClassEstimates = namedtuple("ClassEstimates", ("log", "inst", "phase", "speed", "scale", "rot"))
+#: The frame's random numbers and the step's work arrays.
+Scratch = namedtuple("Scratch", ("normals", "uniforms", "posture_log", "new_idx", "buf"))
+
+
 @njit(cache=True, nogil=True)
 def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread, speed_spread,
                    scale_spread, rotation_spread, cls, tid, phase, speed, scale, rot, offset,
@@ -143,15 +167,14 @@ def init_particles(z, n_classes, class_offsets, uniforms, normals, phase_spread,
 
 
 @njit(cache=True, nogil=True)
-def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_factors, n_classes,  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
-         normals, uniforms, noise, inv_vars, log_norms, postures, posture_inv_vars,
-         posture_log_norms, posture_weight, posture_in_particles, posture_log,
-         speed_weight, speed_means, speed_inv_vars, speed_log_norms,
-         resampling_threshold, restart_probability, uniform_scale, spreads, forgetting, cls,
-         tid, phase, speed, scale, rot, offset, logw, new_idx, buf, class_log, class_inst,
-         class_phase, class_speed, class_scale, class_rot, fit_scale, fit_keep, fit_prior,
-         sxy, syy, absurd):
+def step(z, model, settings, particles, out, scratch, absurd):  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
     """One frame: propagate, weigh, estimate per class, resample each class if needed.
+
+    The arrays come in five named tuples, by job: ``model`` (:class:`StepModel`, the model's
+    templates and Gaussians, read only), ``settings`` (:class:`StepSettings`, the stream's
+    scalars), ``particles`` (:class:`Particles`, their state, updated), ``out``
+    (:class:`ClassEstimates`, what the frame gives per class, written) and ``scratch``
+    (:class:`Scratch`, the frame's random numbers and work arrays).
 
     Each class keeps its own block of particles (so each class always has estimates) and its
     own smoothed log-evidence ``class_log``: ``(1 - forgetting) * class_log + log p(frame)``.
@@ -183,6 +206,15 @@ def step(z, templates, offsets, lengths, class_offsets, speed_factors, scale_fac
     log-likelihood (about -1e60 at 1e30) would otherwise rule the weights and the evidence
     for as long as they remember.
     """
+    (templates, offsets, lengths, class_offsets, speed_factors, scale_factors, inv_vars,
+     log_norms, postures, posture_inv_vars, posture_log_norms, speed_means, speed_inv_vars,
+     speed_log_norms) = model
+    (n_classes, noise, spreads, posture_weight, posture_in_particles, speed_weight,
+     resampling_threshold, restart_probability, uniform_scale, forgetting, fit_scale, fit_keep,
+     fit_prior) = settings
+    cls, tid, phase, speed, scale, rot, offset, logw, sxy, syy = particles
+    class_log, class_inst, class_phase, class_speed, class_scale, class_rot = out
+    normals, uniforms, posture_log, new_idx, buf = scratch
     n = len(phase)
     per = n // n_classes
     d = scale.shape[1]

@@ -1,10 +1,10 @@
-"""GVF's speed and scale read from an open-end alignment (``speed_estimate="align"``,
-``scale_estimate="align"``).
+"""GVF's speed and scale read from an open-end alignment (``estimates.speed="align"``,
+``estimates.scale="align"``).
 
 Per template (every template of every class), a causal open-end dynamic time warping of the
 frames seen since the reset onto the template's beginning, one frame at a time: ``cost[j]`` is
 the least total cost of a path that matches the frames ``0..t`` to template frames ending at
-``j``, each frame advancing the template by 0 to ``K`` frames (the model's ``align_max_step``;
+``j``, each frame advancing the template by 0 to ``K`` frames (the model's ``alignment.max_step``;
 ``cost_t[j] = c(t, j) + min(cost_{t-1}[j-k], k = 0..K)``, the path starting at ``j = 0`` on the
 first frame). Every path has exactly one term per frame, so the open end ``j*(t) = argmin_j
 cost_t[j]`` compares paths of the same length: the template frame the current frame matches.
@@ -16,21 +16,21 @@ at once), and template frame ``j`` (already relative to its start) by the root m
 the template's frames ``0..j``; ``c(t, j)`` is the squared distance between the two. If the
 frames are the template's beginning made ``s`` times bigger (one ``s`` for all inputs) at any
 steady speed, both sides are the same and the cost does not depend on ``s``. Both roots are
-floored at the model's ``align_floor`` (:data:`FLOOR` in older files) times the template's
+floored at the model's ``alignment.floor`` (:data:`FLOOR` in older files) times the template's
 own root mean square (squares added), so the first frames, where nothing has moved yet, do
 not divide by zero.
 
-- **speed**: with ``align_speed="chord"`` (the default) ``j*`` over the frames
+- **speed**: with ``alignment.speed="chord"`` (the default) ``j*`` over the frames
   since the reset (template frames per frame); with ``"slope"`` the least-squares slope of
-  ``j*`` against the frame index, over the frames since the reset (``speed_window`` 0) or with
-  an exponential forgetting of ``1 / speed_window`` per frame, times the template's
+  ``j*`` against the frame index, over the frames since the reset (``estimates.speed_window`` 0) or
+  with an exponential forgetting of ``1 / estimates.speed_window`` per frame, times the template's
   ``speed_factors_`` (the class's reference template's frames), kept in the particles' bounds.
   Before two frames: 1.
 - **scale**: the least-squares scale of ``x_t - x_0`` on the aligned template frame
   ``y[j*(t)]``, per input (or one for all, ``uniform_scale``), sums forgotten by ``1 /
-  scale_window`` per frame (0: since the reset), pulled towards the particles' scale by
-  ``SCALE_FIT_PRIOR`` times the model's ``align_scale_prior``, times ``scale_factors_``; the
-  pull's target is the particles' scale (``align_scale_target="particles"``, and in files saved
+  estimates.scale_window`` per frame (0: since the reset), pulled towards the particles' scale by
+  ``SCALE_FIT_PRIOR`` times the model's ``alignment.scale_prior``, times ``scale_factors_``; the
+  pull's target is the particles' scale (``alignment.scale_target="particles"``, and in files saved
   before that setting existed) or, with ``"amplitude"``, each input's amplitude ratio: the root
   mean square of ``x_i - x_0`` over the frames since the reset over that of the template's
   frames up to ``j*`` (:func:`amplitude_targets`), which is the scale early in a gesture, where
@@ -55,10 +55,10 @@ from .align_open import EDGE, since_reset_until_restart
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: The most template frames one frame may advance the alignment (slopes 0 to this) in files
-#: saved before ``align_max_step`` existed.
+#: saved before ``alignment.max_step`` existed.
 LEGACY_MAX_STEP = 4
 #: The size normalisation's floor, as a fraction of the template's root mean square, in
-#: files saved before ``align_floor`` existed.
+#: files saved before ``alignment.floor`` existed.
 FLOOR = 0.1
 
 
@@ -104,7 +104,7 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
     ``speed_keep``; ``speed_out`` (C,) each class's speed (its best template's), ``best``
     (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost;
     ``max_step`` the most template frames one frame advances a path; ``chord``: the speed is
-    the open end over the frames since the reset (``align_speed="chord"``), else the
+    the open end over the frames since the reset (``alignment.speed="chord"``), else the
     least-squares slope of the open ends. ``queue`` (T,) a buffer: the least of the
     ``max_step + 1`` costs before a cell is a sliding minimum (its queue's values increase
     from the front), so a frame's cost does not grow with ``max_step``."""
@@ -172,10 +172,10 @@ def align_scale(z, x0, t, templates, offsets, class_offsets, pos, best_of, keep,
                 uniform, scale_factors, sxy, syy, base, out, add):
     """Each template's least-squares scale of ``z - x0`` on its aligned frame
     ``templates[offsets[m] + pos[m]]`` (sums ``sxy``/``syy`` (n_templates, D) forgotten by
-    ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from its best template ``best_of`` (C,), pulled towards
-    ``base`` (C, D; the particles' scale, the class's reference units) by ``prior``, per
-    input or one for all (``uniform``), kept in the particles' bounds; writes ``out`` (C, D;
-    it may be ``base``)."""
+    ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from
+    its best template ``best_of`` (C,), pulled towards ``base`` (C, D; the particles' scale, the
+    class's reference units) by ``prior``, per input or one for all (``uniform``), kept in the
+    particles' bounds; writes ``out`` (C, D; it may be ``base``)."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t if add else 0):
@@ -273,30 +273,31 @@ class AlignEstimate:
 
     def __init__(self, model, warp, opener=None) -> None:
         self._warp = warp
-        self._speed_on = model.speed_estimate == "align"
-        self._scale_on = model.scale_estimate == "align"
-        self._warp_speed = model.speed_estimate in ("warp", "warp_rescaled")
-        self._warp_scale = model.scale_estimate == "warp_fitted"
+        est, al = model.estimates, model.alignment
+        self._speed_on = est.speed == "align"
+        self._scale_on = est.scale == "align"
+        self._warp_speed = est.speed in ("warp", "warp_rescaled")
+        self._warp_scale = est.scale == "warp_fitted"
         self._templates = model.templates_
         self._offsets = model.offsets_
         self._class_offsets = model.class_offsets_
         self._speed_factors = model.speed_factors_
         self._scale_factors = model.scale_factors_
-        floor = float(model.align_floor)  # (once per model and floor: _stream_memo)
+        floor = float(al.floor)  # (once per model and floor: _stream_memo)
         self._normed, self._floor2 = shared(
             model, "normed_templates", (model.templates_, model.offsets_, floor),
             lambda: normed_templates(model.templates_, model.offsets_, floor))
         self._skipped = False
-        self._prior = float(model.align_scale_prior)
-        self._amplitude = model.align_scale_target == "amplitude" and self._scale_on
+        self._prior = float(al.scale_prior)
+        self._amplitude = al.scale_target == "amplitude" and self._scale_on
         if self._amplitude:
             self._prefix = shared(model, "prefix_energies", (model.templates_, model.offsets_),
                                   lambda: prefix_energies(model.templates_, model.offsets_))
             self._input_energy = np.zeros(model.templates_.shape[1])
             self._target = np.zeros((len(model.class_offsets_) - 1, model.templates_.shape[1]))
-        self.max_step = int(model.align_max_step)
-        self.chord = model.align_speed == "chord"
-        window = float(model.speed_window)
+        self.max_step = int(al.max_step)
+        self.chord = al.speed == "chord"
+        window = float(est.speed_window)
         self._speed_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         n_t, d = len(model.offsets_) - 1, model.templates_.shape[1]
         c = len(model.class_offsets_) - 1
@@ -312,15 +313,15 @@ class AlignEstimate:
         self._best_of = np.zeros(c, dtype=np.int64)
         self.speed = np.ones(c)
         self._align_speed = np.ones(c)
-        # speed_estimate="align_open": the open-begin alignment's speed (gvf_align_open)
+        # estimates.speed="align_open": the open-begin alignment's speed (gvf_align_open)
         self._open = opener(model, self) if opener is not None else None
-        # align_reset_margin (connected rule only): the since-reset speed until a restart
-        margin = model.align_reset_margin
+        # alignment.reset_margin (connected rule only): the since-reset speed until a restart
+        margin = al.reset_margin
         self._margin = (float(margin) if margin is not None and self._open is not None
-                        and model.speed_estimate == "align_open"
-                        and float(model.align_null_cost) > 0.0 else None)
-        # align_margin_speed: the margin over the since-reset winner's speed to this power
-        self._margin_speed = float(model.align_margin_speed)
+                        and est.speed == "align_open"
+                        and float(al.null_cost) > 0.0 else None)
+        # alignment.margin_speed: the margin over the since-reset winner's speed to this power
+        self._margin_speed = float(al.margin_speed)
         self._latched = np.zeros(c, dtype=np.bool_)
         self._held = np.ones(c)
         # the since-reset alignment runs only for an estimate that reads it

@@ -1,5 +1,5 @@
 """GVF's speed from an alignment anchored at the gesture's beginning, handed to a newer path
-only when the gesture has ended or no longer fits (``speed_estimate="align_anchor"``).
+only when the gesture has ended or no longer fits (``estimates.speed="align_anchor"``).
 
 The open alignment (:mod:`gvf_align_open`, ``"align_open"``) lets a path begun on any frame
 take over once its cost per frame is below the older path's: it restarts for a second gesture
@@ -182,7 +182,7 @@ class _Anchored(_open.OpenAlign):
 
 
 class AnchoredAlign:
-    """A stream's anchored alignment speed (``speed_estimate="align_anchor"``), beside the
+    """A stream's anchored alignment speed (``estimates.speed="align_anchor"``), beside the
     stream's :class:`gvf_align.AlignEstimate` ``align`` (whose normed templates it reads)."""
 
     def __init__(self, model, align) -> None:

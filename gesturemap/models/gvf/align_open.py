@@ -1,52 +1,52 @@
 """GVF's speed from an open-begin alignment that restarts and holds
-(``speed_estimate="align_open"``).
+(``estimates.speed="align_open"``).
 
-The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame since the reset
-to a template's beginning: a second gesture streamed without a reset is read as the first
-one's continuation, and at a held end its slope decays. This one is a subsequence alignment:
-per template, a path may *begin* at template frame 0 on any frame (it then carries its own
-start ``x_s``, the frame it began on), and each frame extends it by 0 to ``align_max_step``
-template frames, as in ``"align"``. Paths of different ages compare by their cost per frame with a
-prior: ``(START_COST * START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as
-if every path had begun with ``START_FRAMES`` frames at ``START_COST`` each (a path that has
-just begun, whose first costs are near 0 as nothing has moved relative to its start, must
-prove itself over some frames before it displaces an old one). With :data:`START_POSTURE` > 0
-a path also begins with the cost of where it begins: that weight times half the squared
-distance of its first frame from the template's start posture (in the start spread plus the
-tolerance), so a path begun mid-gesture, away from any start, pays for it. Each cell keeps
-the path with the least such cost among its predecessors (the greedy rule of normalised subsequence DTW);
-the cell at template frame 0 is always a path beginning on this frame. That is the rule with
-GVF's ``align_null_cost=0`` (and in files saved before that setting existed).
+The since-reset alignment (:mod:`gvf_align`, ``"align"``) matches every frame since the reset to a
+template's beginning: a second gesture streamed without a reset is read as the first one's
+continuation, and at a held end its slope decays. This one is a subsequence alignment: per template,
+a path may *begin* at template frame 0 on any frame (it then carries its own start ``x_s``, the
+frame it began on), and each frame extends it by 0 to ``alignment.max_step`` template frames, as in
+``"align"``. Paths of different ages compare by their cost per frame with a prior: ``(START_COST *
+START_FRAMES + sum of the frame costs) / (START_FRAMES + frames)``, as if every path had begun with
+``START_FRAMES`` frames at ``START_COST`` each (a path that has just begun, whose first costs are
+near 0 as nothing has moved relative to its start, must prove itself over some frames before it
+displaces an old one). With :data:`START_POSTURE` > 0 a path also begins with the cost of where it
+begins: that weight times half the squared distance of its first frame from the template's start
+posture (in the start spread plus the tolerance), so a path begun mid-gesture, away from any start,
+pays for it. Each cell keeps the path with the least such cost among its predecessors (the greedy
+rule of normalised subsequence DTW); the cell at template frame 0 is always a path beginning on this
+frame. That is the rule with GVF's ``alignment.null_cost=0`` (and in files saved before that setting
+existed).
 
-**The connected rule** (``align_null_cost`` > 0, the default, chosen with ``align_switch_cost``
-and ``align_young_cost`` by cross-validation on HAPT's training subjects: a path begun
-mid-gesture no longer takes over, and held out the speed was within ±15 % on 71.5 % of frames
-against 66.5 % per frame): every path explains every frame since the reset, so paths of
-different ages compare by their total cost. A frame explained by no gesture costs
-``align_null_cost``; a path begins from the least total before its frame of the null (no gesture
+**The connected rule** (``alignment.null_cost`` > 0, the default, chosen with
+``alignment.switch_cost`` and ``alignment.young_cost`` by cross-validation on HAPT's training
+subjects: a path begun mid-gesture no longer takes over, and held out the speed was within ±15 % on
+71.5 % of frames against 66.5 % per frame): every path explains every frame since the reset, so
+paths of different ages compare by their total cost. A frame explained by no gesture costs
+``alignment.null_cost``; a path begins from the least total before its frame of the null (no gesture
 so far) or of a path in a template's end region (``EDGE``: a gesture just ended), plus
-``align_switch_cost``; a path of fewer than ``START_FRAMES`` frames is compared as if each frame
-it lacks cost ``align_young_cost`` more (its total unchanged). Each frame every total is shifted
+``alignment.switch_cost``; a path of fewer than ``START_FRAMES`` frames is compared as if each frame
+it lacks cost ``alignment.young_cost`` more (its total unchanged). Each frame every total is shifted
 by the same amount so that the least is 0 (:func:`connect`).
 
 The frame cost is :mod:`gvf_align`'s size-free one, relative to the path's own start: ``x_t -
 x_s`` divided by the root mean square of ``x_i - x_s`` over the path's frames, template frame
 ``j`` by its prefix's root mean square (both floored as there), the squared distance.
 
-**Speed**: the least-squares slope of the path's template frames against its frames (kept per
-cell along the path, forgotten by ``1 / speed_window`` per frame, 0: the whole path), counting
-only the frames whose template frame lies inside the template's middle (``EDGE`` of its frames
-off each end): at the beginning a path that waits at the template's first frames starts its
-slope again, and at the end (a held end, or the template's last frames) the slope is frozen.
-With ``align_speed="chord"`` (the default) the speed is instead the path's
-advance from the slope's origin to its last counted frame over the frames between (no
-forgetting), frozen the same way. A class reports the speed of its path of least cost per frame
-among those that have left the template's beginning with at least ``MIN_POINTS`` counted frames
-(over all its templates), times the template's ``speed_factors_``, in the particles' bounds;
-with no such path (before a gesture, while a new path grows, at a held end where a fresh path
-waits at the template's start) the class **holds** its last speed (1 after the reset). A second
-gesture begins a new path at its start, which takes over once its cost per frame is below the
-old path's. O((template frames) x inputs) per frame, compiled.
+**Speed**: the least-squares slope of the path's template frames against its frames (kept per cell
+along the path, forgotten by ``1 / estimates.speed_window`` per frame, 0: the whole path), counting
+only the frames whose template frame lies inside the template's middle (``EDGE`` of its frames off
+each end): at the beginning a path that waits at the template's first frames starts its slope again,
+and at the end (a held end, or the template's last frames) the slope is frozen. With
+``alignment.speed="chord"`` (the default) the speed is instead the path's advance from the slope's
+origin to its last counted frame over the frames between (no forgetting), frozen the same way. A
+class reports the speed of its path of least cost per frame among those that have left the
+template's beginning with at least ``MIN_POINTS`` counted frames (over all its templates), times the
+template's ``speed_factors_``, in the particles' bounds; with no such path (before a gesture, while
+a new path grows, at a held end where a fresh path waits at the template's start) the class
+**holds** its last speed (1 after the reset). A second gesture begins a new path at its start, which
+takes over once its cost per frame is below the old path's. O((template frames) x inputs) per frame,
+compiled.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ MIN_POINTS = 10
 #: spread plus the tolerance) of the frame it begins on from the template's start posture
 #: (0: none; then every frame may begin a path alike).
 START_POSTURE = 0.0
-#: the bounds of the speed that divides the restart margin (``align_margin_speed``)
+#: the bounds of the speed that divides the restart margin (``alignment.margin_speed``)
 MARGIN_SPEED_MIN, MARGIN_SPEED_MAX = 0.25, 4.0
 # per cell: weight, sum u, sum j, sum u^2, sum u j, the slope's origin frame, counted frames,
 # the origin's template frame, the last counted frame and its template frame (the chord)
@@ -135,7 +135,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     D``, ``reg`` (T, 10) its slope's sums and its chord's ends; ``speed_out`` (C,) each class's
     speed, held when no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
     :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time step
-    allocates nothing); ``max_step`` and ``edge_share``: the model's ``align_max_step`` and
+    allocates nothing); ``max_step`` and ``edge_share``: the model's ``alignment.max_step`` and
     :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
     forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
     after the first frame (the template's first cell keeps its own path: the anchored alignment
@@ -143,14 +143,13 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     cell (-1: none, the speed held) and its cost per frame with the prior (the connected
     rule: its total with the young cost);
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
-    speed is its path's advance over its frames from the slope's origin to its last counted
-    frame (``align_speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the
-    connected rule (GVF's ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``,
-    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it
-    lacks cost that much more; ``totals`` (3,) the null's total and the least total in a
-    template's end region, both after the last frame, and the sum of the shifts: every total
-    is shifted by the same amount each frame so that the least is 0), else the cost per frame
-    with the prior."""
+    speed is its path's advance over its frames from the slope's origin to its last counted frame
+    (``alignment.speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the connected
+    rule (GVF's ``alignment.null_cost``, ``alignment.switch_cost`` and ``alignment.young_cost``,
+    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it lacks cost
+    that much more; ``totals`` (3,) the null's total and the least total in a template's end region,
+    both after the last frame, and the sum of the shifts: every total is shifted by the same amount
+    each frame so that the least is 0), else the cost per frame with the prior."""
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     per_frame = null_cost == 0.0
@@ -268,7 +267,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
 def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cell,
                               class_cost, shift, switch_cost, margin, latched, since_speed,
                               held, out, margin_speed=0.0):
-    """GVF's ``align_reset_margin`` (under the connected rule): each class reports the
+    """GVF's ``alignment.reset_margin`` (under the connected rule): each class reports the
     since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s: ``best``
     its templates' least costs since the reset, ``pos`` their open ends, ``best_of`` each
     class's template of least cost) until the path its open alignment reports (``class_cell``,
@@ -279,7 +278,7 @@ def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cel
     the reset keep growing there, the template's frames do not). The open total of a path
     begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
     their sum): the same frame costs as the since-reset alignment's. ``margin_speed`` > 0
-    (GVF's ``align_margin_speed``): the margin is divided by the held speed of
+    (GVF's ``alignment.margin_speed``): the margin is divided by the held speed of
     the since-reset winner (the class of least since-reset cost), in [:data:`MARGIN_SPEED_MIN`,
     :data:`MARGIN_SPEED_MAX`], to that power: a gesture performed slowly has more frames, so
     a stall of its since-reset path builds the same cost difference over less of it."""
@@ -330,7 +329,7 @@ def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, tot
 
 
 class OpenAlign:
-    """A stream's open-begin alignment speed (``speed_estimate="align_open"``), beside the
+    """A stream's open-begin alignment speed (``estimates.speed="align_open"``), beside the
     stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates and slope
     forgetting it reads."""
 
@@ -361,10 +360,11 @@ class OpenAlign:
         self._norm = np.zeros(n)
         self._pred = np.zeros(n, dtype=np.int64)
         self._queue = np.zeros(n, dtype=np.int64)
-        # the connected rule (align_null_cost > 0): the null's total, a gesture end's least
-        self.null_cost = float(model.align_null_cost)
-        self.switch_cost = float(model.align_switch_cost)
-        self.young_cost = float(model.align_young_cost)
+        # the connected rule (alignment.null_cost > 0): the null's total, a gesture end's least
+        al = model.alignment
+        self.null_cost = float(al.null_cost)
+        self.switch_cost = float(al.switch_cost)
+        self.young_cost = float(al.young_cost)
         self._totals = np.zeros(3)  # the null's, a gesture end's, the shifts' sum
         # each template's start posture (the frame a path begins on, against it)
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)

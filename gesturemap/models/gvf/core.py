@@ -1,6 +1,6 @@
 """Gesture Variation Follower (Caramiaux et al., ACM TiiS 2014): how a gesture is performed.
 
-Per class up to ``templates_per_class`` templates (GVF 2's multiple templates): the takes are
+Per class up to ``templates.per_class`` templates (GVF 2's multiple templates): the takes are
 grouped into similar takes (k-medoids) and each group gives the mean of its takes resampled to
 their median length, or its medoid take. A stream runs a particle filter over (class, template,
 phase, speed, scale per input, rotation, offset): at every frame each particle moves along its
@@ -13,35 +13,35 @@ give the class posterior (``likelihoods``) and, per class, weighted means of the
 single template (all its takes) so that they do not depend on which template the particles
 follow. Templates are stored relative to their first frame and a particle's offset starts at
 the frame it started on, so scale and rotation act about the gesture's start; with
-``start_posture`` the first frame after a reset is also compared with where each template's
-takes started. The particles are shared evenly among the classes and each class resamples its
-own, so every class always has its estimates (and can take over when the performer changes
-gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past
-frames)``, forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end
-holds the final posture and starts again with probability ``restart_probability`` per frame.
-On the class evidence only (the particles and their estimates follow the shape alone), the
-absolute posture through the gesture (``posture_weight``: each template's mean posture at
-each frame) and each class's usual speed (``speed_weight``) can weigh in too. With
-``recognizer_weight``, an HHMM trained on the same takes is a second expert on the class: the
-stream's class posterior is the log-linear pool ``(1 - w) * GVF evidence + w * HHMM
-log-likelihood`` (both smoothed with the same forgetting); the particles and their estimates
-are left alone. ``scale_estimate="fitted"`` reports each particle's least-squares scale
-along its path, ``speed_estimate="warp..."`` a time warp per class (gvf_speed). Every random
-number comes from the stream's own generator, seeded with ``random_state``: a stream (and its
-``reset``) is reproducible, and streams sharing a model are independent.
+``templates.start_posture`` the first frame after a reset is also compared with where each
+template's takes started. The particles are shared evenly among the classes and each class resamples
+its own, so every class always has its estimates (and can take over when the performer changes
+gesture); a class's likelihood is its smoothed evidence (``log p(frame | class, past frames)``,
+forgotten by ``1 / likelihood_window`` per frame). A particle at its template's end holds the final
+posture and starts again with probability ``tracking.restart_probability`` per frame. On the class
+evidence only (the particles and their estimates follow the shape alone), the absolute posture
+through the gesture (``templates.posture_weight``: each template's mean posture at each frame) and
+each class's usual speed (``templates.speed_weight``) can weigh in too. With ``recognizer.weight``,
+an HHMM trained on the same takes is a second expert on the class: the stream's class posterior is
+the log-linear pool ``(1 - w) * GVF evidence + w * HHMM log-likelihood`` (both smoothed with the
+same forgetting); the particles and their estimates are left alone. ``estimates.scale="fitted"``
+reports each particle's least-squares scale along its path, ``estimates.speed="warp..."`` a time
+warp per class (gvf_speed). Every random number comes from the stream's own generator, seeded with
+``random_state``: a stream (and its ``reset``) is reproducible, and streams sharing a model are
+independent.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import fields
 from typing import Any
 
 import numpy as np
 
 from ...data import Dataset
 from ...errors import GesturemapError
-from ...utils.validation import check_number
 from .._absurd import absurd_limit, is_absurd
 from .._standardize import StandardizingStream, fit_standardization
 from .._stream_memo import shared
@@ -52,7 +52,6 @@ from ..base import (
     Result,
     _frozen,
     bad_param,
-    check_choice,
     check_float,
     check_int,
     register_model,
@@ -60,8 +59,20 @@ from ..base import (
 )
 from . import _kernels as _k
 from .align import FLOOR, LEGACY_MAX_STEP
-from .recognizer import check_recognizer_params, dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
-from .speed import SPEED_HHMM_PREFIX, check_speed_params, fit_speed_hhmm, warp_speed
+from .params import (  # noqa: F401 - SCALE_ESTIMATES, TEMPLATES: their home before
+    GROUPS,
+    OLD_NAMES,
+    REMOVED,
+    SCALE_ESTIMATES,
+    TEMPLATES,
+    Alignment,
+    Estimates,
+    Recognizer,
+    Templates,
+    Tracking,
+)
+from .recognizer import dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
+from .speed import SPEED_HHMM_PREFIX, fit_speed_hhmm, warp_speed
 from .spreads import borrow_spreads
 from .templates import _clusters, _resample, _template, uneven_takes
 
@@ -71,15 +82,14 @@ MIN_POSTURE_TAKES = 3
 SMOOTH_FRACTION = 0.05
 #: Least spread (log units) of a class's speeds for ``speed_weight``.
 SPEED_SPREAD_FLOOR = 0.1
-#: How strongly a fitted scale (``scale_estimate="fitted"``) is pulled towards the particle's
+#: How strongly a fitted scale (``estimates.scale="fitted"``) is pulled towards the particle's
 #: sampled scale: as many frames of a template one standardised unit from its start.
 SCALE_FIT_PRIOR = 1.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
-#: How the class's scale is read from its particles (``scale_estimate``).
-SCALE_ESTIMATES = ("sampled", "fitted", "warp_fitted", "align")
-#: How a class's template is made from its takes (``template``).
-TEMPLATES = ("mean", "medoid")
+#: The groups' defaults (frozen: every model that is not given its own shares them).
+DEFAULT_TEMPLATES, DEFAULT_TRACKING = Templates(), Tracking()
+DEFAULT_RECOGNIZER, DEFAULT_ESTIMATES, DEFAULT_ALIGNMENT = Recognizer(), Estimates(), Alignment()
 
 
 def _spread(takes: list[np.ndarray], tmpl: np.ndarray) -> np.ndarray:
@@ -116,259 +126,103 @@ class GVF(BaseModel):
     """Gesture Variation Follower: which gesture, how far into it, how fast, how big, how
     turned — continuously, with a particle filter against a few templates per class.
 
+    ``gm.GVF()`` has the defaults that cross-validation on HAPTTransitions' training subjects
+    chose (experiments/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
+    Most settings come in a few groups, each a frozen value with those defaults
+    (:mod:`gesturemap.models.gvf.params`), ``gm.GVF(alignment=gm.GVF.Alignment(max_step=24))``
+    or ``model.set_params(alignment__max_step=24)``; a group may also be given as a dict of
+    (some of) its fields, and a field as ``alignment__max_step=24`` (settings held in one flat
+    dict, ``gm.GVF(**settings)``). The flat names of before (``align_max_step=24``) still work this
+    release, with a DeprecationWarning; saved models and projects with them load as before.
+
     Parameters
     ----------
     particles : number of particles (shared evenly by the classes; at least one each).
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
-    learned_tolerance : widen the tolerance of each template and input by the spread of its takes
-        around it in training (root mean square difference, takes resampled to the template's
-        length): ``sqrt(tolerance^2 + spread^2)``. Inputs on which performers differ then count
-        less than those on which they agree. A class of one take borrows the other classes'
-        spreads (shape, posture, start: ``gvf_spreads``).
-    resampling_threshold : resample when the effective number of particles falls under this
-        fraction of ``particles``.
-    restart_probability : chance per frame that a particle at the end of its template starts again
-        on a new gesture (1: at once, as in GVF); until then it holds the template's final
-        posture, so a performer who ends slower than the template or stays still at the end
-        keeps the estimates of the gesture just made.
-    phase_noise, speed_noise, scale_noise, rotation_noise, offset_noise : standard deviation
-        of each variable's random step per frame (phase in template fractions; speed and scale
-        in log units: a step multiplies them by ``exp(noise * N(0, 1))``, so that x0.5 and x2
-        are equally far from 1; rotation in radians, offset in standardised units).
-    speed_spread, scale_spread, rotation_spread : spread of a new particle's speed and scale
-        (``exp(spread * N(0, 1))``) and rotation (``spread * N(0, 1)``): the range of
-        variations expected.
-    phase_spread : a new particle starts at a phase uniform in [0, phase_spread].
     rotation : estimate a rotation (inputs of 2 or 3 dimensions only).
     uniform_scale : one scale for all inputs instead of one per input.
-    template : ``"mean"`` (the mean of the takes resampled to their median length) or
-        ``"medoid"`` (the take nearest to the others).
-    templates_per_class : how many templates a class may have (GVF 2's multiple templates): its
-        takes are grouped into at most this many groups of similar takes (k-medoids), and each
-        group gives a template (its mean or medoid, as ``template`` says); a class with fewer
-        takes has one template per take. A particle follows one template of its class (chosen
-        again whenever it starts a new gesture), and resampling keeps the templates that explain
-        the performance. ``speed`` and ``scale`` stay relative to the class's single template
-        (all its takes), each template's converted by its duration and size.
-    posture_weight : weight of the absolute posture through the gesture (0: off). Besides the shape
-        relative to the gesture's start, each particle's frame is compared with the mean
-        absolute posture of its template's takes at its phase (a Gaussian of their spread there,
-        widened by ``tolerance``), raised to this power. For sensors whose absolute value means
-        something (the gravity direction of an accelerometer), this tells apart gestures of
-        similar shape made from different postures, all along.
-    posture_in_particles : where the absolute posture acts. False: only on the class
-        posterior (each class's evidence gains the posture's likelihood averaged over its
-        particles; the particles, and so progress, speed and scale, follow the shape only).
-        True: on each particle's weight as well (it then also steers the phase).
-    speed_weight : weight of a class's usual speed in its evidence (0: off): the class evidence
-        gains, each frame, this weight times the log-density of its particles' speed under a
-        log-normal of its takes' speeds (template length over take length; spread at least
-        ``SPEED_SPREAD_FLOOR``). Like an HMM's duration model, it tells a gesture from the
-        slowed beginning of a longer one; the particles (and so the estimates) are left alone.
-    recognizer_weight : weight ``w`` in [0, 1] of a second expert on the class (0: off, the particle
-        filter alone, exactly as without it). ``fit`` then also trains an HHMM
-        (``recognizer_states`` states, regularisation 0.01, first-difference deltas, the HHMM's
-        other defaults) on the same standardised takes, and a stream's class log-posterior is
-        the log-linear pool (a product of the two experts, each raised to its weight) ``(1 - w)
-        * L_gvf + w * L_hhmm`` of the particle filter's smoothed evidence and the HHMM's forward
-        log-likelihood per class, summed since the reset (``recognizer_decision``:
-        ``"decaying"``, the same forgetting, ``likelihood_window``; ``"cumulative"``, none: see
-        ``gvf_recognizer``). ``label``, ``likelihoods``, ``log_likelihoods`` are the pool's;
-        nothing else is pooled. 1: the HHMM alone on the class. A model fitted with 0 has no
-        HHMM (fit it again).
-    recognizer_schedule : ``"constant"`` (``w`` at every frame) or ``"progress"``: the frame's
-        weight grows with the gesture, ``w_t = w + (1 - w) * p_t``, ``p_t`` the particles'
-        progress per class averaged under the previous frame's pooled posterior (0 at the first
-        frame after a reset): the pool above at the start, the HHMM alone at the end; the same
-        ``w_t`` for every class (see ``gvf_recognizer``).
-    recognizer_input : what the HHMM reads, ``"plain"`` (the frame) or each class's frame
-        brought back to its size by its ``scale`` (``"rescaled"``, ``"rescaled_jacobian"``
-        with the change of variables' term: see ``gvf_rescaled``).
-    recognizer_gate : 0 (off) or a width ``g`` (default 1, chosen by cross-validation on
-        HAPT's training subjects): ``w_t`` moves
-        towards 1 by ``exp(-dev / g)``, ``dev`` the leading classes' ``|log speed| + |log
-        scale|``: the estimates then weigh on the class (see ``gvf_recognizer``).
-    recognizer_states : states per class of that HHMM (left-right; takes need at least that
-        many frames).
-    scale_estimate : how the class's ``scale`` is read from its particles. ``"sampled"``: the
-        weighted mean of the particles' scales (the filter's variable). ``"fitted"``: the
-        weighted mean of each particle's least-squares scale along its own path, the frames
-        (relative to the gesture's start) regressed on its (rotated) template at the phases it
-        went through, over the last ``scale_window`` frames (exponential forgetting), pulled
-        towards its sampled scale by ``SCALE_FIT_PRIOR``. The particles move and weigh the same
-        either way: only the reported scale changes. (With ``rotation`` and a scale per input,
-        each input is regressed on the rotated template's: an approximation.) ``"warp_fitted"``:
-        per class, the frames regressed on its time warp's expected mean frame instead (the
-        rescaled warp, ``gvf_speed.warp_scale``), pulled towards the ``"fitted"`` scale, which
-        the warp's rescaling uses. ``"align"`` (the default): least squares along each
-        class's open-end alignment of its templates (``gvf_align``).
-    scale_window : frames over which a fitted scale looks back (0: since it started).
-    speed_estimate : ``"sampled"`` (the particles' mean speed), ``"warp"`` (each class's time warp
-        under the recognizer HHMM) or ``"warp_rescaled"`` (the same on the frame divided by the
-        class's scale about the gesture's start): see ``gvf_speed``. ``speed_window``: frames a
-        warp looks back (0: its mean since the reset); ``speed_states``: 0, the warp runs the
-        recognizer HHMM; > 0, ``fit`` trains the warp an HHMM of its own with that many states
-        per class: see ``gvf_speed``. ``"align"``: an alignment's slope since the reset;
-        ``"align_open"`` (the default): one that restarts and holds (gvf_align*);
-        ``"align_anchor"``: the path begun at the reset until the gesture ends.
-        The alignments' settings below default to what cross-validation on HAPT's training
-        subjects chose; "older files" are files saved before a setting existed, which load
-        with the value that reproduces what they ran.
-        ``align_max_step`` (48; 4 in older files) and ``align_speed`` (``"chord"``;
-        ``"slope"`` in older files): how far a frame may advance those alignments and how their
-        speed is read (``gvf_speed.ALIGN_SPEEDS``); ``align_null_cost`` (6; 0: per frame, as in
-        older files), ``align_switch_cost`` (150) and ``align_young_cost`` (2): how
-        ``"align_open"``'s paths compare (gvf_align_open); ``align_reset_margin``
-        (400; None, off, in older files): the since-reset speed until the open alignment's
-        path is cheaper by that much (a new gesture), then the open alignment's. ``align_floor``
-        (0.02; 0.1 in older files): the alignments' size normalisation's floor, a
-        fraction of the template's root mean square (gvf_align). ``align_scale_target``
-        (``"amplitude"``; ``"particles"`` in older files) and ``align_scale_prior`` (5;
-        1 in older files): what the ``"align"`` scale is pulled towards (each input's
-        amplitude ratio to the aligned template's prefix, or the particles' scale) and how
-        strongly (gvf_align). ``align_margin_speed`` (0.5; 0, off, in older files): the
-        restart margin divided by the since-reset winner's speed to this power
-        (gvf_align_open).
-    start_posture : also weigh where a gesture starts: the first frame after a reset is
-        compared with the first frames of each template's takes (a Gaussian of their spread
-        per input, widened by ``tolerance``), which tells gestures that start from different
-        postures apart from their first frame. Off, only the shape relative to the start.
-
-    The defaults of the templates, postures, restart, windows, noises, spreads, recognizer and
-    scale and speed estimates were chosen by cross-validation on HAPTTransitions' training
-    subjects (experiments/gvf_eval.py; its tolerance, 0.15, is too tight on clean takes: 0.6).
+    templates : :class:`~gesturemap.models.gvf.params.Templates`, how the templates are made
+        and what else of the takes weighs on the class (``kind``, ``per_class``,
+        ``learned_tolerance``, ``start_posture``, ``posture_weight``, ``speed_weight``).
+    tracking : :class:`~gesturemap.models.gvf.params.Tracking`, the particles' noises and
+        spreads, resampling and restart.
+    recognizer : :class:`~gesturemap.models.gvf.params.Recognizer`, the HHMM that is a second
+        expert on the class (``weight``, ``states``, ``decision``, ``gate``).
+    estimates : :class:`~gesturemap.models.gvf.params.Estimates`, how ``speed`` and ``scale``
+        are read.
+    alignment : :class:`~gesturemap.models.gvf.params.Alignment`, the alignments that read
+        them.
     standardize : scale inputs by the training statistics first (with ``rotation``, one
         scale for all inputs, so that angles stay true).
     random_state : seed of every stream's random generator.
     """
 
     kind = "gvf"
-    runtime_params = ("particles", "likelihood_window", "tolerance", "learned_tolerance",
-                      "resampling_threshold", "restart_probability", "start_posture",
-                      "phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
-                      "speed_spread", "scale_spread", "rotation_spread", "phase_spread",
-                      "posture_weight", "posture_in_particles", "speed_weight",
-                      "recognizer_weight", "recognizer_decision", "recognizer_schedule",
-                      "recognizer_input", "recognizer_gate", "scale_estimate", "scale_window",
-                      "speed_estimate", "speed_window", "align_max_step", "align_speed",
-                      "align_null_cost", "align_switch_cost", "align_young_cost",
-                      "align_reset_margin", "align_floor", "align_scale_target",
-                      "align_scale_prior", "align_margin_speed", "random_state")
+    Templates = Templates
+    Tracking = Tracking
+    Recognizer = Recognizer
+    Estimates = Estimates
+    Alignment = Alignment
+
+    #: Run-time settings (no new fit needed): the groups' fields by their nested names.
+    runtime_params = ("particles", "likelihood_window", "tolerance", "random_state",
+                      *(f"tracking__{f.name}" for f in fields(Tracking)),
+                      *(f"alignment__{f.name}" for f in fields(Alignment)),
+                      "templates__learned_tolerance", "templates__start_posture",
+                      "templates__posture_weight", "templates__speed_weight",
+                      "recognizer__weight", "recognizer__decision", "recognizer__gate",
+                      "estimates__speed", "estimates__scale", "estimates__speed_window",
+                      "estimates__scale_window")
 
     #: saved before several templates per class: one template, no start posture, restart at
-    #: the end at once (the multiplicative speed and scale steps came at the same time)
-    legacy_params = {"templates_per_class": 1, "start_posture": False,
-                     "restart_probability": 1.0, "learned_tolerance": False,
-                     "posture_weight": 0.0, "posture_in_particles": False,
-                     "speed_weight": 0.0, "recognizer_weight": 0.0,
-                     "recognizer_decision": "decaying", "recognizer_schedule": "constant",
-                     "recognizer_input": "plain", "recognizer_gate": 0.0,
-                     "recognizer_states": 5, "scale_estimate": "sampled",
-                     "speed_estimate": "sampled", "speed_window": 0.0, "speed_states": 0,
-                     "align_max_step": LEGACY_MAX_STEP, "align_speed": "slope",
-                     "align_null_cost": 0.0, "align_young_cost": 0.0,
-                     "align_reset_margin": None, "align_floor": FLOOR,
-                     "align_scale_target": "particles", "align_scale_prior": 1.0,
-                     "align_margin_speed": 0.0}
+    #: the end at once (the multiplicative speed and scale steps came at the same time); and
+    #: each later setting's value that reproduces what files saved before it ran
+    legacy_params = {"templates__per_class": 1, "templates__start_posture": False,
+                     "tracking__restart_probability": 1.0,
+                     "templates__learned_tolerance": False, "templates__posture_weight": 0.0,
+                     "templates__speed_weight": 0.0, "recognizer__weight": 0.0,
+                     "recognizer__decision": "decaying", "recognizer__gate": 0.0,
+                     "recognizer__states": 5, "estimates__scale": "sampled",
+                     "estimates__speed": "sampled", "estimates__speed_window": 0.0,
+                     "estimates__speed_states": 0, "alignment__max_step": LEGACY_MAX_STEP,
+                     "alignment__speed": "slope", "alignment__null_cost": 0.0,
+                     "alignment__young_cost": 0.0, "alignment__reset_margin": None,
+                     "alignment__floor": FLOOR, "alignment__scale_target": "particles",
+                     "alignment__scale_prior": 1.0, "alignment__margin_speed": 0.0}
+    renamed_params = OLD_NAMES
+    removed_params = REMOVED
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
-                 tolerance: float = 0.6, learned_tolerance: bool = False,
-                 resampling_threshold: float = 0.25, restart_probability: float = 0.002,
-                 phase_noise: float = 0.001, speed_noise: float = 0.015,
-                 scale_noise: float = 0.05, rotation_noise: float = 0.01,
-                 offset_noise: float = 0.0, speed_spread: float = 0.6,
-                 scale_spread: float = 0.6, rotation_spread: float = 0.3,
-                 phase_spread: float = 0.05, rotation: bool = False,
-                 uniform_scale: bool = False, template: str = "mean",
-                 templates_per_class: int = 4, start_posture: bool = True,
-                 posture_weight: float = 0.3, posture_in_particles: bool = False,
-                 speed_weight: float = 0.1, recognizer_weight: float = 0.5,
-                 recognizer_states: int = 10, recognizer_decision: str = "cumulative",
-                 recognizer_schedule: str = "constant", recognizer_input: str = "plain",
-                 recognizer_gate: float = 1.0, scale_estimate: str = "align",
-                 scale_window: float = 100.0, speed_estimate: str = "align_open",
-                 speed_window: float = 0.0, speed_states: int = 10, align_max_step: int = 48,
-                 align_speed: str = "chord", align_null_cost: float = 6.0,
-                 align_switch_cost: float = 150.0, align_young_cost: float = 2.0,
-                 align_reset_margin: float | None = 400.0, align_floor: float = 0.02,
-                 align_scale_target: str = "amplitude", align_scale_prior: float = 5.0,
-                 align_margin_speed: float = 0.5, standardize: bool = True,
+                 tolerance: float = 0.6, rotation: bool = False, uniform_scale: bool = False,
+                 templates: Templates = DEFAULT_TEMPLATES,
+                 tracking: Tracking = DEFAULT_TRACKING,
+                 recognizer: Recognizer = DEFAULT_RECOGNIZER,
+                 estimates: Estimates = DEFAULT_ESTIMATES,
+                 alignment: Alignment = DEFAULT_ALIGNMENT, standardize: bool = True,
                  random_state: int = 0) -> None:
         self.particles = particles
         self.likelihood_window = likelihood_window
         self.tolerance = tolerance
-        self.learned_tolerance = learned_tolerance
-        self.resampling_threshold = resampling_threshold
-        self.restart_probability = restart_probability
-        self.phase_noise = phase_noise
-        self.speed_noise = speed_noise
-        self.scale_noise = scale_noise
-        self.rotation_noise = rotation_noise
-        self.offset_noise = offset_noise
-        self.speed_spread = speed_spread
-        self.scale_spread = scale_spread
-        self.rotation_spread = rotation_spread
-        self.phase_spread = phase_spread
         self.rotation = rotation
         self.uniform_scale = uniform_scale
-        self.template = template
-        self.templates_per_class = templates_per_class
-        self.start_posture = start_posture
-        self.posture_weight = posture_weight
-        self.posture_in_particles = posture_in_particles
-        self.speed_weight = speed_weight
-        self.recognizer_weight = recognizer_weight
-        self.recognizer_states = recognizer_states
-        self.recognizer_decision = recognizer_decision
-        self.recognizer_schedule = recognizer_schedule
-        self.recognizer_input = recognizer_input
-        self.recognizer_gate = recognizer_gate
-        self.scale_estimate = scale_estimate
-        self.scale_window = scale_window
-        self.speed_estimate = speed_estimate
-        self.speed_window = speed_window
-        self.speed_states = speed_states
-        self.align_max_step = align_max_step
-        self.align_speed = align_speed
-        self.align_null_cost = align_null_cost
-        self.align_switch_cost = align_switch_cost
-        self.align_young_cost = align_young_cost
-        self.align_reset_margin = align_reset_margin
-        self.align_floor = align_floor
-        self.align_scale_target = align_scale_target
-        self.align_scale_prior = align_scale_prior
-        self.align_margin_speed = align_margin_speed
+        # a group may come as a dict of its fields (a saved model's or project's JSON)
+        self.templates = Templates.from_value(templates)
+        self.tracking = Tracking.from_value(tracking)
+        self.recognizer = Recognizer.from_value(recognizer)
+        self.estimates = Estimates.from_value(estimates)
+        self.alignment = Alignment.from_value(alignment)
         self.standardize = standardize
         self.random_state = random_state
 
     def _check_runtime_params(self) -> None:
         check_int("particles", self.particles, 1)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
-        for name in ("learned_tolerance", "start_posture", "posture_in_particles"):
-            if not isinstance(getattr(self, name), bool):
-                raise bad_param(name, getattr(self, name), "True or False")
         check_float("likelihood_window", self.likelihood_window, 1.0)
-        check_number("resampling_threshold", self.resampling_threshold, minimum=0, maximum=1,
-                     hint="0 never resamples, 1 resamples at every frame.")
-        for name in ("phase_noise", "speed_noise", "scale_noise", "rotation_noise", "offset_noise",
-                     "speed_spread", "scale_spread", "rotation_spread", "posture_weight",
-                     "speed_weight"):
-            check_float(name, getattr(self, name))
-        check_number("phase_spread", self.phase_spread, minimum=0, maximum=1)
-        p = check_float("restart_probability", self.restart_probability, 0.0, strict=True)
-        if p > 1.0:
-            raise bad_param("restart_probability", p, "a probability in (0, 1]",
-                            "1 starts a particle again as soon as it reaches the end of its "
-                            "template; smaller values let it hold the final posture.")
-        check_recognizer_params(self)
-        check_choice("scale_estimate", self.scale_estimate, SCALE_ESTIMATES)
-        check_speed_params(self)
-        window = check_float("scale_window", self.scale_window)
-        if 0.0 < window < 1.0:
-            raise bad_param("scale_window", window, "0 or a number of frames >= 1",
-                            "0 looks back to where each particle started.")
+        for name, group in GROUPS.items():
+            if not isinstance(getattr(self, name), group):  # (set by hand: checked on entry)
+                raise bad_param(name, getattr(self, name), f"a GVF.{group.__name__}(...)")
         check_int("random_state", self.random_state, 0)
 
     def _check_params(self) -> None:
@@ -376,10 +230,6 @@ class GVF(BaseModel):
         for name in ("rotation", "uniform_scale", "standardize"):
             if not isinstance(getattr(self, name), bool):
                 raise bad_param(name, getattr(self, name), "True or False")
-        check_choice("template", self.template, TEMPLATES)
-        check_int("templates_per_class", self.templates_per_class, 1)
-        check_int("recognizer_states", self.recognizer_states, 1)
-        check_int("speed_states", self.speed_states, 0)
 
     # -- training --------------------------------------------------------------------------
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
@@ -413,7 +263,7 @@ class GVF(BaseModel):
             for t in takes:
                 standardized.add(t, label=c.label)
             # the class's single template is the reference of its speed and scale
-            ref = _template(takes, self.template)
+            ref = _template(takes, self.templates.kind)
             notes.append(uneven_takes(c.label, [len(t) for t in takes], len(ref)))
             ref_rms = _rms(ref)
             floor = 0.1 * float(ref_rms.mean()) + 1e-12
@@ -426,11 +276,12 @@ class GVF(BaseModel):
             log_speeds = np.log(len(ref) / np.array([len(t) for t in takes], dtype=float))
             speed_mean = float(log_speeds.mean())
             speed_std = max(float(log_speeds.std()), SPEED_SPREAD_FLOOR)
-            groups = ([list(range(len(takes)))] if self.templates_per_class == 1
-                      else _clusters(takes, self.templates_per_class))
+            per_class = self.templates.per_class
+            groups = ([list(range(len(takes)))] if per_class == 1
+                      else _clusters(takes, per_class))
             for g in groups:
                 gt = [takes[i] for i in g]
-                t = ref if len(groups) == 1 else _template(gt, self.template)
+                t = ref if len(groups) == 1 else _template(gt, self.templates.kind)
                 templates.append(t)
                 firsts = np.array([x[0] for x in gt])
                 start_means.append(firsts.mean(axis=0))
@@ -469,10 +320,10 @@ class GVF(BaseModel):
         self.speed_means_ = np.array(speed_means, dtype=np.float64)
         self.speed_stds_ = np.array(speed_stds, dtype=np.float64)
         self.recognizer_ = (fit_hhmm(
-            self.recognizer_states, self.likelihood_window, standardized, cancel,
-            f"recognizer (an HHMM, recognizer_weight={self.recognizer_weight}) cannot be "
-            "trained: {exc} Lower recognizer_states, or set recognizer_weight=0 to follow "
-            "with the particle filter alone.") if self.recognizer_weight > 0 else None)
+            self.recognizer.states, self.likelihood_window, standardized, cancel,
+            f"recognizer (an HHMM, recognizer__weight={self.recognizer.weight}) cannot be "
+            "trained: {exc} Lower recognizer__states, or set recognizer__weight=0 to follow "
+            "with the particle filter alone.") if self.recognizer.weight > 0 else None)
         self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
             progress(1.0, "templates chosen")
@@ -605,10 +456,10 @@ class GVF(BaseModel):
                                      self.labels_, d)
         self.speed_hhmm_ = load_hhmm(meta.get("speed_hhmm"), arrays, SPEED_HHMM_PREFIX,
                                      self.labels_, d)
-        if (self.speed_hhmm_ is None) != (int(self.speed_states) == 0) or (
-                self.speed_hhmm_ is not None
-                and self.speed_hhmm_.states != int(self.speed_states)):
-            raise ValueError("the time warp's HHMM does not match speed_states")
+        speed_states = int(self.estimates.speed_states)
+        if (self.speed_hhmm_ is None) != (speed_states == 0) or (
+                self.speed_hhmm_ is not None and self.speed_hhmm_.states != speed_states):
+            raise ValueError("the time warp's HHMM does not match estimates__speed_states")
 
 
 class GVFStream(StandardizingStream):
@@ -628,19 +479,20 @@ class GVFStream(StandardizingStream):
         self._lengths = np.diff(model.offsets_).astype(np.float64)
         self._class_offsets = model.class_offsets_
         self._speed_factors, self._scale_factors = model.speed_factors_, model.scale_factors_
-        self._start_posture = bool(model.start_posture)
+        tpl, tr, est = model.templates, model.tracking, model.estimates
+        self._start_posture = bool(tpl.start_posture)
         self._start_means = model.start_means_
         self._start_var = model.start_stds_**2 + float(model.tolerance) ** 2
-        self._noise = np.array([model.phase_noise, model.speed_noise, model.scale_noise,
-                                model.rotation_noise, model.offset_noise], dtype=np.float64)
-        self._spreads = np.array([model.phase_spread, model.speed_spread, model.scale_spread,
-                                  model.rotation_spread], dtype=np.float64)
+        self._noise = np.array([tr.phase_noise, tr.speed_noise, tr.scale_noise,
+                                tr.rotation_noise, tr.offset_noise], dtype=np.float64)
+        self._spreads = np.array([tr.phase_spread, tr.speed_spread, tr.scale_spread,
+                                  tr.rotation_spread], dtype=np.float64)
         # each template's tolerance per input: the parameter, widened (learned_tolerance) by
         # how far the template's takes were from it
         # (at each template frame: the kernel reads the frame nearest a particle's phase)
         # (computed once per model and tolerance, shared by its streams: _stream_memo)
         tol2 = float(model.tolerance) ** 2
-        learned = bool(model.learned_tolerance)
+        learned = bool(tpl.learned_tolerance)
 
         def template_gaussians() -> tuple[np.ndarray, np.ndarray]:
             var = np.full(model.templates_.shape, tol2)
@@ -655,15 +507,16 @@ class GVFStream(StandardizingStream):
         self._posture_inv_vars, self._posture_log_norms = shared(
             model, "posture_tolerance", (model.posture_spreads_, tol2),
             lambda: _k.tolerance_gaussians(tol2 + model.posture_spreads_**2))
-        self._posture_weight = float(model.posture_weight)
-        self._speed_weight = float(model.speed_weight)
+        self._posture_weight = float(tpl.posture_weight)
+        self._speed_weight = float(tpl.speed_weight)
         self._speed_means = model.speed_means_
         speed_var = model.speed_stds_**2
         self._speed_inv_vars = 1.0 / speed_var
         self._speed_log_norms = -0.5 * np.log(2.0 * np.pi * speed_var)
-        self._posture_in_particles = bool(model.posture_in_particles)
-        self._threshold = float(model.resampling_threshold)
-        self._restart = float(model.restart_probability)
+        # (the posture on the particles' weights too: rejected by cross-validation, off)
+        self._posture_in_particles = False
+        self._threshold = float(tr.resampling_threshold)
+        self._restart = float(tr.restart_probability)
         self._uniform_scale = bool(model.uniform_scale)
         self._cls = np.zeros(n, dtype=np.int64)
         self._tid = np.zeros(n, dtype=np.int64)
@@ -676,11 +529,11 @@ class GVFStream(StandardizingStream):
         self._posture_log = np.zeros(n)
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((3, d))
-        # scale_estimate="fitted": each particle's least-squares sums along its path
-        self._fit_scale = model.scale_estimate != "sampled"
-        self._warp_scale = model.scale_estimate in ("warp_fitted", "align")
-        self._warp_speed = model.speed_estimate != "sampled"
-        window = float(model.scale_window)
+        # estimates.scale="fitted": each particle's least-squares sums along its path
+        self._fit_scale = est.scale != "sampled"
+        self._warp_scale = est.scale in ("warp_fitted", "align")
+        self._warp_speed = est.speed != "sampled"
+        window = float(est.scale_window)
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
         self._syy = np.zeros((n, d))
@@ -696,10 +549,27 @@ class GVFStream(StandardizingStream):
         self._scales = np.ones((c, d))
         self._rots = np.zeros((c, self._nr))
         self._log = np.zeros(c)
-        # the second expert on the class (recognizer_weight > 0): an HHMM stream whose
+        # the second expert on the class (recognizer.weight > 0): an HHMM stream whose
         # log-likelihoods are pooled with the particles' evidence (gvf_recognizer)
         self._rec = recognizer_pool(model, c)
-        self._warp = warp_speed(model)  # speed_estimate: None, or a time warp per class
+        self._warp = warp_speed(model)  # estimates.speed: None, or a time warp per class
+        # the step kernel's arrays, by job (the same arrays: the stream's own names stay valid)
+        self._k_model = _k.StepModel(
+            self._templates, self._offsets, self._lengths, self._class_offsets,
+            self._speed_factors, self._scale_factors, self._inv_vars, self._log_norms,
+            self._postures, self._posture_inv_vars, self._posture_log_norms, self._speed_means,
+            self._speed_inv_vars, self._speed_log_norms)
+        self._k_settings = _k.StepSettings(
+            c, self._noise, self._spreads, self._posture_weight, self._posture_in_particles,
+            self._speed_weight, self._threshold, self._restart, self._uniform_scale,
+            self._forgetting, self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR)
+        self._k_particles = _k.Particles(self._cls, self._tid, self._phase, self._speed,
+                                         self._pscale, self._rot, self._offset, self._logw,
+                                         self._sxy, self._syy)
+        self._k_out = _k.ClassEstimates(self._log, self._inst, self._progress, self._speeds,
+                                        self._scales, self._rots)
+        self._k_scratch = _k.Scratch(self._normals, self._uniforms, self._posture_log,
+                                     self._new_idx, self._buf)
         self.reset()
 
     def reset(self) -> None:
@@ -747,20 +617,8 @@ class GVFStream(StandardizingStream):
                 self._logw += ll[self._tid]
             rng.standard_normal(out=self._normals)
             rng.random(out=self._uniforms)
-        best = _k.step(z, self._templates, self._offsets, self._lengths, self._class_offsets,
-                       self._speed_factors, self._scale_factors, len(self.labels),
-                       self._normals, self._uniforms, self._noise, self._inv_vars,
-                       self._log_norms, self._postures, self._posture_inv_vars,
-                       self._posture_log_norms, self._posture_weight,
-                       self._posture_in_particles, self._posture_log,
-                       self._speed_weight, self._speed_means, self._speed_inv_vars,
-                       self._speed_log_norms, self._threshold,
-                       self._restart, self._uniform_scale, self._spreads, self._forgetting,
-                       self._cls, self._tid, self._phase, self._speed, self._pscale, self._rot,
-                       self._offset, self._logw, self._new_idx, self._buf, self._log,
-                       self._inst, self._progress, self._speeds, self._scales, self._rots,
-                       self._fit_scale, self._fit_keep, SCALE_FIT_PRIOR, self._sxy, self._syy,
-                       absurd)
+        best = _k.step(z, self._k_model, self._k_settings, self._k_particles, self._k_out,
+                       self._k_scratch, absurd)
         if self._warp is not None:
             self._warp.update(z, self._scales, self._speeds if self._warp_speed
                               else self._warp.speed, absurd)

@@ -1,4 +1,4 @@
-"""GVF's speed read from a time warp (``GVF(speed_estimate=...)``).
+"""GVF's speed read from a time warp (``GVF(estimates=GVF.Estimates(speed=...))``).
 
 The particles' speed is a random walk that lags and wanders; an HHMM's time warp (the
 expected place in a class's left-right states, in the training takes' frames, over the frames
@@ -22,38 +22,36 @@ class is read given that class); the delta part of the HHMM's frame is the diffe
 class's rescaled frames; a class without order (ergodic) reads 1. The particles, progress,
 scale, rotation and class posterior are untouched.
 
-``speed_window`` = 0 (the default, chosen by gvf_eval's CV): the average speed since the
+``estimates.speed_window`` = 0 (the default, chosen by gvf_eval's CV): the average speed since the
 reset, relative to the class's training takes (the HHMM's durations), like the HHMM's own
-``speed``: it suits one gesture per reset; it decays while a performer holds the end and does
-not restart for a next gesture without a reset. ``speed_window`` > 0, the *local* warp: the
-advance of the expected position over the frames counted, both forgotten by
-``1 / speed_window`` per counted frame; the frames in the last state stop counting once they
-exceed its expected stay at the current speed (a held end keeps its speed); the last state
-goes back to the first with probability :data:`WRAP`, and a pass that has been in its last
-state and is back in its first starts the class's sums (and its rescaling anchor) again; the
-speed is relative to the class's reference template (the particles' reference) and kept in
-[1/20, 20]. Measured on HAPT: it keeps a held end and reads a second gesture where its pass
-comes back to its first state, but its CV score is below 0's.
+``speed``: it suits one gesture per reset; it decays while a performer holds the end and does not
+restart for a next gesture without a reset. ``estimates.speed_window`` > 0, the *local* warp: the
+advance of the expected position over the frames counted, both forgotten by ``1 /
+estimates.speed_window`` per counted frame; the frames in the last state stop counting once they
+exceed its expected stay at the current speed (a held end keeps its speed); the last state goes back
+to the first with probability :data:`WRAP`, and a pass that has been in its last state and is back
+in its first starts the class's sums (and its rescaling anchor) again; the speed is relative to the
+class's reference template (the particles' reference) and kept in [1/20, 20]. Measured on HAPT: it
+keeps a held end and reads a second gesture where its pass comes back to its first state, but its CV
+score is below 0's.
 
-``speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer_states`` states per class,
-as many as suit recognition; the warp then needs ``recognizer_weight`` > 0 at fit).
-``speed_states`` > 0 (default 10, chosen by gvf_eval's cross-validation on HAPT's training
-subjects, as ``scale_estimate="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for
-the warp, with that many left-right states per class (the HHMM's other defaults, the same
-standardised takes as the recognizer; saved with the model), and the warp runs it; the
-recognizer, if any, is left to the class. More states place the expected position more finely (a
-posterior that sits on one state for a fifth of the gesture reads a speed that steps by a
-state's width).
+``estimates.speed_states`` = 0: the warp runs the recognizer HHMM (``recognizer.states`` states per
+class, as many as suit recognition; the warp then needs ``recognizer.weight`` > 0 at fit).
+``estimates.speed_states`` > 0 (default 10, chosen by gvf_eval's cross-validation on HAPT's training
+subjects, as ``estimates.scale="warp_fitted"``): ``GVF.fit`` also trains an HHMM of its own for the
+warp, with that many left-right states per class (the HHMM's other defaults, the same standardised
+takes as the recognizer; saved with the model), and the warp runs it; the recognizer, if any, is
+left to the class. More states place the expected position more finely (a posterior that sits on one
+state for a fifth of the gesture reads a speed that steps by a state's width).
 
-``GVF(scale_estimate="warp_fitted")``: the class's scale by least squares along the warp's
-alignment (:func:`warp_scale`): the frames relative to the gesture's start regressed on the
-pass's expected mean frame (its posterior over the states times their Gaussian means)
-relative to the one at the first frame, forgotten by ``1 / scale_window`` per frame and pulled
-towards the particles' ``"fitted"`` scale (``SCALE_FIT_PRIOR``), which the rescaled warp
-uses to bring the frame back to the template's size (so the reported scale does not feed
-back into the alignment). With the particles' speed (``speed_estimate="sampled"``) the
-rescaled warp runs for the scale alone. With a local warp (``speed_window`` > 0) the fit is
-still about the first frame since the reset.
+``Estimates(scale="warp_fitted")``: the class's scale by least squares along the warp's alignment
+(:func:`warp_scale`): the frames relative to the gesture's start regressed on the pass's expected
+mean frame (its posterior over the states times their Gaussian means) relative to the one at the
+first frame, forgotten by ``1 / estimates.scale_window`` per frame and pulled towards the particles'
+``"fitted"`` scale (``SCALE_FIT_PRIOR``), which the rescaled warp uses to bring the frame back to
+the template's size (so the reported scale does not feed back into the alignment). With the
+particles' speed (``estimates.speed="sampled"``) the rescaled warp runs for the scale alone. With a
+local warp (``estimates.speed_window`` > 0) the fit is still about the first frame since the reset.
 """
 
 from __future__ import annotations
@@ -65,24 +63,27 @@ from numba import njit
 
 from ...data import Dataset
 from ...errors import GesturemapError
-from ...utils.validation import check_number
 from .._kernels import density
-from ..base import Cancel, bad_param, check_choice, check_float
+from ..base import Cancel
 from ..hhmm import HHMM
 from ._kernels import FACTOR_MAX, FACTOR_MIN
+from .params import (  # noqa: F401 - their home before
+    ALIGN_MAX_STEP_LIMIT,
+    ALIGN_SCALE_TARGETS,
+    ALIGN_SPEEDS,
+    SPEED_ESTIMATES,
+)
 from .recognizer import fit_hhmm
-
-#: Values of ``GVF.speed_estimate``.
-SPEED_ESTIMATES = ("sampled", "warp", "warp_rescaled", "align", "align_open", "align_anchor")
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
-#: Saved arrays of the warp's own HHMM (``speed_states`` > 0) carry this prefix.
+#: Saved arrays of the warp's own HHMM (``estimates.speed_states`` > 0) carry this prefix.
 SPEED_HHMM_PREFIX = "speed_hhmm_"
 
 #: per frame, the probability that a local warp's pass goes from its last state back to its
 #: first (a new gesture without a reset)
 WRAP = 1e-3
+
 
 @njit(**_JIT)
 def warp_step(z, start, scales, rescale, first, deltas, n_states, n_comp, weights, means_in,  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
@@ -258,7 +259,7 @@ class WarpSpeed:
             raise GesturemapError(
                 f"the GVF's time warp runs on an HHMM with delta_lag={rec.delta_lag}, but it "
                 "only builds first differences (delta_lag=1): fit the GVF again (its HHMMs "
-                "are trained with delta_lag=1) or use speed_estimate='sampled'.")
+                "are trained with delta_lag=1) or use estimates__speed='sampled'.")
         frames = rec.state_frames_
         c, nmax = b["trans"].shape[:2]
         d = int(model.input_dim_)
@@ -349,99 +350,50 @@ def reference_units(model, state_frames: np.ndarray, n_states: np.ndarray,
 
 
 def warp_hhmm(model) -> HHMM:
-    """The HHMM the warp runs: the GVF's own for it (``speed_states`` > 0) or its
+    """The HHMM the warp runs: the GVF's own for it (``estimates.speed_states`` > 0) or its
     recognizer's (0)."""
-    if int(getattr(model, "speed_states", 0)) > 0:
+    if int(model.estimates.speed_states) > 0:
         return model.speed_hhmm_
     rec = getattr(model, "recognizer_", None)
     if rec is None:
         raise GesturemapError(
-            f"the time warp (speed_estimate={model.speed_estimate!r}, scale_estimate="
-            f"{model.scale_estimate!r}) reads the GVF's "
-            "recognizer HHMM (speed_states=0), but this GVF was trained without one "
-            "(recognizer_weight=0 at fit, or saved before it existed): fit it again with "
-            "recognizer_weight > 0 or speed_states > 0, or use speed_estimate='sampled' "
-            "(and a scale_estimate other than 'warp_fitted').")
+            f"the time warp (estimates__speed={model.estimates.speed!r}, estimates__scale="
+            f"{model.estimates.scale!r}) reads the GVF's "
+            "recognizer HHMM (estimates__speed_states=0), but this GVF was trained without one "
+            "(recognizer__weight=0 at fit, or saved before it existed): fit it again with "
+            "recognizer__weight > 0 or estimates__speed_states > 0, or use estimates__speed="
+            "'sampled' (and an estimates__scale other than 'warp_fitted').")
     return rec
 
 
 def fit_speed_hhmm(model, standardized: Dataset, cancel: Cancel | None) -> HHMM | None:
-    """The warp's own HHMM (``speed_states`` states per class) on the GVF's standardised
-    takes; None at ``speed_states=0``."""
-    n = int(model.speed_states)
+    """The warp's own HHMM (``estimates.speed_states`` states per class) on the GVF's standardised
+    takes; None at ``estimates.speed_states=0``."""
+    n = int(model.estimates.speed_states)
     if n == 0:
         return None
     return fit_hhmm(n, model.likelihood_window, standardized, cancel,
-                    f"time-warp HHMM (speed_states={n}) cannot be trained: {{exc}} Lower "
-                    "speed_states, or set it to 0 to read the warp from the recognizer HHMM.")
+                    f"time-warp HHMM (estimates__speed_states={n}) cannot be trained: {{exc}} "
+                    "Lower estimates__speed_states, or set it to 0 to read the warp from the "
+                    "recognizer HHMM.")
 
 
 def warp_speed(model):
-    """The stream's time warp for ``model.speed_estimate`` and ``scale_estimate`` (None:
-    neither reads one). ``scale_estimate="warp_fitted"`` with the particles' speed runs the
+    """The stream's time warp for ``model.estimates``' speed and scale (None: neither reads
+    one). The scale ``"warp_fitted"`` with the particles' speed runs the
     rescaled warp (its speed unused). Either estimate ``"align"`` (or the speed
     ``"align_open"``, gvf_align_open, or ``"align_anchor"``, gvf_align_anchor): a
     :class:`gvf_align.AlignEstimate`, with the warp beside it if the other reads one."""
-    how = getattr(model, "speed_estimate", "sampled")
-    warp = how in ("warp", "warp_rescaled") or model.scale_estimate == "warp_fitted"
+    est = model.estimates
+    how = est.speed
+    warp = how in ("warp", "warp_rescaled") or est.scale == "warp_fitted"
     # (with the alignment's speed, a warp for the scale alone runs since the reset)
     warp = WarpSpeed(model, rescale=how != "warp", window=float(
-        getattr(model, "speed_window", 0.0)) if how[:5] != "align" else 0.0) if warp else None
-    if how[:5] == "align" or model.scale_estimate == "align":
+        est.speed_window) if how[:5] != "align" else 0.0) if warp else None
+    if how[:5] == "align" or est.scale == "align":
         from .align import AlignEstimate  # (gvf_align reads this module's neighbours)
         from .align_anchor import AnchoredAlign
         from .align_open import OpenAlign
         opener = {"align_open": OpenAlign, "align_anchor": AnchoredAlign}.get(how)
         return AlignEstimate(model, warp, opener)
     return warp
-
-
-#: How the alignments' speed (``speed_estimate`` ``"align"``, ``"align_open"``,
-#: ``"align_anchor"``) is read, GVF's ``align_speed``: ``"slope"``, the least-squares slope
-#: of the path's template frames against its frames (over ``speed_window``); ``"chord"``,
-#: the path's advance over its frames from where its slope begins (``"align"``: the open end
-#: over the frames since the reset; ``speed_window`` unused), the default, chosen by
-#: cross-validation on HAPT's training subjects (files saved without it load with
-#: ``"slope"``). GVF's ``align_max_step`` (the most template frames one frame may advance an
-#: alignment: the fastest speed followed, relative to a template) is 48, chosen likewise over
-#: 12, 24 and 48; files saved without it load with 4.
-ALIGN_SPEEDS = ("slope", "chord")
-#: What the ``"align"`` scale is pulled towards (GVF's ``align_scale_target``).
-ALIGN_SCALE_TARGETS = ("particles", "amplitude")
-#: The largest ``align_max_step`` (template frames one frame may advance an alignment)
-ALIGN_MAX_STEP_LIMIT = 64
-
-
-def check_speed_params(model) -> None:
-    """``speed_estimate`` one of :data:`SPEED_ESTIMATES`; ``speed_window`` 0 or >= 1 frame;
-    ``align_max_step`` an integer from 1 to :data:`ALIGN_MAX_STEP_LIMIT`; ``align_speed`` one
-    of :data:`ALIGN_SPEEDS`; ``align_null_cost``, ``align_switch_cost`` and ``align_young_cost``
-    numbers >= 0; ``align_reset_margin`` None or a number >= 0; ``align_floor`` a number
-    above 0; ``align_scale_target`` one of :data:`ALIGN_SCALE_TARGETS`;
-    ``align_scale_prior`` and ``align_margin_speed`` numbers >= 0."""
-    check_number("align_max_step", model.align_max_step, minimum=1,
-                 maximum=ALIGN_MAX_STEP_LIMIT, integer=True,
-                 hint="The most template frames one frame may advance an alignment.")
-    check_choice("speed_estimate", model.speed_estimate, SPEED_ESTIMATES)
-    check_choice("align_speed", model.align_speed, ALIGN_SPEEDS)
-    check_number("align_null_cost", model.align_null_cost, minimum=0,
-                 hint="0 compares the open alignment's paths by their cost per frame.")
-    check_number("align_switch_cost", model.align_switch_cost, minimum=0)
-    check_number("align_young_cost", model.align_young_cost, minimum=0)
-    if model.align_reset_margin is not None:
-        check_number("align_reset_margin", model.align_reset_margin, minimum=0,
-                     hint="None: the open alignment's speed from the first frame.")
-    check_float("align_floor", model.align_floor, 0.0, strict=True,
-                hint="The alignments' size normalisation's floor, a fraction of the "
-                     "template's root mean square (files saved without it use 0.1).")
-    check_choice("align_scale_target", model.align_scale_target, ALIGN_SCALE_TARGETS)
-    check_float("align_scale_prior", model.align_scale_prior, 0.0,
-                hint="How strongly the alignment's scale is pulled towards its target "
-                     "(1 in files saved without it).")
-    check_float("align_margin_speed", model.align_margin_speed, 0.0,
-                hint="The restart margin over the since-reset winner's speed to this power "
-                     "(0: off, as in files saved without it).")
-    window = check_float("speed_window", model.speed_window)
-    if 0.0 < window < 1.0:
-        raise bad_param("speed_window", window, "0 or a number of frames >= 1",
-                        "0 reads the mean speed since the reset.")

@@ -16,7 +16,7 @@ from gesturemap.models._absurd import absurd_limit, is_absurd
 from .test_align_open import two_takes_dataset
 from .test_speed import _hapt, _hapt_replay
 
-#: (speed_estimate, scale_estimate): the defaults, the since-reset alignment's speed, the
+#: (estimates.speed, estimates.scale): the defaults, the since-reset alignment's speed, the
 #: particles' speed with their fitted scale, and the time warp's
 SETTINGS = [("align_open", "align"), ("align", "align"), ("sampled", "fitted"),
             ("warp_rescaled", "warp_fitted"), ("align_anchor", "align")]
@@ -31,7 +31,7 @@ def hapt(datasets_dir):
     take, beside subjects 3-6's takes of the other classes; a model (300 particles) per
     setting."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {s: gm.GVF(300, speed_estimate=s[0], scale_estimate=s[1]).fit(ds)
+    models = {s: gm.GVF(300, estimates=gm.GVF.Estimates(speed=s[0], scale=s[1])).fit(ds)
               for s in SETTINGS}
     return models, two, _hapt(datasets_dir)[0]
 

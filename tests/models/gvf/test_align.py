@@ -1,5 +1,5 @@
-"""GVF's speed and scale from an open-end alignment of each template (``speed_estimate="align"``,
-``scale_estimate="align"``: gvf_align)."""
+"""GVF's speed and scale from an open-end alignment of each template (``estimates.speed="align"``,
+``estimates.scale="align"``: gvf_align)."""
 
 from __future__ import annotations
 
@@ -33,8 +33,8 @@ def own_take(datasets_dir):
         for j in range(len(takes)):
             if labels[j] != labels[i] and 3 <= subjects[j] <= 6:
                 ds.add(takes[j], label=labels[j])
-        model = gm.GVF(300, uniform_scale=True, speed_estimate="align",
-                       scale_estimate="align").fit(ds)
+        model = gm.GVF(300, uniform_scale=True,
+                       estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
         out.append((model, takes[i], model.labels_.index(labels[i])))
     return out
 
@@ -64,14 +64,14 @@ def test_the_particles_speed_and_scale_do_not_read_them_so_well(own_take):
     the alignment, not something any estimate would pass)."""
     missed = 0
     for model, take, k in own_take:
-        model.set_params(speed_estimate="sampled", scale_estimate="sampled")
+        model.set_params(estimates__speed="sampled", estimates__scale="sampled")
         try:
             for sp, sc in REPLAYS:
                 speed, scale = _after_30(model, _hapt_replay(take, sp, sc), k)
                 missed += not (np.all(np.abs(speed / sp - 1.0) < 0.1)
                                and np.all(np.abs(scale / sc - 1.0) < 0.1))
         finally:
-            model.set_params(speed_estimate="align", scale_estimate="align")
+            model.set_params(estimates__speed="align", estimates__scale="align")
     # measured: 13 of the 14 (only take 0's x1 x2 within it)
     assert missed >= 10, missed
 
@@ -84,12 +84,14 @@ def test_the_alignment_changes_speed_and_scale_only():
     ds = _shapes_dataset()
     x = _x()
     # (the gate, which reads speed and scale into the class's pool, off)
-    before = gm.GVF(300, random_state=2, scale_estimate="fitted", recognizer_gate=0.0,
-                    speed_estimate="sampled").fit(ds)
+    before = gm.GVF(300, random_state=2,
+                    recognizer=gm.GVF.Recognizer(gate=0.0),
+                    estimates=gm.GVF.Estimates(scale="fitted", speed="sampled")).fit(ds)
     a = before.stream().run(x)
     for speed, scale in (("align", "fitted"), ("sampled", "align"), ("align", "align")):
-        b = gm.GVF(300, random_state=2, speed_estimate=speed, scale_estimate=scale,
-                   recognizer_gate=0.0).fit(ds).stream().run(x)
+        b = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds).stream().run(x)
         _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
                                    "instant_likelihoods"))
         speeds = np.array([r.speed for r in b])
@@ -113,8 +115,9 @@ def test_each_estimate_is_its_own_beside_the_warp():
     x = _x()
 
     def run(speed, scale):
-        m = gm.GVF(300, random_state=2, speed_estimate=speed, scale_estimate=scale,
-                   recognizer_gate=0.0).fit(ds)
+        m = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed=speed, scale=scale)).fit(ds)
         res = m.stream().run(x)
         return np.array([r.speed for r in res]), np.array([r.scale for r in res])
 
@@ -129,8 +132,8 @@ def test_each_estimate_is_its_own_beside_the_warp():
 
 
 def test_reset_starts_the_alignment_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, speed_estimate="align", scale_estimate="align",
-                   speed_window=20.0).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=20.0)).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [(r.speed.copy(), r.scale.copy()) for r in (s.step(f) for f in x[:40])]
@@ -156,8 +159,9 @@ def test_a_window_makes_the_speed_local():
     k = gm.GVF(300).fit(ds).labels_.index("wave")
 
     def end_speed(window):
-        m = gm.GVF(300, random_state=2, speed_estimate="align", speed_window=window,
-                   align_speed="slope").fit(ds)  # (the chord reads no window)
+        m = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align", speed_window=window),
+                   alignment=gm.GVF.Alignment(speed="slope")).fit(ds)  # (the chord reads no window)
         res = m.stream().run(x)
         mid = res[half - 1].speed[k]
         return res[-1].speed[k] / mid
@@ -171,28 +175,28 @@ def test_a_window_makes_the_speed_local():
 def test_bad_settings_are_refused_with_their_name():
     ds = _shapes_dataset()
     for bad in ("aligned", "ALIGN", 1, None):
-        with pytest.raises(GesturemapError, match="speed_estimate"):
-            gm.GVF(100, speed_estimate=bad).fit(ds)
-        with pytest.raises(GesturemapError, match="scale_estimate"):
-            gm.GVF(100, scale_estimate=bad).fit(ds)
-    model = gm.GVF(100, speed_estimate="align", scale_estimate="align").fit(ds)
-    for name in ("speed_estimate", "scale_estimate"):
+        with pytest.raises(GesturemapError, match="estimates__speed"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed=bad)).fit(ds)
+        with pytest.raises(GesturemapError, match="estimates__scale"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(scale=bad)).fit(ds)
+    model = gm.GVF(100, estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
+    for name in ("estimates__speed", "estimates__scale"):
         with pytest.raises(GesturemapError, match=name):
             model.set_params(**{name: "alignment"})
-    for name in ("speed_window", "scale_window"):
+    for name in ("estimates__speed_window", "estimates__scale_window"):
         for bad in (0.5, -1.0, float("nan"), "long"):
             with pytest.raises(GesturemapError, match=name):
-                gm.GVF(100, speed_estimate="align", scale_estimate="align",
-                       **{name: bad}).fit(ds)
+                gm.GVF(100, **{name: bad},
+                       estimates=gm.GVF.Estimates(speed="align", scale="align")).fit(ds)
 
 
 def test_save_and_load_keep_the_alignment_settings(tmp_path):
-    model = gm.GVF(200, speed_estimate="align", scale_estimate="align", speed_window=30.0,
-                   scale_window=50.0, random_state=3).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="align", scale="align", speed_window=30.0, scale_window=50.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
-    assert params["speed_estimate"] == "align" and params["scale_estimate"] == "align"
-    assert params["speed_window"] == 30.0 and params["scale_window"] == 50.0
+    assert params["estimates"]["speed"] == "align" and params["estimates"]["scale"] == "align"
+    assert params["estimates"]["speed_window"] == 30.0 and params["estimates"]["scale_window"] == 50.0
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     x = _x()
@@ -200,12 +204,12 @@ def test_save_and_load_keep_the_alignment_settings(tmp_path):
 
 
 def test_the_alignment_scale_and_the_open_alignment_speed_are_the_defaults():
-    # the declared rule on the CV folds: gm.GVF(scale_estimate="align") scored 0.637
+    # the declared rule on the CV folds: gm.GVF(scale="align") scored 0.637
     # against gm.GVF()'s 0.554 with "warp_fitted"; then "align_open" read the speed
     # within 15 % on 0.600 of the frames against "sampled"'s 0.437, and back to back on the
     # training folds 0.486 against 0.129
     model = gm.GVF()
-    assert model.scale_estimate == "align" and model.speed_estimate == "align_open"
-    # (files saved before scale_estimate existed load "sampled", as they ran)
-    assert gm.GVF.legacy_params["scale_estimate"] == "sampled"
-    assert gm.GVF.legacy_params["speed_estimate"] == "sampled"
+    assert model.estimates.scale == "align" and model.estimates.speed == "align_open"
+    # (files saved before estimates.scale existed load "sampled", as they ran)
+    assert gm.GVF.legacy_params["estimates__scale"] == "sampled"
+    assert gm.GVF.legacy_params["estimates__speed"] == "sampled"

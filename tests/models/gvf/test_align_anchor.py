@@ -1,5 +1,5 @@
 """GVF's speed from an alignment anchored at the gesture's beginning, handed to a newer path
-when the gesture has ended or no longer fits (``speed_estimate="align_anchor"``:
+when the gesture has ended or no longer fits (``estimates.speed="align_anchor"``:
 gvf_align_anchor)."""
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ def other_subjects(datasets_dir):
     for j in range(len(takes)):
         if 3 <= subjects[j] <= 8:
             ds.add(takes[j], label=labels[j])
-    model = gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
-                   align_speed="slope").fit(ds)
+    model = gm.GVF(300, uniform_scale=True,
+                   estimates=gm.GVF.Estimates(speed="align_anchor"),
+                   alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds)
     own = [i for i in range(len(takes)) if subjects[i] == 1]
     pick = [[i for i in own if labels[i] == name][n]
             for name, n in (("STAND_TO_SIT", 0), ("LIE_TO_STAND", 1))]
@@ -68,8 +69,9 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (so the truth of the
     speed is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
-                   align_speed="slope").fit(ds), two
+    return gm.GVF(300, uniform_scale=True,
+                  estimates=gm.GVF.Estimates(speed="align_anchor"),
+                  alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
 
 
 @pytest.mark.parametrize("reading, bound", [("slope", 0.05), ("chord", 0.07)])
@@ -81,7 +83,7 @@ def test_a_second_gesture_without_a_reset_becomes_the_anchor(two_takes, monkeypa
     slope, [0.977, 1.067] with the chord, the package's reading); alone, the
     same take never re-anchors."""
     model, (a, b) = two_takes
-    monkeypatch.setattr(model, "align_speed", reading)  # (restored after the test)
+    monkeypatch.setattr(model, "alignment", model.alignment.replace(speed=reading))  # (restored after the test)
     for first, second in ((a, b), (b, a)):
         k = model.labels_.index(second[1])
         for sp in (0.5, 1.0, 2.0):
@@ -103,15 +105,17 @@ def _x():
 
 def test_its_candidates_are_the_open_alignments_and_it_changes_the_speed_only(monkeypatch):
     """Without the candidates' beginning cost, the open alignment inside reports, frame by
-    frame, exactly ``"align_open"``'s speeds with the per-frame rule (``align_null_cost=0``:
+    frame, exactly ``"align_open"``'s speeds with the per-frame rule (``alignment.null_cost=0``:
     the anchored alignment's open alignments compare per frame, as built; the machinery
     leaves them alone); and with the recognizer's gate off, every other output is
     ``"align_open"``'s bit for bit."""
     ds = _shapes_dataset()
     x = _x()
-    model = gm.GVF(300, random_state=2, recognizer_gate=0.0, align_null_cost=0.0).fit(ds)
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds)
     ref = model.stream().run(x)  # "align_open", the default
-    model.set_params(speed_estimate="align_anchor")
+    model.set_params(estimates__speed="align_anchor")
     monkeypatch.setattr(gvf_align_anchor, "CANDIDATE_POSTURE", 0.0)
     s = model.stream()
     inner, out = [], []
@@ -127,7 +131,8 @@ def test_its_candidates_are_the_open_alignments_and_it_changes_the_speed_only(mo
 
 
 def test_reset_starts_it_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, speed_estimate="align_anchor").fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align_anchor")).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [r.speed.copy() for r in (s.step(f) for f in x)]
@@ -145,10 +150,10 @@ def test_reset_starts_it_again_and_streams_are_independent():
 
 
 def test_it_is_offered_and_saved(tmp_path):
-    model = gm.GVF(100, speed_estimate="align_anchor").fit(_shapes_dataset())
+    model = gm.GVF(100, estimates=gm.GVF.Estimates(speed="align_anchor")).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     again = gm.load(path)
-    assert again.get_params()["speed_estimate"] == "align_anchor"
+    assert again.get_params(deep=True)["estimates__speed"] == "align_anchor"
     x = _x()[:80]
     np.testing.assert_array_equal([r.speed for r in model.stream().run(x)],
                                   [r.speed for r in again.stream().run(x)])

@@ -25,8 +25,9 @@ def two_takes(datasets_dir):
     """Subject 1's first two HAPT takes, each its class's only take (the truth of the speed
     is the replay's factor), beside subjects 3-6's takes of the other classes."""
     ds, two = two_takes_dataset(datasets_dir)
-    return gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate="align_anchor",
-                   align_speed="slope").fit(ds), two
+    return gm.GVF(300, uniform_scale=True,
+                  estimates=gm.GVF.Estimates(speed="align_anchor"),
+                  alignment=gm.GVF.Alignment(max_step=12, speed="slope")).fit(ds), two
 
 
 def _cut_and_held(take, share=0.7, frames=20):
@@ -53,7 +54,7 @@ def test_a_gesture_cut_short_and_held_restarts_the_next(two_takes, monkeypatch, 
         monkeypatch.setattr(gvf_align_anchor, "SETTLE_SHARE", 0.0)
         monkeypatch.setattr(gvf_align_anchor, "STILL_RATIO", 0.0)
     model, (a, b) = two_takes
-    monkeypatch.setattr(model, "align_speed", reading)  # (restored after the test)
+    monkeypatch.setattr(model, "alignment", model.alignment.replace(speed=reading))  # (restored after the test)
     for first, second in ((a, b), (b, a)):
         k = model.labels_.index(second[1])
         x = _cut_and_held(first[0])

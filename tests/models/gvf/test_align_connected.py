@@ -1,7 +1,7 @@
-"""The open alignment's connected rule (``GVF(align_null_cost > 0)``):
+"""The open alignment's connected rule (``GVF(alignment.null_cost > 0)``):
 paths compare by their total cost since the reset, a frame explained by no gesture costing
-``align_null_cost``, a path beginning from the least of the null's total and a gesture end's
-plus ``align_switch_cost``; ``align_null_cost=0`` is the per-frame rule of before."""
+``alignment.null_cost``, a path beginning from the least of the null's total and a gesture end's
+plus ``alignment.switch_cost``; ``alignment.null_cost=0`` is the per-frame rule of before."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from .test_speed import _hapt_replay
 
 #: the connected rule's costs these tests run (the defaults chosen by cross-validation; the first ones were
 #: 5 and 100 without a young cost)
-CONNECTED = {"align_null_cost": 6.0, "align_switch_cost": 150.0, "align_young_cost": 2.0}
+CONNECTED = {"alignment__null_cost": 6.0, "alignment__switch_cost": 150.0, "alignment__young_cost": 2.0}
 
 #: speeds at frames 20, 40, 76, 150, 201 of ``GVF(300, random_state=2)`` on the shapes' stream
 #: (the open alignment, chord, step limit 12), from the code before the connected rule
@@ -51,26 +51,26 @@ def rules(datasets_dir):
     # restart, the default, in test_align_reset_margin.py)
     # (the per-frame rule at the alignments' earlier floor, 0.1, where it
     # fails after a pause; at today's 0.02 it reads these two takes' pauses too, 0.977-1.067)
-    models = {"per frame": gm.GVF(300, uniform_scale=True, align_null_cost=0.0,
-                                  align_floor=0.1).fit(ds),
-              "connected": gm.GVF(300, uniform_scale=True, align_reset_margin=None,
-                                  **CONNECTED).fit(ds)}
+    models = {"per frame": gm.GVF(300, uniform_scale=True,
+                                  alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1)).fit(ds),
+              "connected": gm.GVF(300, uniform_scale=True, **CONNECTED,
+                                  alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)}
     return models, two
 
 
 def test_the_defaults_are_the_connected_rule_of_issue_18x():
     model = gm.GVF()
-    assert {k: model.get_params()[k] for k in CONNECTED} == CONNECTED
+    assert {k: model.get_params(deep=True)[k] for k in CONNECTED} == CONNECTED
 
 
 def test_a_null_cost_of_0_is_the_per_frame_rule_of_before():
-    model = gm.GVF(300, random_state=2, align_null_cost=0.0, align_floor=0.1,
-                   align_max_step=12).fit(_shapes_dataset())  # (the floor and step of then)
+    model = gm.GVF(300, random_state=2,
+                   alignment=gm.GVF.Alignment(null_cost=0.0, floor=0.1, max_step=12)).fit(_shapes_dataset())  # (the floor and step of then)
     res = model.stream().run(_x())
     for j, speed in PER_FRAME_BEFORE.items():
         assert_as_recorded(res[j].speed, speed)
     # the switch cost does nothing then
-    other = model.set_params(align_switch_cost=3.0).stream().run(_x())
+    other = model.set_params(alignment__switch_cost=3.0).stream().run(_x())
     _same_stream(res, other)
 
 
@@ -81,7 +81,7 @@ def test_the_bookkeeping_of_the_connected_rule_frame_by_frame():
     total is that least plus the null cost; the end total is the least total in a template's
     end region; and every total is shifted so that the least of them is 0."""
     model = gm.GVF(100, random_state=2, **CONNECTED).fit(_shapes_dataset())
-    c0, p = CONNECTED["align_null_cost"], CONNECTED["align_switch_cost"]
+    c0, p = CONNECTED["alignment__null_cost"], CONNECTED["alignment__switch_cost"]
     s = model.stream()
     o = s._warp._open  # the stream's open alignment (gvf_align_open.OpenAlign)
     first = model.offsets_[:-1]
@@ -163,11 +163,11 @@ def test_young_paths_prove_themselves_before_they_take_over(rules):
     models, (a, b) = rules
     model = models["connected"]
     with_it = _after_a_pause(model, b, a, 0.5, 0)
-    model.set_params(align_young_cost=0.0)
+    model.set_params(alignment__young_cost=0.0)
     try:
         without = _after_a_pause(model, b, a, 0.5, 0)
     finally:
-        model.set_params(align_young_cost=CONNECTED["align_young_cost"])
+        model.set_params(alignment__young_cost=CONNECTED["alignment__young_cost"])
     assert np.abs(with_it - 1.0).max() < 0.08 and without.max() > 3.0, without.max()
 
 
@@ -183,22 +183,22 @@ def test_saved_loaded_and_older_files_compare_per_frame(tmp_path):
     model = gm.GVF(100, random_state=3, **CONNECTED).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
-    assert {k: params[k] for k in CONNECTED} == CONNECTED
+    assert {k: params["alignment"][k.partition("__")[2]] for k in CONNECTED} == CONNECTED
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    for name in CONNECTED:
-        del meta["params"][name]
+    for name in CONNECTED:  # (the fields of the alignment)
+        del meta["params"]["alignment"][name.partition("__")[2]]
     old = restore(json.loads(json.dumps(meta)), arrays)
-    assert old.align_null_cost == 0.0 and old.align_young_cost == 0.0
+    assert old.alignment.null_cost == 0.0 and old.alignment.young_cost == 0.0
     # (a file of the first connected rule, without the young cost: none)
     meta, arrays = model.dump()
-    del meta["params"]["align_young_cost"]
-    assert restore(json.loads(json.dumps(meta)), arrays).align_young_cost == 0.0
+    del meta["params"]["alignment"]["young_cost"]
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.young_cost == 0.0
 
 
-@pytest.mark.parametrize("name", ["align_null_cost", "align_switch_cost", "align_young_cost"])
+@pytest.mark.parametrize("name", ["alignment__null_cost", "alignment__switch_cost", "alignment__young_cost"])
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "high", None, True])
 def test_a_bad_cost_is_refused_with_its_name(name, bad):
     assert_refused(name, bad)

@@ -1,4 +1,4 @@
-"""GVF's ``align_floor``: the floor of the alignments' size
+"""GVF's ``alignment.floor``: the floor of the alignments' size
 normalisation, as a fraction of each template's root mean square. A take made smaller has a
 smaller running root mean square but the same floor, so the higher the floor, the more a
 size-only change moves what the alignment reads."""
@@ -56,9 +56,9 @@ def test_a_lower_floor_leaves_a_size_only_change_alone(hapt_model):
     model, test = hapt_model
     moved = {}
     for floor in (0.1, 0.01):
-        model.set_params(align_floor=floor)  # (a run-time parameter: no refit)
+        model.set_params(alignment__floor=floor)  # (a run-time parameter: no refit)
         moved[floor] = _moved_by_half_size(model, test)
-    model.set_params(align_floor=0.1)
+    model.set_params(alignment__floor=0.1)
     assert moved[0.1] > 0.05
     assert moved[0.01] < 0.3 * moved[0.1]
 
@@ -84,11 +84,11 @@ def _x() -> np.ndarray:
 
 
 def test_the_default_is_the_cvs_floor_and_the_floor_reaches_the_stream():
-    assert gm.GVF().align_floor == 0.02  # chosen by cross-validation on HAPT
+    assert gm.GVF().alignment.floor == 0.02  # chosen by cross-validation on HAPT
     assert FLOOR == 0.1  # what files saved before the parameter computed
-    model = gm.GVF(50, random_state=2, align_floor=0.1).fit(_shapes_dataset())
+    model = gm.GVF(50, random_state=2, alignment=gm.GVF.Alignment(floor=0.1)).fit(_shapes_dataset())
     before = np.array([r.speed for r in model.stream().run(_x())])
-    model.set_params(align_floor=0.02)
+    model.set_params(alignment__floor=0.02)
     after = np.array([r.speed for r in model.stream().run(_x())])
     assert np.mean(np.abs(after - before) > 1e-6) > 0.05
     default = gm.GVF(50, random_state=2).fit(_shapes_dataset())
@@ -96,20 +96,21 @@ def test_the_default_is_the_cvs_floor_and_the_floor_reaches_the_stream():
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, align_floor=0.03).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(floor=0.03)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
-    assert json.loads(path.read_text())["params"]["align_floor"] == 0.03
+    assert json.loads(path.read_text())["params"]["alignment"]["floor"] == 0.03
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    del meta["params"]["align_floor"]
-    assert restore(json.loads(json.dumps(meta)), arrays).align_floor == FLOOR
+    del meta["params"]["alignment"]["floor"]
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.floor == FLOOR
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf"), "low", True])
 def test_a_bad_floor_is_refused_with_its_name(bad):
-    assert_refused("align_floor", bad)
+    assert_refused("alignment__floor", bad)
 
 
 @pytest.mark.parametrize("speed", ["align_open", "align", "align_anchor"])
@@ -123,8 +124,8 @@ def test_a_still_take_as_template_streams_without_dividing_by_zero(speed):
     for _ in range(3):
         ds.add(np.hstack([np.sin(3 * t), t]) + rng.normal(0, 0.01, (30, 2)), label="move")
         ds.add(np.tile([0.5, -0.5], (30, 1)), label="hold")
-    model = gm.GVF(100, speed_estimate=speed).fit(ds)
-    normed, floor2 = normed_templates(model.templates_, model.offsets_, model.align_floor)
+    model = gm.GVF(100, estimates=gm.GVF.Estimates(speed=speed)).fit(ds)
+    normed, floor2 = normed_templates(model.templates_, model.offsets_, model.alignment.floor)
     assert np.isfinite(normed).all() and (floor2 > 0).all()
     for x in (np.tile([0.5, -0.5], (20, 1)), list(ds)[0].inputs):
         results = model.stream().run(x)

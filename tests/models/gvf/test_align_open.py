@@ -1,5 +1,5 @@
 """GVF's speed from an open-begin alignment that restarts for a next gesture and holds at a
-held end (``speed_estimate="align_open"``: gvf_align_open)."""
+held end (``estimates.speed="align_open"``: gvf_align_open)."""
 
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ def two_takes(datasets_dir):
     Hz), each the only take of its class, beside subjects 3-6's takes of the other classes:
     each class's template is the take itself, so the truth of the speed is exactly the
     replay's factor. A model per speed estimate (300 particles, one scale for all inputs),
-    reading the speed as the least-squares slope (``align_speed="slope"``, the measurements
+    reading the speed as the least-squares slope (``alignment.speed="slope"``, the measurements
     below; the chord, the default, in test_align_speed.py) and comparing
-    the open alignment's paths per frame (``align_null_cost=0``; the connected rule, the
+    the open alignment's paths per frame (``alignment.null_cost=0``; the connected rule, the
     default, in test_align_connected.py)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, align_max_step=12, speed_estimate=how,
-                          align_speed="slope", align_null_cost=0.0).fit(ds)
+    models = {how: gm.GVF(300, uniform_scale=True,
+                          estimates=gm.GVF.Estimates(speed=how),
+                          alignment=gm.GVF.Alignment(max_step=12, speed="slope", null_cost=0.0)).fit(ds)
               for how in ("align_open", "align")}
     return models, two
 
@@ -59,13 +60,13 @@ def _speed(model, x, label):
 def test_on_a_real_take_it_reads_the_replays_speed(two_takes, monkeypatch):
     # measured: after 30 % of each replay (x0.5, x1, x2 in time, each at size x1, x0.5, x2),
     # every frame's speed / factor in [0.958, 1.100] on both takes with the default step limit
-    # (align_max_step 12: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
+    # (alignment.max_step 12: the 1.100 is SIT_TO_STAND at x2, size x0.5, on the first
     # frames after 30 %, down to 1.024 at its end), [0.958, 1.082] with the limit of before (4)
     models, takes = two_takes
     model = models["align_open"]
-    assert model.align_max_step == 12
+    assert model.alignment.max_step == 12
     for steps, bound in ((12, 0.11), (4, 0.1)):
-        monkeypatch.setattr(model, "align_max_step", steps)  # (restored after the test)
+        monkeypatch.setattr(model, "alignment", model.alignment.replace(max_step=steps))  # (restored after the test)
         for take, label in takes:
             for sp, sc in REPLAYS:
                 v = _speed(model, _hapt_replay(take, sp, sc), label)
@@ -117,10 +118,12 @@ def _x():
 def test_it_changes_the_speed_only_and_keeps_finite_speeds():
     ds = _shapes_dataset()
     x = _x()
-    a = gm.GVF(300, random_state=2, recognizer_gate=0.0,
-               speed_estimate="sampled").fit(ds).stream().run(x)
-    model = gm.GVF(300, random_state=2, speed_estimate="align_open",
-                   recognizer_gate=0.0).fit(ds)
+    a = gm.GVF(300, random_state=2,
+               recognizer=gm.GVF.Recognizer(gate=0.0),
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(gate=0.0),
+                   estimates=gm.GVF.Estimates(speed="align_open")).fit(ds)
     b = model.stream().run(x)
     _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress",
                                "instant_likelihoods", "scale"))
@@ -135,7 +138,8 @@ def test_it_changes_the_speed_only_and_keeps_finite_speeds():
 
 
 def test_reset_starts_it_again_and_streams_are_independent():
-    model = gm.GVF(300, random_state=2, speed_estimate="align_open").fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="align_open")).fit(_shapes_dataset())
     x = _x()
     s = model.stream()
     first = [r.speed.copy() for r in (s.step(f) for f in x[:60])]
@@ -150,22 +154,22 @@ def test_reset_starts_it_again_and_streams_are_independent():
 def test_bad_settings_are_refused_with_their_name():
     ds = _shapes_dataset()
     for bad in ("align-open", "ALIGN_OPEN", "open", 2, None):
-        with pytest.raises(GesturemapError, match="speed_estimate"):
-            gm.GVF(100, speed_estimate=bad).fit(ds)
-    model = gm.GVF(100, speed_estimate="align_open").fit(ds)
-    with pytest.raises(GesturemapError, match="speed_estimate"):
-        model.set_params(speed_estimate="align_opened")
+        with pytest.raises(GesturemapError, match="estimates__speed"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed=bad)).fit(ds)
+    model = gm.GVF(100, estimates=gm.GVF.Estimates(speed="align_open")).fit(ds)
+    with pytest.raises(GesturemapError, match="estimates__speed"):
+        model.set_params(estimates__speed="align_opened")
     for bad in (0.5, -1.0, float("nan"), "long"):
-        with pytest.raises(GesturemapError, match="speed_window"):
-            gm.GVF(100, speed_estimate="align_open", speed_window=bad).fit(ds)
+        with pytest.raises(GesturemapError, match="estimates__speed_window"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed="align_open", speed_window=bad)).fit(ds)
 
 
 def test_save_and_load_keep_the_setting(tmp_path):
-    model = gm.GVF(200, speed_estimate="align_open", speed_window=30.0,
-                   random_state=3).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="align_open", speed_window=30.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
     params = json.loads(path.read_text())["params"]  # plain JSON, no pickle
-    assert params["speed_estimate"] == "align_open" and params["speed_window"] == 30.0
+    assert params["estimates"]["speed"] == "align_open" and params["estimates"]["speed_window"] == 30.0
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     x = _x()
@@ -176,7 +180,7 @@ def test_a_path_begun_away_from_the_start_posture_costs_its_distance(monkeypatch
     """``START_POSTURE`` w > 0: a path begun on frame z costs ``w / 2`` times z's squared
     distance from its template's start posture (in the start spread plus the tolerance) more
     than with 0 (nothing: the code before it); at the start posture itself, nothing."""
-    model = gm.GVF(50, speed_estimate="align_open").fit(_shapes_dataset())
+    model = gm.GVF(50, estimates=gm.GVF.Estimates(speed="align_open")).fit(_shapes_dataset())
     begin = model.offsets_[:-1]  # each template's first cell
     var = model.start_stds_**2 + float(model.tolerance) ** 2
     for z in (model.start_means_[0], model.start_means_[0] + [0.5, -1.0]):

@@ -1,4 +1,4 @@
-"""GVF's ``align_reset_margin``: under the open alignment's connected
+"""GVF's ``alignment.reset_margin``: under the open alignment's connected
 rule, each class reports the since-reset alignment's speed until the path its open alignment
 reports costs less than the since-reset alignment's best by more than the margin (a new
 gesture has begun), then the open alignment's until the next reset; None, the open
@@ -33,7 +33,7 @@ def margin_models(datasets_dir):
     """test_gvf_align_open's two takes (each its class's only template: the truth of the
     speed is the replay's factor), with margins 0 and 100 and without one."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {m: gm.GVF(300, uniform_scale=True, align_reset_margin=m).fit(ds)
+    models = {m: gm.GVF(300, uniform_scale=True, alignment=gm.GVF.Alignment(reset_margin=m)).fit(ds)
               for m in (None, 0.0, 100.0, 400.0)}
     return models, two
 
@@ -92,27 +92,28 @@ def test_the_rule_against_a_re_statement():
 
 def test_the_default_and_none_the_open_alignment_as_before():
     ds = _shapes_dataset()
-    assert gm.GVF().align_reset_margin == 400.0  # chosen by cross-validation on HAPT
-    res = gm.GVF(300, random_state=2, align_reset_margin=None, align_floor=0.1,
-                 align_max_step=12).fit(ds).stream().run(_x())  # (the floor and step of then)
+    assert gm.GVF().alignment.reset_margin == 400.0  # chosen by cross-validation on HAPT
+    res = gm.GVF(300, random_state=2,
+                 alignment=gm.GVF.Alignment(reset_margin=None, floor=0.1, max_step=12)).fit(ds).stream().run(_x())  # (the floor and step of then)
     for j, speed in BEFORE.items():
         assert_as_recorded(res[j].speed, speed)
     # the per-frame rule has no totals to compare: the margin does nothing there
-    c = gm.GVF(300, random_state=2, align_null_cost=0.0,
-               align_reset_margin=None).fit(ds).stream().run(_x())
-    d = gm.GVF(300, random_state=2, align_null_cost=0.0).fit(ds).stream().run(_x())
+    c = gm.GVF(300, random_state=2,
+               alignment=gm.GVF.Alignment(null_cost=0.0, reset_margin=None)).fit(ds).stream().run(_x())
+    d = gm.GVF(300, random_state=2,
+               alignment=gm.GVF.Alignment(null_cost=0.0)).fit(ds).stream().run(_x())
     _same_stream(c, d)
 
 
 def test_a_margin_never_reached_reads_the_since_reset_alignment():
-    """With a margin no restart reaches, every class reads what ``speed_estimate="align"``
+    """With a margin no restart reaches, every class reads what ``estimates.speed="align"``
     reads at every frame, held while that alignment's open end is in its template's end
     region (there its reading decays: the frames since the reset grow, the template's do
     not); the scale is the same model's without a margin."""
     ds = _shapes_dataset()
-    held = gm.GVF(300, random_state=2, align_reset_margin=1e12).fit(ds)
-    since = gm.GVF(300, random_state=2, speed_estimate="align").fit(ds)
-    plain = gm.GVF(300, random_state=2, align_reset_margin=None).fit(ds)
+    held = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(reset_margin=1e12)).fit(ds)
+    since = gm.GVF(300, random_state=2, estimates=gm.GVF.Estimates(speed="align")).fit(ds)
+    plain = gm.GVF(300, random_state=2, alignment=gm.GVF.Alignment(reset_margin=None)).fit(ds)
     sh, ss, sp = held.stream(), since.stream(), plain.stream()
     ends = [n - max(1, math.ceil(EDGE * n)) for n in np.diff(held.offsets_)]
     last, n_held = np.ones(len(held.labels_)), 0
@@ -184,22 +185,23 @@ def test_a_second_gesture_restarts(margin_models):
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, align_reset_margin=40.0).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(reset_margin=40.0)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
-    assert json.loads(path.read_text())["params"]["align_reset_margin"] == 40.0
+    assert json.loads(path.read_text())["params"]["alignment"]["reset_margin"] == 40.0
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    del meta["params"]["align_reset_margin"]
-    assert restore(json.loads(json.dumps(meta)), arrays).align_reset_margin is None
+    del meta["params"]["alignment"]["reset_margin"]
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.reset_margin is None
 
 
 @pytest.mark.parametrize("bad", [-1.0, float("nan"), float("inf"), "high", True])
 def test_a_bad_margin_is_refused_with_its_name(bad):
     ds = _shapes_dataset()
-    with pytest.raises(GesturemapError, match="align_reset_margin"):
-        gm.GVF(50, align_reset_margin=bad).fit(ds)
+    with pytest.raises(GesturemapError, match="alignment__reset_margin"):
+        gm.GVF(50, alignment=gm.GVF.Alignment(reset_margin=bad)).fit(ds)
     model = gm.GVF(50).fit(ds)
-    with pytest.raises(GesturemapError, match="align_reset_margin"):
-        model.set_params(align_reset_margin=bad)
+    with pytest.raises(GesturemapError, match="alignment__reset_margin"):
+        model.set_params(alignment__reset_margin=bad)

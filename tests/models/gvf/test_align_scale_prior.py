@@ -1,7 +1,7 @@
 """What GVF's ``"align"`` scale is pulled towards:
-``align_scale_target="particles"`` (the particles' scale, as before) or ``"amplitude"`` (each
+``alignment.scale_target="particles"`` (the particles' scale, as before) or ``"amplitude"`` (each
 input's amplitude ratio to the aligned template's prefix), with the weight
-``align_scale_prior`` (times ``SCALE_FIT_PRIOR``)."""
+``alignment.scale_prior`` (times ``SCALE_FIT_PRIOR``)."""
 
 from __future__ import annotations
 
@@ -41,16 +41,16 @@ BEFORE = {
 
 
 def test_the_particles_target_at_weight_1_is_the_scale_of_before():
-    defaults = gm.GVF().get_params()  # chosen by cross-validation, re-scored since
-    assert (defaults["align_scale_target"], defaults["align_scale_prior"]) == ("amplitude", 5.0)
-    model = gm.GVF(100, random_state=3, align_scale_target="particles",
-                   align_scale_prior=1.0, align_max_step=12).fit(_shapes_dataset())
+    defaults = gm.GVF().get_params(deep=True)  # chosen by cross-validation, re-scored since
+    assert (defaults["alignment__scale_target"], defaults["alignment__scale_prior"]) == ("amplitude", 5.0)
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(scale_target="particles", scale_prior=1.0, max_step=12)).fit(_shapes_dataset())
     res = model.stream().run(_x())
     for j, scale in BEFORE.items():
         assert_as_recorded(res[j].scale, scale)
     # the other target changes the scale, never the speed (the recognizer's gate reads the
     # scale, so a label may change)
-    other = model.set_params(align_scale_target="amplitude").stream().run(_x())
+    other = model.set_params(alignment__scale_target="amplitude").stream().run(_x())
     assert max(np.abs(a.scale - b.scale).max() for a, b in zip(res, other, strict=True)) > 0.05
     assert all(np.array_equal(a.speed, b.speed) for a, b in zip(res, other, strict=True))
 
@@ -100,7 +100,7 @@ def test_the_amplitude_target_reads_a_smaller_gesture_sooner(datasets_dir):
     model, test = subjects_3_to_8(datasets_dir)
     share = {}
     for target in ("particles", "amplitude"):
-        model.set_params(align_scale_target=target, align_scale_prior=1.0)
+        model.set_params(alignment__scale_target=target, alignment__scale_prior=1.0)
         within = []
         for x, label in test:
             k = model.labels_.index(label)
@@ -119,25 +119,25 @@ def test_the_amplitude_target_reads_a_smaller_gesture_sooner(datasets_dir):
 def test_saved_loaded_and_older_files(tmp_path):
     # 1: an earlier default (files store it); 20: another
     for prior in (1.0, 20.0):
-        model = gm.GVF(100, random_state=3, align_scale_target="amplitude",
-                       align_scale_prior=prior).fit(_shapes_dataset())
+        model = gm.GVF(100, random_state=3,
+                       alignment=gm.GVF.Alignment(scale_target="amplitude", scale_prior=prior)).fit(_shapes_dataset())
         path = model.save(tmp_path / f"gvf{prior}")
         params = json.loads(path.read_text())["params"]
-        assert (params["align_scale_target"], params["align_scale_prior"]) == ("amplitude",
+        assert (params["alignment"]["scale_target"], params["alignment"]["scale_prior"]) == ("amplitude",
                                                                                prior)
         loaded = gm.load(path)
         assert loaded.get_params() == model.get_params()
         _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    del meta["params"]["align_scale_target"], meta["params"]["align_scale_prior"]
+    del meta["params"]["alignment"]["scale_target"], meta["params"]["alignment"]["scale_prior"]
     old = restore(json.loads(json.dumps(meta)), arrays)
-    assert (old.align_scale_target, old.align_scale_prior) == ("particles", 1.0)
+    assert (old.alignment.scale_target, old.alignment.scale_prior) == ("particles", 1.0)
 
 
-@pytest.mark.parametrize("name, bad", [("align_scale_target", "loudness"),
-                                       ("align_scale_target", 1.0),
-                                       ("align_scale_prior", -1.0),
-                                       ("align_scale_prior", float("nan")),
-                                       ("align_scale_prior", "strong")])
+@pytest.mark.parametrize("name, bad", [("alignment__scale_target", "loudness"),
+                                       ("alignment__scale_target", 1.0),
+                                       ("alignment__scale_prior", -1.0),
+                                       ("alignment__scale_prior", float("nan")),
+                                       ("alignment__scale_prior", "strong")])
 def test_bad_values_are_refused_with_their_name(name, bad):
     assert_refused(name, bad)

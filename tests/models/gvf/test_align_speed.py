@@ -1,4 +1,4 @@
-"""``GVF(align_speed="chord")``: the alignments' speed read as the path's advance over its
+"""``GVF(speed="chord")``: the alignments' speed read as the path's advance over its
 frames instead of the least-squares slope."""
 
 from __future__ import annotations
@@ -21,10 +21,11 @@ from .test_speed import _hapt_replay
 def chords(datasets_dir):
     """test_gvf_align_open's two takes (each its class's only template), a model per
     alignment reading the chord (300 particles, one scale for all inputs; the open
-    alignment's paths compared per frame, ``align_null_cost=0``, as measured here)."""
+    alignment's paths compared per frame, ``alignment.null_cost=0``, as measured here)."""
     ds, two = two_takes_dataset(datasets_dir)
-    models = {how: gm.GVF(300, uniform_scale=True, speed_estimate=how, align_speed="chord",
-                          align_null_cost=0.0).fit(ds) for how in ("align_open", "align")}
+    models = {how: gm.GVF(300, uniform_scale=True,
+                          estimates=gm.GVF.Estimates(speed=how),
+                          alignment=gm.GVF.Alignment(speed="chord", null_cost=0.0)).fit(ds) for how in ("align_open", "align")}
     return models, two
 
 
@@ -47,7 +48,7 @@ def test_the_since_reset_chord_is_the_open_end_over_the_frames(chords, monkeypat
                     assert r.speed[k] == pytest.approx(min(max(want, 0.05), 20.0), rel=1e-12)
                     chord.append(r.speed[k])
             with monkeypatch.context() as patch:
-                patch.setattr(model, "align_speed", "slope")
+                patch.setattr(model, "alignment", model.alignment.replace(speed="slope"))
                 slope = _speed(model, x, label)[1:]
             gaps.append(np.max(np.abs(np.array(chord) - slope)))
     assert max(gaps) > 0.02, gaps  # a different reading (measured: 0.07, 0.04, 0.08, 0.00)
@@ -82,16 +83,16 @@ def test_the_open_chord_restarts_for_a_second_gesture_and_holds_a_held_end(chord
 
 
 def test_saved_and_loaded_and_older_files_read_the_slope(tmp_path):
-    model = gm.GVF(50, align_speed="chord").fit(_shapes_dataset())
+    model = gm.GVF(50, alignment=gm.GVF.Alignment(speed="chord")).fit(_shapes_dataset())
     path = tmp_path / "gvf.json"
     model.save(path)
-    assert gm.load(path).align_speed == "chord"
+    assert gm.load(path).alignment.speed == "chord"
     meta, arrays = model.dump()
-    del meta["params"]["align_speed"]  # a file saved before the parameter existed
-    assert restore(json.loads(json.dumps(meta)), arrays).align_speed == "slope"
+    del meta["params"]["alignment"]["speed"]  # a file saved before the parameter existed
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.speed == "slope"
 
 
 @pytest.mark.parametrize("bad", ["", "Chord", "mean", 1, None])
 def test_a_bad_reading_is_refused_with_its_name(bad):
-    with pytest.raises(GesturemapError, match="align_speed"):
-        gm.GVF(50, align_speed=bad).fit(_shapes_dataset())
+    with pytest.raises(GesturemapError, match="alignment__speed"):
+        gm.GVF(50, alignment=gm.GVF.Alignment(speed=bad)).fit(_shapes_dataset())

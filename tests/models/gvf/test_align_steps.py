@@ -1,4 +1,4 @@
-"""``GVF(align_max_step=K)``: how many template frames one frame may advance GVF's alignments
+"""``GVF(max_step=K)``: how many template frames one frame may advance GVF's alignments
  — the fastest performance, relative to a template, that the aligned
 speed and scale can follow."""
 
@@ -19,7 +19,7 @@ from .test_speed import _hapt_replay
 
 
 def _read(model, x, k, steps, how):
-    model.set_params(align_max_step=steps, speed_estimate=how)  # run-time: no refit
+    model.set_params(alignment__max_step=steps, estimates__speed=how)  # run-time: no refit
     res = model.stream().run(x)
     n0 = int(0.3 * len(res))
     return (np.array([r.speed[k] for r in res])[n0:],
@@ -46,7 +46,7 @@ def test_the_default_is_issue_18ahs_choice_and_reads_slow_and_fast_alike(own_tak
     sliding minimum). So free a limit neither races ahead on the take as recorded nor lags a
     take replayed faster or slower: both alignments read the factor (measured: within 4.2 %
     from x0.5 to x4; x8, 10 frames, 9.7 % and 14.1 % over)."""
-    assert gm.GVF().align_max_step == 48
+    assert gm.GVF().alignment.max_step == 48
     for model, take, k in own_take:
         for factor in (0.5, 1.0, 2.0, 4.0, 8.0):
             x = _hapt_replay(take, factor, 1.0)
@@ -68,22 +68,22 @@ def test_the_open_alignment_has_the_same_limit(own_take):  # noqa: F811
 
 
 def test_saved_and_loaded_with_the_model_and_older_files_keep_four(tmp_path):
-    model = gm.GVF(50, align_max_step=8).fit(_shapes_dataset())
+    model = gm.GVF(50, alignment=gm.GVF.Alignment(max_step=8)).fit(_shapes_dataset())
     path = tmp_path / "gvf.json"
     model.save(path)
-    assert gm.load(path).align_max_step == 8
+    assert gm.load(path).alignment.max_step == 8
     meta, arrays = model.dump()
-    del meta["params"]["align_max_step"]  # a file saved before the parameter existed
-    assert restore(json.loads(json.dumps(meta)), arrays).align_max_step == 4
+    del meta["params"]["alignment"]["max_step"]  # a file saved before the parameter existed
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.max_step == 4
 
 
 @pytest.mark.parametrize("bad", [0, -1, 65, 2.5, True, "8", None])
 def test_a_bad_limit_is_refused_with_its_name(bad):
-    with pytest.raises(GesturemapError, match="align_max_step"):
-        gm.GVF(50, align_max_step=bad).fit(_shapes_dataset())
+    with pytest.raises(GesturemapError, match="alignment__max_step"):
+        gm.GVF(50, alignment=gm.GVF.Alignment(max_step=bad)).fit(_shapes_dataset())
     model = gm.GVF(50).fit(_shapes_dataset())
-    with pytest.raises(GesturemapError, match="align_max_step"):
-        model.set_params(align_max_step=bad)
+    with pytest.raises(GesturemapError, match="alignment__max_step"):
+        model.set_params(alignment__max_step=bad)
 
 
 def _plain_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames,

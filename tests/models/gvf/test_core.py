@@ -40,7 +40,8 @@ def _replay(label: str, speed: float, scale: float, angle: float = 0.0) -> np.nd
 def test_speed_and_scale_are_estimated_within_15_percent(label):
     # (the particles' fitted scale: the warp's, 18i's default, reads the wave x2 as 1.59 in
     # absolute terms, its HHMM's mean path being smaller than the template: 18i's notes)
-    model = gm.GVF(random_state=7, scale_estimate="fitted").fit(_shapes_dataset())
+    model = gm.GVF(random_state=7,
+                   estimates=gm.GVF.Estimates(scale="fitted")).fit(_shapes_dataset())
     x = _replay(label, 1.5, 2.0)
     res = model.stream().run(x)
     k = model.labels_.index(label)
@@ -71,9 +72,12 @@ def test_the_stream_is_seeded_and_the_seed_matters():
     ds = _shapes_dataset()
     x = _replay("wave", 0.8, 1.3)
     # (the particles' speed: the default since 18q, the open alignment's, has no seed)
-    a = gm.GVF(300, random_state=5, speed_estimate="sampled").fit(ds).stream().run(x)
-    b = gm.GVF(300, random_state=5, speed_estimate="sampled").fit(ds).stream().run(x)
-    c = gm.GVF(300, random_state=6, speed_estimate="sampled").fit(ds).stream().run(x)
+    a = gm.GVF(300, random_state=5,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    b = gm.GVF(300, random_state=5,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
+    c = gm.GVF(300, random_state=6,
+               estimates=gm.GVF.Estimates(speed="sampled")).fit(ds).stream().run(x)
     np.testing.assert_array_equal([r.speed for r in a], [r.speed for r in b])
     assert not np.array_equal([r.speed for r in a], [r.speed for r in c])
 
@@ -96,10 +100,10 @@ def test_bad_parameters_are_named():
     ds = _shapes_dataset()
     with pytest.raises(GesturemapError, match="particles"):
         gm.GVF(0).fit(ds)
-    with pytest.raises(GesturemapError, match="resampling_threshold"):
-        gm.GVF(resampling_threshold=2.0).fit(ds)
-    with pytest.raises(GesturemapError, match="template"):
-        gm.GVF(template="median").fit(ds)
+    with pytest.raises(GesturemapError, match="tracking__resampling_threshold"):
+        gm.GVF(tracking=gm.GVF.Tracking(resampling_threshold=2.0)).fit(ds)
+    with pytest.raises(GesturemapError, match="templates__kind"):
+        gm.GVF(templates=gm.GVF.Templates(kind="median")).fit(ds)
     four = gm.Dataset()
     four.add(np.zeros((10, 4)) + np.arange(10)[:, None], label="a")
     with pytest.raises(GesturemapError, match="rotation"):
@@ -107,7 +111,8 @@ def test_bad_parameters_are_named():
 
 
 def test_mean_template_and_save_load_with_rotation(tmp_path):
-    model = gm.GVF(200, rotation=True, template="mean").fit(_shapes_dataset())
+    model = gm.GVF(200, rotation=True,
+                   templates=gm.GVF.Templates(kind="mean")).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     x = _replay("line", 1.2, 0.7, 0.2)
     for a, b in zip(model.stream().run(x), loaded.stream().run(x), strict=True):
@@ -161,7 +166,9 @@ def test_several_templates_per_class_follow_the_variant_performed():
     ds = _two_variant_dataset()
     # (the particles' fitted scale, converted by their template's factors: the warp's HHMM
     # blends both variants of the class)
-    model = gm.GVF(templates_per_class=2, random_state=4, scale_estimate="fitted").fit(ds)
+    model = gm.GVF(random_state=4,
+                   templates=gm.GVF.Templates(per_class=2),
+                   estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
     k = model.labels_.index("draw")
     a, b = model.class_offsets_[k], model.class_offsets_[k + 1]
     assert b - a == 2
@@ -186,7 +193,7 @@ def test_several_templates_per_class_follow_the_variant_performed():
     w = np.exp(p["log_weight"][mine] - p["log_weight"][mine].max())
     assert np.sum(w * (p["template"][mine] == wave_t)) / w.sum() > 0.9
     # one template per class (the mean of a circle and a wave) follows it worse
-    single = gm.GVF(templates_per_class=1, random_state=4).fit(ds)
+    single = gm.GVF(random_state=4, templates=gm.GVF.Templates(per_class=1)).fit(ds)
     one = single.stream().run(x)[int(0.3 * len(x)):]
     err_one = np.median([abs(r.scale[k].mean() / 2.0 - 1) for r in one])
     err_two = np.median([abs(r.scale[k] / model.scale_factors_[wave_t] / 2.0 - 1).mean()
@@ -195,9 +202,9 @@ def test_several_templates_per_class_follow_the_variant_performed():
 
 
 def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path):
-    model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, start_posture=True,
-                   restart_probability=0.1, posture_weight=0.5, speed_weight=0.2,
-                   random_state=1).fit(_two_variant_dataset())
+    model = gm.GVF(300, random_state=1,
+                   templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, start_posture=True, posture_weight=0.5, speed_weight=0.2),
+                   tracking=gm.GVF.Tracking(restart_probability=0.1)).fit(_two_variant_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     for name in ("templates_", "offsets_", "class_offsets_", "speed_factors_",
@@ -213,11 +220,11 @@ def test_templates_per_class_and_learned_settings_save_and_load_exactly(tmp_path
 
 def test_new_parameters_are_named():
     ds = _shapes_dataset()
-    for bad in ({"templates_per_class": 0}, {"templates_per_class": 1.5},
-                {"restart_probability": 0.0}, {"restart_probability": 1.5},
-                {"start_posture": "yes"}, {"learned_tolerance": 1},
-                {"posture_weight": -0.1}, {"posture_weight": float("nan")},
-                {"posture_in_particles": 0}, {"speed_weight": -1.0}):
+    for bad in ({"templates__per_class": 0}, {"templates__per_class": 1.5},
+                {"tracking__restart_probability": 0.0}, {"tracking__restart_probability": 1.5},
+                {"templates__start_posture": "yes"}, {"templates__learned_tolerance": 1},
+                {"templates__posture_weight": -0.1}, {"templates__posture_weight": float("nan")},
+                {"posture_in_particles": 0}, {"templates__speed_weight": -1.0}):
         name = next(iter(bad))
         with pytest.raises(GesturemapError, match=name):
             gm.GVF(**bad).fit(ds)
@@ -228,8 +235,10 @@ def test_a_held_final_posture_keeps_the_gesture_with_a_small_restart_probability
     x = _replay("wave", 1.0, 1.0)
     held = np.vstack([x, np.repeat(x[-1:], 40, axis=0)])
     k = 2  # labels are sorted: circle, line, wave
-    hold = gm.GVF(restart_probability=0.02, random_state=3).fit(ds).stream().run(held)
-    again = gm.GVF(restart_probability=1.0, random_state=3).fit(ds).stream().run(held)
+    hold = gm.GVF(random_state=3,
+                  tracking=gm.GVF.Tracking(restart_probability=0.02)).fit(ds).stream().run(held)
+    again = gm.GVF(random_state=3,
+                   tracking=gm.GVF.Tracking(restart_probability=1.0)).fit(ds).stream().run(held)
     assert hold[-1].label == "wave"
     still = slice(len(x), len(x) + 20)  # the first 20 frames of the held final posture
     assert min(r.progress[k] for r in hold[still]) > 0.85
@@ -248,27 +257,30 @@ def test_start_posture_tells_apart_gestures_that_differ_only_where_they_start():
         ds.add(shape + [3.0, 3.0] + rng.normal(0, 0.05, (80, 2)), label="high")
     for label, at in (("low", 0.0), ("high", 3.0)):
         x = shape + at
-        with_start = gm.GVF(start_posture=True, random_state=2).fit(ds).stream().run(x)
+        with_start = gm.GVF(random_state=2,
+                            templates=gm.GVF.Templates(start_posture=True)).fit(ds).stream().run(x)
         assert all(r.label == label for r in with_start[3:])
         # without it only the shape relative to the start counts: both classes fit alike
-        without = gm.GVF(start_posture=False, random_state=2).fit(ds).stream().run(x)
+        without = gm.GVF(random_state=2,
+                         templates=gm.GVF.Templates(start_posture=False)).fit(ds).stream().run(x)
         assert abs(np.diff(without[10].log_likelihoods)[0]) < abs(
             np.diff(with_start[10].log_likelihoods)[0])
 
 
 def test_a_model_saved_before_several_templates_loads_as_it_ran():
-    """A file without the new parameters and arrays (saved before templates_per_class,
-    start_posture, restart_probability, learned_tolerance) loads with one template per
+    """A file without the new parameters and arrays (saved before templates.per_class,
+    templates.start_posture, tracking.restart_probability, templates.learned_tolerance) loads with one template per
     class, no start posture and an immediate restart: as a model so set now runs."""
-    model = gm.GVF(300, templates_per_class=1, start_posture=False, restart_probability=1.0,
-                   learned_tolerance=False, posture_weight=0.0, speed_weight=0.0,
-                   recognizer_weight=0.0, recognizer_states=5, speed_states=0,
-                   scale_estimate="sampled", random_state=2).fit(_shapes_dataset())
-    _check_old_file_runs_as(model, ("templates_per_class", "start_posture",
-                                    "restart_probability", "learned_tolerance",
-                                    "posture_weight", "posture_in_particles",
-                                    "speed_weight", "recognizer_weight",
-                                    "recognizer_states", "speed_states", "scale_estimate"),
+    model = gm.GVF(300, random_state=2,
+                   templates=gm.GVF.Templates(per_class=1, start_posture=False, learned_tolerance=False, posture_weight=0.0, speed_weight=0.0),
+                   tracking=gm.GVF.Tracking(restart_probability=1.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="sampled")).fit(_shapes_dataset())
+    _check_old_file_runs_as(model, ("templates__per_class", "templates__start_posture",
+                                    "tracking__restart_probability", "templates__learned_tolerance",
+                                    "templates__posture_weight",
+                                    "templates__speed_weight", "recognizer__weight",
+                                    "recognizer__states", "estimates__speed_states", "estimates__scale"),
                             ("mean", "scale", "templates", "offsets"))
 
 
@@ -278,7 +290,10 @@ def _check_old_file_runs_as(model, new_params, kept_arrays):
     from gesturemap.models.base import restore
 
     meta, arrays = model.dump()
-    meta["params"] = {k: v for k, v in meta["params"].items() if k not in new_params}
+    for name in new_params:  # a group's field: out of its group's dict
+        group, sep, field = name.partition("__")
+        params = meta["params"][group] if sep else meta["params"]
+        del params[field if sep else name]
     old = restore(meta, {k: arrays[k] for k in kept_arrays})
     assert old.get_params() == model.get_params()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
@@ -297,9 +312,9 @@ def assert_as_recorded(actual, recorded) -> None:
 
 
 def test_fewer_templates_asked_after_fitting_still_saves_and_loads(tmp_path):
-    # templates_per_class takes effect at the next fit: the fitted templates stay loadable
-    model = gm.GVF(200, templates_per_class=3).fit(_shapes_dataset())
-    model.set_params(templates_per_class=1)
+    # templates.per_class takes effect at the next fit: the fitted templates stay loadable
+    model = gm.GVF(200, templates=gm.GVF.Templates(per_class=3)).fit(_shapes_dataset())
+    model.set_params(templates__per_class=1)
     loaded = gm.load(model.save(tmp_path / "gvf"))
     np.testing.assert_array_equal(loaded.class_offsets_, model.class_offsets_)
     assert np.diff(loaded.class_offsets_).max() == 3
@@ -334,9 +349,9 @@ def test_absolute_posture_on_the_class_evidence_only_recognises_and_leaves_estim
     ds = _offset_dataset()
     x = np.vstack([SHAPES["circle"](np.linspace(0, 1, 60)) + 3.0,
                    SHAPES["circle"](np.linspace(0, 1, 60))])
-    kw = {"start_posture": False, "random_state": 3, "speed_estimate": "sampled"}
-    shape_only = gm.GVF(posture_weight=0.0, **kw).fit(ds).stream()
-    posture = gm.GVF(posture_weight=0.5, **kw).fit(ds).stream()
+    kw = {"templates__start_posture": False, "random_state": 3, "estimates__speed": "sampled"}
+    shape_only = gm.GVF(**kw, templates=gm.GVF.Templates(posture_weight=0.0)).fit(ds).stream()
+    posture = gm.GVF(**kw, templates=gm.GVF.Templates(posture_weight=0.5)).fit(ds).stream()
     a, b = shape_only.run(x[:60]), posture.run(x[:60])
     assert all(r.label == "high" for r in b[5:])
     assert abs(np.diff(a[30].log_likelihoods)[0]) < abs(np.diff(b[30].log_likelihoods)[0])
@@ -347,11 +362,6 @@ def test_absolute_posture_on_the_class_evidence_only_recognises_and_leaves_estim
     # a reset, then the other class: the posture still tells which
     posture.reset()
     assert all(r.label == "low" for r in posture.run(x[60:])[5:])
-    # on the particles' weights as well, it steers them: the estimates change
-    moved = gm.GVF(posture_weight=0.5, posture_in_particles=True, **kw).fit(ds).stream()
-    c = moved.run(x[:60])
-    assert all(r.label == "high" for r in c[5:])
-    assert not np.array_equal([r.speed for r in a], [r.speed for r in c])
 
 
 def test_posture_and_its_spread_at_each_phase():
@@ -363,7 +373,7 @@ def test_posture_and_its_spread_at_each_phase():
     for _ in range(6):
         bump = rng.normal(0, 0.5) * np.clip(t - 0.5, 0, None)[:, None]
         ds.add(SHAPES["line"](t) + bump + rng.normal(0, 0.01, (100, 2)), label="line")
-    model = gm.GVF(templates_per_class=1, standardize=False).fit(ds)
+    model = gm.GVF(standardize=False, templates=gm.GVF.Templates(per_class=1)).fit(ds)
     sp = model.posture_spreads_
     assert sp.shape == model.postures_.shape == model.templates_.shape
     np.testing.assert_allclose(model.postures_, np.mean([r.inputs for r in ds], axis=0),
@@ -374,19 +384,19 @@ def test_posture_and_its_spread_at_each_phase():
 def test_a_model_saved_before_postures_loads_and_runs_as_it_did():
     """A file without the postures and their parameters (saved before them) runs exactly as
     a model with them off."""
-    model = gm.GVF(300, templates_per_class=2, learned_tolerance=True, posture_weight=0.0,
-                   speed_weight=0.0, recognizer_weight=0.0, recognizer_states=5,
-                   random_state=2).fit(_two_variant_dataset())
+    model = gm.GVF(300, random_state=2,
+                   templates=gm.GVF.Templates(per_class=2, learned_tolerance=True, posture_weight=0.0, speed_weight=0.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5)).fit(_two_variant_dataset())
     kept = [k for k in model.dump()[1]
             if k not in ("postures", "posture_spreads", "speed_means", "speed_stds")]
-    _check_old_file_runs_as(model, ("posture_weight", "posture_in_particles", "speed_weight",
-                                    "recognizer_weight", "recognizer_states"), kept)
+    _check_old_file_runs_as(model, ("templates__posture_weight", "templates__speed_weight",
+                                    "recognizer__weight", "recognizer__states"), kept)
 
 
 def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_one():
     """Class "half" is the first half of the wave drawn in as many frames as the whole wave
     of class "whole": the whole wave's template at half speed explains it just as well, but
-    not at the speed its takes were made; ``speed_weight`` weighs that, on the class
+    not at the speed its takes were made; ``templates.speed_weight`` weighs that, on the class
     evidence only (speed, scale and progress unchanged)."""
     rng = np.random.default_rng(4)
     ds = gm.Dataset()
@@ -394,7 +404,8 @@ def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_o
         ds.add(SHAPES["wave"](np.linspace(0, 1, n)) + rng.normal(0, 0.02, (n, 2)), label="whole")
         ds.add(SHAPES["wave"](np.linspace(0, 0.5, n)) + rng.normal(0, 0.02, (n, 2)),
                label="half")
-    model = gm.GVF(templates_per_class=1, speed_weight=0.0, random_state=1).fit(ds)
+    model = gm.GVF(random_state=1,
+                   templates=gm.GVF.Templates(per_class=1, speed_weight=0.0)).fit(ds)
     k = model.labels_.index("half")
     lengths = np.array([96, 100, 104], dtype=float)
     for c in range(2):
@@ -403,7 +414,7 @@ def test_a_class_usual_speed_tells_a_gesture_from_the_slowed_start_of_a_longer_o
         assert model.speed_stds_[c] == pytest.approx(max(np.log(ref / lengths).std(), 0.1))
     x = SHAPES["wave"](np.linspace(0, 0.5, 100))
     off = model.stream().run(x)
-    on = model.set_params(speed_weight=0.3).stream().run(x)
+    on = model.set_params(templates__speed_weight=0.3).stream().run(x)
     for p, q in zip(off, on, strict=True):
         np.testing.assert_array_equal(p.speed, q.speed)
         np.testing.assert_array_equal(p.scale, q.scale)

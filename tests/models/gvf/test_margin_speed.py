@@ -1,5 +1,5 @@
-"""GVF's ``align_margin_speed``: the restart margin
-(``align_reset_margin``) divided by the since-reset winner's held speed to this power. The
+"""GVF's ``alignment.margin_speed``: the restart margin
+(``alignment.reset_margin``) divided by the since-reset winner's held speed to this power. The
 margin is a difference of summed frame costs, so a gesture performed slowly, with more frames,
 reaches it over less of the gesture; divided by the speed, the margin is the same share of a
 gesture at any speed. 0 is off, as before."""
@@ -94,12 +94,12 @@ def test_a_slow_gesture_does_not_restart_itself(hapt_model):
     # latch at 50-71 % of the gesture and 14.4 % of frames miss; at 1, none and 5.6 %
     model, test = hapt_model
     try:
-        model.set_params(align_margin_speed=0.0)  # (a run-time parameter: no refit)
+        model.set_params(alignment__margin_speed=0.0)  # (a run-time parameter: no refit)
         latched0, out0 = _slow_replays(model, test)
-        model.set_params(align_margin_speed=1.0)
+        model.set_params(alignment__margin_speed=1.0)
         latched1, out1 = _slow_replays(model, test)
     finally:
-        model.set_params(align_margin_speed=gm.GVF().align_margin_speed)
+        model.set_params(alignment__margin_speed=gm.GVF().alignment.margin_speed)
     assert latched0.sum() >= 2
     assert latched1.sum() == 0
     assert out1 < 0.6 * out0
@@ -110,7 +110,7 @@ def test_a_second_gesture_still_restarts(datasets_dir):
     the replay's factor) after a pause of 50 frames, at the power 1: the class reads the
     factor once it restarts."""
     ds, (a, b) = two_takes_dataset(datasets_dir)
-    model = gm.GVF(300, uniform_scale=True, align_margin_speed=1.0).fit(ds)
+    model = gm.GVF(300, uniform_scale=True, alignment=gm.GVF.Alignment(margin_speed=1.0)).fit(ds)
     for first, second in ((a, b), (b, a)):
         for sp in (0.5, 1.0, 2.0):
             v = _after_a_pause(model, first, second, sp, 50)
@@ -118,21 +118,22 @@ def test_a_second_gesture_still_restarts(datasets_dir):
 
 
 def test_the_default_is_the_declared_runs_choice():
-    assert gm.GVF().align_margin_speed == 0.5  # chosen by cross-validation on HAPT
+    assert gm.GVF().alignment.margin_speed == 0.5  # chosen by cross-validation on HAPT
 
 
 def test_saved_loaded_and_older_files(tmp_path):
-    model = gm.GVF(100, random_state=3, align_margin_speed=0.5).fit(_shapes_dataset())
+    model = gm.GVF(100, random_state=3,
+                   alignment=gm.GVF.Alignment(margin_speed=0.5)).fit(_shapes_dataset())
     path = model.save(tmp_path / "gvf")
-    assert json.loads(path.read_text())["params"]["align_margin_speed"] == 0.5
+    assert json.loads(path.read_text())["params"]["alignment"]["margin_speed"] == 0.5
     loaded = gm.load(path)
     assert loaded.get_params() == model.get_params()
     _same_stream(model.stream().run(_x()), loaded.stream().run(_x()))
     meta, arrays = model.dump()
-    del meta["params"]["align_margin_speed"]
-    assert restore(json.loads(json.dumps(meta)), arrays).align_margin_speed == 0.0
+    del meta["params"]["alignment"]["margin_speed"]
+    assert restore(json.loads(json.dumps(meta)), arrays).alignment.margin_speed == 0.0
 
 
 @pytest.mark.parametrize("bad", [-0.5, float("nan"), float("inf"), "fast", True])
 def test_a_bad_power_is_refused_with_its_name(bad):
-    assert_refused("align_margin_speed", bad)
+    assert_refused("alignment__margin_speed", bad)

@@ -1,5 +1,5 @@
 """GVF's second expert on the class: an HHMM trained on the same takes, pooled log-linearly
-with the particles' evidence (``recognizer_weight``)."""
+with the particles' evidence (``recognizer.weight``)."""
 
 from __future__ import annotations
 
@@ -26,19 +26,21 @@ def test_weight_zero_is_the_particle_filter_alone_bit_for_bit():
     ds = _shapes_dataset()
     x = np.vstack([_replay("wave", 1.3, 1.2), _replay("circle", 0.8, 0.9)])
     # (the particles' speed, as the code before the recognizer read it)
-    plain = gm.GVF(300, recognizer_weight=0.0, recognizer_states=5, random_state=2,
-                   speed_estimate="sampled").fit(ds)
-    assert plain.recognizer_weight == 0.0 and plain.recognizer_ is None
-    with_rec = gm.GVF(300, recognizer_weight=0.5, recognizer_states=5, random_state=2,
-                      speed_estimate="sampled").fit(ds)
+    plain = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(weight=0.0, states=5),
+                   estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
+    assert plain.recognizer.weight == 0.0 and plain.recognizer_ is None
+    with_rec = gm.GVF(300, random_state=2,
+                      recognizer=gm.GVF.Recognizer(weight=0.5, states=5),
+                      estimates=gm.GVF.Estimates(speed="sampled")).fit(ds)
     assert with_rec.recognizer_ is not None
-    with_rec.set_params(recognizer_weight=0.0)
+    with_rec.set_params(recognizer__weight=0.0)
     _same_stream(plain.stream().run(x), with_rec.stream().run(x))
     # the label is the particles' likeliest class, the likelihoods their evidence's softmax
     for r in plain.stream().run(x):
         assert r.label_index == int(np.argmax(r.log_likelihoods))
     kept = [k for k in plain.dump()[1]]
-    _check_old_file_runs_as(plain, ("recognizer_weight", "recognizer_states"), kept)
+    _check_old_file_runs_as(plain, ("recognizer__weight", "recognizer__states"), kept)
     # the values the code before the recognizer (commit 9ec66f8) gave on this stream
     res = with_rec.stream().run(x)
     for j, (label, log, speed) in BEFORE.items():
@@ -66,10 +68,10 @@ def test_the_pool_is_the_weighted_sum_of_both_experts_and_leaves_the_estimates()
     ds = _shapes_dataset()
     w = 0.3
     # (the constant pool: 18l's gate moves the weight with the estimates)
-    model = gm.GVF(300, recognizer_weight=w, recognizer_gate=0.0, random_state=1).fit(ds)
+    model = gm.GVF(300, random_state=1, recognizer=gm.GVF.Recognizer(weight=w, gate=0.0)).fit(ds)
     x = _replay("wave", 1.2, 1.1)
     pooled = model.stream().run(x)
-    alone = model.set_params(recognizer_weight=0.0).stream().run(x)
+    alone = model.set_params(recognizer__weight=0.0).stream().run(x)
     hhmm = model.recognizer_.stream().run((x - model.mean_) / model.scale_)
     for p, a, h in zip(pooled, alone, hhmm, strict=True):
         expect = w * h.log_likelihoods + (1.0 - w) * a.log_likelihoods
@@ -79,7 +81,7 @@ def test_the_pool_is_the_weighted_sum_of_both_experts_and_leaves_the_estimates()
         for f in ("speed", "scale", "progress", "instant_likelihoods"):
             np.testing.assert_array_equal(getattr(p, f), getattr(a, f))
     # the stream's reset restarts the HHMM too
-    s = model.set_params(recognizer_weight=w).stream()
+    s = model.set_params(recognizer__weight=w).stream()
     first = [s.step(f).log_likelihoods for f in x[:20]]
     s.reset()
     again = [s.step(f).log_likelihoods for f in x[:20]]
@@ -98,13 +100,13 @@ def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wron
     for x, y, s in zip(takes, labels, subjects, strict=True):
         if s > 2:
             ds.add(x, label=y)
-    model = gm.GVF(300, tolerance=0.15, learned_tolerance=True, uniform_scale=True,
-                   recognizer_weight=0.5, recognizer_decision="decaying",
-                   random_state=0).fit(ds)
+    model = gm.GVF(300, tolerance=0.15, uniform_scale=True, random_state=0,
+                   templates=gm.GVF.Templates(learned_tolerance=True),
+                   recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying")).fit(ds)
     test = [i for i in range(len(takes)) if subjects[i] <= 2]
     right = {0.0: [], 0.5: []}
     for w in right:
-        model.set_params(recognizer_weight=w)
+        model.set_params(recognizer__weight=w)
         for i in test:
             res = model.stream().run(takes[i])
             at = np.ceil(np.linspace(0.3, 1.0, 8) * len(res)).astype(int) - 1
@@ -118,8 +120,8 @@ def test_on_real_transitions_the_hhmm_corrects_the_particles_where_they_are_wron
 
 
 def test_save_and_load_keep_the_recognizer(tmp_path):
-    model = gm.GVF(200, recognizer_weight=0.4, recognizer_states=4,
-                   random_state=3).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   recognizer=gm.GVF.Recognizer(weight=0.4, states=4)).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     assert loaded.recognizer_.states == 4 and loaded.recognizer_.labels_ == model.labels_
@@ -135,34 +137,35 @@ def test_save_and_load_keep_the_recognizer(tmp_path):
 def test_bad_recognizer_settings_are_named():
     ds = _shapes_dataset()
     for bad in (-0.1, 1.5, "half"):
-        with pytest.raises(GesturemapError, match="recognizer_weight"):
-            gm.GVF(recognizer_weight=bad).fit(ds)
-    with pytest.raises(GesturemapError, match="recognizer_states"):
-        gm.GVF(recognizer_weight=0.5, recognizer_states=0).fit(ds)
+        with pytest.raises(GesturemapError, match="recognizer__weight"):
+            gm.GVF(recognizer=gm.GVF.Recognizer(weight=bad)).fit(ds)
+    with pytest.raises(GesturemapError, match="recognizer__states"):
+        gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=0)).fit(ds)
     # a model trained without a recognizer cannot pool one in
-    model = gm.GVF(100, recognizer_weight=0.0).fit(ds)
-    model.set_params(recognizer_weight=0.5)
+    model = gm.GVF(100, recognizer=gm.GVF.Recognizer(weight=0.0)).fit(ds)
+    model.set_params(recognizer__weight=0.5)
     with pytest.raises(GesturemapError, match="fit it again"):
         model.stream()
     # takes too short for the HHMM's states: the message says what to change
     short = gm.Dataset()
     short.add(np.arange(8.0).reshape(4, 2), label="a")
     short.add(np.arange(8.0).reshape(4, 2)[::-1], label="b")
-    with pytest.raises(GesturemapError, match="recognizer_states"):
-        gm.GVF(recognizer_weight=0.5, recognizer_states=5).fit(short)
-    gm.GVF(recognizer_weight=0.5, recognizer_states=2, speed_states=0,
-           scale_estimate="fitted").fit(short).stream().step([0.0, 1.0])
+    with pytest.raises(GesturemapError, match="recognizer__states"):
+        gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=5)).fit(short)
+    gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=2),
+           estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(short).stream().step([0.0, 1.0])
 
 
 @pytest.mark.parametrize("window", [15.0, 0.0])
 def test_a_fitted_scale_follows_the_size_and_leaves_the_particles(window):
-    """``scale_estimate="fitted"``: each particle's least-squares scale along its path gives
+    """``estimates.scale="fitted"``: each particle's least-squares scale along its path gives
     the class's scale (within 15 % of the replay's size after 30 % of the gesture); the
     particles and every other estimate are those of the sampled scale, bit for bit."""
     ds = _shapes_dataset()
-    sampled = gm.GVF(1000, recognizer_weight=0.0).fit(ds)
-    fitted = gm.GVF(1000, recognizer_weight=0.0, scale_estimate="fitted",
-                    scale_window=window).fit(ds)
+    sampled = gm.GVF(1000, recognizer=gm.GVF.Recognizer(weight=0.0)).fit(ds)
+    fitted = gm.GVF(1000,
+                    recognizer=gm.GVF.Recognizer(weight=0.0),
+                    estimates=gm.GVF.Estimates(scale="fitted", scale_window=window)).fit(ds)
     for label, speed, size in (("circle", 1.3, 1.5), ("wave", 0.8, 0.6)):
         x = _replay(label, speed, size)
         k = fitted.labels_.index(label)
@@ -181,11 +184,11 @@ def test_the_fitted_scale_is_the_least_squares_scale_of_a_particle_path():
     t = np.linspace(0, 1, 50)
     ds = gm.Dataset()
     ds.add(np.c_[t, t**2], label="a")
-    model = gm.GVF(1, recognizer_weight=0.0, scale_estimate="fitted", scale_window=0.0,
-                   phase_noise=0.0, speed_noise=0.0, scale_noise=0.0, phase_spread=0.0,
-                   speed_spread=0.0, scale_spread=0.0, start_posture=False,
-                   posture_weight=0.0, speed_weight=0.0, uniform_scale=True,
-                   standardize=False).fit(ds)
+    model = gm.GVF(1, uniform_scale=True, standardize=False,
+                   templates=gm.GVF.Templates(start_posture=False, posture_weight=0.0, speed_weight=0.0),
+                   tracking=gm.GVF.Tracking(phase_noise=0.0, speed_noise=0.0, scale_noise=0.0, phase_spread=0.0, speed_spread=0.0, scale_spread=0.0),
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="fitted", scale_window=0.0)).fit(ds)
     x = np.c_[t, t**2] * 1.7
     res = model.stream().run(x)
     tmpl = model.templates_
@@ -205,12 +208,12 @@ def test_the_fitted_scale_is_the_least_squares_scale_of_a_particle_path():
 
 def test_bad_scale_settings_are_named(tmp_path):
     ds = _shapes_dataset()
-    with pytest.raises(GesturemapError, match="scale_estimate"):
-        gm.GVF(scale_estimate="least squares").fit(ds)
+    with pytest.raises(GesturemapError, match="estimates__scale"):
+        gm.GVF(estimates=gm.GVF.Estimates(scale="least squares")).fit(ds)
     for bad in (0.5, -1.0, "long"):
-        with pytest.raises(GesturemapError, match="scale_window"):
-            gm.GVF(scale_window=bad).fit(ds)
-    model = gm.GVF(200, scale_estimate="fitted", scale_window=20.0).fit(ds)
+        with pytest.raises(GesturemapError, match="estimates__scale_window"):
+            gm.GVF(estimates=gm.GVF.Estimates(scale_window=bad)).fit(ds)
+    model = gm.GVF(200, estimates=gm.GVF.Estimates(scale="fitted", scale_window=20.0)).fit(ds)
     loaded = gm.load(model.save(tmp_path / "gvf"))
     assert loaded.get_params() == model.get_params()
     x = _replay("circle", 1.2, 1.4)

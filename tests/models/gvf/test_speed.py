@@ -1,4 +1,4 @@
-"""GVF's speed from a time warp (``speed_estimate``): the recognizer HHMM's per-class forward
+"""GVF's speed from a time warp (``estimates.speed``): the recognizer HHMM's per-class forward
 pass, on the frame as it is or rescaled by the class's scale estimate."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from .test_recognizer import _same_stream
 
 #: frame: (label index, log-likelihoods, speeds, scales (C * D)) of ``GVF(300,
 #: random_state=2)`` (its defaults then: recognizer 0.5, fitted scale) on the shapes,
-#: streaming a wave x1.3 x1.2 then a circle x0.8 x0.9, from the code before speed_estimate
+#: streaming a wave x1.3 x1.2 then a circle x0.8 x0.9, from the code before estimates.speed
 #: (commit 03235b2, run from a ``git archive`` of it)
 BEFORE = {
     0: (1, [-123.41865144811958, 1.322054056385752, -1.1104802180128452],
@@ -44,9 +44,9 @@ def _stream_x():
 def test_sampled_is_the_stream_before():
     # (the recognizer as it was then: w 0.5, "decaying"; 18h's defaults differ)
     # (and the warp and scale as they were then: 18i's defaults differ)
-    model = gm.GVF(300, random_state=2, speed_estimate="sampled", recognizer_weight=0.5,
-                   recognizer_decision="decaying", speed_states=0, recognizer_states=5,
-                   scale_estimate="fitted", recognizer_gate=0.0).fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(weight=0.5, decision="decaying", states=5, gate=0.0),
+                   estimates=gm.GVF.Estimates(speed="sampled", speed_states=0, scale="fitted")).fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, (label, log, speed, scale) in BEFORE.items():
         assert res[j].label_index == label
@@ -54,7 +54,7 @@ def test_sampled_is_the_stream_before():
         assert_as_recorded(res[j].speed, speed)
         assert_as_recorded(res[j].scale.ravel(), scale)
     # a file saved before the setting loads as "sampled" and runs exactly as before
-    _check_old_file_runs_as(model, ("speed_estimate",), list(model.dump()[1]))
+    _check_old_file_runs_as(model, ("estimates__speed",), list(model.dump()[1]))
 
 
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
@@ -63,9 +63,12 @@ def test_a_warp_speed_changes_the_speed_only(how):
     x = _stream_x()
     # (the particles' fitted scale: the warp's follows the warp's alignment, which "warp"
     # does not rescale; 18l's gate, which reads the speed into the pool's weight, off)
-    sampled = gm.GVF(300, random_state=2, scale_estimate="fitted", recognizer_gate=0.0).fit(ds)
-    warp = gm.GVF(300, random_state=2, speed_estimate=how, scale_estimate="fitted",
-                  recognizer_gate=0.0).fit(ds)
+    sampled = gm.GVF(300, random_state=2,
+                     recognizer=gm.GVF.Recognizer(gate=0.0),
+                     estimates=gm.GVF.Estimates(scale="fitted")).fit(ds)
+    warp = gm.GVF(300, random_state=2,
+                  recognizer=gm.GVF.Recognizer(gate=0.0),
+                  estimates=gm.GVF.Estimates(speed=how, scale="fitted")).fit(ds)
     a, b = sampled.stream().run(x), warp.stream().run(x)
     _same_stream(a, b, fields=("label", "likelihoods", "log_likelihoods", "progress", "scale",
                                "instant_likelihoods"))
@@ -104,9 +107,10 @@ def hapt_gvf(datasets_dir):
             ds.add(takes[i], label=labels[i])
     # (the recognizer's 5-state warp and the fitted scale, with which these tests' figures
     # were measured; 18i's defaults differ:
-    model = gm.GVF(300, templates_per_class=4, tolerance=0.15, learned_tolerance=True,
-                   uniform_scale=True, speed_states=0, recognizer_states=5,
-                   scale_estimate="fitted").fit(ds)
+    model = gm.GVF(300, tolerance=0.15, uniform_scale=True,
+                   templates=gm.GVF.Templates(per_class=4, learned_tolerance=True),
+                   recognizer=gm.GVF.Recognizer(states=5),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
     return model, [(takes[i], labels[i]) for i in range(len(takes)) if subjects[i] <= 2]
 
 
@@ -133,7 +137,7 @@ def test_on_real_takes_the_warp_reads_twice_and_half_the_speed(hapt_gvf):
     # (subjects 1-2, 12 takes, 36 readings per replay; measured: medians 0.99 and 1.00,
     # within 15 %: 0.92 and 0.86; the particles' sampled speed 0.94 / 1.23, 0.47 / 0.22)
     model, held = hapt_gvf
-    model.set_params(speed_estimate="warp")
+    model.set_params(estimates__speed="warp")
     r = _ratios(model, held, [(2.0, 1.0), (0.5, 1.0)])
     for f, v in r.items():
         assert 0.85 < np.median(v) < 1.15, (f, np.median(v))
@@ -144,7 +148,7 @@ def test_on_real_takes_the_rescaled_warp_also_reads_them_twice_as_big(hapt_gvf):
     # measured: medians 0.99-1.01 on all four; within 15 % 0.75 0.75 0.89 0.67 (the warp on
     # the frame as it is: 0.92 0.86 0.28 0.25, both sizes x2 together 0.27)
     model, held = hapt_gvf
-    model.set_params(speed_estimate="warp_rescaled")
+    model.set_params(estimates__speed="warp_rescaled")
     r = _ratios(model, held, [(2.0, 1.0), (0.5, 1.0), (2.0, 2.0), (0.5, 2.0)])
     for f, v in r.items():
         assert 0.85 < np.median(v) < 1.15, (f, np.median(v))
@@ -153,10 +157,10 @@ def test_on_real_takes_the_rescaled_warp_also_reads_them_twice_as_big(hapt_gvf):
 
 
 def test_save_and_load_keep_the_speed_estimate(tmp_path):
-    model = gm.GVF(200, speed_estimate="warp_rescaled", speed_window=LOCAL,
-                   random_state=3).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="warp_rescaled", speed_window=LOCAL)).fit(_shapes_dataset())
     loaded = gm.load(model.save(tmp_path / "gvf"))
-    assert loaded.speed_estimate == "warp_rescaled" and loaded.speed_window == LOCAL
+    assert loaded.estimates.speed == "warp_rescaled" and loaded.estimates.speed_window == LOCAL
     assert loaded.get_params() == model.get_params()
     x = _stream_x()
     _same_stream(model.stream().run(x), loaded.stream().run(x))
@@ -169,7 +173,8 @@ def test_the_warp_runs_on_first_differences_only():
     HHMM was not trained on."""
     from gesturemap.models.gvf.speed import warp_hhmm
 
-    model = gm.GVF(200, speed_estimate="warp", random_state=3).fit(_shapes_dataset())
+    model = gm.GVF(200, random_state=3,
+                   estimates=gm.GVF.Estimates(speed="warp")).fit(_shapes_dataset())
     assert model.recognizer_.delta_lag == 1 and model.speed_hhmm_.delta_lag == 1
     rec = warp_hhmm(model)
     assert rec.deltas
@@ -181,23 +186,25 @@ def test_the_warp_runs_on_first_differences_only():
 def test_bad_speed_settings_are_named():
     ds = _shapes_dataset()
     for bad in ("warped", 1, None):
-        with pytest.raises(GesturemapError, match="speed_estimate"):
-            gm.GVF(100, speed_estimate=bad).fit(ds)
+        with pytest.raises(GesturemapError, match="estimates__speed"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed=bad)).fit(ds)
     model = gm.GVF(100).fit(ds)
-    with pytest.raises(GesturemapError, match="speed_estimate"):
-        model.set_params(speed_estimate="fast")
+    with pytest.raises(GesturemapError, match="estimates__speed"):
+        model.set_params(estimates__speed="fast")
     for bad in (0.5, -1.0, "long", float("nan")):
-        with pytest.raises(GesturemapError, match="speed_window"):
-            gm.GVF(100, speed_window=bad).fit(ds)
+        with pytest.raises(GesturemapError, match="estimates__speed_window"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed_window=bad)).fit(ds)
     # the recognizer's time warp (speed_states=0) needs the recognizer HHMM
-    model = gm.GVF(100, recognizer_weight=0.0, speed_states=0, scale_estimate="fitted").fit(ds)
-    model.set_params(speed_estimate="warp")
-    with pytest.raises(GesturemapError, match="recognizer_weight > 0"):
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(ds)
+    model.set_params(estimates__speed="warp")
+    with pytest.raises(GesturemapError, match="recognizer__weight > 0"):
         model.stream()
 
 
-#: speeds at frames 0, 40, 76 of ``GVF(300, random_state=2, speed_estimate=...)`` on the
-#: shapes' stream, from the code before speed_window (main at 047d28d, run from a
+#: speeds at frames 0, 40, 76 of ``GVF(300, random_state=2, speed=...)`` on the
+#: shapes' stream, from the code before estimates.speed_window (main at 047d28d, run from a
 #: ``git archive`` of it)
 WARP_BEFORE = {
     "warp": {0: [9.687204183758134, 10.184902826587727, 9.469650559375301],
@@ -211,17 +218,18 @@ WARP_BEFORE = {
 
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
 def test_a_file_saved_before_speed_window_reads_the_warp_as_before(how):
-    model = gm.GVF(300, random_state=2, speed_estimate=how, speed_window=0.0, speed_states=0,
-                   recognizer_states=5, scale_estimate="fitted").fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   recognizer=gm.GVF.Recognizer(states=5),
+                   estimates=gm.GVF.Estimates(speed=how, speed_window=0.0, speed_states=0, scale="fitted")).fit(_shapes_dataset())
     res = model.stream().run(_stream_x())
     for j, speed in WARP_BEFORE[how].items():
         assert_as_recorded(res[j].speed, speed)
-    # saved with a warp but without speed_window (18f): loads with 0, the same stream
-    _check_old_file_runs_as(model, ("speed_window",), list(model.dump()[1]))
+    # saved with a warp but without estimates.speed_window (18f): loads with 0, the same stream
+    _check_old_file_runs_as(model, ("estimates__speed_window",), list(model.dump()[1]))
 
 
 def _local(model, window=LOCAL):
-    return model.set_params(speed_estimate="warp_rescaled", speed_window=window)
+    return model.set_params(estimates__speed="warp_rescaled", estimates__speed_window=window)
 
 
 def _speeds(model, x, k):
@@ -278,11 +286,12 @@ def test_the_local_warp_reads_speeds_against_the_reference_template():
     # the particles' speed is relative to the class's reference template (speed_factors_
     # times a template's length); the local warp converts the HHMM's frames to it: a
     # reference twice as long reads twice the speed; 18f's warp (window 0) keeps the HHMM's
-    model = gm.GVF(300, random_state=2, speed_estimate="warp_rescaled").fit(_shapes_dataset())
+    model = gm.GVF(300, random_state=2,
+                   estimates=gm.GVF.Estimates(speed="warp_rescaled")).fit(_shapes_dataset())
     x = _stream_x()
     factors = model.speed_factors_.copy()
     for window, factor in ((LOCAL, 2.0), (0.0, 1.0)):
-        model.set_params(speed_window=window)
+        model.set_params(estimates__speed_window=window)
         model.speed_factors_ = factors
         before = np.array([r.speed for r in model.stream().run(x)])
         model.speed_factors_ = factors * 2.0

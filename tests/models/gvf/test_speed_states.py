@@ -1,5 +1,5 @@
-"""GVF's time warp on an HHMM of its own (``speed_states`` > 0) instead of the recognizer's
-(``speed_states=0``): trained in ``fit``, saved with the model, read only by the warp."""
+"""GVF's time warp on an HHMM of its own (``estimates.speed_states`` > 0) instead of the recognizer's
+(``estimates.speed_states=0``): trained in ``fit``, saved with the model, read only by the warp."""
 
 from __future__ import annotations
 
@@ -26,8 +26,9 @@ def shapes():
 def _model(ds, states, how="warp_rescaled", **kw):
     # (the scale along the warp would follow it; the recognizer's 5 states, as measured;
     # 18l's gate, which reads the speed and scale into the pool's weight, off)
-    kw = {"scale_estimate": "fitted", "recognizer_states": 5, "recognizer_gate": 0.0, **kw}
-    return gm.GVF(300, random_state=2, speed_estimate=how, speed_states=states, **kw).fit(ds)
+    kw = {"estimates__scale": "fitted", "recognizer__states": 5, "recognizer__gate": 0.0, **kw}
+    return gm.GVF(300, random_state=2, **kw,
+                  estimates=gm.GVF.Estimates(speed=how, speed_states=states)).fit(ds)
 
 
 @pytest.mark.parametrize("how", ["warp", "warp_rescaled"])
@@ -37,9 +38,9 @@ def test_zero_is_the_recognizer_warp_as_before(shapes, how):
     res = model.stream().run(_stream_x())
     for j, speed in WARP_BEFORE[how].items():  # the values of the code before the setting
         assert_as_recorded(res[j].speed, speed)
-    # a file saved before the setting (no speed_states, no warp HHMM) loads with 0 and runs
+    # a file saved before the setting (no estimates.speed_states, no warp HHMM) loads with 0 and runs
     # exactly as it did
-    _check_old_file_runs_as(model, ("speed_states",), list(model.dump()[1]))
+    _check_old_file_runs_as(model, ("estimates__speed_states",), list(model.dump()[1]))
 
 
 def test_a_separate_hhmm_of_that_many_states_changes_the_speed_only(shapes):
@@ -59,8 +60,8 @@ def test_a_separate_hhmm_of_that_many_states_changes_the_speed_only(shapes):
     # an HHMM of its own with the recognizer's 5 states is the recognizer's warp exactly
     _same_stream(a, _model(shapes, 5).stream().run(x))
     # the particles' speed does not use it
-    fine.set_params(speed_estimate="sampled")
-    base.set_params(speed_estimate="sampled")
+    fine.set_params(estimates__speed="sampled")
+    base.set_params(estimates__speed="sampled")
     _same_stream(base.stream().run(x), fine.stream().run(x))
 
 
@@ -85,14 +86,14 @@ def test_more_states_read_a_replay_twice_as_fast_or_slow_more_closely(shapes):
 
 def test_without_a_recognizer_the_warp_runs_its_own_hhmm(shapes):
     x = _stream_x()
-    own = _model(shapes, 10, recognizer_weight=0.0)
+    own = _model(shapes, 10, recognizer__weight=0.0)
     assert own.recognizer_ is None and own.speed_hhmm_.states == 10
-    plain = _model(shapes, 0, "sampled", recognizer_weight=0.0)
+    plain = _model(shapes, 0, "sampled", recognizer__weight=0.0)
     _same_stream(plain.stream().run(x), own.stream().run(x), fields=NOT_SPEED)
     speeds = np.array([r.speed for r in own.stream().run(x)])
     assert np.isfinite(speeds).all() and (speeds > 0).all()
     # with the recognizer's warp (0) there is none to run: the error says what to do
-    plain.set_params(speed_estimate="warp_rescaled")
+    plain.set_params(estimates__speed="warp_rescaled")
     with pytest.raises(GesturemapError, match="speed_states > 0"):
         plain.stream()
 
@@ -108,29 +109,29 @@ def test_save_and_load_keep_the_warp_hhmm(shapes, tmp_path):
         np.testing.assert_array_equal(loaded.speed_hhmm_.dump()[1][key], v)
     x = _stream_x()
     _same_stream(model.stream().run(x), loaded.stream().run(x))
-    # a file whose warp HHMM does not match its speed_states is refused
+    # a file whose warp HHMM does not match its estimates.speed_states is refused
     from gesturemap.models.base import restore
 
     meta, arrays = model.dump()
-    for params in ({**meta["params"], "speed_states": 0}, {**meta["params"], "speed_states": 8}):
+    for params in ({**meta["params"], "estimates__speed_states": 0}, {**meta["params"], "estimates__speed_states": 8}):
         with pytest.raises(FormatError):
             restore({**meta, "params": params}, arrays)
     assert "speed_hhmm" in meta and "recognizer" in meta
     no_hhmm = {k: v for k, v in arrays.items() if not k.startswith("speed_hhmm_")}
-    with pytest.raises(FormatError, match="speed_states"):
+    with pytest.raises(FormatError, match="estimates__speed_states"):
         restore({k: v for k, v in meta.items() if k != "speed_hhmm"}, no_hhmm)
 
 
 def test_bad_speed_states_are_named(shapes):
     for bad in (-1, 1.5, "10", None):
-        with pytest.raises(GesturemapError, match="speed_states"):
-            gm.GVF(100, speed_states=bad).fit(shapes)
+        with pytest.raises(GesturemapError, match="estimates__speed_states"):
+            gm.GVF(100, estimates=gm.GVF.Estimates(speed_states=bad)).fit(shapes)
     # takes shorter than the states: the error names the setting and what to do
-    with pytest.raises(GesturemapError, match="speed_states=200.*Lower speed_states"):
-        gm.GVF(100, speed_states=200).fit(shapes)
+    with pytest.raises(GesturemapError, match="speed_states=200.*Lower estimates__speed_states"):
+        gm.GVF(100, estimates=gm.GVF.Estimates(speed_states=200)).fit(shapes)
 
 
-# -- scale_estimate="warp_fitted": the least-squares scale along the warp's alignment --------
+# -- estimates.scale="warp_fitted": the least-squares scale along the warp's alignment --------
 
 def test_warp_scale_is_the_least_squares_scale_along_the_alignment():
     from gesturemap.models.gvf.speed import warp_scale
@@ -165,8 +166,8 @@ def test_warp_scale_is_the_least_squares_scale_along_the_alignment():
 def test_warp_fitted_changes_the_scale_only(shapes):
     x = _stream_x()
     for how in ("warp_rescaled", "sampled"):
-        fitted = _model(shapes, 20, how, scale_estimate="fitted")
-        warp = _model(shapes, 20, how, scale_estimate="warp_fitted")
+        fitted = _model(shapes, 20, how, estimates__scale="fitted")
+        warp = _model(shapes, 20, how, estimates__scale="warp_fitted")
         a, b = fitted.stream().run(x), warp.stream().run(x)
         _same_stream(a, b, fields=NOT_SPEED[:-2] + ("speed", "instant_likelihoods"))
         scales = np.array([r.scale for r in b])
@@ -177,7 +178,7 @@ def test_warp_fitted_changes_the_scale_only(shapes):
 def test_warp_fitted_reads_a_shape_twice_as_big(shapes):
     # measured (wave and circle, x2 and x0.5 in speed too): within 15 % of the scale on
     # the unchanged replay times 2 on 0.96-1.00 of the frames after 30 %
-    model = _model(shapes, 20, scale_estimate="warp_fitted", uniform_scale=True)
+    model = _model(shapes, 20, estimates__scale="warp_fitted", uniform_scale=True)
     for label in ("wave", "circle"):
         k = model.labels_.index(label)
         base = np.array([r.scale[k].mean() for r in model.stream().run(_replay(label, 1, 1))])
@@ -191,12 +192,14 @@ def test_warp_fitted_reads_a_shape_twice_as_big(shapes):
 
 
 def test_warp_fitted_needs_a_warp_hhmm(shapes):
-    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
-                   speed_states=0).fit(shapes)
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=0)).fit(shapes)
     with pytest.raises(GesturemapError, match="warp_fitted"):
         model.stream()
-    model = gm.GVF(100, recognizer_weight=0.0, scale_estimate="warp_fitted",
-                   speed_states=10).fit(shapes)
+    model = gm.GVF(100,
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted", speed_states=10)).fit(shapes)
     assert np.isfinite([r.scale for r in model.stream().run(_stream_x())]).all()
 
 
@@ -208,8 +211,9 @@ def test_warp_fitted_scale_stays_a_size_where_the_warp_blends_variants():
 
     from .test_core import SHAPES, _two_variant_dataset
 
-    model = gm.GVF(templates_per_class=2, random_state=4,
-                   scale_estimate="warp_fitted").fit(_two_variant_dataset())
+    model = gm.GVF(random_state=4,
+                   templates=gm.GVF.Templates(per_class=2),
+                   estimates=gm.GVF.Estimates(scale="warp_fitted")).fit(_two_variant_dataset())
     x = SHAPES["wave"](np.linspace(0, 1, round(70 / 1.5)))
     x = (x - x[0]) * 2.0 + x[0]
     scales = np.array([r.scale for r in model.stream().run(x)])

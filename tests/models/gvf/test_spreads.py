@@ -59,8 +59,10 @@ def test_fit_gives_a_class_of_one_take_the_borrowed_spreads():
             t = np.linspace(0, 1, 30)[:, None]
             ds.add(np.hstack([np.sin(3 * t + len(label)), t ** 2, np.cos(2 * t)])
                    + 0.1 * rng.standard_normal((30, 3)), label=label)
-    model = gm.GVF(60, learned_tolerance=True, templates_per_class=1,
-                   recognizer_weight=0.0, scale_estimate="sampled", speed_states=0).fit(ds)
+    model = gm.GVF(60,
+                   templates=gm.GVF.Templates(learned_tolerance=True, per_class=1),
+                   recognizer=gm.GVF.Recognizer(weight=0.0),
+                   estimates=gm.GVF.Estimates(scale="sampled", speed_states=0)).fit(ds)
     assert model.spreads_[1].min() > 0 and model.start_stds_[1].min() > 0
     np.testing.assert_allclose(model.spreads_[1], model.spreads_[[0, 2]].mean(0))
     b = model.posture_spreads_[model.offsets_[1]:model.offsets_[2]]
@@ -91,8 +93,9 @@ def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template(da
         for j in train:
             if labels[j] != labels[i] and subjects[j] != subjects[i]:
                 ds.add(takes[j], label=labels[j])
-        model = gm.GVF(300, tolerance=0.15, learned_tolerance=True, uniform_scale=True,
-                       recognizer_weight=0.0, scale_estimate="sampled", speed_states=0,
-                       random_state=0).fit(ds)
+        model = gm.GVF(300, tolerance=0.15, uniform_scale=True, random_state=0,
+                       templates=gm.GVF.Templates(learned_tolerance=True),
+                       recognizer=gm.GVF.Recognizer(weight=0.0),
+                       estimates=gm.GVF.Estimates(scale="sampled", speed_states=0)).fit(ds)
         right += model.stream().run(takes[i])[-1].label == labels[i]
     assert right >= 10

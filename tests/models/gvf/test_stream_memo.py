@@ -37,15 +37,15 @@ def _fresh(model: gm.GVF) -> gm.GVF:
 
 def test_streams_share_the_derived_arrays_and_follow_as_a_fresh_one():
     ds = _takes()
-    model = gm.GVF(300, learned_tolerance=True).fit(ds)
+    model = gm.GVF(300, templates=gm.GVF.Templates(learned_tolerance=True)).fit(ds)
     a, b = model.stream(), model.stream()
     assert a._inv_vars is b._inv_vars and a._warp._normed is b._warp._normed
     x = ds[4].inputs[::-1].copy()
     np.testing.assert_array_equal(_follow(model, x), _follow(_fresh(model), x))
 
 
-@pytest.mark.parametrize("change", [{"tolerance": 0.3}, {"learned_tolerance": True},
-                                    {"align_floor": 0.2}])
+@pytest.mark.parametrize("change", [{"tolerance": 0.3}, {"templates__learned_tolerance": True},
+                                    {"alignment__floor": 0.2}])
 def test_a_changed_setting_is_not_read_from_the_memo(change):
     ds = _takes()
     model = gm.GVF(300).fit(ds)
