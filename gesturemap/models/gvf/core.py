@@ -324,7 +324,13 @@ class GVF(BaseModel):
             f"recognizer (an HHMM, recognizer__weight={self.recognizer.weight}) cannot be "
             "trained: {exc} Lower recognizer__states, or set recognizer__weight=0 to follow "
             "with the particle filter alone.") if self.recognizer.weight > 0 else None)
-        self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
+        if (self.recognizer_ is not None
+                and int(self.estimates.speed_states) == int(self.recognizer.states)):
+            # the same HHMM, trained the same way on the same takes: trained once (the
+            # defaults: it halves a fit)
+            self.speed_hhmm_ = self.recognizer_
+        else:
+            self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
             progress(1.0, "templates chosen")
         notes = [n for n in notes if n]
