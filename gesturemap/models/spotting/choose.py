@@ -24,7 +24,7 @@ import numpy as np
 
 from .core import NULL, Spotter
 
-__all__ = ["spotting_candidates", "spotting_score", "take_stream"]
+__all__ = ["event_f1", "spotting_candidates", "spotting_score", "take_stream"]
 
 #: The null class of a spotting model: one state of several Gaussians fits "anything else"
 #: (walking, sitting, turning) best (docs/spotting.md).
@@ -75,25 +75,28 @@ def take_stream(takes: Sequence[Any], seed: int = 0
         at += len(x)
     if nulls:
         parts.append(np.asarray(nulls[len(gestures) % len(nulls)].inputs, dtype=np.float64))
-    return np.vstack(parts), truth
+    return (np.vstack(parts) if parts else np.empty((0, 0))), truth
 
 
 def spotting_score(model: Any, takes: Sequence[Any], seed: int = 0) -> float:
-    """Micro F1 of ``model`` spotting (:class:`Spotter` at its defaults) the ``takes``
-    played as one stream (:func:`take_stream`): an event is a hit when it names a gesture
-    take not yet found and is emitted inside it or up to half its length after (among
-    several, the earliest ending); every other event is a false alarm, every take not found
-    a miss (0 for takes without a gesture take)."""
+    """Micro F1 (:func:`event_f1`) of ``model`` spotting (:class:`Spotter` at its defaults)
+    the ``takes`` played as one stream (:func:`take_stream`); 0 without a gesture take."""
     x, truth = take_stream(takes, seed)
-    if not truth:
-        return 0.0
-    events = sorted(Spotter(model).spot(x), key=lambda ev: ev.emitted)
+    return event_f1(Spotter(model).spot(x), truth) if truth else 0.0
+
+
+def event_f1(events: Sequence[Any], truth: Sequence[tuple[Any, int, int]]) -> float:
+    """Micro F1 of ``events`` (each with ``label`` and ``emitted``) against gestures
+    ``(label, start, end)``: in emission order, an event is a hit when a gesture of its label
+    not yet found has ``start <= emitted <= end + half its length`` (among several, the
+    earliest ending); every other event is a false alarm, every gesture not found a miss."""
     found = [False] * len(truth)
     hits = 0
-    for ev in events:
+    for ev in sorted(events, key=lambda ev: ev.emitted):
         open_ = [j for j, (label, s, e) in enumerate(truth) if not found[j]
                  and label == ev.label and s <= ev.emitted <= e + (e - s + 1) // 2]
         if open_:
             found[min(open_, key=lambda j: truth[j][2])] = True
             hits += 1
-    return 2.0 * hits / (len(events) + len(truth))
+    total = len(events) + len(truth)
+    return 2.0 * hits / total if total else 0.0
