@@ -411,14 +411,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     recs = list(dataset)
     bimodal = d_out > 0
     task = _task(task, recs, bimodal, candidates is not None)
-    if candidates is not None:
-        cands = list(candidates)
-    elif task == "spotting":
-        from .spotting.choose import spotting_candidates
-
-        cands = spotting_candidates()
-    else:
-        cands = default_candidates(bimodal)
+    cands = list(candidates) if candidates is not None else _candidates_for(task)
     if not cands:
         raise GesturemapError("candidates is empty: give at least one (name, factory) pair.")
     if groups is not None and len(groups) != len(recs):
@@ -516,6 +509,15 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     info["selection"] = selection
     model.training_info_ = info
     return model
+
+
+def _candidates_for(task: str) -> list[Candidate]:
+    """:func:`auto`'s default candidates for ``task``."""
+    if task == "spotting":
+        from .spotting.choose import spotting_candidates
+
+        return spotting_candidates()
+    return default_candidates(task == "regression")
 
 
 def _task(task: Any, recs: list[Any], bimodal: bool, given: bool) -> str:
