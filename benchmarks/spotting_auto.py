@@ -159,7 +159,8 @@ def main() -> None:
     if args.merge:
         runs: dict[str, Any] = {}
         for p in args.merge:
-            runs.update(json.loads(p.read_text())["partitions"])
+            for seed, arms in json.loads(p.read_text())["partitions"].items():
+                runs.setdefault(seed, {}).update(arms)  # one run's arms beside another's
     else:
         print(describe(), flush=True)
         runs = {str(s): run_partition(s, args.arms, args.cache) for s in args.partitions}
