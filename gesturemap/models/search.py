@@ -11,6 +11,11 @@ screen first, for as many candidates as the budget allows. The best complete CV 
 fitted on the whole dataset. A family's one-time start in a fresh process (imports, kernels
 loaded) is spent on a few takes before its first fold, not counted as the candidate's fit time.
 
+What a candidate is scored by depends on the task (``task``): how many held-out takes it names
+right, how well its streamed outputs follow theirs, or, for spotting (a dataset with
+``gm.NULL`` takes), how well :func:`gesturemap.spot` finds them played one after another
+(:mod:`.spotting.choose`, with candidates that spot).
+
 ``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
 its CV score (fold by fold), its mean fit time and its status, the index of the winner (whose
 ``kind`` and ``params`` are exactly those of the returned model), and, when no cross-validation
