@@ -11,6 +11,11 @@ screen first, for as many candidates as the budget allows. The best complete CV 
 fitted on the whole dataset. A family's one-time start in a fresh process (imports, kernels
 loaded) is spent on a few takes before its first fold, not counted as the candidate's fit time.
 
+What a candidate is scored by depends on the task (``task``): how many held-out takes it names
+right, how well its streamed outputs follow theirs, or, for spotting (a dataset with
+``gm.NULL`` takes), how well :func:`gesturemap.spot` finds them played one after another
+(:mod:`.spotting.choose`, with candidates that spot).
+
 ``model.selection_`` says what happened, truthfully: every candidate tried with its settings,
 its CV score (fold by fold), its mean fit time and its status, the index of the winner (whose
 ``kind`` and ``params`` are exactly those of the returned model), and, when no cross-validation
@@ -215,10 +220,20 @@ def _subset(recs: list[Any], idx: Sequence[int]) -> Any:
     return ds
 
 
-def _score(model: BaseModel, recs: list[Any], idx: Sequence[int], bimodal: bool) -> float:
-    """Held-out accuracy of ``predict`` (recognition) or R^2 of the streamed output
-    (regression, every take streamed from a reset)."""
-    if not bimodal:
+#: What :func:`auto` chooses for: naming takes, following outputs, or spotting gestures in a
+#: stream (``task``; None: spotting when the dataset holds ``gm.NULL`` takes).
+TASKS = ("recognition", "regression", "spotting")
+
+
+def _score(model: BaseModel, recs: list[Any], idx: Sequence[int], task: str) -> float:
+    """Held-out accuracy of ``predict`` (recognition), R^2 of the streamed output
+    (regression, every take streamed from a reset) or spotting's micro F1 over the held-out
+    takes played as one stream (:func:`~.spotting.choose.spotting_score`)."""
+    if task == "spotting":
+        from .spotting.choose import spotting_score
+
+        return spotting_score(model, [recs[i] for i in idx])
+    if task != "regression":
         pred = model.predict([recs[i].inputs for i in idx])
         return float(np.mean([p == recs[i].label for p, i in zip(pred, idx, strict=True)]))
     truth, out = [], []
@@ -239,20 +254,22 @@ def describe(model: BaseModel) -> dict[str, Any]:
 def cross_validate(model_factory: Callable[[], BaseModel], recs: list[Any],
                    held_out: list[np.ndarray], bimodal: bool = False,
                    deadline: float | None = None, cancel: Cancel | None = None,
-                   ) -> dict[str, Any]:
+                   task: str | None = None) -> dict[str, Any]:
     """Cross-validate one candidate: fold scores, mean score and mean fit time.
 
     With ``deadline`` (a ``time.perf_counter()`` value), stops early when the folds left would
-    not finish by then (``status`` says so and the score is None).
+    not finish by then (``status`` says so and the score is None). ``task``: what is scored,
+    one of :data:`TASKS` (None: regression with ``bimodal``, else recognition).
     """
     entry: dict[str, Any] = {"fold_scores": [], "fits": []}
-    _run_folds(entry, model_factory, recs, held_out, len(held_out), bimodal, deadline, cancel)
+    task = task or ("regression" if bimodal else "recognition")
+    _run_folds(entry, model_factory, recs, held_out, len(held_out), task, deadline, cancel)
     del entry["fits"]
     return entry
 
 
 def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], recs: list[Any],
-               held_out: list[np.ndarray], until: int, bimodal: bool,
+               held_out: list[np.ndarray], until: int, task: str,
                deadline: float | None, cancel: Cancel | None) -> None:
     """Run the folds of ``entry`` not run yet, up to fold ``until``; keep its ``fold_scores``,
     ``fits``, ``fit_seconds``, ``status`` and ``cv_score`` (set once every fold has run)."""
@@ -260,7 +277,7 @@ def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], re
     all_idx = np.arange(len(recs))
     k = len(held_out)
     if not scores:
-        warm_up(model_factory, recs, bimodal, cancel)  # never timed as a fold's fit
+        warm_up(model_factory, recs, task, cancel)  # never timed as a fold's fit
     for f in range(len(scores), until):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("the model search was cancelled")
@@ -270,7 +287,7 @@ def _run_folds(entry: dict[str, Any], model_factory: Callable[[], BaseModel], re
         # gives the CPU back (to a retrain, say)
         model = model_factory().fit(_subset(recs, train), cancel=cancel)
         t1 = time.perf_counter()
-        scores.append(_score(model, recs, held_out[f], bimodal))
+        scores.append(_score(model, recs, held_out[f], task))
         fits.append(t1 - t0)
         spent = time.perf_counter() - t0
         left = k - f - 1
@@ -306,12 +323,14 @@ def mark_warm(cls: type) -> None:
     _WARM.add(cls)
 
 
-def warm_up(model_factory: Callable[[], BaseModel], recs: list[Any], bimodal: bool,
+def warm_up(model_factory: Callable[[], BaseModel], recs: list[Any], task: str,
             cancel: Cancel | None = None) -> None:
     """Fit and score a fresh candidate once, untimed, on a few takes (one of each of two
     classes, or two with outputs) when its family was never fitted in this process: its
     one-time start is then spent (from the budget, which is wall time) but never counted as
-    the candidate's fit time, which decides whether its other folds fit in the budget."""
+    the candidate's fit time, which decides whether its other folds fit in the budget.
+    ``task``: one of :data:`TASKS`."""
+    bimodal = task == "regression"
     model = model_factory()
     families = _families(model)
     if families <= _WARM:
@@ -322,7 +341,7 @@ def warm_up(model_factory: Callable[[], BaseModel], recs: list[Any], bimodal: bo
     few = list(range(min(2, len(recs)))) if bimodal else list(first.values())[:2]
     try:
         model.fit(_subset(recs, few), cancel=cancel)
-        _score(model, recs, few[:1], bimodal)
+        _score(model, recs, few[:1], task)
     except TrainingCancelled:
         raise
     except Exception:  # a warm-up only: the candidate's own folds will tell
@@ -334,7 +353,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
          groups: Sequence[Any] | None = None, candidates: Sequence[Candidate] | None = None,
          fallback: Callable[[], BaseModel] | None = None,
          progress: Callable[[float, str], None] | None = None,
-         cancel: Cancel | None = None) -> BaseModel:
+         cancel: Cancel | None = None, task: str | None = None) -> BaseModel:
     """Choose a model family and its settings for ``dataset`` by cross-validation on its takes.
 
     Parameters
@@ -366,11 +385,22 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         The model fitted when cross-validation is impossible (a class with a single take or
         group, a dataset of a single class: every candidate would name it for every take) or
         no candidate finished; default the first candidate (the defaults).
+    task : str, optional
+        What the model is chosen for (:data:`TASKS`): ``"recognition"`` (each candidate
+        scored by how many held-out takes it names right), ``"regression"`` (R^2 of its
+        streamed outputs; the only task of a dataset with outputs) or ``"spotting"`` (finding
+        gestures in a continuous stream with :func:`gesturemap.spot`: the candidates are
+        :func:`~.spotting.choose.spotting_candidates`, each scored by the micro F1 of its
+        events over the held-out takes played one after another). None (default): spotting
+        when the dataset holds ``gm.NULL`` takes (the "anything else" a spotter needs) and no
+        ``candidates`` are given, regression with outputs, else recognition. A caller's own
+        candidates are scored for recognition unless ``task`` says otherwise.
 
     Returns
     -------
     model : a fitted model, with ``model.selection_`` (also saved with it, in
-        ``training_info_["selection"]``): ``{"cv", "folds", "budget_s", "elapsed_s",
+        ``training_info_["selection"]``): ``{"task", "score", "cv", "folds", "budget_s",
+        "elapsed_s",
         "candidates": [{"name", "model", "params", "cv_score", "fold_scores", "fit_seconds",
         "status"}], "chosen": index or None, "chosen_name", "model", "params", "cv_score",
         "reason"}``.
@@ -385,7 +415,8 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     _, _, d_out = split_dataset(dataset)  # validates, with fit()'s messages
     recs = list(dataset)
     bimodal = d_out > 0
-    cands = list(candidates) if candidates is not None else default_candidates(bimodal)
+    task = _task(task, recs, bimodal, candidates is not None)
+    cands = list(candidates) if candidates is not None else _candidates_for(task)
     if not cands:
         raise GesturemapError("candidates is empty: give at least one (name, factory) pair.")
     if groups is not None and len(groups) != len(recs):
@@ -443,7 +474,7 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
                 try:
                     # a screen runs its one fold whatever it predicts; a full CV checks the
                     # budget between folds
-                    _run_folds(entry, factory, recs, held, until, bimodal,
+                    _run_folds(entry, factory, recs, held, until, task,
                                deadline if until > 1 else None, cancel)
                 except TrainingCancelled:
                     raise
@@ -465,6 +496,8 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
         chosen_name = "fallback: " + (cands[0][0] if fallback is None else "given fallback")
     model = factory().fit(dataset, cancel=cancel)
     selection = {
+        "task": task,
+        "score": _SCORES[task],
         "cv": how if held else None,
         "folds": len(held),
         "budget_s": budget_s,
@@ -481,6 +514,44 @@ def auto(dataset: Any, budget_s: float = 20.0, *, folds: int = 5, seed: int = 0,
     info["selection"] = selection
     model.training_info_ = info
     return model
+
+
+def _candidates_for(task: str) -> list[Candidate]:
+    """:func:`auto`'s default candidates for ``task``."""
+    if task == "spotting":
+        from .spotting.choose import spotting_candidates
+
+        return spotting_candidates()
+    return default_candidates(task == "regression")
+
+
+def _task(task: Any, recs: list[Any], bimodal: bool, given: bool) -> str:
+    """:func:`auto`'s ``task``, checked, or the one its dataset asks for (None)."""
+    if task is None:
+        from .spotting.core import NULL
+
+        if bimodal:
+            return "regression"
+        # null takes are what a spotter is trained with: a dataset that holds them is meant
+        # for spotting, unless the caller's own candidates say what is chosen among
+        return "spotting" if not given and any(r.label == NULL for r in recs) else "recognition"
+    if task not in TASKS:
+        raise GesturemapError(f"task={task!r} is not valid: expected one of "
+                              f"{', '.join(map(repr, TASKS))} or None (chosen from the dataset)")
+    if (task == "regression") != bimodal:
+        raise GesturemapError(
+            f"task={task!r} for a dataset {'with' if bimodal else 'without'} outputs: "
+            + ("its takes' outputs are followed, task='regression' (or leave task out)"
+               if bimodal else "regression follows takes' outputs; record them, or give "
+               "task='recognition' or 'spotting'"))
+    return task
+
+
+#: How each task's CV score is computed (``selection_["score"]``).
+_SCORES = {"recognition": "accuracy of predict on the held-out takes",
+           "regression": "R^2 of the streamed outputs on the held-out takes",
+           "spotting": "micro F1 of gm.spot at its defaults over each fold's held-out takes "
+                       "played one after another (each gesture take after a null take)"}
 
 
 def selection_of(model: Any) -> dict[str, Any] | None:
