@@ -455,7 +455,8 @@ class ProjectFolder:
                 # the takes are the project; a model is derived from them: open untrained,
                 # and say so (the engine retrains at its start, `gesturemap train` too)
                 project.model_problem = (
-                    f"its trained model ({model_file!s:.80}) cannot be read: {error}. The "
+                    f"its trained model ({model_file!s:.80}) cannot be read: "
+                    f"{str(error).rstrip('.')}. The "
                     "project opens with its takes, untrained; `gesturemap run` and the window "
                     "retrain it as they start, `gesturemap train DIR` retrains it now.")
                 warnings.warn(f"{folder}: {project.model_problem}", stacklevel=2)
