@@ -522,7 +522,6 @@ class Trainer:
         #: called (on a reader thread) when the preparation has ended
         self.on_prepared: Callable[[], None] | None = None
         # the interpreted worker of a first start (None: none, or its part is over)
-        self._interp_proc: Any = None
         self._interp_conn: Any = None
         self._interp_kind: str | None = None
         self._owners: dict[int, Any] = {}  # job id -> the connection of the worker it went to
@@ -645,7 +644,6 @@ class Trainer:
         """The kernels are compiled: the interpreted worker finishes what it has, then ends."""
         with self._lock:
             conn, self._interp_conn = self._interp_conn, None
-            self._interp_proc = None
             if conn is not None:
                 try:
                     conn.send_bytes(encode({"op": "stop"}))
@@ -666,7 +664,7 @@ class Trainer:
                 kind = ((prepare or {}).get("model") or {}).get("kind")
                 if (prepare is not None and self._interp_conn is None
                         and self.preparing is not None and training_needs_compiling(kind)):
-                    self._interp_proc, self._interp_conn = self._spawn(None, interpreted=True)
+                    _, self._interp_conn = self._spawn(None, interpreted=True)
                     self._interp_kind = kind
 
     # -- public ----------------------------------------------------------------------------

@@ -28,14 +28,20 @@ from . import _filter, _kernels
 log = logging.getLogger(__name__)
 
 
+#: The compiled step kernels, by the name streams call them by.
+_COMPILED = {"hhmm_step": _filter.hhmm_step, "gmm_step": _filter.gmm_step}
+
+
 class StepKernels:
     """The kernels the streams step with, one attribute each (read once per frame)."""
 
     __slots__ = ("gmm_step", "hhmm_step")
+    hhmm_step: Callable[..., Any]
+    gmm_step: Callable[..., Any]
 
     def __init__(self) -> None:
-        self.hhmm_step: Callable[..., Any] = _filter.hhmm_step
-        self.gmm_step: Callable[..., Any] = _filter.gmm_step
+        for name, kernel in _COMPILED.items():
+            setattr(self, name, kernel)
 
 
 #: The step kernels in use in this process.
@@ -50,7 +56,6 @@ INTERPRETABLE: dict[str, tuple[tuple[Any, ...], tuple[str, ...]]] = {
     "gmm": ((_kernels.gmm_em,), ("gmm_step",)),
 }
 
-_COMPILED = {"hhmm_step": _filter.hhmm_step, "gmm_step": _filter.gmm_step}
 _lock = threading.Lock()
 
 

@@ -45,7 +45,10 @@ def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_pa
     qtbot.waitUntil(lambda: status().startswith(PREPARING), timeout=60000)
     qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=60000)  # the pad's frames
     record(qtbot, window, "circle", "circle")
-    qtbot.waitUntil(lambda: "trained in" in status(), timeout=240000)
+    try:
+        qtbot.waitUntil(lambda: "trained in" in status(), timeout=240000)
+    except qtbot.TimeoutError:
+        raise AssertionError(f"no model: {seen[-5:]} {window.engine.stats()}") from None
     assert window.engine.model is not None
     assert [str(c) for c in window.engine.model.labels_] == ["circle"]
     assert not any("queued" in text for text in seen), str(seen)

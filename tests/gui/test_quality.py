@@ -3,38 +3,13 @@ engine process, the review in a worker process)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from gesturemap.gui.screenshots import gesture_path
-from gesturemap.project.default import default_project
 
-from .windows import open_window
-
-
-def _pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A take as the pad records it: x, y, vx, vy at 100 Hz."""
-    pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
-    vel = np.gradient(pos, 0.01, axis=0)
-    return np.hstack([pos, vel]), np.arange(60) * 0.01
-
-
-def _project():
-    rng = np.random.default_rng(0)
-    project = default_project()
-    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
-    for kind in ("circle", "swipe", "zigzag"):
-        project.add_class(kind) if kind not in project.classes else None
-        for _ in range(4):
-            inputs, times = _pad_take(kind, rng)
-            project.add_take(inputs, kind, times=times)
-    inputs, times = _pad_take("circle", rng)
-    wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
-    project.train()
-    return project, wrong.id
+from .windows import mislabelled_pad_project, open_window
 
 
 def test_quality_panel_why_strip_and_correction(qtbot, tmp_path):
-    project, wrong = _project()
+    project, wrong = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
     # opened trained: the takes are reviewed (in the background) when the tab is shown
     window.tabs.setCurrentWidget(window.quality)
@@ -93,7 +68,7 @@ def test_a_training_sent_by_another_client_is_reviewed_too(qtbot, tmp_path):
     """A correction and its undo over OSC (here: the engine commands they become) retrain
     the model without the window asking: the Quality tab reviews the new takes, and the
     "why?" strip explains with the model that runs (the worker's, retrained with it)."""
-    project, _ = _project()
+    project, _ = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
     window.tabs.setCurrentWidget(window.quality)
     qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
@@ -114,7 +89,7 @@ def test_a_training_sent_by_another_client_is_reviewed_too(qtbot, tmp_path):
 def test_no_stale_why_once_one_class_is_left(qtbot, tmp_path):
     """Down to one class, nothing is reviewed: the panel and the "why?" strip say so instead
     of explaining the live gesture with the model of the classes that were deleted."""
-    project, _ = _project()
+    project, _ = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
     window.tabs.setCurrentWidget(window.quality)
     qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)
@@ -147,7 +122,7 @@ def test_ctrl_z_takes_back_the_windows_correction_not_a_pedals(qtbot, tmp_path):
     """"That was swipe" in the window, then "/gesturemap/correct circle" from a pedal: Ctrl+Z
     undoes the window's own correction (its swipe take goes, the pedal's circle stays), and
     redo puts the swipe back."""
-    project, _ = _project()
+    project, _ = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
     n = len(window.project.takes)
     names = [window.classes.item(i).text() for i in range(window.classes.count())]
@@ -170,7 +145,7 @@ def test_the_why_strip_explains_the_decision_the_monitor_shows(qtbot, tmp_path):
     """A gesture, then the pad at rest: the model decides on every frame since the reset
     (cumulative, the default), and the "why?" strip explains those same frames, so it names
     the class the monitor shows (it explained the last take-length of frames: the rest)."""
-    project, _ = _project()
+    project, _ = mislabelled_pad_project()
     project.model = {"kind": "hhmm", "params": {"states": 4}}
     project.train()
     window = open_window(qtbot, project, tmp_path / "proj")

@@ -4,37 +4,13 @@ warns when the take collides; the Quality tab lists the takes that blur a class.
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from gesturemap.gui.screenshots import gesture_path
-from gesturemap.project.default import default_project
 
-from .windows import open_window
+from .windows import mislabelled_pad_project, open_window
 
 pytestmark = pytest.mark.timeout(180)
-
-
-def _pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """A take as the pad records it: x, y, vx, vy at 100 Hz."""
-    pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
-    return np.hstack([pos, np.gradient(pos, 0.01, axis=0)]), np.arange(60) * 0.01
-
-
-def _project():
-    rng = np.random.default_rng(0)
-    project = default_project()
-    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
-    for kind in ("circle", "swipe", "zigzag"):
-        if kind not in project.classes:
-            project.add_class(kind)
-        for _ in range(4):
-            inputs, times = _pad_take(kind, rng)
-            project.add_take(inputs, kind, times=times)
-    inputs, times = _pad_take("circle", rng)
-    wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
-    project.train()
-    return project, wrong.id
 
 
 def _record(qtbot, window, label: str, kind: str) -> dict:
@@ -59,7 +35,7 @@ def _record(qtbot, window, label: str, kind: str) -> dict:
 
 
 def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path):
-    project, wrong = _project()
+    project, wrong = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
     window.count_in.setValue(0)
     window.auto_train.setChecked(False)  # the takes recorded here must not retrain the guide

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
+from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+from gesturemap.project.default import default_project
 
 
 def open_window(qtbot, project: Project, folder: Path, engine: str = "process") -> MainWindow:
@@ -19,3 +23,27 @@ def open_window(qtbot, project: Project, folder: Path, engine: str = "process") 
     window._ask_save = lambda: "discard"  # no modal question when the test ends
     window.show()
     return window
+
+
+def pad_take(kind: str, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A take as the pad records it: x, y, vx, vy at 100 Hz, and its times."""
+    pos = gesture_path(kind, 60) + rng.normal(size=(60, 2)) * 0.005
+    return np.hstack([pos, np.gradient(pos, 0.01, axis=0)]), np.arange(60) * 0.01
+
+
+def mislabelled_pad_project() -> tuple[Project, str]:
+    """The default project with four pad takes each of circle, swipe and zigzag and one circle
+    recorded as a swipe, trained (a GMM): the project and the mislabelled take's id."""
+    rng = np.random.default_rng(0)
+    project = default_project()
+    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
+    for kind in ("circle", "swipe", "zigzag"):
+        if kind not in project.classes:
+            project.add_class(kind)
+        for _ in range(4):
+            inputs, times = pad_take(kind, rng)
+            project.add_take(inputs, kind, times=times)
+    inputs, times = pad_take("circle", rng)
+    wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
+    project.train()
+    return project, wrong.id
