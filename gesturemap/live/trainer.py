@@ -641,7 +641,10 @@ class Trainer:
         return True
 
     def _stop_interpreted(self) -> None:
-        """The kernels are compiled: the interpreted worker finishes what it has, then ends."""
+        """The kernels are compiled: the interpreted worker finishes what it has, then ends.
+        What it has not finished yet goes to the compiled worker too (the first answer is
+        the job's): an interpreted training that is slow, or stuck, never keeps a model
+        waiting once the compiled one can train it."""
         with self._lock:
             conn, self._interp_conn = self._interp_conn, None
             if conn is not None:
@@ -649,6 +652,10 @@ class Trainer:
                     conn.send_bytes(encode({"op": "stop"}))
                 except OSError:
                     pass
+            pending = [job_id for job_id, owner in self._owners.items() if owner is conn]
+        if conn is not None:
+            for job_id in pending:
+                self._retry_compiled(job_id)
 
     def start_worker(self, prepare: dict[str, Any] | None = None) -> None:
         """Start the worker process now. ``prepare``
