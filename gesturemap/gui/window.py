@@ -698,7 +698,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def _check_training(self, now: float) -> None:
         engine = self.engine
         if self._train_sent is None:
-            self._show_preparation(engine.training_progress)
+            # once a model plays, its "trained in" line stays: the preparation that goes on
+            # behind it (a first start) is no longer what the performer waits for
+            if engine.model is None:
+                self._show_preparation(engine.training_progress)
             return
         if engine.trainings > self._train_count:
             self._train_sent = None

@@ -58,3 +58,7 @@ def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_pa
     assert any(INTERPRETED in text for text in seen), str(seen)
     qtbot.waitUntil(lambda: window.engine.stats().get("trainings_interpreted") == 1,
                     timeout=10000)
+    # the model's line stays while the preparation goes on behind it, and after it ends
+    qtbot.waitUntil(lambda: window.engine.stats().get("preparing") is None, timeout=120000)
+    qtbot.wait(500)
+    assert "trained in" in window.train_status.text(), seen[-5:]
