@@ -13,7 +13,9 @@ reaches outside the clone; a missing folder fails with a clear message, never a 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -93,6 +95,77 @@ def _compiled_kernels():
     from gesturemap.live.compiled import warm
 
     warm()
+
+
+def _alone(item: pytest.Item) -> bool:
+    return item.get_closest_marker("alone") is not None
+
+
+def pytest_collection_modifyitems(config, items):  # noqa: ARG001
+    """With several workers, the ``alone`` tests come first and as one group (one worker runs
+    them back to back, holding the machine once rather than once per test)."""
+    if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses", None):
+        return
+    alone = [item for item in items if _alone(item)]
+    for item in alone:
+        item.add_marker(pytest.mark.xdist_group("alone"))
+    items[:] = alone + [item for item in items if not _alone(item)]
+
+
+class _MachineLock:
+    """The suite's machine lock, when pytest-xdist runs it on several workers: shared by
+    ordinary tests, whole for an ``alone`` one.
+
+    Most tests only compute or wait on loopback and share the machine well; a test that
+    counts lost audio blocks or bounds a latency would measure the other worker instead. Such
+    a test takes the lock whole: it waits for the other worker's current test to end, and the
+    other worker waits for it (and for the ``alone`` tests after it on the same worker). A
+    turnstile taken before the lock keeps a waiting ``alone`` test from being overtaken by the
+    other worker's next tests (flock does not queue by itself)."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(exist_ok=True)
+        self._turnstile = open(folder / "turnstile", "a")  # noqa: SIM115 - held for the run
+        self._machine = open(folder / "machine", "a")  # noqa: SIM115
+        self.held: bool | None = None  # None: not held; True: whole; False: shared
+
+    def take(self, alone: bool) -> None:
+        if self.held is alone:
+            return
+        self.give_back()
+        fcntl.flock(self._turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(self._machine, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(self._turnstile, fcntl.LOCK_UN)
+        self.held = alone
+
+    def give_back(self) -> None:
+        if self.held is not None:
+            fcntl.flock(self._machine, fcntl.LOCK_UN)
+            self.held = None
+
+
+_LOCK: list[_MachineLock] = []
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:  # one process: the machine is the test's
+        yield
+        return
+    if not _LOCK:
+        _LOCK.append(_MachineLock(Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"))
+    lock = _LOCK[0]
+    lock.take(_alone(item))
+    try:
+        yield
+    finally:
+        # an alone test followed by another keeps the machine; any other gives it back (a
+        # shared hold kept across tests would keep an alone test waiting for ever)
+        if not (lock.held and nextitem is not None and _alone(nextitem)):
+            lock.give_back()
 
 
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001

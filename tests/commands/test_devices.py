@@ -11,10 +11,15 @@ import sys
 import time
 
 import pylsl
+import pytest
 
 from gesturemap._commands.devices import c_stderr_caught
 
 from ..jack_midi import jack_midi, jack_out  # noqa: F401 - a fixture
+
+# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
+# one after the other (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.xdist_group("jack-lsl")
 
 
 def test_devices_lists_midi_ports_and_lsl_streams(jack_midi):  # noqa: F811

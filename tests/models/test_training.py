@@ -57,6 +57,7 @@ def test_cancel_stops_training(ref, mode, process_trainer):
     assert ok.labels_ == ref.unimodal.labels
 
 
+@pytest.mark.alone  # it bounds how long the caller is held up
 def test_process_training_leaves_the_caller_free(ref, process_trainer):
     """While the worker trains, a loop in this process keeps its pace."""
     model = gm.HHMM(20, 2, em_min_iterations=60, em_max_iterations=60)

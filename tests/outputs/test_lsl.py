@@ -8,11 +8,16 @@ import time
 
 import numpy as np
 import pylsl
+import pytest
 
 from gesturemap.outputs.lsl import LSLOutput, stream_name
 
 from ..project.test_presets import _osc_message
 from ..stage_helpers import start_run, stop_run, two_level_project
+
+# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
+# one after the other (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.xdist_group("jack-lsl")
 
 
 def test_stream_names_start_with_gesturemap():

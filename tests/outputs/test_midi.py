@@ -1,4 +1,5 @@
 """MIDI out over real ports (JACK's MIDI on a dummy server): results become control changes,
+
 class changes notes or program changes; `gesturemap run --midi-out` sends them for OSC frames."""
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from gesturemap.utils.midi_ports import MidiPortError, list_ports
 
 from ..jack_midi import jack_in, jack_midi, wait_for  # noqa: F401 - a fixture
 from ..stage_helpers import start_run, stop_run
+
+# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
+# one after the other (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.xdist_group("jack-lsl")
 
 
 @dataclasses.dataclass
@@ -152,6 +157,7 @@ def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
     assert any(m[0] == 0xB0 for m in got)  # the likelihoods as control changes
 
 
+@pytest.mark.alone  # it measures a latency
 def test_bench_measures_midi_out_latency():
     """The benchmark's MIDI row: a dummy JACK server of its own, real MIDI timed (no timing
     asserted here: the figures go in docs/performance.md)."""

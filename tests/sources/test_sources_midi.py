@@ -21,6 +21,10 @@ from ..stage_helpers import (
     two_level_project,
 )
 
+# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
+# one after the other (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.xdist_group("jack-lsl")
+
 
 def test_controls_parse():
     assert parse_controls(None) == DEFAULT_CONTROLS

@@ -16,6 +16,10 @@ from pathlib import Path
 
 import pytest
 
+# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
+# one after the other (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.xdist_group("jack-lsl")
+
 CHILD = textwrap.dedent("""
     import json, sys, time
     import sounddevice as sd
