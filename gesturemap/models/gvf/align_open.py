@@ -127,7 +127,7 @@ def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, 
 def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
               keep, speed_factors, speed_out, start_cost, start_frames, min_points,
               best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
-              start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
+              start_weight, class_cell, class_cost,
               norm, pred, queue, chord, null_cost, switch_cost, totals, young):
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
     alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
@@ -136,10 +136,8 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
     speed, held when no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
     :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time step
     allocates nothing); ``max_step`` and ``edge_share``: the model's ``alignment.max_step`` and
-    :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
-    forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
-    after the first frame (the template's first cell keeps its own path: the anchored alignment
-    of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each class's reported
+    :data:`EDGE`; ``start_weight``: :data:`START_POSTURE`; ``class_cell``/``class_cost`` (C,)
+    out: each class's reported
     cell (-1: none, the speed held) and its cost per frame with the prior (the connected
     rule: its total with the young cost);
     ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
@@ -164,7 +162,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                           queue, per_frame, young)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
-            if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
+            if j == 0:  # a path begins here, on this frame
                 # its beginning's cost: how far the frame is from the template's start
                 # posture (START_POSTURE; 0: none)
                 b0 = 0.0
@@ -174,8 +172,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                         b0 += e * e * start_inv_vars[m, q]
                 tot[c] = 0.5 * start_weight * b0 + begin
                 length[c] = 0.0
-                born[c] = t
-                rec[c] = 0.0
                 for q in range(d):
                     xs[c, q] = z[q]
                 energy[c] = 0.0
@@ -192,8 +188,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                     tot[c] = tot[p]
                     length[c] = length[p]
                     energy[c] = energy[p]
-                    born[c] = born[p]
-                    rec[c] = rec[p]
                     for q in range(d):
                         xs[c, q] = xs[p, q]
                     for r in range(_REG):
@@ -210,7 +204,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 e = (z[q] - xs[c, q]) * inv - normed[c, q]
                 cost += e * e
             tot[c] += cost
-            rec[c] = rec_keep * rec[c] + cost
             # (reg[c, r] indexed directly: a row view per cell cost 15 % of the step)
             if j < edge:  # the beginning: the slope starts again from here
                 reg[c, 0] = 1.0
@@ -333,13 +326,6 @@ class OpenAlign:
     stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates and slope
     forgetting it reads."""
 
-    #: no path begins after the first frame (:mod:`gvf_align_anchor`'s anchored alignment)
-    fixed_start = False
-    #: each cell's recent cost's forgetting per frame (read by :mod:`gvf_align_anchor`)
-    rec_keep = 1.0
-    #: the beginning cost's weight (None: :data:`START_POSTURE`)
-    start_weight = None
-
     def __init__(self, model, align) -> None:
         self._align = align
         n, d = model.templates_.shape
@@ -352,8 +338,6 @@ class OpenAlign:
         n_t = len(model.offsets_) - 1
         self._best_cost = np.zeros(n_t)
         self._best_cell = np.zeros(n_t, dtype=np.int64)
-        self.born = np.zeros(n)
-        self.rec = np.zeros(n)
         n_c = len(model.class_offsets_) - 1
         self.class_cell = np.full(n_c, -1, dtype=np.int64)
         self.class_cost = np.zeros(n_c)
@@ -391,10 +375,8 @@ class OpenAlign:
                   a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
                   a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
                   START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, a.max_step, EDGE,
-                  self._start_means, self._start_inv_vars,
-                  START_POSTURE if self.start_weight is None else self.start_weight, self.born,
-                  self.rec, self.rec_keep, self.fixed_start, self.class_cell,
-                  self.class_cost, self._norm, self._pred, self._queue, a.chord,
-                  self.null_cost, self.switch_cost, self._totals, self.young_cost)
+                  self._start_means, self._start_inv_vars, START_POSTURE, self.class_cell,
+                  self.class_cost, self._norm, self._pred, self._queue, a.chord, self.null_cost,
+                  self.switch_cost, self._totals, self.young_cost)
         self._t += 1
         out[:] = self.speed
