@@ -313,7 +313,6 @@ OLD_NAMES = {
        for name in ("weight", "states", "decision", "gate")},
     "speed_estimate": "estimates__speed", "scale_estimate": "estimates__scale",
     "speed_window": "estimates__speed_window", "scale_window": "estimates__scale_window",
-    "speed_states": "estimates__speed_states",
     **{f"align_{name}": f"alignment__{name}" for name in (
         "max_step", "speed", "null_cost", "switch_cost", "young_cost", "reset_margin", "floor",
         "scale_target", "scale_prior", "margin_speed")},
@@ -351,6 +350,6 @@ REMOVED_VALUES = {
         "the scale along the templates' alignments was within 15 % on 87.0 % of frames in "
         "cross-validation, along the time warp's on 76.1 %"),
 }
-#: Fields that only the removed values read, ``{field: why}``.
-UNUSED = {"estimates__speed_states": "it chose the HHMM of the time-warp estimates, removed: "
-                                     f"{_WARP}"}
+#: Fields that only the removed values read (and their flat name of before), ``{name: why}``.
+UNUSED = dict.fromkeys(("estimates__speed_states", "speed_states"),
+                       f"it chose the HHMM of the time-warp estimates, removed: {_WARP}")
