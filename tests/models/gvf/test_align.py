@@ -206,10 +206,10 @@ def test_save_and_load_keep_the_alignment_settings(tmp_path):
 
 
 def test_the_alignment_scale_and_the_open_alignment_speed_are_the_defaults():
-    # the declared rule on the CV folds: gm.GVF(scale="align") scored 0.637
-    # against gm.GVF()'s 0.554 with the time warp's scale (since removed); then "align_open" read the speed
-    # within 15 % on 0.600 of the frames against "sampled"'s 0.437, and back to back on the
-    # training folds 0.486 against 0.129
+    # the declared rule on the CV folds: gm.GVF(scale="align") scored 0.637 against
+    # gm.GVF()'s 0.554 with the time warp's scale (since removed); then "align_open" read the
+    # speed within 15 % on 0.600 of the frames against "sampled"'s 0.437, and back to back on
+    # the training folds 0.486 against 0.129
     model = gm.GVF()
     assert model.estimates.scale == "align" and model.estimates.speed == "align_open"
     # (files saved before estimates.scale existed load "sampled", as they ran)
