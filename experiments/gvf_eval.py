@@ -53,6 +53,12 @@ Run from the repository root::
 
     nice -n 10 python3 -m experiments.gvf_eval [--quick] [--out docs/gvf.json]
 
+The grids and the defaults' CV ran estimates these runs rejected and that have since left
+``gm.GVF`` (the time warps ``"warp"``, ``"warp_rescaled"``, ``"warp_fitted"`` and their
+``speed_states``, the anchored alignment ``"align_anchor"``): they run from the code before
+(git history); ``--package-defaults``, ``--report``, ``--own-template-only`` and
+``--steps-only`` run with today's.
+
 ``--package-defaults REPORT`` runs the held-out part (relative, own take, recognition beside
 the HHMM) with ``gm.GVF()`` as a user constructs it, on REPORT's split, beside REPORT's figures
 ; ``--defaults-cv``, the CV above on the defaults and on them with
@@ -591,6 +597,15 @@ def main() -> None:
                     help="the CV on the training subjects (the same folds) of gm.GVF() and of "
                          "it with one evaluated setting at a time; written to --out")
     args = ap.parse_args()
+    if args.defaults_cv or not (args.package_defaults or args.report or args.own_template_only
+                                or args.steps_only):
+        # every grid, its held-out rows and the defaults' CV ran the time warps or the
+        # anchored alignment beside the kept estimates (as a grid's fixed settings or as
+        # rows): those left gm.GVF after these runs rejected them (as did 18k's and 18l's
+        # alternatives before)
+        raise SystemExit("the grids and the defaults' CV compare estimates since removed "
+                         "from gm.GVF (the time warps, the anchored alignment): run them "
+                         "from the code before they were (git history).")
     if args.defaults_cv:
         rng = np.random.default_rng(0)
         takes, labels, subjects = load_takes()
@@ -710,12 +725,6 @@ def main() -> None:
                  "recognizer__weight": w}
                 for n in (5, 10) for d in ("cumulative", "decaying")
                 for w in (0.3, 0.5, 0.7, 1.0)]
-    elif args.grid in ("18k", "18l"):
-        # what these grids compared besides the kept values (the "progress" schedule, the
-        # rescaled inputs) left the package after they rejected it: run them from the
-        # repository's history, before GVF's settings were grouped
-        raise SystemExit(f"--grid {args.grid}: its alternatives were removed from gm.GVF; "
-                         "run it from the code before they were (git history).")
     else:
         fixed = {**fixed, "estimates__speed_states": 10, "estimates__scale": "warp_fitted",
                  "recognizer__states": 10, "recognizer__decision": "cumulative",

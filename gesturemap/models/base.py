@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import functools
 import inspect
+import logging
 import math
 import os
 import warnings
@@ -31,6 +32,8 @@ from ..utils.validation import (  # noqa: F401 - the models import their checks 
 from ._frozen import FrozenBlock, _frozen  # noqa: F401 - the streams import them from here
 
 #: Saved-model format name and the newest version this code reads and writes.
+log = logging.getLogger("gesturemap.models")
+
 MODEL_FORMAT = "gesturemap.model"
 MODEL_VERSION = 1
 
@@ -374,6 +377,14 @@ class BaseModel:
     #: ``{name: (value, why)}``: that value is still accepted (code: a DeprecationWarning;
     #: files: silently) and does what it did; another value is refused, saying why.
     removed_params: ClassVar[dict[str, tuple[Any, str]]] = {}
+    #: Values removed after the project's experiments rejected them, ``{name: ({value: the
+    #: value it loads with}, why)}`` (a group's field: ``<group>__<field>``): a saved model or
+    #: project holding one loads with its replacement, said once in the log (the model's own
+    #: check refuses one passed in code, saying why).
+    removed_values: ClassVar[dict[str, tuple[dict[str, Any], str]]] = {}
+    #: Parameters that only removed values read, ``{name: why}``: left out whatever their
+    #: value (code: a DeprecationWarning; files: silently, as nothing reads them).
+    unused_params: ClassVar[dict[str, str]] = {}
 
     # -- parameters ------------------------------------------------------------------------
     @classmethod
@@ -599,7 +610,8 @@ class BaseModel:
 def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool = False,
                    fold: bool = True) -> dict[str, Any]:
     """``params`` with the old names of renamed parameters (``cls.renamed_params``) replaced
-    by the new ones, and removed parameters (``cls.removed_params``) left out.
+    by the new ones, removed parameters (``cls.removed_params``, ``cls.unused_params``) left
+    out and, from a file, removed values (``cls.removed_values``) replaced.
 
     Parameters
     ----------
@@ -647,7 +659,45 @@ def with_new_names(cls: type[BaseModel], params: dict[str, Any], *, warn: bool =
             warnings.warn(f"{cls.__name__}: {old!r} is deprecated; use {_spelling(cls, new)}.",
                           DeprecationWarning, stacklevel=3)
         out[new] = out.pop(old)
+    for name, why in cls.unused_params.items():
+        for holder, key in _spots(out, name):
+            del holder[key]
+            if warn:
+                warnings.warn(f"{cls.__name__}: {name!r} was removed ({why}); leave it out.",
+                              DeprecationWarning, stacklevel=3)
+    if not warn:  # (code that passes a removed value is refused by the model's check)
+        for name, (values, why) in cls.removed_values.items():
+            for holder, key in _spots(out, name):
+                value = holder[key]
+                if isinstance(value, str) and value in values:
+                    holder[key] = values[value]
+                    _say_once(f"{cls.__name__}: {name}={value!r} was removed ({why}); "
+                              f"this file runs with {name}={values[value]!r}, and saving it "
+                              "again writes that.")
     return fold_groups(cls, out) if fold else out
+
+
+def _spots(params: dict[str, Any], name: str) -> list[tuple[dict[str, Any], str]]:
+    """Where ``params`` holds ``name`` (``<group>__<field>`` for a group's field): its own key,
+    and the field in the group's dict of fields (copied first: the caller's dict stays as
+    it was)."""
+    spots = [(params, name)] if name in params else []
+    group, sep, field = name.partition("__")
+    if sep and isinstance(params.get(group), dict) and field in params[group]:
+        params[group] = dict(params[group])
+        spots.append((params[group], field))
+    return spots
+
+
+#: What :func:`_say_once` has said in this process.
+_SAID: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    """Log a warning the first time only (a file is read again at every open and retrain)."""
+    if message not in _SAID:
+        _SAID.add(message)
+        log.warning(message)
 
 
 def _spelling(cls: type[BaseModel], new: str) -> str:

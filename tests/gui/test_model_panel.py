@@ -265,17 +265,16 @@ def test_every_text_setting_of_every_kind_is_offered_as_its_choices():
 
 
 def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
-    """GVF's scale estimate and template are offered as their fixed values; its counts
-    (particles, templates, the recognizer's states) cannot be set to 0, which it refuses;
-    the warp's states can (0: the recognizer's). A group's field has its own editor, and a
-    changed one comes back in its group's dict, as the model and a project take it."""
+    """GVF's scale estimate and template are offered as their fixed values (not the removed
+    ones); its counts (particles, templates, the recognizer's states) cannot be set to 0,
+    which it refuses. A group's field has its own editor, and a changed one comes back in its
+    group's dict, as the model and a project take it."""
     panel = ModelPanel(lambda s: None)
     qtbot.addWidget(panel)
     panel.show_settings({"kind": "gvf", "params": {}})
-    for name, values in (("estimates__scale", ["sampled", "fitted", "warp_fitted", "align"]),
+    for name, values in (("estimates__scale", ["sampled", "fitted", "align"]),
                          ("templates__kind", ["mean", "medoid"]),
-                         ("estimates__speed", ["sampled", "warp", "warp_rescaled", "align",
-                                               "align_open", "align_anchor"]),
+                         ("estimates__speed", ["sampled", "align", "align_open"]),
                          ("recognizer__decision", ["decaying", "cumulative"]),
                          ("alignment__speed", ["slope", "chord"])):
         editor = panel.editors[name]
@@ -290,19 +289,24 @@ def test_gvf_settings_are_choices_and_counts_from_one(qtbot):
         assert editor.value() == 1, name
     panel.editors["alignment__max_step"].setValue(8)  # (below the default limit, 48)
     assert panel.settings()["params"]["alignment"] == {"max_step": 8}
-    # the warp's own HHMM: 0 (the recognizer's) is a value
-    assert panel.editors["estimates__speed_states"].value() == 10  # the default
-    panel.editors["estimates__speed_states"].setValue(0)
-    assert panel.editors["estimates__speed_states"].value() == 0
-    assert panel.settings()["params"]["estimates"] == {"scale": "sampled", "speed_states": 0}
+    assert "estimates__speed_states" not in panel.editors  # (read only by the removed warps)
     assert panel.problems() == []
     model = MODEL_REGISTRY["gvf"](**panel.settings()["params"])
-    assert (model.alignment.max_step, model.estimates.speed_states) == (8, 0)
+    assert (model.alignment.max_step, model.estimates.scale) == (8, "sampled")
     # settings saved with the flat names of before show in the groups' editors
     panel.show_settings({"kind": "gvf", "params": {"align_max_step": 24,
                                                    "posture_in_particles": False}})
     assert panel.editors["alignment__max_step"].value() == 24
     assert panel.settings()["params"] == {"alignment": {"max_step": 24}}
+    # and those holding a removed estimate show the value they now run with
+    panel.show_settings({"kind": "gvf", "params": {"speed_estimate": "warp_rescaled",
+                                                   "scale_estimate": "warp_fitted",
+                                                   "speed_states": 10}})
+    assert panel.editors["estimates__speed"].currentText() == "align_open"
+    assert panel.editors["estimates__scale"].currentText() == "align"
+    assert panel.problems() == []
+    gvf = MODEL_REGISTRY["gvf"]
+    assert gvf(**panel.settings()["params"]).estimates == gvf.Estimates()
 
 
 @pytest.mark.parametrize("kind, default", [("hhmm", 2), ("gmm", 4)])

@@ -37,8 +37,8 @@ not divide by zero.
   the least-squares sums are small.
 
 A class reports the template of its own with the least cost at the open end. The particles,
-progress, rotation and class posterior are untouched; with the other estimate on the warp
-(``"warp_rescaled"`` speed, ``"warp_fitted"`` scale) the warp runs beside (since the reset).
+progress, rotation and class posterior are untouched. With ``estimates.speed="align_open"`` the
+open-begin alignment (:mod:`gvf_align_open`) reads the speed beside this one.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ from numba import njit
 
 from .._stream_memo import shared
 from ._kernels import FACTOR_MAX, FACTOR_MIN
-from .align_open import EDGE, since_reset_until_restart
+from .align_open import EDGE, OpenAlign, since_reset_until_restart
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -265,19 +265,23 @@ def normed_templates(templates: np.ndarray, offsets: np.ndarray,
     return np.ascontiguousarray(normed), floor2
 
 
-class AlignEstimate:
-    """A GVF stream's alignment speed and/or scale (the stream's ``_warp`` slot: ``update``
-    then ``fit_scales`` each frame), with the time warp beside when the other estimate reads
-    it (``warp``), and the open-begin alignment's speed when ``opener`` (its class, called
-    with the model and this estimate) is given."""
+def align_estimate(model) -> AlignEstimate | None:
+    """The stream's alignments for ``model.estimates`` (None: neither its speed nor its scale
+    reads one)."""
+    est = model.estimates
+    if est.speed in ("align", "align_open") or est.scale == "align":
+        return AlignEstimate(model)
+    return None
 
-    def __init__(self, model, warp, opener=None) -> None:
-        self._warp = warp
+
+class AlignEstimate:
+    """A GVF stream's alignment speed and/or scale (``update`` then ``fit_scales`` each
+    frame), with the open-begin alignment's speed for ``estimates.speed="align_open"``."""
+
+    def __init__(self, model) -> None:
         est, al = model.estimates, model.alignment
         self._speed_on = est.speed == "align"
         self._scale_on = est.scale == "align"
-        self._warp_speed = est.speed in ("warp", "warp_rescaled")
-        self._warp_scale = est.scale == "warp_fitted"
         self._templates = model.templates_
         self._offsets = model.offsets_
         self._class_offsets = model.class_offsets_
@@ -314,7 +318,7 @@ class AlignEstimate:
         self.speed = np.ones(c)
         self._align_speed = np.ones(c)
         # estimates.speed="align_open": the open-begin alignment's speed (gvf_align_open)
-        self._open = opener(model, self) if opener is not None else None
+        self._open = OpenAlign(model, self) if est.speed == "align_open" else None
         # alignment.reset_margin (connected rule only): the since-reset speed until a restart
         margin = al.reset_margin
         self._margin = (float(margin) if margin is not None and self._open is not None
@@ -333,22 +337,16 @@ class AlignEstimate:
         self._t = 0
         self._energy = 0.0
         self.speed[:] = 1.0
-        if self._warp is not None:
-            self._warp.reset()
         if self._open is not None:
             self._open.reset()
         self._latched[:] = False
         self._held[:] = 1.0
 
-    def update(self, z: np.ndarray, scales: np.ndarray, out: np.ndarray,
-               absurd: bool = False) -> None:
-        """Follow the standardised frame ``z`` (``scales`` (C, D): the classes' scales after
-        the particles' step, for the warp); writes the classes' speeds into ``out`` (C,):
-        the alignment's, the warp's, or (neither) leaves it. An ``absurd`` frame (the stream's
-        ``_absurd.is_absurd``) is skipped by both alignments, as if it had not come:
+    def update(self, z: np.ndarray, out: np.ndarray, absurd: bool = False) -> None:
+        """Follow the standardised frame ``z``; writes the classes' speeds into ``out`` (C,):
+        the alignment's, or (the particles' speed) leaves it. An ``absurd`` frame (the
+        stream's ``_absurd.is_absurd``) is skipped by both alignments, as if it had not come:
         their speed stays the last one."""
-        if self._warp is not None:
-            self._warp.update(z, scales, out if self._warp_speed else self._warp.speed, absurd)
         self._skipped = absurd
         if absurd:
             if self._speed_on or self._open is not None:
@@ -381,11 +379,9 @@ class AlignEstimate:
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,
                    scales: np.ndarray) -> None:
-        """After :meth:`update` of the frame ``z``: the classes' scales (the warp's with
-        ``"warp_fitted"``, the alignment's with ``"align"``), pulled towards ``scales`` (C,
-        D), which they replace."""
-        if self._warp_scale and self._warp is not None:
-            self._warp.fit_scales(z, keep, prior, uniform, scales)
+        """After :meth:`update` of the frame ``z``: the classes' scales along the alignment
+        (``estimates.scale="align"``), pulled towards ``scales`` (C, D), which they
+        replace."""
         if self._scale_on and self._t > 0:  # (before any frame: the particles' scale)
             # a skipped frame: the scale from the sums as they were, about today's particles
             base = scales

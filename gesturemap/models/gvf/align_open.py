@@ -52,6 +52,7 @@ compiled.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
@@ -123,33 +124,54 @@ def best_predecessors(tot, length, a, n, t, max_step, start_cost, start_frames, 
         pred[c] = queue[head] if norm[queue[head]] < math.inf else -1
 
 
+#: The templates an open alignment reads, shared with the stream's since-reset alignment:
+#: their frames stacked (T, D), each divided by its prefix's root mean square; each template's
+#: start (``offsets``, n_templates + 1), its class's (``class_offsets``, C + 1), its floor
+#: squared and speed factor (n_templates,), its start posture's mean and inverse variance
+#: (n_templates, D).
+OpenTemplates = namedtuple("OpenTemplates", (
+    "normed", "offsets", "class_offsets", "floor2", "speed_factors", "start_means",
+    "start_inv_vars"))
+#: How paths are compared and read: the slope's forgetting per frame (``keep``),
+#: :data:`START_COST` times :data:`START_FRAMES` and :data:`START_FRAMES`, :data:`MIN_POINTS`,
+#: ``alignment.max_step``, :data:`EDGE`, :data:`START_POSTURE`, the chord (``alignment.speed``)
+#: and the connected rule's ``alignment.null_cost``, ``switch_cost`` and ``young_cost``.
+OpenSettings = namedtuple("OpenSettings", (
+    "keep", "start_cost", "start_frames", "min_points", "max_step", "edge_share",
+    "start_weight", "chord", "null_cost", "switch_cost", "young"))
+#: Each cell's path (T rows: its cost, frames, start (D), energy, slope's sums and chord's
+#: ends (10)), each class's speed, reported cell and its cost (C,), and the connected rule's
+#: totals (3,).
+OpenPaths = namedtuple("OpenPaths", (
+    "tot", "length", "xs", "energy", "reg", "speed", "class_cell", "class_cost", "totals"))
+#: Work arrays: per template (n_templates,) and per cell (T,), so that a frame allocates nothing.
+OpenScratch = namedtuple("OpenScratch", ("best_cost", "best_cell", "norm", "pred", "queue"))
+
+
 @njit(**_JIT)
-def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, energy, reg,  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
-              keep, speed_factors, speed_out, start_cost, start_frames, min_points,
-              best_cost, best_cell, max_step, edge_share, start_means, start_inv_vars,
-              start_weight, born, rec, rec_keep, fixed_start, class_cell, class_cost,
-              norm, pred, queue, chord, null_cost, switch_cost, totals, young):
+def open_step(z, t, templates, settings, paths, scratch):  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as a call per piece costs per frame
     """One frame ``z`` (D,) (``t`` its index since the reset) of every template's open-begin
-    alignment, in place: ``tot``/``length`` (T,) each cell's path cost (with its start) and
-    frames (0: no path), ``xs`` (T, D) its start, ``energy`` (T,) its sum of ``|x - x_s|^2 /
-    D``, ``reg`` (T, 10) its slope's sums and its chord's ends; ``speed_out`` (C,) each class's
-    speed, held when no path qualifies; ``start_cost`` and ``min_points``: :data:`START_COST`,
-    :data:`MIN_POINTS`; ``best_cost``/``best_cell`` (n_templates,) buffers (the real-time step
-    allocates nothing); ``max_step`` and ``edge_share``: the model's ``alignment.max_step`` and
-    :data:`EDGE`; ``born`` (T,) each cell's path's first frame, ``rec`` (T,) its frame costs
-    forgotten by ``rec_keep`` per frame (its recent cost); ``fixed_start``: no path begins
-    after the first frame (the template's first cell keeps its own path: the anchored alignment
-    of :mod:`gvf_align_anchor`); ``class_cell``/``class_cost`` (C,) out: each class's reported
-    cell (-1: none, the speed held) and its cost per frame with the prior (the connected
-    rule: its total with the young cost);
-    ``norm``/``pred``/``queue`` (T,) buffers of :func:`best_predecessors`; ``chord``: a class's
-    speed is its path's advance over its frames from the slope's origin to its last counted frame
-    (``alignment.speed="chord"``), else the least-squares slope. ``null_cost`` > 0: the connected
-    rule (GVF's ``alignment.null_cost``, ``alignment.switch_cost`` and ``alignment.young_cost``,
-    ``young``: a path of fewer than ``start_frames`` frames compares as if each frame it lacks cost
-    that much more; ``totals`` (3,) the null's total and the least total in a template's end region,
-    both after the last frame, and the sum of the shifts: every total is shifted by the same amount
-    each frame so that the least is 0), else the cost per frame with the prior."""
+    alignment, in place. The arrays come in four named tuples, by job: ``templates``
+    (:data:`OpenTemplates`, read only), ``settings`` (:data:`OpenSettings`), ``paths``
+    (:data:`OpenPaths`, updated) and ``scratch`` (:data:`OpenScratch`).
+
+    Per cell, ``tot``/``length`` its path's cost (with its start) and frames (0: no path),
+    ``xs`` its start, ``energy`` its sum of ``|x - x_s|^2 / D``, ``reg`` its slope's sums and
+    its chord's ends; per class, ``speed`` (held when no path qualifies) and
+    ``class_cell``/``class_cost``: its reported cell (-1: none, the speed held) and its cost
+    per frame with the prior (the connected rule: its total with the young cost). ``chord``: a
+    class's speed is its path's advance over its frames from the slope's origin to its last
+    counted frame (``alignment.speed="chord"``), else the least-squares slope. ``null_cost`` >
+    0: the connected rule (``young``: a path of fewer than ``start_frames`` frames compares as
+    if each frame it lacks cost that much more; ``totals`` the null's total and the least total
+    in a template's end region, both after the last frame, and the sum of the shifts: every
+    total is shifted by the same amount each frame so that the least is 0), else the cost per
+    frame with the prior. ``norm``/``pred``/``queue``: :func:`best_predecessors`' buffers."""
+    normed, offsets, class_offsets, floor2, speed_factors, start_means, start_inv_vars = templates
+    (keep, start_cost, start_frames, min_points, max_step, edge_share, start_weight, chord,
+     null_cost, switch_cost, young) = settings
+    tot, length, xs, energy, reg, speed_out, class_cell, class_cost, totals = paths
+    best_cost, best_cell, norm, pred, queue = scratch
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     per_frame = null_cost == 0.0
@@ -164,7 +186,7 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                           queue, per_frame, young)
         for j in range(n - 1, -1, -1):  # descending: a cell reads its predecessors' old state
             c = a + j
-            if j == 0 and not (fixed_start and t > 0):  # a path begins here, on this frame
+            if j == 0:  # a path begins here, on this frame
                 # its beginning's cost: how far the frame is from the template's start
                 # posture (START_POSTURE; 0: none)
                 b0 = 0.0
@@ -174,8 +196,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                         b0 += e * e * start_inv_vars[m, q]
                 tot[c] = 0.5 * start_weight * b0 + begin
                 length[c] = 0.0
-                born[c] = t
-                rec[c] = 0.0
                 for q in range(d):
                     xs[c, q] = z[q]
                 energy[c] = 0.0
@@ -192,8 +212,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                     tot[c] = tot[p]
                     length[c] = length[p]
                     energy[c] = energy[p]
-                    born[c] = born[p]
-                    rec[c] = rec[p]
                     for q in range(d):
                         xs[c, q] = xs[p, q]
                     for r in range(_REG):
@@ -210,7 +228,6 @@ def open_step(z, t, normed, offsets, class_offsets, floor2, tot, length, xs, ene
                 e = (z[q] - xs[c, q]) * inv - normed[c, q]
                 cost += e * e
             tot[c] += cost
-            rec[c] = rec_keep * rec[c] + cost
             # (reg[c, r] indexed directly: a row view per cell cost 15 % of the step)
             if j < edge:  # the beginning: the slope starts again from here
                 reg[c, 0] = 1.0
@@ -330,18 +347,11 @@ def connect(offsets, tot, length, edge_share, null_cost, switch_cost, begin, tot
 
 class OpenAlign:
     """A stream's open-begin alignment speed (``estimates.speed="align_open"``), beside the
-    stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates and slope
-    forgetting it reads."""
-
-    #: no path begins after the first frame (:mod:`gvf_align_anchor`'s anchored alignment)
-    fixed_start = False
-    #: each cell's recent cost's forgetting per frame (read by :mod:`gvf_align_anchor`)
-    rec_keep = 1.0
-    #: the beginning cost's weight (None: :data:`START_POSTURE`)
-    start_weight = None
+    stream's :class:`gvf_align.AlignEstimate` ``align``, whose normed templates, slope
+    forgetting, ``max_step`` and chord it reads (:data:`START_POSTURE` is read when the stream
+    is made)."""
 
     def __init__(self, model, align) -> None:
-        self._align = align
         n, d = model.templates_.shape
         self._tot = np.zeros(n)
         self._length = np.zeros(n)
@@ -352,8 +362,6 @@ class OpenAlign:
         n_t = len(model.offsets_) - 1
         self._best_cost = np.zeros(n_t)
         self._best_cell = np.zeros(n_t, dtype=np.int64)
-        self.born = np.zeros(n)
-        self.rec = np.zeros(n)
         n_c = len(model.class_offsets_) - 1
         self.class_cell = np.full(n_c, -1, dtype=np.int64)
         self.class_cost = np.zeros(n_c)
@@ -370,6 +378,18 @@ class OpenAlign:
         self._start_means = np.ascontiguousarray(model.start_means_, dtype=np.float64)
         self._start_inv_vars = np.ascontiguousarray(
             1.0 / (model.start_stds_**2 + float(model.tolerance) ** 2))
+        # the kernel's arrays, by job (the same arrays: the names above stay valid)
+        self._k_templates = OpenTemplates(align._normed, align._offsets, align._class_offsets,
+                                          align._floor2, align._speed_factors,
+                                          self._start_means, self._start_inv_vars)
+        self._k_settings = OpenSettings(
+            align._speed_keep, START_COST * START_FRAMES, START_FRAMES, MIN_POINTS,
+            align.max_step, EDGE, START_POSTURE, align.chord, self.null_cost, self.switch_cost,
+            self.young_cost)
+        self._k_paths = OpenPaths(self._tot, self._length, self._xs, self._energy, self._reg,
+                                  self.speed, self.class_cell, self.class_cost, self._totals)
+        self._k_scratch = OpenScratch(self._best_cost, self._best_cell, self._norm, self._pred,
+                                      self._queue)
         self.reset()
 
     def reset(self) -> None:
@@ -386,15 +406,7 @@ class OpenAlign:
         """Follow the standardised frame ``z``; writes the classes' speeds into ``out``. (An
         absurd frame never comes here: :class:`gvf_align.AlignEstimate` skips it for both
         alignments.)"""
-        a = self._align
-        open_step(z, float(self._t), a._normed, a._offsets, a._class_offsets,
-                  a._floor2, self._tot, self._length, self._xs, self._energy, self._reg,
-                  a._speed_keep, a._speed_factors, self.speed, START_COST * START_FRAMES,
-                  START_FRAMES, MIN_POINTS, self._best_cost, self._best_cell, a.max_step, EDGE,
-                  self._start_means, self._start_inv_vars,
-                  START_POSTURE if self.start_weight is None else self.start_weight, self.born,
-                  self.rec, self.rec_keep, self.fixed_start, self.class_cell,
-                  self.class_cost, self._norm, self._pred, self._queue, a.chord,
-                  self.null_cost, self.switch_cost, self._totals, self.young_cost)
+        open_step(z, float(self._t), self._k_templates, self._k_settings, self._k_paths,
+                  self._k_scratch)
         self._t += 1
         out[:] = self.speed

@@ -25,8 +25,8 @@ each class's usual speed (``templates.speed_weight``) can weigh in too. With ``r
 an HHMM trained on the same takes is a second expert on the class: the stream's class posterior is
 the log-linear pool ``(1 - w) * GVF evidence + w * HHMM log-likelihood`` (both smoothed with the
 same forgetting); the particles and their estimates are left alone. ``estimates.scale="fitted"``
-reports each particle's least-squares scale along its path, ``estimates.speed="warp..."`` a time
-warp per class (gvf_speed). Every random number comes from the stream's own generator, seeded with
+reports each particle's least-squares scale along its path; the default speed and scale are read
+from alignments of the frames to the templates (gvf_align, gvf_align_open). Every random number comes from the stream's own generator, seeded with
 ``random_state``: a stream (and its ``reset``) is reproducible, and streams sharing a model are
 independent.
 """
@@ -58,13 +58,15 @@ from ..base import (
     split_dataset,
 )
 from . import _kernels as _k
-from .align import FLOOR, LEGACY_MAX_STEP
+from .align import FLOOR, LEGACY_MAX_STEP, align_estimate
 from .params import (  # noqa: F401 - SCALE_ESTIMATES, TEMPLATES: their home before
     GROUPS,
     OLD_NAMES,
     REMOVED,
+    REMOVED_VALUES,
     SCALE_ESTIMATES,
     TEMPLATES,
+    UNUSED,
     Alignment,
     Estimates,
     Recognizer,
@@ -72,7 +74,6 @@ from .params import (  # noqa: F401 - SCALE_ESTIMATES, TEMPLATES: their home bef
     Tracking,
 )
 from .recognizer import dump_hhmm, fit_hhmm, load_hhmm, recognizer_pool
-from .speed import SPEED_HHMM_PREFIX, fit_speed_hhmm, warp_speed
 from .spreads import borrow_spreads
 from .templates import _clusters, _resample, _template, uneven_takes
 
@@ -186,13 +187,15 @@ class GVF(BaseModel):
                      "recognizer__decision": "decaying", "recognizer__gate": 0.0,
                      "recognizer__states": 5, "estimates__scale": "sampled",
                      "estimates__speed": "sampled", "estimates__speed_window": 0.0,
-                     "estimates__speed_states": 0, "alignment__max_step": LEGACY_MAX_STEP,
+                     "alignment__max_step": LEGACY_MAX_STEP,
                      "alignment__speed": "slope", "alignment__null_cost": 0.0,
                      "alignment__young_cost": 0.0, "alignment__reset_margin": None,
                      "alignment__floor": FLOOR, "alignment__scale_target": "particles",
                      "alignment__scale_prior": 1.0, "alignment__margin_speed": 0.0}
     renamed_params = OLD_NAMES
     removed_params = REMOVED
+    removed_values = REMOVED_VALUES
+    unused_params = UNUSED
 
     def __init__(self, particles: int = 1000, *, likelihood_window: float = 200.0,
                  tolerance: float = 0.6, rotation: bool = False, uniform_scale: bool = False,
@@ -324,13 +327,6 @@ class GVF(BaseModel):
             f"recognizer (an HHMM, recognizer__weight={self.recognizer.weight}) cannot be "
             "trained: {exc} Lower recognizer__states, or set recognizer__weight=0 to follow "
             "with the particle filter alone.") if self.recognizer.weight > 0 else None)
-        if (self.recognizer_ is not None
-                and int(self.estimates.speed_states) == int(self.recognizer.states)):
-            # the same HHMM, trained the same way on the same takes: trained once (the
-            # defaults: it halves a fit)
-            self.speed_hhmm_ = self.recognizer_
-        else:
-            self.speed_hhmm_ = fit_speed_hhmm(self, standardized, cancel)
         if progress is not None:
             progress(1.0, "templates chosen")
         notes = [n for n in notes if n]
@@ -376,16 +372,11 @@ class GVF(BaseModel):
         return self._hhmm_dumps()[0]
 
     def _hhmm_dumps(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        """The recognizer's and the warp's HHMMs (those trained): their meta by name, and
-        their arrays under their prefixes."""
-        meta, arrays = {}, {}
-        for name, attr, prefix in (("recognizer", "recognizer_", RECOGNIZER_PREFIX),
-                                   ("speed_hhmm", "speed_hhmm_", SPEED_HHMM_PREFIX)):
-            m, a = dump_hhmm(getattr(self, attr, None), prefix)
-            if m:
-                meta[name] = m
-                arrays.update(a)
-        return meta, arrays
+        """The recognizer HHMM (if trained): its meta by name, its arrays under its prefix.
+        (Files saved with the removed time warps may also hold its HHMM, ``speed_hhmm``:
+        nothing reads it, and saving again leaves it out.)"""
+        m, a = dump_hhmm(getattr(self, "recognizer_", None), RECOGNIZER_PREFIX)
+        return ({"recognizer": m} if m else {}), (a if m else {})
 
     def _set_state_arrays(self, meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self._check_params()
@@ -460,12 +451,6 @@ class GVF(BaseModel):
         self.speed_means_, self.speed_stds_ = speed_means, speed_stds
         self.recognizer_ = load_hhmm(meta.get("recognizer"), arrays, RECOGNIZER_PREFIX,
                                      self.labels_, d)
-        self.speed_hhmm_ = load_hhmm(meta.get("speed_hhmm"), arrays, SPEED_HHMM_PREFIX,
-                                     self.labels_, d)
-        speed_states = int(self.estimates.speed_states)
-        if (self.speed_hhmm_ is None) != (speed_states == 0) or (
-                self.speed_hhmm_ is not None and self.speed_hhmm_.states != speed_states):
-            raise ValueError("the time warp's HHMM does not match estimates__speed_states")
 
 
 class GVFStream(StandardizingStream):
@@ -535,10 +520,11 @@ class GVFStream(StandardizingStream):
         self._posture_log = np.zeros(n)
         self._new_idx = np.zeros(n, dtype=np.int64)
         self._buf = np.zeros((3, d))
-        # estimates.scale="fitted": each particle's least-squares sums along its path
+        # estimates.scale="fitted" (and the prior of "align"): each particle's least-squares
+        # sums along its path
         self._fit_scale = est.scale != "sampled"
-        self._warp_scale = est.scale in ("warp_fitted", "align")
-        self._warp_speed = est.speed != "sampled"
+        self._align_scale = est.scale == "align"
+        self._align_speed = est.speed != "sampled"
         window = float(est.scale_window)
         self._fit_keep = 1.0 - 1.0 / window if window > 0 else 1.0
         self._sxy = np.zeros((n, d))
@@ -558,7 +544,7 @@ class GVFStream(StandardizingStream):
         # the second expert on the class (recognizer.weight > 0): an HHMM stream whose
         # log-likelihoods are pooled with the particles' evidence (gvf_recognizer)
         self._rec = recognizer_pool(model, c)
-        self._warp = warp_speed(model)  # estimates.speed: None, or a time warp per class
+        self._align = align_estimate(model)  # None: the particles' speed and scale
         # the step kernel's arrays, by job (the same arrays: the stream's own names stay valid)
         self._k_model = _k.StepModel(
             self._templates, self._offsets, self._lengths, self._class_offsets,
@@ -584,8 +570,8 @@ class GVFStream(StandardizingStream):
         self._started = False
         if self._rec is not None:
             self._rec.reset()
-        if self._warp is not None:
-            self._warp.reset()
+        if self._align is not None:
+            self._align.reset()
 
     @property
     def particles(self) -> dict[str, np.ndarray]:
@@ -625,12 +611,12 @@ class GVFStream(StandardizingStream):
             rng.random(out=self._uniforms)
         best = _k.step(z, self._k_model, self._k_settings, self._k_particles, self._k_out,
                        self._k_scratch, absurd)
-        if self._warp is not None:
-            self._warp.update(z, self._scales, self._speeds if self._warp_speed
-                              else self._warp.speed, absurd)
-            if self._warp_scale:
-                self._warp.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
-                                      self._uniform_scale, self._scales)
+        if self._align is not None:
+            self._align.update(z, self._speeds if self._align_speed else self._align.speed,
+                               absurd)
+            if self._align_scale:
+                self._align.fit_scales(z, self._fit_keep, SCALE_FIT_PRIOR,
+                                       self._uniform_scale, self._scales)
         log = self._log
         if self._rec is not None:  # self._post: still the previous frame's
             best, log = self._rec.pool(z, log, best, self._progress, self._post,

@@ -130,17 +130,16 @@ def recognizer_stream(model: Any) -> Any:
     return rec.stream()
 
 
-#: The GVF's HHMMs' settings, whatever the HHMM's defaults: ``delta_lag=1`` because the time
-#: warp's kernel (gvf_speed.warp_step) builds the first difference itself; the regularisation
-#: the GVF's grids were run with (XMM's 0.01, not the HHMM's own default).
+#: The recognizer HHMM's settings, whatever the HHMM's defaults: those the GVF's grids were
+#: run with (first differences, ``delta_lag=1``; XMM's regularisation 0.01, not the HHMM's
+#: own default).
 RECOGNIZER_HHMM = {"delta_lag": 1, "relative_regularization": 0.01}
 
 
 def fit_hhmm(states: int, likelihood_window: float, standardized: Dataset,
              cancel: Cancel | None, what: str) -> HHMM:
     """An HHMM of ``states`` states per class (``RECOGNIZER_HHMM``, the HHMM's other defaults)
-    on the GVF's standardised takes: the recognizer, or the time warp's own
-    (``estimates.speed_states``).
+    on the GVF's standardised takes: the recognizer.
     ``what`` names the GVF setting(s) behind it and what to do about a failure, for the
     error."""
     try:

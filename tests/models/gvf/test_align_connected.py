@@ -83,7 +83,7 @@ def test_the_bookkeeping_of_the_connected_rule_frame_by_frame():
     model = gm.GVF(100, random_state=2, **CONNECTED).fit(_shapes_dataset())
     c0, p = CONNECTED["alignment__null_cost"], CONNECTED["alignment__switch_cost"]
     s = model.stream()
-    o = s._warp._open  # the stream's open alignment (gvf_align_open.OpenAlign)
+    o = s._align._open  # the stream's open alignment (gvf_align_open.OpenAlign)
     first = model.offsets_[:-1]
     ends = np.concatenate([np.arange(b - max(1, math.ceil(EDGE * (b - a))), b)
                            for a, b in zip(model.offsets_[:-1], model.offsets_[1:], strict=True)])
@@ -107,7 +107,7 @@ def test_the_bookkeeping_of_the_connected_rule_frame_by_frame():
 def test_the_totals_stay_small_in_a_stream_never_reset():
     model = gm.GVF(100, random_state=2, **CONNECTED).fit(_shapes_dataset())
     s = model.stream()
-    o = s._warp._open
+    o = s._align._open
     for frame in np.vstack([_x()] * 40):  # 8,080 frames
         r = s.step(frame)
         assert np.isfinite(r.speed).all() and (r.speed > 0).all()

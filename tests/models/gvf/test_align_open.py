@@ -189,7 +189,7 @@ def test_a_path_begun_away_from_the_start_posture_costs_its_distance(monkeypatch
             monkeypatch.setattr(gvf_align_open, "START_POSTURE", w)
             s = model.stream()
             s.step(z * model.scale_ + model.mean_)
-            tot[w] = s._warp._open._tot[begin].copy()
+            tot[w] = s._align._open._tot[begin].copy()
         zs = (z * model.scale_ + model.mean_ - model.mean_) / model.scale_
         extra = 5.0 * ((zs - model.start_means_) ** 2 / var).sum(axis=1)
         np.testing.assert_allclose(tot[10.0] - tot[0.0], extra, rtol=1e-9, atol=1e-9)

@@ -119,7 +119,7 @@ def test_a_margin_never_reached_reads_the_since_reset_alignment():
     last, n_held = np.ones(len(held.labels_)), 0
     for x in _x():
         r, q, p = sh.step(x), ss.step(x), sp.step(x)
-        a = sh._warp
+        a = sh._align
         for k in range(len(held.labels_)):
             m = a._best_of[k]
             if a._pos[m] < ends[m]:
@@ -178,9 +178,9 @@ def test_a_second_gesture_restarts(margin_models):
     model = models[0.0]
     s = model.stream()
     s.run(np.vstack([a[0], b[0]]))
-    assert s._warp._latched.any()
+    assert s._align._latched.any()
     s.reset()
-    assert not s._warp._latched.any()
+    assert not s._align._latched.any()
     _same_stream(s.run(b[0]), model.stream().run(b[0]))
 
 

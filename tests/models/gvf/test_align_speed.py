@@ -38,7 +38,7 @@ def test_the_since_reset_chord_is_the_open_end_over_the_frames(chords, monkeypat
         for sp in (0.5, 2.0):  # (unchanged, the path is the diagonal: chord = slope = 1)
             x = _hapt_replay(take, sp, 1.0)
             s = model.stream()
-            align = s._warp  # the stream's alignment estimate (gvf_align.AlignEstimate)
+            align = s._align  # the stream's alignment estimate (gvf_align.AlignEstimate)
             chord = []
             for t, frame in enumerate(x):
                 r = s.step(frame)

@@ -275,12 +275,12 @@ def test_a_model_saved_before_several_templates_loads_as_it_ran():
                    templates=gm.GVF.Templates(per_class=1, start_posture=False, learned_tolerance=False, posture_weight=0.0, speed_weight=0.0),
                    tracking=gm.GVF.Tracking(restart_probability=1.0),
                    recognizer=gm.GVF.Recognizer(weight=0.0, states=5),
-                   estimates=gm.GVF.Estimates(speed_states=0, scale="sampled")).fit(_shapes_dataset())
+                   estimates=gm.GVF.Estimates(scale="sampled")).fit(_shapes_dataset())
     _check_old_file_runs_as(model, ("templates__per_class", "templates__start_posture",
                                     "tracking__restart_probability", "templates__learned_tolerance",
                                     "templates__posture_weight",
                                     "templates__speed_weight", "recognizer__weight",
-                                    "recognizer__states", "estimates__speed_states", "estimates__scale"),
+                                    "recognizer__states", "estimates__scale"),
                             ("mean", "scale", "templates", "offsets"))
 
 

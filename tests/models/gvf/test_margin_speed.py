@@ -79,7 +79,7 @@ def _slow_replays(model, test):
         v, hit = [], False
         for f in _hapt_replay(x, 0.5, 1.0):
             v.append(s.step(f).speed[k])
-            hit = hit or bool(s._warp._latched[k])
+            hit = hit or bool(s._align._latched[k])
         v = np.array(v)
         fr = (np.arange(len(v)) + 1) / len(v)
         idx = np.clip(np.ceil(fr * len(base)).astype(int) - 1, 0, len(base) - 1)

@@ -17,7 +17,7 @@ import gesturemap as gm
 from gesturemap.errors import FormatError, GesturemapError
 from gesturemap.models.base import jsonable_params
 from gesturemap.models.gvf import Alignment, Estimates, Recognizer, Templates, Tracking
-from gesturemap.models.gvf.params import GROUPS, OLD_NAMES, REMOVED
+from gesturemap.models.gvf.params import GROUPS, OLD_NAMES, REMOVED, REMOVED_VALUES, UNUSED
 from gesturemap.project.training import carry_runtime_settings
 
 from .test_core import _shapes_dataset
@@ -45,13 +45,13 @@ def test_a_file_saved_with_the_flat_names_loads_silently_and_runs_as_the_groups_
         warnings.simplefilter("error")  # no DeprecationWarning for a file
         old = gm.load(OLD_FILE)
     assert old.alignment.max_step == 24 and old.templates.per_class == 2
-    assert old.recognizer.states == 3 and old.estimates == Estimates(speed_states=3,
-                                                                     scale_window=50.0)
+    # (its estimates__speed_states, read only by the removed time warps, left out)
+    assert old.recognizer.states == 3 and old.estimates == Estimates(scale_window=50.0)
     assert old.tolerance == 0.5 and old.particles == 60
     # the same settings in the new spelling, fitted now on the same takes: the same model
     new = gm.GVF(60, tolerance=0.5, templates=Templates(per_class=2),
                  recognizer=Recognizer(states=3),
-                 estimates=Estimates(speed_states=3, scale_window=50.0),
+                 estimates=Estimates(scale_window=50.0),
                  alignment=Alignment(max_step=24)).fit(_old_file_dataset(datasets_dir))
     assert new.get_params() == old.get_params()
     np.testing.assert_array_equal(new.templates_, old.templates_)
@@ -62,7 +62,8 @@ def test_a_file_saved_with_the_flat_names_loads_silently_and_runs_as_the_groups_
     # saved again, it writes the groups (plain JSON objects) and no flat name
     params = json.loads(old.save(tmp_path / "again").read_text())["params"]
     assert params["alignment"]["max_step"] == 24 and params["templates"]["per_class"] == 2
-    assert not set(params) & (set(OLD_NAMES) | set(REMOVED))
+    assert not set(params) & (set(OLD_NAMES) | set(REMOVED) | set(UNUSED))
+    assert "speed_states" not in params["estimates"]
 
 
 def test_flat_names_in_code_still_work_and_warn_naming_the_new_spelling():
@@ -184,6 +185,96 @@ def test_a_removed_option_keeps_its_kept_value_and_refuses_the_rejected_one(
     (tmp_path / OLD_FILE.name).write_text(json.dumps(meta))
     with pytest.raises(FormatError, match="no longer available: .*cross-validation"):
         gm.load(tmp_path / OLD_FILE.name)
+
+
+def _old_file_with(tmp_path, name, **params):
+    """The old file (flat names) with ``params`` changed, as the code of before saved them."""
+    shutil.copy(OLD_FILE.with_suffix(".npz"), tmp_path / OLD_FILE.with_suffix(".npz").name)
+    meta = json.loads(OLD_FILE.read_text())
+    meta["params"].update(params)
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(meta))
+    return path
+
+
+def test_a_file_with_a_removed_estimate_loads_with_the_default_said_once_in_the_log(
+        tmp_path, caplog, monkeypatch):
+    # the flat names of before: the time warps' speed and scale, their HHMM's states, the
+    # warp HHMM's meta and arrays ("speed_hhmm") beside the recognizer's
+    meta = json.loads(OLD_FILE.read_text())
+    assert meta["params"]["speed_states"] == 3 and "speed_hhmm" in meta
+    assert any(k.startswith("speed_hhmm_") for k in np.load(OLD_FILE.with_suffix(".npz")))
+    path = _old_file_with(tmp_path, "warps", speed_estimate="warp_rescaled",
+                          scale_estimate="warp_fitted")
+    reference = gm.load(OLD_FILE)  # (the kept estimates: align_open, align)
+    # (what the log said before in this process: nothing, whichever tests ran first)
+    monkeypatch.setattr("gesturemap.models.base._SAID", set())
+    caplog.set_level("WARNING", logger="gesturemap.models")
+    caplog.clear()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a file: the log says it, no DeprecationWarning
+        model = gm.load(path)
+        gm.load(path)
+    assert model.estimates == Estimates(scale_window=50.0)
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 2, said  # once per value, not once per load
+    assert "estimates__speed='warp_rescaled' was removed" in said[0] and "'align_open'" in said[0]
+    assert "estimates__scale='warp_fitted' was removed" in said[1] and "'align'" in said[1]
+    x = np.vstack([reference.templates_[:40], reference.templates_[-40:]]) * reference.scale_ \
+        + reference.mean_
+    for a, b in zip(model.stream().run(x), reference.stream().run(x), strict=True):
+        np.testing.assert_array_equal(a.speed, b.speed)
+        np.testing.assert_array_equal(a.scale, b.scale)
+    # saved again: the kept values, the groups' names, no time warp or its HHMM
+    again = model.save(tmp_path / "again")
+    meta = json.loads(again.read_text())
+    assert meta["params"]["estimates"] == {"speed": "align_open", "scale": "align",
+                                           "speed_window": 0.0, "scale_window": 50.0}
+    assert "speed_hhmm" not in meta
+    assert not any(k.startswith("speed_hhmm_") for k in np.load(again.with_suffix(".npz")))
+
+
+@pytest.mark.parametrize("estimates", [
+    {"speed": "align_anchor", "scale": "align", "speed_window": 0.0, "scale_window": 50.0,
+     "speed_states": 10},
+    {"speed": "warp", "scale": "warp_fitted", "speed_window": 0.0, "scale_window": 50.0,
+     "speed_states": 0}])
+def test_a_file_with_the_groups_and_a_removed_estimate_loads_with_the_default(
+        tmp_path, estimates):
+    # as files were saved once the settings were grouped and before the options left
+    grouped = json.loads(gm.load(OLD_FILE).save(tmp_path / "grouped").read_text())
+    grouped["params"]["estimates"] = estimates
+    path = tmp_path / "grouped.json"
+    path.write_text(json.dumps(grouped))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = gm.load(path)
+    assert model.estimates == Estimates(scale_window=50.0)
+    for name, (values, _) in REMOVED_VALUES.items():
+        field = name.split("__")[1]
+        assert getattr(model.estimates, field) == values.get(estimates[field], estimates[field])
+
+
+def test_a_project_with_a_removed_estimate_loads_with_the_default(tmp_path):
+    gm.Project(model={"kind": "gvf", "params": {}}).save(tmp_path / "p")
+    project_file = tmp_path / "p" / "project.json"
+    for params in ({"speed_estimate": "align_anchor", "scale_estimate": "warp_fitted",
+                    "speed_states": 10, "align_max_step": 24},
+                   {"estimates": {"speed": "warp_rescaled", "speed_states": 0},
+                    "alignment": {"max_step": 24}}):
+        saved = json.loads(project_file.read_text())
+        saved["model"]["params"] = params
+        project_file.write_text(json.dumps(saved))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            project = gm.Project.load(tmp_path / "p")
+        model = project.new_model()
+        assert model.estimates == Estimates() and model.alignment == Alignment(max_step=24)
+        project.save(tmp_path / "p")
+        saved = json.loads(project_file.read_text())["model"]["params"]
+        # (the kept values, written as they were given; the groups' names only)
+        assert set(saved) <= {"alignment", "estimates"} and saved["alignment"] == {"max_step": 24}
+        assert Estimates.from_value(saved.get("estimates")) == Estimates(), saved
 
 
 def test_a_project_with_the_flat_names_loads_them_into_the_groups(tmp_path):

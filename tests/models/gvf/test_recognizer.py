@@ -153,7 +153,7 @@ def test_bad_recognizer_settings_are_named():
     with pytest.raises(GesturemapError, match="recognizer__states"):
         gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=5)).fit(short)
     gm.GVF(recognizer=gm.GVF.Recognizer(weight=0.5, states=2),
-           estimates=gm.GVF.Estimates(speed_states=0, scale="fitted")).fit(short).stream().step([0.0, 1.0])
+           estimates=gm.GVF.Estimates(scale="fitted")).fit(short).stream().step([0.0, 1.0])
 
 
 @pytest.mark.parametrize("window", [15.0, 0.0])

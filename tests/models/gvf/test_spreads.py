@@ -62,7 +62,7 @@ def test_fit_gives_a_class_of_one_take_the_borrowed_spreads():
     model = gm.GVF(60,
                    templates=gm.GVF.Templates(learned_tolerance=True, per_class=1),
                    recognizer=gm.GVF.Recognizer(weight=0.0),
-                   estimates=gm.GVF.Estimates(scale="sampled", speed_states=0)).fit(ds)
+                   estimates=gm.GVF.Estimates(scale="sampled")).fit(ds)
     assert model.spreads_[1].min() > 0 and model.start_stds_[1].min() > 0
     np.testing.assert_allclose(model.spreads_[1], model.spreads_[[0, 2]].mean(0))
     b = model.posture_spreads_[model.offsets_[1]:model.offsets_[2]]
@@ -96,6 +96,6 @@ def test_on_real_transitions_a_take_is_recognised_when_it_is_its_own_template(da
         model = gm.GVF(300, tolerance=0.15, uniform_scale=True, random_state=0,
                        templates=gm.GVF.Templates(learned_tolerance=True),
                        recognizer=gm.GVF.Recognizer(weight=0.0),
-                       estimates=gm.GVF.Estimates(scale="sampled", speed_states=0)).fit(ds)
+                       estimates=gm.GVF.Estimates(scale="sampled")).fit(ds)
         right += model.stream().run(takes[i])[-1].label == labels[i]
     assert right >= 10

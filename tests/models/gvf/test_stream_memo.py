@@ -39,7 +39,7 @@ def test_streams_share_the_derived_arrays_and_follow_as_a_fresh_one():
     ds = _takes()
     model = gm.GVF(300, templates=gm.GVF.Templates(learned_tolerance=True)).fit(ds)
     a, b = model.stream(), model.stream()
-    assert a._inv_vars is b._inv_vars and a._warp._normed is b._warp._normed
+    assert a._inv_vars is b._inv_vars and a._align._normed is b._align._normed
     x = ds[4].inputs[::-1].copy()
     np.testing.assert_array_equal(_follow(model, x), _follow(_fresh(model), x))
 
