@@ -17,6 +17,7 @@ import fcntl
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,14 +103,10 @@ def _alone(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
-    """With several workers, the ``alone`` tests come first and as one group (one worker runs
-    them back to back, holding the machine once rather than once per test)."""
-    if not config.pluginmanager.hasplugin("xdist") or not config.getoption("numprocesses", None):
-        return
-    alone = [item for item in items if _alone(item)]
-    for item in alone:
-        item.add_marker(pytest.mark.xdist_group("alone"))
-    items[:] = alone + [item for item in items if not _alone(item)]
+    """The ``alone`` tests last: with several workers, the other worker waits for them once,
+    at the end, rather than here and there; and never while it is still starting (collecting
+    the suite and loading the kernels keeps a core busy before any lock is taken)."""
+    items.sort(key=_alone)  # a stable sort: the order otherwise kept
 
 
 class _MachineLock:
@@ -121,10 +118,16 @@ class _MachineLock:
     a test takes the lock whole: it waits for the other worker's current test to end, and the
     other worker waits for it (and for the ``alone`` tests after it on the same worker). A
     turnstile taken before the lock keeps a waiting ``alone`` test from being overtaken by the
-    other worker's next tests (flock does not queue by itself)."""
+    other worker's next tests (flock does not queue by itself).
+
+    A test marked ``serial(name)`` also holds the lock of that name whole: two tests of one
+    name never run at once (JACK servers started at the same moment can fail; LSL finds
+    streams machine-wide)."""
 
     def __init__(self, folder: Path) -> None:
         folder.mkdir(exist_ok=True)
+        self._folder = folder
+        self._serial: Any = None
         self._turnstile = open(folder / "turnstile", "a")  # noqa: SIM115 - held for the run
         self._machine = open(folder / "machine", "a")  # noqa: SIM115
         self.held: bool | None = None  # None: not held; True: whole; False: shared
@@ -139,6 +142,15 @@ class _MachineLock:
         finally:
             fcntl.flock(self._turnstile, fcntl.LOCK_UN)
         self.held = alone
+
+    def take_serial(self, name: str) -> None:
+        self._serial = open(self._folder / f"serial-{name}", "a")  # noqa: SIM115
+        fcntl.flock(self._serial, fcntl.LOCK_EX)
+
+    def give_back_serial(self) -> None:
+        if self._serial is not None:
+            self._serial.close()  # closing the file gives its lock back
+            self._serial = None
 
     def give_back(self) -> None:
         if self.held is not None:
@@ -159,9 +171,13 @@ def pytest_runtest_protocol(item, nextitem):
         _LOCK.append(_MachineLock(Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"))
     lock = _LOCK[0]
     lock.take(_alone(item))
+    serial = item.get_closest_marker("serial")
+    if serial is not None:
+        lock.take_serial(serial.args[0])
     try:
         yield
     finally:
+        lock.give_back_serial()
         # an alone test followed by another keeps the machine; any other gives it back (a
         # shared hold kept across tests would keep an alone test waiting for ever)
         if not (lock.held and nextitem is not None and _alone(nextitem)):

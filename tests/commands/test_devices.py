@@ -17,9 +17,9 @@ from gesturemap._commands.devices import c_stderr_caught
 
 from ..jack_midi import jack_midi, jack_out  # noqa: F401 - a fixture
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 def test_devices_lists_midi_ports_and_lsl_streams(jack_midi):  # noqa: F811

@@ -93,7 +93,7 @@ def test_autosave_goes_where_the_platform_keeps_app_data(tmp_path, monkeypatch):
     assert folder.parent == data_folder() / "autosave" and folder.name.startswith("untitled-")
 
 
-@pytest.mark.xdist_group("jack-lsl")  # a JACK server of its own: see tests/jack_midi.py
+@pytest.mark.serial("jack-lsl")  # a JACK server of its own: see tests/jack_midi.py
 def test_window_engine_opens_the_projects_midi_output(jack_midi, tmp_path):  # noqa: F811
     """The project's outputs["midi"] in the window's engine too; a missing port is reported
     in stats()["midi_error"] and the engine runs on."""

@@ -15,9 +15,9 @@ from gesturemap.outputs.lsl import LSLOutput, stream_name
 from ..project.test_presets import _osc_message
 from ..stage_helpers import start_run, stop_run, two_level_project
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 def test_stream_names_start_with_gesturemap():

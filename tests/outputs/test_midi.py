@@ -20,9 +20,9 @@ from gesturemap.utils.midi_ports import MidiPortError, list_ports
 from ..jack_midi import jack_in, jack_midi, wait_for  # noqa: F401 - a fixture
 from ..stage_helpers import start_run, stop_run
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 @dataclasses.dataclass

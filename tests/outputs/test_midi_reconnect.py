@@ -14,9 +14,9 @@ from gesturemap.outputs.midi import MIDIOutput
 
 from ..jack_midi import jack_in, jack_midi, jack_restartable, wait_for  # noqa: F401 - fixtures
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 @dataclasses.dataclass

@@ -92,9 +92,10 @@ def test_preset_loads_trains_and_runs_through_the_engine(name, tmp_path):
 
     # runs: replayed frames -> engine (pipeline, model, OSC out) -> the built-in synth
     replay, frames, _ = _replay_file(project, tmp_path, classifier)
-    # one-shots need the onsets' real spacing (a minimum interval in ms): 4x real time
-    speed = 4.0 if project.outputs["synth"].get("oneshots") else None
     rate = project.sensor["rate_hz"]
+    # one-shots need the onsets' spacing in time (a minimum interval in ms, far below a
+    # gesture's length): 400 frames/s, 4x a 100 Hz sensor's real time and 8x a 50 Hz one's
+    speed = 400.0 / rate if project.outputs["synth"].get("oneshots") else None
 
     def source(queue, on_control):  # noqa: ANN001, ANN202
         return ReplaySource(queue, replay, speed=speed, rate_hz=rate)

@@ -14,9 +14,9 @@ from gesturemap.sources.lsl import LSLSource, list_streams
 
 from ..stage_helpers import osc_labels, osc_receiver, start_run, stop_run, two_level_project
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 def _outlet(name: str, n: int = 3, labels=None):  # noqa: ANN001, ANN202

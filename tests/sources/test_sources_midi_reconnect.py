@@ -10,9 +10,9 @@ from gesturemap.sources.midi import MIDISource
 
 from ..jack_midi import jack_midi, jack_out, jack_restartable, wait_for  # noqa: F401 - fixtures
 
-# JACK servers and LSL streams are machine-wide: the tests that start them run on one worker,
-# one after the other (two JACK servers starting at once can fail)
-pytestmark = pytest.mark.xdist_group("jack-lsl")
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+# (two JACK servers starting at once can fail)
+pytestmark = pytest.mark.serial("jack-lsl")
 
 
 def test_a_controller_unplugged_and_plugged_again_is_read_again(jack_midi):  # noqa: F811
