@@ -8,6 +8,7 @@ import pytest
 
 from gesturemap.gui.screenshots import gesture_path
 
+from .test_session import pad_driver  # noqa: F401 - a fixture
 from .windows import mislabelled_pad_project, open_window
 
 pytestmark = pytest.mark.timeout(180)
@@ -22,9 +23,16 @@ def _record(qtbot, window, label: str, kind: str) -> dict:
     qtbot.wait(50)
     updates = window.distinct.updates
     window.start_recording()
-    for x, y in gesture_path(kind, 60):
-        window.pad.move_to(x, y)
-        qtbot.wait(10)
+    # one pad frame per point, 10 ms apart on the pad's clock (pad_driver): on a loaded
+    # machine the pad's own timer would sample another gesture each run
+    window.pad_driver.manual = True
+    try:
+        for x, y in gesture_path(kind, 60):
+            window.pad.move_to(x, y)
+            window.pad.tick(by_test=True)
+            qtbot.wait(10)
+    finally:
+        window.pad_driver.manual = False
     # the meter is refreshed while recording: a check of most of the gesture comes back
     qtbot.waitUntil(lambda: window.distinct.updates > updates + 1
                     and window.distinct.last["frames"] >= 40, timeout=30000)
@@ -34,9 +42,11 @@ def _record(qtbot, window, label: str, kind: str) -> dict:
     return last
 
 
-def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path):
+def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path,
+                                                                pad_driver):  # noqa: F811
     project, wrong = mislabelled_pad_project()
     window = open_window(qtbot, project, tmp_path / "proj")
+    window.pad_driver = pad_driver
     window.count_in.setValue(0)
     window.auto_train.setChecked(False)  # the takes recorded here must not retrain the guide
     window.tabs.setCurrentWidget(window.quality)
