@@ -16,6 +16,8 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,14 +61,7 @@ def datasets_dir() -> Path:
     return _shared_folder("datasets")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _compiled_kernels():
-    """Compile (or load from numba's disk cache) every numeric kernel once, before any test.
-
-    On a fresh checkout nothing is cached yet: the first model fit or step would spend seconds
-    compiling inside whichever test comes first, and a test that waits on the window or on
-    real time (the GUI session, audio) would see that delay as a failure.
-    """
+def _warm_features_and_synth() -> None:
     import numpy as np
 
     from gesturemap.features import (
@@ -80,22 +75,72 @@ def _compiled_kernels():
         Standardize,
         WindowStats,
     )
-    from gesturemap.live.trainer import warm_up
+    from gesturemap.synth import Synth
 
-    warm_up()
     pipe = Pipeline([Standardize(), MovingAverage(3), LowPass(alpha=0.5), OneEuro(),
                      Derivative(), Magnitude([0, 1]), WindowStats(4)], rate_hz=100.0)
     x = np.random.default_rng(0).normal(size=(40, 3))
     pipe.fit([x]).transform_sequence(x)
     Pipeline([Resample(50.0)], rate_hz=100.0).transform_sequence(x)
-    from gesturemap.synth import Synth
-
     Synth().render(512)
-    # the compiled frame path's kernel: an engine compiles it on a thread of its own at start
-    # (about 30 s uncached), which would race a test's frames and timings
+
+
+def _warm_compiled_frame_path() -> None:
+    # an engine compiles it on a thread of its own at start (about 30 s uncached), which would
+    # race a test's frames and timings
     from gesturemap.live.compiled import warm
 
     warm()
+
+
+def _warm_models(*kinds: str) -> Callable[[], None]:
+    def warm() -> None:
+        from gesturemap.live.trainer import warm_up
+
+        warm_up(kinds)
+
+    return warm
+
+
+#: the kernels to compile, the longest first (dealt out to the workers in turn)
+_WARM_PARTS = [_warm_compiled_frame_path, _warm_models("hhmm", "hmm"), _warm_models("gvf"),
+               _warm_models("gmm", "featured"), _warm_models("dtw"), _warm_features_and_synth]
+
+
+def pytest_sessionstart(session):  # noqa: ARG001
+    """On pytest-xdist's workers (every worker starts a session, tests or not): each compiles
+    its share of the kernels into numba's disk cache and waits for the others' (a minute saved
+    on a fresh checkout, where nothing is cached yet); ``_compiled_kernels`` then loads the
+    whole from the cache."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run is None:
+        return
+    index = int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    count = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
+    for part in _WARM_PARTS[index::count]:
+        part()
+    folder = Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"
+    folder.mkdir(exist_ok=True)
+    (folder / f"warm-{index}").touch()
+    deadline = time.monotonic() + 300  # a worker that died: the fixture compiles its share
+    while (time.monotonic() < deadline
+           and not all((folder / f"warm-{i}").exists() for i in range(count))):
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_kernels():
+    """Compile (or load from numba's disk cache) every numeric kernel once, before any test.
+
+    On a fresh checkout nothing is cached yet: the first model fit or step would spend seconds
+    compiling inside whichever test comes first, and a test that waits on the window or on
+    real time (the GUI session, audio) would see that delay as a failure.
+    """
+    from gesturemap.live.trainer import warm_up
+
+    warm_up()
+    _warm_features_and_synth()
+    _warm_compiled_frame_path()
 
 
 def _alone(item: pytest.Item) -> bool:

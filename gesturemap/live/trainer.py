@@ -20,7 +20,7 @@ import multiprocessing as mp
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -327,10 +327,10 @@ def _model_spec(model: BaseModel) -> dict[str, Any]:
     return {"model": model.kind, "params": jsonable_params(model.get_params())}
 
 
-def warm_up() -> None:
+def warm_up(kinds: Iterable[str] | None = None) -> None:
     """Load every model's compiled kernels now (from numba's disk cache), not at the first real
-    job: each registered kind is fitted and stepped once on a tiny dataset of each kind it
-    takes (labelled, and with outputs)."""
+    job: each registered kind (or each of ``kinds``) is fitted and stepped once on a tiny
+    dataset of each kind it takes (labelled, and with outputs)."""
     from ..data import Dataset
     from ..models.base import MODEL_REGISTRY
     from ..models.search import mark_warm
@@ -343,8 +343,8 @@ def warm_up() -> None:
         bimodal.add(x, label=label, outputs=rng.normal(size=(30, 1)))
     small = {"gmm": {"gaussians": 2}, "hhmm": {"states": 3, "gaussians": 2}}
     for kind, cls in MODEL_REGISTRY.items():
-        if kind == "per_output":  # made of the others
-            continue
+        if kind == "per_output" or (kinds is not None and kind not in kinds):  # per_output:
+            continue  # made of the others
         for ds in (labelled, bimodal):
             model = cls(**small.get(kind, {}))
             if hasattr(model, "n_jobs"):
