@@ -239,6 +239,10 @@ def _inner_contributions(model: Any, x: np.ndarray, best: int, second: int, marg
     if d == 1:  # without its only channel the model knows nothing: the whole margin
         return np.array([margin])
     baseline = _baseline(model, x, dataset, kept) if method == "occlusion" else None
+    if method == "marginal" and getattr(model, "kind", "") == "gmm" and len(model.labels_) > 2:
+        # a GMM scores each class on its own and the margin reads two: the others need not
+        # be marginalised and scored for each of the coalitions (Shapley's 2^D)
+        model, best, second = _two_classes(model, best, second), 0, 1
 
     def worth(mask: np.ndarray) -> float:
         """The margin of ``best`` over ``second`` seeing only the channels in ``mask``."""
@@ -266,6 +270,16 @@ def _method(model: Any) -> str:
             getattr(model, "kind", "") == "knn" and "train" in getattr(model, "arrays_", {})):
         return "dropped"
     return "occlusion"
+
+
+def _two_classes(model: Any, best: int, second: int) -> Any:
+    """A copy of a fitted GMM that holds the classes ``best`` and ``second`` only (in that
+    order); the original is untouched."""
+    clone = copy.copy(model)
+    clone.class_params_ = [model.class_params_[best], model.class_params_[second]]
+    clone.labels_ = [model.labels_[best], model.labels_[second]]
+    clone._bank_cache = None
+    return clone
 
 
 def _without_stored_channels(model: Any, drop: np.ndarray) -> Any:
