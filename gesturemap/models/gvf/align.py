@@ -44,13 +44,14 @@ open-begin alignment (:mod:`gvf_align_open`) reads the speed beside this one.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 
 import numpy as np
 from numba import njit
 
 from .._stream_memo import shared
 from ._kernels import FACTOR_MAX, FACTOR_MIN
-from .align_open import EDGE, OpenAlign, since_reset_until_restart
+from .align_open import EDGE, MarginRule, OpenAlign, since_reset_until_restart
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -60,6 +61,27 @@ LEGACY_MAX_STEP = 4
 #: The size normalisation's floor, as a fraction of the template's root mean square, in
 #: files saved before ``alignment.floor`` existed.
 FLOOR = 0.1
+
+#: The model's templates the since-reset alignment reads (read only): their frames stacked
+#: (``templates``, T x D) and each divided by its prefix's root mean square (``normed``), each
+#: template's start (``offsets``, n_templates + 1), its class's (``class_offsets``, C + 1),
+#: its floor squared (``floor2``), speed factor (``speed_factors``, n_templates) and scale
+#: factors (``scale_factors``, n_templates x D).
+AlignTemplates = namedtuple("AlignTemplates", (
+    "templates", "normed", "offsets", "class_offsets", "floor2", "speed_factors",
+    "scale_factors"))
+#: A stream's settings of the since-reset speed: the slope's forgetting per frame
+#: (``speed_keep``), ``alignment.max_step`` and the chord (``alignment.speed="chord"``).
+AlignSettings = namedtuple("AlignSettings", ("speed_keep", "max_step", "chord"))
+#: A stream's since-reset alignment, updated: the first frame since the reset (``x0``, D),
+#: each cell's path cost (``cost``, T), each template's open end, least cost and slope's sums
+#: (``pos``, ``best`` (n_templates,), ``sums`` (n_templates, 5)), each class's template of
+#: least cost and speed (``best_of``, ``speed`` (C,)), and each template's scale sums
+#: (``sxy``, ``syy`` (n_templates, D)).
+AlignPaths = namedtuple("AlignPaths", (
+    "x0", "cost", "pos", "best", "best_of", "sums", "speed", "sxy", "syy"))
+#: Work arrays (T,): the frame's new costs and the sliding minimum's queue.
+AlignScratch = namedtuple("AlignScratch", ("new", "queue"))
 
 
 @njit(**_JIT)
@@ -89,25 +111,31 @@ def input_energy(z, x0, energy, t):
 
 
 @njit(**_JIT)
-def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, new, pos,
-               sums, speed_keep, speed_out, speed_factors, best, best_of, max_step, chord,
-               queue):
+def align_step(z, t, energy, templates, settings, paths, scratch):
     """One frame of every template's open-end alignment; writes each class's speed.
 
-    ``z`` (D,) frame, ``x0`` (D,) the first frame since the reset, ``t`` the frame's index
-    since the reset (0 first), ``energy`` the mean over the frames so far (this one
-    included) of ``|z - x0|^2 / D``. ``normed`` (T, D) the templates' frames divided by their
-    prefixes' root mean square (floored), ``floor2`` (n_templates,) each floor squared,
-    ``cost``/``new`` (T,) the paths' costs (``new`` a buffer), ``pos`` (n_templates,) out:
-    each template's open end ``j*``, ``sums`` (n_templates, 5) the slope's sums about the
-    current frame (weight, frame, position, frame^2, frame x position) forgotten by
-    ``speed_keep``; ``speed_out`` (C,) each class's speed (its best template's), ``best``
-    (n_templates,) a buffer, ``best_of`` (C,) out: each class's template of least cost;
-    ``max_step`` the most template frames one frame advances a path; ``chord``: the speed is
-    the open end over the frames since the reset (``alignment.speed="chord"``), else the
-    least-squares slope of the open ends. ``queue`` (T,) a buffer: the least of the
-    ``max_step + 1`` costs before a cell is a sliding minimum (its queue's values increase
-    from the front), so a frame's cost does not grow with ``max_step``."""
+    ``z`` (D,) frame, ``t`` the frame's index since the reset (0 first), ``energy`` the mean
+    over the frames so far (this one included) of ``|z - x0|^2 / D``. The arrays come in four
+    named tuples, by job: ``templates`` (:data:`AlignTemplates`, read only), ``settings``
+    (:data:`AlignSettings`), ``paths`` (:data:`AlignPaths`, updated) and ``scratch``
+    (:data:`AlignScratch`).
+
+    ``x0`` (D,) the first frame since the reset, ``normed`` (T, D) the templates' frames
+    divided by their prefixes' root mean square (floored), ``floor2`` (n_templates,) each
+    floor squared, ``cost``/``new`` (T,) the paths' costs (``new`` a buffer), ``pos``
+    (n_templates,) out: each template's open end ``j*``, ``sums`` (n_templates, 5) the slope's
+    sums about the current frame (weight, frame, position, frame^2, frame x position)
+    forgotten by ``speed_keep``; ``speed`` (C,) out: each class's speed (its best
+    template's), ``best`` (n_templates,) out: each template's least cost, ``best_of`` (C,)
+    out: each class's template of least cost; ``max_step`` the most template frames one
+    frame advances a path; ``chord``: the speed is the open end over the frames since the
+    reset (``alignment.speed="chord"``), else the least-squares slope of the open ends.
+    ``queue`` (T,) a buffer: the least of the ``max_step + 1`` costs before a cell is a
+    sliding minimum (its queue's values increase from the front), so a frame's cost does not
+    grow with ``max_step``."""
+    x0, normed, offsets, floor2 = paths.x0, templates.normed, templates.offsets, templates.floor2
+    cost, new, queue, pos, best = paths.cost, scratch.new, scratch.queue, paths.pos, paths.best
+    sums, speed_keep, max_step = paths.sums, settings.speed_keep, settings.max_step
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t):
@@ -150,6 +178,8 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
         s[1] = speed_keep * (s[1] - s[0])
         s[2] = speed_keep * s[2] + arg
         s[0] = speed_keep * s[0] + 1.0
+    class_offsets, best_of, speed_out = templates.class_offsets, paths.best_of, paths.speed
+    speed_factors = templates.speed_factors
     for k in range(class_offsets.shape[0] - 1):
         m = class_offsets[k]  # the class's template of least cost at its open end
         for r in range(class_offsets[k] + 1, class_offsets[k + 1]):
@@ -158,7 +188,7 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
         best_of[k] = m
         s = sums[m]
         den = s[0] * s[3] - s[1] * s[1]
-        if chord and t > 0:
+        if settings.chord and t > 0:
             speed_out[k] = min(max(pos[m] / t * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
         elif t > 0 and den > 1e-12 * s[0] * s[3]:
             slope = (s[0] * s[4] - s[1] * s[2]) / den
@@ -168,14 +198,18 @@ def align_step(z, x0, t, energy, normed, offsets, class_offsets, floor2, cost, n
 
 
 @njit(**_JIT)
-def align_scale(z, x0, t, templates, offsets, class_offsets, pos, best_of, keep, prior,
-                uniform, scale_factors, sxy, syy, base, out, add):
+def align_scale(z, t, templates, paths, keep, prior, uniform, base, out, add):
     """Each template's least-squares scale of ``z - x0`` on its aligned frame
     ``templates[offsets[m] + pos[m]]`` (sums ``sxy``/``syy`` (n_templates, D) forgotten by
     ``keep``; with ``add`` False the sums stay as they are: a skipped frame), and each class's from
     its best template ``best_of`` (C,), pulled towards ``base`` (C, D; the particles' scale, the
     class's reference units) by ``prior``, per input or one for all (``uniform``), kept in the
-    particles' bounds; writes ``out`` (C, D; it may be ``base``)."""
+    particles' bounds; writes ``out`` (C, D; it may be ``base``). ``templates``
+    (:data:`AlignTemplates`) and ``paths`` (:data:`AlignPaths`: ``x0``, ``pos``, ``best_of``
+    read, the sums updated) are :func:`align_step`'s."""
+    x0, frames, offsets, pos = paths.x0, templates.templates, templates.offsets, paths.pos
+    sxy, syy, scale_factors = paths.sxy, paths.syy, templates.scale_factors
+    class_offsets, best_of = templates.class_offsets, paths.best_of
     d = z.shape[0]
     n_t = offsets.shape[0] - 1
     for m in range(n_t if add else 0):
@@ -184,7 +218,7 @@ def align_scale(z, x0, t, templates, offsets, class_offsets, pos, best_of, keep,
             if t == 0:
                 sxy[m, j] = 0.0
                 syy[m, j] = 0.0
-            y = templates[row, j]
+            y = frames[row, j]
             sxy[m, j] = keep * sxy[m, j] + (z[j] - x0[j]) * y
             syy[m, j] = keep * syy[m, j] + y * y
     for k in range(class_offsets.shape[0] - 1):
@@ -330,6 +364,16 @@ class AlignEstimate:
         self._held = np.ones(c)
         # the since-reset alignment runs only for an estimate that reads it
         self._since_reset = self._speed_on or self._scale_on or self._margin is not None
+        # the kernels' arrays, by job (the same arrays: the names above stay valid)
+        self._k_templates = AlignTemplates(
+            self._templates, self._normed, self._offsets, self._class_offsets, self._floor2,
+            self._speed_factors, self._scale_factors)
+        self._k_settings = AlignSettings(self._speed_keep, self.max_step, self.chord)
+        self._k_paths = AlignPaths(self._x0, self._cost, self._pos, self._best, self._best_of,
+                                   self._sums, self._align_speed, self._sxy, self._syy)
+        self._k_scratch = AlignScratch(self._new, self._queue)
+        self._k_rule = (MarginRule(EDGE, self._open.switch_cost, self._margin,
+                                   self._margin_speed) if self._margin is not None else None)
         self.reset()
 
     def reset(self) -> None:
@@ -358,23 +402,18 @@ class AlignEstimate:
             self._energy = running_energy(z, self._x0, self._energy, self._t)
             if self._amplitude:
                 input_energy(z, self._x0, self._input_energy, self._t)
-            align_step(z, self._x0, self._t, self._energy, self._normed, self._offsets,
-                       self._class_offsets, self._floor2, self._cost, self._new, self._pos,
-                       self._sums, self._speed_keep, self._align_speed, self._speed_factors,
-                       self._best, self._best_of, self.max_step, self.chord, self._queue)
+            align_step(z, self._t, self._energy, self._k_templates, self._k_settings,
+                       self._k_paths, self._k_scratch)
         self._t += 1
         if self._speed_on:
             out[:] = self._align_speed
             self.speed[:] = self._align_speed
         elif self._open is not None:
             self._open.update(z, out)
-            if self._margin is not None:
-                o = self._open
-                since_reset_until_restart(self._best, self._offsets, self._pos, self._best_of,
-                                          EDGE, o.class_cell, o.class_cost, o._totals[2],
-                                          o.switch_cost, self._margin, self._latched,
-                                          self._align_speed, self._held, out,
-                                          self._margin_speed)
+            if self._k_rule is not None:
+                since_reset_until_restart(self._k_templates, self._k_paths,
+                                          self._open._k_paths, self._k_rule, self._latched,
+                                          self._held, out)
             self.speed[:] = out
 
     def fit_scales(self, z: np.ndarray, keep: float, prior: float, uniform: bool,
@@ -389,7 +428,5 @@ class AlignEstimate:
                 amplitude_targets(self._input_energy, self._prefix, self._offsets, self._pos,
                                   self._best_of, self._scale_factors, scales, self._target)
                 base = self._target
-            align_scale(z, self._x0, self._t - 1, self._templates, self._offsets,
-                        self._class_offsets, self._pos, self._best_of, keep,
-                        prior * self._prior, uniform, self._scale_factors, self._sxy,
-                        self._syy, base, scales, not self._skipped)
+            align_scale(z, self._t - 1, self._k_templates, self._k_paths, keep,
+                        prior * self._prior, uniform, base, scales, not self._skipped)

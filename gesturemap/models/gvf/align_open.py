@@ -280,25 +280,36 @@ def open_step(z, t, templates, settings, paths, scratch):  # noqa: C901, PLR0915
             speed_out[k] = min(max(slope * speed_factors[m], FACTOR_MIN), FACTOR_MAX)
 
 
+#: GVF's ``alignment.reset_margin`` rule (:func:`since_reset_until_restart`): the templates'
+#: end region (``edge_share``, :data:`EDGE`), the connected rule's ``switch_cost``, the
+#: ``margin`` and ``alignment.margin_speed``.
+MarginRule = namedtuple("MarginRule", ("edge_share", "switch_cost", "margin", "margin_speed"))
+
+
 @njit(**_JIT)
-def since_reset_until_restart(best, offsets, pos, best_of, edge_share, class_cell,
-                              class_cost, shift, switch_cost, margin, latched, since_speed,
-                              held, out, margin_speed=0.0):
+def since_reset_until_restart(templates, since, opened, rule, latched, held, out):
     """GVF's ``alignment.reset_margin`` (under the connected rule): each class reports the
-    since-reset alignment's speed ``since_speed`` (:func:`gvf_align.align_step`'s: ``best``
-    its templates' least costs since the reset, ``pos`` their open ends, ``best_of`` each
-    class's template of least cost) until the path its open alignment reports (``class_cell``,
-    ``class_cost``) costs less by more than ``margin``, then (``latched`` until the reset)
-    the open alignment's, already in ``out``. While its open end is in the template's end
-    region (``edge_share``, :data:`EDGE`) the since-reset speed is held (``held``, each
+    since-reset alignment's speed (``since``, :data:`gvf_align.AlignPaths`, as
+    :func:`gvf_align.align_step` leaves it: ``speed``, ``best`` its templates' least costs
+    since the reset, ``pos`` their open ends, ``best_of`` each class's template of least cost;
+    ``templates``, :data:`gvf_align.AlignTemplates`: their ``offsets``) until the path its
+    open alignment reports (``opened``, :data:`OpenPaths`: ``class_cell``, ``class_cost``)
+    costs less by more than ``margin`` (``rule``, :data:`MarginRule`), then (``latched``
+    until the reset) the open alignment's, already in ``out``. While its open end is in the
+    template's end region (``edge_share``) the since-reset speed is held (``held``, each
     class's last one before it), as the open alignment holds at a held end (the frames since
     the reset keep growing there, the template's frames do not). The open total of a path
-    begun on the reset is the switch cost plus its frame costs less the shifts (``shift``,
-    their sum): the same frame costs as the since-reset alignment's. ``margin_speed`` > 0
-    (GVF's ``alignment.margin_speed``): the margin is divided by the held speed of
-    the since-reset winner (the class of least since-reset cost), in [:data:`MARGIN_SPEED_MIN`,
-    :data:`MARGIN_SPEED_MAX`], to that power: a gesture performed slowly has more frames, so
-    a stall of its since-reset path builds the same cost difference over less of it."""
+    begun on the reset is the switch cost plus its frame costs less the shifts (the sum in
+    ``opened.totals[2]``): the same frame costs as the since-reset alignment's.
+    ``margin_speed`` > 0 (GVF's ``alignment.margin_speed``): the margin is divided by the held
+    speed of the since-reset winner (the class of least since-reset cost), in
+    [:data:`MARGIN_SPEED_MIN`, :data:`MARGIN_SPEED_MAX`], to that power: a gesture performed
+    slowly has more frames, so a stall of its since-reset path builds the same cost
+    difference over less of it."""
+    best, offsets, pos, best_of = since.best, templates.offsets, since.pos, since.best_of
+    class_cell, class_cost, shift = opened.class_cell, opened.class_cost, opened.totals[2]
+    margin, margin_speed, switch_cost = rule.margin, rule.margin_speed, rule.switch_cost
+    edge_share, since_speed = rule.edge_share, since.speed
     eff = margin
     if margin_speed != 0.0:  # the margin over the since-reset winner's held speed
         w = 0

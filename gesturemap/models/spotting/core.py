@@ -40,6 +40,7 @@ import dataclasses
 import logging
 import warnings
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -525,6 +526,8 @@ class SpottingStream(VerifierQueue, StreamBase):
         self._hold = spotter.hold_frames
         self._refr = spotter.refractory_frames
         self._args = self._kernel_args()
+        # the tuples' fields, spread: the per-frame kernel's arguments (its fast dispatch)
+        self._fields = tuple(chain.from_iterable(self._args))
         #: events the verifier dropped, and events it failed on (passed through unverified)
         self.verifier_dropped = 0
         self.verifier_failures = 0
@@ -547,6 +550,7 @@ class SpottingStream(VerifierQueue, StreamBase):
         nmax = self._s["delta"].shape[1]
         self._s = _k.empty_state(len(self.spotter.labels), nmax, self._frames.frame.shape[0])
         self._args = self._kernel_args()
+        self._fields = tuple(chain.from_iterable(self._args))
         self._t = 0
         self._inner_since = 0
         self._waiting = []
@@ -573,23 +577,29 @@ class SpottingStream(VerifierQueue, StreamBase):
         return self._ring[np.arange(lo, hi) % self._ring_n]
 
     def _kernel_args(self) -> tuple[Any, ...]:
-        """Every array :func:`~._spot_kernels.spot_step` takes after the frame and its index
-        (the model's, this stream's state, the decision settings), in its order."""
+        """The four named tuples :func:`~._kernels.spot_run` takes after the frames and the
+        first one's index, by job: the model's arrays, the decision settings, this stream's partial matches
+        and its decision state (the state arrays themselves: ``self._s`` stays valid)."""
         sp, s = self.spotter, self._s
         if sp.mode != "hmm":
             return ()
         b, nl = sp._b, sp._null
-        return (b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"],
-                b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
-                sp._min_stay, sp._max_stay, s["delta"], s["start"], s["stay"], s["new_delta"],
-                s["new_start"], s["new_stay"], s["score"], s["score_start"], sp.thresholds_,
-                sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-                sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
-                bool(sp.bound_matches), s["prev"], s["motion"], s["pending"], s["pending_f"],
-                s["event"])
+        model = _k.SpotModel(
+            b["n_states"], b["n_comp"], b["weights"], b["means"], b["linv"], b["lognorm"],
+            b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
+            sp._min_stay, sp._max_stay)
+        settings = _k.SpotSettings(
+            sp.thresholds_, sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
+            sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
+            bool(sp.bound_matches))
+        matches = _k.SpotMatches(s["delta"], s["start"], s["stay"], s["new_delta"],
+                                 s["new_start"], s["new_stay"], s["score"], s["score_start"])
+        decision = _k.SpotDecision(s["prev"], s["motion"], s["pending"], s["pending_f"],
+                                   s["event"])
+        return (model, settings, matches, decision)
 
     def _hmm_step(self, x: np.ndarray) -> bool:
-        return _k.spot_step(self._frames(x), self._t, *self._args)
+        return _k.spot_step(self._frames(x), self._t, *self._fields)
 
     def _dtw_step(self, r: Result) -> bool:
         sp, s = self.spotter, self._s
@@ -650,7 +660,7 @@ class SpottingStream(VerifierQueue, StreamBase):
     def run_events(self, sequence: np.ndarray) -> list[Event]:
         """:meth:`step_event` over every frame of a checked (T, D_in) sequence (every channel,
         as given), in one kernel call (the kernel loops over
-        :func:`~._spot_kernels.spot_step`)."""
+        :func:`~._kernels.spot_step`)."""
         out = np.zeros((len(sequence), 4), dtype=np.int64)
         scores = np.zeros(len(sequence))
         xs = np.ascontiguousarray(sequence if self._kept is None else sequence[:, self._kept],

@@ -15,7 +15,8 @@ import pytest
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
 from gesturemap.models.base import restore
-from gesturemap.models.gvf.align_open import EDGE, since_reset_until_restart
+from gesturemap.models.gvf.align import AlignPaths, AlignTemplates
+from gesturemap.models.gvf.align_open import EDGE, MarginRule, OpenPaths, since_reset_until_restart
 
 from .test_align_connected import _after_a_pause
 from .test_align_open import REPLAYS, _speed, two_takes_dataset
@@ -66,6 +67,19 @@ def restated(best, offsets, pos, best_of, cell, cost, shift, switch, margin, lat
     return want_l, want_o, want_h
 
 
+def apply_rule(best, offsets, pos, best_of, cell, cost, shift, switch, margin, latched, since,
+               held, out, margin_speed=0.0):
+    """``since_reset_until_restart`` on these arrays, in the named tuples a stream passes it
+    (the fields it does not read empty)."""
+    f, i = np.zeros(0), np.zeros(0, dtype=np.int64)
+    f2 = np.zeros((0, 1))
+    templates = AlignTemplates(f2, f2, offsets, i, f, f, f2)
+    paths = AlignPaths(f, f, pos, best, best_of, f2, since, f2, f2)
+    opened = OpenPaths(f, f, f2, f, f2, f, cell, cost, np.array([0.0, math.inf, shift]))
+    since_reset_until_restart(templates, paths, opened,
+                              MarginRule(EDGE, switch, margin, margin_speed), latched, held, out)
+
+
 def test_the_rule_against_a_re_statement():
     rng = np.random.default_rng(4)
     class_offsets = np.array([0, 2, 3, 6])
@@ -84,8 +98,8 @@ def test_the_rule_against_a_re_statement():
         since, out, held = rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3), rng.uniform(0.5, 2, 3)
         want_l, want_o, want_h = restated(best, offsets, pos, best_of, cell, cost, shift,
                                           switch, margin, latched, since, held, out)
-        since_reset_until_restart(best, offsets, pos, best_of, EDGE, cell, cost, shift, switch,
-                                  margin, latched, since, held, out)
+        apply_rule(best, offsets, pos, best_of, cell, cost, shift, switch, margin, latched,
+                   since, held, out)
         assert np.array_equal(latched, want_l) and np.array_equal(out, want_o)
         assert np.array_equal(held, want_h)
 

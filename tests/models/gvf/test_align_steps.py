@@ -133,7 +133,13 @@ def test_each_cells_predecessor_is_the_plain_loops(max_step, rule):
 def test_the_since_reset_alignments_costs_are_the_plain_loops(max_step):
     """align_step's least predecessor cost is a sliding minimum: the same costs, open ends
     and speeds as the loop over the max_step + 1 cells before each (ties and inf included)."""
-    from gesturemap.models.gvf.align import align_step
+    from gesturemap.models.gvf.align import (
+        AlignPaths,
+        AlignScratch,
+        AlignSettings,
+        AlignTemplates,
+        align_step,
+    )
 
     rng = np.random.default_rng(max_step)
     d = 3
@@ -157,9 +163,13 @@ def test_the_since_reset_alignments_costs_are_the_plain_loops(max_step):
                 want[a + j] = prev + c
         new, pos, best = np.zeros(size), np.zeros(3, dtype=np.int64), np.zeros(3)
         sums, speed = np.zeros((3, 5)), np.zeros(3)
-        align_step(z, x0, t, 0.7, normed, offsets, class_offsets, floor2, cost, new, pos,
-                   sums, 1.0, speed, np.ones(3), best, np.zeros(3, dtype=np.int64), max_step,
-                   True, np.zeros(size, dtype=np.int64))
+        no = np.zeros((0, d))
+        align_step(z, t, 0.7,
+                   AlignTemplates(no, normed, offsets, class_offsets, floor2, np.ones(3), no),
+                   AlignSettings(1.0, max_step, True),
+                   AlignPaths(x0, cost, pos, best, np.zeros(3, dtype=np.int64), sums, speed, no,
+                              no),
+                   AlignScratch(new, np.zeros(size, dtype=np.int64)))
         np.testing.assert_array_equal(cost, want)  # written back into cost
         for m in range(3):
             seg = want[offsets[m]:offsets[m + 1]]

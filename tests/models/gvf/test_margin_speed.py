@@ -14,16 +14,14 @@ import pytest
 import gesturemap as gm
 from gesturemap.models.base import restore
 from gesturemap.models.gvf.align_open import (
-    EDGE,
     MARGIN_SPEED_MAX,
     MARGIN_SPEED_MIN,
-    since_reset_until_restart,
 )
 
 from .test_align_connected import _after_a_pause, assert_refused
 from .test_align_floor import subjects_3_to_8
 from .test_align_open import two_takes_dataset
-from .test_align_reset_margin import _x, restated
+from .test_align_reset_margin import _x, apply_rule, restated
 from .test_core import _shapes_dataset
 from .test_recognizer import _same_stream
 from .test_speed import _hapt_replay
@@ -54,8 +52,8 @@ def test_the_rule_against_a_re_statement():
             want_l, want_o, want_h = restated(best, offsets, pos, best_of, cell, cost, shift,
                                               switch, eff, latched, since, held, out)
             n_latched[power] += int((want_l & ~latched).sum())
-            since_reset_until_restart(best, offsets, pos, best_of, EDGE, cell, cost, shift,
-                                      switch, margin, latched, since, held, out, power)
+            apply_rule(best, offsets, pos, best_of, cell, cost, shift, switch, margin, latched,
+                       since, held, out, power)
             assert np.array_equal(latched, want_l) and np.array_equal(out, want_o)
             assert np.array_equal(held, want_h)
     # (the cases reach both sides of the margin, and the power moves it)
