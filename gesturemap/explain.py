@@ -239,9 +239,10 @@ def _inner_contributions(model: Any, x: np.ndarray, best: int, second: int, marg
     if d == 1:  # without its only channel the model knows nothing: the whole margin
         return np.array([margin])
     baseline = _baseline(model, x, dataset, kept) if method == "occlusion" else None
-    if method == "marginal" and getattr(model, "kind", "") == "gmm" and len(model.labels_) > 2:
-        # a GMM scores each class on its own and the margin reads two: the others need not
-        # be marginalised and scored for each of the coalitions (Shapley's 2^D)
+    if method == "marginal" and len(model.labels_) > 2:
+        # a GMM, and an HHMM's whole-sequence score (each class's HMM run on its own, the
+        # top level unread), score each class on its own and the margin reads two: the
+        # others need not be marginalised and scored for each of the coalitions (2^D)
         model, best, second = _two_classes(model, best, second), 0, 1
 
     def worth(mask: np.ndarray) -> float:
@@ -273,11 +274,21 @@ def _method(model: Any) -> str:
 
 
 def _two_classes(model: Any, best: int, second: int) -> Any:
-    """A copy of a fitted GMM that holds the classes ``best`` and ``second`` only (in that
-    order); the original is untouched."""
+    """A copy of a fitted GMM or HHMM that holds the classes ``best`` and ``second`` only (in
+    that order); the original is untouched. An HHMM's top level (class prior, class-to-class
+    transitions, exits) and following floors are cut to the two as well, so that the copy
+    is whole, though its whole-sequence score never reads them."""
+    two = [best, second]
     clone = copy.copy(model)
-    clone.class_params_ = [model.class_params_[best], model.class_params_[second]]
-    clone.labels_ = [model.labels_[best], model.labels_[second]]
+    clone.class_params_ = [model.class_params_[k] for k in two]
+    clone.labels_ = [model.labels_[k] for k in two]
+    if getattr(model, "kind", "") == "hhmm":
+        clone.top_prior_ = model.top_prior_[two]
+        clone.top_transition_ = model.top_transition_[np.ix_(two, two)]
+        clone.top_exit_transition_ = model.top_exit_transition_[two]
+        floor = getattr(model, "frame_floor_", None)
+        if floor is not None:
+            clone.frame_floor_ = np.asarray(floor)[two]
     clone._bank_cache = None
     return clone
 

@@ -272,3 +272,48 @@ def test_shapley_contributions_are_exact_and_add_up_to_the_margin():
     assert ex.channel_contributions.sum() == pytest.approx(ex.margin, rel=1e-9)
     with pytest.raises(gm.GesturemapError, match="contributions='gradient'"):
         gm.explain(model, seq, contributions="gradient")
+
+
+@pytest.mark.parametrize("model", [gm.GMM(2), gm.HHMM(3)], ids=["GMM", "HHMM"])
+def test_contributions_score_every_class_or_only_the_two_alike(model):
+    """A GMM, and an HHMM's whole-sequence score, score each class on its own: explaining
+    with the two classes the margin reads only gives the very values (bit for bit) that
+    marginalising and scoring all four classes of the fitted model gives."""
+    import copy
+
+    from gesturemap.utils.shapley import shapley_values
+
+    rng = np.random.default_rng(5)
+    ds = gm.Dataset()
+    for label in range(4):
+        mix = rng.normal(size=(3, 3)) * 0.4
+        for _ in range(3):
+            x = np.cumsum(rng.normal(size=(40, 3)), axis=0) * 0.1 @ mix
+            x[:, label % 3] += 0.3 * label
+            ds.add(x, label=label)
+    model.fit(ds)
+    seq = ds[4].inputs
+    d = seq.shape[1]
+    ll = model._sequence_loglik(seq)
+    best, second = np.argsort(-ll, kind="stable")[:2]
+
+    def worth(mask: np.ndarray) -> float:
+        """The margin with the channels outside ``mask`` marginalised out of all 4 classes."""
+        cols = np.flatnonzero(mask)
+        keep = np.concatenate([cols, cols + d])  # the inputs, then their deltas
+        clone = copy.copy(model)
+        clone.class_params_ = [
+            {**c, "means": np.ascontiguousarray(c["means"][..., keep]),
+             "covariances": np.ascontiguousarray(c["covariances"][..., keep, :][..., keep])}
+            for c in model.class_params_]
+        clone.input_dim_ = len(cols)
+        clone._bank_cache = None
+        all_four = clone._sequence_loglik(np.ascontiguousarray(seq[:, mask]))
+        return float(all_four[best] - all_four[second])
+
+    margin = float(ll[best] - ll[second])
+    expected = shapley_values(worth, d, full=margin, empty=0.0)
+    assert np.array_equal(gm.explain(model, seq).channel_contributions, expected)
+    leave_one_out = [margin - worth(np.arange(d) != j) for j in range(d)]
+    assert np.array_equal(gm.explain(model, seq, contributions="leave-one-out")
+                          .channel_contributions, leave_one_out)
