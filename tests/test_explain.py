@@ -317,3 +317,23 @@ def test_contributions_score_every_class_or_only_the_two_alike(model):
     leave_one_out = [margin - worth(np.arange(d) != j) for j in range(d)]
     assert np.array_equal(gm.explain(model, seq, contributions="leave-one-out")
                           .channel_contributions, leave_one_out)
+
+
+@pytest.mark.parametrize("family", [gm.GMM, gm.HHMM])
+def test_against_the_others_the_channels_share_out_the_margin_over_their_mean(datasets_dir,
+                                                                              family):
+    train, held_out = _hapt_with_noise(datasets_dir)  # 9 channels: exact Shapley values
+    model = family().fit(train)
+    x = held_out[0]
+    ex = gm.explain(model, x, against="others")
+    ll, best = ex.log_likelihoods, ex.labels.index(ex.label)
+    assert ex.against == "others"
+    assert ex.shared == pytest.approx(ll[best] - np.delete(ll, best).mean())
+    assert ex.channel_contributions.sum() == pytest.approx(ex.shared)
+    # the default shares out the margin over the runner-up, which the explanation states
+    runner = gm.explain(model, x)
+    assert runner.against == "runner_up" and runner.shared == runner.margin
+    assert runner.channel_contributions.sum() == pytest.approx(runner.margin)
+    assert (runner.label, runner.runner_up, runner.margin) == (ex.label, ex.runner_up, ex.margin)
+    with pytest.raises(gm.GesturemapError, match="against=.all."):
+        gm.explain(model, x, against="all")
