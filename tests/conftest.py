@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO
 
 import pytest
 
@@ -107,6 +107,13 @@ _WARM_PARTS = [_warm_compiled_frame_path, _warm_models("hhmm", "hmm"), _warm_mod
                _warm_models("gmm", "featured"), _warm_models("dtw"), _warm_features_and_synth]
 
 
+def _run_folder(run: str) -> Path:
+    """Where the workers of one run (pytest-xdist's test run id) keep their locks and marks."""
+    folder = Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 def pytest_sessionstart(session):  # noqa: ARG001
     """On pytest-xdist's workers (every worker starts a session, tests or not): each compiles
     its share of the kernels into numba's disk cache and waits for the others' (a minute saved
@@ -119,8 +126,7 @@ def pytest_sessionstart(session):  # noqa: ARG001
     count = int(os.environ["PYTEST_XDIST_WORKER_COUNT"])
     for part in _WARM_PARTS[index::count]:
         part()
-    folder = Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"
-    folder.mkdir(exist_ok=True)
+    folder = _run_folder(run)
     (folder / f"warm-{index}").touch()
     deadline = time.monotonic() + 300  # a worker that died: the fixture compiles its share
     while (time.monotonic() < deadline
@@ -170,9 +176,8 @@ class _MachineLock:
     streams machine-wide)."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(exist_ok=True)
         self._folder = folder
-        self._serial: Any = None
+        self._serial: IO[str] | None = None
         self._turnstile = open(folder / "turnstile", "a")  # noqa: SIM115 - held for the run
         self._machine = open(folder / "machine", "a")  # noqa: SIM115
         self.held: bool | None = None  # None: not held; True: whole; False: shared
@@ -213,7 +218,7 @@ def pytest_runtest_protocol(item, nextitem):
         yield
         return
     if not _LOCK:
-        _LOCK.append(_MachineLock(Path(tempfile.gettempdir()) / f"gesturemap-tests-{run}"))
+        _LOCK.append(_MachineLock(_run_folder(run)))
     lock = _LOCK[0]
     lock.take(_alone(item))
     serial = item.get_closest_marker("serial")

@@ -343,8 +343,8 @@ def warm_up(kinds: Iterable[str] | None = None) -> None:
         bimodal.add(x, label=label, outputs=rng.normal(size=(30, 1)))
     small = {"gmm": {"gaussians": 2}, "hhmm": {"states": 3, "gaussians": 2}}
     for kind, cls in MODEL_REGISTRY.items():
-        if kind == "per_output" or (kinds is not None and kind not in kinds):  # per_output:
-            continue  # made of the others
+        if kind == "per_output" or (kinds is not None and kind not in kinds):
+            continue  # per_output is made of the others
         for ds in (labelled, bimodal):
             model = cls(**small.get(kind, {}))
             if hasattr(model, "n_jobs"):
