@@ -27,9 +27,12 @@ def lower_priority() -> None:
     """The worker's initializer: ten nice levels below the window (about a tenth of a core
     when both want one), so that a review never slows the window's drawing or the pad, let
     alone the engine (real-time where permitted). Not SCHED_IDLE: on a busy machine a review
-    would never finish."""
+    would never finish. It ends when the window does, even a window killed outright."""
     import os
 
+    from ..utils.scheduling import exit_with_parent
+
+    exit_with_parent()
     try:
         os.nice(10)
     except OSError:

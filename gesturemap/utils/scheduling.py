@@ -29,7 +29,7 @@ from typing import Any
 
 __all__ = ["AUDIO_SERVERS", "BACKGROUND_PRIORITY", "FRAME_PRIORITY", "JACK_CLIENT_OFFSET",
            "audio_server_priority", "frame_priorities", "priorities_now", "realtime_allowed",
-           "realtime_wanted", "schedule_threads", "tune_process"]
+           "exit_with_parent", "realtime_wanted", "schedule_threads", "tune_process"]
 
 #: SCHED_FIFO priority of the frame path's threads (the engine's, a source's receiving thread).
 FRAME_PRIORITY = 20
@@ -146,3 +146,22 @@ def tune_process() -> None:
 
     sys.setswitchinterval(0.0005)
     gc.freeze()
+
+
+def exit_with_parent(poll_s: float = 1.0) -> None:
+    """End this process when the one that started it is gone (a daemon thread polls).
+
+    A pool worker (``concurrent.futures``) whose parent is killed never learns it: its call
+    queue's pipe stays open at both ends inside the worker itself, so it waits forever, an
+    orphan holding its memory. A window killed on stage would leave one behind each time."""
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
