@@ -30,34 +30,37 @@ from . import _filter
 # after a change to _filter.py, change this file too (or clear its __pycache__), or the
 # compiled path keeps running the old _filter code
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
+#: the layout views: inlined where they are used (a separate kernel would be compiled again for
+#: every row number, each a literal constant to numba: 91 compilations of five one-liners)
+_VIEW = {**_JIT, "inline": "always"}
 #: the OSC source's plausibility bound (gesturemap.sources.base.MAX_ABS_VALUE)
 MAX_ABS = 1e12
 #: :func:`wire_step`'s kinds of stream
 HHMM, GMM = 0, 1
 
 
-@njit(**_JIT)
+@njit(**_VIEW)
 def _a1(buf, lay, i):
     """Row ``i`` of the layout: a 1-D view of ``buf``."""
     return buf[lay[i, 0]:lay[i, 0] + lay[i, 1]]
 
 
-@njit(**_JIT)
+@njit(**_VIEW)
 def _a2(buf, lay, i):  # _a2 to _a5: the view reshaped to the row's 2 to 5 dimensions
     return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3]))
 
 
-@njit(**_JIT)
+@njit(**_VIEW)
 def _a3(buf, lay, i):
     return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4]))
 
 
-@njit(**_JIT)
+@njit(**_VIEW)
 def _a4(buf, lay, i):
     return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4], lay[i, 5]))
 
 
-@njit(**_JIT)
+@njit(**_VIEW)
 def _a5(buf, lay, i):
     return _a1(buf, lay, i).reshape((lay[i, 2], lay[i, 3], lay[i, 4], lay[i, 5], lay[i, 6]))
 
