@@ -96,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                             "echo (the floor), client at ordinary priority, idle and one core "
                             "busy, kNN and HHMM")
     bench.add_argument("--rounds", type=int, default=3, help="with --vs-floor: rounds")
-    bench.add_argument("--seconds", type=float, default=10.0,
-                       help="with --vs-floor: seconds per server per load in each round")
+    bench.add_argument("--seconds", type=_seconds(1.0, strict=True), default=10.0,
+                       help="with --vs-floor: seconds per server per load in each round "
+                            "(more than 1: each server's first second warms it up and is "
+                            "not timed)")
     bench.add_argument("--external", action="append", default=[], metavar="NAME=PORT",
                        help="with --vs-floor: also time an OSC server already running here "
                             "(Wekinator, say) that takes /wek/inputs on 127.0.0.1:PORT and "
