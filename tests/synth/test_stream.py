@@ -120,8 +120,9 @@ def test_engine_and_synth_30s_through_a_retrain_lose_no_block(
     # threads rank below JACK's clients, so that is the hypervisor stopping the callback's CPU
     # inside the cycle. Each such xrun needs a stop of at least the cycle's slack (the
     # block less the callback's usual time, over 2 ms here), so the stolen time can explain at
-    # most steal / slack of them. What starves the callback loses blocks by the hundred (issue
-    # 19's priority inversion lost 178 and 269 in 30 s) and stays a failure.
+    # most steal / slack of them. What starves the callback loses blocks by the hundred (an
+    # engine whose real-time threads outranked JACK's clients lost 178 and 269 in 30 s) and
+    # stays a failure.
     block_us = 128 / 48000 * 1e6
     running = [line for line in jack_log if "state = Running" in line]
     slack_us = max(block_us - stats["callback_us_p99"], 1.0)
