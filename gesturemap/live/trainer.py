@@ -269,16 +269,25 @@ def _search_project(project: Any, budget_s: float, cancel: Cancel,
     own = project.new_model()
     bimodal = bool(project.output_names)
     others = default_candidates(bimodal)
+    task = None
     if isinstance((project.model or {}).get("spotting"), dict):
         # a project that spots keeps a model that spots: a winner of another family would
         # silence its events
         others = _spotting_candidates(others)
+        from ..models.spotting.choose import spotting_candidates
+        from ..models.spotting.core import NULL
+
+        if any(r.label == NULL for r in dataset):
+            # with takes of "anything else" the candidates are scored as they will be used,
+            # by the events they find in a stream, among the spotters gm.auto tries
+            others, task = spotting_candidates(), "spotting"
     others = [(name, _with_runtime_settings(project.model, f)) for name, f in others]
     cands = [(f"project's model ({own.kind})", project.new_model)]
     cands += [c for c in others if describe(c[1]()) != describe(own)]
     if n_jobs is not None:  # the search's share of the cores (one, beside a retrain)
         cands = [(name, _with_jobs(f, n_jobs)) for name, f in cands]
-    model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress)
+    model = auto(dataset, budget_s, candidates=cands, cancel=cancel, progress=progress,
+                 task=task)
     note_frame_cost(model, dataset)
     return model, project.pipeline.to_dict()
 

@@ -215,6 +215,34 @@ def test_a_spotting_project_searches_only_models_that_spot():
     assert kinds - set(SPOT_KINDS), kinds  # kNN, naive Bayes, wrapped models... are tried
 
 
+def test_a_spotting_project_with_null_takes_is_searched_for_spotting():
+    """With takes of "anything else" a spotting project's candidates are scored as they will
+    run, by the events gm.spot finds in a stream of held-out takes (the spotters gm.auto
+    tries for spotting, the project's own model first), not by naming whole takes."""
+    from gesturemap.live.trainer import Cancel, _search_project
+    from gesturemap.models.spotting.choose import spotting_candidates
+    from gesturemap.models.spotting.core import NULL, Spotter
+
+    rng = np.random.default_rng(1)
+    t = np.linspace(0, 1, 40)[:, None]
+    p = Project("s", model={"kind": "hhmm", "params": {"states": 3}, "spotting": {}},
+                classes=["a", "b", NULL])
+    for _ in range(4):
+        for lb, f in (("a", 1.0), ("b", 2.0)):
+            wave = np.hstack([np.sin(f * 6 * t), np.cos(f * 6 * t)])
+            p.add_take(wave + 0.05 * rng.standard_normal(wave.shape), lb)
+        p.add_take(0.3 * rng.standard_normal((60, 2)), NULL)
+    winner, _ = _search_project(p, 10.0, Cancel(), lambda f, m: None)
+    sel = winner.training_info_["selection"]
+    assert sel["task"] == "spotting", sel["task"]
+    assert "micro F1" in sel["score"], sel["score"]
+    names = [c["name"] for c in sel["candidates"]]
+    assert names[0].startswith("project's model"), names
+    assert set(names[1:]) <= {name for name, _ in spotting_candidates()}, names
+    assert all(c["cv_score"] is not None for c in sel["candidates"][:2]), sel["candidates"]
+    Spotter(winner)  # the winner spots
+
+
 def _small_project(reference_dir, model, per_class=3):
     """The reference takes, ``per_class`` of each class, every 4th frame (a quick search)."""
     ds = gm.Dataset.from_xmm(reference_dir / "data" / "trainingset_unimodal.xmm.json")
