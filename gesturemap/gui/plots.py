@@ -7,6 +7,7 @@ calls ``setData`` with the latest frames, clipped to the view and downsampled.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pyqtgraph as pg
@@ -61,6 +62,15 @@ class SignalPlot(pg.PlotWidget):
         # a flat signal (a resting hand) must not auto-range to a zero-height view: the grid
         # would then draw without end
         item.getViewBox().setLimits(minYRange=0.5)
+        # The vertical range follows the signal with some slack (_follow_y) rather than
+        # pyqtgraph's auto-range, which moves it on every refresh: each move redraws the
+        # axis with its grid, about 3 ms of a core per refresh at 30 a second. Dragging or
+        # zooming the view vertically hands it to the performer until the "A" button.
+        item.getViewBox().disableAutoRange(axis=pg.ViewBox.YAxis)
+        self._y_range: tuple[float, float] | None = None
+        self._y_by_hand = False
+        item.getViewBox().sigRangeChangedManually.connect(self._taken_by_hand)
+        item.getViewBox().sigStateChanged.connect(self._auto_asked)
         self.record_region = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(229, 62, 62, 40))
         self.record_region.setVisible(False)
         item.addItem(self.record_region)
@@ -96,6 +106,7 @@ class SignalPlot(pg.PlotWidget):
         x = times - now
         for i, curve in enumerate(self.curves):
             curve.setData(x, values[:, i])
+        self._follow_y(values[x >= -self.seconds])
         if self._overlay is not None:
             # while recording, the take starts where the new take started (a guide to follow);
             # otherwise it ends now, beside the gesture just made
@@ -106,6 +117,40 @@ class SignalPlot(pg.PlotWidget):
         if record_start is not None:
             self.record_region.setRegion((max(record_start - now, -self.seconds), 0))
         self.record_region.setVisible(record_start is not None)
+
+    #: margin added around the signal, as a share of its span, when the range moves
+    Y_MARGIN = 0.1
+    #: the range shrinks once the signal spans less than this share of it
+    Y_SHRINK = 0.3
+
+    def _follow_y(self, shown: np.ndarray) -> None:
+        """Move the vertical range only when the signal leaves it or fills little of it."""
+        finite = shown[np.isfinite(shown)]
+        if self._y_by_hand or not len(finite):
+            return
+        lo, hi = float(finite.min()), float(finite.max())
+        if self._y_range is not None:
+            y0, y1 = self._y_range
+            if y0 <= lo and hi <= y1 and (hi - lo) >= self.Y_SHRINK * (y1 - y0):
+                return
+        pad = max(hi - lo, 0.5) * self.Y_MARGIN
+        self._y_range = (lo - pad, hi + pad)
+        self.getPlotItem().getViewBox().setYRange(*self._y_range, padding=0)
+
+    def _taken_by_hand(self, mask: Any) -> None:
+        try:  # which axes the mouse moved: [x, y]
+            vertical = bool(mask[1])
+        except (TypeError, IndexError):
+            vertical = True
+        if vertical:
+            self._y_by_hand = True
+
+    def _auto_asked(self) -> None:
+        view = self.getPlotItem().getViewBox()
+        if view.state["autoRange"][1]:  # the "A" button: the range follows the signal again
+            view.disableAutoRange(axis=pg.ViewBox.YAxis)
+            self._y_by_hand = False
+            self._y_range = None
 
     def set_overlay(
         self, times: np.ndarray | None, values: np.ndarray | None, colour: QtGui.QColor

@@ -416,3 +416,40 @@ def test_the_feature_ring_holds_the_pipelines_output(qtbot):
         np.testing.assert_allclose(times, 1.0 + np.arange(10) / RATE_HZ)
     finally:
         engine.stop()
+
+
+def test_the_signal_plots_range_follows_the_signal_with_slack_until_taken_by_hand(qtbot):
+    """The vertical range moves when the signal leaves it or fills little of it, not on every
+    refresh (each move redraws the axis and its grid); a vertical drag or zoom hands it to the
+    performer, and the "A" button gives it back."""
+    plot = SignalPlot()
+    qtbot.addWidget(plot)
+    view = plot.getPlotItem().getViewBox()
+    t = np.linspace(0, 4, 400)
+    wave = np.sin(6 * t)[:, None]
+
+    def y_range():
+        return tuple(view.viewRange()[1])
+
+    plot.show_frames(t, wave, 4.0)
+    first = y_range()
+    assert first[0] < -0.99 and first[1] > 0.99
+    # the same wave, a little smaller: no move
+    plot.show_frames(t, 0.8 * wave, 4.0)
+    assert y_range() == first
+    # the signal leaves the range: it grows to hold it
+    plot.show_frames(t, 3 * wave, 4.0)
+    assert y_range()[0] < -2.99 and y_range()[1] > 2.99
+    # it fills little of it: the range shrinks back around it
+    plot.show_frames(t, 0.5 * wave, 4.0)
+    assert -0.7 < y_range()[0] < -0.49 and 0.49 < y_range()[1] < 0.7
+    # a vertical zoom by hand: the range stays where the performer put it
+    view.scaleBy((1, 4))
+    view.sigRangeChangedManually.emit([False, True])
+    by_hand = y_range()
+    plot.show_frames(t, 5 * wave, 4.0)
+    assert y_range() == by_hand
+    # the "A" button: it follows the signal again
+    plot.getPlotItem().autoBtnClicked()
+    plot.show_frames(t, 5 * wave, 4.0)
+    assert y_range()[0] < -4.99 and y_range()[1] > 4.99 and y_range()[1] < 7
