@@ -37,6 +37,30 @@ CHANNEL_COLOURS = (
 )
 
 
+#: margin added around a signal, as a share of its span, when a plot's range moves
+Y_MARGIN = 0.1
+#: a plot's range shrinks once its signal spans less than this share of it
+Y_SHRINK = 0.3
+
+
+def slack_range(shown: np.ndarray, current: tuple[float, float] | None, least_span: float
+                ) -> tuple[float, float] | None:
+    """A vertical range for the values ``shown`` that moves only when they leave ``current``
+    or fill less than :data:`Y_SHRINK` of it (None: keep ``current``). pyqtgraph's auto-range
+    moves it on every refresh of a scrolling plot, and each move redraws the axis and its
+    grid: about 3 ms of a core per refresh, at 30 refreshes a second."""
+    finite = shown[np.isfinite(shown)]
+    if not len(finite):
+        return None
+    lo, hi = float(finite.min()), float(finite.max())
+    if current is not None:
+        y0, y1 = current
+        if y0 <= lo and hi <= y1 and (hi - lo) >= Y_SHRINK * (y1 - y0):
+            return None
+    pad = max(hi - lo, least_span) * Y_MARGIN
+    return lo - pad, hi + pad
+
+
 class SignalPlot(pg.PlotWidget):
     """Every input channel over the last seconds, scrolling.
 
@@ -62,10 +86,9 @@ class SignalPlot(pg.PlotWidget):
         # a flat signal (a resting hand) must not auto-range to a zero-height view: the grid
         # would then draw without end
         item.getViewBox().setLimits(minYRange=0.5)
-        # The vertical range follows the signal with some slack (_follow_y) rather than
-        # pyqtgraph's auto-range, which moves it on every refresh: each move redraws the
-        # axis with its grid, about 3 ms of a core per refresh at 30 a second. Dragging or
-        # zooming the view vertically hands it to the performer until the "A" button.
+        # The vertical range follows the signal with some slack (slack_range) rather than
+        # with pyqtgraph's auto-range. Dragging or zooming the view vertically hands it to
+        # the performer until the "A" button.
         item.getViewBox().disableAutoRange(axis=pg.ViewBox.YAxis)
         self._y_range: tuple[float, float] | None = None
         self._y_by_hand = False
@@ -118,24 +141,13 @@ class SignalPlot(pg.PlotWidget):
             self.record_region.setRegion((max(record_start - now, -self.seconds), 0))
         self.record_region.setVisible(record_start is not None)
 
-    #: margin added around the signal, as a share of its span, when the range moves
-    Y_MARGIN = 0.1
-    #: the range shrinks once the signal spans less than this share of it
-    Y_SHRINK = 0.3
-
     def _follow_y(self, shown: np.ndarray) -> None:
-        """Move the vertical range only when the signal leaves it or fills little of it."""
-        finite = shown[np.isfinite(shown)]
-        if self._y_by_hand or not len(finite):
+        if self._y_by_hand:
             return
-        lo, hi = float(finite.min()), float(finite.max())
-        if self._y_range is not None:
-            y0, y1 = self._y_range
-            if y0 <= lo and hi <= y1 and (hi - lo) >= self.Y_SHRINK * (y1 - y0):
-                return
-        pad = max(hi - lo, 0.5) * self.Y_MARGIN
-        self._y_range = (lo - pad, hi + pad)
-        self.getPlotItem().getViewBox().setYRange(*self._y_range, padding=0)
+        moved = slack_range(shown, self._y_range, 0.5)
+        if moved is not None:
+            self._y_range = moved
+            self.getPlotItem().getViewBox().setYRange(*moved, padding=0)
 
     def _taken_by_hand(self, mask: Any) -> None:
         try:  # which axes the mouse moved: [x, y]
@@ -255,6 +267,8 @@ class OutputsPlot(pg.PlotWidget):
         item.hideAxis("bottom")
         item.setMouseEnabled(x=False, y=False)
         item.getViewBox().setLimits(minYRange=0.1)
+        item.getViewBox().disableAutoRange(axis=pg.ViewBox.YAxis)  # slack_range moves it
+        self._y_range: tuple[float, float] | None = None
         self.legend = item.addLegend(offset=(5, 5), labelTextSize="8pt")
         self.setMinimumHeight(110)
 
@@ -280,6 +294,7 @@ class OutputsPlot(pg.PlotWidget):
             self._edges.append((lo, hi))
         self.values = np.zeros((0, len(names)))
         self.stds = np.zeros((0, len(names)))
+        self._y_range = None
 
     def push(self, output: np.ndarray, variance: np.ndarray | None) -> None:
         """Add one output (D,) and its variance (D,) (None: no band) and redraw."""
@@ -296,6 +311,11 @@ class OutputsPlot(pg.PlotWidget):
             lo.setData(x, v - s)
             hi.setData(x, v + s)
             curve.setData(x, v)
+        moved = slack_range(np.concatenate([self.values - self.stds, self.values + self.stds]),
+                            self._y_range, 0.1)
+        if moved is not None:
+            self._y_range = moved
+            self.getPlotItem().getViewBox().setYRange(*moved, padding=0)
 
 
 def take_pixmap(inputs: np.ndarray, size: QtCore.QSize, colour: QtGui.QColor) -> QtGui.QPixmap:

@@ -19,7 +19,7 @@ from gesturemap.gui.colours import class_colours
 from gesturemap.gui.dataset import DatasetBrowser
 from gesturemap.gui.monitor import Monitor
 from gesturemap.gui.panels import ModelPanel
-from gesturemap.gui.plots import SignalPlot
+from gesturemap.gui.plots import OutputsPlot, SignalPlot
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.sensor_panel import SensorPanel
 from gesturemap.gui.session import WindowEngine
@@ -453,3 +453,22 @@ def test_the_signal_plots_range_follows_the_signal_with_slack_until_taken_by_han
     plot.getPlotItem().autoBtnClicked()
     plot.show_frames(t, 5 * wave, 4.0)
     assert y_range()[0] < -4.99 and y_range()[1] > 4.99 and y_range()[1] < 7
+
+
+def test_the_outputs_plot_moves_its_range_only_when_the_outputs_leave_it(qtbot):
+    plot = OutputsPlot(points=50)
+    qtbot.addWidget(plot)
+    view = plot.getPlotItem().getViewBox()
+    for i in range(50):
+        plot.push(np.array([np.sin(i / 5)]), np.array([0.01]))
+    first = tuple(view.viewRange()[1])
+    assert first[0] < -1.0 and first[1] > 1.0
+    for i in range(50, 60):  # the same sine goes on: the range stays
+        plot.push(np.array([np.sin(i / 5)]), np.array([0.01]))
+    assert tuple(view.viewRange()[1]) == first
+    plot.push(np.array([4.0]), np.array([0.01]))  # beyond it: it grows to hold it
+    assert view.viewRange()[1][1] > 4.0
+    # another number of outputs starts afresh
+    for _ in range(3):
+        plot.push(np.array([0.1, 0.2]), None)
+    assert view.viewRange()[1][1] < 1.0
