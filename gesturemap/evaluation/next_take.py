@@ -1,16 +1,25 @@
-"""Which take to record next: the class the model is least sure of, or whose takes cover least.
+"""Which take to record next: the class whose takes the others win, kept near balance.
 
 :func:`suggest_next_take` reviews the takes by cross-validation (:func:`gesturemap.review_takes`:
 each take judged by the model trained without it) and ranks the classes by how much another take
 would teach the model:
 
 - a class with **one take** comes first: the model cannot know how it varies;
-- else the class the model is **least sure of**: the mean suspicion of its takes (0.5 is the
-  boundary with the best other class, near 1 another class is much likelier; this counts takes
-  recognised only just as well as those misrecognised), plus half the share of the other
-  classes' takes taken for it. The need is divided by the square root of the class's takes
-  over the mean, so that a class that stays hard does not take every take: each take teaches
-  less than the one before.
+- else the class whose own takes the other classes come closest to winning, less twice how
+  close it comes to winning theirs: the suspicion of its takes (0.5 is the boundary with the
+  best other class, near 1 another class is much likelier), less twice the suspicion of the
+  other classes' takes it is the runner-up of (those another class wins or nearly wins).
+  Another take widens a class: that teaches the model where a class ends whose takes are lost
+  to others, but a class that already nearly wins the others' takes would win more of them.
+  The sum is taken per take and shrunk toward the mean over all takes (a class of two or three
+  takes is judged on little evidence);
+- with a **prior toward balance**: each take a class has beyond the fewest costs it 0.6 of need,
+  and only the classes with the fewest takes (or one more) are candidates. A balanced set is
+  hard to beat: a class left short of takes loses more than a hard class gains.
+
+These rules and their weights were chosen with simulated users on the shared datasets'
+training parts only, then measured on their held-out parts (docs/performance.md, "The next
+take to record").
 
 The hint says how the take should differ from those recorded:
 
@@ -51,7 +60,7 @@ CROWD = 2.0
 #: A class's net suspicion per take is shrunk toward all the takes' mean by this many takes.
 PRIOR = 1.0
 #: The prior toward balance: the need a class loses per take it has beyond the fewest.
-BALANCE = 0.2
+BALANCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -65,7 +74,8 @@ class NextTake:
         any take will do).
     reason : why, one sentence.
     need : per class, how much another take would teach the model (higher: more), in
-        ``labels`` order.
+        ``labels`` order: 0..1, 0 for a class that is not a candidate (too many takes ahead
+        of the fewest); 2 for a class with one take (those come first).
     labels : the dataset's classes, sorted.
     """
 
