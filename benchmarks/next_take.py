@@ -18,6 +18,11 @@ Model: ``gm.GMM()`` with its defaults (cheap: the suggestion reviews the takes w
 trainings before every take). As in ``few_takes.py``, ShoulderExerciseWatch is decimated by 5
 and HAPT by 2 to keep the run affordable on a shared 2-core machine.
 
+Each order's curves are kept in ``--out`` (JSON) as they are measured, the suggested user's
+with the suggestion's settings: a run after the settings changed measures only the suggested
+user again (``--users in_turn`` measures the in-turn user alone). The settings themselves were
+chosen on the training parts only (``experiments/next_take_choice.py``).
+
     GESTUREMAP_SHARED=/path/to/shared nice -n 10 python3 -m benchmarks.next_take \\
         --out next-take.json --plot docs/images/next-take.png
 """

@@ -11,6 +11,7 @@ import pytest
 
 import gesturemap as gm
 from tests.paths import REPO_DIR
+from tests.recordings import hapt_transition_takes
 
 T = np.linspace(0, 1, 40)[:, None]
 SHAPES = {"a": np.hstack([T, T]), "b": np.hstack([T, -T]), "c": np.hstack([-T, T])}
@@ -58,6 +59,24 @@ def test_a_class_whose_takes_are_taken_for_another_is_asked_for_not_the_one_taki
     assert "taken for b" in s.reason
     need = dict(zip(s.labels, s.need, strict=True))
     assert need["b"] < need["c"] < need["a"]
+
+
+def test_on_real_takes_the_class_winning_the_others_takes_is_asked_for_least(datasets_dir):
+    # HAPT's transitions, the first three takes of each: the review takes every SIT_TO_LIE
+    # take for STAND_TO_LIE, which also wins takes of other classes. The suggestion asks for
+    # the class losing its takes, and the class winning them needs a take least
+    takes, labels, _ = hapt_transition_takes(datasets_dir / "HAPTTransitions")
+    ds = gm.Dataset()
+    for c in sorted(set(labels)):
+        for i in [i for i in range(len(takes)) if labels[i] == c][:3]:
+            ds.add(takes[i], label=c)
+    s = gm.suggest_next_take(gm.GMM(), ds)
+    confusion = gm.review_takes(ds, gm.GMM()).summary.confusion
+    lost = confusion.sum(axis=1) - np.diag(confusion)
+    won = confusion.sum(axis=0) - np.diag(confusion)
+    assert s.label == s.labels[int(np.argmax(lost))]
+    assert s.hint == f"unlike {s.labels[int(np.argmax(confusion[s.labels.index(s.label)]))]}"
+    assert int(np.argmin(s.need)) == int(np.argmax(won)) and won.max() >= 2
 
 
 def test_the_prior_toward_balance_asks_for_the_class_with_fewer_takes():
