@@ -18,6 +18,11 @@ Model: ``gm.GMM()`` with its defaults (cheap: the suggestion reviews the takes w
 trainings before every take). As in ``few_takes.py``, ShoulderExerciseWatch is decimated by 5
 and HAPT by 2 to keep the run affordable on a shared 2-core machine.
 
+Each order's curves are kept in ``--out`` (JSON) as they are measured, the suggested user's
+with the suggestion's settings: a run after the settings changed measures only the suggested
+user again (``--users in_turn`` measures the in-turn user alone). The settings themselves were
+chosen on the training parts only (``experiments/next_take_choice.py``).
+
     GESTUREMAP_SHARED=/path/to/shared nice -n 10 python3 -m benchmarks.next_take \\
         --out next-take.json --plot docs/images/next-take.png
 """
@@ -74,27 +79,43 @@ def run_order(trx, try_, tex, tey, classes, seed, suggested: bool):
     return curve, seconds
 
 
-def measure(names, orders, out_path):
+def method_tag() -> str:
+    """The suggestion's settings: a stored suggested curve made with others is measured again."""
+    from gesturemap.evaluation import next_take as nt
+
+    return f"CROWD={nt.CROWD} PRIOR={nt.PRIOR} SLACK={nt.SLACK} BALANCE={nt.BALANCE}"
+
+
+def measure(names, orders, out_path, users=("in_turn", "suggested")):
+    """Every order's curves, cached in ``out_path`` (JSON) per user: the in-turn user's do not
+    depend on the suggestion, so they are kept when only the suggestion changes."""
     results = json.loads(out_path.read_text()) if out_path.exists() else {}
+    tag = method_tag()
     for name in names:
         trx, try_, tex, tey = load(name)
         classes = sorted(set(try_))
         res = results.setdefault(name, {"classes": len(classes), "train": len(trx),
                                          "test": len(tex), "orders": {}})
         for r in range(orders):
-            if str(r) in res["orders"]:
-                continue
+            o = res["orders"].setdefault(str(r), {})
             seed = 7919 * r + 1
             t0 = time.perf_counter()
-            sug, secs = run_order(trx, try_, tex, tey, classes, seed, suggested=True)
-            turn, _ = run_order(trx, try_, tex, tey, classes, seed, suggested=False)
-            res["orders"][str(r)] = {"suggested": sug, "in_turn": turn,
-                                     "suggest_seconds": secs}
-            at = [f"{k}/class: {sug[k * len(classes)]:.3f} vs {turn[k * len(classes)]:.3f}"
-                  for k in AT]
-            print(f"{name:22s} order {r:2d}  {'  '.join(at)}  "
-                  f"({time.perf_counter() - t0:.0f} s)", flush=True)
-            out_path.write_text(json.dumps(results, indent=1))
+            if "in_turn" in users and "in_turn" not in o:
+                o["in_turn"], _ = run_order(trx, try_, tex, tey, classes, seed, suggested=False)
+            if "suggested" in users and o.get("method") != tag:
+                o["suggested"], o["suggest_seconds"] = run_order(trx, try_, tex, tey, classes,
+                                                                 seed, suggested=True)
+                o["method"] = tag
+            if "suggested" in o and "in_turn" in o:
+                sug, turn = ({int(n): v for n, v in o[u].items()} for u in ("suggested",
+                                                                           "in_turn"))
+                at = [f"{k}/class: {sug[k * len(classes)]:.3f} vs "
+                      f"{turn[k * len(classes)]:.3f}" for k in AT]
+                print(f"{name:22s} order {r:2d}  {'  '.join(at)}  "
+                      f"({time.perf_counter() - t0:.0f} s)", flush=True)
+            tmp = out_path.with_name(out_path.name + ".tmp")
+            tmp.write_text(json.dumps(results, indent=1))
+            tmp.replace(out_path)
     return results
 
 
@@ -161,10 +182,14 @@ def main(argv=None) -> None:
     p.add_argument("--orders", type=int, default=20)
     p.add_argument("--out", type=Path, default=Path("next-take.json"))
     p.add_argument("--plot", type=Path, default=None)
+    p.add_argument("--users", nargs="*", default=["in_turn", "suggested"],
+                   help="whose curves to measure (the in-turn user's can be measured first)")
     a = p.parse_args(argv)
     print(f"data: {describe()}", flush=True)
-    results = measure(a.datasets, a.orders, a.out)
-    results = {n: results[n] for n in a.datasets}
+    results = measure(a.datasets, a.orders, a.out, tuple(a.users))
+    results = {n: {**results[n], "orders": {r: o for r, o in results[n]["orders"].items()
+                                            if int(r) < a.orders and "suggested" in o
+                                            and "in_turn" in o}} for n in a.datasets}
     rows = summarise(results)
     print(table(rows))
     secs = [s for res in results.values() for o in res["orders"].values()
