@@ -19,7 +19,8 @@ alarms/min (<= 0.05) and the other classes' F1 change (within 0.02).
 
 Run from the repository root (minutes of CPU per fold; nice it on a shared machine)::
 
-    GESTUREMAP_SHARED=../shared nice -n 10 python3 -m benchmarks.rehearsal_audit [--folds 0 1 2]
+    GESTUREMAP_SHARED=../shared nice -n 10 python3 -m benchmarks.rehearsal_audit [--folds 0 1 2] \\
+        [--cache DIR] [--out figures.json]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -53,6 +55,20 @@ def _same(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def fitted(st: Any, sessions: np.ndarray, cache: str | None, name: str) -> gm.HHMM:
+    """The spotting HHMM trained on ``sessions``; with ``cache`` (a folder), saved there under
+    ``name`` and loaded on the next run (a fit takes minutes; the models are the same)."""
+    if cache is not None:
+        path = Path(cache) / f"{name}-{'-'.join(map(str, sorted(sessions.tolist())))}.json"
+        if path.exists():
+            return gm.load(path)
+    model = hhmm().fit(make_dataset(st, sessions, _same))
+    if cache is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(path)
+    return model
+
+
 def _micro_recall(audit: gm.Audit, which: str) -> float:
     """Recall over every gesture the audit counted, at its chosen thresholds ("chosen": the
     replay of them together) or the default ones ("baseline")."""
@@ -67,7 +83,7 @@ def _micro_recall(audit: gm.Audit, which: str) -> float:
     return hits / total if total else float("nan")
 
 
-def outer_fold(st: Any, fold: int) -> dict[str, Any]:
+def outer_fold(st: Any, fold: int, cache: str | None = None) -> dict[str, Any]:
     """One outer fold's figures."""
     t0 = time.time()
     test = grouped_folds(st.subject, 3)[fold]
@@ -75,10 +91,10 @@ def outer_fold(st: Any, fold: int) -> dict[str, Any]:
     parts = []
     for part in grouped_folds(st.subject[train], 2):
         rehearse = train[part]
-        model = hhmm().fit(make_dataset(st, np.setdiff1d(train, rehearse), _same))
+        model = fitted(st, np.setdiff1d(train, rehearse), cache, "part")
         parts.append((model, [st.sessions[i] for i in rehearse],
                       [st.labels[i] for i in rehearse]))
-    final = hhmm().fit(make_dataset(st, train, _same))
+    final = fitted(st, train, cache, "final")
     plain = cross_fitted_audit(parts, final, BUDGET, rate_hz=st.rate_hz)
     costly = max(plain.labels, key=lambda lb: plain.baseline_false_alarms[lb])
     costed = cross_fitted_audit(parts, final, BUDGET, {costly: COST}, rate_hz=st.rate_hz)
@@ -117,12 +133,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2])
     ap.add_argument("--out", help="write the figures as JSON here")
+    ap.add_argument("--cache", help="a folder to keep the fitted models in (reused next run)")
     args = ap.parse_args(argv)
     print(f"data: {describe()}")
     st = load_streams(DATASETS / "HAPTTransitions" / "HAPT_train_streams.npz")
     rows = []
     for k in args.folds:
-        r = outer_fold(st, k)
+        r = outer_fold(st, k, args.cache)
         rows.append(r)
         print(f"fold {k} (held out {r['held_out_subjects']}, {r['null_minutes']:.0f} min of "
               f"null, {r['seconds']:.0f} s)\n"
