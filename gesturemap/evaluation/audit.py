@@ -205,47 +205,58 @@ class _Replay:
         self.labels = [str(lb) for lb in base.labels]
         self.typical = dict(zip(self.labels, base.typical_scores_.tolist(), strict=True))
         self.base = base
-        self.null_frames = sum(len(x) if lab is None else int(np.sum(~np.isin(lab, self.labels)))
-                               for x, lab in zip(xs, labs, strict=True))
+        #: frames of ordinary movement per recording (the takes have none)
+        self.null_per = [len(x) if lab is None else int(np.sum(~np.isin(lab, self.labels)))
+                         for x, lab in zip(xs, labs, strict=True)]
+        self.null_frames = sum(self.null_per)
         labelled = any(lab is not None and np.isin(lab, self.labels).any() for lab in labs)
         self.takes = [] if labelled or takes is None else [
             (str(r.label), np.asarray(r.inputs, dtype=np.float64)) for r in takes
             if str(r.label) in self.labels]
+        self.costs: dict[str, dict[str, float]] = {}  # the spotter's (set once checked)
 
     def spotter(self, thresholds: dict[str, float]) -> Spotter:
-        return Spotter(self.model, **{**self.settings, "thresholds": thresholds})
+        return Spotter(self.model, **{**self.settings, "thresholds": thresholds,
+                                      "costs": self.costs})
+
+    @property
+    def units(self) -> int:
+        """What the counts are kept apart by: each recording, then each take."""
+        return len(self.xs) + len(self.takes)
 
     def run(self, thresholds: dict[str, float]
             ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
-        """(C, 3) per class: false triggers, gestures recognised, gestures counted; and the
-        false triggers as (recording, event)."""
+        """(U, C, 3) per recording then take (:attr:`units`) and class: false triggers,
+        gestures recognised, gestures counted; and the false triggers as (recording,
+        event)."""
         sp = self.spotter(thresholds)
         idx = {lb: i for i, lb in enumerate(self.labels)}
-        counts = np.zeros((len(self.labels), 3), dtype=np.int64)
+        counts = np.zeros((self.units, len(self.labels), 3), dtype=np.int64)
         false = []
         tol = int(round(self.rate))
         for k, (x, lab) in enumerate(zip(self.xs, self.labs, strict=True)):
             events = sp.spot(x)
             if lab is None:
                 for ev in events:
-                    counts[idx[str(ev.label)], 0] += 1
+                    counts[k, idx[str(ev.label)], 0] += 1
                     false.append((k, ev))
                 continue
             truth = [(str(g), s, e) for g, s, e in ground_truth_events(lab, self.labels)]
             res = match_detections(truth, [(str(ev.label), ev.emitted) for ev in events], tol)
             for g, _, _ in truth:
-                counts[idx[g], 2] += 1
+                counts[k, idx[g], 2] += 1
             for g, _, _ in res.true_positives:
-                counts[idx[g], 1] += 1
+                counts[k, idx[g], 1] += 1
             fp = {(g, t) for g, t in res.false_positives}
             for ev in events:
                 if (str(ev.label), ev.emitted) in fp:
-                    counts[idx[str(ev.label)], 0] += 1
+                    counts[k, idx[str(ev.label)], 0] += 1
                     false.append((k, ev))
-        for label, x in self.takes:
-            counts[idx[label], 2] += 1
-            counts[idx[label], 1] += any(str(ev.label) == label
-                                         for ev in sp.spot(_take_frames(sp, x)))
+        for j, (label, x) in enumerate(self.takes):
+            u = len(self.xs) + j
+            counts[u, idx[label], 2] += 1
+            counts[u, idx[label], 1] += any(str(ev.label) == label
+                                            for ev in sp.spot(_take_frames(sp, x)))
         return counts, false
 
 
@@ -304,14 +315,15 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
 def _run_all(replays: list[_Replay], mult: np.ndarray
              ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
     """Every replay at per-class multipliers (each on its own model's typical scores): the
-    summed counts, and the false triggers with their recording's index across replays."""
-    counts, false, base = 0, [], 0
+    counts (U, C, 3) of every replay's units, one after the other, and the false triggers
+    with their recording's index across replays."""
+    counts, false, base = [], [], 0
     for r in replays:
         c, f = r.run({lb: float(mult[i]) * r.typical[lb] for i, lb in enumerate(r.labels)})
-        counts = counts + c
+        counts.append(c)
         false += [(base + k, ev) for k, ev in f]
         base += len(r.xs)
-    return counts, false
+    return np.concatenate(counts), false
 
 
 def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
@@ -329,7 +341,7 @@ def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     for _ in range(len(grid) * len(labels) + 1):  # at worst every class to the top
         counts, false = _run_all(replays, grid[pick])
-        fa, rec = _rates(counts, minutes)
+        fa, rec = _rates(counts.sum(axis=0), minutes)
         weighted = fc * fa
         fields["met"] = bool(weighted.sum() <= budget + 1e-12)
         room = (weighted > 0) & (pick < len(grid) - 1)
@@ -427,15 +439,17 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     if unknown:
         raise GesturemapError(f"costs: {unknown} name no gesture of the model (its gestures: "
                               f"{', '.join(labels)})")
+    for r in replays:  # the spotter decides by the costs too (a costly class holds back)
+        r.costs = costs
     base = float(with_new_names(settings).get("relative_threshold", DEFAULT_THRESHOLD))
     grid_a = np.array(sorted({float(m) for m in grid} | {base}))
     if grid_a[0] <= 0:
         raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
                               "each class's typical score")
-    per = [_run_all(replays, np.full(len(labels), m))[0] for m in grid_a]
+    per = np.stack([_run_all(replays, np.full(len(labels), m))[0] for m in grid_a])
     minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
-    fields = _choose_audit(labels, grid_a, typical, np.stack(per, axis=1), minutes, budget,
-                           costs, base)
+    fields = _choose_audit(labels, grid_a, typical, per.sum(axis=1).transpose(1, 0, 2),
+                           minutes, budget, costs, base)
     false, _, _ = _settle(replays, grid_a, fields, minutes, budget, costs, typical)
     where = [(r, x) for r in replays for x in r.xs]
     fields["events"] = [
