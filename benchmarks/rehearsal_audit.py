@@ -93,7 +93,7 @@ def outer_fold(st: Any, fold: int, cache: str | None = None) -> dict[str, Any]:
         rehearse = train[part]
         model = fitted(st, np.setdiff1d(train, rehearse), cache, "part")
         parts.append((model, [st.sessions[i] for i in rehearse],
-                      [st.labels[i] for i in rehearse]))
+                      [st.labels[i] for i in rehearse], st.subject[rehearse].tolist()))
     final = fitted(st, train, cache, "final")
     plain = cross_fitted_audit(parts, final, BUDGET, rate_hz=st.rate_hz)
     costly = max(plain.labels, key=lambda lb: plain.baseline_false_alarms[lb])
@@ -106,7 +106,7 @@ def outer_fold(st: Any, fold: int, cache: str | None = None) -> dict[str, Any]:
                                 st.rate_hz)
 
     base, chosen, cost = held(None), held(plain.thresholds), held(costed.thresholds)
-    predicted_drop = _micro_recall(plain, "baseline") - _micro_recall(plain, "chosen")
+    seen_drop = _micro_recall(plain, "baseline") - _micro_recall(plain, "chosen")
     others = [c for c in classes if c != costly]
     f1_change = {c: cost["per_class"][c]["f1"] - chosen["per_class"][c]["f1"] for c in others}
     costly_fa = cost["per_class"][costly]["false_positives"] / cost["null_minutes"]
@@ -115,7 +115,9 @@ def outer_fold(st: Any, fold: int, cache: str | None = None) -> dict[str, Any]:
         "predicted_fa_per_min": plain.total_false_alarms,
         "held_out_fa_per_min": chosen["false_alarms_per_min"],
         "default_held_out_fa_per_min": base["false_alarms_per_min"],
-        "predicted_recall_drop": predicted_drop,
+        "predicted_recall_drop": plain.recall_drop,
+        "predicted_recall_drop_seen": seen_drop,
+        "predicted_recall_drop_spread": plain.recall_drop_spread,
         "held_out_recall_drop": base["recall"] - chosen["recall"],
         "held_out_f1": {"default": base["f1"], "audit": chosen["f1"], "costed": cost["f1"]},
         "costly": costly, "costly_predicted_fa_per_min": costed.predicted_false_alarms[costly],
@@ -146,7 +148,9 @@ def main(argv: list[str] | None = None) -> None:
               f"  false alarms/min: predicted {r['predicted_fa_per_min']:.3f}, held out "
               f"{r['held_out_fa_per_min']:.3f} (default thresholds "
               f"{r['default_held_out_fa_per_min']:.3f})\n"
-              f"  recall drop: predicted {r['predicted_recall_drop']:.3f}, held out "
+              f"  recall drop: predicted {r['predicted_recall_drop']:.3f} (+- "
+              f"{r['predicted_recall_drop_spread']:.3f}; counted on the audit's own gestures "
+              f"{r['predicted_recall_drop_seen']:.3f}), held out "
               f"{r['held_out_recall_drop']:.3f}\n"
               f"  F1 held out: default {r['held_out_f1']['default']:.3f}, audit "
               f"{r['held_out_f1']['audit']:.3f}, costed {r['held_out_f1']['costed']:.3f}\n"
