@@ -100,8 +100,10 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.costs.setHorizontalHeaderLabels(["gesture", "false trigger costs", "miss costs"])
         self.costs.verticalHeader().setVisible(False)
         self.costs.setToolTip("What each mistake costs (1: an ordinary one; 10: ten times as "
-                              "bad). Stored in the project's spotting settings; the next "
-                              "audit follows them.")
+                              "bad). Stored in the project's spotting settings; the spotter "
+                              "follows them at once (a movement that looks most like a "
+                              "costly gesture fires nothing rather than another gesture) "
+                              "and the next audit chooses the thresholds by them.")
         self._cost_boxes: dict[str, tuple[QtWidgets.QDoubleSpinBox, QtWidgets.QDoubleSpinBox]] = {}
         self._costs_timer = QtCore.QTimer(self, singleShot=True, interval=COSTS_DELAY_MS)
         self._costs_timer.timeout.connect(self.costs_edited.emit)
