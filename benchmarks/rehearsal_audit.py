@@ -127,6 +127,13 @@ def outer_fold(st: Any, fold: int, cache: str | None = None) -> dict[str, Any]:
         "others_f1_change": f1_change,
         "multipliers": plain.multipliers, "costed_multipliers": costed.multipliers,
         "false_alarms": chosen["false_positives"], "null_minutes": chosen["null_minutes"],
+        "recall_by_class": {c: {"predicted_default": plain.baseline_recall[c],
+                                "predicted": plain.predicted_recall[c],
+                                "held_out_default": base["per_class"][c]["recall"],
+                                "held_out": chosen["per_class"][c]["recall"]}
+                            for c in classes},
+        "costed_held_out_f1_by_class": {c: cost["per_class"][c]["f1"] for c in classes},
+        "met": plain.met, "costed_met": costed.met,
         "seconds": time.time() - t0,
     }
 
