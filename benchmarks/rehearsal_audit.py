@@ -106,12 +106,16 @@ def outer_fold(st: Any, fold: int, cache: str | None = None, parts_k: int = PART
     costed = cross_fitted_audit(parts, final, BUDGET, {costly: COST}, rate_hz=st.rate_hz)
     classes = [str(g) for g in st.gestures]
 
-    def held(thresholds: dict[str, float] | None) -> dict[str, Any]:
-        sp = gm.Spotter(final, **({} if thresholds is None else {"thresholds": thresholds}))
+    def held(thresholds: dict[str, float] | None, costs: Any = None) -> dict[str, Any]:
+        # the costs steer the spotter's decision as well as the thresholds (a project's
+        # spotting settings carry both)
+        sp = gm.Spotter(final, **({} if thresholds is None else {"thresholds": thresholds}),
+                        costs=costs)
         return spotting_metrics(evaluate_sessions(sp, st, test, _same, 50), classes,
                                 st.rate_hz)
 
-    base, chosen, cost = held(None), held(plain.thresholds), held(costed.thresholds)
+    base, chosen = held(None), held(plain.thresholds)
+    cost = held(costed.thresholds, costed.costs)
     seen_drop = _micro_recall(plain, "baseline") - _micro_recall(plain, "chosen")
     others = [c for c in classes if c != costly]
     f1_change = {c: cost["per_class"][c]["f1"] - chosen["per_class"][c]["f1"] for c in others}

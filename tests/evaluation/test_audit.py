@@ -35,8 +35,9 @@ def model(streams):
         make_dataset(streams, range(4), lambda a: a))
 
 
-def _held_out(model, streams, thresholds=None):
-    sp = gm.Spotter(model, **({} if thresholds is None else {"thresholds": thresholds}))
+def _held_out(model, streams, thresholds=None, costs=None):
+    sp = gm.Spotter(model, **({} if thresholds is None else {"thresholds": thresholds}),
+                    costs=costs)
     return spotting_metrics(evaluate_sessions(sp, streams, range(6, 8), lambda a: a, 50),
                             ["1", "2"])
 
@@ -83,6 +84,23 @@ def test_a_costly_class_is_pushed_towards_silence(model, streams):
     assert costed.predicted_false_alarms[costly] < plain.predicted_false_alarms[costly]
     assert costed.costs[costly] == {"false": 1000.0, "miss": 1.0}
     assert all(np.isfinite(costed.predicted_recall[lb]) for lb in costed.labels)  # the takes
+
+
+def test_with_costs_the_audit_replays_the_spotters_cost_weighted_decision(model, streams):
+    # the rests' excursions (up and back down) look most like "1"; costly, "1" holds them
+    # back and nothing fires there, so "2" (the way down) need not be raised for them
+    run = {"labels": streams.labels[4:6], "explain": False}
+    plain = gm.audit(model, streams.sessions[4:6], BUDGET, **run)
+    costed = gm.audit(model, streams.sessions[4:6], BUDGET, {"1": 10.0}, **run)
+    assert costed.met and costed.predicted_false_alarms["1"] * 10 <= BUDGET
+    assert costed.multipliers["2"] < plain.multipliers["2"]
+    assert costed.predicted_recall["2"] > plain.predicted_recall["2"]
+    with_costs = _held_out(model, streams, costed.thresholds, costed.costs)
+    assert with_costs["false_alarms_per_min"] <= BUDGET
+    assert with_costs["recall"] > _held_out(model, streams, plain.thresholds)["recall"]
+    # the same thresholds with a decision that ignores the costs: "2" fires in their place
+    without = _held_out(model, streams, costed.thresholds)
+    assert without["per_class"]["2"]["false_positives"] >= 3
 
 
 def test_bad_costs_and_budgets_are_refused(model, streams):
