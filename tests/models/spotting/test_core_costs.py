@@ -24,14 +24,21 @@ RAISED = {"1": 25.0}
 
 
 @pytest.fixture(scope="module")
-def streams():
-    return ramp_streams(4, excursions=True)
+def ramps():
+    """The ramp streams with excursions (tests/evaluation/test_audit.py's) and their model."""
+    st = ramp_streams(4, excursions=True)
+    fit = gm.HHMM(states=4, gaussians=1, deltas=False).fit
+    return st, fit(make_dataset(st, range(4), lambda a: a))
 
 
 @pytest.fixture(scope="module")
-def model(streams):
-    return gm.HHMM(states=4, gaussians=1, deltas=False).fit(
-        make_dataset(streams, range(4), lambda a: a))
+def streams(ramps):
+    return ramps[0]
+
+
+@pytest.fixture(scope="module")
+def model(ramps):
+    return ramps[1]
 
 
 def _found(spotter, streams):
