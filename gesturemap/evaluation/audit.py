@@ -39,7 +39,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..models.spotting.core import DEFAULT_THRESHOLD, Event, Spotter, with_new_names
-from ..models.spotting.costs import check_costs, cost_of
+from ..models.spotting.costs import COMPETES_FROM, check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
 __all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fitted_audit",
@@ -91,7 +91,9 @@ class Audit:
     labels : the gesture classes (the model's, as text).
     budget : false triggers per minute allowed, all classes together; a class whose false
         trigger costs ``c`` > 1 may fire by mistake ``budget / c`` per minute at most.
-    costs : the checked costs ``{label: {"false": c, "miss": c}}``.
+    costs : the checked costs ``{label: {"false": c, "miss": c}}``; a costly class's with
+        ``"competes_from"``: its threshold without the cost, from which the spotter lets it
+        hold its runner-up back (store them with the thresholds).
     thresholds : ``{label: value}`` for ``gm.Spotter(model, thresholds=...)`` or a project's
         spotting settings.
     multipliers : ``{label: m}``: the same thresholds as multiples of each class's typical
@@ -484,6 +486,37 @@ def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
     return false, counts.sum(axis=0)
 
 
+def _costly(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
+            curves: np.ndarray, minutes: float, budget: float,
+            costs: dict[str, dict[str, float]], typical: dict[str, float]
+            ) -> tuple[list[tuple[int, Event]], np.ndarray]:
+    """The choice without the false-trigger costs (``fields``, settled) made costly where
+    costs say so: each costly class at least as strict as :func:`choose` puts it on the
+    ``curves`` (C, G, 3) (its cost times the price, its own share of the budget), the other
+    classes where they were; then replayed with the spotter's costs (a costly class holds
+    its runner-up back) and settled. Marking a class costly moves that class alone, unless
+    the budget needs more. Updates ``fields``; returns what :func:`_settle` does."""
+    labels = fields["labels"]
+    fa, rec = _rates(curves, minutes)
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
+    pick, _ = choose(fa, rec, budget, fc, mc)
+    mult = dict(fields["multipliers"])
+    costly = [lb for i, lb in enumerate(labels) if fc[i] > 1.0]
+    for lb in costly:
+        mult[lb] = max(mult[lb], float(grid[pick[labels.index(lb)]]))
+    # a costly class competes from the threshold it has without its cost: it holds its
+    # runner-up back only where, without the cost, it would have fired itself
+    without = {lb: fields["multipliers"][lb] for lb in costly}
+    for r in replays:  # the spotter decides by the costs too (each model on its own scale)
+        r.costs = {lb: {**c, COMPETES_FROM: without[lb] * r.typical[lb]} if lb in without
+                   else c for lb, c in costs.items()}
+    fields["multipliers"] = mult
+    fields["costs"] = {lb: {**c, COMPETES_FROM: without[lb] * typical[lb]} if lb in without
+                       else c for lb, c in costs.items()}
+    return _settle(replays, grid, fields, minutes, budget, costs, typical)
+
+
 def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
     from ..explain import explain
 
@@ -573,18 +606,23 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     if unknown:
         raise GesturemapError(f"costs: {unknown} name no gesture of the model (its gestures: "
                               f"{', '.join(labels)})")
-    for r in replays:  # the spotter decides by the costs too (a costly class holds back)
-        r.costs = costs
     base = float(with_new_names(settings).get("relative_threshold", DEFAULT_THRESHOLD))
     grid_a = np.array(sorted({float(m) for m in grid} | {base}))
     if grid_a[0] <= 0:
         raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
                               "each class's typical score")
+    # first the choice without the false-trigger costs (the miss costs weigh it already):
+    # what every class gets when no false trigger costs more than another
+    plain = {lb: {"false": 1.0, "miss": c["miss"]} for lb, c in costs.items()}
     per = np.stack([_run_all(replays, np.full(len(labels), m))[0] for m in grid_a])
     minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
-    fields = _choose_audit(labels, grid_a, typical, per.sum(axis=1).transpose(1, 0, 2),
-                           minutes, budget, costs, base)
-    false, settled = _settle(replays, grid_a, fields, minutes, budget, costs, typical)
+    curves = per.sum(axis=1).transpose(1, 0, 2)
+    fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain, base)
+    false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
+    fields["costs"] = costs
+    if any(c["false"] > 1.0 for c in costs.values()):
+        false, settled = _costly(replays, grid_a, fields, curves, minutes, budget, costs,
+                                 typical)
     b = int(np.argmin(np.abs(grid_a - base)))
     at_base = per[b].sum(axis=0)
     lost, counted = at_base[:, 1].sum() - settled[:, 1].sum(), at_base[:, 2].sum()

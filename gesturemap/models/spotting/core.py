@@ -191,10 +191,11 @@ class Spotter:
     costs : optional error costs ``{label: cost of a false trigger}`` or ``{label: {"false":
         c, "miss": c}}`` (:func:`~.costs.check_costs`; a rehearsal audit chooses
         ``thresholds`` that follow them). HMMs: a class whose false trigger costs more than
-        1 competes from its ``relative_threshold`` level even where its own threshold is
-        higher: when its match is the likeliest there but below its threshold, nothing fires
-        (the movement looks most like that gesture; firing the runner-up instead would be a
-        false trigger too), rather than the runner-up.
+        1 competes from a lower score than its threshold (``"competes_from"`` in its costs,
+        as the rehearsal audit stores it: its threshold without the cost; else its
+        ``relative_threshold`` level): when its match is the likeliest there but below its
+        threshold, nothing fires (the movement looks most like that gesture; firing the
+        runner-up instead would be a false trigger too), rather than the runner-up.
     threshold, min_stays : the names of earlier releases for ``relative_threshold`` and the
         dict of ``min_stay``: still accepted (with a DeprecationWarning).
 
@@ -309,17 +310,22 @@ class Spotter:
     def _compete_levels(self) -> np.ndarray:
         """(C,) the score from which each class's match takes part in the decision: its
         threshold, or for a class whose false trigger is costly (cost above 1) the lower
-        ``relative_threshold`` level its threshold was raised from. Between the two, its
-        match fires nothing and holds back any less likely rival: the decision that follows
-        the costs (the expected cost of firing the runner-up on a movement that looks most
-        like the costly gesture is a false trigger of the runner-up; of firing nothing, no
-        more than the miss that holding the costly class back already risks)."""
-        from .costs import cost_of
+        score its threshold was raised from (its costs' ``competes_from``, the threshold the
+        rehearsal audit chose for it without its cost; else its ``relative_threshold``
+        level). Between the two, its match fires nothing and holds back any less likely
+        rival: the decision that follows the costs (on a movement that looks most like the
+        costly gesture, firing the runner-up would add a false trigger of the runner-up to
+        the miss that holding the costly gesture back already risks; firing nothing adds
+        nothing)."""
+        from .costs import COMPETES_FROM, cost_of
 
         level = self.threshold * self.typical_scores_
-        return np.array([
-            min(thr, lv) if cost_of(self.costs, lb, "false") > 1.0 else thr
-            for lb, thr, lv in zip(self.labels, self.thresholds_, level, strict=True)])
+        out = self.thresholds_.copy()
+        for i, lb in enumerate(self.labels):
+            if cost_of(self.costs, lb, "false") > 1.0:
+                given = self.costs.get(str(lb), {}).get(COMPETES_FROM)
+                out[i] = min(out[i], level[i] if given is None else float(given))
+        return out
 
     def _per_class(self, name: str, given: Any, what: str) -> dict[Any, Any]:
         """A per-class setting ``{label: what}`` with its keys as the gesture labels (a
