@@ -7,15 +7,24 @@ through the model's :class:`~gesturemap.Spotter` at a grid of strictness levels 
 threshold a multiple of its typical score, the Spotter's own scale), and counts per class the
 false triggers per minute of non-gesture movement and the share of gestures still recognised:
 the labelled gestures of a run-through, else the recorded takes (``takes=``). From those
-curves it chooses one threshold per class so that the false triggers, weighted by their
-costs, stay within ``budget`` per minute, missing as few gestures (weighted by their miss
-costs) as possible; then it replays the rehearsal once more at the chosen thresholds and
+curves it chooses one threshold per class so that the false triggers stay within
+``budget`` per minute, missing as few gestures (weighted by their miss costs) as possible;
+then it replays the rehearsal once more at the chosen thresholds and
 keeps the false triggers found, each with its "why?" (:func:`gesturemap.explain`).
 
 The choice is a Lagrangian one: for a price ``lam`` of a false trigger, each class takes the
-threshold minimising ``miss cost x (1 - recall) + lam x false cost x false alarms/min``; the
-audit takes the smallest price whose choices meet the budget. A class that costs ten times as
-much when it fires by mistake is pushed ten times as hard towards silence.
+threshold minimising ``miss cost x (1 - recall) + lam x false alarms/min``; the audit takes
+the smallest price whose choices meet the budget. A class whose false trigger costs ``c``
+times an ordinary one pays ``c x lam`` and keeps its own false triggers within
+``budget / c``: it is pushed towards silence while the other classes keep their choice. The
+spotter follows the costs too: a costly class competes from its default level, so that a
+movement that looks most like it, but not enough to fire it, fires nothing rather than its
+runner-up (:class:`~gesturemap.Spotter`'s ``costs``).
+
+The recall the chosen thresholds lose is counted on the audit's own gestures, and a choice
+judged on the performers it was made on looks better than it will on others: the audit
+also chooses on half of the performers and counts on the other half, many times, and adds
+the difference (``recall_drop``, give or take ``recall_drop_spread``).
 
 Nothing here writes: ``gesturemap audit DIR REHEARSAL... --apply`` stores the thresholds.
 """
@@ -30,7 +39,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..models.spotting.core import DEFAULT_THRESHOLD, Event, Spotter, with_new_names
-from ..models.spotting.costs import check_costs, cost_of
+from ..models.spotting.costs import COMPETES_FROM, check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
 __all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fitted_audit",
@@ -41,6 +50,9 @@ __all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fit
 DEFAULT_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.75, 0.9, 1.1, 1.35, 1.7, 2.1, 2.6)
 #: False triggers explained at most (each explanation scores the event's frames again).
 MAX_EXPLAINED = 50
+#: Random half-splits of the performers over which the recall lost on new performers is
+#: estimated (thresholds chosen on one half, the recall lost counted on the other; fixed seed).
+DROP_SPLITS = 40
 #: Prices of a false trigger the choice sweeps (per false alarm per minute, in misses).
 _PRICES = np.concatenate([[0.0], np.geomspace(1e-3, 1e6, 400)])
 
@@ -77,9 +89,11 @@ class Audit:
     Attributes
     ----------
     labels : the gesture classes (the model's, as text).
-    budget : false triggers per minute allowed, all classes together, each weighted by its
-        false-trigger cost.
-    costs : the checked costs ``{label: {"false": c, "miss": c}}``.
+    budget : false triggers per minute allowed, all classes together; a class whose false
+        trigger costs ``c`` > 1 may fire by mistake ``budget / c`` per minute at most.
+    costs : the checked costs ``{label: {"false": c, "miss": c}}``; a costly class's with
+        ``"competes_from"``: its threshold without the cost, from which the spotter lets it
+        hold its runner-up back (store them with the thresholds).
     thresholds : ``{label: value}`` for ``gm.Spotter(model, thresholds=...)`` or a project's
         spotting settings.
     multipliers : ``{label: m}``: the same thresholds as multiples of each class's typical
@@ -91,6 +105,15 @@ class Audit:
     curve : ``{label: Curve}``.
     events : the false triggers at the chosen thresholds (:class:`FalseTrigger`).
     null_minutes : minutes of non-gesture movement replayed.
+    recall_drop : the share of every gesture counted that the chosen thresholds are expected
+        to lose against the settings' own on performers the audit has not seen: the loss
+        it counted (``recall_drop_seen``) plus how much more a choice made on some of the
+        performers loses on the others than on them (half-splits of the performers; 0 where
+        fewer than four performers or recordings can be told apart).
+    recall_drop_seen : the loss the audit counted on its own gestures.
+    recall_drop_spread : how much that loss varies from one set of performers to another
+        (standard deviation over the half-splits; NaN when not measured): expect
+        ``recall_drop`` give or take about this.
     """
 
     labels: list[str]
@@ -106,6 +129,9 @@ class Audit:
     curve: dict[str, Curve]
     events: list[FalseTrigger] = field(default_factory=list)
     null_minutes: float = 0.0
+    recall_drop: float = float("nan")
+    recall_drop_seen: float = float("nan")
+    recall_drop_spread: float = float("nan")
     #: per class and strictness: false triggers, gestures recognised, gestures counted
     counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -124,6 +150,9 @@ class Audit:
                 "predicted_recall": self.predicted_recall,
                 "baseline_false_alarms": self.baseline_false_alarms,
                 "baseline_recall": self.baseline_recall, "null_minutes": self.null_minutes,
+                "recall_drop": _plain(self.recall_drop),
+                "recall_drop_seen": _plain(self.recall_drop_seen),
+                "recall_drop_spread": _plain(self.recall_drop_spread),
                 "curve": {lb: {"multiplier": c.multiplier.tolist(),
                                "threshold": c.threshold.tolist(),
                                "false_alarms_per_min": c.false_alarms_per_min.tolist(),
@@ -149,7 +178,17 @@ class Audit:
                     f"{self.null_minutes:.1f} min of ordinary movement; budget {self.budget:g}"
                     + ("" if self.met else " NOT met: even the strictest thresholds tried "
                        "fire more often (record more takes, or null takes of this movement)"))
+        if np.isfinite(self.recall_drop):
+            rows.append(f"gestures lost to the proposed thresholds: {_pct(self.recall_drop).strip()}"
+                        " expected on new performers"
+                        + (f" (give or take {_pct(self.recall_drop_spread).strip()})"
+                           if np.isfinite(self.recall_drop_spread) else ""))
         return "\n".join(rows)
+
+
+def _plain(x: float) -> float | None:
+    """A number for JSON (NaN: None)."""
+    return None if x != x else float(x)
 
 
 def _pct(x: float) -> str:
@@ -191,7 +230,8 @@ class _Replay:
     """The rehearsal, the takes and the model: replays at given thresholds, counting."""
 
     def __init__(self, model: Any, settings: dict[str, Any], xs: list[np.ndarray],
-                 labs: list[np.ndarray | None], takes: Any, rate_hz: float) -> None:
+                 labs: list[np.ndarray | None], takes: Any, rate_hz: float,
+                 groups: Sequence[Any] | None = None) -> None:
         self.model, self.settings, self.rate = model, settings, rate_hz
         self.xs, self.labs = xs, labs
         try:
@@ -205,47 +245,67 @@ class _Replay:
         self.labels = [str(lb) for lb in base.labels]
         self.typical = dict(zip(self.labels, base.typical_scores_.tolist(), strict=True))
         self.base = base
-        self.null_frames = sum(len(x) if lab is None else int(np.sum(~np.isin(lab, self.labels)))
-                               for x, lab in zip(xs, labs, strict=True))
+        #: frames of ordinary movement per recording (the takes have none)
+        self.null_per = [len(x) if lab is None else int(np.sum(~np.isin(lab, self.labels)))
+                         for x, lab in zip(xs, labs, strict=True)]
+        self.null_frames = sum(self.null_per)
         labelled = any(lab is not None and np.isin(lab, self.labels).any() for lab in labs)
         self.takes = [] if labelled or takes is None else [
             (str(r.label), np.asarray(r.inputs, dtype=np.float64)) for r in takes
             if str(r.label) in self.labels]
+        self.costs: dict[str, dict[str, float]] = {}  # the spotter's (set once checked)
+        # who performed each unit (a recording's performer; each take apart): the recall
+        # lost on new performers is estimated by choosing on some groups, counting on others
+        if groups is not None and len(groups) != len(xs):
+            raise GesturemapError(f"groups: {len(groups)} for {len(xs)} rehearsal recordings; "
+                                  "give one per recording (its performer or session)")
+        self.groups = [("group", str(g)) for g in groups] if groups is not None else [
+            ("recording", id(self), k) for k in range(len(xs))]
+        self.groups += [("take", id(self), j) for j in range(len(self.takes))]
+        self.unit_minutes = np.array(self.null_per + [0] * len(self.takes)) / rate_hz / 60.0
 
     def spotter(self, thresholds: dict[str, float]) -> Spotter:
-        return Spotter(self.model, **{**self.settings, "thresholds": thresholds})
+        return Spotter(self.model, **{**self.settings, "thresholds": thresholds,
+                                      "costs": self.costs})
+
+    @property
+    def units(self) -> int:
+        """What the counts are kept apart by: each recording, then each take."""
+        return len(self.xs) + len(self.takes)
 
     def run(self, thresholds: dict[str, float]
             ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
-        """(C, 3) per class: false triggers, gestures recognised, gestures counted; and the
-        false triggers as (recording, event)."""
+        """(U, C, 3) per recording then take (:attr:`units`) and class: false triggers,
+        gestures recognised, gestures counted; and the false triggers as (recording,
+        event)."""
         sp = self.spotter(thresholds)
         idx = {lb: i for i, lb in enumerate(self.labels)}
-        counts = np.zeros((len(self.labels), 3), dtype=np.int64)
+        counts = np.zeros((self.units, len(self.labels), 3), dtype=np.int64)
         false = []
         tol = int(round(self.rate))
         for k, (x, lab) in enumerate(zip(self.xs, self.labs, strict=True)):
             events = sp.spot(x)
             if lab is None:
                 for ev in events:
-                    counts[idx[str(ev.label)], 0] += 1
+                    counts[k, idx[str(ev.label)], 0] += 1
                     false.append((k, ev))
                 continue
             truth = [(str(g), s, e) for g, s, e in ground_truth_events(lab, self.labels)]
             res = match_detections(truth, [(str(ev.label), ev.emitted) for ev in events], tol)
             for g, _, _ in truth:
-                counts[idx[g], 2] += 1
+                counts[k, idx[g], 2] += 1
             for g, _, _ in res.true_positives:
-                counts[idx[g], 1] += 1
+                counts[k, idx[g], 1] += 1
             fp = {(g, t) for g, t in res.false_positives}
             for ev in events:
                 if (str(ev.label), ev.emitted) in fp:
-                    counts[idx[str(ev.label)], 0] += 1
+                    counts[k, idx[str(ev.label)], 0] += 1
                     false.append((k, ev))
-        for label, x in self.takes:
-            counts[idx[label], 2] += 1
-            counts[idx[label], 1] += any(str(ev.label) == label
-                                         for ev in sp.spot(_take_frames(sp, x)))
+        for j, (label, x) in enumerate(self.takes):
+            u = len(self.xs) + j
+            counts[u, idx[label], 2] += 1
+            counts[u, idx[label], 1] += any(str(ev.label) == label
+                                            for ev in sp.spot(_take_frames(sp, x)))
         return counts, false
 
 
@@ -258,22 +318,55 @@ def _rates(counts: np.ndarray, null_minutes: float) -> tuple[np.ndarray, np.ndar
     return fa, rec
 
 
+def _least_miss(miss: np.ndarray, fa: np.ndarray, price: np.ndarray) -> np.ndarray:
+    """Per class (rows), the level minimising ``miss + price * fa`` (ties: the least strict)."""
+    g = fa.shape[1]
+    return np.argmin(miss + 1e-9 * np.arange(g)[None, :] + price[:, None] * fa, axis=1)
+
+
+def within_costs(fa: np.ndarray, budget: float, false_cost: np.ndarray) -> np.ndarray:
+    """(C,) whether each class's own false triggers, weighted by its cost, stay within the
+    budget (a class whose false trigger costs 10 may fire by mistake a tenth as often)."""
+    return false_cost * fa <= budget + 1e-12
+
+
 def choose(fa: np.ndarray, recall: np.ndarray, budget: float, false_cost: np.ndarray,
            miss_cost: np.ndarray) -> tuple[np.ndarray, bool]:
     """Per class (rows of the (C, G) curves, G ordered from least to most strict), the
-    strictness index meeting ``sum(false_cost * fa) <= budget`` at the least miss cost; and
-    whether the budget is met. Where recall is unknown (NaN), the least strict level that
-    the price allows."""
+    strictness index; and whether the budget is met.
+
+    The classes share one price of a false trigger, the smallest at which their false
+    triggers together stay within ``budget``, each class taking the level that misses
+    least (weighted by ``miss_cost``) at that price. A class whose false trigger costs more
+    (``false_cost`` > 1) pays that many times the price, and its own false triggers,
+    weighted by their cost, stay within the budget as well: it is pushed towards silence
+    while the other classes keep the choice they would have had without it (a costly
+    class's false triggers count against no one else's). Where recall is unknown (NaN),
+    the least strict level that the price allows."""
     g = fa.shape[1]
     miss = np.where(np.isfinite(recall), 1.0 - recall, 0.0) * miss_cost[:, None]
-    miss = miss + 1e-9 * np.arange(g)[None, :]  # ties: the least strict
-    pick = None
+    costly = false_cost > 1.0
+    pick, met = None, False
     for lam in _PRICES:
-        pick = np.argmin(miss + lam * false_cost[:, None] * fa, axis=1)
-        if float(np.sum(false_cost * fa[np.arange(len(fa)), pick])) <= budget + 1e-12:
-            return pick, True
-    # the budget cannot be met: each class at its fewest false triggers
-    return np.argmin(fa + 1e-9 * (g - np.arange(g))[None, :], axis=1), False
+        pick = _least_miss(miss, fa, np.full(len(fa), lam))
+        if float(np.sum(fa[np.arange(len(fa)), pick])) <= budget + 1e-12:
+            met = True
+            break
+    if not met:  # the budget cannot be met: each class at its fewest false triggers
+        pick = np.argmin(fa + 1e-9 * (g - np.arange(g))[None, :], axis=1)
+    for k in np.flatnonzero(costly):
+        # the costly class at its cost times the price, and no less strict than its own
+        # share of the budget needs (where no level meets it: its fewest false triggers)
+        # (the least strict level from which every stricter one stays within: a level where
+        # the rehearsal happened to fire less than at the next is not trusted)
+        over = np.flatnonzero(~within_costs(fa[k], budget, np.full(g, false_cost[k])))
+        least = 0 if not len(over) else int(over[-1]) + 1
+        if least >= g:
+            least = int(np.argmin(fa[k] + 1e-9 * (g - np.arange(g))))
+        priced = _least_miss(miss[k:k + 1], fa[k:k + 1], false_cost[k:k + 1] * lam)[0]
+        pick[k] = max(pick[k], least, int(priced) if met else 0)
+        met = met and bool(within_costs(fa[k, pick[k]], budget, false_cost[k]))
+    return pick, met
 
 
 def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float],
@@ -301,47 +394,127 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
     }
 
 
+def _lost(counts: np.ndarray, b: int, pick: np.ndarray) -> tuple[float, float]:
+    """(gestures recognised at the settings' level ``b`` but not at the per-class levels
+    ``pick``, gestures counted) from per-level counts (G, C, 3)."""
+    c = np.arange(counts.shape[1])
+    return (float(counts[b, :, 1].sum() - counts[pick, c, 1].sum()),
+            float(counts[b, :, 2].sum()))
+
+
+def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: int,
+                    choice: Any, splits: int = DROP_SPLITS) -> tuple[float, float]:
+    """How much more recall a threshold choice loses on performers it was not chosen on.
+
+    ``per`` (G, U, C, 3): counts per strictness level, unit and class; ``groups`` (U,) the
+    performer of each unit; ``minutes`` (U,) its ordinary movement; ``choice(fa, recall)``
+    the per-class levels for curves (C, G). Over random half-splits of the performers, the
+    levels are chosen on one half and the recall lost from level ``b`` is counted on the
+    other and on the half itself. Returns (the mean excess of the first over the second: the
+    optimism of a choice judged on its own performers; the standard deviation of the recall
+    lost on the other half: how much it varies from one set of performers to another), or
+    (0, NaN) with fewer than four performers or two with gestures."""
+    keys = sorted(set(groups), key=repr)
+    gi = np.array([keys.index(g) for g in groups])
+    with_gestures = {int(g) for g in gi[per[b, :, :, 2].sum(axis=-1) > 0]}
+    if len(keys) < 4 or len(with_gestures) < 2:
+        return 0.0, float("nan")
+    rng = np.random.default_rng(0)
+    excess, others = [], []
+    for _ in range(splits):
+        half = np.isin(gi, rng.permutation(len(keys))[:len(keys) // 2])
+        lost = np.zeros((2, 2))  # [own half, other half] x [lost, counted]
+        for own in (half, ~half):
+            fa, rec = _rates(per[:, own].sum(axis=1).transpose(1, 0, 2),
+                             float(minutes[own].sum()))
+            pick = choice(fa, rec)
+            lost[0] += _lost(per[:, own].sum(axis=1), b, pick)
+            lost[1] += _lost(per[:, ~own].sum(axis=1), b, pick)
+        if lost[0, 1] > 0 and lost[1, 1] > 0:
+            own_drop, other_drop = lost[:, 0] / lost[:, 1]
+            excess.append(other_drop - own_drop)
+            others.append(other_drop)
+    if not excess:
+        return 0.0, float("nan")
+    return float(np.mean(excess)), float(np.std(others))
+
+
 def _run_all(replays: list[_Replay], mult: np.ndarray
              ) -> tuple[np.ndarray, list[tuple[int, Event]]]:
     """Every replay at per-class multipliers (each on its own model's typical scores): the
-    summed counts, and the false triggers with their recording's index across replays."""
-    counts, false, base = 0, [], 0
+    counts (U, C, 3) of every replay's units, one after the other, and the false triggers
+    with their recording's index across replays."""
+    counts, false, base = [], [], 0
     for r in replays:
         c, f = r.run({lb: float(mult[i]) * r.typical[lb] for i, lb in enumerate(r.labels)})
-        counts = counts + c
+        counts.append(c)
         false += [(base + k, ev) for k, ev in f]
         base += len(r.xs)
-    return counts, false
+    return np.concatenate(counts), false
 
 
 def _settle(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
             minutes: float, budget: float, costs: dict[str, dict[str, float]],
             typical: dict[str, float]
-            ) -> tuple[list[tuple[int, Event]], np.ndarray, np.ndarray]:
+            ) -> tuple[list[tuple[int, Event]], np.ndarray]:
     """Replay at the chosen thresholds together (the curves had every class at one level:
     raising one class's threshold can let another fire where the first no longer does), and
-    while the budget is not met, raise the class with the most cost-weighted false triggers
-    one level and replay again. Updates ``fields`` (thresholds for ``typical``'s model,
-    multipliers, met); returns the last replay's false triggers, false alarms per minute and
-    recall per class."""
+    while the budget is not met (all false triggers together, and a costly class's own,
+    weighted by its cost), raise one class one level (a costly class over its share first,
+    else the class with the most cost-weighted false triggers) and replay again. Updates
+    ``fields`` (thresholds for ``typical``'s model, multipliers, met); returns the last
+    replay's false triggers and its counts (C, 3)."""
     labels = fields["labels"]
     pick = np.array([int(np.argmin(np.abs(grid - fields["multipliers"][lb]))) for lb in labels])
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     for _ in range(len(grid) * len(labels) + 1):  # at worst every class to the top
         counts, false = _run_all(replays, grid[pick])
-        fa, rec = _rates(counts, minutes)
-        weighted = fc * fa
-        fields["met"] = bool(weighted.sum() <= budget + 1e-12)
-        room = (weighted > 0) & (pick < len(grid) - 1)
+        fa, rec = _rates(counts.sum(axis=0), minutes)
+        capped = (fc > 1.0) & ~within_costs(fa, budget, fc)  # a costly class over its share
+        fields["met"] = bool(fa.sum() <= budget + 1e-12 and not capped.any())
+        room = (fa > 0) & (pick < len(grid) - 1)
         if fields["met"] or not room.any():
             break
-        pick[int(np.argmax(np.where(room, weighted, -1.0)))] += 1
+        worst = np.where(room & capped, fc * fa, -1.0) if (room & capped).any() else np.where(
+            room, fc * fa, -1.0)
+        pick[int(np.argmax(worst))] += 1
     fields["multipliers"] = {lb: float(grid[pick[i]]) for i, lb in enumerate(labels)}
     fields["thresholds"] = {lb: float(grid[pick[i]] * typical[lb])
                             for i, lb in enumerate(labels)}
     fields["predicted_false_alarms"] = {lb: float(fa[i]) for i, lb in enumerate(labels)}
     fields["predicted_recall"] = {lb: float(rec[i]) for i, lb in enumerate(labels)}
-    return false, fa, rec
+    return false, counts.sum(axis=0)
+
+
+def _costly(replays: list[_Replay], grid: np.ndarray, fields: dict[str, Any],
+            curves: np.ndarray, minutes: float, budget: float,
+            costs: dict[str, dict[str, float]], typical: dict[str, float]
+            ) -> tuple[list[tuple[int, Event]], np.ndarray]:
+    """The choice without the false-trigger costs (``fields``, settled) made costly where
+    costs say so: each costly class at least as strict as :func:`choose` puts it on the
+    ``curves`` (C, G, 3) (its cost times the price, its own share of the budget), the other
+    classes where they were; then replayed with the spotter's costs (a costly class holds
+    its runner-up back) and settled. Marking a class costly moves that class alone, unless
+    the budget needs more. Updates ``fields``; returns what :func:`_settle` does."""
+    labels = fields["labels"]
+    fa, rec = _rates(curves, minutes)
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
+    pick, _ = choose(fa, rec, budget, fc, mc)
+    mult = dict(fields["multipliers"])
+    costly = [lb for i, lb in enumerate(labels) if fc[i] > 1.0]
+    for lb in costly:
+        mult[lb] = max(mult[lb], float(grid[pick[labels.index(lb)]]))
+    # a costly class competes from the threshold it has without its cost: it holds its
+    # runner-up back only where, without the cost, it would have fired itself
+    without = {lb: fields["multipliers"][lb] for lb in costly}
+    for r in replays:  # the spotter decides by the costs too (each model on its own scale)
+        r.costs = {lb: {**c, COMPETES_FROM: without[lb] * r.typical[lb]} if lb in without
+                   else c for lb, c in costs.items()}
+    fields["multipliers"] = mult
+    fields["costs"] = {lb: {**c, COMPETES_FROM: without[lb] * typical[lb]} if lb in without
+                       else c for lb, c in costs.items()}
+    return _settle(replays, grid, fields, minutes, budget, costs, typical)
 
 
 def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
@@ -356,7 +529,7 @@ def _why(model: Any, x: np.ndarray, ev: Event) -> str | None:
 def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any] | None = None,
           *, labels: Sequence[Any] | None = None, takes: Any = None, rate_hz: float = 50.0,
           spotting: dict[str, Any] | None = None, grid: Sequence[float] = DEFAULT_GRID,
-          explain: bool = True) -> Audit:
+          explain: bool = True, groups: Sequence[Any] | None = None) -> Audit:
     """Replay a rehearsal through ``model``'s spotter, and choose per-class thresholds.
 
     Parameters
@@ -364,8 +537,8 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     model : a fitted :class:`~gesturemap.HHMM` or :class:`~gesturemap.GMM` that spots.
     rehearsal : a (T, D) recording of ordinary movement, or a list of them, in the model's
         input space (a project's features).
-    budget : false triggers per minute of ordinary movement allowed, all classes together
-        (each weighted by its false-trigger cost).
+    budget : false triggers per minute of ordinary movement allowed, all classes together;
+        a class whose false trigger costs ``c`` > 1 gets ``budget / c`` of its own.
     costs : ``{label: cost of a false trigger}`` or ``{label: {"false": c, "miss": c}}``
         (:func:`~gesturemap.models.spotting.costs.check_costs`; 1.0 where not given).
     labels : one (T,) label array per rehearsal recording (a run-through with its gestures
@@ -378,6 +551,9 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
         keyword arguments); ``thresholds`` and ``costs`` among them are replaced.
     grid : strictness levels tried, as multiples of each class's typical score.
     explain : give each false trigger found its "why?".
+    groups : who performed each rehearsal recording (a name or number per recording): the
+        recall the thresholds lose on new performers (``recall_drop``) is estimated by
+        choosing on some performers and counting on the others. None: each recording apart.
 
     Returns
     -------
@@ -385,11 +561,11 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     """
     settings = _settings(spotting)
     xs, labs = _recordings(rehearsal, labels)
-    replay = _Replay(model, settings, xs, labs, takes, float(rate_hz))
+    replay = _Replay(model, settings, xs, labs, takes, float(rate_hz), groups)
     return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain)
 
 
-def cross_fitted_audit(parts: Sequence[tuple[Any, Any, Any]], model: Any, budget: float = 0.1,
+def cross_fitted_audit(parts: Sequence[tuple[Any, ...]], model: Any, budget: float = 0.1,
                        costs: dict[str, Any] | None = None, *, rate_hz: float = 50.0,
                        spotting: dict[str, Any] | None = None,
                        grid: Sequence[float] = DEFAULT_GRID, explain: bool = False) -> Audit:
@@ -397,12 +573,15 @@ def cross_fitted_audit(parts: Sequence[tuple[Any, Any, Any]], model: Any, budget
     of the performers' recordings through a model trained on the other parts (what a model
     does on movement it has not seen); the false triggers and gestures of every part are
     counted together, and the thresholds are given for ``model`` (trained on every part) as
-    the same multiples of its classes' typical scores."""
+    the same multiples of its classes' typical scores. A part may name each recording's
+    performer too, ``(part_model, rehearsal, labels, groups)`` (as :func:`audit`'s
+    ``groups``)."""
     settings = _settings(spotting)
     replays = []
-    for part_model, rehearsal, labels in parts:
+    for part in parts:
+        part_model, rehearsal, labels, groups = (*part, None)[:4]
         xs, labs = _recordings(rehearsal, labels)
-        replays.append(_Replay(part_model, settings, xs, labs, None, float(rate_hz)))
+        replays.append(_Replay(part_model, settings, xs, labs, None, float(rate_hz), groups))
     if not replays:
         raise GesturemapError("cross_fitted_audit: no part to replay")
     sp = Spotter(model, **settings)
@@ -432,11 +611,30 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     if grid_a[0] <= 0:
         raise GesturemapError(f"grid: {grid_a[0]}: strictness levels are multiples > 0 of "
                               "each class's typical score")
-    per = [_run_all(replays, np.full(len(labels), m))[0] for m in grid_a]
+    # first the choice without the false-trigger costs (the miss costs weigh it already):
+    # what every class gets when no false trigger costs more than another
+    plain = {lb: {"false": 1.0, "miss": c["miss"]} for lb, c in costs.items()}
+    per = np.stack([_run_all(replays, np.full(len(labels), m))[0] for m in grid_a])
     minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
-    fields = _choose_audit(labels, grid_a, typical, np.stack(per, axis=1), minutes, budget,
-                           costs, base)
-    false, _, _ = _settle(replays, grid_a, fields, minutes, budget, costs, typical)
+    curves = per.sum(axis=1).transpose(1, 0, 2)
+    fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain, base)
+    false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
+    fields["costs"] = costs
+    if any(c["false"] > 1.0 for c in costs.values()):
+        false, settled = _costly(replays, grid_a, fields, curves, minutes, budget, costs,
+                                 typical)
+    b = int(np.argmin(np.abs(grid_a - base)))
+    at_base = per[b].sum(axis=0)
+    lost, counted = at_base[:, 1].sum() - settled[:, 1].sum(), at_base[:, 2].sum()
+    fc = np.array([cost_of(costs, lb, "false") for lb in labels])
+    mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
+    excess, spread = _drop_on_others(
+        per, [g for r in replays for g in r.groups],
+        np.concatenate([r.unit_minutes for r in replays]), b,
+        lambda fa, rec: choose(fa, rec, budget, fc, mc)[0])
+    seen = lost / counted if counted else float("nan")
+    fields.update(recall_drop_seen=seen, recall_drop=seen + max(excess, 0.0),
+                  recall_drop_spread=spread)
     where = [(r, x) for r in replays for x in r.xs]
     fields["events"] = [
         FalseTrigger(k, ev, ev.emitted / where[k][0].rate,

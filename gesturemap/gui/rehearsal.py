@@ -100,8 +100,10 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.costs.setHorizontalHeaderLabels(["gesture", "false trigger costs", "miss costs"])
         self.costs.verticalHeader().setVisible(False)
         self.costs.setToolTip("What each mistake costs (1: an ordinary one; 10: ten times as "
-                              "bad). Stored in the project's spotting settings; the next "
-                              "audit follows them.")
+                              "bad). Stored in the project's spotting settings; the spotter "
+                              "follows them at once (a movement that looks most like a "
+                              "costly gesture fires nothing rather than another gesture) "
+                              "and the next audit chooses the thresholds by them.")
         self._cost_boxes: dict[str, tuple[QtWidgets.QDoubleSpinBox, QtWidgets.QDoubleSpinBox]] = {}
         self._costs_timer = QtCore.QTimer(self, singleShot=True, interval=COSTS_DELAY_MS)
         self._costs_timer.timeout.connect(self.costs_edited.emit)
@@ -241,11 +243,15 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.status.setText(
             f"{result['null_minutes']:.1f} min of ordinary movement replayed; budget "
             f"{result['budget']:g} false triggers/min. Nothing is written until you apply.")
+        drop, spread = result.get("recall_drop"), result.get("recall_drop_spread")
+        lost = "" if drop is None else (
+            f"; gestures lost on new performers: about {100 * drop:.0f}%"
+            + ("" if spread is None else f" (give or take {100 * spread:.0f}%)"))
         self.verdict.setText(
-            f"budget met: {total:.2f} false triggers/min at the proposed thresholds"
-            if result["met"] else
-            f"budget NOT met: {total:.2f} false triggers/min even at the strictest "
-            "thresholds tried (record more takes, or null takes of this movement)")
+            (f"budget met: {total:.2f} false triggers/min at the proposed thresholds"
+             if result["met"] else
+             f"budget NOT met: {total:.2f} false triggers/min even at the strictest "
+             "thresholds tried (record more takes, or null takes of this movement)") + lost)
         self.verdict.setStyleSheet("font-weight: bold; color: "
                                    + ("#68d391" if result["met"] else "#fc8181"))
         self.table.setRowCount(len(labels))

@@ -598,14 +598,17 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             else:
                 new[key] = value
         self.project.model = {**self.project.model, "spotting": new}
-        if "thresholds" in values and self.model is not None:
-            self._set_model(self.model)  # a spotter with the new thresholds, no retraining
+        if ("thresholds" in values or "costs" in values) and self.model is not None:
+            # a spotter with the new thresholds or costs (its decision follows them), no
+            # retraining
+            self._set_model(self.model)
         self._autosave()
 
     def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
         """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture
-        ``LABEL`` cost (stored in the spotting settings for the next rehearsal audit; 1 and
-        1 take the class's costs out)."""
+        ``LABEL`` cost (stored in the spotting settings: the spotter decides by them from the
+        next frame, the next rehearsal audit chooses thresholds by them; 1 and 1 take the
+        class's costs out)."""
         from ..models.spotting.costs import check_costs
 
         spotting = (self.project.model or {}).get("spotting")

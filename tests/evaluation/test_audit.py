@@ -35,8 +35,9 @@ def model(streams):
         make_dataset(streams, range(4), lambda a: a))
 
 
-def _held_out(model, streams, thresholds=None):
-    sp = gm.Spotter(model, **({} if thresholds is None else {"thresholds": thresholds}))
+def _held_out(model, streams, thresholds=None, costs=None):
+    sp = gm.Spotter(model, **({} if thresholds is None else {"thresholds": thresholds}),
+                    costs=costs)
     return spotting_metrics(evaluate_sessions(sp, streams, range(6, 8), lambda a: a, 50),
                             ["1", "2"])
 
@@ -81,8 +82,33 @@ def test_a_costly_class_is_pushed_towards_silence(model, streams):
     costed = gm.audit(model, rest, budget=20.0, takes=takes, costs={costly: 1000.0})
     assert costed.multipliers[costly] > plain.multipliers[costly]
     assert costed.predicted_false_alarms[costly] < plain.predicted_false_alarms[costly]
-    assert costed.costs[costly] == {"false": 1000.0, "miss": 1.0}
+    assert costed.costs[costly]["false"] == 1000.0 and costed.costs[costly]["miss"] == 1.0
     assert all(np.isfinite(costed.predicted_recall[lb]) for lb in costed.labels)  # the takes
+
+
+def test_a_costly_class_moves_alone_and_its_runner_up_does_not_fire_in_its_place(
+        model, streams):
+    # a budget the plain audit meets with "1" firing on the rests' excursions (up and back
+    # down); costly, "1" is raised and "2" (the way down) keeps its threshold
+    run = {"labels": streams.labels[4:6], "explain": False}
+    plain = gm.audit(model, streams.sessions[4:6], 10.0, **run)
+    costed = gm.audit(model, streams.sessions[4:6], 10.0, {"1": 10.0}, **run)
+    assert plain.predicted_false_alarms["1"] > 1.0
+    assert costed.multipliers["1"] > plain.multipliers["1"]
+    assert costed.multipliers["2"] == plain.multipliers["2"]
+    assert costed.met and costed.predicted_false_alarms["1"] * 10 <= 10.0
+    # "1" competes from the threshold it has without its cost
+    assert costed.costs["1"]["competes_from"] == pytest.approx(plain.thresholds["1"])
+    before = _held_out(model, streams, plain.thresholds)
+    after = _held_out(model, streams, costed.thresholds, costed.costs)
+    assert before["per_class"]["1"]["false_positives"] >= 3
+    assert after["per_class"]["1"]["false_positives"] == 0
+    assert after["per_class"]["2"]["f1"] == pytest.approx(before["per_class"]["2"]["f1"],
+                                                          abs=0.02)
+    # the same thresholds with a decision that ignores the costs: "2" fires in its place
+    ignored = _held_out(model, streams, costed.thresholds)
+    assert ignored["per_class"]["2"]["false_positives"] >= 3
+    assert ignored["per_class"]["2"]["f1"] < before["per_class"]["2"]["f1"] - 0.1
 
 
 def test_bad_costs_and_budgets_are_refused(model, streams):
@@ -148,12 +174,14 @@ def test_command_prints_the_table_and_writes_only_with_apply(streams, tmp_path, 
     assert rc == 0 and "stored the thresholds" in capsys.readouterr().out
     spotting = Project.load(folder).model["spotting"]
     assert set(spotting["thresholds"]) == {"1", "2"}
-    assert spotting["costs"] == {"1": {"false": 10.0, "miss": 1.0}}
     project = Project.load(folder)
     expected = gm.audit(project.trained, [streams.sessions[4], streams.sessions[5]],
                         budget=BUDGET, costs={"1": 10}, labels=streams.labels[4:6],
                         spotting={}, takes=project.dataset(), explain=False)
     assert spotting["thresholds"] == pytest.approx(expected.thresholds)
+    # the costs, with the level "1" competes from (its threshold without the cost)
+    assert spotting["costs"] == expected.costs
+    assert spotting["costs"]["1"]["false"] == 10.0 and "competes_from" in spotting["costs"]["1"]
 
 
 def test_command_refuses_a_bad_cost(streams, tmp_path, capsys):

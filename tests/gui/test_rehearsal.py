@@ -1,6 +1,7 @@
 """The Rehearsal tab (Qt offscreen, a real engine process, the audit in the window's worker
 process): the window's figures are ``gm.audit``'s on the same inputs, nothing is written
-before Apply, Apply and Ctrl+Z, and costs edited in the window steer the next audit."""
+before Apply, Apply and Ctrl+Z, and costs edited in the window steer the next audit (and
+the running spotter: tests/live/test_engine_costs.py)."""
 
 from __future__ import annotations
 
@@ -82,6 +83,8 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
         assert rows[lb][4].startswith(f"{expected.thresholds[lb]:.1f} ")
     assert ("met" in panel.verdict.text()) and (
         ("NOT" in panel.verdict.text()) == (not expected.met))
+    assert result["recall_drop"] == expected.recall_drop
+    assert f"new performers: about {100 * expected.recall_drop:.0f}%" in panel.verdict.text()
     assert panel.triggers.count() == max(len(expected.events), 1)
     # one curve per gesture, and one circle each at the proposed threshold
     assert len(panel.plot.getPlotItem().listDataItems()) == 2 * len(expected.labels)
@@ -119,7 +122,7 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
     panel.audit_button.click()
     qtbot.waitUntil(lambda: panel.result is not result and panel.result is not None,
                     timeout=120000)
-    assert panel.result["costs"] == stored
+    assert panel.result["costs"] == costed.costs  # with the level explosion competes from
     assert panel.result["thresholds"] == costed.thresholds
     assert panel.result["predicted_false_alarms"] == costed.predicted_false_alarms
     # undo the costs: back to none, and the boxes show it

@@ -1,6 +1,6 @@
 """``/gesturemap/costs LABEL FALSE MISS`` (a real engine over loopback UDP): the costs of a
-gesture's mistakes land in the project's spotting settings, saved, for the next rehearsal
-audit; bad ones are refused, and the window's ``set_spotting_values`` applies thresholds
+gesture's mistakes land in the project's spotting settings, saved, and in the running
+spotter's decision; bad ones are refused, and the window's ``set_spotting_values`` applies thresholds
 to the running spotter without retraining."""
 
 from __future__ import annotations
@@ -46,6 +46,9 @@ def test_costs_over_osc_are_stored_and_bad_ones_refused(tmp_path):
         wanted = {"explosion": {"false": 10.0, "miss": 1.0}}
         wait_for(lambda: project.model["spotting"].get("costs") == wanted)
         wait_for(lambda: Project.load(tmp_path / "p").model["spotting"].get("costs") == wanted)
+        # the running spotter decides by them at once (no retraining)
+        wait_for(lambda: getattr(getattr(engine.stream, "spotter", None), "costs", None)
+                 == wanted)
         tx.sendto(msg("/gesturemap/costs", "swell", 1, 0.25), target)  # an int is a number too
         wait_for(lambda: len(project.model["spotting"].get("costs", {})) == 2)
         assert project.model["spotting"]["costs"]["swell"] == {"false": 1.0, "miss": 0.25}

@@ -12,7 +12,9 @@ Two pure functions over arrays owned by a spotting stream, one call per frame:
   its threshold becomes the pending candidate (the highest score wins among classes: the
   likeliest explanation of the stream), and the
   candidate is emitted once its score has not improved for ``hold`` frames; a refractory
-  period then ignores every candidate.
+  period then ignores every candidate. A class with a costly false trigger competes from a
+  lower level than it fires from: when it is the likeliest but below its threshold, nothing
+  fires (its runner-up is held back).
 
 Nothing allocates, nothing raises: both run on the real-time path.
 """
@@ -148,7 +150,7 @@ def match_step(x, n_states, n_comp, weights, means, linv, lognorm, log_trans, lo
 
 
 @njit(**_JIT)
-def decide_step(t, score, score_start, thresholds, scale, min_length, max_length, hold,
+def decide_step(t, score, score_start, thresholds, compete, scale, min_length, max_length, hold,
                 refractory, pending, pending_f, event):
     """Turn this frame's match scores into at most one event.
 
@@ -156,43 +158,52 @@ def decide_step(t, score, score_start, thresholds, scale, min_length, max_length
     ----------
     t : frame index.
     score, score_start : (C,) the best match of each class ending at ``t`` and its start.
-    thresholds : (C,) a match counts when its score is at least this.
+    thresholds : (C,) a match fires when its score is at least this.
+    compete : (C,) a match competes (takes part in the decision) when its score is at least
+        this (<= ``thresholds``). A class whose match competes but is below its threshold,
+        and wins, fires nothing and holds its rivals back: the cost-weighted decision of a
+        class whose false trigger is costly (the movement looks most like it: firing the
+        runner-up would be a false trigger too, so nothing fires). Equal to ``thresholds``:
+        the likeliest match among those above their thresholds fires.
     scale : (C,) classes compete by ``score / scale``: 1 for log-likelihood ratios (the
         likeliest explanation of the stream wins), a class's own distance limit for DTW.
     min_length, max_length : (C,) a match counts when it spans at least / at most this many
         frames.
     hold : frames a candidate's score must stay unbeaten before it is emitted.
     refractory : frames after an event during which nothing new is taken.
-    pending : int64 (5,) state: [active, class, start, end, quiet_until]; pending_f :
-        float64 (2,) state: [score, rank].
+    pending : int64 (5,) state: [0 none / 1 a candidate / 2 a candidate that fires nothing,
+        class, start, end, quiet_until]; pending_f : float64 (2,) state: [score, rank].
     event : int64 (3,) out: [class, start, end] of an event emitted now.
 
     Returns
     -------
-    True when an event is emitted at ``t`` (its class, start and end in ``event``).
+    1 when an event is emitted at ``t`` (its class, start and end in ``event``); 2 when a
+    candidate that fires nothing has held (the stream then starts afresh, as after an
+    event); 0 otherwise.
     """
     if t >= pending[4]:
         for c in range(score.shape[0]):
             length = t - score_start[c] + 1
-            if score[c] < thresholds[c] or length < min_length[c] or length > max_length[c]:
+            if score[c] < compete[c] or length < min_length[c] or length > max_length[c]:
                 continue
             rank = score[c] / scale[c]
             if pending[0] == 0 or rank > pending_f[1]:
-                pending[0] = 1
+                pending[0] = 1 if score[c] >= thresholds[c] else 2
                 pending[1] = c
                 pending[2] = score_start[c]
                 pending[3] = t
                 pending_f[0] = score[c]
                 pending_f[1] = rank
-    if pending[0] == 1 and t - pending[3] >= hold:
+    if pending[0] != 0 and t - pending[3] >= hold:
+        code = pending[0]
         event[0] = pending[1]
         event[1] = pending[2]
         event[2] = pending[3]
         pending[0] = 0
         pending[4] = t + 1 + refractory
         pending_f[1] = NEG
-        return True
-    return False
+        return code
+    return 0
 
 
 @njit(**_JIT)
@@ -258,12 +269,13 @@ def drop_long(t, n_states, delta, start, max_length):
 SpotModel = namedtuple("SpotModel", (
     "n_states", "n_comp", "weights", "means", "linv", "lognorm", "log_trans", "log_prior",
     "null_w", "null_mean", "null_linv", "null_lognorm", "min_stay", "max_stay"))
-#: How a stream decides: per class (C,) its threshold, the scale classes compete by, the
+#: How a stream decides: per class (C,) its threshold, the score from which it competes
+#: (``compete``: below the threshold for a class with a costly false trigger), the scale classes compete by, the
 #: shortest and longest match (frames), each partial match's expected remainder (``to_go``
 #: (C, N)); the scalars ``hold``, ``refractory``, ``defer``, ``settle``, ``settle_ratio`` and
 #: ``bound`` (:func:`spot_step`).
 SpotSettings = namedtuple("SpotSettings", (
-    "thresholds", "scale", "min_length", "max_length", "hold", "refractory", "defer", "to_go",
+    "thresholds", "compete", "scale", "min_length", "max_length", "hold", "refractory", "defer", "to_go",
     "settle", "settle_ratio", "bound"))
 #: A stream's partial matches (C, N), updated: their scores, start frames and frames in the
 #: state, the same three as scratch (``new_*``), and the best match ending at the frame per
@@ -308,7 +320,7 @@ def spot_frame(x, t, model, settings, matches, decision):
     pending, pending_f = dc.pending, dc.pending_f
     hold = st.hold
     h = hold
-    if pending[0] == 1 and t - pending[3] >= hold:
+    if pending[0] != 0 and t - pending[3] >= hold:
         waited = t - pending[3] - hold
         if (st.defer > 0 and waited < st.defer
                 and rival_ahead(m.n_states, mt.delta, mt.start, st.to_go, pending, pending_f)):
@@ -316,17 +328,18 @@ def spot_frame(x, t, model, settings, matches, decision):
         if (st.settle > 0 and waited < st.settle
                 and dc.motion[0] > st.settle_ratio * dc.motion[1]):
             h = max(h, hold + st.settle)
-    fired = decide_step(t, mt.score, mt.score_start, st.thresholds, st.scale, st.min_length,
-                        st.max_length, h, st.refractory, pending, pending_f, dc.event)
-    if fired:
+    code = decide_step(t, mt.score, mt.score_start, st.thresholds, st.compete, st.scale,
+                       st.min_length, st.max_length, h, st.refractory, pending, pending_f,
+                       dc.event)
+    if code != 0:  # an event, or a costly class's candidate that fired nothing
         clear_matches(mt.delta)
-    return fired
+    return code == 1
 
 
 @njit(**_JIT)
 def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
-              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, thresholds, scale,
-              min_length, max_length, hold, refractory, defer, to_go, settle, settle_ratio,
+              null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay, thresholds, compete,
+              scale, min_length, max_length, hold, refractory, defer, to_go, settle, settle_ratio,
               bound, delta, start, stay, new_delta, new_start, new_stay, score, score_start,
               prev, motion, pending, pending_f, event):
     """:func:`spot_frame` called from Python once a frame: the fields of its four named tuples
@@ -339,7 +352,7 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
         x, t,
         SpotModel(n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                   null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay),
-        SpotSettings(thresholds, scale, min_length, max_length, hold, refractory, defer, to_go,
+        SpotSettings(thresholds, compete, scale, min_length, max_length, hold, refractory, defer, to_go,
                      settle, settle_ratio, bound),
         SpotMatches(delta, start, stay, new_delta, new_start, new_stay, score, score_start),
         SpotDecision(prev, motion, pending, pending_f, event))

@@ -188,6 +188,14 @@ class Spotter:
         ``context`` also sees that many frames before each event's start, one with a ``wait``
         that many after the spotter's emission (the event comes that much later): the ring
         holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
+    costs : optional error costs ``{label: cost of a false trigger}`` or ``{label: {"false":
+        c, "miss": c}}`` (:func:`~.costs.check_costs`; a rehearsal audit chooses
+        ``thresholds`` that follow them). HMMs: a class whose false trigger costs more than
+        1 competes from a lower score than its threshold (``"competes_from"`` in its costs,
+        as the rehearsal audit stores it: its threshold without the cost; else its
+        ``relative_threshold`` level): when its match is the likeliest there but below its
+        threshold, nothing fires (the movement looks most like that gesture; firing the
+        runner-up instead would be a false trigger too), rather than the runner-up.
     threshold, min_stays : the names of earlier releases for ``relative_threshold`` and the
         dict of ``min_stay``: still accepted (with a DeprecationWarning).
 
@@ -216,6 +224,7 @@ class Spotter:
                  null_model: str = DEFAULT_NULL_MODEL,
                  bound_matches: bool = DEFAULT_BOUND_MATCHES,
                  verifier: Any = None, verifier_frames: int | None = None,
+                 costs: dict | None = None,
                  threshold: float | None = None,
                  min_stays: dict[Any, float] | None = None) -> None:
         model._check_fitted()
@@ -274,6 +283,8 @@ class Spotter:
         self.thresholds_ = np.array([
             float(self.thresholds[lb]) if lb in self.thresholds else self.threshold * s
             for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
+        self.costs = self._checked_costs(costs)
+        self.compete_ = self._compete_levels()
         # classes compete by their summed log-likelihood ratio (the likeliest explanation of
         # the stream wins); DTW's by the distance relative to the class's limit
         self.scale_ = np.ones(len(self.labels))
@@ -285,7 +296,36 @@ class Spotter:
                 float(self.thresholds[lb]) if lb in self.thresholds
                 else self.threshold * self.model.threshold_ for lb in self.labels])
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
+            self.compete_ = self.thresholds_.copy()  # costs act through the limits only
         self._set_verifier(verifier, verifier_frames)
+
+    def _checked_costs(self, costs: Any) -> dict[str, dict[str, float]]:
+        """The error costs checked, each key a gesture label (as text)."""
+        from .costs import check_costs
+
+        checked = check_costs(costs)
+        self._per_class("costs", checked, "costs")  # every key a gesture label
+        return checked
+
+    def _compete_levels(self) -> np.ndarray:
+        """(C,) the score from which each class's match takes part in the decision: its
+        threshold, or for a class whose false trigger is costly (cost above 1) the lower
+        score its threshold was raised from (its costs' ``competes_from``, the threshold the
+        rehearsal audit chose for it without its cost; else its ``relative_threshold``
+        level). Between the two, its match fires nothing and holds back any less likely
+        rival: the decision that follows the costs (on a movement that looks most like the
+        costly gesture, firing the runner-up would add a false trigger of the runner-up to
+        the miss that holding the costly gesture back already risks; firing nothing adds
+        nothing)."""
+        from .costs import COMPETES_FROM, cost_of
+
+        level = self.threshold * self.typical_scores_
+        out = self.thresholds_.copy()
+        for i, lb in enumerate(self.labels):
+            if cost_of(self.costs, lb, "false") > 1.0:
+                given = self.costs.get(str(lb), {}).get(COMPETES_FROM)
+                out[i] = min(out[i], level[i] if given is None else float(given))
+        return out
 
     def _per_class(self, name: str, given: Any, what: str) -> dict[Any, Any]:
         """A per-class setting ``{label: what}`` with its keys as the gesture labels (a
@@ -589,7 +629,7 @@ class SpottingStream(VerifierQueue, StreamBase):
             b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
             sp._min_stay, sp._max_stay)
         settings = _k.SpotSettings(
-            sp.thresholds_, sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
+            sp.thresholds_, sp.compete_, sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
             sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
             bool(sp.bound_matches))
         matches = _k.SpotMatches(s["delta"], s["start"], s["stay"], s["new_delta"],
@@ -614,9 +654,9 @@ class SpottingStream(VerifierQueue, StreamBase):
         np.subtract(self._t + 1, start, out=start)
         np.maximum(start, self._inner_since, out=start)
         fired = _k.decide_step(self._t, s["score"], s["score_start"], sp.thresholds_,
-                               sp.scale_, sp.min_length_, sp.max_length_, self._hold,
-                               self._refr, s["pending"],
-                               s["pending_f"], s["event"])
+                               sp.compete_, sp.scale_, sp.min_length_, sp.max_length_,
+                               self._hold, self._refr, s["pending"], s["pending_f"],
+                               s["event"]) == 1
         if fired:
             self.inner.reset()
             self._inner_since = self._t + 1
@@ -692,9 +732,10 @@ RENAMED_HOW = {"threshold": " (the fraction of every class's typical score)",
                "min_stays": " (a dict: the classes' own)"}
 #: The settings that take one number for every class or a dict ``{label: number}``.
 PER_CLASS = ("min_stay",)
-#: Settings stored beside the spotter's own: what chose them (``costs``: the error costs the
-#: rehearsal audit chose the ``thresholds`` by), never given to :class:`Spotter`.
-STORED_ONLY = ("costs",)
+#: Settings stored beside the spotter's own, never given to :class:`Spotter` (none today: the
+#: error costs ``costs`` the rehearsal audit chose the ``thresholds`` by steer the spotter's
+#: decision too).
+STORED_ONLY: tuple[str, ...] = ()
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default

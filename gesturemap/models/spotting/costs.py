@@ -5,7 +5,11 @@ mistake costs ten times an ordinary false trigger) or ``{"swell": {"miss": 0.2}}
 *swell* is cheap). :func:`check_costs` reads either form into one shape,
 ``{label: {"false": cost, "miss": cost}}`` (1.0 where not given), as a project's spotting
 settings store it (``spotting: {"thresholds": {...}, "costs": {...}}``). The rehearsal
-audit (:func:`gesturemap.audit`) chooses the per-class thresholds that follow them.
+audit (:func:`gesturemap.audit`) chooses the per-class thresholds that follow them, and the
+spotter decides by them: a class whose false trigger is costly competes from a lower score
+than it fires from (``"competes_from"``, which the audit stores beside the costs: the
+threshold the class would have without its cost), so that a movement that looks most like
+it but not enough to fire it fires nothing rather than its runner-up.
 """
 
 from __future__ import annotations
@@ -15,10 +19,14 @@ from typing import Any
 
 from ..base import bad_param
 
-__all__ = ["COST_KINDS", "check_costs", "cost_of"]
+__all__ = ["COMPETES_FROM", "COST_KINDS", "check_costs", "cost_of"]
 
 #: The two mistakes a class can cost: a false trigger, a missed gesture.
 COST_KINDS = ("false", "miss")
+#: Beside them, optionally: the score from which a class whose false trigger is costly takes
+#: part in the spotter's decision (the threshold it would have with a false-trigger cost of
+#: 1, as the rehearsal audit stores it; where not given, its ``relative_threshold`` level).
+COMPETES_FROM = "competes_from"
 
 
 def _cost(where: str, value: Any) -> float:
@@ -35,7 +43,8 @@ def check_costs(costs: Any) -> dict[str, dict[str, float]]:
     Parameters
     ----------
     costs : None, or a dict ``{label: cost}`` (the cost of a false trigger of that class) or
-        ``{label: {"false": cost, "miss": cost}}`` (either key may be left out: 1.0).
+        ``{label: {"false": cost, "miss": cost}}`` (either key may be left out: 1.0), with
+        optionally ``"competes_from": score`` (:data:`COMPETES_FROM`).
 
     Returns
     -------
@@ -50,12 +59,16 @@ def check_costs(costs: Any) -> dict[str, dict[str, float]]:
     out = {}
     for label, value in costs.items():
         if isinstance(value, dict):
-            wrong = sorted(set(map(str, value)) - set(COST_KINDS))
+            wrong = sorted(set(map(str, value)) - {*COST_KINDS, COMPETES_FROM})
             if wrong:
                 raise bad_param(f"costs[{label!r}] key", wrong[0], 'one of "false" (a false '
-                                'trigger) and "miss" (a missed gesture)')
+                                'trigger), "miss" (a missed gesture) and "competes_from" (the '
+                                'score from which a costly class takes part in the decision)')
             out[str(label)] = {k: _cost(f"costs[{label!r}][{k!r}]", value.get(k, 1.0))
                                for k in COST_KINDS}
+            if COMPETES_FROM in value:
+                out[str(label)][COMPETES_FROM] = _cost(f"costs[{label!r}][{COMPETES_FROM!r}]",
+                                                       value[COMPETES_FROM])
         else:
             out[str(label)] = {"false": _cost(f"costs[{label!r}]", value), "miss": 1.0}
     return out
