@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
@@ -121,11 +122,40 @@ def float_msg(address: str, *values: float) -> bytes:
     return b.build().dgram
 
 
+#: Where the ports handed out by :func:`free_port` start, and how many each test worker has.
+#: Below Linux's ephemeral range (32768 and up), which is where a socket sending without a
+#: port of its own is given one: a free port taken from that range could be handed to another
+#: test's sending socket before the server under test binds it (a flaky "never listened").
+PORT_BASE, PORT_BLOCK = 20000, 1500
+
+
+def _port_block() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    start = PORT_BASE + (int(worker) if worker.isdigit() else 0) * PORT_BLOCK
+    return range(start, start + PORT_BLOCK)
+
+
+_handed: list[int] = []
+
+
 def free_port() -> int:
-    """A loopback UDP port free right now, for a run's --osc-in."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback UDP port free now, for a server a test starts (a run's --osc-in, say), that
+    neither another test's sending socket nor the other worker will take before it binds it:
+    from this worker's own block below the ephemeral range, in turn, each tried first. The
+    turn starts at a place of this process's own, in case two test runs share the machine."""
+    block = _port_block()
+    if not _handed:
+        _handed.append(block.start + (os.getpid() * 7919) % len(block))
+    for _ in range(len(block)):
+        port = _handed[0]
+        _handed[0] = block.start + (port + 1 - block.start) % len(block)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free UDP port in {block.start}-{block.stop - 1}")
 
 
 def logged_run(folder: Path, logdir: Path) -> tuple[subprocess.Popen, int]:

@@ -5,19 +5,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import time
 
 import pytest
 
-from .stage_helpers import start_run, stop_run, two_level_project
-
-
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .stage_helpers import free_port, start_run, stop_run, two_level_project
 
 
 def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
@@ -27,7 +20,7 @@ def test_pd_patch_talks_to_gesturemap_run(repo_dir, tmp_path):
             "Pure Data is missing: apt-get install puredata-core (.ci/run does)", pytrace=False
         )
     folder = two_level_project(tmp_path / "p")
-    port_in, port_out = _free_udp_port(), _free_udp_port()
+    port_in, port_out = free_port(), free_port()
     patch = (repo_dir / "examples" / "gesturemap.pd").read_text()
     assert "connect 127.0.0.1 6448" in patch and "netreceive -u -b 12000" in patch
     mine = tmp_path / "gesturemap.pd"  # the same patch on free ports

@@ -26,7 +26,6 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -36,6 +35,7 @@ from pathlib import Path
 import pytest
 
 from gesturemap.cli import build_parser
+from tests.stage_helpers import free_port
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 README = REPO_DIR / "README.md"
@@ -91,10 +91,6 @@ def _env() -> dict[str, str]:
     return env
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_readme_has_blocks_of_both_kinds_to_run():
@@ -117,9 +113,9 @@ def test_every_gesturemap_line_parses(args):
 def _run_and_stop(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """`gesturemap run ...` until it listens, then Ctrl-C."""
     if "--osc-in" not in args:
-        args = [*args, "--osc-in", f"127.0.0.1:{_free_port()}"]
+        args = [*args, "--osc-in", f"127.0.0.1:{free_port()}"]
     if "--osc-out" not in args:
-        args = [*args, "--osc-out", f"127.0.0.1:{_free_port()}"]
+        args = [*args, "--osc-out", f"127.0.0.1:{free_port()}"]
     proc = subprocess.Popen([sys.executable, "-m", "gesturemap", *args], cwd=cwd, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

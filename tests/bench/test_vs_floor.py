@@ -10,13 +10,13 @@ import json
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 
 from gesturemap.bench import latency as bench_latency
 from tests.paths import REPO_DIR
+from tests.stage_helpers import free_port
 
 ROOT = REPO_DIR
 
@@ -46,10 +46,6 @@ EXTERNAL = textwrap.dedent("""
 """)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _bench(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess:
@@ -61,7 +57,7 @@ def _bench(args: list[str], timeout: float = 240) -> subprocess.CompletedProcess
 
 def test_vs_floor_from_the_command_line_with_an_external_server(tmp_path):
     out = tmp_path / "vs_floor.json"
-    ext_port, rx_port = _free_port(), _free_port()
+    ext_port, rx_port = free_port(), free_port()
     ext = subprocess.Popen([sys.executable, "-c", EXTERNAL, str(ext_port), str(rx_port)],
                            stdout=subprocess.PIPE, text=True)
     try:
@@ -106,11 +102,11 @@ def test_vs_floor_from_the_command_line_with_an_external_server(tmp_path):
 
 
 def test_an_external_server_needs_a_receive_port_and_must_answer(reference_dir):
-    port = _free_port()
+    port = free_port()
     run = _bench(["--reference", str(reference_dir), "--external", f"wek={port}"], 60)
     assert run.returncode == 2 and "--receive-port" in run.stderr, run.stderr
     # nothing listens on ``port``: told so within seconds, before any server starts
-    rx_port = _free_port()
+    rx_port = free_port()
     run = _bench(["--reference", str(reference_dir), "--external", f"wek={port}",
                   "--receive-port", str(rx_port)], 60)
     assert run.returncode == 2, run.stderr

@@ -7,8 +7,6 @@ the test waits for the project to hold it and for every view to show it.
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -17,6 +15,7 @@ from gesturemap.features import Pipeline, Select
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.project import Project
 from gesturemap.project.default import default_project
+from tests.stage_helpers import free_port
 
 from .windows import open_window
 
@@ -96,9 +95,7 @@ def test_the_windows_controls(qtbot, tmp_path):
     qtbot.waitUntil(lambda: len(window.plot.curves) == 4, timeout=2000)
 
     # the sensor: an OSC sensor stops the mouse pad; back to the mouse, the pad feeds again
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     panel = window.sensor_panel
     window.tabs.setCurrentWidget(panel)
     panel.transport.setCurrentText("osc")

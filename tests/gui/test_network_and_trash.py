@@ -11,6 +11,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
+from tests.stage_helpers import free_port
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -59,15 +60,11 @@ def test_the_sensor_panel_asks_before_opening_the_network(qtbot, tmp_path):
     assert window.asked == ["0.0.0.0"] and _sensor(window).host == "127.0.0.1"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
 def test_delete_all_examples_over_osc_is_undone_in_the_window(qtbot, tmp_path, mode):
-    port = _free_port()
+    port = free_port()
     project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port})
     rng = np.random.default_rng(2)
     for i in range(3):
@@ -139,7 +136,7 @@ def _listening_window(qtbot, project: Project, folder) -> MainWindow:
 
 
 def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot, tmp_path):
-    port = _free_port()
+    port = free_port()
     specs = [{"target": n, "type": "regressor", "kind": "linear"} for n in "ab"]
     project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port},
                       output_names=["a", "b"],
@@ -174,7 +171,7 @@ def test_a_per_output_deletion_over_osc_is_undone_and_redone_in_the_window(qtbot
 def test_a_correction_refused_over_osc_is_said_in_the_window(qtbot, tmp_path):
     """The window did not send it, so it waited for nothing: the refusal used to be in the log
     only."""
-    port = _free_port()
+    port = free_port()
     project = Project(sensor={"transport": "osc", "host": "127.0.0.1", "port": port},
                       model={"kind": "hhmm", "params": {"states": 10}})
     folder = tmp_path / "p"

@@ -8,8 +8,6 @@ person did reached the engine and the project.
 
 from __future__ import annotations
 
-import socket
-
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
@@ -27,6 +25,7 @@ from gesturemap.gui.targets import TargetsPanel
 from gesturemap.project import Project
 from gesturemap.project.default import default_project
 from gesturemap.sources.base import Frame
+from tests.stage_helpers import free_port
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -345,12 +344,6 @@ def test_per_class_overrides_reach_the_trained_model(qtbot, engine):
 
 
 # -- sensor settings ---------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_the_sensor_panel_opens_an_osc_source_on_the_port_and_address_given(qtbot, engine):
     panel = SensorPanel(lambda settings: engine.command("set_sensor", settings))
     qtbot.addWidget(panel)

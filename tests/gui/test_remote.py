@@ -27,6 +27,7 @@ from gesturemap.gui.remote import EngineProcess
 from gesturemap.gui.session import TakeRef
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
+from tests.stage_helpers import free_port
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -45,10 +46,6 @@ def _udp_rx():
     return rx
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _udp_bound(port: int) -> bool:
@@ -85,7 +82,7 @@ def trained(tmp_path, workload):
     rx = _udp_rx()
     project = Project.load(folder)
     project.outputs = {"host": "127.0.0.1", "port": rx.getsockname()[1]}
-    project.sensor = {"transport": "osc", "profile": "wekinator", "port": _free_port()}
+    project.sensor = {"transport": "osc", "profile": "wekinator", "port": free_port()}
     project.save(folder)
     yield folder, rx
     rx.close()
@@ -197,7 +194,7 @@ def _alive(pid: int) -> bool:
 
 def test_killing_the_window_keeps_every_completed_take(tmp_path):
     folder = tmp_path / "proj"
-    port = _free_port()
+    port = free_port()
     # an OSC sensor (Wekinator's /wek/inputs): the mouse pad stays quiet
     Project("kill", model="hhmm", classes=["wave", "tap"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
@@ -254,7 +251,7 @@ def test_the_picked_class_is_current_before_the_sensor_opens(tmp_path):
     shows picked: it is current before the sensor's port opens, not after the window's own
     set_label crossed the pipe (no set_label is sent here at all)."""
     folder = tmp_path / "proj"
-    port = _free_port()
+    port = free_port()
     Project("first", model="hhmm", classes=["wave", "tap"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
     engine = EngineProcess(Project.load(folder), project_dir=folder, trainer="thread",
@@ -354,7 +351,7 @@ def test_a_dead_engine_process_is_restarted_with_every_take(qtbot, tmp_path):
     from gesturemap.gui.window import MainWindow
 
     folder = tmp_path / "proj"
-    port = _free_port()
+    port = free_port()
     Project("restart", model="hhmm", classes=["wave"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
     window = MainWindow(Project.load(folder), folder, trainer="thread")

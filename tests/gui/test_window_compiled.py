@@ -19,6 +19,7 @@ import gesturemap as gm
 from gesturemap.gui.session import WindowEngine
 from gesturemap.log import read_log
 from gesturemap.project import Project
+from tests.stage_helpers import free_port
 
 from ..live.test_engine_compiled import _msg, _refused, _script
 from ..live.test_engine_lean import _received, _same, _same_logs, _wait_frame
@@ -43,10 +44,6 @@ def folder(dataset, tmp_path_factory):
     return path
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _until(condition, timeout=60.0):
@@ -59,7 +56,7 @@ def _until(condition, timeout=60.0):
 
 
 def _osc(address=None, profile="wekinator"):
-    settings = {"transport": "osc", "profile": profile, "port": _free_port()}
+    settings = {"transport": "osc", "profile": profile, "port": free_port()}
     if address:
         settings["address"] = address
     return settings
