@@ -73,7 +73,6 @@ def main_audit(args: argparse.Namespace) -> int:
     """Run ``gesturemap audit``; returns the exit code."""
     from ..evaluation.audit import audit, plot_audit
     from ..evaluation.rehearsal import rehearsal_frames
-    from ..models.spotting.core import spotter_settings
     from ..project import Project
     from ..utils.storage import atomic_write_text, outside
 
@@ -81,7 +80,7 @@ def main_audit(args: argparse.Namespace) -> int:
     outside([args.plot, args.json], [args.dir, *args.rehearsal], "audit")
     project = Project.load(args.dir)
     recordings, labels, _, _, rate = rehearsal_frames(args.rehearsal, project)
-    spotting = spotter_settings(project.model["spotting"])
+    spotting = project.model["spotting"]
     result = audit(project.trained, recordings, args.budget, costs, labels=labels,
                    takes=project.dataset(), rate_hz=rate, spotting=spotting)
     print(result.table())

@@ -179,8 +179,8 @@ class Audit:
                     + ("" if self.met else " NOT met: even the strictest thresholds tried "
                        "fire more often (record more takes, or null takes of this movement)"))
         if np.isfinite(self.recall_drop):
-            rows.append(f"gestures lost to the proposed thresholds: {_pct(self.recall_drop).strip()}"
-                        " expected on new performers"
+            rows.append("gestures lost to the proposed thresholds: "
+                        f"{_pct(self.recall_drop).strip()} expected on new performers"
                         + (f" (give or take {_pct(self.recall_drop_spread).strip()})"
                            if np.isfinite(self.recall_drop_spread) else ""))
         return "\n".join(rows)

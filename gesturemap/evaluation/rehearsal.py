@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spotting.core import NULL, spotter_settings
+from ..models.spotting.core import NULL
 from ..models.spotting.verifier import SpotVerifier, VerifierUnavailable, default_contexts
 from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
@@ -189,7 +189,7 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
         kind, params = project.model.get("kind"), effective_params(project.model)
     if kind not in MODEL_REGISTRY:
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
-    spotting = {k: v for k, v in spotter_settings(project.model["spotting"]).items()
+    spotting = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
     settings = {"kind": kind, "params": params, "spotting": spotting}
     try:

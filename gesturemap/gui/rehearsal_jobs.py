@@ -56,7 +56,6 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
     try:
         from ..evaluation.audit import audit
         from ..evaluation.rehearsal import recorded_rehearsal, rehearsal_frames
-        from ..models.spotting.core import spotter_settings
 
         project = _saved_project(data["folder"], data["basis"])
         spotting = data["spotting"]
@@ -71,7 +70,7 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
                                                           data["times"])
         result = audit(project.trained, recordings, float(data["budget"]),
                        spotting.get("costs"), labels=labels, takes=project.dataset(),
-                       rate_hz=rate, spotting=spotter_settings(spotting))
+                       rate_hz=rate, spotting=spotting)
         return {**result.to_dict(), "rate_hz": rate, "tag": tag}
     except Exception as exc:  # shown in the panel, never raised into the window
         return {"error": f"{type(exc).__name__}: {exc}" if not _ours(exc) else str(exc),

@@ -1,8 +1,9 @@
-"""``gesturemap bench --latency --vs-floor``, short: one round of 1.5 s per server and
-load (the first second of each warms it up), through the command line, on real loopback sockets and real ``gesturemap run`` processes,
-with one external OSC server (a second python-osc echo in a process of its own, as Wekinator
-would be; docs/performance.md) timed in the same rounds. Only the shape and sanity of the figures are
-checked here; the figures belong in docs/performance.md."""
+"""``gesturemap bench --latency --vs-floor``, short: one round of 1.5 s per server and load
+(the first second of each warms it up), through the command line, on real loopback sockets and
+real ``gesturemap run`` processes, with one external OSC server (a second python-osc echo in a
+process of its own, as Wekinator would be; docs/performance.md) timed in the same rounds. Only
+the shape and sanity of the figures are checked here; the figures belong in
+docs/performance.md."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ def test_vs_floor_from_the_command_line_with_an_external_server(tmp_path):
                            stdout=subprocess.PIPE, text=True)
     try:
         assert ext.stdout.readline().strip() == "ready"
-        run = _bench(["--rounds", "1", "--seconds", "1.5", "--external", f"echo2={ext_port}", "--receive-port", str(rx_port),
+        run = _bench(["--rounds", "1", "--seconds", "1.5", "--external", f"echo2={ext_port}",
+                      "--receive-port", str(rx_port),
                       "--warmup", "0.5", "--json", str(out)])
     finally:
         ext.send_signal(signal.SIGTERM)

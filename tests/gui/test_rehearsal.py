@@ -11,7 +11,6 @@ from PySide6 import QtCore
 
 from gesturemap.evaluation.audit import audit
 from gesturemap.evaluation.rehearsal import rehearsal_frames
-from gesturemap.models.spotting.core import spotter_settings
 from gesturemap.project import Project
 from gesturemap.project.lock import LOCK_FILE
 from gesturemap.utils.storage import save_npz
@@ -38,7 +37,7 @@ def _expected(folder, path, costs=None):
     recordings, labels, _, _, rate = rehearsal_frames([str(path)], project)
     return audit(project.trained, recordings, BUDGET, costs, labels=labels,
                  takes=project.dataset(), rate_hz=rate,
-                 spotting=spotter_settings(project.model["spotting"]))
+                 spotting=project.model["spotting"])
 
 
 def _files(folder):
@@ -173,7 +172,7 @@ def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, t
     recordings, labels, rate = recorded_rehearsal(saved, frames, times)
     expected = audit(saved.trained, recordings, BUDGET, None, labels=labels,
                      takes=saved.dataset(), rate_hz=rate,
-                     spotting=spotter_settings(saved.model["spotting"]))
+                     spotting=saved.model["spotting"])
     assert panel.result["null_minutes"] == expected.null_minutes
     assert expected.null_minutes == pytest.approx(len(x) / 50 / 60)
     assert panel.result["thresholds"] == expected.thresholds

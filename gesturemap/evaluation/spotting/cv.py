@@ -567,9 +567,9 @@ def _checked(model: str, params: dict[str, Any], settings: dict[str, Any]
     state of 8 Gaussians unless ``params`` says otherwise): a wrong name fails before any
     training."""
     from ...models import MODEL_REGISTRY
-    from ...models.spotting.core import check_settings, spotter_settings
+    from ...models.spotting.core import check_settings
 
-    settings = spotter_settings(check_settings(settings))
+    settings = check_settings(settings)
     if model not in MODEL_REGISTRY:
         raise GesturemapError(f"--model {model!r}: expected one of {sorted(MODEL_REGISTRY)}")
     params = dict(params)
@@ -669,12 +669,11 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     trained: fewer than two groups, more ``folds`` than groups, a fold's model without takes to
     train on, too few detections, a gesture never detected (``cv_["folds"]``: the folds used)."""
     from ...models.spotting.core import check_settings
-    from ...models.spotting.core import spotter_settings as spotter_kwargs
 
     make_model, settings = spotting_model(model, "fit_verifier")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
-    settings = spotter_kwargs(check_settings(settings))
+    settings = check_settings(settings)
     contexts, waits = length_grid(context, "context"), length_grid(wait, "wait")
     st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     classes = [str(g) for g in st.gestures]

@@ -188,12 +188,11 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     groups, more ``folds`` than groups, a fold's model that cannot be trained, a gesture
     without a labelled run."""
     from ...models.spotting.core import check_settings
-    from ...models.spotting.core import spotter_settings as spotter_kwargs
 
     make_model, settings = spotting_model(model, "fit_relabeler")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
-    settings = spotter_kwargs(check_settings(settings))
+    settings = check_settings(settings)
     st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     contexts = length_grid([_frames(s, rate_hz) for s in CONTEXTS_S] if context is None
                            else context, "context")

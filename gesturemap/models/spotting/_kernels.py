@@ -270,13 +270,13 @@ SpotModel = namedtuple("SpotModel", (
     "n_states", "n_comp", "weights", "means", "linv", "lognorm", "log_trans", "log_prior",
     "null_w", "null_mean", "null_linv", "null_lognorm", "min_stay", "max_stay"))
 #: How a stream decides: per class (C,) its threshold, the score from which it competes
-#: (``compete``: below the threshold for a class with a costly false trigger), the scale classes compete by, the
-#: shortest and longest match (frames), each partial match's expected remainder (``to_go``
-#: (C, N)); the scalars ``hold``, ``refractory``, ``defer``, ``settle``, ``settle_ratio`` and
-#: ``bound`` (:func:`spot_step`).
+#: (``compete``: below the threshold for a class with a costly false trigger), the scale
+#: classes compete by, the shortest and longest match (frames), each partial match's expected
+#: remainder (``to_go`` (C, N)); the scalars ``hold``, ``refractory``, ``defer``, ``settle``,
+#: ``settle_ratio`` and ``bound`` (:func:`spot_step`).
 SpotSettings = namedtuple("SpotSettings", (
-    "thresholds", "compete", "scale", "min_length", "max_length", "hold", "refractory", "defer", "to_go",
-    "settle", "settle_ratio", "bound"))
+    "thresholds", "compete", "scale", "min_length", "max_length", "hold", "refractory",
+    "defer", "to_go", "settle", "settle_ratio", "bound"))
 #: A stream's partial matches (C, N), updated: their scores, start frames and frames in the
 #: state, the same three as scratch (``new_*``), and the best match ending at the frame per
 #: class (``score``, ``score_start`` (C,)).
@@ -352,8 +352,8 @@ def spot_step(x, t, n_states, n_comp, weights, means, linv, lognorm, log_trans, 
         x, t,
         SpotModel(n_states, n_comp, weights, means, linv, lognorm, log_trans, log_prior,
                   null_w, null_mean, null_linv, null_lognorm, min_stay, max_stay),
-        SpotSettings(thresholds, compete, scale, min_length, max_length, hold, refractory, defer, to_go,
-                     settle, settle_ratio, bound),
+        SpotSettings(thresholds, compete, scale, min_length, max_length, hold, refractory,
+                     defer, to_go, settle, settle_ratio, bound),
         SpotMatches(delta, start, stay, new_delta, new_start, new_stay, score, score_start),
         SpotDecision(prev, motion, pending, pending_f, event))
 

@@ -618,8 +618,9 @@ class SpottingStream(VerifierQueue, StreamBase):
 
     def _kernel_args(self) -> tuple[Any, ...]:
         """The four named tuples :func:`~._kernels.spot_run` takes after the frames and the
-        first one's index, by job: the model's arrays, the decision settings, this stream's partial matches
-        and its decision state (the state arrays themselves: ``self._s`` stays valid)."""
+        first one's index, by job: the model's arrays, the decision settings, this stream's
+        partial matches and its decision state (the state arrays themselves: ``self._s``
+        stays valid)."""
         sp, s = self.spotter, self._s
         if sp.mode != "hmm":
             return ()
@@ -629,8 +630,8 @@ class SpottingStream(VerifierQueue, StreamBase):
             b["log_trans"], b["log_prior"], nl["w"], nl["mean"], nl["linv"], nl["lognorm"],
             sp._min_stay, sp._max_stay)
         settings = _k.SpotSettings(
-            sp.thresholds_, sp.compete_, sp.scale_, sp.min_length_, sp.max_length_, self._hold, self._refr,
-            sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
+            sp.thresholds_, sp.compete_, sp.scale_, sp.min_length_, sp.max_length_, self._hold,
+            self._refr, sp.defer_frames, sp._to_go, sp.settle_frames, float(sp.settle_ratio),
             bool(sp.bound_matches))
         matches = _k.SpotMatches(s["delta"], s["start"], s["stay"], s["new_delta"],
                                  s["new_start"], s["new_stay"], s["score"], s["score_start"])
@@ -732,10 +733,6 @@ RENAMED_HOW = {"threshold": " (the fraction of every class's typical score)",
                "min_stays": " (a dict: the classes' own)"}
 #: The settings that take one number for every class or a dict ``{label: number}``.
 PER_CLASS = ("min_stay",)
-#: Settings stored beside the spotter's own, never given to :class:`Spotter` (none today: the
-#: error costs ``costs`` the rehearsal audit chose the ``thresholds`` by steer the spotter's
-#: decision too).
-STORED_ONLY: tuple[str, ...] = ()
 
 
 #: The numeric settings, each with its rule: (kind, minimum, minimum excluded) and default
@@ -862,12 +859,6 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return out
 
 
-def spotter_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """A project's spotting settings as :class:`Spotter`'s keyword arguments: without those
-    only stored beside them (:data:`STORED_ONLY`)."""
-    return {k: v for k, v in settings.items() if k not in STORED_ONLY}
-
-
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
     """A stream over ``model``: a spotting stream when ``settings`` is a dict (spotting on),
     else the model's own. A model that cannot spot (a kind without spotting, only the null
@@ -875,7 +866,6 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
     stream once first, so that the kernels are loaded before the real stream's first frame."""
     if settings is None:
         return model.stream()
-    settings = spotter_settings(settings)
     log = logging.getLogger("gesturemap.spotting")
     try:
         try:
