@@ -838,7 +838,11 @@ class Trainer:
                 except OSError:
                     pass
             if self._proc is not None:
-                self._proc.join(timeout=5)
+                # a worker still compiling a first start's kernels reads no message until
+                # it is done, tens of seconds on: it holds nothing of the user's (a job waiting
+                # behind it fails anyway) and numba writes each cache file whole (a temporary
+                # file renamed), so it is ended now rather than after 5 s of a closing window
+                self._proc.join(timeout=0.2 if self.preparing is not None else 5)
                 if self._proc.is_alive():
                     self._proc.terminate()
             self._proc = None

@@ -19,7 +19,7 @@ from gesturemap.errors import GesturemapError
 from gesturemap.live.engine import Engine
 from gesturemap.project import Project
 from gesturemap.sources.replay import ReplaySource
-from gesturemap.synth import Synth
+from gesturemap.synth import Synth, SynthMapping
 from gesturemap.utils.storage import presets_dir
 
 PRESETS = ["air-drums", "conducting-follower", "phone-tilt-fm", "watch-exercises", "xy-pad-filter"]
@@ -93,14 +93,17 @@ def test_preset_loads_trains_and_runs_through_the_engine(name, tmp_path):
     # runs: replayed frames -> engine (pipeline, model, OSC out) -> the built-in synth
     replay, frames, _ = _replay_file(project, tmp_path, classifier)
     rate = project.sensor["rate_hz"]
-    # one-shots need the onsets' spacing in time (a minimum interval in ms, far below a
-    # gesture's length): 400 frames/s, 4x a 100 Hz sensor's real time and 8x a 50 Hz one's
-    speed = 400.0 / rate if project.outputs["synth"].get("oneshots") else None
+    # faster than real time, at least 400 frames/s and the whole replay in about 5 s; a
+    # one-shot preset's minimum spacing of onsets (in ms of the clock) shrinks by the same factor
+    speed = max(400.0 / rate, frames / (5.0 * rate))
+    sounds = dict(project.outputs["synth"])
+    if sounds.get("oneshots"):
+        sounds["onset_min_interval_ms"] = SynthMapping.from_dict(sounds).onset_min_interval_ms / speed
 
     def source(queue, on_control):  # noqa: ANN001, ANN202
         return ReplaySource(queue, replay, speed=speed, rate_hz=rate)
 
-    synth = Synth(project.outputs["synth"], base_dir=folder)  # its sounds load
+    synth = Synth(sounds, base_dir=folder)  # its sounds load
     engine = Engine(
         project, osc_in=None, osc_out=("127.0.0.1", 9), sources=[source], trainer="thread"
     )
