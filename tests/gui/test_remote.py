@@ -302,7 +302,9 @@ SENDER = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("mode", ["process", "thread"])
+# alone, the engine in a process of its own: it bounds a latency, with a core held by the
+# window's thread and the sender's loop on the other (another test's load would be measured)
+@pytest.mark.parametrize("mode", [pytest.param("process", marks=pytest.mark.alone), "thread"])
 def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, mode):
     """The window's thread holds the GIL for about a second (one long C-level call, as a
     huge redraw can); a sensor in another process keeps sending at 200 frames/s. With the
