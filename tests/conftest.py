@@ -111,7 +111,8 @@ def _in_turn(*parts: Callable[[], None]) -> Callable[[], None]:
 
 
 #: the kernels to compile, dealt out to the workers in turn: two halves of about the same CPU
-#: time from an empty cache (38 s and 36 s here). The compiled frame path comes after the HHMM's
+#: time from an empty cache (38 s and 36 s here), one per core of a 2-core machine (a third
+#: worker compiles nothing and waits). The compiled frame path comes after the HHMM's
 #: kernels in the same process, which it calls: compiled in another it costs twice as much
 #: (28 s instead of 14 s), compiling them again.
 _WARM_PARTS = [
@@ -168,7 +169,7 @@ def _alone(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(config, items):  # noqa: ARG001
-    """The ``alone`` tests last: with several workers, the other worker waits for them once,
+    """The ``alone`` tests last: with several workers, the others wait for them once,
     at the end, rather than here and there; and never while it is still starting (collecting
     the suite and loading the kernels keeps a core busy before any lock is taken)."""
     items.sort(key=_alone)  # a stable sort: the order otherwise kept
@@ -179,11 +180,11 @@ class _MachineLock:
     ordinary tests, whole for an ``alone`` one.
 
     Most tests only compute or wait on loopback and share the machine well; a test that
-    counts lost audio blocks or bounds a latency would measure the other worker instead. Such
-    a test takes the lock whole: it waits for the other worker's current test to end, and the
-    other worker waits for it (and for the ``alone`` tests after it on the same worker). A
+    counts lost audio blocks or bounds a latency would measure the other workers instead.
+    Such a test takes the lock whole: it waits for the other workers' current tests to end,
+    and they wait for it (and for the ``alone`` tests after it on the same worker). A
     turnstile taken before the lock keeps a waiting ``alone`` test from being overtaken by the
-    other worker's next tests (flock does not queue by itself).
+    other workers' next tests (flock does not queue by itself).
 
     A test marked ``serial(name)`` also holds the lock of that name whole: two tests of one
     name never run at once (JACK servers started at the same moment can fail; LSL finds
