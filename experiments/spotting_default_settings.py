@@ -20,7 +20,8 @@ arms:
   a project whose spotting settings say so would).
 
 Folds run one after another with all four arms each (a stopped run still compares the arms
-over the same held-out sessions), each fold and arm cached on disk. ``--check`` first shows,
+over the same held-out sessions), each fold and arm cached on disk; how firm each difference is, by a bootstrap over the
+held-out subjects. ``--check`` first shows,
 on a few sessions, that the settings reach the spotters built on both paths.
 
     GESTUREMAP_SHARED=/path/to/shared nice -n 10 python3 -m \\
@@ -116,11 +117,13 @@ def run_partition(seed: int, cache: Path, folds: int = 3) -> dict[str, Any]:
     classes = [str(g) for g in st.gestures]
     held: dict[str, list[SessionResult]] = {arm: [] for arm in ARMS}
     infos: dict[str, list[Any]] = {arm: [] for arm in ARMS}
+    subjects: list[Any] = []
     done = 0
     for k, test in enumerate(grouped_folds(st.subject, 3)):
         if k >= folds:
             break
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
+        subjects += [st.subject[int(i)] for i in test]
         for arm, (fold, info) in fold_arms(seed, k, st, train, test, cache).items():
             held[arm] += fold
             infos[arm].append(info)
@@ -132,7 +135,35 @@ def run_partition(seed: int, cache: Path, folds: int = 3) -> dict[str, Any]:
     for tag in ("", "_cv_defaults"):
         out[f"gap{tag or '_defaults'}"] = round(
             out[f"auto{tag}"]["f1"] - out[f"cli_relabel{tag}"]["f1"], 4)
+    out["bootstrap"] = bootstrap(held, subjects, classes, st.rate_hz)
     return out
+
+
+def bootstrap(held: dict[str, list[SessionResult]], subjects: list[Any], classes: list[str],
+              rate_hz: float, draws: int = 500) -> dict[str, Any]:
+    """How firm the differences in micro F1 are: the held-out subjects drawn with
+    replacement (a subject's sessions together, every arm on the same draw); per difference
+    its 5th and 95th percentiles and the share of draws above -0.03 (gaps) or 0 (gains)."""
+    rng = np.random.default_rng(0)
+    groups = sorted(set(subjects), key=str)
+    rows = {g: [i for i, s in enumerate(subjects) if s == g] for g in groups}
+    diffs = {"gap_defaults": ("auto", "cli_relabel", -0.03),
+             "gap_cv_defaults": ("auto_cv_defaults", "cli_relabel_cv_defaults", -0.03),
+             "gap_cv_auto_vs_cli_relabel": ("auto_cv_defaults", "cli_relabel", -0.03),
+             "gain_auto": ("auto_cv_defaults", "auto", 0.0),
+             "gain_cli_relabel": ("cli_relabel_cv_defaults", "cli_relabel", 0.0)}
+    got: dict[str, list[float]] = {k: [] for k in diffs}
+    for _ in range(draws):
+        idx = [i for g in rng.choice(len(groups), len(groups)) for i in rows[groups[g]]]
+        f1 = {arm: float(spotting_metrics([held[arm][i] for i in idx], classes,
+                                          rate_hz)["f1"]) for arm in ARMS}
+        for k, (a, b, _) in diffs.items():
+            got[k].append(f1[a] - f1[b])
+    return {k: {"p5": round(float(np.percentile(got[k], 5)), 4),
+                "p95": round(float(np.percentile(got[k], 95)), 4),
+                "above": diffs[k][2],
+                "share_above": round(float(np.mean(np.array(got[k]) > diffs[k][2])), 3)}
+            for k in diffs}
 
 
 def check(seed: int) -> dict[str, Any]:
