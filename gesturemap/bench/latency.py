@@ -14,6 +14,7 @@ process for the rest of the run (each retrain cancels it and starts a new one).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -45,7 +46,7 @@ FLOOR_SCRIPT = textwrap.dedent("""
     d = Dispatcher()
     d.map("/wek/inputs", on_inputs)
     server = BlockingOSCUDPServer(("127.0.0.1", int(sys.argv[2])), d)
-    print("ready", flush=True)
+    print("ready", server.server_address[1], flush=True)
     server.serve_forever()
 """)
 
@@ -84,9 +85,24 @@ WINDOW_SCRIPT = textwrap.dedent("""
 
 
 def _free_port() -> int:
+    """A port free now. Only for a server that cannot bind port 0 and say which it got (the
+    window, whose engine may run in a process of its own): a port picked here and closed can be
+    given to another socket before the server binds it."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def _announced_port(proc: subprocess.Popen) -> int:
+    """The port a server started by a benchmark listens on, from the first line it prints:
+    ``ready PORT`` (the scripts here) or ``gesturemap run``'s ``listening on HOST:PORT``. Each
+    binds port 0, the kernel's choice made as it binds, so no other socket can take it first."""
+    line = proc.stdout.readline()
+    found = re.search(r"(?:^ready |listening on [^\s:]+:)(\d+)", line)
+    if found is None:
+        raise RuntimeError(f"a server the benchmark started did not say where it listens: "
+                           f"{line.strip()!r}")
+    return int(found.group(1))
 
 
 def _message(address: str, values: np.ndarray) -> bytes:
@@ -226,12 +242,11 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
         rx.bind(("127.0.0.1", 0))
         rx_port = rx.getsockname()[1]
         # the floor: python-osc + the same model step, nothing else
-        port = _free_port()
         floor = subprocess.Popen([sys.executable, "-c", FLOOR_SCRIPT,
-                                  str(folder), str(port), str(rx_port)],
+                                  str(folder), "0", str(rx_port)],
                                  stdout=subprocess.PIPE, text=True, preexec_fn=_ordinary)
         try:
-            floor.stdout.readline()
+            port = _announced_port(floor)
             out["python_osc_floor"] = _measure(port, rx, frames, rate_hz, seconds, None)
         finally:
             floor.kill()
@@ -245,12 +260,12 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
             setups += [("window_busy_retraining", retrain_every_s, "process"),
                        ("window_busy_retraining_engine_thread", retrain_every_s, "thread")]
         for label, retrain, window_mode in setups:
-            port = _free_port()
             where = searching if label.endswith("_searching") else folder
             if window_mode is None:
                 cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(where), "--osc-in",
-                       f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx_port}", "--no-audio"]
+                       "127.0.0.1:0", "--osc-out", f"127.0.0.1:{rx_port}", "--no-audio"]
             else:
+                port = _free_port()
                 cmd = [sys.executable, "-c", WINDOW_SCRIPT, str(folder), str(port),
                        str(rx_port), window_mode]
             # every retrain refits every class (no reuse of unchanged ones): the figures hold
@@ -258,7 +273,10 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0,
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, preexec_fn=_ordinary,
                                     env=dict(os.environ, GESTUREMAP_CLASS_CACHE="0"))
             try:
-                proc.stdout.readline()
+                if window_mode is None:
+                    port = _announced_port(proc)
+                else:
+                    proc.stdout.readline()  # "ready"
                 time.sleep(1.0)  # the training worker finishes loading
                 out[label] = _measure(port, rx, frames, rate_hz, seconds, retrain)
             finally:
@@ -389,7 +407,7 @@ ECHO_SCRIPT = textwrap.dedent("""
     d = Dispatcher()
     d.map("/wek/inputs", on_inputs)
     server = BlockingOSCUDPServer(("127.0.0.1", int(sys.argv[1])), d)
-    print("ready", flush=True)
+    print("ready", server.server_address[1], flush=True)
     server.serve_forever()
 """)
 
@@ -577,20 +595,19 @@ def vs_floor(workload: Workload, rounds: int = 3, seconds: float = 10.0, rate_hz
                    for name in servers if name != "floor"}
         try:
             for name in servers:
-                port = ports[name] = _free_port()
                 env = dict(os.environ)
                 if name == "floor":
-                    cmd = [sys.executable, "-c", ECHO_SCRIPT, str(port), str(rx_port)]
+                    cmd = [sys.executable, "-c", ECHO_SCRIPT, "0", str(rx_port)]
                 else:
                     cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folders[name]),
-                           "--osc-in", f"127.0.0.1:{port}", "--osc-out",
+                           "--osc-in", "127.0.0.1:0", "--osc-out",
                            f"127.0.0.1:{rx_port}", "--no-audio"]
                     if name.endswith("_ordinary"):
                         env["GESTUREMAP_REALTIME"] = "0"
                 procs[name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True,
                                                preexec_fn=_ordinary, env=env)
-            for proc in procs.values():
-                proc.stdout.readline()
+            for name, proc in procs.items():
+                ports[name] = _announced_port(proc)
             time.sleep(1.0)  # training workers finish loading
             for name in servers:  # on a new machine the first frame compiles the kernels
                 if not _answers(ports[name], rx, frames[0], FIRST_ANSWER_S):

@@ -53,7 +53,7 @@ def _regression_project(folder: Path, workload: Workload) -> tuple[Path, np.ndar
 
 def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> dict[str, Any]:
     """Latency figures of MIDI out (µs), or ``{"skipped": reason}`` without jackd."""
-    from .latency import _free_port, _message, _ordinary, compile_ahead
+    from .latency import _announced_port, _message, _ordinary, compile_ahead
 
     jackd = shutil.which("jackd")
     if jackd is None:
@@ -89,7 +89,6 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> di
         sink.set_callback(on_midi)
         with tempfile.TemporaryDirectory() as tmp:
             folder, frames = _regression_project(Path(tmp) / "proj", workload)
-            port = _free_port()
             proc = subprocess.Popen(
                 [
                     sys.executable,
@@ -98,7 +97,7 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> di
                     "run",
                     str(folder),
                     "--osc-in",
-                    f"127.0.0.1:{port}",
+                    "127.0.0.1:0",
                     "--osc-out",
                     "127.0.0.1:9",
                     "--no-audio",
@@ -111,7 +110,7 @@ def run(workload: Workload, rate_hz: float = 200.0, seconds: float = 10.0) -> di
                 env=env,
             )
             try:
-                proc.stdout.readline()
+                port = _announced_port(proc)
                 time.sleep(1.0)
                 tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
                 n = int(seconds * rate_hz)
