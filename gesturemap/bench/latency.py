@@ -53,7 +53,7 @@ FLOOR_SCRIPT = textwrap.dedent("""
 # The window on the same project, listening for OSC, busy: besides its own 30 Hz redraw, a
 # timer redraws a 200,000-point curve every 50 ms (a huge plot) on the window's thread.
 WINDOW_SCRIPT = textwrap.dedent("""
-    import os, sys
+    import os, signal, sys
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import numpy as np
     import pyqtgraph as pg
@@ -79,8 +79,14 @@ WINDOW_SCRIPT = textwrap.dedent("""
     timer = QtCore.QTimer()
     timer.timeout.connect(busy)
     timer.start(50)
+    # stopped by SIGTERM (stop_servers): the window closes as a user's would, its engine and
+    # workers ending cleanly (killed outright, they leave semaphores for the resource tracker
+    # to warn about); the busy timer's Python code lets the handler run
+    signal.signal(signal.SIGTERM, lambda *_: app.quit())
     QtCore.QTimer.singleShot(0, lambda: print("ready", flush=True))
     app.exec()
+    window._ask_save = lambda: "discard"
+    window.close()
 """)
 
 
