@@ -68,9 +68,11 @@ def _same(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def run_arm(arm: str, st: Any, train: np.ndarray, test: np.ndarray
+def run_arm(arm: str, st: Any, train: np.ndarray, test: np.ndarray,
+            spot_settings: dict[str, Any] | None = None
             ) -> tuple[list[SessionResult], dict[str, Any]]:
-    """One arm on one outer fold: its held-out sessions' results and what it chose."""
+    """One arm on one outer fold: its held-out sessions' results and what it chose.
+    ``spot_settings``: the ``cli`` arms' spotting settings (``--spot K=V``; default none)."""
     t0 = time.perf_counter()
     if arm.startswith("auto"):
         ds = make_dataset(st, train, _same)
@@ -81,7 +83,7 @@ def run_arm(arm: str, st: Any, train: np.ndarray, test: np.ndarray
         info = {"task": sel["task"], "chosen": sel["chosen_name"], "cv_score": sel["cv_score"],
                 "reason": sel["reason"]}
     else:
-        settings, params = _checked("hhmm", {"deltas": False}, {})
+        settings, params = _checked("hhmm", {"deltas": False}, dict(spot_settings or {}))
         verifier = (None, None, 2, DEFAULT_RULE, True) if arm == "cli_relabel" else None
         held, info = _train_and_spot(st, train, st, test, "hhmm", params, settings, verifier)
         info = {k: v for k, v in (info or {}).items()

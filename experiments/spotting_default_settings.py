@@ -52,7 +52,6 @@ from gesturemap.evaluation.spotting.cv import (
     make_dataset,
 )
 from gesturemap.evaluation.spotting.scores import SessionResult, spotting_metrics
-from gesturemap.evaluation.spotting.verifier_rule import DEFAULT_RULE
 
 #: the nested CVs' modal choice (``benchmarks/spotting_relabel.py --nested``, 101-104)
 CANDIDATE = {"relative_threshold": 0.2, "min_stay": 0.5}
@@ -75,19 +74,6 @@ def run_auto_pair(st: Any, train: np.ndarray, test: np.ndarray
     return out
 
 
-def run_cli_candidate(st: Any, train: np.ndarray, test: np.ndarray
-                      ) -> tuple[list[SessionResult], dict[str, Any]]:
-    """``cli_relabel`` (``run_arm``'s steps) with ``CANDIDATE`` as the spotting settings."""
-    t0 = time.perf_counter()
-    settings, params = _checked("hhmm", {"deltas": False}, dict(CANDIDATE))
-    held, info = _train_and_spot(st, train, st, test, "hhmm", params, settings,
-                                 (None, None, 2, DEFAULT_RULE, True))
-    info = {k: v for k, v in (info or {}).items()
-            if k in ("chosen", "reason", "context", "wait", "weight")}
-    info["seconds"] = round(time.perf_counter() - t0, 1)
-    return held, info
-
-
 def fold_arms(seed: int, k: int, st: Any, train: np.ndarray, test: np.ndarray, cache: Path
               ) -> dict[str, tuple[list[SessionResult], dict[str, Any]]]:
     """The four arms on one outer fold, each read from the cache when there."""
@@ -100,7 +86,8 @@ def fold_arms(seed: int, k: int, st: Any, train: np.ndarray, test: np.ndarray, c
     out["cli_relabel"] = _cached(path["cli_relabel"],
                                  lambda: run_arm("cli_relabel", st, train, test))
     out["cli_relabel_cv_defaults"] = _cached(path["cli_relabel_cv_defaults"],
-                                             lambda: run_cli_candidate(st, train, test))
+                                             lambda: run_arm("cli_relabel", st, train, test,
+                                                             CANDIDATE))
     return out
 
 

@@ -181,6 +181,25 @@ def osc_message(address: str, *values: object) -> bytes:
     return b.build().dgram
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes ``pid`` started (Linux's /proc), as numbers."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def process_alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie waiting for its parent to read its status."""
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+    except OSError:
+        return False
+
+
 def wait_for(condition, timeout: float = 10.0) -> None:  # noqa: ANN001
     """Wait until ``condition()`` is true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

@@ -13,7 +13,6 @@ a take that never trains.
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,6 +20,7 @@ from gesturemap.gui.window import MainWindow
 from gesturemap.live.prepare import PREPARING
 from gesturemap.live.trainer import INTERPRETED
 from gesturemap.project.default import default_project
+from tests.stage_helpers import child_pids, process_alive
 
 from .test_session import pad_driver, record  # noqa: F401 - pad_driver is a fixture
 
@@ -68,28 +68,13 @@ def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_pa
     assert "trained in" in window.train_status.text(), seen[-5:]
     # closed in the middle of the preparation: the window does not wait for the compiler
     # (which reads no message until it is done), and no process is left behind
-    processes = [window.engine.pid, *_children(window.engine.pid)]
+    processes = [window.engine.pid, *child_pids(window.engine.pid)]
     assert len(processes) >= 3, processes  # the engine, its compiling and interpreted workers
     t0 = time.monotonic()
     window.close()
     assert time.monotonic() - t0 < 4.0
     deadline = time.monotonic() + 5
-    while any(_alive(pid) for pid in processes) and time.monotonic() < deadline:
+    while any(process_alive(pid) for pid in processes) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert not any(_alive(pid) for pid in processes), processes
+    assert not any(process_alive(pid) for pid in processes), processes
 
-
-def _children(pid: int) -> list[int]:
-    out: list[int] = []
-    for tasks in Path(f"/proc/{pid}/task").glob("*/children"):
-        out += [int(p) for p in tasks.read_text().split()]
-    return out
-
-
-def _alive(pid: int) -> bool:
-    """Running, neither gone nor a zombie waiting for its parent to read its status."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except FileNotFoundError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"

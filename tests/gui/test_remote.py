@@ -27,7 +27,7 @@ from gesturemap.gui.remote import EngineProcess
 from gesturemap.gui.session import TakeRef
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
-from tests.stage_helpers import free_port
+from tests.stage_helpers import child_pids, free_port, process_alive
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -174,24 +174,6 @@ WINDOW = textwrap.dedent("""
 """)
 
 
-def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started (Linux's /proc), as numbers."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").glob("*"):
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            pass
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
-    except OSError:
-        return False
-
-
 def test_killing_the_window_keeps_every_completed_take(tmp_path):
     folder = tmp_path / "proj"
     port = free_port()
@@ -226,9 +208,9 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         assert _wait(lambda: len(list((folder / "takes").glob("*.npz"))) == 2)
         # the takes are reviewed in the window's worker process: it has started beside the
         # engine's
-        assert _wait(lambda: len(_children(window.pid)) >= 2, timeout=30), \
-            _children(window.pid)
-        workers = _children(window.pid)
+        assert _wait(lambda: len(child_pids(window.pid)) >= 2, timeout=30), \
+            child_pids(window.pid)
+        workers = child_pids(window.pid)
         os.kill(window.pid, signal.SIGKILL)
         window.wait(10)
     finally:
@@ -237,8 +219,8 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
     # the engine process sees its window gone and ends by itself, and so does the review
     # worker: no orphan is left behind
     assert engine_pid in workers
-    assert _wait(lambda: not any(_alive(pid) for pid in workers), timeout=20), \
-        [pid for pid in workers if _alive(pid)]
+    assert _wait(lambda: not any(process_alive(pid) for pid in workers), timeout=20), \
+        [pid for pid in workers if process_alive(pid)]
     project = Project.load(folder)
     assert [t.label for t in project.takes] == ["wave", "wave"]
     for take, frames in zip(project.takes, sent, strict=True):
