@@ -95,14 +95,16 @@ def window_ends(n: int) -> np.ndarray:
     return np.arange(WINDOW - 1, n, HOP)
 
 
-def fit_detector(st: Any, train: np.ndarray) -> ExtraTreesClassifier:
+def fit_detector(st: Any, train: np.ndarray, size: tuple[int, int | None] = (100, None)
+                 ) -> ExtraTreesClassifier:
+    """``size``: (trees, most leaves per tree; None: unbounded)."""
     xs, ys = [], []
     for i in train:
         ends = window_ends(len(st.sessions[i]))
         xs.append(features(st.sessions[i], ends))
         ys.append(window_labels(st.labels[i], ends, st.gestures))
-    clf = ExtraTreesClassifier(n_estimators=100, min_samples_leaf=2, random_state=0, n_jobs=2,
-                               class_weight="balanced_subsample")
+    clf = ExtraTreesClassifier(n_estimators=size[0], max_leaf_nodes=size[1], min_samples_leaf=2,
+                               random_state=0, n_jobs=2, class_weight="balanced_subsample")
     return clf.fit(np.vstack(xs), np.concatenate(ys))
 
 
@@ -150,10 +152,12 @@ def emitted(r: SessionResult) -> list[tuple[str, int]]:
         (str(lb), int(t)) for lb, t in r.false_positives]
 
 
-def run_partition(seed: int, cache: Path, taus: list[float]) -> dict[str, Any]:
+def run_partition(seed: int, cache: Path, taus: list[float],
+                  size: tuple[int, int | None] = (100, None)) -> dict[str, Any]:
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     classes = [str(g) for g in st.gestures]
     held: dict[str, list[SessionResult]] = {}
+    nodes: list[int] = []
 
     def add(key: str, i: int, events: list[tuple[str, int]]) -> None:
         truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
@@ -163,7 +167,8 @@ def run_partition(seed: int, cache: Path, taus: list[float]) -> dict[str, Any]:
     for k, test in enumerate(grouped_folds(st.subject, 3)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         arms = fold_arms(seed, k, st, train, test, cache)
-        clf = fit_detector(st, train)
+        clf = fit_detector(st, train, size)
+        nodes.append(int(sum(t.tree_.node_count for t in clf.estimators_)))
         names = ["null"] + [str(c) for c in clf.classes_[1:]]
         for n, i in enumerate(test):
             x = st.sessions[int(i)]
@@ -185,11 +190,12 @@ def run_partition(seed: int, cache: Path, taus: list[float]) -> dict[str, Any]:
         out[key] = {k: round(float(m[k]), 4) for k in
                     ("f1", "precision", "recall", "false_alarms_per_min", "delay_p90_s")}
         out[key]["missed"] = m["missed"]
+    out["forest_nodes"] = nodes
     return out
 
 
 def summary(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    keys = list(next(iter(runs.values())))
+    keys = [k for k in next(iter(runs.values())) if k != "forest_nodes"]
     out = {}
     for key in keys:
         f1 = np.array([r[key]["f1"] for r in runs.values()])
@@ -211,14 +217,19 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, nargs="*", default=[111, 112])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesturemap_spotting_defaults"))
     ap.add_argument("--grid", action="store_true", help="every tau of the grid (choosing it)")
+    ap.add_argument("--trees", type=int, default=100, help="the forest's number of trees")
+    ap.add_argument("--max-leaves", type=int, default=None,
+                    help="most leaves per tree (default: unbounded): the saved forest's size")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     print(describe(), flush=True)
     taus = [0.3, 0.4, 0.5, 0.6, 0.7] if args.grid else [TAU]
-    runs = {str(s): run_partition(s, args.cache, taus) for s in args.partitions}
+    runs = {str(s): run_partition(s, args.cache, taus, (args.trees, args.max_leaves))
+            for s in args.partitions}
     report = {"protocol": "benchmarks/spotting_auto.py's: 3 outer folds of 7 HAPT training "
                           "subjects per partition; the detector trained on the 14 others; "
                           "micro figures per partition, held out",
+              "forest": {"trees": args.trees, "max_leaves": args.max_leaves},
               "summary": summary(runs), "partitions": runs}
     text = json.dumps(report, indent=1)
     if args.out:
