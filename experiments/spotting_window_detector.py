@@ -217,13 +217,14 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, nargs="*", default=[111, 112])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesturemap_spotting_defaults"))
     ap.add_argument("--grid", action="store_true", help="every tau of the grid (choosing it)")
+    ap.add_argument("--taus", type=float, nargs="*", help="these taus (instead of --grid's)")
     ap.add_argument("--trees", type=int, default=100, help="the forest's number of trees")
     ap.add_argument("--max-leaves", type=int, default=None,
                     help="most leaves per tree (default: unbounded): the saved forest's size")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     print(describe(), flush=True)
-    taus = [0.3, 0.4, 0.5, 0.6, 0.7] if args.grid else [TAU]
+    taus = args.taus or ([0.3, 0.4, 0.5, 0.6, 0.7] if args.grid else [TAU])
     runs = {str(s): run_partition(s, args.cache, taus, (args.trees, args.max_leaves))
             for s in args.partitions}
     report = {"protocol": "benchmarks/spotting_auto.py's: 3 outer folds of 7 HAPT training "

@@ -673,6 +673,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     make_model, settings = spotting_model(model, "fit_verifier")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
+    # (trained on the spotter's own events: the detector merges after the verifier)
+    settings.pop("detector", None)
     settings = check_settings(settings)
     contexts, waits = length_grid(context, "context"), length_grid(wait, "wait")
     st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)

@@ -583,12 +583,18 @@ class DetectorMerge:
             return ev
         return None
 
-    def _release(self, upto: int, out: list[Any]) -> None:
+    def _release(self, upto: int, out: list[Any] | None = None) -> Any:
+        """The detector's events due by frame ``upto``, each passing or not (those that do
+        appended to ``out``); returns the last that passed, or None."""
+        passed = None
         while self._waiting and self._waiting[0][0] <= upto:
             t, c, e, p = self._waiting.pop(0)
             if t - self._last > self.d.gap:
                 self._last = t
-                out.append(self._event(self._label[c], e - self.d.window + 1, e, t, p))
+                passed = self._event(self._label[c], e - self.d.window + 1, e, t, p)
+                if out is not None:
+                    out.append(passed)
+        return passed
 
     def step(self, frame: Any, ev: Any, t: int) -> Any:
         """Frame ``t`` (D,) and the spotter's event on it (or None): the event that passes
@@ -599,13 +605,11 @@ class DetectorMerge:
             _row(self._ring, self._n, 0, t, d.window, d.before, self._row[0])
             d._proba(self._row, self._p)
             self._window(t, self._p[0])
-        out: list[Any] = []
         if ev is not None:
             ev = self._spotted(ev, t)
-            if ev is not None:
-                out.append(ev)
-        self._release(t, out)
-        return out[0] if out else None
+        # (one event a frame: a detector's event due with a passed one is within its gap)
+        due = self._release(t) if self._waiting else None
+        return ev if ev is not None else due
 
     def run(self, seq: np.ndarray, t0: int, events: list[Any]) -> list[Any]:
         """:meth:`step` over a (T, D) sequence starting at frame ``t0`` and the spotter's
