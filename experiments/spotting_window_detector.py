@@ -54,6 +54,7 @@ from gesturemap.evaluation.spotting.scores import (
     match_detections,
     spotting_metrics,
 )
+from gesturemap.models.spotting.detector import from_forest
 
 WINDOW = 200  # 4 s at 50 Hz
 BEFORE = 50  # the second before the window
@@ -65,6 +66,8 @@ HOLD = 50  # 1 s
 GAP = 150  # 3 s
 QUIET = 100  # 2 s between the detector's own events
 BASE_ARMS = ("cli_relabel_cv_defaults", "cli_relabel")
+DETECTOR_SETTINGS = {"window": WINDOW, "before": BEFORE, "hop": HOP, "smooth": SMOOTH,
+                     "tau": TAU, "support": SUPPORT, "hold": HOLD, "gap": GAP, "quiet": QUIET}
 
 
 def features(x: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -158,6 +161,7 @@ def run_partition(seed: int, cache: Path, taus: list[float],
     classes = [str(g) for g in st.gestures]
     held: dict[str, list[SessionResult]] = {}
     nodes: list[int] = []
+    saved: list[float] = []  # the forest as a project saves it (gm.WindowDetector), MB
 
     def add(key: str, i: int, events: list[tuple[str, int]]) -> None:
         truth = [(str(lb), s, e) for lb, s, e in ground_truth_events(st.labels[i], st.gestures)]
@@ -169,6 +173,9 @@ def run_partition(seed: int, cache: Path, taus: list[float],
         arms = fold_arms(seed, k, st, train, test, cache)
         clf = fit_detector(st, train, size)
         nodes.append(int(sum(t.tree_.node_count for t in clf.estimators_)))
+        saved.append(round(len(json.dumps(from_forest(
+            clf, [str(g) for g in st.gestures], st.sessions[0].shape[1], DETECTOR_SETTINGS
+        ).to_dict())) / 1e6, 2))
         names = ["null"] + [str(c) for c in clf.classes_[1:]]
         for n, i in enumerate(test):
             x = st.sessions[int(i)]
@@ -191,11 +198,12 @@ def run_partition(seed: int, cache: Path, taus: list[float],
                     ("f1", "precision", "recall", "false_alarms_per_min", "delay_p90_s")}
         out[key]["missed"] = m["missed"]
     out["forest_nodes"] = nodes
+    out["forest_mb"] = saved
     return out
 
 
 def summary(runs: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    keys = [k for k in next(iter(runs.values())) if k != "forest_nodes"]
+    keys = [k for k in next(iter(runs.values())) if not k.startswith("forest_")]
     out = {}
     for key in keys:
         f1 = np.array([r[key]["f1"] for r in runs.values()])
