@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from ...errors import GesturemapError
-from .verifier import NULL
+from .verifier import NULL, mismatch
 
 FORMAT = 1
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
@@ -327,13 +327,7 @@ class WindowDetector:
     def mismatch(self, gestures: Sequence[Any], input_dim: int | None) -> str | None:
         """Why this detector does not fit a model with these gesture labels (null left out)
         taking ``input_dim``-channel frames, or None when it fits."""
-        names = [str(lb) for lb in gestures]
-        if sorted(self.classes) != sorted(names):
-            return f"trained for the gestures {self.classes}, the model's are {names}"
-        if input_dim is not None and self.input_dim != input_dim:
-            return (f"trained on {self.input_dim}-channel frames, the model takes "
-                    f"{input_dim}")
-        return None
+        return mismatch(self.classes, self.input_dim, gestures, input_dim)
 
     # -- files -----------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:

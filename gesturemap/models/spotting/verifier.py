@@ -354,6 +354,19 @@ def _frames(what: str, value: Any, most: int, expected: str) -> int:
     return int(value)
 
 
+def mismatch(classes: Sequence[str], trained_dim: int, gestures: Sequence[Any],
+             input_dim: int | None) -> str | None:
+    """Why a second opinion trained for ``classes`` on ``trained_dim``-dimensional frames does
+    not fit a model with these gesture labels taking ``input_dim``-dimensional frames, or
+    None when it fits."""
+    names = [str(lb) for lb in gestures]
+    if sorted(classes) != sorted(names):
+        return f"trained for the gestures {list(classes)}, the model's are {names}"
+    if input_dim is not None and trained_dim != input_dim:
+        return f"trained on {trained_dim}-dimensional frames, the model takes {input_dim}"
+    return None
+
+
 def _bad(what: str, value: Any, expected: str) -> GesturemapError:
     text = repr(value)
     if len(text) > 80:
@@ -461,13 +474,7 @@ class SpotVerifier:
     def mismatch(self, gestures: Sequence[Any], input_dim: int | None) -> str | None:
         """Why this verifier does not fit a model with these gesture labels (null left out)
         taking ``input_dim``-dimensional frames, or None when it fits."""
-        names = [str(lb) for lb in gestures]
-        if sorted(self.classes) != sorted(names):
-            return f"trained for the gestures {self.classes}, the model's are {names}"
-        if input_dim is not None and self.input_dim != input_dim:
-            return (f"trained on {self.input_dim}-dimensional frames, the model takes "
-                    f"{input_dim}")
-        return None
+        return mismatch(self.classes, self.input_dim, gestures, input_dim)
 
     # -- fitting -------------------------------------------------------------------------
     @classmethod

@@ -134,7 +134,7 @@ def test_bad_dicts_say_what_is_wrong(change, says) -> None:
     det = WindowDetector.from_dict(bare())
     assert det.mismatch(["a", "b"], 1) is None
     assert "gestures" in det.mismatch(["a", "c"], 1)
-    assert "channel" in det.mismatch(["b", "a"], 3)
+    assert "dimensional" in det.mismatch(["b", "a"], 3)
 
 
 def merged(spotted: list[tuple[str, int]], frames: np.ndarray, **change: int) -> list[tuple]:
