@@ -174,8 +174,8 @@ def run_partition(seed: int, cache: Path, taus: list[float],
         clf = fit_detector(st, train, size)
         nodes.append(int(sum(t.tree_.node_count for t in clf.estimators_)))
         saved.append(round(len(json.dumps(from_forest(
-            clf, [str(g) for g in st.gestures], st.sessions[0].shape[1], DETECTOR_SETTINGS
-        ).to_dict())) / 1e6, 2))
+            clf, [str(g) for g in st.gestures], st.sessions[0].shape[1], DETECTOR_SETTINGS,
+            [0, *st.gestures]).to_dict())) / 1e6, 2))
         names = ["null"] + [str(c) for c in clf.classes_[1:]]
         for n, i in enumerate(test):
             x = st.sessions[int(i)]

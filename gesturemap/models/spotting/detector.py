@@ -479,11 +479,13 @@ def fit_detector(recordings: Sequence[Any], frame_labels: Sequence[Any],
     return from_forest(clf, [str(g) for g in gestures], dim, probe.settings)
 
 
-def from_forest(clf: Any, classes: list[str], input_dim: int, settings: dict[str, Any]
-                ) -> WindowDetector:
-    """A fitted scikit-learn tree forest over :func:`window_features` rows with targets
-    0 (null) .. len(classes) as plain arrays (a class it never saw: probability 0)."""
-    cols = np.asarray(clf.classes_, dtype=np.int64)
+def from_forest(clf: Any, classes: list[str], input_dim: int, settings: dict[str, Any],
+                targets: Sequence[Any] | None = None) -> WindowDetector:
+    """A fitted scikit-learn tree forest over :func:`window_features` rows as plain arrays.
+    ``targets``: the training target of null and of each of ``classes`` (default 0 (null),
+    1 .. len(classes)); a class it never saw gets probability 0."""
+    targets = list(range(len(classes) + 1)) if targets is None else list(targets)
+    cols = np.array([targets.index(c) for c in clf.classes_.tolist()], dtype=np.int64)
     roots, feature, threshold, left, right, values = [], [], [], [], [], []
     n = 0
     for est in clf.estimators_:
