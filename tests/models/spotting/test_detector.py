@@ -254,7 +254,7 @@ def test_settings_hold_a_detector_and_one_that_does_not_fit_is_off(hapt, caplog)
 
 def test_fit_scales_the_settings_by_the_rate(hapt) -> None:
     model, det, x = hapt
-    assert det.settings == {"window": 200, "before": 50, "hop": 5, "smooth": 3, "tau": 0.5,
+    assert det.settings == {"window": 200, "before": 50, "hop": 5, "smooth": 3, "tau": 0.7,
                             "support": 0.1, "hold": 50, "gap": 150, "quiet": 100}
     labels = np.zeros(len(x), dtype=np.int64)
     labels[1000:1100] = 7
