@@ -29,6 +29,17 @@ partitions (computed and cached when missing): ``cli_relabel_cv_defaults`` (``ge
 ``tau`` was chosen with ``--grid`` on partitions 105-110 (the defaults experiment's, whose
 held-out figures that choice saw) and then measured once on partitions 111-116.
 
+The forest's size (``--trees``, ``--max-leaves``; ``forest_mb``: the saved
+``gm.WindowDetector``): unbounded, 100 trees are ~350k nodes, 16-18 MB. Bounded to 256 leaves a
+tree (51k nodes, 3.0 MB) its mixed leaves give the gestures more probability, so ``tau`` moves:
+with ``--taus 0.5 0.6 0.7 0.8 0.9`` on partitions 105-107 0.7 was best (merged with
+``cli_relabel_cv_defaults``: 0.835 against the unbounded forest's 0.829 at 0.5, tau 0.5 itself
+0.712); measured once on partitions 108-110 (not used by that choice; used, with 105-107, by
+the unbounded forest's ``tau``): 0.834 (0.844, 0.818, 0.839) against the unbounded forest's
+0.825 (0.849, 0.798, 0.828), the spotter alone 0.797. 20 unbounded trees (3.4 MB) scored
+0.817 at 0.5 and 0.822 at 0.6 on 105-107. ``gm.fit_detector``'s defaults are the 256-leaf
+forest and 0.7.
+
     GESTUREMAP_SHARED=/path/to/shared nice -n 10 python3 -m \\
         experiments.spotting_window_detector --partitions 111 112 --cache DIR --out a.json
 """
