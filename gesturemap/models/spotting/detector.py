@@ -547,6 +547,7 @@ class DetectorMerge:
         self._support_end[:] = -(10 ** 18)
         self._windows = 0
         self._armed = np.ones(len(self.d.classes) + 1, dtype=bool)
+        self._below = np.zeros(len(self.d.classes) + 1, dtype=bool)
         self._quiet = -1
         self._waiting: list[tuple[int, int, int, float]] = []  # (release, class, end, p)
         self._last = -(10 ** 18)
@@ -561,7 +562,8 @@ class DetectorMerge:
         np.sum(self._recent, axis=0, out=ps)
         ps /= d.smooth
         self._support_end[slot] = e
-        self._armed |= ps < d.tau / 2
+        np.less(ps, d.tau / 2, out=self._below)
+        self._armed |= self._below
         c = int(np.argmax(ps[1:])) + 1
         if ps[c] >= d.tau and self._armed[c] and e >= self._quiet:
             self._waiting.append((e + d.hold, c, e, float(ps[c])))
