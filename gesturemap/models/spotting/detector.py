@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from ...errors import GesturemapError
-from .verifier import NULL, mismatch
+from .verifier import NULL, check_keys, mismatch
 
 FORMAT = 1
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
@@ -353,14 +353,7 @@ class WindowDetector:
                        "(gm.fit_detector trains one)")
         keys = {"classes", "input_dim", "settings", "trees", "feature", "threshold", "left",
                 "right", "values"}
-        missing = sorted(keys - set(d))
-        if missing:
-            raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format", "summary"})
-        if extra:
-            raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
-        if d.get("format", FORMAT) != FORMAT:
-            raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
+        check_keys(d, keys, {"summary"}, FORMAT, _bad)
         summary = d.get("summary")
         if summary is not None and not isinstance(summary, dict):
             raise _bad("summary", summary, "a dict of plain values")
@@ -479,7 +472,12 @@ def fit_detector(recordings: Sequence[Any], frame_labels: Sequence[Any],
                                min_samples_leaf=2, random_state=0, n_jobs=n_jobs,
                                class_weight="balanced_subsample")
     clf.fit(np.vstack(rows), target)
-    return from_forest(clf, [str(g) for g in gestures], dim, probe.settings)
+    det = from_forest(clf, [str(g) for g in gestures], dim, probe.settings)
+    # what it was trained from, kept beside it (shown, never used to decide)
+    det.summary = {"rate_hz": float(rate_hz), "trees": int(trees),
+                   "max_leaves": None if max_leaves is None else int(max_leaves),
+                   "windows": int(len(target)), "gesture_windows": int(np.sum(target > 0))}
+    return det
 
 
 def from_forest(clf: Any, classes: list[str], input_dim: int, settings: dict[str, Any],

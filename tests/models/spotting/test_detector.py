@@ -263,5 +263,8 @@ def test_fit_scales_the_settings_by_the_rate(hapt) -> None:
     assert small.classes == ["7", "8"]
     assert small.settings == {"window": 100, "before": 25, "hop": 2, "smooth": 3,
                               "tau": 0.6, "support": 0.1, "hold": 25, "gap": 75, "quiet": 50}
+    assert small.summary["rate_hz"] == 25.0 and small.summary["gesture_windows"] > 0
+    assert WindowDetector.from_dict(json.loads(json.dumps(small.to_dict()))).summary == (
+        small.summary)
     with pytest.raises(GesturemapError, match="setting"):
         gm.fit_detector([x], [labels], windw=3)
