@@ -34,3 +34,42 @@ def test_detector_needs_spotting(tmp_path, datasets_dir, capsys) -> None:
     streams = datasets_dir / "HAPTTransitions" / "HAPT_train_streams.npz"
     assert main(["eval", str(streams), "--detector"]) == 2
     assert "--detector: for --spotting" in capsys.readouterr().err
+
+
+def test_train_detector_stores_it_in_the_project(tmp_path, datasets_dir, capsys) -> None:
+    """`gesturemap train DIR --detector REHEARSALS.npz`: the detector is stored in the
+    project's spotting settings; the reloaded project spots with it, live as in one call,
+    and differently from without it."""
+    import numpy as np
+
+    import gesturemap as gm
+    from gesturemap.cli import main
+    from gesturemap.evaluation.spotting.streams import load_streams, make_dataset
+    from gesturemap.project import Project
+
+    path = datasets_dir / "HAPTTransitions" / "HAPT_train_streams.npz"
+    st = load_streams(str(path))
+    project = Project("p", model={"kind": "gmm", "params": {"gaussians": 1, "deltas": False},
+                                  "spotting": {}})
+    for r in make_dataset(st, range(4), lambda a: a, null_every=1000):
+        project.add_take(r.inputs, r.label)
+    project.train()
+    folder = tmp_path / "proj"
+    project.save(folder)
+    # the rehearsals: subjects 1, 3 and 5, their gestures named (other labels are null)
+    rehearsal = str(tmp_path / "rehearsal.npz")
+    np.savez(rehearsal, X_concat=np.vstack(st.sessions[:6]),
+             labels_concat=np.concatenate(st.labels[:6]),
+             lengths=[len(x) for x in st.sessions[:6]], subject=st.subject[:6],
+             gesture_labels=list(st.gestures))
+    assert main(["train", str(folder), "--detector", rehearsal]) == 0
+    assert "stored a window detector" in capsys.readouterr().out
+    loaded = Project.load(folder)
+    spotting = loaded.model["spotting"]
+    assert set(spotting["detector"]["classes"]) == {str(g) for g in st.gestures}
+    x = np.asarray(st.sessions[6][:4000], dtype=np.float64)
+    got = gm.spot(loaded.trained, x, **spotting)
+    stream = gm.Spotter(loaded.trained, **spotting).stream()
+    assert [r.event for r in (stream.step(f) for f in x) if r.event is not None] == got
+    assert got != gm.spot(loaded.trained, x)
+    assert main(["train", str(folder), "--detector", rehearsal, "--auto"]) != 0
