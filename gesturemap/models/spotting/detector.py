@@ -537,6 +537,11 @@ class DetectorMerge:
         self._k_support = d.gap // d.hop + 1
         self._support = np.zeros((self._k_support, c))  # smoothed, by window
         self._support_end = np.full(self._k_support, -(10 ** 18), dtype=np.int64)
+        # the per-frame kernels compiled (or loaded from numba's cache) here, where a stream
+        # is built, not on its first window: on a new machine that would hold the frame path
+        # for about a second
+        _row(self._ring, self._n, 0, self._n - 1, d.window, d.before, self._row[0])
+        d._proba(self._row, self._p)
         self.reset()
 
     def reset(self) -> None:

@@ -268,3 +268,33 @@ def test_fit_scales_the_settings_by_the_rate(hapt) -> None:
         small.summary)
     with pytest.raises(GesturemapError, match="setting"):
         gm.fit_detector([x], [labels], windw=3)
+
+
+def test_a_stream_compiles_its_kernels_where_it_is_built() -> None:
+    """The per-frame kernels are compiled (or loaded from numba's cache) when a stream's merge
+    is built, not on its first window: on a new machine that first window would otherwise
+    hold the frame path for a few hundred milliseconds. Run in a fresh process, where nothing
+    has called them yet."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import numpy as np
+        from sklearn.ensemble import ExtraTreesClassifier
+        from gesturemap.models.spotting import detector as dm
+        from gesturemap.models.spotting.core import Event
+        rng = np.random.default_rng(0)
+        rows = rng.normal(size=(60, dm.n_features(2)))
+        clf = ExtraTreesClassifier(n_estimators=2, max_leaf_nodes=4, random_state=0).fit(
+            rows, np.arange(60) % 3)
+        d = dm.from_forest(clf, ["a", "b"], 2, {"window": 8, "before": 2, "hop": 1,
+                                              "smooth": 1, "tau": 0.5, "support": 0.1,
+                                              "hold": 2, "gap": 5, "quiet": 3})
+        assert not dm._row.signatures
+        dm.DetectorMerge(d, ["a", "b"], Event)
+        print(len(dm._row.signatures), len(dm._forest.signatures))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True)
+    assert out.stdout.split() == ["1", "1"], out
