@@ -69,6 +69,11 @@ from .evaluation.spotting.relabel import fit_relabeler  # noqa: E402
 
 __all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]
 
+# the window detector merged beside the spotter, trained from the same recordings
+from .models.spotting.detector import WindowDetector, fit_detector  # noqa: E402
+
+__all__ += ["WindowDetector", "fit_detector"]
+
 # the rehearsal audit: false triggers on ordinary movement, thresholds within a budget
 from .evaluation.audit import Audit, audit  # noqa: E402
 

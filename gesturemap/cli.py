@@ -198,6 +198,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                             "from the frames before its start and after its emission, never "
                             "drops one); it takes the verifier's place, stored only when the "
                             "cross-fitting chooses it")
+    train.add_argument("--detector", nargs="+", metavar="RECORDINGS",
+                       help="instead of the model: train a window detector from the same kind "
+                            "of recordings (gm.fit_detector: extra trees on the last 4 s of the "
+                            "stream; it finds gestures the spotter misses and vetoes the "
+                            "spotter's events it gives no support), stored in the project's "
+                            "spotting settings beside the verifier; measure it first with "
+                            "gesturemap eval --spotting --train RECORDINGS --detector")
 
     from ._commands.audit import add_parser as add_audit
 
@@ -512,6 +519,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before the training, not at its save
+    if args.detector:
+        return _train_detector(project, args)
     if args.verifier or args.relabeler:
         return _train_verifier(project, args)
     if not project.takes:
@@ -561,6 +570,38 @@ def _cmd_train(args: argparse.Namespace) -> int:
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
           f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     return 0
+
+
+def _train_detector(project: Any, args: argparse.Namespace) -> int:
+    """``gesturemap train DIR --detector RECORDINGS...``: the project's window detector,
+    trained on the rehearsals as the project's model sees them (its feature pipeline) and
+    stored in its spotting settings."""
+    from .evaluation.rehearsal import rehearsal_frames, verifier_basis
+    from .models.spotting.detector import fit_detector
+    from .project import Project
+
+    if args.verifier or args.relabeler or args.auto:
+        raise SystemExit("gesturemap train: --detector trains for the model the project has, "
+                         "alone: leave out --verifier, --relabeler and --auto")
+    recordings, labels, _, gestures, rate = rehearsal_frames(args.detector, project)
+    detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
+    basis = verifier_basis(project)
+
+    def store(now: Any) -> None:  # the project as saved now, under its lock
+        if verifier_basis(now) != basis:
+            raise GesturemapError(
+                f"{args.dir} changed while the detector trained (another process saved its "
+                "model, feature pipeline or spotting settings anew): nothing stored; run the "
+                "command again")
+        now.model = {**now.model, "spotting": {**now.model["spotting"],
+                                               "detector": detector.to_dict()}}
+
+    Project.update(args.dir, store)  # what else changed meanwhile stays
+    frames = sum(len(x) for x in recordings)
+    print(f"stored a window detector in {args.dir}: {detector.nodes} nodes, trained on "
+          f"{len(recordings)} recordings ({frames / rate / 60:.1f} min at {rate:g} frames/s; "
+          f"gestures {', '.join(detector.classes)})")
+    return EXIT_OK
 
 
 def _train_verifier(project: object, args: argparse.Namespace) -> int:

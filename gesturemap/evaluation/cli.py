@@ -49,8 +49,9 @@ _NOT_FOR_SPOTTING = {
 }
 #: ``--spotting``'s own options, refused without it; from ``verifier_context`` on, those of
 #: its second stage, refused without ``--verify`` or ``--relabel``.
-_SPOTTING_ONLY = ("gestures", "spot", "rate", "verify", "relabel", "verifier_context",
-                  "verifier_wait", "verifier_folds", "verifier_margin", "verifier_confidence")
+_SPOTTING_ONLY = ("gestures", "spot", "rate", "verify", "relabel", "detector",
+                  "verifier_context", "verifier_wait", "verifier_folds", "verifier_margin",
+                  "verifier_confidence")
 
 
 def _given(args: argparse.Namespace, name: str) -> bool:
@@ -205,6 +206,14 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
         "after each emission; its own cross-fitting there chooses how many, or leaves it "
         "off) and uses it where that chose it; --verifier-context, --verifier-wait, "
         "--verifier-folds and the rule apply to it too",
+    )
+    spot.add_argument(
+        "--detector",
+        action="store_true",
+        help="each fold also trains a window detector on its training subjects "
+        "(gm.fit_detector: extra trees on the last 4 s of the stream and the second before "
+        "them), merged with the spotter's events (after --relabel or --verify): it finds "
+        "gestures the spotter misses",
     )
     spot.add_argument(
         "--verifier-context",
@@ -379,7 +388,7 @@ def _spotting(args: argparse.Namespace) -> int:
     for name, why in _NOT_FOR_SPOTTING.items():
         if _given(args, name):
             raise GesturemapError(f"{_flag(name)} with --spotting: {why}")
-    second = [_flag(name) for name in _SPOTTING_ONLY[5:] if _given(args, name)]
+    second = [_flag(name) for name in _SPOTTING_ONLY[6:] if _given(args, name)]
     if second and not (args.verify or args.relabel):
         raise GesturemapError(f"{', '.join(second)}: the second stage's setting(s); add "
                               f"--verify or --relabel, or leave {_them(second)} out")
@@ -418,17 +427,21 @@ def _spotting(args: argparse.Namespace) -> int:
         if args.folds:
             raise GesturemapError("--test is a held-out evaluation: drop --folds, or drop --test")
         test = load_streams(args.test, gestures, rate_hz=rate)
-        report = held_out_spotting(st, test, kind, params, parse_params(args.spot), **verifier)
+        report = held_out_spotting(st, test, kind, params, parse_params(args.spot),
+                                   detector=args.detector, **verifier)
     else:
         report = cross_validate_spotting(st, kind, params, parse_params(args.spot),
                                          folds=args.folds or 3, progress=not args.quiet,
-                                         **verifier)
+                                         detector=args.detector, **verifier)
     for k, fold in enumerate(report.get("verifier", [])):
         print(("" if args.test else f"fold {k + 1}: ")
               + f"{'relabeller' if args.relabel else 'verifier'} "
               f"{'on' if fold['chosen'] else 'off'} ({fold['reason']})"
               + (f", context scores {fold['context_scores']}" if "context_scores" in fold else ""))
     m = report["metrics"]
+    if args.detector:
+        print("window detector: trained on the training subjects' recordings, merged with "
+              "the spotter's events")
     print(f"spotting, {report['protocol']}: micro P {m['precision']:.3f} R {m['recall']:.3f} "
           f"F1 {m['f1']:.3f}, macro F1 {m['macro_f1']:.3f}, delay median "
           f"{m['delay_median_s']:.2f} s / p90 {m['delay_p90_s']:.2f} s, false alarms "

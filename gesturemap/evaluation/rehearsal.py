@@ -190,7 +190,9 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
     if kind not in MODEL_REGISTRY:
         raise GesturemapError(f"the project's model kind {kind!r} cannot be trained here")
     spotting = {k: v for k, v in project.model["spotting"].items()
-                if k not in ("verifier", "null_label")}  # the cross-fit's takes say "null"
+                if k not in ("verifier", "null_label", "detector")}
+    # (the cross-fit's takes say "null"; the verifier reads the spotter's own events, before
+    # the detector's merge)
     settings = {"kind": kind, "params": params, "spotting": spotting}
     try:
         verifier = (fit_relabeler(settings, recordings, labels, groups, gestures=gestures,

@@ -159,6 +159,7 @@ class ModelPanel(QtWidgets.QWidget):
         self.overrides = ClassOverrides()
         self.spotting = SpottingEditor()
         self.spotting.verifier_removed.connect(self.apply)  # saved and in effect at once
+        self.spotting.detector_removed.connect(self.apply)
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c53030")

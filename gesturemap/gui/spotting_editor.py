@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtWidgets
 from ..errors import GesturemapError
 from ..models.spotting.core import NULL, NUMBERS, SPOT_KINDS, check_value, with_new_names
 
-__all__ = ["SPOTTING_KINDS", "SpottingEditor", "verifier_text"]
+__all__ = ["SPOTTING_KINDS", "SpottingEditor", "detector_text", "verifier_text"]
 
 #: The model kinds that spot gestures (``gm.Spotter`` takes them).
 SPOTTING_KINDS = SPOT_KINDS
@@ -68,6 +68,8 @@ class SpottingEditor(QtWidgets.QGroupBox):
     """
 
     verifier_removed = QtCore.Signal()
+    #: the window detector was removed from the settings (applied like the verifier's removal)
+    detector_removed = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__("spot gestures in the stream (events on OSC /gesturemap/event)", parent)
@@ -114,10 +116,27 @@ class SpottingEditor(QtWidgets.QGroupBox):
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.verifier, 1)
         row.addWidget(self.remove_verifier)
+        self.detector = QtWidgets.QLabel("detector: none")
+        self.detector.setObjectName("spotting.detector")
+        self.detector.setWordWrap(True)
+        self.detector.setToolTip("A window detector beside the spotter, trained from rehearsal "
+                                 "recordings: it finds gestures the spotter misses and holds "
+                                 "back the spotter's events it sees nothing of. gesturemap "
+                                 "train DIR --detector FILES (docs/spotting.md, \"A second "
+                                 "opinion\").")
+        self.remove_detector = QtWidgets.QPushButton("Remove detector")
+        self.remove_detector.setObjectName("spotting.remove_detector")
+        self.remove_detector.setToolTip("Spot without the detector (applied at once); train it "
+                                        "again with gesturemap train DIR --detector FILES.")
+        self.remove_detector.clicked.connect(self._remove_detector)
+        detector_row = QtWidgets.QHBoxLayout()
+        detector_row.addWidget(self.detector, 1)
+        detector_row.addWidget(self.remove_detector)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.kept)
         layout.addLayout(row)
+        layout.addLayout(detector_row)
         layout.addWidget(self.message)
 
     def show_spotting(self, settings: dict[str, Any] | None) -> None:
@@ -136,6 +155,7 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self._show_kept()
         self.message.setText("")
         self.show_verifier(self._given.get("verifier"))
+        self.show_detector(self._given.get("detector"))
 
     def _show_kept(self) -> None:
         kept = [f"per-class {name} (kept as the project has them): {_short(self._given[name])}"
@@ -179,6 +199,19 @@ class SpottingEditor(QtWidgets.QGroupBox):
     def _remove_verifier(self) -> None:
         self.show_verifier(None)
         self.verifier_removed.emit()
+
+    def show_detector(self, detector: dict[str, Any] | None) -> None:
+        """Show the window detector the project's settings hold, every field kept as typed."""
+        if detector is None:
+            self._given.pop("detector", None)
+        else:
+            self._given["detector"] = detector
+        self.detector.setText(detector_text(detector))
+        self.remove_detector.setEnabled(detector is not None)
+
+    def _remove_detector(self) -> None:
+        self.show_detector(None)
+        self.detector_removed.emit()
 
     def _values(self) -> tuple[dict[str, Any], list[str]]:
         """The numbers typed (empty fields left out) and what is wrong with them."""
@@ -250,6 +283,17 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
     elif verifier.get("wait"):
         text += f"; waits {verifier['wait']} frames after each emission"
     return text + ")"
+
+
+def detector_text(detector: dict[str, Any] | None) -> str:
+    """The detector's line: "detector: none", or "detector: on (trained for a, b; 4 s
+    windows, ... nodes)"."""
+    if detector is None:
+        return "detector: none"
+    classes = ", ".join(map(str, detector.get("classes", [])))
+    settings = detector.get("settings") or {}
+    return (f"detector: on (trained for {classes}; windows of {settings.get('window', '?')} "
+            f"frames, {len(detector.get('feature', []))} nodes)")
 
 
 def _short(values: dict[str, Any]) -> str:

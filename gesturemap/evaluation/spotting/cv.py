@@ -21,6 +21,7 @@ import numpy as np
 from ...data import Dataset
 from ...errors import GesturemapError
 from ...models.spotting.core import NULL, Spotter
+from ...models.spotting.detector import fit_detector
 from ...models.spotting.verifier import (
     SpotVerifier,
     VerifierUnavailable,
@@ -514,7 +515,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
                             verifier_wait: int | Sequence[int] | None = None,
                             verifier_folds: int = 2,
                             verifier_rule: VerifierRule | None = DEFAULT_RULE,
-                            relabel: bool = False) -> dict[str, Any]:
+                            relabel: bool = False, detector: bool = False) -> dict[str, Any]:
     """Leave-subjects-out CV of :func:`gesturemap.spot` with fixed ``settings``: each fold
     trains ``model`` (a kind name, with ``params``; the null class is one state of 8 Gaussians
     for an HHMM unless ``params`` says otherwise) on the other subjects' gestures and null
@@ -530,8 +531,10 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     ``verifier_rule``: when that cross-fitting switches it on (:func:`fit_verifier`'s).
     ``relabel``: the second stage is a context relabeller instead
     (:func:`~.spot_relabel.fit_relabeler`, the same arguments; ``verifier_context`` /
-    ``verifier_wait`` None: its own grid). The report's ``fold_metrics``: each fold's held-out
-    metrics (``metrics``: pooled)."""
+    ``verifier_wait`` None: its own grid). ``detector``: each fold also trains a window
+    detector on its training subjects' recordings (:func:`~gesturemap.fit_detector`), merged
+    with the spotter's events. The report's ``fold_metrics``: each fold's held-out metrics
+    (``metrics``: pooled)."""
     settings, params = _checked(model, params, settings)
     held: list[SessionResult] = []
     verifiers: list[dict[str, Any]] = []
@@ -543,7 +546,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         fold, info = _train_and_spot(st, train, st, test, model, params, settings,
                                      (verifier_context, verifier_wait, verifier_folds,
-                                      verifier_rule, relabel) if verify else None)
+                                      verifier_rule, relabel) if verify else None, detector)
         verifiers += [info] if info is not None else []
         per_fold.append(spotting_metrics(fold, [str(g) for g in st.gestures], st.rate_hz))
         held += fold
@@ -555,7 +558,7 @@ def cross_validate_spotting(st: Streams, model: str, params: dict[str, Any],
     report = {"protocol": f"{folds}-fold leave-subjects-out CV",
               "model": model, "params": params, "spotting": settings,
               "metrics": spotting_metrics(held, [str(g) for g in st.gestures], st.rate_hz),
-              "fold_metrics": per_fold}
+              "fold_metrics": per_fold, **({"detector": True} if detector else {})}
     if verify:
         report["verifier"] = verifiers
     return report
@@ -580,12 +583,13 @@ def _checked(model: str, params: dict[str, Any], settings: dict[str, Any]
 
 def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test: np.ndarray,
                     model: str, params: dict[str, Any], settings: dict[str, Any],
-                    verifier: tuple[Any, Any, int, VerifierRule | None, bool] | None
+                    verifier: tuple[Any, Any, int, VerifierRule | None, bool] | None,
+                    detector: bool = False
                     ) -> tuple[list[SessionResult], dict[str, Any] | None]:
     """Train on ``train_st``'s sessions ``train`` (and, given ``verifier`` = (context, wait,
-    folds, rule, relabel), a verifier or with ``relabel`` a context relabeller on them), spot
-    ``test_st``'s sessions ``test``: their results, and the verifier's report (without the
-    verifier itself) or None."""
+    folds, rule, relabel), a verifier or with ``relabel`` a context relabeller on them; with
+    ``detector`` a window detector on them too), spot ``test_st``'s sessions ``test``: their
+    results, and the verifier's report (without the verifier itself) or None."""
     from ...models import MODEL_REGISTRY
 
     fitted = MODEL_REGISTRY[model](**params).fit(make_dataset(train_st, train, _same))
@@ -595,6 +599,10 @@ def _train_and_spot(train_st: Streams, train: np.ndarray, test_st: Streams, test
         v = info.pop("verifier", None)
         if info["chosen"]:
             spot_settings["verifier"] = v
+    if detector:
+        spot_settings["detector"] = fit_detector(
+            [train_st.sessions[i] for i in train], [train_st.labels[i] for i in train],
+            gestures=train_st.gestures, rate_hz=train_st.rate_hz)
     held = evaluate_sessions(Spotter(fitted, **spot_settings), test_st, test, _same,
                              tolerance=int(round(test_st.rate_hz)))
     return held, info
@@ -673,6 +681,8 @@ def fit_verifier(model: Any, recordings: Sequence[Any], frame_labels: Sequence[A
     make_model, settings = spotting_model(model, "fit_verifier")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
+    # (trained on the spotter's own events: the detector merges after the verifier)
+    settings.pop("detector", None)
     settings = check_settings(settings)
     contexts, waits = length_grid(context, "context"), length_grid(wait, "wait")
     st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)

@@ -24,10 +24,11 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
                       verifier_wait: int | Sequence[int] | None = None,
                       verifier_folds: int = 2,
                       verifier_rule: VerifierRule | None = DEFAULT_RULE,
-                      relabel: bool = False) -> dict[str, Any]:
+                      relabel: bool = False, detector: bool = False) -> dict[str, Any]:
     """:func:`gesturemap.spot` trained on every session of ``train`` (and, with ``verify``, a
     verifier cross-fitted over its subjects, used where that chose it; with ``relabel`` a
-    context relabeller instead, :func:`~.spot_relabel.fit_relabeler`) and scored on every
+    context relabeller instead, :func:`~.spot_relabel.fit_relabeler`; with ``detector`` a
+    window detector on every training session, :func:`~gesturemap.fit_detector`) and scored on every
     session of ``test``, which nothing was trained or chosen on: the held-out figures of a
     project trained on its performers and used by new ones. Same report as
     :func:`cross_validate_spotting` (one fold)."""
@@ -47,11 +48,12 @@ def held_out_spotting(train: Streams, test: Streams, model: str, params: dict[st
     held, info = _train_and_spot(train, np.arange(len(train.sessions)), test,
                                  np.arange(len(test.sessions)), model, params, settings,
                                  (verifier_context, verifier_wait, verifier_folds,
-                                  verifier_rule, relabel) if verify else None)
+                                  verifier_rule, relabel) if verify else None, detector)
     n = lambda st: f"{len(st.sessions)} sessions of {len(set(st.subject.tolist()))} subjects"  # noqa: E731
     report = {"protocol": f"held out: trained on {n(train)}, tested on {n(test)}",
               "model": model, "params": params, "spotting": settings,
-              "metrics": spotting_metrics(held, [str(g) for g in test.gestures], test.rate_hz)}
+              "metrics": spotting_metrics(held, [str(g) for g in test.gestures], test.rate_hz),
+              **({"detector": True} if detector else {})}
     if info is not None:
         report["verifier"] = [info]
     return report

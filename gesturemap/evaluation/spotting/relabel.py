@@ -192,6 +192,8 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     make_model, settings = spotting_model(model, "fit_relabeler")
     settings.update(spotter_settings)
     settings.pop("verifier", None)
+    # (trained on the spotter's own events: the detector merges after the verifier)
+    settings.pop("detector", None)
     settings = check_settings(settings)
     st = labelled_streams(recordings, frame_labels, groups, gestures, rate_hz)
     contexts = length_grid([_frames(s, rate_hz) for s in CONTEXTS_S] if context is None

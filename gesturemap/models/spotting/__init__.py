@@ -1,6 +1,7 @@
 """Spotting: gestures found in a continuous stream, emitted as events
 (:class:`~gesturemap.models.spotting.core.Spotter`, :func:`~gesturemap.models.spotting.core.spot`),
-and the verifier that takes second opinions on them. The names of the spotting module of
+the verifier that takes second opinions on them, and the window detector merged beside
+them. The names of the spotting module of
 earlier releases (``gm.models.spotting.SETTINGS``, ``DEFAULT_*``, ``check_settings``...) are
 here too."""
 
@@ -33,6 +34,7 @@ from .core import (
     spotting_stream,
     with_new_names,
 )
+from .detector import WindowDetector, fit_detector
 from .verifier import SpotVerifier
 
 __all__ = [
@@ -41,5 +43,5 @@ __all__ = [
     "DEFAULT_MIN_DURATION", "DEFAULT_MIN_STAY", "DEFAULT_NULL_MODEL", "DEFAULT_REFRACTORY_FRAMES",
     "DEFAULT_SETTLE_FRAMES", "DEFAULT_SETTLE_RATIO", "DEFAULT_THRESHOLD", "NULL", "NULL_MODELS",
     "NUMBERS", "SETTINGS", "Event", "SpotVerifier", "Spotter", "SpottingStream", "check_settings",
-    "spot", "spotting_stream", "with_new_names",
+    "spot", "spotting_stream", "with_new_names", "WindowDetector", "fit_detector",
 ]

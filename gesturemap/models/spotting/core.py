@@ -59,6 +59,7 @@ from ..base import (
 )
 from ..gmm import DeltaFrames
 from . import _kernels as _k
+from .detector import DetectorMerge, WindowDetector
 from .verifier import NULL, SETTLE_LONG, SpotVerifier  # NULL: gm.NULL, beside it
 from .waiting import VerifierQueue, as_int_label
 
@@ -188,6 +189,13 @@ class Spotter:
         ``context`` also sees that many frames before each event's start, one with a ``wait``
         that many after the spotter's emission (the event comes that much later): the ring
         holds ``verifier_frames + context + wait`` frames (``ring_frames_``).
+    detector : a :class:`~.detector.WindowDetector` (or its ``to_dict()``) trained for this
+        model's gesture labels and frames (``gm.fit_detector``), merged causally with the
+        spotter's events (after the verifier): a spotter's event passes unless the detector
+        gave its gesture under the detector's ``support`` over its last ``gap`` frames; the
+        detector's own event is held ``hold`` frames and passes when no event passed in the
+        ``gap`` frames before; nothing passes within ``gap`` frames after a passed event.
+        None (default): the spotter's events only.
     costs : optional error costs ``{label: cost of a false trigger}`` or ``{label: {"false":
         c, "miss": c}}`` (:func:`~.costs.check_costs`; a rehearsal audit chooses
         ``thresholds`` that follow them). HMMs: a class whose false trigger costs more than
@@ -224,7 +232,7 @@ class Spotter:
                  null_model: str = DEFAULT_NULL_MODEL,
                  bound_matches: bool = DEFAULT_BOUND_MATCHES,
                  verifier: Any = None, verifier_frames: int | None = None,
-                 costs: dict | None = None,
+                 costs: dict | None = None, detector: Any = None,
                  threshold: float | None = None,
                  min_stays: dict[Any, float] | None = None) -> None:
         model._check_fitted()
@@ -298,6 +306,7 @@ class Spotter:
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
             self.compete_ = self.thresholds_.copy()  # costs act through the limits only
         self._set_verifier(verifier, verifier_frames)
+        self._set_detector(detector)
 
     def _checked_costs(self, costs: Any) -> dict[str, dict[str, float]]:
         """The error costs checked, each key a gesture label (as text)."""
@@ -368,6 +377,15 @@ class Spotter:
         v = self.verifier
         self.ring_frames_ = self.verifier_frames_ + v.context + v.wait + v.settle + (
             2 * SETTLE_LONG if v.settle else 0)
+
+    def _set_detector(self, detector: Any) -> None:
+        self.detector = None if detector is None else WindowDetector.from_dict(detector)
+        if self.detector is None:
+            return
+        wrong = self.detector.mismatch(self.labels, frame_dim(self.model))
+        if wrong:
+            raise GesturemapError(f"spotting detector: {wrong}: train the detector again for "
+                                  "this model (gm.fit_detector).")
 
     # -- HMM / GMM -------------------------------------------------------------------------
     def _class_hmm(self, i: int) -> tuple[np.ndarray, ...]:
@@ -582,6 +600,9 @@ class SpottingStream(VerifierQueue, StreamBase):
         self._wait, self._settle = (v.wait, v.settle) if v is not None else (0, 0)
         self._waiting: list[list[Any]] = []
         self._last_due = -1
+        # the detector beside the spotter, and the merge of their events
+        self._merge = (DetectorMerge(spotter.detector, spotter.labels, Event)
+                       if spotter.detector is not None else None)
 
     def reset(self) -> None:
         """Forget the frames seen so far (frame indices start again at 0)."""
@@ -595,6 +616,8 @@ class SpottingStream(VerifierQueue, StreamBase):
         self._inner_since = 0
         self._waiting = []
         self._last_due = -1
+        if self._merge is not None:
+            self._merge.reset()
 
     def _event(self, fired: bool) -> Event | None:
         if not fired and not self._waiting:
@@ -682,6 +705,8 @@ class SpottingStream(VerifierQueue, StreamBase):
         else:
             fired = self._dtw_step(r)
         ev = self._event(fired)
+        if self._merge is not None:
+            ev = self._merge.step(frame, ev, self._t)
         self._t += 1
         if ev is not None:
             r = dataclasses.replace(r, event=ev)
@@ -695,6 +720,8 @@ class SpottingStream(VerifierQueue, StreamBase):
         if self._ring is not None:
             self._ring[self._t % self._ring_n] = frame
         ev = self._event(self._hmm_step(x))
+        if self._merge is not None:
+            ev = self._merge.step(frame, ev, self._t)
         self._t += 1
         return ev
 
@@ -715,6 +742,8 @@ class SpottingStream(VerifierQueue, StreamBase):
                         float(sc)) for r, sc in zip(out[:n], scores[:n], strict=True)]
         if self._ring is not None:
             events = self._verify_run(events, sequence)
+        if self._merge is not None:
+            events = self._merge.run(sequence, self._t, events)
         self._t += len(sequence)
         return events
 
@@ -725,7 +754,7 @@ SETTINGS = ("relative_threshold", "thresholds", "min_duration", "max_duration", 
             "refractory_frames",
             "null_label", "gmm_frames", "max_stay", "min_stay", "defer_frames",
             "defer_projection", "settle_frames", "settle_ratio", "null_model", "bound_matches",
-            "verifier", "costs", "threshold", "min_stays")
+            "verifier", "costs", "detector", "threshold", "min_stays")
 #: Old setting names, still accepted: ``{old: new}``. ``threshold`` is now
 #: ``relative_threshold``, ``min_stays`` the dict form of ``min_stay``.
 RENAMED = {"threshold": "relative_threshold", "min_stays": "min_stay"}
@@ -856,6 +885,8 @@ def check_settings(settings: Any) -> dict[str, Any]:
         out["costs"] = check_costs(out["costs"])
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
         out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
+    if out.get("detector") is not None:
+        out["detector"] = WindowDetector.from_dict(out["detector"]).to_dict()
     return out
 
 
@@ -868,21 +899,31 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
         return model.stream()
     log = logging.getLogger("gesturemap.spotting")
     try:
-        try:
-            spotter = Spotter(model, **settings)
-        except GesturemapError as exc:
-            if settings.get("verifier") is None:
-                raise
-            # a verifier that does not fit the model (retrained with other gestures): spot
-            # without it rather than not at all
-            log.warning("the spotting verifier is off: %s", exc)
-            spotter = Spotter(model, **{k: v for k, v in settings.items() if k != "verifier"})
+        spotter = fitting_spotter(model, settings, log)
         if warm:
             spotter.stream().step(np.zeros(frame_dim(model)))
         return spotter.stream()
     except GesturemapError as exc:
         log.warning("spotting is off: %s", exc)
         return model.stream()
+
+
+def fitting_spotter(model: Any, settings: dict[str, Any], log: logging.Logger) -> Spotter:
+    """A :class:`Spotter` with ``settings``; a detector or verifier that does not fit the
+    model (retrained with other gestures) is switched off with a warning: spot without it
+    rather than not at all."""
+    settings = dict(settings)
+    while True:
+        try:
+            return Spotter(model, **settings)
+        except GesturemapError as exc:
+            part = ("detector" if settings.get("detector") is not None
+                    and str(exc).startswith("spotting detector") else
+                    "verifier" if settings.get("verifier") is not None else None)
+            if part is None:
+                raise
+            log.warning("the spotting %s is off: %s", part, exc)
+            settings.pop(part)
 
 
 def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:

@@ -354,6 +354,34 @@ def _frames(what: str, value: Any, most: int, expected: str) -> int:
     return int(value)
 
 
+def mismatch(classes: Sequence[str], trained_dim: int, gestures: Sequence[Any],
+             input_dim: int | None) -> str | None:
+    """Why a second opinion trained for ``classes`` on ``trained_dim``-dimensional frames does
+    not fit a model with these gesture labels taking ``input_dim``-dimensional frames, or
+    None when it fits."""
+    names = [str(lb) for lb in gestures]
+    if sorted(classes) != sorted(names):
+        return f"trained for the gestures {list(classes)}, the model's are {names}"
+    if input_dim is not None and trained_dim != input_dim:
+        return f"trained on {trained_dim}-dimensional frames, the model takes {input_dim}"
+    return None
+
+
+def check_keys(d: dict[str, Any], keys: set[str], optional: set[str], version: int,
+               bad: Any) -> None:
+    """A saved second opinion's dict: every one of ``keys``, nothing but them, ``optional``
+    and ``"format"`` (``version`` when given); ``bad(what, value, expected)`` makes the
+    error."""
+    missing = sorted(keys - set(d))
+    if missing:
+        raise bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
+    extra = sorted(set(d) - keys - optional - {"format"})
+    if extra:
+        raise bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
+    if d.get("format", version) != version:
+        raise bad("format", d["format"], f"{version} (a newer gesturemap wrote it?)")
+
+
 def _bad(what: str, value: Any, expected: str) -> GesturemapError:
     text = repr(value)
     if len(text) > 80:
@@ -461,13 +489,7 @@ class SpotVerifier:
     def mismatch(self, gestures: Sequence[Any], input_dim: int | None) -> str | None:
         """Why this verifier does not fit a model with these gesture labels (null left out)
         taking ``input_dim``-dimensional frames, or None when it fits."""
-        names = [str(lb) for lb in gestures]
-        if sorted(self.classes) != sorted(names):
-            return f"trained for the gestures {self.classes}, the model's are {names}"
-        if input_dim is not None and self.input_dim != input_dim:
-            return (f"trained on {self.input_dim}-dimensional frames, the model takes "
-                    f"{input_dim}")
-        return None
+        return mismatch(self.classes, self.input_dim, gestures, input_dim)
 
     # -- fitting -------------------------------------------------------------------------
     @classmethod
@@ -545,15 +567,7 @@ class SpotVerifier:
             raise _bad("the value", d, "a dict from SpotVerifier.to_dict() "
                        "(gm.fit_verifier trains one)")
         keys = {"classes", "labels", "edge", "mean", "scale", "coef", "intercept"}
-        missing = sorted(keys - set(d))
-        if missing:
-            raise _bad("a dict without", missing, "every key of " + ", ".join(sorted(keys)))
-        extra = sorted(set(d) - keys - {"format", "summary", "context", "near", "wait",
-                                          "settle"})
-        if extra:
-            raise _bad("a dict with unknown key(s)", extra, "only " + ", ".join(sorted(keys)))
-        if d.get("format", FORMAT) != FORMAT:
-            raise _bad("format", d["format"], f"{FORMAT} (a newer gesturemap wrote it?)")
+        check_keys(d, keys, {"summary", "context", "near", "wait", "settle"}, FORMAT, _bad)
         return cls(d["classes"], d["labels"], d["mean"], d["scale"], d["coef"],
                    d["intercept"], d["edge"], d.get("summary"), d.get("context", 0),
                    d.get("wait", 0), d.get("near", 0), d.get("settle", 0))
