@@ -551,7 +551,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         dataset = project.dataset()
         model = project.new_model().fit(dataset)
         note_frame_cost(model, dataset)  # (said on stderr, kept with the model)
-    notes: list[str | None] = []  # what check_verifier says of the saved project
+    notes: list[tuple[str | None, str | None]] = []  # what check_verifier says of the saved project
 
     def store(now: Any) -> None:  # the project as saved now, under its lock
         if now.training_basis() != basis:
@@ -559,14 +559,16 @@ def _cmd_train(args: argparse.Namespace) -> int:
                 f"{args.dir} changed while the model trained (another process saved takes or "
                 "settings): nothing stored; run gesturemap train again")
         now.pipeline, now.trained = project.pipeline, model  # (the pipeline fitted with it)
-        notes.append(now.check_verifier(model))
+        notes.append((now.check_verifier(model), now.detector_removed))
 
     Project.update(args.dir, store)  # what else changed meanwhile (e.g. the name) stays
-    removed = notes[0]
+    removed, detector_removed = notes[0]
     for line in lines:
         print(line)
     if removed:
         print(f"note: the spotting verifier was removed: {removed}")
+    if detector_removed:
+        print(f"note: the window detector was removed: {detector_removed}")
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
           f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     return 0

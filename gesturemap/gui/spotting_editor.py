@@ -200,13 +200,17 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.show_verifier(None)
         self.verifier_removed.emit()
 
-    def show_detector(self, detector: dict[str, Any] | None) -> None:
-        """Show the window detector the project's settings hold, every field kept as typed."""
+    def show_detector(self, detector: dict[str, Any] | None, removed: str | None = None
+                      ) -> None:
+        """Show the window detector the project's settings hold (a retraining may have
+        removed it: then ``removed`` says why), every field kept as typed."""
         if detector is None:
             self._given.pop("detector", None)
         else:
             self._given["detector"] = detector
-        self.detector.setText(detector_text(detector))
+        self.detector.setText(detector_text(detector) + (
+            f" (removed at the last retraining: {removed})"
+            if detector is None and removed else ""))
         self.remove_detector.setEnabled(detector is not None)
 
     def _remove_detector(self) -> None:

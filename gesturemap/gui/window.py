@@ -721,6 +721,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             spotting = (engine.project.model or {}).get("spotting") or {}  # a retrain may drop
             self.model_panel.spotting.show_verifier(  # a verifier that no longer fits
                 spotting.get("verifier"), engine.stats().get("verifier_removed"))
+            self.model_panel.spotting.show_detector(  # likewise a detector
+                spotting.get("detector"), engine.stats().get("detector_removed"))
             if not engine.running:
                 engine.command("start_running")
             self.run_button.setChecked(True)

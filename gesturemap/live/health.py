@@ -90,6 +90,7 @@ class Health:
             "takes": len(self.project.takes),
             # why the spotting verifier was removed at the last retraining (None: it was not)
             "verifier_removed": getattr(self.project, "verifier_removed", None),
+            "detector_removed": getattr(self.project, "detector_removed", None),
             "running": self.running,
             "realtime_priority": self.realtime,
             "recording": self.recording,

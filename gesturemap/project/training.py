@@ -212,6 +212,7 @@ class ProjectTraining:
 
         if model is None:
             return None
+        self._check_detector(model)
         self.verifier_removed = None  # said of the last retraining only
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("verifier") is None:
@@ -242,6 +243,40 @@ class ProjectTraining:
         logging.getLogger("gesturemap.spotting").warning(
             "the spotting verifier was removed from the settings: %s", self.verifier_removed)
         return self.verifier_removed
+
+
+    #: why the window detector was last removed from the settings, as :attr:`verifier_removed`
+    detector_removed: str | None = None
+
+    def _check_detector(self, model: Any) -> None:
+        """Keep the window detector (``model["spotting"]["detector"]``) while it fits
+        ``model`` (its gestures and frame size); else remove it from the settings, log a
+        warning and set :attr:`detector_removed` (a detector left in would only be switched
+        off each time a stream is built, while the window went on showing it)."""
+        from ..models.base import frame_dim
+        from ..models.spotting.detector import WindowDetector
+        from ..models.spotting.verifier import NULL
+
+        self.detector_removed = None
+        spotting = self.model.get("spotting")
+        if not isinstance(spotting, dict) or spotting.get("detector") is None:
+            return
+        null = spotting.get("null_label", NULL)
+        gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
+        try:
+            wrong = WindowDetector.from_dict(spotting["detector"]).mismatch(
+                gestures, frame_dim(model) if hasattr(model, "input_dim_") else None)
+        except GesturemapError as exc:
+            wrong = str(exc)
+        if wrong is None:
+            return
+        self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
+                                                 if k != "detector"}}
+        self.detector_removed = (f"{wrong} (retrained); train it again (gesturemap train DIR "
+                                 "--detector RECORDINGS)")
+        logging.getLogger("gesturemap.spotting").warning(
+            "the window detector was removed from the spotting settings: %s",
+            self.detector_removed)
 
 
 def effective_params(settings: dict[str, Any]) -> dict[str, Any]:

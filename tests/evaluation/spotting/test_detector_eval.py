@@ -83,3 +83,11 @@ def test_train_detector_stores_it_in_the_project(tmp_path, datasets_dir, capsys)
     assert [r.event for r in (stream.step(f) for f in x) if r.event is not None] == got
     assert got != gm.spot(loaded.trained, x)
     assert main(["train", str(folder), "--detector", rehearsal, "--auto"]) != 0
+    # a retraining with a gesture the detector never saw removes it, and says so
+    grown = Project.load(folder)
+    grown.add_take(np.random.default_rng(0).normal(size=(60, 6)), "13")
+    grown.save(folder)
+    capsys.readouterr()
+    assert main(["train", str(folder)]) == 0
+    assert "note: the window detector was removed: " in capsys.readouterr().out
+    assert "detector" not in Project.load(folder).model["spotting"]
