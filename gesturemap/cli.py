@@ -203,8 +203,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                             "of recordings (gm.fit_detector: extra trees on the last 4 s of the "
                             "stream; it finds gestures the spotter misses and vetoes the "
                             "spotter's events it gives no support), stored in the project's "
-                            "spotting settings beside the verifier; measure it first with "
-                            "gesturemap eval --spotting --train RECORDINGS --detector")
+                            "spotting settings only when it helps the project's spotter in a "
+                            "cross-fit over the recordings' performers (two halves)")
 
     from ._commands.audit import add_parser as add_audit
 
@@ -578,15 +578,27 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     """``gesturemap train DIR --detector RECORDINGS...``: the project's window detector,
     trained on the rehearsals as the project's model sees them (its feature pipeline) and
     stored in its spotting settings."""
-    from .evaluation.rehearsal import rehearsal_frames, verifier_basis
+    from .evaluation.rehearsal import cross_fit_detector, rehearsal_frames, verifier_basis
     from .models.spotting.detector import fit_detector
     from .project import Project
 
     if args.verifier or args.relabeler or args.auto:
         raise SystemExit("gesturemap train: --detector trains for the model the project has, "
                          "alone: leave out --verifier, --relabeler and --auto")
-    recordings, labels, _, gestures, rate = rehearsal_frames(args.detector, project)
+    recordings, labels, groups, gestures, rate = rehearsal_frames(args.detector, project)
+    check = cross_fit_detector(project, recordings, labels, groups, gestures, rate)
+    print(f"detector {'chosen' if check['chosen'] else 'not chosen'}: cross-fit F1 "
+          f"{check['f1_with']:.3f} with, {check['f1_without']:.3f} without; false alarms "
+          f"{check['false_alarms_with']:.2f} / {check['false_alarms_without']:.2f} a minute "
+          f"({check['recordings']} recordings, {check['groups']} groups, each half spotted "
+          "with a detector trained on the other)")
+    if not check["chosen"]:
+        print("nothing stored: the detector does not help the project's spotter on these "
+              "rehearsals")
+        return EXIT_OK
     detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
+    detector.summary = {**(detector.summary or {}), **{
+        k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}
     basis = verifier_basis(project)
 
     def store(now: Any) -> None:  # the project as saved now, under its lock
