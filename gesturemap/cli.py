@@ -580,7 +580,6 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     stored in its spotting settings."""
     from .evaluation.rehearsal import cross_fit_detector, rehearsal_frames, verifier_basis
     from .models.spotting.detector import fit_detector
-    from .project import Project
 
     if args.verifier or args.relabeler or args.auto:
         raise SystemExit("gesturemap train: --detector trains for the model the project has, "
@@ -599,18 +598,8 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
     detector.summary = {**(detector.summary or {}), **{
         k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}
-    basis = verifier_basis(project)
-
-    def store(now: Any) -> None:  # the project as saved now, under its lock
-        if verifier_basis(now) != basis:
-            raise GesturemapError(
-                f"{args.dir} changed while the detector trained (another process saved its "
-                "model, feature pipeline or spotting settings anew): nothing stored; run the "
-                "command again")
-        now.model = {**now.model, "spotting": {**now.model["spotting"],
-                                               "detector": detector.to_dict()}}
-
-    Project.update(args.dir, store)  # what else changed meanwhile stays
+    _store_in_spotting(args.dir, verifier_basis(project), "detector", "detector",
+                       detector.to_dict())
     frames = sum(len(x) for x in recordings)
     print(f"stored a window detector in {args.dir}: {detector.nodes} nodes, trained on "
           f"{len(recordings)} recordings ({frames / rate / 60:.1f} min at {rate:g} frames/s; "
@@ -618,12 +607,29 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _store_in_spotting(folder: str, basis: str, what: str, key: str, value: Any) -> None:
+    """Store ``value`` as the project's spotting setting ``key``, under the project's lock,
+    unless what it was trained for changed meanwhile (``basis``: ``verifier_basis`` before
+    the training); what else changed meanwhile stays."""
+    from .evaluation.rehearsal import verifier_basis
+    from .project import Project
+
+    def store(now: Any) -> None:  # the project as saved now, under its lock
+        if verifier_basis(now) != basis:
+            raise GesturemapError(
+                f"{folder} changed while the {what} trained (another process saved its "
+                "model, feature pipeline or spotting settings anew): nothing stored; run the "
+                "command again")
+        now.model = {**now.model, "spotting": {**now.model["spotting"], key: value}}
+
+    Project.update(folder, store)
+
+
 def _train_verifier(project: object, args: argparse.Namespace) -> int:
     """``gesturemap train DIR --verifier RECORDINGS...`` (or ``--relabeler``): the project's
     spotting verifier (or context relabeller, in its place), saved with the project only when
     chosen (evaluation/rehearsal.py)."""
     from .evaluation.rehearsal import train_project_verifier, verifier_basis
-    from .project import Project
 
     flag = "--relabeler" if args.relabeler else "--verifier"
     if args.verifier and args.relabeler:
@@ -637,18 +643,8 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
     print(line)
     what = "relabeller" if args.relabeler else "verifier"
     if verifier.cv_["chosen"]:
-        basis = verifier_basis(project)
-
-        def store(now: Any) -> None:  # the project as saved now, under its lock
-            if verifier_basis(now) != basis:
-                raise GesturemapError(
-                    f"{args.dir} changed while the {what} trained (another process saved its "
-                    "model, feature pipeline or spotting settings anew): nothing stored; run "
-                    "the command again")
-            spotting = {**now.model["spotting"], "verifier": verifier.to_dict()}
-            now.model = {**now.model, "spotting": spotting}
-
-        Project.update(args.dir, store)  # what else changed meanwhile stays
+        _store_in_spotting(args.dir, verifier_basis(project), what, "verifier",
+                           verifier.to_dict())
         print(f"stored the {what} in {args.dir} (gestures {', '.join(verifier.classes)})")
     else:
         print(f"nothing stored: {verifier.cv_['reason']}")

@@ -98,40 +98,21 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.message = QtWidgets.QLabel("")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c53030")
-        self.verifier = QtWidgets.QLabel("verifier: none")
-        self.verifier.setObjectName("spotting.verifier")
-        self.verifier.setWordWrap(True)
-        self.verifier.setToolTip("A second stage that checks each spotted gesture, trained from "
-                                 "rehearsal recordings: gesturemap train DIR --verifier FILES "
-                                 "(docs/spotting.md, \"Verifying events\"), or one that only "
-                                 "renames it from the posture before and after: gesturemap "
-                                 "train DIR --relabeler FILES (\"Naming events by their "
-                                 "context\").")
-        self.remove_verifier = QtWidgets.QPushButton("Remove verifier")
-        self.remove_verifier.setObjectName("spotting.remove_verifier")
-        self.remove_verifier.setToolTip("Spot without the verifier (applied at once); train it "
-                                        "again with gesturemap train DIR --verifier FILES "
-                                        "(or --relabeler FILES).")
-        self.remove_verifier.clicked.connect(self._remove_verifier)
-        row = QtWidgets.QHBoxLayout()
-        row.addWidget(self.verifier, 1)
-        row.addWidget(self.remove_verifier)
-        self.detector = QtWidgets.QLabel("detector: none")
-        self.detector.setObjectName("spotting.detector")
-        self.detector.setWordWrap(True)
-        self.detector.setToolTip("A window detector beside the spotter, trained from rehearsal "
-                                 "recordings: it finds gestures the spotter misses and holds "
-                                 "back the spotter's events it sees nothing of. gesturemap "
-                                 "train DIR --detector FILES (docs/spotting.md, \"A second "
-                                 "opinion\").")
-        self.remove_detector = QtWidgets.QPushButton("Remove detector")
-        self.remove_detector.setObjectName("spotting.remove_detector")
-        self.remove_detector.setToolTip("Spot without the detector (applied at once); train it "
-                                        "again with gesturemap train DIR --detector FILES.")
-        self.remove_detector.clicked.connect(self._remove_detector)
-        detector_row = QtWidgets.QHBoxLayout()
-        detector_row.addWidget(self.detector, 1)
-        detector_row.addWidget(self.remove_detector)
+        self.verifier, self.remove_verifier, row = _line_with_remove(
+            "verifier", "A second stage that checks each spotted gesture, trained from "
+            "rehearsal recordings: gesturemap train DIR --verifier FILES (docs/spotting.md, "
+            "\"Verifying events\"), or one that only renames it from the posture before and "
+            "after: gesturemap train DIR --relabeler FILES (\"Naming events by their "
+            "context\").", "Spot without the verifier (applied at once); train it again with "
+            "gesturemap train DIR --verifier FILES (or --relabeler FILES).",
+            self._remove_verifier)
+        self.detector, self.remove_detector, detector_row = _line_with_remove(
+            "detector", "A window detector beside the spotter, trained from rehearsal "
+            "recordings: it finds gestures the spotter misses and holds back the spotter's "
+            "events it sees nothing of. gesturemap train DIR --detector FILES "
+            "(docs/spotting.md, \"A second opinion\").", "Spot without the detector (applied "
+            "at once); train it again with gesturemap train DIR --detector FILES.",
+            self._remove_detector)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addWidget(self.kept)
@@ -263,6 +244,23 @@ class SpottingEditor(QtWidgets.QGroupBox):
             if name in self._given and name not in values and self.fields[name].text().strip():
                 out[name] = self._given[name]
         return out
+
+
+def _line_with_remove(name: str, tip: str, remove_tip: str, remove: Any
+                      ) -> tuple[QtWidgets.QLabel, QtWidgets.QPushButton, QtWidgets.QHBoxLayout]:
+    """A second opinion's read-only line ("name: none") and its Remove button, in a row."""
+    line = QtWidgets.QLabel(f"{name}: none")
+    line.setObjectName(f"spotting.{name}")
+    line.setWordWrap(True)
+    line.setToolTip(tip)
+    button = QtWidgets.QPushButton(f"Remove {name}")
+    button.setObjectName(f"spotting.remove_{name}")
+    button.setToolTip(remove_tip)
+    button.clicked.connect(remove)
+    row = QtWidgets.QHBoxLayout()
+    row.addWidget(line, 1)
+    row.addWidget(button)
+    return line, button, row
 
 
 def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -> str:

@@ -207,8 +207,7 @@ class ProjectTraining:
         ``model`` (its gestures and input size); else remove it from the settings, log a
         warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
         whenever a new model replaces :attr:`trained` (training, retraining)."""
-        from ..models.base import frame_dim
-        from ..models.spotting.verifier import NULL, SpotVerifier
+        from ..models.spotting.verifier import SpotVerifier
 
         if model is None:
             return None
@@ -217,13 +216,9 @@ class ProjectTraining:
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("verifier") is None:
             return None
-        null = spotting.get("null_label", NULL)
-        gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
         try:
             verifier = SpotVerifier.from_dict(spotting["verifier"])
-            # the verifier reads the frames as given, ignored channels too (frame_dim)
-            wrong = verifier.mismatch(gestures, frame_dim(model)
-                                      if hasattr(model, "input_dim_") else None)
+            wrong = verifier.mismatch(*_read_by(model, spotting))
             kind = (verifier.summary or {}).get("model")
             if wrong is None and kind is not None and kind != getattr(model, "kind", kind):
                 # its features hold the spotter's scores, which another family scales otherwise
@@ -244,7 +239,6 @@ class ProjectTraining:
             "the spotting verifier was removed from the settings: %s", self.verifier_removed)
         return self.verifier_removed
 
-
     #: why the window detector was last removed from the settings, as :attr:`verifier_removed`
     detector_removed: str | None = None
 
@@ -253,19 +247,15 @@ class ProjectTraining:
         ``model`` (its gestures and frame size); else remove it from the settings, log a
         warning and set :attr:`detector_removed` (a detector left in would only be switched
         off each time a stream is built, while the window went on showing it)."""
-        from ..models.base import frame_dim
         from ..models.spotting.detector import WindowDetector
-        from ..models.spotting.verifier import NULL
 
         self.detector_removed = None
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("detector") is None:
             return
-        null = spotting.get("null_label", NULL)
-        gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
         try:
             wrong = WindowDetector.from_dict(spotting["detector"]).mismatch(
-                gestures, frame_dim(model) if hasattr(model, "input_dim_") else None)
+                *_read_by(model, spotting))
         except GesturemapError as exc:
             wrong = str(exc)
         if wrong is None:
@@ -277,6 +267,18 @@ class ProjectTraining:
         logging.getLogger("gesturemap.spotting").warning(
             "the window detector was removed from the spotting settings: %s",
             self.detector_removed)
+
+
+def _read_by(model: Any, spotting: dict[str, Any]) -> tuple[list[Any], int | None]:
+    """What a spotter's second opinion (verifier, detector) must fit in ``model``: its gesture
+    labels (the null class left out) and the frames as given, ignored channels too
+    (``frame_dim``; None for a model without an input size)."""
+    from ..models.base import frame_dim
+    from ..models.spotting.verifier import NULL
+
+    null = spotting.get("null_label", NULL)
+    gestures = [lb for lb in getattr(model, "labels_", None) or [] if lb != null]
+    return gestures, frame_dim(model) if hasattr(model, "input_dim_") else None
 
 
 def effective_params(settings: dict[str, Any]) -> dict[str, Any]:
