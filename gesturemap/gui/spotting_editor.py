@@ -288,14 +288,15 @@ def verifier_text(verifier: dict[str, Any] | None, removed: str | None = None) -
 
 
 def detector_text(detector: dict[str, Any] | None) -> str:
-    """The detector's line: "detector: none", or "detector: on (trained for a, b; 4 s
-    windows, ... nodes)"."""
+    """The detector's line: "detector: none", or "detector: on (trained for a, b; windows
+    of 200 frames, events at probability 0.7, ... nodes)"."""
     if detector is None:
         return "detector: none"
     classes = ", ".join(map(str, detector.get("classes", [])))
     settings = detector.get("settings") or {}
     return (f"detector: on (trained for {classes}; windows of {settings.get('window', '?')} "
-            f"frames, {len(detector.get('feature', []))} nodes)")
+            f"frames, events at probability {settings.get('tau', '?')}, "
+            f"{len(detector.get('feature', []))} nodes)")
 
 
 def _short(values: dict[str, Any]) -> str:

@@ -32,8 +32,9 @@ def test_the_line_says_none_or_on(qtbot, detector) -> None:
     assert not editor.remove_detector.isEnabled()
     d = detector[1]
     editor.show_spotting({**SPOTTING, "detector": d})
-    assert editor.detector.text() == (f"detector: on (trained for 1, 2; windows of 20 frames, "
-                                      f"{len(d['feature'])} nodes)")
+    assert editor.detector.text() == (
+        f"detector: on (trained for 1, 2; windows of 20 frames, events at probability "
+        f"{d['settings']['tau']}, {len(d['feature'])} nodes)")
     assert editor.remove_detector.isEnabled()
     assert editor.spotting()["detector"] == d  # kept when the settings are sent
 

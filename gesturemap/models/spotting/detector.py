@@ -27,6 +27,7 @@ with a forest of 100 trees of at most 256 leaves (a few MB in a project) and ``t
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,10 @@ SECONDS = {"window": 4.0, "before": 1.0, "hop": 0.1, "hold": 1.0, "gap": 3.0, "q
 #: mixed leaves give every gesture more probability than pure ones do): chosen among 0.5 to
 #: 0.9 on HAPT partitions 105-107, measured on 108-110 (0.5 suits an unbounded forest).
 PLAIN = {"smooth": 3, "tau": 0.7, "support": 0.1}
+#: The levels a cross-fit on a project's rehearsals chooses ``tau`` among (``gesturemap train
+#: --detector``): where the default suits HAPT, another performer's rehearsals may want more
+#: events or fewer.
+TAU_CHOICES = (0.5, 0.6, 0.7, 0.8, 0.9)
 #: Every setting, in the order the dict and ``repr`` give them.
 SETTING_NAMES = ("window", "before", "hop", "smooth", "tau", "support", "hold", "gap", "quiet")
 #: A window holds a gesture when it ends at most this long after it (seconds).
@@ -301,6 +306,13 @@ class WindowDetector:
     def settings(self) -> dict[str, Any]:
         """The settings (frames; ``tau`` and ``support`` probabilities)."""
         return {k: getattr(self, k) for k in SETTING_NAMES}
+
+    def with_settings(self, **changes: Any) -> WindowDetector:
+        """This detector with some settings changed (checked as at building); the forest is
+        shared, not copied."""
+        other = copy.copy(self)
+        other._set_settings({**self.settings, **changes})
+        return other
 
     @property
     def nodes(self) -> int:

@@ -80,9 +80,18 @@ def test_train_detector_stores_it_in_the_project(tmp_path, datasets_dir, capsys)
     f1 = [float(w) for w in out.split("cross-fit F1 ")[1].split(" without")[0].split(
         " with, ")]
     assert f1[0] > f1[1] + 0.1, out
+    # its level is the one of the five whose cross-fit F1 was highest, and it is stored
+    levels = {float(t): float(f) for t, f in (
+        w.split(": ") for w in out.split("the best cross-fit F1 of ")[1].splitlines()[0]
+        .split(", "))}
+    assert sorted(levels) == [0.5, 0.6, 0.7, 0.8, 0.9] and max(levels.values()) == f1[0]
+    tau = float(out.split("events at probability ")[1].split(",")[0])
+    assert levels[tau] == f1[0]
     loaded = Project.load(folder)
     spotting = loaded.model["spotting"]
     assert set(spotting["detector"]["classes"]) == {str(g) for g in st.gestures}
+    assert spotting["detector"]["settings"]["tau"] == spotting["detector"]["summary"]["tau"] \
+        == tau
     x = np.asarray(st.sessions[6][:4000], dtype=np.float64)
     got = gm.spot(loaded.trained, x, **spotting)
     stream = gm.Spotter(loaded.trained, **spotting).stream()
@@ -96,4 +105,52 @@ def test_train_detector_stores_it_in_the_project(tmp_path, datasets_dir, capsys)
     capsys.readouterr()
     assert main(["train", str(folder)]) == 0
     assert "note: the window detector was removed: " in capsys.readouterr().out
+    assert "detector" not in Project.load(folder).model["spotting"]
+
+
+def test_train_detector_stores_nothing_when_it_does_not_help(tmp_path, capsys) -> None:
+    """A spotter that already finds every gesture of the rehearsals, and nothing else: no
+    detector can raise its cross-fit F1, so none is stored and the project is left as it
+    was, byte for byte."""
+    import numpy as np
+
+    import gesturemap as gm
+    from gesturemap.cli import main
+    from gesturemap.project import Project
+
+    rng = np.random.default_rng(0)
+
+    def bump(channel: int) -> np.ndarray:  # 1.5 s of one channel rising and falling
+        x = rng.normal(0, 0.05, (75, 6))
+        x[:, channel] += 4 * np.sin(np.linspace(0, np.pi, 75))
+        return x
+
+    project = Project("p", model={"kind": "gmm", "params": {"gaussians": 1, "deltas": False},
+                                  "spotting": {}})
+    for _ in range(4):
+        project.add_take(bump(0), "1")
+        project.add_take(bump(1), "2")
+        project.add_take(rng.normal(0, 0.05, (100, 6)), gm.NULL)
+    project.train()
+    folder = tmp_path / "proj"
+    project.save(folder)
+    saved = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    # four performers, each making both gestures four times between 8 s rests
+    frames, labels = [], []
+    for _ in range(4):
+        for k in range(8):
+            frames += [rng.normal(0, 0.05, (400, 6)), bump(k % 2)]
+            labels += [np.zeros(400, int), np.full(75, 1 + k % 2)]
+        frames.append(rng.normal(0, 0.05, (400, 6)))
+        labels.append(np.zeros(400, int))
+    session = 8 * 475 + 400
+    rehearsal = str(tmp_path / "rehearsal.npz")
+    np.savez(rehearsal, X_concat=np.vstack(frames), labels_concat=np.concatenate(labels),
+             lengths=[session] * 4, subject=[1, 2, 3, 4], gesture_labels=[1, 2])
+    assert main(["train", str(folder), "--detector", rehearsal]) == 0
+    out = capsys.readouterr().out
+    assert "detector not chosen: cross-fit F1 1.000 with, 1.000 without" in out, out
+    assert "no level helped: cross-fit F1 0.5: 1.000" in out, out
+    assert "nothing stored" in out and "stored a window detector" not in out, out
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == saved
     assert "detector" not in Project.load(folder).model["spotting"]

@@ -355,3 +355,28 @@ def test_eval_relabel_refuses_pairs(tmp_path, capsys) -> None:
     for extra in (["--verifier-context", "50,100"], ["--verifier-wait", "10,40"]):
         assert main([*args, "--relabel", *extra]) == 2
         assert "--relabel reads one context and one wait" in capsys.readouterr().err
+
+
+def test_a_relabeller_and_a_window_detector_together(trained) -> None:
+    """Both second opinions at once: the detector merges the events the relabeller named
+    (in that order, as the rule writes it), and a live stream gives what one call gives."""
+    from gesturemap.models.spotting.detector import window_ends
+    from tests.models.spotting.test_detector import rule_merge
+
+    st, v, model = trained
+    d = gm.fit_detector(st.sessions[:4], st.labels[:4], gestures=[1, 2], rate_hz=50.0,
+                        trees=10, max_leaves=32)
+    changed = 0
+    for i in range(4, 8):
+        x = st.sessions[i]
+        named = gm.spot(model, x, verifier=v, **SETTINGS)
+        both = gm.spot(model, x, verifier=v, detector=d, **SETTINGS)
+        changed += both != named
+        ends = window_ends(len(x), d.window, d.hop)
+        p = d.predict_proba(d.features(x, ends))
+        ps = np.array([p[max(j - d.smooth + 1, 0):j + 1].sum(0) / d.smooth
+                       for j in range(len(p))])
+        assert [(str(e.label), e.emitted) for e in both] == rule_merge(named, ends, ps, d)
+        s = gm.Spotter(model, verifier=v.to_dict(), detector=d.to_dict(), **SETTINGS).stream()
+        assert [e for e in map(s.step_event, x) if e is not None] == both
+    assert changed == 4  # the detector has a say on every held-out session

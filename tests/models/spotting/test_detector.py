@@ -137,6 +137,27 @@ def test_bad_dicts_say_what_is_wrong(change, says) -> None:
     assert "dimensional" in det.mismatch(["b", "a"], 3)
 
 
+def test_with_settings_changes_a_level_and_shares_the_forest() -> None:
+    det = WindowDetector.from_dict(bare())
+    higher = det.with_settings(tau=0.95)
+    assert higher.tau == 0.95 and det.tau == SETTINGS["tau"]  # the original is left as it was
+    assert higher.feature is det.feature and higher.values is det.values
+    assert higher.to_dict() == {**det.to_dict(), "settings": {**SETTINGS, "tau": 0.95}}
+    # checked as at building: a probability, a known setting
+    with pytest.raises(GesturemapError, match="tau"):
+        det.with_settings(tau=1.5)
+    with pytest.raises(GesturemapError, match="settings"):
+        det.with_settings(level=0.5)
+    assert det.tau == SETTINGS["tau"]
+    # the level decides: a leaf that says 'a' with probability 0.6 fires at 0.5, not at 0.95
+    x = np.zeros((60, 1))
+    x[20:28] = 1.0
+    mixed = WindowDetector.from_dict(bare(values=[[1.0, 0.0, 0.0], [0.4, 0.6, 0.0],
+                                                  [0.0, 0.0, 1.0]]))
+    assert [e.label for e in DetectorMerge(mixed, ["a", "b"], Event).run(x, 0, [])] == ["a"]
+    assert DetectorMerge(mixed.with_settings(tau=0.95), ["a", "b"], Event).run(x, 0, []) == []
+
+
 def merged(spotted: list[tuple[str, int]], frames: np.ndarray, **change: int) -> list[tuple]:
     """The hand-made detector merged with spotter events ``(label, frame)``, stepped frame by
     frame and in one call (which must agree): ``(label, start, emitted)`` of what passes."""
