@@ -591,17 +591,13 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
           f"{check['false_alarms_with']:.2f} / {check['false_alarms_without']:.2f} a minute "
           f"({check['recordings']} recordings, {check['groups']} groups, each half spotted "
           "with a detector trained on the other)")
-    levels = ", ".join(f"{float(t):g}: {f:.3f}" for t, f in check["f1_by_tau"].items())
-    print(f"its level: events at probability {check['tau']:g}, the best cross-fit F1 of "
-          f"{levels}" if check["chosen"] else f"no level helped: cross-fit F1 {levels}")
     if not check["chosen"]:
         print("nothing stored: the detector does not help the project's spotter on these "
               "rehearsals")
         return EXIT_OK
-    detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate,
-                            tau=check["tau"])
+    detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
     detector.summary = {**(detector.summary or {}), **{
-        k: check[k] for k in ("f1_with", "f1_without", "tau", "recordings", "groups")}}
+        k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}
     _store_in_spotting(args.dir, verifier_basis(project), "detector", "detector",
                        detector.to_dict())
     frames = sum(len(x) for x in recordings)

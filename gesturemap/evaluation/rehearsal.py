@@ -223,16 +223,13 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
 def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
                        frame_labels: Sequence[np.ndarray], groups: Sequence[Any],
                        gestures: list[str], rate_hz: float) -> dict[str, Any]:
-    """Whether a window detector helps ``project``'s trained spotter on these rehearsals, and
-    at which level (``tau``): the groups dealt into two halves, a detector trained on each
-    half spots the other's recordings with the project's model and spotting settings, at
-    each level of :data:`~gesturemap.models.spotting.detector.TAU_CHOICES`; the micro F1
-    without it and at the best level, over every recording (a tie goes to the higher level:
-    fewer events of its own). ``chosen`` when that is higher than without (the project's
-    model was trained on its takes, not on the rehearsals: only the detector is
-    cross-fitted)."""
+    """Whether a window detector helps ``project``'s trained spotter on these rehearsals:
+    the groups dealt into two halves, a detector trained on each half spots the other's
+    recordings with the project's model and spotting settings; the micro F1 with and
+    without it, over every recording. ``chosen`` when it is higher with (the project's model
+    was trained on its takes, not on the rehearsals: only the detector is cross-fitted)."""
     from ..models.spotting.core import spot
-    from ..models.spotting.detector import TAU_CHOICES, fit_detector
+    from ..models.spotting.detector import fit_detector
     from .spotting.scores import ground_truth_events, match_detections, spotting_metrics
 
     names = sorted({str(g) for g in groups})
@@ -242,7 +239,7 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
     half = {g: k % 2 for k, g in enumerate(names)}
     settings = {k: v for k, v in project.model["spotting"].items()
                 if k not in ("detector", "null_label")}
-    rows: dict[Any, list[Any]] = {}
+    rows: dict[str, list[Any]] = {"with": [], "without": []}
     tolerance = max(1, int(round(rate_hz)))
     for side in (0, 1):
         train = [i for i, g in enumerate(groups) if half[str(g)] != side]
@@ -256,18 +253,15 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
             truth = [(str(g), a, b) for g, a, b in ground_truth_events(frame_labels[i],
                                                                        gestures)]
             null = int(np.sum(frame_labels[i] == NULL))
-            for key, extra in (("without", {}), *(
-                    (tau, {"detector": d.with_settings(tau=tau)}) for tau in TAU_CHOICES)):
+            for key, extra in (("with", {"detector": d}), ("without", {})):
                 events = spot(project.trained, recordings[i], **settings, **extra)
-                rows.setdefault(key, []).append(match_detections(
+                rows[key].append(match_detections(
                     truth, [(str(e.label), e.emitted) for e in events], tolerance, null))
     m = {k: spotting_metrics(v, gestures, rate_hz) for k, v in rows.items()}
-    tau = max(TAU_CHOICES, key=lambda t: (m[t]["f1"], t))
-    return {"chosen": m[tau]["f1"] > m["without"]["f1"], "tau": tau,
-            "f1_with": round(float(m[tau]["f1"]), 4),
+    return {"chosen": m["with"]["f1"] > m["without"]["f1"],
+            "f1_with": round(float(m["with"]["f1"]), 4),
             "f1_without": round(float(m["without"]["f1"]), 4),
-            "f1_by_tau": {str(t): round(float(m[t]["f1"]), 4) for t in TAU_CHOICES},
-            "false_alarms_with": round(float(m[tau]["false_alarms_per_min"]), 3),
+            "false_alarms_with": round(float(m["with"]["false_alarms_per_min"]), 3),
             "false_alarms_without": round(float(m["without"]["false_alarms_per_min"]), 3),
             "recordings": len(recordings), "groups": len(names)}
 
