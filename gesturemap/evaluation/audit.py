@@ -114,6 +114,11 @@ class Audit:
     recall_drop_spread : how much that loss varies from one set of performers to another
         (standard deviation over the half-splits; NaN when not measured): expect
         ``recall_drop`` give or take about this.
+    found_share_lost : the same loss as a share of the gestures the settings' own thresholds
+        find (counted, plus the half-splits' excess in the same terms): what carries to
+        performers whom the spotter finds more easily, or less, than the audit's. On new
+        performers expect a recall drop of about this times their recall at the settings'
+        own thresholds.
     """
 
     labels: list[str]
@@ -132,6 +137,7 @@ class Audit:
     recall_drop: float = float("nan")
     recall_drop_seen: float = float("nan")
     recall_drop_spread: float = float("nan")
+    found_share_lost: float = float("nan")
     #: per class and strictness: false triggers, gestures recognised, gestures counted
     counts: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
@@ -153,6 +159,7 @@ class Audit:
                 "recall_drop": _plain(self.recall_drop),
                 "recall_drop_seen": _plain(self.recall_drop_seen),
                 "recall_drop_spread": _plain(self.recall_drop_spread),
+                "found_share_lost": _plain(self.found_share_lost),
                 "curve": {lb: {"multiplier": c.multiplier.tolist(),
                                "threshold": c.threshold.tolist(),
                                "false_alarms_per_min": c.false_alarms_per_min.tolist(),
@@ -182,7 +189,9 @@ class Audit:
             rows.append("gestures lost to the proposed thresholds: "
                         f"{_pct(self.recall_drop).strip()} expected on new performers"
                         + (f" (give or take {_pct(self.recall_drop_spread).strip()})"
-                           if np.isfinite(self.recall_drop_spread) else ""))
+                           if np.isfinite(self.recall_drop_spread) else "")
+                        + (f"; {_pct(self.found_share_lost).strip()} of those the present "
+                           "thresholds find" if np.isfinite(self.found_share_lost) else ""))
         return "\n".join(rows)
 
 
@@ -394,16 +403,17 @@ def _choose_audit(labels: list[str], grid: np.ndarray, typical: dict[str, float]
     }
 
 
-def _lost(counts: np.ndarray, b: int, pick: np.ndarray) -> tuple[float, float]:
+def _lost(counts: np.ndarray, b: int, pick: np.ndarray) -> tuple[float, float, float]:
     """(gestures recognised at the settings' level ``b`` but not at the per-class levels
-    ``pick``, gestures counted) from per-level counts (G, C, 3)."""
+    ``pick``, gestures counted, gestures recognised at ``b``) from per-level counts
+    (G, C, 3)."""
     c = np.arange(counts.shape[1])
     return (float(counts[b, :, 1].sum() - counts[pick, c, 1].sum()),
-            float(counts[b, :, 2].sum()))
+            float(counts[b, :, 2].sum()), float(counts[b, :, 1].sum()))
 
 
 def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: int,
-                    choice: Any, splits: int = DROP_SPLITS) -> tuple[float, float]:
+                    choice: Any, splits: int = DROP_SPLITS) -> tuple[float, float, float]:
     """How much more recall a threshold choice loses on performers it was not chosen on.
 
     ``per`` (G, U, C, 3): counts per strictness level, unit and class; ``groups`` (U,) the
@@ -412,18 +422,19 @@ def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: 
     levels are chosen on one half and the recall lost from level ``b`` is counted on the
     other and on the half itself. Returns (the mean excess of the first over the second: the
     optimism of a choice judged on its own performers; the standard deviation of the recall
-    lost on the other half: how much it varies from one set of performers to another), or
-    (0, NaN) with fewer than four performers or two with gestures."""
+    lost on the other half: how much it varies from one set of performers to another; the
+    mean excess again with each loss as a share of the gestures found at ``b``), or
+    (0, NaN, 0) with fewer than four performers or two with gestures."""
     keys = sorted(set(groups), key=repr)
     gi = np.array([keys.index(g) for g in groups])
     with_gestures = {int(g) for g in gi[per[b, :, :, 2].sum(axis=-1) > 0]}
     if len(keys) < 4 or len(with_gestures) < 2:
-        return 0.0, float("nan")
+        return 0.0, float("nan"), 0.0
     rng = np.random.default_rng(0)
-    excess, others = [], []
+    excess, others, share = [], [], []
     for _ in range(splits):
         half = np.isin(gi, rng.permutation(len(keys))[:len(keys) // 2])
-        lost = np.zeros((2, 2))  # [own half, other half] x [lost, counted]
+        lost = np.zeros((2, 3))  # [own half, other half] x [lost, counted, found]
         for own in (half, ~half):
             fa, rec = _rates(per[:, own].sum(axis=1).transpose(1, 0, 2),
                              float(minutes[own].sum()))
@@ -434,9 +445,13 @@ def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: 
             own_drop, other_drop = lost[:, 0] / lost[:, 1]
             excess.append(other_drop - own_drop)
             others.append(other_drop)
+        if lost[0, 2] > 0 and lost[1, 2] > 0:
+            own_share, other_share = lost[:, 0] / lost[:, 2]
+            share.append(other_share - own_share)
     if not excess:
-        return 0.0, float("nan")
-    return float(np.mean(excess)), float(np.std(others))
+        return 0.0, float("nan"), float(np.mean(share)) if share else 0.0
+    return (float(np.mean(excess)), float(np.std(others)),
+            float(np.mean(share)) if share else 0.0)
 
 
 def _run_all(replays: list[_Replay], mult: np.ndarray
@@ -628,13 +643,16 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     lost, counted = at_base[:, 1].sum() - settled[:, 1].sum(), at_base[:, 2].sum()
     fc = np.array([cost_of(costs, lb, "false") for lb in labels])
     mc = np.array([cost_of(costs, lb, "miss") for lb in labels])
-    excess, spread = _drop_on_others(
+    excess, spread, excess_share = _drop_on_others(
         per, [g for r in replays for g in r.groups],
         np.concatenate([r.unit_minutes for r in replays]), b,
         lambda fa, rec: choose(fa, rec, budget, fc, mc)[0])
     seen = lost / counted if counted else float("nan")
+    found = at_base[:, 1].sum()
     fields.update(recall_drop_seen=seen, recall_drop=seen + max(excess, 0.0),
-                  recall_drop_spread=spread)
+                  recall_drop_spread=spread,
+                  found_share_lost=lost / found + max(excess_share, 0.0) if found
+                  else float("nan"))
     where = [(r, x) for r in replays for x in r.xs]
     fields["events"] = [
         FalseTrigger(k, ev, ev.emitted / where[k][0].rate,

@@ -244,9 +244,12 @@ class RehearsalPanel(QtWidgets.QWidget):
             f"{result['null_minutes']:.1f} min of ordinary movement replayed; budget "
             f"{result['budget']:g} false triggers/min. Nothing is written until you apply.")
         drop, spread = result.get("recall_drop"), result.get("recall_drop_spread")
+        share = result.get("found_share_lost")
         lost = "" if drop is None else (
             f"; gestures lost on new performers: about {100 * drop:.0f}%"
-            + ("" if spread is None else f" (give or take {100 * spread:.0f}%)"))
+            + ("" if spread is None else f" (give or take {100 * spread:.0f}%)")
+            + ("" if share is None else
+               f", {100 * share:.0f}% of those the present thresholds find"))
         self.verdict.setText(
             (f"budget met: {total:.2f} false triggers/min at the proposed thresholds"
              if result["met"] else

@@ -15,7 +15,7 @@ from gesturemap.cli import main
 from gesturemap.evaluation.audit import plot_audit
 from gesturemap.evaluation.spotting.cv import evaluate_sessions, make_dataset
 from gesturemap.evaluation.spotting.scores import spotting_metrics
-from gesturemap.models.spotting.core import check_settings, spotting_stream
+from gesturemap.models.spotting.core import DEFAULT_THRESHOLD, check_settings, spotting_stream
 from gesturemap.project import Project
 from tests.evaluation.spotting.test_scores import ramp_streams
 
@@ -70,6 +70,26 @@ def test_thresholds_meet_the_budget_and_carry_over_to_other_recordings(model, st
     assert before["false_alarms_per_min"] > 2.0
     assert after["false_alarms_per_min"] <= BUDGET
     assert after["recall"] > 0
+
+
+def test_the_recall_lost_is_given_as_a_share_of_what_was_found_too(model, streams):
+    # two stretches of still rest marked as gesture 1: no threshold finds them, so they
+    # count in the recall but not among the gestures the default thresholds find
+    labels = [lab.copy() for lab in streams.labels[4:6]]
+    for lab in labels:
+        rest = np.flatnonzero(lab == 0)
+        lab[rest[20:80]] = 1
+    a = gm.audit(model, streams.sessions[4:6], budget=BUDGET, labels=labels)
+    at = {lb: int(np.argmin(np.abs(a.curve[lb].multiplier - DEFAULT_THRESHOLD)))
+          for lb in a.labels}
+    found = sum(a.counts[lb][at[lb], 1] for lb in a.labels)
+    counted = sum(a.counts[lb][at[lb], 2] for lb in a.labels)
+    # two recordings: no half-splits of performers to add to either figure
+    assert 0 < a.recall_drop == a.recall_drop_seen and 0 < found < counted
+    assert a.found_share_lost == pytest.approx(a.recall_drop * counted / found)
+    assert a.found_share_lost > a.recall_drop
+    assert a.to_dict()["found_share_lost"] == pytest.approx(a.found_share_lost)
+    assert f"{100 * a.found_share_lost:.1f}% of those the present thresholds find" in a.table()
 
 
 def test_a_costly_class_is_pushed_towards_silence(model, streams):

@@ -39,7 +39,7 @@ def _per(recalls: dict[str, tuple[int, int]]) -> np.ndarray:
     return per
 
 
-def _excess(per: np.ndarray) -> tuple[float, float]:
+def _excess(per: np.ndarray) -> tuple[float, float, float]:
     ones = np.ones(2)
     return _drop_on_others(per, list("abcd"), np.ones(4), 0,
                            lambda fa, rec: choose(fa, rec, 1.0, ones, ones)[0])
@@ -48,12 +48,24 @@ def _excess(per: np.ndarray) -> tuple[float, float]:
 def test_a_choice_made_on_its_own_performers_is_found_optimistic() -> None:
     # the budget needs one class raised: performers a and b lose nothing when class 0 is,
     # c and d nothing when class 1 is; a choice made on a and b loses on c and d
-    excess, spread = _excess(_per({"a": (2, 0), "b": (2, 0), "c": (0, 2), "d": (0, 2)}))
+    excess, spread, share = _excess(_per({"a": (2, 0), "b": (2, 0), "c": (0, 2),
+                                          "d": (0, 2)}))
     assert excess > 0.1 and spread == pytest.approx(0.0)  # half is lost on any other half
+    # as a share of the gestures found at the settings' level (all of them here): the same
+    assert share == pytest.approx(excess)
     # every performer alike: a choice looks on its performers as it does on others
-    same, spread = _excess(_per({g: (2, 1) for g in "abcd"}))
+    same, spread, share = _excess(_per({g: (2, 1) for g in "abcd"}))
     assert same == pytest.approx(0.0) and spread == pytest.approx(0.0)
+    assert share == pytest.approx(0.0)
+    # found at the settings' level by half the performers only: the share of what was
+    # found grows by the inverse of what they found (half the gestures: twice the share)
+    per = _per({"a": (2, 0), "b": (2, 0), "c": (0, 2), "d": (0, 2)})
+    per[0, :, :, 1] = 1
+    per[1, :, :, 1] = np.minimum(per[1, :, :, 1], 1)
+    half, _, half_share = _excess(per)
+    assert half_share == pytest.approx(2 * half) and half > 0.05
     # too few performers to split: no correction, no spread
     ones = np.ones(2)
     assert _drop_on_others(_per({g: (2, 0) for g in "abcd"}), list("aabb"), np.ones(4), 0,
-                           lambda fa, rec: choose(fa, rec, 1.0, ones, ones)[0])[0] == 0.0
+                           lambda fa, rec: choose(fa, rec, 1.0, ones, ones)[0]) == (
+        0.0, pytest.approx(float("nan"), nan_ok=True), 0.0)

@@ -84,6 +84,9 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
         ("NOT" in panel.verdict.text()) == (not expected.met))
     assert result["recall_drop"] == expected.recall_drop
     assert f"new performers: about {100 * expected.recall_drop:.0f}%" in panel.verdict.text()
+    assert result["found_share_lost"] == expected.found_share_lost
+    assert (f", {100 * expected.found_share_lost:.0f}% of those the present thresholds find"
+            in panel.verdict.text())
     assert panel.triggers.count() == max(len(expected.events), 1)
     # one curve per gesture, and one circle each at the proposed threshold
     assert len(panel.plot.getPlotItem().listDataItems()) == 2 * len(expected.labels)
