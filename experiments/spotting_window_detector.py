@@ -142,19 +142,22 @@ def detector_events(ends: np.ndarray, ps: np.ndarray, names: list[str], tau: flo
     return events
 
 
-def support(ends: np.ndarray, ps: np.ndarray, names: list[str], label: str, t: int) -> float:
-    sel = (ends <= t) & (ends >= t - GAP)
+def support(ends: np.ndarray, ps: np.ndarray, names: list[str], label: str, t: int,
+            gap: int = GAP) -> float:
+    sel = (ends <= t) & (ends >= t - gap)
     return float(ps[sel, names.index(label)].max()) if sel.any() else 1.0
 
 
 def merged(spotted: list[tuple[str, int]], detected: list[tuple[str, int]], ends: np.ndarray,
-           ps: np.ndarray, names: list[str]) -> list[tuple[str, int]]:
-    """The causal merge described above: events in emission order, each as it would pass."""
-    kept = [(lb, t) for lb, t in spotted if support(ends, ps, names, lb, t) >= SUPPORT]
-    cands = sorted([(t, 0, lb) for lb, t in kept] + [(t + HOLD, 1, lb) for lb, t in detected])
+           ps: np.ndarray, names: list[str], least: float = SUPPORT, gap: int = GAP,
+           hold: int = HOLD) -> list[tuple[str, int]]:
+    """The causal merge described above: events in emission order, each as it would pass
+    (``least``, ``gap``, ``hold``: the support, gap and hold instead of this merge's)."""
+    kept = [(lb, t) for lb, t in spotted if support(ends, ps, names, lb, t, gap) >= least]
+    cands = sorted([(t, 0, lb) for lb, t in kept] + [(t + hold, 1, lb) for lb, t in detected])
     out, last = [], -10 ** 9
     for t, _, lb in cands:
-        if t - last > GAP:
+        if t - last > gap:
             out.append((lb, t))
             last = t
     return out

@@ -276,14 +276,14 @@ def test_settings_hold_a_detector_and_one_that_does_not_fit_is_off(hapt, caplog)
 def test_fit_scales_the_settings_by_the_rate(hapt) -> None:
     model, det, x = hapt
     assert det.settings == {"window": 200, "before": 50, "hop": 5, "smooth": 3, "tau": 0.7,
-                            "support": 0.1, "hold": 50, "gap": 150, "quiet": 100}
+                            "support": 0.1, "hold": 10, "gap": 200, "quiet": 100}
     labels = np.zeros(len(x), dtype=np.int64)
     labels[1000:1100] = 7
     labels[3000:3080] = 8
     small = gm.fit_detector([x], [labels], [7, 8], rate_hz=25.0, trees=2, max_leaves=4, tau=0.6)
     assert small.classes == ["7", "8"]
     assert small.settings == {"window": 100, "before": 25, "hop": 2, "smooth": 3,
-                              "tau": 0.6, "support": 0.1, "hold": 25, "gap": 75, "quiet": 50}
+                              "tau": 0.6, "support": 0.1, "hold": 5, "gap": 100, "quiet": 50}
     assert small.summary["rate_hz"] == 25.0 and small.summary["gesture_windows"] > 0
     assert WindowDetector.from_dict(json.loads(json.dumps(small.to_dict()))).summary == (
         small.summary)
