@@ -18,6 +18,11 @@ Result on partitions 117-122 (docs/spotting.md): the spotter alone 0.790, the de
 pick lower levels (0.5 or 0.6 in 12 folds of 18) than suit the spotter and detector trained
 on all 14, so ``tau`` stays fixed rather than chosen per project.
 
+``--merge`` chooses the merge's gap (150, 200, 250 frames) and hold (10, 25, 50) the same way,
+at ``tau`` 0.7: on partitions 117-122, 0.826 chosen inside each fold against 0.831 at the
+fixed 200 and 10 (``experiments/spotting_detector_merge.py``'s choice), which the folds chose
+in 9 of 18; no fold chose no detector.
+
 Run from the repository root, with the full shared data (about 4 minutes of CPU per
 partition)::
 
@@ -46,9 +51,14 @@ from gesturemap.evaluation.spotting.scores import (
 )
 
 TAUS = (0.5, 0.6, 0.7, 0.8, 0.9)
-DEFAULT_TAU = 0.7
 SIZE = (100, 256)  # gm.fit_detector's default forest
 NONE = "none"
+#: What each fold chooses among, with no detector (tau, gap, hold), and the fixed setting it
+#: is compared with: the level at the first merge's gap and hold, or (``--merge``) the gap
+#: and hold at the level 0.7.
+CHOICES = {"level": ([(t, wd.GAP, wd.HOLD) for t in TAUS], (0.7, wd.GAP, wd.HOLD)),
+           "merge": ([(0.7, g, h) for g in (150, 200, 250) for h in (10, 25, 50)],
+                     (0.7, 200, 10))}
 
 
 class Scored:
@@ -70,9 +80,9 @@ class Scored:
 
 
 def spot_with_detector(st: Any, train: np.ndarray, test: np.ndarray, spotted: list[Any],
-                       taus: list[float], scored: Scored) -> None:
+                       choices: list[tuple[float, int, int]], scored: Scored) -> None:
     """Each ``test`` session: the spotter's events alone and merged with a detector trained
-    on ``train`` at each of ``taus``."""
+    on ``train`` at each of ``choices`` (tau, gap, hold)."""
     clf = wd.fit_detector(st, train, SIZE)
     names = ["null"] + [str(c) for c in clf.classes_[1:]]
     for n, i in enumerate(test):
@@ -81,23 +91,27 @@ def spot_with_detector(st: Any, train: np.ndarray, test: np.ndarray, spotted: li
         ps = wd.smoothed(clf.predict_proba(wd.features(x, ends)))
         events = wd.emitted(spotted[n])
         scored.add(NONE, int(i), events)
-        for tau in taus:
-            scored.add(tau, int(i), wd.merged(events, wd.detector_events(ends, ps, names, tau),
-                                              ends, ps, names))
+        for tau, gap, hold in choices:
+            scored.add((tau, gap, hold), int(i), wd.merged(
+                events, wd.detector_events(ends, ps, names, tau), ends, ps, names, wd.SUPPORT,
+                gap, hold))
 
 
-def choose(scored: Scored) -> tuple[Any, dict[str, float]]:
-    """The inner choice: the highest pooled micro F1; ties to no detector, then higher tau."""
+def choose(scored: Scored, choices: list[tuple[float, int, int]]
+           ) -> tuple[Any, dict[str, float]]:
+    """The inner choice: the highest pooled micro F1; ties to no detector, then to the
+    higher tau (fewer events of its own), the longer gap and the shorter hold."""
     f1 = {str(k): round(float(scored.metrics(k)["f1"]), 4) for k in scored.rows}
-    order = [NONE, *sorted(TAUS, reverse=True)]
+    order = [NONE, *sorted(choices, key=lambda c: (-c[0], -c[1], c[2]))]
     best = max(order, key=lambda k: (f1[str(k)], -order.index(k)))
     return best, f1
 
 
-def run_partition(seed: int, cache: Path) -> dict[str, Any]:
+def run_partition(seed: int, cache: Path, mode: str = "level") -> dict[str, Any]:
     st = repartition(load_streams(str(DATA / "HAPT_train_streams.npz")), seed)
     outer = Scored(st)
     chosen: list[dict[str, Any]] = []
+    choices, fixed = CHOICES[mode]
     for k, test in enumerate(grouped_folds(st.subject, 3)):
         train = np.setdiff1d(np.arange(len(st.sessions)), test)
         inner = Scored(st)
@@ -106,20 +120,20 @@ def run_partition(seed: int, cache: Path) -> dict[str, Any]:
             ta = np.setdiff1d(train, tb)
             spotted, _ = _cached(cache / f"p{seed}_f{k}_inner{j}_cli_relabel.json",
                                  lambda a=ta, t=tb: run_arm("cli_relabel", st, a, t))
-            spot_with_detector(st, ta, tb, spotted, list(TAUS), inner)
-        best, f1 = choose(inner)
+            spot_with_detector(st, ta, tb, spotted, choices, inner)
+        best, f1 = choose(inner, choices)
         chosen.append({"fold": k, "chosen": best, "inner_f1": f1})
         spotted, _ = _cached(cache / f"p{seed}_f{k}_cli_relabel.json",
                              lambda a=train, t=test: run_arm("cli_relabel", st, a, t))
-        taus = sorted({DEFAULT_TAU} | ({best} if best != NONE else set()))
         fold = Scored(st)
-        spot_with_detector(st, train, test, spotted, taus, fold)
+        spot_with_detector(st, train, test, spotted,
+                           sorted({fixed} | ({best} if best != NONE else set())), fold)
         for key, rows in fold.rows.items():
             outer.rows.setdefault(key, []).extend(rows)
         outer.rows.setdefault("nested", []).extend(fold.rows[best])
         print(f"partition {seed} fold {k}: chose {best} ({f1})", flush=True)
     out = {}
-    for key, name in ((NONE, "spotter alone"), (DEFAULT_TAU, "detector at tau 0.7"),
+    for key, name in ((NONE, "spotter alone"), (fixed, "detector fixed"),
                       ("nested", "nested choice")):
         m = outer.metrics(key)
         out[name] = {q: round(float(m[q]), 4) for q in
@@ -132,11 +146,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--partitions", type=int, nargs="*", default=[117, 118, 119])
     ap.add_argument("--cache", type=Path, default=Path("/tmp/gesturemap_detector_nested"))
+    ap.add_argument("--merge", action="store_true",
+                    help="choose the gap and hold (at tau 0.7) instead of the level")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     print(describe(), flush=True)
-    runs = {str(s): run_partition(s, args.cache) for s in args.partitions}
-    arms = ("spotter alone", "detector at tau 0.7", "nested choice")
+    runs = {str(s): run_partition(s, args.cache, "merge" if args.merge else "level")
+            for s in args.partitions}
+    arms = ("spotter alone", "detector fixed", "nested choice")
     summary = {a: {q: round(float(np.mean([r[a][q] for r in runs.values()])), 4)
                    for q in ("f1", "recall", "false_alarms_per_min", "delay_p90_s")}
                for a in arms}
