@@ -313,7 +313,12 @@ class WindowDetector:
 
     def with_settings(self, **changes: Any) -> WindowDetector:
         """This detector with some settings changed (checked as at building); the forest is
-        shared, not copied."""
+        shared, not copied. ``window`` and ``before`` stay: the forest was trained on their
+        statistics (train another for others)."""
+        fixed = sorted({"window", "before"} & set(changes))
+        if fixed:
+            raise _bad(", ".join(fixed), [changes[k] for k in fixed],
+                       "the ones the forest was trained on: fit another detector for others")
         other = copy.copy(self)
         other._set_settings({**self.settings, **changes})
         return other

@@ -148,6 +148,8 @@ def test_with_settings_changes_a_level_and_shares_the_forest() -> None:
         det.with_settings(tau=1.5)
     with pytest.raises(GesturemapError, match="settings"):
         det.with_settings(level=0.5)
+    with pytest.raises(GesturemapError, match="trained on"):  # its statistics' own
+        det.with_settings(window=8)
     assert det.tau == SETTINGS["tau"]
     # the level decides: a leaf that says 'a' with probability 0.6 fires at 0.5, not at 0.95
     x = np.zeros((60, 1))
