@@ -448,8 +448,8 @@ def _drop_on_others(per: np.ndarray, groups: list[Any], minutes: np.ndarray, b: 
         if lost[0, 2] > 0 and lost[1, 2] > 0:
             own_share, other_share = lost[:, 0] / lost[:, 2]
             share.append(other_share - own_share)
-    if not excess:
-        return 0.0, float("nan"), float(np.mean(share)) if share else 0.0
+    if not excess:  # nothing counted on a side: nothing found there either
+        return 0.0, float("nan"), 0.0
     return (float(np.mean(excess)), float(np.std(others)),
             float(np.mean(share)) if share else 0.0)
 

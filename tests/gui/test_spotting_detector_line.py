@@ -10,7 +10,7 @@ import gesturemap as gm
 from gesturemap.gui.spotting_editor import SpottingEditor
 from gesturemap.models.spotting.core import SpottingStream
 from tests.evaluation.spotting.test_scores import ramp_streams
-from tests.gui.test_spotting_editor import open_window, saved_spotting
+from tests.gui.test_spotting_editor import open_window, retrain_removes, saved_spotting
 from tests.test_cli_train_verifier import SPOTTING, _project
 
 pytestmark = pytest.mark.timeout(180)
@@ -62,23 +62,7 @@ def test_remove_detector_reaches_the_engine_and_the_folder(qtbot, tmp_path, dete
 def test_a_retrain_that_drops_the_detector_is_shown(qtbot, tmp_path, detector) -> None:
     import numpy as np
 
-    from gesturemap.project import Project
-
     st, d = detector
     project = _project(tmp_path / "made", st, spotting={**SPOTTING, "detector": d})
     project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a gesture it never saw
-    folder = tmp_path / "p"
-    window = open_window(qtbot, project, folder)
-    engine, panel = window.engine, window.model_panel
-    editor = panel.spotting
-    assert editor.detector.text().startswith("detector: on")
-    trained = engine.trainings
-    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
-    qtbot.waitUntil(lambda: editor.detector.text().startswith(
-        "detector: none (removed at the last retraining: trained for the gestures"),
-        timeout=10000)
-    assert not editor.remove_detector.isEnabled()
-    assert "detector" not in engine.project.model["spotting"]
-    qtbot.waitUntil(lambda: saved_spotting(folder) == SPOTTING, timeout=20000)
-    assert "detector" not in Project.load(folder).model["spotting"]
+    retrain_removes(qtbot, project, tmp_path / "p", "detector", SPOTTING)

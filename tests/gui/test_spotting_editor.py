@@ -66,6 +66,27 @@ def open_window(qtbot, project: Project, folder) -> MainWindow:
     return window
 
 
+def retrain_removes(qtbot, project: Project, folder, name: str, left: dict) -> None:
+    """Open the window on ``project`` (its spotting with a second opinion ``name``, verifier
+    or detector, that a gesture added since no longer fits) and retrain it from the Model tab:
+    the line says the second opinion was removed and why, its button is off, and ``left`` (the
+    settings without it) reach the engine and the folder."""
+    window = open_window(qtbot, project, folder)
+    engine, panel = window.engine, window.model_panel
+    line, button = getattr(panel.spotting, name), getattr(panel.spotting, f"remove_{name}")
+    assert line.text().startswith(f"{name}: on")
+    trained = engine.trainings
+    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
+    qtbot.waitUntil(lambda: line.text().startswith(
+        f"{name}: none (removed at the last retraining: trained for the gestures"),
+        timeout=10000)
+    assert not button.isEnabled()
+    assert name not in engine.project.model["spotting"]
+    qtbot.waitUntil(lambda: saved_spotting(folder) == left, timeout=20000)
+    assert name not in Project.load(folder).model["spotting"]
+
+
 def test_spotting_settings_edited_in_the_window_reach_the_project_and_the_engine(
         qtbot, tmp_path):
     folder = tmp_path / "p"

@@ -12,9 +12,8 @@ from PySide6 import QtCore
 import gesturemap as gm
 from gesturemap.gui.spotting_editor import SpottingEditor
 from gesturemap.models.spotting.core import SpottingStream
-from gesturemap.project import Project
 from tests.evaluation.spotting.test_scores import ramp_streams
-from tests.gui.test_spotting_editor import open_window, saved_spotting
+from tests.gui.test_spotting_editor import open_window, retrain_removes, saved_spotting
 from tests.test_cli_train_verifier import MODEL, SPOTTING, _project
 
 pytestmark = pytest.mark.timeout(180)
@@ -82,18 +81,4 @@ def test_a_retrain_that_drops_the_verifier_is_shown(qtbot, tmp_path, verifier) -
     st, v = verifier
     project = _project(tmp_path / "made", st, spotting={**SPOTTING, "verifier": v})
     project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a gesture it never saw
-    folder = tmp_path / "p"
-    window = open_window(qtbot, project, folder)
-    engine, panel = window.engine, window.model_panel
-    editor = panel.spotting
-    assert editor.verifier.text().startswith("verifier: on")
-    trained = engine.trainings
-    qtbot.mouseClick(panel.apply_button, QtCore.Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: engine.trainings > trained, timeout=60000)
-    qtbot.waitUntil(lambda: editor.verifier.text().startswith(
-        "verifier: none (removed at the last retraining: trained for the gestures"),
-        timeout=10000)
-    assert not editor.remove_verifier.isEnabled()
-    assert "verifier" not in engine.project.model["spotting"]
-    qtbot.waitUntil(lambda: saved_spotting(folder) == SPOTTING, timeout=20000)
-    assert "verifier" not in Project.load(folder).model["spotting"]
+    retrain_removes(qtbot, project, tmp_path / "p", "verifier", SPOTTING)
