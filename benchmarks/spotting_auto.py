@@ -17,7 +17,11 @@ them (every transition, and null takes of 100 frames every 1000 frames of null:
 - ``cli``: what ``gesturemap eval --spotting --train A --test B`` trains and spots with (an
   HHMM without deltas, the null class one state of 8 Gaussians, the spotter's defaults);
 - ``cli_relabel``: the same with ``--relabel`` (a context relabeller cross-fitted over two
-  folds of the training subjects, on where its rule chose it).
+  folds of the training subjects, on where its rule chose it);
+- ``auto_rehearsals``: ``gm.spot(gm.auto(ds), x)`` with ``ds =
+  gm.dataset_from_rehearsals(sessions, labels, groups=subjects)``: the same takes, and the
+  training subjects' sessions kept as rehearsals, from which ``gm.auto`` also trains the
+  context relabeller and the window detector (each kept when its cross-fit chooses it).
 
 Every setting is chosen inside the training subjects (``gm.auto``'s CV on their takes, the
 relabeller's cross-fitting on their sessions): each figure is held out. Each fold's events are
@@ -57,7 +61,7 @@ from gesturemap.evaluation.spotting.cv import (
 from gesturemap.evaluation.spotting.scores import SessionResult, spotting_metrics
 from gesturemap.evaluation.spotting.verifier_rule import DEFAULT_RULE
 
-ARMS = ("auto", "auto_recognition", "auto_budget", "cli", "cli_relabel")
+ARMS = ("auto", "auto_recognition", "auto_budget", "cli", "cli_relabel", "auto_rehearsals")
 #: ``auto_budget``'s search budget (seconds; ``--budget``)
 BUDGET = [600.0]
 KEYS = ("f1", "macro_f1", "precision", "recall", "false_alarms_per_min", "delay_median_s",
@@ -74,7 +78,17 @@ def run_arm(arm: str, st: Any, train: np.ndarray, test: np.ndarray,
     """One arm on one outer fold: its held-out sessions' results and what it chose.
     ``spot_settings``: the ``cli`` arms' spotting settings (``--spot K=V``; default none)."""
     t0 = time.perf_counter()
-    if arm.startswith("auto"):
+    if arm == "auto_rehearsals":
+        ds = gm.dataset_from_rehearsals([st.sessions[i] for i in train],
+                                        [st.labels[i] for i in train],
+                                        groups=[str(st.subject[i]) for i in train],
+                                        gestures=st.gestures, rate_hz=st.rate_hz)
+        model = gm.auto(ds)
+        sel = model.selection_
+        held = [_match(st, int(i), gm.spot(model, st.sessions[i])) for i in test]
+        info = {"task": sel["task"], "chosen": sel["chosen_name"], "reason": sel["reason"],
+                "rehearsals": sel["rehearsals"]}
+    elif arm.startswith("auto"):
         ds = make_dataset(st, train, _same)
         model = gm.auto(ds, task="recognition" if arm == "auto_recognition" else None,
                         budget_s=BUDGET[0] if arm == "auto_budget" else 20.0)

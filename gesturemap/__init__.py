@@ -8,7 +8,7 @@ into it, and the sound parameters it maps to.
 from __future__ import annotations
 
 from ._version import __version__
-from .data import Dataset, Recording
+from .data import Dataset, Recording, Rehearsal
 from .errors import FormatError, GesturemapError, NotFittedError, ProjectBusy, TrainingCancelled
 from .interop.xmm.model_import import load_xmm
 from .models import (
@@ -31,7 +31,6 @@ from .models import (
     Result,
     Spotter,
     SpotVerifier,
-    auto,
     check_params,
     load,
     spot,
@@ -73,6 +72,11 @@ __all__ += ["SpotVerifier", "fit_relabeler", "fit_verifier"]
 from .models.spotting.detector import WindowDetector, fit_detector  # noqa: E402
 
 __all__ += ["WindowDetector", "fit_detector"]
+
+# the model search; for a spotting dataset with rehearsals, the second opinions trained too
+from .evaluation.auto import auto, dataset_from_rehearsals  # noqa: E402
+
+__all__ += ["Rehearsal", "dataset_from_rehearsals"]
 
 # the rehearsal audit: false triggers on ordinary movement, thresholds within a budget
 from .evaluation.audit import Audit, audit  # noqa: E402

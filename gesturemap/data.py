@@ -35,12 +35,14 @@ from .utils.storage import (
     write_json,
 )
 
-__all__ = ["Concatenated", "Dataset", "Recording", "class_numbers"]
+__all__ = ["Concatenated", "Dataset", "Recording", "Rehearsal", "class_numbers"]
 
 Label = str | int
 
 FORMAT = "gesturemap.dataset"
-VERSION = 1
+#: 2 when the file holds rehearsals (continuous recordings labelled frame by frame): an
+#: earlier gesturemap, which would drop them, refuses such a file; without them, still 1.
+VERSION = 2
 
 _SAME_KIND_HINT = "Use one kind of label in a dataset: all names (str) or all numbers (int)."
 
@@ -289,6 +291,24 @@ def _check_names(name: str, names: Sequence[str] | None) -> tuple[str, ...] | No
     return names
 
 
+class Rehearsal(NamedTuple):
+    """A continuous recording labelled frame by frame: a run-through of the piece, its
+    gestures marked and everything between them ``gm.NULL``. A spotter's second opinions
+    (the context relabeller, the window detector) learn from what comes before and after
+    each gesture, which takes cut at their labels do not hold (:meth:`Dataset.add_rehearsal`).
+
+    Attributes
+    ----------
+    inputs : numpy.ndarray, shape (T, D_in), float64, read-only
+    frame_labels : numpy.ndarray, shape (T,), read-only: one label per frame
+    group : str, the performer or session it came from (cross-fitting holds groups out)
+    """
+
+    inputs: np.ndarray
+    frame_labels: np.ndarray
+    group: str
+
+
 class Dataset:
     """A training set: recordings of labelled gestures, all of the same shape.
 
@@ -327,6 +347,7 @@ class Dataset:
             raise validation_error("input_names", [], "at least one name, or None")
         self._output_names = _check_names("output_names", output_names)
         self._recordings: list[Recording] = []
+        self._rehearsals: list[Rehearsal] = []
 
     # ---- shape of the data ----------------------------------------------------------------------
 
@@ -430,10 +451,62 @@ class Dataset:
         return updated
 
     def copy(self) -> Dataset:
-        """A new dataset with the same names and recordings (recordings are immutable)."""
+        """A new dataset with the same names, recordings and rehearsals (all immutable)."""
         new = Dataset(self._input_names, self._output_names)
         new._recordings = list(self._recordings)
+        new._rehearsals = list(self._rehearsals)
+        new.frame_rate_hz = self.frame_rate_hz
         return new
+
+    # ---- rehearsals -----------------------------------------------------------------------------
+
+    @property
+    def rehearsals(self) -> tuple[Rehearsal, ...]:
+        """The continuous recordings added with :meth:`add_rehearsal`, in order. They are not
+        takes: ``len``, iteration and training see the takes only; ``gm.auto`` choosing for
+        spotting trains the spotter's context relabeller and window detector from them."""
+        return tuple(self._rehearsals)
+
+    def add_rehearsal(self, inputs: Any, frame_labels: Any, group: Any = None) -> Rehearsal:
+        """Add a continuous recording labelled frame by frame (a copy of the data).
+
+        Parameters
+        ----------
+        inputs : array_like, shape (T, D_in)
+            The frames, with the takes' columns; finite.
+        frame_labels : array_like, shape (T,)
+            Each frame's label: a gesture's, or ``gm.NULL`` (``"null"``) between gestures.
+        group : optional
+            The performer or session (kept as text); default: a group of its own. Give the
+            rehearsals of one performer one group, so that cross-fitting holds them out
+            together.
+
+        Raises
+        ------
+        GesturemapError
+            If the data is not acceptable; the dataset is then unchanged.
+        """
+        index = len(self._rehearsals)
+        name = f"rehearsal {index}"
+        frames = _as_frames(f"{name}: inputs", inputs)
+        dims = [r.inputs.shape[1] for r in self._rehearsals[:1]]
+        if self._recordings or self._input_names is not None:
+            dims.append(self.input_dim)
+        if dims and frames.shape[1] != dims[0]:
+            raise validation_error(f"{name}: inputs", frames,
+                                   f"{dims[0]} columns like the takes and other rehearsals")
+        labels = np.asarray(frame_labels)
+        if labels.shape != (len(frames),):
+            raise validation_error(f"{name}: frame_labels", labels,
+                                   f"one label per frame: shape ({len(frames)},)")
+        for lb in np.unique(labels).tolist():  # each distinct label once, not every frame
+            _check_label(f"{name}: frame label", lb)
+        labels = np.array(labels, copy=True)
+        labels.flags.writeable = False
+        rehearsal = Rehearsal(frames, labels,
+                              f"rehearsal {index}" if group is None else str(group))
+        self._rehearsals.append(rehearsal)
+        return rehearsal
 
     def _index(self, index: int) -> int:
         position = operator.index(index)
@@ -576,6 +649,7 @@ class Dataset:
         arrays = {"inputs": stacked.inputs, "lengths": stacked.lengths}
         if stacked.outputs is not None:
             arrays["outputs"] = stacked.outputs
+        rehearsals = self._rehearsal_arrays(arrays)
         # Arrays first, then the JSON that names their checksum: a crash between the two writes
         # leaves a pair that load() reports as mismatched, never one it reads wrongly.
         digest = save_npz(npz_path, **arrays)
@@ -587,7 +661,23 @@ class Dataset:
             "lengths": stacked.lengths.tolist(),
             "arrays_sha256": digest,
         }
-        write_json(json_path, metadata, format=FORMAT, version=VERSION)
+        if rehearsals:
+            metadata["rehearsals"] = rehearsals
+        write_json(json_path, metadata, format=FORMAT, version=VERSION if rehearsals else 1)
+
+    def _rehearsal_arrays(self, arrays: dict[str, np.ndarray]) -> dict[str, Any] | None:
+        """Put the rehearsals' frames and labels (as numbers into a table of the distinct
+        labels) into ``arrays``; returns what the JSON says of them, or None without any."""
+        if not self._rehearsals:
+            return None
+        table, codes = np.unique(np.concatenate([r.frame_labels for r in self._rehearsals]),
+                                 return_inverse=True)
+        arrays["rehearsal_inputs"] = np.concatenate([r.inputs for r in self._rehearsals])
+        arrays["rehearsal_labels"] = codes.astype(np.int32)
+        arrays["rehearsal_lengths"] = np.array([len(r.inputs) for r in self._rehearsals],
+                                               dtype=np.int64)
+        return {"labels": table.tolist(), "groups": [r.group for r in self._rehearsals],
+                "lengths": arrays["rehearsal_lengths"].tolist()}
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> Dataset:
@@ -623,15 +713,41 @@ class Dataset:
         }
         if bimodal:
             expected["outputs"] = (n_frames, None)
+        rehearsals = document.get("rehearsals")
+        if rehearsals is not None:
+            if not (isinstance(rehearsals, dict) and all(
+                    isinstance(rehearsals.get(k), list) for k in ("labels", "groups", "lengths"))
+                    and len(rehearsals["groups"]) == len(rehearsals["lengths"])
+                    and all(isinstance(n, int) and n >= 1 for n in rehearsals["lengths"])):
+                raise FormatError(f"{json_path} is damaged: its 'rehearsals' are not as "
+                                  "gesturemap writes them.")
+            total = sum(rehearsals["lengths"])
+            expected.update(rehearsal_inputs=(total, None), rehearsal_labels=(total,),
+                            rehearsal_lengths=(len(rehearsals["lengths"]),))
         arrays = load_npz(json_path.with_suffix(".npz"), expected, sha256=document["arrays_sha256"])
         if arrays["lengths"].tolist() != lengths:
             raise FormatError(f"{json_path}: the lengths in the JSON and the .npz differ.")
         try:
             dataset = cls(document.get("input_names"), document.get("output_names"))
             dataset._add_split(arrays["inputs"], lengths, labels, arrays.get("outputs"))
-        except GesturemapError as error:
+            if rehearsals is not None:
+                dataset._add_rehearsals(arrays, rehearsals)
+        except (GesturemapError, IndexError) as error:
             raise FormatError(f"{json_path} is damaged: {error}") from None
         return dataset
+
+    def _add_rehearsals(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Add the rehearsals :meth:`_rehearsal_arrays` wrote (used by :meth:`load`)."""
+        if arrays["rehearsal_lengths"].tolist() != meta["lengths"]:
+            raise GesturemapError("the rehearsals' lengths in the JSON and the .npz differ")
+        table = np.asarray(meta["labels"])
+        bounds = np.cumsum(meta["lengths"])[:-1]
+        for x, codes, group in zip(np.split(arrays["rehearsal_inputs"], bounds),
+                                   np.split(arrays["rehearsal_labels"], bounds),
+                                   meta["groups"], strict=True):
+            if codes.size and (codes.min() < 0 or codes.max() >= len(table)):
+                raise GesturemapError("a rehearsal's frame label is outside its table")
+            self.add_rehearsal(x, table[codes], group)
 
     def _add_split(
         self,

@@ -434,12 +434,45 @@ def test_load_refuses_damaged_or_newer_files(tmp_path: Path, gestures: Dataset) 
     with pytest.raises(FormatError, match="'labels', 'lengths'"):
         Dataset.load(path)
 
-    path.write_text(json.dumps({**document, "version": 2}))
+    path.write_text(json.dumps({**document, "version": 3}))
     with pytest.raises(FormatError, match="newer gesturemap"):
         Dataset.load(path)
 
     path.write_text(json.dumps({**document, "format": "gesturemap.model"}))
     with pytest.raises(FormatError, match="not a gesturemap.dataset file"):
+        Dataset.load(path)
+
+
+def test_rehearsals_round_trip_and_a_damaged_table_is_refused(tmp_path: Path,
+                                                              gestures: Dataset) -> None:
+    ds = gestures.copy()
+    labels = np.array(["null"] * 6 + ["circle"] * 4 + ["null"] * 5)
+    ds.add_rehearsal(_frames(15, 3, 1), labels, group="ana")
+    ds.add_rehearsal(_frames(7, 3, 2), ["circle"] * 7)
+    assert len(ds) == len(gestures)  # rehearsals are not takes
+    path = tmp_path / "a.json"
+    ds.save(path)
+    document = json.loads(path.read_text())
+    assert document["version"] == 2 and document["rehearsals"]["groups"] == ["ana",
+                                                                             "rehearsal 1"]
+    back = Dataset.load(path)
+    _assert_same(ds, back)
+    assert [r.group for r in back.rehearsals] == ["ana", "rehearsal 1"]
+    for a, b in zip(ds.rehearsals, back.rehearsals, strict=True):
+        assert np.array_equal(a.inputs, b.inputs)
+        assert a.frame_labels.tolist() == b.frame_labels.tolist()
+    assert not back.rehearsals[0].frame_labels.flags.writeable
+    # a dataset without rehearsals is still written as version 1
+    gestures.save(tmp_path / "plain.json")
+    assert json.loads((tmp_path / "plain.json").read_text())["version"] == 1
+
+    document["rehearsals"]["labels"] = ["circle"]  # a frame's number past the table
+    path.write_text(json.dumps(document))
+    with pytest.raises(FormatError, match="damaged: a rehearsal's frame label"):
+        Dataset.load(path)
+    document["rehearsals"]["lengths"] = [15]
+    path.write_text(json.dumps(document))
+    with pytest.raises(FormatError, match="'rehearsals' are not as gesturemap writes them"):
         Dataset.load(path)
 
 

@@ -253,7 +253,7 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
             truth = [(str(g), a, b) for g, a, b in ground_truth_events(frame_labels[i],
                                                                        gestures)]
             null = int(np.sum(frame_labels[i] == NULL))
-            for key, extra in (("with", {"detector": d}), ("without", {})):
+            for key, extra in (("with", {"detector": d}), ("without", {"detector": None})):
                 events = spot(project.trained, recordings[i], **settings, **extra)
                 rows[key].append(match_detections(
                     truth, [(str(e.label), e.emitted) for e in events], tolerance, null))

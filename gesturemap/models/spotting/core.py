@@ -123,6 +123,15 @@ class Event:
     score: float
 
 
+#: ``Spotter``'s default ``verifier`` and ``detector``: the model's own, if it has one
+#: (:func:`model_spotting`)
+FROM_MODEL = "model"
+
+
+def _from_model(value: Any) -> bool:
+    return isinstance(value, str) and value == FROM_MODEL
+
+
 class Spotter:
     """A trained model's spotting parameters: read-only, shared by many streams.
 
@@ -180,8 +189,10 @@ class Spotter:
         default such a match is only refused when it completes).
     verifier : a :class:`~.spot_verifier.SpotVerifier` (or its ``to_dict()``), trained for
         this model's gesture labels (``gm.fit_verifier``): each emitted event is checked on its
-        frames ``start .. emitted`` and dropped (the verifier says null) or relabelled. None
-        (default): events are emitted as the spotter finds them.
+        frames ``start .. emitted`` and dropped (the verifier says null) or relabelled.
+        ``"model"`` (default): the one ``gm.auto`` trained for the model from a dataset's
+        rehearsals (:func:`model_spotting`), if any. None: events are emitted as the
+        spotter finds them.
     verifier_frames : the most recent frames a stream keeps for the verifier (an event's frames
         before them are not seen, in a stream and in :meth:`spot` alike). Default: the longest
         event the settings allow (``max_duration`` times the longest class's expected duration,
@@ -195,7 +206,8 @@ class Spotter:
         gave its gesture under the detector's ``support`` over its last ``gap`` frames; the
         detector's own event is held ``hold`` frames and passes when no event passed in the
         ``gap`` frames before; nothing passes within ``gap`` frames after a passed event.
-        None (default): the spotter's events only.
+        ``"model"`` (default): the one ``gm.auto`` trained for the model from a dataset's
+        rehearsals, if any. None: the spotter's events only.
     costs : optional error costs ``{label: cost of a false trigger}`` or ``{label: {"false":
         c, "miss": c}}`` (:func:`~.costs.check_costs`; a rehearsal audit chooses
         ``thresholds`` that follow them). HMMs: a class whose false trigger costs more than
@@ -231,8 +243,8 @@ class Spotter:
                  settle_ratio: float = DEFAULT_SETTLE_RATIO,
                  null_model: str = DEFAULT_NULL_MODEL,
                  bound_matches: bool = DEFAULT_BOUND_MATCHES,
-                 verifier: Any = None, verifier_frames: int | None = None,
-                 costs: dict | None = None, detector: Any = None,
+                 verifier: Any = FROM_MODEL, verifier_frames: int | None = None,
+                 costs: dict | None = None, detector: Any = FROM_MODEL,
                  threshold: float | None = None,
                  min_stays: dict[Any, float] | None = None) -> None:
         model._check_fitted()
@@ -305,8 +317,10 @@ class Spotter:
                 else self.threshold * self.model.threshold_ for lb in self.labels])
             self.scale_ = np.maximum(self._dtw_limit, 1e-12)
             self.compete_ = self.thresholds_.copy()  # costs act through the limits only
-        self._set_verifier(verifier, verifier_frames)
-        self._set_detector(detector)
+        own = model_spotting(model)
+        self._set_verifier(own.get("verifier") if _from_model(verifier) else verifier,
+                           verifier_frames)
+        self._set_detector(own.get("detector") if _from_model(detector) else detector)
 
     def _checked_costs(self, costs: Any) -> dict[str, dict[str, float]]:
         """The error costs checked, each key a gesture label (as text)."""
@@ -924,6 +938,15 @@ def fitting_spotter(model: Any, settings: dict[str, Any], log: logging.Logger) -
                 raise
             log.warning("the spotting %s is off: %s", part, exc)
             settings.pop(part)
+
+
+def model_spotting(model: Any) -> dict[str, Any]:
+    """The second opinions a model was given with its training: ``{"verifier": ...,
+    "detector": ...}`` (each a ``to_dict()``, or None), as ``gm.auto`` trains them from a
+    dataset's rehearsals (kept in ``training_info_["spotting"]``, saved with the model);
+    empty for any other model."""
+    own = (getattr(model, "training_info_", None) or {}).get("spotting")
+    return dict(own) if isinstance(own, dict) else {}
 
 
 def spot(model: Any, sequence: Any, **settings: Any) -> list[Event]:

@@ -67,11 +67,12 @@ def trained():
     return st, v, model
 
 
-def _named(model, st, v) -> tuple[int, int, int]:
-    """Held-out events named right, events, true events."""
+def named_events(model, st, **settings) -> tuple[int, int, int]:
+    """Held-out sessions 4-7 spotted with ``settings``: events named right, events, true
+    events."""
     right = events = total = 0
     for i in range(4, 8):
-        found = gm.spot(model, st.sessions[i], verifier=v, **SETTINGS)
+        found = gm.spot(model, st.sessions[i], **settings)
         truth = ground_truth_events(st.labels[i], [1, 2])
         events += len(found)
         total += len(truth)
@@ -79,6 +80,10 @@ def _named(model, st, v) -> tuple[int, int, int]:
             near = [str(lb) for lb, s, t in truth if s <= e.end <= t + 50]
             right += bool(near) and near[0] == str(e.label)
     return right, events, total
+
+
+def _named(model, st, v) -> tuple[int, int, int]:
+    return named_events(model, st, verifier=v, **SETTINGS)
 
 
 def test_the_context_names_what_the_spotter_cannot(trained) -> None:
