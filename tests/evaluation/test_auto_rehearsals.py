@@ -75,6 +75,9 @@ def test_they_are_saved_with_the_model(rehearsed, tmp_path) -> None:
     for i in (4, 6):
         assert [(e.label, e.start, e.emitted) for e in gm.spot(back, st.sessions[i])] == [
             (e.label, e.start, e.emitted) for e in gm.spot(model, st.sessions[i])]
+    # trained again, on whatever takes, it no longer has them: they were trained for the fit
+    back.fit(make_dataset(st, range(2), lambda x: x))
+    assert model_spotting(back) == {} and gm.Spotter(back).verifier is None
 
 
 def test_without_rehearsals_nothing_changes(rehearsed) -> None:
