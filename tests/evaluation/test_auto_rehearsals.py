@@ -119,3 +119,22 @@ def test_bad_rehearsals_are_refused_and_leave_the_dataset_as_it_was() -> None:
     with pytest.raises(GesturemapError, match="rate_hz"):
         gm.dataset_from_rehearsals(st.sessions[:1], st.labels[:1], rate_hz=0)
     assert len(ds.rehearsals) == n
+
+
+def test_a_cancel_stops_it_between_its_trainings() -> None:
+    from gesturemap.models import Cancel
+
+    st = context_streams(2)
+    ds = gm.dataset_from_rehearsals(st.sessions[:4], st.labels[:4], groups=st.subject[:4],
+                                    gestures=[1, 2])
+    cancel = Cancel()
+    said = []
+
+    def progress(share: float, what: str) -> None:
+        said.append(what)
+        if "relabeller" in what:  # asked while the relabeller trains
+            cancel.set()
+
+    with pytest.raises(gm.TrainingCancelled):
+        gm.auto(ds, budget_s=2, progress=progress, cancel=cancel)
+    assert said[-1] == "training the context relabeller on the rehearsals"

@@ -31,12 +31,15 @@ def _record(qtbot, window, label: str, kind: str) -> dict:
             window.pad.move_to(x, y)
             window.pad.tick(by_test=True)
             qtbot.wait(10)
+        # the meter is refreshed while recording: a check of most of the gesture comes
+        # back. The pad's timer stays held meanwhile: on a loaded machine the (low-priority)
+        # guide takes seconds, and the timer would add that long a tail of the pad standing
+        # still to the take, which then looks like no class
+        qtbot.waitUntil(lambda: window.distinct.updates > updates + 1
+                        and window.distinct.last["frames"] >= 40, timeout=30000)
+        last = dict(window.distinct.last)
     finally:
         window.pad_driver.manual = False
-    # the meter is refreshed while recording: a check of most of the gesture comes back
-    qtbot.waitUntil(lambda: window.distinct.updates > updates + 1
-                    and window.distinct.last["frames"] >= 40, timeout=30000)
-    last = dict(window.distinct.last)
     assert window.distinct.bar.value() == round(100 * last["score"])
     window.stop_recording()
     return last
