@@ -477,7 +477,10 @@ class WindowQuality:
         if review is not None and review.get("project", self._opened) == self._opened:
             self.quality.show_report(review)
             self._highlight_key = None
-        if explanation is not None:
+        if explanation is not None and self.quality.report is not None:
+            # (with no review, nothing is explained: an explanation asked before the classes
+            # went down to one, and answered by the worker's model of the classes deleted
+            # since, would stay on the strip)
             self.why.show_explanation(explanation)
         self._refresh_distinctness(now)
         key = getattr(self.dataset, "_shown", None)
