@@ -81,7 +81,7 @@ def run_arm(arm: str, st: Any, train: np.ndarray, test: np.ndarray,
     if arm == "auto_rehearsals":
         ds = gm.dataset_from_rehearsals([st.sessions[i] for i in train],
                                         [st.labels[i] for i in train],
-                                        groups=[str(st.subject[i]) for i in train],
+                                        groups=[int(st.subject[i]) for i in train],
                                         gestures=st.gestures, rate_hz=st.rate_hz)
         model = gm.auto(ds)
         sel = model.selection_

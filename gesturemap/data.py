@@ -301,12 +301,13 @@ class Rehearsal(NamedTuple):
     ----------
     inputs : numpy.ndarray, shape (T, D_in), float64, read-only
     frame_labels : numpy.ndarray, shape (T,), read-only: one label per frame
-    group : str, the performer or session it came from (cross-fitting holds groups out)
+    group : str or int, the performer or session it came from (cross-fitting holds groups
+        out, dealt in their sorted order)
     """
 
     inputs: np.ndarray
     frame_labels: np.ndarray
-    group: str
+    group: str | int
 
 
 class Dataset:
@@ -477,9 +478,9 @@ class Dataset:
         frame_labels : array_like, shape (T,)
             Each frame's label: a gesture's, or ``gm.NULL`` (``"null"``) between gestures.
         group : optional
-            The performer or session (kept as text); default: a group of its own. Give the
-            rehearsals of one performer one group, so that cross-fitting holds them out
-            together.
+            The performer or session: a name or a number (kept as a ``str`` or ``int``, like
+            labels); default: a group of its own. Give the rehearsals of one performer one
+            group, so that cross-fitting holds them out together.
 
         Raises
         ------
@@ -504,7 +505,8 @@ class Dataset:
         labels = np.array(labels, copy=True)
         labels.flags.writeable = False
         rehearsal = Rehearsal(frames, labels,
-                              f"rehearsal {index}" if group is None else str(group))
+                              f"rehearsal {index}" if group is None
+                              else _check_label(f"{name}: group", group))
         self._rehearsals.append(rehearsal)
         return rehearsal
 

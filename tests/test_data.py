@@ -449,15 +449,18 @@ def test_rehearsals_round_trip_and_a_damaged_table_is_refused(tmp_path: Path,
     labels = np.array(["null"] * 6 + ["circle"] * 4 + ["null"] * 5)
     ds.add_rehearsal(_frames(15, 3, 1), labels, group="ana")
     ds.add_rehearsal(_frames(7, 3, 2), ["circle"] * 7)
-    assert len(ds) == len(gestures)  # rehearsals are not takes
+    ds.add_rehearsal(_frames(5, 3, 3), ["null"] * 5, group=np.int64(10))
+    with pytest.raises(GesturemapError, match="rehearsal 3: group"):
+        ds.add_rehearsal(_frames(5, 3, 3), ["null"] * 5, group=True)
+    assert len(ds) == len(gestures) and len(ds.rehearsals) == 3  # rehearsals are not takes
     path = tmp_path / "a.json"
     ds.save(path)
     document = json.loads(path.read_text())
-    assert document["version"] == 2 and document["rehearsals"]["groups"] == ["ana",
-                                                                             "rehearsal 1"]
+    assert document["version"] == 2
+    assert document["rehearsals"]["groups"] == ["ana", "rehearsal 1", 10]
     back = Dataset.load(path)
     _assert_same(ds, back)
-    assert [r.group for r in back.rehearsals] == ["ana", "rehearsal 1"]
+    assert [r.group for r in back.rehearsals] == ["ana", "rehearsal 1", 10]
     for a, b in zip(ds.rehearsals, back.rehearsals, strict=True):
         assert np.array_equal(a.inputs, b.inputs)
         assert a.frame_labels.tolist() == b.frame_labels.tolist()
@@ -470,7 +473,7 @@ def test_rehearsals_round_trip_and_a_damaged_table_is_refused(tmp_path: Path,
     path.write_text(json.dumps(document))
     with pytest.raises(FormatError, match="damaged: a rehearsal's frame label"):
         Dataset.load(path)
-    document["rehearsals"]["lengths"] = [15]
+    document["rehearsals"]["lengths"] = [15, 7]
     path.write_text(json.dumps(document))
     with pytest.raises(FormatError, match="'rehearsals' are not as gesturemap writes them"):
         Dataset.load(path)

@@ -32,7 +32,7 @@ def test_the_takes_are_the_command_lines_and_the_rehearsals_are_kept(rehearsed) 
     assert len(ds) == len(cli) > 30
     assert all(a.label == b.label and np.array_equal(a.inputs, b.inputs)
                for a, b in zip(ds, cli, strict=True))
-    assert [r.group for r in ds.rehearsals] == ["0", "0", "1", "1"]
+    assert [r.group for r in ds.rehearsals] == [0, 0, 1, 1]  # numbers stay numbers
     assert all(np.array_equal(r.inputs, x) for r, x in zip(ds.rehearsals, st.sessions[:4],
                                                             strict=True))
     # every frame that is not a gesture's is null, as text
