@@ -27,14 +27,15 @@ from ..models.search import auto as search_auto
 from ..models.search import selection_of
 from ..models.spotting.core import NULL, Spotter
 from ..models.spotting.detector import fit_detector
+from .rehearsal import detector_verdict
 from .spotting.relabel import fit_relabeler, relabeler_from_rows, truth_rows
-from .spotting.scores import ground_truth_events, spotting_metrics
 from .spotting.streams import (
+    Streams,
     cross_fit_folds,
     cross_fit_spotters,
     labelled_streams,
+    make_dataset,
     match_session,
-    null_runs,
     spotting_model,
 )
 
@@ -160,12 +161,7 @@ def _detector_check(spec: dict[str, Any], recordings: list[np.ndarray],
                 found = Spotter(spotter.model, verifier=verifier, detector=d).spot(
                     st.sessions[i])
                 rows[key].append(match_session(st, int(i), found, tol))
-    m = {k: spotting_metrics(v, classes, rate_hz) for k, v in rows.items()}
-    return {"chosen": bool(m["with"]["f1"] > m["without"]["f1"]),
-            "f1_with": round(float(m["with"]["f1"]), 4),
-            "f1_without": round(float(m["without"]["f1"]), 4),
-            "false_alarms_with": round(float(m["with"]["false_alarms_per_min"]), 3),
-            "false_alarms_without": round(float(m["without"]["false_alarms_per_min"]), 3)}
+    return detector_verdict(rows, classes, rate_hz)
 
 
 def dataset_from_rehearsals(recordings: Sequence[Any], frame_labels: Sequence[Any],
@@ -204,12 +200,9 @@ def dataset_from_rehearsals(recordings: Sequence[Any], frame_labels: Sequence[An
     for k, (x, text) in enumerate(zip(recordings, texts, strict=True)):
         ds.add_rehearsal(x, np.where(np.isin(text, named), text, NULL),
                          None if groups is None else groups[k])
-    take = max(1, int(round(null_take_s * rate_hz)))
-    every = max(1, int(round(null_every_s * rate_hz)))
-    for r in ds.rehearsals:
-        for label, s, e in ground_truth_events(r.frame_labels, named):
-            ds.add(r.inputs[s:e + 1], label=str(label))
-        for a, b in null_runs(r.frame_labels == NULL):
-            for k in range(a, b - take // 2, every):
-                ds.add(r.inputs[k:min(k + take, b)], label=NULL)
-    return ds
+    held = ds.rehearsals  # checked copies: the takes are cut from them
+    st = Streams([r.inputs for r in held], [r.frame_labels for r in held],
+                 np.array([r.group for r in held], dtype=object), named, float(rate_hz))
+    return make_dataset(st, range(len(held)), lambda x: x,
+                        null_take=max(1, int(round(null_take_s * rate_hz))),
+                        null_every=max(1, int(round(null_every_s * rate_hz))), into=ds)

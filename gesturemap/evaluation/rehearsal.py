@@ -25,8 +25,8 @@ from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
-__all__ = ["read_rehearsals", "recorded_rehearsal", "rehearsal_frames", "train_project_verifier",
-           "verifier_basis", "verifier_line"]
+__all__ = ["detector_verdict", "read_rehearsals", "recorded_rehearsal", "rehearsal_frames",
+           "train_project_verifier", "verifier_basis", "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0
@@ -230,7 +230,7 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
     was trained on its takes, not on the rehearsals: only the detector is cross-fitted)."""
     from ..models.spotting.core import spot
     from ..models.spotting.detector import fit_detector
-    from .spotting.scores import ground_truth_events, match_detections, spotting_metrics
+    from .spotting.scores import ground_truth_events, match_detections
 
     names = sorted({str(g) for g in groups})
     if len(names) < 2:
@@ -257,13 +257,23 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
                 events = spot(project.trained, recordings[i], **settings, **extra)
                 rows[key].append(match_detections(
                     truth, [(str(e.label), e.emitted) for e in events], tolerance, null))
-    m = {k: spotting_metrics(v, gestures, rate_hz) for k, v in rows.items()}
-    return {"chosen": m["with"]["f1"] > m["without"]["f1"],
+    return {**detector_verdict(rows, gestures, rate_hz), "recordings": len(recordings),
+            "groups": len(names)}
+
+
+def detector_verdict(rows: dict[str, list[Any]], gestures: Sequence[Any], rate_hz: float
+                     ) -> dict[str, Any]:
+    """A detector's cross-fit read from the matched recordings spotted ``"with"`` and
+    ``"without"`` it: ``chosen`` when the micro F1 is higher with, and both F1s and false
+    alarms a minute."""
+    from .spotting.scores import spotting_metrics
+
+    m = {k: spotting_metrics(v, list(gestures), rate_hz) for k, v in rows.items()}
+    return {"chosen": bool(m["with"]["f1"] > m["without"]["f1"]),
             "f1_with": round(float(m["with"]["f1"]), 4),
             "f1_without": round(float(m["without"]["f1"]), 4),
             "false_alarms_with": round(float(m["with"]["false_alarms_per_min"]), 3),
-            "false_alarms_without": round(float(m["without"]["false_alarms_per_min"]), 3),
-            "recordings": len(recordings), "groups": len(names)}
+            "false_alarms_without": round(float(m["without"]["false_alarms_per_min"]), 3)}
 
 
 def verifier_line(summary: dict[str, Any], reason: str | None = None) -> str:

@@ -156,12 +156,14 @@ def null_runs(null: np.ndarray) -> list[tuple[int, int]]:
 
 
 def make_dataset(st: Streams, idx: Sequence[int], features: Callable[[np.ndarray], np.ndarray],
-                 null_take: int = 100, null_every: int = 1000) -> Dataset:
+                 null_take: int = 100, null_every: int = 1000,
+                 into: Dataset | None = None) -> Dataset:
     """Gesture takes (every ground-truth event) and null takes of sessions ``idx``. A null take
     is ``null_take`` consecutive frames of the stream, one every ``null_every`` frames of each
     contiguous run of null frames (never across a gesture: a temporal model and deltas see the
-    stream's own frame order); a run shorter than half a take gives none."""
-    ds = Dataset()
+    stream's own frame order); a run shorter than half a take gives none. The takes go into
+    ``into`` when given (and it is returned), else into a new dataset."""
+    ds = Dataset() if into is None else into
     for i in idx:
         x = features(st.sessions[i])
         lab = st.labels[i]
