@@ -188,23 +188,27 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                        help="seconds the --auto search may take (default: the project's "
                             "setting, else 20)")
     train.add_argument("--verifier", nargs="+", metavar="RECORDINGS",
-                       help="instead of the model: train the spotting verifier from rehearsal "
+                       help="train the spotting verifier from rehearsal "
                             "recordings labelled frame by frame (stream files .npz: X_concat, "
                             "labels_concat, lengths, optional subject); stored in the project "
-                            "only when the cross-fitting chooses it")
+                            "only when the cross-fitting chooses it; for the project's model "
+                            "as it is, or after the --auto search with --auto")
     train.add_argument("--relabeler", nargs="+", metavar="RECORDINGS",
-                       help="instead of the model: train a context relabeller from the same "
+                       help="train a context relabeller from the same "
                             "kind of recordings (gm.fit_relabeler: names each spotted event "
                             "from the frames before its start and after its emission, never "
                             "drops one); it takes the verifier's place, stored only when the "
-                            "cross-fitting chooses it")
+                            "cross-fitting chooses it (as --verifier: the project's model, or "
+                            "the --auto search's)")
     train.add_argument("--detector", nargs="+", metavar="RECORDINGS",
-                       help="instead of the model: train a window detector from the same kind "
+                       help="train a window detector from the same kind "
                             "of recordings (gm.fit_detector: extra trees on the last 4 s of the "
                             "stream; it finds gestures the spotter misses and vetoes the "
                             "spotter's events it gives no support), stored in the project's "
                             "spotting settings only when it helps the project's spotter in a "
-                            "cross-fit over the recordings' performers (two halves)")
+                            "cross-fit over the recordings' performers (two halves); after "
+                            "the verifier or relabeller when one is given too, and spotting "
+                            "with it")
 
     from ._commands.audit import add_parser as add_audit
 
@@ -519,10 +523,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     project = Project.load(args.dir)
     _refuse_busy(args.dir)  # before the training, not at its save
-    if args.detector:
-        return _train_detector(project, args)
-    if args.verifier or args.relabeler:
-        return _train_verifier(project, args)
+    if args.verifier and args.relabeler:
+        raise SystemExit("gesturemap train: --verifier and --relabeler both take the "
+                         "verifier's place: give one")
+    second_opinions = bool(args.verifier or args.relabeler or args.detector)
+    if second_opinions and not args.auto:
+        if args.budget is not None:
+            raise SystemExit("gesturemap train: --budget is the --auto search's: add --auto")
+        return _train_second_opinions(args)
     if not project.takes:
         raise SystemExit(f"gesturemap train: {args.dir} has no takes to train on")
     t0 = time.perf_counter()
@@ -571,7 +579,22 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"note: the window detector was removed: {detector_removed}")
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
           f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
+    if second_opinions:  # over the model just stored, as gm.auto does with rehearsals
+        return _train_second_opinions(args)
     return 0
+
+
+def _train_second_opinions(args: argparse.Namespace) -> int:
+    """The spotting verifier or relabeller (``--verifier``/``--relabeler``), then the window
+    detector (``--detector``), each for the model the project holds now: the detector's
+    cross-fit spots with the relabeller just stored, as the project will on stage."""
+    from .project import Project
+
+    if args.verifier or args.relabeler:
+        _train_verifier(Project.load(args.dir), args)
+    if args.detector:
+        _train_detector(Project.load(args.dir), args)
+    return EXIT_OK
 
 
 def _train_detector(project: Any, args: argparse.Namespace) -> int:
@@ -581,9 +604,6 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     from .evaluation.rehearsal import cross_fit_detector, rehearsal_frames, verifier_basis
     from .models.spotting.detector import fit_detector
 
-    if args.verifier or args.relabeler or args.auto:
-        raise SystemExit("gesturemap train: --detector trains for the model the project has, "
-                         "alone: leave out --verifier, --relabeler and --auto")
     recordings, labels, groups, gestures, rate = rehearsal_frames(args.detector, project)
     check = cross_fit_detector(project, recordings, labels, groups, gestures, rate)
     print(f"detector {'chosen' if check['chosen'] else 'not chosen'}: cross-fit F1 "
@@ -631,13 +651,6 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
     chosen (evaluation/rehearsal.py)."""
     from .evaluation.rehearsal import train_project_verifier, verifier_basis
 
-    flag = "--relabeler" if args.relabeler else "--verifier"
-    if args.verifier and args.relabeler:
-        raise SystemExit("gesturemap train: --verifier and --relabeler both take the "
-                         "verifier's place: give one")
-    if args.auto:
-        raise SystemExit(f"gesturemap train: {flag} trains for the model the project has; "
-                         "leave out --auto (train the model first)")
     verifier, line = train_project_verifier(project, args.relabeler or args.verifier,
                                             relabel=bool(args.relabeler))
     print(line)

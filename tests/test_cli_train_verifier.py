@@ -482,3 +482,89 @@ def test_plain_train_stores_nothing_over_takes_changed_meanwhile(streams, tmp_pa
     err = capsys.readouterr().err
     assert "changed while the model trained" in err and len(err.strip().splitlines()) == 1
     assert Project.load(folder).model_file == before  # the other process's save stands
+
+
+def _spotting_of(folder: Path) -> dict:
+    return Project.load(folder).model["spotting"]
+
+
+def test_relabeler_and_detector_in_one_command_as_in_two(streams, tmp_path, capsys) -> None:
+    """``train DIR --relabeler R --detector R`` stores what the two commands one after the
+    other store: the relabeller first, then the detector, cross-fitted spotting with it."""
+    import shutil
+
+    one, two = tmp_path / "one", tmp_path / "two"
+    _project(one, streams)
+    shutil.copytree(one, two)
+    r = str(_npz(tmp_path / "r.npz", streams))
+    assert main(["train", str(one), "--relabeler", r, "--detector", r]) == 0
+    out = capsys.readouterr().out
+    assert out.index("relabeller chosen") < out.index("detector ")
+    assert main(["train", str(two), "--relabeler", r]) == 0
+    assert main(["train", str(two), "--detector", r]) == 0
+    assert out == capsys.readouterr().out.replace(str(two), str(one))
+    stored = _spotting_of(one)
+    assert stored == _spotting_of(two)
+    assert stored["verifier"]["summary"]["kind"] == "relabeller"
+    # the relabeller was in place when the detector was checked: without it the check differs
+    three = tmp_path / "three"
+    _project(three, streams)
+    assert main(["train", str(three), "--detector", r]) == 0
+    alone = capsys.readouterr().out
+    assert alone.split("cross-fit F1")[1] != out.split("cross-fit F1")[-1]
+
+
+def test_auto_then_the_second_opinions_over_the_model_it_chose(streams, tmp_path,
+                                                               capsys) -> None:
+    """``train DIR --auto --relabeler R --detector R``: the search's model is stored, then
+    the relabeller and the detector are trained for it (as two more commands would), and
+    the reloaded project spots live as in one call."""
+    folder = tmp_path / "proj"
+    _project(folder, streams)  # one Gaussian without deltas: the search chooses an HHMM
+    r = str(_npz(tmp_path / "r.npz", streams))
+    assert main(["train", str(folder), "--auto", "--budget", "5", "--relabeler", r,
+                 "--detector", r]) == 0
+    out = capsys.readouterr().out
+    assert out.index("chose ") < out.index("relabeller ") < out.index("detector ")
+    project = Project.load(folder)
+    assert project.check_verifier(project.trained) is None  # fits the model now stored
+    # the same relabeller as the command alone trains over that model
+    from gesturemap.evaluation.rehearsal import train_project_verifier
+    fresh = Project.load(folder)
+    fresh.model = {**fresh.model, "spotting": {k: v for k, v in fresh.model["spotting"].items()
+                                               if k not in ("verifier", "detector")}}
+    again, _ = train_project_verifier(fresh, [r], relabel=True)
+    if "verifier" in project.model["spotting"]:
+        assert project.model["spotting"]["verifier"] == again.to_dict()
+    else:
+        assert not again.cv_["chosen"]
+    x = streams.sessions[5]
+    got = gm.spot(project.trained, x, **project.model["spotting"])
+    stream = gm.Spotter(project.trained, **project.model["spotting"]).stream()
+    assert [e.event for e in (stream.step(f) for f in x) if e.event is not None] == got
+
+
+def test_budget_without_auto_is_refused_with_second_opinions(streams, tmp_path, capsys):
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    before = _files(folder)
+    r = str(_npz(tmp_path / "r.npz", streams))
+    for args, message in ((["--budget", "3", "--detector", r], "--budget is the --auto search's"),
+                          (["--verifier", r, "--relabeler", r], "--verifier and --relabeler both"),
+                          (["--auto", "--verifier", r, "--relabeler", r], "both take the")):
+        assert main(["train", str(folder), *args]) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1, err
+    assert _files(folder) == before
+
+
+def test_a_relabeller_for_a_model_with_per_class_settings(streams, tmp_path, capsys) -> None:
+    """A model whose classes have their own settings (as a search's HHMM may have) is
+    cross-fitted with them: its settings were passed on as JSON keeps them, which no model
+    took, and no relabeller could be trained."""
+    folder = tmp_path / "proj"
+    _project(folder, streams, model={"kind": "hhmm", "params": {
+        "states": 4, "deltas": False, "class_params": {"null": {"states": 1}}}})
+    r = str(_npz(tmp_path / "r.npz", streams))
+    assert main(["train", str(folder), "--relabeler", r]) == 0, capsys.readouterr().err
+    assert "relabeller " in capsys.readouterr().out

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
-from ..models.base import BaseModel, Cancel, load_kernels, restore
+from ..models.base import BaseModel, Cancel, load_kernels, params_from_json, restore
 from ..models.interpreted import training_needs_compiling
 from ..utils.frame_budget import note_frame_cost
 from .codec import decode, encode
@@ -485,10 +485,7 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
                 model, pipeline = _fit_project(project, cmd["n_jobs"], cancel, progress)
             else:
                 spec = cmd["model"]
-                params = dict(spec["params"])
-                if params.get("class_params"):
-                    params["class_params"] = {k: v for k, v in params["class_params"]}
-                model = MODEL_REGISTRY[spec["model"]](**params)
+                model = MODEL_REGISTRY[spec["model"]](**params_from_json(spec["params"]))
                 dataset = _dataset_from_message(cmd["data"])
                 model.fit(dataset, cancel=cancel, progress=progress)
                 note_frame_cost(model, dataset)

@@ -755,6 +755,17 @@ def jsonable_params(params: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def params_from_json(params: dict[str, Any]) -> dict[str, Any]:
+    """:func:`jsonable_params` undone for a model's constructor: ``class_params`` given as a
+    list of ``[label, overrides]`` pairs becomes the dict the model takes. Anything else is
+    left as given, for the model's own checks to refuse with their message."""
+    out = dict(params)
+    cp = out.get("class_params")
+    if isinstance(cp, list) and all(isinstance(p, (list, tuple)) and len(p) == 2 for p in cp):
+        out["class_params"] = {k: v for k, v in cp}
+    return out
+
+
 def check_params(kind: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check a model's settings exactly as ``fit`` would, without training; return them as the
     model holds them (``get_params()``). The window calls it before sending settings to a
@@ -793,15 +804,13 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
             f"unknown model type {kind!r}; known: {', '.join(sorted(MODEL_REGISTRY))}."
         )
     try:
-        params = with_new_names(cls, dict(meta["params"]))
+        params = params_from_json(with_new_names(cls, dict(meta["params"])))
         for key, value in cls.legacy_params.items():
             group, sep, field = key.partition("__")
             if not sep:
                 params.setdefault(key, value)
             elif isinstance(params.setdefault(group, {}), dict):  # JSON: a dict of fields
                 params[group].setdefault(field, value)
-        if params.get("class_params"):
-            params["class_params"] = {k: v for k, v in params["class_params"]}
         model = cls(**params)
         # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
         model.check_params()

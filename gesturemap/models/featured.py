@@ -25,6 +25,7 @@ from .base import (
     StreamBase,
     frame_dim,
     jsonable_params,
+    params_from_json,
     register_model,
     restore,
 )
@@ -79,10 +80,7 @@ class Featured(BaseModel):
             raise GesturemapError(
                 f"model={self.model!r}: expected {{'model': kind, 'params': {{...}}}} with a "
                 f"kind among {', '.join(k for k in sorted(MODEL_REGISTRY) if k != 'featured')}.")
-        params = dict(spec.get("params") or {})
-        if isinstance(params.get("class_params"), list):
-            params["class_params"] = {k: v for k, v in params["class_params"]}
-        return cls(**params)
+        return cls(**params_from_json(spec.get("params") or {}))
 
     @classmethod
     def of(cls, model: BaseModel, *, deltas: bool = True, standardize: bool = True) -> Featured:

@@ -34,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
-from .base import MODEL_REGISTRY, BaseModel, Cancel, jsonable_params, split_dataset
+from .base import (
+    MODEL_REGISTRY,
+    BaseModel,
+    Cancel,
+    jsonable_params,
+    params_from_json,
+    split_dataset,
+)
 
 #: Most of the budget the screen (every candidate on one fold) may take.
 SCREEN_SHARE = 0.6
@@ -564,8 +571,4 @@ def selection_of(model: Any) -> dict[str, Any] | None:
 
 def model_from_description(desc: dict[str, Any]) -> BaseModel:
     """An unfitted model from ``{"model": kind, "params": {...}}`` (a selection entry)."""
-    cls = MODEL_REGISTRY[desc["model"]]
-    params = dict(desc["params"])
-    if isinstance(params.get("class_params"), list):
-        params["class_params"] = {k: v for k, v in params["class_params"]}
-    return cls(**params)
+    return MODEL_REGISTRY[desc["model"]](**params_from_json(desc["params"]))

@@ -306,9 +306,10 @@ def spotting_model(model: Any, who: str) -> tuple[Callable[[], Any], dict[str, A
     the error a wrong one gets."""
     from ...errors import GesturemapError
     from ...models import MODEL_REGISTRY
+    from ...models.base import params_from_json
 
     if isinstance(model, dict):
-        kind, params = model.get("kind"), dict(model.get("params") or {})
+        kind, params = model.get("kind"), params_from_json(model.get("params") or {})
         if kind not in MODEL_REGISTRY:
             raise GesturemapError(f"{who}: model kind {kind!r}, expected one of "
                                   f"{sorted(MODEL_REGISTRY)}")
