@@ -601,29 +601,15 @@ def _train_detector(project: Any, args: argparse.Namespace) -> int:
     """``gesturemap train DIR --detector RECORDINGS...``: the project's window detector,
     trained on the rehearsals as the project's model sees them (its feature pipeline) and
     stored in its spotting settings."""
-    from .evaluation.rehearsal import cross_fit_detector, rehearsal_frames, verifier_basis
-    from .models.spotting.detector import fit_detector
+    from .evaluation.rehearsal import train_project_detector, verifier_basis
 
-    recordings, labels, groups, gestures, rate = rehearsal_frames(args.detector, project)
-    check = cross_fit_detector(project, recordings, labels, groups, gestures, rate)
-    print(f"detector {'chosen' if check['chosen'] else 'not chosen'}: cross-fit F1 "
-          f"{check['f1_with']:.3f} with, {check['f1_without']:.3f} without; false alarms "
-          f"{check['false_alarms_with']:.2f} / {check['false_alarms_without']:.2f} a minute "
-          f"({check['recordings']} recordings, {check['groups']} groups, each half spotted "
-          "with a detector trained on the other)")
-    if not check["chosen"]:
-        print("nothing stored: the detector does not help the project's spotter on these "
-              "rehearsals")
+    detector, lines = train_project_detector(project, args.detector)
+    if detector is None:
+        print("\n".join(lines))
         return EXIT_OK
-    detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
-    detector.summary = {**(detector.summary or {}), **{
-        k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}
     _store_in_spotting(args.dir, verifier_basis(project), "detector", "detector",
                        detector.to_dict())
-    frames = sum(len(x) for x in recordings)
-    print(f"stored a window detector in {args.dir}: {detector.nodes} nodes, trained on "
-          f"{len(recordings)} recordings ({frames / rate / 60:.1f} min at {rate:g} frames/s; "
-          f"gestures {', '.join(detector.classes)})")
+    print("\n".join([*lines[:-1], f"stored a window detector in {args.dir}: {lines[-1]}"]))
     return EXIT_OK
 
 

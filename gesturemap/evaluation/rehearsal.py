@@ -26,7 +26,8 @@ from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
 __all__ = ["detector_verdict", "read_rehearsals", "recorded_rehearsal", "rehearsal_frames",
-           "train_project_verifier", "verifier_basis", "verifier_line"]
+           "train_project_detector", "train_project_verifier", "verifier_basis",
+           "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0
@@ -259,6 +260,33 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
                     truth, [(str(e.label), e.emitted) for e in events], tolerance, null))
     return {**detector_verdict(rows, gestures, rate_hz), "recordings": len(recordings),
             "groups": len(names)}
+
+
+def train_project_detector(project: Any, paths: Sequence[str]) -> tuple[Any, list[str]]:
+    """Train ``project``'s window detector from the rehearsal recordings ``paths`` when it
+    helps the project's spotter (:func:`cross_fit_detector`, with the verifier or relabeller
+    its settings hold); returns it (None when it does not help) and the lines that say what
+    was found. Nothing is stored: the caller stores ``detector.to_dict()`` in the spotting
+    settings."""
+    from ..models.spotting.detector import fit_detector
+
+    recordings, labels, groups, gestures, rate = rehearsal_frames(paths, project)
+    check = cross_fit_detector(project, recordings, labels, groups, gestures, rate)
+    lines = [f"detector {'chosen' if check['chosen'] else 'not chosen'}: cross-fit F1 "
+             f"{check['f1_with']:.3f} with, {check['f1_without']:.3f} without; false alarms "
+             f"{check['false_alarms_with']:.2f} / {check['false_alarms_without']:.2f} a minute "
+             f"({check['recordings']} recordings, {check['groups']} groups, each half spotted "
+             "with a detector trained on the other)"]
+    if not check["chosen"]:
+        return None, [*lines, "nothing stored: the detector does not help the project's "
+                              "spotter on these rehearsals"]
+    detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
+    detector.summary = {**(detector.summary or {}), **{
+        k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}
+    frames = sum(len(x) for x in recordings)
+    return detector, [*lines, f"{detector.nodes} nodes, trained on {len(recordings)} "
+                              f"recordings ({frames / rate / 60:.1f} min at {rate:g} frames/s; "
+                              f"gestures {', '.join(detector.classes)})"]
 
 
 def detector_verdict(rows: dict[str, list[Any]], gestures: Sequence[Any], rate_hz: float

@@ -14,7 +14,9 @@
   nearest class, and a warning when it collides; refreshed four times a second.
 - :class:`QualityWorker` runs them all in a worker process (:mod:`.quality_jobs`), and the
   rehearsal audits (:mod:`.rehearsal_jobs`): never on the GUI thread, never on the engine's
-  frame path. The GUI polls the futures on its timer.
+  frame path. The second opinions trained from a rehearsal (a minute or more) have a worker
+  of their own, so that reviews and explanations do not wait for them. The GUI polls the
+  futures on its timer.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ class QualityWorker:
 
     def __init__(self) -> None:
         self._pool: cf.ProcessPoolExecutor | None = None
+        #: the long jobs' worker (second opinions), started on first use
+        self._long_pool: cf.ProcessPoolExecutor | None = None
+        self._second: cf.Future | None = None
         self._review: cf.Future | None = None
         self._explain: cf.Future | None = None
         self._distinct: cf.Future | None = None
@@ -59,10 +64,7 @@ class QualityWorker:
 
     def _executor(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
-            self._pool = cf.ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=quality_jobs.lower_priority)
+            self._pool = _worker()
         return self._pool
 
     def request_review(self, data: dict[str, Any]) -> None:
@@ -100,10 +102,8 @@ class QualityWorker:
 
     def poll_distinctness(self) -> dict[str, Any] | None:
         """The guide's check that finished since the last poll (else None)."""
-        if self._distinct is None or not self._distinct.done():
-            return None
-        future, self._distinct = self._distinct, None
-        return _result(future)
+        result, self._distinct = _finished(self._distinct)
+        return result
 
     def request_audit(self, data: dict[str, Any]) -> bool:
         """Submit a rehearsal audit (:func:`rehearsal_jobs.audit_project`) unless one is under
@@ -115,10 +115,23 @@ class QualityWorker:
 
     def poll_audit(self) -> dict[str, Any] | None:
         """The rehearsal audit that finished since the last poll (else None)."""
-        if self._audit is None or not self._audit.done():
-            return None
-        future, self._audit = self._audit, None
-        return _result(future)
+        result, self._audit = _finished(self._audit)
+        return result
+
+    def request_second_opinions(self, data: dict[str, Any]) -> bool:
+        """Submit the second opinions' training (:func:`rehearsal_jobs.train_second_opinions`)
+        unless one is under way; returns whether it was submitted."""
+        if self._closed or (self._second is not None and not self._second.done()):
+            return False
+        if self._long_pool is None:
+            self._long_pool = _worker()
+        self._second = self._long_pool.submit(rehearsal_jobs.train_second_opinions, data)
+        return True
+
+    def poll_second_opinions(self) -> dict[str, Any] | None:
+        """The second opinions' training that finished since the last poll (else None)."""
+        result, self._second = _finished(self._second)
+        return result
 
     @property
     def busy(self) -> bool:
@@ -141,14 +154,27 @@ class QualityWorker:
     def close(self) -> None:
         """Stop the worker process now (a review under way is abandoned); no more jobs."""
         self._closed = True
-        if self._pool is None:
-            return
-        pool, self._pool = self._pool, None
-        processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
+        pools = [p for p in (self._pool, self._long_pool) if p is not None]
+        self._pool = self._long_pool = None
+        for pool in pools:
+            processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
+            pool.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                if process.is_alive():
+                    process.terminate()
+
+
+def _worker() -> cf.ProcessPoolExecutor:
+    # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
+    return cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=quality_jobs.lower_priority)
+
+
+def _finished(future: cf.Future | None) -> tuple[dict[str, Any] | None, cf.Future | None]:
+    """A job's result once it is done, and what to keep of its future (None once done)."""
+    if future is None or not future.done():
+        return None, future
+    return _result(future), None
 
 
 def _result(future: cf.Future) -> dict[str, Any]:

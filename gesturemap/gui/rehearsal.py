@@ -6,15 +6,20 @@ audit``; docs/guides/rehearsal.md).
   a take) or load a rehearsal file (a stream file, as ``gesturemap audit`` reads), the budget,
   the costs of each gesture's mistakes, and the audit's figures: per gesture, false triggers
   per minute and gestures recognised now and at the proposed thresholds, the trade-off
-  curves, and the false triggers with their "why?".
+  curves, and the false triggers with their "why?"; and, from a rehearsal file whose
+  gestures are labelled, the spotter's second opinions (the context relabeller and the
+  window detector, as ``gesturemap train DIR --relabeler FILES --detector FILES`` trains
+  them).
 - :class:`WindowRehearsal` (mixed into the main window): runs the audit in the window's
   worker process (:mod:`.rehearsal_jobs`: never on the GUI thread or the frame path) and
   stores what the performer asks for, each an engine command on the undo stack: the
-  thresholds when Apply is pressed, the costs when they are edited. Nothing else is written.
+  thresholds when Apply is pressed, the costs when they are edited, the second opinions
+  their cross-fits chose once trained. Nothing else is written.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +58,7 @@ class RehearsalPanel(QtWidgets.QWidget):
     apply_clicked = QtCore.Signal()
     #: a cost box changed and stayed unchanged for :data:`COSTS_DELAY_MS`
     costs_edited = QtCore.Signal()
+    second_clicked = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +93,18 @@ class RehearsalPanel(QtWidgets.QWidget):
                                      "takes them back)")
         self.apply_button.setEnabled(False)
         self.apply_button.clicked.connect(self.apply_clicked.emit)
+        self.second_button = QtWidgets.QPushButton("Train second opinions")
+        self.second_button.setToolTip(
+            "From the rehearsal file, a run-through with its gestures labelled: the context "
+            "relabeller (names each event from the seconds around it) and the window "
+            "detector (finds gestures the spotter misses, holds back what it sees nothing "
+            "of), each kept only when a cross-fit over the file's performers finds it helps. "
+            "In the background, a minute or more; Ctrl+Z takes them back. As gesturemap "
+            "train DIR --relabeler FILES --detector FILES.")
+        self.second_button.setEnabled(False)
+        self.second_button.clicked.connect(self.second_clicked.emit)
+        self.second_status = QtWidgets.QLabel("")
+        self.second_status.setWordWrap(True)
         self.status = QtWidgets.QLabel("record or load a rehearsal, then audit")
         self.status.setWordWrap(True)
         self.verdict = QtWidgets.QLabel("")
@@ -128,6 +146,7 @@ class RehearsalPanel(QtWidgets.QWidget):
         run.addWidget(self.audit_button)
         run.addWidget(self.apply_button)
         run.addStretch(1)
+        run.addWidget(self.second_button)
         middle = QtWidgets.QHBoxLayout()
         left = QtWidgets.QVBoxLayout()
         left.addWidget(QtWidgets.QLabel("<b>Per gesture</b>"))
@@ -143,6 +162,7 @@ class RehearsalPanel(QtWidgets.QWidget):
         layout.addLayout(top)
         layout.addLayout(run)
         layout.addWidget(self.status)
+        layout.addWidget(self.second_status)
         layout.addWidget(self.verdict)
         layout.addLayout(middle, 3)
         layout.addWidget(QtWidgets.QLabel("<b>False triggers</b> (at the proposed thresholds)"))
@@ -160,6 +180,8 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.plot.clear()
         self.apply_button.setEnabled(False)
         self.audit_button.setEnabled(True)
+        self.second_status.setText("")
+        self.second_button.setEnabled(False)
 
     # -- the rehearsal ------------------------------------------------------------------------
     def _load_dialog(self) -> None:
@@ -172,6 +194,23 @@ class RehearsalPanel(QtWidgets.QWidget):
         """Audit these stream files (instead of a recorded rehearsal)."""
         self.paths = [str(p) for p in paths]
         self.source.setText("rehearsal: " + ", ".join(Path(p).name for p in self.paths))
+        self.second_button.setEnabled(True)
+
+    # -- second opinions ----------------------------------------------------------------------
+    def show_second_busy(self) -> None:
+        self.second_button.setEnabled(False)
+        self.second_status.setText("training the second opinions from the rehearsal file (in "
+                                   "the background)…")
+
+    def show_second(self, result: dict[str, Any], stored: list[str]) -> None:
+        """What the second opinions' cross-fits found, and what was stored (``stored``)."""
+        self.second_button.setEnabled(bool(self.paths))
+        if "error" in result:
+            self.second_status.setText(f"no second opinions: {result['error']}")
+            return
+        kept = (f"stored the {' and the '.join(stored)} in the project's spotting settings "
+                "(Ctrl+Z takes them back)" if stored else "nothing stored")
+        self.second_status.setText("\n".join([*result.get("lines", []), kept]))
 
     # -- costs --------------------------------------------------------------------------------
     def show_costs(self, labels: list[str], costs: dict[str, Any] | None) -> None:
@@ -327,6 +366,8 @@ class WindowRehearsal:
     _trainings_seen = (0, 0.0)
     #: the costs last stored and when: shown once the project has them
     _costs_sent: tuple[Any, float] | None = None
+    #: what the second opinions under way are trained for (:meth:`_second_for`)
+    _second_basis: str | None = None
 
     def _connect_rehearsal(self) -> None:
         panel = self.rehearsal
@@ -335,6 +376,7 @@ class WindowRehearsal:
         panel.audit_clicked.connect(self.audit_rehearsal)
         panel.apply_clicked.connect(self.apply_audit)
         panel.costs_edited.connect(self.store_costs)
+        panel.second_clicked.connect(self.train_second_opinions)
 
     def _spotting_settings(self) -> dict[str, Any] | None:
         spotting = (self.project.model or {}).get("spotting")
@@ -351,6 +393,7 @@ class WindowRehearsal:
         self._rehearsal_from = None
         self._rehearsal_chunks = []
         self._audit_wanted = self._audit_basis = self._costs_sent = None
+        self._second_basis = None
         self.rehearsal.clear()
 
     # -- recording ----------------------------------------------------------------------------
@@ -363,6 +406,7 @@ class WindowRehearsal:
             self._rehearsal_missed = 0
             self._rehearsal_from = self.engine.ring.count
             panel.paths = None
+            panel.second_button.setEnabled(False)  # a recording has no gestures labelled
             panel.source.setText("recording a rehearsal: move as in the piece…")
             return
         self._read_rehearsal()
@@ -456,6 +500,9 @@ class WindowRehearsal:
         result = self.quality_worker.poll_audit()  # type: ignore[attr-defined]
         if result is not None and result.get("tag", 0) == getattr(self, "_opened", 0):
             self.rehearsal.show_audit(result)
+        second = self.quality_worker.poll_second_opinions()  # type: ignore[attr-defined]
+        if second is not None and second.get("tag", 0) == getattr(self, "_opened", 0):
+            self._store_second_opinions(second)
         spotting = self._spotting_settings()
         if spotting is not None:  # the Model tab sends its settings whole: with these in
             self.model_panel.spotting.follow_stored(spotting)  # type: ignore[attr-defined]
@@ -486,6 +533,60 @@ class WindowRehearsal:
             self.engine_command, "apply the rehearsal audit's thresholds", new, old))  # type: ignore[attr-defined]
         panel.status.setText("applied: the thresholds are in the project's spotting settings "
                              "(Ctrl+Z takes them back)")
+
+    def train_second_opinions(self) -> None:
+        """Train the relabeller and the window detector from the rehearsal file, in a worker
+        process, for the model that runs now; stored when they come back (one undo step)."""
+        panel = self.rehearsal
+        labels = getattr(self.engine.model, "labels_", None)
+        if labels is None or self._spotting_settings() is None or not panel.paths:
+            panel.show_second({"error": "train the model first" if labels is None else
+                               "spotting is off: turn it on in the Model tab first"
+                               if self._spotting_settings() is None else
+                               "load a rehearsal file with its gestures labelled"}, [])
+            return
+        if getattr(self, "_train_sent", None) is not None:
+            panel.show_second({"error": "a training is under way: try again when it is "
+                                        "over"}, [])
+            return
+        now = self._second_for()
+        data = {"folder": str(self.engine.project_dir), "basis": basis(self.project, labels),
+                "spotting": self._spotting_settings(), "paths": list(panel.paths),
+                "tag": getattr(self, "_opened", 0)}
+        if self.quality_worker.request_second_opinions(data):  # type: ignore[attr-defined]
+            self._second_basis = now
+            panel.show_second_busy()
+
+    def _second_for(self) -> str:
+        """What second opinions are trained for: the model and takes (:func:`basis`), and the
+        spotting settings the relabeller reads the events of (but the second opinions)."""
+        spotting = {k: v for k, v in (self._spotting_settings() or {}).items()
+                    if k not in ("verifier", "detector")}
+        return basis(self.project, getattr(self.engine.model, "labels_", None)) + json.dumps(
+            spotting, sort_keys=True, default=str)
+
+    def _store_second_opinions(self, result: dict[str, Any]) -> None:
+        """Store what the second opinions' cross-fits chose (one undo step), unless the
+        project changed meanwhile."""
+        panel = self.rehearsal
+        trained_for, self._second_basis = self._second_basis, None
+        spotting = self._spotting_settings()
+        if "error" in result or spotting is None:
+            panel.show_second(result if "error" in result else
+                              {"error": "spotting was turned off meanwhile"}, [])
+            return
+        if self._second_for() != trained_for:
+            panel.show_second({"error": "the project changed while they trained (a "
+                                        "training, a take): nothing stored; train them "
+                                        "again"}, [])
+            return
+        new = {k: result[k] for k in ("verifier", "detector") if result.get(k) is not None}
+        if new:
+            old = {k: spotting.get(k) for k in new}
+            self.undo_stack.push(SpottingValues(  # type: ignore[attr-defined]
+                self.engine_command, "train the second opinions", new, old))  # type: ignore[attr-defined]
+        names = {"verifier": "relabeller", "detector": "window detector"}
+        panel.show_second(result, [names[k] for k in new])
 
     def store_costs(self) -> None:
         """The costs in the boxes into the project's spotting settings (one undo step)."""

@@ -1,4 +1,5 @@
-"""The rehearsal audit's work, run in the window's worker process (no Qt here).
+"""The Rehearsal tab's work, run in worker processes (no Qt here): the audit, and the
+spotter's second opinions trained from a rehearsal file.
 
 :func:`audit_project` replays a rehearsal through the project's spotter, as ``gesturemap audit
 DIR REHEARSAL...`` does: the project is read from its folder (the trained model and fitted
@@ -52,26 +53,62 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
     settings, ``budget``, and ``paths`` of stream files or the recorded ``frames`` (T, D) at
     ``times`` (T,)). Returns :meth:`Audit.to_dict` plus ``rate_hz`` and ``tag``; never raises:
     a problem comes back as ``{"error": message}``."""
-    tag = data.get("tag")
-    try:
+
+    def work(project: Any) -> dict[str, Any]:
         from ..evaluation.audit import audit
         from ..evaluation.rehearsal import recorded_rehearsal, rehearsal_frames
 
-        project = _saved_project(data["folder"], data["basis"])
-        spotting = data["spotting"]
-        if spotting is None:
-            return {"error": "spotting is off: turn it on in the Model tab first", "tag": tag}
-        # the window's settings: costs edited a moment ago are the ones the audit follows
-        project.model = {**project.model, "spotting": spotting}
         if data.get("paths"):
             recordings, labels, _, _, rate = rehearsal_frames(data["paths"], project)
         else:
             recordings, labels, rate = recorded_rehearsal(project, data["frames"],
                                                           data["times"])
+        spotting = project.model["spotting"]
         result = audit(project.trained, recordings, float(data["budget"]),
                        spotting.get("costs"), labels=labels, takes=project.dataset(),
                        rate_hz=rate, spotting=spotting)
-        return {**result.to_dict(), "rate_hz": rate, "tag": tag}
+        return {**result.to_dict(), "rate_hz": rate}
+
+    return _with_saved_project(data, work)
+
+
+def train_second_opinions(data: dict[str, Any]) -> dict[str, Any]:
+    """The context relabeller, then the window detector, trained for the project's model from
+    rehearsal files (``data``: ``folder``, ``basis``, ``spotting`` the window's spotting
+    settings, ``paths``), as ``gesturemap train DIR --relabeler FILES --detector FILES``
+    trains them: each kept only when its cross-fit over the performers chooses it, the
+    detector's cross-fit spotting with the relabeller when it is kept. Returns ``verifier``
+    and ``detector`` (their ``to_dict()``, None when not chosen), ``lines`` (what each
+    cross-fit found) and ``tag``; never raises: a problem comes back as ``{"error":
+    message}``. Nothing is written: the window stores what was chosen."""
+
+    def work(project: Any) -> dict[str, Any]:
+        from ..evaluation.rehearsal import train_project_detector, train_project_verifier
+
+        relabeller, line = train_project_verifier(project, data["paths"], relabel=True)
+        verifier = relabeller.to_dict() if relabeller.cv_["chosen"] else None
+        if verifier is not None:  # the detector is checked beside it, as it will run
+            project.model = {**project.model, "spotting": {**project.model["spotting"],
+                                                           "verifier": verifier}}
+        detector, lines = train_project_detector(project, data["paths"])
+        return {"verifier": verifier, "lines": [line, *lines],
+                "detector": None if detector is None else detector.to_dict()}
+
+    return _with_saved_project(data, work)
+
+
+def _with_saved_project(data: dict[str, Any], work: Any) -> dict[str, Any]:
+    """``work(project)`` on the project the window runs, read from its folder, with the
+    window's spotting settings (``data["spotting"]``: costs edited a moment ago are the ones
+    followed); its result with ``data["tag"]``, or ``{"error": message}``: never raises
+    into the window."""
+    tag = data.get("tag")
+    try:
+        project = _saved_project(data["folder"], data["basis"])
+        if data["spotting"] is None:
+            return {"error": "spotting is off: turn it on in the Model tab first", "tag": tag}
+        project.model = {**project.model, "spotting": data["spotting"]}
+        return {**work(project), "tag": tag}
     except Exception as exc:  # shown in the panel, never raised into the window
         return {"error": f"{type(exc).__name__}: {exc}" if not _ours(exc) else str(exc),
                 "tag": tag}

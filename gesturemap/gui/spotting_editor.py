@@ -151,10 +151,14 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.kept.setVisible(bool(kept))
 
     def follow_stored(self, settings: dict[str, Any] | None) -> None:
-        """Take the per-class ``thresholds`` and the ``costs`` the project has now (set by
-        the Rehearsal tab, or over OSC), every field kept as typed: the settings this editor
-        sends keep them."""
+        """Take the per-class ``thresholds``, the ``costs`` and the second opinions
+        (``verifier``, ``detector``) the project has now (set by the Rehearsal tab, or over
+        OSC), every field kept as typed: the settings this editor sends keep them."""
         settings = settings or {}
+        if self._given.get("verifier") != settings.get("verifier"):
+            self.show_verifier(settings.get("verifier"))
+        if self._given.get("detector") != settings.get("detector"):
+            self.show_detector(settings.get("detector"))
         changed = False
         for name in ("thresholds", "costs"):
             if self._given.get(name) != settings.get(name):

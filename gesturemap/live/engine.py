@@ -573,10 +573,13 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _cmd_set_spotting_values(self, values: dict[str, Any]) -> None:
         """Replace some of the spotting settings (the window's Apply of a rehearsal audit's
-        ``thresholds``, its ``costs``, and their undo): each key given takes its value, None
-        removes it, the others stay. Saved as every edit; the model runs with them from the
-        next frame, without retraining."""
+        ``thresholds``, its ``costs``, the second opinions trained in its Rehearsal tab:
+        ``verifier``, ``detector``; and their undo): each key given takes its value, None
+        removes it, the others stay. A verifier or detector that does not fit the running
+        model (its gestures, its frames) is refused, and nothing changes. Saved as every
+        edit; the model runs with them from the next frame, without retraining."""
         from ..models.spotting.costs import check_costs
+        from ..project.training import detector_mismatch, verifier_mismatch
 
         spotting = (self.project.model or {}).get("spotting")
         if not isinstance(spotting, dict):
@@ -590,17 +593,25 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 value = check_costs(value) or None
             elif key == "thresholds" and value is not None:
                 value = _checked_thresholds(value)
-            elif key not in ("costs", "thresholds"):
-                raise GesturemapError(f"set_spotting_values: {key!r}; only thresholds and "
-                                      "costs are set here (the model panel sets the others)")
+            elif key not in ("costs", "thresholds", "verifier", "detector"):
+                raise GesturemapError(f"set_spotting_values: {key!r}; only thresholds, costs, "
+                                      "verifier and detector are set here (the model panel "
+                                      "sets the others)")
             if value is None:
                 new.pop(key, None)
             else:
                 new[key] = value
+        for key, mismatch in (("verifier", verifier_mismatch), ("detector", detector_mismatch)):
+            # a second opinion that does not fit the running model would be switched off at
+            # every stream built, while the project went on holding it
+            wrong = (mismatch(self.model, new) if values.get(key) is not None
+                     and self.model is not None else None)
+            if wrong is not None:
+                raise GesturemapError(f"set_spotting_values: the {key} does not fit the "
+                                      f"running model: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
-        if ("thresholds" in values or "costs" in values) and self.model is not None:
-            # a spotter with the new thresholds or costs (its decision follows them), no
-            # retraining
+        if self.model is not None:
+            # a spotter with the new settings (its decision follows them), no retraining
             self._set_model(self.model)
         self._autosave()
 

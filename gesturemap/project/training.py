@@ -207,8 +207,6 @@ class ProjectTraining:
         ``model`` (its gestures and input size); else remove it from the settings, log a
         warning and set :attr:`verifier_removed`. Returns why it was removed, or None. Call it
         whenever a new model replaces :attr:`trained` (training, retraining)."""
-        from ..models.spotting.verifier import SpotVerifier
-
         if model is None:
             return None
         self._check_detector(model)
@@ -216,15 +214,7 @@ class ProjectTraining:
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("verifier") is None:
             return None
-        try:
-            verifier = SpotVerifier.from_dict(spotting["verifier"])
-            wrong = verifier.mismatch(*_read_by(model, spotting))
-            kind = (verifier.summary or {}).get("model")
-            if wrong is None and kind is not None and kind != getattr(model, "kind", kind):
-                # its features hold the spotter's scores, which another family scales otherwise
-                wrong = f"trained over a {kind} model, the project's model is now {model.kind}"
-        except GesturemapError as exc:
-            wrong = str(exc)
+        wrong = verifier_mismatch(model, spotting)
         if wrong is None:
             return None
         summary = spotting["verifier"].get("summary") if isinstance(
@@ -247,17 +237,11 @@ class ProjectTraining:
         ``model`` (its gestures and frame size); else remove it from the settings, log a
         warning and set :attr:`detector_removed` (a detector left in would only be switched
         off each time a stream is built, while the window went on showing it)."""
-        from ..models.spotting.detector import WindowDetector
-
         self.detector_removed = None
         spotting = self.model.get("spotting")
         if not isinstance(spotting, dict) or spotting.get("detector") is None:
             return
-        try:
-            wrong = WindowDetector.from_dict(spotting["detector"]).mismatch(
-                *_read_by(model, spotting))
-        except GesturemapError as exc:
-            wrong = str(exc)
+        wrong = detector_mismatch(model, spotting)
         if wrong is None:
             return
         self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
@@ -267,6 +251,34 @@ class ProjectTraining:
         logging.getLogger("gesturemap.spotting").warning(
             "the window detector was removed from the spotting settings: %s",
             self.detector_removed)
+
+
+def verifier_mismatch(model: Any, spotting: dict[str, Any]) -> str | None:
+    """Why the verifier (or relabeller) of the spotting settings ``spotting`` does not fit
+    ``model`` (its gestures, its frames, the model family it read the scores of), or None."""
+    from ..models.spotting.verifier import SpotVerifier
+
+    try:
+        verifier = SpotVerifier.from_dict(spotting["verifier"])
+        wrong = verifier.mismatch(*_read_by(model, spotting))
+        kind = (verifier.summary or {}).get("model")
+        if wrong is None and kind is not None and kind != getattr(model, "kind", kind):
+            # its features hold the spotter's scores, which another family scales otherwise
+            wrong = f"trained over a {kind} model, the project's model is now {model.kind}"
+    except GesturemapError as exc:
+        wrong = str(exc)
+    return wrong
+
+
+def detector_mismatch(model: Any, spotting: dict[str, Any]) -> str | None:
+    """Why the window detector of the spotting settings ``spotting`` does not fit ``model``
+    (its gestures, its frame size), or None."""
+    from ..models.spotting.detector import WindowDetector
+
+    try:
+        return WindowDetector.from_dict(spotting["detector"]).mismatch(*_read_by(model, spotting))
+    except GesturemapError as exc:
+        return str(exc)
 
 
 def _read_by(model: Any, spotting: dict[str, Any]) -> tuple[list[Any], int | None]:

@@ -78,7 +78,7 @@ def test_thresholds_set_apply_to_the_running_spotter_without_retraining():
         assert project.model["spotting"]["thresholds"] == {"swell": 1e9}
         engine.command("set_spotting_values", {"thresholds": None})
         wait_for(lambda: "thresholds" not in project.model["spotting"])
-        engine.command("set_spotting_values", {"verifier": None})  # not set here: refused
+        engine.command("set_spotting_values", {"gmm_frames": 20})  # not set here: refused
         wait_for(lambda: "set_spotting_values" in engine.refused)
         assert engine.trainings == trainings
     finally:
