@@ -556,6 +556,9 @@ class WindowRehearsal:
         if self.quality_worker.request_second_opinions(data):  # type: ignore[attr-defined]
             self._second_basis = now
             panel.show_second_busy()
+        else:  # one under way still, perhaps for the project open before this one
+            panel.show_second({"error": "second opinions are being trained already: try "
+                                        "again when they are done"}, [])
 
     def _second_for(self) -> str:
         """What second opinions are trained for: the model and takes (:func:`basis`), and the

@@ -85,13 +85,15 @@ def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, st
     poll = worker.poll_second_opinions
     worker.poll_second_opinions = lambda: None if held[0] else poll()
     panel.second_button.click()
+    window.train_second_opinions()  # (from a shortcut, say) one at a time: it says so
+    assert "being trained already" in panel.second_status.text()
     # a spotting setting changed meanwhile: the relabeller read the events of the old one
     window.engine_command("set_spotting_values", {"thresholds": {"1": 1.5}})
     qtbot.waitUntil(lambda: _spotting(window).get("thresholds") == {"1": 1.5}, timeout=10000)
     held[0] = False
-    qtbot.waitUntil(lambda: "no second opinions" in panel.second_status.text(),
+    qtbot.waitUntil(lambda: "changed while they trained" in panel.second_status.text(),
                     timeout=180000)
-    assert "changed while they trained" in panel.second_status.text()
+    assert panel.second_status.text().startswith("no second opinions: ")
     assert "verifier" not in _spotting(window)
     assert "verifier" not in Project.load(folder).model["spotting"]
 
