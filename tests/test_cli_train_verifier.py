@@ -415,7 +415,8 @@ def test_a_retrain_that_drops_a_relabeller_says_train_it_with_relabeler(streams,
                            spotting={**SPOTTING, "verifier": v.to_dict()})
         project.add_take(np.linspace([0.0, 0.0], [1.0, 0.5], 40), "3")  # a new gesture
         project.train()
-        assert f"train it again (gesturemap train DIR {flag})" in project.verifier_removed
+        assert f"train it again (gesturemap train DIR {flag}" in project.verifier_removed
+        assert ("Rehearsal tab" in project.verifier_removed) == (kind == "relabeller")
 
 
 def test_a_retrain_keeps_a_verifier_over_a_model_that_ignores_a_channel(streams, tmp_path):

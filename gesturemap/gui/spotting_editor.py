@@ -103,15 +103,17 @@ class SpottingEditor(QtWidgets.QGroupBox):
             "rehearsal recordings: gesturemap train DIR --verifier FILES (docs/spotting.md, "
             "\"Verifying events\"), or one that only renames it from the posture before and "
             "after: gesturemap train DIR --relabeler FILES (\"Naming events by their "
-            "context\").", "Spot without the verifier (applied at once); train it again with "
-            "gesturemap train DIR --verifier FILES (or --relabeler FILES).",
+            "context\"); the Rehearsal tab's Train second opinions trains the latter.",
+            "Spot without the verifier (applied at once); train it again with gesturemap "
+            "train DIR --verifier FILES (or --relabeler FILES, or in the Rehearsal tab).",
             self._remove_verifier)
         self.detector, self.remove_detector, detector_row = _line_with_remove(
             "detector", "A window detector beside the spotter, trained from rehearsal "
             "recordings: it finds gestures the spotter misses and holds back the spotter's "
-            "events it sees nothing of. gesturemap train DIR --detector FILES "
-            "(docs/spotting.md, \"A second opinion\").", "Spot without the detector (applied "
-            "at once); train it again with gesturemap train DIR --detector FILES.",
+            "events it sees nothing of. gesturemap train DIR --detector FILES, or the "
+            "Rehearsal tab's Train second opinions (docs/spotting.md, \"A second opinion\").",
+            "Spot without the detector (applied at once); train it again with gesturemap "
+            "train DIR --detector FILES, or in the Rehearsal tab.",
             self._remove_detector)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)

@@ -223,8 +223,8 @@ class ProjectTraining:
                 else "--verifier")
         self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
                                                  if k != "verifier"}}
-        self.verifier_removed = f"{wrong} (retrained); train it again (gesturemap train DIR " \
-                                f"{flag} RECORDINGS)"
+        self.verifier_removed = (f"{wrong} (retrained); train it again (gesturemap train DIR "
+                                 f"{flag} RECORDINGS{_IN_THE_WINDOW if flag == '--relabeler' else ''})")
         logging.getLogger("gesturemap.spotting").warning(
             "the spotting verifier was removed from the settings: %s", self.verifier_removed)
         return self.verifier_removed
@@ -247,10 +247,14 @@ class ProjectTraining:
         self.model = {**self.model, "spotting": {k: v for k, v in spotting.items()
                                                  if k != "detector"}}
         self.detector_removed = (f"{wrong} (retrained); train it again (gesturemap train DIR "
-                                 "--detector RECORDINGS)")
+                                 f"--detector RECORDINGS{_IN_THE_WINDOW})")
         logging.getLogger("gesturemap.spotting").warning(
             "the window detector was removed from the spotting settings: %s",
             self.detector_removed)
+
+
+#: Where the window trains the relabeller and the detector again, said when one is removed.
+_IN_THE_WINDOW = ", or Train second opinions in the window's Rehearsal tab"
 
 
 def verifier_mismatch(model: Any, spotting: dict[str, Any]) -> str | None:
