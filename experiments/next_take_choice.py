@@ -28,7 +28,14 @@ Rules (``--rules``, ``name:arguments``):
 - ``net:lam,gamma``: the suspicion of a class's takes less ``lam`` times the suspicion of the
   takes it is the named runner-up of (suspicion 0.5 or more), per take, shrunk toward the mean
   by one take; less ``gamma`` per take beyond the fewest; candidates: the fewest takes or one
-  more. ``net:2,0.4`` is what ``gm.suggest_next_take`` does now.
+  more. ``net:2,0.4`` is what ``gm.suggest_next_take`` does now;
+- ``rounds``: one take a class a round, but at each round's start (from the third) the
+  class with the lowest ``net:2,0`` score is skipped and the one with the highest gets two:
+  the trade ``--trade`` measures, made every round.
+
+``--trade`` measures that trade at the balanced state of 3 takes per class: the accuracy a
+third take of the class ranked last (by ``net:2,0``) adds, a fourth take of the class ranked
+first, and both at once, against the balanced set; and a third take of any other class.
 
     GESTUREMAP_SHARED=/path/to/shared nice -n 10 python3 -m experiments.next_take_choice \\
         --orders 16 --rules turn old net:2,0.2 net:2,0.4 net:2,0.6 net:3,0.4 [--gains]
@@ -150,6 +157,63 @@ def net(lam: float, gamma: float):
     return choose
 
 
+def net_scores(o: Order, counts) -> np.ndarray:
+    """``net:2,0``'s per-take score of each class (higher: needs a take more)."""
+    counts = np.asarray(counts)
+    c = len(counts)
+    rv = o.reviews(counts)
+    index = {lb: i for i, lb in enumerate(o.classes)}
+    y = np.repeat(np.arange(c), counts)
+    s = np.array([r.suspicion for r in rv])
+    runner = np.array([-1 if (k := nt._runner_up(r, index)) is None else k for r in rv])
+    named = runner >= 0
+    raw = (np.bincount(y, weights=s, minlength=c)
+           - 2.0 * np.bincount(runner[named], weights=s[named], minlength=c))
+    return (raw + raw.sum() / counts.sum()) / (counts + 1)
+
+
+def rounds():
+    plan: dict[tuple[str, int, int], tuple[np.ndarray, np.ndarray]] = {}
+
+    def choose(o: Order, counts, avail) -> int:
+        counts = np.asarray(counts)
+        c = len(counts)
+        if (counts < 2).any():
+            return next(k for k in range(c) if counts[k] < 2 and avail[k])
+        r = int(counts.sum()) // c + 1  # the round under way: every class up to r takes
+        key = (o.path.name, r, c)
+        if key not in plan:  # fixed at the round's start
+            score = net_scores(o, counts)
+            target = np.full(c, r)
+            last, first = int(np.argmin(score)), int(np.argmax(score))
+            if last != first:
+                target[last] -= 1
+                target[first] += 1
+            plan[key] = (target, score)
+        target, score = plan[key]
+        ok = [k for k in range(c) if avail[k] and counts[k] < target[k]]
+        if not ok:
+            return turn(o, counts, avail)
+        return min(ok, key=lambda k: (-score[k], k))
+    return choose
+
+
+def trade(o: Order) -> tuple[float, float, float, float]:
+    """At 3 takes per class: what a third take of the class ranked last adds, a fourth of the
+    class ranked first, both traded at once (the first's fourth for the last's third), and
+    the mean third take of the other classes."""
+    c = len(o.classes)
+    score = net_scores(o, [2] * c)
+    last, first = int(np.argmin(score)), int(np.argmax(score))
+    base = o.accuracy([3] * c)
+
+    def at(changes: dict[int, int]) -> float:
+        return o.accuracy([changes.get(k, 3) for k in range(c)]) - base
+    others = [k for k in range(c) if k != last]
+    return (-at({last: 2}), at({first: 4}), at({last: 2, first: 4}),
+            float(np.mean([-at({k: 2}) for k in others])))
+
+
 def rule(spec: str):
     if spec == "turn":
         return turn
@@ -159,6 +223,8 @@ def rule(spec: str):
     if name == "net":
         lam, gamma = (float(v) for v in args.split(","))
         return net(lam, gamma)
+    if name == "rounds":
+        return rounds()
     raise SystemExit(f"unknown rule {spec}")
 
 
@@ -203,12 +269,14 @@ def main(argv=None) -> None:
                    "draws: a rule chosen on some can be checked on others)")
     p.add_argument("--rules", nargs="*", default=["turn", "old", "net:2,0.4"])
     p.add_argument("--gains", action="store_true")
+    p.add_argument("--trade", action="store_true")
     p.add_argument("--cache", type=Path, default=Path("next-take-choice-cache"))
     a = p.parse_args(argv)
     a.cache.mkdir(parents=True, exist_ok=True)
     for name in a.datasets:
         diffs = {spec: {k: [] for k in AT} for spec in a.rules}
         top = {"own": [], "taken": [], "net": []}
+        trades = []
         for r in range(a.first, a.first + a.orders):
             o = Order(name, r, a.cache)
             base = simulate(o, turn)
@@ -216,6 +284,8 @@ def main(argv=None) -> None:
                 res = simulate(o, rule(spec))
                 for k in AT:
                     diffs[spec][k].append(res[k] - base[k])
+            if a.trade:
+                trades.append(trade(o))
             if a.gains:
                 for _, g, scores in gains(o):
                     for key, sc in zip(top, scores, strict=True):
@@ -226,6 +296,13 @@ def main(argv=None) -> None:
                               f"{np.std(v, ddof=1) / np.sqrt(len(v)):.4f}"
                               for k, v in diffs[spec].items())
             print(f"{name:22s} {spec:12s} vs in turn: {cells}", flush=True)
+        if a.trade:
+            t = np.array(trades)
+            m, se = t.mean(0), t.std(0, ddof=1) / np.sqrt(len(t))
+            print(f"{name:22s} at 3/class: a third take of the class ranked last "
+                  f"{m[0]:+.4f} ± {se[0]:.4f}, of the others {m[3]:+.4f} ± {se[3]:.4f}; a "
+                  f"fourth of the class ranked first {m[1]:+.4f} ± {se[1]:.4f}; the trade "
+                  f"{m[2]:+.4f} ± {se[2]:.4f} ({len(t)} orders)", flush=True)
         if a.gains:
             for key, v in top.items():
                 print(f"{name:22s} gain of the class ranked first by '{key}' over the mean "
