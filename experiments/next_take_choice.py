@@ -142,23 +142,14 @@ def net(lam: float, gamma: float):
         c = len(counts)
         if (counts < 2).any():
             return next(k for k in range(c) if counts[k] < 2 and avail[k])
-        rv = o.reviews(counts)
-        index = {lb: i for i, lb in enumerate(o.classes)}
-        y = np.repeat(np.arange(c), counts)
-        s = np.array([r.suspicion for r in rv])
-        runner = np.array([-1 if (k := nt._runner_up(r, index)) is None else k for r in rv])
-        named = runner >= 0
-        raw = (np.bincount(y, weights=s, minlength=c)
-               - lam * np.bincount(runner[named], weights=s[named], minlength=c))
-        per_take = (raw + raw.sum() / counts.sum()) / (counts + 1)
-        score = per_take - gamma * (counts - counts.min())
+        score = net_scores(o, counts, lam) - gamma * (counts - counts.min())
         ok = [k for k in range(c) if avail[k] and counts[k] <= counts.min() + 1]
         return min(ok, key=lambda k: (-score[k], counts[k], k))
     return choose
 
 
-def net_scores(o: Order, counts) -> np.ndarray:
-    """``net:2,0``'s per-take score of each class (higher: needs a take more)."""
+def net_scores(o: Order, counts, lam: float = 2.0) -> np.ndarray:
+    """``net:lam,0``'s per-take score of each class (higher: needs a take more)."""
     counts = np.asarray(counts)
     c = len(counts)
     rv = o.reviews(counts)
@@ -168,7 +159,7 @@ def net_scores(o: Order, counts) -> np.ndarray:
     runner = np.array([-1 if (k := nt._runner_up(r, index)) is None else k for r in rv])
     named = runner >= 0
     raw = (np.bincount(y, weights=s, minlength=c)
-           - 2.0 * np.bincount(runner[named], weights=s[named], minlength=c))
+           - lam * np.bincount(runner[named], weights=s[named], minlength=c))
     return (raw + raw.sum() / counts.sum()) / (counts + 1)
 
 
