@@ -42,6 +42,7 @@ import json
 import os
 import select
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -571,6 +572,9 @@ def main(argv: list[str] | None = None) -> int:
                     "in gesturemap.bench)")
     ap.add_argument("--out", help="write the summary there too (JSON)")
     args = ap.parse_args(argv)
+    # a kill (SIGTERM) stops the window, the engine and the JACK server it started, as the
+    # end of the run does: the cleanup is in the finally blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.jack_priority != "default" and not args.jack_priority.isdigit():
         ap.error("--jack-priority takes a number or 'default'")
     summary = soak(args)

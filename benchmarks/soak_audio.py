@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -44,6 +45,9 @@ def main(argv: list[str] | None = None) -> dict:
     )
     p.add_argument("--json", help="write the summary there too")
     args = p.parse_args(argv)
+    # a kill (SIGTERM) stops the window, the engine and the JACK server it started, as the
+    # end of the run does: the cleanup is in the finally blocks
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     if args.priority != "default" and not args.priority.isdigit():
         p.error("--priority takes a number or 'default'")
     jackd = shutil.which("jackd")

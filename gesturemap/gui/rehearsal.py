@@ -197,10 +197,12 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.second_button.setEnabled(True)
 
     # -- second opinions ----------------------------------------------------------------------
-    def show_second_busy(self) -> None:
+    def show_second_busy(self, seconds: int = 0) -> None:
+        """A training under way for ``seconds`` (shown from 1 s: a minute or more on a long
+        rehearsal, and the window shows it is still at work)."""
         self.second_button.setEnabled(False)
         self.second_status.setText("training the second opinions from the rehearsal file (in "
-                                   "the background)…")
+                                   "the background)…" + (f" {seconds} s" if seconds else ""))
 
     def show_second(self, result: dict[str, Any], stored: list[str]) -> None:
         """What the second opinions' cross-fits found, and what was stored (``stored``)."""
@@ -366,8 +368,9 @@ class WindowRehearsal:
     _trainings_seen = (0, 0.0)
     #: the costs last stored and when: shown once the project has them
     _costs_sent: tuple[Any, float] | None = None
-    #: what the second opinions under way are trained for (:meth:`_second_for`)
+    #: what the second opinions under way are trained for (:meth:`_second_for`), and since when
     _second_basis: str | None = None
+    _second_since = 0.0
 
     def _connect_rehearsal(self) -> None:
         panel = self.rehearsal
@@ -503,6 +506,8 @@ class WindowRehearsal:
         second = self.quality_worker.poll_second_opinions()  # type: ignore[attr-defined]
         if second is not None and second.get("tag", 0) == getattr(self, "_opened", 0):
             self._store_second_opinions(second)
+        elif self._second_basis is not None:
+            self.rehearsal.show_second_busy(int(now - self._second_since))
         spotting = self._spotting_settings()
         if spotting is not None:  # the Model tab sends its settings whole: with these in
             self.model_panel.spotting.follow_stored(spotting)  # type: ignore[attr-defined]
@@ -554,7 +559,7 @@ class WindowRehearsal:
                 "spotting": self._spotting_settings(), "paths": list(panel.paths),
                 "tag": getattr(self, "_opened", 0)}
         if self.quality_worker.request_second_opinions(data):  # type: ignore[attr-defined]
-            self._second_basis = now
+            self._second_basis, self._second_since = now, time.perf_counter()
             panel.show_second_busy()
         else:  # one under way still, perhaps for the project open before this one
             panel.show_second({"error": "second opinions are being trained already: try "

@@ -6,6 +6,8 @@ and the engine refuses a second opinion that does not fit its model."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
@@ -90,6 +92,12 @@ def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, st
     # a spotting setting changed meanwhile: the relabeller read the events of the old one
     window.engine_command("set_spotting_values", {"thresholds": {"1": 1.5}})
     qtbot.waitUntil(lambda: _spotting(window).get("thresholds") == {"1": 1.5}, timeout=10000)
+    # while it trains, the tab counts the seconds
+    def counted() -> int:
+        found = re.search(r"… (\d+) s$", panel.second_status.text())
+        return int(found.group(1)) if found else 0
+    qtbot.waitUntil(lambda: counted() >= 2, timeout=10000)
+    assert not panel.second_button.isEnabled()
     held[0] = False
     qtbot.waitUntil(lambda: "changed while they trained" in panel.second_status.text(),
                     timeout=180000)
