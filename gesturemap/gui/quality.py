@@ -128,6 +128,13 @@ class QualityWorker:
         self._second = self._long_pool.submit(rehearsal_jobs.train_second_opinions, data)
         return True
 
+    def cancel_second_opinions(self) -> None:
+        """Stop the second opinions' training under way: its worker process ends (the
+        cross-fits cannot be interrupted from outside), and the next request starts one."""
+        pool, self._long_pool, self._second = self._long_pool, None, None
+        if pool is not None:
+            _stop(pool)
+
     def poll_second_opinions(self) -> dict[str, Any] | None:
         """The second opinions' training that finished since the last poll (else None)."""
         result, self._second = _finished(self._second)
@@ -157,11 +164,16 @@ class QualityWorker:
         pools = [p for p in (self._pool, self._long_pool) if p is not None]
         self._pool = self._long_pool = None
         for pool in pools:
-            processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
-            pool.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                if process.is_alive():
-                    process.terminate()
+            _stop(pool)
+
+
+def _stop(pool: cf.ProcessPoolExecutor) -> None:
+    """Shut ``pool`` down now, its worker process ended whatever it is doing."""
+    processes = list(getattr(pool, "_processes", {}).values())  # no public handle < 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
 
 
 def _worker() -> cf.ProcessPoolExecutor:

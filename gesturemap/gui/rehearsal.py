@@ -181,6 +181,7 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.apply_button.setEnabled(False)
         self.audit_button.setEnabled(True)
         self.second_status.setText("")
+        self.second_button.setText("Train second opinions")
         self.second_button.setEnabled(False)
 
     # -- the rehearsal ------------------------------------------------------------------------
@@ -199,13 +200,15 @@ class RehearsalPanel(QtWidgets.QWidget):
     # -- second opinions ----------------------------------------------------------------------
     def show_second_busy(self, seconds: int = 0) -> None:
         """A training under way for ``seconds`` (shown from 1 s: a minute or more on a long
-        rehearsal, and the window shows it is still at work)."""
-        self.second_button.setEnabled(False)
+        rehearsal, and the window shows it is still at work); the button cancels it."""
+        self.second_button.setText("Cancel the second opinions")
+        self.second_button.setEnabled(True)
         self.second_status.setText("training the second opinions from the rehearsal file (in "
                                    "the background)…" + (f" {seconds} s" if seconds else ""))
 
     def show_second(self, result: dict[str, Any], stored: list[str]) -> None:
         """What the second opinions' cross-fits found, and what was stored (``stored``)."""
+        self.second_button.setText("Train second opinions")
         self.second_button.setEnabled(bool(self.paths))
         if "error" in result:
             self.second_status.setText(f"no second opinions: {result['error']}")
@@ -379,7 +382,7 @@ class WindowRehearsal:
         panel.audit_clicked.connect(self.audit_rehearsal)
         panel.apply_clicked.connect(self.apply_audit)
         panel.costs_edited.connect(self.store_costs)
-        panel.second_clicked.connect(self.train_second_opinions)
+        panel.second_clicked.connect(self._second_clicked)
 
     def _spotting_settings(self) -> dict[str, Any] | None:
         spotting = (self.project.model or {}).get("spotting")
@@ -538,6 +541,21 @@ class WindowRehearsal:
             self.engine_command, "apply the rehearsal audit's thresholds", new, old))  # type: ignore[attr-defined]
         panel.status.setText("applied: the thresholds are in the project's spotting settings "
                              "(Ctrl+Z takes them back)")
+
+    def _second_clicked(self) -> None:
+        """The button trains, or cancels the training under way."""
+        if self._second_basis is not None:
+            self.cancel_second_opinions()
+        else:
+            self.train_second_opinions()
+
+    def cancel_second_opinions(self) -> None:
+        """Stop the second opinions' training under way; nothing is stored."""
+        if self._second_basis is None:
+            return
+        self._second_basis = None
+        self.quality_worker.cancel_second_opinions()  # type: ignore[attr-defined]
+        self.rehearsal.show_second({"error": "cancelled: nothing stored"}, [])
 
     def train_second_opinions(self) -> None:
         """Train the relabeller and the window detector from the rehearsal file, in a worker

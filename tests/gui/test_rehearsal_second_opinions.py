@@ -52,7 +52,7 @@ def test_second_opinions_trained_in_the_window_as_the_command_line_trains_them(
     panel.use_files([path])
     assert panel.second_button.isEnabled()
     panel.second_button.click()
-    assert not panel.second_button.isEnabled()  # one at a time
+    assert panel.second_button.text() == "Cancel the second opinions"  # one at a time
     qtbot.waitUntil(lambda: "stored" in panel.second_status.text(), timeout=180000)
     text = panel.second_status.text()
     assert "relabeller chosen" in text and "detector " in text, text
@@ -76,16 +76,23 @@ def test_second_opinions_trained_in_the_window_as_the_command_line_trains_them(
                     timeout=5000)
 
 
-def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, streams):
+def _held_window(qtbot, tmp_path, streams):
+    """A window on the ramps' project with the rehearsal file loaded, whose second opinions'
+    result is held back while ``held[0]`` (the training stays under way for the window,
+    however fast or loaded the machine): (window, folder, held)."""
     folder = tmp_path / "proj"
     window = open_window(qtbot, ramp_project(tmp_path / "made", streams), folder)
-    panel = window.rehearsal
     qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
-    panel.use_files([str(_npz(tmp_path / "rehearsal.npz", streams))])
-    # the result is held until the change below is in place, however the machine is loaded
+    window.rehearsal.use_files([str(_npz(tmp_path / "rehearsal.npz", streams))])
     worker, held = window.quality_worker, [True]
     poll = worker.poll_second_opinions
     worker.poll_second_opinions = lambda: None if held[0] else poll()
+    return window, folder, held
+
+
+def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, streams):
+    window, folder, held = _held_window(qtbot, tmp_path, streams)
+    panel = window.rehearsal
     panel.second_button.click()
     window.train_second_opinions()  # (from a shortcut, say) one at a time: it says so
     assert "being trained already" in panel.second_status.text()
@@ -97,13 +104,36 @@ def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, st
         found = re.search(r"… (\d+) s$", panel.second_status.text())
         return int(found.group(1)) if found else 0
     qtbot.waitUntil(lambda: counted() >= 2, timeout=10000)
-    assert not panel.second_button.isEnabled()
+    assert panel.second_button.text() == "Cancel the second opinions"
     held[0] = False
     qtbot.waitUntil(lambda: "changed while they trained" in panel.second_status.text(),
                     timeout=180000)
     assert panel.second_status.text().startswith("no second opinions: ")
     assert "verifier" not in _spotting(window)
     assert "verifier" not in Project.load(folder).model["spotting"]
+
+
+def test_a_cancelled_training_ends_its_worker_and_stores_nothing(qtbot, tmp_path, streams):
+    window, folder, held = _held_window(qtbot, tmp_path, streams)
+    panel, worker = window.rehearsal, window.quality_worker
+    panel.second_button.click()
+    qtbot.waitUntil(lambda: bool(getattr(worker._long_pool, "_processes", None)),
+                    timeout=30000)
+    processes = list(worker._long_pool._processes.values())
+    panel.second_button.click()  # now "Cancel the second opinions"
+    assert panel.second_status.text() == "no second opinions: cancelled: nothing stored"
+    assert panel.second_button.text() == "Train second opinions"
+    qtbot.waitUntil(lambda: not any(p.is_alive() for p in processes), timeout=10000)
+    held[0] = False
+    qtbot.wait(500)
+    assert "verifier" not in _spotting(window)
+    assert "verifier" not in Project.load(folder).model["spotting"]
+    # and the next training runs in a new worker, to the end
+    panel.second_button.click()
+    qtbot.waitUntil(lambda: "stored the relabeller" in panel.second_status.text(),
+                    timeout=180000)
+    qtbot.waitUntil(lambda: "verifier" in Project.load(folder).model["spotting"],
+                    timeout=10000)
 
 
 def test_the_engine_refuses_a_second_opinion_that_does_not_fit_its_model(tmp_path, streams):
