@@ -82,11 +82,12 @@ def test_the_window_form_changes_a_running_model_without_retraining():
     project = _trained()
     engine = WindowEngine(project, osc_in=None, trainer="thread").start()
     try:
-        trainings = engine.trainings
+        trainings, before = engine.trainings, engine.stream
         engine.command("set_model_settings", {"kind": "hhmm",
                                               "params": {"states": 4, "estimate_speed": True}})
+        # the engine sets the model's parameter, then builds its new stream: wait for that
         deadline = time.monotonic() + 10
-        while not engine.model.estimate_speed and time.monotonic() < deadline:
+        while engine.stream is before and time.monotonic() < deadline:
             time.sleep(0.01)
         assert engine.model.estimate_speed is True
         assert engine.stream.step(np.zeros(2)).speed is not None  # a new stream with it
