@@ -444,11 +444,13 @@ class WindowEngine(Engine):
             self._set_model(self.model)  # new streams with them, no retraining
         self._edited()
 
-    def _cmd_set_spotting_values(self, values: dict[str, Any]) -> None:
+    def _cmd_set_spotting_values(self, values: dict[str, Any], *checked: Any) -> bool:
         """:meth:`Engine._cmd_set_spotting_values` (an audit's thresholds applied, the costs,
-        over OSC ``/gesturemap/costs`` too): an edit the window shows."""
-        super()._cmd_set_spotting_values(values)
-        self.edits += 1
+        over OSC ``/gesturemap/costs`` too, the second opinions): an edit the window shows,
+        once set."""
+        done = super()._cmd_set_spotting_values(values, *checked)
+        self.edits += done
+        return done
 
     def _cmd_set_output_settings(self, settings: dict[str, Any]) -> None:
         from ..outputs.osc import OSCOutput

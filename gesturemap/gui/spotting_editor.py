@@ -157,10 +157,14 @@ class SpottingEditor(QtWidgets.QGroupBox):
         (``verifier``, ``detector``) the project has now (set by the Rehearsal tab, or over
         OSC), every field kept as typed: the settings this editor sends keep them."""
         settings = settings or {}
-        if self._given.get("verifier") != settings.get("verifier"):
-            self.show_verifier(settings.get("verifier"))
-        if self._given.get("detector") != settings.get("detector"):
-            self.show_detector(settings.get("detector"))
+        for key, show in (("verifier", self.show_verifier), ("detector", self.show_detector)):
+            stored = settings.get(key)
+            if self._given.get(key) is stored:
+                continue  # (called on every refresh: a detector is megabytes to compare)
+            if self._given.get(key) != stored:
+                show(stored)
+            elif stored is not None:  # the same, in the project's new copy: kept by identity
+                self._given[key] = stored
         changed = False
         for name in ("thresholds", "costs"):
             if self._given.get(name) != settings.get(name):

@@ -91,6 +91,20 @@ RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recordin
 TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
 
 
+def _second_opinions_mismatch(model: Any, spotting: dict[str, Any], keys: list[str]
+                              ) -> str | None:
+    """What of the second opinions ``keys`` (``"verifier"``, ``"detector"``) of the spotting
+    settings ``spotting`` does not fit ``model``, or None: one that did not would be switched
+    off at every stream built, while the project went on holding it."""
+    from ..project.training import detector_mismatch, verifier_mismatch
+
+    for key in keys:
+        wrong = (verifier_mismatch if key == "verifier" else detector_mismatch)(model, spotting)
+        if wrong is not None:
+            return f"the {key} does not fit the running model: {wrong}"
+    return None
+
+
 def _checked_thresholds(value: Any) -> dict[str, float]:
     """Per-class spotting thresholds as a checked ``{label: number > 0}``."""
     if not isinstance(value, dict) or not all(
@@ -571,15 +585,19 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         """Run with ``model`` from the next frame on (the window's and tests' entry point)."""
         self._set_model(model)
 
-    def _cmd_set_spotting_values(self, values: dict[str, Any]) -> None:
+    def _cmd_set_spotting_values(self, values: dict[str, Any], checked_for: Any = None,
+                                 wrong: str | None = None) -> bool:
         """Replace some of the spotting settings (the window's Apply of a rehearsal audit's
         ``thresholds``, its ``costs``, the second opinions trained in its Rehearsal tab:
         ``verifier``, ``detector``; and their undo): each key given takes its value, None
         removes it, the others stay. A verifier or detector that does not fit the running
         model (its gestures, its frames) is refused, and nothing changes. Saved as every
-        edit; the model runs with them from the next frame, without retraining."""
+        edit; the model runs with them from the next frame, without retraining. Returns
+        whether they were set now: while the engine runs, a verifier or detector is first
+        checked on the I/O thread (reading a detector takes about 13 ms, too long between two
+        frames), which then sends the command again with the model it checked them for
+        (``checked_for``) and what does not fit (``wrong``)."""
         from ..models.spotting.costs import check_costs
-        from ..project.training import detector_mismatch, verifier_mismatch
 
         spotting = (self.project.model or {}).get("spotting")
         if not isinstance(spotting, dict):
@@ -601,19 +619,22 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 new.pop(key, None)
             else:
                 new[key] = value
-        for key, mismatch in (("verifier", verifier_mismatch), ("detector", detector_mismatch)):
-            # a second opinion that does not fit the running model would be switched off at
-            # every stream built, while the project went on holding it
-            wrong = (mismatch(self.model, new) if values.get(key) is not None
-                     and self.model is not None else None)
-            if wrong is not None:
-                raise GesturemapError(f"set_spotting_values: the {key} does not fit the "
-                                      f"running model: {wrong}")
+        given = [k for k in ("verifier", "detector") if values.get(k) is not None]
+        model = self.model
+        if given and model is not None and checked_for is not model:
+            if self._threads:
+                self._io.put(lambda: self.command("set_spotting_values", values, model,
+                                                  _second_opinions_mismatch(model, new, given)))
+                return False
+            wrong = _second_opinions_mismatch(model, new, given)
+        if wrong is not None:
+            raise GesturemapError(f"set_spotting_values: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
-        if self.model is not None:
+        if model is not None:
             # a spotter with the new settings (its decision follows them), no retraining
-            self._set_model(self.model)
+            self._set_model(model)
         self._autosave()
+        return True
 
     def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
         """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture

@@ -17,6 +17,7 @@ from gesturemap.errors import GesturemapError
 from gesturemap.live.engine import Engine
 from gesturemap.project import Project
 from tests.evaluation.spotting.test_scores import ramp_streams
+from tests.stage_helpers import wait_for
 from tests.test_cli_train_verifier import _npz
 from tests.test_cli_train_verifier import _project as ramp_project
 
@@ -150,3 +151,13 @@ def test_the_engine_refuses_a_second_opinion_that_does_not_fit_its_model(tmp_pat
     with pytest.raises(GesturemapError, match="the verifier does not fit the running model"):
         engine._cmd_set_spotting_values({"verifier": verifier})
     assert project.model["spotting"] == before
+    # running, the check is made off the frame path, and the refusal is the same
+    engine.start()
+    try:
+        engine.command("set_spotting_values", {"verifier": verifier})
+        wait_for(lambda: "set_spotting_values" in engine.refused)
+        assert "the verifier does not fit the running model" in (
+            engine.refused["set_spotting_values"][1])
+        assert project.model["spotting"] == before
+    finally:
+        engine.stop()
