@@ -4,9 +4,9 @@
 Two gestures on two channels (a swell, an explosion) and a null class, six takes each, as in
 the guide's Python example; a two-minute rehearsal at 50 frames/s, resting, in which the
 performer twice makes an explosion's movement by mistake and begins a swell and takes it
-back. The window (its engine in a process of its own) loads the rehearsal file, a missed
-swell is made to cost 2 and the audit runs at a budget of 1 false trigger a minute; the
-window is grabbed once the audit is shown.
+back. The window (its engine in a process of its own) loads the rehearsal file and keeps it
+in the project, a missed swell is made to cost 2 and the audit runs at a budget of 1 false
+trigger a minute; the window is grabbed once the audit is shown.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def main(out: str) -> int:
         sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
     wait = QtTest.QTest.qWait
     with tempfile.TemporaryDirectory() as tmp:
-        rehearsal = Path(tmp) / "rehearsal.npz"
+        rehearsal = Path(tmp) / "run-through 1.npz"
         save_npz(rehearsal, X_concat=x, labels_concat=np.zeros(len(x), dtype=np.int64),
                  lengths=np.array([len(x)]))
         project.save(Path(tmp) / "project")
@@ -55,6 +55,9 @@ def main(out: str) -> int:
         while (window.project.model["spotting"].get("costs") or {}).get("swell") is None:
             wait(50)
         panel.use_files([str(rehearsal)])
+        panel.keep_button.click()
+        while "kept in the project" not in panel.status.text():
+            wait(50)
         panel.budget.setValue(1.0)
         panel.audit_button.click()
         while panel.result is None:

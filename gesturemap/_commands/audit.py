@@ -1,12 +1,14 @@
-"""``gesturemap audit DIR REHEARSAL... --budget 0.1 [--cost LABEL=C] [--apply]``: replay
-rehearsal recordings through a project's spotter, print the false triggers and the thresholds
-that meet the budget; ``--apply`` stores them (and the costs) in the project's spotting
-settings, under the project's lock. Nothing is written without it."""
+"""``gesturemap audit DIR [REHEARSAL...] --budget 0.1 [--cost LABEL=C] [--apply]``: replay
+rehearsal recordings (by default every one the project keeps) through a project's spotter,
+print the false triggers and the thresholds that meet the budget; ``--apply`` stores them (and
+the costs) in the project's spotting settings, under the project's lock. Nothing is written
+without it."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
 from ..errors import GesturemapError
@@ -26,10 +28,11 @@ def add_parser(sub: Any) -> None:
                     "lengths; ordinary movement labelled null, or a run-through with its "
                     "gestures labelled) through the project's spotter; print per gesture the "
                     "false triggers per minute and the threshold that keeps all of them within "
-                    "the budget while the takes stay recognised. Nothing is written without "
-                    "--apply.")
+                    "the budget while the takes stay recognised. Without REHEARSAL, every "
+                    "rehearsal the project keeps (recorded in the window's Rehearsal tab, in "
+                    "DIR/rehearsals). Nothing is written without --apply.")
     p.add_argument("dir")
-    p.add_argument("rehearsal", nargs="+", metavar="REHEARSAL")
+    p.add_argument("rehearsal", nargs="*", metavar="REHEARSAL")
     p.add_argument("--budget", type=float, default=0.1, metavar="PER_MIN",
                    help="false triggers per minute allowed, all gestures together (default 0.1)")
     p.add_argument("--cost", action="append", default=[], metavar="LABEL=C",
@@ -79,6 +82,13 @@ def main_audit(args: argparse.Namespace) -> int:
     costs = _costs(args.cost, args.miss_cost)
     outside([args.plot, args.json], [args.dir, *args.rehearsal], "audit")
     project = Project.load(args.dir)
+    if not args.rehearsal:
+        from ..project import kept_rehearsals
+        args.rehearsal = [str(p) for p in kept_rehearsals(args.dir)]
+        if not args.rehearsal:
+            raise GesturemapError(f"{args.dir} keeps no rehearsal: record one in the window's "
+                                  "Rehearsal tab, or give rehearsal files (stream files .npz)")
+        print(f"the project's rehearsals: {', '.join(Path(p).name for p in args.rehearsal)}")
     recordings, labels, _, _, rate = rehearsal_frames(args.rehearsal, project)
     spotting = project.model["spotting"]
     result = audit(project.trained, recordings, args.budget, costs, labels=labels,

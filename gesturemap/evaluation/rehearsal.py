@@ -36,15 +36,16 @@ DEFAULT_RATE_HZ = 50.0
 def _stream_file(path: Path) -> list[tuple[np.ndarray, np.ndarray | None, np.ndarray, Any,
                                            list[str] | None]]:
     """A stream file's recordings (:func:`~.spot_streams.read_stream_file`, which checks it):
-    (frames, times None, labels as text, group, gestures as text or None); a whole number as
-    its integer (7.0 -> "7")."""
-    x, labels, lengths, subject, gestures = read_stream_file(path)
+    (frames, times (None: the file has none), labels as text, group, gestures as text or
+    None); a whole number as its integer (7.0 -> "7")."""
+    x, labels, lengths, subject, gestures, times = read_stream_file(path, times=True)
     groups = (subject.astype(str) if subject is not None
               else [f"{path}#{k}" for k in range(len(lengths))])
     cuts = np.cumsum(lengths)[:-1]
-    return [(xs, None, ls, str(g), None if gestures is None else [str(n) for n in gestures])
-            for xs, ls, g in zip(np.split(x, cuts), np.split(labels.astype(str), cuts), groups,
-                                 strict=True)]
+    stamps = [None] * len(lengths) if times is None else np.split(times, cuts)
+    return [(xs, ts, ls, str(g), None if gestures is None else [str(n) for n in gestures])
+            for xs, ts, ls, g in zip(np.split(x, cuts), stamps, np.split(labels.astype(str), cuts),
+                                     groups, strict=True)]
 
 
 def read_rehearsals(paths: Sequence[str], project: Any

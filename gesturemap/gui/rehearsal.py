@@ -2,8 +2,10 @@
 and the per-gesture thresholds that keep it within a budget (the window's ``gesturemap
 audit``; docs/guides/rehearsal.md).
 
-- :class:`RehearsalPanel`: record a rehearsal (the sensor's frames, kept by the window: never
-  a take) or load a rehearsal file (a stream file, as ``gesturemap audit`` reads), the budget,
+- :class:`RehearsalPanel`: record a rehearsal (the sensor's frames, never a take; the project
+  keeps it in ``rehearsals/``) or load a rehearsal file (a stream file, as ``gesturemap
+  audit`` reads; kept in the project when asked), choose among the rehearsals the project
+  keeps, the budget,
   the costs of each gesture's mistakes, and the audit's figures: per gesture, false triggers
   per minute and gestures recognised now and at the proposed thresholds, the trade-off
   curves, and the false triggers with their "why?"; and, from a rehearsal file whose
@@ -14,7 +16,9 @@ audit``; docs/guides/rehearsal.md).
   worker process (:mod:`.rehearsal_jobs`: never on the GUI thread or the frame path) and
   stores what the performer asks for, each an engine command on the undo stack: the
   thresholds when Apply is pressed, the costs when they are edited, the second opinions
-  their cross-fits chose once trained. Nothing else is written.
+  their cross-fits chose once trained. The rehearsals are kept and removed by engine commands
+  too (the engine holds the project's lock): a recorded one when its recording stops, a file
+  when **Keep in the project** is pressed. Nothing else is written.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..models.spotting.core import NULL
+from ..project.rehearsals import kept_rehearsals, new_rehearsal_name
 from .colours import class_colour
 from .rehearsal_jobs import basis
 
@@ -40,9 +45,33 @@ DEFAULT_BUDGET = 0.1
 COSTS_DELAY_MS = 400
 #: Seconds a training must have been over before an audit reads the project's folder.
 SETTLED_S = 0.5
+#: Seconds between two listings of the rehearsals the project keeps.
+KEPT_LIST_S = 0.5
+#: Seconds the window waits for the engine to say it kept or removed a rehearsal.
+KEEP_ANSWER_S = 30.0
 
 _COLUMNS = ["gesture", "false/min\nnow", "false/min\nproposed", "recognised\nnow",
             "recognised\nproposed", "threshold\n(× typical)"]
+
+
+def _button(text: str, signal: Any, tip: str, enabled: bool = True) -> QtWidgets.QPushButton:
+    """A push button that emits ``signal`` when clicked."""
+    button = QtWidgets.QPushButton(text)
+    button.setToolTip(tip)
+    button.setEnabled(enabled)
+    button.clicked.connect(signal.emit)
+    return button
+
+
+def _row(*widgets: QtWidgets.QWidget | None) -> QtWidgets.QHBoxLayout:
+    """The widgets side by side; None: a stretch."""
+    row = QtWidgets.QHBoxLayout()
+    for w in widgets:
+        if w is None:
+            row.addStretch(1)
+        else:
+            row.addWidget(w)
+    return row
 
 
 def _pct(x: Any) -> str:
@@ -59,6 +88,10 @@ class RehearsalPanel(QtWidgets.QWidget):
     #: a cost box changed and stayed unchanged for :data:`COSTS_DELAY_MS`
     costs_edited = QtCore.Signal()
     second_clicked = QtCore.Signal()
+    #: a kept rehearsal (or every one) was chosen in the list
+    kept_chosen = QtCore.Signal()
+    keep_clicked = QtCore.Signal()
+    remove_clicked = QtCore.Signal()
 
     def __init__(self, parent: QtWidgets.QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,21 +111,35 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.load.clicked.connect(self._load_dialog)
         self.source = QtWidgets.QLabel("no rehearsal yet")
         self.source.setWordWrap(True)
+        #: the rehearsals the project keeps: the combo's items after the first, which is
+        #: every one of them together
+        self.kept_paths: list[str] = []
+        self.kept = QtWidgets.QComboBox()
+        self.kept.setToolTip("The rehearsals this project keeps (its folder's rehearsals/): "
+                             "each recorded here, and each file kept with Keep in the project. "
+                             "gesturemap audit DIR audits every one of them.")
+        self.kept.setSizeAdjustPolicy(
+            QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToContents)
+        self.kept.setEnabled(False)
+        self.kept.activated.connect(lambda _i: self.kept_chosen.emit())
+        self.keep_button = _button("Keep in the project", self.keep_clicked, (
+            "Copy the loaded rehearsal file into the project's folder, to audit with and "
+            "train second opinions from again later, without the original"), enabled=False)
+        self.remove_button = _button("Remove", self.remove_clicked, (
+            "Move the chosen kept rehearsal into the project's trash/rehearsals/ (move it "
+            "back to keep it again)"), enabled=False)
         self.budget = QtWidgets.QDoubleSpinBox(decimals=3, singleStep=0.05,
                                                suffix=" false triggers / min")
         self.budget.setRange(0.0, 100.0)
         self.budget.setValue(DEFAULT_BUDGET)
         self.budget.setToolTip("False triggers per minute allowed, all gestures together, "
                                "each weighted by its cost (0.1: one every ten minutes)")
-        self.audit_button = QtWidgets.QPushButton("Audit")
-        self.audit_button.setToolTip("Replay the rehearsal through the spotter (in the "
-                                     "background); nothing is written")
-        self.audit_button.clicked.connect(self.audit_clicked.emit)
-        self.apply_button = QtWidgets.QPushButton("Apply the proposed thresholds")
-        self.apply_button.setToolTip("Store them in the project's spotting settings (Ctrl+Z "
-                                     "takes them back)")
-        self.apply_button.setEnabled(False)
-        self.apply_button.clicked.connect(self.apply_clicked.emit)
+        self.audit_button = _button("Audit", self.audit_clicked, (
+            "Replay the rehearsal through the spotter (in the background); nothing is "
+            "written"))
+        self.apply_button = _button("Apply the proposed thresholds", self.apply_clicked, (
+            "Store them in the project's spotting settings (Ctrl+Z takes them back)"),
+            enabled=False)
         self.second_button = QtWidgets.QPushButton("Train second opinions")
         self.second_button.setToolTip(
             "From the rehearsal file, a run-through with its gestures labelled: the context "
@@ -140,13 +187,10 @@ class RehearsalPanel(QtWidgets.QWidget):
         for w in (self.record, self.load):
             top.addWidget(w)
         top.addWidget(self.source, 1)
-        run = QtWidgets.QHBoxLayout()
-        run.addWidget(QtWidgets.QLabel("budget"))
-        run.addWidget(self.budget)
-        run.addWidget(self.audit_button)
-        run.addWidget(self.apply_button)
-        run.addStretch(1)
-        run.addWidget(self.second_button)
+        kept = _row(QtWidgets.QLabel("Kept in the project:"), self.kept, self.keep_button,
+                    self.remove_button, None)
+        run = _row(QtWidgets.QLabel("budget"), self.budget, self.audit_button,
+                   self.apply_button, None, self.second_button)
         middle = QtWidgets.QHBoxLayout()
         left = QtWidgets.QVBoxLayout()
         left.addWidget(QtWidgets.QLabel("<b>Per gesture</b>"))
@@ -160,6 +204,7 @@ class RehearsalPanel(QtWidgets.QWidget):
         middle.addLayout(right, 2)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(kept)
         layout.addLayout(run)
         layout.addWidget(self.status)
         layout.addWidget(self.second_status)
@@ -183,6 +228,8 @@ class RehearsalPanel(QtWidgets.QWidget):
         self.second_status.setText("")
         self.second_button.setText("Train second opinions")
         self.second_button.setEnabled(False)
+        self.show_kept([])
+        self.keep_button.setEnabled(False)
 
     # -- the rehearsal ------------------------------------------------------------------------
     def _load_dialog(self) -> None:
@@ -191,11 +238,53 @@ class RehearsalPanel(QtWidgets.QWidget):
         if paths:
             self.use_files(paths)
 
-    def use_files(self, paths: list[str]) -> None:
+    def use_files(self, paths: list[str], text: str | None = None) -> None:
         """Audit these stream files (instead of a recorded rehearsal)."""
         self.paths = [str(p) for p in paths]
-        self.source.setText("rehearsal: " + ", ".join(Path(p).name for p in self.paths))
+        self.source.setText(text or "rehearsal: " + ", ".join(Path(p).name for p in self.paths))
         self.second_button.setEnabled(True)
+        kept = set(self.kept_paths)
+        self.keep_button.setEnabled(any(p not in kept for p in self.paths))
+        if not kept.issuperset(self.paths):
+            self.kept.setCurrentIndex(-1)  # a file from elsewhere: no kept one is chosen
+        self.remove_button.setEnabled(self.chosen_kept() is not None)
+
+    def show_kept(self, paths: list[str]) -> None:
+        """List the rehearsals the project keeps (oldest first), keeping the choice."""
+        if paths == self.kept_paths:
+            return
+        chosen = self.paths if self.paths and set(self.paths) <= set(self.kept_paths) else None
+        self.kept_paths = list(paths)
+        self.kept.blockSignals(True)
+        self.kept.clear()
+        if paths:
+            self.kept.addItem(f"every one ({len(paths)})")
+            for p in paths:
+                self.kept.addItem(Path(p).stem)
+        self.kept.blockSignals(False)
+        self.kept.setEnabled(bool(paths))
+        if chosen is not None and chosen == self.kept_paths:
+            self.kept.setCurrentIndex(0)
+        elif chosen is not None and len(chosen) == 1 and chosen[0] in self.kept_paths:
+            self.kept.setCurrentIndex(1 + self.kept_paths.index(chosen[0]))
+        else:
+            self.kept.setCurrentIndex(-1)
+        self.remove_button.setEnabled(self.chosen_kept() is not None)
+
+    def choose_kept(self, index: int) -> None:
+        """Audit the kept rehearsal ``index`` (0: every one) from now on."""
+        self.kept.setCurrentIndex(index)
+        if index == 0:
+            self.use_files(self.kept_paths, f"every rehearsal the project keeps "
+                                            f"({len(self.kept_paths)})")
+        elif index > 0:
+            path = self.kept_paths[index - 1]
+            self.use_files([path], f"the project's rehearsal {Path(path).stem}")
+
+    def chosen_kept(self) -> str | None:
+        """The one kept rehearsal chosen (None: every one, or none)."""
+        index = self.kept.currentIndex()
+        return self.kept_paths[index - 1] if 0 < index <= len(self.kept_paths) else None
 
     # -- second opinions ----------------------------------------------------------------------
     def show_second_busy(self, seconds: int = 0) -> None:
@@ -374,6 +463,12 @@ class WindowRehearsal:
     #: what the second opinions under way are trained for (:meth:`_second_for`), and since when
     _second_basis: str | None = None
     _second_since = 0.0
+    #: the kept rehearsals were last listed then; the project's first listing is still to come
+    _kept_at = 0.0
+    _kept_first = True
+    #: requests to keep or remove a rehearsal: token -> (what, name, sent at, file kept)
+    _kept_asked: dict[str, tuple[str, str, float, str | None]]
+    _kept_tokens = 0
 
     def _connect_rehearsal(self) -> None:
         panel = self.rehearsal
@@ -383,6 +478,10 @@ class WindowRehearsal:
         panel.apply_clicked.connect(self.apply_audit)
         panel.costs_edited.connect(self.store_costs)
         panel.second_clicked.connect(self._second_clicked)
+        panel.kept_chosen.connect(lambda: panel.choose_kept(panel.kept.currentIndex()))
+        panel.keep_clicked.connect(self.keep_loaded_rehearsal)
+        panel.remove_clicked.connect(self.remove_kept_rehearsal)
+        self._kept_asked = {}
 
     def _spotting_settings(self) -> dict[str, Any] | None:
         spotting = (self.project.model or {}).get("spotting")
@@ -400,6 +499,7 @@ class WindowRehearsal:
         self._rehearsal_chunks = []
         self._audit_wanted = self._audit_basis = self._costs_sent = None
         self._second_basis = None
+        self._kept_at, self._kept_first, self._kept_asked = 0.0, True, {}
         self.rehearsal.clear()
 
     # -- recording ----------------------------------------------------------------------------
@@ -424,6 +524,11 @@ class WindowRehearsal:
             f"rehearsal recorded: {frames} frames, {seconds:.0f} s"
             + (f" ({self._rehearsal_missed} frames missed or of another size)"
                if self._rehearsal_missed else ""))
+        recorded = self.recorded_rehearsal()
+        if recorded is not None and len(recorded[0]) >= 2:  # it exists nowhere else: kept
+            name = new_rehearsal_name(self.engine.project_dir)
+            self._ask_kept("keep_rehearsal", "recorded", name, name, *recorded)
+            panel.source.setText(panel.source.text() + "; keeping it in the project…")
 
     def _read_rehearsal(self) -> None:
         """The frames the input ring got since the last read (the window's timer)."""
@@ -498,10 +603,92 @@ class WindowRehearsal:
             self._audit_wanted = None
             self._audit_basis = data["basis"]
 
+    # -- the rehearsals the project keeps ------------------------------------------------------
+    def _ask_kept(self, command: str, what: str, name: str, *args: Any,
+                  source: str | None = None) -> None:
+        """Send an engine command that keeps or removes a rehearsal; its answer is followed
+        by :meth:`_follow_kept`."""
+        self._kept_tokens += 1
+        token = f"window-{id(self)}-{self._kept_tokens}"
+        self._kept_asked[token] = (what, name, time.perf_counter(), source)
+        self.engine_command(command, *args, token)  # type: ignore[attr-defined]
+
+    def keep_loaded_rehearsal(self) -> None:
+        """Keep a copy of each loaded rehearsal file that the project does not keep yet."""
+        panel = self.rehearsal
+        taken: set[str] = set()
+        for path in panel.paths or []:
+            if path in panel.kept_paths:
+                continue
+            name = new_rehearsal_name(self.engine.project_dir, Path(path).stem)
+            k = 1
+            while name in taken:  # two files of one name: each its own
+                k += 1
+                name = new_rehearsal_name(self.engine.project_dir, f"{Path(path).stem}-{k}")
+            taken.add(name)
+            self._ask_kept("keep_rehearsal_file", "file", name, path, name, source=path)
+        panel.keep_button.setEnabled(False)
+        panel.status.setText("keeping the rehearsal file in the project…")
+
+    def remove_kept_rehearsal(self) -> None:
+        """Move the chosen kept rehearsal into the project's trash."""
+        path = self.rehearsal.chosen_kept()
+        if path is not None:
+            self._ask_kept("remove_rehearsal", "removed", Path(path).name, Path(path).name)
+            self.rehearsal.remove_button.setEnabled(False)
+
+    def _follow_kept(self, now: float) -> None:
+        """List the rehearsals the project keeps (a project just opened starts from every
+        one of them) and say what became of the requests to keep or remove one."""
+        if now - self._kept_at < KEPT_LIST_S:
+            return
+        self._kept_at = now
+        panel = self.rehearsal
+        folder = getattr(self.engine, "project_dir", None)
+        answers = self.engine.stats().get("rehearsals") or {} if self._kept_asked else {}
+        # listed after the answers were read: a rehearsal said kept is on the list
+        panel.show_kept([str(p) for p in kept_rehearsals(folder)])
+        if self._kept_first:
+            self._kept_first = False
+            if (panel.kept_paths and panel.paths is None and not self._rehearsal_chunks
+                    and not panel.record.isChecked()):
+                panel.choose_kept(0)
+        for token, (what, name, since, source) in list(self._kept_asked.items()):
+            answer = answers.get(token)
+            if answer is None and now - since < KEEP_ANSWER_S:
+                continue
+            del self._kept_asked[token]
+            outcome = "no answer from the engine" if answer is None else answer[1]
+            stem = Path(name).stem
+            kept = str(Path(folder or ".") / "rehearsals" / name)
+            if what == "recorded":
+                text = panel.source.text().removesuffix("; keeping it in the project…")
+                panel.source.setText(text + (f"; kept in the project as {stem}"
+                                             if outcome == "kept" else f"; {outcome}"))
+            elif what == "file":
+                panel.status.setText(f"kept in the project as {stem}" if outcome == "kept"
+                                     else f"{stem}: {outcome}")
+                if outcome == "kept" and panel.paths and source in panel.paths:
+                    # the copy stands for the file from now on
+                    panel.use_files([kept if p == source else p for p in panel.paths])
+                    if panel.paths == [kept] and kept in panel.kept_paths:
+                        panel.kept.setCurrentIndex(1 + panel.kept_paths.index(kept))
+                        panel.remove_button.setEnabled(True)
+            else:
+                panel.status.setText(f"{stem} moved to the project's trash/rehearsals/"
+                                     if outcome == "removed" else f"{stem}: {outcome}")
+                if outcome == "removed" and panel.paths and kept in panel.paths:
+                    panel.paths = None
+                    panel.source.setText("no rehearsal chosen: record one, load a file or "
+                                         "choose a kept one")
+                    panel.second_button.setEnabled(False)
+                panel.remove_button.setEnabled(panel.chosen_kept() is not None)
+
     def _refresh_rehearsal(self, now: float) -> None:
         """The window's timer: keep the rehearsal's frames, submit and show audits, and
         show the costs the project has."""
         self._read_rehearsal()
+        self._follow_kept(now)
         self._submit_audit(now)
         result = self.quality_worker.poll_audit()  # type: ignore[attr-defined]
         if result is not None and result.get("tag", 0) == getattr(self, "_opened", 0):

@@ -46,6 +46,7 @@ from .health import Health, Percentiles
 from .notices import Notices
 from .prepare import preparation_message
 from .recording import Recording
+from .rehearsals import KeptRehearsals
 from .replies import FrameWire
 from .scenes import SceneCommands, SceneRuntime
 from .search import BackgroundSearch
@@ -126,7 +127,7 @@ def _suggestion_of(job: Any) -> tuple[str, str, str]:
 
 
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
-             SceneCommands):
+             SceneCommands, KeptRehearsals):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -227,6 +228,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
         self._init_corrections(), self._init_notices()
+        self._init_rehearsals()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))

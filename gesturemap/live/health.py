@@ -66,6 +66,7 @@ class Health:
             # retraining (None since the last good one): what the window tells the performer
             "refused": self.refused,
             "trainings_failed": self.trainings_failed,
+            "rehearsals": getattr(self, "rehearsal_outcomes", {}),
             "training_failed": self.training_failed,
             "times_repaired": getattr(self.project, "times_repaired", 0),
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),

@@ -9,6 +9,7 @@ JSON and ``.npz`` files, each written atomically, so a crash never leaves a half
         takes/take-000000.npz        its inputs (T, D_in), and times (T,) / outputs (T, D_out)
         model-000001.json / .npz     the trained model (gesturemap.models format), if any
         scene-000001.json / .npz     a scene's trained model (:mod:`.scenes`; listed in project.json)
+        rehearsals/rehearsal-20261127-104200.npz  rehearsals kept for audits (:mod:`.rehearsals`)
         trash/take-000003.json / .npz  deleted takes, until restored (``gesturemap restore``)
         .gesturemap-lock             held by the process writing the project (:mod:`.lock`)
 
@@ -34,8 +35,8 @@ folder at a time (:mod:`.lock`): a second writer gets :class:`~.lock.ProjectBusy
 The package, by job: :mod:`.core` (the :class:`Project` object, its settings, classes and
 takes), :mod:`.takes` (the :class:`Take` record and its times), :mod:`.training` (the training
 set derived from the takes), :mod:`.folder` and :mod:`.files` (the folder format), and
-:mod:`.trash` (removed takes and their restoring) and :mod:`.scenes` (named mappings recalled on
-stage).
+:mod:`.trash` (removed takes and their restoring), :mod:`.scenes` (named mappings recalled on
+stage) and :mod:`.rehearsals` (the rehearsals it keeps for audits, never takes).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from .files import (
     TRASH_DIR,
     VERSION,
 )
+from .rehearsals import REHEARSALS_DIR, kept_rehearsals
 from .scenes import Scene
 from .takes import Take, repair_times
 
@@ -57,6 +59,7 @@ __all__ = [
     "FORMAT",
     "MAX_TAKE_BYTES",
     "PROJECT_FILE",
+    "REHEARSALS_DIR",
     "TAKES_DIR",
     "TAKE_FORMAT",
     "TRASH_DIR",
@@ -64,6 +67,7 @@ __all__ = [
     "Project",
     "Scene",
     "Take",
+    "kept_rehearsals",
     "project_from_document",
     "repair_times",
 ]

@@ -38,6 +38,7 @@ from .files import (
     _scan_takes,
 )
 from .lock import LOCK_FILE, holding
+from .rehearsals import copy_rehearsals
 from .scenes import DEFAULT_FADE_S
 from .settings import _DEFAULT_MODEL, stage_model
 from .takes import Label, PathLike, Take, _now_iso, _take_number
@@ -182,6 +183,8 @@ class ProjectFolder:
             old = _MODEL_FILE.fullmatch(path.with_suffix(".json").name)
             if old and path.suffix in (".json", ".npz") and path.stem != keep:
                 path.unlink(missing_ok=True)
+        if self.folder is not None:  # saved into a new folder: its rehearsals go along
+            copy_rehearsals(self.folder, folder)
         self.folder = folder
         return folder
 

@@ -210,3 +210,34 @@ def test_command_refuses_a_bad_cost(streams, tmp_path, capsys):
     rc = main(["audit", str(folder), str(_rehearsal(tmp_path / "r.npz", streams)),
                "--cost", "explosion"])
     assert rc != 0 and "LABEL=COST" in capsys.readouterr().err
+
+
+def test_command_audits_the_rehearsals_the_project_keeps(streams, tmp_path, capsys):
+    """Without a file, the project's kept rehearsals; their times say how long they last."""
+    from gesturemap.project.rehearsals import keep_rehearsal_file, save_rehearsal
+
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    rc = main(["audit", str(folder)])
+    assert rc != 0 and "keeps no rehearsal" in capsys.readouterr().err
+    rehearsal = _rehearsal(tmp_path / "r.npz", streams)
+    keep_rehearsal_file(folder, rehearsal)
+    # ordinary movement recorded in the window at 25 frames/s (its times kept with it)
+    null = streams.sessions[6][streams.labels[6] == 0][:1500]
+    save_rehearsal(folder, "rehearsal-recorded.npz", null, 3.0 + 0.04 * np.arange(len(null)))
+    kept = [str(folder / "rehearsals" / n) for n in ("r.npz", "rehearsal-recorded.npz")]
+    assert main(["audit", str(folder), *kept, "--json", str(tmp_path / "given.json")]) == 0
+    given = capsys.readouterr().out
+    assert main(["audit", str(folder), "--json", str(tmp_path / "kept.json")]) == 0
+    out = capsys.readouterr().out
+    assert "the project's rehearsals: r.npz, rehearsal-recorded.npz" in out
+    assert out.split("\n", 1)[1] == given
+    import json
+    result = json.loads((tmp_path / "kept.json").read_text())
+    assert result == json.loads((tmp_path / "given.json").read_text())
+    # the recorded one lasts 1500 frames at 25 frames/s (one minute), not at the file's 50
+    alone = json.loads((tmp_path / "given.json").read_text())
+    assert main(["audit", str(folder), kept[1], "--json", str(tmp_path / "one.json")]) == 0
+    one = json.loads((tmp_path / "one.json").read_text())
+    assert one["null_minutes"] == pytest.approx(len(null) * 0.04 / 60, rel=0.02)
+    assert alone["null_minutes"] > one["null_minutes"]

@@ -5,13 +5,17 @@ the running spotter: tests/live/test_engine_costs.py)."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PySide6 import QtCore
 
+from gesturemap.cli import main
 from gesturemap.evaluation.audit import audit
 from gesturemap.evaluation.rehearsal import rehearsal_frames
-from gesturemap.project import Project
+from gesturemap.evaluation.spotting.streams import read_stream_file
+from gesturemap.project import Project, kept_rehearsals
 from gesturemap.project.lock import LOCK_FILE
 from gesturemap.utils.storage import save_npz
 from tests.recordings import ramp, rehearsal_project, rest
@@ -180,3 +184,64 @@ def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, t
     assert expected.null_minutes == pytest.approx(len(x) / 50 / 60)
     assert panel.result["thresholds"] == expected.thresholds
     assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
+    # the project keeps it (it existed nowhere else), frames and times, as a stream file
+    qtbot.waitUntil(lambda: "kept in the project as rehearsal-" in panel.source.text(),
+                    timeout=20000)
+    (kept,) = kept_rehearsals(folder)
+    np.testing.assert_allclose(read_stream_file(kept)[0], x)
+    np.testing.assert_allclose(np.load(kept)["times_concat"], times)
+    assert panel.kept_paths == [str(kept)]
+    # and `gesturemap audit DIR` audits it as the window did
+    assert main(["audit", str(folder), "--budget", str(BUDGET), "--json",
+                 str(tmp_path / "kept.json")]) == 0
+    from_file = json.loads((tmp_path / "kept.json").read_text())
+    assert from_file["thresholds"] == expected.thresholds
+    assert from_file["null_minutes"] == pytest.approx(expected.null_minutes)
+
+
+def test_a_loaded_file_kept_in_the_project_is_the_rehearsal_when_it_opens_again(
+        qtbot, tmp_path):
+    """Keep in the project copies the loaded file (nothing before it is pressed); the project
+    opened again starts from every rehearsal it keeps; Remove moves one into the trash."""
+    project, path = _project_and_rehearsal(tmp_path)
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    assert not panel.kept.isEnabled() and not panel.keep_button.isEnabled()
+    panel.use_files([str(path)])
+    assert panel.keep_button.isEnabled()
+    qtbot.wait(1200)  # two listings of the folder: loading alone keeps nothing
+    assert kept_rehearsals(folder) == []
+    panel.keep_button.click()
+    qtbot.waitUntil(lambda: "kept in the project as rehearsal" in panel.status.text(),
+                    timeout=20000)
+    (kept,) = kept_rehearsals(folder)
+    assert kept.name == "rehearsal.npz" and kept.read_bytes() == path.read_bytes()
+    # the copy stands for the file: the original can go
+    assert panel.paths == [str(kept)] and panel.chosen_kept() == str(kept)
+    assert not panel.keep_button.isEnabled() and panel.remove_button.isEnabled()
+    path.unlink()
+    window.close()
+
+    window = open_window(qtbot, Project.load(folder), folder)
+    panel = window.rehearsal
+    qtbot.waitUntil(lambda: panel.paths == [str(kept)], timeout=20000)
+    assert panel.kept.currentIndex() == 0 and "every rehearsal the project keeps (1)" in (
+        panel.source.text())
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None, timeout=120000)
+    expected = _expected(folder, kept)
+    assert panel.result["thresholds"] == expected.thresholds
+    assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
+
+    panel.choose_kept(1)
+    assert panel.remove_button.isEnabled()
+    panel.remove_button.click()
+    qtbot.waitUntil(lambda: "moved to the project's trash" in panel.status.text(),
+                    timeout=20000)
+    assert kept_rehearsals(folder) == [] and panel.paths is None
+    assert (folder / "trash" / "rehearsals" / "rehearsal.npz").exists()
+    qtbot.waitUntil(lambda: not panel.kept.isEnabled(), timeout=5000)

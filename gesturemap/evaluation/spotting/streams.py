@@ -44,14 +44,14 @@ def whole_numbers(values: Any) -> np.ndarray:
     return a
 
 
-def read_stream_file(path: str | os.PathLike[str]
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None,
-                                list[Any] | None]:
+def read_stream_file(path: str | os.PathLike[str], times: bool = False) -> tuple[Any, ...]:
     """A stream file's arrays, every one checked: ``X_concat`` (T, D) as finite float64,
     ``labels_concat`` (T,), ``lengths`` (S,) (each recording's frames, >= 1, summing to T),
-    ``subject`` (S,) or None, ``gesture_labels`` as a list or None. Labels, subjects and
-    gestures that are whole numbers are integers (:func:`whole_numbers`), else text. The one
-    reader of ``gesturemap eval --spotting`` and ``gesturemap train --verifier/--relabeler``;
+    ``subject`` (S,) or None, ``gesture_labels`` as a list or None; with ``times``, also
+    ``times_concat`` (T,) in seconds, finite and never going back within a recording, or None
+    (a rehearsal the window recorded has them). Labels, subjects and gestures that are whole
+    numbers are integers (:func:`whole_numbers`), else text. The one reader of ``gesturemap
+    eval --spotting``, ``gesturemap audit`` and ``gesturemap train --verifier/--relabeler``;
     raises :class:`~gesturemap.GesturemapError` naming the file and what is wrong."""
     from ...errors import GesturemapError
     from ...utils.storage import load_npz
@@ -89,7 +89,20 @@ def read_stream_file(path: str | os.PathLike[str]
             raise GesturemapError(f"{where}: gesture_labels of shape {named.shape}: list the "
                                   "labels that are gestures")
         gestures = np.atleast_1d(named).tolist()
-    return x, labels, lengths, subject, gestures
+    if not times:
+        return x, labels, lengths, subject, gestures
+    stamps = None
+    if "times_concat" in arrays:
+        stamps = np.asarray(arrays["times_concat"])
+        cuts = np.cumsum(lengths)[:-1]
+        if (stamps.shape != (len(x),) or stamps.dtype.kind not in "iuf"
+                or not np.all(np.isfinite(stamps))
+                or any(np.any(np.diff(part) < 0) for part in np.split(stamps, cuts))):
+            raise GesturemapError(f"{where}: times_concat {stamps.shape} for {len(x)} frames: "
+                                  "give each frame's time in seconds, never going back within "
+                                  "a recording")
+        stamps = stamps.astype(np.float64)
+    return x, labels, lengths, subject, gestures, stamps
 
 
 def load_streams(path: str | os.PathLike[str], gestures: Sequence[Any] | None = None,

@@ -1,0 +1,108 @@
+"""The rehearsals the project keeps (:mod:`gesturemap.project.rehearsals`), written by the
+engine: the process that holds the project's lock is its one writer, the window included.
+
+- ``keep_rehearsal NAME TIMES FRAMES [TOKEN]``: a rehearsal recorded in the window, kept as
+  ``rehearsals/NAME``;
+- ``keep_rehearsal_file PATH [NAME] [TOKEN]``: a copy of a rehearsal file, checked as
+  ``gesturemap audit`` reads one (NAME: the file's own name, made free);
+- ``remove_rehearsal NAME [TOKEN]``: into ``trash/rehearsals/``.
+
+The engine thread only checks the arguments and hands the writing to the I/O thread: a frame
+never waits for a file. What became of each request is in ``stats()["rehearsals"]``, by its
+TOKEN (the sender's, else the name): ``[name, "kept"]``, ``[name, "removed"]`` or ``[name,
+why it failed]``; a failure is also a refusal (log, ``stats()``, OSC), and the frames the
+window sent stay with the window.
+
+A mixin of :class:`gesturemap.live.engine.Engine`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+
+__all__ = ["KeptRehearsals"]
+
+#: requests whose outcome ``stats()`` still reports (the oldest are forgotten first)
+OUTCOMES_KEPT = 32
+
+
+class KeptRehearsals:
+    """Keeping and removing rehearsals (mixed into :class:`gesturemap.live.engine.Engine`)."""
+
+    project_dir: Any
+    _io: Any
+    command: Any
+    _refuse: Any
+
+    def _init_rehearsals(self) -> None:
+        #: token -> [name, "kept" | "removed" | why it failed] (replaced whole: stats() reads it)
+        self.rehearsal_outcomes: dict[str, list[str]] = {}
+
+    def _folder_or_refuse(self) -> Path:
+        if self.project_dir is None:
+            raise GesturemapError("the project has no folder yet: save it first, then its "
+                                  "rehearsals are kept in it")
+        return Path(self.project_dir)
+
+    def _cmd_keep_rehearsal(self, name: Any, times: Any, frames: Any, token: Any = None) -> None:
+        folder = self._folder_or_refuse()
+        try:
+            t = np.asarray(times, dtype=np.float64)
+            x = np.asarray(frames, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise GesturemapError("keep_rehearsal takes a name, the frames' times and the "
+                                  "frames, as numbers") from None
+
+        def write() -> None:
+            from ..project.rehearsals import save_rehearsal
+            self._rehearsal_done("keep_rehearsal", name, token,
+                                 lambda: save_rehearsal(folder, name, x, t), "kept")
+        self._io.put(write)
+
+    def _cmd_keep_rehearsal_file(self, source: Any, name: Any = None, token: Any = None
+                                 ) -> None:
+        folder = self._folder_or_refuse()
+        if not isinstance(source, str) or not source:
+            raise GesturemapError("keep_rehearsal_file needs the path of a stream file")
+
+        def write() -> None:
+            from ..evaluation.spotting.streams import read_stream_file
+            from ..project.rehearsals import keep_rehearsal_file, new_rehearsal_name
+
+            target = name or new_rehearsal_name(folder, Path(source).stem)
+
+            def keep() -> Any:
+                read_stream_file(source)  # a file the audit could not read is not kept
+                return keep_rehearsal_file(folder, source, target)
+            self._rehearsal_done("keep_rehearsal_file", target, token, keep, "kept")
+        self._io.put(write)
+
+    def _cmd_remove_rehearsal(self, name: Any, token: Any = None) -> None:
+        folder = self._folder_or_refuse()
+
+        def move() -> None:
+            from ..project.rehearsals import remove_rehearsal
+            self._rehearsal_done("remove_rehearsal", name, token,
+                                 lambda: remove_rehearsal(folder, name), "removed")
+        self._io.put(move)
+
+    def _rehearsal_done(self, command: str, name: Any, token: Any, job: Any, outcome: str
+                        ) -> None:
+        """Run ``job`` (on the I/O thread) and say how it went, under ``token``."""
+        try:
+            job()
+        except (GesturemapError, OSError) as exc:
+            outcome = f"not {'removed' if command == 'remove_rehearsal' else 'kept'}: {exc}"
+            self.command("_rehearsal_refused", command, str(exc))
+        key = str(name if token is None else token)
+        outcomes = {k: v for k, v in self.rehearsal_outcomes.items() if k != key}
+        outcomes[key] = [str(name), outcome]
+        self.rehearsal_outcomes = dict(list(outcomes.items())[-OUTCOMES_KEPT:])
+
+    def _cmd__rehearsal_refused(self, command: str, why: str) -> None:
+        self._refuse(command, GesturemapError(why))

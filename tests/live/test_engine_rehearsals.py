@@ -1,0 +1,82 @@
+"""The engine keeps the window's rehearsals in the project (it holds the project's lock): a
+recorded one, a copy of a file, a removal; what went wrong is refused and said, and the engine
+plays on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesturemap.evaluation.spotting.streams import read_stream_file
+from gesturemap.live.engine import Engine
+from gesturemap.project import Project, kept_rehearsals
+from gesturemap.sources.base import Frame
+from gesturemap.utils.storage import save_npz
+from tests.stage_helpers import wait_for
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _engine(tmp_path):
+    rng = np.random.default_rng(0)
+    project = Project("r", model={"kind": "knn", "params": {"k": 1}}, input_names=["a", "b"])
+    for label, centre in (("left", 0.0), ("right", 1.0)):
+        for _ in range(3):
+            project.add_take(centre + 0.05 * rng.normal(size=(20, 2)), label)
+    project.train()
+    folder = project.save(tmp_path / "p")
+    return Engine(Project.load(folder), trainer="thread", project_dir=folder).start(), folder
+
+
+def test_kept_copied_removed_and_bad_requests_refused(tmp_path):
+    engine, folder = _engine(tmp_path)
+    try:
+        x = np.random.default_rng(1).normal(size=(80, 2))
+        t = 5.0 + 0.01 * np.arange(80)
+        engine.command("keep_rehearsal", "rehearsal-1.npz", t, x)
+        wait_for(lambda: engine.stats()["rehearsals"].get("rehearsal-1.npz")
+                 == ["rehearsal-1.npz", "kept"])
+        kept = folder / "rehearsals" / "rehearsal-1.npz"
+        np.testing.assert_array_equal(read_stream_file(kept)[0], x)
+        np.testing.assert_array_equal(np.load(kept)["times_concat"], t)
+
+        # the same name again, frames that are no recording: refused, said, nothing written
+        engine.command("keep_rehearsal", "rehearsal-1.npz", t[:10], x[:10], 7)
+        wait_for(lambda: engine.stats()["refused"].get("keep_rehearsal", [0])[0] == 1)
+        name, why = engine.stats()["rehearsals"]["7"]
+        assert name == "rehearsal-1.npz" and "kept already" in why
+        engine.command("keep_rehearsal", "bad.npz", t[:3], np.full((3, 2), np.inf))
+        wait_for(lambda: "finite" in engine.stats()["rehearsals"].get("bad.npz", ["", ""])[1])
+        assert len(read_stream_file(kept)[0]) == 80
+        engine.command("keep_rehearsal", "odd.npz", "not times", x)
+        wait_for(lambda: engine.stats()["refused"].get("keep_rehearsal", [0])[0] == 3)
+        assert "as numbers" in engine.stats()["refused"]["keep_rehearsal"][1]
+
+        # a file: checked as the audit reads it, then copied
+        source = tmp_path / "run.npz"
+        save_npz(source, X_concat=x, labels_concat=np.array(["null"] * 40 + ["left"] * 40),
+                 lengths=np.array([80]))
+        engine.command("keep_rehearsal_file", str(source))
+        wait_for(lambda: engine.stats()["rehearsals"].get("run.npz") == ["run.npz", "kept"])
+        assert (folder / "rehearsals" / "run.npz").read_bytes() == source.read_bytes()
+        broken = tmp_path / "broken.npz"
+        save_npz(broken, X_concat=x, labels_concat=np.zeros(3), lengths=np.array([80]))
+        engine.command("keep_rehearsal_file", str(broken))
+        wait_for(lambda: "labels_concat" in engine.stats()["rehearsals"].get(
+            "broken.npz", ["", ""])[1])
+        assert [p.name for p in kept_rehearsals(folder)] == ["rehearsal-1.npz", "run.npz"]
+
+        engine.command("remove_rehearsal", "run.npz", "gone")
+        wait_for(lambda: engine.stats()["rehearsals"].get("gone") == ["run.npz", "removed"])
+        assert (folder / "trash" / "rehearsals" / "run.npz").exists()
+        assert [p.name for p in kept_rehearsals(folder)] == ["rehearsal-1.npz"]
+
+        # the engine plays on: a frame in, an answer out; no error of its own
+        engine.running = True
+        answered = engine.frames_out
+        engine.queue.put(Frame(100.0, np.array([0.0, 0.0]), "test"))
+        wait_for(lambda: engine.frames_out > answered)
+        assert engine.stats()["errors"] == 0
+        assert engine.stats()["refused"]["keep_rehearsal_file"][0] == 1
+    finally:
+        engine.stop()
