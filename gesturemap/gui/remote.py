@@ -109,18 +109,111 @@ def _project_message(project: Any, sent: set[str]) -> dict[str, Any]:
     return {"document": doc, "new_takes": new}
 
 
-def _mirror(message: dict[str, Any], cache: dict[str, Any]) -> Any:
-    """A Project rebuilt from :func:`_project_message`; ``cache`` keeps takes by id."""
+#: spotting settings that can hold megabytes of numbers (a window detector's trees): encoding
+#: one as JSON holds the child's GIL for tens of milliseconds, the engine thread's frames
+#: waiting behind it, so each crosses once and then by name (as a take's arrays do)
+_HEAVY = ("verifier", "detector")
+_HEAVY_SENT = "__sent_as__"
+_HEAVY_SAME = "__same_as__"
+#: heavy values the child remembers having sent (the newest; the window keeps as many)
+HEAVY_KEPT = 8
+
+
+_PACKED = "__list_as_array__"
+#: lists shorter than this cross as they are
+PACK_FROM = 256
+
+
+def _pack(value: Any) -> Any:
+    """``value`` with its long lists of numbers as arrays (raw bytes on the wire, where a
+    JSON list of 50,000 floats takes ~10 ms to write); :func:`_unpack` gives the lists back."""
+    if isinstance(value, dict):
+        return {k: _pack(v) for k, v in value.items()}
+    if isinstance(value, list) and len(value) >= PACK_FROM:
+        try:
+            array = np.asarray(value)
+        except ValueError:  # ragged
+            return value
+        if array.dtype.kind in "if" and array.size and array.tolist() == value:
+            return {_PACKED: array}
+    return value
+
+
+def _unpack(value: Any) -> Any:
+    if isinstance(value, dict):
+        if _PACKED in value and len(value) == 1:
+            return value[_PACKED].tolist()
+        return {k: _unpack(v) for k, v in value.items()}
+    return value
+
+
+def _lighten(message: dict[str, Any], sent: list[tuple[Any, str]], names: Any) -> None:
+    """Replace in the project message the heavy spotting values already in ``sent`` (value,
+    name) by their name, and name the others (added to ``sent``; the oldest forgotten)."""
+    doc = message["document"]
+    spotting = (doc.get("model") or {}).get("spotting")
+    if not isinstance(spotting, dict) or not any(
+            isinstance(spotting.get(k), dict) for k in _HEAVY):
+        return
+    light = dict(spotting)
+    for key in _HEAVY:
+        value = spotting.get(key)
+        if not isinstance(value, dict):
+            continue
+        name = next((n for v, n in sent if v is value), None)
+        if name is not None:
+            light[key] = {_HEAVY_SAME: name}
+        else:
+            name = f"{key}-{next(names)}"
+            sent.append((value, name))
+            del sent[:-HEAVY_KEPT]
+            light[key] = {_HEAVY_SENT: name, "value": _pack(value)}
+    message["document"] = {**doc, "model": {**doc["model"], "spotting": light}}
+
+
+def _heavy_back(doc: dict[str, Any], heavy: dict[str, Any]) -> dict[str, Any]:
+    """The document with the heavy spotting values :func:`_lighten` named put back (the
+    same object each time a value crosses by name); ``heavy`` keeps them by name."""
+    spotting = (doc.get("model") or {}).get("spotting")
+    if not isinstance(spotting, dict):
+        return doc
+    full = dict(spotting)
+    for key in _HEAVY:
+        value = spotting.get(key)
+        if isinstance(value, dict) and _HEAVY_SENT in value:
+            heavy[value[_HEAVY_SENT]] = full[key] = _unpack(value["value"])
+            while len(heavy) > HEAVY_KEPT:
+                heavy.pop(next(iter(heavy)))
+        elif isinstance(value, dict) and _HEAVY_SAME in value:
+            full[key] = heavy[value[_HEAVY_SAME]]
+    return {**doc, "model": {**doc["model"], "spotting": full}}
+
+
+def _mirror(message: dict[str, Any], cache: dict[str, Any],
+            heavy: dict[str, Any] | None = None) -> Any:
+    """A Project rebuilt from :func:`_project_message`; ``cache`` keeps takes by id,
+    ``heavy`` the heavy spotting values by name (:func:`_lighten`)."""
     from ..project import Take, project_from_document
 
     for d in message["new_takes"]:
         cache[d["id"]] = Take(d["id"], d["label"], d["inputs"], d["times"], d["outputs"],
                               d["created"])
-    doc = message["document"]
+    heavy = {} if heavy is None else heavy
+    doc = _heavy_back(message["document"], heavy)
     project = project_from_document(Path("<engine>"), doc)
     for entry in doc["takes"]:
         take = cache[entry["id"]]
         project._add_loaded(dataclasses.replace(take, label=entry["label"]))
+    # the checked copy stands for what crossed: checked once, the same object every time
+    sent = (message["document"].get("model") or {}).get("spotting")
+    spotting = project.model.get("spotting")
+    if isinstance(sent, dict) and isinstance(spotting, dict):
+        for key in _HEAVY:
+            ref = sent.get(key)
+            if isinstance(ref, dict) and spotting.get(key) is not None:
+                name = ref.get(_HEAVY_SENT) or ref.get(_HEAVY_SAME)
+                if name in heavy:
+                    heavy[name] = spotting[key]
     return project
 
 
@@ -270,6 +363,9 @@ class _Snapshots:
         self._feature_names: list[str] = []
         self._signature: Any = None
         self._project_sent: set[str] = set()
+        #: the heavy spotting values sent (value, name): they cross once (:func:`_lighten`)
+        self._heavy_sent: list[tuple[Any, str]] = []
+        self._heavy_names = itertools.count(1)
         #: how long a state message waits for the engine thread's project snapshot
         self.project_timeout_s = 2.0
 
@@ -340,8 +436,11 @@ class _Snapshots:
                 if done.wait(self.project_timeout_s) and box:
                     msg["project"] = box[0]
             if "project" in msg:
+                heavy = list(self._heavy_sent)
+                _lighten(msg["project"], heavy, self._heavy_names)
                 self._signature = signature
                 self._project_sent = pending
+                self._heavy_sent = heavy
         self.send(msg)
 
 
@@ -437,6 +536,7 @@ class EngineProcess:
         self._tokens = itertools.count(1)
         self._ref_keys = itertools.count(1)
         self._takes: dict[str, Any] = {}
+        self._heavy: dict[str, Any] = {}  # the heavy spotting values, by name (_lighten)
         self._started = threading.Event()
         self._stopped = threading.Event()
         self._process: Any = None
@@ -641,7 +741,7 @@ class EngineProcess:
 
     def _apply_state(self, m: dict[str, Any]) -> None:
         if "project" in m:
-            self.project = _mirror(m["project"], self._takes)
+            self.project = _mirror(m["project"], self._takes, self._heavy)
         for key in ("ring", "feature_ring"):
             new = m.get(key)
             if new is not None:

@@ -9,6 +9,8 @@ JSON and ``.npz`` files, each written atomically, so a crash never leaves a half
         takes/take-000000.npz        its inputs (T, D_in), and times (T,) / outputs (T, D_out)
         model-000001.json / .npz     the trained model (gesturemap.models format), if any
         scene-000001.json / .npz     a scene's trained model (:mod:`.scenes`; listed in project.json)
+        detector-000001.json         the spotter's second opinions (:mod:`.opinions`; named in
+        verifier-000001.json           project.json's spotting settings, written once)
         rehearsals/rehearsal-20261127-104200.npz  rehearsals kept for audits (:mod:`.rehearsals`)
         trash/take-000003.json / .npz  deleted takes, until restored (``gesturemap restore``)
         .gesturemap-lock             held by the process writing the project (:mod:`.lock`)
@@ -36,7 +38,8 @@ The package, by job: :mod:`.core` (the :class:`Project` object, its settings, cl
 takes), :mod:`.takes` (the :class:`Take` record and its times), :mod:`.training` (the training
 set derived from the takes), :mod:`.folder` and :mod:`.files` (the folder format), and
 :mod:`.trash` (removed takes and their restoring), :mod:`.scenes` (named mappings recalled on
-stage) and :mod:`.rehearsals` (the rehearsals it keeps for audits, never takes).
+stage), :mod:`.opinions` (the spotter's second opinions, in files of their own) and
+:mod:`.rehearsals` (the rehearsals it keeps for audits, never takes).
 """
 
 from __future__ import annotations

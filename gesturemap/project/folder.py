@@ -38,6 +38,7 @@ from .files import (
     _scan_takes,
 )
 from .lock import LOCK_FILE, holding
+from .opinions import externalize, internalize, remembered, remove_stale_opinions
 from .rehearsals import copy_rehearsals
 from .scenes import DEFAULT_FADE_S
 from .settings import _DEFAULT_MODEL, stage_model
@@ -165,7 +166,11 @@ class ProjectFolder:
         model_file = self._save_model(folder)
         scenes = self._save_scenes(folder)
         document = self._document(model_file, takes, removed, scenes)
+        # the second opinions (megabytes for a detector) in files of their own, written once
+        document, self._opinion_files = externalize(
+            folder, document, getattr(self, "_opinion_files", {}))
         write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
+        remove_stale_opinions(folder, document)
         self._remove_stale_scene_files(folder, scenes)
         # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:
@@ -415,7 +420,8 @@ class ProjectFolder:
                 f"{folder} is not a gesturemap project: it has no {PROJECT_FILE}. Create one "
                 "with Project.new(folder)."
             )
-        document = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
+        raw = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
+        document = internalize(folder, path, raw)
         project = cls._from_document(path, document)
         listed = _listed_takes(path, document)
         removed = set(project._removed)
@@ -466,6 +472,8 @@ class ProjectFolder:
             else:
                 project.apply_runtime_settings()  # a run-time setting changed since training
                 project._saved_model = (folder.resolve(), project.trained, model_file)
+        project._opinion_files = remembered(
+            folder, [project.model] + [scene.model for scene in project._scenes], raw)
         project.folder = folder
         return project
 

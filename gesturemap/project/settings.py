@@ -150,9 +150,14 @@ def _model_settings(model: Any) -> dict[str, Any]:
         ) from None
     out = {"kind": kind, "params": params}
     if model.get("spotting") is not None:
-        from ..models.spotting.core import check_settings
+        from ..models.spotting.core import check_settings, is_checked
 
-        out["spotting"] = _check_jsonable("model spotting", check_settings(model["spotting"]))
+        spotting = check_settings(model["spotting"])
+        # a second opinion check_settings returned is plain JSON already: not written out
+        # and read back again (megabytes for a window detector)
+        _check_jsonable("model spotting", {k: None if is_checked(v) else v
+                                           for k, v in spotting.items()})
+        out["spotting"] = spotting
     for key in _SEARCH_KEYS:  # the background search and the onset reset (see engine)
         if key in model and model[key] not in (None, False):
             value = model[key]

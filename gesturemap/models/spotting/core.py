@@ -38,7 +38,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any
@@ -373,7 +375,7 @@ class Spotter:
         # max_length_ frames, and is emitted at most hold + defer / settle frames after its end
         self.event_frames_ = int(np.max(self.max_length_)) + int(self.hold_frames) + int(
             self.defer_frames) + int(self.settle_frames) + 1
-        self.verifier = None if verifier is None else SpotVerifier.from_dict(verifier)
+        self.verifier = None if verifier is None else built_once(verifier, SpotVerifier.from_dict)
         self.verifier_frames_ = self.ring_frames_ = 0
         if self.verifier is None:
             return
@@ -393,7 +395,8 @@ class Spotter:
             2 * SETTLE_LONG if v.settle else 0)
 
     def _set_detector(self, detector: Any) -> None:
-        self.detector = None if detector is None else WindowDetector.from_dict(detector)
+        self.detector = (None if detector is None
+                         else built_once(detector, WindowDetector.from_dict))
         if self.detector is None:
             return
         wrong = self.detector.mismatch(self.labels, frame_dim(self.model))
@@ -898,10 +901,64 @@ def check_settings(settings: Any) -> dict[str, Any]:
 
         out["costs"] = check_costs(out["costs"])
     if out.get("verifier") is not None:  # its arrays checked; kept as plain JSON values
-        out["verifier"] = SpotVerifier.from_dict(out["verifier"]).to_dict()
+        out["verifier"] = checked_once(out["verifier"],
+                                       lambda v: SpotVerifier.from_dict(v).to_dict())
     if out.get("detector") is not None:
-        out["detector"] = WindowDetector.from_dict(out["detector"]).to_dict()
+        out["detector"] = checked_once(out["detector"],
+                                       lambda v: WindowDetector.from_dict(v).to_dict())
     return out
+
+
+#: The second opinions' values :func:`check_settings` returned lately, by id (each kept, so its
+#: id cannot be reused). Settings are replaced whole, never changed in place, so settings that
+#: carry one of these again carry what was checked: a window detector is megabytes of numbers,
+#: and checking it again took ~60 ms at every change of a cost or threshold, on the engine
+#: thread, between two frames.
+_CHECKED: dict[int, Any] = {}
+_CHECKED_KEPT = 16
+_checked_lock = threading.Lock()
+
+
+def checked_once(value: Any, check: Callable[[Any], Any]) -> Any:
+    """``check(value)`` (a new plain value), or ``value`` itself when it is such a value."""
+    if is_checked(value):
+        return value
+    out = check(value)
+    with _checked_lock:
+        _CHECKED[id(out)] = out
+        while len(_CHECKED) > _CHECKED_KEPT:
+            _CHECKED.pop(next(iter(_CHECKED)))
+    return out
+
+
+#: The second opinions built lately from settings' values: id of the value -> (the value, what
+#: was built; both kept). Their models never change once built (a stream keeps its own
+#: state), so spotters rebuilt for a new cost or threshold share them instead of reading
+#: megabytes of lists again on the engine's I/O thread.
+_BUILT: dict[int, tuple[Any, Any]] = {}
+
+
+def built_once(value: Any, build: Callable[[Any], Any]) -> Any:
+    """``build(value)``, or what it gave for this very value lately (a dict given again)."""
+    if not isinstance(value, dict):
+        return build(value)
+    with _checked_lock:
+        hit = _BUILT.get(id(value))
+    if hit is not None and hit[0] is value:
+        return hit[1]
+    out = build(value)
+    with _checked_lock:
+        _BUILT[id(value)] = (value, out)
+        while len(_BUILT) > _CHECKED_KEPT:
+            _BUILT.pop(next(iter(_BUILT)))
+    return out
+
+
+def is_checked(value: Any) -> bool:
+    """Whether ``value`` is a second opinion's value :func:`check_settings` returned lately
+    (plain JSON values by construction)."""
+    with _checked_lock:
+        return _CHECKED.get(id(value)) is value
 
 
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
