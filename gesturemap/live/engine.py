@@ -632,10 +632,25 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if wrong is not None:
             raise GesturemapError(f"set_spotting_values: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
-        if model is not None:
+        if model is not None and not self._retuned(set(values), new):
             # a spotter with the new settings (its decision follows them), no retraining
             self._set_model(model)
         self._autosave()
+        return True
+
+    def _retuned(self, changed: set[str], spotting: dict[str, Any]) -> bool:
+        """Thresholds and costs alone changed: the running spotter follows them in place
+        (between two frames, its streams' state kept: a gesture under way is not lost, and
+        nothing is calibrated again). False when it cannot (another setting changed, or no
+        spotter of the running model runs): then a new spotter is built."""
+        spotter = getattr(self.stream, "spotter", None)
+        if (not changed <= {"thresholds", "costs"} or spotter is None
+                or getattr(spotter, "model", None) is not self.model):
+            return False
+        try:
+            spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
+        except GesturemapError:
+            return False  # as the constructor would refuse it: the full path says why
         return True
 
     def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
@@ -747,6 +762,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         """The spotting stream prepared for ``model`` (unless another model came since)."""
         if model is self.model:
             self.stream = stream
+            # built from the settings of when it was asked for: thresholds or costs retuned
+            # since then are the ones that hold
+            spotting = (self.project.model or {}).get("spotting") or {}
+            spotter = getattr(stream, "spotter", None)
+            if spotter is not None:
+                try:
+                    spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
+                except GesturemapError as exc:
+                    self._count_error(exc, "spotting settings")
             if self.synth is not None:
                 self.synth.spot_events = getattr(stream, "spotter", None) is not None
 

@@ -83,3 +83,38 @@ def test_thresholds_set_apply_to_the_running_spotter_without_retraining():
         assert engine.trainings == trainings
     finally:
         engine.stop()
+
+
+def test_a_cost_changed_mid_gesture_keeps_the_running_stream_and_its_state():
+    """Thresholds and costs changed while the engine runs are followed in place: the same
+    spotting stream goes on (a gesture under way is not lost to a new spotter's fresh start,
+    and no frame is answered by the model's own stream meanwhile)."""
+    from gesturemap.models.spotting.core import SpottingStream
+    from gesturemap.sources.base import Frame
+
+    project = _project()
+    engine = Engine(project, trainer="thread").start()
+    try:
+        engine.running = True
+        wait_for(lambda: isinstance(engine.stream, SpottingStream))
+        stream = engine.stream
+        t = np.linspace(0, 1, 40)[:, None]
+        gesture = np.hstack([t, 1 - t])  # a swell
+        for i, frame in enumerate(gesture[:20]):  # its first half
+            engine.queue.put(Frame(10.0 + 0.02 * i, frame, "test"))
+        wait_for(lambda: stream._t >= 20)
+        engine.command("costs", "explosion", 10.0, 1.0)
+        wait_for(lambda: engine.stream.spotter.costs.get("explosion", {}).get("false") == 10.0)
+        assert engine.stream is stream and stream._t >= 20  # not rebuilt: its frames kept
+        engine.command("set_spotting_values", {"thresholds": {"swell": 1e9}})
+        wait_for(lambda: 1e9 in engine.stream.spotter.thresholds_)
+        assert engine.stream is stream
+        # another setting still builds a new spotter
+        engine.command("set_spotting_values", {"detector": None, "thresholds": None})
+        wait_for(lambda: engine.stream is not stream
+                 and isinstance(engine.stream, SpottingStream))
+        assert 1e9 not in engine.stream.spotter.thresholds_
+        assert engine.stream.spotter.costs["explosion"]["false"] == 10.0
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()

@@ -324,6 +324,35 @@ class Spotter:
                            verifier_frames)
         self._set_detector(own.get("detector") if _from_model(detector) else detector)
 
+    def retune(self, thresholds: dict | None = None, costs: dict | None = None) -> None:
+        """Follow new per-class ``thresholds`` and ``costs`` (as the constructor takes them)
+        in place: the streams running over this spotter decide by them from their next step
+        and keep their state (a gesture under way is not lost), and nothing is calibrated
+        again. Everything is checked before anything changes: a bad value raises and the
+        spotter is as it was."""
+        if thresholds is not None and not isinstance(thresholds, dict):
+            raise bad_param("thresholds", thresholds, "a dict {label: score}")
+        per = self._per_class("thresholds", thresholds or {}, "score")
+        checked = self._checked_costs(costs)
+        if self.mode == "dtw":
+            limit = np.array([float(per[lb]) if lb in per
+                              else self.threshold * self.model.threshold_ for lb in self.labels])
+            self.thresholds, self.costs = per, checked
+            self._dtw_limit[:] = limit
+            self.scale_[:] = np.maximum(limit, 1e-12)
+            return
+        new = np.array([float(per[lb]) if lb in per else self.threshold * s
+                        for lb, s in zip(self.labels, self.typical_scores_, strict=True)])
+        old = (self.thresholds, self.costs, self.thresholds_.copy())
+        self.thresholds, self.costs = per, checked
+        self.thresholds_[:] = new
+        try:
+            compete = self._compete_levels()
+        except Exception:
+            self.thresholds, self.costs, self.thresholds_[:] = old[0], old[1], old[2]
+            raise
+        self.compete_[:] = compete
+
     def _checked_costs(self, costs: Any) -> dict[str, dict[str, float]]:
         """The error costs checked, each key a gesture label (as text)."""
         from .costs import check_costs

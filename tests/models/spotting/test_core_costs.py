@@ -139,3 +139,38 @@ def test_the_frame_kernel_allocates_nothing_with_costs() -> None:
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=600, check=True)
     assert out.stdout.split()[-1] == "0"
+
+
+def test_a_spotter_retuned_in_place_decides_as_one_built_with_its_settings(model, streams):
+    """``retune`` (the engine's path for thresholds and costs changed on stage) gives the
+    decision of a spotter built with them, and a stream running over it follows from its next
+    step, keeping its state."""
+    x = np.vstack([streams.sessions[4], streams.sessions[6]])
+    for thresholds, costs in ((RAISED, {"1": 10.0}), (RAISED, None), (None, {"2": 4.0})):
+        spotter = gm.Spotter(model)
+        arrays = (spotter.thresholds_, spotter.compete_)
+        spotter.retune(thresholds, costs)
+        built = gm.Spotter(model, thresholds=thresholds, costs=costs)
+        assert spotter.spot(x) == built.spot(x)
+        np.testing.assert_array_equal(spotter.compete_, built.compete_)
+        assert spotter.thresholds_ is arrays[0] and spotter.compete_ is arrays[1]
+    # a stream retuned half way: its first half as before, its second as the new settings'
+    half = len(streams.sessions[4])
+    spotter = gm.Spotter(model)
+    stream = spotter.stream()
+    first = [r.event for r in map(stream.step, x[:half]) if r.event is not None]
+    spotter.retune(RAISED, {"1": 10.0})
+    second = [r.event for r in map(stream.step, x[half:]) if r.event is not None]
+    reference = gm.Spotter(model).stream()
+    assert first == [r.event for r in map(reference.step, x[:half]) if r.event is not None]
+    assert first + second != gm.Spotter(model).spot(x)  # the change showed
+    assert stream.spotter is spotter
+    # a bad value changes nothing
+    before = (spotter.thresholds_.copy(), spotter.compete_.copy(), spotter.costs)
+    with pytest.raises(gm.GesturemapError):
+        spotter.retune({"explosion": 3.0}, None)
+    with pytest.raises(gm.GesturemapError):
+        spotter.retune(None, {"1": -1})
+    np.testing.assert_array_equal(spotter.thresholds_, before[0])
+    np.testing.assert_array_equal(spotter.compete_, before[1])
+    assert spotter.costs == before[2]
