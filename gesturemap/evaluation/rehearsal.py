@@ -12,7 +12,7 @@ returns the verifier, and the caller stores it when it was chosen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -170,13 +170,15 @@ def verifier_basis(project: Any) -> str:
                        project.input_names, spotting], sort_keys=True, default=str)
 
 
-def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = False
+def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = False,
+                           progress: Callable[[str], None] | None = None
                            ) -> tuple[SpotVerifier, str]:
     """Train ``project``'s spotting verifier from the rehearsal recordings ``paths`` (with its
     model and spotting settings, 2-fold cross-fitting over the groups; ``relabel``: a context
     relabeller, :func:`~.spot_relabel.fit_relabeler`, instead); returns it, with its
     ``summary`` set, and the one line that says what was found. Store it (``to_dict()`` in
-    the spotting settings) only when ``verifier.cv_["chosen"]``."""
+    the spotting settings) only when ``verifier.cv_["chosen"]``. ``progress``: called with a
+    line of text as each step of a relabeller's training starts."""
     from ..models import MODEL_REGISTRY
     from ..models.base import jsonable_params
     from ..project.training import effective_params
@@ -198,7 +200,7 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
     settings = {"kind": kind, "params": params, "spotting": spotting}
     try:
         verifier = (fit_relabeler(settings, recordings, labels, groups, gestures=gestures,
-                                  rate_hz=rate) if relabel else
+                                  rate_hz=rate, progress=progress) if relabel else
                     fit_verifier(settings, recordings, labels, groups, gestures=gestures,
                                  rate_hz=rate, context=default_contexts(rate)))
     except VerifierUnavailable as exc:  # what the rehearsals lack, and what to do about it
@@ -224,7 +226,8 @@ def train_project_verifier(project: Any, paths: Sequence[str], relabel: bool = F
 
 def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
                        frame_labels: Sequence[np.ndarray], groups: Sequence[Any],
-                       gestures: list[str], rate_hz: float) -> dict[str, Any]:
+                       gestures: list[str], rate_hz: float,
+                       progress: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Whether a window detector helps ``project``'s trained spotter on these rehearsals:
     the groups dealt into two halves, a detector trained on each half spots the other's
     recordings with the project's model and spotting settings; the micro F1 with and
@@ -249,8 +252,12 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
         if not any(np.any(frame_labels[i] != NULL) for i in train):
             raise GesturemapError("half of the rehearsals' performers hold no gesture: record "
                                   "every gesture with each performer")
+        if progress is not None:
+            progress(f"detector: training on half {2 - side} of the performers")
         d = fit_detector([recordings[i] for i in train], [frame_labels[i] for i in train],
                          gestures=gestures, rate_hz=rate_hz)
+        if progress is not None:
+            progress(f"detector: spotting half {side + 1} of the performers with it")
         for i in test:
             truth = [(str(g), a, b) for g, a, b in ground_truth_events(frame_labels[i],
                                                                        gestures)]
@@ -263,16 +270,18 @@ def cross_fit_detector(project: Any, recordings: Sequence[np.ndarray],
             "groups": len(names)}
 
 
-def train_project_detector(project: Any, paths: Sequence[str]) -> tuple[Any, list[str]]:
+def train_project_detector(project: Any, paths: Sequence[str],
+                           progress: Callable[[str], None] | None = None
+                           ) -> tuple[Any, list[str]]:
     """Train ``project``'s window detector from the rehearsal recordings ``paths`` when it
     helps the project's spotter (:func:`cross_fit_detector`, with the verifier or relabeller
     its settings hold); returns it (None when it does not help) and the lines that say what
     was found. Nothing is stored: the caller stores ``detector.to_dict()`` in the spotting
-    settings."""
+    settings. ``progress``: called with a line of text as each step starts."""
     from ..models.spotting.detector import fit_detector
 
     recordings, labels, groups, gestures, rate = rehearsal_frames(paths, project)
-    check = cross_fit_detector(project, recordings, labels, groups, gestures, rate)
+    check = cross_fit_detector(project, recordings, labels, groups, gestures, rate, progress)
     lines = [f"detector {'chosen' if check['chosen'] else 'not chosen'}: cross-fit F1 "
              f"{check['f1_with']:.3f} with, {check['f1_without']:.3f} without; false alarms "
              f"{check['false_alarms_with']:.2f} / {check['false_alarms_without']:.2f} a minute "
@@ -281,6 +290,8 @@ def train_project_detector(project: Any, paths: Sequence[str]) -> tuple[Any, lis
     if not check["chosen"]:
         return None, [*lines, "nothing stored: the detector does not help the project's "
                               "spotter on these rehearsals"]
+    if progress is not None:
+        progress("detector: the last training, on every performer")
     detector = fit_detector(recordings, labels, gestures=gestures, rate_hz=rate)
     detector.summary = {**(detector.summary or {}), **{
         k: check[k] for k in ("f1_with", "f1_without", "recordings", "groups")}}

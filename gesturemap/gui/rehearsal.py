@@ -24,6 +24,8 @@ audit``; docs/guides/rehearsal.md).
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -287,13 +289,15 @@ class RehearsalPanel(QtWidgets.QWidget):
         return self.kept_paths[index - 1] if 0 < index <= len(self.kept_paths) else None
 
     # -- second opinions ----------------------------------------------------------------------
-    def show_second_busy(self, seconds: int = 0) -> None:
+    def show_second_busy(self, seconds: int = 0, step: str = "") -> None:
         """A training under way for ``seconds`` (shown from 1 s: a minute or more on a long
-        rehearsal, and the window shows it is still at work); the button cancels it."""
+        rehearsal, and the window shows it is still at work), at ``step``; the button
+        cancels it."""
         self.second_button.setText("Cancel the second opinions")
         self.second_button.setEnabled(True)
         self.second_status.setText("training the second opinions from the rehearsal file (in "
-                                   "the background)…" + (f" {seconds} s" if seconds else ""))
+                                   "the background)…" + (f" {step}" if step else "")
+                                   + (f" ({seconds} s)" if seconds else ""))
 
     def show_second(self, result: dict[str, Any], stored: list[str]) -> None:
         """What the second opinions' cross-fits found, and what was stored (``stored``)."""
@@ -463,6 +467,8 @@ class WindowRehearsal:
     #: what the second opinions under way are trained for (:meth:`_second_for`), and since when
     _second_basis: str | None = None
     _second_since = 0.0
+    #: the file the training under way writes its step to
+    _second_progress: str | None = None
     #: the kept rehearsals were last listed then; the project's first listing is still to come
     _kept_at = 0.0
     _kept_first = True
@@ -499,6 +505,7 @@ class WindowRehearsal:
         self._rehearsal_chunks = []
         self._audit_wanted = self._audit_basis = self._costs_sent = None
         self._second_basis = None
+        self._forget_second_progress()
         self._kept_at, self._kept_first, self._kept_asked = 0.0, True, {}
         self.rehearsal.clear()
 
@@ -697,7 +704,8 @@ class WindowRehearsal:
         if second is not None and second.get("tag", 0) == getattr(self, "_opened", 0):
             self._store_second_opinions(second)
         elif self._second_basis is not None:
-            self.rehearsal.show_second_busy(int(now - self._second_since))
+            self.rehearsal.show_second_busy(int(now - self._second_since),
+                                            self._second_step())
         spotting = self._spotting_settings()
         if spotting is not None:  # the Model tab sends its settings whole: with these in
             self.model_panel.spotting.follow_stored(spotting)  # type: ignore[attr-defined]
@@ -741,6 +749,7 @@ class WindowRehearsal:
         if self._second_basis is None:
             return
         self._second_basis = None
+        self._forget_second_progress()
         self.quality_worker.cancel_second_opinions()  # type: ignore[attr-defined]
         self.rehearsal.show_second({"error": "cancelled: nothing stored"}, [])
 
@@ -760,15 +769,35 @@ class WindowRehearsal:
                                         "over"}, [])
             return
         now = self._second_for()
+        handle, progress = tempfile.mkstemp(prefix="gesturemap-second-", suffix=".txt")
+        os.close(handle)
         data = {"folder": str(self.engine.project_dir), "basis": basis(self.project, labels),
                 "spotting": self._spotting_settings(), "paths": list(panel.paths),
-                "tag": getattr(self, "_opened", 0)}
+                "tag": getattr(self, "_opened", 0), "progress": progress}
         if self.quality_worker.request_second_opinions(data):  # type: ignore[attr-defined]
             self._second_basis, self._second_since = now, time.perf_counter()
+            self._forget_second_progress()  # a cancelled one's, if any
+            self._second_progress = progress
             panel.show_second_busy()
         else:  # one under way still, perhaps for the project open before this one
+            Path(progress).unlink(missing_ok=True)
             panel.show_second({"error": "second opinions are being trained already: try "
                                         "again when they are done"}, [])
+
+    def _second_step(self) -> str:
+        """The step the second opinions' training is at (its worker writes it), or ""."""
+        path = self._second_progress
+        if path is None:
+            return ""
+        try:
+            return Path(path).read_text(encoding="utf-8")[:200]
+        except (OSError, UnicodeDecodeError):  # not written yet, or written just now
+            return ""
+
+    def _forget_second_progress(self) -> None:
+        path, self._second_progress = self._second_progress, None
+        if path is not None:
+            Path(path).unlink(missing_ok=True)
 
     def _second_for(self) -> str:
         """What second opinions are trained for: the model and takes (:func:`basis`), and the
@@ -783,6 +812,7 @@ class WindowRehearsal:
         project changed meanwhile."""
         panel = self.rehearsal
         trained_for, self._second_basis = self._second_basis, None
+        self._forget_second_progress()
         spotting = self._spotting_settings()
         if "error" in result or spotting is None:
             panel.show_second(result if "error" in result else

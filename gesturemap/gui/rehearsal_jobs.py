@@ -80,21 +80,42 @@ def train_second_opinions(data: dict[str, Any]) -> dict[str, Any]:
     detector's cross-fit spotting with the relabeller when it is kept. Returns ``verifier``
     and ``detector`` (their ``to_dict()``, None when not chosen), ``lines`` (what each
     cross-fit found) and ``tag``; never raises: a problem comes back as ``{"error":
-    message}``. Nothing is written: the window stores what was chosen."""
+    message}``. Nothing is written in the project: the window stores what was chosen. The
+    step under way is written to the file ``data["progress"]`` (when given) as each starts,
+    for the window to show."""
+
+    say = _progress_writer(data.get("progress"))
 
     def work(project: Any) -> dict[str, Any]:
         from ..evaluation.rehearsal import train_project_detector, train_project_verifier
 
-        relabeller, line = train_project_verifier(project, data["paths"], relabel=True)
+        relabeller, line = train_project_verifier(project, data["paths"], relabel=True,
+                                                  progress=say)
         verifier = relabeller.to_dict() if relabeller.cv_["chosen"] else None
         if verifier is not None:  # the detector is checked beside it, as it will run
             project.model = {**project.model, "spotting": {**project.model["spotting"],
                                                            "verifier": verifier}}
-        detector, lines = train_project_detector(project, data["paths"])
+        detector, lines = train_project_detector(project, data["paths"], progress=say)
         return {"verifier": verifier, "lines": [line, *lines],
                 "detector": None if detector is None else detector.to_dict()}
 
     return _with_saved_project(data, work)
+
+
+def _progress_writer(path: str | None) -> Any:
+    """A ``progress`` callback that writes each line to ``path`` (atomically: the window
+    reads whole lines), or None; a line that cannot be written is dropped (the training goes
+    on)."""
+    if not path:
+        return None
+    from ..utils.storage import atomic_write_text
+
+    def say(text: str) -> None:
+        try:
+            atomic_write_text(path, text)
+        except OSError:
+            pass
+    return say
 
 
 def _with_saved_project(data: dict[str, Any], work: Any) -> dict[str, Any]:

@@ -857,6 +857,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         self.timer.stop()
         self.quality_worker.close()
+        self._forget_second_progress()  # a training cut short leaves no file behind
         self._close_engine()
         if self.stage is not None:
             self.stage.close()

@@ -6,6 +6,7 @@ and the engine refuses a second opinion that does not fit its model."""
 
 from __future__ import annotations
 
+import os
 import re
 
 import numpy as np
@@ -100,15 +101,19 @@ def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, st
     # a spotting setting changed meanwhile: the relabeller read the events of the old one
     window.engine_command("set_spotting_values", {"thresholds": {"1": 1.5}})
     qtbot.waitUntil(lambda: _spotting(window).get("thresholds") == {"1": 1.5}, timeout=10000)
-    # while it trains, the tab counts the seconds
+    # while it trains, the tab shows the step its worker is at and counts the seconds
     def counted() -> int:
-        found = re.search(r"… (\d+) s$", panel.second_status.text())
-        return int(found.group(1)) if found else 0
+        found = re.search(r"… (relabeller|detector): [^()]+ \((\d+) s\)$",
+                          panel.second_status.text())
+        return int(found.group(2)) if found else 0
     qtbot.waitUntil(lambda: counted() >= 2, timeout=10000)
     assert panel.second_button.text() == "Cancel the second opinions"
+    progress = window._second_progress
+    assert progress is not None and os.path.exists(progress)
     held[0] = False
     qtbot.waitUntil(lambda: "changed while they trained" in panel.second_status.text(),
                     timeout=180000)
+    assert not os.path.exists(progress)  # the step's file goes with the training
     assert panel.second_status.text().startswith("no second opinions: ")
     assert "verifier" not in _spotting(window)
     assert "verifier" not in Project.load(folder).model["spotting"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -165,6 +165,7 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
                   wait: int | Sequence[int] | None = None,
                   weight: float | Sequence[float] = WEIGHTS, folds: int = 2, C: float = 1.0,
                   fa_budget: float = 0.3, rule: VerifierRule | None = DEFAULT_RULE,
+                  progress: Callable[[str], None] | None = None,
                   **spotter_settings: Any) -> SpotVerifier:
     """Train a spotting relabeller (``Spotter(model, verifier=relabeller)``) from continuous
     recordings labelled frame by frame; the arguments are :func:`~.spotting_cv.fit_verifier`'s.
@@ -183,10 +184,12 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
     context). Returns the relabeller of that combination trained on every recording's
     labelled gestures, with ``cv_`` (``chosen``, ``reason``, ``context``, ``wait``,
     ``weight``, every combination's score in ``scores``, ``inner_with`` / ``inner_without``
-    metrics, ``folds``, the cross-fit's ``detections``). Use it only when ``chosen``. Raises :class:`VerifierUnavailable`
-    (a :class:`~gesturemap.GesturemapError`) when it cannot be trained: fewer than two
-    groups, more ``folds`` than groups, a fold's model that cannot be trained, a gesture
-    without a labelled run."""
+    metrics, ``folds``, the cross-fit's ``detections``). Use it only when ``chosen``.
+    ``progress``, when given, is called with a line of text as each step starts (a model per
+    part, its spotting, each combination tried, the last training). Raises
+    :class:`VerifierUnavailable` (a :class:`~gesturemap.GesturemapError`) when it cannot be
+    trained: fewer than two groups, more ``folds`` than groups, a fold's model that cannot
+    be trained, a gesture without a labelled run."""
     from ...models.spotting.core import check_settings
 
     make_model, settings = spotting_model(model, "fit_relabeler")
@@ -234,19 +237,28 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
                 f"{sorted({str(g) for g in st.subject[test]})}): the relabeller that names "
                 "that fold's events has none to learn from; record them in more groups, or "
                 "give fewer folds")
-    found = [(p, int(i), spotter.spot(st.sessions[i]), spotter.event_frames_)
-             for p, test, spotter in cross_fit_spotters(st, parts, make_model, settings)
-             for i in test]  # (part, session, events, the spotter's event frames)
+    say = progress or (lambda _text: None)
+    found = []  # (part, session, events, the spotter's event frames)
+    say(f"relabeller: a model for part 1 of {len(parts)} of the performers")
+    for p, test, spotter in cross_fit_spotters(st, parts, make_model, settings):
+        say(f"relabeller: spotting part {p + 1} of {len(parts)} of the performers")
+        found += [(p, int(i), spotter.spot(st.sessions[i]), spotter.event_frames_)
+                  for i in test]
+        if p + 1 < len(parts):
+            say(f"relabeller: a model for part {p + 2} of {len(parts)} of the performers")
 
     def score(results: list[SessionResult]) -> float:
         return penalised_f1(spotting_metrics(results, classes, rate_hz), fa_budget)
     off = [_relabelled(st, i, ev, None, fr, tol) for _, i, ev, fr in found]
     without = score(off)
     scores, best = {}, None
+    tried, settings_count = 0, len(contexts) * len(waits) * len(weights)
     for c, w in itertools.product(contexts, waits):
         rows = [truth_rows(st, np.setdiff1d(np.arange(len(st.sessions)), test), classes, c, w)
                 for test in parts]
         for beta in weights:
+            tried += 1
+            say(f"relabeller: its settings, {tried} of {settings_count}")
             made = [relabeler_from_rows(*rows[p], classes, beta, C, c, w)
                     for p in range(len(parts))]
             on = [_relabelled(st, i, ev, made[p], fr, tol) for p, i, ev, fr in found]
@@ -273,6 +285,7 @@ def fit_relabeler(model: Any, recordings: Sequence[Any], frame_labels: Sequence[
                  **{f"inner_{k}": {q: m[q] for q in ("f1", "macro_f1", "false_alarms_per_min",
                                                       "delay_p90_s")}
                     for k, m in pick.items()}})
+    say("relabeller: the last training, on every performer")
     relabeler = relabeler_from_rows(*truth_rows(st, range(len(st.sessions)), classes, c, w),
                                     classes, beta, C, c, w)
     relabeler.cv_ = info
