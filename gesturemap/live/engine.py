@@ -74,7 +74,7 @@ NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_runn
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
                       "restore": "restore_takes", "suggest": "suggest",
-                      "scene": "scene", "costs": "costs"}
+                      "scene": "scene", "costs": "costs", "rehearsal": "rehearsal"}
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
@@ -918,6 +918,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._gesture_t.append(t_in)
         if self.recording:
             self._record(values, t_in)
+        if self._rehearsal_armed:
+            self._rehearse(values, t_in)
         wrote = False  # (a row the log dropped is no row a reset can name)
         if slog is not None:
             wrote = slog.write("input", t_in, values)

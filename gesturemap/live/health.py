@@ -67,6 +67,7 @@ class Health:
             "refused": self.refused,
             "trainings_failed": self.trainings_failed,
             "rehearsals": getattr(self, "rehearsal_outcomes", {}),
+            "rehearsing": getattr(self, "_rehearsal_armed", False),
             "training_failed": self.training_failed,
             "times_repaired": getattr(self.project, "times_repaired", 0),
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),

@@ -5,7 +5,12 @@ engine: the process that holds the project's lock is its one writer, the window 
   ``rehearsals/NAME``;
 - ``keep_rehearsal_file PATH [NAME] [TOKEN]``: a copy of a rehearsal file, checked as
   ``gesturemap audit`` reads one (NAME: the file's own name, made free);
-- ``remove_rehearsal NAME [TOKEN]``: into ``trash/rehearsals/``.
+- ``remove_rehearsal NAME [TOKEN]``: into ``trash/rehearsals/``;
+- ``rehearsal 1`` / ``rehearsal 0`` (``/gesturemap/rehearsal``, from a controller or a pedal,
+  in stage mode too): the engine keeps the sensor's frames from now on, never as a take, and
+  keeps them in the project as a new rehearsal when told to stop (``gesturemap audit DIR``
+  audits it). The frames are written into arrays allocated once, as a take's are, bounded as
+  a take is: at the bound the rehearsal stops there by itself.
 
 The engine thread only checks the arguments and hands the writing to the I/O thread: a frame
 never waits for a file. What became of each request is in ``stats()["rehearsals"]``, by its
@@ -24,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from .take_buffer import TakeBuffer
 
 __all__ = ["KeptRehearsals"]
 
@@ -38,10 +44,69 @@ class KeptRehearsals:
     _io: Any
     command: Any
     _refuse: Any
+    _errlog: Any
 
     def _init_rehearsals(self) -> None:
         #: token -> [name, "kept" | "removed" | why it failed] (replaced whole: stats() reads it)
         self.rehearsal_outcomes: dict[str, list[str]] = {}
+        #: the rehearsal being recorded (``/gesturemap/rehearsal 1``), else None; its frames of
+        #: another width than its first are counted here and left out
+        self._rehearsing: TakeBuffer | None = None
+        self._rehearsal_armed = False
+        self._rehearsal_width = 0
+        self.rehearsal_frames_left_out = 0
+
+    @property
+    def rehearsing(self) -> bool:
+        """Whether a rehearsal is being recorded (``/gesturemap/rehearsal 1``)."""
+        return self._rehearsal_armed
+
+    def _cmd_rehearsal(self, on: Any = None, *_: Any) -> None:
+        """``/gesturemap/rehearsal 1`` starts keeping the sensor's frames as a rehearsal (one
+        under way goes on), ``0`` stops and keeps it in the project."""
+        if isinstance(on, str) and on.strip().lower() in ("1", "0", "on", "off", "true",
+                                                          "false"):
+            on = on.strip().lower() in ("1", "on", "true")
+        if isinstance(on, bool) or (isinstance(on, (int, float)) and on in (0, 1)):
+            on = bool(on)
+        else:
+            raise GesturemapError(f"rehearsal: {on!r}; send 1 to start recording a rehearsal, "
+                                  "0 to stop and keep it in the project")
+        if on:
+            self._folder_or_refuse()
+            self._rehearsal_armed = True
+            return
+        self._rehearsal_armed = False
+        buffer, self._rehearsing = self._rehearsing, None
+        if buffer is None or len(buffer) < 2:
+            raise GesturemapError("rehearsal 0: no rehearsal was recorded (send "
+                                  "/gesturemap/rehearsal 1 first, then move, then 0)")
+        folder = self._folder_or_refuse()
+        frames, times, _ = buffer.arrays()
+
+        def write() -> None:
+            from ..project.rehearsals import new_rehearsal_name, save_rehearsal
+            name = new_rehearsal_name(folder)
+            self._rehearsal_done("rehearsal", name, None,
+                                 lambda: save_rehearsal(folder, name, frames, times), "kept")
+        self._io.put(write)
+
+    def _rehearse(self, values: Any, t_in: float) -> None:
+        """Keep a frame in the rehearsal being recorded (on the frame path: a row written,
+        nothing allocated but the arrays at its first frame)."""
+        buffer = self._rehearsing
+        if buffer is None:
+            buffer = self._rehearsing = TakeBuffer(len(values))
+            self._rehearsal_width = len(values)
+        elif len(buffer) >= buffer.capacity:
+            return  # full: its stop is on its way
+        if len(values) != self._rehearsal_width:
+            self.rehearsal_frames_left_out += 1  # another source's frames: not the sensor's
+            return
+        if not buffer.append(values, t_in):
+            self._errlog("rehearsal bound", "the rehearsal reached %d frames: it is kept as if "
+                         "stopped there", len(buffer))
+            self.command("rehearsal", 0)
 
     def _folder_or_refuse(self) -> Path:
         if self.project_dir is None:

@@ -71,7 +71,7 @@ _CONTROL_PREFIX = CONTROL_PREFIX.encode()
 #: gesturemap's own control messages, also given to the control callback.
 GESTUREMAP_CONTROL = (b"/gesturemap/correct", b"/gesturemap/undo", b"/gesturemap/reset",
                       b"/gesturemap/restore", b"/gesturemap/suggest",
-                      b"/gesturemap/scene", b"/gesturemap/costs")
+                      b"/gesturemap/scene", b"/gesturemap/costs", b"/gesturemap/rehearsal")
 _BUNDLE = b"#bundle\0"
 _MAX_BUNDLE_DEPTH = 8
 _MAX_DATAGRAM = 65536

@@ -4,6 +4,8 @@ plays on."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ from tests.stage_helpers import wait_for
 pytestmark = pytest.mark.timeout(120)
 
 
-def _engine(tmp_path):
+def _engine(tmp_path, **options):
     rng = np.random.default_rng(0)
     project = Project("r", model={"kind": "knn", "params": {"k": 1}}, input_names=["a", "b"])
     for label, centre in (("left", 0.0), ("right", 1.0)):
@@ -25,7 +27,8 @@ def _engine(tmp_path):
             project.add_take(centre + 0.05 * rng.normal(size=(20, 2)), label)
     project.train()
     folder = project.save(tmp_path / "p")
-    return Engine(Project.load(folder), trainer="thread", project_dir=folder).start(), folder
+    return Engine(Project.load(folder), trainer="thread", project_dir=folder,
+                  **options).start(), folder
 
 
 def test_kept_copied_removed_and_bad_requests_refused(tmp_path):
@@ -80,3 +83,52 @@ def test_kept_copied_removed_and_bad_requests_refused(tmp_path):
         assert engine.stats()["refused"]["keep_rehearsal_file"][0] == 1
     finally:
         engine.stop()
+
+
+def test_a_rehearsal_recorded_over_osc_is_kept_and_never_a_take(tmp_path):
+    """``/gesturemap/rehearsal 1`` ... ``0`` from a controller, in stage mode: the sensor's
+    frames between them are kept in the project as a rehearsal (frames and times), no take
+    comes of them, and ``gesturemap audit DIR`` reads it."""
+    import socket
+
+    from tests.stage_helpers import osc_message as msg
+
+    rng = np.random.default_rng(0)
+    engine, folder = _engine(tmp_path, osc_in=("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        target = ("127.0.0.1", engine.osc_port)
+        takes = len(engine.project.takes)
+        tx.sendto(msg("/gesturemap/rehearsal", 0), target)  # nothing recorded: refused
+        wait_for(lambda: engine.stats()["refused"].get("rehearsal", [0])[0] == 1)
+        tx.sendto(msg("/gesturemap/rehearsal", "maybe"), target)
+        wait_for(lambda: engine.stats()["refused"].get("rehearsal", [0])[0] == 2)
+        sent = rng.normal(size=(120, 2)).astype(np.float32)
+        before = engine.frames_in
+        tx.sendto(msg("/wek/inputs", 9.0, 9.0), target)  # before the start: not kept
+        wait_for(lambda: engine.frames_in == before + 1)
+        tx.sendto(msg("/gesturemap/rehearsal", 1), target)
+        wait_for(lambda: engine.rehearsing)
+        for row in sent:
+            tx.sendto(msg("/wek/inputs", *map(float, row)), target)
+            time.sleep(0.001)
+        wait_for(lambda: engine.frames_in == before + 1 + len(sent))
+        tx.sendto(msg("/gesturemap/rehearsal", 0), target)
+        wait_for(lambda: any(v[1] == "kept" for v in engine.stats()["rehearsals"].values()))
+        (kept,) = kept_rehearsals(folder)
+        frames = read_stream_file(kept)[0]
+        np.testing.assert_array_equal(frames, sent.astype(np.float64))
+        times = np.load(kept)["times_concat"]
+        assert len(times) == len(sent) and np.all(np.diff(times) >= 0)
+        assert len(engine.project.takes) == takes and not engine.rehearsing
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+
+
+def test_every_control_verb_of_the_engine_reaches_it_from_the_osc_source():
+    from gesturemap.live.engine import GESTUREMAP_CONTROL as verbs
+    from gesturemap.sources.osc import GESTUREMAP_CONTROL as addresses
+
+    assert {f"/gesturemap/{v}".encode() for v in verbs} == set(addresses)
