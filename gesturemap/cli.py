@@ -597,13 +597,36 @@ def _train_second_opinions(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _steps() -> Any:
+    """A ``progress`` callback for a long training: on a terminal, each step rewrites one
+    line of stderr (cleared at the end with :func:`_steps_done`); elsewhere (a pipe, a log
+    file) None, and nothing is printed."""
+    if not sys.stderr.isatty():
+        return None
+
+    def say(text: str) -> None:
+        sys.stderr.write(f"\r\033[K  {text}…")
+        sys.stderr.flush()
+    return say
+
+
+def _steps_done(say: Any) -> None:
+    if say is not None:
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()
+
+
 def _train_detector(project: Any, args: argparse.Namespace) -> int:
     """``gesturemap train DIR --detector RECORDINGS...``: the project's window detector,
     trained on the rehearsals as the project's model sees them (its feature pipeline) and
     stored in its spotting settings."""
     from .evaluation.rehearsal import train_project_detector, verifier_basis
 
-    detector, lines = train_project_detector(project, args.detector)
+    say = _steps()
+    try:
+        detector, lines = train_project_detector(project, args.detector, progress=say)
+    finally:
+        _steps_done(say)
     if detector is None:
         print("\n".join(lines))
         return EXIT_OK
@@ -637,8 +660,12 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
     chosen (evaluation/rehearsal.py)."""
     from .evaluation.rehearsal import train_project_verifier, verifier_basis
 
-    verifier, line = train_project_verifier(project, args.relabeler or args.verifier,
-                                            relabel=bool(args.relabeler))
+    say = _steps()
+    try:
+        verifier, line = train_project_verifier(project, args.relabeler or args.verifier,
+                                                relabel=bool(args.relabeler), progress=say)
+    finally:
+        _steps_done(say)
     print(line)
     what = "relabeller" if args.relabeler else "verifier"
     if verifier.cv_["chosen"]:

@@ -569,3 +569,42 @@ def test_a_relabeller_for_a_model_with_per_class_settings(streams, tmp_path, cap
     r = str(_npz(tmp_path / "r.npz", streams))
     assert main(["train", str(folder), "--relabeler", r]) == 0, capsys.readouterr().err
     assert "relabeller " in capsys.readouterr().out
+
+
+def test_on_a_terminal_the_training_shows_its_steps_and_clears_them(streams, tmp_path):
+    """Run in a pseudo-terminal, ``train --relabeler`` rewrites one stderr line with each
+    step, and clears it before its verdict; through a pipe (above) nothing is printed."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.paths import REPO_DIR
+
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    r = str(_npz(tmp_path / "r.npz", streams))
+    main_fd, child_fd = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "gesturemap", "train", str(folder),
+                             "--relabeler", r], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=child_fd,
+                            env={**os.environ, "PYTHONPATH": str(REPO_DIR)})
+    os.close(child_fd)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(main_fd, 4096)
+        except OSError:  # the child closed its end
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = proc.stdout.read().decode()
+    assert proc.wait(timeout=120) == 0, seen
+    os.close(main_fd)
+    text = seen.decode()
+    assert "relabeller: a model for part 1 of 2" in text
+    assert "relabeller: its settings, 1 of" in text
+    assert "relabeller: the last training, on every performer" in text
+    assert text.endswith("\r\x1b[K")  # the line is cleared: the verdict stands alone
+    assert "relabeller" in out and "\x1b" not in out
