@@ -858,6 +858,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.timer.stop()
         self.quality_worker.close()
         self._forget_second_progress()  # a training cut short leaves no file behind
+        if self.rehearsal.record.isChecked():  # a rehearsal under way is kept, as a take is
+            self.rehearsal.record.setChecked(False)
         self._close_engine()
         if self.stage is not None:
             self.stage.close()

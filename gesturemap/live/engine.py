@@ -379,13 +379,16 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             schedule_threads(threads, self.priorities[1])
 
     def stop(self) -> None:
-        """Stop sources and threads; finish a take being recorded; write the last stats."""
+        """Stop sources and threads; finish a take or keep a rehearsal being recorded; write
+        the last stats."""
         for src in self.sources:
             try:
                 src.stop()
             except Exception as exc:  # keep stopping the rest
                 self.exception = self.exception or exc
         self.command("stop_recording")
+        if self._rehearsal_armed:  # a rehearsal under way is kept, as a take is
+            self.command("rehearsal", 0)
         self._stop.set()
         for t in self._threads:
             if t.name == "gesturemap-engine":

@@ -245,3 +245,25 @@ def test_a_loaded_file_kept_in_the_project_is_the_rehearsal_when_it_opens_again(
     assert kept_rehearsals(folder) == [] and panel.paths is None
     assert (folder / "trash" / "rehearsals" / "rehearsal.npz").exists()
     qtbot.waitUntil(lambda: not panel.kept.isEnabled(), timeout=5000)
+
+
+def test_a_rehearsal_being_recorded_when_the_window_closes_is_kept(qtbot, tmp_path):
+    from gesturemap.sources.base import Frame
+
+    project, _ = _project_and_rehearsal(
+        tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel, engine = window.rehearsal, window.engine
+    qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
+    qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
+    x = np.vstack([rest(np.random.default_rng(5), 1, 200)])
+    panel.record.click()
+    start = engine.ring.count
+    for i, frame in enumerate(x):
+        engine.queue.put(Frame(50.0 + 0.02 * i, frame, "test"))
+    qtbot.waitUntil(lambda: engine.ring.count - start >= len(x), timeout=20000)
+    qtbot.wait(100)  # the timer's read of the last frames
+    window.close()  # still recording
+    (kept,) = kept_rehearsals(folder)
+    np.testing.assert_allclose(read_stream_file(kept)[0], x)

@@ -132,3 +132,20 @@ def test_every_control_verb_of_the_engine_reaches_it_from_the_osc_source():
     from gesturemap.sources.osc import GESTUREMAP_CONTROL as addresses
 
     assert {f"/gesturemap/{v}".encode() for v in verbs} == set(addresses)
+
+
+def test_a_rehearsal_under_way_when_the_engine_stops_is_kept(tmp_path):
+    from gesturemap.sources.base import Frame
+
+    engine, folder = _engine(tmp_path)
+    try:
+        engine.command("rehearsal", 1)
+        wait_for(lambda: engine.rehearsing)
+        x = np.random.default_rng(3).normal(size=(50, 2))
+        for i, row in enumerate(x):
+            engine.queue.put(Frame(20.0 + 0.01 * i, row, "test"))
+        wait_for(lambda: engine.frames_in >= len(x))
+    finally:
+        engine.stop()
+    (kept,) = kept_rehearsals(folder)
+    np.testing.assert_array_equal(read_stream_file(kept)[0], x)
