@@ -472,6 +472,8 @@ class WindowRehearsal:
     #: the kept rehearsals were last listed then; the project's first listing is still to come
     _kept_at = 0.0
     _kept_first = True
+    #: whether the engine records a rehearsal for a controller (``stats()["rehearsing"]``)
+    _engine_rehearsing = False
     #: requests to keep or remove a rehearsal: token -> (what, name, sent at, file kept)
     _kept_asked: dict[str, tuple[str, str, float, str | None]]
     _kept_tokens = 0
@@ -507,6 +509,7 @@ class WindowRehearsal:
         self._second_basis = None
         self._forget_second_progress()
         self._kept_at, self._kept_first, self._kept_asked = 0.0, True, {}
+        self._engine_rehearsing = False
         self.rehearsal.clear()
 
     # -- recording ----------------------------------------------------------------------------
@@ -652,7 +655,15 @@ class WindowRehearsal:
         self._kept_at = now
         panel = self.rehearsal
         folder = getattr(self.engine, "project_dir", None)
-        answers = self.engine.stats().get("rehearsals") or {} if self._kept_asked else {}
+        stats = self.engine.stats()
+        answers = stats.get("rehearsals") or {} if self._kept_asked else {}
+        rehearsing = bool(stats.get("rehearsing"))
+        if rehearsing != self._engine_rehearsing:  # a controller's /gesturemap/rehearsal
+            self._engine_rehearsing = rehearsing
+            panel.status.setText(
+                "a rehearsal is being recorded from a controller (/gesturemap/rehearsal 1); "
+                "/gesturemap/rehearsal 0 keeps it in the project" if rehearsing else
+                "the controller's rehearsal stopped: the project keeps it (the list above)")
         # listed after the answers were read: a rehearsal said kept is on the list
         panel.show_kept([str(p) for p in kept_rehearsals(folder)])
         if self._kept_first:

@@ -267,3 +267,26 @@ def test_a_rehearsal_being_recorded_when_the_window_closes_is_kept(qtbot, tmp_pa
     window.close()  # still recording
     (kept,) = kept_rehearsals(folder)
     np.testing.assert_allclose(read_stream_file(kept)[0], x)
+
+
+def test_a_rehearsal_a_controller_records_shows_in_the_tab_and_its_list(qtbot, tmp_path):
+    """``/gesturemap/rehearsal 1`` ... ``0`` (the engine's command, as OSC gives it): the tab
+    says a rehearsal is being recorded, then lists the one the project keeps."""
+    from gesturemap.sources.base import Frame
+
+    project, _ = _project_and_rehearsal(
+        tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel, engine = window.rehearsal, window.engine
+    qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
+    window.engine_command("rehearsal", 1)
+    qtbot.waitUntil(lambda: "being recorded from a controller" in panel.status.text(),
+                    timeout=10000)
+    for i, frame in enumerate(rest(np.random.default_rng(6), 0, 100)):
+        engine.queue.put(Frame(70.0 + 0.02 * i, frame, "test"))
+    qtbot.waitUntil(lambda: engine.stats().get("frames_in", 0) >= 100, timeout=20000)
+    window.engine_command("rehearsal", 0)
+    qtbot.waitUntil(lambda: "rehearsal stopped" in panel.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
+    assert [str(p) for p in kept_rehearsals(folder)] == panel.kept_paths
