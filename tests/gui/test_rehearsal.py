@@ -247,15 +247,22 @@ def test_a_loaded_file_kept_in_the_project_is_the_rehearsal_when_it_opens_again(
     qtbot.waitUntil(lambda: not panel.kept.isEnabled(), timeout=5000)
 
 
-def test_a_rehearsal_being_recorded_when_the_window_closes_is_kept(qtbot, tmp_path):
-    from gesturemap.sources.base import Frame
-
+def _osc_sensor_window(qtbot, tmp_path):
+    """A window on the rehearsal project with an OSC sensor (the mouse pad off), its model
+    running: (window, folder)."""
     project, _ = _project_and_rehearsal(
         tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
     folder = tmp_path / "proj"
     window = open_window(qtbot, project, folder)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    return window, folder
+
+
+def test_a_rehearsal_being_recorded_when_the_window_closes_is_kept(qtbot, tmp_path):
+    from gesturemap.sources.base import Frame
+
+    window, folder = _osc_sensor_window(qtbot, tmp_path)
     panel, engine = window.rehearsal, window.engine
-    qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
     qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
     x = np.vstack([rest(np.random.default_rng(5), 1, 200)])
     panel.record.click()
@@ -274,12 +281,8 @@ def test_a_rehearsal_a_controller_records_shows_in_the_tab_and_its_list(qtbot, t
     says a rehearsal is being recorded, then lists the one the project keeps."""
     from gesturemap.sources.base import Frame
 
-    project, _ = _project_and_rehearsal(
-        tmp_path, sensor={"transport": "osc", "host": "127.0.0.1", "port": 0})
-    folder = tmp_path / "proj"
-    window = open_window(qtbot, project, folder)
+    window, folder = _osc_sensor_window(qtbot, tmp_path)
     panel, engine = window.rehearsal, window.engine
-    qtbot.waitUntil(lambda: engine.model is not None, timeout=30000)
     window.engine_command("rehearsal", 1)
     qtbot.waitUntil(lambda: "being recorded from a controller" in panel.status.text(),
                     timeout=10000)
