@@ -354,8 +354,8 @@ def _change_while_training(monkeypatch, change) -> None:
 
     real = rehearsal.train_project_verifier
 
-    def training(project, paths, relabel=False):
-        out = real(project, paths, relabel=relabel)
+    def training(project, paths, relabel=False, progress=None):
+        out = real(project, paths, relabel=relabel, progress=progress)
         change(project.folder)
         return out
     monkeypatch.setattr(rehearsal, "train_project_verifier", training)
