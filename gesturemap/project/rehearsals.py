@@ -47,6 +47,8 @@ def kept_rehearsals(folder: PathLike | None) -> list[Path]:
     if folder is None:
         return []
     directory = Path(folder) / REHEARSALS_DIR
+    if directory.is_symlink():  # a link out of the project: nothing in it is the project's
+        return []
     try:
         found = [p for p in directory.iterdir()
                  if _NAME.fullmatch(p.name) and p.is_file() and not p.is_symlink()]
@@ -76,7 +78,10 @@ def _target(folder: PathLike, name: str) -> Path:
         raise GesturemapError(f"{name!r} is not a rehearsal's file name: letters, digits, "
                               "spaces and _.+- ending in .npz, no folder")
     path = Path(folder) / REHEARSALS_DIR / name
-    if path.exists():
+    if path.parent.is_symlink() or (path.parent.exists() and not path.parent.is_dir()):
+        raise GesturemapError(f"{path.parent} is a link or not a folder: a project keeps its "
+                              "rehearsals in a folder of its own; replace it by a folder")
+    if path.exists() or path.is_symlink():
         raise GesturemapError(f"{REHEARSALS_DIR}/{name} is kept already: a rehearsal is never "
                               "overwritten; choose another name")
     return path
@@ -133,7 +138,8 @@ def remove_rehearsal(folder: PathLike, name: str) -> Path:
     lock; returns where it went. Put it back by moving the file."""
     folder = Path(folder)
     path = folder / REHEARSALS_DIR / name
-    if not isinstance(name, str) or not _NAME.fullmatch(name) or not path.is_file():
+    if (not isinstance(name, str) or not _NAME.fullmatch(name) or path.parent.is_symlink()
+            or path.is_symlink() or not path.is_file()):
         raise GesturemapError(f"the project keeps no rehearsal {name!r}")
     with holding(folder):
         trash = folder / TRASH_DIR / REHEARSALS_DIR

@@ -136,3 +136,20 @@ def test_saved_into_a_new_folder_the_rehearsals_go_along(tmp_path):
     # and the copy is the project's now: saved again there, nothing doubles
     project.save(other)
     assert [p.name for p in kept_rehearsals(other)] == ["a.npz", "b.npz"]
+
+
+def test_a_rehearsals_folder_that_links_out_of_the_project_is_neither_read_nor_written(
+        tmp_path):
+    _, folder = _project(tmp_path)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    x, t = _frames()
+    save_npz(outside / "theirs.npz", X_concat=x, labels_concat=np.array(["null"] * len(x)),
+             lengths=np.array([len(x)]))
+    (folder / "rehearsals").symlink_to(outside, target_is_directory=True)
+    assert kept_rehearsals(folder) == []
+    with pytest.raises(GesturemapError, match="a link or not a folder"):
+        save_rehearsal(folder, "mine.npz", x, t)
+    with pytest.raises(GesturemapError, match="keeps no rehearsal"):
+        remove_rehearsal(folder, "theirs.npz")
+    assert sorted(p.name for p in outside.iterdir()) == ["theirs.npz"]
