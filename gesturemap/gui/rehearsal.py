@@ -35,7 +35,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..models.spotting.core import NULL
-from ..project.rehearsals import kept_rehearsals, new_rehearsal_name
+from ..project.rehearsals import REHEARSALS_DIR, kept_rehearsals, new_rehearsal_name
 from .colours import class_colour
 from .rehearsal_jobs import basis
 
@@ -630,11 +630,8 @@ class WindowRehearsal:
         for path in panel.paths or []:
             if path in panel.kept_paths:
                 continue
-            name = new_rehearsal_name(self.engine.project_dir, Path(path).stem)
-            k = 1
-            while name in taken:  # two files of one name: each its own
-                k += 1
-                name = new_rehearsal_name(self.engine.project_dir, f"{Path(path).stem}-{k}")
+            # two files of one name: each its own
+            name = new_rehearsal_name(self.engine.project_dir, Path(path).stem, taken=taken)
             taken.add(name)
             self._ask_kept("keep_rehearsal_file", "file", name, path, name, source=path)
         panel.keep_button.setEnabled(False)
@@ -678,7 +675,7 @@ class WindowRehearsal:
             del self._kept_asked[token]
             outcome = "no answer from the engine" if answer is None else answer[1]
             stem = Path(name).stem
-            kept = str(Path(folder or ".") / "rehearsals" / name)
+            kept = str(Path(folder or ".") / REHEARSALS_DIR / name)
             if what == "recorded":
                 text = panel.source.text().removesuffix("; keeping it in the project…")
                 panel.source.setText(text + (f"; kept in the project as {stem}"
@@ -688,10 +685,10 @@ class WindowRehearsal:
                                      else f"{stem}: {outcome}")
                 if outcome == "kept" and panel.paths and source in panel.paths:
                     # the copy stands for the file from now on
-                    panel.use_files([kept if p == source else p for p in panel.paths])
-                    if panel.paths == [kept] and kept in panel.kept_paths:
-                        panel.kept.setCurrentIndex(1 + panel.kept_paths.index(kept))
-                        panel.remove_button.setEnabled(True)
+                    if panel.paths == [source] and kept in panel.kept_paths:
+                        panel.choose_kept(1 + panel.kept_paths.index(kept))
+                    else:
+                        panel.use_files([kept if p == source else p for p in panel.paths])
             else:
                 panel.status.setText(f"{stem} moved to the project's trash/rehearsals/"
                                      if outcome == "removed" else f"{stem}: {outcome}")

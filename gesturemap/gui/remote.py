@@ -46,6 +46,7 @@ import numpy as np
 from ..errors import GesturemapError
 from ..live.codec import decode, encode
 from ..live.snapshot import EngineSnapshot
+from ..project.opinions import OPINIONS
 from ..utils.faults import raise_mode
 from ..utils.scheduling import tune_process
 from .session import InputRing, TakeRef, WindowEngine
@@ -109,10 +110,11 @@ def _project_message(project: Any, sent: set[str]) -> dict[str, Any]:
     return {"document": doc, "new_takes": new}
 
 
-#: spotting settings that can hold megabytes of numbers (a window detector's trees): encoding
-#: one as JSON holds the child's GIL for tens of milliseconds, the engine thread's frames
-#: waiting behind it, so each crosses once and then by name (as a take's arrays do)
-_HEAVY = ("verifier", "detector")
+#: the spotting settings that can hold megabytes of numbers (the second opinions: a window
+#: detector's trees): encoding one as JSON holds the child's GIL for tens of milliseconds, the
+#: engine thread's frames waiting behind it, so each crosses once and then by name (as a
+#: take's arrays do)
+_HEAVY = OPINIONS
 _HEAVY_SENT = "__sent_as__"
 _HEAVY_SAME = "__same_as__"
 #: heavy values the child remembers having sent (the newest; the window keeps as many)

@@ -635,13 +635,13 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if wrong is not None:
             raise GesturemapError(f"set_spotting_values: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
-        if model is not None and not self._retuned(set(values), new):
+        if model is not None and not self._retuned(set(values)):
             # a spotter with the new settings (its decision follows them), no retraining
             self._set_model(model)
         self._autosave()
         return True
 
-    def _retuned(self, changed: set[str], spotting: dict[str, Any]) -> bool:
+    def _retuned(self, changed: set[str]) -> bool:
         """Thresholds and costs alone changed: the running spotter follows them in place
         (between two frames, its streams' state kept: a gesture under way is not lost, and
         nothing is calibrated again). False when it cannot (another setting changed, or no
@@ -651,10 +651,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 or getattr(spotter, "model", None) is not self.model):
             return False
         try:
-            spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
+            self._retune(spotter)
         except GesturemapError:
             return False  # as the constructor would refuse it: the full path says why
         return True
+
+    def _retune(self, spotter: Any) -> None:
+        """``spotter`` decides by the project's thresholds and costs as they are now."""
+        spotting = (self.project.model or {}).get("spotting") or {}
+        spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
 
     def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
         """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture
@@ -767,11 +772,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.stream = stream
             # built from the settings of when it was asked for: thresholds or costs retuned
             # since then are the ones that hold
-            spotting = (self.project.model or {}).get("spotting") or {}
             spotter = getattr(stream, "spotter", None)
             if spotter is not None:
                 try:
-                    spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
+                    self._retune(spotter)
                 except GesturemapError as exc:
                     self._count_error(exc, "spotting settings")
             if self.synth is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -58,14 +59,14 @@ def kept_rehearsals(folder: PathLike | None) -> list[Path]:
 
 
 def new_rehearsal_name(folder: PathLike | None = None, stem: str | None = None,
-                       now: float | None = None) -> str:
+                       now: float | None = None, taken: Iterable[str] = ()) -> str:
     """A file name for a new rehearsal: ``stem`` (a kept file's own name, cleaned) or
     ``rehearsal-YYYYMMDD-HHMMSS``, with ``-2``, ``-3``... when ``folder`` keeps one of that
-    name already."""
+    name already, or it is one of the names ``taken`` (asked for, not yet written)."""
     base = re.sub(r"[^A-Za-z0-9 _.+-]", "_", stem or "").strip(" ._-")[:80]
     if not base:
         base = time.strftime("rehearsal-%Y%m%d-%H%M%S", time.localtime(now))
-    taken = {p.name for p in kept_rehearsals(folder)} if folder is not None else set()
+    taken = {p.name for p in kept_rehearsals(folder)} | set(taken)
     name, k = f"{base}.npz", 1
     while name in taken:
         k += 1

@@ -938,14 +938,37 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return out
 
 
-#: The second opinions' values :func:`check_settings` returned lately, by id (each kept, so its
-#: id cannot be reused). Settings are replaced whole, never changed in place, so settings that
-#: carry one of these again carry what was checked: a window detector is megabytes of numbers,
-#: and checking it again took ~60 ms at every change of a cost or threshold, on the engine
-#: thread, between two frames.
-_CHECKED: dict[int, Any] = {}
-_CHECKED_KEPT = 16
-_checked_lock = threading.Lock()
+class _Recent:
+    """The latest results by the identity of what they came from, at most ``kept`` (each
+    source kept alive with its result, so an id is never reused while it is listed)."""
+
+    def __init__(self, kept: int = 16) -> None:
+        self._items: dict[int, tuple[Any, Any]] = {}
+        self._kept = kept
+        self._lock = threading.Lock()
+
+    def get(self, source: Any) -> Any:
+        """What was stored for this very ``source``, else None."""
+        with self._lock:
+            hit = self._items.get(id(source))
+        return hit[1] if hit is not None and hit[0] is source else None
+
+    def put(self, source: Any, result: Any) -> None:
+        with self._lock:
+            self._items[id(source)] = (source, result)
+            while len(self._items) > self._kept:
+                self._items.pop(next(iter(self._items)))
+
+
+#: The second opinions' values :func:`check_settings` returned lately. Settings are replaced
+#: whole, never changed in place, so settings that carry one of these again carry what was
+#: checked: a window detector is megabytes of numbers, and checking it again took ~60 ms at
+#: every change of a cost or threshold, on the engine thread, between two frames.
+_CHECKED = _Recent()
+#: The second opinions built lately from settings' values. Their models never change once
+#: built (a stream keeps its own state), so spotters rebuilt for a new cost or threshold share
+#: them instead of reading megabytes of lists again on the engine's I/O thread.
+_BUILT = _Recent()
 
 
 def checked_once(value: Any, check: Callable[[Any], Any]) -> Any:
@@ -953,41 +976,25 @@ def checked_once(value: Any, check: Callable[[Any], Any]) -> Any:
     if is_checked(value):
         return value
     out = check(value)
-    with _checked_lock:
-        _CHECKED[id(out)] = out
-        while len(_CHECKED) > _CHECKED_KEPT:
-            _CHECKED.pop(next(iter(_CHECKED)))
+    _CHECKED.put(out, out)
     return out
-
-
-#: The second opinions built lately from settings' values: id of the value -> (the value, what
-#: was built; both kept). Their models never change once built (a stream keeps its own
-#: state), so spotters rebuilt for a new cost or threshold share them instead of reading
-#: megabytes of lists again on the engine's I/O thread.
-_BUILT: dict[int, tuple[Any, Any]] = {}
 
 
 def built_once(value: Any, build: Callable[[Any], Any]) -> Any:
     """``build(value)``, or what it gave for this very value lately (a dict given again)."""
     if not isinstance(value, dict):
         return build(value)
-    with _checked_lock:
-        hit = _BUILT.get(id(value))
-    if hit is not None and hit[0] is value:
-        return hit[1]
-    out = build(value)
-    with _checked_lock:
-        _BUILT[id(value)] = (value, out)
-        while len(_BUILT) > _CHECKED_KEPT:
-            _BUILT.pop(next(iter(_BUILT)))
+    out = _BUILT.get(value)
+    if out is None:
+        out = build(value)
+        _BUILT.put(value, out)
     return out
 
 
 def is_checked(value: Any) -> bool:
     """Whether ``value`` is a second opinion's value :func:`check_settings` returned lately
     (plain JSON values by construction)."""
-    with _checked_lock:
-        return _CHECKED.get(id(value)) is value
+    return _CHECKED.get(value) is value
 
 
 def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = False) -> Any:
