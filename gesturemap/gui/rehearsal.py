@@ -17,8 +17,9 @@ audit``; docs/guides/rehearsal.md).
   stores what the performer asks for, each an engine command on the undo stack: the
   thresholds when Apply is pressed, the costs when they are edited, the second opinions
   their cross-fits chose once trained. The rehearsals are kept and removed by engine commands
-  too (the engine holds the project's lock): a recorded one when its recording stops, a file
-  when **Keep in the project** is pressed. Nothing else is written.
+  too (the engine holds the project's lock): a recorded one is recorded by the engine and
+  kept when its recording stops (or the engine does: a window killed mid-rehearsal loses
+  nothing), a file when **Keep in the project** is pressed. Nothing else is written.
 """
 
 from __future__ import annotations
@@ -472,8 +473,12 @@ class WindowRehearsal:
     #: the kept rehearsals were last listed then; the project's first listing is still to come
     _kept_at = 0.0
     _kept_first = True
-    #: whether the engine records a rehearsal for a controller (``stats()["rehearsing"]``)
+    #: whether the engine records a rehearsal (``stats()["rehearsing"]``)
     _engine_rehearsing = False
+    #: the engine said it records the window's rehearsal; it then stopped by itself
+    _rehearsal_seen = False
+    _rehearsal_ended = False
+    _rehearsal_stopping = False
     #: requests to keep or remove a rehearsal: token -> (what, name, sent at, file kept)
     _kept_asked: dict[str, tuple[str, str, float, str | None]]
     _kept_tokens = 0
@@ -509,21 +514,25 @@ class WindowRehearsal:
         self._second_basis = None
         self._forget_second_progress()
         self._kept_at, self._kept_first, self._kept_asked = 0.0, True, {}
-        self._engine_rehearsing = False
+        self._engine_rehearsing = self._rehearsal_seen = self._rehearsal_ended = False
+        self._rehearsal_stopping = False
         self.rehearsal.clear()
 
     # -- recording ----------------------------------------------------------------------------
     def record_rehearsal(self, on: bool) -> None:
-        """Start (``on``) or stop keeping the sensor's frames as the rehearsal: read from the
-        window's input ring, never recorded by the engine as a take."""
+        """Start (``on``) or stop the rehearsal: the engine records it and keeps it in the
+        project (so that a window killed mid-rehearsal loses nothing), while the window reads
+        the same frames from its input ring to audit them at once. Never a take."""
         panel = self.rehearsal
         if on:
             self._rehearsal_chunks = []
             self._rehearsal_missed = 0
             self._rehearsal_from = self.engine.ring.count
+            self._rehearsal_seen = False
             panel.paths = None
             panel.second_button.setEnabled(False)  # a recording has no gestures labelled
             panel.source.setText("recording a rehearsal: move as in the piece…")
+            self.engine_command("rehearsal", 1)  # type: ignore[attr-defined]
             return
         self._read_rehearsal()
         self._rehearsal_from = None
@@ -534,11 +543,14 @@ class WindowRehearsal:
             f"rehearsal recorded: {frames} frames, {seconds:.0f} s"
             + (f" ({self._rehearsal_missed} frames missed or of another size)"
                if self._rehearsal_missed else ""))
-        recorded = self.recorded_rehearsal()
-        if recorded is not None and len(recorded[0]) >= 2:  # it exists nowhere else: kept
-            name = new_rehearsal_name(self.engine.project_dir)
-            self._ask_kept("keep_rehearsal", "recorded", name, name, *recorded)
-            panel.source.setText(panel.source.text() + "; keeping it in the project…")
+        if self._rehearsal_ended:  # the engine stopped it (its bound, a controller's 0)
+            self._rehearsal_ended = False
+            panel.source.setText(panel.source.text() + "; the engine stopped it and the "
+                                 "project keeps it (the list above)")
+            return
+        self._rehearsal_stopping = True  # the engine's next "not rehearsing" is this stop
+        self._ask_kept("rehearsal", "recorded", "", 0)
+        panel.source.setText(panel.source.text() + "; keeping it in the project…")
 
     def _read_rehearsal(self) -> None:
         """The frames the input ring got since the last read (the window's timer)."""
@@ -655,7 +667,15 @@ class WindowRehearsal:
         stats = self.engine.stats()
         answers = stats.get("rehearsals") or {} if self._kept_asked else {}
         rehearsing = bool(stats.get("rehearsing"))
-        if rehearsing != self._engine_rehearsing:  # a controller's /gesturemap/rehearsal
+        if panel.record.isChecked():  # the window's own rehearsal
+            self._engine_rehearsing = rehearsing
+            self._rehearsal_seen |= rehearsing
+            if self._rehearsal_seen and not rehearsing:  # stopped by its bound or an OSC 0
+                self._rehearsal_ended = True
+                panel.record.setChecked(False)
+        elif self._rehearsal_stopping:  # the window's stop, on its way to the engine
+            self._rehearsal_stopping = self._engine_rehearsing = rehearsing
+        elif rehearsing != self._engine_rehearsing:  # a controller's /gesturemap/rehearsal
             self._engine_rehearsing = rehearsing
             panel.status.setText(
                 "a rehearsal is being recorded from a controller (/gesturemap/rehearsal 1); "
@@ -674,6 +694,8 @@ class WindowRehearsal:
                 continue
             del self._kept_asked[token]
             outcome = "no answer from the engine" if answer is None else answer[1]
+            if answer is not None and not name:  # named by the engine as it kept it
+                name = str(answer[0])
             stem = Path(name).stem
             kept = str(Path(folder or ".") / REHEARSALS_DIR / name)
             if what == "recorded":

@@ -1,16 +1,18 @@
 """The rehearsals the project keeps (:mod:`gesturemap.project.rehearsals`), written by the
 engine: the process that holds the project's lock is its one writer, the window included.
 
-- ``keep_rehearsal NAME TIMES FRAMES [TOKEN]``: a rehearsal recorded in the window, kept as
+- ``keep_rehearsal NAME TIMES FRAMES [TOKEN]``: frames recorded elsewhere, kept as
   ``rehearsals/NAME``;
 - ``keep_rehearsal_file PATH [NAME] [TOKEN]``: a copy of a rehearsal file, checked as
   ``gesturemap audit`` reads one (NAME: the file's own name, made free);
 - ``remove_rehearsal NAME [TOKEN]``: into ``trash/rehearsals/``;
-- ``rehearsal 1`` / ``rehearsal 0`` (``/gesturemap/rehearsal``, from a controller or a pedal,
-  in stage mode too): the engine keeps the sensor's frames from now on, never as a take, and
+- ``rehearsal 1`` / ``rehearsal 0 [TOKEN]`` (``/gesturemap/rehearsal``, from a controller or a
+  pedal, in stage mode too, and the window's Record a rehearsal): the engine keeps the sensor's frames from now on, never as a take, and
   keeps them in the project as a new rehearsal when told to stop (``gesturemap audit DIR``
   audits it). The frames are written into arrays allocated once, as a take's are, bounded as
-  a take is: at the bound the rehearsal stops there by itself.
+  a take is: at the bound the rehearsal stops there by itself. The engine records it, not the
+  window, so that a window killed mid-rehearsal loses nothing: the engine keeps what it has
+  when it stops, as it does a take.
 
 The engine thread only checks the arguments and hands the writing to the I/O thread: a frame
 never waits for a file. What became of each request is in ``stats()["rehearsals"]``, by its
@@ -61,9 +63,10 @@ class KeptRehearsals:
         """Whether a rehearsal is being recorded (``/gesturemap/rehearsal 1``)."""
         return self._rehearsal_armed
 
-    def _cmd_rehearsal(self, on: Any = None, *_: Any) -> None:
+    def _cmd_rehearsal(self, on: Any = None, token: Any = None, *_: Any) -> None:
         """``/gesturemap/rehearsal 1`` starts keeping the sensor's frames as a rehearsal (one
-        under way goes on), ``0`` stops and keeps it in the project."""
+        under way goes on), ``0`` stops and keeps it in the project; what became of it is in
+        ``stats()["rehearsals"]`` under ``token`` (the window's), else under its name."""
         if isinstance(on, str) and on.strip().lower() in ("1", "0", "on", "off", "true",
                                                           "false"):
             on = on.strip().lower() in ("1", "on", "true")
@@ -87,7 +90,7 @@ class KeptRehearsals:
         def write() -> None:
             from ..project.rehearsals import new_rehearsal_name, save_rehearsal
             name = new_rehearsal_name(folder)
-            self._rehearsal_done("rehearsal", name, None,
+            self._rehearsal_done("rehearsal", name, token,
                                  lambda: save_rehearsal(folder, name, frames, times), "kept")
         self._io.put(write)
 

@@ -293,3 +293,30 @@ def test_a_rehearsal_a_controller_records_shows_in_the_tab_and_its_list(qtbot, t
     qtbot.waitUntil(lambda: "rehearsal stopped" in panel.status.text(), timeout=10000)
     qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
     assert [str(p) for p in kept_rehearsals(folder)] == panel.kept_paths
+
+
+def test_a_window_rehearsal_a_controller_stops_is_kept_once(qtbot, tmp_path):
+    """The window's rehearsal is the engine's: a controller's ``/gesturemap/rehearsal 0``
+    stops it, the button comes up by itself, and the project keeps it once, with no
+    refusal for a second stop."""
+    from gesturemap.sources.base import Frame
+
+    window, folder = _osc_sensor_window(qtbot, tmp_path)
+    panel, engine = window.rehearsal, window.engine
+    qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
+    panel.record.click()
+    qtbot.waitUntil(lambda: engine.stats().get("rehearsing"), timeout=10000)
+    x = rest(np.random.default_rng(9), 0, 120)
+    for i, frame in enumerate(x):
+        engine.queue.put(Frame(90.0 + 0.02 * i, frame, "test"))
+    qtbot.waitUntil(lambda: engine.stats().get("frames_in", 0) >= len(x), timeout=20000)
+    window.engine_command("rehearsal", 0)  # as the OSC message gives it
+    qtbot.waitUntil(lambda: not panel.record.isChecked(), timeout=10000)
+    assert "the engine stopped it" in panel.source.text()
+    qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
+    (kept,) = kept_rehearsals(folder)
+    np.testing.assert_allclose(read_stream_file(kept)[0], x)
+    qtbot.wait(1200)  # two more listings: nothing else kept, nothing refused
+    assert len(kept_rehearsals(folder)) == 1
+    assert "rehearsal" not in engine.stats().get("refused", {})
+    assert "being recorded from a controller" not in panel.status.text()

@@ -228,6 +228,66 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         np.testing.assert_array_equal(take.inputs, frames.astype(np.float32))
 
 
+REHEARSING_WINDOW = textwrap.dedent("""
+    import os, sys
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from PySide6 import QtCore, QtWidgets
+    from gesturemap.project import Project
+    from gesturemap.gui.window import MainWindow
+    folder = sys.argv[1]
+    app = QtWidgets.QApplication([])
+    window = MainWindow(Project.load(folder), folder, trainer="thread")
+    window.show()
+    window.rehearsal.record.click()  # Record a rehearsal, pressed at once
+    def said(tries=600):  # the engine says so within 30 s, or the test is told it did not
+        if window.engine.stats().get("rehearsing") or not tries:
+            print("rehearsing" if tries else "not-rehearsing", window.engine.pid, flush=True)
+        else:
+            QtCore.QTimer.singleShot(50, lambda: said(tries - 1))
+    said()
+    app.exec()
+""")
+
+
+def test_killing_the_window_mid_rehearsal_keeps_the_rehearsal(tmp_path):
+    """A rehearsal recorded with the window's button is recorded by the engine: when the
+    window is killed mid-rehearsal, the engine process keeps every frame it got."""
+    from gesturemap.evaluation.spotting.streams import read_stream_file
+    from gesturemap.project import kept_rehearsals
+
+    folder = tmp_path / "proj"
+    port = free_port()
+    Project("rehearse", model="hhmm", classes=["wave", "tap"],
+            sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
+    env = dict(os.environ, GESTUREMAP_RAISE="0")
+    window = subprocess.Popen([sys.executable, "-c", REHEARSING_WINDOW, str(folder)],
+                              stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        line = window.stdout.readline().split()
+        assert line[0] == "rehearsing", line
+        engine_pid = int(line[1])
+        assert _wait(lambda: _udp_bound(port), timeout=30)
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sent = np.random.default_rng(8).standard_normal((150, 3))
+        for x in sent:
+            tx.sendto(_msg("/wek/inputs", *map(float, x)), ("127.0.0.1", port))
+            time.sleep(0.005)
+        tx.close()
+        time.sleep(0.5)
+        assert kept_rehearsals(folder) == []  # nothing kept while it goes on
+        os.kill(window.pid, signal.SIGKILL)
+        window.wait(10)
+    finally:
+        if window.poll() is None:
+            window.kill()
+        window.stdout.close()
+    assert _wait(lambda: not process_alive(engine_pid), timeout=20)
+    (kept,) = kept_rehearsals(folder)
+    # OSC floats are 32-bit: the rehearsal holds exactly what was sent, and no take was made
+    np.testing.assert_array_equal(read_stream_file(kept)[0], sent.astype(np.float32))
+    assert not Project.load(folder).takes
+
+
 def test_the_picked_class_is_current_before_the_sensor_opens(tmp_path):
     """A pedal's startRecording in the engine's first moments records the class the window
     shows picked: it is current before the sensor's port opens, not after the window's own
