@@ -68,7 +68,7 @@ def test_costs_over_osc_are_stored_and_bad_ones_refused(tmp_path):
 
 def test_thresholds_set_apply_to_the_running_spotter_without_retraining():
     project = _project()
-    engine = Engine(project, trainer="thread").start()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
     try:
         trainings = engine.trainings
         engine.command("set_spotting_values", {"thresholds": {"swell": 1e9}})
@@ -93,7 +93,7 @@ def test_a_cost_changed_mid_gesture_keeps_the_running_stream_and_its_state():
     from gesturemap.sources.base import Frame
 
     project = _project()
-    engine = Engine(project, trainer="thread").start()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
     try:
         engine.running = True
         wait_for(lambda: isinstance(engine.stream, SpottingStream))

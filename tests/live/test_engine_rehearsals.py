@@ -27,6 +27,8 @@ def _engine(tmp_path, **options):
             project.add_take(centre + 0.05 * rng.normal(size=(20, 2)), label)
     project.train()
     folder = project.save(tmp_path / "p")
+    # a free port, not Wekinator's 6448: tests run side by side
+    options = {"osc_in": ("127.0.0.1", 0), **options}
     return Engine(Project.load(folder), trainer="thread", project_dir=folder,
                   **options).start(), folder
 

@@ -247,12 +247,13 @@ def test_preset_runs_headless_through_its_own_sensor(name, tmp_path):
     cmd = [sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
            "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}", "--stats", str(tmp_path / "s.json")]
     master = None
+    # the preset's own addresses (or, beside a serial sensor, Wekinator's control messages)
+    # on a free port instead of the profile's: tests run side by side
+    cmd += ["--osc-in", "127.0.0.1:0"]
     if sensor["transport"] == "serial":
         master, slave = os.openpty()
         tty.setraw(slave)
         cmd += ["--serial", os.ttyname(slave)]
-    else:  # the preset's own addresses, on a free port instead of the profile's
-        cmd += ["--osc-in", "127.0.0.1:0"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

@@ -251,7 +251,8 @@ def test_a_read_only_project_still_runs(tmp_path, monkeypatch):
     monkeypatch.setattr(lock.os, "open", read_only)
     project = Project.load(folder)
     project.train()
-    engine = Engine(project, project_dir=folder, trainer="thread").start()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), project_dir=folder,
+                    trainer="thread").start()
     try:
         assert engine.stream is not None and engine.model is project.trained
     finally:
@@ -285,8 +286,8 @@ def test_an_engine_that_cannot_start_frees_the_folder(tmp_path, repo_dir):
 
     folder = _project(tmp_path)
     (tmp_path / "log").write_text("not a folder")
-    engine = Engine(Project.load(folder), project_dir=folder, trainer="thread",
-                    log_dir=tmp_path / "log")
+    engine = Engine(Project.load(folder), osc_in=("127.0.0.1", 0), project_dir=folder,
+                    trainer="thread", log_dir=tmp_path / "log")
     with pytest.raises((OSError, GesturemapError)):
         engine.start()
     assert _probe(folder, repo_dir) == "free" and lock._key(folder) not in lock._held
