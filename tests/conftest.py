@@ -129,6 +129,33 @@ def _run_folder(run: str) -> Path:
     return folder
 
 
+_PORT_GUARD = pytest.StashKey()
+
+
+def pytest_configure(config):
+    """Hold Wekinator's input port (6448) for the whole run, in the process that starts it
+    (not on pytest-xdist's workers): tests run side by side, so a test whose engine listens
+    there by default fails every time, here, rather than once in a few runs when two meet.
+    A Wekinator already there holds it just as well."""
+    import socket
+
+    if hasattr(config, "workerinput"):
+        return
+    guard = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        guard.bind(("127.0.0.1", 6448))
+    except OSError:
+        guard.close()
+        return
+    config.stash[_PORT_GUARD] = guard
+
+
+def pytest_unconfigure(config):
+    guard = config.stash.get(_PORT_GUARD, None)
+    if guard is not None:
+        guard.close()
+
+
 def pytest_sessionstart(session):  # noqa: ARG001
     """On pytest-xdist's workers (every worker starts a session, tests or not): each compiles
     its share of the kernels into numba's disk cache and waits for the others' (a minute saved
