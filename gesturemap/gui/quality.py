@@ -58,6 +58,7 @@ class QualityWorker:
         self._review: cf.Future | None = None
         self._explain: cf.Future | None = None
         self._distinct: cf.Future | None = None
+        self._distinct_take = 0  # the take the check under way is for
         self._audit: cf.Future | None = None
         self._next_review: dict[str, Any] | None = None
         self._closed = False
@@ -89,21 +90,25 @@ class QualityWorker:
             np.ascontiguousarray(features), names, since, frames, decided)
         return True
 
-    def request_distinctness(self, features: np.ndarray, label: Any) -> bool:
+    def request_distinctness(self, features: np.ndarray, label: Any, take: int = 0) -> bool:
         """Submit the guide's check of the take being recorded (:func:`quality_jobs.distinct_live`)
-        unless one is under way; returns whether it was submitted."""
+        unless one is under way; returns whether it was submitted. ``take`` names the take:
+        the result comes back with it, so that a check of the last take finishing during the
+        next is known for what it is."""
         if self._closed:
             return False
         if self._distinct is not None and not self._distinct.done():
             return False
         self._distinct = self._executor().submit(
             quality_jobs.distinct_live, np.ascontiguousarray(features), label)
+        self._distinct_take = take
         return True
 
-    def poll_distinctness(self) -> dict[str, Any] | None:
-        """The guide's check that finished since the last poll (else None)."""
+    def poll_distinctness(self) -> tuple[dict[str, Any], int] | None:
+        """The guide's check that finished since the last poll, and the take it was asked
+        for (else None)."""
         result, self._distinct = _finished(self._distinct)
-        return result
+        return None if result is None else (result, self._distinct_take)
 
     def request_audit(self, data: dict[str, Any]) -> bool:
         """Submit a rehearsal audit (:func:`rehearsal_jobs.audit_project`) unless one is under
@@ -540,6 +545,8 @@ class WindowQuality:
 
     #: the feature ring's frame count when the take being recorded started (None: no take)
     _take_from: int | None = None
+    #: the engine's count of record commands when the take followed started: its name
+    _meter_take = -1
     _distinct_at = 0.0
 
     def _refresh_distinctness(self, now: float) -> None:
@@ -547,22 +554,28 @@ class WindowQuality:
         frames so far are (the guide's check runs there, never on the GUI thread or the
         frame path); show what comes back."""
         engine = self.engine
-        shown = self.quality_worker.poll_distinctness()
-        if shown is not None and self._take_from is not None:
-            self.distinct.show_distinctness(shown)
         ring = engine.feature_ring
-        if not engine.recording:
-            self._take_from = None
-            return
-        if self._take_from is None:  # the take's first frames: count from here
+        recording = engine.recording
+        # a take is new when the engine applied a start or stop since the one followed: a
+        # stop and a start between two ticks of this timer are another take, not more frames
+        take = engine.record_commands
+        new = recording and (self._take_from is None or take != self._meter_take)
+        if new:  # the take's first frames: count from here
             self._take_from = ring.count
+            self._meter_take = take
             self._distinct_at = now
             self.distinct.start(engine.current_label)
+        shown = self.quality_worker.poll_distinctness()
+        # a check of the last take that ends during this one is not this take's
+        if shown is not None and self._take_from is not None and shown[1] == self._meter_take:
+            self.distinct.show_distinctness(shown[0])
+        if not recording:
+            self._take_from = None
             return
         frames = min(ring.count - self._take_from, ring.capacity)
-        if frames >= 3 and now - self._distinct_at >= 0.25:
+        if not new and frames >= 3 and now - self._distinct_at >= 0.25:
             _, values = ring.latest(frames)
-            if self.quality_worker.request_distinctness(values, engine.current_label):
+            if self.quality_worker.request_distinctness(values, engine.current_label, take):
                 self._distinct_at = now
 
     def _quality_take_clicked(self, take_id: str) -> None:

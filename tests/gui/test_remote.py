@@ -169,7 +169,17 @@ WINDOW = textwrap.dedent("""
     app = QtWidgets.QApplication([])
     window = MainWindow(Project.load(folder), folder, trainer="thread")
     window.show()
-    print("ready", window.engine.pid, flush=True)
+    if "--rehearse" not in sys.argv:
+        print("ready", window.engine.pid, flush=True)
+    else:  # Record a rehearsal, pressed at once; said once the engine records it (or not)
+        window.rehearsal.record.click()
+        def said(tries=600):
+            if window.engine.stats().get("rehearsing") or not tries:
+                print("rehearsing" if tries else "not-rehearsing", window.engine.pid,
+                      flush=True)
+            else:
+                QtCore.QTimer.singleShot(50, lambda: said(tries - 1))
+        said()
     app.exec()
 """)
 
@@ -181,7 +191,7 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
     Project("kill", model="hhmm", classes=["wave", "tap"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
     env = dict(os.environ, GESTUREMAP_RAISE="0")
-    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), str(port)],
+    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder)],
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = window.stdout.readline().split()
@@ -228,27 +238,6 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         np.testing.assert_array_equal(take.inputs, frames.astype(np.float32))
 
 
-REHEARSING_WINDOW = textwrap.dedent("""
-    import os, sys
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    from PySide6 import QtCore, QtWidgets
-    from gesturemap.project import Project
-    from gesturemap.gui.window import MainWindow
-    folder = sys.argv[1]
-    app = QtWidgets.QApplication([])
-    window = MainWindow(Project.load(folder), folder, trainer="thread")
-    window.show()
-    window.rehearsal.record.click()  # Record a rehearsal, pressed at once
-    def said(tries=600):  # the engine says so within 30 s, or the test is told it did not
-        if window.engine.stats().get("rehearsing") or not tries:
-            print("rehearsing" if tries else "not-rehearsing", window.engine.pid, flush=True)
-        else:
-            QtCore.QTimer.singleShot(50, lambda: said(tries - 1))
-    said()
-    app.exec()
-""")
-
-
 def test_killing_the_window_mid_rehearsal_keeps_the_rehearsal(tmp_path):
     """A rehearsal recorded with the window's button is recorded by the engine: when the
     window is killed mid-rehearsal, the engine process keeps every frame it got."""
@@ -260,7 +249,7 @@ def test_killing_the_window_mid_rehearsal_keeps_the_rehearsal(tmp_path):
     Project("rehearse", model="hhmm", classes=["wave", "tap"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
     env = dict(os.environ, GESTUREMAP_RAISE="0")
-    window = subprocess.Popen([sys.executable, "-c", REHEARSING_WINDOW, str(folder)],
+    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), "--rehearse"],
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = window.stdout.readline().split()

@@ -68,3 +68,47 @@ def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path,
     assert window.distinct.warning.isVisible()
     assert "collides with circle" in window.distinct.warning.text()
     assert copied["score"] < clear["score"]
+
+
+def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
+                                                               pad_driver):  # noqa: F811
+    """A stop and a start between two ticks of the window's timer (a pedal, Space twice) are
+    a new take for the meter, and the guide's check of the last take that comes back during
+    the next one is not shown as the new take's."""
+    import time
+
+    project, _ = mislabelled_pad_project()
+    window = open_window(qtbot, project, tmp_path / "proj")
+    window.count_in.setValue(0)
+    window.auto_train.setChecked(False)
+    engine = window.engine
+    window.tabs.setCurrentWidget(window.quality)
+    qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)  # the guide's
+    window.timer.stop()  # the meter is refreshed by hand below, at the moments that matter
+    names = [window.classes.item(i).text() for i in range(window.classes.count())]
+    window.classes.setCurrentRow(names.index("zigzag"))
+    t = time.perf_counter()
+    window.start_recording()
+    qtbot.waitUntil(lambda: engine.recording, timeout=10000)
+    window._refresh_distinctness(t)  # the take starts here
+    first = engine.record_commands
+    pad_driver.manual = True
+    for x, y in gesture_path("circle", 60):  # a circle recorded as a zigzag
+        window.pad.move_to(x, y)
+        window.pad.tick(by_test=True)
+        qtbot.wait(10)
+    qtbot.waitUntil(lambda: engine.feature_ring.count - window._take_from >= 40,
+                    timeout=10000)
+    window._refresh_distinctness(t + 1)  # the guide's check of it is asked…
+    qtbot.waitUntil(lambda: window.quality_worker._distinct.done(), timeout=60000)
+    assert window.quality_worker._distinct.result()["collides"]  # a check worth showing
+    updates = window.distinct.updates
+    window.stop_recording()  # …and is back, unread, when the next take has started
+    window.start_recording()
+    qtbot.waitUntil(lambda: engine.recording and engine.record_commands >= first + 2,
+                    timeout=10000)
+    window._refresh_distinctness(t + 2)
+    assert window.distinct.updates == updates and window.distinct.last is None
+    assert not window.distinct.warning.isVisible()
+    assert window.distinct.nearest.text() == "recording zigzag: judged after a few frames…"
+    window.stop_recording()
