@@ -15,6 +15,7 @@ error unless no backend has the port. JACK is never started on the user's behalf
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -27,6 +28,9 @@ VIRTUAL = "virtual:"
 
 #: Seconds between two checks that an open port is still there (and back, once lost).
 CHECK_S = 0.25
+#: how long a stop waits for libjack to close the watcher's client (it has been seen to
+#: never return, on a live dummy server): then the close goes on without us
+CLOSE_WAIT_S = 2.0
 
 
 class MidiPortError(GesturemapError):
@@ -237,7 +241,11 @@ class _JackServer:
         client, self._client = self._client, None
         if client is not None and not self.down:
             self.down = True
-            self._lib.jack_client_close(client)
+            # on a thread of its own: a stop (the engine's, the window's) must not hang in it
+            closing = threading.Thread(target=self._lib.jack_client_close, args=(client,),
+                                       name="gesturemap-jack-close", daemon=True)
+            closing.start()
+            closing.join(CLOSE_WAIT_S)
         elif client is not None:
             self._dead.append(client)
 
