@@ -5,8 +5,10 @@ See :mod:`gesturemap.project` for the folder's layout.
 
 from __future__ import annotations
 
+import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,33 @@ TAKES_DIR = "takes"
 TRASH_DIR = "trash"
 #: The largest take read (its arrays): 2 GiB, e.g. 10 minutes of 400 channels at 1 kHz.
 MAX_TAKE_BYTES = 2 << 30
+
+
+_loading = threading.local()
+
+
+def load_warning(message: str) -> None:
+    """Warn that a part of a project was left out as it opened. Within :func:`held_warnings`
+    (a load under way) the warning is held: it is given only once the load is known to have
+    read one saved state of the folder, not the old ``project.json`` with the files of a save
+    that replaced it meanwhile."""
+    held = getattr(_loading, "held", None)
+    if held is None:
+        warnings.warn(message, stacklevel=3)
+    else:
+        held.append(message)
+
+
+@contextmanager
+def held_warnings() -> Iterator[list[str]]:
+    """Hold this thread's :func:`load_warning` messages in the list given, for the caller to
+    give or drop."""
+    outer = getattr(_loading, "held", None)
+    _loading.held = held = []
+    try:
+        yield held
+    finally:
+        _loading.held = outer
 
 
 def _require(path: Path, document: Mapping[str, Any], key: str, check: Any, expected: str) -> Any:
@@ -106,11 +135,8 @@ def _read_take(path: Path, take_id: str, root: Path) -> Take:
     if times is not None and times.size > 1:
         times, repaired = repair_times(times)
         if repaired:
-            warnings.warn(
-                f"{take_id} ({label!r}): its times went back {repaired} time(s); re-stamped "
-                "and kept.",
-                stacklevel=3,
-            )
+            load_warning(f"{take_id} ({label!r}): its times went back {repaired} time(s); "
+                         "re-stamped and kept.")
     outputs = arrays.get("outputs") if output_dim is not None else None
     for array in (inputs, times, outputs):
         if array is not None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
+import os
 import re
 import shutil
 import time
@@ -36,6 +38,8 @@ from .files import (
     _read_take,
     _require,
     _scan_takes,
+    held_warnings,
+    load_warning,
 )
 from .lock import LOCK_FILE, holding
 from .opinions import externalize, internalize, remembered, remove_stale_opinions
@@ -46,6 +50,18 @@ from .takes import Label, PathLike, Take, _now_iso, _take_number
 from .trash import _keep_label, _move_take
 
 _MODEL_FILE = re.compile(r"model-(\d{6,})\.json")
+#: reads of a folder whose project.json a save keeps replacing before one is kept as it is
+_LOAD_ATTEMPTS = 5
+log = logging.getLogger(__name__)
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    """What changes when ``path`` is replaced (every write is a rename onto it)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
 
 
 class ProjectFolder:
@@ -420,6 +436,24 @@ class ProjectFolder:
                 f"{folder} is not a gesturemap project: it has no {PROJECT_FILE}. Create one "
                 "with Project.new(folder)."
             )
+        # Readers take no lock, so a save may replace project.json while this reads the files
+        # it names (the old model, a take moved to the trash): a part missing then is the
+        # save's doing, not damage. Read again while project.json changes under a read that
+        # found something missing; only the warnings of the read kept are given.
+        for attempt in range(_LOAD_ATTEMPTS):
+            before = _stamp(path)
+            with held_warnings() as notes:
+                project = cls._load_once(folder, path)
+            if not notes or _stamp(path) == before:
+                break
+            log.debug("%s was saved while it was read (attempt %d): read again", folder,
+                      attempt + 1)
+        for note in notes:
+            warnings.warn(note, stacklevel=2)
+        return project
+
+    @classmethod
+    def _load_once(cls, folder: Path, path: Path) -> Self:
         raw = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
         document = internalize(folder, path, raw)
         project = cls._from_document(path, document)
@@ -468,7 +502,7 @@ class ProjectFolder:
                     f"{str(error).rstrip('.')}. The "
                     "project opens with its takes, untrained; `gesturemap run` and the window "
                     "retrain it as they start, `gesturemap train DIR` retrains it now.")
-                warnings.warn(f"{folder}: {project.model_problem}", stacklevel=2)
+                load_warning(f"{folder}: {project.model_problem}")
             else:
                 project.apply_runtime_settings()  # a run-time setting changed since training
                 project._saved_model = (folder.resolve(), project.trained, model_file)
@@ -599,11 +633,8 @@ def _read_model(folder: Path, path: Path, model_file: Any) -> BaseModel:
 
 def _skip_take(project: ProjectFolder, take_id: str, why: str) -> None:
     """Leave a damaged take out, with a warning; its id is never given to a new take."""
-    warnings.warn(
-        f"{take_id} was left out: {why.rstrip('.')}. The rest of the project is open; the "
-        "take's files were left as they are.",
-        stacklevel=3,
-    )
+    load_warning(f"{take_id} was left out: {why.rstrip('.')}. The rest of the project is "
+                 "open; the take's files were left as they are.")
     number = _take_number(take_id)
     if number is not None:
         project._next_take = max(project._next_take, number + 1)

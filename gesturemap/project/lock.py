@@ -10,7 +10,8 @@ without a word. So a process that writes a project holds ``.gesturemap-lock`` in
 
 A second writer is refused with :class:`ProjectBusy`, which names the process that holds it
 (its pid, command and since when); nothing is written and nothing in memory is lost. Readers
-(``Project.load``, ``gesturemap eval``, ``export``) never need it.
+(``Project.load``, ``gesturemap eval``, ``export``) never need it: a load that
+meets a save under way reads the folder again.
 
 The lock is ``flock(2)`` on that file: the system drops it when its process ends, however it
 ends, so a crash never leaves a project locked (the file itself stays, harmless). A process

@@ -17,13 +17,13 @@ it, and files it no longer names are deleted after it is written.
 from __future__ import annotations
 
 import re
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import FormatError, GesturemapError
 from ..utils.storage import read_json, write_json
+from .files import load_warning
 
 __all__ = ["OPINIONS", "OPINION_FILE", "externalize", "internalize", "opinion_names",
            "remembered", "remove_stale_opinions"]
@@ -124,8 +124,8 @@ def internalize(folder: Path, path: Path, document: dict[str, Any]) -> dict[str,
                 out[key] = read[name]
             except (GesturemapError, OSError) as error:
                 out.pop(key)
-                warnings.warn(f"{folder}: the spotting {key} was left out ({error}); the "
-                              "spotter runs without it: train it again", stacklevel=4)
+                load_warning(f"{folder}: the spotting {key} was left out ({error}); the "
+                             "spotter runs without it: train it again")
         return out
 
     return _rebuilt(document, change)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import copy
 import math
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from ..errors import FormatError, GesturemapError
 from ..models import BaseModel
 from ..utils.storage import validation_error
+from .files import load_warning
 from .settings import _model_settings, _settings
 
 __all__ = ["DEFAULT_FADE_S", "Scene", "ProjectScenes"]
@@ -243,7 +243,7 @@ class ProjectScenes:
                     loaded[model_file] = read_model(folder, path, model_file)
                 trained = loaded[model_file]
             except (GesturemapError, OSError) as error:  # FormatError included
-                warnings.warn(f"{folder}: a scene was left out: {error}", stacklevel=3)
+                load_warning(f"{folder}: a scene was left out: {error}")
                 continue
             self._scenes.append(Scene(name, settings, trained, outputs))
             self._scene_files[id(trained)] = (folder.resolve(), trained, model_file)

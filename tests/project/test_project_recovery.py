@@ -117,3 +117,53 @@ def test_the_window_retrains_a_project_whose_model_is_damaged(qtbot, tmp_path):
     assert window.engine.model.labels_ == ["high", "low"]
     result = window.engine.project.trained.stream().step(np.array([0.9, 0.9]))
     assert result.label == "high"
+
+
+def test_a_load_while_a_save_replaces_the_model_reads_the_saved_state(tmp_path, monkeypatch):
+    """Readers take no lock (``gesturemap eval`` beside a running window): a save that lands
+    between a load's read of project.json and its reads of the files it names (the old model
+    deleted, a removed take moved to the trash) is read again, not taken for damage: the
+    project opens trained, without the removed take and without a warning."""
+    import warnings
+
+    import gesturemap.project.folder as folder_module
+
+    folder = two_level_project(tmp_path / "p")
+    writer = Project.load(folder)
+    gone = writer.takes[0].id
+    writer.remove_take(gone)
+    writer.train()
+    old_model = _model_files(folder)[0]
+    real, reads = folder_module.internalize, []
+
+    def save_meanwhile(*args):
+        reads.append(json.loads((folder / "project.json").read_text())["model_file"])
+        if len(reads) == 1:  # the whole save, right after the reader's read of project.json
+            writer.save(folder)
+        return real(*args)
+
+    monkeypatch.setattr(folder_module, "internalize", save_meanwhile)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning of the stale read fails the test
+        project = Project.load(folder)
+    assert not old_model.exists()  # the save deleted the model the first read named
+    assert len(reads) == 2 and reads[0] == old_model.name != reads[1]
+    assert project.trained is not None and project.model_problem is None
+    assert project.model_file == writer.model_file == reads[1]
+    assert gone not in [t.id for t in project.takes] and len(project.takes) == 5
+
+
+def test_a_model_missing_without_a_save_is_still_said_once(tmp_path, monkeypatch):
+    """The reading again is only for a save under way: a model that is simply missing is
+    warned of once, after one read."""
+    import gesturemap.project.folder as folder_module
+
+    folder = two_level_project(tmp_path / "p")
+    _remove_model(folder)
+    real, reads = folder_module.internalize, []
+    monkeypatch.setattr(folder_module, "internalize",
+                        lambda *args: reads.append(1) or real(*args))
+    with pytest.warns(UserWarning, match="trained model .* cannot be read") as said:
+        project = Project.load(folder)
+    assert len(reads) == 1 and project.trained is None
+    assert len([w for w in said if "cannot be read" in str(w.message)]) == 1
