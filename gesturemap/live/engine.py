@@ -722,15 +722,18 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _set_model(self, model: Any, stream: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one
         made ahead, off the frame path), else a stream of the project's settings."""
-        self.model = model
+        same, self.model = model is getattr(self, "model", None), model
         # with a "spotting" setting the stream also spots gestures (Result.event)
         spotting = (getattr(self.project, "model", None) or {}).get("spotting")
         if stream is not None:
             self.stream = stream
         elif model is not None and spotting is not None and self._threads:
             # running: the spotter (its calibration, its kernels loaded) is prepared on the
-            # I/O thread, never on the frame path; the model's own stream answers meanwhile
-            self.stream = model.stream()
+            # I/O thread, never on the frame path. Meanwhile a new model answers with its own
+            # stream; the same model with other settings keeps the stream it runs, so a
+            # spotter goes on spotting (by the old settings) until the new one takes over
+            if not (same and self.stream is not None):
+                self.stream = model.stream()
             self._io.put(lambda: self.command(
                 "_spotting_ready", model, model_stream(self.project, model, warm=True)))
         else:

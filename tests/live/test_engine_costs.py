@@ -6,6 +6,7 @@ to the running spotter without retraining."""
 from __future__ import annotations
 
 import socket
+import threading
 
 import numpy as np
 import pytest
@@ -117,4 +118,38 @@ def test_a_cost_changed_mid_gesture_keeps_the_running_stream_and_its_state():
         assert engine.stream.spotter.costs["explosion"]["false"] == 10.0
         assert engine.stats()["errors"] == 0
     finally:
+        engine.stop()
+
+
+def test_another_spotting_setting_keeps_spotting_until_the_new_spotter_is_ready():
+    """A spotting setting that needs a new spotter (built on the I/O thread) leaves the
+    running spotter in place until the new one is ready: no frame is answered meanwhile by
+    the model's own stream, which spots nothing."""
+    from gesturemap.models.spotting.core import SpottingStream
+    from gesturemap.sources.base import Frame
+
+    project = _project()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
+    release, held = threading.Event(), threading.Event()
+    try:
+        engine.running = True
+        wait_for(lambda: isinstance(engine.stream, SpottingStream))
+        stream = engine.stream
+        # the I/O thread busy (a save, a detector read): the new spotter waits behind it
+        engine._io.put(lambda: (held.set(), release.wait(60)))
+        assert held.wait(10)
+        engine.command("set_spotting_values", {"detector": None, "thresholds": {"swell": 5.0}})
+        wait_for(lambda: project.model["spotting"].get("thresholds") == {"swell": 5.0})
+        t = np.linspace(0, 1, 40)[:, None]
+        for i, frame in enumerate(np.hstack([t, 1 - t])[:10]):
+            engine.queue.put(Frame(10.0 + 0.02 * i, frame, "test"))
+        wait_for(lambda: stream._t >= 10)  # the running spotter answered them
+        assert engine.stream is stream
+        release.set()
+        wait_for(lambda: engine.stream is not stream
+                 and isinstance(engine.stream, SpottingStream))
+        assert 5.0 in engine.stream.spotter.thresholds_
+        assert engine.stats()["errors"] == 0
+    finally:
+        release.set()
         engine.stop()
