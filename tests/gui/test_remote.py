@@ -6,6 +6,7 @@ child process that is killed with SIGKILL, and a window thread that holds the GI
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -184,22 +185,39 @@ WINDOW = textwrap.dedent("""
 """)
 
 
-def test_killing_the_window_keeps_every_completed_take(tmp_path):
-    folder = tmp_path / "proj"
+@contextlib.contextmanager
+def _window_process(folder: Path, said: str, *args: str):
+    """A real window in a child process on a new project in ``folder`` whose sensor is OSC
+    (Wekinator's /wek/inputs: the mouse pad stays quiet). Yields the process, the engine
+    process's pid and the sensor's port once the window printed ``said`` and the engine
+    listens; the window is killed on the way out if the test has not killed it."""
     port = free_port()
-    # an OSC sensor (Wekinator's /wek/inputs): the mouse pad stays quiet
-    Project("kill", model="hhmm", classes=["wave", "tap"],
+    Project(folder.name, model="hhmm", classes=["wave", "tap"],
             sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
     env = dict(os.environ, GESTUREMAP_RAISE="0")
-    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder)],
+    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), *args],
                               stdout=subprocess.PIPE, text=True, env=env)
     try:
         line = window.stdout.readline().split()
-        assert line[0] == "ready", line
-        engine_pid = int(line[1])
-        # "ready" is the window's; the engine process opens the sensor's port on its own time
-        # (a busy machine: after the first control message would have been sent, and lost)
+        assert line[0] == said, line
+        # the window's line comes first; the engine process opens the sensor's port on its
+        # own time (a busy machine: after the first message would have been sent, and lost)
         assert _wait(lambda: _udp_bound(port), timeout=30)
+        yield window, int(line[1]), port
+    finally:
+        if window.poll() is None:
+            window.kill()
+        window.stdout.close()
+
+
+def _kill(window: subprocess.Popen) -> None:
+    os.kill(window.pid, signal.SIGKILL)
+    window.wait(10)
+
+
+def test_killing_the_window_keeps_every_completed_take(tmp_path):
+    folder = tmp_path / "proj"
+    with _window_process(folder, "ready") as (window, engine_pid, port):
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         rng = np.random.default_rng(3)
         sent = []
@@ -221,11 +239,8 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         assert _wait(lambda: len(child_pids(window.pid)) >= 2, timeout=30), \
             child_pids(window.pid)
         workers = child_pids(window.pid)
-        os.kill(window.pid, signal.SIGKILL)
-        window.wait(10)
-    finally:
-        if window.poll() is None:
-            window.kill()
+        tx.close()
+        _kill(window)
     # the engine process sees its window gone and ends by itself, and so does the review
     # worker: no orphan is left behind
     assert engine_pid in workers
@@ -245,17 +260,7 @@ def test_killing_the_window_mid_rehearsal_keeps_the_rehearsal(tmp_path):
     from gesturemap.project import kept_rehearsals
 
     folder = tmp_path / "proj"
-    port = free_port()
-    Project("rehearse", model="hhmm", classes=["wave", "tap"],
-            sensor={"transport": "osc", "profile": "wekinator", "port": port}).save(folder)
-    env = dict(os.environ, GESTUREMAP_RAISE="0")
-    window = subprocess.Popen([sys.executable, "-c", WINDOW, str(folder), "--rehearse"],
-                              stdout=subprocess.PIPE, text=True, env=env)
-    try:
-        line = window.stdout.readline().split()
-        assert line[0] == "rehearsing", line
-        engine_pid = int(line[1])
-        assert _wait(lambda: _udp_bound(port), timeout=30)
+    with _window_process(folder, "rehearsing", "--rehearse") as (window, engine_pid, port):
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sent = np.random.default_rng(8).standard_normal((150, 3))
         for x in sent:
@@ -264,12 +269,7 @@ def test_killing_the_window_mid_rehearsal_keeps_the_rehearsal(tmp_path):
         tx.close()
         time.sleep(0.5)
         assert kept_rehearsals(folder) == []  # nothing kept while it goes on
-        os.kill(window.pid, signal.SIGKILL)
-        window.wait(10)
-    finally:
-        if window.poll() is None:
-            window.kill()
-        window.stdout.close()
+        _kill(window)
     assert _wait(lambda: not process_alive(engine_pid), timeout=20)
     (kept,) = kept_rehearsals(folder)
     # OSC floats are 32-bit: the rehearsal holds exactly what was sent, and no take was made
