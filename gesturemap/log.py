@@ -330,6 +330,14 @@ class SessionLog:
             _count_drop(self.dropped, stream)
             return False
 
+    def drop(self, stream: str, count: int = 1) -> None:
+        """Count ``count`` rows of ``stream`` that were not written (the engine's: frames
+        before the log opened beyond what it holds for it, likelihoods of classes the log
+        was not opened with); never raises. They show in :attr:`dropped` and
+        ``session.json``."""
+        if count > 0:
+            self.dropped[stream] = self.dropped.get(stream, 0) + int(count)
+
     def label(self, t: float, label: str | int | None) -> bool:
         """Log the label in force from time ``t`` on (None: no label); never raises."""
         return self._put(LABELS, t, label)

@@ -32,6 +32,8 @@ class TakeEdits:
     stream: Any
     path: Any
     session_log: Any
+    _log_backlog: list[tuple[Any, ...]] | None
+    _log_backlog_inputs: int
     _log_event: Any
     resets: dict[str, int]
     _gesture: Any
@@ -104,6 +106,9 @@ class TakeEdits:
         if log is not None:
             self._log_event("reset", reason=reason,
                             frame=max(0, log.accepted("input") - int(written)))
+        elif self._log_backlog is not None:  # the log is opening: the rows held for it
+            self._log_event("reset", reason=reason,
+                            frame=max(0, self._log_backlog_inputs - int(written)))
 
     def _clear_gesture(self) -> None:
         self._gesture.clear()

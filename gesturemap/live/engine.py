@@ -159,6 +159,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     #: cancels it before the I/O thread has sent it there
     _suggest_job: Any = None
     _suggest_cancel: threading.Event | None = None
+    #: rows held for a session log being opened (None: none is): input frames among them,
+    #: and the frames beyond what it holds
+    _log_backlog: list[tuple[Any, ...]] | None = None
+    _log_backlog_inputs = 0
+    _log_backlog_missed = 0
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
                  osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
@@ -901,7 +906,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             if self.project.input_dim is None:
                 self.project.input_dim = len(values)
                 if self._log_dir is not None:  # now the log knows its columns
-                    self._io.put(self._open_log)
+                    # opened off the frame path; the frames until then are held for it
+                    self._log_backlog = []
+                    self._log_backlog_inputs = self._log_backlog_missed = 0
+                    self._io.put(lambda: self._open_log(handover=True))
             self._start_pipeline(self.project.input_dim)
         if len(values) != self.project.input_dim:
             self.bad_frames += 1
@@ -936,6 +944,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             for f in feats if self._logged_features else ():  # a width changed by a retrain:
                 if len(f) == self._logged_features:  # its frames are not logged
                     slog.write("features", t_in, f)
+        elif self._log_backlog is not None:  # the log is opening: held for it
+            self._hold_for_log(("input", t_in, values))
+            wrote = True
         if self._onset is not None and self._onset.step(values) and self.stream is not None:
             self._reset_stream("onset", written=wrote)  # motion starts after a rest
             self._clear_gesture()
@@ -963,6 +974,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 if slog is not None:
                     if self._log_likelihoods:
                         slog.write("likelihoods", t_in, r.likelihoods)
+                    elif self._logged_labels:  # other classes than the log's columns
+                        slog.drop("likelihoods")
                     if r.output is not None:
                         slog.write("output", t_in, r.output)
                     slog.label(t_in, labels[r.label_index])
@@ -991,3 +1004,5 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _log_event(self, kind: str, **data: Any) -> None:
         if self.session_log is not None:
             self.session_log.event(time.perf_counter(), kind, **data)
+        elif self._log_backlog is not None:  # the log is opening: held for it
+            self._hold_for_log(("event", time.perf_counter(), kind, data))

@@ -121,7 +121,10 @@ class Health:
         while not self._stop.wait(1.0):
             self._write_stats()
 
-    def _open_log(self) -> None:
+    def _open_log(self, handover: bool = False) -> None:
+        """Open the session log. ``handover``: on the I/O thread of a running engine (a new
+        project learned its input size from its first frame): the engine thread takes the
+        log between two frames, writing first what it held for it meanwhile."""
         from ..log import SessionLog
         from .frame_path import channel_names
 
@@ -145,6 +148,38 @@ class Health:
         meta = {} if self.project_dir is None else {"project": str(self.project_dir.resolve())}
         # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
         # same times
-        self.session_log = SessionLog(self._log_dir, streams, t0=0.0, meta=meta)
+        log = SessionLog(self._log_dir, streams, t0=0.0, meta=meta)
+        if handover:
+            self.command("_log_opened", log, labels)
+        else:
+            self._use_log(log, labels)
+
+    def _use_log(self, log: Any, labels: list[Any]) -> None:
+        self.session_log = log
         self._logged_labels = [str(lb) for lb in labels]
         self._log_likelihoods = self._labels == self._logged_labels
+
+    #: rows (input frames, events) held for a session log still opening; beyond, counted
+    LOG_BACKLOG = 20_000
+
+    def _hold_for_log(self, row: tuple[Any, ...]) -> None:
+        """Hold a row for the session log being opened (engine thread only)."""
+        backlog = self._log_backlog
+        if backlog is not None:
+            if len(backlog) < self.LOG_BACKLOG:
+                backlog.append(row)
+                self._log_backlog_inputs += row[0] == "input"
+            elif row[0] == "input":
+                self._log_backlog_missed += 1
+
+    def _cmd__log_opened(self, log: Any, labels: list[Any]) -> None:
+        """The log opened on the I/O thread: the rows held for it first, then it is the
+        engine's (its frames before this one are in it, in order)."""
+        backlog, self._log_backlog = self._log_backlog or [], None
+        for row in backlog:
+            if row[0] == "input":
+                log.write("input", row[1], row[2])
+            else:
+                log.event(row[1], row[2], **row[3])
+        log.drop("input", self._log_backlog_missed)
+        self._use_log(log, labels)

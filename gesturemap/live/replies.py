@@ -55,6 +55,7 @@ class FrameWire:
     _labels: list[str]
     _class_numbers: Any
     _log_likelihoods: bool
+    _logged_labels: list[str]
     _dtw_last: int
     _dtw_values: Any
     _dtw_positions: Any
@@ -109,6 +110,8 @@ class FrameWire:
         if slog is not None:
             if self._log_likelihoods:
                 slog.write("likelihoods", t_in, lik)
+            elif self._logged_labels:  # other classes than the log's columns
+                slog.drop("likelihoods")
             slog.label(t_in, self._labels[i])
 
     #: False in a subclass whose frames must all go through ``_frame``: none of its frames
