@@ -126,13 +126,17 @@ class Recording:
         self._cmd_start_running()
 
     def _begin_take(self) -> None:
-        self.recording = True
-        if self.stream is not None:  # a take starts a gesture: the model follows it from here
-            self._reset_stream("take")
-            self.resets["take"] += 1
+        # the take's state first: a stream that fails to reset must not lose the take
         self._take = None  # its bounded buffer is made at the first frame (its width)
         self._take_label = self.current_label if not self._is_regression() else "take"
         self._take_t0 = time.perf_counter()
+        self.recording = True
+        if self.stream is not None:  # a take starts a gesture: the model follows it from here
+            try:
+                self._reset_stream("take")
+            except Exception as exc:  # noqa: BLE001 - counted; the take goes on
+                self._count_error(exc, "reset")
+            self.resets["take"] += 1
 
     def _next_take(self) -> None:
         """The take under way ends and another begins at once (another class, a train): a

@@ -97,6 +97,23 @@ class CrossfadeStream:
         return getattr(self.new, name)
 
 
+class _Held:
+    """The output a crossfade had reached when another recall came, held where it was: the
+    next fade starts from it, so fades never nest (each would step every stream before it,
+    and a controller re-sending scenes faster than they fade would stack them without end)."""
+
+    lean = False
+
+    def __init__(self, output: Any) -> None:
+        self._result = SimpleNamespace(output=output)
+
+    def step(self, frame: np.ndarray) -> Any:
+        return self._result
+
+    def reset(self) -> None:
+        pass
+
+
 def _output_key(settings: dict[str, Any]) -> str:
     return json.dumps(settings, sort_keys=True, default=str)
 
@@ -127,8 +144,11 @@ class SceneRuntime:
         self.recalls = 0
         #: recalls of a scene the project does not have (refused)
         self.unknown = 0
-        #: recalls whose stream was not ready and was built on the frame path
+        #: recalls whose stream was not ready: they wait for the I/O thread's next one (the
+        #: last recall of a burst wins)
         self.cold_recalls = 0
+        #: recalls of the scene already playing, with nothing to change (ignored)
+        self.repeats = 0
         self._pending: str | None = None
 
     # -- off the frame path -------------------------------------------------------------------
@@ -180,6 +200,9 @@ class SceneRuntime:
         ready = self._streams.get(name)
         if ready is not None and len(ready) < READY_STREAMS:
             ready.append(stream)
+        if self._pending is not None and self._streams.get(self._pending):
+            pending, self._pending = self._pending, None
+            self.recall(pending)  # the recall that waited for this stream
 
     def _find(self, which: Any) -> Any:
         """The scene ``which`` names (its name, or its 0-based index), else raise."""
@@ -213,14 +236,22 @@ class SceneRuntime:
             raise GesturemapError(f"scene {name!r} was saved after the engine started; "
                                   "restart to recall it")
         engine = self.engine
+        if name == self.current and engine.model is scene.trained:
+            self._pending = None  # a controller re-sending the scene it plays: nothing to do
+            self.repeats += 1
+            return
         ready = self._streams.setdefault(name, [])
-        if ready:
-            new = ready.pop(0)
-        else:  # recalled faster than the I/O thread prepares: built here, once
+        if not ready:  # recalled faster than the I/O thread prepares: never built here
             self.cold_recalls += 1
-            new = self._stream(scene)
+            self._pending = name
+            return
+        self._pending = None
+        new = ready.pop(0)
         engine._io.put(lambda: self.refill(scene))
         old = engine.stream
+        if isinstance(old, CrossfadeStream):  # mid-fade: the next fade starts where it is
+            last = engine.last_result
+            old = _Held(None if last is None else last.output)
         fade_s = float(getattr(engine.project, "scene_fade_s", 0.0))
         project = engine.project
         project.model, project.outputs = scene.model, scene.outputs
@@ -252,7 +283,8 @@ class SceneRuntime:
     def stats(self) -> dict[str, Any]:
         return {"current": self.current, "names": [s.name for s in self._scenes],
                 "recalls": self.recalls, "unknown": self.unknown,
-                "cold_recalls": self.cold_recalls,
+                "cold_recalls": self.cold_recalls, "repeats": self.repeats,
+                "pending": self._pending,
                 "fading": isinstance(self.engine.path.stream, CrossfadeStream)}
 
 

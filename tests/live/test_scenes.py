@@ -202,3 +202,82 @@ def test_a_project_without_scenes_runs_as_before(tmp_path, stage):
     s.control("any")
     wait_for(lambda: s.engine.stats()["scenes"]["unknown"] == 1)
     assert abs(s.frame()[0] - 1.0) < 0.05
+
+
+def test_a_controller_resending_scenes_faster_than_they_fade_never_nests_fades(tmp_path,
+                                                                               stage):
+    """Recalls every 20 ms (a controller re-sending its scene, or flipping between two):
+    a recall mid-fade starts the next fade from where the outputs are, so fades never nest,
+    the outputs never jump, the scene playing already is not recalled again, and a take
+    recorded afterwards is kept."""
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "high": _regression_model(1.0, 2)},
+                       output_names=["level"], fade_s=0.5)
+    s = stage(project)
+    engine = s.engine
+    values = [float(s.frame()[0])]
+    nested = 0
+    for i in range(60):
+        s.control("high" if (i // 5) % 2 else "low")
+        for _ in range(4):
+            values.append(float(s.frame()[0]))
+            stream = engine.stream
+            nested += isinstance(stream, CrossfadeStream) and isinstance(
+                stream.old, CrossfadeStream)
+    assert nested == 0
+    steps = np.abs(np.diff(values))
+    assert steps.max() < 0.1, f"the outputs jumped: {np.round(values, 3)}"
+    stats = engine.stats()
+    assert stats["errors"] == 0 and stats["scenes"]["repeats"] >= 40
+    s.control("high")
+    _paced(s, 0.8)  # the fade ends on a frame
+    assert engine.stats()["scenes"]["current"] == "high"
+    assert not engine.stats()["scenes"]["fading"]
+    assert abs(s.frame()[0] - 1.0) < 0.05
+    # a take recorded after all that is kept (the stream resets cleanly for it)
+    takes = len(engine.project.takes)
+    engine.command("set_outputs", 0.5)
+    engine.command("start_recording")
+    for _ in range(30):
+        s.frame()
+    engine.command("stop_recording")
+    wait_for(lambda: len(engine.project.takes) == takes + 1)
+    assert engine.stats()["errors"] == 0
+
+
+def test_a_burst_of_recalls_never_builds_streams_on_the_frame_path(tmp_path, stage,
+                                                                   monkeypatch):
+    """2,000 recalls in one burst: those beyond the streams made ready wait for the I/O
+    thread's next one (the last recall wins) instead of building streams between two
+    frames (a spotting stream takes milliseconds to build: 2,000 of them left the engine
+    deaf for seconds), and the next frame is answered at once."""
+    import threading
+
+    from gesturemap.live.scenes import SceneRuntime
+
+    built_on: list[str] = []
+    build = SceneRuntime._stream
+
+    def traced(self, scene):  # noqa: ANN001, ANN202
+        built_on.append(threading.current_thread().name)
+        return build(self, scene)
+
+    monkeypatch.setattr(SceneRuntime, "_stream", traced)
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "high": _regression_model(1.0, 2)},
+                       output_names=["level"], fade_s=0.0)
+    s = stage(project)
+    s.frame()
+    burst = [osc_message("/gesturemap/scene", name) for name in ("low", "high")]
+    for i in range(2000):
+        s.tx.sendto(burst[i % 2], s.to)
+    s.control("high")  # the last of the burst
+    t0 = time.perf_counter()
+    s.frame()
+    assert time.perf_counter() - t0 < 1.0
+    wait_for(lambda: s.engine.stats()["scenes"]["current"] == "high"
+             and s.engine.stats()["scenes"]["pending"] is None, timeout=30)
+    assert abs(s.frame()[0] - 1.0) < 0.05
+    stats = s.engine.stats()
+    assert stats["errors"] == 0 and stats["scenes"]["cold_recalls"] > 0
+    assert built_on and set(built_on) == {"gesturemap-io"}  # never the engine thread
