@@ -95,6 +95,12 @@ def class_numbers(labels: Sequence[Label],
     ]
 
 
+#: The largest Wekinator class (or DTW gesture) number a client may name. A DTW project's
+#: /wek/outputs carries one value per number up to the largest: a stray 20000 would make
+#: every reply larger than a datagram can be.
+MAX_CLASS_NUMBER = 1000
+
+
 def label_for_number(number: Any, labels: Sequence[Label],
                      numbering: Mapping[str, int] | None = None) -> Label:
     """The class whose Wekinator number (:func:`class_numbers`) is ``number``: what a client
@@ -119,13 +125,15 @@ def label_for_number(number: Any, labels: Sequence[Label],
     >>> label_for_number(3, [], {"left": 1, "down": 3})
     'down'
     """
-    try:
-        value = float(number)
+    try:  # a blob (bytes) reads as a number in Python, but is none
+        value = math.nan if isinstance(number, bytes | bytearray) else float(number)
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and value.is_integer()):
         raise GesturemapError(f"class number {number!r:.40}: expected a whole number")
     whole = int(value)
+    if not 1 <= whole <= MAX_CLASS_NUMBER:  # 0 is Wekinator's "no class" on /wek/outputs
+        raise GesturemapError(f"class number {whole}: expected 1 to {MAX_CLASS_NUMBER}")
     if numbering:
         named = [name for name, n in numbering.items() if n == whole]
         if not named:

@@ -20,7 +20,9 @@ kept and re-raised by :meth:`Engine.stop`).
 
 from __future__ import annotations
 
+import inspect
 import logging
+import math
 import os
 import queue as queue_mod
 import threading
@@ -88,8 +90,26 @@ RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
 
 
+#: A suggestion under way answers requests that come meanwhile, for at most this long (a
+#: review that never answered must not silence the requests after it).
+SUGGEST_WAIT_S = 60.0
+
 #: ``/gesturemap/suggestion``'s reason when a training came while it was worked out.
 TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
+
+
+def _wrong_arguments(command: Any, args: list[Any]) -> str | None:
+    """Why ``args`` from a control message cannot go to ``command`` (None: they can): an OSC
+    blob (it reads as a number in Python, but is none), or more or fewer arguments than the
+    command takes."""
+    if any(isinstance(a, bytes | bytearray) for a in args):
+        return "an OSC blob is no argument of a control message"
+    try:
+        inspect.signature(command).bind(*args)
+    except TypeError:
+        given = len(args)
+        return f"{given} argument{'s' if given != 1 else ''} is not what it takes"
+    return None
 
 
 def _second_opinions_mismatch(model: Any, spotting: dict[str, Any], keys: list[str]
@@ -159,6 +179,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     #: cancels it before the I/O thread has sent it there
     _suggest_job: Any = None
     _suggest_cancel: threading.Event | None = None
+    #: when the suggestion under way was asked for (-inf: none is)
+    _suggest_asked = -math.inf
     #: rows held for a session log being opened (None: none is): input frames among them,
     #: and the frames beyond what it holds
     _log_backlog: list[tuple[Any, ...]] | None = None
@@ -439,6 +461,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._commands.append((name, args, self.queue.put_count))
 
     def _on_control(self, address: str, args: list[Any]) -> None:
+        """A control message from a source's thread, queued for the engine thread; one it
+        cannot be (an unknown verb, a blob, arguments the command does not take) is queued
+        as a refusal, counted and said like any other."""
         if address == RESET_ADDRESS:
             self.command("reset")
             return
@@ -446,10 +471,19 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         ours = address.startswith("/gesturemap/")
         name = (GESTUREMAP_CONTROL if ours else WEKINATOR_CONTROL).get(verb)
         if name is None or address != ("/gesturemap/" if ours else WEKINATOR_PREFIX) + verb:
-            self._errlog("control", "unknown Wekinator control message %s", address)
+            self.command("_refused", "control", f"{address:.80}: not a control message "
+                         "gesturemap takes (docs/osc.md lists them)")
             return
         # Wekinator ignores an argument to a command that takes none (clients send "1")
-        self.command(name, *([] if name in NO_ARGUMENTS else args))
+        args = [] if name in NO_ARGUMENTS else list(args)
+        wrong = _wrong_arguments(getattr(self, "_cmd_" + name), args)
+        if wrong is not None:
+            self.command("_refused", name, f"{address}: {wrong}")
+            return
+        self.command(name, *args)
+
+    def _cmd__refused(self, name: str, why: str) -> None:
+        self._refuse(name, GesturemapError(why))
 
     def _apply_commands(self, before: int | None = None) -> None:
         """Apply the waiting commands (only those sent before frame number ``before`` was
@@ -563,6 +597,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         asked meanwhile cancels it (the answer would be about takes that are gone)."""
         if self.recording:
             raise GesturemapError("suggest: not during a take; ask again when it has ended")
+        now = time.perf_counter()
+        if now - self._suggest_asked < SUGGEST_WAIT_S:
+            return  # one under way: its answer answers this one too (a client asking again)
+        self._suggest_asked = now
         from ..evaluation.quality import copy_of, settings_of
 
         # the takes as they are now (a tuple of frozen takes) and the settings
@@ -588,6 +626,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._io.put(send)
 
     def _cmd__suggested(self, label: str, hint: str, reason: str) -> None:
+        self._suggest_asked = -math.inf  # answered: the next request is worked out again
         self.last_suggestion = (label, hint, reason)
         self.output.send_texts("suggestion", label, hint, reason)
 

@@ -94,16 +94,29 @@ class Recording:
         """Wekinator's ``outputs``: the targets recorded with the next frames (regression),
         or the class of the next frames, by its number (classification). While recording,
         a new class ends the take under way and the next frames start one of the new class."""
-        try:
+        from ..sources.base import MAX_ABS_VALUE
+
+        try:  # (a blob reads as a number in Python, but is none)
+            if any(isinstance(v, bytes | bytearray) for v in values):
+                raise TypeError
             vals = np.asarray([float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
         if not vals.size or not np.isfinite(vals).all():
-            raise GesturemapError(f"outputs {values!r} are not finite")
+            raise GesturemapError(f"outputs {values!r:.80} are not finite")
         if self._is_regression():
+            # the targets of the next takes: refused now, with the values before kept, rather
+            # than the take they would be recorded with refused (and lost) at its stop
+            size = len(self.project.output_names)
+            if vals.size != size:
+                raise GesturemapError(f"outputs: {vals.size} values; the project has {size} "
+                                      f"outputs ({', '.join(self.project.output_names)})")
+            if np.abs(vals).max() > MAX_ABS_VALUE:
+                raise GesturemapError(f"outputs {values!r:.80}: beyond ±{MAX_ABS_VALUE:g}, "
+                                      "as no sensor value may be")
             self.current_outputs = vals
             return
-        label = self.label_for_number(round(vals[0]))
+        label = self.label_for_number(vals[0])
         self.current_label = label
         if self.recording and label != self._take_label:
             self._next_take()

@@ -76,6 +76,8 @@ _BUNDLE = b"#bundle\0"
 _MAX_BUNDLE_DEPTH = 8
 _MAX_DATAGRAM = 65536
 _CACHE_LIMIT = 512
+#: the most of a refused packet's own text a log line quotes
+_LOGGED_CHARS = 200
 #: The longest control message read; Wekinator's are a few dozen bytes.
 MAX_CONTROL_BYTES = 8192
 #: Where Linux lists its UDP sockets, each with its inode and its count of dropped datagrams.
@@ -579,6 +581,9 @@ class OSCSource(Source):
         if not self._counted:
             self._counted = True
             self.stats.bad_packets += 1
+        # a packet's own text (its type tags, its address) can be 64 KB: a log line is not
+        args = tuple(a if not isinstance(a, str) or len(a) <= _LOGGED_CHARS
+                     else f"{a[:_LOGGED_CHARS]}… ({len(a):,} characters)" for a in args)
         self._log(kind, message, self.name, *args)
 
     # -- decoding -----------------------------------------------------------------------------

@@ -164,6 +164,17 @@ class ClassicModel(BaseModel):
                 arrays = {}  # one class: its probability is 1 whatever the frame
             else:
                 arrays = self._fit_classifier(z, y, len(classes))
+        # values so large their squares overflow (targets of 1e300) give a model no one can
+        # load: refused here, so a retraining never replaces a good model with it
+        broken = sorted(k for k, a in arrays.items()
+                        if np.asarray(a).dtype.kind == "f" and not np.isfinite(a).all())
+        if broken or not (np.isfinite(mean).all() and np.isfinite(scale).all()):
+            raise GesturemapError(
+                f"{type(self).__name__}: training gave non-finite parameters "
+                f"({', '.join(broken) or 'the standardisation'}): the takes hold values too "
+                f"large to train on (largest input {np.abs(x).max():.3g}"
+                + (f", largest target {np.abs(outputs).max():.3g}" if d_out else "")
+                + "); rescale them or remove those takes")
         if progress is not None:
             progress(1.0, "trained")
         self.labels_ = [c.label for c in classes]
