@@ -17,6 +17,7 @@ from pythonosc.osc_message_builder import OscMessageBuilder
 from gesturemap.errors import GesturemapError
 from gesturemap.live.engine import Engine
 from gesturemap.project import Project
+from tests.stage_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -30,11 +31,8 @@ def _msg(address: str, *values: object) -> bytes:
     return b.build().dgram
 
 
-def _wait(condition, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {condition}"
-        time.sleep(0.005)
+def _wait(condition, timeout: float = 20.0) -> None:  # noqa: ANN001
+    wait_for(condition, timeout)
 
 
 @pytest.fixture
