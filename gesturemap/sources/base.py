@@ -87,10 +87,17 @@ class SensorClock:
     from it with the board's steps, and frames that came much faster than their stamps say (a
     backlog) keep :attr:`SQUEEZE` of the board's steps, until the offset comes down again.
 
+    A stamp that lies more than :attr:`SLACK_S` ahead of its receipt (by the kept offset) is
+    no time a board's clock can show (a corrupt line, a wrong digit): its frame keeps its
+    receipt time and the clock goes on as if it had not come, so one bad stamp never moves
+    the frames after it.
+
     Attributes
     ----------
     resyncs : int
         How many times the offset was taken again after the first.
+    glitches : int
+        Stamps too far ahead of their receipt to be a clock's (their frames timed on receipt).
     """
 
     #: A frame whose stamp lies this much further behind its receipt than the kept offset
@@ -106,7 +113,7 @@ class SensorClock:
     SQUEEZE = 0.95
 
     __slots__ = ("_last_receipt", "_last_stamp", "_last_t", "_offset", "_step", "_window",
-                 "resyncs")
+                 "glitches", "resyncs")
 
     def __init__(self) -> None:
         self._offset: float | None = None
@@ -117,6 +124,7 @@ class SensorClock:
         #: (receipt, offset) pairs, offsets increasing: the least of the window is first
         self._window: deque[tuple[float, float]] = deque()
         self.resyncs = 0
+        self.glitches = 0
 
     def reset(self) -> None:
         """Forget the offset (the device was opened again: its clock may have restarted)."""
@@ -135,17 +143,35 @@ class SensorClock:
         start = 0
         n = len(stamps)
         while start < n:
-            if not math.isfinite(stamps[start]):  # a stamp that is no time at all: the receipt
-                times.append(receipt)
+            if not self._plausible(stamps[start], receipt):  # no time a clock shows
+                times.append(self._on_receipt(receipt))
                 start += 1
                 continue
             # a run of frames whose stamps do not go back: they share one offset
             end = start + 1
-            while end < n and math.isfinite(stamps[end]) and stamps[end] >= stamps[end - 1]:
+            while (end < n and stamps[end] >= stamps[end - 1]
+                   and self._plausible(stamps[end], receipt)):
                 end += 1
             times += self._map_run(stamps[start:end], receipt)
             start = end
         return times
+
+    def _plausible(self, stamp: float, receipt: float) -> bool:
+        """A finite stamp not more than :attr:`SLACK_S` ahead of its receipt (counted in
+        :attr:`glitches` when it is ahead)."""
+        if not math.isfinite(stamp):
+            return False
+        kept = self._offset
+        if kept is not None and stamp + kept > receipt + self.SLACK_S:
+            self.glitches += 1
+            return False
+        return True
+
+    def _on_receipt(self, receipt: float) -> float:
+        """The time of a frame whose stamp is no time: its receipt (after the last mapped)."""
+        t = max(receipt, self._last_t + MIN_STEP_S)
+        self._last_t = t
+        return t
 
     def _map_run(self, stamps: Sequence[float], receipt: float) -> list[float]:
         first, latest = stamps[0], stamps[-1]
@@ -208,7 +234,8 @@ class SensorClock:
         out = []
         previous, before = self._last_t, self._last_stamp
         for t, stamp in zip(times, stamps, strict=True):
-            previous = max(t, previous + share * (stamp - before))
+            # (a stamp repeated, a clock that stood still: still a step, times increase)
+            previous = max(t, previous + max(share * (stamp - before), MIN_STEP_S))
             out.append(previous)
             before = stamp
         return out

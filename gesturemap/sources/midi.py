@@ -34,6 +34,7 @@ stopped, is logged and shown (``connected`` false); the port is opened again whe
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -117,11 +118,14 @@ class MIDISource(Source):
         self._watch: Any = None
         self._generation = 0  # the JACK server's generation the port was opened at
         self._next_check = 0.0
+        #: RtMidi's warnings, from its own thread (deque appends are atomic), read by ours
+        self._said: deque[str] = deque(maxlen=10_000)
 
     def _open(self) -> None:
         from ..utils.midi_ports import PortWatch, open_port
 
         self._port, self.port_name, self.backend = open_port("in", self.port_query, "gesturemap-in")
+        self._hear_errors(self._port)
         self._watch = PortWatch("in", self.port_query, self.port_name, self.backend, "gesturemap-in")
         self._generation = self._watch.generation
         self.stats.connected = True
@@ -143,6 +147,7 @@ class MIDISource(Source):
                 port, self.port_name = watch.reopen()
             except MidiPortError:
                 return
+            self._hear_errors(port)
             old, self._port = self._port, port
             old_generation, self._generation = self._generation, watch.generation
             watch.release(old, old_generation)
@@ -150,7 +155,29 @@ class MIDISource(Source):
             self.stats.connected = True
             self._log("back", "%s: MIDI input %r is back", self.name, self.port_name)
 
+    def _hear_errors(self, port: Any) -> None:
+        """RtMidi's warnings come to this source (counted, logged by its thread) instead of
+        its stderr: a full input queue prints three lines per message it drops."""
+        said = self._said
+        try:
+            port.set_error_callback(lambda kind, message, _data: said.append(str(message)))
+        except (AttributeError, TypeError):  # pragma: no cover - an rtmidi without it
+            pass
+
+    def _heard(self) -> None:
+        said = self._said
+        while said:
+            message = said.popleft()
+            if "queue limit" in message:  # RtMidi dropped a message it could not queue
+                self.stats.dropped_frames += 1
+                self._log("queue", "%s: MIDI messages came faster than they were read; "
+                          "some were dropped (%s)", self.name, message)
+            else:
+                self._log("rtmidi", "%s: %s", self.name, message)
+
     def _step(self) -> None:
+        if self._said:
+            self._heard()
         if self._watch is not None and time.monotonic() >= self._next_check:
             self._check()
         port = self._port if self.stats.connected else None
@@ -177,7 +204,7 @@ class MIDISource(Source):
         self.stats.packets_in += 1
         try:
             msg = mido.Message.from_bytes(raw)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, IndexError) as exc:  # (a message cut short: IndexError)
             self._bad("decode", "%s: unreadable MIDI message %r (%s)", raw, exc)
             return
         kind = msg.type

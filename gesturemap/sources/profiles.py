@@ -159,6 +159,12 @@ def list_profiles(folder: str | os.PathLike[str] | None = None) -> list[str]:
     return sorted(path.stem for path in directory.glob("*.json"))
 
 
+def is_profile_path(name_or_path: str | os.PathLike[str]) -> bool:
+    """Whether ``name_or_path`` names a profile file of the user's (else a shipped profile)."""
+    text = os.fspath(name_or_path)
+    return text.endswith(".json") or os.sep in text or "/" in text
+
+
 def load_profile(name_or_path: str | os.PathLike[str]) -> SensorProfile:
     """Read and validate a profile.
 
@@ -178,8 +184,7 @@ def load_profile(name_or_path: str | os.PathLike[str]) -> SensorProfile:
         names the field at fault.
     """
     text = os.fspath(name_or_path)
-    looks_like_path = text.endswith(".json") or os.sep in text or "/" in text
-    if looks_like_path:
+    if is_profile_path(text):
         path = Path(text)
     else:
         path = sensors_dir() / f"{text}.json"

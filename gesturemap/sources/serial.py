@@ -7,9 +7,10 @@ again with a growing pause (0.2 s, 0.4 s, ... up to 2 s) until the device is bac
 
 Text lines
     Numbers separated by commas, tabs or spaces (detected on each line, or fixed), ended by
-    ``\\n`` (a ``\\r`` before it is ignored). Optionally a leading column holds a label (lines
-    with another label are ignored) or a timestamp. Empty lines and lines starting with ``#``
-    are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
+    ``\\n``, ``\\r\\n`` or ``\\r`` alone (as some boards' ``print`` ends them). A "line" of more
+    than 4 KB without an end is garbage: dropped whole, up to its end, and counted once.
+    Optionally a leading column holds a label (lines with another label are ignored) or a
+    timestamp. Empty lines and lines starting with ``#`` are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
 
 Frame times
     On :func:`time.perf_counter`'s clock. The lines or frames a read completes arrived since
@@ -39,6 +40,7 @@ Binary frames (see ``sensors/README.md`` and ``sensors/firmware/imu_serial/imu_s
 from __future__ import annotations
 
 import binascii
+import math
 import os
 import struct
 import time
@@ -63,6 +65,8 @@ SYNC = b"\xa5\x5a"
 MAX_BINARY_VALUES = 64
 
 _LINE_LIMIT = 4096  # a "line" longer than this is garbage (no newline in sight)
+#: While a device stays away, how often its failed opens are said (seconds).
+OPEN_RETRY_LOG_S = 60.0
 _FLOATS = [struct.Struct(f"<{n}f") for n in range(MAX_BINARY_VALUES + 1)]
 _UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SEPARATORS = {None: None, "auto": None, ",": ",", "\t": "\t", " ": " "}
@@ -206,6 +210,9 @@ class SerialSource(Source):
         self._opened_before = False
         self._checked_path = 0.0
         self._pending = b""
+        self._overlong = False  # the end of a line dropped as too long is still to come
+        self._open_failures = 0  # attempts to open the device since it was last open
+        self._open_said = -math.inf  # when the last of them was logged
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
@@ -250,14 +257,20 @@ class SerialSource(Source):
         try:
             port = serial.Serial(self.device, self.baud, timeout=self.read_timeout_s)
         except (OSError, ValueError) as exc:
-            self._log(
-                "open",
-                "%s: cannot open %s (%s); trying again in %.1f s",
-                self.name,
-                self.device,
-                exc,
-                self._backoff,
-            )
+            # said at once, then once a minute: a device away for an hour is 60 lines, not 1,800
+            self._open_failures += 1
+            now = time.monotonic()
+            if self._open_failures == 1 or now - self._open_said >= OPEN_RETRY_LOG_S:
+                self._open_said = now
+                self._log(
+                    "open",
+                    "%s: cannot open %s (%s); trying again every %g s at most (%d tries)",
+                    self.name,
+                    self.device,
+                    exc,
+                    self.reopen_backoff_s[1],
+                    self._open_failures,
+                )
             self._stopping.wait(self._backoff)
             self._backoff = min(2 * self._backoff, self.reopen_backoff_s[1])
             return
@@ -268,7 +281,9 @@ class SerialSource(Source):
             pass
         self._port = port
         self._backoff = self.reopen_backoff_s[0]
+        self._open_failures = 0
         self._pending = b""
+        self._overlong = False
         self._fresh = True
         self._resyncing = True
         self._clock.reset()  # the board may have restarted: its clock with it
@@ -288,12 +303,19 @@ class SerialSource(Source):
     # -- text lines ---------------------------------------------------------------------------
 
     def _feed_text(self, data: bytes, t: float) -> None:
+        if b"\r" in data:  # a lone CR ends a line too (a CRLF leaves an empty line: skipped)
+            data = data.replace(b"\r", b"\n")
+        if self._overlong:  # the rest of a line already dropped as garbage, up to its end
+            end = data.find(b"\n")
+            if end < 0:
+                return
+            self._overlong, data = False, data[end + 1:]
         if b"\n" not in data:
             self._pending += data
             if len(self._pending) > _LINE_LIMIT:
-                self._pending = b""
+                self._pending, self._overlong = b"", True
                 self.stats.packets_in += 1  # a "line" that was read, then refused
-                self._bad("line", "%s: dropped %d bytes without a newline", _LINE_LIMIT)
+                self._bad("line", "%s: dropped a line of more than %d bytes", _LINE_LIMIT)
             return
         lines = (self._pending + data).split(b"\n")
         self._pending = lines.pop()
@@ -337,6 +359,8 @@ class SerialSource(Source):
                 return None
             del parts[0]
         try:
+            if "_" in text:  # Python reads 1_0 as 10; no sensor writes it
+                raise ValueError
             values = [float(part) for part in parts]
         except ValueError:
             if not fresh:

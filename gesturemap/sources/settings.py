@@ -10,6 +10,7 @@ error, never silently ignored.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from ..errors import GesturemapError
@@ -190,7 +191,7 @@ def stage_sensor(
         For options that contradict each other or would be ignored, an unknown profile, or a
         serial sensor without a device.
     """
-    from .profiles import load_profile
+    from .profiles import is_profile_path, load_profile
 
     given = [
         (flag, value)
@@ -202,6 +203,10 @@ def stage_sensor(
             f"{' and '.join(f for f, _ in given)}: one sensor at a time; give only one of them."
         )
     prof = load_profile(profile) if profile else None
+    # how the sensor settings name it: a shipped profile by its name, a file of the user's by
+    # its path (its name alone would be looked for among the shipped ones)
+    ref = None if prof is None else (
+        str(Path(profile).resolve()) if is_profile_path(profile) else prof.name)
     if prof is not None and given and given[0][0] != "--serial":
         raise GesturemapError(
             f"--profile {profile!r}: profiles describe OSC and serial sensors; {given[0][0]} "
@@ -222,7 +227,7 @@ def stage_sensor(
             )
         settings: dict[str, Any] = {"transport": "serial", "device": serial}
         if prof is not None:
-            settings["profile"] = prof.name
+            settings["profile"] = ref
         elif own_transport == "serial":  # the project's line format, another device
             settings.update({k: own[k] for k in ("profile", "framing") if own.get(k)})
         return StageSensor(settings, osc_in or WEKINATOR_OSC_IN, "--serial")
@@ -236,10 +241,10 @@ def stage_sensor(
         )
     origin = "the project's"
     settings = own
-    if prof is not None and prof.name != own.get("profile"):
+    if prof is not None and ref != own.get("profile"):
         origin = "--profile"
         # another profile: the project's address or port overrides were for the old one
-        settings = {"transport": prof.transport, "profile": prof.name}
+        settings = {"transport": prof.transport, "profile": ref}
         if prof.transport == own_transport == "serial":
             settings["device"] = own.get("device")
         if prof.transport == own_transport == "osc" and own.get("host"):

@@ -59,9 +59,15 @@ def _backends(rtmidi: Any) -> list[tuple[int, str]]:
     ]
 
 
+#: Messages an input holds until read: python-rtmidi's 1,024 lost the end of a software
+#: sender's burst (a DAW's fader dump), newest first (~64 bytes each: 4 MB at most).
+IN_QUEUE = 65536
+
+
 def _client(rtmidi: Any, kind: str, api: int, client_name: str) -> Any:
-    cls = rtmidi.MidiIn if kind == "in" else rtmidi.MidiOut
-    return cls(api, name=client_name)
+    if kind == "in":
+        return rtmidi.MidiIn(api, name=client_name, queue_size_limit=IN_QUEUE)
+    return rtmidi.MidiOut(api, name=client_name)
 
 
 def list_ports(kind: str | None = None) -> dict[str, dict[str, list[str]]]:

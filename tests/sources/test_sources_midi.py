@@ -149,3 +149,30 @@ def test_program_changes_recall_scenes(jack_midi, tmp_path):  # noqa: F811
         rx.close()
     assert proc.returncode == 0
     assert final["frames_in"] == 0 and final["scenes"]["recalls"] == 2
+
+
+def test_a_burst_beyond_1024_messages_keeps_its_last_and_a_cut_message_is_counted(
+        jack_midi, capfd):  # noqa: F811
+    """A software sender's fader dump of 3,000 CCs in one go: the input holds them all, so
+    the fader's last value is the frame's (python-rtmidi's default queue of 1,024 dropped the
+    newest and printed three lines per message on stderr); a pitch bend cut short is a bad
+    packet, not a traceback."""
+    controller = jack_out("dump MIDI 1")
+    queue = FrameQueue(8192)
+    src = MIDISource(queue, "dump", controls="cc1").start()
+    try:
+        time.sleep(0.1)
+        values = [i % 128 for i in range(3000 - 1)] + [127]
+        for v in values:
+            controller.send_message([0xB0, 1, v])
+        assert wait_for(lambda: src.stats.frames_in == len(values), timeout=10), \
+            src.stats.snapshot()
+        controller.send_message([0xE0, 0x01])  # a pitch bend cut short
+        assert wait_for(lambda: src.stats.bad_packets == 1), src.stats.snapshot()
+        assert src.stats.errors == 0 and src.stats.dropped_frames == 0
+    finally:
+        src.stop()
+        controller.delete()
+    frames = queue.drain()
+    assert frames[-1].values.tolist() == [1.0]
+    assert "queue limit" not in capfd.readouterr().err

@@ -87,3 +87,34 @@ def test_a_backlog_keeps_nearly_the_board_steps_and_catches_up():
     assert (steps > 0.009).all() and (steps <= 0.0100001).all(), (steps.min(), steps.max())
     later = [clock.map(3.0 + j / 100, 53.0 + j / 100) for j in range(1, 400)]
     assert later[-1] <= 53.0 + 399 / 100 + 1e-9
+
+
+@pytest.mark.parametrize("glitch", [1e6, 92.345 - 12.345 + 0.3, float("inf")])
+def test_one_stamp_far_ahead_of_its_receipt_moves_no_frame_after_it(glitch):
+    """A corrupt line (a stamp of 1e9 ms, a wrong digit putting it 80 s ahead) is no time a
+    board's clock shows: its frame is timed on receipt, counted, and the frames after it
+    keep their board steps on the receipt clock (before, every later frame ran days or
+    minutes ahead of its receipt, for good)."""
+    clock = SensorClock()
+    r0 = 1000.0
+    before = [clock.map(j * 0.01, r0 + j * 0.01 + 0.002) for j in range(30)]
+    odd = clock.map(glitch, r0 + 0.30 + 0.002)
+    after = [clock.map(j * 0.01, r0 + j * 0.01 + 0.002) for j in range(31, 400)]
+    assert odd == pytest.approx(r0 + 0.302)
+    np.testing.assert_allclose(after, r0 + np.arange(31, 400) * 0.01, atol=0.003)
+    assert np.all(np.diff([*before, odd, *after]) > 0)
+    assert clock.glitches == (1 if np.isfinite(glitch) else 0)
+
+
+def test_a_repeated_stamp_while_frames_run_ahead_still_gives_increasing_times():
+    """A backlog (2 s of stamps in one read) runs ahead of the receipt; a stamp repeated
+    then (a board clock that stood still for a line) raised ZeroDivisionError and lost the
+    read."""
+    clock = SensorClock()
+    r0 = 50.0
+    times = [clock.map(j * 0.01, r0 + j * 0.01) for j in range(10)]
+    times += clock.map_many([0.1 + j * 0.01 for j in range(200)], r0 + 0.11)  # a backlog
+    for _ in range(3):
+        times.append(clock.map(2.09, r0 + 0.12))  # the last stamp, again
+    times += [clock.map(2.09 + j * 0.01, r0 + 0.12 + j * 0.01) for j in range(1, 50)]
+    assert np.all(np.diff(times) > 0)

@@ -138,7 +138,9 @@ def test_text_garbage_is_counted_and_valid_lines_between_it_arrive(queue, pty_pa
                     b"3e12,1\n",
                     b"abc,def\n",
                     b"1,,2\n",
-                    rng.randbytes(20).replace(b"\n", b"x").replace(b"#", b"x") + b"!\n",
+                    # (no line end inside it: \n, or \r, which ends a line too)
+                    rng.randbytes(20).replace(b"\n", b"x").replace(b"\r", b"x")
+                    .replace(b"#", b"x") + b"!\n",
                 ]
             )
             lines.append(bad)
@@ -158,6 +160,43 @@ def test_a_line_without_end_is_dropped_once_too_long(queue, pty_pair, started):
     os.write(master, b"\n2\n")
     wait_until(lambda: source.stats.frames_in == 1)
     assert queue.get(timeout=1).values.tolist() == [2.0]
+
+
+def test_the_end_of_a_line_dropped_as_too_long_is_never_a_frame(queue, pty_pair, started):
+    """A 1 MB line, then its end "9,2,3": dropped whole and counted once (before, every
+    4 KB counted and its last 5 bytes became a frame)."""
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b", "c"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1,2,3\n")
+    wait_until(lambda: source.stats.frames_in == 1)
+    for _ in range(256):
+        os.write(master, b"9" * 4096)
+    os.write(master, b"9,2,3\n4,5,6\n")
+    wait_until(lambda: source.stats.frames_in == 2, what="the line after it")
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2, 3], [4, 5, 6]]
+    assert source.stats.bad_packets == 1
+
+
+def test_lines_ended_by_cr_alone_are_read(queue, pty_pair, started):
+    """Some boards end their lines with "\\r" only: read like any other line end (before,
+    nothing ever arrived)."""
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1,2\r3,4\r\n5,6\r")
+    wait_until(lambda: source.stats.frames_in == 3, what="three lines")
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2], [3, 4], [5, 6]]
+    assert source.stats.bad_packets == 0
+
+
+def test_python_number_syntax_is_not_a_reading(queue, pty_pair, started):
+    master, device = pty_pair
+    source = started(SerialSource(queue, device, channel_names=["a", "b"]))
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"1,2\n1_0,2\n3,4\n")
+    wait_until(lambda: source.stats.frames_in == 2 and source.stats.bad_packets == 1)
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2], [3, 4]]
 
 
 def test_label_column_filters_lines(queue, pty_pair, started):
@@ -355,3 +394,16 @@ def test_the_first_line_after_opening_may_be_a_tail_and_is_dropped_quietly(
     wait_until(lambda: accounted(source) == 3)
     assert [f.values.tolist() for f in queue.drain()] == [[1, 2]]
     assert source.stats.bad_packets == 1  # "1.5" counts: it came after a whole line
+
+
+def test_a_device_that_stays_away_is_said_once_a_minute_not_every_retry(queue, started,
+                                                                         caplog, tmp_path):
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="gesturemap"):
+        source = started(SerialSource(queue, str(tmp_path / "ttyGone"), channel_names=["a"],
+                                      reopen_backoff_s=(0.01, 0.02)))
+        time.sleep(1.5)  # some 75 attempts
+    said = [r for r in caplog.records if "cannot open" in r.getMessage()]
+    assert len(said) == 1 and source.running
+    assert "every 0.02 s at most (1 tries)" in said[0].getMessage()

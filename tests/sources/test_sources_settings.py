@@ -99,3 +99,23 @@ def test_options_that_would_be_ignored_or_clash_are_errors(kwargs, words):
 def test_a_serial_project_without_device_says_what_to_give():
     with pytest.raises(GesturemapError, match="--serial"):
         stage_sensor({"transport": "serial", "profile": "arduino-imu-text"})
+
+
+def test_a_profile_file_of_the_users_is_kept_by_its_path(tmp_path):
+    """``--profile ./my-imu.json`` (sensors/README.md: copy a profile, edit it, load it by its
+    path): the sensor keeps the file's path, and the source is built from that file (before,
+    its name alone was looked for among the shipped profiles: "no such profile")."""
+    import json
+    from pathlib import Path
+
+    shipped = json.loads((Path(__file__).parents[2] / "sensors" / "arduino-imu-text.json")
+                         .read_text())
+    mine = tmp_path / "my-imu.json"
+    mine.write_text(json.dumps({**shipped, "name": "my-imu"}))
+    chosen = stage_sensor(ARDUINO, serial="/dev/ttyUSB1", profile=str(mine))
+    assert chosen.settings["profile"] == str(mine.resolve())
+    src = build_sensor_source(chosen.settings, FrameQueue(8))
+    assert isinstance(src, SerialSource) and src.name == "my-imu"
+    alone = stage_sensor(ARDUINO, profile=str(mine))
+    assert alone.settings["profile"] == str(mine.resolve())
+    assert isinstance(build_sensor_source(alone.settings, FrameQueue(8)), SerialSource)
