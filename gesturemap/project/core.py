@@ -120,6 +120,10 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self._on_disk: set[tuple[Path, str]] = set()
         #: Steps back in takes' times re-stamped by add_take or load (see repair_times).
         self.times_repaired = 0
+        # (folder, take id) -> label of takes project.json listed whose files are there but
+        # could not be read (a newer format, no permission): listed again at every save into
+        # that folder, so the label given them (a relabel lives in project.json) is not lost
+        self._unread_takes: dict[tuple[Path, str], Label] = {}
         self._uid = secrets.token_hex(8)
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None

@@ -84,6 +84,7 @@ class ProjectFolder:
     _next_take: int
     _removed: list[str]
     _gone: dict[str, Take]
+    _unread_takes: dict[tuple[Path, str], Label]
     _input_dim: int | None
     _input_names: tuple[str, ...] | None
     _output_names: tuple[str, ...] | None
@@ -122,6 +123,17 @@ class ProjectFolder:
         if self.scene_fade_s != DEFAULT_FADE_S:
             document["scene_fade_s"] = self.scene_fade_s
         return document
+
+    def _unread_listing(self, folder: Path, takes: list[Take],
+                        removed: list[str]) -> list[dict[str, Any]]:
+        """The listing of takes this folder's project.json listed that could not be read
+        when it was loaded, and whose files are still there: kept, so that a take readable
+        again (its permission given back, a newer gesturemap) opens under its label."""
+        root, ids = folder.resolve(), {t.id for t in takes} | set(removed)
+        return [{"id": take_id, "label": label}
+                for (where, take_id), label in list(self._unread_takes.items())
+                if where == root and take_id not in ids
+                and (folder / TAKES_DIR / f"{take_id}.json").exists()]
 
     def _check_folder(self, folder: Path) -> None:
         """Refuse to save into a folder that holds another project or other files."""
@@ -182,11 +194,13 @@ class ProjectFolder:
         model_file = self._save_model(folder)
         scenes = self._save_scenes(folder)
         document = self._document(model_file, takes, removed, scenes)
+        document["takes"] += self._unread_listing(folder, takes, removed)
         # the second opinions (megabytes for a detector) in files of their own, written once
         document, self._opinion_files = externalize(
             folder, document, getattr(self, "_opinion_files", {}))
         write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
-        remove_stale_opinions(folder, document)
+        remove_stale_opinions(folder, document,
+                              getattr(self, "_unread_opinions", {}).get(folder.resolve(), set()))
         self._remove_stale_scene_files(folder, scenes)
         # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:
@@ -455,7 +469,8 @@ class ProjectFolder:
     @classmethod
     def _load_once(cls, folder: Path, path: Path) -> Self:
         raw = read_json(path, format=FORMAT, max_version=VERSION, inside=folder)
-        document = internalize(folder, path, raw)
+        unread: set[str] = set()
+        document = internalize(folder, path, raw, unread)
         project = cls._from_document(path, document)
         listed = _listed_takes(path, document)
         removed = set(project._removed)
@@ -485,7 +500,9 @@ class ProjectFolder:
                     take = dataclasses.replace(take, label=listed[take_id])
                 project._add_loaded(take)
                 project._on_disk.add((folder.resolve(), take_id))
-            except GesturemapError as error:  # FormatError included
+            except (GesturemapError, OSError) as error:  # FormatError included
+                if take_id in listed:  # its files stay; so does its listing, label and all
+                    project._unread_takes[(folder.resolve(), take_id)] = listed[take_id]
                 _skip_take(project, take_id, str(error))
                 continue
             project.times_repaired += repaired
@@ -508,6 +525,8 @@ class ProjectFolder:
                 project._saved_model = (folder.resolve(), project.trained, model_file)
         project._opinion_files = remembered(
             folder, [project.model] + [scene.model for scene in project._scenes], raw)
+        # the second opinions' files that could not be read: never deleted by a save here
+        project._unread_opinions = {folder.resolve(): unread} if unread else {}
         project.folder = folder
         return project
 

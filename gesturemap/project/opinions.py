@@ -97,10 +97,12 @@ def externalize(folder: Path, document: dict[str, Any], written: Written
     return _rebuilt(document, change), now
 
 
-def internalize(folder: Path, path: Path, document: dict[str, Any]) -> dict[str, Any]:
+def internalize(folder: Path, path: Path, document: dict[str, Any],
+                unread: set[str] | None = None) -> dict[str, Any]:
     """``document`` (read from ``path`` in ``folder``) with each second opinion that names
     a file read from it. One that cannot be read is left out with a warning: the spotter
-    runs without it (train it again), and the project opens."""
+    runs without it (train it again), and the project opens; its file's name goes into
+    ``unread`` (the file is kept: a newer gesturemap may read it)."""
     read: dict[str, Any] = {}
 
     def change(spotting: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +126,8 @@ def internalize(folder: Path, path: Path, document: dict[str, Any]) -> dict[str,
                 out[key] = read[name]
             except (GesturemapError, OSError) as error:
                 out.pop(key)
+                if unread is not None and isinstance(name, str) and OPINION_FILE.fullmatch(name):
+                    unread.add(name)
                 load_warning(f"{folder}: the spotting {key} was left out ({error}); the "
                              "spotter runs without it: train it again")
         return out
@@ -137,10 +141,11 @@ def opinion_names(document: dict[str, Any]) -> set[str]:
             if isinstance(spotting[key], dict) and "file" in spotting[key]}
 
 
-def remove_stale_opinions(folder: Path, document: dict[str, Any]) -> None:
+def remove_stale_opinions(folder: Path, document: dict[str, Any],
+                          unread: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Delete the second opinions' files ``project.json`` (``document``, just written) no
-    longer names."""
-    keep = opinion_names(document)
+    longer names, except those that could not be read (``unread``: kept, never destroyed)."""
+    keep = opinion_names(document) | set(unread)
     for p in folder.glob("*-*.json"):
         if OPINION_FILE.fullmatch(p.name) and p.name not in keep:
             p.unlink(missing_ok=True)

@@ -82,12 +82,17 @@ class ProjectScenes:
     trained: BaseModel | None
     _scenes: list[Scene]
     _scene_files: dict[int, tuple[Path, BaseModel, str]]
+    _unread_scenes: list[tuple[Path, dict[str, Any]]]
     _scene_fade_s: float
 
     def _init_scenes(self) -> None:
         self._scenes = []
         # id(model) -> (folder, model, file): a scene's model is written once per folder
         self._scene_files = {}
+        # (folder, project.json entry) of scenes whose model could not be read (a newer
+        # gesturemap's, no permission): written back at every save into that folder, their
+        # files kept, unless a scene of the same name replaced them
+        self._unread_scenes: list[tuple[Path, dict[str, Any]]] = []
         self._scene_fade_s = DEFAULT_FADE_S
 
     @property
@@ -203,6 +208,10 @@ class ProjectScenes:
             entries.append({"name": scene.name, "model": scene.model,
                             "outputs": scene.outputs, "model_file": saved[2]})
         self._scene_files = files
+        names = {scene.name for scene in self._scenes}
+        entries += [entry for where, entry in self._unread_scenes
+                    if where == resolved and entry["name"] not in names
+                    and (folder / entry["model_file"]).exists()]
         return entries
 
     @staticmethod
@@ -244,6 +253,11 @@ class ProjectScenes:
                 trained = loaded[model_file]
             except (GesturemapError, OSError) as error:  # FormatError included
                 load_warning(f"{folder}: a scene was left out: {error}")
+                if (isinstance(entry, dict) and isinstance(entry.get("name"), str)
+                        and isinstance(entry.get("model_file"), str)
+                        and SCENE_FILE.fullmatch(entry["model_file"])):
+                    # its files stay, and so does its entry: a newer gesturemap reads it
+                    self._unread_scenes.append((folder.resolve(), dict(entry)))
                 continue
             self._scenes.append(Scene(name, settings, trained, outputs))
             self._scene_files[id(trained)] = (folder.resolve(), trained, model_file)

@@ -167,3 +167,74 @@ def test_a_model_missing_without_a_save_is_still_said_once(tmp_path, monkeypatch
         project = Project.load(folder)
     assert len(reads) == 1 and project.trained is None
     assert len([w for w in said if "cannot be read" in str(w.message)]) == 1
+
+
+def _newer(path: Path) -> None:
+    """``path`` (a JSON file of gesturemap's) as a newer gesturemap would write it."""
+    document = json.loads(path.read_text())
+    document["version"] = 99
+    path.write_text(json.dumps(document))
+
+
+def _hashes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def test_a_scene_whose_model_cannot_be_read_survives_the_next_save(tmp_path):
+    """A scene saved by a newer gesturemap: left out with a warning, but a save (a take, a
+    training) keeps its entry and its files, and it opens again once readable (before, the
+    save deleted both)."""
+    from tests.stage_helpers import project_with_scenes
+
+    folder = project_with_scenes(tmp_path / "p")
+    entry = json.loads((folder / "project.json").read_text())["scenes"][1]
+    model = folder / entry["model_file"]
+    original = model.read_bytes()
+    _newer(model)
+    with pytest.warns(UserWarning, match="a scene was left out"):
+        project = Project.load(folder)
+    assert project.scene_names == ["plain"]
+    project.add_take(np.full((40, 2), 0.5), "low")
+    project.save(folder)
+    assert model.exists() and model.with_suffix(".npz").exists()
+    assert json.loads((folder / "project.json").read_text())["scenes"][1] == entry
+    model.write_bytes(original)  # readable again (the newer gesturemap's reader, say)
+    assert Project.load(folder).scene_names == ["plain", "swapped"]
+
+
+def test_a_second_opinion_file_that_cannot_be_read_is_never_deleted(tmp_path):
+    folder = two_level_project(tmp_path / "p")
+    document = json.loads((folder / "project.json").read_text())
+    document["model"] = {**document["model"], "spotting": {
+        "verifier": {"file": "verifier-000001.json"}}}
+    (folder / "project.json").write_text(json.dumps(document))
+    (folder / "verifier-000001.json").write_text(json.dumps(
+        {"format": "gesturemap.spotting-opinion", "version": 99, "kind": "verifier",
+         "value": {}}))
+    before = (folder / "verifier-000001.json").read_bytes()
+    with pytest.warns(UserWarning, match="the spotting verifier was left out"):
+        project = Project.load(folder)
+    project.save(folder)
+    assert (folder / "verifier-000001.json").read_bytes() == before
+
+
+def test_a_relabelled_take_unreadable_during_a_save_keeps_its_label(tmp_path):
+    """A relabel lives in project.json; a take that cannot be read while a save happens (a
+    newer format, its permission taken away) kept its files but lost its listing, and came
+    back later under its old label without a word."""
+    folder = two_level_project(tmp_path / "p")
+    project = Project.load(folder)
+    first = project.takes[0].id
+    project.relabel_take(first, "high")
+    project.save(folder)
+    take_json = folder / "takes" / f"{first}.json"
+    original = take_json.read_bytes()
+    _newer(take_json)
+    with pytest.warns(UserWarning, match=f"{first} was left out"):
+        project = Project.load(folder)
+    assert first not in [t.id for t in project.takes]
+    project.add_take(np.full((40, 2), 0.1), "low")
+    project.save(folder)
+    take_json.write_bytes(original)
+    labels = {t.id: t.label for t in Project.load(folder).takes}
+    assert labels[first] == "high" and len(labels) == 7
