@@ -475,8 +475,9 @@ class WindowRehearsal:
     _kept_first = True
     #: whether the engine records a rehearsal (``stats()["rehearsing"]``)
     _engine_rehearsing = False
-    #: the engine said it records the window's rehearsal; it then stopped by itself
-    _rehearsal_seen = False
+    #: the engine's count of rehearsal starts before the window's own (the window's
+    #: rehearsal is the engine's once that count has moved past it)
+    _rehearsal_base = 0
     _rehearsal_ended = False
     _rehearsal_stopping = False
     #: requests to keep or remove a rehearsal: token -> (what, name, sent at, file kept)
@@ -514,7 +515,8 @@ class WindowRehearsal:
         self._second_basis = None
         self._forget_second_progress()
         self._kept_at, self._kept_first, self._kept_asked = 0.0, True, {}
-        self._engine_rehearsing = self._rehearsal_seen = self._rehearsal_ended = False
+        self._engine_rehearsing = self._rehearsal_ended = False
+        self._rehearsal_base = 0
         self._rehearsal_stopping = False
         self.rehearsal.clear()
 
@@ -528,7 +530,7 @@ class WindowRehearsal:
             self._rehearsal_chunks = []
             self._rehearsal_missed = 0
             self._rehearsal_from = self.engine.ring.count
-            self._rehearsal_seen = False
+            self._rehearsal_base = int(self.engine.stats().get("rehearsals_started", 0))
             panel.paths = None
             panel.second_button.setEnabled(False)  # a recording has no gestures labelled
             panel.source.setText("recording a rehearsal: move as in the piece…")
@@ -669,8 +671,8 @@ class WindowRehearsal:
         rehearsing = bool(stats.get("rehearsing"))
         if panel.record.isChecked():  # the window's own rehearsal
             self._engine_rehearsing = rehearsing
-            self._rehearsal_seen |= rehearsing
-            if self._rehearsal_seen and not rehearsing:  # stopped by its bound or an OSC 0
+            ours = int(stats.get("rehearsals_started", 0)) > self._rehearsal_base
+            if ours and not rehearsing:  # started, then stopped by its bound or an OSC 0
                 self._rehearsal_ended = True
                 panel.record.setChecked(False)
         elif self._rehearsal_stopping:  # the window's stop, on its way to the engine

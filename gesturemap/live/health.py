@@ -68,6 +68,10 @@ class Health:
             "trainings_failed": self.trainings_failed,
             "rehearsals": getattr(self, "rehearsal_outcomes", {}),
             "rehearsing": getattr(self, "_rehearsal_armed", False),
+            # rehearsal starts applied so far: a window tells its own from the count, not
+            # from catching the engine while it records (a start and a stop can both come
+            # between two of its looks)
+            "rehearsals_started": getattr(self, "rehearsals_started", 0),
             "training_failed": self.training_failed,
             "times_repaired": getattr(self.project, "times_repaired", 0),
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),

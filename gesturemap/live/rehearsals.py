@@ -55,6 +55,8 @@ class KeptRehearsals:
         #: another width than its first are counted here and left out
         self._rehearsing: TakeBuffer | None = None
         self._rehearsal_armed = False
+        #: ``rehearsal 1`` applied so far (one given while a rehearsal goes on included)
+        self.rehearsals_started = 0
         self._rehearsal_width = 0
         self.rehearsal_frames_left_out = 0
 
@@ -78,6 +80,7 @@ class KeptRehearsals:
         if on:
             self._folder_or_refuse()
             self._rehearsal_armed = True
+            self.rehearsals_started += 1
             return
         self._rehearsal_armed = False
         buffer, self._rehearsing = self._rehearsing, None

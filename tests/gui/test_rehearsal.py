@@ -320,3 +320,31 @@ def test_a_window_rehearsal_a_controller_stops_is_kept_once(qtbot, tmp_path):
     assert len(kept_rehearsals(folder)) == 1
     assert "rehearsal" not in engine.stats().get("refused", {})
     assert "being recorded from a controller" not in panel.status.text()
+
+
+def test_a_rehearsal_started_and_stopped_between_two_looks_still_ends_the_windows(
+        qtbot, tmp_path):
+    """The window lists the engine's state twice a second: a controller's stop that comes
+    before its first look at the started rehearsal (a busy machine) still ends the window's
+    rehearsal (before, the window never saw it recording and kept the button down)."""
+    import time
+
+    from gesturemap.sources.base import Frame
+
+    window, folder = _osc_sensor_window(qtbot, tmp_path)
+    panel, engine = window.rehearsal, window.engine
+    qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
+    window._kept_at = time.perf_counter() + 3600  # the window does not look meanwhile
+    panel.record.click()
+    qtbot.waitUntil(lambda: engine.stats().get("rehearsing"), timeout=10000)
+    x = rest(np.random.default_rng(10), 0, 60)
+    for i, frame in enumerate(x):
+        engine.queue.put(Frame(90.0 + 0.02 * i, frame, "test"))
+    qtbot.waitUntil(lambda: engine.stats().get("frames_in", 0) >= len(x), timeout=20000)
+    window.engine_command("rehearsal", 0)
+    qtbot.waitUntil(lambda: not engine.stats().get("rehearsing"), timeout=10000)
+    window._kept_at = 0.0  # it looks again
+    qtbot.waitUntil(lambda: not panel.record.isChecked(), timeout=10000)
+    assert "the engine stopped it" in panel.source.text()
+    qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
+    assert "rehearsal" not in engine.stats().get("refused", {})
