@@ -295,22 +295,30 @@ def test_a_rehearsal_a_controller_records_shows_in_the_tab_and_its_list(qtbot, t
     assert [str(p) for p in kept_rehearsals(folder)] == panel.kept_paths
 
 
-def test_a_window_rehearsal_a_controller_stops_is_kept_once(qtbot, tmp_path):
-    """The window's rehearsal is the engine's: a controller's ``/gesturemap/rehearsal 0``
-    stops it, the button comes up by itself, and the project keeps it once, with no
-    refusal for a second stop."""
+def _rehearse_then_stop_from_a_controller(qtbot, window, seed: int, frames: int):  # noqa: ANN001, ANN202
+    """Press Record a rehearsal, send ``frames`` frames of rest, then stop it as a
+    controller's ``/gesturemap/rehearsal 0`` does; returns the frames."""
     from gesturemap.sources.base import Frame
 
-    window, folder = _osc_sensor_window(qtbot, tmp_path)
     panel, engine = window.rehearsal, window.engine
     qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
     panel.record.click()
     qtbot.waitUntil(lambda: engine.stats().get("rehearsing"), timeout=10000)
-    x = rest(np.random.default_rng(9), 0, 120)
+    x = rest(np.random.default_rng(seed), 0, frames)
     for i, frame in enumerate(x):
         engine.queue.put(Frame(90.0 + 0.02 * i, frame, "test"))
     qtbot.waitUntil(lambda: engine.stats().get("frames_in", 0) >= len(x), timeout=20000)
     window.engine_command("rehearsal", 0)  # as the OSC message gives it
+    return x
+
+
+def test_a_window_rehearsal_a_controller_stops_is_kept_once(qtbot, tmp_path):
+    """The window's rehearsal is the engine's: a controller's ``/gesturemap/rehearsal 0``
+    stops it, the button comes up by itself, and the project keeps it once, with no
+    refusal for a second stop."""
+    window, folder = _osc_sensor_window(qtbot, tmp_path)
+    panel, engine = window.rehearsal, window.engine
+    x = _rehearse_then_stop_from_a_controller(qtbot, window, 9, 120)
     qtbot.waitUntil(lambda: not panel.record.isChecked(), timeout=10000)
     assert "the engine stopped it" in panel.source.text()
     qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
@@ -329,19 +337,10 @@ def test_a_rehearsal_started_and_stopped_between_two_looks_still_ends_the_window
     rehearsal (before, the window never saw it recording and kept the button down)."""
     import time
 
-    from gesturemap.sources.base import Frame
-
     window, folder = _osc_sensor_window(qtbot, tmp_path)
     panel, engine = window.rehearsal, window.engine
-    qtbot.waitUntil(lambda: not window.pad.active, timeout=5000)
     window._kept_at = time.perf_counter() + 3600  # the window does not look meanwhile
-    panel.record.click()
-    qtbot.waitUntil(lambda: engine.stats().get("rehearsing"), timeout=10000)
-    x = rest(np.random.default_rng(10), 0, 60)
-    for i, frame in enumerate(x):
-        engine.queue.put(Frame(90.0 + 0.02 * i, frame, "test"))
-    qtbot.waitUntil(lambda: engine.stats().get("frames_in", 0) >= len(x), timeout=20000)
-    window.engine_command("rehearsal", 0)
+    _rehearse_then_stop_from_a_controller(qtbot, window, 10, 60)
     qtbot.waitUntil(lambda: not engine.stats().get("rehearsing"), timeout=10000)
     window._kept_at = 0.0  # it looks again
     qtbot.waitUntil(lambda: not panel.record.isChecked(), timeout=10000)
