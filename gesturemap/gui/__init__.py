@@ -11,6 +11,7 @@ import datetime
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 __all__ = ["MainWindow", "autosave_folder", "data_folder", "main"]
 
@@ -88,7 +89,26 @@ def main(
             audio=audio,
         )
     window.show()
+    _close_on_ctrl_c(window)
     return int(app.exec())
+
+
+def _close_on_ctrl_c(window: Any) -> None:
+    """Ctrl-C in the terminal closes the window as its close button does (asking to save what
+    is not saved); a second Ctrl-C ends it at once. Qt's event loop runs no Python, so a
+    timer wakes the interpreter to run the handler."""
+    import signal
+
+    from PySide6 import QtCore
+
+    def interrupted(_signum: int, _frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        QtCore.QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGINT, interrupted)
+    wake = QtCore.QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(200)
 
 
 def __getattr__(name: str) -> object:
