@@ -132,9 +132,11 @@ def _lock_file(path: Path, folder: Path) -> int:
         except OSError as error:
             if error.errno not in _CANNOT_WRITE:
                 raise
-            # a read-only folder (a project on a locked medium, a shared install): nothing can
-            # write it, so there is nothing to guard; playing it must still work
-            return -1
+            fd = _read_only_lock(path, folder)
+            if fd < 0:
+                # a read-only folder (a project on a locked medium, a shared install):
+                # nothing can write it, so there is nothing to guard; playing it must work
+                return -1
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -155,6 +157,18 @@ def _lock_file(path: Path, folder: Path) -> int:
         # the holder released it and removed the file between our open and our lock: this
         # lock is on a file no other process will ever open; lock the folder's file anew
         os.close(fd)
+
+
+def _read_only_lock(path: Path, folder: Path) -> int:
+    """A descriptor to lock ``path`` by when it cannot be opened for writing but the folder
+    can be written (another user's lock file, left behind with mode 0644: its takes can still
+    be written, so they must still be guarded; flock needs no write access); else -1."""
+    if not (path.exists() and os.access(folder, os.W_OK)):
+        return -1
+    try:
+        return os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return -1
 
 
 def _still_there(fd: int, path: Path) -> bool:

@@ -342,3 +342,37 @@ def test_removing_the_lock_file_never_lets_two_processes_hold_it(tmp_path):
     assert [w.exitcode for w in workers] == [0, 0, 0, 0]
     assert clashes.value == 0
     assert not (folder / lock.LOCK_FILE).exists()
+
+
+def test_a_lock_file_this_user_cannot_write_still_guards_the_folder(tmp_path, monkeypatch,
+                                                                      repo_dir):
+    """Another user's lock file (mode 0644) in a folder this user can write: it cannot be
+    opened for writing, but the takes can, so the lock is still taken (flock needs no write
+    access) and a second writer is refused (before, it saved beside the holder)."""
+    import errno
+
+    from gesturemap.errors import ProjectBusy
+
+    folder = _project(tmp_path)
+    holder = _holder_process(folder, repo_dir)  # a real process holds it
+    real_open = os.open
+
+    def not_mine(path, flags, *args):  # as for a user the file's mode does not let write
+        if str(path).endswith(lock.LOCK_FILE) and flags & os.O_RDWR:
+            raise OSError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(lock.os, "open", not_mine)
+    try:
+        before = _snapshot(folder)
+        project = Project.load(folder)
+        project.add_take(np.ones((10, 2)), label="a")
+        with pytest.raises(ProjectBusy, match="another gesturemap process"):
+            project.save(folder)
+        assert _snapshot(folder) == before
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    project.save(folder)  # free again: this user saves, under a lock of its own
+    assert len(Project.load(folder).takes) == 2
+    assert lock._key(folder) not in lock._held
