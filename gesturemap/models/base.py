@@ -848,7 +848,9 @@ def load(path: str | os.PathLike[str]) -> BaseModel:
     if not isinstance(name, str) or Path(name).name != name or not name.endswith(".npz"):
         raise FormatError(f"{path}: 'arrays' must name an .npz file beside it, not {name!r}.")
     sha = meta.get("arrays_sha256")
-    arrays = _io.load_npz(path.with_name(name), sha256=sha if isinstance(sha, str) else None)
+    # its own regular file beside it, never a link to one elsewhere (as a project's takes)
+    arrays = _io.load_npz(path.with_name(name), sha256=sha if isinstance(sha, str) else None,
+                          inside=path.parent)
     try:
         return restore(meta, arrays)
     except FormatError as exc:

@@ -80,3 +80,19 @@ def test_save_where_a_folder_cannot_be_made_says_so(saved_gmm: Path, tmp_path: P
     (tmp_path / "file").write_text("x")
     with pytest.raises(gm.GesturemapError, match="cannot be created"):
         gm.load(saved_gmm).save(tmp_path / "file" / "m")
+
+
+def test_a_models_arrays_are_never_read_through_a_link(saved_gmm: Path, tmp_path: Path) -> None:
+    """The arrays a model's JSON names are its own regular file beside it: a link to a file
+    elsewhere (a project folder given by someone else) is refused, as for a project's takes."""
+    name = json.loads(saved_gmm.read_text())["arrays"]
+    arrays = saved_gmm.with_name(name)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    moved = arrays.rename(elsewhere / name)
+    arrays.symlink_to(moved)
+    with pytest.raises(FormatError):
+        gm.load(saved_gmm)
+    arrays.unlink()
+    moved.rename(arrays)
+    assert gm.load(saved_gmm).labels_ == ["a", "b"]
