@@ -291,6 +291,8 @@ def _check_names(name: str, names: Sequence[str] | None) -> tuple[str, ...] | No
         return None
     if isinstance(names, str):
         raise validation_error(name, names, "a list of column names, not a single str")
+    if not isinstance(names, Sequence):  # a number, a dict: no list of names
+        raise validation_error(name, names, "a list of column names")
     names = tuple(names)
     if not all(isinstance(n, str) and n for n in names):
         raise validation_error(name, list(names), "a list of non-empty str")

@@ -41,7 +41,10 @@ Written = dict[int, tuple[Path, Any, str]]
 def _places(document: dict[str, Any]) -> Iterator[tuple[dict[str, Any], str]]:
     """Each spotting-settings dict of ``document`` (the project's, each scene's), with the
     opinion keys it holds."""
-    holders = [document.get("model")] + [s.get("model") for s in document.get("scenes") or []
+    scenes = document.get("scenes")
+    # (scenes that are no list: the project's load says so; nothing to find in them here)
+    holders = [document.get("model")] + [s.get("model") for s in
+                                          (scenes if isinstance(scenes, list) else [])
                                           if isinstance(s, dict)]
     for model in holders:
         spotting = model.get("spotting") if isinstance(model, dict) else None
@@ -59,7 +62,7 @@ def _rebuilt(document: dict[str, Any], change: Any) -> dict[str, Any]:
             return m
         return {**m, "spotting": change(m["spotting"])}
     out = {**document, "model": model(document.get("model"))}
-    if document.get("scenes"):
+    if isinstance(document.get("scenes"), list) and document["scenes"]:
         out["scenes"] = [{**s, "model": model(s.get("model"))} if isinstance(s, dict) else s
                          for s in document["scenes"]]
     return out

@@ -252,3 +252,25 @@ def test_a_relabelled_take_comes_back_from_the_trash_with_its_new_label(tmp_path
     loaded = Project.load(folder)
     (back,) = loaded.restore_takes()
     assert back.label == "renamed"
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("input_names", 3, "input_names: got 3; expected a list of column names"),
+    ("output_names", {"a": 1}, "output_names"),
+    ("scenes", 5, "'scenes' is 5; expected a list"),
+])
+def test_a_hand_edited_project_json_of_the_wrong_types_is_a_format_error(
+        tmp_path: Path, key, value, message) -> None:
+    """One line that says which entry is wrong, and the files left as they are (before, a
+    TypeError traceback from every command)."""
+    folder = tmp_path / "p"
+    project = Project(classes=["a"])
+    project.add_take(np.zeros((20, 2)), "a")
+    project.save(folder)
+    document = json.loads((folder / "project.json").read_text())
+    document[key] = value
+    (folder / "project.json").write_text(json.dumps(document))
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    with pytest.raises(FormatError, match=message):
+        Project.load(folder)
+    assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
