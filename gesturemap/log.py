@@ -556,6 +556,13 @@ def _read_session(folder: Path) -> dict[str, Any]:
         file_name = files.get(name)
         if not isinstance(file_name, str) or Path(file_name).name != file_name:
             raise FormatError(f"{path} is damaged: no plain file name for stream {name!r}.")
+    for name, columns in streams.items():
+        if not (isinstance(columns, list) and all(isinstance(c, str) for c in columns)):
+            raise FormatError(f"{path} is damaged: the columns of stream {name!r} are "
+                              f"{columns!r:.60}; expected a list of names.")
+    meta = document.get("meta")
+    if meta is not None and not isinstance(meta, dict):
+        raise FormatError(f"{path} is damaged: 'meta' is {meta!r:.60}; expected a dict.")
     return document
 
 

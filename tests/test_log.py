@@ -312,3 +312,21 @@ def test_time_column_says_what_it_is(tmp_path: Path) -> None:
     assert "subtract start_t" in doc["time_unit"] and before <= doc["start_t"] <= time.perf_counter()
     t = np.loadtxt(tmp_path / "b" / "x.csv", delimiter=",", skiprows=1, ndmin=2)[0, 0]
     assert 0.25 <= t - doc["start_t"] < 1.25  # seconds since start, once start_t is subtracted
+
+
+@pytest.mark.parametrize("columns", [5, ["a", 3], {"a": 1}])
+def test_a_session_json_whose_columns_are_no_names_is_a_format_error(tmp_path: Path,
+                                                                     columns) -> None:
+    """A hand-edited session.json: one clear error from every reader and from `gesturemap
+    replay` (exit 2), not a TypeError traceback."""
+    from gesturemap.cli import main
+
+    with SessionLog(tmp_path / "log", {"input": ["x"]}) as log:
+        log.write("input", 0.0, [1.0])
+    session = tmp_path / "log" / "session.json"
+    document = json.loads(session.read_text())
+    document["streams"]["input"] = columns
+    session.write_text(json.dumps(document))
+    with pytest.raises(FormatError, match="columns of stream 'input'"):
+        read_log(tmp_path / "log")
+    assert main(["replay", str(tmp_path / "log"), "--out", str(tmp_path / "r.csv")]) == 2
