@@ -971,6 +971,15 @@ def _fit_without_ignored(fit: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(self: BaseModel, dataset: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(self, "_fit_depth", 0):  # a subclass's fit calling its parent's
             return fit(self, dataset, *args, **kwargs)
+        if isinstance(dataset, np.ndarray) or (
+                isinstance(dataset, list | tuple) and dataset
+                and isinstance(dataset[0], np.ndarray)):
+            # frames alone say nothing of which gesture they are
+            raise GesturemapError(
+                f"{type(self).__name__}.fit takes labelled takes, not "
+                f"{'an array' if isinstance(dataset, np.ndarray) else 'a list of arrays'}: "
+                "ds = gm.Dataset(); ds.add(frames, label='circle') for each take, then "
+                "model.fit(ds)")
         ignore = getattr(self, IGNORE_PARAM, None)
         self.kept_channels_ = None
         self.full_input_dim_ = None
