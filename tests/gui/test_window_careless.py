@@ -68,24 +68,24 @@ def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
     project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
     window = _window(qtbot, tmp_path, project)
     window.train()
-    qtbot.waitUntil(lambda: window._train_sent is None and window.engine.running, timeout=10000)
+    qtbot.waitUntil(lambda: window._train_sent is None and window.engine.running, timeout=20000)
     window.reset_stream()
     for i in range(20):
         window.engine.queue.put(Frame(time.perf_counter(), np.array([0.2, 0.3, 0, i]), "osc"))
     _synced(qtbot, window)
     window.correct_last_gesture("circle")  # a real correction: a third take
     qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3 and window._train_sent is None,
-                    timeout=10000)
+                    timeout=20000)
     kept = window.engine.project.takes[-1].id
     window.correct_last_gesture("swipe")  # no frame since that take
-    qtbot.waitUntil(lambda: window._train_sent is None, timeout=5000)
+    qtbot.waitUntil(lambda: window._train_sent is None, timeout=20000)
     assert window.train_status.text().startswith("nothing to correct: no gesture")
     window.undo_stack.undo()  # the refused step: nothing happens
     _synced(qtbot, window)
     assert kept in [t.id for t in window.engine.project.takes]
     window.undo_stack.undo()  # the real correction's step
     qtbot.waitUntil(lambda: kept not in [t.id for t in window.engine.project.takes],
-                    timeout=5000)
+                    timeout=20000)
 
 
 def test_a_take_recorded_during_a_playback_records_the_pad(qtbot, tmp_path):
