@@ -758,12 +758,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def _plain_warnings(prefix: str) -> None:
     """A warning (a damaged take left out, a file read with something skipped) as one line
-    ``gesturemap CMD: warning: ...`` on stderr, not Python's file and line of the code."""
+    ``gesturemap CMD: warning: ...`` on stderr, not Python's file and line of the code; each
+    said once (a command that reads the project again, to store onto it as it is now, would
+    say every damaged take twice)."""
     import warnings
+
+    said: set[str] = set()
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
              file: Any = None, line: str | None = None) -> None:
         text = " ".join(str(message).split())
+        if text in said:
+            return
+        said.add(text)
         print(f"{prefix}: warning: {text}", file=file or sys.stderr, flush=True)
 
     warnings.showwarning = show

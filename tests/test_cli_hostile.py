@@ -89,6 +89,20 @@ def test_a_damaged_take_is_one_warning_line_not_pythons(tmp_path, capsys):
     assert "UserWarning" not in err[0] and ".py:" not in err[0] and ".." not in err[0]
 
 
+def test_train_says_a_damaged_take_once(tmp_path, capsys):
+    """`train` reads the project again to store its model onto it as it is now: the damaged
+    take was warned of twice."""
+    folder = tmp_path / "p"
+    project = Project.new(folder, inputs=2)
+    for label, level in (("a", 0.0), ("a", 1.0), ("b", 5.0), ("b", 6.0)):
+        project.add_take(level + np.random.default_rng(1).normal(size=(30, 2)), label=label)
+    project.save(folder)
+    (folder / "takes" / "take-000001.npz").unlink()
+    assert not main(["train", str(folder)])
+    err = capsys.readouterr().err
+    assert err.count("take-000001 was left out") == 1, err
+
+
 def test_a_wekinator_project_without_its_examples_file_says_so(tmp_path, capsys):
     from .interop.wekinator.test_project import unpack
 
