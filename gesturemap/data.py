@@ -125,8 +125,8 @@ def label_for_number(number: Any, labels: Sequence[Label],
     >>> label_for_number(3, [], {"left": 1, "down": 3})
     'down'
     """
-    try:  # a blob (bytes) reads as a number in Python, but is none
-        value = math.nan if isinstance(number, bytes | bytearray) else float(number)
+    try:
+        value = float(number)
     except (TypeError, ValueError):
         value = math.nan
     if not (math.isfinite(value) and value.is_integer()):

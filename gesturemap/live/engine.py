@@ -20,6 +20,7 @@ kept and re-raised by :meth:`Engine.stop`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import math
@@ -98,6 +99,10 @@ SUGGEST_WAIT_S = 60.0
 TAKES_CHANGED = "no suggestion: the takes changed while it was worked out; ask again"
 
 
+#: a command's signature, read once (control messages arrive on a source's receiving thread)
+_signature = functools.cache(inspect.signature)
+
+
 def _wrong_arguments(command: Any, args: list[Any]) -> str | None:
     """Why ``args`` from a control message cannot go to ``command`` (None: they can): an OSC
     blob (it reads as a number in Python, but is none), or more or fewer arguments than the
@@ -105,7 +110,7 @@ def _wrong_arguments(command: Any, args: list[Any]) -> str | None:
     if any(isinstance(a, bytes | bytearray) for a in args):
         return "an OSC blob is no argument of a control message"
     try:
-        inspect.signature(command).bind(*args)
+        _signature(command.__func__).bind(None, *args)  # None: the engine itself
     except TypeError:
         given = len(args)
         return f"{given} argument{'s' if given != 1 else ''} is not what it takes"

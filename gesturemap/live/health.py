@@ -167,14 +167,14 @@ class Health:
     LOG_BACKLOG = 20_000
 
     def _hold_for_log(self, row: tuple[Any, ...]) -> None:
-        """Hold a row for the session log being opened (engine thread only)."""
+        """Hold a row for the session log being opened (engine thread only; there is
+        one: ``_log_backlog`` is a list)."""
         backlog = self._log_backlog
-        if backlog is not None:
-            if len(backlog) < self.LOG_BACKLOG:
-                backlog.append(row)
-                self._log_backlog_inputs += row[0] == "input"
-            elif row[0] == "input":
-                self._log_backlog_missed += 1
+        if len(backlog) < self.LOG_BACKLOG:
+            backlog.append(row)
+            self._log_backlog_inputs += row[0] == "input"
+        elif row[0] == "input":
+            self._log_backlog_missed += 1
 
     def _cmd__log_opened(self, log: Any, labels: list[Any]) -> None:
         """The log opened on the I/O thread: the rows held for it first, then it is the

@@ -96,9 +96,7 @@ class Recording:
         a new class ends the take under way and the next frames start one of the new class."""
         from ..sources.base import MAX_ABS_VALUE
 
-        try:  # (a blob reads as a number in Python, but is none)
-            if any(isinstance(v, bytes | bytearray) for v in values):
-                raise TypeError
+        try:
             vals = np.asarray([float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None

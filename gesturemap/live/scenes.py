@@ -102,8 +102,6 @@ class _Held:
     next fade starts from it, so fades never nest (each would step every stream before it,
     and a controller re-sending scenes faster than they fade would stack them without end)."""
 
-    lean = False
-
     def __init__(self, output: Any) -> None:
         self._result = SimpleNamespace(output=output)
 

@@ -124,6 +124,8 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         # could not be read (a newer format, no permission): listed again at every save into
         # that folder, so the label given them (a relabel lives in project.json) is not lost
         self._unread_takes: dict[tuple[Path, str], Label] = {}
+        # folder -> second opinions' files there that could not be read: never deleted
+        self._unread_opinions: dict[Path, set[str]] = {}
         self._uid = secrets.token_hex(8)
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None

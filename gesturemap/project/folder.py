@@ -85,6 +85,7 @@ class ProjectFolder:
     _removed: list[str]
     _gone: dict[str, Take]
     _unread_takes: dict[tuple[Path, str], Label]
+    _unread_opinions: dict[Path, set[str]]
     _input_dim: int | None
     _input_names: tuple[str, ...] | None
     _output_names: tuple[str, ...] | None
@@ -199,8 +200,7 @@ class ProjectFolder:
         document, self._opinion_files = externalize(
             folder, document, getattr(self, "_opinion_files", {}))
         write_json(folder / PROJECT_FILE, document, format=FORMAT, version=VERSION)
-        remove_stale_opinions(folder, document,
-                              getattr(self, "_unread_opinions", {}).get(folder.resolve(), set()))
+        remove_stale_opinions(folder, document, self._unread_opinions.get(folder.resolve(), ()))
         self._remove_stale_scene_files(folder, scenes)
         # The new project.json no longer refers to these files: into the trash with them.
         for take_id in removed:

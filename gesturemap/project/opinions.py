@@ -17,7 +17,7 @@ it, and files it no longer names are deleted after it is written.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +145,7 @@ def opinion_names(document: dict[str, Any]) -> set[str]:
 
 
 def remove_stale_opinions(folder: Path, document: dict[str, Any],
-                          unread: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+                          unread: Collection[str] = ()) -> None:
     """Delete the second opinions' files ``project.json`` (``document``, just written) no
     longer names, except those that could not be read (``unread``: kept, never destroyed)."""
     keep = opinion_names(document) | set(unread)

@@ -144,6 +144,7 @@ class SensorClock:
         n = len(stamps)
         while start < n:
             if not self._plausible(stamps[start], receipt):  # no time a clock shows
+                self.glitches += math.isfinite(stamps[start])
                 times.append(self._on_receipt(receipt))
                 start += 1
                 continue
@@ -157,15 +158,9 @@ class SensorClock:
         return times
 
     def _plausible(self, stamp: float, receipt: float) -> bool:
-        """A finite stamp not more than :attr:`SLACK_S` ahead of its receipt (counted in
-        :attr:`glitches` when it is ahead)."""
-        if not math.isfinite(stamp):
-            return False
+        """A finite stamp not more than :attr:`SLACK_S` ahead of its receipt."""
         kept = self._offset
-        if kept is not None and stamp + kept > receipt + self.SLACK_S:
-            self.glitches += 1
-            return False
-        return True
+        return math.isfinite(stamp) and (kept is None or stamp + kept <= receipt + self.SLACK_S)
 
     def _on_receipt(self, receipt: float) -> float:
         """The time of a frame whose stamp is no time: its receipt (after the last mapped)."""

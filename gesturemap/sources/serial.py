@@ -10,7 +10,8 @@ Text lines
     ``\\n``, ``\\r\\n`` or ``\\r`` alone (as some boards' ``print`` ends them). A "line" of more
     than 4 KB without an end is garbage: dropped whole, up to its end, and counted once.
     Optionally a leading column holds a label (lines with another label are ignored) or a
-    timestamp. Empty lines and lines starting with ``#`` are skipped. Undecodable bytes become U+FFFD and make the line a bad packet.
+    timestamp. Empty lines and lines starting with ``#`` are skipped. Undecodable bytes
+    become U+FFFD and make the line a bad packet.
 
 Frame times
     On :func:`time.perf_counter`'s clock. The lines or frames a read completes arrived since
@@ -303,8 +304,8 @@ class SerialSource(Source):
     # -- text lines ---------------------------------------------------------------------------
 
     def _feed_text(self, data: bytes, t: float) -> None:
-        if b"\r" in data:  # a lone CR ends a line too (a CRLF leaves an empty line: skipped)
-            data = data.replace(b"\r", b"\n")
+        if b"\r" in data:  # a CRLF ends a line, and so does a lone CR
+            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
         if self._overlong:  # the rest of a line already dropped as garbage, up to its end
             end = data.find(b"\n")
             if end < 0:
