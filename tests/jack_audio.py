@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from .jack_midi import server_name
+
 
 def reference_project(reference_dir: Any, name: str) -> Any:
     """XMM's reference training set as a trained HHMM project (8 states): what these tests
@@ -40,7 +42,7 @@ def jack_audio(priority: str | None = None, tag: str = "audio") -> Iterator[tupl
     jackd = shutil.which("jackd")
     if jackd is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
-    name = f"gm-{tag}-{os.getpid()}-{priority or 'default'}"
+    name = server_name(f"{tag}-{priority or 'default'}")
     server = subprocess.Popen(
         [jackd, "-R", *(["-P", priority] if priority else []), "-n", name,
          "-d", "dummy", "-r", "48000", "-p", "128"],

@@ -3,11 +3,12 @@ with no sound card and no ALSA sequencer (docs/architecture.md)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import threading
 import time
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +24,16 @@ def _need_rtmidi() -> None:
                     "then .venv/bin/pip install -e '.[midi]' (README.md)", pytrace=False)
 
 
+def server_name(kind: str) -> str:
+    """The name of a test JACK server: the same for every run from this checkout. JACK keeps
+    its servers in a table of 8 in shared memory, and a server stopped while a client was
+    closing can leave its row behind; a row is taken back only by a server of the same name.
+    Names unique to each run (process id, clock) filled the table on a machine that ran the
+    suite a few times, and then no server could start ("Too many servers already active")."""
+    checkout = zlib.crc32(str(Path(__file__).resolve().parent).encode()) % 100000
+    return f"gm-{kind}-{checkout}"
+
+
 @pytest.fixture()
 def jack_midi(monkeypatch):
     """Start ``jackd -d dummy`` under a name of its own; JACK_DEFAULT_SERVER points at it (for
@@ -31,7 +42,7 @@ def jack_midi(monkeypatch):
     jackd = shutil.which("jackd")
     if jackd is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
-    name = f"gm-midi-{os.getpid()}-{time.monotonic_ns() % 100000}"
+    name = server_name("midi")
     server = subprocess.Popen(
         [jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
         stdout=subprocess.DEVNULL,
@@ -76,7 +87,7 @@ def jack_restartable(monkeypatch):
     _need_rtmidi()
     if shutil.which("jackd") is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
-    server = JackServer(f"gm-midi-{os.getpid()}-{time.monotonic_ns() % 100000}")
+    server = JackServer(server_name("midi"))
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
     try:

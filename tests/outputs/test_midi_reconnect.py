@@ -92,8 +92,8 @@ def test_a_jack_server_that_stops_never_blocks_the_frame_path(jack_restartable):
 
 _STOPPED_THEN_SERVER_GOES = """
 import faulthandler, gc, os, sys, time
-# stuck (seen once in a full run): where, on stderr, and out in 120 s, not at the 240 s timeout
-faulthandler.dump_traceback_later(120, exit=True)
+# if stuck: where, on stderr, well before the test gives up on this process
+faulthandler.dump_traceback_later(40, exit=True)
 sys.path.insert(0, {repo!r})
 from tests.jack_midi import jack_in
 from gesturemap.outputs.midi import MIDIOutput
@@ -105,8 +105,12 @@ for _ in range(3):
     out.stop()
     del out
     gc.collect()
-print("threads", len(os.listdir("/proc/self/task")) - before, flush=True)
+left = len(os.listdir("/proc/self/task")) - before
+# the test's own port is closed before the server is told to stop: a JACK client closing while
+# its server shuts down can wait for ever inside libjack (seen once in CI), which is not what
+# this test is about
 port.delete()
+print("threads", left, flush=True)
 sys.stdin.readline()  # the server stops now
 time.sleep(1.5)
 print("alive", flush=True)
@@ -130,9 +134,12 @@ def test_an_output_stopped_before_its_server_leaves_nothing(jack_restartable, re
         jack_restartable.stop()
         child.stdin.write("\n")
         child.stdin.flush()
-        child.wait(timeout=60)
-        out = child.stdout.read()
-        assert child.returncode == 0 and "alive" in out, (child.returncode, child.stderr.read())
+        try:
+            out, err = child.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate(timeout=10)
+        assert child.returncode == 0 and "alive" in out, (child.returncode, err)
     finally:
         if child.poll() is None:
             child.kill()
