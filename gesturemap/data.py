@@ -169,6 +169,17 @@ def _handed_over(values: Any) -> bool:
             and values.ndim == 2 and values.flags.c_contiguous)
 
 
+def as_array(name: str, values: Any) -> np.ndarray:
+    """``values`` as an array (not copied if it is one), or a clear error for rows of
+    different lengths (numpy's own says "inhomogeneous shape after 1 dimensions")."""
+    try:
+        return np.asarray(values)
+    except (TypeError, ValueError):
+        raise validation_error(
+            name, Described("a ragged sequence (rows of different lengths)"), "a (T, D) array"
+        ) from None
+
+
 def _as_frames(name: str, values: Any) -> np.ndarray:
     """Validate frames and return a read-only float64 copy of shape (T, D) (an array handed
     over, :func:`hand_over`, is kept as it is)."""
@@ -177,12 +188,7 @@ def _as_frames(name: str, values: Any) -> np.ndarray:
             raise validation_error(name, values, "at least one frame (row) and one column")
         check_finite(name, values, index_names=("frame", "column"))
         return values
-    try:
-        array = np.asarray(values)
-    except (TypeError, ValueError):
-        raise validation_error(
-            name, Described("a ragged sequence (rows of different lengths)"), "a (T, D) array"
-        ) from None
+    array = as_array(name, values)
     if array.ndim == 1:
         array = array[:, np.newaxis]
     if array.ndim != 2:

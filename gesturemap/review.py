@@ -108,6 +108,16 @@ class Reviews(list):
                       key=lambda r: -r.suspicion)
 
 
+def check_order(call: str, *, dataset: Any, model: Any) -> None:
+    """Refuse a model and a dataset given the other way round, naming the order: reviewing
+    takes names the dataset first, suggesting a take the model first, and a swap otherwise
+    ends in "'GMM' object is not iterable"."""
+    if hasattr(dataset, "fit") or not hasattr(model, "fit"):
+        raise TypeError(f"{call}: got a {type(dataset).__name__} as the dataset and a "
+                        f"{type(model).__name__} as the model; are they swapped? Give the "
+                        "takes as a gm.Dataset (or a project's takes) and a gesturemap model")
+
+
 def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,
                  cancel: Any = None) -> Reviews:
     """Review every take of ``dataset`` by cross-validation with ``model`` (unfitted).
@@ -128,6 +138,7 @@ def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,
     """
     from .errors import TrainingCancelled
 
+    check_order("review_takes(dataset, model)", dataset=dataset, model=model)
     recordings = list(dataset)
     labels = sorted({r.label for r in recordings})
     if len(labels) < 2:

@@ -83,3 +83,17 @@ def test_refuses_one_class():
     ds.add(np.zeros((5, 2)), label="a")
     with pytest.raises(gm.GesturemapError, match="two classes"):
         gm.review_takes(ds, gm.GMM())
+
+
+def test_a_model_and_a_dataset_swapped_are_named_as_such():
+    """Reviewing takes names the dataset first, suggesting the next take the model first: a
+    swap ended in "'GMM' object is not iterable", far from the call."""
+    ds = gm.Dataset()
+    for label in ("a", "b"):
+        ds.add(np.zeros((5, 2)), label=label)
+    with pytest.raises(TypeError, match=r"review_takes\(dataset, model\): got a GMM as the "
+                                        r"dataset and a Dataset as the model; are they swapped"):
+        gm.review_takes(gm.GMM(), ds)
+    with pytest.raises(TypeError, match=r"suggest_next_take\(model, dataset\): got a GMM as "
+                                        r"the dataset and a Dataset as the model"):
+        gm.suggest_next_take(ds, gm.GMM())

@@ -576,7 +576,7 @@ def audit(model: Any, rehearsal: Any, budget: float = 0.1, costs: dict[str, Any]
     """
     settings = _settings(spotting)
     xs, labs = _recordings(rehearsal, labels)
-    replay = _Replay(model, settings, xs, labs, takes, float(rate_hz), groups)
+    replay = _Replay(model, settings, xs, labs, takes, _check_rate(rate_hz), groups)
     return _audit_replays([replay], replay.typical, budget, costs, settings, grid, explain)
 
 
@@ -596,7 +596,8 @@ def cross_fitted_audit(parts: Sequence[tuple[Any, ...]], model: Any, budget: flo
     for part in parts:
         part_model, rehearsal, labels, groups = (*part, None)[:4]
         xs, labs = _recordings(rehearsal, labels)
-        replays.append(_Replay(part_model, settings, xs, labs, None, float(rate_hz), groups))
+        replays.append(_Replay(part_model, settings, xs, labs, None, _check_rate(rate_hz),
+                               groups))
     if not replays:
         raise GesturemapError("cross_fitted_audit: no part to replay")
     sp = Spotter(model, **settings)
@@ -668,6 +669,17 @@ def _check_budget(budget: Any) -> float:
         raise GesturemapError(f"budget: {budget!r}; expected false triggers per minute, a "
                               "number >= 0 (e.g. 0.1: one every ten minutes)")
     return float(budget)
+
+
+def _check_rate(rate_hz: Any) -> float:
+    # the rate turns frames into minutes of rehearsal: 0 divided by zero, a negative rate
+    # gave negative false triggers per minute and a threshold chosen on them
+    number = (int, float, np.integer, np.floating)
+    if isinstance(rate_hz, bool) or not isinstance(rate_hz, number) or not (
+            np.isfinite(rate_hz) and rate_hz > 0):
+        raise GesturemapError(f"rate_hz: {rate_hz!r}; expected the recordings' frames per "
+                              "second, a number > 0 (e.g. 50)")
+    return float(rate_hz)
 
 
 def plot_audit(result: Audit, path: Any) -> Any:

@@ -125,8 +125,9 @@ def suggest_next_take(model: Any, dataset: Any, *, folds: int = 10, seed: int = 
     >>> s.label, s.hint, s.reason                         # doctest: +SKIP
     ('circle', 'unlike swipe', 'circle is recognised in 2 of its 4 takes, ...')
     """
-    from ..review import review_takes
+    from ..review import check_order, review_takes
 
+    check_order("suggest_next_take(model, dataset)", dataset=dataset, model=model)
     labels = sorted({r.label for r in dataset}, key=str)
     if len(labels) < 2:
         return too_few_classes(labels)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ..data import Dataset, _check_label, _check_names
+from ..data import Dataset, _check_label, _check_names, as_array
 from ..errors import GesturemapError
 from ..features import Pipeline
 from ..models import BaseModel
@@ -130,6 +128,11 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None
         self._init_scenes()
+        if classes is not None and (isinstance(classes, (str, bytes))
+                                    or not isinstance(classes, Iterable)):
+            # a name alone would become one class per letter
+            raise TypeError(f"classes: got {classes!r}; expected a list of class names, "
+                            "e.g. ['circle', 'swipe']")
         for label in classes or ():
             self.add_class(label)
 
@@ -423,7 +426,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         """
         label = _check_label("label", label)
         self._check_label_kind("label", label)
-        inputs_array = np.asarray(inputs) if not isinstance(inputs, np.ndarray) else inputs
+        inputs_array = as_array("inputs", inputs)
         d_in = inputs_array.shape[1] if inputs_array.ndim == 2 else 1
         if self._input_dim is not None and inputs_array.ndim in (1, 2) and d_in != self._input_dim:
             raise validation_error(

@@ -12,7 +12,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.cli import main
-from gesturemap.evaluation.audit import plot_audit
+from gesturemap.evaluation.audit import cross_fitted_audit, plot_audit
 from gesturemap.evaluation.spotting.cv import evaluate_sessions, make_dataset
 from gesturemap.evaluation.spotting.scores import spotting_metrics
 from gesturemap.models.spotting.core import DEFAULT_THRESHOLD, check_settings, spotting_stream
@@ -139,6 +139,14 @@ def test_bad_costs_and_budgets_are_refused(model, streams):
         gm.audit(model, x, costs={"1": -1})
     with pytest.raises(gm.GesturemapError, match="budget"):
         gm.audit(model, x, budget=-0.1)
+    # the rate turns frames into minutes: 0 divided by zero, a negative one gave negative
+    # false triggers per minute and thresholds chosen on them
+    for rate in (0, -50, float("nan"), "50"):
+        with pytest.raises(gm.GesturemapError, match="rate_hz: .*frames per second"):
+            gm.audit(model, x, rate_hz=rate)
+        with pytest.raises(gm.GesturemapError, match="rate_hz"):
+            cross_fitted_audit([(model, x, None)], model, rate_hz=rate)
+    assert gm.audit(model, x, rate_hz=np.int64(50)).labels == gm.audit(model, x).labels
     with pytest.raises(gm.GesturemapError, match="HHMM and GMM"):
         gm.audit(gm.DTW().fit(make_dataset(streams, range(2), lambda a: a)), x)
 

@@ -672,3 +672,17 @@ def test_sigkill_while_recording_keeps_every_saved_take(tmp_path: Path, seed: in
     project.save(folder)
     assert [t.id for t in Project.load(folder).takes] == ids
     assert not list(folder.rglob(".*.tmp"))  # a save clears what a killed write left
+
+
+def test_classes_not_given_as_a_list_and_ragged_takes_are_refused_clearly() -> None:
+    """``Project(classes="ab")`` made the classes "a" and "b", ``classes=5`` raised "'int'
+    object is not iterable", and a take whose rows differ in length numpy's "inhomogeneous
+    shape"; each now says what is expected, and the project is left as it was."""
+    for classes in ("ab", 5):
+        with pytest.raises(TypeError, match="expected a list of class names"):
+            Project(classes=classes)
+    assert Project(classes=("ab",)).classes == ["ab"]
+    project = Project(classes=["a"])
+    with pytest.raises(GesturemapError, match="ragged sequence"):
+        project.add_take([[1.0, 2.0], [3.0]], "a")
+    assert project.takes == () and project.input_dim is None
