@@ -235,7 +235,7 @@ class MIDIOutput:
                 self._unreleased.append(old)
             else:
                 watch.release(old, old_generation)
-        elif watch.server_down:
+        elif watch.server_down and self.connected:  # once: not at every check while it is away
             self.connected = False
             self.disconnects += 1
             log.warning("MIDI out %r: the JACK server stopped; sending again when it is back",

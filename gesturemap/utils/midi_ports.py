@@ -14,12 +14,15 @@ error unless no backend has the port. JACK is never started on the user's behalf
 
 from __future__ import annotations
 
+import atexit
+import logging
 import os
 import threading
 import time
 from typing import Any
 
 from ..errors import GesturemapError
+from .faults import RateLimitedLog
 
 __all__ = ["CHECK_S", "MidiPortError", "PortWatch", "list_ports", "open_port"]
 
@@ -183,6 +186,44 @@ def open_port(
 #: object; a freed callback crashed the process then).
 _HANDED_TO_JACK: list[Any] = []
 
+log = logging.getLogger(__name__)
+#: libjack's own messages, once a minute at most: while a server is away each try to reach it
+#: printed five lines on stderr (18,000 an hour on a performer's terminal), and our own
+#: warnings already say the server stopped
+_JACK_SAID = RateLimitedLog(log, interval_s=60.0)
+
+
+def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or not), return
+    _JACK_SAID("libjack", "libjack: %s", (text or b"").decode("utf-8", "replace"),
+               level=logging.INFO)
+
+
+def _hear_libjack(lib: Any) -> None:
+    """Have libjack's messages come to our log rather than to stderr (all its users in this
+    process: rtmidi's clients, PortAudio's, ours, since they share one libjack)."""
+    import ctypes
+
+    if any(getattr(f, "_gesturemap_libjack", False) for f in _HANDED_TO_JACK):
+        return
+    try:  # libjack's own printers, given back at exit: a message libjack gives while the
+        # interpreter is shutting down (its destructors do) must not call into Python
+        pointers = [ctypes.c_void_p.in_dll(lib, name)
+                    for name in ("jack_error_callback", "jack_info_callback")]
+    except ValueError:  # a libjack without them: its messages stay on stderr
+        return
+    said = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(_jack_said)
+    said._gesturemap_libjack = True  # type: ignore[attr-defined]
+    _HANDED_TO_JACK.append(said)  # libjack keeps the pointer for the life of the process
+    printers = [pointer.value for pointer in pointers]
+
+    def give_back() -> None:
+        for pointer, printer in zip(pointers, printers, strict=True):
+            pointer.value = printer
+
+    atexit.register(give_back)
+    for pointer in pointers:
+        pointer.value = ctypes.cast(said, ctypes.c_void_p).value
+
 
 class _JackServer:
     """A client of the JACK server of our own (libjack through ctypes), told by JACK when the
@@ -208,6 +249,7 @@ class _JackServer:
         ]
         lib.jack_free.argtypes = [ctypes.c_void_p]
         lib.jack_client_close.argtypes = [ctypes.c_void_p]
+        _hear_libjack(lib)
         self._lib = lib
         self._client: int | None = None
         self._dead: list[int] = []  # clients of a server gone: never touched again

@@ -183,3 +183,48 @@ def test_a_reopened_port_frees_the_old_one_only_once_no_frame_sends_to_it():
     out._busy = False
     checker.join(5)
     assert released == [old] and old.deleted and not new.deleted
+
+
+_SERVER_AWAY = """
+import faulthandler, json, logging, sys, time
+faulthandler.dump_traceback_later(40, exit=True)
+logging.basicConfig(level=logging.WARNING)
+sys.path.insert(0, {repo!r})
+from gesturemap.outputs.midi import MIDIOutput
+out = MIDIOutput({{"port": "virtual:synth"}}).start()
+print("started", flush=True)
+sys.stdin.readline()  # the server stops now
+time.sleep(4)
+print(json.dumps(out.stats()), flush=True)
+"""
+
+
+def test_a_server_away_is_said_once_and_libjack_keeps_off_stderr(jack_restartable, repo_dir):  # noqa: F811
+    """While the JACK server was away, every check (4 a second) counted one more disconnect
+    and warned again, and each try to reach the server printed libjack's five lines on
+    stderr: 77 lines in 8 s on a performer's terminal. Now the loss is counted and said once,
+    and libjack's lines go to the log, once a minute at most; the process ends cleanly."""
+    import json
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _SERVER_AWAY.format(repo=str(repo_dir))],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=repo_dir)
+    try:
+        assert child.stdout.readline().strip() == "started", child.stderr.read()
+        jack_restartable.stop()
+        try:
+            out, err = child.communicate("\n", timeout=60)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            out, err = child.communicate(timeout=10)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(timeout=10)
+    assert child.returncode == 0, (child.returncode, err)
+    stats = json.loads(out.splitlines()[-1])
+    assert stats["midi_disconnects"] == 1 and not stats["midi_connected"], stats
+    assert err.count("the JACK server stopped") == 1, err
+    assert len(err.splitlines()) <= 10, err
