@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from ..utils.faults import RateLimitedLog
-from ..utils.validation import check_number, validation_error
+from ..utils.validation import check_mapping, check_number, check_text, validation_error
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 
@@ -57,11 +57,8 @@ class MIDIOutputSettings:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> MIDIOutputSettings:
-        d = dict(d or {})
-        known = set(cls.__dataclass_fields__)
-        unknown = set(d) - known
-        if unknown:
-            raise validation_error("outputs.midi", sorted(unknown), f"keys among {sorted(known)}")
+        d = check_mapping("outputs.midi", d, cls.__dataclass_fields__, "MIDI output settings")
+        check_text("outputs.midi.port", d.get("port"), "part of a MIDI output's name")
         out = cls(**d)
         check_number("outputs.midi.channel", out.channel, minimum=1, maximum=16, integer=True)
         check_number("outputs.midi.first_cc", out.first_cc, minimum=0, maximum=127, integer=True)

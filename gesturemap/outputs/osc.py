@@ -31,7 +31,8 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.validation import check_number, validation_error
+from ..errors import GesturemapError
+from ..utils.validation import check_mapping, check_number, check_text, validation_error
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000
@@ -152,18 +153,18 @@ class OSCOutputSettings:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None) -> OSCOutputSettings:
-        d = dict(d or {})
         known = {"host", "port", "addresses", "scales", "reject_below", "gesture_messages",
                  "extras", "class_numbers"}
         # the synth's mapping, the MIDI and LSL outputs' settings live beside
-        unknown = set(d) - known - {"task", "synth", "midi", "lsl"}
-        if unknown:
-            raise validation_error("outputs", sorted(unknown), f"keys among {sorted(known)}")
+        d = check_mapping("outputs", d, known | {"task", "synth", "midi", "lsl"})
         port = check_number("outputs.port", d.get("port", DEFAULT_PORT), minimum=1,
                             maximum=65535, integer=True)
-        host = str(d.get("host", DEFAULT_HOST))
+        host = check_text("outputs.host", d.get("host", DEFAULT_HOST),
+                          "a host name or address, e.g. 127.0.0.1") or DEFAULT_HOST
         extras, target = _extras(d.get("extras"), host)
-        given = dict(d.get("addresses") or {})
+        given = check_mapping("outputs.addresses", d.get("addresses"),
+                              what='messages and their OSC addresses (null: not sent), e.g. '
+                                   '{"label": "/my/label"}')
         addresses = {k: (v if k in WEKINATOR_KEYS + REPLY_KEYS or extras else None)
                      for k, v in DEFAULT_ADDRESSES.items()}
         addresses.update(given)
@@ -184,7 +185,7 @@ class OSCOutputSettings:
             raise validation_error("outputs.class_numbers", numbers,
                                    "a dict {class name: its Wekinator number, 1, 2...}, "
                                    "each number once")
-        return cls(host, int(port), addresses, list(d.get("scales") or []), float(reject),
+        return cls(host, int(port), addresses, _scales(d.get("scales")), float(reject),
                    {str(k): v for k, v in gestures.items()}, target,
                    {str(k): int(v) for k, v in numbers.items()})
 
@@ -192,6 +193,35 @@ class OSCOutputSettings:
     def extras_on(self) -> list[str]:
         """gesturemap's own messages this output sends (their keys in ``addresses``)."""
         return [k for k in EXTRA_KEYS if self.addresses.get(k)]
+
+
+def _scales(value: Any) -> list[dict[str, Any]]:
+    """``outputs.scales`` checked: one dict of :class:`OutputScale` fields per output, each
+    refused here, naming its place in the list, rather than by the first frame sent."""
+    if value is None:
+        return []
+    if not isinstance(value, list | tuple):
+        raise validation_error("outputs.scales", value,
+                               "a list with one dict of scaling settings per output, e.g. "
+                               '[{"in_min": 0, "in_max": 1, "out_min": 0, "out_max": 127}]')
+    out = []
+    for i, entry in enumerate(value):
+        where = f"outputs.scales[{i}]"
+        scale = check_mapping(where, entry, OutputScale.__dataclass_fields__, "scaling settings")
+        for key, given in scale.items():
+            if key in ("clip", "integer"):
+                if not isinstance(given, bool):
+                    raise validation_error(f"{where}.{key}", given, "true or false")
+            elif key == "smoothing":
+                check_number(f"{where}.smoothing", given, minimum=0.0, maximum=0.999)
+            else:
+                check_number(f"{where}.{key}", given)
+        try:
+            OutputScale(**scale)  # what is left: in_min and in_max the same
+        except GesturemapError as error:
+            raise GesturemapError(f"{where}: {error}") from None
+        out.append(scale)
+    return out
 
 
 def _extras(value: Any, host: str) -> tuple[bool, tuple[str, int] | None]:

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..utils.validation import check_choice, check_number, validation_error
+from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _kernels as K
 
 
@@ -270,16 +270,14 @@ class SynthMapping:
         if not isinstance(d, Mapping):
             raise validation_error("synth settings", d, "a JSON object")
         known = {f for f in cls.__dataclass_fields__}
-        extra = set(d) - known - {"audio"}
-        if extra:
-            raise validation_error(
-                "synth settings", sorted(extra), f"keys among {sorted(known | {'audio'})}"
-            )
-        kw = {k: v for k, v in d.items() if k in known}
+        kw = check_mapping("synth settings", d, known | {"audio"})
+        kw.pop("audio", None)  # where it plays: AudioSettings
         if not isinstance(kw.get("routes", []), list):
             raise validation_error("synth routes", kw["routes"], "a list of routes")
-        kw["parameters"] = dict(kw.get("parameters") or {})
-        kw["oneshots"] = dict(kw.get("oneshots") or {})
+        kw["parameters"] = check_mapping("synth parameters", kw.get("parameters"),
+                                         what="parameter names and values")
+        kw["oneshots"] = check_mapping("synth oneshots", kw.get("oneshots"),
+                                       what="class names and their sounds")
         return cls(**kw)
 
     # -- compiled forms, for the kernels -------------------------------------------------------

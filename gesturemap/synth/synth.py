@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..utils.faults import raise_mode
-from ..utils.validation import check_choice, check_number, validation_error
+from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _callback as C
 from . import _kernels as K
 from .mapping import PARAMETERS, SynthMapping, limits
@@ -140,15 +140,7 @@ class AudioSettings:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None) -> AudioSettings:
-        d = dict(d or {})
-        extra = set(d) - set(cls.__dataclass_fields__)
-        if extra:
-            raise validation_error(
-                "synth audio settings",
-                sorted(extra),
-                f"keys among {sorted(cls.__dataclass_fields__)}",
-            )
-        return cls(**d)
+        return cls(**check_mapping("synth audio settings", d, cls.__dataclass_fields__))
 
 
 @dataclass(frozen=True, slots=True)

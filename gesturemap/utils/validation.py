@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import GesturemapError
 
 __all__ = ["Described", "check_choice", "check_finite", "check_float", "check_int",
-           "check_number", "validation_error"]
+           "check_mapping", "check_number", "check_text", "validation_error"]
 
 _repr = reprlib.Repr()
 _repr.maxstring = 60
@@ -240,7 +240,66 @@ def check_float(name: str, value: Any, minimum: float = 0.0, strict: bool = Fals
                 hint: str | None = None) -> float:
     """``value`` as a finite ``float`` ``>= minimum`` (``> minimum`` when ``strict``), else
     raise."""
-    number = float(check_number(name, value, minimum=minimum, hint=hint))
-    if strict and number == minimum:
+    if not strict:
+        return float(check_number(name, value, minimum=minimum, hint=hint))
+    # the bound said as it is meant (> 0), whatever the value received (text, NaN, 0)
+    try:
+        number = float(check_number(name, value, minimum=minimum, hint=hint))
+    except GesturemapError:
+        number = minimum
+    if number == minimum:
         raise validation_error(name, value, f"a finite number > {minimum}", hint)
     return number
+
+
+def check_mapping(name: str, value: Any, known: Iterable[str] | None = None,
+                  what: str = "settings") -> dict[str, Any]:
+    """A block of settings read from a file (a JSON object) checked before its entries are
+    read: ``dict(value)``, or ``{}`` for None.
+
+    Settings blocks are parsed with ``dict(...)`` and ``**``: a list or a number in their
+    place would raise a bare ``TypeError`` (or build a nonsense dict from a list of strings),
+    far from the file that holds it. Checked here, the error names the entry.
+
+    Parameters
+    ----------
+    name : str
+        The block, as the file names it (``"outputs.addresses"``).
+    value : object
+        The value received; None stands for an empty block.
+    known : iterable of str, optional
+        The keys accepted; any other is refused. By default any str key.
+    what : str, default "settings"
+        What the block maps to, for the message (``"a dict of {what}"``).
+
+    Returns
+    -------
+    dict
+        A shallow copy.
+
+    Raises
+    ------
+    GesturemapError
+        If ``value`` is not a mapping, or has a key outside ``known``.
+    """
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise validation_error(name, value, f"a dict of {what}")
+    if known is not None:
+        allowed = set(known)
+        unknown = set(value) - allowed
+        if unknown:
+            raise validation_error(name, Described(f"unknown keys {sorted(unknown, key=str)}"),
+                                   f"keys among {sorted(allowed)}")
+    return dict(value)
+
+
+def check_text(name: str, value: Any, expected: str = "a str",
+               hint: str | None = None) -> str | None:
+    """``value`` if it is a str or None, else raise: a number where a name, a path or an
+    address is wanted would be turned into text silently (``str(5)``) and fail later, far
+    from the setting."""
+    if value is not None and not isinstance(value, str):
+        raise validation_error(name, value, expected, hint)
+    return value
