@@ -14,14 +14,84 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import GesturemapError
+from ..utils.validation import (
+    check_choice,
+    check_float,
+    check_number,
+    check_text,
+    validation_error,
+)
 
-__all__ = ["WEKINATOR_OSC_IN", "StageSensor", "build_sensor_source", "stage_sensor"]
+__all__ = ["TRANSPORTS", "WEKINATOR_OSC_IN", "StageSensor", "build_sensor_source",
+           "check_sensor_settings", "stage_sensor"]
 
 #: Wekinator's input port: /wek/inputs frames and /wekinator/control messages.
 WEKINATOR_OSC_IN = ("127.0.0.1", 6448)
 
 #: Transports that have no profile file: their channels come from the device itself.
 _PROFILELESS = ("midi", "lsl")
+#: Every transport a project's sensor settings may name.
+TRANSPORTS = ("mouse", "osc", "serial", *_PROFILELESS)
+#: The sensor settings that are text: a name, a path, a device, part of a port's name.
+_TEXT = {"profile": "a profile's name (sensors/) or the path of a profile file",
+         "host": "an interface to listen on, e.g. 127.0.0.1",
+         "device": "the serial port's path, e.g. /dev/ttyACM0",
+         "stream": "an LSL stream's name"}
+
+
+def check_sensor_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Check the entries of a project's ``sensor`` settings that :func:`build_sensor_source`
+    and the window read, without opening anything: a wrong type or a value out of range is
+    refused where the settings are set or loaded, naming the entry, not when the sensor opens
+    (a traceback on stage). Keys it does not know are kept for the window (it keeps them).
+
+    Whether the profile exists and the device or port is there is the source's to say when
+    it opens: a project moved to another machine still opens, to pick its sensor again.
+
+    Returns
+    -------
+    dict
+        ``settings``, unchanged.
+
+    Raises
+    ------
+    GesturemapError
+        Naming the entry (``sensor.port``), the value found and what is expected.
+    """
+    from .osc import CONTROL_PREFIX
+
+    s = settings
+    if s.get("transport") is not None:
+        check_choice("sensor.transport", s["transport"], TRANSPORTS)
+    for key, expected in _TEXT.items():
+        check_text(f"sensor.{key}", s.get(key), expected)
+    if s.get("port") is not None:
+        # an OSC port (0 picks a free one), or part of a MIDI input's name
+        if s.get("transport") == "midi":
+            check_text("sensor.port", s["port"], "part of a MIDI input's name")
+        else:
+            check_number("sensor.port", s["port"], minimum=0, maximum=65535, integer=True,
+                         hint="0 picks a free port.")
+    address = s.get("address")
+    if address is not None and address != "" and not (
+            isinstance(address, str) and address.startswith("/") and address.isascii()
+            and not address.startswith(CONTROL_PREFIX)):
+        raise validation_error("sensor.address", address,
+                               f"an ASCII OSC address starting with '/', outside "
+                               f"{CONTROL_PREFIX}, e.g. /accxyz")
+    if s.get("framing"):
+        check_choice("sensor.framing", s["framing"], ("text", "binary"))
+    if s.get("rate_hz") is not None:
+        check_float("sensor.rate_hz", s["rate_hz"], strict=True,
+                    hint="The sensor's frames per second, e.g. 100.")
+    if s.get("controls") is not None:
+        from .midi import parse_controls
+
+        if not isinstance(s["controls"], str | list):
+            raise validation_error("sensor.controls", s["controls"],
+                                   'a list of MIDI channels, e.g. ["cc1", "cc7", "note"]')
+        parse_controls(s["controls"])
+    return settings
 
 
 def build_sensor_source(
