@@ -516,9 +516,10 @@ def _running(model: object, output_names: object = None) -> str:
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
-    from .live.trainer import DEFAULT_SEARCH, auto_settings, search_offline
+    from .live.trainer import auto_settings, search_offline
     from .models import selection_of
     from .project import Project
+    from .project.settings import DEFAULT_SEARCH
     from .utils.frame_budget import note_frame_cost
 
     project = Project.load(args.dir)

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..project.settings import onset_settings
 
 #: The threshold learned from takes is this fraction of a high percentile of their frame
 #: energies (chosen by a cross-validation over HAPT's training subjects).
@@ -44,15 +45,9 @@ class OnsetDetector:
 
     def __init__(self, threshold: float | None = None, quiet_frames: int = 10,
                  smoothing: float = 0.3) -> None:
-        if threshold is not None and not (np.isfinite(threshold) and threshold > 0):
-            raise GesturemapError(f"onset threshold={threshold!r}: expected a number > 0 (or "
-                                  "leave it out to learn it from the takes).")
-        if isinstance(quiet_frames, bool) or not isinstance(quiet_frames, int) or \
-                quiet_frames < 1:
-            raise GesturemapError(f"onset quiet_frames={quiet_frames!r}: expected an integer "
-                                  ">= 1.")
-        if not (0 < smoothing <= 1):
-            raise GesturemapError(f"onset smoothing={smoothing!r}: expected a number in (0, 1].")
+        # the same checks as a project's settings: one message for a bad value either way
+        onset_settings({"threshold": threshold, "quiet_frames": quiet_frames,
+                        "smoothing": smoothing})
         self.threshold = None if threshold is None else float(threshold)
         self.fixed = threshold is not None
         self.quiet_frames = quiet_frames
@@ -67,18 +62,10 @@ class OnsetDetector:
     @classmethod
     def from_settings(cls, settings: Any) -> OnsetDetector | None:
         """From a project's ``model["onset"]``: True, a dict of the parameters, or None."""
-        if not settings:
-            return None
-        if settings is True:
-            return cls()
-        if not isinstance(settings, Mapping):
+        if settings is not True and not isinstance(settings, Mapping | None | bool):
             raise GesturemapError(f"onset={settings!r}: expected true or a dict of settings.")
-        known = {"threshold", "quiet_frames", "smoothing"}
-        unknown = set(settings) - known
-        if unknown:
-            raise GesturemapError(f"onset settings {sorted(unknown)} unknown: expected among "
-                                  f"{sorted(known)}.")
-        return cls(**dict(settings))
+        kwargs = onset_settings(settings)
+        return None if kwargs is None else cls(**kwargs)
 
     def calibrate(self, takes: Iterable[np.ndarray]) -> None:
         """Learn the threshold from raw takes (unless one was given)."""

@@ -74,7 +74,7 @@ class BackgroundSearch:
         self._start_search()
 
     def _start_search(self) -> None:
-        from .trainer import DEFAULT_SEARCH
+        from ..project.settings import DEFAULT_SEARCH
 
         settings = self._search_settings() or dict(DEFAULT_SEARCH)
         self._cancel_search()

@@ -28,6 +28,7 @@ import numpy as np
 from ..errors import GesturemapError, TrainingCancelled
 from ..models.base import BaseModel, Cancel, load_kernels, params_from_json, restore
 from ..models.interpreted import training_needs_compiling
+from ..project.settings import search_settings
 from ..utils.frame_budget import note_frame_cost
 from .codec import decode, encode
 
@@ -185,26 +186,11 @@ def _suggestion(project: Any, cancel: Cancel) -> dict[str, Any]:
             "reason": s.reason}
 
 
-#: The background search's settings when a project's model settings say ``"auto": true``.
-DEFAULT_SEARCH = {"budget_s": 20.0, "margin": 0.02}
-
-
 def auto_settings(model_settings: dict[str, Any] | None) -> dict[str, float] | None:
     """The search settings of a project's model settings (``"auto": true`` or a dict with
-    ``budget_s`` and ``margin``), or None when the project does not ask for a search."""
-    value = (model_settings or {}).get("auto")
-    if not value:
-        return None
-    out = dict(DEFAULT_SEARCH)
-    if isinstance(value, dict):
-        for key in out:
-            if key in value:
-                v = float(value[key])
-                if not np.isfinite(v) or v < 0 or (key == "budget_s" and v == 0):
-                    raise GesturemapError(f"model auto {key}={value[key]!r}: expected a "
-                                          "number > 0 (budget_s) or >= 0 (margin).")
-                out[key] = v
-    return out
+    ``budget_s`` and ``margin``), or None when the project does not ask for a search
+    (read as the project checked them: :func:`gesturemap.project.settings.search_settings`)."""
+    return search_settings((model_settings or {}).get("auto"))
 
 
 def _with_jobs(factory: Callable[[], BaseModel], n_jobs: int) -> Callable[[], BaseModel]:

@@ -20,7 +20,13 @@ from ..models import BaseModel
 from ..utils.storage import Described, validation_error
 from .folder import ProjectFolder
 from .scenes import ProjectScenes
-from .settings import _display_settings, _model_settings, _positive_int, _settings
+from .settings import (
+    _display_settings,
+    _model_settings,
+    _outputs_settings,
+    _positive_int,
+    _sensor_settings,
+)
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number
 from .training import ProjectTraining
 from .trash import ProjectTrash
@@ -30,6 +36,13 @@ log = logging.getLogger("gesturemap.project")
 
 class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
     """A gesture-to-sound mapping: settings, takes and (once trained) a model.
+
+    The sensor and output settings and the model's ``onset``, ``auto`` and ``spotting`` are
+    checked entry by entry whenever they are set (and so when ``project.json`` loads): a
+    wrong type or a value out of range is a :class:`~gesturemap.errors.GesturemapError`
+    naming the entry (``sensor.port``, ``outputs.scales[0].in_min``,
+    ``model.onset.threshold``...). The model's parameters are the training's to check: a
+    retraining they fail says why.
 
     Parameters
     ----------
@@ -44,7 +57,8 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         JSON-compatible sensor settings, e.g. ``{"transport": "osc", "host": "127.0.0.1",
         "port": 6448, "profile": "wekinator"}``.
     outputs : dict, optional
-        JSON-compatible output settings (OSC host, port, addresses, synth mapping).
+        JSON-compatible output settings (OSC host, port, addresses, scales; ``midi``;
+        ``synth``: the synth mapping).
     display : dict, optional
         How the window and the stage view show the project: ``class_colors`` ({class name:
         "#rrggbb"}) and ``rejection_threshold`` (0..1: below it, the likeliest class is shown
@@ -167,7 +181,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
 
     @sensor.setter
     def sensor(self, value: Mapping[str, Any] | None) -> None:
-        self._sensor = _settings("sensor", value)
+        self._sensor = _sensor_settings(value)
 
     @property
     def outputs(self) -> dict[str, Any] | None:
@@ -176,7 +190,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
 
     @outputs.setter
     def outputs(self, value: Mapping[str, Any] | None) -> None:
-        self._outputs = _settings("outputs", value)
+        self._outputs = _outputs_settings(value)
 
     @property
     def display(self) -> dict[str, Any] | None:

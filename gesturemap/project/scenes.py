@@ -24,7 +24,7 @@ from ..errors import FormatError, GesturemapError
 from ..models import BaseModel
 from ..utils.storage import validation_error
 from .files import load_warning
-from .settings import _model_settings, _settings
+from .settings import _model_settings, _outputs_settings
 
 __all__ = ["DEFAULT_FADE_S", "Scene", "ProjectScenes"]
 
@@ -247,7 +247,7 @@ class ProjectScenes:
                 if not (isinstance(model_file, str) and SCENE_FILE.fullmatch(model_file)):
                     raise FormatError(f"scene {name!r}: 'model_file' is {model_file!r:.80}")
                 settings = _model_settings(entry.get("model"))
-                outputs = _settings("outputs", entry.get("outputs"))
+                outputs = _outputs_settings(entry.get("outputs"))
                 if model_file not in loaded:
                     loaded[model_file] = read_model(folder, path, model_file)
                 trained = loaded[model_file]

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from ..errors import GesturemapError
 from ..models import MODEL_REGISTRY
 from ..models.base import with_new_names
+from ..outputs.midi import MIDIOutputSettings
+from ..outputs.osc import OSCOutputSettings
+from ..sources.settings import check_sensor_settings
 from ..utils.storage import validation_error
+from ..utils.validation import check_float, check_int, check_mapping, check_number
 
 _DEFAULT_MODEL = "hhmm"
 
@@ -32,12 +37,46 @@ def _check_jsonable(name: str, value: Any) -> Any:
     return value
 
 
-def _settings(name: str, value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def _settings(name: str, value: Mapping[str, Any] | None,
+              check: Callable[[dict[str, Any]], Any] | None = None) -> dict[str, Any] | None:
+    """One block of settings (``sensor``, ``outputs``...) as a JSON-compatible dict, or None;
+    ``check`` then reads its entries as their user will (the source, the outputs, the synth),
+    so that a wrong type or a value out of range is refused here, naming the entry, when the
+    block is set or its file loaded, not by a traceback when the engine starts. The block is
+    kept as given: checking never rewrites it."""
     if value is None:
         return None
     if not isinstance(value, Mapping):
         raise validation_error(name, value, "a dict of settings, or None")
-    return _check_jsonable(name, dict(value))
+    settings = _check_jsonable(name, dict(value))
+    if check is not None:
+        check(settings)
+    return settings
+
+
+def _sensor_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``sensor`` block, checked as :func:`~gesturemap.sources.build_sensor_source` reads
+    it."""
+    return _settings("sensor", value, check_sensor_settings)
+
+
+def _outputs_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The ``outputs`` block, checked as its readers read it: OSC (host, port, addresses,
+    scales...), ``midi`` and ``synth`` (its mapping and ``audio``)."""
+    return _settings("outputs", value, _check_outputs)
+
+
+def _check_outputs(outputs: dict[str, Any]) -> None:
+    OSCOutputSettings.from_dict(outputs)
+    if outputs.get("midi") is not None:
+        MIDIOutputSettings.from_dict(outputs["midi"])
+    if outputs.get("synth") is not None:
+        # imported only for a project with a synth mapping: the synth compiles (or loads)
+        # its audio kernels at import, a third of a second `gesturemap train` need not spend
+        from ..synth import AudioSettings, SynthMapping
+
+        SynthMapping.from_dict(outputs["synth"])  # a dict after this
+        AudioSettings.from_dict(outputs["synth"].get("audio"))
 
 
 _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
@@ -119,7 +158,7 @@ def _model_settings(model: Any) -> dict[str, Any]:
     elif isinstance(model, str):
         model = {"kind": model, "params": {}}
     if not isinstance(model, Mapping) or set(model) - {"kind", "params", "spotting",
-                                                       *_SEARCH_KEYS}:
+                                                       *_EXTRA_KEYS}:
         raise validation_error(
             "model",
             model,
@@ -158,18 +197,86 @@ def _model_settings(model: Any) -> dict[str, Any]:
         _check_jsonable("model spotting", {k: None if is_checked(v) else v
                                            for k, v in spotting.items()})
         out["spotting"] = spotting
-    for key in _SEARCH_KEYS:  # the background search and the onset reset (see engine)
+    for key, check in _EXTRA_KEYS.items():  # the background search, the onset reset (engine)
         if key in model and model[key] not in (None, False):
             value = model[key]
             if value is not True and not isinstance(value, Mapping):
                 raise validation_error(f"model {key}", value, "true, false or a dict of settings")
+            check(value)
             out[key] = True if value is True else _check_jsonable(f"model {key}", dict(value))
     return out
 
 
-#: Optional model settings: ``auto`` (search family and settings in the background after each
-#: retrain) and ``onset`` (reset the model stream when motion starts).
-_SEARCH_KEYS = ("auto", "onset")
+#: The background search's settings when a project's model settings say ``"auto": true``:
+#: seconds it may take, and how much better (cross-validated score) its winner must be.
+DEFAULT_SEARCH = {"budget_s": 20.0, "margin": 0.02}
+
+
+def search_settings(value: Any) -> dict[str, float] | None:
+    """The model settings' ``"auto"`` read: None (no search: absent, false or ``{}``), or
+    ``budget_s`` and ``margin``, the defaults (:data:`DEFAULT_SEARCH`) for those not given.
+
+    Raises
+    ------
+    GesturemapError
+        For anything but true, false or a dict of those two numbers (budget_s > 0,
+        margin >= 0).
+    """
+    if not value:
+        return None
+    out = dict(DEFAULT_SEARCH)
+    if value is True:
+        return out
+    given = check_mapping("model.auto", value, DEFAULT_SEARCH, "search settings")
+    if "budget_s" in given:
+        out["budget_s"] = check_float("model.auto.budget_s", given["budget_s"], strict=True,
+                                      hint="Seconds the search may take, e.g. 20.")
+    if "margin" in given:
+        out["margin"] = check_float("model.auto.margin", given["margin"])
+    return out
+
+
+#: The onset detector's parameters (:class:`gesturemap.live.onset.OnsetDetector`).
+ONSET_KEYS = ("threshold", "quiet_frames", "smoothing")
+
+
+def onset_settings(value: Any) -> dict[str, Any] | None:
+    """The model settings' ``"onset"`` read: None (no onset reset: absent, false or ``{}``),
+    or the onset detector's keyword arguments (``{}`` for true: its defaults).
+
+    Raises
+    ------
+    GesturemapError
+        For anything but true, false or a dict of ``threshold`` (a number > 0, or null:
+        learned from the takes), ``quiet_frames`` (an integer >= 1) and ``smoothing``
+        (in (0, 1]).
+    """
+    if not value:
+        return None
+    if value is True:
+        return {}
+    given = check_mapping("model.onset", value, ONSET_KEYS, "onset settings")
+    if given.get("threshold") is not None:
+        check_float("model.onset.threshold", given["threshold"], strict=True,
+                    hint="Leave it out to learn it from the takes.")
+    if "quiet_frames" in given:
+        check_int("model.onset.quiet_frames", given["quiet_frames"], 1)
+    if "smoothing" in given:
+        try:
+            smoothing = check_number("model.onset.smoothing", given["smoothing"], minimum=0.0,
+                                     maximum=1.0)
+        except GesturemapError:
+            smoothing = 0.0
+        if smoothing == 0:  # 0 would never move: said with the bound as it is meant
+            raise validation_error("model.onset.smoothing", given["smoothing"],
+                                   "a number in (0, 1]", "The newest frame's weight in the "
+                                   "moving average, e.g. 0.3.")
+    return given
+
+
+#: Optional model settings and how each is read: ``auto`` (search family and settings in the
+#: background after each retrain) and ``onset`` (reset the model stream when motion starts).
+_EXTRA_KEYS = {"auto": search_settings, "onset": onset_settings}
 
 
 def _positive_int(name: str, value: Any) -> int:

@@ -184,6 +184,16 @@ def test_bad_onset_or_search_settings_are_refused_with_a_message():
         OnsetDetector.from_settings({"threshold": -1})
 
 
+def test_search_settings_of_the_wrong_type_are_refused_with_their_name():
+    from gesturemap.live.trainer import auto_settings
+
+    with pytest.raises(gm.GesturemapError, match=r"model\.auto\.budget_s: got 'x'"):
+        auto_settings({"auto": {"budget_s": "x"}})
+    assert auto_settings({"auto": True}) == {"budget_s": 20.0, "margin": 0.02}
+    assert auto_settings({"auto": {"margin": 0}}) == {"budget_s": 20.0, "margin": 0.0}
+    assert auto_settings({"auto": False}) is None
+
+
 def test_a_spotting_project_searches_only_models_that_spot():
     """A project that spots gestures keeps a model that spots: its search tries HHMM, GMM and
     DTW only (a kNN or a wrapped model would silence its events when swapped in), each HHMM

@@ -119,3 +119,12 @@ def test_hapt_transitions_taken_with_rest_fire_in_another_subjects_streams(datas
             hit += bool(fired[max(0, a - 25): a + 75].any())
     assert n >= 10
     assert hit >= 0.75 * n, (hit, n)
+
+
+def test_a_setting_of_the_wrong_type_is_refused_with_its_name():
+    """As a project's settings are checked when it loads: a message, never a TypeError."""
+    with pytest.raises(GesturemapError, match=r"onset\.threshold: got 'high'"):
+        OnsetDetector(threshold="high")
+    with pytest.raises(GesturemapError, match=r"onset\.smoothing: got 'x'"):
+        OnsetDetector.from_settings({"smoothing": "x"})
+    assert OnsetDetector.from_settings({"threshold": None, "quiet_frames": 3}).quiet_frames == 3
