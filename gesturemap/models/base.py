@@ -30,6 +30,7 @@ from ..utils.validation import (  # noqa: F401 - the models import their checks 
     validation_error,
 )
 from ._frozen import FrozenBlock, _frozen  # noqa: F401 - the streams import them from here
+from .limits import check_size  # noqa: F401 - the models import it from here
 
 #: Saved-model format name and the newest version this code reads and writes.
 log = logging.getLogger("gesturemap.models")
@@ -168,7 +169,12 @@ def decision_settings(decision: Any, likelihood_window: Any,
     :data:`FOLLOWING_DECISIONS` and the decaying sum's factor ``1 - 1 / likelihood_window``.
     Raises a clear error otherwise."""
     check_choice("decision", decision, allowed)
-    window = check_int("likelihood_window", likelihood_window, 1)
+    # only the window decision keeps that many frames (a buffer per class in each stream); the
+    # others forget by 1 / likelihood_window a frame, where 10**12 means "never"
+    if decision == "window":
+        window = check_size("likelihood_window", likelihood_window)
+    else:
+        window = check_int("likelihood_window", likelihood_window, 1)
     return FOLLOWING_DECISIONS.index(decision), 1.0 - 1.0 / window
 
 

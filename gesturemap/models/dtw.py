@@ -88,6 +88,7 @@ from .base import (
     check_choice,
     check_float,
     check_int,
+    check_size,
     register_model,
     split_dataset,
 )
@@ -281,7 +282,7 @@ class DTW(BaseModel):
         if self.standardize is not None and not isinstance(self.standardize, bool):
             raise bad_param("standardize", self.standardize, "True, False or None")
         check_choice("normalization", self.normalization, NORMALIZATIONS)
-        check_int("decimate", self.decimate, 1)
+        check_size("decimate", self.decimate)
         off = self.inactive
         if off is not None and (not isinstance(off, list | tuple) or not all(
                 isinstance(v, str | int) and not isinstance(v, bool) for v in off)):

@@ -42,6 +42,7 @@ from .base import (
     check_choice,
     check_float,
     check_int,
+    check_size,
     decision_settings,
     register_model,
     regularization,
@@ -319,8 +320,8 @@ class _ModelCommon(BaseModel):
     def _check_common(self) -> None:
         if not isinstance(self.deltas, (bool, np.bool_)):
             raise GesturemapError(f"deltas={self.deltas!r}: expected True or False.")
-        check_int("delta_lag", self.delta_lag, 1,
-                  "try 1 (the first difference) or a few frames, e.g. 2 or 4")
+        check_size("delta_lag", self.delta_lag,
+                   hint="Try 1 (the first difference) or a few frames, e.g. 2 or 4")
         check_float("relative_regularization", self.relative_regularization)
         check_float("absolute_regularization", self.absolute_regularization)
         if self.relative_regularization == 0 and self.absolute_regularization == 0:
@@ -330,8 +331,8 @@ class _ModelCommon(BaseModel):
                 "> 0 (XMM's default is 0.001)."
             )
         check_choice("covariance", self.covariance, COVARIANCE_MODES)
-        check_int("em_min_iterations", self.em_min_iterations, 0)
-        check_int("em_max_iterations", self.em_max_iterations, 0)
+        check_size("em_min_iterations", self.em_min_iterations, 0, limit="iterations")
+        check_size("em_max_iterations", self.em_max_iterations, 0, limit="iterations")
         check_float("em_percent_change", self.em_percent_change)
         if self.n_jobs is not None:
             check_int("n_jobs", self.n_jobs, 1)
@@ -405,7 +406,8 @@ class GMM(_ModelCommon):
     deltas) over ``delta_lag=4`` frames, ``decision="cumulative"`` (XMM: the
     sliding window). XMM's default model: ``GMM(1, deltas=False, decision="window")``.)
     ----------
-    gaussians : Gaussians per class.
+    gaussians : Gaussians per class (at most 1,000, as every size: see
+        :mod:`gesturemap.models.limits`).
     relative_regularization : added to each covariance diagonal, times the standard deviation
         of that dimension in the class's data ...
     absolute_regularization : ... or at least this much.
@@ -415,8 +417,9 @@ class GMM(_ModelCommon):
         32 model dimensions (``AUTO_FULL_MAX_DIM``), else diagonal — a full covariance of 120
         dimensions from 150 frames is mostly regularisation, and costs O(D^2) a frame where a
         diagonal one costs O(D). ``class_params_[i]["covariance"]`` says which was used.
-    likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``)
-        or forgotten (``"decaying"``: the time constant) (run-time).
+    likelihood_window : frames over which log-likelihoods are averaged (``decision="window"``,
+        at most 100,000: each stream keeps them) or forgotten (``"decaying"``: the time
+        constant, any length) (run-time).
     decision : what the live label is decided on (run-time): ``"cumulative"`` (default) the
         log-likelihood of every frame since the stream's reset, so that at a gesture's last
         frame the label is what ``predict`` says of the gesture; ``"window"`` XMM's mean over
@@ -425,8 +428,8 @@ class GMM(_ModelCommon):
     deltas : the Gaussians also see each input's delta (``(x[t] - x[t-L]) / L`` with
         ``L = delta_lag``, 0 at a take's or a stream's first frame): the direction of a
         movement, not only its place.
-    delta_lag : ``L``, the frames the delta spans (GMM default 4, HHMM default 1, both chosen
-        by leave-one-dataset-out, docs/decisions.md; 1 is the first difference
+    delta_lag : ``L``, the frames the delta spans, at most 1,000 (GMM default 4, HHMM default
+        1, both chosen by leave-one-dataset-out, docs/decisions.md; 1 is the first difference
         ``x[t] - x[t-1]``, the only delta before the option existed, and what a saved file
         that does not name it loads with). Causal: a stream keeps its last ``L`` inputs. Until
         ``L`` frames have been seen since a take's start or a stream's reset, the delta is
@@ -469,13 +472,13 @@ class GMM(_ModelCommon):
         self.n_jobs = n_jobs
 
     def _check_common(self) -> None:
-        check_int("gaussians", self.gaussians, 1)
+        check_size("gaussians", self.gaussians)
         super()._check_common()
 
     def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
         """See :meth:`BaseModel.check_class_lengths`: at least one frame per Gaussian."""
         check_gmm_lengths(label, lengths,
-                          check_int("gaussians", self.class_param(label, "gaussians"), 1))
+                          check_size("gaussians", self.class_param(label, "gaussians")))
 
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> GMM:
@@ -488,7 +491,7 @@ class GMM(_ModelCommon):
         em = self._em()
 
         def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
-            k = check_int("gaussians", self.class_param(cd.label, "gaussians"), 1)
+            k = check_size("gaussians", self.class_param(cd.label, "gaussians"))
             cov = resolve_covariance(self.class_param(cd.label, "covariance"),
                                      len(cd.joint), k, cd.joint.shape[1])
             out = fit_gmm(cd.joint, cd.offsets, k,

@@ -30,7 +30,7 @@ from .base import (
     _frozen,
     check_choice,
     check_float,
-    check_int,
+    check_size,
     decision_settings,
     register_model,
     regularization,
@@ -196,8 +196,8 @@ class HHMM(_ModelCommon):
     XMM's behaviour: ``HHMM(10, relative_regularization=0.01, deltas=False,
     decision="window", em_percent_change=0.01)``.)
     ----------
-    states : states per class.
-    gaussians : Gaussians per state.
+    states : states per class (at most 1,000).
+    gaussians : Gaussians per state (at most 1,000).
     relative_regularization, absolute_regularization : as for :class:`GMM`.
     covariance : as for :class:`GMM`, but ``"auto"`` (default) is full for a class with at
         least 1 frame per state (times ``gaussians``) per model dimension
@@ -278,8 +278,8 @@ class HHMM(_ModelCommon):
         self.n_jobs = n_jobs
 
     def _check_common(self) -> None:
-        check_int("states", self.states, 1)
-        check_int("gaussians", self.gaussians, 1)
+        check_size("states", self.states)
+        check_size("gaussians", self.gaussians)
         check_choice("transition", self.transition, TRANSITIONS)
         super()._check_common()
 
@@ -295,8 +295,8 @@ class HHMM(_ModelCommon):
     def check_class_lengths(self, label: Any, lengths: Sequence[int]) -> None:
         """See :meth:`BaseModel.check_class_lengths`: the longest take has at least as many
         frames as the class's states (and enough for its Gaussians per state)."""
-        check_hmm_lengths(label, lengths, check_int("states", self.class_param(label, "states"), 1),
-                          check_int("gaussians", self.class_param(label, "gaussians"), 1))
+        check_hmm_lengths(label, lengths, check_size("states", self.class_param(label, "states")),
+                          check_size("gaussians", self.class_param(label, "gaussians")))
 
     def fit(self, dataset: Any, *, progress: ProgressCallback | None = None,
             cancel: Cancel | None = None) -> HHMM:
@@ -308,8 +308,8 @@ class HHMM(_ModelCommon):
         def fit_one(cd: ClassData, cancel: Cancel) -> dict[str, Any]:
             p = {k: self.class_param(cd.label, k) for k in self.class_overridable}
             tr = check_choice("transition", p["transition"], TRANSITIONS)
-            n_states = check_int("states", p["states"], 1)
-            n_gauss = check_int("gaussians", p["gaussians"], 1)
+            n_states = check_size("states", p["states"])
+            n_gauss = check_size("gaussians", p["gaussians"])
             cov = resolve_covariance(p["covariance"], len(cd.joint), n_states * n_gauss,
                                      cd.joint.shape[1], HHMM_AUTO_FULL_FRAMES_PER_DIM)
             out = fit_hmm(cd, n_states, n_gauss,

@@ -34,7 +34,7 @@ from .base import (
     _frozen,
     check_choice,
     check_float,
-    check_int,
+    check_size,
     register_model,
     split_dataset,
 )
@@ -218,10 +218,10 @@ class HMM(BaseModel):
         self.standardize = standardize
 
     def _check_params(self) -> None:
-        check_int("states", self.states, 1)
+        check_size("states", self.states)
         check_choice("covariance", self.covariance, COVARIANCES)
         check_choice("transition", self.transition, TRANSITIONS)
-        check_int("em_max_iterations", self.em_max_iterations, 1)
+        check_size("em_max_iterations", self.em_max_iterations, limit="iterations")
         check_float("em_tolerance", self.em_tolerance)
         check_float("min_covar", self.min_covar, strict=True)
         if not isinstance(self.standardize, (bool, np.bool_)):

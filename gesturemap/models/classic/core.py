@@ -43,7 +43,7 @@ from ..base import (
     bad_param,
     check_choice,
     check_float,
-    check_int,
+    check_size,
     decision_settings,
     register_model,
     split_dataset,
@@ -111,7 +111,7 @@ class ClassicModel(BaseModel):
 
     def _check_common(self) -> None:
         self._check_runtime_params()
-        check_int("max_frames", self.max_frames, 0)
+        check_size("max_frames", self.max_frames, 0)
         if not isinstance(self.standardize, bool):
             raise bad_param("standardize", self.standardize, "True or False")
         self._check_params()
@@ -400,7 +400,7 @@ class KNN(ClassicModel):
         self.decision = decision
 
     def _check_params(self) -> None:
-        check_int("k", self.k, 1)
+        check_size("k", self.k)
 
     def _fit_classifier(self, z, y, n_classes):
         return {"train": z, "target": y}
@@ -478,7 +478,7 @@ class SVM(ClassicModel):
         check_choice("kernel", self.kernel, _k.SVM_KERNELS)
         check_float("c", self.c, 0.0, strict=True)
         check_float("gamma", self.gamma)
-        check_int("degree", self.degree, 1)
+        check_size("degree", self.degree)
         check_float("coef0", self.coef0, -np.inf)
 
     def check_class_lengths(self, label: Any, lengths: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ..base import bad_param, check_choice, check_float, check_int, register_model
+from ..base import bad_param, check_choice, check_float, check_size, register_model
 from . import _kernels as _k
 from .core import RANDOM_STATE, ClassicModel, Evaluator, _get
 
@@ -22,8 +22,8 @@ class MLP(ClassicModel):
 
     Parameters
     ----------
-    hidden : units in each hidden layer.
-    layers : hidden layers.
+    hidden : units in each hidden layer (at most 2,048).
+    layers : hidden layers (at most 10).
     activation : of the hidden units: ``"relu"``, ``"tanh"``, ``"logistic"`` or
         ``"identity"``.
     alpha : L2 penalty.
@@ -53,12 +53,12 @@ class MLP(ClassicModel):
         self.decision = decision
 
     def _check_params(self) -> None:
-        check_int("hidden", self.hidden, 1)
-        check_int("layers", self.layers, 1)
+        check_size("hidden", self.hidden)
+        check_size("layers", self.layers)
         check_choice("activation", self.activation, _k.ACTIVATIONS)
         check_float("alpha", self.alpha)
         check_float("learning_rate", self.learning_rate, 0.0, strict=True)
-        check_int("max_iter", self.max_iter, 1)
+        check_size("max_iter", self.max_iter, limit="iterations")
 
     def _options(self) -> dict[str, Any]:
         return {"hidden_layer_sizes": (int(self.hidden),) * int(self.layers),
@@ -151,7 +151,7 @@ class Polynomial(ClassicModel):
         self.decision = decision
 
     def _check_params(self) -> None:
-        check_int("degree", self.degree, 1)
+        check_size("degree", self.degree)
         check_float("alpha", self.alpha)
 
     def _fit_regressor(self, z, outputs):

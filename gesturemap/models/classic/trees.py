@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import GesturemapError
-from ..base import check_float, check_int, register_model
+from ..base import check_float, check_int, check_size, register_model
 from . import _kernels as _k
 from .core import RANDOM_STATE, ClassicModel, Evaluator, _get
 
@@ -99,7 +99,7 @@ class DecisionTree(ClassicModel):
         self.decision = decision
 
     def _check_params(self) -> None:
-        check_int("max_depth", self.max_depth, 0)
+        check_size("max_depth", self.max_depth, 0)
         check_int("min_samples_leaf", self.min_samples_leaf, 1)
 
     def _fit_classifier(self, z, y, n_classes):
@@ -145,8 +145,8 @@ class AdaBoost(ClassicModel):
         self.decision = decision
 
     def _check_params(self) -> None:
-        check_int("rounds", self.rounds, 1)
-        check_int("max_depth", self.max_depth, 1)
+        check_size("rounds", self.rounds)
+        check_size("max_depth", self.max_depth)
         check_float("learning_rate", self.learning_rate, 0.0, strict=True)
 
     def _fit_classifier(self, z, y, n_classes):

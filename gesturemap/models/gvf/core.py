@@ -54,6 +54,7 @@ from ..base import (
     bad_param,
     check_float,
     check_int,
+    check_size,
     register_model,
     split_dataset,
 )
@@ -138,7 +139,8 @@ class GVF(BaseModel):
 
     Parameters
     ----------
-    particles : number of particles (shared evenly by the classes; at least one each).
+    particles : number of particles (shared evenly by the classes; at least one each; at most
+        100,000, twelve times the frame budget already).
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
@@ -220,7 +222,7 @@ class GVF(BaseModel):
         self.random_state = random_state
 
     def _check_runtime_params(self) -> None:
-        check_int("particles", self.particles, 1)
+        check_size("particles", self.particles)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
         check_float("likelihood_window", self.likelihood_window, 1.0)
         for name, group in GROUPS.items():

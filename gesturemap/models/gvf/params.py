@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ...utils.validation import check_number
-from ..base import ParamGroup, bad_param, check_choice, check_float, check_int
+from ..base import ParamGroup, bad_param, check_choice, check_float, check_size
 
 #: How a class's template is made from its takes (``Templates.kind``).
 TEMPLATES = ("mean", "medoid")
@@ -97,7 +97,7 @@ class Templates(ParamGroup):
 
     def _check(self) -> None:
         check_choice(self._field("kind"), self.kind, TEMPLATES)
-        check_int(self._field("per_class"), self.per_class, 1)
+        check_size(self._field("per_class"), self.per_class)
         _check_bools(self, "learned_tolerance", "start_posture")
         check_float(self._field("posture_weight"), self.posture_weight)
         check_float(self._field("speed_weight"), self.speed_weight)
@@ -186,7 +186,7 @@ class Recognizer(ParamGroup):
         if w > 1.0:
             raise bad_param(self._field("weight"), w, "a weight in [0, 1]",
                             "0 is the particle filter alone, 1 the HHMM alone on the class.")
-        check_int(self._field("states"), self.states, 1)
+        check_size(self._field("states"), self.states, limit="states")
         check_choice(self._field("decision"), self.decision, RECOGNIZER_DECISIONS)
         check_float(self._field("gate"), self.gate,
                     hint="A width in log units of speed and scale; 0 turns the gate off.")
