@@ -27,10 +27,11 @@ from ..utils.validation import (  # noqa: F401 - the models import their checks 
     check_choice,
     check_float,
     check_int,
+    check_number,
     validation_error,
 )
 from ._frozen import FrozenBlock, _frozen  # noqa: F401 - the streams import them from here
-from .limits import check_size  # noqa: F401 - the models import it from here
+from .limits import MAX_CHANNELS, check_size  # noqa: F401 - the models import it from here
 
 #: Saved-model format name and the newest version this code reads and writes.
 log = logging.getLogger("gesturemap.models")
@@ -826,8 +827,7 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         if getattr(model, "class_params", None) is not None:
             model._check_class_params(labels)
         model.labels_ = list(labels)
-        model.input_dim_ = int(meta["input_dim"])
-        model.output_dim_ = int(meta["output_dim"])
+        model.input_dim_, model.output_dim_ = saved_dims(meta)
         model.training_info_ = meta.get("training", {})
         _restore_kept_channels(model, meta)
         model._set_state_arrays(meta, arrays)
@@ -837,6 +837,34 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
             GesturemapError) as exc:
         raise FormatError(f"the saved model is damaged or inconsistent ({exc})") from exc
     return model
+
+
+def saved_dim(meta: dict[str, Any], key: str, minimum: int) -> int:
+    """A saved model's channel count ``meta[key]``: a whole number in ``minimum`` ..
+    :data:`~gesturemap.models.limits.MAX_CHANNELS`. A stream allocates for each channel,
+    and a damaged file's 10^12 inputs ran out of memory while the model loaded."""
+    return int(check_number(key, meta[key], minimum=minimum, maximum=MAX_CHANNELS,
+                            integer=True, hint="The file is damaged: train the model again."))
+
+
+def saved_dims(meta: dict[str, Any]) -> tuple[int, int]:
+    """A saved model's ``(input_dim, output_dim)`` (:func:`saved_dim`)."""
+    return saved_dim(meta, "input_dim", 1), saved_dim(meta, "output_dim", 0)
+
+
+def saved_probabilities(name: str, values: np.ndarray, *, positive_sum: bool = False
+                        ) -> np.ndarray:
+    """A saved model's probabilities (weights, priors, transitions: any shape) checked: each
+    finite and in [0, 1] (1 within rounding) and, with ``positive_sum``, each row (last axis)
+    summing to more than 0. Raises ValueError naming ``name``: a damaged file's weights, all 0
+    or negative, loaded fine and divided by zero or gave NaN likelihoods at the first frame."""
+    v = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(v).all() or (v < 0).any() or (v > 1 + 1e-9).any():
+        raise ValueError(f"{name} holds values outside [0, 1]: probabilities are damaged")
+    if positive_sum and v.size and not (v.sum(axis=-1) > 0).all():
+        where = " in a row" if v.ndim > 1 else ""
+        raise ValueError(f"{name} are all 0{where}: no state or Gaussian could be reached")
+    return v
 
 
 def load(path: str | os.PathLike[str]) -> BaseModel:
@@ -1036,7 +1064,7 @@ def _restore_kept_channels(model: BaseModel, meta: dict[str, Any]) -> None:
         model.kept_channels_ = None
         model.full_input_dim_ = None
         return
-    full = int(meta["full_input_dim"])
+    full = saved_dim(meta, "full_input_dim", 1)
     kept_arr = np.asarray(kept, dtype=np.int64)
     if (kept_arr.ndim != 1 or len(kept_arr) != model.input_dim_ or kept_arr.min() < 0
             or kept_arr.max() >= full or len(set(kept_arr.tolist())) != len(kept_arr)):

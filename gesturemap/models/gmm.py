@@ -46,6 +46,7 @@ from .base import (
     decision_settings,
     register_model,
     regularization,
+    saved_probabilities,
     split_dataset,
 )
 from .interpreted import STEP
@@ -566,8 +567,9 @@ class GMM(_ModelCommon):
             k = w.shape[0]
             if w.ndim != 1 or m.shape != (k, d) or c.shape != (k, d, d):
                 raise ValueError(f"class {i} arrays have shapes {w.shape}, {m.shape}, {c.shape}")
-            if not (np.isfinite(w).all() and np.isfinite(m).all() and np.isfinite(c).all()):
+            if not (np.isfinite(m).all() and np.isfinite(c).all()):
                 raise ValueError(f"class {i} has non-finite parameters")
+            saved_probabilities(f"class {i}'s weights", w, positive_sum=True)
             classes.append({"weights": w, "means": m, "covariances": c,
                             "covariance": meta["class_covariance"][i],
                             "iterations": 0, "log_likelihood": 0.0})

@@ -30,10 +30,12 @@ from .base import (
     _frozen,
     check_choice,
     check_float,
+    check_number,
     check_size,
     decision_settings,
     register_model,
     regularization,
+    saved_probabilities,
 )
 from .gmm import DeltaFrames, _ModelCommon, fit_gmm, resolve_covariance, train_classes
 from .interpreted import STEP
@@ -162,6 +164,18 @@ FOLLOW_RATIO = 10.0
 #: ``decision="following"``: the horizon (frames without a reset or restart after which the
 #: decision restarts) is this many times the longest take.
 FOLLOW_HORIZON_TAKES = 1.5
+#: The largest ``longest_take_`` a saved model may give, in frames: beyond any take a project
+#: keeps (2^25 numbers), and 1.5 times it stays far within the stream's int64 frame counts.
+MAX_LONGEST_TAKE = 1 << 32
+
+
+def _check_class_probabilities(i: int, a: dict[str, np.ndarray]) -> None:
+    """A saved class's probabilities in [0, 1], its prior and every state's Gaussian weights
+    not all 0 (:func:`~gesturemap.models.base.saved_probabilities`)."""
+    saved_probabilities(f"class {i}'s prior", a["prior"], positive_sum=True)
+    saved_probabilities(f"class {i}'s transition", a["transition"])
+    saved_probabilities(f"class {i}'s weights", a["weights"], positive_sum=True)
+    saved_probabilities(f"class {i}'s exit_probabilities", a["exit_probabilities"])
 
 
 def follow_settings(model: HHMM, classes: list[ClassData]) -> tuple[np.ndarray, int]:
@@ -448,6 +462,7 @@ class HHMM(_ModelCommon):
                     raise ValueError(f"class {i} {key} has shape {a[key].shape}, not {shape}")
             if not all(np.isfinite(v).all() for v in a.values()):
                 raise ValueError(f"class {i} has non-finite parameters")
+            _check_class_probabilities(i, a)
             a["covariance"] = meta["class_covariance"][i]
             a["transition_mode"] = check_choice("transition", meta["class_transition"][i],
                                                 TRANSITIONS)
@@ -459,6 +474,9 @@ class HHMM(_ModelCommon):
         self.top_transition_ = np.asarray(arrays["top_transition"], dtype=np.float64).reshape(c, c)
         self.top_exit_transition_ = np.asarray(arrays["top_exit_transition"],
                                                dtype=np.float64).reshape(c)
+        saved_probabilities("top_prior", self.top_prior_, positive_sum=True)
+        saved_probabilities("top_transition", self.top_transition_)
+        saved_probabilities("top_exit_transition", self.top_exit_transition_)
         # saved before the following decision existed: it never restarts on a floor nor a
         # longest take (it is then the cumulative decision)
         floor = arrays.get("frame_floor")
@@ -466,9 +484,11 @@ class HHMM(_ModelCommon):
                              else np.asarray(floor, dtype=np.float64).reshape(c))
         if np.isnan(self.frame_floor_).any() or np.isposinf(self.frame_floor_).any():
             raise ValueError("frame_floor is not finite nor -inf")
-        self.longest_take_ = int(meta.get("longest_take", 0))
-        if self.longest_take_ < 0:
-            raise ValueError(f"longest_take {self.longest_take_} is negative")
+        # a frame count the stream compares with its own (an int64): a damaged 1e300 loaded
+        # fine and overflowed at the first frame
+        self.longest_take_ = int(check_number("longest_take", meta.get("longest_take", 0),
+                                              minimum=0, maximum=MAX_LONGEST_TAKE,
+                                              integer=True))
         self._bank_cache = None
         self._bank()
 

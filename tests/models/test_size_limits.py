@@ -74,6 +74,24 @@ def test_a_decaying_window_may_be_as_long_as_wanted():
     gm.check_params("gvf", {"likelihood_window": 1e12})
 
 
+@pytest.mark.parametrize(("params", "refused"), [
+    # the prior keeps the alignment's least-squares scale defined before the template has
+    # moved: 0 divided by zero at the first frame
+    ({"alignment": {"scale_prior": 0.0}}, "alignment__scale_prior: got 0"),
+    # squared at the first frame: an overflow
+    ({"tolerance": 1e300}, r"tolerance: got 1e\+300; expected a finite number <= 1000"),
+    ({"alignment": {"floor": 1e300}}, r"alignment__floor: got 1e\+300; expected .* <= 100\b"),
+])
+def test_gvf_values_that_broke_the_first_frame_are_refused(params, refused):
+    with pytest.raises(ValueError, match=refused):
+        gm.check_params("gvf", params)
+
+
+def test_gvf_values_near_those_are_accepted():
+    gm.check_params("gvf", {"alignment": {"scale_prior": 1e-6, "floor": 1.0},
+                            "tolerance": 50.0})
+
+
 #: Settings a studio project of 20 gestures x 60 channels may use (benchmarks/studio_scale.py
 #: trains every kind at their defaults), and generous ones beyond: none is refused.
 REALISTIC = [

@@ -54,6 +54,7 @@ from ..base import (
     bad_param,
     check_float,
     check_int,
+    check_number,
     check_size,
     register_model,
     split_dataset,
@@ -87,6 +88,9 @@ SPEED_SPREAD_FLOOR = 0.1
 #: How strongly a fitted scale (``estimates.scale="fitted"``) is pulled towards the particle's
 #: sampled scale: as many frames of a template one standardised unit from its start.
 SCALE_FIT_PRIOR = 1.0
+#: The largest ``tolerance``, in standard deviations of the inputs: at 1,000 every frame looks
+#: alike to every particle, nothing is left to follow.
+MAX_TOLERANCE = 1000.0
 #: Saved arrays of the recognizer HHMM carry this prefix.
 RECOGNIZER_PREFIX = "recognizer_"
 #: The groups' defaults (frozen: every model that is not given its own shares them).
@@ -224,6 +228,10 @@ class GVF(BaseModel):
     def _check_runtime_params(self) -> None:
         check_size("particles", self.particles)
         check_float("tolerance", self.tolerance, 0.0, strict=True)
+        # a standard deviation in standardised units: at 1,000 every frame is alike to every
+        # particle (and the squares of a value near 1e154 overflow at the first frame)
+        check_number("tolerance", self.tolerance, maximum=MAX_TOLERANCE,
+                     hint="The default is 0.6 standard deviations of the inputs.")
         check_float("likelihood_window", self.likelihood_window, 1.0)
         for name, group in GROUPS.items():
             if not isinstance(getattr(self, name), group):  # (set by hand: checked on entry)

@@ -250,10 +250,12 @@ class Alignment(ParamGroup):
     reset_margin : the since-reset speed until the open alignment's path is cheaper by this
         much (a new gesture), then the open alignment's (None: the open alignment's from the
         first frame).
-    floor : the size normalisation's floor, a fraction of the template's root mean square.
+    floor : the size normalisation's floor, a fraction of the template's root mean square
+        (at most 100).
     scale_target, scale_prior : what the ``"align"`` scale is pulled towards (each input's
         amplitude ratio to the aligned template's prefix, or the particles' scale) and how
-        strongly.
+        strongly (``scale_prior`` > 0: it keeps the scale defined before the template has
+        moved).
     margin_speed : the restart margin divided by the since-reset winner's speed to this power
         (0: off).
     """
@@ -286,8 +288,14 @@ class Alignment(ParamGroup):
         check_float(self._field("floor"), self.floor, 0.0, strict=True,
                     hint="The alignments' size normalisation's floor, a fraction of the "
                          "template's root mean square (files saved without it use 0.1).")
+        # a fraction: beyond 100 template sizes the floor is all the normalisation sees
+        check_number(self._field("floor"), self.floor, maximum=100,
+                     hint="A fraction of the template's root mean square (the default is "
+                          "0.02).")
         check_choice(self._field("scale_target"), self.scale_target, ALIGN_SCALE_TARGETS)
-        check_float(self._field("scale_prior"), self.scale_prior, 0.0,
+        # > 0: the prior is what keeps the least-squares scale defined before the template
+        # has moved (0 divided by zero at the first frame)
+        check_float(self._field("scale_prior"), self.scale_prior, 0.0, strict=True,
                     hint="How strongly the alignment's scale is pulled towards its target "
                          "(1 in files saved without it).")
         check_float(self._field("margin_speed"), self.margin_speed, 0.0,
