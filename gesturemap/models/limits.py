@@ -49,9 +49,10 @@ SIZE_LIMITS: dict[str, SizeLimit] = {
     "likelihood_window": SizeLimit(100_000, "the window decision keeps this many frames of "
                                    "every class in each stream (100,000: over 8 minutes at "
                                    "200 frames/s; the decaying decision takes any window)"),
-    "particles": SizeLimit(100_000, "every particle moves and is weighed at each frame: "
-                           "100,000 take about 60 ms a frame on 5 gestures of 6 inputs, "
-                           "twelve times the 5 ms frame budget (the default is 1,000)"),
+    "particles": SizeLimit(200_000, "every particle moves and is weighed at each frame: "
+                           "200,000 take about 80 ms a frame on 5 gestures of 6 inputs, 16 "
+                           "times the 5 ms frame budget, and 0.5 s and 0.8 GB at 60 inputs "
+                           "(the default is 1,000)"),
     "templates__per_class": SizeLimit(1000, "every template is aligned at each frame; a "
                                       "class has a template per take at most"),
     "hidden": SizeLimit(2048, "a layer holds hidden x hidden weights, all multiplied at each "

@@ -2,7 +2,7 @@
 that is more than a fast sensor leaves between two frames.
 
 The model forms and the API accept sizes up to generous bounds (:mod:`gesturemap.models.limits`:
-100,000 GVF particles, a kNN over every frame of hours): such a model trains, then takes
+200,000 GVF particles, a kNN over every frame of hours): such a model trains, then takes
 longer per frame than the frames come, and the engine falls behind the performer on stage. The trainer measures a few steps
 of a fresh stream on a frame between two takes (:func:`note_frame_cost`: well under a second, in the
 trainer, never on the frame path), keeps the median in ``training_info_["step_ms"]`` and, above

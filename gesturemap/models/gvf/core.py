@@ -144,7 +144,7 @@ class GVF(BaseModel):
     Parameters
     ----------
     particles : number of particles (shared evenly by the classes; at least one each; at most
-        100,000, twelve times the frame budget already).
+        200,000, 16 times the frame budget already).
     likelihood_window : frames over which a class's evidence is (exponentially) smoothed.
     tolerance : standard deviation of a frame around the particle's prediction, in
         standardised input units (larger: looser matching, slower to commit).
