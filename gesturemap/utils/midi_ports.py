@@ -24,7 +24,7 @@ from typing import Any
 from ..errors import GesturemapError
 from .faults import RateLimitedLog
 
-__all__ = ["CHECK_S", "MidiPortError", "PortWatch", "list_ports", "open_port"]
+__all__ = ["CHECK_S", "MidiPortError", "PortWatch", "list_ports", "open_port", "open_probe"]
 
 #: Prefix of a port name that asks for a virtual port of gesturemap's own.
 VIRTUAL = "virtual:"
@@ -95,7 +95,8 @@ def list_ports(kind: str | None = None) -> dict[str, dict[str, list[str]]]:
 
 
 def open_port(
-    kind: str, name: str, client_name: str = "gesturemap", backend: str | None = None
+    kind: str, name: str, client_name: str = "gesturemap", backend: str | None = None,
+    local_name: str | None = None,
 ) -> tuple[Any, str, str]:
     """Open the MIDI input (``kind="in"``) or output (``"out"``) whose name contains ``name``.
 
@@ -109,6 +110,9 @@ def open_port(
     backend : str, optional
         Look on this backend only (its display name, e.g. "Jack"): a lost port is reopened
         where it was.
+    local_name : str, optional
+        The name of gesturemap's own end of the connection (default RtMidi's, "RtMidi
+        input" / "RtMidi output"); not for a virtual port, whose name is ``NAME``.
 
     Returns
     -------
@@ -166,7 +170,7 @@ def open_port(
             for i, n in enumerate(names):
                 if (n.lower() == wanted) if exact else (wanted in n.lower()):
                     try:
-                        port.open_port(i)
+                        port.open_port(i, local_name)
                     except Exception as exc:  # noqa: BLE001
                         port.delete()
                         raise MidiPortError(
@@ -179,6 +183,49 @@ def open_port(
         f"MIDI {what} {text!r}: no port's name contains it. MIDI {what}s: "
         f"{there}. `gesturemap devices` lists them."
     )
+
+
+def open_probe(backend: str, input_name: str, client_name: str = "gesturemap-probe") -> Any:
+    """A MIDI output of gesturemap's own, connected to one of its own inputs.
+
+    An input reads what it sends as it reads a controller's messages: the MIDI source sends
+    itself a byte now and then to learn whether RtMidi still hands its messages on
+    (:mod:`gesturemap.sources.midi`). JACK only (its ports can take many connections).
+
+    Parameters
+    ----------
+    backend : str
+        The input's backend (its display name, "Jack").
+    input_name : str
+        The input's own name, the part of its JACK port's name after the client's: it must
+        be the only input of that name on a client whose name starts with "gesturemap".
+
+    Raises
+    ------
+    MidiPortError
+        Not JACK, or no single input of that name (the source then runs without asking).
+    """
+    rtmidi = _rtmidi()
+    api = next((a for a, name in _backends(rtmidi) if name == backend), None)
+    if api is None or backend.lower() != "jack":
+        raise MidiPortError(f"MIDI probe: not on {backend}, only on JACK")
+    try:
+        out = _client(rtmidi, "out", api, client_name)
+    except Exception as exc:  # noqa: BLE001 - the server went meanwhile
+        raise MidiPortError(f"MIDI probe: {exc}") from exc
+    try:
+        names = list(out.get_ports())
+        ours = [i for i, n in enumerate(names)
+                if n.startswith("gesturemap") and n.endswith(f":{input_name}")]
+        if len(ours) != 1:
+            raise MidiPortError(f"MIDI probe: {len(ours)} inputs called {input_name!r}")
+        out.open_port(ours[0], "probe")
+    except Exception as exc:
+        out.delete()
+        if isinstance(exc, MidiPortError):
+            raise
+        raise MidiPortError(f"MIDI probe: {exc}") from exc
+    return out
 
 
 #: ctypes callbacks handed to libjack, and what they reach: never freed (libjack calls a
@@ -379,9 +426,11 @@ class PortWatch:
             return self.virtual or any(wanted in n.lower() for n in self._jack.ports(self.kind))
         return True  # reopen() finds out
 
-    def reopen(self) -> tuple[Any, str]:
-        """Open the port again (raises :class:`MidiPortError` while it is not there)."""
-        port, name, _ = open_port(self.kind, self.query, self.client_name, self.backend)
+    def reopen(self, local_name: str | None = None) -> tuple[Any, str]:
+        """Open the port again (raises :class:`MidiPortError` while it is not there);
+        ``local_name`` as :func:`open_port`'s."""
+        port, name, _ = open_port(self.kind, self.query, self.client_name, self.backend,
+                                  local_name)
         self.port_name = name
         return port, name
 
