@@ -41,6 +41,8 @@ class Health:
 
     _step_us: Percentiles
     _latency_us: Percentiles
+    takes_with_gaps: int
+    last_take_gap: dict[str, Any] | None
 
     def stats(self) -> dict[str, Any]:
         """The health counters (safe to call from any thread)."""
@@ -74,6 +76,9 @@ class Health:
             "rehearsals_started": getattr(self, "rehearsals_started", 0),
             "training_failed": self.training_failed,
             "times_repaired": getattr(self.project, "times_repaired", 0),
+            # takes recorded while a sensor was away (kept, marked), and the last one
+            "takes_with_gaps": self.takes_with_gaps,
+            "last_take_gap": self.last_take_gap,
             "kernel_drops": sum(s.get("kernel_drops", 0) for s in sources),
             "control_deletions": [list(batch) for batch in self.control_deletions],
             "step_us_p50": self._step_us.get(50),

@@ -17,6 +17,13 @@ where the label changes (the next frames start a take of the new label), at a se
 at ``stopRecording`` or ``startRunning``. A regression project's frames carry their output
 values frame by frame (the targets current at each frame), as they always did.
 
+A take recorded while its sensor was away (a serial board unplugged and plugged back, a MIDI
+controller's port gone) keeps its frames as they came, with the hole in their times: it is
+marked (:attr:`gesturemap.project.Take.gaps`, from the sources' outages), counted
+(``stats()["takes_with_gaps"]``, ``["last_take_gap"]``), and said — in the log, in the
+session log's ``take`` event (``away_s``) and over OSC (``/gesturemap/take_gap ID WHY``) — so
+that the musician decides whether to record it again. Nothing is cut or dropped.
+
 A mixin of :class:`gesturemap.live.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
 between two frames; saving is the I/O thread's.
 """
@@ -29,8 +36,23 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..project.takes import describe_gaps
 
-__all__ = ["Recording"]
+__all__ = ["Recording", "merge_gaps"]
+
+
+def merge_gaps(spans: list[tuple[float, float]], t0: float) -> tuple[tuple[float, float], ...]:
+    """Outages ``(from, to)`` (:func:`time.perf_counter` seconds, possibly overlapping: two
+    sources away at once) as a take's gaps: ``(start_s, length_s)`` from ``t0``, merged, in
+    order, to the millisecond."""
+    merged: list[list[float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    gaps = ((round(a - t0, 3), round(b - a, 3)) for a, b in merged)
+    return tuple((max(start, 0.0), length) for start, length in gaps if length > 0)
 
 
 class Recording:
@@ -58,6 +80,14 @@ class Recording:
     _cmd_train: Any
     _cmd_start_running: Any
     label_for_number: Any
+    sources: list[Any]
+    _errlog: Any
+    _notice: Any
+    #: takes recorded while a sensor was away, and the last of them ({take, label, away_s,
+    #: gaps, text}, replaced whole: stats() reads it on another thread), or None (defaults
+    #: until the engine records one)
+    takes_with_gaps = 0
+    last_take_gap: dict[str, Any] | None = None
 
     def _cmd_start_recording(self, *args: Any) -> None:
         """Start a take of class ``args[0]`` (else the class set last; none set yet: class 1,
@@ -166,15 +196,41 @@ class Recording:
             return None
         inputs, times, outputs = buffer.arrays()  # handed over whole
         self._check_take("take", inputs, self._take_label, times)
-        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs)
+        gaps = self._take_gaps(self._take_t0, time.perf_counter())
+        take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs,
+                                     gaps=gaps)
         self._clear_gesture()
         self._take_ended_at = time.perf_counter()
-        self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs))
+        away = {"away_s": take.away_s} if gaps else {}
+        self._log_event("take", id=take.id, label=str(take.label), frames=len(inputs), **away)
+        if gaps:
+            self._say_gaps(take)
         if self.project_dir is not None:
             folder = self.project_dir
             self._io.put(lambda: self.project.save_take(folder, take))
         self._take_added(take)
         return take
+
+    def _take_gaps(self, t0: float, t1: float) -> tuple[tuple[float, float], ...]:
+        """When a source was away between ``t0`` and ``t1`` (the take's span), as its gaps."""
+        spans: list[tuple[float, float]] = []
+        for src in list(self.sources):  # (one read: the window may replace the list)
+            between = getattr(getattr(src, "stats", None), "outages_between", None)
+            if between is not None:
+                spans += between(t0, t1)
+        return merge_gaps(spans, t0) if spans else ()
+
+    def _say_gaps(self, take: Any) -> None:
+        """A take with a hole: counted, and said in the log and over OSC (the window shows
+        ``last_take_gap``)."""
+        text = describe_gaps(take.gaps)
+        self.takes_with_gaps += 1
+        self.last_take_gap = {"take": take.id, "label": str(take.label), "away_s": take.away_s,
+                              "gaps": [list(gap) for gap in take.gaps], "text": text}
+        self._errlog("take gap", "take %s (%s): %s; kept as it is, its frames with a hole "
+                     "there (delete it and record it again if it matters)",
+                     take.id, take.label, text)  # fmt: skip
+        self._notice("take_gap", take.id, text)
 
     def _take_added(self, take: Any) -> None:
         """A hook: a take was added by a recording (the window counts it as an edit)."""

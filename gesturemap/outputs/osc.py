@@ -63,6 +63,7 @@ DEFAULT_ADDRESSES = {
     "refused": "/gesturemap/refused",
     "training_failed": "/gesturemap/training_failed",
     "take_stopped": "/gesturemap/take_stopped",  # a take that reached its bound (why)
+    "take_gap": "/gesturemap/take_gap",  # a take recorded while its sensor was away (id, why)
     # the answer to /gesturemap/suggest (label, hint, reason): sent only when asked for
     "suggestion": "/gesturemap/suggestion",
 }

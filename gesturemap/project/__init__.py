@@ -56,7 +56,7 @@ from .files import (
 )
 from .rehearsals import REHEARSALS_DIR, kept_rehearsals
 from .scenes import Scene
-from .takes import Take, repair_times
+from .takes import Take, describe_gaps, repair_times
 
 __all__ = [
     "FORMAT",
@@ -70,6 +70,7 @@ __all__ = [
     "Project",
     "Scene",
     "Take",
+    "describe_gaps",
     "kept_rehearsals",
     "project_from_document",
     "repair_times",

@@ -27,7 +27,7 @@ from .settings import (
     _positive_int,
     _sensor_settings,
 )
-from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number
+from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
 from .training import ProjectTraining
 from .trash import ProjectTrash
 
@@ -413,6 +413,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         label: Label,
         times: Any = None,
         outputs: Any = None,
+        gaps: Any = (),
     ) -> Take:
         """Record a take (a copy of the data) and give it the next id.
 
@@ -428,6 +429,8 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
             :attr:`times_repaired` and logged: the take is kept.
         outputs : array_like, shape (T, D_out), optional
             The target values held while recording. Either every take has outputs or none.
+        gaps : sequence of (start_s, length_s), optional
+            When the sensor was away during the take (:attr:`Take.gaps`).
 
         Returns
         -------
@@ -440,6 +443,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         """
         label = _check_label("label", label)
         self._check_label_kind("label", label)
+        checked_gaps = check_gaps(gaps)
         inputs_array = as_array("inputs", inputs)
         d_in = inputs_array.shape[1] if inputs_array.ndim == 2 else 1
         if self._input_dim is not None and inputs_array.ndim in (1, 2) and d_in != self._input_dim:
@@ -472,6 +476,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
                 checked_times,
                 recording.outputs,
                 _now_iso(),
+                checked_gaps,
             )
         )
 

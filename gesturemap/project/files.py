@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import FormatError
+from ..errors import FormatError, GesturemapError
 from ..utils.storage import load_npz, read_json
-from .takes import Take, _take_number, repair_times
+from .takes import Take, _take_number, check_gaps, repair_times
 
 #: Format names and the newest version this code reads and writes.
 FORMAT = "gesturemap.project"
@@ -142,7 +142,13 @@ def _read_take(path: Path, take_id: str, root: Path) -> Take:
         if array is not None:
             array.flags.writeable = False
     created = meta.get("created")
-    take = Take(take_id, label, inputs, times, outputs, str(created) if created else "")
+    try:
+        gaps = check_gaps(meta.get("gaps") or ())
+    except GesturemapError as exc:  # only a mark on the take: the take stays
+        load_warning(f"{take_id} ({label!r}): its record of when the sensor was away is "
+                     f"unreadable ({exc}); left out, the take kept.")
+        gaps = ()
+    take = Take(take_id, label, inputs, times, outputs, str(created) if created else "", gaps)
     if repaired:
         object.__setattr__(take, "_repaired", repaired)  # counted by Project.load
     return take

@@ -375,6 +375,8 @@ class ProjectFolder:
             "arrays": npz_path.name,
             "arrays_sha256": digest,
         }
+        if take.gaps:  # (read by any version: a reader that does not know it leaves it)
+            metadata["gaps"] = [list(gap) for gap in take.gaps]
         write_json(json_path, metadata, format=TAKE_FORMAT, version=VERSION)
         self._on_disk.add(key)
 

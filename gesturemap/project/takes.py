@@ -80,6 +80,38 @@ def _check_times(times: Any, length: int) -> tuple[np.ndarray, int]:
     return array, repaired
 
 
+def check_gaps(gaps: Any, where: str = "gaps") -> tuple[tuple[float, float], ...]:
+    """Validate a take's gaps: pairs ``(start_s, length_s)``, finite, start >= 0 and length
+    > 0; returned as a tuple of float pairs.
+
+    Raises
+    ------
+    GesturemapError
+        Naming what was received and what is expected.
+    """
+    try:
+        pairs = tuple((float(start), float(length)) for start, length in gaps)
+    except (TypeError, ValueError):
+        raise validation_error(where, gaps, "pairs (start_s, length_s) of numbers") from None
+    for start, length in pairs:
+        if not (np.isfinite(start) and np.isfinite(length) and start >= 0 and length > 0):
+            raise validation_error(where, gaps, "pairs (start_s >= 0, length_s > 0), finite")
+    return pairs
+
+
+def describe_gaps(gaps: Any) -> str:
+    """What a take's gaps mean to the person who recorded it, in a few words:
+    "the sensor was away for 1.5 s during this take (from 2.0 s to 3.5 s)"."""
+    pairs = check_gaps(gaps)
+    if not pairs:
+        return ""
+    away = sum(length for _, length in pairs)
+    start, length = pairs[0]
+    where = (f"from {start:.1f} s to {start + length:.1f} s" if len(pairs) == 1
+             else f"{len(pairs)} times, first at {start:.1f} s")
+    return f"the sensor was away for {away:.1f} s during this take ({where})"
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class Take:
     """One recorded demonstration: raw sensor frames, their times, targets and label.
@@ -100,6 +132,10 @@ class Take:
         The target values held while recording (regression, Wekinator-style), if any.
     created : str
         When the take was recorded (ISO 8601, local time with offset).
+    gaps : tuple of (float, float)
+        When the sensor was away while the take was recorded (unplugged, its port gone):
+        ``(start_s, length_s)`` from the take's start. Its frames are kept as they came, with
+        the hole in their times; the take is marked, never cut or dropped.
     """
 
     id: str
@@ -108,11 +144,17 @@ class Take:
     times: np.ndarray | None
     outputs: np.ndarray | None
     created: str
+    gaps: tuple[tuple[float, float], ...] = ()
 
     @property
     def length(self) -> int:
         """Number of frames T."""
         return int(self.inputs.shape[0])
+
+    @property
+    def away_s(self) -> float:
+        """Seconds the sensor was away during the take (0.0: none)."""
+        return float(sum(length for _, length in self.gaps))
 
     def __repr__(self) -> str:
         extra = "" if self.outputs is None else f", outputs={self.outputs.shape[1]}"

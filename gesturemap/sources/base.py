@@ -425,6 +425,15 @@ class SourceStats:
         Unexpected exceptions caught in the thread (a bug, or a failing control callback).
     reconnects : int
         Times the device was opened again after it went away.
+    away_s : float
+        Seconds the device was away, in total, over the outages that ended.
+    away_since : float or None
+        :func:`time.perf_counter` when the device went away, while it is away (see
+        :meth:`went_away`); else None.
+    outages : tuple of (float, float)
+        The last :attr:`OUTAGES_KEPT` outages that ended, (from, to) in seconds of
+        :func:`time.perf_counter`, oldest first: a take's engine finds in them when the
+        sensor was away during the take (:meth:`outages_between`).
     last_frame_t : float or None
         :func:`time.perf_counter` when the last valid frame arrived.
     connected : bool
@@ -432,12 +441,14 @@ class SourceStats:
 
     Notes
     -----
-    Only the source's thread writes; each field is a single int, float or bool whose assignment
-    is atomic, so :meth:`snapshot` from another thread needs no lock. It may mix counters from
-    two consecutive frames, never a half-written value.
+    Only the source's thread writes; each field is a single int, float, bool or tuple whose
+    assignment is atomic, so :meth:`snapshot` from another thread needs no lock. It may mix
+    counters from two consecutive frames, never a half-written value.
     """
 
     __slots__ = (
+        "away_s",
+        "away_since",
         "bad_packets",
         "connected",
         "control_messages",
@@ -448,6 +459,7 @@ class SourceStats:
         "drops_reader",
         "ignored",
         "last_frame_t",
+        "outages",
         "packets_in",
         "reconnects",
         "_rate_hz",
@@ -459,6 +471,9 @@ class SourceStats:
     RATE_WINDOW_S = 0.5
     #: Weight of the newest window in the rate's exponential moving average.
     RATE_SMOOTHING = 0.5
+    #: How many ended outages :attr:`outages` keeps (a take longer than this many unplugs
+    #: hears of its latest ones).
+    OUTAGES_KEPT = 64
 
     def __init__(self) -> None:
         self.packets_in = 0
@@ -472,6 +487,9 @@ class SourceStats:
         self.control_messages = 0
         self.errors = 0
         self.reconnects = 0
+        self.away_s = 0.0
+        self.away_since: float | None = None
+        self.outages: tuple[tuple[float, float], ...] = ()
         self.last_frame_t: float | None = None
         self.connected = False
         self._rate_hz = 0.0
@@ -496,6 +514,33 @@ class SourceStats:
             self._rate_hz = rate
             self._window_count = 0
             self._window_start = t
+
+    def went_away(self, t: float) -> None:
+        """The device went away at ``t`` (:func:`time.perf_counter` seconds): an outage
+        begins, unless one is under way (source thread only)."""
+        if self.away_since is None:
+            self.away_since = t
+
+    def came_back(self, t: float) -> None:
+        """The device is back at ``t``: the outage under way ends (source thread only)."""
+        start = self.away_since
+        if start is None:
+            return
+        end = max(t, start)
+        # the ended outage first, the flag after: a reader that takes the flag first and the
+        # tuple after (outages_between) sees the outage at least once
+        self.outages = (*self.outages[1 - self.OUTAGES_KEPT:], (start, end))
+        self.away_s += end - start
+        self.away_since = None
+
+    def outages_between(self, t0: float, t1: float) -> list[tuple[float, float]]:
+        """The outages that overlap ``t0``..``t1``, clipped to it (from any thread); one
+        under way ends at ``t1``."""
+        since = self.away_since  # first, then the tuple (see came_back)
+        spans = list(self.outages)
+        if since is not None and not any(start == since for start, _ in spans):
+            spans.append((since, t1))
+        return [(max(a, t0), min(b, t1)) for a, b in spans if a < t1 and b > t0]
 
     @property
     def kernel_drops(self) -> int:
@@ -523,9 +568,13 @@ class SourceStats:
         dict
             ``packets_in``, ``frames_in``, ``bad_packets``, ``dropped_frames``,
             ``kernel_drops``, ``ignored``,
-            ``control_messages``, ``errors``, ``reconnects``, ``last_frame_t``, ``connected``,
+            ``control_messages``, ``errors``, ``reconnects``, ``away_s`` (seconds away in
+            all, an outage under way included), ``last_frame_t``, ``connected``,
             ``rate_hz``.
         """
+        away_s, since = self.away_s, self.away_since  # (an outage ending meanwhile: once)
+        if since is not None:
+            away_s += time.perf_counter() - since
         return {
             "packets_in": self.packets_in,
             "frames_in": self.frames_in,
@@ -536,6 +585,7 @@ class SourceStats:
             "control_messages": self.control_messages,
             "errors": self.errors,
             "reconnects": self.reconnects,
+            "away_s": away_s,
             "last_frame_t": self.last_frame_t,
             "connected": self.connected,
             "rate_hz": self.rate_hz,

@@ -28,7 +28,7 @@ controller beside a sensor on OSC.
 Every quarter of a second the thread checks that the port is still there
 (:class:`~gesturemap.utils.midi_ports.PortWatch`): a controller unplugged, or the JACK server
 stopped, is logged and shown (``connected`` false); the port is opened again when it is back
-(``reconnects``).
+(``reconnects``); the time between is an outage in the stats (``away_s``, ``outages``).
 
 A system-exclusive message cut short (``F0`` and no ``F7``: a controller unplugged in the
 middle of a dump, a faulty one) would make the input deaf: RtMidi's JACK backend takes every
@@ -258,6 +258,7 @@ class MIDISource(Source):
             if not watch.server_down and watch.present():
                 return
             self.stats.connected = False
+            self.stats.went_away(time.perf_counter())
             self._log("lost", "%s: MIDI input %r is gone; opening it again when it is back",
                       self.name, self.port_name)  # fmt: skip
         elif watch.available():
@@ -273,6 +274,7 @@ class MIDISource(Source):
             self._release_probe()
             self._open_probe(local)
             self.stats.reconnects += 1
+            self.stats.came_back(time.perf_counter())
             self.stats.connected = True
             self._log("back", "%s: MIDI input %r is back", self.name, self.port_name)
 

@@ -5,6 +5,10 @@ faster than ``readline()``), cuts it into lines or frames itself, and survives t
 away: the port is closed, ``stats.connected`` turns False, and the same device path is opened
 again with a growing pause (0.2 s, 0.4 s, ... up to 2 s) until the device is back.
 
+A device away is an outage in :class:`~.base.SourceStats` (``away_s``, ``outages``): from its
+last frame before it was noticed gone to the first bytes read after it was opened again, so
+that a take recorded across it says when its frames stop (:mod:`gesturemap.live.recording`).
+
 Text lines
     Numbers separated by commas, tabs or spaces (detected on each line, or fixed), ended by
     ``\\n``, ``\\r\\n`` or ``\\r`` alone (as some boards' ``print`` ends them). A "line" of more
@@ -68,6 +72,10 @@ MAX_BINARY_VALUES = 64
 _LINE_LIMIT = 4096  # a "line" longer than this is garbage (no newline in sight)
 #: While a device stays away, how often its failed opens are said (seconds).
 OPEN_RETRY_LOG_S = 60.0
+#: A device noticed gone within this long of its last frame went away at that frame (a read
+#: that fails at once, or the path checked after half a second of silence); after a longer
+#: silence, when it was noticed (seconds).
+LOST_AFTER_FRAME_S = 1.0
 _FLOATS = [struct.Struct(f"<{n}f") for n in range(MAX_BINARY_VALUES + 1)]
 _UNITS_S = {"s": 1.0, "ms": 1e-3, "us": 1e-6}
 _SEPARATORS = {None: None, "auto": None, ",": ",", "\t": "\t", " ": " "}
@@ -242,6 +250,10 @@ class SerialSource(Source):
             return
         t = time.perf_counter()
         if data:
+            if self.stats.away_since is not None:
+                # back when its bytes flow again, not when its port opened: a board reset by
+                # the opening (an Arduino's bootloader) sends nothing for a second or two
+                self.stats.came_back(t)
             self._feed(data, t)
             return
         # Some drivers just read nothing once the device is unplugged: check the path now and
@@ -298,6 +310,11 @@ class SerialSource(Source):
 
     def _lost(self, why: str) -> None:
         self._close()
+        now = time.perf_counter()
+        last = self.stats.last_frame_t
+        # (an outage in the stats: a take recorded across it says so, see live.recording)
+        self.stats.went_away(last if last is not None and now - last <= LOST_AFTER_FRAME_S
+                             else now)
         self.stats.connected = False
         self._log("lost", "%s: lost %s (%s); reopening it", self.name, self.device, why)
 

@@ -129,3 +129,81 @@ def test_a_time_using_pipeline_takes_every_line_of_a_burst_and_a_board_reset(tmp
         engine.stop()
         link.stop()
     assert engine.bad_frames == 0 and engine.errors == 0
+
+
+def _record_across_an_unplug(tmp_path, away_s: float) -> tuple[Engine, Project]:
+    """A take of 400 lines at 200 Hz over a socat pty; ``away_s`` > 0: the board unplugged
+    that long after line 200. Returns the engine (stopped) and its project as saved."""
+    link = SocatLink(tmp_path / "link")
+    (tmp_path / "link").mkdir()
+    link.start()
+    folder = tmp_path / "p"
+    Project("serial", model="gmm").save(folder)
+    made = []
+
+    def factory(queue, on_control):
+        src = SerialSource(queue, str(link.device), channel_names=["n", "x"],
+                           reopen_backoff_s=(0.05, 0.2))
+        made.append(src)
+        return src
+
+    engine = Engine(Project.load(folder), project_dir=folder, osc_in=None, sources=[factory],
+                    trainer="thread").start()
+    try:
+        wait_until(lambda: made[0].stats.connected, timeout=10, what="the port")
+        engine.command("set_label", "wave")
+        engine.command("start_recording")
+        for part in (range(0, 200), range(200, 400)):
+            fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
+            _write_paced(fd, [f"{i},0.5\n".encode() for i in part], 200.0)
+            wait_until(lambda: engine.frames_in >= part.stop, timeout=10,  # noqa: B023
+                       what="the lines")
+            os.close(fd)
+            if part.start or not away_s:
+                continue
+            link.stop()  # unplugged: the paths disappear
+            wait_until(lambda: not made[0].stats.connected, timeout=10, what="unplug")
+            time.sleep(away_s)
+            link.start()
+            wait_until(lambda: made[0].stats.connected, timeout=10, what="replug")
+        engine.command("stop_recording")
+        wait_until(lambda: len(engine.project.takes) == 1, timeout=10, what="the take")
+    finally:
+        engine.stop()
+        link.stop()
+    return engine, Project.load(folder)
+
+
+def test_a_take_across_an_unplug_says_how_long_the_sensor_was_away(tmp_path, caplog):
+    """The board unplugged for about 1.5 s mid-take and plugged back (the source reopens
+    it): the take keeps every frame, with the hole in its times, and is marked with it,
+    counted in stats(), said once in the log, and saved with it."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="gesturemap")
+    engine, saved = _record_across_an_unplug(tmp_path, away_s=1.5)
+    take = engine.project.takes[0]
+    assert take.length == 400  # nothing dropped, nothing spliced
+    np.testing.assert_array_equal(take.inputs[:, 0], np.arange(400))
+    (start, length), = take.gaps
+    hole = take.times[200] - take.times[199]  # the step across the unplug
+    # the gap is the hole in the frames' times (within the time the source takes to notice
+    # the unplug and to read again: generous, for a loaded machine)
+    assert 1.5 <= length <= hole + 0.05 and length > hole - 1.0, (take.gaps, hole)
+    assert abs(start - take.times[199]) < 1.0, (take.gaps, take.times[199])
+    stats = engine.stats()
+    assert stats["takes_with_gaps"] == 1 and stats["errors"] == 0
+    assert stats["last_take_gap"]["take"] == take.id
+    text = stats["last_take_gap"]["text"]
+    assert text.startswith(f"the sensor was away for {length:.1f} s during this take"), text
+    said = [r.getMessage() for r in caplog.records if "away" in r.getMessage()]
+    assert len(said) == 1 and take.id in said[0] and text in said[0], said
+    assert stats["sources"]["serial"]["away_s"] >= 1.5
+    # saved with its mark: the window and `gesturemap train` read it from the project
+    assert saved.takes[0].gaps == take.gaps and take.away_s == length
+
+
+def test_a_take_with_the_sensor_there_throughout_has_no_gap(tmp_path):
+    engine, saved = _record_across_an_unplug(tmp_path, away_s=0.0)
+    assert engine.project.takes[0].gaps == () and saved.takes[0].gaps == ()
+    assert engine.stats()["takes_with_gaps"] == 0 and engine.stats()["last_take_gap"] is None
