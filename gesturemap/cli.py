@@ -482,8 +482,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     finally:
         engine.stop()
     s = engine.stats()
+    gaps = s["takes_with_gaps"]  # (each said in the log when it was recorded)
     print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
-          f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped", flush=True)
+          f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped"
+          + (f"; {gaps} take{'s' if gaps != 1 else ''} recorded while the sensor was away "
+             "(kept, marked)" if gaps else ""), flush=True)
     return EXIT_OK
 
 
@@ -518,7 +521,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     from .live.trainer import auto_settings, search_offline
     from .models import selection_of
-    from .project import Project
+    from .project import Project, describe_gaps
     from .project.settings import DEFAULT_SEARCH
     from .utils.frame_budget import note_frame_cost
 
@@ -578,6 +581,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         print(f"note: the spotting verifier was removed: {removed}")
     if detector_removed:
         print(f"note: the window detector was removed: {detector_removed}")
+    for take in project.takes:  # trained on as they are: their frames have a hole
+        if take.gaps:
+            print(f"note: {take.id} ({take.label}): {describe_gaps(take.gaps)}")
     print(f"trained {type(model).__name__} on {len(project.takes)} takes, classes "
           f"{model.labels_} in {(time.perf_counter() - t0) * 1e3:.0f} ms")
     if second_opinions:  # over the model just stored, as gm.auto does with rehearsals

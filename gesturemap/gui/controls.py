@@ -149,7 +149,9 @@ class WindowControls:
 
     def _check_failures(self, stats: dict[str, Any]) -> None:
         """Say a retraining that failed, or a take or correction refused, whoever asked for
-        it (a correction or a take over OSC, which the window did not wait for)."""
+        it (a correction or a take over OSC, which the window did not wait for); and a take
+        recorded while the sensor was away."""
+        self._check_take_gaps(stats)
         seen = getattr(self, "_failures_seen", None)
         now = (stats.get("trainings_failed", 0),
                {k: v[0] for k, v in (stats.get("refused") or {}).items()})
@@ -163,6 +165,18 @@ class WindowControls:
         for name in TRAINING_COMMANDS:
             if now[1].get(name, 0) > seen[1].get(name, 0):
                 status.setText(f"refused: {stats['refused'][name][1]}")
+
+    def _check_take_gaps(self, stats: dict[str, Any]) -> None:
+        """A take the engine recorded while the sensor was away (unplugged and back): said
+        in the status bar until something else is (the take list marks it for good)."""
+        count = int(stats.get("takes_with_gaps") or 0)
+        seen, self._gaps_seen = getattr(self, "_gaps_seen", None), count
+        last = stats.get("last_take_gap")
+        if seen is None or count <= seen or not isinstance(last, dict):
+            return  # the first look (another engine), or nothing new
+        self.statusBar().showMessage(  # type: ignore[attr-defined]
+            f"⚠ {last.get('take')} ({last.get('label')}): {last.get('text')}; kept, its "
+            "frames with a hole there — delete it and record it again if it matters")
 
     # -- the plot ---------------------------------------------------------------------------
     def _plot_ring(self) -> Any:

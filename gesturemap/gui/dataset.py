@@ -1,5 +1,6 @@
 """The dataset browser: every take, by class, with a small plot; delete and relabel with undo;
-select a take to overlay it on the live plot, play it back through the current model.
+select a take to overlay it on the live plot, play it back through the current model. A take
+recorded while the sensor was away shows ⚠ beside its length, and says when in its tooltip.
 
 Edits go to the engine as commands (:class:`~gesturemap.gui.session.WindowEngine`) through a
 :class:`QUndoStack`, so Ctrl+Z / Ctrl+Shift+Z undo and redo them. Undoing a deletion puts the
@@ -15,6 +16,7 @@ from typing import Any
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..project import describe_gaps
 from .colours import class_colours
 from .plots import take_pixmap
 from .session import TakeRef
@@ -183,7 +185,14 @@ class DatasetBrowser(QtWidgets.QWidget):
             top.setData(0, QtCore.Qt.ItemDataRole.UserRole, None)
             self.tree.addTopLevelItem(top)
             for take in mine:
-                item = QtWidgets.QTreeWidgetItem([take.id, str(take.length), ""])
+                # a take recorded while the sensor was away is marked, never cut or hidden
+                length = f"{take.length} ⚠" if take.gaps else str(take.length)
+                item = QtWidgets.QTreeWidgetItem([take.id, length, ""])
+                if take.gaps:
+                    why = (f"{describe_gaps(take.gaps)}: its frames have a hole there "
+                           "(delete it and record it again if it matters)")
+                    for column in (0, 1):
+                        item.setToolTip(column, why)
                 item.setData(0, QtCore.Qt.ItemDataRole.UserRole, take.id)
                 key = (take.id, colour.name(), take.length)
                 icon = icons.get(key)

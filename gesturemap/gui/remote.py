@@ -98,7 +98,8 @@ def _recent_events(engine: Any, since: int) -> tuple[int, list[Any]]:
 
 def _take_dict(take: Any) -> dict[str, Any]:
     return {"id": take.id, "label": take.label, "inputs": take.inputs, "times": take.times,
-            "outputs": take.outputs, "created": take.created}
+            "outputs": take.outputs, "created": take.created,
+            "gaps": [list(gap) for gap in take.gaps]}
 
 
 def _project_message(project: Any, sent: set[str]) -> dict[str, Any]:
@@ -199,7 +200,7 @@ def _mirror(message: dict[str, Any], cache: dict[str, Any],
 
     for d in message["new_takes"]:
         cache[d["id"]] = Take(d["id"], d["label"], d["inputs"], d["times"], d["outputs"],
-                              d["created"])
+                              d["created"], tuple(tuple(g) for g in d.get("gaps") or ()))
     heavy = {} if heavy is None else heavy
     doc = _heavy_back(message["document"], heavy)
     project = project_from_document(Path("<engine>"), doc)

@@ -1,0 +1,82 @@
+"""A take recorded in the window across a serial unplug (a socat pseudo-terminal pair, killed
+and started again; the engine in its own process): the window says how long the sensor was
+away, and the take list marks the take; the take is kept whole."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from gesturemap.project import Project
+
+from ..sources.source_helpers import SocatLink, wait_until
+from .windows import open_window
+
+pytestmark = pytest.mark.timeout(180)
+
+CHANNELS = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
+
+
+def _lines(link: SocatLink, first: int, n: int) -> None:
+    """``n`` lines of the Arduino IMU sketch at 100 Hz, millis from ``first`` * 10."""
+    fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
+    try:
+        start = time.perf_counter()
+        for i in range(first, first + n):
+            os.write(fd, f"{10 * i},{i},0,1,0,0,0\n".encode())
+            delay = start + (i - first + 1) / 100 - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+    finally:
+        os.close(fd)
+
+
+def _connected(window) -> bool:  # noqa: ANN001
+    return any(s.get("connected") for s in (window.engine.stats().get("sources") or {}).values())
+
+
+def test_the_window_says_the_sensor_was_away_during_a_take(qtbot, tmp_path):
+    (tmp_path / "link").mkdir()
+    link = SocatLink(tmp_path / "link")
+    link.start()
+    try:
+        project = Project("board", model="gmm", input_names=CHANNELS)
+        project.add_class("wave")
+        project.sensor = {"transport": "serial", "profile": "arduino-imu-text",
+                          "device": str(link.device)}
+        window = open_window(qtbot, project, tmp_path / "p")
+        window.count_in.setValue(0)
+        window.auto_train.setChecked(False)
+        qtbot.waitUntil(lambda: _connected(window), timeout=60000)
+        window.classes.setCurrentRow(0)
+        window.start_recording()
+        qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
+        _lines(link, 0, 100)
+        link.stop()  # unplugged
+        qtbot.waitUntil(lambda: not _connected(window), timeout=10000)
+        qtbot.wait(1500)
+        link.start()  # plugged back: the source opens it again
+        qtbot.waitUntil(lambda: _connected(window), timeout=20000)
+        _lines(link, 0, 100)  # (the board restarted: its clock from 0 again)
+        wait_until(lambda: window.engine.frames_in >= 200, timeout=20, what="the frames")
+        window.stop_recording()
+        qtbot.waitUntil(lambda: len(window.project.takes) == 1, timeout=20000)
+        said = window.statusBar().currentMessage
+        qtbot.waitUntil(lambda: "the sensor was away for" in said(), timeout=10000)
+    finally:
+        link.stop()
+    take = window.project.takes[0]
+    assert take.length == 200 and take.gaps  # kept whole, marked (crossed from the engine)
+    assert take.id in said() and f"away for {take.away_s:.1f} s during this take" in said()
+    assert take.away_s >= 1.5
+    item = window.dataset.tree.findItems(take.id, _match_flags(), 0)[0]
+    assert item.text(1) == "200 ⚠"
+    assert f"the sensor was away for {take.away_s:.1f} s" in item.toolTip(1)
+
+
+def _match_flags():  # noqa: ANN202
+    from PySide6 import QtCore
+
+    return QtCore.Qt.MatchFlag.MatchExactly | QtCore.Qt.MatchFlag.MatchRecursive
