@@ -255,3 +255,31 @@ def test_queued_frames_carry_their_number_among_every_frame_put():
     q.put(f[0])
     q.put(f[1])
     assert [fr.t for fr in q.drain()] == [0.0, 1.0]
+
+
+def test_outages_are_kept_and_clipped_to_a_span():
+    """What a take's engine reads of a source that went away: ended outages and the one under
+    way, clipped to the take; an outage ending while it is read is seen once, ended."""
+    from gesturemap.live.recording import merge_gaps
+
+    stats = SourceStats()
+    assert stats.outages_between(0.0, 10.0) == []
+    stats.went_away(2.0)
+    stats.went_away(2.5)  # already away: the outage began at 2.0
+    assert stats.outages_between(0.0, 10.0) == [(2.0, 10.0)]  # under way: to the span's end
+    stats.came_back(3.5)
+    assert stats.outages == ((2.0, 3.5),) and stats.away_s == 1.5
+    stats.went_away(8.0)
+    assert stats.outages_between(3.0, 9.0) == [(3.0, 3.5), (8.0, 9.0)]
+    assert stats.outages_between(4.0, 7.0) == []
+    stats.came_back(8.5)
+    stats.away_since = 8.0  # read between the two writes of came_back: the ended one counts
+    assert stats.outages_between(0.0, 10.0) == [(2.0, 3.5), (8.0, 8.5)]
+    stats.away_since = None
+    for i in range(2 * SourceStats.OUTAGES_KEPT):  # bounded
+        stats.went_away(100.0 + i)
+        stats.came_back(100.5 + i)
+    assert len(stats.outages) == SourceStats.OUTAGES_KEPT
+    # two sources away at once make one gap; times from the take's start, to the ms
+    assert merge_gaps([(5.0, 6.5), (2.0, 3.0), (6.0, 7.25)], t0=1.0) == (
+        (1.0, 1.0), (4.0, 2.25))
