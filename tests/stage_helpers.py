@@ -82,6 +82,35 @@ def bundle_params(rx, addresses: tuple[str, ...], enough, timeout: float = 5.0  
     return by_address(osc_messages(rx, lambda m: enough(by_address(m)), timeout))
 
 
+def rest_of(proc: subprocess.Popen, timeout: float = 30) -> tuple[str, str]:
+    """Wait for ``proc`` to end and return the rest of its stdout and stderr, as
+    ``communicate`` would, but read through the same file objects: once a test has read a line
+    with ``readline()``, what that read took ahead of the line waits in the file object's
+    buffer, and ``communicate(timeout=...)`` reads the pipe underneath and loses it (a take's
+    id, a line of a run's output). On a timeout the process is killed, then TimeoutExpired."""
+    import threading
+
+    if proc.stdin is not None and not proc.stdin.closed:
+        proc.stdin.close()
+    got: dict[str, str] = {}
+    readers = [threading.Thread(target=lambda n=name, f=stream: got.__setitem__(n, f.read()),
+                                daemon=True)
+               for name, stream in (("out", proc.stdout), ("err", proc.stderr))
+               if stream is not None]
+    for reader in readers:
+        reader.start()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+        raise
+    finally:
+        for reader in readers:
+            reader.join(10)
+    return got.get("out", ""), got.get("err", "")
+
+
 def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
     """`gesturemap run FOLDER --no-audio OPTIONS...` in a process of its own; returns it and its
     start-up line (fails with its stderr when it did not start)."""
@@ -93,7 +122,7 @@ def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
     line = proc.stdout.readline()
     if "listening" not in line:
         proc.kill()
-        raise AssertionError(line + proc.communicate(timeout=30)[1])
+        raise AssertionError(line + rest_of(proc)[1])
     return proc, line
 
 
@@ -101,7 +130,7 @@ def stop_run(proc: subprocess.Popen) -> tuple[str, str]:
     """Ctrl-C, as a performer stops it; waits for it to end; returns the rest of its stdout
     and its stderr."""
     proc.send_signal(signal.SIGINT)
-    return proc.communicate(timeout=30)
+    return rest_of(proc)
 
 
 def osc_receiver() -> socket.socket:

@@ -35,7 +35,7 @@ from pathlib import Path
 import pytest
 
 from gesturemap.cli import build_parser
-from tests.stage_helpers import free_port
+from tests.stage_helpers import free_port, rest_of
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 README = REPO_DIR / "README.md"
@@ -127,7 +127,7 @@ def _run_and_stop(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str
                 break
         if "listening" in first:
             proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        out, err = rest_of(proc, 60)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -17,7 +17,7 @@ import textwrap
 
 from gesturemap.bench import latency as bench_latency
 from tests.paths import REPO_DIR
-from tests.stage_helpers import free_port
+from tests.stage_helpers import free_port, rest_of
 
 ROOT = REPO_DIR
 
@@ -68,7 +68,7 @@ def test_vs_floor_from_the_command_line_with_an_external_server(tmp_path):
                       "--warmup", "0.5", "--json", str(out)])
     finally:
         ext.send_signal(signal.SIGTERM)
-        ext_out, _ = ext.communicate(timeout=10)
+        ext_out, _ = rest_of(ext, 10)
     assert run.returncode == 0, run.stderr[-3000:]
     # the user is told where replies are read and where the external server gets its frames
     assert f"replies are read on 127.0.0.1:{rx_port}; echo2: /wek/inputs to " \

@@ -23,6 +23,7 @@ from gesturemap.models import GMM, HHMM, MODEL_REGISTRY
 from gesturemap.project import Project, Take
 from gesturemap.utils import storage as _io
 from tests.paths import REPO_DIR
+from tests.stage_helpers import rest_of
 
 
 def _gesture(seed: int, t: int = 30, d: int = 3, offset: float = 0.0) -> np.ndarray:
@@ -653,7 +654,8 @@ def test_sigkill_while_recording_keeps_every_saved_take(tmp_path: Path, seed: in
         time.sleep(chance.uniform(0.0, 0.01))  # somewhere inside a save
     finally:
         process.send_signal(signal.SIGKILL)
-        rest, _ = process.communicate(timeout=30)
+        # (not communicate(): it would lose the ids readline() read ahead of the last one)
+        rest, _ = rest_of(process)
     reported += rest.split()
     assert process.returncode == -signal.SIGKILL
     project = Project.load(folder)

@@ -151,6 +151,20 @@ def test_program_changes_recall_scenes(jack_midi, tmp_path):  # noqa: F811
     assert final["frames_in"] == 0 and final["scenes"]["recalls"] == 2
 
 
+class _HeldPort:
+    """A MIDI input whose reader gets nothing until ``reading`` is set (the port itself
+    goes on queueing what comes)."""
+
+    def __init__(self, port) -> None:  # noqa: ANN001
+        self.port, self.reading = port, False
+
+    def get_message(self):  # noqa: ANN201
+        return self.port.get_message() if self.reading else None
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self.port, name)
+
+
 def test_a_burst_beyond_1024_messages_keeps_its_last_and_a_cut_message_is_counted(
         jack_midi, capfd):  # noqa: F811
     """A software sender's fader dump of 3,000 CCs in one go: the input holds them all, so
@@ -162,9 +176,21 @@ def test_a_burst_beyond_1024_messages_keeps_its_last_and_a_cut_message_is_counte
     src = MIDISource(queue, "dump", controls="cc1").start()
     try:
         time.sleep(0.1)
+        # the source's thread is held off reading (a reader descheduled on a busy machine)
+        # while the whole dump arrives: every message waits in RtMidi's input queue at once,
+        # however fast the reader would otherwise be
+        held = _HeldPort(src._port)
+        src._port = held
         values = [i % 128 for i in range(3000 - 1)] + [127]
-        for v in values:
-            controller.send_message([0xB0, 1, v])
+        # in chunks, a JACK period apart or more: the sender's own JACK port takes a limited
+        # number of events per period (JackMidiBuffer::ReserveEvent: "not enough room"),
+        # and a loaded machine that delays a period would lose the dump before gesturemap
+        for start in range(0, len(values), 250):
+            for v in values[start:start + 250]:
+                controller.send_message([0xB0, 1, v])
+            time.sleep(0.03)
+        time.sleep(0.3)
+        held.reading = True
         assert wait_for(lambda: src.stats.frames_in == len(values), timeout=10), \
             src.stats.snapshot()
         controller.send_message([0xE0, 0x01])  # a pitch bend cut short

@@ -17,6 +17,7 @@ import pytest
 
 from gesturemap.cli import EXIT_NO_AUDIO
 from gesturemap.project import Project
+from tests.stage_helpers import rest_of
 
 
 @pytest.fixture()
@@ -92,7 +93,7 @@ def _run_until_ctrl_c(*args: str, while_running=lambda: None) -> tuple[str, str]
         assert "listening" in line, proc.stderr.read() if proc.poll() is not None else line
         while_running()
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        out, err = rest_of(proc)
     finally:
         if proc.poll() is None:
             proc.kill()

@@ -28,7 +28,7 @@ import pytest
 
 from tests.paths import DATA_DIR
 
-from ...stage_helpers import OscPeer, free_port, start_run, stop_run
+from ...stage_helpers import OscPeer, free_port, rest_of, start_run, stop_run
 
 CLIENTS = DATA_DIR / "clients"
 POSES = {1: (0.1, 0.1), 2: (0.9, 0.1), 3: (0.5, 0.9)}
@@ -115,7 +115,7 @@ def _output_client(tmp_path: Path, command: list[str], port_out: int, ready: str
             stop_run(run)
     finally:
         client.terminate()
-        printed = client.communicate(timeout=30)[0]
+        printed = rest_of(client)[0]
     return [int(float(m.group(1))) for m in re.finditer(pattern, printed)]
 
 
