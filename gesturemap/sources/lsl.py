@@ -9,10 +9,18 @@ give the steps between them (the samples of one chunk arrive together but were t
 mapped onto that clock (:class:`~.base.SensorClock`), never later than the chunk's receipt.
 The last sample's LSL timestamp is also kept as :attr:`LSLSource.last_lsl_time` for a
 researcher who wants to line the two up.
+
+A stream that goes away (its app quit or crashed, its machine left the network) is looked for
+again by its name, every :data:`REFIND_EVERY_S`, and read again when it is back, whatever its
+new uid or rate (``reconnects``); the time between is an outage in the stats (``away_s``,
+``outages``), so a take recorded across it says so. One that comes back with another number of
+channels, or carrying text, is not read (its frames would not fit the project): it is said, and
+the outage goes on until the right one is back.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -23,6 +31,13 @@ __all__ = ["LSLSource", "list_streams"]
 
 #: Seconds to look for the stream when the source opens.
 RESOLVE_TIMEOUT_S = 5.0
+#: Once the stream went away, how long each look for it lasts, and the wait between two looks
+#: (seconds; the source's thread must see a stop within a fraction of a second).
+REFIND_EVERY_S = 0.25
+#: While the stream comes back unfit (other channels, text), how often that is said (seconds).
+AWAY_LOG_S = 60.0
+#: A stream noticed gone within this long of its last sample went away at that sample (s).
+LOST_AFTER_FRAME_S = 1.0
 
 
 def _pylsl() -> Any:
@@ -80,6 +95,9 @@ class LSLSource(Source):
 
     def _open(self) -> None:
         pylsl = _pylsl()
+        from pylsl.util import LostError  # (not exported at the top in pylsl 1.17+)
+
+        self._lost_error = LostError
         if not self.stream:
             raise GesturemapError("LSL in: give the stream's name (gesturemap devices lists them).")
         found = pylsl.resolve_byprop("name", self.stream, minimum=1, timeout=RESOLVE_TIMEOUT_S)
@@ -96,28 +114,94 @@ class LSLSource(Source):
                 f"LSL stream {self.stream!r} carries text (markers); a sensor needs numbers."
             )
         n = info.channel_count()
-        self._inlet = pylsl.StreamInlet(info, max_buflen=10, recover=True)
-        # discovery gives the header only; the full description (channel labels) comes from
-        # the outlet itself
-        full = self._inlet.info(timeout=RESOLVE_TIMEOUT_S)
+        full = self._connect(info)
         self._channel_names = tuple(_channel_labels(full, n))
         self._arity = n
-        self._inlet.open_stream(timeout=RESOLVE_TIMEOUT_S)
+        self._unfit_said = -math.inf
         self.stats.connected = True
+
+    def _connect(self, info: Any, timeout: float = RESOLVE_TIMEOUT_S) -> Any:
+        """Open an inlet on ``info``'s stream; its full description (channel labels)."""
+        # recover=False: liblsl's own recovery finds only a stream with the same source id
+        # (silently, so no outage is counted) and none without one; the source looks for the
+        # stream again by its name itself (_refind)
+        inlet = _pylsl().StreamInlet(info, max_buflen=10, recover=False)
+        # discovery gives the header only; the full description (channel labels) comes from
+        # the outlet itself
+        full = inlet.info(timeout=timeout)
+        inlet.open_stream(timeout=timeout)
+        self._inlet = inlet
+        return full
 
     def _step(self) -> None:
         inlet = self._inlet
-        samples, stamps = inlet.pull_chunk(timeout=0.1)
+        if inlet is None:
+            self._refind()
+            return
+        try:
+            samples, stamps = inlet.pull_chunk(timeout=0.1)
+        except self._lost_error:
+            self._lost()
+            return
         if not samples:
             return
         t = time.perf_counter()
+        if self.stats.away_since is not None:
+            self.stats.came_back(t)  # back when its samples flow again
         self.stats.packets_in += len(samples)
         # mapped together: the chunk's last sample waited least, its first longest
         for values, t_sample in zip(samples, self._clock.map_many(stamps, t), strict=True):
             self._emit(t_sample, values)
         self.last_lsl_time = stamps[-1]
 
+    def _lost(self) -> None:
+        """The stream went away: an outage begins; the thread looks for it again."""
+        self._close()
+        now = time.perf_counter()
+        last = self.stats.last_frame_t
+        self.stats.went_away(
+            last if last is not None and now - last <= LOST_AFTER_FRAME_S else now
+        )
+        self.stats.connected = False
+        self._unfit_said = -math.inf  # an unfit stream back is said at once
+        self._log("lost", "%s: LSL stream %r went away; looking for it again", self.name,
+                  self.stream)
+
+    def _refind(self) -> None:
+        pylsl = _pylsl()
+        found = pylsl.resolve_byprop("name", self.stream, minimum=1, timeout=REFIND_EVERY_S)
+        # a stream that fits the project (numbers, as many channels), if one of them does
+        fit = [i for i in found if i.channel_format() != pylsl.cf_string
+               and i.channel_count() == self._arity]
+        if not fit:
+            now = time.monotonic()
+            if found and now - self._unfit_said >= AWAY_LOG_S:
+                self._unfit_said = now
+                info = found[0]
+                what = ("text (markers)" if info.channel_format() == pylsl.cf_string
+                        else f"{info.channel_count()} channels")
+                self._log("unfit", "%s: LSL stream %r is back with %s; the project reads %d "
+                          "numbers: waiting for that one", self.name, self.stream, what,
+                          self._arity)
+            self._stopping.wait(REFIND_EVERY_S)
+            return
+        try:
+            self._connect(fit[0], timeout=1.0)  # (a stop waits for it)
+        except Exception as exc:  # noqa: BLE001 - gone again meanwhile: look again
+            self._log("reconnect", "%s: LSL stream %r: cannot open it (%s); trying again",
+                      self.name, self.stream, exc)
+            self._stopping.wait(REFIND_EVERY_S)
+            return
+        self._clock.reset()  # a new outlet: maybe another machine's clock, restarted
+        self.stats.reconnects += 1
+        self.stats.connected = True
+        self._log("back", "%s: LSL stream %r is back (%g Hz); reading again", self.name,
+                  self.stream, fit[0].nominal_srate())
+
     def _close(self) -> None:
         inlet, self._inlet = self._inlet, None
         if inlet is not None:
-            inlet.close_stream()
+            try:
+                inlet.close_stream()
+            except Exception:  # noqa: BLE001, S110 - a lost stream: released below all the same
+                pass

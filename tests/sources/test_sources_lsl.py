@@ -115,3 +115,77 @@ def test_run_with_an_lsl_sensor_answers_over_osc(tmp_path):
         rx.close()
     assert proc.returncode == 0
     assert "high" in labels[:30] and labels[-1] == "low", labels
+
+
+def _wait(condition, timeout: float = 15.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def _push_until(outlet, src, value: float, count: int, n: int = 3) -> None:  # noqa: ANN001
+    """Push ``value`` samples until ``src`` counted ``count`` frames (generous: a loaded
+    machine)."""
+    deadline = time.monotonic() + 15
+    while src.stats.frames_in < count and time.monotonic() < deadline:
+        outlet.push_sample([value] * n)
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("source_id", ["new", ""])
+def test_a_stream_that_comes_back_is_read_again(source_id):
+    """The sending app restarted (same name; a new uid, a new or no source id): the source
+    stayed silent for good (new source id: liblsl's recovery looks for the old one) or counted
+    an error every 10 ms (no source id: nothing to recover), with no outage in the stats."""
+    name = f"gm-test-back-{time.monotonic_ns()}"
+    outlet = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 3, 100, "float32", f"{name}-a"))
+    queue = FrameQueue(4096)
+    src = LSLSource(queue, name).start()
+    try:
+        _push_until(outlet, src, 1.0, 10)
+        assert src.stats.frames_in >= 10
+        del outlet  # the app quit
+        assert _wait(lambda: src.stats.away_since is not None), "the outage was not noticed"
+        assert not src.stats.connected
+        sid = f"{name}-b" if source_id else ""
+        outlet = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 3, 50, "float32", sid))
+        before = src.stats.frames_in
+        _push_until(outlet, src, 2.0, before + 10)
+    finally:
+        src.stop()
+    values = [f.values[0] for f in queue.drain()]
+    assert values.count(2.0) >= 10, "the stream that came back was not read"
+    stats = src.stats
+    assert stats.reconnects == 1 and stats.errors == 0
+    assert len(stats.outages) == 1 and stats.away_since is None
+    assert stats.outages[0][1] > stats.outages[0][0]
+
+
+def test_a_stream_back_with_other_channels_is_not_read():
+    """Back with 5 channels where the project reads 3: its samples would not fit (said, the
+    outage goes on); a 3-channel one of the same name beside it is read."""
+    name = f"gm-test-unfit-{time.monotonic_ns()}"
+    outlet = _outlet(name)
+    queue = FrameQueue(4096)
+    src = LSLSource(queue, name).start()
+    try:
+        _push_until(outlet, src, 1.0, 10)
+        del outlet
+        assert _wait(lambda: src.stats.away_since is not None)
+        wide = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 5, 100, "float32", "wide"))
+        before = src.stats.frames_in
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            wide.push_sample([5.0] * 5)
+            time.sleep(0.01)
+        assert src.stats.frames_in == before and src.stats.away_since is not None
+        assert src.stats.bad_packets == 0  # not read at all
+        narrow = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 3, 100, "float32", ""))
+        _push_until(narrow, src, 3.0, before + 10)
+    finally:
+        src.stop()
+    values = [f.values for f in queue.drain()]
+    assert {len(v) for v in values} == {3}
+    assert sum(v[0] == 3.0 for v in values) >= 10
+    assert src.stats.reconnects == 1 and src.stats.errors == 0
