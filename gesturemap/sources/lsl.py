@@ -29,6 +29,11 @@ from .base import FrameQueue, SensorClock, Source
 
 __all__ = ["LSLSource", "list_streams"]
 
+#: The least number of samples the inlet's buffer holds. liblsl drops the oldest samples of a
+#: burst larger than its buffer without a word (an app that flushes 10,000 samples at once:
+#: 9,000 of them were lost with a 10 s buffer at 100 Hz); a burst that fits reaches the frame
+#: queue, which counts what it drops (``dropped_frames``).
+INLET_SAMPLES = 32768
 #: Seconds to look for the stream when the source opens.
 RESOLVE_TIMEOUT_S = 5.0
 #: Once the stream went away, how long each look for it lasts, and the wait between two looks
@@ -125,7 +130,10 @@ class LSLSource(Source):
         # recover=False: liblsl's own recovery finds only a stream with the same source id
         # (silently, so no outage is counted) and none without one; the source looks for the
         # stream again by its name itself (_refind)
-        inlet = _pylsl().StreamInlet(info, max_buflen=10, recover=False)
+        # the buffer is given in seconds of the nominal rate (an irregular stream's: 100 Hz)
+        rate = info.nominal_srate() or 100.0
+        buflen_s = max(10, math.ceil(INLET_SAMPLES / rate))
+        inlet = _pylsl().StreamInlet(info, max_buflen=buflen_s, recover=False)
         # discovery gives the header only; the full description (channel labels) comes from
         # the outlet itself
         full = inlet.info(timeout=timeout)

@@ -189,3 +189,23 @@ def test_a_stream_back_with_other_channels_is_not_read():
     assert {len(v) for v in values} == {3}
     assert sum(v[0] == 3.0 for v in values) >= 10
     assert src.stats.reconnects == 1 and src.stats.errors == 0
+
+
+def test_a_burst_of_ten_thousand_samples_is_not_lost_inside_lsl():
+    """An app that flushes a backlog of 10,000 samples at once (100 Hz): the inlet's buffer
+    held 10 s of it (1,000 samples) and liblsl dropped the other 9,000 without a word."""
+    name = f"gm-test-burst-{time.monotonic_ns()}"
+    outlet = _outlet(name, n=2)
+    queue = FrameQueue(16384)
+    src = LSLSource(queue, name).start()
+    try:
+        assert _wait(outlet.have_consumers)
+        stamp = pylsl.local_clock()
+        burst = np.column_stack([np.arange(10000), np.zeros(10000)]).astype(np.float32)
+        outlet.push_chunk(burst, [stamp - (10000 - i) / 100 for i in range(10000)])
+        assert _wait(lambda: src.stats.frames_in >= 10000, timeout=30)
+    finally:
+        src.stop()
+    got = [f.values[0] for f in queue.drain()]
+    assert got == list(range(10000))
+    assert src.stats.dropped_frames == 0 and src.stats.bad_packets == 0
