@@ -88,9 +88,14 @@ class LSLOutput:
             f"{self.source_id}-markers",
         )
         self._markers = pylsl.StreamOutlet(info)
+        # the data stream opens again at the next answer: after a stop() its outlet is gone
+        # (a layout kept from before pushed every later frame into no outlet, as errors)
+        self._layout = None
+        self._last_label = None
         return self
 
     def stop(self) -> None:
+        """Close both streams (:meth:`start` opens them again)."""
         self._outlet = self._markers = None  # pylsl closes an outlet when it is released
 
     def stats(self) -> dict[str, Any]:

@@ -89,3 +89,37 @@ def test_layout_change_opens_a_new_stream():
     assert out._outlet is not first and out.stats()["lsl_samples"] == 2
     assert out.stats()["lsl_send_errors"] == 0
     out.stop()
+
+
+class _Answer:
+    def __init__(self, i: int) -> None:
+        self.likelihoods = np.array([i % 2, 1 - i % 2], dtype=float)
+        self.progress = None
+        self.output = None
+        self.label_index = i % 2
+        self.event = None
+
+
+def test_a_stopped_output_started_again_publishes_again():
+    """stop() then start(): the layout kept from before made every later frame push into no
+    outlet (counted as send errors, the data stream gone for good)."""
+    out = LSLOutput(f"restart{time.monotonic_ns()}").start()
+    for i in range(5):
+        out.update(_Answer(i), ["a", "b"])
+    out.stop()
+    out.start()
+    try:
+        out.update(_Answer(0), ["a", "b"])  # opens the data stream again
+        data = _inlet(out.name)
+        deadline = time.monotonic() + 10
+        got = []
+        i = 0
+        while len(got) < 5 and time.monotonic() < deadline:
+            out.update(_Answer(i), ["a", "b"])
+            i += 1
+            samples, _ = data.pull_chunk(timeout=0.05)
+            got += samples
+    finally:
+        out.stop()
+    assert out.stats()["lsl_send_errors"] == 0
+    assert len(got) >= 5 and all(len(s) == 2 for s in got)
