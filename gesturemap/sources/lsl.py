@@ -29,6 +29,9 @@ from .base import FrameQueue, SensorClock, Source
 
 __all__ = ["LSLSource", "list_streams"]
 
+#: When the streams found first with the name do not fit the project, how long to look for
+#: one more that does (seconds).
+SECOND_LOOK_S = 2.0
 #: The least number of samples the inlet's buffer holds. liblsl drops the oldest samples of a
 #: burst larger than its buffer without a word (an app that flushes 10,000 samples at once:
 #: 9,000 of them were lost with a 10 s buffer at 100 Hz); a burst that fits reaches the frame
@@ -89,11 +92,17 @@ class LSLSource(Source):
     stream : str
         The stream's name (exact, as LabRecorder lists it).
     name : str, default "lsl"
+    size : int, optional
+        The project's input size, when known: a stream with another number of channels is
+        refused when the source opens (its every sample would be refused), and of several
+        streams with that name the one with this many channels is read.
     """
 
-    def __init__(self, queue: FrameQueue, stream: str, *, name: str = "lsl") -> None:
+    def __init__(self, queue: FrameQueue, stream: str, *, name: str = "lsl",
+                 size: int | None = None) -> None:
         super().__init__(queue, name=name)
         self.stream = str(stream)
+        self.size = None if size is None else int(size)
         self._inlet: Any = None
         self.last_lsl_time: float | None = None
         self._clock = SensorClock()
@@ -113,17 +122,43 @@ class LSLSource(Source):
                 f"Streams there are: {', '.join(others) or 'none'}. Check the sending app runs "
                 "and is on this network."
             )
-        info = found[0]
-        if info.channel_format() == pylsl.cf_string:
+        if not self._fits(found):
+            # LSL's discovery returns at the first answer: a stream of that name that fits
+            # (beside one that does not) may answer a moment later
+            more = pylsl.resolve_byprop("name", self.stream, minimum=len(found) + 1,
+                                        timeout=SECOND_LOOK_S)
+            found = more if len(more) > len(found) else found
+        numeric = [i for i in found if i.channel_format() != pylsl.cf_string]
+        if not numeric:
             raise GesturemapError(
                 f"LSL stream {self.stream!r} carries text (markers); a sensor needs numbers."
             )
+        fit = self._fits(numeric)
+        if not fit:
+            counts = ", ".join(sorted({str(i.channel_count()) for i in numeric}))
+            raise GesturemapError(
+                f"LSL stream {self.stream!r} has {counts} channels; the project reads "
+                f"{self.size}. Pick the stream the project was recorded with, or record new "
+                "takes in a new project."
+            )
+        info = fit[0]
+        if len(found) > 1:  # which one LSL's discovery happens to list first is luck: said
+            self._log("several", "%s: %d LSL streams are called %r; reading the one from %s "
+                      "(uid %s)", self.name, len(found), self.stream, info.hostname(),
+                      info.uid())
         n = info.channel_count()
         full = self._connect(info)
         self._channel_names = tuple(_channel_labels(full, n))
         self._arity = n
         self._unfit_said = -math.inf
         self.stats.connected = True
+
+    def _fits(self, found: list[Any]) -> list[Any]:
+        """The streams of ``found`` the project can read: numbers, as many as it reads."""
+        cf_string = _pylsl().cf_string
+        size = self.size if self._arity is None else self._arity
+        return [i for i in found if i.channel_format() != cf_string
+                and (size is None or i.channel_count() == size)]
 
     def _connect(self, info: Any, timeout: float = RESOLVE_TIMEOUT_S) -> Any:
         """Open an inlet on ``info``'s stream; its full description (channel labels)."""
@@ -179,8 +214,7 @@ class LSLSource(Source):
         pylsl = _pylsl()
         found = pylsl.resolve_byprop("name", self.stream, minimum=1, timeout=REFIND_EVERY_S)
         # a stream that fits the project (numbers, as many channels), if one of them does
-        fit = [i for i in found if i.channel_format() != pylsl.cf_string
-               and i.channel_count() == self._arity]
+        fit = self._fits(found)
         if not fit:
             now = time.monotonic()
             if found and now - self._unfit_said >= AWAY_LOG_S:

@@ -117,7 +117,7 @@ def build_sensor_source(
         (scene recalls).
     input_dim : int, optional
         The project's input size, when known: an OSC frame of another size is refused, never
-        adopted.
+        adopted; an LSL stream with another number of channels is refused when it opens.
     allow_network : bool, default False
         Whether an OSC ``host`` other than a loopback address may be used. Settings read from
         a project file never open a port to the network by themselves: without this (the
@@ -141,7 +141,7 @@ def build_sensor_source(
     if transport == "lsl":
         from .lsl import LSLSource
 
-        return LSLSource(queue, str(settings.get("stream") or ""))
+        return LSLSource(queue, str(settings.get("stream") or ""), size=input_dim)
     name = settings.get("profile") or {"osc": "wekinator", "serial": "arduino-imu-text"}.get(
         str(transport), "mouse"
     )

@@ -209,3 +209,33 @@ def test_a_burst_of_ten_thousand_samples_is_not_lost_inside_lsl():
     got = [f.values[0] for f in queue.drain()]
     assert got == list(range(10000))
     assert src.stats.dropped_frames == 0 and src.stats.bad_packets == 0
+
+
+def test_a_stream_with_other_channels_than_the_project_is_refused_at_start():
+    """A 5-channel stream for a project that reads 2: `gesturemap run` said it listened, then
+    refused every frame (counted in the stats only, nothing said, no answer ever)."""
+    from gesturemap.sources.settings import build_sensor_source
+
+    name = f"gm-test-wide-{time.monotonic_ns()}"
+    outlet = _outlet(name, n=5)
+    src = build_sensor_source({"transport": "lsl", "stream": name}, FrameQueue(4), input_dim=2)
+    with pytest.raises(GesturemapError, match="has 5 channels; the project reads 2"):
+        src.start()
+    src.stop()
+    del outlet
+
+
+def test_of_two_streams_with_one_name_the_one_that_fits_is_read():
+    name = f"gm-test-twins-{time.monotonic_ns()}"
+    wide = _outlet(name, n=5)
+    narrow = pylsl.StreamOutlet(pylsl.StreamInfo(name, "Mocap", 2, 100, "float32", "narrow"))
+    _wait(lambda: len(pylsl.resolve_byprop("name", name, minimum=2, timeout=0.5)) == 2)
+    queue = FrameQueue(256)
+    src = LSLSource(queue, name, size=2).start()
+    try:
+        _push_until(narrow, src, 4.0, 10, n=2)
+        wide.push_sample([5.0] * 5)
+    finally:
+        src.stop()
+    assert src.stats.frames_in >= 10 and src.stats.bad_packets == 0
+    assert all(f.values.tolist() == [4.0, 4.0] for f in queue.drain())
