@@ -17,6 +17,7 @@ does not block (LSL buffers it) and never raises on the frame path.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -64,6 +65,7 @@ class LSLOutput:
         self.source_id = str(source_id)
         self._pylsl: Any = None
         self._outlet: Any = None
+        self._retired: list[Any] = []  # outlets replaced, released off the frame path
         self._markers: Any = None
         self._layout: tuple[Any, ...] | None = None
         self._last_label: int | None = None
@@ -127,8 +129,17 @@ class LSLOutput:
         channels = info.desc().append_child("channels")
         for n in names:
             channels.append_child("channel").append_child_value("label", n)
+        retiring = self._outlet is not None
+        if retiring:
+            # releasing an outlet waits on liblsl (25 ms measured): never on the frame path.
+            # The list holds the only reference once the new outlet has replaced it (no
+            # local here keeps it), and a thread of its own empties it
+            self._retired.append(self._outlet)
         self._outlet = pylsl.StreamOutlet(info)
         self._buf = np.zeros(len(names), dtype=np.float32)
+        if retiring:
+            threading.Thread(target=self._retired.clear, name="gesturemap-lsl-release",
+                             daemon=True).start()
 
     def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
         """Push one frame's answer (and a marker when the class changes); never raises."""

@@ -91,6 +91,43 @@ def test_layout_change_opens_a_new_stream():
     out.stop()
 
 
+def test_the_outlet_a_layout_change_replaces_is_released_off_the_frame_path(monkeypatch):
+    """A class added by a retrain opens a new data stream; releasing the old outlet waits on
+    liblsl (25 ms measured), and it was done inside update(), on the frame path. It is now
+    released on a thread of its own."""
+    import threading
+
+    released = []
+
+    class Outlet(pylsl.StreamOutlet):
+        def __del__(self) -> None:
+            released.append(threading.current_thread())
+            super().__del__()
+
+    monkeypatch.setattr(pylsl, "StreamOutlet", Outlet)
+    out = LSLOutput(f"release{time.monotonic_ns()}").start()
+    try:
+        out.update(_Answer(0), ["a", "b"])
+        out.update(_Answer(1), ["a", "b"])
+        assert released == []
+        out.update(_Three(), ["a", "b", "c"])  # a class added by a retrain
+        deadline = time.monotonic() + 10
+        while not released and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(released) == 1 and released[0] is not threading.current_thread(), released
+        assert out.stats()["lsl_send_errors"] == 0 and out.stats()["lsl_samples"] == 3
+    finally:
+        out.stop()
+
+
+class _Three:
+    likelihoods = np.array([0.2, 0.3, 0.5])
+    progress = None
+    output = None
+    label_index = 2
+    event = None
+
+
 class _Answer:
     def __init__(self, i: int) -> None:
         self.likelihoods = np.array([i % 2, 1 - i % 2], dtype=float)
