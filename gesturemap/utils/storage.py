@@ -166,11 +166,17 @@ class AtomicFile:
 
     def discard(self) -> None:
         """Remove the temporary file (nothing if it was renamed already)."""
-        self.handle.close()
         try:
-            os.unlink(self.temporary)
+            # closing flushes what is buffered: on a full disk that fails again, and the
+            # temporary file must go all the same
+            self.handle.close()
         except OSError:
             pass
+        finally:
+            try:
+                os.unlink(self.temporary)
+            except OSError:
+                pass
 
     def __enter__(self) -> AtomicFile:
         return self

@@ -5,6 +5,9 @@ from __future__ import annotations
 import io
 import json
 import os
+import subprocess
+import sys
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -62,6 +65,28 @@ def test_atomic_write_failed_rename_removes_temporary(
     with pytest.raises(OSError, match="No space"):
         _io.atomic_write_bytes(tmp_path / "file.txt", b"data")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_atomic_write_on_a_full_disk_removes_temporary(tmp_path: Path) -> None:
+    # A full disk, as any user can have one: a file-size limit of 0 bytes. The small write
+    # is buffered, its flush fails, and so does the close that discarding tries again.
+    target = tmp_path / "file.txt"
+    target.write_bytes(b"old")
+    code = textwrap.dedent(f"""
+        import resource, signal
+        from gesturemap.utils.storage import atomic_write_bytes
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+        try:
+            atomic_write_bytes({str(target)!r}, b"new" * 100)
+        except OSError as error:
+            print("refused", error.errno)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0 and out.stdout.startswith("refused"), out.stderr
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt"]
 
 
 def test_atomic_write_uses_normal_permissions(tmp_path: Path) -> None:
