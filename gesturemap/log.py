@@ -27,13 +27,14 @@ bounded in-memory queue (counting what it drops when the queue is full) and neve
 raises. A writer thread of its own formats the rows and appends them to the files, flushing and
 fsyncing at least every ``flush_interval_s`` (0.5 s), so a session killed at any moment keeps
 all but its last half second; a line cut short by the kill is skipped by :func:`read_log`.
+A write that fails (a full disk, the folder removed) costs the rows it held, counted in
+``lost`` (:meth:`SessionLog.stats`, ``session.json``), never a row cut in the middle of a file.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime
-import io
 import itertools
 import json
 import logging
@@ -194,6 +195,10 @@ class SessionLog:
         Rows dropped per stream because the queue was full, the log closed, or the row did not
         fit its stream (wrong width, unknown stream).
 
+    Rows that could not be written (a full disk, a failing drive, the folder removed) are
+    counted per stream under ``lost`` in :meth:`stats` and ``session.json``; the first failure
+    is logged once, the number lost at :meth:`close`.
+
     Examples
     --------
     >>> log = SessionLog(folder, {"input": ["x", "y"]})        # doctest: +SKIP
@@ -269,6 +274,7 @@ class SessionLog:
         if self._end_epoch is not None:
             document["rows"] = dict(self._writer.rows)
             document["dropped"] = dict(self.dropped)
+            document["lost"] = dict(self._writer.lost)
             document["write_errors"] = self._writer.errors
         write_json(self.folder / SESSION_FILE, document, format=FORMAT, version=VERSION)
 
@@ -362,10 +368,12 @@ class SessionLog:
         return len(self._queue)
 
     def stats(self) -> dict[str, Any]:
-        """Counters: rows written and dropped per stream, rows queued, write errors."""
+        """Counters: rows written, dropped and lost (to write errors) per stream, rows
+        queued, write errors."""
         return {
             "rows": dict(self._writer.rows),
             "dropped": dict(self.dropped),
+            "lost": dict(self._writer.lost),
             "queued": len(self._queue),
             "write_errors": self._writer.errors,
         }
@@ -389,7 +397,15 @@ class SessionLog:
         self._closed = True
         self._writer.stop(timeout)
         self._end_epoch = time.time()
-        self._write_session()
+        try:
+            self._write_session()
+        except OSError as error:
+            # the end of a performance on a full disk or without its folder: the engine
+            # stops all the same, its counters and summary included (the files keep the rows)
+            self._writer.failed(error)
+            _logger.warning("session log: %s keeps no end and no counts (%s); its rows read "
+                            "as they are", self.folder / SESSION_FILE, error)
+        self._writer.said_lost()
         error, self._writer.exception = self._writer.exception, None
         if error is not None and raise_mode():
             raise error
@@ -406,21 +422,35 @@ class SessionLog:
 
 
 class _Writer(threading.Thread):
-    """The thread that turns queued rows into CSV lines and appends them to the files."""
+    """The thread that turns queued rows into CSV lines and appends them to the files.
+
+    Each file's lines gather in memory (at most :data:`_BLOCK_BYTES`, or until the next sync)
+    and go to the file in one block. A block that cannot be written whole (a full disk, a
+    failing drive) is cut off again: the file keeps ending on a whole row, so rows written
+    once the disk has room again follow whole ones, and the rows of the block are counted
+    in :attr:`lost` (``rows`` counts only what reached the file). A file removed while the
+    log writes (its folder deleted) is found at each sync; its rows are lost and counted
+    too. The first failure is said once; the count at the end."""
 
     def __init__(self, log: SessionLog, flush_interval_s: float) -> None:
         super().__init__(name="gesturemap-session-log", daemon=True)
         self.log = log
         self.flush_interval_s = flush_interval_s
         self.rows: dict[str, int] = dict.fromkeys(log._files, 0)
+        #: rows that did not reach their file, per stream: a write error, a file removed
+        self.lost: dict[str, int] = dict.fromkeys(log._files, 0)
         self.errors = 0
         self.exception: BaseException | None = None
+        self._said_failure = False
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._flushed = threading.Condition()
         self._flush_count = 0
         self._report = RateLimitedLog(_logger)
-        self._handles: dict[str, io.TextIOWrapper] = {}
+        self._fds: dict[str, int] = {}
+        self._sizes: dict[str, int] = {}  # each file's bytes up to its last whole row
+        self._pending: dict[str, list[str]] = {name: [] for name in log._files}
+        self._pending_bytes: dict[str, int] = dict.fromkeys(log._files, 0)
         self._dirty: set[str] = set()
         self._open_files()
 
@@ -429,13 +459,28 @@ class _Writer(threading.Thread):
         headers = {name: _header(columns) for name, columns in log.streams.items()}
         headers[LABELS] = "t,label"
         headers[EVENTS] = "t,kind,data"
-        for name, file_name in log._files.items():
-            # Line buffering off, newline="" so "\n" is written as is on every platform.
-            handle = open(log.folder / file_name, "x", encoding="utf-8", newline="")
-            handle.write(headers[name] + "\n")
-            self._handles[name] = handle
-            self._dirty.add(name)
-        self._sync()
+        # O_APPEND: a block cut off again (see _write_block) leaves the offset past the end;
+        # the next one must follow the last whole row, not a hole of zeros
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | getattr(os, "O_BINARY", 0)
+        try:
+            for name, file_name in log._files.items():
+                # "\n" is written as is on every platform (bytes, no newline translation)
+                fd = self._fds[name] = os.open(log.folder / file_name, flags, 0o666)
+                header = (headers[name] + "\n").encode("utf-8")
+                _write_all(fd, header)
+                os.fsync(fd)
+                self._sizes[name] = len(header)
+        except BaseException:
+            self._close_files()
+            raise
+
+    def _close_files(self) -> None:
+        for fd in self._fds.values():
+            try:
+                os.close(fd)
+            except OSError as error:
+                self.failed(error)
+        self._fds.clear()
 
     def run(self) -> None:
         last_sync = time.monotonic()
@@ -455,11 +500,7 @@ class _Writer(threading.Thread):
             if stopping and not self.log._queue:
                 break
             self._wake.wait(poll_s)
-        for handle in self._handles.values():
-            try:
-                handle.close()
-            except OSError as error:
-                self._failed(error)
+        self._close_files()
 
     def _drain(self) -> None:
         queue = self.log._queue
@@ -468,8 +509,6 @@ class _Writer(threading.Thread):
                 stream, t, item = queue.popleft()
                 try:
                     self._write_row(stream, t, item)
-                except OSError as error:
-                    self._failed(error)
                 except Exception as error:  # noqa: BLE001 - a bad row must not stop the log
                     _count_drop(self.log.dropped, stream)
                     self._report("row", "session log: a %r row was not written (%s)", stream, error)
@@ -500,24 +539,77 @@ class _Writer(threading.Thread):
                 )
                 return
             line = t_rel + "," + ",".join(map(repr, map(float, values))) + "\n"
-        self._handles[stream].write(line)
-        self.rows[stream] += 1
+        self._pending[stream].append(line)
+        self._pending_bytes[stream] += len(line)
         self._dirty.add(stream)
+        if self._pending_bytes[stream] >= _BLOCK_BYTES:
+            self._write_block(stream)
+
+    def _write_block(self, name: str) -> None:
+        """Append ``name``'s gathered lines to its file; if they cannot all be written, cut
+        the file back to its last whole row and count them lost."""
+        lines = self._pending[name]
+        if not lines:
+            return
+        data = "".join(lines).encode("utf-8")
+        count = len(lines)
+        self._pending[name] = []
+        self._pending_bytes[name] = 0
+        fd = self._fds.get(name)
+        try:
+            if fd is None:
+                raise OSError(f"{name}'s file is closed")
+            _write_all(fd, data)
+        except OSError as error:
+            self.lost[name] += count
+            if fd is not None:
+                try:  # a part written: the next block must follow a whole row
+                    os.ftruncate(fd, self._sizes[name])
+                except OSError:
+                    pass
+            self.failed(error)
+            return
+        self._sizes[name] += len(data)
+        self.rows[name] += count
 
     def _sync(self) -> None:
         for name in self._dirty:
-            handle = self._handles[name]
+            self._write_block(name)
+            fd = self._fds.get(name)
+            if fd is None:
+                continue
             try:
-                handle.flush()
-                os.fsync(handle.fileno())
+                os.fsync(fd)
+                if os.fstat(fd).st_nlink == 0:
+                    # written into a file no folder holds any more: nothing will find it
+                    lost, self.rows[name] = self.rows[name], 0
+                    self.lost[name] += lost
+                    if lost:
+                        raise FileNotFoundError(
+                            f"{self.log.folder / self.log._files[name]} was removed "
+                            "while the session was logged")
             except OSError as error:
-                self._failed(error)
+                self.failed(error)
         self._dirty.clear()
 
-    def _failed(self, error: OSError) -> None:
+    def failed(self, error: OSError) -> None:
+        """Count a write error; the first one is said."""
         self.errors += 1
         self.exception = error
-        self._report("io", "session log: cannot write to %s: %s", self.log.folder, error)
+        if not self._said_failure:
+            self._said_failure = True
+            _logger.warning("session log: cannot write to %s: %s; the rows that cannot be "
+                            "written are counted as lost (--stats' log_rows_lost, session.json's "
+                            "\"lost\")",
+                            self.log.folder, error)
+
+    def said_lost(self) -> None:
+        """At the end: how many rows were lost, if any."""
+        lost = {name: n for name, n in self.lost.items() if n}
+        if lost:
+            _logger.warning("session log: %d rows were not written to %s (%s) in %d write "
+                            "errors", sum(lost.values()), self.log.folder,
+                            ", ".join(f"{name}: {n}" for name, n in lost.items()), self.errors)
 
     def flush(self, timeout: float) -> None:
         with self._flushed:
@@ -531,6 +623,20 @@ class _Writer(threading.Thread):
         self._stopping.set()
         self._wake.set()
         self.join(timeout)
+
+
+#: The most bytes of one file's lines gathered before they are written (between syncs).
+_BLOCK_BYTES = 1 << 16
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to ``fd`` (a short write continues; an error raises)."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(f"no byte written of {len(view)}")
+        view = view[written:]
 
 
 def _csv_field(text: str) -> str:

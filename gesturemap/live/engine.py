@@ -445,7 +445,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             except Exception as exc:
                 self.exception = self.exception or exc
         if self.session_log is not None:
-            self.session_log.close()
+            try:  # (raises only in raise mode: the log's last write error)
+                self.session_log.close()
+            except Exception as exc:
+                self.exception = self.exception or exc
         self._write_stats()
         self.scenes.close()
         self.output.close()

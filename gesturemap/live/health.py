@@ -95,6 +95,8 @@ class Health:
             "last_train_ms": self.last_train_ms,
             "last_train_cpu_ms": self.last_train_cpu_ms,
             "resets": dict(self.resets),
+            # the session log's rows not written: a full disk, its folder removed (None: no log)
+            **self._log_stats(),
             "search": None if self.search_status is None else dict(self.search_status),
             "searches_swapped": self.searches_swapped,
             "take_to_model_ms": self.last_take_to_model_ms,
@@ -113,6 +115,15 @@ class Health:
             "time": time.time(),
         }
         return out
+
+    def _log_stats(self) -> dict[str, Any]:
+        log = self.session_log
+        if log is None:
+            return {"log_rows_lost": None, "log_rows_dropped": None, "log_write_errors": None}
+        counts = log.stats()
+        return {"log_rows_lost": sum(counts["lost"].values()),
+                "log_rows_dropped": sum(counts["dropped"].values()),
+                "log_write_errors": counts["write_errors"]}
 
     def _write_stats(self) -> None:
         if self._stats_file is None:
