@@ -255,7 +255,13 @@ class SessionLog:
                 "a folder without session log files",
                 f"It already holds {Path(error.filename).name}: choose another folder.",
             ) from None
-        self._write_session()
+        except OSError as error:  # a full disk, a folder that cannot be written to
+            raise _open_error(self.folder, error) from None
+        try:
+            self._write_session()
+        except OSError as error:
+            self._writer.remove_files()
+            raise _open_error(self.folder, error) from None
         self._writer.start()
 
     def _write_session(self) -> None:
@@ -471,8 +477,19 @@ class _Writer(threading.Thread):
                 os.fsync(fd)
                 self._sizes[name] = len(header)
         except BaseException:
-            self._close_files()
+            self.remove_files()
             raise
+
+    def remove_files(self) -> None:
+        """Close and remove the files this log created (a log that could not open: the
+        folder stays free for the next try, instead of "already holds input.csv")."""
+        names = list(self._fds)
+        self._close_files()
+        for name in names:
+            try:
+                os.unlink(self.log.folder / self.log._files[name])
+            except OSError:
+                pass
 
     def _close_files(self) -> None:
         for fd in self._fds.values():
@@ -623,6 +640,14 @@ class _Writer(threading.Thread):
         self._stopping.set()
         self._wake.set()
         self.join(timeout)
+
+
+def _open_error(folder: Path, error: OSError) -> OSError:
+    """``error``, saying it was the session log in ``folder`` that could not open."""
+    if error.errno is None:
+        return OSError(f"cannot open the session log in {folder}: {error}")
+    return type(error)(error.errno, f"cannot open the session log in {folder}: "
+                                     f"{error.strerror or error}")
 
 
 #: The most bytes of one file's lines gathered before they are written (between syncs).

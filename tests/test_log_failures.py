@@ -100,3 +100,30 @@ def test_a_run_whose_log_folder_is_removed_plays_on_counts_and_stops_cleanly(
     said = [line for line in err.splitlines() if "session log" in line]
     assert any("was removed" in line for line in said[:1]), err
     assert len(said) <= 3, err  # said once; the end not recorded; the count
+
+
+_OPEN_ON_A_FULL_DISK = textwrap.dedent(
+    """
+    import resource, signal, sys
+    from gesturemap.log import SessionLog
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    hard = resource.getrlimit(resource.RLIMIT_FSIZE)[1]
+    resource.setrlimit(resource.RLIMIT_FSIZE, (0, hard))
+    try:
+        SessionLog(sys.argv[1], {"input": ["a"]})
+    except OSError as error:
+        print(error)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
+    with SessionLog(sys.argv[1], {"input": ["a"]}) as log:  # room again: the same folder
+        log.write("input", 0.5, [1.0])
+    """
+)
+
+
+def test_a_log_that_cannot_open_says_so_and_leaves_its_folder_free(tmp_path: Path) -> None:
+    folder = tmp_path / "log"
+    out = subprocess.run([sys.executable, "-c", _OPEN_ON_A_FULL_DISK, str(folder)],
+                         capture_output=True, text=True, timeout=60, cwd=REPO_DIR)
+    assert out.returncode == 0, out.stderr
+    assert f"cannot open the session log in {folder}" in out.stdout
+    assert read_log(folder)["input"].values.tolist() == [[1.0]]
