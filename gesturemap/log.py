@@ -710,6 +710,19 @@ def log_project(folder: str | os.PathLike[str]) -> str | None:
     return project if isinstance(project, str) and project else None
 
 
+def log_ended(folder: str | os.PathLike[str]) -> bool:
+    """Whether a session log was closed (``session.json`` has its ``end``): False for a
+    session killed or crashed (its last rows, up to ``flush_interval_s``, may be missing), or
+    one still being written.
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    return _read_session(Path(folder)).get("end") is not None
+
+
 #: Rows a streaming reader parses at a time (:func:`read_stream_chunks`): a few MB of text.
 CHUNK_ROWS = 20_000
 

@@ -142,14 +142,22 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
 
     The log is read, replayed and written ``chunk_rows`` input rows at a time (default
     :data:`gesturemap.log.CHUNK_ROWS`), so memory does not grow with the session's length;
-    each file is written beside its path and renamed over it once whole. Returns the
+    each file is written beside its path and renamed over it once whole. A log that was not
+    closed (a session killed) replays up to its last whole row, with a warning. Returns the
     number of results (one a frame, unless the feature pipeline makes more or fewer)."""
+    import warnings
+
     from ..errors import FormatError
-    from ..log import CHUNK_ROWS, read_stream_chunks, stream_columns
+    from ..log import CHUNK_ROWS, log_ended, read_stream_chunks, stream_columns
     from ..project import Project
 
     project = Project.load(project_dir)
     columns = stream_columns(log_dir)
+    if not log_ended(log_dir):
+        # a researcher must know the log is short of its end before trusting the replay
+        warnings.warn(f"{log_dir} has no end: its session was killed or crashed (or is "
+                      "still running); it replays up to its last whole row, and the rows "
+                      "of its last half second may be missing", stacklevel=2)
     if "input" not in columns:
         raise FormatError(f"{log_dir} has no 'input' stream to replay (its streams: "
                           f"{', '.join(sorted(columns)) or 'none'}).")

@@ -64,3 +64,26 @@ def test_a_log_that_names_no_project_asks_for_one(tmp_path, repo_dir):
     assert log_project(logdir) is None
     out = _cli(repo_dir, "replay", logdir)
     assert out.returncode == 2 and "give --project DIR" in out.stderr
+
+
+_KILLED = """
+import os, signal, sys
+from gesturemap.log import SessionLog
+log = SessionLog(sys.argv[1], {"input": ["in1", "in2"]}, t0=0.0)
+for i in range(50):
+    log.write("input", i / 100, [0.1, 0.1])
+log.flush()
+os.kill(os.getpid(), signal.SIGKILL)  # a crash: the log is never closed
+"""
+
+
+def test_replay_of_a_killed_sessions_log_says_it_has_no_end(tmp_path, repo_dir):
+    folder = two_level_project(tmp_path / "proj")
+    logdir = tmp_path / "log"
+    killed = subprocess.run([sys.executable, "-c", _KILLED, str(logdir)], cwd=repo_dir,
+                            capture_output=True, text=True, timeout=60)
+    assert killed.returncode == -9, killed.stderr
+    out = _cli(repo_dir, "replay", logdir, "--project", folder, "--out", tmp_path / "r.csv")
+    assert out.returncode == 0, out.stderr
+    assert "replayed 50 frames" in out.stdout
+    assert "warning" in out.stderr and "has no end" in out.stderr and "killed" in out.stderr
