@@ -161,7 +161,15 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     if "input" not in columns:
         raise FormatError(f"{log_dir} has no 'input' stream to replay (its streams: "
                           f"{', '.join(sorted(columns)) or 'none'}).")
-    replay = _Replay(project, len(columns["input"]))
+    logged, expected = columns["input"], project.input_dim
+    if expected is not None and expected != len(logged):
+        # said before anything is read, with both sides: a log of another sensor, or a
+        # project of another one (otherwise "frame has shape (2,)" at its first frame, and
+        # nothing at all for a log with no frames)
+        raise FormatError(f"{log_dir} logged {len(logged)} input channels "
+                          f"({', '.join(logged)[:80]}); {project_dir} takes {expected}: "
+                          "replay it through a project of the same sensor")
+    replay = _Replay(project, len(logged))
     resets = _Resets(log_dir)
     chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS)
     count = 0

@@ -87,3 +87,13 @@ def test_replay_of_a_killed_sessions_log_says_it_has_no_end(tmp_path, repo_dir):
     assert out.returncode == 0, out.stderr
     assert "replayed 50 frames" in out.stdout
     assert "warning" in out.stderr and "has no end" in out.stderr and "killed" in out.stderr
+
+
+def test_replay_through_a_project_of_another_sensor_names_both_sizes(tmp_path, repo_dir):
+    folder = two_level_project(tmp_path / "proj")  # 2 inputs
+    logdir = tmp_path / "log"
+    with SessionLog(logdir, {"input": ["ax", "ay", "az"]}, t0=0.0):  # 3, and not one frame
+        pass
+    out = _cli(repo_dir, "replay", logdir, "--project", folder, "--out", tmp_path / "r.csv")
+    assert out.returncode == 2 and not (tmp_path / "r.csv").exists()
+    assert "logged 3 input channels (ax, ay, az)" in out.stderr and "takes 2" in out.stderr
