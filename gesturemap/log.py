@@ -821,7 +821,8 @@ def read_stream_chunks(folder: str | os.PathLike[str], stream: str = "input", *,
     return chunks()
 
 
-def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
+def read_log(folder: str | os.PathLike[str], streams: Sequence[str] | None = None, *,
+             start: float | None = None, end: float | None = None) -> dict[str, Stream]:
     """Read the numeric streams of a session log (numpy only).
 
     Parameters
@@ -829,6 +830,11 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
     folder : str or os.PathLike
         A folder written by :class:`SessionLog`, closed or not (a session killed mid-way reads
         up to its last complete line).
+    streams : list of str, optional
+        The streams to read (default: all); e.g. ``["input"]`` leaves the others unread.
+    start, end : float, optional
+        Only the rows with ``start <= t < end`` (the files' own times, see ``time_unit``
+        in ``session.json``): a part of a long session, held in memory without the rest.
 
     Returns
     -------
@@ -840,15 +846,30 @@ def read_log(folder: str | os.PathLike[str]) -> dict[str, Stream]:
     Raises
     ------
     FormatError
-        If ``session.json`` or a stream's file is missing or damaged.
+        If ``session.json`` or a stream's file is missing or damaged, or it has no stream
+        named in ``streams``.
     """
     folder = Path(folder)
     document = _read_session(folder)
+    names = list(document["streams"]) if streams is None else list(streams)
+    for name in names:
+        if name not in document["streams"]:
+            raise FormatError(f"{folder} has no stream {name!r} (its streams: "
+                              f"{', '.join(sorted(document['streams'])) or 'none'}).")
+    lo = -np.inf if start is None else float(start)
+    hi = np.inf if end is None else float(end)
     result = {}
-    for name, columns in document["streams"].items():
+    for name in names:
+        columns = document["streams"][name]
         path = folder / document["files"][name]
-        # the text is parsed a chunk at a time: only the arrays grow with the session
-        tables = list(_stream_tables(path, columns, CHUNK_ROWS))
+        # the text is parsed a chunk at a time: only the arrays kept grow with the session
+        tables = []
+        for table in _stream_tables(path, columns, CHUNK_ROWS):
+            if start is not None or end is not None:
+                times = table[:, 0]
+                table = table[(times >= lo) & (times < hi)]
+            if len(table):
+                tables.append(table)
         width = len(columns) + 1
         if not tables:
             tables = [np.empty((0, width))]

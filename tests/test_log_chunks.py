@@ -70,3 +70,17 @@ def test_the_reader_hands_over_a_chunk_having_read_only_that_chunk(tmp_path: Pat
     first = len((header + "".join(rows[:20])).encode())
     assert consumed[0] == first, "the reader read past its first chunk before handing it over"
     assert [len(c.times) for c in chunks] == [20] * 5 + [3]
+
+
+def test_read_log_reads_some_streams_and_a_time_window(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    with SessionLog(folder, {"input": ["x"], "likelihoods": ["a", "b"]}, t0=0.0) as log:
+        for i in range(1000):
+            log.write("input", i / 100, [float(i)])
+            log.write("likelihoods", i / 100, [0.5, 0.5])
+    part = read_log(folder, ["input"], start=2.0, end=3.0)
+    assert list(part) == ["input"]
+    assert part["input"].values[:, 0].tolist() == list(range(200, 300))
+    assert len(read_log(folder, end=0.5)["likelihoods"].times) == 50
+    with pytest.raises(FormatError, match="no stream 'output'"):
+        read_log(folder, ["output"])
