@@ -6,7 +6,6 @@ with its mark, and counts it in its stopping line."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import time
 
@@ -14,20 +13,6 @@ from gesturemap.project import Project
 
 from .sources.source_helpers import SocatLink, wait_until
 from .stage_helpers import osc_message, start_run, stop_run
-
-
-def _lines(link: SocatLink, first: int, n: int) -> None:
-    """``n`` lines of the Arduino IMU sketch at 100 Hz, millis from ``first`` * 10."""
-    fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
-    try:
-        start = time.perf_counter()
-        for i in range(first, first + n):
-            os.write(fd, f"{10 * i},{i},0,1,0,0,0\n".encode())
-            delay = start + (i - first + 1) / 100 - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-    finally:
-        os.close(fd)
 
 
 def _saved_takes(folder) -> list[dict]:  # noqa: ANN001
@@ -52,13 +37,13 @@ def test_run_says_a_take_was_recorded_while_the_serial_sensor_was_away(tmp_path)
         wait_until(lambda: (tmp_path / "s.json").exists(), timeout=30, what="the stats")
         tx.sendto(osc_message("/wekinator/control/startRecording"), ("127.0.0.1", port))
         wait_until(lambda: stats()["recording"], timeout=30, what="the recording")
-        _lines(link, 0, 100)
+        link.imu_lines(0, 100)
         link.stop()  # unplugged
         time.sleep(1.5)
         link.start()  # plugged back: the run opens it again
         wait_until(lambda: sum(s["reconnects"] for s in stats()["sources"].values()) == 1,
                    timeout=30, what="the device reopened")
-        _lines(link, 0, 100)
+        link.imu_lines(0, 100)
         wait_until(lambda: stats()["frames_in"] >= 200, timeout=30, what="the frames")
         tx.sendto(osc_message("/wekinator/control/stopRecording"), ("127.0.0.1", port))
         wait_until(lambda: len(_saved_takes(folder)) == 1, timeout=30, what="the take saved")

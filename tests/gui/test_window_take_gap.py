@@ -4,9 +4,6 @@ away, and the take list marks the take; the take is kept whole."""
 
 from __future__ import annotations
 
-import os
-import time
-
 import pytest
 
 from gesturemap.project import Project
@@ -17,20 +14,6 @@ from .windows import open_window
 pytestmark = pytest.mark.timeout(180)
 
 CHANNELS = ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]
-
-
-def _lines(link: SocatLink, first: int, n: int) -> None:
-    """``n`` lines of the Arduino IMU sketch at 100 Hz, millis from ``first`` * 10."""
-    fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
-    try:
-        start = time.perf_counter()
-        for i in range(first, first + n):
-            os.write(fd, f"{10 * i},{i},0,1,0,0,0\n".encode())
-            delay = start + (i - first + 1) / 100 - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-    finally:
-        os.close(fd)
 
 
 def _connected(window) -> bool:  # noqa: ANN001
@@ -53,13 +36,13 @@ def test_the_window_says_the_sensor_was_away_during_a_take(qtbot, tmp_path):
         window.classes.setCurrentRow(0)
         window.start_recording()
         qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
-        _lines(link, 0, 100)
+        link.imu_lines(0, 100)
         link.stop()  # unplugged
         qtbot.waitUntil(lambda: not _connected(window), timeout=10000)
         qtbot.wait(1500)
         link.start()  # plugged back: the source opens it again
         qtbot.waitUntil(lambda: _connected(window), timeout=20000)
-        _lines(link, 0, 100)  # (the board restarted: its clock from 0 again)
+        link.imu_lines(0, 100)  # (the board restarted: its clock from 0 again)
         wait_until(lambda: window.engine.frames_in >= 200, timeout=20, what="the frames")
         window.stop_recording()
         qtbot.waitUntil(lambda: len(window.project.takes) == 1, timeout=20000)

@@ -154,11 +154,9 @@ def _record_across_an_unplug(tmp_path, away_s: float) -> tuple[Engine, Project]:
         engine.command("set_label", "wave")
         engine.command("start_recording")
         for part in (range(0, 200), range(200, 400)):
-            fd = os.open(link.peer, os.O_WRONLY | os.O_NOCTTY)
-            _write_paced(fd, [f"{i},0.5\n".encode() for i in part], 200.0)
+            link.send([f"{i},0.5\n".encode() for i in part], 200.0)
             wait_until(lambda: engine.frames_in >= part.stop, timeout=10,  # noqa: B023
                        what="the lines")
-            os.close(fd)
             if part.start or not away_s:
                 continue
             link.stop()  # unplugged: the paths disappear

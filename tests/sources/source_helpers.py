@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import subprocess
@@ -66,6 +67,23 @@ class SocatLink:
             stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: self.device.exists() and self.peer.exists(), what="socat's ptys")
+
+    def send(self, lines: list[bytes], rate_hz: float) -> None:
+        """Write ``lines`` to the device, one every 1/``rate_hz`` s (a board's sketch)."""
+        fd = os.open(self.peer, os.O_WRONLY | os.O_NOCTTY)
+        try:
+            start = time.perf_counter()
+            for i, line in enumerate(lines):
+                os.write(fd, line)
+                delay = start + (i + 1) / rate_hz - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+        finally:
+            os.close(fd)
+
+    def imu_lines(self, first: int, n: int) -> None:
+        """``n`` lines of the Arduino IMU sketch at 100 Hz, millis from ``first`` * 10."""
+        self.send([f"{10 * i},{i},0,1,0,0,0\n".encode() for i in range(first, first + n)], 100.0)
 
     def stop(self) -> None:
         process, self.process = self.process, None
