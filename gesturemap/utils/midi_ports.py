@@ -238,6 +238,7 @@ log = logging.getLogger(__name__)
 #: printed five lines on stderr (18,000 an hour on a performer's terminal), and our own
 #: warnings already say the server stopped
 _JACK_SAID = RateLimitedLog(log, interval_s=60.0)
+_libjack_heard = False  # libjack's printers are ours (once per process: they are global)
 
 
 def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or not), return
@@ -250,7 +251,8 @@ def _hear_libjack(lib: Any) -> None:
     process: rtmidi's clients, PortAudio's, ours, since they share one libjack)."""
     import ctypes
 
-    if any(getattr(f, "_gesturemap_libjack", False) for f in _HANDED_TO_JACK):
+    global _libjack_heard
+    if _libjack_heard:
         return
     try:  # libjack's own printers, given back at exit: a message libjack gives while the
         # interpreter is shutting down (its destructors do) must not call into Python
@@ -258,8 +260,8 @@ def _hear_libjack(lib: Any) -> None:
                     for name in ("jack_error_callback", "jack_info_callback")]
     except ValueError:  # a libjack without them: its messages stay on stderr
         return
+    _libjack_heard = True
     said = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(_jack_said)
-    said._gesturemap_libjack = True  # type: ignore[attr-defined]
     _HANDED_TO_JACK.append(said)  # libjack keeps the pointer for the life of the process
     printers = [pointer.value for pointer in pointers]
 
