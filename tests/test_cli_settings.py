@@ -27,6 +27,8 @@ CASES = [
     ("model", {"kind": "hhmm", "params": {}, "onset": {"threshold": "high"}},
      "model.onset.threshold"),
     ("model", {"kind": "hhmm", "params": {}, "auto": {"budget_s": "x"}}, "model.auto.budget_s"),
+    ("model", {"kind": "gmm", "params": {"gaussians": "abc"}}, "model.params.gaussians"),
+    ("model", {"kind": "hhmm", "params": {"states": 0}}, "model.params.states"),
 ]
 
 

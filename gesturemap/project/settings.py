@@ -179,7 +179,7 @@ def _model_settings(model: Any) -> dict[str, Any]:
     # a project saved before a parameter was renamed: its new name, written on the next save
     params = _check_jsonable("model params", with_new_names(MODEL_REGISTRY[kind], dict(params)))
     try:
-        MODEL_REGISTRY[kind](**params)
+        model_ = MODEL_REGISTRY[kind](**params)
     except TypeError:
         known = MODEL_REGISTRY[kind]._param_names()
         raise validation_error(
@@ -187,6 +187,15 @@ def _model_settings(model: Any) -> dict[str, Any]:
             sorted(params),
             f"parameters of {kind!r} among {', '.join(known)}",
         ) from None
+    # each value checked as training would check it: a hand-edited "gaussians": "abc" is
+    # refused as the project opens, not at the first retrain on stage
+    try:
+        model_.check_params()
+    except GesturemapError as error:  # named as the file holds it: model.params.gaussians
+        text = str(error)
+        name = text.split(":", 1)[0]
+        where = f"model.params.{text}" if name in params else f"model params: {text}"
+        raise type(error)(where) from None
     out = {"kind": kind, "params": params}
     if model.get("spotting") is not None:
         from ..models.spotting.core import check_settings, is_checked
