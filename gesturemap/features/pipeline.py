@@ -20,7 +20,7 @@ from gesturemap.features._kernels import all_below
 from gesturemap.features.stages import Stage, stage_from_dict
 from gesturemap.utils.validation import Described
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ABS_VALUE", "Pipeline", "PipelineState"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "MAX_ABS_VALUE", "Pipeline", "PipelineState", "all_below"]
 
 FORMAT = "gesturemap.feature_pipeline"
 FORMAT_VERSION = 1

@@ -11,9 +11,13 @@ replays to the outputs it produced by construction, not by keeping two loops ali
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from typing import Any
 
 import numpy as np
+
+from ..features.pipeline import all_below
 
 __all__ = ["FramePath", "channel_names", "model_stream"]
 
@@ -53,7 +57,7 @@ class FramePath:
     stream when someone reads it, before the stream changes (another stream, a reset).
     """
 
-    __slots__ = ("project", "state", "_stream", "stale", "last")
+    __slots__ = ("project", "state", "_stream", "stale", "last", "nonfinite_outputs", "_good")
 
     def __init__(self, project: Any, stream: Any = None) -> None:
         self.project = project
@@ -64,6 +68,9 @@ class FramePath:
         self.stale = False
         #: the last Result built or handed over (None before the first frame)
         self.last: Any = None
+        #: regression outputs that were NaN or infinite, each channel held at its last number
+        self.nonfinite_outputs = 0
+        self._good: np.ndarray | None = None  # the last output that was all numbers
 
     @property
     def stream(self) -> Any:
@@ -106,9 +113,26 @@ class FramePath:
         place that steps a stream on the plain path, for the engine and for replay alike (the
         lean path's ``advance`` answers the same, from the stream's arrays)."""
         r = self._stream.step(feature_frame)
+        out = r.output
+        if out is not None:
+            if all_below(out, math.inf):  # False only for a NaN or an infinity
+                self._good = out  # a Result's arrays are its own: no later frame writes them
+            else:
+                r = self._held(r, out)
         self.stale = False
         self.last = r
         return r
+
+    def _held(self, r: Any, out: np.ndarray) -> Any:
+        """``r`` with its output's NaN or infinite values replaced by their channel's last
+        number (0 before any): a synth or patch given a NaN can go silent for good (a
+        smoothing filter keeps it), and a regression yields one only at absurd inputs (a
+        high-degree polynomial far outside its takes)."""
+        self.nonfinite_outputs += 1
+        good = self._good
+        if good is None or good.shape != out.shape:
+            good = np.zeros(out.shape)
+        return dataclasses.replace(r, output=np.where(np.isfinite(out), out, good))
 
     def step(self, values: np.ndarray, t: float) -> list[Any]:
         """The results of one sensor frame: each of its feature frames :meth:`answer`-ed."""

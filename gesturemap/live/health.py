@@ -61,6 +61,8 @@ class Health:
             "compiled": self.compiled_state,
             "bad_packets": sum(s.get("bad_packets", 0) for s in sources) + self.bad_frames,
             "bad_frames": self.bad_frames,
+            # regression outputs that were NaN or infinite: sent as their last number
+            "nonfinite_outputs": self.path.nonfinite_outputs,
             "dropped_frames": self.queue.dropped,
             "errors": self.errors,
             "refused_commands": self.refused_commands,
