@@ -13,6 +13,7 @@ from gesturemap.live.engine import Engine
 from gesturemap.live.replay import replay_frames
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
+from tests.stage_helpers import osc_receiver
 
 
 def _polynomial_project() -> Project:
@@ -52,9 +53,7 @@ def test_a_nan_output_holds_the_last_number_and_smoothing_recovers():
     stream = project.trained.stream()
     assert np.isnan(stream.step(frames[5]).output).all()
 
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.05)
+    rx = osc_receiver()
     engine = Engine(project, osc_in=None, osc_out=("127.0.0.1", rx.getsockname()[1]),
                     trainer="thread").start()
     try:
