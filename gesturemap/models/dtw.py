@@ -517,6 +517,9 @@ class DTW(BaseModel):
                 or tclass.shape != (len(offsets) - 1,) or tclass.min() < 0
                 or tclass.max() >= len(self.labels_)):
             raise ValueError("template offsets or classes are inconsistent")
+        empty = sorted(set(range(len(self.labels_))) - set(tclass.tolist()))
+        if empty:  # a class nothing can match: it would never be recognised, without a word
+            raise ValueError(f"class {self.labels_[empty[0]]!r} has no template")
         typical = float(meta["typical_distance"])
         if not (np.isfinite(typical) and typical > 0):
             raise ValueError("typical_distance must be a positive number")

@@ -27,6 +27,7 @@ KINDS = {
     "gmm": {"kind": "gmm", "params": {"gaussians": 1}},
     "hhmm": {"kind": "hhmm", "params": {"states": 3}},
     "gvf": {"kind": "gvf", "params": {"particles": 100}},
+    "dtw": {"kind": "dtw", "params": {}},
     "featured": {"kind": "featured", "params": {"model": {"model": "gmm",
                                                           "params": {"gaussians": 1}}}},
 }
@@ -112,6 +113,8 @@ DAMAGES = {
     "scale_prior": ("gvf", _group("alignment", scale_prior=0.0), None, "scale_prior"),
     "particles": ("gvf", _params(particles=10**9), None, "particles"),
     "tolerance": ("gvf", _params(tolerance=1e300), None, "tolerance"),
+    # class b left without a template: nothing could ever match it
+    "dtw_class_without_template": ("dtw", None, _zero("template_class"), "'b' has no template"),
 }
 
 
