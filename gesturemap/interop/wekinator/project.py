@@ -337,6 +337,18 @@ def _check_columns(project: WekinatorProject, where: Path) -> None:
             )
 
 
+def _a_class_of(output: WekinatorOutput, value: Any) -> bool:
+    """Whether ``value`` is one of a classifier output's classes, 1 to ``numClasses`` (a
+    numeric output takes any number)."""
+    if output.kind != "classifier":
+        return True
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return True  # not a number: the row's own check says so
+    return number.is_integer() and 1 <= number <= output.classes
+
+
 def _meta_count(data: Arff) -> int:
     names = [a.name for a in data.attributes[:3]]
     return 3 if names == list(META_COLUMNS) else 0
@@ -384,6 +396,10 @@ class WekinatorImport(ImportSummary):
     #: the ARFF's rows; of the examples kept, those with a missing input value (filled)
     rows: int = 0
     imputed: int = 0
+    #: rows whose classifier value is no class of its output (not 1 to numClasses), and the
+    #: file's line of the first
+    beyond_classes: int = 0
+    beyond_line: int = 0
 
     def _rows_kept(self) -> list[str]:
         """What became of every row of the examples' file, each row dropped or changed said
@@ -398,6 +414,12 @@ class WekinatorImport(ImportSummary):
                 "every output (recorded while no output was recording, or deleted with "
                 "deleteExamplesForOutput), so none of Wekinator's models trains on "
                 f"{'them' if self.no_output != 1 else 'it'}")
+        if self.beyond_classes:
+            n = self.beyond_classes
+            out.append(
+                f"; {n} row{'s' if n != 1 else ''} with a class beyond the classifier's "
+                f"numClasses (the first on line {self.beyond_line}) left out for that output: "
+                "no class Wekinator can record or send")
         if self.imputed:
             out.append(
                 f"; {self.imputed} example{'s' if self.imputed != 1 else ''} with an input '?' "
@@ -508,6 +530,14 @@ def takes_from_project(wp: WekinatorProject) -> WekinatorImport:
         x = values[n_meta : n_meta + n_in]
         y = values[n_meta + n_in :]
         recorded = [j + 1 for j, v in enumerate(y) if v is not None]
+        beyond = [j for j in recorded if not _a_class_of(wp.outputs[j - 1], y[j - 1])]
+        if beyond:  # no class Wekinator could record or send: that output's value is unused
+            summary.beyond_classes += 1
+            summary.beyond_line = summary.beyond_line or line
+            recorded = [j for j in recorded if j not in beyond]
+            if not recorded:
+                continue
+            y = [None if j + 1 in beyond else v for j, v in enumerate(y)]
         if not recorded:  # no output to train: none of Wekinator's models uses it
             summary.no_output += 1
             continue

@@ -344,6 +344,24 @@ def test_bare_arff_still_imports_and_ambiguous_one_is_refused(tmp_path):
     assert summary.outputs == ["Tilt", "Swing"] and summary.examples == 7465
 
 
+def test_a_class_beyond_num_classes_is_left_out_and_said(tmp_path):
+    """eeg-hand's classifier has 2 classes; two rows edited to classes 3 and 0 (which no
+    Wekinator GUI records, and its own loader refuses) become no class of their own."""
+    folder = unpack("eeg-hand", tmp_path)
+    data = folder / "current" / "currentData.arff"
+    lines = data.read_text().split("\n")
+    first = next(i for i, line in enumerate(lines) if line.lower() == "@data") + 1
+    for i, value in ((first, "3"), (first + 5, "0")):
+        lines[i] = lines[i].rsplit(",", 1)[0] + "," + value
+    data.write_text("\n".join(lines))
+    project, summary = wk.import_wekinator(folder, tmp_path / "proj")
+    assert sorted(project.classes) == [1, 2]
+    assert sorted({t.label for t in project.takes}) == [1, 2]
+    assert summary.examples == 2100 and summary.beyond_classes == 2
+    assert f"2 rows with a class beyond the classifier's numClasses (the first on line " \
+           f"{first + 1})" in summary.describe()
+
+
 def test_import_command_on_a_project_folder(tmp_path):
     folder = unpack("eeg-hand", tmp_path)
     done = subprocess.run(
