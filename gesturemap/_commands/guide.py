@@ -50,12 +50,21 @@ def main_guide(args: argparse.Namespace) -> int:
           "warning")
     for i in shown:
         d = guide.takes[i]
+        if not d.judged:  # the only take of its class: nothing measured, say why
+            print(f"{ids[i]:<{width}}  {str(d.label):<12}{'-':>9}  {'-':<14}{'-':>8}  "
+                  f"not judged: {d.reason}")
+            continue
         print(f"{ids[i]:<{width}}  {str(d.label):<12}{100 * d.score:>8.0f}%  "
               f"{str(d.nearest):<14}{d.margin:>8.2f}  "
               + (f"COLLIDES: {d.reason}" if d.collides else ""))
-    print(f"(each take judged by the model trained without it, {guide.folds} trainings; "
-          f"warning below {guide.threshold:.2f} nats per frame, chosen by the same "
-          "cross-validation)")
+    if guide.folds:
+        print(f"(each take judged by the model trained without it, {guide.folds} trainings; "
+              f"warning below {guide.threshold:.2f} nats per frame, chosen by the same "
+              "cross-validation)")
+    else:
+        print("(no take could be judged: every class has a single take, and a take is judged "
+              "by a model trained without it; record a second take of a class to judge its "
+              "takes)")
     print(_blurs(guide, ids))
     if args.json:
         atomic_write_text(args.json, json.dumps({

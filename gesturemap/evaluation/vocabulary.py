@@ -63,6 +63,8 @@ class Distinctness:
     reason : one sentence for the performer.
     frames : frames judged.
     threshold : the warning's threshold (nats per frame).
+    judged : False for the only take of its class: no model trained without it knows the
+        class, so nothing was measured (``reason`` says to record another).
     """
 
     label: Any
@@ -73,12 +75,13 @@ class Distinctness:
     reason: str
     frames: int
     threshold: float = DEFAULT_THRESHOLD
+    judged: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON, the window's worker process)."""
         return {"label": str(self.label), "score": self.score, "nearest": str(self.nearest),
                 "margin": self.margin if math.isfinite(self.margin) else None, "collides": self.collides, "reason": self.reason,
-                "frames": self.frames, "threshold": self.threshold}
+                "frames": self.frames, "threshold": self.threshold, "judged": self.judged}
 
 
 @dataclass(frozen=True)
@@ -477,7 +480,7 @@ def vocabulary_guide(model: Any, dataset: Any, *, rehearsal: Any = None, folds: 
         if not checked[i]:
             takes.append(Distinctness(labels[y[i]], 1.0, labels[y[i]], math.inf, False,
                                       f"only take of {labels[y[i]]}: record another to check it",
-                                      len(recordings[i].inputs), threshold))
+                                      len(recordings[i].inputs), threshold, judged=False))
             continue
         takes.append(_judge(labels, int(y[i]), full[i], len(recordings[i].inputs), per_frame,
                             _ordinary_score(ordinary, np.asarray(recordings[i].inputs)),

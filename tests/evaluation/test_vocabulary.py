@@ -161,3 +161,36 @@ def test_gesturemap_guide_prints_each_take_and_writes_nothing_else(tmp_path, cap
     assert len([r for r in capsys.readouterr().out.splitlines() if r.startswith("take-")]) == 1
     assert main(["guide", str(folder), "take-999999"]) == 2
     assert "not in" in capsys.readouterr().err
+
+
+def test_the_only_take_of_a_class_is_said_not_judged(tmp_path, capsys):
+    """A class with one take: no model trained without it knows the class, so the guide says
+    so instead of calling the take 100% distinct from itself."""
+    rng = np.random.default_rng(4)
+    project = Project("g", classes=list(SHAPES), model="gmm")
+    for _ in range(3):
+        for kind in ("circle", "swipe"):
+            project.add_take(take(kind, rng), kind)
+    alone = project.add_take(take("rise", rng), "rise")
+    folder = tmp_path / "proj"
+    project.save(folder)
+    out = tmp_path / "guide.json"
+    assert main(["guide", str(folder), "--json", str(out)]) == 0
+    text = capsys.readouterr().out
+    line = next(row for row in text.splitlines() if row.startswith(alone.id))
+    assert "not judged: only take of rise" in line and "100%" not in line
+    judged = [row for row in text.splitlines() if row.startswith("take-") and row != line]
+    assert len(judged) == 6 and all("%" in row for row in judged)
+    rows = {t["id"]: t for t in json.loads(out.read_text())["takes"]}
+    assert rows[alone.id]["judged"] is False and rows[alone.id]["margin"] is None
+    assert sum(t["judged"] for t in rows.values()) == 6
+
+    # every class with a single take: nothing is judged, and the footnote says why
+    single = Project("s", classes=["circle", "swipe"], model="gmm")
+    for kind in ("circle", "swipe"):
+        single.add_take(take(kind, rng), kind)
+    single.save(tmp_path / "single")
+    assert main(["guide", str(tmp_path / "single")]) == 0
+    text = capsys.readouterr().out
+    assert "no take could be judged: every class has a single take" in text
+    assert "0 trainings" not in text and "100%" not in text
