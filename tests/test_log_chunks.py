@@ -84,3 +84,36 @@ def test_read_log_reads_some_streams_and_a_time_window(tmp_path: Path) -> None:
     assert len(read_log(folder, end=0.5)["likelihoods"].times) == 50
     with pytest.raises(FormatError, match="no stream 'output'"):
         read_log(folder, ["output"])
+
+
+def test_a_time_window_longer_than_a_chunk_reads_whole(tmp_path: Path) -> None:
+    folder = tmp_path / "s"
+    with SessionLog(folder, {"input": ["x"]}, t0=0.0, max_queued=50_000) as log:
+        for i in range(45_000):
+            log.write("input", i / 100, [float(i)])
+    part = read_log(folder, start=10.0, end=440.0)["input"]  # more rows than one chunk
+    assert part.values[:, 0].tolist() == list(range(1000, 44_000))
+    np.testing.assert_array_equal(part.times, np.arange(1000, 44_000) / 100)
+
+
+def test_read_log_holds_about_its_arrays_not_twice_them(tmp_path: Path) -> None:
+    """A long stream is parsed into arrays of the file's row count: the peak is the arrays
+    and a chunk's text, not the chunks and their joined copy (2x the arrays, before)."""
+    import tracemalloc
+
+    folder = tmp_path / "s"
+    values = np.random.default_rng(1).standard_normal((100_000, 16))
+    with SessionLog(folder, {"input": [f"in{i}" for i in range(16)]}, t0=0.0,
+                    max_queued=101_000) as log:
+        for i, row in enumerate(values):
+            log.write("input", i / 200, row)
+    tracemalloc.start()
+    try:
+        stream = read_log(folder)["input"]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    arrays = stream.times.nbytes + stream.values.nbytes
+    assert stream.values.shape == (100_000, 16)
+    np.testing.assert_allclose(stream.values, values, rtol=1e-6)
+    assert peak < 1.6 * arrays, (peak, arrays)

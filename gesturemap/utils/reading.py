@@ -111,7 +111,18 @@ def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None
     where = os.fspath(path)
     with open_regular_file(path, max_bytes=max_bytes, inside=inside) as handle:
         try:
-            data = handle.read(max_bytes + 1)
+            # read(n) allocates n bytes before reading: asked for the file's size, not the
+            # bound (2 GiB for a take), which a small machine cannot give however small the
+            # file; a file that grows meanwhile is read on a block at a time, to the bound
+            size = os.fstat(handle.fileno()).st_size
+            data = handle.read(size + 1)
+            if len(data) > size:
+                blocks, got = [data], len(data)
+                while got <= max_bytes and (
+                        block := handle.read(min(1 << 20, max_bytes + 1 - got))):
+                    blocks.append(block)
+                    got += len(block)
+                data = b"".join(blocks)
         except OSError as error:
             raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
     if len(data) > max_bytes:  # it grew while being read

@@ -12,6 +12,9 @@ import io
 import json
 import logging
 import os
+import subprocess
+import sys
+import textwrap
 import threading
 import zipfile
 from pathlib import Path
@@ -240,6 +243,43 @@ def test_read_regular_file_refuses_devices_and_large_files(tmp_path: Path) -> No
     with pytest.raises(FormatError, match="more than the 10"):
         _io.read_regular_file(big, max_bytes=10)
     assert _io.read_regular_file(big, max_bytes=100) == b"x" * 100
+
+
+def test_reading_a_small_file_takes_memory_for_its_size_not_for_the_bound(tmp_path: Path) -> None:
+    """The bound (2 GiB for a take) is no allocation: a small machine reads small files."""
+    import tracemalloc
+
+    small = tmp_path / "small"
+    small.write_bytes(b"x" * 1000)
+    tracemalloc.start()
+    try:
+        assert _io.read_regular_file(small, max_bytes=1 << 30) == b"x" * 1000
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20, peak
+
+
+def test_a_project_opens_on_a_machine_with_little_memory(tmp_path: Path) -> None:
+    """Its files read within 300 MB of address space beyond the interpreter's: before, each
+    file read asked for its bound (a take's 2 GiB) and opening failed with a MemoryError."""
+    project = _takes(3)
+    project.train()  # its model's arrays read too
+    folder = project.save(tmp_path / "p")
+    child = textwrap.dedent(f"""
+        import resource
+        from gesturemap.project import Project
+        with open("/proc/self/status") as status:
+            used = int(status.read().split("VmSize:")[1].split()[0]) << 10
+        limit = used + (300 << 20)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        loaded = Project.load({str(folder)!r})
+        print(len(loaded.takes), loaded.trained is not None)
+    """)
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["3", "True"]
 
 
 def test_a_relabelled_take_comes_back_from_the_trash_with_its_new_label(tmp_path: Path) -> None:
