@@ -19,8 +19,8 @@ from typing import IO
 
 from ..errors import FormatError
 
-__all__ = ["MAX_IMPORT_BYTES", "MAX_LINE_BYTES", "open_regular_file", "read_regular_file",
-           "text_lines"]
+__all__ = ["MAX_IMPORT_BYTES", "MAX_LINE_BYTES", "open_regular_file", "read_at_most",
+           "read_regular_file", "text_lines"]
 
 PathLike = str | os.PathLike[str]
 
@@ -98,6 +98,17 @@ def open_regular_file(path: PathLike, *, max_bytes: int,
         raise
 
 
+def read_at_most(handle: IO[bytes], n: int) -> bytes:
+    """Up to ``n`` bytes of ``handle`` (to its end if sooner), read a block at a time: a
+    file object's ``read(n)`` allocates ``n`` bytes first, which a bound of gigabytes makes
+    a failure on a small machine whatever the file's size."""
+    blocks, got = [], 0
+    while got < n and (block := handle.read(min(1 << 20, n - got))):
+        blocks.append(block)
+        got += len(block)
+    return b"".join(blocks)
+
+
 def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None = None) -> bytes:
     """Read a whole file that is a regular file of at most ``max_bytes``, refusing anything
     else (see :func:`open_regular_file`).
@@ -117,12 +128,7 @@ def read_regular_file(path: PathLike, *, max_bytes: int, inside: PathLike | None
             size = os.fstat(handle.fileno()).st_size
             data = handle.read(size + 1)
             if len(data) > size:
-                blocks, got = [data], len(data)
-                while got <= max_bytes and (
-                        block := handle.read(min(1 << 20, max_bytes + 1 - got))):
-                    blocks.append(block)
-                    got += len(block)
-                data = b"".join(blocks)
+                data += read_at_most(handle, max_bytes + 1 - len(data))
         except OSError as error:
             raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
     if len(data) > max_bytes:  # it grew while being read

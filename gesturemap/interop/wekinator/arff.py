@@ -56,7 +56,13 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, GesturemapError
-from ...utils.reading import MAX_IMPORT_BYTES, open_regular_file, read_regular_file, text_lines
+from ...utils.reading import (
+    MAX_IMPORT_BYTES,
+    open_regular_file,
+    read_at_most,
+    read_regular_file,
+    text_lines,
+)
 
 #: the first bytes of a gzip file
 GZIP_MAGIC = b"\x1f\x8b"
@@ -186,7 +192,7 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
     raw = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES)
     try:  # Weka's compressed ARFF: unpacked within the same bound
         with gzip.GzipFile(fileobj=io.BytesIO(raw)) as unpacked:
-            raw = unpacked.read(MAX_IMPORT_BYTES + 1)
+            raw = read_at_most(unpacked, MAX_IMPORT_BYTES + 1)
     except OSError as error:  # gzip's own errors (a damaged archive) are OSErrors too
         raise FormatError(f"{where}: cannot read it ({error.strerror or error}).") from None
     except EOFError:

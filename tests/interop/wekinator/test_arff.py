@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import subprocess
 import sys
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -255,6 +256,12 @@ def test_a_gzipped_arff_imports_as_the_plain_one(tmp_path):
     zipped, unzipped = gm.Project.load(tmp_path / "proj"), arff.read_arff(plain)
     assert len(zipped.takes) == 4
     assert arff.read_arff(tmp_path / "data.arff.gz") == unzipped
+    tracemalloc.start()  # unpacked for its size, not for the 2 GiB bound
+    try:
+        arff.read_arff(tmp_path / "data.arff.gz")
+        assert tracemalloc.get_traced_memory()[1] < 1 << 24
+    finally:
+        tracemalloc.stop()
     (tmp_path / "cut.arff.gz").write_bytes((tmp_path / "data.arff.gz").read_bytes()[:-20])
     with pytest.raises(gm.FormatError, match="cut.arff.gz: cannot read it"):
         arff.read_arff(tmp_path / "cut.arff.gz")
