@@ -450,7 +450,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
     # signal comes while the main thread holds the Event's own lock inside its wait().
     stopping: list[int] = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
+    # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
+    hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
+    for sig in (signal.SIGINT, signal.SIGTERM, *([hangup] if hangup else [])):
         signal.signal(sig, lambda signum, _frame: stopping.append(signum))
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
@@ -483,10 +486,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
         engine.stop()
     s = engine.stats()
     gaps = s["takes_with_gaps"]  # (each said in the log when it was recorded)
-    print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
-          f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped"
-          + (f"; {gaps} take{'s' if gaps != 1 else ''} recorded while the sensor was away "
-             "(kept, marked)" if gaps else ""), flush=True)
+    try:
+        print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
+              f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped"
+              + (f"; {gaps} take{'s' if gaps != 1 else ''} recorded while the sensor was "
+                 "away (kept, marked)" if gaps else ""), flush=True)
+    except OSError:  # the terminal hung up: everything is saved, nobody is there to read it
+        if not (hangup and hangup in stopping):
+            raise
     return EXIT_OK
 
 
