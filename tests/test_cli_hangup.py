@@ -64,7 +64,7 @@ def test_a_hangup_mid_take_keeps_the_take_and_closes_the_log(tmp_path):
             time.sleep(0.005)
         wait_until(lambda: stats()["frames_in"] >= 40, timeout=30, what="the frames")
         os.close(master)  # the terminal goes...
-        os.kill(proc.pid, signal.SIGHUP)  # ...and its session leader is told
+        os.killpg(proc.pid, signal.SIGHUP)  # ...and its processes are told (the trainer too)
         proc.wait(timeout=60)
     finally:
         tx.close()

@@ -76,6 +76,7 @@ def main(
     # deadlocks against the GUI thread deleting others. Collected on a timer in the GUI
     # thread instead (pyqtgraph's collector: automatic collection off, the same thresholds).
     collector = GarbageCollector(interval=1.0)  # noqa: F841 - kept alive with the window
+    _stay_on_hangup()
     if folder is not None:
         window = MainWindow(
             Project.load(folder), folder, osc_in=osc_in, trainer=trainer, audio=audio
@@ -94,21 +95,32 @@ def main(
 
 
 def _close_on_ctrl_c(window: Any) -> None:
-    """Ctrl-C in the terminal closes the window as its close button does (asking to save what
-    is not saved); a second Ctrl-C ends it at once. Qt's event loop runs no Python, so a
-    timer wakes the interpreter to run the handler."""
+    """Ctrl-C in the terminal (or SIGTERM) closes the window as its close button does (asking
+    to save what is not saved); a second one ends it at once. Qt's event loop runs no Python,
+    so a timer wakes the interpreter to run the handler."""
     import signal
 
     from PySide6 import QtCore
 
-    def interrupted(_signum: int, _frame: Any) -> None:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    def interrupted(signum: int, _frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)
         QtCore.QTimer.singleShot(0, window.close)
 
     signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     wake = QtCore.QTimer(window)
     wake.timeout.connect(lambda: None)
     wake.start(200)
+
+
+def _stay_on_hangup() -> None:
+    """The terminal that started the window closing (SIGHUP) does not close it: the window
+    is the musician's to close. Called before the engine and workers start: an ignored
+    signal stays ignored in the processes they run."""
+    import signal
+
+    if hasattr(signal, "SIGHUP"):  # (not on Windows)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
 
 
 def __getattr__(name: str) -> object:
