@@ -19,14 +19,19 @@ from gesturemap.project.lock import LOCK_FILE
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_ctrl_c_closes_the_window_and_its_engine(tmp_path, repo_dir):
+def _project(tmp_path):  # noqa: ANN001, ANN202
+    """A saved one-take project listening on a free OSC port, and the window's environment."""
     folder = tmp_path / "p"
     project = Project(classes=["a"],
                       sensor={"transport": "osc", "profile": "wekinator", "port": 0})
     project.add_take(np.zeros((20, 2)), "a")
     project.save(folder)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GESTUREMAP_RAISE="0",
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    return folder, dict(os.environ, QT_QPA_PLATFORM="offscreen", GESTUREMAP_RAISE="0",
+                        XDG_CONFIG_HOME=str(tmp_path / "config"))
+
+
+def test_ctrl_c_closes_the_window_and_its_engine(tmp_path, repo_dir):
+    folder, env = _project(tmp_path)
     window = subprocess.Popen([sys.executable, "-m", "gesturemap", "open", str(folder),
                                "--no-audio"], cwd=repo_dir, env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
@@ -65,13 +70,7 @@ def test_the_terminal_closing_leaves_the_window_and_sigterm_closes_it(tmp_path, 
     """The window started from a terminal (a pseudo-terminal here) that is closed: every
     process of the window is told SIGHUP, as the shell tells its jobs, and the window and its
     engine go on; SIGTERM then closes it as its close button does."""
-    folder = tmp_path / "p"
-    project = Project(classes=["a"],
-                      sensor={"transport": "osc", "profile": "wekinator", "port": 0})
-    project.add_take(np.zeros((20, 2)), "a")
-    project.save(folder)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", GESTUREMAP_RAISE="0",
-               XDG_CONFIG_HOME=str(tmp_path / "config"))
+    folder, env = _project(tmp_path)
     master, slave = os.openpty()
     window = subprocess.Popen([sys.executable, "-m", "gesturemap", "open", str(folder),
                                "--no-audio"], cwd=repo_dir, env=env, stdin=slave,
