@@ -646,8 +646,11 @@ def _open_error(folder: Path, error: OSError) -> OSError:
     """``error``, saying it was the session log in ``folder`` that could not open."""
     if error.errno is None:
         return OSError(f"cannot open the session log in {folder}: {error}")
-    return type(error)(error.errno, f"cannot open the session log in {folder}: "
-                                     f"{error.strerror or error}")
+    # the message alone (no "[Errno 28]" before it, as OSError(errno, text) would print),
+    # the errno kept for whoever tells a full disk from a missing folder
+    said = type(error)(f"cannot open the session log in {folder}: {error.strerror or error}")
+    said.errno = error.errno
+    return said
 
 
 #: The most bytes of one file's lines gathered before they are written (between syncs).

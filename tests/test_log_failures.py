@@ -5,6 +5,7 @@ once, and the run stops cleanly."""
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -113,6 +114,7 @@ _OPEN_ON_A_FULL_DISK = textwrap.dedent(
         SessionLog(sys.argv[1], {"input": ["a"]})
     except OSError as error:
         print(error)
+        print("errno", error.errno)
     resource.setrlimit(resource.RLIMIT_FSIZE, (hard, hard))
     with SessionLog(sys.argv[1], {"input": ["a"]}) as log:  # room again: the same folder
         log.write("input", 0.5, [1.0])
@@ -125,5 +127,7 @@ def test_a_log_that_cannot_open_says_so_and_leaves_its_folder_free(tmp_path: Pat
     out = subprocess.run([sys.executable, "-c", _OPEN_ON_A_FULL_DISK, str(folder)],
                          capture_output=True, text=True, timeout=60, cwd=REPO_DIR)
     assert out.returncode == 0, out.stderr
-    assert f"cannot open the session log in {folder}" in out.stdout
+    # the message first (no "[Errno 27]" before it), the errno still there for code
+    assert out.stdout.startswith(f"cannot open the session log in {folder}: "), out.stdout
+    assert f"errno {errno.EFBIG}" in out.stdout
     assert read_log(folder)["input"].values.tolist() == [[1.0]]
