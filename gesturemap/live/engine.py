@@ -191,6 +191,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     _log_backlog: list[tuple[Any, ...]] | None = None
     _log_backlog_inputs = 0
     _log_backlog_missed = 0
+    #: trainings asked for, and the latest of them answered (one is under way while they
+    #: differ); mapping changes (scene recalls) so far: a training asked for before one was
+    #: for the mapping left, and its model is never swapped in
+    _trains_asked = _trains_answered = 0
+    mapping_changes = 0
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
                  osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
@@ -524,20 +529,25 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         started = time.perf_counter()
         # set by cancelTrain, which may come before the I/O thread has handed this one over
         self._train_cancel = cancelled = threading.Event()
+        self._trains_asked += 1
+        # each training is answered once (its model, its failure, or None), told which it
+        # was and for which mapping
+        asked = (started, self._trains_asked, self.mapping_changes)
 
         # The trainer gets the raw takes (packed on the I/O thread): fitting the pipeline and
         # running every take through it (Python per frame) happen there, off this GIL.
         def send() -> None:
             if cancelled.is_set():
+                self.command("_trained", None, *asked)
                 return
             try:
                 self._train_job = job = self.trainer.train_project(
-                    self.project, on_done=lambda j: self.command("_trained", j, started))
+                    self.project, on_done=lambda j: self.command("_trained", j, *asked))
                 if cancelled.is_set():
                     job.cancel()
             except Exception as exc:
                 self._count_error(exc, "train")
-                self.command("_trained", None, started)
+                self.command("_trained", None, *asked)
 
         self._io.put(send)
 
@@ -561,9 +571,27 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
 
-    def _cmd__trained(self, job: Any, started: float) -> None:
+    def _mapping_changed(self, why: str) -> None:
+        """The project's mapping was replaced between two frames (``why``: a scene was
+        recalled). A training under way trains the mapping before it (its model settings,
+        read when it started) and would replace the new mapping's model with one of the
+        mapping left: it is cancelled, its model never swapped in, and that is said."""
+        self.mapping_changes += 1
+        if self._trains_asked > self._trains_answered:
+            self._cmd_cancel_train()
+            text = (f"training cancelled: {why} while it trained the mapping before; "
+                    "train again to retrain this one")
+            self._errlog("training cancelled", "%s", text)
+            self._log_event("training_cancelled", reason=text)
+            self._notice("training_failed", text)
+
+    def _cmd__trained(self, job: Any, started: float, number: int = 0,
+                      mapping: int | None = None) -> None:
+        self._trains_answered = max(self._trains_answered, number)
         if job is None or job.cancelled:
             return
+        if mapping is not None and mapping != self.mapping_changes:
+            return  # asked for before a scene was recalled: its model is the mapping's left
         try:
             model = job.result(timeout=0)
         except Exception as exc:  # the last good model plays on; said on OSC and the window

@@ -251,6 +251,7 @@ class SceneRuntime:
             last = engine.last_result
             old = _Held(None if last is None else last.output)
         fade_s = float(getattr(engine.project, "scene_fade_s", 0.0))
+        engine._mapping_changed(f"scene {name!r} was recalled")
         project = engine.project
         project.model, project.outputs = scene.model, scene.outputs
         output = self._outputs.get(_output_key(self._route(scene.outputs)))

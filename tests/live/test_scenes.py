@@ -281,3 +281,74 @@ def test_a_burst_of_recalls_never_builds_streams_on_the_frame_path(tmp_path, sta
     stats = s.engine.stats()
     assert stats["errors"] == 0 and stats["scenes"]["cold_recalls"] > 0
     assert built_on and set(built_on) == {"gesturemap-io"}  # never the engine thread
+
+
+def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(tmp_path):
+    """Train in one scene, recall another before the training is done: the training (of the
+    mapping left) is cancelled and said; the recalled scene plays its own model, and the
+    project saved afterwards holds that scene's settings with that scene's model."""
+    import threading
+
+    from tests.stage_helpers import osc_messages
+
+    rng = np.random.default_rng(3)
+    project = Project("scenes", model={"kind": "gmm", "params": {
+        "gaussians": 1, "decision": "window", "likelihood_window": 1}}, outputs={"extras": True})
+    for _ in range(3):
+        project.add_take(np.array(FRAME) + rng.normal(0, 0.05, size=(40, 2)), "a")
+        project.add_take(np.array([5.0, 5.0]) + rng.normal(0, 0.05, size=(40, 2)), "b")
+    project.train()
+    project.save_scene("gmm")
+    project.model = {"kind": "knn", "params": {"k": 1}}
+    project.train()
+    project.save_scene("knn")
+    project.recall_scene("gmm")
+    project.save(tmp_path / "p")
+    project = Project.load(tmp_path / "p")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread", project_dir=tmp_path / "p").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+    held, release = threading.Event(), threading.Event()
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        # the I/O thread busy (a save, say): the training waits behind it, as a long one runs
+        engine._io.put(lambda: (held.set(), release.wait(60)))
+        assert held.wait(10)
+        tx.sendto(osc_message("/wekinator/control/train"), to)
+        tx.sendto(osc_message("/gesturemap/scene", "knn"), to)
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "knn")
+        release.set()
+        done = threading.Event()
+        engine._io.put(done.set)
+        assert done.wait(10)
+        job = engine._train_job
+        if job is not None:  # the training went ahead: wait for its answer
+            wait_for(job.done)
+        knn = project.scene("knn")
+        got = osc_messages(rx, lambda m: any(a == "/gesturemap/training_failed" for a, _ in m),
+                           timeout=5.0)
+        for _ in range(20):  # every frame answered, by the recalled scene's model
+            tx.sendto(float_msg("/wek/inputs", *FRAME), to)
+            got += osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+        assert sum(a == "/wek/outputs" for a, _ in got) == 20
+        assert engine.model is knn.trained and engine.trainings == 0
+        assert project.model == knn.model
+        notices = [p for a, p in got if a == "/gesturemap/training_failed"]
+        assert notices and "scene 'knn' was recalled" in notices[0][0]
+        assert engine.stats()["errors"] == 0
+        engine.command("set_label", "a")  # an edit: the project is saved with the scene's mapping
+        engine._autosave()
+        saved = threading.Event()
+        engine._io.put(saved.set)
+        assert saved.wait(10)
+        again = Project.load(tmp_path / "p")
+        assert again.model["kind"] == "knn" and type(again.trained) is type(knn.trained)
+    finally:
+        release.set()
+        engine.stop()
+        tx.close()
+        rx.close()
