@@ -741,11 +741,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         spotting = (self.project.model or {}).get("spotting") or {}
         spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
 
-    def _cmd_costs(self, label: Any = None, false: Any = 1.0, miss: Any = 1.0) -> None:
+    def _cmd_costs(self, label: Any, false: Any, miss: Any) -> None:
         """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture
         ``LABEL`` cost (stored in the spotting settings: the spotter decides by them from the
         next frame, the next rehearsal audit chooses thresholds by them; 1 and 1 take the
-        class's costs out)."""
+        class's costs out). All three are needed: a message without them is refused, never
+        read as 1 and 1 (which would take the class's costs out)."""
         from ..models.spotting.costs import check_costs
 
         spotting = (self.project.model or {}).get("spotting")

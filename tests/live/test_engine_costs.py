@@ -153,3 +153,49 @@ def test_another_spotting_setting_keeps_spotting_until_the_new_spotter_is_ready(
     finally:
         release.set()
         engine.stop()
+
+
+def test_costs_without_both_numbers_are_refused_and_change_nothing(tmp_path):
+    """``/gesturemap/costs LABEL`` or ``LABEL FALSE`` (a controller's message cut short): refused
+    and said, the gesture's costs kept; never read as the ordinary 1 and 1, which would take
+    them out. Every frame meanwhile is answered and the spotter still fires."""
+    from tests.stage_helpers import osc_messages
+
+    project = _project()
+    project.outputs = {"extras": True}
+    project.save(tmp_path / "p")
+    project = Project.load(tmp_path / "p")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread", project_dir=tmp_path / "p").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target = ("127.0.0.1", engine.osc_port)
+    try:
+        tx.sendto(msg("/wekinator/control/startRunning"), target)
+        tx.sendto(msg("/gesturemap/costs", "explosion", 10.0, 2.0), target)
+        wanted = {"explosion": {"false": 10.0, "miss": 2.0}}
+        wait_for(lambda: Project.load(tmp_path / "p").model["spotting"].get("costs") == wanted)
+        for cut in (("explosion",), ("explosion", 3.0), ("explosion", 3.0, 1.0, 1.0)):
+            tx.sendto(msg("/gesturemap/costs", *cut), target)
+        wait_for(lambda: engine.refused.get("costs", (0, ""))[0] == 3)
+        assert "argument" in engine.refused["costs"][1]
+        said = osc_messages(rx, lambda m: sum(a == "/gesturemap/refused" for a, _ in m) == 3)
+        assert [p[0] for a, p in said if a == "/gesturemap/refused"] == ["costs"] * 3
+        t = np.linspace(0, 1, 40)[:, None]
+        frames = np.vstack([np.full((30, 2), 0.5), np.hstack([1 - t, t]), np.full((30, 2), 0.5)])
+        got = []
+        for frame in frames:
+            tx.sendto(msg("/wek/inputs", *map(float, frame)), target)
+            got += osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+        assert sum(a == "/wek/outputs" for a, _ in got) == len(frames)
+        assert [p[0] for a, p in got if a == "/gesturemap/event"] == ["explosion"]
+        assert project.model["spotting"]["costs"] == wanted
+        assert Project.load(tmp_path / "p").model["spotting"]["costs"] == wanted
+        stats = engine.stats()
+        assert stats["errors"] == 0 and stats["refused_commands"] == 3
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
