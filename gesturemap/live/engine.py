@@ -38,7 +38,7 @@ import numpy as np
 from ..data import class_numbers
 from ..errors import GesturemapError, TrainingCancelled
 from ..models.interpreted import compile_steps, interpret_steps
-from ..outputs.osc import OSCOutput
+from ..outputs.osc import DEFAULT_ADDRESSES, OSCOutput
 from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
 from ..utils.faults import RateLimitedLog, raise_mode
@@ -78,6 +78,13 @@ NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_runn
 GESTUREMAP_CONTROL = {"correct": "correct", "undo": "undo", "reset": "reset",
                       "restore": "restore_takes", "suggest": "suggest",
                       "scene": "scene", "costs": "costs", "rehearsal": "rehearsal"}
+
+#: What gesturemap itself sends under /gesturemap/ (labels, likelihoods, notices...): one of
+#: these coming in is its own output looped back to its input, left alone (a refusal would be
+#: a notice, which would loop back in turn), where any other unknown /gesturemap/ address is
+#: refused and said.
+OWN_ADDRESSES = frozenset(a for a in DEFAULT_ADDRESSES.values()
+                          if a is not None and a.startswith("/gesturemap/"))
 
 #: How often the engine thread publishes an :class:`EngineSnapshot` (per second).
 SNAPSHOT_HZ = 30.0
@@ -479,6 +486,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         as a refusal, counted and said like any other."""
         if address == RESET_ADDRESS:
             self.command("reset")
+            return
+        if address in OWN_ADDRESSES:
             return
         verb = address.rsplit("/", 1)[-1]
         ours = address.startswith("/gesturemap/")

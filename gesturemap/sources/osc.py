@@ -68,7 +68,10 @@ DEFAULT_ADDRESS = "/wek/inputs"
 CONTROL_PREFIX = "/wekinator/control/"
 
 _CONTROL_PREFIX = CONTROL_PREFIX.encode()
-#: gesturemap's own control messages, also given to the control callback.
+#: gesturemap's own control messages, also given to the control callback (as is any other
+#: message under :data:`GESTUREMAP_PREFIX` that is no data address: a client's mistake, which
+#: the callback refuses and says rather than have it ignored unheard).
+GESTUREMAP_PREFIX = b"/gesturemap/"
 GESTUREMAP_CONTROL = (b"/gesturemap/correct", b"/gesturemap/undo", b"/gesturemap/reset",
                       b"/gesturemap/restore", b"/gesturemap/suggest",
                       b"/gesturemap/scene", b"/gesturemap/costs", b"/gesturemap/rehearsal")
@@ -378,8 +381,9 @@ class OSCSource(Source):
         never adopted as the size.
     on_control : callable, optional
         Called as ``on_control(address, args)`` from the source's thread for every message
-        under ``/wekinator/control/`` and for ``/gesturemap/reset``; ``args`` is a list
-        (strings allowed). Keep it short:
+        under ``/wekinator/control/``, and under ``/gesturemap/`` unless it is a data address
+        (``/gesturemap/reset``, ``/gesturemap/scene``..., and any mistyped one, for the
+        callback to refuse); ``args`` is a list (strings allowed). Keep it short:
         it runs on the receiving thread. Without it, such messages are counted as ignored.
         An exception it raises is counted in ``errors`` and logged; the thread goes on at once.
 
@@ -654,6 +658,9 @@ class OSCSource(Source):
                     return slot
             if len(self._unknown) < _CACHE_LIMIT:
                 self._unknown.add(address)
+        if address.startswith(GESTUREMAP_PREFIX):  # a verb mistyped: the callback says so
+            self._control(data)
+            return None
         self.stats.ignored += 1
         return None
 

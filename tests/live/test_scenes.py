@@ -352,3 +352,42 @@ def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(
         engine.stop()
         tx.close()
         rx.close()
+
+
+def test_a_mistyped_scene_message_is_refused_and_said(tmp_path):
+    """``/gesturemap/scenes chorus`` (a typo of the performer's controller) is refused and said
+    over OSC, as every unknown ``/gesturemap/`` address, never ignored unheard; gesturemap's own
+    messages looped back to its input are left alone; every frame is answered meanwhile."""
+    from tests.stage_helpers import osc_messages, project_with_scenes
+
+    project = Project.load(project_with_scenes(tmp_path / "p"))
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        for address in ("/gesturemap/scenes", "/gesturemap/Scene", "/gesturemap/scene/x"):
+            tx.sendto(osc_message(address, "swapped"), to)
+        tx.sendto(osc_message("/gesturemap/label", "low", 1), to)  # its own, looped back
+        said = osc_messages(rx, lambda m: sum(a == "/gesturemap/refused" for a, _ in m) == 3)
+        refused = [p for a, p in said if a == "/gesturemap/refused"]
+        assert len(refused) == 3 and all("not a control message" in p[1] for p in refused)
+        assert "/gesturemap/scenes" in refused[0][1]
+        got = []
+        for _ in range(20):
+            tx.sendto(float_msg("/wek/inputs", 0.1, 0.1), to)
+            got += osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+        assert sum(a == "/wek/outputs" for a, _ in got) == 20
+        # the model the project was opened with plays on (its model is "swapped"'s)
+        assert {p[0] for a, p in got if a == "/gesturemap/label"} == {"high"}
+        stats = engine.stats()
+        assert stats["refused_commands"] == 3 and stats["errors"] == 0
+        assert stats["scenes"]["recalls"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
