@@ -293,8 +293,9 @@ class SceneCommands:
 
     scenes: SceneRuntime
 
-    def _cmd_scene(self, which: Any = None, *_: Any) -> None:
-        """``/gesturemap/scene NAME`` or ``INDEX``: recall a scene."""
+    def _cmd_scene(self, which: Any = None) -> None:
+        """``/gesturemap/scene NAME`` or ``INDEX``: recall a scene (one argument: a message
+        with more, ``chorus verse``, is refused rather than read as its first)."""
         self.scenes.recall(which)
 
     def _cmd__scenes_ready(self, scenes: tuple[Any, ...], streams: dict[str, list[Any]],

@@ -182,11 +182,13 @@ def test_an_unknown_scene_is_counted_and_refused(tmp_path, stage):
                        output_names=["level"])
     s = stage(project)
     s.frame()
-    for bad in (("nowhere",), (7,), (-1,), ()):
+    for bad in (("nowhere",), (7,), (-1,), (), (float("nan"),), (1.5,), ("",), (True,)):
         s.control(*bad)
-    wait_for(lambda: s.engine.stats()["scenes"]["unknown"] == 4)
+    s.control("low", "high")  # one scene at a time: not read as "low"
+    wait_for(lambda: s.engine.stats()["refused_commands"] == 9)
     stats = s.engine.stats()
-    assert stats["refused_commands"] == 4 and stats["errors"] == 0
+    assert stats["scenes"]["unknown"] == 8 and stats["errors"] == 0
+    assert "argument" in stats["refused"]["scene"][1]
     assert stats["scenes"]["current"] is None
     assert abs(s.frame()[0]) < 0.05  # still playing "low"
 
