@@ -724,6 +724,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if wrong is not None:
             raise GesturemapError(f"set_spotting_values: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
+        self.scenes.spotting_set()  # a scene playing keeps its thresholds and costs
         if model is not None and not self._retuned(set(values)):
             # a spotter with the new settings (its decision follows them), no retraining
             self._set_model(model)

@@ -263,6 +263,12 @@ class SceneRuntime:
             engine._set_model(scene.trained, stream=fader)
         else:
             engine._set_model(scene.trained, stream=new)
+        spotter = getattr(engine.stream, "spotter", None)
+        if spotter is not None:  # thresholds and costs set for the scene since it was made
+            try:
+                engine._retune(spotter)
+            except GesturemapError as exc:
+                engine._count_error(exc, "scene spotting settings")
         synth = engine.synth
         if synth is not None:
             mapping = (scene.outputs or {}).get("synth")
@@ -270,6 +276,35 @@ class SceneRuntime:
         self.current = name
         self.recalls += 1
         engine._log_event("scene", name=name)
+
+    def spotting_set(self) -> None:
+        """Spotting thresholds or costs were set (engine thread: ``/gesturemap/costs``, a
+        rehearsal's Apply) while the scene recalled last plays its own model: they are that
+        scene's mapping's, so the scene keeps them (in the project, saved with it, and played
+        by its next recall) instead of losing them at the next recall. The project as opened,
+        or a model retrained since the recall, is no scene's: nothing is kept then."""
+        engine = self.engine
+        scene = next((s for s in self._scenes if s.name == self.current), None)
+        if scene is None or engine.model is not scene.trained:
+            return
+        own = scene.model.get("spotting")
+        if not isinstance(own, dict):
+            return  # a scene without spotting: its streams spot nothing to retune
+        playing = (engine.project.model or {}).get("spotting") or {}
+        spotting = dict(own)
+        for key in ("thresholds", "costs"):  # what a recall retunes its stream to
+            if playing.get(key) is None:
+                spotting.pop(key, None)
+            else:
+                spotting[key] = playing[key]
+        project = engine.project
+        try:
+            if project.scene(scene.name).trained is scene.trained:
+                project.set_scene_spotting(scene.name, spotting)
+        except KeyError:
+            pass  # removed from the project meanwhile: only the engine's copy keeps them
+        kept = dataclasses.replace(scene, model={**scene.model, "spotting": spotting})
+        self._scenes = tuple(kept if s is scene else s for s in self._scenes)
 
     def faded(self, fader: Any) -> None:
         """The crossfade ``fader`` ended: its new stream runs alone (engine thread), unless

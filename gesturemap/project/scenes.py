@@ -14,6 +14,7 @@ when no scene names it any more (after ``project.json`` stopped naming it).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import re
 from dataclasses import dataclass, field
@@ -155,6 +156,31 @@ class ProjectScenes:
                 return scene
         self._scenes.append(scene)
         return scene
+
+    def set_scene_spotting(self, name: str, spotting: dict[str, Any] | None) -> Scene:
+        """Give the scene ``name`` these spotting settings (None: spotting off), its trained
+        model and outputs kept: what a running engine does when thresholds or costs are set
+        while the scene plays (they are its mapping's). In memory, like every edit:
+        :meth:`save` writes it.
+
+        Returns
+        -------
+        Scene
+
+        Raises
+        ------
+        KeyError
+            If there is no such scene.
+        GesturemapError
+            If the settings are not spotting settings; the scene is then unchanged.
+        """
+        scene = self.scene(name)
+        model = {k: v for k, v in scene.model.items() if k != "spotting"}
+        if spotting is not None:
+            model["spotting"] = spotting
+        updated = dataclasses.replace(scene, model=_model_settings(model))
+        self._scenes[self._scenes.index(scene)] = updated
+        return updated
 
     def remove_scene(self, name: str) -> Scene:
         """Remove the scene ``name`` and return it (its model files go at the next save).

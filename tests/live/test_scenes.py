@@ -393,3 +393,85 @@ def test_a_mistyped_scene_message_is_refused_and_said(tmp_path):
         engine.stop()
         tx.close()
         rx.close()
+
+
+def _spotting_project() -> Project:
+    """An HHMM spotting "swell" and "explosion" over ordinary movement (2 inputs)."""
+    import gesturemap as gm
+
+    rng = np.random.default_rng(2)
+    project = Project("spotting", model={"kind": "hhmm", "params": {
+        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {}}, input_names=["x", "y"],
+        outputs={"extras": True})
+    t = np.linspace(0, 1, 40)[:, None]
+    for _ in range(4):
+        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), "swell")
+        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)),
+                         "explosion")
+        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), gm.NULL)
+    project.train()
+    return project
+
+
+def test_costs_set_while_a_scene_plays_stay_with_that_scene(tmp_path):
+    """``/gesturemap/costs`` while scene "verse" plays: "verse" keeps them (its next recall
+    decides by them, and they are saved in its entry), "chorus" is not touched by them."""
+    import json
+
+    from tests.stage_helpers import osc_messages
+
+    project = _spotting_project()
+    project.save_scene("verse")
+    project.save_scene("chorus")
+    project.save(tmp_path / "p")
+    project = Project.load(tmp_path / "p")
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread", project_dir=tmp_path / "p").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+
+    def costs() -> object:
+        return getattr(getattr(engine.stream, "spotter", None), "costs", None)
+
+    def answered(n: int) -> int:
+        got = []
+        for _ in range(n):
+            tx.sendto(float_msg("/wek/inputs", 0.5, 0.5), to)
+            got += osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+        return sum(a == "/wek/outputs" for a, _ in got)
+
+    wanted = {"explosion": {"false": 10.0, "miss": 1.0}}
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        tx.sendto(osc_message("/wekinator/control/startRunning"), to)
+        tx.sendto(osc_message("/gesturemap/scene", "verse"), to)
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "verse")
+        tx.sendto(osc_message("/gesturemap/costs", "explosion", 10.0, 1.0), to)
+        wait_for(lambda: costs() == wanted)
+        assert answered(10) == 10
+        tx.sendto(osc_message("/gesturemap/scene", "chorus"), to)
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "chorus")
+        assert costs() == {} and answered(10) == 10
+        tx.sendto(osc_message("/gesturemap/scene", "verse"), to)
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "verse")
+        assert costs() == wanted  # the recalled scene decides by its costs again
+        assert answered(10) == 10
+        assert project.scene("verse").model["spotting"]["costs"] == wanted
+        assert "costs" not in project.scene("chorus").model["spotting"]
+
+        def saved() -> dict:
+            document = json.loads((tmp_path / "p" / "project.json").read_text())
+            return {e["name"]: e["model"]["spotting"] for e in document["scenes"]}
+
+        wait_for(lambda: saved()["verse"].get("costs") == wanted)
+        assert "costs" not in saved()["chorus"]
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+    again = Project.load(tmp_path / "p")
+    assert again.scene("verse").model["spotting"]["costs"] == wanted
