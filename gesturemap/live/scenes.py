@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..models.base import frame_dim
 from ..outputs.osc import OSCOutput
 from .frame_path import model_stream
 
@@ -190,6 +191,10 @@ class SceneRuntime:
                    outputs: dict[str, Any]) -> None:
         self._scenes, self._streams, self._outputs = scenes, streams, outputs
         self.ready = True
+        for scene in scenes:  # said at the start, before the show, not at the first recall
+            wrong = self._misfit(scene)
+            if wrong is not None:
+                self.engine._errlog(f"scene {scene.name}", "%s", wrong)
         if self._pending is not None:
             name, self._pending = self._pending, None
             self.recall(name)
@@ -201,6 +206,18 @@ class SceneRuntime:
         if self._pending is not None and self._streams.get(self._pending):
             pending, self._pending = self._pending, None
             self.recall(pending)  # the recall that waited for this stream
+
+    def _misfit(self, scene: Any) -> str | None:
+        """Why ``scene``'s model cannot take the project's feature frames (None: it can, or
+        the frames' size is not known yet): every frame would fail in it."""
+        want = getattr(self.engine.path.state, "output_dim", None)
+        got = frame_dim(scene.trained)
+        if want is None or got == want:
+            return None
+        return (f"scene {scene.name!r} cannot be recalled: its model takes {got} values per "
+                f"frame and the project's features give {want} (it was trained before the "
+                "sensor or the features changed): train that mapping again and save it as the "
+                "scene anew")
 
     def _find(self, which: Any) -> Any:
         """The scene ``which`` names (its name, or its 0-based index), else raise."""
@@ -233,6 +250,9 @@ class SceneRuntime:
         if scene is None:  # saved after the engine started: not prepared
             raise GesturemapError(f"scene {name!r} was saved after the engine started; "
                                   "restart to recall it")
+        wrong = self._misfit(scene)
+        if wrong is not None:  # refused: the mapping playing plays on, never a deaf engine
+            raise GesturemapError(wrong)
         engine = self.engine
         if name == self.current and engine.model is scene.trained:
             self._pending = None  # a controller re-sending the scene it plays: nothing to do

@@ -475,3 +475,29 @@ def test_costs_set_while_a_scene_plays_stay_with_that_scene(tmp_path):
         rx.close()
     again = Project.load(tmp_path / "p")
     assert again.scene("verse").model["spotting"]["costs"] == wanted
+
+
+def test_a_scene_whose_model_takes_other_frames_is_refused_and_the_engine_plays_on(tmp_path,
+                                                                                   stage):
+    """A scene trained before the sensor or the features changed (its model takes 3 values
+    per frame, the project's features are 2): its recall is refused and said, and every
+    frame is still answered by the mapping playing, instead of every frame failing in it."""
+    rng = np.random.default_rng(1)
+    wider = Project(model={"kind": "gmm", "params": {"gaussians": 1}}, output_names=["level"])
+    for _ in range(3):
+        wider.add_take(rng.normal(size=(60, 3)), "move", outputs=np.full((60, 1), 1.0))
+    wider.train()
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "old": wider.trained}, output_names=["level"])
+    s = stage(project)
+    assert abs(s.frame()[0]) < 0.05
+    s.control("old")
+    answers = [s.frame()[0] for _ in range(50)]
+    assert np.allclose(answers, 0.0, atol=0.05)  # "low" plays on
+    stats = s.engine.stats()
+    assert stats["errors"] == 0 and stats["refused_commands"] == 1
+    assert "3 values per frame" in stats["refused"]["scene"][1]
+    assert stats["scenes"]["current"] is None and stats["scenes"]["recalls"] == 0
+    s.control("low")  # the scenes that fit are recalled as ever
+    wait_for(lambda: s.engine.stats()["scenes"]["current"] == "low")
+    assert abs(s.frame()[0]) < 0.05
