@@ -748,8 +748,13 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _retune(self, spotter: Any) -> None:
         """``spotter`` decides by the project's thresholds and costs as they are now."""
+        from ..models.spotting.core import set_aside
+
         spotting = (self.project.model or {}).get("spotting") or {}
-        spotter.retune(spotting.get("thresholds"), spotting.get("costs"))
+        # a class the running model does not spot (not trained yet, or retrained without
+        # it): its values wait in the settings, and the spotter decides without them
+        kept, _ = set_aside(spotter.labels, {k: spotting.get(k) for k in ("thresholds", "costs")})
+        spotter.retune(kept["thresholds"], kept["costs"])
 
     def _cmd_costs(self, label: Any, false: Any, miss: Any) -> None:
         """``/gesturemap/costs LABEL FALSE MISS``: what a false trigger and a miss of gesture

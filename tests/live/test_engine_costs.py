@@ -199,3 +199,48 @@ def test_costs_without_both_numbers_are_refused_and_change_nothing(tmp_path):
         engine.stop()
         tx.close()
         rx.close()
+
+
+def test_costs_of_a_class_not_trained_yet_never_turn_spotting_off(tmp_path):
+    """``/gesturemap/costs circle 2 1`` for a class of the project its model does not spot
+    yet (no takes of it): the costs are stored for when it does, and the running spotter goes
+    on firing the gestures it knows, then and after a restart, instead of spotting nothing."""
+    from tests.stage_helpers import osc_messages
+
+    project = _project()
+    project.add_class("circle")
+    project.outputs = {"extras": True}
+    project.save(tmp_path / "p")
+    wanted = {"circle": {"false": 2.0, "miss": 1.0}}
+    t = np.linspace(0, 1, 40)[:, None]
+    rest = np.full((30, 2), 0.5)
+    frames = np.vstack([rest, np.hstack([t, 1 - t]), rest, np.hstack([1 - t, t]), rest])
+    for run in range(2):  # the second: the project as saved, opened again
+        project = Project.load(tmp_path / "p")
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(0.2)
+        engine = Engine(project, osc_in=("127.0.0.1", 0),
+                        osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread",
+                        project_dir=tmp_path / "p").start()
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        target = ("127.0.0.1", engine.osc_port)
+        try:
+            tx.sendto(msg("/wekinator/control/startRunning"), target)
+            if run == 0:
+                tx.sendto(msg("/gesturemap/costs", "circle", 2.0, 1.0), target)
+                wait_for(lambda: Project.load(tmp_path / "p").model["spotting"].get("costs")
+                         == wanted)
+            wait_for(lambda e=engine: getattr(e.stream, "spotter", None) is not None)
+            got = []
+            for frame in frames:
+                tx.sendto(msg("/wek/inputs", *map(float, frame)), target)
+                got += osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+            assert sum(a == "/wek/outputs" for a, _ in got) == len(frames)
+            assert [p[0] for a, p in got if a == "/gesturemap/event"] == ["swell", "explosion"]
+            assert project.model["spotting"]["costs"] == wanted
+            assert engine.stats()["errors"] == 0
+        finally:
+            engine.stop()
+            tx.close()
+            rx.close()

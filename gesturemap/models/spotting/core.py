@@ -1015,11 +1015,41 @@ def spotting_stream(model: Any, settings: dict[str, Any] | None, warm: bool = Fa
         return model.stream()
 
 
+#: The spotting settings that may be given per class (``{label: value}``).
+BY_CLASS = ("thresholds", "costs", "min_stay", "min_stays")
+
+
+def set_aside(labels: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """``settings`` with only the per-class values (:data:`BY_CLASS`) of the gesture
+    ``labels`` a spotter decides between, and the classes whose values were set aside: a
+    model retrained without a class, or a cost given for a class not trained yet. Those
+    values stay in the project's settings, for a model that spots their class."""
+    known = {str(lb) for lb in labels}
+    out, aside = dict(settings), set()
+    for key in BY_CLASS:
+        values = out.get(key)
+        if isinstance(values, dict):
+            aside |= {str(k) for k in values if str(k) not in known}
+            kept = {k: v for k, v in values.items() if str(k) in known}
+            if kept or key in ("thresholds", "costs"):
+                out[key] = kept
+            else:
+                out.pop(key)  # min_stay: the default fraction for every class
+    return out, sorted(aside)
+
+
 def fitting_spotter(model: Any, settings: dict[str, Any], log: logging.Logger) -> Spotter:
     """A :class:`Spotter` with ``settings``; a detector or verifier that does not fit the
-    model (retrained with other gestures) is switched off with a warning: spot without it
-    rather than not at all."""
-    settings = dict(settings)
+    model (retrained with other gestures) is switched off with a warning, and a class's own
+    threshold, costs or minimum stay for a class the model does not spot is set aside with a
+    warning: spot without them rather than not at all."""
+    null = settings.get("null_label", NULL)
+    settings, aside = set_aside(
+        [lb for lb in getattr(model, "labels_", ()) if lb != null], settings)
+    if aside:
+        log.warning("spotting: the settings of %s are set aside: the model spots no such "
+                    "gesture (they apply once it is trained with takes of it)",
+                    ", ".join(map(repr, aside)))
     while True:
         try:
             return Spotter(model, **settings)

@@ -124,3 +124,23 @@ def test_a_project_saved_with_the_old_spotting_keys_loads_and_spots_the_same(
             expected = gm.Spotter(model, **old)
     events = _events(stream, x)
     assert events and events == expected.spot(x)
+
+
+def test_settings_of_a_class_the_model_does_not_spot_are_set_aside_not_spotting(
+        two_class, caplog) -> None:  # noqa: F811
+    """A project's threshold, costs or minimum stay for a class its model does not spot (a
+    class not trained yet, or retrained away): the stream spots with the others, as it
+    would without them, and says what it set aside; it never turns spotting off."""
+    from gesturemap.models.spotting.core import SpottingStream
+
+    model, x = two_class
+    plain = _events(spotting_stream(model, {}), x)
+    assert plain
+    settings = {"thresholds": {"circle": 5.0}, "costs": {"circle": {"false": 2.0, "miss": 1.0}},
+                "min_stay": {"circle": 0.5}}
+    with caplog.at_level("WARNING", logger="gesturemap.spotting"):
+        stream = spotting_stream(model, settings)
+    assert isinstance(stream, SpottingStream)
+    assert [(e.label, e.end) for e in _events(stream, x)] == [(e.label, e.end) for e in plain]
+    assert "'circle'" in caplog.text and "set aside" in caplog.text
+    assert settings["costs"] == {"circle": {"false": 2.0, "miss": 1.0}}  # the settings kept
