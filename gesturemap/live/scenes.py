@@ -197,7 +197,7 @@ class SceneRuntime:
                 self.engine._errlog(f"scene {scene.name}", "%s", wrong)
         if self._pending is not None:
             name, self._pending = self._pending, None
-            self.recall(name)
+            self._recall_waiting(name)
 
     def add_stream(self, name: str, stream: Any) -> None:
         ready = self._streams.get(name)
@@ -205,7 +205,15 @@ class SceneRuntime:
             ready.append(stream)
         if self._pending is not None and self._streams.get(self._pending):
             pending, self._pending = self._pending, None
-            self.recall(pending)  # the recall that waited for this stream
+            self._recall_waiting(pending)  # the recall that waited for this stream
+
+    def _recall_waiting(self, name: str) -> None:
+        """The recall of ``name`` that waited for its streams: refused as a recall, if it is
+        (under ``scene``, as the sender sent it, never under the command that made it ready)."""
+        try:
+            self.recall(name)
+        except GesturemapError as exc:
+            self.engine._refuse("scene", exc)
 
     def _misfit(self, scene: Any) -> str | None:
         """Why ``scene``'s model cannot take the project's feature frames (None: it can, or

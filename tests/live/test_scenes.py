@@ -501,3 +501,48 @@ def test_a_scene_whose_model_takes_other_frames_is_refused_and_the_engine_plays_
     s.control("low")  # the scenes that fit are recalled as ever
     wait_for(lambda: s.engine.stats()["scenes"]["current"] == "low")
     assert abs(s.frame()[0]) < 0.05
+
+
+def test_a_recall_that_waited_for_the_scenes_is_refused_as_a_recall(tmp_path):
+    """A recall sent before the engine has its scenes ready waits for them; refused then (its
+    model does not take the project's frames), it is refused and said as ``scene``, what the
+    sender sent, not as the engine's own inner step."""
+    from tests.stage_helpers import osc_messages
+
+    rng = np.random.default_rng(1)
+    wider = Project(model={"kind": "gmm", "params": {"gaussians": 1}}, output_names=["level"])
+    for _ in range(3):
+        wider.add_take(rng.normal(size=(60, 3)), "move", outputs=np.full((60, 1), 1.0))
+    wider.train()
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                                        "old": wider.trained}, output_names=["level"])
+    project.outputs = {"extras": True}
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(0.2)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread")
+    import threading
+
+    held, release = threading.Event(), threading.Event()
+    engine._io.put(lambda: (held.set(), release.wait(60)))  # the scenes are made behind it
+    engine.start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+    try:
+        assert held.wait(10)
+        tx.sendto(osc_message("/gesturemap/scene", "old"), to)
+        wait_for(lambda: engine.stats()["scenes"]["pending"] == "old")
+        release.set()
+        said = osc_messages(rx, lambda m: any(a == "/gesturemap/refused" for a, _ in m))
+        assert [p[0] for a, p in said if a == "/gesturemap/refused"] == ["scene"]
+        stats = engine.stats()
+        assert list(stats["refused"]) == ["scene"] and stats["errors"] == 0
+        tx.sendto(float_msg("/wek/inputs", *FRAME), to)
+        got = osc_messages(rx, lambda m: any(a == "/wek/outputs" for a, _ in m))
+        assert [p for a, p in got if a == "/wek/outputs"][0][0] == pytest.approx(0.0, abs=0.05)
+    finally:
+        release.set()
+        engine.stop()
+        tx.close()
+        rx.close()
