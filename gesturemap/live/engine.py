@@ -767,6 +767,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         spotting = (self.project.model or {}).get("spotting")
         null = spotting.get("null_label", "null") if isinstance(spotting, dict) else "null"
         gestures = {str(c): c for c in self.project.classes if str(c) != str(null)}
+        if isinstance(label, float) and label.is_integer():
+            label = int(label)  # a numbered class sent as a float (Max, TouchOSC): 2.0 is 2
         if label is None or str(label) not in gestures:
             raise GesturemapError(f"costs: {label!r} is no gesture of the project (its "
                                   f"gestures: {', '.join(gestures) or 'none'})")

@@ -244,3 +244,34 @@ def test_costs_of_a_class_not_trained_yet_never_turn_spotting_off(tmp_path):
             engine.stop()
             tx.close()
             rx.close()
+
+
+def test_a_numbered_gesture_may_come_as_a_float(tmp_path):
+    """In a project of numbered classes (Wekinator's), ``/gesturemap/costs 2.0 4 1`` as Max or
+    TouchOSC sends it (every number a float) sets the costs of gesture 2; 2.5 is refused."""
+    rng = np.random.default_rng(2)
+    project = Project("numbered", model={"kind": "hhmm", "params": {
+        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {"null_label": 3}},
+        input_names=["x", "y"])
+    t = np.linspace(0, 1, 40)[:, None]
+    for _ in range(4):
+        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), 1)
+        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)), 2)
+        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), 3)
+    project.train()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target = ("127.0.0.1", engine.osc_port)
+    try:
+        tx.sendto(msg("/gesturemap/costs", 2.0, 4.0, 1.0), target)
+        wanted = {"2": {"false": 4.0, "miss": 1.0}}
+        wait_for(lambda: project.model["spotting"].get("costs") == wanted)
+        wait_for(lambda: getattr(getattr(engine.stream, "spotter", None), "costs", None)
+                 == wanted)
+        tx.sendto(msg("/gesturemap/costs", 2.5, 4.0, 1.0), target)
+        wait_for(lambda: "costs" in engine.refused)
+        assert "2.5 is no gesture" in engine.refused["costs"][1]
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
