@@ -36,8 +36,9 @@ def scene(args: argparse.Namespace) -> int:
         project = Project.load(args.dir)
         print(f"{args.dir}: {len(project.scenes)} scenes (crossfade "
               f"{project.scene_fade_s:g} s)")
-        for i, s in enumerate(project.scenes):
-            print(f"{i}\t{s.name}\t{s.model['kind']}")
+        kinds = {s.name: s.model["kind"] for s in project.scenes}
+        for i, (name, why) in enumerate(project.scene_order()):  # the index recalls it
+            print(f"{i}\t{name}\t" + (kinds[name] if why is None else f"left out: {why}"))
         return 0
     if not args.name:
         raise SystemExit(f"gesturemap scene: {args.action} needs the scene's NAME")

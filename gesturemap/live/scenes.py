@@ -228,16 +228,27 @@ class SceneRuntime:
                 "scene anew")
 
     def _find(self, which: Any) -> Any:
-        """The scene ``which`` names (its name, or its 0-based index), else raise."""
-        names = [s.name for s in getattr(self.engine.project, "scenes", ())]
+        """The scene ``which`` names (its name, or its 0-based index), else raise. A scene
+        left out as the project opened keeps its index (the scenes after it keep theirs: a
+        program change never recalls the section after the one meant), and is refused."""
+        project = self.engine.project
+        order = (project.scene_order() if hasattr(project, "scene_order")
+                 else [(s.name, None) for s in getattr(project, "scenes", ())])
+        names = [name for name, _ in order]
         if isinstance(which, float) and which.is_integer():
             which = int(which)
+        found = None
         if isinstance(which, int) and not isinstance(which, bool):
-            if 0 <= which < len(names):
-                return names[which]
+            if 0 <= which < len(order):
+                found = order[which]
         elif isinstance(which, str) and which in names:
-            return which
+            found = order[names.index(which)]
+        if found is not None and found[1] is None:
+            return found[0]
         self.unknown += 1
+        if found is not None:
+            raise GesturemapError(f"scene {found[0]!r} was left out as the project opened: "
+                                  f"{found[1]:.300}")
         raise GesturemapError(f"no scene {which!r:.60} (scenes: {', '.join(names) or 'none'}; "
                               "by name or by index from 0)")
 

@@ -83,17 +83,18 @@ class ProjectScenes:
     trained: BaseModel | None
     _scenes: list[Scene]
     _scene_files: dict[int, tuple[Path, BaseModel, str]]
-    _unread_scenes: list[tuple[Path, dict[str, Any]]]
+    _unread_scenes: list[tuple[Path, dict[str, Any], int, str]]
     _scene_fade_s: float
 
     def _init_scenes(self) -> None:
         self._scenes = []
         # id(model) -> (folder, model, file): a scene's model is written once per folder
         self._scene_files = {}
-        # (folder, project.json entry) of scenes whose model could not be read (a newer
-        # gesturemap's, no permission): written back at every save into that folder, their
-        # files kept, unless a scene of the same name replaced them
-        self._unread_scenes: list[tuple[Path, dict[str, Any]]] = []
+        # (folder, project.json entry, its place in the list, why) of scenes whose model
+        # could not be read (a newer gesturemap's, no permission): written back in their place
+        # at every save into that folder, their files kept, unless a scene of the same name
+        # replaced them; their places keep the other scenes' indices
+        self._unread_scenes: list[tuple[Path, dict[str, Any], int, str]] = []
         self._scene_fade_s = DEFAULT_FADE_S
 
     @property
@@ -106,6 +107,19 @@ class ProjectScenes:
     def scene_names(self) -> list[str]:
         """The scenes' names, in order (a scene's index in OSC is its place here)."""
         return [s.name for s in self._scenes]
+
+    def scene_order(self) -> list[tuple[str, str | None]]:
+        """Every scene of the project in its order, the one an index recalls (``/gesturemap/scene
+        INDEX``, a MIDI program change): ``(name, None)`` for a scene that opened, ``(name,
+        why)`` for one left out as the project opened, which keeps its place, so that the
+        scenes after it keep their indices."""
+        order: list[tuple[str, str | None]] = [(s.name, None) for s in self._scenes]
+        names = set(self.scene_names)
+        for place, name, why in sorted((place, entry["name"], why) for _, entry, place, why
+                                       in self._unread_scenes if entry["name"] not in names):
+            order.insert(min(place, len(order)), (name, why))
+            names.add(name)
+        return order
 
     @property
     def scene_fade_s(self) -> float:
@@ -235,9 +249,12 @@ class ProjectScenes:
                             "outputs": scene.outputs, "model_file": saved[2]})
         self._scene_files = files
         names = {scene.name for scene in self._scenes}
-        entries += [entry for where, entry in self._unread_scenes
-                    if where == resolved and entry["name"] not in names
-                    and (folder / entry["model_file"]).exists()]
+        waiting = sorted((place, entry["name"], entry) for where, entry, place, _
+                         in self._unread_scenes
+                         if where == resolved and entry["name"] not in names
+                         and (folder / entry["model_file"]).exists())
+        for place, _, entry in waiting:  # in their places: the others keep their indices
+            entries.insert(min(place, len(entries)), entry)
         return entries
 
     @staticmethod
@@ -262,7 +279,7 @@ class ProjectScenes:
         if not isinstance(entries, list):
             raise FormatError(f"{path} is damaged: 'scenes' is {entries!r:.80}; expected a list.")
         loaded: dict[str, BaseModel] = {}
-        for entry in entries:
+        for place, entry in enumerate(entries):
             try:
                 if not isinstance(entry, dict):
                     raise FormatError(f"{entry!r:.80} is not a scene entry")
@@ -283,7 +300,8 @@ class ProjectScenes:
                         and isinstance(entry.get("model_file"), str)
                         and SCENE_FILE.fullmatch(entry["model_file"])):
                     # its files stay, and so does its entry: a newer gesturemap reads it
-                    self._unread_scenes.append((folder.resolve(), dict(entry)))
+                    self._unread_scenes.append((folder.resolve(), dict(entry), place,
+                                                str(error)))
                 continue
             self._scenes.append(Scene(name, settings, trained, outputs))
             self._scene_files[id(trained)] = (folder.resolve(), trained, model_file)

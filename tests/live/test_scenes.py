@@ -546,3 +546,46 @@ def test_a_recall_that_waited_for_the_scenes_is_refused_as_a_recall(tmp_path):
         engine.stop()
         tx.close()
         rx.close()
+
+
+def test_a_scene_left_out_as_the_project_opens_keeps_its_index(tmp_path, stage):
+    """The first scene's model file damaged: the project opens with the others, which keep
+    their indices (index 1 is still "mid", as a foot controller's program 1 expects), index 0
+    is refused saying why, and a save (the engine's, after a take) writes the damaged entry
+    back in its place, so that once the file is fixed every scene is where it was."""
+    import json
+    import subprocess
+    import sys
+    import warnings
+
+    _project(tmp_path / "p", {"low": _regression_model(0.0, 1),
+                              "mid": _regression_model(0.5, 3),
+                              "high": _regression_model(1.0, 2)}, output_names=["level"],
+             fade_s=0.0)
+    document = json.loads((tmp_path / "p" / "project.json").read_text())
+    damaged = tmp_path / "p" / document["scenes"][0]["model_file"]
+    good = damaged.read_bytes()
+    damaged.write_text("{not json")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        project = Project.load(tmp_path / "p")
+    assert project.scene_names == ["mid", "high"]
+    s = stage(project)
+    s.control(1)
+    wait_for(lambda: s.engine.stats()["scenes"]["current"] == "mid")
+    assert abs(s.frame()[0] - 0.5) < 0.05
+    s.control(0)
+    wait_for(lambda: s.engine.stats()["refused_commands"] == 1)
+    stats = s.engine.stats()
+    assert "'low' was left out" in stats["refused"]["scene"][1] and stats["errors"] == 0
+    assert abs(s.frame()[0] - 0.5) < 0.05  # "mid" plays on
+    project.save(tmp_path / "p")  # any save: the engine's after a take, the window's
+    saved = json.loads((tmp_path / "p" / "project.json").read_text())["scenes"]
+    assert [e["name"] for e in saved] == ["low", "mid", "high"]
+    listed = subprocess.run([sys.executable, "-m", "gesturemap.cli", "scene",
+                             str(tmp_path / "p"), "list"], capture_output=True, text=True)
+    rows = [line.split("\t")[:2] for line in listed.stdout.splitlines()[1:]]
+    assert rows == [["0", "low"], ["1", "mid"], ["2", "high"]], listed.stdout
+    assert "left out" in listed.stdout.splitlines()[1]
+    damaged.write_bytes(good)  # fixed
+    assert Project.load(tmp_path / "p").scene_names == ["low", "mid", "high"]
