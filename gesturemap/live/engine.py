@@ -203,6 +203,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     #: for the mapping left, and its model is never swapped in
     _trains_asked = _trains_answered = 0
     mapping_changes = 0
+    #: an autosave is queued on the I/O thread and has not started: the next edits share it
+    _save_waiting = False
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
                  osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
@@ -894,9 +896,21 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self.running = False
 
     def _autosave(self) -> None:
-        if self.project_dir is not None:
-            folder = self.project_dir
-            self._io.put(lambda: self.project.save(folder))
+        """Save the project after an edit (on the I/O thread). Edits that come faster than
+        saves share one: a save waiting to start writes the project as it is when it starts,
+        every edit before it included, so a controller's knob sending ``/gesturemap/costs``
+        a hundred times a second queues one save, not a hundred (each writes the whole
+        project, and the scenes' streams and the takes wait behind them)."""
+        if self.project_dir is None or self._save_waiting:
+            return
+        folder = self.project_dir
+        self._save_waiting = True
+
+        def save() -> None:
+            self._save_waiting = False  # an edit from now on needs a save after this one
+            self.project.save(folder)
+
+        self._io.put(save)
 
     # -- the frame path -----------------------------------------------------------------------
     def _is_regression(self) -> bool:

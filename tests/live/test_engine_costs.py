@@ -275,3 +275,38 @@ def test_a_numbered_gesture_may_come_as_a_float(tmp_path):
     finally:
         engine.stop()
         tx.close()
+
+
+def test_a_knob_sending_costs_queues_one_save_not_one_per_message(tmp_path):
+    """A controller's knob mapped to ``/gesturemap/costs`` sends hundreds of messages: the
+    saves they need are shared (one waits at a time), not queued one per message ahead of
+    the engine's other work; every frame is answered and the last costs are the ones saved."""
+    import json
+
+    project = _project()
+    project.save(tmp_path / "p")
+    project = Project.load(tmp_path / "p")
+    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
+                    project_dir=tmp_path / "p").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    target = ("127.0.0.1", engine.osc_port)
+    try:
+        for i in range(500):
+            tx.sendto(msg("/gesturemap/costs", "explosion", float(2 + i % 50), 1.0), target)
+        tx.sendto(msg("/gesturemap/costs", "explosion", 99.0, 1.0), target)  # where it stops
+        last = {"explosion": {"false": 99.0, "miss": 1.0}}
+        wait_for(lambda: project.model["spotting"].get("costs") == last, timeout=30)
+        assert engine._io.qsize() <= 2  # not hundreds of saves waiting
+        done = threading.Event()
+        engine._io.put(done.set)
+        assert done.wait(10)
+
+        def saved() -> object:
+            document = json.loads((tmp_path / "p" / "project.json").read_text())
+            return document["model"]["spotting"].get("costs")
+
+        assert saved() == last
+        assert engine.refused == {} and engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
