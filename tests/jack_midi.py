@@ -34,6 +34,17 @@ def server_name(kind: str) -> str:
     return f"gm-{kind}-{checkout}"
 
 
+def _closes_done(timeout: float = 30.0) -> None:
+    """Wait for gesturemap's JACK clients still closing (each closes on a thread of its own,
+    which a stop leaves after CLOSE_WAIT_S) before a test stops its server: libjack stopped
+    under a client's close can lock itself for the rest of the process, and the next test's
+    first client then waits for ever (a loaded machine's close can outlast CLOSE_WAIT_S)."""
+    end = time.monotonic() + timeout
+    for thread in threading.enumerate():
+        if thread.name == "gesturemap-jack-close":
+            thread.join(max(0.0, end - time.monotonic()))
+
+
 @pytest.fixture()
 def jack_midi(monkeypatch):
     """Start ``jackd -d dummy`` under a name of its own; JACK_DEFAULT_SERVER points at it (for
@@ -54,6 +65,7 @@ def jack_midi(monkeypatch):
         subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
         yield name
     finally:
+        _closes_done()
         server.terminate()
         server.wait(timeout=10)
 
@@ -75,6 +87,7 @@ class JackServer:
         subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
 
     def stop(self) -> None:
+        _closes_done()  # the server goes with clients open, as a crash leaves them: not closing
         process, self.process = self.process, None
         if process is not None:
             process.terminate()
