@@ -298,6 +298,8 @@ class WindowEngine(Engine):
         self.project.rename_class(old, new)
         if self.current_label == old:
             self.current_label = new
+        if self.recording and self._take_label == old:  # the take under way goes with it
+            self._take_label = new
         colours = dict((self.project.display or {}).get("class_colors") or {})
         if str(old) in colours:  # the colour goes with the class
             colours[str(new)] = colours.pop(str(old))
@@ -305,6 +307,15 @@ class WindowEngine(Engine):
         self._edited()
 
     def _cmd_remove_class(self, label: Any) -> None:
+        """Remove class ``label`` and its takes (into the project's trash). A take of it
+        under way ends first and goes with them: its frames never become a take of the
+        class picked next, nor bring the class back when the recording stops."""
+        if self.recording and self._take_label == label and self.project.has_class(label):
+            self.recording = False
+            try:
+                self._end_take()
+            except GesturemapError:
+                pass  # too short to keep: it goes with its class all the same
         self.project.remove_class(label, remove_takes=True)
         if self.current_label == label:
             self.current_label = None

@@ -98,6 +98,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._saved_edits = 0
         self._count_in_left = 0
         self._record_started: float | None = None
+        #: the class of the take being recorded (picking another one meanwhile changes it not)
+        self._recording_class: str | None = None
         #: start and stop recording commands the window sent (see _engine_recording)
         self._record_commands_sent = 0
         self._train_sent: float | None = None
@@ -359,6 +361,11 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.quality.clear()
         self._clear_rehearsal()
         self._reviewed_trainings = 0  # a new engine has trained none
+        # a take, a count-in or a training of the engine before are none of this one's: the
+        # window neither waits for them nor starts a take here when a count-in ends
+        self._end_recording_state()
+        self._train_sent = None
+        self._stop_sent = None
         if self.folder is None and self.autosave_dir is None:
             self.autosave_dir = Path(tempfile.mkdtemp(prefix="gesturemap-untitled-"))
         folder = self.folder or self.autosave_dir
@@ -402,8 +409,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._train_count = 0
         self._refresh_classes()
         self.run_button.setChecked(self.engine.running)
-        if self.engine.model is not None:
-            self.train_status.setText("trained model loaded")
+        self.train_status.setText("trained model loaded" if self.engine.model is not None
+                                  else "not trained")
         self._update_title()
         if self.folder is not None:
             self._remember_recent(self.folder)
@@ -494,6 +501,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         new = new.strip()
         if new and new != old:
             self.engine_command("rename_class", self._label(old), self._label(new))
+            if self._recording_class == old:  # the take under way is of the class renamed
+                self._recording_class = new
             self._pending_pick = new
             self._takes_edited()
 
@@ -502,15 +511,21 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if name is None:
             return
         n = sum(1 for t in self.project.takes if str(t.label) == name)
+        # the take being recorded is one of its takes: it goes with them (into the trash)
+        recorded = self._record_started is not None and self._recording_class == name
         if (
             confirm
-            and n
+            and (n or recorded)
             and QtWidgets.QMessageBox.question(
-                self, "Delete the class", f"Delete {name!r} and its {n} takes?"
+                self, "Delete the class",
+                f"Delete {name!r} and its {n} takes"
+                + (", the take being recorded with them?" if recorded else "?"),
             )
             != QtWidgets.QMessageBox.StandardButton.Yes
         ):
             return
+        if recorded:
+            self.stop_recording(train=False)  # the retrain below is without the class
         self.engine_command("remove_class", self._label(name))
         self._takes_edited()
 
@@ -565,7 +580,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return  # cancelled during the count-in
         # the take records the targets shown (they may have followed the model's outputs)
         self.targets.send_current()
-        self.engine_command("start_recording", self._label(self.current_class() or ""))
+        self._recording_class = self.current_class()
+        self.engine_command("start_recording", self._label(self._recording_class or ""))
         self._record_commands_sent += 1
         self._record_started = time.perf_counter()
         self.pad.recording = True
@@ -576,18 +592,26 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if self._record_started is not None and self._engine_recording():
             self.stop_recording()
 
-    def stop_recording(self) -> None:
-        self._count_in_left = 0
-        self.record_button.setChecked(False)
-        self.pad.recording = False
-        if self._record_started is None:
+    def stop_recording(self, train: bool = True) -> None:
+        """Stop the take going on (or the count-in), and retrain when the window retrains
+        after each take (and ``train``)."""
+        started = self._record_started
+        self._end_recording_state()
+        if started is None:
             return
-        self._record_started = None
         self._stop_sent = time.perf_counter()
         self.engine_command("stop_recording")
         self._record_commands_sent += 1
-        if self.auto_train.isChecked():
+        if train and self.auto_train.isChecked():
             self.train()
+
+    def _end_recording_state(self) -> None:
+        """The window's side of a recording ends: no count-in, no take under way."""
+        self._count_in_left = 0
+        self._record_started = None
+        self._recording_class = None
+        self.record_button.setChecked(False)
+        self.pad.recording = False
 
     # -- training and running -------------------------------------------------------------------
     def train(self) -> None:
@@ -681,7 +705,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.monitor.caption.setText("not running" if model is None else "stopped: press Run")
         if engine.recording:
             self.monitor.caption.setText(
-                f"recording {self.current_class()} — {now - (self._record_started or now):.1f} s"
+                f"recording {self._recording_class or self.current_class()} — "
+                f"{now - (self._record_started or now):.1f} s"
             )
         self.dataset.refresh(self.project)
         self._refresh_quality(now)

@@ -1,0 +1,138 @@
+"""A musician in a hurry, in the real window (offscreen) with its real engine process: a class
+renamed or deleted while a take of it is recorded, another project opened while a take, a
+count-in or a training goes on."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtWidgets
+
+from gesturemap.project.default import default_project
+
+from .windows import open_window, pad_take
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _project():
+    """The default project (circle, swipe, zigzag) with two pad takes of circle and swipe."""
+    rng = np.random.default_rng(1)
+    project = default_project()
+    for kind in ("circle", "swipe"):
+        for _ in range(2):
+            inputs, times = pad_take(kind, rng)
+            project.add_take(inputs, kind, times=times)
+    return project
+
+
+def _pick(window, name: str) -> None:
+    window.classes.setCurrentRow([str(c) for c in window.project.classes].index(name))
+
+
+def _perform(qtbot, window, seconds: float) -> None:
+    """Move the pad in circles for ``seconds`` (the pad samples it at 100 Hz)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        a = 6.0 * (end - time.monotonic())
+        window.pad.move_to(0.5 + 0.3 * np.cos(a), 0.5 + 0.3 * np.sin(a))
+        qtbot.wait(10)
+
+
+def _start_take(qtbot, window, name: str) -> None:
+    _pick(window, name)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
+    _perform(qtbot, window, 0.4)
+
+
+def _settled(qtbot, window) -> None:
+    """Wait until the engine stopped recording, trained what was asked and the window saw
+    every edit sent before this (a colour, sent last, came back)."""
+    window.recolour_class("zigzag", "#123456")
+    qtbot.waitUntil(lambda: not window.engine.recording and window._train_sent is None
+                    and (window.project.display or {}).get("class_colors", {}).get("zigzag")
+                    == "#123456", timeout=30000)
+
+
+def _labels(window) -> list[str]:
+    return sorted(str(t.label) for t in window.project.takes)
+
+
+def _on_disk(folder) -> set[str]:
+    return {p.stem for p in (folder / "takes").glob("*.npz")}
+
+
+def test_renaming_the_class_being_recorded_takes_the_take_along(qtbot, tmp_path):
+    """The take ended under the class's old name, which came back as a fourth class (and
+    the class renamed got none of it)."""
+    folder = tmp_path / "p"
+    window = open_window(qtbot, _project(), folder)
+    _start_take(qtbot, window, "swipe")
+    window.rename_class("swipe", "slide")
+    _perform(qtbot, window, 0.4)
+    assert "slide" in window.monitor.caption.text()
+    window.toggle_recording()
+    _settled(qtbot, window)
+    assert [str(c) for c in window.project.classes] == ["circle", "slide", "zigzag"]
+    assert _labels(window).count("slide") >= 3 and "swipe" not in _labels(window)
+    assert {t.id for t in window.project.takes} <= _on_disk(folder)
+    window.close()
+
+
+def test_deleting_the_class_being_recorded_takes_the_take_along(qtbot, tmp_path, monkeypatch):
+    """The take under way brought the deleted class back when it stopped, and what was
+    performed after the deletion became a take of the class picked next."""
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(
+        lambda *args, **kwargs: QtWidgets.QMessageBox.StandardButton.Yes))
+    folder = tmp_path / "p"
+    window = open_window(qtbot, _project(), folder)
+    _start_take(qtbot, window, "swipe")
+    window.delete_class("swipe")
+    assert not window.record_button.isChecked() and not window.pad.recording
+    _perform(qtbot, window, 0.4)
+    window.toggle_recording()  # Space again: a new take of the class picked now
+    _perform(qtbot, window, 0.4)
+    window.toggle_recording()
+    _settled(qtbot, window)
+    assert [str(c) for c in window.project.classes] == ["circle", "zigzag"]
+    assert _labels(window) == ["circle", "circle", "circle"]  # the new take is a circle
+    # the two swipes in the project's trash (the take under way went with them)
+    qtbot.waitUntil(lambda: len(list((folder / "trash").glob("take-*.npz"))) == 2,
+                    timeout=10000)
+    assert {t.id for t in window.project.takes} <= _on_disk(folder)
+    window.close()
+
+
+def test_opening_a_project_while_training_says_nothing_of_that_training(qtbot, tmp_path):
+    """The new project's training line said "training… N ms" for ever: the window waited
+    for the training of the project it had closed."""
+    folder, other = tmp_path / "p", tmp_path / "other"
+    default_project().save(other)
+    window = open_window(qtbot, _project(), folder)
+    window.train()
+    assert window.open_folder(other) is True
+    qtbot.wait(500)
+    assert not window.train_status.text().startswith("training")
+    window.close()
+
+
+def test_opening_a_project_during_a_take_or_count_in_records_nothing_there(qtbot, tmp_path):
+    """The window went on showing a take under way (button, pad border) in the project it
+    opened, and a count-in under way started a take there when it ended."""
+    folder, other = tmp_path / "p", tmp_path / "other"
+    default_project().save(other)
+    window = open_window(qtbot, _project(), folder)
+    _start_take(qtbot, window, "circle")
+    assert window.open_folder(other) is True
+    assert not window.record_button.isChecked() and not window.pad.recording
+    assert len(_on_disk(folder)) == 5  # the take under way is kept in its own project
+    window.count_in.setValue(1)
+    window.toggle_recording()  # a count-in of a second...
+    assert window.open_folder(folder) is True  # ...and back to the first project meanwhile
+    _perform(qtbot, window, 2.5)
+    assert not window.engine.recording and window.record_button.isChecked() is False
+    assert len(window.project.takes) == 5
+    window.close()
