@@ -63,10 +63,10 @@ def main(
         the project's); False: no synth.
     """
     from pyqtgraph.util.garbage_collector import GarbageCollector
-    from PySide6 import QtWidgets
+    from PySide6 import QtCore, QtWidgets
 
-    from ..project import Project
     from ..project.default import default_project
+    from .files import load_project
     from .window import MainWindow
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
@@ -77,10 +77,10 @@ def main(
     # thread instead (pyqtgraph's collector: automatic collection off, the same thresholds).
     collector = GarbageCollector(interval=1.0)  # noqa: F841 - kept alive with the window
     _stay_on_hangup()
+    left_out: list[str] = []
     if folder is not None:
-        window = MainWindow(
-            Project.load(folder), folder, osc_in=osc_in, trainer=trainer, audio=audio
-        )
+        project, left_out = load_project(folder)
+        window = MainWindow(project, folder, osc_in=osc_in, trainer=trainer, audio=audio)
     else:
         window = MainWindow(
             default_project(),
@@ -90,6 +90,8 @@ def main(
             audio=audio,
         )
     window.show()
+    if left_out:  # said once the window is up
+        QtCore.QTimer.singleShot(0, lambda: window.say_left_out(left_out))
     _close_on_ctrl_c(window)
     return int(app.exec())
 

@@ -156,8 +156,15 @@ class WindowControls:
         now = (stats.get("trainings_failed", 0),
                {k: v[0] for k, v in (stats.get("refused") or {}).items()})
         self._failures_seen = now
-        if seen is None or getattr(self, "_train_sent", None) is not None:
-            return  # the first look; or a training awaited: _check_training says its outcome
+        if seen is None:
+            return  # the first look (another engine)
+        for name, (_count, why) in (stats.get("refused") or {}).items():
+            # an edit refused (a class renamed as another, a take played while recording…),
+            # whoever sent it: said where the person looks, not only in the log
+            if name not in TRAINING_COMMANDS and now[1][name] > seen[1].get(name, 0):
+                self.statusBar().showMessage(f"refused: {why}", 10000)  # type: ignore[attr-defined]
+        if getattr(self, "_train_sent", None) is not None:
+            return  # a training awaited: _check_training says its outcome
         status = self.train_status  # type: ignore[attr-defined]
         if now[0] > seen[0] and stats.get("training_failed"):
             status.setText(f"retraining failed: {stats['training_failed']}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -109,14 +110,24 @@ class WindowFiles:
         from ..project.lock import check_free
 
         try:
-            project = Project.load(folder)
+            project, left_out = load_project(folder)
             if Path(folder) != self.folder:  # refused before this project's engine is closed
                 check_free(folder)
         except Exception as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
             return False
         self._work_in(Path(folder), project)
+        self.say_left_out(left_out)
         return True
+
+    def say_left_out(self, notes: list[str]) -> None:
+        """Say what the project's files held that could not be read (a damaged take, a
+        scene...), which the project opened without: the files are left as they are."""
+        if notes:
+            QtWidgets.QMessageBox.warning(
+                self, "Opened without some of its files",
+                "\n\n".join(notes) + "\n\nEverything else is open; the files left out are "
+                "where they were, untouched.")
 
     def _work_in(self, folder: Path, project: Project) -> None:
         """Close this project's engine and open one on ``project``, saved in ``folder``."""
@@ -162,6 +173,22 @@ class WindowFiles:
         for folder in self._settings().value("recent") or []:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+
+
+def load_project(folder: str | Path) -> tuple[Project, list[str]]:
+    """:meth:`Project.load`, and what it left out as it opened (a damaged take's files...),
+    which it warns about: said to the person (:meth:`WindowFiles.say_left_out`), not only in
+    the terminal."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        project = Project.load(folder)
+    notes = []
+    for w in caught:
+        if issubclass(w.category, UserWarning) and not issubclass(w.category,
+                                                                  DeprecationWarning):
+            notes.append(str(w.message))
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)  # the log too
+    return project, notes
 
 
 def _wait_drawing(done: threading.Event, timeout_s: float) -> bool:

@@ -485,7 +485,11 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             if not ok:
                 return
         name = name.strip()
-        if not name or name in [str(c) for c in self.project.classes]:
+        if not name:
+            return
+        if name in [str(c) for c in self.project.classes]:  # picked, as if it were new
+            self.classes.setCurrentRow([str(c) for c in self.project.classes].index(name))
+            self.statusBar().showMessage(f"there is a class {name!r} already: picked", 6000)
             return
         self.engine_command("add_class", self._label(name))
         self._pending_pick = name
@@ -499,6 +503,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             if not ok:
                 return
         new = new.strip()
+        if new != old and new in [str(c) for c in self.project.classes]:
+            self.statusBar().showMessage(
+                f"not renamed: there is a class {new!r} already; choose another name", 10000)
+            return
         if new and new != old:
             self.engine_command("rename_class", self._label(old), self._label(new))
             if self._recording_class == old:  # the take under way is of the class renamed

@@ -136,3 +136,46 @@ def test_opening_a_project_during_a_take_or_count_in_records_nothing_there(qtbot
     assert not window.engine.recording and window.record_button.isChecked() is False
     assert len(window.project.takes) == 5
     window.close()
+
+
+def test_opening_a_project_with_a_damaged_take_says_what_was_left_out(qtbot, tmp_path,
+                                                                      monkeypatch):
+    """A take's file cut short (a disk full, a copy interrupted): the project opened without
+    it and only the terminal said so; the musician saw one take fewer, and no why."""
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", staticmethod(
+        lambda parent, title, text, *args: shown.append((title, text))))
+    folder, damaged = tmp_path / "p", tmp_path / "damaged"
+    _project().save(damaged)
+    npz = sorted((damaged / "takes").glob("*.npz"))[0]
+    cut = npz.read_bytes()[:200]
+    npz.write_bytes(cut)
+    window = open_window(qtbot, default_project(), folder)
+    assert window.open_folder(damaged) is True
+    assert window.folder == damaged and len(window.project.takes) == 3
+    assert len(shown) == 1 and npz.stem in shown[0][1], shown
+    assert npz.read_bytes() == cut  # left as it was
+    window.close()
+
+
+def test_a_class_named_as_another_or_an_edit_refused_is_said(qtbot, tmp_path):
+    """Renaming a class as another one, or Play pressed during a take: nothing happened and
+    only the log said why."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    window.rename_class("circle", "swipe")
+    assert "there is a class 'swipe' already" in window.statusBar().currentMessage()
+    _settled(qtbot, window)
+    assert [str(c) for c in window.project.classes] == ["circle", "swipe", "zigzag"]
+    window.add_class("zigzag")
+    assert window.current_class() == "zigzag"
+    _start_take(qtbot, window, "zigzag")
+    window.tabs.setCurrentWidget(window.dataset)
+    qtbot.waitUntil(lambda: window.dataset.take(window.project.takes[0].id) is not None,
+                    timeout=5000)
+    window.dataset.select_take(window.project.takes[0].id)
+    window.dataset.play_button.click()  # the engine refuses it: a take is being recorded
+    qtbot.waitUntil(lambda: "stop recording first" in window.statusBar().currentMessage(),
+                    timeout=5000)
+    window.toggle_recording()
+    _settled(qtbot, window)
+    window.close()
