@@ -100,6 +100,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._record_started: float | None = None
         #: the class of the take being recorded (picking another one meanwhile changes it not)
         self._recording_class: str | None = None
+        #: one per Space pressed: the count-in and fixed-length timers of another do nothing
+        self._recording_serial = 0
         #: start and stop recording commands the window sent (see _engine_recording)
         self._record_commands_sent = 0
         self._train_sent: float | None = None
@@ -567,24 +569,27 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.record_button.setChecked(False)
             return
         self.record_button.setChecked(True)
+        self._recording_serial += 1
         if self.count_in.value() > 0:
             self._count_in_left = self.count_in.value()
-            self._count_in_tick()
+            self._count_in_tick(self._recording_serial)
         else:
-            self._begin_take()
+            self._begin_take(self._recording_serial)
 
-    def _count_in_tick(self) -> None:
-        if not self._count_in_left:
+    # the count-in's ticks and a fixed-length take's end are timers that outlive a Space
+    # pressed meanwhile: each belongs to one press (its serial) and does nothing for another
+    def _count_in_tick(self, serial: int) -> None:
+        if not self._count_in_left or serial != self._recording_serial:
             return
         self.monitor.big.setText(str(self._count_in_left))
         self._count_in_left -= 1
         if self._count_in_left:
-            QtCore.QTimer.singleShot(1000, self._count_in_tick)
+            QtCore.QTimer.singleShot(1000, self, lambda: self._count_in_tick(serial))
         else:
-            QtCore.QTimer.singleShot(1000, self._begin_take)
+            QtCore.QTimer.singleShot(1000, self, lambda: self._begin_take(serial))
 
-    def _begin_take(self) -> None:
-        if not self.record_button.isChecked():
+    def _begin_take(self, serial: int) -> None:
+        if serial != self._recording_serial or not self.record_button.isChecked():
             return  # cancelled during the count-in
         # the take records the targets shown (they may have followed the model's outputs)
         self.targets.send_current()
@@ -594,10 +599,12 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._record_started = time.perf_counter()
         self.pad.recording = True
         if self.take_length.value() > 0:
-            QtCore.QTimer.singleShot(int(self.take_length.value() * 1000), self._fixed_length_end)
+            QtCore.QTimer.singleShot(int(self.take_length.value() * 1000), self,
+                                     lambda: self._fixed_length_end(serial))
 
-    def _fixed_length_end(self) -> None:
-        if self._record_started is not None and self._engine_recording():
+    def _fixed_length_end(self, serial: int) -> None:
+        if (serial == self._recording_serial and self._record_started is not None
+                and self._engine_recording()):
             self.stop_recording()
 
     def stop_recording(self, train: bool = True) -> None:
@@ -616,6 +623,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def _end_recording_state(self) -> None:
         """The window's side of a recording ends: no count-in, no take under way."""
         self._count_in_left = 0
+        self._recording_serial += 1  # a count-in's or a fixed length's timer: for nothing now
         self._record_started = None
         self._recording_class = None
         self.record_button.setChecked(False)

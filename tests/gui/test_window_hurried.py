@@ -179,3 +179,42 @@ def test_a_class_named_as_another_or_an_edit_refused_is_said(qtbot, tmp_path):
     window.toggle_recording()
     _settled(qtbot, window)
     window.close()
+
+
+def test_a_fixed_length_stopped_by_hand_leaves_the_next_take_its_length(qtbot, tmp_path):
+    """1 s takes: a take stopped by hand at 0.4 s and another started at once — the first
+    take's timer stopped the second 0.6 s later, a take cut short."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    window.auto_train.setChecked(False)
+    window.take_length.setValue(1.0)
+    _start_take(qtbot, window, "circle")
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: not window.engine.recording, timeout=5000)
+    window.toggle_recording()
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    qtbot.waitUntil(lambda: not window.engine.recording, timeout=5000)
+    assert time.monotonic() - started >= 0.9
+    window.close()
+
+
+def test_a_count_in_cancelled_and_started_again_counts_in_once(qtbot, tmp_path):
+    """Space during a one-second count-in, and Space again: the first count-in's timer still
+    began a take half a second early, and the second one's began another when it ended,
+    cutting the performance into two takes."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    window.auto_train.setChecked(False)
+    window.count_in.setValue(1)
+    window.toggle_recording()
+    qtbot.wait(300)
+    window.toggle_recording()  # cancelled
+    qtbot.wait(200)
+    window.toggle_recording()  # and again
+    started = time.monotonic()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    assert time.monotonic() - started >= 0.9  # a whole second of count-in
+    _perform(qtbot, window, 1.0)
+    window.toggle_recording()
+    _settled(qtbot, window)
+    assert len(window.project.takes) == 5  # one take: the performance whole
+    window.close()
