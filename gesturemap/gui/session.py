@@ -277,6 +277,18 @@ class WindowEngine(Engine):
             self._cmd_stop_play()
         super()._cmd_start_recording(*args)
 
+    def _cmd_stop_recording(self) -> None:
+        """Stop the take as the engine does; a take no frame came to (the sensor silent,
+        Space pressed twice at once) is refused, saying so: the window's training line said
+        "take → new model" as if one had been recorded."""
+        buffer = self._take
+        empty = self.recording and (buffer is None or not len(buffer))
+        super()._cmd_stop_recording()
+        if empty:
+            raise GesturemapError(
+                "stop_recording: no frame came while recording, so nothing was recorded "
+                "(is the sensor sending? the Sensor tab shows its frames per second)")
+
     def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         if self._playing is not None:  # its frames are a take's: one label, in the list
             raise GesturemapError(

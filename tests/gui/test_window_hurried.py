@@ -218,3 +218,18 @@ def test_a_count_in_cancelled_and_started_again_counts_in_once(qtbot, tmp_path):
     _settled(qtbot, window)
     assert len(window.project.takes) == 5  # one take: the performance whole
     window.close()
+
+
+def test_a_take_no_frame_came_to_is_said(qtbot, tmp_path):
+    """The sensor silent (an OSC sensor not sending), Space twice: the training line said
+    "trained · take → new model" as if a take had been recorded."""
+    project = _project()
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
+    window = open_window(qtbot, project, tmp_path / "p")
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
+    qtbot.wait(300)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: "no frame came" in window.train_status.text(), timeout=10000)
+    assert len(window.project.takes) == 4
+    window.close()
