@@ -166,11 +166,15 @@ class WindowControls:
         if getattr(self, "_train_sent", None) is not None:
             return  # a training awaited: _check_training says its outcome
         status = self.train_status  # type: ignore[attr-defined]
-        if now[0] > seen[0] and stats.get("training_failed"):
+        # a training refused that the window asked for before its last Train: not said, the
+        # last one is what plays (the engine's counters come a moment late)
+        stale = (now[1].get("train", 0) > seen[1].get("train", 0)
+                 and self._superseded_refusal(stats))  # type: ignore[attr-defined]
+        if now[0] > seen[0] and stats.get("training_failed") and not stale:
             status.setText(f"retraining failed: {stats['training_failed']}"
                            + ("\nthe last model plays on" if self.engine.model else ""))
         for name in TRAINING_COMMANDS:
-            if now[1].get(name, 0) > seen[1].get(name, 0):
+            if now[1].get(name, 0) > seen[1].get(name, 0) and not (name == "train" and stale):
                 status.setText(f"refused: {stats['refused'][name][1]}")
 
     def _check_take_gaps(self, stats: dict[str, Any]) -> None:

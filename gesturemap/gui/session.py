@@ -169,6 +169,11 @@ class WindowEngine(Engine):
         #: the network address the project's sensor asks to listen on, held back (the sensor
         #: listens on 127.0.0.1) until the window confirms it with a set_sensor; else None
         self.network_request: dict[str, Any] | None = None
+        #: the trainings refused lately, each with the token the window sent its ``train``
+        #: with (None: another sender's, a correction's): [(token, why)], newest last; a
+        #: window waiting for its training reads its own there, not an earlier one's
+        self.train_refusals: list[tuple[Any, str]] = []
+        self._training_token: Any = None  # the token of the training under way
 
     def start(self) -> WindowEngine:
         """Start as :meth:`Engine.start`, then open the project's sensor (OSC, serial) if any.
@@ -244,9 +249,9 @@ class WindowEngine(Engine):
     def stats(self) -> dict[str, Any]:
         """:meth:`Engine.stats`, plus ``sensor_error`` (why the sensor did not open, or None),
         ``playing`` (the id of the take being played back, or None), ``playing_speed``,
-        ``stream_reset_t`` (the time of the first frame since the stream's last reset) and
+        ``stream_reset_t`` (the time of the first frame since the stream's last reset),
         ``decided_frames`` (the frames a following decision reads: since its last restart;
-        None for other decisions)."""
+        None for other decisions) and ``train_refusals`` (:attr:`train_refusals`)."""
         out = super().stats()
         out["sensor_error"] = self._sensor_error
         out["network_request"] = self.network_request
@@ -255,6 +260,7 @@ class WindowEngine(Engine):
         out["playing_speed"] = getattr(self, "_play_speed", 1.0) if self._playing else None
         out["stream_reset_t"] = self.stream_reset_t
         out["decided_frames"] = getattr(self.stream, "decided_frames", None)
+        out["train_refusals"] = [list(r) for r in self.train_refusals]
         return out
 
     def _edited(self) -> None:
@@ -276,6 +282,25 @@ class WindowEngine(Engine):
         if self._playing is not None:
             self._cmd_stop_play()
         super()._cmd_start_recording(*args)
+
+    def _cmd_train(self, token: Any = None) -> None:
+        """Retrain as the engine does; ``token`` (the window's) names this training in
+        :attr:`train_refusals` if it is refused, at once or when its training fails."""
+        try:
+            super()._cmd_train()
+        except GesturemapError as exc:
+            self._train_refused(token, exc)
+            raise
+        self._training_token = token
+
+    def _training_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, GesturemapError):  # refused (the engine counts it so)
+            self._train_refused(self._training_token, exc)
+        super()._training_failed(exc)
+
+    def _train_refused(self, token: Any, exc: BaseException) -> None:
+        # before the engine counts it: a reader that sees the count sees this too
+        self.train_refusals = [*self.train_refusals[-7:], (token, str(exc))]  # one rebinding
 
     def _cmd_stop_recording(self) -> None:
         """Stop the take as the engine does; a take no frame came to (the sensor silent,

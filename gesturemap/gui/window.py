@@ -105,6 +105,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         #: start and stop recording commands the window sent (see _engine_recording)
         self._record_commands_sent = 0
         self._train_sent: float | None = None
+        #: train commands the window sent (each with its number, to know its refusal)
+        self._trains_sent = 0
         self._train_count = 0
         self._errors_at_train = 0
         self.last_train_ms: float | None = None
@@ -632,13 +634,16 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     # -- training and running -------------------------------------------------------------------
     def train(self) -> None:
         """Retrain now (off the real-time path); running goes on with the old model."""
-        self._await_training()
-        self.engine_command("train")
+        self._trains_sent += 1
+        self._await_training(self._trains_sent)
+        self.engine_command("train", self._trains_sent)
         self.train_status.setText("training…")
 
-    def _await_training(self) -> None:
-        """Watch for the training a command starts: done, failed, or refused (no takes…)."""
+    def _await_training(self, token: int | None = None) -> None:
+        """Watch for the training a command starts: done, failed, or refused (no takes…).
+        ``token``: the one :meth:`train` sent its command with (None: a correction's)."""
         self._train_sent = time.perf_counter()
+        self._awaited_token = token
         self._train_count = self.engine.trainings
         self._errors_at_train = self.engine.errors
         self._refused_at_train = dict(self.engine.stats().get("refused") or {})
@@ -647,12 +652,27 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def _refusal(self) -> tuple[str, str] | None:
         """A train or correct the engine refused since :meth:`_await_training`: (its name,
         why), or None."""
-        for name, (count, why) in (self.engine.stats().get("refused") or {}).items():
+        stats = self.engine.stats()
+        for name, (count, why) in (stats.get("refused") or {}).items():
             if name not in TRAINING_COMMANDS:  # the others are said on their own
                 continue
             if count > (getattr(self, "_refused_at_train", {}).get(name) or (0, ""))[0]:
+                if name == "train":  # the refusal of this training, not of one before it
+                    # (the engine's counters come a moment late: one applied just before
+                    # may be counted only now)
+                    own = [w for t, w in stats.get("train_refusals") or []
+                           if t == getattr(self, "_awaited_token", None)]
+                    if not own:
+                        continue
+                    why = own[-1]
                 return name, str(why).removeprefix(f"{name}: ")
         return None
+
+    def _superseded_refusal(self, stats: dict[str, Any]) -> bool:
+        """Whether the engine's last refused training is one the window asked for before
+        its last Train (said no more: the training after it is what plays)."""
+        refusals = stats.get("train_refusals") or []
+        return bool(refusals) and refusals[-1][0] not in (None, self._trains_sent)
 
     def _takes_edited(self) -> None:
         if self.auto_train.isChecked():

@@ -233,3 +233,22 @@ def test_a_take_no_frame_came_to_is_said(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "no frame came" in window.train_status.text(), timeout=10000)
     assert len(window.project.takes) == 4
     window.close()
+
+
+def test_a_model_refused_then_another_applied_at_once_says_the_one_that_trained(qtbot,
+                                                                              tmp_path):
+    """Linear applied by mistake (a regression model: refused), then an MLP at once: the
+    training line said Linear was refused — the MLP's training, done and playing, was never
+    said (the refusal, late, was taken for the MLP's)."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    panel = window.model_panel
+    panel.kind.setCurrentText("linear")
+    assert panel.apply()
+    qtbot.wait(150)  # its training refused meanwhile, not yet said
+    panel.kind.setCurrentText("mlp")
+    assert panel.apply()
+    qtbot.waitUntil(lambda: window._train_sent is None, timeout=30000)
+    qtbot.wait(1200)  # the engine's counters came since: nothing more is said
+    assert window.project.model["kind"] == "mlp" and window.engine.running
+    assert window.train_status.text().startswith("trained in"), window.train_status.text()
+    window.close()
