@@ -475,6 +475,20 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return int(text)
         return text
 
+    def _numbered_name(self, text: str) -> str | None:
+        """A new class name as a project of numbered classes (Wekinator's) takes it: the
+        number as it is shown ("04" → "4"); None (said in the status bar) when it is not a
+        whole number. Other projects take any name."""
+        if not (self.project.classes and isinstance(self.project.classes[0], int)):
+            return text
+        try:
+            return str(int(text))
+        except ValueError:
+            self.statusBar().showMessage(
+                f"{text!r}: this project's classes are numbers (as Wekinator's): name the "
+                "class by a whole number", 10000)
+            return None
+
     def _class_picked(self, row: int) -> None:
         text = self.current_class()
         # only a change is sent: a class set over OSC (Wekinator's outputs) is not overridden
@@ -488,7 +502,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             name, ok = QtWidgets.QInputDialog.getText(self, "Add a class", "name:")
             if not ok:
                 return
-        name = name.strip()
+        name = self._numbered_name(name.strip()) if name.strip() else None
         if not name:
             return
         if name in [str(c) for c in self.project.classes]:  # picked, as if it were new
@@ -506,7 +520,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             new, ok = QtWidgets.QInputDialog.getText(self, "Rename the class", "name:", text=old)
             if not ok:
                 return
-        new = new.strip()
+        new = self._numbered_name(new.strip()) if new.strip() else None
+        if new is None:
+            return
         if new != old and new in [str(c) for c in self.project.classes]:
             self.statusBar().showMessage(
                 f"not renamed: there is a class {new!r} already; choose another name", 10000)

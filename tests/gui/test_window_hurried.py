@@ -252,3 +252,20 @@ def test_a_model_refused_then_another_applied_at_once_says_the_one_that_trained(
     assert window.project.model["kind"] == "mlp" and window.engine.running
     assert window.train_status.text().startswith("trained in"), window.train_status.text()
     window.close()
+
+
+def test_a_project_of_numbered_classes_asks_for_a_number(qtbot, tmp_path):
+    """A Wekinator project's classes are numbers: a class added or renamed as a word raised
+    ValueError in the window (a traceback, nothing said)."""
+    from gesturemap.project import Project
+
+    project = Project(classes=[1, 2, 3], input_names=["x", "y", "vx", "vy"])
+    window = open_window(qtbot, project, tmp_path / "p")
+    window.add_class("abc")
+    assert "classes are numbers" in window.statusBar().currentMessage()
+    window.rename_class("1", "one")
+    assert "classes are numbers" in window.statusBar().currentMessage()
+    window.add_class("04")
+    qtbot.waitUntil(lambda: window.project.classes == [1, 2, 3, 4] and
+                    window.current_class() == "4", timeout=10000)
+    window.close()
