@@ -21,7 +21,7 @@ from .colours import class_colours
 from .plots import take_pixmap
 from .session import TakeRef
 
-__all__ = ["DatasetBrowser", "DeleteTake", "RelabelTake"]
+__all__ = ["DatasetBrowser", "DeleteTake", "RelabelTake", "RenameClass"]
 
 _THUMB = QtCore.QSize(150, 44)
 
@@ -63,6 +63,31 @@ class RelabelTake(QtGui.QUndoCommand):
     def undo(self) -> None:
         self._send("relabel_take", self.ref, self._old)
         self._on_change()
+
+
+class RenameClass(QtGui.QUndoCommand):
+    """Give a class another name (redo) / its old one back (undo), its takes with it. On
+    the undo stack with the take edits, so that a deletion or a relabelling undone after a
+    rename finds the class by the name it had then (it brought the old name back as a
+    class of its own).
+
+    ``on_change(old, new)`` is called after each, with the names as the list shows them.
+    """
+
+    def __init__(self, send: Callable[..., None], old: Any, new: Any,
+                 on_change: Callable[[str, str], None]):
+        super().__init__(f"rename class {old} → {new}")
+        self._send = send
+        self._old, self._new = old, new
+        self._on_change = on_change
+
+    def redo(self) -> None:
+        self._send("rename_class", self._old, self._new)
+        self._on_change(str(self._old), str(self._new))
+
+    def undo(self) -> None:
+        self._send("rename_class", self._new, self._old)
+        self._on_change(str(self._new), str(self._old))
 
 
 class DatasetBrowser(QtWidgets.QWidget):

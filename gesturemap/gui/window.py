@@ -21,7 +21,7 @@ from ..live.prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls
-from .dataset import DatasetBrowser
+from .dataset import DatasetBrowser, RenameClass
 from .files import WindowFiles
 from .monitor import Monitor
 from .pad import MousePad
@@ -527,12 +527,16 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.statusBar().showMessage(
                 f"not renamed: there is a class {new!r} already; choose another name", 10000)
             return
-        if new and new != old:
-            self.engine_command("rename_class", self._label(old), self._label(new))
-            if self._recording_class == old:  # the take under way is of the class renamed
-                self._recording_class = new
-            self._pending_pick = new
-            self._takes_edited()
+        if new and new != old:  # Ctrl+Z gives the old name back
+            self.undo_stack.push(RenameClass(self.engine_command, self._label(old),
+                                             self._label(new), self._class_renamed))
+
+    def _class_renamed(self, old: str, new: str) -> None:
+        """A class renamed (or renamed back by Undo): picked, and the model retrained."""
+        if self._recording_class == old:  # the take under way is of the class renamed
+            self._recording_class = new
+        self._pending_pick = new
+        self._takes_edited()
 
     def delete_class(self, name: str | None = None, confirm: bool = True) -> None:
         name = name or self.current_class()
@@ -932,6 +936,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if not self._maybe_save():
             event.ignore()
             return
+        self._end_recording_state()  # a count-in under way begins no take once closed
         self.timer.stop()
         self.quality_worker.close()
         self._forget_second_progress()  # a training cut short leaves no file behind

@@ -269,3 +269,40 @@ def test_a_project_of_numbered_classes_asks_for_a_number(qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.project.classes == [1, 2, 3, 4] and
                     window.current_class() == "4", timeout=10000)
     window.close()
+
+
+def test_undo_after_a_rename_finds_the_class_by_its_name(qtbot, tmp_path):
+    """A take deleted, its class renamed, Ctrl+Z: the take came back under the old name, a
+    fourth class beside the renamed one (the rename was not on the undo stack)."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    window.tabs.setCurrentWidget(window.dataset)
+    take = next(t for t in window.project.takes if t.label == "circle")
+    qtbot.waitUntil(lambda: window.dataset.take(take.id) is not None, timeout=5000)
+    window.dataset.select_take(take.id)
+    window.dataset.delete_selected()
+    qtbot.waitUntil(lambda: window.dataset.take(take.id) is None, timeout=5000)
+    window.rename_class("circle", "cercle")
+    qtbot.waitUntil(lambda: "cercle" in window.project.classes, timeout=5000)
+    window.undo_stack.undo()  # the name back...
+    window.undo_stack.undo()  # ...then the take
+    qtbot.waitUntil(lambda: len(window.project.takes) == 4, timeout=5000)
+    _settled(qtbot, window)
+    assert [str(c) for c in window.project.classes] == ["circle", "swipe", "zigzag"]
+    assert _labels(window) == ["circle", "circle", "swipe", "swipe"]
+    window.undo_stack.redo()
+    window.undo_stack.redo()
+    qtbot.waitUntil(lambda: "cercle" in window.project.classes
+                    and len(window.project.takes) == 3, timeout=5000)
+    window.close()
+
+
+def test_closing_during_a_count_in_begins_no_take(qtbot, tmp_path):
+    """The count-in's timer outlived the window closed: it sent a take's start to the engine
+    process stopped (an error: "engine process gone")."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    window.count_in.setValue(1)
+    window.toggle_recording()
+    qtbot.wait(200)
+    window.close()
+    qtbot.wait(1500)
+    assert window.engine.exception is None
