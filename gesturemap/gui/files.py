@@ -116,6 +116,14 @@ class WindowFiles:
         except Exception as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
             return False
+        if self.folder is not None and Path(folder).resolve() == self.folder.resolve():
+            # this project opened again: read once its engine has stopped, with what that
+            # saved as it stopped (a take under way), else its next take would take that id
+            self._close_engine()
+            try:
+                project, left_out = load_project(folder)
+            except Exception as exc:
+                QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
         self._work_in(Path(folder), project)
         self.say_left_out(left_out)
         return True

@@ -306,3 +306,21 @@ def test_closing_during_a_count_in_begins_no_take(qtbot, tmp_path):
     window.close()
     qtbot.wait(1500)
     assert window.engine.exception is None
+
+
+def test_opening_the_same_project_during_a_take_keeps_the_take(qtbot, tmp_path):
+    """File > Open on the project open, a take under way (the engine on a thread): the
+    project was read before its engine had saved the take, which the window then lost
+    track of — and the next take was given its id."""
+    folder = tmp_path / "p"
+    window = open_window(qtbot, _project(), folder, engine="thread")
+    _start_take(qtbot, window, "circle")
+    assert window.open_folder(folder) is True
+    assert len(window.project.takes) == 5
+    _start_take(qtbot, window, "swipe")
+    window.toggle_recording()
+    _settled(qtbot, window)
+    assert len(window.project.takes) == 6
+    qtbot.waitUntil(lambda: _on_disk(folder) == {t.id for t in window.project.takes},
+                    timeout=10000)
+    window.close()
