@@ -345,14 +345,11 @@ class WindowEngine(Engine):
 
     def _cmd_remove_class(self, label: Any) -> None:
         """Remove class ``label`` and its takes (into the project's trash). A take of it
-        under way ends first and goes with them: its frames never become a take of the
-        class picked next, nor bring the class back when the recording stops."""
+        under way stops, its frames dropped with the class: they never become a take of
+        the class picked next, nor bring the class back when the recording stops."""
         if self.recording and self._take_label == label and self.project.has_class(label):
             self.recording = False
-            try:
-                self._end_take()
-            except GesturemapError:
-                pass  # too short to keep: it goes with its class all the same
+            self._take = None
         self.project.remove_class(label, remove_takes=True)
         if self.current_label == label:
             self.current_label = None

@@ -543,7 +543,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if name is None:
             return
         n = sum(1 for t in self.project.takes if str(t.label) == name)
-        # the take being recorded is one of its takes: it goes with them (into the trash)
+        # the take being recorded is of it: dropped with it (the engine stops recording)
         recorded = self._record_started is not None and self._recording_class == name
         if (
             confirm
@@ -551,13 +551,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             and QtWidgets.QMessageBox.question(
                 self, "Delete the class",
                 f"Delete {name!r} and its {n} takes"
-                + (", the take being recorded with them?" if recorded else "?"),
+                + (", and drop the take being recorded?" if recorded else "?"),
             )
             != QtWidgets.QMessageBox.StandardButton.Yes
         ):
             return
         if recorded:
-            self.stop_recording(train=False)  # the retrain below is without the class
+            self._end_recording_state()
         self.engine_command("remove_class", self._label(name))
         self._takes_edited()
 
@@ -629,9 +629,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
                 and self._engine_recording()):
             self.stop_recording()
 
-    def stop_recording(self, train: bool = True) -> None:
+    def stop_recording(self) -> None:
         """Stop the take going on (or the count-in), and retrain when the window retrains
-        after each take (and ``train``)."""
+        after each take."""
         started = self._record_started
         self._end_recording_state()
         if started is None:
@@ -639,7 +639,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._stop_sent = time.perf_counter()
         self.engine_command("stop_recording")
         self._record_commands_sent += 1
-        if train and self.auto_train.isChecked():
+        if self.auto_train.isChecked():
             self.train()
 
     def _end_recording_state(self) -> None:

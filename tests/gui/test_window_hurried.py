@@ -99,7 +99,7 @@ def test_deleting_the_class_being_recorded_takes_the_take_along(qtbot, tmp_path,
     _settled(qtbot, window)
     assert [str(c) for c in window.project.classes] == ["circle", "zigzag"]
     assert _labels(window) == ["circle", "circle", "circle"]  # the new take is a circle
-    # the two swipes in the project's trash (the take under way went with them)
+    # the two swipes in the project's trash (the take under way dropped)
     qtbot.waitUntil(lambda: len(list((folder / "trash").glob("take-*.npz"))) == 2,
                     timeout=10000)
     assert {t.id for t in window.project.takes} <= _on_disk(folder)
