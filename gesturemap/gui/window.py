@@ -633,8 +633,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         """Stop the take going on (or the count-in), and retrain when the window retrains
         after each take."""
         started = self._record_started
+        # a take begun elsewhere (a pedal, an OSC client's startRecording) stops here too
+        elsewhere = started is None and not self._count_in_left and self._engine_recording()
         self._end_recording_state()
-        if started is None:
+        if started is None and not elsewhere:
             return
         self._stop_sent = time.perf_counter()
         self.engine_command("stop_recording")
