@@ -24,6 +24,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import multiprocessing
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -184,7 +185,8 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
 def _worker() -> cf.ProcessPoolExecutor:
     # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
     return cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=quality_jobs.lower_priority)
+                                  initializer=quality_jobs.lower_priority,
+                                  initargs=(os.getpid(),))
 
 
 def _finished(future: cf.Future | None) -> tuple[dict[str, Any] | None, cf.Future | None]:

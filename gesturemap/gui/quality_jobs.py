@@ -23,16 +23,17 @@ import numpy as np
 _STATE: dict[str, Any] = {}
 
 
-def lower_priority() -> None:
+def lower_priority(window_pid: int | None = None) -> None:
     """The worker's initializer: ten nice levels below the window (about a tenth of a core
     when both want one), so that a review never slows the window's drawing or the pad, let
     alone the engine (real-time where permitted). Not SCHED_IDLE: on a busy machine a review
-    would never finish. It ends when the window does, even a window killed outright."""
+    would never finish. It ends when the window (``window_pid``) does, even a window killed
+    outright, and even before this ran."""
     import os
 
     from ..utils.scheduling import exit_with_parent
 
-    exit_with_parent()
+    exit_with_parent(window_pid)
     try:
         os.nice(10)
     except OSError:

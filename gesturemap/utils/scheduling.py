@@ -148,16 +148,24 @@ def tune_process() -> None:
     gc.freeze()
 
 
-def exit_with_parent(poll_s: float = 1.0) -> None:
+def exit_with_parent(parent: int | None = None, poll_s: float = 1.0) -> None:
     """End this process when the one that started it is gone (a daemon thread polls).
 
     A pool worker (``concurrent.futures``) whose parent is killed never learns it: its call
     queue's pipe stays open at both ends inside the worker itself, so it waits forever, an
-    orphan holding its memory. A window killed on stage would leave one behind each time."""
+    orphan holding its memory. A window killed on stage would leave one behind each time.
+
+    ``parent``: the starting process's id, as it gave it. Without it the parent is whoever
+    is the parent now, and a window killed while its worker was still starting (seconds of
+    imports on a loaded machine) is never noticed: the worker's parent is then already
+    another process."""
     import threading
     import time
 
-    parent = os.getppid()
+    if parent is None:
+        parent = os.getppid()
+    elif os.getppid() != parent:
+        os._exit(0)
 
     def watch() -> None:
         while os.getppid() == parent:

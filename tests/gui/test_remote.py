@@ -244,7 +244,8 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
     # the engine process sees its window gone and ends by itself, and so does the review
     # worker: no orphan is left behind
     assert engine_pid in workers
-    assert _wait(lambda: not any(process_alive(pid) for pid in workers), timeout=20), \
+    # (its engine stops whole first, saving as it goes: seconds on a loaded machine)
+    assert _wait(lambda: not any(process_alive(pid) for pid in workers), timeout=40), \
         [pid for pid in workers if process_alive(pid)]
     project = Project.load(folder)
     assert [t.label for t in project.takes] == ["wave", "wave"]

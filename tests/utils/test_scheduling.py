@@ -77,3 +77,23 @@ def test_tune_process_sets_the_switch_interval_and_freezes(monkeypatch):
     finally:
         sys.setswitchinterval(switch)
         gc.unfreeze()
+
+
+def test_a_worker_whose_window_died_before_it_started_ends_at_once():
+    """A worker told its window's id ends at once when that window is already gone (its
+    parent is then another process), and stays while its window lives."""
+    import subprocess
+
+    child = ("import sys, time\n"
+             "from gesturemap.utils.scheduling import exit_with_parent\n"
+             "exit_with_parent(int(sys.argv[1]))\n"
+             "time.sleep(30)\n")
+    gone = subprocess.run([sys.executable, "-c", child, "1"], timeout=20)  # not its parent
+    assert gone.returncode == 0
+    alive = subprocess.Popen([sys.executable, "-c", child, str(os.getpid())])
+    try:
+        with pytest.raises(subprocess.TimeoutExpired):
+            alive.wait(timeout=3)  # its parent (this test) lives: it stays
+    finally:
+        alive.kill()
+        alive.wait(10)
