@@ -237,6 +237,8 @@ class ProjectFolder:
         ProjectBusy
             If another gesturemap process is writing ``folder``; nothing is written.
         """
+        if not Path(folder).is_dir():  # said as load says it, not as the lock's file fails
+            raise FormatError(f"{folder} is not a folder: a project is a folder of files.")
         with holding(folder):
             project = cls.load(folder)
             change(project)

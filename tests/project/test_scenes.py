@@ -145,3 +145,9 @@ def test_the_scene_command_saves_lists_and_removes(tmp_path):
     assert missing.returncode == 2 and "no scene 'verse'" in missing.stderr
     nameless = _cli("scene", str(folder), "save")
     assert nameless.returncode == 2 and "NAME" in nameless.stderr
+    # a folder that is not there: said as every command says it (not the lock file's errno)
+    nowhere = _cli("scene", str(tmp_path / "nowhere"), "save", "verse")
+    assert nowhere.returncode == 2
+    assert nowhere.stderr == f"gesturemap scene: {tmp_path / 'nowhere'} is not a folder: a " \
+                             "project is a folder of files.\n"
+    assert not (tmp_path / "nowhere").exists()
