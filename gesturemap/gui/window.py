@@ -112,6 +112,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.last_train_ms: float | None = None
         self.last_stop_to_running_ms: float | None = None
         self._stop_sent: float | None = None
+        #: the engine's count of refused stops when the window last stopped a take (None:
+        #: none since): a refusal beyond it is that take's, said whenever it comes
+        self._stops_refused: int | None = None
         self._rate_hz = 0.0
         self._rate_mark = (time.perf_counter(), 0)
         self._labels: list[str] = []
@@ -639,6 +642,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if started is None and not elsewhere:
             return
         self._stop_sent = time.perf_counter()
+        self._stops_refused = self._refused_count("stop_recording")
         self.engine_command("stop_recording")
         self._record_commands_sent += 1
         if self.auto_train.isChecked():
@@ -778,8 +782,27 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self._update_lights(now)
         self._update_title()
 
+    def _refused_count(self, name: str) -> int:
+        return int(((self.engine.stats().get("refused") or {}).get(name) or (0, ""))[0])
+
+    def _check_stop_refused(self) -> bool:
+        """Whether the take just stopped was refused (no frame came): said on the training
+        line whenever the refusal comes, before or after the training that followed it,
+        which then is not awaited (it trained on the takes there were)."""
+        if self._stops_refused is None:
+            return False
+        count, why = (self.engine.stats().get("refused") or {}).get("stop_recording") or (0, "")
+        if count <= self._stops_refused:
+            return False
+        self._stops_refused = None
+        self._train_sent = self._stop_sent = None
+        self.train_status.setText("not recorded: " + str(why).removeprefix("stop_recording: "))
+        return True
+
     def _check_training(self, now: float) -> None:
         engine = self.engine
+        if self._check_stop_refused():
+            return
         if self._train_sent is None:
             # once a model plays, its "trained in" line stays: the preparation that goes on
             # behind it (a first start) is no longer what the performer waits for
