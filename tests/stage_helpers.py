@@ -141,6 +141,38 @@ def osc_receiver() -> socket.socket:
     return rx
 
 
+def spotting_project(**settings: object) -> object:
+    """A trained spotting HHMM of two gestures ("swell", "explosion") and null takes over two
+    inputs; ``settings``: more of the project's (``outputs={"extras": True}``...)."""
+    import gesturemap as gm
+    from gesturemap.project import Project
+
+    rng = np.random.default_rng(2)
+    project = Project("spotting", model={"kind": "hhmm", "params": {
+        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {}}, input_names=["x", "y"],
+        **settings)
+    t = np.linspace(0, 1, 40)[:, None]
+    for _ in range(4):
+        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), "swell")
+        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)),
+                         "explosion")
+        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), gm.NULL)
+    project.train()
+    return project
+
+
+def loopback_engine(folder: Path, rx: socket.socket | None = None) -> object:
+    """The project saved in ``folder``, opened again and run by an engine in this process:
+    its control port on loopback, its replies to ``rx`` (when given), its edits saved into
+    ``folder``."""
+    from gesturemap.live.engine import Engine
+    from gesturemap.project import Project
+
+    out = None if rx is None else ("127.0.0.1", rx.getsockname()[1])
+    return Engine(Project.load(folder), osc_in=("127.0.0.1", 0), osc_out=out,
+                  trainer="thread", project_dir=folder).start()
+
+
 def float_msg(address: str, *values: float) -> bytes:
     """An OSC datagram of float32 arguments, as a sensor or Wekinator's control sends it."""
     from pythonosc.osc_message_builder import OscMessageBuilder

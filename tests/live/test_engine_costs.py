@@ -11,35 +11,19 @@ import threading
 import numpy as np
 import pytest
 
-import gesturemap as gm
 from gesturemap.live.engine import Engine
 from gesturemap.project import Project
+from tests.stage_helpers import loopback_engine, osc_receiver, spotting_project, wait_for
 from tests.stage_helpers import osc_message as msg
-from tests.stage_helpers import wait_for
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def _project() -> Project:
-    rng = np.random.default_rng(2)
-    project = Project("costs", model={"kind": "hhmm", "params": {
-        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {}}, input_names=["x", "y"])
-    t = np.linspace(0, 1, 40)[:, None]
-    for _ in range(4):
-        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), "swell")
-        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)),
-                         "explosion")
-        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), gm.NULL)
-    project.train()
-    return project
-
-
 def test_costs_over_osc_are_stored_and_bad_ones_refused(tmp_path):
-    project = _project()
+    project = spotting_project()
     project.save(tmp_path / "p")
-    project = Project.load(tmp_path / "p")
-    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
-                    project_dir=tmp_path / "p").start()
+    engine = loopback_engine(tmp_path / "p")
+    project = engine.project  # the project as the engine opened it
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         target = ("127.0.0.1", engine.osc_port)
@@ -68,7 +52,7 @@ def test_costs_over_osc_are_stored_and_bad_ones_refused(tmp_path):
 
 
 def test_thresholds_set_apply_to_the_running_spotter_without_retraining():
-    project = _project()
+    project = spotting_project()
     engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
     try:
         trainings = engine.trainings
@@ -93,7 +77,7 @@ def test_a_cost_changed_mid_gesture_keeps_the_running_stream_and_its_state():
     from gesturemap.models.spotting.core import SpottingStream
     from gesturemap.sources.base import Frame
 
-    project = _project()
+    project = spotting_project()
     engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
     try:
         engine.running = True
@@ -128,7 +112,7 @@ def test_another_spotting_setting_keeps_spotting_until_the_new_spotter_is_ready(
     from gesturemap.models.spotting.core import SpottingStream
     from gesturemap.sources.base import Frame
 
-    project = _project()
+    project = spotting_project()
     engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread").start()
     release, held = threading.Event(), threading.Event()
     try:
@@ -161,15 +145,12 @@ def test_costs_without_both_numbers_are_refused_and_change_nothing(tmp_path):
     them out. Every frame meanwhile is answered and the spotter still fires."""
     from tests.stage_helpers import osc_messages
 
-    project = _project()
+    project = spotting_project()
     project.outputs = {"extras": True}
     project.save(tmp_path / "p")
-    project = Project.load(tmp_path / "p")
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
-                    trainer="thread", project_dir=tmp_path / "p").start()
+    rx = osc_receiver()
+    engine = loopback_engine(tmp_path / "p", rx)
+    project = engine.project  # the project as the engine opened it
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     target = ("127.0.0.1", engine.osc_port)
     try:
@@ -207,7 +188,7 @@ def test_costs_of_a_class_not_trained_yet_never_turn_spotting_off(tmp_path):
     on firing the gestures it knows, then and after a restart, instead of spotting nothing."""
     from tests.stage_helpers import osc_messages
 
-    project = _project()
+    project = spotting_project()
     project.add_class("circle")
     project.outputs = {"extras": True}
     project.save(tmp_path / "p")
@@ -216,13 +197,9 @@ def test_costs_of_a_class_not_trained_yet_never_turn_spotting_off(tmp_path):
     rest = np.full((30, 2), 0.5)
     frames = np.vstack([rest, np.hstack([t, 1 - t]), rest, np.hstack([1 - t, t]), rest])
     for run in range(2):  # the second: the project as saved, opened again
-        project = Project.load(tmp_path / "p")
-        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rx.bind(("127.0.0.1", 0))
-        rx.settimeout(0.2)
-        engine = Engine(project, osc_in=("127.0.0.1", 0),
-                        osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread",
-                        project_dir=tmp_path / "p").start()
+        rx = osc_receiver()
+        engine = loopback_engine(tmp_path / "p", rx)
+        project = engine.project  # the project as the engine opened it
         tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         target = ("127.0.0.1", engine.osc_port)
         try:
@@ -283,11 +260,10 @@ def test_a_knob_sending_costs_queues_one_save_not_one_per_message(tmp_path):
     the engine's other work; every frame is answered and the last costs are the ones saved."""
     import json
 
-    project = _project()
+    project = spotting_project()
     project.save(tmp_path / "p")
-    project = Project.load(tmp_path / "p")
-    engine = Engine(project, osc_in=("127.0.0.1", 0), trainer="thread",
-                    project_dir=tmp_path / "p").start()
+    engine = loopback_engine(tmp_path / "p")
+    project = engine.project  # the project as the engine opened it
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     target = ("127.0.0.1", engine.osc_port)
     try:

@@ -13,7 +13,14 @@ from pythonosc.osc_message import OscMessage
 from gesturemap.live.engine import Engine
 from gesturemap.live.scenes import CrossfadeStream
 from gesturemap.project import Project
-from tests.stage_helpers import float_msg, osc_message, wait_for
+from tests.stage_helpers import (
+    float_msg,
+    loopback_engine,
+    osc_message,
+    osc_receiver,
+    spotting_project,
+    wait_for,
+)
 
 FRAME = (0.1, -0.2)
 
@@ -306,12 +313,9 @@ def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(
     project.save_scene("knn")
     project.recall_scene("gmm")
     project.save(tmp_path / "p")
-    project = Project.load(tmp_path / "p")
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
-                    trainer="thread", project_dir=tmp_path / "p").start()
+    rx = osc_receiver()
+    engine = loopback_engine(tmp_path / "p", rx)
+    project = engine.project  # the project as the engine opened it
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     to = ("127.0.0.1", engine.osc_port)
     held, release = threading.Event(), threading.Event()
@@ -395,24 +399,6 @@ def test_a_mistyped_scene_message_is_refused_and_said(tmp_path):
         rx.close()
 
 
-def _spotting_project() -> Project:
-    """An HHMM spotting "swell" and "explosion" over ordinary movement (2 inputs)."""
-    import gesturemap as gm
-
-    rng = np.random.default_rng(2)
-    project = Project("spotting", model={"kind": "hhmm", "params": {
-        "states": 3, "gaussians": 1, "deltas": False}, "spotting": {}}, input_names=["x", "y"],
-        outputs={"extras": True})
-    t = np.linspace(0, 1, 40)[:, None]
-    for _ in range(4):
-        project.add_take(np.hstack([t, 1 - t]) + rng.normal(scale=0.03, size=(40, 2)), "swell")
-        project.add_take(np.hstack([1 - t, t]) + rng.normal(scale=0.03, size=(40, 2)),
-                         "explosion")
-        project.add_take(np.full((60, 2), 0.5) + rng.normal(scale=0.03, size=(60, 2)), gm.NULL)
-    project.train()
-    return project
-
-
 def test_costs_set_while_a_scene_plays_stay_with_that_scene(tmp_path):
     """``/gesturemap/costs`` while scene "verse" plays: "verse" keeps them (its next recall
     decides by them, and they are saved in its entry), "chorus" is not touched by them."""
@@ -420,16 +406,13 @@ def test_costs_set_while_a_scene_plays_stay_with_that_scene(tmp_path):
 
     from tests.stage_helpers import osc_messages
 
-    project = _spotting_project()
+    project = spotting_project(outputs={"extras": True})
     project.save_scene("verse")
     project.save_scene("chorus")
     project.save(tmp_path / "p")
-    project = Project.load(tmp_path / "p")
-    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", 0))
-    rx.settimeout(0.2)
-    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
-                    trainer="thread", project_dir=tmp_path / "p").start()
+    rx = osc_receiver()
+    engine = loopback_engine(tmp_path / "p", rx)
+    project = engine.project  # the project as the engine opened it
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     to = ("127.0.0.1", engine.osc_port)
 
