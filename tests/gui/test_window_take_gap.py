@@ -37,6 +37,9 @@ def test_the_window_says_the_sensor_was_away_during_a_take(qtbot, tmp_path):
         window.start_recording()
         qtbot.waitUntil(lambda: window.engine.recording, timeout=10000)
         link.imu_lines(0, 100)
+        # every line read before the unplug: socat gone, the tty drops what was not yet read
+        # (a loaded machine reads the last lines some ms late), and the take must hold all 200
+        wait_until(lambda: window.engine.frames_in >= 100, timeout=20, what="the first frames")
         link.stop()  # unplugged
         qtbot.waitUntil(lambda: not _connected(window), timeout=10000)
         qtbot.wait(1500)
