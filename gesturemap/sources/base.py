@@ -97,7 +97,8 @@ class SensorClock:
     resyncs : int
         How many times the offset was taken again after the first.
     glitches : int
-        Stamps too far ahead of their receipt to be a clock's (their frames timed on receipt).
+        Stamps no clock shows (not a number, infinite, or too far ahead of their receipt);
+        their frames were timed on receipt.
     """
 
     #: A frame whose stamp lies this much further behind its receipt than the kept offset
@@ -144,7 +145,7 @@ class SensorClock:
         n = len(stamps)
         while start < n:
             if not self._plausible(stamps[start], receipt):  # no time a clock shows
-                self.glitches += math.isfinite(stamps[start])
+                self.glitches += 1
                 times.append(self._on_receipt(receipt))
                 start += 1
                 continue
@@ -438,6 +439,10 @@ class SourceStats:
         :func:`time.perf_counter` when the last valid frame arrived.
     connected : bool
         True while the socket is bound or the serial port is open.
+    clock : SensorClock or None
+        The sensor's clock, for a source that times frames by the sensor's own stamps: its
+        :attr:`~SensorClock.resyncs` and :attr:`~SensorClock.glitches` are in
+        :meth:`snapshot` (``clock_resyncs``, ``clock_glitches``); else None.
 
     Notes
     -----
@@ -450,6 +455,7 @@ class SourceStats:
         "away_s",
         "away_since",
         "bad_packets",
+        "clock",
         "connected",
         "control_messages",
         "dropped_frames",
@@ -492,6 +498,7 @@ class SourceStats:
         self.outages: tuple[tuple[float, float], ...] = ()
         self.last_frame_t: float | None = None
         self.connected = False
+        self.clock: SensorClock | None = None
         self._rate_hz = 0.0
         self._window_count = 0
         self._window_start: float | None = None
@@ -570,12 +577,14 @@ class SourceStats:
             ``kernel_drops``, ``ignored``,
             ``control_messages``, ``errors``, ``reconnects``, ``away_s`` (seconds away in
             all, an outage under way included), ``last_frame_t``, ``connected``,
-            ``rate_hz``.
+            ``rate_hz``; with a sensor clock also ``clock_resyncs`` (times its clock was
+            taken again: a board reset, a clock that stood still) and ``clock_glitches``
+            (stamps no clock shows, their frames timed on arrival).
         """
         away_s, since = self.away_s, self.away_since  # (an outage ending meanwhile: once)
         if since is not None:
             away_s += time.perf_counter() - since
-        return {
+        snap: dict[str, Any] = {
             "packets_in": self.packets_in,
             "frames_in": self.frames_in,
             "bad_packets": self.bad_packets,
@@ -590,6 +599,11 @@ class SourceStats:
             "connected": self.connected,
             "rate_hz": self.rate_hz,
         }
+        clock = self.clock
+        if clock is not None:
+            snap["clock_resyncs"] = clock.resyncs
+            snap["clock_glitches"] = clock.glitches
+        return snap
 
 
 class Source:
@@ -770,6 +784,18 @@ class Source:
         if self.queue.put(Frame(t, values, self.name)):
             stats.dropped_frames += 1
         stats.count_frame(time.perf_counter() if self.sensor_clock else t)
+
+    def _sensor_times(self, clock: SensorClock, stamps: Sequence[float],
+                      receipt: float) -> list[float]:
+        """``clock``'s times for ``stamps`` received at ``receipt``; a stamp no clock shows
+        is said (at a limited rate) as well as counted in the stats."""
+        glitches = clock.glitches
+        times = clock.map_many(stamps, receipt)
+        if clock.glitches != glitches:
+            self._log("stamp", "%s: %d stamp(s) no clock shows (not a number, or more than "
+                      "%g s ahead of their arrival); their frames timed on arrival (%d so far)",
+                      self.name, clock.glitches - glitches, clock.SLACK_S, clock.glitches)
+        return times
 
     def _lock_arity(self, n: int) -> bool:
         """Accept the first frame size when none was declared; refuse other sizes."""

@@ -106,6 +106,7 @@ class LSLSource(Source):
         self._inlet: Any = None
         self.last_lsl_time: float | None = None
         self._clock = SensorClock()
+        self.stats.clock = self._clock
 
     def _open(self) -> None:
         pylsl = _pylsl()
@@ -193,7 +194,8 @@ class LSLSource(Source):
             self.stats.came_back(t)  # back when its samples flow again
         self.stats.packets_in += len(samples)
         # mapped together: the chunk's last sample waited least, its first longest
-        for values, t_sample in zip(samples, self._clock.map_many(stamps, t), strict=True):
+        times = self._sensor_times(self._clock, stamps, t)
+        for values, t_sample in zip(samples, times, strict=True):
             self._emit(t_sample, values)
         self.last_lsl_time = stamps[-1]
 

@@ -225,6 +225,8 @@ class SerialSource(Source):
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
+        if self.sensor_clock:
+            self.stats.clock = self._clock
         #: when the read that completed the last line or frame returned (or the port opened)
         self._done_t: float | None = None
 
@@ -343,7 +345,8 @@ class SerialSource(Source):
             parsed = [values for values in map(self._line, lines) if values is not None]
             if parsed:
                 stamps = [values.pop(0) * self._time_scale for values in parsed]
-                for values, t_line in zip(parsed, self._clock.map_many(stamps, t), strict=True):
+                times = self._sensor_times(self._clock, stamps, t)
+                for values, t_line in zip(parsed, times, strict=True):
                     self._emit(t_line, values)
             return
         if len(lines) == 1:

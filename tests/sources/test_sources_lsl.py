@@ -55,10 +55,10 @@ def test_an_lsl_stream_becomes_frames(tmp_path):
     assert (got[:, 2] == -1.5).all()
 
 
-def test_the_samples_of_one_chunk_keep_their_own_times():
-    """The samples of one pulled chunk all got the pull's time: a pipeline that uses time
-    (OneEuro, Derivative) refused all but the first of them."""
-    name = f"gm-test-chunk-{time.monotonic_ns()}"
+def _one_chunk(tag: str, change=None):  # noqa: ANN001, ANN202
+    """Push 20 samples 10 ms apart as one chunk (``change`` edits their stamps) into an
+    LSLSource; the frames it made and its stats."""
+    name = f"gm-test-{tag}-{time.monotonic_ns()}"
     outlet = _outlet(name, n=2)
     queue = FrameQueue(256)
     src = LSLSource(queue, name).start()
@@ -67,14 +67,23 @@ def test_the_samples_of_one_chunk_keep_their_own_times():
         while not outlet.have_consumers() and time.monotonic() < deadline:
             time.sleep(0.005)
         stamp = pylsl.local_clock()
-        outlet.push_chunk([[float(i), 0.0] for i in range(20)],
-                          [stamp + i / 100 for i in range(20)])
+        stamps = [stamp + i / 100 for i in range(20)]
+        if change is not None:
+            change(stamps, stamp)
+        outlet.push_chunk([[float(i), 0.0] for i in range(20)], stamps)
         deadline = time.monotonic() + 5
         while src.stats.frames_in < 20 and time.monotonic() < deadline:
             time.sleep(0.005)
+        snap = src.stats.snapshot()
     finally:
         src.stop()
-    frames = queue.drain()
+    return queue.drain(), snap
+
+
+def test_the_samples_of_one_chunk_keep_their_own_times():
+    """The samples of one pulled chunk all got the pull's time: a pipeline that uses time
+    (OneEuro, Derivative) refused all but the first of them."""
+    frames, _ = _one_chunk("chunk")
     assert [f.values[0] for f in frames] == list(range(20))
     np.testing.assert_allclose(np.diff([f.t for f in frames]), 0.01, atol=1e-6)
 
@@ -239,3 +248,18 @@ def test_of_two_streams_with_one_name_the_one_that_fits_is_read():
         src.stop()
     assert src.stats.frames_in >= 10 and src.stats.bad_packets == 0
     assert all(f.values.tolist() == [4.0, 4.0] for f in queue.drain())
+
+
+def test_stamps_no_clock_shows_are_counted_in_the_stats(caplog):
+    """An outlet that stamps a sample with no time (NaN) or one far ahead (a wrong clock):
+    its frame is timed on arrival, and the stats say how often (before, the frames were
+    timed so, and nothing said it)."""
+
+    def spoil(stamps, stamp):  # noqa: ANN001, ANN202
+        stamps[5], stamps[12] = float("nan"), stamp + 100.0
+
+    frames, snap = _one_chunk("stamps", spoil)
+    assert [f.values[0] for f in frames] == list(range(20))
+    assert np.all(np.diff([f.t for f in frames]) > 0)
+    assert snap["clock_glitches"] == 2 and snap["clock_resyncs"] == 0, snap
+    assert "stamp(s) no clock shows" in caplog.text

@@ -103,7 +103,7 @@ def test_one_stamp_far_ahead_of_its_receipt_moves_no_frame_after_it(glitch):
     assert odd == pytest.approx(r0 + 0.302)
     np.testing.assert_allclose(after, r0 + np.arange(31, 400) * 0.01, atol=0.003)
     assert np.all(np.diff([*before, odd, *after]) > 0)
-    assert clock.glitches == (1 if np.isfinite(glitch) else 0)
+    assert clock.glitches == 1  # (an infinite stamp too: no time a clock shows)
 
 
 def test_a_repeated_stamp_while_frames_run_ahead_still_gives_increasing_times():

@@ -247,6 +247,28 @@ def test_a_board_that_restarts_its_clock_keeps_its_frames_in_time(queue, pty_pai
     assert times[-1] == pytest.approx(time.perf_counter(), abs=5)
 
 
+def test_a_board_reset_and_a_corrupt_stamp_are_in_the_stats(queue, pty_pair, started, caplog):
+    """How often the board's clock was taken again and how many stamps no clock shows: a
+    researcher reading `--stats` sees a board that resets or a line that lost a digit."""
+    master, device = pty_pair
+    source = started(
+        SerialSource(queue, device, leading="timestamp", timestamp_unit="ms", channel_names=["a"])
+    )
+    assert source.stats.snapshot()["clock_glitches"] == 0
+    wait_until(connected(source), what="the port to open")
+    os.write(master, b"5000,1\n5010,2\n")
+    wait_until(lambda: source.stats.frames_in == 2)
+    os.write(master, b"99995020,3\n5030,4\n")  # a stamp 27 hours ahead: a corrupt line
+    wait_until(lambda: source.stats.frames_in == 4)
+    os.write(master, b"0,5\n10,6\n")  # reset: from 0 again
+    wait_until(lambda: source.stats.frames_in == 6)
+    snap = source.stats.snapshot()
+    assert (snap["clock_glitches"], snap["clock_resyncs"]) == (1, 1), snap
+    assert "1 stamp(s) no clock shows" in caplog.text
+    plain = SerialSource(queue, device, channel_names=["a"])  # times its lines on arrival
+    assert "clock_glitches" not in plain.stats.snapshot()
+
+
 @pytest.mark.parametrize("framing", ["text", "binary"])
 def test_frames_read_in_one_chunk_get_increasing_times(queue, pty_pair, started, framing):
     """Lines or frames read at once all got the read's time: a pipeline that uses time
