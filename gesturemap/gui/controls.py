@@ -19,13 +19,21 @@ from PySide6 import QtGui, QtWidgets
 from .colours import class_colours
 from .model_forms import model_channels
 
-__all__ = ["TRAINING_COMMANDS", "ControlDeletion", "WindowControls"]
+__all__ = ["TRAINING_COMMANDS", "ControlDeletion", "WindowControls", "refusal_line"]
 
 #: Seconds between two readings of the engine's stats for the sensor panel.
 _STATS_EVERY_S = 0.5
 #: The refused commands the window says in its training line: those it waits on after
 #: sending them, and a take refused at its end.
 TRAINING_COMMANDS = ("train", "correct", "stop_recording")
+
+
+def refusal_line(name: str, why: str) -> str:
+    """The training line for a refused training command: a take refused is said as not
+    recorded (the same words whichever look at the engine's counters finds it first)."""
+    if name == "stop_recording":
+        return "not recorded: " + str(why).removeprefix("stop_recording: ")
+    return f"refused: {why}"
 #: Seconds a value the window sent wins over the engine's project, which has not caught up.
 _ECHO_WAIT_S = 2.0
 
@@ -175,7 +183,7 @@ class WindowControls:
                            + ("\nthe last model plays on" if self.engine.model else ""))
         for name in TRAINING_COMMANDS:
             if now[1].get(name, 0) > seen[1].get(name, 0) and not (name == "train" and stale):
-                status.setText(f"refused: {stats['refused'][name][1]}")
+                status.setText(refusal_line(name, stats["refused"][name][1]))
 
     def _check_take_gaps(self, stats: dict[str, Any]) -> None:
         """A take the engine recorded while the sensor was away (unplugged and back): said

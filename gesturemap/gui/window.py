@@ -20,7 +20,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from ..live.prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
-from .controls import TRAINING_COMMANDS, WindowControls
+from .controls import TRAINING_COMMANDS, WindowControls, refusal_line
 from .dataset import DatasetBrowser, RenameClass
 from .files import WindowFiles
 from .monitor import Monitor
@@ -796,7 +796,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return False
         self._stops_refused = None
         self._train_sent = self._stop_sent = None
-        self.train_status.setText("not recorded: " + str(why).removeprefix("stop_recording: "))
+        self.train_status.setText(refusal_line("stop_recording", why))
         return True
 
     def _check_training(self, now: float) -> None:
