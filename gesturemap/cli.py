@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     replay.add_argument("log")
     replay.add_argument("--project", help="the project folder (default: the one the log was "
                         "recorded with, as its session.json says)")
-    replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods…)")
+    replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods, regression outputs…)")
     replay.add_argument("--events", help="write the spotted gestures as CSV (t, label, score…)")
 
     export = sub.add_parser("export", help="write a project's takes or model for Wekinator / XMM")

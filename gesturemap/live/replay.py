@@ -124,6 +124,15 @@ def _csv_row(fields: Iterable[Any]) -> str:
     return ",".join(_csv_field(str(f)) for f in fields)
 
 
+def _values(output: Any, width: int) -> list[float]:
+    """A regression result's values as floats, ``width`` of them (NaN for a frame that gave
+    none, so every row keeps the header's columns)."""
+    if output is None:
+        return [float("nan")] * width
+    values = [float(v) for v in np.ravel(output)][:width]
+    return values + [float("nan")] * (width - len(values))
+
+
 def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[Any]:
     """A :class:`gesturemap.utils.storage.AtomicFile` (text) for each path given (None: none), each
     discarded on any error: an interrupted replay leaves no half file."""
@@ -137,8 +146,9 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                out: str | os.PathLike[str] | None = None,
                events_out: str | os.PathLike[str] | None = None,
                chunk_rows: int | None = None) -> int:
-    """Replay the ``input`` stream of a session log; optionally write results as CSV, and
-    the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``.
+    """Replay the ``input`` stream of a session log; optionally write results as CSV
+    (``t,label``, each class's likelihood, then each regression output by the project's
+    ``output_names``, as the live log's ``output.csv``), and the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``.
 
     The log is read, replayed and written ``chunk_rows`` input rows at a time (default
     :data:`gesturemap.log.CHUNK_ROWS`), so memory does not grow with the session's length;
@@ -175,9 +185,12 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     count = 0
     with ExitStack() as stack:
         results, events = _open_outs(stack, out, events_out)
+        # a regression's values are what its session played (the live log's output.csv):
+        # without them a replay of a mapping by demonstration has nothing to compare
+        outputs = list(project.output_names or ())
         if results is not None:
             labels = [str(lb) for lb in project.trained.labels_]
-            results.handle.write(_csv_row(["t", "label", *labels]) + "\n")
+            results.handle.write(_csv_row(["t", "label", *labels, *outputs]) + "\n")
         if events is not None:
             events.handle.write("t,label,score,start,end,emitted\n")
         fields: dict[Any, str] = {}  # each label's CSV field, quoted once
@@ -191,7 +204,9 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                     if field is None:
                         field = fields[label] = _csv_row([label])
                     lk = r.likelihoods
-                    lk = lk.tolist() if type(lk) is np.ndarray else map(float, lk)
+                    lk = lk.tolist() if type(lk) is np.ndarray else list(map(float, lk))
+                    if outputs:
+                        lk += _values(r.output, len(outputs))
                     rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")
                 ev = r.event if events is not None else None
                 if ev is not None:
