@@ -198,6 +198,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     _log_backlog: list[tuple[Any, ...]] | None = None
     _log_backlog_inputs = 0
     _log_backlog_missed = 0
+    #: the stamp of the frame on the plain path (its source's time): a scene's crossfade is
+    #: timed by it, as the replay of the session's log times it
+    frame_t = 0.0
     #: trainings asked for, and the latest of them answered (one is under way while they
     #: differ); mapping changes (scene recalls) so far: a training asked for before one was
     #: for the mapping left, and its model is never swapped in
@@ -1005,7 +1008,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         return True
 
     def _frame(self, frame: Any) -> None:
-        t_in = frame.t
+        t_in = self.frame_t = frame.t
         self.frames_in += 1
         values = frame.values
         if self.path.state is None:
@@ -1107,6 +1110,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 job()
             except Exception as exc:
                 self._count_error(exc, "io")
+
+    def _next_log_row(self) -> int | None:
+        """The index in the session log's ``input`` stream of the next frame it takes (None:
+        no log is open nor opening): an event names with it the first frame after it."""
+        if self.session_log is not None:
+            return self.session_log.accepted("input")
+        if self._log_backlog is not None:
+            return self._log_backlog_inputs
+        return None
 
     def _log_event(self, kind: str, **data: Any) -> None:
         if self.session_log is not None:

@@ -6,12 +6,16 @@ The live stream is reset where a gesture starts (``/gesturemap/reset``, a take, 
 started, an onset); a log that records those resets as ``reset`` events (data ``frame``: the
 index of the first ``input`` row after the reset) replays them at the same frame, so the labels
 after a reset are the live ones too. A ``reset`` event without ``frame`` is placed by its time
-(before the first frame logged after it)."""
+(before the first frame logged after it).
+
+A scene recalled on stage (a ``scene`` event, data ``name`` and ``frame``) is recalled at the
+same frame, from the replaying project's scene of that name, with the crossfade the engine
+plays (:class:`gesturemap.live.scenes.CrossfadeStream`), timed by the logged frames' times."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from typing import Any
 
@@ -32,21 +36,64 @@ class _Replay:
             raise GesturemapError("the project has no trained model: train it first")
         from .frame_path import FramePath, model_stream
 
+        self.project = project
         # the engine's frame path: its channel names, and its stream (spotting when the
         # project's model settings say so)
         self.path = FramePath(project, model_stream(project, project.trained))
         self.path.start(input_dim)
+        #: the classes of the model playing (a recalled scene's may be others)
+        self.labels = [str(lb) for lb in project.trained.labels_]
+        self._t = 0.0  # the time of the frame replayed: a scene crossfade's clock, as live
+        #: the scenes a recall named that the project does not have (not replayed)
+        self.missing_scenes: list[str] = []
+
+    def recall(self, name: Any) -> None:
+        """Recall the project's scene ``name`` as the engine does on stage (a crossfade of
+        the project's ``scene_fade_s``, timed by the frames' times as the engine's is); a
+        scene the project does not have
+        leaves the model playing, and is listed in :attr:`missing_scenes`."""
+        from .frame_path import model_stream
+        from .scenes import CrossfadeStream, _Held
+
+        try:
+            scene = self.project.recall_scene(str(name))
+        except KeyError:
+            self.missing_scenes.append(str(name))
+            return
+        path = self.path
+        new = model_stream(self.project, scene.trained)  # by the scene's own model settings
+        old = path.stream
+        if isinstance(old, CrossfadeStream):  # mid-fade: the next fade starts where it is
+            last = path.result()
+            old = _Held(None if last is None else last.output)
+        fade_s = float(getattr(self.project, "scene_fade_s", 0.0))
+        if old is not None and fade_s > 0:
+            path.stream = CrossfadeStream(old, new, fade_s, self._faded, clock=lambda: self._t)
+        else:
+            path.stream = new
+        self.labels = [str(lb) for lb in scene.trained.labels_]
+
+    def _faded(self, fader: Any) -> None:
+        if self.path.stream is fader:
+            self.path.stream = fader.new
 
     def run(self, times: np.ndarray, inputs: np.ndarray,
-            resets: Iterable[int] = ()) -> Iterator[tuple[float, Any]]:
+            resets: Iterable[int] = (),
+            recalls: Mapping[int, list[str]] | None = None,
+            ) -> Iterator[tuple[float, Any]]:
         """``(t, Result)`` of each frame; ``resets``: indices in this chunk of the frames
-        before which the stream is reset."""
+        before which the stream is reset; ``recalls``: index -> the names of the scenes
+        recalled before that frame, in order."""
         path = self.path
         at = {int(i) for i in resets}
+        recalls = recalls or {}
         # tolist: the very floats float(t) gives, without a numpy scalar a frame
         for i, (t, x) in enumerate(zip(times.tolist(), inputs, strict=True)):
+            for name in recalls.get(i, ()):
+                self.recall(name)
             if i in at:
                 path.reset_stream()
+            self._t = t
             for r in path.step(x, t):
                 yield t, r
 
@@ -60,23 +107,34 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
     return list(_Replay(project, inputs.shape[1]).run(times, inputs, resets))
 
 
-def _reset_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+def _log_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """The ``reset`` events of a session log: the rows given by ``frame`` (sorted, unique),
-    and the times of those placed by their time (sorted)."""
+    and the times of those placed by their time (sorted); and its ``scene`` events."""
     from ..log import iter_events
 
     frames: set[int] = set()
     by_time = []
+    scenes = []
     for event in iter_events(log_dir):
+        if event.kind == "scene":
+            scenes.append(event)
         if event.kind != RESET:
             continue
-        frame = event.data.get("frame")
-        if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0:
+        frame = _frame_of(event)
+        if frame is not None:
             frames.add(frame)
         else:
             by_time.append(event.t)
     return (np.array(sorted(frames), dtype=np.int64),
-            np.sort(np.array(by_time, dtype=np.float64)))
+            np.sort(np.array(by_time, dtype=np.float64)), scenes)
+
+
+def _frame_of(event: Any) -> int | None:
+    """The ``input`` row an event names (its data's ``frame``), or None."""
+    frame = event.data.get("frame")
+    if isinstance(frame, int) and not isinstance(frame, bool) and frame >= 0:
+        return frame
+    return None
 
 
 def _placed(times: np.ndarray, when: np.ndarray) -> np.ndarray:
@@ -92,20 +150,24 @@ def _placed(times: np.ndarray, when: np.ndarray) -> np.ndarray:
 def log_resets(log_dir: str | os.PathLike[str], times: np.ndarray) -> list[int]:
     """The ``input`` rows of a session log before which the live stream was reset (see the
     module's docstring); ``times`` are the ``input`` stream's times."""
-    frames, by_time = _reset_events(log_dir)
+    frames, by_time, _ = _log_events(log_dir)
     placed = _placed(np.asarray(times, dtype=np.float64), by_time)
     return sorted({*frames.tolist(), *placed.tolist()})
 
 
 class _Resets:
-    """A session log's resets, given a chunk of ``input`` rows at a time (in order)."""
+    """A session log's resets and scene recalls, given a chunk of ``input`` rows at a time
+    (in order)."""
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
-        self.frames, self.pending = _reset_events(log_dir)
+        self.frames, self.pending, scenes = _log_events(log_dir)
+        # scene recalls by the row they name; one of a log that names none, by its time
+        self.scenes = [(_frame_of(e), e.t, e.data.get("name")) for e in scenes]
         self.first = 0  # the row index of the next chunk's first row
 
-    def chunk(self, times: np.ndarray) -> set[int]:
-        """The rows of this chunk (indices in it) before which the stream is reset."""
+    def chunk(self, times: np.ndarray) -> tuple[set[int], dict[int, list[str]]]:
+        """The rows of this chunk (indices in it) before which the stream is reset, and the
+        scenes recalled before rows of it (index -> their names, in the log's order)."""
         first, n = self.first, len(times)
         self.first += n
         lo, hi = np.searchsorted(self.frames, [first, first + n])
@@ -114,7 +176,17 @@ class _Resets:
         inside = placed < n
         at.update(placed[inside].tolist())
         self.pending = self.pending[~inside]
-        return at
+        recalls: dict[int, list[str]] = {}
+        later = []
+        for frame, t, name in self.scenes:
+            i = (frame - first if frame is not None
+                 else int(_placed(times, np.array([t]))[0]))
+            if 0 <= i < n or (frame is not None and i < 0):
+                recalls.setdefault(max(i, 0), []).append(name)
+            else:
+                later.append((frame, t, name))
+        self.scenes = later
+        return at, recalls
 
 
 def _csv_row(fields: Iterable[Any]) -> str:
@@ -122,6 +194,13 @@ def _csv_row(fields: Iterable[Any]) -> str:
     from ..log import _csv_field
 
     return ",".join(_csv_field(str(f)) for f in fields)
+
+
+def _by_label(values: list[float], labels: list[str], columns: list[str]) -> list[float]:
+    """The likelihoods ``values`` of classes ``labels`` under the CSV's ``columns`` (a class
+    the columns do not have is left out; a column the model has no class of is NaN)."""
+    of = dict(zip(labels, values, strict=True))
+    return [of.get(c, float("nan")) for c in columns]
 
 
 def _values(output: Any, width: int) -> list[float]:
@@ -148,7 +227,11 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                chunk_rows: int | None = None) -> int:
     """Replay the ``input`` stream of a session log; optionally write results as CSV
     (``t,label``, each class's likelihood, then each regression output by the project's
-    ``output_names``, as the live log's ``output.csv``), and the gestures spotted (with spotting on) as CSV ``t,label,score,start,end,emitted``.
+    ``output_names``, as the live log's ``output.csv``), and the gestures spotted (with
+    spotting on) as CSV ``t,label,score,start,end,emitted``.
+
+    A scene recalled during the session is recalled at the same frame (see the module's
+    docstring); one the project does not have is not, with a warning.
 
     The log is read, replayed and written ``chunk_rows`` input rows at a time (default
     :data:`gesturemap.log.CHUNK_ROWS`), so memory does not grow with the session's length;
@@ -196,7 +279,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         fields: dict[Any, str] = {}  # each label's CSV field, quoted once
         for times, values, _ in chunks:
             rows, spotted = [], []
-            for t, r in replay.run(times, values, resets.chunk(times)):
+            at, recalls = resets.chunk(times)
+            for t, r in replay.run(times, values, at, recalls):
                 count += 1
                 if results is not None:
                     label = r.label
@@ -205,6 +289,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                         field = fields[label] = _csv_row([label])
                     lk = r.likelihoods
                     lk = lk.tolist() if type(lk) is np.ndarray else list(map(float, lk))
+                    if replay.labels != labels:  # a recalled scene's classes: by their names
+                        lk = _by_label(lk, replay.labels, labels)
                     if outputs:
                         lk += _values(r.output, len(outputs))
                     rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")
@@ -219,4 +305,10 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         for done in (results, events):
             if done is not None:
                 done.commit()
+    if replay.missing_scenes:
+        # the outputs after such a recall are not the live ones: the researcher must know
+        names = ", ".join(map(repr, sorted(set(replay.missing_scenes))))
+        warnings.warn(f"{project_dir} has no scene {names} that the session recalled: its "
+                      "model played on instead, so the results after the recall are not the "
+                      "live ones", stacklevel=2)
     return count

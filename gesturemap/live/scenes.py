@@ -49,6 +49,11 @@ class CrossfadeStream:
     ``on_done(self)`` is called once, from the first step at or past the fade's end (the
     engine then installs the new stream between two frames). Any other attribute is the new
     stream's (its labels, its spotter).
+
+    ``clock`` gives the time of the frame being stepped (the engine's: the frame's own stamp):
+    the fade starts at the first frame it steps and its weights follow the frames' times, not
+    when the engine's thread got to them, so a replay of the session's log, stepping the same
+    frames with the same times, fades through the very same values.
     """
 
     #: a crossfade builds a Result per frame: the plain path takes its frames
@@ -61,14 +66,17 @@ class CrossfadeStream:
         self.fade_s = float(fade_s)
         self._on_done = on_done
         self._clock = clock
-        self._t0 = clock()
+        self._t0: float | None = None  # the first frame's time
         self.done = False
 
     def weight(self) -> float:
         """How far the fade is, 0 (the old mapping) .. 1 (the new one)."""
         if self.fade_s <= 0.0:
             return 1.0
-        return min(1.0, max(0.0, (self._clock() - self._t0) / self.fade_s))
+        now = self._clock()
+        if self._t0 is None:
+            self._t0 = now
+        return min(1.0, max(0.0, (now - self._t0) / self.fade_s))
 
     def step(self, frame: np.ndarray) -> Any:
         """One feature frame through both streams; the new stream's result, its ``output``
@@ -298,7 +306,8 @@ class SceneRuntime:
             engine.output = output
         if old is not None and fade_s > 0 and engine.running:
             fader = CrossfadeStream(old, new, fade_s,
-                                    lambda f: engine.command("_scene_faded", f))
+                                    lambda f: engine.command("_scene_faded", f),
+                                    clock=lambda: engine.frame_t)
             engine._set_model(scene.trained, stream=fader)
         else:
             engine._set_model(scene.trained, stream=new)
@@ -314,7 +323,8 @@ class SceneRuntime:
             engine._io.put(lambda: _set_synth(synth, mapping, project))
         self.current = name
         self.recalls += 1
-        engine._log_event("scene", name=name)
+        # the first input row the recalled mapping answers: where a replay recalls it too
+        engine._log_event("scene", name=name, frame=engine._next_log_row())
 
     def spotting_set(self) -> None:
         """Spotting thresholds or costs were set (engine thread: ``/gesturemap/costs``, a
