@@ -37,6 +37,7 @@ import numpy as np
 
 from ..data import class_numbers
 from ..errors import GesturemapError, TrainingCancelled
+from ..features.pipeline import all_below
 from ..models.interpreted import compile_steps, interpret_steps
 from ..outputs.osc import DEFAULT_ADDRESSES, OSCOutput
 from ..project.lock import FolderHold
@@ -358,6 +359,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 self._open_log()
             if self.project.input_dim is not None:
                 self._start_pipeline(self.project.input_dim)
+            else:
+                # a new project starts its pipeline at its first frame, on the frame path: the
+                # kernel that start uses is loaded now (numba's first load in a process takes
+                # some 0.4 s, which held that frame and every packet behind it; their stamps,
+                # taken when the source reads them, were late by as much in the session log)
+                all_below(np.empty(0), 1.0)
             from .trainer import Trainer
 
             # With real-time scheduling the frame path preempts training wherever it runs, so
