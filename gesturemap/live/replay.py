@@ -23,6 +23,8 @@ import numpy as np
 
 #: The event kind of a stream reset in a session log (see the module's docstring).
 RESET = "reset"
+#: The event kind of a model retrained during a session (the model is not in the log).
+TRAINED = "trained"
 
 
 class _Replay:
@@ -109,14 +111,15 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
 
 def _log_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """The ``reset`` events of a session log: the rows given by ``frame`` (sorted, unique),
-    and the times of those placed by their time (sorted); and its ``scene`` events."""
+    and the times of those placed by their time (sorted); and its ``scene`` and ``trained``
+    events."""
     from ..log import iter_events
 
     frames: set[int] = set()
     by_time = []
     scenes = []
     for event in iter_events(log_dir):
-        if event.kind == "scene":
+        if event.kind in ("scene", TRAINED):
             scenes.append(event)
         if event.kind != RESET:
             continue
@@ -160,9 +163,12 @@ class _Resets:
     (in order)."""
 
     def __init__(self, log_dir: str | os.PathLike[str]) -> None:
-        self.frames, self.pending, scenes = _log_events(log_dir)
+        self.frames, self.pending, events = _log_events(log_dir)
         # scene recalls by the row they name; one of a log that names none, by its time
-        self.scenes = [(_frame_of(e), e.t, e.data.get("name")) for e in scenes]
+        self.scenes = [(_frame_of(e), e.t, e.data.get("name")) for e in events
+                       if e.kind != TRAINED]
+        #: the times of the models retrained during the session (not replayed)
+        self.retrained = [e.t for e in events if e.kind == TRAINED]
         self.first = 0  # the row index of the next chunk's first row
 
     def chunk(self, times: np.ndarray) -> tuple[set[int], dict[int, list[str]]]:
@@ -264,6 +270,14 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                           "replay it through a project of the same sensor")
     replay = _Replay(project, len(logged))
     resets = _Resets(log_dir)
+    if resets.retrained:
+        # the retrained models are not in the log: the project's model plays every frame, and
+        # a researcher comparing the replay with the live outputs must know where they part
+        warnings.warn(f"{log_dir}: the model was retrained {len(resets.retrained)} time(s) "
+                      f"during the session (the last at t={resets.retrained[-1]!r}), and a "
+                      "retrained model is not replayed: the project's model plays every frame, "
+                      "so the results before the last retraining are not the live ones",
+                      stacklevel=2)
     chunks = read_stream_chunks(log_dir, "input", chunk_rows=chunk_rows or CHUNK_ROWS)
     count = 0
     with ExitStack() as stack:
