@@ -115,12 +115,16 @@ def _check_columns(stream: str, columns: Any) -> tuple[str, ...]:
         raise validation_error(name, columns, "a list of column names")
     names = tuple(columns)
     ok = all(isinstance(c, str) and c and not set(c) & set("\r\n") for c in names)
-    if not names or not ok or len(set(names)) != len(names) or "t" in names:
+    # a column may be called "t" (a class "t" of a letters vocabulary, a channel "t"): the
+    # time is always the file's first column, session.json lists the others, and pandas
+    # reads the second "t" as "t.1"
+    if not names or not ok or len(set(names)) != len(names):
         raise validation_error(
             name,
             list(names),
-            "at least one name; names distinct, non-empty, on one line, other than 't'",
-            "A stream whose size is not known yet cannot be logged: open the log once it is.",
+            "at least one name; names distinct, non-empty, on one line",
+            "A stream whose size is not known yet cannot be logged: open the log once it is."
+            if not names else None,
         )
     return names
 
