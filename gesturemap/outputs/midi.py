@@ -5,9 +5,14 @@ Each frame's result goes out as:
 - every continuous output (a regression's outputs; a classifier's likelihoods) as a control
   change, controller ``first_cc + k``, its value scaled from the output's range to 0..127 and
   sent only when the 7-bit value changes (a DIN MIDI cable carries ~1000 messages a second);
+  controllers stop at :data:`LAST_CC` (119): 120..127 are the channel mode messages (All Sound
+  Off, Reset All Controllers, Local Control, All Notes Off, omni and mono/poly), which silence
+  or reconfigure the receiving instrument, so outputs beyond 119 are not sent (said once);
 - each change of the likeliest class as a note (note-off of the last one, note-on of
   ``first_note + class index`` at ``velocity``) or, with ``classes: "program"``, a program
-  change to the class index; a spotted gesture (``result.event``) as a note too.
+  change to the class index; a spotted gesture (``result.event``) as a note too. A class whose
+  note (or program) would be beyond 127 sends none (said once) and releases the last note:
+  wrapping round would play another class's note.
 
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
 --midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
@@ -40,6 +45,9 @@ __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 
 log = logging.getLogger("gesturemap.outputs.midi")
 
+#: The last controller an output is sent on: 120..127 are channel mode messages, not controllers.
+LAST_CC = 119
+
 
 @dataclass(frozen=True)
 class MIDIOutputSettings:
@@ -61,7 +69,9 @@ class MIDIOutputSettings:
         check_text("outputs.midi.port", d.get("port"), "part of a MIDI output's name")
         out = cls(**d)
         check_number("outputs.midi.channel", out.channel, minimum=1, maximum=16, integer=True)
-        check_number("outputs.midi.first_cc", out.first_cc, minimum=0, maximum=127, integer=True)
+        # 120..127 are channel mode messages (All Sound Off, All Notes Off...), not controllers
+        check_number("outputs.midi.first_cc", out.first_cc, minimum=0, maximum=LAST_CC,
+                     integer=True)
         check_number(
             "outputs.midi.first_note", out.first_note, minimum=0, maximum=127, integer=True
         )
@@ -138,6 +148,7 @@ class MIDIOutput:
         self._busy = False  # the frame path is in update()
         self._unreleased: list[Any] = []  # old ports a frame held past the wait: never freed
         self._errlog = RateLimitedLog(log)
+        self._said_beyond: set[str] = set()  # what went unsent for want of a MIDI number, said
 
     # -- lifecycle (the engine calls these) ----------------------------------------------------
     def start(self) -> MIDIOutput:
@@ -282,7 +293,11 @@ class MIDIOutput:
             if cls != self._class:
                 self._class = cls
                 if s.classes == "program":
-                    self._send(port, [self._program, cls % 128])
+                    if cls <= 127:
+                        self._send(port, [self._program, cls])
+                    else:
+                        self._say_beyond("program", f"classes beyond the 128th send no program "
+                                         f"change (class {cls + 1})")
                 else:
                     self._note_on(port, s.first_note + cls)
         event = getattr(result, "event", None)
@@ -290,16 +305,31 @@ class MIDIOutput:
             names = list(labels)
             idx = names.index(event.label) if event.label in names else int(result.label_index)
             self._note_on(port, s.first_note + idx)
+        # outputs past controller 119 are not sent: 120..127 would be channel mode messages
+        n = max(0, min(n, LAST_CC + 1 - s.first_cc))
+        if n < len(scaled):
+            self._say_beyond("cc", f"outputs beyond the {n}th have no controller (controllers "
+                             f"{s.first_cc}..{LAST_CC}; {len(scaled)} outputs): not sent")
         codes = np.clip(np.nan_to_num(scaled[:n]) * 127.0 + 0.5, 0, 127).astype(np.int64)
         last = self._last_cc
         for k, code in enumerate(codes.tolist()):
             if last.get(k) != code:
                 last[k] = code
-                self._send(port, [self._cc_status, (s.first_cc + k) % 128, code])
+                self._send(port, [self._cc_status, s.first_cc + k, code])
+
+    def _say_beyond(self, what: str, message: str) -> None:
+        """Log once that something went unsent for want of a MIDI number."""
+        if what not in self._said_beyond:
+            self._said_beyond.add(what)
+            log.warning("MIDI out %s: %s", self.port_name, message)
 
     def _note_on(self, port: Any, note: int) -> None:
-        note %= 128
-        if self._note is not None:
+        if self._note is not None:  # released even when no note follows: it is another class's
             self._send(port, [self._off, self._note, 0])
+            self._note = None
+        if note > 127:  # wrapping round would play another class's note
+            self._say_beyond("note", f"classes whose note would be beyond 127 send none "
+                             f"(first_note {self.settings.first_note}, note {note})")
+            return
         self._send(port, [self._on, note, self.settings.velocity])
         self._note = note

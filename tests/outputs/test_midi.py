@@ -90,6 +90,36 @@ def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F8
     assert [1, 127] in [m[1:] for m in ccs] and [3, 127] in [m[1:] for m in ccs]  # likelihoods
 
 
+@pytest.mark.parametrize("classes", ["note", "program"])
+def test_many_classes_never_wrap_round_to_other_midi_numbers(jack_midi, classes):  # noqa: F811
+    # 200 classes, likelihoods from controller 110 and notes from 60: controllers 120..127
+    # are channel mode messages (All Sound Off, Local Control off, All Notes Off...) and
+    # wrapping round to 0.. would set bank select and channel volume; a note or program past
+    # 127 would play another class's
+    port, got = jack_in("big-synth")
+    out = MIDIOutput({"port": "big-synth", "classes": classes, "first_cc": 110,
+                      "first_note": 60}).start()
+    try:
+        for cls in (0, 150, 5):
+            out.update(R(np.eye(200)[cls], cls))
+        wait_for(lambda: len(got) >= 10 + 4 + 3)
+        time.sleep(0.1)
+    finally:
+        out.stop()
+        if classes == "note":
+            wait_for(lambda: [0x80, 65, 0] in got)
+        port.delete()
+    ccs = [m[1] for m in got if m[0] & 0xF0 == 0xB0]
+    assert ccs and set(ccs) == set(range(110, 120))  # the first 10 likelihoods, nothing past
+    if classes == "note":  # class 150 has no note: the last one is released, none sounds
+        assert [m for m in got if m[0] & 0xF0 in (0x80, 0x90)] == [
+            [0x90, 60, 100], [0x80, 60, 0], [0x90, 65, 100], [0x80, 65, 0]]
+    else:
+        assert [m for m in got if m[0] & 0xF0 == 0xC0] == [[0xC0, 0], [0xC0, 5]]
+    with pytest.raises(Exception, match="first_cc: got 120"):
+        MIDIOutputSettings.from_dict({"port": "x", "first_cc": 120})
+
+
 def test_a_missing_port_lists_those_there_are(jack_midi):  # noqa: F811
     port, _ = jack_in("only-this-one")
     try:
