@@ -10,7 +10,8 @@ sends them on a port of their own; an address named in ``outputs.addresses`` tur
 message on by itself.
 
 The socket never blocks: a datagram the kernel cannot take at once is counted and dropped (the
-next frame brings fresh values anyway). A host given by name is looked up once, on a thread of
+next frame brings fresh values anyway). The host is an IPv4 or IPv6 address (``::1`` or
+``[::1]``: the socket's family follows it) or a name. A host given by name is looked up once, on a thread of
 its own, never per frame: sending to a name would ask the resolver (``/etc/hosts``, then DNS)
 on every datagram, and a DNS server that does not answer would hold the frame path for
 seconds. Until the name resolves, datagrams are counted in ``send_errors`` and dropped; a name
@@ -241,43 +242,53 @@ def _extras(value: Any, host: str) -> tuple[bool, tuple[str, int] | None]:
 def sending_socket(host: str, port: int) -> socket.socket:
     """A non-blocking UDP socket bound to the interface that reaches ``host`` (never 0.0.0.0).
 
-    An unbound socket that sends is bound by the OS to every interface: it would take
-    datagrams from the whole network on its port. Bound to the one address that reaches
-    ``host`` (127.0.0.1 for this machine), it listens nowhere else.
+    ``host`` is a numeric address, IPv4 or IPv6 (the socket's family follows it). An unbound
+    socket that sends is bound by the OS to every interface: it would take datagrams from the
+    whole network on its port. Bound to the one address that reaches ``host`` (127.0.0.1, or
+    ::1, for this machine), it listens nowhere else.
     """
-    local = "127.0.0.1"
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    loopback = "::1" if family == socket.AF_INET6 else "127.0.0.1"
+    local = loopback
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
             probe.connect((host, port))  # chooses the route; sends nothing
             local = probe.getsockname()[0]
     except OSError:
         pass  # unreachable or unknown now: sends will fail and be counted
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock = socket.socket(family, socket.SOCK_DGRAM)
     try:
         sock.bind((local, 0))
     except OSError:
-        sock.bind(("127.0.0.1", 0))
+        try:
+            sock.bind((loopback, 0))
+        except OSError:  # no IPv6 loopback on this machine: sends fail and are counted
+            pass
     sock.setblocking(False)
     return sock
 
 
 def _numeric_host(host: str) -> str | None:
-    """``host`` as an IPv4 address without asking any resolver ("localhost" included), else None."""
+    """``host`` as an IP address, v4 or v6 (``[::1]`` as a URL writes it too), without asking
+    any resolver ("localhost" included), else None."""
     if host == "localhost":
         return "127.0.0.1"
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
     try:
-        address = ipaddress.ip_address(host)
+        return str(ipaddress.ip_address(host))
     except ValueError:
         return None
-    return str(address) if address.version == 4 else None
 
 
 def _resolve(host: str, port: int) -> str | None:
-    """The IPv4 address of ``host`` (a name: asks the resolver, may take seconds), or None."""
+    """The address of ``host`` (a name: asks the resolver, may take seconds), IPv4 where it
+    has one, else IPv6; or None."""
     try:
-        infos = socket.getaddrinfo(host, port, socket.AF_INET, socket.SOCK_DGRAM)
+        infos = socket.getaddrinfo(host, port, socket.AF_UNSPEC, socket.SOCK_DGRAM)
     except (OSError, UnicodeError):
         return None
+    infos.sort(key=lambda info: info[0] != socket.AF_INET)  # IPv4 first (stable otherwise)
     return str(infos[0][4][0]) if infos else None
 
 

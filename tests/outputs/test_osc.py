@@ -277,3 +277,37 @@ def test_a_host_name_is_looked_up_once_off_the_frame_path(rx, monkeypatch):
         assert calls == ["gm-mixer.test"]  # once, not once per datagram
     finally:
         out.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("written", ["[::1]:{port}", "::1:{port}"])
+def test_a_run_sends_to_an_ipv6_address(tmp_path, written):
+    """An IPv6 address as --osc-out was taken for a host name no resolver knows: nothing was
+    ever sent, and the log said "cannot resolve '::1'" every 2 s for the whole show."""
+    import time
+
+    from ..stage_helpers import float_msg, free_port, start_run, stop_run, two_level_project
+
+    folder = two_level_project(tmp_path / "p")
+    rx6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    rx6.bind(("::1", 0))
+    rx6.settimeout(0.05)
+    port_in = free_port()
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port_in}",
+                       "--osc-out", written.format(port=rx6.getsockname()[1]))
+    got = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
+                tx.sendto(float_msg("/wek/inputs", 0.9, 0.9), ("127.0.0.1", port_in))
+                try:
+                    got.append(rx6.recv(65536))
+                except TimeoutError:
+                    continue
+    finally:
+        _, err = stop_run(run)
+        rx6.close()
+    assert got and got[0].startswith(b"/wek/outputs"), err
+    assert decode_message(got[0])[1] == (1.0,)  # "high": the first of the sorted labels
+    assert "cannot resolve" not in err
