@@ -5,8 +5,8 @@ By default the output port carries exactly what Wekinator would send: some clien
 message they receive as a reply, others log an error for each address they do not know.
 gesturemap's own messages (label, likelihoods, progress, regression values, variance, GVF's
 estimates, spotted events) are the project's choice (``outputs.extras``): ``true`` sends them
-to the same host and port after ``/wek/outputs``, ``{"port": P}`` (and optionally ``"host"``)
-sends them on a port of their own; an address named in ``outputs.addresses`` turns that one
+to the same host and port after ``/wek/outputs``, ``{"port": P}`` (and optionally ``"host"``,
+an address or a name, looked up as the outputs' host is) sends them on a port of their own; an address named in ``outputs.addresses`` turns that one
 message on by itself.
 
 The socket never blocks: a datagram the kernel cannot take at once is counted and dropped (the
@@ -292,6 +292,50 @@ def _resolve(host: str, port: int) -> str | None:
     return str(infos[0][4][0]) if infos else None
 
 
+class _Route:
+    """One destination: a host (an address, or a name looked up on a thread of its own until
+    it resolves or ``closed`` is set) and a port, with the socket that reaches it.
+
+    The frame path reads :attr:`target` (None until a name resolves), then :attr:`sock`; the
+    lookup thread replaces the socket before it sets the target, so a frame that reads the new
+    target sends on the new socket (one that read the old socket as it closed fails, counted).
+    """
+
+    def __init__(self, host: str, port: int, closed: threading.Event, what: str) -> None:
+        self.host, self.port, self._closed, self._what = host, port, closed, what
+        numeric = _numeric_host(host)
+        if numeric is not None:
+            self.target: tuple[str, int] | None = (numeric, port)
+            self.sock = sending_socket(numeric, port)
+        else:  # a name: the frame path sends nothing until it resolves
+            self.target = None
+            self.sock = sending_socket("127.0.0.1", port)
+            threading.Thread(target=self._resolve_name, name="gesturemap-osc-out-resolve",
+                             daemon=True).start()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _resolve_name(self) -> None:
+        """Look the host name up (off the frame path) until it resolves or the output closes."""
+        host, port = self.host, self.port
+        while not self._closed.is_set():
+            address = _resolve(host, port)
+            if address is not None:
+                sock = sending_socket(address, port)
+                if self._closed.is_set():
+                    sock.close()
+                    return
+                old, self.sock = self.sock, sock
+                self.target = (address, port)  # from here on the frame path sends to it
+                old.close()
+                log.info("%s: %s is %s", self._what, host, address)
+                return
+            log.warning("%s: cannot resolve %r; trying again in %.0f s", self._what, host,
+                        RESOLVE_RETRY_S)
+            self._closed.wait(RESOLVE_RETRY_S)
+
+
 class OSCOutput:
     """Sends a model's results over UDP; the engine calls :meth:`send` once per frame.
 
@@ -305,31 +349,18 @@ class OSCOutput:
         self.settings = settings
         self.addresses = settings.addresses
         self._closed = threading.Event()
-        numeric = _numeric_host(settings.host)
-        if numeric is not None:
-            self._target: tuple[str, int] | None = (numeric, settings.port)
-            self._sock = sending_socket(numeric, settings.port)
-        else:  # a name: the frame path sends nothing until it resolves
-            self._target = None
-            self._sock = sending_socket("127.0.0.1", settings.port)
-            threading.Thread(target=self._resolve_name, name="gesturemap-osc-out-resolve",
-                             daemon=True).start()
-        # gesturemap's own messages on a port of their own: the same socket when they go to the
-        # outputs' host (its resolved address), else a socket of their own
+        self._main = _Route(settings.host, settings.port, self._closed, "OSC out")
+        # gesturemap's own messages on a port of their own: the outputs' own socket and
+        # (resolved) address when they go to the outputs' host, else a route of their own (an
+        # address, or a name looked up as the outputs' host is)
         self._extra_port: int | None = None
-        self._extra_sock: socket.socket | None = None
-        self._extra_target: tuple[str, int] | None = None
+        self._extra: _Route | None = None
         if settings.extras_target is not None:
             xhost, xport = settings.extras_target
             if xhost == settings.host:
                 self._extra_port = xport
             else:
-                xnumeric = _numeric_host(xhost)
-                if xnumeric is None:
-                    raise validation_error("outputs.extras.host", xhost,
-                                           "an IP address (or the outputs' own host)")
-                self._extra_target = (xnumeric, xport)
-                self._extra_sock = sending_socket(xnumeric, xport)
+                self._extra = _Route(xhost, xport, self._closed, "OSC out (extras)")
         self._enc = MessageEncoder()
         self._scales = [OutputScale(**s) for s in settings.scales]
         self._smoothed: np.ndarray | None = None
@@ -349,36 +380,25 @@ class OSCOutput:
 
     def close(self) -> None:
         self._closed.set()
-        self._sock.close()
-        if self._extra_sock is not None:
-            self._extra_sock.close()
+        self._main.close()
+        if self._extra is not None:
+            self._extra.close()
 
-    def _resolve_name(self) -> None:
-        """Look the host name up (off the frame path) until it resolves or the output closes."""
-        host, port = self.settings.host, self.settings.port
-        while not self._closed.is_set():
-            address = _resolve(host, port)
-            if address is not None:
-                sock = sending_socket(address, port)
-                if self._closed.is_set():
-                    sock.close()
-                    return
-                old, self._sock = self._sock, sock
-                self._target = (address, port)  # from here on the frame path sends to it
-                old.close()
-                log.info("OSC out: %s is %s", host, address)
-                return
-            log.warning("OSC out: cannot resolve %r; trying again in %.0f s", host,
-                        RESOLVE_RETRY_S)
-            self._closed.wait(RESOLVE_RETRY_S)
+    @property
+    def _sock(self) -> socket.socket:
+        """The socket the outputs leave from."""
+        return self._main.sock
 
     def _send(self, data: bytes) -> None:
-        target = self._target
+        self._send_to(self._main, data)
+
+    def _send_to(self, route: _Route, data: bytes, port: int | None = None) -> None:
+        target = route.target
         if target is None:  # a host name not resolved (yet)
             self.send_errors += 1
             return
         try:
-            self._sock.sendto(data, target)
+            route.sock.sendto(data, target if port is None else (target[0], port))
             self.sent += 1
         except OSError:  # full buffer, unreachable port: drop, count, go on
             self.send_errors += 1
@@ -386,21 +406,9 @@ class OSCOutput:
     def _send_extra(self, data: bytes) -> None:
         """gesturemap's own message(s): after /wek/outputs, or on their own port."""
         if self._extra_port is not None:
-            main = self._target
-            if main is None:
-                self.send_errors += 1
-                return
-            target, sock = (main[0], self._extra_port), self._sock
-        elif self._extra_sock is not None:
-            target, sock = self._extra_target, self._extra_sock  # type: ignore[assignment]
+            self._send_to(self._main, data, self._extra_port)
         else:
-            self._send(data)
-            return
-        try:
-            sock.sendto(data, target)
-            self.sent += 1
-        except OSError:
-            self.send_errors += 1
+            self._send_to(self._extra or self._main, data)
 
     def _shape(self, values: np.ndarray) -> np.ndarray:
         if not self._scales:

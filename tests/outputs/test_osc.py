@@ -311,3 +311,90 @@ def test_a_run_sends_to_an_ipv6_address(tmp_path, written):
     assert got and got[0].startswith(b"/wek/outputs"), err
     assert decode_message(got[0])[1] == (1.0,)  # "high": the first of the sorted labels
     assert "cannot resolve" not in err
+
+
+@pytest.mark.slow
+def test_a_scene_sending_extras_to_a_host_name_leaves_every_scene_playable(tmp_path):
+    """A scene whose own messages went to a host name (``"extras": {"host": "mixer.local",
+    "port": P}``) made the engine's scene preparation fail: no scene of the project could be
+    recalled for the whole show, each recall left pending without a word. Now the name is
+    looked up as the outputs' host is; until it resolves, those messages are dropped."""
+    import json
+    import time
+
+    from ..stage_helpers import (
+        float_msg,
+        free_port,
+        osc_message,
+        osc_receiver,
+        project_with_scenes,
+        start_run,
+        stop_run,
+    )
+
+    folder = project_with_scenes(tmp_path / "p")
+    rx = osc_receiver()
+    port_out = rx.getsockname()[1]
+    saved = json.loads((folder / "project.json").read_text())
+    saved["outputs"] = {"port": port_out}
+    plain, swapped = saved["scenes"]
+    plain["outputs"] = {"port": port_out}
+    swapped["outputs"] = {"port": port_out, "extras": {"host": "mixer.invalid", "port": 9000}}
+    (folder / "project.json").write_text(json.dumps(saved))
+    port_in = free_port()
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port_in}")
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def answer_after(scene: str, want: float) -> bool:
+        """Recall ``scene``, then send frames near 0.1 until /wek/outputs says ``want``."""
+        tx.sendto(osc_message("/gesturemap/scene", scene), ("127.0.0.1", port_in))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            tx.sendto(float_msg("/wek/inputs", 0.1, 0.1), ("127.0.0.1", port_in))
+            try:
+                data = rx.recv(65536)
+            except TimeoutError:
+                continue
+            if data.startswith(b"/wek/outputs") and decode_message(data)[1] == (want,):
+                return True
+        return False
+
+    try:
+        # classes sorted: "high" 1, "low" 2; the project plays the swapped mapping as opened
+        recalled = [answer_after("plain", 2.0), answer_after("swapped", 1.0)]
+    finally:
+        _, err = stop_run(run)
+        tx.close()
+        rx.close()
+    assert recalled == [True, True], err
+    assert "cannot resolve 'mixer.invalid'" in err
+
+
+def test_extras_to_a_host_name_of_their_own_go_there_once_it_resolves(rx, monkeypatch):
+    import time
+
+    real = socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        # a name only this resolver knows: the machine's resolver may know no name but localhost
+        return real("127.0.0.1" if host == "gm-extras.test" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    extras_rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    extras_rx.bind(("127.0.0.1", 0))
+    extras_rx.settimeout(0.01)
+    out = OSCOutput({"port": rx.getsockname()[1],
+                     "extras": {"host": "gm-extras.test", "port": extras_rx.getsockname()[1]}})
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            out.send(_result([0.2, 0.7, 0.1], 1), 2.0)
+            try:
+                data = extras_rx.recv(65536)
+                break
+            except TimeoutError:
+                assert time.monotonic() < deadline, "the extras' host never resolved"
+        assert data.startswith(b"#bundle") and _wek_outputs(rx) == (2.0,)
+    finally:
+        out.close()
+        extras_rx.close()
