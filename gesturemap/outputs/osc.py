@@ -85,6 +85,18 @@ def _pad(b: bytes) -> bytes:
     return b + b"\0" * (4 - len(b) % 4)
 
 
+def _text_bytes(text: Any) -> bytes:
+    """A string argument's bytes: UTF-8 (a character it cannot encode, such as a lone
+    surrogate from a hand-edited JSON file, replaced rather than raised on the frame path), a
+    NUL byte as a space (it would end the string early and shift every argument after it: a
+    class's number read from the label's tail), cut to :data:`MAX_TEXT_BYTES` at a character's
+    boundary (a label of 70,000 characters made every frame's datagram too large to send)."""
+    raw = str(text).encode("utf-8", "replace").replace(b"\0", b" ")
+    if len(raw) > MAX_TEXT_BYTES:
+        raw = raw[:MAX_TEXT_BYTES].decode("utf-8", "ignore").encode()
+    return raw
+
+
 class MessageEncoder:
     """Encodes OSC messages of floats (and one leading string) with cached headers."""
 
@@ -105,7 +117,7 @@ class MessageEncoder:
         except (OverflowError, struct.error):  # beyond float32: clip (NaN never gets here)
             body = packer.pack(*np.clip(np.asarray(vals, dtype=np.float64), -3.4e38, 3.4e38))
         if text is not None:
-            return head + _pad(text.encode()) + body
+            return head + _pad(_text_bytes(text)) + body
         return head + body
 
 
@@ -575,8 +587,7 @@ class OSCOutput:
         address = self.addresses.get(address_key)
         if not address:
             return
-        parts = [str(t).encode("utf-8", "replace")[:MAX_TEXT_BYTES].replace(b"\0", b" ")
-                 for t in texts]
+        parts = [_text_bytes(t) for t in texts]
         self._send(_pad(address.encode()) + _pad(("," + "s" * len(parts)).encode())
                    + b"".join(_pad(p) for p in parts))
 

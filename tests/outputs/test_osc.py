@@ -398,3 +398,29 @@ def test_extras_to_a_host_name_of_their_own_go_there_once_it_resolves(rx, monkey
     finally:
         out.close()
         extras_rx.close()
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_any_label_is_sent_as_one_osc_string(rx, fast):
+    """A class name holding a NUL ended the OSC string early and shifted the class's number
+    (read from the label's tail); a lone surrogate (a hand-edited "\\udcff") raised on every
+    frame; a name of 70,000 characters made every frame's bundle too large to send."""
+    from pythonosc.osc_bundle import OscBundle
+
+    out = OSCOutput({"port": rx.getsockname()[1], "extras": True,
+                     # (a reject threshold takes the general path; nothing here is below it)
+                     **({} if fast else {"reject_below": 0.01})})
+    try:
+        for label, sent in (("a\0bcde", "a bcde"), ("\udcff-x", "?-x"),
+                            ("é" * 35000, "é" * 500)):
+            lik = np.array([0.9, 0.1])
+            r = Result(label=label, label_index=0, likelihoods=lik, log_likelihoods=np.log(lik),
+                       instant_likelihoods=lik, instant_normalized_likelihoods=lik)
+            out.send(r, 3.0)
+            assert _wek_outputs(rx) == (3.0,)
+            bundle = OscBundle(rx.recv(65536))
+            label_msg = next(m for m in bundle if m.address == "/gesturemap/label")
+            assert label_msg.params == [sent, 3.0]
+    finally:
+        out.close()
+    assert out.send_errors == 0
