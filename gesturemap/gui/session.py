@@ -502,7 +502,7 @@ class WindowEngine(Engine):
 
         self.project.outputs = settings
         old, self.output = self.output, OSCOutput(settings)
-        old.close()
+        self.scenes.retire(old)  # closed unless a scene's route still sends on it
         self._build_wire()  # the compiled path's reply templates are the output's
         self._edited()
 

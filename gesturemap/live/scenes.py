@@ -157,6 +157,8 @@ class SceneRuntime:
         #: recalls of the scene already playing, with nothing to change (ignored)
         self.repeats = 0
         self._pending: str | None = None
+        #: outputs the engine stopped sending on that a scene's route may still recall
+        self._retired: list[Any] = []
 
     # -- off the frame path -------------------------------------------------------------------
     def _route(self, outputs: dict[str, Any] | None) -> dict[str, Any]:
@@ -190,9 +192,20 @@ class SceneRuntime:
 
     def close(self) -> None:
         """Close the outputs made for scenes (the engine closes the one it sends on)."""
-        for output in self._outputs.values():
+        for output in [*self._outputs.values(), *self._retired]:
             if output is not self.engine.output:
                 output.close()
+
+    def retire(self, output: Any) -> None:
+        """``output`` is no longer the engine's (engine thread: the window's Outputs tab
+        replaced it). Closed, unless a scene's route holds it, or the scenes are still being
+        prepared with it: a recall of that scene sends on it again, and a closed output would
+        fail every send of the rest of the show. Those close with the scenes."""
+        preparing = not self.ready and bool(getattr(self.engine.project, "scenes", None))
+        if preparing or any(o is output for o in self._outputs.values()):
+            self._retired.append(output)
+        else:
+            output.close()
 
     # -- engine thread ------------------------------------------------------------------------
     def take_ready(self, scenes: tuple[Any, ...], streams: dict[str, list[Any]],

@@ -59,3 +59,55 @@ def test_the_outputs_panel_turns_gesturemaps_own_messages_on_and_off(qtbot):
         assert again.settings()["extras"] is False
     finally:
         engine.stop()
+
+
+def test_a_scene_recalled_after_an_outputs_edit_sends_on_its_own_route(tmp_path):
+    """The Outputs tab's edit closed the output it replaced, though the scenes kept it for
+    their route: a scene routed there and recalled afterwards sent on a closed socket, every
+    datagram of the rest of the show failed (counted, never said)."""
+    import json
+    import socket
+
+    from gesturemap.gui.session import WindowEngine
+
+    from ..stage_helpers import (
+        float_msg,
+        osc_message,
+        osc_messages,
+        osc_receiver,
+        project_with_scenes,
+        wait_for,
+    )
+
+    folder = project_with_scenes(tmp_path / "p")
+    rx_a, rx_b = osc_receiver(), osc_receiver()
+    port_a, port_b = rx_a.getsockname()[1], rx_b.getsockname()[1]
+    saved = json.loads((folder / "project.json").read_text())
+    saved["outputs"] = {"port": port_a}
+    for scene in saved["scenes"]:
+        scene["outputs"] = {"port": port_a}
+    (folder / "project.json").write_text(json.dumps(saved))
+    engine = WindowEngine(Project.load(folder), osc_in=("127.0.0.1", 0), trainer="thread",
+                          project_dir=folder).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def frames_reach(rx) -> bool:  # noqa: ANN001
+        for _ in range(20):
+            tx.sendto(float_msg("/wek/inputs", 0.1, 0.1), ("127.0.0.1", engine.osc_port))
+        return len(osc_messages(rx, lambda m: len(m) >= 20, 5)) >= 20
+
+    try:
+        wait_for(lambda: engine.scenes.ready, 30)
+        reached = [frames_reach(rx_a)]
+        engine.command("set_output_settings", {"port": port_b})  # the Outputs tab's Apply
+        reached.append(frames_reach(rx_b))
+        tx.sendto(osc_message("/gesturemap/scene", "plain"), ("127.0.0.1", engine.osc_port))
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "plain")
+        reached.append(frames_reach(rx_a))  # the scene's own route: port A again
+        errors = engine.stats()["output_send_errors"]
+    finally:
+        engine.stop()
+        tx.close()
+        rx_a.close()
+        rx_b.close()
+    assert reached == [True, True, True] and errors == 0
