@@ -264,11 +264,13 @@ def sending_socket(host: str, port: int) -> socket.socket:
     local = loopback
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            _allow_broadcast(probe)
             probe.connect((host, port))  # chooses the route; sends nothing
             local = probe.getsockname()[0]
     except OSError:
         pass  # unreachable or unknown now: sends will fail and be counted
     sock = socket.socket(family, socket.SOCK_DGRAM)
+    _allow_broadcast(sock)
     try:
         sock.bind((local, 0))
     except OSError:
@@ -278,6 +280,13 @@ def sending_socket(host: str, port: int) -> socket.socket:
             pass
     sock.setblocking(False)
     return sock
+
+
+def _allow_broadcast(sock: socket.socket) -> None:
+    """Let ``sock`` send to a broadcast address (192.168.1.255: every machine of a network,
+    as Wekinator setups often send): without SO_BROADCAST the kernel refuses each datagram."""
+    if sock.family == socket.AF_INET:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
 
 
 def _numeric_host(host: str) -> str | None:

@@ -424,3 +424,34 @@ def test_any_label_is_sent_as_one_osc_string(rx, fast):
     finally:
         out.close()
     assert out.send_errors == 0
+
+
+@pytest.mark.slow
+def test_a_run_sends_to_a_broadcast_address(tmp_path):
+    """A broadcast address as --osc-out (every machine of a network) was refused by the
+    kernel on every datagram (no SO_BROADCAST): nothing left, only output_send_errors grew."""
+    import time
+
+    from ..stage_helpers import float_msg, free_port, start_run, stop_run, two_level_project
+
+    folder = two_level_project(tmp_path / "p")
+    rx_bc = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx_bc.bind(("127.255.255.255", 0))  # loopback's broadcast: what a receiver there hears
+    rx_bc.settimeout(0.05)
+    port_in = free_port()
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port_in}",
+                       "--osc-out", f"127.255.255.255:{rx_bc.getsockname()[1]}")
+    got = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            deadline = time.monotonic() + 10
+            while not got and time.monotonic() < deadline:
+                tx.sendto(float_msg("/wek/inputs", 0.9, 0.9), ("127.0.0.1", port_in))
+                try:
+                    got.append(rx_bc.recv(65536))
+                except TimeoutError:
+                    continue
+    finally:
+        _, err = stop_run(run)
+        rx_bc.close()
+    assert got and decode_message(got[0])[1] == (1.0,), err
