@@ -142,6 +142,16 @@ def test_output_ranges_come_from_the_takes():
     assert output_ranges(p) == [(0.0, 2.0), (0.0, 1.0)]  # b never moved: 0..1
 
 
+def test_output_ranges_of_a_project_that_names_no_outputs_come_from_its_takes():
+    # (no ranges at all: MIDI sent only the first output, over 0..1)
+    from gesturemap.project import Project
+
+    p = Project()
+    p.add_take(np.zeros((2, 2)), "x", outputs=np.array([[0.0, 5.0, -1.0], [2.0, 5.0, 1.0]]))
+    assert p.output_names is None
+    assert output_ranges(p) == [(0.0, 2.0), (0.0, 1.0), (-1.0, 1.0)]
+
+
 def test_run_sends_midi_for_osc_frames(jack_midi, tmp_path):  # noqa: F811
     """`gesturemap run --midi-out`: a frame in over OSC gives MIDI out on a real JACK port."""
     from ..project.test_presets import _osc_message
