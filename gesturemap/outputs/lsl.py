@@ -12,6 +12,11 @@ Two streams, so LabRecorder records them beside EEG or motion capture on one clo
 The layout is taken from the first frame a model answers; a retrain that changes it (a class
 added) opens a new stream with the new layout (once, between two frames). Pushing a sample
 does not block (LSL buffers it) and never raises on the frame path.
+
+Another outlet of the same name already on the network (a second gesturemap, a copy of the
+project run beside it: the same source id too) is said in the log as the output starts,
+looked for on a thread of its own: LabRecorder and an inlet resolving by name cannot tell the
+two apart, and one recording could hold either.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ __all__ = ["LSLOutput", "stream_name"]
 log = logging.getLogger("gesturemap.outputs.lsl")
 
 PREFIX = "gesturemap"
+#: Seconds spent looking for another outlet of the same name as the output starts.
+CLASH_LOOK_S = 1.0
 
 
 def stream_name(name: str | None) -> str:
@@ -94,7 +101,29 @@ class LSLOutput:
         # (a layout kept from before pushed every later frame into no outlet, as errors)
         self._layout = None
         self._last_label = None
+        own = self._markers.get_info().uid()
+        threading.Thread(target=self._say_clash, args=(own,), name="gesturemap-lsl-clash",
+                         daemon=True).start()
         return self
+
+    def _say_clash(self, own_uid: str) -> None:
+        """Log another markers outlet of this output's name (off the frame path: LSL's
+        discovery takes up to :data:`CLASH_LOOK_S`)."""
+        try:
+            found = self._pylsl.resolve_byprop("name", f"{self.name}-markers", minimum=2,
+                                               timeout=CLASH_LOOK_S)
+        except Exception as exc:  # noqa: BLE001 - a look that failed says nothing more
+            log.debug("LSL out: looking for another %r failed: %s", self.name, exc)
+            return
+        others = [i for i in found if i.uid() != own_uid]
+        if not others:
+            return
+        other = others[0]
+        same = (" and the same source id (a copy of this project?)"
+                if other.source_id() == f"{self.source_id}-markers" else "")
+        log.warning("LSL out: another stream called %r is on the network (from %s%s): a "
+                    "recorder cannot tell the two apart; give --lsl-out another name",
+                    self.name, other.hostname(), same)
 
     def stop(self) -> None:
         """Close both streams (:meth:`start` opens them again)."""

@@ -160,3 +160,31 @@ def test_a_stopped_output_started_again_publishes_again():
         out.stop()
     assert out.stats()["lsl_send_errors"] == 0
     assert len(got) >= 5 and all(len(s) == 2 for s in got)
+
+
+def test_a_second_output_of_the_same_name_says_so(caplog):
+    """Two outlets of one name (and one source id: a copy of the project run beside it) were
+    published without a word, and a recorder took either for the other."""
+    name = f"clash{time.monotonic_ns()}"
+    first = LSLOutput(name, source_id="p1").start()
+    time.sleep(1.5)  # its own look is over: only the second one's finds another
+    with caplog.at_level("WARNING", logger="gesturemap.outputs.lsl"):
+        second = LSLOutput(name, source_id="p1").start()
+        try:
+            deadline = time.monotonic() + 10
+            while not any("another stream" in r.getMessage() for r in caplog.records):
+                assert time.monotonic() < deadline, "the clash was never said"
+                time.sleep(0.05)
+        finally:
+            second.stop()
+            first.stop()
+    said = [r.getMessage() for r in caplog.records if "another stream" in r.getMessage()]
+    assert len(said) == 1 and f"gesturemap-{name}" in said[0] and "same source id" in said[0]
+
+
+def test_a_lone_output_says_nothing_of_a_clash(caplog):
+    with caplog.at_level("WARNING", logger="gesturemap.outputs.lsl"):
+        out = LSLOutput(f"alone{time.monotonic_ns()}").start()
+        time.sleep(1.5)  # its look is over
+        out.stop()
+    assert not [r for r in caplog.records if "another stream" in r.getMessage()]
