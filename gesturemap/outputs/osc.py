@@ -428,8 +428,10 @@ class OSCOutput:
         """gesturemap's own message(s): after /wek/outputs, or on their own port."""
         if self._extra_port is not None:
             self._send_to(self._main, data, self._extra_port)
-        else:
-            self._send_to(self._extra or self._main, data)
+        elif self._extra is not None:
+            self._send_to(self._extra, data)
+        else:  # after /wek/outputs, the way it went
+            self._send(data)
 
     def _shape(self, values: np.ndarray) -> np.ndarray:
         if not self._scales:
