@@ -747,6 +747,7 @@ def _cmd_replay(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the ``gesturemap`` command; returns its exit code (see :data:`EXIT_CODES`)."""
+    _printable_stdout()
     parser = build_parser()
     args = parser.parse_args(argv)
     _configure_logging(args.log_level)
@@ -768,6 +769,35 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
               file=sys.stderr, flush=True)
         return EXIT_USAGE
+
+
+def _printable_stdout() -> None:
+    """Standard output that never raises on a character its encoding lacks.
+
+    The reports speak in words with dashes, arrows and class names in any script; a terminal
+    in a locale that is not UTF-8 (ISO-8859-1, or ASCII with Python's UTF-8 mode off) cannot
+    encode all of them, and one such character made the whole command fail with a traceback
+    after its work was done. It is shown as ``?`` instead; bytes of a file name that were not
+    text go out as they came in (Python's ``surrogateescape``), and stderr already escapes
+    what it cannot encode (``backslashreplace``)."""
+    import codecs
+
+    def printable(error: UnicodeError) -> tuple[str | bytes, int]:
+        try:
+            return codecs.lookup_error("surrogateescape")(error)
+        except UnicodeError:
+            return codecs.lookup_error("replace")(error)
+
+    try:
+        codecs.lookup_error("gesturemap-printable")
+    except LookupError:
+        codecs.register_error("gesturemap-printable", printable)
+    reconfigure = getattr(sys.stdout, "reconfigure", None)  # (a test's capture may lack it)
+    if reconfigure is not None and sys.stdout.errors in ("strict", "surrogateescape"):
+        try:
+            reconfigure(errors="gesturemap-printable")
+        except (ValueError, OSError):  # closed, or not a text stream it can change: as it is
+            pass
 
 
 def _plain_warnings(prefix: str) -> None:

@@ -193,3 +193,25 @@ def test_log_level_prints_time_stamped_records(tmp_path):
     assert "hidden" not in done.stderr
     done = _cli("new", tmp_path / "b", "--log-level", "nope")
     assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+
+def test_a_terminal_that_is_not_utf8_gets_the_output_not_a_traceback(tmp_path):
+    """A locale whose encoding lacks a character of the output (ASCII here, as a C locale
+    with Python's UTF-8 mode off; ISO-8859-1 lacks the reports' dashes too): the command does
+    its work and prints, with ``?`` for what the terminal cannot show."""
+    from gesturemap.project import Project
+
+    project = Project(classes=["тихо", "гучно"], model={"kind": "gmm", "params": {"gaussians": 1}})
+    rng = np.random.default_rng(0)
+    for label in ("тихо", "гучно"):
+        project.add_take(rng.normal(size=(20, 2)), label)
+    project.train()
+    project.save_scene("вступ")  # a name read from the project, not from the command line
+    project.save(tmp_path / "p")
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0"}
+    env.pop("PYTHONIOENCODING", None)
+    done = _cli("scene", tmp_path / "p", "list", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert "?????" in done.stdout and "1 scene" in done.stdout
