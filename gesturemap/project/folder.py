@@ -64,6 +64,15 @@ def _stamp(path: Path) -> tuple[int, int, int] | None:
     return st.st_ino, st.st_mtime_ns, st.st_size
 
 
+#: the entries of project.json this gesturemap reads (what ``_document`` writes, and the
+#: format and version that :func:`write_json` adds)
+_KNOWN_KEYS = frozenset({
+    "format", "version", "name", "uid", "created", "saved", "gesturemap_version", "model",
+    "pipeline", "sensor", "outputs", "display", "input_dim", "input_names", "output_names",
+    "classes", "takes", "removed_takes", "next_take", "model_file", "scenes", "scene_fade_s",
+})
+
+
 class ProjectFolder:
     """Save and load of :class:`~gesturemap.project.Project` (mixed into it)."""
 
@@ -94,6 +103,10 @@ class ProjectFolder:
     _save_scenes: Callable[[Path], list[dict[str, Any]]]
     _remove_stale_scene_files: Callable[[Path, list[dict[str, Any]]], None]
     _load_scenes: Callable[..., None]
+    #: the entries of the ``project.json`` loaded that this gesturemap does not know (a newer
+    #: one's settings in the same format version): written back as they were at every save,
+    #: so opening a project here and saving it (a retrain, a take) does not strip them
+    _foreign_keys: Mapping[str, Any] = {}
 
     def _document(
         self, model_file: str | None, takes: list[Take], removed: list[str],
@@ -123,6 +136,8 @@ class ProjectFolder:
             document["scenes"] = scenes
         if self.scene_fade_s != DEFAULT_FADE_S:
             document["scene_fade_s"] = self.scene_fade_s
+        for key, value in self._foreign_keys.items():  # a newer gesturemap's, written back
+            document.setdefault(key, value)
         return document
 
     def _unread_listing(self, folder: Path, takes: list[Take],
@@ -476,6 +491,7 @@ class ProjectFolder:
         unread: set[str] = set()
         document = internalize(folder, path, raw, unread)
         project = cls._from_document(path, document)
+        project._foreign_keys = {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}
         listed = _listed_takes(path, document)
         removed = set(project._removed)
         for sub in (TAKES_DIR, TRASH_DIR):

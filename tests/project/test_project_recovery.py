@@ -238,3 +238,43 @@ def test_a_relabelled_take_unreadable_during_a_save_keeps_its_label(tmp_path):
     take_json.write_bytes(original)
     labels = {t.id: t.label for t in Project.load(folder).takes}
     assert labels[first] == "high" and len(labels) == 7
+
+
+def test_a_newer_gesturemaps_settings_survive_a_train_here(tmp_path):
+    """A project.json of the same format version with an entry this gesturemap does not know
+    (a newer one's setting): `gesturemap train` here, and a save of every kind of project,
+    write it back as it was."""
+    folder = _with_scenes(tmp_path / "p")
+    document = json.loads((folder / "project.json").read_text())
+    document["performance_notes"] = {"tempo_bpm": 96, "cues": ["intro", "drop"]}
+    (folder / "project.json").write_text(json.dumps(document))
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "train", str(folder)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    saved = json.loads((folder / "project.json").read_text())
+    assert saved["model_file"] != document["model_file"]  # the train did save
+    assert saved["performance_notes"] == {"tempo_bpm": 96, "cues": ["intro", "drop"]}
+    again = Project.load(folder)
+    again.add_take(np.full((30, 2), 0.5), "low")
+    again.save(tmp_path / "copy")  # saved elsewhere too
+    copy = json.loads((tmp_path / "copy" / "project.json").read_text())
+    assert copy["performance_notes"]["tempo_bpm"] == 96 and copy["scene_fade_s"] == 2.0
+
+
+def _with_scenes(folder: Path) -> Path:
+    two_level_project(folder)
+    project = Project.load(folder)
+    project.save_scene("plain")
+    project.scene_fade_s = 2.0
+    project.save(folder)
+    return folder
+
+
+def test_every_key_a_save_writes_is_known_to_the_load(tmp_path):
+    """Else a key of this gesturemap's own would be kept as a newer one's, and written back
+    stale over what the project now says."""
+    from gesturemap.project.folder import _KNOWN_KEYS
+
+    document = json.loads((_with_scenes(tmp_path / "p") / "project.json").read_text())
+    assert "scenes" in document and "scene_fade_s" in document
+    assert set(document) <= _KNOWN_KEYS
