@@ -23,10 +23,14 @@ EXIT_USAGE = 2
 EXIT_NO_AUDIO = 3
 #: Stopped by Ctrl-C before the command was done (the shell's 128 + SIGINT).
 EXIT_INTERRUPTED = 130
+#: The output's reader stopped reading (``| head``): what the shell reports of a program that
+#: SIGPIPE ends (128 + 13), so a script with ``pipefail`` tells it from bad input.
+EXIT_PIPE_CLOSED = 141
 EXIT_CODES = {EXIT_OK: "done", EXIT_BUG: "unexpected error (a bug: please report it)",
               EXIT_USAGE: "bad input (one line on stderr says what)",
               EXIT_NO_AUDIO: "the audio output asked for cannot be opened",
-              EXIT_INTERRUPTED: "interrupted (Ctrl-C) before the end"}
+              EXIT_INTERRUPTED: "interrupted (Ctrl-C) before the end",
+              EXIT_PIPE_CLOSED: "its output's reader stopped reading (| head)"}
 
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
@@ -764,7 +768,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:  # the output piped into a reader that stopped (`| head`)
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_USAGE
+        return EXIT_PIPE_CLOSED  # not bad input: nothing was wrong, and nobody reads on
     except (GesturemapError, OSError) as exc:  # a project, file or device that cannot be used
         print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
               file=sys.stderr, flush=True)

@@ -215,3 +215,16 @@ def test_a_terminal_that_is_not_utf8_gets_the_output_not_a_traceback(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "?????" in done.stdout and "1 scene" in done.stdout
+
+
+def test_a_reader_that_stops_reading_is_not_bad_input(tmp_path):
+    """`gesturemap ... | head`: the reader goes before the output is written; the command
+    exits as the shell says of a program that SIGPIPE ends (141), silently, not with the
+    "bad input" code 2 that promises a line on stderr saying what was wrong."""
+    proc = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "new", str(tmp_path / "p")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # long before the command prints (importing takes longer)
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 141, err
+    assert err == ""
+    assert (tmp_path / "p" / "project.json").is_file()  # its work was done all the same
