@@ -754,6 +754,7 @@ def main(argv: list[str] | None = None) -> int:
     _printable_stdout()
     parser = build_parser()
     args = parser.parse_args(argv)
+    _expand_home(args)
     _configure_logging(args.log_level)
     _plain_warnings(f"gesturemap {args.command or 'open'}")
     try:
@@ -773,6 +774,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"gesturemap {args.command or 'open'}: {' '.join(str(exc).split())}",
               file=sys.stderr, flush=True)
         return EXIT_USAGE
+
+
+def _expand_home(args: argparse.Namespace) -> None:
+    """``~/...`` in a path the shell left as typed, as the home folder it means.
+
+    The shell expands ``~`` only at the start of a word, unquoted: ``--log=~/gigs``, or
+    ``"~/My Songs/piece"`` quoted for its space, reached gesturemap as they were typed, and
+    made a folder named ``~`` in the current one (which a later ``rm -rf ~`` to tidy it up
+    would take for the home folder). Only ``~`` and ``~/...`` are expanded, in every option
+    and argument: none of gesturemap's names (classes, ports, streams) starts so."""
+    def home(text: str) -> str:
+        if text == "~" or text.startswith(("~/", "~" + os.sep)):
+            return os.path.expanduser(text)
+        return text
+
+    for name, value in vars(args).items():
+        if isinstance(value, str):
+            setattr(args, name, home(value))
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            setattr(args, name, [home(v) for v in value])
 
 
 def _printable_stdout() -> None:

@@ -228,3 +228,22 @@ def test_a_reader_that_stops_reading_is_not_bad_input(tmp_path):
     assert proc.wait(timeout=120) == 141, err
     assert err == ""
     assert (tmp_path / "p" / "project.json").is_file()  # its work was done all the same
+
+
+def test_a_home_folder_the_shell_left_as_typed_is_the_home_folder(tmp_path):
+    """``"~/My Songs/piece"`` quoted for its space, or ``--project=~/...``: the shell leaves
+    the ``~`` as it is; gesturemap takes it for the home folder, never makes a folder named
+    ``~`` in the current one."""
+    home, here = tmp_path / "home", tmp_path / "here"
+    home.mkdir()
+    here.mkdir()
+    env = {**os.environ, "HOME": str(home)}
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "new", "~/My Songs/piece"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=here)
+    assert done.returncode == 0, done.stderr
+    assert (home / "My Songs" / "piece" / "project.json").is_file()
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "eval",
+                           "--project=~/My Songs/piece"],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=here)
+    assert "the project has 0 take(s)" in done.stderr, done.stderr  # it found the project
+    assert list(here.iterdir()) == []
