@@ -112,3 +112,27 @@ def test_a_wekinator_project_without_its_examples_file_says_so(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "gesturemap import: warning: " in err and "currentData.arff is missing" in err
     assert "no examples imported" in err
+
+
+@pytest.mark.parametrize("kind", ["gesturemap project", "other folder"])
+def test_import_of_a_folder_that_is_no_wekinator_project_says_what_it_is(
+        project_dir, tmp_path, capsys, kind):
+    """A gesturemap project, or a session log, given to import: one line that it is a
+    folder and what import takes, not "not a regular file (a device, a FIFO or a socket)";
+    nothing is made."""
+    source = project_dir if kind == "gesturemap project" else tmp_path / "session"
+    source.mkdir(exist_ok=True)
+    assert main(["import", str(source), "--project", str(tmp_path / "new")]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a folder" in err and ".wekproj" in err, err
+    assert "device" not in err
+    assert ("gesturemap project already" in err) == (kind == "gesturemap project")
+    assert not (tmp_path / "new").exists()
+
+
+def test_a_folder_where_a_file_is_read_is_said_to_be_a_folder(tmp_path):
+    from gesturemap.errors import FormatError
+    from gesturemap.utils.reading import read_regular_file
+
+    with pytest.raises(FormatError, match=r"is a folder: give a file"):
+        read_regular_file(tmp_path, max_bytes=1 << 20)

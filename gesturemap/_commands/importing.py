@@ -64,6 +64,14 @@ def main_import(args: argparse.Namespace) -> int:
         print(f"{args.file} belongs to the Wekinator project {inside}: importing the project")
         args.file = str(inside)
         return main_import_project(args)
+    if Path(args.file).is_dir():  # no Wekinator project's files in it: say what it is not
+        what = ("a gesturemap project already (open it, or copy the folder)"
+                if (Path(args.file) / "project.json").is_file() else
+                "not a Wekinator project (it has no outputConfig.xml)")
+        sys.stderr.write(f"gesturemap import: {args.file} is a folder, {what}; import a "
+                         "Wekinator project's folder or .wekproj, an .arff, or an XMM / "
+                         "RAPID-MIX / CoMo .json file\n")
+        return 2
     if Path(args.file).suffix.lower() in (".json", ".json5"):
         return main_import_xmm(args)
     return report_import(args, lambda: import_arff(

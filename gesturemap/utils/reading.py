@@ -81,6 +81,8 @@ def open_regular_file(path: PathLike, *, max_bytes: int,
         raise FormatError(f"cannot read {where}: {error.strerror or error}.") from error
     try:
         info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):  # (not "a device, a FIFO or a socket": said so)
+            raise FormatError(f"{where} is a folder: give a file.")
         if not stat.S_ISREG(info.st_mode):
             raise FormatError(
                 f"{where} is not a regular file (a device, a FIFO or a socket); it was not read."
