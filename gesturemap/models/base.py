@@ -821,12 +821,10 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
         model = cls(**params)
         # The same checks as fit: a saved file is user input (gaussians=-1, "3", None...).
         model.check_params()
-        labels = meta["labels"]
-        if not isinstance(labels, list) or not labels:
-            raise ValueError("labels")
+        labels = saved_labels(meta["labels"])
         if getattr(model, "class_params", None) is not None:
             model._check_class_params(labels)
-        model.labels_ = list(labels)
+        model.labels_ = labels
         model.input_dim_, model.output_dim_ = saved_dims(meta)
         model.training_info_ = meta.get("training", {})
         _restore_kept_channels(model, meta)
@@ -837,6 +835,24 @@ def restore(meta: dict[str, Any], arrays: dict[str, np.ndarray]) -> BaseModel:
             GesturemapError) as exc:
         raise FormatError(f"the saved model is damaged or inconsistent ({exc})") from exc
     return model
+
+
+def saved_labels(labels: Any) -> list[Any]:
+    """A saved model's class labels checked as :meth:`Dataset.add` checks a take's: each a
+    non-empty str or an int (not a bool), all of one kind, none twice. Raises ValueError:
+    a hand-edited file's ``["a", "a"]`` loaded as two classes of one name (the second could
+    never be told apart from the first), and ``[[1], {}]`` as labels no output mapping or
+    threshold table could be keyed by."""
+    from ..data import _check_label
+
+    if not isinstance(labels, list) or not labels:
+        raise ValueError(f"labels: got {labels!r:.60}; expected a non-empty list")
+    out = [_check_label("label", lb) for lb in labels]
+    if len({isinstance(lb, str) for lb in out}) > 1:
+        raise ValueError(f"labels {out!r:.80} mix names and numbers")
+    if len(set(out)) != len(out):
+        raise ValueError(f"labels {out!r:.80} name a class twice")
+    return out
 
 
 def saved_dim(meta: dict[str, Any], key: str, minimum: int) -> int:

@@ -96,3 +96,33 @@ def test_a_models_arrays_are_never_read_through_a_link(saved_gmm: Path, tmp_path
     arrays.unlink()
     moved.rename(arrays)
     assert gm.load(saved_gmm).labels_ == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [
+        (["a", "a"], "twice"),
+        ([True, False], "True/False"),
+        ([1.0, 2.5], "non-empty str"),
+        ([[1], {}], "non-empty str"),
+        (["", "b"], "non-empty str"),
+        (["a", 2], "mix"),
+    ],
+    ids=["duplicate", "bool", "float", "nested", "empty", "mixed"],
+)
+def test_load_checks_labels_like_a_dataset(saved_gmm: Path, labels, message) -> None:
+    # each loaded before as a model whose classes no dataset could have given it
+    meta = json.loads(saved_gmm.read_text())
+    meta["labels"] = labels
+    saved_gmm.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match=message):
+        gm.load(saved_gmm)
+
+
+def test_load_keeps_int_labels_as_ints(tmp_path: Path) -> None:
+    ds = gm.Dataset()
+    rng = np.random.default_rng(0)
+    for label in (3, 7):
+        ds.add(rng.normal(size=(20, 2)) + label, label=label)
+    path = gm.GMM(gaussians=1).fit(ds).save(tmp_path / "m")
+    assert gm.load(path).labels_ == [3, 7]
