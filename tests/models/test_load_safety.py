@@ -126,3 +126,65 @@ def test_load_keeps_int_labels_as_ints(tmp_path: Path) -> None:
         ds.add(rng.normal(size=(20, 2)) + label, label=label)
     path = gm.GMM(gaussians=1).fit(ds).save(tmp_path / "m")
     assert gm.load(path).labels_ == [3, 7]
+
+
+def _edited_xmm(reference_dir: Path, tmp_path: Path, kind: str, edit) -> Path:
+    doc = json.loads((reference_dir / kind / "model.xmm.json").read_text())
+    edit(doc)
+    path = tmp_path / "model.xmm.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def _all_weights(value: float):
+    def edit(doc: dict) -> None:
+        for cls in doc["models"]:
+            for part in cls.get("states", [cls]):
+                part["mixture_coeffs"] = [value] * len(part["mixture_coeffs"])
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("kind", "edit", "message"),
+    [
+        # all 0: a GMR's first frame divided by zero, an HMR's output was a silent [0, 0]
+        ("gmr", _all_weights(0.0), "weights are all 0"),
+        ("hmr", _all_weights(0.0), "weights are all 0"),
+        ("gmm", _all_weights(-0.5), "outside \\[0, 1\\]"),
+        # a negative prior gave outputs near 1e126
+        ("hmr", lambda d: d.__setitem__("prior", [-1.0] * 5), "top_prior"),
+        ("hhmm", lambda d: d["models"][0].__setitem__("exitProbabilities", [3.0] * 10),
+         "exit_probabilities"),
+        ("hhmm", lambda d: d["models"][0].__setitem__(
+            "transition", [-x for x in d["models"][0]["transition"]]), "transition"),
+        # loaded, then every stream() raised
+        ("gmm", lambda d: d["shared_parameters"].__setitem__("likelihood_window", 0),
+         "likelihood_window"),
+        ("hhmm", lambda d: d["configuration"]["default_parameters"].__setitem__(
+            "relative_regularization", -1), "relative_regularization"),
+        ("gmm", lambda d: [m.__setitem__("label", "g0") for m in d["models"]], "twice"),
+        # a bimodal model with no input columns: frames of 0 values
+        ("gmr", lambda d: d["shared_parameters"].__setitem__("dimension_input", 0),
+         "input_dim"),
+    ],
+    ids=["gmr-zero-weights", "hmr-zero-weights", "negative-weights", "negative-prior",
+         "exit-above-1", "negative-transition", "window-0", "negative-regularization",
+         "duplicate-labels", "no-inputs"],
+)
+def test_load_xmm_checks_the_model_as_load_does(reference_dir: Path, tmp_path: Path, kind,
+                                                edit, message) -> None:
+    path = _edited_xmm(reference_dir, tmp_path, kind, edit)
+    with pytest.raises(FormatError, match=message):
+        gm.load_xmm(path)
+
+
+def test_an_imported_xmm_model_saves_and_loads_unchanged(reference_dir: Path,
+                                                         tmp_path: Path) -> None:
+    model = gm.load_xmm(reference_dir / "hmr" / "model.xmm.json")
+    again = gm.load(model.save(tmp_path / "m"))
+    frames = np.random.default_rng(0).normal(size=(40, model.input_dim_))
+    a, b = model.stream(), again.stream()
+    for frame in frames:
+        ra, rb = a.step(frame), b.step(frame)
+        np.testing.assert_array_equal(ra.log_likelihoods, rb.log_likelihoods)
+        np.testing.assert_array_equal(ra.output, rb.output)

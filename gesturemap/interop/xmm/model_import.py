@@ -12,9 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import FormatError, GesturemapError
-from ...models.base import BaseModel
-from ...models.gmm import GMM
-from ...models.hhmm import HHMM
+from ...models.base import BaseModel, restore
 
 _COVARIANCE = {0: "full", 1: "diagonal"}
 _TRANSITION = {0: "ergodic", 1: "left-right"}
@@ -101,76 +99,93 @@ def _from_json(root: dict[str, Any]) -> BaseModel:
         "em_max_iterations": int(shared.get("em_algorithm_max_iterations", 0)),
         "em_percent_change": float(shared.get("em_algorithm_percent_chg", 0.01)),
     }
+    # The model is rebuilt through the same door as a file gesturemap saved (gm.load): its
+    # settings checked as fit checks them, its labels as a dataset's, its weights, priors and
+    # transitions as probabilities. An XMM file is user input too: weights all 0 would divide
+    # by zero at the first frame, and negative priors or a likelihood window of 0 would give
+    # garbage (or fail) only once the model runs, on stage.
+    c = len(entries)
+    meta: dict[str, Any] = {"labels": labels, "input_dim": d_in,
+                            "output_dim": d - d_in if bimodal else 0,
+                            "training": {"imported_from": "xmm"}}
+    arrays: dict[str, np.ndarray] = {}
+    covariances = []
     if not is_hmm:
-        model: BaseModel = GMM(int(defaults.get("gaussians", 1)), **common)
-        classes = []
-        for e in entries:
-            c = _gmm_class(e, d)
-            c["covariance"] = _pick(_COVARIANCE, e.get("parameters", {}).get(
-                "covariance_mode", defaults.get("covariance_mode", 0)), "covariance_mode")
-            c["iterations"], c["log_likelihood"] = 0, 0.0
-            classes.append(c)
+        meta["model"] = "gmm"
+        meta["params"] = {"gaussians": int(defaults.get("gaussians", 1)), **common}
+        for i, e in enumerate(entries):
+            g = _gmm_class(e, d)
+            covariances.append(e.get("parameters", {}).get("covariance_mode"))
+            for key in ("weights", "means", "covariances"):
+                arrays[f"c{i}_{key}"] = g[key]
     else:
-        model = HHMM(int(defaults.get("states", 10)), int(defaults.get("gaussians", 1)),
-                     transition=_pick(_TRANSITION, defaults.get("transition_mode", 1),
-                                      "transition_mode"),
-                     hierarchical=bool(defaults.get("hierarchical", True)),
-                     regression_estimator=_pick(_ESTIMATOR,
-                                                defaults.get("regression_estimator", 0),
-                                                "regression_estimator"),
-                     **common)
-        classes = []
-        for e in entries:
+        meta["model"] = "hhmm"
+        meta["params"] = {
+            "states": int(defaults.get("states", 10)),
+            "gaussians": int(defaults.get("gaussians", 1)),
+            "transition": _pick(_TRANSITION, defaults.get("transition_mode", 1),
+                                "transition_mode"),
+            "hierarchical": bool(defaults.get("hierarchical", True)),
+            "regression_estimator": _pick(_ESTIMATOR, defaults.get("regression_estimator", 0),
+                                          "regression_estimator"),
+            **common,
+        }
+        meta["class_transition"] = []
+        meta["longest_take"] = 0  # no takes: the following decision's take rule off
+        for i, e in enumerate(entries):
             params = e.get("parameters", {})
+            covariances.append(params.get("covariance_mode"))
             mode = _pick(_TRANSITION, params.get("transition_mode", 1), "transition_mode")
-            states = [_gmm_class(s, d) for s in e["states"]]
-            n = len(states)
-            k = max(len(s["weights"]) for s in states)
-            if any(len(s["weights"]) != k for s in states):
-                raise FormatError("states of one class have different numbers of Gaussians")
-            raw = np.asarray(e["transition"], dtype=np.float64)
-            trans = np.zeros((n, n))
-            prior = np.zeros(n)
-            if mode == "left-right":
-                if raw.size != 2 * n:
-                    raise FormatError(f"left-right transition has {raw.size} values, not {2 * n}")
-                raw = raw.reshape(n, 2)
-                for i in range(n):
-                    trans[i, i] = raw[i, 0]
-                    if i < n - 1:
-                        trans[i, i + 1] = raw[i, 1]
-                    elif n > 1:
-                        trans[i, 0] = raw[i, 1]
-                prior[0] = 1.0
-            else:
-                trans = raw.reshape(n, n)
-                prior = np.asarray(e["prior"], dtype=np.float64).reshape(n)
-            exit_p = np.asarray(e.get("exitProbabilities", [0.0] * (n - 1) + [0.1]),
-                                dtype=np.float64).reshape(n)
-            classes.append({
-                "prior": prior, "transition": trans, "exit_probabilities": exit_p,
-                "weights": np.array([s["weights"] for s in states]),
-                "means": np.array([s["means"] for s in states]),
-                "covariances": np.array([s["covariances"] for s in states]),
-                "covariance": _pick(_COVARIANCE, params.get(
-                    "covariance_mode", defaults.get("covariance_mode", 0)), "covariance_mode"),
-                "transition_mode": mode, "iterations": 0, "log_likelihood": 0.0,
-            })
-        c = len(entries)
-        model.top_prior_ = np.asarray(root.get("prior", [1.0 / c] * c), dtype=np.float64)
+            meta["class_transition"].append(mode)
+            for key, val in _hmm_class(e, d, mode).items():
+                arrays[f"c{i}_{key}"] = val
+        arrays["top_prior"] = np.asarray(root.get("prior", [1.0 / c] * c), dtype=np.float64)
         top = root.get("transition", [[1.0 / c] * c for _ in range(c)])
-        model.top_transition_ = np.asarray(top, dtype=np.float64).reshape(c, c)
-        model.top_exit_transition_ = np.asarray(root.get("exit_transition", [0.1] * c),
-                                                dtype=np.float64).reshape(c)
-    for cl in classes:
-        for key, val in cl.items():
-            if isinstance(val, np.ndarray) and not np.isfinite(val).all():
-                raise FormatError(f"class parameters {key!r} hold non-finite values")
-    model.labels_ = labels
-    model.input_dim_ = d_in
-    model.output_dim_ = d - d_in if bimodal else 0
-    model.class_params_ = classes
-    model.training_info_ = {"imported_from": "xmm"}
-    model._bank_cache = None
-    model._bank()
-    return model
+        arrays["top_transition"] = np.asarray(top, dtype=np.float64).reshape(c, c)
+        arrays["top_exit_transition"] = np.asarray(root.get("exit_transition", [0.1] * c),
+                                                   dtype=np.float64).reshape(c)
+    default_mode = defaults.get("covariance_mode", 0)
+    meta["class_covariance"] = [
+        _pick(_COVARIANCE, default_mode if mode is None else mode, "covariance_mode")
+        for mode in covariances]
+    for key, val in arrays.items():
+        if not np.isfinite(val).all():
+            raise FormatError(f"class parameters {key!r} hold non-finite values")
+    return restore(meta, arrays)
+
+
+def _hmm_class(entry: dict[str, Any], d: int, mode: str) -> dict[str, np.ndarray]:
+    """One XMM HMM class as the arrays of a saved HHMM class."""
+    states = [_gmm_class(s, d) for s in entry["states"]]
+    if not states:
+        raise FormatError("a class has no states")
+    n = len(states)
+    k = len(states[0]["weights"])
+    if any(len(s["weights"]) != k for s in states):
+        raise FormatError("states of one class have different numbers of Gaussians")
+    raw = np.asarray(entry["transition"], dtype=np.float64)
+    trans = np.zeros((n, n))
+    prior = np.zeros(n)
+    if mode == "left-right":
+        # XMM keeps (stay, next) per state; the last state's "next" goes back to the first
+        if raw.size != 2 * n:
+            raise FormatError(f"left-right transition has {raw.size} values, not {2 * n}")
+        raw = raw.reshape(n, 2)
+        for i in range(n):
+            trans[i, i] = raw[i, 0]
+            if i < n - 1:
+                trans[i, i + 1] = raw[i, 1]
+            elif n > 1:
+                trans[i, 0] = raw[i, 1]
+        prior[0] = 1.0
+    else:
+        trans = raw.reshape(n, n)
+        prior = np.asarray(entry["prior"], dtype=np.float64).reshape(n)
+    exit_p = np.asarray(entry.get("exitProbabilities", [0.0] * (n - 1) + [0.1]),
+                        dtype=np.float64).reshape(n)
+    return {
+        "prior": prior, "transition": trans, "exit_probabilities": exit_p,
+        "weights": np.array([s["weights"] for s in states]),
+        "means": np.array([s["means"] for s in states]),
+        "covariances": np.array([s["covariances"] for s in states]),
+    }
