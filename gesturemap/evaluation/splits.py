@@ -55,12 +55,12 @@ def stratified_kfold(labels: Sequence[Any], folds: int, seed: int = 0) -> list[n
     y = np.array([str(label) for label in labels])
     largest = int(np.unique(y, return_counts=True)[1].max())
     if folds > largest:  # every fold must hold at least one take of some class
+        # with one take a class there is no smaller count to suggest (folds must be >= 2)
+        hint = (f"Use --folds {largest} or fewer, or record more takes of a class."
+                if largest >= 2 else
+                "Every class has one take: record a second take of a class to cross-validate.")
         raise validation_error(
-            "folds",
-            folds,
-            f"at most the takes of the largest class ({largest})",
-            f"Use --folds {largest} or fewer, or record more takes of a class.",
-        )
+            "folds", folds, f"at most the takes of the largest class ({largest})", hint)
     splitter = StratifiedKFold(n_splits=int(folds), shuffle=True, random_state=seed)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The least populated class")

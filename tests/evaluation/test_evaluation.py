@@ -78,6 +78,10 @@ def test_stratified_kfold_partitions_and_stratifies():
     # greater than the number of members in each class"
     with pytest.raises(gm.GesturemapError, match="largest class \\(4\\).*--folds 4"):
         ev.stratified_kfold(["a"] * 4 + ["b"] * 4, 5)
+    # one take a class: no "--folds 1 or fewer", which folds >= 2 then refuses
+    with pytest.raises(gm.GesturemapError, match="record a second take") as caught:
+        ev.stratified_kfold(["a", "b", "c"], 2)
+    assert "--folds 1" not in str(caught.value)
 
 
 def test_leave_one_group_out_leaves_each_group_out_once():
