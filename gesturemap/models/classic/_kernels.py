@@ -57,6 +57,17 @@ def softmax(v, out):
     top = -np.inf
     for c in range(v.shape[0]):
         top = max(top, v[c])
+    if math.isinf(top):
+        # the limit: every value -inf (a frame so far from every class that each squared
+        # distance overflows), or the +inf ones sharing it; exp(inf - inf) would be NaN,
+        # and predict's argmax over NaN log-likelihoods always named the first class
+        s = 0.0
+        for c in range(v.shape[0]):
+            out[c] = 1.0 if v[c] == top else 0.0
+            s += out[c]
+        for c in range(v.shape[0]):
+            out[c] /= s
+        return
     s = 0.0
     for c in range(v.shape[0]):
         out[c] = math.exp(v[c] - top)

@@ -259,3 +259,18 @@ def test_adaboost_on_takes_too_alike_says_so_in_gesturemap_words():
     ds.add(x.copy(), label="b")
     with pytest.raises(GesturemapError, match="AdaBoost cannot be trained on these takes"):
         gm.AdaBoost().fit(ds)
+
+
+def test_naive_bayes_far_frame_gives_even_odds_not_nan():
+    # beyond 1e154 every class's squared distance overflows to inf: the softmax of log
+    # probabilities all -inf was NaN, and predict's argmax over NaN named the first class
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    ds.add(rng.normal(size=(20, 2)), label="a")
+    ds.add(rng.normal(size=(20, 2)) + 3, label="b")
+    model = gm.NaiveBayes().fit(ds)
+    far = np.array([[1e200, 1e200]])
+    np.testing.assert_array_equal(model.predict_proba(far), [[0.5, 0.5]])
+    np.testing.assert_allclose(model.log_likelihood(far), np.log([0.5, 0.5]))
+    near_b = np.array([[1e154, 1e154]])  # still finite: b (mean 3) is nearer
+    assert model.predict([near_b]) == ["b"]
