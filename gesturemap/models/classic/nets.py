@@ -178,8 +178,14 @@ class Polynomial(ClassicModel):
 
     def _check_arrays(self, arrays):
         powers = _get(arrays, "powers", (None, self.input_dim_), integer=True)
-        if (powers < 0).any() or (powers.sum(axis=1) > int(self.degree)).any():
+        # each power bounded before the row sums: powers of 2**62 summed past int64 to a
+        # negative total, passed, and the kernel's multiplication loop then never ended
+        if ((powers < 0).any() or (powers > int(self.degree)).any()
+                or (powers.sum(axis=1) > int(self.degree)).any()):
             raise ValueError("array 'powers' does not match the degree")
+        if len(powers) > self.MAX_FEATURES:
+            raise ValueError(f"array 'powers' has {len(powers)} rows, more than the "
+                             f"{self.MAX_FEATURES} products a fit keeps")
         return {"powers": powers,
                 "coef": _get(arrays, "coef", (self.output_dim_, len(powers))),
                 "intercept": _get(arrays, "intercept", (self.output_dim_,))}

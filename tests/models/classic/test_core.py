@@ -274,3 +274,26 @@ def test_naive_bayes_far_frame_gives_even_odds_not_nan():
     np.testing.assert_allclose(model.log_likelihood(far), np.log([0.5, 0.5]))
     near_b = np.array([[1e154, 1e154]])  # still finite: b (mean 3) is nearer
     assert model.predict([near_b]) == ["b"]
+
+
+@pytest.mark.parametrize("make", [gm.Linear, lambda: gm.Polynomial(degree=2)],
+                         ids=["linear", "polynomial"])
+def test_saved_powers_that_overflow_the_degree_check_are_refused(tmp_path, make):
+    # powers of 2**62 summed past int64 to a negative total that passed the degree check;
+    # the first frame's multiplication loop then ran 2**62 times (the stream hung)
+    import hashlib
+
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    x = rng.normal(size=(30, 3))
+    ds.add(x, label="a", outputs=x[:, :2])
+    path = make().fit(ds).save(tmp_path / "m")
+    npz = path.with_suffix(".npz")
+    arrays = dict(np.load(npz))
+    arrays["powers"] = np.full_like(arrays["powers"], 2**62)
+    np.savez(npz, **arrays)
+    meta = json.loads(path.read_text())
+    meta["arrays_sha256"] = hashlib.sha256(npz.read_bytes()).hexdigest()
+    path.write_text(json.dumps(meta))
+    with pytest.raises(FormatError, match="powers"):
+        gm.load(path)
