@@ -42,6 +42,7 @@ def hmm_forward_step(z, started, n_states, log_start, log_trans, means, linv, lo
     state. Returns the index of the class with the largest cumulative log-likelihood.
     """
     n_classes = n_states.shape[0]
+    blown = 0
     for c in range(n_classes):
         n = n_states[c]
         for j in range(n):
@@ -72,6 +73,7 @@ def hmm_forward_step(z, started, n_states, log_start, log_trans, means, linv, lo
                 alpha[c, j] = -math.log(n)
             inst[c] = -1e300
             loglik[c] = -1e300
+            blown += 1
             continue
         s = 0.0
         for j in range(n):
@@ -90,6 +92,13 @@ def hmm_forward_step(z, started, n_states, log_start, log_trans, means, linv, lo
         lstate[c] = best_j
         progress[c] = expected / (n - 1) if n > 1 else 1.0
     started[0] = 1
+    if blown == n_classes:
+        # every class found the frame impossible (a glitch far outside every state, whose
+        # squared distance overflows): the evidence restarts here for all alike. Left at
+        # -1e300 each, every later frame's log-likelihood was absorbed (-1e300 - 71 ==
+        # -1e300) and the classes stayed tied, the first one named, until a reset.
+        for c in range(n_classes):
+            loglik[c] = 0.0
     best = 0
     for c in range(1, n_classes):
         if loglik[c] > loglik[best]:

@@ -275,3 +275,26 @@ def test_a_model_saved_with_the_old_em_names_loads(ref, tmp_path):
     assert loaded.get_params() == model.get_params()
     xs = ref.x_test[100:220]
     np.testing.assert_array_equal(loaded.log_likelihood(xs), model.log_likelihood(xs))
+
+
+def test_a_frame_every_class_finds_impossible_does_not_tie_the_stream_for_good():
+    # a glitch of 1e300 overflows every state's squared distance: each class's cumulative
+    # log-likelihood was set to -1e300, which absorbed every later frame's, so the stream
+    # stayed at even odds (the first class named) until a reset
+    rng = np.random.default_rng(0)
+    ds = gm.Dataset()
+    for _ in range(3):
+        ds.add(rng.normal(size=(30, 3)), label="a")
+        ds.add(rng.normal(size=(30, 3)) + 3, label="b")
+    model = gm.HMM().fit(ds)
+    take = ds[1].inputs
+    stream = model.stream()
+    stream.run(take[:5])
+    glitch = stream.step(np.full(3, 1e300))
+    np.testing.assert_array_equal(glitch.likelihoods, [0.5, 0.5])
+    after = stream.run(take)[-1]
+    assert after.label == "b"
+    assert after.likelihoods[1] > 0.99
+    # the batch computation agrees: the frames after the glitch decide
+    glitched = np.vstack([take[:5], np.full((1, 3), 1e300), take])
+    assert model.predict([glitched]) == ["b"]
