@@ -51,7 +51,7 @@ import numpy as np
 
 from .errors import FormatError
 from .utils.faults import RateLimitedLog, raise_mode
-from .utils.reading import open_regular_file, text_lines
+from .utils.reading import not_a_folder, open_regular_file, text_lines
 from .utils.storage import read_json, write_json
 from .utils.validation import check_number, validation_error
 
@@ -683,7 +683,7 @@ def _csv_field(text: str) -> str:
 
 def _read_session(folder: Path) -> dict[str, Any]:
     if not folder.is_dir():
-        raise FormatError(f"{folder} is not a folder: a session log is a folder of files.")
+        raise FormatError(not_a_folder(folder, "a session log"))
     path = folder / SESSION_FILE
     document = read_json(path, format=FORMAT, max_version=VERSION)
     streams = document.get("streams")

@@ -213,8 +213,11 @@ def test_reader_skips_a_label_cut_inside_its_line_break(tmp_path: Path) -> None:
 
 
 def test_damaged_logs_raise_format_errors(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="not a folder"):
+    with pytest.raises(FormatError, match="none does not exist: a session log is a folder"):
         read_log(tmp_path / "none")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(FormatError, match="file is not a folder: a session log is a folder"):
+        read_log(tmp_path / "file")
     with SessionLog(tmp_path / "s", {"input": ["x"]}, t0=0.0) as log:
         log.write("input", 0.0, [1.0])
     with pytest.raises(GesturemapError, match="already holds a session log"):

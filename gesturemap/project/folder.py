@@ -26,6 +26,7 @@ from ..errors import FormatError, GesturemapError
 from ..features import Pipeline
 from ..models import MODEL_REGISTRY, BaseModel
 from ..models import load as load_model
+from ..utils.reading import not_a_folder
 from ..utils.storage import read_json, save_npz, validation_error, write_json
 from .files import (
     FORMAT,
@@ -253,7 +254,7 @@ class ProjectFolder:
             If another gesturemap process is writing ``folder``; nothing is written.
         """
         if not Path(folder).is_dir():  # said as load says it, not as the lock's file fails
-            raise FormatError(f"{folder} is not a folder: a project is a folder of files.")
+            raise FormatError(not_a_folder(folder, "a project"))
         with holding(folder):
             project = cls.load(folder)
             change(project)
@@ -462,7 +463,7 @@ class ProjectFolder:
         """
         folder = Path(folder)
         if not folder.is_dir():
-            raise FormatError(f"{folder} is not a folder: a project is a folder of files.")
+            raise FormatError(not_a_folder(folder, "a project"))
         path = folder / PROJECT_FILE
         if not path.exists():
             raise FormatError(

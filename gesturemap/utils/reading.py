@@ -19,8 +19,8 @@ from typing import IO
 
 from ..errors import FormatError
 
-__all__ = ["MAX_IMPORT_BYTES", "MAX_LINE_BYTES", "open_regular_file", "read_at_most",
-           "read_regular_file", "text_lines"]
+__all__ = ["MAX_IMPORT_BYTES", "MAX_LINE_BYTES", "not_a_folder", "open_regular_file",
+           "read_at_most", "read_regular_file", "text_lines"]
 
 PathLike = str | os.PathLike[str]
 
@@ -29,6 +29,13 @@ PathLike = str | os.PathLike[str]
 MAX_IMPORT_BYTES = 2 << 30
 #: The longest line a text file may have (a log row of thousands of channels is far shorter).
 MAX_LINE_BYTES = 4 << 20
+
+
+def not_a_folder(path: PathLike, what: str) -> str:
+    """Why ``path`` cannot be opened as ``what`` (a folder of files): a mistyped path is said
+    not to exist, a file given for the folder to be a file."""
+    why = "is not a folder" if os.path.lexists(path) else "does not exist"
+    return f"{path} {why}: {what} is a folder of files."
 
 
 def _inside(path: Path, root: Path) -> bool:

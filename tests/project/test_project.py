@@ -578,7 +578,8 @@ def test_a_damaged_take_is_skipped_whatever_its_part(
 
 
 def test_loading_a_missing_folder_or_a_file(tmp_path: Path) -> None:
-    with pytest.raises(FormatError, match="not a folder"):
+    # a mistyped path is said not to exist; a file given for the folder, not to be one
+    with pytest.raises(FormatError, match="nothing does not exist: a project is a folder"):
         Project.load(tmp_path / "nothing")
     (tmp_path / "file").write_text("x")
     with pytest.raises(FormatError, match="not a folder"):

@@ -148,6 +148,6 @@ def test_the_scene_command_saves_lists_and_removes(tmp_path):
     # a folder that is not there: said as every command says it (not the lock file's errno)
     nowhere = _cli("scene", str(tmp_path / "nowhere"), "save", "verse")
     assert nowhere.returncode == 2
-    assert nowhere.stderr == f"gesturemap scene: {tmp_path / 'nowhere'} is not a folder: a " \
+    assert nowhere.stderr == f"gesturemap scene: {tmp_path / 'nowhere'} does not exist: a " \
                              "project is a folder of files.\n"
     assert not (tmp_path / "nowhere").exists()
