@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ProjectBusy
+from . import counted
 
 __all__ = ["restore"]
 
@@ -34,7 +35,7 @@ def restore(args: argparse.Namespace) -> int:
     project = Project.load(args.dir)
     trash = project.trash()
     if args.list:
-        print(f"{args.dir}: {len(trash)} takes in the trash" + (": " if trash else "")
+        print(f"{args.dir}: {counted(len(trash), 'take')} in the trash" + (": " if trash else "")
               + " ".join(trash))
         return 0
     unknown = [t for t in args.takes if t not in trash]
@@ -47,7 +48,7 @@ def restore(args: argparse.Namespace) -> int:
     if busy is not None:
         return _through_engine(Path(args.dir), [t.id for t in restored], busy)
     project.save(args.dir)
-    print(f"restored {len(restored)} takes into {args.dir}"
+    print(f"restored {counted(len(restored), 'take')} into {args.dir}"
           + (": " + " ".join(t.id for t in restored) if restored else ""))
     return 0
 
@@ -78,7 +79,7 @@ def _through_engine(folder: Path, ids: list[str], busy: dict[str, Any]) -> int:
                 "still in the trash (its log says why)")
         time.sleep(0.05)
         listed = _listed(folder)
-    print(f"restored {len(ids)} takes into {folder} through the gesturemap running it "
+    print(f"restored {counted(len(ids), 'take')} into {folder} through the gesturemap running it "
           f"(pid {busy.get('pid')})" + (": " + " ".join(ids) if ids else ""))
     return 0
 

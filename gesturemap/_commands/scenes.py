@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from . import counted
+
 __all__ = ["add_parser", "scene"]
 
 
@@ -34,7 +36,7 @@ def scene(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         project = Project.load(args.dir)
-        print(f"{args.dir}: {len(project.scenes)} scenes (crossfade "
+        print(f"{args.dir}: {counted(len(project.scenes), 'scene')} (crossfade "
               f"{project.scene_fade_s:g} s)")
         kinds = {s.name: s.model["kind"] for s in project.scenes}
         for i, (name, why) in enumerate(project.scene_order()):  # the index recalls it

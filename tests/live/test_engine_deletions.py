@@ -175,7 +175,7 @@ def test_gesturemap_restore_works_beside_the_running_engine(tmp_path):
         send("/wekinator/control/deleteAllExamples")
         _wait(lambda: _saved_ids(folder) == [])
         done = _restore(folder, ids[2])
-        assert "restored 1 takes" in done.stdout and "running" in done.stdout
+        assert "restored 1 take into" in done.stdout and "running" in done.stdout
         assert [t.id for t in engine.project.takes] == [ids[2]]
         assert "restored 5 takes" in _restore(folder).stdout
         assert sorted(t.id for t in engine.project.takes) == sorted(ids)

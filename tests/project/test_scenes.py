@@ -141,6 +141,7 @@ def test_the_scene_command_saves_lists_and_removes(tmp_path):
     assert Project.load(folder).scene_names == ["verse", "chorus"]
     assert _cli("scene", str(folder), "remove", "verse").returncode == 0
     assert Project.load(folder).scene_names == ["chorus"]
+    assert ": 1 scene (crossfade" in _cli("scene", str(folder), "list").stdout
     missing = _cli("scene", str(folder), "remove", "verse")
     assert missing.returncode == 2 and "no scene 'verse'" in missing.stderr
     nameless = _cli("scene", str(folder), "save")
