@@ -299,8 +299,8 @@ class MIDIOutput:
                     if cls <= 127:
                         self._send(port, [self._program, cls])
                     else:
-                        self._say_beyond("program", f"classes beyond the 128th send no program "
-                                         f"change (class {cls + 1})")
+                        self._say_beyond("program", "classes beyond the 128th send no "
+                                         "program change (class %d)", cls + 1)
                 else:
                     self._note_on(port, s.first_note + cls)
         event = getattr(result, "event", None)
@@ -311,8 +311,9 @@ class MIDIOutput:
         # outputs past controller 119 are not sent: 120..127 would be channel mode messages
         n = max(0, min(n, LAST_CC + 1 - s.first_cc))
         if n < len(scaled):
-            self._say_beyond("cc", f"outputs beyond the {n}th have no controller (controllers "
-                             f"{s.first_cc}..{LAST_CC}; {len(scaled)} outputs): not sent")
+            self._say_beyond("cc", "outputs beyond the %dth have no controller (controllers "
+                             "%d..%d; %d outputs): not sent", n, s.first_cc, LAST_CC,
+                             len(scaled))
         codes = np.clip(np.nan_to_num(scaled[:n]) * 127.0 + 0.5, 0, 127).astype(np.int64)
         last = self._last_cc
         for k, code in enumerate(codes.tolist()):
@@ -320,19 +321,20 @@ class MIDIOutput:
                 last[k] = code
                 self._send(port, [self._cc_status, s.first_cc + k, code])
 
-    def _say_beyond(self, what: str, message: str) -> None:
-        """Log once that something went unsent for want of a MIDI number."""
+    def _say_beyond(self, what: str, message: str, *args: Any) -> None:
+        """Log once that something went unsent for want of a MIDI number (the message is
+        formatted only then: this is called on every frame that sends less)."""
         if what not in self._said_beyond:
             self._said_beyond.add(what)
-            log.warning("MIDI out %s: %s", self.port_name, message)
+            log.warning("MIDI out %s: " + message, self.port_name, *args)
 
     def _note_on(self, port: Any, note: int) -> None:
         if self._note is not None:  # released even when no note follows: it is another class's
             self._send(port, [self._off, self._note, 0])
             self._note = None
         if note > 127:  # wrapping round would play another class's note
-            self._say_beyond("note", f"classes whose note would be beyond 127 send none "
-                             f"(first_note {self.settings.first_note}, note {note})")
+            self._say_beyond("note", "classes whose note would be beyond 127 send none "
+                             "(first_note %d, note %d)", self.settings.first_note, note)
             return
         self._send(port, [self._on, note, self.settings.velocity])
         self._note = note
