@@ -53,4 +53,4 @@ def main(out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "screenshots" / "gvf_monitor.png"))
+    main(sys.argv[1] if len(sys.argv) > 1 else str(ROOT / "docs" / "images" / "gvf_monitor.png"))

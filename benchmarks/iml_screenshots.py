@@ -1,5 +1,5 @@
 """Screenshots of the Quality tab, the suspicious takes in the take list and the "why?" strip
-(docs/iml.md): ``QT_QPA_PLATFORM=offscreen python3 benchmarks/iml_screenshots.py``.
+(docs/guides/explain.md): ``QT_QPA_PLATFORM=offscreen python3 benchmarks/iml_screenshots.py``.
 
 Three gestures recorded on the pad, three takes each, plus a circle recorded under "swipe"
 (a slip); the window reviews the takes in the background after training, then runs while a
@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-OUT = ROOT / "docs" / "screenshots"
+OUT = ROOT / "docs" / "images"
 
 
 def main() -> int:
@@ -70,7 +70,6 @@ def main() -> int:
             window.pad.move_to(x, y)
             wait(10)
         window.grab().save(str(OUT / "why-strip-window.png"))
-        window.why.parentWidget().grab().save(str(OUT / "why-strip.png"))
         print(window.why.text.text())
         window._ask_save = lambda: "discard"
         window.close()

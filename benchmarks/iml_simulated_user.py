@@ -1,4 +1,4 @@
-"""A simulated user in the explain-and-correct loop, on real recorded data (docs/iml.md).
+"""A simulated user in the explain-and-correct loop, on real recorded data (docs/guides/explain.md).
 
 Three measurements, each on the training split only for every choice, the test split only for
 the accuracies reported:
@@ -27,9 +27,10 @@ Data: JapaneseVowels (official train/test split, 12 channels) and ShoulderExerci
 (subjects 1-7 train, 8-10 test; each recording averaged over blocks of 5 frames to 10 Hz to
 keep the runs short). Model: GMM (gesturemap's defaults).
 
-    nice -n 10 python3 benchmarks/iml_simulated_user.py [--quick]
+    nice -n 10 python3 benchmarks/iml_simulated_user.py [--quick] [--out figures.json]
 
-writes docs/iml.json and docs/iml_*.png.
+draws docs/images/iml_*.png (``--quick``: iml_quick_*.png); ``--replot figures.json`` redraws
+them from a run's ``--out``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ import gesturemap as gm  # noqa: E402
 from benchmarks.shared_data import DATASETS as DATA  # noqa: E402
 from gesturemap.evaluation.plots import figure, save_figure  # noqa: E402
 
-DOCS = ROOT / "docs"
+IMAGES = ROOT / "docs" / "images"
 PERFORMANCES = 8
 
 
@@ -180,10 +181,11 @@ def flip_experiment(train, fraction: float, seed: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one seed, few interactions")
-    ap.add_argument("--replot", action="store_true", help="redraw the plots from docs/iml.json")
+    ap.add_argument("--out", help="write the figures as JSON here")
+    ap.add_argument("--replot", metavar="JSON", help="redraw the plots from a run's --out")
     args = ap.parse_args()
     if args.replot:
-        draw(json.loads((DOCS / "iml.json").read_text()), DOCS / "iml_")
+        draw(json.loads(Path(args.replot).read_text()), IMAGES / "iml_")
         return
     seeds = [0] if args.quick else [0, 1, 2, 3, 4]
     results: dict = {"performances_per_round": PERFORMANCES, "model": "GMM()", "seeds": seeds}
@@ -206,10 +208,10 @@ def main() -> None:
         results[name] = r
         print(name, json.dumps({k: v for k, v in r.items() if k != "curves_std"}, default=str)[
             :1500], flush=True)
-    DOCS.mkdir(exist_ok=True)
-    if not args.quick:
-        (DOCS / "iml.json").write_text(json.dumps(results, indent=1))
-    draw(results, DOCS / ("iml_quick_" if args.quick else "iml_"))
+    if args.out:
+        Path(args.out).write_text(json.dumps(results, indent=1))
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    draw(results, IMAGES / ("iml_quick_" if args.quick else "iml_"))
 
 
 def draw(results: dict, prefix: Path) -> None:

@@ -103,3 +103,13 @@ def test_python_blocks_run_as_one_script(page, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-4000:]
     assert done.stdout.rstrip().endswith("examples ran")
+
+
+def test_every_picture_is_shown_by_a_page():
+    # a picture no page shows is a leftover: it ships in every clone and goes stale unseen
+    pages = [*DOCS.rglob("*.md"), REPO_DIR / "README.md"]
+    shown = {(page.parent / m).resolve()
+             for page in pages
+             for m in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text(encoding="utf-8"))}
+    pictures = {p.resolve() for p in (DOCS / "images").rglob("*") if p.is_file()}
+    assert not pictures - shown, sorted(p.relative_to(DOCS).as_posix() for p in pictures - shown)
