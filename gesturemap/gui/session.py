@@ -200,7 +200,8 @@ class WindowEngine(Engine):
         from ..outputs.midi import MIDIOutput, output_ranges
 
         try:
-            out = MIDIOutput(settings, ranges=output_ranges(self.project)).start()
+            out = MIDIOutput(settings, ranges=output_ranges(self.project),
+                             reject_below=self.output.settings.reject_below).start()
         except Exception as exc:
             self._midi_error = str(exc)
             return
@@ -501,7 +502,8 @@ class WindowEngine(Engine):
         from ..outputs.osc import OSCOutput
 
         self.project.outputs = settings
-        old, self.output = self.output, OSCOutput(settings)
+        old = self.output
+        self.use_output(OSCOutput(settings))
         self.scenes.retire(old)  # closed unless a scene's route still sends on it
         self._build_wire()  # the compiled path's reply templates are the output's
         self._edited()

@@ -392,6 +392,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 src.start()
             for sink in self.sinks:
                 sink.start()
+            self.use_output(self.output)  # the sinks that choose a class take its reject_below
             self._retrain_lost_model()
         except Exception:
             self.stop()
@@ -515,6 +516,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.command("_refused", name, f"{address}: {wrong}")
             return
         self.command(name, *args)
+
+    def use_output(self, output: Any) -> None:
+        """Send on ``output`` (an :class:`OSCOutput`) from the next frame (engine thread). The
+        sinks that choose a class (MIDI's notes) follow its ``reject_below``: below it no class
+        is chosen, on every output alike."""
+        self.output = output
+        for sink in self.sinks:
+            if hasattr(sink, "reject_below"):
+                sink.reject_below = output.settings.reject_below
 
     def _cmd__refused(self, name: str, why: str) -> None:
         self._refuse(name, GesturemapError(why))

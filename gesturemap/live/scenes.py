@@ -316,7 +316,7 @@ class SceneRuntime:
         project.model, project.outputs = scene.model, scene.outputs
         output = self._outputs.get(_output_key(self._route(scene.outputs)))
         if output is not None:
-            engine.output = output
+            engine.use_output(output)
         if old is not None and fade_s > 0 and engine.running:
             fader = CrossfadeStream(old, new, fade_s,
                                     lambda f: engine.command("_scene_faded", f),

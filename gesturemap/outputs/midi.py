@@ -12,7 +12,9 @@ Each frame's result goes out as:
   ``first_note + class index`` at ``velocity``) or, with ``classes: "program"``, a program
   change to the class index; a spotted gesture (``result.event``) as a note too. A class whose
   note (or program) would be beyond 127 sends none (said once) and releases the last note:
-  wrapping round would play another class's note.
+  wrapping round would play another class's note. Below the project's ``reject_below`` (the
+  likeliest class's likelihood), no class is chosen, as ``/wek/outputs`` then sends class 0:
+  the note is released and the next class accepted sounds afresh, even the same one.
 
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
 --midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
@@ -115,16 +117,22 @@ class MIDIOutput:
     ranges : sequence of (low, high), optional
         Each continuous output's range (:func:`output_ranges`), mapped to 0..127; a
         classifier's likelihoods are 0..1.
+    reject_below : float
+        Below this likelihood of the likeliest class no class is chosen (the project's
+        ``outputs.reject_below``; the engine sets the attribute of that name as it starts and
+        whenever its OSC output changes).
     """
 
     def __init__(
         self,
         settings: MIDIOutputSettings | Mapping[str, Any] | None,
         ranges: Sequence[tuple[float, float]] = (),
+        reject_below: float = 0.0,
     ) -> None:
         if not isinstance(settings, MIDIOutputSettings):
             settings = MIDIOutputSettings.from_dict(settings)
         self.settings = settings
+        self.reject_below = float(reject_below)
         self._ranges = np.array(list(ranges) or [(0.0, 1.0)], dtype=np.float64).reshape(-1, 2)
         self._port: Any = None
         self.port_name: str | None = None
@@ -293,9 +301,13 @@ class MIDIOutput:
             scaled = np.asarray(result.likelihoods, dtype=np.float64)
             n = len(scaled)
             cls = int(result.label_index)
+            if self.reject_below > 0.0 and scaled[cls] < self.reject_below:
+                cls = -1  # none of the classes: /wek/outputs sends 0 then
             if cls != self._class:
                 self._class = cls
-                if s.classes == "program":
+                if cls < 0:
+                    self._release(port)  # a program cannot be taken back: it stays
+                elif s.classes == "program":
                     if cls <= 127:
                         self._send(port, [self._program, cls])
                     else:
@@ -328,10 +340,13 @@ class MIDIOutput:
             self._said_beyond.add(what)
             log.warning("MIDI out %s: " + message, self.port_name, *args)
 
-    def _note_on(self, port: Any, note: int) -> None:
-        if self._note is not None:  # released even when no note follows: it is another class's
+    def _release(self, port: Any) -> None:
+        if self._note is not None:
             self._send(port, [self._off, self._note, 0])
             self._note = None
+
+    def _note_on(self, port: Any, note: int) -> None:
+        self._release(port)  # even when no note follows: it is another class's
         if note > 127:  # wrapping round would play another class's note
             self._say_beyond("note", "classes whose note would be beyond 127 send none "
                              "(first_note %d, note %d)", self.settings.first_note, note)

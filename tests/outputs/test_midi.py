@@ -90,25 +90,54 @@ def test_class_changes_become_notes_or_programs(jack_midi, classes):  # noqa: F8
     assert [1, 127] in [m[1:] for m in ccs] and [3, 127] in [m[1:] for m in ccs]  # likelihoods
 
 
+def _sent(name: str, settings: dict, results: list, count: int, last_note: int | None,
+          **kwargs: float) -> list[list[int]]:
+    """What a MIDIOutput on a real JACK port sends for ``results`` (at least ``count``
+    messages), the last note's release at stop included."""
+    port, got = jack_in(name)
+    out = MIDIOutput(settings, **kwargs).start()
+    try:
+        for result in results:
+            out.update(result)
+        wait_for(lambda: len(got) >= count)
+        time.sleep(0.1)
+    finally:
+        out.stop()
+        if last_note is not None:  # its note-off leaves at stop: let JACK deliver it first
+            wait_for(lambda: [0x80, last_note, 0] in got)
+        port.delete()
+    return got
+
+
+@pytest.mark.parametrize("classes", ["note", "program"])
+def test_below_reject_below_no_class_sounds(jack_midi, classes):  # noqa: F811
+    # as /wek/outputs sends class 0 below the project's reject_below, no note may sound: a
+    # performer raised it to keep ordinary movement from firing a class
+    results = []
+    for cls, top in ((0, 0.9), (0, 0.5), (0, 0.9), (1, 0.55), (1, 0.7)):
+        lik = np.full(2, 1.0 - top)
+        lik[cls] = top
+        results.append(R(lik, cls))
+    note = classes == "note"
+    got = _sent("pads", {"port": "pads", "classes": classes, "first_note": 36}, results,
+                count=10 if note else 8, last_note=37 if note else None, reject_below=0.6)
+    notes = [m for m in got if m[0] & 0xF0 in (0x80, 0x90, 0xC0)]
+    if note:  # released when rejected; the same class accepted again sounds again
+        assert notes == [[0x90, 36, 100], [0x80, 36, 0], [0x90, 36, 100], [0x80, 36, 0],
+                         [0x90, 37, 100], [0x80, 37, 0]]
+    else:  # a program cannot be taken back: none is sent while rejected
+        assert notes == [[0xC0, 0], [0xC0, 0], [0xC0, 1]]
+
+
 @pytest.mark.parametrize("classes", ["note", "program"])
 def test_many_classes_never_wrap_round_to_other_midi_numbers(jack_midi, classes):  # noqa: F811
     # 200 classes, likelihoods from controller 110 and notes from 60: controllers 120..127
     # are channel mode messages (All Sound Off, Local Control off, All Notes Off...) and
     # wrapping round to 0.. would set bank select and channel volume; a note or program past
     # 127 would play another class's
-    port, got = jack_in("big-synth")
-    out = MIDIOutput({"port": "big-synth", "classes": classes, "first_cc": 110,
-                      "first_note": 60}).start()
-    try:
-        for cls in (0, 150, 5):
-            out.update(R(np.eye(200)[cls], cls))
-        wait_for(lambda: len(got) >= 10 + 4 + 3)
-        time.sleep(0.1)
-    finally:
-        out.stop()
-        if classes == "note":
-            wait_for(lambda: [0x80, 65, 0] in got)
-        port.delete()
+    got = _sent("big-synth", {"port": "big-synth", "classes": classes, "first_cc": 110,
+                              "first_note": 60}, [R(np.eye(200)[c], c) for c in (0, 150, 5)],
+                count=10 + 4 + 3, last_note=65 if classes == "note" else None)
     ccs = [m[1] for m in got if m[0] & 0xF0 == 0xB0]
     assert ccs and set(ccs) == set(range(110, 120))  # the first 10 likelihoods, nothing past
     if classes == "note":  # class 150 has no note: the last one is released, none sounds
@@ -208,3 +237,59 @@ def test_bench_measures_midi_out_latency():
     assert r["frames"] == 400 and 0 < r["frames_with_midi"] <= r["frames"] - 200
     assert r["latency_us_p99"] >= r["latency_us_p50"] > 0
     assert "JACK MIDI" in bench_midi.format_row(r)
+
+
+def _two_class_project(reject_below: float):  # noqa: ANN202
+    """Classes a (around x=0) and b (around x=1), wide: a frame at x=0.45 is about even."""
+    from gesturemap.project import Project
+
+    rng = np.random.default_rng(5)
+    p = Project("pads", model={"kind": "gmm", "params": {"gaussians": 1, "decision": "window",
+                                                          "likelihood_window": 1}})
+    for _ in range(3):
+        p.add_take(rng.normal(0.0, 1.0, size=(200, 2)), "a")
+        p.add_take(rng.normal(0.0, 1.0, size=(200, 2)) + [1.0, 0.0], "b")
+    p.train()
+    p.outputs = {**(p.outputs or {}), "reject_below": reject_below}
+    return p
+
+
+def test_the_engine_holds_midi_to_its_outputs_reject_below(jack_midi):  # noqa: F811
+    """The engine's MIDI sink follows the OSC output's reject_below, as it starts and when the
+    window's Outputs tab changes it: an even frame releases the note, as /wek/outputs sends 0."""
+    from gesturemap.gui.session import WindowEngine
+
+    from ..stage_helpers import float_msg
+
+    port, got = jack_in("stage-pads")
+    engine = WindowEngine(_two_class_project(0.9), osc_in=("127.0.0.1", 0),
+                          osc_out=("127.0.0.1", 9), trainer="thread",
+                          sinks=[MIDIOutput({"port": "stage-pads", "first_note": 36})]).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def notes() -> list[list[int]]:
+        return [m for m in got if m[0] & 0xF0 in (0x80, 0x90)]
+
+    def play(xs: list[float], count: int) -> None:
+        for x in xs:
+            tx.sendto(float_msg("/wek/inputs", x, 0.0), ("127.0.0.1", engine.osc_port))
+            time.sleep(0.005)
+        wait_for(lambda: engine.frames_out >= play.sent + len(xs))
+        play.sent += len(xs)
+        time.sleep(0.2)  # what JACK has to deliver
+        assert len(notes()) == count, notes()
+
+    play.sent = 0
+    clear, even = [-6.0] * 5, [0.45] * 5  # a at p > 0.99; a or b at p < 0.6
+    try:
+        engine.command("start_running")
+        play(clear + even + clear, 3)  # a; released while even; a again
+        engine.command("set_output_settings", {**engine.project.outputs, "reject_below": 0.0})
+        assert wait_for(lambda: engine.output.settings.reject_below == 0.0)
+        play(even + clear, 3)  # nothing rejected now: a held throughout
+    finally:
+        engine.stop()
+        tx.close()
+        wait_for(lambda: len(notes()) >= 4)
+        port.delete()
+    assert notes() == [[0x90, 36, 100], [0x80, 36, 0], [0x90, 36, 100], [0x80, 36, 0]]
