@@ -249,6 +249,13 @@ class _MachineLock:
             fcntl.flock(self._machine, fcntl.LOCK_UN)
             self.held = None
 
+    def close(self) -> None:
+        """At the worker's end: the files closed give back whatever they still hold."""
+        self.give_back_serial()
+        self._turnstile.close()
+        self._machine.close()
+        self.held = None
+
 
 _LOCK: list[_MachineLock] = []
 
@@ -280,10 +287,14 @@ def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
     """End any process a test left running before the interpreter exits: multiprocessing joins
     its non-daemon children at exit (an engine process is one), so a leaked one would hold the
     whole run open after its last test. Each is named, so the leak can be found. joblib's
-    reusable worker pool (scikit-learn's) is not a leak: it ends its workers itself at exit."""
+    reusable worker pool (scikit-learn's) is not a leak: it ends its workers itself at exit.
+    The machine lock's files are closed first (left open, each worker ended with a
+    ResourceWarning for them)."""
     import multiprocessing
     import signal
 
+    while _LOCK:
+        _LOCK.pop().close()
     for child in multiprocessing.active_children():
         if child.daemon or type(child).__module__.startswith("joblib."):
             continue
