@@ -74,7 +74,7 @@ def _basis(project: Any) -> str:
 
 def main_audit(args: argparse.Namespace) -> int:
     """Run ``gesturemap audit``; returns the exit code."""
-    from ..evaluation.audit import audit, plot_audit
+    from ..evaluation.audit import audit, costs_to_store, plot_audit, project_costs
     from ..evaluation.rehearsal import rehearsal_frames
     from ..project import Project
     from ..utils.storage import atomic_write_text, outside
@@ -91,7 +91,9 @@ def main_audit(args: argparse.Namespace) -> int:
         print(f"the project's rehearsals: {', '.join(Path(p).name for p in args.rehearsal)}")
     recordings, labels, _, _, rate = rehearsal_frames(args.rehearsal, project)
     spotting = project.model["spotting"]
-    result = audit(project.trained, recordings, args.budget, costs, labels=labels,
+    # the costs the project stores are followed (and kept by --apply) unless given anew
+    result = audit(project.trained, recordings, args.budget,
+                   project_costs(project.trained, spotting, costs), labels=labels,
                    takes=project.dataset(), rate_hz=rate, spotting=spotting)
     print(result.table())
     for e in result.events[:SHOWN]:
@@ -114,8 +116,9 @@ def main_audit(args: argparse.Namespace) -> int:
                                   "pipeline or spotting settings): nothing stored; run the "
                                   "command again")
         settings = {**now.model["spotting"], "thresholds": result.thresholds}
-        if result.costs:
-            settings["costs"] = result.costs
+        kept = costs_to_store(result.labels, result.costs, settings.get("costs"))
+        if kept:
+            settings["costs"] = kept
         else:
             settings.pop("costs", None)
         now.model = {**now.model, "spotting": settings}

@@ -38,12 +38,18 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..models.spotting.core import DEFAULT_THRESHOLD, Event, Spotter, with_new_names
+from ..models.spotting.core import (
+    DEFAULT_THRESHOLD,
+    Event,
+    Spotter,
+    spotted_settings,
+    with_new_names,
+)
 from ..models.spotting.costs import COMPETES_FROM, check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
-__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "cross_fitted_audit",
-           "plot_audit"]
+__all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "costs_to_store",
+           "cross_fitted_audit", "plot_audit", "project_costs"]
 
 #: Strictness levels tried: each class's threshold as a multiple of its typical score (the
 #: Spotter's ``threshold`` scale; its default, 0.4, among them).
@@ -241,6 +247,9 @@ class _Replay:
     def __init__(self, model: Any, settings: dict[str, Any], xs: list[np.ndarray],
                  labs: list[np.ndarray | None], takes: Any, rate_hz: float,
                  groups: Sequence[Any] | None = None) -> None:
+        # a project's per-class settings of a gesture the model does not spot yet wait in
+        # its settings, as the running spotter sets them aside: replay as it spots
+        settings = spotted_settings(model, settings)[0]
         self.model, self.settings, self.rate = model, settings, rate_hz
         self.xs, self.labs = xs, labs
         try:
@@ -603,6 +612,30 @@ def cross_fitted_audit(parts: Sequence[tuple[Any, ...]], model: Any, budget: flo
     sp = Spotter(model, **settings)
     typical = dict(zip([str(lb) for lb in sp.labels], sp.typical_scores_.tolist(), strict=True))
     return _audit_replays(replays, typical, budget, costs, settings, grid, explain)
+
+
+def project_costs(model: Any, spotting: dict[str, Any], given: dict[str, Any] | None = None
+                  ) -> dict[str, dict[str, float]]:
+    """The costs an audit of a project follows: those its spotting settings store (the
+    window's costs table, ``/gesturemap/costs``, an earlier ``--apply``), each kind replaced
+    where ``given`` names it (``{label: {"false": c}}``, the command line's ``--cost`` and
+    ``--miss-cost``). A cost stored for a gesture ``model`` does not spot yet waits, as the
+    running spotter sets it aside; the level a costly gesture competes from is left for the
+    audit to work out again for the thresholds it chooses."""
+    stored = spotted_settings(model, {"costs": spotting.get("costs") or {}})[0]["costs"]
+    out = {str(lb): ({k: v for k, v in c.items() if k != COMPETES_FROM}
+                     if isinstance(c, dict) else {"false": c}) for lb, c in stored.items()}
+    for lb, c in (given or {}).items():
+        out[str(lb)] = {**out.get(str(lb), {}), **c}
+    return out
+
+
+def costs_to_store(result_labels: Sequence[str], result_costs: dict[str, Any],
+                   stored: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The costs a project keeps once an audit is applied: the audit's, and those stored for
+    gestures it did not audit (waiting for a model that spots them); None: no cost."""
+    waiting = {lb: c for lb, c in (stored or {}).items() if str(lb) not in result_labels}
+    return {**waiting, **result_costs} or None
 
 
 def _settings(spotting: dict[str, Any] | None) -> dict[str, Any]:

@@ -752,6 +752,8 @@ class WindowRehearsal:
     def apply_audit(self) -> None:
         """Store the last audit's thresholds (and the costs it followed) in the project's
         spotting settings, as ``gesturemap audit --apply`` does; Ctrl+Z takes them back."""
+        from ..evaluation.audit import costs_to_store
+
         panel = self.rehearsal
         result = panel.result
         spotting = self._spotting_settings()
@@ -762,7 +764,9 @@ class WindowRehearsal:
             panel.status.setText("the project changed since the audit (a training, a take): "
                                  "nothing applied; audit again")
             return
-        new = {"thresholds": dict(result["thresholds"]), "costs": result["costs"] or None}
+        new = {"thresholds": dict(result["thresholds"]),
+               "costs": costs_to_store(result["labels"], result["costs"],
+                                       spotting.get("costs"))}
         old = {"thresholds": spotting.get("thresholds"), "costs": spotting.get("costs")}
         self.undo_stack.push(SpottingValues(  # type: ignore[attr-defined]
             self.engine_command, "apply the rehearsal audit's thresholds", new, old))  # type: ignore[attr-defined]

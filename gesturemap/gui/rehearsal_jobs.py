@@ -55,7 +55,7 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
     a problem comes back as ``{"error": message}``."""
 
     def work(project: Any) -> dict[str, Any]:
-        from ..evaluation.audit import audit
+        from ..evaluation.audit import audit, project_costs
         from ..evaluation.rehearsal import recorded_rehearsal, rehearsal_frames
 
         if data.get("paths"):
@@ -65,7 +65,8 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
                                                           data["times"])
         spotting = project.model["spotting"]
         result = audit(project.trained, recordings, float(data["budget"]),
-                       spotting.get("costs"), labels=labels, takes=project.dataset(),
+                       project_costs(project.trained, spotting), labels=labels,
+                       takes=project.dataset(),
                        rate_hz=rate, spotting=spotting)
         return {**result.to_dict(), "rate_hz": rate}
 

@@ -220,6 +220,46 @@ def test_command_refuses_a_bad_cost(streams, tmp_path, capsys):
     assert rc != 0 and "LABEL=COST" in capsys.readouterr().err
 
 
+def _store_costs(folder: Path, costs: dict) -> None:
+    """Costs stored in the project's spotting settings, as the window's costs table or
+    ``/gesturemap/costs`` store them, with a class "3" declared without takes: its cost and
+    its minimum stay wait for a model that spots it."""
+    def store(now):
+        now.add_class("3")
+        now.model = {**now.model, "spotting": {**now.model["spotting"], "costs": costs,
+                                               "min_stay": {"3": 0.5}}}
+    Project.update(folder, store)
+
+
+def test_command_follows_and_keeps_the_costs_the_project_stores(streams, tmp_path, capsys):
+    """Costs set in the window or over OSC are the project's: the audit chooses by them and
+    --apply keeps them, a cost given on the command line replacing that kind alone; a cost
+    waiting for a gesture the model does not spot yet stays waiting."""
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    waiting = {"false": 5.0, "miss": 1.0}
+    _store_costs(folder, {"1": {"false": 10.0, "miss": 1.0}, "3": waiting})
+    rehearsal = _rehearsal(tmp_path / "r.npz", streams)
+    rc = main(["audit", str(folder), str(rehearsal), "--budget", str(BUDGET), "--apply"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
+    assert "costs: false 10, miss 1" in out
+    project = Project.load(folder)
+    expected = gm.audit(project.trained, [streams.sessions[4], streams.sessions[5]],
+                        budget=BUDGET, costs={"1": 10}, labels=streams.labels[4:6],
+                        spotting={}, takes=project.dataset(), explain=False)
+    spotting = project.model["spotting"]
+    assert spotting["thresholds"] == pytest.approx(expected.thresholds)
+    assert spotting["costs"] == {**expected.costs, "3": waiting}
+    rc = main(["audit", str(folder), str(rehearsal), "--budget", str(BUDGET),
+               "--miss-cost", "1=0.5", "--apply"])
+    assert rc == 0
+    costs = Project.load(folder).model["spotting"]["costs"]
+    assert (costs["1"]["false"], costs["1"]["miss"]) == (10.0, 0.5)
+    assert costs["3"] == waiting
+    assert Project.load(folder).model["spotting"]["min_stay"] == {"3": 0.5}
+
+
 def test_command_audits_the_rehearsals_the_project_keeps(streams, tmp_path, capsys):
     """Without a file, the project's kept rehearsals; their times say how long they last."""
     from gesturemap.project.rehearsals import keep_rehearsal_file, save_rehearsal

@@ -137,6 +137,35 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
     qtbot.waitUntil(lambda: box.value() == 1.0, timeout=5000)
 
 
+def test_a_cost_waiting_for_an_untrained_gesture_neither_stops_the_audit_nor_is_lost(
+        qtbot, tmp_path):
+    """A cost given for a gesture declared but not trained yet waits in the settings (the
+    spotter sets it aside): the audit follows the others, and Apply keeps it."""
+    project, path = _project_and_rehearsal(tmp_path)
+    project.add_class("thunder")
+    waiting = {"false": 5.0, "miss": 1.0}
+    costs = {"explosion": {"false": 10.0, "miss": 1.0}, "thunder": waiting}
+    project.model = {**project.model, "spotting": {"costs": costs}}
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    panel.use_files([str(path)])
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None
+                    or panel.status.text().startswith("no audit"), timeout=120000)
+    assert panel.result is not None, panel.status.text()
+    expected = _expected(folder, path, costs={"explosion": costs["explosion"]})
+    assert panel.result["thresholds"] == expected.thresholds
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("thresholds")
+                    == expected.thresholds, timeout=10000)
+    assert Project.load(folder).model["spotting"]["costs"] == {**expected.costs,
+                                                               "thunder": waiting}
+
+
 @pytest.mark.parametrize("mode", ["process", "thread"])
 def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, tmp_path, mode):
     """The sensor's frames while "Record a rehearsal" is down are the rehearsal: all of

@@ -1038,14 +1038,19 @@ def set_aside(labels: Any, settings: dict[str, Any]) -> tuple[dict[str, Any], li
     return out, sorted(aside)
 
 
+def spotted_settings(model: Any, settings: dict[str, Any]
+                     ) -> tuple[dict[str, Any], list[str]]:
+    """:func:`set_aside` for the gestures ``model`` spots (its classes but the null one)."""
+    null = settings.get("null_label", NULL)
+    return set_aside([lb for lb in getattr(model, "labels_", ()) if lb != null], settings)
+
+
 def fitting_spotter(model: Any, settings: dict[str, Any], log: logging.Logger) -> Spotter:
     """A :class:`Spotter` with ``settings``; a detector or verifier that does not fit the
     model (retrained with other gestures) is switched off with a warning, and a class's own
     threshold, costs or minimum stay for a class the model does not spot is set aside with a
     warning: spot without them rather than not at all."""
-    null = settings.get("null_label", NULL)
-    settings, aside = set_aside(
-        [lb for lb in getattr(model, "labels_", ()) if lb != null], settings)
+    settings, aside = spotted_settings(model, settings)
     if aside:
         log.warning("spotting: the settings of %s are set aside: the model spots no such "
                     "gesture (they apply once it is trained with takes of it)",
