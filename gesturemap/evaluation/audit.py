@@ -212,6 +212,9 @@ def _pct(x: float) -> str:
 
 def _recordings(rehearsal: Any, labels: Any) -> tuple[list[np.ndarray], list[np.ndarray | None]]:
     """The rehearsal as a list of (T, D) arrays and their frame labels (None: all null)."""
+    if isinstance(rehearsal, np.ndarray) and rehearsal.ndim < 2:
+        raise GesturemapError(f"rehearsal: shape {rehearsal.shape}; expected a (T, D) array "
+                              "of frames (one row per frame), or a list of them")
     if isinstance(rehearsal, np.ndarray) and rehearsal.ndim == 2:
         rehearsal = [rehearsal]
         labels = None if labels is None else [labels]
@@ -219,6 +222,10 @@ def _recordings(rehearsal: Any, labels: Any) -> tuple[list[np.ndarray], list[np.
     if not xs:
         raise GesturemapError("rehearsal: no recording; give one (T, D) array of ordinary "
                               "movement or a list of them")
+    for k, x in enumerate(xs):
+        if x.ndim != 2:
+            raise GesturemapError(f"rehearsal recording {k}: shape {x.shape}; expected a "
+                                  "(T, D) array of frames (one row per frame)")
     if labels is None:
         return xs, [None] * len(xs)
     if len(labels) != len(xs):
@@ -665,6 +672,12 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     plain = {lb: {"false": 1.0, "miss": c["miss"]} for lb, c in costs.items()}
     per = np.stack([_run_all(replays, np.full(len(labels), m))[0] for m in grid_a])
     minutes = sum(r.null_frames / r.rate for r in replays) / 60.0
+    if minutes == 0:
+        # no false trigger can be counted per minute: the budget would be met by nothing,
+        # and every gesture would get the least strict threshold tried
+        raise GesturemapError("rehearsal: no ordinary movement (every frame is labelled a "
+                              "gesture): false triggers are counted on the movement between "
+                              "gestures; record it too, labelled null (or 0)")
     curves = per.sum(axis=1).transpose(1, 0, 2)
     fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain, base)
     false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)

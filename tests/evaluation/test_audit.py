@@ -151,6 +151,26 @@ def test_bad_costs_and_budgets_are_refused(model, streams):
         gm.audit(gm.DTW().fit(make_dataset(streams, range(2), lambda a: a)), x)
 
 
+def test_a_rehearsal_with_no_ordinary_movement_is_refused(model, streams, tmp_path, capsys):
+    """A run-through labelled a gesture from end to end holds no movement to count false
+    triggers on: the audit met any budget with none and proposed the least strict threshold
+    tried for every gesture (0.2 times its typical score), which --apply stored."""
+    x = streams.sessions[4]
+    with pytest.raises(gm.GesturemapError, match="no ordinary movement"):
+        gm.audit(model, [x], labels=[np.full(len(x), "1")])
+    with pytest.raises(gm.GesturemapError, match=r"rehearsal: shape \(\d+,\)"):
+        gm.audit(model, x[:, 0])  # one channel's values, not frames
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    path = tmp_path / "gestures.npz"
+    np.savez(path, X_concat=x, labels_concat=np.ones(len(x), dtype=np.int64),
+             lengths=np.array([len(x)]))
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert main(["audit", str(folder), str(path), "--apply"]) != 0
+    assert "no ordinary movement" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+
+
 def test_costs_live_in_the_spotting_settings_and_the_spotter_runs_with_them(model, streams):
     settings = check_settings({"thresholds": {"1": 30.0}, "costs": {"1": 10, "2": {"miss": 0.5}}})
     assert settings["costs"] == {"1": {"false": 10.0, "miss": 1.0},
