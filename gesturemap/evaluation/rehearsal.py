@@ -25,7 +25,7 @@ from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
-__all__ = ["detector_verdict", "read_rehearsals", "recorded_rehearsal", "rehearsal_frames",
+__all__ = ["check_rehearsal_file", "detector_verdict", "read_rehearsals", "recorded_rehearsal", "rehearsal_frames",
            "train_project_detector", "train_project_verifier", "verifier_basis",
            "verifier_line"]
 
@@ -69,7 +69,7 @@ def _project_gestures(project: Any) -> tuple[Any, list[str]]:
     spot, and its pipeline fitted."""
     if project.trained is None:
         raise GesturemapError("the project has no trained model: run gesturemap train DIR "
-                              "first (a verifier is trained for the model's gestures)")
+                              "first (the rehearsal is replayed through the model)")
     spotting = project.model.get("spotting")
     if spotting is None:
         raise GesturemapError("the project does not spot gestures (no spotting settings): "
@@ -86,9 +86,7 @@ def _features(project: Any, x: np.ndarray, times: np.ndarray, texts: np.ndarray,
     """One recording's raw frames at ``times`` through the project's fitted pipeline: its
     feature frames, their labels (a gesture, else ``"null"``) and the median step between
     them in seconds (None: one frame)."""
-    if x.ndim != 2 or x.shape[1] != project.input_dim:
-        raise GesturemapError(f"{where}: frames of {x.shape[-1]} values, the project "
-                              f"takes {project.input_dim}")
+    _check_width(where, x, project.input_dim)
     try:
         feats, out_t = project.pipeline.transform_sequence(x, times, project.input_names,
                                                            return_times=True)
@@ -99,6 +97,40 @@ def _features(project: Any, x: np.ndarray, times: np.ndarray, texts: np.ndarray,
     step = float(np.median(np.diff(out_t))) if len(out_t) > 1 else None
     return (np.asarray(feats, dtype=np.float64), np.where(np.isin(lab, gestures), lab, NULL),
             step)
+
+
+def _check_width(where: Any, x: np.ndarray, input_dim: int | None) -> None:
+    if x.ndim != 2 or x.shape[1] != input_dim:
+        raise GesturemapError(f"{where}: frames of {x.shape[-1]} values, the project "
+                              f"takes {input_dim}")
+
+
+def _check_labels(where: Any, texts: np.ndarray, named: list[str] | None, null: Any,
+                  gestures: list[str]) -> None:
+    """Refuse frame labels (or a file's ``gesture_labels``, ``named``) that name no gesture."""
+    found = named if named is not None else sorted(  # 0: no gesture, unless one
+        set(texts.tolist()) - {NULL, str(null)} - ({"0"} - set(gestures)))
+    unknown = sorted(set(found) - set(gestures))
+    if unknown:
+        raise GesturemapError(f"{where}: the label(s) {unknown} name no gesture of the "
+                              f"project (its gestures: {', '.join(gestures)}); label "
+                              "other frames null or 0, or list the gestures in "
+                              "gesture_labels")
+
+
+def check_rehearsal_file(path: Any, project: Any) -> None:
+    """Raise :class:`GesturemapError` where the audit of ``project`` could not read the stream
+    file ``path``: damaged, frames of another width than the project's sensor gives, labels
+    naming none of its classes. A rehearsal file is checked so before the project keeps it:
+    one kept that no audit reads would stop every audit of the rehearsals it keeps."""
+    null = (project.model.get("spotting") or {}).get("null_label", NULL)
+    gestures = [str(c) for c in project.classes if str(c) != str(null)]
+    parts = _stream_file(Path(path))
+    for k, (x, _, texts, _, named) in enumerate(parts):
+        where = path if len(parts) == 1 else f"{path} (recording {k + 1})"
+        _check_labels(where, texts, named, null, gestures)
+        if project.input_dim is not None:
+            _check_width(where, x, project.input_dim)
 
 
 def _rate(steps: list[float], period: float) -> float:
@@ -120,14 +152,7 @@ def rehearsal_frames(paths: Sequence[str], project: Any
         parts = _stream_file(path)
         for k, (x, times, texts, group, named) in enumerate(parts):
             where = path if len(parts) == 1 else f"{path} (recording {k + 1})"
-            found = named if named is not None else sorted(  # 0: no gesture, unless one
-                set(texts.tolist()) - {NULL, str(null)} - ({"0"} - set(gestures)))
-            unknown = sorted(set(found) - set(gestures))
-            if unknown:
-                raise GesturemapError(f"{where}: the label(s) {unknown} name no gesture of the "
-                                      f"project (its gestures: {', '.join(gestures)}); label "
-                                      "other frames null or 0, or list the gestures in "
-                                      "gesture_labels")
+            _check_labels(where, texts, named, null, gestures)
             if times is None:
                 times = np.arange(len(x)) * period
             feats, lab, step = _features(project, x, times, texts, gestures, where)

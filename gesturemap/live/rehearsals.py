@@ -43,6 +43,7 @@ class KeptRehearsals:
     """Keeping and removing rehearsals (mixed into :class:`gesturemap.live.engine.Engine`)."""
 
     project_dir: Any
+    project: Any
     _io: Any
     command: Any
     _refuse: Any
@@ -141,14 +142,16 @@ class KeptRehearsals:
         if not isinstance(source, str) or not source:
             raise GesturemapError("keep_rehearsal_file needs the path of a stream file")
 
+        project = self.project
+
         def write() -> None:
-            from ..evaluation.spotting.streams import read_stream_file
+            from ..evaluation.rehearsal import check_rehearsal_file
             from ..project.rehearsals import keep_rehearsal_file, new_rehearsal_name
 
             target = name or new_rehearsal_name(folder, Path(source).stem)
 
             def keep() -> Any:
-                read_stream_file(source)  # a file the audit could not read is not kept
+                check_rehearsal_file(source, project)  # one the audit could not read is not kept
                 return keep_rehearsal_file(folder, source, target)
             self._rehearsal_done("keep_rehearsal_file", target, token, keep, "kept")
         self._io.put(write)

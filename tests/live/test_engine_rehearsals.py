@@ -87,6 +87,36 @@ def test_kept_copied_removed_and_bad_requests_refused(tmp_path):
         engine.stop()
 
 
+def test_a_file_the_audit_could_not_read_is_not_kept(tmp_path):
+    """Frames of another width than the sensor's, or a label naming no class of the project:
+    kept, the file would stop every audit of the rehearsals the project keeps (``gesturemap
+    audit DIR``, the window's list), so it is refused with the audit's reason."""
+    engine, folder = _engine(tmp_path)
+    try:
+        x = np.random.default_rng(1).normal(size=(80, 2))
+        wide, jump = tmp_path / "wide.npz", tmp_path / "jump.npz"
+        save_npz(wide, X_concat=np.hstack([x, x[:, :1]]), labels_concat=np.zeros(80),
+                 lengths=np.array([80]))
+        save_npz(jump, X_concat=x, labels_concat=np.array(["null"] * 40 + ["jump"] * 40),
+                 lengths=np.array([80]))
+        for source, why in ((wide, "frames of 3 values, the project takes 2"),
+                            (jump, "['jump'] name no gesture of the project")):
+            engine.command("keep_rehearsal_file", str(source))
+            wait_for(lambda s=source: engine.stats()["rehearsals"].get(s.name, ["", ""])[1]
+                     .startswith("not kept"))
+            assert why in engine.stats()["rehearsals"][source.name][1]
+        assert kept_rehearsals(folder) == []
+        wait_for(lambda: engine.stats()["refused"]["keep_rehearsal_file"][0] == 2)
+        good = tmp_path / "good.npz"
+        save_npz(good, X_concat=x, labels_concat=np.array(["null"] * 40 + ["right"] * 40),
+                 lengths=np.array([80]))
+        engine.command("keep_rehearsal_file", str(good))
+        wait_for(lambda: engine.stats()["rehearsals"].get("good.npz") == ["good.npz", "kept"])
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+
+
 def test_a_rehearsal_recorded_over_osc_is_kept_and_never_a_take(tmp_path):
     """``/gesturemap/rehearsal 1`` ... ``0`` from a controller, in stage mode: the sensor's
     frames between them are kept in the project as a rehearsal (frames and times), no take
