@@ -168,7 +168,14 @@ class ProjectScenes:
             if s.name == name:
                 self._scenes[i] = scene
                 return scene
-        self._scenes.append(scene)
+        # a scene left out as the project opened (its files unreadable) is replaced in its
+        # place too: appended, it would move the scenes after it down one index, and a
+        # program change would recall the section before the one meant
+        order = self.scene_order()
+        place = next((k for k, (n, why) in enumerate(order) if n == name and why), None)
+        at = len(self._scenes) if place is None else sum(
+            why is None for _, why in order[:place])
+        self._scenes.insert(at, scene)
         return scene
 
     def set_scene_spotting(self, name: str, spotting: dict[str, Any] | None) -> Scene:

@@ -123,6 +123,28 @@ def test_bad_scenes_are_refused_and_a_damaged_one_is_left_out(tmp_path):
     assert loaded.scene_names == ["good"]
 
 
+def test_a_left_out_scene_saved_anew_takes_its_own_place(tmp_path):
+    """A scene whose model file is damaged is left out and keeps its index; saving a scene
+    of its name (the mapping trained again, as the warning asks) puts it back in that place:
+    appended, it moved the scenes after it down one, and program 0 recalled "chorus"."""
+    folder = tmp_path / "p"
+    project = _trained()
+    for level, name in enumerate(("intro", "verse", "chorus")):
+        project.trained = _trained(level=float(level)).trained  # a model file each
+        project.save_scene(name)
+    project.save(folder)
+    entries = json.loads((folder / PROJECT_FILE).read_text())["scenes"]
+    (folder / entries[1]["model_file"]).write_text("{damaged")
+    with pytest.warns(UserWarning, match="scene was left out"):
+        loaded = Project.load(folder)
+    assert [n for n, _ in loaded.scene_order()] == ["intro", "verse", "chorus"]
+    loaded.save_scene("verse")
+    assert loaded.scene_names == ["intro", "verse", "chorus"]
+    loaded.save(folder)
+    again = Project.load(folder)
+    assert again.scene_order() == [("intro", None), ("verse", None), ("chorus", None)]
+
+
 def _cli(*args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(REPO_DIR)}
     return subprocess.run([sys.executable, "-m", "gesturemap", *args], capture_output=True,
