@@ -164,9 +164,15 @@ def _ordinary_score(ordinary_model: Any, x: np.ndarray) -> float | None:
     return float(np.asarray(ordinary_model.log_likelihood(x))[0])
 
 
-def _rehearsal(rehearsal: Any) -> list[np.ndarray]:
+def _rehearsal(rehearsal: Any, width: int | None = None) -> list[np.ndarray]:
+    """The rehearsal as a list of (T, D) arrays, checked; ``width``: the D the model (or the
+    project's sensor) takes, so that a wrong one is said of the rehearsal, not of the take
+    the model of ordinary movement later reads."""
     if rehearsal is None:
         return []
+    if isinstance(rehearsal, np.ndarray) and rehearsal.ndim < 2:
+        raise GesturemapError(f"rehearsal: shape {rehearsal.shape}; expected a (T, D) array of "
+                              "frames of ordinary movement, or a list of them")
     if isinstance(rehearsal, np.ndarray) and rehearsal.ndim == 2:
         rehearsal = [rehearsal]
     out = []
@@ -175,6 +181,9 @@ def _rehearsal(rehearsal: Any) -> list[np.ndarray]:
         if x.ndim != 2 or not np.isfinite(x).all():
             raise GesturemapError(f"rehearsal recording {k}: shape {x.shape}; expected a (T, D) "
                                   "array of finite frames of ordinary movement")
+        if width is not None and x.shape[1] != width:
+            raise GesturemapError(f"rehearsal recording {k}: frames of {x.shape[1]} values; "
+                                  f"the takes have {width}")
         out.append(x)
     return out
 
@@ -252,10 +261,10 @@ def distinctness(model: Any, take: Any, label: Any = None, *, rehearsal: Any = N
     x = _check_take(take)
     ll = np.asarray(model.log_likelihood(x), dtype=np.float64)
     own = int(np.argmax(ll)) if label is None else _own(labels, label)
-    moves = _rehearsal(rehearsal)
+    moves = _rehearsal(rehearsal, x.shape[1])
     ordinary = _ordinary_score(_ordinary_model(model, moves, len(x)), x) if moves else None
-    return _judge(labels, own, ll, len(x), _per_frame(model), ordinary, float(threshold),
-                  _positive("scale", scale))
+    return _judge(labels, own, ll, len(x), _per_frame(model), ordinary,
+                  _finite("threshold", threshold), _positive("scale", scale))
 
 
 def _through_project(project: Any, take: Any, rehearsal: Any) -> tuple[Any, Any, Any]:
@@ -273,9 +282,17 @@ def _through_project(project: Any, take: Any, rehearsal: Any) -> tuple[Any, Any,
         return np.asarray(project.pipeline.transform_sequence(
             x, input_names=project.input_names))
 
-    moves = _rehearsal(rehearsal)
+    moves = _rehearsal(rehearsal, project.input_dim)
     return (project.trained, features(_check_take(take)),
             [features(x) for x in moves] or None)
+
+
+def _finite(name: str, value: Any) -> float:
+    # a NaN threshold would never warn: every comparison with it is False
+    if isinstance(value, bool) or not isinstance(
+            value, (int, float, np.integer, np.floating)) or not math.isfinite(value):
+        raise GesturemapError(f"{name}: {value!r}; expected a finite number (nats per frame)")
+    return float(value)
 
 
 def _positive(name: str, value: Any) -> float:
@@ -443,6 +460,8 @@ def vocabulary_guide(model: Any, dataset: Any, *, rehearsal: Any = None, folds: 
                               "compares classes: record takes of two gestures or more")
     if isinstance(folds, bool) or not isinstance(folds, int) or folds < 2:
         raise GesturemapError(f"folds: {folds!r}; expected an integer >= 2")
+    # checked before the cross-validation's trainings, which it would only follow
+    moves = _rehearsal(rehearsal, np.asarray(recordings[0].inputs).shape[1])
     y = np.array([labels.index(r.label) for r in recordings])
     full, parts, checked, trainings = _cross_validate(model, recordings, labels, y, folds,
                                                       seed, cancel)
@@ -473,7 +492,6 @@ def vocabulary_guide(model: Any, dataset: Any, *, rehearsal: Any = None, folds: 
     scale = scale if scale > 0 and math.isfinite(scale) else 1.0
     fitted = type(model)(**model.get_params()).fit(dataset)
     fitted_labels = list(fitted.labels_)
-    moves = _rehearsal(rehearsal)
     ordinary = _ordinary_model(model, moves, int(np.median(lengths))) if moves else None
     takes = []
     for i in range(n):

@@ -101,6 +101,24 @@ def test_bad_model_label_and_dataset_get_a_clear_error(model):
         gm.distinctness(model, x, "circle", scale=0)
 
 
+def test_a_bad_rehearsal_or_threshold_is_said_of_itself(model):
+    """Ordinary movement of another width was blamed on the take (\"sequence has shape (50,
+    2): expected (T, 3)\"), and after the guide's whole cross-validation; a NaN threshold
+    never warned (every comparison with it is False)."""
+    rng = np.random.default_rng(6)
+    x = take("circle", rng)
+    wide = rng.normal(size=(300, 3))
+    with pytest.raises(gm.GesturemapError, match="rehearsal recording 0: frames of 3 values"):
+        gm.distinctness(model, x, "circle", rehearsal=wide)
+    with pytest.raises(gm.GesturemapError, match=r"rehearsal: shape \(300,\)"):
+        gm.distinctness(model, x, "circle", rehearsal=wide[:, 0])
+    with pytest.raises(gm.GesturemapError, match="rehearsal recording 0: frames of 3 values"):
+        gm.vocabulary_guide(gm.GMM(gaussians=2), dataset(rng), rehearsal=wide)
+    for bad in (float("nan"), float("inf"), "x"):
+        with pytest.raises(gm.GesturemapError, match="threshold"):
+            gm.distinctness(model, take("swipe", rng), "rise", threshold=bad)
+
+
 def test_the_guide_finds_the_take_that_blurs_its_class():
     ds = dataset(np.random.default_rng(6), slip=True)
     guide = gm.vocabulary_guide(gm.GMM(gaussians=2), ds)
