@@ -354,6 +354,23 @@ class RehearsalPanel(QtWidgets.QWidget):
                 out[lb] = one
         return out
 
+    def costs_with_edits(self, stored: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The costs to store once the boxes were edited: the boxes' where they differ from
+        what is stored; a gesture's stored entry as it is where its boxes show it unchanged
+        (with the level an audit made a costly gesture compete from), and where the table
+        does not show the gesture (a cost waiting for a gesture not trained yet). None: no
+        cost."""
+        shown = self.costs_shown()
+        out = {}
+        for lb, c in (stored or {}).items():
+            one = ({"false": float(c.get("false", 1.0)), "miss": float(c.get("miss", 1.0))}
+                   if isinstance(c, dict) else {"false": float(c), "miss": 1.0})
+            if lb not in self._cost_boxes or shown.get(lb) == one:
+                out[lb] = c
+        for lb, c in shown.items():
+            out.setdefault(lb, c)
+        return out or None
+
     @property
     def costs_pending(self) -> bool:
         return self._costs_timer.isActive()
@@ -872,7 +889,7 @@ class WindowRehearsal:
         spotting = self._spotting_settings()
         if spotting is None:
             return
-        costs = self.rehearsal.costs_shown() or None
+        costs = self.rehearsal.costs_with_edits(spotting.get("costs"))
         if costs == (spotting.get("costs") or None):
             return
         self._costs_sent = (costs, time.perf_counter())

@@ -166,6 +166,32 @@ def test_a_cost_waiting_for_an_untrained_gesture_neither_stops_the_audit_nor_is_
                                                                "thunder": waiting}
 
 
+def test_a_cost_edited_in_the_table_leaves_the_other_costs_as_stored(qtbot, tmp_path):
+    """Editing swell's miss cost rewrote every cost from the boxes: explosion lost the level
+    an audit made it compete from (the spotter then held its runner-up back from another
+    score), and a cost waiting for a gesture not trained yet was dropped."""
+    project, _ = _project_and_rehearsal(tmp_path)
+    project.add_class("thunder")
+    costly = {"false": 10.0, "miss": 1.0, "competes_from": 40.0}
+    waiting = {"false": 5.0, "miss": 1.0}
+    project.model = {**project.model, "spotting": {"costs": {"explosion": costly,
+                                                             "thunder": waiting}}}
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: window.engine.model is not None, timeout=30000)
+    qtbot.waitUntil(lambda: panel.findChild(type(panel.budget), "cost.swell.miss") is not None,
+                    timeout=10000)
+    panel.findChild(type(panel.budget), "cost.swell.miss").setValue(0.5)
+    expected = {"explosion": costly, "thunder": waiting, "swell": {"false": 1.0, "miss": 0.5}}
+    qtbot.waitUntil(lambda: _spotting(window).get("costs", {}).get("swell") is not None,
+                    timeout=10000)
+    assert _spotting(window)["costs"] == expected
+    qtbot.waitUntil(lambda: Project.load(folder).model["spotting"].get("costs") == expected,
+                    timeout=10000)
+
+
 @pytest.mark.parametrize("mode", ["process", "thread"])
 def test_a_rehearsal_recorded_in_the_window_is_audited_and_never_a_take(qtbot, tmp_path, mode):
     """The sensor's frames while "Record a rehearsal" is down are the rehearsal: all of
