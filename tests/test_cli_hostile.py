@@ -136,3 +136,18 @@ def test_a_folder_where_a_file_is_read_is_said_to_be_a_folder(tmp_path):
 
     with pytest.raises(FormatError, match=r"is a folder: give a file"):
         read_regular_file(tmp_path, max_bytes=1 << 20)
+
+
+def test_the_review_of_a_regression_project_points_to_its_cross_validation(tmp_path, capsys):
+    """Its takes share one label: the review said "needs takes of at least two classes; got
+    1: record another gesture first", which a mapping of continuous outputs never needs."""
+    folder = tmp_path / "reg"
+    project = Project("reg", output_names=["cutoff"])
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        project.add_take(rng.normal(size=(20, 2)), "move", outputs=np.full((20, 1), 0.5))
+    project.save(folder)
+    assert main(["eval", str(folder)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "continuous outputs" in err and "eval --project DIR" in err
+    assert main(["eval", "--project", str(folder), "--folds", "3", "--quiet"]) == 0

@@ -369,6 +369,10 @@ def _quality(args: argparse.Namespace) -> Any:
     if args.train or args.test or args.project:
         raise GesturemapError("give a project folder DIR alone, or --project/--train/--test")
     project = Project.load(args.dir)
+    if project.output_names:  # one label of continuous takes: "record another gesture" misleads
+        raise GesturemapError(f"{args.dir} maps to continuous outputs; the review of takes "
+                              "compares gestures: gesturemap eval --project DIR cross-validates "
+                              "the mapping")
     model = None
     if args.model:
         model = build(args.model, parse_params(args.param))
