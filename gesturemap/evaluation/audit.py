@@ -31,6 +31,7 @@ Nothing here writes: ``gesturemap audit DIR REHEARSAL... --apply`` stores the th
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ from .spotting.scores import ground_truth_events, match_detections
 
 __all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "costs_to_store",
            "cross_fitted_audit", "plot_audit", "project_costs"]
+
+log = logging.getLogger("gesturemap.evaluation.audit")
 
 #: Strictness levels tried: each class's threshold as a multiple of its typical score (the
 #: Spotter's ``threshold`` scale; its default, 0.4, among them).
@@ -629,7 +632,11 @@ def project_costs(model: Any, spotting: dict[str, Any], given: dict[str, Any] | 
     ``--miss-cost``). A cost stored for a gesture ``model`` does not spot yet waits, as the
     running spotter sets it aside; the level a costly gesture competes from is left for the
     audit to work out again for the thresholds it chooses."""
-    stored = spotted_settings(model, {"costs": spotting.get("costs") or {}})[0]["costs"]
+    kept, aside = spotted_settings(model, {"costs": spotting.get("costs") or {}})
+    if aside:
+        log.warning("the costs of %s wait: the model spots no such gesture (they apply once "
+                    "it is trained with takes of it)", ", ".join(map(repr, aside)))
+    stored = kept["costs"]
     out = {str(lb): ({k: v for k, v in c.items() if k != COMPETES_FROM}
                      if isinstance(c, dict) else {"false": c}) for lb, c in stored.items()}
     for lb, c in (given or {}).items():
