@@ -25,9 +25,9 @@ from .spotting.cv import fit_verifier
 from .spotting.relabel import fit_relabeler
 from .spotting.streams import read_stream_file
 
-__all__ = ["check_rehearsal_file", "detector_verdict", "read_rehearsals", "recorded_rehearsal", "rehearsal_frames",
-           "train_project_detector", "train_project_verifier", "verifier_basis",
-           "verifier_line"]
+__all__ = ["check_rehearsal_file", "detector_verdict", "read_rehearsals", "recorded_rehearsal",
+           "rehearsal_frames", "train_project_detector", "train_project_verifier",
+           "verifier_basis", "verifier_line"]
 
 #: Frames per second of a stream file's frames when the project's pipeline names no rate.
 DEFAULT_RATE_HZ = 50.0

@@ -66,8 +66,7 @@ def audit_project(data: dict[str, Any]) -> dict[str, Any]:
         spotting = project.model["spotting"]
         result = audit(project.trained, recordings, float(data["budget"]),
                        project_costs(project.trained, spotting), labels=labels,
-                       takes=project.dataset(),
-                       rate_hz=rate, spotting=spotting)
+                       takes=project.dataset(), rate_hz=rate, spotting=spotting)
         return {**result.to_dict(), "rate_hz": rate}
 
     return _with_saved_project(data, work)

@@ -169,8 +169,8 @@ class ProjectScenes:
                 self._scenes[i] = scene
                 return scene
         # a scene left out as the project opened (its files unreadable) is replaced in its
-        # place too: appended, it would move the scenes after it down one index, and a
-        # program change would recall the section before the one meant
+        # place too: appended, it would move the scenes after it up one index, and a
+        # program change would recall another section than the one meant
         order = self.scene_order()
         place = next((k for k, (n, why) in enumerate(order) if n == name and why), None)
         at = len(self._scenes) if place is None else sum(
