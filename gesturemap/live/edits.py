@@ -386,5 +386,15 @@ class TakeEdits:
     def _cmd_set_output_names(self, *names: Any) -> None:
         # a classifier's single output keeps its meaning (the class number): only a
         # regression project's outputs are renamed
-        if self._is_regression():
-            self.project.output_names = [str(n) for n in names]
+        if not self._is_regression():
+            return
+        # Names rename the outputs; they never change how many there are. Wekinator refuses
+        # names of another number than its outputs, and sketches copied from its examples
+        # send one name ("hue") to projects of two or five outputs: taken as they came, the
+        # project would have one output, and every `outputs` and take after it be refused.
+        have = self.project.output_names
+        if len(names) != len(have):
+            raise GesturemapError(
+                f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
+                f"project has {len(have)} outputs ({', '.join(have)}), which keep their names")
+        self.project.output_names = [str(n) for n in names]

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
 
-from ...stage_helpers import OscPeer, free_port, start_run, stop_run
+from ...stage_helpers import OscPeer, free_port, osc_message, start_run, stop_run
 
 POSES = {1: (0.1, 0.1), 2: (0.9, 0.1), 3: (0.5, 0.9)}
 #: the order the poses are shown in while running, each for 20 frames
@@ -27,6 +28,26 @@ class WekinatorClient(OscPeer):
 
     def frame(self, cls: int) -> None:
         self.send("/wek/inputs", *(np.array(POSES[cls]) + 0.02 * self.rng.standard_normal(2)))
+
+    def send_typed(self, address: str, *values: object) -> None:
+        """A message with python-osc's own types (a name as a string, a number as an int)."""
+        self.tx.sendto(osc_message(address, *values), ("127.0.0.1", self.port_in))
+
+
+def _stage(tmp_path, *options: str) -> tuple[object, WekinatorClient]:
+    """`gesturemap new` (2 inputs, ``options``) + `gesturemap run`, answering a client."""
+    folder = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--inputs", "2",
+                    *options], check=True, timeout=120)
+    client = WekinatorClient(free_port())
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{client.port_in}", "--osc-out",
+                       f"127.0.0.1:{client.port_out}")
+    return run, client
+
+
+def _done_training(client: WekinatorClient) -> list:
+    return client.replies(lambda g: any(
+        m.address == "/wekinator/status/done-training" for m in g), 120)
 
 
 @pytest.mark.parametrize("model", [None, "knn"], ids=["default", "knn"])
@@ -65,3 +86,34 @@ def test_a_new_classifier_project_follows_poses_over_wekinators_protocol(tmp_pat
     right = {cls: float(np.mean(classes[truth == cls] == cls)) for cls in POSES}
     assert float(np.mean(classes == truth)) >= 0.95, right
     assert min(right.values()) >= 0.95, right
+
+
+def test_a_sketch_naming_fewer_outputs_than_the_project_has_leaves_them_as_they_are(tmp_path):
+    """Wekinator's Processing colour sketch, and the sketches made from it for two outputs
+    (hue and saturation, reading /wek/outputs only when it carries two floats), send
+    setOutputNames "hue" when they start. Wekinator refuses names of another number than its
+    outputs: the two outputs stay, are recorded, trained and sent as two floats."""
+    run, client = _stage(tmp_path, "--model", "knn", "--outputs", "2")
+    targets = {1: (0.2, 0.3), 2: (0.8, 0.9)}
+    try:
+        client.send_typed("/wekinator/control/setOutputNames", "hue")
+        client.send("/wekinator/control/startRecording")
+        for cls, values in targets.items():
+            client.send("/wekinator/control/outputs", *values)
+            for _ in range(20):
+                client.frame(cls)
+                time.sleep(0.003)
+        client.send("/wekinator/control/stopRecording")
+        client.send("/wekinator/control/train")
+        assert [m.address for m in _done_training(client)] == [
+            "/wekinator/status/done-training"]
+        client.send("/wekinator/control/startRunning")
+        answers = []
+        for cls in targets:
+            client.frame(cls)
+            answers += client.replies(lambda g: len(g) >= 1, 5)
+    finally:
+        client.close()
+        stop_run(run)
+    assert [m.address for m in answers] == ["/wek/outputs"] * 2
+    np.testing.assert_allclose([m.params for m in answers], list(targets.values()), atol=1e-6)
