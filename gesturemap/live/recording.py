@@ -5,7 +5,7 @@ at that frame (``/wekinator/control/outputs`` sets them; before any, each output
 class 1, or 0). Its control messages act on that state:
 
 - ``startRecording`` starts a new training round (a second one while recording keeps every
-  frame recorded so far) and stops running;
+  frame recorded so far) and stops running (``startDtwRecording`` too);
 - ``outputs`` while recording changes the label of the frames that follow;
 - ``train`` while recording trains on the examples so far and recording goes on;
 - ``startRunning`` stops recording.
@@ -103,12 +103,14 @@ class Recording:
 
     def _cmd_start_numbered(self, *number: Any) -> None:
         """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
-        Wekinator number, :meth:`label_for_number`), or the class set last. Wekinator stops
-        running when a supervised project starts recording (a DTW project runs on)."""
+        Wekinator number, :meth:`label_for_number`), or the class set last. Running stops,
+        and stays stopped until ``startRunning``: Wekinator's controller stops running before
+        either recording starts (its DTW model resumes running after a take only when the
+        take was started from its window, not over OSC), so a client hears no match, nor
+        distances, for the gesture it is teaching."""
         if number:
             self.current_label = self.label_for_number(number[0])
-        if self.running and not self._dtw_project():
-            self.running = False
+        self.running = False
         self._cmd_start_recording()
 
     def _cmd_stop_recording(self) -> None:

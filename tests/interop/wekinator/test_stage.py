@@ -117,3 +117,53 @@ def test_a_sketch_naming_fewer_outputs_than_the_project_has_leaves_them_as_they_
         stop_run(run)
     assert [m.address for m in answers] == ["/wek/outputs"] * 2
     np.testing.assert_allclose([m.params for m in answers], list(targets.values()), atol=1e-6)
+
+
+def _stroke(client: WekinatorClient, gesture: int) -> None:
+    """One DTW gesture of 30 frames: a rising diagonal (1) or a falling one (2)."""
+    t = np.linspace(0, 1, 30)
+    path = np.c_[t, t] if gesture == 1 else np.c_[t, 1 - t]
+    for row in path + 0.01 * client.rng.standard_normal(path.shape):
+        client.send("/wek/inputs", *row)
+        time.sleep(0.003)
+
+
+def _until_matched(client: WekinatorClient, gesture: int) -> list:
+    """Show ``gesture`` until /output_N comes back (the templates are in use); the replies."""
+    got: list = []
+    deadline = time.monotonic() + 120
+    while not any(m.address == f"/output_{gesture}" for m in got):
+        assert time.monotonic() < deadline, "the DTW templates were never used"
+        _stroke(client, gesture)
+        got += client.replies(lambda g: False, 0.1)
+    return got
+
+
+def test_a_dtw_recording_over_osc_stops_running_as_wekinators_does(tmp_path):
+    """A DTW client teaching a gesture while the project runs (a p5.js sketch: the mouse
+    pressed sends startDtwRecording N, released stopDtwRecording; 's' sends startRunning).
+    Wekinator's controller stops running before the recording: nothing comes back for the
+    frames being taught (no distances, no /output_N firing a sound), nor after the take,
+    until the client sends startRunning again."""
+    run, client = _stage(tmp_path, "--model", "dtw")
+    try:
+        for gesture in (1, 2, 1, 2):
+            client.send("/wekinator/control/startDtwRecording", gesture)
+            _stroke(client, gesture)
+            client.send("/wekinator/control/stopDtwRecording")
+        client.send("/wekinator/control/startRunning")
+        _until_matched(client, 1)
+        client.send("/wekinator/control/startDtwRecording", 2)  # while running
+        _stroke(client, 2)
+        during = client.replies(lambda g: False, 0.3)
+        client.send("/wekinator/control/stopDtwRecording")
+        _stroke(client, 2)
+        after = client.replies(lambda g: False, 0.5)
+        client.send("/wekinator/control/startRunning")
+        again = _until_matched(client, 2)
+    finally:
+        client.close()
+        stop_run(run)
+    assert [m.address for m in during] == []
+    assert [m.address for m in after if m.address != "/wekinator/status/done-training"] == []
+    assert "/wek/outputs" in {m.address for m in again}
