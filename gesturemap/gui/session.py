@@ -502,8 +502,9 @@ class WindowEngine(Engine):
         from ..outputs.osc import OSCOutput
 
         self.project.outputs = settings
-        old = self.output
-        self.use_output(OSCOutput(settings))
+        old, new = self.output, OSCOutput(settings)
+        new.held = old.held  # outputs a client stopped stay stopped (disableModelRunning)
+        self.use_output(new)
         self.scenes.retire(old)  # closed unless a scene's route still sends on it
         self._build_wire()  # the compiled path's reply templates are the output's
         self._edited()

@@ -55,6 +55,7 @@ from .replies import FrameWire
 from .scenes import SceneCommands, SceneRuntime
 from .search import BackgroundSearch
 from .snapshot import EngineSnapshot
+from .switches import ModelSwitches
 from .take_buffer import TakeRecording
 
 log = logging.getLogger("gesturemap.live.engine")
@@ -67,6 +68,7 @@ WEKINATOR_CONTROL = {
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
     "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_recording",
+    "enableModelRunning": "enable_running", "disableModelRunning": "disable_running",
 }
 
 WEKINATOR_PREFIX = "/wekinator/control/"
@@ -160,7 +162,7 @@ def _suggestion_of(job: Any) -> tuple[str, str, str]:
 
 
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
-             SceneCommands, KeptRehearsals):
+             SceneCommands, KeptRehearsals, ModelSwitches):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -1050,7 +1052,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         slog = self.session_log
         stream = self.stream
         lean = (self.running and stream is not None and stream.lean and self._onset is None
-                and not self.sinks and self._dtw_values is None)
+                and not self.sinks and self._dtw_values is None and self.output.held is None)
         if lean:  # the reply first, from the stream's arrays; the frame is kept after it
             self._lean(stream, feats, t_in, slog)
         self._keep(values, t_in, slog, t0, lean, feats)

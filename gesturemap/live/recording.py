@@ -79,6 +79,7 @@ class Recording:
     _log_event: Any
     _cmd_train: Any
     _cmd_start_running: Any
+    _outputs_set: Any
     label_for_number: Any
     sources: list[Any]
     _errlog: Any
@@ -145,9 +146,11 @@ class Recording:
                 raise GesturemapError(f"outputs {values!r:.80}: beyond ±{MAX_ABS_VALUE:g}, "
                                       "as no sensor value may be")
             self.current_outputs = vals
+            self._outputs_set(vals)
             return
         label = self.label_for_number(vals[0])
         self.current_label = label
+        self._outputs_set(vals)
         if self.recording and label != self._take_label:
             self._next_take()
 

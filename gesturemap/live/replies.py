@@ -270,6 +270,7 @@ class FrameWire:
             if (wire is None or wire.stream is not stream or not self.running
                     or not stream.lean or self._onset is not None or self.sinks
                     or self._dtw_values is not None or wire.output is not self.output
+                    or self.output.held is not None
                     or type(path.state) is not self._plain_state
                     or path.state.pipeline.stages):
                 return False

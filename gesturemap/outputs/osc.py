@@ -398,6 +398,13 @@ class OSCOutput:
             a.get("label") or a.get("likelihoods") or a.get("progress")))
         self.sent = 0
         self.send_errors = 0
+        #: Wekinator's outputs whose model does not run (``disableModelRunning``): None, or one
+        #: value per output of ``/wek/outputs``, NaN where the model's value is sent and the
+        #: value held elsewhere (set by the engine; read once per frame, replaced whole)
+        self.held: np.ndarray | None = None
+        #: the values of the last ``/wek/outputs`` sent by :meth:`send` (the regression's, a
+        #: classifier's class number), for an output to hold when its model stops running
+        self.last_values: np.ndarray | None = None
 
     def close(self) -> None:
         self._closed.set()
@@ -463,7 +470,8 @@ class OSCOutput:
         for); gesturemap's richer messages follow together in one OSC bundle: two system calls
         per frame instead of six.
         """
-        if (self._fast and result.output is None and wek_values is None
+        held = self.held
+        if (self._fast and result.output is None and wek_values is None and held is None
                 and class_number is not None and self._send_class(result, class_number)):
             return
         a = self.addresses
@@ -477,6 +485,9 @@ class OSCOutput:
             values = np.zeros(1)  # Wekinator's classes count from 1: 0 is none of them
         else:
             values = np.array([class_number if class_number is not None else 0.0])
+        if held is not None and wek_values is None and len(held) == len(values):
+            values = np.where(np.isnan(held), values, held)
+        self.last_values = values
         if a.get("outputs"):
             # wek_values: what Wekinator itself sends instead (a DTW model's distances)
             self._send(enc.floats(a["outputs"], values if wek_values is None else wek_values))

@@ -50,6 +50,25 @@ def _done_training(client: WekinatorClient) -> list:
         m.address == "/wekinator/status/done-training" for m in g), 120)
 
 
+#: a 2-output regression's targets, by the pose they are recorded at
+TARGETS = {1: (0.2, 0.3), 2: (0.8, 0.9)}
+
+
+def _teach_regression(client: WekinatorClient, targets: dict) -> None:
+    """One recording Wekinator's way (``outputs`` then 20 frames of its pose, per target),
+    train, wait for done-training, startRunning."""
+    client.send("/wekinator/control/startRecording")
+    for cls, values in targets.items():
+        client.send("/wekinator/control/outputs", *values)
+        for _ in range(20):
+            client.frame(cls)
+            time.sleep(0.003)
+    client.send("/wekinator/control/stopRecording")
+    client.send("/wekinator/control/train")
+    assert [m.address for m in _done_training(client)] == ["/wekinator/status/done-training"]
+    client.send("/wekinator/control/startRunning")
+
+
 @pytest.mark.parametrize("model", [None, "knn"], ids=["default", "knn"])
 def test_a_new_classifier_project_follows_poses_over_wekinators_protocol(tmp_path, model):
     folder = tmp_path / "proj"
@@ -94,20 +113,10 @@ def test_a_sketch_naming_fewer_outputs_than_the_project_has_leaves_them_as_they_
     setOutputNames "hue" when they start. Wekinator refuses names of another number than its
     outputs: the two outputs stay, are recorded, trained and sent as two floats."""
     run, client = _stage(tmp_path, "--model", "knn", "--outputs", "2")
-    targets = {1: (0.2, 0.3), 2: (0.8, 0.9)}
+    targets = TARGETS
     try:
         client.send_typed("/wekinator/control/setOutputNames", "hue")
-        client.send("/wekinator/control/startRecording")
-        for cls, values in targets.items():
-            client.send("/wekinator/control/outputs", *values)
-            for _ in range(20):
-                client.frame(cls)
-                time.sleep(0.003)
-        client.send("/wekinator/control/stopRecording")
-        client.send("/wekinator/control/train")
-        assert [m.address for m in _done_training(client)] == [
-            "/wekinator/status/done-training"]
-        client.send("/wekinator/control/startRunning")
+        _teach_regression(client, targets)
         answers = []
         for cls in targets:
             client.frame(cls)
@@ -167,3 +176,60 @@ def test_a_dtw_recording_over_osc_stops_running_as_wekinators_does(tmp_path):
     assert [m.address for m in during] == []
     assert [m.address for m in after if m.address != "/wekinator/status/done-training"] == []
     assert "/wek/outputs" in {m.address for m in again}
+
+
+def _answer(client: WekinatorClient, cls: int) -> tuple:
+    """The values of the one /wek/outputs answering a frame of pose ``cls``."""
+    client.frame(cls)
+    got = client.replies(lambda g: len(g) >= 1, 5)
+    assert [m.address for m in got] == ["/wek/outputs"]
+    return tuple(got[0].params)
+
+
+def test_disable_model_running_holds_an_output_as_wekinators_does(tmp_path):
+    """A controller's per-output switches (the TouchDesigner bridge's "Disable Model
+    Running" sends disableModelRunning 2 as an int): output 2 keeps the value it had while
+    output 1 follows the gesture; an outputs message sets the held value; enableModelRunning
+    2 lets its model answer again; an output the project has not is refused, nothing changed."""
+    run, client = _stage(tmp_path, "--model", "knn", "--outputs", "2")
+    targets = TARGETS
+    try:
+        _teach_regression(client, targets)
+        np.testing.assert_allclose(_answer(client, 2), (0.8, 0.9), atol=1e-6)
+        client.send_typed("/wekinator/control/disableModelRunning", 2)
+        held = [_answer(client, cls) for cls in (1, 2, 1)]
+        client.send("/wekinator/control/outputs", 0.5, 0.6)
+        set_by_hand = _answer(client, 2)
+        client.send_typed("/wekinator/control/disableModelRunning", 3)  # no output 3
+        client.send_typed("/wekinator/control/enableModelRunning", 2)
+        again = [_answer(client, cls) for cls in (1, 2)]
+    finally:
+        client.close()
+        stop_run(run)
+    np.testing.assert_allclose(held, [(0.2, 0.9), (0.8, 0.9), (0.2, 0.9)], atol=1e-6)
+    np.testing.assert_allclose(set_by_hand, (0.8, 0.6), atol=1e-6)
+    np.testing.assert_allclose(again, [(0.2, 0.3), (0.8, 0.9)], atol=1e-6)
+
+
+def test_disable_model_running_holds_a_classifiers_class(tmp_path):
+    """The same on a new classifier project (its frames answered by the fast paths): the
+    class held, then the one an outputs message sets, then the pose's class again."""
+    run, client = _stage(tmp_path)
+    try:
+        client.record_and_train(client.frame, (1, 2, 3), frames=30)
+        assert [m.address for m in _done_training(client)] == [
+            "/wekinator/status/done-training"]
+        client.send("/wekinator/control/startRunning")
+        assert _answer(client, 2) == (2.0,)
+        client.send_typed("/wekinator/control/disableModelRunning", 1)
+        held = [_answer(client, cls) for cls in (1, 3)]
+        client.send_typed("/wekinator/control/outputs", 3)
+        set_by_hand = _answer(client, 1)
+        client.send_typed("/wekinator/control/enableModelRunning", 1)
+        again = [_answer(client, cls) for cls in (1, 3)]
+    finally:
+        client.close()
+        stop_run(run)
+    assert held == [(2.0,), (2.0,)]
+    assert set_by_hand == (3.0,)
+    assert again == [(1.0,), (3.0,)]

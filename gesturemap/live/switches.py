@@ -1,0 +1,118 @@
+"""Wekinator's per-output switches: ``disableModelRunning`` / ``enableModelRunning N...``.
+
+Wekinator runs one model per output. ``disableModelRunning 2`` stops output 2's model: while
+running, ``/wek/outputs`` still carries every output, output 2 at its *current value* — the
+value it had when its model stopped (the last one sent), or the one a later
+``/wekinator/control/outputs`` sets (Wekinator's ``SupervisedLearningManager.computeValues``
+sends ``OutputManager.getCurrentValues()`` for an output whose model does not run, and every
+computed frame or ``outputs`` message updates those). A performer freezes a parameter there,
+or sets it by hand, while the others follow the gesture. ``enableModelRunning 2`` lets the
+model answer again. Numbers count from 1; one out of range, or not a number, refuses the whole
+message (Wekinator's ``OSCControlReceiver``). A DTW project has no per-output models: Wekinator
+takes the message and changes nothing, and so does gesturemap.
+
+A mixin of :class:`gesturemap.live.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
+between two frames. The held values reach the frame path as one array,
+:attr:`gesturemap.outputs.osc.OSCOutput.held`, replaced whole (never changed in place).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ..errors import GesturemapError
+
+__all__ = ["ModelSwitches"]
+
+
+class ModelSwitches:
+    """Per-output running switches (mixed into :class:`gesturemap.live.engine.Engine`)."""
+
+    project: Any
+    output: Any
+    path: Any
+    current_label: Any
+    current_outputs: Any
+    frames_out: int
+    _class_numbers: Any
+    _is_regression: Any
+    _dtw_project: Any
+    #: frames_out when ``outputs`` last set the current values (-1: never): a frame sent
+    #: after it makes the sent values the current ones, as each computed frame does in
+    #: Wekinator
+    _outputs_at = -1
+    #: the class number ``outputs`` set last (Wekinator's default: 1)
+    _outputs_number = 1.0
+
+    def _output_count(self) -> int:
+        return len(self.project.output_names) if self._is_regression() else 1
+
+    def _output_indices(self, verb: str, numbers: tuple[Any, ...]) -> list[int]:
+        """The outputs ``numbers`` name (from 1), as indices; refused when one names none."""
+        n = self._output_count()
+        if not numbers:
+            raise GesturemapError(f"{verb}: give the numbers of the outputs (from 1 to {n})")
+        indices = []
+        for number in numbers:
+            try:
+                value = float(number)
+            except (TypeError, ValueError):
+                value = math.nan
+            if not (math.isfinite(value) and value.is_integer() and 1 <= value <= n):
+                raise GesturemapError(
+                    f"{verb} {number!r:.40}: an output's number, from 1 to {n} (the project "
+                    f"has {n} output{'s' if n != 1 else ''}); nothing was changed")
+            indices.append(int(value) - 1)
+        return indices
+
+    def _cmd_disable_running(self, *numbers: Any) -> None:
+        which = self._output_indices("disableModelRunning", numbers)
+        if self._dtw_project():
+            return
+        current = self._current_values()
+        held = self.output.held
+        held = np.full(len(current), np.nan) if held is None else held.copy()
+        for i in which:
+            if math.isnan(held[i]):  # a second disable keeps the value held first
+                held[i] = current[i]
+        self.output.held = held
+
+    def _cmd_enable_running(self, *numbers: Any) -> None:
+        which = self._output_indices("enableModelRunning", numbers)
+        held = self.output.held
+        if held is None:
+            return
+        held = held.copy()
+        held[which] = np.nan
+        self.output.held = None if np.isnan(held).all() else held
+
+    def _current_values(self) -> np.ndarray:
+        """Wekinator's current value of each output: the last sent on ``/wek/outputs`` when a
+        frame was answered since ``outputs`` last came, else what ``outputs`` set (before
+        either: class 1, or 0)."""
+        if self.frames_out > self._outputs_at:
+            if self._is_regression():
+                last = self.output.last_values
+                if last is not None and len(last) == self._output_count():
+                    return np.array(last, dtype=np.float64)
+            else:  # (a classifier's frame sent from templates leaves no last_values)
+                result = self.path.result()
+                numbers = getattr(self, "_class_numbers", None)  # (set with a model)
+                if result is not None and numbers is not None:
+                    return np.array([float(numbers[result.label_index])])
+        if self._is_regression():
+            return np.array(self.current_outputs, dtype=np.float64)
+        return np.array([float(self._outputs_number)])
+
+    def _outputs_set(self, values: np.ndarray) -> None:
+        """``outputs`` came (checked): the current values from now on, held ones included."""
+        self._outputs_at = self.frames_out
+        if not self._is_regression():
+            self._outputs_number = float(values[0])
+            values = values[:1]
+        held = self.output.held
+        if held is not None and len(held) == len(values):
+            self.output.held = np.where(np.isnan(held), np.nan, values)
