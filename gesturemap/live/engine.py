@@ -643,7 +643,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self.last_train_cpu_ms = None if cpu is None else cpu * 1e3
         self._first_frame_pending = self._take_ended_at is not None
         self._log_event("trained", ms=self.last_train_ms)
-        self.output.send_status("status")
+        if not self._dtw_project():
+            # Wekinator says done-training for its supervised models only: its DTW matches
+            # on the examples as they are recorded, with no training to wait for, and its
+            # clients hear nothing but /wek/outputs and the gestures' messages
+            self.output.send_status("status")
         self.done_training.set()
         if self.project_dir is not None:
             folder = self.project_dir
