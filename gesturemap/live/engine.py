@@ -62,7 +62,7 @@ log = logging.getLogger("gesturemap.live.engine")
 
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
-    "startRecording": "start_numbered", "stopRecording": "stop_recording",
+    "startRecording": "wek_start_recording", "stopRecording": "stop_recording",
     "train": "train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
@@ -73,8 +73,8 @@ WEKINATOR_CONTROL = {
 
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
-NO_ARGUMENTS = frozenset(("stop_recording", "train", "cancel_train", "start_running",
-                          "wek_start_running", "stop_running", "delete_all",
+NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "train", "cancel_train",
+                          "start_running", "wek_start_running", "stop_running", "delete_all",
                           "undo_correction", "undo", "reset", "suggest"))
 
 #: gesturemap's own control messages (``/gesturemap/VERB``) -> engine commands.
@@ -98,7 +98,8 @@ GESTURE_FRAMES = 8192
 
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
-RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "stop_recording"))
+RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "wek_start_recording",
+                             "stop_recording"))
 
 
 #: A suggestion under way answers requests that come meanwhile, for at most this long (a

@@ -114,6 +114,17 @@ class Recording:
         self.running = False
         self._cmd_start_recording()
 
+    def _cmd_wek_start_recording(self) -> None:
+        """Wekinator's ``startRecording``: the frames that follow are recorded under the
+        output values current (an argument, as "startRecording 1" from a message box, is no
+        class: Wekinator ignores it). Only a supervised project records so: Wekinator takes
+        the message in a DTW project and does nothing, where a take of the class set last
+        would become a template (a controller's record toggle, sent whatever the project)."""
+        if self._dtw_project():
+            raise GesturemapError("startRecording: a DTW project records a gesture with "
+                                  "startDtwRecording N (Wekinator ignores startRecording there)")
+        self._cmd_start_numbered()
+
     def _cmd_stop_recording(self) -> None:
         if not self.recording:
             return

@@ -235,3 +235,49 @@ def test_disable_model_running_holds_a_classifiers_class(tmp_path):
     assert held == [(2.0,), (2.0,)]
     assert set_by_hand == (3.0,)
     assert again == [(1.0,), (3.0,)]
+
+
+def _takes(tmp_path) -> list:
+    """The labels of the takes the stage saved in its project, in order."""
+    from gesturemap.project import Project
+
+    return [take.label for take in Project.load(tmp_path / "proj").takes]
+
+
+def test_start_recording_records_the_current_outputs_whatever_its_argument(tmp_path):
+    """A Max message box sends "startRecording 1" (an int it does not mean as a class):
+    Wekinator ignores the argument and records under the output value set last."""
+    run, client = _stage(tmp_path, "--model", "knn")
+    try:
+        for cls in (2, 1):
+            client.send("/wekinator/control/outputs", cls)
+            client.send_typed("/wekinator/control/startRecording", 1)
+            for _ in range(20):
+                client.frame(cls)
+                time.sleep(0.003)
+            client.send_typed("/wekinator/control/stopRecording", 1)
+    finally:
+        client.close()
+        stop_run(run)
+    assert _takes(tmp_path) == [2, 1]
+
+
+def test_start_recording_in_a_dtw_project_records_no_template(tmp_path):
+    """A controller whose record toggle sends startRecording / stopRecording whatever the
+    project (the TouchDesigner bridge): Wekinator's DTW takes no take from it, only from
+    startDtwRecording N; a take of the gesture set last would be matched as that gesture."""
+    run, client = _stage(tmp_path, "--model", "dtw")
+    try:
+        for gesture in (1, 2):
+            client.send("/wekinator/control/startDtwRecording", gesture)
+            _stroke(client, gesture)
+            client.send("/wekinator/control/stopDtwRecording")
+        client.send("/wekinator/control/startRecording")
+        for _ in range(30):
+            client.frame(3)
+            time.sleep(0.003)
+        client.send("/wekinator/control/stopRecording")
+    finally:
+        client.close()
+        stop_run(run)
+    assert _takes(tmp_path) == [1, 2]
