@@ -1,7 +1,11 @@
 """A new project on stage over Wekinator's protocol, as a Wekinator client drives it, over real
 loopback UDP against `gesturemap new` + `gesturemap run`: one recording whose output value
 changes twice (Wekinator's way), train, run; then poses switching every 20 frames with no reset.
-The output port gets exactly one /wek/outputs per input frame and no other address."""
+The output port gets exactly one /wek/outputs per input frame and no other address.
+
+Then Wekinator's control messages as real clients send them, replayed message for message
+(tests/data/clients/SOURCES.md): names, per-output switches, recording while a DTW project
+runs, startRecording with an argument or in a DTW project."""
 
 from __future__ import annotations
 
@@ -149,8 +153,8 @@ def _until_matched(client: WekinatorClient, gesture: int) -> list:
 
 
 def test_a_dtw_recording_over_osc_stops_running_as_wekinators_does(tmp_path):
-    """A DTW client teaching a gesture while the project runs (a p5.js sketch: the mouse
-    pressed sends startDtwRecording N, released stopDtwRecording; 's' sends startRunning).
+    """A DTW client teaching a gesture while the project runs (a mouse sketch: pressed,
+    startDtwRecording N; released, stopDtwRecording; a key, startRunning).
     Wekinator's controller stops running before the recording: nothing comes back for the
     frames being taught (no distances, no /output_N firing a sound), nor after the take,
     until the client sends startRunning again. Nor is done-training said: Wekinator's DTW
