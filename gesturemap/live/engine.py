@@ -69,6 +69,7 @@ WEKINATOR_CONTROL = {
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
     "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_recording",
     "enableModelRunning": "enable_running", "disableModelRunning": "disable_running",
+    "enableModelRecording": "enable_recording", "disableModelRecording": "disable_recording",
 }
 
 WEKINATOR_PREFIX = "/wekinator/control/"
@@ -1068,7 +1069,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         feature frames through the stream and their replies; the timing counters."""
         self._gesture.append(values)
         self._gesture_t.append(t_in)
-        if self.recording:
+        if self.recording and not self.recording_off:
             self._record(values, t_in)
         if self._rehearsal_armed:
             self._rehearse(values, t_in)

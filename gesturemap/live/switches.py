@@ -1,4 +1,5 @@
-"""Wekinator's per-output switches: ``disableModelRunning`` / ``enableModelRunning N...``.
+"""Wekinator's per-output switches: ``disableModelRunning`` / ``enableModelRunning N...`` and
+``disableModelRecording`` / ``enableModelRecording N...``.
 
 Wekinator runs one model per output. ``disableModelRunning 2`` stops output 2's model: while
 running, ``/wek/outputs`` still carries every output, output 2 at its *current value* — the
@@ -10,6 +11,13 @@ or sets it by hand, while the others follow the gesture. ``enableModelRunning 2`
 model answer again. Numbers count from 1; one out of range, or not a number, refuses the whole
 message (Wekinator's ``OSCControlReceiver``). A DTW project has no per-output models: Wekinator
 takes the message and changes nothing, and so does gesturemap.
+
+``disableModelRecording 1`` keeps output 1 out of what is recorded: Wekinator records the
+frames with that output missing (``?``), and an output's model trains only on the examples
+that have its value. With every output switched off nothing it records trains anything, so
+gesturemap records nothing (no take) until ``enableModelRecording``. One model here learns a
+regression's outputs together: a take has all its outputs or none, so switching off some of
+several outputs is said (refused), and the takes keep every output until all are off.
 
 A mixin of :class:`gesturemap.live.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
 between two frames. The held values reach the frame path as one array,
@@ -88,6 +96,32 @@ class ModelSwitches:
         held = held.copy()
         held[which] = np.nan
         self.output.held = None if np.isnan(held).all() else held
+
+    #: the outputs switched off for recording (``disableModelRecording``), as indices
+    _recording_off: frozenset[int] = frozenset()
+
+    @property
+    def recording_off(self) -> bool:
+        """Whether every output is switched off for recording: a recording keeps no frame."""
+        return len(self._recording_off) >= self._output_count()
+
+    def _cmd_disable_recording(self, *numbers: Any) -> None:
+        which = self._output_indices("disableModelRecording", numbers)
+        if self._dtw_project():
+            return
+        self._recording_off = self._recording_off | set(which)
+        n = self._output_count()
+        if not self.recording_off:  # (kept: the next message may switch off the others)
+            on = [str(i + 1) for i in range(n) if i not in self._recording_off]
+            raise GesturemapError(
+                f"disableModelRecording {' '.join(map(str, numbers))}: this project's model "
+                f"learns its {n} outputs together, and a take records all of them: takes keep "
+                f"every output until {' '.join(on)} {'is' if len(on) == 1 else 'are'} "
+                "switched off too")
+
+    def _cmd_enable_recording(self, *numbers: Any) -> None:
+        which = self._output_indices("enableModelRecording", numbers)
+        self._recording_off = self._recording_off - set(which)
 
     def _current_values(self) -> np.ndarray:
         """Wekinator's current value of each output: the last sent on ``/wek/outputs`` when a

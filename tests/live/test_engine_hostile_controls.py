@@ -180,7 +180,7 @@ def test_extra_arguments_and_unknown_verbs_are_refusals_not_errors(wire):
     assert "argument" in engine.refused["correct"][1]
     send("/gesturemap/costs", "a", 1.0, 1.0, 1.0)
     _wait(lambda: _refusals(engine, "costs") == 1)
-    for verb in ("selectInputsForOutput", "disableModelRecording", "foo"):
+    for verb in ("selectInputsForOutput", "enablePerformanceMode", "foo"):
         send(W + verb, 1)
     _wait(lambda: _refusals(engine, "control") == 3)
     assert "selectInputsForOutput" not in engine.refused["control"][1]  # the last one's

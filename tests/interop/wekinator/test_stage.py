@@ -285,3 +285,26 @@ def test_start_recording_in_a_dtw_project_records_no_template(tmp_path):
         client.close()
         stop_run(run)
     assert _takes(tmp_path) == [1, 2]
+
+
+def test_disable_model_recording_keeps_the_frames_out_of_the_takes(tmp_path):
+    """The TouchDesigner controller's "Disable Model Recording" (disableModelRecording 1, an
+    int): Wekinator records the frames with the output missing, which no model trains on;
+    here no take is kept from them, until enableModelRecording 1."""
+    run, client = _stage(tmp_path, "--model", "knn")
+    try:
+        for cls in (1, 2, 3):
+            if cls == 2:
+                client.send_typed("/wekinator/control/disableModelRecording", 1)
+            if cls == 3:
+                client.send_typed("/wekinator/control/enableModelRecording", 1)
+            client.send("/wekinator/control/outputs", cls)
+            client.send("/wekinator/control/startRecording")
+            for _ in range(20):
+                client.frame(cls)
+                time.sleep(0.003)
+            client.send("/wekinator/control/stopRecording")
+    finally:
+        client.close()
+        stop_run(run)
+    assert _takes(tmp_path) == [1, 3]
