@@ -37,7 +37,8 @@ __all__ = ["ModelSwitches"]
 
 
 class ModelSwitches:
-    """Per-output running switches (mixed into :class:`gesturemap.live.engine.Engine`)."""
+    """Per-output running and recording switches (mixed into
+    :class:`gesturemap.live.engine.Engine`)."""
 
     project: Any
     output: Any
