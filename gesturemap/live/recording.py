@@ -159,6 +159,11 @@ class Recording:
             self.current_outputs = vals
             self._outputs_set(vals)
             return
+        if vals.size != 1:
+            # Wekinator ignores outputs of another length than its outputs (a patch made for
+            # a project of two outputs): its first value is no class of this one
+            raise GesturemapError(f"outputs: {vals.size} values; a classifier project has one "
+                                  "output, its class number")
         label = self.label_for_number(vals[0])
         self.current_label = label
         self._outputs_set(vals)

@@ -308,3 +308,22 @@ def test_disable_model_recording_keeps_the_frames_out_of_the_takes(tmp_path):
         client.close()
         stop_run(run)
     assert _takes(tmp_path) == [1, 3]
+
+
+def test_outputs_of_two_values_leave_a_classifiers_class_as_it_was(tmp_path):
+    """A patch made for a project of two outputs sends "outputs 2 5" to a classifier of one:
+    Wekinator ignores values of another length than its outputs, and the frames recorded
+    next are of the class set before."""
+    run, client = _stage(tmp_path, "--model", "knn")
+    try:
+        for values in ((1,), (2, 5)):
+            client.send("/wekinator/control/outputs", *values)
+            client.send("/wekinator/control/startRecording")
+            for _ in range(20):
+                client.frame(values[0])
+                time.sleep(0.003)
+            client.send("/wekinator/control/stopRecording")
+    finally:
+        client.close()
+        stop_run(run)
+    assert _takes(tmp_path) == [1, 1]
