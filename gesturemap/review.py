@@ -116,6 +116,13 @@ def check_order(call: str, *, dataset: Any, model: Any) -> None:
         raise TypeError(f"{call}: got a {type(dataset).__name__} as the dataset and a "
                         f"{type(model).__name__} as the model; are they swapped? Give the "
                         "takes as a gm.Dataset (or a project's takes) and a gesturemap model")
+    if isinstance(dataset, (list, tuple)):  # arrays without labels end in "no attribute 'label'"
+        bad = next((r for r in dataset if not (hasattr(r, "label") and hasattr(r, "inputs"))),
+                   None)
+        if bad is not None:
+            raise TypeError(f"{call}: the dataset holds a {type(bad).__name__}, not a labelled "
+                            "take: give a gm.Dataset (ds.add(x, label=...) for each take) or "
+                            "a project's takes")
 
 
 def review_takes(dataset: Any, model: Any, *, folds: int = 10, seed: int = 0,

@@ -97,3 +97,14 @@ def test_a_model_and_a_dataset_swapped_are_named_as_such():
     with pytest.raises(TypeError, match=r"suggest_next_take\(model, dataset\): got a GMM as "
                                         r"the dataset and a Dataset as the model"):
         gm.suggest_next_take(ds, gm.GMM())
+
+
+def test_arrays_without_labels_are_named_as_not_takes():
+    """A list of arrays (the takes without their labels) ended in "'numpy.ndarray' object has
+    no attribute 'label'" deep inside."""
+    takes = [np.zeros((5, 2)), np.ones((5, 2))]
+    with pytest.raises(TypeError, match=r"suggest_next_take\(model, dataset\): the dataset "
+                                        r"holds a ndarray, not a labelled take"):
+        gm.suggest_next_take(gm.GMM(), takes)
+    with pytest.raises(TypeError, match="not a labelled take: give a gm.Dataset"):
+        gm.review_takes(takes, gm.GMM())

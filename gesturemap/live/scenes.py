@@ -270,7 +270,8 @@ class SceneRuntime:
         if found is not None:
             raise GesturemapError(f"scene {found[0]!r} was left out as the project opened: "
                                   f"{found[1]:.300}")
-        raise GesturemapError(f"no scene {which!r:.60} (scenes: {', '.join(names) or 'none'}; "
+        asked = "no scene named" if which is None else f"no scene {which!r:.60}"
+        raise GesturemapError(f"{asked} (scenes: {', '.join(names) or 'none'}; "
                               "by name or by index from 0)")
 
     def recall(self, which: Any) -> None:

@@ -200,6 +200,17 @@ def test_an_unknown_scene_is_counted_and_refused(tmp_path, stage):
     assert abs(s.frame()[0]) < 0.05  # still playing "low"
 
 
+def test_a_recall_naming_no_scene_says_so(tmp_path, stage):
+    # a controller's button sending /gesturemap/scene with its argument left empty
+    project = _project(tmp_path / "p", {"low": _regression_model(0.0, 1)},
+                       output_names=["level"])
+    s = stage(project)
+    s.control()
+    wait_for(lambda: s.engine.stats()["refused_commands"] == 1)
+    why = s.engine.stats()["refused"]["scene"][1]
+    assert "no scene named (scenes: low;" in why and "None" not in why, why
+
+
 def test_a_project_without_scenes_runs_as_before(tmp_path, stage):
     project = Project("plain", model={"kind": "gmm", "params": {"gaussians": 1}},
                       output_names=["level"])
