@@ -104,14 +104,18 @@ class TargetsPanel(QtWidgets.QGroupBox):
         self._pinned.clear()
 
     def _set_row(self, i: int, value: float) -> None:
-        slider, box = self.sliders[i], self.boxes[i]
-        slider.blockSignals(True)
+        box = self.boxes[i]
         box.blockSignals(True)
         box.setValue(value)
+        box.blockSignals(False)
+        self._set_slider(i, value)
+
+    def _set_slider(self, i: int, value: float) -> None:
+        slider = self.sliders[i]
+        slider.blockSignals(True)
         frac = (value - self.low) / (self.high - self.low)
         slider.setValue(round(min(max(frac, 0.0), 1.0) * _STEPS))
         slider.blockSignals(False)
-        box.blockSignals(False)
 
     def _slider_moved(self, i: int, step: int) -> None:
         self._pinned.add(i)
@@ -123,7 +127,9 @@ class TargetsPanel(QtWidgets.QGroupBox):
 
     def _box_changed(self, i: int, value: float) -> None:
         self._pinned.add(i)
-        self._set_row(i, value)
+        # only the slider follows: setting the box's value back while it is typed in
+        # rewrote its text under the cursor ("0.7" became "0.700", so "0.75" stayed 0.7)
+        self._set_slider(i, value)
         self._emit()
 
     def _emit(self) -> None:

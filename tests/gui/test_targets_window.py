@@ -9,24 +9,14 @@ import pytest
 from PySide6 import QtCore
 
 from gesturemap.gui.screenshots import gesture_path
-from gesturemap.project import Project
-from gesturemap.project.default import MOUSE_CHANNELS
 
-from .windows import open_window
+from .windows import mapping_project, open_window
 
 pytestmark = pytest.mark.timeout(120)
 
 
 def test_target_sliders_record_a_mapping_by_demonstration(qtbot, tmp_path):
-    project = Project(
-        "mapping",
-        model={"kind": "gmm", "params": {"gaussians": 1}},
-        sensor={"transport": "mouse", "profile": "mouse", "rate_hz": 100},
-        input_names=list(MOUSE_CHANNELS),
-        output_names=["pitch", "cutoff"],
-    )
-    folder = tmp_path / "mapping"
-    window = open_window(qtbot, project, folder)
+    window = open_window(qtbot, mapping_project("pitch", "cutoff"), tmp_path / "mapping")
     qtbot.waitUntil(lambda: window.targets.names == ["pitch", "cutoff"], timeout=10000)
     assert window.targets.isVisible() and window.classes.count() == 0
     qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=10000)
@@ -89,3 +79,24 @@ def test_target_sliders_record_a_mapping_by_demonstration(qtbot, tmp_path):
     recorded = window.project.takes[-1].outputs
     np.testing.assert_allclose(recorded, np.tile(shown, (len(recorded), 1)))
     window.close()
+
+
+def test_a_target_typed_into_its_box_is_recorded_as_typed(qtbot, tmp_path):
+    """Typing 0.75 into a target's number box: each digit set the box back to its own value,
+    which rewrote "0.7" as "0.700" under the cursor; the 5 was refused and 0.7 recorded."""
+    window = open_window(qtbot, mapping_project("pitch"), tmp_path / "mapping", engine="thread")
+    window.auto_train.setChecked(False)
+    qtbot.waitUntil(lambda: window.targets.names == ["pitch"], timeout=10000)
+    box = window.targets.boxes[0]
+    box.setFocus()
+    qtbot.keyClick(box, QtCore.Qt.Key.Key_A, QtCore.Qt.KeyboardModifier.ControlModifier)
+    qtbot.keyClicks(box, "0.75")
+    assert box.text() == "0.75"
+    assert window.targets.sliders[0].value() == 750  # the slider follows the box
+    window.record_button.click()
+    qtbot.waitUntil(lambda: window.engine.recording, timeout=5000)
+    frames = window.engine.frames_in
+    qtbot.waitUntil(lambda: window.engine.frames_in >= frames + 10, timeout=5000)
+    window.record_button.click()
+    qtbot.waitUntil(lambda: len(window.project.takes) == 1, timeout=10000)
+    np.testing.assert_allclose(window.project.takes[0].outputs, 0.75)

@@ -9,7 +9,7 @@ import numpy as np
 from gesturemap.gui.screenshots import gesture_path
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
-from gesturemap.project.default import default_project
+from gesturemap.project.default import MOUSE_CHANNELS, default_project
 
 
 def open_window(qtbot, project: Project, folder: Path, engine: str = "process") -> MainWindow:
@@ -47,3 +47,14 @@ def mislabelled_pad_project() -> tuple[Project, str]:
     wrong = project.add_take(inputs, "swipe", times=times)  # a circle recorded as a swipe
     project.train()
     return project, wrong.id
+
+
+def mapping_project(*outputs: str) -> Project:
+    """A regression project on the mouse pad (a GMR), with these outputs' targets."""
+    return Project(
+        "mapping",
+        model={"kind": "gmm", "params": {"gaussians": 1}},
+        sensor={"transport": "mouse", "profile": "mouse", "rate_hz": 100},
+        input_names=list(MOUSE_CHANNELS),
+        output_names=list(outputs),
+    )
