@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 from PySide6 import QtCore, QtWidgets
 
+from .keys import let_space_record
+
 __all__ = ["TargetsPanel"]
 
 #: Slider steps over the range.
@@ -65,6 +67,7 @@ class TargetsPanel(QtWidgets.QGroupBox):
             box.setDecimals(3)
             box.setRange(-1e6, 1e6)
             box.setSingleStep((self.high - self.low) / 100)
+            let_space_record(box)  # type a target, then Space records with it
             slider.valueChanged.connect(lambda v, i=i: self._slider_moved(i, v))
             box.valueChanged.connect(lambda v, i=i: self._box_changed(i, v))
             row = QtWidgets.QHBoxLayout()

@@ -23,6 +23,7 @@ from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls, refusal_line
 from .dataset import DatasetBrowser, RenameClass
 from .files import WindowFiles
+from .keys import let_space_record
 from .monitor import Monitor
 from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
@@ -168,6 +169,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.take_length = QtWidgets.QDoubleSpinBox(suffix=" s takes")
         self.take_length.setRange(0.0, 30.0)
         self.take_length.setSpecialValueText("takes: until stopped")
+        for box in (self.count_in, self.take_length):  # set one, then Space records
+            let_space_record(box)
         self.auto_train = QtWidgets.QCheckBox("retrain after each take")
         self.auto_train.setChecked(True)
         self.train_button = QtWidgets.QPushButton("Train now")
