@@ -21,7 +21,7 @@ from .colours import class_colours
 from .plots import take_pixmap
 from .session import TakeRef
 
-__all__ = ["DatasetBrowser", "DeleteTake", "RelabelTake", "RenameClass"]
+__all__ = ["DatasetBrowser", "DeleteClass", "DeleteTake", "RelabelTake", "RenameClass"]
 
 _THUMB = QtCore.QSize(150, 44)
 
@@ -88,6 +88,32 @@ class RenameClass(QtGui.QUndoCommand):
     def undo(self) -> None:
         self._send("rename_class", self._new, self._old)
         self._on_change(str(self._new), str(self._old))
+
+
+class DeleteClass(QtGui.QUndoCommand):
+    """Delete a class and its takes (redo) / bring them back (undo): the class at the end
+    of the list, its takes from the project's trash under their own ids. On the undo stack
+    with the take edits: Ctrl+Z after a class deletion undid the edit before it instead (a
+    rename given back, or a take of the deleted class restored alone, bringing the class
+    back with that one take).
+    """
+
+    def __init__(self, send: Callable[..., None], label: Any, take_ids: list[str],
+                 on_change: Callable[[], None]):
+        super().__init__(f"delete class {label} ({len(take_ids)} takes)")
+        self._send = send
+        self._label, self._ids = label, list(take_ids)
+        self._on_change = on_change
+
+    def redo(self) -> None:
+        self._send("remove_class", self._label)
+        self._on_change()
+
+    def undo(self) -> None:
+        self._send("add_class", self._label)
+        if self._ids:  # (the engine refuses a restore of nothing)
+            self._send("restore_takes", list(self._ids))
+        self._on_change()
 
 
 class DatasetBrowser(QtWidgets.QWidget):

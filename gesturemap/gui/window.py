@@ -21,7 +21,7 @@ from ..live.prepare import PREPARING
 from ..project import Project
 from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls, refusal_line
-from .dataset import DatasetBrowser, RenameClass
+from .dataset import DatasetBrowser, DeleteClass, RenameClass
 from .files import WindowFiles
 from .keys import let_space_record
 from .monitor import Monitor
@@ -548,7 +548,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         name = name or self.current_class()
         if name is None:
             return
-        n = sum(1 for t in self.project.takes if str(t.label) == name)
+        ids = [t.id for t in self.project.takes if str(t.label) == name]
+        n = len(ids)
         # the take being recorded is of it: dropped with it (the engine stops recording)
         recorded = self._record_started is not None and self._recording_class == name
         if (
@@ -564,8 +565,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         if recorded:
             self._end_recording_state()
-        self.engine_command("remove_class", self._label(name))
-        self._takes_edited()
+        # Ctrl+Z brings the class back with its takes (the take being recorded stays dropped)
+        self.undo_stack.push(DeleteClass(self.engine_command, self._label(name), ids,
+                                         self._takes_edited))
 
     # -- recording ------------------------------------------------------------------------------
     def reset_stream(self) -> None:

@@ -340,3 +340,36 @@ def test_space_stops_a_take_begun_elsewhere(qtbot, tmp_path):
     _settled(qtbot, window)
     assert len(window.project.takes) == 5 and _labels(window).count("circle") == 3
     window.close()
+
+
+def test_undo_after_a_class_deletion_brings_the_class_back_with_its_takes(qtbot, tmp_path,
+                                                                          monkeypatch):
+    """A take of swipe deleted, then the swipe class with its other take, Ctrl+Z: the class
+    deletion was not on the undo stack, so Ctrl+Z restored the take deleted before it, and
+    swipe came back with that one take; its other take stayed in the trash."""
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(
+        lambda *args, **kwargs: QtWidgets.QMessageBox.StandardButton.Yes))
+    folder = tmp_path / "p"
+    window = open_window(qtbot, _project(), folder)
+    window.tabs.setCurrentWidget(window.dataset)
+    first, second = (t.id for t in window.project.takes if t.label == "swipe")
+    qtbot.waitUntil(lambda: window.dataset.take(first) is not None, timeout=5000)
+    window.dataset.select_take(first)
+    window.dataset.delete_selected()
+    qtbot.waitUntil(lambda: window.dataset.take(first) is None, timeout=5000)
+    window.delete_class("swipe")
+    qtbot.waitUntil(lambda: "swipe" not in window.project.classes, timeout=5000)
+    window.undo_stack.undo()  # the class, with the take it had
+    _settled(qtbot, window)
+    assert sorted(str(c) for c in window.project.classes) == ["circle", "swipe", "zigzag"]
+    assert {t.id for t in window.project.takes if t.label == "swipe"} == {second}
+    window.undo_stack.undo()  # then the take deleted before it
+    qtbot.waitUntil(lambda: len(window.project.takes) == 4, timeout=5000)
+    assert _labels(window) == ["circle", "circle", "swipe", "swipe"]
+    window.undo_stack.redo()
+    window.undo_stack.redo()  # the class deleted again, its take into the trash
+    qtbot.waitUntil(lambda: "swipe" not in window.project.classes
+                    and len(window.project.takes) == 2, timeout=5000)
+    qtbot.waitUntil(lambda: {first, second} <= {p.stem for p in (folder / "trash")
+                                                .glob("take-*.npz")}, timeout=10000)
+    window.close()
