@@ -263,11 +263,31 @@ class WindowControls:
             self._controls_stats_t = now
             stats = engine.stats()
             self.sensor_panel.show_status(stats)  # type: ignore[attr-defined]
+            self._show_output_state()
             self._check_engine_requests(stats)
             playing = stats.get("playing")
             self.dataset.play_button.setText(  # type: ignore[attr-defined]
                 f"▶ playing {playing}" if playing else "▶ Play"
             )
+
+    def _show_output_state(self) -> None:
+        """The Outputs tab says where the OSC goes, and when it does not get there. A host
+        name that does not resolve (mistyped) drops every message; only the terminal said
+        so, and the tab went on saying "sending to" it."""
+        out = getattr(self.engine, "output", None)  # type: ignore[attr-defined]
+        if out is None:
+            return
+        where = (str(out.settings.host), int(out.settings.port))
+        errors = int(getattr(out, "send_errors", 0))
+        seen_where, seen = getattr(self, "_output_seen", (None, 0))
+        # a new output (other settings applied) counts its errors from 0
+        dropped = errors - seen if where == seen_where and errors >= seen else errors
+        self._output_seen = (where, errors)
+        host, port = where
+        self.outputs_panel.status.setText(  # type: ignore[attr-defined]
+            f"not sending to {host}:{port}: {dropped} messages dropped just now ({host!r} "
+            "does not resolve, or cannot be reached from here: check the host)"
+            if dropped > 0 else f"sending to {host}:{port}")
 
     def _apply_colours(self, colours: dict[str, QtGui.QColor]) -> None:
         classes = self.classes  # type: ignore[attr-defined]

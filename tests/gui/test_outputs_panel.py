@@ -111,3 +111,24 @@ def test_a_scene_recalled_after_an_outputs_edit_sends_on_its_own_route(tmp_path)
         rx_a.close()
         rx_b.close()
     assert reached == [True, True, True] and errors == 0
+
+
+def test_the_outputs_tab_says_when_its_host_does_not_resolve(qtbot, tmp_path):
+    """A mistyped host while the model runs: every message was dropped (the terminal said
+    "cannot resolve" every 2 s) and the Outputs tab went on saying "sending to" it."""
+    from .windows import mislabelled_pad_project, open_window
+
+    project, _ = mislabelled_pad_project()
+    window = open_window(qtbot, project, tmp_path / "p")
+    qtbot.waitUntil(lambda: window.engine.running and window.engine.stats().get("frames_out", 0) > 0,
+                    timeout=30000)
+    panel = window.outputs_panel
+    panel.host.setText("no-such-host.invalid")  # .invalid never resolves (RFC 2606)
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: panel.status.text().startswith(
+        "not sending to no-such-host.invalid:12000: "), timeout=10000)
+    assert "does not resolve" in panel.status.text()
+    panel.host.setText("127.0.0.1")
+    panel.apply_button.click()
+    qtbot.waitUntil(lambda: panel.status.text() == "sending to 127.0.0.1:12000", timeout=10000)
+    window.close()
