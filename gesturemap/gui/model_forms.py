@@ -257,6 +257,19 @@ class ParamsForm(QtWidgets.QWidget):
             if name not in self.defaults:
                 self._kept[name] = value
 
+    def problems(self) -> list[str]:
+        """The numbers typed that are no number (``1,5``, ``abc``, nothing): each said with
+        the text typed. Read as NaN, the model's check said "got nan", which names neither
+        what was typed nor how to write it."""
+        out = []
+        for name, editor in self.editors.items():
+            if isinstance(editor, FloatEdit) and math.isnan(editor.value()):
+                text = editor.text().strip()
+                if text.lower() != "nan":
+                    out.append(f"{self.kind}: {name}: {text!r} is not a number; write it "
+                               "with a point, as 0.01 or 1e-09.")
+        return out
+
     def values(self) -> dict[str, Any]:
         """Every parameter as shown (defaults for those without an editor); a parameter
         group's fields by their nested names (``alignment__max_step``)."""

@@ -275,7 +275,10 @@ class ModelPanel(QtWidgets.QWidget):
     def problems(self) -> list[str]:
         """What must change before the settings shown can be trained (empty: nothing)."""
         settings = self.settings()
-        found = self.outputs_editor.problems() if settings["kind"] == _PER_OUTPUT else []
+        if settings["kind"] == _PER_OUTPUT:
+            found = self.outputs_editor.problems()
+        else:  # a number typed that is none, said as typed
+            found = self.params_form.problems()
         if not found:  # then the whole model's own check
             wrong = check_kind_params(settings["kind"], settings["params"])
             found = [wrong] if wrong else []

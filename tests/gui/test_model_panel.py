@@ -466,3 +466,24 @@ def test_the_hmm_form_shows_its_em_settings_by_their_new_names(qtbot):
     assert form.editors["em_max_iterations"].value() == 9
     assert form.editors["em_tolerance"].value() == 0.5
     assert form.params() == {"em_max_iterations": 9, "em_tolerance": 0.5}
+
+
+def test_a_number_typed_as_no_number_is_said_as_typed(qtbot, tmp_path):
+    """1,5 (a decimal comma) or "abc" in a number field: "Not applied: ... got nan; expected
+    a finite number", which named neither what was typed nor how to write it."""
+    from .windows import mislabelled_pad_project
+
+    project, _ = mislabelled_pad_project()
+    window = open_window(qtbot, project, tmp_path / "p", engine="thread")
+    panel = window.model_panel
+    panel.kind.setCurrentText("hhmm")
+    field = panel.editors["relative_regularization"]
+    for text in ("1,5", "abc", ""):
+        field.setText(text)
+        assert not panel.apply()
+        assert f"relative_regularization: {text!r} is not a number" in panel.message.text()
+        assert "nan" not in panel.message.text()
+    field.setText("0.05")
+    assert panel.apply()
+    qtbot.waitUntil(lambda: window.engine.project.model["kind"] == "hhmm", timeout=10000)
+
