@@ -150,8 +150,10 @@ class ModelPanel(QtWidgets.QWidget):
         )
         # a kind picked starts from a new project's settings for it (stage_model: the
         # decision that follows the performer; Wekinator's k for kNN)
-        self.kind.currentTextChanged.connect(
-            lambda kind: self._build(stage_model(kind)["params"]))
+        self.kind.currentTextChanged.connect(self._kind_picked)
+        #: the settings show_settings was given (the project's): its kind picked again
+        #: shows them, not that kind's defaults
+        self._shown: dict[str, Any] = {}
         self.params_form = ParamsForm()
         self.params_box = QtWidgets.QGroupBox("parameters (XMM names)")
         QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
@@ -203,6 +205,7 @@ class ModelPanel(QtWidgets.QWidget):
 
     def show_settings(self, settings: dict[str, Any]) -> None:
         """Show ``{"kind", "params"}`` (the project's model settings)."""
+        self._shown = dict(settings)
         self.kind.blockSignals(True)
         self.kind.setCurrentText(settings["kind"])
         self.kind.blockSignals(False)
@@ -213,6 +216,14 @@ class ModelPanel(QtWidgets.QWidget):
         self._spotting_was_on = settings.get("spotting") is not None
         # what the model trains with: a spotting HHMM/GMM without deltas unless it says so
         self._build(effective_params(settings))
+
+    def _kind_picked(self, kind: str) -> None:
+        # another kind: its stage defaults; the project's own again: the project's settings
+        # (a look at another kind then Apply retrained with the defaults, unseen)
+        if kind == self._shown.get("kind"):
+            self._build(effective_params(self._shown))
+        else:
+            self._build(stage_model(kind)["params"])
 
     def _with_extras(self, settings: dict[str, Any]) -> dict[str, Any]:
         for key, box in (("auto", self.search), ("onset", self.onset)):

@@ -487,3 +487,21 @@ def test_a_number_typed_as_no_number_is_said_as_typed(qtbot, tmp_path):
     assert panel.apply()
     qtbot.waitUntil(lambda: window.engine.project.model["kind"] == "hhmm", timeout=10000)
 
+
+def test_the_kind_picked_again_shows_the_projects_settings(qtbot, tmp_path):
+    """Looking at another kind and back at the project's own: the form showed that kind's
+    defaults (gaussians 1 for a GMM trained with 2), and Apply then retrained with them."""
+    from .windows import mislabelled_pad_project
+
+    project, _ = mislabelled_pad_project()  # a GMM, gaussians 2
+    window = open_window(qtbot, project, tmp_path / "p", engine="thread")
+    panel = window.model_panel
+    qtbot.waitUntil(lambda: panel.kind.currentText() == "gmm", timeout=10000)
+    assert panel.editors["gaussians"].value() == 2
+    panel.kind.setCurrentText("hhmm")
+    assert "states" in panel.editors  # another kind: its own form
+    panel.kind.setCurrentText("gmm")
+    assert panel.editors["gaussians"].value() == 2
+    assert panel.apply()
+    qtbot.waitUntil(lambda: window._train_sent is None, timeout=20000)
+    assert window.engine.project.model["params"]["gaussians"] == 2
