@@ -45,6 +45,10 @@ class TakeRef:
         self.take: Any = None
 
 
+#: Seconds since the sensor's last frame within which it counts as sending.
+_SENSOR_SENDING_S = 0.5
+
+
 class InputRing:
     """The latest frames' values and times, for plotting.
 
@@ -311,9 +315,19 @@ class WindowEngine(Engine):
         empty = self.recording and (buffer is None or not len(buffer))
         super()._cmd_stop_recording()
         if empty:
-            raise GesturemapError(
-                "stop_recording: no frame came while recording, so nothing was recorded "
-                "(is the sensor sending? the Sensor tab shows its frames per second)")
+            raise GesturemapError("stop_recording: " + self._why_no_frame())
+
+    def _why_no_frame(self) -> str:
+        """Why a take got no frame: the sensor silent, or a start and stop too close for
+        one (Space pressed twice at once, a pedal that bounces), as frames coming meanwhile
+        tell: then the sensor is fine, and asking "is the sensor sending?" misled."""
+        ring = self.ring
+        last = float(ring.times[(ring.count - 1) % ring.capacity]) if ring.count else None
+        if last is not None and time.perf_counter() - last < _SENSOR_SENDING_S:
+            return ("no frame came between the start and the stop (pressed twice too "
+                    "quickly?), so nothing was recorded; the sensor is sending")
+        return ("no frame came while recording, so nothing was recorded (is the sensor "
+                "sending? the Sensor tab shows its frames per second)")
 
     def _cmd_correct(self, label: Any = "", token: Any = None) -> None:
         if self._playing is not None:  # its frames are a take's: one label, in the list

@@ -373,3 +373,19 @@ def test_undo_after_a_class_deletion_brings_the_class_back_with_its_takes(qtbot,
     qtbot.waitUntil(lambda: {first, second} <= {p.stem for p in (folder / "trash")
                                                 .glob("take-*.npz")}, timeout=10000)
     window.close()
+
+
+def test_space_pressed_twice_at_once_is_said_as_such(qtbot, tmp_path):
+    """Space twice at once with the pad sending 100 frames a second: "no frame came while
+    recording (is the sensor sending?...)", which sent the musician to a sensor that works."""
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    qtbot.waitUntil(lambda: window.engine.frames_in > 10, timeout=10000)
+    window.toggle_recording()
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: "nothing was recorded" in window.train_status.text()
+                    or len(window.project.takes) == 5, timeout=10000)
+    if len(window.project.takes) == 5:  # a pad frame came between the two: a take of one
+        pytest.skip("a frame came between the two presses")
+    assert window.train_status.text().startswith(
+        "not recorded: no frame came between the start and the stop (pressed twice")
+    window.close()
