@@ -105,6 +105,10 @@ class QualityWorker:
         self._distinct_take = take
         return True
 
+    def distinctness_pending(self, take: int) -> bool:
+        """Whether a check of ``take`` asked for has not been polled back yet."""
+        return self._distinct is not None and self._distinct_take == take
+
     def poll_distinctness(self) -> tuple[dict[str, Any], int] | None:
         """The guide's check that finished since the last poll, and the take it was asked
         for (else None)."""
@@ -417,6 +421,7 @@ class DistinctMeter(QtWidgets.QFrame):
         self.updates = 0
         #: the last check shown (plain data), or None
         self.last: dict[str, Any] | None = None
+        self._label: Any = ""  # the class of the take followed
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.addWidget(self.bar)
@@ -426,9 +431,17 @@ class DistinctMeter(QtWidgets.QFrame):
     def start(self, label: Any) -> None:
         """A take of ``label`` starts: forget the last one's verdict."""
         self.last = None
+        self._label = label
         self.bar.setValue(0)
         self.nearest.setText(f"recording {label}: judged after a few frames…")
         self.warning.setVisible(False)
+
+    def ended(self, judging: bool) -> None:
+        """The take stopped: without a verdict yet, the meter no longer says it is recording
+        (``judging``: a check of it is still under way, and is shown when it comes)."""
+        if self.last is None:
+            self.nearest.setText(f"{self._label}: judging the take…" if judging else
+                                 f"{self._label}: the take ended before it could be judged")
 
     def show_distinctness(self, d: dict[str, Any]) -> None:
         if not d:
@@ -568,10 +581,13 @@ class WindowQuality:
             self._distinct_at = now
             self.distinct.start(engine.current_label)
         shown = self.quality_worker.poll_distinctness()
-        # a check of the last take that ends during this one is not this take's
-        if shown is not None and self._take_from is not None and shown[1] == self._meter_take:
+        # a check of the last take that ends during this one is not this take's; one that
+        # ends after its take stopped is (the worker may be busy with a review meanwhile)
+        if shown is not None and shown[1] == self._meter_take:
             self.distinct.show_distinctness(shown[0])
         if not recording:
+            if self._take_from is not None:  # the take followed just stopped
+                self.distinct.ended(self.quality_worker.distinctness_pending(self._meter_take))
             self._take_from = None
             return
         frames = min(ring.count - self._take_from, ring.capacity)

@@ -70,11 +70,9 @@ def test_the_meter_follows_the_take_and_warns_when_it_collides(qtbot, tmp_path,
     assert copied["score"] < clear["score"]
 
 
-def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
-                                                               pad_driver):  # noqa: F811
-    """A stop and a start between two ticks of the window's timer (a pedal, Space twice) are
-    a new take for the meter, and the guide's check of the last take that comes back during
-    the next one is not shown as the new take's."""
+def _a_check_asked(qtbot, tmp_path, pad_driver):  # noqa: ANN001, ANN202, F811
+    """A window whose meter is refreshed by hand (its timer stopped), recording a circle as a
+    zigzag, the guide's check of it asked; the window and the clock the refreshes count from."""
     import time
 
     project, _ = mislabelled_pad_project()
@@ -84,14 +82,13 @@ def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
     engine = window.engine
     window.tabs.setCurrentWidget(window.quality)
     qtbot.waitUntil(lambda: window.quality.report is not None, timeout=120000)  # the guide's
-    window.timer.stop()  # the meter is refreshed by hand below, at the moments that matter
+    window.timer.stop()  # the meter is refreshed by hand, at the moments that matter
     names = [window.classes.item(i).text() for i in range(window.classes.count())]
     window.classes.setCurrentRow(names.index("zigzag"))
     t = time.perf_counter()
     window.start_recording()
     qtbot.waitUntil(lambda: engine.recording, timeout=10000)
     window._refresh_distinctness(t)  # the take starts here
-    first = engine.record_commands
     pad_driver.manual = True
     for x, y in gesture_path("circle", 60):  # a circle recorded as a zigzag
         window.pad.move_to(x, y)
@@ -99,7 +96,19 @@ def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
         qtbot.wait(10)
     qtbot.waitUntil(lambda: engine.feature_ring.count - window._take_from >= 40,
                     timeout=10000)
-    window._refresh_distinctness(t + 1)  # the guide's check of it is asked…
+    window._refresh_distinctness(t + 1)  # the guide's check of it is asked
+    assert window.quality_worker._distinct is not None
+    return window, t
+
+
+def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
+                                                               pad_driver):  # noqa: F811
+    """A stop and a start between two ticks of the window's timer (a pedal, Space twice) are
+    a new take for the meter, and the guide's check of the last take that comes back during
+    the next one is not shown as the new take's."""
+    window, t = _a_check_asked(qtbot, tmp_path, pad_driver)
+    engine = window.engine
+    first = engine.record_commands
     qtbot.waitUntil(lambda: window.quality_worker._distinct.done(), timeout=60000)
     assert window.quality_worker._distinct.result()["collides"]  # a check worth showing
     updates = window.distinct.updates
@@ -112,3 +121,30 @@ def test_a_check_of_the_last_take_is_not_shown_during_the_next(qtbot, tmp_path,
     assert not window.distinct.warning.isVisible()
     assert window.distinct.nearest.text() == "recording zigzag: judged after a few frames…"
     window.stop_recording()
+
+
+def test_a_take_that_stopped_is_judged_or_said_unjudged(qtbot, tmp_path,
+                                                        pad_driver):  # noqa: F811
+    """The check of a take that comes back after the take stopped (the worker was busy with a
+    review, say) is that take's verdict and is shown; a take too short for any check says so.
+    Both left the meter saying "recording zigzag: judged after a few frames…" with nothing
+    being recorded."""
+    window, t = _a_check_asked(qtbot, tmp_path, pad_driver)
+    engine = window.engine
+    window.stop_recording()
+    qtbot.waitUntil(lambda: not engine.recording, timeout=10000)
+    window._refresh_distinctness(t + 1.1)  # stopped: the check under way, or back already
+    assert not window.distinct.nearest.text().startswith("recording"), \
+        window.distinct.nearest.text()
+    qtbot.waitUntil(lambda: window.quality_worker._distinct is None
+                    or window.quality_worker._distinct.done(), timeout=60000)
+    window._refresh_distinctness(t + 2)
+    assert window.distinct.last is not None and window.distinct.last["collides"]
+    assert window.distinct.warning.isVisible()
+    window.start_recording()  # a take stopped before any check was asked
+    qtbot.waitUntil(lambda: engine.recording, timeout=10000)
+    window._refresh_distinctness(t + 3)
+    window.stop_recording()
+    qtbot.waitUntil(lambda: not engine.recording, timeout=10000)
+    window._refresh_distinctness(t + 3.1)
+    assert window.distinct.nearest.text() == "zigzag: the take ended before it could be judged"
