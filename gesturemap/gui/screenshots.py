@@ -3,7 +3,7 @@
 Records a few takes of three gestures by moving the pad's pointer (as the tests do), lets the
 model retrain and run, then saves the main window, the dataset browser, the monitor and the
 stage view as PNG files. Run it under a virtual screen (``xvfb-run -s "-screen 0 1600x1000x24"
-python -m gesturemap.gui.screenshots docs/screenshots`` with ``QT_QPA_PLATFORM=xcb``) or offscreen.
+python -m gesturemap.gui.screenshots docs/images`` with ``QT_QPA_PLATFORM=xcb``) or offscreen.
 """
 
 from __future__ import annotations
