@@ -453,19 +453,16 @@ def takes_from_arff(
     x_all = np.empty((len(data.rows), len(in_cols)))
     y_all = None if classification else np.empty((len(data.rows), len(out_cols)))
     count = skipped = 0
+    numeric_out = [] if classification else out_cols
     for values, line in zip(data.rows, data.lines, strict=True):
-        x, y = [values[i] for i in in_cols], [values[i] for i in out_cols]
-        if any(v is None for v in x) or any(v is None for v in y):
+        y = [values[i] for i in out_cols]
+        numbers = _numbers(data, values, in_cols + numeric_out, f"{where}, line {line}")
+        if numbers is None or any(v is None for v in y):
             skipped += 1  # not recorded for this output (Wekinator's "?"), or masked inputs
             continue
-        try:
-            x_all[count] = [float(v) for v in x]  # type: ignore[arg-type]
-            if y_all is not None:
-                y_all[count] = [float(v) for v in y]  # type: ignore[arg-type]
-        except ValueError:
-            raise GesturemapError(
-                f"{where}, line {line}: a value is not a number: {x + y}."
-            ) from None
+        x_all[count] = numbers[: len(in_cols)]
+        if y_all is not None:
+            y_all[count] = numbers[len(in_cols) :]
         if classification:
             attribute = data.attributes[out_cols[0]]
             if y[0] not in attribute.values:
@@ -524,6 +521,31 @@ def takes_from_arff(
         [name for name, i in meta.items() if i is not None],
         ["classifier" if data.attributes[i].kind == "nominal" else "regressor" for i in out_cols],
     )
+
+
+def _numbers(data: Arff, values: list[str | None], columns: list[int], here: str) -> Any:
+    """The row's numbers in ``columns``, or None when one is missing: ``?``, or ``NaN``, which
+    Weka reads as its missing value too (a NaN went on to fail the take's check without
+    saying which file or line). Anything else that is not a finite number is refused with its
+    line and column."""
+    numbers = []
+    for i in columns:
+        text = values[i]
+        if text is None:
+            return None
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is not None and np.isnan(number):
+            return None
+        if number is None or not np.isfinite(number):
+            raise GesturemapError(
+                f"{here}, column {i + 1} ({data.attributes[i].name}): {text!r} is not a "
+                "finite number (a missing value is written ?)."
+            )
+        numbers.append(number)
+    return numbers
 
 
 def _new_model(summary: ImportSummary, model: str | None) -> dict[str, Any]:

@@ -10,6 +10,7 @@ for an output an example was not recorded for).
 from __future__ import annotations
 
 import gzip
+import re
 import subprocess
 import sys
 import tracemalloc
@@ -289,3 +290,20 @@ def test_takes_of_another_kind_are_refused_and_the_project_kept(tmp_path):
     with pytest.raises(gm.GesturemapError, match="has 1 outputs"):
         arff.import_arff(two, tmp_path / "mapping", outputs=2)
     assert len(gm.Project.load(tmp_path / "mapping").takes) == 1
+
+
+def test_nan_is_a_missing_value_and_other_non_numbers_name_their_column(tmp_path):
+    """A researcher's own ARFF: Weka reads NaN as its missing value, so the row is skipped like
+    one with ?; inf or an empty field is refused with the file, line and column (before, a NaN
+    or inf failed later naming neither, and an empty field named no column)."""
+    head = "@relation r\n@attribute 'in 1' numeric\n@attribute b numeric\n@attribute c {x,y}\n"
+    rows = "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(8))
+    (tmp_path / "nan.arff").write_text(head + "@data\n" + rows + "NaN,1,x\n")
+    summary = arff.takes_from_arff(arff.read_arff(tmp_path / "nan.arff"))
+    assert summary.examples == 8 and summary.skipped == 1
+    for bad, column in (("inf,1,x", "column 1 \\(in 1\\): 'inf'"), ("1,,x", "column 2 \\(b\\): ''")):
+        (tmp_path / "bad.arff").write_text(head + "@data\n" + rows + bad + "\n")
+        out = cli("bad.arff", "--project", "p", cwd=tmp_path)
+        assert out.returncode == 2 and "Traceback" not in out.stderr
+        assert re.search(f"bad.arff, line 14, {column} is not a finite number", out.stderr)
+        assert not (tmp_path / "p").exists()
