@@ -382,8 +382,8 @@ def read_json_file(
     """
     where = os.fspath(path)
     raw = read_regular_file(path, max_bytes=MAX_JSON_BYTES, inside=inside)
-    try:
-        text = raw.decode("utf-8")
+    try:  # utf-8-sig: a byte-order mark (Windows editors write one) is not data
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise FormatError(
             f"{where} is damaged or not a JSON file (it is not UTF-8 text)."

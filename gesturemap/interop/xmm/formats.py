@@ -90,7 +90,7 @@ def read_document(path: str | os.PathLike[str]) -> Any:
         return read_json_file(path)
     except FormatError as error:
         try:
-            text = read_regular_file(path, max_bytes=MAX_JSON_BYTES).decode("utf-8")
+            text = read_regular_file(path, max_bytes=MAX_JSON_BYTES).decode("utf-8-sig")
         except (FormatError, UnicodeDecodeError):
             raise error from None
         if not text.lstrip().startswith(("{", "[")):

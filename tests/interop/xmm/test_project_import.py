@@ -7,6 +7,8 @@ from __future__ import annotations
 import errno
 import gzip
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -130,3 +132,17 @@ def test_append_while_another_process_writes_the_project_is_refused(tmp_path, re
     assert len(gm.Project.load(folder).takes) == 16
     np.testing.assert_array_equal(gm.Project.load(folder).takes[0].inputs,
                                   list(gm.Dataset.from_xmm(CLIENT))[0].inputs)
+
+
+def test_a_training_set_saved_with_a_byte_order_mark_imports(tmp_path):
+    """A training set re-saved by a Windows editor starts with a UTF-8 byte-order mark: it
+    imports as the file without it (it was refused as 'invalid JSON at line 1, column 1'),
+    JSON or CoMo's JSON5 alike."""
+    text = gm.examples_dir().joinpath("air-drums.xmm.json").read_text().rstrip()
+    for name, body in (("set.json", text), ("session.json5", text[:-1] + ",}")):
+        (tmp_path / name).write_text("\ufeff" + body + "\r\n", encoding="utf-8")
+        out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", name,
+                              "--project", f"my {name}"], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert "8 takes, 4 classes (crash, hihat, rest, snare)" in out.stdout
