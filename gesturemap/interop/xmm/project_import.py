@@ -58,7 +58,10 @@ def main_import_xmm(args: Any) -> int:
                   f"{f', {d_out} outputs' if d_out else ''}; no takes")
             return 0
         recs = list(ds)
-        bimodal = bool(recs) and recs[0].outputs is not None
+        if not recs:  # else a new project with no takes, or none added, said "0 takes"
+            raise GesturemapError(f"{args.file} holds no phrase with frames: nothing to "
+                                  "import (an ARFF without examples is refused alike).")
+        bimodal = recs[0].outputs is not None
         if existing:
             with holding(folder):  # load, add, save: no other writer in between
                 proj = Project.load(folder)

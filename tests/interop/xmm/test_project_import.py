@@ -146,3 +146,16 @@ def test_a_training_set_saved_with_a_byte_order_mark_imports(tmp_path):
                              cwd=tmp_path, timeout=120)
         assert out.returncode == 0, out.stderr
         assert "8 takes, 4 classes (crash, hihat, rest, snare)" in out.stdout
+
+
+def test_a_training_set_without_frames_is_refused_and_makes_no_project(tmp_path):
+    """A training set whose phrases are all empty (or none) is refused with exit 2 and leaves
+    no project behind (it made an empty project and said '0 takes, 0 classes ()')."""
+    doc = json.loads(gm.examples_dir().joinpath("air-drums.xmm.json").read_text())
+    for phrases in ([], [dict(doc["phrases"][0], data=[], length=0)]):
+        (tmp_path / "set.json").write_text(json.dumps({**doc, "phrases": phrases}))
+        out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", "set.json",
+                              "--project", "p"], capture_output=True, text=True, cwd=tmp_path,
+                             timeout=120)
+        assert out.returncode == 2 and "set.json holds no phrase with frames" in out.stderr
+        assert "Traceback" not in out.stderr and not (tmp_path / "p").exists()
