@@ -34,6 +34,7 @@ from .utils.storage import (
     validation_error,
     write_json,
 )
+from .utils.validation import whole_numbers
 
 __all__ = ["Concatenated", "Dataset", "Recording", "Rehearsal", "class_numbers"]
 
@@ -788,7 +789,8 @@ class Dataset:
         """Import an ``.npz`` file of concatenated sequences.
 
         The file holds ``X_concat`` (N, D) frames, ``lengths`` (n,) the frames of each
-        recording, and ``y`` (n,) the labels (strings become ``str`` labels, integers ``int``);
+        recording, and ``y`` (n,) the labels (strings become ``str`` labels, integers ``int``;
+        whole numbers stored as floats, 3.0, count as integers there and in ``lengths``);
         an optional ``channels`` (D,) array of strings names the input columns. This is the
         format of the datasets beside the project (``datasets/*/*_train.npz``) and of
         ``hmmlearn``'s ``fit(X, lengths)``.
@@ -801,6 +803,9 @@ class Dataset:
         arrays = load_npz(path, {"X_concat": (None, None), "lengths": (None,), "y": (None,)})
         frames, lengths, y = arrays["X_concat"], arrays["lengths"], arrays["y"]
         where = os.fspath(path)
+        # MATLAB and pandas often store counts and class numbers as floats (3.0): whole
+        # numbers are read as the integers they are, as a stream file's are
+        lengths, y = whole_numbers(lengths), whole_numbers(y)
         if lengths.dtype.kind not in "iu" or (lengths < 1).any() or lengths.sum() != len(frames):
             raise FormatError(
                 f"{where}: 'lengths' must be positive integers adding up to the {len(frames)} "

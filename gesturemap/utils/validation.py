@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import GesturemapError
 
 __all__ = ["Described", "check_choice", "check_finite", "check_float", "check_int",
-           "check_mapping", "check_number", "check_text", "validation_error"]
+           "check_mapping", "check_number", "check_text", "validation_error",
+           "whole_numbers"]
 
 _repr = reprlib.Repr()
 _repr.maxstring = 60
@@ -303,3 +304,13 @@ def check_text(name: str, value: Any, expected: str = "a str",
     if value is not None and not isinstance(value, str):
         raise validation_error(name, value, expected, hint)
     return value
+
+
+def whole_numbers(values: Any) -> np.ndarray:
+    """``values`` as integers (int64) when they are whole numbers (integers, booleans, or
+    finite floats such as 7.0), else as they are (text, 7.5)."""
+    a = np.asarray(values)
+    if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(
+            a == np.round(a))):
+        return a.astype(np.int64)
+    return a

@@ -448,3 +448,24 @@ def test_eval_dir_reviews_a_projects_takes(tmp_path):
     worst = max(report["takes"], key=lambda t: t["suspicion"])
     assert worst["id"] == wrong.id and worst["likely_label"] == str(LABELS[0])
     assert report["folds"] == 10 and sum(map(sum, report["confusion"])) == len(project.takes)
+
+
+def test_cli_reads_class_numbers_and_lengths_stored_as_floats(tmp_path):
+    """A file saved from MATLAB or pandas holds class numbers and lengths as floats (3.0): they
+    are read as the integers they are, as a stream file's are (the file was refused)."""
+    ds = gm.Dataset()
+    rng = np.random.default_rng(5)
+    for c in (1, 2, 3):
+        for _ in range(3):
+            ds.add(rng.normal(c, 0.2, (12, 2)), label=c)
+    stacked = ds.concatenated()
+    np.savez(tmp_path / "my takes.npz", X_concat=stacked.inputs,
+             lengths=stacked.lengths.astype(float), y=np.array(stacked.labels, dtype=float))
+    out = run_cli(["--train", "my takes.npz", "--folds", "3", "--model", "knn", "--json",
+                   "r.json", "--quiet", "--early", "none"], tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["labels"] == [1, 2, 3]
+    np.savez(tmp_path / "half.npz", X_concat=stacked.inputs, lengths=stacked.lengths,
+             y=np.array(stacked.labels, dtype=float) + 0.5)
+    out = run_cli("--train half.npz --folds 3 --model knn --quiet", tmp_path)
+    assert out.returncode == 2 and "'y' has dtype float64" in out.stderr

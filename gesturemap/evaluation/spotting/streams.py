@@ -16,6 +16,7 @@ import numpy as np
 from ...data import Dataset
 from ...models.spotting.core import NULL, Spotter
 from ...models.spotting.verifier import VerifierUnavailable
+from ...utils.validation import whole_numbers
 from .scores import SessionResult, ground_truth_events, match_detections
 
 __all__ = ["Streams", "check_subjects", "cross_fit_folds", "grouped_folds", "labelled_streams",
@@ -32,16 +33,6 @@ class Streams:
     subject: np.ndarray  # (S,)
     gestures: list[Any]  # the labels that are gestures
     rate_hz: float
-
-
-def whole_numbers(values: Any) -> np.ndarray:
-    """``values`` as integers (int64) when they are whole numbers (integers, booleans, or
-    finite floats such as 7.0), else as they are (text, 7.5)."""
-    a = np.asarray(values)
-    if a.dtype.kind in "iub" or (a.dtype.kind == "f" and np.all(np.isfinite(a)) and np.all(
-            a == np.round(a))):
-        return a.astype(np.int64)
-    return a
 
 
 def read_stream_file(path: str | os.PathLike[str], times: bool = False) -> tuple[Any, ...]:
