@@ -50,7 +50,9 @@ def xml_number(element: ET.Element, tag: str, default: float, where: str) -> flo
 def read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, np.ndarray]]:
     """Wekinator's DTW examples: ``dims,gesture,f1[0],f2[0],...`` per line ('#' comments)."""
     examples = []
-    text = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES).decode("utf-8", errors="replace")
+    # utf-8-sig: a byte-order mark (the file re-saved by a Windows editor) is not data
+    text = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES).decode("utf-8-sig",
+                                                                       errors="replace")
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip().rstrip(",")
         if not line or line.startswith("#"):
@@ -59,7 +61,9 @@ def read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, 
         try:
             values = [float(v) for v in line.split(",")]
         except ValueError:
-            raise FormatError(f"{where}: a value is not a number.") from None
+            bad = next(i for i, v in enumerate(line.split(",")) if not _is_number(v))
+            raise FormatError(f"{where}, column {bad + 1}: {line.split(',')[bad]!r} is not a "
+                              "number.") from None
         if len(values) < 2 or values[0] != int(values[0]) or values[1] != int(values[1]):
             raise FormatError(f"{where}: expected the dimensions and the gesture number first.")
         dims, gesture = int(values[0]), int(values[1])
@@ -75,3 +79,11 @@ def read_dtw_csv(path: Path, n_inputs: int, n_gestures: int) -> list[tuple[int, 
             raise FormatError(f"{where}: a value is not finite.")
         examples.append((gesture, frames.reshape(-1, dims)))
     return examples
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

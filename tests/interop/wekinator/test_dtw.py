@@ -4,6 +4,8 @@ said to be left out: real projects from tests/data/wekinator (SOURCES.md there).
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 
@@ -81,3 +83,25 @@ def test_label_once_per_record_runs_from_the_start(tmp_path):
     last = [stream.step(f) for f in take.inputs][-1]
     assert last.label == model.predict([take.inputs])[0]
     assert np.isfinite(last.distances).all()
+
+
+def test_dtw_examples_re_saved_with_a_byte_order_mark_and_windows_line_ends(tmp_path):
+    """currentData.csv re-saved by a Windows editor (a byte-order mark, CRLF) imports as
+    Wekinator wrote it (its first line failed as 'a value is not a number'); a value that is
+    not a number is named with its line and column."""
+    folder = unpack("microbit-motion-dtw", tmp_path / "my projects")
+    csv = folder / "current" / "currentData.csv"
+    text = csv.read_text()
+    csv.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    project, _ = wk.import_wekinator(folder, tmp_path / "p")
+    assert len(project.takes) == 20
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if not line.startswith("#"))
+    lines[first] = lines[first].replace(",", ",x", 1)
+    csv.write_text("\n".join(lines) + "\n")
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", str(folder),
+                          "--project", str(tmp_path / "q")], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert re.search(rf"currentData.csv, line {first + 1}, column 2: 'x\S*' is not a number",
+                     out.stderr)
