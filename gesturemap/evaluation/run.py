@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from ..data import Dataset
-from ..errors import GesturemapError
+from ..errors import FormatError, GesturemapError
 from ..utils.storage import load_npz
 from ..utils.validation import Described, validation_error
 from .metrics import FRACTIONS, checkpoints
@@ -128,8 +128,11 @@ def load_npz_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, dict[str, n
             )
         bimodal = Dataset(dataset.input_names)
         bounds = np.cumsum([r.length for r in dataset])[:-1]
-        for recording, part in zip(dataset, np.split(outputs, bounds), strict=True):
-            bimodal.add(recording.inputs, recording.label, part)
+        try:  # a NaN output is refused naming the file, as a NaN input is
+            for recording, part in zip(dataset, np.split(outputs, bounds), strict=True):
+                bimodal.add(recording.inputs, recording.label, part)
+        except GesturemapError as error:
+            raise FormatError(f"{os.fspath(path)}: Y_concat: {error}") from None
         dataset = bimodal
     extra = {
         k: v

@@ -469,3 +469,18 @@ def test_cli_reads_class_numbers_and_lengths_stored_as_floats(tmp_path):
              y=np.array(stacked.labels, dtype=float) + 0.5)
     out = run_cli("--train half.npz --folds 3 --model knn --quiet", tmp_path)
     assert out.returncode == 2 and "'y' has dtype float64" in out.stderr
+
+
+def test_cli_names_the_file_of_a_missing_output_value(tmp_path):
+    """A NaN in a dataset file's outputs (Y_concat) is refused naming the file, the recording,
+    frame and column, as a NaN input is (the file was not named)."""
+    rng = np.random.default_rng(6)
+    x = rng.normal(0, 1, (60, 2))
+    y = x[:, :1].copy()
+    y[25] = np.nan
+    np.savez(tmp_path / "my outputs.npz", X_concat=x, lengths=[20, 20, 20], y=["a", "b", "a"],
+             Y_concat=y)
+    out = run_cli(["--train", "my outputs.npz", "--folds", "2", "--model", "gmm"], tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "my outputs.npz: Y_concat: recording 1 (label 'b'): outputs: got nan at frame 5" \
+        in out.stderr
