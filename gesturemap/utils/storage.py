@@ -146,6 +146,8 @@ class AtomicFile:
                 fd = os.open(self.temporary, flags, 0o666)
             except FileExistsError:
                 continue
+            except OSError as error:  # named by the file asked for, not the temporary one
+                raise type(error)(error.errno, error.strerror, os.fspath(target)) from None
             break
         self.handle: Any = (os.fdopen(fd, "w", encoding=encoding, newline="") if text
                             else os.fdopen(fd, "wb"))

@@ -484,3 +484,14 @@ def test_cli_names_the_file_of_a_missing_output_value(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "my outputs.npz: Y_concat: recording 1 (label 'b'): outputs: got nan at frame 5" \
         in out.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc: a folder no file goes in")
+def test_cli_names_the_report_it_cannot_write(tmp_path):
+    """A report that cannot be written into its folder is named as given, not by the hidden
+    temporary file the atomic write uses (which the user never named)."""
+    write_npz(tmp_path / "A.npz", dataset(3, seed=17))
+    out = run_cli("--train A.npz --folds 3 --model knn --quiet --early none --json /proc/r.json",
+                  tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == "gesturemap eval: /proc/r.json: No such file or directory"
