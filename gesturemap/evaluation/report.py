@@ -232,7 +232,9 @@ class Report:
 
     def to_csv(self, path: str | os.PathLike[str] | None = None) -> str:
         """A table: one row per class (precision, recall, f1, support) and an ``accuracy``
-        row, or one row per output (rmse, mae) for regression. Written atomically to ``path``."""
+        row, then, after an empty row, the early-recognition curve (``fraction_seen``,
+        ``early_accuracy``, ``prefix_accuracy``) when measured; or one row per output (rmse,
+        mae) for regression. Written atomically to ``path``."""
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         if self.task == "classification":
