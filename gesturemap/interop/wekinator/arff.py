@@ -233,8 +233,9 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
                 if not item:
                     continue
                 index_text, _, value = item.partition(" ")
-                try:
-                    values[int(index_text)] = _unquote(value.strip())
+                try:  # "?" is missing in a sparse row as in a dense one
+                    values[int(index_text)] = None if value.strip() == "?" else _unquote(
+                        value.strip())
                 except (ValueError, IndexError):
                     raise FormatError(f"{here}: bad sparse entry {item!r}.") from None
         else:

@@ -307,3 +307,15 @@ def test_nan_is_a_missing_value_and_other_non_numbers_name_their_column(tmp_path
         assert out.returncode == 2 and "Traceback" not in out.stderr
         assert re.search(f"bad.arff, line 14, {column} is not a finite number", out.stderr)
         assert not (tmp_path / "p").exists()
+
+
+def test_a_missing_value_in_a_sparse_row_is_missing(tmp_path):
+    """Weka's sparse rows write a missing value as ``{0 ?}``: the example is skipped and counted
+    as a dense row's ``?`` is (it was refused as a value that is not a number)."""
+    (tmp_path / "sparse.arff").write_text(
+        "@relation r\n@attribute a numeric\n@attribute b numeric\n@attribute c {x,y}\n@data\n"
+        "{0 1, 2 x}\n{0 ?, 1 2, 2 x}\n{1 3, 2 y}\n{1 3.5, 2 y}\n")
+    data = arff.read_arff(tmp_path / "sparse.arff")
+    assert data.rows[1] == [None, "2", "x"]
+    summary = arff.takes_from_arff(data)
+    assert summary.examples == 3 and summary.skipped == 1
