@@ -185,7 +185,11 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
     """
     where = os.fspath(path)
     with open_regular_file(path, max_bytes=MAX_IMPORT_BYTES) as handle:
-        packed = handle.read(2) == GZIP_MAGIC
+        head = handle.read(2)
+    packed = head == GZIP_MAGIC
+    if head in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16's byte-order mark: Windows' "Unicode" text
+        raw = read_regular_file(path, max_bytes=MAX_IMPORT_BYTES)
+        return _parse_arff(where, iter(raw.decode("utf-16", errors="replace").splitlines()))
     if not packed:
         with text_lines(path, max_bytes=MAX_IMPORT_BYTES) as file_lines:  # one line at a time
             return _parse_arff(where, file_lines)

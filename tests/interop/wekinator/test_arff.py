@@ -319,3 +319,16 @@ def test_a_missing_value_in_a_sparse_row_is_missing(tmp_path):
     assert data.rows[1] == [None, "2", "x"]
     summary = arff.takes_from_arff(data)
     assert summary.examples == 3 and summary.skipped == 1
+
+
+def test_an_arff_saved_as_windows_unicode_text_imports(tmp_path):
+    """An ARFF re-saved by a Windows editor as "Unicode" (UTF-16 with its byte-order mark,
+    CRLF) imports as the UTF-8 file (it was refused as not ARFF, its first line read as
+    bytes)."""
+    head = "@relation 'my data'\n@attribute 'in 1' numeric\n@attribute b numeric\n"
+    rows = "".join(f"{i},{i % 3},{'xy'[i % 2]}\n" for i in range(8))
+    text = head + "@attribute c {x,y}\n@data\n" + rows
+    (tmp_path / "u16.arff").write_bytes(text.replace("\n", "\r\n").encode("utf-16"))
+    out = cli("u16.arff", "--project", "p", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "8 takes, 8 examples; 2 classes (x, y); inputs in 1, b" in out.stdout
