@@ -223,6 +223,9 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
                 attributes.append(_attribute(line, here))
             elif lower.startswith("@data"):
                 in_data = True
+            elif "\x00" in line or "\ufffd" in line:  # its bytes shown said nothing useful
+                raise FormatError(f"{where} is not an ARFF file: it holds binary data, not "
+                                  "text (a .npz dataset is read by gesturemap eval --train).")
             else:
                 raise FormatError(
                     f"{here}: expected @relation, @attribute or @data, got {line[:40]!r}; is "

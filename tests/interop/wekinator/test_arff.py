@@ -332,3 +332,13 @@ def test_an_arff_saved_as_windows_unicode_text_imports(tmp_path):
     out = cli("u16.arff", "--project", "p", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "8 takes, 8 examples; 2 classes (x, y); inputs in 1, b" in out.stdout
+
+
+def test_a_binary_file_given_as_data_is_named_as_such(tmp_path):
+    """A .npz dataset (a zip) given to gesturemap import is said to be binary, not ARFF (the
+    message showed its first bytes as text)."""
+    np.savez(tmp_path / "takes.npz", X_concat=np.zeros((4, 2)), lengths=[2, 2], y=["a", "b"])
+    out = cli("takes.npz", "--project", "p", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "takes.npz is not an ARFF file: it holds binary data, not text" in out.stderr
+    assert "\\x" not in out.stderr and not (tmp_path / "p").exists()
