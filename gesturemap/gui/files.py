@@ -38,9 +38,10 @@ class WindowFiles:
         done, errors = threading.Event(), []
         self.engine_command("save", folder, done, errors)
         if not _wait_drawing(done, timeout_s) or errors:
+            why = str(errors[0]) if errors else "timed out"
+            # the project's refusals name the folder themselves: not twice
             QtWidgets.QMessageBox.warning(
-                self, "Not saved", f"{folder}: {errors[0] if errors else 'timed out'}"
-            )
+                self, "Not saved", why if str(folder) in why else f"{folder}: {why}")
             return False
         old_autosave = self.autosave_dir
         self.folder, self.autosave_dir = folder, None

@@ -329,6 +329,12 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
     return engine
 
 
+
+def _said(exc: BaseException) -> str:
+    """An error as the window says it: gesturemap's own refusals are written for the user
+    (their type name would only stand in front); anything else keeps its type."""
+    return str(exc) if isinstance(exc, GesturemapError) else f"{type(exc).__name__}: {exc}"
+
 def _child_command(engine: Any, message: dict[str, Any], refs: dict[int, Any],
                    send: Any) -> None:
     name, args = message["name"], list(message.get("args", []))
@@ -342,7 +348,7 @@ def _child_command(engine: Any, message: dict[str, Any], refs: dict[int, Any],
         def reply() -> None:
             done.wait(60)
             send({"kind": "reply", "token": token, "done": done.is_set(), "edits": engine.edits,
-                  "errors": [f"{type(e).__name__}: {e}" for e in errors]})
+                  "errors": [_said(e) for e in errors]})
 
         engine.command("save", args[0], done, errors)
         threading.Thread(target=reply, daemon=True).start()

@@ -468,7 +468,8 @@ class ProjectFolder:
         if not path.exists():
             raise FormatError(
                 f"{folder} is not a gesturemap project: it has no {PROJECT_FILE}. Create one "
-                "with Project.new(folder)."
+                f"there with File > New in the window, `gesturemap new {folder}`, or "
+                "Project.new(folder) in Python."
             )
         # Readers take no lock, so a save may replace project.json while this reads the files
         # it names (the old model, a take moved to the trash): a part missing then is the

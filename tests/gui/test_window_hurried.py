@@ -392,3 +392,20 @@ def test_space_pressed_twice_at_once_is_said_as_such(qtbot, tmp_path):
     assert window.train_status.text().startswith(
         "not recorded: no frame came between the start and the stop (pressed twice")
     window.close()
+
+
+def test_a_save_refused_names_the_folder_once(qtbot, tmp_path, monkeypatch):
+    """Saving into a folder that holds other files: the message said the folder twice
+    ("F: F is not empty and is not a gesturemap project; …")."""
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", staticmethod(
+        lambda parent, title, text, *args: shown.append((title, text))))
+    window = open_window(qtbot, _project(), tmp_path / "p")
+    other = tmp_path / "letters"
+    other.mkdir()
+    (other / "to-mum.txt").write_text("hello")
+    assert window.save_to(other) is False
+    assert shown == [("Not saved", f"{other} is not empty and is not a gesturemap project; "
+                                   "save into a new or empty folder.")], shown
+    assert [p.name for p in other.iterdir()] == ["to-mum.txt"]
+    window.close()

@@ -690,3 +690,12 @@ def test_classes_not_given_as_a_list_and_ragged_takes_are_refused_clearly() -> N
     with pytest.raises(GesturemapError, match="ragged sequence"):
         project.add_take([[1.0, 2.0], [3.0]], "a")
     assert project.takes == () and project.input_dim is None
+
+
+def test_a_folder_without_a_project_says_how_to_make_one_from_each_door(tmp_path):
+    # the window's, the command line's and Python's users all read this: each its own way
+    with pytest.raises(FormatError, match="has no project.json") as info:
+        Project.load(tmp_path)
+    said = str(info.value)
+    assert "File > New" in said and f"gesturemap new {tmp_path}" in said
+    assert "Project.new(folder)" in said
