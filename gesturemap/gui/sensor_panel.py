@@ -119,10 +119,15 @@ class SensorPanel(SettingsPanel):
         sources = stats.get("sources") or {}
         lines = []
         for name, s in sources.items():
+            if not s.get("connected"):
+                state = "waiting"
+            elif not s.get("frames_in"):  # a port listening is open, not yet a sensor heard
+                state = "open, nothing received yet"
+            else:
+                state = "connected"
             lines.append(
-                f"{name}: {'connected' if s.get('connected') else 'waiting'} · "
-                f"{s.get('rate_hz') or 0:.0f} Hz · dropped {s.get('dropped_frames', 0)} · "
-                f"bad {s.get('bad_packets', 0)}"
+                f"{name}: {state} · {s.get('rate_hz') or 0:.0f} Hz · "
+                f"dropped {s.get('dropped_frames', 0)} · bad {s.get('bad_packets', 0)}"
             )
         self.status.setText("<br>".join(lines) or "the mouse pad (Live tab) is the sensor")
 

@@ -360,6 +360,8 @@ def test_the_sensor_panel_opens_an_osc_source_on_the_port_and_address_given(qtbo
     assert engine.project.sensor["address"] == "/my/sensor"
     assert engine.project.sensor["transport"] == "osc"
     qtbot.waitUntil(lambda: "wekinator" in engine.stats()["sources"], timeout=3000)
+    panel.show_status(engine.stats())  # listening, but no sensor heard: not "connected"
+    assert "wekinator: open, nothing received yet" in panel.status.text()
     frames = engine.frames_in
     client = SimpleUDPClient("127.0.0.1", port)
     client.send_message("/wek/inputs", [9.0, 9.0, 9.0, 9.0])  # not the address set: ignored
