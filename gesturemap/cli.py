@@ -697,6 +697,7 @@ def _train_verifier(project: object, args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from .errors import GesturemapError
+    from .interop.wekinator.examples import arff_class_numbers
     from .interop.wekinator.project import export_arff
     from .interop.xmm.model_export import save_xmm_model, save_xmm_training_set
     from .project import Project
@@ -708,6 +709,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
     if args.arff:
         rows = export_arff(project, args.arff)
         print(f"wrote {rows} examples of {len(project.takes)} takes to {args.arff}")
+        named = {lb: n for lb, n in (arff_class_numbers(project) if not project.output_names
+                                     else {}).items() if str(lb) != str(n)}
+        if named:  # Wekinator's ARFF holds numbers: which is which is said once, here
+            print("classes as numbers: " + ", ".join(f"{n} {lb}" for lb, n in named.items()))
     if args.xmm_set:
         save_xmm_training_set(project.raw_dataset(), args.xmm_set)
         print(f"wrote {len(project.takes)} takes to {args.xmm_set}")

@@ -185,13 +185,22 @@ def _quote(name: str) -> str:
     return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+def arff_class_numbers(project: Any) -> dict[Any, int]:
+    """The number each class of a classification project is written as in Wekinator's ARFF:
+    integer labels as they are, else the 1-based class index (an import's numbering kept)."""
+    labels = list(project.classes)
+    numbering = (project.outputs or {}).get("class_numbers")  # an import's gesture names
+    return {lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering), strict=True)}
+
+
 def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
     round'``, inputs, outputs); one training round per take. Returns the number of rows.
 
     A classification project has one classifier output (class numbers: integer labels, else
-    the 1-based class index); a regression project one numeric column per output; a per-output
-    project's takes write ``?`` for the outputs their label leaves out.
+    the 1-based class index, the names they stand for in ``%`` comments at the top); a
+    regression project one numeric column per output; a per-output project's takes write
+    ``?`` for the outputs their label leaves out.
     """
     takes = list(project.takes)
     if not takes:
@@ -199,7 +208,12 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     d_in = takes[0].inputs.shape[1]
     in_names = list(project.input_names or [f"inputs-{i + 1}" for i in range(d_in)])
     out_names = list(project.output_names or [])
-    lines = [
+    classification = not (project.output_names or [])
+    numbers = arff_class_numbers(project) if classification else {}
+    # Wekinator's classes are numbers: the names they stand for, for whoever reads the file
+    # (ARFF readers, Wekinator's included, skip lines starting with %)
+    named = {lb: n for lb, n in numbers.items() if str(lb) != str(n)}
+    lines = [f"% class {n}: {lb}" for lb, n in named.items()] + [
         "@relation dataset",
         "",
         "@attribute ID numeric",
@@ -207,13 +221,7 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
         "@attribute 'Training round' numeric",
     ]
     lines += [f"@attribute {_quote(n)} numeric" for n in in_names]
-    classification = not out_names
-    numbers: dict[Any, int] = {}
     if classification:
-        labels = list(project.classes)
-        numbering = (project.outputs or {}).get("class_numbers")  # an import's gesture names
-        numbers = {lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering),
-                                               strict=True)}
         top = max([0, *numbers.values()])
         lines.append(f"@attribute outputs-1 {{{','.join(str(v) for v in range(top + 1))}}}")
     else:
