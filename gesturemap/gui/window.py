@@ -125,6 +125,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._restarts: list[float] = []
         self._gave_up = False
         self.stage: StageView | None = None
+        self.stage_shortcuts: list[QtGui.QShortcut] = []
         #: the takes' review and the live explanations, in a worker process (gui/quality.py)
         self.quality_worker = QualityWorker()
         self._why_at = 0.0
@@ -310,21 +311,26 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.scene_shortcuts.append(shortcut)
         self._fill_scenes()
         # space records from anywhere in the window: hands stay on the sensor
-        self.record_shortcut = QtGui.QShortcut(QtGui.QKeySequence("Space"), self)
-        self.record_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-        self.record_shortcut.activated.connect(self.toggle_recording)
+        self.record_shortcut, *self.reset_shortcuts = self._performance_keys(self)
         # "that was X": the last gesture was the class picked on the left
         self.correct_shortcut = QtGui.QShortcut(QtGui.QKeySequence("C"), self)
         self.correct_shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
         self.correct_shortcut.activated.connect(self.correct_last_gesture)
-        # a gesture starts: reset the model's stream (F5, or PageDown as page-turner pedals send)
-        self.reset_shortcuts = []
-        for key in RESET_KEYS:
-            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), self)
-            shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
-            shortcut.activated.connect(self.reset_stream)
-            self.reset_shortcuts.append(shortcut)
         self._fill_recent()
+
+    def _performance_keys(self, window: QtWidgets.QWidget) -> list[QtGui.QShortcut]:
+        """Space records; F5 and PageDown (what page-turner pedals send) reset the model's
+        stream as a gesture starts. Made for the main window and again for the stage view:
+        that is a window of its own, and a shortcut fires only while its own window is in
+        front, so on stage a pedal did nothing."""
+        keys = [("Space", self.toggle_recording)] + [(k, self.reset_stream) for k in RESET_KEYS]
+        shortcuts = []
+        for key, slot in keys:
+            shortcut = QtGui.QShortcut(QtGui.QKeySequence(key), window)
+            shortcut.setContext(QtCore.Qt.ShortcutContext.WindowShortcut)
+            shortcut.activated.connect(slot)
+            shortcuts.append(shortcut)
+        return shortcuts
 
     # -- scenes ---------------------------------------------------------------------------------
     def scene_names(self) -> list[str]:
@@ -915,6 +921,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def show_stage(self, full_screen: bool = True) -> StageView:
         if self.stage is None:
             self.stage = StageView()
+            self.stage_shortcuts = self._performance_keys(self.stage)
         if full_screen:
             self.stage.showFullScreen()
         else:
