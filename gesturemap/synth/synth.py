@@ -187,10 +187,15 @@ def output_devices() -> tuple[Any, list[dict[str, Any]]]:
 
 def _cannot_open(sd: Any, a: AudioSettings, exc: BaseException) -> NoAudioDeviceError:
     """The error of an output PortAudio cannot open as asked, listing the devices there are."""
+    # each device's own rate: a JACK server takes only the rate it runs at, and a performer
+    # told "Invalid sample rate" needs to know which one to ask for
     names = ", ".join(
-        f"{i}: {d['name']}" for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0
+        f"{i}: {d['name']} ({d['default_samplerate']:g} Hz)"
+        for i, d in enumerate(sd.query_devices())
+        if d["max_output_channels"] > 0
     )
-    problem = (f"cannot open audio device {a.device!r} at {a.samplerate} Hz, {a.channels} "
+    device = "the default audio device" if a.device is None else f"audio device {a.device!r}"
+    problem = (f"cannot open {device} at {a.samplerate} Hz, {a.channels} "
                f"channels, block {a.blocksize}: {exc}. Output devices: {names}")
     return NoAudioDeviceError(
         f"{problem}. Choose another device, sample rate or block size, or run with --no-audio.",

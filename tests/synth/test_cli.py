@@ -17,6 +17,7 @@ import pytest
 
 from gesturemap.cli import EXIT_NO_AUDIO
 from gesturemap.project import Project
+from tests.jack_audio import jack_audio
 from tests.stage_helpers import rest_of
 
 
@@ -150,3 +151,19 @@ def test_a_missing_audio_device_is_said_before_the_engine_starts(tmp_path, proje
                 "--audio-device", "Scarlett")
     assert done.returncode == EXIT_NO_AUDIO, done.stderr
     assert not stats.exists()  # said before the engine (and its training process) started
+
+
+@pytest.mark.serial("jack-lsl")
+def test_a_sample_rate_the_jack_server_cannot_take_names_the_rate_it_runs_at(project_dir):
+    """--sample-rate 44100 with JACK at 48 kHz: the line said "cannot open audio device None"
+    and not which rate the device takes."""
+    with jack_audio(None, "rate"):
+        env = {**os.environ, "JACK_NO_START_SERVER": "1"}
+        done = subprocess.run(
+            [sys.executable, "-m", "gesturemap.cli", "run", str(project_dir), "--osc-in",
+             "127.0.0.1:0", "--sample-rate", "44100"],
+            capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == EXIT_NO_AUDIO, done
+    (line,) = _stderr_lines(done)
+    assert "cannot open the default audio device at 44100 Hz" in line, line
+    assert "(48000 Hz)" in line and "None" not in line, line
