@@ -61,7 +61,8 @@ def check_sound(
     Raises
     ------
     GesturemapError
-        If the file is missing, unreadable or longer than :data:`MAX_SECONDS`.
+        If the file is missing, unreadable, holds fewer than 2 samples or is longer than
+        :data:`MAX_SECONDS`.
     """
     import soundfile as sf
 
@@ -84,6 +85,11 @@ def check_sound(
         info = sf.info(str(path))
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise _unreadable(text, path, exc) from exc
+    # refused here, not only as it loads: the window checks a mapping with this alone before
+    # it applies it, and a sound refused later would leave the synth on the old mapping while
+    # the project keeps one that stops the next `gesturemap run`
+    if info.frames < 2:
+        raise validation_error("sound", text, "a sound with at least 2 samples")
     if info.frames > MAX_SECONDS * info.samplerate:
         raise validation_error(
             "sound",

@@ -199,3 +199,16 @@ def test_window_engine_process_without_audio_device_runs_on_and_says_why(qtbot, 
         assert text.count("JACK server") == 1 and "--" not in text, text
     finally:
         engine.stop()
+
+
+@pytest.mark.parametrize("frames", [0, 1])
+def test_a_sound_file_with_no_sound_is_not_applied(qtbot, panel, engine, frames):
+    """A WAV of 0 or 1 sample passed the panel's check: "applied", the project kept a
+    mapping the synth refused (the next `gesturemap run` would not start) and the synth went
+    on with the old one, an I/O error counted."""
+    sf.write(engine.project_dir / "silent.wav", np.zeros(frames), 48000)
+    panel.follower.setCurrentText("silent.wav")
+    assert not panel.apply()
+    assert panel.status.text().startswith("not applied") and "silent.wav" in panel.status.text()
+    assert "2 samples" in panel.status.text(), panel.status.text()
+    assert (engine.project.outputs or {}).get("synth", {}).get("follower_sound") != "silent.wav"
