@@ -420,12 +420,11 @@ class SynthPanel(QtWidgets.QWidget):
     def apply(self) -> bool:
         """Check the mapping shown and send it; say what is wrong instead when it is not valid
         (a missing sound file too: the synth would refuse it)."""
-        from ..synth.sounds import check_sound
+        from ..synth.sounds import check_mapping_sounds
 
         try:
             settings = self.settings()
-            for sound in {settings["follower_sound"], *settings["oneshots"].values()} - {None}:
-                check_sound(sound, self._folder)
+            check_mapping_sounds(settings, self._folder)
         except (GesturemapError, ValueError, TypeError) as exc:
             self.status.setText(f"not applied: {exc}")
             return False

@@ -157,6 +157,9 @@ class SceneRuntime:
         #: recalls of the scene already playing, with nothing to change (ignored)
         self.repeats = 0
         self._pending: str | None = None
+        #: scene name -> why its synth mapping cannot play (a sound file missing): found on
+        #: the I/O thread as the engine starts, said then, and its recalls refused
+        self._unplayable: dict[str, str] = {}
         #: outputs the engine stopped sending on that a scene's route may still recall
         self._retired: list[Any] = []
 
@@ -178,6 +181,8 @@ class SceneRuntime:
         own = self._route(getattr(engine.project, "outputs", None))
         outputs = {_output_key(own): engine.output}
         streams: dict[str, list[Any]] = {}
+        if engine.synth is not None:
+            self._unplayable = _unplayable(scenes, engine.synth.base_dir)
         for scene in scenes:
             streams[scene.name] = [self._stream(scene) for _ in range(READY_STREAMS)]
             key = _output_key(self._route(scene.outputs))
@@ -238,7 +243,11 @@ class SceneRuntime:
 
     def _misfit(self, scene: Any) -> str | None:
         """Why ``scene``'s model cannot take the project's feature frames (None: it can, or
-        the frames' size is not known yet): every frame would fail in it."""
+        the frames' size is not known yet): every frame would fail in it. Or why its synth
+        mapping cannot play: recalled, its model would run while the synth went on with the
+        mapping before, an error counted in the middle of the show."""
+        if scene.name in self._unplayable:
+            return self._unplayable[scene.name]
         want = getattr(self.engine.path.state, "output_dim", None)
         got = frame_dim(scene.trained)
         if want is None or got == want:
@@ -405,6 +414,22 @@ class SceneCommands:
 
     def _cmd__scene_faded(self, fader: CrossfadeStream) -> None:
         self.scenes.faded(fader)
+
+
+def _unplayable(scenes: tuple[Any, ...], base_dir: Any) -> dict[str, str]:
+    """Scene name -> why the synth cannot play its mapping (I/O thread: reads sound files'
+    headers), for the scenes whose sounds are missing, unreadable or empty."""
+    from ..synth.sounds import check_mapping_sounds
+
+    wrong = {}
+    for scene in scenes:
+        try:
+            check_mapping_sounds((scene.outputs or {}).get("synth") or {}, base_dir)
+        except GesturemapError as exc:
+            wrong[scene.name] = (f"scene {scene.name!r} cannot be recalled: its synth mapping "
+                                 f"cannot play: {exc} Put the file back, or save the scene "
+                                 "anew with another sound, and start again")
+    return wrong
 
 
 def _set_synth(synth: Any, mapping: Any, project: Any) -> None:

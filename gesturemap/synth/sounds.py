@@ -10,7 +10,9 @@ non-finite samples by 0 and fades its two ends over 2 ms, so no file can make th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -98,6 +100,22 @@ def check_sound(
             f"It lasts {info.frames / info.samplerate:.1f} s: trim it.",
         )
     return path, text
+
+
+def check_mapping_sounds(
+    settings: Mapping[str, Any], base_dir: str | os.PathLike[str] | None = None
+) -> None:
+    """:func:`check_sound` for every sound a synth mapping's settings
+    (:meth:`SynthMapping.to_dict`) name: the follower's and the one-shots'.
+
+    Raises
+    ------
+    GesturemapError
+        For the first sound that is missing, unreadable, empty or too long.
+    """
+    names = {settings.get("follower_sound", "pad"), *(settings.get("oneshots") or {}).values()}
+    for name in sorted(names - {None}):
+        check_sound(name, base_dir)
 
 
 def load_sound(

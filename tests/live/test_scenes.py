@@ -13,6 +13,7 @@ from pythonosc.osc_message import OscMessage
 from gesturemap.live.engine import Engine
 from gesturemap.live.scenes import CrossfadeStream
 from gesturemap.project import Project
+from tests.jack_audio import jack_audio
 from tests.stage_helpers import (
     float_msg,
     loopback_engine,
@@ -583,3 +584,46 @@ def test_a_scene_left_out_as_the_project_opens_keeps_its_index(tmp_path, stage):
     assert "left out" in listed.stdout.splitlines()[1]
     damaged.write_bytes(good)  # fixed
     assert Project.load(tmp_path / "p").scene_names == ["low", "mid", "high"]
+
+
+@pytest.mark.serial("jack-lsl")
+def test_a_scene_whose_synth_sound_is_missing_is_refused_and_the_synth_plays_on(tmp_path):
+    """A scene whose synth mapping names a sound file that is not there: recalled, its model
+    ran while the synth went on with the mapping before, and the missing file was said only
+    then, as an I/O error in the middle of the show."""
+    from gesturemap.synth import Synth, SynthMapping
+
+    folder = tmp_path / "p"
+    project = Project("scenes", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=["level"])
+    project.input_dim = 2
+    for name, level, sound in (("verse", 0.0, "pad"), ("chorus", 1.0, "gone.wav")):
+        project.trained = _regression_model(level, 1)
+        project.outputs = {"synth": SynthMapping(follower_sound=sound).to_dict()}
+        project.save_scene(name)
+    project.recall_scene("verse")
+    project.save(folder)
+    project = Project.load(folder)
+    with jack_audio(None, "scene") as (_, device, _log):
+        synth = Synth(SynthMapping(follower_sound="pad"), base_dir=folder,
+                      audio={"device": device, "samplerate": 48000, "blocksize": 128})
+        _recall_a_scene_with_no_sound(project, synth)
+
+
+def _recall_a_scene_with_no_sound(project, synth) -> None:  # noqa: ANN001
+    rx = osc_receiver()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread", synth=synth).start()
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            tx.sendto(osc_message("/gesturemap/scene", "chorus"), ("127.0.0.1", engine.osc_port))
+            wait_for(lambda: engine.stats()["refused_commands"] == 1)
+        stats = engine.stats()
+        assert "gone.wav" in stats["refused"]["scene"][1], stats["refused"]
+        assert stats["scenes"]["current"] is None and stats["scenes"]["recalls"] == 0
+        assert stats["errors"] == 0
+        assert synth.mapping.follower_sound == "pad" and synth.stats()["audio_callbacks"] > 0
+    finally:
+        engine.stop()
+        rx.close()
