@@ -27,7 +27,9 @@ class StatusLight(QtWidgets.QWidget):
         self.state = "off"
         self.detail = ""
         self.diameter = diameter
-        self.setMinimumSize(diameter * 5, diameter + 44)
+        # room for a detail of three lines: the sound light's says what to do when the audio
+        # server went away, and one line cut at both ends said neither what nor what to do
+        self.setMinimumSize(diameter * 5, diameter + 24 + 3 * 16)
 
     def set_state(self, state: str, detail: str = "") -> None:
         """``state``: "ok", "warn", "bad" or "off"."""
@@ -53,7 +55,8 @@ class StatusLight(QtWidgets.QWidget):
         font.setPointSize(9)
         p.setFont(font)
         p.setPen(QtGui.QColor("#a0aec0"))
-        p.drawText(QtCore.QRectF(0, d + 24, self.width(), 18), centre, self.detail)
+        p.drawText(QtCore.QRectF(4, d + 24, self.width() - 8, self.height() - d - 24),
+                   centre | QtCore.Qt.TextFlag.TextWordWrap, self.detail)
         p.end()
 
 

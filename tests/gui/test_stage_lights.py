@@ -1,0 +1,33 @@
+"""The stage view's lights say the whole of what they have to say, read from across a room."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtGui
+
+from gesturemap.gui.stage import StageView
+from gesturemap.gui.synth_panel import audio_light
+
+
+def _ink_columns(image: QtGui.QImage, top: int) -> np.ndarray:
+    """Columns of ``image`` below row ``top`` holding anything but the background."""
+    image = image.convertToFormat(QtGui.QImage.Format.Format_RGB32)
+    w, h = image.width(), image.height()
+    pixels = np.frombuffer(image.constBits(), np.uint32, count=image.bytesPerLine() // 4 * h)
+    rows = pixels.reshape(h, -1)[top:, :w]
+    return np.flatnonzero((rows != rows[-1, 0]).any(axis=0))
+
+
+def test_the_sound_light_shows_the_whole_of_a_lost_audio_server(qtbot):
+    """The audio server gone: the light's line was cut at both ends on a 1280-pixel screen
+    ("r gone (JACK stopped?): silent until gesturemap starts again; OSC anc")."""
+    stage = StageView()
+    qtbot.addWidget(stage)
+    stage.resize(1280, 720)
+    stage.show()
+    stage.audio.set_state(*audio_light({"audio_callbacks": 5, "audio_lost": True}))
+    qtbot.waitExposed(stage)
+    light = stage.audio
+    ink = _ink_columns(light.grab().toImage(), light.diameter + 24)
+    assert len(ink), "no detail drawn"
+    assert ink[0] > 0 and ink[-1] < light.width() - 1, (ink[0], ink[-1], light.width())
