@@ -44,7 +44,15 @@ def audio_light(stats: Mapping[str, Any] | None, error: str | None = None) -> tu
         Why the synth could not start (e.g. no audio device).
     """
     if error:
-        return "bad", "no audio device" if "device" in error.lower() else "audio failed"
+        said = error.lower()
+        # a device there that refuses the rate or block asked for is not a missing one: "no
+        # audio device" sent the performer to the cables of a sound card that works
+        missing = ("no output device matching", "error querying device")
+        if error.startswith(NO_OUTPUT_DEVICE) or any(m in said for m in missing):
+            return "bad", "no audio device"
+        if said.startswith("cannot open"):
+            return "bad", "the audio device refused the settings"
+        return "bad", "audio failed"
     if not stats or stats.get("audio_callbacks") is None:
         return "off", "no synth"
     if stats.get("audio_lost"):

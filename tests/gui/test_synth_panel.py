@@ -212,3 +212,19 @@ def test_a_sound_file_with_no_sound_is_not_applied(qtbot, panel, engine, frames)
     assert panel.status.text().startswith("not applied") and "silent.wav" in panel.status.text()
     assert "2 samples" in panel.status.text(), panel.status.text()
     assert (engine.project.outputs or {}).get("synth", {}).get("follower_sound") != "silent.wav"
+
+
+@pytest.mark.serial("jack-lsl")
+def test_the_audio_light_tells_a_refused_rate_from_a_missing_device():
+    """JACK at 48 kHz and a project asking for 44.1 kHz: the light said "no audio device"."""
+    from gesturemap.synth import NoAudioDeviceError, check_output
+    from tests.jack_audio import jack_audio
+
+    with jack_audio(None, "light"):
+        with pytest.raises(NoAudioDeviceError) as refused:
+            check_output({"samplerate": 44100})
+        with pytest.raises(NoAudioDeviceError) as missing:
+            check_output({"device": "no such card"})
+    assert audio_light({}, refused.value.problem) == (
+        "bad", "the audio device refused the settings")
+    assert audio_light({}, missing.value.problem) == ("bad", "no audio device")
