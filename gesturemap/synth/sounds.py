@@ -24,6 +24,7 @@ BUILTIN_RATE = 48000
 #: Longest sound accepted, in seconds (the whole sound is kept in memory).
 MAX_SECONDS = 120.0
 _FADE_S = 0.002
+_READ_BLOCK = 1 << 16  # frames read at a time
 
 
 def builtin_sounds() -> list[str]:
@@ -145,12 +146,18 @@ def load_sound(
 
     path, text = check_sound(name, base_dir)
     try:
-        data, rate = sf.read(str(path), dtype="float64", always_2d=True)
+        # mixed to mono block by block: read whole, a 2-minute 8-channel 96 kHz file took a
+        # gigabyte for the moment it loads, in the process that plays the sound
+        with sf.SoundFile(str(path)) as f:
+            rate = f.samplerate
+            blocks = f.blocks(blocksize=_READ_BLOCK, dtype="float64", always_2d=True)
+            parts = [block.mean(axis=1) for block in blocks]
     except (RuntimeError, sf.LibsndfileError) as exc:
         raise _unreadable(text, path, exc) from exc
-    if len(data) < 2:
+    mono = np.concatenate(parts) if parts else np.zeros(0)
+    del parts
+    if len(mono) < 2:
         raise validation_error("sound", text, "a sound with at least 2 samples")
-    mono = data.mean(axis=1)
     mono[~np.isfinite(mono)] = 0.0
     if rate != samplerate:
         from fractions import Fraction

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -277,3 +281,35 @@ def test_oneshots_fire_on_spotted_gestures_when_spotting():
         synth.update(r, names)
         synth.render(240)
     assert synth.stats()["oneshots_played"] == 3
+
+
+_PEAK = textwrap.dedent("""
+    import sys
+    from gesturemap.synth.sounds import load_sound
+
+    def peak():  # this process's own high-water mark (ru_maxrss carries the parent's over)
+        with open("/proc/self/status") as f:
+            return next(int(ln.split()[1]) for ln in f if ln.startswith("VmHWM:")) * 1024
+
+    load_sound(sys.argv[2], 48000)  # soundfile, scipy and their buffers loaded
+    before = peak()
+    sound = load_sound(sys.argv[1], 48000)
+    print(len(sound), peak() - before)
+""")
+
+
+def test_a_many_channel_file_loads_without_holding_all_its_channels(tmp_path):
+    """30 s of 8 channels at 96 kHz (92 MB of float samples): loading it held every channel
+    as 64-bit numbers at once (184 MB, and a gigabyte for a 2-minute file), in the process
+    that plays; the mono sound kept is 5.8 MB."""
+    path, small = tmp_path / "surround.wav", tmp_path / "small.wav"
+    block = np.random.default_rng(0).uniform(-0.1, 0.1, (96000, 8)).astype(np.float32)
+    with sf.SoundFile(path, "w", samplerate=96000, channels=8, subtype="FLOAT") as f:
+        for _ in range(30):
+            f.write(block)
+    sf.write(small, block[:9600, 0], 96000, subtype="FLOAT")
+    done = subprocess.run([sys.executable, "-c", _PEAK, str(path), str(small)],
+                          capture_output=True, text=True, timeout=120, check=True)
+    frames, grew = map(int, done.stdout.split())
+    assert frames == 30 * 48000
+    assert grew < 80e6, f"loading grew the process by {grew / 1e6:.0f} MB"
