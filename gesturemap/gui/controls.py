@@ -270,6 +270,9 @@ class WindowControls:
                 f"▶ playing {playing}" if playing else "▶ Play"
             )
 
+    #: the OSC output's (host, port) and send errors at the last look
+    _output_seen: tuple[tuple[str, int] | None, int] = (None, 0)
+
     def _show_output_state(self) -> None:
         """The Outputs tab says where the OSC goes, and when it does not get there. A host
         name that does not resolve (mistyped) drops every message; only the terminal said
@@ -279,7 +282,7 @@ class WindowControls:
             return
         where = (str(out.settings.host), int(out.settings.port))
         errors = int(getattr(out, "send_errors", 0))
-        seen_where, seen = getattr(self, "_output_seen", (None, 0))
+        seen_where, seen = self._output_seen
         # a new output (other settings applied) counts its errors from 0
         dropped = errors - seen if where == seen_where and errors >= seen else errors
         self._output_seen = (where, errors)

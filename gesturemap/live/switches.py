@@ -103,8 +103,9 @@ class ModelSwitches:
 
     @property
     def recording_off(self) -> bool:
-        """Whether every output is switched off for recording: a recording keeps no frame."""
-        return len(self._recording_off) >= self._output_count()
+        """Whether every output is switched off for recording: a recording keeps no frame
+        (read for each frame recorded: the empty set, as nearly always, answers at once)."""
+        return bool(self._recording_off) and len(self._recording_off) >= self._output_count()
 
     def _cmd_disable_recording(self, *numbers: Any) -> None:
         which = self._output_indices("disableModelRecording", numbers)
