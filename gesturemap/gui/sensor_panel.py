@@ -19,6 +19,12 @@ from .panels import SettingsPanel
 __all__ = ["SensorPanel"]
 
 TRANSPORTS = ("mouse", "osc", "serial")
+#: The profile a transport starts on when picked: Wekinator's /wek/inputs on 6448 is what
+#: most apps, tutorials and patches send (and what ``gesturemap run`` listens for), and the
+#: text sketch in sensors/firmware is the serial one a musician has flashed. Alphabetical
+#: order put FaceOSC's face-tracker addresses on port 8338 first, and a phone sending
+#: /wek/inputs was heard by nothing.
+DEFAULT_PROFILES = {"mouse": "mouse", "osc": "wekinator", "serial": "arduino-imu-text"}
 
 
 def _profiles() -> dict[str, SensorProfile]:
@@ -133,6 +139,10 @@ class SensorPanel(SettingsPanel):
 
     def _transport_picked(self, transport: str) -> None:
         names = [n for n, p in self.profiles.items() if p.transport == transport]
+        first = DEFAULT_PROFILES.get(transport)
+        if first in names:  # the usual one on top, where the list opens
+            names.remove(first)
+            names.insert(0, first)
         self.profile.blockSignals(True)
         self.profile.clear()
         self.profile.addItems(names)

@@ -391,6 +391,22 @@ def test_the_sensor_panel_opens_an_osc_source_on_the_port_and_address_given(qtbo
     assert other.settings()["port"] == port and other.settings()["address"] == "/my/sensor"
 
 
+def test_picking_osc_listens_where_wekinator_clients_send(qtbot):
+    # the list opened on FaceOSC (port 8338, face-tracker addresses): a phone app sending
+    # /wek/inputs to 6448, as gesturemap run and the docs expect, was heard by nothing
+    panel = SensorPanel(lambda s: None)
+    qtbot.addWidget(panel)
+    panel.show_settings(None)
+    panel.transport.setCurrentText("osc")
+    assert panel.profile.currentText() == "wekinator"
+    assert panel.settings()["port"] == 6448 and panel.address.text() == "/wek/inputs"
+    panel.transport.setCurrentText("serial")
+    assert panel.profile.currentText() == "arduino-imu-text"
+    # a project's own profile still shows as saved
+    panel.show_settings({"transport": "osc", "profile": "faceosc"})
+    assert panel.profile.currentText() == "faceosc" and panel.settings()["port"] == 8338
+
+
 def test_the_feature_ring_holds_the_pipelines_output(qtbot):
     from gesturemap.features import Pipeline
     from gesturemap.features.stages import Select
