@@ -523,10 +523,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def use_output(self, output: Any) -> None:
         """Send on ``output`` (an :class:`OSCOutput`) from the next frame (engine thread). The
-        sinks that choose a class (MIDI's notes) follow its ``reject_below``: below it no class
-        is chosen, on every output alike."""
+        sinks that choose a class (MIDI's notes) and the synth's one-shots follow its
+        ``reject_below``: below it no class is chosen, on every output alike."""
         self.output = output
-        for sink in self.sinks:
+        for sink in [*self.sinks, *([self.synth] if self.synth is not None else [])]:
             if hasattr(sink, "reject_below"):
                 sink.reject_below = output.settings.reject_below
 

@@ -34,6 +34,8 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
+from .rejection import below
+from .rejection import rejected as is_rejected
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000
@@ -152,8 +154,9 @@ class OSCOutputSettings:
     port: int = DEFAULT_PORT
     addresses: dict[str, str | None] = field(default_factory=lambda: dict(DEFAULT_ADDRESSES))
     scales: list[dict[str, Any]] = field(default_factory=list)  # one OutputScale per output
-    #: a classifier whose likeliest class's (smoothed, normalised) likelihood is below this
-    #: sends class 0 ("none of them") on /wek/outputs and an empty label; 0 = never
+    #: a classifier whose likeliest class's likelihood is below this sends class 0 ("none
+    #: of them") on /wek/outputs and an empty label; 0 = never. The one rejection setting of
+    #: the project: MIDI and the synth follow it too (:mod:`.rejection`)
     reject_below: float = 0.0
     #: a DTW gesture's own OSC message, sent (without arguments) when it starts matching, by
     #: class number as text (Wekinator's gestureOscMessages); default ``/output_N``
@@ -476,9 +479,7 @@ class OSCOutput:
             return
         a = self.addresses
         enc = self._enc
-        rejected = (result.output is None and self.settings.reject_below > 0.0
-                    and float(result.likelihoods[result.label_index])
-                    < self.settings.reject_below)
+        rejected = is_rejected(result, self.settings.reject_below)
         if result.output is not None:
             values = self._shape(np.asarray(result.output, dtype=np.float64))
         elif rejected:
@@ -537,8 +538,7 @@ class OSCOutput:
         lik = likelihoods
         if not self._fast or not len(lik):
             return False
-        reject = self.settings.reject_below
-        if reject > 0.0 and float(lik[label_index]) < reject:
+        if below(lik, label_index, self.settings.reject_below):
             return False
         key = (label, label_index, class_number, len(lik),
                -1 if progress is None else len(progress))

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..outputs.rejection import below
 from ..utils.faults import raise_mode
 from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _callback as C
@@ -440,6 +441,10 @@ class Synth:
     #: set by the engine when its stream spots gestures: one-shots fire on spotted gestures
     #: (``Result.event``) instead of on likelihood onsets
     spot_events = False
+    #: the project's ``outputs.reject_below``, set by the engine with its OSC output: a
+    #: classifier's frame below it chose no class (/wek/outputs sends 0), so no one-shot
+    #: starts on it (:mod:`gesturemap.outputs.rejection`)
+    reject_below = 0.0
 
     @staticmethod
     def _event_class(label: Any, class_names: Sequence[Any]) -> int:
@@ -493,10 +498,12 @@ class Synth:
         # on, only spotted gestures fire
         m = self.mapping
         p = float(lik[li])
-        if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class):
+        # a rejected frame is no class at all: it releases the onset like a falling likelihood
+        none = not len(out) and below(lik, li, self.reject_below)
+        if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class or none):
             self._onset_class = -1
         if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1
-                and li < MAX_CLASSES):
+                and li < MAX_CLASSES and not none):
             now = time.perf_counter()
             if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
                 self._onset_class = li

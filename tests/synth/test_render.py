@@ -197,6 +197,29 @@ def test_oneshot_on_recognition_onset_only():
     assert np.max(np.abs(silent.render(4800))) == 0.0
 
 
+def test_no_oneshot_starts_on_a_frame_the_outputs_reject():
+    """Below the project's reject_below the frame chose no class (/wek/outputs sends 0, MIDI
+    releases its note): its one-shot does not start, though the likelihood passed the
+    mapping's onset_threshold; the class accepted again sounds afresh, as MIDI's note does."""
+    mapping = SynthMapping(oneshots={"tap": "wood"}, parameters={"follower_gain": 0.0},
+                           onset_threshold=0.7, onset_release=0.5, onset_min_interval_ms=0)
+    synth = Synth(mapping)
+    synth.reject_below = 0.8  # the engine sets it from the project's outputs
+    names = ["idle", "tap"]
+    played = []
+    for p in [0.75, 0.85, 0.9, 0.75, 0.85]:  # rejected, accepted, held, rejected, accepted
+        synth.update(_result([1 - p, p]), names)
+        synth.render(240)
+        played.append(synth.stats()["oneshots_played"])
+    assert played == [0, 1, 1, 1, 2]
+    # a regression frame is never rejected (its values are the answer): its onset fires
+    synth = Synth(mapping)
+    synth.reject_below = 0.8
+    synth.update(_result([0.25, 0.75], output=[0.5]), names)
+    synth.render(240)
+    assert synth.stats()["oneshots_played"] == 1
+
+
 def test_regression_outputs_drive_mapped_parameters():
     mapping = SynthMapping(
         routes=[

@@ -1,0 +1,37 @@
+"""Rejection: the one decision, for every output and view, that a frame chose no class.
+
+A project has one setting, ``outputs.reject_below`` (0..1; 0: never). A classifier's frame is
+rejected when the likelihood of its likeliest class, ``result.likelihoods[result.label_index]``
+(the model's own normalised likelihood, after its ``likelihood_window``: nothing smooths it
+further), is below it. A regression frame is never rejected: its values are the answer.
+
+On a rejected frame ``/wek/outputs`` sends class 0 and the label is empty, MIDI releases its
+note and the synth starts no one-shot: OSC and the synth ask this module, so neither plays
+what the other rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+__all__ = ["below", "reject_below", "rejected"]
+
+
+def below(likelihoods: np.ndarray, label_index: int, threshold: float) -> bool:
+    """Whether the likeliest class's likelihood ``likelihoods[label_index]`` is below
+    ``threshold`` (0: never), for a classifier's frame given as arrays."""
+    return threshold > 0.0 and float(likelihoods[label_index]) < threshold
+
+
+def rejected(result: Any, threshold: float) -> bool:
+    """Whether ``result`` (a :class:`~gesturemap.models.base.Result`) chose no class under
+    ``threshold``: a classifier's frame :func:`below` it; a regression frame never."""
+    return result.output is None and below(result.likelihoods, result.label_index, threshold)
+
+
+def reject_below(outputs: Mapping[str, Any] | None) -> float:
+    """The project's rejection threshold read from its ``outputs`` settings (0: none)."""
+    return float((outputs or {}).get("reject_below") or 0.0)

@@ -1,0 +1,62 @@
+"""A project whose likeliest class's likelihood a test can set frame by frame, for the tests of
+the one rejection setting (``outputs.reject_below``): OSC, MIDI, the synth and the window."""
+
+from __future__ import annotations
+
+import socket
+from typing import Any
+
+import numpy as np
+
+
+def graded_project(**outputs: Any) -> Any:
+    """A trained 1-input GMM project: class "low" around 0, "high" around 1, wide enough that
+    every likelihood between them is reached by some input (see :func:`input_for`). Its labels
+    are ["high", "low"]: Wekinator's class 1 is "high", 2 is "low"."""
+    from gesturemap.project import Project
+
+    project = Project(classes=["low", "high"], outputs=outputs or None)
+    rng = np.random.default_rng(0)
+    for label, level in (("low", 0.0), ("high", 1.0)):
+        for _ in range(3):
+            project.add_take(level + 0.3 * rng.standard_normal((60, 1)), label)
+    # decided on each frame alone (no window, no deltas), as Wekinator's classifiers do: a
+    # frame's likelihoods do not depend on the frames before it
+    project.model = {"kind": "gmm", "params": {"gaussians": 1, "decision": "window",
+                                               "likelihood_window": 1, "deltas": False}}
+    project.train()
+    return project
+
+
+def input_for(model: Any, p_high: float) -> float:
+    """The input (a float32, as an OSC float carries it) at which ``model`` of
+    :func:`graded_project` gives "high" the likelihood ``p_high`` (to 1e-3)."""
+    high = list(model.labels_).index("high")
+    lo, hi = -1.0, 2.0
+    for _ in range(60):
+        mid = float(np.float32((lo + hi) / 2))
+        if likelihoods(model, mid)[high] < p_high:
+            lo = mid
+        else:
+            hi = mid
+    x = float(np.float32(hi))
+    assert abs(likelihoods(model, x)[high] - p_high) < 1e-3, (p_high, x)
+    return x
+
+
+def likelihoods(model: Any, x: float) -> np.ndarray:
+    """The likelihoods ``model`` gives the one-value frame ``x`` (its labels' order)."""
+    return np.asarray(model.stream().step(np.array([x])).likelihoods)
+
+
+
+def answer(tx: socket.socket, rx: socket.socket, port: int, x: float) -> float:
+    """Send the one-value frame ``x`` to ``/wek/inputs`` on loopback ``port``; the class its
+    /wek/outputs reply on ``rx`` carries (Wekinator's number; 0: none of them)."""
+    from tests.stage_helpers import float_msg, osc_messages
+
+    tx.sendto(float_msg("/wek/inputs", x), ("127.0.0.1", port))
+    got = osc_messages(rx, lambda g: any(a == "/wek/outputs" for a, _ in g), timeout=20)
+    values = [p for a, p in got if a == "/wek/outputs"]
+    assert len(values) == 1, got
+    return float(values[0][0])
