@@ -1,11 +1,12 @@
 """The main window's controls beyond recording and training, as a mixin of
 :class:`~gesturemap.gui.window.MainWindow`: class colours, regression targets, the rejection
-threshold, a take overlaid on the live plot, the features plot, and the sensor settings.
+threshold (the outputs' ``reject_below``), a take overlaid on the live plot, the features
+plot, and the sensor settings.
 
 Everything goes through the engine's commands with JSON arguments (``set_display``,
-``set_outputs``, ``set_sensor``, ``play_take``) and reads only ``engine.project``,
-``engine.ring`` / ``engine.feature_ring`` and ``engine.stats()``, so it works the same with the
-engine in a process of its own.
+``set_reject_below``, ``set_outputs``, ``set_sensor``, ``play_take``) and reads only
+``engine.project``, ``engine.ring`` / ``engine.feature_ring`` and ``engine.stats()``, so it
+works the same with the engine in a process of its own.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtGui, QtWidgets
 
+from ..outputs.rejection import reject_below
 from .colours import class_colours
 from .model_forms import model_channels
 
@@ -98,11 +100,15 @@ class WindowControls:
         self.engine.command("set_display", {"class_colors": colours})
 
     def set_rejection_threshold(self, threshold: float) -> None:
-        """Save the monitor's rejection threshold (0..1) in the project's display settings."""
+        """Set the project's rejection threshold (0..1, ``outputs["reject_below"]``) from the
+        monitor's slider: what the monitors show as unknown is what the outputs send as no
+        class (:mod:`gesturemap.outputs.rejection`)."""
         value = round(float(threshold), 3)
-        self.engine.command("set_display", {"rejection_threshold": value})
+        self.engine.command("set_reject_below", value)
         # until the engine's project has it, the monitors keep the value just set
         self._threshold_sent = (value, time.perf_counter())
+        # the Outputs tab edits the same setting: its Apply must not send the old value back
+        self.outputs_panel.show_reject_below(value)  # type: ignore[attr-defined]
 
     def set_sensor_settings(self, settings: dict[str, Any], confirmed: bool = False) -> None:
         """Send sensor settings to the engine, which reopens its source.
@@ -228,10 +234,9 @@ class WindowControls:
             self._controls_features = None
             self.sensor_panel.show_settings(project.sensor)  # type: ignore[attr-defined]
             self._overlay_take("")
-        display = project.display or {}
         colours = class_colours(project)
         self._apply_colours(colours)
-        threshold = float(display.get("rejection_threshold") or 0.0)
+        threshold = reject_below(project.outputs)
         sent, sent_at = getattr(self, "_threshold_sent", (None, 0.0))
         if sent is not None and sent != threshold and now - sent_at < _ECHO_WAIT_S:
             threshold = sent

@@ -1,11 +1,13 @@
 """The monitor: what the model hears now — likelihood and progress per class, the likeliest
 class in a large font, exit probabilities and regression outputs.
 
-The window's timer hands it the engine's latest :class:`~gesturemap.models.Result`; the
-widget smooths the likelihoods for the eye (the model's own output is not changed). Below the
-rejection threshold (on the smoothed, normalised likelihood of the likeliest class) the
-monitor says "unknown" and greys the class name out; the threshold is the project's
-(``display["rejection_threshold"]``), so the stage view shows the same.
+The window's timer hands it the engine's latest :class:`~gesturemap.models.Result`, and the
+bars show that frame's likelihoods as the model gave them (smoothed by its own
+``likelihood_window``, which the outputs see too): a smoothing of the view's own would show a
+bar past the threshold on a frame the outputs rejected. Below the project's rejection
+threshold (``outputs["reject_below"]``) the monitor says "unknown" and greys the class name
+out exactly when /wek/outputs sends class 0 for the frame shown: both ask
+:func:`gesturemap.outputs.rejection.rejected`, and the stage view shows the same.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..outputs.rejection import rejected
 from .colours import class_colour
 from .plots import OutputsPlot
 
@@ -113,8 +116,6 @@ class Monitor(QtWidgets.QWidget):
 
     Parameters
     ----------
-    smoothing : float, default 0.3
-        Weight of the new value in the bars' exponential smoothing (1: none).
     big_pt : int, default 40
         Size of the likeliest class's name, in points.
     threshold_control : bool, default False
@@ -127,19 +128,19 @@ class Monitor(QtWidgets.QWidget):
     def __init__(
         self,
         parent: QtWidgets.QWidget | None = None,
-        smoothing: float = 0.3,
         big_pt: int = 40,
         row_height: int = 38,
         bar_pt: int = 10,
         threshold_control: bool = False,
     ) -> None:
         super().__init__(parent)
-        self.smoothing = smoothing
-        self.smoothed = np.zeros(0)
+        #: The likelihoods of the frame shown, per class.
+        self.likelihoods = np.zeros(0)
         self.result = None
-        #: Smoothed likelihood the likeliest class needs to be shown (0: always shown).
+        #: The project's ``outputs["reject_below"]``: the likelihood the likeliest class
+        #: needs to be shown, and sent (0: always).
         self.threshold = 0.0
-        #: True while the likeliest class is below the threshold ("unknown").
+        #: True while the frame shown chose no class ("unknown"; /wek/outputs sent 0).
         self.rejected = False
         self.colours: dict[str, QtGui.QColor] = {}
         self.big = QtWidgets.QLabel("—")
@@ -172,7 +173,9 @@ class Monitor(QtWidgets.QWidget):
             self.threshold_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal)
             self.threshold_slider.setRange(0, 100)
             self.threshold_slider.setToolTip(
-                "Rejection threshold: below it, the likeliest class shows as unknown"
+                "Rejection threshold: below it, the likeliest class shows as unknown, "
+                "/wek/outputs sends 0, MIDI releases its note and no one-shot plays (the "
+                "Outputs tab's \"send class 0 below\")"
             )
             self.threshold_label = QtWidgets.QLabel()
             self.threshold_slider.valueChanged.connect(self._slider_moved)
@@ -235,15 +238,10 @@ class Monitor(QtWidgets.QWidget):
             self.bars.set_values(labels, np.zeros(len(labels)), None, None, -1)
             return
         self.result = result
-        lik = np.asarray(result.likelihoods, dtype=np.float64)
-        if self.smoothed.shape != lik.shape:
-            self.smoothed = lik.copy()
-        else:
-            self.smoothed += self.smoothing * (lik - self.smoothed)
+        lik = self.likelihoods = np.asarray(result.likelihoods, dtype=np.float64)
         k = int(result.label_index)
         name = str(labels[k]) if k < len(labels) else str(result.label)
-        self.rejected = bool(self.threshold > 0 and self.smoothed[k] < self.threshold)
-        self.bars.rejected = self.rejected
+        self.rejected = self.bars.rejected = rejected(result, self.threshold)
         progress = (
             f" · progress {min(float(result.progress[k]), 1.0):.0%}"
             if result.progress is not None
@@ -253,14 +251,14 @@ class Monitor(QtWidgets.QWidget):
             self.big.setText("— unknown")
             self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
             self.caption.setText(
-                f"{name}: likelihood {self.smoothed[k]:.2f} below {self.threshold:.2f}"
+                f"{name}: likelihood {lik[k]:.2f} below {self.threshold:.2f}"
             )
         else:
             colour = self.colours.get(name) or class_colour(k)
             self.big.setText(name)
             self.big.setStyleSheet(f"color: {colour.name()}")
             self.caption.setText(f"likelihood {lik[k]:.2f}" + progress)
-        self.bars.set_values(labels, self.smoothed, result.progress, result.exit_likelihoods, k)
+        self.bars.set_values(labels, lik, result.progress, result.exit_likelihoods, k)
         self._show_variation(result, k)
         if result.output is not None:
             out = np.atleast_1d(result.output)

@@ -351,7 +351,9 @@ class OutputsPanel(SettingsPanel):
         self.reject.setSpecialValueText("off")
         self.reject.setToolTip(
             "Below this likelihood of the likeliest class, /wek/outputs sends 0 (none of the "
-            "classes) and the label is empty; off: always the likeliest class, as Wekinator"
+            "classes) and the label is empty, MIDI releases its note, the synth plays no "
+            "one-shot and the monitor shows unknown (the slider under the monitor sets it "
+            "too); off: always the likeliest class, as Wekinator"
         )
         self.extras = QtWidgets.QCheckBox("also send gesturemap's own messages")
         self.extras.setToolTip(
@@ -386,6 +388,12 @@ class OutputsPanel(SettingsPanel):
         extras = self._settings.get("extras")
         self.extras.setChecked(bool(extras))
         self.extras_port.setValue(int(extras["port"]) if isinstance(extras, dict) else 0)
+
+    def show_reject_below(self, value: float) -> None:
+        """The rejection threshold set elsewhere (the monitor's slider): shown here, and what
+        Apply sends, so that Apply does not send the old one back."""
+        self._settings["reject_below"] = float(value)
+        self.reject.setValue(float(value))
 
     def settings(self) -> dict[str, Any]:
         out = dict(self._settings)

@@ -14,6 +14,7 @@ dicts), so the engine can live in a process of its own.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..live.engine import Engine
 from ..sources.base import Frame
 from ..sources.osc import is_loopback
 from ..sources.settings import build_sensor_source  # the window and `gesturemap run` share it
+from ..utils.validation import check_number
 
 __all__ = ["InputRing", "TakeRef", "WindowEngine", "build_sensor_source"]
 
@@ -409,8 +411,8 @@ class WindowEngine(Engine):
         self._edited()
 
     def _cmd_set_display(self, settings: dict[str, Any]) -> None:
-        """Change display settings (``class_colors``, ``rejection_threshold``): the keys given
-        replace the project's, the others stay."""
+        """Change display settings (``class_colors``): the keys given replace the project's,
+        the others stay."""
         self.project.display = {**(self.project.display or {}), **settings}
         self._edited()
 
@@ -521,6 +523,22 @@ class WindowEngine(Engine):
         self.use_output(new)
         self.scenes.retire(old)  # closed unless a scene's route still sends on it
         self._build_wire()  # the compiled path's reply templates are the output's
+        self._edited()
+
+    def _cmd_set_reject_below(self, value: float) -> None:
+        """Set the project's ``outputs["reject_below"]`` (the monitor's slider), in force from
+        the next frame on every output and view alike (:mod:`gesturemap.outputs.rejection`).
+
+        The OSC output is kept, not rebuilt as :meth:`_cmd_set_output_settings` does: a
+        slider dragged sends many values, and each would open a socket and repack the
+        compiled path's templates between two frames."""
+        value = float(check_number("outputs.reject_below", value, minimum=0.0, maximum=1.0))
+        self.project.outputs = {**(self.project.outputs or {}), "reject_below": value}
+        self.output.settings = dataclasses.replace(self.output.settings, reject_below=value)
+        for wire in (self._wire, self._held_wire):  # the compiled path's (held while playing)
+            if wire is not None:
+                wire.reject = value
+        self.use_output(self.output)  # MIDI's notes and the synth's one-shots
         self._edited()
 
     def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:

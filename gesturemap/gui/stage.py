@@ -69,7 +69,7 @@ class StageView(QtWidgets.QWidget):
         super().__init__(parent, QtCore.Qt.WindowType.Window)
         self.setWindowTitle("gesturemap — stage")
         self.setStyleSheet("background: #0b0e13; color: #e2e8f0;")
-        self.monitor = Monitor(big_pt=96, row_height=56, bar_pt=16, smoothing=0.25)
+        self.monitor = Monitor(big_pt=96, row_height=56, bar_pt=16)
         self.sensor = StatusLight("sensor")
         self.model = StatusLight("model")
         self.audio = StatusLight("sound")

@@ -156,7 +156,7 @@ class OSCOutputSettings:
     scales: list[dict[str, Any]] = field(default_factory=list)  # one OutputScale per output
     #: a classifier whose likeliest class's likelihood is below this sends class 0 ("none
     #: of them") on /wek/outputs and an empty label; 0 = never. The one rejection setting of
-    #: the project: MIDI and the synth follow it too (:mod:`.rejection`)
+    #: the project: MIDI, the synth and the window follow it too (:mod:`.rejection`)
     reject_below: float = 0.0
     #: a DTW gesture's own OSC message, sent (without arguments) when it starts matching, by
     #: class number as text (Wekinator's gestureOscMessages); default ``/output_N``

@@ -6,8 +6,8 @@ rejected when the likelihood of its likeliest class, ``result.likelihoods[result
 further), is below it. A regression frame is never rejected: its values are the answer.
 
 On a rejected frame ``/wek/outputs`` sends class 0 and the label is empty, MIDI releases its
-note and the synth starts no one-shot: OSC and the synth ask this module, so neither plays
-what the other rejected.
+note, the synth starts no one-shot, and the window's monitor and the stage view show
+"unknown". They all ask this module, so none of them can show or play what another rejected.
 """
 
 from __future__ import annotations

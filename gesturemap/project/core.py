@@ -26,6 +26,7 @@ from .settings import (
     _outputs_settings,
     _positive_int,
     _sensor_settings,
+    adopt_rejection_threshold,
 )
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
 from .training import ProjectTraining
@@ -61,8 +62,9 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         ``synth``: the synth mapping).
     display : dict, optional
         How the window and the stage view show the project: ``class_colors`` ({class name:
-        "#rrggbb"}) and ``rejection_threshold`` (0..1: below it, the likeliest class is shown
-        as unknown). Only for display; the engine's outputs do not change.
+        "#rrggbb"}). Below ``outputs["reject_below"]`` they show the likeliest class as
+        unknown, as the outputs send none; an older file's ``rejection_threshold`` here is
+        taken into ``outputs`` (:func:`~gesturemap.project.settings.adopt_rejection_threshold`).
     input_names : sequence of str, optional
         Names of the raw input channels; they fix the input size.
     output_names : sequence of str, optional
@@ -107,6 +109,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         if not isinstance(name, str) or not name:
             raise validation_error("name", name, "a non-empty str")
         self.name = name
+        self._init_scenes()  # before the settings: an older display setting reaches scenes too
         self.model = model  # type: ignore[assignment]  # the setters check and normalise
         self.pipeline = Pipeline() if pipeline is None else pipeline
         self.sensor = sensor  # type: ignore[assignment]
@@ -141,7 +144,6 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self._uid = secrets.token_hex(8)
         self._created = _now_iso()
         self._saved_model: tuple[Path, BaseModel, str] | None = None
-        self._init_scenes()
         if classes is not None and (isinstance(classes, (str, bytes))
                                     or not isinstance(classes, Iterable)):
             # a name alone would become one class per letter
@@ -194,12 +196,36 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
 
     @property
     def display(self) -> dict[str, Any] | None:
-        """Display settings (``class_colors``, ``rejection_threshold``) or None."""
+        """Display settings (``class_colors``) or None."""
         return self._display
 
     @display.setter
     def display(self, value: Mapping[str, Any] | None) -> None:
-        self._display = _display_settings(value)
+        display = _display_settings(value)
+        if display is not None and "rejection_threshold" in display:
+            display = dict(display)
+            self._adopt_rejection_threshold(display.pop("rejection_threshold"))
+        self._display = display
+
+    def _adopt_rejection_threshold(self, threshold: float | None) -> None:
+        """Put an older file's ``display.rejection_threshold`` (the monitor's own, once) in
+        force as ``outputs["reject_below"]``, the project's and its scenes' (a recall must
+        not drop it), unless they have a ``reject_below`` of their own
+        (:func:`~gesturemap.project.settings.adopt_rejection_threshold`)."""
+        value = float(threshold or 0.0)
+        outputs = adopt_rejection_threshold(self.outputs, value)
+        if outputs is not self.outputs:
+            self.outputs = outputs
+        self._scenes_adopt_rejection_threshold(value)
+
+    def _scenes_adopt_rejection_threshold(self, value: float) -> None:
+        """:meth:`_adopt_rejection_threshold` for the scenes alone (they load after the
+        project's own settings)."""
+        for i, scene in enumerate(self._scenes):
+            outputs = adopt_rejection_threshold(scene.outputs, value,
+                                                f"scene {scene.name!r} outputs")
+            if outputs is not scene.outputs:
+                self._scenes[i] = dataclasses.replace(scene, outputs=outputs)
 
     # ---- description ----------------------------------------------------------------------------
 

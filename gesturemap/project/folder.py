@@ -104,6 +104,7 @@ class ProjectFolder:
     _save_scenes: Callable[[Path], list[dict[str, Any]]]
     _remove_stale_scene_files: Callable[[Path, list[dict[str, Any]]], None]
     _load_scenes: Callable[..., None]
+    _scenes_adopt_rejection_threshold: Callable[[float], None]
     #: the entries of the ``project.json`` loaded that this gesturemap does not know (a newer
     #: one's settings in the same format version): written back as they were at every save,
     #: so opening a project here and saving it (a retrain, a take) does not strip them
@@ -529,6 +530,10 @@ class ProjectFolder:
                 continue
             project.times_repaired += repaired
         project._load_scenes(folder, path, document, _read_model)
+        display = document.get("display")
+        if isinstance(display, dict):  # an older file's monitor threshold, for its scenes too
+            project._scenes_adopt_rejection_threshold(float(display.get("rejection_threshold")
+                                                            or 0.0))
         model_file = document.get("model_file")
         if model_file is not None:
             try:

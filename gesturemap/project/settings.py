@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -19,6 +20,7 @@ from ..utils.storage import validation_error
 from ..utils.validation import check_float, check_int, check_mapping, check_number
 
 _DEFAULT_MODEL = "hhmm"
+log = logging.getLogger("gesturemap.project")
 
 
 def _check_jsonable(name: str, value: Any) -> Any:
@@ -84,7 +86,9 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 
 def _display_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Check the window's display settings: ``class_colors`` ({class name: "#rrggbb"}) and
-    ``rejection_threshold`` (0..1); other keys are kept as they are (JSON-compatible)."""
+    the ``rejection_threshold`` (0..1) of files written before the monitor used the outputs'
+    ``reject_below`` (see :func:`adopt_rejection_threshold`); other keys are kept as they
+    are (JSON-compatible)."""
     settings = _settings("display", value)
     if settings is None:
         return None
@@ -104,6 +108,42 @@ def _display_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     ):
         raise validation_error("display.rejection_threshold", threshold, "a number in 0..1")
     return settings
+
+
+def adopt_rejection_threshold(outputs: dict[str, Any] | None, threshold: float,
+                              where: str = "outputs") -> dict[str, Any] | None:
+    """``outputs`` with an older file's ``display.rejection_threshold`` in force.
+
+    The window's monitor once had a threshold of its own, apart from ``outputs.reject_below``
+    (what /wek/outputs, MIDI and the synth follow); now both are ``reject_below``. A
+    threshold the monitor used becomes ``reject_below`` where that was off; where both were
+    set and differ, ``reject_below`` stays (it is what the audience heard: OSC, MIDI, the
+    synth) and the monitor's value is said in the log, naming both.
+
+    Parameters
+    ----------
+    outputs : dict or None
+        The output settings (the project's, or a scene's).
+    threshold : float
+        The display threshold (0..1; 0: none was set).
+    where : str
+        The settings' name in the log (``outputs``, ``scene 'verse' outputs``).
+
+    Returns
+    -------
+    dict or None
+        ``outputs`` itself when nothing changes, else a new dict.
+    """
+    current = float((outputs or {}).get("reject_below") or 0.0)
+    if threshold <= 0.0 or threshold == current:
+        return outputs
+    if current > 0.0:
+        log.warning("the monitor's rejection threshold (%.2f, display.rejection_threshold) "
+                    "differed from %s.reject_below (%.2f, what OSC, MIDI and the synth "
+                    "followed): the monitor now shows %.2f too", threshold, where, current,
+                    current)
+        return outputs
+    return {**(outputs or {}), "reject_below": float(threshold)}
 
 
 #: A new project's model follows the performer over a stream nobody resets (Wekinator's

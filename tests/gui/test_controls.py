@@ -60,10 +60,11 @@ def test_the_windows_controls(qtbot, tmp_path):
         timeout=2000,
     )
 
-    # the rejection threshold: set on the monitor, saved, used by the stage view too
+    # the rejection threshold: set on the monitor, the project's outputs.reject_below (what
+    # OSC, MIDI and the synth follow), used by the stage view too
     window.monitor.threshold_slider.setValue(40)
     qtbot.waitUntil(
-        lambda: (window.project.display or {}).get("rejection_threshold") == 0.4, timeout=5000
+        lambda: (window.project.outputs or {}).get("reject_below") == 0.4, timeout=5000
     )
     stage = window.show_stage(full_screen=False)
     qtbot.waitUntil(lambda: stage.monitor.threshold == 0.4, timeout=2000)
@@ -113,5 +114,6 @@ def test_the_windows_controls(qtbot, tmp_path):
     window.close()
     # everything set here was saved with the project (autosave)
     saved = Project.load(folder)
-    assert saved.display == {"class_colors": {"swipe": "#ff00ff"}, "rejection_threshold": 0.4}
+    assert saved.display == {"class_colors": {"swipe": "#ff00ff"}}
+    assert saved.outputs["reject_below"] == 0.4
     assert saved.sensor["transport"] == "mouse"

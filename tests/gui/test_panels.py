@@ -8,6 +8,8 @@ person did reached the engine and the project.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6 import QtCore, QtGui
@@ -147,52 +149,62 @@ def test_the_rejection_threshold_turns_a_weak_class_into_unknown(qtbot, engine):
         stream = engine.model.stream()
         return [stream.step(f) for f in pad_take(kind, seed=7)[0]]
 
-    circle, swipe = results("circle"), results("swipe")
+    base = results("circle")[0]
+
+    def frame(k: int, p: float):  # noqa: ANN202 - class k the likeliest, at p
+        lik = np.full(len(labels), (1 - p) / (len(labels) - 1))
+        lik[k] = p
+        return dataclasses.replace(base, label=labels[k], label_index=k, likelihoods=lik)
+
+    # the model's own frames (sure of their class), and frames of every likelihood between
+    frames = results("swipe")[:5] + [frame(k, p) for k in range(len(labels))
+                                     for p in (0.95, 0.55, 0.7, 0.85, 0.74, 0.76)]
+    top = np.array([r.likelihoods[r.label_index] for r in frames])
     monitor = Monitor(threshold_control=True)
     qtbot.addWidget(monitor)
     colours = class_colours(engine.project)
     monitor.set_colours(colours)
     sent = []
-    monitor.threshold_changed.connect(
-        lambda v: engine.command("set_display", {"rejection_threshold": v})
-    )
+    monitor.threshold_changed.connect(lambda v: engine.command("set_reject_below", v))
     monitor.threshold_changed.connect(sent.append)
-    # no threshold: the likeliest class shows even while the bars move from one to the other
-    for r in circle:
+    # no threshold: the likeliest class shows, whatever its likelihood
+    for r in frames:
         monitor.show_result(r, labels)
-    monitor.show_result(swipe[0], labels)
-    assert monitor.big.text() == "swipe" and not monitor.rejected
-    assert monitor.big.styleSheet() == f"color: {colours['swipe'].name()}"
-    # the person sets a threshold of 0.5: a class whose smoothed likelihood has not reached it
-    # yet (the swipe, just begun after a circle) is unknown, and greyed out
-    monitor.threshold_slider.setValue(50)
-    assert sent == [0.5]
-    for r in circle:
+        assert monitor.big.text() == str(r.label) and not monitor.rejected
+        assert monitor.big.styleSheet() == f"color: {colours[str(r.label)].name()}"
+    # the person sets a threshold some frames' likeliest class does not reach: those frames,
+    # and only those, are unknown and greyed out (their own likelihood, as the outputs read
+    # it: no smoothing of the monitor's own carries a frame over the threshold)
+    threshold = 0.75
+    monitor.threshold_slider.setValue(75)
+    assert sent == [threshold]
+    for r, p in zip(frames, top, strict=True):
         monitor.show_result(r, labels)
-    assert monitor.big.text() == "circle" and not monitor.rejected
-    monitor.show_result(swipe[0], labels)
-    assert monitor.smoothed[labels.index("swipe")] < 0.5
-    assert monitor.rejected and "unknown" in monitor.big.text()
-    assert "#4a5568" in monitor.big.styleSheet()
-    assert monitor.bars.rejected and monitor.bars.threshold == 0.5
-    for r in swipe[1:10]:
-        monitor.show_result(r, labels)
-    assert monitor.big.text() == "swipe" and not monitor.rejected
-    # saved in the project, where the stage view reads it too
+        assert monitor.rejected == (p < threshold) == monitor.bars.rejected
+        if monitor.rejected:
+            assert "unknown" in monitor.big.text() and "#4a5568" in monitor.big.styleSheet()
+            assert f"likelihood {p:.2f} below {threshold:.2f}" in monitor.caption.text()
+        else:
+            assert monitor.big.text() == str(r.label)
+    assert monitor.bars.threshold == threshold
+    # the project's outputs.reject_below: what OSC, MIDI and the synth follow
     qtbot.waitUntil(
-        lambda: (engine.project.display or {}).get("rejection_threshold") == 0.5, timeout=2000
+        lambda: (engine.project.outputs or {}).get("reject_below") == threshold, timeout=2000
     )
+    assert engine.output.settings.reject_below == threshold
+    assert "rejection_threshold" not in (engine.project.display or {})
+    # the stage view reads it there and decides the same
     stage_monitor = Monitor()
     qtbot.addWidget(stage_monitor)
-    stage_monitor.set_threshold(engine.project.display["rejection_threshold"])
-    for r in [*circle, swipe[0]]:
+    stage_monitor.set_threshold(engine.project.outputs["reject_below"])
+    for r, p in zip(frames, top, strict=True):
         stage_monitor.show_result(r, labels)
-    assert stage_monitor.rejected
-    # and lowering it shows the class at once
-    monitor.threshold_slider.setValue(10)
-    for r in [*circle, swipe[0]]:
-        monitor.show_result(r, labels)
-    assert monitor.big.text() == "swipe" and not monitor.rejected
+        assert stage_monitor.rejected == (p < threshold)
+    # and turning it off shows the class at once
+    monitor.threshold_slider.setValue(0)
+    monitor.show_result(frames[int(np.argmin(top))], labels)
+    assert not monitor.rejected and "unknown" not in monitor.big.text()
+    qtbot.waitUntil(lambda: engine.output.settings.reject_below == 0.0, timeout=2000)
 
 
 def test_regression_outputs_show_with_a_variance_band(qtbot):
