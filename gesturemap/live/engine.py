@@ -624,13 +624,17 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                       mapping: int | None = None) -> None:
         self._trains_answered = max(self._trains_answered, number)
         if job is None or job.cancelled:
+            self._training_ended(number)
             return
         if mapping is not None and mapping != self.mapping_changes:
-            return  # asked for before a scene was recalled: its model is the mapping's left
+            # asked for before a scene was recalled: its model is the mapping's left
+            self._training_ended(number)
+            return
         try:
             model = job.result(timeout=0)
         except Exception as exc:  # the last good model plays on; said on OSC and the window
             self._training_failed(exc)
+            self._training_ended(number)
             return
         if job.pipeline is not None:  # fitted with the model, swapped in with it
             self.project.pipeline = job.pipeline
@@ -662,6 +666,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self._io.put(lambda: onset.calibrate(takes))
         if self._search_settings() is not None:
             self._start_search()
+
+    def _training_ended(self, number: int) -> None:
+        """Training number ``number`` ended with no model (cancelled, failed, or asked for
+        before a scene was recalled). Wekinator says done-training whenever its training
+        ends, cancelled or failed too, and its clients wait for it before they start running:
+        without it they would wait for ever. One replaced by a later ``train`` is not
+        answered (Wekinator ignores a second train while it trains: one answer per wait)."""
+        if number == self._trains_asked and not self._dtw_project():
+            self.output.send_status("status")
 
     def _cmd_suggest(self) -> None:
         """``/gesturemap/suggest``: which class to record next, and how, answered with

@@ -1,0 +1,115 @@
+"""Wekinator's training and running states on its control messages, over real loopback UDP:
+every training a client waits for ends with done-training (cancelled or failed too)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from gesturemap.project import Project
+from tests.stage_helpers import float_msg, loopback_engine, osc_messages, osc_receiver, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+DONE = "/wekinator/status/done-training"
+
+
+def _poses(folder: Path, model: dict, frames: int = 40, trained: bool = False) -> Path:
+    """A project of classes 1 and 2 (Wekinator's numbers), two takes each, saved in folder."""
+    project = Project(model=model)
+    rng = np.random.default_rng(4)
+    for label, level in ((1, 0.1), (2, 0.9)):
+        for _ in range(2):
+            project.add_take(level + 0.02 * rng.standard_normal((frames, 2)), label)
+    if trained:
+        project.train()
+    project.save(folder)
+    return folder
+
+
+GMM = {"kind": "gmm", "params": {"gaussians": 1, "decision": "window", "likelihood_window": 1}}
+
+
+class Wek:
+    """A Wekinator client of an engine: sends to its control port, reads its replies."""
+
+    def __init__(self, engine, rx: socket.socket) -> None:  # noqa: ANN001
+        self.engine, self.rx = engine, rx
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send(self, address: str, *values: float) -> None:
+        self.tx.sendto(float_msg(address, *values), ("127.0.0.1", self.engine.osc_port))
+
+    def bundle(self, *addresses: str) -> None:
+        """Messages with no argument, in one OSC bundle (one datagram)."""
+        from pythonosc.osc_bundle_builder import IMMEDIATELY, OscBundleBuilder
+        from pythonosc.osc_message_builder import OscMessageBuilder
+
+        b = OscBundleBuilder(IMMEDIATELY)
+        for address in addresses:
+            b.add_content(OscMessageBuilder(address).build())
+        self.tx.sendto(b.build().dgram, ("127.0.0.1", self.engine.osc_port))
+
+    def control(self, verb: str, *values: float) -> None:
+        self.send("/wekinator/control/" + verb, *values)
+
+    def received(self, enough, timeout: float = 10.0) -> list[str]:  # noqa: ANN001
+        """The addresses received, until ``enough(addresses)`` or ``timeout``."""
+        got = osc_messages(self.rx, lambda m: enough([a for a, _ in m]), timeout)
+        return [a for a, _ in got]
+
+    def close(self) -> None:
+        self.tx.close()
+        self.rx.close()
+
+
+@pytest.fixture
+def wek_of(tmp_path):
+    """``wek_of(folder)``: the project in folder run by an engine, and a client of it."""
+    made = []
+
+    def start(folder: Path) -> Wek:
+        rx = osc_receiver()
+        engine = loopback_engine(folder, rx)
+        made.append(Wek(engine, rx))
+        return made[-1]
+
+    yield start
+    for wek in made:
+        wek.close()
+        wek.engine.stop()
+
+
+def test_cancel_train_is_answered_with_done_training(tmp_path, wek_of):
+    """A client that trains waits for done-training before it starts running; Wekinator says
+    it when a cancelled training ends too. Here nothing came, and the client waited for
+    ever."""
+    wek = wek_of(_poses(tmp_path / "p", {"kind": "hhmm", "params": {"states": 10}},
+                        frames=600))
+    # in one datagram, so that the cancel comes before a training of a tenth of a second ends
+    wek.bundle("/wekinator/control/train", "/wekinator/control/cancelTrain")
+    assert wek.received(lambda a: DONE in a, timeout=30).count(DONE) == 1
+    assert wek.engine.model is None and wek.engine.trainings == 0  # cancelled: no model
+    # a later training is answered as ever, once
+    wek.control("train")
+    wait_for(lambda: wek.engine.trainings == 1, 60)
+    assert wek.received(lambda a: DONE in a, timeout=10).count(DONE) == 1
+
+
+def test_a_failed_training_is_answered_with_done_training(tmp_path, wek_of):
+    """A training that fails (a setting no class can train on) ends, as Wekinator's does
+    when its learner fails: done-training, and the last good model plays on."""
+    folder = _poses(tmp_path / "p", {"kind": "hhmm", "params": {"states": 3}}, frames=6,
+                    trained=True)
+    project = Project.load(folder)
+    project.model = {"kind": "hhmm", "params": {"states": 10}}  # takes of 6 frames: too short
+    project.save(folder)
+    wek = wek_of(folder)
+    before = wek.engine.model
+    wek.control("train")
+    assert DONE in wek.received(lambda a: DONE in a, timeout=60)
+    assert wek.engine.trainings_failed == 1 and wek.engine.model is before
+
