@@ -42,6 +42,8 @@ def test_replay_of_a_run_log_resets_where_the_live_stream_did(tmp_path, repo_dir
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sent = 0
     try:
+        # a trained project runs from the start: stopped and started again, its stream resets
+        tx.sendto(float_msg("/wekinator/control/stopRunning"), ("127.0.0.1", port))
         tx.sendto(float_msg("/wekinator/control/startRunning"), ("127.0.0.1", port))
         for gesture, level in enumerate((0.1, 0.9, 0.1, 0.9)):
             if gesture % 2:  # two resets by a trigger, two by motion after a rest

@@ -79,6 +79,9 @@ class Recording:
     _log_event: Any
     _cmd_train: Any
     _cmd_start_running: Any
+    model: Any
+    _trains_asked: int
+    _trains_answered: int
     _outputs_set: Any
     label_for_number: Any
     sources: list[Any]
@@ -182,10 +185,30 @@ class Recording:
 
     def _cmd_wek_start_running(self) -> None:
         """Wekinator's ``startRunning``: a recording under way stops first (the window's own
-        start, after a training, leaves a take being recorded alone)."""
+        start, after a training, leaves a take being recorded alone). As in Wekinator, it is
+        refused when there is nothing to run, and changes nothing when running already: the
+        stream goes on unreset, so a DTW gesture matching now does not fire a second time."""
+        nothing = self._nothing_to_run()
+        if nothing is not None:
+            raise GesturemapError(f"startRunning: {nothing}")
         if self.recording:
             self._cmd_stop_recording()
-        self._cmd_start_running()
+        if not self.running:
+            self._cmd_start_running()
+
+    def _nothing_to_run(self) -> str | None:
+        """Why Wekinator would refuse ``startRunning`` now (None: it would run). A training
+        under way is no refusal here (Wekinator's is): its model answers when it comes, so a
+        script that sends train and startRunning at once runs as its author meant."""
+        if self._dtw_project():
+            if self.project.takes or self.model is not None:
+                return None
+            return ("no gesture recorded yet: record one with startDtwRecording first "
+                    "(Wekinator does not run without one either)")
+        if self.model is not None or self._trains_asked > self._trains_answered:
+            return None
+        return ("nothing trained yet: send train, then startRunning (Wekinator does not run "
+                "untrained either)")
 
     def _begin_take(self) -> None:
         # the take's state first: a stream that fails to reset must not lose the take

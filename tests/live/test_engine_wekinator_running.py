@@ -1,5 +1,6 @@
 """Wekinator's training and running states on its control messages, over real loopback UDP:
-every training a client waits for ends with done-training (cancelled or failed too)."""
+every training a client waits for ends with done-training (cancelled or failed too), and
+startRunning acts only when Wekinator's would."""
 
 from __future__ import annotations
 
@@ -113,3 +114,77 @@ def test_a_failed_training_is_answered_with_done_training(tmp_path, wek_of):
     assert DONE in wek.received(lambda a: DONE in a, timeout=60)
     assert wek.engine.trainings_failed == 1 and wek.engine.model is before
 
+
+def _refused(engine, name: str) -> int:  # noqa: ANN001
+    return int(engine.refused.get(name, [0, ""])[0])
+
+
+def test_start_running_with_nothing_trained_is_refused_as_wekinators(tmp_path, wek_of):
+    """Wekinator refuses startRunning before anything is trained. Here it was taken, and
+    the next training (a client's train, with no startRunning after it) started answering
+    every frame unasked."""
+    wek = wek_of(_poses(tmp_path / "p", GMM))
+    wek.control("startRunning")
+    wait_for(lambda: _refused(wek.engine, "wek_start_running") == 1)
+    assert not wek.engine.running
+    assert "train" in wek.engine.refused["wek_start_running"][1]
+    wek.control("train")
+    assert DONE in wek.received(lambda a: DONE in a, timeout=60)
+    for _ in range(5):
+        wek.send("/wek/inputs", 0.1, 0.1)
+    wait_for(lambda: wek.engine.frames_in == 5)
+    assert not wek.engine.running and wek.engine.frames_out == 0  # not running: no answer
+    wek.control("startRunning")  # trained now: it runs
+    for _ in range(5):
+        wek.send("/wek/inputs", 0.1, 0.1)
+    outputs = wek.received(lambda a: a.count("/wek/outputs") == 5)
+    assert outputs.count("/wek/outputs") == 5 and wek.engine.running
+
+
+def test_start_running_sent_with_train_runs_the_model_when_it_comes(tmp_path, wek_of):
+    """Wekinator refuses startRunning while it trains; a script sending train and
+    startRunning at once is answered from the moment the model is in (said in
+    docs/wekinator.md)."""
+    wek = wek_of(_poses(tmp_path / "p", GMM))
+    wek.control("train")
+    wek.control("startRunning")
+    wait_for(lambda: wek.engine.trainings == 1, 60)
+    assert wek.engine.running and _refused(wek.engine, "wek_start_running") == 0
+
+
+def _dtw(folder: Path) -> Path:
+    """A DTW project of gestures 1 (a rising line) and 2 (a falling one), three takes each."""
+    project = Project(model={"kind": "dtw", "params": {}})
+    rng = np.random.default_rng(5)
+    t = np.linspace(0, 1, 30)[:, None]
+    for _ in range(3):
+        project.add_take(np.hstack([t, t]) + 0.01 * rng.standard_normal((30, 2)), 1)
+        project.add_take(np.hstack([t, 1 - t]) + 0.01 * rng.standard_normal((30, 2)), 2)
+    project.save(folder)
+    return folder
+
+
+def test_start_running_again_mid_gesture_loses_nothing(tmp_path, wek_of):
+    """A second startRunning (a patch's toggle sending it again) changes nothing in
+    Wekinator. Here it reset the stream: a DTW gesture under way when it came was lost, its
+    /output_1 never sent."""
+    wek = wek_of(_dtw(tmp_path / "p"))
+    wek.control("startRunning")
+    wait_for(lambda: wek.engine.running and wek.engine.model is not None, 60)
+    sent = 0
+
+    def frames(values) -> None:  # noqa: ANN001
+        nonlocal sent
+        for v in values:
+            wek.send("/wek/inputs", v, v)
+            sent += 1
+        wait_for(lambda: wek.engine.frames_in == sent, 30)
+
+    rising = np.linspace(0, 1, 30)
+    frames(rising[:15])
+    wek.control("startRunning")
+    frames(rising[15:])
+    frames(np.ones(10))  # the gesture's end, held: still gesture 1
+    got = wek.received(lambda a: a.count("/wek/outputs") >= sent)
+    assert got.count("/wek/outputs") == sent and got.count("/output_1") == 1
+    assert _refused(wek.engine, "wek_start_running") == 0
