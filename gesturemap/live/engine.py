@@ -935,6 +935,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _cmd_stop_running(self) -> None:
         self.running = False
+        # no frame answers now, so none would release the note a class left sounding
+        for sink in self.sinks:
+            silence = getattr(sink, "silence", None)
+            if silence is not None:
+                silence()
 
     def _autosave(self) -> None:
         """Save the project after an edit (on the I/O thread). Edits that come faster than

@@ -79,6 +79,7 @@ class Recording:
     _log_event: Any
     _cmd_train: Any
     _cmd_start_running: Any
+    _cmd_stop_running: Any
     model: Any
     _trains_asked: int
     _trains_answered: int
@@ -114,7 +115,7 @@ class Recording:
         distances, for the gesture it is teaching."""
         if number:
             self.current_label = self.label_for_number(number[0])
-        self.running = False
+        self._cmd_stop_running()
         self._cmd_start_recording()
 
     def _cmd_wek_start_recording(self) -> None:

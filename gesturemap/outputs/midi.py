@@ -14,7 +14,8 @@ Each frame's result goes out as:
   note (or program) would be beyond 127 sends none (said once) and releases the last note:
   wrapping round would play another class's note. Below the project's ``reject_below`` (the
   likeliest class's likelihood), no class is chosen, as ``/wek/outputs`` then sends class 0:
-  the note is released and the next class accepted sounds afresh, even the same one.
+  the note is released and the next class accepted sounds afresh, even the same one. When
+  running stops (``stopRunning``, a recording starting), the note is released too.
 
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
 --midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
@@ -271,19 +272,33 @@ class MIDIOutput:
 
     def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
         """Send what changed in one frame's ``result``; never raises."""
+        self._on_port(self._update, result, labels)
+
+    def silence(self) -> None:
+        """Running stopped: the class's note is released — a performer who stops the model
+        must not hear its last note held until the program ends — and the class then chosen
+        when running starts again sounds afresh, even the same one. A program change cannot
+        be taken back: it stays. Called on the frame path's thread; never raises."""
+        self._class = None
+        self._on_port(self._release, frame=False)
+
+    def _on_port(self, action: Any, *args: Any, frame: bool = True) -> None:
+        """``action(port, *args)`` on the port, if it is there (else a ``frame`` counts as
+        unsent); never raises."""
         self._busy = True  # before the port is read: the watcher frees an old one after
         try:
             port, watch = self._port, self._watch
             if port is None or watch is None:
                 return
             if not self._live(watch):
-                self.frames_unsent += 1
+                if frame:
+                    self.frames_unsent += 1
                 return
             if self._resend:
                 self._resend = False
                 self._last_cc.clear()
                 self._class = None
-            self._update(port, result, labels)
+            action(port, *args)
         except Exception as exc:  # noqa: BLE001 - the frame path never raises
             self.send_errors += 1
             self._errlog("update", "MIDI out: %s", exc)

@@ -293,3 +293,43 @@ def test_the_engine_holds_midi_to_its_outputs_reject_below(jack_midi):  # noqa: 
         wait_for(lambda: len(notes()) >= 4)
         port.delete()
     assert notes() == [[0x90, 36, 100], [0x80, 36, 0], [0x90, 36, 100], [0x80, 36, 0]]
+
+
+def test_stop_running_releases_the_note_a_class_left_sounding(jack_midi):  # noqa: F811
+    """A performer stopping the model (Wekinator's stopRunning, a recording starting) heard
+    the last class's note held until the program ended: no frame answered to release it."""
+    from gesturemap.live.engine import Engine
+
+    from ..stage_helpers import float_msg
+
+    port, got = jack_in("stop-pads")
+    engine = Engine(_two_class_project(0.0), osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                    trainer="thread",
+                    sinks=[MIDIOutput({"port": "stop-pads", "first_note": 36})]).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+
+    def notes() -> list[list[int]]:
+        return [m for m in got if m[0] & 0xF0 in (0x80, 0x90)]
+
+    def play(count: int) -> None:
+        sent = engine.frames_out
+        for _ in range(5):  # class a
+            tx.sendto(float_msg("/wek/inputs", -6.0, 0.0), to)
+        assert wait_for(lambda: engine.frames_out == sent + 5 and len(notes()) == count, 20)
+
+    try:
+        play(1)
+        tx.sendto(float_msg("/wekinator/control/stopRunning"), to)
+        assert wait_for(lambda: len(notes()) == 2, 20)  # released at once, no frame needed
+        tx.sendto(float_msg("/wekinator/control/startRunning"), to)
+        assert wait_for(lambda: engine.running, 20)
+        play(3)  # the same class sounds afresh
+        tx.sendto(float_msg("/wekinator/control/startRecording"), to)  # running stops
+        assert wait_for(lambda: len(notes()) == 4, 20)
+    finally:
+        engine.stop()
+        tx.close()
+        port.delete()
+    assert notes() == [[0x90, 36, 100], [0x80, 36, 0]] * 2
+    assert engine.stats()["midi_send_errors"] == 0
