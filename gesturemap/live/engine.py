@@ -67,14 +67,15 @@ WEKINATOR_CONTROL = {
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
-    "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_recording",
+    "startDtwRecording": "start_numbered", "stopDtwRecording": "stop_dtw_recording",
     "enableModelRunning": "enable_running", "disableModelRunning": "disable_running",
     "enableModelRecording": "enable_recording", "disableModelRecording": "disable_recording",
 }
 
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
-NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "train", "cancel_train",
+NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "stop_dtw_recording",
+                          "train", "cancel_train",
                           "start_running", "wek_start_running", "stop_running", "delete_all",
                           "undo_correction", "undo", "reset", "suggest"))
 
@@ -100,7 +101,7 @@ GESTURE_FRAMES = 8192
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "wek_start_recording",
-                             "stop_recording"))
+                             "stop_recording", "stop_dtw_recording"))
 
 
 #: A suggestion under way answers requests that come meanwhile, for at most this long (a

@@ -80,6 +80,7 @@ class Recording:
     _cmd_train: Any
     _cmd_start_running: Any
     _cmd_stop_running: Any
+    output: Any
     model: Any
     _trains_asked: int
     _trains_answered: int
@@ -106,15 +107,40 @@ class Recording:
         else:
             self._begin_take()
 
-    def _cmd_start_numbered(self, *number: Any) -> None:
-        """Wekinator's ``startRecording`` / ``startDtwRecording N``: record class N (by its
-        Wekinator number, :meth:`label_for_number`), or the class set last. Running stops,
-        and stays stopped until ``startRunning``: Wekinator's controller stops running before
-        either recording starts (its DTW model resumes running after a take only when the
-        take was started from its window, not over OSC), so a client hears no match, nor
-        distances, for the gesture it is teaching."""
-        if number:
-            self.current_label = self.label_for_number(number[0])
+    def _cmd_start_numbered(self, number: Any) -> None:
+        """Wekinator's ``startDtwRecording N``: record gesture N (by its Wekinator number,
+        :meth:`label_for_number`). Taken as Wekinator's DTW takes it, and only so: in a DTW
+        project, for a gesture the project has (one that declares its gestures, as an import
+        does, naming each gesture's message: no new gesture, which would change the number
+        of distances its client reads on /wek/outputs), and not while a gesture is being
+        recorded (Wekinator goes on recording that one: its frames must not be split off into
+        another gesture's template)."""
+        if not self._dtw_project():
+            raise GesturemapError("startDtwRecording: only a DTW project records gestures so; "
+                                  "this one records with outputs N and startRecording "
+                                  "(Wekinator ignores startDtwRecording there)")
+        label = self.label_for_number(number)
+        # an imported Wekinator project names each of its gestures' messages: those are its
+        # gestures (a new project names none, and each number recorded becomes one)
+        declared = self.output.settings.gesture_messages
+        if declared and str(int(float(number))) not in declared and not self.project.has_class(
+                label):
+            gestures = ", ".join(sorted(declared, key=lambda k: (len(k), k)))
+            raise GesturemapError(f"startDtwRecording {number}: the project's gestures are "
+                                  f"{gestures} (Wekinator records no other either)")
+        if self.recording:
+            raise GesturemapError(f"startDtwRecording {number}: gesture {self._take_label} is "
+                                  "being recorded and goes on; send stopDtwRecording first "
+                                  "(as Wekinator)")
+        self.current_label = label
+        self._record_stopping_running()
+
+    def _record_stopping_running(self) -> None:
+        """Record under the class current now. Running stops, and stays stopped until
+        ``startRunning``: Wekinator's controller stops running before either recording starts
+        (its DTW model resumes running after a take only when the take was started from its
+        window, not over OSC), so a client hears no match, nor distances, for the gesture it
+        is teaching."""
         self._cmd_stop_running()
         self._cmd_start_recording()
 
@@ -127,7 +153,17 @@ class Recording:
         if self._dtw_project():
             raise GesturemapError("startRecording: a DTW project records a gesture with "
                                   "startDtwRecording N (Wekinator ignores startRecording there)")
-        self._cmd_start_numbered()
+        self._record_stopping_running()
+
+    def _cmd_stop_dtw_recording(self) -> None:
+        """Wekinator's ``stopDtwRecording``: the gesture's take ends (none under way: nothing
+        happens, as in Wekinator). Outside a DTW project Wekinator does nothing with it: a
+        recording of classes under way goes on."""
+        if not self._dtw_project():
+            raise GesturemapError("stopDtwRecording: only a DTW project records gestures; "
+                                  "this one stops recording with stopRecording (Wekinator "
+                                  "ignores stopDtwRecording there)")
+        self._cmd_stop_recording()
 
     def _cmd_stop_recording(self) -> None:
         if not self.recording:

@@ -148,3 +148,71 @@ def test_start_running_stops_a_recording_and_start_recording_stops_running(clien
     client.control("startRecording")  # as Wekinator: running stops
     client.settle()
     assert _wait(lambda: engine.recording) and not engine.running
+
+
+def _refused(engine: Engine, name: str) -> int:
+    return int(engine.refused.get(name, [0, ""])[0])
+
+
+def test_dtw_recording_messages_leave_a_recording_of_classes_alone(client):
+    """Wekinator does nothing with startDtwRecording / stopDtwRecording outside a DTW
+    project. Here a stray stopDtwRecording ended the take under way (its next frames went
+    unrecorded) and startDtwRecording 2 started a take of class 2."""
+    engine = client.engine
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 10)
+    client.control("stopDtwRecording")
+    client.pose(1, 5)
+    client.control("startDtwRecording", 2)
+    client.pose(1, 5)
+    assert _wait(lambda: _refused(engine, "stop_dtw_recording") == 1
+                 and _refused(engine, "start_numbered") == 1)
+    assert engine.recording and engine.current_label == 1
+    assert client.stop() == [(1, 20)]  # one take, every frame of it
+
+
+@pytest.fixture
+def dtw_client():
+    """A client of a DTW project that declares its gestures 1 and 2 (as an import of a
+    Wekinator DTW project does, naming each one's message), one take of each."""
+    project = Project("dtw", model={"kind": "dtw", "params": {}}, outputs={
+        "gesture_messages": {"1": "/output_1", "2": "/output_2"}})
+    rng = np.random.default_rng(1)
+    for gesture in (1, 2):
+        project.add_take(np.array(POSES[gesture]) + 0.02 * rng.standard_normal((20, 2)),
+                         gesture)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=None, trainer="thread").start()
+    c = Client(engine)
+    yield c
+    c.close()
+    engine.stop()
+
+
+def test_start_dtw_recording_while_a_gesture_records_goes_on_with_that_gesture(dtw_client):
+    """Wekinator goes on recording the gesture it was recording. Here a second
+    startDtwRecording split the frames into two templates, the second of another gesture."""
+    client, engine = dtw_client, dtw_client.engine
+    client.control("startDtwRecording", 1)
+    client.pose(1, 10)
+    client.control("startDtwRecording", 2)
+    client.pose(1, 10)
+    assert _wait(lambda: _refused(engine, "start_numbered") == 1)
+    client.control("stopDtwRecording")
+    client.settle()
+    assert _wait(lambda: len(engine.project.takes) == 3)
+    assert _takes(engine)[-1] == (1, 20) and not engine.recording
+
+
+def test_start_dtw_recording_of_a_gesture_the_project_does_not_have_is_refused(dtw_client):
+    """Wekinator refuses a gesture number beyond its gestures. Here gesture 3 was recorded:
+    a new gesture, and a third distance on every /wek/outputs its client reads two of."""
+    client, engine = dtw_client, dtw_client.engine
+    client.control("startDtwRecording", 3)
+    client.pose(3, 10)
+    client.control("stopDtwRecording")  # none under way: nothing happens, nothing refused
+    client.settle()
+    assert _wait(lambda: _refused(engine, "start_numbered") == 1)
+    assert "gestures are 1, 2" in engine.refused["start_numbered"][1]
+    assert _takes(engine) == [(1, 20), (2, 20)] and not engine.recording
+    assert _refused(engine, "stop_dtw_recording") == 0 and engine.errors == 0
