@@ -525,7 +525,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def use_output(self, output: Any) -> None:
         """Send on ``output`` (an :class:`OSCOutput`) from the next frame (engine thread). The
         sinks that choose a class (MIDI's notes) and the synth's one-shots follow its
-        ``reject_below``: below it no class is chosen, on every output alike."""
+        ``reject_below``: below it no class is chosen, on every output alike. Outputs held by
+        ``disableModelRunning`` stay held: the performer froze them, not the scene (a scene
+        recalled with other output settings sends on another output)."""
+        if output is not self.output:
+            output.held, self.output.held = self.output.held, None
         self.output = output
         for sink in [*self.sinks, *([self.synth] if self.synth is not None else [])]:
             if hasattr(sink, "reject_below"):
