@@ -283,7 +283,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
         self._init_corrections(), self._init_notices()
-        self._init_rehearsals()
+        self._init_rehearsals(), self._restore_switches()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))

@@ -19,6 +19,10 @@ gesturemap records nothing (no take) until ``enableModelRecording``. One model h
 regression's outputs together: a take has all its outputs or none, so switching off some of
 several outputs is said (refused), and the takes keep every output until all are off.
 
+Wekinator saves each output's switches with its project; so does gesturemap
+(:attr:`gesturemap.project.Project.switches`, saved after each change): a project opened again
+holds the same outputs at the values they held, and records as it did.
+
 A mixin of :class:`gesturemap.live.engine.Engine`: every ``_cmd_*`` runs on the engine thread,
 between two frames. The held values reach the frame path as one array,
 :attr:`gesturemap.outputs.osc.OSCOutput.held`, replaced whole (never changed in place).
@@ -43,6 +47,7 @@ class ModelSwitches:
     project: Any
     output: Any
     path: Any
+    _autosave: Any
     current_label: Any
     current_outputs: Any
     frames_out: int
@@ -77,6 +82,36 @@ class ModelSwitches:
             indices.append(int(value) - 1)
         return indices
 
+    def _restore_switches(self) -> None:
+        """The switches the project was saved with (engine thread, as it starts): a number
+        beyond the project's outputs (a file edited by hand) is left out."""
+        saved = getattr(self.project, "switches", None)
+        if not saved or self._dtw_project():
+            return
+        n = self._output_count()
+        held = np.full(n, np.nan)
+        for number, value in saved.get("held", {}).items():
+            if int(number) <= n:
+                held[int(number) - 1] = value
+        if not np.isnan(held).all():
+            self.output.held = held
+        self._recording_off = frozenset(k - 1 for k in saved.get("recording_off", ()) if k <= n)
+
+    def _keep_switches(self, save: bool = True) -> None:
+        """Keep the switches in the project, and save it (on the I/O thread) when ``save``:
+        not for each ``outputs`` setting a held value (a fader sends dozens a second; the
+        project's next save writes the last)."""
+        held = () if self.output.held is None else enumerate(self.output.held.tolist())
+        kept: dict[str, Any] | None = {
+            "held": {str(i + 1): v for i, v in held if not math.isnan(v)},
+            "recording_off": sorted(i + 1 for i in self._recording_off)}
+        if not (kept["held"] or kept["recording_off"]):
+            kept = None  # every output on
+        if kept != getattr(self.project, "switches", None):
+            self.project.switches = kept
+            if save:
+                self._autosave()
+
     def _cmd_disable_running(self, *numbers: Any) -> None:
         which = self._output_indices("disableModelRunning", numbers)
         if self._dtw_project():
@@ -88,6 +123,7 @@ class ModelSwitches:
             if math.isnan(held[i]):  # a second disable keeps the value held first
                 held[i] = current[i]
         self.output.held = held
+        self._keep_switches()
 
     def _cmd_enable_running(self, *numbers: Any) -> None:
         which = self._output_indices("enableModelRunning", numbers)
@@ -97,6 +133,7 @@ class ModelSwitches:
         held = held.copy()
         held[which] = np.nan
         self.output.held = None if np.isnan(held).all() else held
+        self._keep_switches()
 
     #: the outputs switched off for recording (``disableModelRecording``), as indices
     _recording_off: frozenset[int] = frozenset()
@@ -112,6 +149,7 @@ class ModelSwitches:
         if self._dtw_project():
             return
         self._recording_off = self._recording_off | set(which)
+        self._keep_switches()
         n = self._output_count()
         if not self.recording_off:  # (kept: the next message may switch off the others)
             on = [str(i + 1) for i in range(n) if i not in self._recording_off]
@@ -124,6 +162,7 @@ class ModelSwitches:
     def _cmd_enable_recording(self, *numbers: Any) -> None:
         which = self._output_indices("enableModelRecording", numbers)
         self._recording_off = self._recording_off - set(which)
+        self._keep_switches()
 
     def _current_values(self) -> np.ndarray:
         """Wekinator's current value of each output: the last sent on ``/wek/outputs`` when a
@@ -152,3 +191,4 @@ class ModelSwitches:
         held = self.output.held
         if held is not None and len(held) == len(values):
             self.output.held = np.where(np.isnan(held), np.nan, values)
+            self._keep_switches(save=False)

@@ -26,6 +26,7 @@ from .settings import (
     _outputs_settings,
     _positive_int,
     _sensor_settings,
+    _switches_settings,
     adopt_rejection_threshold,
 )
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
@@ -115,6 +116,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self.sensor = sensor  # type: ignore[assignment]
         self.outputs = outputs  # type: ignore[assignment]
         self.display = display  # type: ignore[assignment]
+        self._switches: dict[str, Any] | None = None
         self.trained: BaseModel | None = None
         self.folder: Path | None = None
         self._input_names = _check_names("input_names", input_names)
@@ -193,6 +195,17 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
     @outputs.setter
     def outputs(self, value: Mapping[str, Any] | None) -> None:
         self._outputs = _outputs_settings(value)
+
+    @property
+    def switches(self) -> dict[str, Any] | None:
+        """Wekinator's per-output switches that are off (``held``: {output number: value},
+        ``recording_off``: [output numbers]), kept with the project as Wekinator keeps them;
+        None when every output is on. The engine sets them."""
+        return self._switches
+
+    @switches.setter
+    def switches(self, value: Mapping[str, Any] | None) -> None:
+        self._switches = _switches_settings(value)
 
     @property
     def display(self) -> dict[str, Any] | None:

@@ -71,6 +71,7 @@ _KNOWN_KEYS = frozenset({
     "format", "version", "name", "uid", "created", "saved", "gesturemap_version", "model",
     "pipeline", "sensor", "outputs", "display", "input_dim", "input_names", "output_names",
     "classes", "takes", "removed_takes", "next_take", "model_file", "scenes", "scene_fade_s",
+    "switches",
 })
 
 
@@ -83,6 +84,7 @@ class ProjectFolder:
     sensor: dict[str, Any] | None
     outputs: dict[str, Any] | None
     display: dict[str, Any] | None
+    switches: dict[str, Any] | None
     input_dim: int | None
     trained: BaseModel | None
     folder: Path | None
@@ -138,6 +140,8 @@ class ProjectFolder:
             document["scenes"] = scenes
         if self.scene_fade_s != DEFAULT_FADE_S:
             document["scene_fade_s"] = self.scene_fade_s
+        if self.switches:  # every output on: written as before switches were kept
+            document["switches"] = self.switches
         for key, value in self._foreign_keys.items():  # a newer gesturemap's, written back
             document.setdefault(key, value)
         return document
@@ -596,6 +600,7 @@ class ProjectFolder:
             input_dim = document.get("input_dim")
             if input_dim is not None:
                 project.input_dim = input_dim
+            project.switches = document.get("switches")
         except GesturemapError as error:
             raise FormatError(f"{path} is damaged: {error}") from None
         project._uid = _require(path, document, "uid", lambda v: isinstance(v, str) and v, "a str")

@@ -1,9 +1,11 @@
-"""A project's settings, checked whenever they are set: model, sensor, outputs, display."""
+"""A project's settings, checked whenever they are set: model, sensor, outputs, display,
+Wekinator's per-output switches."""
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -144,6 +146,39 @@ def adopt_rejection_threshold(outputs: dict[str, Any] | None, threshold: float,
                     current)
         return outputs
     return {**(outputs or {}), "reject_below": float(threshold)}
+
+
+def _switches_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """Check Wekinator's per-output switches as a project keeps them (Wekinator saves each
+    output's run and record switches with its project): ``held`` ({output number from 1:
+    the value it holds}, from ``disableModelRunning``) and ``recording_off`` (output numbers,
+    from ``disableModelRecording``). None when every output is on."""
+    settings = _settings("switches", value)
+    if settings is None:
+        return None
+    held = settings.get("held") or {}
+    if not isinstance(held, dict) or not all(
+            _output_number(k) and isinstance(v, int | float) and not isinstance(v, bool)
+            and math.isfinite(v) for k, v in held.items()):
+        raise validation_error("switches.held", held,
+                               'a dict {output number from 1, as "2": the finite value it holds}')
+    off = settings.get("recording_off") or []
+    if not isinstance(off, list) or not all(_output_number(n) for n in off):
+        raise validation_error("switches.recording_off", off, "a list of output numbers from 1")
+    unknown = set(settings) - {"held", "recording_off"}
+    if unknown:
+        raise validation_error("switches", sorted(unknown)[0], "held or recording_off")
+    if not held and not off:
+        return None
+    return {"held": {str(k): float(v) for k, v in held.items()},
+            "recording_off": sorted({int(n) for n in off})}
+
+
+def _output_number(value: Any) -> bool:
+    """Whether ``value`` is an output's number from 1 (an int, or a str of one)."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
 
 
 #: A new project's model follows the performer over a stream nobody resets (Wekinator's
