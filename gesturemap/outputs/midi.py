@@ -43,6 +43,7 @@ import numpy as np
 
 from ..utils.faults import RateLimitedLog
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
+from .rejection import below
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 
@@ -316,8 +317,8 @@ class MIDIOutput:
             scaled = np.asarray(result.likelihoods, dtype=np.float64)
             n = len(scaled)
             cls = int(result.label_index)
-            if self.reject_below > 0.0 and scaled[cls] < self.reject_below:
-                cls = -1  # none of the classes: /wek/outputs sends 0 then
+            if below(scaled, cls, self.reject_below):
+                cls = -1  # none of the classes: /wek/outputs sends 0 then (the one rule)
             if cls != self._class:
                 self._class = cls
                 if cls < 0:
