@@ -278,10 +278,15 @@ class ProjectScenes:
         """The scenes ``project.json`` lists (none in a project saved before scenes existed);
         a scene whose model cannot be read is left out with a warning, the rest opens."""
         if "scene_fade_s" in document:
+            # a wrong crossfade time is one setting, as a damaged scene is one scene: the
+            # project opens (its takes, its model, its scenes) with the default fade
             try:
                 self.scene_fade_s = document["scene_fade_s"]
-            except GesturemapError as error:
-                raise FormatError(f"{path} is damaged: {error}") from None
+            except GesturemapError:
+                load_warning(f"{path}: scene_fade_s is {document['scene_fade_s']!r:.80}, not "
+                             f"seconds from 0 to {MAX_FADE_S:g}: scenes cross-fade over the "
+                             f"default {DEFAULT_FADE_S:g} s instead (a save of the project "
+                             "writes the default; put the seconds you want in project.json)")
         entries = document.get("scenes") or []
         if not isinstance(entries, list):
             raise FormatError(f"{path} is damaged: 'scenes' is {entries!r:.80}; expected a list.")

@@ -174,3 +174,30 @@ def test_the_scene_command_saves_lists_and_removes(tmp_path):
     assert nowhere.stderr == f"gesturemap scene: {tmp_path / 'nowhere'} does not exist: a " \
                              "project is a folder of files.\n"
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bad", [-1, "fast"])
+def test_a_bad_crossfade_time_opens_the_project_with_the_default_and_says_so(tmp_path, bad):
+    """A wrong ``scene_fade_s`` in project.json is one setting: it stopped the whole project
+    from opening (takes, model, every scene), where a damaged scene only leaves that scene
+    out. The project opens with the default fade, and the warning names the value and the
+    file."""
+    folder = tmp_path / "p"
+    project = _trained()
+    project.save_scene("verse")
+    project.save_scene("chorus")
+    project.save(folder)
+    document = json.loads((folder / PROJECT_FILE).read_text())
+    document["scene_fade_s"] = bad
+    (folder / PROJECT_FILE).write_text(json.dumps(document))
+    listed = _cli("scene", str(folder), "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "0\tverse\tgmm" in listed.stdout and "1\tchorus\tgmm" in listed.stdout
+    assert "(crossfade 0.5 s)" in listed.stdout
+    assert f"scene_fade_s is {bad!r}" in listed.stderr
+    assert str(folder / PROJECT_FILE) in listed.stderr and "default 0.5 s" in listed.stderr
+    with pytest.warns(UserWarning, match="scene_fade_s is"):
+        loaded = Project.load(folder)
+    assert loaded.scene_names == ["verse", "chorus"] and loaded.scene_fade_s == 0.5
+    assert len(loaded.takes) == 3 and loaded.trained is not None
