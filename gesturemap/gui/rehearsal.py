@@ -568,7 +568,7 @@ class WindowRehearsal:
                                  "project keeps it (the list above)")
             return
         self._rehearsal_stopping = True  # the engine's next "not rehearsing" is this stop
-        self._ask_kept("rehearsal", "recorded", "", 0)
+        self._ask_kept("end_rehearsal", "recorded", "")
         panel.source.setText(panel.source.text() + "; keeping it in the project…")
 
     def _read_rehearsal(self) -> None:

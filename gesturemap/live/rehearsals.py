@@ -6,8 +6,9 @@ engine: the process that holds the project's lock is its one writer, the window 
 - ``keep_rehearsal_file PATH [NAME] [TOKEN]``: a copy of a rehearsal file, checked as
   ``gesturemap audit`` reads one (NAME: the file's own name, made free);
 - ``remove_rehearsal NAME [TOKEN]``: into ``trash/rehearsals/``;
-- ``rehearsal 1`` / ``rehearsal 0 [TOKEN]`` (``/gesturemap/rehearsal``, from a controller or a
-  pedal, in stage mode too, and the window's Record a rehearsal): the engine keeps the sensor's frames from now on, never as a take, and
+- ``rehearsal 1`` / ``rehearsal 0`` (``/gesturemap/rehearsal``, from a controller or a pedal,
+  in stage mode too, and the window's Record a rehearsal; the window stops it with
+  ``end_rehearsal TOKEN``): the engine keeps the sensor's frames from now on, never as a take, and
   keeps them in the project as a new rehearsal when told to stop (``gesturemap audit DIR``
   audits it). The frames are written into arrays allocated once, as a take's are, bounded as
   a take is: at the bound the rehearsal stops there by itself. The engine records it, not the
@@ -66,23 +67,33 @@ class KeptRehearsals:
         """Whether a rehearsal is being recorded (``/gesturemap/rehearsal 1``)."""
         return self._rehearsal_armed
 
-    def _cmd_rehearsal(self, on: Any = None, token: Any = None, *_: Any) -> None:
+    def _cmd_rehearsal(self, on: Any = None, *stray: Any) -> None:
         """``/gesturemap/rehearsal 1`` starts keeping the sensor's frames as a rehearsal (one
-        under way goes on), ``0`` stops and keeps it in the project; what became of it is in
-        ``stats()["rehearsals"]`` under ``token`` (the window's), else under its name."""
+        under way goes on), ``0`` stops and keeps it in the project (what became of it is in
+        ``stats()["rehearsals"]`` under its name). One value: a second one is refused, never
+        read as something else (a controller's ``1 1`` is no request of the window's)."""
         if isinstance(on, str) and on.strip().lower() in ("1", "0", "on", "off", "true",
                                                           "false"):
             on = on.strip().lower() in ("1", "on", "true")
-        if isinstance(on, bool) or (isinstance(on, (int, float)) and on in (0, 1)):
+        if not stray and (isinstance(on, bool)
+                          or (isinstance(on, (int, float)) and on in (0, 1))):
             on = bool(on)
         else:
-            raise GesturemapError(f"rehearsal: {on!r}; send 1 to start recording a rehearsal, "
-                                  "0 to stop and keep it in the project")
+            sent = " ".join(map(repr, (on, *stray))) if on is not None or stray else "nothing"
+            raise GesturemapError(f"rehearsal: {sent}; send one value: /gesturemap/rehearsal 1 "
+                                  "starts recording a rehearsal, /gesturemap/rehearsal 0 stops "
+                                  "and keeps it in the project")
         if on:
             self._folder_or_refuse()
             self._rehearsal_armed = True
             self.rehearsals_started += 1
             return
+        self._cmd_end_rehearsal()
+
+    def _cmd_end_rehearsal(self, token: Any = None) -> None:
+        """Stop the rehearsal under way and keep it in the project (the window's stop, and
+        ``rehearsal 0``); what became of it is in ``stats()["rehearsals"]`` under ``token``
+        (the window's), else under its name."""
         self._rehearsal_armed = False
         buffer, self._rehearsing = self._rehearsing, None
         if buffer is None or len(buffer) < 2:

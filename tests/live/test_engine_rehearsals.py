@@ -181,3 +181,43 @@ def test_a_rehearsal_under_way_when_the_engine_stops_is_kept(tmp_path):
         engine.stop()
     (kept,) = kept_rehearsals(folder)
     np.testing.assert_array_equal(read_stream_file(kept)[0], x)
+
+
+def test_a_second_value_to_the_rehearsal_message_is_refused_with_its_form(tmp_path):
+    """``/gesturemap/rehearsal 1 1`` read its second value as the window's request token (a
+    stray ``0 7`` stopped the rehearsal and filed it under "7"): the message takes one value,
+    and a second is refused, saying the form; the engine's state is as before each refusal."""
+    import socket
+
+    from tests.stage_helpers import osc_message as msg
+
+    engine, folder = _engine(tmp_path, osc_in=("127.0.0.1", 0))
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        target = ("127.0.0.1", engine.osc_port)
+
+        def refused() -> int:
+            return engine.stats()["refused"].get("rehearsal", [0])[0]
+
+        tx.sendto(msg("/gesturemap/rehearsal", 1, 1), target)
+        wait_for(lambda: refused() == 1)
+        why = engine.stats()["refused"]["rehearsal"][1]
+        assert "1 1" in why and "one value" in why and "/gesturemap/rehearsal 1" in why
+        assert not engine.rehearsing and engine.rehearsals_started == 0
+        tx.sendto(msg("/gesturemap/rehearsal", 1), target)
+        wait_for(lambda: engine.rehearsing)
+        for i in range(20):
+            tx.sendto(msg("/wek/inputs", float(i), 0.0), target)
+        wait_for(lambda: engine.frames_in == 20)
+        tx.sendto(msg("/gesturemap/rehearsal", 0, "7"), target)  # refused: it goes on
+        wait_for(lambda: refused() == 2)
+        assert "0 '7'" in engine.stats()["refused"]["rehearsal"][1] and engine.rehearsing
+        tx.sendto(msg("/gesturemap/rehearsal", 0), target)
+        wait_for(lambda: any(v[1] == "kept" for v in engine.stats()["rehearsals"].values()))
+        assert "7" not in engine.stats()["rehearsals"]
+        (kept,) = kept_rehearsals(folder)
+        assert len(read_stream_file(kept)[0]) == 20
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
