@@ -26,6 +26,16 @@ judged on the performers it was made on looks better than it will on others: the
 also chooses on half of the performers and counts on the other half, many times, and adds
 the difference (``recall_drop``, give or take ``recall_drop_spread``).
 
+A rate counted on a short rehearsal shows little: no false trigger in a minute is what a
+spotter firing twice a minute gives one time in seven. So the audit also gives what its
+rehearsal can show, the 95 % upper bound of the false-trigger rate (exact for a Poisson
+count: ``k`` false triggers in ``T`` minutes bound the rate by ``gammaincinv(k + 1, 0.95) /
+T``, about ``3 / T`` for none), whether that bound is within the budget, and how many
+minutes of ordinary movement would show it. Where the bound is above the budget, no
+threshold is proposed less strict than the settings' own: a false trigger seen is enough to
+raise a threshold, but lowering one is a claim that the gestures stay within the budget, and
+only a rehearsal long enough to bound the rate can back it.
+
 Nothing here writes: ``gesturemap audit DIR REHEARSAL... --apply`` stores the thresholds.
 """
 
@@ -50,7 +60,8 @@ from ..models.spotting.costs import COMPETES_FROM, check_costs, cost_of
 from .spotting.scores import ground_truth_events, match_detections
 
 __all__ = ["DEFAULT_GRID", "Audit", "Curve", "FalseTrigger", "audit", "costs_to_store",
-           "cross_fitted_audit", "plot_audit", "project_costs"]
+           "cross_fitted_audit", "minutes_to_show", "plot_audit", "project_costs",
+           "rate_bound", "shown_text"]
 
 log = logging.getLogger("gesturemap.evaluation.audit")
 
@@ -64,6 +75,30 @@ MAX_EXPLAINED = 50
 DROP_SPLITS = 40
 #: Prices of a false trigger the choice sweeps (per false alarm per minute, in misses).
 _PRICES = np.concatenate([[0.0], np.geomspace(1e-3, 1e6, 400)])
+#: Confidence of the upper bound on the false-trigger rate a rehearsal can show.
+BOUND_CONFIDENCE = 0.95
+
+
+def rate_bound(false_triggers: int, minutes: float) -> float:
+    """The :data:`BOUND_CONFIDENCE` upper bound of a false-trigger rate (per minute) from
+    ``false_triggers`` counted in ``minutes`` of ordinary movement: the exact Poisson bound
+    (Garwood's), ``gammaincinv(k + 1, 0.95) / minutes``; about ``3 / minutes`` for none (the
+    rule of three). Infinite without minutes."""
+    from scipy.special import gammaincinv
+
+    if minutes <= 0:
+        return float("inf")
+    return float(gammaincinv(false_triggers + 1, BOUND_CONFIDENCE)) / minutes
+
+
+def minutes_to_show(false_triggers: int, budget: float) -> float:
+    """Minutes of ordinary movement in which ``false_triggers`` would bound the rate within
+    ``budget`` per minute (:func:`rate_bound`); infinite for a budget of 0."""
+    from scipy.special import gammaincinv
+
+    if budget <= 0:
+        return float("inf")
+    return float(gammaincinv(false_triggers + 1, BOUND_CONFIDENCE)) / budget
 
 
 @dataclass(frozen=True)
@@ -114,6 +149,13 @@ class Audit:
     curve : ``{label: Curve}``.
     events : the false triggers at the chosen thresholds (:class:`FalseTrigger`).
     null_minutes : minutes of non-gesture movement replayed.
+    false_alarm_bound : what the rehearsal can show: the 95 % upper bound of the false
+        triggers per minute, all classes together, at the chosen thresholds
+        (:func:`rate_bound` of the false triggers counted over ``null_minutes``).
+    shown : whether that bound is within the budget. When it is not, the rehearsal is too
+        short to show the budget, and no threshold is less strict than the settings' own.
+    minutes_needed : minutes of ordinary movement that would show the budget, were no more
+        false triggers found than now (:func:`minutes_to_show`).
     recall_drop : the share of every gesture counted that the chosen thresholds are expected
         to lose against the settings' own on performers the audit has not seen: the loss
         it counted (``recall_drop_seen``) plus how much more a choice made on some of the
@@ -143,6 +185,9 @@ class Audit:
     curve: dict[str, Curve]
     events: list[FalseTrigger] = field(default_factory=list)
     null_minutes: float = 0.0
+    false_alarm_bound: float = float("inf")
+    shown: bool = False
+    minutes_needed: float = float("inf")
     recall_drop: float = float("nan")
     recall_drop_seen: float = float("nan")
     recall_drop_spread: float = float("nan")
@@ -165,6 +210,8 @@ class Audit:
                 "predicted_recall": self.predicted_recall,
                 "baseline_false_alarms": self.baseline_false_alarms,
                 "baseline_recall": self.baseline_recall, "null_minutes": self.null_minutes,
+                "false_alarm_bound": _finite(self.false_alarm_bound), "shown": self.shown,
+                "minutes_needed": _finite(self.minutes_needed),
                 "recall_drop": _plain(self.recall_drop),
                 "recall_drop_seen": _plain(self.recall_drop_seen),
                 "recall_drop_spread": _plain(self.recall_drop_spread),
@@ -194,6 +241,7 @@ class Audit:
                     f"{self.null_minutes:.1f} min of ordinary movement; budget {self.budget:g}"
                     + ("" if self.met else " NOT met: even the strictest thresholds tried "
                        "fire more often (record more takes, or null takes of this movement)"))
+        rows.append(self.shown_text())
         if np.isfinite(self.recall_drop):
             rows.append("gestures lost to the proposed thresholds: "
                         f"{_pct(self.recall_drop).strip()} expected on new performers"
@@ -204,9 +252,47 @@ class Audit:
         return "\n".join(rows)
 
 
+    def shown_text(self) -> str:
+        """What the rehearsal can show of the budget, as a sentence."""
+        return shown_text(self.to_dict())
+
+
+def shown_text(result: dict[str, Any]) -> str:
+    """What a rehearsal can show of its budget, as a sentence, from an audit as plain data
+    (:meth:`Audit.to_dict`; the window words its verdict with it too)."""
+    bound, minutes = result["false_alarm_bound"], result["null_minutes"]
+    found = len(result["events"])
+    what = (f"{found} false trigger{'' if found == 1 else 's'} in {_duration(minutes)} of "
+            "ordinary movement")
+    shows = ("show no rate at all" if bound is None else
+             f"show at most {_amount(bound)} false triggers/min (95 % upper bound)")
+    if result["shown"]:
+        return f"{what} {shows}: the budget of {result['budget']:g} is shown"
+    needed = result["minutes_needed"]
+    more = ("no rehearsal can show a budget of 0: give one above 0" if needed is None else
+            f"record at least {_duration(needed)} of ordinary movement in all to show it "
+            f"({_duration(max(needed - minutes, 0.0))} more)")
+    return (f"too short to show the budget of {result['budget']:g}/min: {what} {shows}; "
+            f"{more}. Until then no threshold is proposed below the default level")
+
+
+def _duration(minutes: float) -> str:
+    """Minutes as a musician reads them: seconds below a minute."""
+    return f"{minutes * 60:.2g} s" if minutes < 1 else f"{minutes:.0f} min"
+
+
+def _amount(x: float) -> str:
+    return f"{x:.0f}" if x >= 100 else f"{x:.3g}"
+
+
 def _plain(x: float) -> float | None:
     """A number for JSON (NaN: None)."""
     return None if x != x else float(x)
+
+
+def _finite(x: float) -> float | None:
+    """A number for JSON (NaN or infinite: None)."""
+    return float(x) if np.isfinite(x) else None
 
 
 def _pct(x: float) -> str:
@@ -688,10 +774,19 @@ def _audit_replays(replays: list[_Replay], typical: dict[str, float], budget: fl
     curves = per.sum(axis=1).transpose(1, 0, 2)
     fields = _choose_audit(labels, grid_a, typical, curves, minutes, budget, plain, base)
     false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
+    looser = {lb for lb, m in fields["multipliers"].items() if m < base}
+    if looser and rate_bound(len(false), minutes) > budget:
+        # too short a rehearsal to show the budget: a threshold is raised on the false
+        # triggers it saw, never lowered on the ones it was too short to see
+        fields["multipliers"] = {lb: max(m, base) for lb, m in fields["multipliers"].items()}
+        false, settled = _settle(replays, grid_a, fields, minutes, budget, plain, typical)
     fields["costs"] = costs
     if any(c["false"] > 1.0 for c in costs.values()):
         false, settled = _costly(replays, grid_a, fields, curves, minutes, budget, costs,
                                  typical)
+    fields["false_alarm_bound"] = rate_bound(len(false), minutes)
+    fields["shown"] = bool(fields["false_alarm_bound"] <= budget)
+    fields["minutes_needed"] = minutes_to_show(len(false), budget)
     b = int(np.argmin(np.abs(grid_a - base)))
     at_base = per[b].sum(axis=0)
     lost, counted = at_base[:, 1].sum() - settled[:, 1].sum(), at_base[:, 2].sum()

@@ -405,13 +405,19 @@ class RehearsalPanel(QtWidgets.QWidget):
             + ("" if spread is None else f" (give or take {100 * spread:.0f}%)")
             + ("" if share is None else
                f", {100 * share:.0f}% of those the present thresholds find"))
+        from ..evaluation.audit import shown_text
+
+        shown = shown_text(result)  # what a rehearsal this long can show
         self.verdict.setText(
             (f"budget met: {total:.2f} false triggers/min at the proposed thresholds"
              if result["met"] else
              f"budget NOT met: {total:.2f} false triggers/min even at the strictest "
-             "thresholds tried (record more takes, or null takes of this movement)") + lost)
-        self.verdict.setStyleSheet("font-weight: bold; color: "
-                                   + ("#68d391" if result["met"] else "#fc8181"))
+             "thresholds tried (record more takes, or null takes of this movement)") + lost
+            + f". {shown[:1].upper()}{shown[1:]}.")
+        # amber: met on this rehearsal, but too short a rehearsal to show it
+        colour = ("#fc8181" if not result["met"] else
+                  "#68d391" if result["shown"] else "#f6ad55")
+        self.verdict.setStyleSheet(f"font-weight: bold; color: {colour}")
         self.table.setRowCount(len(labels))
         for i, lb in enumerate(labels):
             cells = [lb, f"{result['baseline_false_alarms'][lb]:.2f}",

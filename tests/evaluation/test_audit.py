@@ -309,3 +309,83 @@ def test_command_audits_the_rehearsals_the_project_keeps(streams, tmp_path, caps
     one = json.loads((tmp_path / "one.json").read_text())
     assert one["null_minutes"] == pytest.approx(len(null) * 0.04 / 60, rel=0.02)
     assert alone["null_minutes"] > one["null_minutes"]
+
+
+def test_the_bound_on_the_rate_is_garwoods_exact_poisson_bound():
+    from scipy.stats import chi2
+
+    from gesturemap.evaluation.audit import minutes_to_show, rate_bound
+
+    assert rate_bound(0, 1.0) == pytest.approx(-np.log(0.05))  # the rule of three: 3.0
+    for k, minutes in ((0, 0.5), (3, 10.0), (12, 80.0)):
+        assert rate_bound(k, minutes) == pytest.approx(chi2.ppf(0.95, 2 * k + 2) / 2 / minutes)
+        assert rate_bound(k, minutes_to_show(k, 0.1)) == pytest.approx(0.1)
+    assert rate_bound(0, 0.0) == np.inf and minutes_to_show(0, 0.0) == np.inf
+
+
+@pytest.mark.parametrize("frames", [1, 3, 5])
+def test_a_rehearsal_too_short_to_show_the_budget_says_so_and_loosens_nothing(
+        model, streams, frames):
+    """A rehearsal of a few frames audited as "0.000 false triggers/min over 0.0 min" and
+    proposed the least strict thresholds tried (0.2 times each typical score) as meeting the
+    budget: none seen in a fraction of a second shows nothing. The audit gives the 95 %
+    bound of the rate it can show, says the budget is not shown and how many minutes would
+    show it, and proposes no threshold below the default level."""
+    rest = streams.sessions[4][streams.labels[4] == 0][:frames]
+    a = gm.audit(model, rest, budget=0.1, explain=False)
+    minutes = frames / 50.0 / 60.0
+    assert a.null_minutes == pytest.approx(minutes)
+    assert a.false_alarm_bound == pytest.approx(-np.log(0.05) / minutes)  # about 3 / T
+    assert not a.shown and a.minutes_needed == pytest.approx(-np.log(0.05) / 0.1)
+    assert all(m >= DEFAULT_THRESHOLD for m in a.multipliers.values()), a.multipliers
+    text = a.table()
+    assert "too short to show the budget of 0.1/min" in text
+    assert "record at least 30 min of ordinary movement" in text
+    plain = a.to_dict()
+    assert plain["shown"] is False and plain["minutes_needed"] == pytest.approx(29.96, abs=0.01)
+
+
+def test_a_rehearsal_long_enough_shows_the_budget_and_may_loosen(model, streams):
+    """Two sessions of ordinary movement and a generous budget: their bound shows it, and
+    the audit may then go below the default level."""
+    from scipy.special import gammaincinv
+
+    rest = [x[lab == 0] for x, lab in zip(streams.sessions[4:6], streams.labels[4:6],
+                                           strict=True)]
+    a = gm.audit(model, rest, budget=1000.0, explain=False)
+    assert a.shown and a.false_alarm_bound <= 1000.0
+    assert a.false_alarm_bound == pytest.approx(
+        gammaincinv(len(a.events) + 1, 0.95) / a.null_minutes)
+    assert "the budget of 1000 is shown" in a.table()
+    assert min(a.multipliers.values()) < DEFAULT_THRESHOLD  # loosened on shown evidence
+
+
+@pytest.mark.slow
+def test_command_says_the_rehearsal_is_too_short_and_applies_no_looser_thresholds(
+        streams, tmp_path):
+    """``gesturemap audit DIR SHORT.npz --apply`` in a process of its own, as a performer
+    runs it, on a rehearsal of three frames."""
+    import json
+    import subprocess
+    import sys
+
+    folder = tmp_path / "proj"
+    _project(folder, streams)
+    x = streams.sessions[4][streams.labels[4] == 0][:3]
+    path = tmp_path / "short.npz"
+    np.savez(path, X_concat=x, labels_concat=np.zeros(3, dtype=np.int64),
+             lengths=np.array([3]))
+    run = subprocess.run([sys.executable, "-m", "gesturemap", "audit", str(folder), str(path),
+                          "--apply", "--json", str(tmp_path / "a.json")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert "too short to show the budget of 0.1/min" in run.stdout
+    assert "record at least 30 min of ordinary movement in all" in run.stdout
+    result = json.loads((tmp_path / "a.json").read_text())
+    assert result["shown"] is False and result["false_alarm_bound"] > 1000
+    project = Project.load(folder)
+    stored = project.model["spotting"]["thresholds"]
+    typical = gm.Spotter(project.trained).typical_scores_
+    labels = [str(lb) for lb in gm.Spotter(project.trained).labels]
+    for lb, t in zip(labels, typical, strict=True):
+        assert stored[lb] >= DEFAULT_THRESHOLD * t - 1e-9

@@ -86,6 +86,10 @@ def test_audit_in_the_window_apply_undo_and_costs(qtbot, tmp_path):
         assert rows[lb][4].startswith(f"{expected.thresholds[lb]:.1f} ")
     assert ("met" in panel.verdict.text()) and (
         ("NOT" in panel.verdict.text()) == (not expected.met))
+    # what a rehearsal this long can show of the budget, said with the verdict
+    assert result["shown"] == expected.shown
+    assert "95 % upper bound" in panel.verdict.text()
+    assert ("Too short to show the budget" in panel.verdict.text()) == (not expected.shown)
     assert result["recall_drop"] == expected.recall_drop
     assert f"new performers: about {100 * expected.recall_drop:.0f}%" in panel.verdict.text()
     assert result["found_share_lost"] == expected.found_share_lost
