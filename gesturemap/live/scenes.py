@@ -323,7 +323,10 @@ class SceneRuntime:
         fade_s = float(getattr(engine.project, "scene_fade_s", 0.0))
         engine._mapping_changed(f"scene {name!r} was recalled")
         project = engine.project
-        project.model, project.outputs = scene.model, scene.outputs
+        if hasattr(project, "play_scene"):  # its saves keep the project's own mapping
+            project.play_scene(scene)
+        else:
+            project.model, project.outputs = scene.model, scene.outputs
         output = self._outputs.get(_output_key(self._route(scene.outputs)))
         if output is not None:
             engine.use_output(output)

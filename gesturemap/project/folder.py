@@ -107,6 +107,7 @@ class ProjectFolder:
     _remove_stale_scene_files: Callable[[Path, list[dict[str, Any]]], None]
     _load_scenes: Callable[..., None]
     _scenes_adopt_rejection_threshold: Callable[[float], None]
+    _mapping_to_save: Callable[[], tuple[Any, Any, Any]]
     #: the entries of the ``project.json`` loaded that this gesturemap does not know (a newer
     #: one's settings in the same format version): written back as they were at every save,
     #: so opening a project here and saving it (a retrain, a take) does not strip them
@@ -115,17 +116,21 @@ class ProjectFolder:
     def _document(
         self, model_file: str | None, takes: list[Take], removed: list[str],
         scenes: list[dict[str, Any]] | None = None,
+        mapping: tuple[Any, Any] | None = None,
     ) -> dict[str, Any]:
+        # mapping: the (model settings, outputs) saved as the project's own (a scene playing
+        # on stage is not); else the current ones
+        model, outputs = (self.model, self.outputs) if mapping is None else mapping
         document = {
             "name": self.name,
             "uid": self._uid,
             "created": self._created,
             "saved": _now_iso(),
             "gesturemap_version": __version__,
-            "model": self.model,
+            "model": model,
             "pipeline": self.pipeline.to_dict(),
             "sensor": self.sensor,
-            "outputs": self.outputs,
+            "outputs": outputs,
             "display": self.display,
             "input_dim": self._input_dim,
             "input_names": None if self._input_names is None else list(self._input_names),
@@ -213,9 +218,10 @@ class ProjectFolder:
                 self._save_take_locked(folder, directory, take, root)
         gone = set(self._removed)  # removed while saving: not written, so not listed
         takes = [take for take in takes if take.id not in gone]
-        model_file = self._save_model(folder)
+        model, trained, outputs = self._mapping_to_save()  # never a scene playing on stage
+        model_file = self._save_model(folder, trained)
         scenes = self._save_scenes(folder)
-        document = self._document(model_file, takes, removed, scenes)
+        document = self._document(model_file, takes, removed, scenes, (model, outputs))
         document["takes"] += self._unread_listing(folder, takes, removed)
         # the second opinions (megabytes for a detector) in files of their own, written once
         document, self._opinion_files = externalize(
@@ -321,8 +327,8 @@ class ProjectFolder:
                     (folder / TAKES_DIR / f"{take_id}{suffix}").unlink(missing_ok=True)
             raise
 
-    def _save_model(self, folder: Path) -> str | None:
-        if self.trained is None:
+    def _save_model(self, folder: Path, trained: BaseModel | None) -> str | None:
+        if trained is None:
             self._saved_model = None
             return None
         resolved = folder.resolve()
@@ -330,7 +336,7 @@ class ProjectFolder:
         if (
             saved is not None
             and saved[0] == resolved
-            and saved[1] is self.trained
+            and saved[1] is trained
             and (folder / saved[2]).exists()
         ):
             return saved[2]
@@ -340,8 +346,8 @@ class ProjectFolder:
             if match:
                 numbers.append(int(match.group(1)))
         name = f"model-{max(numbers) + 1:06d}.json"
-        self.trained.save(folder / name)
-        self._saved_model = (resolved, self.trained, name)
+        trained.save(folder / name)
+        self._saved_model = (resolved, trained, name)
         return name
 
     def save_take(self, folder: PathLike, take: Take) -> None:

@@ -85,6 +85,10 @@ class ProjectScenes:
     _scene_files: dict[int, tuple[Path, BaseModel, str]]
     _unread_scenes: list[tuple[Path, dict[str, Any], int, str]]
     _scene_fade_s: float
+    #: the project's own mapping (model settings, trained model, outputs) while a scene plays
+    #: on stage (:meth:`play_scene`), and the scene playing
+    _own_mapping: tuple[dict[str, Any], BaseModel | None, dict[str, Any] | None] | None
+    _playing: Scene | None
 
     def _init_scenes(self) -> None:
         self._scenes = []
@@ -96,6 +100,8 @@ class ProjectScenes:
         # replaced them; their places keep the other scenes' indices
         self._unread_scenes: list[tuple[Path, dict[str, Any], int, str]] = []
         self._scene_fade_s = DEFAULT_FADE_S
+        self._own_mapping = None
+        self._playing = None
 
     @property
     def scenes(self) -> tuple[Scene, ...]:
@@ -216,8 +222,9 @@ class ProjectScenes:
         return scene
 
     def recall_scene(self, name: str) -> Scene:
-        """Make the scene ``name`` the project's current mapping: its model settings, trained
-        model and output settings (what the engine does on stage, without the crossfade).
+        """Make the scene ``name`` the project's own mapping: its model settings, trained
+        model and output settings, saved as the project's (on stage the engine plays a scene
+        without making it the project's own: :meth:`play_scene`).
 
         Raises
         ------
@@ -228,7 +235,32 @@ class ProjectScenes:
         self.model = copy.deepcopy(scene.model)  # type: ignore[assignment]
         self.trained = scene.trained
         self.outputs = copy.deepcopy(scene.outputs)  # type: ignore[assignment]
+        self._own_mapping = self._playing = None  # the scene is the project's own now
         return scene
+
+    def play_scene(self, scene: Scene) -> None:
+        """Play ``scene`` as the current mapping on stage (the engine's recall; the engine
+        swaps its trained model in): its model settings and outputs become the current ones,
+        while the project keeps its own mapping for saving. Saved while the scene plays (an
+        autosave after costs or a take), the project writes its own mapping as it was and the
+        scene in its entry: a recall, and what is set for the scene while it plays, never
+        replace the mapping the project opens with. A model trained while a scene plays is
+        the project's own (the mapping it saves) from then on."""
+        playing = self._playing
+        if playing is None or self.trained is not playing.trained:
+            self._own_mapping = (self.model, self.trained, self.outputs)
+        self._playing = scene
+        self.model, self.outputs = scene.model, scene.outputs
+
+    def _mapping_to_save(self) -> tuple[dict[str, Any], BaseModel | None,
+                                        dict[str, Any] | None]:
+        """(model settings, trained model, outputs) a save writes as the project's own: the
+        current ones, unless a scene plays (:meth:`play_scene`) and no training has replaced
+        its model since."""
+        playing, own = self._playing, self._own_mapping
+        if playing is not None and own is not None and self.trained is playing.trained:
+            return own
+        return self.model, self.trained, self.outputs
 
     # ---- the folder ------------------------------------------------------------------------
 

@@ -307,7 +307,8 @@ def test_a_burst_of_recalls_never_builds_streams_on_the_frame_path(tmp_path, sta
 def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(tmp_path):
     """Train in one scene, recall another before the training is done: the training (of the
     mapping left) is cancelled and said; the recalled scene plays its own model, and the
-    project saved afterwards holds that scene's settings with that scene's model."""
+    project saved afterwards holds its own settings with its own model (a recall is no
+    change of the project's mapping), the recalled scene's in its entry."""
     import threading
 
     from tests.stage_helpers import osc_messages
@@ -358,13 +359,15 @@ def test_a_training_asked_for_before_a_recall_never_replaces_the_recalled_scene(
         notices = [p for a, p in got if a == "/gesturemap/training_failed"]
         assert notices and "scene 'knn' was recalled" in notices[0][0]
         assert engine.stats()["errors"] == 0
-        engine.command("set_label", "a")  # an edit: the project is saved with the scene's mapping
+        engine.command("set_label", "a")  # an edit: the project is saved
         engine._autosave()
         saved = threading.Event()
         engine._io.put(saved.set)
         assert saved.wait(10)
         again = Project.load(tmp_path / "p")
-        assert again.model["kind"] == "knn" and type(again.trained) is type(knn.trained)
+        own = project.scene("gmm")  # the mapping the project was saved with
+        assert again.model == own.model and type(again.trained) is type(own.trained)
+        assert again.scene("knn").model == knn.model
     finally:
         release.set()
         engine.stop()
@@ -627,3 +630,53 @@ def _recall_a_scene_with_no_sound(project, synth) -> None:  # noqa: ANN001
     finally:
         engine.stop()
         rx.close()
+
+
+def test_costs_set_while_a_scene_plays_leave_the_projects_own_mapping_as_it_was(tmp_path):
+    """``/gesturemap/costs`` while scene "verse" plays are the scene's: the save that keeps
+    them wrote the scene's model, settings and costs as the project's own mapping too, so
+    the project opened next time with "verse" in place of the mapping it was saved with.
+    Now the project's own mapping is written as it was, and "verse" keeps the costs."""
+    import copy
+    import json
+
+    folder = tmp_path / "p"
+    project = spotting_project(outputs={"extras": True})
+    own_settings, own_model = copy.deepcopy(project.model), project.trained
+    project.model = {**project.model, "params": {**project.model["params"], "states": 4}}
+    project.train()
+    project.save_scene("verse")
+    project.model, project.trained = own_settings, own_model
+    project.save(folder)
+    before = json.loads((folder / "project.json").read_text())
+    rx = osc_receiver()
+    engine = loopback_engine(folder, rx)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+    wanted = {"explosion": {"false": 10.0, "miss": 1.0}}
+
+    def saved() -> dict:
+        return json.loads((folder / "project.json").read_text())
+
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        tx.sendto(osc_message("/gesturemap/scene", "verse"), to)
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "verse")
+        tx.sendto(osc_message("/gesturemap/costs", "explosion", 10.0, 1.0), to)
+        wait_for(lambda: saved()["scenes"][0]["model"]["spotting"].get("costs") == wanted,
+                 timeout=30)
+        # the scene plays on with its costs
+        assert engine.stream.spotter.costs == wanted
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+    after = saved()
+    assert after["model"] == before["model"] and after["model_file"] == before["model_file"]
+    assert after["outputs"] == before["outputs"]
+    again = Project.load(folder)
+    assert again.model == own_settings and "costs" not in again.model["spotting"]
+    assert again.trained.states == 3
+    assert again.scene("verse").model["spotting"]["costs"] == wanted
+    assert again.scene("verse").model["params"]["states"] == 4
