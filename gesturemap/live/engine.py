@@ -743,10 +743,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
         spotting = (self.project.model or {}).get("spotting")
         if not isinstance(spotting, dict):
-            raise GesturemapError("set_spotting_values: the project does not spot gestures "
-                                  "(turn spotting on in the model panel first)")
+            raise GesturemapError("the project does not spot gestures, so it has no "
+                                  "thresholds or costs to set: turn spotting on in the Model "
+                                  "tab first")
         if not isinstance(values, dict):
-            raise GesturemapError(f"set_spotting_values: {values!r}; expected a dict")
+            raise GesturemapError(f"spotting settings: {values!r:.80} are not settings "
+                                  "(expected names and their values)")
         new = dict(spotting)
         for key, value in values.items():
             if key == "costs" and value is not None:
@@ -754,9 +756,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             elif key == "thresholds" and value is not None:
                 value = _checked_thresholds(value)
             elif key not in ("costs", "thresholds", "verifier", "detector"):
-                raise GesturemapError(f"set_spotting_values: {key!r}; only thresholds, costs, "
-                                      "verifier and detector are set here (the model panel "
-                                      "sets the others)")
+                raise GesturemapError(f"spotting setting {key!r:.60}: only the thresholds, "
+                                      "the costs and the second opinions (verifier, detector) "
+                                      "are set here; the Model tab sets the others")
             if value is None:
                 new.pop(key, None)
             else:
@@ -770,7 +772,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 return False
             wrong = _second_opinions_mismatch(model, new, given)
         if wrong is not None:
-            raise GesturemapError(f"set_spotting_values: {wrong}")
+            raise GesturemapError(f"second opinion not stored: {wrong}")
         self.project.model = {**self.project.model, "spotting": new}
         self.scenes.spotting_set()  # a scene playing keeps its thresholds and costs
         if model is not None and not self._retuned(set(values)):

@@ -31,15 +31,18 @@ class ProjectTraining:
     _output_names: tuple[str, ...] | None
 
     def _require_takes(self, what: str) -> None:
+        """Raise unless there are takes; ``what`` says what needs them, in the words of the
+        person who asked (a command, the window), never a function's name."""
         if not self._takes:
-            raise GesturemapError(f"{what}: the project has no takes yet; record some first.")
+            raise GesturemapError(f"the project has no takes yet, and {what}: record some "
+                                  "first.")
 
     def fit_pipeline(self) -> Pipeline:
         """Fit the pipeline's learning stages (e.g. Standardize) on the takes; returns it.
 
         Call before :meth:`dataset` whenever the takes changed; :meth:`train` does.
         """
-        self._require_takes("fit_pipeline")
+        self._require_takes("the feature pipeline learns from them")
         self.pipeline.fit(
             [take.inputs for take in self._takes],
             timestamps=[take.times for take in self._takes],  # type: ignore[misc]
@@ -179,7 +182,7 @@ class ProjectTraining:
 
         This runs in the caller's thread; the engine trains off the real-time path instead.
         """
-        self._require_takes("train")
+        self._require_takes("a model learns from them")
         self.fit_pipeline()
         dataset = self.dataset()
         model = self.new_model().fit(dataset)

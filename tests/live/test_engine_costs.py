@@ -286,3 +286,29 @@ def test_a_knob_sending_costs_queues_one_save_not_one_per_message(tmp_path):
     finally:
         engine.stop()
         tx.close()
+
+
+def test_costs_on_a_project_that_does_not_spot_are_refused_in_the_users_words(tmp_path):
+    """``/gesturemap/costs`` to a classifier that spots nothing: the reply named an internal
+    command ("set_spotting_values: the project does not spot gestures ... model panel"); it
+    says what was refused and what to do, in the window's words."""
+    from tests.stage_helpers import osc_messages, two_level_project
+
+    folder = two_level_project(tmp_path / "p")
+    rx = osc_receiver()
+    engine = loopback_engine(folder, rx)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        tx.sendto(msg("/gesturemap/costs", "high", 10.0, 1.0), ("127.0.0.1", engine.osc_port))
+        said = osc_messages(rx, lambda m: any(a == "/gesturemap/refused" for a, _ in m))
+        (reply,) = [p for a, p in said if a == "/gesturemap/refused"]
+        assert reply[0] == "costs"
+        assert "does not spot gestures" in reply[1] and "Model tab" in reply[1]
+        assert "set_spotting_values" not in reply[1] and "_" not in reply[1].split(":")[0]
+        assert engine.refused["costs"][1] == reply[1]
+        assert "spotting" not in Project.load(folder).model
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()

@@ -699,3 +699,17 @@ def test_a_folder_without_a_project_says_how_to_make_one_from_each_door(tmp_path
     said = str(info.value)
     assert "File > New" in said and f"gesturemap new {tmp_path}" in said
     assert "Project.new(folder)" in said
+
+
+@pytest.mark.slow
+def test_a_command_on_a_project_without_takes_says_so_without_naming_a_function(tmp_path):
+    """``gesturemap eval`` on a project with no takes answered "fit_pipeline: the project
+    has no takes yet": the name of a function, not what a musician did."""
+    Project("empty", classes=["a", "b"]).save(tmp_path / "p")
+    run = subprocess.run([sys.executable, "-m", "gesturemap", "eval", str(tmp_path / "p")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode != 0
+    assert "no takes yet" in run.stderr and "record some first" in run.stderr
+    assert "fit_pipeline" not in run.stderr, run.stderr
+    with pytest.raises(GesturemapError, match="no takes yet, and a model learns from them"):
+        Project("empty").train()

@@ -466,11 +466,11 @@ def fit_detector(recordings: Sequence[Any], frame_labels: Sequence[Any],
     ys = [np.asarray(y) for y in frame_labels]
     if not xs or len(xs) != len(ys) or any(
             x.ndim != 2 or len(x) != len(y) for x, y in zip(xs, ys, strict=True)):
-        raise GesturemapError("fit_detector: give (T, D) recordings and one label per frame "
-                              "of each")
+        raise GesturemapError("the window detector: give (T, D) recordings and one label per "
+                              "frame of each")
     dim = xs[0].shape[1]
     if any(x.shape[1] != dim for x in xs):
-        raise GesturemapError("fit_detector: every recording needs the same channels")
+        raise GesturemapError("the window detector: every recording needs the same channels")
     if gestures is None:
         seen = {lb.item() if isinstance(lb, np.generic) else lb
                 for y in ys for lb in np.unique(y)}
@@ -487,8 +487,8 @@ def fit_detector(recordings: Sequence[Any], frame_labels: Sequence[Any],
         targets.append(window_labels(y, ends, gestures, w, late))
     target = np.concatenate(targets)
     if len(target) == 0 or len(np.unique(target)) < 2:
-        raise GesturemapError("fit_detector: the recordings hold no full window of a gesture "
-                              f"and of null ({w}-frame windows): record longer takes")
+        raise GesturemapError("the window detector: the recordings hold no full window of a "
+                              f"gesture and of null ({w}-frame windows): record longer takes")
     clf = ExtraTreesClassifier(n_estimators=trees, max_leaf_nodes=max_leaves,
                                min_samples_leaf=2, random_state=0, n_jobs=n_jobs,
                                class_weight="balanced_subsample")

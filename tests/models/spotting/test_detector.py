@@ -321,3 +321,31 @@ def test_a_stream_compiles_its_kernels_where_it_is_built() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          timeout=120, check=True)
     assert out.stdout.split() == ["1", "1"], out
+
+
+@pytest.mark.slow
+def test_a_rehearsal_too_short_for_the_detector_is_refused_in_the_users_words(tmp_path):
+    """``gesturemap train DIR --detector FILE`` with runs shorter than the detector's window
+    answered "fit_detector: the recordings hold no full window...": a function's name. It
+    names the window detector, as the command line and the Rehearsal tab do."""
+    import subprocess
+    import sys
+
+    from tests.stage_helpers import spotting_project
+
+    spotting_project().save(tmp_path / "p")
+    rng = np.random.default_rng(0)
+    t = np.linspace(0, 1, 40)[:, None]
+    run = np.vstack([np.full((30, 2), 0.5), np.hstack([t, 1 - t]), np.full((30, 2), 0.5)])
+    labels = np.array(["null"] * 30 + ["swell"] * 40 + ["null"] * 30)
+    path = tmp_path / "short.npz"
+    np.savez(path, X_concat=np.vstack([run + rng.normal(scale=0.03, size=run.shape)
+                                       for _ in range(4)]),
+             labels_concat=np.tile(labels, 4), lengths=np.full(4, len(run)),
+             groups=np.arange(4))
+    done = subprocess.run([sys.executable, "-m", "gesturemap", "train", str(tmp_path / "p"),
+                           "--detector", str(path)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode != 0
+    assert "the window detector: the recordings hold no full window" in done.stderr
+    assert "fit_detector" not in done.stderr, done.stderr
