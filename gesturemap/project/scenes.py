@@ -249,7 +249,7 @@ class ProjectScenes:
         playing = self._playing
         if playing is None or self.trained is not playing.trained:
             self._own_mapping = (self.model, self.trained, self.outputs)
-        self._playing = scene
+        self._playing = scene  # before the settings change: see _mapping_to_save
         self.model, self.outputs = scene.model, scene.outputs
 
     def _mapping_to_save(self) -> tuple[dict[str, Any], BaseModel | None,
@@ -257,10 +257,15 @@ class ProjectScenes:
         """(model settings, trained model, outputs) a save writes as the project's own: the
         current ones, unless a scene plays (:meth:`play_scene`) and no training has replaced
         its model since."""
+        # read in the reverse order of play_scene's writes (the engine thread recalls while
+        # the I/O thread saves): a save between a recall's steps still writes its own mapping,
+        # never the scene's settings beside the project's model
+        current = (self.model, self.trained, self.outputs)
         playing, own = self._playing, self._own_mapping
-        if playing is not None and own is not None and self.trained is playing.trained:
+        if playing is not None and own is not None and (
+                current[1] is playing.trained or current[1] is own[1]):
             return own
-        return self.model, self.trained, self.outputs
+        return current
 
     # ---- the folder ------------------------------------------------------------------------
 

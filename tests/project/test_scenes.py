@@ -201,3 +201,32 @@ def test_a_bad_crossfade_time_opens_the_project_with_the_default_and_says_so(tmp
         loaded = Project.load(folder)
     assert loaded.scene_names == ["verse", "chorus"] and loaded.scene_fade_s == 0.5
     assert len(loaded.takes) == 3 and loaded.trained is not None
+
+
+def test_a_save_in_the_middle_of_a_recall_writes_the_projects_own_mapping_whole(tmp_path):
+    """The engine recalls a scene in steps (its settings, then its model, between two
+    frames) while its I/O thread may save: a save between them wrote the scene's settings
+    beside the project's own model, a pair that never played. It writes the project's own
+    mapping, as a save after the recall does."""
+    folder = tmp_path / "p"
+    project = _trained(folder)
+    own_settings, own_model = dict(project.model), project.trained
+    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
+    project.trained = _trained(level=1.0).trained
+    project.save_scene("chorus")
+    project.model, project.trained = own_settings, own_model
+    project.save(folder)
+    before = json.loads((folder / PROJECT_FILE).read_text())
+    chorus = project.scene("chorus")
+    project.play_scene(chorus)  # the settings have changed, the model not yet
+    project.save(folder)
+    middle = json.loads((folder / PROJECT_FILE).read_text())
+    assert middle["model"] == before["model"] and middle["model_file"] == before["model_file"]
+    project.trained = chorus.trained  # the engine swaps the scene's model in
+    project.save(folder)
+    after = json.loads((folder / PROJECT_FILE).read_text())
+    assert after["model"] == before["model"] and after["model_file"] == before["model_file"]
+    assert project.model == chorus.model  # the scene plays
+    project.trained = _trained(level=2.0).trained  # a training while it plays: its own now
+    project.save(folder)
+    assert Project.load(folder).model == chorus.model
