@@ -273,7 +273,7 @@ def shown_text(result: dict[str, Any]) -> str:
             f"record at least {_duration(needed)} of ordinary movement in all to show it "
             f"({_duration(max(needed - minutes, 0.0))} more)")
     return (f"too short to show the budget of {result['budget']:g}/min: {what} {shows}; "
-            f"{more}. Until then no threshold is proposed below the default level")
+            f"{more}. Meanwhile no threshold is proposed below the default level")
 
 
 def _duration(minutes: float) -> str:

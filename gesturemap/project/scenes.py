@@ -61,7 +61,8 @@ class Scene:
 
 def _check_name(name: Any) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise validation_error("scene name", name, "a non-empty str of at most 200 characters")
+        raise validation_error("scene name", name, "a name of 1 to 200 characters, not only "
+                               "spaces")
     return name
 
 

@@ -389,3 +389,13 @@ def test_command_says_the_rehearsal_is_too_short_and_applies_no_looser_threshold
     labels = [str(lb) for lb in gm.Spotter(project.trained).labels]
     for lb, t in zip(labels, typical, strict=True):
         assert stored[lb] >= DEFAULT_THRESHOLD * t - 1e-9
+
+
+def test_a_budget_of_none_at_all_is_never_shown_and_the_audit_says_why(model, streams):
+    rest = [x[lab == 0] for x, lab in zip(streams.sessions[4:6], streams.labels[4:6],
+                                           strict=True)]
+    a = gm.audit(model, rest, budget=0.0, explain=False)
+    assert not a.shown and a.minutes_needed == np.inf and a.to_dict()["minutes_needed"] is None
+    assert "no rehearsal can show a budget of 0: give one above 0" in a.table()
+    assert "Until then" not in a.table()
+    assert all(m >= DEFAULT_THRESHOLD for m in a.multipliers.values())

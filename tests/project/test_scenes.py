@@ -230,3 +230,15 @@ def test_a_save_in_the_middle_of_a_recall_writes_the_projects_own_mapping_whole(
     project.trained = _trained(level=2.0).trained  # a training while it plays: its own now
     project.save(folder)
     assert Project.load(folder).model == chorus.model
+
+
+@pytest.mark.slow
+def test_a_blank_scene_name_is_refused_in_the_users_words(tmp_path):
+    """``gesturemap scene DIR save "  "`` answered "expected a non-empty str": Python's word
+    for text, not a musician's."""
+    folder = tmp_path / "p"
+    _trained(folder)
+    blank = _cli("scene", str(folder), "save", "  ")
+    assert blank.returncode == 2
+    assert "a name of 1 to 200 characters, not only spaces" in blank.stderr
+    assert " str " not in blank.stderr and Project.load(folder).scene_names == []
