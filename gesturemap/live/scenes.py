@@ -353,11 +353,13 @@ class SceneRuntime:
         engine._log_event("scene", name=name, frame=engine._next_log_row())
 
     def spotting_set(self) -> None:
-        """Spotting thresholds or costs were set (engine thread: ``/gesturemap/costs``, a
-        rehearsal's Apply) while the scene recalled last plays its own model: they are that
+        """Spotting thresholds, costs or second opinions were set (engine thread:
+        ``/gesturemap/costs``, a rehearsal's Apply, the second opinions trained in the
+        Rehearsal tab) while the scene recalled last plays its own model: they are that
         scene's mapping's, so the scene keeps them (in the project, saved with it, and played
-        by its next recall) instead of losing them at the next recall. The project as opened,
-        or a model retrained since the recall, is no scene's: nothing is kept then."""
+        by its next recall) instead of losing them at the next recall (a save writes the
+        project's own mapping, not the scene's). The project as opened, or a model retrained
+        since the recall, is no scene's: nothing is kept then."""
         engine = self.engine
         scene = next((s for s in self._scenes if s.name == self.current), None)
         if scene is None or engine.model is not scene.trained:
@@ -367,7 +369,7 @@ class SceneRuntime:
             return  # a scene without spotting: its streams spot nothing to retune
         playing = (engine.project.model or {}).get("spotting") or {}
         spotting = dict(own)
-        for key in ("thresholds", "costs"):  # what a recall retunes its stream to
+        for key in ("thresholds", "costs", "verifier", "detector"):  # what the engine sets
             if playing.get(key) is None:
                 spotting.pop(key, None)
             else:
@@ -380,6 +382,12 @@ class SceneRuntime:
             pass  # removed from the project meanwhile: only the engine's copy keeps them
         kept = dataclasses.replace(scene, model={**scene.model, "spotting": spotting})
         self._scenes = tuple(kept if s is scene else s for s in self._scenes)
+        if any(spotting.get(k) is not own.get(k) for k in ("verifier", "detector")):
+            # a recall retunes thresholds and costs, but its ready streams spot without
+            # these: made again on the I/O thread, and the next recall waits for one
+            self._streams[scene.name] = []
+            for _ in range(READY_STREAMS):
+                engine._io.put(lambda s=kept: self.refill(s))
 
     def faded(self, fader: Any) -> None:
         """The crossfade ``fader`` ended: its new stream runs alone (engine thread), unless

@@ -680,3 +680,49 @@ def test_costs_set_while_a_scene_plays_leave_the_projects_own_mapping_as_it_was(
     assert again.trained.states == 3
     assert again.scene("verse").model["spotting"]["costs"] == wanted
     assert again.scene("verse").model["params"]["states"] == 4
+
+
+@pytest.mark.slow
+def test_a_second_opinion_stored_while_a_scene_plays_is_kept_with_that_scene(tmp_path):
+    """The relabeller trained in the Rehearsal tab while scene "verse" plays is stored in the
+    running spotting settings: verse keeps it in its entry (a save writes the project's own
+    mapping, not the scene's), and verse's next recall spots with it, from streams made
+    again off the frame path."""
+    from gesturemap.cli import main
+    from tests.evaluation.spotting.test_scores import ramp_streams
+    from tests.test_cli_train_verifier import _npz
+    from tests.test_cli_train_verifier import _project as ramp_project
+
+    streams = ramp_streams(4, excursions=True)
+    ramp_project(tmp_path / "other", streams)
+    assert main(["train", str(tmp_path / "other"), "--relabeler",
+                 str(_npz(tmp_path / "r.npz", streams))]) == 0
+    verifier = Project.load(tmp_path / "other").model["spotting"]["verifier"]
+    project = ramp_project(tmp_path / "p", streams)
+    project.save_scene("verse")
+    project.train()  # a model of its own
+    project.save_scene("chorus")
+    project.save(tmp_path / "p")
+    engine = loopback_engine(tmp_path / "p")
+    try:
+        wait_for(lambda: engine.scenes.ready, timeout=30)
+        engine.command("scene", "verse")
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "verse")
+        engine.command("set_spotting_values", {"verifier": verifier})
+        wait_for(lambda: getattr(engine.stream.spotter, "verifier", None) is not None,
+                 timeout=30)
+        engine.command("scene", "chorus")
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "chorus")
+        assert getattr(engine.stream.spotter, "verifier", None) is None
+        engine.command("scene", "verse")
+        wait_for(lambda: engine.stats()["scenes"]["current"] == "verse", timeout=30)
+        assert engine.stream.spotter.verifier is not None  # spotted with it again
+        engine._autosave()
+        wait_for(lambda: "verifier" in Project.load(tmp_path / "p").scene("verse")
+                 .model["spotting"], timeout=30)
+        assert engine.stats()["errors"] == 0
+    finally:
+        engine.stop()
+    again = Project.load(tmp_path / "p")
+    assert "verifier" not in again.model["spotting"]  # the project's own mapping
+    assert "verifier" not in again.scene("chorus").model["spotting"]
