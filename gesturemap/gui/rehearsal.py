@@ -524,6 +524,11 @@ class WindowRehearsal:
         spotting = (self.project.model or {}).get("spotting")
         return dict(spotting) if isinstance(spotting, dict) else None
 
+    def _scene_playing(self) -> str | None:
+        """The scene whose model plays (the worker reads it from the project's folder, where
+        the project's own mapping is saved apart from it), else None."""
+        return (self.engine.stats().get("scenes") or {}).get("playing")
+
     def _gestures(self) -> list[str]:
         spotting = self._spotting_settings() or {}
         null = str(spotting.get("null_label", NULL))
@@ -618,7 +623,7 @@ class WindowRehearsal:
         data: dict[str, Any] = {
             "folder": str(self.engine.project_dir), "spotting": self._spotting_settings(),
             "budget": float(panel.budget.value()), "basis": basis(self.project, labels),
-            "tag": getattr(self, "_opened", 0)}
+            "tag": getattr(self, "_opened", 0), "scene": self._scene_playing()}
         if panel.paths:
             data["paths"] = list(panel.paths)
             what = "the rehearsal file"
@@ -646,6 +651,7 @@ class WindowRehearsal:
                 or now - self._trainings_seen[1] < SETTLED_S):
             return
         data["basis"] = basis(self.project, getattr(self.engine.model, "labels_", None))
+        data["scene"] = self._scene_playing()
         if self.quality_worker.request_audit(data):  # type: ignore[attr-defined]
             self._audit_wanted = None
             self._audit_basis = data["basis"]
@@ -832,7 +838,8 @@ class WindowRehearsal:
         os.close(handle)
         data = {"folder": str(self.engine.project_dir), "basis": basis(self.project, labels),
                 "spotting": self._spotting_settings(), "paths": list(panel.paths),
-                "tag": getattr(self, "_opened", 0), "progress": progress}
+                "tag": getattr(self, "_opened", 0), "progress": progress,
+                "scene": self._scene_playing()}
         if self.quality_worker.request_second_opinions(data):  # type: ignore[attr-defined]
             self._second_basis, self._second_since = now, time.perf_counter()
             self._forget_second_progress()  # a cancelled one's, if any

@@ -30,15 +30,23 @@ def basis(project: Any, labels: Any) -> str:
                       sort_keys=True, default=str)
 
 
-def _saved_project(folder: str, expected: str) -> Any:
+def _saved_project(folder: str, expected: str, scene: str | None = None) -> Any:
     """The project in ``folder`` once it is the one the window runs (``expected``: its
-    :func:`basis`); raises a GesturemapError saying what to do after :data:`SAVED_WAIT_S`."""
+    :func:`basis`), playing the scene ``scene`` when one plays (the folder holds the
+    project's own mapping, and the scene in its entry); raises a GesturemapError saying
+    what to do after :data:`SAVED_WAIT_S`."""
     from ..errors import GesturemapError
     from ..project import Project
 
     deadline = time.monotonic() + SAVED_WAIT_S
     while True:
         project = Project.load(folder)
+        if scene is not None:
+            try:
+                project.recall_scene(scene)
+            except KeyError:
+                raise GesturemapError(f"the scene {scene!r} that plays is not in the "
+                                      "project's folder: save it, then audit") from None
         labels = getattr(project.trained, "labels_", None)
         if basis(project, labels) == expected:
             return project
@@ -125,7 +133,7 @@ def _with_saved_project(data: dict[str, Any], work: Any) -> dict[str, Any]:
     into the window."""
     tag = data.get("tag")
     try:
-        project = _saved_project(data["folder"], data["basis"])
+        project = _saved_project(data["folder"], data["basis"], data.get("scene"))
         if data["spotting"] is None:
             return {"error": "spotting is off: turn it on in the Model tab first", "tag": tag}
         project.model = {**project.model, "spotting": data["spotting"]}

@@ -397,8 +397,11 @@ class _Snapshots:
         e = self.engine
         p = e.project
         takes = p.takes
+        # a scene recalled replaces the mapping (model settings, outputs): the window's copy
+        # follows it, as the Rehearsal tab's audit of the mapping that plays needs
         return (e.edits, len(takes), takes[-1].id if takes else None, tuple(p.classes),
-                p.input_dim, p.input_names, p.output_names, e.trainings)
+                p.input_dim, p.input_names, p.output_names, e.trainings,
+                getattr(e, "mapping_changes", 0))
 
     def send_state(self, final: bool = False) -> None:
         e = self.engine

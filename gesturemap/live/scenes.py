@@ -361,8 +361,9 @@ class SceneRuntime:
         project's own mapping, not the scene's). The project as opened, or a model retrained
         since the recall, is no scene's: nothing is kept then."""
         engine = self.engine
-        scene = next((s for s in self._scenes if s.name == self.current), None)
-        if scene is None or engine.model is not scene.trained:
+        name = self.playing()
+        scene = next((s for s in self._scenes if s.name == name), None)
+        if scene is None:
             return
         own = scene.model.get("spotting")
         if not isinstance(own, dict):
@@ -397,8 +398,15 @@ class SceneRuntime:
             engine.path.stream = fader.new  # the same stream goes on: no reset
             engine._build_wire()
 
+    def playing(self) -> str | None:
+        """The scene whose model plays (recalled, and no training has replaced its model
+        since), else None: the project's own mapping plays."""
+        scene = next((s for s in self._scenes if s.name == self.current), None)
+        return None if scene is None or self.engine.model is not scene.trained else scene.name
+
     def stats(self) -> dict[str, Any]:
-        return {"current": self.current, "names": [s.name for s in self._scenes],
+        return {"current": self.current, "playing": self.playing(),
+                "names": [s.name for s in self._scenes],
                 "recalls": self.recalls, "unknown": self.unknown,
                 "cold_recalls": self.cold_recalls, "repeats": self.repeats,
                 "pending": self._pending,

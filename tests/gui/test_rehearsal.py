@@ -406,3 +406,39 @@ def test_a_rehearsal_started_and_stopped_between_two_looks_still_ends_the_window
     assert "the engine stopped it" in panel.source.text()
     qtbot.waitUntil(lambda: len(panel.kept_paths) == 1, timeout=10000)
     assert "rehearsal" not in engine.stats().get("refused", {})
+
+
+def test_an_audit_while_a_scene_plays_audits_the_scenes_model(qtbot, tmp_path):
+    """A scene recalled in the window plays its own model and settings; the audit's worker
+    read the project's own mapping from the folder instead, and after waiting for a save
+    that never makes the two alike, said "the project's folder does not hold the model that
+    runs". It audits the scene's model, as gm.audit does on that scene."""
+    import copy
+
+    project, path = _project_and_rehearsal(tmp_path)
+    own_settings, own_model = copy.deepcopy(project.model), project.trained
+    project.model = {**project.model, "params": {**project.model["params"], "states": 3}}
+    project.train()
+    project.save_scene("verse")
+    project.model, project.trained = own_settings, own_model
+    folder = tmp_path / "proj"
+    window = open_window(qtbot, project, folder)
+    panel = window.rehearsal
+    window.tabs.setCurrentWidget(panel)
+    qtbot.waitUntil(lambda: window.scene_names() == ["verse"], timeout=60000)
+    assert window.recall_scene("verse")
+    qtbot.waitUntil(lambda: (window.engine.stats().get("scenes") or {}).get("current")
+                    == "verse", timeout=30000)
+    scene = Project.load(folder)
+    scene.recall_scene("verse")
+    recordings, labels, _, _, rate = rehearsal_frames([str(path)], scene)
+    expected = audit(scene.trained, recordings, BUDGET, labels=labels, takes=scene.dataset(),
+                     rate_hz=rate, spotting=scene.model["spotting"])
+    panel.use_files([str(path)])
+    panel.budget.setValue(BUDGET)
+    panel.audit_button.click()
+    qtbot.waitUntil(lambda: panel.result is not None or "no audit" in panel.status.text(),
+                    timeout=120000)
+    assert panel.result is not None, panel.status.text()
+    assert panel.result["thresholds"] == expected.thresholds
+    assert panel.result["baseline_false_alarms"] == expected.baseline_false_alarms
