@@ -34,7 +34,7 @@ def refusal_line(name: str, why: str) -> str:
     """The training line for a refused training command: a take refused is said as not
     recorded (the same words whichever look at the engine's counters finds it first)."""
     if name == "stop_recording":
-        return "not recorded: " + str(why).removeprefix("stop_recording: ")
+        return f"not recorded: {why}"
     return f"refused: {why}"
 #: Seconds a value the window sent wins over the engine's project, which has not caught up.
 _ECHO_WAIT_S = 2.0

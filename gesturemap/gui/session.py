@@ -317,7 +317,7 @@ class WindowEngine(Engine):
         empty = self.recording and (buffer is None or not len(buffer))
         super()._cmd_stop_recording()
         if empty:
-            raise GesturemapError("stop_recording: " + self._why_no_frame())
+            raise GesturemapError(self._why_no_frame())
 
     def _why_no_frame(self) -> str:
         """Why a take got no frame: the sensor silent, or a start and stop too close for
@@ -457,7 +457,8 @@ class WindowEngine(Engine):
         reset first); the live sensor is muted until the take ends or :meth:`_cmd_stop_play`.
         """
         if self.recording:
-            raise GesturemapError("play_take: stop recording first")
+            raise GesturemapError("a take cannot be played back while one is being recorded: "
+                                  "stop recording first")
         take = self.project.take(take_id)
         self._cmd_stop_play()
         inputs = np.asarray(take.inputs, dtype=np.float64)

@@ -177,6 +177,7 @@ def test_a_class_named_as_another_or_an_edit_refused_is_said(qtbot, tmp_path):
     window.dataset.play_button.click()  # the engine refuses it: a take is being recorded
     qtbot.waitUntil(lambda: "stop recording first" in window.statusBar().currentMessage(),
                     timeout=5000)
+    assert "play_take" not in window.statusBar().currentMessage()  # the user's words
     window.toggle_recording()
     _settled(qtbot, window)
     window.close()
