@@ -29,7 +29,9 @@ How examples become takes: consecutive examples of one recording round with the 
 form a take (classification); consecutive examples of one round form a take (regression).
 Without a round column, a new take starts whenever the class (or the output values) change.
 The Time column gives each take's frame times. Class numbers become ``int`` labels (the class
-numbers Wekinator sends); other nominal values stay ``str``.
+numbers Wekinator sends); other nominal values stay ``str``. A file gesturemap exported names its
+classes in header comments, ``% class 2: swipe``: those classes come back by name, keeping their
+numbers for ``/wek/outputs`` (the project's ``outputs.class_numbers``).
 
 Which columns are outputs: the trailing nominal (classifier) columns, else the last column;
 ``outputs=N`` says the last N. One classifier output makes a classification project; numeric
@@ -102,6 +104,9 @@ class Arff:
     attributes: list[Attribute]
     rows: list[list[str | None]]
     lines: list[int] = field(default_factory=list)  # source line of each row, for errors
+    #: class number (as written) -> class name, from gesturemap's own ``% class N: NAME``
+    #: comments in the header (see :func:`gesturemap.interop.wekinator.examples.export_arff`)
+    class_names: dict[str, str] = field(default_factory=dict)
 
     def index(self, name: str) -> int | None:
         for i, a in enumerate(self.attributes):
@@ -207,12 +212,42 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
     return _parse_arff(where, iter(raw.decode("utf-8", errors="replace").splitlines()))
 
 
+#: gesturemap's export names each class number in a header comment, exactly this form (any
+#: other comment is a comment): ``% class 2: swipe``, the name in ARFF quotes when it has
+#: surrounding spaces, quotes or control characters
+_CLASS_COMMENT = re.compile(r"% class (\d+): (.+)")
+_UNESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescape(match: re.Match[str]) -> str:
+    code = match.group(1)
+    return chr(int(code[1:], 16)) if len(code) == 5 else _UNESCAPES.get(code, code)
+
+
+def _class_comment(raw: str, names: dict[str, str], here: str) -> None:
+    """Note a ``% class N: NAME`` header comment in ``names``; refuse a number or a name given
+    twice (which class the rows mean would be a guess)."""
+    match = _CLASS_COMMENT.fullmatch(raw.rstrip("\r\n"))
+    if not match:
+        return
+    number, name = match.group(1), match.group(2)
+    if name[0] == "'" and len(name) > 1 and name[-1] == "'":  # quoted: escapes as exported
+        name = re.sub(r"\\(u[0-9a-f]{4}|.)", _unescape, name[1:-1])
+    if number in names or name in names.values():
+        raise FormatError(f"{here}: '% class {number}: {name}' names a class number or a class "
+                          "a comment above named already; keep one line per class.")
+    names[number] = name
+
+
 def _parse_arff(where: str, file_lines: Any) -> Arff:
     relation, attributes, rows, lines = "", [], [], []
+    class_names: dict[str, str] = {}
     in_data = False
     for number, raw in enumerate(file_lines, start=1):
         line = raw.lstrip("\ufeff").strip() if number == 1 else raw.strip()  # a BOM: no data
         if not line or line.startswith("%"):
+            if not in_data and line.startswith("% class "):
+                _class_comment(raw.lstrip("\ufeff"), class_names, f"{where}, line {number}")
             continue
         here = f"{where}, line {number}"
         if not in_data:
@@ -254,7 +289,7 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
         lines.append(number)
     if not attributes or not in_data:
         raise FormatError(f"{where} is not an ARFF file: it has no @attribute lines or no @data.")
-    return Arff(relation, attributes, rows, lines)
+    return Arff(relation, attributes, rows, lines, class_names)
 
 
 _JAVA_DATE = [
@@ -323,6 +358,8 @@ class ImportSummary:
     metadata: list[str]
     #: per output: "classifier" (class numbers) or "regressor"
     output_types: list[str] = field(default_factory=list)
+    #: class name -> the number the file wrote it as (named classes of gesturemap's export)
+    class_numbers: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         labels = sorted({t.label for t in self.takes}, key=_number_first)
@@ -490,9 +527,16 @@ def takes_from_arff(
         raise GesturemapError(f"{where}: no example has every input and output value.")
     x_all = x_all[:count]
     y_all = None if y_all is None else y_all[:count]
+    numbering: dict[str, int] = {}
     if classification:
         as_int = all(re.fullmatch(r"[+-]?\d+", v) for v in labels_raw)
         labels: list[Any] = [int(v) if as_int else v for v in labels_raw]
+        if as_int and data.class_names:
+            # the names gesturemap's export gave its class numbers; a number without one is
+            # kept as text, as a project's classes are all names or all numbers
+            labels = [data.class_names.get(str(n), str(n)) for n in labels]
+            numbering = {data.class_names[str(n)]: n for n in sorted(set(map(int, labels_raw)))
+                         if str(n) in data.class_names}
     else:
         labels = ["take"] * count  # what the engine names a take with output values
 
@@ -528,6 +572,7 @@ def takes_from_arff(
         skipped,
         [name for name, i in meta.items() if i is not None],
         ["classifier" if data.attributes[i].kind == "nominal" else "regressor" for i in out_cols],
+        numbering,
     )
 
 
@@ -646,6 +691,8 @@ def import_arff(
         proj = Project(
             folder.name or "imported",
             model=_new_model(summary, model),
+            # named classes go on sending the numbers the file gave them on /wek/outputs
+            outputs={"class_numbers": summary.class_numbers} if summary.class_numbers else None,
             input_names=summary.inputs,
             output_names=None if summary.task == "classification" else summary.outputs,
         )

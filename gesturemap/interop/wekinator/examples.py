@@ -185,6 +185,20 @@ def _quote(name: str) -> str:
     return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+#: what a class name's quoted form escapes (``gesturemap import`` reads them back)
+_ESCAPES = {"\\": "\\\\", "'": "\\'", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _comment_name(name: str) -> str:
+    """A class name as its ``% class N: NAME`` comment writes it: as it is, or quoted when
+    the comment would lose or misread it (surrounding spaces, a leading quote, a line
+    break that would end the comment)."""
+    if name == name.strip() and name[0] not in "'\"" and name.isprintable():
+        return name
+    return "'" + "".join(_ESCAPES.get(c, c if c.isprintable() else f"\\u{ord(c):04x}")
+                         for c in name) + "'"
+
+
 def arff_class_numbers(project: Any) -> dict[Any, int]:
     """The number each class of a classification project is written as in Wekinator's ARFF:
     integer labels as they are, else the 1-based class index (an import's numbering kept)."""
@@ -213,7 +227,7 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     # Wekinator's classes are numbers: the names they stand for, for whoever reads the file
     # (ARFF readers, Wekinator's included, skip lines starting with %)
     named = {lb: n for lb, n in numbers.items() if str(lb) != str(n)}
-    lines = [f"% class {n}: {lb}" for lb, n in named.items()] + [
+    lines = [f"% class {n}: {_comment_name(str(lb))}" for lb, n in named.items()] + [
         "@relation dataset",
         "",
         "@attribute ID numeric",

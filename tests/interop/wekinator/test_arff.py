@@ -342,3 +342,55 @@ def test_a_binary_file_given_as_data_is_named_as_such(tmp_path):
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "takes.npz is not an ARFF file: it holds binary data, not text" in out.stderr
     assert "\\x" not in out.stderr and not (tmp_path / "p").exists()
+
+
+def gesturemap_cli(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "gesturemap.cli", *map(str, args)],
+                          capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_named_classes_come_back_from_gesturemaps_own_export(tmp_path):
+    """export --arff writes named classes as numbers, naming them in '% class N: NAME'
+    comments; import read the numbers alone, so a round trip gave classes 1, 2, 3. Now the
+    names come back, with the numbers /wek/outputs sends for them, and only that exact
+    comment form counts."""
+    rng = np.random.default_rng(5)
+    names = ["swipe", "circle left", " pad ", "it's", "tap\nhold"]  # spaces, quote, line break
+    project = gm.Project("named", model="knn", input_names=["x", "y"])
+    for k, name in enumerate(names * 2):
+        project.add_take(rng.normal(size=(6, 2)) + k % len(names), name)
+    project.save(tmp_path / "proj")
+    out = gesturemap_cli("export", "proj", "--arff", "out.arff", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "% class 2: circle left\n" in (tmp_path / "out.arff").read_text()
+    out = gesturemap_cli("import", "out.arff", "--project", "back", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    back = gm.Project.load(tmp_path / "back")
+    assert [t.label for t in back.takes] == [t.label for t in project.takes]
+    assert np.array_equal(np.vstack([t.inputs for t in back.takes]),
+                          np.vstack([t.inputs for t in project.takes]))
+    assert back.outputs["class_numbers"] == arff_class_numbers_of(project)
+    gesturemap_cli("export", "back", "--arff", "again.arff", cwd=tmp_path)
+    assert (tmp_path / "again.arff").read_text() == (tmp_path / "out.arff").read_text()
+
+    # any other comment is a comment: another wording, after @data, or in a plain ARFF
+    text = (tmp_path / "out.arff").read_text()
+    head, data = text.split("@data\n")
+    body = "".join(ln + "\n" for ln in head.splitlines() if not ln.startswith("% class"))
+    for note in ("% Class 1: swipe", "%class 1: swipe", "% class 1 is swipe",
+                 "% class one: swipe", "% the class 1: swipe"):
+        (tmp_path / "other.arff").write_text(note + "\n" + body + "@data\n% class 2: x\n" + data)
+        summary = arff.takes_from_arff(arff.read_arff(tmp_path / "other.arff"))
+        assert {t.label for t in summary.takes} == {1, 2, 3, 4, 5}, note
+    # one number named twice: which class the rows mean would be a guess
+    (tmp_path / "twice.arff").write_text("% class 1: swipe\n% class 1: tap\n" + body + "@data\n"
+                                         + data)
+    out = gesturemap_cli("import", "twice.arff", "--project", "p2", cwd=tmp_path)
+    assert out.returncode == 2 and "twice.arff, line 2: '% class 1: tap'" in out.stderr
+    assert not (tmp_path / "p2").exists()
+
+
+def arff_class_numbers_of(project):
+    from gesturemap.interop.wekinator.examples import arff_class_numbers
+
+    return {str(lb): n for lb, n in arff_class_numbers(project).items()}
