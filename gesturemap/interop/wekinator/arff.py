@@ -124,31 +124,79 @@ def _unquote(token: str) -> str:
     return token
 
 
-def _split_values(text: str, where: str) -> list[str]:
-    """Split a comma-separated ARFF row (quotes with ' or ", backslash escapes)."""
-    values, current, quote, i = [], [], "", 0
-    while i < len(text):
-        c = text[i]
-        if quote:
-            if c == "\\" and i + 1 < len(text):
-                current.append(text[i + 1])
-                i += 1
-            elif c == quote:
-                quote = ""
-            else:
-                current.append(c)
-        elif c in "'\"" and not "".join(current).strip():
-            quote, current = c, []
-        elif c == ",":
-            values.append("".join(current).strip())
-            current = []
+#: one ARFF token, as Weka's reader cuts a line: whitespace and commas alike separate values, a
+#: comma alone between two separators is an empty value (named in the error it leads to),
+#: quotes keep spaces, commas and % (backslash escapes inside), braces stand alone, and % ends
+#: the line outside quotes
+_TOKEN = re.compile(r"""[\x00-\x20]*(?:(,)|'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)"|([{}])|(%)"""
+                    r"""|([^\x00-\x20,%{}'"][^\x00-\x20,%{}]*))""", re.S)
+#: the characters that make a line more than plain comma-separated values
+_SPECIAL = re.compile(r"""['"%{}]""")
+
+#: a token: its text and whether it was quoted (a quoted ? or brace is a value, not syntax)
+Token = tuple[str, bool]
+
+
+def _tokens(text: str, where: str) -> list[Token]:
+    """Cut an ARFF line into tokens (see :data:`_TOKEN`).
+
+    Raises
+    ------
+    FormatError
+        If a quote is not closed.
+    """
+    if not _SPECIAL.search(text):  # Wekinator's rows: plain values and commas, read at once
+        parts = [p.strip() for p in text.split(",")]
+        if parts[-1] == "":  # a comma ending the line separates nothing
+            parts.pop()
+        if all(parts) and not any(" " in p or "\t" in p for p in parts):
+            return [(p, False) for p in parts]
+    tokens: list[Token] = []
+    pos, after_comma = 0, False
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            if text[pos:].strip(" \t\r\n\x0b\x0c"):
+                raise FormatError(f"{where}: a quote is not closed.")
+            break
+        comma, single, double, brace, comment, word = match.groups()
+        pos = match.end()
+        if comment is not None:
+            break
+        if comma is not None:
+            if after_comma:
+                tokens.append(("", False))
+            after_comma = True
+            continue
+        after_comma = False
+        if single is not None or double is not None:
+            tokens.append((re.sub(r"\\(.)", r"\1", single if single is not None else double,
+                                  flags=re.S), True))
+        elif brace is not None:
+            tokens.append((brace, False))
         else:
-            current.append(c)
-        i += 1
-    if quote:
-        raise FormatError(f"{where}: a quote is not closed.")
-    values.append("".join(current).strip())
-    return values
+            tokens.append((word, False))
+    return tokens
+
+
+def _value(token: Token) -> str | None:
+    """A token's value: None for Weka's missing value, an unquoted ``?``."""
+    text, quoted = token
+    return None if text == "?" and not quoted else text
+
+
+def _braced(tokens: list[Token], where: str, what: str) -> list[Token]:
+    """The tokens between ``{`` and ``}`` (a nominal attribute's values, a sparse row), which
+    must hold no other braces."""
+    if not tokens or tokens[0] != ("{", False):
+        raise FormatError(f"{where}: {what} must start with '{{'.")
+    if tokens[-1] != ("}", False):
+        raise FormatError(f"{where}: {what} must end with '}}'.")
+    inner = tokens[1:-1]
+    if ("{", False) in inner or ("}", False) in inner:
+        raise FormatError(f"{where}: {what} holds a brace of its own; quote a value that has "
+                          "one.")
+    return inner
 
 
 def _attribute(line: str, where: str) -> Attribute:
@@ -158,21 +206,18 @@ def _attribute(line: str, where: str) -> Attribute:
         raise FormatError(f"{where}: an @attribute line without a name.")
     name = _unquote(match.group(1))
     kind_text = rest[match.end() :].strip()
-    lower = kind_text.lower()
-    if lower.startswith("{"):
-        if not kind_text.endswith("}"):
-            raise FormatError(f"{where}: nominal values of {name!r} must end with '}}'.")
-        values = tuple(_unquote(v) for v in _split_values(kind_text[1:-1], where))
-        return Attribute(name, "nominal", values)
-    if lower in ("numeric", "real", "integer"):
+    kind = _tokens(kind_text, where)
+    lower = kind[0][0].lower() if kind else ""
+    if kind and kind[0] == ("{", False):
+        values = _braced(kind, where, f"the nominal values of {name!r}")
+        return Attribute(name, "nominal", tuple(text for text, _ in values))
+    if lower in ("numeric", "real", "integer") and len(kind) == 1:
         return Attribute(name, "numeric")
-    if lower == "string":
+    if lower == "string" and len(kind) == 1:
         return Attribute(name, "string")
-    if lower.startswith("date"):
-        fmt = kind_text[4:].strip()
-        return Attribute(
-            name, "date", date_format=_unquote(fmt) if fmt else "yyyy-MM-dd'T'HH:mm:ss"
-        )
+    if lower == "date" and len(kind) <= 2:
+        fmt = kind[1][0] if len(kind) == 2 else "yyyy-MM-dd'T'HH:mm:ss"
+        return Attribute(name, "date", date_format=fmt)
     raise FormatError(
         f"{where}: attribute {name!r} has type {kind_text!r}; gesturemap reads numeric, "
         "nominal {…}, date and string attributes (not relational ones)."
@@ -180,8 +225,8 @@ def _attribute(line: str, where: str) -> Attribute:
 
 
 def read_arff(path: str | os.PathLike[str]) -> Arff:
-    """Parse an ARFF file (dense or sparse rows, % comments, quoted names and values), plain
-    or gzip-compressed (Weka's ``.arff.gz``, recognised by its content, whatever the name).
+    """Parse an ARFF file (dense or sparse rows, values separated by commas or whitespace as
+    Weka separates them, % comments, quoted names and values), plain or gzip-compressed (Weka's ``.arff.gz``, recognised by its content, whatever the name).
 
     Raises
     ------
@@ -267,29 +312,44 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
                     "this an ARFF file?"
                 )
             continue
-        if line.startswith("{"):  # sparse row: {index value, ...}; absent values are 0
-            if not line.endswith("}"):
-                raise FormatError(f"{here}: a sparse row must end with '}}'.")
-            values: list[str | None] = ["0"] * len(attributes)
-            for item in _split_values(line[1:-1], here):
-                if not item:
-                    continue
-                index_text, _, value = item.partition(" ")
-                try:  # "?" is missing in a sparse row as in a dense one
-                    values[int(index_text)] = None if value.strip() == "?" else _unquote(
-                        value.strip())
-                except (ValueError, IndexError):
-                    raise FormatError(f"{here}: bad sparse entry {item!r}.") from None
+        tokens = _tokens(line, here)
+        if not tokens:  # a line holding only a comment
+            continue
+        weight = tokens[-3:] if len(tokens) >= 3 and tokens[-3] == ("{", False) else []
+        if weight and (tokens[0] != ("{", False) or tokens.count(("{", False)) == 2):
+            raise FormatError(
+                f"{here}: the row ends with an instance weight {{{weight[1][0]}}}; gesturemap "
+                "gives every example the same weight: remove the weights to import the file.")
+        if tokens[0] == ("{", False):  # sparse row: {index value, ...}; absent values are 0
+            values = _sparse_row(_braced(tokens, here, "a sparse row"), len(attributes), here)
         else:
-            tokens = _split_values(line, here)
             if len(tokens) != len(attributes):
                 raise FormatError(f"{here}: {len(tokens)} values for {len(attributes)} attributes.")
-            values = [None if t == "?" else t for t in tokens]
+            values = [_value(t) for t in tokens]
         rows.append(values)
         lines.append(number)
     if not attributes or not in_data:
         raise FormatError(f"{where} is not an ARFF file: it has no @attribute lines or no @data.")
     return Arff(relation, attributes, rows, lines, class_names)
+
+
+def _sparse_row(items: list[Token], width: int, here: str) -> list[str | None]:
+    """A sparse row's values from its ``index value`` pairs (absent values are 0; ``?`` is
+    missing in a sparse row as in a dense one)."""
+    if len(items) % 2:
+        raise FormatError(f"{here}: bad sparse entry {items[-1][0]!r} (an index without its "
+                          "value).")
+    values: list[str | None] = ["0"] * width
+    for (index_text, quoted), value in zip(items[::2], items[1::2], strict=True):
+        try:
+            index = int(index_text)
+            if quoted or not 0 <= index < width:
+                raise ValueError
+        except ValueError:
+            raise FormatError(f"{here}: bad sparse entry {index_text} {value[0]!r} (the index "
+                              f"must be a column number, 0 to {width - 1}).") from None
+        values[index] = _value(value)
+    return values
 
 
 _JAVA_DATE = [
