@@ -67,6 +67,9 @@ class Report:
     folds : list of dict
         Per fold: n_train, n_test, accuracy, and seconds: fit_s, predict_s (whole recordings),
         stream_s (streaming every frame), prefix_s (predict on prefixes).
+    unseen : list of dict
+        Classes of the test recordings that their fold's model never trained on (it cannot
+        name them: every such recording counts as wrong): label, recordings, frames.
     predictions : list of dict
         Per test recording: recording (its index in the data, or its take id), fold, group
         (leave-one-group-out), label, predicted.
@@ -88,6 +91,7 @@ class Report:
     folds: list[dict[str, Any]] = field(default_factory=list)
     predictions: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
+    unseen: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_folds(
@@ -149,6 +153,7 @@ class Report:
             )
             report.regression = {"outputs": names, **regression_metrics(truth, estimate)}
             return report
+        report.unseen = _unseen(labels, results)
         truth = [p["label"] for p in report.predictions]
         predicted = [p["predicted"] for p in report.predictions]
         scores = classification_metrics(labels, truth, predicted)
@@ -187,6 +192,7 @@ class Report:
             folds=list(data.get("folds") or []),
             predictions=list(data.get("predictions") or []),
             seconds=float(data.get("seconds") or 0.0),
+            unseen=list(data.get("unseen_classes") or []),
         )
 
     # ---- output ---------------------------------------------------------------------------------
@@ -214,6 +220,7 @@ class Report:
                     "confusion": self.confusion,
                     "per_class": self.per_class,
                     "early_recognition": self.early,
+                    "unseen_classes": self.unseen,
                 }
             )
         fold_acc = [f["accuracy"] for f in self.folds if "accuracy" in f]
@@ -289,6 +296,24 @@ class Report:
 
         return plots.save_report_plots(self, Path(folder), prefix)
 
+    def _unseen_lines(self) -> list[str]:
+        """What the figures above hide: test classes the model never trained on."""
+        if not self.unseen:
+            return []
+        lines = [
+            f"  warning: class {u['label']!r} was tested ({u['recordings']} "
+            f"recording{'s' if u['recordings'] != 1 else ''}, {u['frames']} frames) but the "
+            "model never trained on it: it cannot be recognised, and counts as wrong (F1 0)"
+            for u in self.unseen
+        ]
+        gone = {u["label"] for u in self.unseen}
+        kept = [p for p in self.predictions if p["label"] not in gone]
+        if kept:
+            right = sum(p["label"] == p["predicted"] for p in kept)
+            lines.append(f"  without them: accuracy {right / len(kept):.4f} on {len(kept)} "
+                         "recordings of the classes trained on")
+        return lines
+
     def summary(self) -> str:
         """A few lines for a terminal."""
         head = f"{self.model} · {self.protocol.get('name')} ({self.protocol.get('folds')} fold(s))"
@@ -304,6 +329,7 @@ class Report:
             head,
             f"  accuracy {self.accuracy:.4f} on {len(self.predictions)} recordings, "
             f"macro F1 {self.macro_f1:.4f}",
+            *self._unseen_lines(),
         ]
         if self.early:
             method = self.early["method"]
@@ -318,3 +344,19 @@ class Report:
                 lines.append(f"  early recognition ({name}): {curve}")
         lines.append(f"  {self.seconds:.1f} s")
         return "\n".join(lines)
+
+
+def _unseen(labels: list[Any], results: list[Any]) -> list[dict[str, Any]]:
+    """The test classes some fold's model never trained on, with how many of their test
+    recordings (and frames) it met, in the report's class order."""
+    count: dict[Any, list[int]] = {}
+    for r in results:
+        trained = set(r.labels)
+        frames = r.test_frames or [0] * len(r.truth)
+        for label, length in zip(r.truth, frames, strict=True):
+            if label not in trained:
+                tally = count.setdefault(label, [0, 0])
+                tally[0] += 1
+                tally[1] += int(length)
+    return [{"label": lb, "recordings": count[lb][0], "frames": count[lb][1]}
+            for lb in labels if lb in count]

@@ -31,7 +31,7 @@ import sys
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -240,6 +240,8 @@ class FoldResult:
     predict_s: float
     stream_s: float
     prefix_s: float
+    #: each test recording's length in frames (as the model saw it)
+    test_frames: list[int] = field(default_factory=list)
 
 
 def _stream_all(
@@ -371,6 +373,7 @@ def run_fold(
         predict_s,
         stream_s,
         prefix_s,
+        [r.length for r in test],
     )
 
 

@@ -495,3 +495,37 @@ def test_cli_names_the_report_it_cannot_write(tmp_path):
                   tmp_path)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip() == "gesturemap eval: /proc/r.json: No such file or directory"
+
+
+def test_a_test_class_the_model_never_trained_on_is_named(tmp_path):
+    """A held-out set with a class absent from the training set gave the usual figures and no
+    word of it: now the report and the terminal name the class, its recordings and frames,
+    and give the accuracy without it; the evaluation still succeeds."""
+    train, test = gm.Dataset(), dataset(2, seed=21)
+    for r in dataset(3, seed=20):
+        if r.label != "zigzag":
+            train.add(r.inputs, label=r.label)
+    write_npz(tmp_path / "A.npz", train)
+    write_npz(tmp_path / "B.npz", test)
+    out = run_cli("--train A.npz --test B.npz --model knn --json r.json --quiet", tmp_path)
+    assert out.returncode == 0, out.stderr
+    frames = sum(r.length for r in test if r.label == "zigzag")
+    assert (f"warning: class 'zigzag' was tested (2 recordings, {frames} frames) but the model "
+            "never trained on it") in out.stdout
+    saved = json.loads((tmp_path / "r.json").read_text())
+    assert saved["unseen_classes"] == [{"label": "zigzag", "recordings": 2, "frames": frames}]
+    seen = [p for p in saved["predictions"] if p["label"] != "zigzag"]
+    right = sum(p["label"] == p["predicted"] for p in seen) / len(seen)
+    assert f"without them: accuracy {right:.4f} on 4 recordings" in out.stdout
+    assert ev.Report.from_dict(saved).unseen == saved["unseen_classes"]
+    # cross-validation: a class whose only take is in the fold tested
+    one = dataset(3, seed=22)
+    lonely = gm.Dataset()
+    for r in one:
+        lonely.add(r.inputs, label=r.label)
+    lonely.add(gesture("zigzag", np.random.default_rng(1)), label="wave")
+    report = ev.cross_validate("knn", lonely, folds=3, seed=0)
+    assert [(u["label"], u["recordings"]) for u in report.unseen] == [("wave", 1)]
+    assert "class 'wave' was tested (1 recording," in report.summary()
+    # every class trained on: no warning
+    assert ev.holdout("knn", dataset(3, seed=23), dataset(2, seed=24)).unseen == []
