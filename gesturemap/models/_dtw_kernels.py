@@ -14,9 +14,13 @@ Every kernel is ``nogil`` (whole sequences can be matched on several threads) an
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numba import njit
+
+from ..errors import TrainingCancelled
 
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
@@ -56,18 +60,47 @@ def dtw_last_row(a, b, band, cutoff, row, open_begin):
     path starting later may cost less than a whole row).
     """
     n, m = a.shape[0], b.shape[0]
+    buf, held = dtw_start(m)
+    if not dtw_rows(a, b, band, cutoff, open_begin, 0, n, buf, held):
+        row[:] = np.inf
+        return np.inf
+    last = buf[(n + 1) & 1]  # row n - 1
+    if last[m] > cutoff:
+        row[:] = np.inf
+        return np.inf
+    row[:] = last[1:]
+    return last[m]
+
+
+@njit(**_JIT)
+def dtw_start(m):
+    """The two cost rows :func:`dtw_rows` works in, for a ``b`` of ``m`` frames, before the
+    first row of ``a``: (2, m + 1) rows and (2, 2) the columns each holds."""
+    buf = np.full((2, m + 1), np.inf)
+    buf[1, 0] = 0.0  # the corner, in the row before the first: every path starts at (0, 0)
+    held = np.empty((2, 2), dtype=np.int64)
+    held[0, 0], held[0, 1] = 1, 0  # nothing yet
+    held[1, 0], held[1, 1] = 0, 0
+    return buf, held
+
+
+@njit(**_JIT)
+def dtw_rows(a, b, band, cutoff, open_begin, i0, i1, buf, held):
+    """Rows ``i0`` to ``i1`` (excluded) of the cost matrix of :func:`dtw_last_row`: row ``i``
+    goes to ``buf[i & 1]`` (its cell ``j + 1`` is D(i, j), cell 0 the column before the
+    first), over the row ``i - 1`` in the other; ``held[r]`` are the cells row ``r`` of
+    ``buf`` filled (the rest is inf). Cut into row ranges, a long DTW gives the very cells of
+    one call (:func:`dtw_in_steps`). Returns False when abandoned (a
+    whole row over ``cutoff``)."""
+    n, m = a.shape[0], b.shape[0]
     radius = max(band * max(n, m), abs(n - m), 1.0) if not open_begin else float(n + m)
-    # prev[j + 1] = D(i - 1, j), cur[j + 1] = D(i, j); index 0 is the column before the first
-    prev = np.full(m + 1, np.inf)
-    cur = np.full(m + 1, np.inf)
-    prev[0] = 0.0  # the corner: every path starts at (0, 0)
-    prev_lo, prev_hi = 0, 0  # the cells each buffer holds (the rest is inf)
-    cur_lo, cur_hi = 1, 0
-    for i in range(n):
+    for i in range(i0, i1):
+        cur = buf[i & 1]
+        prev = buf[(i + 1) & 1]
         centre = (i + 0.5) * m / n - 0.5
         lo = max(0, int(math.floor(centre - radius)))
         hi = min(m - 1, int(math.ceil(centre + radius)))
-        for j in range(cur_lo, cur_hi + 1):  # clear what this buffer held two rows ago
+        for j in range(held[i & 1, 0], held[i & 1, 1] + 1):  # what it held two rows ago
             cur[j] = np.inf
         if open_begin:  # a match may start at this frame too
             prev[0] = 0.0
@@ -84,16 +117,63 @@ def dtw_last_row(a, b, band, cutoff, row, open_begin):
             if v < row_min:
                 row_min = v
         if row_min > cutoff and not open_begin:
-            row[:] = np.inf
+            return False
+        held[i & 1, 0], held[i & 1, 1] = lo + 1, hi + 1
+    return True
+
+
+#: Cells of a long DTW computed by one compiled call (about a tenth of a second): between
+#: two, Python sees Ctrl-C and a training's cancel (a compiled call cannot be interrupted,
+#: and a DTW of two takes of a quarter of an hour at 100 Hz is a minute long).
+STEP_CELLS = 1 << 24
+
+
+def dtw_in_steps(a: np.ndarray, b: np.ndarray, band: float, cutoff: float,
+                 cancel: Any = None) -> float:
+    """:func:`dtw`, its very cells and result, computed :data:`STEP_CELLS` at a time; between
+    two steps a Ctrl-C is raised and ``cancel`` (an Event) is read.
+
+    Raises
+    ------
+    TrainingCancelled
+        When ``cancel`` is set.
+    """
+    n, m = a.shape[0], b.shape[0]
+    width = min(m, 2.0 * max(band * max(n, m), abs(n - m), 1.0) + 2.0)  # cells per row
+    if n * width <= STEP_CELLS:
+        return float(dtw(a, b, band, cutoff))
+    buf, held = dtw_start(m)
+    rows = max(1, int(STEP_CELLS // width))
+    for i0 in range(0, n, rows):
+        if cancel is not None and cancel.is_set():
+            raise TrainingCancelled("training was cancelled")
+        if not dtw_rows(a, b, band, cutoff, False, i0, min(n, i0 + rows), buf, held):
             return np.inf
-        prev, cur = cur, prev
-        cur_lo, cur_hi = prev_lo, prev_hi
-        prev_lo, prev_hi = lo + 1, hi + 1
-    if prev[m] > cutoff:
-        row[:] = np.inf
-        return np.inf
-    row[:] = prev[1:]
-    return prev[m]
+    last = buf[(n + 1) & 1]  # row n - 1
+    return float(last[m]) if last[m] <= cutoff else np.inf
+
+
+def nearest_in_steps(query_for: Callable[[int], np.ndarray], templates: np.ndarray,
+                     offsets: np.ndarray, template_class: np.ndarray, band: float,
+                     normalize: bool, per_class: bool, out: np.ndarray,
+                     cancel: Any = None) -> int:
+    """:func:`class_distances` (the same distances, bit for bit) for work too long for one
+    compiled call: template ``k`` is matched against ``query_for(k)`` by
+    :func:`dtw_in_steps`. Returns the index of the nearest template."""
+    out[:] = np.inf
+    best_k, best = 0, np.inf
+    for k in range(offsets.shape[0] - 1):
+        c = template_class[k]
+        m = offsets[k + 1] - offsets[k]
+        scale = float(m) if normalize else 1.0
+        limit = out[c] if per_class else best
+        d = dtw_in_steps(query_for(k), templates[offsets[k]:offsets[k + 1]], band,
+                         limit * scale, cancel) / scale
+        if d < out[c]:
+            out[c] = d
+        if d < best:
+            best, best_k = d, k
+    return best_k
 
 
 @njit(**_JIT)

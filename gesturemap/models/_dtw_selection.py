@@ -105,7 +105,7 @@ def _nearest(prepared: list[np.ndarray], queries: list[np.ndarray] | None,
                 w = min(len(queries[i]), WINDOW_REACH * int(lengths.max()))
                 _wk.window_znorm(queries[i], len(queries[i]) - w, len(queries[i]), scratch)
                 q = scratch[:w]
-            d = _k.dtw(q, prepared[j], band, cutoff)
+            d = _k.dtw_in_steps(q, prepared[j], band, cutoff, cancel)
             for per_frame, scale in ((True, lengths[j]), (False, 1.0)):
                 if d / scale < out[per_frame][row, other]:
                     out[per_frame][row, other] = d / scale

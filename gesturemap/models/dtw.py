@@ -64,6 +64,7 @@ by default learned from the takes) is ``e`` times less likely than a perfect one
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -159,8 +160,8 @@ def typical_distance(templates: np.ndarray, offsets: np.ndarray, template_class:
                       (template_class[j] == template_class[k]) == same]
             scale = len(take(k)) if normalize else 1.0
             for j in others[:CALIBRATION_NEIGHBOURS]:
-                d = _k.dtw(q_frames[q_offsets[j]:q_offsets[j + 1]], take(k), CALIBRATION_BAND,
-                           best * scale) / scale
+                d = _k.dtw_in_steps(q_frames[q_offsets[j]:q_offsets[j + 1]], take(k),
+                                    CALIBRATION_BAND, best * scale, cancel) / scale
                 best = min(best, d)
             if np.isfinite(best):
                 nearest.append(best)
@@ -413,20 +414,31 @@ class DTW(BaseModel):
             return running_znorm(x)
         return np.ascontiguousarray((x - self.mean_) / self.scale_)
 
-    def _distances(self, x: np.ndarray, per_class: bool) -> tuple[np.ndarray, int]:
+    def _distances(self, x: np.ndarray, per_class: bool,
+                   cancel: Cancel | None = None) -> tuple[np.ndarray, int]:
         out = np.zeros(len(self.labels_))
+        layout = (self.templates_, self.offsets_, self.template_class_, float(self.band),
+                  self.per_frame_distance_, per_class, out)
         if self.normalization_ == "window":
             reach = self.window_reach()
+            x = np.ascontiguousarray(x, dtype=np.float64)
+            scratch = np.empty((int(reach.max()), x.shape[1]))
+            if min(len(x), int(reach.max())) * len(self.templates_) > _k.STEP_CELLS:
+                def window(k: int) -> np.ndarray:  # the frames template k is matched against
+                    w = min(len(x), int(reach[k]))
+                    _wk.window_znorm(x, len(x) - w, len(x), scratch)
+                    return scratch[:w]
+
+                return out, _k.nearest_in_steps(window, *layout, cancel)
             k = _wk.window_class_distances(
-                np.ascontiguousarray(x, dtype=np.float64), self.templates_, self.offsets_,
-                self.template_class_, reach, float(self.band), self.per_frame_distance_,
-                per_class, False, np.empty((int(reach.max()), x.shape[1])),
+                x, self.templates_, self.offsets_, self.template_class_, reach, float(self.band),
+                self.per_frame_distance_, per_class, False, scratch,
                 np.empty(len(self.templates_)), out)
             return out, int(k)
-        k = _k.class_distances(self._standardized(x), self.templates_, self.offsets_,
-                               self.template_class_, float(self.band), self.per_frame_distance_,
-                               per_class, out)
-        return out, int(k)
+        query = self._standardized(x)
+        if len(query) * len(self.templates_) > _k.STEP_CELLS:  # long: Ctrl-C between steps
+            return out, _k.nearest_in_steps(lambda _: query, *layout, cancel)
+        return out, int(_k.class_distances(query, *layout))
 
     def window_reach(self) -> np.ndarray:
         """(K,) how many of the latest frames each template is matched against with
@@ -451,16 +463,24 @@ class DTW(BaseModel):
         self._check_fitted()
         checked = [self._check_sequence(s) for s in sequences]
 
+        stop = threading.Event()
+
         def one(x: np.ndarray) -> Any:
-            k = self._distances(x, False)[1]
+            k = self._distances(x, False, stop)[1]
             return self.labels_[int(self.template_class_[k])]
 
         jobs = self.n_jobs if self.n_jobs is not None else (os.cpu_count() or 1)
         if jobs <= 1 or len(checked) <= 1:
             return [one(x) for x in checked]
         # the kernel releases the GIL: sequences are compared in parallel
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             return list(pool.map(one, checked))
+        finally:
+            # on Ctrl-C, the sequences being compared stop at their next step and the others
+            # are not started (leaving the pool would wait for every one of them)
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def stream(self) -> DTWStream:
         """A new run-time stream (its own DTW columns) over this trained model."""

@@ -1,0 +1,166 @@
+"""A long DTW stops at Ctrl-C: the DTW of two long takes is computed a step at a time, so that
+Python sees the interrupt (and a training's cancel) between steps, with the very results of
+one compiled call.
+
+Before, a DTW of two takes of 200 000 frames was one compiled call: ``gesturemap eval``
+interrupted while training went on for the rest of it (42 s here) before it stopped, and a
+``predict`` comparing sequences on threads waited for every one of them (minutes).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+import gesturemap as gm
+from gesturemap.models import _dtw_kernels
+from tests.stage_helpers import wait_for
+
+#: Seconds a process may take to stop after Ctrl-C (a step is about a tenth of a second; the
+#: machine is shared). One compiled call of these tests' DTWs lasts far longer.
+STOPS_WITHIN_S = 10.0
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time a process has used: it is past its start-up and inside the long DTW."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _long_takes(n: int, frames: int, seed: int = 0) -> list[np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return [np.cumsum(rng.normal(size=(frames, 3)), axis=0) * 0.01 + i for i in range(n)]
+
+
+def _stop_after(process: subprocess.Popen, busy_s: float) -> float:
+    """Send Ctrl-C once ``process`` has computed for ``busy_s`` CPU seconds more than it had
+    when called; the seconds it then took to exit (it is killed past the limit)."""
+    start = _cpu_seconds(process.pid)
+    wait_for(lambda: process.poll() is not None or _cpu_seconds(process.pid) > start + busy_s,
+             timeout=300)
+    assert process.poll() is None, process.communicate()
+    sent = time.monotonic()
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=STOPS_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return float("inf")
+    return time.monotonic() - sent
+
+
+@pytest.mark.slow
+def test_gesturemap_eval_stops_at_ctrl_c_while_dtw_trains(tmp_path):
+    lengths = [200_000, 200_000]
+    np.savez(tmp_path / "A.npz", X_concat=np.vstack(_long_takes(2, lengths[0])),
+             lengths=lengths, y=["a", "b"])
+    np.savez(tmp_path / "B.npz", X_concat=np.vstack(_long_takes(2, 1000, seed=1)),
+             lengths=[1000, 1000], y=["a", "b"])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap.cli", "eval", "--train", "A.npz", "--test", "B.npz",
+         "--model", "dtw", "--param", "normalization=global", "--param",
+         "per_frame_distance=true", "--quiet"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    took = _stop_after(process, busy_s=6.0)  # start-up is about 2 s of CPU
+    _, err = process.communicate()
+    assert took < STOPS_WITHIN_S, "gesturemap eval went on computing after Ctrl-C"
+    assert process.returncode == 130 and err.strip().endswith("gesturemap eval: interrupted")
+
+
+PREDICT = """
+import threading
+import numpy as np
+import gesturemap as gm
+from gesturemap.models import dtw
+
+def takes(seed):
+    rng = np.random.default_rng(seed)
+    return [np.cumsum(rng.normal(size=(100_000, 3)), axis=0) * 0.01 + i for i in range(2)]
+
+dtw.CALIBRATION_NEIGHBOURS = 0  # the takes are kept as they are: no calibration to wait for
+ds = gm.Dataset()
+for label, take in zip("ab", takes(0), strict=True):
+    ds.add(take, label=label)
+model = gm.DTW(normalization="global", per_frame_distance=True, n_jobs=2).fit(ds)
+print("ready", flush=True)
+try:
+    model.predict(takes(1))
+except KeyboardInterrupt:
+    print("interrupted; threads left:", threading.active_count(), flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_predict_on_threads_stops_at_ctrl_c(tmp_path):
+    process = subprocess.Popen([sys.executable, "-c", PREDICT], cwd=tmp_path,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
+    reader.start()
+    wait_for(lambda: "ready\n" in lines or process.poll() is not None, timeout=120)
+    assert "ready\n" in lines, process.stderr.read()
+    took = _stop_after(process, busy_s=4.0)  # both threads comparing
+    reader.join(timeout=10)
+    assert took < STOPS_WITHIN_S, "predict went on comparing sequences after Ctrl-C"
+    assert lines[-1] == "interrupted; threads left: 1\n", process.stderr.read()
+
+
+def _dataset(seed: int) -> gm.Dataset:
+    rng = np.random.default_rng(seed)
+    ds = gm.Dataset()
+    for label in "abc":
+        for _ in range(4):
+            n = int(rng.integers(20, 50))
+            ds.add(np.cumsum(rng.normal(size=(n, 3)), axis=0) + ord(label), label=label)
+    return ds
+
+
+def _everything(model: gm.DTW, sequences: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.array([model.threshold_, model.temperature_]),
+            np.vstack([model.distances(s) for s in sequences]),
+            np.array([model.labels_.index(lb) for lb in model.predict(sequences)])]
+
+
+@pytest.mark.parametrize("normalization", ["auto", "global", "window", "take", "none"])
+def test_a_dtw_computed_in_steps_is_the_one_computed_at_once(monkeypatch, normalization):
+    """Every fitted value, distance and label, bit for bit, whether each DTW is one compiled
+    call or a step of a few cells at a time."""
+    ds = _dataset(7)
+    sequences = [r.inputs for r in ds] + [np.vstack([r.inputs for r in ds][:3])]
+    at_once = _everything(gm.DTW(normalization=normalization, band=0.3).fit(ds), sequences)
+    monkeypatch.setattr(_dtw_kernels, "STEP_CELLS", 50)
+    in_steps = _everything(gm.DTW(normalization=normalization, band=0.3).fit(ds), sequences)
+    for a, b in zip(at_once, in_steps, strict=True):
+        assert np.array_equal(a, b)
+    rng = np.random.default_rng(1)
+    for _ in range(20):  # abandoning too: a cutoff under the distance gives inf either way
+        a, b = rng.normal(size=(int(rng.integers(1, 40)), 2)), rng.normal(size=(30, 2))
+        for band, cutoff in ((1.0, np.inf), (0.2, np.inf), (1.0, 40.0), (0.5, 10.0)):
+            assert _dtw_kernels.dtw_in_steps(a, b, band, cutoff) == _dtw_kernels.dtw(
+                a, b, band, cutoff)
+
+
+def test_a_cancelled_training_stops_inside_a_long_dtw():
+    """A training cancelled (a retrain replaced by a newer one) stops between two steps of a
+    DTW, not after it: each of this fit's calibration DTWs is one compiled call of about 20 s
+    when not in steps."""
+    ds = gm.Dataset()
+    for label, take in zip("ab", _long_takes(2, 100_000), strict=True):
+        ds.add(take, label=label)
+    cancel = threading.Event()
+    model = gm.DTW(normalization="global", per_frame_distance=True)
+    timer = threading.Timer(1.0, cancel.set)
+    timer.start()
+    start = time.monotonic()
+    with pytest.raises(gm.GesturemapError, match="cancelled"):
+        model.fit(ds, cancel=cancel)
+    assert time.monotonic() - start < 1.0 + STOPS_WITHIN_S
+    assert not hasattr(model, "templates_")  # a cancelled fit leaves the model as it was
