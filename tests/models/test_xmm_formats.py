@@ -285,7 +285,8 @@ def test_export_command(tmp_path):
 
     summary = arff.takes_from_arff(arff.read_arff(tmp_path / "p.arff"))
     assert summary.task == "classification" and len(summary.takes) == 6
-    assert sorted({t.label for t in summary.takes}) == [1, 2]  # class numbers
+    # class numbers in the rows, read back as the names the file's comments give them
+    assert sorted({t.label for t in summary.takes}) == ["down", "up"]
     # which number is which class: said by the command, and kept in the file's comments
     assert "classes as numbers: 1 up, 2 down" in done.stdout
     assert (tmp_path / "p.arff").read_text().startswith("% class 1: up\n% class 2: down\n@relation")
