@@ -287,9 +287,10 @@ def test_export_command(tmp_path):
     assert summary.task == "classification" and len(summary.takes) == 6
     # class numbers in the rows, read back as the names the file's comments give them
     assert sorted({t.label for t in summary.takes}) == ["down", "up"]
-    # which number is which class: said by the command, and kept in the file's comments
-    assert "classes as numbers: 1 up, 2 down" in done.stdout
-    assert (tmp_path / "p.arff").read_text().startswith("% class 1: up\n% class 2: down\n@relation")
+    # which number is which class (the model's order, as /wek/outputs numbers them): said by
+    # the command, and kept in the file's comments
+    assert "classes as numbers: 1 down, 2 up" in done.stdout
+    assert (tmp_path / "p.arff").read_text().startswith("% class 1: down\n% class 2: up\n@relation")
 
 
 @pytest.mark.parametrize("kind", ["gmm", "gmr", "hhmm", "hmr"])

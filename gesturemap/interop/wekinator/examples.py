@@ -87,10 +87,14 @@ def _gesture_numbering(project: Any) -> tuple[list[Any], dict[str, int] | None]:
     sorted), and the numbers an import gave its named gestures (``outputs.class_numbers``)."""
     labels = list(getattr(project.trained, "labels_", None) or [])
     if not labels:
-        found = {*project.classes, *(t.label for t in project.takes)}
-        labels = sorted(found, key=lambda lb: (isinstance(lb, str), str(lb) if
-                                               isinstance(lb, str) else int(lb)))
+        labels = _sorted_labels({*project.classes, *(t.label for t in project.takes)})
     return labels, (project.outputs or {}).get("class_numbers")
+
+
+def _sorted_labels(found: set[Any]) -> list[Any]:
+    """Classes in the order a model would learn them (``labels_``)."""
+    return sorted(found, key=lambda lb: (isinstance(lb, str), str(lb) if
+                                         isinstance(lb, str) else int(lb)))
 
 
 def delete_examples_for_output(project: Any, index: Any) -> int:
@@ -201,9 +205,12 @@ def _comment_name(name: str) -> str:
 
 def arff_class_numbers(project: Any) -> dict[Any, int]:
     """The number each class of a classification project is written as in Wekinator's ARFF:
-    integer labels as they are, else the 1-based class index (an import's numbering kept)."""
-    labels = list(project.classes)
-    numbering = (project.outputs or {}).get("class_numbers")  # an import's gesture names
+    the number the project sends for it on ``/wek/outputs`` (integer labels as they are, else
+    the place in the model's order, from 1, or an import's numbering)."""
+    labels, numbering = _gesture_numbering(project)
+    known = {*project.classes, *(t.label for t in project.takes)}
+    if not known <= set(labels):  # a class the trained model has not met yet: as a new one
+        labels = _sorted_labels(known)
     return {lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering), strict=True)}
 
 
@@ -211,8 +218,8 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     """Write a project's takes as the ARFF Wekinator writes (``ID``, ``Time``, ``'Training
     round'``, inputs, outputs); one training round per take. Returns the number of rows.
 
-    A classification project has one classifier output (class numbers: integer labels, else
-    the 1-based class index, the names they stand for in ``%`` comments at the top); a
+    A classification project has one classifier output (class numbers: the numbers the
+    project sends on ``/wek/outputs``, the names they stand for in ``%`` comments at the top); a
     regression project one numeric column per output; a per-output project's takes write
     ``?`` for the outputs their label leaves out.
     """

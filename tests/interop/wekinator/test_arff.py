@@ -22,6 +22,8 @@ import gesturemap as gm
 from gesturemap.evaluation import evaluate_project
 from gesturemap.interop.wekinator import arff
 
+from ...stage_helpers import OscPeer, free_port, start_run, stop_run
+
 HEADER = """@relation dataset
 
 @attribute ID numeric
@@ -431,3 +433,38 @@ def test_rows_read_as_weka_reads_them(tmp_path):
         out = cli("bad.arff", "--project", "q", cwd=tmp_path)
         assert out.returncode == 2 and re.search(f"bad.arff, {said}", out.stderr), out.stderr
         assert not (tmp_path / "q").exists()
+
+
+def test_exported_class_numbers_are_the_ones_gesturemap_run_sends(tmp_path):
+    """export --arff numbered named classes in the project's display order ('1 swipe'), while
+    /wek/outputs numbers them in the model's (swipe sent as 3): a patch or a Wekinator project
+    built from the export read another class. Now the export writes and prints the numbers
+    the project sends."""
+    rng = np.random.default_rng(6)
+    project = gm.Project("named", model="knn", input_names=["x", "y"])
+    for name, centre in (("swipe", 0.0), ("circle", 5.0), ("shake", 10.0)):  # not alphabetical
+        for _ in range(2):
+            project.add_take(rng.normal(size=(20, 2)) * 0.1 + centre, name)
+    project.train()
+    project.save(tmp_path / "proj")
+    out = gesturemap_cli("export", "proj", "--arff", "out.arff", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    said = dict(re.findall(r"(\d+) (\w+)", out.stdout.split("classes as numbers: ")[1]))
+    written = {int(row.rsplit(",", 1)[1]) for row in
+               (tmp_path / "out.arff").read_text().split("@data\n")[1].splitlines()[:20]}
+    peer = OscPeer(free_port())
+    run, _ = start_run(tmp_path / "proj", "--osc-in", f"127.0.0.1:{peer.port_in}",
+                       "--osc-out", f"127.0.0.1:{peer.port_out}")
+    try:
+        got: list = []
+        for _ in range(60):  # a frame every half second, 30 s at most on a loaded machine
+            if got:
+                break
+            peer.send("/wek/inputs", 0.0, 0.0)  # a swipe
+            got = [m for m in peer.replies(lambda g: len(g) > 0, timeout=0.5)
+                   if m.address == "/wek/outputs"]
+    finally:
+        stop_run(run)
+    assert got, "gesturemap run sent nothing on /wek/outputs"
+    sent = int(got[0].params[0])
+    assert said[str(sent)] == "swipe" and written == {sent}
