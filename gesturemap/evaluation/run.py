@@ -407,6 +407,10 @@ class Progress:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
+    def say(self, text: str) -> None:
+        """A line of its own, whatever the rate of notes (something to know before waiting)."""
+        self._write(text, final=True)
+
     def note(self, text: str) -> None:
         """Say what the current step is doing: in place on a terminal; elsewhere (a log) at
         most one line every 10 s."""
@@ -469,6 +473,11 @@ def _run(
         train, test, kept = prepare(train_index, test_index)
         if len(kept) == 0:
             return None  # nothing left to test in this fold
+        seconds = _dtw_seconds(spec, train, test, early)
+        if tick is not None and seconds > SLOW_DTW_S:  # before the wait, not after it
+            bar.say(f"DTW compares each of {test.n_frames} test frames with each of "
+                    f"{train.n_frames} training frames: about {_duration(seconds)} per fold "
+                    "on this machine (Ctrl-C stops it)")
         return run_fold(spec, train, test, kept, fractions, early, tick)
 
     if n_jobs == 1 or len(tasks) == 1:
@@ -498,6 +507,34 @@ def _run(
         seconds=time.perf_counter() - start,
         output_names=list(names),
     )
+
+
+#: A DTW fold expected to take longer than this says so, with its estimate, before it starts.
+SLOW_DTW_S = 60.0
+
+
+def _dtw_seconds(spec: ModelSpec, train: Dataset, test: Dataset, early: str) -> float:
+    """About how long a DTW fold takes (0 for other models): every test frame against every
+    template frame, once to predict and once more per streamed or prefix pass, and each take
+    against a few others within a tenth of its length to calibrate."""
+    if spec[0] != "dtw":
+        return 0.0
+    from ..models.dtw import frame_pairs_per_second
+
+    lengths = np.array([r.length for r in train], dtype=float)
+    passes = 1 + (early in ("stream", "both")) + 5 * (early in ("prefix", "both"))
+    decimate = max(1, int(spec[1].get("decimate", 1) or 1))
+    cells = passes * float(test.n_frames) * lengths.sum() / decimate
+    cells += 5.0 * float(np.sum(lengths * np.minimum(lengths, 0.2 * lengths + 2.0)))
+    return cells / frame_pairs_per_second(train.input_dim or 1)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _fold_note(result: FoldResult | None) -> str:

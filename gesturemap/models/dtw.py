@@ -776,6 +776,22 @@ class DTWStream(StandardizingStream):
 
 
 
+_pair_rates: dict[int, float] = {}  # measured once per number of inputs
+
+
+def frame_pairs_per_second(dim: int) -> float:
+    """How many pairs of ``dim``-input frames a whole-sequence DTW compares a second on this
+    machine, now (timed once, on a DTW of a thousand frames): to say how long a long one
+    will take before it starts."""
+    if dim not in _pair_rates:
+        a = np.random.default_rng(0).normal(size=(1000, dim))
+        _k.dtw(a[:10], a[:10], 1.0, np.inf)  # compiled (or loaded) first
+        start = time.perf_counter()
+        _k.dtw(a, a[::-1].copy(), 1.0, np.inf)
+        _pair_rates[dim] = 1e6 / max(time.perf_counter() - start, 1e-6)
+    return _pair_rates[dim]
+
+
 def take_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
     """The DTW distance from ``query`` to each take, both standardised with the takes' mean and
     scale (what "nearest takes" means in an explanation).

@@ -4,12 +4,14 @@ one compiled call.
 
 Before, a DTW of two takes of 200 000 frames was one compiled call: ``gesturemap eval``
 interrupted while training went on for the rest of it (42 s here) before it stopped, and a
-``predict`` comparing sequences on threads waited for every one of them (minutes).
+``predict`` comparing sequences on threads waited for every one of them (minutes); nothing
+said beforehand that the evaluation would take most of an hour.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -58,7 +60,7 @@ def _stop_after(process: subprocess.Popen, busy_s: float) -> float:
 
 
 @pytest.mark.slow
-def test_gesturemap_eval_stops_at_ctrl_c_while_dtw_trains(tmp_path):
+def test_gesturemap_eval_says_how_long_dtw_takes_and_stops_at_ctrl_c(tmp_path):
     lengths = [200_000, 200_000]
     np.savez(tmp_path / "A.npz", X_concat=np.vstack(_long_takes(2, lengths[0])),
              lengths=lengths, y=["a", "b"])
@@ -67,12 +69,22 @@ def test_gesturemap_eval_stops_at_ctrl_c_while_dtw_trains(tmp_path):
     process = subprocess.Popen(
         [sys.executable, "-m", "gesturemap.cli", "eval", "--train", "A.npz", "--test", "B.npz",
          "--model", "dtw", "--param", "normalization=global", "--param",
-         "per_frame_distance=true", "--quiet"],
+         "per_frame_distance=true"],
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    took = _stop_after(process, busy_s=6.0)  # start-up is about 2 s of CPU
-    _, err = process.communicate()
+    said: list[str] = []
+    reader = threading.Thread(target=lambda: said.extend(process.stderr), daemon=True)
+    reader.start()
+    # before the wait, what it will be: a DTW of 2 000 test frames against 400 000 training
+    # frames, and the calibration of two takes of 200 000 frames (minutes on any machine)
+    wait_for(lambda: any("DTW compares" in line for line in said) or process.poll() is not None,
+             timeout=120)
+    estimate = next((line for line in said if "DTW compares" in line), "".join(said))
+    assert re.search(r"each of 2000 test frames with each of 400000 training frames: about "
+                     r"[\d.]+ (min|h) per fold on this machine \(Ctrl-C stops it\)", estimate)
+    took = _stop_after(process, busy_s=3.0)  # inside the training's DTWs
+    reader.join(timeout=10)
     assert took < STOPS_WITHIN_S, "gesturemap eval went on computing after Ctrl-C"
-    assert process.returncode == 130 and err.strip().endswith("gesturemap eval: interrupted")
+    assert process.returncode == 130 and said[-1] == "gesturemap eval: interrupted\n"
 
 
 PREDICT = """
