@@ -107,6 +107,8 @@ class Arff:
     #: class number (as written) -> class name, from gesturemap's own ``% class N: NAME``
     #: comments in the header (see :func:`gesturemap.interop.wekinator.examples.export_arff`)
     class_names: dict[str, str] = field(default_factory=dict)
+    #: how many trailing columns are outputs, from gesturemap's ``% outputs: N`` comment
+    output_count: int | None = None
 
     def index(self, name: str) -> int | None:
         for i, a in enumerate(self.attributes):
@@ -262,6 +264,8 @@ def read_arff(path: str | os.PathLike[str]) -> Arff:
 #: surrounding spaces, quotes or control characters
 _CLASS_COMMENT = re.compile(r"% class (\d+): (.+)")
 _UNESCAPES = {"n": "\n", "r": "\r", "t": "\t"}
+#: ... and, for named outputs, how many trailing columns are outputs: ``% outputs: 2``
+_OUTPUTS_COMMENT = re.compile(r"% outputs: (\d+)")
 
 
 def _unescape(match: re.Match[str]) -> str:
@@ -287,12 +291,15 @@ def _class_comment(raw: str, names: dict[str, str], here: str) -> None:
 def _parse_arff(where: str, file_lines: Any) -> Arff:
     relation, attributes, rows, lines = "", [], [], []
     class_names: dict[str, str] = {}
+    output_count = None
     in_data = False
     for number, raw in enumerate(file_lines, start=1):
         line = raw.lstrip("\ufeff").strip() if number == 1 else raw.strip()  # a BOM: no data
         if not line or line.startswith("%"):
             if not in_data and line.startswith("% class "):
                 _class_comment(raw.lstrip("\ufeff"), class_names, f"{where}, line {number}")
+            elif not in_data and (count := _OUTPUTS_COMMENT.fullmatch(raw.rstrip("\r\n"))):
+                output_count = int(count.group(1))
             continue
         here = f"{where}, line {number}"
         if not in_data:
@@ -330,7 +337,7 @@ def _parse_arff(where: str, file_lines: Any) -> Arff:
         lines.append(number)
     if not attributes or not in_data:
         raise FormatError(f"{where} is not an ARFF file: it has no @attribute lines or no @data.")
-    return Arff(relation, attributes, rows, lines, class_names)
+    return Arff(relation, attributes, rows, lines, class_names, output_count)
 
 
 def _sparse_row(items: list[Token], width: int, here: str) -> list[str | None]:
@@ -451,7 +458,11 @@ def _output_columns(data: Arff, candidates: list[int], outputs: int | None,
     metadata columns first), the columns named ``outputs-N`` (Wekinator's default names) or a
     single trailing class column; else the trailing nominal columns (class outputs), else
     the last column (a plain ARFF, Weka's convention). A Wekinator export whose outputs
-    cannot be told apart from its inputs is refused."""
+    cannot be told apart from its inputs is refused, unless gesturemap's own export says how
+    many trailing columns are outputs (``% outputs: N``)."""
+    if outputs is None and data.output_count is not None \
+            and 1 <= data.output_count < len(candidates):
+        outputs = data.output_count
     if outputs is None and all(data.index(m) is not None for m in META_COLUMNS):
         names = [data.attributes[i].name for i in candidates]
         named = [i for i, n in zip(candidates, names, strict=True)

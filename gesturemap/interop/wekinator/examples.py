@@ -221,7 +221,8 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     A classification project has one classifier output (class numbers: the numbers the
     project sends on ``/wek/outputs``, the names they stand for in ``%`` comments at the top); a
     regression project one numeric column per output; a per-output project's takes write
-    ``?`` for the outputs their label leaves out.
+    ``?`` for the outputs their label leaves out, and a ``% outputs: N`` comment at the top
+    says how many trailing columns are outputs (``gesturemap import`` reads it).
     """
     takes = list(project.takes)
     if not takes:
@@ -234,7 +235,10 @@ def export_arff(project: Any, path: str | os.PathLike[str]) -> int:
     # Wekinator's classes are numbers: the names they stand for, for whoever reads the file
     # (ARFF readers, Wekinator's included, skip lines starting with %)
     named = {lb: n for lb, n in numbers.items() if str(lb) != str(n)}
-    lines = [f"% class {n}: {_comment_name(str(lb))}" for lb, n in named.items()] + [
+    lines = [f"% class {n}: {_comment_name(str(lb))}" for lb, n in named.items()]
+    if out_names:  # named outputs cannot be told from inputs: how many, for gesturemap import
+        lines.append(f"% outputs: {len(out_names)}")
+    lines += [
         "@relation dataset",
         "",
         "@attribute ID numeric",

@@ -468,3 +468,28 @@ def test_exported_class_numbers_are_the_ones_gesturemap_run_sends(tmp_path):
     assert got, "gesturemap run sent nothing on /wek/outputs"
     sent = int(got[0].params[0])
     assert said[str(sent)] == "swipe" and written == {sent}
+
+
+def test_a_mapping_project_comes_back_from_its_own_export(tmp_path):
+    """export --arff of a project with named continuous outputs wrote a file gesturemap import
+    refused ('a Wekinator export whose outputs cannot be told from its inputs'); the export
+    now says how many trailing columns are outputs ('% outputs: 2') and the import reads it."""
+    rng = np.random.default_rng(8)
+    project = gm.Project("mapping", model="mlp", input_names=["x", "y"],
+                         output_names=["cutoff", "gain"])
+    for _ in range(3):
+        project.add_take(rng.normal(size=(10, 2)), "take", outputs=rng.uniform(size=(10, 2)))
+    project.save(tmp_path / "proj")
+    assert gesturemap_cli("export", "proj", "--arff", "out.arff", cwd=tmp_path).returncode == 0
+    out = gesturemap_cli("import", "out.arff", "--project", "back", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "3 takes, 30 examples; outputs cutoff (regressor), gain (regressor)" in out.stdout
+    back = gm.Project.load(tmp_path / "back")
+    assert back.output_names == project.output_names
+    for a, b in zip(back.takes, project.takes, strict=True):
+        assert np.array_equal(a.inputs, b.inputs) and np.array_equal(a.outputs, b.outputs)
+    # another wording is a comment, and the file is refused as before
+    text = (tmp_path / "out.arff").read_text().replace("% outputs: 2", "% outputs: the last 2")
+    (tmp_path / "other.arff").write_text(text)
+    out = gesturemap_cli("import", "other.arff", "--project", "p2", cwd=tmp_path)
+    assert out.returncode == 2 and "cannot be told from its inputs" in out.stderr
