@@ -251,6 +251,8 @@ class WindowControls:
                 monitor.set_threshold(threshold)
             monitor.output_names = list(project.output_names or [])
         self.targets.show_outputs(project.output_names)  # type: ignore[attr-defined]
+        # a scene recalled or the slider moved changed the outputs under the Outputs tab
+        self.outputs_panel.follow(project.outputs)  # type: ignore[attr-defined]
         result = engine.last_result
         if engine.running and not engine.recording and result is not None:
             output = getattr(result, "output", None)

@@ -381,18 +381,49 @@ class OutputsPanel(SettingsPanel):
         layout.addStretch(1)
 
     def show_settings(self, settings: dict[str, Any] | None) -> None:
+        """Show ``settings`` (the project's outputs) whole, replacing any edit not applied."""
         self._settings = dict(settings or {})
-        self.host.setText(str(self._settings.get("host", "127.0.0.1")))
-        self.port.setValue(int(self._settings.get("port", 12000)))
-        self.reject.setValue(float(self._settings.get("reject_below", 0.0)))
-        extras = self._settings.get("extras")
-        self.extras.setChecked(bool(extras))
-        self.extras_port.setValue(int(extras["port"]) if isinstance(extras, dict) else 0)
+        self._show(self._fields(self._settings))
+
+    def follow(self, settings: dict[str, Any] | None) -> None:
+        """The outputs now in force (a scene recalled, the monitor's slider moved, Apply
+        done): each field the musician has not edited shows the new value, so that Apply
+        sends what is in force and never an old route or threshold back; a field they edited
+        keeps their edit. Cheap when nothing changed (called on every refresh)."""
+        settings = dict(settings or {})
+        if settings == self._settings:
+            return
+        before, now = self._fields(self._settings), self._fields(settings)
+        shown = self._shown()
+        self._settings = settings
+        self._show({k: now[k] if shown[k] == before[k] else shown[k] for k in now})
+
+    @staticmethod
+    def _fields(settings: dict[str, Any]) -> dict[str, Any]:
+        """What the tab's fields show for ``settings``."""
+        extras = settings.get("extras")
+        return {"host": str(settings.get("host", "127.0.0.1")),
+                "port": int(settings.get("port", 12000)),
+                "reject": round(float(settings.get("reject_below") or 0.0), 2),
+                "extras": bool(extras),
+                "extras_port": int(extras["port"]) if isinstance(extras, dict) else 0}
+
+    def _shown(self) -> dict[str, Any]:
+        return {"host": self.host.text(), "port": int(self.port.value()),
+                "reject": round(float(self.reject.value()), 2),
+                "extras": self.extras.isChecked(), "extras_port": int(self.extras_port.value())}
+
+    def _show(self, fields: dict[str, Any]) -> None:
+        self.host.setText(fields["host"])
+        self.port.setValue(fields["port"])
+        self.reject.setValue(fields["reject"])
+        self.extras.setChecked(fields["extras"])
+        self.extras_port.setValue(fields["extras_port"])
 
     def show_reject_below(self, value: float) -> None:
-        """The rejection threshold set elsewhere (the monitor's slider): shown here, and what
-        Apply sends, so that Apply does not send the old one back."""
-        self._settings["reject_below"] = float(value)
+        """The rejection threshold just set by the monitor's slider: shown at once, and what
+        Apply sends even before the engine has it (:meth:`follow` keeps it as an edit until
+        then, and the engine's value is the same one after)."""
         self.reject.setValue(float(value))
 
     def settings(self) -> dict[str, Any]:

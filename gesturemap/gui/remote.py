@@ -397,11 +397,13 @@ class _Snapshots:
         e = self.engine
         p = e.project
         takes = p.takes
-        # a scene recalled replaces the mapping (model settings, outputs): the window's copy
-        # follows it, as the Rehearsal tab's audit of the mapping that plays needs
+        # a scene recalled swaps the project's model and outputs settings (no edit counted):
+        # the window's copy follows it (the Outputs and Model tabs show the scene's, and the
+        # Rehearsal tab's audit replays the mapping that plays)
+        scenes = getattr(e, "scenes", None)
         return (e.edits, len(takes), takes[-1].id if takes else None, tuple(p.classes),
                 p.input_dim, p.input_names, p.output_names, e.trainings,
-                getattr(e, "mapping_changes", 0))
+                getattr(e, "mapping_changes", 0), getattr(scenes, "recalls", 0))
 
     def send_state(self, final: bool = False) -> None:
         e = self.engine

@@ -730,8 +730,6 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def set_synth_mapping(self, settings: dict[str, Any]) -> None:
         """Send the synth panel's mapping to the engine (saved, and played from now on)."""
         self.engine_command("set_synth_mapping", settings)
-        # the OSC panel applies the outputs settings whole: keep its copy of the mapping fresh
-        self.outputs_panel._settings["synth"] = settings
 
     def _update_audio(self) -> None:
         stats = self.engine.stats()
