@@ -142,6 +142,8 @@ class Monitor(QtWidgets.QWidget):
         self.threshold = 0.0
         #: True while the frame shown chose no class ("unknown"; /wek/outputs sent 0).
         self.rejected = False
+        #: While rejected: (the likeliest class, its likelihood, the threshold); else None.
+        self.rejection: tuple[str, float, float] | None = None
         self.colours: dict[str, QtGui.QColor] = {}
         self.big = QtWidgets.QLabel("—")
         self.big.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
@@ -233,6 +235,7 @@ class Monitor(QtWidgets.QWidget):
         """Show one :class:`~gesturemap.models.Result` (or None: nothing yet)."""
         if result is None or not labels:
             self.rejected = self.bars.rejected = False
+            self.rejection = None
             self.big.setText("—")
             self.big.setStyleSheet("")
             self.bars.set_values(labels, np.zeros(len(labels)), None, None, -1)
@@ -242,6 +245,7 @@ class Monitor(QtWidgets.QWidget):
         k = int(result.label_index)
         name = str(labels[k]) if k < len(labels) else str(result.label)
         self.rejected = self.bars.rejected = rejected(result, self.threshold)
+        self.rejection = (name, float(lik[k]), self.threshold) if self.rejected else None
         progress = (
             f" · progress {min(float(result.progress[k]), 1.0):.0%}"
             if result.progress is not None

@@ -484,11 +484,48 @@ class WhyStrip(QtWidgets.QFrame):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.correct_button)
 
+    #: the last explanation shown ({} none), and the frame's rejection the monitor shows
+    #: (the likeliest class's name, its likelihood, the threshold; None: not rejected)
+    _explanation: dict[str, Any] = {}
+    _rejection: tuple[str, float, float] | None = None
+
     def show_explanation(self, ex: dict[str, Any]) -> None:
         if not ex:
             return
+        self._explanation = ex
+        self._render()
+
+    def show_note(self, note: str) -> None:
+        """Say why nothing is explained (the explanation shown before is gone)."""
+        self._explanation = {"error": note}
+        self._render()
+
+    def show_rejection(self, rejection: tuple[str, float, float] | None) -> None:
+        """The live frame's rejection, as the monitor shows it: ``(likeliest class,
+        likelihood, threshold)``, or None when a class is chosen. A rejected frame sends no
+        class, so the strip must not explain it as a decision for the likeliest one."""
+        if rejection is not None:  # to the digits shown: no redraw for a change unseen
+            name, lik, thr = rejection
+            rejection = (name, round(lik, 2), round(thr, 2))
+        if rejection != self._rejection:
+            self._rejection = rejection
+            self._render()
+
+    def _render(self) -> None:
+        ex, rejection = self._explanation, self._rejection
         if "error" in ex:
             self.text.setText(f"why? — {ex['error']}")
+            return
+        if rejection is not None:
+            name, lik, thr = rejection
+            text = (f"why? unknown: the likeliest class, {name}, has likelihood {lik:.2f}, "
+                    f"below the rejection threshold {thr:.2f}, so no class is sent (class 0)")
+            if ex:  # what the model leaned to, and on what, though too unsure to decide
+                text += (f" · it leaned to {ex['text']} over the last {ex['length_s']:.1f} s")
+            self.text.setText(text)
+            return
+        if not ex:
+            self.text.setText("why? — (explained while running)")
             return
         drivers = ", ".join(ex["drivers"]) or "no channel in particular"
         a, b = ex["decided_s"]
@@ -502,6 +539,7 @@ class WindowQuality:
 
     project: Any
     engine: Any
+    monitor: Any
     #: the engine's trainings when the last review was asked for
     _reviewed_trainings = 0
 
@@ -515,7 +553,7 @@ class WindowQuality:
             self.quality.show_busy()
         else:  # nothing to review: the last review, and the model it explained with, are gone
             self.quality.show_report({"error": NOT_REVIEWED})
-            self.why.text.setText(f"why? — {NOT_REVIEWED}")
+            self.why.show_note(NOT_REVIEWED)
 
     def _initial_review(self) -> None:
         if (self._engine_started and self.quality.report is None
@@ -540,6 +578,8 @@ class WindowQuality:
             # went down to one, and answered by the worker's model of the classes deleted
             # since, would stay on the strip)
             self.why.show_explanation(explanation)
+        # the frame the monitor shows as unknown is explained as such, never as a decision
+        self.why.show_rejection(self.monitor.rejection if engine.running else None)
         self._refresh_distinctness(now)
         key = getattr(self.dataset, "_shown", None)
         if key != self._highlight_key:  # the take list was rebuilt, or a new review came

@@ -13,10 +13,11 @@ import socket
 import numpy as np
 import pytest
 
-from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
-from tests.rejection_helpers import answer, graded_project, input_for, likelihoods
+from tests.rejection_helpers import answer, input_for, likelihoods
 from tests.stage_helpers import float_msg, free_port, osc_messages, osc_receiver
+
+from .windows import graded_window
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -26,15 +27,8 @@ def test_the_monitor_and_stage_view_show_unknown_exactly_when_osc_sends_class_0(
 ):
     rx = osc_receiver()
     port = free_port()
-    project = graded_project(port=rx.getsockname()[1])
-    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
     folder = tmp_path / "graded"
-    project.save(folder)
-    model = project.trained
-    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
-    qtbot.addWidget(window)
-    window._ask_save = lambda: "discard"
-    window.show()
+    window, model = graded_window(qtbot, folder, rx, port)
     stage = window.show_stage(full_screen=False)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:

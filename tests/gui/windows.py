@@ -58,3 +58,19 @@ def mapping_project(*outputs: str) -> Project:
         input_names=list(MOUSE_CHANNELS),
         output_names=list(outputs),
     )
+
+
+def graded_window(qtbot, folder: Path, rx, port: int, **outputs) -> tuple[MainWindow, object]:  # noqa: ANN001, ANN003
+    """A window (its engine in a process of its own) on the graded project of
+    ``tests.rejection_helpers``, hearing ``/wek/inputs`` on loopback ``port`` and answering on
+    socket ``rx``, with ``outputs`` settings: the window and the trained model."""
+    from tests.rejection_helpers import graded_project
+
+    project = graded_project(port=rx.getsockname()[1], **outputs)
+    project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
+    project.save(folder)
+    window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread")
+    qtbot.addWidget(window)
+    window._ask_save = lambda: "discard"
+    window.show()
+    return window, project.trained
