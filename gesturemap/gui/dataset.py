@@ -91,18 +91,19 @@ class RenameClass(QtGui.QUndoCommand):
 
 
 class DeleteClass(QtGui.QUndoCommand):
-    """Delete a class and its takes (redo) / bring them back (undo): the class at the end
-    of the list, its takes from the project's trash under their own ids. On the undo stack
-    with the take edits: Ctrl+Z after a class deletion undid the edit before it instead (a
-    rename given back, or a take of the deleted class restored alone, bringing the class
-    back with that one take).
+    """Delete a class and its takes (redo) / bring them back (undo): the class in its place
+    in the list (``index``; the class list is what the musician reads while recording, and
+    the default colours follow it), its takes from the project's trash under their own ids.
+    On the undo stack with the take edits: Ctrl+Z after a class deletion undid the edit
+    before it instead (a rename given back, or a take of the deleted class restored alone,
+    bringing the class back with that one take).
     """
 
     def __init__(self, send: Callable[..., None], label: Any, take_ids: list[str],
-                 on_change: Callable[[], None]):
+                 on_change: Callable[[], None], index: int | None = None):
         super().__init__(f"delete class {label} ({len(take_ids)} takes)")
         self._send = send
-        self._label, self._ids = label, list(take_ids)
+        self._label, self._ids, self._index = label, list(take_ids), index
         self._on_change = on_change
 
     def redo(self) -> None:
@@ -110,7 +111,7 @@ class DeleteClass(QtGui.QUndoCommand):
         self._on_change()
 
     def undo(self) -> None:
-        self._send("add_class", self._label)
+        self._send("add_class", self._label, self._index)
         if self._ids:  # (the engine refuses a restore of nothing)
             self._send("restore_takes", list(self._ids))
         self._on_change()

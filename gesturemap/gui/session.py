@@ -343,8 +343,8 @@ class WindowEngine(Engine):
         the engine saved the take itself."""
         self.edits += 1
 
-    def _cmd_add_class(self, label: Any) -> None:
-        self.project.add_class(label)
+    def _cmd_add_class(self, label: Any, index: int | None = None) -> None:
+        self.project.add_class(label, index=index)
         self._edited()
 
     def _cmd_rename_class(self, old: Any, new: Any) -> None:

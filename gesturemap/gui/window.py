@@ -572,8 +572,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if recorded:
             self._end_recording_state()
         # Ctrl+Z brings the class back with its takes (the take being recorded stays dropped)
+        names = [str(c) for c in self.project.classes]
+        index = names.index(name) if name in names else None
         self.undo_stack.push(DeleteClass(self.engine_command, self._label(name), ids,
-                                         self._takes_edited))
+                                         self._takes_edited, index))
 
     # -- recording ------------------------------------------------------------------------------
     def reset_stream(self) -> None:

@@ -374,8 +374,10 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
                 "Use one kind of label in a project: all names (str) or all numbers (int).",
             )
 
-    def add_class(self, label: Label) -> None:
-        """Declare a class (a no-op if it exists).
+    def add_class(self, label: Label, *, index: int | None = None) -> None:
+        """Declare a class (a no-op if it exists), at the end of the classes or at ``index``
+        (a deleted class brought back in its place: the class list and the default colours
+        follow this order).
 
         Raises
         ------
@@ -384,7 +386,11 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         """
         label = _check_label("class", label)
         self._check_label_kind("class", label)
-        self._declare(label)
+        if index is None or label in self._class_set:
+            self._declare(label)
+            return
+        self._classes.insert(max(0, int(index)), label)
+        self._class_set.add(label)
 
     def _declare(self, label: Label) -> None:
         """Add ``label`` at the end of the classes unless it is one (O(1))."""

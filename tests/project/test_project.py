@@ -713,3 +713,13 @@ def test_a_command_on_a_project_without_takes_says_so_without_naming_a_function(
     assert "fit_pipeline" not in run.stderr, run.stderr
     with pytest.raises(GesturemapError, match="no takes yet, and a model learns from them"):
         Project("empty").train()
+
+
+def test_a_class_added_at_an_index_takes_that_place():
+    from gesturemap.project import Project
+
+    project = Project(classes=["a", "c"])
+    project.add_class("b", index=1)
+    project.add_class("a", index=2)  # one it has: nothing moves
+    project.add_class("d")
+    assert project.classes == ["a", "b", "c", "d"]
