@@ -549,11 +549,33 @@ class WindowEngine(Engine):
         from ..synth import SynthMapping
 
         mapping = SynthMapping.from_dict(settings)  # a bad mapping is refused here (counted)
+        before = (self.project.outputs or {}).get("synth")
         self.project.outputs = {**(self.project.outputs or {}), "synth": dict(settings)}
         synth = self.synth
         if synth is not None:
-            self._io.put(lambda: synth.set_mapping(mapping))
+            def load() -> None:
+                try:
+                    synth.set_mapping(mapping)
+                except GesturemapError as exc:  # a sound that does not decode (its header did)
+                    self.command("_synth_mapping_refused", dict(settings), before, str(exc))
+            self._io.put(load)
         self._edited()
+
+    def _cmd__synth_mapping_refused(self, settings: dict[str, Any], before: Any,
+                                    why: str) -> None:
+        """The synth could not load mapping ``settings`` and plays on with the one before:
+        the project keeps that one (the next `gesturemap run` would not start on the one
+        refused), unless another was set since; the refusal is said where the edit was."""
+        if (self.project.outputs or {}).get("synth") == settings:
+            outputs = dict(self.project.outputs or {})
+            if before is None:
+                outputs.pop("synth", None)
+            else:
+                outputs["synth"] = before
+            self.project.outputs = outputs
+            self._edited()
+        self._refuse("set_synth_mapping",
+                     GesturemapError(f"the synth could not load this mapping: {why}"))
 
     def _cmd_save(
         self,

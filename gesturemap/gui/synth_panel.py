@@ -441,6 +441,19 @@ class SynthPanel(QtWidgets.QWidget):
         self.applied.emit(settings)
         return True
 
+    #: the engine's count of mappings it refused, at the last look (None: not looked yet)
+    _refusals_seen: int | None = None
+
+    def show_refusal(self, stats: Mapping[str, Any] | None) -> None:
+        """Say a mapping the engine refused after Apply said "applied" (a sound whose file
+        header reads but whose audio does not decode): the synth plays on with the mapping
+        before, and the edit stays shown here to fix."""
+        refused = ((stats or {}).get("refused") or {}).get("set_synth_mapping") or (0, "")
+        count, why = int(refused[0]), str(refused[1])
+        seen, self._refusals_seen = self._refusals_seen, count
+        if seen is not None and count > seen:
+            self.status.setText(f"not applied: {why}; the synth plays the mapping before")
+
     def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None) -> None:
         """Show the audio light's state and the synth's counters."""
         state, detail = audio_light(stats, error)

@@ -736,6 +736,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     def _update_audio(self) -> None:
         stats = self.engine.stats()
         self.synth_panel.show_audio(stats, self.audio_error)
+        self.synth_panel.show_refusal(stats)
         state, detail = audio_light(stats, self.audio_error)
         self.audio_light.setText(f"audio: {detail}" + (" (Synth tab: what to do)"
                                                         if self.audio_error else ""))

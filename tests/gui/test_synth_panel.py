@@ -228,3 +228,33 @@ def test_the_audio_light_tells_a_refused_rate_from_a_missing_device():
     assert audio_light({}, refused.value.problem) == (
         "bad", "the audio device refused the settings")
     assert audio_light({}, missing.value.problem) == ("bad", "no audio device")
+
+
+def test_a_sound_the_synth_cannot_decode_is_said_after_applied(qtbot, panel, engine):
+    """A FLAC whose header reads but whose audio does not decode passed the panel's check: the
+    tab said "applied", the synth refused it on loading (an I/O error counted, nothing said)
+    and played on with the old mapping, while the project kept the one refused (the next
+    `gesturemap run` would not start)."""
+    t = np.arange(22050) / 44100
+    path = engine.project_dir / "broken.flac"
+    sf.write(path, 0.5 * np.sin(2 * np.pi * 330 * t), 44100)
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 4, len(data)):  # the audio frames garbled, the header whole
+        data[i] = (data[i] * 7 + 13) % 256
+    path.write_bytes(bytes(data))
+    before = engine.synth.mapping.follower_sound
+    panel.show_refusal(engine.stats())  # as the window's timer does
+    panel.follower.setCurrentText("broken.flac")
+    assert panel.apply() and panel.status.text().startswith("applied")
+
+    def said() -> bool:
+        panel.show_refusal(engine.stats())
+        return panel.status.text().startswith("not applied")
+
+    qtbot.waitUntil(said, timeout=20000)
+    assert "broken.flac" in panel.status.text() and "plays the mapping before" in panel.status.text()
+    qtbot.waitUntil(lambda: (engine.project.outputs or {}).get("synth", {}).get(
+        "follower_sound") != "broken.flac", timeout=10000)
+    assert engine.synth.mapping.follower_sound == before
+    assert panel.follower.currentText() == "broken.flac"  # the edit stays, to be fixed
+    assert engine.errors == 0
