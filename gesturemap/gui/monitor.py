@@ -7,7 +7,9 @@ bars show that frame's likelihoods as the model gave them (smoothed by its own
 bar past the threshold on a frame the outputs rejected. Below the project's rejection
 threshold (``outputs["reject_below"]``) the monitor says "unknown" and greys the class name
 out exactly when /wek/outputs sends class 0 for the frame shown: both ask
-:func:`gesturemap.outputs.rejection.rejected`, and the stage view shows the same.
+:func:`gesturemap.outputs.rejection.rejected`, and the stage view shows the same. A DTW model
+sends no class at all (Wekinator's DTW: a distance per gesture, and a gesture's message while
+it matches): the monitor shows the gesture that matches, or "no match", as DTW sends them.
 """
 
 from __future__ import annotations
@@ -244,14 +246,27 @@ class Monitor(QtWidgets.QWidget):
         lik = self.likelihoods = np.asarray(result.likelihoods, dtype=np.float64)
         k = int(result.label_index)
         name = str(labels[k]) if k < len(labels) else str(result.label)
-        self.rejected = self.bars.rejected = rejected(result, self.threshold)
-        self.rejection = (name, float(lik[k]), self.threshold) if self.rejected else None
+        distances = getattr(result, "distances", None)
+        if distances is not None:
+            # DTW, as Wekinator sends it: distances on /wek/outputs (never class 0) and a
+            # gesture's match message while its distance is under the model's threshold.
+            # The likelihoods say nothing of that: what matched (or nothing) is shown
+            self.rejected = self.bars.rejected = result.match is None
+            self.rejection = None
+        else:
+            self.rejected = self.bars.rejected = rejected(result, self.threshold)
+            self.rejection = (name, float(lik[k]), self.threshold) if self.rejected else None
         progress = (
             f" · progress {min(float(result.progress[k]), 1.0):.0%}"
             if result.progress is not None
             else ""
         )
-        if self.rejected:
+        if distances is not None and self.rejected:
+            self.big.setText("— no match")
+            self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
+            self.caption.setText(f"nearest {name}: distance {float(distances[k]):.2f}, not "
+                                 "under its match threshold")
+        elif self.rejected:
             self.big.setText("— unknown")
             self.big.setStyleSheet(f"color: {REJECTED_COLOUR}")
             self.caption.setText(
@@ -261,7 +276,9 @@ class Monitor(QtWidgets.QWidget):
             colour = self.colours.get(name) or class_colour(k)
             self.big.setText(name)
             self.big.setStyleSheet(f"color: {colour.name()}")
-            self.caption.setText(f"likelihood {lik[k]:.2f}" + progress)
+            self.caption.setText(
+                (f"match · distance {float(distances[k]):.2f}" if distances is not None
+                 else f"likelihood {lik[k]:.2f}") + progress)
         self.bars.set_values(labels, lik, result.progress, result.exit_likelihoods, k)
         self._show_variation(result, k)
         if result.output is not None:
