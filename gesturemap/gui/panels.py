@@ -154,6 +154,9 @@ class ModelPanel(QtWidgets.QWidget):
         #: the settings show_settings was given (the project's): its kind picked again
         #: shows them, not that kind's defaults
         self._shown: dict[str, Any] = {}
+        #: what settings() gave for them as first shown: a setting read otherwise since is
+        #: an edit the musician has not applied
+        self._shown_as: dict[str, Any] = {}
         self.params_form = ParamsForm()
         self.params_box = QtWidgets.QGroupBox("parameters (XMM names)")
         QtWidgets.QVBoxLayout(self.params_box).addWidget(self.params_form)
@@ -204,8 +207,27 @@ class ModelPanel(QtWidgets.QWidget):
         return self.params_form.editors
 
     def show_settings(self, settings: dict[str, Any]) -> None:
-        """Show ``{"kind", "params"}`` (the project's model settings)."""
+        """Show ``{"kind", "params"}`` (the project's model settings) whole, replacing any
+        edit not applied."""
         self._shown = dict(settings)
+        self._display(settings)
+        self._shown_as = self.settings()
+
+    def follow(self, settings: dict[str, Any] | None) -> None:
+        """The model settings now in force (a scene recalled, Apply done, thresholds set in
+        the Rehearsal tab): what the musician has not edited shows them, so that "Apply and
+        retrain" retrains with what is in force and never with the settings of the mapping
+        left behind; a setting they edited keeps their edit. Cheap when nothing changed
+        (called on every refresh)."""
+        if not settings or settings == self._shown:
+            return
+        before, now = self._shown_as, self.settings()
+        self._display(settings)
+        self._shown, self._shown_as = dict(settings), self.settings()
+        if now != before:
+            self._display(_edits_kept(before, now, settings))
+
+    def _display(self, settings: dict[str, Any]) -> None:
         self.kind.blockSignals(True)
         self.kind.setCurrentText(settings["kind"])
         self.kind.blockSignals(False)
@@ -308,6 +330,36 @@ class ModelPanel(QtWidgets.QWidget):
         self._spotting_was_on = settings.get("spotting") is not None
         self._apply(settings)
         return True
+
+
+def _changed_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, Any]
+                  ) -> dict[str, Any]:
+    """``new``, with each key whose value ``now`` changed from ``before`` as in ``now``."""
+    out = dict(new)
+    for key in set(before) | set(now):
+        if now.get(key) != before.get(key):
+            if key in now:
+                out[key] = now[key]
+            else:
+                out.pop(key, None)
+    return out
+
+
+def _edits_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, Any]
+                ) -> dict[str, Any]:
+    """The model settings ``new`` with the edits the panel shows (``now``, shown from
+    ``before``) kept: parameter by parameter while the kind stays, else the edited kind with
+    its parameters as shown; parameters edited for a kind the new settings do not use go."""
+    out = _changed_kept(before, now, new)
+    kind = out.get("kind")
+    if kind == now.get("kind") == new.get("kind"):
+        out["params"] = _changed_kept(before.get("params") or {}, now.get("params") or {},
+                                      new.get("params") or {})
+    elif kind == now.get("kind"):  # the musician's kind: their parameters for it
+        out["params"] = now.get("params") or {}
+    else:
+        out["params"] = new.get("params") or {}
+    return out
 
 
 class SettingsPanel(QtWidgets.QWidget):
