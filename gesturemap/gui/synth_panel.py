@@ -26,7 +26,7 @@ from ..errors import GesturemapError
 from ..synth import NO_OUTPUT_DEVICE, PARAMETERS, SynthMapping, builtin_sounds
 from ..synth.mapping import CURVES
 
-__all__ = ["SynthPanel", "audio_light"]
+__all__ = ["SynthPanel", "audio_advice", "audio_light", "silent_because"]
 
 NONE = "(none)"
 SOUND_FILES = "Sound files (*.wav *.flac *.WAV *.FLAC);;All files (*)"
@@ -84,6 +84,27 @@ def audio_advice(error: str) -> str:
                 f"{silent}")
     return (f"the synth could not start: {' '.join(error.split())}. Reopen the project to try "
             f"again. {silent}")
+
+
+def silent_because(stats: Mapping[str, Any] | None, error: str | None = None) -> str | None:
+    """Why a mapping applied plays nothing, in the audio light's words and with what brings
+    the sound (None: the synth plays, or has not said yet).
+
+    Parameters
+    ----------
+    stats, error
+        As for :func:`audio_light`.
+    """
+    state, detail = audio_light(stats, error)
+    if state != "bad":
+        return None
+    if not error:  # the audio server went away: the light already says until when
+        return detail
+    if detail == "no audio device":
+        until = "a sound card or a JACK server is there and the project is reopened"
+    else:
+        until = "the project is reopened"
+    return f"{detail}: nothing plays until {until} (what to do: at the top of this tab)"
 
 
 def _spin(lo: float, hi: float, value: float, decimals: int = 3) -> QtWidgets.QDoubleSpinBox:
@@ -261,6 +282,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.onset_threshold.setValue(mapping.onset_threshold)
         self.onset_release.setValue(mapping.onset_release)
         self.onset_min_interval_ms.setValue(mapping.onset_min_interval_ms)
+        self._applied_routes = None
         self.status.setText("")
 
     def _reset_combo(self, box: QtWidgets.QComboBox, current: str | None) -> None:
@@ -437,12 +459,26 @@ class SynthPanel(QtWidgets.QWidget):
             self.status.setText(f"not applied: {exc}")
             return False
         self._apply(settings)
-        self.status.setText(f"applied: {len(settings['routes'])} routes")
+        self._applied_routes = len(settings["routes"])
+        self._say_applied()
         self.applied.emit(settings)
         return True
 
     #: the engine's count of mappings it refused, at the last look (None: not looked yet)
     _refusals_seen: int | None = None
+    #: the routes of the mapping the status says was applied (None: it says something else)
+    _applied_routes: int | None = None
+    #: why nothing plays, at the last look at the audio (None: it plays, or not looked yet)
+    _silent: str | None = None
+
+    def _say_applied(self) -> None:
+        """"applied", and when the synth cannot play (no audio device, the audio server
+        gone) that the mapping is kept and what will play it: "applied" alone sent the
+        performer looking for a fault in the mapping while the light said why."""
+        text = f"applied: {self._applied_routes} routes"
+        if self._silent is not None:
+            text += f", kept in the project; {self._silent}"
+        self.status.setText(text)
 
     def show_refusal(self, stats: Mapping[str, Any] | None) -> None:
         """Say a mapping the engine refused after Apply said "applied" (a sound whose file
@@ -452,11 +488,16 @@ class SynthPanel(QtWidgets.QWidget):
         count, why = int(refused[0]), str(refused[1])
         seen, self._refusals_seen = self._refusals_seen, count
         if seen is not None and count > seen:
+            self._applied_routes = None
             self.status.setText(f"not applied: {why}; the synth plays the mapping before")
 
     def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None) -> None:
-        """Show the audio light's state and the synth's counters."""
+        """Show the audio light's state and the synth's counters (and, under Apply, that a
+        mapping applied plays nothing while the light is red)."""
         state, detail = audio_light(stats, error)
+        before, self._silent = self._silent, silent_because(stats, error)
+        if self._applied_routes is not None and before != self._silent:
+            self._say_applied()
         extra = ""
         if stats and stats.get("audio_callbacks") is not None:
             extra = (

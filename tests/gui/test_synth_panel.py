@@ -258,3 +258,36 @@ def test_a_sound_the_synth_cannot_decode_is_said_after_applied(qtbot, panel, eng
     assert engine.synth.mapping.follower_sound == before
     assert panel.follower.currentText() == "broken.flac"  # the edit stays, to be fixed
     assert engine.errors == 0
+
+
+def test_the_synth_tab_says_an_applied_mapping_plays_nothing_without_an_audio_device(
+        qtbot, tmp_path, monkeypatch):
+    """No sound card (and no JACK server): the audio light said "no audio device" while the
+    Synth tab said "applied: 2 routes", as if the mapping played. It says the mapping is kept
+    and what will play it, in the light's words; the mapping still reaches the project."""
+    from .windows import open_window
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"gm-absent-{os.getpid()}")  # the engine's too
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    window = open_window(qtbot, default_project("no-device"), tmp_path / "project")
+    assert window.audio_error and "no audio output device" in window.audio_error
+    qtbot.waitUntil(lambda: "no audio device" in window.audio_light.text(), timeout=30000)
+    panel = window.synth_panel
+    panel.parameters["master_gain"].setValue(0.25)
+    assert panel.apply()
+    text = panel.status.text()
+    assert text.startswith("applied: 2 routes, kept in the project; no audio device: nothing "
+                           "plays until a sound card or a JACK server is there"), text
+    qtbot.waitUntil(lambda: ((window.project.outputs or {}).get("synth") or {}).get(
+        "parameters", {}).get("master_gain") == 0.25, timeout=30000)
+    assert panel.status.text() == text  # the window's refreshes keep saying it
+
+
+def test_an_applied_mapping_says_when_the_audio_server_goes(qtbot, panel):
+    """The audio server stopped after Apply (the light: "audio server gone"): the tab's
+    "applied" says the same from then on."""
+    panel.show_audio({"audio_callbacks": 900, "audio_underruns": 0})
+    assert panel.apply() and panel.status.text() == "applied: 2 routes"
+    panel.show_audio({"audio_callbacks": 900, "audio_lost": True})
+    assert panel.status.text().startswith("applied: 2 routes, kept in the project; audio "
+                                          "server gone (JACK stopped?): silent until")
