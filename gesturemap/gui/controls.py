@@ -255,6 +255,7 @@ class WindowControls:
         self.outputs_panel.follow(project.outputs)  # type: ignore[attr-defined]
         # and the model settings under the Model tab (a scene brings its own)
         self.model_panel.follow(project.model)  # type: ignore[attr-defined]
+        self.synth_panel.follow((project.outputs or {}).get("synth"))  # type: ignore[attr-defined]
         result = engine.last_result
         if engine.running and not engine.recording and result is not None:
             output = getattr(result, "output", None)

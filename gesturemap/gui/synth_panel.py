@@ -25,6 +25,7 @@ from PySide6 import QtCore, QtWidgets
 from ..errors import GesturemapError
 from ..synth import NO_OUTPUT_DEVICE, PARAMETERS, SynthMapping, builtin_sounds
 from ..synth.mapping import CURVES
+from .panels import _changed_kept
 
 __all__ = ["SynthPanel", "audio_advice", "audio_light", "silent_because"]
 
@@ -152,6 +153,10 @@ class SynthPanel(QtWidgets.QWidget):
         self._classes: list[str] = []
         self._outputs = 0
         self._files: list[str] = []
+        #: the mapping show_mapping was given, and what settings() read for it then: a
+        #: part read otherwise since is an edit not applied
+        self._shown: dict[str, Any] = {}
+        self._shown_as: dict[str, Any] = {}
         # routes
         self.routes = QtWidgets.QTableWidget(0, len(ROUTE_COLUMNS))
         self.routes.setHorizontalHeaderLabels(ROUTE_COLUMNS)
@@ -284,6 +289,33 @@ class SynthPanel(QtWidgets.QWidget):
         self.onset_min_interval_ms.setValue(mapping.onset_min_interval_ms)
         self._applied_routes = None
         self.status.setText("")
+        self._shown = dict(settings or {})
+        self._shown_as = self.settings()
+
+    def follow(self, settings: Mapping[str, Any] | None) -> None:
+        """The synth mapping now in force (a scene recalled, Apply done): what the musician
+        has not edited shows it, so that Apply sends what plays and never the mapping of the
+        scene left behind; a part they edited (the routes, a parameter, a sound) keeps their
+        edit. Cheap when nothing changed (called on every refresh)."""
+        settings = dict(settings or {})
+        if settings == self._shown:
+            return
+        try:
+            now = self.settings()
+        except GesturemapError:
+            return  # an edit that is no mapping yet: left as typed, followed once it is
+        before, status, applied = self._shown_as, self.status.text(), self._applied_routes
+        self.show_mapping(settings, self._classes, self._outputs, self._folder)
+        in_force = self._shown_as
+        if now != before:
+            merged = _changed_kept(before, now, in_force)
+            for key in ("parameters", "oneshots"):  # one by one: a scene's others show
+                merged[key] = _changed_kept(before.get(key) or {}, now.get(key) or {},
+                                            in_force.get(key) or {})
+            self.show_mapping(merged, self._classes, self._outputs, self._folder)
+            self._shown, self._shown_as = settings, in_force
+        self.status.setText(status)
+        self._applied_routes = applied
 
     def _reset_combo(self, box: QtWidgets.QComboBox, current: str | None) -> None:
         box.clear()

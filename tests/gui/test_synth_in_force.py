@@ -1,0 +1,51 @@
+"""The Synth tab shows the synth mapping in force after a scene recall, and its Apply never
+sends the mapping of the scene left behind (window offscreen, the engine in its process)."""
+
+from __future__ import annotations
+
+import os
+
+from gesturemap.project import Project
+
+from ..stage_helpers import project_with_scenes
+from .windows import open_window
+
+
+def _scenes_on_two_mappings(folder):  # noqa: ANN001, ANN202
+    """The scenes project: "plain" plays with a master gain of 0.5 and the "pad" sound,
+    "swapped" with 0.25 and the "bell" sound; the project opens with "plain"'s mapping."""
+    project_with_scenes(folder)
+    project = Project.load(folder)
+    plain = {"routes": [{"source": "likelihood:*", "target": "loudness"}],
+             "parameters": {"master_gain": 0.5}, "follower_sound": "pad"}
+    project.outputs = {"extras": True, "synth": plain}
+    project.save_scene("plain")
+    project.trained = project.scene("swapped").trained
+    project.outputs = {"extras": True, "synth": {**plain, "parameters": {"master_gain": 0.25},
+                                                 "follower_sound": "bell"}}
+    project.save_scene("swapped")
+    project.outputs = {"extras": True, "synth": plain}
+    return project
+
+
+def test_the_synth_tab_follows_a_scene_recall_and_applies_no_stale_mapping(
+        qtbot, tmp_path, monkeypatch):
+    # no audio device here, nor a JACK server: the mapping is the project's all the same
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"gm-absent-{os.getpid()}")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    window = open_window(qtbot, _scenes_on_two_mappings(tmp_path / "piece"), tmp_path / "piece")
+    qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=60000)
+    panel = window.synth_panel
+    assert panel.parameters["master_gain"].value() == 0.5
+    panel.parameters["oneshot_gain"].setValue(0.3)  # an edit of the musician's own, not applied
+    assert window.recall_scene("swapped")
+    qtbot.waitUntil(lambda: panel.parameters["master_gain"].value() == 0.25, timeout=30000)
+    assert panel.follower.currentText() == "bell"
+    assert panel.parameters["oneshot_gain"].value() == 0.3
+    assert panel.apply()
+    synth = lambda: (window.project.outputs or {}).get("synth") or {}  # noqa: E731
+    qtbot.waitUntil(lambda: synth().get("parameters", {}).get("oneshot_gain") == 0.3,
+                    timeout=30000)
+    # the scene's mapping stays in force: only the edit was new
+    assert synth()["parameters"]["master_gain"] == 0.25
+    assert synth()["follower_sound"] == "bell"
