@@ -60,3 +60,38 @@ def answer(tx: socket.socket, rx: socket.socket, port: int, x: float) -> float:
     values = [p for a, p in got if a == "/wek/outputs"]
     assert len(values) == 1, got
     return float(values[0][0])
+
+
+def dtw_project(**outputs: Any) -> Any:
+    """A trained DTW project on one input: "up" a ramp 0 -> 1, "down" 1 -> 0 (labels
+    ["down", "up"]). At rest on 1.0 "down" is likeliest (0.975) but nothing matches; along a
+    ramp 0 -> 1 "up" is likeliest (above 0.95) from its 3rd frame, and matches from its 20th."""
+    from gesturemap.project import Project
+    from gesturemap.project.settings import stage_model
+
+    rng = np.random.default_rng(0)
+    project = Project(classes=["up", "down"], outputs=outputs or None)
+    ramp = np.linspace(0, 1, 30)[:, None]
+    for _ in range(3):
+        project.add_take(ramp + 0.05 * rng.standard_normal((30, 1)), "up")
+        project.add_take(1 - ramp + 0.05 * rng.standard_normal((30, 1)), "down")
+    project.model = stage_model("dtw")
+    project.train()
+    return project
+
+
+#: Gestures each performed from a reset, as one-value frames (float32, as OSC carries them):
+#: at rest (no match), the ramp "up" (matched at its end), at rest again (the match ends).
+DTW_GESTURES = [np.full(10, 1.0, dtype=np.float32), np.linspace(0, 1, 30, dtype=np.float32),
+                np.full(10, 1.0, dtype=np.float32)]
+
+
+def dtw_matches(model: Any) -> list[Any]:
+    """The match of each frame of :data:`DTW_GESTURES` (None: no match), as ``model``'s stream
+    reset at each gesture gives them."""
+    stream = model.stream()
+    matches = []
+    for frames in DTW_GESTURES:
+        stream.reset()
+        matches += [stream.step(np.array([float(x)])).match for x in frames]
+    return matches

@@ -244,8 +244,10 @@ class WindowControls:
         stage = getattr(self, "stage", None)
         if stage is not None:
             monitors.append(stage.monitor)
+        dtw = (project.model or {}).get("kind") == "dtw"
         for monitor in monitors:
             monitor.set_colours(colours)
+            monitor.set_dtw(dtw)
             slider = monitor.threshold_slider
             if slider is None or not slider.isSliderDown():
                 monitor.set_threshold(threshold)

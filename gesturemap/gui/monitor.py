@@ -9,7 +9,8 @@ threshold (``outputs["reject_below"]``) the monitor says "unknown" and greys the
 out exactly when /wek/outputs sends class 0 for the frame shown: both ask
 :func:`gesturemap.outputs.rejection.rejected`, and the stage view shows the same. A DTW model
 sends no class at all (Wekinator's DTW: a distance per gesture, and a gesture's message while
-it matches): the monitor shows the gesture that matches, or "no match", as DTW sends them.
+it matches): the monitor shows the gesture that matches, or "no match", as DTW sends them, and
+the rejection slider, which changes nothing DTW sends, gives way to a line saying so.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ __all__ = ["ClassBars", "Monitor"]
 
 #: The likeliest class's colour when it is rejected (below the threshold).
 REJECTED_COLOUR = "#4a5568"
+#: What a DTW project shows instead of the rejection slider.
+DTW_NOTE = ("DTW has no rejection threshold: a gesture matches (its message goes out, its "
+            "note and one-shot play) while its distance is under DTW's match threshold — "
+            "the Model tab's \"threshold\" (0: learned from your takes)")
 
 
 class ClassBars(QtWidgets.QWidget):
@@ -183,12 +188,21 @@ class Monitor(QtWidgets.QWidget):
             )
             self.threshold_label = QtWidgets.QLabel()
             self.threshold_slider.valueChanged.connect(self._slider_moved)
-            row = QtWidgets.QHBoxLayout()
+            self.threshold_row = QtWidgets.QWidget()
+            row = QtWidgets.QHBoxLayout(self.threshold_row)
+            row.setContentsMargins(0, 0, 0, 0)
             row.addWidget(QtWidgets.QLabel("reject below"))
             row.addWidget(self.threshold_slider, 1)
             row.addWidget(self.threshold_label)
-            layout.addLayout(row)
+            layout.addWidget(self.threshold_row)
             self._show_threshold()
+        #: In a DTW project, in place of the slider (which would change nothing DTW sends).
+        self.dtw_note = QtWidgets.QLabel(DTW_NOTE)
+        self.dtw_note.setWordWrap(True)
+        self.dtw_note.setVisible(False)
+        if threshold_control:
+            layout.addWidget(self.dtw_note)
+        self._dtw = False
         self._layout = layout
         layout.addWidget(self.outputs)
         layout.addStretch(1)
@@ -197,6 +211,16 @@ class Monitor(QtWidgets.QWidget):
         """The classes' colours, by name (:func:`~gesturemap.gui.colours.class_colours`)."""
         self.colours = colours
         self.bars.colours = colours
+
+    def set_dtw(self, dtw: bool) -> None:
+        """Whether the project's model is DTW: it decides by its own match threshold, so the
+        rejection slider gives way to a line that says where that threshold is set."""
+        if dtw == self._dtw:
+            return
+        self._dtw = dtw
+        if self.threshold_slider is not None:
+            self.threshold_row.setVisible(not dtw)
+            self.dtw_note.setVisible(dtw)
 
     def set_threshold(self, threshold: float) -> None:
         """Set the rejection threshold (0..1) without emitting :attr:`threshold_changed`."""
@@ -247,15 +271,10 @@ class Monitor(QtWidgets.QWidget):
         k = int(result.label_index)
         name = str(labels[k]) if k < len(labels) else str(result.label)
         distances = getattr(result, "distances", None)
-        if distances is not None:
-            # DTW, as Wekinator sends it: distances on /wek/outputs (never class 0) and a
-            # gesture's match message while its distance is under the model's threshold.
-            # The likelihoods say nothing of that: what matched (or nothing) is shown
-            self.rejected = self.bars.rejected = result.match is None
-            self.rejection = None
-        else:
-            self.rejected = self.bars.rejected = rejected(result, self.threshold)
-            self.rejection = (name, float(lik[k]), self.threshold) if self.rejected else None
+        # DTW, as Wekinator sends it, chooses by its match, not by likelihood (the one rule)
+        self.rejected = self.bars.rejected = rejected(result, self.threshold)
+        self.rejection = (name, float(lik[k]), self.threshold) if (
+            self.rejected and distances is None) else None
         progress = (
             f" · progress {min(float(result.progress[k]), 1.0):.0%}"
             if result.progress is not None

@@ -14,7 +14,9 @@ Each frame's result goes out as:
   note (or program) would be beyond 127 sends none (said once) and releases the last note:
   wrapping round would play another class's note. Below the project's ``reject_below`` (the
   likeliest class's likelihood), no class is chosen, as ``/wek/outputs`` then sends class 0:
-  the note is released and the next class accepted sounds afresh, even the same one. When
+  the note is released and the next class accepted sounds afresh, even the same one. A DTW
+  model's note is the gesture that matches (as its match message goes out), released while
+  none matches, ``reject_below`` aside (:mod:`.rejection`). When
   running stops (``stopRunning``, a recording starting), the note is released too.
 
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
@@ -43,7 +45,7 @@ import numpy as np
 
 from ..utils.faults import RateLimitedLog
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
-from .rejection import below
+from .rejection import rejected
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
 
@@ -317,8 +319,9 @@ class MIDIOutput:
             scaled = np.asarray(result.likelihoods, dtype=np.float64)
             n = len(scaled)
             cls = int(result.label_index)
-            if below(scaled, cls, self.reject_below):
-                cls = -1  # none of the classes: /wek/outputs sends 0 then (the one rule)
+            if rejected(result, self.reject_below):
+                cls = -1  # none of the classes (the one rule): /wek/outputs sends 0, or DTW
+                # sends no match
             if cls != self._class:
                 self._class = cls
                 if cls < 0:

@@ -5,9 +5,14 @@ rejected when the likelihood of its likeliest class, ``result.likelihoods[result
 (the model's own normalised likelihood, after its ``likelihood_window``: nothing smooths it
 further), is below it. A regression frame is never rejected: its values are the answer.
 
+A DTW frame (its result carries ``distances``) chose no class when no gesture matches
+(``result.match`` is None), whatever ``reject_below`` and the likelihoods say: Wekinator's DTW
+sends a distance per gesture on ``/wek/outputs`` and a gesture's own message when it matches,
+so "no class" is what DTW sends, "no match", and the class chosen is the gesture that matches.
+
 On a rejected frame ``/wek/outputs`` sends class 0 and the label is empty, MIDI releases its
 note, the synth starts no one-shot, and the window's monitor and the stage view show
-"unknown". They all ask this module, so none of them can show or play what another rejected.
+"unknown" ("no match" for DTW, whose ``/wek/outputs`` carries its distances still). They all ask this module, so none of them can show or play what another rejected.
 """
 
 from __future__ import annotations
@@ -28,7 +33,10 @@ def below(likelihoods: np.ndarray, label_index: int, threshold: float) -> bool:
 
 def rejected(result: Any, threshold: float) -> bool:
     """Whether ``result`` (a :class:`~gesturemap.models.base.Result`) chose no class under
-    ``threshold``: a classifier's frame :func:`below` it; a regression frame never."""
+    ``threshold``: a DTW frame when no gesture matches (``threshold`` aside); a classifier's
+    frame :func:`below` it; a regression frame never."""
+    if getattr(result, "distances", None) is not None:
+        return getattr(result, "match", None) is None
     return result.output is None and below(result.likelihoods, result.label_index, threshold)
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
-from ..outputs.rejection import below
+from ..outputs.rejection import below, rejected
 from ..utils.faults import raise_mode
 from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _callback as C
@@ -443,7 +443,8 @@ class Synth:
     spot_events = False
     #: the project's ``outputs.reject_below``, set by the engine with its OSC output: a
     #: classifier's frame below it chose no class (/wek/outputs sends 0), so no one-shot
-    #: starts on it (:mod:`gesturemap.outputs.rejection`)
+    #: starts on it; a DTW frame chooses by its match instead: a one-shot starts when a
+    #: gesture starts matching, none while none matches (:mod:`gesturemap.outputs.rejection`)
     reject_below = 0.0
 
     @staticmethod
@@ -466,8 +467,12 @@ class Synth:
         try:
             out = result.output if result.output is not None else _EMPTY
             prog = result.progress if result.progress is not None else _EMPTY
+            none = rejected(result, self.reject_below)
+            # DTW's match is its recognition (its match message goes out on it): the onset
+            # threshold on likelihoods is not its decision
+            sure = not none and getattr(result, "match", None) is not None
             self._update(int(result.label_index), result.likelihoods, out, prog,
-                         _variation(result), result.event, class_names)
+                         _variation(result), result.event, class_names, none, sure)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
@@ -477,12 +482,16 @@ class Synth:
         before its next frame) instead of a Result: no output, estimate nor event."""
         try:
             self._update(label_index, likelihoods, _EMPTY,
-                         _EMPTY if progress is None else progress, _EMPTY, None, class_names)
+                         _EMPTY if progress is None else progress, _EMPTY, None, class_names,
+                         below(likelihoods, label_index, self.reject_below), False)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
     def _update(self, li: int, lik: np.ndarray, out: np.ndarray, prog: np.ndarray,
-                variation: np.ndarray, ev: Any, class_names: Sequence[Any]) -> None:
+                variation: np.ndarray, ev: Any, class_names: Sequence[Any], none: bool,
+                sure: bool) -> None:
+        """``none``: the frame chose no class (:mod:`gesturemap.outputs.rejection`); ``sure``:
+        its class is chosen outright (a DTW match), past any onset threshold."""
         if class_names is not self._names:
             with self._publish_lock:
                 self._bind_classes(class_names)
@@ -497,9 +506,8 @@ class Synth:
         # minimum interval, so a wavering likelihood does not retrigger); with spotting
         # on, only spotted gestures fire
         m = self.mapping
-        p = float(lik[li])
+        p = 1.0 if sure else float(lik[li])
         # a rejected frame is no class at all: it releases the onset like a falling likelihood
-        none = not len(out) and below(lik, li, self.reject_below)
         if self._onset_class != -1 and (p < m.onset_release or li != self._onset_class or none):
             self._onset_class = -1
         if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1

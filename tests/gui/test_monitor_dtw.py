@@ -1,7 +1,7 @@
 """A DTW project's monitor shows what DTW sends, as Wekinator's DTW does: the gesture whose
 match message went out, or "no match" while none matches (whatever the likelihoods and the
-project's rejection threshold say). A real engine (its own process) hears frames over
-loopback OSC and answers on loopback; the window is offscreen."""
+project's rejection threshold say), and no rejection slider. A real engine (its own process)
+hears frames over loopback OSC and answers on loopback; the window is offscreen."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
-from gesturemap.project.settings import stage_model
+from tests.rejection_helpers import dtw_project
 from tests.stage_helpers import float_msg, free_port, osc_messages, osc_receiver
 
 pytestmark = pytest.mark.timeout(300)
@@ -20,15 +20,8 @@ pytestmark = pytest.mark.timeout(300)
 
 def _dtw_project(reply_port: int, port: int) -> Project:
     """DTW on one input: "up" a ramp 0 -> 1, "down" 1 -> 0; rejecting below 0.95."""
-    rng = np.random.default_rng(0)
-    project = Project(classes=["up", "down"], outputs={"port": reply_port, "reject_below": 0.95})
-    ramp = np.linspace(0, 1, 30)[:, None]
-    for _ in range(3):
-        project.add_take(ramp + 0.05 * rng.standard_normal((30, 1)), "up")
-        project.add_take(1 - ramp + 0.05 * rng.standard_normal((30, 1)), "down")
-    project.model = stage_model("dtw")
+    project = dtw_project(port=reply_port, reject_below=0.95)
     project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": port}
-    project.train()
     return project
 
 
@@ -55,6 +48,11 @@ def test_the_monitor_shows_the_dtw_match_not_the_likeliest_class(qtbot, tmp_path
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"
     window.show()
+    # no rejection slider (it would change nothing DTW sends): a line says where DTW's
+    # threshold is set instead
+    qtbot.waitUntil(lambda: window.monitor.dtw_note.isVisible(), timeout=10000)
+    assert not window.monitor.threshold_slider.isVisible()
+    assert "Model tab" in window.monitor.dtw_note.text()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         for _ in range(200):  # the sensor opens on the engine's I/O thread

@@ -333,3 +333,43 @@ def test_stop_running_releases_the_note_a_class_left_sounding(jack_midi):  # noq
         port.delete()
     assert notes() == [[0x90, 36, 100], [0x80, 36, 0]] * 2
     assert engine.stats()["midi_send_errors"] == 0
+
+
+def test_a_dtw_project_sounds_the_gesture_that_matches(jack_midi):  # noqa: F811
+    """A DTW project's "no class" is what DTW sends: /gesturemap/label and MIDI follow the
+    match (no match: no class, the note released), not the likelihoods under reject_below (a
+    gesture likelier than 0.95 that matches nothing played its note and was named)."""
+    from gesturemap.live.engine import Engine
+
+    from ..rejection_helpers import DTW_GESTURES, dtw_matches, dtw_project
+    from ..stage_helpers import float_msg, osc_messages, osc_receiver
+
+    project = dtw_project(reject_below=0.95, extras=True)
+    expected = dtw_matches(project.trained)
+    assert None in expected and "up" in expected
+    port, got = jack_in("dtw-pads")
+    rx = osc_receiver()
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", rx.getsockname()[1]),
+                    trainer="thread",
+                    sinks=[MIDIOutput({"port": "dtw-pads", "first_note": 36})]).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    labels = []
+    try:
+        for frames in DTW_GESTURES:
+            engine.command("reset")  # a gesture starts (before the frames sent after it)
+            for x in frames:
+                tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", engine.osc_port))
+                reply = osc_messages(rx, lambda g: any(a == "/gesturemap/label" for a, _ in g),
+                                     timeout=20)
+                labels += [p for a, p in reply if a == "/gesturemap/label"]
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+        wait_for(lambda: len(got) >= 2)
+        port.delete()
+    # the matched gesture by name and Wekinator's number ("up" is 2), else no class
+    assert labels == [("up", 2.0) if m == "up" else ("", 0.0) for m in expected]
+    notes = [m for m in got if m[0] & 0xF0 in (0x80, 0x90)]
+    assert notes == [[0x90, 37, 100], [0x80, 37, 0]]  # "up" while it matched, then released
+    assert engine.stats()["midi_send_errors"] == 0
