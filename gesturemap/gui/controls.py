@@ -255,6 +255,7 @@ class WindowControls:
         self.targets.show_outputs(project.output_names)  # type: ignore[attr-defined]
         # a scene recalled or the slider moved changed the outputs under the Outputs tab
         self.outputs_panel.follow(project.outputs)  # type: ignore[attr-defined]
+        self.outputs_panel.set_dtw(dtw)  # type: ignore[attr-defined]
         # and the model settings under the Model tab (a scene brings its own)
         self.model_panel.follow(project.model)  # type: ignore[attr-defined]
         self.synth_panel.follow((project.outputs or {}).get("synth"))  # type: ignore[attr-defined]

@@ -20,6 +20,7 @@ from .model_forms import (  # noqa: F401 - CHOICES, HIDDEN: where they were firs
     _value,
     check_kind_params,
 )
+from .monitor import DTW_NOTE
 from .spotting_editor import SPOTTING_KINDS, SpottingEditor
 
 __all__ = ["ClassOverrides", "ModelPanel", "OutputsPanel", "SettingsPanel"]
@@ -401,12 +402,13 @@ class OutputsPanel(SettingsPanel):
         self.reject.setSingleStep(0.05)
         self.reject.setDecimals(2)
         self.reject.setSpecialValueText("off")
-        self.reject.setToolTip(
+        self._reject_tip = (
             "Below this likelihood of the likeliest class, /wek/outputs sends 0 (none of the "
             "classes) and the label is empty, MIDI releases its note, the synth plays no "
             "one-shot and the monitor shows unknown (the slider under the monitor sets it "
             "too); off: always the likeliest class, as Wekinator"
         )
+        self.reject.setToolTip(self._reject_tip)
         self.extras = QtWidgets.QCheckBox("also send gesturemap's own messages")
         self.extras.setToolTip(
             "/gesturemap/label, /likelihoods, /progress, /regression, /variance, /event after "
@@ -471,6 +473,15 @@ class OutputsPanel(SettingsPanel):
         self.reject.setValue(fields["reject"])
         self.extras.setChecked(fields["extras"])
         self.extras_port.setValue(fields["extras_port"])
+
+    def set_dtw(self, dtw: bool) -> None:
+        """Whether the project's model is DTW: "send class 0 below" is then greyed out (DTW
+        sends distances, never class 0, and chooses by its match), its tooltip saying so; the
+        value stays, for a classifier chosen again."""
+        if dtw == (not self.reject.isEnabled()):
+            return
+        self.reject.setEnabled(not dtw)
+        self.reject.setToolTip(DTW_NOTE if dtw else self._reject_tip)
 
     def show_reject_below(self, value: float) -> None:
         """The rejection threshold just set by the monitor's slider: shown at once, and what

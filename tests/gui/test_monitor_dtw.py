@@ -1,7 +1,7 @@
 """A DTW project's monitor shows what DTW sends, as Wekinator's DTW does: the gesture whose
 match message went out, or "no match" while none matches (whatever the likelihoods and the
-project's rejection threshold say), and no rejection slider. A real engine (its own process)
-hears frames over loopback OSC and answers on loopback; the window is offscreen."""
+project's rejection threshold say), and no rejection threshold to set. A real engine (its own
+process) hears frames over loopback OSC and answers on loopback; the window is offscreen."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import socket
 import numpy as np
 import pytest
 
+from gesturemap.gui.monitor import Monitor
+from gesturemap.gui.panels import OutputsPanel
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
 from tests.rejection_helpers import dtw_project
@@ -53,6 +55,9 @@ def test_the_monitor_shows_the_dtw_match_not_the_likeliest_class(qtbot, tmp_path
     qtbot.waitUntil(lambda: window.monitor.dtw_note.isVisible(), timeout=10000)
     assert not window.monitor.threshold_slider.isVisible()
     assert "Model tab" in window.monitor.dtw_note.text()
+    # the Outputs tab's "send class 0 below", the same setting, is greyed out and says why
+    assert not window.outputs_panel.reject.isEnabled()
+    assert "Model tab" in window.outputs_panel.reject.toolTip()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         for _ in range(200):  # the sensor opens on the engine's I/O thread
@@ -76,3 +81,17 @@ def test_the_monitor_shows_the_dtw_match_not_the_likeliest_class(qtbot, tmp_path
         tx.close()
         rx.close()
         window.close()
+
+
+def test_the_rejection_threshold_comes_back_when_the_model_is_no_longer_dtw(qtbot):
+    monitor, panel = Monitor(threshold_control=True), OutputsPanel(lambda s: None)
+    qtbot.addWidget(monitor)
+    qtbot.addWidget(panel)
+    tip = panel.reject.toolTip()
+    for dtw in (True, False):
+        monitor.set_dtw(dtw)
+        panel.set_dtw(dtw)
+        assert monitor.threshold_row.isHidden() == dtw
+        assert monitor.dtw_note.isHidden() != dtw
+        assert panel.reject.isEnabled() != dtw
+    assert panel.reject.toolTip() == tip
