@@ -222,7 +222,19 @@ class ModelPanel(QtWidgets.QWidget):
         (called on every refresh)."""
         if not settings or settings == self._shown:
             return
-        before, now = self._shown_as, self.settings()
+        now = self.settings()
+        # Only the kind, parameters and search/onset are followed here. Spotting settings
+        # change at every retraining (a second opinion dropped, thresholds from the
+        # Rehearsal tab) and the spotting editor says those itself; and an Apply coming back
+        # changes nothing shown. Rebuilding the editors for either replaced the boxes under
+        # the musician's hand and wiped the editor's own lines.
+        if _followed(settings) == _followed(self._shown):
+            self._shown = dict(settings)
+            return
+        if _followed(settings) == _followed(now):
+            self._shown, self._shown_as = dict(settings), now
+            return
+        before = self._shown_as
         self._display(settings)
         self._shown, self._shown_as = dict(settings), self.settings()
         if now != before:
@@ -344,6 +356,11 @@ def _changed_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, An
             else:
                 out.pop(key, None)
     return out
+
+
+def _followed(settings: dict[str, Any]) -> dict[str, Any]:
+    """The part of model settings the Model tab follows when they change in force."""
+    return {k: settings.get(k) for k in ("kind", "params", "auto", "onset")}
 
 
 def _edits_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, Any]
