@@ -304,6 +304,10 @@ class SynthPanel(QtWidgets.QWidget):
             now = self.settings()
         except GesturemapError:
             return  # an edit that is no mapping yet: left as typed, followed once it is
+        if now == settings:  # what is shown is in force (an Apply come back): the tables
+            # stay, with the musician's hand on them, as the Model tab's editors do
+            self._shown, self._shown_as = settings, now
+            return
         before, status, applied = self._shown_as, self.status.text(), self._applied_routes
         self.show_mapping(settings, self._classes, self._outputs, self._folder)
         in_force = self._shown_as
