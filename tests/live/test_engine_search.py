@@ -77,7 +77,7 @@ def test_search_runs_beside_the_engine_and_never_stops_its_frames(reference_dir)
     try:
         assert engine.searcher is not None  # started with the engine: the project asks
         engine.command("train")
-        assert engine.done_training.wait(60), "the quick retrain never came back"
+        assert engine.done_training.wait(180), "the quick retrain never came back"
         engine.command("start_running")
         assert _wait(lambda: (engine.search_status or {}).get("state") == "searching", 10)
         answered_during, frames_during, i = [], [], 0
@@ -365,7 +365,7 @@ def test_a_search_made_out_of_date_by_a_command_is_stopped_at_once(reference_dir
     engine.start()
     try:
         engine.command("train")
-        assert engine.done_training.wait(60), "the quick retrain never came back"
+        assert engine.done_training.wait(180), "the quick retrain never came back"
         assert _wait(lambda: (engine.search_status or {}).get("state") == "searching", 20)
         assert _wait(lambda: engine._search_job is not None, 20)
         job = engine._search_job
