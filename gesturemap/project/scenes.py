@@ -26,6 +26,7 @@ from ..models import BaseModel
 from ..utils.storage import validation_error
 from .files import load_warning
 from .settings import _model_settings, _outputs_settings
+from .training import carry_runtime_settings
 
 __all__ = ["DEFAULT_FADE_S", "Scene", "ProjectScenes"]
 
@@ -328,7 +329,6 @@ class ProjectScenes:
         entries = document.get("scenes") or []
         if not isinstance(entries, list):
             raise FormatError(f"{path} is damaged: 'scenes' is {entries!r:.80}; expected a list.")
-        loaded: dict[str, BaseModel] = {}
         for place, entry in enumerate(entries):
             try:
                 if not isinstance(entry, dict):
@@ -341,9 +341,11 @@ class ProjectScenes:
                     raise FormatError(f"scene {name!r}: 'model_file' is {model_file!r:.80}")
                 settings = _model_settings(entry.get("model"))
                 outputs = _outputs_settings(entry.get("outputs"))
-                if model_file not in loaded:
-                    loaded[model_file] = read_model(folder, path, model_file)
-                trained = loaded[model_file]
+                # read for each scene, even where two name one file (saved from one trained
+                # model): a model object shared by two scenes would carry a run-time setting
+                # applied, or a refit made, through one into the other
+                trained = read_model(folder, path, model_file)
+                carry_runtime_settings(settings, trained)  # the scene plays by its settings
             except (GesturemapError, OSError) as error:  # FormatError included
                 load_warning(f"{folder}: a scene was left out: {error}")
                 if (isinstance(entry, dict) and isinstance(entry.get("name"), str)

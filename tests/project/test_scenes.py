@@ -242,3 +242,37 @@ def test_a_blank_scene_name_is_refused_in_the_users_words(tmp_path):
     assert blank.returncode == 2
     assert "a name of 1 to 200 characters, not only spaces" in blank.stderr
     assert " str " not in blank.stderr and Project.load(folder).scene_names == []
+
+
+def test_scenes_saved_from_one_model_are_each_their_own_after_loading(tmp_path):
+    """Two scenes saved from the same trained model opened as one model object: each scene's
+    run-time settings could not both hold, and a setting applied while one played, or a refit
+    of one, changed the other scene too."""
+    project = _trained()
+    project.model = {"kind": "gmm", "params": {"gaussians": 1, "likelihood_window": 5}}
+    project.save_scene("verse")
+    project.model = {"kind": "gmm", "params": {"gaussians": 1, "likelihood_window": 2}}
+    project.save_scene("chorus")
+    project.save(tmp_path / "p")
+    files = {e["model_file"] for e in
+             json.loads((tmp_path / "p" / PROJECT_FILE).read_text())["scenes"]}
+    assert len(files) == 1  # written once
+
+    loaded = Project.load(tmp_path / "p")
+    verse, chorus = loaded.scene("verse"), loaded.scene("chorus")
+    assert verse.trained is not chorus.trained
+    # each plays by its own settings, as the project's own model does once loaded
+    assert (verse.trained.likelihood_window, chorus.trained.likelihood_window) == (5, 2)
+    loaded.save(tmp_path / "p")
+    again = json.loads((tmp_path / "p" / PROJECT_FILE).read_text())["scenes"]
+    assert [e["model_file"] for e in again] == [next(iter(files))] * 2  # nothing rewritten
+
+    loaded.recall_scene("chorus")
+    loaded.model = {"kind": "gmm", "params": {"gaussians": 1, "likelihood_window": 9}}
+    assert loaded.apply_runtime_settings() == ["likelihood_window"]  # on the model it plays
+    assert (verse.trained.likelihood_window, chorus.trained.likelihood_window) == (5, 9)
+
+    before = _output(verse.trained)
+    chorus.trained.fit(_trained(level=1.0).dataset())  # refitted through one scene
+    assert abs(_output(chorus.trained) - 1.0) < 0.05
+    assert _output(verse.trained) == before
