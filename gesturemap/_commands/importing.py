@@ -29,7 +29,8 @@ def add_import_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Import into a project folder: a Wekinator project (its folder or "
         ".wekproj; outputs, per-output examples and DTW as Wekinator has them), a Wekinator "
         "training-data export (.arff, or Weka's .arff.gz; the project is created if it does not exist, else the "
-        "examples are added as new takes), or an XMM / RAPID-MIX / CoMo training set (.json; "
+        "examples are added as new takes, their classes matched with the project's by name, "
+        "else by number), or an XMM / RAPID-MIX / CoMo training set (.json; "
         "appended to an existing project as an ARFF is) or trained model (.json, into a new "
         "project).",
     )

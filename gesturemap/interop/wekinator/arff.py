@@ -427,6 +427,8 @@ class ImportSummary:
     output_types: list[str] = field(default_factory=list)
     #: class name -> the number the file wrote it as (named classes of gesturemap's export)
     class_numbers: dict[str, int] = field(default_factory=dict)
+    #: into an existing project: where the file's classes went, which are new (else "")
+    merged: str = ""
 
     def describe(self) -> str:
         labels = sorted({t.label for t in self.takes}, key=_number_first)
@@ -438,9 +440,10 @@ class ImportSummary:
                 f"{n} ({t})" for n, t in zip(self.outputs, self.output_types, strict=True)
             )
         skipped = f", {self.skipped} skipped (missing values)" if self.skipped else ""
+        merged = f"; {self.merged}" if self.merged else ""
         return (
             f"{len(self.takes)} takes, {self.examples} examples{skipped}; {what}; "
-            f"inputs {', '.join(self.inputs)}"
+            f"inputs {', '.join(self.inputs)}{merged}"
         )
 
 
@@ -722,6 +725,23 @@ def _check_same_task(proj: Any, summary: ImportSummary, folder: Path, where: str
             f"{len(summary.outputs)} ({', '.join(summary.outputs)}). Import into a new project.")
 
 
+def _merge_classes(proj: Any, summary: ImportSummary, folder: Path, where: str
+                   ) -> dict[Any, Any]:
+    """The project class each class of the file goes to (by name, else by number: see
+    :mod:`gesturemap.interop.classes`); the project's numbering kept for its old classes, the
+    summary saying what went where. Refuses classes that cannot be matched."""
+    from ..classes import merge_classes
+
+    if summary.task != "classification":
+        return {}
+    merge = merge_classes(proj, [t.label for t in summary.takes], summary.class_numbers,
+                          where, folder)
+    if merge.numbering is not None:
+        proj.outputs = {**(proj.outputs or {}), "class_numbers": merge.numbering}
+    summary.merged = merge.describe(merge.numbering)
+    return merge.labels
+
+
 def import_arff(
     path: str | os.PathLike[str],
     project: str | os.PathLike[str],
@@ -734,8 +754,10 @@ def import_arff(
 
     A new project gets the file's input names (and output names, for outputs) and the
     model kind ``model`` (default ``knn`` when registered — Wekinator's default classifier —
-    else ``gmm``; several outputs: ``per_output``, see the module docstring). An existing project must have the same number of inputs; its takes are
-    kept and the imported ones added after them. The project is saved (atomically) before
+    else ``gmm``; several outputs: ``per_output``, see the module docstring). An existing
+    project must have the same number of inputs; its takes are kept and the imported ones
+    added after them, their classes matched with the project's by name, else by number
+    (:mod:`gesturemap.interop.classes`). The project is saved (atomically) before
     returning.
 
     Returns
@@ -756,6 +778,7 @@ def import_arff(
                 f"{len(summary.inputs)} ({', '.join(summary.inputs)}). Import into a new project."
             )
         _check_same_task(proj, summary, folder, os.fspath(path))
+        labels = _merge_classes(proj, summary, folder, os.fspath(path))
         if model is not None:
             proj.model = model
     else:
@@ -767,7 +790,8 @@ def import_arff(
             input_names=summary.inputs,
             output_names=None if summary.task == "classification" else summary.outputs,
         )
-    added = [proj.add_take(take.inputs, take.label, times=take.times, outputs=take.outputs)
-             for take in summary.takes]
+        labels = {}
+    added = [proj.add_take(take.inputs, labels.get(take.label, take.label), times=take.times,
+                           outputs=take.outputs) for take in summary.takes]
     proj.save_batch(folder, [take.id for take in added])  # all or nothing: Ctrl-C included
     return proj, summary

@@ -67,11 +67,12 @@ def main_import_xmm(args: Any) -> int:
                 proj = Project.load(folder)
                 before = len(proj.takes)
                 _check_same_kind(proj, ds, bimodal, folder, str(args.file))
+                merged = "" if bimodal else _merge(proj, recs, folder, str(args.file))
                 if args.model is not None:
                     proj.model = args.model
                 _add_all(proj, recs, folder)
         else:
-            before = 0
+            before, merged = 0, ""
             proj = Project(folder.name or "imported", model=args.model or "hhmm",
                            input_names=ds.input_names,
                            output_names=ds.output_names if bimodal else None)
@@ -87,8 +88,23 @@ def main_import_xmm(args: Any) -> int:
     print(f"imported {args.file} into {args.project}: {len(recs)} takes, "
           f"{len(labels)} class{'es' if len(labels) != 1 else ''} ({', '.join(map(str, labels))})"
           f"{', with outputs' if bimodal else ''}"
-          f"{added_after}")
+          f"{added_after}{merged}")
     return 0
+
+
+def _merge(proj: Any, recs: list[Any], folder: Path, where: str) -> str:
+    """Give each phrase the project's class its label matches (by name, else by number: see
+    :mod:`gesturemap.interop.classes`), the project's numbering kept for its old classes;
+    what went where, for the summary. Refuses labels that cannot be matched."""
+    import dataclasses
+
+    from ..classes import merge_classes
+
+    merge = merge_classes(proj, [r.label for r in recs], {}, where, folder)
+    if merge.numbering is not None:
+        proj.outputs = {**(proj.outputs or {}), "class_numbers": merge.numbering}
+    recs[:] = [dataclasses.replace(r, label=merge.labels[r.label]) for r in recs]
+    return f"; {merge.describe(merge.numbering)}"
 
 
 def _add_all(proj: Any, recs: list[Any], folder: Path) -> None:

@@ -493,3 +493,96 @@ def test_a_mapping_project_comes_back_from_its_own_export(tmp_path):
     (tmp_path / "other.arff").write_text(text)
     out = gesturemap_cli("import", "other.arff", "--project", "p2", cwd=tmp_path)
     assert out.returncode == 2 and "cannot be told from its inputs" in out.stderr
+
+
+def _named_project(folder, names, rng):
+    project = gm.Project("named", model="knn", input_names=["inputs-1", "inputs-2"])
+    for name in names:
+        project.add_take(rng.normal(size=(6, 2)), name)
+    project.save(folder)
+    return project
+
+
+def _state(folder):
+    """What an import may change: the takes' labels and data, the classes and their numbers."""
+    project = gm.Project.load(folder)
+    return ([(t.label, t.inputs.tobytes()) for t in project.takes], project.classes,
+            (project.outputs or {}).get("class_numbers"))
+
+
+def test_an_import_into_a_project_matches_its_classes_by_name_else_by_number(tmp_path):
+    """A Wekinator file's classes 1, 2 into a project whose classes are named were refused
+    ("label: got 1; expected a str"), a named class into a project of numbers too, and a new
+    named class could change the number an old class is sent as on /wek/outputs. Now classes
+    match by name, else by the number the project sends them as; the summary says where they
+    went and which are new; old classes keep their numbers."""
+    rng = np.random.default_rng(7)
+    rows = [(1, 10 * i, rng.normal(size=2), [1]) for i in range(4)]
+    rows += [(2, 2000 + 10 * i, rng.normal(size=2), [2]) for i in range(3)]
+    wekinator_file(tmp_path / "wek.arff", ["inputs-1", "inputs-2"],
+                   [("outputs-1", "{0,1,2,3}")], rows)
+    _named_project(tmp_path / "named", ["circle", "swipe"], rng)  # sent as 1 and 2
+    out = cli("wek.arff", "--project", "named", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "by number: 1 as circle, 2 as swipe; new classes: none" in out.stdout
+    project = gm.Project.load(tmp_path / "named")
+    assert [t.label for t in project.takes] == ["circle", "swipe", "circle", "swipe"]
+    assert project.classes == ["circle", "swipe"] and project.outputs is None
+
+    # a number the project sends for none of its classes: a new class, sent as that number
+    rows3 = [(1, 10 * i, rng.normal(size=2), [3]) for i in range(3)]
+    wekinator_file(tmp_path / "three.arff", ["inputs-1", "inputs-2"],
+                   [("outputs-1", "{0,1,2,3}")], rows3)
+    out = cli("three.arff", "--project", "named", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "new class: 3" in out.stdout
+    project = gm.Project.load(tmp_path / "named")
+    assert project.classes == ["circle", "swipe", "3"]
+    assert project.outputs["class_numbers"] == {"circle": 1, "swipe": 2, "3": 3}
+
+    # named classes (gesturemap's export) into another named project: by name; a new name
+    # that sorts first does not move the old classes' numbers
+    other = _named_project(tmp_path / "other", ["apple", "swipe"], rng)
+    assert gesturemap_cli("export", "other", "--arff", "other.arff",
+                          cwd=tmp_path).returncode == 0
+    _named_project(tmp_path / "two", ["circle", "swipe"], rng)
+    out = cli("other.arff", "--project", "two", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "into the project's swipe; new class: apple (sent as 3)" in out.stdout
+    project = gm.Project.load(tmp_path / "two")
+    assert [t.label for t in project.takes[2:]] == [t.label for t in other.takes]
+    assert project.outputs["class_numbers"] == {"circle": 1, "swipe": 2, "apple": 3}
+
+    # the same export into a project of Wekinator's numbers: by the numbers the file gives
+    assert cli("wek.arff", "--project", "numbers", cwd=tmp_path).returncode == 0
+    out = cli("other.arff", "--project", "numbers", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "by number: apple as 1, swipe as 2; new classes: none" in out.stdout
+    assert gm.Project.load(tmp_path / "numbers").classes == [1, 2]
+
+
+def test_classes_that_cannot_be_matched_are_refused_and_nothing_changes(tmp_path):
+    """Names without numbers into a project of Wekinator's numbers, or another input width:
+    one line saying why, the project as it was."""
+    rng = np.random.default_rng(8)
+    wekinator_file(tmp_path / "wek.arff", ["inputs-1", "inputs-2"],
+                   [("outputs-1", "{0,1,2}")],
+                   [(1 + i // 3, 10 * i, rng.normal(size=2), [1 + i // 3]) for i in range(6)])
+    assert cli("wek.arff", "--project", "numbers", cwd=tmp_path).returncode == 0
+    (tmp_path / "names.arff").write_text(
+        "@relation weka\n@attribute a numeric\n@attribute b numeric\n"
+        "@attribute class {apple,swipe}\n@data\n0.1,0.2,apple\n0.4,0.1,swipe\n")
+    before = _state(tmp_path / "numbers")
+    out = cli("names.arff", "--project", "numbers", cwd=tmp_path)
+    assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1
+    assert ("names.arff names its classes (apple, swipe) without the numbers Wekinator sends "
+            "for them; the classes of numbers are numbers (1, 2)") in out.stderr
+    assert _state(tmp_path / "numbers") == before
+
+    _named_project(tmp_path / "named", ["circle", "swipe"], rng)
+    wekinator_file(tmp_path / "wide.arff", ["inputs-1", "inputs-2", "inputs-3"],
+                   [("outputs-1", "{0,1,2}")], [(1, 0, rng.normal(size=3), [1])])
+    before = _state(tmp_path / "named")
+    out = cli("wide.arff", "--project", "named", cwd=tmp_path)
+    assert out.returncode == 2 and "named has 2 inputs; wide.arff has 3" in out.stderr
+    assert _state(tmp_path / "named") == before

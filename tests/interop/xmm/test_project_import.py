@@ -159,3 +159,41 @@ def test_a_training_set_without_frames_is_refused_and_makes_no_project(tmp_path)
                              timeout=120)
         assert out.returncode == 2 and "set.json holds no phrase with frames" in out.stderr
         assert "Traceback" not in out.stderr and not (tmp_path / "p").exists()
+
+
+def test_a_training_set_into_a_project_of_other_classes_matches_them_by_name(tmp_path):
+    """A training set's named gestures into a project of Wekinator's numbers failed with
+    "label: got 'crash'; expected a int"; into a named project, a new name sorting first moved
+    every old class to another number on /wek/outputs. Now names match names, the new ones
+    are said and numbered after the old ones; names that cannot meet numbers are refused,
+    the project as it was."""
+    rng = np.random.default_rng(9)
+    drums = gm.examples_dir() / "air-drums.xmm.json"
+    named = gm.Project("named", model="gmm")
+    for label in ("snare", "zap"):
+        named.add_take(rng.normal(size=(20, 6)), label)
+    named.save(tmp_path / "named")
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", str(drums),
+                          "--project", "named"], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert ("into the project's snare; new classes: rest (sent as 3), hihat (sent as 4), "
+            "crash (sent as 5)") in out.stdout
+    project = gm.Project.load(tmp_path / "named")
+    assert project.outputs["class_numbers"] == {"snare": 1, "zap": 2, "rest": 3, "hihat": 4,
+                                                "crash": 5}
+    expected = list(gm.Dataset.from_xmm(drums))
+    assert [(t.label, t.inputs.tobytes()) for t in project.takes[2:]] == [
+        (r.label, r.inputs.tobytes()) for r in expected]
+
+    numbers = gm.Project("numbers", model="gmm")
+    for label in (1, 2):
+        numbers.add_take(rng.normal(size=(20, 6)), label)
+    numbers.save(tmp_path / "numbers")
+    before = _files(tmp_path / "numbers")
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "import", str(drums),
+                          "--project", "numbers"], capture_output=True, text=True, timeout=120,
+                         cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.count("\n") == 1
+    assert "the classes of numbers are numbers (1, 2)" in out.stderr
+    assert _files(tmp_path / "numbers") == before
