@@ -47,6 +47,7 @@ from __future__ import annotations
 import binascii
 import math
 import os
+import stat
 import struct
 import time
 from collections.abc import Sequence
@@ -143,6 +144,30 @@ def encode_frame(values: Sequence[float]) -> bytes:
     return SYNC + body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "little")
 
 
+def not_a_serial_port(device: str) -> str | None:
+    """Why the existing path ``device`` cannot be a serial port (a regular file, a folder, a
+    device that is not a terminal such as /dev/null), or None: a serial port, or a path that
+    does not exist (a board not plugged in yet), or one that cannot be looked at."""
+    try:
+        mode = os.stat(device).st_mode
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISREG(mode):
+        return "it is a regular file"
+    if stat.S_ISDIR(mode):
+        return "it is a folder"
+    if not stat.S_ISCHR(mode):
+        return "it is not a device"
+    try:  # non-blocking, and never the controlling terminal: only to ask what it is
+        fd = os.open(device, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError:
+        return None  # busy, or no permission: the open's own error says which
+    try:
+        return None if os.isatty(fd) else "it is a device that is not a terminal"
+    finally:
+        os.close(fd)
+
+
 class SerialSource(Source):
     """Frames from a serial port.
 
@@ -222,6 +247,7 @@ class SerialSource(Source):
         self._overlong = False  # the end of a line dropped as too long is still to come
         self._open_failures = 0  # attempts to open the device since it was last open
         self._open_said = -math.inf  # when the last of them was logged
+        self._said_not_a_port: str | None = None  # why the path is no port, once said
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
@@ -275,7 +301,10 @@ class SerialSource(Source):
             # said at once, then once a minute: a device away for an hour is 60 lines, not 1,800
             self._open_failures += 1
             now = time.monotonic()
-            if self._open_failures == 1 or now - self._open_said >= OPEN_RETRY_LOG_S:
+            what = not_a_serial_port(self.device)
+            if what is not None:
+                self._not_a_port(what)
+            elif self._open_failures == 1 or now - self._open_said >= OPEN_RETRY_LOG_S:
                 self._open_said = now
                 self._log(
                     "open",
@@ -286,9 +315,12 @@ class SerialSource(Source):
                     self.reopen_backoff_s[1],
                     self._open_failures,
                 )
+            if what is None:
+                self._said_not_a_port = None
             self._stopping.wait(self._backoff)
             self._backoff = min(2 * self._backoff, self.reopen_backoff_s[1])
             return
+        self._said_not_a_port = None
         try:
             # What the OS buffered while nobody was reading is stale for a real-time stream.
             port.reset_input_buffer()
@@ -309,6 +341,24 @@ class SerialSource(Source):
             self._log("reopened", "%s: %s is back; reading again", self.name, self.device)
         self._opened_before = True
         self.stats.connected = True
+
+    def _not_a_port(self, what: str) -> None:
+        """Say once that the path is no serial port, and what to check. It is tried again
+        quietly, as a device away is: a link such as /dev/serial/by-id/... may come to point
+        at the board, and a path that was a port and is gone (unplugged) is said again."""
+        if self._said_not_a_port == what:
+            return
+        self._said_not_a_port = what
+        self._log(
+            "not-a-port",
+            "%s: %s is not a serial port (%s): no sensor frames will come from it. Check the "
+            "path: `gesturemap devices` lists the serial ports (a board on USB is "
+            "/dev/ttyACM0 or /dev/ttyUSB0 on Linux, /dev/cu.usbmodem... on a Mac, COM3... "
+            "on Windows). Running on without it: the other inputs (the OSC port) still play",
+            self.name,
+            self.device,
+            what,
+        )
 
     def _lost(self, why: str) -> None:
         self._close()

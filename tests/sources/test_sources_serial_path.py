@@ -1,0 +1,113 @@
+"""A serial path that is no serial port (/dev/null, a regular file, a folder): said once, in
+words that say what to check, while the source keeps trying quietly and the engine plays on
+with its other inputs; a pseudo-terminal, a real port, is read as before."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+
+import pytest
+import serial
+
+from gesturemap.sources import SerialSource
+from gesturemap.sources import serial as serial_module
+
+from ..stage_helpers import (
+    float_msg,
+    free_port,
+    osc_labels,
+    osc_receiver,
+    start_run,
+    stop_run,
+    two_level_project,
+)
+from .source_helpers import wait_until
+
+NOT_A_PORT = "is not a serial port"
+
+
+def _counting_opens(monkeypatch) -> list[int]:  # noqa: ANN001
+    """Count the source's attempts to open its port (the real pyserial opens them)."""
+    opens = [0]
+    real = serial.Serial
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        opens[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(serial_module.serial, "Serial", counted)
+    return opens
+
+
+@pytest.mark.parametrize("kind", ["/dev/null", "regular file", "folder"])
+def test_a_path_that_is_no_serial_port_is_said_once_and_tried_again_quietly(
+        kind, queue, started, caplog, tmp_path, monkeypatch):
+    """Before: "cannot open /dev/null (Could not configure port: (25, 'Inappropriate ioctl
+    for device')); trying again", then again every minute, for ever."""
+    path = {"/dev/null": os.devnull, "regular file": str(tmp_path / "ttyACM0"),
+            "folder": str(tmp_path)}[kind]
+    if kind == "regular file":
+        (tmp_path / "ttyACM0").write_text("0.1,0.2\n")
+    what = {"/dev/null": "a device that is not a terminal", "regular file": "a regular file",
+            "folder": "a folder"}[kind]
+    opens = _counting_opens(monkeypatch)
+    with caplog.at_level(logging.WARNING, logger="gesturemap"):
+        source = started(SerialSource(queue, path, channel_names=["a", "b"],
+                                      reopen_backoff_s=(0.01, 0.02)))
+        wait_until(lambda: opens[0] >= 20, timeout=30, what="20 attempts to open it")
+    said = [r.getMessage() for r in caplog.records if r.name.startswith("gesturemap")]
+    assert len(said) == 1, said
+    assert f"{path} {NOT_A_PORT} (it is {what})" in said[0]
+    assert "gesturemap devices" in said[0] and "/dev/ttyACM0" in said[0]
+    assert source.running and not source.stats.connected and source.stats.errors == 0
+
+
+def test_a_pseudo_terminal_is_a_port_and_a_missing_path_a_device_away(pty_pair, tmp_path):
+    from gesturemap.sources.serial import not_a_serial_port
+
+    master, device = pty_pair
+    assert not_a_serial_port(device) is None
+    assert not_a_serial_port(str(tmp_path / "ttyUSB9")) is None  # not plugged in yet
+    assert not_a_serial_port(os.devnull) == "it is a device that is not a terminal"
+
+
+def test_a_pseudo_terminal_is_read_with_nothing_said(queue, pty_pair, started, caplog):
+    master, device = pty_pair
+    with caplog.at_level(logging.WARNING, logger="gesturemap"):
+        source = started(SerialSource(queue, device, channel_names=["a", "b"]))
+        wait_until(lambda: source.stats.connected, what="the port to open")
+        os.write(master, b"1,2\n3,4\n")
+        wait_until(lambda: source.stats.frames_in == 2, what="two frames")
+    assert [f.values.tolist() for f in queue.drain()] == [[1, 2], [3, 4]]
+    assert not [r for r in caplog.records if NOT_A_PORT in r.getMessage()]
+
+
+@pytest.mark.slow
+def test_gesturemap_run_with_a_serial_path_that_is_no_port_plays_on_its_osc_input(tmp_path):
+    """`gesturemap run --serial FILE`: said once on stderr, and the Wekinator OSC port beside
+    it still drives the model (its replies come back) for as long as the run lasts."""
+    two_level_project(tmp_path / "p")
+    (tmp_path / "notaport").write_text("")
+    port, rx = free_port(), osc_receiver()
+    run, line = start_run(tmp_path / "p", "--serial", tmp_path / "notaport", "--osc-in",
+                          f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}")
+    labels = []
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            start = time.monotonic()
+            # some 4 s: the serial source tries its path again several times meanwhile
+            while time.monotonic() - start < 4.0 or not labels:
+                assert time.monotonic() - start < 60, "no reply to the OSC input"
+                tx.sendto(float_msg("/wek/inputs", 0.9, 0.9), ("127.0.0.1", port))
+                labels += osc_labels(rx, 1, timeout=0.2)
+    finally:
+        _, err = stop_run(run)
+        rx.close()
+    assert run.returncode == 0, err
+    assert "high" in labels
+    said = [ln for ln in err.splitlines() if NOT_A_PORT in ln]
+    assert len(said) == 1 and f"{tmp_path / 'notaport'} {NOT_A_PORT} (it is a regular file)" \
+        in said[0], err
