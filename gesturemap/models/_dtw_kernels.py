@@ -64,7 +64,15 @@ def dtw_last_row(a, b, band, cutoff, row, open_begin):
     if not dtw_rows(a, b, band, cutoff, open_begin, 0, n, buf, held):
         row[:] = np.inf
         return np.inf
+    return dtw_finish(buf, n, cutoff, row)
+
+
+@njit(**_JIT)
+def dtw_finish(buf, n, cutoff, row):
+    """The distance and last row once :func:`dtw_rows` has filled every row of ``buf`` (``a``
+    of ``n`` frames): into ``row`` (m,), all ``inf`` when the distance is over ``cutoff``."""
     last = buf[(n + 1) & 1]  # row n - 1
+    m = row.shape[0]
     if last[m] > cutoff:
         row[:] = np.inf
         return np.inf
@@ -138,28 +146,40 @@ def dtw_in_steps(a: np.ndarray, b: np.ndarray, band: float, cutoff: float,
     TrainingCancelled
         When ``cancel`` is set.
     """
+    return last_row_in_steps(a, b, band, cutoff, np.empty(b.shape[0]), False, cancel)
+
+
+def last_row_in_steps(a: np.ndarray, b: np.ndarray, band: float, cutoff: float,
+                      row: np.ndarray, open_begin: bool, cancel: Any = None) -> float:
+    """:func:`dtw_last_row`, its very cells, last row and result, computed
+    :data:`STEP_CELLS` at a time; between two steps a Ctrl-C is raised and ``cancel`` (an
+    Event) is read (:class:`TrainingCancelled` when set)."""
     n, m = a.shape[0], b.shape[0]
-    width = min(m, 2.0 * max(band * max(n, m), abs(n - m), 1.0) + 2.0)  # cells per row
+    width = m if open_begin else min(m, 2.0 * max(band * max(n, m), abs(n - m), 1.0) + 2.0)
     if n * width <= STEP_CELLS:
-        return float(dtw(a, b, band, cutoff))
+        return float(dtw_last_row(a, b, band, cutoff, row, open_begin))
     buf, held = dtw_start(m)
     rows = max(1, int(STEP_CELLS // width))
     for i0 in range(0, n, rows):
         if cancel is not None and cancel.is_set():
             raise TrainingCancelled("training was cancelled")
-        if not dtw_rows(a, b, band, cutoff, False, i0, min(n, i0 + rows), buf, held):
+        if not dtw_rows(a, b, band, cutoff, open_begin, i0, min(n, i0 + rows), buf, held):
+            row[:] = np.inf
             return np.inf
-    last = buf[(n + 1) & 1]  # row n - 1
-    return float(last[m]) if last[m] <= cutoff else np.inf
+    return float(dtw_finish(buf, n, cutoff, row))
 
 
 def nearest_in_steps(query_for: Callable[[int], np.ndarray], templates: np.ndarray,
                      offsets: np.ndarray, template_class: np.ndarray, band: float,
                      normalize: bool, per_class: bool, out: np.ndarray,
-                     cancel: Any = None) -> int:
+                     cancel: Any = None, *, rows: np.ndarray | None = None,
+                     open_begin: bool = False) -> int:
     """:func:`class_distances` (the same distances, bit for bit) for work too long for one
     compiled call: template ``k`` is matched against ``query_for(k)`` by
-    :func:`dtw_in_steps`. Returns the index of the nearest template."""
+    :func:`last_row_in_steps`. Returns the index of the nearest template. ``rows`` (sum of
+    template lengths,) and ``open_begin``: each template's last row, and matches that may
+    start at any frame, as a "window" stream's kernel
+    (:func:`~._dtw_window_kernels.window_class_distances`) gives them."""
     out[:] = np.inf
     best_k, best = 0, np.inf
     for k in range(offsets.shape[0] - 1):
@@ -167,8 +187,9 @@ def nearest_in_steps(query_for: Callable[[int], np.ndarray], templates: np.ndarr
         m = offsets[k + 1] - offsets[k]
         scale = float(m) if normalize else 1.0
         limit = out[c] if per_class else best
-        d = dtw_in_steps(query_for(k), templates[offsets[k]:offsets[k + 1]], band,
-                         limit * scale, cancel) / scale
+        row = np.empty(m) if rows is None else rows[offsets[k]:offsets[k + 1]]
+        d = last_row_in_steps(query_for(k), templates[offsets[k]:offsets[k + 1]], band,
+                              limit * scale, row, open_begin, cancel) / scale
         if d < out[c]:
             out[c] = d
         if d < best:

@@ -86,3 +86,4 @@ def window_class_distances(query, templates, offsets, template_class, reach, ban
             best = d
             best_k = k
     return best_k
+

@@ -713,10 +713,23 @@ class DTWStream(StandardizingStream):
         self._history[pos] = x
         self._count[0] = n + 1
         window = self._history[max(0, pos + 1 - reach):pos + 1]
-        _wk.window_class_distances(window, self._templates_w, self._offsets, self._tclass,
-                                   self._reach, self._band, self._normalize, True,
-                                   not self._anchored_now(), self._scratch, self._col,
-                                   self._dist)
+        if len(window) * len(self._templates_w) > _k.STEP_CELLS:
+            # a window of very long takes against every template is seconds of work: in
+            # steps, so that a replay or a spotting run over it stops at Ctrl-C (the same
+            # distances and rows, bit for bit)
+            def window_for(k: int) -> np.ndarray:
+                w = min(len(window), int(self._reach[k]))
+                _wk.window_znorm(window, len(window) - w, len(window), self._scratch)
+                return self._scratch[:w]
+
+            _k.nearest_in_steps(window_for, self._templates_w, self._offsets, self._tclass,
+                                self._band, self._normalize, True, self._dist,
+                                rows=self._col, open_begin=not self._anchored_now())
+        else:
+            _wk.window_class_distances(window, self._templates_w, self._offsets, self._tclass,
+                                       self._reach, self._band, self._normalize, True,
+                                       not self._anchored_now(), self._scratch, self._col,
+                                       self._dist)
         best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
                             self._inv_temp, self._col, self._dist, self._progress,
                             self._best_template, self._log, self._inst, self._norm, False,
@@ -813,6 +826,10 @@ def take_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
     offsets = np.concatenate([[0], np.cumsum([len(t) for t in takes])]).astype(np.int64)
     own = np.arange(len(takes), dtype=np.int64)  # each take its own "class": every distance
     dist = np.zeros(len(takes))
-    _k.class_distances(np.ascontiguousarray((query - mean) / scale), templates, offsets, own,
-                       0.1, True, True, dist)
+    query = np.ascontiguousarray((query - mean) / scale)
+    layout = (templates, offsets, own, 0.1, True, True, dist)
+    if len(query) * len(templates) > _k.STEP_CELLS:  # long takes: Ctrl-C between steps
+        _k.nearest_in_steps(lambda _: query, *layout)
+    else:
+        _k.class_distances(query, *layout)
     return dist

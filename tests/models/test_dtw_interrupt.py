@@ -110,19 +110,27 @@ except KeyboardInterrupt:
 """
 
 
-@pytest.mark.slow
-def test_predict_on_threads_stops_at_ctrl_c(tmp_path):
-    process = subprocess.Popen([sys.executable, "-c", PREDICT], cwd=tmp_path,
+def _interrupted(script: str, cwd, busy_s: float) -> tuple[float, list[str], str]:  # noqa: ANN001
+    """Run ``script`` in a Python process of its own; Ctrl-C once it printed "ready" and
+    computed ``busy_s`` CPU seconds more: (seconds it took to exit, its stdout lines, its
+    stderr)."""
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(process.stdout), daemon=True)
     reader.start()
     wait_for(lambda: "ready\n" in lines or process.poll() is not None, timeout=120)
     assert "ready\n" in lines, process.stderr.read()
-    took = _stop_after(process, busy_s=4.0)  # both threads comparing
+    took = _stop_after(process, busy_s=busy_s)
     reader.join(timeout=10)
+    return took, lines, process.stderr.read()
+
+
+@pytest.mark.slow
+def test_predict_on_threads_stops_at_ctrl_c(tmp_path):
+    took, lines, err = _interrupted(PREDICT, tmp_path, busy_s=4.0)  # both threads comparing
     assert took < STOPS_WITHIN_S, "predict went on comparing sequences after Ctrl-C"
-    assert lines[-1] == "interrupted; threads left: 1\n", process.stderr.read()
+    assert lines[-1] == "interrupted; threads left: 1\n", err
 
 
 def _dataset(seed: int) -> gm.Dataset:
@@ -176,3 +184,117 @@ def test_a_cancelled_training_stops_inside_a_long_dtw():
         model.fit(ds, cancel=cancel)
     assert time.monotonic() - start < 1.0 + STOPS_WITHIN_S
     assert not hasattr(model, "templates_")  # a cancelled fit leaves the model as it was
+
+
+EXPLAIN = """
+import numpy as np
+import gesturemap as gm
+
+rng = np.random.default_rng(0)
+takes = [np.cumsum(rng.normal(size=(50_000, 3)), axis=0) * 0.01 + i for i in range(4)]
+ds = gm.Dataset()
+for label, take in zip("abab", takes, strict=True):
+    ds.add(take, label=label)
+model = gm.GMM(gaussians=1, deltas=False).fit(ds)
+print("ready", flush=True)
+try:
+    gm.explain(model, takes[1][::-1].copy(), dataset=ds)  # its nearest takes: long DTWs
+    print("explained", flush=True)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_explain_over_long_takes_stops_at_ctrl_c(tmp_path):
+    """An explanation's nearest takes of a gesture of 50 000 frames among four takes as long
+    were one compiled DTW call of most of a minute, deaf to Ctrl-C; now they stop within a
+    step."""
+    took, lines, err = _interrupted(EXPLAIN, tmp_path, busy_s=4.0)  # in the nearest takes
+    assert took < STOPS_WITHIN_S, "explain went on comparing takes after Ctrl-C"
+    assert lines[-1] == "interrupted\n", err
+
+
+def test_take_distances_in_steps_are_the_ones_computed_at_once(monkeypatch):
+    """The nearest takes of an explanation, bit for bit, whether their DTWs are one compiled
+    call or steps of a few cells."""
+    from gesturemap.models.dtw import take_distances
+
+    takes = _long_takes(5, 60, seed=3) + _long_takes(2, 35, seed=4)
+    queries = [takes[0], takes[6][::-1].copy(), np.vstack(takes[:2])]
+    at_once = [take_distances(q, takes) for q in queries]
+    monkeypatch.setattr(_dtw_kernels, "STEP_CELLS", 50)
+    for query, expected in zip(queries, at_once, strict=True):
+        assert np.array_equal(take_distances(query, takes), expected)
+
+
+def _window_results(model: gm.DTW, sequence: np.ndarray) -> list[np.ndarray]:
+    stream = model.stream()
+    out = []
+    for frame in sequence:
+        r = stream.step(frame)
+        out += [np.array([r.label_index]), r.distances, r.likelihoods, r.log_likelihoods,
+                r.progress, stream.best_templates]
+    return out
+
+
+@pytest.mark.parametrize("decision", ["cumulative", "decaying", "following"])
+def test_a_window_stream_in_steps_is_the_one_computed_at_once(monkeypatch, decision):
+    """A "window" stream's every result, bit for bit, whether a frame's DTWs are one compiled
+    call or steps of a few cells."""
+    ds = _dataset(8)
+    sequence = np.vstack([r.inputs for r in ds][:4])
+    model = gm.DTW(normalization="window", decision=decision).fit(ds)
+    at_once = _window_results(model, sequence)
+    monkeypatch.setattr(_dtw_kernels, "STEP_CELLS", 50)
+    in_steps = _window_results(model, sequence)
+    assert len(at_once) == len(in_steps)
+    for a, b in zip(at_once, in_steps, strict=True):
+        assert np.array_equal(a, b)
+
+
+WINDOW_STREAM = """
+import os
+import signal
+
+import numpy as np
+import gesturemap as gm
+from gesturemap.models import _dtw_kernels
+
+rng = np.random.default_rng(0)
+ds = gm.Dataset()
+for label in "ab":
+    for _ in range(2):
+        ds.add(np.cumsum(rng.normal(size=(300, 3)), axis=0), label=label)
+model = gm.DTW(normalization="window").fit(ds)
+stream = model.stream()
+frames = np.cumsum(rng.normal(size=(400, 3)), axis=0)
+for frame in frames[:399]:
+    stream.step(frame)
+# the steps of the last frame's DTWs made small, each counted: Ctrl-C comes in the third
+_dtw_kernels.STEP_CELLS = 20_000
+rows, steps = _dtw_kernels.dtw_rows, []
+
+def counted(*args):
+    steps.append(1)
+    if len(steps) == 3:
+        os.kill(os.getpid(), signal.SIGINT)
+    return rows(*args)
+
+_dtw_kernels.dtw_rows = counted
+try:
+    stream.step(frames[399])
+    print("stepped", len(steps), flush=True)
+except KeyboardInterrupt:
+    print("interrupted after", len(steps), "steps", flush=True)
+"""
+
+
+def test_a_window_stream_over_long_takes_stops_at_ctrl_c_inside_a_frame(tmp_path):
+    """A "window" stream matches the latest frames against every take afresh at each frame:
+    over long takes one frame is seconds of compiled work, which a Ctrl-C (a replay, a
+    spotting run over a long recording) waited for. Now a frame's DTWs go in steps, and
+    the Ctrl-C lands between two."""
+    out = subprocess.run([sys.executable, "-c", WINDOW_STREAM], cwd=tmp_path,
+                         capture_output=True, text=True, timeout=300)
+    assert out.stdout == "interrupted after 3 steps\n", out.stdout + out.stderr
