@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from ..utils.children import ctrl_c_kept_from_children
 from . import quality_jobs, rehearsal_jobs
 
 __all__ = ["DistinctMeter", "QualityPanel", "QualityWorker", "WhyStrip"]
@@ -75,7 +76,7 @@ class QualityWorker:
         if self._review is not None and not self._review.done():
             self._next_review = data  # after the one under way
             return
-        self._review = self._executor().submit(quality_jobs.review, data)
+        self._review = _submit(self._executor(), quality_jobs.review, data)
 
     def request_explanation(self, times: np.ndarray, features: np.ndarray, names: list[str],
                             since: float | None, frames: int, decided: int | None = None
@@ -86,7 +87,7 @@ class QualityWorker:
             return False
         if self._explain is not None and not self._explain.done():
             return False
-        self._explain = self._executor().submit(
+        self._explain = _submit(self._executor(),
             quality_jobs.explain_live, np.ascontiguousarray(times),
             np.ascontiguousarray(features), names, since, frames, decided)
         return True
@@ -100,7 +101,7 @@ class QualityWorker:
             return False
         if self._distinct is not None and not self._distinct.done():
             return False
-        self._distinct = self._executor().submit(
+        self._distinct = _submit(self._executor(),
             quality_jobs.distinct_live, np.ascontiguousarray(features), label)
         self._distinct_take = take
         return True
@@ -120,7 +121,7 @@ class QualityWorker:
         way; returns whether it was submitted."""
         if self._closed or (self._audit is not None and not self._audit.done()):
             return False
-        self._audit = self._executor().submit(rehearsal_jobs.audit_project, data)
+        self._audit = _submit(self._executor(), rehearsal_jobs.audit_project, data)
         return True
 
     def poll_audit(self) -> dict[str, Any] | None:
@@ -135,7 +136,7 @@ class QualityWorker:
             return False
         if self._long_pool is None:
             self._long_pool = _worker()
-        self._second = self._long_pool.submit(rehearsal_jobs.train_second_opinions, data)
+        self._second = _submit(self._long_pool, rehearsal_jobs.train_second_opinions, data)
         return True
 
     def cancel_second_opinions(self) -> None:
@@ -184,6 +185,13 @@ def _stop(pool: cf.ProcessPoolExecutor) -> None:
     for process in processes:
         if process.is_alive():
             process.terminate()
+
+
+def _submit(pool: cf.ProcessPoolExecutor, job: Any, *args: Any) -> cf.Future:
+    # the pool starts its worker process at a submit: started here, it never sees a Ctrl-C
+    # meant for the window (which closes it in its own time)
+    with ctrl_c_kept_from_children():
+        return pool.submit(job, *args)
 
 
 def _worker() -> cf.ProcessPoolExecutor:

@@ -47,6 +47,7 @@ from ..errors import GesturemapError
 from ..live.codec import decode, encode
 from ..live.snapshot import EngineSnapshot
 from ..project.opinions import OPINIONS
+from ..utils.children import ctrl_c_kept_from_children
 from ..utils.faults import raise_mode
 from ..utils.scheduling import tune_process
 from .session import InputRing, TakeRef, WindowEngine
@@ -614,7 +615,8 @@ class EngineProcess:
                                     name="gesturemap-engine", daemon=False)
         # not a daemon: it starts a training worker of its own. It ends when told to stop or
         # when its pipe closes — at the latest when this process exits, even killed.
-        self._process.start()
+        with ctrl_c_kept_from_children():
+            self._process.start()
         atexit.register(self._close_pipe)
         cmd_read.close()
         state_write.close()

@@ -29,6 +29,7 @@ from ..errors import GesturemapError, TrainingCancelled
 from ..models.base import BaseModel, Cancel, load_kernels, params_from_json, restore
 from ..models.interpreted import training_needs_compiling
 from ..project.settings import search_settings
+from ..utils.children import ctrl_c_kept_from_children
 from ..utils.frame_budget import note_frame_cost
 from .codec import decode, encode
 
@@ -537,14 +538,15 @@ class Trainer:
                            daemon=True, name="gesturemap-trainer")
         if interpreted:
             # numba reads it when the child imports it: every kernel there stays Python
-            with _ENVIRONMENT:
+            with _ENVIRONMENT, ctrl_c_kept_from_children():
                 os.environ["NUMBA_DISABLE_JIT"] = "1"
                 try:
                     proc.start()
                 finally:
                     del os.environ["NUMBA_DISABLE_JIT"]
         else:
-            proc.start()
+            with ctrl_c_kept_from_children():
+                proc.start()
         child.close()
         threading.Thread(target=self._read, args=(parent, interpreted), daemon=True,
                          name="gesturemap-trainer-reader").start()
