@@ -40,6 +40,7 @@ from ..errors import GesturemapError, TrainingCancelled
 from ..features.pipeline import all_below
 from ..models.interpreted import compile_steps, interpret_steps
 from ..outputs.osc import DEFAULT_ADDRESSES, OSCOutput
+from ..outputs.rejection import rejected
 from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
 from ..utils.faults import RateLimitedLog, raise_mode
@@ -1138,7 +1139,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                         slog.drop("likelihoods")
                     if r.output is not None:
                         slog.write("output", t_in, r.output)
-                    slog.label(t_in, labels[r.label_index])
+                    # the class the outputs sent: none on a frame they sent as no class
+                    # (below reject_below, a DTW frame that matches nothing)
+                    slog.label(t_in, None if rejected(r, self.output.settings.reject_below)
+                               else labels[r.label_index])
             now = time.perf_counter()
             self._step_us.add((now - t0) * 1e6)
             self._latency_us.add((now - t_in) * 1e6)

@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from ..outputs.rejection import reject_below, rejected
+
 #: The event kind of a stream reset in a session log (see the module's docstring).
 RESET = "reset"
 #: The event kind of a model retrained during a session (the model is not in the log).
@@ -45,6 +47,8 @@ class _Replay:
         self.path.start(input_dim)
         #: the classes of the model playing (a recalled scene's may be others)
         self.labels = [str(lb) for lb in project.trained.labels_]
+        #: the rejection threshold in force (a recalled scene's outputs may set another)
+        self.reject_below = reject_below(project.outputs)
         self._t = 0.0  # the time of the frame replayed: a scene crossfade's clock, as live
         #: the scenes a recall named that the project does not have (not replayed)
         self.missing_scenes: list[str] = []
@@ -74,6 +78,13 @@ class _Replay:
         else:
             path.stream = new
         self.labels = [str(lb) for lb in scene.trained.labels_]
+        self.reject_below = reject_below(self.project.outputs)  # the scene's, as on stage
+
+    def label(self, r: Any) -> Any:
+        """The class the live outputs sent for ``r``: its label, or None on a frame they
+        sent as no class (below ``reject_below``, a DTW frame that matches nothing), as the
+        live log's ``labels.csv`` holds it."""
+        return None if rejected(r, self.reject_below) else r.label
 
     def _faded(self, fader: Any) -> None:
         if self.path.stream is fader:
@@ -232,7 +243,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                events_out: str | os.PathLike[str] | None = None,
                chunk_rows: int | None = None) -> int:
     """Replay the ``input`` stream of a session log; optionally write results as CSV
-    (``t,label``, each class's likelihood, then each regression output by the project's
+    (``t,label`` — empty on a frame the outputs sent as no class, as in the live log —, each
+    class's likelihood, then each regression output by the project's
     ``output_names``, as the live log's ``output.csv``), and the gestures spotted (with
     spotting on) as CSV ``t,label,score,start,end,emitted``.
 
@@ -297,10 +309,10 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
             for t, r in replay.run(times, values, at, recalls):
                 count += 1
                 if results is not None:
-                    label = r.label
+                    label = replay.label(r)
                     field = fields.get(label)
                     if field is None:
-                        field = fields[label] = _csv_row([label])
+                        field = fields[label] = "" if label is None else _csv_row([label])
                     lk = r.likelihoods
                     lk = lk.tolist() if type(lk) is np.ndarray else list(map(float, lk))
                     if replay.labels != labels:  # a recalled scene's classes: by their names

@@ -16,6 +16,7 @@ from typing import Any
 from ..features.pipeline import PipelineState
 from ..models.base import load_kernels
 from ..models.interpreted import kernel_cached
+from ..outputs.rejection import below
 from ..sources.osc import DEFAULT_ADDRESS, OSCSource
 from . import compiled as compiled_wire
 from .compiled import CompiledWire
@@ -112,7 +113,9 @@ class FrameWire:
                 slog.write("likelihoods", t_in, lik)
             elif self._logged_labels:  # other classes than the log's columns
                 slog.drop("likelihoods")
-            slog.label(t_in, self._labels[i])
+            # the class the outputs sent: none below reject_below, as /wek/outputs' class 0
+            slog.label(t_in, None if below(lik, i, self.output.settings.reject_below)
+                       else self._labels[i])
 
     #: False in a subclass whose frames must all go through ``_frame``: none of its frames
     #: then takes the compiled path
