@@ -95,3 +95,20 @@ def dtw_matches(model: Any) -> list[Any]:
         stream.reset()
         matches += [stream.step(np.array([float(x)])).match for x in frames]
     return matches
+
+
+def play_dtw_gestures(engine: Any, tx: socket.socket, rx: socket.socket,
+                      address: str) -> list[tuple]:
+    """Send :data:`DTW_GESTURES` to a running ``engine``'s OSC input, a stream reset before
+    each, one frame at a time: the parameters of the ``address`` message each frame sent
+    back on ``rx``."""
+    from tests.stage_helpers import float_msg, osc_messages
+
+    got: list[tuple] = []
+    for frames in DTW_GESTURES:
+        engine.command("reset")  # a gesture starts (before the frames sent after it)
+        for x in frames:
+            tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", engine.osc_port))
+            reply = osc_messages(rx, lambda g: any(a == address for a, _ in g), timeout=20)
+            got += [p for a, p in reply if a == address]
+    return got

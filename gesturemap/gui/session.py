@@ -206,13 +206,12 @@ class WindowEngine(Engine):
         from ..outputs.midi import MIDIOutput, output_ranges
 
         try:
-            out = MIDIOutput(settings, ranges=output_ranges(self.project),
-                             reject_below=self.output.settings.reject_below).start()
+            out = MIDIOutput(settings, ranges=output_ranges(self.project)).start()
         except Exception as exc:
             self._midi_error = str(exc)
             return
         self._midi_error = None
-        self.sinks = [*self.sinks, out]  # one rebinding: the frame path sees old or new
+        self.command("_add_sink", out)  # tuned on the engine thread, between two frames
 
     def stop(self) -> None:
         self._play_stop.set()

@@ -536,6 +536,17 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             if hasattr(sink, "reject_below"):
                 sink.reject_below = output.settings.reject_below
 
+    def _cmd__add_sink(self, sink: Any) -> None:
+        """Send to ``sink`` too from the next frame (one opened while running: the window's
+        MIDI output), set as the others are to the output's ``reject_below`` and the DTW
+        model's match threshold: set on another thread, a model swapped in meanwhile would
+        leave it the last model's."""
+        if hasattr(sink, "reject_below"):
+            sink.reject_below = self.output.settings.reject_below
+        if hasattr(sink, "match_threshold"):
+            sink.match_threshold = self._match_threshold
+        self.sinks = [*self.sinks, sink]  # one rebinding: the frame path sees old or new
+
     def _cmd__refused(self, name: str, why: str) -> None:
         self._refuse(name, GesturemapError(why))
 
@@ -910,7 +921,13 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         # a spotted gesture sends its match message too, whatever the model
         self._match_address = {str(lb): messages.get(str(n), f"/output_{n}")
                                for lb, n in zip(labels, numbers, strict=True)}
-        if getattr(model, "kind", None) != "dtw":
+        dtw = getattr(model, "kind", None) == "dtw"
+        # MIDI's controllers: each gesture's closeness to a match, by the model's threshold
+        self._match_threshold = model.threshold_ if dtw else None
+        for sink in self.sinks:
+            if hasattr(sink, "match_threshold"):
+                sink.match_threshold = self._match_threshold
+        if not dtw:
             self._dtw_values = None
             return
         count = max([len(messages), *numbers, 0])

@@ -2,7 +2,8 @@
 
 Each frame's result goes out as:
 
-- every continuous output (a regression's outputs; a classifier's likelihoods) as a control
+- every continuous output (a regression's outputs; a classifier's likelihoods; a DTW model's
+  closeness of each gesture, see below) as a control
   change, controller ``first_cc + k``, its value scaled from the output's range to 0..127 and
   sent only when the 7-bit value changes (a DIN MIDI cable carries ~1000 messages a second);
   controllers stop at :data:`LAST_CC` (119): 120..127 are the channel mode messages (All Sound
@@ -18,6 +19,13 @@ Each frame's result goes out as:
   model's note is the gesture that matches (as its match message goes out), released while
   none matches, ``reject_below`` aside (:mod:`.rejection`). When
   running stops (``stopRunning``, a recording starting), the note is released too.
+
+A DTW model's controllers carry what ``/wek/outputs`` sends, its distances, as each gesture's
+closeness ``threshold / (threshold + distance)`` (:func:`closeness`): 127 for a perfect match,
+64 at the match threshold (``model.threshold_``, which the engine sets as
+:attr:`MIDIOutput.match_threshold`), falling towards 0 as the gesture gets farther. Its
+likelihoods (a softmax over the gestures) name a likeliest gesture even while none matches,
+which the rest of the outputs never do.
 
 The project keeps these settings in its outputs, under ``"midi"``; ``gesturemap run
 --midi-out PORT`` overrides the port. Sending never blocks (the backends queue the bytes) and
@@ -47,7 +55,7 @@ from ..utils.faults import RateLimitedLog
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
 from .rejection import rejected
 
-__all__ = ["MIDIOutput", "MIDIOutputSettings", "output_ranges"]
+__all__ = ["MIDIOutput", "MIDIOutputSettings", "closeness", "output_ranges"]
 
 log = logging.getLogger("gesturemap.outputs.midi")
 
@@ -112,6 +120,19 @@ def output_ranges(project: Any) -> list[tuple[float, float]]:
     return out
 
 
+def closeness(distances: np.ndarray, threshold: float) -> np.ndarray:
+    """(C,) how close each DTW gesture is, 0..1, from its ``distances`` (C,): ``threshold /
+    (threshold + distance)``, 1 at distance 0, 0.5 at the match ``threshold``, 0 for a gesture
+    with no takes (an infinite distance).
+
+    Bounded whatever the distances (they have no upper bound), and the threshold keeps its
+    place in 0..127 whatever the takes' scale, so a mapping made on one project carries to
+    another."""
+    d = np.asarray(distances, dtype=np.float64)
+    # a NaN distance (never a number a match could have) is as far as can be
+    return threshold / (threshold + np.where(np.isnan(d), np.inf, np.maximum(d, 0.0)))
+
+
 class MIDIOutput:
     """Sends results to a MIDI output port; the engine calls :meth:`update` once per frame.
 
@@ -125,6 +146,11 @@ class MIDIOutput:
         Below this likelihood of the likeliest class no class is chosen (the project's
         ``outputs.reject_below``; the engine sets the attribute of that name as it starts and
         whenever its OSC output changes).
+    match_threshold : float, optional
+        A DTW model's match threshold (``model.threshold_``): its controllers then carry each
+        gesture's :func:`closeness`. The engine sets the attribute of that name whenever its
+        model changes (None for a model that is not DTW's); without it a DTW result's
+        controllers carry its likelihoods.
     """
 
     def __init__(
@@ -132,11 +158,13 @@ class MIDIOutput:
         settings: MIDIOutputSettings | Mapping[str, Any] | None,
         ranges: Sequence[tuple[float, float]] = (),
         reject_below: float = 0.0,
+        match_threshold: float | None = None,
     ) -> None:
         if not isinstance(settings, MIDIOutputSettings):
             settings = MIDIOutputSettings.from_dict(settings)
         self.settings = settings
         self.reject_below = float(reject_below)
+        self.match_threshold = match_threshold
         self._ranges = np.array(list(ranges) or [(0.0, 1.0)], dtype=np.float64).reshape(-1, 2)
         self._port: Any = None
         self.port_name: str | None = None
@@ -316,7 +344,12 @@ class MIDIOutput:
             n = min(len(values), len(r))
             scaled = (values[:n] - r[:n, 0]) / (r[:n, 1] - r[:n, 0])
         else:
-            scaled = np.asarray(result.likelihoods, dtype=np.float64)
+            distances = getattr(result, "distances", None)
+            threshold = self.match_threshold
+            if distances is not None and threshold is not None and threshold > 0:
+                scaled = closeness(distances, threshold)  # what /wek/outputs sends, bounded
+            else:
+                scaled = np.asarray(result.likelihoods, dtype=np.float64)
             n = len(scaled)
             cls = int(result.label_index)
             if rejected(result, self.reject_below):

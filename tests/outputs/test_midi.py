@@ -341,8 +341,8 @@ def test_a_dtw_project_sounds_the_gesture_that_matches(jack_midi):  # noqa: F811
     gesture likelier than 0.95 that matches nothing played its note and was named)."""
     from gesturemap.live.engine import Engine
 
-    from ..rejection_helpers import DTW_GESTURES, dtw_matches, dtw_project
-    from ..stage_helpers import float_msg, osc_messages, osc_receiver
+    from ..rejection_helpers import dtw_matches, dtw_project, play_dtw_gestures
+    from ..stage_helpers import osc_receiver
 
     project = dtw_project(reject_below=0.95, extras=True)
     expected = dtw_matches(project.trained)
@@ -353,15 +353,8 @@ def test_a_dtw_project_sounds_the_gesture_that_matches(jack_midi):  # noqa: F811
                     trainer="thread",
                     sinks=[MIDIOutput({"port": "dtw-pads", "first_note": 36})]).start()
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    labels = []
     try:
-        for frames in DTW_GESTURES:
-            engine.command("reset")  # a gesture starts (before the frames sent after it)
-            for x in frames:
-                tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", engine.osc_port))
-                reply = osc_messages(rx, lambda g: any(a == "/gesturemap/label" for a, _ in g),
-                                     timeout=20)
-                labels += [p for a, p in reply if a == "/gesturemap/label"]
+        labels = play_dtw_gestures(engine, tx, rx, "/gesturemap/label")
     finally:
         engine.stop()
         tx.close()
