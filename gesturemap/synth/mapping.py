@@ -180,7 +180,8 @@ class SynthMapping:
     onset_release : float
         ...and may start again once it fell below this one (or another class took over).
     onset_min_interval_ms : float
-        Shortest time between two onsets.
+        Shortest time between two onsets of likelihoods (a DTW gesture's one-shot starts
+        on each new match, however soon).
     """
 
     routes: list[Route] = field(default_factory=list)

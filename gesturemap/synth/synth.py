@@ -513,7 +513,10 @@ class Synth:
         if (not self.spot_events and p >= m.onset_threshold and self._onset_class == -1
                 and li < MAX_CLASSES and not none):
             now = time.perf_counter()
-            if (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
+            # the interval keeps a wavering likelihood from retriggering; a DTW match is a
+            # decision (its /output_N went out, MIDI sounds its note): each new one sounds,
+            # a gesture performed again right after the last included
+            if sure or (now - self._last_onset) * 1e3 >= m.onset_min_interval_ms:
                 self._onset_class = li
                 self._last_onset = now
                 self._trig[li] += 1
