@@ -6,8 +6,10 @@ Two streams, so LabRecorder records them beside EEG or motion capture on one clo
   class's likelihood, each class's progress (temporal models), each regression output —
   channels labelled ``likelihood:CLASS``, ``progress:CLASS``, ``output:NAME`` in its
   description;
-- ``NAME-markers``, type ``Markers``: a text marker at each change of the likeliest class (its
-  label) and at each spotted gesture (``event:LABEL``).
+- ``NAME-markers``, type ``Markers``: a text marker at each change of the class the outputs
+  send (its label; an empty marker when they send no class: a frame below the project's
+  ``reject_below``, a DTW frame that matches no gesture, as ``/gesturemap/label`` is empty
+  then, :mod:`.rejection`) and at each spotted gesture (``event:LABEL``).
 
 The layout is taken from the first frame a model answers; a retrain that changes it (a class
 added) opens a new stream with the new layout (once, between two frames). Pushing a sample
@@ -30,6 +32,7 @@ import numpy as np
 
 from ..errors import GesturemapError
 from ..utils.faults import RateLimitedLog
+from .rejection import rejected
 
 __all__ = ["LSLOutput", "stream_name"]
 
@@ -59,6 +62,10 @@ class LSLOutput:
         LSL's source id (the project's uid): a recorder reconnects to the same stream after a
         restart.
     """
+
+    #: the project's ``outputs.reject_below``, set by the engine with its OSC output: below
+    #: it a classifier's frame chose no class, and the markers say so as OSC does
+    reject_below = 0.0
 
     def __init__(
         self,
@@ -200,10 +207,12 @@ class LSLOutput:
             buf[k : k + n_out] = out
         self._outlet.push_sample(buf)
         self.samples += 1
-        idx = int(result.label_index)
+        # the class sent (-1: none), so a recording's markers tell what the audience heard
+        idx = -1 if rejected(result, self.reject_below) else int(result.label_index)
         if idx != self._last_label and out is None:
             self._last_label = idx
-            self._markers.push_sample([str(labels[idx]) if idx < len(labels) else str(idx)])
+            self._markers.push_sample(["" if idx < 0 else
+                                       str(labels[idx]) if idx < len(labels) else str(idx)])
             self.markers += 1
         event = getattr(result, "event", None)
         if event is not None:
