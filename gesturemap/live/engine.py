@@ -1152,8 +1152,12 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 if slog is not None:
                     if self._log_likelihoods:
                         slog.write("likelihoods", t_in, r.likelihoods)
+                        if self._log_distances and r.distances is not None:
+                            slog.write("distances", t_in, r.distances)
                     elif self._logged_labels:  # other classes than the log's columns
                         slog.drop("likelihoods")
+                        if self._log_distances:
+                            slog.drop("distances")
                     if r.output is not None:
                         slog.write("output", t_in, r.output)
                     # the class the outputs sent: none on a frame they sent as no class

@@ -155,6 +155,9 @@ class Health:
         streams = {"input": in_names}
         if labels:  # a project with no classes yet logs labels and events only
             streams["likelihoods"] = [str(lb) for lb in labels]
+            if (self.project.model or {}).get("kind") == "dtw":
+                # what DTW's /wek/outputs sends: a researcher's record of the run holds it
+                streams["distances"] = [str(lb) for lb in labels]
         if self._is_regression():
             streams["output"] = list(self.project.output_names)
         # the pipeline's output, as the model sees it (a project with no stage: the input)
@@ -176,10 +179,14 @@ class Health:
         else:
             self._use_log(log, labels)
 
+    #: whether the session log has a DTW project's distances stream (its columns the labels')
+    _log_distances = False
+
     def _use_log(self, log: Any, labels: list[Any]) -> None:
         self.session_log = log
         self._logged_labels = [str(lb) for lb in labels]
         self._log_likelihoods = self._labels == self._logged_labels
+        self._log_distances = "distances" in log.streams
 
     #: rows (input frames, events) held for a session log still opening; beyond, counted
     LOG_BACKLOG = 20_000

@@ -114,3 +114,36 @@ def test_a_dtw_frame_that_matches_nothing_is_logged_with_no_label(tmp_path, repo
     assert likelihoods.values[0, down] > 0.9
     assert sum(e.kind == "reset" for e in read_events(tmp_path / "log")) >= len(DTW_GESTURES)
     assert _replayed_labels(tmp_path / "log", tmp_path, repo_dir) == logged
+
+
+def test_a_dtw_projects_log_holds_the_distances_its_outputs_sent(tmp_path):
+    project = dtw_project()
+    project.save(tmp_path / "proj")
+    model = project.trained
+    rx = osc_receiver()
+    port = free_port()
+    proc, _ = start_run(tmp_path / "proj", "--osc-in", f"127.0.0.1:{port}", "--osc-out",
+                        f"127.0.0.1:{rx.getsockname()[1]}", "--log", tmp_path / "log")
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sent, expected = [], []
+    stream = model.stream()
+    try:
+        for frames in DTW_GESTURES:
+            tx.sendto(osc_message("/gesturemap/reset"), ("127.0.0.1", port))
+            stream.reset()
+            for x in frames:
+                expected.append(stream.step(np.array([float(x)])).distances)
+                tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", port))
+                got = osc_messages(rx, lambda g: any(a == "/wek/outputs" for a, _ in g),
+                                   timeout=30)
+                sent += [p for a, p in got if a == "/wek/outputs"]
+    finally:
+        stop_run(proc)
+        tx.close()
+        rx.close()
+    logged = read_log(tmp_path / "log", ["distances"])["distances"]
+    assert logged.columns == tuple(model.labels_)
+    np.testing.assert_array_equal(logged.values, np.array(expected))  # every bit of them
+    # what /wek/outputs sent (float32, by Wekinator's gesture numbers: "down" 1, "up" 2)
+    order = [model.labels_.index(g) for g in ("down", "up")]
+    np.testing.assert_allclose(np.array(sent), logged.values[:, order], rtol=1e-6)
