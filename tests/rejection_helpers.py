@@ -86,15 +86,21 @@ DTW_GESTURES = [np.full(10, 1.0, dtype=np.float32), np.linspace(0, 1, 30, dtype=
                 np.full(10, 1.0, dtype=np.float32)]
 
 
+def dtw_results(model: Any, gestures: Any = DTW_GESTURES) -> list[Any]:
+    """The Result of each frame of ``gestures`` (default :data:`DTW_GESTURES`), as
+    ``model``'s stream reset at each gesture gives them."""
+    stream = model.stream()
+    results = []
+    for frames in gestures:
+        stream.reset()
+        results += [stream.step(np.array([float(x)])) for x in frames]
+    return results
+
+
 def dtw_matches(model: Any) -> list[Any]:
     """The match of each frame of :data:`DTW_GESTURES` (None: no match), as ``model``'s stream
     reset at each gesture gives them."""
-    stream = model.stream()
-    matches = []
-    for frames in DTW_GESTURES:
-        stream.reset()
-        matches += [stream.step(np.array([float(x)])).match for x in frames]
-    return matches
+    return [r.match for r in dtw_results(model)]
 
 
 def play_dtw_gestures(engine: Any, tx: socket.socket, rx: socket.socket,

@@ -363,3 +363,32 @@ class OscPeer:
     def close(self) -> None:
         self.tx.close()
         self.rx.close()
+
+
+class LoopbackRun:
+    """`gesturemap run FOLDER --no-audio OPTIONS...` reading OSC on a free loopback port
+    (``osc_port``) and answering on a socket of ours (``rx``; ``tx`` sends to it). Drives a
+    stage as a test drives an engine: ``command("reset")`` sends ``/gesturemap/reset``."""
+
+    def __init__(self, folder: Path, *options: object) -> None:
+        self.rx = osc_receiver()
+        self.osc_port = free_port()
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.proc, _ = start_run(folder, "--osc-in", f"127.0.0.1:{self.osc_port}",
+                                 "--osc-out", f"127.0.0.1:{self.rx.getsockname()[1]}",
+                                 *options)
+
+    def send(self, address: str, *values: float) -> None:
+        """Send a float OSC message to the run."""
+        self.tx.sendto(float_msg(address, *values), ("127.0.0.1", self.osc_port))
+
+    def command(self, name: str) -> None:
+        self.send(f"/gesturemap/{name}")
+
+    def stop(self) -> tuple[str, str]:
+        """Ctrl-C; the rest of its stdout and its stderr."""
+        try:
+            return stop_run(self.proc)
+        finally:
+            self.tx.close()
+            self.rx.close()

@@ -3,8 +3,9 @@
 Two streams, so LabRecorder records them beside EEG or motion capture on one clock:
 
 - ``NAME`` (default ``gesturemap``), type ``Gesturemap``: one float sample per frame — each
-  class's likelihood, each class's progress (temporal models), each regression output —
-  channels labelled ``likelihood:CLASS``, ``progress:CLASS``, ``output:NAME`` in its
+  class's likelihood, each class's progress (temporal models), each gesture's distance (DTW:
+  what its ``/wek/outputs`` sends), each regression output — channels labelled
+  ``likelihood:CLASS``, ``progress:CLASS``, ``distance:CLASS``, ``output:NAME`` in its
   description;
 - ``NAME-markers``, type ``Markers``: a text marker at each change of the class the outputs
   send (its label; an empty marker when they send no class: a frame below the project's
@@ -143,11 +144,14 @@ class LSLOutput:
             "lsl_send_errors": self.send_errors,
         }
 
-    def _open_outlet(self, labels: Sequence[Any], progress: bool, outputs: int) -> None:
+    def _open_outlet(self, labels: Sequence[Any], progress: bool, distances: bool,
+                     outputs: int) -> None:
         pylsl = self._pylsl
         names = [f"likelihood:{c}" for c in labels]
         if progress:
             names += [f"progress:{c}" for c in labels]
+        if distances:
+            names += [f"distance:{c}" for c in labels]
         out_names = (
             self.output_names
             if len(self.output_names) == outputs
@@ -190,19 +194,21 @@ class LSLOutput:
     def _update(self, result: Any, labels: Sequence[Any]) -> None:
         lik = result.likelihoods
         prog = result.progress
+        dist = getattr(result, "distances", None)
         out = result.output
         n_out = 0 if out is None else len(out)
-        layout = (tuple(labels), prog is not None, n_out)
+        layout = (tuple(labels), prog is not None, dist is not None, n_out)
         if layout != self._layout:
             self._layout = layout
             self._open_outlet(*layout)
             self._last_label = None
         buf = self._buf
-        k = len(lik)
+        c = k = len(lik)
         buf[:k] = lik
-        if prog is not None:
-            buf[k : 2 * k] = prog
-            k *= 2
+        for per_class in (prog, dist):
+            if per_class is not None:
+                buf[k : k + c] = per_class
+                k += c
         if out is not None:
             buf[k : k + n_out] = out
         self._outlet.push_sample(buf)

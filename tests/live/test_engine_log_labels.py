@@ -6,7 +6,6 @@ them), and `gesturemap replay` gives the very same labels back."""
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,48 +15,34 @@ import pytest
 
 from gesturemap.log import read_events, read_labels, read_log
 
-from ..rejection_helpers import DTW_GESTURES, dtw_matches, dtw_project, graded_project, input_for
-from ..stage_helpers import (
-    float_msg,
-    free_port,
-    osc_message,
-    osc_messages,
-    osc_receiver,
-    start_run,
-    stop_run,
+from ..rejection_helpers import (
+    DTW_GESTURES,
+    dtw_matches,
+    dtw_project,
+    dtw_results,
+    graded_project,
+    input_for,
+    play_dtw_gestures,
 )
+from ..stage_helpers import LoopbackRun, osc_messages
 
 pytestmark = pytest.mark.slow
 
 
-class _LoggedRun:
+class _LoggedRun(LoopbackRun):
     """`gesturemap run FOLDER --log LOGDIR` over loopback, answering on a socket of ours."""
 
     def __init__(self, folder: Path, logdir: Path) -> None:
-        self.rx = osc_receiver()
-        self.port = free_port()
-        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.proc, _ = start_run(folder, "--osc-in", f"127.0.0.1:{self.port}", "--osc-out",
-                                 f"127.0.0.1:{self.rx.getsockname()[1]}", "--log", logdir)
+        super().__init__(folder, "--log", logdir)
 
     def label(self, x: float) -> str:
         """Send the one-value frame ``x``; the /gesturemap/label text it sent back."""
-        self.tx.sendto(float_msg("/wek/inputs", x), ("127.0.0.1", self.port))
+        self.send("/wek/inputs", x)
         got = osc_messages(self.rx, lambda g: any(a == "/gesturemap/label" for a, _ in g),
                            timeout=30)
         labels = [p[0] for a, p in got if a == "/gesturemap/label"]
         assert len(labels) == 1, got
         return labels[0]
-
-    def reset(self) -> None:
-        self.tx.sendto(osc_message("/gesturemap/reset"), ("127.0.0.1", self.port))
-
-    def stop(self) -> None:
-        try:
-            stop_run(self.proc)
-        finally:
-            self.tx.close()
-            self.rx.close()
 
 
 def _replayed_labels(logdir: Path, tmp_path: Path, repo_dir: Path) -> list[str | None]:
@@ -101,7 +86,7 @@ def test_a_dtw_frame_that_matches_nothing_is_logged_with_no_label(tmp_path, repo
     sent = []
     try:
         for frames in DTW_GESTURES:
-            run.reset()  # a gesture starts: the matcher from scratch, as dtw_matches steps it
+            run.command("reset")  # a gesture starts: the matcher from scratch, as dtw_matches steps it
             sent += [run.label(float(x)) for x in frames]
     finally:
         run.stop()
@@ -120,27 +105,12 @@ def test_a_dtw_projects_log_holds_the_distances_its_outputs_sent(tmp_path):
     project = dtw_project()
     project.save(tmp_path / "proj")
     model = project.trained
-    rx = osc_receiver()
-    port = free_port()
-    proc, _ = start_run(tmp_path / "proj", "--osc-in", f"127.0.0.1:{port}", "--osc-out",
-                        f"127.0.0.1:{rx.getsockname()[1]}", "--log", tmp_path / "log")
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sent, expected = [], []
-    stream = model.stream()
+    expected = [r.distances for r in dtw_results(model)]
+    run = _LoggedRun(tmp_path / "proj", tmp_path / "log")
     try:
-        for frames in DTW_GESTURES:
-            tx.sendto(osc_message("/gesturemap/reset"), ("127.0.0.1", port))
-            stream.reset()
-            for x in frames:
-                expected.append(stream.step(np.array([float(x)])).distances)
-                tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", port))
-                got = osc_messages(rx, lambda g: any(a == "/wek/outputs" for a, _ in g),
-                                   timeout=30)
-                sent += [p for a, p in got if a == "/wek/outputs"]
+        sent = play_dtw_gestures(run, run.tx, run.rx, "/wek/outputs")
     finally:
-        stop_run(proc)
-        tx.close()
-        rx.close()
+        run.stop()
     logged = read_log(tmp_path / "log", ["distances"])["distances"]
     assert logged.columns == tuple(model.labels_)
     np.testing.assert_array_equal(logged.values, np.array(expected))  # every bit of them

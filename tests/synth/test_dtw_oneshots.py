@@ -7,11 +7,9 @@ audio callback runs (no sound card)."""
 
 from __future__ import annotations
 
-import numpy as np
-
 from gesturemap.synth import Synth, SynthMapping
 
-from ..rejection_helpers import DTW_GESTURES, dtw_project
+from ..rejection_helpers import DTW_GESTURES, dtw_project, dtw_results
 
 
 def _played(synth: Synth, results: list, names: list) -> int:  # noqa: ANN001
@@ -25,11 +23,7 @@ def test_a_dtw_gesture_matched_again_soon_plays_its_oneshot_again():
     model = dtw_project().trained
     names = list(model.labels_)
     rest, ramp, _ = DTW_GESTURES
-    stream = model.stream()
-    results = []
-    for frames in (rest, ramp, rest, ramp, rest):  # "up" performed twice in a row
-        stream.reset()
-        results += [stream.step(np.array([float(x)])) for x in frames]
+    results = dtw_results(model, (rest, ramp, rest, ramp, rest))  # "up" twice in a row
     matches = [r.match for r in results]
     starts = [i for i, m in enumerate(matches) if m is not None and matches[i - 1] != m]
     assert len(starts) == 2 and {matches[i] for i in starts} == {"up"}
