@@ -220,6 +220,16 @@ def _by_label(values: list[float], labels: list[str], columns: list[str]) -> lis
     return [of.get(c, float("nan")) for c in columns]
 
 
+def _distances(result: Any, playing: list[str], columns: list[str]) -> list[float]:
+    """A DTW result's distances under the CSV's ``columns`` (the classes of the model
+    ``playing``, by name; NaN where a recalled scene's model gives none)."""
+    d = getattr(result, "distances", None)
+    if d is None:
+        return [float("nan")] * len(columns)
+    values = [float(v) for v in d]
+    return values if playing == columns else _by_label(values, playing, columns)
+
+
 def _values(output: Any, width: int) -> list[float]:
     """A regression result's values as floats, ``width`` of them (NaN for a frame that gave
     none, so every row keeps the header's columns)."""
@@ -244,7 +254,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                chunk_rows: int | None = None) -> int:
     """Replay the ``input`` stream of a session log; optionally write results as CSV
     (``t,label`` — empty on a frame the outputs sent as no class, as in the live log —, each
-    class's likelihood, then each regression output by the project's
+    class's likelihood, a DTW model's distance to each gesture (``distance:LABEL``, as the
+    live log's ``distances.csv``), then each regression output by the project's
     ``output_names``, as the live log's ``output.csv``), and the gestures spotted (with
     spotting on) as CSV ``t,label,score,start,end,emitted``.
 
@@ -297,9 +308,13 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         # a regression's values are what its session played (the live log's output.csv):
         # without them a replay of a mapping by demonstration has nothing to compare
         outputs = list(project.output_names or ())
+        # a DTW model's distances are what its /wek/outputs sent (the live log's distances.csv)
+        dtw = getattr(project.trained, "kind", None) == "dtw"
         if results is not None:
             labels = [str(lb) for lb in project.trained.labels_]
-            results.handle.write(_csv_row(["t", "label", *labels, *outputs]) + "\n")
+            distances = [f"distance:{c}" for c in labels] if dtw else []
+            results.handle.write(_csv_row(["t", "label", *labels, *distances, *outputs])
+                                 + "\n")
         if events is not None:
             events.handle.write("t,label,score,start,end,emitted\n")
         fields: dict[Any, str] = {}  # each label's CSV field, quoted once
@@ -317,6 +332,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                     lk = lk.tolist() if type(lk) is np.ndarray else list(map(float, lk))
                     if replay.labels != labels:  # a recalled scene's classes: by their names
                         lk = _by_label(lk, replay.labels, labels)
+                    if dtw:
+                        lk += _distances(r, replay.labels, labels)
                     if outputs:
                         lk += _values(r.output, len(outputs))
                     rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")

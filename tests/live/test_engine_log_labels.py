@@ -45,13 +45,18 @@ class _LoggedRun(LoopbackRun):
         return labels[0]
 
 
-def _replayed_labels(logdir: Path, tmp_path: Path, repo_dir: Path) -> list[str | None]:
+def _replayed(logdir: Path, tmp_path: Path, repo_dir: Path) -> Path:
+    """`gesturemap replay LOGDIR --out`: the CSV it wrote."""
     out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "replay", str(logdir),
                           "--out", str(tmp_path / "r.csv")],
                          capture_output=True, text=True, timeout=300, cwd=repo_dir)
     assert out.returncode == 0, out.stderr
-    labels = np.loadtxt(tmp_path / "r.csv", delimiter=",", skiprows=1, usecols=1, dtype=str,
-                        ndmin=1)
+    return tmp_path / "r.csv"
+
+
+def _replayed_labels(logdir: Path, tmp_path: Path, repo_dir: Path) -> list[str | None]:
+    labels = np.loadtxt(_replayed(logdir, tmp_path, repo_dir), delimiter=",", skiprows=1,
+                        usecols=1, dtype=str, ndmin=1)
     return [label or None for label in labels.tolist()]
 
 
@@ -101,7 +106,7 @@ def test_a_dtw_frame_that_matches_nothing_is_logged_with_no_label(tmp_path, repo
     assert _replayed_labels(tmp_path / "log", tmp_path, repo_dir) == logged
 
 
-def test_a_dtw_projects_log_holds_the_distances_its_outputs_sent(tmp_path):
+def test_a_dtw_projects_log_holds_the_distances_its_outputs_sent(tmp_path, repo_dir):
     project = dtw_project()
     project.save(tmp_path / "proj")
     model = project.trained
@@ -117,3 +122,12 @@ def test_a_dtw_projects_log_holds_the_distances_its_outputs_sent(tmp_path):
     # what /wek/outputs sent (float32, by Wekinator's gesture numbers: "down" 1, "up" 2)
     order = [model.labels_.index(g) for g in ("down", "up")]
     np.testing.assert_allclose(np.array(sent), logged.values[:, order], rtol=1e-6)
+    # the replay gives them back, bit for bit
+    replay = _replayed(tmp_path / "log", tmp_path, repo_dir)
+    with open(replay) as handle:
+        header = handle.readline().strip().split(",")
+    columns = [f"distance:{c}" for c in model.labels_]
+    assert header == ["t", "label", *model.labels_, *columns]
+    replayed = np.loadtxt(replay, delimiter=",", skiprows=1, ndmin=2,
+                          usecols=[header.index(c) for c in columns])
+    np.testing.assert_array_equal(replayed, logged.values)
