@@ -223,11 +223,14 @@ class ModelPanel(QtWidgets.QWidget):
         if not settings or settings == self._shown:
             return
         now = self.settings()
-        # Only the kind, parameters and search/onset are followed here. Spotting settings
-        # change at every retraining (a second opinion dropped, thresholds from the
-        # Rehearsal tab) and the spotting editor says those itself; and an Apply coming back
-        # changes nothing shown. Rebuilding the editors for either replaced the boxes under
-        # the musician's hand and wiped the editor's own lines.
+        # The spotting settings are followed by their own editor, field by field: a scene
+        # may change only them, and its Apply then sent the thresholds left behind back.
+        self.spotting.follow(settings.get("spotting"))
+        self._spotting_was_on = settings.get("spotting") is not None
+        # The kind, parameters and search/onset are followed here, only when they change: an
+        # Apply coming back or a retraining's spotting change (a second opinion dropped,
+        # thresholds from the Rehearsal tab) changes nothing shown, and rebuilding the
+        # editors for either replaced the boxes under the musician's hand.
         if _followed(settings) == _followed(self._shown):
             self._shown = dict(settings)
             return
@@ -235,20 +238,23 @@ class ModelPanel(QtWidgets.QWidget):
             self._shown, self._shown_as = dict(settings), now
             return
         before = self._shown_as
-        self._display(settings)
+        self._display(settings, spotting=False)
         self._shown, self._shown_as = dict(settings), self.settings()
-        if now != before:
-            self._display(_edits_kept(before, now, settings))
+        if _followed(now) != _followed(before):
+            self._display(_edits_kept(before, now, settings), spotting=False)
 
-    def _display(self, settings: dict[str, Any]) -> None:
+    def _display(self, settings: dict[str, Any], spotting: bool = True) -> None:
+        """Show ``settings``; ``spotting=False`` leaves the spotting editor as it is (it
+        follows the settings in force itself)."""
         self.kind.blockSignals(True)
         self.kind.setCurrentText(settings["kind"])
         self.kind.blockSignals(False)
         self._extras = {k: settings[k] for k in ("auto", "onset") if settings.get(k)}
         self.search.setChecked("auto" in self._extras)
         self.onset.setChecked("onset" in self._extras)
-        self.spotting.show_spotting(settings.get("spotting"))
-        self._spotting_was_on = settings.get("spotting") is not None
+        if spotting:
+            self.spotting.show_spotting(settings.get("spotting"))
+            self._spotting_was_on = settings.get("spotting") is not None
         # what the model trains with: a spotting HHMM/GMM without deltas unless it says so
         self._build(effective_params(settings))
 
@@ -359,8 +365,10 @@ def _changed_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, An
 
 
 def _followed(settings: dict[str, Any]) -> dict[str, Any]:
-    """The part of model settings the Model tab follows when they change in force."""
-    return {k: settings.get(k) for k in ("kind", "params", "auto", "onset")}
+    """The part of model settings the Model tab's own editors follow when they change in
+    force (the parameters as trained: turning spotting on changes an HHMM's deltas)."""
+    return {"kind": settings.get("kind"), "params": effective_params(settings),
+            **{k: settings.get(k) for k in ("auto", "onset")}}
 
 
 def _edits_kept(before: dict[str, Any], now: dict[str, Any], new: dict[str, Any]

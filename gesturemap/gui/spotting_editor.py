@@ -121,6 +121,10 @@ class SpottingEditor(QtWidgets.QGroupBox):
         layout.addLayout(row)
         layout.addLayout(detector_row)
         layout.addWidget(self.message)
+        #: the settings last shown or followed, and what :meth:`_state` read for them: a
+        #: field read otherwise since is an edit the musician has not applied
+        self._in_force: dict[str, Any] | None = None
+        self._as_shown = self._state()
 
     def show_spotting(self, settings: dict[str, Any] | None) -> None:
         """Show a project's spotting settings (None: spotting off, the fields at their
@@ -139,6 +143,60 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self.message.setText("")
         self.show_verifier(self._given.get("verifier"))
         self.show_detector(self._given.get("detector"))
+        self._in_force = None if settings is None else dict(settings)
+        self._as_shown = self._state()
+
+    def follow(self, settings: dict[str, Any] | None) -> None:
+        """The spotting settings now in force (a scene recalled, Apply done): each field the
+        musician has not edited since they were shown (spotting on or off, a number, the null
+        label) shows the new value, so that Apply sends what is in force and never the
+        thresholds of the scene left behind; a field they edited keeps their edit. The
+        second opinions' lines change only when the project's do (a retraining's "removed"
+        stays said). Cheap when nothing changed."""
+        if settings == self._in_force:
+            return
+        self._in_force = None if settings is None else dict(settings)
+        new = None if settings is None else with_new_names(dict(settings))
+        target = _state_of(new)
+        before, shown = self._as_shown, self._state()
+        opinions = {k: self._given[k] for k in ("verifier", "detector") if k in self._given}
+        self._given = {k: v for k, v in (new or {}).items() if k not in opinions}
+        self._given.update(opinions)
+        self.follow_stored(new)  # the second opinions: shown again only when they changed
+        for key, value in target.items():
+            keep = shown[key] != before[key]
+            self._set(key, shown[key] if keep else value, disabled=_per_class(new, key))
+        self._as_shown = target
+        self._show_kept()
+        self.problems()
+
+    def _state(self) -> dict[str, Any]:
+        """What the editor shows: spotting on or off, each number as read (an empty field:
+        None), the null label."""
+        state: dict[str, Any] = {"on": self.isChecked(), "null_label": self.null_label.text()}
+        for name, field in self.fields.items():
+            text = field.text().strip()
+            state[name] = _number(text) if text else None
+        return state
+
+    def _set(self, key: str, value: Any, disabled: bool = False) -> None:
+        """Show one entry of :meth:`_state`, leaving a field alone when it reads so already
+        (one under the musician's hand keeps its cursor, "0.50" stays as typed)."""
+        if key == "on":
+            self.setChecked(bool(value))
+            return
+        field = self.null_label if key == "null_label" else self.fields[key]
+        field.setEnabled(not disabled)
+        if key == "null_label":
+            text = str(value)
+        else:
+            typed = field.text().strip()
+            value = None if disabled else value
+            if (_number(typed) if typed else None) == value:
+                return
+            text = "" if value is None else _text(value)
+        if field.text() != text:
+            field.setText(text)
 
     def _show_kept(self) -> None:
         kept = [f"per-class {name} (kept as the project has them): {_short(self._given[name])}"
@@ -254,6 +312,25 @@ class SpottingEditor(QtWidgets.QGroupBox):
             if name in self._given and name not in values and self.fields[name].text().strip():
                 out[name] = self._given[name]
         return out
+
+
+def _state_of(settings: dict[str, Any] | None) -> dict[str, Any]:
+    """What :meth:`SpottingEditor.show_spotting` shows for ``settings``, as
+    :meth:`SpottingEditor._state` reads it."""
+    given = settings or {}
+    state: dict[str, Any] = {"on": settings is not None}
+    for name in NUMBERS:
+        value = given.get(name)
+        state[name] = None if isinstance(value, dict) else value
+    label = given.get("null_label")
+    state["null_label"] = "" if label is None else str(label)
+    return state
+
+
+def _per_class(settings: dict[str, Any] | None, name: str) -> bool:
+    """Whether ``settings`` hold a dict of classes' own values for ``name`` (its field is
+    then read-only)."""
+    return isinstance((settings or {}).get(name), dict)
 
 
 def _line_with_remove(name: str, tip: str, remove_tip: str, remove: Any
