@@ -87,7 +87,12 @@ def audio_advice(error: str) -> str:
             f"again. {silent}")
 
 
-def silent_because(stats: Mapping[str, Any] | None, error: str | None = None) -> str | None:
+#: the audio light's words when the window was opened without the built-in synth
+SYNTH_OFF = "the built-in synth is off (opened with --no-audio)"
+
+
+def silent_because(stats: Mapping[str, Any] | None, error: str | None = None,
+                   off: bool = False) -> str | None:
     """Why a mapping applied plays nothing, in the audio light's words and with what brings
     the sound (None: the synth plays, or has not said yet).
 
@@ -95,7 +100,11 @@ def silent_because(stats: Mapping[str, Any] | None, error: str | None = None) ->
     ----------
     stats, error
         As for :func:`audio_light`.
+    off : bool
+        The window was opened without the built-in synth (``--no-audio``).
     """
+    if off:
+        return f"{SYNTH_OFF}: nothing plays until the project is opened without --no-audio"
     state, detail = audio_light(stats, error)
     if state != "bad":
         return None
@@ -527,11 +536,16 @@ class SynthPanel(QtWidgets.QWidget):
             self._applied_routes = None
             self.status.setText(f"not applied: {why}; the synth plays the mapping before")
 
-    def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None) -> None:
+    def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None,
+                   off: bool = False) -> None:
         """Show the audio light's state and the synth's counters (and, under Apply, that a
-        mapping applied plays nothing while the light is red)."""
+        mapping applied plays nothing while the light is red, or while the synth is ``off``:
+        the window opened with ``--no-audio``)."""
         state, detail = audio_light(stats, error)
-        before, self._silent = self._silent, silent_because(stats, error)
+        if off:
+            detail = (f"{SYNTH_OFF}; the mapping is kept in the project and its OSC messages "
+                      "go out")
+        before, self._silent = self._silent, silent_because(stats, error, off)
         if self._applied_routes is not None and before != self._silent:
             self._say_applied()
         extra = ""

@@ -735,9 +735,12 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
 
     def _update_audio(self) -> None:
         stats = self.engine.stats()
-        self.synth_panel.show_audio(stats, self.audio_error)
+        off = self._audio is False  # opened with --no-audio: no synth, by choice
+        self.synth_panel.show_audio(stats, self.audio_error, off)
         self.synth_panel.show_refusal(stats)
         state, detail = audio_light(stats, self.audio_error)
+        if off:
+            detail = "off (opened with --no-audio)"
         self.audio_light.setText(f"audio: {detail}" + (" (Synth tab: what to do)"
                                                         if self.audio_error else ""))
         self.audio_light.setToolTip(audio_advice(self.audio_error) if self.audio_error else "")

@@ -272,12 +272,32 @@ def test_the_synth_tab_says_an_applied_mapping_plays_nothing_without_an_audio_de
     window = open_window(qtbot, default_project("no-device"), tmp_path / "project")
     assert window.audio_error and "no audio output device" in window.audio_error
     qtbot.waitUntil(lambda: "no audio device" in window.audio_light.text(), timeout=30000)
+    _applied_says(qtbot, window, "applied: 2 routes, kept in the project; no audio device: "
+                  "nothing plays until a sound card or a JACK server is there")
+
+
+def test_the_synth_tab_says_an_applied_mapping_plays_nothing_with_no_audio(qtbot, tmp_path):
+    """The window opened with --no-audio: the Synth tab said "applied: 2 routes" as if the
+    mapping played. It says the built-in synth is off and what brings it back; the mapping
+    still reaches the project, and the audio light says why it is off."""
+    from .windows import open_window
+
+    window = open_window(qtbot, default_project("no-audio"), tmp_path / "project", audio=False)
+    qtbot.waitUntil(lambda: "--no-audio" in window.audio_light.text(), timeout=30000)
+    assert "--no-audio" in window.synth_panel.audio_status.text()
+    _applied_says(qtbot, window, "applied: 2 routes, kept in the project; the built-in synth "
+                  "is off (opened with --no-audio): nothing plays until the project is opened "
+                  "without --no-audio")
+
+
+def _applied_says(qtbot, window, start: str) -> None:  # noqa: ANN001
+    """Apply a master gain of 0.25 in ``window``'s Synth tab: its status starts with
+    ``start``, the mapping reaches the project all the same, and the status stays."""
     panel = window.synth_panel
     panel.parameters["master_gain"].setValue(0.25)
     assert panel.apply()
     text = panel.status.text()
-    assert text.startswith("applied: 2 routes, kept in the project; no audio device: nothing "
-                           "plays until a sound card or a JACK server is there"), text
+    assert text.startswith(start), text
     qtbot.waitUntil(lambda: ((window.project.outputs or {}).get("synth") or {}).get(
         "parameters", {}).get("master_gain") == 0.25, timeout=30000)
     assert panel.status.text() == text  # the window's refreshes keep saying it

@@ -12,13 +12,15 @@ from gesturemap.project import Project
 from gesturemap.project.default import MOUSE_CHANNELS, default_project
 
 
-def open_window(qtbot, project: Project, folder: Path, engine: str = "process") -> MainWindow:
+def open_window(qtbot, project: Project, folder: Path, engine: str = "process",
+                audio: bool = True) -> MainWindow:
     """Save ``project`` into ``folder`` and show a window on it (training on a thread; the
-    engine in a process of its own, or ``engine="thread"``); the window never asks to save
-    when the test closes it."""
+    engine in a process of its own, or ``engine="thread"``; ``audio=False`` as
+    ``gesturemap open --no-audio`` opens it); the window never asks to save when the test
+    closes it."""
     project.save(folder)
     window = MainWindow(Project.load(folder), folder, osc_in=None, trainer="thread",
-                        engine=engine)
+                        engine=engine, audio=audio)
     qtbot.addWidget(window)
     window._ask_save = lambda: "discard"  # no modal question when the test ends
     window.show()
