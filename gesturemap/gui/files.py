@@ -155,7 +155,33 @@ class WindowFiles:
         )
         return {buttons.Save: "save", buttons.Discard: "discard"}.get(answer, "cancel")
 
+    def _unapplied_tabs(self) -> list[str]:
+        """The tabs whose fields hold edits not applied yet (Apply sends them; closing the
+        project drops them)."""
+        tabs = (("Model", self.model_panel), ("Synth", self.synth_panel),  # type: ignore[attr-defined]
+                ("Outputs", self.outputs_panel))  # type: ignore[attr-defined]
+        return [name for name, panel in tabs if panel.edited()]
+
+    def _ask_unapplied(self, tabs: list[str]) -> str:
+        """Ask whether to close with the ``tabs``' edits not applied: "discard" or "cancel"."""
+        buttons = QtWidgets.QMessageBox.StandardButton
+        named = " and ".join(f"the {name} tab" for name in tabs)
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Changes not applied",
+            f"{named[0].upper()}{named[1:]} {'have' if len(tabs) > 1 else 'has'} changes you "
+            "have not applied: closing the project drops them. Close without them? (Cancel, "
+            "then Apply, to keep them.)",
+            buttons.Discard | buttons.Cancel,
+        )
+        return "cancel" if answer == buttons.Cancel else "discard"
+
     def _maybe_save(self) -> bool:
+        # a tab's edits are not in the project until applied: asked about first, since
+        # saving would not keep them either
+        tabs = self._unapplied_tabs()
+        if tabs and self._ask_unapplied(tabs) != "discard":
+            return False
         if not self.modified:
             return True
         answer = self._ask_save()

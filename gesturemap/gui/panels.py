@@ -243,6 +243,13 @@ class ModelPanel(QtWidgets.QWidget):
         if _followed(now) != _followed(before):
             self._display(_edits_kept(before, now, settings), spotting=False)
 
+    def edited(self) -> bool:
+        """Whether the tab shows edits not applied (the kind, a parameter, a box ticked, a
+        spotting field) since it showed the settings in force."""
+        if _followed(self.settings()) != _followed(self._shown_as):
+            return True
+        return self.kind.currentText() in SPOTTING_KINDS and self.spotting.edited()
+
     def _display(self, settings: dict[str, Any], spotting: bool = True) -> None:
         """Show ``settings``; ``spotting=False`` leaves the spotting editor as it is (it
         follows the settings in force itself)."""
@@ -476,6 +483,11 @@ class OutputsPanel(SettingsPanel):
         shown = self._shown()
         self._settings = settings
         self._show({k: now[k] if shown[k] == before[k] else shown[k] for k in now})
+
+    def edited(self) -> bool:
+        """Whether a field shows an edit not applied since the tab showed the settings in
+        force."""
+        return self._shown() != self._fields(self._settings)
 
     @staticmethod
     def _fields(settings: dict[str, Any]) -> dict[str, Any]:

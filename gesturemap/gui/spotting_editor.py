@@ -170,6 +170,11 @@ class SpottingEditor(QtWidgets.QGroupBox):
         self._show_kept()
         self.problems()
 
+    def edited(self) -> bool:
+        """Whether a field (or the check box) shows an edit not applied since the settings in
+        force were shown."""
+        return self._state() != self._as_shown
+
     def _state(self) -> dict[str, Any]:
         """What the editor shows: spotting on or off, each number as read (an empty field:
         None), the null label."""

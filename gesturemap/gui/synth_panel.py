@@ -330,6 +330,14 @@ class SynthPanel(QtWidgets.QWidget):
         self.status.setText(status)
         self._applied_routes = applied
 
+    def edited(self) -> bool:
+        """Whether the tab shows an edit not applied (a route, a parameter, a sound; one that
+        is no mapping yet too) since it showed the mapping in force."""
+        try:
+            return self.settings() != self._shown_as
+        except GesturemapError:
+            return True
+
     def _reset_combo(self, box: QtWidgets.QComboBox, current: str | None) -> None:
         box.clear()
         box.addItems([NONE, *builtin_sounds(), *self._files])
