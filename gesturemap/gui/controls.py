@@ -32,7 +32,10 @@ TRAINING_COMMANDS = ("train", "correct", "stop_recording")
 
 def refusal_line(name: str, why: str) -> str:
     """The training line for a refused training command: a take refused is said as not
-    recorded (the same words whichever look at the engine's counters finds it first)."""
+    recorded (the same words whichever look at the engine's counters finds it first). The
+    engine names the command its message answers ("correct: …", for the log and OSC clients);
+    the window says it in the person's words, without it."""
+    why = str(why).removeprefix(f"{name}: ")
     if name == "stop_recording":
         return f"not recorded: {why}"
     return f"refused: {why}"
@@ -176,7 +179,8 @@ class WindowControls:
             # an edit refused (a class renamed as another, a take played while recording…),
             # whoever sent it: said where the person looks, not only in the log
             if name not in TRAINING_COMMANDS and now[1][name] > seen[1].get(name, 0):
-                self.statusBar().showMessage(f"refused: {why}", 10000)  # type: ignore[attr-defined]
+                self.statusBar().showMessage(  # type: ignore[attr-defined]
+                    refusal_line(name, why), 10000)
         if getattr(self, "_train_sent", None) is not None:
             return  # a training awaited: _check_training says its outcome
         status = self.train_status  # type: ignore[attr-defined]

@@ -188,4 +188,6 @@ def test_a_correction_refused_over_osc_is_said_in_the_window(qtbot, tmp_path):
             tx.sendto(message.build().dgram, ("127.0.0.1", port))
     qtbot.waitUntil(lambda: "refused" in window.train_status.text(), timeout=10000)
     assert "states=10" in window.train_status.text()
+    # in the person's words: not the command's name the log and OSC clients read
+    assert "correct:" not in window.train_status.text(), window.train_status.text()
     assert window.engine.project.takes == ()
