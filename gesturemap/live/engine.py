@@ -20,6 +20,7 @@ kept and re-raised by :meth:`Engine.stop`).
 
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import logging
@@ -64,7 +65,7 @@ log = logging.getLogger("gesturemap.live.engine")
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
     "startRecording": "wek_start_recording", "stopRecording": "stop_recording",
-    "train": "train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
+    "train": "wek_train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
@@ -76,7 +77,7 @@ WEKINATOR_CONTROL = {
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
 NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "stop_dtw_recording",
-                          "train", "cancel_train",
+                          "train", "wek_train", "cancel_train",
                           "start_running", "wek_start_running", "stop_running", "delete_all",
                           "undo_correction", "undo", "reset", "suggest"))
 
@@ -154,6 +155,15 @@ def _checked_thresholds(value: Any) -> dict[str, float]:
     return {str(k): float(v) for k, v in value.items()}
 
 
+def _training_read(project: Any) -> tuple[Any, ...]:
+    """What a training reads of ``project``: its takes (frozen, compared as objects: a take
+    recorded, deleted or relabelled is another tuple) and its settings."""
+    # the settings copied: a dict changed in place must not compare equal to itself
+    return (project.takes, copy.deepcopy((project.model, project.input_names,
+                                          project.output_names)),
+            project.pipeline.to_dict(), project.classes, project.input_dim)
+
+
 def _suggestion_of(job: Any) -> tuple[str, str, str]:
     """A finished suggestion job as ``/gesturemap/suggestion``'s three strings."""
     try:
@@ -213,6 +223,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     #: for the mapping left, and its model is never swapped in
     _trains_asked = _trains_answered = 0
     mapping_changes = 0
+    #: what the training under way read of the project (:func:`_training_read`), and
+    #: whether another training follows it (a train came that it does not answer)
+    _train_read: Any = None
+    _train_again = False
     #: an autosave is queued on the I/O thread and has not started: the next edits share it
     _save_waiting = False
 
@@ -569,10 +583,34 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 self.record_commands += 1
 
     def _cmd_train(self) -> None:
+        """Retrain now (the window, a correction, an edit): a training under way or on its
+        way is cancelled and this one, of the project as it is now, answers in its place, so
+        that what plays once trained is what was asked for last."""
         self._train_while_recording()  # the take so far trains; recording goes on
         if not self.project.takes:
             raise GesturemapError("train: no takes recorded yet")
         self._cmd_cancel_train()  # the training under way or on its way
+        self._start_training()
+
+    def _cmd_wek_train(self) -> None:
+        """Wekinator's ``train``. A training under way goes on, as Wekinator's does (it
+        ignores train while it trains): restarted at each train, it would keep a client that
+        sends train faster than a training lasts (a button pressed twice, a script training
+        after each take) from ever getting a model. What that training does not cover (a take
+        recorded since it started, a setting changed, or it was cancelled) is trained right
+        after it, so the newest takes are never left out; each training is answered once."""
+        if self._trains_asked == self._trains_answered:
+            self._cmd_train()
+            return
+        self._train_while_recording()  # the take so far trains; recording goes on
+        if not self.project.takes:
+            raise GesturemapError("train: no takes recorded yet")
+        if self._train_cancel.is_set() or _training_read(self.project) != self._train_read:
+            self._train_again = True
+
+    def _start_training(self) -> None:
+        """Hand the project's takes and settings to the trainer (from the I/O thread); the
+        training is answered once, by ``_trained``."""
         self._cancel_search()  # its takes are out of date
         if self._suggest_cancel is not None:  # so is a suggestion's: it must not hold it up
             self._suggest_cancel.set()
@@ -582,6 +620,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         # set by cancelTrain, which may come before the I/O thread has handed this one over
         self._train_cancel = cancelled = threading.Event()
         self._trains_asked += 1
+        self._train_read = _training_read(self.project)
         # each training is answered once (its model, its failure, or None), told which it
         # was and for which mapping
         asked = (started, self._trains_asked, self.mapping_changes)
@@ -619,6 +658,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         return tuple(str(n) for n in notes) if isinstance(notes, list) else ()
 
     def _cmd_cancel_train(self) -> None:
+        self._train_again = False  # a training asked for while it trained: cancelled too
         self._train_cancel.set()
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
@@ -640,8 +680,18 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _cmd__trained(self, job: Any, started: float, number: int = 0,
                       mapping: int | None = None) -> None:
         self._trains_answered = max(self._trains_answered, number)
+        self._answer_training(job, started, number, mapping)
+        if self._train_again and number == self._trains_asked:
+            self._train_again = False
+            if self.project.takes:  # (all deleted meanwhile: nothing to train)
+                self._start_training()
+
+    def _answer_training(self, job: Any, started: float, number: int,
+                         mapping: int | None) -> None:
+        """Training number ``number`` ended: its model swapped in, or why not said."""
         if job is None or job.cancelled:
-            self._training_ended(number)
+            if not self._train_again:  # a train after the cancel: the next training answers
+                self._training_ended(number)
             return
         if mapping is not None and mapping != self.mapping_changes:
             # asked for before a scene was recalled: its model is the mapping's left
@@ -681,15 +731,15 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             takes = [t.inputs for t in self.project.takes]
             onset = self._onset
             self._io.put(lambda: onset.calibrate(takes))
-        if self._search_settings() is not None:
+        if self._search_settings() is not None and not self._train_again:
             self._start_search()
 
     def _training_ended(self, number: int) -> None:
         """Training number ``number`` ended with no model (cancelled, failed, or asked for
         before a scene was recalled). Wekinator says done-training whenever its training
         ends, cancelled or failed too, and its clients wait for it before they start running:
-        without it they would wait for ever. One replaced by a later ``train`` is not
-        answered (Wekinator ignores a second train while it trains: one answer per wait)."""
+        without it they would wait for ever. One replaced by a later retraining (the
+        window's, an edit's) is not answered: that one answers the same wait."""
         if number == self._trains_asked and not self._dtw_project():
             self.output.send_status("status")
 
