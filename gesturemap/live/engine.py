@@ -65,7 +65,7 @@ log = logging.getLogger("gesturemap.live.engine")
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
     "startRecording": "wek_start_recording", "stopRecording": "stop_recording",
-    "train": "wek_train", "cancelTrain": "cancel_train", "startRunning": "wek_start_running",
+    "train": "wek_train", "cancelTrain": "wek_cancel_train", "startRunning": "wek_start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
     "setInputNames": "set_input_names", "setOutputNames": "set_output_names",
@@ -77,7 +77,7 @@ WEKINATOR_CONTROL = {
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
 NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "stop_dtw_recording",
-                          "train", "wek_train", "cancel_train",
+                          "train", "wek_train", "cancel_train", "wek_cancel_train",
                           "start_running", "wek_start_running", "stop_running", "delete_all",
                           "undo_correction", "undo", "reset", "suggest"))
 
@@ -662,6 +662,19 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._train_cancel.set()
         if self._train_job is not None and not self._train_job.done():
             self._train_job.cancel()
+
+    def _cmd_wek_cancel_train(self) -> None:
+        """Wekinator's ``cancelTrain``: the training under way is cancelled (and answered
+        with done-training). With none under way, or in a DTW project (whose gestures are
+        stored as they are recorded: cancelling that would leave the gesture just recorded
+        out of the matching), Wekinator warns and does nothing: refused here, nothing sent
+        to the client."""
+        if self._dtw_project():
+            raise GesturemapError("cancelTrain: a DTW project has no training to cancel (its "
+                                  "gestures are ready as they are recorded)")
+        if self._trains_asked == self._trains_answered:
+            raise GesturemapError("cancelTrain: no training is under way")
+        self._cmd_cancel_train()
 
     def _mapping_changed(self, why: str) -> None:
         """The project's mapping was replaced between two frames (``why``: a scene was
