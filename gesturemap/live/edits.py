@@ -382,6 +382,7 @@ class TakeEdits:
 
     def _cmd_set_input_names(self, *names: Any) -> None:
         self.project.input_names = [str(n) for n in names]
+        self._autosave()  # a client names them once, when it starts: kept as any edit
 
     def _cmd_set_output_names(self, *names: Any) -> None:
         # a classifier's single output keeps its meaning (the class number): only a
@@ -398,3 +399,4 @@ class TakeEdits:
                 f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
                 f"project has {len(have)} outputs ({', '.join(have)}), which keep their names")
         self.project.output_names = [str(n) for n in names]
+        self._autosave()

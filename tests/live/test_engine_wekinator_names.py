@@ -1,0 +1,46 @@
+"""Wekinator's ``setInputNames`` / ``setOutputNames`` (Wekinator's example sketches send them
+when they start) over real loopback UDP against a `gesturemap run`: the names are the
+project's from then on, saved with it as every other edit, so the project opened again (the
+window, a restart on stage, an export) has them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gesturemap.project import Project
+from tests.stage_helpers import OscPeer, free_port, osc_message, start_run, stop_run, wait_for
+
+pytestmark = pytest.mark.timeout(180)
+
+
+def _names(folder) -> tuple:  # noqa: ANN001
+    saved = json.loads((folder / "project.json").read_text())
+    return saved.get("input_names"), saved.get("output_names")
+
+
+def test_names_a_client_sets_are_saved_with_the_project(tmp_path):
+    """A sketch names the inputs and outputs, then the performer stops the run before any
+    training. The names were kept in memory only: the project opened again had x0, x1 and
+    out1, out2."""
+    folder = tmp_path / "proj"
+    subprocess.run([sys.executable, "-m", "gesturemap.cli", "new", str(folder), "--inputs", "2",
+                    "--outputs", "2", "--model", "knn"], check=True, timeout=120)
+    client = OscPeer(free_port())
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{client.port_in}", "--osc-out",
+                       f"127.0.0.1:{client.port_out}")
+    wanted = (["accX", "accY"], ["cutoff", "gain"])
+    try:
+        for verb, names in zip(("setInputNames", "setOutputNames"), wanted, strict=True):
+            client.tx.sendto(osc_message("/wekinator/control/" + verb, *names),
+                             ("127.0.0.1", client.port_in))
+        wait_for(lambda: _names(folder) == wanted, 60)  # saved while it runs
+    finally:
+        client.close()
+        stop_run(run)
+    project = Project.load(folder)
+    assert project.input_names == ("accX", "accY")
+    assert project.output_names == ("cutoff", "gain")
