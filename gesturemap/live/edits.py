@@ -42,6 +42,10 @@ class TakeEdits:
     _count_error: Any
     _is_regression: Any
     _cmd_cancel_train: Any
+    _next_take: Any
+    _io: Any
+    project_dir: Any
+    command: Any
     _set_model: Any
     current_label: Any
     current_outputs: Any
@@ -253,8 +257,27 @@ class TakeEdits:
         # Nothing a datagram does destroys data at once: the takes go to the project's trash
         # (Project.save moves their files there), restorable by restore_takes (the window's
         # undo, /gesturemap/undo or /gesturemap/restore, `gesturemap restore DIR`).
-        before = self._labels_now()
-        for take_id in list(before):
+        if self.recording:
+            # Wekinator deletes the examples of the recording under way too, and records on
+            # (a controller's "clear" pressed while recording keeps what comes after it): the
+            # frames so far end as a take, deleted with the others, and a new take begins
+            try:
+                self._next_take()
+            except GesturemapError:
+                pass  # too short to be a take: no model could train on them anyway
+            if self.project_dir is not None:
+                # deleted once the I/O thread has written that take (its next job): a take
+                # removed before its files are written never reaches the trash
+                ids = list(self._labels_now())
+                self._io.put(lambda: self.command("_delete_takes", ids))
+                return
+        self._cmd__delete_takes(list(self._labels_now()))
+
+    def _cmd__delete_takes(self, ids: list[str]) -> None:
+        """Move the takes ``ids`` (those still there) to the trash, as one deletion."""
+        wanted = set(ids)
+        before = {i: label for i, label in self._labels_now().items() if i in wanted}
+        for take_id in before:
             self.project.remove_take(take_id)
         self._control_edit(before)
         self._autosave()

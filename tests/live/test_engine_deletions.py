@@ -199,3 +199,33 @@ def test_a_named_dtw_gesture_is_deleted_by_its_wekinator_number():
     with pytest.raises(GesturemapError, match="between 1 and 3"):
         delete_examples_for_output(project, 4)
     assert len(project.takes) == 2
+
+
+def test_delete_all_examples_while_recording_deletes_the_frames_recorded_so_far(tmp_path):
+    """Wekinator deletes every example it has, those of the recording under way too, and
+    records on: a controller's "clear" pressed while recording keeps only what comes after
+    it. Here the take under way kept its frames from before the deletion: the pose shown
+    before "clear" was trained on. The frames deleted go to the trash with the other takes
+    (restorable, as any deletion), not lost."""
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/outputs", 1)
+        send("/wekinator/control/startRecording")
+        for _ in range(20):
+            send("/wek/inputs", 0.1, 0.1)  # the pose before "clear"
+        _wait(lambda: engine.frames_in == 20)
+        send("/wekinator/control/deleteAllExamples")
+        for _ in range(15):
+            send("/wek/inputs", 0.9, 0.9)  # the pose after it
+        send("/wekinator/control/stopRecording")
+        _wait(lambda: engine.frames_in == 35 and not engine.recording)
+        _wait(lambda: [len(t.inputs) for t in engine.project.takes] == [15])
+        takes = engine.project.takes
+        np.testing.assert_allclose(takes[0].inputs, 0.9, atol=1e-6)
+        send("/gesturemap/restore")  # what the deletion took: the takes, and the frames before
+        _wait(lambda: len(engine.project.takes) == 8)
+        restored = [t for t in engine.project.takes if t.id not in ids and t is not takes[0]]
+        assert [len(t.inputs) for t in restored] == [20]
+        np.testing.assert_allclose(restored[0].inputs, 0.1, atol=1e-6)
+        assert engine.stats()["errors"] == 0
