@@ -184,7 +184,12 @@ class Recording:
             vals = np.asarray([float(v) for v in values], dtype=np.float64)
         except (TypeError, ValueError):
             raise GesturemapError(f"outputs {values!r:.80} are not numbers") from None
-        if not vals.size or not np.isfinite(vals).all():
+        if not vals.size:  # a message box sending the address alone
+            what = (f"one value per output ({', '.join(self.project.output_names)})"
+                    if self._is_regression() else "the class number")
+            raise GesturemapError(f"outputs: no value given; send {what}, as Wekinator "
+                                  "expects; the values before stay current")
+        if not np.isfinite(vals).all():
             raise GesturemapError(f"outputs {values!r:.80} are not finite")
         if self._is_regression():
             # the targets of the next takes: refused now, with the values before kept, rather

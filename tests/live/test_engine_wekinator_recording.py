@@ -216,3 +216,16 @@ def test_start_dtw_recording_of_a_gesture_the_project_does_not_have_is_refused(d
     assert "gestures are 1, 2" in engine.refused["start_numbered"][1]
     assert _takes(engine) == [(1, 20), (2, 20)] and not engine.recording
     assert _refused(engine, "stop_dtw_recording") == 0 and engine.errors == 0
+
+
+def test_outputs_with_no_value_is_refused_saying_what_it_needs(client):
+    """A message box sending the address alone: refused, saying what the message carries;
+    the class set before stays current. It was said to be "not finite", which no value was."""
+    engine = client.engine
+    client.control("outputs", 2)
+    client.control("outputs")
+    client.control("startRecording")
+    client.pose(2, 10)
+    assert _wait(lambda: _refused(engine, "set_outputs") == 1)
+    assert "no value given; send the class number" in engine.refused["set_outputs"][1]
+    assert client.stop() == [(2, 10)]
