@@ -3,11 +3,13 @@ with no sound card and no ALSA sequencer (docs/architecture.md)."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import threading
 import time
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,14 +37,54 @@ def server_name(kind: str) -> str:
 
 
 def _closes_done(timeout: float = 30.0) -> None:
-    """Wait for gesturemap's JACK clients still closing (each closes on a thread of its own,
-    which a stop leaves after CLOSE_WAIT_S) before a test stops its server: libjack stopped
-    under a client's close can lock itself for the rest of the process, and the next test's
-    first client then waits for ever (a loaded machine's close can outlast CLOSE_WAIT_S)."""
+    """Wait for gesturemap's JACK clients still opening or closing (each on a thread of its
+    own, which a start or a stop leaves after OPEN_WAIT_S / CLOSE_WAIT_S) before a test stops
+    its server: libjack stopped under a client's open or close can lock itself for the rest of
+    the process, and the next test's first client then waits for ever (a loaded machine's
+    close can outlast CLOSE_WAIT_S)."""
     end = time.monotonic() + timeout
     for thread in threading.enumerate():
-        if thread.name == "gesturemap-jack-close":
+        if thread.name in ("gesturemap-jack-open", "gesturemap-jack-close"):
             thread.join(max(0.0, end - time.monotonic()))
+
+
+@contextlib.contextmanager
+def silent_jack_server() -> Iterator[str]:
+    """A JACK server that takes every connection and never answers (one stuck starting):
+    libjack's open of a client waits on it for ever, and meanwhile every other JACK client of
+    the process waits too (libjack opens one at a time). Yields the server's name; at the
+    end the connections close, and the opens waiting fail at once.
+
+    The socket is where libjack looks for a server of that name (``/dev/shm``, fixed when
+    libjack was built: no setting moves it), under a name no real server has."""
+    import os
+    import socket
+
+    name = f"gm-silent-{os.getpid()}-{time.monotonic_ns()}"
+    path = Path("/dev/shm") / f"jack_{name}_{os.getuid()}_0"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(16)
+    taken: list[socket.socket] = []
+
+    def take() -> None:
+        while True:
+            try:
+                taken.append(listener.accept()[0])
+            except OSError:  # the listener closed: the end
+                return
+
+    taker = threading.Thread(target=take, name="silent-jack-server", daemon=True)
+    taker.start()
+    try:
+        yield name
+    finally:
+        listener.shutdown(socket.SHUT_RDWR)
+        listener.close()
+        path.unlink(missing_ok=True)
+        taker.join(5)
+        for connection in taken:
+            connection.close()
 
 
 @pytest.fixture()

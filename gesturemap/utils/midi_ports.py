@@ -34,6 +34,11 @@ CHECK_S = 0.25
 #: how long a stop waits for libjack to close the watcher's client (it has been seen to
 #: never return, on a live dummy server): then the close goes on without us
 CLOSE_WAIT_S = 2.0
+#: how long a start waits for libjack to open the watcher's client: a JACK server that takes
+#: the connection but never answers (one just restarted has been seen to) kept libjack's open
+#: waiting for ever, and the musician's start with it. After this the MIDI port starts as if
+#: the server were away, and the watcher takes the client whenever libjack hands it over
+OPEN_WAIT_S = 2.0
 
 
 class MidiPortError(GesturemapError):
@@ -274,6 +279,39 @@ def _hear_libjack(lib: Any) -> None:
         pointer.value = ctypes.cast(said, ctypes.c_void_p).value
 
 
+class _Opening:
+    """One opening of the watcher's JACK client, on a thread of its own: libjack opens one
+    client at a time in a process, and an open to a server that never answers never returns,
+    so no thread that starts or stops anything may make the call itself."""
+
+    def __init__(self, lib: Any, on_shutdown: Any) -> None:
+        self._lib, self._on_shutdown = lib, on_shutdown
+        self.client: int | None = None
+        self.done = threading.Event()
+        self._lock = threading.Lock()  # only round the hand-over: never across a libjack call
+        self._abandoned = False
+        threading.Thread(target=self._open, name="gesturemap-jack-open", daemon=True).start()
+
+    def _open(self) -> None:
+        lib = self._lib
+        client = lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
+        if client:
+            lib.jack_on_shutdown(client, self._on_shutdown, None)
+            lib.jack_activate(client)
+        with self._lock:
+            self.client, abandoned = client, self._abandoned
+        self.done.set()
+        if client and abandoned:  # nobody waits for it any more: on our own thread already
+            lib.jack_client_close(client)
+
+    def abandon(self) -> int | None:
+        """No longer wanted: the client, if it came already (the caller closes it); else the
+        opening thread closes it when libjack hands it over."""
+        with self._lock:
+            self._abandoned = True
+            return self.client
+
+
 class _JackServer:
     """A client of the JACK server of our own (libjack through ctypes), told by JACK when the
     server goes away. python-rtmidi cannot tell: its clients keep listing the ports of a dead
@@ -306,6 +344,7 @@ class _JackServer:
         _HANDED_TO_JACK.append(self._on_shutdown)
         self.down = True
         self._next_try = 0.0
+        self._opening: _Opening | None = None
         #: how many times our client connected (a new server each time but the first)
         self.generation = 0
 
@@ -313,28 +352,40 @@ class _JackServer:
         self.down = True
 
     def connect(self) -> bool:
-        """Whether the server is up, opening our client again if it went (no server started)."""
+        """Whether the server is up, opening our client again if it went (no server started).
+
+        Never waits more than :data:`OPEN_WAIT_S` on libjack: an open that takes longer goes
+        on, on a thread of its own, and a later call takes its client."""
         if not self.down:
             return True
-        now = time.monotonic()
-        if now < self._next_try:  # libjack prints a few lines at each failed try
+        opening, wait_s = self._opening, 0.0
+        if opening is None:
+            now = time.monotonic()
+            if now < self._next_try:  # libjack prints a few lines at each failed try
+                return False
+            self._next_try = now + 1.0
+            if self._client is not None:
+                self._dead.append(self._client)
+                self._client = None
+            opening = self._opening = _Opening(self._lib, self._on_shutdown)
+            wait_s = OPEN_WAIT_S
+        if not opening.done.wait(wait_s):
+            return False  # libjack still waits on the server: asked again at the next check
+        self._opening = None
+        if not opening.client:
             return False
-        self._next_try = now + 1.0
-        if self._client is not None:
-            self._dead.append(self._client)
-            self._client = None
-        client = self._lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
-        if not client:
-            return False
-        self._lib.jack_on_shutdown(client, self._on_shutdown, None)
-        self._lib.jack_activate(client)
-        self._client, self.down = client, False
+        self._client, self.down = opening.client, False
         self.generation += 1
         return True
 
     def close(self) -> None:
         """Close our client on a live server (one of a server gone is left: closing it asks
         the dead server, and may wait)."""
+        opening, self._opening = self._opening, None
+        if opening is not None:  # an open still under way: its client is closed when it comes
+            late = opening.abandon()
+            if late:
+                self._client, self.down = late, False
         client, self._client = self._client, None
         if client is not None and not self.down:
             self.down = True
