@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from .jack_midi import server_name
+from .jack_midi import server_name, start_jackd, wait_ready
 
 
 def reference_project(reference_dir: Any, name: str) -> Any:
@@ -39,14 +36,9 @@ def jack_audio(priority: str | None = None, tag: str = "audio") -> Iterator[tupl
     Yields (the sounddevice module, PortAudio's index of the JACK output, the server's xrun
     messages as they come). PortAudio is terminated before the server stops (otherwise the
     process aborts) and initialised again afterwards."""
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)")
     name = server_name(f"{tag}-{priority or 'default'}")
-    server = subprocess.Popen(
-        [jackd, "-R", *(["-P", priority] if priority else []), "-n", name,
-         "-d", "dummy", "-r", "48000", "-p", "128"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = start_jackd(name, "-R", *(["-P", priority] if priority else []),
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log: list[str] = []
 
     def read() -> None:
@@ -61,8 +53,7 @@ def jack_audio(priority: str | None = None, tag: str = "audio") -> Iterator[tupl
     import sounddevice as sd
 
     try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15,
-                       capture_output=True)
+        wait_ready(server, name)
         sd._terminate()  # rescan the host APIs now that the server is up
         sd._initialize()
         jack = [i for i, d in enumerate(sd.query_devices())

@@ -4,13 +4,16 @@ with no sound card and no ALSA sequencer (docs/architecture.md)."""
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
+import signal
 import subprocess
 import threading
 import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,14 +29,105 @@ def _need_rtmidi() -> None:
                     "then .venv/bin/pip install -e '.[midi]' (README.md)", pytrace=False)
 
 
+#: The environment variable naming, in a test's jackd, the process that started it: a server
+#: whose parent is no longer that process outlived it (:func:`stop_orphans`).
+PARENT_ENV = "GESTUREMAP_TEST_JACK_PARENT"
+
+_CHECKOUT = zlib.crc32(str(Path(__file__).resolve().parent).encode()) % 100000
+
+
 def server_name(kind: str) -> str:
     """The name of a test JACK server: the same for every run from this checkout. JACK keeps
     its servers in a table of 8 in shared memory, and a server stopped while a client was
     closing can leave its row behind; a row is taken back only by a server of the same name.
     Names unique to each run (process id, clock) filled the table on a machine that ran the
     suite a few times, and then no server could start ("Too many servers already active")."""
-    checkout = zlib.crc32(str(Path(__file__).resolve().parent).encode()) % 100000
-    return f"gm-{kind}-{checkout}"
+    return f"gm-{kind}-{_CHECKOUT}"
+
+
+def _proc(pid: str, part: str) -> bytes | None:
+    try:
+        return (Path("/proc") / pid / part).read_bytes()
+    except OSError:  # gone meanwhile, or another user's
+        return None
+
+
+def _jackd_named(name: str) -> list[tuple[int, int, str | None]]:
+    """The jackd processes serving ``name``: (pid, parent's pid, :data:`PARENT_ENV` or None)."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        argv = (_proc(pid, "cmdline") or b"").split(b"\0")
+        if Path(argv[0].decode(errors="replace")).name != "jackd":
+            continue
+        named = zip(argv, argv[1:], strict=False)
+        if not any(a in (b"-n", b"--name") and b == name.encode() for a, b in named):
+            continue
+        stat = _proc(pid, "stat")
+        environ = _proc(pid, "environ")
+        if stat is None or environ is None:
+            continue
+        state, ppid = stat.rsplit(b")", 1)[1].split()[:2]
+        if state == b"Z":  # ended, not yet reaped
+            continue
+        stamp = next((e.split(b"=", 1)[1].decode() for e in environ.split(b"\0")
+                      if e.startswith(PARENT_ENV.encode() + b"=")), None)
+        found.append((int(pid), int(ppid), stamp))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    stat = _proc(str(pid), "stat")
+    return stat is None or stat.rsplit(b")", 1)[1].split()[0] == b"Z"
+
+
+def stop_orphans(name: str) -> list[int]:
+    """Stop the jackd serving ``name`` that outlived the test process that started it (a
+    worker killed by the timeout leaves its server running, and every later test of that name
+    then failed): one whose parent is no longer the process named in its :data:`PARENT_ENV`
+    (or, started without it, one left to the system's first process). A server some live
+    process started is left alone. Returns the process ids stopped."""
+    stopped = []
+    for pid, ppid, stamp in _jackd_named(name):
+        if not (ppid != int(stamp) if stamp is not None else ppid == 1):
+            continue  # its parent lives: a live test's, or someone's own
+        for sig, wait_s in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+            end = time.monotonic() + wait_s
+            while not _gone(pid) and time.monotonic() < end:
+                time.sleep(0.02)
+            if _gone(pid):
+                break
+        stopped.append(pid)
+    return stopped
+
+
+def start_jackd(name: str, *options: str, **popen: Any) -> subprocess.Popen:
+    """``jackd [options] -n NAME -d dummy -r 48000 -p 128``, once any server of that name left
+    behind by a dead test process is stopped; marked with its parent (:func:`stop_orphans`)."""
+    jackd = shutil.which("jackd")
+    if jackd is None:
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
+    stop_orphans(name)
+    return subprocess.Popen(
+        [jackd, *options, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+        env={**os.environ, PARENT_ENV: str(os.getpid())}, **popen)
+
+
+def wait_ready(server: subprocess.Popen, name: str) -> None:
+    """Wait until the server ``name`` answers; fail saying so if ours could not start (another
+    server holds the name)."""
+    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True,
+                   env={**os.environ, "JACK_DEFAULT_SERVER": name})
+    others = [(pid, ppid) for pid, ppid, _ in _jackd_named(name) if pid != server.pid]
+    if others:  # the one that answered may be another: ours is on its way out
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=10)
+    if others or server.poll() is not None:
+        ours = "still running" if server.poll() is None else f"exited with {server.returncode}"
+        holders = ", ".join(f"process {pid} (started by {ppid})" for pid, ppid in others)
+        pytest.fail(f"the test JACK server {name!r} could not start (its jackd {ours}); other "
+                    f"servers of that name: {holders or 'none'}", pytrace=False)
 
 
 def _closes_done(timeout: float = 30.0) -> None:
@@ -57,7 +151,6 @@ def silent_jack_server() -> Iterator[str]:
 
     The socket is where libjack looks for a server of that name (``/dev/shm``, fixed when
     libjack was built: no setting moves it), under a name no real server has."""
-    import os
     import socket
 
     name = f"gm-silent-{os.getpid()}-{time.monotonic_ns()}"
@@ -87,31 +180,6 @@ def silent_jack_server() -> Iterator[str]:
             connection.close()
 
 
-@pytest.fixture()
-def jack_midi(monkeypatch):
-    """Start ``jackd -d dummy`` under a name of its own; JACK_DEFAULT_SERVER points at it (for
-    this process and the subprocesses it starts). Yields the server's name."""
-    _need_rtmidi()
-    jackd = shutil.which("jackd")
-    if jackd is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
-    name = server_name("midi")
-    server = subprocess.Popen(
-        [jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
-    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
-    try:
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
-        yield name
-    finally:
-        _closes_done()
-        server.terminate()
-        server.wait(timeout=10)
-
-
 class JackServer:
     """A dummy JACK server a test stops and starts again under the same name (a performer's
     audio server that crashed and was restarted)."""
@@ -121,12 +189,9 @@ class JackServer:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["jackd", "-n", self.name, "-d", "dummy", "-r", "48000", "-p", "128"],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True)
+        self.process = start_jackd(self.name, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        wait_ready(self.process, self.name)
 
     def stop(self) -> None:
         _closes_done()  # the server goes with clients open, as a crash leaves them: not closing
@@ -136,12 +201,9 @@ class JackServer:
             process.wait(timeout=10)
 
 
-@pytest.fixture()
-def jack_restartable(monkeypatch):
-    """Like :func:`jack_midi`, but yields the :class:`JackServer` to stop and start again."""
+@contextlib.contextmanager
+def _serving(monkeypatch: pytest.MonkeyPatch) -> Iterator[JackServer]:
     _need_rtmidi()
-    if shutil.which("jackd") is None:
-        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
     server = JackServer(server_name("midi"))
     monkeypatch.setenv("JACK_DEFAULT_SERVER", server.name)
     monkeypatch.setenv("JACK_NO_START_SERVER", "1")
@@ -150,6 +212,21 @@ def jack_restartable(monkeypatch):
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def jack_midi(monkeypatch):
+    """Start ``jackd -d dummy`` under a name of its own; JACK_DEFAULT_SERVER points at it (for
+    this process and the subprocesses it starts). Yields the server's name."""
+    with _serving(monkeypatch) as server:
+        yield server.name
+
+
+@pytest.fixture()
+def jack_restartable(monkeypatch):
+    """Like :func:`jack_midi`, but yields the :class:`JackServer` to stop and start again."""
+    with _serving(monkeypatch) as server:
+        yield server
 
 
 class _TestInput:

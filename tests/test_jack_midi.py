@@ -1,0 +1,95 @@
+"""The test JACK servers themselves (tests/jack_midi.py): one left running by a test process
+that died is stopped before the next starts, and one a live process started is left alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .jack_midi import JackServer, jack_in, server_name
+
+# JACK servers are machine-wide: the tests that start them run one at a time
+pytestmark = pytest.mark.serial("jack-lsl")
+
+#: A test process that starts its server and dies at once (a worker the timeout killed): its
+#: jackd runs on, its parent gone.
+_DIES_LEAVING_ITS_SERVER = """
+import os, subprocess, sys
+server = subprocess.Popen(
+    ["jackd", "-n", sys.argv[1], "-d", "dummy", "-r", "48000", "-p", "128"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    env={**os.environ, "GESTUREMAP_TEST_JACK_PARENT": str(os.getpid())})
+print(server.pid, flush=True)
+os._exit(0)
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        stat = (Path("/proc") / str(pid) / "stat").read_bytes()
+    except OSError:
+        return False
+    return stat.rsplit(b")", 1)[1].split()[0] != b"Z"  # a zombie has ended
+
+
+def _serves(name: str) -> None:
+    subprocess.run(["jack_wait", "-w", "-t", "10"], check=True, timeout=15, capture_output=True,
+                   env={**os.environ, "JACK_DEFAULT_SERVER": name})
+
+
+def test_a_server_left_by_a_dead_test_process_is_stopped_before_the_next(monkeypatch):
+    """A worker killed mid-test left its jackd running under the session's name: every JACK
+    test after it on that name failed (its own server could not start, or it stopped the
+    wrong one). Now the next test stops the leftover first and runs on a server of its own."""
+    if shutil.which("jackd") is None:
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
+    name = server_name("midi")
+    died = subprocess.run([sys.executable, "-c", _DIES_LEAVING_ITS_SERVER, name],
+                          capture_output=True, text=True, timeout=60, check=True)
+    orphan = int(died.stdout.split()[0])
+    server = JackServer(name)
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    try:
+        _serves(name)
+        assert _running(orphan)
+        server.start()
+        assert not _running(orphan), "the leftover server still runs"
+        assert server.process is not None and server.process.poll() is None, (
+            "the test's own server did not start")
+        port, _ = jack_in("anyone-there")  # a client of the test's own server
+        port.delete()
+    finally:
+        server.stop()
+        if _running(orphan):
+            os.kill(orphan, signal.SIGKILL)
+
+
+def test_a_server_a_live_process_started_is_left_alone(monkeypatch):
+    """A jackd of the same name whose parent still runs belongs to that process: never
+    stopped; a test server that cannot start beside it says so, naming it."""
+    from .jack_midi import stop_orphans
+
+    if shutil.which("jackd") is None:
+        pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
+    name = server_name("midi")
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+    theirs = subprocess.Popen(["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = JackServer(name)
+    try:
+        _serves(name)
+        assert stop_orphans(name) == []
+        with pytest.raises(pytest.fail.Exception, match=f"{theirs.pid} .*started by {os.getpid()}"):
+            server.start()
+        assert theirs.poll() is None, "a server its live parent started was stopped"
+    finally:
+        server.stop()
+        theirs.terminate()
+        theirs.wait(timeout=10)
