@@ -136,11 +136,17 @@ def pytest_configure(config):
     """Hold Wekinator's input port (6448) for the whole run, in the process that starts it
     (not on pytest-xdist's workers): tests run side by side, so a test whose engine listens
     there by default fails every time, here, rather than once in a few runs when two meet.
-    A Wekinator already there holds it just as well."""
+    A Wekinator already there holds it just as well.
+
+    Also take this session's JACK server names (tests/jack_midi.py), which the workers
+    inherit: two sessions from one checkout then never share a server."""
     import socket
+
+    from .jack_midi import claim_session
 
     if hasattr(config, "workerinput"):
         return
+    claim_session()
     guard = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         guard.bind(("127.0.0.1", 6448))

@@ -4,16 +4,18 @@ with no sound card and no ALSA sequencer (docs/architecture.md)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -29,20 +31,54 @@ def _need_rtmidi() -> None:
                     "then .venv/bin/pip install -e '.[midi]' (README.md)", pytrace=False)
 
 
+#: Names of test JACK servers per checkout: one for each pytest session running at once.
+SESSIONS = 4
+#: The environment variable through which a session's processes (pytest-xdist's workers, the
+#: programs a test starts) share the session's place among :data:`SESSIONS`.
+SESSION_ENV = "GESTUREMAP_TEST_JACK_SESSION"
 #: The environment variable naming, in a test's jackd, the process that started it: a server
 #: whose parent is no longer that process outlived it (:func:`stop_orphans`).
 PARENT_ENV = "GESTUREMAP_TEST_JACK_PARENT"
 
 _CHECKOUT = zlib.crc32(str(Path(__file__).resolve().parent).encode()) % 100000
+_held: list[IO[str]] = []  # the lock on this session's place, held until the process ends
+
+
+def claim_session() -> str:
+    """This pytest session's place among the :data:`SESSIONS` of the checkout, taken (once)
+    by the process that starts the session and given to its workers through
+    :data:`SESSION_ENV`; held until that process ends (a session killed gives it back).
+
+    Two sessions run at once from one checkout (a developer's and an editor's, say) each get
+    their own servers: under one name the second's jackd could not start, or a test stopped
+    the other session's server under its tests."""
+    if SESSION_ENV in os.environ:
+        return os.environ[SESSION_ENV]
+    for place in range(SESSIONS):
+        path = Path(tempfile.gettempdir()) / f"gesturemap-jack-{_CHECKOUT}-{place}.lock"
+        lock = open(path, "a")  # noqa: SIM115 - held for the life of the process
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another session's
+            lock.close()
+            continue
+        _held.append(lock)
+        os.environ[SESSION_ENV] = "" if place == 0 else f"-{place}"
+        return os.environ[SESSION_ENV]
+    # more sessions at once than places: a name of this process's own (which may leave a row
+    # of JACK's table behind, see server_name)
+    os.environ[SESSION_ENV] = f"-p{os.getpid()}"
+    return os.environ[SESSION_ENV]
 
 
 def server_name(kind: str) -> str:
-    """The name of a test JACK server: the same for every run from this checkout. JACK keeps
-    its servers in a table of 8 in shared memory, and a server stopped while a client was
-    closing can leave its row behind; a row is taken back only by a server of the same name.
+    """The name of a test JACK server: one of a few per checkout, the same from one run to the
+    next, and another for each session running at the same time (:func:`claim_session`).
+    JACK keeps its servers in a table of 8 in shared memory, and a server stopped while a client
+    was closing can leave its row behind; a row is taken back only by a server of the same name.
     Names unique to each run (process id, clock) filled the table on a machine that ran the
     suite a few times, and then no server could start ("Too many servers already active")."""
-    return f"gm-{kind}-{_CHECKOUT}"
+    return f"gm-{kind}-{_CHECKOUT}{claim_session()}"
 
 
 def _proc(pid: str, part: str) -> bytes | None:

@@ -1,5 +1,6 @@
 """The test JACK servers themselves (tests/jack_midi.py): one left running by a test process
-that died is stopped before the next starts, and one a live process started is left alone."""
+that died is stopped before the next starts, and two pytest sessions from one checkout never
+share one."""
 
 from __future__ import annotations
 
@@ -93,3 +94,44 @@ def test_a_server_a_live_process_started_is_left_alone(monkeypatch):
         server.stop()
         theirs.terminate()
         theirs.wait(timeout=10)
+
+
+_NAMES_ITS_SERVER = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from tests.jack_midi import server_name
+print(server_name("midi"), flush=True)
+sys.stdin.readline()  # the session runs until the test says
+"""
+
+
+def test_two_sessions_from_one_checkout_have_servers_of_their_own(repo_dir, tmp_path):
+    """Two pytest sessions from one checkout at once (a developer's and an editor's) used
+    the same server name: one's jackd could not start, or one stopped the other's server under
+    its tests. Now each session has its own name, and a name freed is taken by the next
+    session (names stay few: JACK's table of servers keeps a row per name left behind)."""
+    env = {k: v for k, v in os.environ.items() if k != "GESTUREMAP_TEST_JACK_SESSION"}
+    sessions: list[subprocess.Popen] = []
+
+    def another_session(**more_env: str) -> str:
+        session = subprocess.Popen([sys.executable, "-c", _NAMES_ITS_SERVER, str(repo_dir)],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                   env={**env, **more_env}, cwd=repo_dir)
+        sessions.append(session)
+        return session.stdout.readline().strip()
+
+    try:
+        ours = server_name("midi")
+        beside = another_session()
+        assert beside.startswith("gm-midi-") and beside != ours, (ours, beside)
+        # among sessions of their own (their places kept apart from any other session's, which
+        # may come and go meanwhile): each its own name, and a name freed is taken again
+        apart = {"TMPDIR": str(tmp_path)}
+        second, third = another_session(**apart), another_session(**apart)
+        assert second != third, (second, third)
+        sessions[1].communicate("\n", timeout=30)  # the second session ends
+        assert another_session(**apart) == second
+    finally:
+        for session in sessions:
+            if session.poll() is None:
+                session.communicate("\n", timeout=30)
