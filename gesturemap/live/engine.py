@@ -985,9 +985,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._match_address = {str(lb): messages.get(str(n), f"/output_{n}")
                                for lb, n in zip(labels, numbers, strict=True)}
         dtw = getattr(model, "kind", None) == "dtw"
-        # MIDI's controllers: each gesture's closeness to a match, by the model's threshold
+        # MIDI's controllers and the synth's routes: each gesture's closeness to a match, by
+        # the model's threshold
         self._match_threshold = model.threshold_ if dtw else None
-        for sink in self.sinks:
+        for sink in [*self.sinks, *([self.synth] if self.synth is not None else [])]:
             if hasattr(sink, "match_threshold"):
                 sink.match_threshold = self._match_threshold
         if not dtw:

@@ -23,7 +23,9 @@ Each frame's result goes out as:
 A DTW model's controllers carry what ``/wek/outputs`` sends, its distances, as each gesture's
 closeness ``threshold / (threshold + distance)`` (:func:`closeness`): 127 for a perfect match,
 64 at the match threshold (``model.threshold_``, which the engine sets as
-:attr:`MIDIOutput.match_threshold`), falling towards 0 as the gesture gets farther. Its
+:attr:`MIDIOutput.match_threshold`), falling towards 0 as the gesture gets farther; a match
+beyond the threshold (DTW reaches up to five times it for a gesture far nearer than every
+other) sends down to 21. Its
 likelihoods (a softmax over the gestures) name a likeliest gesture even while none matches,
 which the rest of the outputs never do.
 
@@ -53,6 +55,7 @@ import numpy as np
 
 from ..utils.faults import RateLimitedLog
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
+from .closeness import closeness
 from .rejection import rejected
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "closeness", "output_ranges"]
@@ -118,19 +121,6 @@ def output_ranges(project: Any) -> list[tuple[float, float]]:
             lo, hi = 0.0, 1.0
         out.append((lo, hi))
     return out
-
-
-def closeness(distances: np.ndarray, threshold: float) -> np.ndarray:
-    """(C,) how close each DTW gesture is, 0..1, from its ``distances`` (C,): ``threshold /
-    (threshold + distance)``, 1 at distance 0, 0.5 at the match ``threshold``, 0 for a gesture
-    with no takes (an infinite distance).
-
-    Bounded whatever the distances (they have no upper bound), and the threshold keeps its
-    place in 0..127 whatever the takes' scale, so a mapping made on one project carries to
-    another."""
-    d = np.asarray(distances, dtype=np.float64)
-    # a NaN distance (never a number a match could have) is as far as can be
-    return threshold / (threshold + np.where(np.isnan(d), np.inf, np.maximum(d, 0.0)))
 
 
 class MIDIOutput:

@@ -307,7 +307,7 @@ _MAP_SIGNATURE = types.void(
     _ro(f64, 1),  # likelihoods (C,)
     _ro(f64, 1),  # progress (C,) or empty
     _ro(f64, 1),  # variation (3C,): speed, scale, rotation of each class (GVF) or empty
-    i64,  # likeliest class
+    i64,  # the class "*" routes read (-1: none chosen)
     _rw(f64, 1),  # targets out (N_PARAMS,)
 )
 
@@ -319,7 +319,8 @@ def map_routes(
     """Targets = base values, then each route's source scaled into its parameter's range.
 
     A route whose source is missing (no regression output, no progress, index out of range)
-    leaves its parameter alone; a non-finite source value gives a non-finite target, which the
+    leaves its parameter alone, as a ``*`` route does when ``label_index`` is -1 (no class
+    chosen); a non-finite source value gives a non-finite target, which the
     render kernel answers with silence. When two routes drive one parameter, the last wins.
     """
     for k in range(targets.shape[0]):
@@ -329,6 +330,8 @@ def map_routes(
         idx = int(table[r, R_INDEX])
         if idx < 0:
             idx = label_index
+            if idx < 0:  # "*" with no class chosen (a DTW frame with no match): at rest
+                continue
         if kind == KIND_OUTPUT:
             src = output
         elif kind == KIND_LIKELIHOOD:

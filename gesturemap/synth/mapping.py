@@ -12,6 +12,11 @@ A mapping is plain data, saved in the project's ``outputs`` settings under the `
   rotation vector);
 - ``CLASS`` may be ``*``: the likeliest class of the frame.
 
+In a DTW project (a result with ``distances``) the routes read what the outputs send:
+``likelihood:CLASS`` is the gesture's closeness from its distance (0..1, 0.5 at the match
+threshold: :mod:`gesturemap.outputs.closeness`, MIDI's controllers' value), and ``*`` is the
+gesture that matches; while none matches, a ``*`` route leaves its parameter at rest.
+
 Each source value is scaled from ``[in_min, in_max]`` (clipped) onto ``[out_min, out_max]``
 through a curve: ``lin``; ``exp`` (geometric between two positive bounds, as pitch and gain
 are heard; a 40 dB-wide exponential otherwise); ``log`` (its inverse). ``smoothing_ms`` is

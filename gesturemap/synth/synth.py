@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import GesturemapError
+from ..outputs.closeness import closeness
 from ..outputs.rejection import below, rejected
 from ..utils.faults import raise_mode
 from ..utils.validation import check_choice, check_mapping, check_number, validation_error
@@ -312,6 +313,9 @@ class Synth:
         self.exception: BaseException | None = None
         # engine-thread state
         self._scratch = np.zeros(K.N_PARAMS)
+        # a DTW frame's closeness of each gesture, written in place, and the read-only view
+        # of it the route kernel is compiled for
+        self._closeness, self._closeness_ro = _closeness_buffer(0)
         self._names: Any = None
         self._onset_class = -1
         self._last_onset = -1e9
@@ -379,6 +383,7 @@ class Synth:
                 class_sound[i] = index[sound]
         self._write_row(config, K.readonly(class_sound))
         self._table = table
+        self._closeness, self._closeness_ro = _closeness_buffer(len(names))
         self._names = class_names
         self._onset_class = -1
 
@@ -446,6 +451,11 @@ class Synth:
     #: starts on it; a DTW frame chooses by its match instead: a one-shot starts when a
     #: gesture starts matching, none while none matches (:mod:`gesturemap.outputs.rejection`)
     reject_below = 0.0
+    #: a DTW model's match threshold (``model.threshold_``), set by the engine whenever its
+    #: model changes (None for a model that is not DTW's): a DTW frame's ``likelihood:``
+    #: routes then read each gesture's closeness (:mod:`gesturemap.outputs.closeness`), as
+    #: MIDI's controllers do
+    match_threshold: float | None = None
 
     @staticmethod
     def _event_class(label: Any, class_names: Sequence[Any]) -> int:
@@ -471,8 +481,19 @@ class Synth:
             # DTW's match is its recognition (its match message goes out on it): the onset
             # threshold on likelihoods is not its decision
             sure = not none and getattr(result, "match", None) is not None
-            self._update(int(result.label_index), result.likelihoods, out, prog,
-                         _variation(result), result.event, class_names, none, sure)
+            li = int(result.label_index)
+            lik = result.likelihoods
+            distances = getattr(result, "distances", None)
+            route_class = li
+            if distances is not None:
+                # DTW: the likelihoods (a softmax over the gestures) name a likeliest gesture
+                # even at rest, where nothing matches and the outputs name none. The routes
+                # read what the outputs send instead: each gesture's closeness from its
+                # distance, and "*" is the gesture that matches, none while none does
+                lik = self._dtw_closeness(distances, lik)
+                route_class = li if sure else -1
+            self._update(li, lik, out, prog, _variation(result), result.event, class_names,
+                         none, sure, route_class)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
@@ -483,20 +504,34 @@ class Synth:
         try:
             self._update(label_index, likelihoods, _EMPTY,
                          _EMPTY if progress is None else progress, _EMPTY, None, class_names,
-                         below(likelihoods, label_index, self.reject_below), False)
+                         below(likelihoods, label_index, self.reject_below), False,
+                         label_index)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
+    def _dtw_closeness(self, distances: np.ndarray, likelihoods: np.ndarray) -> np.ndarray:
+        """(C,) each gesture's closeness, written in place (no array per frame); the
+        ``likelihoods`` while the engine has set no threshold (a script's own synth)."""
+        threshold = self.match_threshold
+        if threshold is None or not threshold > 0:
+            return likelihoods
+        if self._closeness.shape[0] != len(distances):  # classes not bound yet: once a model
+            self._closeness, self._closeness_ro = _closeness_buffer(len(distances))
+        closeness(distances, threshold, out=self._closeness)
+        return self._closeness_ro
+
     def _update(self, li: int, lik: np.ndarray, out: np.ndarray, prog: np.ndarray,
                 variation: np.ndarray, ev: Any, class_names: Sequence[Any], none: bool,
-                sure: bool) -> None:
+                sure: bool, route_class: int) -> None:
         """``none``: the frame chose no class (:mod:`gesturemap.outputs.rejection`); ``sure``:
-        its class is chosen outright (a DTW match), past any onset threshold."""
+        its class is chosen outright (a DTW match), past any onset threshold;
+        ``route_class``: the class ``*`` routes read (-1: none, they leave their parameters
+        at rest)."""
         if class_names is not self._names:
             with self._publish_lock:
                 self._bind_classes(class_names)
         targets = self._scratch
-        K.map_routes(self._table, self._base, out, lik, prog, variation, li, targets)
+        K.map_routes(self._table, self._base, out, lik, prog, variation, route_class, targets)
         if ev is not None and self.spot_events:
             # a spotted gesture fires its class's one-shot
             ci = self._event_class(ev.label, class_names)
@@ -654,6 +689,13 @@ class Synth:
             log.error("the audio stream stopped: its audio server (JACK?) went away; no "
                       "sound until gesturemap starts again (everything else goes on)")
         return lost
+
+
+def _closeness_buffer(classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """A (classes,) array to write a frame's closeness into, and a read-only view of it: the
+    type the route kernel is compiled for, so a frame takes its fast path."""
+    buf = np.zeros(classes)
+    return buf, K.readonly(buf.view())
 
 
 def _variation(result: Any) -> np.ndarray:

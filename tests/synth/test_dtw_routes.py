@@ -1,0 +1,112 @@
+"""In a DTW project the synth's routes read what the outputs send: a ``likelihood:GESTURE``
+route reads the gesture's closeness from its distance (MIDI's controllers' value, 0..1), and
+``*`` is the gesture that matches, none while none does. The likelihoods, a softmax over the
+gestures, name a likeliest gesture even at rest, where nothing matches.
+
+The results are a real DTW stream's; the synth renders offline through the very kernel the
+audio callback runs (no sound card).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gesturemap.outputs.midi import closeness
+from gesturemap.synth import PARAMETERS, Route, Synth, SynthMapping
+
+from ..rejection_helpers import DTW_GESTURES, dtw_project, dtw_results
+
+
+def _rms(block: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+
+
+@pytest.fixture(scope="module")
+def dtw():  # noqa: ANN201
+    """The DTW model, its labels and the results of :data:`DTW_GESTURES`: at rest, "up",
+    at rest."""
+    model = dtw_project().trained
+    return model, list(model.labels_), dtw_results(model)
+
+
+def test_at_rest_where_nothing_matches_the_default_mapping_is_silent(dtw):  # noqa: ANN001
+    model, names, results = dtw
+    rest = len(DTW_GESTURES[0])
+    # at rest "down" is likeliest (0.975) yet matches nothing: the outputs name no gesture
+    assert all(r.match is None for r in results[:rest])
+    assert results[0].likelihoods[names.index("down")] > 0.95
+    default = SynthMapping.default(0)
+    # the FM voice alone (the default's sample follower plays whatever the gesture)
+    mapping = SynthMapping(routes=default.routes, parameters={"follower_gain": 0.0})
+    synth = Synth(mapping)
+    synth.match_threshold = model.threshold_  # as the engine sets it
+    heard = []
+    for r in results:
+        synth.update(r, names)
+        heard.append(_rms(synth.render(960)))  # 20 ms a frame
+    at_rest = max(heard[5:rest])  # past the first glide
+    matched = [i for i, r in enumerate(results) if r.match == "up"]
+    assert at_rest < 1e-4, at_rest  # it was at a quarter of full scale: loudness 0.21
+    assert max(heard[i] for i in matched) > 0.01
+    # the closer the match, the louder: the match's last frame is its nearest
+    assert heard[matched[-1]] > heard[matched[0]]
+    # at rest again: silent again once the voice has faded (its last frame, 200 ms on)
+    assert heard[-1] < 1e-4
+
+
+def test_a_gesture_route_reads_its_closeness_as_midi_sends_it(dtw):  # noqa: ANN001
+    model, names, results = dtw
+    threshold = model.threshold_
+    mapping = SynthMapping(routes=[
+        Route("likelihood:up", "brightness", 0.0, 1.0, 0.0, 1.0),
+        Route("likelihood:down", "follower_transpose", 0.0, 1.0, 0.0, 12.0),
+        Route("likelihood:*", "mod_depth", 0.0, 1.0, 0.0, 10.0),
+    ], parameters={"mod_depth": 3.0})
+    synth = Synth(mapping)
+    synth.match_threshold = threshold
+    t = synth._targets
+    up, down = names.index("up"), names.index("down")
+    seen = []
+    for r in results:
+        synth.update(r, names)
+        near = closeness(r.distances, threshold)  # MIDI's controllers / 127
+        assert t[PARAMETERS["brightness"].index] == pytest.approx(near[up], abs=1e-12)
+        assert t[PARAMETERS["follower_transpose"].index] == pytest.approx(12 * near[down],
+                                                                          abs=1e-9)
+        # "*": the matched gesture's closeness; no match, no gesture: the parameter at rest
+        expected = 3.0 if r.match is None else 10 * near[names.index(r.match)]
+        assert t[PARAMETERS["mod_depth"].index] == pytest.approx(expected, abs=1e-9)
+        seen.append(r.match)
+    assert None in seen and "up" in seen  # both cases were played
+    # a match beyond the threshold (one gesture far nearer than the other): below one half
+    first = results[seen.index("up")]
+    assert first.distances[up] > threshold
+    assert closeness(first.distances, threshold)[up] < 0.5
+
+
+def test_a_frame_allocates_no_array_for_the_closeness(dtw):  # noqa: ANN001
+    model, names, results = dtw
+    synth = Synth(SynthMapping(routes=[Route("likelihood:up", "brightness")]))
+    synth.match_threshold = model.threshold_
+    synth.update(results[0], names)
+    buffer = synth._closeness
+    for r in results:
+        synth.update(r, names)
+    assert synth._closeness is buffer and synth.update_errors == 0
+
+
+def test_the_engine_gives_its_synth_the_dtw_threshold_and_takes_it_back():
+    from gesturemap.live.engine import Engine
+
+    from ..rejection_helpers import graded_project
+
+    project = dtw_project()
+    synth = Synth()
+    engine = Engine(project, synth=synth, trainer="thread")
+    try:
+        assert synth.match_threshold == project.trained.threshold_ > 0
+        engine._set_model(graded_project().trained)  # a classifier: its likelihoods again
+        assert synth.match_threshold is None
+    finally:
+        engine.stop()
