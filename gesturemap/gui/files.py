@@ -17,6 +17,8 @@ from PySide6 import QtCore, QtWidgets
 
 from ..project import Project
 
+__all__ = ["WindowFiles", "load_project", "wait_drawing"]
+
 
 class WindowFiles:
     """Save / open / recent (mixed into the main window)."""
@@ -37,7 +39,7 @@ class WindowFiles:
         folder = Path(folder)
         done, errors = threading.Event(), []
         self.engine_command("save", folder, done, errors)
-        if not _wait_drawing(done, timeout_s) or errors:
+        if not wait_drawing(done, timeout_s) or errors:
             why = str(errors[0]) if errors else "timed out"
             # the project's refusals name the folder themselves: not twice
             QtWidgets.QMessageBox.warning(
@@ -96,8 +98,7 @@ class WindowFiles:
         except Exception as exc:
             QtWidgets.QMessageBox.warning(self, "Cannot create the project", str(exc))
             return False
-        self._work_in(Path(folder), project)
-        return True
+        return self._work_in(Path(folder), project)
 
     def open_dialog(self) -> None:
         folder = QtWidgets.QFileDialog.getExistingDirectory(self, "Open a project folder")
@@ -120,12 +121,13 @@ class WindowFiles:
         if self.folder is not None and Path(folder).resolve() == self.folder.resolve():
             # this project opened again: read once its engine has stopped, with what that
             # saved as it stopped (a take under way), else its next take would take that id
-            self._close_engine()
+            self._close_engine(drawing=True)
             try:
                 project, left_out = load_project(folder)
             except Exception as exc:
                 QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
-        self._work_in(Path(folder), project)
+        if not self._work_in(Path(folder), project):
+            return False
         self.say_left_out(left_out)
         return True
 
@@ -138,11 +140,37 @@ class WindowFiles:
                 "\n\n".join(notes) + "\n\nEverything else is open; the files left out are "
                 "where they were, untouched.")
 
-    def _work_in(self, folder: Path, project: Project) -> None:
-        """Close this project's engine and open one on ``project``, saved in ``folder``."""
-        self._close_engine()
+    def _work_in(self, folder: Path, project: Project) -> bool:
+        """Close this project's engine and open one on ``project``, saved in ``folder``; the
+        window goes on drawing meanwhile. False (said) when that engine cannot start: the
+        project before is then opened again from its folder, where all of it was saved."""
+        before = self.folder, self.autosave_dir
+        self._end_recording_state()  # a count-in under way begins no take on either engine
+        self._retrain_timer.stop()  # nor does a retrain asked for this project
+        self._close_engine(drawing=True)
         self.folder, self.autosave_dir = folder, None
-        self._open_engine(project)  # (its title, its place among the recent projects)
+        try:
+            self._open_engine(project, drawing=True)  # (its title, its place among the recent)
+        except Exception as exc:
+            why = str(exc)  # a refusal that names the folder itself: not twice
+            QtWidgets.QMessageBox.warning(
+                self, "Cannot open", why if str(folder) in why else f"{folder}: {why}")
+            self.folder, self.autosave_dir = before
+            self._reopen()
+            return False
+        return True
+
+    def _reopen(self) -> None:
+        """Open the project before again from its folder (an engine that could not start
+        in its place); said when that fails too."""
+        where = self.folder or self.autosave_dir
+        try:
+            project, _ = load_project(where)
+            self._open_engine(project, drawing=True)
+        except Exception as exc:
+            QtWidgets.QMessageBox.warning(
+                self, "Cannot open", f"{where} could not be opened again either: {exc}. Its "
+                "takes and edits are saved there: open it from File > Open.")
 
     def _ask_save(self) -> str:
         """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""
@@ -188,7 +216,7 @@ class WindowFiles:
         if answer == "save":
             return self.save()
         if answer == "discard" and self.autosave_dir is not None:
-            self._close_engine()
+            self._close_engine(drawing=True)
             shutil.rmtree(self.autosave_dir, ignore_errors=True)
         return answer == "discard"
 
@@ -226,7 +254,7 @@ def load_project(folder: str | Path) -> tuple[Project, list[str]]:
     return project, notes
 
 
-def _wait_drawing(done: threading.Event, timeout_s: float) -> bool:
+def wait_drawing(done: threading.Event, timeout_s: float) -> bool:
     """Wait for ``done`` with the window's own events going on (its timers, so its plots,
     and repaints), but not the user's input: nothing can start a second save meanwhile.
     True when ``done`` was set within ``timeout_s``."""

@@ -247,8 +247,8 @@ def _engine_main(commands: Any, states: Any, config: str) -> None:
             audio_error = exc.problem  # what is wrong: the window says what to do
             engine = _child_engine({**cfg, "audio": None})
             engine.start()
-    except BaseException as exc:  # say why, then exit
-        send({"kind": "failed", "error": f"{type(exc).__name__}: {exc}"})
+    except BaseException as exc:  # say why (a refusal in its own words), then exit
+        send({"kind": "failed", "error": _said(exc)})
         return
     tune_process()  # this process is the window's engine program (gesturemap.utils.scheduling)
     send({"kind": "started", "osc_port": engine.osc_port, "audio_error": audio_error})

@@ -11,7 +11,9 @@ takes live only in its autosave folder.
 from __future__ import annotations
 
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ from ..project import Project
 from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls, refusal_line
 from .dataset import DatasetBrowser, DeleteClass, RenameClass
-from .files import WindowFiles
+from .files import WindowFiles, wait_drawing
 from .keys import let_space_record
 from .monitor import Monitor
 from .pad import MousePad
@@ -95,6 +97,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.audio_error: str | None = None
         self.engine: Any = None  # an EngineProcess or a WindowEngine
         self._engine_started = False
+        #: what the window is doing while one engine stops and the next starts ("opening
+        #: the project…"), or None: the timers then read neither engine
+        self._switching: str | None = None
+        self._close_when_switched = False
         self.undo_stack = QtGui.QUndoStack(self)
         self._saved_edits = 0
         self._count_in_left = 0
@@ -372,7 +378,11 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             none.setEnabled(False)
 
     # -- the engine -----------------------------------------------------------------------------
-    def _open_engine(self, project: Project) -> None:
+    def _open_engine(self, project: Project, drawing: bool = False) -> None:
+        """Start an engine on ``project`` and show it. ``drawing``: the window goes on
+        drawing while the engine process starts (a spawn and its imports take seconds) and
+        says it is opening. Raises when the engine cannot start; :attr:`engine` is then
+        still the one before."""
         self._opened += 1
         self.quality.clear()
         self._clear_rehearsal()
@@ -388,7 +398,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         first = self._first_pick(project)
         if self._engine_mode == "process":
             # painting never delays the real-time path: the engine has its own process
-            self.engine = EngineProcess(
+            engine: Any = EngineProcess(
                 project,
                 project_dir=folder,
                 osc_in=self._osc_in,
@@ -397,10 +407,14 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
                 label=first,
             )
         else:
-            self.engine = WindowEngine(
+            engine = WindowEngine(
                 project, project_dir=folder, osc_in=self._osc_in, trainer=self._trainer
             )
-        self.engine.start()
+        if drawing:
+            self._in_background("opening the project…", engine.start)
+        else:
+            engine.start()
+        self.engine = engine
         self._engine_started = True
         self._record_commands_sent = 0  # a new engine has applied none
         # the engine process starts with the first pick current: sent again, it could undo a
@@ -434,6 +448,41 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             # a project opened trained: reviewed when its Quality tab is first shown, or a
             # little later (the worker's start-up costs CPU: not while the window opens)
             QtCore.QTimer.singleShot(INITIAL_REVIEW_MS, self, self._initial_review)
+
+    def _in_background(self, doing: str, job: Callable[[], Any]) -> None:
+        """Run ``job`` (an engine's start or stop) on a worker thread while the window goes
+        on drawing, saying what it is ``doing``; raise what ``job`` raised.
+
+        The window's timers and repaints go on (the system never calls it "not responding");
+        the user's clicks and keys wait until the job is done, so none reaches an engine that
+        is stopping or not yet running.
+        """
+        done, errors = threading.Event(), []
+
+        def run() -> None:
+            try:
+                job()
+            except BaseException as exc:  # raised again on the window's thread
+                errors.append(exc)
+            finally:
+                done.set()
+
+        self._switching = doing
+        self.monitor.caption.setText(doing)
+        self.train_status.setText(doing)
+        QtWidgets.QApplication.setOverrideCursor(QtCore.Qt.CursorShape.BusyCursor)
+        threading.Thread(target=run, name="gesturemap-open", daemon=True).start()
+        try:
+            # no timeout of its own: an engine's start and stop have theirs
+            wait_drawing(done, float("inf"))
+        finally:
+            QtWidgets.QApplication.restoreOverrideCursor()
+            self._switching = None
+        if self._close_when_switched:  # closed meanwhile: now that an engine is whole
+            self._close_when_switched = False
+            QtCore.QTimer.singleShot(0, self, self.close)
+        if errors:
+            raise errors[0]
 
     def engine_command(self, name: str, *args: Any) -> None:
         """Send a command to the engine (never blocks)."""
@@ -756,6 +805,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
     # -- the timer ------------------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the engine's latest state and redraw (30 times a second)."""
+        if self._switching is not None:
+            return  # one engine stopping, the next starting: neither is read meanwhile
         now = time.perf_counter()
         self._check_engine(now)
         engine = self.engine
@@ -967,13 +1018,22 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             "every completed take is kept"
         )
 
-    def _close_engine(self) -> None:
+    def _close_engine(self, drawing: bool = False) -> None:
+        """Stop the engine (it finishes its saves); ``drawing``: the window goes on drawing
+        meanwhile (a process's stop takes up to a second)."""
         if self._engine_started:
             self.pad.stop()
             self._engine_started = False
-            self.engine.stop()
+            if drawing:
+                self._in_background("closing the project…", self.engine.stop)
+            else:
+                self.engine.stop()
 
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if self._switching is not None:  # closed as soon as the engine under way is whole
+            self._close_when_switched = True
+            event.ignore()
+            return
         if not self._maybe_save():
             event.ignore()
             return

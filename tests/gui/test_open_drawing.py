@@ -1,0 +1,116 @@
+"""Creating or opening a project keeps the window drawing while the old engine process stops
+and the new one starts (seconds: a spawn and its imports), and says it is opening (Qt
+offscreen, real engine processes)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from gesturemap.project import Project
+from gesturemap.project.default import default_project
+
+from .windows import open_window
+
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
+
+#: the longest the window's thread may go without running its timers while a project opens
+MAX_GAP_S = 0.2
+
+
+class GapProbe:
+    """A timer ticking every 10 ms on the window's thread: the longest interval between two
+    ticks (how long the window went without drawing), and what the window said meanwhile."""
+
+    def __init__(self, window) -> None:  # noqa: ANN001
+        self.window = window
+        self.said: set[str] = set()
+        self.timer = QtCore.QTimer(window)  # (it ends with the window)
+        self.timer.setInterval(10)
+        self.timer.timeout.connect(self._tick)
+        self.restart()
+        self.timer.start()
+
+    def restart(self) -> None:
+        self.last = time.perf_counter()
+        self.longest = 0.0
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        self.longest = max(self.longest, now - self.last)
+        self.last = now
+        self.said.add(self.window.train_status.text())
+
+    def during(self, action):  # noqa: ANN001, ANN201
+        """Run ``action`` with the window's events going on: its result, and the longest gap."""
+        QtWidgets.QApplication.processEvents()
+        self.restart()
+        result = action()
+        self._tick()
+        return result, self.longest
+
+
+def test_new_and_open_keep_the_window_drawing(qtbot, tmp_path):
+    old = tmp_path / "old"
+    window = open_window(qtbot, default_project(), old, audio=False)
+    probe = GapProbe(window)
+    first = window.engine
+    opened, gap = probe.during(lambda: window.new_project(tmp_path / "fresh", model="gmm"))
+    assert opened and window.folder == tmp_path / "fresh" and window.engine is not first
+    assert window.engine.alive and not first.alive
+    assert gap < MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms creating a project"
+    assert "opening the project…" in probe.said
+    opened, gap = probe.during(lambda: window.open_folder(old))
+    assert opened and window.folder == old and window.engine.alive
+    assert gap < MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms opening a project"
+    opened, gap = probe.during(lambda: window.open_folder(old))  # the same one again
+    assert opened and window.folder == old and window.engine.alive
+    assert gap < MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms reopening a project"
+    # once open, the window reads the new engine as ever
+    window.refresh()
+    assert window.train_status.text() == "not trained"
+    assert window.project.name == Project.load(old).name
+    probe.timer.stop()
+    window.close()
+
+
+def test_an_engine_that_cannot_start_is_said_and_the_project_before_kept(
+        qtbot, tmp_path, monkeypatch, repo_dir):
+    import subprocess
+    import sys
+
+    from gesturemap.project import lock
+
+    from ..project.test_project_lock import HOLD
+
+    first, busy = tmp_path / "first", tmp_path / "busy"
+    Project(classes=["a"]).save(busy)
+    window = open_window(qtbot, Project("first", classes=["a", "b"]), first, audio=False)
+    shown = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning",
+                        staticmethod(lambda parent, title, text: shown.append((title, text))))
+    # another gesturemap takes the folder between the window's check and its engine's start
+    monkeypatch.setattr(lock, "check_free", lambda folder: None)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(busy)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=repo_dir)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        probe = GapProbe(window)
+        opened, gap = probe.during(lambda: window.open_folder(busy))
+        assert opened is False
+        assert [title for title, _ in shown] == ["Cannot open"]
+        assert str(busy) in shown[0][1] and "another gesturemap process" in shown[0][1]
+        assert "ProjectBusy" not in shown[0][1]  # said in words, not a type name
+        # the project before runs again, as it was
+        assert window.folder == first and window.engine.alive
+        assert [str(c) for c in window.project.classes] == ["a", "b"]
+        assert gap < MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms"
+        window.refresh()
+        assert window.windowTitle().startswith("gesturemap — first")
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    probe.timer.stop()
+    window.close()
