@@ -1006,7 +1006,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
                 self._close_engine()
             except Exception:  # the dead process's last error: it is restarted anyway
                 pass
-            self._open_engine(project)
+            self._open_engine(project, drawing=True)  # the window draws on meanwhile
         except Exception as exc:
             self._restarts = [*recent, now]
             self.train_status.setText(f"the engine stopped and could not be restarted: {exc}")

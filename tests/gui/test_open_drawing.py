@@ -14,7 +14,9 @@ from gesturemap.project.default import default_project
 
 from .windows import open_window
 
-pytestmark = [pytest.mark.timeout(240), pytest.mark.slow]
+# each bounds how long the window's thread stands still: with the machine to itself, as the
+# suite's other latency bounds are (its other workers' engine processes start meanwhile else)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.slow, pytest.mark.alone]
 
 #: the longest the window's thread may go without running its timers while a project opens
 MAX_GAP_S = 0.2
@@ -112,5 +114,26 @@ def test_an_engine_that_cannot_start_is_said_and_the_project_before_kept(
     finally:
         holder.stdin.close()
         holder.wait(timeout=30)
+    probe.timer.stop()
+    window.close()
+
+
+def test_a_dead_engine_restarts_with_the_window_drawing(qtbot, tmp_path):
+    import os
+    import signal
+
+    window = open_window(qtbot, default_project(), tmp_path / "p", audio=False)
+    probe = GapProbe(window)
+    dead = window.engine.pid
+
+    def crash_and_restart() -> None:
+        os.kill(dead, signal.SIGKILL)  # as a crash in a library would
+        qtbot.waitUntil(lambda: window.engine_restarts == 1 and window.engine.alive,
+                        timeout=60000)
+
+    _, gap = probe.during(crash_and_restart)
+    assert window.engine.pid != dead
+    assert "opening the project…" in probe.said and "restarted" in window.train_status.text()
+    assert gap < MAX_GAP_S, f"the window stood still {gap * 1e3:.0f} ms restarting its engine"
     probe.timer.stop()
     window.close()
