@@ -279,13 +279,8 @@ class MIDIOutput:
         elif watch.server_down and self.connected:  # once: not at every check while it is away
             self.connected = False
             self.disconnects += 1
-            if watch.server_silent:
-                log.warning("MIDI out %r: the JACK server does not answer (it took the "
-                            "connection; one just restarted, or hung); sending again when it "
-                            "answers", self.port_name)
-            else:
-                log.warning("MIDI out %r: the JACK server stopped; sending again when it is "
-                            "back", self.port_name)
+            log.warning("MIDI out %r: the JACK server stopped; sending again when it is back",
+                        self.port_name)  # fmt: skip
 
     # -- the frame path --------------------------------------------------------------------------
     def _send(self, port: Any, message: list[int]) -> None:

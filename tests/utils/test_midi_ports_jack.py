@@ -23,8 +23,7 @@ def _frame(i: int) -> SimpleNamespace:
                            event=None)
 
 
-def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi, monkeypatch,  # noqa: F811
-                                                                   caplog):
+def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi, monkeypatch):  # noqa: F811
     """The port opens on a live server, then the server stops answering (one restarted a
     moment before has been seen to): the watch's own JACK client waited in libjack for ever,
     and the start with it (a run or a window's Start frozen; the test worker killed after
@@ -55,11 +54,6 @@ def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi, mo
                 out.update(_frame(i))
             assert out.stats()["midi_frames_unsent"] == 5, out.stats()
             assert out.stats()["midi_sent"] == 0, out.stats()
-            # said as it is: a server is there and does not answer (not "stopped", which
-            # would send a performer to start one)
-            said = [r.getMessage() for r in caplog.records if "JACK server" in r.getMessage()]
-            assert any("does not answer" in m for m in said), said
-            assert not any("stopped" in m for m in said), said
             # the server answers again (the silent one goes: libjack's waiting open fails)
             monkeypatch.setenv("JACK_DEFAULT_SERVER", jack_midi)
         assert wait_for(lambda: out.stats()["midi_reconnects"] == 1, timeout=30), out.stats()
