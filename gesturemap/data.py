@@ -66,8 +66,11 @@ def class_numbers(labels: Sequence[Label],
     """Wekinator's class number of each label, in order: what ``/wek/outputs`` sends.
 
     An integer label is its own number (Wekinator's classes are numbers); a named class is
-    its number in ``numbering`` (a project's ``outputs.class_numbers``: an imported DTW
-    project's gesture names, numbered as Wekinator numbered them), else its place, from 1.
+    its number in ``numbering`` (a project's ``outputs.class_numbers``: an imported project's
+    class or gesture names, numbered as Wekinator numbered them), else its place, from 1.
+    Once a project keeps such numbers, a named class it does not number (one recorded since)
+    comes after the highest number it keeps, in the order of ``labels``: a number a patch
+    already hears for another class, or for a class kept without takes, is never sent for it.
 
     Parameters
     ----------
@@ -87,13 +90,23 @@ def class_numbers(labels: Sequence[Label],
     [1.0, 2.0]
     >>> class_numbers(["down", "left"], {"left": 1, "down": 3})
     [3.0, 1.0]
+    >>> class_numbers(["apple", "circle", "swipe"], {"circle": 1, "swipe": 2, "wave": 5})
+    [6.0, 1.0, 2.0]
     """
     numbering = numbering or {}
-    return [
-        float(label) if isinstance(label, int | np.integer)
-        else float(numbering.get(str(label), i + 1))
-        for i, label in enumerate(labels)
-    ]
+    after = max(numbering.values(), default=0)
+    numbers = []
+    for i, label in enumerate(labels):
+        if isinstance(label, int | np.integer):
+            numbers.append(float(label))
+        elif str(label) in numbering:
+            numbers.append(float(numbering[str(label)]))
+        elif numbering:
+            after += 1
+            numbers.append(float(after))
+        else:
+            numbers.append(float(i + 1))
+    return numbers
 
 
 #: The largest Wekinator class (or DTW gesture) number a client may name. A DTW project's
@@ -108,7 +121,8 @@ def label_for_number(number: Any, labels: Sequence[Label],
     selects with ``/wekinator/control/outputs N`` or ``startDtwRecording N``.
 
     With integer labels (Wekinator's classes, or none yet) the number is the class itself; a
-    name ``numbering`` gives that number is that class; else a named class is a place in
+    name ``numbering`` gives that number is that class, and a class it does not number is
+    the number :func:`class_numbers` sends it as; else a named class is a place in
     ``labels``, from 1. The number may come as a float (as Max and Pd send it) if it is a
     whole number.
 
@@ -136,9 +150,13 @@ def label_for_number(number: Any, labels: Sequence[Label],
     if not 1 <= whole <= MAX_CLASS_NUMBER:  # 0 is Wekinator's "no class" on /wek/outputs
         raise GesturemapError(f"class number {whole}: expected 1 to {MAX_CLASS_NUMBER}")
     if numbering:
-        named = [name for name, n in numbering.items() if n == whole]
+        # the kept numbers, and those of the classes recorded since (one rule: class_numbers)
+        known: dict[Label, int] = {**numbering}
+        known.update({lb: int(n) for lb, n in zip(labels, class_numbers(labels, numbering),
+                                                  strict=True) if str(lb) not in numbering})
+        named = [name for name, n in known.items() if n == whole]
         if not named:
-            names = ", ".join(f"{n} {name}" for name, n in sorted(numbering.items(),
+            names = ", ".join(f"{n} {name}" for name, n in sorted(known.items(),
                                                                   key=lambda kv: kv[1]))
             raise GesturemapError(f"class number {whole}: the classes are {names}")
         return named[0]

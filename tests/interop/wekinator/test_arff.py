@@ -586,3 +586,55 @@ def test_classes_that_cannot_be_matched_are_refused_and_nothing_changes(tmp_path
     out = cli("wide.arff", "--project", "named", cwd=tmp_path)
     assert out.returncode == 2 and "named has 2 inputs; wide.arff has 3" in out.stderr
     assert _state(tmp_path / "named") == before
+
+
+def test_a_class_recorded_after_an_import_gets_a_number_of_its_own(tmp_path):
+    """A Wekinator file's classes keep their numbers (circle 1, swipe 2, wave 5); a class
+    recorded later was sent as its place among the sorted classes: 'arrow' as 1, the number
+    circle goes out as, 'zebra' as 5, wave's. Now a new class comes after the highest number
+    kept (arrow 6, zebra 7), on /wek/outputs and in every place that numbers classes."""
+    rng = np.random.default_rng(11)
+    centres = {1: (0.0, 0.0), 2: (10.0, 0.0), 5: (0.0, 10.0)}
+    rows = [(k, 100 * k + i, rng.normal(size=2) * 0.1 + centres[k], [k])
+            for k in centres for i in range(6)]
+    path = wekinator_file(tmp_path / "wek.arff", ["inputs-1", "inputs-2"],
+                          [("outputs-1", "{0,1,2,3,4,5}")], rows)
+    path.write_text("% class 1: circle\n% class 2: swipe\n% class 5: wave\n"
+                    + path.read_text())
+    out = cli("wek.arff", "--project", "proj", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    project = gm.Project.load(tmp_path / "proj")
+    assert project.outputs["class_numbers"] == {"circle": 1, "swipe": 2, "wave": 5}
+    news = {"arrow": (-10.0, 0.0), "zebra": (0.0, -10.0)}  # sort first and last
+    for name, centre in news.items():
+        for _ in range(2):
+            project.add_take(rng.normal(size=(6, 2)) * 0.1 + centre, name)
+    project.train()
+    project.save(tmp_path / "proj")
+    assert arff_class_numbers_of(project) == {"arrow": 6, "circle": 1, "swipe": 2, "wave": 5,
+                                              "zebra": 7}
+    from gesturemap.data import label_for_number
+
+    assert label_for_number(7, project.trained.labels_,
+                            project.outputs["class_numbers"]) == "zebra"
+
+    peer = OscPeer(free_port())
+    run, _ = start_run(tmp_path / "proj", "--osc-in", f"127.0.0.1:{peer.port_in}",
+                       "--osc-out", f"127.0.0.1:{peer.port_out}")
+    sent: dict = {}
+    try:
+        for name, centre in news.items():
+            # a frame every half second, 30 s at most on a loaded machine, until the answer
+            # is another class's than before (replies to earlier frames may still come)
+            before = set(sent.values())
+            for _ in range(60):
+                peer.send("/wek/inputs", *centre)
+                got = [int(m.params[0]) for m in peer.replies(lambda g: len(g) > 0, 0.5)
+                       if m.address == "/wek/outputs"]
+                if got:
+                    sent[name] = got[-1]
+                    if got[-1] not in before:
+                        break
+    finally:
+        stop_run(run)
+    assert sent == {"arrow": 6, "zebra": 7}
