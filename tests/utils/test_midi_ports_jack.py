@@ -1,0 +1,124 @@
+"""The watch kept on a JACK MIDI port (gesturemap.utils.midi_ports) when the JACK server does
+not answer: starting MIDI never waits on it, and MIDI comes back once the server answers.
+
+A libjack open to a server that never answers is never given up: it outlives the test, and
+libjack opens one client at a time in a process, so every JACK client after it in that process
+waits too (13 later JACK tests of one pytest worker failed so). Each scenario therefore runs in
+a Python process of its own, which the test ends; it reports what it saw as JSON lines."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from gesturemap.utils.midi_ports import OPEN_WAIT_S
+
+from ..jack_midi import jack_midi  # noqa: F401 - a fixture
+
+# JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
+pytestmark = pytest.mark.serial("jack-lsl")
+
+_ROOT = Path(__file__).resolve().parents[2]
+
+#: How long a start may take on a loaded machine, against a bound of OPEN_WAIT_S: a start that
+#: waits on the server never returns at all (the scenario gives up on it after a minute).
+START_BOUND_S = OPEN_WAIT_S + 20.0
+
+#: The port opens on the live server (JACK_DEFAULT_SERVER, the parent test's), then this
+#: process's JACK clients reach a server that takes the connection and never answers (one
+#: restarted a moment before has been seen to); later that server goes and the live one answers.
+_WATCH_OPENS_ON_A_SILENT_SERVER = """
+import json, logging, os, threading, time
+from types import SimpleNamespace
+
+import numpy as np
+
+from gesturemap.outputs.midi import MIDIOutput
+from gesturemap.utils import midi_ports
+from tests.jack_midi import jack_in, silent_jack_server, wait_for
+
+said = []
+class Said(logging.Handler):
+    def emit(self, record):
+        said.append(record.getMessage())
+logging.getLogger("gesturemap").addHandler(Said())
+logging.getLogger("gesturemap").setLevel(logging.INFO)
+
+def report(stage, **what):
+    print(json.dumps({"stage": stage, "said": said, **what}), flush=True)
+
+def frame(i):
+    return SimpleNamespace(likelihoods=np.eye(2)[i % 2], label_index=i % 2, output=None,
+                           event=None)
+
+live = os.environ["JACK_DEFAULT_SERVER"]
+synth, got = jack_in("synth-in")
+real_open = midi_ports.open_port
+out = MIDIOutput({"port": "synth-in"})
+with silent_jack_server() as silent:
+    def open_then_silence(*args, **kwargs):
+        opened = real_open(*args, **kwargs)
+        os.environ["JACK_DEFAULT_SERVER"] = silent  # this process's next JACK clients
+        midi_ports.open_port = real_open  # once only
+        return opened
+
+    midi_ports.open_port = open_then_silence
+    began = time.monotonic()
+    starting = threading.Thread(target=out.start, daemon=True)
+    starting.start()
+    starting.join(60)
+    report("started", returned=not starting.is_alive(), seconds=time.monotonic() - began,
+           port=out.port_name)
+    if starting.is_alive():
+        os._exit(0)  # libjack waits for ever: nothing more to see
+    wait_for(lambda: out.stats()["midi_connected"] is False, timeout=20)
+    for i in range(5):  # the frame path neither blocks nor raises meanwhile
+        out.update(frame(i))
+    report("silent", **out.stats())
+    os.environ["JACK_DEFAULT_SERVER"] = live  # the silent one goes: libjack's waiting open fails
+wait_for(lambda: out.stats()["midi_reconnects"] == 1, timeout=30)
+out.update(frame(1))
+wait_for(lambda: [0x90, 61, 100] in got, timeout=10)
+report("answers", got=got, **out.stats())
+out.stop()
+synth.delete()
+report("stopped")
+os._exit(0)  # an open libjack still holds cannot hold up the end
+"""
+
+
+def _scenario(script: str) -> dict[str, dict]:
+    """Run ``script`` in a Python process of its own (a hard timeout ends it); what it
+    reported, by stage."""
+    done = subprocess.run([sys.executable, "-c", script], cwd=_ROOT, capture_output=True,
+                          text=True, timeout=240)
+    stages = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            seen = json.loads(line)
+            stages[seen["stage"]] = seen
+    assert stages, f"the scenario reported nothing (exit {done.returncode}): {done.stderr}"
+    return stages
+
+
+def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi):  # noqa: F811
+    """The port opens on a live server, then the server stops answering: the watch's own JACK
+    client waited in libjack for ever, and the start with it (a run or a window's Start
+    frozen). Now the start returns after about OPEN_WAIT_S, MIDI out says it is not connected
+    and counts the frames it could not send, and sends again once the server answers."""
+    seen = _scenario(_WATCH_OPENS_ON_A_SILENT_SERVER)
+    started = seen["started"]
+    assert started["returned"], "MIDI out's start waited on a silent JACK server"
+    assert started["seconds"] < START_BOUND_S, started
+    assert started["port"].endswith(":synth-in"), started
+    silent = seen["silent"]
+    assert silent["midi_connected"] is False, silent
+    assert silent["midi_frames_unsent"] == 5 and silent["midi_sent"] == 0, silent
+    answers = seen["answers"]
+    assert answers["midi_reconnects"] == 1 and answers["midi_connected"] is True, answers
+    assert [0x90, 61, 100] in answers["got"], answers
+    assert "stopped" in seen, seen
