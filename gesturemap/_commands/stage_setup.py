@@ -58,15 +58,13 @@ def stage_synth(args: argparse.Namespace, project: Any, audio: dict) -> Any:
     start: one asked for that cannot be opened raises :class:`NoAudio` at once."""
     from ..synth import NoAudioDeviceError, Synth, SynthMapping, check_output
 
-    project_synth = (project.outputs or {}).get("synth")
     try:
         check_output(audio)
     except NoAudioDeviceError as exc:
         say_no_audio(exc, asked_audio(args))
         return None
-    if project_synth is None:  # the default mapping for this project's outputs (or classes)
-        project_synth = SynthMapping.default(len(project.output_names or []))
-    return Synth(project_synth, audio=audio, base_dir=args.dir)
+    # no mapping saved: the default for this project's outputs (or classes) and model kind
+    return Synth(SynthMapping.for_project(project), audio=audio, base_dir=args.dir)
 
 
 class NoAudio(Exception):

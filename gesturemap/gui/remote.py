@@ -316,10 +316,8 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
         from ..synth.synth import output_devices
 
         output_devices()  # no device: NoAudioDeviceError before anything starts
-        mapping = (project.outputs or {}).get("synth")
-        if mapping is None:  # the default mapping for this project's outputs (or classes)
-            mapping = SynthMapping.default(len(project.output_names or []))
-        synth = Synth(mapping, audio=audio if isinstance(audio, dict) else None, base_dir=folder)
+        # no mapping saved: the default for this project's outputs (or classes) and model kind
+        synth = Synth(SynthMapping.for_project(project), audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
     engine = _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
                           realtime=True,

@@ -161,6 +161,7 @@ class SynthPanel(QtWidgets.QWidget):
         self._folder: Path | None = None
         self._classes: list[str] = []
         self._outputs = 0
+        self._kind: str | None = None
         self._files: list[str] = []
         #: the mapping show_mapping was given, and what settings() read for it then: a
         #: part read otherwise since is an edit not applied
@@ -263,6 +264,7 @@ class SynthPanel(QtWidgets.QWidget):
         classes: Sequence[Any] = (),
         outputs: int = 0,
         folder: str | os.PathLike[str] | None = None,
+        kind: str | None = None,
     ) -> None:
         """Show a project's synth settings (``None``: the default mapping).
 
@@ -276,12 +278,16 @@ class SynthPanel(QtWidgets.QWidget):
             The number of regression outputs (route sources ``output:I``).
         folder : path, optional
             The project folder: files inside it are saved as relative paths.
+        kind : str, optional
+            The project's model kind: the default mapping is the one for it (a DTW
+            project's sounds on a match).
         """
         self._classes = [str(c) for c in classes]
         self._outputs = int(outputs)
+        self._kind = kind
         self._folder = Path(folder) if folder else None
         self._audio = dict(settings["audio"]) if settings and settings.get("audio") else None
-        mapping = SynthMapping.from_dict(settings, self._outputs)
+        mapping = SynthMapping.from_dict(settings, self._outputs, kind)
         self.routes.setRowCount(0)
         for r in mapping.routes:
             self.add_route(r.to_dict())
@@ -318,14 +324,14 @@ class SynthPanel(QtWidgets.QWidget):
             self._shown, self._shown_as = settings, now
             return
         before, status, applied = self._shown_as, self.status.text(), self._applied_routes
-        self.show_mapping(settings, self._classes, self._outputs, self._folder)
+        self.show_mapping(settings, self._classes, self._outputs, self._folder, self._kind)
         in_force = self._shown_as
         if now != before:
             merged = _changed_kept(before, now, in_force)
             for key in ("parameters", "oneshots"):  # one by one: a scene's others show
                 merged[key] = _changed_kept(before.get(key) or {}, now.get(key) or {},
                                             in_force.get(key) or {})
-            self.show_mapping(merged, self._classes, self._outputs, self._folder)
+            self.show_mapping(merged, self._classes, self._outputs, self._folder, self._kind)
             self._shown, self._shown_as = settings, in_force
         self.status.setText(status)
         self._applied_routes = applied

@@ -435,6 +435,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             project.classes,
             len(project.output_names or []),
             folder,
+            (project.model or {}).get("kind"),
         )
         self._train_count = 0
         self._refresh_classes()

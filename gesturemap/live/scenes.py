@@ -346,7 +346,8 @@ class SceneRuntime:
         synth = engine.synth
         if synth is not None:
             mapping = (scene.outputs or {}).get("synth")
-            engine._io.put(lambda: _set_synth(synth, mapping, project))
+            kind = (scene.model or {}).get("kind")
+            engine._io.put(lambda: _set_synth(synth, mapping, project, kind))
         self.current = name
         self.recalls += 1
         # the first input row the recalled mapping answers: where a replay recalls it too
@@ -451,11 +452,12 @@ def _unplayable(scenes: tuple[Any, ...], base_dir: Any) -> dict[str, str]:
     return wrong
 
 
-def _set_synth(synth: Any, mapping: Any, project: Any) -> None:
+def _set_synth(synth: Any, mapping: Any, project: Any, kind: str | None) -> None:
     """The synth plays ``mapping`` (I/O thread: loading its sounds is file I/O); none: the
-    default mapping for the project's outputs, as ``gesturemap run`` starts with."""
+    default mapping for the project's outputs and the scene's model ``kind``, as
+    ``gesturemap run`` starts with."""
     from ..synth import SynthMapping
 
     if mapping is None:
-        mapping = SynthMapping.default(len(getattr(project, "output_names", None) or []))
+        mapping = SynthMapping.default(len(getattr(project, "output_names", None) or []), kind)
     synth.set_mapping(mapping)

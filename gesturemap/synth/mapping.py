@@ -228,10 +228,18 @@ class SynthMapping:
                 )
 
     @classmethod
-    def default(cls, outputs: int | None = None) -> SynthMapping:
+    def default(cls, outputs: int | None = None, kind: str | None = None) -> SynthMapping:
         """A mapping that sounds with the model it is for: regression outputs play the FM
         voice, the likeliest class's likelihood its loudness, its progress the follower's
         position.
+
+        A DTW model's (``kind="dtw"``) sounds only while a gesture matches: its
+        ``likelihood:*`` is the matching gesture's closeness (0.5 at the match threshold,
+        :mod:`gesturemap.outputs.closeness`), which drives the voice's loudness and the
+        follower's gain in proportion (a match at the threshold plays at half the loudness of
+        a perfect one), and at rest, where nothing matches, both rest at 0. A classifier's
+        likeliest class always has some likelihood, so its loudness starts above 0.3, on an
+        exponential curve, and its follower plays throughout.
 
         Parameters
         ----------
@@ -240,12 +248,27 @@ class SynthMapping:
             brightness. 0: a model of classes, which has none to route (its likelihood and
             progress drive the sound). None (not known): routes for two outputs, which stay
             silent where the model has none.
+        kind : str, optional
+            The model's kind (a project's ``model["kind"]``); None: a classifier's default.
         """
         n = 2 if outputs is None else max(0, int(outputs))
         voice = [
             Route("output:0", "pitch_hz", 0.0, 1.0, 110.0, 880.0, "exp"),
             Route("output:1", "brightness", 0.0, 1.0, 0.2, 1.0),
         ][:n]
+        if kind == "dtw":
+            # a match's closeness is anywhere from 1/6 up, 0.5 at the threshold: a linear
+            # route from 0 keeps every match audible, where a classifier's exponential curve
+            # from 0.3 would leave a match at the threshold 31 dB below a perfect one
+            return cls(
+                routes=[
+                    *voice,
+                    Route("likelihood:*", "loudness", 0.0, 1.0, 0.0, 0.25),
+                    Route("likelihood:*", "follower_gain", 0.0, 1.0, 0.0, 0.5),
+                    Route("progress:*", "follower_position", 0.0, 1.0),
+                ],
+                parameters={"mod_depth": 1.5},
+            )
         return cls(
             routes=[
                 *voice,
@@ -254,6 +277,16 @@ class SynthMapping:
             ],
             parameters={"follower_gain": 0.5, "mod_depth": 1.5},
         )
+
+    @classmethod
+    def for_project(cls, project: Any) -> SynthMapping | dict[str, Any]:
+        """What ``project`` plays: its saved mapping (its ``outputs["synth"]``, a dict), else
+        the default for its regression outputs and its model's kind."""
+        saved = (getattr(project, "outputs", None) or {}).get("synth")
+        if saved is not None:
+            return saved
+        kind = (getattr(project, "model", None) or {}).get("kind")
+        return cls.default(len(getattr(project, "output_names", None) or []), kind)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (what :meth:`from_dict` reads back)."""
@@ -268,11 +301,12 @@ class SynthMapping:
         }
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None, outputs: int | None = None) -> SynthMapping:
+    def from_dict(cls, d: Mapping[str, Any] | None, outputs: int | None = None,
+                  kind: str | None = None) -> SynthMapping:
         """Read a mapping saved by :meth:`to_dict` (``None``: :meth:`default` for a model of
-        ``outputs`` regression outputs)."""
+        kind ``kind`` with ``outputs`` regression outputs)."""
         if d is None:
-            return cls.default(outputs)
+            return cls.default(outputs, kind)
         if not isinstance(d, Mapping):
             raise validation_error("synth settings", d, "a JSON object")
         known = {f for f in cls.__dataclass_fields__}

@@ -311,3 +311,20 @@ def test_an_applied_mapping_says_when_the_audio_server_goes(qtbot, panel):
     panel.show_audio({"audio_callbacks": 900, "audio_lost": True})
     assert panel.status.text().startswith("applied: 2 routes, kept in the project; audio "
                                           "server gone (JACK stopped?): silent until")
+
+
+def test_a_dtw_projects_synth_tab_shows_the_default_it_plays(qtbot, tmp_path):
+    """A DTW project saved with no synth mapping: the Synth tab shows the DTW default (what
+    the synth plays, loud on a match, silent at rest), so that Apply keeps it."""
+    from ..rejection_helpers import dtw_project
+    from .windows import open_window
+
+    window = open_window(qtbot, dtw_project(), tmp_path / "dtw", engine="thread", audio=False)
+    shown = SynthMapping.from_dict(window.synth_panel.settings())
+    default = SynthMapping.default(0, "dtw")
+    assert [(r.source, r.target) for r in shown.routes] == [
+        ("likelihood:*", "loudness"), ("likelihood:*", "follower_gain"),
+        ("progress:*", "follower_position")]
+    classes = ["down", "up"]
+    np.testing.assert_array_equal(shown.route_table(classes), default.route_table(classes))
+    np.testing.assert_array_equal(shown.base_values(), default.base_values())

@@ -110,3 +110,56 @@ def test_the_engine_gives_its_synth_the_dtw_threshold_and_takes_it_back():
         assert synth.match_threshold is None
     finally:
         engine.stop()
+
+
+def _at_the_threshold(model, results):  # noqa: ANN001, ANN202
+    """A frame of "up" matching at exactly the match threshold (closeness 0.5): a real matched
+    frame of :data:`DTW_GESTURES` with "up"'s distance set to the threshold."""
+    import dataclasses
+
+    matched = next(r for r in results if r.match == "up")
+    distances = matched.distances.copy()
+    distances[list(model.labels_).index("up")] = model.threshold_
+    return dataclasses.replace(matched, distances=distances)
+
+
+def _heard(mapping, model, frames):  # noqa: ANN001, ANN202
+    """The RMS of each 20 ms block ``mapping`` plays for ``frames``, as the engine drives it."""
+    synth = Synth(mapping)
+    synth.match_threshold = model.threshold_  # as the engine sets it
+    names = list(model.labels_)
+    heard = []
+    for r in frames:
+        synth.update(r, names)
+        heard.append(_rms(synth.render(960)))
+    return heard
+
+
+def test_a_dtw_projects_default_mapping_plays_a_match_at_the_threshold_clearly(dtw):  # noqa: ANN001
+    """What `gesturemap run`, the window and a scene without a saved mapping play: the default
+    for the project's model kind. At rest (nothing matches) it is silent, the sample follower
+    too; a match at the threshold (closeness 0.5, the farthest an ordinary match is) sounds
+    at well over -30 dBFS RMS, the level of a quiet but plainly heard note (0.03): a
+    classifier's default voice plays a likelihood of 0.9 at about 0.1."""
+    model, _, results = dtw
+    mapping = SynthMapping.for_project(dtw_project())
+    assert mapping == SynthMapping.default(0, "dtw")
+    rest, at = results[0], _at_the_threshold(model, results)
+    assert rest.match is None and at.match == "up"
+    heard = _heard(mapping, model, [rest] * 10 + [at] * 10 + [rest] * 15)
+    assert max(heard[:10]) < 1e-4, heard[:10]
+    assert min(heard[13:20]) > 0.03, heard[10:20]  # past the 20 ms glide
+    assert max(heard[-5:]) < 1e-4, heard[-5:]  # at rest again: silent once faded
+    # the FM voice alone (its loudness route), not only the follower, sounds it
+    voice = SynthMapping(routes=[r for r in mapping.routes if r.target != "follower_gain"],
+                         parameters={**mapping.parameters, "follower_gain": 0.0})
+    heard = _heard(voice, model, [rest] * 10 + [at] * 10)
+    assert max(heard[:10]) < 1e-4 and min(heard[13:20]) > 0.03, heard
+
+
+def test_a_classifiers_default_mapping_is_unchanged():
+    from ..rejection_helpers import graded_project
+
+    assert SynthMapping.for_project(graded_project()) == SynthMapping.default(0)
+    saved = SynthMapping(routes=[Route("likelihood:*", "brightness")]).to_dict()
+    assert SynthMapping.for_project(dtw_project(synth=saved)) == saved  # a saved one plays
