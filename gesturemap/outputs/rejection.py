@@ -11,9 +11,10 @@ sends a distance per gesture on ``/wek/outputs`` and a gesture's own message whe
 so "no class" is what DTW sends, "no match", and the class chosen is the gesture that matches.
 
 On a rejected frame ``/wek/outputs`` sends class 0 and the label is empty, MIDI releases its
-note, the synth starts no one-shot, the session log's ``labels.csv`` (and a replay's) holds no
-label, and the window's monitor and the stage view show
-"unknown" ("no match" for DTW, whose ``/wek/outputs`` carries its distances still). They all ask this module, so none of them can show or play what another rejected.
+note, the synth starts no one-shot and its ``*`` routes leave their parameters at rest, the
+session log's ``labels.csv`` (and a replay's) holds no label, and the window's monitor and the
+stage view show "unknown" ("no match" for DTW, whose ``/wek/outputs`` carries its distances
+still). They all ask this module, so none of them can show or play what another rejected.
 """
 
 from __future__ import annotations

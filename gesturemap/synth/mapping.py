@@ -10,7 +10,9 @@ A mapping is plain data, saved in the project's ``outputs`` settings under the `
   performed (GVF): its speed and scale relative to its template (1 = as recorded; the scale is
   the mean over the inputs) and its rotation in radians (2-D: the angle; 3-D: the angle of the
   rotation vector);
-- ``CLASS`` may be ``*``: the likeliest class of the frame.
+- ``CLASS`` may be ``*``: the class the frame chose, its likeliest; none on a frame that
+  chose none (below the project's ``reject_below``: :mod:`gesturemap.outputs.rejection`),
+  where a ``*`` route leaves its parameter at rest.
 
 In a DTW project (a result with ``distances``) the routes read what the outputs send:
 ``likelihood:CLASS`` is the gesture's closeness from its distance (0..1, 0.5 at the match

@@ -448,8 +448,10 @@ class Synth:
     spot_events = False
     #: the project's ``outputs.reject_below``, set by the engine with its OSC output: a
     #: classifier's frame below it chose no class (/wek/outputs sends 0), so no one-shot
-    #: starts on it; a DTW frame chooses by its match instead: a one-shot starts when a
-    #: gesture starts matching, none while none matches (:mod:`gesturemap.outputs.rejection`)
+    #: starts on it and its ``*`` routes leave their parameters at rest (a route naming a
+    #: class reads its likelihood still); a DTW frame chooses by its match instead: a
+    #: one-shot starts when a gesture starts matching, none while none matches
+    #: (:mod:`gesturemap.outputs.rejection`)
     reject_below = 0.0
     #: a DTW model's match threshold (``model.threshold_``), set by the engine whenever its
     #: model changes (None for a model that is not DTW's): a DTW frame's ``likelihood:``
@@ -484,16 +486,16 @@ class Synth:
             li = int(result.label_index)
             lik = result.likelihoods
             distances = getattr(result, "distances", None)
-            route_class = li
             if distances is not None:
                 # DTW: the likelihoods (a softmax over the gestures) name a likeliest gesture
                 # even at rest, where nothing matches and the outputs name none. The routes
                 # read what the outputs send instead: each gesture's closeness from its
                 # distance, and "*" is the gesture that matches, none while none does
                 lik = self._dtw_closeness(distances, lik)
-                route_class = li if sure else -1
+            # "*" is the class the outputs name: none on a frame that chose none (a DTW frame
+            # with no match, a classifier's below reject_below), as /wek/outputs sends 0
             self._update(li, lik, out, prog, _variation(result), result.event, class_names,
-                         none, sure, route_class)
+                         none, sure, -1 if none else li)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
@@ -502,10 +504,10 @@ class Synth:
         """:meth:`update` for a classifier's frame given as arrays (a lean stream's own, read
         before its next frame) instead of a Result: no output, estimate nor event."""
         try:
+            none = below(likelihoods, label_index, self.reject_below)
             self._update(label_index, likelihoods, _EMPTY,
                          _EMPTY if progress is None else progress, _EMPTY, None, class_names,
-                         below(likelihoods, label_index, self.reject_below), False,
-                         label_index)
+                         none, False, -1 if none else label_index)
         except Exception as exc:  # the frame path never raises
             self._update_failed(exc)
 
