@@ -25,6 +25,19 @@ MAX_LIVE_CLASSES = 128
 CONTROL_BATCHES = 20
 
 
+def _names_as_text(verb: str, what: str, names: tuple[Any, ...]) -> list[str]:
+    """Names a client sent (``setInputNames``, ``setOutputNames``), refused unless every one
+    is an OSC string: Wekinator refuses the message otherwise, and a patch sending numbers
+    (a message box of 1 2 3) meant no names; taken as text they would have renamed the
+    channels "1.0", "2.0"... in the saved project."""
+    for i, name in enumerate(names, 1):
+        if not isinstance(name, str):
+            raise GesturemapError(
+                f"{verb}: argument {i} ({name!r:.40}) is not text; send each {what} name as "
+                f"an OSC string, as Wekinator expects; the {what}s keep their names")
+    return list(names)
+
+
 class TakeEdits:
     """Corrections and take edits (mixed into :class:`gesturemap.live.engine.Engine`)."""
 
@@ -404,10 +417,11 @@ class TakeEdits:
         raise GesturemapError("undo: nothing to undo")
 
     def _cmd_set_input_names(self, *names: Any) -> None:
-        self.project.input_names = [str(n) for n in names]
+        self.project.input_names = _names_as_text("setInputNames", "input", names)
         self._autosave()  # a client names them once, when it starts: kept as any edit
 
     def _cmd_set_output_names(self, *names: Any) -> None:
+        names = tuple(_names_as_text("setOutputNames", "output", names))
         # a classifier's single output keeps its meaning (the class number): only a
         # regression project's outputs are renamed
         if not self._is_regression():
@@ -421,5 +435,5 @@ class TakeEdits:
             raise GesturemapError(
                 f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
                 f"project has {len(have)} outputs ({', '.join(have)}), which keep their names")
-        self.project.output_names = [str(n) for n in names]
+        self.project.output_names = list(names)
         self._autosave()

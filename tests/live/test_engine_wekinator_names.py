@@ -6,6 +6,7 @@ window, a restart on stage, an export) has them."""
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 
@@ -44,3 +45,39 @@ def test_names_a_client_sets_are_saved_with_the_project(tmp_path):
     project = Project.load(folder)
     assert project.input_names == ("accX", "accY")
     assert project.output_names == ("cutoff", "gain")
+
+
+def test_names_sent_as_numbers_are_refused_and_the_names_stay(tmp_path):
+    """Wekinator refuses setInputNames / setOutputNames with an argument that is not text. A
+    message box of numbers (1 2) was taken as the names "1" and "2.5": the saved project's
+    channels and outputs were renamed to them. Refused now, saying which argument and what to
+    send; the names, in memory and in the folder, stay as they were."""
+    from tests.stage_helpers import loopback_engine
+
+    folder = tmp_path / "proj"
+    Project(input_names=["accX", "accY"], output_names=["cutoff", "gain"],
+            model={"kind": "knn", "params": {}}).save(folder)
+    engine = loopback_engine(folder)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        def send(verb: str, *args: object) -> None:
+            tx.sendto(osc_message("/wekinator/control/" + verb, *args),
+                      ("127.0.0.1", engine.osc_port))
+
+        send("setInputNames", 1, 2.5)
+        send("setOutputNames", "pitch", (3.0, "d"))
+        wait_for(lambda: engine.refused_commands == 2, 60)
+        refused = engine.stats()["refused"]
+        assert refused["set_input_names"][1] == (
+            "setInputNames: argument 1 (1) is not text; send each input name as an OSC "
+            "string, as Wekinator expects; the inputs keep their names")
+        assert "setOutputNames: argument 2 (3.0) is not text" in refused["set_output_names"][1]
+        assert engine.project.input_names == ("accX", "accY")
+        assert engine.project.output_names == ("cutoff", "gain")
+        send("setInputNames", "roll", "pitch")  # text is taken, as before
+        wait_for(lambda: _names(folder)[0] == ["roll", "pitch"], 60)
+        assert engine.refused_commands == 2 and engine.stats()["errors"] == 0
+    finally:
+        tx.close()
+        engine.stop()
+    assert Project.load(folder).output_names == ("cutoff", "gain")
