@@ -45,6 +45,7 @@ Binary frames (see ``sensors/README.md`` and ``sensors/firmware/imu_serial/imu_s
 from __future__ import annotations
 
 import binascii
+import errno
 import math
 import os
 import stat
@@ -142,6 +143,11 @@ def encode_frame(values: Sequence[float]) -> bytes:
         )
     body = bytes([n]) + _FLOATS[n].pack(*values)
     return SYNC + body + binascii.crc_hqx(body, 0xFFFF).to_bytes(2, "little")
+
+
+def _no_permission(exc: BaseException) -> bool:
+    """Whether opening a port failed for want of permission (pyserial keeps the errno)."""
+    return getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM)
 
 
 def not_a_serial_port(device: str) -> str | None:
@@ -247,7 +253,7 @@ class SerialSource(Source):
         self._overlong = False  # the end of a line dropped as too long is still to come
         self._open_failures = 0  # attempts to open the device since it was last open
         self._open_said = -math.inf  # when the last of them was logged
-        self._said_not_a_port: str | None = None  # why the path is no port, once said
+        self._said_why: str | None = None  # why the port cannot be opened, once said
         self._fresh = True  # the first line after opening may be the tail of an older one
         self._resyncing = True  # binary: bytes skipped now are already counted (or stale)
         self._clock = SensorClock()
@@ -304,6 +310,9 @@ class SerialSource(Source):
             what = not_a_serial_port(self.device)
             if what is not None:
                 self._not_a_port(what)
+            elif _no_permission(exc) and os.path.exists(self.device):
+                what = "no permission"
+                self._no_permission()
             elif self._open_failures == 1 or now - self._open_said >= OPEN_RETRY_LOG_S:
                 self._open_said = now
                 self._log(
@@ -316,11 +325,11 @@ class SerialSource(Source):
                     self._open_failures,
                 )
             if what is None:
-                self._said_not_a_port = None
+                self._said_why = None
             self._stopping.wait(self._backoff)
             self._backoff = min(2 * self._backoff, self.reopen_backoff_s[1])
             return
-        self._said_not_a_port = None
+        self._said_why = None
         try:
             # What the OS buffered while nobody was reading is stale for a real-time stream.
             port.reset_input_buffer()
@@ -342,13 +351,33 @@ class SerialSource(Source):
         self._opened_before = True
         self.stats.connected = True
 
-    def _not_a_port(self, what: str) -> None:
-        """Say once that the path is no serial port, and what to check. It is tried again
-        quietly, as a device away is: a link such as /dev/serial/by-id/... may come to point
-        at the board, and a path that was a port and is gone (unplugged) is said again."""
-        if self._said_not_a_port == what:
+    def _said_once(self, what: str) -> bool:
+        """Whether why the path cannot be read (``what``) was said already; from now on, it
+        was. It is tried again quietly, as a device away is: a link such as
+        /dev/serial/by-id/... may come to point at the board, a permission may be given, and
+        a path that was a port and is gone (unplugged) is said again."""
+        said, self._said_why = self._said_why == what, what
+        return said
+
+    def _no_permission(self) -> None:
+        """Say once that the port is there but this user may not open it, and how to be
+        allowed (on Linux, serial ports belong to the ``dialout`` group)."""
+        if self._said_once("no permission"):
             return
-        self._said_not_a_port = what
+        self._log(
+            "no-permission",
+            "%s: %s is there, but this user may not open it (permission denied): no sensor "
+            "frames will come from it. On Linux, add yourself to the dialout group (sudo "
+            "usermod -aG dialout $USER), then log out and in again. Running on without it: "
+            "the other inputs (the OSC port) still play",
+            self.name,
+            self.device,
+        )
+
+    def _not_a_port(self, what: str) -> None:
+        """Say once that the path is no serial port, and what to check."""
+        if self._said_once(what):
+            return
         self._log(
             "not-a-port",
             "%s: %s is not a serial port (%s): no sensor frames will come from it. Check the "

@@ -4,10 +4,14 @@ with its other inputs; a pseudo-terminal, a real port, is read as before."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 
 import pytest
 import serial
@@ -20,7 +24,7 @@ from ..stage_helpers import (
     free_port,
     osc_labels,
     osc_receiver,
-    start_run,
+    rest_of,
     stop_run,
     two_level_project,
 )
@@ -85,20 +89,22 @@ def test_a_pseudo_terminal_is_read_with_nothing_said(queue, pty_pair, started, c
     assert not [r for r in caplog.records if NOT_A_PORT in r.getMessage()]
 
 
-@pytest.mark.slow
-def test_gesturemap_run_with_a_serial_path_that_is_no_port_plays_on_its_osc_input(tmp_path):
-    """`gesturemap run --serial FILE`: said once on stderr, and the Wekinator OSC port beside
-    it still drives the model (its replies come back) for as long as the run lasts."""
-    two_level_project(tmp_path / "p")
-    (tmp_path / "notaport").write_text("")
+def _run_beside_osc(folder, device, prefix=()) -> tuple[list[str], str]:  # noqa: ANN001
+    """`gesturemap run FOLDER --serial DEVICE` (after the command ``prefix``) with the
+    Wekinator OSC port beside it, driven for some 4 s (the serial source tries its path again
+    several times meanwhile) and until it answers: the labels it sent back and its stderr."""
     port, rx = free_port(), osc_receiver()
-    run, line = start_run(tmp_path / "p", "--serial", tmp_path / "notaport", "--osc-in",
-                          f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}")
-    labels = []
+    run = subprocess.Popen(
+        [*prefix, sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
+         "--serial", str(device), "--osc-in", f"127.0.0.1:{port}",
+         "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    labels: list[str] = []
     try:
+        line = run.stdout.readline()
+        assert "listening" in line, line + rest_of(run)[1]
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
             start = time.monotonic()
-            # some 4 s: the serial source tries its path again several times meanwhile
             while time.monotonic() - start < 4.0 or not labels:
                 assert time.monotonic() - start < 60, "no reply to the OSC input"
                 tx.sendto(float_msg("/wek/inputs", 0.9, 0.9), ("127.0.0.1", port))
@@ -107,7 +113,59 @@ def test_gesturemap_run_with_a_serial_path_that_is_no_port_plays_on_its_osc_inpu
         _, err = stop_run(run)
         rx.close()
     assert run.returncode == 0, err
+    return labels, err
+
+
+@pytest.mark.slow
+def test_gesturemap_run_with_a_serial_path_that_is_no_port_plays_on_its_osc_input(tmp_path):
+    """`gesturemap run --serial FILE`: said once on stderr, and the Wekinator OSC port beside
+    it still drives the model (its replies come back) for as long as the run lasts."""
+    (tmp_path / "notaport").write_text("")
+    labels, err = _run_beside_osc(two_level_project(tmp_path / "p"), tmp_path / "notaport")
     assert "high" in labels
     said = [ln for ln in err.splitlines() if NOT_A_PORT in ln]
     assert len(said) == 1 and f"{tmp_path / 'notaport'} {NOT_A_PORT} (it is a regular file)" \
         in said[0], err
+
+
+NO_PERMISSION = "is there, but this user may not open it"
+
+
+@contextlib.contextmanager
+def _unreadable_port() -> Iterator[str]:
+    """A real serial port (a pseudo-terminal) that no one but root may open: mode 000."""
+    master, slave = os.openpty()
+    try:
+        path = os.ttyname(slave)
+        os.chmod(path, 0)
+        yield path
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def _without_root_powers() -> list[str]:
+    """A command prefix that runs a child under file permissions as a user is: root opens
+    any file whatever its mode, unless it lets go of these two capabilities (util-linux's
+    setpriv; the child is still root, so it can read this Python and this project)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search"]
+
+
+@pytest.mark.slow
+def test_gesturemap_run_says_once_how_to_be_allowed_a_port_it_may_not_open(tmp_path):
+    """A port this user may not open (not in the dialout group) was said as "cannot open
+    /dev/ttyACM0 ([Errno 13] could not open port ...: Permission denied ...); trying again
+    every 2 s at most (1 tries)", which does not say what to do. Now: once, that the port is
+    there but this user may not open it, how to join the dialout group, and that the run
+    plays on from its other inputs (the Wekinator OSC port answers meanwhile)."""
+    with _unreadable_port() as device:
+        labels, err = _run_beside_osc(two_level_project(tmp_path / "p"), device,
+                                      _without_root_powers())
+    assert "high" in labels
+    said = [ln for ln in err.splitlines() if device in ln]
+    assert len(said) == 1, err
+    assert f"{device} {NO_PERMISSION}" in said[0]
+    assert "sudo usermod -aG dialout $USER" in said[0] and "log out and in" in said[0]
+    assert "the other inputs (the OSC port) still play" in said[0]
