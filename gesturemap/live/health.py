@@ -43,6 +43,8 @@ class Health:
     _latency_us: Percentiles
     takes_with_gaps: int
     last_take_gap: dict[str, Any] | None
+    #: the engine's one test of a DTW project (what recording and switches go by too)
+    _dtw_project: Any
 
     def stats(self) -> dict[str, Any]:
         """The health counters (safe to call from any thread)."""
@@ -155,7 +157,7 @@ class Health:
         streams = {"input": in_names}
         if labels:  # a project with no classes yet logs labels and events only
             streams["likelihoods"] = [str(lb) for lb in labels]
-            if (self.project.model or {}).get("kind") == "dtw":
+            if self._dtw_project():
                 # what DTW's /wek/outputs sends: a researcher's record of the run holds it
                 streams["distances"] = [str(lb) for lb in labels]
         if self._is_regression():
