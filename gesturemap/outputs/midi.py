@@ -279,8 +279,14 @@ class MIDIOutput:
         elif watch.server_down and self.connected:  # once: not at every check while it is away
             self.connected = False
             self.disconnects += 1
-            log.warning("MIDI out %r: the JACK server stopped; sending again when it is back",
-                        self.port_name)  # fmt: skip
+            if watch.server_silent:
+                # not "stopped": that would send a performer to start a server already there
+                log.warning("MIDI out %r: the JACK server does not answer (it is there but "
+                            "hangs, or is still starting); sending again when it answers",
+                            self.port_name)  # fmt: skip
+            else:
+                log.warning("MIDI out %r: the JACK server stopped; sending again when it is "
+                            "back", self.port_name)
 
     # -- the frame path --------------------------------------------------------------------------
     def _send(self, port: Any, message: list[int]) -> None:

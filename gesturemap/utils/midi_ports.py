@@ -351,6 +351,14 @@ class _JackServer:
     def _gone(self, _arg: Any) -> None:  # JACK's thread: one flag, nothing else
         self.down = True
 
+    @property
+    def silent(self) -> bool:
+        """Whether an open of our client still waits on libjack past :data:`OPEN_WAIT_S`: a
+        server is there, took the connection and does not answer (not one that stopped,
+        whose open fails at once)."""
+        opening = self._opening
+        return opening is not None and not opening.done.is_set()
+
     def connect(self) -> bool:
         """Whether the server is up, opening our client again if it went (no server started).
 
@@ -451,6 +459,13 @@ class PortWatch:
     def server_down(self) -> bool:
         """True once JACK told us its server went (set from JACK's thread, at once)."""
         return self._jack is not None and self._jack.down
+
+    @property
+    def server_silent(self) -> bool:
+        """True while the server takes our connection and does not answer (it is down for
+        sending all the same: said differently, since "stopped" would send a performer to
+        start one)."""
+        return self._jack is not None and self._jack.down and self._jack.silent
 
     def present(self) -> bool:
         """Whether the port (exactly its name; or the server, for a virtual port) is there."""

@@ -109,7 +109,8 @@ def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi):  
     """The port opens on a live server, then the server stops answering: the watch's own JACK
     client waited in libjack for ever, and the start with it (a run or a window's Start
     frozen). Now the start returns after about OPEN_WAIT_S, MIDI out says it is not connected
-    and counts the frames it could not send, and sends again once the server answers."""
+    (the log: the server does not answer, not that it stopped) and counts the frames it could
+    not send, and sends again once the server answers."""
     seen = _scenario(_WATCH_OPENS_ON_A_SILENT_SERVER)
     started = seen["started"]
     assert started["returned"], "MIDI out's start waited on a silent JACK server"
@@ -118,6 +119,11 @@ def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi):  
     silent = seen["silent"]
     assert silent["midi_connected"] is False, silent
     assert silent["midi_frames_unsent"] == 5 and silent["midi_sent"] == 0, silent
+    # said as it is: a server is there and does not answer (not "stopped", which would send
+    # a performer to start one)
+    said = [m for m in silent["said"] if "JACK server" in m]
+    assert any("the JACK server does not answer" in m for m in said), said
+    assert not any("stopped" in m for m in said), said
     answers = seen["answers"]
     assert answers["midi_reconnects"] == 1 and answers["midi_connected"] is True, answers
     assert [0x90, 61, 100] in answers["got"], answers
