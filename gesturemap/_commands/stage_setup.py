@@ -56,15 +56,15 @@ def stage_synth(args: argparse.Namespace, project: Any, audio: dict) -> Any:
     """The synth `gesturemap run` plays on the output ``audio`` asks for (None: there is no
     output and none was asked for). The output is checked here, before the engine's slow
     start: one asked for that cannot be opened raises :class:`NoAudio` at once."""
-    from ..synth import NoAudioDeviceError, Synth, SynthMapping, check_output
+    from ..synth import NoAudioDeviceError, Synth, check_output
 
     try:
         check_output(audio)
     except NoAudioDeviceError as exc:
         say_no_audio(exc, asked_audio(args))
         return None
-    # no mapping saved: the default for this project's outputs (or classes) and model kind
-    return Synth(SynthMapping.for_project(project), audio=audio, base_dir=args.dir)
+    # no mapping saved (None): the default for the model that plays, whatever its kind
+    return Synth((project.outputs or {}).get("synth"), audio=audio, base_dir=args.dir)
 
 
 class NoAudio(Exception):

@@ -262,7 +262,8 @@ class WindowControls:
         self.outputs_panel.set_dtw(dtw)  # type: ignore[attr-defined]
         # and the model settings under the Model tab (a scene brings its own)
         self.model_panel.follow(project.model)  # type: ignore[attr-defined]
-        self.synth_panel.follow((project.outputs or {}).get("synth"))  # type: ignore[attr-defined]
+        self.synth_panel.follow(  # type: ignore[attr-defined]
+            (project.outputs or {}).get("synth"), (project.model or {}).get("kind"))
         result = engine.last_result
         if engine.running and not engine.recording and result is not None:
             output = getattr(result, "output", None)

@@ -312,12 +312,13 @@ def _child_engine(cfg: dict[str, Any]) -> Any:
     synth = None
     audio = cfg.get("audio")
     if audio:
-        from ..synth import Synth, SynthMapping
+        from ..synth import Synth
         from ..synth.synth import output_devices
 
         output_devices()  # no device: NoAudioDeviceError before anything starts
-        # no mapping saved: the default for this project's outputs (or classes) and model kind
-        synth = Synth(SynthMapping.for_project(project), audio=audio if isinstance(audio, dict) else None, base_dir=folder)
+        # no mapping saved (None): the default for the model that plays, whatever its kind (a
+        # model of another kind trained in the window included)
+        synth = Synth((project.outputs or {}).get("synth"), audio=audio if isinstance(audio, dict) else None, base_dir=folder)
     osc_in = tuple(cfg["osc_in"]) if cfg.get("osc_in") else None
     engine = _ChildEngine(project, project_dir=folder, osc_in=osc_in, trainer=cfg["trainer"],
                           realtime=True,

@@ -307,12 +307,19 @@ class SynthPanel(QtWidgets.QWidget):
         self._shown = dict(settings or {})
         self._shown_as = self.settings()
 
-    def follow(self, settings: Mapping[str, Any] | None) -> None:
+    def follow(self, settings: Mapping[str, Any] | None, kind: str | None = None) -> None:
         """The synth mapping now in force (a scene recalled, Apply done): what the musician
         has not edited shows it, so that Apply sends what plays and never the mapping of the
         scene left behind; a part they edited (the routes, a parameter, a sound) keeps their
-        edit. Cheap when nothing changed (called on every refresh)."""
+        edit. With no mapping saved, the default for the model's ``kind`` plays (the synth
+        follows a model of another kind): shown unless the musician edited the tab. Cheap
+        when nothing changed (called on every refresh)."""
         settings = dict(settings or {})
+        if not settings and not self._shown and kind != self._kind:
+            self._kind = kind
+            if not self.edited():
+                self.show_mapping(None, self._classes, self._outputs, self._folder, kind)
+            return
         if settings == self._shown:
             return
         try:

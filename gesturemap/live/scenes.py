@@ -345,9 +345,9 @@ class SceneRuntime:
                 engine._count_error(exc, "scene spotting settings")
         synth = engine.synth
         if synth is not None:
+            # none saved: the default for the scene's model (the synth follows its kind)
             mapping = (scene.outputs or {}).get("synth")
-            kind = (scene.model or {}).get("kind")
-            engine._io.put(lambda: _set_synth(synth, mapping, project, kind))
+            engine._io.put(lambda: synth.set_mapping(mapping))
         self.current = name
         self.recalls += 1
         # the first input row the recalled mapping answers: where a replay recalls it too
@@ -450,14 +450,3 @@ def _unplayable(scenes: tuple[Any, ...], base_dir: Any) -> dict[str, str]:
                                  f"cannot play: {exc} Put the file back, or save the scene "
                                  "anew with another sound, and start again")
     return wrong
-
-
-def _set_synth(synth: Any, mapping: Any, project: Any, kind: str | None) -> None:
-    """The synth plays ``mapping`` (I/O thread: loading its sounds is file I/O); none: the
-    default mapping for the project's outputs and the scene's model ``kind``, as
-    ``gesturemap run`` starts with."""
-    from ..synth import SynthMapping
-
-    if mapping is None:
-        mapping = SynthMapping.default(len(getattr(project, "output_names", None) or []), kind)
-    synth.set_mapping(mapping)

@@ -280,16 +280,6 @@ class SynthMapping:
             parameters={"follower_gain": 0.5, "mod_depth": 1.5},
         )
 
-    @classmethod
-    def for_project(cls, project: Any) -> SynthMapping | dict[str, Any]:
-        """What ``project`` plays: its saved mapping (its ``outputs["synth"]``, a dict), else
-        the default for its regression outputs and its model's kind."""
-        saved = (getattr(project, "outputs", None) or {}).get("synth")
-        if saved is not None:
-            return saved
-        kind = (getattr(project, "model", None) or {}).get("kind")
-        return cls.default(len(getattr(project, "output_names", None) or []), kind)
-
     def to_dict(self) -> dict[str, Any]:
         """A JSON-compatible dict (what :meth:`from_dict` reads back)."""
         return {

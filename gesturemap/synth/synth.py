@@ -238,8 +238,11 @@ class Synth:
     Parameters
     ----------
     mapping : SynthMapping or dict or None
-        Which result drives which parameter (``None``: :meth:`SynthMapping.default`). A dict
-        is the project's ``outputs["synth"]`` (it may hold an ``"audio"`` entry).
+        Which result drives which parameter. A dict is the project's ``outputs["synth"]`` (it
+        may hold an ``"audio"`` entry). ``None`` (a project with no mapping saved): the
+        default mapping for the model that plays (:meth:`SynthMapping.default`), a DTW
+        model's while :attr:`match_threshold` is set, so that a model of another kind
+        trained meanwhile plays its own default.
     audio : AudioSettings or dict, optional
         Device, sample rate, block size, latency, channels (overrides ``mapping["audio"]``).
     base_dir : path, optional
@@ -319,6 +322,8 @@ class Synth:
         self._names: Any = None
         self._onset_class = -1
         self._last_onset = -1e9
+        self._match_threshold: float | None = None
+        self._follows_model = False
         self.update_errors = 0
         self._last_error_log = 0.0
         self.set_mapping(mapping)
@@ -328,8 +333,12 @@ class Synth:
 
     # -- configuration (any thread but the audio one) -------------------------------------------
     def set_mapping(self, mapping: SynthMapping | Mapping[str, Any] | None) -> None:
-        """Use a new mapping (and load its sounds) from the next block on; parameters glide."""
-        if not isinstance(mapping, SynthMapping):
+        """Use a new mapping (and load its sounds) from the next block on; parameters glide.
+        ``None``: the default for the model that plays, following its kind."""
+        follows = mapping is None
+        if follows:
+            mapping = self._default_mapping()
+        elif not isinstance(mapping, SynthMapping):
             mapping = SynthMapping.from_dict(mapping)
         fs = self.rate
         tau_s = mapping.smoothing_ms() / 1e3
@@ -364,7 +373,11 @@ class Synth:
             tuple(names),
         )
         with self._publish_lock:
+            if follows:  # the model's kind as it is now (a swap may have come meanwhile);
+                mapping = self._default_mapping()  # every kind's default: the same sounds
+                base = K.readonly(mapping.base_values())
             self.mapping = mapping
+            self._follows_model = follows
             self._base = base
             self._config = config
             self._bind_classes(self._names if self._names is not None else [])
@@ -453,11 +466,38 @@ class Synth:
     #: one-shot starts when a gesture starts matching, none while none matches
     #: (:mod:`gesturemap.outputs.rejection`)
     reject_below = 0.0
-    #: a DTW model's match threshold (``model.threshold_``), set by the engine whenever its
-    #: model changes (None for a model that is not DTW's): a DTW frame's ``likelihood:``
-    #: routes then read each gesture's closeness (:mod:`gesturemap.outputs.closeness`), as
-    #: MIDI's controllers do
-    match_threshold: float | None = None
+    @property
+    def match_threshold(self) -> float | None:
+        """A DTW model's match threshold (``model.threshold_``), set by the engine whenever
+        its model changes (None for a model that is not DTW's): a DTW frame's
+        ``likelihood:`` routes then read each gesture's closeness
+        (:mod:`gesturemap.outputs.closeness`), as MIDI's controllers do."""
+        return self._match_threshold
+
+    @match_threshold.setter
+    def match_threshold(self, value: float | None) -> None:
+        with self._publish_lock:
+            dtw_before = self._match_threshold is not None
+            self._match_threshold = value
+            if self._follows_model and (value is not None) != dtw_before:
+                self._use_default_routes()
+
+    def _default_mapping(self) -> SynthMapping:
+        """The default mapping for the model that plays (its regression outputs, if any,
+        drive the voice: routes from outputs a model lacks leave their parameters alone)."""
+        return SynthMapping.default(None, "dtw" if self._match_threshold is not None else None)
+
+    def _use_default_routes(self) -> None:
+        """Play the default mapping of the model's new kind (engine thread, at a model swap;
+        the publish lock held). Every kind's default has the same sounds and glides: only
+        the routes and the resting values change, so no sound is loaded and no config row is
+        published here."""
+        mapping = self._default_mapping()
+        self.mapping = mapping
+        self._base = K.readonly(mapping.base_values())
+        names = self._names if self._names is not None else []
+        self._table = mapping.route_table([str(c) for c in names])
+        self._publish(self._base)
 
     @staticmethod
     def _event_class(label: Any, class_names: Sequence[Any]) -> int:

@@ -328,3 +328,33 @@ def test_a_dtw_projects_synth_tab_shows_the_default_it_plays(qtbot, tmp_path):
     classes = ["down", "up"]
     np.testing.assert_array_equal(shown.route_table(classes), default.route_table(classes))
     np.testing.assert_array_equal(shown.base_values(), default.base_values())
+
+
+def test_the_synth_tab_shows_the_default_of_a_model_kind_chosen_later(qtbot, tmp_path):
+    """A classifier project with no synth mapping saved, turned into a DTW one in the Model
+    tab: the synth plays the DTW default, and the Synth tab shows it (Apply keeps what
+    plays); a musician's edit in the tab is never replaced."""
+    from gesturemap.project.settings import stage_model
+
+    from ..rejection_helpers import graded_project
+    from .windows import open_window
+
+    window = open_window(qtbot, graded_project(), tmp_path / "p", engine="thread", audio=False)
+    panel = window.synth_panel
+
+    def routes() -> list:
+        return [(r["source"], r["target"]) for r in panel.settings()["routes"]]
+
+    assert routes() == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
+    window.engine.command("set_model_settings", stage_model("dtw"))
+    qtbot.waitUntil(lambda: ("likelihood:*", "follower_gain") in routes(), timeout=30000)
+    shown = SynthMapping.from_dict(panel.settings())
+    classes = ["high", "low"]
+    np.testing.assert_array_equal(shown.route_table(classes),
+                                  SynthMapping.default(0, "dtw").route_table(classes))
+    panel.parameters["master_gain"].setValue(0.5)  # the musician's edit, not applied
+    window.engine.command("set_model_settings", stage_model("gmm"))
+    # the tab has seen the new kind (the window's refresh told it), and kept the edit
+    qtbot.waitUntil(lambda: panel._kind == "gmm", timeout=30000)
+    assert ("likelihood:*", "follower_gain") in routes()
+    assert panel.parameters["master_gain"].value() == 0.5

@@ -756,9 +756,9 @@ def test_a_scene_with_no_synth_mapping_plays_the_default_for_its_model_kind():
             wait_for(lambda: engine.scenes.ready, timeout=60)
             with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
                 tx.sendto(osc_message("/gesturemap/scene", "gestures"), to)
-                wait_for(lambda: synth.mapping == SynthMapping.default(0, "dtw"), timeout=60)
+                wait_for(lambda: synth.mapping == SynthMapping.default(None, "dtw"), timeout=60)
                 tx.sendto(osc_message("/gesturemap/scene", "classes"), to)
-                wait_for(lambda: synth.mapping == SynthMapping.default(0), timeout=60)
+                wait_for(lambda: synth.mapping == SynthMapping.default(None), timeout=60)
             assert engine.stats()["errors"] == 0
         finally:
             engine.stop()

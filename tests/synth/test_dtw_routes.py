@@ -123,9 +123,8 @@ def _at_the_threshold(model, results):  # noqa: ANN001, ANN202
     return dataclasses.replace(matched, distances=distances)
 
 
-def _heard(mapping, model, frames):  # noqa: ANN001, ANN202
-    """The RMS of each 20 ms block ``mapping`` plays for ``frames``, as the engine drives it."""
-    synth = Synth(mapping)
+def _heard(synth, model, frames):  # noqa: ANN001, ANN202
+    """The RMS of each 20 ms block ``synth`` plays for ``frames``, as the engine drives it."""
     synth.match_threshold = model.threshold_  # as the engine sets it
     names = list(model.labels_)
     heard = []
@@ -136,30 +135,52 @@ def _heard(mapping, model, frames):  # noqa: ANN001, ANN202
 
 
 def test_a_dtw_projects_default_mapping_plays_a_match_at_the_threshold_clearly(dtw):  # noqa: ANN001
-    """What `gesturemap run`, the window and a scene without a saved mapping play: the default
-    for the project's model kind. At rest (nothing matches) it is silent, the sample follower
+    """What `gesturemap run`, the window and a scene play with no mapping saved: the default
+    for the model that plays. At rest (nothing matches) it is silent, the sample follower
     too; a match at the threshold (closeness 0.5, the farthest an ordinary match is) sounds
     at well over -30 dBFS RMS, the level of a quiet but plainly heard note (0.03): a
     classifier's default voice plays a likelihood of 0.9 at about 0.1."""
     model, _, results = dtw
-    mapping = SynthMapping.for_project(dtw_project())
-    assert mapping == SynthMapping.default(0, "dtw")
+    synth = Synth(None)  # a project with no mapping saved
     rest, at = results[0], _at_the_threshold(model, results)
     assert rest.match is None and at.match == "up"
-    heard = _heard(mapping, model, [rest] * 10 + [at] * 10 + [rest] * 15)
+    heard = _heard(synth, model, [rest] * 10 + [at] * 10 + [rest] * 15)
+    assert synth.mapping == SynthMapping.default(None, "dtw")
     assert max(heard[:10]) < 1e-4, heard[:10]
     assert min(heard[13:20]) > 0.03, heard[10:20]  # past the 20 ms glide
     assert max(heard[-5:]) < 1e-4, heard[-5:]  # at rest again: silent once faded
     # the FM voice alone (its loudness route), not only the follower, sounds it
-    voice = SynthMapping(routes=[r for r in mapping.routes if r.target != "follower_gain"],
-                         parameters={**mapping.parameters, "follower_gain": 0.0})
-    heard = _heard(voice, model, [rest] * 10 + [at] * 10)
+    default = SynthMapping.default(0, "dtw")
+    voice = SynthMapping(routes=[r for r in default.routes if r.target != "follower_gain"],
+                         parameters={**default.parameters, "follower_gain": 0.0})
+    heard = _heard(Synth(voice), model, [rest] * 10 + [at] * 10)
     assert max(heard[:10]) < 1e-4 and min(heard[13:20]) > 0.03, heard
 
 
-def test_a_classifiers_default_mapping_is_unchanged():
+def test_with_no_mapping_saved_the_synth_plays_the_default_of_the_model_that_plays():
+    """A model of another kind trained in the window, or recalled in a scene: the default of
+    its kind plays; a mapping saved in the project plays whatever the model."""
+    from gesturemap.live.engine import Engine
+
     from ..rejection_helpers import graded_project
 
-    assert SynthMapping.for_project(graded_project()) == SynthMapping.default(0)
-    saved = SynthMapping(routes=[Route("likelihood:*", "brightness")]).to_dict()
-    assert SynthMapping.for_project(dtw_project(synth=saved)) == saved  # a saved one plays
+    classifier, dtw = SynthMapping.default(None), SynthMapping.default(None, "dtw")
+    # every kind's default has the same sounds and glides: only routes and rest values change
+    assert (classifier.follower_sound, classifier.oneshots) == (dtw.follower_sound, dtw.oneshots)
+    np.testing.assert_array_equal(classifier.smoothing_ms(), dtw.smoothing_ms())
+    project = graded_project()
+    gmm = project.trained
+    synth = Synth(None)
+    saved = Synth(SynthMapping(routes=[Route("likelihood:*", "brightness")]))
+    engine = Engine(project, synth=synth, trainer="thread")
+    try:
+        assert synth.mapping == classifier
+        engine._set_model(dtw_project().trained)  # as a retrain swaps it in
+        assert synth.match_threshold > 0 and synth.mapping == dtw
+        engine._set_model(gmm)  # a classifier again
+        assert synth.match_threshold is None and synth.mapping == classifier
+    finally:
+        engine.stop()
+    routes = saved.mapping.routes
+    saved.match_threshold = 0.1
+    assert saved.mapping.routes == routes
