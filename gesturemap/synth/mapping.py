@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import GesturemapError
 from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _kernels as K
 
@@ -200,9 +201,7 @@ class SynthMapping:
     onset_min_interval_ms: float = 150.0
 
     def __post_init__(self) -> None:
-        self.routes = [
-            r if isinstance(r, Route) else Route(**_route_kwargs(r)) for r in self.routes
-        ]
+        self.routes = [_route(number, r) for number, r in enumerate(self.routes, 1)]
         for name, value in self.parameters.items():
             spec = PARAMETERS.get(name)
             if spec is None:
@@ -388,6 +387,21 @@ class SynthMapping:
         return K.readonly(table)
 
 
+def _route(number: int, r: Any) -> Route:
+    """Route number ``number`` (from 1) of a mapping, from a Route or its dict. A wrong one is
+    said by its number and what it routes: a mapping holds many, whose errors would
+    otherwise read alike ("synth route in_max: got 1; expected different from in_min")."""
+    if isinstance(r, Route):
+        return r
+    try:
+        return Route(**_route_kwargs(r))
+    except GesturemapError as exc:
+        name = f"synth route {number}"
+        if isinstance(r, Mapping) and "source" in r and "target" in r:
+            name += f" ({r['source']} -> {r['target']})"
+        raise GesturemapError(str(exc).replace("synth route", name, 1)) from exc
+
+
 def _route_kwargs(r: Any) -> dict[str, Any]:
     if not isinstance(r, Mapping):
         raise validation_error("synth route", r, "a JSON object with source and target")
@@ -395,6 +409,11 @@ def _route_kwargs(r: Any) -> dict[str, Any]:
     extra = set(r) - allowed
     if extra:
         raise validation_error("synth route", sorted(extra), f"keys among {sorted(allowed)}")
+    missing = [k for k in ("source", "target") if k not in r]
+    if missing:
+        raise validation_error("synth route", dict(r), "a source and a target",
+                               f"Add its {' and '.join(missing)}, e.g. "
+                               '{"source": "likelihood:*", "target": "loudness"}.')
     return dict(r)
 
 

@@ -167,3 +167,30 @@ def test_a_sample_rate_the_jack_server_cannot_take_names_the_rate_it_runs_at(pro
     (line,) = _stderr_lines(done)
     assert "cannot open the default audio device at 44100 Hz" in line, line
     assert "(48000 Hz)" in line and "None" not in line, line
+
+
+@pytest.mark.parametrize(("wrong", "said"), [
+    ({"source": "likelihood:*", "target": "loudness", "in_max": 0.0},
+     "synth route 2 (likelihood:* -> loudness) in_max: got 0.0; expected different from in_min"),
+    ({"source": "likelihood:*"},
+     "synth route 2: got {'source': 'likelihood:*'}; expected a source and a target. Add its "
+     "target"),
+])
+def test_a_wrong_synth_route_in_project_json_is_said_by_its_number(tmp_path, wrong, said):
+    """A project.json edited by hand, whose second synth route is wrong: `gesturemap run`
+    names the file, the route by its number and what it routes, and what is wrong, in one
+    line (a missing target was a traceback), and starts nothing."""
+    import json
+
+    folder = tmp_path / "project"
+    good = {"source": "progress:*", "target": "follower_position"}
+    Project("routes", input_names=["x"], outputs={"synth": {"routes": [good]}}).save(folder)
+    document = json.loads((folder / "project.json").read_text())
+    document["outputs"]["synth"]["routes"].append(wrong)
+    (folder / "project.json").write_text(json.dumps(document))
+    done = _run("run", str(folder), "--osc-in", "127.0.0.1:0", "--no-audio")
+    assert done.returncode == 2, done.stderr
+    (line,) = _stderr_lines(done)
+    assert line.startswith("gesturemap run: ") and "project.json is damaged" in line, line
+    assert said in line, line
+    assert "Traceback" not in done.stderr and "listening" not in done.stdout
