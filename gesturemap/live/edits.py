@@ -55,6 +55,7 @@ class TakeEdits:
     _count_error: Any
     _is_regression: Any
     _cmd_cancel_train: Any
+    _start_training: Any
     _next_take: Any
     _io: Any
     project_dir: Any
@@ -64,6 +65,7 @@ class TakeEdits:
     current_outputs: Any
     output: Any
     recording: bool
+    _take_label: Any
 
     def _init_corrections(self) -> None:
         #: ids of the takes added by corrections, the last one first to undo
@@ -382,18 +384,45 @@ class TakeEdits:
         N out of every take (a take left with no output goes), as Wekinator sets that output
         to ``?`` in every example; a project with one output deletes every take (Wekinator's
         only output); one model of several outputs refuses (see
-        :func:`gesturemap.interop.wekinator.examples.delete_examples_for_output`)."""
-        from ..interop.wekinator.project import delete_examples_for_output
+        :func:`gesturemap.interop.wekinator.examples.delete_examples_for_output`).
+
+        A take being recorded of that output loses its frames so far too, as with
+        deleteAllExamples: Wekinator deletes the examples of the recording under way with
+        the others and records on, so what comes after the message is kept."""
+        from ..interop.wekinator.examples import check_output_deletion, holds_output
 
         if index is None:  # a message cut short is no "delete everything"
             raise GesturemapError("deleteExamplesForOutput needs the output's number (from 1)")
+        index = check_output_deletion(self.project, index)  # refused: the take goes on whole
+        if self.recording and holds_output(self.project, self._take_label, index):
+            try:  # the frames so far end as a take, deleted with the others; a new one begins
+                self._next_take()
+            except GesturemapError:
+                pass  # too short to be a take: no model could train on them anyway
+            if self.project_dir is not None:
+                # once the I/O thread has written that take (its next job): a take removed
+                # before its files are written never reaches the trash
+                ids = list(self._labels_now())
+                self._io.put(lambda: self.command("_delete_for_output", index, ids))
+                return
+        self._cmd__delete_for_output(index)
+
+    def _cmd__delete_for_output(self, index: int, ids: list[str] | None = None) -> None:
+        """Output ``index``'s examples deleted from the takes ``ids`` (default: every take),
+        as one deletion."""
+        from ..interop.wekinator.examples import delete_examples_for_output
+
         before = self._labels_now()
-        delete_examples_for_output(self.project, index)
+        delete_examples_for_output(self.project, index, None if ids is None else set(ids))
         self._control_edit(before)
         self._autosave()
         if self._dtw_project():  # DTW matches against the examples left, at once
             if self.project.takes:
-                self._cmd_train()
+                # not train's own command, which ends a take under way so that it trains
+                # (Wekinator's train): another gesture being recorded would be cut in two
+                # templates
+                self._cmd_cancel_train()
+                self._start_training()
             else:
                 self._set_model(None)
 

@@ -201,6 +201,37 @@ def test_a_named_dtw_gesture_is_deleted_by_its_wekinator_number():
     assert len(project.takes) == 2
 
 
+def _cleared_while_recording(engine: Engine, send, ids: list[str], clear: tuple,  # noqa: ANN001
+                             *between: tuple) -> None:
+    """Record 20 frames of one pose (the ``between`` messages sent after the first 10), send
+    ``clear``, then 15 frames of another pose and stop: the take left holds the 15 frames
+    after ``clear``; undone, the deletion brings back the takes ``ids`` and the 20 frames
+    recorded before it."""
+    send("/wekinator/control/outputs", 1)
+    send("/wekinator/control/startRecording")
+    for i in range(20):
+        send("/wek/inputs", 0.1, 0.1)  # the pose before "clear"
+        if i == 9:
+            for message in between:
+                send(*message)
+    _wait(lambda: engine.frames_in == 20)
+    send(*clear)
+    for _ in range(15):
+        send("/wek/inputs", 0.9, 0.9)  # the pose after it
+    send("/wekinator/control/stopRecording")
+    _wait(lambda: engine.frames_in == 35 and not engine.recording)
+    _wait(lambda: [len(t.inputs) for t in engine.project.takes] == [15])
+    takes = engine.project.takes
+    np.testing.assert_allclose(takes[0].inputs, 0.9, atol=1e-6)
+    assert len(engine.stats()["control_deletions"]) == 1  # one deletion, one undo
+    send("/gesturemap/undo")  # what the deletion took: the takes, and the frames before
+    _wait(lambda: len(engine.project.takes) == len(ids) + 2)
+    restored = [t for t in engine.project.takes if t.id not in ids and t is not takes[0]]
+    assert [len(t.inputs) for t in restored] == [20]
+    np.testing.assert_allclose(restored[0].inputs, 0.1, atol=1e-6)
+    assert engine.stats()["errors"] == 0
+
+
 def test_delete_all_examples_while_recording_deletes_the_frames_recorded_so_far(tmp_path):
     """Wekinator deletes every example it has, those of the recording under way too, and
     records on: a controller's "clear" pressed while recording keeps only what comes after
@@ -210,22 +241,51 @@ def test_delete_all_examples_while_recording_deletes_the_frames_recorded_so_far(
     folder = tmp_path / "p"
     ids = [t.id for t in _classifier(folder).takes]
     with _running(folder) as (engine, send):
-        send("/wekinator/control/outputs", 1)
-        send("/wekinator/control/startRecording")
-        for _ in range(20):
-            send("/wek/inputs", 0.1, 0.1)  # the pose before "clear"
-        _wait(lambda: engine.frames_in == 20)
-        send("/wekinator/control/deleteAllExamples")
-        for _ in range(15):
-            send("/wek/inputs", 0.9, 0.9)  # the pose after it
-        send("/wekinator/control/stopRecording")
-        _wait(lambda: engine.frames_in == 35 and not engine.recording)
-        _wait(lambda: [len(t.inputs) for t in engine.project.takes] == [15])
-        takes = engine.project.takes
-        np.testing.assert_allclose(takes[0].inputs, 0.9, atol=1e-6)
-        send("/gesturemap/restore")  # what the deletion took: the takes, and the frames before
-        _wait(lambda: len(engine.project.takes) == 8)
-        restored = [t for t in engine.project.takes if t.id not in ids and t is not takes[0]]
-        assert [len(t.inputs) for t in restored] == [20]
-        np.testing.assert_allclose(restored[0].inputs, 0.1, atol=1e-6)
-        assert engine.stats()["errors"] == 0
+        _cleared_while_recording(engine, send, ids, ("/wekinator/control/deleteAllExamples",))
+    assert len(_saved_ids(folder)) == 8
+
+
+def test_delete_examples_for_output_while_recording_deletes_the_frames_recorded_so_far(
+        tmp_path):
+    """A classifier's one output: deleteExamplesForOutput 1 deletes every example, those of
+    the recording under way too, and recording goes on, as deleteAllExamples does. Here the
+    take under way kept its 20 frames from before the message: the pose the performer had
+    just cleared was trained on. An index that is refused (2: there is no output 2) leaves
+    the take whole; the frames deleted go to the trash with the other takes (restorable)."""
+    folder = tmp_path / "p"
+    ids = [t.id for t in _classifier(folder).takes]
+    with _running(folder) as (engine, send):
+        _cleared_while_recording(engine, send, ids,
+                                 ("/wekinator/control/deleteExamplesForOutput", 1),
+                                 ("/wekinator/control/deleteExamplesForOutput", 2))
+        assert engine.refused_commands == 1
+    assert len(_saved_ids(folder)) == 8  # the frames before "clear" reached the folder too
+
+
+def test_a_dtw_gesture_being_recorded_keeps_its_frames_when_another_is_deleted(tmp_path):
+    """DTW: deleteExamplesForOutput N deletes gesture N's takes. Gesture 2 being recorded
+    keeps its take whole when gesture 1's are deleted; when its own are, the frames so far
+    go with them and the take goes on with the frames after the message."""
+    folder = tmp_path / "p"
+    project = Project("dtw", model={"kind": "dtw", "params": {}},
+                      outputs={"gesture_messages": {"1": "/output_1", "2": "/output_2"}})
+    for gesture in (1, 2):
+        project.add_take(np.full((20, 2), 0.3 * gesture), gesture)
+    project.save(folder)
+    with _running(folder) as (engine, send):
+        send("/wekinator/control/startDtwRecording", 2)
+        for _ in range(10):
+            send("/wek/inputs", 0.2, 0.2)
+        send("/wekinator/control/deleteExamplesForOutput", 1)
+        for _ in range(10):
+            send("/wek/inputs", 0.4, 0.4)
+        _wait(lambda: engine.frames_in == 20 and [t.label for t in engine.project.takes] == [2])
+        send("/wekinator/control/deleteExamplesForOutput", 2)
+        for _ in range(12):
+            send("/wek/inputs", 0.6, 0.6)
+        send("/wekinator/control/stopDtwRecording")
+        _wait(lambda: engine.frames_in == 32 and not engine.recording)
+        _wait(lambda: [(t.label, len(t.inputs)) for t in engine.project.takes] == [(2, 12)])
+        np.testing.assert_allclose(engine.project.takes[0].inputs, 0.6, atol=1e-6)
+        assert engine.stats()["errors"] == 0 and engine.refused_commands == 0
+        assert len(engine.project.trash()) == 3  # gesture 1's, gesture 2's, the 20 frames

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import re
+from collections.abc import Collection
 from typing import Any
 
 import numpy as np
@@ -20,8 +21,10 @@ from ...utils.storage import atomic_write_text
 
 __all__ = [
     "ALL_OUTPUTS",
+    "check_output_deletion",
     "delete_examples_for_output",
     "export_arff",
+    "holds_output",
     "mask_label",
     "output_count",
     "output_index",
@@ -97,7 +100,8 @@ def _sorted_labels(found: set[Any]) -> list[Any]:
                                          isinstance(lb, str) else int(lb)))
 
 
-def delete_examples_for_output(project: Any, index: Any) -> int:
+def delete_examples_for_output(project: Any, index: Any,
+                               takes: Collection[str] | None = None) -> int:
     """Wekinator's ``deleteExamplesForOutput index`` (1-based) on a gesturemap project; returns
     the number of takes removed or changed.
 
@@ -110,12 +114,29 @@ def delete_examples_for_output(project: Any, index: Any) -> int:
     - several outputs learnt by one model: refused (a take cannot keep some outputs' examples
       without the others'; ``deleteAllExamples`` deletes them all).
 
+    ``takes``: the ids of the takes it acts on (default: every take); the others are left as
+    they are.
+
     Raises
     ------
     GesturemapError
         If ``index`` is not a whole number between 1 and the number of outputs (Wekinator
         refuses it too), or the project learns its outputs together; nothing is changed.
     """
+    index = check_output_deletion(project, index)
+    chosen = [t for t in project.takes if takes is None or t.id in takes]
+    if project.model.get("kind") == "per_output":
+        return _delete_output_examples(project, index, chosen)
+    gone = [t.id for t in chosen if holds_output(project, t.label, index)]
+    for take_id in gone:
+        project.remove_take(take_id)
+    return len(gone)
+
+
+def check_output_deletion(project: Any, index: Any) -> int:
+    """The 1-based output ``deleteExamplesForOutput index`` names in ``project``; raises
+    GesturemapError, as :func:`delete_examples_for_output` would, if it names none or the
+    project cannot delete one output's examples."""
     index = output_index(index)
     n = output_count(project)
     if not 1 <= index <= n:
@@ -123,35 +144,39 @@ def delete_examples_for_output(project: Any, index: Any) -> int:
         raise GesturemapError(
             f"deleteExamplesForOutput {index}: the project has {n} {what}: give an index "
             f"between 1 and {n}; nothing was deleted.")
-    kind = project.model.get("kind")
-    if kind == "dtw":  # gesture ``index`` by Wekinator's number (a named gesture's too)
-        labels, numbering = _gesture_numbering(project)
-        gesture = label_for_number(index, labels, numbering) if labels else index
-        gone = [t.id for t in project.takes if t.label == gesture]
-    elif kind == "per_output":
-        return _delete_output_examples(project, index, n)
-    elif n == 1:
-        gone = [t.id for t in project.takes]
-    else:
+    if project.model.get("kind") not in ("dtw", "per_output") and n != 1:
         raise GesturemapError(
             f"deleteExamplesForOutput {index}: this project's model learns its {n} outputs "
             "together, so a take cannot lose one output's examples and keep the others'; "
             "nothing was deleted. deleteAllExamples deletes every take (they can be "
             "restored), or make the model per-output.")
-    for take_id in gone:
-        project.remove_take(take_id)
-    return len(gone)
+    return index
 
 
-def _delete_output_examples(project: Any, index: int, n: int) -> int:
-    """A per-output project's ``deleteExamplesForOutput index``."""
-    specs = project.model["params"]["outputs"]
+def holds_output(project: Any, label: Any, index: int) -> bool:
+    """Whether a take labelled ``label`` holds examples of output ``index`` (1-based), those
+    ``deleteExamplesForOutput index`` deletes: a DTW project's takes of gesture ``index`` (by
+    Wekinator's number, a named gesture's too), a per-output project's takes recorded for that
+    output, any take of a project of one output."""
+    kind = project.model.get("kind")
+    if kind == "dtw":
+        labels, numbering = _gesture_numbering(project)
+        return label == (label_for_number(index, labels, numbering) if labels else index)
+    if kind == "per_output":
+        specs = project.model["params"]["outputs"]
+        recorded = outputs_of_label(label, len(specs)) or []
+        return index in recorded and label not in specs[index - 1].get("skip_labels", [])
+    return True
+
+
+def _delete_output_examples(project: Any, index: int, takes: list[Any]) -> int:
+    """A per-output project's ``deleteExamplesForOutput index`` on ``takes``."""
+    n = output_count(project)
     changed = 0
-    for take in list(project.takes):
-        recorded = outputs_of_label(take.label, n) or []
-        if take.label in specs[index - 1].get("skip_labels", []) or index not in recorded:
+    for take in takes:
+        if not holds_output(project, take.label, index):
             continue
-        left = [j for j in recorded if j != index]
+        left = [j for j in outputs_of_label(take.label, n) or [] if j != index]
         changed += 1
         if left:
             project.relabel_take(take.id, mask_label(left, n))
