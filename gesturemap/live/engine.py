@@ -549,6 +549,23 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         for sink in [*self.sinks, *([self.synth] if self.synth is not None else [])]:
             if hasattr(sink, "reject_below"):
                 sink.reject_below = output.settings.reject_below
+        self._log_reject_below()
+
+    #: the rejection threshold the session log last recorded (None: none yet)
+    _reject_logged: float | None = None
+
+    def _log_reject_below(self) -> None:
+        """With a session log open or opening, log the rejection threshold when it is not the
+        one logged last (the log opening, the window's slider or Outputs tab, a scene's
+        outputs): a ``reject_below`` event naming the first ``input`` row it decides, where
+        ``gesturemap replay`` sets it too. Without it a replay labelled every frame by the
+        project's saved threshold, the last one set, not the one each frame was sent by."""
+        value = float(self.output.settings.reject_below)
+        row = self._next_log_row()
+        if row is None or value == self._reject_logged:
+            return
+        self._reject_logged = value
+        self._log_event("reject_below", value=value, frame=row)
 
     def _cmd__add_sink(self, sink: Any) -> None:
         """Send to ``sink`` too from the next frame (one opened while running: the window's
@@ -1152,6 +1169,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                     self._log_backlog = []
                     self._log_backlog_inputs = self._log_backlog_missed = 0
                     self._io.put(lambda: self._open_log(handover=True))
+                    self._log_reject_below()  # the threshold this first frame is sent by
             self._start_pipeline(self.project.input_dim)
         if len(values) != self.project.input_dim:
             self.bad_frames += 1

@@ -10,7 +10,12 @@ after a reset are the live ones too. A ``reset`` event without ``frame`` is plac
 
 A scene recalled on stage (a ``scene`` event, data ``name`` and ``frame``) is recalled at the
 same frame, from the replaying project's scene of that name, with the crossfade the engine
-plays (:class:`gesturemap.live.scenes.CrossfadeStream`), timed by the logged frames' times."""
+plays (:class:`gesturemap.live.scenes.CrossfadeStream`), timed by the logged frames' times.
+
+The rejection threshold in force (a ``reject_below`` event, data ``value`` and ``frame``:
+logged as the log opens and at each change — the window's slider, its Outputs tab, a scene's
+outputs) is set at the same frame, so the labels are the ones the outputs sent; replayed
+through another project than the one that played, that project's own threshold holds."""
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from ..outputs.rejection import reject_below, rejected
 RESET = "reset"
 #: The event kind of a model retrained during a session (the model is not in the log).
 TRAINED = "trained"
+#: The event kind of the rejection threshold set in a session (data ``value``, ``frame``).
+REJECT = "reject_below"
 
 
 class _Replay:
@@ -49,6 +56,9 @@ class _Replay:
         self.labels = [str(lb) for lb in project.trained.labels_]
         #: the rejection threshold in force (a recalled scene's outputs may set another)
         self.reject_below = reject_below(project.outputs)
+        #: whether the log's thresholds are set (:meth:`apply`): a recall then leaves the
+        #: threshold to them (the log has the one the scene brought, as it was then)
+        self.logged_thresholds = False
         self._t = 0.0  # the time of the frame replayed: a scene crossfade's clock, as live
         #: the scenes a recall named that the project does not have (not replayed)
         self.missing_scenes: list[str] = []
@@ -78,7 +88,17 @@ class _Replay:
         else:
             path.stream = new
         self.labels = [str(lb) for lb in scene.trained.labels_]
-        self.reject_below = reject_below(self.project.outputs)  # the scene's, as on stage
+        if not self.logged_thresholds:
+            self.reject_below = reject_below(self.project.outputs)  # the scene's, as on stage
+
+    def apply(self, change: tuple[str, Any]) -> None:
+        """A logged change, before the frame it names: ``("scene", name)`` recalls a scene,
+        ``("reject_below", value)`` sets the rejection threshold."""
+        kind, what = change
+        if kind == REJECT:
+            self.reject_below = what
+        else:
+            self.recall(what)
 
     def label(self, r: Any) -> Any:
         """The class the live outputs sent for ``r``: its label, or None on a frame they
@@ -92,18 +112,18 @@ class _Replay:
 
     def run(self, times: np.ndarray, inputs: np.ndarray,
             resets: Iterable[int] = (),
-            recalls: Mapping[int, list[str]] | None = None,
+            changes: Mapping[int, list[tuple[str, Any]]] | None = None,
             ) -> Iterator[tuple[float, Any]]:
         """``(t, Result)`` of each frame; ``resets``: indices in this chunk of the frames
-        before which the stream is reset; ``recalls``: index -> the names of the scenes
-        recalled before that frame, in order."""
+        before which the stream is reset; ``changes``: index -> the changes made before that
+        frame (:meth:`apply`), in order."""
         path = self.path
         at = {int(i) for i in resets}
-        recalls = recalls or {}
+        changes = changes or {}
         # tolist: the very floats float(t) gives, without a numpy scalar a frame
         for i, (t, x) in enumerate(zip(times.tolist(), inputs, strict=True)):
-            for name in recalls.get(i, ()):
-                self.recall(name)
+            for change in changes.get(i, ()):
+                self.apply(change)
             if i in at:
                 path.reset_stream()
             self._t = t
@@ -122,16 +142,16 @@ def replay_frames(project: Any, times: np.ndarray, inputs: np.ndarray,
 
 def _log_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     """The ``reset`` events of a session log: the rows given by ``frame`` (sorted, unique),
-    and the times of those placed by their time (sorted); and its ``scene`` and ``trained``
-    events."""
+    and the times of those placed by their time (sorted); and its ``scene``, ``trained`` and
+    ``reject_below`` events."""
     from ..log import iter_events
 
     frames: set[int] = set()
     by_time = []
-    scenes = []
+    others = []
     for event in iter_events(log_dir):
-        if event.kind in ("scene", TRAINED):
-            scenes.append(event)
+        if event.kind in ("scene", TRAINED, REJECT):
+            others.append(event)
         if event.kind != RESET:
             continue
         frame = _frame_of(event)
@@ -140,7 +160,7 @@ def _log_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
         else:
             by_time.append(event.t)
     return (np.array(sorted(frames), dtype=np.int64),
-            np.sort(np.array(by_time, dtype=np.float64)), scenes)
+            np.sort(np.array(by_time, dtype=np.float64)), others)
 
 
 def _frame_of(event: Any) -> int | None:
@@ -169,22 +189,36 @@ def log_resets(log_dir: str | os.PathLike[str], times: np.ndarray) -> list[int]:
     return sorted({*frames.tolist(), *placed.tolist()})
 
 
-class _Resets:
-    """A session log's resets and scene recalls, given a chunk of ``input`` rows at a time
-    (in order)."""
+def _threshold_of(event: Any) -> float | None:
+    """The rejection threshold a ``reject_below`` event sets (None: it names none)."""
+    value = event.data.get("value")
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1:
+        return float(value)
+    return None
 
-    def __init__(self, log_dir: str | os.PathLike[str]) -> None:
+
+class _Resets:
+    """A session log's resets, scene recalls and rejection thresholds, given a chunk of
+    ``input`` rows at a time (in order). ``thresholds``: whether the logged thresholds are
+    set (the project that played is replaying)."""
+
+    def __init__(self, log_dir: str | os.PathLike[str], thresholds: bool = True) -> None:
         self.frames, self.pending, events = _log_events(log_dir)
-        # scene recalls by the row they name; one of a log that names none, by its time
-        self.scenes = [(_frame_of(e), e.t, e.data.get("name")) for e in events
-                       if e.kind != TRAINED]
+        # changes by the row they name; one of a log that names none, by its time
+        self.changes: list[tuple[int | None, float, tuple[str, Any]]] = []
+        for e in events:
+            if e.kind == "scene":
+                self.changes.append((_frame_of(e), e.t, ("scene", e.data.get("name"))))
+            elif e.kind == REJECT and thresholds and _threshold_of(e) is not None:
+                self.changes.append((_frame_of(e), e.t, (REJECT, _threshold_of(e))))
         #: the times of the models retrained during the session (not replayed)
         self.retrained = [e.t for e in events if e.kind == TRAINED]
         self.first = 0  # the row index of the next chunk's first row
 
-    def chunk(self, times: np.ndarray) -> tuple[set[int], dict[int, list[str]]]:
+    def chunk(self, times: np.ndarray) -> tuple[set[int], dict[int, list[tuple[str, Any]]]]:
         """The rows of this chunk (indices in it) before which the stream is reset, and the
-        scenes recalled before rows of it (index -> their names, in the log's order)."""
+        changes (scenes recalled, thresholds set) before rows of it (index -> the changes,
+        in the log's order)."""
         first, n = self.first, len(times)
         self.first += n
         lo, hi = np.searchsorted(self.frames, [first, first + n])
@@ -193,17 +227,17 @@ class _Resets:
         inside = placed < n
         at.update(placed[inside].tolist())
         self.pending = self.pending[~inside]
-        recalls: dict[int, list[str]] = {}
+        changes: dict[int, list[tuple[str, Any]]] = {}
         later = []
-        for frame, t, name in self.scenes:
+        for frame, t, change in self.changes:
             i = (frame - first if frame is not None
                  else int(_placed(times, np.array([t]))[0]))
             if 0 <= i < n or (frame is not None and i < 0):
-                recalls.setdefault(max(i, 0), []).append(name)
+                changes.setdefault(max(i, 0), []).append(change)
             else:
-                later.append((frame, t, name))
-        self.scenes = later
-        return at, recalls
+                later.append((frame, t, change))
+        self.changes = later
+        return at, changes
 
 
 def _csv_row(fields: Iterable[Any]) -> str:
@@ -270,7 +304,7 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     import warnings
 
     from ..errors import FormatError
-    from ..log import CHUNK_ROWS, log_ended, read_stream_chunks, stream_columns
+    from ..log import CHUNK_ROWS, log_ended, log_project, read_stream_chunks, stream_columns
     from ..project import Project
 
     project = Project.load(project_dir)
@@ -292,7 +326,12 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                           f"({', '.join(logged)[:80]}); {project_dir} takes {expected}: "
                           "replay it through a project of the same sensor")
     replay = _Replay(project, len(logged))
-    resets = _Resets(log_dir)
+    played = log_project(log_dir)
+    # the thresholds the session set are the settings of the project that played it; another
+    # project replays by its own, as it does with its own model
+    resets = _Resets(log_dir, thresholds=played is None or
+                     os.path.realpath(played) == os.path.realpath(project_dir))
+    replay.logged_thresholds = any(kind == REJECT for _, _, (kind, _) in resets.changes)
     if resets.retrained:
         # the retrained models are not in the log: the project's model plays every frame, and
         # a researcher comparing the replay with the live outputs must know where they part
@@ -320,8 +359,8 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
         fields: dict[Any, str] = {}  # each label's CSV field, quoted once
         for times, values, _ in chunks:
             rows, spotted = [], []
-            at, recalls = resets.chunk(times)
-            for t, r in replay.run(times, values, at, recalls):
+            at, changes = resets.chunk(times)
+            for t, r in replay.run(times, values, at, changes):
                 count += 1
                 if results is not None:
                     label = replay.label(r)
