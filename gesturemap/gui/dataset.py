@@ -18,8 +18,8 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from ..project import describe_gaps
 from .colours import class_colours
-from .plots import take_pixmap
 from .session import TakeRef
+from .thumbnails import ThumbnailDrawer
 
 __all__ = ["DatasetBrowser", "DeleteClass", "DeleteTake", "RelabelTake", "RenameClass"]
 
@@ -153,6 +153,12 @@ class DatasetBrowser(QtWidgets.QWidget):
         # its id, so a refresh draws only the takes new or recoloured since the last one (all
         # of them took seconds on the GUI thread at 150 takes of 60 channels, after each take)
         self._icons: dict[tuple[str, str, int], QtGui.QIcon] = {}
+        # drawn on a worker thread: a project of many long takes opened with the window
+        # standing still for seconds while they were drawn; each item says "loading…" until
+        # its thumbnail arrives, and can be selected, played or deleted meanwhile
+        self._drawer = ThumbnailDrawer(_THUMB, self)
+        self._drawer.drawn.connect(self._thumbnail_drawn)
+        self._waiting: dict[tuple[str, str, int], QtWidgets.QTreeWidgetItem] = {}
         self.colours: dict[str, QtGui.QColor] = {}
         self.tree = QtWidgets.QTreeWidget()
         self.tree.setHeaderLabels(["take", "frames", "plot"])
@@ -229,6 +235,8 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.tree.blockSignals(True)
         self.tree.clear()
         icons, self._icons = self._icons, {}
+        self._waiting = {}
+        jobs: dict[tuple[str, str, int], tuple[Any, QtGui.QColor]] = {}
         for label in classes:
             colour = colours[str(label)]
             mine = [t for t in takes if t.label == label]
@@ -249,14 +257,18 @@ class DatasetBrowser(QtWidgets.QWidget):
                 key = (take.id, colour.name(), take.length)
                 icon = icons.get(key)
                 if icon is None:
-                    icon = QtGui.QIcon(take_pixmap(take.inputs, _THUMB, colour))
-                self._icons[key] = icon  # only the takes shown now are kept
-                item.setIcon(2, icon)
+                    item.setText(2, "loading…")
+                    self._waiting[key] = item
+                    jobs[key] = (take.inputs, colour)
+                else:
+                    self._icons[key] = icon  # only the takes shown now are kept
+                    item.setIcon(2, icon)
                 item.setSizeHint(2, _THUMB + QtCore.QSize(4, 4))
                 top.addChild(item)
                 item.setSelected(take.id in selected)
             top.setExpanded(expanded is None or str(label) in expanded)
         self.tree.blockSignals(False)
+        self._drawer.want(jobs)
         self._selection_changed()
         self.tree.setColumnWidth(2, _THUMB.width() + 30)
         current = self.relabel_box.currentText()
@@ -267,6 +279,22 @@ class DatasetBrowser(QtWidgets.QWidget):
         self.summary.setText(
             f"{len(takes)} takes in {len(classes)} classes ({sum(t.length for t in takes)} frames)"
         )
+
+    @property
+    def thumbnails_pending(self) -> int:
+        """Thumbnails of the takes shown still being drawn."""
+        return len(self._waiting)
+
+    def _thumbnail_drawn(self, key: tuple[str, str, int], image: QtGui.QImage) -> None:
+        self._drawer.done(key)
+        item = self._waiting.pop(key, None)
+        if item is None:  # a take no longer shown, or shown in another colour
+            return
+        icon = QtGui.QIcon(QtGui.QPixmap.fromImage(image)) if not image.isNull() else None
+        item.setText(2, "")
+        if icon is not None:
+            self._icons[key] = icon
+            item.setIcon(2, icon)
 
     def select_take(self, take_id: str) -> None:
         """Select the take with this id (as a click would)."""

@@ -112,7 +112,7 @@ class WindowFiles:
         from ..project.lock import check_free
 
         try:
-            project, left_out = load_project(folder)
+            project, left_out = self._read_drawing(folder)
             if Path(folder) != self.folder:  # refused before this project's engine is closed
                 check_free(folder)
         except Exception as exc:
@@ -123,13 +123,27 @@ class WindowFiles:
             # saved as it stopped (a take under way), else its next take would take that id
             self._close_engine(drawing=True)
             try:
-                project, left_out = load_project(folder)
+                project, left_out = self._read_drawing(folder)
             except Exception as exc:
                 QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
         if not self._work_in(Path(folder), project):
             return False
         self.say_left_out(left_out)
         return True
+
+    def _read_drawing(self, folder: str | Path) -> tuple[Project, list[str]]:
+        """:func:`load_project` on a worker thread, the window drawing on and saying it is
+        opening (a project of many long takes reads for a second or more); clicks and keys
+        wait. Raises what the reading raised, the window's status line as it was."""
+        read: list[tuple[Project, list[str]]] = []
+        status = self.train_status.text()  # type: ignore[attr-defined]
+        try:
+            self._in_background(  # type: ignore[attr-defined]
+                "opening the project…", lambda: read.append(load_project(folder)))
+        except Exception:
+            self.train_status.setText(status)  # type: ignore[attr-defined]
+            raise
+        return read[0]
 
     def say_left_out(self, notes: list[str]) -> None:
         """Say what the project's files held that could not be read (a damaged take, a
@@ -165,7 +179,7 @@ class WindowFiles:
         in its place); said when that fails too."""
         where = self.folder or self.autosave_dir
         try:
-            project, _ = load_project(where)
+            project, _ = self._read_drawing(where)
             self._open_engine(project, drawing=True)
         except Exception as exc:
             QtWidgets.QMessageBox.warning(

@@ -21,7 +21,6 @@ __all__ = [
     "OutputsPlot",
     "SignalPlot",
     "class_colour",
-    "take_pixmap",
 ]
 
 #: One colour per input channel.
@@ -316,27 +315,3 @@ class OutputsPlot(pg.PlotWidget):
         if moved is not None:
             self._y_range = moved
             self.getPlotItem().getViewBox().setYRange(*moved, padding=0)
-
-
-def take_pixmap(inputs: np.ndarray, size: QtCore.QSize, colour: QtGui.QColor) -> QtGui.QPixmap:
-    """A small picture of a take: each channel of ``inputs`` (T, D) scaled to its own range."""
-    w, h = size.width(), size.height()
-    pixmap = QtGui.QPixmap(w, h)
-    pixmap.fill(QtGui.QColor("#1a202c"))
-    painter = QtGui.QPainter(pixmap)
-    painter.setRenderHint(QtGui.QPainter.RenderHint.Antialiasing)
-    painter.fillRect(0, 0, 4, h, colour)
-    t = len(inputs)
-    if t >= 2:
-        xs = 6 + np.arange(t) * (w - 8) / (t - 1)
-        for i in range(inputs.shape[1]):
-            col = inputs[:, i]
-            lo, hi = float(col.min()), float(col.max())
-            ys = h - 3 - (col - lo) / (hi - lo if hi > lo else 1.0) * (h - 6)
-            # the path from the arrays at once (one lineTo per point from Python cost more
-            # than the drawing: a 60-channel take of 200 frames is 12,000 points)
-            path = pg.arrayToQPath(xs, ys)
-            painter.setPen(QtGui.QPen(QtGui.QColor(CHANNEL_COLOURS[i % len(CHANNEL_COLOURS)]), 1.2))
-            painter.drawPath(path)
-    painter.end()
-    return pixmap

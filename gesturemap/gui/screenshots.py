@@ -73,6 +73,10 @@ def main(out: str) -> int:
         window.monitor.grab().save(str(out_dir / "monitor.png"))
         window.tabs.setCurrentWidget(window.dataset)
         wait(200)
+        for _ in range(100):  # the takes' pictures are drawn in the background
+            if not window.dataset.thumbnails_pending:
+                break
+            wait(50)
         window.grab().save(str(out_dir / "dataset-browser.png"))
         window.tabs.setCurrentWidget(window.model_panel)
         wait(100)

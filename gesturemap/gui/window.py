@@ -1002,7 +1002,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         folder = self.folder or self.autosave_dir
         try:
-            project = Project.load(folder)
+            project, _ = self._read_drawing(folder)
             try:
                 self._close_engine()
             except Exception:  # the dead process's last error: it is restarted anyway
