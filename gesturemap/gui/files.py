@@ -16,6 +16,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..project import Project
+from .recent import in_front, recent_list
 
 __all__ = ["WindowFiles", "load_project", "wait_drawing"]
 
@@ -239,15 +240,13 @@ class WindowFiles:
 
     def _remember_recent(self, folder: Path) -> None:
         settings = self._settings()
-        recent = [str(folder.resolve())] + [
-            f for f in (settings.value("recent") or []) if f != str(folder.resolve())
-        ]
-        settings.setValue("recent", recent[:8])
+        settings.setValue("recent", in_front(recent_list(settings.value("recent")),
+                                             [str(folder.resolve())]))
         self._fill_recent()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for folder in self._settings().value("recent") or []:
+        for folder in recent_list(self._settings().value("recent")):
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
 
