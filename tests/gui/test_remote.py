@@ -307,11 +307,11 @@ def test_the_picked_class_is_current_before_the_sensor_opens(tmp_path):
 
 
 SENDER = textwrap.dedent("""
-    import json, socket, sys, time
+    import json, select, socket, sys, time
     from pythonosc.osc_message_builder import OscMessageBuilder
-    port, seconds = int(sys.argv[1]), float(sys.argv[2])
+    port = int(sys.argv[1])
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    rx.bind(("127.0.0.1", int(sys.argv[3])))
+    rx.bind(("127.0.0.1", int(sys.argv[2])))
     rx.settimeout(0.001)
     tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     b = OscMessageBuilder("/wek/inputs")
@@ -319,8 +319,10 @@ SENDER = textwrap.dedent("""
         b.add_arg(v)
     packet = b.build().dgram
     print("go", flush=True)
+    # sends until the test says stop (a line on stdin), so the sending covers the window's
+    # hold however long a loaded machine makes it
     arrivals, sent, t0 = [], 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    while not select.select([sys.stdin], [], [], 0)[0]:
         tx.sendto(packet, ("127.0.0.1", port))
         sent += 1
         next_t = t0 + sent * 0.005
@@ -330,7 +332,8 @@ SENDER = textwrap.dedent("""
                     arrivals.append(time.perf_counter())
             except socket.timeout:
                 pass
-    print(json.dumps({"sent": sent, "arrivals": arrivals}), flush=True)
+    print(json.dumps({"sent": sent, "arrivals": arrivals, "first": t0,
+                      "last": time.perf_counter()}), flush=True)
 """)
 
 
@@ -352,14 +355,17 @@ def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, 
     window = MainWindow(project, folder, trainer="thread", engine=mode)
     qtbot.addWidget(window)
     window.show()
-    sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "4", str(out_port)],
-                              stdout=subprocess.PIPE, text=True)
+    sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), str(out_port)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert sender.stdout.readline().strip() == "go"
         time.sleep(0.8)
         started = time.perf_counter()
         sum(range(60_000_000))  # holds the GIL throughout: no bytecode runs inside
         held = time.perf_counter() - started
+        time.sleep(0.8)
+        sender.stdin.write("stop\n")
+        sender.stdin.flush()
         result = json.loads(sender.stdout.readline())
     finally:
         sender.kill()
@@ -369,6 +375,8 @@ def test_a_window_holding_its_thread_does_not_delay_the_outputs(qtbot, trained, 
     arrivals = np.array(result["arrivals"])
     longest_silence = np.diff(arrivals).max()
     assert held > 0.4
+    # perf_counter is the system's monotonic clock, shared by both processes
+    assert result["first"] < started and result["last"] > started + held
     if mode == "process":
         # answers kept coming every 5 ms or so while the window was stuck
         assert len(arrivals) > 0.9 * result["sent"]
