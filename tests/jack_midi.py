@@ -3,6 +3,7 @@ with no sound card and no ALSA sequencer (docs/architecture.md)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import fcntl
 import os
@@ -63,6 +64,7 @@ def claim_session() -> str:
             lock.close()
             continue
         _held.append(lock)
+        atexit.register(lock.close)  # given back as the process ends, without a ResourceWarning
         os.environ[SESSION_ENV] = "" if place == 0 else f"-{place}"
         return os.environ[SESSION_ENV]
     # more sessions at once than places: a name of this process's own (which may leave a row
