@@ -330,7 +330,7 @@ def map_routes(
         idx = int(table[r, R_INDEX])
         if idx < 0:
             idx = label_index
-            if idx < 0:  # "*" with no class chosen (a DTW frame with no match): at rest
+            if idx < 0:  # "*" with no class chosen (rejected, or no DTW match): at rest
                 continue
         if kind == KIND_OUTPUT:
             src = output
