@@ -311,16 +311,11 @@ class SynthPanel(QtWidgets.QWidget):
         """The synth mapping now in force (a scene recalled, Apply done): what the musician
         has not edited shows it, so that Apply sends what plays and never the mapping of the
         scene left behind; a part they edited (the routes, a parameter, a sound) keeps their
-        edit. With no mapping saved, the default for the model's ``kind`` plays (the synth
-        follows a model of another kind): shown unless the musician edited the tab. Cheap
+        edit. With no mapping in force (a scene saved without one), the default for the
+        model's ``kind`` plays, and follows a model of another kind: it is what shows. Cheap
         when nothing changed (called on every refresh)."""
         settings = dict(settings or {})
-        if not settings and not self._shown and kind != self._kind:
-            self._kind = kind
-            if not self.edited():
-                self.show_mapping(None, self._classes, self._outputs, self._folder, kind)
-            return
-        if settings == self._shown:
+        if settings == self._shown and (settings or kind == self._kind):
             return
         try:
             now = self.settings()
@@ -331,14 +326,15 @@ class SynthPanel(QtWidgets.QWidget):
             self._shown, self._shown_as = settings, now
             return
         before, status, applied = self._shown_as, self.status.text(), self._applied_routes
-        self.show_mapping(settings, self._classes, self._outputs, self._folder, self._kind)
+        # none in force: the default ({} would read as a mapping with no routes, silent)
+        self.show_mapping(settings or None, self._classes, self._outputs, self._folder, kind)
         in_force = self._shown_as
         if now != before:
             merged = _changed_kept(before, now, in_force)
             for key in ("parameters", "oneshots"):  # one by one: a scene's others show
                 merged[key] = _changed_kept(before.get(key) or {}, now.get(key) or {},
                                             in_force.get(key) or {})
-            self.show_mapping(merged, self._classes, self._outputs, self._folder, self._kind)
+            self.show_mapping(merged, self._classes, self._outputs, self._folder, kind)
             self._shown, self._shown_as = settings, in_force
         self.status.setText(status)
         self._applied_routes = applied

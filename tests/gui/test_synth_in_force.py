@@ -49,3 +49,33 @@ def test_the_synth_tab_follows_a_scene_recall_and_applies_no_stale_mapping(
     # the scene's mapping stays in force: only the edit was new
     assert synth()["parameters"]["master_gain"] == 0.25
     assert synth()["follower_sound"] == "bell"
+
+
+def test_a_scene_with_no_synth_mapping_shows_the_default_it_plays(qtbot, tmp_path, monkeypatch):
+    """A scene saved without a synth mapping plays the default one: the Synth tab shows the
+    default's routes, where it showed a mapping with none (silent, had Apply sent it)."""
+    from gesturemap.synth import SynthMapping
+
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", f"gm-absent-{os.getpid()}")
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    folder = tmp_path / "piece"
+    project = _scenes_on_two_mappings(folder)
+    project.trained = project.scene("swapped").trained
+    project.outputs = {"extras": True}  # "swapped" saved with no synth mapping of its own
+    project.save_scene("swapped")
+    project.outputs = {"extras": True, "synth": {
+        "routes": [{"source": "likelihood:*", "target": "loudness"}],
+        "parameters": {"master_gain": 0.5}}}
+    window = open_window(qtbot, project, folder)
+    qtbot.waitUntil(lambda: window.scene_names() == ["plain", "swapped"], timeout=60000)
+    panel = window.synth_panel
+    assert panel.parameters["master_gain"].value() == 0.5
+    assert window.recall_scene("swapped")
+    qtbot.waitUntil(lambda: panel.parameters["master_gain"].value() == 1.0, timeout=30000)
+    shown = SynthMapping.from_dict(panel.settings())
+    default = SynthMapping.default(0)
+    classes = ["high", "low"]
+    assert [(r.source, r.target) for r in shown.routes] == [
+        (r.source, r.target) for r in default.routes]
+    assert (shown.route_table(classes) == default.route_table(classes)).all()
+    assert (shown.base_values() == default.base_values()).all()

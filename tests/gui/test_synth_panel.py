@@ -333,7 +333,7 @@ def test_a_dtw_projects_synth_tab_shows_the_default_it_plays(qtbot, tmp_path):
 def test_the_synth_tab_shows_the_default_of_a_model_kind_chosen_later(qtbot, tmp_path):
     """A classifier project with no synth mapping saved, turned into a DTW one in the Model
     tab: the synth plays the DTW default, and the Synth tab shows it (Apply keeps what
-    plays); a musician's edit in the tab is never replaced."""
+    plays); a musician's edit in the tab is kept, the rest follows."""
     from gesturemap.project.settings import stage_model
 
     from ..rejection_helpers import graded_project
@@ -354,7 +354,7 @@ def test_the_synth_tab_shows_the_default_of_a_model_kind_chosen_later(qtbot, tmp
                                   SynthMapping.default(0, "dtw").route_table(classes))
     panel.parameters["master_gain"].setValue(0.5)  # the musician's edit, not applied
     window.engine.command("set_model_settings", stage_model("gmm"))
-    # the tab has seen the new kind (the window's refresh told it), and kept the edit
-    qtbot.waitUntil(lambda: panel._kind == "gmm", timeout=30000)
-    assert ("likelihood:*", "follower_gain") in routes()
+    # the routes the musician left alone follow; the edit stays
+    qtbot.waitUntil(lambda: ("likelihood:*", "follower_gain") not in routes(), timeout=30000)
+    assert routes() == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
     assert panel.parameters["master_gain"].value() == 0.5
