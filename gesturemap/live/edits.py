@@ -56,6 +56,7 @@ class TakeEdits:
     _is_regression: Any
     _cmd_cancel_train: Any
     _start_training: Any
+    _dtw_project: Any
     _next_take: Any
     _io: Any
     project_dir: Any
@@ -296,6 +297,7 @@ class TakeEdits:
             self.project.remove_take(take_id)
         self._control_edit(before)
         self._autosave()
+        self._dtw_follows_takes()
 
     def _labels_now(self) -> dict[str, Any]:
         return {take.id: take.label for take in self.project.takes}
@@ -336,6 +338,7 @@ class TakeEdits:
         self._sync_outputs()
         self._control_edit(before)
         self._autosave()
+        self._dtw_follows_takes()
 
     def _cmd_restore_takes(self, *ids: Any) -> None:
         """Put back what control messages deleted: the takes ``ids`` (a list, or one id per
@@ -372,6 +375,7 @@ class TakeEdits:
         self._sync_outputs()
         self._log_event("restored", takes=sorted(back))
         self._autosave()
+        self._dtw_follows_takes()
 
     def _sync_outputs(self) -> None:
         from ..interop.wekinator.examples import sync_skip_labels
@@ -416,15 +420,22 @@ class TakeEdits:
         delete_examples_for_output(self.project, index, None if ids is None else set(ids))
         self._control_edit(before)
         self._autosave()
-        if self._dtw_project():  # DTW matches against the examples left, at once
-            if self.project.takes:
-                # not train's own command, which ends a take under way so that it trains
-                # (Wekinator's train): another gesture being recorded would be cut in two
-                # templates
-                self._cmd_cancel_train()
-                self._start_training()
-            else:
-                self._set_model(None)
+        self._dtw_follows_takes()
+
+    def _dtw_follows_takes(self) -> None:
+        """A DTW project's templates are its takes (Wekinator's DTW matches against the
+        examples it has, with no train message): after takes were deleted or restored, its
+        model is stored again from the takes left (none: no model, so a deleted gesture
+        never matches again), and a restored gesture matches at once."""
+        if not self._dtw_project():
+            return
+        self._cmd_cancel_train()
+        if self.project.takes:
+            # not train's own command, which ends a take under way so that it trains
+            # (Wekinator's train): a gesture being recorded would be cut in two templates
+            self._start_training()
+        else:
+            self._set_model(None)
 
     def _cmd_undo(self) -> None:
         """``/gesturemap/undo``: take back the latest correction or control deletion, whichever

@@ -289,3 +289,61 @@ def test_a_dtw_gesture_being_recorded_keeps_its_frames_when_another_is_deleted(t
         np.testing.assert_allclose(engine.project.takes[0].inputs, 0.6, atol=1e-6)
         assert engine.stats()["errors"] == 0 and engine.refused_commands == 0
         assert len(engine.project.trash()) == 3  # gesture 1's, gesture 2's, the 20 frames
+
+
+def test_a_dtw_gesture_deleted_never_matches_and_matches_again_once_restored(tmp_path):
+    """DTW matches against the takes it has. After deleteAllExamples the deleted templates
+    went on matching: gesture 1 performed still got its distance to them on /wek/outputs
+    (and its match message). And a gesture brought back by /gesturemap/undo was not matched
+    again (its distance infinite) until something else retrained."""
+    from tests.stage_helpers import osc_messages, osc_receiver
+
+    folder = tmp_path / "p"
+    project = Project("dtw", model={"kind": "dtw", "params": {}},
+                      outputs={"gesture_messages": {"1": "/output_1", "2": "/output_2"}})
+    for gesture in (1, 2):
+        project.add_take(np.linspace(0.1 * gesture, 0.3 * gesture, 20)[:, None].repeat(2, 1),
+                         gesture)
+    project.train()
+    project.save(folder)
+    rx = osc_receiver()
+    engine = Engine(Project.load(folder), project_dir=folder, osc_in=("127.0.0.1", 0),
+                    osc_out=rx.getsockname(), trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send(*message: object) -> None:
+        tx.sendto(_msg(*message), ("127.0.0.1", engine.osc_port))
+
+    def gesture_1() -> list[float]:
+        """Perform gesture 1; its distance on each /wek/outputs sent back meanwhile."""
+        count = engine.frames_in + 20
+        for v in np.linspace(0.1, 0.3, 20):
+            send("/wek/inputs", v, v)
+        _wait(lambda: engine.frames_in == count, 60)
+        with engine._frame_lock:  # the last frame's answer sent
+            pass
+        return [params[0] for address, params in osc_messages(rx, lambda got: False, 0.5)
+                if address == "/wek/outputs"]
+
+    def matched(distances: list[float]) -> bool:
+        return len(distances) == 20 and bool(np.isfinite(distances).all())
+
+    try:
+        assert matched(gesture_1())
+        send("/wekinator/control/deleteAllExamples")
+        _wait(lambda: not engine.project.takes, 60)
+        assert not any(np.isfinite(gesture_1()))  # no template left to be near
+        send("/gesturemap/undo")
+        _wait(lambda: list(getattr(engine.model, "labels_", [])) == [1, 2], 60)
+        assert matched(gesture_1())
+        send("/wekinator/control/deleteExamplesForOutput", 1)
+        _wait(lambda: list(getattr(engine.model, "labels_", [])) == [2], 60)
+        assert not any(np.isfinite(gesture_1()))
+        send("/gesturemap/undo")  # gesture 1 back: matched at once
+        _wait(lambda: len(engine.project.takes) == 2, 60)
+        _wait(lambda: matched(gesture_1()), 60)
+        assert engine.stats()["errors"] == 0
+    finally:
+        tx.close()
+        engine.stop()
+        rx.close()
