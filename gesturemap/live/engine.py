@@ -615,7 +615,14 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         sends train faster than a training lasts (a button pressed twice, a script training
         after each take) from ever getting a model. What that training does not cover (a take
         recorded since it started, a setting changed, or it was cancelled) is trained right
-        after it, so the newest takes are never left out; each training is answered once."""
+        after it, so the newest takes are never left out; each training is answered once.
+        A DTW project refuses it, as Wekinator's DTW ignores it: its gestures are matched as
+        they are recorded, and the take of a gesture being recorded would end there, cut
+        into two templates."""
+        if self._dtw_project():
+            raise GesturemapError("train: a DTW project needs no training, its gestures are "
+                                  "matched as soon as they are recorded (Wekinator ignores "
+                                  "train there too); nothing changed")
         if self._trains_asked == self._trains_answered:
             self._cmd_train()
             return

@@ -204,6 +204,23 @@ def test_start_dtw_recording_while_a_gesture_records_goes_on_with_that_gesture(d
     assert _takes(engine)[-1] == (1, 20) and not engine.recording
 
 
+def test_train_while_a_dtw_gesture_records_leaves_its_take_whole(dtw_client):
+    """Wekinator's DTW takes no train message (its gestures are matched as they are
+    recorded): it ignores it. Here train, sent by a controller's button during a DTW
+    recording, cut the gesture into two templates of 10 frames each."""
+    client, engine = dtw_client, dtw_client.engine
+    client.control("startDtwRecording", 1)
+    client.pose(1, 10)
+    client.control("train")
+    client.pose(1, 10)
+    assert _wait(lambda: _refused(engine, "wek_train") == 1)
+    assert "DTW" in engine.refused["wek_train"][1]
+    client.control("stopDtwRecording")
+    client.settle()
+    assert _wait(lambda: len(engine.project.takes) == 3)
+    assert _takes(engine)[-1] == (1, 20) and engine.errors == 0
+
+
 def test_start_dtw_recording_of_a_gesture_the_project_does_not_have_is_refused(dtw_client):
     """Wekinator refuses a gesture number beyond its gestures. Here gesture 3 was recorded:
     a new gesture, and a third distance on every /wek/outputs its client reads two of."""
