@@ -209,7 +209,11 @@ class Recording:
             # a project of two outputs): its first value is no class of this one
             raise GesturemapError(f"outputs: {vals.size} values; a classifier project has one "
                                   "output, its class number")
-        label = self.label_for_number(vals[0])
+        try:  # (a float: a numpy scalar would show as "np.float64(2.5)" in the refusal)
+            label = self.label_for_number(float(vals[0]))
+        except GesturemapError as exc:
+            raise GesturemapError(f"outputs: {exc}; the class set before stays current"
+                                  ) from None
         self.current_label = label
         self._outputs_set(vals)
         if self.recording and label != self._take_label:

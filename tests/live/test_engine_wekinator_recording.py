@@ -204,6 +204,20 @@ def test_start_dtw_recording_while_a_gesture_records_goes_on_with_that_gesture(d
     assert _takes(engine)[-1] == (1, 20) and not engine.recording
 
 
+def test_a_class_number_outputs_refuses_says_what_was_sent(client):
+    """``outputs 2.5`` to a classifier was refused as "class number np.float64(2.5):
+    expected a whole number": a Python type's name in the performer's log, and no word of
+    which message it was. The class set before stays current."""
+    engine = client.engine
+    client.control("outputs", 2)
+    client.control("outputs", 2.5)
+    assert _wait(lambda: _refused(engine, "set_outputs") == 1)
+    assert engine.current_label == 2
+    assert engine.refused["set_outputs"][1] == (
+        "outputs: class number 2.5: expected a whole number; the class set before stays "
+        "current")
+
+
 def test_train_while_a_dtw_gesture_records_leaves_its_take_whole(dtw_client):
     """Wekinator's DTW takes no train message (its gestures are matched as they are
     recorded): it ignores it. Here train, sent by a controller's button during a DTW
