@@ -177,8 +177,16 @@ class Recording:
     def _cmd_set_outputs(self, *values: Any) -> None:
         """Wekinator's ``outputs``: the targets recorded with the next frames (regression),
         or the class of the next frames, by its number (classification). While recording,
-        a new class ends the take under way and the next frames start one of the new class."""
+        a new class ends the take under way and the next frames start one of the new class.
+        A DTW project refuses it: its takes are of the gesture startDtwRecording N names, and
+        Wekinator's DTW has no output values to set (a gesture being recorded would end
+        there, its second half a template of another gesture)."""
         from ..sources.base import MAX_ABS_VALUE
+
+        if self._dtw_project():
+            raise GesturemapError("outputs: a DTW project records the gesture that "
+                                  "startDtwRecording N names, and has no output values to "
+                                  "set (as in Wekinator); nothing changed")
 
         try:
             vals = np.asarray([float(v) for v in values], dtype=np.float64)

@@ -218,17 +218,21 @@ def test_a_class_number_outputs_refuses_says_what_was_sent(client):
         "current")
 
 
-def test_train_while_a_dtw_gesture_records_leaves_its_take_whole(dtw_client):
-    """Wekinator's DTW takes no train message (its gestures are matched as they are
-    recorded): it ignores it. Here train, sent by a controller's button during a DTW
-    recording, cut the gesture into two templates of 10 frames each."""
+@pytest.mark.parametrize(("message", "command"), [(("train",), "wek_train"),
+                                                  (("outputs", 2), "set_outputs")])
+def test_a_message_dtw_ignores_leaves_a_gesture_being_recorded_whole(dtw_client, message,
+                                                                     command):
+    """Wekinator's DTW takes no train (its gestures are matched as they are recorded) and
+    has no output values to set: it ignores both. Here either, sent during gesture 1's
+    recording (a controller's train button, a class selector), ended its take after 10
+    frames: two templates of half the gesture, the second of gesture 2 after ``outputs 2``."""
     client, engine = dtw_client, dtw_client.engine
     client.control("startDtwRecording", 1)
     client.pose(1, 10)
-    client.control("train")
+    client.control(*message)
     client.pose(1, 10)
-    assert _wait(lambda: _refused(engine, "wek_train") == 1)
-    assert "DTW" in engine.refused["wek_train"][1]
+    assert _wait(lambda: _refused(engine, command) == 1)
+    assert "DTW" in engine.refused[command][1]
     client.control("stopDtwRecording")
     client.settle()
     assert _wait(lambda: len(engine.project.takes) == 3)
