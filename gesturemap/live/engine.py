@@ -377,6 +377,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.priorities = priorities_now()  # before any thread starts: below the audio server
             if self._log_dir is not None and self.project.input_dim is not None:
                 self._open_log()
+                self._log_reject_below()  # before any frame: the threshold of the first
             if self.project.input_dim is not None:
                 self._start_pipeline(self.project.input_dim)
             else:

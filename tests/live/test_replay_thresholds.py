@@ -8,6 +8,7 @@ import csv
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from gesturemap.live.replay import replay_log
 from gesturemap.log import read_events, read_labels, read_log
 from gesturemap.project import Project
+from gesturemap.sources.base import Frame, Source
 from tests.stage_helpers import osc_message, wait_for
 
 pytestmark = pytest.mark.timeout(300)
@@ -94,3 +96,40 @@ def test_replay_sets_the_thresholds_the_session_set_where_it_set_them(tmp_path, 
     likelihoods = read_log(logdir, ["likelihoods"])["likelihoods"].values
     assert _replayed_labels(tmp_path / "o.csv") == [
         None if lk.max() < 0.9 else "ab"[int(lk.argmax())] for lk in likelihoods]
+
+
+class _Streaming(Source):
+    """A sensor streaming already as the engine starts: its first frames come as it opens
+    (a serial port's buffered lines), before the engine has finished starting."""
+
+    def _open(self) -> None:
+        for _ in range(6):
+            self.queue.put(Frame(time.perf_counter(), np.array([0.5, 0.5]), self.name))
+
+    def _step(self) -> None:
+        self._stopping.wait(0.05)
+
+
+def test_the_threshold_is_logged_before_a_sensor_streaming_at_start(tmp_path):
+    """Frames that came while the engine started were logged before the threshold they
+    were sent by: the replay labelled them by the project's saved threshold, set later in
+    the session (0.95), and rejected frames the outputs had sent as class a."""
+    from gesturemap.gui.session import WindowEngine
+
+    folder = _project(tmp_path / "proj")
+    logdir = tmp_path / "log"
+    engine = WindowEngine(Project.load(folder), project_dir=folder, log_dir=logdir,
+                          osc_in=None, sources=[lambda q, _: _Streaming(q, name="s")],
+                          trainer="thread").start()
+    try:
+        wait_for(lambda: engine.frames_out == 6, 60)
+        engine.command("set_reject_below", 0.95)
+        wait_for(lambda: (engine.project.outputs or {}).get("reject_below") == 0.95, 60)
+    finally:
+        engine.stop()
+    assert [(e.data["value"], e.data["frame"]) for e in read_events(logdir)
+            if e.kind == "reject_below"] == [(0.0, 0), (0.95, 6)]
+    live = read_labels(logdir)[1]
+    assert live == ["a"] * 6
+    replay_log(logdir, folder, out=tmp_path / "r.csv")
+    assert _replayed_labels(tmp_path / "r.csv") == live
