@@ -28,6 +28,7 @@ from .settings import (
     _sensor_settings,
     _switches_settings,
     adopt_rejection_threshold,
+    renumbered,
 )
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
 from .training import ProjectTraining
@@ -450,7 +451,19 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self._classes = [c for c in self._classes if c != new]
         self._classes[position] = new
         self._class_set = set(self._classes)
+        self._renumber(old, new)
         return relabelled
+
+    def _renumber(self, old: Label, new: Label) -> None:
+        """A renamed class keeps the Wekinator number it is sent as, in the project's output
+        settings and in every scene's (a recall must not give it another)."""
+        outputs = renumbered(self._outputs, old, new)
+        if outputs is not self._outputs:
+            self.outputs = outputs
+        for i, scene in enumerate(self._scenes):
+            outputs = renumbered(scene.outputs, old, new)
+            if outputs is not scene.outputs:
+                self._scenes[i] = dataclasses.replace(scene, outputs=outputs)
 
     def add_take(
         self,

@@ -148,6 +148,18 @@ def adopt_rejection_threshold(outputs: dict[str, Any] | None, threshold: float,
     return {**(outputs or {}), "reject_below": float(threshold)}
 
 
+def renumbered(outputs: dict[str, Any] | None, old: Any, new: Any) -> dict[str, Any] | None:
+    """``outputs`` with class ``old``'s Wekinator number (``class_numbers``) given to ``new``
+    (a class renamed keeps the number a patch hears it as), or ``outputs`` itself when it
+    numbers no class ``old``."""
+    numbers = (outputs or {}).get("class_numbers") or {}
+    if str(old) not in numbers:
+        return outputs
+    numbers = {(str(new) if name == str(old) else name): n for name, n in numbers.items()
+               if name != str(new)}  # a number kept for a class once named ``new`` is free
+    return {**(outputs or {}), "class_numbers": numbers}
+
+
 def _switches_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Check Wekinator's per-output switches as a project keeps them (Wekinator saves each
     output's run and record switches with its project): ``held`` ({output number from 1:

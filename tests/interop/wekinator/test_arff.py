@@ -588,42 +588,36 @@ def test_classes_that_cannot_be_matched_are_refused_and_nothing_changes(tmp_path
     assert _state(tmp_path / "named") == before
 
 
-def test_a_class_recorded_after_an_import_gets_a_number_of_its_own(tmp_path):
-    """A Wekinator file's classes keep their numbers (circle 1, swipe 2, wave 5); a class
-    recorded later was sent as its place among the sorted classes: 'arrow' as 1, the number
-    circle goes out as, 'zebra' as 5, wave's. Now a new class comes after the highest number
-    kept (arrow 6, zebra 7), on /wek/outputs and in every place that numbers classes."""
-    rng = np.random.default_rng(11)
-    centres = {1: (0.0, 0.0), 2: (10.0, 0.0), 5: (0.0, 10.0)}
-    rows = [(k, 100 * k + i, rng.normal(size=2) * 0.1 + centres[k], [k])
-            for k in centres for i in range(6)]
+#: Where the classes of :func:`_imported_with_gaps` are, and their numbers in the file.
+CENTRES = {"circle": (0.0, 0.0), "swipe": (10.0, 0.0), "wave": (0.0, 10.0)}
+NUMBERS = {"circle": 1, "swipe": 2, "wave": 5}
+
+
+def _imported_with_gaps(tmp_path, rng):
+    """A Wekinator file whose classes gesturemap's export named (circle 1, swipe 2, wave 5),
+    imported into a new project: the project."""
+    rows = [(k, 100 * k + i, rng.normal(size=2) * 0.1 + CENTRES[name], [k])
+            for name, k in NUMBERS.items() for i in range(6)]
     path = wekinator_file(tmp_path / "wek.arff", ["inputs-1", "inputs-2"],
                           [("outputs-1", "{0,1,2,3,4,5}")], rows)
-    path.write_text("% class 1: circle\n% class 2: swipe\n% class 5: wave\n"
+    path.write_text("".join(f"% class {k}: {name}\n" for name, k in NUMBERS.items())
                     + path.read_text())
     out = cli("wek.arff", "--project", "proj", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     project = gm.Project.load(tmp_path / "proj")
-    assert project.outputs["class_numbers"] == {"circle": 1, "swipe": 2, "wave": 5}
-    news = {"arrow": (-10.0, 0.0), "zebra": (0.0, -10.0)}  # sort first and last
-    for name, centre in news.items():
-        for _ in range(2):
-            project.add_take(rng.normal(size=(6, 2)) * 0.1 + centre, name)
-    project.train()
-    project.save(tmp_path / "proj")
-    assert arff_class_numbers_of(project) == {"arrow": 6, "circle": 1, "swipe": 2, "wave": 5,
-                                              "zebra": 7}
-    from gesturemap.data import label_for_number
+    assert project.outputs["class_numbers"] == NUMBERS
+    return project
 
-    assert label_for_number(7, project.trained.labels_,
-                            project.outputs["class_numbers"]) == "zebra"
 
+def _numbers_sent(folder, where):
+    """The class number `gesturemap run FOLDER` sends on /wek/outputs for frames at each
+    point of ``where`` ({name: (x, y)}), in turn."""
     peer = OscPeer(free_port())
-    run, _ = start_run(tmp_path / "proj", "--osc-in", f"127.0.0.1:{peer.port_in}",
+    run, _ = start_run(folder, "--osc-in", f"127.0.0.1:{peer.port_in}",
                        "--osc-out", f"127.0.0.1:{peer.port_out}")
     sent: dict = {}
     try:
-        for name, centre in news.items():
+        for name, centre in where.items():
             # a frame every half second, 30 s at most on a loaded machine, until the answer
             # is another class's than before (replies to earlier frames may still come)
             before = set(sent.values())
@@ -637,4 +631,50 @@ def test_a_class_recorded_after_an_import_gets_a_number_of_its_own(tmp_path):
                         break
     finally:
         stop_run(run)
-    assert sent == {"arrow": 6, "zebra": 7}
+    return sent
+
+
+def test_a_class_recorded_after_an_import_gets_a_number_of_its_own(tmp_path):
+    """A Wekinator file's classes keep their numbers (circle 1, swipe 2, wave 5); a class
+    recorded later was sent as its place among the sorted classes: 'arrow' as 1, the number
+    circle goes out as, 'zebra' as 5, wave's. Now a new class comes after the highest number
+    kept (arrow 6, zebra 7), on /wek/outputs and in every place that numbers classes."""
+    rng = np.random.default_rng(11)
+    project = _imported_with_gaps(tmp_path, rng)
+    news = {"arrow": (-10.0, 0.0), "zebra": (0.0, -10.0)}  # sort first and last
+    for name, centre in news.items():
+        for _ in range(2):
+            project.add_take(rng.normal(size=(6, 2)) * 0.1 + centre, name)
+    project.train()
+    project.save(tmp_path / "proj")
+    assert arff_class_numbers_of(project) == {"arrow": 6, "circle": 1, "swipe": 2, "wave": 5,
+                                              "zebra": 7}
+    from gesturemap.data import label_for_number
+
+    assert label_for_number(7, project.trained.labels_,
+                            project.outputs["class_numbers"]) == "zebra"
+    assert _numbers_sent(tmp_path / "proj", news) == {"arrow": 6, "zebra": 7}
+
+
+def test_a_renamed_class_is_sent_as_the_number_it_had(tmp_path):
+    """Renaming an imported class ('wave', Wekinator's 5) gave the new name no number: it
+    was sent as its place among the classes, or after the highest number kept, and a patch
+    listening for 5 heard it no more. Now the name takes the number with it, in the project
+    and in its scenes; a new class of the old name gets a number of its own."""
+    rng = np.random.default_rng(12)
+    project = _imported_with_gaps(tmp_path, rng)
+    project.train()
+    project.save_scene("main")
+    project.rename_class("wave", "waves")
+    project.rename_class("swipe", "slide")
+    project.add_class("swipe")  # a new class of the old name: a number of its own
+    project.train()
+    project.save(tmp_path / "proj")
+    project = gm.Project.load(tmp_path / "proj")
+    kept = {"circle": 1, "slide": 2, "waves": 5}
+    assert project.outputs["class_numbers"] == kept
+    assert project.scene("main").outputs["class_numbers"] == kept
+    assert arff_class_numbers_of(project) == {**kept, "swipe": 6}
+    assert _numbers_sent(tmp_path / "proj", {"waves": CENTRES["wave"],
+                                             "slide": CENTRES["swipe"]}) == {"waves": 5,
+                                                                             "slide": 2}
