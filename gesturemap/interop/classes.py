@@ -166,25 +166,28 @@ def merge_classes(project: Any, labels: Sequence[Any], file_numbers: Mapping[str
 def _numbering(project: Any, before: dict[Any, int], new: list[Any],
                wanted: dict[Any, int]) -> dict[str, int] | None:
     """The ``outputs.class_numbers`` a named project needs once ``new`` classes join: None when
-    numbering every class by its place still sends each old class as before and each class
-    that must keep its number gets it; else every class's number, the old ones unchanged and
-    the new ones their wanted number, or the next free one."""
+    the project keeps no numbers and numbering every class by its place still sends each old
+    class as before and each class that must keep its number gets it; else every class's
+    number, written so that a class recorded later cannot move them: the old ones unchanged,
+    the numbers kept for classes without takes kept too (such a class coming back gets its
+    own), and the new ones their wanted number if it is free, else the next after the highest
+    in use (as a class recorded later gets: :func:`gesturemap.data.class_numbers`)."""
     given = (project.outputs or {}).get("class_numbers") or None
-    after_labels = _sorted_labels({*before, *new})
-    after = dict(zip(after_labels, class_numbers(after_labels, given), strict=True))
-    if (all(after[lb] == n for lb, n in before.items())
-            and all(after[lb] == n for lb, n in wanted.items())
-            and len(set(after.values())) == len(after)):
-        return None
-    numbering = {str(lb): int(n) for lb, n in before.items()}
+    if given is None:
+        after_labels = _sorted_labels({*before, *new})
+        after = dict(zip(after_labels, class_numbers(after_labels), strict=True))
+        if (all(after[lb] == n for lb, n in before.items())
+                and all(after[lb] == n for lb, n in wanted.items())
+                and len(set(after.values())) == len(after)):
+            return None
+    numbering = {**(given or {}), **{str(lb): int(n) for lb, n in before.items()}}
     taken = set(numbering.values())
-    free = 1
     for label in new:
+        if str(label) in numbering:  # a class kept without takes: its own number again
+            continue
         number = wanted.get(label)
         if number is None or number in taken:
-            while free in taken:
-                free += 1
-            number = free
+            number = max(taken, default=0) + 1
         numbering[str(label)] = number
         taken.add(number)
     return numbering

@@ -678,3 +678,31 @@ def test_a_renamed_class_is_sent_as_the_number_it_had(tmp_path):
     assert _numbers_sent(tmp_path / "proj", {"waves": CENTRES["wave"],
                                              "slide": CENTRES["swipe"]}) == {"waves": 5,
                                                                              "slide": 2}
+
+
+def test_an_import_never_gives_a_new_class_the_number_kept_for_a_deleted_one(tmp_path):
+    """Swipe (Wekinator's 2) deleted, its number kept for it; an import of a new class
+    'apple' gave apple the lowest free number, 2, and dropped swipe's: swipe brought back
+    was sent as another number, and a patch listening for 2 heard apple. Now apple comes
+    after the highest number in use (6), as a class recorded in the window does, and swipe
+    comes back as 2."""
+    rng = np.random.default_rng(13)
+    project = _imported_with_gaps(tmp_path, rng)
+    project.remove_class("swipe", remove_takes=True)
+    project.save(tmp_path / "proj")
+    apple = (-10.0, 0.0)
+    rows = [(1, 10 * i, rng.normal(size=2) * 0.1 + apple, [1]) for i in range(6)]
+    path = wekinator_file(tmp_path / "apple.arff", ["inputs-1", "inputs-2"],
+                          [("outputs-1", "{0,1}")], rows)
+    path.write_text("% class 1: apple\n" + path.read_text())
+    out = cli("apple.arff", "--project", "proj", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "new class: apple (sent as 6)" in out.stdout
+    project = gm.Project.load(tmp_path / "proj")
+    assert project.outputs["class_numbers"] == {**NUMBERS, "apple": 6}
+    for _ in range(2):  # swipe recorded again
+        project.add_take(rng.normal(size=(6, 2)) * 0.1 + CENTRES["swipe"], "swipe")
+    project.train()
+    project.save(tmp_path / "proj")
+    assert _numbers_sent(tmp_path / "proj", {"apple": apple, "swipe": CENTRES["swipe"]}) == {
+        "apple": 6, "swipe": 2}
