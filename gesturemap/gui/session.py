@@ -357,9 +357,6 @@ class WindowEngine(Engine):
         if str(old) in colours:  # the colour goes with the class
             colours[str(new)] = colours.pop(str(old))
             self.project.display = {**(self.project.display or {}), "class_colors": colours}
-        numbers = (self.project.outputs or {}).get("class_numbers")
-        if numbers:  # and its Wekinator number (the project's moved it), on the wire too
-            self.output.settings.class_numbers = dict(numbers)
         self._edited()
 
     def _cmd_remove_class(self, label: Any) -> None:

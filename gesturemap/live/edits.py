@@ -108,7 +108,7 @@ class TakeEdits:
         labels = list(getattr(self.project.trained, "labels_", None) or [])
         if not labels:
             labels = sorted({*self.project.classes, *(t.label for t in self.project.takes)})
-        return label_for_number(number, labels, self.output.settings.class_numbers)
+        return label_for_number(number, labels, (self.project.outputs or {}).get("class_numbers"))
 
     def _cmd_reset(self) -> None:
         """A gesture starts now (OSC /gesturemap/reset, a key, a pedal): reset the stream."""

@@ -992,8 +992,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         labels = list(getattr(model, "labels_", None) or [])
         self._model_labels = labels  # one list object per model: the synth rebinds on change
         self._labels = [str(lb) for lb in labels]
-        # Wekinator's class number of each class (one rule: data.class_numbers)
-        self._class_numbers = class_numbers(labels, self.output.settings.class_numbers)
+        # Wekinator's class number of each class (one rule: data.class_numbers), by the
+        # project's numbers: a class added or renamed since the output was opened has its own
+        self._class_numbers = class_numbers(labels,
+                                            (self.project.outputs or {}).get("class_numbers"))
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
         self._build_wire()

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..data import Dataset, _check_label, _check_names, as_array
+from ..data import Dataset, _check_label, _check_names, as_array, class_numbers
 from ..errors import GesturemapError
 from ..features import Pipeline
 from ..models import BaseModel
@@ -110,6 +110,8 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
     ) -> None:
         if not isinstance(name, str) or not name:
             raise validation_error("name", name, "a non-empty str")
+        #: while the project is being built or loaded: its classes are not new ones
+        self._building = True
         self.name = name
         self._init_scenes()  # before the settings: an older display setting reaches scenes too
         self.model = model  # type: ignore[assignment]  # the setters check and normalise
@@ -154,6 +156,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
                             "e.g. ['circle', 'swipe']")
         for label in classes or ():
             self.add_class(label)
+        self._building = False
 
     # ---- settings, checked whenever they are set --------------------------------------------------
 
@@ -392,12 +395,32 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
             return
         self._classes.insert(max(0, int(index)), label)
         self._class_set.add(label)
+        self._number_new_class(label)
 
     def _declare(self, label: Label) -> None:
         """Add ``label`` at the end of the classes unless it is one (O(1))."""
         if label not in self._class_set:
             self._classes.append(label)
             self._class_set.add(label)
+            self._number_new_class(label)
+
+    def _number_new_class(self, label: Label) -> None:
+        """In a project that keeps Wekinator numbers (an import's ``class_numbers``), write
+        down the number a new named class is sent as, the next after the highest, and the
+        numbers of the classes sent by their place until now: a number that is not written
+        depends on the classes around it, and a class added later would move it."""
+        numbers = (self._outputs or {}).get("class_numbers")
+        if not numbers or self._building or not isinstance(label, str) or label in numbers:
+            return
+        before = sorted(str(c) for c in self._classes if c != label)
+        written = {**numbers, **{lb: int(n) for lb, n in
+                                 zip(before, class_numbers(before, numbers), strict=True)}}
+        written[label] = max(written.values()) + 1
+        self.outputs = {**self._outputs, "class_numbers": written}
+        for i, scene in enumerate(self._scenes):
+            if (scene.outputs or {}).get("class_numbers"):  # a recall keeps the numbers
+                self._scenes[i] = dataclasses.replace(
+                    scene, outputs={**scene.outputs, "class_numbers": written})
 
     def remove_class(self, label: Label, *, remove_takes: bool = False) -> list[Take]:
         """Remove a class; with ``remove_takes`` also its takes, which are returned.

@@ -504,6 +504,7 @@ class ProjectFolder:
         unread: set[str] = set()
         document = internalize(folder, path, raw, unread)
         project = cls._from_document(path, document)
+        project._building = True  # the file's classes, takes and numbers, as they were
         project._foreign_keys = {k: v for k, v in raw.items() if k not in _KNOWN_KEYS}
         listed = _listed_takes(path, document)
         removed = set(project._removed)
@@ -565,6 +566,7 @@ class ProjectFolder:
         # the second opinions' files that could not be read: never deleted by a save here
         project._unread_opinions = {folder.resolve(): unread} if unread else {}
         project.folder = folder
+        project._building = False
         return project
 
     #: why the saved model could not be read when the project was loaded (it opened
