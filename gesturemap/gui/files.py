@@ -16,7 +16,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..project import Project
-from .recent import in_front, recent_list
+from .recent import RecentProjects
 
 __all__ = ["WindowFiles", "load_project", "wait_drawing"]
 
@@ -27,6 +27,7 @@ class WindowFiles:
     folder: Path | None
     autosave_dir: Path | None
     engine: Any
+    recent_projects: RecentProjects
 
     def save(self) -> bool:
         """Save into the project's folder (Save As for an untitled project)."""
@@ -235,18 +236,13 @@ class WindowFiles:
             shutil.rmtree(self.autosave_dir, ignore_errors=True)
         return answer == "discard"
 
-    def _settings(self) -> QtCore.QSettings:
-        return QtCore.QSettings("gesturemap", "gesturemap")
-
     def _remember_recent(self, folder: Path) -> None:
-        settings = self._settings()
-        settings.setValue("recent", in_front(recent_list(settings.value("recent")),
-                                             [str(folder.resolve())]))
+        self.recent_projects.remember(folder)
         self._fill_recent()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
-        for folder in recent_list(self._settings().value("recent")):
+        for folder in self.recent_projects.folders:
             action = self.recent_menu.addAction(folder)
             action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
 

@@ -31,6 +31,7 @@ from .pad import MousePad
 from .panels import ModelPanel, OutputsPanel
 from .plots import EventTimeline, SignalPlot, class_colour
 from .quality import DistinctMeter, QualityPanel, QualityWorker, WhyStrip, WindowQuality
+from .recent import RecentProjects
 from .rehearsal import RehearsalPanel, WindowRehearsal
 from .remote import EngineProcess
 from .search_status import RESET_KEYS, search_text
@@ -137,6 +138,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._why_at = 0.0
         self._highlight_key: Any = None
         self._opened = 0  # projects opened in this window: a review says which it was about
+        #: File > Open recent (read once here; written off the window's thread)
+        self.recent_projects = RecentProjects()
         self._build()
         self._open_engine(project)
         self.timer = QtCore.QTimer(self)
@@ -1045,6 +1048,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if self.rehearsal.record.isChecked():  # a rehearsal under way is kept, as a take is
             self.rehearsal.record.setChecked(False)
         self._close_engine()
+        self.recent_projects.flush()  # the project just opened or saved is listed next time
         if self.stage is not None:
             self.stage.close()
         super().closeEvent(event)

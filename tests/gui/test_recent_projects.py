@@ -1,5 +1,6 @@
-"""File > Open recent: the list read back as it was written (Qt offscreen, a real settings
-file)."""
+"""File > Open recent: the list read back as it was written, and kept without the window's
+thread waiting on the settings file (Qt offscreen, a real settings file, a real second
+process holding its lock)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from PySide6 import QtCore
 
 from gesturemap.project.default import default_project
 
+from .test_open_drawing import GapProbe
 from .windows import open_window
 
 pytestmark = [pytest.mark.timeout(180), pytest.mark.slow]
@@ -24,6 +26,18 @@ READ = textwrap.dedent("""
     from PySide6 import QtCore
     settings = QtCore.QSettings(sys.argv[1], QtCore.QSettings.Format.IniFormat)
     print(json.dumps(settings.value("recent")))
+""")
+
+#: another gesturemap writing the settings: Qt's lock on the file held until stdin closes
+#: (at most 10 s)
+HOLD = textwrap.dedent("""
+    import select, sys
+    from PySide6 import QtCore
+    lock = QtCore.QLockFile(sys.argv[1] + ".lock")
+    assert lock.lock()
+    print("held", flush=True)
+    select.select([sys.stdin], [], [], 10)
+    lock.unlock()
 """)
 
 
@@ -63,3 +77,29 @@ def test_what_the_settings_hold_is_read_as_a_list_of_folders(value, folders):
     from gesturemap.gui.recent import recent_list
 
     assert recent_list(value) == folders
+
+
+def test_a_project_saved_while_another_gesturemap_writes_the_settings_keeps_the_window_drawing(
+        qtbot, tmp_path, repo_dir):
+    window = open_window(qtbot, default_project(), tmp_path / "first", audio=False)
+    path = QtCore.QSettings("gesturemap", "gesturemap").fileName()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=repo_dir)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        probe = GapProbe(window)
+        saved, gap = probe.during(lambda: window.save_to(tmp_path / "second"))
+        assert saved
+        # the menu shows it at once, whatever the file is doing
+        assert menu(window)[:2] == [str((tmp_path / "second").resolve()),
+                                    str((tmp_path / "first").resolve())]
+        assert gap < 0.5, f"the window stood still {gap * 1e3:.0f} ms saving the recent list"
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=60)
+    # the file follows once the other writer is done
+    assert window.recent_projects.flush(30.0)
+    assert recent_on_disk(repo_dir)[:2] == [str((tmp_path / "second").resolve()),
+                                    str((tmp_path / "first").resolve())]
+    probe.timer.stop()
+    window.close()
