@@ -28,6 +28,9 @@ class WindowFiles:
     autosave_dir: Path | None
     engine: Any
     recent_projects: RecentProjects
+    #: an untitled project's autosave folder the person chose to discard, deleted once the
+    #: next project is open or the window closed (None: none)
+    _discarded: Path | None
 
     def save(self) -> bool:
         """Save into the project's folder (Save As for an untitled project)."""
@@ -98,7 +101,8 @@ class WindowFiles:
         try:
             project, _ = create_project(folder, **settings)
         except Exception as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot create the project", str(exc))
+            QtWidgets.QMessageBox.warning(self, "Cannot create the project",
+                                          self._still_open(str(exc)))
             return False
         return self._work_in(Path(folder), project)
 
@@ -118,7 +122,7 @@ class WindowFiles:
             if Path(folder) != self.folder:  # refused before this project's engine is closed
                 check_free(folder)
         except Exception as exc:
-            QtWidgets.QMessageBox.warning(self, "Cannot open", str(exc))
+            QtWidgets.QMessageBox.warning(self, "Cannot open", self._still_open(str(exc)))
             return False
         if self.folder is not None and Path(folder).resolve() == self.folder.resolve():
             # this project opened again: read once its engine has stopped, with what that
@@ -169,24 +173,35 @@ class WindowFiles:
             self._open_engine(project, drawing=True)  # (its title, its place among the recent)
         except Exception as exc:
             why = str(exc)  # a refusal that names the folder itself: not twice
-            QtWidgets.QMessageBox.warning(
-                self, "Cannot open", why if str(folder) in why else f"{folder}: {why}")
+            why = why if str(folder) in why else f"{folder}: {why}"
             self.folder, self.autosave_dir = before
-            self._reopen()
+            # one dialog, once the window runs again: what failed, and what is open now
+            QtWidgets.QMessageBox.warning(self, "Cannot open", self._reopen(why))
             return False
+        self._drop_discarded()
         return True
 
-    def _reopen(self) -> None:
+    def _reopen(self, why: str) -> str:
         """Open the project before again from its folder (an engine that could not start
-        in its place); said when that fails too."""
+        in its place), else a new untitled project: the window always runs an engine.
+        ``why`` the other did not open, with what is open now."""
         where = self.folder or self.autosave_dir
         try:
             project, _ = self._read_drawing(where)
             self._open_engine(project, drawing=True)
+            return self._still_open(why)
         except Exception as exc:
-            QtWidgets.QMessageBox.warning(
-                self, "Cannot open", f"{where} could not be opened again either: {exc}. Its "
-                "takes and edits are saved there: open it from File > Open.")
+            self._discarded = None  # kept where it is, for File > Open
+            why += (f"\n\n{where} could not be opened again either: {exc}. Its takes and "
+                    "edits are saved there: open it from File > Open.")
+        from ..project.default import default_project
+
+        self.folder = self.autosave_dir = None  # a new autosave folder
+        try:
+            self._open_engine(default_project(), drawing=True)
+            return why + "\n\nA new untitled project is open meanwhile."
+        except Exception as exc:
+            return why + f"\n\nNo project could be opened: {exc}"
 
     def _ask_save(self) -> str:
         """Ask what to do with unsaved changes: "save", "discard" or "cancel"."""
@@ -232,9 +247,25 @@ class WindowFiles:
         if answer == "save":
             return self.save()
         if answer == "discard" and self.autosave_dir is not None:
-            self._close_engine(drawing=True)
-            shutil.rmtree(self.autosave_dir, ignore_errors=True)
+            # deleted once the next project is open (or the window closed): one that cannot
+            # open leaves this one running as it was, its takes kept
+            self._discarded = self.autosave_dir
         return answer == "discard"
+
+    def _drop_discarded(self) -> None:
+        """Delete the untitled project discarded (its engine has stopped)."""
+        discarded, self._discarded = self._discarded, None
+        if discarded is not None:
+            shutil.rmtree(discarded, ignore_errors=True)
+
+    def _still_open(self, why: str) -> str:
+        """``why`` a project did not open, and, when the untitled project was to be
+        discarded for it, that this one is still open: nothing was discarded."""
+        if self._discarded is None or self._discarded != self.autosave_dir:
+            return why
+        self._discarded = None
+        return why + ("\n\nThe untitled project is still open, with its takes: nothing was "
+                      "discarded.")
 
     def _remember_recent(self, folder: Path) -> None:
         self.recent_projects.remember(folder)

@@ -140,6 +140,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._opened = 0  # projects opened in this window: a review says which it was about
         #: File > Open recent (read once here; written off the window's thread)
         self.recent_projects = RecentProjects()
+        self._discarded: Path | None = None  # (gui/files.py)
         self._build()
         self._open_engine(project)
         self.timer = QtCore.QTimer(self)
@@ -1048,6 +1049,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         if self.rehearsal.record.isChecked():  # a rehearsal under way is kept, as a take is
             self.rehearsal.record.setChecked(False)
         self._close_engine()
+        self._drop_discarded()  # an untitled project discarded as the window closes
         self.recent_projects.flush()  # the project just opened or saved is listed next time
         if self.stage is not None:
             self.stage.close()
