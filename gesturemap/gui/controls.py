@@ -27,7 +27,8 @@ __all__ = ["TRAINING_COMMANDS", "ControlDeletion", "WindowControls", "refusal_li
 _STATS_EVERY_S = 0.5
 #: The refused commands the window says in its training line: those it waits on after
 #: sending them, and a take refused at its end.
-TRAINING_COMMANDS = ("train", "correct", "stop_recording")
+TRAINING_COMMANDS = ("train", "correct", "undo_correction", "redo_correction",
+                     "stop_recording")
 
 
 def refusal_line(name: str, why: str) -> str:

@@ -658,9 +658,18 @@ class WindowQuality:
             self.train_status.setText("pick the class the gesture was, then correct")
             return
         self._await_training()  # the engine retrains (or refuses): watch it
-        self._correction = _Correction(self.engine_command, self._label(label))
+        self._correction = _Correction(self.engine_command, self._label(label),
+                                       self._correction_retrains)
         self.undo_stack.push(self._correction)
         self.train_status.setText(f"that was {label}: added as a take, training…")
+
+    def _correction_retrains(self, what: str) -> None:
+        """A correction undone or redone (``what``: "that was X undone"): the engine retrains,
+        and the training line follows that retraining, not the correction's before it; or,
+        the project's only take undone, says there is no model."""
+        self._await_training()
+        self._awaited_edit = what
+        self.train_status.setText(f"{what}: training…")
 
     def _correction_refused(self) -> None:
         """The engine refused the last correction (no gesture since the last reset or take):
@@ -682,10 +691,12 @@ class _Correction(QtGui.QUndoCommand):
     """"That was X" (redo: the engine adds the last gesture as a take / puts it back) and its
     undo (the engine takes it out again); the engine retrains each time."""
 
-    def __init__(self, send: Any, label: Any) -> None:
+    def __init__(self, send: Any, label: Any, on_retrain: Any) -> None:
         super().__init__(f"that was {label}")
         self._send = send
         self._label = label
+        #: ``on_retrain(what)``, before an undo or a redo is sent: the window awaits its retrain
+        self._on_retrain = on_retrain
         self._done_once = False
         # its name in the engine: undo takes out this correction's take, not that of a
         # correction sent over OSC since (a pedal's "/gesturemap/correct")
@@ -697,6 +708,7 @@ class _Correction(QtGui.QUndoCommand):
         if self.refused:
             return
         if self._done_once:
+            self._on_retrain(f"that was {self._label} again")
             self._send("redo_correction", self._token)
         else:
             self._done_once = True
@@ -704,4 +716,5 @@ class _Correction(QtGui.QUndoCommand):
 
     def undo(self) -> None:
         if not self.refused:
+            self._on_retrain(f"that was {self._label} undone")
             self._send("undo_correction", self._token)

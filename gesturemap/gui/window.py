@@ -113,6 +113,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         #: start and stop recording commands the window sent (see _engine_recording)
         self._record_commands_sent = 0
         self._train_sent: float | None = None
+        #: the edit whose retrain is awaited, when the training line names it ("that was X
+        #: undone"), else None
+        self._awaited_edit: str | None = None
         #: train commands the window sent (each with its number, to know its refusal)
         self._trains_sent = 0
         self._train_count = 0
@@ -737,6 +740,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         ``token``: the one :meth:`train` sent its command with (None: a correction's)."""
         self._train_sent = time.perf_counter()
         self._awaited_token = token
+        self._awaited_edit = None
         self._train_count = self.engine.trainings
         self._errors_at_train = self.engine.errors
         self._refused_at_train = dict(self.engine.stats().get("refused") or {})
@@ -910,6 +914,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.train_status.setText(("nothing to correct: " if refused[0] == "correct"
                                        else "not trained: ") + refused[1]
                                       + ("\nthe last model plays on" if engine.model else ""))
+        elif self._awaited_edit and engine.model is None and not self.project.takes:
+            # the project's only take undone: the engine dropped the model, trains nothing
+            self._train_sent = None
+            self.train_status.setText(f"{self._awaited_edit}: no takes left, so no model")
         elif engine.errors > self._errors_at_train and now - self._train_sent > 0.2:
             self._train_sent = None
             self.train_status.setText("training failed (see the log); the old model runs on")
