@@ -49,6 +49,8 @@ SENSOR_TIMEOUT_S = 0.5
 INITIAL_REVIEW_MS = 10000
 #: Engine processes restarted within a minute before the window stops trying (a crash loop).
 MAX_RESTARTS_PER_MINUTE = 3
+#: What the audio lights say when the window was opened with --no-audio.
+NO_AUDIO = "off (opened with --no-audio)"
 
 
 class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
@@ -798,14 +800,21 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.synth_panel.show_refusal(stats)
         state, detail = audio_light(stats, self.audio_error)
         if off:
-            detail = "off (opened with --no-audio)"
+            detail = NO_AUDIO
         self.audio_light.setText(f"audio: {detail}" + (" (Synth tab: what to do)"
                                                         if self.audio_error else ""))
-        self.audio_light.setToolTip(audio_advice(self.audio_error) if self.audio_error else "")
+        self.audio_light.setToolTip(audio_advice(self.audio_error) if self.audio_error
+                                    else self._no_audio_why() if off else "")
         self.audio_light.setProperty("state", state)
         # the stage view's light, unless there is no synth (then it shows the OSC output)
         has_synth = "audio_callbacks" in stats or self.audio_error
         self._audio_state = (state, detail) if has_synth else None
+
+    def _no_audio_why(self) -> str:
+        """The audio lights' tooltip when the window was opened with --no-audio."""
+        out = self.engine.output.settings
+        return ("Opened with --no-audio: the built-in synth does not play. The model's outputs "
+                f"still go out over OSC to {out.host}:{out.port} (and MIDI, if set up).")
 
     def set_output_settings(self, settings: dict[str, Any]) -> None:
         self.engine_command("set_output_settings", settings)
@@ -968,6 +977,10 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.stage.model.set_state("ok", f"{len(self._labels)} classes")
         else:
             self.stage.model.set_state("warn" if self.engine.model else "off", "not running")
+        if self._audio is False:  # nothing sounds here, by choice: grey, never green for OSC
+            self.stage.audio.set_state("off", NO_AUDIO)
+            self.stage.audio.setToolTip(self._no_audio_why())
+            return
         if getattr(self, "_audio_state", None) is not None:  # the built-in synth
             self.stage.audio.set_state(*self._audio_state)
             return

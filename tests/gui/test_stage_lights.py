@@ -31,3 +31,30 @@ def test_the_sound_light_shows_the_whole_of_a_lost_audio_server(qtbot):
     ink = _ink_columns(light.grab().toImage(), light.diameter + 24)
     assert len(ink), "no detail drawn"
     assert ink[0] > 0 and ink[-1] < light.width() - 1, (ink[0], ink[-1], light.width())
+
+
+def test_the_sound_light_is_off_with_no_audio_and_says_why(qtbot, tmp_path):
+    """Opened with --no-audio nothing sounds here: the stage view's sound light was green,
+    showing the OSC output as if it were sound."""
+    from gesturemap.project.default import default_project
+
+    from .windows import open_window
+
+    window = open_window(qtbot, default_project(), tmp_path / "p", audio=False)
+    stage = window.show_stage(full_screen=False)
+    out = window.engine.output.settings
+
+    def says_off() -> None:
+        assert (stage.audio.state, stage.audio.detail) == ("off", "off (opened with --no-audio)")
+        assert "--no-audio" in stage.audio.toolTip()
+        assert f"OSC to {out.host}:{out.port}" in stage.audio.toolTip()
+
+    says_off()  # from the moment it shows
+    # and once the window has read the engine's health (the status bar's light) and redrawn
+    qtbot.waitUntil(lambda: window.audio_light.text() == "audio: off (opened with --no-audio)",
+                    timeout=30000)
+    window.refresh()
+    says_off()
+    assert "--no-audio" in window.audio_light.toolTip()
+    stage.close()
+    window.close()
