@@ -7,11 +7,13 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PySide6 import QtWidgets
 
+from gesturemap.errors import FormatError
 from gesturemap.gui.window import MainWindow
 from gesturemap.project import Project
 from gesturemap.project.default import default_project
@@ -137,4 +139,43 @@ def test_a_new_project_whose_engine_cannot_start(qtbot, tmp_path, said, monkeypa
         for holder in holders:
             holder.stdin.close()
             holder.wait(timeout=30)
+    window.close()
+
+
+def test_a_project_before_that_cannot_open_again_leaves_a_new_untitled_one(
+        qtbot, tmp_path, said, monkeypatch, repo_dir):
+    """The other project's engine cannot start, and the project before cannot be read again
+    (its folder damaged meanwhile): the window runs a new untitled project, and says so."""
+    import gesturemap.gui.files as files
+    from gesturemap.project import lock
+
+    from .windows import open_window
+
+    first, busy = tmp_path / "first", tmp_path / "busy"
+    Project(classes=["a"]).save(busy)
+    window = open_window(qtbot, Project("first", classes=["a", "b"]), first, audio=False)
+    real_load = files.load_project
+
+    def damaged_first(folder):  # noqa: ANN001, ANN202
+        if Path(folder) == first:
+            raise FormatError(f"{first}/project.json is damaged: cut short.")
+        return real_load(folder)
+
+    monkeypatch.setattr(files, "load_project", damaged_first)
+    monkeypatch.setattr(lock, "check_free", lambda folder: None)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(busy)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True, cwd=repo_dir)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        assert window.open_folder(busy) is False
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert [title for title, _ in said] == ["Cannot open"]
+    text = said[0][1]
+    assert "another gesturemap process" in text and "could not be opened again" in text
+    assert "A new untitled project is open meanwhile." in text
+    assert window.folder is None and window.autosave_dir.is_dir() and window.engine.alive
+    window.refresh()
+    assert "untitled" in window.windowTitle()
     window.close()
