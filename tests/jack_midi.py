@@ -10,6 +10,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -140,6 +141,67 @@ def stop_orphans(name: str) -> list[int]:
     return stopped
 
 
+#: libjack's table of servers (jack2's shm.h): a header of 24 bytes, then 8 places of a process
+#: id and a name of 257 bytes (264 with padding), "jack-UID:NAME:"
+_REGISTRY = Path("/dev/shm/jack-shm-registry")
+_PLACES, _HEADER, _PLACE = 8, 24, 264
+
+
+def registered() -> list[tuple[int, str]]:
+    """(process id, server name) of this user's servers in libjack's table, dead ones
+    included; empty when the table is missing or laid out otherwise than jack2's."""
+    try:
+        raw = _REGISTRY.read_bytes()
+    except OSError:
+        return []
+    if raw[:4] != b"KCAJ" or len(raw) < _HEADER + _PLACES * _PLACE:
+        return []
+    prefix = f"jack-{os.getuid()}:".encode()
+    found = []
+    for place in range(_PLACES):
+        at = _HEADER + place * _PLACE
+        pid = int.from_bytes(raw[at:at + 4], sys.byteorder, signed=True)
+        name = raw[at + 4:at + _PLACE].split(b"\0", 1)[0]
+        if pid and name.startswith(prefix) and name.endswith(b":"):
+            found.append((pid, name[len(prefix):-1].decode(errors="replace")))
+    return found
+
+
+def reclaim_dead_test_servers() -> list[str]:
+    """Give back the places in libjack's table of test servers that died without stopping.
+
+    The table holds 8 servers per machine, and the place of a server killed (with its test
+    worker) is taken back only when a server of the same name starts again. Names belong to
+    a checkout and a session of it, so a few clones on one machine, each with a killed run,
+    filled the table, and then no JACK test of any of them could start a server ("Too many
+    servers already active"). A server of each such name started and stopped cleanly gives
+    its place back. Only test servers (``gm-``) whose process is gone are touched."""
+    jackd = shutil.which("jackd")
+    reclaimed: list[str] = []
+    if jackd is None:
+        return reclaimed
+    for pid, name in registered():
+        alive = b"jackd" in (_proc(str(pid), "cmdline") or b"") and not _gone(pid)
+        if not name.startswith("gm-") or alive:
+            continue
+        server = subprocess.Popen([jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env={**os.environ, PARENT_ENV: str(os.getpid())})
+        try:
+            with contextlib.suppress(subprocess.SubprocessError):
+                subprocess.run(["jack_wait", "-w", "-t", "5"], timeout=10, capture_output=True,
+                               env={**os.environ, "JACK_DEFAULT_SERVER": name})
+        finally:
+            server.terminate()  # a clean stop: the server takes its row out of the table
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+        reclaimed.append(name)
+    return reclaimed
+
+
 def start_jackd(name: str, *options: str, **popen: Any) -> subprocess.Popen:
     """``jackd [options] -n NAME -d dummy -r 48000 -p 128``, once any server of that name left
     behind by a dead test process is stopped; marked with its parent (:func:`stop_orphans`)."""
@@ -147,6 +209,8 @@ def start_jackd(name: str, *options: str, **popen: Any) -> subprocess.Popen:
     if jackd is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
     stop_orphans(name)
+    if len(registered()) >= _PLACES - 1:  # nearly full: dead test servers' places back
+        reclaim_dead_test_servers()
     return subprocess.Popen(
         [jackd, *options, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
         env={**os.environ, PARENT_ENV: str(os.getpid())}, **popen)
