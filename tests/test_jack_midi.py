@@ -137,41 +137,32 @@ def test_two_sessions_from_one_checkout_have_servers_of_their_own(repo_dir, tmp_
                 session.communicate("\n", timeout=30)
 
 
-def test_a_table_full_of_killed_test_servers_leaves_room_for_the_next(monkeypatch):
+def test_the_place_of_a_killed_test_server_is_given_back_before_the_next_starts(monkeypatch):
     """libjack keeps 8 servers per machine, and a server killed with its test worker kept its
     place until a server of its name started again: a few clones with a killed run each
-    filled the table, and no JACK test could start a server ("Too many servers already
-    active"). Now the next test server starts: the dead ones' places are given back."""
+    filled the table, and then no JACK test could start a server ("Too many servers already
+    active"). Now starting a test server first gives back the places of dead ones."""
     from .jack_midi import registered, start_jackd, wait_ready
 
     if shutil.which("jackd") is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
-    killed = []
+    killed = f"{server_name('killed')}-{os.getpid()}"  # a name no later run starts again
+    server = subprocess.Popen(["jackd", "-n", killed, "-d", "dummy", "-r", "48000", "-p", "128"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for n in range(8 - len(registered())):  # every free place: a server killed in it
-            name = f"{server_name('killed')}-{n}"
-            server = subprocess.Popen(
-                ["jackd", "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                _serves(name)
-            finally:
-                server.kill()
-                server.wait()
-            killed.append(name)
-        assert len(registered()) == 8, registered()
-        name = server_name("midi")
-        ours = start_jackd(name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            wait_ready(ours, name)
-            monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
-            port, _ = jack_in("anyone-there")  # a client of the new server
-            port.delete()
-        finally:
-            ours.terminate()
-            ours.wait(timeout=10)
+        _serves(killed)
     finally:
-        from .jack_midi import reclaim_dead_test_servers
-
-        reclaim_dead_test_servers()
-    assert not {n for _, n in registered()} & set(killed), registered()
+        server.kill()
+        server.wait()
+    assert (server.pid, killed) in registered()  # its place kept, its process gone
+    name = server_name("midi")
+    ours = start_jackd(name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert killed not in {n for _, n in registered()}, registered()
+        wait_ready(ours, name)
+        monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
+        port, _ = jack_in("anyone-there")  # a client of the new server
+        port.delete()
+    finally:
+        ours.terminate()
+        ours.wait(timeout=10)
