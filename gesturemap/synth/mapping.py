@@ -240,7 +240,9 @@ class SynthMapping:
         follower's gain in proportion (a match at the threshold plays at half the loudness of
         a perfect one), and at rest, where nothing matches, both rest at 0. A classifier's
         likeliest class always has some likelihood, so its loudness starts above 0.3, on an
-        exponential curve, and its follower plays throughout.
+        exponential curve, and its follower's gain rises from 0 at 0.3 to 0.5 at 1; with no
+        model yet, or on a frame rejected below ``reject_below`` (no class chosen), both
+        rest at 0: silent.
 
         Parameters
         ----------
@@ -270,13 +272,16 @@ class SynthMapping:
                 ],
                 parameters={"mod_depth": 1.5},
             )
+        # the follower's gain follows the choice too: a fixed gain played the pad before
+        # anything was trained and on every rejected frame, where a musician expects silence
         return cls(
             routes=[
                 *voice,
                 Route("likelihood:*", "loudness", 0.3, 1.0, 0.0, 0.25, "exp"),
+                Route("likelihood:*", "follower_gain", 0.3, 1.0, 0.0, 0.5),
                 Route("progress:*", "follower_position", 0.0, 1.0),
             ],
-            parameters={"follower_gain": 0.5, "mod_depth": 1.5},
+            parameters={"mod_depth": 1.5},
         )
 
     def to_dict(self) -> dict[str, Any]:

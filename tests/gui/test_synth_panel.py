@@ -56,7 +56,8 @@ def test_default_mapping_shown_with_the_project_classes(panel):
     default = SynthMapping.default(outputs=0)  # a classifier: no regression output to route
     assert panel.routes.rowCount() == len(default.routes)
     routes = [(r["source"], r["target"]) for r in panel.settings()["routes"]]
-    assert routes == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
+    assert routes == [("likelihood:*", "loudness"), ("likelihood:*", "follower_gain"),
+                      ("progress:*", "follower_position")]
     assert panel.follower.currentText() == "pad"
     assert [panel.oneshots.item(r, 0).text() for r in range(panel.oneshots.rowCount())] == [
         "circle",
@@ -99,7 +100,7 @@ def test_edit_apply_live_and_saved(qtbot, panel, engine, monkeypatch, tmp_path):
     saved = engine.project.outputs["synth"]
     assert saved["follower_sound"] == "breath.wav"
     assert saved["oneshots"] == {"swipe": "bell"}
-    assert saved["parameters"] == {"follower_gain": 0.5, "mod_depth": 1.5, "master_gain": 0.5}
+    assert saved["parameters"] == {"mod_depth": 1.5, "master_gain": 0.5}
     route = saved["routes"][-1]
     assert (route["source"], route["target"], route["curve"]) == (
         "likelihood:circle",
@@ -263,7 +264,7 @@ def test_a_sound_the_synth_cannot_decode_is_said_after_applied(qtbot, panel, eng
 def test_the_synth_tab_says_an_applied_mapping_plays_nothing_without_an_audio_device(
         qtbot, tmp_path, monkeypatch):
     """No sound card (and no JACK server): the audio light said "no audio device" while the
-    Synth tab said "applied: 2 routes", as if the mapping played. It says the mapping is kept
+    Synth tab said "applied: 3 routes", as if the mapping played. It says the mapping is kept
     and what will play it, in the light's words; the mapping still reaches the project."""
     from .windows import open_window
 
@@ -272,12 +273,12 @@ def test_the_synth_tab_says_an_applied_mapping_plays_nothing_without_an_audio_de
     window = open_window(qtbot, default_project("no-device"), tmp_path / "project")
     assert window.audio_error and "no audio output device" in window.audio_error
     qtbot.waitUntil(lambda: "no audio device" in window.audio_light.text(), timeout=30000)
-    _applied_says(qtbot, window, "applied: 2 routes, kept in the project; no audio device: "
+    _applied_says(qtbot, window, "applied: 3 routes, kept in the project; no audio device: "
                   "nothing plays until a sound card or a JACK server is there")
 
 
 def test_the_synth_tab_says_an_applied_mapping_plays_nothing_with_no_audio(qtbot, tmp_path):
-    """The window opened with --no-audio: the Synth tab said "applied: 2 routes" as if the
+    """The window opened with --no-audio: the Synth tab said "applied: 3 routes" as if the
     mapping played. It says the built-in synth is off and what brings it back; the mapping
     still reaches the project, and the audio light says why it is off."""
     from .windows import open_window
@@ -285,7 +286,7 @@ def test_the_synth_tab_says_an_applied_mapping_plays_nothing_with_no_audio(qtbot
     window = open_window(qtbot, default_project("no-audio"), tmp_path / "project", audio=False)
     qtbot.waitUntil(lambda: "--no-audio" in window.audio_light.text(), timeout=30000)
     assert "--no-audio" in window.synth_panel.audio_status.text()
-    _applied_says(qtbot, window, "applied: 2 routes, kept in the project; the built-in synth "
+    _applied_says(qtbot, window, "applied: 3 routes, kept in the project; the built-in synth "
                   "is off (opened with --no-audio): nothing plays until the project is opened "
                   "without --no-audio")
 
@@ -307,9 +308,9 @@ def test_an_applied_mapping_says_when_the_audio_server_goes(qtbot, panel):
     """The audio server stopped after Apply (the light: "audio server gone"): the tab's
     "applied" says the same from then on."""
     panel.show_audio({"audio_callbacks": 900, "audio_underruns": 0})
-    assert panel.apply() and panel.status.text() == "applied: 2 routes"
+    assert panel.apply() and panel.status.text() == "applied: 3 routes"
     panel.show_audio({"audio_callbacks": 900, "audio_lost": True})
-    assert panel.status.text().startswith("applied: 2 routes, kept in the project; audio "
+    assert panel.status.text().startswith("applied: 3 routes, kept in the project; audio "
                                           "server gone (JACK stopped?): silent until")
 
 
@@ -342,19 +343,19 @@ def test_the_synth_tab_shows_the_default_of_a_model_kind_chosen_later(qtbot, tmp
     window = open_window(qtbot, graded_project(), tmp_path / "p", engine="thread", audio=False)
     panel = window.synth_panel
 
-    def routes() -> list:
-        return [(r["source"], r["target"]) for r in panel.settings()["routes"]]
-
-    assert routes() == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
-    window.engine.command("set_model_settings", stage_model("dtw"))
-    qtbot.waitUntil(lambda: ("likelihood:*", "follower_gain") in routes(), timeout=30000)
-    shown = SynthMapping.from_dict(panel.settings())
     classes = ["high", "low"]
-    np.testing.assert_array_equal(shown.route_table(classes),
-                                  SynthMapping.default(0, "dtw").route_table(classes))
+
+    def shows(kind: str | None) -> bool:
+        """The routes shown are the default's for ``kind``, range and curve included."""
+        shown = SynthMapping.from_dict(panel.settings()).route_table(classes)
+        default = SynthMapping.default(0, kind).route_table(classes)
+        return shown.shape == default.shape and bool((shown == default).all())
+
+    assert shows(None)
+    window.engine.command("set_model_settings", stage_model("dtw"))
+    qtbot.waitUntil(lambda: shows("dtw"), timeout=30000)
     panel.parameters["master_gain"].setValue(0.5)  # the musician's edit, not applied
     window.engine.command("set_model_settings", stage_model("gmm"))
     # the routes the musician left alone follow; the edit stays
-    qtbot.waitUntil(lambda: ("likelihood:*", "follower_gain") not in routes(), timeout=30000)
-    assert routes() == [("likelihood:*", "loudness"), ("progress:*", "follower_position")]
+    qtbot.waitUntil(lambda: shows(None), timeout=30000)
     assert panel.parameters["master_gain"].value() == 0.5

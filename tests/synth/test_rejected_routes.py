@@ -37,11 +37,13 @@ def frames():  # noqa: ANN201
 
 
 def _synth() -> Synth:
-    """The classifier's default voice (the follower off: it plays whatever the class), plus a
-    route that names its class, as the engine sets the synth up for reject_below."""
+    """The classifier's default voice (the FM voice alone: the follower has a test of its
+    own), plus a route that names its class, as the engine sets the synth up for
+    reject_below."""
     default = SynthMapping.default(0)
-    synth = Synth(SynthMapping(routes=[*default.routes, Route("likelihood:high", "brightness")],
-                               parameters={**default.parameters, "follower_gain": 0.0}))
+    voice = [r for r in default.routes if r.target != "follower_gain"]
+    synth = Synth(SynthMapping(routes=[*voice, Route("likelihood:high", "brightness")],
+                               parameters=default.parameters))
     synth.reject_below = REJECT_BELOW  # as the engine sets it with its OSC output
     return synth
 

@@ -254,7 +254,8 @@ def test_mapping_round_trips_through_json():
 ])
 def test_the_default_mapping_routes_only_the_outputs_the_model_has(outputs, voice):
     routes = [(r.source, r.target) for r in SynthMapping.default(outputs).routes]
-    assert routes == [*voice, ("likelihood:*", "loudness"), ("progress:*", "follower_position")]
+    assert routes == [*voice, ("likelihood:*", "loudness"), ("likelihood:*", "follower_gain"),
+                      ("progress:*", "follower_position")]
     with pytest.raises(ValueError, match="target"):
         SynthMapping.from_dict({"routes": [{"source": "output:0", "target": "pitch"}]})
     with pytest.raises(ValueError, match="curve"):
