@@ -264,7 +264,8 @@ class WindowControls:
         # and the model settings under the Model tab (a scene brings its own)
         self.model_panel.follow(project.model)  # type: ignore[attr-defined]
         self.synth_panel.follow(  # type: ignore[attr-defined]
-            (project.outputs or {}).get("synth"), (project.model or {}).get("kind"))
+            (project.outputs or {}).get("synth"), (project.model or {}).get("kind"),
+            self.synth_panel.ranges_of(project))  # type: ignore[attr-defined]
         result = engine.last_result
         if engine.running and not engine.recording and result is not None:
             output = getattr(result, "output", None)

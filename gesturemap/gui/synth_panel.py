@@ -23,6 +23,7 @@ from typing import Any
 from PySide6 import QtCore, QtWidgets
 
 from ..errors import GesturemapError
+from ..outputs.ranges import output_ranges
 from ..synth import NO_OUTPUT_DEVICE, PARAMETERS, SynthMapping, builtin_sounds
 from ..synth.mapping import CURVES
 from .panels import _changed_kept
@@ -162,6 +163,9 @@ class SynthPanel(QtWidgets.QWidget):
         self._classes: list[str] = []
         self._outputs = 0
         self._kind: str | None = None
+        self._ranges: list[tuple[float, float]] = []
+        self._ranges_key: tuple[Any, ...] | None = None
+        self._ranges_found: list[tuple[float, float]] = []
         self._files: list[str] = []
         #: the mapping show_mapping was given, and what settings() read for it then: a
         #: part read otherwise since is an edit not applied
@@ -265,6 +269,7 @@ class SynthPanel(QtWidgets.QWidget):
         outputs: int = 0,
         folder: str | os.PathLike[str] | None = None,
         kind: str | None = None,
+        ranges: Sequence[tuple[float, float]] = (),
     ) -> None:
         """Show a project's synth settings (``None``: the default mapping).
 
@@ -281,13 +286,17 @@ class SynthPanel(QtWidgets.QWidget):
         kind : str, optional
             The project's model kind: the default mapping is the one for it (a DTW
             project's sounds on a match).
+        ranges : sequence of (low, high), optional
+            Each regression output's range (the targets recorded): the default's routes read
+            the outputs over it, as the synth plays them.
         """
         self._classes = [str(c) for c in classes]
         self._outputs = int(outputs)
         self._kind = kind
+        self._ranges = [tuple(r) for r in ranges]
         self._folder = Path(folder) if folder else None
         self._audio = dict(settings["audio"]) if settings and settings.get("audio") else None
-        mapping = SynthMapping.from_dict(settings, self._outputs, kind)
+        mapping = SynthMapping.from_dict(settings, self._outputs, kind, self._ranges)
         self.routes.setRowCount(0)
         for r in mapping.routes:
             self.add_route(r.to_dict())
@@ -307,15 +316,19 @@ class SynthPanel(QtWidgets.QWidget):
         self._shown = dict(settings or {})
         self._shown_as = self.settings()
 
-    def follow(self, settings: Mapping[str, Any] | None, kind: str | None = None) -> None:
+    def follow(self, settings: Mapping[str, Any] | None, kind: str | None = None,
+               ranges: Sequence[tuple[float, float]] | None = None) -> None:
         """The synth mapping now in force (a scene recalled, Apply done): what the musician
         has not edited shows it, so that Apply sends what plays and never the mapping of the
         scene left behind; a part they edited (the routes, a parameter, a sound) keeps their
         edit. With no mapping in force (a scene saved without one), the default for the
-        model's ``kind`` plays, and follows a model of another kind: it is what shows. Cheap
-        when nothing changed (called on every refresh)."""
+        model's ``kind`` plays, and follows a model of another kind, or outputs recorded over
+        other ``ranges`` (None: the ranges shown): it is what shows. Cheap when nothing
+        changed (called on every refresh)."""
         settings = dict(settings or {})
-        if settings == self._shown and (settings or kind == self._kind):
+        ranges = self._ranges if ranges is None else [tuple(r) for r in ranges]
+        same_default = kind == self._kind and ranges == self._ranges
+        if settings == self._shown and (settings or same_default):
             return
         try:
             now = self.settings()
@@ -327,17 +340,32 @@ class SynthPanel(QtWidgets.QWidget):
             return
         before, status, applied = self._shown_as, self.status.text(), self._applied_routes
         # none in force: the default ({} would read as a mapping with no routes, silent)
-        self.show_mapping(settings or None, self._classes, self._outputs, self._folder, kind)
+        self.show_mapping(settings or None, self._classes, self._outputs, self._folder, kind,
+                          ranges)
         in_force = self._shown_as
         if now != before:
             merged = _changed_kept(before, now, in_force)
             for key in ("parameters", "oneshots"):  # one by one: a scene's others show
                 merged[key] = _changed_kept(before.get(key) or {}, now.get(key) or {},
                                             in_force.get(key) or {})
-            self.show_mapping(merged, self._classes, self._outputs, self._folder, kind)
+            self.show_mapping(merged, self._classes, self._outputs, self._folder, kind, ranges)
             self._shown, self._shown_as = settings, in_force
         self.status.setText(status)
         self._applied_routes = applied
+
+    def ranges_of(self, project: Any) -> list[tuple[float, float]]:
+        """Each regression output's range in ``project`` (the targets its takes recorded:
+        what the synth's default routes read them over), worked out again only when its
+        takes or its output scaling changed: the window asks on every refresh."""
+        takes = list(getattr(project, "takes", None) or [])
+        outputs = getattr(project, "outputs", None) or {}
+        key = (id(project), len(takes), takes[0].id if takes else None,
+               takes[-1].id if takes else None, repr(outputs.get("scales")),
+               tuple(getattr(project, "output_names", None) or ()))
+        if key != self._ranges_key:
+            self._ranges_key = key
+            self._ranges_found = output_ranges(project)
+        return self._ranges_found
 
     def edited(self) -> bool:
         """Whether the tab shows an edit not applied (a route, a parameter, a sound; one that

@@ -445,6 +445,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             len(project.output_names or []),
             folder,
             (project.model or {}).get("kind"),
+            self.synth_panel.ranges_of(project),
         )
         self._train_count = 0
         self._refresh_classes()

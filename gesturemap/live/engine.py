@@ -41,6 +41,7 @@ from ..errors import GesturemapError, TrainingCancelled
 from ..features.pipeline import all_below
 from ..models.interpreted import compile_steps, interpret_steps
 from ..outputs.osc import DEFAULT_ADDRESSES, OSCOutput
+from ..outputs.ranges import output_ranges
 from ..outputs.rejection import rejected
 from ..project.lock import FolderHold
 from ..sources.base import FrameQueue
@@ -988,6 +989,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.stream = model_stream(self.project, model, warm=True)
         if self.synth is not None:  # one-shots fire on spotted gestures, not on likelihoods
             self.synth.spot_events = getattr(self.stream, "spotter", None) is not None
+            # with no mapping saved, the default routes read the outputs over the targets
+            # recorded (a model trained on 0..127 would sit at the top pitch from 1 up)
+            self.synth.output_ranges = output_ranges(self.project)
         self.project.trained = model
         labels = list(getattr(model, "labels_", None) or [])
         self._model_labels = labels  # one list object per model: the synth rebinds on change

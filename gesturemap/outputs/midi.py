@@ -56,6 +56,7 @@ import numpy as np
 from ..utils.faults import RateLimitedLog
 from ..utils.validation import check_mapping, check_number, check_text, validation_error
 from .closeness import closeness
+from .ranges import output_ranges
 from .rejection import rejected
 
 __all__ = ["MIDIOutput", "MIDIOutputSettings", "closeness", "output_ranges"]
@@ -99,28 +100,6 @@ class MIDIOutputSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def output_ranges(project: Any) -> list[tuple[float, float]]:
-    """Each continuous output's range: the project's OSC scaling (``in_min``..``in_max``) if
-    set, else the range of the targets recorded in its takes, else 0..1. The outputs are
-    those the project names, or, where it names none, its takes' columns (a regression made
-    without names had no range at all: only its first output was sent, and over 0..1)."""
-    names = list(getattr(project, "output_names", None) or [])
-    scales = list(((getattr(project, "outputs", None) or {}).get("scales")) or [])
-    targets = [t.outputs for t in getattr(project, "takes", []) if t.outputs is not None]
-    stacked = np.concatenate(targets) if targets else None
-    count = len(names) or (0 if stacked is None else stacked.shape[1])
-    out = []
-    for k in range(count):
-        if k < len(scales) and {"in_min", "in_max"} <= set(scales[k]):
-            lo, hi = float(scales[k]["in_min"]), float(scales[k]["in_max"])
-        elif stacked is not None and stacked.shape[1] > k and np.ptp(stacked[:, k]) > 0:
-            lo, hi = float(stacked[:, k].min()), float(stacked[:, k].max())
-        else:
-            lo, hi = 0.0, 1.0
-        out.append((lo, hi))
-    return out
 
 
 class MIDIOutput:

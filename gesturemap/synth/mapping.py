@@ -28,7 +28,7 @@ the time constant of the per-sample one-pole glide towards each new value.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -229,7 +229,8 @@ class SynthMapping:
                 )
 
     @classmethod
-    def default(cls, outputs: int | None = None, kind: str | None = None) -> SynthMapping:
+    def default(cls, outputs: int | None = None, kind: str | None = None,
+                ranges: Sequence[tuple[float, float]] = ()) -> SynthMapping:
         """A mapping that sounds with the model it is for: regression outputs play the FM
         voice, the likeliest class's likelihood its loudness, its progress the follower's
         position.
@@ -253,11 +254,22 @@ class SynthMapping:
             silent where the model has none.
         kind : str, optional
             The model's kind (a project's ``model["kind"]``); None: a classifier's default.
+        ranges : sequence of (low, high), optional
+            Each regression output's range (:func:`gesturemap.outputs.ranges.output_ranges`:
+            the targets recorded in the takes), the input range of its route; 0..1 for an
+            output it does not cover. A model trained on targets of 0..127 then plays its
+            whole pitch range, not the top pitch from 1 up.
         """
         n = 2 if outputs is None else max(0, int(outputs))
+
+        def span(k: int) -> tuple[float, float]:
+            lo, hi = ranges[k] if k < len(ranges) else (0.0, 1.0)
+            ok = math.isfinite(lo) and math.isfinite(hi) and hi != lo
+            return (float(lo), float(hi)) if ok else (0.0, 1.0)
+
         voice = [
-            Route("output:0", "pitch_hz", 0.0, 1.0, 110.0, 880.0, "exp"),
-            Route("output:1", "brightness", 0.0, 1.0, 0.2, 1.0),
+            Route("output:0", "pitch_hz", *span(0), 110.0, 880.0, "exp"),
+            Route("output:1", "brightness", *span(1), 0.2, 1.0),
         ][:n]
         if kind == "dtw":
             # a match's closeness is anywhere from 1/6 up, 0.5 at the threshold: a linear
@@ -298,11 +310,12 @@ class SynthMapping:
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any] | None, outputs: int | None = None,
-                  kind: str | None = None) -> SynthMapping:
+                  kind: str | None = None,
+                  ranges: Sequence[tuple[float, float]] = ()) -> SynthMapping:
         """Read a mapping saved by :meth:`to_dict` (``None``: :meth:`default` for a model of
-        kind ``kind`` with ``outputs`` regression outputs)."""
+        kind ``kind`` with ``outputs`` regression outputs over ``ranges``)."""
         if d is None:
-            return cls.default(outputs, kind)
+            return cls.default(outputs, kind, ranges)
         if not isinstance(d, Mapping):
             raise validation_error("synth settings", d, "a JSON object")
         known = {f for f in cls.__dataclass_fields__}

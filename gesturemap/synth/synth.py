@@ -323,6 +323,7 @@ class Synth:
         self._onset_class = -1
         self._last_onset = -1e9
         self._match_threshold: float | None = None
+        self._output_ranges: tuple[tuple[float, float], ...] = ()
         self._follows_model = False
         self.update_errors = 0
         self._last_error_log = 0.0
@@ -482,10 +483,27 @@ class Synth:
             if self._follows_model and (value is not None) != dtw_before:
                 self._use_default_routes()
 
+    @property
+    def output_ranges(self) -> tuple[tuple[float, float], ...]:
+        """Each regression output's range (:func:`gesturemap.outputs.ranges.output_ranges`:
+        the targets recorded in the project's takes), set by the engine whenever its model
+        changes: with no mapping saved, the default routes read the outputs over it."""
+        return self._output_ranges
+
+    @output_ranges.setter
+    def output_ranges(self, value: Sequence[tuple[float, float]]) -> None:
+        ranges = tuple((float(lo), float(hi)) for lo, hi in value)
+        with self._publish_lock:
+            changed, self._output_ranges = ranges != self._output_ranges, ranges
+            if self._follows_model and changed:
+                self._use_default_routes()
+
     def _default_mapping(self) -> SynthMapping:
         """The default mapping for the model that plays (its regression outputs, if any,
-        drive the voice: routes from outputs a model lacks leave their parameters alone)."""
-        return SynthMapping.default(None, "dtw" if self._match_threshold is not None else None)
+        drive the voice over the range recorded: routes from outputs a model lacks leave
+        their parameters alone)."""
+        return SynthMapping.default(None, "dtw" if self._match_threshold is not None else None,
+                                    self._output_ranges)
 
     def _use_default_routes(self) -> None:
         """Play the default mapping of the model's new kind (engine thread, at a model swap;

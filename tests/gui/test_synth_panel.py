@@ -359,3 +359,29 @@ def test_the_synth_tab_shows_the_default_of_a_model_kind_chosen_later(qtbot, tmp
     # the routes the musician left alone follow; the edit stays
     qtbot.waitUntil(lambda: shows(None), timeout=30000)
     assert panel.parameters["master_gain"].value() == 0.5
+
+
+def test_the_synth_tab_shows_the_default_over_the_outputs_recorded(qtbot, tmp_path):
+    """A regression recorded over 0..127 (MIDI-like targets) and 0..10, no mapping saved: the
+    Synth tab shows the default's routes reading them over those ranges, as the synth plays
+    them (it showed 0..1, and Apply would have saved the top pitch from 1 up); takes recorded
+    over a wider range follow."""
+    from .windows import open_window
+
+    project = Project(classes=["a"], output_names=["note", "bright"])
+    x = np.linspace(0.0, 1.0, 50)[:, None]
+    project.add_take(x, "a", outputs=np.hstack([127.0 * x, 10.0 * x]))
+    project.model = {"kind": "gmm", "params": {"gaussians": 2}}
+    project.train()
+    window = open_window(qtbot, project, tmp_path / "p", engine="thread", audio=False)
+    panel = window.synth_panel
+
+    def shown() -> dict:
+        return {r["source"]: (r["in_min"], r["in_max"]) for r in panel.settings()["routes"]}
+
+    assert shown()["output:0"] == (0.0, 127.0)
+    assert shown()["output:1"] == (0.0, 10.0)
+    wider = Project(classes=["a"], output_names=["note", "bright"])
+    wider.add_take(x, "a", outputs=np.hstack([254.0 * x, 10.0 * x]))
+    panel.follow(None, "gmm", panel.ranges_of(wider))
+    assert shown()["output:0"] == (0.0, 254.0)

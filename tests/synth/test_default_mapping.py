@@ -82,3 +82,57 @@ def test_the_follower_alone_sounds_with_a_confident_class():
         synth.update(r, names)
         synth.render(960)
     assert _rms(synth.render(4800)) > AUDIBLE
+
+
+def _regression(high: float) -> object:
+    """A trained GMR project: one input 0..1 drives two outputs, 0..``high`` and 0..10."""
+    from gesturemap.project import Project
+
+    project = Project(classes=["a"], output_names=["note", "bright"])
+    x = np.linspace(0.0, 1.0, 200)[:, None]
+    for _ in range(2):
+        project.add_take(x, "a", outputs=np.hstack([high * x, 10.0 * x]))
+    project.model = {"kind": "gmm", "params": {"gaussians": 4}}
+    project.train()
+    return project
+
+
+def _pitch_and_brightness(synth: Synth, model, x: float) -> tuple[float, float]:  # noqa: ANN001
+    r = model.stream().step(np.array([x]))
+    synth.update(r, list(model.labels_))
+    targets = synth._targets
+    return (float(targets[PARAMETERS["pitch_hz"].index]),
+            float(targets[PARAMETERS["brightness"].index]))
+
+
+def test_the_default_routes_read_the_outputs_over_the_range_recorded():
+    """Targets recorded over 0..127 (MIDI-like) and 0..10: the default routes read them over
+    those ranges, not over 0..1 (where everything from 1 up played the top pitch, 880 Hz, and
+    the brightest sound); a retrain on a wider range follows it."""
+    from gesturemap.live.engine import Engine
+
+    project = _regression(127.0)
+    synth = Synth(None)  # no mapping saved
+    engine = Engine(project, synth=synth, trainer="thread")
+    try:
+        engine._set_model(project.trained)  # as a retrain swaps it in
+        low, dim = _pitch_and_brightness(synth, project.trained, 0.05)
+        mid, half = _pitch_and_brightness(synth, project.trained, 0.5)
+        high, bright = _pitch_and_brightness(synth, project.trained, 0.95)
+        assert 110.0 <= low < 160.0 and 250.0 < mid < 380.0 and high > 650.0, (low, mid, high)
+        assert dim < 0.3 and 0.5 < half < 0.7 and bright > 0.9, (dim, half, bright)
+        assert synth.output_ranges[0][1] == pytest.approx(127.0)
+        # the musician records over 0..254 and retrains: 63.5, the middle of the old
+        # range, is a quarter of the new one (110 Hz x 8 ** 0.25 = 185 Hz)
+        wider = _regression(254.0)
+        for take in wider.takes:
+            project.add_take(take.inputs, take.label, outputs=take.outputs)
+        engine._set_model(wider.trained)
+        assert synth.output_ranges[0][1] == pytest.approx(254.0)
+        quarter, _ = _pitch_and_brightness(synth, wider.trained, 0.25)
+        assert 160.0 < quarter < 215.0, quarter
+    finally:
+        engine.stop()
+    # nothing recorded: 0..1, as before
+    assert SynthMapping.default(2).routes == SynthMapping.default(2, None, []).routes
+    assert SynthMapping.default(2).routes[0].in_max == 1.0
