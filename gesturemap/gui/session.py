@@ -544,12 +544,21 @@ class WindowEngine(Engine):
     def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:
         """Use the synth mapping ``settings`` (:meth:`SynthMapping.to_dict`): saved in the
         project's ``outputs["synth"]`` and swapped into the running synth by the I/O thread,
-        which loads its sounds — never the frame path. Parameters glide to their new values."""
+        which loads its sounds — never the frame path. Parameters glide to their new values.
+        Settings saving no mapping (``{}``, or only their ``"audio"``): the project keeps none
+        (its audio settings stay) and the synth plays the default for the model, following
+        its kind and its outputs' ranges."""
         from ..synth import SynthMapping
+        from ..synth.mapping import saves_mapping
 
-        mapping = SynthMapping.from_dict(settings)  # a bad mapping is refused here (counted)
+        saved = saves_mapping(settings)
+        # a bad mapping is refused here (counted); None: the synth follows the model
+        mapping = SynthMapping.from_dict(settings) if saved else None
         before = (self.project.outputs or {}).get("synth")
-        self.project.outputs = {**(self.project.outputs or {}), "synth": dict(settings)}
+        outputs = {**(self.project.outputs or {}), "synth": dict(settings)}
+        if not settings:
+            outputs.pop("synth")
+        self.project.outputs = outputs
         synth = self.synth
         if synth is not None:
             def load() -> None:

@@ -25,7 +25,7 @@ from PySide6 import QtCore, QtWidgets
 from ..errors import GesturemapError
 from ..outputs.ranges import output_ranges
 from ..synth import NO_OUTPUT_DEVICE, PARAMETERS, SynthMapping, builtin_sounds
-from ..synth.mapping import CURVES
+from ..synth.mapping import CURVES, saves_mapping
 from .panels import _changed_kept
 
 __all__ = ["SynthPanel", "audio_advice", "audio_light", "silent_because"]
@@ -236,6 +236,11 @@ class SynthPanel(QtWidgets.QWidget):
         apply_button = QtWidgets.QPushButton("Apply to the synth")
         apply_button.setObjectName("apply")
         apply_button.clicked.connect(self.apply)
+        default_button = QtWidgets.QPushButton("Default")
+        default_button.setObjectName("default")
+        default_button.setToolTip("Play the default mapping for this model again (no mapping "
+                                  "saved: it follows the model's kind and outputs)")
+        default_button.clicked.connect(lambda: self.use_default())
         self.status = QtWidgets.QLabel("")
         self.status.setWordWrap(True)
         self.audio_status = QtWidgets.QLabel("audio: —")
@@ -257,7 +262,10 @@ class SynthPanel(QtWidgets.QWidget):
         outer.addWidget(scroll, 1)
         footer = QtWidgets.QVBoxLayout()
         footer.setContentsMargins(9, 0, 9, 6)
-        footer.addWidget(apply_button)
+        buttons = QtWidgets.QHBoxLayout()
+        buttons.addWidget(default_button)
+        buttons.addWidget(apply_button, 1)
+        footer.addLayout(buttons)
         footer.addWidget(self.status)
         outer.addLayout(footer)
 
@@ -328,7 +336,7 @@ class SynthPanel(QtWidgets.QWidget):
         settings = dict(settings or {})
         ranges = self._ranges if ranges is None else [tuple(r) for r in ranges]
         same_default = kind == self._kind and ranges == self._ranges
-        if settings == self._shown and (settings or same_default):
+        if settings == self._shown and (saves_mapping(settings) or same_default):
             return
         try:
             now = self.settings()
@@ -339,7 +347,7 @@ class SynthPanel(QtWidgets.QWidget):
             self._shown, self._shown_as = settings, now
             return
         before, status, applied = self._shown_as, self.status.text(), self._applied_routes
-        # none in force: the default ({} would read as a mapping with no routes, silent)
+        # none in force: the default (for the model's kind and outputs)
         self.show_mapping(settings or None, self._classes, self._outputs, self._folder, kind,
                           ranges)
         in_force = self._shown_as
@@ -551,6 +559,33 @@ class SynthPanel(QtWidgets.QWidget):
         self._apply(settings)
         self._applied_routes = len(settings["routes"])
         self._say_applied()
+        self.applied.emit(settings)
+        return True
+
+    def use_default(self) -> bool:
+        """Show and play the default mapping for the project's model: the project then saves
+        none of its own (its audio settings stay), so the synth follows the model's kind and
+        outputs again. Asks first when that discards a mapping saved or an edit not applied.
+        Returns whether the default was applied."""
+        saved = saves_mapping(self._shown)
+        if saved or self.edited():
+            lost = ("the synth mapping saved in this project (its routes, parameters and "
+                    "sounds)" if saved else "your changes in this tab")
+            answer = QtWidgets.QMessageBox.question(
+                self, "Default synth mapping",
+                f"Play the default mapping for this model? This discards {lost}.",
+                QtWidgets.QMessageBox.StandardButton.Discard
+                | QtWidgets.QMessageBox.StandardButton.Cancel,
+                QtWidgets.QMessageBox.StandardButton.Cancel,
+            )
+            if answer != QtWidgets.QMessageBox.StandardButton.Discard:
+                return False
+        settings = {"audio": dict(self._audio)} if self._audio else {}
+        self.show_mapping(settings or None, self._classes, self._outputs, self._folder,
+                          self._kind, self._ranges)
+        self._apply(settings)
+        self._applied_routes = None
+        self.status.setText("applied: the default mapping, which follows the model")
         self.applied.emit(settings)
         return True
 

@@ -312,9 +312,10 @@ class SynthMapping:
     def from_dict(cls, d: Mapping[str, Any] | None, outputs: int | None = None,
                   kind: str | None = None,
                   ranges: Sequence[tuple[float, float]] = ()) -> SynthMapping:
-        """Read a mapping saved by :meth:`to_dict` (``None``: :meth:`default` for a model of
-        kind ``kind`` with ``outputs`` regression outputs over ``ranges``)."""
-        if d is None:
+        """Read a mapping saved by :meth:`to_dict` (none saved, ``None`` or no more than the
+        ``"audio"`` settings: :meth:`default` for a model of kind ``kind`` with ``outputs``
+        regression outputs over ``ranges``)."""
+        if not saves_mapping(d):
             return cls.default(outputs, kind, ranges)
         if not isinstance(d, Mapping):
             raise validation_error("synth settings", d, "a JSON object")
@@ -403,6 +404,15 @@ class SynthMapping:
             )
         table = np.array(rows, dtype=np.float64).reshape(-1, K.N_ROUTE_COLUMNS)
         return K.readonly(table)
+
+
+def saves_mapping(settings: Any) -> bool:
+    """Whether a project's ``outputs["synth"]`` saves a mapping of its own: not when absent,
+    nor when it says only where the synth plays (``"audio"``), which plays the default for
+    the model (a device chosen by hand must not silence the default)."""
+    if settings is None:
+        return False
+    return not isinstance(settings, Mapping) or bool(set(settings) - {"audio"})
 
 
 def _route(number: int, r: Any) -> Route:

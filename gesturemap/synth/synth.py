@@ -36,7 +36,7 @@ from ..utils.faults import raise_mode
 from ..utils.validation import check_choice, check_mapping, check_number, validation_error
 from . import _callback as C
 from . import _kernels as K
-from .mapping import PARAMETERS, SynthMapping, limits
+from .mapping import PARAMETERS, SynthMapping, limits, saves_mapping
 from .sounds import load_sound
 
 log = logging.getLogger("gesturemap.synth")
@@ -335,8 +335,9 @@ class Synth:
     # -- configuration (any thread but the audio one) -------------------------------------------
     def set_mapping(self, mapping: SynthMapping | Mapping[str, Any] | None) -> None:
         """Use a new mapping (and load its sounds) from the next block on; parameters glide.
-        ``None``: the default for the model that plays, following its kind."""
-        follows = mapping is None
+        ``None`` (or settings holding only ``"audio"``): the default for the model that
+        plays, following its kind."""
+        follows = not saves_mapping(mapping)
         if follows:
             mapping = self._default_mapping()
         elif not isinstance(mapping, SynthMapping):

@@ -385,3 +385,77 @@ def test_the_synth_tab_shows_the_default_over_the_outputs_recorded(qtbot, tmp_pa
     wider.add_take(x, "a", outputs=np.hstack([254.0 * x, 10.0 * x]))
     panel.follow(None, "gmm", panel.ranges_of(wider))
     assert shown()["output:0"] == (0.0, 254.0)
+
+
+def _rms(block: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(block, dtype=np.float64))))
+
+
+def test_default_goes_back_to_the_default_mapping(qtbot, panel, engine, monkeypatch):
+    """A mapping saved, then the Default button: it asks first (Cancel keeps everything),
+    then shows the default and applies it — the project saves no mapping any more, and the
+    synth plays the default for the model again (silent with nothing trained)."""
+    buttons = QtWidgets.QMessageBox.StandardButton
+    panel.parameters["master_gain"].setValue(0.25)
+    panel.parameters["follower_gain"].setValue(0.8)  # a pad that plays throughout
+    panel.remove_route()  # the last route: the follower's position
+    assert panel.apply()
+    qtbot.waitUntil(lambda: "synth" in (engine.project.outputs or {}), timeout=5000)
+    qtbot.waitUntil(lambda: engine.synth.mapping.parameters.get("follower_gain") == 0.8,
+                    timeout=5000)
+    assert _rms(engine.synth.render(9600)[4800:]) > 0.01  # the saved mapping plays the pad
+    panel.follow(engine.project.outputs["synth"], None, [])  # as the window's refresh does
+    default_button = panel.findChild(QtWidgets.QPushButton, "default")
+    asked = []
+
+    def cancel(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        asked.append(args[2])
+        return buttons.Cancel
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(cancel))
+    qtbot.mouseClick(default_button, QtCore.Qt.MouseButton.LeftButton)
+    assert asked and "saved in this project" in asked[0]
+    assert panel.parameters["master_gain"].value() == 0.25  # nothing discarded
+    assert engine.project.outputs["synth"]["parameters"]["master_gain"] == 0.25
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question",
+                        staticmethod(lambda *a, **k: buttons.Discard))
+    qtbot.mouseClick(default_button, QtCore.Qt.MouseButton.LeftButton)
+    shown = SynthMapping.from_dict(panel.settings())
+    default = SynthMapping.default(0)
+    classes = ["circle", "swipe", "zigzag"]
+    np.testing.assert_array_equal(shown.route_table(classes), default.route_table(classes))
+    np.testing.assert_array_equal(shown.base_values(), default.base_values())
+    assert panel.status.text().startswith("applied: the default")
+    assert not panel.edited()
+    # none saved: the synth follows the model (its kind, its outputs' ranges) again
+    qtbot.waitUntil(lambda: "synth" not in (engine.project.outputs or {}), timeout=5000)
+    qtbot.waitUntil(lambda: engine.synth.mapping == SynthMapping.default(None), timeout=5000)
+    engine.synth.render(9600)  # the pad's gain glides down
+    assert _rms(engine.synth.render(9600)) < 1e-4
+    # the window's refreshes keep showing it, and a second Default asks nothing
+    panel.follow(None, None, [])
+    np.testing.assert_array_equal(
+        SynthMapping.from_dict(panel.settings()).route_table(classes), default.route_table(classes))
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", staticmethod(cancel))
+    asked.clear()
+    assert panel.use_default() and not asked
+
+
+def test_default_keeps_where_the_synth_plays(qtbot, engine):
+    """A project whose synth settings say where it plays (its "audio") keeps them when the
+    Default button drops its mapping; settings saying only that play the default mapping,
+    never a silent one with no routes."""
+    audio = {"samplerate": 44100, "blocksize": 256}
+    settings = {"audio": audio, "routes": [{"source": "likelihood:*", "target": "brightness"}]}
+    panel = SynthPanel(lambda s: engine.command("set_synth_mapping", s))
+    qtbot.addWidget(panel)
+    panel.show_mapping(settings, classes=engine.project.classes, folder=engine.project_dir)
+    assert panel.use_default()  # the conftest answers Discard
+    qtbot.waitUntil(lambda: (engine.project.outputs or {}).get("synth") == {"audio": audio},
+                    timeout=5000)
+    assert panel.settings()["audio"] == audio
+    assert len(SynthMapping.from_dict(panel.settings()).routes) == 3
+    synth = Synth({"audio": audio})
+    assert synth.audio.samplerate == 44100
+    assert synth.mapping == SynthMapping.default(None)

@@ -136,3 +136,21 @@ def test_the_default_routes_read_the_outputs_over_the_range_recorded():
     # nothing recorded: 0..1, as before
     assert SynthMapping.default(2).routes == SynthMapping.default(2, None, []).routes
     assert SynthMapping.default(2).routes[0].in_max == 1.0
+
+
+def test_settings_that_say_only_where_the_synth_plays_play_the_default():
+    """A project.json whose synth settings hold only "audio" (a device or block size chosen
+    by hand): the default mapping plays, where a mapping with no routes stayed silent on a
+    recognised gesture."""
+    model = graded_project().trained
+    names = list(model.labels_)
+    r = model.stream().step(np.array([input_for(model, 0.97)]))
+    synth = Synth({"audio": {"blocksize": 256}})
+    assert synth.audio.blocksize == 256
+    for _ in range(25):
+        synth.update(r, names)
+        synth.render(960)
+    assert _rms(synth.render(4800)) > AUDIBLE
+    assert SynthMapping.from_dict({"audio": {"blocksize": 256}}) == SynthMapping.default()
+    # a mapping saved with no routes on purpose stays one
+    assert SynthMapping.from_dict({"routes": []}).routes == []
