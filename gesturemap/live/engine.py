@@ -65,7 +65,7 @@ log = logging.getLogger("gesturemap.live.engine")
 
 #: Wekinator's control messages (under /wekinator/control/) and the engine command each maps to.
 WEKINATOR_CONTROL = {
-    "startRecording": "wek_start_recording", "stopRecording": "stop_recording",
+    "startRecording": "wek_start_recording", "stopRecording": "wek_stop_recording",
     "train": "wek_train", "cancelTrain": "wek_cancel_train", "startRunning": "wek_start_running",
     "stopRunning": "stop_running", "deleteAllExamples": "delete_all",
     "deleteExamplesForOutput": "delete_for_output", "outputs": "set_outputs",
@@ -77,8 +77,8 @@ WEKINATOR_CONTROL = {
 
 WEKINATOR_PREFIX = "/wekinator/control/"
 #: Commands that take no argument (one sent anyway is ignored).
-NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "stop_dtw_recording",
-                          "train", "wek_train", "cancel_train", "wek_cancel_train",
+NO_ARGUMENTS = frozenset(("wek_start_recording", "stop_recording", "wek_stop_recording",
+                          "stop_dtw_recording", "train", "wek_train", "cancel_train", "wek_cancel_train",
                           "start_running", "wek_start_running", "stop_running", "delete_all",
                           "undo_correction", "undo", "reset", "suggest"))
 
@@ -104,7 +104,7 @@ GESTURE_FRAMES = 8192
 #: OSC address that resets the model streams (a gesture starts).
 RESET_ADDRESS = "/gesturemap/reset"
 RECORD_COMMANDS = frozenset(("start_recording", "start_numbered", "wek_start_recording",
-                             "stop_recording", "stop_dtw_recording"))
+                             "stop_recording", "wek_stop_recording", "stop_dtw_recording"))
 
 
 #: A suggestion under way answers requests that come meanwhile, for at most this long (a

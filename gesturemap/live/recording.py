@@ -89,6 +89,7 @@ class Recording:
     sources: list[Any]
     _errlog: Any
     _notice: Any
+    _refuse: Any
     #: takes recorded while a sensor was away, and the last of them ({take, label, away_s,
     #: gaps, text}, replaced whole: stats() reads it on another thread), or None (defaults
     #: until the engine records one)
@@ -164,6 +165,21 @@ class Recording:
                                   "this one stops recording with stopRecording (Wekinator "
                                   "ignores stopDtwRecording there)")
         self._cmd_stop_recording()
+
+    def _cmd_wek_stop_recording(self) -> None:
+        """Wekinator's ``stopRecording``: the take under way ends. A DTW project refuses it,
+        as Wekinator's DTW ignores it (a gesture ends with stopDtwRecording): a controller's
+        record toggle, sent whatever the project, would end a gesture's template early."""
+        if self._dtw_project():
+            raise GesturemapError("stopRecording: a DTW project ends a gesture with "
+                                  "stopDtwRecording (Wekinator ignores stopRecording there); "
+                                  "nothing changed")
+        try:
+            self._cmd_stop_recording()
+        except GesturemapError as exc:
+            # a take refused at its end (too short, too many classes) is said as before,
+            # under the stop a client's patch already listens for
+            self._refuse("stop_recording", exc)
 
     def _cmd_stop_recording(self) -> None:
         if not self.recording:

@@ -219,13 +219,16 @@ def test_a_class_number_outputs_refuses_says_what_was_sent(client):
 
 
 @pytest.mark.parametrize(("message", "command"), [(("train",), "wek_train"),
-                                                  (("outputs", 2), "set_outputs")])
+                                                  (("outputs", 2), "set_outputs"),
+                                                  (("stopRecording",), "wek_stop_recording")])
 def test_a_message_dtw_ignores_leaves_a_gesture_being_recorded_whole(dtw_client, message,
                                                                      command):
-    """Wekinator's DTW takes no train (its gestures are matched as they are recorded) and
-    has no output values to set: it ignores both. Here either, sent during gesture 1's
-    recording (a controller's train button, a class selector), ended its take after 10
-    frames: two templates of half the gesture, the second of gesture 2 after ``outputs 2``."""
+    """Wekinator's DTW takes no train (its gestures are matched as they are recorded), has
+    no output values to set, and ends a gesture with stopDtwRecording only: it ignores all
+    three. Here each, sent during gesture 1's recording (a controller's train button, a
+    class selector, a record toggle), ended its take after 10 frames: two templates of half
+    the gesture (the second of gesture 2 after ``outputs 2``), or, after ``stopRecording``,
+    a template of half the gesture and the rest of it unrecorded."""
     client, engine = dtw_client, dtw_client.engine
     client.control("startDtwRecording", 1)
     client.pose(1, 10)
