@@ -462,9 +462,15 @@ class TakeEdits:
 
     def _cmd_set_output_names(self, *names: Any) -> None:
         names = tuple(_names_as_text("setOutputNames", "output", names))
-        # a classifier's single output keeps its meaning (the class number): only a
-        # regression project's outputs are renamed
         if not self._is_regression():
+            # A classifier's (or DTW's) one output is its class number, which has no name to
+            # keep: one name is taken and changes nothing (Wekinator renames no output once a
+            # project is made), but another number of names is refused as Wekinator refuses
+            # it, so a patch made for a project of other outputs is told, not ignored.
+            if len(names) != 1:
+                raise GesturemapError(
+                    f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
+                    "project has 1 output (the class number), which keeps its meaning")
             return
         # Names rename the outputs; they never change how many there are. Wekinator refuses
         # names of another number than its outputs, and sketches copied from its examples

@@ -5,6 +5,7 @@ window, a restart on stage, an export) has them."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import subprocess
@@ -16,6 +17,26 @@ from gesturemap.project import Project
 from tests.stage_helpers import OscPeer, free_port, osc_message, start_run, stop_run, wait_for
 
 pytestmark = pytest.mark.timeout(180)
+
+
+@contextlib.contextmanager
+def _controller(folder):  # noqa: ANN001, ANN202
+    """The project in ``folder`` run by an engine on loopback, and a function sending it a
+    Wekinator control message; stopped at the end."""
+    from tests.stage_helpers import loopback_engine
+
+    engine = loopback_engine(folder)
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+
+    def send(verb: str, *args: object) -> None:
+        tx.sendto(osc_message("/wekinator/control/" + verb, *args),
+                  ("127.0.0.1", engine.osc_port))
+
+    try:
+        yield engine, send
+    finally:
+        tx.close()
+        engine.stop()
 
 
 def _names(folder) -> tuple:  # noqa: ANN001
@@ -52,18 +73,10 @@ def test_names_sent_as_numbers_are_refused_and_the_names_stay(tmp_path):
     message box of numbers (1 2) was taken as the names "1" and "2.5": the saved project's
     channels and outputs were renamed to them. Refused now, saying which argument and what to
     send; the names, in memory and in the folder, stay as they were."""
-    from tests.stage_helpers import loopback_engine
-
     folder = tmp_path / "proj"
     Project(input_names=["accX", "accY"], output_names=["cutoff", "gain"],
             model={"kind": "knn", "params": {}}).save(folder)
-    engine = loopback_engine(folder)
-    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        def send(verb: str, *args: object) -> None:
-            tx.sendto(osc_message("/wekinator/control/" + verb, *args),
-                      ("127.0.0.1", engine.osc_port))
-
+    with _controller(folder) as (engine, send):
         send("setInputNames", 1, 2.5)
         send("setOutputNames", "pitch", (3.0, "d"))
         wait_for(lambda: engine.refused_commands == 2, 60)
@@ -77,7 +90,26 @@ def test_names_sent_as_numbers_are_refused_and_the_names_stay(tmp_path):
         send("setInputNames", "roll", "pitch")  # text is taken, as before
         wait_for(lambda: _names(folder)[0] == ["roll", "pitch"], 60)
         assert engine.refused_commands == 2 and engine.stats()["errors"] == 0
-    finally:
-        tx.close()
-        engine.stop()
     assert Project.load(folder).output_names == ("cutoff", "gain")
+
+
+def test_output_names_for_a_classifier_of_another_number_are_refused(tmp_path):
+    """Wekinator refuses setOutputNames of another number of names than its outputs. A
+    classifier project took "hue" "saturation" (a patch made for a two-output project) and
+    said nothing: its performer never learnt the patch was for another project. Refused now,
+    saying the project has one output, the class number; one name changes nothing, and the
+    project stays a classifier, in memory and in its folder."""
+    folder = tmp_path / "proj"
+    Project(input_names=["accX", "accY"], model={"kind": "gmm", "params": {}}).save(folder)
+    with _controller(folder) as (engine, send):
+        send("setOutputNames", "hue", "saturation")
+        wait_for(lambda: engine.refused_commands == 1, 60)
+        assert engine.stats()["refused"]["set_output_names"][1] == (
+            "setOutputNames: 2 names; the project has 1 output (the class number), which "
+            "keeps its meaning")
+        send("setOutputNames", "gesture")
+        send("setInputNames", "roll", "pitch")  # taken after the name before it
+        wait_for(lambda: _names(folder)[0] == ["roll", "pitch"], 60)
+        assert engine.refused_commands == 1 and engine.stats()["errors"] == 0
+        assert engine.project.output_names is None
+    assert Project.load(folder).output_names is None
