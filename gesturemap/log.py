@@ -713,8 +713,25 @@ def log_project(folder: str | os.PathLike[str]) -> str | None:
     FormatError
         If ``folder`` is not a readable session log.
     """
-    project = _read_session(Path(folder)).get("meta", {}).get("project")
-    return project if isinstance(project, str) and project else None
+    return _meta_text(folder, "project")
+
+
+def log_project_uid(folder: str | os.PathLike[str]) -> str | None:
+    """The id of the project a session log was recorded with (``project.json``'s ``uid``,
+    written into ``session.json``'s ``meta``; it survives a move of the project's folder),
+    or None if the log does not say (a log written before it was recorded).
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    return _meta_text(folder, "project_uid")
+
+
+def _meta_text(folder: str | os.PathLike[str], key: str) -> str | None:
+    value = _read_session(Path(folder)).get("meta", {}).get(key)
+    return value if isinstance(value, str) and value else None
 
 
 def log_ended(folder: str | os.PathLike[str]) -> bool:

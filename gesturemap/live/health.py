@@ -172,7 +172,10 @@ class Health:
             except GesturemapError:  # a stage not fitted yet: its features cannot be named
                 pass
         # which project played: `gesturemap replay LOG` replays through it unless told another
-        meta = {} if self.project_dir is None else {"project": str(self.project_dir.resolve())}
+        # (and its id, which a move of its folder keeps: a replay through the folder moved is
+        # still a replay through the project that played, its logged thresholds its own)
+        meta = {} if self.project_dir is None else {"project": str(self.project_dir.resolve()),
+                                                    "project_uid": self.project.uid}
         # t0=0: the files hold the engine's own clock, so a replay feeds the pipeline the very
         # same times
         log = SessionLog(self._log_dir, streams, t0=0.0, meta=meta)

@@ -282,6 +282,27 @@ def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[
             for path in paths]
 
 
+def _played_by(played: str | None, played_uid: str | None,
+               project_dir: str | os.PathLike[str], uid: str) -> bool:
+    """Whether the project in ``project_dir`` (of id ``uid``) is the one that played a session
+    logged as played in folder ``played`` by a project of id ``played_uid``: that folder, or
+    the project moved or renamed since (its id, and no project of that id left where it
+    played). A copy saved elsewhere keeps the id too, but the original is still where it
+    played: the copy, perhaps set otherwise since, is another project."""
+    from ..errors import FormatError
+    from ..utils.storage import read_json_file
+
+    if played is None or os.path.realpath(played) == os.path.realpath(project_dir):
+        return True
+    if played_uid is None or played_uid != uid:
+        return False
+    try:
+        left = read_json_file(os.path.join(played, "project.json"))
+    except (FormatError, OSError):
+        return True  # nothing readable left where it played: it moved
+    return not (isinstance(left, dict) and left.get("uid") == played_uid)
+
+
 def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
                out: str | os.PathLike[str] | None = None,
                events_out: str | os.PathLike[str] | None = None,
@@ -304,7 +325,14 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     import warnings
 
     from ..errors import FormatError
-    from ..log import CHUNK_ROWS, log_ended, log_project, read_stream_chunks, stream_columns
+    from ..log import (
+        CHUNK_ROWS,
+        log_ended,
+        log_project,
+        log_project_uid,
+        read_stream_chunks,
+        stream_columns,
+    )
     from ..project import Project
 
     project = Project.load(project_dir)
@@ -326,11 +354,11 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                           f"({', '.join(logged)[:80]}); {project_dir} takes {expected}: "
                           "replay it through a project of the same sensor")
     replay = _Replay(project, len(logged))
-    played = log_project(log_dir)
     # the thresholds the session set are the settings of the project that played it; another
     # project replays by its own, as it does with its own model
-    resets = _Resets(log_dir, thresholds=played is None or
-                     os.path.realpath(played) == os.path.realpath(project_dir))
+    resets = _Resets(log_dir, thresholds=_played_by(log_project(log_dir),
+                                                    log_project_uid(log_dir), project_dir,
+                                                    project.uid))
     replay.logged_thresholds = any(kind == REJECT for _, _, (kind, _) in resets.changes)
     if resets.retrained:
         # the retrained models are not in the log: the project's model plays every frame, and

@@ -113,6 +113,12 @@ class ProjectFolder:
     #: so opening a project here and saving it (a retrain, a take) does not strip them
     _foreign_keys: Mapping[str, Any] = {}
 
+    @property
+    def uid(self) -> str:
+        """The project's own id, kept in ``project.json``: it stays the same when the folder
+        is moved or renamed (a session log names the project by it as well as by its path)."""
+        return self._uid
+
     def _document(
         self, model_file: str | None, takes: list[Take], removed: list[str],
         scenes: list[dict[str, Any]] | None = None,

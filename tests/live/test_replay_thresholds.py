@@ -110,10 +110,9 @@ class _Streaming(Source):
         self._stopping.wait(0.05)
 
 
-def test_the_threshold_is_logged_before_a_sensor_streaming_at_start(tmp_path):
-    """Frames that came while the engine started were logged before the threshold they
-    were sent by: the replay labelled them by the project's saved threshold, set later in
-    the session (0.95), and rejected frames the outputs had sent as class a."""
+def _streaming_session(tmp_path):  # noqa: ANN001, ANN202
+    """A session of 6 frames sent as class a, then the threshold set to 0.95 (saved with the
+    project): the project's folder and the log's."""
     from gesturemap.gui.session import WindowEngine
 
     folder = _project(tmp_path / "proj")
@@ -127,9 +126,35 @@ def test_the_threshold_is_logged_before_a_sensor_streaming_at_start(tmp_path):
         wait_for(lambda: (engine.project.outputs or {}).get("reject_below") == 0.95, 60)
     finally:
         engine.stop()
+    return folder, logdir
+
+
+def test_the_threshold_is_logged_before_a_sensor_streaming_at_start(tmp_path):
+    """Frames that came while the engine started were logged before the threshold they
+    were sent by: the replay labelled them by the project's saved threshold, set later in
+    the session (0.95), and rejected frames the outputs had sent as class a."""
+    folder, logdir = _streaming_session(tmp_path)
     assert [(e.data["value"], e.data["frame"]) for e in read_events(logdir)
             if e.kind == "reject_below"] == [(0.0, 0), (0.95, 6)]
     live = read_labels(logdir)[1]
     assert live == ["a"] * 6
     replay_log(logdir, folder, out=tmp_path / "r.csv")
     assert _replayed_labels(tmp_path / "r.csv") == live
+
+
+def test_a_replay_through_the_project_moved_since_sets_the_session_thresholds(tmp_path,
+                                                                            repo_dir):
+    """The project's folder was moved after the session (to another disk, renamed), and the
+    session replayed with ``--project`` naming it where it is now. It was taken for another
+    project: its saved threshold (0.95) labelled every frame, and the 6 frames the outputs
+    had sent as class a came back rejected. The log names the project by its id too, which
+    the move keeps."""
+    folder, logdir = _streaming_session(tmp_path)
+    moved = tmp_path / "elsewhere" / "renamed"
+    moved.parent.mkdir()
+    folder.rename(moved)
+    out = subprocess.run([sys.executable, "-m", "gesturemap.cli", "replay", str(logdir),
+                          "--project", str(moved), "--out", str(tmp_path / "r.csv")],
+                         capture_output=True, text=True, timeout=300, cwd=repo_dir)
+    assert out.returncode == 0, out.stderr
+    assert _replayed_labels(tmp_path / "r.csv") == read_labels(logdir)[1] == ["a"] * 6
