@@ -7,6 +7,7 @@ import atexit
 import contextlib
 import fcntl
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -167,6 +168,25 @@ def registered() -> list[tuple[int, str]]:
     return found
 
 
+def _session_runs(name: str) -> bool:
+    """Whether the test session a server name belongs to still runs: its servers killed on
+    purpose (a crashed audio server) start again under the same name, and a place given back
+    meanwhile by a server of that name would stop that restart."""
+    pid = re.search(r"-p(\d+)$", name)
+    if pid:
+        return not _gone(int(pid.group(1)))
+    for path in Path(tempfile.gettempdir()).glob("gesturemap-jack-*-*.lock"):
+        checkout, place = path.stem.rsplit("-", 2)[1:]
+        if not name.endswith(f"-{checkout}" if place == "0" else f"-{checkout}-{place}"):
+            continue
+        try:
+            with open(path) as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free: the session ended
+        except OSError:
+            return True  # held (by this process too, on another open of the file)
+    return False
+
+
 def reclaim_dead_test_servers() -> list[str]:
     """Give back the places in libjack's table of test servers that died without stopping.
 
@@ -182,7 +202,7 @@ def reclaim_dead_test_servers() -> list[str]:
         return reclaimed
     for pid, name in registered():
         alive = b"jackd" in (_proc(str(pid), "cmdline") or b"") and not _gone(pid)
-        if not name.startswith("gm-") or alive:
+        if not name.startswith("gm-") or alive or _session_runs(name):
             continue
         server = subprocess.Popen([jackd, "-n", name, "-d", "dummy", "-r", "48000", "-p", "128"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

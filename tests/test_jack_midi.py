@@ -142,23 +142,28 @@ def test_the_place_of_a_killed_test_server_is_given_back_before_the_next_starts(
     place until a server of its name started again: a few clones with a killed run each
     filled the table, and then no JACK test could start a server ("Too many servers already
     active"). Now starting a test server first gives back the places of dead ones."""
-    from .jack_midi import registered, start_jackd, wait_ready
+    from .jack_midi import _CHECKOUT, SESSIONS, registered, start_jackd, wait_ready
 
     if shutil.which("jackd") is None:
         pytest.fail("jackd is missing: apt-get install jackd2 (.ci/run installs it)", pytrace=False)
-    killed = f"{server_name('killed')}-{os.getpid()}"  # a name no later run starts again
-    server = subprocess.Popen(["jackd", "-n", killed, "-d", "dummy", "-r", "48000", "-p", "128"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        _serves(killed)
-    finally:
-        server.kill()
-        server.wait()
-    assert (server.pid, killed) in registered()  # its place kept, its process gone
+    # a session place no session takes (a killed run's): the server of a session that runs
+    # is left for it to start again
+    killed = f"gm-killed-{_CHECKOUT}-{SESSIONS + 1}"
+    crashed = server_name("crashed")  # this session's, to start again
+    for dies in (killed, crashed):
+        server = subprocess.Popen(["jackd", "-n", dies, "-d", "dummy", "-r", "48000", "-p", "128"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _serves(dies)
+        finally:
+            server.kill()
+            server.wait()
+        assert (server.pid, dies) in registered()  # its place kept, its process gone
     name = server_name("midi")
     ours = start_jackd(name, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert killed not in {n for _, n in registered()}, registered()
+        assert crashed in {n for _, n in registered()}, "a running session's server was taken"
         wait_ready(ours, name)
         monkeypatch.setenv("JACK_DEFAULT_SERVER", name)
         port, _ = jack_in("anyone-there")  # a client of the new server
@@ -166,3 +171,9 @@ def test_the_place_of_a_killed_test_server_is_given_back_before_the_next_starts(
     finally:
         ours.terminate()
         ours.wait(timeout=10)
+        # the crashed server started again and stopped: its place back
+        again = start_jackd(crashed, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_ready(again, crashed)
+        again.terminate()
+        again.wait(timeout=10)
+    assert crashed not in {n for _, n in registered()}, registered()
