@@ -39,7 +39,9 @@ the JACK server stopped — is logged and counted (``midi_disconnects``); nothin
 meanwhile (frames then count in ``midi_frames_unsent``: on JACK, sending to a stopped server
 would block the frame path for ever). When a port the name matches is back, it is opened again
 (``midi_reconnects``) and the next frame sends every controller, and the class's note or
-program, afresh.
+program, afresh. A JACK server that takes the connection and does not answer (one hung, or
+still starting) is waited on for at most a few seconds, at the start as later: the output
+starts without its port, counts frames unsent, and opens the port once the server answers.
 """
 
 from __future__ import annotations
@@ -164,14 +166,21 @@ class MIDIOutput:
 
     # -- lifecycle (the engine calls these) ----------------------------------------------------
     def start(self) -> MIDIOutput:
-        """Open the port (raises :class:`~gesturemap.utils.midi_ports.MidiPortError` if not there)."""
-        from ..utils.midi_ports import PortWatch, open_port
+        """Open the port (raises :class:`~gesturemap.utils.midi_ports.MidiPortError` if not
+        there). A JACK server that took the connection and does not answer may have it: the
+        start then goes on without it, as if the port were gone, and opens it once the server
+        answers."""
+        from ..utils.midi_ports import MidiServerSilent, PortWatch, open_port
 
-        if self._port is None:
-            self._port, self.port_name, self.backend = open_port(
-                "out", self.settings.port, "gesturemap-out"
-            )
-            self.connected = True
+        if self._watch is None:
+            try:
+                self._port, self.port_name, self.backend = open_port(
+                    "out", self.settings.port, "gesturemap-out"
+                )
+                self.connected = True
+            except MidiServerSilent as exc:  # not the run's end: the server may be starting
+                self.backend = exc.backend
+                log.warning("%s Sending once it answers.", " ".join(str(exc).split()))
             self._watch = PortWatch(
                 "out", self.settings.port, self.port_name, self.backend, "gesturemap-out"
             )
@@ -190,7 +199,10 @@ class MIDIOutput:
             watcher.join(5)
         port, self._port = self._port, None
         watch, self._watch = self._watch, None
-        if port is None or watch is None:
+        if watch is None:
+            return
+        if port is None:  # never opened: its server never answered
+            watch.close()
             return
         if self._note is not None and self._live(watch):  # no note left hanging
             self._send(port, [self._off, self._note, 0])
@@ -244,6 +256,9 @@ class MIDIOutput:
             self.port_name = name
             self._resend = True  # the frame path sends its whole state afresh
             self.connected = True
+            if old is None:  # its server had not answered at the start
+                log.warning("MIDI out %r (%s) is open: sending", name, self.backend)
+                return
             self.reconnects += 1
             log.warning("MIDI out %r (%s) is back", name, self.backend)
             # a frame may still be sending to the old port: freed only once it is done (a
@@ -294,9 +309,9 @@ class MIDIOutput:
         self._busy = True  # before the port is read: the watcher frees an old one after
         try:
             port, watch = self._port, self._watch
-            if port is None or watch is None:
+            if watch is None:  # not started, or stopped
                 return
-            if not self._live(watch):
+            if port is None or not self._live(watch):  # not opened yet, or gone
                 if frame:
                     self.frames_unsent += 1
                 return

@@ -15,6 +15,7 @@ error unless no backend has the port. JACK is never started on the user's behalf
 from __future__ import annotations
 
 import atexit
+import ctypes
 import logging
 import os
 import threading
@@ -24,7 +25,8 @@ from typing import Any
 from ..errors import GesturemapError
 from .faults import RateLimitedLog
 
-__all__ = ["CHECK_S", "MidiPortError", "PortWatch", "list_ports", "open_port", "open_probe"]
+__all__ = ["CHECK_S", "MidiPortError", "MidiServerSilent", "PortWatch", "jack_answers",
+           "list_ports", "open_port", "open_probe"]
 
 #: Prefix of a port name that asks for a virtual port of gesturemap's own.
 VIRTUAL = "virtual:"
@@ -43,6 +45,19 @@ OPEN_WAIT_S = 2.0
 
 class MidiPortError(GesturemapError):
     """No MIDI port matches the name given (the message lists the ports there are)."""
+
+
+class MidiServerSilent(MidiPortError):
+    """No port found, but a MIDI server (JACK's) took the connection and does not answer (one
+    hung, or still starting): it may have the port once it answers. ``backend``: its name."""
+
+    def __init__(self, message: str, backend: str) -> None:
+        super().__init__(message)
+        self.backend = backend
+
+
+#: what a JACK server that does not answer is said to be doing
+SILENT = "the JACK server does not answer (it is there but hangs, or is still starting)"
 
 
 def _rtmidi() -> Any:
@@ -73,6 +88,10 @@ IN_QUEUE = 65536
 
 
 def _client(rtmidi: Any, kind: str, api: int, client_name: str) -> Any:
+    """An RtMidi client on backend ``api`` (raises :class:`MidiServerSilent` rather than
+    open one on a JACK server that does not answer: see :func:`jack_answers`)."""
+    if api == rtmidi.API_UNIX_JACK and jack_answers() is None:
+        raise MidiServerSilent(SILENT, rtmidi.get_api_display_name(api))
     if kind == "in":
         return rtmidi.MidiIn(api, name=client_name, queue_size_limit=IN_QUEUE)
     return rtmidi.MidiOut(api, name=client_name)
@@ -142,6 +161,7 @@ def open_port(
     rtmidi = _rtmidi()
     backends = [b for b in _backends(rtmidi) if backend is None or b[1] == backend]
     errors: list[str] = []
+    silent: str | None = None  # the backend whose server took the connection, no answer
     if text.lower().startswith(VIRTUAL):
         own = text[len(VIRTUAL) :] or "gesturemap"
         for api, where in backends:
@@ -149,6 +169,7 @@ def open_port(
                 port = _client(rtmidi, kind, api, client_name)
             except Exception as exc:  # noqa: BLE001 - a backend that is not there
                 errors.append(f"{where}: {exc}")
+                silent = where if isinstance(exc, MidiServerSilent) else silent
                 continue
             try:
                 port.open_virtual_port(own)
@@ -157,16 +178,20 @@ def open_port(
                 port.delete()
                 continue
             return port, own, where
-        raise MidiPortError(
-            f"MIDI {what} {text!r}: no backend can make a virtual port "
-            f"({'; '.join(errors) or 'no MIDI backend'})."
-        )
+        said = (f"MIDI {what} {text!r}: no backend can make a virtual port "
+                f"({'; '.join(errors) or 'no MIDI backend'}).")
+        raise MidiServerSilent(said, silent) if silent else MidiPortError(said)
     seen: list[str] = []
     wanted = text.lower()
     for exact in (True, False):
         for api, where in backends:
+            if where == silent:  # asked once: not a second wait on it
+                continue
             try:
                 port = _client(rtmidi, kind, api, client_name)
+            except MidiServerSilent:
+                silent = where
+                continue
             except Exception:  # noqa: BLE001 - a backend that is not there
                 continue
             names = list(port.get_ports())
@@ -184,6 +209,10 @@ def open_port(
                     return port, n, where
             port.delete()
     there = ", ".join(seen) if seen else "none (no MIDI device, or no ALSA sequencer / JACK server)"
+    if silent:
+        raise MidiServerSilent(
+            f"MIDI {what} {text!r}: {SILENT}, and no other MIDI system has a port whose name "
+            f"contains it (MIDI {what}s: {there}).", silent)
     raise MidiPortError(
         f"MIDI {what} {text!r}: no port's name contains it. MIDI {what}s: "
         f"{there}. `gesturemap devices` lists them."
@@ -279,37 +308,127 @@ def _hear_libjack(lib: Any) -> None:
         pointer.value = ctypes.cast(said, ctypes.c_void_p).value
 
 
-class _Opening:
-    """One opening of the watcher's JACK client, on a thread of its own: libjack opens one
-    client at a time in a process, and an open to a server that never answers never returns,
-    so no thread that starts or stops anything may make the call itself."""
+class _Pending:
+    """``call()`` on a thread of its own, for a libjack call that may never return (an open
+    to a server that takes the connection and never answers): the caller waits as long as it
+    chooses on :attr:`done`, and may give up on it (:meth:`abandon`)."""
 
-    def __init__(self, lib: Any, on_shutdown: Any) -> None:
-        self._lib, self._on_shutdown = lib, on_shutdown
-        self.client: int | None = None
+    def __init__(self, call: Any, discard: Any = None, name: str = "gesturemap-jack-open") -> None:
+        self._call, self._discard = call, discard
+        self.value: Any = None
         self.done = threading.Event()
         self._lock = threading.Lock()  # only round the hand-over: never across a libjack call
         self._abandoned = False
-        threading.Thread(target=self._open, name="gesturemap-jack-open", daemon=True).start()
+        threading.Thread(target=self._run, name=name, daemon=True).start()
 
-    def _open(self) -> None:
-        lib = self._lib
-        client = lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
-        if client:
-            lib.jack_on_shutdown(client, self._on_shutdown, None)
-            lib.jack_activate(client)
+    def _run(self) -> None:
+        try:
+            value = self._call()
+        except Exception as exc:  # noqa: BLE001 - said, and taken as no answer
+            log.warning("JACK: %s", exc)
+            value = None
         with self._lock:
-            self.client, abandoned = client, self._abandoned
+            self.value, abandoned = value, self._abandoned
         self.done.set()
-        if client and abandoned:  # nobody waits for it any more: on our own thread already
-            lib.jack_client_close(client)
+        if value and abandoned and self._discard is not None:  # nobody waits for it any more
+            self._discard(value)
 
-    def abandon(self) -> int | None:
-        """No longer wanted: the client, if it came already (the caller closes it); else the
-        opening thread closes it when libjack hands it over."""
+    def abandon(self) -> Any:
+        """No longer wanted: the value, if it came already (the caller disposes of it); else
+        the thread disposes of it when it comes."""
         with self._lock:
             self._abandoned = True
-            return self.client
+            return self.value
+
+
+def _opening(lib: Any, on_shutdown: Any) -> _Pending:
+    """The opening of the watcher's JACK client, on a thread of its own: libjack opens one
+    client at a time in a process, and an open to a server that never answers never returns,
+    so no thread that starts or stops anything may make the call itself."""
+
+    def open_client() -> int | None:
+        client = lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
+        if client:
+            lib.jack_on_shutdown(client, on_shutdown, None)
+            lib.jack_activate(client)
+        return client
+
+    return _Pending(open_client, lib.jack_client_close)
+
+
+_LIBJACK: list[Any] = []  # libjack through ctypes, loaded once
+_LIBJACK_LOCK = threading.Lock()
+#: the type of a JACK shutdown callback
+_SHUTDOWN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+
+
+def _libjack() -> Any:
+    """libjack, through ctypes (the one RtMidi's JACK backend uses: one library, one process);
+    raises OSError when there is none."""
+    with _LIBJACK_LOCK:  # a start and a watcher may ask at once: its printers are set once
+        if not _LIBJACK:
+            _LIBJACK.append(_load_libjack())
+        return _LIBJACK[0]
+
+
+def _load_libjack() -> Any:
+    import ctypes.util
+
+    path = ctypes.util.find_library("jack")
+    if path is None:
+        raise OSError("libjack not found")
+    lib = ctypes.CDLL(path)
+    lib.jack_client_open.restype = ctypes.c_void_p
+    lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
+    lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, _SHUTDOWN, ctypes.c_void_p]
+    lib.jack_activate.argtypes = [ctypes.c_void_p]
+    lib.jack_get_ports.restype = ctypes.POINTER(ctypes.c_char_p)
+    lib.jack_get_ports.argtypes = [
+        ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
+    ]
+    lib.jack_free.argtypes = [ctypes.c_void_p]
+    lib.jack_client_close.argtypes = [ctypes.c_void_p]
+    _hear_libjack(lib)
+    return lib
+
+#: the asking whether the JACK server answers now under way, or the last one (at most one
+#: waits in libjack at a time: an asking that never ends is waited on again, not repeated)
+_ASKING: list[_Pending] = []
+_ASKING_LOCK = threading.Lock()
+
+
+def _ask_jack() -> bool:
+    lib = _libjack()
+    client = lib.jack_client_open(b"gesturemap-ask", 1, None)  # JackNoStartServer
+    if not client:
+        return False
+    lib.jack_client_close(client)  # before the answer: RtMidi's open must not wait on it
+    return True
+
+
+def jack_answers() -> bool | None:
+    """Whether the JACK server answers: True (it does), False (there is none), None (it took
+    the connection and has not answered within :data:`OPEN_WAIT_S`: one hung, or still
+    starting).
+
+    RtMidi opens its JACK client holding Python's lock: against a server that never answers,
+    or while another open of this process still waits on one (libjack opens one client at a
+    time), every thread of the process stopped for ever, a run's and a window's alike. So a
+    client of our own (through ctypes, which lets go of that lock) opens and closes first, on
+    a thread of its own, and RtMidi's open follows only once it did. A server that hangs in
+    the moment between the two is not caught."""
+    try:
+        _libjack()
+    except OSError:  # no libjack to ask with: RtMidi finds out for itself, as it always did
+        return True
+    with _ASKING_LOCK:
+        asking = _ASKING[0] if _ASKING else None
+        if asking is None or asking.done.is_set():
+            asking = _Pending(_ask_jack)
+            _ASKING[:] = [asking]
+    if not asking.done.wait(OPEN_WAIT_S):
+        return None
+    return bool(asking.value)
 
 
 class _JackServer:
@@ -318,33 +437,14 @@ class _JackServer:
     server, and its JACK ``send_message`` then spins for ever once its ring buffer is full."""
 
     def __init__(self) -> None:
-        import ctypes
-        import ctypes.util
-
-        path = ctypes.util.find_library("jack")
-        if path is None:
-            raise OSError("libjack not found")
-        lib = ctypes.CDLL(path)
-        lib.jack_client_open.restype = ctypes.c_void_p
-        lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
-        self._shutdown_type = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
-        lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, self._shutdown_type, ctypes.c_void_p]
-        lib.jack_activate.argtypes = [ctypes.c_void_p]
-        lib.jack_get_ports.restype = ctypes.POINTER(ctypes.c_char_p)
-        lib.jack_get_ports.argtypes = [
-            ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
-        ]
-        lib.jack_free.argtypes = [ctypes.c_void_p]
-        lib.jack_client_close.argtypes = [ctypes.c_void_p]
-        _hear_libjack(lib)
-        self._lib = lib
+        self._lib = _libjack()
         self._client: int | None = None
         self._dead: list[int] = []  # clients of a server gone: never touched again
-        self._on_shutdown = self._shutdown_type(self._gone)
+        self._on_shutdown = _SHUTDOWN(self._gone)
         _HANDED_TO_JACK.append(self._on_shutdown)
         self.down = True
         self._next_try = 0.0
-        self._opening: _Opening | None = None
+        self._opening: _Pending | None = None
         #: how many times our client connected (a new server each time but the first)
         self.generation = 0
 
@@ -375,14 +475,14 @@ class _JackServer:
             if self._client is not None:
                 self._dead.append(self._client)
                 self._client = None
-            opening = self._opening = _Opening(self._lib, self._on_shutdown)
+            opening = self._opening = _opening(self._lib, self._on_shutdown)
             wait_s = OPEN_WAIT_S
         if not opening.done.wait(wait_s):
             return False  # libjack still waits on the server: asked again at the next check
         self._opening = None
-        if not opening.client:
+        if not opening.value:
             return False
-        self._client, self.down = opening.client, False
+        self._client, self.down = opening.value, False
         self.generation += 1
         return True
 
@@ -434,7 +534,7 @@ class PortWatch:
     often (the outputs and the MIDI source do every :data:`CHECK_S`).
     """
 
-    def __init__(self, kind: str, query: str, port_name: str, backend: str,
+    def __init__(self, kind: str, query: str, port_name: str | None, backend: str,
                  client_name: str) -> None:  # fmt: skip
         self.kind, self.query, self.port_name = kind, query, port_name
         self.backend, self.client_name = backend, client_name

@@ -9,15 +9,35 @@ a Python process of its own, which the test ends; it reports what it saw as JSON
 from __future__ import annotations
 
 import json
+import os
+import socket
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from gesturemap.utils.midi_ports import OPEN_WAIT_S
 
-from ..jack_midi import jack_midi  # noqa: F401 - a fixture
+from ..jack_midi import (  # noqa: F401 - a fixture
+    JackServer,
+    jack_in,
+    jack_midi,
+    server_name,
+    silent_jack_server,
+    wait_for,
+)
+from ..stage_helpers import (
+    float_msg,
+    free_port,
+    osc_labels,
+    osc_receiver,
+    rest_of,
+    stop_run,
+    two_level_project,
+)
 
 # JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
 pytestmark = pytest.mark.serial("jack-lsl")
@@ -128,3 +148,86 @@ def test_a_jack_server_that_never_answers_leaves_midi_out_starting(jack_midi):  
     assert answers["midi_reconnects"] == 1 and answers["midi_connected"] is True, answers
     assert [0x90, 61, 100] in answers["got"], answers
     assert "stopped" in seen, seen
+
+
+def _started_run(folder: Path, *options: object, within_s: float) -> subprocess.Popen:
+    """`gesturemap run FOLDER --no-audio OPTIONS...`, once it said it listens; it is killed and
+    the test fails if it did not within ``within_s`` seconds."""
+    run = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run", str(folder),
+                            "--no-audio", *map(str, options)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line: list[str] = []
+    reading = threading.Thread(target=lambda: line.append(run.stdout.readline()), daemon=True)
+    reading.start()
+    reading.join(within_s)
+    if not line or "listening" not in line[0]:
+        run.kill()
+        _, err = rest_of(run)
+        pytest.fail(f"the run did not start within {within_s:.0f} s: {line} {err[-2000:]}")
+    return run
+
+
+def test_a_run_starts_and_answers_while_the_jack_server_never_answers(tmp_path, monkeypatch):
+    """`gesturemap run --midi-out` beside a JACK server that takes the connection and never
+    answers: RtMidi's own open of the port waited in libjack for ever, holding Python's lock,
+    so the whole run froze before it even listened (no line, no OSC, Ctrl-C unheard). Now it
+    starts within a bound, answers OSC, counts the MIDI frames it could not send, and sends
+    MIDI once a server answers under that name."""
+    name = server_name("midi")
+    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)  # the run's, and later this test's own
+    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    folder = two_level_project(tmp_path / "levels")
+    stats = tmp_path / "stats.json"
+    rx, tx, port = osc_receiver(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM), free_port()
+    server, synth, run = JackServer(name), None, None
+
+    def frames(count: int) -> list[str]:  # low and high in turn: a class change each time
+        for i in range(count):
+            tx.sendto(float_msg("/wek/inputs", *[0.1 + 0.8 * (i % 2)] * 2), ("127.0.0.1", port))
+            time.sleep(0.005)
+        return osc_labels(rx, count, timeout=10)
+
+    def midi() -> dict:
+        seen = json.loads(stats.read_text()) if stats.exists() else {}
+        return {k: v for k, v in seen.items() if k.startswith("midi")}
+
+    try:
+        with silent_jack_server(name):
+            run = _started_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out",
+                               f"127.0.0.1:{rx.getsockname()[1]}", "--midi-out", "synth-in",
+                               "--stats", stats, within_s=START_BOUND_S + 30.0)
+            assert len(frames(20)) >= 15, "the run does not answer over OSC"
+            assert wait_for(lambda: midi().get("midi_frames_unsent", 0) >= 15, timeout=20), (
+                midi())
+            assert midi()["midi_connected"] is False and midi()["midi_sent"] == 0, midi()
+        server.start()  # the server answers at last
+        synth, got = jack_in("synth-in")
+        assert wait_for(lambda: midi().get("midi_connected") is True, timeout=30), midi()
+        frames(4)
+        assert wait_for(lambda: any(m[0] == 0x90 for m in got), timeout=10), got
+    finally:
+        if run is not None:
+            _, err = stop_run(run)  # Ctrl-C, as a performer stops it
+        if synth is not None:
+            synth.delete()
+        server.stop()
+        rx.close()
+        tx.close()
+    assert run.returncode == 0, err[-2000:]
+
+
+def test_a_midi_input_on_a_jack_server_that_never_answers_is_refused_saying_so(tmp_path):
+    """`gesturemap run --midi-in` beside a JACK server that takes the connection and never
+    answers froze before it listened, as MIDI out did. A controller is the run's sensor, with
+    nothing to play without it: the run ends at once, saying the server does not answer."""
+    folder = two_level_project(tmp_path / "levels")
+    with silent_jack_server() as silent:
+        run = subprocess.Popen([sys.executable, "-m", "gesturemap.cli", "run", str(folder),
+                                "--no-audio", "--osc-in", f"127.0.0.1:{free_port()}",
+                                "--osc-out", "127.0.0.1:9", "--midi-in", "pads"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "JACK_DEFAULT_SERVER": silent,
+                                    "JACK_NO_START_SERVER": "1"})
+        _, err = rest_of(run, timeout=START_BOUND_S + 30.0)  # killed, then failing, past it
+    assert run.returncode == 2, err[-2000:]
+    assert "MIDI input 'pads': the JACK server does not answer" in err, err[-2000:]
