@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from ..errors import GesturemapError
@@ -273,7 +272,7 @@ log = logging.getLogger(__name__)
 #: printed five lines on stderr (18,000 an hour on a performer's terminal), and our own
 #: warnings already say the server stopped
 _JACK_SAID = RateLimitedLog(log, interval_s=60.0)
-_libjack_heard: set[int] = set()  # the printers made ours, by address (they are global)
+_libjack_heard = False  # libjack's printers are ours (once per process: they are global)
 
 
 def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or not), return
@@ -281,39 +280,21 @@ def _jack_said(text: bytes | None) -> None:  # any thread of libjack's: log (or 
                level=logging.INFO)
 
 
-def _libjack_copies(lib: Any) -> list[Any]:
-    """``lib`` and every other copy of libjack loaded in this process: python-rtmidi's wheel
-    brings a libjack of its own, which its clients print through (Linux only: elsewhere, the
-    one libjack we load)."""
-    import re
-
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return [lib]
-    paths = {line.split(None, 5)[5] for line in maps.splitlines()
-             if len(line.split(None, 5)) == 6
-             and re.search(r"/libjack[-.][^/]*\.so", line.split(None, 5)[5])}
-    return [lib, *(ctypes.CDLL(path) for path in sorted(paths))]
-
-
 def _hear_libjack(lib: Any) -> None:
-    """Have libjack's messages come to our log rather than to stderr, from every copy of it
-    in this process (all its users: rtmidi's clients, PortAudio's, ours)."""
-    pointers = []
-    for copy in _libjack_copies(lib):
-        try:  # libjack's own printers, given back at exit: a message libjack gives while the
-            # interpreter is shutting down (its destructors do) must not call into Python
-            found = [ctypes.c_void_p.in_dll(copy, name)
-                     for name in ("jack_error_callback", "jack_info_callback")]
-        except ValueError:  # a libjack without them: its messages stay on stderr
-            continue
-        for pointer in found:  # one library loaded twice shows the same printers: once
-            if ctypes.addressof(pointer) not in _libjack_heard:
-                _libjack_heard.add(ctypes.addressof(pointer))
-                pointers.append(pointer)
-    if not pointers:
+    """Have libjack's messages come to our log rather than to stderr (all its users in this
+    process: rtmidi's clients, PortAudio's, ours, since they share one libjack)."""
+    import ctypes
+
+    global _libjack_heard
+    if _libjack_heard:
         return
+    try:  # libjack's own printers, given back at exit: a message libjack gives while the
+        # interpreter is shutting down (its destructors do) must not call into Python
+        pointers = [ctypes.c_void_p.in_dll(lib, name)
+                    for name in ("jack_error_callback", "jack_info_callback")]
+    except ValueError:  # a libjack without them: its messages stay on stderr
+        return
+    _libjack_heard = True
     said = ctypes.CFUNCTYPE(None, ctypes.c_char_p)(_jack_said)
     _HANDED_TO_JACK.append(said)  # libjack keeps the pointer for the life of the process
     printers = [pointer.value for pointer in pointers]
