@@ -264,23 +264,18 @@ def _closes_done(timeout: float = 30.0) -> None:
 
 
 @contextlib.contextmanager
-def silent_jack_server(name: str | None = None) -> Iterator[str]:
+def silent_jack_server() -> Iterator[str]:
     """A JACK server that takes every connection and never answers (one stuck starting):
     libjack's open of a client waits on it for ever, and meanwhile every other JACK client of
     the process waits too (libjack opens one at a time). Yields the server's name; at the
     end the connections close, and the opens waiting fail at once.
 
     The socket is where libjack looks for a server of that name (``/dev/shm``, fixed when
-    libjack was built: no setting moves it), under a name no real server has, or ``name``
-    (a real server of that name may start there once this one is gone: one that answers at
-    last)."""
+    libjack was built: no setting moves it), under a name no real server has."""
     import socket
 
-    if name is not None:  # a test server's name: a server a dead test process left goes first
-        stop_orphans(name)
-    name = name or f"gm-silent-{os.getpid()}-{time.monotonic_ns()}"
+    name = f"gm-silent-{os.getpid()}-{time.monotonic_ns()}"
     path = Path("/dev/shm") / f"jack_{name}_{os.getuid()}_0"
-    path.unlink(missing_ok=True)  # a socket left by a server gone (or a silent one killed)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(path))
     listener.listen(16)

@@ -21,14 +21,7 @@ import pytest
 
 from gesturemap.utils.midi_ports import OPEN_WAIT_S
 
-from ..jack_midi import (  # noqa: F401 - a fixture
-    JackServer,
-    jack_in,
-    jack_midi,
-    server_name,
-    silent_jack_server,
-    wait_for,
-)
+from ..jack_midi import jack_midi, silent_jack_server, wait_for  # noqa: F401 - a fixture
 from ..stage_helpers import (
     float_msg,
     free_port,
@@ -48,18 +41,13 @@ _ROOT = Path(__file__).resolve().parents[2]
 #: waits on the server never returns at all (the scenario gives up on it after a minute).
 START_BOUND_S = OPEN_WAIT_S + 20.0
 
-#: The port opens on the live server (JACK_DEFAULT_SERVER, the parent test's), then this
-#: process's JACK clients reach a server that takes the connection and never answers (one
-#: restarted a moment before has been seen to); later that server goes and the live one answers.
-_WATCH_OPENS_ON_A_SILENT_SERVER = """
-import json, logging, os, threading, time
+#: What every scenario starts with: its report (a JSON line per stage, with what gesturemap
+#: logged so far) and the frames it sends.
+_PRELUDE = """
+import json, logging
 from types import SimpleNamespace
 
 import numpy as np
-
-from gesturemap.outputs.midi import MIDIOutput
-from gesturemap.utils import midi_ports
-from tests.jack_midi import jack_in, silent_jack_server, wait_for
 
 said = []
 class Said(logging.Handler):
@@ -74,6 +62,29 @@ def report(stage, **what):
 def frame(i):
     return SimpleNamespace(likelihoods=np.eye(2)[i % 2], label_index=i % 2, output=None,
                            event=None)
+"""
+
+#: What every scenario ends with, once the live server answers again: MIDI out sends, stops.
+_ENDING = """
+wait_for(lambda: out.stats()["midi_connected"], timeout=30)
+out.update(frame(1))
+wait_for(lambda: [0x90, 61, 100] in got, timeout=10)
+report("answers", got=got, **out.stats())
+out.stop()
+synth.delete()
+report("stopped")
+os._exit(0)  # an open libjack still holds cannot hold up the end
+"""
+
+#: The port opens on the live server (JACK_DEFAULT_SERVER, the parent test's), then this
+#: process's JACK clients reach a server that takes the connection and never answers (one
+#: restarted a moment before has been seen to); later that server goes and the live one answers.
+_WATCH_OPENS_ON_A_SILENT_SERVER = """
+import os, threading, time
+
+from gesturemap.outputs.midi import MIDIOutput
+from gesturemap.utils import midi_ports
+from tests.jack_midi import jack_in, silent_jack_server, wait_for
 
 live = os.environ["JACK_DEFAULT_SERVER"]
 synth, got = jack_in("synth-in")
@@ -100,22 +111,14 @@ with silent_jack_server() as silent:
         out.update(frame(i))
     report("silent", **out.stats())
     os.environ["JACK_DEFAULT_SERVER"] = live  # the silent one goes: libjack's waiting open fails
-wait_for(lambda: out.stats()["midi_reconnects"] == 1, timeout=30)
-out.update(frame(1))
-wait_for(lambda: [0x90, 61, 100] in got, timeout=10)
-report("answers", got=got, **out.stats())
-out.stop()
-synth.delete()
-report("stopped")
-os._exit(0)  # an open libjack still holds cannot hold up the end
 """
 
 
 def _scenario(script: str) -> dict[str, dict]:
     """Run ``script`` in a Python process of its own (a hard timeout ends it); what it
     reported, by stage."""
-    done = subprocess.run([sys.executable, "-c", script], cwd=_ROOT, capture_output=True,
-                          text=True, timeout=240)
+    done = subprocess.run([sys.executable, "-c", _PRELUDE + script + _ENDING], cwd=_ROOT,
+                          capture_output=True, text=True, timeout=240)
     stages = {}
     for line in done.stdout.splitlines():
         if line.startswith("{"):
@@ -171,49 +174,85 @@ def test_a_run_starts_and_answers_while_the_jack_server_never_answers(tmp_path, 
     """`gesturemap run --midi-out` beside a JACK server that takes the connection and never
     answers: RtMidi's own open of the port waited in libjack for ever, holding Python's lock,
     so the whole run froze before it even listened (no line, no OSC, Ctrl-C unheard). Now it
-    starts within a bound, answers OSC, counts the MIDI frames it could not send, and sends
-    MIDI once a server answers under that name."""
-    name = server_name("midi")
-    monkeypatch.setenv("JACK_DEFAULT_SERVER", name)  # the run's, and later this test's own
-    monkeypatch.setenv("JACK_NO_START_SERVER", "1")
+    starts within a bound, answers OSC, counts the MIDI frames it could not send, and ends on
+    Ctrl-C."""
     folder = two_level_project(tmp_path / "levels")
     stats = tmp_path / "stats.json"
     rx, tx, port = osc_receiver(), socket.socket(socket.AF_INET, socket.SOCK_DGRAM), free_port()
-    server, synth, run = JackServer(name), None, None
-
-    def frames(count: int) -> list[str]:  # low and high in turn: a class change each time
-        for i in range(count):
-            tx.sendto(float_msg("/wek/inputs", *[0.1 + 0.8 * (i % 2)] * 2), ("127.0.0.1", port))
-            time.sleep(0.005)
-        return osc_labels(rx, count, timeout=10)
+    run = None
 
     def midi() -> dict:
         seen = json.loads(stats.read_text()) if stats.exists() else {}
         return {k: v for k, v in seen.items() if k.startswith("midi")}
 
     try:
-        with silent_jack_server(name):
+        with silent_jack_server() as silent:
+            monkeypatch.setenv("JACK_DEFAULT_SERVER", silent)  # the run's
+            monkeypatch.setenv("JACK_NO_START_SERVER", "1")
             run = _started_run(folder, "--osc-in", f"127.0.0.1:{port}", "--osc-out",
                                f"127.0.0.1:{rx.getsockname()[1]}", "--midi-out", "synth-in",
                                "--stats", stats, within_s=START_BOUND_S + 30.0)
-            assert len(frames(20)) >= 15, "the run does not answer over OSC"
+            for i in range(20):  # low and high in turn
+                tx.sendto(float_msg("/wek/inputs", *[0.1 + 0.8 * (i % 2)] * 2),
+                          ("127.0.0.1", port))
+                time.sleep(0.005)
+            assert len(osc_labels(rx, 20, timeout=10)) >= 15, "the run does not answer OSC"
             assert wait_for(lambda: midi().get("midi_frames_unsent", 0) >= 15, timeout=20), (
                 midi())
             assert midi()["midi_connected"] is False and midi()["midi_sent"] == 0, midi()
-        server.start()  # the server answers at last
-        synth, got = jack_in("synth-in")
-        assert wait_for(lambda: midi().get("midi_connected") is True, timeout=30), midi()
-        frames(4)
-        assert wait_for(lambda: any(m[0] == 0x90 for m in got), timeout=10), got
+            _, err = stop_run(run)  # Ctrl-C, as a performer stops it, the server still silent
     finally:
-        if run is not None:
-            _, err = stop_run(run)  # Ctrl-C, as a performer stops it
-        if synth is not None:
-            synth.delete()
-        server.stop()
+        if run is not None and run.poll() is None:
+            run.kill()
+            run.wait(timeout=10)
         rx.close()
         tx.close()
     assert run.returncode == 0, err[-2000:]
+    assert "MIDI output 'synth-in': the JACK server does not answer" in err, err[-2000:]
+
+
+#: MIDI out starts while this process's JACK clients reach a server that takes the connection
+#: and never answers; later that server goes and the live one (the parent test's) answers.
+_STARTS_ON_A_SILENT_SERVER = """
+import os, threading, time
+
+from gesturemap.outputs.midi import MIDIOutput
+from tests.jack_midi import jack_in, silent_jack_server, wait_for
+
+live = os.environ["JACK_DEFAULT_SERVER"]
+synth, got = jack_in("synth-in")
+out = MIDIOutput({"port": "synth-in"})
+with silent_jack_server() as silent:
+    os.environ["JACK_DEFAULT_SERVER"] = silent
+    began = time.monotonic()
+    starting = threading.Thread(target=out.start, daemon=True)
+    starting.start()
+    starting.join(60)
+    report("started", returned=not starting.is_alive(), seconds=time.monotonic() - began)
+    if starting.is_alive():
+        os._exit(0)
+    for i in range(5):
+        out.update(frame(i))
+    report("silent", **out.stats())
+    os.environ["JACK_DEFAULT_SERVER"] = live  # the silent one goes: libjack's waiting opens fail
+"""
+
+
+def test_midi_out_started_on_a_silent_jack_server_opens_once_it_answers(jack_midi):  # noqa: F811
+    """MIDI out started while the JACK server takes the connection and never answers: its
+    start returns, frames count as unsent, and the port opens (and MIDI flows) once a server
+    answers."""
+    seen = _scenario(_STARTS_ON_A_SILENT_SERVER)
+    started = seen["started"]
+    assert started["returned"] and started["seconds"] < START_BOUND_S, started
+    silent = seen["silent"]
+    assert silent["midi_connected"] is False and silent["midi_port"] is None, silent
+    assert silent["midi_frames_unsent"] == 5 and silent["midi_sent"] == 0, silent
+    answers = seen["answers"]
+    assert answers["midi_connected"] is True, answers
+    assert answers["midi_port"].endswith(":synth-in"), answers
+    assert [0x90, 61, 100] in answers["got"], answers
+    assert "stopped" in seen, seen
 
 
 def test_a_midi_input_on_a_jack_server_that_never_answers_is_refused_saying_so(tmp_path):
