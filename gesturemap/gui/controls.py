@@ -249,7 +249,7 @@ class WindowControls:
         stage = getattr(self, "stage", None)
         if stage is not None:
             monitors.append(stage.monitor)
-        dtw = (project.model or {}).get("kind") == "dtw"
+        dtw = engine._dtw_project()  # the engine's own test, so the two cannot drift
         for monitor in monitors:
             monitor.set_colours(colours)
             monitor.set_dtw(dtw)

@@ -597,6 +597,10 @@ class EngineProcess:
             info = self._model_info = _ModelInfo(list(labels))
         return info
 
+    #: whether the project is a DTW one: the engine's own test (this process's copy of the
+    #: project is the engine's), so the window's controls and the engine cannot disagree
+    _dtw_project = WindowEngine._dtw_project
+
     @property
     def output(self) -> _OutputInfo:
         """Where the engine sends OSC, and its send errors."""
