@@ -51,6 +51,9 @@ INITIAL_REVIEW_MS = 10000
 MAX_RESTARTS_PER_MINUTE = 3
 #: What the audio lights say when the window was opened with --no-audio.
 NO_AUDIO = "off (opened with --no-audio)"
+#: What they say when the engine runs on a thread of the window: the synth lives only in the
+#: engine's own process, so nothing sounds here either.
+NO_SYNTH_IN_WINDOW = "off (engine inside the window: no built-in synth)"
 
 
 class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
@@ -800,22 +803,35 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.synth_panel.show_audio(stats, self.audio_error, off)
         self.synth_panel.show_refusal(stats)
         state, detail = audio_light(stats, self.audio_error)
-        if off:
-            detail = NO_AUDIO
+        no_synth = self._no_synth()
+        if no_synth:
+            detail = no_synth
         self.audio_light.setText(f"audio: {detail}" + (" (Synth tab: what to do)"
                                                         if self.audio_error else ""))
         self.audio_light.setToolTip(audio_advice(self.audio_error) if self.audio_error
-                                    else self._no_audio_why() if off else "")
+                                    else self._no_audio_why() if no_synth else "")
         self.audio_light.setProperty("state", state)
         # the stage view's light, unless there is no synth (then it shows the OSC output)
         has_synth = "audio_callbacks" in stats or self.audio_error
         self._audio_state = (state, detail) if has_synth else None
 
+    def _no_synth(self) -> str | None:
+        """What the audio lights say when nothing can sound in this window by design (opened
+        with --no-audio, or its engine on a thread of the window), else None."""
+        if self._audio is False:
+            return NO_AUDIO
+        if self._engine_mode == "thread":
+            return NO_SYNTH_IN_WINDOW
+        return None
+
     def _no_audio_why(self) -> str:
-        """The audio lights' tooltip when the window was opened with --no-audio."""
+        """The audio lights' tooltip when nothing can sound in this window by design."""
         out = self.engine.output.settings
-        return ("Opened with --no-audio: the built-in synth does not play. The model's outputs "
-                f"still go out over OSC to {out.host}:{out.port} (and MIDI, if set up).")
+        why = ("Opened with --no-audio: the built-in synth does not play." if self._audio is False
+               else "The engine runs inside the window, which has no built-in synth: "
+                    "nothing sounds here.")
+        return (f"{why} The model's outputs still go out over OSC to {out.host}:{out.port} "
+                "(and MIDI, if set up).")
 
     def set_output_settings(self, settings: dict[str, Any]) -> None:
         self.engine_command("set_output_settings", settings)
@@ -978,8 +994,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             self.stage.model.set_state("ok", f"{len(self._labels)} classes")
         else:
             self.stage.model.set_state("warn" if self.engine.model else "off", "not running")
-        if self._audio is False:  # nothing sounds here, by choice: grey, never green for OSC
-            self.stage.audio.set_state("off", NO_AUDIO)
+        no_synth = self._no_synth()
+        if no_synth:  # nothing sounds here, by design: grey, never green for OSC
+            self.stage.audio.set_state("off", no_synth)
             self.stage.audio.setToolTip(self._no_audio_why())
             return
         if getattr(self, "_audio_state", None) is not None:  # the built-in synth

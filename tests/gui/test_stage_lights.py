@@ -58,3 +58,29 @@ def test_the_sound_light_is_off_with_no_audio_and_says_why(qtbot, tmp_path):
     assert "--no-audio" in window.audio_light.toolTip()
     stage.close()
     window.close()
+
+
+def test_the_sound_light_is_off_with_the_engine_inside_the_window(qtbot, tmp_path):
+    """A window whose engine runs on one of its threads has no built-in synth: its stage view's
+    sound light showed the OSC output, green, as if sound played."""
+    from gesturemap.project.default import default_project
+
+    from .windows import open_window
+
+    window = open_window(qtbot, default_project(), tmp_path / "p", engine="thread")
+    stage = window.show_stage(full_screen=False)
+    out = window.engine.output.settings
+    said = "off (engine inside the window: no built-in synth)"
+
+    def says_off() -> None:
+        assert (stage.audio.state, stage.audio.detail) == ("off", said)
+        assert "no built-in synth" in stage.audio.toolTip()
+        assert f"OSC to {out.host}:{out.port}" in stage.audio.toolTip()
+
+    says_off()  # from the moment it shows
+    qtbot.waitUntil(lambda: window.audio_light.text() == f"audio: {said}", timeout=30000)
+    window.refresh()
+    says_off()
+    assert "no built-in synth" in window.audio_light.toolTip()
+    stage.close()
+    window.close()
