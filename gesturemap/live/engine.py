@@ -1024,11 +1024,24 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 sink.match_threshold = self._match_threshold
         if not dtw:
             self._dtw_values = None
+            if model is None and self._dtw_project():
+                self._dtw_values = self._no_template_distances()
             return
         count = max([len(messages), *numbers, 0])
         self._dtw_values = np.full(count, np.inf)
         self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
         self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
+
+    def _no_template_distances(self) -> Any:
+        """A DTW project's distances with no template left (every take deleted while it
+        runs): +inf for each of its gestures, or None when it has none. Wekinator's DTW runs
+        on with no example and sends Double.MAX_VALUE per gesture on /wek/outputs (+inf as
+        the float32 its OSC library writes), so a patch reading one value per gesture each
+        frame goes on reading them instead of hearing silence."""
+        from ..interop.wekinator.examples import output_count
+
+        count = output_count(self.project)
+        return np.full(count, np.inf) if count else None
 
     def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
         """The spotting stream prepared for ``model`` (unless another model came since)."""
@@ -1267,6 +1280,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 self._first_frame_pending = False
                 self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
                 self._take_ended_at = None
+        elif self.running and self._dtw_values is not None:
+            self._send_no_template(t_in, slog)
 
     def _dtw_project(self) -> bool:
         return (self.project.model or {}).get("kind") == "dtw"

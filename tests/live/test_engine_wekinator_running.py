@@ -188,3 +188,20 @@ def test_start_running_again_mid_gesture_loses_nothing(tmp_path, wek_of):
     got = wek.received(lambda a: a.count("/wek/outputs") >= sent)
     assert got.count("/wek/outputs") == sent and got.count("/output_1") == 1
     assert _refused(wek.engine, "wek_start_running") == 0
+
+
+def test_a_dtw_project_with_every_template_deleted_sends_inf_per_gesture(tmp_path, wek_of):
+    """Wekinator's DTW runs on after deleteAllExamples and sends Double.MAX_VALUE for each
+    gesture on /wek/outputs (+inf as the float32 its OSC library writes). Here /wek/outputs
+    fell silent: a patch reading one value per gesture each frame got nothing."""
+    wek = wek_of(_dtw(tmp_path / "p"))
+    wek.control("startRunning")
+    wait_for(lambda: wek.engine.running and wek.engine.model is not None, 60)
+    wek.control("deleteAllExamples")
+    wait_for(lambda: not wek.engine.project.takes and wek.engine.model is None, 60)
+    for v in np.linspace(0, 1, 10):
+        wek.send("/wek/inputs", v, v)
+    got = osc_messages(wek.rx, lambda m: len(m) >= 10, timeout=10)
+    assert [a for a, _ in got] == ["/wek/outputs"] * 10
+    assert all(len(p) == 2 and np.isposinf(p).all() for _, p in got)  # gestures 1 and 2
+    assert wek.engine.running and wek.engine.stats()["errors"] == 0
