@@ -461,25 +461,22 @@ class TakeEdits:
         self._autosave()  # a client names them once, when it starts: kept as any edit
 
     def _cmd_set_output_names(self, *names: Any) -> None:
+        """Wekinator's ``setOutputNames``: refused, and said, whatever the names. Wekinator
+        takes output names only while a project is being made (its new-project screen) and
+        refuses them, warning, once it exists; a project the engine runs exists, its outputs
+        named when it was made (``gesturemap new --outputs``, the window, an import). Names
+        sent by a sketch starting up would otherwise rename the outputs that the project's
+        scenes, mappings and routes name."""
         names = tuple(_names_as_text("setOutputNames", "output", names))
-        if not self._is_regression():
-            # A classifier's (or DTW's) one output is its class number, which has no name to
-            # keep: one name is taken and changes nothing (Wekinator renames no output once a
-            # project is made), but another number of names is refused as Wekinator refuses
-            # it, so a patch made for a project of other outputs is told, not ignored.
-            if len(names) != 1:
-                raise GesturemapError(
-                    f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
-                    "project has 1 output (the class number), which keeps its meaning")
-            return
-        # Names rename the outputs; they never change how many there are. Wekinator refuses
-        # names of another number than its outputs, and sketches copied from its examples
-        # send one name ("hue") to projects of two or five outputs: taken as they came, the
-        # project would have one output, and every `outputs` and take after it be refused.
-        have = self.project.output_names
-        if len(names) != len(have):
-            raise GesturemapError(
-                f"setOutputNames: {len(names)} name{'s' if len(names) != 1 else ''}; the "
-                f"project has {len(have)} outputs ({', '.join(have)}), which keep their names")
-        self.project.output_names = list(names)
-        self._autosave()
+        have = list(self.project.output_names or ()) if self._is_regression() else []
+        if have:
+            what = f"{len(have)} outputs ({', '.join(have)}), which keep their names"
+        else:  # a classifier's (or DTW's) one output: its class number
+            what = "1 output (the class number), which keeps its meaning"
+        if len(names) != max(len(have), 1):
+            # a patch made for a project of other outputs (Wekinator's sketches send one
+            # name, "hue", to projects of two or five), as Wekinator warns first
+            raise GesturemapError(f"setOutputNames: {len(names)} name"
+                                  f"{'s' if len(names) != 1 else ''}; the project has {what}")
+        raise GesturemapError("setOutputNames: outputs are named when a project is made, not "
+                              f"after (Wekinator refuses it too); the project has {what}")
