@@ -84,6 +84,7 @@ class Recording:
     model: Any
     _trains_asked: int
     _trains_answered: int
+    recording_off: bool
     _outputs_set: Any
     label_for_number: Any
     sources: list[Any]
@@ -196,13 +197,38 @@ class Recording:
         a new class ends the take under way and the next frames start one of the new class.
         A DTW project refuses it: its takes are of the gesture startDtwRecording N names, and
         Wekinator's DTW has no output values to set (a gesture being recorded would end
-        there, its second half a template of another gesture)."""
-        from ..sources.base import MAX_ABS_VALUE
-
+        there, its second half a template of another gesture). A value refused while
+        recording leaves the values before current, and the frames go on being recorded
+        under them, as Wekinator records on under the value it had."""
         if self._dtw_project():
             raise GesturemapError("outputs: a DTW project records the gesture that "
                                   "startDtwRecording N names, and has no output values to "
                                   "set (as in Wekinator); nothing changed")
+        try:
+            self._set_outputs(values)
+        except GesturemapError as exc:
+            if not self.recording:
+                raise
+            # Wekinator ignores the value it refuses and records on under the values it had:
+            # so do the frames here, and the refusal says which take they go on into
+            raise GesturemapError(f"{exc}; recording goes on: the frames that follow "
+                                  f"{self._recorded_as()}, as in Wekinator") from None
+        if self.recording and not self._is_regression() and self.current_label != self._take_label:
+            self._next_take()
+
+    def _recorded_as(self) -> str:
+        """What becomes of the frames recorded from now on, in words."""
+        if self.recording_off:
+            return "are kept out of the takes (disableModelRecording)"
+        if not self._is_regression():
+            return f"are recorded as class {self._take_label}"
+        values = ", ".join(f"{v:g}" for v in self.current_outputs)
+        return f"are recorded with the outputs ({', '.join(self.project.output_names)}) at {values}"
+
+    def _set_outputs(self, values: tuple[Any, ...]) -> None:
+        """``outputs``' values made current, or GesturemapError saying why not (nothing
+        changed)."""
+        from ..sources.base import MAX_ABS_VALUE
 
         try:
             vals = np.asarray([float(v) for v in values], dtype=np.float64)
@@ -240,8 +266,6 @@ class Recording:
                                   ) from None
         self.current_label = label
         self._outputs_set(vals)
-        if self.recording and label != self._take_label:
-            self._next_take()
 
     def _cmd_set_label(self, label: Any) -> None:
         self.current_label = label

@@ -267,3 +267,51 @@ def test_outputs_with_no_value_is_refused_saying_what_it_needs(client):
     assert _wait(lambda: _refused(engine, "set_outputs") == 1)
     assert "no value given; send the class number" in engine.refused["set_outputs"][1]
     assert client.stop() == [(2, 10)]
+
+
+def test_outputs_refused_while_recording_says_the_frames_go_on_into_the_class_before(client):
+    """Wekinator ignores an output value it refuses ("Illegal output value ... ignoring it")
+    and records the frames that follow under the value it had. So does gesturemap, but the
+    refusal of ``outputs 0`` said only that the class before stayed current: the performer
+    was not told the next 20 frames (pose 2's) were going into class 1's take. Now it says
+    so; the frames are where Wekinator puts them, and ``outputs 2`` after it splits as ever."""
+    engine = client.engine
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 20)
+    client.control("outputs", 0)  # no class: 0 is Wekinator's "none" on /wek/outputs
+    client.pose(2, 20)
+    assert _wait(lambda: _refused(engine, "set_outputs") == 1)
+    assert engine.refused["set_outputs"][1] == (
+        "outputs: class number 0: expected 1 to 1000; the class set before stays current; "
+        "recording goes on: the frames that follow are recorded as class 1, as in Wekinator")
+    client.as_class(2, 10)
+    assert client.stop() == [(1, 40), (2, 10)]
+    client.control("outputs", 0)  # not recording: said as before
+    assert _wait(lambda: _refused(engine, "set_outputs") == 2)
+    assert engine.refused["set_outputs"][1].endswith("the class set before stays current")
+
+
+def test_outputs_refused_while_recording_a_regression_names_the_values_recorded():
+    """A regression's ``outputs`` of the wrong length while recording: Wekinator warns and
+    records on under the values it had; the refusal names them."""
+    engine = Engine(Project("reg", output_names=["cutoff", "gain"]), osc_in=("127.0.0.1", 0),
+                    osc_out=None, trainer="thread").start()
+    other = Client(engine)
+    try:
+        other.control("outputs", 0.25, 0.5)
+        other.control("startRecording")
+        other.pose(1, 10)
+        other.control("outputs", 0.75)
+        other.pose(1, 10)
+        assert _wait(lambda: _refused(engine, "set_outputs") == 1)
+        assert engine.refused["set_outputs"][1] == (
+            "outputs: 1 values; the project has 2 outputs (cutoff, gain); recording goes on: "
+            "the frames that follow are recorded with the outputs (cutoff, gain) at 0.25, "
+            "0.5, as in Wekinator")
+        other.stop()
+        (take,) = engine.project.takes
+        np.testing.assert_allclose(take.outputs, np.tile([0.25, 0.5], (20, 1)))
+    finally:
+        other.close()
+        engine.stop()
