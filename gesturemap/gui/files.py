@@ -272,10 +272,30 @@ class WindowFiles:
         self._fill_recent()
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
+        """The menu of recent projects: a project whose folder is gone greyed (its tooltip
+        says so), then "Clear list". Filled again each time the menu opens, so a folder
+        deleted meanwhile is greyed there."""
+        menu = self.recent_menu
+        for old in menu.actions():  # deleted later: "Clear list" or a project clicked is
+            menu.removeAction(old)  # one of them, still in its own signal
+            old.deleteLater()
         for folder in self.recent_projects.folders:
-            action = self.recent_menu.addAction(folder)
-            action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+            action = menu.addAction(folder)
+            if Path(folder).is_dir():
+                action.triggered.connect(lambda _=False, f=folder: self.open_folder(f))
+            else:
+                action.setEnabled(False)
+                action.setToolTip(f"The folder {folder} is missing: it was moved, renamed or "
+                                  "deleted (or its drive is not connected).")
+        menu.addSeparator()
+        clear = menu.addAction("Clear list")
+        clear.setEnabled(bool(self.recent_projects.folders))
+        clear.triggered.connect(self.clear_recent)
+
+    def clear_recent(self) -> None:
+        """File > Open recent > Clear list."""
+        self.recent_projects.clear()
+        self._fill_recent()
 
 
 def load_project(folder: str | Path) -> tuple[Project, list[str]]:

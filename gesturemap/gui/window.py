@@ -146,7 +146,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self._why_at = 0.0
         self._highlight_key: Any = None
         self._opened = 0  # projects opened in this window: a review says which it was about
-        #: File > Open recent (read once here; written off the window's thread)
+        #: File > Open recent (read once here; written off the window's thread, gui/recent.py)
         self.recent_projects = RecentProjects()
         self._discarded: Path | None = None  # (gui/files.py)
         self._build()
@@ -294,6 +294,8 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         bar = self.menuBar()
         file = bar.addMenu("&File")
         self.recent_menu = QtWidgets.QMenu("Open &recent", self)
+        self.recent_menu.setToolTipsVisible(True)  # (why a project is greyed)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
         for text, key, slot in (
             ("&New…", QtGui.QKeySequence.StandardKey.New, self.new_project_dialog),
             ("&Open…", QtGui.QKeySequence.StandardKey.Open, self.open_dialog),

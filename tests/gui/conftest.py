@@ -1,4 +1,4 @@
-"""GUI tests keep the window's settings (recent projects) in a temporary folder, and no modal
+"""GUI tests keep the window's settings (recent projects) in temporary folders, and no modal
 dialog ever waits for a click that cannot come.
 
 A dialog opened offscreen blocks its test for ever; worse, a test that fails leaves its window
@@ -27,10 +27,12 @@ def _qt_garbage_collected_here():
 
 
 @pytest.fixture(autouse=True)
-def _settings_in_tmp(tmp_path_factory):
+def _settings_in_tmp(tmp_path_factory, monkeypatch):
     folder = str(tmp_path_factory.mktemp("qsettings"))
     for fmt in (QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Format.IniFormat):
         QtCore.QSettings.setPath(fmt, QtCore.QSettings.Scope.UserScope, folder)
+    # the recent projects' file (gui/recent.py), here and in the processes a test starts
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture(autouse=True)
