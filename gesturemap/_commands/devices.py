@@ -75,14 +75,20 @@ def _audio() -> list[str]:
 
 
 def _midi() -> list[str]:
-    from ..utils.midi_ports import list_ports
+    from ..utils.midi_ports import SILENT, jack_answers, list_ports
 
-    return [
+    found = list_ports()
+    lines = [
         f"{kind} {name} ({backend})"
-        for backend, kinds in list_ports().items()
+        for backend, kinds in found.items()
         for kind in ("in", "out")
         for name in kinds.get(kind, [])
     ]
+    # JACK's ports are left out of the listing while its server does not answer: said, since
+    # "none" would send a performer to check the cables
+    if not any(backend.lower() == "jack" for backend in found) and jack_answers() is None:
+        lines.append(f"JACK: {SILENT}")
+    return lines
 
 
 def _serial() -> list[str]:

@@ -159,14 +159,30 @@ class SynthConfig:
     bank_names: tuple[str, ...]
 
 
+def _refuse_a_silent_jack() -> None:
+    """Raise :class:`NoAudioDeviceError` when a JACK server took the connection and does not
+    answer (one hung, or still starting): PortAudio asks it for its devices as it starts, and
+    opens a stream through it, and either waited for ever, freezing a run's start and
+    `gesturemap devices`. Asked before PortAudio is, on a thread of its own with a bound
+    (:func:`~gesturemap.utils.midi_ports.jack_answers`)."""
+    from ..utils.midi_ports import SILENT, jack_answers
+
+    if jack_answers() is None:
+        problem = f"{SILENT}: PortAudio would wait on it for ever"
+        raise NoAudioDeviceError(
+            f"{problem}; restart the JACK server, or run with --no-audio", problem)
+
+
 def output_devices() -> tuple[Any, list[dict[str, Any]]]:
     """The sounddevice module and the output devices PortAudio sees (at least one).
 
     Raises
     ------
     NoAudioDeviceError
-        If PortAudio is missing or sees no output device (saying what to do).
+        If PortAudio is missing or sees no output device (saying what to do), or a JACK
+        server took the connection and does not answer.
     """
+    _refuse_a_silent_jack()
     try:
         import sounddevice as sd
     except OSError as exc:

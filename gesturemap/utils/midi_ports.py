@@ -317,6 +317,7 @@ class _Pending:
         self._call, self._discard = call, discard
         self.value: Any = None
         self.done = threading.Event()
+        self.started = time.monotonic()
         self._lock = threading.Lock()  # only round the hand-over: never across a libjack call
         self._abandoned = False
         threading.Thread(target=self._run, name=name, daemon=True).start()
@@ -408,8 +409,8 @@ def _ask_jack() -> bool:
 
 def jack_answers() -> bool | None:
     """Whether the JACK server answers: True (it does), False (there is none), None (it took
-    the connection and has not answered within :data:`OPEN_WAIT_S`: one hung, or still
-    starting).
+    the connection and has not answered within :data:`OPEN_WAIT_S` of being first asked:
+    one hung, or still starting).
 
     RtMidi opens its JACK client holding Python's lock: against a server that never answers,
     or while another open of this process still waits on one (libjack opens one client at a
@@ -426,7 +427,9 @@ def jack_answers() -> bool | None:
         if asking is None or asking.done.is_set():
             asking = _Pending(_ask_jack)
             _ASKING[:] = [asking]
-    if not asking.done.wait(OPEN_WAIT_S):
+    # an asking still waiting from an earlier call has had its time: no second wait on it
+    # (one listing asks for every backend and kind of port in turn)
+    if not asking.done.wait(max(0.0, asking.started + OPEN_WAIT_S - time.monotonic())):
         return None
     return bool(asking.value)
 

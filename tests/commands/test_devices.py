@@ -4,6 +4,7 @@ and shown at debug level, while Python's warnings and log records still reach th
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import subprocess
@@ -15,7 +16,7 @@ import pytest
 
 from gesturemap._commands.devices import c_stderr_caught
 
-from ..jack_midi import jack_midi, jack_out  # noqa: F401 - a fixture
+from ..jack_midi import jack_midi, jack_out, silent_jack_server  # noqa: F401 - a fixture
 
 # JACK servers and LSL streams are machine-wide: the tests that start them run one at a time
 # (two JACK servers starting at once can fail)
@@ -51,13 +52,39 @@ def test_devices_lists_midi_ports_and_lsl_streams(jack_midi):  # noqa: F811
 SECTIONS = ("audio outputs", "MIDI ports", "serial ports", "LSL streams")
 
 
-def _devices(*options: str) -> subprocess.CompletedProcess[str]:
-    # no JACK server, and libjack may not start one: PortAudio and RtMidi find nothing there
+def _devices(*options: str, server: str | None = None) -> subprocess.CompletedProcess[str]:
+    # no JACK server (unless given), and libjack may not start one: PortAudio and RtMidi find
+    # nothing there
     env = {**os.environ, "JACK_NO_START_SERVER": "1",
-           "JACK_DEFAULT_SERVER": f"gm-devices-absent-{os.getpid()}"}
+           "JACK_DEFAULT_SERVER": server or f"gm-devices-absent-{os.getpid()}"}
     return subprocess.run([sys.executable, "-m", "gesturemap.cli", *options, "devices",
                            "--lsl-wait", "0.3"], capture_output=True, text=True, timeout=120,
                           env=env)
+
+
+def _section(out: str, title: str) -> list[str]:
+    """The lines of one section of the listing."""
+    lines = out.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(title))
+    return [line.strip() for line in itertools.takewhile(lambda line: line.startswith("  "),
+                                                          lines[start + 1:])]
+
+
+def test_a_jack_server_that_never_answers_is_said_and_the_rest_is_listed():
+    """Beside a JACK server that takes the connection and never answers (one hung, or still
+    starting), `gesturemap devices` printed nothing and never ended: PortAudio's start waited
+    on the server for ever. Now the audio and MIDI sections say the server does not answer,
+    the others list, and it exits 0."""
+    with silent_jack_server() as silent:
+        done = _devices(server=silent)  # past the timeout: TimeoutExpired, the test fails
+    assert done.returncode == 0, done.stderr
+    titles = [line for line in done.stdout.splitlines() if not line.startswith("  ")]
+    assert [t.split(" (")[0] for t in titles] == list(SECTIONS), done.stdout
+    (audio,) = _section(done.stdout, "audio outputs")
+    assert audio.startswith("unavailable: the JACK server does not answer"), done.stdout
+    midi = _section(done.stdout, "MIDI ports")
+    assert any(line.startswith("JACK: the JACK server does not answer") for line in midi), midi
+    assert _section(done.stdout, "serial ports") and _section(done.stdout, "LSL streams")
 
 
 def test_devices_prints_its_answer_and_nothing_else():
