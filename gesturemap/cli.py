@@ -239,7 +239,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     replay = sub.add_parser("replay", help="run a logged session through a project")
     replay.add_argument("log")
     replay.add_argument("--project", help="the project folder (default: the one the log was "
-                        "recorded with, as its session.json says)")
+                        "recorded with, by its id: where it played, else the log's folder or "
+                        "one above it)")
     replay.add_argument("--out", help="write the results as CSV (t, label, likelihoods, regression outputs…)")
     replay.add_argument("--events", help="write the spotted gestures as CSV (t, label, score…)")
 
@@ -734,24 +735,33 @@ def _cmd_scene(args: argparse.Namespace) -> int:
 
 
 def _cmd_replay(args: argparse.Namespace) -> int:
-    from .live.replay import replay_log
-    from .log import log_project
+    from .live.replay import played_project, replay_log
 
     if args.project is None:
-        args.project = log_project(args.log)
+        args.project = played_project(args.log)
         if args.project is None:
-            raise SystemExit(f"gesturemap replay: {args.log} does not say which project played "
-                             "it (a log written without a project folder, or by an older "
-                             "gesturemap): give --project DIR")
-        if not Path(args.project).is_dir():
-            raise SystemExit(f"gesturemap replay: {args.log} was recorded with {args.project}, "
-                             "which is no longer there: give --project DIR")
+            raise SystemExit(f"gesturemap replay: {_unfound_project(args.log)}: give "
+                             "--project DIR")
     outside([args.out, args.events], [args.log, args.project], "replay")
     rows = replay_log(args.log, args.project, out=args.out, events_out=args.events)
     print(f"replayed {rows} frames of {args.log} through {args.project}"
           + (f" -> {args.out}" if args.out else "")
           + (f", gestures -> {args.events}" if args.events else ""))
     return 0
+
+
+def _unfound_project(log: str) -> str:
+    """Why the project that played ``log`` was not found (the log says which it was)."""
+    from .log import log_project, log_project_uid
+
+    played, uid = log_project(log), log_project_uid(log)
+    if played is None:
+        return (f"{log} does not say which project played it (a log written without a "
+                "project folder, or by an older gesturemap)")
+    if uid is None:
+        return f"{log} was recorded with {played}, which is no longer there"
+    return (f"{log} was played by the project of id {uid}, no longer in {played} nor in the "
+            "log's folder or its parents")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -282,6 +282,21 @@ def _open_outs(stack: ExitStack, *paths: str | os.PathLike[str] | None) -> list[
             for path in paths]
 
 
+def _uid_in(folder: str | os.PathLike[str]) -> str | None:
+    """The id of the project in ``folder`` (its ``project.json``'s ``uid``), or None: no
+    readable project there."""
+    from ..errors import FormatError
+    from ..project import PROJECT_FILE
+    from ..utils.storage import read_json_file
+
+    try:
+        document = read_json_file(os.path.join(folder, PROJECT_FILE))
+    except (FormatError, OSError):
+        return None
+    uid = document.get("uid") if isinstance(document, dict) else None
+    return uid if isinstance(uid, str) else None
+
+
 def _played_by(played: str | None, played_uid: str | None,
                project_dir: str | os.PathLike[str], uid: str) -> bool:
     """Whether the project in ``project_dir`` (of id ``uid``) is the one that played a session
@@ -289,18 +304,37 @@ def _played_by(played: str | None, played_uid: str | None,
     the project moved or renamed since (its id, and no project of that id left where it
     played). A copy saved elsewhere keeps the id too, but the original is still where it
     played: the copy, perhaps set otherwise since, is another project."""
-    from ..errors import FormatError
-    from ..utils.storage import read_json_file
-
     if played is None or os.path.realpath(played) == os.path.realpath(project_dir):
         return True
     if played_uid is None or played_uid != uid:
         return False
-    try:
-        left = read_json_file(os.path.join(played, "project.json"))
-    except (FormatError, OSError):
-        return True  # nothing readable left where it played: it moved
-    return not (isinstance(left, dict) and left.get("uid") == played_uid)
+    return _uid_in(played) != played_uid  # nothing of that id left where it played: it moved
+
+
+def played_project(log_dir: str | os.PathLike[str]) -> str | None:
+    """The folder of the project that played a session log, found by the id the log records
+    (``meta.project_uid``): the folder it played in while that still holds it, else the
+    log's own folder or the nearest of its parents that does (a session logged inside its
+    project's folder moves with it). A log that records no id (an older gesturemap): the
+    folder it played in, if it is still there. None: not found, or the log names no project.
+
+    Raises
+    ------
+    FormatError
+        If ``log_dir`` is not a readable session log.
+    """
+    from pathlib import Path
+
+    from ..log import log_project, log_project_uid
+
+    played, uid = log_project(log_dir), log_project_uid(log_dir)
+    if uid is None:
+        return played if played is not None and os.path.isdir(played) else None
+    if played is not None and _uid_in(played) == uid:
+        return played
+    here = Path(log_dir).resolve()
+    return next((str(folder) for folder in (here, *here.parents) if _uid_in(folder) == uid),
+                None)
 
 
 def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[str], *,
