@@ -523,6 +523,7 @@ class WindowEngine(Engine):
         self.use_output(new)
         self.scenes.retire(old)  # closed unless a scene's route still sends on it
         self._build_wire()  # the compiled path's reply templates are the output's
+        self.scenes.outputs_set()  # a scene playing keeps its outputs as edited
         self._edited()
 
     def _cmd_set_reject_below(self, value: float) -> None:
@@ -539,6 +540,7 @@ class WindowEngine(Engine):
             if wire is not None:
                 wire.reject = value
         self.use_output(self.output)  # MIDI's notes and the synth's one-shots
+        self.scenes.outputs_set()  # a scene playing keeps its outputs as edited
         self._edited()
 
     def _cmd_set_synth_mapping(self, settings: dict[str, Any]) -> None:
@@ -567,6 +569,7 @@ class WindowEngine(Engine):
                 except GesturemapError as exc:  # a sound that does not decode (its header did)
                     self.command("_synth_mapping_refused", dict(settings), before, str(exc))
             self._io.put(load)
+        self.scenes.outputs_set()  # a scene playing keeps its outputs as edited
         self._edited()
 
     def _cmd__synth_mapping_refused(self, settings: dict[str, Any], before: Any,
@@ -581,6 +584,7 @@ class WindowEngine(Engine):
             else:
                 outputs["synth"] = before
             self.project.outputs = outputs
+            self.scenes.outputs_set()  # a scene playing keeps its outputs as edited
             self._edited()
         self._refuse("set_synth_mapping",
                      GesturemapError(f"the synth could not load this mapping: {why}"))

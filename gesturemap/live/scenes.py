@@ -329,6 +329,11 @@ class SceneRuntime:
             project.model, project.outputs = scene.model, scene.outputs
         output = self._outputs.get(_output_key(self._route(scene.outputs)))
         if output is not None:
+            wanted = float((scene.outputs or {}).get("reject_below", 0.0))
+            if output.settings.reject_below != wanted:
+                # the window's slider sets it in place, on an output scenes of the same
+                # route share: each recall sends by its own scene's threshold
+                output.settings = dataclasses.replace(output.settings, reject_below=wanted)
             engine.use_output(output)
         if old is not None and fade_s > 0 and engine.running:
             fader = CrossfadeStream(old, new, fade_s,
@@ -353,6 +358,26 @@ class SceneRuntime:
         # the first input row the recalled mapping answers: where a replay recalls it too
         engine._log_event("scene", name=name, frame=engine._next_log_row())
 
+    def _playing_scene(self) -> Any:
+        """The scene whose model plays (:meth:`playing`), as the engine keeps it, or None."""
+        name = self.playing()
+        return next((s for s in self._scenes if s.name == name), None)
+
+    def _keep(self, scene: Any, set_in_project: Callable[[str, Any], Any], value: Any,
+              **changes: Any) -> Any:
+        """``scene`` with ``changes``, set for the scene playing: in the engine's copy (its
+        next recall plays them) and, by ``set_in_project(name, value)``, in the project
+        (saved in its entry), unless the project's scene of that name is another one now.
+        Returns the engine's new copy."""
+        try:
+            if self.engine.project.scene(scene.name).trained is scene.trained:
+                set_in_project(scene.name, value)
+        except KeyError:
+            pass  # removed from the project meanwhile: only the engine's copy keeps them
+        kept = dataclasses.replace(scene, **changes)
+        self._scenes = tuple(kept if s is scene else s for s in self._scenes)
+        return kept
+
     def spotting_set(self) -> None:
         """Spotting thresholds, costs or second opinions were set (engine thread:
         ``/gesturemap/costs``, a rehearsal's Apply, the second opinions trained in the
@@ -362,8 +387,7 @@ class SceneRuntime:
         project's own mapping, not the scene's). The project as opened, or a model retrained
         since the recall, is no scene's: nothing is kept then."""
         engine = self.engine
-        name = self.playing()
-        scene = next((s for s in self._scenes if s.name == name), None)
+        scene = self._playing_scene()
         if scene is None:
             return
         own = scene.model.get("spotting")
@@ -376,20 +400,32 @@ class SceneRuntime:
                 spotting.pop(key, None)
             else:
                 spotting[key] = playing[key]
-        project = engine.project
-        try:
-            if project.scene(scene.name).trained is scene.trained:
-                project.set_scene_spotting(scene.name, spotting)
-        except KeyError:
-            pass  # removed from the project meanwhile: only the engine's copy keeps them
-        kept = dataclasses.replace(scene, model={**scene.model, "spotting": spotting})
-        self._scenes = tuple(kept if s is scene else s for s in self._scenes)
+        kept = self._keep(scene, engine.project.set_scene_spotting, spotting,
+                          model={**scene.model, "spotting": spotting})
         if any(spotting.get(k) is not own.get(k) for k in ("verifier", "detector")):
             # a recall retunes thresholds and costs, but its ready streams spot without
             # these: made again on the I/O thread, and the next recall waits for one
             self._streams[scene.name] = []
             for _ in range(READY_STREAMS):
                 engine._io.put(lambda s=kept: self.refill(s))
+
+    def outputs_set(self) -> None:
+        """The project's outputs were set (engine thread: the window's Outputs tab, its
+        rejection slider, its Synth tab) while the scene recalled last plays its own model:
+        the window showed that scene's outputs, so the edit is the scene's, as its spotting
+        settings are (:meth:`spotting_set`): kept in the project, saved in its entry, and
+        sent by its next recall, instead of lost at the next recall (a save writes the
+        project's own mapping, not the scene's). The project as opened, or a model retrained
+        since the recall, is no scene's: the edit is the project's own then."""
+        engine = self.engine
+        scene = self._playing_scene()
+        outputs = engine.project.outputs
+        if scene is None or outputs == scene.outputs:
+            return
+        self._keep(scene, engine.project.set_scene_outputs, outputs, outputs=outputs)
+        # the output the edit made sends them now (made off the frame path, by the edit): the
+        # scene's next recall sends on it again
+        self._outputs.setdefault(_output_key(self._route(outputs)), engine.output)
 
     def faded(self, fader: Any) -> None:
         """The crossfade ``fader`` ended: its new stream runs alone (engine thread), unless

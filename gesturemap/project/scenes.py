@@ -207,7 +207,18 @@ class ProjectScenes:
         model = {k: v for k, v in scene.model.items() if k != "spotting"}
         if spotting is not None:
             model["spotting"] = spotting
-        updated = dataclasses.replace(scene, model=_model_settings(model))
+        return self._replace_scene(scene, model=_model_settings(model))
+
+    def set_scene_outputs(self, name: str, outputs: dict[str, Any] | None) -> Scene:
+        """Give the scene ``name`` these output settings (OSC route, synth mapping), its
+        trained model and model settings kept, as :meth:`set_scene_spotting` does for its
+        spotting: what a running engine does when the outputs are edited while the scene
+        plays. Raises as :meth:`set_scene_spotting` (a KeyError: no such scene)."""
+        return self._replace_scene(self.scene(name),
+                                   outputs=_outputs_settings(copy.deepcopy(outputs)))
+
+    def _replace_scene(self, scene: Scene, **changes: Any) -> Scene:
+        updated = dataclasses.replace(scene, **changes)
         self._scenes[self._scenes.index(scene)] = updated
         return updated
 

@@ -761,3 +761,112 @@ def test_a_scene_with_no_synth_mapping_plays_the_default_for_its_model_kind():
     finally:
         engine.stop()
         rx.close()
+
+
+class _WindowStage:
+    """The window's engine on a project saved in ``folder`` (its edits saved there), its
+    replies on loopback UDP: a frame in, every message it answered with back."""
+
+    def __init__(self, folder, rx: socket.socket) -> None:  # noqa: ANN001
+        from gesturemap.gui.session import WindowEngine
+
+        self.rx = rx
+        self.engine = WindowEngine(Project.load(folder), osc_in=("127.0.0.1", 0),
+                                   trainer="thread", project_dir=folder).start()
+        self.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.to = ("127.0.0.1", self.engine.osc_port)
+        wait_for(lambda: self.engine.scenes.ready)
+
+    def frame(self) -> list:
+        from tests.stage_helpers import osc_messages
+
+        self.tx.sendto(float_msg("/wek/inputs", *FRAME), self.to)
+        return osc_messages(self.rx, bool, timeout=5.0)
+
+    def recall(self, name: str) -> None:
+        self.tx.sendto(osc_message("/gesturemap/scene", name), self.to)
+        wait_for(lambda: self.engine.stats()["scenes"]["playing"] == name)
+
+    def edit(self, command: str, *args: object) -> None:
+        """A command of the window's, applied (the engine thread's next turn)."""
+        edits = self.engine.edits
+        self.engine.command(command, *args)
+        wait_for(lambda: self.engine.edits > edits)
+
+    def close(self) -> None:
+        self.engine.stop()
+        self.tx.close()
+        self.rx.close()
+
+
+def _routed_scenes(folder, port: int) -> None:  # noqa: ANN001
+    """Scenes "low" (0) and "high" (1) of one regression output, both sending to ``port``
+    scaled to 0..100, recalled at once; the project's own mapping is "low"'s."""
+    outputs = {"port": port,
+               "scales": [{"in_min": 0, "in_max": 1, "out_min": 0, "out_max": 100}]}
+    project = Project("scenes", model={"kind": "gmm", "params": {"gaussians": 1}},
+                      output_names=["level"], outputs=outputs)
+    project.input_dim = 2
+    for name, level, seed in (("low", 0.0, 1), ("high", 1.0, 2)):
+        project.trained = _regression_model(level, seed)
+        project.save_scene(name)
+    project.recall_scene("low")
+    project.scene_fade_s = 0.0
+    project.save(folder)
+
+
+def test_outputs_edited_while_a_scene_plays_are_sent_by_its_next_recall(tmp_path):
+    """The Outputs tab shows the scene recalled; an OSC address and a range changed there
+    are that scene's: another scene and back, the scene sends with them (not with the
+    settings it had as the engine started), and the project saves them in its entry while
+    its own mapping stays as it was."""
+    import json
+
+    rx = osc_receiver()
+    port = rx.getsockname()[1]
+    _routed_scenes(tmp_path / "p", port)
+    s = _WindowStage(tmp_path / "p", rx)
+    try:
+        s.recall("high")
+        assert s.frame() == [("/wek/outputs", (pytest.approx(100.0, abs=1.0),))]
+        s.edit("set_output_settings", {
+            "port": port, "addresses": {"outputs": "/synth/level"},
+            "scales": [{"in_min": 0, "in_max": 1, "out_min": 0, "out_max": 10}]})
+        assert s.frame() == [("/synth/level", (pytest.approx(10.0, abs=0.1),))]
+        s.recall("low")
+        assert s.frame() == [("/wek/outputs", (pytest.approx(0.0, abs=1.0),))]
+        s.recall("high")
+        assert s.frame() == [("/synth/level", (pytest.approx(10.0, abs=0.1),))]
+        assert s.engine.stats()["errors"] == 0
+
+        def saved() -> dict:
+            return json.loads((tmp_path / "p" / "project.json").read_text())
+
+        wait_for(lambda: {e["name"]: e["outputs"].get("addresses") for e in
+                          saved()["scenes"]} == {"low": None,
+                                                 "high": {"outputs": "/synth/level"}})
+        assert saved()["outputs"]["scales"][0]["out_max"] == 100  # the project's own
+    finally:
+        s.close()
+    again = Project.load(tmp_path / "p")
+    assert again.scene("high").outputs["scales"][0]["out_max"] == 10
+
+
+def test_a_rejection_threshold_set_while_a_scene_plays_stays_with_that_scene(tmp_path):
+    """The monitor's slider moved while "high" plays sets "high"'s threshold: "low", sending
+    on the same route, is recalled with its own (none), and "high" again with the one set."""
+    rx = osc_receiver()
+    _routed_scenes(tmp_path / "p", rx.getsockname()[1])
+    s = _WindowStage(tmp_path / "p", rx)
+    try:
+        s.recall("high")
+        s.edit("set_reject_below", 0.7)
+        assert s.engine.output.settings.reject_below == 0.7
+        s.recall("low")
+        assert s.engine.output.settings.reject_below == 0.0
+        assert s.engine.project.scene("low").outputs.get("reject_below", 0.0) == 0.0
+        s.recall("high")
+        assert s.engine.output.settings.reject_below == 0.7
+        assert s.engine.project.scene("high").outputs["reject_below"] == 0.7
+    finally:
+        s.close()
