@@ -85,6 +85,9 @@ class Recording:
     _trains_asked: int
     _trains_answered: int
     recording_off: bool
+    path: Any
+    frames_out: int
+    _outputs_at: int
     _outputs_set: Any
     label_for_number: Any
     sources: list[Any]
@@ -155,7 +158,34 @@ class Recording:
         if self._dtw_project():
             raise GesturemapError("startRecording: a DTW project records a gesture with "
                                   "startDtwRecording N (Wekinator ignores startRecording there)")
+        self._take_model_outputs()
         self._record_stopping_running()
+
+    def _take_model_outputs(self) -> None:
+        """The model's last answer made the values recorded, when it answered a frame since
+        ``outputs`` last came: Wekinator's running overwrites its current output values with
+        each frame's computed ones, and a startRecording with no outputs since records under
+        them (the class the model gave the last pose; an output held by
+        disableModelRunning keeps its held value, as Wekinator computes none for it)."""
+        result = self.path.result() if self.frames_out > self._outputs_at else None
+        if result is None:
+            return
+        held = self.output.held
+        if not self._is_regression():
+            if held is None or np.isnan(held[0]):
+                self.current_label = result.label
+                return
+            try:  # the class it holds (0, held below reject_below, is none: left as it is)
+                self.current_label = self.label_for_number(float(held[0]))
+            except GesturemapError:
+                pass
+            return
+        values = result.output
+        if values is None or len(values) != len(self.current_outputs):
+            return
+        if held is not None and len(held) == len(values):
+            values = np.where(np.isnan(held), values, held)
+        self.current_outputs = np.array(values, dtype=np.float64)
 
     def _cmd_stop_dtw_recording(self) -> None:
         """Wekinator's ``stopDtwRecording``: the gesture's take ends (none under way: nothing

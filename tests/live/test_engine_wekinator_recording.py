@@ -315,3 +315,58 @@ def test_outputs_refused_while_recording_a_regression_names_the_values_recorded(
     finally:
         other.close()
         engine.stop()
+
+
+def test_start_recording_after_running_records_the_class_the_model_gave(client):
+    """Wekinator's running overwrites its current output values with the model's answers,
+    and a startRecording with no outputs since records under them. Here the frames went to
+    the class of the last outputs message (2) instead of the class the model gave the pose
+    the performer was holding (1): a client recording 'more of what it does now' taught the
+    model the opposite."""
+    engine = client.engine
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 20)
+    client.as_class(2, 20)
+    client.control("train")
+    assert _wait(lambda: engine.trainings == 1)
+    client.control("startRunning")
+    client.pose(1, 5)  # the model answers class 1
+    assert _wait(lambda: engine.frames_out == 5)
+    client.control("startRecording")  # no outputs since running: the model's class
+    client.pose(1, 10)
+    assert client.stop()[-1] == (1, 10)
+    client.control("outputs", 2)  # an outputs after it is what the next take records
+    client.control("startRecording")
+    client.pose(2, 10)
+    assert client.stop()[-1] == (2, 10)
+    assert engine.refused_commands == 0
+
+
+def test_start_recording_after_running_records_the_values_a_regression_gave():
+    """The same for a regression: the take records what the model answered last (about
+    0.2 for pose 1), not the last outputs message (0.8)."""
+    engine = Engine(Project("reg", output_names=["cutoff"],
+                            model={"kind": "knn", "params": {"k": 1}}),
+                    osc_in=("127.0.0.1", 0), osc_out=None, trainer="thread").start()
+    client = Client(engine)
+    try:
+        client.control("outputs", 0.2)
+        client.control("startRecording")
+        client.pose(1, 20)
+        client.control("outputs", 0.8)
+        client.pose(2, 20)
+        client.control("train")
+        assert _wait(lambda: engine.trainings == 1)
+        client.control("startRunning")
+        client.pose(1, 5)
+        assert _wait(lambda: engine.frames_out == 5)
+        client.control("startRecording")
+        client.pose(1, 10)
+        client.stop()
+        take = engine.project.takes[-1]
+        assert len(take.inputs) == 10
+        np.testing.assert_allclose(take.outputs, 0.2, atol=1e-6)
+    finally:
+        client.close()
+        engine.stop()
