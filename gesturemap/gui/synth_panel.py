@@ -171,6 +171,12 @@ class SynthPanel(QtWidgets.QWidget):
         #: part read otherwise since is an edit not applied
         self._shown: dict[str, Any] = {}
         self._shown_as: dict[str, Any] = {}
+        #: the mappings Apply or Default sent that the engine is not seen playing yet, as
+        #: (_shown, _shown_as), oldest first, and the one it played before them: the
+        #: window's refreshes read the engine's mapping, and showing it before the engine
+        #: took the one sent put the old mapping back in the tab for a moment
+        self._sent: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        self._in_force: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
         # routes
         self.routes = QtWidgets.QTableWidget(0, len(ROUTE_COLUMNS))
         self.routes.setHorizontalHeaderLabels(ROUTE_COLUMNS)
@@ -323,6 +329,7 @@ class SynthPanel(QtWidgets.QWidget):
         self.status.setText("")
         self._shown = dict(settings or {})
         self._shown_as = self.settings()
+        self._sent = []
 
     def follow(self, settings: Mapping[str, Any] | None, kind: str | None = None,
                ranges: Sequence[tuple[float, float]] | None = None) -> None:
@@ -334,6 +341,8 @@ class SynthPanel(QtWidgets.QWidget):
         other ``ranges`` (None: the ranges shown): it is what shows. Cheap when nothing
         changed (called on every refresh)."""
         settings = dict(settings or {})
+        if self._sent and self._awaited(settings):
+            return  # the tab shows the mapping sent, which the engine has not taken yet
         ranges = self._ranges if ranges is None else [tuple(r) for r in ranges]
         same_default = kind == self._kind and ranges == self._ranges
         if settings == self._shown and (saves_mapping(settings) or same_default):
@@ -360,6 +369,26 @@ class SynthPanel(QtWidgets.QWidget):
             self._shown, self._shown_as = settings, in_force
         self.status.setText(status)
         self._applied_routes = applied
+
+    def _awaited(self, settings: dict[str, Any]) -> bool:
+        """Whether the engine playing ``settings`` has yet to take the last mapping sent:
+        it plays the one before them, or one sent before the last (the engine takes them
+        in turn). Anything else is a mapping brought otherwise (a scene recalled): the
+        mappings sent are no longer awaited."""
+        if settings == self._in_force[0]:
+            return True
+        for i, (sent, _) in enumerate(self._sent):
+            if settings == sent:
+                self._in_force, self._sent = self._sent[i], self._sent[i + 1:]
+                return bool(self._sent)
+        self._sent = []
+        return False
+
+    def _mark_sent(self, before: tuple[dict[str, Any], dict[str, Any]]) -> None:
+        """The mapping shown was just sent; ``before``: the one shown as in force until then."""
+        if not self._sent:
+            self._in_force = before
+        self._sent.append((self._shown, self._shown_as))
 
     def ranges_of(self, project: Any) -> list[tuple[float, float]]:
         """Each regression output's range in ``project`` (the targets its takes recorded:
@@ -556,6 +585,9 @@ class SynthPanel(QtWidgets.QWidget):
         except (GesturemapError, ValueError, TypeError) as exc:
             self.status.setText(f"not applied: {exc}")
             return False
+        before = self._shown, self._shown_as
+        self._shown, self._shown_as = dict(settings), dict(settings)
+        self._mark_sent(before)
         self._apply(settings)
         self._applied_routes = len(settings["routes"])
         self._say_applied()
@@ -581,8 +613,11 @@ class SynthPanel(QtWidgets.QWidget):
             if answer != QtWidgets.QMessageBox.StandardButton.Discard:
                 return False
         settings = {"audio": dict(self._audio)} if self._audio else {}
+        before, sent = (self._shown, self._shown_as), self._sent
         self.show_mapping(settings or None, self._classes, self._outputs, self._folder,
                           self._kind, self._ranges)
+        self._sent = sent
+        self._mark_sent(before)
         self._apply(settings)
         self._applied_routes = None
         self.status.setText("applied: the default mapping, which follows the model")
@@ -613,6 +648,9 @@ class SynthPanel(QtWidgets.QWidget):
         count, why = int(refused[0]), str(refused[1])
         seen, self._refusals_seen = self._refusals_seen, count
         if seen is not None and count > seen:
+            if self._sent:  # the mapping before plays on: the edit shows as not applied
+                self._sent.pop()
+                self._shown, self._shown_as = self._sent[-1] if self._sent else self._in_force
             self._applied_routes = None
             self.status.setText(f"not applied: {why}; the synth plays the mapping before")
 

@@ -79,3 +79,36 @@ def test_a_scene_with_no_synth_mapping_shows_the_default_it_plays(qtbot, tmp_pat
         (r.source, r.target) for r in default.routes]
     assert (shown.route_table(classes) == default.route_table(classes)).all()
     assert (shown.base_values() == default.base_values()).all()
+
+
+def test_default_and_apply_show_their_mapping_at_once_in_the_window(qtbot, tmp_path):
+    """The table read right after the click, and after the window's next refresh (the
+    engine, in its process, has not taken the mapping yet), and once the engine has."""
+    from PySide6 import QtCore, QtWidgets
+
+    from gesturemap.project.default import default_project
+
+    project = default_project()
+    project.outputs = {**(project.outputs or {}), "synth": {
+        "routes": [{"source": "likelihood:*", "target": "loudness"}],
+        "parameters": {"master_gain": 0.5}}}
+    window = open_window(qtbot, project, tmp_path / "p", audio=False)
+    panel, gain = window.synth_panel, window.synth_panel.parameters["master_gain"]
+    synth = lambda: (window.project.outputs or {}).get("synth")  # noqa: E731
+    assert (panel.routes.rowCount(), gain.value()) == (1, 0.5)
+    left = QtCore.Qt.MouseButton.LeftButton
+    qtbot.mouseClick(panel.findChild(QtWidgets.QPushButton, "default"), left)
+    window.refresh()
+    assert (panel.routes.rowCount(), gain.value()) == (3, 1.0)
+    qtbot.waitUntil(lambda: synth() is None, timeout=30000)
+    window.refresh()
+    assert (panel.routes.rowCount(), gain.value()) == (3, 1.0)
+    gain.setValue(0.25)
+    qtbot.mouseClick(panel.findChild(QtWidgets.QPushButton, "apply"), left)
+    window.refresh()
+    assert (panel.routes.rowCount(), gain.value()) == (3, 0.25)
+    qtbot.waitUntil(lambda: (synth() or {}).get("parameters", {}).get("master_gain") == 0.25,
+                    timeout=30000)
+    window.refresh()
+    assert (panel.routes.rowCount(), gain.value()) == (3, 0.25) and not panel.edited()
+    window.close()

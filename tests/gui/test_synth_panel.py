@@ -459,3 +459,53 @@ def test_default_keeps_where_the_synth_plays(qtbot, engine):
     synth = Synth({"audio": audio})
     assert synth.audio.samplerate == 44100
     assert synth.mapping == SynthMapping.default(None)
+
+
+def test_apply_and_default_show_what_they_sent_while_the_engine_plays_the_mapping_before(qtbot):
+    """The window's refreshes read the mapping the engine plays, which is the one before
+    until the engine has taken the one sent: the tab put the old mapping back for a moment
+    after Default, or after two Applies in a row."""
+    sent = []
+    panel = SynthPanel(sent.append)  # an engine that has taken nothing yet
+    qtbot.addWidget(panel)
+    saved = {"routes": [{"source": "likelihood:*", "target": "loudness"}],
+             "parameters": {"master_gain": 0.5}}
+    panel.show_mapping(saved, classes=["a", "b"])
+    gain = panel.parameters["master_gain"]
+    gain.setValue(0.25)
+    assert panel.apply()
+    panel.follow(saved)  # a refresh: the engine plays the saved mapping still
+    assert gain.value() == 0.25
+    gain.setValue(0.5)
+    assert panel.apply()
+    for in_force in (saved, sent[0], sent[1]):  # the engine takes one, then the other
+        panel.follow(in_force)
+        assert gain.value() == 0.5, f"the tab showed {gain.value()} with {in_force} in force"
+    assert not panel.edited()  # (closing the project asks nothing about this tab)
+    default_button = panel.findChild(QtWidgets.QPushButton, "default")
+    qtbot.mouseClick(default_button, QtCore.Qt.MouseButton.LeftButton)  # (Discard: conftest)
+    assert sent[-1] == {}
+    for in_force in (sent[1], None):  # before the engine takes the default, and after
+        panel.follow(in_force)
+        assert (panel.routes.rowCount(), gain.value()) == (3, 1.0), in_force
+        assert panel.status.text().startswith("applied: the default")
+    recalled = {**saved, "parameters": {"master_gain": 0.75}}  # then a scene recalled
+    panel.follow(recalled)
+    assert (panel.routes.rowCount(), gain.value()) == (1, 0.75)
+
+
+def test_a_mapping_refused_stays_shown_as_an_edit_not_applied(qtbot):
+    """The engine refuses a mapping Apply sent (a sound that does not decode): the synth
+    plays the one before, and the tab keeps the edit to fix, as not applied."""
+    sent = []
+    panel = SynthPanel(sent.append)
+    qtbot.addWidget(panel)
+    saved = {"routes": [{"source": "likelihood:*", "target": "loudness"}]}
+    panel.show_mapping(saved, classes=["a"])
+    panel.show_refusal({"refused": {}})
+    panel.parameters["master_gain"].setValue(0.25)
+    assert panel.apply() and not panel.edited()
+    panel.show_refusal({"refused": {"set_synth_mapping": (1, "it does not decode")}})
+    panel.follow(saved)  # what the engine plays on
+    assert panel.parameters["master_gain"].value() == 0.25 and panel.edited()
+    assert panel.status.text().startswith("not applied: it does not decode")
