@@ -90,10 +90,24 @@ def audio_advice(error: str) -> str:
 
 #: the audio light's words when the window was opened without the built-in synth
 SYNTH_OFF = "the built-in synth is off (opened with --no-audio)"
+#: why a window has no built-in synth by design: its words, and what brings the sound
+OFF_BECAUSE = {
+    "no-audio": (SYNTH_OFF, "the project is opened without --no-audio"),
+    "thread": ("the built-in synth is off (the engine runs on a thread of the window, which "
+               "has no synth)",
+               "the project is opened with `gesturemap open`, whose engine and synth run in "
+               "a process of their own"),
+}
+
+
+def _off_because(off: bool | str) -> tuple[str, str] | None:
+    if not off:
+        return None
+    return OFF_BECAUSE["no-audio" if off is True else str(off)]
 
 
 def silent_because(stats: Mapping[str, Any] | None, error: str | None = None,
-                   off: bool = False) -> str | None:
+                   off: bool | str = False) -> str | None:
     """Why a mapping applied plays nothing, in the audio light's words and with what brings
     the sound (None: the synth plays, or has not said yet).
 
@@ -101,11 +115,13 @@ def silent_because(stats: Mapping[str, Any] | None, error: str | None = None,
     ----------
     stats, error
         As for :func:`audio_light`.
-    off : bool
-        The window was opened without the built-in synth (``--no-audio``).
+    off : bool or str
+        The window has no built-in synth by design: True or "no-audio" (opened with
+        ``--no-audio``), "thread" (its engine runs on a thread of the window).
     """
-    if off:
-        return f"{SYNTH_OFF}: nothing plays until the project is opened without --no-audio"
+    because = _off_because(off)
+    if because is not None:
+        return f"{because[0]}: nothing plays until {because[1]}"
     state, detail = audio_light(stats, error)
     if state != "bad":
         return None
@@ -655,13 +671,14 @@ class SynthPanel(QtWidgets.QWidget):
             self.status.setText(f"not applied: {why}; the synth plays the mapping before")
 
     def show_audio(self, stats: Mapping[str, Any] | None, error: str | None = None,
-                   off: bool = False) -> None:
+                   off: bool | str = False) -> None:
         """Show the audio light's state and the synth's counters (and, under Apply, that a
-        mapping applied plays nothing while the light is red, or while the synth is ``off``:
-        the window opened with ``--no-audio``)."""
+        mapping applied plays nothing while the light is red, or while the synth is ``off``
+        by design: see :func:`silent_because`)."""
         state, detail = audio_light(stats, error)
-        if off:
-            detail = (f"{SYNTH_OFF}; the mapping is kept in the project and its OSC messages "
+        because = _off_because(off)
+        if because is not None:
+            detail = (f"{because[0]}; the mapping is kept in the project and its OSC messages "
                       "go out")
         before, self._silent = self._silent, silent_because(stats, error, off)
         if self._applied_routes is not None and before != self._silent:

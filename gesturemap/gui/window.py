@@ -801,7 +801,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
 
     def _update_audio(self) -> None:
         stats = self.engine.stats()
-        off = self._audio is False  # opened with --no-audio: no synth, by choice
+        # no synth by design: opened with --no-audio, or the engine on a thread of the window
+        off = ("no-audio" if self._audio is False
+               else "thread" if self._engine_mode == "thread" else False)
         self.synth_panel.show_audio(stats, self.audio_error, off)
         self.synth_panel.show_refusal(stats)
         state, detail = audio_light(stats, self.audio_error)

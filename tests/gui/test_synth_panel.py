@@ -291,6 +291,23 @@ def test_the_synth_tab_says_an_applied_mapping_plays_nothing_with_no_audio(qtbot
                   "without --no-audio")
 
 
+def test_the_synth_tab_says_the_synth_is_off_with_the_engine_on_a_thread_of_the_window(
+        qtbot, tmp_path):
+    """A window whose engine runs on one of its threads has no built-in synth: the Synth tab
+    said "audio: no synth", and "applied: 3 routes" as if the mapping played, while the
+    window's light said why. It says so as the process engine's --no-audio status does."""
+    from .windows import open_window
+
+    window = open_window(qtbot, default_project("thread"), tmp_path / "project",
+                         engine="thread")
+    off = "the built-in synth is off (the engine runs on a thread of the window, which has no synth)"
+    qtbot.waitUntil(lambda: window.synth_panel.audio_status.text().startswith(f"audio: {off}"),
+                    timeout=30000)
+    assert "the mapping is kept in the project" in window.synth_panel.audio_status.text()
+    _applied_says(qtbot, window, f"applied: 3 routes, kept in the project; {off}: nothing "
+                  "plays until the project is opened with `gesturemap open`")
+
+
 def _applied_says(qtbot, window, start: str) -> None:  # noqa: ANN001
     """Apply a master gain of 0.25 in ``window``'s Synth tab: its status starts with
     ``start``, the mapping reaches the project all the same, and the status stays."""
