@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 from ..errors import GesturemapError
@@ -364,7 +365,7 @@ _SHUTDOWN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
 
 
 def _libjack() -> Any:
-    """libjack, through ctypes (the one RtMidi's JACK backend uses: one library, one process);
+    """libjack, through ctypes: the system's, else the one python-rtmidi's wheel carries;
     raises OSError when there is none."""
     with _LIBJACK_LOCK:  # a start and a watcher may ask at once: its printers are set once
         if not _LIBJACK:
@@ -372,10 +373,24 @@ def _libjack() -> Any:
         return _LIBJACK[0]
 
 
+def _bundled_libjack() -> str | None:
+    """The libjack python-rtmidi's wheel carries beside its package (in the folder its
+    extension's RPATH names, ``python_rtmidi.libs`` or the like), or None. RtMidi's JACK
+    backend runs on it: on a machine with no libjack of its own, the check runs on it too
+    (loading it again hands back the copy RtMidi uses)."""
+    try:
+        import rtmidi
+    except ImportError:
+        return None
+    site = Path(rtmidi.__file__).resolve().parent.parent
+    found = sorted(site.glob("python_rtmidi*/libjack*.so*"))
+    return str(found[0]) if found else None
+
+
 def _load_libjack() -> Any:
     import ctypes.util
 
-    path = ctypes.util.find_library("jack")
+    path = ctypes.util.find_library("jack") or _bundled_libjack()
     if path is None:
         raise OSError("libjack not found")
     lib = ctypes.CDLL(path)
