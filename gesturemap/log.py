@@ -7,7 +7,8 @@ A session log is a folder::
                             and their columns, files, counters
         input.csv           one file per stream: header "t,<col1>,<col2>,...", one row a frame
         features.csv        ...
-        labels.csv          t,label (an empty label ends a labelled stretch)
+        labels.csv          t,label (an empty label: no class from then on; the engine
+                            writes a row for each model step, or each frame it did not answer)
         events.csv          t,kind,data (data: a JSON object; a ``reset`` event's ``frame``
                             is the first input row after a stream reset, which a replay
                             resets at too: see :meth:`SessionLog.accepted`)

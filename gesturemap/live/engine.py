@@ -1240,7 +1240,13 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self.resets["onset"] += 1
         if self._reset_pending:  # the first frame the stream reads since its reset (the "why?")
             self._reset_pending, self.stream_reset_t = False, t_in
-        if self.running and self.stream is not None:
+        answering = self.running and self.stream is not None
+        if answering is not self._answering_logged and (
+                slog is not None or self._log_backlog is not None):
+            self._log_answering(answering, wrote)
+        if not answering:  # labels.csv has a row for every frame: none sent while stopped
+            self._log_no_label(t_in, slog, len(feats))
+        else:
             labels = self._labels
             synth = self.synth
             answer = self.path.answer
@@ -1282,6 +1288,26 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 self._take_ended_at = None
         elif self.running and self._dtw_values is not None:
             self._send_no_template(t_in, slog)
+
+    #: whether the model answered frames as the session log last said (None: not said yet)
+    _answering_logged: bool | None = None
+
+    def _log_answering(self, answering: bool, wrote: bool) -> None:
+        """The session log being open or opening, log whether the model answers frames (running,
+        with a model) from this frame on: a ``running`` event naming its ``input`` row, where
+        ``gesturemap replay`` stops or starts answering too (as the log opens, and at each
+        change)."""
+        self._answering_logged = answering
+        self._log_event("running", on=answering, frame=max(0, self._next_log_row() - int(wrote)))
+
+    def _log_no_label(self, t_in: float, slog: Any, steps: int) -> None:
+        """The empty labels of the ``steps`` feature frames of a frame no model answered
+        (running stopped, nothing trained): a row for each, as for a frame answered."""
+        for _ in range(steps):
+            if slog is not None:
+                slog.label(t_in, None)
+            elif self._log_backlog is not None:  # the log is opening: held for it
+                self._hold_for_log(("label", t_in, None))
 
     def _dtw_project(self) -> bool:
         return (self.project.model or {}).get("kind") == "dtw"

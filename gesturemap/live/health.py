@@ -213,6 +213,8 @@ class Health:
         for row in backlog:
             if row[0] == "input":
                 log.write("input", row[1], row[2])
+            elif row[0] == "label":
+                log.label(row[1], row[2])
             else:
                 log.event(row[1], row[2], **row[3])
         log.drop("input", self._log_backlog_missed)

@@ -15,7 +15,12 @@ plays (:class:`gesturemap.live.scenes.CrossfadeStream`), timed by the logged fra
 The rejection threshold in force (a ``reject_below`` event, data ``value`` and ``frame``:
 logged as the log opens and at each change — the window's slider, its Outputs tab, a scene's
 outputs) is set at the same frame, so the labels are the ones the outputs sent; replayed
-through another project than the one that played, that project's own threshold holds."""
+through another project than the one that played, that project's own threshold holds.
+
+Where the session's model answered no frame (a ``running`` event, data ``on`` false and
+``frame``: running stopped, or nothing trained yet) the outputs sent nothing: the replay's
+label is empty there, as in the live ``labels.csv``, and it spots no gesture; the model still
+gives its likelihoods (the live stream, reset when running starts again, is the same after)."""
 
 from __future__ import annotations
 
@@ -34,6 +39,8 @@ RESET = "reset"
 TRAINED = "trained"
 #: The event kind of the rejection threshold set in a session (data ``value``, ``frame``).
 REJECT = "reject_below"
+#: The event kind of the model starting or stopping to answer frames (data ``on``, ``frame``).
+RUNNING = "running"
 
 
 class _Replay:
@@ -60,6 +67,8 @@ class _Replay:
         #: threshold to them (the log has the one the scene brought, as it was then)
         self.logged_thresholds = False
         self._t = 0.0  # the time of the frame replayed: a scene crossfade's clock, as live
+        #: whether the session's model answered the frame replayed (its outputs sent it)
+        self.answering = True
         #: the scenes a recall named that the project does not have (not replayed)
         self.missing_scenes: list[str] = []
 
@@ -93,18 +102,21 @@ class _Replay:
 
     def apply(self, change: tuple[str, Any]) -> None:
         """A logged change, before the frame it names: ``("scene", name)`` recalls a scene,
-        ``("reject_below", value)`` sets the rejection threshold."""
+        ``("reject_below", value)`` sets the rejection threshold, ``("running", on)`` says
+        whether the session's model answered frames from there on."""
         kind, what = change
         if kind == REJECT:
             self.reject_below = what
+        elif kind == RUNNING:
+            self.answering = what
         else:
             self.recall(what)
 
     def label(self, r: Any) -> Any:
         """The class the live outputs sent for ``r``: its label, or None on a frame they
-        sent as no class (below ``reject_below``, a DTW frame that matches nothing), as the
-        live log's ``labels.csv`` holds it."""
-        return None if rejected(r, self.reject_below) else r.label
+        sent as no class (below ``reject_below``, a DTW frame that matches nothing) or did
+        not send (the model answered no frame), as the live log's ``labels.csv`` holds it."""
+        return None if not self.answering or rejected(r, self.reject_below) else r.label
 
     def _faded(self, fader: Any) -> None:
         if self.path.stream is fader:
@@ -150,7 +162,7 @@ def _log_events(log_dir: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     by_time = []
     others = []
     for event in iter_events(log_dir):
-        if event.kind in ("scene", TRAINED, REJECT):
+        if event.kind in ("scene", TRAINED, REJECT, RUNNING):
             others.append(event)
         if event.kind != RESET:
             continue
@@ -198,9 +210,9 @@ def _threshold_of(event: Any) -> float | None:
 
 
 class _Resets:
-    """A session log's resets, scene recalls and rejection thresholds, given a chunk of
-    ``input`` rows at a time (in order). ``thresholds``: whether the logged thresholds are
-    set (the project that played is replaying)."""
+    """A session log's resets, scene recalls, rejection thresholds and running stretches,
+    given a chunk of ``input`` rows at a time (in order). ``thresholds``: whether the logged
+    thresholds are set (the project that played is replaying)."""
 
     def __init__(self, log_dir: str | os.PathLike[str], thresholds: bool = True) -> None:
         self.frames, self.pending, events = _log_events(log_dir)
@@ -211,6 +223,8 @@ class _Resets:
                 self.changes.append((_frame_of(e), e.t, ("scene", e.data.get("name"))))
             elif e.kind == REJECT and thresholds and _threshold_of(e) is not None:
                 self.changes.append((_frame_of(e), e.t, (REJECT, _threshold_of(e))))
+            elif e.kind == RUNNING and isinstance(e.data.get("on"), bool):
+                self.changes.append((_frame_of(e), e.t, (RUNNING, e.data["on"])))
         #: the times of the models retrained during the session (not replayed)
         self.retrained = [e.t for e in events if e.kind == TRAINED]
         self.first = 0  # the row index of the next chunk's first row
@@ -438,7 +452,7 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
                     if outputs:
                         lk += _values(r.output, len(outputs))
                     rows.append(f"{t!r},{field},{','.join(map(repr, lk))}\n")
-                ev = r.event if events is not None else None
+                ev = r.event if events is not None and replay.answering else None
                 if ev is not None:
                     spotted.append(_csv_row([repr(t), ev.label, repr(float(ev.score)),
                                              ev.start, ev.end, ev.emitted]) + "\n")
