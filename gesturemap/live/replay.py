@@ -221,8 +221,8 @@ class _Resets:
         for e in events:
             if e.kind == "scene":
                 self.changes.append((_frame_of(e), e.t, ("scene", e.data.get("name"))))
-            elif e.kind == REJECT and thresholds and _threshold_of(e) is not None:
-                self.changes.append((_frame_of(e), e.t, (REJECT, _threshold_of(e))))
+            elif e.kind == REJECT and thresholds and (value := _threshold_of(e)) is not None:
+                self.changes.append((_frame_of(e), e.t, (REJECT, value)))
             elif e.kind == RUNNING and isinstance(e.data.get("on"), bool):
                 self.changes.append((_frame_of(e), e.t, (RUNNING, e.data["on"])))
         #: the times of the models retrained during the session (not replayed)
