@@ -15,18 +15,25 @@ next frame brings fresh values anyway). The host is an IPv4 or IPv6 address (``:
 its own, never per frame: sending to a name would ask the resolver (``/etc/hosts``, then DNS)
 on every datagram, and a DNS server that does not answer would hold the frame path for
 seconds. Until the name resolves, datagrams are counted in ``send_errors`` and dropped; a name
-that does not resolve is tried again every :data:`RESOLVE_RETRY_S` seconds. Messages are encoded
+that does not resolve is tried again every :data:`RESOLVE_RETRY_S` seconds. A socket is bound to
+the interface that reaches its host; when sends fail because that interface no longer does
+(the network came up after the output opened, the machine's address changed), the route is
+looked up again on a thread, every :data:`RESOLVE_RETRY_S` seconds until there is one, and
+the datagrams leave by it from then on. Messages are encoded
 by hand, with the address and type tags cached, because python-osc's builder costs tens of
 microseconds per message.
 """
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import logging
+import math
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -260,18 +267,13 @@ def sending_socket(host: str, port: int) -> socket.socket:
     ``host`` is a numeric address, IPv4 or IPv6 (the socket's family follows it). An unbound
     socket that sends is bound by the OS to every interface: it would take datagrams from the
     whole network on its port. Bound to the one address that reaches ``host`` (127.0.0.1, or
-    ::1, for this machine), it listens nowhere else.
+    ::1, for this machine), it listens nowhere else. With no route to ``host`` now (the
+    network not up yet) it is bound to the loopback address, and its sends fail until a
+    :class:`_Route` binds a new one.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     loopback = "::1" if family == socket.AF_INET6 else "127.0.0.1"
-    local = loopback
-    try:
-        with socket.socket(family, socket.SOCK_DGRAM) as probe:
-            _allow_broadcast(probe)
-            probe.connect((host, port))  # chooses the route; sends nothing
-            local = probe.getsockname()[0]
-    except OSError:
-        pass  # unreachable or unknown now: sends will fail and be counted
+    local = local_address(host, port) or loopback
     sock = socket.socket(family, socket.SOCK_DGRAM)
     _allow_broadcast(sock)
     try:
@@ -283,6 +285,20 @@ def sending_socket(host: str, port: int) -> socket.socket:
             pass
     sock.setblocking(False)
     return sock
+
+
+def local_address(host: str, port: int) -> str | None:
+    """The address of this machine's interface that reaches the numeric ``host`` now, or None
+    (no route to it: the network is down, the cable out). Asks the routing table only: a
+    probe socket connected, nothing sent."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as probe:
+            _allow_broadcast(probe)
+            probe.connect((host, port))  # chooses the route; sends nothing
+            return str(probe.getsockname()[0])
+    except OSError:
+        return None
 
 
 def _allow_broadcast(sock: socket.socket) -> None:
@@ -316,6 +332,19 @@ def _resolve(host: str, port: int) -> str | None:
     return str(infos[0][4][0]) if infos else None
 
 
+#: The errors of a send from a socket bound to an address that no longer reaches its target
+#: (the network was down as the output opened, the machine's address changed since): the
+#: route is looked up again, off the frame path.
+_ROUTE_ERRORS = frozenset({errno.EINVAL, errno.EADDRNOTAVAIL, errno.ENETUNREACH})
+
+
+def _bound_address(sock: socket.socket) -> str | None:
+    try:
+        return str(sock.getsockname()[0])
+    except OSError:  # closed meanwhile (the output closed, or replaced its socket)
+        return None
+
+
 class _Route:
     """One destination: a host (an address, or a name looked up on a thread of its own until
     it resolves or ``closed`` is set) and a port, with the socket that reaches it.
@@ -323,10 +352,17 @@ class _Route:
     The frame path reads :attr:`target` (None until a name resolves), then :attr:`sock`; the
     lookup thread replaces the socket before it sets the target, so a frame that reads the new
     target sends on the new socket (one that read the old socket as it closed fails, counted).
+
+    A socket bound where no route to the target was (the network came up after the output
+    opened) or whose address the machine lost fails every send: a failure of that kind
+    (:data:`_ROUTE_ERRORS`) wakes a thread that binds a socket where the route is now, at
+    most every :data:`RESOLVE_RETRY_S` seconds, and keeps trying while there is none.
     """
 
     def __init__(self, host: str, port: int, closed: threading.Event, what: str) -> None:
         self.host, self.port, self._closed, self._what = host, port, closed, what
+        self._rerouting = False
+        self._rerouted_at = -math.inf
         numeric = _numeric_host(host)
         if numeric is not None:
             self.target: tuple[str, int] | None = (numeric, port)
@@ -334,11 +370,24 @@ class _Route:
         else:  # a name: the frame path sends nothing until it resolves
             self.target = None
             self.sock = sending_socket("127.0.0.1", port)
-            threading.Thread(target=self._resolve_name, name="gesturemap-osc-out-resolve",
-                             daemon=True).start()
+            self._start(self._resolve_name, "resolve")
+
+    def _start(self, work: Any, what: str) -> None:
+        threading.Thread(target=work, name=f"gesturemap-osc-out-{what}", daemon=True).start()
 
     def close(self) -> None:
         self.sock.close()
+
+    def failed(self, error: OSError) -> None:
+        """A send failed with ``error`` (frame path: a check, and at most every
+        :data:`RESOLVE_RETRY_S` seconds a thread started)."""
+        if error.errno not in _ROUTE_ERRORS or self._rerouting or self.target is None:
+            return
+        now = time.monotonic()
+        if now - self._rerouted_at < RESOLVE_RETRY_S:
+            return
+        self._rerouting, self._rerouted_at = True, now
+        self._start(self._reroute, "route")
 
     def _resolve_name(self) -> None:
         """Look the host name up (off the frame path) until it resolves or the output closes."""
@@ -346,18 +395,43 @@ class _Route:
         while not self._closed.is_set():
             address = _resolve(host, port)
             if address is not None:
-                sock = sending_socket(address, port)
-                if self._closed.is_set():
-                    sock.close()
-                    return
-                old, self.sock = self.sock, sock
-                self.target = (address, port)  # from here on the frame path sends to it
-                old.close()
+                self._use(address, port)
                 log.info("%s: %s is %s", self._what, host, address)
                 return
             log.warning("%s: cannot resolve %r; trying again in %.0f s", self._what, host,
                         RESOLVE_RETRY_S)
             self._closed.wait(RESOLVE_RETRY_S)
+
+    def _reroute(self) -> None:
+        """Bind a socket where the route to the target is now, waiting for one while there
+        is none (off the frame path)."""
+        try:
+            said = False
+            while not self._closed.is_set() and self.target is not None:
+                address, port = self.target
+                local = local_address(address, port)
+                if local is not None:
+                    if local != _bound_address(self.sock):
+                        self._use(address, port)
+                        log.info("%s: sending to %s from %s now", self._what, address, local)
+                    return
+                if not said:
+                    log.warning("%s: no route to %s; trying again every %.0f s", self._what,
+                                address, RESOLVE_RETRY_S)
+                    said = True
+                self._closed.wait(RESOLVE_RETRY_S)
+        finally:
+            self._rerouting = False
+
+    def _use(self, address: str, port: int) -> None:
+        """Send to ``address`` on a socket of its route from the next datagram on."""
+        sock = sending_socket(address, port)
+        if self._closed.is_set():
+            sock.close()
+            return
+        old, self.sock = self.sock, sock
+        self.target = (address, port)  # from here on the frame path sends to it
+        old.close()
 
 
 class OSCOutput:
@@ -431,8 +505,9 @@ class OSCOutput:
         try:
             route.sock.sendto(data, target if port is None else (target[0], port))
             self.sent += 1
-        except OSError:  # full buffer, unreachable port: drop, count, go on
+        except OSError as error:  # full buffer, unreachable port: drop, count, go on
             self.send_errors += 1
+            route.failed(error)
 
     def _send_extra(self, data: bytes) -> None:
         """gesturemap's own message(s): after /wek/outputs, or on their own port."""

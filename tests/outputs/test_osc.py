@@ -455,3 +455,73 @@ def test_a_run_sends_to_a_broadcast_address(tmp_path):
         _, err = stop_run(run)
         rx_bc.close()
     assert got and decode_message(got[0])[1] == (1.0,), err
+
+
+#: In a network namespace of its own (nothing of the machine's touched): an OSC output to
+#: 10.9.9.50 opened while no network is up, then a link comes up (a veth pair, 10.9.9.1 on
+#: v0; 10.9.9.50 on its far end v1, told to v0 by a static neighbour entry); frames are sent
+#: until a datagram is read off v1 with a packet socket, within a deadline.
+_NETWORK_COMES_UP = r"""
+import json, socket, subprocess, sys, time
+import numpy as np
+from gesturemap.models.base import Result
+from gesturemap.outputs.osc import OSCOutput
+
+def ip(command):
+    return subprocess.run("ip " + command, shell=True, check=True, capture_output=True,
+                          text=True).stdout
+
+ip("link set lo up")
+out = OSCOutput({"host": "10.9.9.50", "port": 12000})
+one = np.ones(1)
+r = Result(label=None, label_index=0, likelihoods=one, log_likelihoods=one,
+           instant_likelihoods=one, instant_normalized_likelihoods=one,
+           output=np.array([0.25]))
+for _ in range(3):
+    out.send(r, None)
+before = {"sent": out.sent, "errors": out.send_errors}
+ip("link add v0 type veth peer name v1")
+ip("addr add 10.9.9.1/24 dev v0")
+ip("link set v0 up")
+ip("link set v1 up")
+mac = json.loads(ip("-j link show v1"))[0]["address"]
+ip(f"neigh replace 10.9.9.50 lladdr {mac} dev v0")
+wire = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
+wire.bind(("v1", 0))
+wire.settimeout(0.05)
+seen, deadline = None, time.monotonic() + 30
+while seen is None and time.monotonic() < deadline:
+    out.send(r, None)
+    try:
+        frame = wire.recv(65536)
+    except TimeoutError:
+        continue
+    if b"/wek/outputs" in frame:
+        seen = frame[frame.index(b"/wek/outputs"):].hex()
+print(json.dumps({"before": before, "seen": seen, "from": out._sock.getsockname()[0]}))
+"""
+
+
+def test_an_output_opened_before_the_network_is_up_sends_once_it_is(tmp_path):
+    """`gesturemap run --osc-out 192.168.1.20:12000` started before the laptop's network (a
+    startup script, a cable plugged in at the venue): its socket was bound where no route
+    was, and every datagram failed for the rest of the show. Now the route is looked up
+    again once the sends fail, and /wek/outputs leaves on the link that came up."""
+    import json
+    import subprocess
+    import sys
+
+    probe = subprocess.run(["unshare", "-n", "ip", "link", "add", "v0", "type", "veth",
+                            "peer", "name", "v1"], capture_output=True)
+    if probe.returncode != 0:
+        pytest.skip("needs a network namespace of its own (root, iproute2, veth): "
+                    + probe.stderr.decode(errors="replace")[:200])
+    done = subprocess.run(["unshare", "-n", sys.executable, "-c", _NETWORK_COMES_UP],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    got = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["before"] == {"sent": 0, "errors": 3}  # no route yet: counted, dropped
+    assert got["seen"] is not None, f"nothing left on the link that came up: {got}"
+    address, args = decode_message(bytes.fromhex(got["seen"]))
+    assert (address, args) == (b"/wek/outputs", (0.25,))
+    assert got["from"] == "10.9.9.1"
