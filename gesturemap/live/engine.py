@@ -1245,6 +1245,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 slog is not None or self._log_backlog is not None):
             self._log_answering(answering, wrote)
         if not answering:  # labels.csv has a row for every frame: none sent while stopped
+            if self.running and self._dtw_values is not None:  # DTW with no template left
+                self._send_no_template()
             self._log_no_label(t_in, slog, len(feats))
         else:
             labels = self._labels
@@ -1286,8 +1288,6 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 self._first_frame_pending = False
                 self.last_take_to_model_ms = (now - self._take_ended_at) * 1e3
                 self._take_ended_at = None
-        elif self.running and self._dtw_values is not None:
-            self._send_no_template(t_in, slog)
 
     #: whether the model answered frames as the session log last said (None: not said yet)
     _answering_logged: bool | None = None

@@ -326,13 +326,11 @@ class FrameWire:
         values[self._dtw_positions] = r.distances
         self.output.send(r, self._class_numbers[r.label_index], values)
 
-    def _send_no_template(self, t_in: float, slog: Any) -> None:
+    def _send_no_template(self) -> None:
         """A DTW project's frame while it runs with no template left: Wekinator's distances
         of a model with no example (+inf per gesture, no match) on /wek/outputs alone."""
         self.output.send_status("outputs", *self._dtw_values)
         self.frames_out += 1
-        if slog is not None:
-            slog.label(t_in, None)  # no gesture matches
 
     def _spotted(self, t: float, ev: Any, slog: Any) -> None:
         """A gesture was spotted at this frame: OSC (the gesture's Wekinator match message,
