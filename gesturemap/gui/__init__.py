@@ -77,6 +77,7 @@ def main(
     # thread instead (pyqtgraph's collector: automatic collection off, the same thresholds).
     collector = GarbageCollector(interval=1.0)  # noqa: F841 - kept alive with the window
     _stay_on_hangup()
+    early = _note_ctrl_c_while_opening()
     left_out: list[str] = []
     if folder is not None:
         project, left_out = load_project(folder)
@@ -92,14 +93,34 @@ def main(
     window.show()
     if left_out:  # said once the window is up
         QtCore.QTimer.singleShot(0, lambda: window.say_left_out(left_out))
-    _close_on_ctrl_c(window)
+    _close_on_ctrl_c(window, opened_after=early)
     return int(app.exec())
 
 
-def _close_on_ctrl_c(window: Any) -> None:
+def _note_ctrl_c_while_opening() -> list[int]:
+    """Note Ctrl-C (or SIGTERM) that comes while the window is still being built, its engine
+    already started: Python's own handler would end the window half-built (exit 130) and leave
+    its engine to notice alone. The list the handler fills is read once the window is up, and
+    it then closes as its close button does; a second signal meanwhile ends it at once."""
+    import signal
+
+    seen: list[int] = []
+
+    def interrupted(signum: int, _frame: Any) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        seen.append(signum)
+
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
+    return seen
+
+
+def _close_on_ctrl_c(window: Any, opened_after: list[int] | None = None) -> None:
     """Ctrl-C in the terminal (or SIGTERM) closes the window as its close button does (asking
     to save what is not saved); a second one ends it at once. Qt's event loop runs no Python,
-    so a timer wakes the interpreter to run the handler."""
+    so a timer wakes the interpreter to run the handler. ``opened_after``: the signals that
+    came while the window was being built (:func:`_note_ctrl_c_while_opening`): one closes
+    it now."""
     import signal
 
     from PySide6 import QtCore
@@ -108,8 +129,11 @@ def _close_on_ctrl_c(window: Any) -> None:
         signal.signal(signum, signal.SIG_DFL)
         QtCore.QTimer.singleShot(0, window.close)
 
-    signal.signal(signal.SIGINT, interrupted)
-    signal.signal(signal.SIGTERM, interrupted)
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signum not in (opened_after or ()):  # (a second one still ends it at once)
+            signal.signal(signum, interrupted)
+    if opened_after:
+        QtCore.QTimer.singleShot(0, window.close)
     wake = QtCore.QTimer(window)
     wake.timeout.connect(lambda: None)
     wake.start(200)
