@@ -142,6 +142,21 @@ def load_npz_dataset(path: str | os.PathLike[str]) -> tuple[Dataset, dict[str, n
     return dataset, extra
 
 
+def _classes_to_tell_apart(labels: Sequence[Any], regression: bool, what: str,
+                           more: str) -> None:
+    """Refuse to measure a classifier on ``what`` (the recordings it trains on) when their
+    ``labels`` name fewer than two classes: with one class to choose from it is never wrong,
+    and the accuracy of 1.0 it would report says nothing. Outputs (``regression``) are
+    measured whatever the labels."""
+    classes = sorted({str(label) for label in labels})
+    if regression or len(classes) >= 2:
+        return
+    raise GesturemapError(
+        f"{what} are all of class {classes[0]!r}: a classifier with one class to choose "
+        f"from is never wrong, so its accuracy would say nothing; {more}"
+        if classes else f"{what} have no class: {more}")
+
+
 def standardized(train: Dataset, *others: Dataset) -> list[Dataset]:
     """Every dataset standardised per input channel with the mean and std of ``train``'s frames.
 
@@ -579,6 +594,8 @@ def holdout(
     Report
     """
     spec = model_spec(model, params)
+    _classes_to_tell_apart([r.label for r in train], train.is_bimodal,
+                           "the training recordings", "add recordings of another class.")
     if train.input_dim != test.input_dim or train.is_bimodal != test.is_bimodal:
         raise validation_error(
             "test",
@@ -651,6 +668,8 @@ def cross_validate(
         Metrics over the pooled test predictions of every fold, and each fold's accuracy.
     """
     spec = model_spec(model, params)
+    _classes_to_tell_apart([r.label for r in dataset], dataset.is_bimodal,
+                           "the recordings", "add recordings of another class.")
     n = len(dataset)
     if groups is not None:
         if len(groups) != n:
@@ -701,6 +720,8 @@ def evaluate_project(
             f"the project has {len(takes)} take(s): cross-validation needs at least two; "
             "record more takes."
         )
+    _classes_to_tell_apart([take.label for take in takes], bool(project.output_names),
+                           "the project's takes", "record takes of another gesture first.")
     if model is None:
         model = project.model["kind"]
         params = {**project.model["params"], **(params or {})}
