@@ -86,6 +86,27 @@ def test_csv_files_open_with_pandas(tmp_path: Path) -> None:
     assert pandas.read_csv(tmp_path / "s" / "labels.csv")["label"].tolist() == ["circle"]
 
 
+def test_the_guides_pandas_lines_read_every_label_as_written(tmp_path, monkeypatch, repo_dir):
+    """docs/guides/logging.md's pandas lines, run on a log of awkward class names: pandas'
+    own guesses read the classes "NA" and "None" as missing (as a frame of no class), and
+    classes 1 and 2 of a Wekinator project as the numbers 1.0 and 2.0."""
+    pandas = pytest.importorskip("pandas")
+    guide = (repo_dir / "docs" / "guides" / "logging.md").read_text(encoding="utf-8")
+    block = guide.split("```python\nimport pandas as pd\n", 1)[1].split("```", 1)[0]
+    written = ["1", "2", None, "NA", "None", "a,b"]
+    with SessionLog(tmp_path / "session", {"input": ["x"]}, t0=0.0) as log:
+        for i, label in enumerate(written):
+            log.write("input", i / 100, [float(i)])
+            log.label(i / 100, label)
+    monkeypatch.chdir(tmp_path)
+    names: dict = {"pd": pandas}
+    exec(block, names)  # noqa: S102 - the guide's own lines
+    assert names["labels"]["label"].tolist() == [label or "" for label in written]
+    assert names["frames"]["label"].tolist() == [label or "" for label in written]
+    assert names["frames"]["x"].tolist() == [float(i) for i in range(len(written))]
+    assert read_labels(tmp_path / "session")[1] == written
+
+
 def test_session_json_records_streams_files_start_and_end(tmp_path: Path) -> None:
     before = time.time()
     log = SessionLog(tmp_path / "s", {"input": ["x"]}, meta={"project": "theremin"})
