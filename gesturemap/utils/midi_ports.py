@@ -18,8 +18,12 @@ import atexit
 import ctypes
 import logging
 import os
+import signal
+import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +68,7 @@ SILENT = "the JACK server does not answer (it is there but hangs, or is still st
 def _rtmidi() -> Any:
     # asking a backend must never start a JACK server (it would take over the sound card)
     os.environ.setdefault("JACK_NO_START_SERVER", "1")
+    _timers()  # on the main thread, the first time: the handler a bound on RtMidi's opens needs
     try:
         import rtmidi
     except ImportError as exc:  # pragma: no cover - a dependency; broken installs only
@@ -90,12 +95,122 @@ IN_QUEUE = 65536
 
 def _client(rtmidi: Any, kind: str, api: int, client_name: str) -> Any:
     """An RtMidi client on backend ``api`` (raises :class:`MidiServerSilent` rather than
-    open one on a JACK server that does not answer: see :func:`jack_answers`)."""
-    if api == rtmidi.API_UNIX_JACK and jack_answers() is None:
+    open one on a JACK server that does not answer, see :func:`jack_answers`, or once an open
+    on one that stopped answering meanwhile was cut short, see :func:`_within_bound`)."""
+
+    def new() -> Any:
+        if kind == "in":
+            return rtmidi.MidiIn(api, name=client_name, queue_size_limit=IN_QUEUE)
+        return rtmidi.MidiOut(api, name=client_name)
+
+    if api != rtmidi.API_UNIX_JACK:
+        return new()
+    if jack_answers() is None:
         raise MidiServerSilent(SILENT, rtmidi.get_api_display_name(api))
-    if kind == "in":
-        return rtmidi.MidiIn(api, name=client_name, queue_size_limit=IN_QUEUE)
-    return rtmidi.MidiOut(api, name=client_name)
+    return _within_bound(new, rtmidi.get_api_display_name(api))
+
+
+def _port_opened(port: Any, where: str, call: Any) -> None:
+    """``call()``, which opens one of ``port``'s ports on backend ``where``: on JACK cut short
+    past :data:`RTMIDI_OPEN_S`, and then ``port`` is kept, never freed (freeing it asks the
+    server, holding Python's lock) and :class:`MidiServerSilent` raised."""
+    if where.lower() != "jack":
+        call()
+        return
+    try:
+        _within_bound(call, where)
+    except MidiServerSilent:
+        _LEFT.append(port)
+        raise
+
+
+#: RtMidi clients of a server that stopped answering as they opened a port: never freed
+_LEFT: list[Any] = []
+
+
+#: Seconds RtMidi may take to open a JACK client or port. It opens holding Python's lock, so an
+#: open on a server that hangs after :func:`jack_answers` said it answers froze every thread
+#: of the process for ever; past this the open is cut short, and fails as on a server away.
+RTMIDI_OPEN_S = 2 * OPEN_WAIT_S
+#: The signal that cuts an open short: sent by a timer of the kernel's to the thread that
+#: opens, and to no other (one nobody else sends: a signal that interrupted a wait in libjack
+#: elsewhere would break that call)
+_CUT_SHORT = signal.SIGRTMAX - 5 if hasattr(signal, "SIGRTMAX") else None
+
+
+class _SigEvent(ctypes.Structure):  # Linux's struct sigevent (64 bytes), for SIGEV_THREAD_ID
+    _fields_ = [("value", ctypes.c_void_p), ("signo", ctypes.c_int), ("notify", ctypes.c_int),
+                ("thread_id", ctypes.c_int),
+                ("_pad", ctypes.c_int * ((60 - ctypes.sizeof(ctypes.c_void_p) - 8) // 4))]
+
+
+class _TimeSpec(ctypes.Structure):
+    _fields_ = [("sec", ctypes.c_long), ("nsec", ctypes.c_long)]
+
+
+class _TimerSpec(ctypes.Structure):
+    _fields_ = [("interval", _TimeSpec), ("value", _TimeSpec)]
+
+
+def _nothing(_signum: int, _frame: Any) -> None:
+    """The signal's handler: its coming is what matters (libjack's wait returns EINTR)."""
+
+
+def _timers() -> Any:
+    """libc's POSIX timers, once the signal's handler is ours; None where they cannot be had
+    (not Linux; or the handler not yet set, which only the main thread may do)."""
+    if _CUT_SHORT is None or not sys.platform.startswith("linux"):
+        return None
+    if signal.getsignal(_CUT_SHORT) is not _nothing:
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        signal.signal(_CUT_SHORT, _nothing)  # no SA_RESTART: a wait in C returns EINTR
+    if not _LIBC:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.timer_create.argtypes = [ctypes.c_int, ctypes.POINTER(_SigEvent),
+                                      ctypes.POINTER(ctypes.c_void_p)]
+        libc.timer_settime.argtypes = [ctypes.c_void_p, ctypes.c_int,
+                                       ctypes.POINTER(_TimerSpec), ctypes.c_void_p]
+        libc.timer_delete.argtypes = [ctypes.c_void_p]
+        _LIBC.append(libc)
+    return _LIBC[0]
+
+
+_LIBC: list[Any] = []
+
+
+@contextmanager
+def _cut_short_after(seconds: float) -> Iterator[None]:
+    """Interrupt what this thread waits on in the kernel once ``seconds`` have passed. A
+    Python thread cannot do it (RtMidi holds Python's lock): a timer of the kernel's sends
+    :data:`_CUT_SHORT` to this thread alone, and libjack's read from a server that never
+    answers returns, failing the open."""
+    libc, timer = _timers(), ctypes.c_void_p()
+    event = _SigEvent(signo=_CUT_SHORT or 0, notify=4,  # SIGEV_THREAD_ID
+                      thread_id=threading.get_native_id())
+    if libc is None or libc.timer_create(1, ctypes.byref(event), ctypes.byref(timer)) != 0:
+        yield  # CLOCK_MONOTONIC; without a timer the open is not bounded, as before
+        return
+    try:
+        whole = int(seconds)
+        libc.timer_settime(timer, 0, ctypes.byref(_TimerSpec(
+            value=_TimeSpec(whole, int((seconds - whole) * 1e9)))), None)
+        yield
+    finally:
+        libc.timer_delete(timer)
+
+
+def _within_bound(call: Any, backend: str) -> Any:
+    """``call()`` (an RtMidi open on JACK), cut short past :data:`RTMIDI_OPEN_S`: then
+    :class:`MidiServerSilent`."""
+    began = time.monotonic()
+    try:
+        with _cut_short_after(RTMIDI_OPEN_S):
+            return call()
+    except Exception as exc:
+        if time.monotonic() - began >= RTMIDI_OPEN_S:
+            raise MidiServerSilent(SILENT, backend) from exc
+        raise
 
 
 def list_ports(kind: str | None = None) -> dict[str, dict[str, list[str]]]:
@@ -173,7 +288,11 @@ def open_port(
                 silent = where if isinstance(exc, MidiServerSilent) else silent
                 continue
             try:
-                port.open_virtual_port(own)
+                _port_opened(port, where, lambda p=port: p.open_virtual_port(own))
+            except MidiServerSilent as exc:
+                errors.append(f"{where}: {exc}")
+                silent = where
+                continue
             except Exception as exc:  # noqa: BLE001 - e.g. Windows: no virtual ports
                 errors.append(f"{where}: {exc}")
                 port.delete()
@@ -201,7 +320,9 @@ def open_port(
             for i, n in enumerate(names):
                 if (n.lower() == wanted) if exact else (wanted in n.lower()):
                     try:
-                        port.open_port(i, local_name)
+                        _port_opened(port, where, lambda p=port, i=i: p.open_port(i, local_name))
+                    except MidiServerSilent:
+                        raise MidiServerSilent(f"MIDI {what} {n!r}: {SILENT}", where) from None
                     except Exception as exc:  # noqa: BLE001
                         port.delete()
                         raise MidiPortError(
@@ -254,9 +375,10 @@ def open_probe(backend: str, input_name: str, client_name: str = "gesturemap-pro
                 if n.startswith("gesturemap") and n.endswith(f":{input_name}")]
         if len(ours) != 1:
             raise MidiPortError(f"MIDI probe: {len(ours)} inputs called {input_name!r}")
-        out.open_port(ours[0], "probe")
+        _port_opened(out, backend, lambda: out.open_port(ours[0], "probe"))
     except Exception as exc:
-        out.delete()
+        if not isinstance(exc, MidiServerSilent):  # one of a silent server is never freed
+            out.delete()
         if isinstance(exc, MidiPortError):
             raise
         raise MidiPortError(f"MIDI probe: {exc}") from exc
