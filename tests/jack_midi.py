@@ -375,6 +375,10 @@ class _TestInput:
             else:
                 self.got.append(list(message[0]))
 
+    def rename(self, port_name: str) -> None:
+        """Rename the port (its connections stay), as a DAW does when a track is renamed."""
+        self._port.set_port_name(port_name)
+
     def delete(self) -> None:
         """Stop reading, then close and free the port (nothing else touches it by then)."""
         self._stop.set()

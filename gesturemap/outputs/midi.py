@@ -239,6 +239,7 @@ class MIDIOutput:
             return
         if self._live(watch):
             if watch.present():
+                self.port_name = watch.port_name  # renamed, maybe (the same port)
                 return
             self.connected = False
             self.disconnects += 1

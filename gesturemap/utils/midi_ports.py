@@ -465,7 +465,7 @@ class _Pending:
             return self.value
 
 
-def _opening(lib: Any, on_shutdown: Any) -> _Pending:
+def _opening(lib: Any, on_shutdown: Any, on_rename: Any) -> _Pending:
     """The opening of the watcher's JACK client, on a thread of its own: libjack opens one
     client at a time in a process, and an open to a server that never answers never returns,
     so no thread that starts or stops anything may make the call itself."""
@@ -474,6 +474,7 @@ def _opening(lib: Any, on_shutdown: Any) -> _Pending:
         client = lib.jack_client_open(b"gesturemap-watch", 1, None)  # JackNoStartServer
         if client:
             lib.jack_on_shutdown(client, on_shutdown, None)
+            lib.jack_set_port_rename_callback(client, on_rename, None)
             lib.jack_activate(client)
         return client
 
@@ -484,6 +485,9 @@ _LIBJACK: list[Any] = []  # libjack through ctypes, loaded once
 _LIBJACK_LOCK = threading.Lock()
 #: the type of a JACK shutdown callback
 _SHUTDOWN = ctypes.CFUNCTYPE(None, ctypes.c_void_p)
+#: the type of a JACK port rename callback (port id, old name, new name, argument)
+_RENAMED = ctypes.CFUNCTYPE(None, ctypes.c_uint32, ctypes.c_char_p, ctypes.c_char_p,
+                            ctypes.c_void_p)
 
 
 def _libjack() -> Any:
@@ -520,6 +524,7 @@ def _load_libjack() -> Any:
     lib.jack_client_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p]
     lib.jack_on_shutdown.argtypes = [ctypes.c_void_p, _SHUTDOWN, ctypes.c_void_p]
     lib.jack_activate.argtypes = [ctypes.c_void_p]
+    lib.jack_set_port_rename_callback.argtypes = [ctypes.c_void_p, _RENAMED, ctypes.c_void_p]
     lib.jack_get_ports.restype = ctypes.POINTER(ctypes.c_char_p)
     lib.jack_get_ports.argtypes = [
         ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong
@@ -581,7 +586,10 @@ class _JackServer:
         self._client: int | None = None
         self._dead: list[int] = []  # clients of a server gone: never touched again
         self._on_shutdown = _SHUTDOWN(self._gone)
-        _HANDED_TO_JACK.append(self._on_shutdown)
+        self._on_rename = _RENAMED(self._renamed)
+        _HANDED_TO_JACK.extend((self._on_shutdown, self._on_rename))
+        #: old name -> new name of every port renamed while our client was open
+        self._renames: dict[str, str] = {}
         self.down = True
         self._next_try = 0.0
         self._opening: _Pending | None = None
@@ -590,6 +598,20 @@ class _JackServer:
 
     def _gone(self, _arg: Any) -> None:  # JACK's thread: one flag, nothing else
         self.down = True
+
+    def _renamed(self, _port: int, old: bytes | None, new: bytes | None, _arg: Any) -> None:
+        # JACK's notification thread (not its real-time one): one store, nothing else
+        if old and new:
+            self._renames[old.decode("utf-8", "replace")] = new.decode("utf-8", "replace")
+
+    def renamed(self, name: str) -> str:
+        """The name the port called ``name`` has now, following its renames (a DAW renames
+        its input when its track is renamed: the connection to it stays)."""
+        for _ in range(len(self._renames)):  # a port renamed back and forth ends its chain
+            if name not in self._renames:
+                break
+            name = self._renames[name]
+        return name
 
     @property
     def silent(self) -> bool:
@@ -615,7 +637,7 @@ class _JackServer:
             if self._client is not None:
                 self._dead.append(self._client)
                 self._client = None
-            opening = self._opening = _opening(self._lib, self._on_shutdown)
+            opening = self._opening = _opening(self._lib, self._on_shutdown, self._on_rename)
             wait_s = OPEN_WAIT_S
         if not opening.done.wait(wait_s):
             return False  # libjack still waits on the server: asked again at the next check
@@ -712,7 +734,12 @@ class PortWatch:
         if self._jack is not None:
             if not self._jack.connect():
                 return False
-            return self.virtual or self.port_name in self._jack.ports(self.kind)
+            if self.virtual:
+                return True
+            ports = self._jack.ports(self.kind)
+            if self.port_name not in ports:  # renamed, its connection kept: the same port
+                self.port_name = self._jack.renamed(self.port_name)
+            return self.port_name in ports
         if self.virtual:
             return True
         try:

@@ -228,3 +228,26 @@ def test_a_server_away_is_said_once_and_libjack_keeps_off_stderr(jack_restartabl
     assert stats["midi_disconnects"] == 1 and not stats["midi_connected"], stats
     assert err.count("the JACK server stopped") == 1, err
     assert len(err.splitlines()) <= 10, err
+
+
+def test_an_instrument_whose_port_is_renamed_keeps_getting_midi(jack_midi):  # noqa: F811
+    """A DAW renames its MIDI input when its track is renamed; the JACK connection to it stays.
+    MIDI out took the port for gone (its name was), stopped sending and counted every frame
+    as unsent, though the instrument could still hear it. Now it follows the rename and sends
+    on, through the same connection."""
+    port, got = jack_in("synth-in")
+    out = MIDIOutput({"port": "synth-in"}).start()
+    try:
+        _frames(out, 2)
+        assert wait_for(lambda: len(got) >= 2)
+        port.rename("track-2-in")  # the track renamed
+        assert wait_for(lambda: out.stats()["midi_port"] == "gmtest:track-2-in"), out.stats()
+        got.clear()
+        _frames(out, 4)
+        assert wait_for(lambda: len(got) >= 4), (got, out.stats())
+        stats = out.stats()
+        assert stats["midi_disconnects"] == 0 and stats["midi_frames_unsent"] == 0, stats
+        assert stats["midi_connected"] is True, stats
+    finally:
+        out.stop()
+        port.delete()
