@@ -12,9 +12,13 @@ Two streams, so LabRecorder records them beside EEG or motion capture on one clo
   ``reject_below``, a DTW frame that matches no gesture, as ``/gesturemap/label`` is empty
   then, :mod:`.rejection`) and at each spotted gesture (``event:LABEL``).
 
-The layout is taken from the first frame a model answers; a retrain that changes it (a class
-added) opens a new stream with the new layout (once, between two frames). Pushing a sample
-does not block (LSL buffers it) and never raises on the frame path.
+The layout is taken from the first frame a model answers; a retrain or a scene recalled that
+changes it (a class added or renamed) opens a new stream with the new layout. Opening an outlet
+waits on liblsl (1 to 17 ms measured on a loaded machine), so it is opened on a thread of its
+own: the frames answered meanwhile are held, with the time they were answered, and pushed
+with those time stamps into the new outlet once it is open (at most :data:`HELD_SAMPLES`;
+more are counted in ``lsl_dropped``). Pushing a sample does not block (LSL buffers it) and
+never raises on the frame path.
 
 Another outlet of the same name already on the network (a second gesturemap, a copy of the
 project run beside it: the same source id too) is said in the log as the output starts,
@@ -25,6 +29,7 @@ two apart, and one recording could hold either.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +47,8 @@ log = logging.getLogger("gesturemap.outputs.lsl")
 PREFIX = "gesturemap"
 #: Seconds spent looking for another outlet of the same name as the output starts.
 CLASH_LOOK_S = 1.0
+#: Samples held while a new layout's outlet opens (seconds of frames at any sensor rate).
+HELD_SAMPLES = 2000
 
 
 def stream_name(name: str | None) -> str:
@@ -81,6 +88,13 @@ class LSLOutput:
         self._pylsl: Any = None
         self._outlet: Any = None
         self._retired: list[Any] = []  # outlets replaced, released off the frame path
+        # the layout the frames have now (numbered), and outlets opened for a layout by a
+        # thread of their own, handed to the frame path: (number, outlet)
+        self._generation = 0
+        self._opened: queue.SimpleQueue[tuple[int, Any]] = queue.SimpleQueue()
+        # (sample, time) of the frames answered while the current layout's outlet opens
+        self._held: list[tuple[np.ndarray, float]] | None = None
+        self.dropped = 0
         self._markers: Any = None
         self._layout: tuple[Any, ...] | None = None
         self._last_label: int | None = None
@@ -136,17 +150,19 @@ class LSLOutput:
     def stop(self) -> None:
         """Close both streams (:meth:`start` opens them again)."""
         self._outlet = self._markers = None  # pylsl closes an outlet when it is released
+        self._generation += 1  # an outlet opening now is for no layout any more
+        self._held = None
 
     def stats(self) -> dict[str, Any]:
         return {
             "lsl_samples": self.samples,
             "lsl_markers": self.markers,
             "lsl_send_errors": self.send_errors,
+            "lsl_dropped": self.dropped,
         }
 
-    def _open_outlet(self, labels: Sequence[Any], progress: bool, distances: bool,
-                     outputs: int) -> None:
-        pylsl = self._pylsl
+    def _channel_names(self, labels: Sequence[Any], progress: bool, distances: bool,
+                       outputs: int) -> list[str]:
         names = [f"likelihood:{c}" for c in labels]
         if progress:
             names += [f"progress:{c}" for c in labels]
@@ -157,29 +173,56 @@ class LSLOutput:
             if len(self.output_names) == outputs
             else [f"out{k + 1}" for k in range(outputs)]
         )
-        names += [f"output:{n}" for n in out_names]
-        info = pylsl.StreamInfo(
-            self.name,
-            "Gesturemap",
-            len(names),
-            pylsl.IRREGULAR_RATE,
-            pylsl.cf_float32,
-            self.source_id,
-        )
-        channels = info.desc().append_child("channels")
-        for n in names:
-            channels.append_child("channel").append_child_value("label", n)
-        retiring = self._outlet is not None
-        if retiring:
-            # releasing an outlet waits on liblsl (25 ms measured): never on the frame path.
-            # The list holds the only reference once the new outlet has replaced it (no
-            # local here keeps it), and a thread of its own empties it
-            self._retired.append(self._outlet)
-        self._outlet = pylsl.StreamOutlet(info)
+        return names + [f"output:{n}" for n in out_names]
+
+    def _new_layout(self, layout: tuple[Any, ...]) -> None:
+        """The frames have another layout (frame path): its outlet opens on a thread of its
+        own; the frames wait in :attr:`_held` meanwhile."""
+        self._layout = layout
+        self._generation += 1
+        names = self._channel_names(*layout)
         self._buf = np.zeros(len(names), dtype=np.float32)
-        if retiring:
-            threading.Thread(target=self._retired.clear, name="gesturemap-lsl-release",
-                             daemon=True).start()
+        self._held = []
+        if self._outlet is not None:
+            self._retired.append(self._outlet)
+            self._outlet = None
+            self._release()
+        threading.Thread(target=self._open_outlet, args=(self._generation, names),
+                         name="gesturemap-lsl-open", daemon=True).start()
+
+    def _open_outlet(self, generation: int, names: list[str]) -> None:
+        """Open the data outlet of channels ``names`` (its own thread), for the frame path."""
+        pylsl = self._pylsl
+        try:
+            info = pylsl.StreamInfo(self.name, "Gesturemap", len(names), pylsl.IRREGULAR_RATE,
+                                    pylsl.cf_float32, self.source_id)
+            channels = info.desc().append_child("channels")
+            for n in names:
+                channels.append_child("channel").append_child_value("label", n)
+            self._opened.put((generation, pylsl.StreamOutlet(info)))
+        except Exception as exc:  # noqa: BLE001 - said; the frames stay held, then dropped
+            self._errlog("open", "LSL out: could not open the stream %r: %s", self.name, exc)
+
+    def _release(self) -> None:
+        """Release the outlets in :attr:`_retired` on a thread: releasing waits on liblsl (25
+        ms measured). Their callers drop their own references first: the list holds the only
+        ones, and the thread empties it."""
+        threading.Thread(target=self._retired.clear, name="gesturemap-lsl-release",
+                         daemon=True).start()
+
+    def _take_opened(self) -> None:
+        """An outlet opened for the frames' layout: sends from now on, the frames held
+        meanwhile pushed first with their own times (one opened for a layout left: released)."""
+        generation, self._outlet = self._opened.get_nowait()
+        if generation != self._generation:
+            self._retired.append(self._outlet)
+            self._outlet = None
+            self._release()
+            return
+        held, self._held = self._held or [], None
+        for sample, stamp in held:
+            self._outlet.push_sample(sample, stamp)
+            self.samples += 1
 
     def update(self, result: Any, labels: Sequence[Any] = ()) -> None:
         """Push one frame's answer (and a marker when the class changes); never raises."""
@@ -199,9 +242,10 @@ class LSLOutput:
         n_out = 0 if out is None else len(out)
         layout = (tuple(labels), prog is not None, dist is not None, n_out)
         if layout != self._layout:
-            self._layout = layout
-            self._open_outlet(*layout)
+            self._new_layout(layout)
             self._last_label = None
+        if not self._opened.empty():
+            self._take_opened()
         buf = self._buf
         c = k = len(lik)
         buf[:k] = lik
@@ -211,8 +255,14 @@ class LSLOutput:
                 k += c
         if out is not None:
             buf[k : k + n_out] = out
-        self._outlet.push_sample(buf)
-        self.samples += 1
+        held = self._held
+        if held is None:
+            self._outlet.push_sample(buf)
+            self.samples += 1
+        elif len(held) < HELD_SAMPLES:
+            held.append((buf.copy(), self._pylsl.local_clock()))
+        else:
+            self.dropped += 1
         # the class sent (-1: none), so a recording's markers tell what the audience heard
         idx = -1 if rejected(result, self.reject_below) else int(result.label_index)
         if idx != self._last_label and out is None:

@@ -72,8 +72,17 @@ def test_run_publishes_likelihoods_and_markers(tmp_path):
     assert [m[0] for m in marks][-2:] == ["high", "low"]
 
 
+def _opened(out: LSLOutput) -> None:
+    """Wait until the outlet of the frames' layout has opened (on its own thread): waiting
+    for the frame path, or taken by it already."""
+    deadline = time.monotonic() + 10
+    while out._opened.empty() and (out._held is not None or out._outlet is None):
+        assert time.monotonic() < deadline, "the outlet never opened"
+        time.sleep(0.005)
+
+
 def test_layout_change_opens_a_new_stream():
-    out = LSLOutput("layout-test").start()
+    out = LSLOutput(f"layout-test{time.monotonic_ns()}").start()
 
     class R:
         def __init__(self, n):  # noqa: ANN001
@@ -84,11 +93,79 @@ def test_layout_change_opens_a_new_stream():
             self.event = None
 
     out.update(R(2), ["a", "b"])
+    _opened(out)
+    out.update(R(2), ["a", "b"])
     first = out._outlet
     out.update(R(3), ["a", "b", "c"])  # a class added by a retrain
-    assert out._outlet is not first and out.stats()["lsl_samples"] == 2
-    assert out.stats()["lsl_send_errors"] == 0
+    _opened(out)
+    out.update(R(3), ["a", "b", "c"])
+    assert out._outlet is not first and out.stats()["lsl_samples"] == 4
+    assert out.stats()["lsl_send_errors"] == 0 and out.stats()["lsl_dropped"] == 0
     out.stop()
+
+
+def test_a_new_layouts_outlet_opens_off_the_frame_path_and_keeps_the_frames_meanwhile(
+        monkeypatch):
+    """A class renamed or added (a retrain, a scene recalled) changes the channels: the new
+    outlet was opened inside update(), on the frame path, which waited on liblsl (1 to 17 ms
+    measured). It opens on a thread of its own now, and the frames answered meanwhile reach
+    the new stream afterwards, each with the time it was answered."""
+    import threading
+
+    frame_path = threading.current_thread()
+    opened_on = []
+    slow = threading.Event()  # liblsl taking its time to open the new layout's outlet
+
+    class Outlet(pylsl.StreamOutlet):
+        def __init__(self, info, *args, **kwargs) -> None:  # noqa: ANN001
+            opened_on.append((info.channel_count(), threading.current_thread()))
+            if info.channel_count() == 3 and threading.current_thread() is not frame_path:
+                assert slow.wait(30)
+            super().__init__(info, *args, **kwargs)
+
+    def stream(channels: int) -> pylsl.StreamInfo:
+        found = pylsl.resolve_bypred(f"name='gesturemap-{name}' and channel_count="
+                                     f"{channels}", timeout=10)
+        assert found, f"no stream of {channels} channels"
+        return found[0]
+
+    monkeypatch.setattr(pylsl, "StreamOutlet", Outlet)
+    name = f"opening{time.monotonic_ns()}"
+    out = LSLOutput(name).start()
+    try:
+        out.update(_Answer(0), ["a", "b"])
+        stream(2)
+        out.update(_Answer(1), ["a", "b"])
+        stamps = []
+        for _ in range(3):  # the class renamed: three frames before its outlet opened
+            out.update(_Three(), ["a", "b", "c"])
+            stamps.append(pylsl.local_clock())
+        deadline = time.monotonic() + 10
+        while not any(n == 3 for n, _ in opened_on):  # the new layout's outlet opening
+            assert time.monotonic() < deadline, opened_on
+            time.sleep(0.005)
+        data = [(n, t) for n, t in opened_on if n in (2, 3)]
+        assert [n for n, _ in data] == [2, 3]
+        assert all(t is not frame_path for _, t in data), data
+        assert out.stats()["lsl_samples"] == 2  # held, not pushed yet
+        slow.set()
+        inlet = pylsl.StreamInlet(stream(3))
+        inlet.open_stream(timeout=5)
+        time.sleep(0.2)  # (the inlet's connection settles: LSL gives no signal for it)
+        out.update(_Three(), ["a", "b", "c"])  # the held frames, then this one
+        samples, times = [], []
+        deadline = time.monotonic() + 10
+        while len(samples) < 4 and time.monotonic() < deadline:
+            chunk, at = inlet.pull_chunk(timeout=0.5)
+            samples += chunk
+            times += at
+        assert len(samples) == 4 and np.allclose(samples, [[0.2, 0.3, 0.5]] * 4)
+        assert times[0] <= stamps[0] and times[2] <= stamps[2] < times[3]
+        stats = out.stats()
+        assert stats["lsl_samples"] == 6 and stats["lsl_dropped"] == 0
+        assert stats["lsl_send_errors"] == 0
+    finally:
+        out.stop()
 
 
 def test_the_outlet_a_layout_change_replaces_is_released_off_the_frame_path(monkeypatch):
@@ -108,6 +185,7 @@ def test_the_outlet_a_layout_change_replaces_is_released_off_the_frame_path(monk
     out = LSLOutput(f"release{time.monotonic_ns()}").start()
     try:
         out.update(_Answer(0), ["a", "b"])
+        _opened(out)
         out.update(_Answer(1), ["a", "b"])
         assert released == []
         out.update(_Three(), ["a", "b", "c"])  # a class added by a retrain
@@ -115,7 +193,7 @@ def test_the_outlet_a_layout_change_replaces_is_released_off_the_frame_path(monk
         while not released and time.monotonic() < deadline:
             time.sleep(0.01)
         assert len(released) == 1 and released[0] is not threading.current_thread(), released
-        assert out.stats()["lsl_send_errors"] == 0 and out.stats()["lsl_samples"] == 3
+        assert out.stats()["lsl_send_errors"] == 0 and out.stats()["lsl_samples"] >= 2
     finally:
         out.stop()
 
