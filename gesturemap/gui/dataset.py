@@ -280,6 +280,10 @@ class DatasetBrowser(QtWidgets.QWidget):
             f"{len(takes)} takes in {len(classes)} classes ({sum(t.length for t in takes)} frames)"
         )
 
+    def close_thumbnails(self) -> None:
+        """Stop drawing thumbnails, the drawing thread ended (the window is closing)."""
+        self._drawer.close()
+
     @property
     def thumbnails_pending(self) -> int:
         """Thumbnails of the takes shown still being drawn."""

@@ -66,7 +66,9 @@ class ThumbnailDrawer(QtCore.QObject):
     window's thread.
 
     :meth:`want` replaces what is to be drawn: a thumbnail asked for before and no longer
-    wanted (a project closed, a take deleted) is skipped.
+    wanted (a project closed, a take deleted) is skipped. :meth:`close` ends the worker
+    before its owner goes: a worker drawing on would signal through a deleted object, and
+    paint while Qt shuts down.
     """
 
     drawn = QtCore.Signal(object, QtGui.QImage)
@@ -74,7 +76,9 @@ class ThumbnailDrawer(QtCore.QObject):
     def __init__(self, size: QtCore.QSize, parent: QtCore.QObject | None = None) -> None:
         super().__init__(parent)
         self._size = QtCore.QSize(size)
-        self._jobs: queue.SimpleQueue[tuple[Hashable, Any, str]] = queue.SimpleQueue()
+        #: jobs, and None to wake a worker waiting for one once closed
+        self._jobs: queue.SimpleQueue[tuple[Hashable, Any, str] | None] = queue.SimpleQueue()
+        self._closed = False
         #: the keys wanted now (replaced whole: the worker reads it without a lock)
         self._wanted: frozenset[Hashable] = frozenset()
         self._queued: set[Hashable] = set()
@@ -94,7 +98,7 @@ class ThumbnailDrawer(QtCore.QObject):
         self._queued &= self._wanted
         new = [(key, inputs, colour.name()) for key, (inputs, colour) in jobs.items()
                if key not in self._queued]
-        if not new:
+        if not new or self._closed:
             return
         with self._lock:
             for job in new:
@@ -113,16 +117,36 @@ class ThumbnailDrawer(QtCore.QObject):
         """Draw nothing more of what is queued (the worker then ends by itself)."""
         self._wanted = frozenset()
 
+    def close(self, timeout_s: float = 2.0) -> bool:
+        """Draw nothing more, and return once the worker has ended (at most ``timeout_s``:
+        it finishes the picture under way, a few milliseconds). Called on the window's
+        thread before the owner is deleted; True when no worker is left."""
+        with self._lock:
+            self._closed = True
+            self._wanted = frozenset()
+            thread = self._thread
+        if thread is None:
+            return True
+        self._jobs.put(None)
+        thread.join(timeout_s)
+        return not thread.is_alive()
+
     def _next(self) -> tuple[Hashable, Any, str] | None:
-        """The next job, or None once there is none (the worker then ends)."""
+        """The next job, or None once there is none or the drawer is closed (the worker
+        then ends)."""
         try:
-            return self._jobs.get(timeout=0.5)
+            job = self._jobs.get(timeout=0.5)
         except queue.Empty:
             with self._lock:  # a job put meanwhile finds no worker, and starts one
                 if self._jobs.empty():
                     self._thread = None
                     return None
-            return self._jobs.get()
+            job = self._jobs.get()
+        if job is None or self._closed:
+            with self._lock:
+                self._thread = None
+            return None
+        return job
 
     def _run(self) -> None:
         while (job := self._next()) is not None:
@@ -133,9 +157,12 @@ class ThumbnailDrawer(QtCore.QObject):
                 image = take_image(inputs, self._size, QtGui.QColor(colour))
             except Exception:  # a take the picture cannot be drawn of: shown without one
                 image = QtGui.QImage()
-            try:
-                self.drawn.emit(key, image)
-            except RuntimeError:  # the browser is gone (its window closed)
-                with self._lock:
+            with self._lock:  # close() waits for this, so the drawer is still there
+                if self._closed:
                     self._thread = None
-                return
+                    return
+                try:
+                    self.drawn.emit(key, image)
+                except RuntimeError:  # deleted without close() (a browser of its own)
+                    self._thread = None
+                    return

@@ -1087,6 +1087,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
             return
         self._end_recording_state()  # a count-in under way begins no take once closed
         self.timer.stop()
+        self.dataset.close_thumbnails()  # its thread ends before the window's objects go
         self.quality_worker.close()
         self._forget_second_progress()  # a training cut short leaves no file behind
         if self.rehearsal.record.isChecked():  # a rehearsal under way is kept, as a take is
