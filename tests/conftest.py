@@ -42,6 +42,14 @@ def _shared_folder(*parts: str) -> Path:
     return folder
 
 
+@pytest.fixture(autouse=True)
+def _user_config_in_tmp(tmp_path_factory, monkeypatch):
+    """The user's configuration folder (the window's recent-projects list lives there) is a
+    temporary one, for the tests and the processes they start: a test that opens a window
+    never writes the real user's list."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def repo_dir() -> Path:
     """The repository root (where pyproject.toml is)."""

@@ -31,8 +31,6 @@ def _settings_in_tmp(tmp_path_factory, monkeypatch):
     folder = str(tmp_path_factory.mktemp("qsettings"))
     for fmt in (QtCore.QSettings.Format.NativeFormat, QtCore.QSettings.Format.IniFormat):
         QtCore.QSettings.setPath(fmt, QtCore.QSettings.Scope.UserScope, folder)
-    # the recent projects' file (gui/recent.py), here and in the processes a test starts
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
 
 
 @pytest.fixture(autouse=True)

@@ -157,6 +157,7 @@ def test_two_windows_writing_at_once_leave_a_whole_file_the_last_one_wins(tmp_pa
     assert not [n for n in os.listdir(recent_file().parent) if n != "recent.json"]  # no leftovers
 
 
+@pytest.mark.alone  # a bound on the window's stall: other workers' load is not its own
 def test_a_project_saved_while_another_gesturemap_holds_qts_settings_keeps_the_window_drawing(
         qtbot, tmp_path, repo_dir):
     """Saving (or opening) puts the project first in the menu and in the file with the window
