@@ -971,7 +971,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _set_model(self, model: Any, stream: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one
         made ahead, off the frame path), else a stream of the project's settings."""
-        same, self.model = model is getattr(self, "model", None), model
+        before = getattr(self, "model", None)
+        same, self.model = model is before, model
         # with a "spotting" setting the stream also spots gestures (Result.event)
         spotting = (getattr(self.project, "model", None) or {}).get("spotting")
         if stream is not None:
@@ -1003,6 +1004,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._log_likelihoods = self._labels == self._logged_labels
         self._set_dtw_wire(model, labels)
         self._build_wire()
+        if model is None and before is not None and getattr(self, "running", False):
+            self._release_outputs()
 
     def _set_dtw_wire(self, model: Any, labels: list[Any]) -> None:
         """Wekinator's DTW on the wire: per-gesture distances on /wek/outputs, one value per
@@ -1069,10 +1072,21 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _cmd_stop_running(self) -> None:
         self.running = False
         # no frame answers now, so none would release the note a class left sounding
+        self._silence_sinks()
+
+    def _silence_sinks(self) -> None:
         for sink in self.sinks:
             silence = getattr(sink, "silence", None)
             if silence is not None:
                 silence()
+
+    def _release_outputs(self) -> None:
+        """The model went away while running (every take deleted, a correction's only take
+        undone): no frame answers from now on, so none would release what the last one
+        started. MIDI's note is released and the synth's voice goes to rest, once, here."""
+        self._silence_sinks()
+        if self.synth is not None:
+            self.synth.rest()
 
     def _autosave(self) -> None:
         """Save the project after an edit (on the I/O thread). Edits that come faster than

@@ -469,6 +469,14 @@ class Synth:
             targets[spec.index] = float(v)  # NaN allowed: the render kernel answers with silence
         self._publish(targets)
 
+    def rest(self) -> None:
+        """Every parameter back to its resting value, as no route drives it (engine thread):
+        the model that played went away while running (its takes deleted), and no frame
+        will move the voice until another is trained. Parameters glide there."""
+        with self._publish_lock:
+            self._onset_class = -1
+            self._publish(self._base)
+
     def trigger(self, class_index: int) -> None:
         """Start class ``class_index``'s one-shot sound now (as a recognition onset does)."""
         self._trig[class_index] += 1

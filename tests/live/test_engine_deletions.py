@@ -19,6 +19,7 @@ import pytest
 from gesturemap.errors import GesturemapError
 from gesturemap.live.engine import Engine
 from gesturemap.project import Project
+from tests.jack_midi import jack_midi  # noqa: F401 - a fixture
 from tests.stage_helpers import osc_message as _msg
 from tests.stage_helpers import wait_for as _wait
 
@@ -347,3 +348,130 @@ def test_a_dtw_gesture_deleted_never_matches_and_matches_again_once_restored(tmp
         tx.close()
         engine.stop()
         rx.close()
+
+
+def _notes(got: list[list[int]]) -> list[list[int]]:
+    return [m for m in got if m[0] & 0xF0 in (0x80, 0x90)]
+
+
+@contextmanager
+def _playing_midi(project: Project, port_name: str):  # noqa: ANN202
+    """An engine running ``project`` over loopback OSC with a MIDI out to a JACK port of the
+    test's own; yields it, the MIDI messages that port got, and a function that sends the
+    engine an OSC message."""
+    from gesturemap.outputs.midi import MIDIOutput
+    from tests.jack_midi import jack_in
+
+    port, got = jack_in(port_name)
+    engine = Engine(project, osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                    trainer="thread",
+                    sinks=[MIDIOutput({"port": port_name, "first_note": 36})]).start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        yield engine, got, lambda *msg: tx.sendto(_msg(*msg), ("127.0.0.1", engine.osc_port))
+    finally:
+        engine.stop()
+        tx.close()
+        port.delete()
+    assert engine.stats()["midi_send_errors"] == 0 and engine.stats()["errors"] == 0
+
+
+@pytest.mark.serial("jack-lsl")
+def test_deleting_every_dtw_template_while_running_releases_the_matched_note(jack_midi):  # noqa: F811
+    """A DTW gesture's match played its MIDI note; deleteAllExamples while running left the
+    engine sending +inf on /wek/outputs, and no frame released the note: it sounded for the
+    rest of the show. Now it is released as the last template goes, once (frames after it
+    send no more notes)."""
+    from tests.jack_midi import wait_for as until
+    from tests.rejection_helpers import DTW_GESTURES, dtw_project
+
+    project = dtw_project()
+    up = 36 + list(project.trained.labels_).index("up")
+    with _playing_midi(project, "dtw-gone") as (engine, got, send):
+
+        def play(frames: np.ndarray) -> None:
+            count = engine.frames_in + len(frames)
+            for x in frames:
+                send("/wek/inputs", float(x))
+            _wait(lambda: engine.frames_in == count, 20)
+            with engine._frame_lock:  # the last frame's answer sent
+                pass
+
+        engine.command("reset")
+        play(DTW_GESTURES[1])  # "up" performed: matched, its note on
+        assert until(lambda: _notes(got) == [[0x90, up, 100]], 20), got
+        sent = engine.frames_out
+        send("/wekinator/control/deleteAllExamples")
+        assert until(lambda: len(_notes(got)) == 2, 20), got  # no frame needed
+        assert engine.model is None
+        play(DTW_GESTURES[1])  # no template: +inf on /wek/outputs, nothing on MIDI
+        assert engine.frames_out == sent + len(DTW_GESTURES[1])
+        assert not until(lambda: len(_notes(got)) > 2, 0.5), got
+    assert _notes(got) == [[0x90, up, 100], [0x80, up, 0]]
+
+
+@pytest.mark.serial("jack-lsl")
+def test_undoing_a_classifiers_only_take_while_running_releases_its_note(jack_midi):  # noqa: F811
+    """A classifier trained from one correction plays its class's note; undoing that
+    correction (its only take) while running takes the model away, and no frame answers
+    after it: the note was held for good. Now it is released as the model goes."""
+    from tests.jack_midi import wait_for as until
+
+    project = Project(model={"kind": "gmm", "params": {"gaussians": 1}})
+    with _playing_midi(project, "undo-pads") as (engine, got, send):
+
+        def play(count: int) -> None:
+            total = engine.frames_in + count
+            for i in range(count):
+                send("/wek/inputs", 0.5 + 0.01 * i, 0.5)
+            _wait(lambda: engine.frames_in == total, 20)
+
+        play(30)
+        send("/gesturemap/correct", "a")  # the first take: trained on it
+        _wait(lambda: engine.model is not None, 60)
+        send("/wekinator/control/startRunning")
+        _wait(lambda: engine.running, 20)
+        play(5)
+        assert until(lambda: _notes(got) == [[0x90, 36, 100]], 20), got
+        send("/gesturemap/undo")
+        assert until(lambda: len(_notes(got)) == 2, 20), got  # no frame needed
+        assert engine.model is None and engine.running
+    assert _notes(got) == [[0x90, 36, 100], [0x80, 36, 0]]
+
+@pytest.mark.serial("jack-lsl")
+def test_deleting_every_dtw_template_while_running_puts_the_synth_voice_to_rest():
+    """The synth's voice, loud while "up" matched, stayed at that loudness once every
+    template was deleted while running (no frame moved it again). Now its parameters go back
+    to their resting values as the last template goes. A mapping of the project's own (the
+    default one follows the model's kind, and rests on a change of kind anyway)."""
+    from gesturemap.synth import Synth, SynthMapping
+    from gesturemap.synth.mapping import PARAMETERS, Route
+    from tests.jack_audio import jack_audio
+    from tests.rejection_helpers import DTW_GESTURES, dtw_project
+    from tests.stage_helpers import float_msg
+
+    loud = PARAMETERS["loudness"].index
+    with jack_audio(None, "rest") as (_, device, _log):
+        synth = Synth(SynthMapping(routes=[Route("likelihood:*", "loudness", 0.0, 1.0, 0.0,
+                                                 0.25)]),
+                      audio={"device": device, "samplerate": 48000, "blocksize": 128})
+        rest = synth.mapping.base_values()
+        engine = Engine(dtw_project(), osc_in=("127.0.0.1", 0), osc_out=("127.0.0.1", 9),
+                        trainer="thread", synth=synth).start()
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        to = ("127.0.0.1", engine.osc_port)
+        try:
+            engine.command("reset")
+            for x in DTW_GESTURES[1]:  # "up" performed: matched at its end
+                tx.sendto(float_msg("/wek/inputs", float(x)), to)
+            _wait(lambda: engine.frames_out == len(DTW_GESTURES[1]), 20)
+            with engine._frame_lock:  # the last frame's targets written
+                assert synth._targets[loud] > rest[loud] + 0.01
+            tx.sendto(_msg("/wekinator/control/deleteAllExamples"), to)
+            _wait(lambda: engine.model is None, 20)
+            with engine._frame_lock:
+                np.testing.assert_array_equal(synth._targets, rest)
+            assert synth.update_errors == 0 and engine.stats()["errors"] == 0
+        finally:
+            engine.stop()
+            tx.close()
