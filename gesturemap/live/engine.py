@@ -54,7 +54,7 @@ from .notices import Notices
 from .prepare import preparation_message
 from .recording import Recording
 from .rehearsals import KeptRehearsals
-from .replies import FrameWire
+from .replies import FrameWire, no_template_result
 from .scenes import SceneCommands, SceneRuntime
 from .search import BackgroundSearch
 from .snapshot import EngineSnapshot
@@ -1029,6 +1029,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self._dtw_values = None
             if model is None and self._dtw_project():
                 self._dtw_values = self._no_template_distances()
+                if self._dtw_values is not None:
+                    self._no_template = no_template_result(self._dtw_values)
             return
         count = max([len(messages), *numbers, 0])
         self._dtw_values = np.full(count, np.inf)

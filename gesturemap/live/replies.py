@@ -13,8 +13,10 @@ import threading
 import time
 from typing import Any
 
+import numpy as np
+
 from ..features.pipeline import PipelineState
-from ..models.base import load_kernels
+from ..models.base import Result, load_kernels
 from ..models.interpreted import kernel_cached
 from ..outputs.rejection import below
 from ..sources.osc import DEFAULT_ADDRESS, OSCSource
@@ -42,6 +44,16 @@ def warm_kernel() -> None:
     compiled_wire.warm()
 
 
+def no_template_result(distances: np.ndarray) -> Result:
+    """What a DTW project's frame with no template left says (``distances``: +inf per
+    gesture): no gesture matches, none is likely. Sent as a DTW frame that matches nothing
+    is, so the extras say what they say then (an empty label, 0)."""
+    zeros = np.zeros(len(distances))
+    return Result(label="", label_index=0, likelihoods=zeros,
+                  log_likelihoods=np.full(len(distances), -np.inf), instant_likelihoods=zeros,
+                  instant_normalized_likelihoods=zeros, distances=distances)
+
+
 class FrameWire:
     """The frame path's sending (mixed into :class:`gesturemap.live.engine.Engine`)."""
 
@@ -59,6 +71,7 @@ class FrameWire:
     _logged_labels: list[str]
     _dtw_last: int
     _dtw_values: Any
+    _no_template: Any
     _dtw_positions: Any
     _dtw_addresses: list[str]
     _match_address: dict[str, str]
@@ -328,8 +341,9 @@ class FrameWire:
 
     def _send_no_template(self) -> None:
         """A DTW project's frame while it runs with no template left: Wekinator's distances
-        of a model with no example (+inf per gesture, no match) on /wek/outputs alone."""
-        self.output.send_status("outputs", *self._dtw_values)
+        of a model with no example (+inf per gesture) on /wek/outputs, then what the extras
+        send for a frame that matches nothing (from a Result made once, as the model went)."""
+        self.output.send(self._no_template, None, self._dtw_values)
         self.frames_out += 1
 
     def _spotted(self, t: float, ev: Any, slog: Any) -> None:

@@ -152,9 +152,9 @@ def test_start_running_sent_with_train_runs_the_model_when_it_comes(tmp_path, we
     assert wek.engine.running and _refused(wek.engine, "wek_start_running") == 0
 
 
-def _dtw(folder: Path) -> Path:
+def _dtw(folder: Path, outputs: dict | None = None) -> Path:
     """A DTW project of gestures 1 (a rising line) and 2 (a falling one), three takes each."""
-    project = Project(model={"kind": "dtw", "params": {}})
+    project = Project(model={"kind": "dtw", "params": {}}, outputs=outputs)
     rng = np.random.default_rng(5)
     t = np.linspace(0, 1, 30)[:, None]
     for _ in range(3):
@@ -190,18 +190,40 @@ def test_start_running_again_mid_gesture_loses_nothing(tmp_path, wek_of):
     assert _refused(wek.engine, "wek_start_running") == 0
 
 
-def test_a_dtw_project_with_every_template_deleted_sends_inf_per_gesture(tmp_path, wek_of):
-    """Wekinator's DTW runs on after deleteAllExamples and sends Double.MAX_VALUE for each
-    gesture on /wek/outputs (+inf as the float32 its OSC library writes). Here /wek/outputs
-    fell silent: a patch reading one value per gesture each frame got nothing."""
-    wek = wek_of(_dtw(tmp_path / "p"))
+def _ten_frames_with_no_template(wek: Wek) -> None:
+    """Start running, delete every template, then send 10 frames."""
     wek.control("startRunning")
     wait_for(lambda: wek.engine.running and wek.engine.model is not None, 60)
     wek.control("deleteAllExamples")
     wait_for(lambda: not wek.engine.project.takes and wek.engine.model is None, 60)
     for v in np.linspace(0, 1, 10):
         wek.send("/wek/inputs", v, v)
+
+
+def test_a_dtw_project_with_every_template_deleted_sends_inf_per_gesture(tmp_path, wek_of):
+    """Wekinator's DTW runs on after deleteAllExamples and sends Double.MAX_VALUE for each
+    gesture on /wek/outputs (+inf as the float32 its OSC library writes). Here /wek/outputs
+    fell silent: a patch reading one value per gesture each frame got nothing."""
+    wek = wek_of(_dtw(tmp_path / "p"))
+    _ten_frames_with_no_template(wek)
     got = osc_messages(wek.rx, lambda m: len(m) >= 10, timeout=10)
     assert [a for a, _ in got] == ["/wek/outputs"] * 10
     assert all(len(p) == 2 and np.isposinf(p).all() for _, p in got)  # gestures 1 and 2
+    assert wek.engine.running and wek.engine.stats()["errors"] == 0
+
+
+def test_a_dtw_project_with_every_template_deleted_sends_no_match_extras(tmp_path, wek_of):
+    """With gesturemap's own messages on, a DTW frame that matches nothing sends an empty
+    label (0) after /wek/outputs. With every template deleted, the frames sent /wek/outputs
+    alone: a patch following /gesturemap/label kept the last gesture it named. Now each
+    frame sends what a frame with no match sends: the empty label, no gesture likely."""
+    wek = wek_of(_dtw(tmp_path / "p", {"extras": True}))
+    _ten_frames_with_no_template(wek)
+    got = osc_messages(wek.rx, lambda m: len(m) >= 30, timeout=10)
+    assert [a for a, _ in got] == ["/wek/outputs", "/gesturemap/label",
+                                   "/gesturemap/likelihoods"] * 10
+    for (_, distances), (_, label), (_, likelihoods) in zip(got[::3], got[1::3], got[2::3],
+                                                            strict=True):
+        assert len(distances) == 2 and np.isposinf(distances).all()  # gestures 1 and 2
+        assert label == ("", 0.0) and likelihoods == (0.0, 0.0)
     assert wek.engine.running and wek.engine.stats()["errors"] == 0
