@@ -415,12 +415,17 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         before = sorted(str(c) for c in self._classes if c != label)
         written = {**numbers, **{lb: int(n) for lb, n in
                                  zip(before, class_numbers(before, numbers), strict=True)}}
-        written[label] = max(written.values()) + 1
+        # after every number a scene sends too: a scene recalled later must not send its
+        # own class and the new one as one number
+        used = [n for scene in self._scenes
+                for n in ((scene.outputs or {}).get("class_numbers") or {}).values()]
+        written[label] = max([*written.values(), *used]) + 1
         self.outputs = {**self._outputs, "class_numbers": written}
         for i, scene in enumerate(self._scenes):
-            if (scene.outputs or {}).get("class_numbers"):  # a recall keeps the numbers
+            own = (scene.outputs or {}).get("class_numbers")
+            if own:  # a recall keeps the numbers, the scene's own first
                 self._scenes[i] = dataclasses.replace(
-                    scene, outputs={**scene.outputs, "class_numbers": written})
+                    scene, outputs={**scene.outputs, "class_numbers": {**written, **own}})
 
     def remove_class(self, label: Label, *, remove_takes: bool = False) -> list[Take]:
         """Remove a class; with ``remove_takes`` also its takes, which are returned.
@@ -468,6 +473,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         if new in self._class_set:
             raise validation_error("class", new, "a name no other class has", "Choose another.")
         self._check_label_kind("class", new)
+        scenes = self._scenes_renamed(old, new)
         position = self._classes.index(old)
         relabelled = [self.relabel_take(t.id, new) for t in self._takes if t.label == old]
         # relabel_take declared the new name at the end: it takes the old one's place instead
@@ -475,6 +481,7 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
         self._classes[position] = new
         self._class_set = set(self._classes)
         self._renumber(old, new)
+        self._rename_in_scenes(scenes)
         return relabelled
 
     def _renumber(self, old: Label, new: Label) -> None:

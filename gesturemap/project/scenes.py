@@ -21,8 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import FormatError, GesturemapError
 from ..models import BaseModel
+from ..models.base import restore
 from ..utils.storage import validation_error
 from .files import load_warning
 from .settings import _model_settings, _outputs_settings
@@ -222,6 +225,39 @@ class ProjectScenes:
         self._scenes[self._scenes.index(scene)] = updated
         return updated
 
+    def _scenes_renamed(self, old: Any, new: Any) -> dict[int, tuple[BaseModel, dict]]:
+        """Scene index -> (trained model, model settings) of every scene that plays class
+        ``old``, with ``old`` called ``new``: its model answers with the new name (a patch
+        reading the label, and the number the scene's outputs keep for the name, follow it
+        across a save). Made before the rename changes anything, so that a model which cannot
+        be copied leaves the project as it was. The copy is written to a file of its own at
+        the next save: the model object may be the project's own, or another scene's.
+
+        Raises
+        ------
+        GesturemapError
+            Where a scene plays both ``old`` and ``new`` (``new`` a class deleted from the
+            project since): it would answer two classes by one name.
+        """
+        changes = {}
+        for i, scene in enumerate(self._scenes):
+            labels = _labels(scene.trained)
+            if old not in labels:
+                continue
+            if new in labels:
+                raise validation_error(
+                    "class", new, "a name no scene's class has",
+                    f"Scene {scene.name!r} still plays a class {new!r} (deleted from the "
+                    "project since): choose another name, or save that scene anew first.")
+            changes[i] = (_relabelled(scene.trained, scene.model, old, new),
+                          _renamed_per_class(scene.model, old, new))
+        return changes
+
+    def _rename_in_scenes(self, changes: dict[int, tuple[BaseModel, dict]]) -> None:
+        """Put :meth:`_scenes_renamed`'s models and settings in their scenes."""
+        for i, (trained, model) in changes.items():
+            self._scenes[i] = dataclasses.replace(self._scenes[i], trained=trained, model=model)
+
     def remove_scene(self, name: str) -> Scene:
         """Remove the scene ``name`` and return it (its model files go at the next save).
 
@@ -368,3 +404,41 @@ class ProjectScenes:
                 continue
             self._scenes.append(Scene(name, settings, trained, outputs))
             self._scene_files[id(trained)] = (folder.resolve(), trained, model_file)
+
+
+def _labels(model: BaseModel) -> list[Any]:
+    return list(getattr(model, "labels_", None) or [])
+
+
+def _renamed_keys(value: Any, old: Any, new: Any) -> Any:
+    """A per-class dict ``{label: ...}`` with key ``old`` called ``new``; anything else as it
+    is."""
+    if not isinstance(value, dict) or not any(k == old or k == str(old) for k in value):
+        return value
+    return {(new if k == old else str(new) if k == str(old) else k): v
+            for k, v in value.items()}
+
+
+def _renamed_per_class(model: dict[str, Any], old: Any, new: Any) -> dict[str, Any]:
+    """Model settings whose per-class spotting settings (thresholds, minimum stays) name
+    class ``old`` by its new name: the spotter looks them up by the model's labels."""
+    spotting = model.get("spotting")
+    if not isinstance(spotting, dict):
+        return model
+    return {**model, "spotting": {k: _renamed_keys(v, old, new) if k in (
+        "thresholds", "min_stay", "min_stays") else v for k, v in spotting.items()}}
+
+
+def _relabelled(model: BaseModel, settings: dict[str, Any], old: Any, new: Any) -> BaseModel:
+    """A copy of the trained ``model`` whose class ``old`` is called ``new``, made through
+    the models' own saved form (as a reopened project reads it), with the scene's run-time
+    settings applied as at load."""
+    meta, arrays = model.dump()
+    meta["labels"] = [new if lb == old else lb for lb in meta["labels"]]
+    params = meta.get("params") or {}
+    if params.get("class_params") is not None:  # saved as a list of [label, settings]
+        params["class_params"] = [[new if pair[0] == old else pair[0], pair[1]]
+                                  for pair in params["class_params"]]
+    copied = restore(meta, {k: np.array(v, copy=True) for k, v in arrays.items()})
+    carry_runtime_settings(settings, copied)
+    return copied

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from pythonosc.osc_message import OscMessage
 
+from gesturemap.errors import GesturemapError
 from gesturemap.live.engine import Engine
 from gesturemap.live.scenes import CrossfadeStream
 from gesturemap.project import Project
@@ -18,6 +19,7 @@ from tests.stage_helpers import (
     float_msg,
     loopback_engine,
     osc_message,
+    osc_messages,
     osc_receiver,
     spotting_project,
     wait_for,
@@ -870,3 +872,80 @@ def test_a_rejection_threshold_set_while_a_scene_plays_stays_with_that_scene(tmp
         assert s.engine.project.scene("high").outputs["reject_below"] == 0.7
     finally:
         s.close()
+
+
+#: Where three classes' frames are, and the numbers an import gave them (Wekinator's).
+CENTRES = {"circle": (0.0, 0.0), "swipe": (4.0, 0.0), "wave": (0.0, 4.0)}
+NUMBERS = {"circle": 1, "swipe": 2, "wave": 5}
+
+
+def _renamed_scene_project(folder):  # noqa: ANN001, ANN202
+    """A project numbering its classes (circle 1, swipe 2, wave 5) with the scene "main";
+    then wave renamed waves, swipe renamed slide and a new class "swipe" added; saved and
+    opened again."""
+    rng = np.random.default_rng(5)
+    project = Project("renamed", model={"kind": "gmm", "params": {
+        "gaussians": 1, "decision": "window", "likelihood_window": 1}},
+        outputs={"class_numbers": dict(NUMBERS),
+                 "addresses": {"label": "/gesturemap/label"}})
+    for name, centre in CENTRES.items():
+        for _ in range(3):
+            project.add_take(np.array(centre) + rng.normal(0, 0.5, size=(30, 2)), name)
+    project.train()
+    project.save_scene("main")
+    project.rename_class("wave", "waves")
+    project.rename_class("swipe", "slide")
+    project.add_class("swipe")
+    project.save(folder)
+    return Project.load(folder)
+
+
+def test_a_scene_recalled_after_class_renames_sends_the_new_names_by_their_numbers(tmp_path):
+    """Classes circle 1, swipe 2, wave 5 saved in a scene; wave renamed waves, swipe renamed
+    slide, a new class "swipe" added, the project reopened: the recalled scene sent its
+    slide as 6 (the new class's number) and its waves as 7, labelled "swipe" and "wave".
+    Now they go out as 2 and 5, labelled "slide" and "waves"."""
+    project = _renamed_scene_project(tmp_path / "p")
+    assert project.scene("main").trained.labels_ == ["circle", "slide", "waves"]
+    assert project.outputs["class_numbers"]["swipe"] == 6
+    rx = osc_receiver()
+    engine = Engine(project, osc_in=("127.0.0.1", 0),
+                    osc_out=("127.0.0.1", rx.getsockname()[1]), trainer="thread").start()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    to = ("127.0.0.1", engine.osc_port)
+    try:
+        wait_for(lambda: engine.scenes.ready)
+        tx.sendto(osc_message("/gesturemap/scene", "main"), to)
+        wait_for(lambda: engine.scenes.playing() == "main")
+        sent = {}
+        for old, new in (("swipe", "slide"), ("wave", "waves")):
+            # a frame at a time until the label answered is another than before, three
+            # times running (replies to earlier frames may still come, and the features
+            # glide from one place to the next): 30 s at most on a loaded machine
+            deadline, before, answers = time.monotonic() + 30.0, set(sent.values()), []
+            while len(answers) < 3 or len(set(answers[-3:])) > 1 or answers[-1] in before:
+                assert time.monotonic() < deadline, f"no answer for {old}'s frames: {answers}"
+                tx.sendto(float_msg("/wek/inputs", *CENTRES[old]), to)
+                got = osc_messages(rx, lambda m: any(a == "/gesturemap/label" for a, _ in m),
+                                   timeout=0.5)
+                answers += [p for a, p in got if a == "/gesturemap/label"]
+            sent[new] = answers[-1]
+        assert sent == {"slide": ("slide", 2.0), "waves": ("waves", 5.0)}
+    finally:
+        engine.stop()
+        tx.close()
+        rx.close()
+
+
+def test_a_rename_to_a_class_a_scene_still_plays_is_refused_and_changes_nothing(tmp_path):
+    """A scene playing "wave" and "swipe", wave deleted from the project since: renaming
+    swipe to "wave" would make that scene answer two classes by one name. It is refused,
+    the project unchanged."""
+    project = _renamed_scene_project(tmp_path / "p")
+    project.remove_class("waves", remove_takes=True)
+    project.rename_class("slide", "swipe2")
+    before = (project.classes, project.outputs, project.scene("main"))
+    with pytest.raises(GesturemapError, match="still plays a class"):
+        project.scene("main")  # noqa: B018 - the scene is there
+        project.rename_class("swipe2", "waves")
+    assert (project.classes, project.outputs, project.scene("main")) == before

@@ -276,3 +276,23 @@ def test_scenes_saved_from_one_model_are_each_their_own_after_loading(tmp_path):
     chorus.trained.fit(_trained(level=1.0).dataset())  # refitted through one scene
     assert abs(_output(chorus.trained) - 1.0) < 0.05
     assert _output(verse.trained) == before
+
+
+def test_a_new_class_never_takes_a_number_a_scene_still_sends(tmp_path):
+    """A scene sends wave as 5; the project's own numbers were set to send it as 3 since.
+    A class added then took 4 for the project, and the scene's numbers were replaced by the
+    project's: recalled, the scene sent its wave as 3. Now the new class comes after every
+    number a scene sends (6), and the scene keeps its own."""
+    rng = np.random.default_rng(2)
+    project = Project(model={"kind": "gmm", "params": {"gaussians": 1}},
+                      outputs={"class_numbers": {"circle": 1, "swipe": 2, "wave": 5}})
+    for i, name in enumerate(("circle", "swipe", "wave")):
+        project.add_take(rng.normal(size=(20, 2)) + 3 * i, name)
+    project.train()
+    project.save_scene("main")
+    project.outputs = {"class_numbers": {"circle": 1, "swipe": 2, "wave": 3}}
+    project.add_class("arrow")
+    assert project.outputs["class_numbers"]["arrow"] == 6
+    project.save(tmp_path / "p")
+    scene = Project.load(tmp_path / "p").scene("main")
+    assert scene.outputs["class_numbers"] == {"circle": 1, "swipe": 2, "wave": 5, "arrow": 6}
