@@ -230,6 +230,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     _train_again = False
     #: an autosave is queued on the I/O thread and has not started: the next edits share it
     _save_waiting = False
+    #: a first start's kernels are being prepared: models run without spotting meanwhile
+    _spotting_waits = False
 
     def __init__(self, project: Any, *, project_dir: str | os.PathLike[str] | None = None,
                  osc_in: tuple[str, int] | None = ("127.0.0.1", 6448),
@@ -960,13 +962,27 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if trainer is None or trainer.preparing is None or not interpret_steps(kind):
             return
 
+        # the spotter's kernels are among those the preparation compiles: warming a spotting
+        # stream here meanwhile would compile them a second time, in this process (the GIL
+        # held beside the frame path for seconds, and a stop waiting on the I/O thread). The
+        # first takes' models answer without spotting until the kernels are in the cache
+        self._spotting_waits = True
+
         def compiled() -> None:  # on the I/O thread: loading from the cache holds the GIL
             still = compile_steps()
             if still:
                 log.info("step kernels %s stay interpreted (numba's cache did not load them)",
                          ", ".join(still))
+            self._spotting_waits = False
+            model = self.model
+            if model is not None and self._spotting_settings() is not None:
+                self.command("_spotting_ready", model,
+                             model_stream(self.project, model, warm=True))
 
         trainer.on_prepared = lambda: self._io.put(compiled)
+
+    def _spotting_settings(self) -> dict[str, Any] | None:
+        return (getattr(self.project, "model", None) or {}).get("spotting")
 
     def _set_model(self, model: Any, stream: Any = None) -> None:
         """Run with ``model`` from the next frame on, through ``stream`` when given (one
@@ -974,9 +990,11 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         before = getattr(self, "model", None)
         same, self.model = model is before, model
         # with a "spotting" setting the stream also spots gestures (Result.event)
-        spotting = (getattr(self.project, "model", None) or {}).get("spotting")
+        spotting = self._spotting_settings()
         if stream is not None:
             self.stream = stream
+        elif model is not None and spotting is not None and self._spotting_waits:
+            self.stream = model.stream()  # spots once the kernels are prepared
         elif model is not None and spotting is not None and self._threads:
             # running: the spotter (its calibration, its kernels loaded) is prepared on the
             # I/O thread, never on the frame path. Meanwhile a new model answers with its own

@@ -106,7 +106,8 @@ def test_a_project_changed_while_they_trained_stores_nothing(qtbot, tmp_path, st
         found = re.search(r"… (relabeller|detector): [^()]+ \((\d+) s\)$",
                           panel.second_status.text())
         return int(found.group(2)) if found else 0
-    qtbot.waitUntil(lambda: counted() >= 2, timeout=10000)
+    # (its worker process starts and reads the rehearsal first: seconds beside other tests)
+    qtbot.waitUntil(lambda: counted() >= 2, timeout=120000)
     assert panel.second_button.text() == "Cancel the second opinions"
     progress = window._second_progress
     assert progress is not None and os.path.exists(progress)
