@@ -263,6 +263,8 @@ class WindowControls:
         self.outputs_panel.set_dtw(dtw)  # type: ignore[attr-defined]
         # and the model settings under the Model tab (a scene brings its own)
         self.model_panel.follow(project.model)  # type: ignore[attr-defined]
+        # a class added or renamed has its one-shot row (its sound follows a rename)
+        self.synth_panel.set_classes(project.classes)  # type: ignore[attr-defined]
         self.synth_panel.follow(  # type: ignore[attr-defined]
             (project.outputs or {}).get("synth"), (project.model or {}).get("kind"),
             self.synth_panel.ranges_of(project))  # type: ignore[attr-defined]

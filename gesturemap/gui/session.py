@@ -348,15 +348,18 @@ class WindowEngine(Engine):
 
     def _cmd_rename_class(self, old: Any, new: Any) -> None:
         """Give class ``old`` the name ``new``: its takes are relabelled, its place kept."""
-        self.project.rename_class(old, new)
+        synth_before = (self.project.outputs or {}).get("synth")
+        self.project.rename_class(old, new)  # its colour, costs, one-shots... go with it
         if self.current_label == old:
             self.current_label = new
         if self.recording and self._take_label == old:  # the take under way goes with it
             self._take_label = new
-        colours = dict((self.project.display or {}).get("class_colors") or {})
-        if str(old) in colours:  # the colour goes with the class
-            colours[str(new)] = colours.pop(str(old))
-            self.project.display = {**(self.project.display or {}), "class_colors": colours}
+        synth = (self.project.outputs or {}).get("synth")
+        if synth != synth_before and synth is not None:
+            # the running synth plays the mapping it loaded: its one-shots and routes name
+            # the class as the model retrained on the new name will
+            self._cmd_set_synth_mapping(synth)
+            return
         self._edited()
 
     def _cmd_remove_class(self, label: Any) -> None:

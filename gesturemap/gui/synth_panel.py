@@ -441,6 +441,33 @@ class SynthPanel(QtWidgets.QWidget):
         self.oneshots.setItem(row, 0, item)
         self.oneshots.setCellWidget(row, 1, _sound_combo(sound, self._files))
 
+    def set_classes(self, classes: Sequence[Any]) -> None:
+        """The project's classes now (one added, renamed or deleted since the tab showed
+        them): a one-shot row and route sources for each; the sounds and routes shown, the
+        musician's edits among them, stay. Cheap when nothing changed (called on every
+        refresh)."""
+        names = [str(c) for c in classes]
+        if names == self._classes:
+            return
+        self._classes = names
+        sounds = {}
+        for row in range(self.oneshots.rowCount()):
+            sound = _sound(self.oneshots.cellWidget(row, 1))
+            if sound is not None:  # a sound chosen for a class gone stays until Apply
+                sounds[self.oneshots.item(row, 0).text()] = sound
+        self.oneshots.setRowCount(0)
+        for label in dict.fromkeys([*names, *sounds]):
+            self._add_oneshot_row(label, sounds.get(label))
+        offered = self.sources()
+        for row in range(self.routes.rowCount()):
+            box = self._cell(row, 0)
+            text = box.currentText()
+            box.blockSignals(True)
+            box.clear()
+            box.addItems(offered)
+            box.setCurrentText(text)
+            box.blockSignals(False)
+
     def sources(self) -> list[str]:
         """The route sources the current model offers."""
         out = [f"output:{i}" for i in range(self._outputs)]

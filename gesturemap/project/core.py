@@ -25,9 +25,11 @@ from .settings import (
     _model_settings,
     _outputs_settings,
     _positive_int,
+    _renamed_keys,
     _sensor_settings,
     _switches_settings,
     adopt_rejection_threshold,
+    renamed_class_settings,
     renumbered,
 )
 from .takes import Label, Take, _check_times, _now_iso, _take_id, _take_number, check_gaps
@@ -474,14 +476,21 @@ class Project(ProjectFolder, ProjectTraining, ProjectTrash, ProjectScenes):
             raise validation_error("class", new, "a name no other class has", "Choose another.")
         self._check_label_kind("class", new)
         scenes = self._scenes_renamed(old, new)
+        model, outputs = renamed_class_settings(self._model, self._outputs, old, new)
+        model, outputs = _model_settings(model), _outputs_settings(outputs)  # checked first
         position = self._classes.index(old)
         relabelled = [self.relabel_take(t.id, new) for t in self._takes if t.label == old]
         # relabel_take declared the new name at the end: it takes the old one's place instead
         self._classes = [c for c in self._classes if c != new]
         self._classes[position] = new
         self._class_set = set(self._classes)
-        self._renumber(old, new)
+        self._model, self._outputs = model, outputs
+        colours = (self._display or {}).get("class_colors") or {}
+        if str(old) in colours:  # the colour the musician picked goes with the class
+            self.display = {**(self._display or {}), "class_colors": _renamed_keys(
+                colours, str(old), str(new))}
         self._rename_in_scenes(scenes)
+        self._renumber(old, new)
         return relabelled
 
     def _renumber(self, old: Label, new: Label) -> None:

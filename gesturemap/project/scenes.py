@@ -28,7 +28,7 @@ from ..models import BaseModel
 from ..models.base import restore
 from ..utils.storage import validation_error
 from .files import load_warning
-from .settings import _model_settings, _outputs_settings
+from .settings import _model_settings, _outputs_settings, renamed_class_settings
 from .training import carry_runtime_settings
 
 __all__ = ["DEFAULT_FADE_S", "Scene", "ProjectScenes"]
@@ -225,9 +225,10 @@ class ProjectScenes:
         self._scenes[self._scenes.index(scene)] = updated
         return updated
 
-    def _scenes_renamed(self, old: Any, new: Any) -> dict[int, tuple[BaseModel, dict]]:
-        """Scene index -> (trained model, model settings) of every scene that plays class
-        ``old``, with ``old`` called ``new``: its model answers with the new name (a patch
+    def _scenes_renamed(self, old: Any, new: Any) -> dict[int, tuple[BaseModel, dict, Any]]:
+        """Scene index -> (trained model, model settings, output settings) of every scene that
+        plays class ``old``, with ``old`` called ``new``: its model answers with the new name,
+        its settings name it so (:func:`renamed_class_settings`; a patch
         reading the label, and the number the scene's outputs keep for the name, follow it
         across a save). Made before the rename changes anything, so that a model which cannot
         be copied leaves the project as it was. The copy is written to a file of its own at
@@ -249,14 +250,15 @@ class ProjectScenes:
                     "class", new, "a name no scene's class has",
                     f"Scene {scene.name!r} still plays a class {new!r} (deleted from the "
                     "project since): choose another name, or save that scene anew first.")
-            changes[i] = (_relabelled(scene.trained, scene.model, old, new),
-                          _renamed_per_class(scene.model, old, new))
+            model, outputs = renamed_class_settings(scene.model, scene.outputs, old, new)
+            changes[i] = (_relabelled(scene.trained, model, old, new), model, outputs)
         return changes
 
-    def _rename_in_scenes(self, changes: dict[int, tuple[BaseModel, dict]]) -> None:
+    def _rename_in_scenes(self, changes: dict[int, tuple[BaseModel, dict, Any]]) -> None:
         """Put :meth:`_scenes_renamed`'s models and settings in their scenes."""
-        for i, (trained, model) in changes.items():
-            self._scenes[i] = dataclasses.replace(self._scenes[i], trained=trained, model=model)
+        for i, (trained, model, outputs) in changes.items():
+            self._scenes[i] = dataclasses.replace(self._scenes[i], trained=trained, model=model,
+                                                  outputs=_outputs_settings(outputs))
 
     def remove_scene(self, name: str) -> Scene:
         """Remove the scene ``name`` and return it (its model files go at the next save).
@@ -408,25 +410,6 @@ class ProjectScenes:
 
 def _labels(model: BaseModel) -> list[Any]:
     return list(getattr(model, "labels_", None) or [])
-
-
-def _renamed_keys(value: Any, old: Any, new: Any) -> Any:
-    """A per-class dict ``{label: ...}`` with key ``old`` called ``new``; anything else as it
-    is."""
-    if not isinstance(value, dict) or not any(k == old or k == str(old) for k in value):
-        return value
-    return {(new if k == old else str(new) if k == str(old) else k): v
-            for k, v in value.items()}
-
-
-def _renamed_per_class(model: dict[str, Any], old: Any, new: Any) -> dict[str, Any]:
-    """Model settings whose per-class spotting settings (thresholds, minimum stays) name
-    class ``old`` by its new name: the spotter looks them up by the model's labels."""
-    spotting = model.get("spotting")
-    if not isinstance(spotting, dict):
-        return model
-    return {**model, "spotting": {k: _renamed_keys(v, old, new) if k in (
-        "thresholds", "min_stay", "min_stays") else v for k, v in spotting.items()}}
 
 
 def _relabelled(model: BaseModel, settings: dict[str, Any], old: Any, new: Any) -> BaseModel:

@@ -160,6 +160,72 @@ def renumbered(outputs: dict[str, Any] | None, old: Any, new: Any) -> dict[str, 
     return {**(outputs or {}), "class_numbers": numbers}
 
 
+#: Spotting settings given per class, ``{label: value}`` (a number for every class is kept).
+_PER_CLASS_SPOTTING = ("thresholds", "min_stay", "min_stays", "costs")
+#: Synth route sources that name a class (``"likelihood:CLASS"``...).
+_CLASS_SOURCES = ("likelihood", "progress", "speed", "scale")
+
+
+def _renamed_keys(value: Any, old: Any, new: Any) -> Any:
+    """A per-class dict ``{label: ...}`` with key ``old`` called ``new``; anything else as it
+    is."""
+    if not isinstance(value, dict) or not any(k == old or k == str(old) for k in value):
+        return value
+    return {(new if k == old else str(new) if k == str(old) else k): v
+            for k, v in value.items()}
+
+
+def _renamed_names(value: Any, old: Any, new: Any) -> Any:
+    """A list of class names with ``old`` called ``new``; anything else as it is."""
+    if not isinstance(value, list):
+        return value
+    return [str(new) if v == str(old) else new if v == old else v for v in value]
+
+
+def renamed_class_settings(model: dict[str, Any] | None, outputs: dict[str, Any] | None,
+                           old: Any, new: Any) -> tuple[Any, Any]:
+    """``(model, outputs)`` settings (a project's, or a scene's) with every setting that names
+    class ``old`` naming ``new``: the model's per-class parameters (``class_params``), the
+    spotting thresholds, minimum stays and error costs, the second opinions' class lists,
+    and the synth mapping's one-shots and routes (``likelihood:CLASS``...). Each is looked up
+    by the model's labels, so a rename that left one behind would drop it silently at the
+    next training: a costly class fired freely, a one-shot never played again. The class's
+    Wekinator number is :func:`renumbered`'s. Either is returned as given where nothing
+    names ``old``."""
+    if isinstance(model, dict):
+        params = model.get("params")
+        if isinstance(params, dict) and isinstance(params.get("class_params"), dict):
+            model = {**model, "params": {
+                **params, "class_params": _renamed_keys(params["class_params"], old, new)}}
+        spotting = model.get("spotting")
+        if isinstance(spotting, dict):
+            renamed = {k: _renamed_keys(v, old, new) if k in _PER_CLASS_SPOTTING else v
+                       for k, v in spotting.items()}
+            for key in ("verifier", "detector"):
+                second = spotting.get(key)
+                if isinstance(second, dict):
+                    renamed[key] = {**second, **{k: _renamed_names(second[k], old, new)
+                                                 for k in ("classes", "labels") if k in second}}
+            model = {**model, "spotting": renamed}
+    synth = (outputs or {}).get("synth")
+    if isinstance(synth, dict):
+        def source(route: Any) -> Any:
+            if not isinstance(route, dict) or not isinstance(route.get("source"), str):
+                return route
+            kind, _, name = route["source"].partition(":")
+            if kind in _CLASS_SOURCES and name == str(old):
+                return {**route, "source": f"{kind}:{new}"}
+            return route
+
+        routes = synth.get("routes")
+        synth = {**synth, "oneshots": _renamed_keys(synth.get("oneshots"), old, new),
+                 **({"routes": [source(r) for r in routes]} if isinstance(routes, list) else {})}
+        if synth.get("oneshots") is None:
+            synth.pop("oneshots")
+        outputs = {**(outputs or {}), "synth": synth}
+    return model, outputs
+
+
 def _switches_settings(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """Check Wekinator's per-output switches as a project keeps them (Wekinator saves each
     output's run and record switches with its project): ``held`` ({output number from 1:

@@ -112,3 +112,37 @@ def test_default_and_apply_show_their_mapping_at_once_in_the_window(qtbot, tmp_p
     window.refresh()
     assert (panel.routes.rowCount(), gain.value()) == (3, 0.25) and not panel.edited()
     window.close()
+
+
+def test_a_class_renamed_or_added_keeps_its_one_shot_in_the_synth_tab(qtbot, tmp_path):
+    """A one-shot and a route chosen for a class follow its rename, in the project and in
+    the tab (which lists a class added since it opened too): Apply sends them by the new
+    name, never by the old one."""
+    from gesturemap.project.default import default_project
+
+    project = default_project()
+    first = str(project.classes[0])
+    project.outputs = {**(project.outputs or {}), "synth": {
+        "routes": [{"source": f"likelihood:{first}", "target": "loudness"}],
+        "oneshots": {first: "chime"}}}
+    window = open_window(qtbot, project, tmp_path / "p", audio=False)
+    panel = window.synth_panel
+    synth = lambda: (window.project.outputs or {}).get("synth") or {}  # noqa: E731
+
+    def rows() -> dict[str, str]:
+        return {panel.oneshots.item(r, 0).text(): panel.oneshots.cellWidget(r, 1).currentText()
+                for r in range(panel.oneshots.rowCount())}
+
+    window.rename_class(first, "ring")
+    qtbot.waitUntil(lambda: synth().get("oneshots") == {"ring": "chime"}, timeout=30000)
+    assert synth()["routes"][0]["source"] == "likelihood:ring"
+    window.add_class("bell")
+    qtbot.waitUntil(lambda: "bell" in [str(c) for c in window.project.classes], timeout=30000)
+    window.refresh()
+    assert rows()["ring"] == "chime" and first not in rows() and "bell" in rows(), rows()
+    assert panel.routes.cellWidget(0, 0).currentText() == "likelihood:ring"
+    assert not panel.edited()
+    assert panel.apply(), panel.status.text()
+    qtbot.waitUntil(lambda: not panel._sent, timeout=30000)
+    assert synth().get("oneshots") == {"ring": "chime"}
+    window.close()

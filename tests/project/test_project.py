@@ -245,6 +245,50 @@ def test_rename_class_relabels_its_takes_and_keeps_its_place(tmp_path: Path) -> 
     assert [t.label for t in project.takes] == ["a", "slide", "slide"]
 
 
+def test_a_renamed_class_keeps_every_setting_made_for_it(tmp_path: Path) -> None:
+    from gesturemap.models.spotting.core import set_aside
+    from gesturemap.models.spotting.verifier import SpotVerifier
+    from gesturemap.synth import SynthMapping
+
+    verifier = SpotVerifier(["boom", "swell"], ["boom", "swell"], np.zeros(16), np.ones(16),
+                            np.zeros((2, 16)), np.zeros(2)).to_dict()  # inputs of 3
+
+    synth = {"routes": [{"source": "likelihood:boom", "target": "loudness"},
+                        {"source": "progress:*", "target": "follower_position"}],
+             "oneshots": {"boom": "click"}}
+    project = Project(
+        classes=["boom", "swell"],
+        model={"kind": "gmm", "params": {"gaussians": 1,
+                                         "class_params": {"boom": {"gaussians": 2}}},
+               "spotting": {"thresholds": {"boom": 0.8}, "costs": {"boom": 20},
+                            "verifier": verifier}},
+        outputs={"synth": synth}, display={"class_colors": {"boom": "#ff0000"}})
+    for k in range(2):
+        project.add_take(_gesture(k), "boom")
+        project.add_take(_gesture(10 + k, offset=3.0), "swell")
+    project.train()
+    project.save_scene("verse")  # a scene keeps the settings of when it was saved
+    project.rename_class("boom", "explosion")
+    project.save(tmp_path / "p")
+    for p in (project, Project.load(tmp_path / "p")):
+        spotting = p.model["spotting"]
+        assert spotting["thresholds"] == {"explosion": 0.8}
+        assert spotting["costs"] == {"explosion": {"false": 20.0, "miss": 1.0}}
+        assert spotting["verifier"]["classes"] == ["explosion", "swell"]
+        assert spotting["verifier"]["labels"] == ["explosion", "swell"]
+        assert p.model["params"]["class_params"] == {"explosion": {"gaussians": 2}}
+        mapping = SynthMapping.from_dict(p.outputs["synth"])
+        assert mapping.oneshots == {"explosion": "click"}
+        assert [r.source for r in mapping.routes] == ["likelihood:explosion", "progress:*"]
+        assert p.display["class_colors"] == {"explosion": "#ff0000"}
+        scene = p.scene("verse")
+        assert scene.model["spotting"]["costs"] == {"explosion": {"false": 20.0, "miss": 1.0}}
+        assert SynthMapping.from_dict(scene.outputs["synth"]).oneshots == {"explosion": "click"}
+    # the model retrained on the new name finds the cost and the threshold: none set aside
+    project.train()
+    assert set_aside(project.trained.labels_, project.model["spotting"])[1] == []
+
+
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
