@@ -29,6 +29,11 @@ has ended, later trainings go to the compiled worker and the engine loads the co
 kernels from the cache between two frames (:mod:`gesturemap.models.interpreted`).
 
 Other model kinds compile at their first use (a model chosen later in the window).
+
+A preparation that ended is noted beside numba's cache (:func:`prepared_before`), for the
+settings that decide the kernels. Later starts of a project of those settings say nothing of a
+preparation and start no seed's process: the training process loads the kernels from the cache
+as it starts, and the first take trains at once.
 """
 
 from __future__ import annotations
@@ -50,6 +55,56 @@ PREPARING = "preparing the models for this machine (first start only)"
 
 #: Frames per synthetic take: more than any default number of states, so every kind trains.
 _FRAMES = 80
+
+
+def _marker(message: dict[str, Any]) -> Path | None:
+    """The file that says the kernels of ``message``'s project were prepared into numba's
+    cache as it is now (None: no place to keep it). It lives where numba keeps its cache
+    (``NUMBA_CACHE_DIR``, else the package's ``__pycache__``), so that clearing the cache
+    clears it too, and its name changes with anything that makes numba compile again: the
+    project's settings, this gesturemap's source files, numba and Python."""
+    import hashlib
+    import json
+
+    import numba
+
+    root = Path(__file__).resolve().parents[1]
+    cache = os.environ.get("NUMBA_CACHE_DIR")
+    folder = Path(cache) if cache else root / "__pycache__"
+    # what decides the kernels (not the project's name nor its classes' names)
+    shape = {"model": message.get("model"), "pipeline": message.get("pipeline"),
+             "inputs": message.get("input_dim") or len(message.get("input_names") or ()),
+             "outputs": len(message.get("output_names") or ())}
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True, default=str).encode())
+    digest.update(f"{numba.__version__} {sys.version} {sys.platform}".encode())
+    try:
+        for path in sorted(root.rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(root)} {stat.st_mtime_ns} {stat.st_size}".encode())
+    except OSError:
+        return None
+    return folder / "gesturemap-prepared" / digest.hexdigest()[:32]
+
+
+def prepared_before(message: dict[str, Any] | None) -> bool:
+    """Whether the kernels of ``message``'s project (:func:`preparation_message`) are in
+    numba's cache already: a start after the first loads them as it goes, and says nothing
+    of a preparation."""
+    marker = None if message is None else _marker(message)
+    return marker is not None and marker.is_file()
+
+
+def _mark_prepared(message: dict[str, Any]) -> None:
+    marker = _marker(message)
+    if marker is None:
+        return
+    try:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        from ..utils.storage import atomic_write_text
+
+        atomic_write_text(marker, "prepared\n")
+    except OSError as exc:  # a read-only install: the next start prepares again, no harm
+        log.info("could not note the preparation in %s: %s", marker, exc)
 
 
 def preparation_message(project: Any) -> dict[str, Any]:
@@ -178,13 +233,20 @@ def prepare_project(message: dict[str, Any],
     from .frame_path import FramePath, model_stream
 
     t0 = time.perf_counter()
+    # prepared before: every kernel loads from the cache, nothing compiles. The synthetic
+    # takes still load the training's kernels ahead of the first real take (a second or
+    # so), silently, with no process stepping a seed beside it (an interpreter's start and
+    # imports, seconds of CPU for nothing)
+    again = prepared_before(message)
 
     def say(fraction: float) -> None:
-        if report is not None:
+        if report is not None and not again:
             report(fraction, f"{PREPARING}: {fraction:.0%}")
 
     say(0.0)
-    seed = _step_seed_elsewhere(message)  # the step's kernels, on the other core meanwhile
+    # the step's kernels, on the other core meanwhile
+    seed = None if again else _step_seed_elsewhere(message)
+    seeded = True
     try:
         project = _synthetic_project(message)
         project.fit_pipeline()
@@ -196,7 +258,7 @@ def prepare_project(message: dict[str, Any],
         model.fit(dataset)
         say(0.6)
         if seed is not None:  # its kernels are loaded from the cache, not compiled twice
-            seed.wait()
+            seeded = seed.wait() == 0
             seed = None
         first = next(iter(dataset)).inputs
         model_stream(project, model, warm=True).step(np.asarray(first[0], dtype=np.float64))
@@ -211,6 +273,9 @@ def prepare_project(message: dict[str, Any],
     except Exception as exc:  # noqa: BLE001 - a preparation only; the real training tells
         log.info("kernels not all prepared ahead (%s: %s); the first training compiles them",
                  type(exc).__name__, exc)
+    else:
+        if seeded and not again:  # (a seed that failed: its kernels compile at first use)
+            _mark_prepared(message)
     if seed is not None:
         seed.wait()
     say(1.0)

@@ -524,9 +524,10 @@ class Trainer:
     def _ensure_worker(self) -> None:
         if self._proc is not None and self._proc.is_alive():
             return
-        if self._prepare is not None:
-            from .prepare import PREPARING
+        from .prepare import PREPARING, prepared_before
 
+        if self._prepare is not None and not prepared_before(self._prepare):
+            # (prepared before: the worker loads the kernels as it starts, and says nothing)
             self.preparing = (0.0, f"{PREPARING}: 0%")
         self._proc, self._conn = self._spawn(self._prepare, interpreted=False)
 

@@ -78,6 +78,7 @@ def test_steps_go_back_to_the_compiled_kernels_once_cached(restore_steps):
 def test_the_interpreted_worker_trains_the_model_the_compiled_one_does(monkeypatch):
     """A first start's training, routed to the worker whose numba runs every kernel as
     Python: the same model as the compiled training, to rounding."""
+    from gesturemap.live import prepare as prepare_module
     from gesturemap.live import trainer as trainer_module
 
     project = gm.Project("first", model={"kind": "hhmm"}, classes=["a", "b"])
@@ -85,6 +86,7 @@ def test_the_interpreted_worker_trains_the_model_the_compiled_one_does(monkeypat
         project.add_take(rec.inputs, rec.label)
     # the cache of this test session holds every kernel: say it does not, as on a new machine
     monkeypatch.setattr(trainer_module, "training_needs_compiling", lambda kind: kind == "hhmm")
+    monkeypatch.setattr(prepare_module, "prepared_before", lambda message: False)
     with Trainer("process") as trainer:
         trainer.start_worker(prepare=preparation_message(project))
         job = trainer.train_project(project)  # sent before the preparation can end
