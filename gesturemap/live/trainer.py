@@ -425,7 +425,13 @@ def _worker_main(conn: Any, nice: int = 5, prepare: dict[str, Any] | None = None
     def send(obj: dict[str, Any]) -> None:
         data = encode(obj)
         with send_lock:
-            conn.send_bytes(data)
+            try:
+                conn.send_bytes(data)
+            except (BrokenPipeError, ConnectionResetError, EOFError):
+                # the parent is gone (killed): nothing waits for this answer, and the worker
+                # holds nothing of the user's (the parent saves). It ends here, from whichever
+                # thread reports, rather than raising a traceback into the run's terminal
+                os._exit(0)
 
     # jobs sent meanwhile queue up (the listener runs): they need these kernels anyway
     if interpreted:

@@ -65,3 +65,35 @@ def test_sigkill_mid_take_keeps_completed_takes_and_the_log(tmp_path):
     assert len(values) >= t_kill_frames + 300 - 200 - 20
     np.testing.assert_array_equal(values[:40, 1], np.arange(40))
     assert np.all(np.diff(times) >= 0)
+
+
+_KILLED_WHILE_TRAINING = """
+import os, signal, sys, time
+import numpy as np
+import gesturemap as gm
+from gesturemap.live.trainer import Trainer
+
+rng = np.random.default_rng(0)
+dataset = gm.Dataset()
+for k in range(40):
+    dataset.add(rng.normal(size=(400, 6)) + k % 4, str(k % 4))
+trainer = Trainer("process")
+started = []
+trainer.train(gm.HHMM(states=12, gaussians=3), dataset,
+              on_progress=lambda f, m: started.append(f))
+deadline = time.monotonic() + 120
+while not started and time.monotonic() < deadline:
+    time.sleep(0.01)
+print("training", flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_training_process_outliving_a_killed_parent_ends_without_a_traceback():
+    """A run killed (SIGKILL, the system's out-of-memory killer) while it trains: its
+    training process finds the pipe broken at its next report and ends, without a
+    BrokenPipeError's traceback among the run's last lines in the terminal."""
+    proc = subprocess.run([sys.executable, "-c", _KILLED_WHILE_TRAINING], capture_output=True,
+                          text=True, timeout=240)  # (stderr closes when the worker has ended)
+    assert proc.returncode == -signal.SIGKILL and "training" in proc.stdout, proc.stderr
+    assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
