@@ -345,6 +345,26 @@ class Rehearsal(NamedTuple):
     group: str | int
 
 
+def _table_problem(labels: Any, lengths: Any, bimodal: Any, checksum: Any) -> str | None:
+    """What is wrong with a dataset file's table of recordings (None: nothing), naming the
+    entry, so that someone repairing the file by hand knows where to look."""
+    if not isinstance(labels, list):
+        return "'labels' is missing or not a list"
+    if not isinstance(lengths, list):
+        return "'lengths' is missing or not a list"
+    if len(labels) != len(lengths):
+        return f"'labels' has {len(labels)} entries and 'lengths' {len(lengths)}"
+    for i, n in enumerate(lengths):
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            return (f"'lengths' gives recording {i} {n!r} frames (a whole number, at least "
+                    "1)")
+    if not isinstance(bimodal, bool):
+        return "'bimodal' is missing or not true/false"
+    if not isinstance(checksum, str):
+        return "'arrays_sha256' is missing or not text"
+    return None
+
+
 class Dataset:
     """A training set: recordings of labelled gestures, all of the same shape.
 
@@ -731,18 +751,9 @@ class Dataset:
         labels = document.get("labels")
         lengths = document.get("lengths")
         bimodal = document.get("bimodal")
-        if (
-            not isinstance(labels, list)
-            or not isinstance(lengths, list)
-            or len(labels) != len(lengths)
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in lengths)
-            or not isinstance(bimodal, bool)
-            or not isinstance(document.get("arrays_sha256"), str)
-        ):
-            raise FormatError(
-                f"{json_path} is damaged: 'labels', 'lengths', 'bimodal' or 'arrays_sha256' is "
-                "missing or not as gesturemap writes it."
-            )
+        problem = _table_problem(labels, lengths, bimodal, document.get("arrays_sha256"))
+        if problem is not None:
+            raise FormatError(f"{json_path} is damaged: {problem}, not as gesturemap writes it.")
         n_frames = sum(lengths)
         expected: dict[str, tuple[int | None, ...]] = {
             "inputs": (n_frames, None),

@@ -431,7 +431,10 @@ def test_load_refuses_damaged_or_newer_files(tmp_path: Path, gestures: Dataset) 
         Dataset.load(path)
 
     path.write_text(json.dumps({**document, "lengths": [10, 12]}))
-    with pytest.raises(FormatError, match="'labels', 'lengths'"):
+    with pytest.raises(FormatError, match="'labels' has 3 entries and 'lengths' 2"):
+        Dataset.load(path)
+    path.write_text(json.dumps({**document, "lengths": [10, 0, 20]}))
+    with pytest.raises(FormatError, match="'lengths' gives recording 1 0 frames"):
         Dataset.load(path)
 
     path.write_text(json.dumps({**document, "version": 3}))
