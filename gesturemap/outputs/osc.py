@@ -48,6 +48,9 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 12000
 #: A string argument longer than this (bytes) is cut (a notice must fit a datagram).
 MAX_TEXT_BYTES = 1000
+#: Seconds between two warnings that a host name still does not resolve.
+RESOLVE_REMIND_S = 60.0
+
 #: Seconds between two attempts to look up a host name that did not resolve.
 RESOLVE_RETRY_S = 2.0
 
@@ -392,14 +395,25 @@ class _Route:
     def _resolve_name(self) -> None:
         """Look the host name up (off the frame path) until it resolves or the output closes."""
         host, port = self.host, self.port
+        tries, said_at = 0, None
         while not self._closed.is_set():
             address = _resolve(host, port)
             if address is not None:
                 self._use(address, port)
                 log.info("%s: %s is %s", self._what, host, address)
                 return
-            log.warning("%s: cannot resolve %r; trying again in %.0f s", self._what, host,
-                        RESOLVE_RETRY_S)
+            # said once, then reminded now and then: a line every few seconds for the whole
+            # show buried whatever else the terminal had to say
+            tries += 1
+            now = time.monotonic()
+            if said_at is None:
+                log.warning("%s: cannot resolve %r; trying again every %.0f s (what is sent "
+                            "meanwhile is counted and dropped)", self._what, host,
+                            RESOLVE_RETRY_S)
+                said_at = now
+            elif now - said_at >= RESOLVE_REMIND_S:
+                log.warning("%s: still cannot resolve %r (%d tries)", self._what, host, tries)
+                said_at = now
             self._closed.wait(RESOLVE_RETRY_S)
 
     def _reroute(self) -> None:

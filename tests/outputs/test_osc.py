@@ -525,3 +525,31 @@ def test_an_output_opened_before_the_network_is_up_sends_once_it_is(tmp_path):
     address, args = decode_message(bytes.fromhex(got["seen"]))
     assert (address, args) == (b"/wek/outputs", (0.25,))
     assert got["from"] == "10.9.9.1"
+
+
+def test_a_host_name_that_never_resolves_is_said_once_then_now_and_then(monkeypatch, caplog):
+    """A mixer's name mistyped, or its DNS down for the show: the log said "cannot resolve"
+    every 2 s for the whole show. It says so once, then reminds with the count."""
+    import logging
+    import time
+
+    from gesturemap.outputs import osc
+
+    def nowhere(host, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", nowhere)
+    monkeypatch.setattr(osc, "RESOLVE_RETRY_S", 0.01)
+    monkeypatch.setattr(osc, "RESOLVE_REMIND_S", 0.5)
+    caplog.set_level(logging.WARNING, logger=osc.log.name)
+    out = OSCOutput({"host": "gm-mixer.invalid", "port": 9})
+    try:
+        time.sleep(1.2)
+        out.send(_result([0.2, 0.7, 0.1], 1), 2.0)
+        assert out.sent == 0 and out.send_errors == 1
+    finally:
+        out.close()
+    said = [r.getMessage() for r in caplog.records if "resolve" in r.getMessage()]
+    assert said and "cannot resolve 'gm-mixer.invalid'" in said[0], said
+    assert 2 <= len(said) <= 4, said  # about 100 tries: the first, then a reminder each 0.5 s
+    assert all("still cannot resolve" in s and "tries)" in s for s in said[1:]), said
