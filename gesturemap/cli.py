@@ -764,9 +764,23 @@ def _unfound_project(log: str) -> str:
             "log's folder or its parents")
 
 
+def _stacks_on_a_crash() -> None:
+    """A crash in a C library (an audio or MIDI driver, a JACK server going away) ends the
+    process without a Python traceback: Python's fault handler then writes every thread's
+    stack to stderr, what a bug report needs (and nothing at all otherwise)."""
+    import faulthandler
+
+    try:
+        if sys.stderr is not None and not faulthandler.is_enabled():
+            faulthandler.enable()
+    except (AttributeError, OSError, ValueError):  # no stderr file (a GUI launcher): none
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``gesturemap`` command; returns its exit code (see :data:`EXIT_CODES`)."""
     _printable_stdout()
+    _stacks_on_a_crash()
     parser = build_parser()
     args = parser.parse_args(argv)
     _expand_home(args)

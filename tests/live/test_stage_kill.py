@@ -74,12 +74,12 @@ import gesturemap as gm
 from gesturemap.live.trainer import Trainer
 
 rng = np.random.default_rng(0)
-dataset = gm.Dataset()
-for k in range(40):
-    dataset.add(rng.normal(size=(400, 6)) + k % 4, str(k % 4))
+dataset = gm.Dataset()  # seconds of training: still under way when the first report comes
+for k in range(16):
+    dataset.add(rng.normal(size=(300, 6)) + k % 4, str(k % 4))
 trainer = Trainer("process")
 started = []
-trainer.train(gm.HHMM(states=12, gaussians=3), dataset,
+trainer.train(gm.HHMM(states=10, gaussians=2), dataset,
               on_progress=lambda f, m: started.append(f))
 deadline = time.monotonic() + 120
 while not started and time.monotonic() < deadline:

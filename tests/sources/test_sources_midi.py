@@ -144,10 +144,10 @@ def test_program_changes_recall_scenes(jack_midi, tmp_path):  # noqa: F811
         assert wait_for(lambda: json.loads(stats.read_text())["scenes"]["unknown"] == 1, 10)
         final = json.loads(stats.read_text())
     finally:
-        stop_run(proc)
+        _, err = stop_run(proc)
         footswitch.delete()
         rx.close()
-    assert proc.returncode == 0
+    assert proc.returncode == 0, err
     assert final["frames_in"] == 0 and final["scenes"]["recalls"] == 2
 
 
