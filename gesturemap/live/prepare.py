@@ -237,7 +237,9 @@ def prepare_project(message: dict[str, Any],
     # takes still load the training's kernels ahead of the first real take (a second or
     # so), silently, with no process stepping a seed beside it (an interpreter's start and
     # imports, seconds of CPU for nothing)
-    again = prepared_before(message)
+    again = message.get("prepared_before")  # the training process's parent decides
+    if again is None:
+        again = prepared_before(message)
 
     def say(fraction: float) -> None:
         if report is not None and not again:

@@ -532,10 +532,15 @@ class Trainer:
             return
         from .prepare import PREPARING, prepared_before
 
-        if self._prepare is not None and not prepared_before(self._prepare):
-            # (prepared before: the worker loads the kernels as it starts, and says nothing)
-            self.preparing = (0.0, f"{PREPARING}: 0%")
-        self._proc, self._conn = self._spawn(self._prepare, interpreted=False)
+        prepare = self._prepare
+        if prepare is not None:
+            # decided here, once: the worker follows (prepared before, it loads the kernels as
+            # it starts and says nothing), so the two never disagree on a first start
+            again = prepared_before(prepare)
+            prepare = {**prepare, "prepared_before": again}
+            if not again:
+                self.preparing = (0.0, f"{PREPARING}: 0%")
+        self._proc, self._conn = self._spawn(prepare, interpreted=False)
 
     def _spawn(self, prepare: dict[str, Any] | None, *, interpreted: bool) -> tuple[Any, Any]:
         """Start a worker process and the thread that reads it: (process, connection)."""
