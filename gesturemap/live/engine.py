@@ -844,7 +844,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         (``checked_for``) and what does not fit (``wrong``)."""
         from ..models.spotting.costs import check_costs
 
-        spotting = (self.project.model or {}).get("spotting")
+        spotting = self._spotting_settings()
         if not isinstance(spotting, dict):
             raise GesturemapError("the project does not spot gestures, so it has no "
                                   "thresholds or costs to set: turn spotting on in the Model "
@@ -917,7 +917,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         read as 1 and 1 (which would take the class's costs out)."""
         from ..models.spotting.costs import check_costs
 
-        spotting = (self.project.model or {}).get("spotting")
+        spotting = self._spotting_settings()
         null = spotting.get("null_label", "null") if isinstance(spotting, dict) else "null"
         gestures = {str(c): c for c in self.project.classes if str(c) != str(null)}
         if isinstance(label, float) and label.is_integer():
@@ -982,6 +982,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         trainer.on_prepared = lambda: self._io.put(compiled)
 
     def _spotting_settings(self) -> dict[str, Any] | None:
+        """The project's spotting settings (None: spotting is off)."""
         return (getattr(self.project, "model", None) or {}).get("spotting")
 
     def _set_model(self, model: Any, stream: Any = None) -> None:

@@ -190,8 +190,8 @@ def renamed_class_settings(model: dict[str, Any] | None, outputs: dict[str, Any]
     and the synth mapping's one-shots and routes (``likelihood:CLASS``...). Each is looked up
     by the model's labels, so a rename that left one behind would drop it silently at the
     next training: a costly class fired freely, a one-shot never played again. The class's
-    Wekinator number is :func:`renumbered`'s. Either is returned as given where nothing
-    names ``old``."""
+    Wekinator number is :func:`renumbered`'s. Settings that name no ``old`` come back equal
+    to those given."""
     if isinstance(model, dict):
         params = model.get("params")
         if isinstance(params, dict) and isinstance(params.get("class_params"), dict):
@@ -217,11 +217,11 @@ def renamed_class_settings(model: dict[str, Any] | None, outputs: dict[str, Any]
                 return {**route, "source": f"{kind}:{new}"}
             return route
 
-        routes = synth.get("routes")
-        synth = {**synth, "oneshots": _renamed_keys(synth.get("oneshots"), old, new),
-                 **({"routes": [source(r) for r in routes]} if isinstance(routes, list) else {})}
-        if synth.get("oneshots") is None:
-            synth.pop("oneshots")
+        synth = dict(synth)
+        if "oneshots" in synth:
+            synth["oneshots"] = _renamed_keys(synth["oneshots"], old, new)
+        if isinstance(synth.get("routes"), list):
+            synth["routes"] = [source(r) for r in synth["routes"]]
         outputs = {**(outputs or {}), "synth": synth}
     return model, outputs
 
