@@ -199,7 +199,12 @@ def _compiled_kernels():
     real time (the GUI session, audio) would see that delay as a failure.
     """
     from gesturemap.live.trainer import warm_up
+    from gesturemap.utils.children import helper_context
 
+    # the helpers' fork server starts now, with the session's settings: a test that points
+    # numba elsewhere for a while (a first start) would leave every later helper a fresh
+    # interpreter (and the server imports while the kernels load here)
+    helper_context()
     warm_up()
     _warm_features_and_synth()
     _warm_compiled_frame_path()

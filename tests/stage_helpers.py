@@ -253,6 +253,17 @@ def child_pids(pid: int) -> list[int]:
     return found
 
 
+def descendant_pids(pid: int) -> list[int]:
+    """Every process below ``pid``: its children, theirs, and so on (the helpers gesturemap
+    starts are its fork server's children)."""
+    found, todo = [], child_pids(pid)
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo += child_pids(child)
+    return found
+
+
 def process_alive(pid: int) -> bool:
     """Running: neither gone nor a zombie waiting for its parent to read its status."""
     try:

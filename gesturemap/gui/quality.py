@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import itertools
-import multiprocessing
 import os
 from collections.abc import Callable
 from typing import Any
@@ -31,7 +30,7 @@ from typing import Any
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from ..utils.children import ctrl_c_kept_from_children
+from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from . import quality_jobs, rehearsal_jobs
 
 __all__ = ["DistinctMeter", "QualityPanel", "QualityWorker", "WhyStrip"]
@@ -195,10 +194,10 @@ def _submit(pool: cf.ProcessPoolExecutor, job: Any, *args: Any) -> cf.Future:
 
 
 def _worker() -> cf.ProcessPoolExecutor:
-    # spawn: a fresh interpreter (forking a process with Qt and engine threads is unsafe)
-    return cf.ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=quality_jobs.lower_priority,
-                                  initargs=(os.getpid(),))
+    # never a fork of this process (its Qt and engine threads): see helper_context
+    initializer, initargs = in_this_environment(quality_jobs.lower_priority, os.getpid())
+    return cf.ProcessPoolExecutor(max_workers=1, mp_context=helper_context(),
+                                  initializer=initializer, initargs=initargs)
 
 
 def _finished(future: cf.Future | None) -> tuple[dict[str, Any] | None, cf.Future | None]:

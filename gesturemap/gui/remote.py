@@ -31,7 +31,6 @@ import atexit
 import dataclasses
 import itertools
 import json
-import multiprocessing
 import os
 import struct
 import threading
@@ -47,7 +46,7 @@ from ..errors import GesturemapError
 from ..live.codec import decode, encode
 from ..live.snapshot import EngineSnapshot
 from ..project.opinions import OPINIONS
-from ..utils.children import ctrl_c_kept_from_children
+from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from ..utils.faults import raise_mode
 from ..utils.scheduling import tune_process
 from .session import InputRing, TakeRef, WindowEngine
@@ -610,12 +609,12 @@ class EngineProcess:
     # -- lifecycle ---------------------------------------------------------------------------
     def start(self, timeout_s: float = 60.0) -> EngineProcess:
         """Start the engine process and wait until its engine runs (raises if it cannot)."""
-        ctx = multiprocessing.get_context("spawn")
+        ctx = helper_context()
         cmd_read, cmd_write = ctx.Pipe(duplex=False)
         state_read, state_write = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_engine_main, args=(cmd_read, state_write,
-                                                              self._config),
-                                    name="gesturemap-engine", daemon=False)
+        target, args = in_this_environment(_engine_main, cmd_read, state_write, self._config)
+        self._process = ctx.Process(target=target, args=args, name="gesturemap-engine",
+                                    daemon=False)
         # not a daemon: it starts a training worker of its own. It ends when told to stop or
         # when its pipe closes — at the latest when this process exits, even killed.
         with ctrl_c_kept_from_children():

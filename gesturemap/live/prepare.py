@@ -176,8 +176,11 @@ def _step_seed_elsewhere(message: dict[str, Any]) -> subprocess.Popen | None:
     if kind not in SEED_KINDS or not (SEEDS_DIR / f"{_seed_name(kind, bimodal)}.json").is_file():
         return None
     # nicer than the training process it comes from: on a first start an interpreted worker
-    # trains the performer's first takes meanwhile, and that is what someone waits for
+    # trains the performer's first takes meanwhile, and that is what someone waits for. It
+    # ends with that process (a window closed during the preparation leaves no compiler on)
     code = ("import os\ntry:\n    os.nice(5)\nexcept OSError:\n    pass\n"
+            "from gesturemap.utils.scheduling import exit_with_parent\n"
+            f"exit_with_parent({os.getpid()})\n"
             f"from gesturemap.live.prepare import step_seed\nstep_seed({kind!r}, {bimodal!r})\n")
     return _child(code)
 

@@ -29,7 +29,7 @@ from ..errors import GesturemapError, TrainingCancelled
 from ..models.base import BaseModel, Cancel, load_kernels, params_from_json, restore
 from ..models.interpreted import training_needs_compiling
 from ..project.settings import search_settings
-from ..utils.children import ctrl_c_kept_from_children
+from ..utils.children import ctrl_c_kept_from_children, helper_context, in_this_environment
 from ..utils.frame_budget import note_frame_cost
 from .codec import decode, encode
 
@@ -544,21 +544,25 @@ class Trainer:
 
     def _spawn(self, prepare: dict[str, Any] | None, *, interpreted: bool) -> tuple[Any, Any]:
         """Start a worker process and the thread that reads it: (process, connection)."""
-        ctx = mp.get_context("spawn")  # no fork: the parent may hold audio/Qt threads
-        parent, child = ctx.Pipe(duplex=True)
-        proc = ctx.Process(target=_worker_main, args=(child, self.nice, prepare, interpreted),
-                           daemon=True, name="gesturemap-trainer")
-        if interpreted:
-            # numba reads it when the child imports it: every kernel there stays Python
-            with _ENVIRONMENT, ctrl_c_kept_from_children():
+        # the interpreted worker is a fresh interpreter: numba reads NUMBA_DISABLE_JIT as it is
+        # imported, and the fork server imported it compiling. The setting is in this
+        # process's environment only while that worker starts: no other worker starts then
+        # (it would read it too)
+        with _ENVIRONMENT, ctrl_c_kept_from_children():
+            ctx = mp.get_context("spawn") if interpreted else helper_context()
+            parent, child = ctx.Pipe(duplex=True)
+            target, args = _worker_main, (child, self.nice, prepare, interpreted)
+            if not interpreted:
+                target, args = in_this_environment(target, *args)
+            proc = ctx.Process(target=target, args=args, daemon=True, name="gesturemap-trainer")
+            if not interpreted:
+                proc.start()
+            else:  # numba reads it when the child imports it: every kernel there stays Python
                 os.environ["NUMBA_DISABLE_JIT"] = "1"
                 try:
                     proc.start()
                 finally:
                     del os.environ["NUMBA_DISABLE_JIT"]
-        else:
-            with ctrl_c_kept_from_children():
-                proc.start()
         child.close()
         threading.Thread(target=self._read, args=(parent, interpreted), daemon=True,
                          name="gesturemap-trainer-reader").start()

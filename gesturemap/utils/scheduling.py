@@ -149,27 +149,66 @@ def tune_process() -> None:
 
 
 def exit_with_parent(parent: int | None = None, poll_s: float = 1.0) -> None:
-    """End this process when the one that started it is gone (a daemon thread polls).
+    """End this process when ``parent`` (a process id) ends (a daemon thread waits for it).
 
     A pool worker (``concurrent.futures``) whose parent is killed never learns it: its call
     queue's pipe stays open at both ends inside the worker itself, so it waits forever, an
     orphan holding its memory. A window killed on stage would leave one behind each time.
 
-    ``parent``: the starting process's id, as it gave it. Without it the parent is whoever
-    is the parent now, and a window killed while its worker was still starting (seconds of
-    imports on a loaded machine) is never noticed: the worker's parent is then already
-    another process."""
+    ``parent``: the starting process's id, as it gave it (the window's: a helper forked by
+    the fork server is that server's child, not the window's). Without it, the process that
+    is the parent now; a window killed while its worker was still starting is then never
+    noticed. Already gone: this process ends at once."""
     import threading
-    import time
 
     if parent is None:
         parent = os.getppid()
-    elif os.getppid() != parent:
+    ended = _end_of(parent)
+    if ended is None:
         os._exit(0)
 
     def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
+        ended(poll_s)
         os._exit(0)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _end_of(pid: int) -> Any:
+    """A function that returns once process ``pid`` has ended (checking every ``poll_s``
+    seconds where it must poll), or None if it has ended already."""
+    import time
+
+    try:
+        # a pidfd names this very process (never another given its id later), and turns
+        # readable when it ends, even while it waits, a zombie, for its own parent
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+    except (AttributeError, OSError):  # not Linux 5.3+: ask the kernel whether it is there
+        if not _exists(pid):
+            return None
+
+        def polled(poll_s: float) -> None:
+            while _exists(pid):
+                time.sleep(poll_s)
+        return polled
+    import select
+
+    if select.select([fd], [], [], 0)[0]:
+        os.close(fd)
+        return None
+
+    def waited(poll_s: float) -> None:  # noqa: ARG001 - nothing to poll
+        select.select([fd], [], [])
+    return waited
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's: there
+        return True
+    return True

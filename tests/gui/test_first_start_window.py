@@ -20,7 +20,7 @@ from gesturemap.gui.window import MainWindow
 from gesturemap.live.prepare import PREPARING
 from gesturemap.live.trainer import INTERPRETED
 from gesturemap.project.default import default_project
-from tests.stage_helpers import child_pids, process_alive
+from tests.stage_helpers import descendant_pids, process_alive
 
 from .test_session import pad_driver, record  # noqa: F401 - pad_driver is a fixture
 
@@ -68,7 +68,7 @@ def test_a_new_machine_says_it_prepares_then_trains_the_first_take(qtbot, tmp_pa
     assert "trained in" in window.train_status.text(), seen[-5:]
     # closed in the middle of the preparation: the window does not wait for the compiler
     # (which reads no message until it is done), and no process is left behind
-    processes = [window.engine.pid, *child_pids(window.engine.pid)]
+    processes = [window.engine.pid, *descendant_pids(window.engine.pid)]
     assert len(processes) >= 3, processes  # the engine, its compiling and interpreted workers
     t0 = time.monotonic()
     window.close()

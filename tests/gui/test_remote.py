@@ -28,7 +28,7 @@ from gesturemap.gui.remote import EngineProcess
 from gesturemap.gui.session import TakeRef
 from gesturemap.project import Project
 from gesturemap.sources.base import Frame
-from tests.stage_helpers import child_pids, free_port, process_alive
+from tests.stage_helpers import descendant_pids, free_port, process_alive
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -236,9 +236,13 @@ def test_killing_the_window_keeps_every_completed_take(tmp_path):
         assert _wait(lambda: len(list((folder / "takes").glob("*.npz"))) == 2)
         # the takes are reviewed in the window's worker process: it has started beside the
         # engine's
-        assert _wait(lambda: len(child_pids(window.pid)) >= 2, timeout=30), \
-            child_pids(window.pid)
-        workers = child_pids(window.pid)
+        def review_started() -> bool:
+            engine_side = {engine_pid, *descendant_pids(engine_pid)}
+            # besides the engine's: the resource tracker, the fork server, the review worker
+            return len(set(descendant_pids(window.pid)) - engine_side) >= 3
+
+        assert _wait(review_started, timeout=30), descendant_pids(window.pid)
+        workers = descendant_pids(window.pid)
         tx.close()
         _kill(window)
     # the engine process sees its window gone and ends by itself, and so does the review

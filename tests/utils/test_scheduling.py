@@ -80,20 +80,29 @@ def test_tune_process_sets_the_switch_interval_and_freezes(monkeypatch):
 
 
 def test_a_worker_whose_window_died_before_it_started_ends_at_once():
-    """A worker told its window's id ends at once when that window is already gone (its
-    parent is then another process), and stays while its window lives."""
+    """A worker told its window's id ends at once when that window is already gone, and
+    stays while its window lives, whichever process started it."""
     import subprocess
 
     child = ("import sys, time\n"
              "from gesturemap.utils.scheduling import exit_with_parent\n"
              "exit_with_parent(int(sys.argv[1]))\n"
              "time.sleep(30)\n")
-    gone = subprocess.run([sys.executable, "-c", child, "1"], timeout=20)  # not its parent
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait(20)
+    gone = subprocess.run([sys.executable, "-c", child, str(ended.pid)], timeout=20)
     assert gone.returncode == 0
-    alive = subprocess.Popen([sys.executable, "-c", child, str(os.getpid())])
+    # a window that lives, though another process started the worker (a fork server)
+    window = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    alive = subprocess.Popen([sys.executable, "-c", child, str(window.pid)])
     try:
         with pytest.raises(subprocess.TimeoutExpired):
-            alive.wait(timeout=3)  # its parent (this test) lives: it stays
+            alive.wait(timeout=3)
+        # killed outright, and left unreaped a while (a zombie): the worker ends anyway
+        window.kill()
+        assert alive.wait(timeout=10) == 0
     finally:
+        window.kill()
+        window.wait(10)
         alive.kill()
         alive.wait(10)
