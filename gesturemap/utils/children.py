@@ -49,10 +49,10 @@ def helper_context() -> Any:
     the calling one (a lock another thread held stays locked forever in the child). The fork
     server is a fresh, single-threaded interpreter that imported gesturemap
     (:data:`PRELOAD`); the helpers it forks are as clean as spawned ones, without the import.
-    Where there is no fork server (Windows, macOS builds without it), or where a variable read
-    at an interpreter's start (:data:`_READ_AT_START`) differs from the server's, a fresh
-    interpreter ("spawn"). Start the process inside :func:`ctrl_c_kept_from_children`, with
-    its target wrapped by :func:`in_this_environment`.
+    Where there is no fork server (Windows), or where a variable read at an interpreter's
+    start (:data:`_READ_AT_START`) differs from the server's, a fresh interpreter ("spawn").
+    Start the process inside :func:`ctrl_c_kept_from_children`, with its target wrapped by
+    :func:`in_this_environment`.
     """
     global _server_environment
     if "forkserver" not in multiprocessing.get_all_start_methods():
