@@ -100,7 +100,7 @@ def test_a_worker_whose_window_died_before_it_started_ends_at_once():
             alive.wait(timeout=3)
         # killed outright, and left unreaped a while (a zombie): the worker ends anyway
         window.kill()
-        assert alive.wait(timeout=10) == 0
+        assert alive.wait(timeout=30) == 0
     finally:
         window.kill()
         window.wait(10)
