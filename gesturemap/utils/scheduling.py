@@ -159,49 +159,33 @@ def exit_with_parent(parent: int | None = None, poll_s: float = 1.0) -> None:
     the fork server is that server's child, not the window's). Without it, the process that
     is the parent now; a window killed while its worker was still starting is then never
     noticed. Already gone: this process ends at once."""
+    import select
     import threading
+    import time
 
     if parent is None:
         parent = os.getppid()
-    ended = _end_of(parent)
-    if ended is None:
-        os._exit(0)
-
-    def watch() -> None:
-        ended(poll_s)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
-
-
-def _end_of(pid: int) -> Any:
-    """A function that returns once process ``pid`` has ended (checking every ``poll_s``
-    seconds where it must poll), or None if it has ended already."""
-    import time
-
     try:
         # a pidfd names this very process (never another given its id later), and turns
         # readable when it ends, even while it waits, a zombie, for its own parent
-        fd = os.pidfd_open(pid)
+        pidfd: int | None = os.pidfd_open(parent)
     except ProcessLookupError:
-        return None
+        os._exit(0)
     except (AttributeError, OSError):  # not Linux 5.3+: ask the kernel whether it is there
-        if not _exists(pid):
-            return None
+        pidfd = None
+    ended = not _exists(parent) if pidfd is None else bool(select.select([pidfd], [], [], 0)[0])
+    if ended:
+        os._exit(0)
 
-        def polled(poll_s: float) -> None:
-            while _exists(pid):
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _exists(parent):
                 time.sleep(poll_s)
-        return polled
-    import select
+        os._exit(0)
 
-    if select.select([fd], [], [], 0)[0]:
-        os.close(fd)
-        return None
-
-    def waited(poll_s: float) -> None:  # noqa: ARG001 - nothing to poll
-        select.select([fd], [], [])
-    return waited
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def _exists(pid: int) -> bool:
