@@ -350,6 +350,7 @@ class WindowEngine(Engine):
         """Give class ``old`` the name ``new``: its takes are relabelled, its place kept."""
         synth_before = (self.project.outputs or {}).get("synth")
         self.project.rename_class(old, new)  # its colour, costs, one-shots... go with it
+        self.scenes.follow_project()  # a recall plays the scenes relabelled, not as loaded
         if self.current_label == old:
             self.current_label = new
         if self.recording and self._take_label == old:  # the take under way goes with it

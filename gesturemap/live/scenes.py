@@ -162,6 +162,9 @@ class SceneRuntime:
         self._unplayable: dict[str, str] = {}
         #: outputs the engine stopped sending on that a scene's route may still recall
         self._retired: list[Any] = []
+        #: the project's scenes changed while the I/O thread was preparing them from the
+        #: scenes as they were: followed as soon as those are taken (:meth:`take_ready`)
+        self._changed_while_preparing = False
 
     # -- off the frame path -------------------------------------------------------------------
     def _route(self, outputs: dict[str, Any] | None) -> dict[str, Any]:
@@ -193,7 +196,7 @@ class SceneRuntime:
     def refill(self, scene: Any) -> None:
         """Another stream for ``scene``'s next recall (I/O thread)."""
         stream = self._stream(scene)
-        self.engine.command("_scene_stream", scene.name, stream)
+        self.engine.command("_scene_stream", scene.name, stream, scene)
 
     def close(self) -> None:
         """Close the outputs made for scenes (the engine closes the one it sends on)."""
@@ -217,6 +220,9 @@ class SceneRuntime:
                    outputs: dict[str, Any]) -> None:
         self._scenes, self._streams, self._outputs = scenes, streams, outputs
         self.ready = True
+        if self._changed_while_preparing:
+            self._changed_while_preparing = False
+            self.follow_project()
         for scene in scenes:  # said at the start, before the show, not at the first recall
             wrong = self._misfit(scene)
             if wrong is not None:
@@ -225,13 +231,64 @@ class SceneRuntime:
             name, self._pending = self._pending, None
             self._recall_waiting(name)
 
-    def add_stream(self, name: str, stream: Any) -> None:
+    def add_stream(self, name: str, stream: Any, made_for: Any = None) -> None:
+        """A stream made on the I/O thread (:meth:`refill`) for the scene ``made_for``, ready
+        for a recall of ``name``; dropped, and another made, if that scene's model has been
+        changed since (its classes renamed, its second opinions trained): a recall must play
+        the scene as it is now."""
+        scene = next((s for s in self._scenes if s.name == name), None)
+        if (made_for is not None and scene is not None
+                and (made_for.trained is not scene.trained or made_for.model is not scene.model)):
+            self.engine._io.put(lambda: self.refill(scene))
+            return
         ready = self._streams.get(name)
         if ready is not None and len(ready) < READY_STREAMS:
             ready.append(stream)
         if self._pending is not None and self._streams.get(self._pending):
             pending, self._pending = self._pending, None
             self._recall_waiting(pending)  # the recall that waited for this stream
+
+    def add_outputs(self, outputs: dict[str, Any]) -> None:
+        """Outputs made on the I/O thread for routes the scenes have now
+        (:meth:`follow_project`); one made twice for a route is closed."""
+        for key, output in outputs.items():
+            if self._outputs.setdefault(key, output) is not output:
+                output.close()
+
+    def follow_project(self) -> None:
+        """The project's scenes were changed in place (engine thread: a class renamed, or
+        renamed back, relabels every scene that plays it, its per-class settings and the
+        number its outputs send it as): the engine's copies follow, so that a recall plays
+        the class by the name the window shows and the patch now listens for, not by the one
+        the engine started with. Each changed scene's ready streams are made again on the
+        I/O thread, after any output its new route needs (a recall meanwhile waits for them,
+        as a recall faster than the I/O thread does). A scene playing plays on as loaded until
+        it is recalled again or the model retrains, as the project's own model does after a
+        rename."""
+        if not self.ready:  # the I/O thread prepares the scenes as they were: follow after
+            self._changed_while_preparing = True
+            return
+        engine = self.engine
+        now = {s.name: s for s in getattr(engine.project, "scenes", ())}
+        changed = [now[s.name] for s in self._scenes
+                   if s.name in now and now[s.name].trained is not s.trained]
+        if not changed:
+            return
+        names = {s.name for s in changed}
+        self._scenes = tuple(now[s.name] if s.name in names else s for s in self._scenes)
+        routes = {_output_key(self._route(s.outputs)): s.outputs for s in changed}
+        missing = {k: o for k, o in routes.items() if k not in self._outputs}
+
+        def make_outputs() -> None:  # I/O thread: opening a socket is off the frame path
+            engine.command("_scene_outputs",
+                           {k: OSCOutput(self._route(o)) for k, o in missing.items()})
+
+        if missing:
+            engine._io.put(make_outputs)
+        for scene in changed:
+            self._streams[scene.name] = []
+            for _ in range(READY_STREAMS):
+                engine._io.put(lambda s=scene: self.refill(s))
 
     def _recall_waiting(self, name: str) -> None:
         """The recall of ``name`` that waited for its streams: refused as a recall, if it is
@@ -465,8 +522,11 @@ class SceneCommands:
                            outputs: dict[str, Any]) -> None:
         self.scenes.take_ready(scenes, streams, outputs)
 
-    def _cmd__scene_stream(self, name: str, stream: Any) -> None:
-        self.scenes.add_stream(name, stream)
+    def _cmd__scene_stream(self, name: str, stream: Any, made_for: Any = None) -> None:
+        self.scenes.add_stream(name, stream, made_for)
+
+    def _cmd__scene_outputs(self, outputs: dict[str, Any]) -> None:
+        self.scenes.add_outputs(outputs)
 
     def _cmd__scene_faded(self, fader: CrossfadeStream) -> None:
         self.scenes.faded(fader)

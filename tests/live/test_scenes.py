@@ -879,20 +879,26 @@ CENTRES = {"circle": (0.0, 0.0), "swipe": (4.0, 0.0), "wave": (0.0, 4.0)}
 NUMBERS = {"circle": 1, "swipe": 2, "wave": 5}
 
 
-def _renamed_scene_project(folder):  # noqa: ANN001, ANN202
-    """A project numbering its classes (circle 1, swipe 2, wave 5) with the scene "main";
-    then wave renamed waves, swipe renamed slide and a new class "swipe" added; saved and
-    opened again."""
+def _three_classes(outputs: dict) -> Project:
+    """A project of CENTRES' three classes (a GMM deciding on each frame), trained, its
+    label sent on /gesturemap/label, with its scene "main"."""
     rng = np.random.default_rng(5)
     project = Project("renamed", model={"kind": "gmm", "params": {
         "gaussians": 1, "decision": "window", "likelihood_window": 1}},
-        outputs={"class_numbers": dict(NUMBERS),
-                 "addresses": {"label": "/gesturemap/label"}})
+        outputs={**outputs, "addresses": {"label": "/gesturemap/label"}})
     for name, centre in CENTRES.items():
         for _ in range(3):
             project.add_take(np.array(centre) + rng.normal(0, 0.5, size=(30, 2)), name)
     project.train()
     project.save_scene("main")
+    return project
+
+
+def _renamed_scene_project(folder):  # noqa: ANN001, ANN202
+    """A project numbering its classes (circle 1, swipe 2, wave 5) with the scene "main";
+    then wave renamed waves, swipe renamed slide and a new class "swipe" added; saved and
+    opened again."""
+    project = _three_classes({"class_numbers": dict(NUMBERS)})
     project.rename_class("wave", "waves")
     project.rename_class("swipe", "slide")
     project.add_class("swipe")
@@ -949,3 +955,95 @@ def test_a_rename_to_a_class_a_scene_still_plays_is_refused_and_changes_nothing(
         project.scene("main")  # noqa: B018 - the scene is there
         project.rename_class("swipe2", "waves")
     assert (project.classes, project.outputs, project.scene("main")) == before
+
+
+def _answer(s: _WindowStage, rx: socket.socket, centre: tuple[float, float]) -> tuple:
+    """The label message the engine settles on for frames at ``centre`` (the same three
+    times running: replies to frames sent before may still come)."""
+    deadline, answers = time.monotonic() + 30.0, []
+    while len(answers) < 3 or len(set(answers[-3:])) > 1:
+        assert time.monotonic() < deadline, f"no steady answer at {centre}: {answers}"
+        s.tx.sendto(float_msg("/wek/inputs", *centre), s.to)
+        got = osc_messages(rx, lambda m: any(a == "/gesturemap/label" for a, _ in m),
+                           timeout=0.5)
+        answers += [p for a, p in got if a == "/gesturemap/label"]
+    return answers[-1]
+
+
+def test_scenes_recalled_after_a_rename_in_the_window_play_the_new_names(tmp_path):
+    """Classes circle 1, swipe 2, wave 5 in scenes "main" and "again", the window's engine
+    running: wave renamed waves, swipe renamed slide, a new class "swipe" added. Recalled,
+    each scene answers "waves" as 5 and "slide" as 2 (the engine played the scenes as it had
+    loaded them: "wave" and "swipe"), also from a stream that was being made for the scene
+    as it was when the rename came; renamed back, the old names come back."""
+    rx = osc_receiver()
+    project = _three_classes({"class_numbers": dict(NUMBERS), "port": rx.getsockname()[1]})
+    project.save_scene("again")
+    project.save(tmp_path / "p")
+    s = _WindowStage(tmp_path / "p", rx)
+    try:
+        runtime = s.engine.scenes
+        as_loaded = next(x for x in runtime._scenes if x.name == "main")
+        stale = runtime._stream(as_loaded)  # a stream the I/O thread made before the rename
+        edits = s.engine.edits
+        s.engine.command("rename_class", "wave", "waves")
+        s.engine.command("_scene_stream", "main", stale, as_loaded)  # and handed over after
+        wait_for(lambda: s.engine.edits > edits)
+        s.edit("rename_class", "swipe", "slide")
+        s.edit("add_class", "swipe")
+        for scene in ("main", "again", "main", "again", "main"):
+            s.recall(scene)
+            assert _answer(s, rx, CENTRES["wave"]) == ("waves", 5.0), scene
+            assert _answer(s, rx, CENTRES["swipe"]) == ("slide", 2.0), scene
+        s.edit("remove_class", "swipe")
+        s.edit("rename_class", "slide", "swipe")
+        s.recall("again")
+        assert _answer(s, rx, CENTRES["swipe"]) == ("swipe", 2.0)
+        assert _answer(s, rx, CENTRES["wave"]) == ("waves", 5.0)
+    finally:
+        s.close()
+
+
+def test_a_rename_while_the_scenes_are_prepared_is_followed_when_they_are_ready(
+        tmp_path, monkeypatch):
+    """A class renamed in the window while the engine was still preparing its scenes from
+    the project as it opened: once prepared, a recall plays the new name."""
+    import threading
+
+    from gesturemap.gui.session import WindowEngine
+    from gesturemap.live.scenes import SceneRuntime
+
+    rx = osc_receiver()
+    _three_classes({"port": rx.getsockname()[1]}).save(tmp_path / "p")
+    prepared, renamed = threading.Event(), threading.Event()
+    prepare = SceneRuntime.prepare
+
+    def handed_over_after_the_rename(self):  # noqa: ANN001, ANN202
+        engine, held = self.engine, []
+        engine.command = lambda *args: held.append(args)  # what prepare hands the engine
+        try:
+            prepare(self)  # from the scenes as the project opened
+        finally:
+            del engine.command
+        prepared.set()
+        assert renamed.wait(10.0)
+        for args in held:
+            engine.command(*args)
+
+    monkeypatch.setattr(SceneRuntime, "prepare", handed_over_after_the_rename)
+    s = object.__new__(_WindowStage)
+    s.rx = rx
+    s.engine = WindowEngine(Project.load(tmp_path / "p"), osc_in=("127.0.0.1", 0),
+                            trainer="thread", project_dir=tmp_path / "p").start()
+    s.tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.to = ("127.0.0.1", s.engine.osc_port)
+    try:
+        assert prepared.wait(30.0)
+        s.edit("rename_class", "wave", "waves")
+        assert not s.engine.scenes.ready
+        renamed.set()
+        wait_for(lambda: s.engine.scenes.ready)
+        s.recall("main")
+        assert _answer(s, rx, CENTRES["wave"])[0] == "waves"
+    finally:
+        s.close()
