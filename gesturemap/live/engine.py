@@ -1092,8 +1092,9 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
     def _cmd_stop_running(self) -> None:
         self.running = False
-        # no frame answers now, so none would release the note a class left sounding
-        self._silence_sinks()
+        # no frame answers now, so none would release the note a class left sounding, nor
+        # move the synth's voice from where the last frame left it: both go to rest
+        self._release_outputs()
 
     def _silence_sinks(self) -> None:
         for sink in self.sinks:
@@ -1102,9 +1103,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
                 silence()
 
     def _release_outputs(self) -> None:
-        """The model went away while running (every take deleted, a correction's only take
-        undone): no frame answers from now on, so none would release what the last one
-        started. MIDI's note is released and the synth's voice goes to rest, once, here."""
+        """Running stopped, or the model went away while running (every take deleted, a
+        correction's only take undone): no frame answers from now on, so none would release
+        what the last one started. MIDI's note is released and the synth's voice goes to
+        rest, once, here."""
         self._silence_sinks()
         if self.synth is not None:
             self.synth.rest()

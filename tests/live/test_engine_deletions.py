@@ -447,12 +447,12 @@ def test_undoing_a_classifiers_only_take_while_running_releases_its_note(jack_mi
         assert engine.model is None and engine.running
     assert _notes(got) == [[0x90, 36, 100], [0x80, 36, 0]]
 
-@pytest.mark.serial("jack-lsl")
-def test_deleting_every_dtw_template_while_running_puts_the_synth_voice_to_rest():
-    """The synth's voice, loud while "up" matched, stayed at that loudness once every
-    template was deleted while running (no frame moved it again). Now its parameters go back
-    to their resting values as the last template goes. A mapping of the project's own (the
-    default one follows the model's kind, and rests on a change of kind anyway)."""
+@contextmanager
+def _loud_dtw_voice():  # noqa: ANN202
+    """An engine on a DTW project with a synth whose loudness follows the match (a mapping
+    of the project's own: the default one follows the model's kind, and rests on a change of
+    kind anyway), "up" just performed: yields ``(engine, synth, send, loud, rest)``, the
+    voice loud, ``rest`` its resting values, ``send(address)`` a control message."""
     from gesturemap.synth import Synth, SynthMapping
     from gesturemap.synth.mapping import PARAMETERS, Route
     from tests.jack_audio import jack_audio
@@ -476,11 +476,47 @@ def test_deleting_every_dtw_template_while_running_puts_the_synth_voice_to_rest(
             _wait(lambda: engine.frames_out == len(DTW_GESTURES[1]), 20)
             with engine._frame_lock:  # the last frame's targets written
                 assert synth._targets[loud] > rest[loud] + 0.01
-            tx.sendto(_msg("/wekinator/control/deleteAllExamples"), to)
-            _wait(lambda: engine.model is None, 20)
-            with engine._frame_lock:
-                np.testing.assert_array_equal(synth._targets, rest)
+            yield engine, synth, lambda address: tx.sendto(_msg(address), to), loud, rest
             assert synth.update_errors == 0 and engine.stats()["errors"] == 0
         finally:
             engine.stop()
             tx.close()
+
+
+@pytest.mark.serial("jack-lsl")
+def test_deleting_every_dtw_template_while_running_puts_the_synth_voice_to_rest():
+    """The synth's voice, loud while "up" matched, stayed at that loudness once every
+    template was deleted while running (no frame moved it again). Now its parameters go back
+    to their resting values as the last template goes."""
+    with _loud_dtw_voice() as (engine, synth, send, _loud, rest):
+        send("/wekinator/control/deleteAllExamples")
+        _wait(lambda: engine.model is None, 20)
+        with engine._frame_lock:
+            np.testing.assert_array_equal(synth._targets, rest)
+
+
+@pytest.mark.serial("jack-lsl")
+def test_stop_running_puts_the_synth_voice_to_rest_as_it_releases_midi():
+    """``stopRunning`` released a MIDI note, but the synth's voice stayed at the loudness of
+    the last frame answered, sounding on with nothing running. Now it rests, and the next
+    frame answered after ``startRunning`` moves it again."""
+    from tests.rejection_helpers import DTW_GESTURES
+    from tests.stage_helpers import float_msg
+
+    with _loud_dtw_voice() as (engine, synth, send, loud, rest):
+        send("/wekinator/control/stopRunning")
+        _wait(lambda: not engine.running, 20)
+        with engine._frame_lock:
+            np.testing.assert_array_equal(synth._targets, rest)
+        send("/wekinator/control/startRunning")
+        _wait(lambda: engine.running, 20)
+        answered = engine.frames_out
+        tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            for x in DTW_GESTURES[1]:
+                tx.sendto(float_msg("/wek/inputs", float(x)), ("127.0.0.1", engine.osc_port))
+        finally:
+            tx.close()
+        _wait(lambda: engine.frames_out == answered + len(DTW_GESTURES[1]), 20)
+        with engine._frame_lock:
+            assert synth._targets[loud] > rest[loud] + 0.01
