@@ -62,6 +62,19 @@ def test_train_with_no_takes_says_so(qtbot, tmp_path):
     assert window.train_status.text() == "not trained: no takes recorded yet"
 
 
+def _until(qtbot, window: MainWindow, condition, what: str) -> None:  # noqa: ANN001
+    """Wait for ``condition`` (a training on a machine busy with other tests can take
+    seconds); timed out, say what the window and the engine showed."""
+    try:
+        qtbot.waitUntil(condition, timeout=60000)
+    except Exception as exc:
+        stats = window.engine.stats()
+        raise AssertionError(
+            f"{what}: takes {[t.label for t in window.engine.project.takes]}, training line "
+            f"{window.train_status.text()!r}, trainings {window.engine.trainings}, refused "
+            f"{stats.get('refused')}, errors {stats.get('errors')}") from exc
+
+
 def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
     """C with no gesture since the last take: the engine refuses it; the window said
     "training…" for ever, and Ctrl+Z on that step took out the take of the correction before."""
@@ -69,24 +82,28 @@ def test_nothing_to_correct_is_said_and_its_undo_does_nothing(qtbot, tmp_path):
     project.sensor = {"transport": "osc", "host": "127.0.0.1", "port": 0}  # the pad is off
     window = _window(qtbot, tmp_path, project)
     window.train()
-    qtbot.waitUntil(lambda: window._train_sent is None and window.engine.running, timeout=20000)
+    _until(qtbot, window, lambda: window._train_sent is None and window.engine.running,
+           "the first training")
     window.reset_stream()
-    for i in range(20):
-        window.engine.queue.put(Frame(time.perf_counter(), np.array([0.2, 0.3, 0, i]), "osc"))
-    _synced(qtbot, window)
+    handled = window.engine.frames_in
+    t0 = time.perf_counter()
+    for i in range(20):  # a gesture of 0.2 s from a 100 Hz sensor
+        window.engine.queue.put(Frame(t0 + i / 100, np.array([0.2, 0.3, 0, i]), "osc"))
+    _until(qtbot, window, lambda: window.engine.frames_in == handled + 20, "the gesture's frames")
     window.correct_last_gesture("circle")  # a real correction: a third take
-    qtbot.waitUntil(lambda: len(window.engine.project.takes) == 3 and window._train_sent is None,
-                    timeout=20000)
+    _until(qtbot, window,
+           lambda: len(window.engine.project.takes) == 3 and window._train_sent is None,
+           "the correction")
     kept = window.engine.project.takes[-1].id
     window.correct_last_gesture("swipe")  # no frame since that take
-    qtbot.waitUntil(lambda: window._train_sent is None, timeout=20000)
+    _until(qtbot, window, lambda: window._train_sent is None, "the refusal")
     assert window.train_status.text().startswith("nothing to correct: no gesture")
     window.undo_stack.undo()  # the refused step: nothing happens
     _synced(qtbot, window)
     assert kept in [t.id for t in window.engine.project.takes]
     window.undo_stack.undo()  # the real correction's step
-    qtbot.waitUntil(lambda: kept not in [t.id for t in window.engine.project.takes],
-                    timeout=20000)
+    _until(qtbot, window, lambda: kept not in [t.id for t in window.engine.project.takes],
+           "the undo")
 
 
 def test_a_take_recorded_during_a_playback_records_the_pad(qtbot, tmp_path):
