@@ -234,11 +234,10 @@ class SceneRuntime:
     def add_stream(self, name: str, stream: Any, made_for: Any = None) -> None:
         """A stream made on the I/O thread (:meth:`refill`) for the scene ``made_for``, ready
         for a recall of ``name``; dropped, and another made, if that scene's model has been
-        changed since (its classes renamed, its second opinions trained): a recall must play
-        the scene as it is now."""
+        changed since (its classes renamed, its second opinions trained: :func:`_same_streams`):
+        a recall must play the scene as it is now."""
         scene = next((s for s in self._scenes if s.name == name), None)
-        if (made_for is not None and scene is not None
-                and (made_for.trained is not scene.trained or made_for.model is not scene.model)):
+        if made_for is not None and scene is not None and not _same_streams(made_for, scene):
             self.engine._io.put(lambda: self.refill(scene))
             return
         ready = self._streams.get(name)
@@ -530,6 +529,18 @@ class SceneCommands:
 
     def _cmd__scene_faded(self, fader: CrossfadeStream) -> None:
         self.scenes.faded(fader)
+
+
+def _same_streams(made_for: Any, scene: Any) -> bool:
+    """Whether a stream made for the scene ``made_for`` plays ``scene``: the same trained
+    model and second opinions. Thresholds and costs need no new stream (a recall retunes its
+    spotter): a controller's knob turning them while the scene plays must not keep the
+    scene's next streams from ever being ready."""
+    if made_for.trained is not scene.trained:
+        return False
+    before = (made_for.model or {}).get("spotting") or {}
+    now = (scene.model or {}).get("spotting") or {}
+    return all(before.get(k) is now.get(k) for k in ("verifier", "detector"))
 
 
 def _unplayable(scenes: tuple[Any, ...], base_dir: Any) -> dict[str, str]:
