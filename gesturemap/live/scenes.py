@@ -285,9 +285,14 @@ class SceneRuntime:
         if missing:
             engine._io.put(make_outputs)
         for scene in changed:
-            self._streams[scene.name] = []
-            for _ in range(READY_STREAMS):
-                engine._io.put(lambda s=scene: self.refill(s))
+            self._remake_streams(scene)
+
+    def _remake_streams(self, scene: Any) -> None:
+        """``scene``'s ready streams dropped and made again on the I/O thread (engine
+        thread): its next recall waits for one."""
+        self._streams[scene.name] = []
+        for _ in range(READY_STREAMS):
+            self.engine._io.put(lambda: self.refill(scene))
 
     def _recall_waiting(self, name: str) -> None:
         """The recall of ``name`` that waited for its streams: refused as a recall, if it is
@@ -458,12 +463,10 @@ class SceneRuntime:
                 spotting[key] = playing[key]
         kept = self._keep(scene, engine.project.set_scene_spotting, spotting,
                           model={**scene.model, "spotting": spotting})
-        if any(spotting.get(k) is not own.get(k) for k in ("verifier", "detector")):
+        if not _same_streams(scene, kept):
             # a recall retunes thresholds and costs, but its ready streams spot without
-            # these: made again on the I/O thread, and the next recall waits for one
-            self._streams[scene.name] = []
-            for _ in range(READY_STREAMS):
-                engine._io.put(lambda s=kept: self.refill(s))
+            # new second opinions: made again on the I/O thread
+            self._remake_streams(kept)
 
     def outputs_set(self) -> None:
         """The project's outputs were set (engine thread: the window's Outputs tab, its
