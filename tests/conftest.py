@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +26,14 @@ import pytest
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["GESTUREMAP_RAISE"] = "1"
+
+# Ctrl-C as a terminal sends it, whatever started the suite: a shell runs a command put in the
+# background (`pytest &` in a script) with SIGINT ignored, and an ignored signal stays ignored
+# in every process started from it, so each test that sends Ctrl-C to a process of its own (a
+# long DTW, `gesturemap run`) would find it deaf. Python's own handler is reset in the
+# processes the tests start, so they begin with the system's default, as from a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 SHARED_DIR = REPO_DIR / "tests" / "data" / "shared"

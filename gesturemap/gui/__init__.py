@@ -62,6 +62,23 @@ def main(
         Play the built-in synth (a dict: :class:`~gesturemap.synth.AudioSettings` fields over
         the project's); False: no synth.
     """
+    import gc
+
+    # the window's process-wide settings (signal handlers, automatic collection off) are
+    # undone when it closes: a script or notebook that opened it goes on as it was, its
+    # Ctrl-C a KeyboardInterrupt again, not a close of a window that is gone
+    kept = _signal_handlers(), gc.isenabled()
+    try:
+        return _open_and_run(folder, osc_in=osc_in, trainer=trainer, audio=audio)
+    finally:
+        _restore_signal_handlers(kept[0])
+        if kept[1]:
+            gc.enable()
+
+
+def _open_and_run(folder: str | os.PathLike[str] | None, *, osc_in: tuple[str, int] | None,
+                  trainer: str, audio: bool | dict[str, object]) -> int:
+    """:func:`main`'s work: the window opened, Qt's event loop run until it closes."""
     from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6 import QtCore, QtWidgets
 
@@ -113,6 +130,23 @@ def _note_ctrl_c_while_opening() -> list[int]:
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     return seen
+
+
+def _signal_handlers() -> dict[int, Any]:
+    """The handlers :func:`main` replaces, as they are now."""
+    import signal
+
+    names = ("SIGINT", "SIGTERM", "SIGHUP")
+    return {getattr(signal, n): signal.getsignal(getattr(signal, n))
+            for n in names if hasattr(signal, n)}
+
+
+def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
+    import signal
+
+    for signum, handler in handlers.items():
+        if handler is not None:  # (None: set outside Python, left as it is)
+            signal.signal(signum, handler)
 
 
 def _close_on_ctrl_c(window: Any, opened_after: list[int] | None = None) -> None:

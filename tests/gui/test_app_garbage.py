@@ -5,6 +5,7 @@ deadlocks against the GUI thread deleting others."""
 from __future__ import annotations
 
 import gc
+import signal
 import time
 import weakref
 
@@ -45,3 +46,31 @@ def test_the_app_collects_on_a_timer_in_its_gui_thread(monkeypatch, tmp_path) ->
         for w in QtWidgets.QApplication.topLevelWidgets():
             w.close()
     assert seen == {"automatic": False, "freed": True}
+
+
+def test_a_script_that_opened_the_window_goes_on_as_it_was(monkeypatch, tmp_path) -> None:
+    """Closed, the window left its own Ctrl-C handler (a first Ctrl-C in the script that
+    opened it closed a window already gone instead of raising KeyboardInterrupt), SIGHUP
+    ignored and Python's automatic garbage collection off."""
+    folder = tmp_path / "p"
+    Project("gc", classes=["a", "b"]).save(folder)
+    names = [n for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n)]
+    before = {n: signal.getsignal(getattr(signal, n)) for n in names}
+    gc_was = gc.isenabled()
+    during = {}
+
+    def exec_(app):  # noqa: ANN001 - in the event loop's place: what the window set up
+        during.update({n: signal.getsignal(getattr(signal, n)) for n in names})
+        during["gc"] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr(QtWidgets.QApplication, "exec", exec_)
+    try:
+        assert gui.main(folder, trainer="thread", audio=False) == 0
+    finally:
+        for w in QtWidgets.QApplication.topLevelWidgets():
+            w.close()
+    # the window had its own (so this test would see them left)
+    assert during["SIGINT"] is not before["SIGINT"] and during["gc"] is False
+    assert {n: signal.getsignal(getattr(signal, n)) for n in names} == before
+    assert gc.isenabled() is gc_was
