@@ -64,9 +64,10 @@ def main(
     """
     import gc
 
-    # the window's process-wide settings (signal handlers, automatic collection off) are
-    # undone when it closes: a script or notebook that opened it goes on as it was, its
-    # Ctrl-C a KeyboardInterrupt again, not a close of a window that is gone
+    # the window's process-wide settings (Ctrl-C and SIGTERM handlers, automatic collection
+    # off) are undone when it closes: a script or notebook that opened it goes on as it was,
+    # its Ctrl-C a KeyboardInterrupt again, not a close of a window that is gone. SIGHUP stays
+    # ignored: a terminal closing while the process finishes (its last saves) does not end it
     kept = _signal_handlers(), gc.isenabled()
     try:
         return _open_and_run(folder, osc_in=osc_in, trainer=trainer, audio=audio)
@@ -133,12 +134,10 @@ def _note_ctrl_c_while_opening() -> list[int]:
 
 
 def _signal_handlers() -> dict[int, Any]:
-    """The handlers :func:`main` replaces, as they are now."""
+    """The handlers :func:`main` replaces and gives back, as they are now."""
     import signal
 
-    names = ("SIGINT", "SIGTERM", "SIGHUP")
-    return {getattr(signal, n): signal.getsignal(getattr(signal, n))
-            for n in names if hasattr(signal, n)}
+    return {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
