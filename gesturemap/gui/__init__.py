@@ -63,17 +63,21 @@ def main(
         the project's); False: no synth.
     """
     import gc
+    import signal
 
     # the window's process-wide settings (Ctrl-C and SIGTERM handlers, automatic collection
     # off) are undone when it closes: a script or notebook that opened it goes on as it was,
     # its Ctrl-C a KeyboardInterrupt again, not a close of a window that is gone. SIGHUP stays
     # ignored: a terminal closing while the process finishes (its last saves) does not end it
-    kept = _signal_handlers(), gc.isenabled()
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    collecting = gc.isenabled()
     try:
         return _open_and_run(folder, osc_in=osc_in, trainer=trainer, audio=audio)
     finally:
-        _restore_signal_handlers(kept[0])
-        if kept[1]:
+        for signum, handler in handlers.items():
+            if handler is not None:  # (None: set outside Python, left as it is)
+                signal.signal(signum, handler)
+        if collecting:
             gc.enable()
 
 
@@ -131,21 +135,6 @@ def _note_ctrl_c_while_opening() -> list[int]:
     signal.signal(signal.SIGINT, interrupted)
     signal.signal(signal.SIGTERM, interrupted)
     return seen
-
-
-def _signal_handlers() -> dict[int, Any]:
-    """The handlers :func:`main` replaces and gives back, as they are now."""
-    import signal
-
-    return {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
-
-
-def _restore_signal_handlers(handlers: dict[int, Any]) -> None:
-    import signal
-
-    for signum, handler in handlers.items():
-        if handler is not None:  # (None: set outside Python, left as it is)
-            signal.signal(signum, handler)
 
 
 def _close_on_ctrl_c(window: Any, opened_after: list[int] | None = None) -> None:
