@@ -22,14 +22,29 @@ pytestmark = pytest.mark.serial("jack-lsl")
 #: how long the CCs after a cut sysex may take to arrive: the source answers within half a
 #: second; the rest is room for a loaded two-core machine
 RECOVERY_S = 5.0
+#: The CC value that ends the first CCs a test sends (see _heard)
+FENCE = 2
 
 
-def _heard(controller, src) -> int:  # noqa: ANN001
-    """Send a CC until the source hears one (its connection takes a JACK cycle or two), let
-    the ones still on their way arrive, and return the frame count then."""
+def _heard(controller, src, queue) -> int:  # noqa: ANN001
+    """Send a CC until the source hears one (its connection takes a JACK cycle or two), then
+    one of another value, a fence, and return the frame count once the fence is read.
+
+    One port's messages arrive in the order they were sent, so every CC sent before the fence
+    has been read by then: a count taken after a fixed sleep instead missed the CCs a loaded
+    machine's source thread had not read yet, and each cut's count after it was off by one."""
     assert wait_for(lambda: (controller.send_message([0xB0, 1, 1]), src.stats.frames_in)[1]), \
         str(src.stats.snapshot())
-    time.sleep(0.3)
+    controller.send_message([0xB0, 1, FENCE])
+    seen = []
+
+    def fence_read() -> bool:
+        frames, _, put = queue.drain_numbered()
+        seen.extend(frames)
+        # (the frame is queued just before it is counted)
+        return any(f.values[0] == FENCE / 127 for f in seen) and src.stats.frames_in == put
+
+    assert wait_for(fence_read, timeout=RECOVERY_S), str(src.stats.snapshot())
     return src.stats.frames_in
 
 
@@ -39,7 +54,7 @@ def test_a_sysex_cut_short_no_longer_deafens_the_input(jack_midi, caplog):  # no
     queue = FrameQueue(64)
     src = MIDISource(queue, "synth MIDI", controls="cc1,note").start()
     try:
-        before = _heard(controller, src)
+        before = _heard(controller, src, queue)
         controller.send_message([0xF0, 0x41, 0x10, 0x42])  # a dump cut short: no F7
         time.sleep(0.01)
         for v in (20, 30, 40):
@@ -73,9 +88,10 @@ def test_a_controller_that_keeps_cutting_its_sysex_is_said_at_a_limited_rate(
         jack_midi, caplog):  # noqa: F811
     caplog.set_level(logging.WARNING, logger="gesturemap.sources")
     controller = jack_out("faulty MIDI 1")
-    src = MIDISource(FrameQueue(256), "faulty", controls="cc1").start()
+    queue = FrameQueue(256)
+    src = MIDISource(queue, "faulty", controls="cc1").start()
     try:
-        before = _heard(controller, src)
+        before = _heard(controller, src, queue)
         for i in range(3):  # three cuts, each followed by a CC
             controller.send_message([0xF0, 0x00, 0x20])
             controller.send_message([0xB0, 1, 10 + i])
