@@ -41,7 +41,8 @@ from collections import namedtuple
 
 from numba import njit
 
-from ._kernels import LOG_ZERO, TINY, density  # O(D) for a diagonal factor (chol_precision)
+# (the densities are O(D) for a diagonal factor, see chol_precision)
+from ._kernels import LOG_ZERO, TINY, gmm_frame_terms, hmm_frame_emissions
 
 # compiled_path.py and _classic_kernels.py compile these kernels into theirs, cached under their
 # own files: a change here needs them changed (or their caches cleared) too
@@ -291,14 +292,15 @@ def gmm_step(
     out,
     cov,
 ):
-    """One frame through a multi-class GMM (GMR when ``bimodal``). Returns the likeliest class."""
+    """One frame through a multi-class GMM (GMR when ``bimodal``). Returns the likeliest class.
+
+    The frame is clamped as a whole (:func:`~gesturemap.models._kernels.frame_density`)."""
     n_classes = weights.shape[0]
+    gmm_frame_terms(x, n_comp, weights, means_in, linv_in, lognorm_in, beta)
     for cl in range(n_classes):
         s = 0.0
         for c in range(n_comp[cl]):
-            v = weights[cl, c] * density(x, means_in[cl, c], linv_in[cl, c], lognorm_in[cl, c])
-            beta[cl, c] = v
-            s += v
+            s += beta[cl, c]
         for c in range(n_comp[cl]):
             beta[cl, c] /= s
         inst[cl] = s
@@ -321,19 +323,6 @@ def gmm_step(
     if bimodal:
         _multiclass_output(mixture, best, smoothed_norm, class_out, class_cov, out, cov)
     return best
-
-
-@njit(**_JIT)
-def _emissions(x, cl, n, n_comp, weights, means_in, linv_in, lognorm_in, emis, compb):
-    for i in range(n):
-        s = 0.0
-        for c in range(n_comp[cl]):
-            v = weights[cl, i, c] * density(
-                x, means_in[cl, i, c], linv_in[cl, i, c], lognorm_in[cl, i, c]
-            )
-            compb[cl, i, c] = v
-            s += v
-        emis[cl, i] = s
 
 
 @njit(**_JIT)
@@ -539,8 +528,7 @@ def hhmm_step(  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole, as 
     (C,), ``ratio``, ``longest``, ``horizon``, ``since`` (3,)). Returns the likeliest class.
     """
     n_classes = alpha.shape[0]
-    for cl in range(n_classes):
-        _emissions(x, cl, n_states[cl], n_comp, weights, means_in, linv_in, lognorm_in, emis, compb)
+    hmm_frame_emissions(x, n_states, n_comp, weights, means_in, linv_in, lognorm_in, compb, emis)
     if mode != DECISION_WINDOW:
         decision_forward(started[0] == 0, mode, restart, n_states, left_right, class_prior,
                          trans_plain, emis, dalpha, front, dlik)

@@ -32,6 +32,9 @@ TINY = 2.2250738585072014e-308
 LOG_ZERO = -1e12
 LOG_2PI = math.log(2.0 * math.pi)
 
+# numba keys each module's cache on its own file: the kernels of _filter.py and
+# compiled_path.py compile the ones here into theirs, so a change here needs those files
+# changed too (or their caches cleared), or they keep running the old code
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 
@@ -114,6 +117,68 @@ def density(x, mean, linv, lognorm):
     """XMM's clamped Gaussian density of one frame: ``max(N(x; mean, cov), 1e-180)``."""
     maha = mahalanobis(x, mean, linv)
     p = math.exp(lognorm - 0.5 * maha)
+    if not (p >= DENSITY_FLOOR) or p == math.inf:
+        p = DENSITY_FLOOR
+    return p
+
+
+# A frame far from everything the models were trained on (a sensor unplugged or stuck at a
+# rail, a value the pipeline did not scale) has every Gaussian of every class below XMM's
+# floor. XMM's clamp then gives every class the same likelihood: such a frame is no evidence
+# for any class, and when a decision holds nothing else (a stream started on such frames, a
+# window full of them) the tie goes to the first class, a gesture fired by nothing. The
+# decision paths (the streams, the batch log-likelihoods, the explanations built on them)
+# therefore clamp a frame as a whole: when some Gaussian of some class reaches the floor, each
+# is clamped as XMM clamps it; when none does, the frame's Gaussians keep their order just
+# below the floor, their log ratios to the likeliest scaled into FAR_RANGE. A far frame stays
+# next to no evidence (FAR_RANGE is far below any difference a frame near the model makes) but
+# a tie now goes to the nearest class. Training keeps XMM's clamp (its models stay XMM's).
+
+#: The span of a far frame's log densities below the floor, once scaled (nats): small enough
+#: that a thousand far frames weigh less than one ordinary frame's evidence, large enough to
+#: outlast the rounding of a log-likelihood summed over a long stream (about 1e-10 at 1e6).
+FAR_RANGE = 1e-6
+
+
+@njit(**_JIT)
+def log_density(x, mean, linv, lognorm):
+    """The log of a Gaussian's density at ``x``, unclamped (:func:`density` is its ``exp``,
+    clamped)."""
+    return lognorm - 0.5 * mahalanobis(x, mean, linv)
+
+
+@njit(**_JIT)
+def _extremes(ld, top, bottom):
+    """``top`` and ``bottom`` (the largest and the smallest finite log density so far) with
+    ``ld`` seen too."""
+    if ld > top:
+        top = ld
+    if bottom > ld > -math.inf:
+        bottom = ld
+    return top, bottom
+
+
+@njit(**_JIT)
+def far_scale(top, bottom):
+    """How a frame is clamped, from its Gaussians' (every class's) largest and smallest finite
+    log densities: 0.0 when some Gaussian reaches XMM's floor (or none was scored), each then
+    clamped as XMM clamps it; else the frame is far from all of them, and the factor that
+    scales their log ratios to the likeliest into :data:`FAR_RANGE`."""
+    if not top > -math.inf or math.exp(top) >= DENSITY_FLOOR:
+        return 0.0
+    spread = top - bottom
+    return FAR_RANGE / spread if spread > FAR_RANGE else 1.0
+
+
+@njit(**_JIT)
+def frame_density(ld, scale, top):
+    """A Gaussian's density in a frame, from its log density ``ld``: XMM's clamp when
+    ``scale`` is 0 (:func:`far_scale`), else the floor times its scaled ratio to the
+    likeliest's (``top``): at most :data:`FAR_RANGE` nats below the floor."""
+    if scale > 0.0:
+        p = DENSITY_FLOOR * math.exp((ld - top) * scale)
+        return p if p > 0.0 else DENSITY_FLOOR * math.exp(-FAR_RANGE)  # (a NaN: the least)
+    p = math.exp(ld)
     if not (p >= DENSITY_FLOOR) or p == math.inf:
         p = DENSITY_FLOOR
     return p
@@ -539,32 +604,64 @@ def hmm_baum_welch(  # noqa: C901, PLR0915 - a numba kernel: one pass kept whole
 # Whole-sequence log-likelihoods (batch evaluation)
 # --------------------------------------------------------------------------------------------
 @njit(**_JIT)
-def gmm_sequence_loglik(x, n_comp, weights, means, linv, lognorm, out):
-    """Sum over frames of log p(x_t | class) for each class of a GMM bank. ``out`` (C,)."""
-    t_total = x.shape[0]
-    n_classes = weights.shape[0]
-    for cl in range(n_classes):
-        s = 0.0
-        for t in range(t_total):
-            v = 0.0
-            for c in range(n_comp[cl]):
-                v += weights[cl, c] * density(x[t], means[cl, c], linv[cl, c], lognorm[cl, c])
-            s += math.log(max(v, TINY))
-        out[cl] = s
+def gmm_frame_terms(x, n_comp, weights, means, linv, lognorm, terms):
+    """Every class's Gaussians' terms ``weight * density`` (C, K) for the frame ``x``, the
+    frame clamped as a whole (see :func:`frame_density`)."""
+    top, bottom = -math.inf, math.inf
+    for cl in range(weights.shape[0]):
+        for c in range(n_comp[cl]):
+            ld = log_density(x, means[cl, c], linv[cl, c], lognorm[cl, c])
+            terms[cl, c] = ld
+            top, bottom = _extremes(ld, top, bottom)
+    scale = far_scale(top, bottom)
+    for cl in range(weights.shape[0]):
+        for c in range(n_comp[cl]):
+            terms[cl, c] = weights[cl, c] * frame_density(terms[cl, c], scale, top)
 
 
 @njit(**_JIT)
-def _forward_frame(xt, first, cl, n, n_comp, left_right, prior, trans, weights, means, linv,
-                   lognorm, b, alpha, prev):
-    """One frame ``xt`` of class ``cl``'s scaled forward pass (``first``: a sequence starts):
-    returns ``p(x_t | the frames before, class cl)`` (at least TINY); ``prev`` becomes the
-    normalised forward variables (``b`` and ``alpha``: scratch, (N,))."""
-    for i in range(n):
-        v = 0.0
-        for c in range(n_comp[cl]):
-            v += weights[cl, i, c] * density(xt, means[cl, i, c], linv[cl, i, c],
-                                             lognorm[cl, i, c])
-        b[i] = v
+def gmm_sequence_loglik(x, n_comp, weights, means, linv, lognorm, out):
+    """Sum over frames of log p(x_t | class) for each class of a GMM bank. ``out`` (C,).
+
+    Each frame is clamped as a whole (see :func:`frame_density`), as the stream does."""
+    terms = np.zeros(weights.shape)
+    out[:] = 0.0
+    for t in range(x.shape[0]):
+        gmm_frame_terms(x[t], n_comp, weights, means, linv, lognorm, terms)
+        for cl in range(weights.shape[0]):
+            v = 0.0
+            for c in range(n_comp[cl]):
+                v += terms[cl, c]
+            out[cl] += math.log(max(v, TINY))
+
+
+@njit(**_JIT)
+def hmm_frame_emissions(xt, n_states, n_comp, weights, means, linv, lognorm, terms, b):
+    """Every class's state emissions ``b`` (C, N) for the frame ``xt`` and their Gaussians'
+    terms ``weight * density`` (C, N, K), the frame clamped as a whole (see
+    :func:`frame_density`)."""
+    top, bottom = -math.inf, math.inf
+    for cl in range(weights.shape[0]):
+        for i in range(n_states[cl]):
+            for c in range(n_comp[cl]):
+                ld = log_density(xt, means[cl, i, c], linv[cl, i, c], lognorm[cl, i, c])
+                terms[cl, i, c] = ld
+                top, bottom = _extremes(ld, top, bottom)
+    scale = far_scale(top, bottom)
+    for cl in range(weights.shape[0]):
+        for i in range(n_states[cl]):
+            v = 0.0
+            for c in range(n_comp[cl]):
+                terms[cl, i, c] = weights[cl, i, c] * frame_density(terms[cl, i, c], scale, top)
+                v += terms[cl, i, c]
+            b[cl, i] = v
+
+
+@njit(**_JIT)
+def _forward_frame(b, first, cl, n, left_right, prior, trans, alpha, prev):
+    """One frame of class ``cl``'s scaled forward pass, from its state emissions ``b`` (N,)
+    (``first``: a sequence starts): returns ``p(x_t | the frames before, class cl)`` (at
+    least TINY); ``prev`` becomes the normalised forward variables (``alpha``: scratch)."""
     norm = 0.0
     for j in range(n):
         if first:
@@ -586,18 +683,20 @@ def _forward_frame(xt, first, cl, n, n_comp, left_right, prior, trans, weights, 
 def hmm_sequence_loglik(
     x, n_states, n_comp, left_right, prior, trans, weights, means, linv, lognorm, out
 ):
-    """Forward log-likelihood of the whole sequence under each class's HMM. ``out`` (C,)."""
-    nmax = weights.shape[1]
+    """Forward log-likelihood of the whole sequence under each class's HMM. ``out`` (C,).
+
+    Each frame is clamped as a whole (see :func:`frame_density`), as the stream does."""
+    n_classes, nmax, kmax = weights.shape[0], weights.shape[1], weights.shape[2]
     alpha = np.zeros(nmax)
-    prev = np.zeros(nmax)
-    b = np.zeros(nmax)
-    for cl in range(weights.shape[0]):
-        total = 0.0
-        for t in range(x.shape[0]):
-            total += math.log(_forward_frame(x[t], t == 0, cl, n_states[cl], n_comp,
-                                             left_right, prior, trans, weights, means, linv,
-                                             lognorm, b, alpha, prev))
-        out[cl] = total
+    prev = np.zeros((n_classes, nmax))
+    b = np.zeros((n_classes, nmax))
+    terms = np.zeros((n_classes, nmax, kmax))
+    out[:] = 0.0
+    for t in range(x.shape[0]):
+        hmm_frame_emissions(x[t], n_states, n_comp, weights, means, linv, lognorm, terms, b)
+        for cl in range(n_classes):
+            out[cl] += math.log(_forward_frame(b[cl], t == 0, cl, n_states[cl], left_right,
+                                               prior, trans, alpha, prev[cl]))
 
 
 @njit(**_JIT)
@@ -614,9 +713,14 @@ def hmm_frame_logliks(
     b = np.zeros(n)
     for p in range(offsets.shape[0] - 1):
         for t in range(offsets[p], offsets[p + 1]):
-            out[t] = math.log(_forward_frame(x[t], t == offsets[p], cl, n, n_comp, left_right,
-                                             prior, trans, weights, means, linv, lognorm, b,
-                                             alpha, prev))
+            for i in range(n):  # XMM's clamp: the class's own takes, as trained
+                v = 0.0
+                for c in range(n_comp[cl]):
+                    v += weights[cl, i, c] * density(x[t], means[cl, i, c], linv[cl, i, c],
+                                                     lognorm[cl, i, c])
+                b[i] = v
+            out[t] = math.log(_forward_frame(b, t == offsets[p], cl, n, left_right, prior,
+                                             trans, alpha, prev))
 
 
 # --------------------------------------------------------------------------------------------

@@ -144,14 +144,20 @@ def test_replay_holds_a_chunk_not_the_session(tmp_path: Path, monkeypatch) -> No
     header, *rows = path.read_text(encoding="utf-8").splitlines(keepends=True)
     read = watch_reading(monkeypatch, path)
     consumed, alive = [], []
+
+    def results() -> int:
+        # type(), not isinstance(): the collector's list may hold a weak proxy whose object
+        # is gone, and isinstance() on it raises ReferenceError
+        return sum(issubclass(type(o), Result) for o in gc.get_objects())
+
     gc.collect()
-    before = sum(isinstance(o, Result) for o in gc.get_objects())
+    before = results()
     step, count = FramePath.step, [0]
 
     def counting_step(self: FramePath, values: np.ndarray, t: float) -> list:
         count[0] += 1
         if count[0] % 10 == 0:
-            alive.append(sum(isinstance(o, Result) for o in gc.get_objects()) - before)
+            alive.append(results() - before)
         if count[0] == 10:
             consumed.append(read[-1])
         return step(self, values, t)

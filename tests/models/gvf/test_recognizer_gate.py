@@ -10,6 +10,7 @@ import pytest
 
 import gesturemap as gm
 from gesturemap.errors import GesturemapError
+from gesturemap.models._kernels import FAR_RANGE
 from gesturemap.models.gvf.recognizer import RECOGNIZER_HHMM, gated_weight
 
 from .test_core import _check_old_file_runs_as, _replay, _shapes_dataset, assert_as_recorded
@@ -41,7 +42,14 @@ def test_plain_and_gate_off_are_the_stream_as_before():
     res = model.stream().run(_resized_x())
     for j, (label, log) in BEFORE.items():
         assert res[j].label_index == label
-        assert_as_recorded(res[j].log_likelihoods, log)
+        if j < 150:
+            assert_as_recorded(res[j].log_likelihoods, log)
+        else:
+            # the resized circle takes the recognizer's HHMM to frames no Gaussian of it
+            # reaches, which now keep their order just below XMM's floor instead of tying
+            # (docs/decisions.md): each moves a log-likelihood by at most FAR_RANGE
+            np.testing.assert_allclose(res[j].log_likelihoods, log, rtol=1e-12,
+                                       atol=(j + 1) * FAR_RANGE)
 
 
 def test_the_gate_moves_the_weight_towards_the_hhmm_when_the_estimates_are_near_one():
