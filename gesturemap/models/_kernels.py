@@ -706,7 +706,9 @@ def hmm_frame_logliks(
 ):
     """Each frame's log predictive likelihood ``log p(x_t | x_start..t-1)`` under class
     ``cl``'s HMM, every take (``offsets``: (P+1,) bounds in ``x``) run from its own start, as
-    :func:`hmm_sequence_loglik` sums them: ``out`` (T,)."""
+    :func:`hmm_sequence_loglik` sums them wherever some Gaussian reaches XMM's floor (the
+    frames are clamped as XMM clamps them, one class alone: its own takes are near it):
+    ``out`` (T,)."""
     n = n_states[cl]
     alpha = np.zeros(n)
     prev = np.zeros(n)
