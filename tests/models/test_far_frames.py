@@ -33,10 +33,12 @@ def _far_is_far(model: gm.GMM | gm.HHMM, x: np.ndarray) -> None:
     not test what it says)."""
     b = model._bank()
     z = model._model_inputs(x[None, :])[0]
+    d = z.shape[0]
+    real = b["weights"].reshape(-1) > 0  # (not the padding of a class with fewer)
     logs = [_kernels.log_density(z, mean, linv, lognorm)
-            for mean, linv, lognorm in zip(b["mean_in"].reshape(-1, z.shape[0]),
-                                           b["linv_in"].reshape(-1, z.shape[0], z.shape[0]),
-                                           b["lognorm_in"].reshape(-1), strict=True)]
+            for mean, linv, lognorm in zip(b["mean_in"].reshape(-1, d)[real],
+                                           b["linv_in"].reshape(-1, d, d)[real],
+                                           b["lognorm_in"].reshape(-1)[real], strict=True)]
     assert max(logs) < np.log(_kernels.DENSITY_FLOOR)
 
 
