@@ -5,7 +5,14 @@ family) in a fraction of a second, and follow a gesture frame by frame: which ge
 into it, and the sound parameters it maps to.
 """
 
+# ruff: noqa: E402 - the public names come after the hook below
 from __future__ import annotations
+
+# before any kernel module is imported: numba's cache of a kernel is then renewed when a
+# kernel it calls changes, not only when its own file does
+from .utils.jit_cache import watch_kernel_imports
+
+watch_kernel_imports()
 
 from ._version import __version__
 from .data import Dataset, Recording, Rehearsal

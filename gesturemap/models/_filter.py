@@ -44,8 +44,6 @@ from numba import njit
 # (the densities are O(D) for a diagonal factor, see chol_precision)
 from ._kernels import LOG_ZERO, TINY, gmm_frame_terms, hmm_frame_emissions
 
-# compiled_path.py and _classic_kernels.py compile these kernels into theirs, cached under their
-# own files: a change here needs them changed (or their caches cleared) too
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: Codes of the ``decision`` modes (see the module docstring).

@@ -32,9 +32,6 @@ TINY = 2.2250738585072014e-308
 LOG_ZERO = -1e12
 LOG_2PI = math.log(2.0 * math.pi)
 
-# numba keys each module's cache on its own file: the kernels of _filter.py and
-# compiled_path.py compile the ones here into theirs, so a change here needs those files
-# changed too (or their caches cleared), or they keep running the old code
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 

@@ -26,9 +26,6 @@ from numba import njit
 
 from . import _filter
 
-# numba keys this module's cache on this file alone, yet its kernels compile _filter's (and
-# the _kernels functions they call) in: after a change to either, change this file too (or
-# clear its __pycache__), or the compiled path keeps running the old code
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 #: the layout views: inlined where they are used (a separate kernel would be compiled again for
 #: every row number, each a literal constant to numba: 91 compilations of five one-liners)

@@ -20,8 +20,6 @@ from numba import njit
 
 from .._filter import _normalise, _push_decision
 
-# numba keys this module's cache on this file alone, yet its kernels compile _filter's in:
-# after a change to _filter.py, change this file too (or clear its __pycache__)
 _JIT = {"cache": True, "nogil": True, "fastmath": False}
 
 #: Hidden-layer activations of the MLP (codes used by :func:`mlp_forward`).
