@@ -19,10 +19,10 @@ do; if they move, the hook is not installed and numba behaves as it always has.
 
 from __future__ import annotations
 
-import ast
 import functools
 import hashlib
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def watch_kernel_imports(root: Path | str = PACKAGE) -> bool:
                 return None
             try:
                 digest = _digest_once(path, root)
-            except (OSError, SyntaxError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 # unreadable here: numba's own stamp alone, as without this hook
                 log.info("kernel imports of %s not read: %s", path, exc)
                 return None
@@ -131,58 +131,48 @@ def _uses_numba(path: Path) -> bool:
     return any(mark in data for mark in _NUMBA_MARKS)
 
 
-@functools.lru_cache(maxsize=256)
-def _parsed(path: Path, mtime_ns: int, size: int) -> ast.Module:
-    return ast.parse(path.read_bytes(), filename=str(path))
+#: a module-level import: at the start of a line (a function's or an ``if``'s is indented)
+_FROM = re.compile(rb"^from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)", re.M)
+_IMPORT = re.compile(rb"^import[ \t]+([^\n]*)", re.M)
+
+
+def _names(text: bytes) -> list[str]:
+    """The imported names of ``a, b as c  # why`` or of a parenthesised list over lines."""
+    text = re.sub(rb"#[^\n]*", b"", text).strip(b"()")
+    return [part.split()[0].decode() for part in text.split(b",") if part.split()]
 
 
 def _module_imports(path: Path, root: Path) -> list[Path]:
-    """The files under ``root`` that ``path`` imports outside its functions and classes (a
-    kernel can only reach module-level names)."""
-    stat = path.stat()
-    tree = _parsed(path, stat.st_mtime_ns, stat.st_size)
-    package = path.parent
+    """The files under ``root`` that ``path`` imports at module level (a kernel can only reach
+    module-level names). Read with a pattern, not parsed: this runs on every start, and
+    reading a whole module's syntax tree costs ten times more; an import line written in a
+    docstring counts too, which only makes the stamp change more often."""
+    text = path.read_bytes()
     out: list[Path] = []
-    for node in _top_level(tree.body):
-        if isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package
-                for _ in range(node.level - 1):
-                    base = base.parent
-            else:
-                if not node.module or node.module.split(".")[0] != root.name:
-                    continue
-                base = root.parent
-            module_dir = base.joinpath(*node.module.split(".")) if node.module else base
-            names = [alias.name for alias in node.names]
-            # "from . import _filter" names a module; "from ._kernels import f" a name in one
-            submodules = [m for m in (_file(module_dir / n) for n in names) if m is not None]
-            target = _file(module_dir)
-            out.extend(submodules)
-            if target is not None and len(submodules) < len(names):
+    for dots, module, names in _FROM.findall(text):
+        if dots:
+            base = path.parent
+            for _ in range(len(dots) - 1):
+                base = base.parent
+        elif module.split(b".")[0].decode() == root.name:
+            base = root.parent
+        else:
+            continue
+        module_dir = base.joinpath(*module.decode().split(".")) if module else base
+        imported = _names(names)
+        # "from . import _filter" names a module; "from ._kernels import f" a name in one
+        submodules = [m for m in (_file(module_dir / n) for n in imported) if m is not None]
+        out.extend(submodules)
+        target = _file(module_dir)
+        if target is not None and len(submodules) < len(imported):
+            out.append(target)
+    for names in _IMPORT.findall(text):
+        for name in _names(names):
+            parts = name.split(".")
+            target = _file(root.parent.joinpath(*parts)) if parts[0] == root.name else None
+            if target is not None:
                 out.append(target)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                parts = alias.name.split(".")
-                if parts[0] == root.name:
-                    target = _file(root.parent.joinpath(*parts))
-                    if target is not None:
-                        out.append(target)
     return [p.resolve() for p in out if p.resolve().is_relative_to(root)]
-
-
-def _top_level(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The statements of a module's body, those inside its if/try blocks included."""
-    out: list[ast.stmt] = []
-    for node in body:
-        out.append(node)
-        if isinstance(node, ast.If):
-            out.extend(_top_level(node.body) + _top_level(node.orelse))
-        elif isinstance(node, ast.Try):
-            out.extend(_top_level(node.body) + _top_level(node.orelse) + _top_level(node.finalbody))
-            for handler in node.handlers:
-                out.extend(_top_level(handler.body))
-    return out
 
 
 def _file(module: Path) -> Path | None:
