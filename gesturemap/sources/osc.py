@@ -470,7 +470,8 @@ class OSCSource(Source):
         self._unknown: set[bytes] = set()
         # Whether the datagram being read was already counted as bad (once per datagram).
         self._counted = False
-        self._bundled: list[np.ndarray] | None = None  # a bundle's frames while it is read
+        # a bundle's frames and control messages while it is read, in their order
+        self._bundled: list[np.ndarray | bytes] | None = None
         self._datagram_t: float | None = None  # when the last datagram was read
         # The receive buffer (a datagram is read into it, never allocated).
         self._rx = np.zeros(_MAX_DATAGRAM, dtype=np.uint8)
@@ -574,11 +575,18 @@ class OSCSource(Source):
         """The frames of the bundle just read at ``t``, their times spread since the datagram
         before, read at ``previous`` (:func:`~gesturemap.sources.base.spread_times`): a sender
         that bundles several sensor frames sampled them over that time, and a pipeline that
-        uses time (a Derivative) needs their steps, not one shared time."""
-        frames, self._bundled = self._bundled or [], None
-        for values, t_frame in zip(frames, spread_times(len(frames), previous, t),
-                                   strict=True):
-            super()._enqueue(t_frame, values)
+        uses time (a Derivative) needs their steps, not one shared time. Its control messages
+        run in their place among them: a bundle of ``startRecording``, frames and
+        ``stopRecording`` records those frames (a command takes effect after the frames
+        queued before it)."""
+        elements, self._bundled = self._bundled or [], None
+        frames = sum(not isinstance(e, bytes) for e in elements)
+        times = iter(spread_times(frames, previous, t))
+        for element in elements:
+            if isinstance(element, bytes):
+                self._run_control(element)
+            else:
+                super()._enqueue(next(times), element)
 
     def _bad(self, kind: str, message: str, *args: Any) -> None:
         """Count the datagram being read as bad, once, and log at a limited rate."""
@@ -665,6 +673,12 @@ class OSCSource(Source):
         return None
 
     def _control(self, data: bytes) -> None:
+        if self._bundled is not None:  # run once the bundle's frames before it are queued
+            self._bundled.append(data)
+            return
+        self._run_control(data)
+
+    def _run_control(self, data: bytes) -> None:
         callback = self.on_control
         if callback is None:
             self.stats.ignored += 1

@@ -370,3 +370,51 @@ def test_start_recording_after_running_records_the_values_a_regression_gave():
     finally:
         client.close()
         engine.stop()
+
+
+def _bundle(*datagrams: bytes) -> bytes:
+    """An OSC bundle (time tag "immediately") of ``datagrams``, as Max, SuperCollider or liblo
+    send several messages at once."""
+    body = b"".join(len(d).to_bytes(4, "big") + d for d in datagrams)
+    return b"#bundle\0" + (1).to_bytes(8, "big") + body
+
+
+def _pose_datagrams(client: Client, cls: int, n: int) -> list[bytes]:
+    out = []
+    for _ in range(n):
+        x = np.array(POSES[cls]) + 0.02 * client.rng.standard_normal(2)
+        out.append(float_msg("/wek/inputs", *x))
+    client.frames += n
+    return out
+
+
+def test_a_bundle_of_start_frames_and_stop_records_its_frames(client):
+    """A bundle's control messages act in their place among its frames: a whole take sent as
+    one bundle is recorded, not lost because its stop ran before its frames were queued."""
+    client.sock.sendto(_bundle(float_msg("/wekinator/control/outputs", 2),
+                               float_msg("/wekinator/control/startRecording"),
+                               *_pose_datagrams(client, 2, 30),
+                               float_msg("/wekinator/control/stopRecording")),
+                       ("127.0.0.1", client.engine.osc_port))
+    client.settle()
+    assert _wait(lambda: len(client.engine.project.takes) == 1 and not client.engine.recording)
+    assert _takes(client.engine) == [(2, 30)]
+    assert client.engine.refused_commands == 0
+
+
+def test_a_bundle_changes_the_class_between_its_frames(client):
+    """Frames before an ``outputs`` in the same bundle keep the class they came under; a
+    ``stopRecording`` in the middle leaves the frames after it unrecorded."""
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.settle()
+    assert _wait(lambda: client.engine.recording)
+    client.sock.sendto(_bundle(*_pose_datagrams(client, 1, 12),
+                               float_msg("/wekinator/control/outputs", 3),
+                               *_pose_datagrams(client, 3, 20),
+                               float_msg("/wekinator/control/stopRecording"),
+                               *_pose_datagrams(client, 1, 5)),
+                       ("127.0.0.1", client.engine.osc_port))
+    client.settle()
+    assert _wait(lambda: not client.engine.recording)
+    assert _takes(client.engine) == [(1, 12), (3, 20)]
