@@ -694,13 +694,20 @@ class OSCOutput:
 
     def send_texts(self, address_key: str, *texts: str) -> None:
         """Send a message of strings (UTF-8, each cut to :data:`MAX_TEXT_BYTES`) to the
-        address ``address_key`` names, unless it is turned off."""
+        address ``address_key`` names, unless it is turned off. gesturemap's own notices go
+        where its other messages go (their own port, when the project gives them one: the
+        Wekinator client's port hears only Wekinator's messages); a reply to a request goes
+        to the output port."""
         address = self.addresses.get(address_key)
         if not address:
             return
         parts = [_text_bytes(t) for t in texts]
-        self._send(_pad(address.encode()) + _pad(("," + "s" * len(parts)).encode())
-                   + b"".join(_pad(p) for p in parts))
+        data = (_pad(address.encode()) + _pad(("," + "s" * len(parts)).encode())
+                + b"".join(_pad(p) for p in parts))
+        if address_key in EXTRA_KEYS:
+            self._send_extra(data)
+        else:
+            self._send(data)
 
     def send_status(self, address_key: str = "status", *values: float) -> None:
         address = self.addresses.get(address_key)

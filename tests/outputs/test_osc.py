@@ -94,7 +94,14 @@ def test_gesturemaps_own_messages_on_a_port_of_their_own(rx):
             assert [m.address for m in bundle][:2] == ["/gesturemap/label",
                                                        "/gesturemap/likelihoods"]
         assert extra.recv(65536).startswith(b"/gesturemap/event\0")
+        # a notice is gesturemap's own too: not on the Wekinator client's port
+        out.send_texts("refused", "train", "no takes recorded yet")
+        assert extra.recv(65536).startswith(b"/gesturemap/refused\0")
+        # the answer to a request the client made goes back on the output port
+        out.send_texts("suggestion", "circle", "slower", "its takes are short")
+        assert rx.recv(65536).startswith(b"/gesturemap/suggestion\0")
         assert _nothing_more(rx)
+        assert _nothing_more(extra)
     finally:
         out.close()
         extra.close()
