@@ -54,6 +54,21 @@ def _seconds(low: float, strict: bool = False) -> Any:
     return parse
 
 
+_TRAINER_HELP = ("where trainings run: a process of their own (default: nothing a training "
+                 "does can delay a frame), or a thread of this one (it then shares Python's "
+                 "lock with the frames: for debugging or profiling a model)")
+
+
+def _name(what: str) -> Any:
+    """An argparse type: a name that is not empty (``--lsl-out ""`` from a script whose
+    variable was unset would otherwise publish nothing and say nothing)."""
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"{what} needs a name (leave the option out for none)")
+        return text
+    return parse
+
+
 def _whole(low: int, high: int) -> Any:
     """An argparse type: a whole number from ``low`` to ``high``."""
     def parse(text: str) -> int:
@@ -80,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
     open_ = sub.add_parser("open", help="open a project in the window")
     open_.add_argument("dir")
     open_.add_argument("--osc-in", metavar="HOST:PORT", help="also take OSC frames there")
-    open_.add_argument("--trainer", choices=("process", "thread"), default="process")
+    open_.add_argument("--trainer", choices=("process", "thread"), default="process",
+                       help=_TRAINER_HELP)
     open_.add_argument("--no-audio", action="store_true", help="no built-in synth")
     _add_audio_arguments(open_, "without an audio device the window runs without the synth "
                                 "and its audio light says why")
@@ -165,8 +181,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                       help="with --midi-in: its channels, e.g. cc1,cc7,note,velocity,bend "
                            "(default cc1..cc8,note,velocity,bend)")
     lsl = run.add_argument_group("Lab Streaming Layer", "streams found by name on the network")
-    lsl.add_argument("--lsl-in", metavar="NAME", help="an LSL stream as the sensor")
+    lsl.add_argument("--lsl-in", metavar="NAME", type=_name("an LSL stream"),
+                     help="an LSL stream as the sensor")
     lsl.add_argument("--lsl-out", metavar="NAME", nargs="?", const="gesturemap",
+                     type=_name("an LSL stream"),
                      help="publish likelihoods, progress and outputs as the stream NAME "
                           "(default gesturemap; the name starts with gesturemap) and labels "
                           "and spotted gestures as NAME-markers, for LabRecorder")
@@ -175,7 +193,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915 - the parser: on
                               f"with code {EXIT_NO_AUDIO}")
     run.add_argument("--log", metavar="DIR", help="log every stream of the session there")
     run.add_argument("--stats", metavar="FILE", help="health counters as JSON, every second")
-    run.add_argument("--trainer", choices=("process", "thread"), default="process")
+    run.add_argument("--trainer", choices=("process", "thread"), default="process",
+                     help=_TRAINER_HELP)
 
     devices = sub.add_parser("devices", help="list audio outputs, MIDI ports, serial ports and "
                                              "LSL streams")

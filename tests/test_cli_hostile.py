@@ -31,6 +31,8 @@ def project_dir(tmp_path):
     ["new", "x", "--inputs", "999999999999"], ["new", "x", "--outputs", "-2"],
     ["train", "x", "--auto", "--budget", "inf"], ["train", "x", "--auto", "--budget", "0"],
     ["eval", "x", "--folds", "0"], ["eval", "x", "--seed", "-1"], ["eval", "x", "--jobs", "0"],
+    # an empty stream name (a script's unset variable) would publish nothing and say nothing
+    ["run", "x", "--lsl-out", ""], ["run", "x", "--lsl-out", "  "], ["run", "x", "--lsl-in", ""],
 ])
 def test_nonsense_numbers_are_refused_by_the_parser(argv, capsys):
     with pytest.raises(SystemExit) as exc:
