@@ -99,6 +99,14 @@ class Recording:
     #: until the engine records one)
     takes_with_gaps = 0
     last_take_gap: dict[str, Any] | None = None
+    bad_frames: int
+    #: takes a recording kept, all told; and when the last recording stopped, the bad input
+    #: counted and the takes kept until then (a recording that kept nothing while bad input
+    #: came says so at its stop: a client sending frames of another size hears why). Taken
+    #: at a stop, not at a start: the sources count bad packets as they come, before the
+    #: engine thread applies the start queued with them
+    takes_recorded = 0
+    _recording_marks: tuple[int, int] = (0, 0)
 
     def _cmd_start_recording(self, *args: Any) -> None:
         """Start a take of class ``args[0]`` (else the class set last; none set yet: class 1,
@@ -216,10 +224,36 @@ class Recording:
         if not self.recording:
             return
         self.recording = False
-        if self._end_take() is not None and self._dtw_project():
+        if self._end_take() is None:
+            self._say_nothing_recorded()
+            return
+        self._recording_marks = (self._bad_input(), self.takes_recorded)
+        if self._dtw_project():
             # Wekinator's DTW runs on its examples as soon as they are recorded, with no
             # train message: the templates are stored again at once (milliseconds)
             self._cmd_train()
+
+    def _bad_input(self) -> int:
+        """Packets the sources refused and frames the engine refused, so far."""
+        return sum(getattr(getattr(s, "stats", None), "bad_packets", 0)
+                   for s in list(self.sources)) + self.bad_frames
+
+    def _say_nothing_recorded(self) -> None:
+        """A recording that kept no frame while bad input came: refused at its stop, saying
+        why (the recording has stopped all the same). Without it a client whose frames have
+        another size than the project's hears nothing until ``train`` says "no takes"."""
+        bad_at, takes_at = self._recording_marks
+        bad_now = self._bad_input()
+        self._recording_marks = (bad_now, self.takes_recorded)
+        bad = bad_now - bad_at
+        if self.takes_recorded != takes_at or bad <= 0:
+            return
+        size = self.project.input_dim
+        sizes = f"frames of another size than the project's {size} inputs" if size else \
+            "frames of another size"
+        raise GesturemapError(f"the recording stopped with nothing recorded, and {bad} "
+                              "packet(s) or frame(s) were refused since the recording before "
+                              f"({sizes}, or malformed: the log says which)")
 
     def _cmd_set_outputs(self, *values: Any) -> None:
         """Wekinator's ``outputs``: the targets recorded with the next frames (regression),
@@ -367,6 +401,7 @@ class Recording:
         gaps = self._take_gaps(self._take_t0, time.perf_counter())
         take = self.project.add_take(inputs, self._take_label, times=times, outputs=outputs,
                                      gaps=gaps)
+        self.takes_recorded += 1
         self._clear_gesture()
         self._take_ended_at = time.perf_counter()
         away = {"away_s": take.away_s} if gaps else {}

@@ -418,3 +418,34 @@ def test_a_bundle_changes_the_class_between_its_frames(client):
     client.settle()
     assert _wait(lambda: not client.engine.recording)
     assert _takes(client.engine) == [(1, 12), (3, 20)]
+
+
+def test_a_recording_that_kept_nothing_of_its_bad_frames_says_why_at_its_stop(client):
+    """The first frame fixed the project's size at 2; a client then sends frames of 3 (its
+    patch changed): each is refused, the recording keeps nothing, and its stop says why
+    rather than leave the client to learn of it from "no takes" at train."""
+    engine = client.engine
+    client.pose(1, 1)  # the size: 2
+    client.control("outputs", 1)
+    client.control("startRecording")
+    for _ in range(20):
+        client.sock.sendto(float_msg("/wek/inputs", 0.1, 0.2, 0.3), ("127.0.0.1", engine.osc_port))
+    assert _wait(lambda: engine.stats()["bad_packets"] == 20)
+    client.control("stopRecording")
+    assert _wait(lambda: engine.refused_commands == 1 and not engine.recording)
+    assert list(engine.project.takes) == []
+    count, why = engine.refused["stop_recording"]
+    assert count == 1
+    assert "nothing recorded, and 20 packet(s)" in why and "project's 2 inputs" in why
+
+
+def test_a_recording_with_bad_frames_among_good_ones_is_kept_without_a_word(client):
+    """Bad frames amid a take that kept frames: the take is kept, the stop refuses nothing."""
+    engine = client.engine
+    client.control("outputs", 1)
+    client.control("startRecording")
+    client.pose(1, 15)
+    client.sock.sendto(float_msg("/wek/inputs", 0.1, 0.2, 0.3), ("127.0.0.1", engine.osc_port))
+    assert _wait(lambda: engine.stats()["bad_packets"] == 1)
+    assert client.stop() == [(1, 15)]
+    assert engine.refused_commands == 0
