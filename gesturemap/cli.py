@@ -21,6 +21,9 @@ EXIT_BUG = 1
 EXIT_USAGE = 2
 #: The audio output asked for (--audio-device...) cannot be opened.
 EXIT_NO_AUDIO = 3
+#: ``gesturemap run``: takes, the trained model or edits could not be written into the project's
+#: folder (read-only, full); a copy went elsewhere, the message says where.
+EXIT_NOT_SAVED = 4
 #: Stopped by Ctrl-C before the command was done (the shell's 128 + SIGINT).
 EXIT_INTERRUPTED = 130
 #: The output's reader stopped reading (``| head``): what the shell reports of a program that
@@ -29,6 +32,8 @@ EXIT_PIPE_CLOSED = 141
 EXIT_CODES = {EXIT_OK: "done", EXIT_BUG: "unexpected error (a bug: please report it)",
               EXIT_USAGE: "bad input (one line on stderr says what)",
               EXIT_NO_AUDIO: "the audio output asked for cannot be opened",
+              EXIT_NOT_SAVED: "run: takes or the model could not be saved in the project's "
+                              "folder (stderr says what, and where a copy went)",
               EXIT_INTERRUPTED: "interrupted (Ctrl-C) before the end",
               EXIT_PIPE_CLOSED: "its output's reader stopped reading (| head)"}
 
@@ -518,6 +523,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     except OSError:  # the terminal hung up: everything is saved, nobody is there to read it
         if not (hangup and hangup in stopping):
             raise
+    if engine.unsaved() is not None:  # the engine's last try at stop failed too
+        from ._commands.unsaved import keep_unsaved
+
+        keep_unsaved(engine, args.dir)
+        return EXIT_NOT_SAVED
     return EXIT_OK
 
 

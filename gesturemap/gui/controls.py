@@ -168,8 +168,9 @@ class WindowControls:
     def _check_failures(self, stats: dict[str, Any]) -> None:
         """Say a retraining that failed, or a take or correction refused, whoever asked for
         it (a correction or a take over OSC, which the window did not wait for); and a take
-        recorded while the sensor was away."""
+        recorded while the sensor was away; and a project folder that cannot be written."""
         self._check_take_gaps(stats)
+        self._check_not_saved(stats)
         seen = getattr(self, "_failures_seen", None)
         now = (stats.get("trainings_failed", 0),
                {k: v[0] for k, v in (stats.get("refused") or {}).items()})
@@ -195,6 +196,23 @@ class WindowControls:
         for name in TRAINING_COMMANDS:
             if now[1].get(name, 0) > seen[1].get(name, 0) and not (name == "train" and stale):
                 status.setText(refusal_line(name, stats["refused"][name][1]))
+
+    def _check_not_saved(self, stats: dict[str, Any]) -> None:
+        """The project's folder could not be written (read-only, full): said in the status
+        bar when an outage starts, and again when it ends, so that nobody records on
+        believing the takes are kept on disk."""
+        failing = stats.get("not_saved")
+        was, self._not_saved_seen = getattr(self, "_not_saved_seen", None), bool(failing)
+        if was is None or was == bool(failing):
+            return  # the first look (another engine), or no change
+        if isinstance(failing, dict):
+            self.statusBar().showMessage(  # type: ignore[attr-defined]
+                f"⚠ NOT SAVED: {failing.get('what')} could not be written into "
+                f"{failing.get('folder')}: {failing.get('why')}. Kept in memory and tried "
+                "again every few seconds: make the folder writable, or Save As elsewhere")
+        else:
+            self.statusBar().showMessage(  # type: ignore[attr-defined]
+                "the project is saved again: everything recorded is on disk", 10000)
 
     def _check_take_gaps(self, stats: dict[str, Any]) -> None:
         """A take the engine recorded while the sensor was away (unplugged and back): said

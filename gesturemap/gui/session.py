@@ -608,6 +608,7 @@ class WindowEngine(Engine):
                 self.project.save(folder)
                 if self._hold.folder is not None:  # running: the lock moves with the folder
                     self._hold.move(folder)
+                self._saves_recovered()  # every take is in that folder now
             except Exception as exc:
                 # queued before ``done`` is set: applied before any later command of the window
                 self.command("_save_failed", str(folder),

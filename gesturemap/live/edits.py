@@ -200,7 +200,8 @@ class TakeEdits:
             self._correction_tokens[str(token)] = take.id
         if self.project_dir is not None:
             folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
+            self._io.put(lambda: self._save(f"correction {take.id} ({take.label})", folder,
+                                            lambda: self.project.save_take(folder, take)))
         return take
 
     def _check_take(self, what: str, inputs: Any, label: Any, times: Any) -> None:

@@ -55,6 +55,7 @@ from .prepare import preparation_message
 from .recording import Recording
 from .rehearsals import KeptRehearsals
 from .replies import FrameWire, no_template_result
+from .saving import ProjectSaves
 from .scenes import SceneCommands, SceneRuntime
 from .search import BackgroundSearch
 from .snapshot import EngineSnapshot
@@ -177,7 +178,7 @@ def _suggestion_of(job: Any) -> tuple[str, str, str]:
 
 
 class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Health, FrameWire,
-             SceneCommands, KeptRehearsals, ModelSwitches):
+             SceneCommands, KeptRehearsals, ModelSwitches, ProjectSaves):
     """Runs a project live: sources in, features, model, OSC out; records takes; trains.
 
     Parameters
@@ -301,7 +302,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self._gesture: deque[Any] = deque(maxlen=GESTURE_FRAMES)
         self._gesture_t: deque[float] = deque(maxlen=GESTURE_FRAMES)
         self._init_corrections(), self._init_notices()
-        self._init_rehearsals(), self._restore_switches()
+        self._init_rehearsals(), self._restore_switches(), self._init_saving()
         self._train_job: Any = None
         self._train_cancel = threading.Event()
         self.current_outputs = np.zeros(len(getattr(project, "output_names", None) or []))
@@ -474,6 +475,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         for t in self._threads:
             if t.name == "gesturemap-engine":
                 t.join(timeout=5)
+        if self._threads:  # after the take just ended is saved (or not): a last try, said
+            self._io.put(self._last_try)
         self._io.put(None)
         for t in self._threads:
             t.join(timeout=10)
@@ -765,7 +768,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         self.done_training.set()
         if self.project_dir is not None:
             folder = self.project_dir
-            self._io.put(lambda: self.project.save(folder))
+            self._io.put(lambda: self._save("the trained model", folder,
+                                            lambda: self.project.save(folder)))
         if self._onset_settings() != self._onset_given:  # changed in the window since
             self._onset = self._onset_detector()
         if self._onset is not None:
@@ -1124,7 +1128,7 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
 
         def save() -> None:
             self._save_waiting = False  # an edit from now on needs a save after this one
-            self.project.save(folder)
+            self._save("the project's changes", folder, lambda: self.project.save(folder))
 
         self._io.put(save)
 

@@ -68,6 +68,10 @@ class Health:
             "dropped_frames": self.queue.dropped,
             "errors": self.errors,
             "refused_commands": self.refused_commands,
+            # writes of the project that failed (its folder read-only, a full disk), and the
+            # outage under way (what, folder, why, since; None: all is on disk)
+            "save_failures": self.save_failures,
+            "not_saved": None if self.not_saved is None else dict(self.not_saved),
             # the last refusal of each command ({name: [times, why]}) and the last failed
             # retraining (None since the last good one): what the window tells the performer
             "refused": self.refused,
@@ -144,6 +148,7 @@ class Health:
     def _stats_loop(self) -> None:
         while not self._stop.wait(1.0):
             self._write_stats()
+            self._retry_if_due()
 
     def _open_log(self, handover: bool = False) -> None:
         """Open the session log. ``handover``: on the I/O thread of a running engine (a new

@@ -410,7 +410,8 @@ class Recording:
             self._say_gaps(take)
         if self.project_dir is not None:
             folder = self.project_dir
-            self._io.put(lambda: self.project.save_take(folder, take))
+            self._io.put(lambda: self._save(f"take {take.id} ({take.label})", folder,
+                                            lambda: self.project.save_take(folder, take)))
         self._take_added(take)
         return take
 

@@ -19,7 +19,10 @@ The engine thread only checks the arguments and hands the writing to the I/O thr
 never waits for a file. What became of each request is in ``stats()["rehearsals"]``, by its
 TOKEN (the sender's, else the name): ``[name, "kept"]``, ``[name, "removed"]`` or ``[name,
 why it failed]``; a failure is also a refusal (log, ``stats()``, OSC), and the frames the
-window sent stay with the window.
+window sent stay with the window. A rehearsal the engine recorded itself exists nowhere
+else: when only its file cannot be written (the folder read-only, the disk full) it is kept
+in memory, ``[name, "not kept yet: ..."]``, and written with the project as soon as the folder
+can be written again (:mod:`gesturemap.live.saving`).
 
 A mixin of :class:`gesturemap.live.engine.Engine`.
 """
@@ -49,6 +52,8 @@ class KeptRehearsals:
     command: Any
     _refuse: Any
     _errlog: Any
+    _unsaved_rehearsals: list[Any]
+    _save_failed: Any
 
     def _init_rehearsals(self) -> None:
         #: token -> [name, "kept" | "removed" | why it failed] (replaced whole: stats() reads it)
@@ -106,7 +111,8 @@ class KeptRehearsals:
             from ..project.rehearsals import new_rehearsal_name, save_rehearsal
             name = new_rehearsal_name(folder)
             self._rehearsal_done("rehearsal", name, token,
-                                 lambda: save_rehearsal(folder, name, frames, times), "kept")
+                                 lambda: save_rehearsal(folder, name, frames, times), "kept",
+                                 recorded=(frames, times))
         self._io.put(write)
 
     def _rehearse(self, values: Any, t_in: float) -> None:
@@ -176,17 +182,40 @@ class KeptRehearsals:
                                  lambda: remove_rehearsal(folder, name), "removed")
         self._io.put(move)
 
-    def _rehearsal_done(self, command: str, name: Any, token: Any, job: Any, outcome: str
-                        ) -> None:
-        """Run ``job`` (on the I/O thread) and say how it went, under ``token``."""
+    def _rehearsal_done(self, command: str, name: Any, token: Any, job: Any, outcome: str,
+                        recorded: tuple[Any, Any] | None = None) -> None:
+        """Run ``job`` (on the I/O thread) and say how it went, under ``token``. A rehearsal
+        the engine ``recorded`` (frames, times) whose file cannot be written (the folder
+        read-only, the disk full) exists nowhere else: it is kept in memory and written with
+        the project when the folder can be written again (the engine's save failure, said
+        once, not a refusal: the sender did nothing wrong)."""
         try:
             job()
-        except (GesturemapError, OSError) as exc:
-            outcome = f"not {'removed' if command == 'remove_rehearsal' else 'kept'}: {exc}"
-            self.command("_rehearsal_refused", command, str(exc))
-        key = str(name if token is None else token)
+        except OSError as exc:
+            if recorded is None:
+                outcome = self._rehearsal_refused_now(command, exc)
+            else:
+                self._unsaved_rehearsals.append((str(name), *recorded))
+                self._save_failed(f"rehearsal {name}", self.project_dir, exc)
+                outcome = (f"not kept yet: {exc}; kept in memory and written into the "
+                           "project when its folder can be written")
+        except GesturemapError as exc:
+            outcome = self._rehearsal_refused_now(command, exc)
+        self._rehearsal_outcome(str(name if token is None else token), str(name), outcome)
+
+    def _rehearsal_refused_now(self, command: str, exc: BaseException) -> str:
+        self.command("_rehearsal_refused", command, str(exc))
+        return f"not {'removed' if command == 'remove_rehearsal' else 'kept'}: {exc}"
+
+    def _rehearsal_kept_late(self, original: str, name: str) -> None:
+        """A rehearsal kept in memory was written at last: its outcome says so."""
+        for key, (was, _) in list(self.rehearsal_outcomes.items()):
+            if was == original:
+                self._rehearsal_outcome(key, name, "kept")
+
+    def _rehearsal_outcome(self, key: str, name: str, outcome: str) -> None:
         outcomes = {k: v for k, v in self.rehearsal_outcomes.items() if k != key}
-        outcomes[key] = [str(name), outcome]
+        outcomes[key] = [name, outcome]
         self.rehearsal_outcomes = dict(list(outcomes.items())[-OUTCOMES_KEPT:])
 
     def _cmd__rehearsal_refused(self, command: str, why: str) -> None:

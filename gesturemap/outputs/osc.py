@@ -77,6 +77,8 @@ DEFAULT_ADDRESSES = {
     "training_failed": "/gesturemap/training_failed",
     "take_stopped": "/gesturemap/take_stopped",  # a take that reached its bound (why)
     "take_gap": "/gesturemap/take_gap",  # a take recorded while its sensor was away (id, why)
+    # the project's folder could not be written (what, folder, why): kept in memory, retried
+    "save_failed": "/gesturemap/save_failed",
     # the answer to /gesturemap/suggest (label, hint, reason): sent only when asked for
     "suggestion": "/gesturemap/suggestion",
 }

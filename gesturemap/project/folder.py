@@ -356,6 +356,13 @@ class ProjectFolder:
         self._saved_model = (resolved, trained, name)
         return name
 
+    def unsaved_takes(self, folder: PathLike) -> list[Take]:
+        """The takes whose files this project has not written into (nor read from)
+        ``folder``: what a save there that failed (a read-only folder, a full disk) left in
+        memory only."""
+        root = Path(folder).resolve()
+        return [take for take in list(self._takes) if (root, take.id) not in self._on_disk]
+
     def save_take(self, folder: PathLike, take: Take) -> None:
         """Write one take's files into ``folder/takes/`` (the engine's autosave after a take).
 
