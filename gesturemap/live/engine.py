@@ -648,6 +648,8 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         if self._suggest_job is not None:
             self._suggest_job.cancel()
         started = time.perf_counter()
+        if self._dtw_project():  # a take recorded, deleted or brought back: its gestures
+            self._size_dtw_values()
         # set by cancelTrain, which may come before the I/O thread has handed this one over
         self._train_cancel = cancelled = threading.Event()
         self._trains_asked += 1
@@ -1048,28 +1050,33 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
         for sink in [*self.sinks, *([self.synth] if self.synth is not None else [])]:
             if hasattr(sink, "match_threshold"):
                 sink.match_threshold = self._match_threshold
-        if not dtw:
-            self._dtw_values = None
-            if model is None and self._dtw_project():
-                self._dtw_values = self._no_template_distances()
-                if self._dtw_values is not None:
-                    self._no_template = no_template_result(self._dtw_values)
+        if dtw:
+            self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
+            self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
+        self._dtw_values = None
+        self._size_dtw_values()
+
+    def _size_dtw_values(self) -> None:
+        """Size the distances a DTW project sends on /wek/outputs to the gestures it has now:
+        one per gesture, +inf for those the model playing has no template of (not trained on
+        yet, or no model at all). The project's gestures change between two models (a take of
+        a new gesture while the model is being stored again, a gesture deleted or brought
+        back): called as the model changes, as a training starts and as running starts, so a
+        client reading one value per gesture never reads a count of some earlier moment."""
+        from ..interop.wekinator.examples import gesture_count
+
+        model = self.model
+        if getattr(model, "kind", None) == "dtw":
+            count = gesture_count(self.project)
+            if self._dtw_values is None or len(self._dtw_values) != count:
+                self._dtw_values = np.full(count, np.inf)
             return
-        count = max([len(messages), *numbers, 0])
-        self._dtw_values = np.full(count, np.inf)
-        self._dtw_positions = np.array([n - 1 for n in numbers], dtype=np.int64)
-        self._dtw_addresses = [messages.get(str(n), f"/output_{n}") for n in numbers]
-
-    def _no_template_distances(self) -> Any:
-        """A DTW project's distances with no template left (every take deleted while it
-        runs): +inf for each of its gestures, or None when it has none. Wekinator's DTW runs
-        on with no example and sends Double.MAX_VALUE per gesture on /wek/outputs (+inf as
-        the float32 its OSC library writes), so a patch reading one value per gesture each
-        frame goes on reading them instead of hearing silence."""
-        from ..interop.wekinator.examples import output_count
-
-        count = output_count(self.project)
-        return np.full(count, np.inf) if count else None
+        self._dtw_values = None
+        if model is None and self._dtw_project():
+            count = gesture_count(self.project)
+            if count:
+                self._dtw_values = np.full(count, np.inf)
+                self._no_template = no_template_result(self._dtw_values)
 
     def _cmd__spotting_ready(self, model: Any, stream: Any) -> None:
         """The spotting stream prepared for ``model`` (unless another model came since)."""
@@ -1089,10 +1096,20 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
     def _cmd_start_running(self) -> None:
         self.running = True
         self._dtw_last = -1
-        if self.model is None and self._dtw_project() and self.project.takes:
+        if self.model is None and self._dtw_project() and self.project.takes \
+                and not self._training_current():
             self._cmd_train()  # a DTW client never sends train (see _cmd_stop_recording)
+        if self._dtw_project():
+            self._size_dtw_values()
         self._reset_stream("running")
         self._clear_gesture()
+
+    def _training_current(self) -> bool:
+        """Whether a training under way (or on its way) trains the project as it is now: a
+        DTW project's take stores its templates as it ends, and a startRunning sent right
+        after it must not cancel that training to start the same one again, later."""
+        return (self._trains_asked > self._trains_answered and not self._train_cancel.is_set()
+                and _training_read(self.project) == self._train_read)
 
     def _cmd_stop_running(self) -> None:
         self.running = False

@@ -21,7 +21,7 @@ while the training process trains the synthetic takes, a short-lived process ste
 model of the same kind saved with the package (a *seed*, ``gesturemap/seeds/``), which
 compiles the step's kernels into the cache without training anything.
 
-The performer does not wait for any of it. For an HHMM or a GMM (the kinds of
+The performer does not wait for any of it. For an HHMM, a GMM or DTW (the kinds of
 :data:`gesturemap.models.interpreted.INTERPRETABLE`), a second worker whose numba runs every
 kernel as plain Python trains the takes recorded meanwhile (about half a second for a first
 take), and the engine steps that model with the interpreted step kernels; once the preparation

@@ -73,9 +73,8 @@ import numpy as np
 
 from ..errors import GesturemapError, TrainingCancelled
 from . import _dtw_kernels as _k
-from . import _dtw_take_kernels as _tk
 from . import _dtw_window_kernels as _wk
-from ._absurd import absurd_limit, is_absurd
+from ._absurd import absurd_limit
 from ._dtw_selection import AUTO_NORMALIZATIONS, WINDOW_REACH, choose, znorm_take
 from ._standardize import StandardizingStream, fit_standardization
 from ._stream_memo import shared
@@ -93,6 +92,7 @@ from .base import (
     register_model,
     split_dataset,
 )
+from .interpreted import STEP
 
 #: With ``normalization="take"`` or ``"running"`` a raw input beyond this is a corrupted
 #: value, skipped.
@@ -662,37 +662,41 @@ class DTWStream(StandardizingStream):
     def step(self, frame: Any) -> Result:
         """Match one (D_in,) frame; returns a frozen :class:`Result`."""
         first = self._count[0] == 0
+        # compiled, or their interpreted twins on a first start (models/interpreted.py)
+        step = STEP
         if self._window:
             return self._window_step(frame)
         if self._paths:
             x = self._check_frame(frame)
-            if is_absurd(x, self._zero, RAW_ABSURD):
+            if step.dtw_is_absurd(x, self._zero, RAW_ABSURD):
                 return self._skipped()
-            _tk.take_statistics(x, self._count, self._run_mean, self._run_m2, self._ref,
-                                self._shifted, self._mu, self._inv)
-            _tk.take_columns(self._shifted, self._mu, self._inv, self._templates,
-                             self._offsets, self._cells, self._spare, self._col,
-                             self._anchored_now(), first)
-            best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
-                                self._inv_temp, self._col, self._dist, self._progress,
-                                self._best_template, self._log, self._inst, self._norm, False,
-                                self._awake, self._prune[8])
+            step.take_statistics(x, self._count, self._run_mean, self._run_m2, self._ref,
+                                 self._shifted, self._mu, self._inv)
+            step.take_columns(self._shifted, self._mu, self._inv, self._templates,
+                              self._offsets, self._cells, self._spare, self._col,
+                              self._anchored_now(), first)
+            best = step.dtw_summarise(self._offsets, self._tclass, self._normalize,
+                                      self._threshold, self._inv_temp, self._col, self._dist,
+                                      self._progress, self._best_template, self._log,
+                                      self._inst, self._norm, False, self._awake,
+                                      self._prune[8])
             return self._result(best)
         if self._take:
             z = self._check_frame(frame)
-            if is_absurd(z, self._zero, RAW_ABSURD):
+            if step.dtw_is_absurd(z, self._zero, RAW_ABSURD):
                 return self._skipped()
-            _k.running_znorm(z, self._count, self._run_mean, self._run_m2, self._z)
+            step.running_znorm(z, self._count, self._run_mean, self._run_m2, self._z)
             z = self._z
         else:
             z = self._standardize(frame)
-            if is_absurd(z, self._center, self._limit):
+            if step.dtw_is_absurd(z, self._center, self._limit):
                 return self._skipped()
             self._count[0] += 1
-        best = _k.spring_step(z, self._blocks, self._first_block, self._offsets, self._tclass,
-                              self._normalize, self._threshold, self._inv_temp, self._col,
-                              self._acc, self._dist, self._progress, self._best_template, self._log,
-                              self._inst, self._norm, self._anchored_now(), first, self._prune)
+        best = step.spring_step(z, self._blocks, self._first_block, self._offsets,
+                                self._tclass, self._normalize, self._threshold, self._inv_temp,
+                                self._col, self._acc, self._dist, self._progress,
+                                self._best_template, self._log, self._inst, self._norm,
+                                self._anchored_now(), first, self._prune)
         return self._result(best)
 
     def _window_step(self, frame: Any) -> Result:
@@ -700,8 +704,9 @@ class DTWStream(StandardizingStream):
         matched against every template afresh, as ``distances`` matches a sequence; where the
         decision is open-begin (``"decaying"``, ``"following"`` after the longest take), a
         match may start at any frame of the window."""
+        step = STEP
         x = self._check_frame(frame)
-        if is_absurd(x, self._zero, RAW_ABSURD):
+        if step.dtw_is_absurd(x, self._zero, RAW_ABSURD):
             return self._skipped()
         reach = len(self._scratch)
         n = int(self._count[0])
@@ -719,21 +724,21 @@ class DTWStream(StandardizingStream):
             # distances and rows, bit for bit)
             def window_for(k: int) -> np.ndarray:
                 w = min(len(window), int(self._reach[k]))
-                _wk.window_znorm(window, len(window) - w, len(window), self._scratch)
+                step.window_znorm(window, len(window) - w, len(window), self._scratch)
                 return self._scratch[:w]
 
             _k.nearest_in_steps(window_for, self._templates_w, self._offsets, self._tclass,
                                 self._band, self._normalize, True, self._dist,
                                 rows=self._col, open_begin=not self._anchored_now())
         else:
-            _wk.window_class_distances(window, self._templates_w, self._offsets, self._tclass,
-                                       self._reach, self._band, self._normalize, True,
-                                       not self._anchored_now(), self._scratch, self._col,
-                                       self._dist)
-        best = _k.summarise(self._offsets, self._tclass, self._normalize, self._threshold,
-                            self._inv_temp, self._col, self._dist, self._progress,
-                            self._best_template, self._log, self._inst, self._norm, False,
-                            self._awake, self._prune[8])
+            step.window_class_distances(window, self._templates_w, self._offsets,
+                                        self._tclass, self._reach, self._band, self._normalize,
+                                        True, not self._anchored_now(), self._scratch,
+                                        self._col, self._dist)
+        best = step.dtw_summarise(self._offsets, self._tclass, self._normalize, self._threshold,
+                                  self._inv_temp, self._col, self._dist, self._progress,
+                                  self._best_template, self._log, self._inst, self._norm, False,
+                                  self._awake, self._prune[8])
         return self._result(best)
 
     def _anchored_now(self) -> bool:

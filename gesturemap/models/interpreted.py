@@ -10,7 +10,9 @@ Loading them from the cache then takes a fraction of a second, and the streams s
 between two frames: both run the same code on the same state arrays.
 
 Streams call their step kernel through :data:`STEP` (``STEP.hhmm_step(...)``), never through
-the kernel module, so that one place decides which of the two runs.
+the kernel module, so that one place decides which of the two runs. A DTW stream calls several
+(its column update, its per-take statistics, its window, its check of absurd frames): each is
+switched on its own, as numba's cache comes to hold it.
 """
 
 from __future__ import annotations
@@ -23,21 +25,43 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from . import _filter, _kernels
+from . import _absurd, _filter, _kernels
+from . import _dtw_kernels as _dk
+from . import _dtw_take_kernels as _dtk
+from . import _dtw_window_kernels as _dwk
 
 log = logging.getLogger(__name__)
 
 
 #: The compiled step kernels, by the name streams call them by.
-_COMPILED = {"hhmm_step": _filter.hhmm_step, "gmm_step": _filter.gmm_step}
+_COMPILED = {
+    "hhmm_step": _filter.hhmm_step, "gmm_step": _filter.gmm_step,
+    # a DTW stream's, whatever its normalisation
+    "dtw_is_absurd": _absurd.is_absurd, "spring_step": _dk.spring_step,
+    "dtw_summarise": _dk.summarise, "running_znorm": _dk.running_znorm,
+    "take_statistics": _dtk.take_statistics, "take_columns": _dtk.take_columns,
+    "window_znorm": _dwk.window_znorm, "window_class_distances": _dwk.window_class_distances,
+}
+
+#: The step kernels of a DTW stream.
+_DTW_STEPS = ("dtw_is_absurd", "spring_step", "dtw_summarise", "running_znorm",
+              "take_statistics", "take_columns", "window_znorm", "window_class_distances")
 
 
 class StepKernels:
     """The kernels the streams step with, one attribute each (read once per frame)."""
 
-    __slots__ = ("gmm_step", "hhmm_step")
+    __slots__ = tuple(_COMPILED)
     hhmm_step: Callable[..., Any]
     gmm_step: Callable[..., Any]
+    dtw_is_absurd: Callable[..., Any]
+    spring_step: Callable[..., Any]
+    dtw_summarise: Callable[..., Any]
+    running_znorm: Callable[..., Any]
+    take_statistics: Callable[..., Any]
+    take_columns: Callable[..., Any]
+    window_znorm: Callable[..., Any]
+    window_class_distances: Callable[..., Any]
 
     def __init__(self) -> None:
         for name, kernel in _COMPILED.items():
@@ -50,10 +74,15 @@ STEP = StepKernels()
 #: Per model kind, the kernels its first training needs (checked in numba's cache) and the
 #: names of its step kernels in :data:`STEP`. Kinds not listed wait for their kernels to
 #: compile (their training and step are too slow interpreted, or their streams call kernels
-#: of their own).
+#: of their own). A DTW project's first takes need it most: its client sends no train and
+#: expects each gesture matched as soon as it is recorded (Wekinator's DTW), and its training
+#: (templates stored, a typical distance measured between them) is light enough to run as
+#: Python.
 INTERPRETABLE: dict[str, tuple[tuple[Any, ...], tuple[str, ...]]] = {
     "hhmm": ((_kernels.hmm_baum_welch,), ("hhmm_step",)),
     "gmm": ((_kernels.gmm_em,), ("gmm_step",)),
+    # every DTW training measures its typical distance with dtw_rows (dtw_in_steps)
+    "dtw": ((_dk.dtw_rows,), _DTW_STEPS),
 }
 
 _lock = threading.Lock()

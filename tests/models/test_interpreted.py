@@ -31,8 +31,8 @@ def _dataset() -> gm.Dataset:
 @pytest.fixture
 def restore_steps():
     yield
-    for name in ("hhmm_step", "gmm_step"):
-        setattr(STEP, name, getattr(_filter, name))
+    for name, compiled in interpreted._COMPILED.items():
+        setattr(STEP, name, compiled)
 
 
 @pytest.mark.parametrize(("factory", "name"), [(gm.HHMM, "hhmm_step"), (gm.GMM, "gmm_step")])
@@ -73,7 +73,56 @@ def test_steps_go_back_to_the_compiled_kernels_once_cached(restore_steps):
     STEP.hhmm_step = interpreted.interpreted(_filter.hhmm_step)
     assert interpreted.compile_steps() == ()
     assert STEP.hhmm_step is _filter.hhmm_step
-    assert not interpreted.interpret_steps("dtw")  # a kind without twins waits for its kernels
+    assert not interpreted.interpret_steps("gvf")  # a kind without twins waits for its kernels
+
+
+def _gestures() -> gm.Dataset:
+    rng = np.random.default_rng(5)
+    ds = gm.Dataset()
+    t = np.linspace(0.0, 3.0, 30)[:, None]
+    for label, level in ((1, 0.0), (2, 3.0)):
+        for _ in range(2):
+            ds.add(level + np.sin(t * (1 + level)) + 0.1 * rng.standard_normal((30, 3)),
+                   label=label)
+    return ds
+
+
+@pytest.mark.parametrize("decision", ["cumulative", "following", "decaying"])
+@pytest.mark.parametrize("normalization", ["global", "window", "take", "running"])
+def test_a_dtw_stream_steps_the_same_interpreted(normalization, decision, restore_steps):
+    """A DTW project's first takes run before its kernels are compiled (its client sends no
+    train and expects each gesture matched as soon as it is recorded): every kernel its
+    stream steps with has a twin, whatever the normalisation, and the twins give the same
+    distances, to the last bit (an absurd frame skipped the same way)."""
+    ds = _gestures()
+    model = gm.DTW(normalization=normalization, decision=decision,
+                   prune=normalization == "global").fit(ds)
+    frames = np.vstack([ds[0].inputs, np.full((2, 3), 1e15), ds[2].inputs, ds[1].inputs])
+    compiled = model.stream().run(frames)
+    assert interpreted.INTERPRETABLE["dtw"][1] == interpreted._DTW_STEPS
+    calls: dict[str, int] = {}
+
+    def counted(name):
+        twin = interpreted.interpreted(interpreted._COMPILED[name])
+
+        def call(*args):
+            calls[name] = calls.get(name, 0) + 1
+            return twin(*args)
+        return call
+
+    for name in interpreted._DTW_STEPS:
+        setattr(STEP, name, counted(name))
+    assert set(interpreted._DTW_STEPS) <= set(interpreted.interpreting())
+    again = model.stream().run(frames)
+    # the stream stepped through STEP, never a compiled kernel of its own
+    own = {"global": "spring_step", "window": "window_class_distances",
+           "take": "take_columns", "running": "running_znorm"}[normalization]
+    assert calls.get(own) and calls.get("dtw_is_absurd"), calls
+    for a, b in zip(again, compiled, strict=True):
+        assert (a.label, a.match) == (b.label, b.match)
+        np.testing.assert_array_equal(a.distances, b.distances)
+        np.testing.assert_array_equal(a.progress, b.progress)
+        np.testing.assert_array_equal(a.likelihoods, b.likelihoods)
 
 
 def test_the_interpreted_worker_trains_the_model_the_compiled_one_does(monkeypatch):
