@@ -126,6 +126,41 @@ def start_run(folder: Path, *options: object) -> tuple[subprocess.Popen, str]:
     return proc, line
 
 
+def read_stats(path: Path) -> dict:
+    """A run's ``--stats`` file as it is now: empty while it is not written yet, or caught
+    while it is being replaced."""
+    import json
+
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def first_start_run(tmp_path: Path, kind: str, port: int, out_port: int
+                    ) -> tuple[subprocess.Popen, Path]:
+    """`gesturemap run` of a new ``kind`` project on an empty numba cache, as on a new machine
+    (``--osc-in`` on ``port``, ``--osc-out`` to ``out_port``, ``--stats`` every second), run
+    as a performer runs it (not the tests' raise mode). Returns the process once it listens,
+    and its stats file; its stdout holds the rest of what it says."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
+    env.pop("GESTUREMAP_RAISE", None)
+    project = tmp_path / f"new-{kind}"
+    subprocess.run([sys.executable, "-m", "gesturemap", "new", str(project), "--model", kind],
+                   env=env, check=True, capture_output=True, timeout=60)
+    stats = tmp_path / "stats.json"
+    run = subprocess.Popen(
+        [sys.executable, "-m", "gesturemap", "run", str(project), "--no-audio",
+         "--osc-in", f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{out_port}",
+         "--stats", str(stats)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = run.stdout.readline()
+    if "listening" not in line:
+        run.kill()
+        raise AssertionError(line + run.communicate(timeout=30)[0])
+    return run, stats
+
+
 def stop_run(proc: subprocess.Popen) -> tuple[str, str]:
     """Ctrl-C, as a performer stops it; waits for it to end; returns the rest of its stdout
     and its stderr."""

@@ -13,11 +13,8 @@ an assertion here; the bound below only catches a preparation that never ends.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -29,7 +26,7 @@ import gesturemap as gm
 from gesturemap.live.prepare import PREPARING, SEED_KINDS, SEEDS_DIR, step_seed
 from gesturemap.models import MODEL_REGISTRY
 from gesturemap.models.base import with_new_names
-from tests.stage_helpers import float_msg, free_port
+from tests.stage_helpers import first_start_run, float_msg, free_port, read_stats
 
 # Compiling every kernel is a minute of one core's work; on a machine shared with other jobs it
 # has taken over four, so the deadlines are generous (a quiet machine waits no longer).
@@ -89,13 +86,6 @@ class _Client:
         return [r for r in list(self.replies) if r[1] == "/wek/outputs" and r[0] > t]
 
 
-def _stats(path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):  # not written yet, or being replaced
-        return {}
-
-
 def _class_now(client: _Client, pose: tuple[float, float], since: float) -> float | None:
     """Hold ``pose`` and return the class of the last ``/wek/outputs`` answered after it."""
     client.pose = np.array(pose)
@@ -107,22 +97,10 @@ def _class_now(client: _Client, pose: tuple[float, float], since: float) -> floa
 
 
 def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
-    env.pop("GESTUREMAP_RAISE", None)  # the program as a performer runs it
-    project = tmp_path / "myproject"
-    subprocess.run([sys.executable, "-m", "gesturemap", "new", str(project), "--model", "hhmm"],
-                   env=env, check=True, capture_output=True, timeout=60)
     port = free_port()
     client = _Client(port)
-    stats = tmp_path / "stats.json"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap", "run", str(project), "--no-audio",
-         "--osc-in", f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{client.rx.getsockname()[1]}",
-         "--stats", str(stats)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run, stats = first_start_run(tmp_path, "hhmm", port, client.rx.getsockname()[1])
     try:
-        line = run.stdout.readline()
-        assert "listening" in line, line
         client.start()  # frames from the moment it says it listens
         seen_preparing = seen_interpreted = False
         # short takes: the first training comes while the kernels still compile (seconds of
@@ -138,7 +116,7 @@ def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
         client.control("startRunning")
         deadline = train_sent + 540
         while not client.outputs_after(train_sent) and time.perf_counter() < deadline:
-            now = _stats(stats)
+            now = read_stats(stats)
             progress = now.get("preparing")
             seen_preparing |= bool(progress) and progress[1].startswith(PREPARING)
             seen_interpreted |= "hhmm_step" in (now.get("interpreted_steps") or ())
@@ -148,7 +126,7 @@ def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
         assert _class_now(client, (0.0, 0.0), train_sent) == 1.0
         assert _class_now(client, (1.0, 1.0), train_sent) == 2.0
         while time.perf_counter() < deadline:  # ...and, once they are, with them
-            now = _stats(stats)
+            now = read_stats(stats)
             progress = now.get("preparing")
             seen_preparing |= bool(progress) and progress[1].startswith(PREPARING)
             seen_interpreted |= "hhmm_step" in (now.get("interpreted_steps") or ())
@@ -158,13 +136,13 @@ def test_a_new_machine_prepares_the_models_and_counts_every_frame(tmp_path):
         compiled = time.perf_counter()
         assert seen_preparing, "the preparation of the kernels was never reported"
         assert seen_interpreted, "the first model was not stepped while the kernels compiled"
-        assert _stats(stats).get("interpreted_steps") == [], "still interpreted after preparing"
+        assert read_stats(stats).get("interpreted_steps") == [], "still interpreted after preparing"
         assert _class_now(client, (0.0, 0.0), compiled) == 1.0
         assert _class_now(client, (1.0, 1.0), compiled) == 2.0
     finally:
         client.stop()
         deadline = time.perf_counter() + 10  # the last datagrams reach the engine
-        while _stats(stats).get("frames_in") != client.sent and time.perf_counter() < deadline:
+        while read_stats(stats).get("frames_in") != client.sent and time.perf_counter() < deadline:
             time.sleep(0.1)
         run.send_signal(signal.SIGINT)
         out, _ = run.communicate(timeout=60)

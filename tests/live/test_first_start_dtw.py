@@ -12,11 +12,8 @@ template of yet), and the gesture performed matches (``/output_1``).
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 
@@ -24,7 +21,7 @@ import numpy as np
 import pytest
 from pythonosc.osc_packet import OscPacket
 
-from tests.stage_helpers import float_msg, free_port
+from tests.stage_helpers import first_start_run, float_msg, free_port, read_stats
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -75,20 +72,13 @@ class _Client:
         self._thread.join(5)
 
 
-def _stats(path) -> dict:
-    try:
-        return json.loads(path.read_text())
-    except (OSError, ValueError):  # not written yet, or being replaced
-        return {}
-
-
 def _fresh_stats(path, after: float) -> dict:
     """The first stats written after ``after`` (time.time()); they are written every second."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
             if path.stat().st_mtime > after:
-                now = _stats(path)
+                now = read_stats(path)
                 if now:
                     return now
         except OSError:
@@ -98,22 +88,10 @@ def _fresh_stats(path, after: float) -> dict:
 
 
 def test_dtw_gestures_match_at_once_while_the_kernels_are_prepared(tmp_path):
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba-cache"))
-    env.pop("GESTUREMAP_RAISE", None)  # the program as a performer runs it
-    project = tmp_path / "gestures"
-    subprocess.run([sys.executable, "-m", "gesturemap", "new", str(project), "--model", "dtw"],
-                   env=env, check=True, capture_output=True, timeout=60)
     port = free_port()
     client = _Client(port)
-    stats = tmp_path / "stats.json"
-    run = subprocess.Popen(
-        [sys.executable, "-m", "gesturemap", "run", str(project), "--no-audio",
-         "--osc-in", f"127.0.0.1:{port}", "--osc-out", f"127.0.0.1:{client.rx.getsockname()[1]}",
-         "--stats", str(stats)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    run, stats = first_start_run(tmp_path, "dtw", port, client.rx.getsockname()[1])
     try:
-        line = run.stdout.readline()
-        assert "listening" in line, line
         # gesture 1; gesture 2, during whose take gesture 1's examples are deleted (no
         # template left for a moment); gesture 1 again; then running, as a client does it
         client.control("startDtwRecording", 1)
@@ -156,7 +134,7 @@ def test_dtw_gestures_match_at_once_while_the_kernels_are_prepared(tmp_path):
 
         # every frame sent after startRunning answered, each with one distance per gesture
         wait = time.perf_counter() + 10
-        while (_stats(stats).get("frames_in") != client.sent
+        while (read_stats(stats).get("frames_in") != client.sent
                or len(client.since(running)) < client.sent - sent_before) \
                 and time.perf_counter() < wait:
             time.sleep(0.05)

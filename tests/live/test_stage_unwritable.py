@@ -7,7 +7,6 @@ exit code that says so. Real processes, loopback UDP, a folder made unwritable f
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import subprocess
@@ -23,8 +22,10 @@ from tests.stage_helpers import (
     free_port,
     osc_messages,
     osc_receiver,
+    read_stats,
     start_run,
     stop_run,
+    wait_for,
 )
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="a folder made unwritable: POSIX")
@@ -77,20 +78,6 @@ def _record_and_train(tx, target) -> None:  # noqa: ANN001
     tx.sendto(float_msg("/wekinator/control/train"), target)
 
 
-def _state(stats: Path) -> dict:
-    try:
-        return json.loads(stats.read_text())
-    except (OSError, ValueError):  # not written yet
-        return {}
-
-
-def _wait_for(condition, timeout: float = 15.0) -> None:  # noqa: ANN001
-    end = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < end, "timed out"
-        time.sleep(0.05)
-
-
 def test_a_take_into_an_unwritable_folder_is_said_at_once_and_kept_elsewhere(tmp_path,
                                                                              monkeypatch):
     """The take, its model and a rehearsal recorded into a read-only project: a clear line on
@@ -123,8 +110,9 @@ def test_a_take_into_an_unwritable_folder_is_said_at_once_and_kept_elsewhere(tmp
                 tx.sendto(float_msg("/wek/inputs", 0.0, 0.01 * i, 1.0), target)
                 time.sleep(0.002)
             tx.sendto(float_msg("/gesturemap/rehearsal", 0.0), target)
-            _wait_for(lambda: _state(stats).get("trainings") and any(
-                why.startswith("not kept yet") for _, why in _state(stats)["rehearsals"].values()))
+            wait_for(lambda: read_stats(stats).get("trainings") and any(
+                why.startswith("not kept yet") for _, why in read_stats(stats)["rehearsals"].values()),
+                timeout=15)
         finally:
             out, err = stop_run(proc)
     assert proc.returncode == 4, err
@@ -157,20 +145,22 @@ def test_a_folder_writable_again_gets_what_was_recorded_before_the_end(tmp_path)
     target = ("127.0.0.1", port)
 
     def state() -> dict:
-        return _state(stats)
+        return read_stats(stats)
 
     with unwritable(folder):
         proc, _ = start_run(folder, "--osc-in", f"127.0.0.1:{port}",
                             "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}", "--stats", stats)
         try:
             _record_and_train(osc_receiver(), target)
-            _wait_for(lambda: (state().get("not_saved") or {}).get("folder") == str(folder))
+            wait_for(lambda: (state().get("not_saved") or {}).get("folder") == str(folder),
+                     timeout=15)
             assert state()["save_failures"] >= 1 and state()["errors"] == 0
         except BaseException:
             stop_run(proc)
             raise
     try:
-        _wait_for(lambda: state().get("not_saved", 0) is None and state().get("trainings"))
+        wait_for(lambda: state().get("not_saved", 0) is None and state().get("trainings"),
+                 timeout=15)
     finally:
         out, err = stop_run(proc)
     assert proc.returncode == 0, err

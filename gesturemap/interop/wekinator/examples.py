@@ -77,10 +77,7 @@ def output_count(project: Any) -> int:
     model = project.model
     kind = model.get("kind")
     if kind == "dtw":
-        labels, numbering = _gesture_numbering(project)
-        numbers = [int(n) for n in class_numbers(labels, numbering)] if labels else []
-        messages = ((project.outputs or {}).get("gesture_messages") or {})
-        return max([len(messages), *numbers, 0])
+        return _highest_gesture(project, _gesture_numbering(project)[0])
     if kind == "per_output":
         return len(model.get("params", {}).get("outputs", []))
     return max(1, len(project.output_names or ()))
@@ -95,6 +92,12 @@ def gesture_count(project: Any) -> int:
     labels = list(getattr(project.trained, "labels_", None) or [])
     known = set(labels)
     labels += _sorted_labels({*project.classes, *(t.label for t in project.takes)} - known)
+    return _highest_gesture(project, labels)
+
+
+def _highest_gesture(project: Any, labels: list[Any]) -> int:
+    """The highest number among ``labels`` (numbered as the engine numbers them) and the
+    gestures whose messages the project names: how many values a client reads."""
     numbering = (project.outputs or {}).get("class_numbers")
     numbers = [int(n) for n in class_numbers(labels, numbering)] if labels else []
     messages = ((project.outputs or {}).get("gesture_messages") or {})
