@@ -66,7 +66,7 @@ def main(
     import signal
 
     # the window's process-wide settings (Ctrl-C and SIGTERM handlers, automatic collection
-    # off) are undone when it closes: a script or notebook that opened it goes on as it was,
+    # off: see .garbage) are undone when it closes: a script or notebook that opened it goes on as it was,
     # its Ctrl-C a KeyboardInterrupt again, not a close of a window that is gone. SIGHUP stays
     # ignored: a terminal closing while the process finishes (its last saves) does not end it
     handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -84,7 +84,6 @@ def main(
 def _open_and_run(folder: str | os.PathLike[str] | None, *, osc_in: tuple[str, int] | None,
                   trainer: str, audio: bool | dict[str, object]) -> int:
     """:func:`main`'s work: the window opened, Qt's event loop run until it closes."""
-    from pyqtgraph.util.garbage_collector import GarbageCollector
     from PySide6 import QtCore, QtWidgets
 
     from ..project.default import default_project
@@ -93,11 +92,6 @@ def _open_and_run(folder: str | os.PathLike[str] | None, *, osc_in: tuple[str, i
 
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     app.setApplicationName("gesturemap")
-    # Python's cyclic garbage collection runs in whichever thread allocates: in a background
-    # thread (the engine's receiver, a trainer's reader) it may free Qt objects there, which
-    # deadlocks against the GUI thread deleting others. Collected on a timer in the GUI
-    # thread instead (pyqtgraph's collector: automatic collection off, the same thresholds).
-    collector = GarbageCollector(interval=1.0)  # noqa: F841 - kept alive with the window
     _stay_on_hangup()
     early = _note_ctrl_c_while_opening()
     left_out: list[str] = []

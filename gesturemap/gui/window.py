@@ -25,6 +25,7 @@ from .colours import WINDOW_STYLE
 from .controls import TRAINING_COMMANDS, WindowControls, refusal_line
 from .dataset import DatasetBrowser, DeleteClass, RenameClass
 from .files import WindowFiles, wait_drawing
+from .garbage import collect_as_before, collect_in_gui_thread
 from .keys import let_space_record
 from .monitor import Monitor
 from .pad import MousePad
@@ -92,6 +93,9 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         super().__init__()
         if engine not in ("process", "thread"):
             raise ValueError(f"engine must be 'process' or 'thread', not {engine!r}")
+        # before any of the window's threads start: none of them may free its Qt objects
+        collect_in_gui_thread()
+        self._collecting_here = True
         self._engine_mode = engine
         self.folder = Path(folder) if folder else None
         self.autosave_dir = None if self.folder else (Path(autosave_dir) if autosave_dir else None)
@@ -1097,4 +1101,7 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         self.recent_projects.flush()  # the project just opened or saved is listed next time
         if self.stage is not None:
             self.stage.close()
+        if self._collecting_here:  # (Qt may close a closed window again)
+            self._collecting_here = False
+            collect_as_before()
         super().closeEvent(event)

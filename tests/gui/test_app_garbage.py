@@ -74,3 +74,48 @@ def test_a_script_that_opened_the_window_goes_on_as_it_was(monkeypatch, tmp_path
     assert during["SIGINT"] is not before["SIGINT"] and during["gc"] is False
     assert {n: signal.getsignal(getattr(signal, n)) for n in names} == before
     assert gc.isenabled() is gc_was
+
+
+def test_a_window_opened_anywhere_is_collected_in_its_gui_thread_only(qtbot, tmp_path) -> None:
+    """A window opened by a script, the screenshots tool or the latency benchmark (not by
+    :func:`gesturemap.gui.main`): while it is open, a background thread making cyclic garbage
+    never runs the collector (it once freed a Qt object there and froze the window against
+    its GUI thread); the GUI thread collects that garbage on its timer; once closed,
+    collection is automatic again."""
+    import threading
+
+    from tests.gui.windows import open_window
+
+    gc.collect()
+    assert gc.isenabled()
+    window = open_window(qtbot, Project("gc", classes=["a", "b"]), tmp_path / "p",
+                         engine="thread", audio=False)
+    collectors: list[int] = []
+
+    def seen(phase: str, _info: dict) -> None:
+        if phase == "start":
+            collectors.append(threading.get_ident())
+
+    made = []
+
+    def make_garbage() -> None:  # far past the threshold that starts an automatic collection
+        for _ in range(20_000):
+            n = _Node()
+            n.me = n
+        made.append(weakref.ref(n))
+
+    gc.callbacks.append(seen)
+    try:
+        automatic = gc.isenabled()
+        thread = threading.Thread(target=make_garbage)
+        thread.start()
+        thread.join()
+        background = list(collectors)
+        qtbot.waitUntil(lambda: made[0]() is None, timeout=5000)  # the GUI thread's timer
+    finally:
+        gc.callbacks.remove(seen)
+    assert background == []
+    assert collectors and set(collectors) == {threading.main_thread().ident}
+    assert automatic is False
+    window.close()
+    assert gc.isenabled()
