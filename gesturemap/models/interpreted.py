@@ -25,6 +25,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from ..features.pipeline import all_below
 from . import _absurd, _filter, _kernels
 from . import _dtw_kernels as _dk
 from . import _dtw_take_kernels as _dtk
@@ -71,19 +72,30 @@ class StepKernels:
 #: The step kernels in use in this process.
 STEP = StepKernels()
 
-#: Per model kind, the kernels its first training needs (checked in numba's cache) and the
-#: names of its step kernels in :data:`STEP`. Kinds not listed wait for their kernels to
-#: compile (their training and step are too slow interpreted, or their streams call kernels
-#: of their own). A DTW project's first takes need it most: its client sends no train and
-#: expects each gesture matched as soon as it is recorded (Wekinator's DTW), and its training
-#: (templates stored, a typical distance measured between them) is light enough to run as
-#: Python.
+#: Per model kind, the kernels its training calls from Python (checked in numba's cache: one
+#: not there is compiled by the training itself, seconds on a new machine) and the names of
+#: its step kernels in :data:`STEP`. Every one counts: a first start cut short leaves some
+#: of them cached and not the others, and then the first take's training would wait for the
+#: rest to compile. Kinds not listed wait for their kernels to compile (their training and
+#: step are too slow interpreted, or their streams call kernels of their own). A DTW
+#: project's first takes need it most: its client sends no train and expects each gesture
+#: matched as soon as it is recorded (Wekinator's DTW), and its training (templates stored,
+#: a typical distance measured between them) is light enough to run as Python.
 INTERPRETABLE: dict[str, tuple[tuple[Any, ...], tuple[str, ...]]] = {
-    "hhmm": ((_kernels.hmm_baum_welch,), ("hhmm_step",)),
-    "gmm": ((_kernels.gmm_em,), ("gmm_step",)),
-    # every DTW training measures its typical distance with dtw_rows (dtw_in_steps)
-    "dtw": ((_dk.dtw_rows,), _DTW_STEPS),
+    # (the pipeline's check of its frames, then the model's own)
+    "hhmm": ((all_below, _kernels.hmm_baum_welch, _kernels.hmm_frame_logliks,
+              _kernels.chol_precision), ("hhmm_step",)),
+    "gmm": ((all_below, _kernels.gmm_em, _kernels.kmeans_first_phrase), ("gmm_step",)),
+    # its typical distance measured in steps (the last row alone, or a band of rows), and the
+    # choice of its normalisation, which z-normalises windows
+    "dtw": ((all_below, _dk.dtw_last_row, _dk.dtw_rows, _dwk.window_znorm), _DTW_STEPS),
 }
+
+#: Per kind, the step kernels a first start's preparation compiles whatever the project's
+#: settings (a DTW stream's others depend on its normalisation): one of them not cached also
+#: makes the preparation long, and the first takes then go to the interpreted worker.
+_PREPARED_STEPS = {"hhmm": ("hhmm_step",), "gmm": ("gmm_step",),
+                   "dtw": ("dtw_is_absurd", "dtw_summarise", "spring_step")}
 
 _lock = threading.Lock()
 
@@ -172,11 +184,13 @@ def _load_cached(dispatcher: Any) -> bool:
 
 
 def training_needs_compiling(kind: str) -> bool:
-    """Whether training a ``kind`` model here would compile kernels first (numba's cache does
-    not hold them) and an interpreted training can stand in meanwhile."""
+    """Whether training and stepping a ``kind`` model here would compile kernels first
+    (numba's cache does not hold every one of them) and an interpreted training can stand in
+    meanwhile."""
     if kind not in INTERPRETABLE:
         return False
-    return not all(kernel_cached(k) for k in INTERPRETABLE[kind][0])
+    kernels = [*INTERPRETABLE[kind][0], *(_COMPILED[name] for name in _PREPARED_STEPS[kind])]
+    return not all(kernel_cached(k) for k in kernels)
 
 
 def interpret_steps(kind: str) -> bool:

@@ -175,3 +175,72 @@ def test_interpreted_math_is_what_compiled_kernels_compute():
         np.testing.assert_array_equal(twin(x), compiled(x), err_msg=f"x={x}")
     with pytest.raises(ValueError):
         math.log(0.0)  # what a plain Python kernel would have done
+
+
+#: Run in a process of its own with numba's compiler off: every function under ``@njit`` in
+#: gesturemap noted as it is defined, then a project of each kind trained as the training
+#: process trains one (pipeline, model, the step timed), noting the kernels called from Python.
+_TRACE = r"""
+import json, os, sys, threading
+import numba
+kernels = {}
+def njit(*args, **kwargs):
+    def note(f):
+        kernels[f.__code__] = f.__module__ + "." + f.__qualname__
+        return f
+    return note(args[0]) if len(args) == 1 and callable(args[0]) and not kwargs else note
+numba.njit = numba.jit = njit
+import numpy as np
+from gesturemap.live.trainer import Cancel, _fit_project
+from gesturemap.project.default import default_project
+out = {}
+for kind in ("hhmm", "gmm", "dtw"):
+    called = set()
+    def seen(frame, event, arg):
+        if event == "call" and frame.f_code in kernels and (
+                frame.f_back is None or frame.f_back.f_code not in kernels):
+            called.add(kernels[frame.f_code])
+    project = default_project()  # the window's: a pipeline of features before the model
+    project.model = {"kind": kind, "params": {}}
+    rng = np.random.default_rng(0)
+    for label in list(project.classes)[:2]:
+        for _ in range(2):
+            project.add_take(rng.normal(size=(100, 4)).cumsum(0), label,
+                             times=np.arange(100) * 0.01)
+    threading.setprofile(seen)  # a training runs classes on threads of its own
+    sys.setprofile(seen)
+    _fit_project(project, 2, Cancel(), lambda *a: None)
+    sys.setprofile(None)
+    threading.setprofile(None)
+    out[kind] = sorted(called)
+print(json.dumps(out))
+"""
+
+
+def test_every_kernel_a_training_calls_is_checked_in_the_cache():
+    """A first start's interpreted worker stands in while any kernel its training calls is
+    missing from numba's cache, not only the first: a first start cut short leaves some
+    cached (then the first take waited seconds for the rest to compile)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, NUMBA_DISABLE_JIT="1")
+    done = subprocess.run([sys.executable, "-c", _TRACE], env=env, capture_output=True,
+                          text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    called = json.loads(done.stdout.strip().splitlines()[-1])
+    for kind, names in called.items():
+        listed = {f"{k.__module__}.{k.__name__}" for k in interpreted.INTERPRETABLE[kind][0]}
+        assert names and set(names) <= listed, (kind, sorted(set(names) - listed))
+    # and the check reads them all: any one of them not cached is a training that compiles
+    for kind, (kernels, _) in interpreted.INTERPRETABLE.items():
+        for missing in kernels:
+            cached = lambda k, _m=missing: k is not _m  # noqa: E731
+            with pytest.MonkeyPatch.context() as mp:
+                mp.setattr(interpreted, "kernel_cached", cached)
+                assert interpreted.training_needs_compiling(kind), (kind, missing.__name__)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(interpreted, "kernel_cached", lambda k: True)
+        assert not any(interpreted.training_needs_compiling(k) for k in interpreted.INTERPRETABLE)
