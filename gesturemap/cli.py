@@ -421,16 +421,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from ._commands.stage_setup import (
-        NoAudio,
-        asked_audio,
-        empty_log,
         prepare_log,
-        say_no_audio,
-        stage_synth,
     )
-    from .live.engine import Engine
     from .project import Project
-    from .sources.settings import build_sensor_source
     from .utils.scheduling import tune_process
 
     _refuse_audio_with_no_audio(args, "run")
@@ -443,7 +436,63 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.stats and not os.access(Path(args.stats).absolute().parent, os.W_OK):
         raise SystemExit(f"gesturemap run: --stats {args.stats}: its folder cannot be written "
                          "to")
-    fresh_log = prepare_log(args.log)
+    log = prepare_log(args.log)
+    # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
+    # signal comes while the main thread holds the Event's own lock inside its wait().
+    stopping: list[int] = []
+    # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
+    # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
+    hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
+    for sig in (signal.SIGINT, signal.SIGTERM, *([hangup] if hangup else [])):
+        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+    try:  # a run that cannot start leaves no log behind: the same command runs again
+        engine = _start_stage_engine(args, project, sensor, osc_out, log)
+    except BaseException:
+        log.undo()
+        raise
+    if engine is None:
+        log.undo()
+        return EXIT_NO_AUDIO
+    tune_process()  # the stage program's choice (gesturemap.utils.scheduling), not the engine's
+    midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
+                       if getattr(s, "port_name", None))
+    midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"
+                        for s in engine.sinks if hasattr(s, "source_id"))
+    print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
+          f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
+          f"{_running(engine.model, project.output_names) if engine.model else ''}"
+          " (Ctrl-C stops)", flush=True)
+    try:
+        while not stopping:
+            time.sleep(0.2)  # the flag is read within 0.2 s of the signal
+    finally:
+        engine.stop()
+    s = engine.stats()
+    gaps = s["takes_with_gaps"]  # (each said in the log when it was recorded)
+    try:
+        print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
+              f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped"
+              + (f"; {gaps} take{'s' if gaps != 1 else ''} recorded while the sensor was "
+                 "away (kept, marked)" if gaps else ""), flush=True)
+    except OSError:  # the terminal hung up: everything is saved, nobody is there to read it
+        if not (hangup and hangup in stopping):
+            raise
+    if engine.unsaved() is not None:  # the engine's last try at stop failed too
+        from ._commands.unsaved import keep_unsaved
+
+        keep_unsaved(engine, args.dir)
+        return EXIT_NOT_SAVED
+    return EXIT_OK
+
+
+def _start_stage_engine(args: argparse.Namespace, project: Any, sensor: Any,
+                        osc_out: tuple[str, int] | None, log: Any) -> Any:
+    """`gesturemap run`'s engine, started with its sources, sinks and synth; None when the
+    audio output asked for cannot be opened (said)."""
+    from ._commands.stage_setup import NoAudio, asked_audio, say_no_audio, stage_synth
+    from .live.engine import Engine
+    from .sources.settings import build_sensor_source
+
     factories = []
     if sensor.settings is not None:
         settings = dict(sensor.settings)
@@ -475,15 +524,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         try:
             synth = stage_synth(args, project, audio)
         except NoAudio:
-            return EXIT_NO_AUDIO
-    # The handler only flips a flag: an Event set from a signal handler can deadlock, when the
-    # signal comes while the main thread holds the Event's own lock inside its wait().
-    stopping: list[int] = []
-    # SIGHUP too: its terminal closed (an ssh session dropped on stage) stops the run as
-    # Ctrl-C does, the take under way kept and the log closed, not killed mid-write
-    hangup = getattr(signal, "SIGHUP", None)  # (not on Windows)
-    for sig in (signal.SIGINT, signal.SIGTERM, *([hangup] if hangup else [])):
-        signal.signal(sig, lambda signum, _frame: stopping.append(signum))
+            return None
     engine_args = dict(project_dir=args.dir, osc_in=sensor.osc_in, osc_out=osc_out,
                        sources=factories, log_dir=args.log, stats_file=args.stats,
                        trainer=args.trainer, sinks=_sinks(args, project), realtime=True)
@@ -491,44 +532,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
     try:
         engine.start()
     except no_audio_error as exc:  # the device went away since the check, or refused
-        if fresh_log:  # the failed start's log holds no frame: the run's own starts afresh
-            empty_log(Path(args.log))
+        log.clear()  # the failed start's log holds no frame: the run's own starts afresh
         try:
             say_no_audio(exc, asked_audio(args))
         except NoAudio:
-            return EXIT_NO_AUDIO
+            return None
         engine = Engine(project, **engine_args)
         engine.start()
-    tune_process()  # the stage program's choice (gesturemap.utils.scheduling), not the engine's
-    midi_out = "".join(f" and MIDI {s.port_name!r} ({s.backend})" for s in engine.sinks
-                       if getattr(s, "port_name", None))
-    midi_out += "".join(f" and LSL streams {s.name!r}, {s.name + '-markers'!r}"
-                        for s in engine.sinks if hasattr(s, "source_id"))
-    print(f"gesturemap run: listening on {_listening(engine, sensor)}, sending to "
-          f"{engine.output.settings.host}:{engine.output.settings.port}{midi_out}"
-          f"{_running(engine.model, project.output_names) if engine.model else ''}"
-          " (Ctrl-C stops)", flush=True)
-    try:
-        while not stopping:
-            time.sleep(0.2)  # the flag is read within 0.2 s of the signal
-    finally:
-        engine.stop()
-    s = engine.stats()
-    gaps = s["takes_with_gaps"]  # (each said in the log when it was recorded)
-    try:
-        print(f"gesturemap run: stopped; {s['frames_in']} frames in, {s['frames_out']} out, "
-              f"{s['bad_packets']} bad packets, {s['dropped_frames']} dropped"
-              + (f"; {gaps} take{'s' if gaps != 1 else ''} recorded while the sensor was "
-                 "away (kept, marked)" if gaps else ""), flush=True)
-    except OSError:  # the terminal hung up: everything is saved, nobody is there to read it
-        if not (hangup and hangup in stopping):
-            raise
-    if engine.unsaved() is not None:  # the engine's last try at stop failed too
-        from ._commands.unsaved import keep_unsaved
-
-        keep_unsaved(engine, args.dir)
-        return EXIT_NOT_SAVED
-    return EXIT_OK
+    return engine
 
 
 def _listening(engine: object, sensor: object) -> str:

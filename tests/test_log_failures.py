@@ -131,3 +131,32 @@ def test_a_log_that_cannot_open_says_so_and_leaves_its_folder_free(tmp_path: Pat
     assert out.stdout.startswith(f"cannot open the session log in {folder}: "), out.stdout
     assert f"errno {errno.EFBIG}" in out.stdout
     assert read_log(folder)["input"].values.tolist() == [[1.0]]
+
+
+@pytest.mark.parametrize("before", ["missing", "empty"])
+def test_a_run_that_cannot_start_leaves_no_log_and_runs_again_once_mended(tmp_path, before):
+    """The port taken by another program: `gesturemap run --log` says so and exits 2, as a
+    bad input; the log it had begun (written before the port was found busy) and the folders
+    made for it are gone, so the same command, run again once the port is free, logs there
+    (it was refused: "already holds a session log")."""
+    project = two_level_project(tmp_path / "project")
+    log = tmp_path / "sessions" / "today" / "take-1"
+    if before == "empty":
+        log.mkdir(parents=True)
+    port = free_port()
+    command = [sys.executable, "-m", "gesturemap.cli", "run", str(project), "--no-audio",
+               "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9", "--log", str(log)]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as other:
+        other.bind(("127.0.0.1", port))
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "cannot listen" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    if before == "missing":
+        assert not (tmp_path / "sessions").exists()
+    else:
+        assert log.is_dir() and list(log.iterdir()) == []
+    run, _ = start_run(project, "--osc-in", f"127.0.0.1:{port}", "--osc-out", "127.0.0.1:9",
+                       "--log", str(log))
+    stop_run(run)
+    assert run.returncode == 0
+    assert (log / "session.json").is_file()

@@ -10,17 +10,48 @@ import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NoAudio", "asked_audio", "empty_log", "prepare_log", "say_no_audio", "stage_synth"]
+__all__ = ["LogFolder", "NoAudio", "asked_audio", "empty_log", "prepare_log", "say_no_audio",
+           "stage_synth"]
 
 
-def prepare_log(folder: str | None) -> bool:
+class LogFolder:
+    """``--log``'s folder as :func:`prepare_log` left it, so that a run that could not start
+    leaves nothing behind: the same command, run again once the cause is mended (a port
+    freed, a device plugged in), logs there."""
+
+    def __init__(self, path: Path | None, fresh: bool, made: list[Path]) -> None:
+        self.path = path
+        #: new or empty before: what the failed start wrote there may go
+        self.fresh = fresh
+        #: the folders made for it, deepest first
+        self.made = made
+
+    def clear(self) -> bool:
+        """Clear what a start that failed wrote (the folder stays). False: nothing to clear
+        (no log, or the folder held files of its own before)."""
+        if self.path is None or not self.fresh or not self.path.is_dir():
+            return False
+        empty_log(self.path)
+        return True
+
+    def undo(self) -> None:
+        """Clear what a start that failed wrote, and remove the folders made for it."""
+        if not self.clear():
+            return
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:  # something else was put there meanwhile: left as it is
+                break
+
+
+def prepare_log(folder: str | None) -> LogFolder:
     """Make ``--log``'s folder (and its parents) before anything slow starts, and refuse one
-    that cannot take the session's log. True when it is new or empty: a start that fails may
-    clear it for the next attempt."""
+    that cannot take the session's log."""
     from ..log import SESSION_FILE
 
     if folder is None:
-        return False
+        return LogFolder(None, False, [])
     path = Path(folder)
     if path.exists() and not path.is_dir():
         raise SystemExit(f"gesturemap run: --log {folder} is a file: give a folder (it is "
@@ -29,15 +60,18 @@ def prepare_log(folder: str | None) -> bool:
         raise SystemExit(f"gesturemap run: --log {folder} already holds a session log: give "
                          f"a new folder, e.g. {path.name or 'session'}-2 or one named by the date")
     fresh = not path.exists() or not any(path.iterdir())
+    made = [p for p in (path.absolute(), *path.absolute().parents) if not p.exists()]
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise SystemExit(f"gesturemap run: --log {folder}: cannot create it ({exc.strerror}); "
                          "give a folder you can write to") from None
+    log = LogFolder(path, fresh, made)
     if not os.access(path, os.W_OK):
+        log.undo()
         raise SystemExit(f"gesturemap run: --log {folder} cannot be written to: give a folder "
                          "you can write to")
-    return fresh
+    return log
 
 
 def empty_log(folder: Path) -> None:
