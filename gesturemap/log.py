@@ -39,10 +39,12 @@ import datetime
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -63,6 +65,7 @@ __all__ = [
     "SessionLog",
     "Stream",
     "iter_events",
+    "log_start",
     "read_events",
     "read_labels",
     "read_log",
@@ -735,6 +738,22 @@ def _meta_text(folder: str | os.PathLike[str], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def log_start(folder: str | os.PathLike[str]) -> float:
+    """The ``t`` of a session's start in its files (``start_t`` in ``session.json``): the
+    engine logs on the ``time.perf_counter()`` clock, so a minute from the start is
+    ``read_log(DIR, start=log_start(DIR) + 60, end=log_start(DIR) + 120)``. 0 for a log
+    whose times count from its start.
+
+    Raises
+    ------
+    FormatError
+        If ``folder`` is not a readable session log.
+    """
+    value = _read_session(Path(folder)).get("start_t", 0.0)
+    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    return float(value) if ok else 0.0
+
+
 def log_ended(folder: str | os.PathLike[str]) -> bool:
     """Whether a session log was closed (``session.json`` has its ``end``): False for a
     session killed or crashed (its last rows, up to ``flush_interval_s``, may be missing), or
@@ -895,8 +914,11 @@ def read_log(folder: str | os.PathLike[str], streams: Sequence[str] | None = Non
         rows = _rows_at_most(path) if start is None and end is None else CHUNK_ROWS
         times, values = np.empty(rows), np.empty((rows, len(columns)))
         at = 0
+        span = [np.inf, -np.inf]  # the times the file holds, to say where a window missed
         for table in _stream_tables(path, columns, _PARSE_ROWS):
             if start is not None or end is not None:
+                if len(table):
+                    span = [min(span[0], table[0, 0]), max(span[1], table[-1, 0])]
                 table = table[(table[:, 0] >= lo) & (table[:, 0] < hi)]
             if at + len(table) > len(times):  # a time window's rows, or a log still written
                 times, values = _grown(times, at, at + len(table)), _grown(values, at,
@@ -904,6 +926,12 @@ def read_log(folder: str | os.PathLike[str], streams: Sequence[str] | None = Non
             times[at:at + len(table)] = table[:, 0]
             values[at:at + len(table)] = table[:, 1:]
             at += len(table)
+        if at == 0 and span[0] <= span[1]:
+            warnings.warn(
+                f"read_log: no row of {name!r} in {folder} has {lo:g} <= t < {hi:g}: its "
+                f"times run from {span[0]:.3f} to {span[1]:.3f} "
+                f"({document.get('time_unit', 'seconds')}); log_start(folder) is the t of "
+                "the session's start", stacklevel=2)
         # views of the rows read: a tail never written takes no memory (np.empty's pages are
         # the system's until written)
         result[name] = Stream(times[:at], values[:at], tuple(columns))

@@ -33,6 +33,11 @@ def project_dir(tmp_path):
     ["eval", "x", "--folds", "0"], ["eval", "x", "--seed", "-1"], ["eval", "x", "--jobs", "0"],
     # an empty stream name (a script's unset variable) would publish nothing and say nothing
     ["run", "x", "--lsl-out", ""], ["run", "x", "--lsl-out", "  "], ["run", "x", "--lsl-in", ""],
+    # two ways of splitting at once: one of them was dropped, said only by the report's header
+    ["eval", "--train", "x.npz", "--folds", "2", "--group-by", "subject"],
+    ["eval", "--train", "x.npz", "--folds", "3", "--leave-one-out"],
+    ["eval", "--project", "x", "--folds", "2", "--leave-one-take-out"],
+    ["eval", "--train", "x.npz", "--leave-one-out", "--group-by", "subject"],
 ])
 def test_nonsense_numbers_are_refused_by_the_parser(argv, capsys):
     with pytest.raises(SystemExit) as exc:

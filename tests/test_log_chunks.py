@@ -4,13 +4,14 @@ chunk over having read no further."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from gesturemap.errors import FormatError, GesturemapError
-from gesturemap.log import SessionLog, read_log, read_stream_chunks, stream_columns
+from gesturemap.log import SessionLog, log_start, read_log, read_stream_chunks, stream_columns
 from tests.stage_helpers import watch_reading
 
 
@@ -117,3 +118,25 @@ def test_read_log_holds_about_its_arrays_not_twice_them(tmp_path: Path) -> None:
     assert stream.values.shape == (100_000, 16)
     np.testing.assert_allclose(stream.values, values, rtol=1e-6)
     assert peak < 1.6 * arrays, (peak, arrays)
+
+
+def test_a_minute_of_an_engine_log_is_read_from_its_start_and_a_window_that_misses_warns(
+        tmp_path: Path) -> None:
+    """The engine logs on the perf_counter clock: a minute from the session's start is read
+    with log_start; a window given in seconds since the start (before, the logging guide's
+    own example) read nothing, silently."""
+    folder = tmp_path / "s"
+    with SessionLog(folder, {"input": ["x"]}, t0=0.0) as log:  # the engine's clock
+        t0 = log.start_t
+        for i in range(200):
+            log.write("input", t0 + i, [float(i)])
+    assert log_start(folder) == pytest.approx(t0) and t0 > 100
+    part = read_log(folder, ["input"], start=log_start(folder) + 60,
+                    end=log_start(folder) + 120)["input"]
+    assert part.values[:, 0].tolist() == list(range(60, 120))
+    with pytest.warns(UserWarning, match=r"no row of 'input'.*log_start"):
+        missed = read_log(folder, ["input"], start=60, end=120)["input"]
+    assert len(missed.times) == 0
+    with warnings.catch_warnings():  # a window that holds rows says nothing
+        warnings.simplefilter("error")
+        read_log(folder, ["input"], end=t0 + 5)

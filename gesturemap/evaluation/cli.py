@@ -121,16 +121,19 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     source.add_argument("--test", metavar="B.npz", help="held-out test data")
     source.add_argument("--project", metavar="DIR", help="cross-validate a project's takes")
     how = p.add_argument_group("protocol")
-    how.add_argument("--folds", type=_at_least(2), metavar="K", help="stratified K-fold cross-validation")
-    how.add_argument(
+    # one way of splitting: two given at once were settled silently, one of them dropped
+    split = how.add_mutually_exclusive_group()
+    split.add_argument("--folds", type=_at_least(2), metavar="K",
+                       help="stratified K-fold cross-validation")
+    split.add_argument(
         "--leave-one-take-out",
         action="store_true",
         help="one fold per take (a project; the default there)",
     )
-    how.add_argument(
+    split.add_argument(
         "--leave-one-out", action="store_true", help="one fold per recording of --train"
     )
-    how.add_argument(
+    split.add_argument(
         "--group-by",
         metavar="KEY",
         help="one fold per value of the per-recording array KEY of --train (e.g. subject)",
