@@ -153,8 +153,13 @@ class MainWindow(WindowControls, WindowFiles, WindowQuality, WindowRehearsal,
         #: File > Open recent (read once here; written off the window's thread, gui/recent.py)
         self.recent_projects = RecentProjects()
         self._discarded: Path | None = None  # (gui/files.py)
-        self._build()
-        self._open_engine(project)
+        try:
+            self._build()
+            self._open_engine(project)
+        except BaseException:  # no window after all: collection goes back as it was
+            self._collecting_here = False
+            collect_as_before()
+            raise
         self.timer = QtCore.QTimer(self)
         self.timer.setInterval(33)
         self.timer.timeout.connect(self.refresh)

@@ -9,6 +9,7 @@ import signal
 import time
 import weakref
 
+import pytest
 from PySide6 import QtWidgets
 
 import gesturemap.gui as gui
@@ -118,4 +119,19 @@ def test_a_window_opened_anywhere_is_collected_in_its_gui_thread_only(qtbot, tmp
     assert collectors and set(collectors) == {threading.main_thread().ident}
     assert automatic is False
     window.close()
+    assert gc.isenabled()
+
+
+def test_a_window_that_fails_to_open_leaves_collection_as_it_was(monkeypatch, qtbot, tmp_path):
+    from gesturemap.gui.window import MainWindow
+
+    def fails(self, project):  # noqa: ANN001, ARG001 - as an engine that cannot start
+        raise RuntimeError("no engine")
+
+    monkeypatch.setattr(MainWindow, "_open_engine", fails)
+    folder = tmp_path / "p"
+    Project("gc", classes=["a", "b"]).save(folder)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="no engine"):
+        MainWindow(Project.load(folder), folder, trainer="thread", engine="thread", audio=False)
     assert gc.isenabled()
