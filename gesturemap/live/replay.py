@@ -404,13 +404,13 @@ def replay_log(log_dir: str | os.PathLike[str], project_dir: str | os.PathLike[s
     replay = _Replay(project, len(logged))
     # the thresholds the session set are the settings of the project that played it; another
     # project replays by its own, as it does with its own model
-    resets = _Resets(log_dir, thresholds=_played_by(log_project(log_dir),
-                                                    log_project_uid(log_dir), project_dir,
-                                                    project.uid))
+    same = _played_by(log_project(log_dir), log_project_uid(log_dir), project_dir, project.uid)
+    resets = _Resets(log_dir, thresholds=same)
     replay.logged_thresholds = any(kind == REJECT for _, _, (kind, _) in resets.changes)
-    if resets.retrained:
+    if resets.retrained and same:
         # the retrained models are not in the log: the project's model plays every frame, and
         # a researcher comparing the replay with the live outputs must know where they part
+        # (through another project, nothing was live to compare with)
         warnings.warn(f"{log_dir}: the model was retrained {len(resets.retrained)} time(s) "
                       f"during the session (the last at t={resets.retrained[-1]!r}), and a "
                       "retrained model is not replayed: the project's model plays every frame, "

@@ -13,9 +13,9 @@ from gesturemap.log import read_events
 from ..stage_helpers import OscPeer, logged_run, stop_run, two_level_project, wait_for
 
 
-def _replay(logdir, out, repo_dir):  # noqa: ANN001, ANN202
+def _replay(logdir, out, repo_dir, *options):  # noqa: ANN001, ANN002, ANN202
     return subprocess.run([sys.executable, "-m", "gesturemap.cli", "replay", str(logdir),
-                           "--out", str(out)],
+                           "--out", str(out), *map(str, options)],
                           capture_output=True, text=True, timeout=300, cwd=repo_dir)
 
 
@@ -44,6 +44,10 @@ def test_replay_of_a_session_retrained_on_stage_says_its_results_part(tmp_path, 
     assert out.returncode == 0, out.stderr
     assert "the model was retrained 1 time(s) during the session" in out.stderr
     assert "the results before the last retraining are not the live ones" in out.stderr
+    # through another project the live results are not the comparison: nothing to say
+    other = _replay(logdir, tmp_path / "o.csv", repo_dir, "--project",
+                    two_level_project(tmp_path / "other"))
+    assert other.returncode == 0 and "retrained" not in other.stderr, other.stderr
 
 
 def test_replay_of_a_session_never_retrained_says_nothing_of_it(tmp_path, repo_dir):
