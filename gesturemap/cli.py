@@ -7,10 +7,13 @@ import math
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import GesturemapError
 from .utils.storage import outside
+
+if TYPE_CHECKING:  # (the CLI imports its commands' modules when they run: a fast --help)
+    from ._commands.stage_setup import LogFolder
 
 #: Exit codes, the same for every command (README.md, "Exit codes").
 EXIT_OK = 0
@@ -420,9 +423,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import signal
     import time
 
-    from ._commands.stage_setup import (
-        prepare_log,
-    )
+    from ._commands.stage_setup import prepare_log
     from .project import Project
     from .utils.scheduling import tune_process
 
@@ -486,7 +487,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _start_stage_engine(args: argparse.Namespace, project: Any, sensor: Any,
-                        osc_out: tuple[str, int] | None, log: Any) -> Any:
+                        osc_out: tuple[str, int] | None, log: LogFolder) -> Any:
     """`gesturemap run`'s engine, started with its sources, sinks and synth; None when the
     audio output asked for cannot be opened (said)."""
     from ._commands.stage_setup import NoAudio, asked_audio, say_no_audio, stage_synth
