@@ -51,3 +51,18 @@ def test_run_refuses_a_bad_setting_in_one_line(tmp_path, block, value, entry):
     assert done.stderr.startswith(f"gesturemap run: {path} ")
     assert f"{entry}: got " in done.stderr and "expected" in done.stderr
     assert path.read_bytes() == before
+
+
+def test_run_refuses_a_sensor_profile_of_another_width_in_one_line(tmp_path):
+    """A 2-input project run with `--profile zigsim` (6 values a frame) started, then dropped
+    every frame without a word."""
+    folder = tmp_path / "p"
+    project = Project(classes=["a"])
+    project.add_take(np.zeros((20, 2)), "a")
+    project.save(folder)
+    done = subprocess.run([sys.executable, "-m", "gesturemap.cli", "run", str(folder),
+                           "--no-audio", "--profile", "zigsim"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == EXIT_USAGE, done.stderr
+    assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert "sends frames of 6 values" in done.stderr and "takes 2 inputs" in done.stderr

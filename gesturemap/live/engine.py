@@ -1258,6 +1258,10 @@ class Engine(Recording, TakeEdits, TakeRecording, Notices, BackgroundSearch, Hea
             self._start_pipeline(self.project.input_dim)
         if len(values) != self.project.input_dim:
             self.bad_frames += 1
+            # said (at most once a second): a sensor of another width is otherwise silence
+            self._errlog("frame size", "refused a frame of %d values: the project takes %d "
+                         "inputs (a sensor or profile of another width?)", len(values),
+                         self.project.input_dim)
             return
         t0 = time.perf_counter()
         try:

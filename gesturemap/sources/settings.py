@@ -164,6 +164,7 @@ def build_sensor_source(
             profile = dataclasses.replace(
                 profile, osc=osc, channels=profile.channels if arity is not None else ()
             )
+        _refuse_other_size(profile, input_dim)
         port = settings.get("port")
         host = str(settings.get("host") or "127.0.0.1")
         if not allow_network and not is_loopback(host):
@@ -177,12 +178,27 @@ def build_sensor_source(
             size=input_dim,
         )
     assert profile.serial is not None
+    _refuse_other_size(profile, input_dim)
     framing = settings.get("framing")
     if framing:
         profile = dataclasses.replace(
             profile, serial=dataclasses.replace(profile.serial, framing=str(framing))
         )
     return build_source(profile, queue, device=settings.get("device") or None)
+
+
+def _refuse_other_size(profile: Any, input_dim: int | None) -> None:
+    """Refuse a profile whose frames have another number of values than the project's inputs:
+    every frame it sent would be dropped, and the performer would hear nothing and not know
+    why (an LSL stream of another width is refused as it opens, for the same reason)."""
+    size = len(profile.channels)
+    if input_dim is None or not size or size == input_dim:
+        return
+    names = ", ".join(profile.channels)
+    raise GesturemapError(
+        f"sensor: profile {profile.name!r} sends frames of {size} values ({names:.80}); this "
+        f"project takes {input_dim} inputs: give the profile its takes were recorded with, or "
+        "start a new project for this sensor")
 
 
 @dataclasses.dataclass(frozen=True)

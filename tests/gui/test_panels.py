@@ -384,7 +384,8 @@ def test_the_sensor_panel_opens_an_osc_source_on_the_port_and_address_given(qtbo
     np.testing.assert_allclose(values[:, 0], [0.0, 0.1, 0.2, 0.3, 0.4])
     panel.show_status(engine.stats())
     assert "wekinator: connected" in panel.status.text()
-    # a serial sensor without its device: the panel says why, and the OSC source closed
+    # a serial sensor of another width than the project's: the panel says why, and the OSC
+    # source closed
     panel.transport.setCurrentText("serial")
     assert panel.serial_box.isVisibleTo(panel)
     panel.profile.setCurrentText("arduino-imu-text")
@@ -393,7 +394,8 @@ def test_the_sensor_panel_opens_an_osc_source_on_the_port_and_address_given(qtbo
     qtbot.waitUntil(lambda: engine.stats()["sensor_error"] is not None, timeout=3000)
     assert engine.stats()["sources"] == {}
     panel.show_status(engine.stats())
-    assert "device" in panel.status.text()
+    assert "sends frames of 6 values" in panel.status.text()
+    assert "takes 4 inputs" in panel.status.text()
     # and the panel shows what the project holds
     other = SensorPanel(lambda s: None)
     qtbot.addWidget(other)

@@ -231,3 +231,28 @@ def test_a_take_stopped_while_frames_wait_keeps_them_and_nothing_after():
         engine.stop()
     assert engine.frames_in == 11
     assert [t.inputs[:, 0].tolist() for t in project.takes] == [[1, 2, 3, 4, 5], [9]]
+
+
+def test_frames_of_another_width_than_the_project_are_said_not_only_counted(caplog):
+    """A sensor whose frames have another number of values than the project's inputs (a
+    profile of another device, a second source) had every frame dropped in silence."""
+    import logging
+
+    from gesturemap.sources.base import Frame
+
+    project = Project("width", classes=["a"], model="knn")
+    project.input_dim = 2
+    engine = Engine(project, osc_in=None, trainer="thread").start()
+    try:
+        with caplog.at_level(logging.WARNING, logger="gesturemap"):
+            for _ in range(50):
+                engine.queue.put(Frame(time.perf_counter(), np.zeros(6), "test"))
+            deadline = time.monotonic() + 10
+            while engine.frames_in < 50 and time.monotonic() < deadline:
+                time.sleep(0.005)
+    finally:
+        engine.stop()
+    assert engine.bad_frames == 50
+    said = [r.getMessage() for r in caplog.records if "refused a frame of 6 values" in
+            r.getMessage()]
+    assert len(said) == 1 and "the project takes 2 inputs" in said[0], said  # once, not 50

@@ -5,6 +5,7 @@ with its other inputs; a pseudo-terminal, a real port, is read as before."""
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import socket
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import serial
@@ -31,6 +33,7 @@ from ..stage_helpers import (
 from .source_helpers import wait_until
 
 NOT_A_PORT = "is not a serial port"
+REPO_DIR = Path(__file__).resolve().parents[2]
 
 
 def _counting_opens(monkeypatch) -> list[int]:  # noqa: ANN001
@@ -89,6 +92,18 @@ def test_a_pseudo_terminal_is_read_with_nothing_said(queue, pty_pair, started, c
     assert not [r for r in caplog.records if NOT_A_PORT in r.getMessage()]
 
 
+def _two_value_profile(folder) -> str:  # noqa: ANN001
+    """A text serial profile of the project's two inputs (a board sending 'x,y' lines): a
+    profile of another width than the project's is refused before the run starts."""
+    profile = json.loads((REPO_DIR / "sensors" / "arduino-imu-text.json").read_text())
+    profile.update(name="two-values", channels=[{"name": "x"}, {"name": "y"}])
+    profile["serial"].pop("leading", None)
+    profile["serial"].pop("timestamp_unit", None)
+    path = folder / "two-values.json"
+    path.write_text(json.dumps(profile))
+    return str(path)
+
+
 def _run_beside_osc(folder, device, prefix=()) -> tuple[list[str], str]:  # noqa: ANN001
     """`gesturemap run FOLDER --serial DEVICE` (after the command ``prefix``) with the
     Wekinator OSC port beside it, driven for some 4 s (the serial source tries its path again
@@ -96,7 +111,8 @@ def _run_beside_osc(folder, device, prefix=()) -> tuple[list[str], str]:  # noqa
     port, rx = free_port(), osc_receiver()
     run = subprocess.Popen(
         [*prefix, sys.executable, "-m", "gesturemap.cli", "run", str(folder), "--no-audio",
-         "--serial", str(device), "--osc-in", f"127.0.0.1:{port}",
+         "--serial", str(device), "--profile", _two_value_profile(folder),
+         "--osc-in", f"127.0.0.1:{port}",
          "--osc-out", f"127.0.0.1:{rx.getsockname()[1]}"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     labels: list[str] = []

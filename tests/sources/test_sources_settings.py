@@ -119,3 +119,16 @@ def test_a_profile_file_of_the_users_is_kept_by_its_path(tmp_path):
     alone = stage_sensor(ARDUINO, profile=str(mine))
     assert alone.settings["profile"] == str(mine.resolve())
     assert isinstance(build_sensor_source(alone.settings, FrameQueue(8)), SerialSource)
+
+
+@pytest.mark.parametrize("settings", [
+    {"transport": "osc", "profile": "zigsim"},  # its addresses send 6 values a frame
+    {"transport": "serial", "profile": "arduino-imu-text", "device": "/dev/ttyACM0"},
+])
+def test_a_profile_of_another_width_than_the_project_is_refused_before_it_opens(settings):
+    """Its every frame would be dropped and the performer would hear nothing: said at once,
+    with both widths (an LSL stream of another width is refused as it opens, likewise)."""
+    with pytest.raises(GesturemapError, match=r"sends frames of 6 values .*takes 2 inputs"):
+        build_sensor_source(settings, FrameQueue(8), input_dim=2)
+    assert build_sensor_source(settings, FrameQueue(8), input_dim=6) is not None
+    assert build_sensor_source(settings, FrameQueue(8)) is not None  # a new project learns it
