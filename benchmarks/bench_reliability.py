@@ -230,19 +230,24 @@ def probe_times_back(tmp: Path, quick: bool) -> Row:
     deadline = time.monotonic() + 10
     while not list((folder / "takes").glob("*.npz")) and time.monotonic() < deadline:
         time.sleep(0.01)
-    repaired = engine.stats()["times_repaired"]
+    stats = engine.stats()
+    # the serial source follows the board's reset (its clock taken again), so the take's
+    # times come already in order; the project repairs any that do not
+    resyncs = sum(src.get("clock_resyncs", 0) for src in stats["sources"].values())
+    repaired = stats["times_repaired"]
     engine.stop()
     rx.close()
     os.close(master)
     os.close(slave)
     project = Project.load(folder)
     take = project.takes[0] if project.takes else None
-    ok = (take is not None and take.length == 100 and repaired == 1
-          and bool(np.all(np.diff(take.times) >= 0)))
+    ordered = take is not None and bool(np.all(np.diff(take.times) >= 0))
+    ok = take is not None and take.length == 100 and resyncs + repaired >= 1 and ordered
     return {"probe": "3. a take whose sensor clock goes back (serial timestamps, board reset)",
             "sent": "100 lines over a pty, timestamps 1000..1490 ms then 0..490 ms",
             "counts": f"take kept: {take is not None}, {take.length if take else 0} frames, "
-                      f"times_repaired {repaired}, times never decrease: {ok}",
+                      f"clock_resyncs {resyncs}, times_repaired {repaired}, "
+                      f"times never decrease: {ordered}",
             "ok": ok}
 
 
@@ -435,13 +440,15 @@ def probe_counters(tmp: Path, quick: bool) -> Row:
     engine.stop()
     rx.close()
     src = s["sources"]["osc"]
+    # refused, each with why: the start (no class), the train (no takes) and the stop of a
+    # recording that kept nothing; the unknown verb is ignored, as Wekinator ignores it
     return {"probe": "6b. a bundle with 2 bad elements of 3; 4 harmless control messages",
             "sent": "1 bundle; startRecording (no class), train (no takes), stopRecording, "
                     "an unknown verb",
             "counts": f"bad_packets {src['bad_packets']}, frames {s['frames_in']}, "
                       f"refused_commands {s['refused_commands']}, errors {s['errors']}",
             "ok": src["bad_packets"] == 1 and s["frames_in"] == 1 and s["errors"] == 0
-                  and s["refused_commands"] == 2}
+                  and s["refused_commands"] == 3}
 
 
 def probe_models(tmp: Path, quick: bool) -> Row:
